@@ -1,0 +1,95 @@
+"""tfhub: the TensorFlow Hub client, whole again, on TensorFlow 2.21, Keras 3 and tf_keras.
+
+Use it as upstream's library: ``import tfhub as hub``. Every public name is imported lazily,
+so ``import tfhub`` and ``hub.resolve(...)`` never import TensorFlow; only the names that need
+it (``hub.load``, ``hub.KerasLayer``, ``hub.Module``, ...) do, on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it (relative to this package).
+_LAZY_ATTRIBUTES: dict[str, str] = {
+    # Handles, resolvers, cache (no TensorFlow).
+    "resolve": ".saved_model",
+    "register_resolver": ".resolvers",
+    "disable_progress_bars": ".utils.progress",
+    "enable_progress_bars": ".utils.progress",
+    # TF2 SavedModels and Keras.
+    "load": ".saved_model",
+    "KerasLayer": ".keras",
+    "export_layer": ".keras.export",
+    # The TF1 Hub format.
+    "Module": ".tf1.module",
+    "eval_function_for_module": ".tf1.module",
+    "ModuleSpec": ".tf1.module_spec",
+    "load_module_spec": ".tf1.module_spec",
+    "create_module_spec": ".tf1.native_module",
+    "create_module_spec_from_saved_model": ".tf1.native_module",
+    "add_signature": ".tf1.native_module",
+    "attach_message": ".tf1.native_module",
+    "LatestModuleExporter": ".tf1.export",
+    "register_module_for_export": ".tf1.export",
+    # Image modules.
+    "ImageModuleInfo": ".image_util",
+    "attach_image_module_info": ".image_util",
+    "get_expected_image_size": ".image_util",
+    "get_num_image_channels": ".image_util",
+    # Feature columns.
+    "text_embedding_column": ".feature_column",
+    "text_embedding_column_v2": ".feature_column",
+    "sparse_text_embedding_column": ".feature_column",
+    "image_embedding_column": ".feature_column",
+}
+
+__all__ = sorted([*_LAZY_ATTRIBUTES, "__version__"])
+
+if TYPE_CHECKING:  # pragma: no cover - static imports for type checkers and IDEs only.
+    from .feature_column import (
+        image_embedding_column,
+        sparse_text_embedding_column,
+        text_embedding_column,
+        text_embedding_column_v2,
+    )
+    from .image_util import (
+        ImageModuleInfo,
+        attach_image_module_info,
+        get_expected_image_size,
+        get_num_image_channels,
+    )
+    from .keras import KerasLayer
+    from .keras.export import export_layer
+    from .resolvers import register_resolver
+    from .saved_model import load, resolve
+    from .tf1.export import LatestModuleExporter, register_module_for_export
+    from .tf1.module import Module, eval_function_for_module
+    from .tf1.module_spec import ModuleSpec, load_module_spec
+    from .tf1.native_module import (
+        add_signature,
+        attach_message,
+        create_module_spec,
+        create_module_spec_from_saved_model,
+    )
+    from .utils.progress import disable_progress_bars, enable_progress_bars
+
+
+def __getattr__(name: str) -> Any:
+    """Imports a public name on first access (PEP 562).
+
+    Raises:
+        AttributeError: if `name` is not part of the public API.
+    """
+    module_name = _LAZY_ATTRIBUTES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'tfhub' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_ATTRIBUTES))

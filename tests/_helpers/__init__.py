@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: a local HTTP server, archive builders, tiny models."""

@@ -1,0 +1,125 @@
+"""A real HTTP server on 127.0.0.1 (random port) for the tests, with fault injection.
+
+It serves the files of a folder. A request for `/NAME?tf-hub-format=compressed` is answered with
+`NAME.tar.gz` when `NAME` itself is not a file (the hosting protocol). Tests change `behaviour`
+to inject faults; `requests` records what the server was asked.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+# A behaviour takes (handler, path, query) and returns True if it answered the request itself.
+Behaviour = Callable[["_Handler", str, dict[str, list[str]]], bool]
+
+
+@dataclass
+class ServerState:
+    """What the server serves and how; shared with the handler thread."""
+
+    root: str
+    behaviours: list[Behaviour] = field(default_factory=list)
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    state: ServerState  # set on the subclass made per server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        parsed = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(parsed.query)
+        with self.state.lock:
+            self.state.requests.append(("GET", self.path, dict(self.headers)))
+        for behaviour in list(self.state.behaviours):
+            if behaviour(self, parsed.path, query):
+                return
+        self.serve_file(self.local_path(parsed.path, query))
+
+    def local_path(self, url_path: str, query: dict[str, list[str]]) -> str:
+        """Maps a URL path to a file in the root, following the hosting protocol."""
+        path = os.path.join(self.state.root, urllib.parse.unquote(url_path).lstrip("/"))
+        if not os.path.isfile(path) and query.get("tf-hub-format") == ["compressed"]:
+            path = path.rstrip("/") + ".tar.gz"
+        return path
+
+    def serve_file(self, path: str, *, content_type: str = "application/x-tar") -> None:
+        """Sends a file, honouring a `Range: bytes=N-` header; 404 if it does not exist."""
+        if not os.path.isfile(path):
+            self.send_error_page(404, "Not Found")
+            return
+        with open(path, "rb") as served:
+            body = served.read()
+        start = _range_start(self.headers.get("Range"))
+        if start is not None and start < len(body):
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+            body = body[start:]
+        else:
+            self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def send_error_page(self, status: int, text: str) -> None:
+        body = f"<html><body>{status} {text}</body></html>".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _range_start(header: str | None) -> int | None:
+    if not header or not header.startswith("bytes=") or not header.endswith("-"):
+        return None
+    return int(header[len("bytes=") : -1])
+
+
+class LocalServer:
+    """A running server; `url(path)` gives the address of a file below the root."""
+
+    def __init__(self, root: str) -> None:
+        self.state = ServerState(root=root)
+        handler = type("Handler", (_Handler,), {"state": self.state})
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def start(self) -> LocalServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@contextmanager
+def serve_folder(root: str) -> Iterator[LocalServer]:
+    """Starts a LocalServer over `root` and stops it on exit."""
+    server = LocalServer(root).start()
+    try:
+        yield server
+    finally:
+        server.stop()
