@@ -1,0 +1,18 @@
+"""Feature columns over hub modules: `tfhub.text_embedding_column` and friends.
+
+Importing this package imports TensorFlow (the columns subclass TensorFlow's column classes) and
+registers the column classes, so tf_keras `DenseFeatures.from_config` finds them by name.
+"""
+
+from __future__ import annotations
+
+from .image import image_embedding_column
+from .text import sparse_text_embedding_column, text_embedding_column
+from .text_v2 import text_embedding_column_v2
+
+__all__ = [
+    "image_embedding_column",
+    "sparse_text_embedding_column",
+    "text_embedding_column",
+    "text_embedding_column_v2",
+]

@@ -1,0 +1,220 @@
+"""The machinery shared by tfhub's feature columns.
+
+Every column is both a v1 `_DenseColumn` (for `tf.compat.v1.feature_column.input_layer`) and a v2
+`DenseColumn` (for tf_keras `DenseFeatures`, eager or graph). The module is loaded with `tfhub.load`
+(`tf.compat.v1.saved_model.load_v2`), whose functions run in eager mode and inside a `tf.Graph`
+alike, so unlike upstream's TF1 columns these also work in eager `DenseFeatures`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from .. import saved_model
+from ..utils.lazy import import_optional, import_tensorflow
+
+tf = import_tensorflow("hub feature columns")
+from tensorflow.python.feature_column import feature_column as fc_v1  # noqa: E402
+from tensorflow.python.feature_column import feature_column_v2 as fc_v2  # noqa: E402
+from tensorflow.python.feature_column import serialization  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+RESOURCE_NAME = "hub_module"
+TensorFn = Callable[[Any], Any]
+
+
+class LoadedModule:
+    """A module loaded by `tfhub.load`, reduced to one tensor-to-tensor function.
+
+    Attributes:
+        obj: the object `tfhub.load` returned (keeps the variables and tables alive).
+        fn: the function that embeds a batch.
+        variables: all variables of the module.
+        trainable_variables: those the module reports as trainable.
+    """
+
+    def __init__(self, obj: Any, fn: TensorFn, trainable_names: frozenset[str] | None) -> None:
+        self.obj = obj
+        self.fn = fn
+        self.variables = list(getattr(obj, "variables", []))
+        if trainable_names is None:  # A TF2 SavedModel says so itself.
+            self.trainable_variables = list(getattr(obj, "trainable_variables", []))
+        else:  # A TF1 module lists them in its graph's trainable_variables collection.
+            self.trainable_variables = [v for v in self.variables if v.name in trainable_names]
+
+
+def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> Any:
+    """Wraps a loaded module as a tf_keras layer, so `DenseFeatures` tracks and trains its weights.
+
+    Args:
+        module: the loaded module.
+        trainable: whether the module's trainable variables are trainable weights of the layer.
+        name: the layer name.
+
+    Returns:
+        A tf_keras `Layer` whose call runs `module.fn`.
+    """
+    tf_keras = import_optional("tf_keras", purpose="DenseFeatures with hub feature columns")
+
+    class HubModuleLayer(tf_keras.layers.Layer):  # type: ignore[name-defined]
+        """Holds a hub module's variables as existing weights (as upstream's KerasLayer does)."""
+
+        def __init__(self) -> None:
+            super().__init__(trainable=trainable, name=name)
+            self._module = module
+            trainable_ids = {id(v) for v in module.trainable_variables}
+            for variable in module.variables:
+                self._add_existing_weight(variable, id(variable) in trainable_ids)
+
+        def _add_existing_weight(self, weight: Any, is_trainable: bool) -> None:
+            self.add_weight(
+                name=weight.name,
+                shape=weight.shape,
+                dtype=weight.dtype,
+                trainable=is_trainable,
+                experimental_autocast=False,
+                getter=lambda *_, **__: weight,
+            )
+
+        def call(self, inputs: Any) -> Any:
+            return self._module.fn(inputs)
+
+    return HubModuleLayer()
+
+
+class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
+    """Base class of tfhub's dense columns; subclasses define `_fields`, `load()` and `embed()`.
+
+    Equality and hashing follow the configuration, as for TensorFlow's namedtuple columns.
+    """
+
+    _fields: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, field) for field in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *(_hashable(v) for v in self._values())))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{field}={getattr(self, field)!r}" for field in self._fields)
+        return f"{type(self).__name__}({fields})"
+
+    # --- Naming and parsing ----------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """`<key>_hub_module_embedding`, as upstream: used for scopes, sorting and resources."""
+        key = self.key if isinstance(self.key, str) else self.key.name  # type: ignore[attr-defined]
+        return f"{key}_hub_module_embedding"
+
+    @property
+    def dtype(self) -> Any:
+        return tf.float32
+
+    @property
+    def _is_v2_column(self) -> bool:
+        return True
+
+    @property
+    def parents(self) -> list[Any]:
+        return [self.key]  # type: ignore[attr-defined]
+
+    @property
+    def _parse_example_spec(self) -> dict[str, Any]:
+        return self.parse_example_spec
+
+    @property
+    def _variable_shape(self) -> Any:
+        return self.variable_shape
+
+    def _transform_feature(self, inputs: Any) -> Any:
+        return inputs.get(self.key)  # type: ignore[attr-defined]
+
+    def transform_feature(self, transformation_cache: Any, state_manager: Any) -> Any:
+        return transformation_cache.get(self.key, state_manager)  # type: ignore[attr-defined]
+
+    # --- Building ----------------------------------------------------------------------------------
+
+    def load(self) -> LoadedModule:
+        """Loads a fresh copy of the module in the current context (eager or graph)."""
+        raise NotImplementedError(f"{type(self).__name__} must define load()")
+
+    def embed(self, inputs: Any, fn: TensorFn) -> Any:
+        """Returns the `[batch, D]` embedding of the column's transformed input through `fn`."""
+        raise NotImplementedError(f"{type(self).__name__} must define embed()")
+
+    def _is_trainable(self, requested: bool | None) -> bool:
+        return bool(getattr(self, "trainable", False)) and bool(requested)
+
+    def create_state(self, state_manager: Any) -> None:
+        """Loads the module for a `DenseFeatures` layer and registers it as a resource."""
+        trainable = self._is_trainable(state_manager._trainable)  # noqa: SLF001 - as upstream.
+        layer = keras_module_layer(self.load(), trainable=trainable, name=self.name)
+        state_manager.add_resource(self, RESOURCE_NAME, layer)
+
+    def get_dense_tensor(self, transformation_cache: Any, state_manager: Any) -> Any:
+        inputs = transformation_cache.get(self, state_manager)
+        layer = state_manager.get_resource(self, RESOURCE_NAME)
+        return self.embed(inputs, layer)
+
+    def _get_dense_tensor(
+        self,
+        inputs: Any,
+        weight_collections: list[str] | None = None,
+        trainable: bool | None = None,
+    ) -> Any:
+        """The v1 path (`input_layer`): loads the module into the current graph on each call."""
+        module = self.load()
+        collections = list(weight_collections or [])
+        if self._is_trainable(True if trainable is None else trainable):
+            collections.append(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
+        if not tf.executing_eagerly():
+            for collection in collections:
+                known = {id(v) for v in tf.compat.v1.get_collection(collection)}
+                variables = (
+                    module.trainable_variables
+                    if collection == tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES
+                    else module.variables
+                )
+                for variable in variables:
+                    if id(variable) not in known:
+                        tf.compat.v1.add_to_collection(collection, variable)
+        return self.embed(inputs.get(self), module.fn)
+
+    # --- Serialization ---------------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in self._fields}
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: Any = None, columns_by_name: Any = None
+    ) -> HubDenseColumn:
+        del custom_objects, columns_by_name
+        return cls(**dict(config))
+
+
+def _hashable(value: Any) -> Any:
+    """Returns `value` if hashable, else its identity (e.g. a ModuleSpec without __hash__)."""
+    try:
+        hash(value)
+    except TypeError:
+        return id(value)
+    return value
+
+
+def register(cls: type[HubDenseColumn]) -> type[HubDenseColumn]:
+    """Registers a column class so DenseFeatures.from_config finds it without custom_objects."""
+    return serialization.register_feature_column(cls)
+
+
+def load_local(module_path: str) -> Any:
+    """Loads the module at a local folder with `tfhub.load` (eager or graph, TF1 or TF2)."""
+    return saved_model.load(module_path)

@@ -1,0 +1,171 @@
+"""What a module's inputs and outputs look like, read from disk or from a ModuleSpec.
+
+Feature columns check a module before they use it. Reading the `saved_model.pb` proto is cheap and
+works the same in eager mode and inside a `tf.Graph` (nothing is loaded, no op is created).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+from .. import errors
+from ..utils.lazy import import_tensorflow
+
+_SAVED_MODEL_PB = "saved_model.pb"
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorInfo:
+    """The dtype and static shape of one signature input or output.
+
+    Attributes:
+        dtype: a `tf.DType`.
+        shape: a `tf.TensorShape` (possibly of unknown rank).
+        is_sparse: True for a `tf.SparseTensor`.
+    """
+
+    dtype: Any
+    shape: Any
+    is_sparse: bool = False
+
+    def describe(self) -> str:
+        """Returns e.g. `Tensor(shape=(None, 4), dtype=float32)`."""
+        kind = "SparseTensor" if self.is_sparse else "Tensor"
+        shape = "<unknown>" if self.shape.rank is None else tuple(self.shape.as_list())
+        return f"{kind}(shape={shape}, dtype={self.dtype.name})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    """The inputs and outputs of one signature, plus the module's trainable variable names."""
+
+    inputs: dict[str, TensorInfo]
+    outputs: dict[str, TensorInfo]
+    trainable_variable_names: frozenset[str] = frozenset()
+
+
+def _read_saved_model(module_path: str) -> Any:
+    """Parses `module_path/saved_model.pb`.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the file is missing or unreadable.
+    """
+    import_tensorflow("Feature columns")
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    pb_path = os.path.join(module_path, _SAVED_MODEL_PB)
+    try:
+        with open(pb_path, "rb") as pb_file:
+            return saved_model_pb2.SavedModel.FromString(pb_file.read())
+    except OSError as err:
+        raise errors.TFHubLoadError(
+            f"{module_path} holds no readable {_SAVED_MODEL_PB}: it is not a SavedModel. "
+            f"Received: module_path={module_path!r}"
+        ) from err
+
+
+def _tensor_info(proto: Any) -> TensorInfo:
+    """Converts a `TensorInfo` proto into a `TensorInfo`."""
+    tf = import_tensorflow("Feature columns")
+    shape = tf.TensorShape(proto.tensor_shape)
+    return TensorInfo(tf.as_dtype(proto.dtype), shape, proto.HasField("coo_sparse"))
+
+
+def _trainable_names(meta_graph: Any) -> frozenset[str]:
+    """Returns the variable names in the meta graph's `trainable_variables` collection."""
+    from tensorflow.core.framework import variable_pb2
+
+    collection = meta_graph.collection_def.get("trainable_variables")
+    if collection is None:
+        return frozenset()
+    return frozenset(
+        variable_pb2.VariableDef.FromString(raw).variable_name
+        for raw in collection.bytes_list.value
+    )
+
+
+def read_tf1_signature(module_path: str, signature: str = "default") -> Signature:
+    """Reads a signature of the default (empty-tag) graph of a TF1 Hub module.
+
+    Args:
+        module_path: local folder of a TF1 Hub module.
+        signature: the signature name.
+
+    Returns:
+        The signature's inputs and outputs, and the graph's trainable variable names.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the folder is unreadable or has no default graph.
+        tfhub.errors.UnknownSignatureError: if the signature does not exist.
+    """
+    saved_model = _read_saved_model(module_path)
+    graphs = [mg for mg in saved_model.meta_graphs if not mg.meta_info_def.tags]
+    if not graphs:
+        tag_sets = [sorted(mg.meta_info_def.tags) for mg in saved_model.meta_graphs]
+        raise errors.TFHubLoadError(
+            f"The module at {module_path} has no graph with the default (empty) tag set; "
+            f"its tag sets are {tag_sets}. Received: module_path={module_path!r}"
+        )
+    meta_graph = graphs[0]
+    if signature not in meta_graph.signature_def:
+        raise errors.UnknownSignatureError(
+            f"The module at {module_path} has no signature {signature!r}; it has "
+            f"{sorted(meta_graph.signature_def)}. Received: signature={signature!r}"
+        )
+    sig = meta_graph.signature_def[signature]
+    return Signature(
+        inputs={name: _tensor_info(info) for name, info in sig.inputs.items()},
+        outputs={name: _tensor_info(info) for name, info in sig.outputs.items()},
+        trainable_variable_names=_trainable_names(meta_graph),
+    )
+
+
+def signature_from_spec(module_spec: Any, signature: str = "default") -> Signature:
+    """Reads a signature of the default graph of a `hub.ModuleSpec` through its public API.
+
+    Raises:
+        tfhub.errors.UnknownSignatureError: if the spec has no such signature.
+    """
+    names = list(module_spec.get_signature_names())
+    if signature not in names:
+        raise errors.UnknownSignatureError(
+            f"The module spec has no signature {signature!r}; it has {sorted(names)}. "
+            f"Received: signature={signature!r}"
+        )
+
+    def convert(info_dict: dict[str, Any]) -> dict[str, TensorInfo]:
+        return {
+            name: TensorInfo(info.dtype, info.get_shape(), bool(getattr(info, "is_sparse", False)))
+            for name, info in info_dict.items()
+        }
+
+    return Signature(
+        inputs=convert(module_spec.get_input_info_dict(signature)),
+        outputs=convert(module_spec.get_output_info_dict(signature)),
+    )
+
+
+def read_tf2_call_outputs(module_path: str) -> Any:
+    """Returns the output structure (TensorSpec or dict of them) of a TF2 SavedModel's `__call__`.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the folder holds no TF2 SavedModel with a `__call__`.
+    """
+    from tensorflow.python.saved_model import nested_structure_coder
+
+    saved_model = _read_saved_model(module_path)
+    meta_graph = saved_model.meta_graphs[0]
+    object_graph = meta_graph.object_graph_def
+    root = object_graph.nodes[0] if object_graph.nodes else None
+    call_ids = [c.node_id for c in root.children if c.local_name == "__call__"] if root else []
+    functions = object_graph.nodes[call_ids[0]].function.concrete_functions if call_ids else []
+    if not functions:
+        raise errors.TFHubLoadError(
+            f"The SavedModel at {module_path} has no callable __call__ (a TF1 Hub module or a "
+            "TF2 SavedModel saved without one); text_embedding_column_v2 calls the object "
+            f"itself. Received: module_path={module_path!r}"
+        )
+    concrete = object_graph.concrete_functions[functions[0]]
+    return nested_structure_coder.decode_proto(concrete.output_signature)

@@ -1,0 +1,96 @@
+"""Where a TF1 column's module comes from: a handle string or a `hub.ModuleSpec`.
+
+A handle is resolved to a local folder once. An in-memory spec (e.g. from `hub.create_module_spec`)
+is written to a temporary folder on first use, through the public `hub.Module(spec).export(...)`,
+so every column is loaded the same way: with `tfhub.load`, in eager mode or in a graph.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from .. import errors, saved_model
+from ..utils.lazy import import_tensorflow
+from ._signatures import Signature, read_tf1_signature, signature_from_spec
+
+logger = logging.getLogger(__name__)
+
+
+class ModuleSource:
+    """A TF1 Hub module named by a handle or given as a ModuleSpec.
+
+    Args:
+        module_spec: a handle string (path, URL) or a `hub.ModuleSpec`.
+        column: the public function's name, quoted in errors.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if `module_spec` is neither a string nor a ModuleSpec.
+        tfhub.errors.NotATF1ModuleError: if the handle is a TF2 SavedModel.
+    """
+
+    def __init__(self, module_spec: Any, *, column: str) -> None:
+        from ..tf1.module_spec import ModuleSpec
+
+        self.module_spec = module_spec
+        self._path: str | None = None
+        if isinstance(module_spec, str):
+            path = saved_model.resolve(module_spec)
+            if not saved_model.is_tf1_hub_module(path):
+                raise errors.NotATF1ModuleError(
+                    f"hub.{column} needs a module in the TF1 Hub format, but {module_spec!r} "
+                    f"(at {path}) has no tfhub_module.pb. For a TF2 SavedModel text embedding "
+                    f"use hub.text_embedding_column_v2. Received: module_spec={module_spec!r}"
+                )
+            self._path = path
+        elif not isinstance(module_spec, ModuleSpec):
+            raise errors.ModuleSpecError(
+                f"hub.{column} expects a handle string or a hub.ModuleSpec as `module_spec`. "
+                f"Received: module_spec={module_spec!r}"
+            )
+
+    def signature(self, name: str = "default") -> Signature:
+        """Returns the inputs and outputs of the signature `name` of the default graph."""
+        if self._path is not None:
+            return read_tf1_signature(self._path, name)
+        return signature_from_spec(self.module_spec, name)
+
+    def module_spec_object(self) -> Any:
+        """Returns a `hub.ModuleSpec` for the module (loading it for a handle)."""
+        from ..tf1.module_spec import as_module_spec
+
+        return as_module_spec(self.module_spec)
+
+    @property
+    def local_path(self) -> str:
+        """The module's local folder (an in-memory spec is exported on first access)."""
+        if self._path is None:
+            self._path = export_spec_to_temp_folder(self.module_spec)
+        return self._path
+
+
+def export_spec_to_temp_folder(module_spec: Any) -> str:
+    """Instantiates `module_spec` in a new graph, initializes it, and exports it to a temp folder.
+
+    The folder is removed when the process exits.
+
+    Returns:
+        The path of the exported module.
+    """
+    tf = import_tensorflow("Feature columns over a hub.ModuleSpec")
+    from ..tf1.module import Module
+
+    folder = tempfile.mkdtemp(prefix="tfhub_feature_column_")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    module_path = os.path.join(folder, "module")
+    with tf.Graph().as_default():
+        module = Module(module_spec)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(module_path, session)
+    logger.info("Exported an in-memory ModuleSpec to %s for a feature column.", module_path)
+    return module_path

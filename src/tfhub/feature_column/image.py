@@ -1,0 +1,155 @@
+"""`hub.image_embedding_column` over TF1 image feature-vector modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import errors
+from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
+from ._signatures import Signature
+from ._source import ModuleSource
+
+_IMAGE_SIGNATURE_RULE = (
+    "An image module's 'default' signature must take exactly one input 'images' of dtype float32 "
+    "and return an output 'default' Tensor(shape=(None, K), dtype=float32) with a known K."
+)
+
+
+def _check_image_embedding(signature: Signature, module_spec: Any) -> None:
+    """Raises ModuleSpecError if the signature is not images float32 -> float32 `[None, K]`."""
+    issues = []
+    images = signature.inputs.get("images")
+    if list(signature.inputs) != ["images"] or images is None or images.dtype != tf.float32:
+        described = {name: info.describe() for name, info in signature.inputs.items()}
+        issues.append(f"its inputs are {described}")
+    output = signature.outputs.get("default")
+    if output is None:
+        issues.append(f"it has no 'default' output (outputs: {sorted(signature.outputs)})")
+    elif not (output.dtype == tf.float32 and output.shape.rank == 2 and output.shape[1]):
+        issues.append(f"its 'default' output is {output.describe()}")
+    if issues:
+        raise errors.ModuleSpecError(
+            f"Module is not usable as image embedding: {'; '.join(issues)}. "
+            f"{_IMAGE_SIGNATURE_RULE} Received: module_spec={module_spec!r}"
+        )
+
+
+def _checked_image_size(image_size: Any) -> tuple[int, int] | None:
+    """Returns `image_size` as (height, width), or raises ValueError."""
+    if image_size is None:
+        return None
+    try:
+        height, width = (int(dim) for dim in image_size)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"image_size must be a pair (height, width) of positive ints. "
+            f"Received: image_size={image_size!r}"
+        ) from err
+    if height <= 0 or width <= 0:
+        raise ValueError(
+            f"image_size must be a pair (height, width) of positive ints. "
+            f"Received: image_size={image_size!r}"
+        )
+    return height, width
+
+
+def _expected_image_size(source: ModuleSource, signature: Signature) -> tuple[int, int]:
+    """Returns the module's image size: attached ImageModuleInfo, else the input's static shape.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if neither gives a size.
+    """
+    try:
+        from ..image_util import get_expected_image_size
+    except ImportError:  # Without image_util, use the rule it applies second.
+        get_expected_image_size = None
+    if get_expected_image_size is not None:
+        try:
+            height, width = get_expected_image_size(source.module_spec_object())
+            return int(height), int(width)
+        except ValueError as err:
+            reason = str(err)
+    else:
+        shape = signature.inputs["images"].shape
+        dims = shape.as_list() if shape.rank == 4 else [None] * 4
+        if dims[1] and dims[2]:
+            return dims[1], dims[2]
+        reason = f"the input 'images' has shape {shape}"
+    raise errors.ModuleSpecError(
+        f"The image module {source.module_spec!r} has no known image size ({reason}). Pass "
+        "image_size=(height, width) to hub.image_embedding_column. Received: image_size=None"
+    )
+
+
+@register
+class _ImageEmbeddingColumn(HubDenseColumn):
+    """Returned by `hub.image_embedding_column`. Do not use directly."""
+
+    _fields = ("key", "module_spec_path", "image_size")
+
+    def __init__(self, key: Any, module_spec_path: Any, image_size: Any = None) -> None:
+        self.key = key
+        self.module_spec_path = module_spec_path
+        self.trainable = False  # Upstream's image column never trains the module.
+        self._source = ModuleSource(module_spec_path, column="image_embedding_column")
+        self._signature = self._source.signature()
+        _check_image_embedding(self._signature, module_spec_path)
+        checked = _checked_image_size(image_size)
+        self.image_size = checked or _expected_image_size(self._source, self._signature)
+        self._image_size_given = checked is not None
+
+    @property
+    def module_spec(self) -> Any:
+        """The `hub.ModuleSpec` of the module, as upstream's column offered."""
+        return self._source.module_spec_object()
+
+    @property
+    def parse_example_spec(self) -> dict[str, Any]:
+        height, width = self.image_size
+        return {self.key: tf.io.FixedLenFeature([height, width, 3], tf.float32)}
+
+    @property
+    def variable_shape(self) -> Any:
+        return self._signature.outputs["default"].shape[1:]
+
+    def load(self) -> LoadedModule:
+        obj = load_local(self._source.local_path)
+        function = obj.signatures["default"]
+
+        def fn(images: Any) -> Any:
+            return function(images=images)["default"]
+
+        return LoadedModule(obj, fn, self._signature.trainable_variable_names)
+
+    def embed(self, inputs: Any, fn: TensorFn) -> Any:
+        return fn(tf.convert_to_tensor(inputs, tf.float32))
+
+    def get_config(self) -> dict[str, Any]:
+        if not isinstance(self.module_spec_path, str):
+            raise errors.SerializationError(
+                "Only a hub.image_embedding_column built from a string handle has a config (a "
+                "ModuleSpec object cannot be written into one); export the spec and pass its "
+                f"path. Received: module_spec={self.module_spec_path!r}"
+            )
+        config = super().get_config()
+        config["image_size"] = list(self.image_size) if self._image_size_given else None
+        return config
+
+
+def image_embedding_column(key: str, module_spec: Any, image_size: Any = None) -> Any:
+    """Embeds images (float32 in [0, 1], `[batch, height, width, 3]`) with a TF1 image module.
+
+    Args:
+        key: the feature's key.
+        module_spec: a handle string or a `hub.ModuleSpec` of an image feature-vector module.
+        image_size: optional (height, width); by default `hub.get_expected_image_size`.
+
+    Returns:
+        A dense feature column giving `[batch_size, K]`.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if the module is not an image embedding, or has no known
+            image size and `image_size` is not given.
+        ValueError: if `image_size` is not a pair of positive ints.
+    """
+    return _ImageEmbeddingColumn(key, module_spec, image_size)

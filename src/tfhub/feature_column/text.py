@@ -1,0 +1,211 @@
+"""`hub.text_embedding_column` and `hub.sparse_text_embedding_column` over TF1 text modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import errors
+from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
+from ._signatures import Signature
+from ._source import ModuleSource
+
+_COMBINERS = ("mean", "sqrtn", "sum")
+_TEXT_SIGNATURE_RULE = (
+    "A text-embedding module's 'default' signature must take exactly one input "
+    "Tensor(shape=(None,), dtype=string) and return an output 'default' "
+    "Tensor(shape=(None, K), dtype=float32) with a known K."
+)
+
+
+def check_text_embedding(signature: Signature, module_spec: Any) -> None:
+    """Raises ModuleSpecError if the signature is not string `[None]` -> float32 `[None, K]`."""
+    issues = []
+    if len(signature.inputs) != 1:
+        issues.append(f"it has {len(signature.inputs)} inputs {sorted(signature.inputs)}")
+    else:
+        (info,) = signature.inputs.values()
+        if info.is_sparse or info.dtype != tf.string or info.shape.as_list() != [None]:
+            issues.append(f"its input is {info.describe()}")
+    output = signature.outputs.get("default")
+    if output is None:
+        issues.append(f"it has no 'default' output (outputs: {sorted(signature.outputs)})")
+    elif not (output.dtype == tf.float32 and output.shape.rank == 2 and output.shape[1]):
+        issues.append(f"its 'default' output is {output.describe()}")
+    if issues:
+        raise errors.ModuleSpecError(
+            f"Module is not a text-embedding: {'; '.join(issues)}. {_TEXT_SIGNATURE_RULE} "
+            f"Received: module_spec={module_spec!r}"
+        )
+
+
+def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule:
+    """Loads a TF1 text module; its function maps a string batch `[N]` to `[N, K]`."""
+    obj = load_local(source.local_path)
+    function = obj.signatures["default"]
+    (input_name,) = signature.inputs
+
+    def fn(text_batch: Any) -> Any:
+        return function(**{input_name: text_batch})["default"]
+
+    return LoadedModule(obj, fn, signature.trainable_variable_names)
+
+
+@register
+class _TextEmbeddingColumn(HubDenseColumn):
+    """Returned by `hub.text_embedding_column`. Do not use directly."""
+
+    _fields = ("key", "module_spec_path", "trainable")
+
+    def __init__(self, key: Any, module_spec_path: Any, trainable: bool = False) -> None:
+        self.key = key
+        self.module_spec_path = module_spec_path
+        self.trainable = bool(trainable)
+        self._source = ModuleSource(module_spec_path, column="text_embedding_column")
+        self._signature = self._source.signature()
+        check_text_embedding(self._signature, module_spec_path)
+
+    @property
+    def module_spec(self) -> Any:
+        """The `hub.ModuleSpec` of the module, as upstream's column offered."""
+        return self._source.module_spec_object()
+
+    @property
+    def parse_example_spec(self) -> dict[str, Any]:
+        return {self.key: tf.io.FixedLenFeature([1], tf.string)}
+
+    @property
+    def variable_shape(self) -> Any:
+        return self._signature.outputs["default"].shape[1:]
+
+    def load(self) -> LoadedModule:
+        return load_text_module(self._source, self._signature)
+
+    def embed(self, inputs: Any, fn: TensorFn) -> Any:
+        return fn(tf.reshape(inputs, [-1]))
+
+    def get_config(self) -> dict[str, Any]:
+        _require_handle(self.module_spec_path, "text_embedding_column")
+        return super().get_config()
+
+
+@register
+class _SparseTextEmbeddingColumn(HubDenseColumn):
+    """Returned by `hub.sparse_text_embedding_column`. Do not use directly."""
+
+    _fields = ("key", "combiner", "module_spec", "default_value", "trainable")
+
+    def __init__(
+        self,
+        key: Any,
+        combiner: str,
+        module_spec: Any,
+        default_value: str | None,
+        trainable: bool = False,
+    ) -> None:
+        if combiner not in _COMBINERS:
+            raise ValueError(
+                f"combiner must be one of {', '.join(map(repr, _COMBINERS))}. "
+                f"Received: combiner={combiner!r}"
+            )
+        self.key = key
+        self.combiner = combiner
+        self.module_spec = module_spec
+        self.default_value = default_value
+        self.trainable = bool(trainable)
+        self._source = ModuleSource(module_spec, column="sparse_text_embedding_column")
+        self._signature = self._source.signature()
+        check_text_embedding(self._signature, module_spec)
+
+    @property
+    def parse_example_spec(self) -> dict[str, Any]:
+        return {self.key: tf.io.VarLenFeature(tf.string)}
+
+    @property
+    def variable_shape(self) -> Any:
+        return self._signature.outputs["default"].shape[1:]
+
+    def load(self) -> LoadedModule:
+        return load_text_module(self._source, self._signature)
+
+    def embed(self, inputs: Any, fn: TensorFn) -> Any:
+        """Embeds every token, then bags the tokens of each example with the combiner."""
+        if not isinstance(inputs, tf.SparseTensor):
+            raise errors.InputSpecError(
+                f"hub.sparse_text_embedding_column({self.key!r}) needs a tf.SparseTensor of "
+                f"tokens. Received: inputs={inputs!r}"
+            )
+        if self.default_value is not None:
+            inputs = tf.sparse.fill_empty_rows(inputs, self.default_value)[0]
+        embedded_tokens = fn(inputs.values)
+        token_ids = tf.SparseTensor(
+            indices=inputs.indices,
+            values=tf.range(tf.shape(inputs.indices, out_type=tf.int64)[0]),
+            dense_shape=inputs.dense_shape,
+        )
+        return tf.nn.safe_embedding_lookup_sparse(
+            embedded_tokens, token_ids, None, combiner=self.combiner
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        _require_handle(self.module_spec, "sparse_text_embedding_column")
+        return super().get_config()
+
+
+def _require_handle(module_spec: Any, column: str) -> None:
+    """Raises SerializationError unless the column was built from a handle string."""
+    if not isinstance(module_spec, str):
+        raise errors.SerializationError(
+            f"Only a hub.{column} built from a string handle has a config (a ModuleSpec object "
+            "cannot be written into one); export the spec and pass its path. "
+            f"Received: module_spec={module_spec!r}"
+        )
+
+
+def text_embedding_column(key: str, module_spec: Any, trainable: bool = False) -> Any:
+    """Uses a TF1 Hub text module to embed a text feature (a string per example).
+
+    The result is `m(text)` of the module's `default` signature: float32 `[batch_size, K]`.
+    Works with `tf.compat.v1.feature_column.input_layer` in a graph and with tf_keras
+    `DenseFeatures` in eager and graph mode.
+
+    Args:
+        key: the feature's key (or a feature column identifying it).
+        module_spec: a handle string (path, URL) or a `hub.ModuleSpec`.
+        trainable: whether the module's weights are trained along with the model.
+
+    Returns:
+        A dense feature column.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if the module is not a text embedding (the message says
+            what the signature must look like).
+        tfhub.errors.NotATF1ModuleError: if the handle is a TF2 SavedModel.
+    """
+    return _TextEmbeddingColumn(key, module_spec, trainable)
+
+
+def sparse_text_embedding_column(
+    key: str,
+    module_spec: Any,
+    combiner: str,
+    default_value: str | None,
+    trainable: bool = False,
+) -> Any:
+    """Embeds pre-tokenized text (a `tf.SparseTensor` of strings) token by token, then bags it.
+
+    Args:
+        key: the feature's key.
+        module_spec: a handle string or a `hub.ModuleSpec` of a TF1 text module.
+        combiner: how tokens of an example are reduced: "mean", "sqrtn" or "sum".
+        default_value: the token used for examples without tokens; None leaves them empty,
+            which gives zeros.
+        trainable: whether the module's weights are trained.
+
+    Returns:
+        A dense feature column giving `[batch_size, K]`.
+
+    Raises:
+        ValueError: if `combiner` is not one of the three.
+        tfhub.errors.ModuleSpecError: if the module is not a text embedding.
+    """
+    return _SparseTextEmbeddingColumn(key, combiner, module_spec, default_value, trainable)

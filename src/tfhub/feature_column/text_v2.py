@@ -1,0 +1,109 @@
+"""`hub.text_embedding_column_v2` over a TF2 SavedModel text embedding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import errors, saved_model
+from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
+from ._signatures import read_tf2_call_outputs
+
+
+def _output_spec(module_path: str, handle: str, output_key: str | None) -> Any:
+    """Returns the TensorSpec of the embedding `__call__` returns (after `output_key`).
+
+    Raises:
+        tfhub.errors.UnknownOutputKeyError: if `output_key` is missing from a dict result.
+        ValueError: if the result is a dict and no `output_key` is given, or the reverse.
+    """
+    outputs = read_tf2_call_outputs(module_path)
+    if isinstance(outputs, dict):
+        if output_key is None:
+            raise ValueError(
+                f"The SavedModel {handle!r} returns a dict with keys {sorted(outputs)} on "
+                "__call__; pass output_key to pick one. Received: output_key=None"
+            )
+        if output_key not in outputs:
+            raise errors.UnknownOutputKeyError(
+                f"The SavedModel {handle!r} has no output {output_key!r}; its outputs are "
+                f"{sorted(outputs)}. Received: output_key={output_key!r}"
+            )
+        return outputs[output_key]
+    if output_key is not None:
+        raise errors.UnknownOutputKeyError(
+            f"The SavedModel {handle!r} returns a single {outputs} on __call__, not a dict, "
+            f"so output_key must be None. Received: output_key={output_key!r}"
+        )
+    return outputs
+
+
+@register
+class _TextEmbeddingColumnV2(HubDenseColumn):
+    """Returned by `hub.text_embedding_column_v2`. Do not use directly."""
+
+    _fields = ("key", "module_path", "output_key", "trainable")
+
+    def __init__(
+        self, key: Any, module_path: str, output_key: str | None = None, trainable: bool = False
+    ) -> None:
+        self.key = key
+        self.module_path = module_path
+        self.output_key = output_key
+        self.trainable = bool(trainable)
+        self._local_path = saved_model.resolve(module_path)
+        if saved_model.is_tf1_hub_module(self._local_path):
+            raise errors.TFHubLoadError(
+                f"{module_path!r} is a module in the TF1 Hub format; use "
+                f"hub.text_embedding_column for it. Received: module_path={module_path!r}"
+            )
+        spec = _output_spec(self._local_path, module_path, output_key)
+        if spec.dtype != tf.float32 or spec.shape.rank != 2 or not spec.shape[1]:
+            raise errors.ModuleSpecError(
+                f"A text embedding must return Tensor(shape=(None, K), dtype=float32) with a "
+                f"known K, but {module_path!r} returns {spec}. Received: output_key={output_key!r}"
+            )
+        self._embedding_shape = spec.shape[1:]
+
+    @property
+    def parse_example_spec(self) -> dict[str, Any]:
+        return {self.key: tf.io.FixedLenFeature([1], tf.string)}
+
+    @property
+    def variable_shape(self) -> Any:
+        return self._embedding_shape
+
+    def load(self) -> LoadedModule:
+        obj = load_local(self._local_path)
+        output_key = self.output_key
+
+        def fn(text_batch: Any) -> Any:
+            result = obj(text_batch)
+            return result[output_key] if output_key is not None else result
+
+        return LoadedModule(obj, fn, None)
+
+    def embed(self, inputs: Any, fn: TensorFn) -> Any:
+        return fn(tf.reshape(inputs, [-1]))
+
+
+def text_embedding_column_v2(
+    key: str, module_path: str, output_key: str | None = None, trainable: bool = False
+) -> Any:
+    """Uses a TF2 SavedModel text embedding (string `[N]` -> float32 `[N, K]`) as a column.
+
+    Args:
+        key: the feature's key.
+        module_path: a handle (local path or URL) of a TF2 SavedModel whose `__call__` embeds a
+            batch of strings.
+        output_key: the key to pick when `__call__` returns a dict.
+        trainable: whether the SavedModel's trainable variables are trained with the model.
+
+    Returns:
+        A dense feature column.
+
+    Raises:
+        tfhub.errors.UnknownOutputKeyError: if `output_key` is not one of the outputs (listed).
+        ValueError: if `__call__` returns a dict and `output_key` is None.
+        tfhub.errors.TFHubLoadError: if the handle is a TF1 Hub module or has no `__call__`.
+    """
+    return _TextEmbeddingColumnV2(key, module_path, output_key, trainable)
