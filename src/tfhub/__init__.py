@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# Upstream's absl flags (--tfhub_cache_dir, --tfhub_model_load_format) must exist before an
+# absl app parses argv; defining them imports only absl.flags, never TensorFlow.
+from .constants import define_absl_flags as _define_absl_flags  # noqa: E402
+
+_define_absl_flags()
+
 # Public name -> module that defines it (relative to this package).
 _LAZY_ATTRIBUTES: dict[str, str] = {
     # Handles, resolvers, cache (no TensorFlow).

@@ -1,0 +1,223 @@
+"""Streaming, path-safe extraction of a module archive (.tar, .tar.gz, .tgz).
+
+The archive is read once, front to back, from a stream: memory stays flat whatever its size.
+Gzip is decompressed by ISA-L (`isal`, about twice Python's zlib) in a background thread, so
+download, decompression and writing overlap. Absolute paths, `..`, links that leave the
+target, hard links, devices, fifos and other special members are refused by name.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import logging
+import os
+import posixpath
+import shutil
+import tarfile
+import zlib
+from typing import Any, BinaryIO
+
+from . import errors
+
+logger = logging.getLogger(__name__)
+
+_COPY_BUFSIZE = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def sniff(head: bytes) -> str:
+    """Classifies the first bytes of a stream: "gzip", "tar", "bz2", "xz", "html" or "unknown"."""
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(b"BZh"):
+        return "bz2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return "tar"
+    stripped = head.lstrip().lower()
+    if stripped.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")):
+        return "html"
+    return "unknown"
+
+
+def _decompressed(stream: io.BufferedReader, kind: str) -> BinaryIO:
+    """Returns a stream of the tar bytes inside `stream`."""
+    if kind == "gzip":
+        try:
+            from isal import igzip_threaded
+
+            return igzip_threaded.open(stream, "rb", threads=1)  # type: ignore[no-any-return]
+        except ImportError:
+            import gzip
+
+            return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    if kind == "bz2":
+        import bz2
+
+        return bz2.BZ2File(stream, "rb")
+    if kind == "xz":
+        import lzma
+
+        return lzma.LZMAFile(stream, "rb")
+    return stream  # type: ignore[return-value]
+
+
+def check_member(member: tarfile.TarInfo, target: str) -> str:
+    """Returns where a member goes below `target`, or raises if it is unsafe.
+
+    Raises:
+        tfhub.errors.UnsafeArchiveError: naming the member, for absolute paths, `..`, links
+            leaving the target, hard links and special files.
+    """
+    name = member.name
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        raise errors.UnsafeArchiveError(f"Archive member {name!r} has an absolute path.")
+    norm = posixpath.normpath(name.replace("\\", "/"))
+    if norm == ".." or norm.startswith("../") or "/../" in f"/{norm}/":
+        raise errors.UnsafeArchiveError(f"Archive member {name!r} points outside the module (..).")
+    if member.islnk():
+        raise errors.UnsafeArchiveError(f"Archive member {name!r} is a hard link (refused).")
+    if member.issym():
+        _check_symlink(member, norm)
+    elif not (member.isfile() or member.isdir()):
+        raise errors.UnsafeArchiveError(
+            f"Archive member {name!r} is a special file (device, fifo or type {member.type!r})."
+        )
+    return target if norm == "." else os.path.join(target, *norm.split("/"))
+
+
+def _check_symlink(member: tarfile.TarInfo, norm: str) -> None:
+    link = member.linkname
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(norm), link))
+    if link.startswith("/") or resolved == ".." or resolved.startswith("../"):
+        raise errors.UnsafeArchiveError(
+            f"Archive member {member.name!r} is a link pointing outside the module "
+            f"({member.linkname!r})."
+        )
+
+
+def _write_member(
+    archive: tarfile.TarFile, member: tarfile.TarInfo, path: str, target_real: str
+) -> None:
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    if not os.path.realpath(parent).startswith(target_real):
+        raise errors.UnsafeArchiveError(
+            f"Archive member {member.name!r} would be written through a link outside the module."
+        )
+    if member.isdir():
+        os.makedirs(path, exist_ok=True)
+    elif member.issym():
+        if os.path.lexists(path):
+            os.remove(path)
+        os.symlink(member.linkname, path)
+    else:
+        source = archive.extractfile(member)
+        assert source is not None
+        if os.path.islink(path):
+            os.remove(path)
+        with open(path, "wb") as out:
+            shutil.copyfileobj(source, out, _COPY_BUFSIZE)
+
+
+def extract(stream: io.BufferedReader, target: str, *, source: str) -> int:
+    """Extracts a tar (optionally gzip/bz2/xz-compressed) stream into the folder `target`.
+
+    Args:
+        stream: a buffered binary stream positioned at the start of the archive.
+        target: an existing, empty folder.
+        source: the URL or path of the archive, named in errors.
+
+    Returns:
+        The number of members extracted.
+
+    Raises:
+        tfhub.errors.NotAnArchiveError: if the stream is an HTML page or not an archive.
+        tfhub.errors.ArchiveError: if the archive is truncated or corrupt.
+        tfhub.errors.UnsafeArchiveError: for a member that is refused.
+        tfhub.errors.CacheError: if the disk is full.
+    """
+    head = stream.peek(512)[:512]
+    kind = sniff(head)
+    if kind == "html":
+        raise errors.NotAnArchiveError(
+            f"{source} answered an HTML page instead of a model archive (a login page, an "
+            "error page or a model page without the hosting protocol?)."
+        )
+    if kind == "unknown":
+        raise errors.NotAnArchiveError(
+            f"{source} does not appear to be a valid module: its content is not a .tar, "
+            f".tar.gz or .tgz archive (starts with {bytes(head[:16])!r})."
+        )
+    target_real = os.path.realpath(target)
+    try:
+        return _extract_members(_decompressed(stream, kind), target, target_real)
+    except errors.TFHubError:
+        raise
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            raise errors.CacheError(
+                errno.ENOSPC, f"No space left on device while extracting {source} into {target}."
+            ) from err
+        if isinstance(err, (tarfile.TarError, EOFError)) or err.errno is None:
+            raise _corrupt(source, err) from err
+        raise
+    except (tarfile.TarError, EOFError, zlib.error, ValueError) as err:
+        raise _corrupt(source, err) from err
+
+
+def _corrupt(source: str, err: BaseException) -> errors.ArchiveError:
+    return errors.ArchiveError(
+        f"{source} does not appear to be a valid module: the archive is truncated or corrupt "
+        f"({type(err).__name__}: {err})."
+    )
+
+
+def _extract_members(data: BinaryIO, target: str, target_real: str) -> int:
+    count = 0
+    with data, tarfile.open(fileobj=data, mode="r|") as archive:
+        for member in archive:
+            path = check_member(member, target)
+            if path != target:
+                _write_member(archive, member, path, target_real)
+            count += 1
+    if count == 0:
+        raise tarfile.ReadError("the archive has no members")
+    return count
+
+
+def extract_file(archive_path: str, target: str) -> int:
+    """Extracts an archive file from disk (for `tfhub import` and gs:// archives).
+
+    Raises:
+        Same as `extract`.
+    """
+    with open(archive_path, "rb", buffering=_COPY_BUFSIZE) as buffered:
+        return extract(buffered, target, source=archive_path)
+
+
+class _RawReader(io.RawIOBase):
+    """Adapts any object with `read(n)` (e.g. a tf.io.gfile.GFile) to a raw stream."""
+
+    def __init__(self, fileobj: Any) -> None:
+        super().__init__()
+        self._fileobj = fileobj
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._fileobj.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def extract_fileobj(fileobj: Any, target: str, *, source: str) -> int:
+    """Extracts from any binary file object with `read(n)` (e.g. a tf.io.gfile.GFile).
+
+    Raises:
+        Same as `extract`.
+    """
+    return extract(io.BufferedReader(_RawReader(fileobj), _COPY_BUFSIZE), target, source=source)

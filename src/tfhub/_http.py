@@ -1,0 +1,214 @@
+"""HTTP for downloads: a requests session, retries with backoff, and a resumable body stream.
+
+`open_body(url)` returns a raw binary stream of the response body. If the connection drops
+mid-body, the stream reconnects with `Range: bytes=N-` and goes on where it stopped, so the
+reader (gunzip + tar) never notices; if the server ignores Range, `RestartDownload` tells the
+caller to start over. Connection errors, timeouts and 5xx/429 answers are retried with
+exponential backoff; 401/403/404 fail at once. Proxies and CA bundles come from the usual
+environment variables (requests reads HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, ...).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import time
+import urllib.parse
+from typing import Any
+
+from . import constants, errors
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SEC = 0.25
+BACKOFF_MAX_SEC = 8.0
+_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_MOVED_HOSTS = ("tfhub.dev", "storage.googleapis.com", "hub.tensorflow.google.cn")
+
+
+class RestartDownload(errors.DownloadError):
+    """The body broke off and the server cannot resume it: download again from the start."""
+
+
+def _session() -> Any:
+    import requests
+
+    session = requests.Session()
+    session.headers["Accept-Encoding"] = "identity"  # Archives are compressed already.
+    session.headers["User-Agent"] = "tfhub (+https://github.com/tensorflow/hub compatible)"
+    if constants.cert_validation_disabled():
+        logger.warning("Disabled certificate validation for resolving handles.")
+        session.verify = False
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    elif os.environ.get("SSL_CERT_FILE") and not os.environ.get("REQUESTS_CA_BUNDLE"):
+        session.verify = os.environ["SSL_CERT_FILE"]
+    return session
+
+
+def backoff_sleep(attempt: int) -> None:
+    """Sleeps before retry number `attempt` (1-based): 0.25 s, 0.5 s, 1 s, ... at most 8 s."""
+    time.sleep(min(BACKOFF_MAX_SEC, BACKOFF_BASE_SEC * (2 ** (attempt - 1))))
+
+
+def moved_hint(url: str) -> str:
+    """Returns a hint about tfhub.dev's move to Kaggle for URLs it explains, else ""."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if any(host == moved or host.endswith("." + moved) for moved in _MOVED_HOSTS):
+        return (
+            " tfhub.dev models moved to Kaggle Models (https://www.kaggle.com/models): "
+            "use the model's Kaggle URL, e.g. https://www.kaggle.com/models/OWNER/MODEL/"
+            "FRAMEWORK/VARIATION/VERSION."
+        )
+    return ""
+
+
+def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusError:
+    """Builds the error for an HTTP error status, naming the handle and URL."""
+    what = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(status, "HTTP error")
+    message = f"Cannot download {handle!r}: the server answered {status} {what} for {url}."
+    if status in (401, 403, 404):
+        message += moved_hint(url) or " Check the handle."
+    return errors.HTTPStatusError(message, status=status, url=url)
+
+
+def _is_connection_error(err: BaseException) -> bool:
+    import requests
+    import urllib3
+
+    return isinstance(
+        err,
+        (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.HTTPError,
+            ConnectionError,
+            TimeoutError,
+        ),
+    )
+
+
+def get(
+    url: str, *, handle: str, headers: dict[str, str] | None = None, allow_redirects: bool = True
+) -> Any:
+    """GETs a URL with streaming, retrying connection errors and 5xx with backoff.
+
+    Args:
+        url: the URL.
+        handle: the handle being resolved, named in errors.
+        headers: extra request headers.
+        allow_redirects: follow redirects (False for the uncompressed protocol's 303).
+
+    Returns:
+        The `requests.Response` (body not read yet).
+
+    Raises:
+        tfhub.errors.HTTPStatusError: for 4xx, and for 5xx after the retries.
+        tfhub.errors.DownloadError: for connection errors and timeouts after the retries.
+    """
+    session = _session()
+    timeout = constants.http_timeout()
+    retries = constants.http_retries()
+    for attempt in range(retries + 1):
+        try:
+            response = session.get(
+                url,
+                headers=headers,
+                stream=True,
+                timeout=(timeout, timeout),
+                allow_redirects=allow_redirects,
+            )
+        except Exception as err:
+            if not _is_connection_error(err):
+                raise
+            if attempt == retries:
+                raise errors.DownloadError(
+                    f"Cannot download {handle!r} from {url}: {type(err).__name__}: {err} "
+                    f"(after {retries + 1} attempts, timeout {timeout:g} s; TFHUB_HTTP_TIMEOUT "
+                    "sets it)."
+                ) from err
+            logger.info("Retrying %s after %s", url, err)
+        else:
+            if response.status_code not in _RETRY_STATUSES or attempt == retries:
+                return response
+            logger.info("Retrying %s after HTTP %d", url, response.status_code)
+            response.close()
+        backoff_sleep(attempt + 1)
+    raise AssertionError("unreachable")
+
+
+def check_status(response: Any, *, handle: str, url: str) -> None:
+    """Raises HTTPStatusError unless the response is a 200/206 success."""
+    if response.status_code not in (200, 206):
+        response.close()
+        raise status_error(response.status_code, handle=handle, url=url)
+
+
+class HttpBody(io.RawIOBase):
+    """The body of a GET as a raw binary stream that resumes with Range after a drop."""
+
+    def __init__(self, url: str, *, handle: str, progress: Any = None) -> None:
+        super().__init__()
+        self.url = url
+        self.handle = handle
+        self.position = 0
+        self.progress = progress
+        self._response = get(url, handle=handle)
+        check_status(self._response, handle=handle, url=url)
+        length = self._response.headers.get("Content-Length")
+        self.total = int(length) if length and length.isdigit() else None
+        self.content_type = self._response.headers.get("Content-Type", "")
+        self._drops = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while True:
+            try:
+                count = self._response.raw.readinto(buffer)
+            except Exception as err:
+                if not _is_connection_error(err):
+                    raise
+                self._resume(err)
+                continue
+            if count == 0 and self.total is not None and self.position < self.total:
+                self._resume(EOFError(f"connection closed at byte {self.position}"))
+                continue
+            self.position += count
+            if self.progress is not None and count:
+                self.progress.update(count)
+            return count
+
+    def _resume(self, cause: BaseException) -> None:
+        """Reconnects with a Range request from the current position."""
+        self._drops += 1
+        retries = constants.http_retries()
+        self._response.close()
+        if self._drops > retries:
+            raise errors.DownloadError(
+                f"Cannot download {self.handle!r} from {self.url}: the connection broke "
+                f"{self._drops} times (last: {cause})."
+            ) from cause
+        logger.info(
+            "Connection to %s broke at byte %d (%s); resuming.", self.url, self.position, cause
+        )
+        backoff_sleep(self._drops)
+        response = get(self.url, handle=self.handle, headers={"Range": f"bytes={self.position}-"})
+        check_status(response, handle=self.handle, url=self.url)
+        content_range = response.headers.get("Content-Range", "")
+        if response.status_code != 206 or not content_range.startswith(f"bytes {self.position}-"):
+            response.close()
+            raise RestartDownload(
+                f"The download of {self.url} broke at byte {self.position} and the server "
+                "cannot resume it."
+            ) from cause
+        self._response = response
+
+    def close(self) -> None:
+        if not self.closed:
+            self._response.close()
+        super().close()

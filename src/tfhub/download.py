@@ -1,0 +1,169 @@
+"""Atomic, cross-process downloads into the cache.
+
+`atomic_download` returns the folder of a handle, fetching it at most once across processes:
+the fetch writes into a unique temporary folder beside the target, which is renamed into place
+when complete, so a folder that exists is never a partial download. An OS lock (that dies with
+its process) keeps concurrent processes from downloading the same handle twice; correctness does
+not depend on it. Only the process that made a temporary folder removes it.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import logging
+import os
+from collections.abc import Callable
+
+from . import _archive, _http, cache, constants, errors
+from .utils import progress
+from .utils.filelock import weak_file_lock
+
+logger = logging.getLogger(__name__)
+
+Fetch = Callable[[str], None]
+
+
+def atomic_download(handle: str, fetch: Fetch, *, module_path: str | None = None) -> str:
+    """Returns the cache folder of `handle`, calling `fetch(tmp_dir)` to fill it if needed.
+
+    Args:
+        handle: the handle (its sha1 names the folder; it is written in the descriptor).
+        fetch: fills an empty folder with the module's files.
+        module_path: the target folder; defaults to `<cache>/<sha1(handle)>`.
+
+    Returns:
+        The module folder.
+
+    Raises:
+        tfhub.errors.OfflineModeError: if TFHUB_OFFLINE is set and the entry is missing.
+        tfhub.errors.CacheError: if the cache cannot be written.
+        Whatever `fetch` raises; the cache then holds no partial entry.
+    """
+    module_path = module_path or cache.module_dir(handle)
+    if cache.is_complete(module_path):
+        return module_path
+    if constants.is_offline():
+        raise _offline_error(handle, module_path)
+    cache.ensure_writable_root(os.path.dirname(module_path))
+    with weak_file_lock(cache.lock_path(module_path), what=f"the download of {handle!r}") as held:
+        problem = cache.damage(module_path)
+        if problem is None:
+            return module_path  # Another process installed it while we waited.
+        if os.path.lexists(module_path):
+            logger.warning(
+                "Cache entry %s of %r is damaged (%s); downloading it again.",
+                module_path,
+                handle,
+                problem,
+            )
+        if held:
+            _remove_stale_tmp_dirs(module_path)
+        _download_into_place(handle, fetch, module_path)
+    return module_path
+
+
+def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
+    problem = cache.damage(module_path)
+    state = "is not in" if problem == "the folder does not exist" else f"is damaged ({problem}) in"
+    return errors.OfflineModeError(
+        f"TFHUB_OFFLINE is set and {handle!r} {state} the cache {os.path.dirname(module_path)} "
+        f"(folder {os.path.basename(module_path)}). Pre-fill the cache with "
+        f"`tfhub pull {handle}` where the network is available, or unset TFHUB_OFFLINE."
+    )
+
+
+def _remove_stale_tmp_dirs(module_path: str) -> None:
+    """Removes temporary folders left by killed tfhub downloads of this entry (lock held).
+
+    tensorflow_hub uses the same names; its downloads are live while its `<entry>.lock` exists.
+    """
+    if os.path.exists(module_path + ".lock"):
+        return
+    for stale in glob.glob(glob.escape(module_path) + ".*" + cache.TMP_SUFFIX):
+        logger.info("Removing %s, left by an interrupted download.", stale)
+        cache.remove_tree(stale)
+
+
+def _download_into_place(handle: str, fetch: Fetch, module_path: str) -> None:
+    tmp_dir = cache.new_tmp_dir(module_path)
+    try:
+        os.makedirs(tmp_dir)
+        logger.info("Downloading TF-Hub Module %r.", handle)
+        fetch(tmp_dir)
+        _install(handle, tmp_dir, module_path)
+        logger.info("Downloaded TF-Hub Module %r.", handle)
+    finally:
+        cache.remove_tree(tmp_dir)
+
+
+def _install(handle: str, tmp_dir: str, module_path: str) -> None:
+    """Writes the bookkeeping beside the entry and renames the complete folder into place."""
+    cache.atomic_write_text(cache.descriptor_path(module_path), cache.descriptor_text(handle))
+    cache.write_manifest(module_path, cache.list_files(tmp_dir))
+    if os.path.lexists(module_path):
+        cache.remove_tree(module_path)  # A damaged entry.
+    try:
+        os.rename(tmp_dir, module_path)
+    except OSError:
+        if not cache.is_complete(module_path):
+            raise
+        logger.warning("Module already exists in %s", module_path)
+
+
+# --- Fetchers -------------------------------------------------------------------------------------
+
+
+def fetch_http_archive(url: str, *, handle: str) -> Fetch:
+    """Returns a fetch that streams an archive from `url` and extracts it (restarting if needed).
+
+    Args:
+        url: the URL to download (with any format query already added).
+        handle: the handle, named in errors and in the progress bar.
+
+    Returns:
+        A function that fills a folder.
+    """
+
+    def fetch(target: str) -> None:
+        retries = constants.http_retries()
+        for attempt in range(retries + 1):
+            try:
+                download_and_extract(url, target, handle=handle)
+                return
+            except _http.RestartDownload:
+                if attempt == retries:
+                    raise
+                logger.info("Restarting the download of %s from the start.", url)
+                _empty_folder(target)
+                _http.backoff_sleep(attempt + 1)
+
+    return fetch
+
+
+def download_and_extract(url: str, target: str, *, handle: str) -> None:
+    """Streams one archive from `url` into the folder `target` (one attempt, resuming drops).
+
+    Raises:
+        tfhub.errors.DownloadError: and its subclasses, naming the handle and URL.
+        tfhub.errors.ArchiveError: for truncated, corrupt or unsafe archives.
+    """
+    source = url if url == handle else f"{url} (handle {handle!r})"
+    body = _http.HttpBody(url, handle=handle)
+    bar = progress.download_bar(description=f"Downloading {handle}", total=body.total)
+    body.progress = bar
+    try:
+        if "text/html" in body.content_type.lower():
+            raise errors.NotAnArchiveError(
+                f"{source} answered an HTML page instead of a model archive."
+                + (_http.moved_hint(url) or " Check the handle.")
+            )
+        _archive.extract(io.BufferedReader(body, 1 << 20), target, source=source)
+    finally:
+        bar.close()
+        body.close()
+
+
+def _empty_folder(folder: str) -> None:
+    for name in os.listdir(folder):
+        cache.remove_tree(os.path.join(folder, name))

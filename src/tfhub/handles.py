@@ -1,0 +1,194 @@
+"""Parse and classify handles; name their cache folders.
+
+A handle is parsed once into a frozen dataclass whose ``str()`` gives back the handle that is
+hashed for the cache (for Kaggle models: the canonical short form, so both URL forms share one
+cache entry). ``cache_key(handle)`` is ``sha1(handle)`` hex, exactly as tensorflow_hub names its
+cache folders, so caches are shared with the upstream library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import urllib.parse
+from dataclasses import dataclass
+
+from . import errors
+
+COMPRESSED_FORMAT_QUERY = ("tf-hub-format", "compressed")
+UNCOMPRESSED_FORMAT_QUERY = ("tf-hub-format", "uncompressed")
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+
+HUB_TF_GOOGLE_CN = "https://hub.tensorflow.google.cn/"
+GCS_GOOGLE_CN_TEMPLATE = "https://gcs.tensorflow.google.cn/tfhub-modules/%s.tar.gz"
+KAGGLE_MODELS_PREFIX = "https://www.kaggle.com/models/"
+# Where Kaggle models are downloaded from (the handle hashed stays www.kaggle.com): for mirrors
+# and tests.
+KAGGLE_ENDPOINT_ENV = "TFHUB_KAGGLE_ENDPOINT"
+
+_KAGGLE_LONG = re.compile(
+    r"^(?P<owner>[^/]+)/(?P<model>[^/]+)/frameworks/(?P<framework>[^/]+)"
+    r"/variations/(?P<variation>[^/]+)/versions/(?P<version>\d+)/?$"
+)
+_KAGGLE_SHORT = re.compile(
+    r"^(?P<owner>[^/]+)/(?P<model>[^/]+)/(?P<framework>[^/]+)"
+    r"/(?P<variation>[^/]+)/(?P<version>\d+)/?$"
+)
+
+
+def cache_key(handle: str) -> str:
+    """Returns the cache folder name of a handle: sha1 of its UTF-8 bytes, hex (as upstream)."""
+    return hashlib.sha1(handle.encode("utf8")).hexdigest()
+
+
+def is_http_url(handle: str) -> bool:
+    """Returns True for http:// and https:// handles."""
+    return handle.startswith(("http://", "https://"))
+
+
+def is_archive_path(path: str) -> bool:
+    """Returns True if the path names a .tar, .tar.gz or .tgz file (ignoring any query)."""
+    return urllib.parse.urlsplit(path).path.endswith(ARCHIVE_SUFFIXES)
+
+
+def append_format_query(url: str, query: tuple[str, str]) -> str:
+    """Adds `tf-hub-format=...` to a URL, merged with any query already there (as upstream)."""
+    parsed = list(urllib.parse.urlparse(url))
+    pairs = urllib.parse.parse_qsl(parsed[4])
+    pairs.append(query)
+    parsed[4] = urllib.parse.urlencode(pairs)
+    return urllib.parse.urlunparse(parsed)
+
+
+@dataclass(frozen=True)
+class LocalPath:
+    """A folder on the local filesystem (or a file:// URL, stored here as its path)."""
+
+    path: str
+
+    def __str__(self) -> str:
+        return self.path
+
+
+@dataclass(frozen=True)
+class GcsPath:
+    """A gs:// folder or archive, read through tf.io.gfile."""
+
+    url: str
+
+    @property
+    def is_archive(self) -> bool:
+        return is_archive_path(self.url)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class HttpModel:
+    """An http(s) URL: an archive, or a model page that speaks the hosting protocol."""
+
+    url: str
+
+    def download_url(self) -> str:
+        """Returns the URL to fetch the compressed model from (upstream's mapping)."""
+        if self.url.startswith(HUB_TF_GOOGLE_CN):
+            return GCS_GOOGLE_CN_TEMPLATE % self.url[len(HUB_TF_GOOGLE_CN) :]
+        return append_format_query(self.url, COMPRESSED_FORMAT_QUERY)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class KaggleModel:
+    """A Kaggle model version; ``str()`` is the canonical short URL hashed for the cache."""
+
+    owner: str
+    model: str
+    framework: str
+    variation: str
+    version: int
+
+    def download_url(self) -> str:
+        """Returns the hosting-protocol URL that serves the model's .tar.gz.
+
+        This is the long form, the one tfhub.dev redirects to, with `tf-hub-format=compressed`.
+        """
+        endpoint = os.environ.get(KAGGLE_ENDPOINT_ENV, "").rstrip("/") or "https://www.kaggle.com"
+        long_form = (
+            f"{endpoint}/models/{self.owner}/{self.model}/frameworks/{self.framework}/"
+            f"variations/{self.variation}/versions/{self.version}"
+        )
+        return append_format_query(long_form, COMPRESSED_FORMAT_QUERY)
+
+    def __str__(self) -> str:
+        return (
+            f"{KAGGLE_MODELS_PREFIX}{self.owner}/{self.model}/{self.framework}/"
+            f"{self.variation}/{self.version}"
+        )
+
+
+Handle = LocalPath | GcsPath | HttpModel | KaggleModel
+
+
+def parse_kaggle(url: str) -> KaggleModel | None:
+    """Parses both Kaggle model URL forms; None if `url` is not a Kaggle model version URL."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme != "https" or parsed.netloc not in ("www.kaggle.com", "kaggle.com"):
+        return None
+    path = parsed.path
+    if not path.startswith("/models/"):
+        return None
+    rest = path[len("/models/") :]
+    match = _KAGGLE_LONG.match(rest) or _KAGGLE_SHORT.match(rest)
+    if match is None:
+        return None
+    fields = match.groupdict()
+    return KaggleModel(
+        owner=fields["owner"],
+        model=fields["model"],
+        framework=fields["framework"],
+        variation=fields["variation"],
+        version=int(fields["version"]),
+    )
+
+
+def file_url_to_path(url: str) -> str:
+    """Returns the local path of a file:// URL.
+
+    Raises:
+        tfhub.errors.InvalidHandleError: for a file:// URL with a remote host.
+    """
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.netloc not in ("", "localhost"):
+        raise errors.InvalidHandleError(
+            f"file:// URLs must name a local path (file:///abs/path). Received: handle={url!r}"
+        )
+    return urllib.parse.unquote(parsed.path)
+
+
+def parse(handle: str) -> Handle:
+    """Classifies a handle string.
+
+    Args:
+        handle: a local path, file://, gs://, http(s):// URL or Kaggle model URL.
+
+    Returns:
+        The parsed handle.
+
+    Raises:
+        tfhub.errors.InvalidHandleError: if `handle` is not a non-empty string.
+    """
+    if not isinstance(handle, str) or not handle:
+        raise errors.InvalidHandleError(
+            f"A handle must be a non-empty string. Received: handle={handle!r}"
+        )
+    if handle.startswith("file://"):
+        return LocalPath(file_url_to_path(handle))
+    if handle.startswith("gs://"):
+        return GcsPath(handle)
+    if is_http_url(handle):
+        return parse_kaggle(handle) or HttpModel(handle)
+    return LocalPath(os.fspath(handle))

@@ -1,0 +1,78 @@
+"""Resolvers: from a handle to a local folder, and the registry that picks one.
+
+`resolve(handle)` asks the registered resolvers, most recently registered first; the defaults
+are installed on first use in upstream's order (path last, http compressed first).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .base import Resolver
+from .registry import MultiImplRegistry
+
+__all__ = [
+    "Resolver",
+    "MultiImplRegistry",
+    "install_default_resolvers",
+    "register_resolver",
+    "registry",
+    "resolve",
+]
+
+registry: MultiImplRegistry[Any] = MultiImplRegistry("resolver")
+_defaults_lock = threading.Lock()
+_defaults_installed = False
+
+
+def install_default_resolvers() -> None:
+    """Registers the built-in resolvers (once), in upstream's order."""
+    global _defaults_installed
+    with _defaults_lock:
+        if _defaults_installed:
+            return
+        from .gcs import GcsCompressedResolver
+        from .http_compressed import HttpCompressedResolver
+        from .http_uncompressed import HttpUncompressedResolver
+        from .path import PathResolver
+
+        for impl in (
+            PathResolver(),
+            HttpUncompressedResolver(),
+            GcsCompressedResolver(),
+            HttpCompressedResolver(),
+        ):
+            registry.add_implementation(impl)
+        _defaults_installed = True
+
+
+def register_resolver(resolver: Any) -> None:
+    """Registers a resolver; it is tried before every resolver registered earlier.
+
+    Args:
+        resolver: an object with `is_supported(handle) -> bool` and `__call__(handle) -> str`,
+            e.g. a `tfhub.resolvers.Resolver` subclass.
+
+    Raises:
+        TypeError: if `resolver` lacks those methods.
+    """
+    install_default_resolvers()
+    registry.add_implementation(resolver)
+
+
+def resolve(handle: str) -> str:
+    """Resolves a handle to a local folder (or gs:// folder), downloading it if needed.
+
+    Args:
+        handle: a local path, file://, gs://, http(s):// or Kaggle model URL, or any handle a
+            registered resolver accepts.
+
+    Returns:
+        The folder's path.
+
+    Raises:
+        tfhub.errors.TFHubError: subclasses say what went wrong.
+    """
+    install_default_resolvers()
+    return str(registry(handle))

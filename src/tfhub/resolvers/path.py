@@ -1,0 +1,31 @@
+"""Local folders and file:// URLs (and gs:// folders, read in place through tf.io.gfile)."""
+
+from __future__ import annotations
+
+import os
+
+from .. import errors, handles
+from . import gcs
+from .base import Resolver
+
+
+class PathResolver(Resolver):
+    """Resolves handles that are paths: the last resolver tried, it accepts every handle."""
+
+    def is_supported(self, handle: str) -> bool:
+        return True
+
+    def _resolve(self, handle: str) -> str:
+        parsed = handles.parse(handle)
+        if isinstance(parsed, handles.GcsPath):
+            if not gcs.exists(parsed.url):
+                raise errors.ModelNotFoundError(f"{handle} does not exist.")
+            return parsed.url
+        if isinstance(parsed, handles.LocalPath):
+            if not os.path.exists(parsed.path):
+                raise errors.ModelNotFoundError(f"{handle} does not exist.")
+            return parsed.path
+        raise errors.ModelNotFoundError(
+            f"{handle} does not exist: no resolver accepted it as a URL, and it is not a local "
+            "path."
+        )

@@ -1,0 +1,68 @@
+"""A registry of implementations tried most-recently-registered first (upstream's semantics)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Generic, Protocol, TypeVar
+
+from .. import errors
+
+
+class Implementation(Protocol):
+    """What the registry calls: `is_supported(*args)` then `__call__(*args)`."""
+
+    def is_supported(self, *args: Any, **kwargs: Any) -> bool: ...
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+T = TypeVar("T", bound=Implementation)
+
+
+class MultiImplRegistry(Generic[T]):
+    """Holds implementations; calls the last registered one whose `is_supported` says yes."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._impls: list[T] = []
+        self._lock = threading.Lock()
+
+    def add_implementation(self, impl: T) -> None:
+        """Registers an implementation; it is tried before all earlier ones.
+
+        Raises:
+            TypeError: if `impl` lacks `is_supported` or is not callable.
+        """
+        if not callable(getattr(impl, "is_supported", None)) or not callable(impl):
+            raise TypeError(
+                "A resolver needs an `is_supported(handle)` method and a `__call__(handle)`. "
+                f"Received: resolver={impl!r}"
+            )
+        with self._lock:
+            self._impls = [*self._impls, impl]
+
+    def clear_implementations(self) -> None:
+        """Removes every implementation (for tests)."""
+        with self._lock:
+            self._impls = []
+
+    @property
+    def implementations(self) -> list[T]:
+        """The registered implementations, in registration order."""
+        return list(self._impls)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Calls the first supporting implementation, most recently registered first.
+
+        Raises:
+            tfhub.errors.UnsupportedHandleError: (a RuntimeError) listing every one tried.
+        """
+        tried = []
+        for impl in reversed(self._impls):
+            if impl.is_supported(*args, **kwargs):
+                return impl(*args, **kwargs)
+            tried.append(type(impl).__name__)
+        raise errors.UnsupportedHandleError(
+            f"Missing implementation that supports: {self._name}(*{args!r}, **{kwargs!r}). "
+            f"Tried {tried!r}"
+        )

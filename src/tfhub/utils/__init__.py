@@ -1,0 +1,1 @@
+"""Small helpers: lazy imports, logging, progress bars, file locks."""
