@@ -1,0 +1,69 @@
+"""Which Keras flavour a program uses, and how to tell the two flavours' objects apart.
+
+TensorFlow's convention: `tf.keras` is Keras 3 unless the environment variable
+`TF_USE_LEGACY_KERAS` is `1` or `true` (any case), in which case it is tf_keras (Keras 2).
+`hub.KerasLayer` follows the same rule. Nothing here imports TensorFlow or Keras.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Literal
+
+logger = logging.getLogger(__name__)
+
+Flavour = Literal["keras3", "tf_keras"]
+
+LEGACY_KERAS_ENV = "TF_USE_LEGACY_KERAS"
+KERAS3_CLASS = "tfhub.keras.layer.KerasLayer"
+TF_KERAS_CLASS = "tfhub.keras.tf_keras_layer.KerasLayer"
+
+
+def use_legacy_keras() -> bool:
+    """Returns True if `TF_USE_LEGACY_KERAS` asks for tf_keras (read at call time)."""
+    return os.environ.get(LEGACY_KERAS_ENV, "").strip().lower() in ("1", "true")
+
+
+def default_flavour() -> Flavour:
+    """Returns the flavour `hub.KerasLayer` resolves to: "tf_keras" or "keras3"."""
+    return "tf_keras" if use_legacy_keras() else "keras3"
+
+
+def class_path(flavour: Flavour) -> str:
+    """Returns the import path of the KerasLayer class of `flavour`."""
+    return TF_KERAS_CLASS if flavour == "tf_keras" else KERAS3_CLASS
+
+
+def object_flavour(obj: Any) -> Flavour | None:
+    """Returns the Keras flavour that made `obj` (a KerasTensor, layer or model), if any.
+
+    Looks only at the modules of the object's class and its bases, so it needs no import.
+    """
+    for klass in type(obj).__mro__:
+        root = klass.__module__.split(".", 1)[0]
+        if root == "tf_keras":
+            return "tf_keras"
+        if root == "keras":
+            return "keras3"
+    return None
+
+
+def flavour_mismatch_message(layer_flavour: Flavour, other: Any) -> str | None:
+    """Returns an error message if `other` belongs to the other Keras flavour, else None.
+
+    Args:
+        layer_flavour: the flavour of the hub.KerasLayer being used.
+        other: an input (KerasTensor) or a model the layer is being put into.
+    """
+    other_flavour = object_flavour(other)
+    if other_flavour is None or other_flavour == layer_flavour:
+        return None
+    names = {"keras3": "Keras 3 (`import keras`)", "tf_keras": "tf_keras (Keras 2)"}
+    return (
+        f"This hub.KerasLayer is a {names[layer_flavour]} layer ({class_path(layer_flavour)}), "
+        f"but it is used with a {names[other_flavour]} object. Use "
+        f"{class_path(other_flavour)} for {names[other_flavour]} models "
+        f"(hub.KerasLayer picks tf_keras only when {LEGACY_KERAS_ENV}=1). "
+        f"Received: {type(other).__module__}.{type(other).__name__}"
+    )

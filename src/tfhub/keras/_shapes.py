@@ -1,0 +1,105 @@
+"""`output_shape` handling shared by both KerasLayer flavours.
+
+`output_shape` is given without the batch dimension and nested like the outputs. Unlike
+upstream, an unknown batch size gives outputs of known rank `[None, *output_shape]` (upstream
+set an unknown rank, which left the next `Dense` layer unbuildable).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import tensorflow as tf
+
+logger = logging.getLogger(__name__)
+
+
+def nest_to_shapes(value: Any) -> Any:
+    """Converts a nest of raw tuples/lists of int or None into a nest of `tf.TensorShape`.
+
+    Raises:
+        TypeError: if a leaf is neither a shape nor a dict/list/tuple of shapes.
+    """
+    if isinstance(value, dict):
+        return type(value)((key, nest_to_shapes(item)) for key, item in value.items())
+    try:
+        return tf.TensorShape(value)
+    except (TypeError, ValueError):
+        pass  # Not a shape: try it as a container.
+    if isinstance(value, list | tuple):
+        return type(value)(nest_to_shapes(item) for item in value)
+    raise TypeError(
+        "output_shape must be a shape (list/tuple of int or None) or a dict/list/tuple of "
+        f"shapes, without the batch dimension. Received: output_shape={value!r}"
+    )
+
+
+def nest_from_shapes(shapes: Any) -> Any:
+    """Converts a nest of `tf.TensorShape` into lists of int or None (JSON-friendly)."""
+    return tf.nest.map_structure(lambda shape: list(shape.as_list()), shapes)
+
+
+def batch_size_of(inputs: Any) -> int | None:
+    """Returns the static batch size of the first input, or None if unknown."""
+    flat = tf.nest.flatten(inputs)
+    if not flat:
+        return None
+    shape = getattr(flat[0], "shape", None)
+    if shape is None:
+        return None
+    shape = tf.TensorShape(shape)
+    if shape.rank is None or shape.rank == 0:
+        return None
+    return shape[0]
+
+
+def apply_output_shape(inputs: Any, outputs: Any, output_shape: Any) -> Any:
+    """Sets the static shape `[batch, *output_shape]` on each output tensor (in place)."""
+    batch = tf.TensorShape([batch_size_of(inputs)])
+
+    def set_shape(tensor: Any, shape: tf.TensorShape) -> Any:
+        tensor.set_shape(batch.concatenate(shape))
+        return tensor
+
+    return tf.nest.map_structure(set_shape, outputs, output_shape)
+
+
+def full_output_shape(input_shape: Any, output_shape: Any) -> Any:
+    """Returns `output_shape` (a nest of TensorShape) with the input's batch size prepended.
+
+    Args:
+        input_shape: the layer's input shape: a shape, or a nest of shapes (first one counts).
+        output_shape: nest of `tf.TensorShape` without the batch dimension.
+
+    Returns:
+        A nest of `tf.TensorShape`, like `output_shape`.
+    """
+    leaves = _shape_leaves(input_shape)
+    first = leaves[0] if leaves else None
+    batch = None
+    if first is not None:
+        dims = tf.TensorShape(first)
+        if dims.rank:
+            batch = dims[0]
+    prefix = tf.TensorShape([batch])
+    return tf.nest.map_structure(prefix.concatenate, output_shape)
+
+
+def _is_shape(value: Any) -> bool:
+    if isinstance(value, tf.TensorShape):
+        return True
+    return isinstance(value, tuple | list) and all(
+        isinstance(dim, int) or dim is None for dim in value
+    )
+
+
+def _shape_leaves(value: Any) -> list[Any]:
+    """The shapes in a nest of shapes (tuples of int/None are leaves, not sequences)."""
+    if _is_shape(value):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value
+    leaves: list[Any] = []
+    for item in items:
+        leaves.extend(_shape_leaves(item))
+    return leaves

@@ -1,0 +1,198 @@
+"""`KerasLayer` for Keras 3 (`import keras`, TensorFlow backend).
+
+The SavedModel's own `tf.Variable`s become the layer's Keras weights (a Keras variable whose
+value *is* the loaded variable, as `keras/src/export/tfsm_layer.py` does), so `model.fit`
+trains exactly the variables the model's functions read. The layer is registered as
+`tfhub>KerasLayer`, so `.keras` files load back without `custom_objects`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+import keras
+
+from .. import errors
+from . import _common, _compat, _shapes
+
+logger = logging.getLogger(__name__)
+
+
+@keras.saving.register_keras_serializable(package="tfhub", name="KerasLayer")
+class KerasLayer(keras.layers.Layer):
+    """Wraps a SavedModel (TF2 or TF1 Hub format), or a callable, as a Keras 3 layer.
+
+    Arguments are upstream's (see `docs/keras.md`): `handle`, `trainable`, `arguments`,
+    `tags`, `signature`, `signature_outputs_as_dict`, `output_key`, `output_shape`,
+    `load_options` and Keras Layer kwargs (`input_shape`, `dtype`, `name`, ...).
+
+    Attributes (stable, for code that builds on the layer, e.g. `hub.export_layer`):
+        resolved_object: what `hub.load(handle)` returned (or the callable passed).
+        hub_callable: a `tfhub.keras._common.HubCallable`: `.fn` is the function the layer
+            calls, `.signature`/`.output_key` the chosen endpoint, `.arguments` the extra kwargs.
+        handle: the handle string (or callable) the layer was built from.
+        output_shape_spec: the `output_shape` as a nest of `tf.TensorShape` (or None).
+
+    Raises:
+        ValueError: bad combinations of arguments (see `_common.check_output_options`).
+        tfhub.errors.UnknownSignatureError: `signature` is not one of the model's signatures.
+    """
+
+    def __init__(
+        self,
+        handle: Any,
+        trainable: bool = False,
+        arguments: dict[str, Any] | None = None,
+        _sentinel: None = None,
+        tags: Any = None,
+        signature: str | None = None,
+        signature_outputs_as_dict: bool | None = None,
+        output_key: str | None = None,
+        output_shape: Any = None,
+        load_options: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if _sentinel is not None:
+            raise ValueError(
+                "hub.KerasLayer takes `handle`, `trainable` and `arguments` positionally; "
+                f"pass the rest by keyword. Received: _sentinel={_sentinel!r}"
+            )
+        super().__init__(trainable=trainable, **kwargs)
+        self._tags = None if tags is None else list(tags)
+        obj = _common.load_handle(handle, tags, load_options)
+        self._hub = _common.make_hub_callable(
+            handle,
+            obj=obj,
+            arguments=arguments,
+            signature=signature,
+            signature_outputs_as_dict=signature_outputs_as_dict,
+            output_key=output_key,
+        )
+        self._output_shape_spec = (
+            None if output_shape is None else _shapes.nest_to_shapes(output_shape)
+        )
+        self._func = obj  # Tracked: model.export() keeps its tables and assets.
+        self._loss_fns = _common.regularization_loss_fns(obj, self._hub.is_hub_module_v1)
+        self._wrap_variables()
+        self._build_at_init()
+
+    # --- Public attributes ----------------------------------------------------------------------
+
+    @property
+    def resolved_object(self) -> Any:
+        """The object `hub.load(handle)` returned (or the callable the layer was built from)."""
+        return self._hub.obj
+
+    @property
+    def hub_callable(self) -> _common.HubCallable:
+        """How the layer calls the model (function, signature, output key, arguments)."""
+        return self._hub
+
+    @property
+    def handle(self) -> Any:
+        """The handle string (or callable) the layer was built from."""
+        return self._hub.handle
+
+    @property
+    def output_shape_spec(self) -> Any:
+        """The `output_shape` argument as a nest of `tf.TensorShape`, or None."""
+        return self._output_shape_spec
+
+    # --- Weights and losses ---------------------------------------------------------------------
+
+    def _wrap_variables(self) -> None:
+        """Tracks the model's variables as Keras weights that share their storage."""
+        trainable, non_trainable = _common.split_variables(
+            self._hub.obj, self._hub.is_hub_module_v1
+        )
+        for variable, is_trainable in [(v, True) for v in trainable] + [
+            (v, False) for v in non_trainable
+        ]:
+            wrapped = keras.Variable(
+                initializer=variable,
+                shape=variable.shape,
+                dtype=variable.dtype,
+                trainable=is_trainable,
+                autocast=False,
+                name=_keras_variable_name(variable.name),
+            )
+            self._track_variable(wrapped)
+
+    def _get_own_losses(self) -> list[Any]:
+        """The `add_loss` losses plus the model's regularization losses while trainable."""
+        losses = super()._get_own_losses()
+        if self.trainable:
+            losses.extend(loss_fn() for loss_fn in self._loss_fns)
+        return losses
+
+    # --- Calling --------------------------------------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        first = args[0] if args else kwargs.get("inputs")
+        for tensor in tf.nest.flatten(first):
+            message = _compat.flavour_mismatch_message("keras3", tensor)
+            if message:
+                raise errors.KerasFlavourError(message)
+        return super().__call__(*args, **kwargs)
+
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        """Calls the model; `training` reaches it only while the layer is trainable."""
+        training = bool(training) if self.trainable and _is_python_bool(training) else False
+        outputs = _common.call(self._hub, inputs, training, self._output_shape_spec)
+        return _common.cast_outputs(outputs, self.compute_dtype)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        """Traces `call` to find the outputs' dtypes and shapes (`output_shape` applied)."""
+        from keras.src import backend  # noqa: PLC0415 - what keras.Layer itself uses.
+
+        return backend.compute_output_spec(self.call, *args, **kwargs)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Returns `(batch, *output_shape)` nested like the outputs.
+
+        Raises:
+            NotImplementedError: without `output_shape`: call the layer on a `keras.Input`
+                (or use `compute_output_spec`) to infer the shape by tracing.
+        """
+        if self._output_shape_spec is None:
+            raise NotImplementedError(
+                "hub.KerasLayer.compute_output_shape needs output_shape=... at construction; "
+                "without it, call the layer on a keras.Input to infer the output shape. "
+                f"Received: input_shape={input_shape!r}"
+            )
+        full = _shapes.full_output_shape(input_shape, self._output_shape_spec)
+        return tf.nest.map_structure(lambda shape: tuple(shape.as_list()), full)
+
+    # --- Config ---------------------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the config: the base Layer config plus handle, signature, outputs, ...
+
+        Raises:
+            tfhub.errors.SerializationError: the layer wraps a Python callable.
+        """
+        config = super().get_config()
+        config.update(_common.config_entries(self._hub, self._output_shape_spec, self._tags))
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> KerasLayer:
+        """Rebuilds the layer from `get_config()`: loads `handle` again."""
+        config = dict(config)
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{_compat.KERAS3_CLASS} name={self.name!r} handle={self._hub.handle!r}>"
+
+
+def _is_python_bool(value: Any) -> bool:
+    return isinstance(value, bool | np.bool_)
+
+
+def _keras_variable_name(name: str) -> str:
+    """Keras 3 variable names may not contain '/': 'dense/kernel:0' -> 'dense_kernel'."""
+    return name.split(":", 1)[0].replace("/", "_")
