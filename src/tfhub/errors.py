@@ -111,6 +111,10 @@ class ModuleSpecError(TFHubError, ValueError):
     """A module_fn or module spec that breaks the TF1 Hub format's rules."""
 
 
+class SignatureInputError(InputSpecError, TypeError):
+    """Inputs to hub.Module that do not fit its signature (upstream raised TypeError here)."""
+
+
 class EagerNotSupportedError(TFHubError, RuntimeError):
     """A TF1 feature that cannot work in eager mode (the message says what to do instead)."""
 

@@ -1,0 +1,118 @@
+"""Helpers for TF1 Hub modules that take images: `ImageModuleInfo` and the expected input size.
+
+Importing this module does not import TensorFlow (only protobuf).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from . import errors
+from .protos import ImageModuleInfo
+
+logger = logging.getLogger(__name__)
+
+# Image modules may attach an ImageModuleInfo message under this key.
+IMAGE_MODULE_INFO_KEY = "image_module_info"
+
+__all__ = [
+    "IMAGE_MODULE_INFO_KEY",
+    "ImageModuleInfo",
+    "attach_image_module_info",
+    "get_expected_image_size",
+    "get_image_module_info",
+    "get_num_image_channels",
+]
+
+
+def attach_image_module_info(image_module_info: Any) -> None:
+    """Attaches an ImageModuleInfo message; call it from within a module_fn.
+
+    Args:
+        image_module_info: a `hub.ImageModuleInfo` message.
+    """
+    from .tf1.native_module import attach_message
+
+    attach_message(IMAGE_MODULE_INFO_KEY, image_module_info)
+
+
+def get_image_module_info(module_or_spec: Any, required: bool = False) -> Any:
+    """Returns the module's attached ImageModuleInfo, or None if there is none.
+
+    Args:
+        module_or_spec: a `hub.Module` or `hub.ModuleSpec`.
+        required: if True, raise KeyError instead of returning None.
+    """
+    return module_or_spec.get_attached_message(
+        IMAGE_MODULE_INFO_KEY, ImageModuleInfo, required=required
+    )
+
+
+def _image_input_shape(module_or_spec: Any, signature: str | None, input_name: str | None) -> Any:
+    input_name = input_name or "images"
+    input_info_dict = module_or_spec.get_input_info_dict(signature)
+    if input_name not in input_info_dict:
+        raise errors.InputSpecError(
+            f"Module is missing input '{input_name}' in signature '{signature or 'default'}'. "
+            f"Its inputs are {sorted(input_info_dict)}. Received: input_name={input_name!r}"
+        )
+    return input_info_dict[input_name].get_shape()
+
+
+def _dims(shape: Any) -> list[int | None] | None:
+    if shape.rank != 4:
+        return None
+    return shape.as_list()
+
+
+def get_expected_image_size(
+    module_or_spec: Any, signature: str | None = None, input_name: str | None = None
+) -> list[int]:
+    """Returns the expected `[height, width]` of the module's image input.
+
+    Taken from an attached ImageModuleInfo if there is one, else from the input's shape.
+
+    Args:
+        module_or_spec: a `hub.Module` or `hub.ModuleSpec` that takes images.
+        signature: the signature (default: "default").
+        input_name: the image input (default: "images").
+
+    Returns:
+        `[height, width]`.
+
+    Raises:
+        tfhub.errors.InputSpecError: if the input is missing or its height and width are
+            unknown (a ValueError, as upstream).
+    """
+    info = get_image_module_info(module_or_spec)
+    if info is not None and info.default_image_size.height and info.default_image_size.width:
+        return [info.default_image_size.height, info.default_image_size.width]
+    shape = _image_input_shape(module_or_spec, signature, input_name)
+    dims = _dims(shape)
+    if not dims or not dims[1] or not dims[2]:
+        raise errors.InputSpecError(
+            f"Shape of module input is {shape}, expected [batch_size, height, width, "
+            "num_channels] with known height and width (and the module attaches no "
+            "ImageModuleInfo). Received: signature={signature!r}, input_name={input_name!r}"
+        )
+    return [dims[1], dims[2]]
+
+
+def get_num_image_channels(
+    module_or_spec: Any, signature: str | None = None, input_name: str | None = None
+) -> int:
+    """Returns the number of channels of the module's image input (usually 3).
+
+    Raises:
+        tfhub.errors.InputSpecError: if the input is missing or has unknown channels.
+    """
+    shape = _image_input_shape(module_or_spec, signature, input_name)
+    dims = _dims(shape)
+    if not dims or dims[3] is None:
+        raise errors.InputSpecError(
+            f"Shape of module input is {shape}, expected [batch_size, height, width, "
+            "num_channels] with known num_channels. "
+            f"Received: signature={signature!r}, input_name={input_name!r}"
+        )
+    return dims[3]

@@ -1,0 +1,147 @@
+"""The state of a module's graph: state ops, variable maps and colocation constraints.
+
+A module is instantiated in two parts: its *state graph* (variables, tables: the registered
+stateful ops without inputs) is imported once per `hub.Module`, and every application imports
+the *apply graph* with those state ops replaced by placeholders that are fed the state tensors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .. import errors
+from ..utils.lazy import import_tensorflow
+from .meta_graph_lib import split_tensor_name
+
+logger = logging.getLogger(__name__)
+
+_LOC_PREFIX = b"loc:@"
+
+
+def _is_state_op_type(op_type: str) -> bool:
+    from tensorflow.python.framework import op_def_registry
+
+    op_def = op_def_registry.get(op_type)
+    return op_def is not None and op_def.is_stateful and not op_def.input_arg
+
+
+def list_state_op_types(graph_def: Any) -> set[str]:
+    """Returns the op types in `graph_def` that are registered, stateful and take no inputs."""
+    return {
+        op_type for op_type in {node.op for node in graph_def.node} if _is_state_op_type(op_type)
+    }
+
+
+def get_state_map(
+    meta_graph: Any, state_op_types: set[str], get_tensor: Callable[[str], Any]
+) -> dict[str, Any]:
+    """Returns {tensor name in the module: instantiated state tensor} for every state op.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if a state op has more than one output.
+    """
+    state_map = {}
+    for node in meta_graph.graph_def.node:
+        if node.op in state_op_types:
+            tensor_name = node.name + ":0"
+            tensor = get_tensor(tensor_name)
+            if len(tensor.op.outputs) != 1:
+                raise errors.ModuleSpecError(
+                    f"Stateful op {node.op} has {len(tensor.op.outputs)} outputs, expected 1."
+                )
+            state_map[tensor_name] = tensor
+    return state_map
+
+
+def replace_apply_state(
+    meta_graph: Any, state_op_types: set[str], feed_map: Mapping[str, Any]
+) -> None:
+    """Turns, in place, the state ops that `feed_map` feeds into resource placeholders."""
+    from tensorflow.core.framework import types_pb2
+
+    for node in meta_graph.graph_def.node:
+        if node.op in state_op_types and node.name + ":0" in feed_map:
+            node.op = "Placeholder"
+            for key in [key for key in node.attr if key != "shape"]:
+                del node.attr[key]
+            node.attr["dtype"].type = types_pb2.DT_RESOURCE
+
+
+def variable_map_from_tensor_map(tensor_map: Mapping[str, Any]) -> dict[str, Any]:
+    """Returns {variable name: Variable, or a list of partitions ordered by offset}.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if partitioned variables are inconsistent.
+    """
+    singles: dict[str, Any] = {}
+    partitioned: dict[str, dict[int, Any]] = {}
+    for key, variable in tensor_map.items():
+        name = split_tensor_name(key)[0]
+        slice_info = variable._save_slice_info  # noqa: SLF001 - only way to see partitions.
+        if not slice_info:
+            singles[name] = variable
+            continue
+        base = name[: name.rfind("/")]
+        parts = partitioned.setdefault(base, {})
+        offset = slice_info.var_offset[0]
+        if offset in parts:
+            raise errors.ModuleSpecError(f"Duplicate offset {offset} for variable {base!r}.")
+        parts[offset] = variable
+    overlap = set(singles) & set(partitioned)
+    if overlap:
+        raise errors.ModuleSpecError(f"Variables both single and partitioned: {sorted(overlap)}")
+    result = dict(singles)
+    for base, parts in partitioned.items():
+        result[base] = [variable for _, variable in sorted(parts.items())]
+    return result
+
+
+def find_state_op_colocation_error(graph: Any, reported_tags: Any = None) -> str | None:
+    """Returns an error message if a state op is colocated with a non-state op, else None."""
+    tf = import_tensorflow()
+    state_types = list_state_op_types(graph.as_graph_def())
+    state_ops = {op.name: op for op in graph.get_operations() if op.type in state_types}
+    for op in state_ops.values():
+        for group in op.colocation_groups():
+            if group.startswith(_LOC_PREFIX) and tf.compat.as_str(group[5:]) in state_ops:
+                continue
+            where = "" if reported_tags is None else f"in the graph for tags {reported_tags}, "
+            return (
+                "A state-holding node x of a module's graph (e.g., a Variable op) must not be "
+                "subject to a tf.colocate_with(y) constraint unless y is also a state-holding "
+                f"node.\nDetails: {where}node '{op.name}' has op '{op.type}', which counts as "
+                f"state-holding, but Operation.colocation_groups() == {op.colocation_groups()}."
+            )
+    return None
+
+
+def find_signature_input_error(signature_name: str, inputs: Mapping[str, Any]) -> str | None:
+    """Returns an error message if an input is not a placeholder or is colocated, else None."""
+    tf = import_tensorflow()
+    for input_name, value in inputs.items():
+        for tensor in tf.nest.flatten(value, expand_composites=True):
+            op = _skip_identities(tensor.op)
+            if op.type not in ("Placeholder", "PlaceholderV2", "PlaceholderWithDefault"):
+                return (
+                    f"Signature {signature_name!r}: input {input_name!r} must be a "
+                    "tf.compat.v1.placeholder (or sparse_placeholder / placeholder_with_default) "
+                    f"created in module_fn, but tensor {tensor.name!r} comes from a {op.type!r} op."
+                )
+            expected = [_LOC_PREFIX + tensor.op.name.encode()]
+            if tensor.op.colocation_groups() != expected:
+                return (
+                    "A tensor x used as input in a signature must not be subject to a "
+                    "tf.colocate_with(y) constraint. (The reverse would be allowed.)\n"
+                    f"Details: tensor '{tensor}' appears as input '{input_name}' of signature "
+                    f"'{signature_name}' but has Tensor.op.colocation_groups() == "
+                    f"{tensor.op.colocation_groups()}"
+                )
+    return None
+
+
+def _skip_identities(op: Any) -> Any:
+    while op.type == "Identity" and op.inputs:
+        op = op.inputs[0].op
+    return op

@@ -1,0 +1,342 @@
+"""`hub.Module`: a TF1 Hub module instantiated in a graph (or, beyond upstream, eagerly)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from .. import errors
+from ..utils.lazy import import_tensorflow
+from . import tensor_info
+from .module_spec import ModuleSpec, as_module_spec
+
+logger = logging.getLogger(__name__)
+
+
+class Module:
+    """Part of a TensorFlow 1 model that can be transferred between models.
+
+    In a `tf.Graph`, instantiating adds the module's variables, tables and assets to the
+    graph under an unused name scope; each call adds ops for one application of a signature,
+    and all applications share the variables. Outside a graph (eager execution), the module is
+    loaded once and each call computes eager tensors (see `docs/tf1.md`).
+
+    Example:
+        m = hub.Module("/tmp/text-embedding")
+        embeddings = m(sentences)
+    """
+
+    def __init__(
+        self,
+        spec: ModuleSpec | str,
+        trainable: bool = False,
+        name: str = "module",
+        tags: Iterable[str] | None = None,
+    ) -> None:
+        """Constructs a Module in the current graph (or eagerly).
+
+        Args:
+            spec: a ModuleSpec, or a handle for `hub.load_module_spec`.
+            trainable: if True, the variables go to TRAINABLE_VARIABLES and the
+                regularization losses to REGULARIZATION_LOSSES (and UPDATE_OPS of
+                applications are kept).
+            name: variable scope name for the module (made unique).
+            tags: the graph variant to use (default: the empty set).
+
+        Raises:
+            tfhub.errors.UnknownTagsError: if there is no graph variant for `tags`.
+            tfhub.errors.NotATF1ModuleError: if the handle is not a TF1 Hub module.
+        """
+        tf = import_tensorflow("hub.Module")
+        self._spec = as_module_spec(spec)
+        self._trainable = trainable
+        self._tags = set(tags or [])
+        if self._tags not in self._spec.get_tags():
+            available = ", ".join(str(sorted(t)) for t in self._spec.get_tags())
+            raise errors.UnknownTagsError(
+                f"No such graph variant: tags={sorted(self._tags)!r}. The module's tag sets are: "
+                f"{available}. Received: tags={tags!r}"
+            )
+        self._eager = tf.executing_eagerly()
+        if self._eager:
+            from .eager_module import EagerModuleImpl
+
+            self._graph = None
+            self._name = name
+            self._impl: Any = EagerModuleImpl(self._spec, trainable=trainable, tags=self._tags)
+            return
+        self._graph = tf.compat.v1.get_default_graph()
+        abs_state_scope = _try_get_state_scope(name)
+        self._name = abs_state_scope.split("/")[-2]
+        parent = "/".join(abs_state_scope.split("/")[:-2])
+        with tf.name_scope(parent + "/" if parent else ""):
+            self._impl = self._spec._create_impl(  # noqa: SLF001
+                name=self._name, trainable=trainable, tags=self._tags
+            )
+
+    def __call__(
+        self,
+        inputs: Any = None,
+        _sentinel: None = None,
+        signature: str | None = None,
+        as_dict: bool | None = None,
+    ) -> Any:
+        """Applies a signature to `inputs`.
+
+        Args:
+            inputs: a dict {input name: value}, or a single value if the signature has one
+                input, or None if it has none.
+            _sentinel: prevents positional arguments besides `inputs`.
+            signature: the signature name (default "default").
+            as_dict: if True, return all outputs as a dict; else the output "default".
+
+        Returns:
+            A tensor (dense, sparse or ragged) or a dict of them.
+
+        Raises:
+            tfhub.errors.UnknownSignatureError: for an unknown signature (lists them).
+            tfhub.errors.SignatureInputError: for missing/extra keys or incompatible inputs.
+            RuntimeError: if used in another graph than the one it was created in.
+        """
+        if _sentinel is not None:
+            raise errors.SignatureInputError("Pass signature= and as_dict= by name.")
+        signature = "default" if signature is None else signature
+        input_info = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
+        dict_inputs = prepare_dict_inputs(inputs, input_info, signature)
+        if self._eager:
+            outputs = self._impl.apply(signature, dict_inputs)
+        else:
+            outputs = self._apply_in_graph(signature, dict_inputs, input_info)
+        return prepare_outputs(outputs, as_dict, signature)
+
+    def _apply_in_graph(
+        self, signature: str, dict_inputs: dict[str, Any], input_info: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        tf = import_tensorflow()
+        if self._graph is not tf.compat.v1.get_default_graph():
+            raise RuntimeError("Module must be applied in the graph it was instantiated for.")
+        tensors = tensor_info.convert_dict_to_compatible_tensor(dict_inputs, input_info)
+        name = f"{self._name}_apply_{signature.replace(':', '_')}"
+        return self._impl.create_apply_graph(signature=signature, input_tensors=tensors, name=name)
+
+    def get_signature_names(self) -> list[str]:
+        """Returns the module's signature names."""
+        return self._spec.get_signature_names(tags=self._tags)
+
+    def get_input_info_dict(self, signature: str | None = None) -> dict[str, Any]:
+        """Describes a signature's inputs (see `ModuleSpec.get_input_info_dict`)."""
+        return self._spec.get_input_info_dict(signature=signature, tags=self._tags)
+
+    def get_output_info_dict(self, signature: str | None = None) -> dict[str, Any]:
+        """Describes a signature's outputs (see `ModuleSpec.get_output_info_dict`)."""
+        return self._spec.get_output_info_dict(signature=signature, tags=self._tags)
+
+    def get_attached_message(self, key: str, message_type: Any, required: bool = False) -> Any:
+        """Returns the attached message (see `ModuleSpec.get_attached_message`)."""
+        return self._spec.get_attached_message(
+            key, message_type, tags=self._tags, required=required
+        )
+
+    def export(self, path: str, session: Any = None) -> None:
+        """Writes the module to `path` with the variable values held by `session`.
+
+        Assets (e.g. vocabulary files) are copied into `<path>/assets`. In eager mode, pass
+        no session: the current values of the eager variables are written.
+
+        Args:
+            path: the folder to write the module to.
+            session: the Session that holds the variable values (graph mode).
+
+        Raises:
+            RuntimeError: if the session or default graph is not the module's graph.
+        """
+        if self._eager:
+            self._impl.export(path)
+            return
+        tf = import_tensorflow()
+        if self._graph is not tf.compat.v1.get_default_graph():
+            raise RuntimeError(
+                "default graph differs from the graph where the module was instantiated."
+            )
+        if session is None or self._graph is not session.graph:
+            raise RuntimeError(
+                "session graph differs from the graph where the module was instantiated."
+            )
+        self._impl.export(path, session)
+
+    @property
+    def variable_map(self) -> dict[str, Any]:
+        """{variable name in the module: tf.Variable (or list of partitions)}."""
+        return self._impl.variable_map
+
+    @property
+    def variables(self) -> list[Any]:
+        """All variables created by instantiating the module, sorted by name."""
+        result: list[Any] = []
+        for _, value in sorted(self.variable_map.items()):
+            result.extend(value if isinstance(value, list) else [value])
+        return result
+
+    @property
+    def trainable_variables(self) -> list[Any]:
+        """The trainable variables (empty unless `trainable=True`); e.g. for tf.GradientTape."""
+        if self._eager:
+            return self._impl.trainable_variables
+        tf = import_tensorflow()
+        trainable = {
+            id(v) for v in self._graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
+        }
+        return [v for v in self.variables if id(v) in trainable]
+
+
+def _try_get_state_scope(name: str) -> str:
+    """Returns an unused absolute scope "parent/name_N/" for the module's state.
+
+    Raises:
+        RuntimeError: if the variable scope is free but its name scope is already taken.
+    """
+    tf = import_tensorflow()
+    current = tf.compat.v1.get_variable_scope().name
+    with tf.name_scope(current + "/" if current else ""):
+        with tf.compat.v1.variable_scope(
+            None, default_name=name, auxiliary_name_scope=False
+        ) as scope:
+            abs_state_scope = scope.name + "/"
+        graph = tf.compat.v1.get_default_graph()
+        unique_name_scope = graph.unique_name(name, mark_as_used=False) + "/"
+        if unique_name_scope != abs_state_scope:
+            raise RuntimeError(
+                f"variable_scope {abs_state_scope} was unused but the corresponding name_scope was "
+                "already taken."
+            )
+    return abs_state_scope
+
+
+def prepare_dict_inputs(
+    inputs: Any, info_map: Mapping[str, Any], signature: str = "default"
+) -> dict[str, Any]:
+    """Puts `inputs` in a dict keyed like the signature's inputs.
+
+    Raises:
+        tfhub.errors.SignatureInputError: if keys are missing or extra (names the expected keys).
+    """
+    expected = sorted(info_map)
+    if inputs is None:
+        dict_inputs: dict[str, Any] = {}
+    elif isinstance(inputs, dict):
+        dict_inputs = inputs
+    elif len(info_map) == 1:
+        dict_inputs = {expected[0]: inputs}
+    elif not info_map:
+        raise errors.SignatureInputError(
+            f"Signature {signature!r} expects no inputs. Received: inputs={inputs!r}"
+        )
+    else:
+        raise errors.SignatureInputError(
+            f"Signature {signature!r} expects multiple inputs {expected}; pass a dict with these "
+            f"keys. Received: inputs of type {type(inputs).__name__}"
+        )
+    given = set(dict_inputs)
+    if given != set(info_map):
+        raise errors.SignatureInputError(
+            f"Cannot convert dict_inputs: missing {sorted(set(info_map) - given)!r}, extra given "
+            f"{sorted(given - set(info_map))!r}. Signature {signature!r} expects exactly the "
+            f"input keys {expected}. Received: keys={sorted(given)}"
+        )
+    return dict_inputs
+
+
+def prepare_outputs(
+    dict_outputs: dict[str, Any], as_dict: bool | None, signature: str = "default"
+) -> Any:
+    """Returns all outputs (`as_dict=True`) or the output named "default".
+
+    Raises:
+        tfhub.errors.UnknownOutputKeyError: if there is no "default" output and not as_dict.
+    """
+    if as_dict:
+        return dict_outputs
+    if "default" in dict_outputs:
+        return dict_outputs["default"]
+    raise errors.UnknownOutputKeyError(
+        f"There is no output named 'default' in signature {signature!r} (outputs: "
+        f"{sorted(dict_outputs)}). Use as_dict=True."
+    )
+
+
+def export_module_spec(
+    spec: ModuleSpec, path: str, checkpoint_path: str, name_transform_fn: Callable[[str], str]
+) -> None:
+    """Exports `spec` with variable values from `checkpoint_path` (see ModuleSpec.export)."""
+    tf = import_tensorflow()
+    with tf.Graph().as_default():
+        module = Module(spec)
+        assignment = {name_transform_fn(name): value for name, value in module.variable_map.items()}
+        tf.compat.v1.train.init_from_checkpoint(checkpoint_path, assignment)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(path, session)
+
+
+def _placeholders_for(module: Module, signature: str) -> dict[str, Any]:
+    tf = import_tensorflow()
+    placeholders = {}
+    for name, info in module.get_input_info_dict(signature).items():
+        shape = info.get_shape()
+        dims = None if shape.rank is None else shape.as_list()
+        make = tf.compat.v1.sparse_placeholder if info.is_sparse else tf.compat.v1.placeholder
+        placeholders[name] = make(info.dtype, shape=dims, name=name)
+    return placeholders
+
+
+@contextlib.contextmanager
+def eval_function_for_module(
+    spec: ModuleSpec | str, tags: Iterable[str] | None = None
+) -> Iterator[Callable[..., Any]]:
+    """Context manager that yields a function computing the module's outputs for numpy inputs.
+
+    The function takes the same arguments as `Module.__call__` (inputs, signature=,
+    as_dict=) and returns numpy values, computed in a private graph and session.
+
+    Args:
+        spec: a ModuleSpec or a handle.
+        tags: the graph variant to use.
+
+    Yields:
+        The evaluation function.
+    """
+    tf = import_tensorflow()
+    graph = tf.Graph()
+    with graph.as_default():
+        module = Module(spec, tags=tags)
+        placeholders, outputs = {}, {}
+        for signature in module.get_signature_names():
+            with tf.compat.v1.variable_scope(signature.replace(":", "_")):
+                placeholders[signature] = _placeholders_for(module, signature)
+                outputs[signature] = module(
+                    placeholders[signature], signature=signature, as_dict=True
+                )
+        init = [tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()]
+    with tf.compat.v1.Session(graph=graph) as session:
+        session.run(init)
+
+        def func(
+            inputs: Any = None,
+            _sentinel: None = None,
+            signature: str | None = None,
+            as_dict: bool | None = None,
+        ) -> Any:
+            signature = signature or "default"
+            if signature not in placeholders:
+                raise errors.UnknownSignatureError(
+                    f"Signature {signature!r} is missing. Available signatures: "
+                    f"{sorted(placeholders)}. Received: signature={signature!r}"
+                )
+            feeds = prepare_dict_inputs(inputs, placeholders[signature], signature)
+            fetch = prepare_outputs(outputs[signature], as_dict, signature)
+            feed_dict = {placeholders[signature][key]: value for key, value in feeds.items()}
+            return session.run(fetch, feed_dict=feed_dict)
+
+        yield func

@@ -1,0 +1,167 @@
+"""A TF1 Hub module instantiated in a graph: its state once, its signatures per application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ..utils.lazy import import_tensorflow
+from . import meta_graph_lib, tensor_info
+from .colocation import fix_colocation_after_import
+from .graph_state import (
+    get_state_map,
+    list_state_op_types,
+    replace_apply_state,
+    variable_map_from_tensor_map,
+)
+
+logger = logging.getLogger(__name__)
+
+GLOBAL_VARIABLES = "variables"
+TRAINABLE_VARIABLES = "trainable_variables"
+MODEL_VARIABLES = "model_variables"
+TABLE_INITIALIZERS = "table_initializer"
+ASSET_FILEPATHS = "asset_filepaths"
+COND_CONTEXT = "cond_context"
+WHILE_CONTEXT = "while_context"
+UPDATE_OPS = "update_ops"
+REGULARIZATION_LOSSES = "regularization_losses"
+
+_STATE_COLLECTIONS = [
+    GLOBAL_VARIABLES,
+    MODEL_VARIABLES,
+    TABLE_INITIALIZERS,
+    ASSET_FILEPATHS,
+    COND_CONTEXT,
+    WHILE_CONTEXT,
+]
+_APPLY_COLLECTIONS = [ASSET_FILEPATHS, COND_CONTEXT, WHILE_CONTEXT]
+
+
+class ModuleImpl:
+    """A module's state in the current graph, plus the means to apply its signatures."""
+
+    def __init__(
+        self,
+        *,
+        spec: Any,
+        meta_graph: Any,
+        trainable: bool,
+        checkpoint_path: str | None,
+        name: str,
+    ) -> None:
+        tf = import_tensorflow()
+        self._spec = spec
+        self._meta_graph = meta_graph
+        self._trainable = trainable
+        self._checkpoint_path = checkpoint_path
+        self._state_op_types = list_state_op_types(meta_graph.graph_def)
+        # Modules may be built deep inside control dependencies; the state must not be.
+        with tf.control_dependencies(None):
+            self._init_state(name)
+
+    def _init_state(self, name: str) -> None:
+        tf = import_tensorflow()
+        tensor_map, self._state_map = self._create_state_graph(name)
+        self._variable_map = variable_map_from_tensor_map(tensor_map)
+        if self._variable_map and self._checkpoint_path:
+            tf.compat.v1.train.init_from_checkpoint(self._checkpoint_path, self._variable_map)
+        self._saver = None
+        if self._variable_map:
+            self._saver = tf.compat.v1.train.Saver(
+                self._variable_map, sharded=True, write_version=tf.compat.v1.train.SaverDef.V2
+            )
+
+    def _copy_meta_graph(self) -> Any:
+        from tensorflow.core.protobuf import meta_graph_pb2
+
+        meta_graph = meta_graph_pb2.MetaGraphDef()
+        meta_graph.CopyFrom(self._meta_graph)
+        return meta_graph
+
+    def _create_state_graph(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Imports the whole graph under `name`; returns (variables by name, state tensors)."""
+        tf = import_tensorflow()
+        graph = tf.compat.v1.get_default_graph()
+        collections = list(_STATE_COLLECTIONS)
+        if self._trainable:
+            collections += [TRAINABLE_VARIABLES, REGULARIZATION_LOSSES]
+        absolute_scope = graph.unique_name(name, mark_as_used=False)
+        relative_scope = absolute_scope.split("/")[-1]
+        meta_graph = self._copy_meta_graph()
+        meta_graph_lib.filter_collections(meta_graph, collections)
+        meta_graph_lib.prefix_shared_name_attributes(meta_graph, absolute_scope)
+        tf.compat.v1.train.import_meta_graph(meta_graph, input_map={}, import_scope=relative_scope)
+        prefix = absolute_scope + "/"
+        tensor_map = {
+            var.name[len(prefix) :]: var
+            for var in tf.compat.v1.global_variables()
+            if var.op.name.startswith(prefix)
+        }
+
+        def get_tensor(tensor_name: str) -> Any:
+            scoped = meta_graph_lib.prepend_name_scope(tensor_name, absolute_scope)
+            return graph.get_tensor_by_name(scoped)
+
+        state_map = get_state_map(meta_graph, self._state_op_types, get_tensor)
+        return tensor_map, state_map
+
+    def create_apply_graph(
+        self, signature: str, input_tensors: Mapping[str, Any], name: str
+    ) -> dict[str, Any]:
+        """Imports the graph again under `name`, fed with the state and `input_tensors`.
+
+        Returns:
+            The signature's outputs, {name: Tensor / SparseTensor / RaggedTensor}.
+        """
+        tf = import_tensorflow()
+        graph = tf.compat.v1.get_default_graph()
+        signature_def = self._meta_graph.signature_def[signature]
+        meta_graph = self._copy_meta_graph()
+        infeed_map = tensor_info.build_input_map(signature_def.inputs, input_tensors)
+        feed_map = dict(self._state_map)
+        if graph.building_function:
+            logger.warning(
+                "Using hub.Module while building a function (%s): this only works if the "
+                "function is pruned (e.g. tf.compat.v1.wrap_function).",
+                graph.name,
+            )
+        replace_apply_state(meta_graph, self._state_op_types, feed_map)
+        feed_map.update(infeed_map)
+        control_flow = graph._get_control_flow_context()  # noqa: SLF001 - for while_loop/cond.
+        if control_flow:
+            feed_map = {
+                key: control_flow.AddValue(value) for key, value in sorted(feed_map.items())
+            }
+        absolute_scope = graph.unique_name(name, mark_as_used=False)
+        relative_scope = absolute_scope.split("/")[-1]
+        collections = list(_APPLY_COLLECTIONS) + ([UPDATE_OPS] if self._trainable else [])
+        meta_graph_lib.filter_collections(meta_graph, collections)
+        meta_graph_lib.prefix_shared_name_attributes(meta_graph, absolute_scope)
+        tf.compat.v1.train.import_meta_graph(
+            meta_graph, input_map=feed_map, import_scope=relative_scope
+        )
+        fix_colocation_after_import(feed_map, absolute_scope)
+
+        def get_tensor(tensor_name: str) -> Any:
+            if tensor_name in feed_map:  # An output that is also an input.
+                return feed_map[tensor_name]
+            scoped = meta_graph_lib.prepend_name_scope(tensor_name, absolute_scope)
+            return graph.get_tensor_by_name(scoped)
+
+        return tensor_info.build_output_map(signature_def.outputs, get_tensor)
+
+    def export(self, path: str, session: Any) -> None:
+        """Writes the module to `path` with the variable values held by `session`."""
+
+        def variables_saver(variables_path: str) -> None:
+            if self._saver is not None:
+                self._saver.save(session, variables_path, write_meta_graph=False, write_state=False)
+
+        self._spec._export(path, variables_saver)  # noqa: SLF001 - spec and impl are one unit.
+
+    @property
+    def variable_map(self) -> dict[str, Any]:
+        """{variable name in the module: Variable (or list of partitions)}."""
+        return self._variable_map

@@ -1,0 +1,328 @@
+"""Reading and writing the SavedModel that holds a TF1 Hub module.
+
+The on-disk format matches upstream tensorflow_hub exactly: one MetaGraphDef per tag set in
+`saved_model.pb`, signatures as SignatureDefs, attached messages as serialized
+`ModuleAttachment` protos in the `hub_module_attachments` collection (a bytes_list), and assets
+as constant string tensors listed in ASSET_FILEPATHS whose files are copied to `assets/` and
+recorded in the `saved_model_assets` collection.
+
+Inside a module_fn, signatures and attachments are collected in graph collections with tuple
+keys, which stay invisible to `get_all_collection_keys()` and thus to user code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .. import errors
+from ..protos import ModuleAttachment
+from ..utils.lazy import import_tensorflow
+from .meta_graph_lib import split_tensor_name
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_COLLECTION = ("__saved_model_lib_signatures",)
+ATTACHMENT_COLLECTION_INTERNAL = ("__hub_module_attachments",)
+ATTACHMENT_COLLECTION_SAVED = "hub_module_attachments"
+ASSETS_KEY = "saved_model_assets"
+ASSET_FILEPATHS = "asset_filepaths"
+_ASSET_PLACEHOLDER = b"SAVEDMODEL-ASSET"
+
+
+def get_variables_path(export_dir: str) -> str:
+    """Returns the checkpoint prefix `<export_dir>/variables/variables`."""
+    return os.path.join(export_dir, "variables", "variables")
+
+
+def _assets_dir(export_dir: str) -> str:
+    return os.path.join(export_dir, "assets")
+
+
+def _asset_path(export_dir: str, asset_filename: str) -> str:
+    """Returns the asset's path under `<export_dir>/assets`, refusing paths that leave it."""
+    assets_dir = os.path.abspath(_assets_dir(export_dir))
+    filename = os.path.abspath(os.path.join(assets_dir, asset_filename))
+    if not filename.startswith(assets_dir + os.sep):
+        raise errors.TFHubLoadError(
+            f"Asset filename points outside {assets_dir}. "
+            f"Received: asset_filename={asset_filename!r}"
+        )
+    return filename
+
+
+def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
+    """Records a signature in the current graph (read back by `SavedModelHandler`).
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if a value is not a Tensor or composite tensor.
+    """
+    tf = import_tensorflow()
+    build_info = tf.compat.v1.saved_model.utils.build_tensor_info
+    for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
+        for name, value in tensors.items():
+            if not isinstance(value, tf.Tensor | tf.SparseTensor | tf.RaggedTensor):
+                raise errors.ModuleSpecError(
+                    f"Signature {key!r}: {kind}[{name!r}] must be a Tensor, SparseTensor or "
+                    f"RaggedTensor. Received: {name}={value!r}"
+                )
+    signature = tf.compat.v1.saved_model.signature_def_utils.build_signature_def(
+        {name: build_info(t) for name, t in inputs.items()},
+        {name: build_info(t) for name, t in outputs.items()},
+    )
+    tf.compat.v1.add_to_collection(SIGNATURE_COLLECTION, (key, signature))
+
+
+def attach_bytes(key: str, the_bytes: bytes) -> None:
+    """Records an attached message (serialized) in the current graph."""
+    tf = import_tensorflow()
+    tf.compat.v1.add_to_collection(ATTACHMENT_COLLECTION_INTERNAL, (key, the_bytes))
+
+
+def get_attached_bytes_map(meta_graph: Any) -> dict[str, bytes]:
+    """Returns the attached messages {key: serialized bytes} stored in `meta_graph`.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the attachments collection is malformed.
+    """
+    if ATTACHMENT_COLLECTION_SAVED not in meta_graph.collection_def:
+        return {}
+    collection_def = meta_graph.collection_def[ATTACHMENT_COLLECTION_SAVED]
+    if collection_def.WhichOneof("kind") != "bytes_list":
+        raise errors.TFHubLoadError(
+            "The collection of attached messages must be a bytes_list. "
+            f"Received: kind={collection_def.WhichOneof('kind')!r}"
+        )
+    result = {}
+    for value in collection_def.bytes_list.value:
+        attachment = ModuleAttachment.FromString(value)
+        result[attachment.key] = attachment.value
+    return result
+
+
+def _export_signatures(graph: Any, meta_graph: Any) -> None:
+    named_signatures = graph.get_collection(SIGNATURE_COLLECTION)
+    if not named_signatures:
+        raise errors.ModuleSpecError(
+            "No signatures present. Please call hub.add_signature(...) at least once in the "
+            "module_fn."
+        )
+    seen: set[str] = set()
+    for key, signature in named_signatures:
+        if key in seen:
+            raise errors.ModuleSpecError(
+                f"hub.add_signature() was called twice with the same name in one module_fn. "
+                f"Received: name={key!r}"
+            )
+        seen.add(key)
+        meta_graph.signature_def[key].CopyFrom(signature)
+
+
+def _export_attachments(graph: Any, meta_graph: Any) -> None:
+    added = graph.get_collection(ATTACHMENT_COLLECTION_INTERNAL)
+    if not added:
+        return
+    unique = dict(added)  # The last value for a key wins, first insertion order kept.
+    meta_graph.collection_def[ATTACHMENT_COLLECTION_SAVED].bytes_list.value[:] = [
+        ModuleAttachment(key=key, value=value).SerializeToString() for key, value in unique.items()
+    ]
+
+
+def _check_asset_node(node: Any) -> None:
+    tf = import_tensorflow()
+    if node.op != "Const":
+        raise errors.ModuleSpecError(f"Asset node {node.name!r} must be a constant.")
+    if tf.dtypes.as_dtype(node.attr["dtype"].type) != tf.string:
+        raise errors.ModuleSpecError(f"Asset node {node.name!r} must be of dtype string.")
+    if len(node.attr["value"].tensor.string_val) != 1:
+        raise errors.ModuleSpecError(f"Asset node {node.name!r} must be a scalar.")
+
+
+def _merge_assets_key_collection(saved_model: Any, path: str) -> None:
+    """Points asset constants at `<path>/assets` files and drops the ASSETS_KEY collection."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    for meta_graph in saved_model.meta_graphs:
+        node_asset_map = {}
+        if ASSETS_KEY in meta_graph.collection_def:
+            for any_proto in meta_graph.collection_def[ASSETS_KEY].any_list.value:
+                asset = meta_graph_pb2.AssetFileDef()
+                any_proto.Unpack(asset)
+                node_name = split_tensor_name(asset.tensor_info.name)[0]
+                node_asset_map[node_name] = _asset_path(path, asset.filename)
+            del meta_graph.collection_def[ASSETS_KEY]
+        for asset_file_def in list(meta_graph.asset_file_def):
+            node_name = split_tensor_name(asset_file_def.tensor_info.name)[0]
+            node_asset_map.setdefault(node_name, _asset_path(path, asset_file_def.filename))
+        del meta_graph.asset_file_def[:]  # Upstream's modules keep assets in ASSETS_KEY only.
+        for node in meta_graph.graph_def.node:
+            if node.name in node_asset_map:
+                _check_asset_node(node)
+                node.attr["value"].tensor.string_val[0] = node_asset_map[node.name].encode()
+
+
+def _asset_tensor_filenames(meta_graph: Any) -> dict[str, bytes]:
+    """Returns {tensor name: original file} for ASSET_FILEPATHS, blanking the stored paths."""
+    collection_def = meta_graph.collection_def.get(ASSET_FILEPATHS)
+    if collection_def is None:
+        return {}
+    if collection_def.WhichOneof("kind") != "node_list":
+        raise errors.ExportError("The collection ASSET_FILEPATHS is not a list of tensors.")
+    asset_nodes = {split_tensor_name(name)[0] for name in collection_def.node_list.value}
+    result = {}
+    for node in meta_graph.graph_def.node:
+        if node.name in asset_nodes:
+            _check_asset_node(node)
+            result[node.name + ":0"] = node.attr["value"].tensor.string_val[0]
+            node.attr["value"].tensor.string_val[0] = _ASSET_PLACEHOLDER  # Don't leak the path.
+    return result
+
+
+def _make_assets_key_collection(saved_model: Any, export_path: str) -> dict[str, str]:
+    """Adds the ASSETS_KEY collection to every MetaGraph; returns {source file: destination}."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    asset_names: dict[str, str] = {}
+    for meta_graph in saved_model.meta_graphs:
+        tensor_files = _asset_tensor_filenames(meta_graph)
+        for tensor, raw_filename in sorted(tensor_files.items()):
+            filename = raw_filename.decode("utf-8")
+            if filename not in asset_names:
+                asset_names[filename] = _unique_basename(filename, set(asset_names.values()))
+            asset = meta_graph_pb2.AssetFileDef(filename=asset_names[filename])
+            asset.tensor_info.name = tensor
+            meta_graph.collection_def[ASSETS_KEY].any_list.value.add().Pack(asset)
+    return {source: _asset_path(export_path, name) for source, name in asset_names.items()}
+
+
+def _unique_basename(filename: str, used: set[str]) -> str:
+    basename = suggestion = os.path.basename(filename)
+    index = 0
+    while suggestion in used:
+        suggestion = f"{basename}{index}"
+        index += 1
+    return suggestion
+
+
+def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
+    """Writes `contents` to `path` through a temporary file and a rename.
+
+    Raises:
+        tfhub.errors.ExportError: if `path` exists and `overwrite` is False.
+    """
+    tf = import_tensorflow()
+    if not overwrite and tf.io.gfile.exists(path):
+        raise errors.ExportError(
+            f"Refusing to overwrite an existing module file. Received: path={path}"
+        )
+    temp_path = f"{path}.tmp{uuid.uuid4().hex}"
+    with tf.io.gfile.GFile(temp_path, "wb") as handle:
+        handle.write(contents)
+    tf.io.gfile.rename(temp_path, path, overwrite=overwrite)
+
+
+class SavedModelHandler:
+    """A SavedModel proto with helpers for tags, signatures, attachments, assets and export."""
+
+    def __init__(self, proto: Any = None) -> None:
+        from tensorflow.core.protobuf import saved_model_pb2
+
+        self._proto = proto if proto is not None else saved_model_pb2.SavedModel()
+
+    def add_graph_copy(self, graph: Any, tags: Iterable[str] | None = None) -> None:
+        """Adds a MetaGraphDef copy of `graph` (with its signatures and attachments) for `tags`."""
+        tf = import_tensorflow()
+        with graph.as_default():
+            meta_graph = tf.compat.v1.train.export_meta_graph(strip_default_attrs=True)
+        if tags is not None:
+            meta_graph.meta_info_def.tags.extend(sorted(tags))
+        _export_signatures(graph, meta_graph)
+        _export_attachments(graph, meta_graph)
+        self._proto.meta_graphs.extend([meta_graph])
+
+    def add_meta_graph_copy(self, meta_graph: Any) -> None:
+        """Adds a copy of an existing MetaGraphDef."""
+        self._proto.meta_graphs.extend([meta_graph])
+
+    @property
+    def meta_graphs(self) -> list[Any]:
+        """The MetaGraphDefs, in stored order."""
+        return list(self._proto.meta_graphs)
+
+    def get_tags(self) -> list[frozenset[str]]:
+        """Returns the tag sets of the MetaGraphs, sorted."""
+        return sorted(frozenset(mg.meta_info_def.tags) for mg in self._proto.meta_graphs)
+
+    def get_meta_graph(self, tags: Iterable[str] | None = None) -> Any:
+        """Returns the MetaGraphDef whose tag set equals `tags` (None means the empty set).
+
+        Raises:
+            tfhub.errors.UnknownTagsError: if there is no such MetaGraph (lists the tag sets).
+        """
+        wanted = set(tags or [])
+        matches = [mg for mg in self._proto.meta_graphs if set(mg.meta_info_def.tags) == wanted]
+        if len(matches) != 1:
+            available = ", ".join(str(sorted(t)) for t in self.get_tags())
+            raise errors.UnknownTagsError(
+                f"No such graph variant: tags={sorted(wanted)!r}. The module's tag sets are: "
+                f"{available}. Received: tags={tags!r}"
+            )
+        return matches[0]
+
+    def get_meta_graph_copy(self, tags: Iterable[str] | None = None) -> Any:
+        """Returns a copy of `get_meta_graph(tags)` that may be modified."""
+        from tensorflow.core.protobuf import meta_graph_pb2
+
+        copy = meta_graph_pb2.MetaGraphDef()
+        copy.CopyFrom(self.get_meta_graph(tags))
+        return copy
+
+    def get_attached_bytes_map(self, tags: Iterable[str] | None = None) -> dict[str, bytes]:
+        """Returns the attached messages of the MetaGraph for `tags`."""
+        return get_attached_bytes_map(self.get_meta_graph(tags))
+
+    def export(self, path: str, variables_saver: Callable[[str], None] | None = None) -> None:
+        """Writes the SavedModel: assets, then variables (through `variables_saver`), then proto."""
+        tf = import_tensorflow()
+        from tensorflow.core.protobuf import saved_model_pb2
+
+        proto = saved_model_pb2.SavedModel()
+        proto.CopyFrom(self._proto)
+        assets_map = _make_assets_key_collection(proto, path)
+        tf.io.gfile.makedirs(_assets_dir(path))
+        for source, destination in assets_map.items():
+            tf.io.gfile.copy(source, destination, overwrite=True)
+        if variables_saver is not None:
+            variables_path = get_variables_path(path)
+            tf.io.gfile.makedirs(os.path.dirname(variables_path))
+            variables_saver(variables_path)
+        atomic_write(
+            os.path.join(path, "saved_model.pb"), proto.SerializeToString(), overwrite=True
+        )
+
+
+def load(path: str) -> SavedModelHandler:
+    """Reads `<path>/saved_model.pb`, pointing asset tensors at `<path>/assets`.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the file is missing or cannot be parsed.
+    """
+    tf = import_tensorflow()
+    from google.protobuf import message
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    pb_path = os.path.join(path, "saved_model.pb")
+    try:
+        with tf.io.gfile.GFile(pb_path, "rb") as handle:
+            proto = saved_model_pb2.SavedModel.FromString(handle.read())
+    except tf.errors.NotFoundError as err:
+        raise errors.TFHubLoadError(
+            f"{path} has no saved_model.pb: it is not a SavedModel."
+        ) from err
+    except message.DecodeError as err:
+        raise errors.TFHubLoadError(f"Cannot parse file {pb_path}: {err}.") from err
+    _merge_assets_key_collection(proto, path)
+    return SavedModelHandler(proto)

@@ -1,0 +1,218 @@
+"""Descriptions of the tensors in a signature, and conversion of inputs to match them.
+
+A signature's inputs and outputs are stored as `TensorInfo` protos (dense by name, sparse as
+COO components, or composite such as ragged). This module parses them into `ParsedTensorInfo`
+objects that look like tensors (`dtype`, `get_shape()`), converts user inputs to compatible
+tensors, and maps them onto the tensor names of a MetaGraph.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .. import errors
+from ..utils.lazy import import_tensorflow
+
+logger = logging.getLogger(__name__)
+
+
+class ParsedTensorInfo:
+    """A tensor-looking description of a signature input or output (dtype, shape, kind)."""
+
+    def __init__(self, type_spec: Any) -> None:
+        self._type_spec = type_spec
+
+    @property
+    def dtype(self) -> Any:
+        """The `tf.DType` of the elements."""
+        return self._type_spec.dtype
+
+    def get_shape(self) -> Any:
+        """The `tf.TensorShape` (dense shape for sparse and ragged tensors)."""
+        return self._type_spec.shape
+
+    @property
+    def is_sparse(self) -> bool:
+        """Whether this is a `tf.SparseTensor`."""
+        tf = import_tensorflow()
+        return isinstance(self._type_spec, tf.SparseTensorSpec)
+
+    @property
+    def is_composite(self) -> bool:
+        """Whether this is a composite tensor (sparse or ragged)."""
+        tf = import_tensorflow()
+        return not isinstance(self._type_spec, tf.TensorSpec)
+
+    @property
+    def type_spec(self) -> Any:
+        """The `tf.TypeSpec` of the value."""
+        return self._type_spec
+
+    def __repr__(self) -> str:
+        if self.is_composite and not self.is_sparse:
+            return f"<hub.ParsedTensorInfo type_spec={self._type_spec}>"
+        return (
+            f"<hub.ParsedTensorInfo shape={self.get_shape()} dtype={self.dtype.name} "
+            f"is_sparse={self.is_sparse}>"
+        )
+
+
+def _decode_composite_type_spec(tensor_info: Any) -> Any:
+    from tensorflow.python.saved_model import nested_structure_coder
+
+    return nested_structure_coder.decode_proto(tensor_info.composite_tensor.type_spec)
+
+
+def parse_tensor_info(tensor_info: Any) -> ParsedTensorInfo:
+    """Parses one `TensorInfo` proto.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: for an unknown encoding.
+    """
+    tf = import_tensorflow()
+    encoding = tensor_info.WhichOneof("encoding")
+    dtype = tf.dtypes.as_dtype(tensor_info.dtype) if tensor_info.dtype else None
+    shape = tf.TensorShape(tensor_info.tensor_shape)
+    if encoding == "name":
+        return ParsedTensorInfo(tf.TensorSpec(shape, dtype))
+    if encoding == "coo_sparse":
+        return ParsedTensorInfo(tf.SparseTensorSpec(shape, dtype))
+    if encoding == "composite_tensor":
+        return ParsedTensorInfo(_decode_composite_type_spec(tensor_info))
+    raise errors.ModuleSpecError(
+        f"Unsupported TensorInfo encoding. Received: encoding={encoding!r}"
+    )
+
+
+def parse_tensor_info_map(protomap: Mapping[str, Any]) -> dict[str, ParsedTensorInfo]:
+    """Parses a proto map<string, TensorInfo> into a dict of `ParsedTensorInfo`."""
+    return {key: parse_tensor_info(value) for key, value in protomap.items()}
+
+
+def _is_composite(value: Any) -> bool:
+    from tensorflow.python.framework import composite_tensor
+
+    return isinstance(value, composite_tensor.CompositeTensor)
+
+
+def _type_spec_of(value: Any) -> Any:
+    tf = import_tensorflow()
+    if isinstance(value, ParsedTensorInfo):
+        return value.type_spec
+    if _is_composite(value):
+        return value._type_spec  # noqa: SLF001 - public tf.type_spec_from_value is equivalent.
+    return tf.TensorSpec.from_tensor(value)
+
+
+def _convert_one(value: Any, target: ParsedTensorInfo, key: str) -> Any:
+    """Converts `value` to a tensor compatible with `target`, or raises SignatureInputError."""
+    tf = import_tensorflow()
+    if _is_composite(value):
+        tensor = value
+    else:
+        try:
+            tensor = tf.convert_to_tensor(value, dtype=target.dtype)
+        except (TypeError, ValueError) as err:
+            raise errors.SignatureInputError(f"Can't convert {key!r}: {err}") from err
+    got, expected = _type_spec_of(tensor), target.type_spec
+    if not got.is_compatible_with(expected):
+        if got.value_type != expected.value_type:
+            got_text, expected_text = got.value_type.__name__, expected.value_type.__name__
+        else:
+            got_text, expected_text = str(got), str(expected)
+        raise errors.SignatureInputError(
+            f"Can't convert {key!r}: Got {got_text}. Expected {expected_text}."
+        )
+    return tensor
+
+
+def convert_dict_to_compatible_tensor(
+    values: Mapping[str, Any], targets: Mapping[str, ParsedTensorInfo]
+) -> dict[str, Any]:
+    """Converts each value to a tensor compatible with the target of the same key.
+
+    Raises:
+        tfhub.errors.SignatureInputError: if a value has the wrong dtype, shape or kind.
+    """
+    return {key: _convert_one(value, targets[key], key) for key, value in sorted(values.items())}
+
+
+def build_input_map(protomap: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Maps the tensor names of a signature's inputs to the given input tensors.
+
+    Args:
+        protomap: the signature's map<string, TensorInfo> of inputs.
+        inputs: tensors (or composite tensors) with the same keys.
+
+    Returns:
+        A dict from tensor name in the MetaGraph to the tensor that feeds it.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if the keys differ or an encoding is unknown.
+    """
+    tf = import_tensorflow()
+    if set(protomap) != set(inputs):
+        raise errors.ModuleSpecError(
+            f"Input keys {sorted(inputs)} do not match the signature's {sorted(protomap)}."
+        )
+    input_map: dict[str, Any] = {}
+    for key, info in protomap.items():
+        arg = inputs[key]
+        encoding = info.WhichOneof("encoding")
+        if encoding == "name":
+            input_map[info.name] = arg
+        elif encoding == "coo_sparse":
+            input_map[info.coo_sparse.values_tensor_name] = arg.values
+            input_map[info.coo_sparse.indices_tensor_name] = arg.indices
+            input_map[info.coo_sparse.dense_shape_tensor_name] = arg.dense_shape
+        elif encoding == "composite_tensor":
+            components = tf.nest.flatten(arg, expand_composites=True)
+            parts = info.composite_tensor.components
+            for component_info, tensor in zip(parts, components, strict=True):
+                input_map[component_info.name] = tensor
+        else:
+            raise errors.ModuleSpecError(f"Invalid TensorInfo encoding: {encoding!r}")
+    return input_map
+
+
+def _output_from_tensor_info(info: Any, get_tensor: Callable[[str], Any]) -> Any:
+    tf = import_tensorflow()
+    encoding = info.WhichOneof("encoding")
+    if encoding == "name":
+        return get_tensor(info.name)
+    if encoding == "coo_sparse":
+        sparse = info.coo_sparse
+        return tf.SparseTensor(
+            get_tensor(sparse.indices_tensor_name),
+            get_tensor(sparse.values_tensor_name),
+            get_tensor(sparse.dense_shape_tensor_name),
+        )
+    if encoding == "composite_tensor":
+        type_spec = _decode_composite_type_spec(info)
+        components = [get_tensor(part.name) for part in info.composite_tensor.components]
+        return tf.nest.pack_sequence_as(type_spec, components, expand_composites=True)
+    raise errors.ModuleSpecError(f"Invalid TensorInfo encoding: {encoding!r}")
+
+
+def build_output_map(
+    protomap: Mapping[str, Any], get_tensor: Callable[[str], Any]
+) -> dict[str, Any]:
+    """Builds the output tensors of a signature, resolving tensor names with `get_tensor`."""
+    return {key: _output_from_tensor_info(info, get_tensor) for key, info in protomap.items()}
+
+
+def tensor_names(info: Any) -> list[str]:
+    """Returns the names of all tensors that make up one TensorInfo (1 for dense, 3 for sparse)."""
+    encoding = info.WhichOneof("encoding")
+    if encoding == "coo_sparse":
+        sparse = info.coo_sparse
+        return [
+            sparse.indices_tensor_name,
+            sparse.values_tensor_name,
+            sparse.dense_shape_tensor_name,
+        ]
+    if encoding == "composite_tensor":
+        return [part.name for part in info.composite_tensor.components]
+    return [info.name]
