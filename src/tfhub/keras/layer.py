@@ -61,7 +61,13 @@ class KerasLayer(keras.layers.Layer):
                 "hub.KerasLayer takes `handle`, `trainable` and `arguments` positionally; "
                 f"pass the rest by keyword. Received: _sentinel={_sentinel!r}"
             )
+        declared_input_shape = _pop_input_shape(kwargs)
         super().__init__(trainable=trainable, **kwargs)
+        self._declared_input_shape = declared_input_shape
+        if declared_input_shape is not None and _is_float(self.compute_dtype):
+            # Sequential then starts with a float InputLayer, as for any Keras layer. For string
+            # or int inputs, Sequential builds from `input_shape` with this layer's dtype.
+            self._input_shape_arg = declared_input_shape
         self._tags = None if tags is None else list(tags)
         obj = _common.load_handle(handle, tags, load_options)
         self._hub = _common.make_hub_callable(
@@ -101,6 +107,36 @@ class KerasLayer(keras.layers.Layer):
     def output_shape_spec(self) -> Any:
         """The `output_shape` argument as a nest of `tf.TensorShape`, or None."""
         return self._output_shape_spec
+
+    @property
+    def input_shape(self) -> Any:
+        """The input shape(s) with batch dimension: of the connected input, else `input_shape=`.
+
+        Raises:
+            AttributeError: the layer is not connected and got no `input_shape`.
+        """
+        if self._inbound_nodes:
+            return tf.nest.map_structure(lambda t: tuple(t.shape), self.input)
+        if self._declared_input_shape is not None:
+            return (None, *self._declared_input_shape)
+        raise AttributeError(
+            f"The layer {self.name!r} has no defined input shape: it has not been called on a "
+            "keras.Input and got no input_shape=."
+        )
+
+    @property
+    def output_shape(self) -> Any:
+        """The output shape(s) of the connected layer (functional or Sequential model).
+
+        Raises:
+            AttributeError: the layer has not been called on a keras.Input yet.
+        """
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"The layer {self.name!r} has no defined output shape: call it on a keras.Input "
+                "first (or use compute_output_shape)."
+            )
+        return tf.nest.map_structure(lambda t: tuple(t.shape), self.output)
 
     # --- Weights and losses ---------------------------------------------------------------------
 
@@ -187,6 +223,19 @@ class KerasLayer(keras.layers.Layer):
 
     def __repr__(self) -> str:
         return f"<{_compat.KERAS3_CLASS} name={self.name!r} handle={self._hub.handle!r}>"
+
+
+def _pop_input_shape(kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Removes `input_shape`/`input_dim` from Layer kwargs; returns the shape without batch."""
+    input_dim = kwargs.pop("input_dim", None)
+    input_shape = kwargs.pop("input_shape", None)
+    if input_shape is None and input_dim is not None:
+        input_shape = (input_dim,)
+    return None if input_shape is None else tuple(input_shape)
+
+
+def _is_float(dtype: Any) -> bool:
+    return dtype is not None and tf.as_dtype(dtype).is_floating
 
 
 def _is_python_bool(value: Any) -> bool:
