@@ -245,11 +245,32 @@ def leftovers(root: str | None = None) -> list[str]:
     for name in sorted(os.listdir(root)):
         path = os.path.join(root, name)
         if name.endswith(TMP_SUFFIX) or name.endswith(".part"):
-            found.append(path)
+            if not is_download_running(os.path.join(root, name.split(".", 1)[0])):
+                found.append(path)
         elif name.endswith((DESCRIPTOR_SUFFIX, MANIFEST_SUFFIX)):
             if not os.path.isdir(os.path.join(root, name.split(".", 1)[0])):
                 found.append(path)
     return found
+
+
+def is_download_running(module_path: str) -> bool:
+    """Returns True if a live process is downloading this entry (its lock is held)."""
+    if os.path.exists(module_path + ".lock"):
+        return True  # tensorflow_hub's lock file.
+    path = lock_path(module_path)
+    if not os.path.exists(path):
+        return False
+    import filelock
+
+    lock = filelock.FileLock(path)
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        return True
+    except OSError:
+        return False
+    lock.release()
+    return False
 
 
 def remove(module_path: str) -> None:

@@ -24,13 +24,16 @@ logger = logging.getLogger(__name__)
 Fetch = Callable[[str], None]
 
 
-def atomic_download(handle: str, fetch: Fetch, *, module_path: str | None = None) -> str:
+def atomic_download(
+    handle: str, fetch: Fetch, *, module_path: str | None = None, local: bool = False
+) -> str:
     """Returns the cache folder of `handle`, calling `fetch(tmp_dir)` to fill it if needed.
 
     Args:
         handle: the handle (its sha1 names the folder; it is written in the descriptor).
         fetch: fills an empty folder with the module's files.
         module_path: the target folder; defaults to `<cache>/<sha1(handle)>`.
+        local: `fetch` reads local files only, so TFHUB_OFFLINE does not forbid it.
 
     Returns:
         The module folder.
@@ -43,7 +46,7 @@ def atomic_download(handle: str, fetch: Fetch, *, module_path: str | None = None
     module_path = module_path or cache.module_dir(handle)
     if cache.is_complete(module_path):
         return module_path
-    if constants.is_offline():
+    if constants.is_offline() and not local:
         raise _offline_error(handle, module_path)
     cache.ensure_writable_root(os.path.dirname(module_path))
     with weak_file_lock(cache.lock_path(module_path), what=f"the download of {handle!r}") as held:

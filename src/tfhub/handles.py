@@ -192,3 +192,9 @@ def parse(handle: str) -> Handle:
     if is_http_url(handle):
         return parse_kaggle(handle) or HttpModel(handle)
     return LocalPath(os.fspath(handle))
+
+
+def cache_handle(handle: str) -> str:
+    """Returns the string hashed for a handle's cache folder (Kaggle URLs in canonical form)."""
+    parsed = parse(handle)
+    return str(parsed) if isinstance(parsed, KaggleModel) else handle

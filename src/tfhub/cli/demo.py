@@ -1,0 +1,161 @@
+"""`tfhub demo`: the main job, offline, on the small model that ships with the package.
+
+Steps (each prints what it did; append more to `STEPS`):
+  1. serve the bundled TF1 Hub module from a temporary folder over HTTP on 127.0.0.1,
+     speaking the hosting protocol (`?tf-hub-format=compressed`);
+  2. resolve its URL into a fresh, temporary cache and show the cache entry;
+  3. inspect it (format, signatures, variables);
+  4. `hub.load` it and run its `default` signature on [[1], [2], [10]].
+The server is stopped and every temporary file removed at the end, even after an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, TextIO
+
+from .. import cache, constants, errors
+from ..utils.lazy import import_tensorflow
+
+BUNDLED_MODEL = "half_plus_two_v1.tar.gz"
+MODEL_URL_PATH = "models/tfhub-demo/half_plus_two/1"
+DEMO_INPUT = [[1.0], [2.0], [10.0]]
+DEMO_EXPECTED = [[2.5], [3.0], [7.0]]
+
+
+@dataclass
+class DemoContext:
+    """What the steps share: the output stream, folders, the server, and results so far."""
+
+    out: TextIO
+    workdir: str
+    stack: contextlib.ExitStack
+    handle: str = ""
+    module_path: str = ""
+    results: dict[str, Any] = field(default_factory=dict)
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+
+Step = tuple[str, Callable[[DemoContext], None]]
+
+
+def bundled_model_path() -> str:
+    """Returns the path of the model archive shipped in the package."""
+    return str(resources.files("tfhub") / "data" / BUNDLED_MODEL)
+
+
+def step_serve(ctx: DemoContext) -> None:
+    """Copies the bundled archive into a served folder and starts the server."""
+    from ..server import serve_models
+
+    served = os.path.join(ctx.workdir, "served")
+    target = os.path.join(served, MODEL_URL_PATH + ".tar.gz")
+    os.makedirs(os.path.dirname(target))
+    shutil.copyfile(bundled_model_path(), target)
+    server = ctx.stack.enter_context(serve_models(served))
+    ctx.handle = server.url(MODEL_URL_PATH)
+    ctx.say(f"serving {served} at {server.url()} (hosting protocol)")
+    ctx.say(f"handle: {ctx.handle}")
+
+
+def step_resolve(ctx: DemoContext) -> None:
+    """Resolves the handle into the fresh cache and shows the entry."""
+    import tfhub as hub
+
+    ctx.module_path = hub.resolve(ctx.handle)
+    ctx.say(f"resolved folder: {ctx.module_path}")
+    item = cache.entry(ctx.module_path)
+    ctx.say(f"cache entry: {item.name} ({item.size} bytes) in {os.path.dirname(item.path)}")
+    ctx.say(f"  handle in descriptor: {item.handle}; downloaded at {item.download_time}")
+    ctx.say(f"  files: {sorted(cache.list_files(ctx.module_path))}")
+
+
+def step_inspect(ctx: DemoContext) -> None:
+    """Prints what `tfhub inspect` prints for the resolved model."""
+    from .inspect import describe, format_text
+
+    ctx.say(format_text(describe(ctx.module_path)))
+
+
+def step_load_and_run(ctx: DemoContext) -> None:
+    """Loads the model with hub.load and runs its `default` signature."""
+    import tfhub as hub
+
+    tf = import_tensorflow("tfhub demo")
+    model = hub.load(ctx.handle)
+    outputs = model.signatures["default"](default=tf.constant(DEMO_INPUT))
+    result = outputs["default"].numpy().tolist()
+    ctx.results["load"] = result
+    ctx.say(f"hub.load(handle).signatures['default'](default={DEMO_INPUT}) -> {result}")
+    if result != DEMO_EXPECTED:
+        raise errors.TFHubError(f"The demo model computed {result}, expected {DEMO_EXPECTED}.")
+
+
+STEPS: list[Step] = [
+    ("serve the bundled model over HTTP", step_serve),
+    ("resolve it into a fresh cache", step_resolve),
+    ("inspect it", step_inspect),
+    ("hub.load it and run it", step_load_and_run),
+]
+
+
+@contextlib.contextmanager
+def _fresh_cache(path: str) -> Iterator[None]:
+    """Points TFHUB_CACHE_DIR at `path` (and turns TFHUB_OFFLINE off) while the block runs."""
+    saved = {
+        name: os.environ.get(name) for name in (constants.TFHUB_CACHE_DIR, constants.TFHUB_OFFLINE)
+    }
+    os.environ[constants.TFHUB_CACHE_DIR] = path
+    os.environ.pop(constants.TFHUB_OFFLINE, None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> DemoContext:
+    """Runs the demo steps in order, then stops the server and removes every temporary file.
+
+    Args:
+        steps: the steps to run (default: `STEPS`).
+        out: where to print (default: stdout).
+
+    Returns:
+        The context, with `handle`, `module_path` and `results` filled in.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with contextlib.ExitStack() as stack:
+        workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="tfhub-demo-"))
+        stack.enter_context(_fresh_cache(os.path.join(workdir, "cache")))
+        ctx = DemoContext(out=out or sys.stdout, workdir=workdir, stack=stack)
+        for number, (title, step) in enumerate(steps or STEPS, start=1):
+            ctx.say(f"\n[{number}] {title}")
+            step(ctx)
+        ctx.say("\ndemo OK; stopping the server and removing the temporary cache.")
+    return ctx
+
+
+def add_commands(commands: Any) -> None:
+    """Adds `tfhub demo` to the `tfhub` parser."""
+    parser = commands.add_parser("demo", help="the main job, offline, on the bundled model")
+    parser.set_defaults(run=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Runs the demo."""
+    run_demo()
+    return 0

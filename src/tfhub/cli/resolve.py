@@ -1,0 +1,70 @@
+"""`tfhub resolve`, `tfhub pull` and `tfhub import`: put models in the cache."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from .. import _archive, cache, handles
+from ..download import atomic_download
+from ..resolvers import resolve
+
+
+def add_commands(commands: Any) -> None:
+    """Adds the subcommands to the `tfhub` parser."""
+    parser = commands.add_parser("resolve", help="print the local folder of a handle")
+    parser.add_argument("handle")
+    parser.set_defaults(run=run_resolve)
+    parser = commands.add_parser("pull", help="download handles into the cache (for offline use)")
+    parser.add_argument("handles", nargs="+", metavar="HANDLE")
+    parser.set_defaults(run=run_pull)
+    parser = commands.add_parser("import", help="put a .tar.gz archive into the cache as a handle")
+    parser.add_argument("archive", help="a .tar, .tar.gz or .tgz file of the model folder")
+    parser.add_argument("--handle", required=True, help="the handle it will be found under")
+    parser.add_argument("--force", action="store_true", help="replace an existing entry")
+    parser.set_defaults(run=run_import)
+
+
+def run_resolve(args: argparse.Namespace) -> int:
+    """Prints exactly the folder on stdout."""
+    print(resolve(args.handle))
+    return 0
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    """Resolves each handle; prints `HANDLE<TAB>FOLDER` per handle."""
+    for handle in args.handles:
+        print(f"{handle}\t{resolve(handle)}")
+        sys.stdout.flush()
+    return 0
+
+
+def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
+    """Extracts a local archive into the cache entry of `handle`; returns its folder.
+
+    Raises:
+        tfhub.errors.ModelNotFoundError: if the archive does not exist.
+        tfhub.errors.ArchiveError: if it is not a valid, safe archive.
+    """
+    from .. import errors
+
+    if not os.path.isfile(archive):
+        raise errors.ModelNotFoundError(f"{archive} does not exist. Received: archive={archive!r}")
+    key = handles.cache_handle(handle)
+    module_path = cache.module_dir(key)
+    if force and os.path.lexists(module_path):
+        cache.remove(module_path)
+    return atomic_download(
+        key,
+        lambda target: _archive.extract_file(archive, target),
+        module_path=module_path,
+        local=True,
+    )
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Imports the archive and prints the entry's folder."""
+    print(import_archive(args.archive, args.handle, force=args.force))
+    return 0
