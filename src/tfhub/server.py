@@ -83,7 +83,9 @@ class ModelServer:
         handler = type("Handler", (_Handler,), {"root": os.path.abspath(root)})
         self._server = http.server.ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import http.server
 import os
+import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -96,7 +98,9 @@ class LocalServer:
         handler = type("Handler", (_Handler,), {"state": self.state})
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -123,3 +127,146 @@ def serve_folder(root: str) -> Iterator[LocalServer]:
         yield server
     finally:
         server.stop()
+
+
+# --- Fault injection: behaviours for `server.state.behaviours` --------------------------------
+
+
+def _matches(path: str, suffix: str) -> bool:
+    return path.endswith(suffix)
+
+
+class _Counter:
+    """Counts how often a behaviour fired; `times=None` means always."""
+
+    def __init__(self, times: int | None) -> None:
+        self.times = times
+        self.fired = 0
+
+    def fire(self) -> bool:
+        if self.times is not None and self.fired >= self.times:
+            return False
+        self.fired += 1
+        return True
+
+
+def answer_status(suffix: str, status: int, *, times: int | None = None) -> Behaviour:
+    """Answers `status` (with a small HTML body) to paths ending in `suffix`."""
+    counter = _Counter(times)
+
+    def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
+        if not _matches(path, suffix) or not counter.fire():
+            return False
+        handler.send_error_page(status, "Injected")
+        return True
+
+    return behaviour
+
+
+def answer_html(suffix: str) -> Behaviour:
+    """Answers 200 with an HTML page (a login or model page) instead of the archive."""
+
+    def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
+        if not _matches(path, suffix):
+            return False
+        body = b"<!DOCTYPE html><html><head><title>Model</title></head><body>hi</body></html>"
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+        return True
+
+    return behaviour
+
+
+def drop_mid_body(suffix: str, *, after: int, times: int | None = 1) -> Behaviour:
+    """Sends the headers of the whole file, `after` bytes of body, then closes the connection.
+
+    Requests with a Range header are left to the normal handler (so resume works).
+    """
+    counter = _Counter(times)
+
+    def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
+        if not _matches(path, suffix) or handler.headers.get("Range") or not counter.fire():
+            return False
+        with open(handler.local_path(path, query), "rb") as served:
+            body = served.read()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/x-tar")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body[:after])
+        handler.wfile.flush()
+        handler.close_connection = True
+        handler.connection.shutdown(socket.SHUT_RDWR)
+        return True
+
+    return behaviour
+
+
+def ignore_range(suffix: str) -> Behaviour:
+    """Serves the whole file with 200 even when a Range is asked (a server that cannot resume)."""
+
+    def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
+        if not _matches(path, suffix) or not handler.headers.get("Range"):
+            return False
+        del handler.headers["Range"]
+        handler.serve_file(handler.local_path(path, query))
+        return True
+
+    return behaviour
+
+
+def delay(suffix: str, seconds: float, *, stall_after: int | None = None) -> Behaviour:
+    """Waits `seconds` before answering (or, with `stall_after`, after that many body bytes)."""
+
+    def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
+        if not _matches(path, suffix):
+            return False
+        if stall_after is None:
+            time.sleep(seconds)
+            return False
+        with open(handler.local_path(path, query), "rb") as served:
+            body = served.read()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/x-tar")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body[:stall_after])
+        handler.wfile.flush()
+        time.sleep(seconds)
+        try:
+            handler.wfile.write(body[stall_after:])
+        except OSError:
+            pass
+        return True
+
+    return behaviour
+
+
+def see_other(suffix: str, location: str) -> Behaviour:
+    """Answers `?tf-hub-format=uncompressed` with 303 and `location` in the body."""
+
+    def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
+        if not _matches(path, suffix) or query.get("tf-hub-format") != ["uncompressed"]:
+            return False
+        body = location.encode()
+        handler.send_response(303)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+        return True
+
+    return behaviour
+
+
+def archive_gets(server: LocalServer, suffix: str) -> list[tuple[str, str, dict[str, str]]]:
+    """Returns the GET requests whose path (without query) ends in `suffix`."""
+    with server.state.lock:
+        return [
+            request
+            for request in server.state.requests
+            if urllib.parse.urlsplit(request[1]).path.endswith(suffix)
+        ]

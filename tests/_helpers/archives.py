@@ -1,0 +1,49 @@
+"""Build small module archives inside the tests (deterministic, optionally hostile)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+
+MODEL_FILES = {
+    "saved_model.pb": b"\x08\x01" * 64,
+    "variables/variables.index": b"index-bytes",
+    "variables/variables.data-00000-of-00001": bytes(range(256)) * 8,
+}
+
+
+def make_tar_gz(path: str | os.PathLike[str], files: dict[str, bytes] | None = None,
+                *, compression: str = "gz") -> str:
+    """Writes a tar archive with `files` (default: a fake SavedModel) and returns its path."""
+    files = MODEL_FILES if files is None else files
+    mode = "w" if compression == "" else f"w:{compression}"
+    with tarfile.open(path, mode) as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 0
+            archive.addfile(info, io.BytesIO(data))
+    return os.fspath(path)
+
+
+def add_members(path: str | os.PathLike[str], members: list[tarfile.TarInfo]) -> str:
+    """Writes a .tar.gz with one good file then the given (possibly hostile) members."""
+    with tarfile.open(path, "w:gz") as archive:
+        good = tarfile.TarInfo("saved_model.pb")
+        good.size = 3
+        archive.addfile(good, io.BytesIO(b"abc"))
+        for member in members:
+            data = io.BytesIO(b"x" * member.size) if member.isfile() else None
+            archive.addfile(member, data)
+    return os.fspath(path)
+
+
+def read_tree(folder: str | os.PathLike[str]) -> dict[str, bytes]:
+    """Returns {relative path: content} of every file below `folder`."""
+    found = {}
+    for dirpath, _, filenames in os.walk(folder):
+        for filename in filenames:
+            full = os.path.join(dirpath, filename)
+            found[os.path.relpath(full, folder).replace(os.sep, "/")] = open(full, "rb").read()
+    return found

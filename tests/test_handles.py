@@ -1,0 +1,77 @@
+"""Handles: parsing, canonical forms, cache keys, format queries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from tfhub import errors, handles
+
+
+def test_cache_key_is_sha1_of_handle_as_upstream(upstream_dir):
+    record = json.loads((upstream_dir / "cache_0.15.json").read_text())
+    for entry in record["entries"]:
+        assert handles.cache_key(entry["handle"]) == entry["sha1_of_handle"]
+    assert handles.cache_key("x") == hashlib.sha1(b"x").hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://h/m/1", "https://h/m/1?tf-hub-format=compressed"),
+        ("https://h/m/1?a=b", "https://h/m/1?a=b&tf-hub-format=compressed"),
+        ("https://h/m.tar.gz?x=1&y=2", "https://h/m.tar.gz?x=1&y=2&tf-hub-format=compressed"),
+    ],
+)
+def test_compressed_query_is_merged(url, expected):
+    assert handles.append_format_query(url, handles.COMPRESSED_FORMAT_QUERY) == expected
+
+
+def test_kaggle_short_and_long_forms_share_one_key(monkeypatch):
+    monkeypatch.delenv(handles.KAGGLE_ENDPOINT_ENV, raising=False)
+    short = "https://www.kaggle.com/models/google/bert/TensorFlow2/en-uncased/3"
+    long_ = (
+        "https://www.kaggle.com/models/google/bert/frameworks/TensorFlow2/"
+        "variations/en-uncased/versions/3"
+    )
+    a, b = handles.parse(short), handles.parse(long_)
+    assert isinstance(a, handles.KaggleModel) and a == b
+    assert str(a) == short
+    assert handles.cache_handle(long_) == short
+    assert a.download_url() == long_ + "?tf-hub-format=compressed"
+    assert (a.owner, a.model, a.framework, a.variation, a.version) == (
+        "google", "bert", "TensorFlow2", "en-uncased", 3)
+
+
+def test_non_version_kaggle_urls_are_plain_http():
+    parsed = handles.parse("https://www.kaggle.com/models/google/bert")
+    assert isinstance(parsed, handles.HttpModel)
+
+
+def test_google_cn_maps_to_its_gcs_mirror():
+    parsed = handles.parse("https://hub.tensorflow.google.cn/google/nnlm-en-dim128/2")
+    assert parsed.download_url() == (
+        "https://gcs.tensorflow.google.cn/tfhub-modules/google/nnlm-en-dim128/2.tar.gz"
+    )
+
+
+def test_plain_http_download_url_adds_query():
+    parsed = handles.parse("http://127.0.0.1:1/m.tar.gz")
+    assert parsed.download_url() == "http://127.0.0.1:1/m.tar.gz?tf-hub-format=compressed"
+
+
+def test_file_urls_and_paths(tmp_path):
+    assert handles.parse(f"file://{tmp_path}") == handles.LocalPath(str(tmp_path))
+    assert handles.parse(str(tmp_path)) == handles.LocalPath(str(tmp_path))
+    assert handles.parse("gs://b/m.tar.gz").is_archive
+    assert not handles.parse("gs://b/m").is_archive
+    with pytest.raises(errors.InvalidHandleError, match="file:///abs/path"):
+        handles.parse("file://remotehost/x")
+
+
+@pytest.mark.parametrize("bad", ["", None, 3])
+def test_invalid_handles(bad):
+    with pytest.raises(errors.InvalidHandleError, match="Received: handle="):
+        handles.parse(bad)

@@ -1,0 +1,194 @@
+"""Resolvers end to end against a real local server: handle forms, load formats, registry."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+import tfhub as hub
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import archive_gets, see_other
+from tfhub import cache, errors, handles, resolvers
+from tfhub.resolvers import gcs
+
+
+def test_local_folder_returned_as_is(tmp_path):
+    assert hub.resolve(str(tmp_path)) == str(tmp_path)
+    assert hub.resolve(f"file://{tmp_path}") == str(tmp_path)
+
+
+def test_missing_local_path_names_it(tmp_path):
+    missing = str(tmp_path / "nope")
+    with pytest.raises(errors.ModelNotFoundError, match=f"{missing} does not exist.") as info:
+        hub.resolve(missing)
+    assert isinstance(info.value, IOError)
+
+
+def test_http_archive_into_cache(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz")
+    handle = server.url("m.tar.gz")
+    path = hub.resolve(handle)
+    assert path == os.path.join(isolated_cache, handles.cache_key(handle))
+    assert read_tree(path) == MODEL_FILES
+    descriptor = open(path + ".descriptor.txt").read()
+    assert descriptor.startswith(f"Module: {handle}\nDownload Time: ")
+    assert "Downloader Hostname: " in descriptor and f"(PID:{os.getpid()})" in descriptor
+    assert hub.resolve(handle) == path  # Cached: no second download.
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+
+
+@pytest.mark.parametrize("archive", ["m.tar", "m.tgz"])
+def test_plain_tar_and_tgz(server, served_dir, archive):
+    make_tar_gz(served_dir / archive, compression="" if archive.endswith(".tar") else "gz")
+    assert read_tree(hub.resolve(server.url(archive))) == MODEL_FILES
+
+
+def test_hosting_protocol_query_merged_and_not_hashed(server, served_dir, isolated_cache):
+    (served_dir / "models" / "m").mkdir(parents=True)
+    make_tar_gz(served_dir / "models" / "m" / "1.tar.gz")
+    handle = server.url("models/m/1?x=y")
+    path = hub.resolve(handle)
+    assert os.path.basename(path) == handles.cache_key(handle)
+    (request,) = archive_gets(server, "models/m/1")
+    assert request[1] == "/models/m/1?x=y&tf-hub-format=compressed"
+    assert read_tree(path) == MODEL_FILES
+
+
+def test_kaggle_forms_share_one_entry(server, served_dir, monkeypatch, isolated_cache):
+    monkeypatch.setenv(handles.KAGGLE_ENDPOINT_ENV, server.url())
+    folder = served_dir / "models/owner/mod/frameworks/TensorFlow2/variations/v/versions"
+    folder.mkdir(parents=True)
+    make_tar_gz(folder / "2.tar.gz")
+    short = "https://www.kaggle.com/models/owner/mod/TensorFlow2/v/2"
+    long_ = ("https://www.kaggle.com/models/owner/mod/frameworks/TensorFlow2/"
+             "variations/v/versions/2")
+    first = hub.resolve(long_)
+    assert first == os.path.join(isolated_cache, handles.cache_key(short))
+    assert hub.resolve(short) == first
+    assert len(archive_gets(server, "versions/2")) == 1
+    assert open(first + ".descriptor.txt").readline() == f"Module: {short}\n"
+
+
+def test_upstream_cache_is_read_without_network(upstream_copy, monkeypatch):
+    record = json.loads((upstream_copy / "cache_0.15.json").read_text())
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(upstream_copy / "cache_0.15"))
+    for entry in record["entries"]:  # Port 43187 is closed: any request would fail.
+        path = hub.resolve(entry["handle"])
+        assert path == str(upstream_copy / "cache_0.15" / entry["folder"])
+        files = {f["path"] for f in entry["files"] if f["type"] == "file"}
+        assert set(cache.list_files(path)) == files
+    assert not any(name.endswith(".manifest.json") for name in os.listdir(upstream_copy / "cache_0.15"))
+
+
+def test_uncompressed_format_reads_gcs_in_place(server, monkeypatch, tmp_path):
+    bucket = tmp_path / "bucket"
+    (bucket / "m").mkdir(parents=True)
+    seen = []
+
+    def exists(path):  # The gfile boundary, backed by a local folder standing in for GCS.
+        seen.append(path)
+        return os.path.exists(path.replace("gs://bucket", str(bucket)))
+
+    monkeypatch.setattr(gcs, "exists", exists)
+    server.state.behaviours.append(see_other("/models/m/1", "gs://bucket/m"))
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    assert hub.resolve(server.url("models/m/1")) == "gs://bucket/m"
+    assert seen == ["gs://bucket/m"]
+    assert server.state.requests[-1][1] == "/models/m/1?tf-hub-format=uncompressed"
+    server.state.behaviours.clear()  # Now a 404, not a 303: upstream's ValueError.
+    with pytest.raises(ValueError, match="Expected 303 See other HTTP response but received code 404"):
+        hub.resolve(server.url("models/m/1"))
+
+
+@pytest.mark.parametrize("fmt", ["AUTO", "COMPRESSED", "compressed"])
+def test_auto_and_compressed_download(server, served_dir, monkeypatch, fmt):
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", fmt)
+    make_tar_gz(served_dir / "m.tar.gz")
+    assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES
+
+
+def test_bad_load_format_says_what_is_allowed(monkeypatch):
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "ZIP")
+    with pytest.raises(ValueError, match="COMPRESSED, UNCOMPRESSED, AUTO. Received: 'ZIP'"):
+        hub.resolve("https://example.invalid/m")
+
+
+def test_gcs_archive_via_gfile_boundary(monkeypatch, tmp_path, isolated_cache):
+    bucket = tmp_path / "bucket"
+    bucket.mkdir()
+    make_tar_gz(bucket / "m.tar.gz")
+    monkeypatch.setattr(
+        gcs, "open_binary", lambda path: open(path.replace("gs://bucket", str(bucket)), "rb")
+    )
+    path = hub.resolve("gs://bucket/m.tar.gz")
+    assert path == os.path.join(isolated_cache, handles.cache_key("gs://bucket/m.tar.gz"))
+    assert read_tree(path) == MODEL_FILES
+
+
+def test_gcs_folder_read_in_place(monkeypatch):
+    monkeypatch.setattr(gcs, "exists", lambda path: path == "gs://bucket/m")
+    assert hub.resolve("gs://bucket/m") == "gs://bucket/m"
+    with pytest.raises(errors.ModelNotFoundError, match="gs://bucket/other does not exist."):
+        hub.resolve("gs://bucket/other")
+
+
+class _Prefix(resolvers.Resolver):
+    def __init__(self, prefix, target):
+        self.prefix, self.target = prefix, target
+
+    def is_supported(self, handle):
+        return handle.startswith(self.prefix)
+
+    def _resolve(self, handle):
+        return self.target
+
+
+def test_registry_order_and_failure_lists_tried(tmp_path):
+    registry = resolvers.MultiImplRegistry("resolver")
+    registry.add_implementation(_Prefix("a", "first"))
+    registry.add_implementation(_Prefix("ab", "second"))
+    assert registry("abc") == "second"  # Most recently registered first.
+    assert registry("a") == "first"
+    with pytest.raises(RuntimeError) as info:
+        registry("zzz")
+    assert str(info.value) == (
+        "Missing implementation that supports: resolver(*('zzz',), **{}). "
+        "Tried ['_Prefix', '_Prefix']"
+    )
+    registry.clear_implementations()
+    assert registry.implementations == []
+    with pytest.raises(TypeError, match="Received: resolver="):
+        registry.add_implementation(object())
+
+
+def test_register_resolver_is_tried_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(resolvers, "registry", resolvers.MultiImplRegistry("resolver"))
+    monkeypatch.setattr(resolvers, "_defaults_installed", False)
+    target = tmp_path / "model"
+    target.mkdir()
+    hub.register_resolver(_Prefix("mine://", str(target)))
+    assert hub.resolve("mine://x") == str(target)
+    assert hub.resolve(str(target)) == str(target)  # Defaults still there.
+    assert [type(r).__name__ for r in resolvers.registry.implementations][-1] == "_Prefix"
+
+
+def test_env_cache_dir_read_at_call_time(server, served_dir, monkeypatch, tmp_path):
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "later"))
+    assert hub.resolve(server.url("m.tar.gz")).startswith(str(tmp_path / "later"))
+
+
+def test_copytree_of_served_upstream_tarball(server, served_dir, upstream_dir):
+    shutil.copy(upstream_dir / "tf2_saved_model.tar.gz", served_dir)
+    path = hub.resolve(server.url("tf2_saved_model.tar.gz"))
+    expected = json.loads((upstream_dir / "tf2_saved_model.expected.json").read_text())
+    import hashlib
+
+    for item in expected["files"]:
+        if item["type"] != "file":
+            continue
+        data = open(os.path.join(path, item["path"]), "rb").read()
+        assert hashlib.sha256(data).hexdigest() == item["sha256"]
