@@ -9,6 +9,7 @@ alike, so unlike upstream's TF1 columns these also work in eager `DenseFeatures`
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -140,7 +141,7 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
     def transform_feature(self, transformation_cache: Any, state_manager: Any) -> Any:
         return transformation_cache.get(self.key, state_manager)  # type: ignore[attr-defined]
 
-    # --- Building ----------------------------------------------------------------------------------
+    # --- Building --------------------------------------------------------------------------------
 
     def load(self) -> LoadedModule:
         """Loads a fresh copy of the module in the current context (eager or graph)."""
@@ -158,6 +159,9 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
         trainable = self._is_trainable(state_manager._trainable)  # noqa: SLF001 - as upstream.
         layer = keras_module_layer(self.load(), trainable=trainable, name=self.name)
         state_manager.add_resource(self, RESOURCE_NAME, layer)
+        owner = getattr(state_manager, "_layer", None)
+        if owner is not None:  # A named attribute, so `model.save("x.keras")` saves its weights.
+            setattr(owner, "_tfhub_" + re.sub(r"\W", "_", self.name), layer)
 
     def get_dense_tensor(self, transformation_cache: Any, state_manager: Any) -> Any:
         inputs = transformation_cache.get(self, state_manager)

@@ -59,6 +59,10 @@ class ModuleSource:
             return read_tf1_signature(self._path, name)
         return signature_from_spec(self.module_spec, name)
 
+    def trainable_variable_names(self) -> frozenset[str]:
+        """The names in the module's trainable_variables collection (read from its folder)."""
+        return read_tf1_signature(self.local_path).trainable_variable_names
+
     def module_spec_object(self) -> Any:
         """Returns a `hub.ModuleSpec` for the module (loading it for a handle)."""
         from ..tf1.module_spec import as_module_spec

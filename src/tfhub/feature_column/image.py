@@ -119,7 +119,7 @@ class _ImageEmbeddingColumn(HubDenseColumn):
         def fn(images: Any) -> Any:
             return function(images=images)["default"]
 
-        return LoadedModule(obj, fn, self._signature.trainable_variable_names)
+        return LoadedModule(obj, fn, self._source.trainable_variable_names())
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         return fn(tf.convert_to_tensor(inputs, tf.float32))

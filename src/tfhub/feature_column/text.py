@@ -47,7 +47,7 @@ def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule
     def fn(text_batch: Any) -> Any:
         return function(**{input_name: text_batch})["default"]
 
-    return LoadedModule(obj, fn, signature.trainable_variable_names)
+    return LoadedModule(obj, fn, source.trainable_variable_names())
 
 
 @register

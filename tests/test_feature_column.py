@@ -1,0 +1,327 @@
+"""Feature columns over hub modules, checked against the numbers upstream tensorflow_hub made."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from tests.conftest import UPSTREAM_DIR
+
+tf = pytest.importorskip("tensorflow")
+tf_keras = pytest.importorskip("tf_keras")
+
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+TEXT_V1 = os.fspath(UPSTREAM_DIR / "tf1_text_vocab")
+TEXT_V2 = os.fspath(UPSTREAM_DIR / "tf2_text_embedding")
+IMAGE_V1 = os.fspath(UPSTREAM_DIR / "tf1_image_info")
+
+
+def _record(name: str) -> dict:
+    with open(UPSTREAM_DIR / f"{name}.expected.json") as f:
+        return json.load(f)
+
+
+TEXT_RECORD = _record("tf1_text_vocab")
+(TEXT_FC,) = TEXT_RECORD["feature_columns"]
+(TEXT_V2_FC,) = _record("tf2_text_embedding")["feature_columns"]
+(IMAGE_FC,) = _record("tf1_image_info")["feature_columns"]
+SENTENCES = TEXT_FC["inputs"]["sentences"]["value"]
+EXPECTED_TEXT = np.array(TEXT_FC["output"]["value"], np.float32)
+
+
+def _graph_input_layer(column, key, value, dtype):
+    """Runs tf.compat.v1.feature_column.input_layer in a Graph, as upstream's record did."""
+    with tf.Graph().as_default():
+        inputs = tf.compat.v1.placeholder(dtype, np.shape(value))
+        output = tf.compat.v1.feature_column.input_layer({key: inputs}, [column])
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.tables_initializer())
+            return session.run(output, {inputs: value})
+
+
+# --- Upstream's recorded numbers ---------------------------------------------------------------
+
+
+def test_text_embedding_column_input_layer_matches_upstream():
+    column = hub.text_embedding_column("sentences", TEXT_V1)
+    assert column.name == TEXT_FC["column_name"]
+    assert column.variable_shape.as_list() == TEXT_FC["variable_shape"]
+    output = _graph_input_layer(column, "sentences", SENTENCES, tf.string)
+    np.testing.assert_allclose(output, EXPECTED_TEXT, atol=1e-5)
+
+
+def test_image_embedding_column_input_layer_matches_upstream():
+    column = hub.image_embedding_column("images", IMAGE_V1)
+    assert column.name == IMAGE_FC["column_name"]
+    assert column.image_size == (8, 6)
+    spec = column.parse_example_spec["images"]
+    assert (list(spec.shape), spec.dtype) == ([8, 6, 3], tf.float32)
+    images = np.array(IMAGE_FC["inputs"]["images"]["value"], np.float32)
+    output = _graph_input_layer(column, "images", images, tf.float32)
+    np.testing.assert_allclose(output, IMAGE_FC["output"]["value"], atol=1e-5)
+
+
+def test_text_embedding_column_v2_dense_features_matches_upstream():
+    column = hub.text_embedding_column_v2("sentences", TEXT_V2)
+    assert column.name == TEXT_V2_FC["column_name"]
+    output = tf_keras.layers.DenseFeatures([column])({"sentences": tf.constant(SENTENCES)})
+    np.testing.assert_allclose(output.numpy(), TEXT_V2_FC["output"]["value"], atol=1e-5)
+
+
+@pytest.mark.parametrize("path", [TEXT_V1, TEXT_V2], ids=["tf1", "tf2"])
+def test_text_columns_in_eager_dense_features(path):
+    """Upstream's TF1 columns fail in eager DenseFeatures; ours give upstream's numbers."""
+    make = hub.text_embedding_column if path == TEXT_V1 else hub.text_embedding_column_v2
+    layer = tf_keras.layers.DenseFeatures([make("sentences", path)])
+    output = layer({"sentences": tf.constant(SENTENCES)})
+    np.testing.assert_allclose(output.numpy(), EXPECTED_TEXT, atol=1e-5)
+    (weight,) = layer.weights
+    assert weight.name.endswith("embeddings:0")  # TF2 loading adds the layer's name scope.
+    assert layer.trainable_weights == []  # trainable=False freezes the module.
+
+
+def test_image_column_in_eager_dense_features():
+    images = np.array(IMAGE_FC["inputs"]["images"]["value"], np.float32)
+    layer = tf_keras.layers.DenseFeatures([hub.image_embedding_column("images", IMAGE_V1)])
+    output = layer({"images": tf.constant(images)})
+    np.testing.assert_allclose(output.numpy(), IMAGE_FC["output"]["value"], atol=1e-5)
+
+
+@pytest.mark.parametrize("path", [TEXT_V1, TEXT_V2], ids=["tf1", "tf2"])
+def test_text_columns_in_graph_dense_features(path):
+    make = hub.text_embedding_column if path == TEXT_V1 else hub.text_embedding_column_v2
+    with tf.Graph().as_default():
+        inputs = tf.compat.v1.placeholder(tf.string, [None])
+        output = tf_keras.layers.DenseFeatures([make("sentences", path)])({"sentences": inputs})
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.tables_initializer())
+            result = session.run(output, {inputs: SENTENCES})
+    np.testing.assert_allclose(result, EXPECTED_TEXT, atol=1e-5)
+
+
+# --- Training -----------------------------------------------------------------------------------
+
+
+def _fit_model(column, epochs=2):
+    inputs = {"sentences": tf_keras.Input(shape=(), dtype=tf.string, name="sentences")}
+    features = tf_keras.layers.DenseFeatures([column], name="features")(inputs)
+    outputs = tf_keras.layers.Dense(1, kernel_initializer="ones", name="head")(features)
+    model = tf_keras.Model(inputs, outputs)
+    model.compile(tf_keras.optimizers.SGD(0.1), "mse")
+    model.fit({"sentences": np.array(SENTENCES)}, np.zeros((6, 1)), epochs=epochs, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("path", [TEXT_V1, TEXT_V2], ids=["tf1", "tf2"])
+def test_trainable_column_fit_changes_module_weights_and_saves(path, tmp_path):
+    make = hub.text_embedding_column if path == TEXT_V1 else hub.text_embedding_column_v2
+    table = np.array(TEXT_RECORD["embedding_table"], np.float32)
+    model = _fit_model(make("sentences", path, trainable=True))
+    (embeddings,) = model.get_layer("features").trainable_weights
+    assert embeddings.name.endswith("embeddings:0")
+    assert np.abs(embeddings.numpy() - table).max() > 1e-3  # fit moved the module's weights.
+    predictions = model.predict({"sentences": np.array(SENTENCES)}, verbose=0)
+    # tf_keras serializes the columns through get_config/from_config and restores the weights.
+    model.save(tmp_path / "model.keras")
+    reloaded = tf_keras.models.load_model(tmp_path / "model.keras")
+    config = reloaded.get_layer("features").get_config()["feature_columns"][0]["config"]
+    assert config["trainable"] is True and config["key"] == "sentences"
+    again = reloaded.predict({"sentences": np.array(SENTENCES)}, verbose=0)
+    np.testing.assert_allclose(again, predictions, atol=1e-6)
+
+
+def test_frozen_column_fit_keeps_module_weights():
+    model = _fit_model(hub.text_embedding_column("sentences", TEXT_V1), epochs=1)
+    (embeddings,) = model.get_layer("features").weights
+    np.testing.assert_array_equal(embeddings.numpy(), TEXT_RECORD["embedding_table"])
+
+
+@pytest.mark.parametrize("trainable", [True, False])
+def test_input_layer_trainable_collects_and_trains_variables(trainable):
+    column = hub.text_embedding_column("sentences", TEXT_V1, trainable=trainable)
+    with tf.Graph().as_default():
+        inputs = tf.compat.v1.placeholder(tf.string, [None])
+        output = tf.compat.v1.feature_column.input_layer({"sentences": inputs}, [column])
+        train_vars = tf.compat.v1.trainable_variables()
+        assert [v.name for v in train_vars] == (["embeddings:0"] if trainable else [])
+        # A zero loss term keeps the optimizer valid when nothing else is trainable.
+        dummy = tf.compat.v1.Variable(0.0)
+        loss = tf.reduce_sum(output) + 0.0 * dummy
+        step = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(loss)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.tables_initializer())
+            before = session.run(loss, {inputs: SENTENCES})
+            session.run(step, {inputs: SENTENCES})
+            after = session.run(loss, {inputs: SENTENCES})
+    assert before == pytest.approx(float(EXPECTED_TEXT.sum()), abs=1e-4)
+    assert (after < before - 1e-3) if trainable else (after == pytest.approx(before))
+
+
+# --- Sparse text ----------------------------------------------------------------------------------
+
+TOKENS = [["hello", "world"], ["cat"], [], ["zzz", "the", "cat"]]
+
+
+def _sparse_tokens():
+    indices = [[row, i] for row, tokens in enumerate(TOKENS) for i in range(len(tokens))]
+    values = [token for tokens in TOKENS for token in tokens]
+    return tf.SparseTensor(indices, tf.constant(values, tf.string), [len(TOKENS), 3])
+
+
+def _expected_sparse(combiner, default_value):
+    vocab, table = TEXT_RECORD["vocab"], np.array(TEXT_RECORD["embedding_table"], np.float32)
+    rows = []
+    for tokens in TOKENS:
+        tokens = tokens or ([default_value] if default_value is not None else [])
+        vectors = np.array([table[vocab.index(t) if t in vocab else len(vocab)] for t in tokens])
+        if not tokens:
+            rows.append(np.zeros(4, np.float32))
+            continue
+        scale = {"sum": 1.0, "mean": len(tokens), "sqrtn": np.sqrt(len(tokens))}[combiner]
+        rows.append(vectors.sum(axis=0) / scale)
+    return np.array(rows)
+
+
+@pytest.mark.parametrize(
+    ("combiner", "default_value"), [("mean", None), ("sqrtn", "cat"), ("sum", None)]
+)
+def test_sparse_text_embedding_column_eager(combiner, default_value):
+    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, combiner, default_value)
+    assert column.parse_example_spec == {"tokens": tf.io.VarLenFeature(tf.string)}
+    output = tf_keras.layers.DenseFeatures([column])({"tokens": _sparse_tokens()})
+    np.testing.assert_allclose(output.numpy(), _expected_sparse(combiner, default_value), 1e-5)
+
+
+def test_sparse_text_embedding_column_input_layer():
+    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, "mean", None)
+    with tf.Graph().as_default():
+        output = tf.compat.v1.feature_column.input_layer({"tokens": _sparse_tokens()}, [column])
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.tables_initializer())
+            result = session.run(output)
+    np.testing.assert_allclose(result, _expected_sparse("mean", None), atol=1e-5)
+
+
+# --- In-memory ModuleSpecs --------------------------------------------------------------------
+
+EMBEDDINGS = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+
+
+def _hashed_text_module_fn():
+    text = tf.compat.v1.placeholder(tf.string, [None])
+    ids = tf.strings.to_hash_bucket_fast(text, 3)
+    table = tf.compat.v1.get_variable("table", initializer=tf.constant(EMBEDDINGS))
+    hub.add_signature(inputs={"text": text}, outputs={"default": tf.gather(table, ids)})
+
+
+def _any_size_image_module_fn():
+    images = tf.compat.v1.placeholder(tf.float32, [None, None, None, 3])
+    scale = tf.compat.v1.get_variable("scale", initializer=tf.constant([1.0, 2.0, 3.0]))
+    hub.add_signature(
+        inputs={"images": images}, outputs={"default": tf.reduce_mean(images, [1, 2]) * scale}
+    )
+
+
+def test_text_column_over_in_memory_module_spec_trains():
+    spec = hub.create_module_spec(_hashed_text_module_fn)
+    column = hub.text_embedding_column("text", spec, trainable=True)
+    words = ["a", "b", "c", "d"]
+    layer = tf_keras.layers.DenseFeatures([column])
+    output = layer({"text": tf.constant(words)})
+    expected = EMBEDDINGS[tf.strings.to_hash_bucket_fast(words, 3).numpy()]
+    np.testing.assert_allclose(output.numpy(), expected)
+    assert [w.name for w in layer.trainable_weights] == ["table:0"]
+    with pytest.raises(errors.SerializationError, match="string handle"):
+        column.get_config()
+
+
+def test_image_column_without_known_size_needs_image_size():
+    spec = hub.create_module_spec(_any_size_image_module_fn)
+    with pytest.raises(errors.ModuleSpecError, match=r"no known image size.*image_size=\(height"):
+        hub.image_embedding_column("pixels", spec)
+    column = hub.image_embedding_column("pixels", spec, image_size=(2, 3))
+    assert column.parse_example_spec["pixels"].shape == [2, 3, 3]
+    images = np.arange(36, dtype=np.float32).reshape([2, 2, 3, 3]) / 36.0
+    output = tf_keras.layers.DenseFeatures([column])({"pixels": tf.constant(images)})
+    np.testing.assert_allclose(output.numpy(), images.mean(axis=(1, 2)) * [1, 2, 3], rtol=1e-6)
+
+
+# --- Names, specs, configs, errors ---------------------------------------------------------------
+
+
+def test_names_parse_specs_and_config_round_trip():
+    text = hub.text_embedding_column("comment", TEXT_V1, trainable=True)
+    v2 = hub.text_embedding_column_v2("title", TEXT_V2)
+    image = hub.image_embedding_column("photo", IMAGE_V1)
+    sparse = hub.sparse_text_embedding_column("tags", TEXT_V1, "sqrtn", "")
+    names = [c.name for c in (text, v2, image, sparse)]
+    assert names == [
+        "comment_hub_module_embedding",
+        "title_hub_module_embedding",
+        "photo_hub_module_embedding",
+        "tags_hub_module_embedding",
+    ]
+    spec = tf.feature_column.make_parse_example_spec([text, v2, image, sparse])
+    assert spec["comment"] == tf.io.FixedLenFeature([1], tf.string)
+    assert spec["photo"] == tf.io.FixedLenFeature([8, 6, 3], tf.float32)
+    assert spec["tags"] == tf.io.VarLenFeature(tf.string)
+    assert text.get_config() == {"key": "comment", "module_spec_path": TEXT_V1, "trainable": True}
+    layer = tf_keras.layers.DenseFeatures([text, v2, image, sparse])
+    rebuilt = tf_keras.layers.DenseFeatures.from_config(layer.get_config())
+    assert rebuilt._feature_columns == layer._feature_columns  # sorted by name, equal configs.
+
+
+def test_text_column_refuses_non_text_module():
+    with pytest.raises(errors.ModuleSpecError) as info:
+        hub.text_embedding_column("images", IMAGE_V1)
+    message = str(info.value)
+    assert "Module is not a text-embedding" in message
+    assert "Tensor(shape=(None,), dtype=string)" in message
+    assert "Tensor(shape=(None, 8, 6, 3), dtype=float32)" in message
+    with pytest.raises(ValueError, match="combiner must be one of"):
+        hub.sparse_text_embedding_column("t", TEXT_V1, "max", None)
+    with pytest.raises(errors.NotATF1ModuleError, match="text_embedding_column_v2"):
+        hub.text_embedding_column("t", TEXT_V2)
+    with pytest.raises(errors.TFHubLoadError, match="use hub.text_embedding_column"):
+        hub.text_embedding_column_v2("t", TEXT_V1)
+
+
+@pytest.fixture(scope="module")
+def dict_output_model(tmp_path_factory):
+    """A TF2 text embedding whose __call__ returns {"embedding": [N, 3], "length": [N]}."""
+    module = tf.Module()
+    module.scale = tf.Variable([1.0, 2.0, 3.0])
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def call(text):
+        length = tf.cast(tf.strings.length(text), tf.float32)
+        return {"embedding": length[:, None] * module.scale, "length": length}
+
+    module.__call__ = call
+    path = os.fspath(tmp_path_factory.mktemp("dict_model") / "model")
+    tf.saved_model.save(module, path)
+    return path
+
+
+def test_text_column_v2_output_key(dict_output_model):
+    with pytest.raises(errors.UnknownOutputKeyError) as info:
+        hub.text_embedding_column_v2("t", dict_output_model, output_key="logits")
+    assert str(info.value).startswith(
+        f"The SavedModel {dict_output_model!r} has no output 'logits'"
+    )
+    assert "['embedding', 'length']" in str(info.value)
+    with pytest.raises(ValueError, match=r"keys \['embedding', 'length'\].*pass output_key"):
+        hub.text_embedding_column_v2("t", dict_output_model)
+    column = hub.text_embedding_column_v2("t", dict_output_model, output_key="embedding")
+    output = tf_keras.layers.DenseFeatures([column])({"t": tf.constant(["ab", "hello"])})
+    np.testing.assert_allclose(output.numpy(), [[2, 4, 6], [5, 10, 15]])
