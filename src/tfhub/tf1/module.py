@@ -179,6 +179,19 @@ class Module:
             result.extend(value if isinstance(value, list) else [value])
         return result
 
+    def get_regularization_losses(self) -> list[Any]:
+        """The module's regularization losses (empty unless `trainable=True`).
+
+        In a graph these are the tensors added to REGULARIZATION_LOSSES by this module; in
+        eager mode they are computed now, as eager tensors.
+        """
+        if self._eager:
+            return self._impl.regularization_losses()
+        tf = import_tensorflow()
+        scope = self._impl.scope_name + "/"
+        losses = self._graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+        return [loss for loss in losses if loss.name.startswith(scope)]
+
     @property
     def trainable_variables(self) -> list[Any]:
         """The trainable variables (empty unless `trainable=True`); e.g. for tf.GradientTape."""

@@ -89,6 +89,7 @@ class ModuleImpl:
             collections += [TRAINABLE_VARIABLES, REGULARIZATION_LOSSES]
         absolute_scope = graph.unique_name(name, mark_as_used=False)
         relative_scope = absolute_scope.split("/")[-1]
+        self.scope_name = absolute_scope
         meta_graph = self._copy_meta_graph()
         meta_graph_lib.filter_collections(meta_graph, collections)
         meta_graph_lib.prefix_shared_name_attributes(meta_graph, absolute_scope)

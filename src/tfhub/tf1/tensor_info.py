@@ -60,9 +60,12 @@ class ParsedTensorInfo:
 
 
 def _decode_composite_type_spec(tensor_info: Any) -> Any:
+    from tensorflow.core.protobuf import struct_pb2
     from tensorflow.python.saved_model import nested_structure_coder
 
-    return nested_structure_coder.decode_proto(tensor_info.composite_tensor.type_spec)
+    value = struct_pb2.StructuredValue()
+    value.type_spec_value.CopyFrom(tensor_info.composite_tensor.type_spec)
+    return nested_structure_coder.decode_proto(value)
 
 
 def parse_tensor_info(tensor_info: Any) -> ParsedTensorInfo:
@@ -113,7 +116,10 @@ def _convert_one(value: Any, target: ParsedTensorInfo, key: str) -> Any:
         tensor = value
     else:
         try:
-            tensor = tf.convert_to_tensor(value, dtype=target.dtype)
+            if target.is_sparse:
+                tensor = tf.compat.v1.convert_to_tensor_or_sparse_tensor(value, target.dtype)
+            else:
+                tensor = tf.convert_to_tensor(value, dtype=target.dtype)
         except (TypeError, ValueError) as err:
             raise errors.SignatureInputError(f"Can't convert {key!r}: {err}") from err
     got, expected = _type_spec_of(tensor), target.type_spec

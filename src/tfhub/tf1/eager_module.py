@@ -1,0 +1,133 @@
+"""`hub.Module` outside a graph: the TF1 module loaded eagerly (beyond upstream).
+
+Upstream's hub.Module only works inside a `tf.Graph` ("Exporting/importing meta graphs is not
+supported when eager execution is enabled"). Here the module's MetaGraph is loaded with
+TensorFlow's TF1-in-TF2 loader (`tf.compat.v1.saved_model.load_v2`): variables become eager
+variables restored from the module's checkpoint, tables are initialized, and each signature is
+a pruned function that returns eager tensors. A spec built in memory (`create_module_spec`)
+is first written to a temporary folder with its initial variable values.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+from .. import errors
+from ..utils.lazy import import_tensorflow
+from . import tensor_info
+from .module_spec import ModuleSpec
+
+logger = logging.getLogger(__name__)
+
+
+def _materialize(spec: ModuleSpec, tags: set[str]) -> tuple[str, tempfile.TemporaryDirectory[str]]:
+    """Writes an in-memory spec (with initial or checkpoint values) to a temporary folder."""
+    tf = import_tensorflow()
+    from .module import Module
+
+    temp_dir = tempfile.TemporaryDirectory(prefix="tfhub_eager_module_")
+    path = f"{temp_dir.name}/module"
+    with tf.Graph().as_default():
+        module = Module(spec, tags=tags)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(path, session)
+    return path, temp_dir
+
+
+def _flatten_inputs(info_map: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Turns {name: dense/sparse/ragged} into the keyword arguments of a loaded signature."""
+    tf = import_tensorflow()
+    kwargs = {}
+    for name, value in inputs.items():
+        if info_map[name].is_sparse:
+            kwargs[f"{name}_indices"] = value.indices
+            kwargs[f"{name}_values"] = value.values
+            kwargs[f"{name}_dense_shape"] = value.dense_shape
+        elif info_map[name].is_composite:
+            for index, part in enumerate(tf.nest.flatten(value, expand_composites=True)):
+                kwargs[f"{name}_component_{index}"] = part
+        else:
+            kwargs[name] = value
+    return kwargs
+
+
+class EagerModuleImpl:
+    """The eager counterpart of `ModuleImpl`: a loaded MetaGraph with callable signatures."""
+
+    def __init__(self, spec: ModuleSpec, *, trainable: bool, tags: set[str]) -> None:
+        tf = import_tensorflow()
+        self._spec = spec
+        self._trainable = trainable
+        self._tags = tags
+        path = getattr(spec, "module_path", None)
+        if path is None:
+            path, temp_dir = _materialize(spec, tags)
+            self._cleanup = weakref.finalize(self, temp_dir.cleanup)
+        self._loaded = tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags))
+        self._variables = {_strip_output(v.name): v for v in self._loaded.variables}
+
+    def apply(self, signature: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Runs `signature` eagerly on `inputs` (keys already checked); returns its outputs.
+
+        Raises:
+            tfhub.errors.SignatureInputError: if an input has the wrong dtype or shape.
+        """
+        info_map = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
+        tensors = tensor_info.convert_dict_to_compatible_tensor(inputs, info_map)
+        function = self._loaded.signatures[signature]
+        return dict(function(**_flatten_inputs(info_map, tensors)))
+
+    @property
+    def variable_map(self) -> dict[str, Any]:
+        """{variable name in the module: eager tf.Variable}."""
+        return dict(self._variables)
+
+    @property
+    def trainable_variables(self) -> list[Any]:
+        """The module's trainable variables if `trainable=True`, else []."""
+        if not self._trainable:
+            return []
+        names = {
+            _strip_output(v.name) for v in self._loaded.graph.get_collection("trainable_variables")
+        }
+        return [v for name, v in sorted(self._variables.items()) if name in names]
+
+    def regularization_losses(self) -> list[Any]:
+        """Computes the module's regularization losses eagerly (empty unless trainable)."""
+        losses = self._loaded.graph.get_collection("regularization_losses")
+        if not self._trainable or not losses:
+            return []
+        return list(self._loaded.prune(feeds=[], fetches=losses)())
+
+    def export(self, path: str) -> None:
+        """Writes the module with the current values of the eager variables.
+
+        Raises:
+            tfhub.errors.EagerNotSupportedError: for partitioned variables.
+        """
+        tf = import_tensorflow()
+        from .module import Module
+
+        values = {name: v.numpy() for name, v in self._variables.items()}
+        with tf.Graph().as_default():
+            module = Module(self._spec, tags=self._tags)
+            with tf.compat.v1.Session() as session:
+                session.run(tf.compat.v1.global_variables_initializer())
+                for name, variable in module.variable_map.items():
+                    if isinstance(variable, list):
+                        raise errors.EagerNotSupportedError(
+                            f"Exporting partitioned variable {name!r} from an eager hub.Module is "
+                            "not supported: build the hub.Module in a tf.Graph and call "
+                            "Module.export(path, session) there."
+                        )
+                    session.run(tf.compat.v1.assign(variable, values[name]))
+                module.export(path, session)
+
+
+def _strip_output(name: str) -> str:
+    return name[:-2] if name.endswith(":0") else name

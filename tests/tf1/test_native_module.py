@@ -1,0 +1,346 @@
+"""create_module_spec, hub.Module in a graph, export, reload, fine-tune (TF1 Hub format)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from tests.tf1.conftest import B_HIDDEN, EMBEDDINGS, L2, W_HIDDEN, hidden_np
+
+tf = pytest.importorskip("tensorflow")
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+X = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 2.0], [4.0, 0.5, -2.0]], np.float32)
+
+
+def _run(fetches: Any, *, init_tables: bool = True) -> Any:
+    with tf.compat.v1.Session() as session:
+        session.run(tf.compat.v1.global_variables_initializer())
+        if init_tables:
+            session.run(tf.compat.v1.tables_initializer())
+        return session.run(fetches)
+
+
+def _words() -> Any:
+    # Row 0: apple, cherry; row 1: durian (OOV bucket = id 3).
+    return tf.compat.v1.SparseTensorValue(
+        [[0, 0], [0, 1], [1, 0]], [b"apple", b"cherry", b"durian"], [2, 2]
+    )
+
+
+def _expected_embed() -> np.ndarray:
+    return np.stack([EMBEDDINGS[0] + EMBEDDINGS[2], EMBEDDINGS[3]])
+
+
+def test_spec_describes_signatures_tags_and_messages(rich_spec: Any) -> None:
+    assert sorted(rich_spec.get_tags(), key=sorted) == [frozenset(), frozenset({"train"})]
+    assert sorted(rich_spec.get_signature_names()) == ["default", "embed", "pair"]
+    inputs = rich_spec.get_input_info_dict()
+    assert inputs["x"].dtype == tf.float32 and inputs["x"].get_shape().as_list() == [None, 3]
+    assert not inputs["x"].is_sparse and not inputs["x"].is_composite
+    words = rich_spec.get_input_info_dict("embed")["words"]
+    assert words.is_sparse and words.is_composite and words.dtype == tf.string
+    outputs = rich_spec.get_output_info_dict("default", tags={"train"})
+    assert sorted(outputs) == ["default", "hidden"] and outputs["hidden"].get_shape().as_list() == [
+        None,
+        4,
+    ]
+    assert list(rich_spec.get_attached_message("numbers", tf.train.Int64List).value) == [1, 2]
+    train_msg = rich_spec.get_attached_message("numbers", tf.train.Int64List, tags={"train"})
+    assert list(train_msg.value) == [7, 8]
+    assert rich_spec.get_attached_message("nope", tf.train.Int64List) is None
+    with pytest.raises(KeyError, match="No attached message for key 'nope'"):
+        rich_spec.get_attached_message("nope", tf.train.Int64List, required=True)
+
+
+def test_module_applies_all_signatures_sharing_variables(rich_spec: Any) -> None:
+    with tf.Graph().as_default():
+        module = hub.Module(rich_spec)
+        out = module(X, as_dict=True)
+        out2 = module({"x": X[:1]}, signature="default", as_dict=True)
+        pair = module({"a": [1.0, 2.0], "b": [3.0, 4.0]}, signature="pair")
+        embed = module(_words(), signature="embed")
+        values = _run([out, out2, pair, embed])
+        assert sorted(v.name for v in module.variables) == sorted(
+            f"module/{n}:0"
+            for n in ["bn/beta", "bn/gamma", "bn/moving_mean", "bn/moving_variance", "embeddings"]
+            + ["hidden/b", "hidden/w", "pair/scale"]
+        )
+        assert module.variable_map["pair/scale"] is module.variables[-1]
+        assert len(tf.compat.v1.trainable_variables()) == 0  # trainable=False
+        assert tf.compat.v1.losses.get_regularization_losses() == []
+    np.testing.assert_allclose(values[0]["hidden"], hidden_np(X), atol=1e-5)
+    bn = hidden_np(X) / np.sqrt(1.0 + 1e-3)
+    np.testing.assert_allclose(values[0]["default"], bn, atol=1e-5)
+    np.testing.assert_allclose(values[1]["hidden"], hidden_np(X[:1]), atol=1e-5)
+    np.testing.assert_allclose(values[2], [7.0, 10.0], atol=1e-6)
+    np.testing.assert_allclose(values[3], _expected_embed(), atol=1e-6)
+
+
+def test_trainable_module_adds_trainables_and_regularization_losses(rich_spec: Any) -> None:
+    with tf.Graph().as_default():
+        module = hub.Module(rich_spec, trainable=True, name="enc")
+        module(X)
+        trainable = sorted(v.name for v in tf.compat.v1.trainable_variables())
+        losses = tf.compat.v1.losses.get_regularization_losses()
+        assert module.get_regularization_losses() == losses
+        assert tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS) == []
+        loss_values = _run(losses)
+    assert "enc/bn/moving_mean:0" not in trainable and "enc/hidden/w:0" in trainable
+    assert len(trainable) == 6
+    np.testing.assert_allclose(loss_values, [L2 * np.sum(W_HIDDEN**2)], rtol=1e-5)
+
+
+def test_train_tags_use_batch_statistics_and_update_ops(rich_spec: Any) -> None:
+    with tf.Graph().as_default():
+        module = hub.Module(rich_spec, trainable=True, tags={"train"})
+        out = module(X, as_dict=True)
+        update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+        assert len(update_ops) == 2
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            values, _ = session.run([out, update_ops])
+            moving_mean = session.run(module.variable_map["bn/moving_mean"])
+    hidden = hidden_np(X)
+    expected = (hidden - hidden.mean(0)) / np.sqrt(hidden.var(0) + 1e-3)
+    np.testing.assert_allclose(values["default"], expected, atol=1e-4)
+    np.testing.assert_allclose(moving_mean, 0.1 * hidden.mean(0), atol=1e-5)
+
+
+def test_export_move_reload_keeps_values_and_vocab_asset(
+    rich_export: Path, vocab_file: Path
+) -> None:
+    assert (rich_export / "assets" / "tokens.txt").read_text() == vocab_file.read_text()
+    assert (rich_export / "tfhub_module.pb").read_bytes() == b"\x08\x03"
+    spec = hub.load_module_spec(str(rich_export))
+    assert sorted(spec.get_tags(), key=sorted) == [frozenset(), frozenset({"train"})]
+    hidden_vocab = vocab_file.with_name("hidden.txt")
+    vocab_file.rename(hidden_vocab)  # The export must read its own copy in assets/.
+    try:
+        with tf.Graph().as_default():
+            module = hub.Module(str(rich_export))
+            values = _run([module(X, as_dict=True), module(_words(), signature="embed")])
+    finally:
+        hidden_vocab.rename(vocab_file)
+    np.testing.assert_allclose(values[0]["hidden"], hidden_np(X), atol=1e-5)
+    np.testing.assert_allclose(values[1], _expected_embed(), atol=1e-6)
+    assert list(spec.get_attached_message("numbers", tf.train.Int64List, tags={"train"}).value) == [
+        7,
+        8,
+    ]
+
+
+def test_saved_model_layout_matches_upstream(rich_export: Path) -> None:
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel.FromString((rich_export / "saved_model.pb").read_bytes())
+    assert sorted(sorted(mg.meta_info_def.tags) for mg in proto.meta_graphs) == [[], ["train"]]
+    for meta_graph in proto.meta_graphs:
+        assert set(meta_graph.signature_def) == {"default", "pair", "embed"}
+        assert (
+            meta_graph.signature_def["embed"].inputs["words"].WhichOneof("encoding") == "coo_sparse"
+        )
+        keys = set(meta_graph.collection_def)
+        assert {"hub_module_attachments", "saved_model_assets", "asset_filepaths"} <= keys
+        assert (
+            meta_graph.collection_def["hub_module_attachments"].WhichOneof("kind") == "bytes_list"
+        )
+        assert not meta_graph.HasField("object_graph_def")
+
+
+def test_fine_tune_in_session_then_export_again(rich_export: Path, tmp_path: Path) -> None:
+    target = np.ones([3, 4], np.float32)
+    with tf.Graph().as_default():
+        module = hub.Module(str(rich_export), trainable=True)
+        hidden = module(X, as_dict=True)["hidden"]
+        loss = tf.reduce_mean(tf.square(hidden - target)) + tf.add_n(
+            tf.compat.v1.losses.get_regularization_losses()
+        )
+        train_op = tf.compat.v1.train.GradientDescentOptimizer(0.05).minimize(loss)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            before = session.run(loss)
+            for _ in range(5):
+                session.run(train_op)
+            after, tuned = session.run([loss, hidden])
+            module.export(str(tmp_path / "tuned"), session)
+    assert after < before
+    shutil.move(str(tmp_path / "tuned"), str(tmp_path / "tuned_moved"))
+    with tf.Graph().as_default():
+        reloaded = _run(hub.Module(str(tmp_path / "tuned_moved"))(X, as_dict=True)["hidden"])
+    np.testing.assert_allclose(reloaded, tuned, atol=1e-5)
+    assert not np.allclose(reloaded, hidden_np(X), atol=1e-3)
+
+
+def test_modules_in_one_graph_get_unique_scopes(rich_export: Path) -> None:
+    with tf.Graph().as_default():
+        first, second = hub.Module(str(rich_export)), hub.Module(str(rich_export))
+        with tf.compat.v1.variable_scope("outer"):
+            third = hub.Module(str(rich_export), name="inner")
+        assert first.variable_map["hidden/b"].name == "module/hidden/b:0"
+        assert second.variable_map["hidden/b"].name == "module_1/hidden/b:0"
+        assert third.variable_map["hidden/b"].name == "outer/inner/hidden/b:0"
+        values = _run(
+            [m({"a": [1.0], "b": [1.0]}, signature="pair") for m in (first, second, third)]
+        )
+    np.testing.assert_allclose(values, [[3.0]] * 3)
+
+
+def test_eval_function_for_module(rich_export: Path) -> None:
+    with hub.eval_function_for_module(str(rich_export)) as f:
+        hidden = f(X, as_dict=True)["hidden"]
+        pair = f({"a": np.array([1.0]), "b": np.array([2.0])}, signature="pair")
+    np.testing.assert_allclose(hidden, hidden_np(X), atol=1e-5)
+    np.testing.assert_allclose(pair, [5.0])
+
+
+def test_spec_export_from_checkpoint(rich_spec: Any, tmp_path: Path) -> None:
+    with tf.Graph().as_default():
+        module = hub.Module(rich_spec, name="tower")
+        var_list = {f"tower/{name}": v for name, v in module.variable_map.items()}
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.assign(module.variable_map["hidden/w"], 2 * W_HIDDEN))
+            ckpt = tf.compat.v1.train.Saver(var_list).save(
+                session, str(tmp_path / "ckpt" / "model")
+            )
+    with pytest.raises(errors.ExportError, match="checkpoint_path"):
+        rich_spec.export(str(tmp_path / "bad"))
+    rich_spec.export(
+        str(tmp_path / "out"), checkpoint_path=ckpt, name_transform_fn=lambda n: f"tower/{n}"
+    )
+    with tf.Graph().as_default():
+        hidden = _run(hub.Module(str(tmp_path / "out"))(X, as_dict=True)["hidden"])
+    np.testing.assert_allclose(hidden, np.maximum(X @ (2 * W_HIDDEN) + B_HIDDEN, 0), atol=1e-5)
+
+
+def test_drop_collections_and_from_saved_model(tmp_path: Path) -> None:
+    export_dir = str(tmp_path / "sm")
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+        v = tf.compat.v1.get_variable("v", initializer=3.0)
+        tf.compat.v1.add_to_collection("my_stuff", v)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            tf.compat.v1.saved_model.simple_save(session, export_dir, {"x": x}, {"y": x * v})
+    with pytest.raises(
+        errors.ModuleSpecError, match=r"Unsupported collections in graph: \['my_stuff'\]"
+    ):
+        hub.create_module_spec_from_saved_model(export_dir)
+    spec = hub.create_module_spec_from_saved_model(export_dir, drop_collections=["my_stuff"])
+    assert spec.get_tags() == [frozenset({"serve"})]
+    with tf.Graph().as_default():
+        module = hub.Module(spec, tags={"serve"})
+        y = module({"x": [1.0, 2.0]}, signature="serving_default", as_dict=True)["y"]
+        np.testing.assert_allclose(_run(y), [3.0, 6.0])
+
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        tf.compat.v1.add_to_collection("my_stuff", x)
+        hub.add_signature(inputs=x, outputs=x + 1)
+
+    dropped = hub.create_module_spec(module_fn, drop_collections=["my_stuff"])
+    assert "my_stuff" not in dropped.get_meta_graph().collection_def
+
+
+def test_output_that_is_an_input_and_signature_without_inputs() -> None:
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        hub.add_signature(inputs=x, outputs={"same": x, "default": x * 2})
+        hub.add_signature("const", outputs=tf.constant([4.0]))
+
+    spec = hub.create_module_spec(module_fn)
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        values = _run([module([1.0], as_dict=True), module(signature="const")])
+    np.testing.assert_allclose(values[0]["same"], [1.0])
+    np.testing.assert_allclose(values[1], [4.0])
+
+
+# --- Errors ---------------------------------------------------------------------------------
+
+
+def test_module_fn_without_signature_is_an_error() -> None:
+    def module_fn() -> None:
+        tf.compat.v1.placeholder(tf.float32, [None])
+
+    with pytest.raises(errors.ModuleSpecError, match=r"No signatures present.*hub.add_signature"):
+        hub.create_module_spec(module_fn)
+
+
+def test_non_placeholder_input_is_an_error() -> None:
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        hub.add_signature(inputs=x * 2, outputs=x)
+
+    with pytest.raises(
+        errors.ModuleSpecError, match=r"'default'.*must be a tf.compat.v1.placeholder.*'Mul'"
+    ):
+        hub.create_module_spec(module_fn)
+
+
+def test_duplicate_signature_names_are_an_error() -> None:
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        hub.add_signature("twice", inputs=x, outputs=x)
+        hub.add_signature("twice", inputs=x, outputs=x + 1)
+
+    with pytest.raises(errors.ModuleSpecError, match="same name.*name='twice'"):
+        hub.create_module_spec(module_fn)
+
+
+def test_malformed_attachment_key_is_an_error() -> None:
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        hub.add_signature(inputs=x, outputs=x)
+        hub.attach_message("1-bad", tf.train.Int64List())
+
+    with pytest.raises(errors.ModuleSpecError, match="malformed key '1-bad'"):
+        hub.create_module_spec(module_fn)
+
+
+def test_unknown_tags_and_signature_list_the_available_ones(rich_spec: Any) -> None:
+    with tf.Graph().as_default():
+        with pytest.raises(
+            errors.UnknownTagsError,
+            match=r"No such graph variant: tags=\['serve'\].*\[\], \['train'\]",
+        ):
+            hub.Module(rich_spec, tags={"serve"})
+        module = hub.Module(rich_spec)
+        with pytest.raises(
+            ValueError, match=r"Signature 'nope' is missing.*\['default', 'embed', 'pair'\]"
+        ):
+            module(X, signature="nope")
+
+
+def test_wrong_input_keys_name_the_signature_keys(rich_spec: Any) -> None:
+    with tf.Graph().as_default():
+        module = hub.Module(rich_spec)
+        with pytest.raises(TypeError, match=r"missing \['b'\], extra given \['c'\].*\['a', 'b'\]"):
+            module({"a": [1.0], "c": [1.0]}, signature="pair")
+        with pytest.raises(errors.SignatureInputError, match="expects multiple inputs"):
+            module([1.0], signature="pair")
+        with pytest.raises(errors.SignatureInputError, match=r"Can't convert 'x'"):
+            module(np.zeros([2, 5], np.float32))
+
+
+def test_tf2_saved_model_is_not_a_tf1_module(upstream_dir: Path) -> None:
+    with pytest.raises(errors.NotATF1ModuleError, match="TF2 SavedModel.*hub.load.*KerasLayer"):
+        hub.load_module_spec(str(upstream_dir / "tf2_saved_model"))
+    with tf.Graph().as_default(), pytest.raises(errors.NotATF1ModuleError):
+        hub.Module(str(upstream_dir / "tf2_saved_model"))
+
+
+def test_folder_without_saved_model_is_not_a_module(tmp_path: Path) -> None:
+    os.makedirs(tmp_path / "empty")
+    with pytest.raises(
+        errors.NotATF1ModuleError, match="neither tfhub_module.pb nor saved_model.pb"
+    ):
+        hub.load_module_spec(str(tmp_path / "empty"))
