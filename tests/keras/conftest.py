@@ -1,0 +1,57 @@
+"""Fixtures for the KerasLayer tests: tiny models built once per test session (per worker)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from tests._helpers import models
+
+UPSTREAM = Path(__file__).parents[1] / "data" / "upstream"
+
+
+class Flavour(NamedTuple):
+    """One Keras flavour: its name, its hub.KerasLayer class and its Keras module."""
+
+    name: str
+    layer: Any
+    keras: Any
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Paths of the tiny SavedModels of tests/_helpers/models.py, built once."""
+    root = tmp_path_factory.mktemp("keras_models")
+    builders = {
+        "tf2": models.save_tf2_module,
+        "text": models.save_text_embedding,
+        "dropout": models.save_dropout_model,
+        "batch_norm": models.save_batch_norm_model,
+        "dict_io": models.save_dict_io_model,
+    }
+    return {name: build(os.fspath(root / name)) for name, build in builders.items()}
+
+
+@pytest.fixture(params=["keras3", "tf_keras"])
+def flavour(request: pytest.FixtureRequest) -> Flavour:
+    """Runs a test once with Keras 3 and once with tf_keras."""
+    if request.param == "keras3":
+        import keras
+        from tfhub.keras.layer import KerasLayer
+    else:
+        import tf_keras as keras
+
+        from tfhub.keras.tf_keras_layer import KerasLayer
+    return Flavour(request.param, KerasLayer, keras)
+
+
+def upstream_record(name: str) -> dict[str, Any]:
+    """The expected.json of an upstream fixture."""
+    return json.loads((UPSTREAM / f"{name}.expected.json").read_text())
+
+
+def upstream_path(name: str) -> str:
+    return os.fspath(UPSTREAM / name)
