@@ -42,7 +42,12 @@ def test_kaggle_short_and_long_forms_share_one_key(monkeypatch):
     assert handles.cache_handle(long_) == short
     assert a.download_url() == long_ + "?tf-hub-format=compressed"
     assert (a.owner, a.model, a.framework, a.variation, a.version) == (
-        "google", "bert", "TensorFlow2", "en-uncased", 3)
+        "google",
+        "bert",
+        "TensorFlow2",
+        "en-uncased",
+        3,
+    )
 
 
 def test_non_version_kaggle_urls_are_plain_http():

@@ -7,10 +7,10 @@ import os
 import shutil
 
 import pytest
-
-import tfhub as hub
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import archive_gets, see_other
+
+import tfhub as hub
 from tfhub import cache, errors, handles, resolvers
 from tfhub.resolvers import gcs
 
@@ -63,8 +63,7 @@ def test_kaggle_forms_share_one_entry(server, served_dir, monkeypatch, isolated_
     folder.mkdir(parents=True)
     make_tar_gz(folder / "2.tar.gz")
     short = "https://www.kaggle.com/models/owner/mod/TensorFlow2/v/2"
-    long_ = ("https://www.kaggle.com/models/owner/mod/frameworks/TensorFlow2/"
-             "variations/v/versions/2")
+    long_ = "https://www.kaggle.com/models/owner/mod/frameworks/TensorFlow2/variations/v/versions/2"
     first = hub.resolve(long_)
     assert first == os.path.join(isolated_cache, handles.cache_key(short))
     assert hub.resolve(short) == first
@@ -80,7 +79,9 @@ def test_upstream_cache_is_read_without_network(upstream_copy, monkeypatch):
         assert path == str(upstream_copy / "cache_0.15" / entry["folder"])
         files = {f["path"] for f in entry["files"] if f["type"] == "file"}
         assert set(cache.list_files(path)) == files
-    assert not any(name.endswith(".manifest.json") for name in os.listdir(upstream_copy / "cache_0.15"))
+    assert not any(
+        name.endswith(".manifest.json") for name in os.listdir(upstream_copy / "cache_0.15")
+    )
 
 
 def test_uncompressed_format_reads_gcs_in_place(server, monkeypatch, tmp_path):
@@ -99,7 +100,9 @@ def test_uncompressed_format_reads_gcs_in_place(server, monkeypatch, tmp_path):
     assert seen == ["gs://bucket/m"]
     assert server.state.requests[-1][1] == "/models/m/1?tf-hub-format=uncompressed"
     server.state.behaviours.clear()  # Now a 404, not a 303: upstream's ValueError.
-    with pytest.raises(ValueError, match="Expected 303 See other HTTP response but received code 404"):
+    with pytest.raises(
+        ValueError, match="Expected 303 See other HTTP response but received code 404"
+    ):
         hub.resolve(server.url("models/m/1"))
 
 

@@ -169,7 +169,7 @@ class HttpBody(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         while True:
             try:
-                count = self._response.raw.readinto(buffer)
+                count = self._read1_into(buffer)
             except Exception as err:
                 if not _is_connection_error(err):
                     raise
@@ -182,6 +182,15 @@ class HttpBody(io.RawIOBase):
             if self.progress is not None and count:
                 self.progress.update(count)
             return count
+
+    def _read1_into(self, buffer: Any) -> int:
+        """Reads what has arrived (at most len(buffer)): a timeout never loses bytes read."""
+        raw = self._response.raw
+        if not hasattr(raw, "read1"):
+            return int(raw.readinto(buffer))
+        data = raw.read1(len(buffer), decode_content=False)
+        buffer[: len(data)] = data
+        return len(data)
 
     def _resume(self, cause: BaseException) -> None:
         """Reconnects with a Range request from the current position."""

@@ -13,8 +13,9 @@ MODEL_FILES = {
 }
 
 
-def make_tar_gz(path: str | os.PathLike[str], files: dict[str, bytes] | None = None,
-                *, compression: str = "gz") -> str:
+def make_tar_gz(
+    path: str | os.PathLike[str], files: dict[str, bytes] | None = None, *, compression: str = "gz"
+) -> str:
     """Writes a tar archive with `files` (default: a fake SavedModel) and returns its path."""
     files = MODEL_FILES if files is None else files
     mode = "w" if compression == "" else f"w:{compression}"

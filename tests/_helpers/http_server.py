@@ -218,11 +218,21 @@ def ignore_range(suffix: str) -> Behaviour:
     return behaviour
 
 
-def delay(suffix: str, seconds: float, *, stall_after: int | None = None) -> Behaviour:
-    """Waits `seconds` before answering (or, with `stall_after`, after that many body bytes)."""
+def delay(
+    suffix: str, seconds: float, *, stall_after: int | None = None, times: int | None = None
+) -> Behaviour:
+    """Waits `seconds` before answering (or, with `stall_after`, after that many body bytes).
+
+    With `stall_after`, requests with a Range header are left to the normal handler.
+    """
+    counter = _Counter(times)
 
     def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
         if not _matches(path, suffix):
+            return False
+        if stall_after is not None and handler.headers.get("Range"):
+            return False
+        if not counter.fire():
             return False
         if stall_after is None:
             time.sleep(seconds)

@@ -1,0 +1,251 @@
+"""Downloads under fault injection, concurrency and crashes; every test checks the disk."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import (
+    answer_html,
+    answer_status,
+    archive_gets,
+    delay,
+    drop_mid_body,
+    ignore_range,
+)
+
+import tfhub as hub
+from tfhub import cache, errors, handles
+
+BIG_FILES = {"saved_model.pb": b"pb", "variables/data": os.urandom(300_000)}
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _cache_names(cache_dir):
+    """Names in the cache folder, without the lock folder."""
+    if not os.path.isdir(cache_dir):
+        return []
+    return sorted(name for name in os.listdir(cache_dir) if name != ".locks")
+
+
+def _assert_no_entry(cache_dir, handle):
+    key = handles.cache_key(handle)
+    assert [name for name in _cache_names(cache_dir) if name.startswith(key)] == []
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "2")
+    monkeypatch.setattr("tfhub._http.BACKOFF_BASE_SEC", 0.01)
+
+
+def test_dropped_connection_is_resumed_with_range(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
+    server.state.behaviours.append(drop_mid_body("m.tar.gz", after=100_000))
+    path = hub.resolve(server.url("m.tar.gz"))
+    assert read_tree(path) == BIG_FILES
+    gets = archive_gets(server, "m.tar.gz")
+    assert len(gets) == 2 and gets[1][2].get("Range") == "bytes=100000-"
+    key = handles.cache_key(server.url("m.tar.gz"))
+    assert _cache_names(isolated_cache) == sorted(
+        [key, key + ".descriptor.txt", key + ".manifest.json"]
+    )
+
+
+def test_dropped_connection_without_range_support_restarts(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
+    server.state.behaviours[:0] = [
+        ignore_range("m.tar.gz"),
+        drop_mid_body("m.tar.gz", after=100_000),
+    ]
+    path = hub.resolve(server.url("m.tar.gz"))
+    assert read_tree(path) == BIG_FILES
+    assert len(archive_gets(server, "m.tar.gz")) == 3  # drop, refused resume, full restart
+    assert not any(name.endswith(".tmp") for name in _cache_names(isolated_cache))
+
+
+def test_truncated_archive_leaves_no_entry_then_succeeds(server, served_dir, isolated_cache):
+    data = open(make_tar_gz(served_dir / "m.tar.gz", BIG_FILES), "rb").read()
+    (served_dir / "m.tar.gz").write_bytes(data[: len(data) // 2])
+    handle = server.url("m.tar.gz")
+    with pytest.raises(errors.ArchiveError, match="truncated or corrupt") as info:
+        hub.resolve(handle)
+    assert handle in str(info.value)
+    _assert_no_entry(isolated_cache, handle)
+    (served_dir / "m.tar.gz").write_bytes(data)
+    assert read_tree(hub.resolve(handle)) == BIG_FILES
+
+
+@pytest.mark.parametrize("status", [404, 403])
+def test_404_and_403_fail_at_once(server, served_dir, isolated_cache, status):
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours.append(answer_status("m.tar.gz", status))
+    handle = server.url("m.tar.gz")
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(handle)
+    assert info.value.status == status
+    assert handle in str(info.value) and f"answered {status}" in str(info.value)
+    assert len(archive_gets(server, "m.tar.gz")) == 1  # No retries.
+    _assert_no_entry(isolated_cache, handle)
+
+
+def test_moved_hint_names_kaggle():
+    from tfhub import _http
+
+    error = _http.status_error(404, handle="https://tfhub.dev/g/m/1", url="https://tfhub.dev/g/m/1")
+    assert "tfhub.dev models moved to Kaggle" in str(error)
+    assert isinstance(error, IOError)
+    assert _http.moved_hint("http://127.0.0.1/x") == ""
+
+
+def test_500_is_retried_then_succeeds(server, served_dir):
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours.append(answer_status("m.tar.gz", 500, times=2))
+    assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES
+    assert len(archive_gets(server, "m.tar.gz")) == 3
+
+
+def test_500_forever_fails_after_retries(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours.append(answer_status("m.tar.gz", 503))
+    with pytest.raises(errors.HTTPStatusError, match="answered 503"):
+        hub.resolve(server.url("m.tar.gz"))
+    assert len(archive_gets(server, "m.tar.gz")) == 3
+    _assert_no_entry(isolated_cache, server.url("m.tar.gz"))
+
+
+def test_html_answer_is_not_an_archive(server, served_dir, isolated_cache):
+    server.state.behaviours.append(answer_html("/models/m/1"))
+    handle = server.url("models/m/1")
+    with pytest.raises(errors.NotAnArchiveError, match="HTML page") as info:
+        hub.resolve(handle)
+    assert handle in str(info.value)
+    _assert_no_entry(isolated_cache, handle)
+
+
+def test_slow_server_times_out(server, served_dir, isolated_cache, monkeypatch):
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.3")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "1")
+    server.state.behaviours.append(delay("m.tar.gz", 1.5))
+    started = time.monotonic()
+    with pytest.raises(errors.DownloadError, match="timeout 0.3 s"):
+        hub.resolve(server.url("m.tar.gz"))
+    assert time.monotonic() - started < 1.5
+    _assert_no_entry(isolated_cache, server.url("m.tar.gz"))
+
+
+def test_stall_mid_body_times_out_and_resumes(server, served_dir, monkeypatch):
+    make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.3")
+    server.state.behaviours.append(delay("m.tar.gz", 1.0, stall_after=50_000, times=1))
+    path = hub.resolve(server.url("m.tar.gz"))
+    assert read_tree(path) == BIG_FILES
+    gets = archive_gets(server, "m.tar.gz")
+    assert len(gets) == 2 and gets[1][2].get("Range") == "bytes=50000-"
+
+
+def test_damaged_entry_is_downloaded_again(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz")
+    handle = server.url("m.tar.gz")
+    path = hub.resolve(handle)
+    os.remove(os.path.join(path, "variables", "variables.index"))  # A temp cleaner at work.
+    assert cache.damage(path) == "variables/variables.index is missing"
+    assert hub.resolve(handle) == path
+    assert read_tree(path) == MODEL_FILES
+    assert len(archive_gets(server, "m.tar.gz")) == 2
+
+
+def test_upstream_entry_emptied_by_cleaner_is_downloaded_again(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz")
+    handle = server.url("m.tar.gz")
+    path = os.path.join(isolated_cache, handles.cache_key(handle))
+    os.makedirs(os.path.join(path, "variables"))  # Folders left, files gone, no manifest.
+    assert hub.resolve(handle) == path
+    assert read_tree(path) == MODEL_FILES
+
+
+def test_offline_mode_uses_cache_only(server, served_dir, isolated_cache, monkeypatch):
+    make_tar_gz(served_dir / "m.tar.gz")
+    cached = hub.resolve(server.url("m.tar.gz"))
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    assert hub.resolve(server.url("m.tar.gz")) == cached
+    with pytest.raises(errors.OfflineModeError, match="TFHUB_OFFLINE is set") as info:
+        hub.resolve(server.url("other.tar.gz"))
+    assert "tfhub pull" in str(info.value)
+    assert len(server.state.requests) == 1
+
+
+def test_read_only_cache_works_for_reading(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz")
+    cached = hub.resolve(server.url("m.tar.gz"))
+    os.chmod(isolated_cache, 0o555)
+    try:
+        if os.access(isolated_cache, os.W_OK):
+            pytest.skip("running as a user that ignores permissions (root)")
+        assert hub.resolve(server.url("m.tar.gz")) == cached
+        with pytest.raises(errors.CacheError, match="read-only"):
+            hub.resolve(server.url("other.tar.gz"))
+    finally:
+        os.chmod(isolated_cache, 0o755)
+
+
+def _resolver_process(url, cache_dir):
+    code = "import sys, tfhub; print(tfhub.resolve(sys.argv[1]))"
+    env = dict(os.environ, TFHUB_CACHE_DIR=str(cache_dir), PYTHONPATH=REPO_ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, url],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_four_processes_download_once(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
+    server.state.behaviours.append(delay("m.tar.gz", 0.8))
+    procs = [_resolver_process(server.url("m.tar.gz"), isolated_cache) for _ in range(4)]
+    outputs = [proc.communicate(timeout=60) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 4, outputs
+    paths = {out.strip() for out, _ in outputs}
+    assert len(paths) == 1
+    assert read_tree(paths.pop()) == BIG_FILES
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+    assert not any(name.endswith(".tmp") for name in _cache_names(isolated_cache))
+
+
+def test_sigkilled_downloader_does_not_block(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
+    server.state.behaviours.append(delay("m.tar.gz", 30, stall_after=20_000))
+    proc = _resolver_process(server.url("m.tar.gz"), isolated_cache)
+    deadline = time.monotonic() + 20
+    while not any(n.endswith(".tmp") for n in _cache_names(isolated_cache)):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.3)  # It holds the lock and is writing into its tmp folder.
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    server.state.behaviours.clear()
+    started = time.monotonic()
+    path = hub.resolve(server.url("m.tar.gz"))
+    assert time.monotonic() - started < 5
+    assert read_tree(path) == BIG_FILES
+    assert not any(name.endswith(".tmp") for name in _cache_names(isolated_cache))
+
+
+def test_failure_inside_fetch_leaves_no_tmp(isolated_cache):
+    from tfhub.download import atomic_download
+
+    def fetch(target):
+        open(os.path.join(target, "half"), "w").write("x")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        atomic_download("h", fetch)
+    assert _cache_names(isolated_cache) == []
