@@ -1,0 +1,295 @@
+"""`hub.register_module_for_export` and `hub.LatestModuleExporter`: export modules from training.
+
+TensorFlow 2.21 has no `tf.estimator`. The exporter therefore works with any object that offers
+what it needs from an Estimator: `model_fn`, `config` (may be None), `params` (optional) and
+`model_dir` or `latest_checkpoint()`. Where `tf.estimator` exists, the exporter is a real
+`tf.estimator.Exporter`, usable in `tf.estimator.EvalSpec(exporters=[...])`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import shutil
+import time
+from typing import Any
+
+from .. import errors
+from ..utils.lazy import import_tensorflow
+
+logger = logging.getLogger(__name__)
+
+tf = import_tensorflow("hub.LatestModuleExporter")
+
+# Pairs (export_name, module) of the current graph. A tuple key keeps the collection out of
+# `get_all_collection_keys()` and hence out of exported meta graphs, as upstream does.
+_EXPORT_MODULES_COLLECTION = ("__tfhub_export_modules",)
+_MAX_TIMESTAMP_ATTEMPTS = 10
+_PREDICT_MODE = "infer"  # tf.estimator.ModeKeys.PREDICT
+
+
+def register_module_for_export(module: Any, export_name: str) -> None:
+    """Registers a `hub.Module` of the current graph to be exported as `export_name`.
+
+    `LatestModuleExporter` writes the module into a subfolder named `export_name`. The name only
+    controls that folder; it has no effect on scopes.
+
+    Args:
+        module: a `hub.Module` instantiated in the current graph.
+        export_name: the subfolder name, unique within the graph.
+
+    Raises:
+        tfhub.errors.ExportError: if `export_name` is already taken in the current graph, or
+            if it is not a plain folder name.
+        tfhub.errors.EagerNotSupportedError: in eager mode (there is no graph to record it in).
+    """
+    if tf.executing_eagerly():
+        raise errors.EagerNotSupportedError(
+            "hub.register_module_for_export records the module in the current tf.Graph, which "
+            "does not exist in eager mode; call it from a model_fn or inside "
+            "`with tf.Graph().as_default():`, or call module.export(path) directly."
+        )
+    if not export_name or os.sep in export_name or export_name in (".", ".."):
+        raise errors.ExportError(
+            f"export_name must be a plain folder name. Received: export_name={export_name!r}"
+        )
+    for used_name, _ in tf.compat.v1.get_collection(_EXPORT_MODULES_COLLECTION):
+        if used_name == export_name:
+            raise errors.ExportError(
+                f"There is already a module registered to be exported as {export_name!r}. "
+                f"Received: export_name={export_name!r}"
+            )
+    tf.compat.v1.add_to_collection(_EXPORT_MODULES_COLLECTION, (export_name, module))
+
+
+def _exporter_base() -> type:
+    """Returns `tf.estimator.Exporter` where it exists (TF < 2.16), else `object`."""
+    estimator = getattr(tf, "estimator", None)
+    return getattr(estimator, "Exporter", object)
+
+
+class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
+    """Exports the registered modules into timestamped folders, keeping the newest ones.
+
+    Example:
+        exporter = hub.LatestModuleExporter("tf_hub", serving_input_fn)
+        export_dir = exporter.export(estimator, "/tmp/exports")
+        # -> b"/tmp/exports/<timestamp>", holding one module per export_name.
+    """
+
+    def __init__(self, name: str, serving_input_fn: Any, exports_to_keep: int | None = 5) -> None:
+        """Creates the exporter.
+
+        Args:
+            name: the exporter's unique name.
+            serving_input_fn: a function with no arguments returning a ServingInputReceiver
+                (or any object with `.features`, or a features dict). Its features feed
+                `model_fn` in PREDICT mode to build the graph that registers the modules;
+                the graph is never run, so the data does not matter.
+            exports_to_keep: how many timestamped exports to keep; None keeps all.
+
+        Raises:
+            tfhub.errors.ExportError: if `exports_to_keep` is not None and below 1.
+        """
+        if exports_to_keep is not None and exports_to_keep < 1:
+            raise errors.ExportError(
+                "`exports_to_keep`, if provided, must be a positive number. "
+                f"Received: exports_to_keep={exports_to_keep!r}"
+            )
+        self._name = name
+        self._serving_input_fn = serving_input_fn
+        self._exports_to_keep = exports_to_keep
+
+    @property
+    def name(self) -> str:
+        """The exporter's name."""
+        return self._name
+
+    def export(
+        self,
+        estimator: Any,
+        export_path: str,
+        checkpoint_path: str | None = None,
+        eval_result: Any = None,
+        is_the_final_export: bool | None = None,
+    ) -> bytes | None:
+        """Exports every module registered in the estimator's PREDICT graph.
+
+        Args:
+            estimator: a `tf.estimator.Estimator`, or any object with `model_fn`, `config`,
+                optional `params`, and `model_dir` or `latest_checkpoint()`.
+            export_path: the folder that receives the timestamped export folders.
+            checkpoint_path: the checkpoint to export; default: the estimator's latest.
+            eval_result: unused.
+            is_the_final_export: unused.
+
+        Returns:
+            The new folder `export_path/<timestamp>` as bytes (as upstream returns it), holding
+            one module folder per export name; None if no module was registered.
+
+        Raises:
+            tfhub.errors.ExportError: if there is no checkpoint, or it lacks variables of the
+                graph (the message names them).
+        """
+        del eval_result, is_the_final_export
+        checkpoint_path = checkpoint_path or _latest_checkpoint(estimator)
+        export_dir = _timestamped_export_dir(export_path)
+        temp_dir = os.path.join(
+            os.path.dirname(export_dir), b"temp-" + os.path.basename(export_dir)
+        )
+        with tf.Graph().as_default() as graph:
+            session = _make_serving_session(estimator, self._serving_input_fn, checkpoint_path)
+            with session:
+                modules = tf.compat.v1.get_collection(_EXPORT_MODULES_COLLECTION)
+                if not modules:
+                    logger.warning(
+                        "LatestModuleExporter found zero modules to export. "
+                        "Use hub.register_module_for_export() if needed."
+                    )
+                    return None
+                try:
+                    for export_name, module in modules:
+                        module.export(
+                            os.fsdecode(os.path.join(temp_dir, os.fsencode(export_name))), session
+                        )
+                    os.rename(temp_dir, export_dir)
+                finally:
+                    shutil.rmtree(temp_dir, ignore_errors=True)
+        del graph
+        garbage_collect_exports(export_path, self._exports_to_keep)
+        return export_dir
+
+
+def _latest_checkpoint(estimator: Any) -> str:
+    """Returns the estimator's latest checkpoint.
+
+    Raises:
+        tfhub.errors.ExportError: if there is none.
+    """
+    if callable(getattr(estimator, "latest_checkpoint", None)):
+        checkpoint = estimator.latest_checkpoint()
+    else:
+        model_dir = getattr(estimator, "model_dir", None)
+        checkpoint = tf.train.latest_checkpoint(model_dir) if model_dir else None
+    if not checkpoint:
+        raise errors.ExportError(
+            "LatestModuleExporter found no checkpoint to export: train the model first or pass "
+            f"checkpoint_path. Received: model_dir={getattr(estimator, 'model_dir', None)!r}"
+        )
+    return checkpoint
+
+
+def _timestamped_export_dir(export_path: str) -> bytes:
+    """Returns `export_path/<seconds since epoch>` (as bytes) that does not exist yet.
+
+    Raises:
+        RuntimeError: if no free name is found after 10 attempts (one per second).
+    """
+    base = os.fsencode(export_path)
+    for attempt in range(_MAX_TIMESTAMP_ATTEMPTS):
+        export_dir = os.path.join(base, str(int(time.time())).encode())
+        if not os.path.exists(export_dir):
+            return export_dir
+        logger.warning(
+            "Export folder %s already exists; retrying (attempt %d)", export_dir, attempt
+        )
+        time.sleep(1)
+    raise RuntimeError(
+        f"Failed to obtain a unique export folder name after {_MAX_TIMESTAMP_ATTEMPTS} attempts. "
+        f"Received: export_path={export_path!r}"
+    )
+
+
+def garbage_collect_exports(export_path: str | bytes, exports_to_keep: int | None) -> None:
+    """Deletes all but the newest `exports_to_keep` timestamped (10-digit) export folders."""
+    if exports_to_keep is None:
+        return
+    versions = sorted(
+        (int(name), os.path.join(os.fsencode(export_path), name))
+        for name in os.listdir(os.fsencode(export_path))
+        if len(name) == 10 and name.isdigit()
+    )
+    for _, path in versions[:-exports_to_keep]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _call_model_fn(estimator: Any, features: Any) -> Any:
+    """Calls `estimator.model_fn` in PREDICT mode with the arguments it accepts."""
+    model_fn = estimator.model_fn
+    accepted = inspect.signature(model_fn).parameters
+    kwargs: dict[str, Any] = {"features": features}
+    optional = {"labels": None, "mode": _PREDICT_MODE, "config": getattr(estimator, "config", None)}
+    if "params" in accepted:
+        optional["params"] = getattr(estimator, "params", None) or {}
+    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    kwargs.update({k: v for k, v in optional.items() if takes_all or k in accepted})
+    return model_fn(**kwargs)
+
+
+def _serving_features(serving_input_fn: Any) -> Any:
+    """Returns the features of what `serving_input_fn()` returns."""
+    receiver = serving_input_fn()
+    return getattr(receiver, "features", receiver)
+
+
+def _make_serving_session(estimator: Any, serving_input_fn: Any, checkpoint_path: str) -> Any:
+    """Builds the PREDICT graph in the default graph; returns a Session restored from it.
+
+    Raises:
+        tfhub.errors.ExportError: if the checkpoint lacks variables of the graph, or their shapes
+            differ (the message names them).
+    """
+    tf.compat.v1.train.create_global_step()
+    seed = getattr(getattr(estimator, "config", None), "tf_random_seed", None)
+    if seed is not None:
+        tf.compat.v1.set_random_seed(seed)
+    spec = _call_model_fn(estimator, _serving_features(serving_input_fn))
+    scaffold = getattr(spec, "scaffold", None)
+    saver = getattr(scaffold, "saver", None) or tf.compat.v1.train.Saver(sharded=True)
+    _check_checkpoint_matches(checkpoint_path, saver)
+    session = tf.compat.v1.Session(config=getattr(estimator, "_session_config", None))
+    with session.as_default():
+        saver.restore(session, checkpoint_path)
+    return session
+
+
+def _check_checkpoint_matches(checkpoint_path: str, saver: Any) -> None:
+    """Raises ExportError naming graph variables the checkpoint lacks or holds in another shape."""
+    in_checkpoint = dict(tf.train.list_variables(checkpoint_path))
+    missing, mismatched = [], []
+    for name, saveable in _saver_variables(saver).items():
+        if name not in in_checkpoint:
+            missing.append(name)
+        elif saveable is not None and list(in_checkpoint[name]) != saveable:
+            mismatched.append(f"{name} (graph {saveable}, checkpoint {list(in_checkpoint[name])})")
+    if missing or mismatched:
+        details = []
+        if missing:
+            details.append(f"missing variables: {', '.join(sorted(missing))}")
+        if mismatched:
+            details.append(f"variables of another shape: {', '.join(sorted(mismatched))}")
+        raise errors.ExportError(
+            f"The checkpoint does not match the graph built by model_fn: {'; '.join(details)}. "
+            f"Export from a checkpoint written by the same model. "
+            f"Received: checkpoint_path={checkpoint_path!r}"
+        )
+
+
+def _saver_variables(saver: Any) -> dict[str, list[int] | None]:
+    """Returns {checkpoint key: static shape} for the variables the saver restores."""
+    var_list = getattr(saver, "_var_list", None)
+    if var_list is None:
+        var_list = tf.compat.v1.global_variables() + tf.compat.v1.get_collection(
+            tf.compat.v1.GraphKeys.SAVEABLE_OBJECTS
+        )
+    if isinstance(var_list, dict):
+        items = list(var_list.items())
+    else:
+        items = [(v.op.name, v) for v in var_list if hasattr(v, "op")]
+    result: dict[str, list[int] | None] = {}
+    for key, variable in items:
+        shape = getattr(variable, "shape", None)
+        known = shape is not None and shape.rank is not None and shape.is_fully_defined()
+        result[key] = shape.as_list() if known and shape is not None else None
+    return result

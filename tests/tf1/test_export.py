@@ -1,0 +1,186 @@
+"""hub.register_module_for_export and hub.LatestModuleExporter on checkpoints of a real TF1 loop."""
+
+from __future__ import annotations
+
+import os
+import types
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+X = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5], [-2.0, 1.0]], np.float32)
+Y = X @ np.array([[2.0], [-3.0]], np.float32) + 1.0
+
+
+def _linear_module_fn():
+    x = tf.compat.v1.placeholder(tf.float32, [None, 2])
+    w = tf.compat.v1.get_variable("w", [2, 1], initializer=tf.compat.v1.zeros_initializer())
+    b = tf.compat.v1.get_variable("b", [1], initializer=tf.compat.v1.zeros_initializer())
+    hub.add_signature(inputs=x, outputs=tf.matmul(x, w) + b)
+
+
+def _scale_module_fn():
+    x = tf.compat.v1.placeholder(tf.float32, [None, 1])
+    s = tf.compat.v1.get_variable("s", [], initializer=tf.compat.v1.ones_initializer())
+    hub.add_signature(inputs=x, outputs=x * s)
+
+
+class _Spec(types.SimpleNamespace):
+    """What a model_fn returns here: predictions, loss, train_op (and no scaffold)."""
+
+
+def _make_model_fn(linear_spec, scale_spec):
+    def model_fn(features, labels, mode, params):
+        linear = hub.Module(linear_spec, trainable=True, name="linear")
+        scale = hub.Module(scale_spec, trainable=True, name="scale")
+        hub.register_module_for_export(linear, "linear")
+        hub.register_module_for_export(scale, "scale")
+        predictions = scale(linear(features["x"]))
+        if mode == "infer":
+            return _Spec(predictions=predictions, scaffold=None)
+        loss = tf.reduce_mean(tf.square(predictions - labels))
+        optimizer = tf.compat.v1.train.GradientDescentOptimizer(params["learning_rate"])
+        global_step = tf.compat.v1.train.get_or_create_global_step()
+        return _Spec(loss=loss, train_op=optimizer.minimize(loss, global_step=global_step))
+
+    return model_fn
+
+
+def _train(estimator, steps):
+    """A real tf.compat.v1 training loop that writes checkpoints to estimator.model_dir."""
+    with tf.Graph().as_default():
+        features = {"x": tf.constant(X)}
+        spec = estimator.model_fn(features, tf.constant(Y), "train", estimator.params)
+        saver = tf.compat.v1.train.Saver()
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            for _ in range(steps):
+                session.run(spec.train_op)
+            step = session.run(tf.compat.v1.train.get_global_step())
+            return saver.save(session, os.path.join(estimator.model_dir, "model.ckpt"), step)
+
+
+def _serving_input_fn():
+    x = tf.compat.v1.placeholder(tf.float32, [None, 2], name="x")
+    return types.SimpleNamespace(features={"x": x}, receiver_tensors={"x": x})
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """An estimator-like object (no tf.estimator in TF 2.21) and its checkpoint after 20 steps."""
+    model_dir = tmp_path_factory.mktemp("model_dir")
+    specs = hub.create_module_spec(_linear_module_fn), hub.create_module_spec(_scale_module_fn)
+    estimator = types.SimpleNamespace(
+        model_fn=_make_model_fn(*specs),
+        config=None,
+        params={"learning_rate": 0.05},
+        model_dir=os.fspath(model_dir),
+    )
+    first = _train(estimator, 20)
+    return estimator, first
+
+
+def _checkpoint_prediction(checkpoint):
+    w = tf.train.load_variable(checkpoint, "linear/w")
+    b = tf.train.load_variable(checkpoint, "linear/b")
+    s = tf.train.load_variable(checkpoint, "scale/s")
+    return (X @ w + b) * s
+
+
+def test_export_writes_every_registered_module_with_trained_values(trained, tmp_path):
+    estimator, checkpoint = trained
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    assert exporter.name == "tf_hub"
+    export_dir = exporter.export(estimator, os.fspath(tmp_path / "export"))
+    assert isinstance(export_dir, bytes)
+    name = os.path.basename(export_dir).decode()
+    assert len(name) == 10 and name.isdigit()
+    assert sorted(os.listdir(export_dir)) == [b"linear", b"scale"]
+    assert os.listdir(tmp_path / "export") == [name]  # the temp- folder is gone.
+    linear = hub.load(os.fsdecode(os.path.join(export_dir, b"linear")))
+    scale = hub.load(os.fsdecode(os.path.join(export_dir, b"scale")))
+    hidden = linear.signatures["default"](default=tf.constant(X))["default"]
+    output = scale.signatures["default"](default=hidden)["default"].numpy()
+    np.testing.assert_allclose(output, _checkpoint_prediction(checkpoint), rtol=1e-5)
+    # Training moved the weights away from their zero initialization.
+    assert np.abs(tf.train.load_variable(checkpoint, "linear/w")).max() > 0.1
+
+
+def test_export_uses_given_checkpoint_and_keeps_newest(trained, tmp_path):
+    estimator, first = trained
+    export_path = tmp_path / "export"
+    for old in ("1000000000", "1000000001", "1000000002"):  # older exports of an earlier run
+        (export_path / old).mkdir(parents=True)
+    (export_path / "keep-me").mkdir()
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn, exports_to_keep=2)
+    export_dir = exporter.export(estimator, os.fspath(export_path), checkpoint_path=first)
+    kept = sorted(os.listdir(export_path))
+    assert kept == ["1000000002", os.path.basename(export_dir).decode(), "keep-me"]
+    with tf.Graph().as_default():
+        module = hub.Module(os.fsdecode(os.path.join(export_dir, b"linear")))
+        output = module(tf.constant(X))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            result = session.run(output)
+    w, b = (tf.train.load_variable(first, f"linear/{n}") for n in ("w", "b"))
+    np.testing.assert_allclose(result, X @ w + b, rtol=1e-5)
+
+
+def test_exports_to_keep_must_be_positive():
+    with pytest.raises(errors.ExportError, match="exports_to_keep=0"):
+        hub.LatestModuleExporter("tf_hub", _serving_input_fn, exports_to_keep=0)
+    assert hub.LatestModuleExporter("x", _serving_input_fn, exports_to_keep=None).name == "x"
+
+
+def test_checkpoint_not_matching_graph_names_missing_variables(trained, tmp_path):
+    estimator, _ = trained
+    with tf.Graph().as_default():
+        tf.compat.v1.get_variable("linear/w", [2, 1])
+        tf.compat.v1.get_variable("other", [3])
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            partial = tf.compat.v1.train.Saver().save(session, os.fspath(tmp_path / "partial"))
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    with pytest.raises(errors.ExportError) as info:
+        exporter.export(estimator, os.fspath(tmp_path / "export"), checkpoint_path=partial)
+    assert "missing variables: global_step, linear/b, scale/s" in str(info.value)
+    assert not os.path.exists(tmp_path / "export") or not os.listdir(tmp_path / "export")
+
+
+def test_no_checkpoint_and_no_registered_module(tmp_path):
+    def model_fn(features, labels, mode):
+        tf.compat.v1.get_variable("v", [1])
+        return types.SimpleNamespace(predictions=features["x"])
+
+    estimator = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=os.fspath(tmp_path))
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    with pytest.raises(errors.ExportError, match="no checkpoint"):
+        exporter.export(estimator, os.fspath(tmp_path / "export"))
+    with tf.Graph().as_default():
+        tf.compat.v1.get_variable("v", [1])
+        tf.compat.v1.train.create_global_step()
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            tf.compat.v1.train.Saver().save(session, os.fspath(tmp_path / "model.ckpt"))
+    assert exporter.export(estimator, os.fspath(tmp_path / "export")) is None
+    assert not os.path.exists(tmp_path / "export")
+
+
+def test_register_module_for_export_rules():
+    spec = hub.create_module_spec(_scale_module_fn)
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        hub.register_module_for_export(module, "a")
+        with pytest.raises(errors.ExportError, match="already a module registered .* 'a'"):
+            hub.register_module_for_export(module, "a")
+        with pytest.raises(errors.ExportError, match="plain folder name"):
+            hub.register_module_for_export(module, "a/b")
+    with pytest.raises(errors.EagerNotSupportedError, match="tf.Graph"):
+        hub.register_module_for_export(object(), "a")
