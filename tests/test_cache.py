@@ -1,0 +1,118 @@
+"""The cache: location (env, absl flags, default), layout shared with tensorflow_hub, scanning."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+
+import tfhub as hub
+from tfhub import cache, constants, handles
+from tfhub.download import atomic_download
+
+
+def _fill(target):
+    for name, data in MODEL_FILES.items():
+        os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+        open(os.path.join(target, name), "wb").write(data)
+
+
+def test_default_cache_dir_is_upstreams(monkeypatch):
+    monkeypatch.delenv("TFHUB_CACHE_DIR")
+    from absl import flags
+
+    monkeypatch.setattr(flags.FLAGS["tfhub_cache_dir"], "value", None)
+    assert cache.cache_dir() == os.path.join(tempfile.gettempdir(), "tfhub_modules")
+
+
+def test_absl_flags_and_env_precedence(monkeypatch, tmp_path):
+    from absl import flags
+
+    assert "tfhub_cache_dir" in flags.FLAGS and "tfhub_model_load_format" in flags.FLAGS
+    monkeypatch.setattr(flags.FLAGS["tfhub_cache_dir"], "value", str(tmp_path / "flag"))
+    assert cache.cache_dir() == os.environ["TFHUB_CACHE_DIR"]  # The env var wins.
+    monkeypatch.delenv("TFHUB_CACHE_DIR")
+    assert cache.cache_dir() == str(tmp_path / "flag")
+    monkeypatch.setattr(flags.FLAGS["tfhub_model_load_format"], "value", "UNCOMPRESSED")
+    assert constants.model_load_format() is constants.ModelLoadFormat.UNCOMPRESSED
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "COMPRESSED")
+    assert constants.model_load_format() is constants.ModelLoadFormat.COMPRESSED
+
+
+def test_entry_holds_exactly_the_archive_and_bookkeeping_is_beside(isolated_cache):
+    path = atomic_download("my-handle", _fill)
+    assert path == os.path.join(isolated_cache, handles.cache_key("my-handle"))
+    assert read_tree(path) == MODEL_FILES
+    assert sorted(os.listdir(isolated_cache)) == sorted(
+        [
+            ".locks",
+            os.path.basename(path),
+            os.path.basename(path) + ".descriptor.txt",
+            os.path.basename(path) + ".manifest.json",
+        ]
+    )
+    assert cache.read_manifest(path) == {k: len(v) for k, v in MODEL_FILES.items()}
+    assert cache.read_descriptor_handle(path) == "my-handle"
+
+
+def test_resized_file_is_damage(isolated_cache):
+    path = atomic_download("h", _fill)
+    with open(os.path.join(path, "saved_model.pb"), "ab") as grow:
+        grow.write(b"x")
+    assert cache.damage(path) == "saved_model.pb has 129 bytes instead of 128"
+
+
+def test_scan_and_leftovers(isolated_cache):
+    path = atomic_download("h", _fill)
+    os.makedirs(path + ".abc.tmp")  # A killed download's folder (no lock held).
+    (entry,) = cache.scan()
+    assert (entry.name, entry.handle, entry.damage) == (os.path.basename(path), "h", None)
+    assert entry.size == sum(len(v) for v in MODEL_FILES.values())
+    assert entry.download_time
+    assert cache.leftovers() == [path + ".abc.tmp"]
+    cache.remove(path)
+    assert sorted(os.listdir(isolated_cache)) == [".locks", os.path.basename(path) + ".abc.tmp"]
+
+
+def test_live_download_is_not_a_leftover(isolated_cache):
+    import filelock
+
+    path = cache.module_dir("h")
+    os.makedirs(path + ".abc.tmp")
+    os.makedirs(os.path.dirname(cache.lock_path(path)))
+    lock = filelock.FileLock(cache.lock_path(path))
+    import threading
+
+    held, release = threading.Event(), threading.Event()
+
+    def holder():  # Held from another thread: flock conflicts across open files.
+        with lock:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(5)
+    try:
+        assert cache.is_download_running(path)
+        assert cache.leftovers() == []
+    finally:
+        release.set()
+        thread.join()
+    assert cache.leftovers() == [path + ".abc.tmp"]
+
+
+@pytest.mark.tf
+def test_tensorflow_hub_reads_tfhub_cache_and_back(server, served_dir, isolated_cache):
+    tensorflow_hub = pytest.importorskip("tensorflow_hub")
+    make_tar_gz(served_dir / "a.tar.gz")
+    make_tar_gz(served_dir / "b.tar.gz", {"saved_model.pb": b"b"})
+    ours = hub.resolve(server.url("a.tar.gz"))
+    theirs = tensorflow_hub.resolve(server.url("b.tar.gz"))
+    assert os.path.dirname(theirs) == str(isolated_cache)
+    assert tensorflow_hub.resolve(server.url("a.tar.gz")) == ours  # No download by upstream.
+    assert hub.resolve(server.url("b.tar.gz")) == theirs  # Nor by us.
+    assert len([r for r in server.state.requests if "a.tar.gz" in r[1]]) == 1
+    assert len([r for r in server.state.requests if "b.tar.gz" in r[1]]) == 1

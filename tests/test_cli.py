@@ -1,0 +1,146 @@
+"""The `tfhub` command, run in-process through `main(argv)`; checks stdout, stderr and the disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+
+from tfhub import cache, handles
+from tfhub.cli.main import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_resolve_prints_exactly_the_folder(capsys, server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz")
+    code, out, err = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 0
+    assert out == os.path.join(isolated_cache, handles.cache_key(server.url("m.tar.gz"))) + "\n"
+    assert read_tree(out.strip()) == MODEL_FILES
+
+
+def test_errors_are_one_line_and_nonzero(capsys, tmp_path, monkeypatch):
+    code, out, err = run(capsys, "resolve", str(tmp_path / "missing"))
+    assert code == 7 and out == ""
+    assert err.splitlines()[0] == f"tfhub: not found: {tmp_path / 'missing'} does not exist."
+    assert "Traceback" not in err
+    monkeypatch.setenv("TFHUB_DEBUG", "1")
+    code, out, err = run(capsys, "resolve", str(tmp_path / "missing"))
+    assert code == 7 and "Traceback" in err
+
+
+def test_offline_error_exit_code(capsys, monkeypatch):
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    code, _, err = run(capsys, "resolve", "https://example.invalid/m.tar.gz")
+    assert code == 3 and err.startswith("tfhub: offline: TFHUB_OFFLINE is set")
+
+
+def test_pull_then_cache_list_info_verify(capsys, server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "a.tar.gz")
+    make_tar_gz(served_dir / "b.tar.gz")
+    urls = [server.url("a.tar.gz"), server.url("b.tar.gz")]
+    code, out, _ = run(capsys, "pull", *urls)
+    assert code == 0
+    lines = [line.split("\t") for line in out.splitlines()]
+    assert [line[0] for line in lines] == urls
+    assert all(os.path.isdir(line[1]) for line in lines)
+    code, out, _ = run(capsys, "cache", "list")
+    listed = {line.split("\t")[3] for line in out.splitlines()}
+    assert code == 0 and listed == set(urls)
+    code, out, _ = run(capsys, "cache", "info")
+    assert f"cache folder: {isolated_cache}" in out and "entries: 2" in out
+    code, out, _ = run(capsys, "cache", "verify")
+    assert code == 0 and out.count("\tOK\t") == 2
+    os.remove(os.path.join(lines[0][1], "saved_model.pb"))
+    code, out, _ = run(capsys, "cache", "verify")
+    assert code == 1 and "DAMAGED: saved_model.pb is missing" in out
+
+
+def test_rm_and_prune(capsys, server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "a.tar.gz")
+    make_tar_gz(served_dir / "b.tar.gz")
+    a = cache.module_dir(server.url("a.tar.gz"))
+    main(["pull", server.url("a.tar.gz"), server.url("b.tar.gz")])
+    code, out, _ = run(capsys, "cache", "rm", server.url("a.tar.gz"))
+    assert code == 0 and not os.path.exists(a) and not os.path.exists(a + ".descriptor.txt")
+    code, _, err = run(capsys, "cache", "rm", "nope")
+    assert code == 7 and "Not in the cache" in err
+    b = cache.module_dir(server.url("b.tar.gz"))
+    os.remove(os.path.join(b, "saved_model.pb"))
+    os.makedirs(b + ".dead.tmp")
+    code, out, _ = run(capsys, "cache", "prune", "--dry-run")
+    assert code == 0 and os.path.exists(b) and out.count("would remove") == 2
+    code, out, _ = run(capsys, "cache", "prune")
+    assert code == 0
+    assert sorted(os.listdir(isolated_cache)) == [".locks"]
+
+
+def test_import_archive_under_a_handle(capsys, tmp_path, isolated_cache, monkeypatch):
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")  # Importing is local: allowed offline.
+    handle = "https://www.kaggle.com/models/o/m/frameworks/TensorFlow2/variations/v/versions/1"
+    code, out, _ = run(capsys, "import", str(archive), "--handle", handle)
+    assert code == 0
+    path = out.strip()
+    assert os.path.basename(path) == handles.cache_key(handles.cache_handle(handle))
+    assert read_tree(path) == MODEL_FILES
+    code, out, _ = run(capsys, "resolve", "https://www.kaggle.com/models/o/m/TensorFlow2/v/1")
+    assert code == 0 and out.strip() == path  # Offline, from the imported entry.
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes(b"<html>")
+    code, _, err = run(capsys, "import", str(bad), "--handle", "x", "--force")
+    assert code == 4 and "HTML page" in err
+    assert not os.path.exists(cache.module_dir("x"))
+
+
+def test_console_script_is_installed():
+    result = subprocess.run(
+        [sys.executable, "-m", "tfhub.cli.main", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0 and result.stdout.startswith("tfhub ")
+
+
+@pytest.mark.tf
+def test_inspect_reports_signatures_and_variables(capsys, upstream_dir):
+    code, out, _ = run(capsys, "inspect", "--json", str(upstream_dir / "tf1_multi_sig"))
+    assert code == 0
+    info = json.loads(out)
+    expected = json.loads((upstream_dir / "tf1_multi_sig.expected.json").read_text())
+    assert info["format"] == "TF1 Hub format"
+    assert [m["tags"] for m in info["meta_graphs"]] == [[]]
+    sigs = info["meta_graphs"][0]["signatures"]
+    assert sigs["default"]["inputs"]["x"] == {"dtype": "float32", "shape": [None, 3]}
+    assert sigs["default"]["outputs"]["hidden"] == {"dtype": "float32", "shape": [None, 4]}
+    assert set(sigs["sum_pair"]["inputs"]) == {"a", "b"}
+    variables = [v for v in expected["checkpoint_variables"]]
+    assert info["variables"]["count"] == len(variables)
+    assert info["variables"]["bytes"] == 4 * sum(
+        __import__("math").prod(shape) for _, shape in variables
+    )
+    code, out, _ = run(capsys, "inspect", str(upstream_dir / "tf2_saved_model"))
+    assert code == 0 and "format: TF2 SavedModel" in out and "signature 'serving_default'" in out
+
+
+@pytest.mark.tf
+def test_demo_runs_offline_and_cleans_up(capsys, monkeypatch):
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")  # The demo serves its own model; no network.
+    from tfhub.cli import demo
+
+    ctx = demo.run_demo()
+    out = capsys.readouterr().out
+    assert ctx.results["load"] == [[2.5], [3.0], [7.0]]
+    assert "format: TF1 Hub format" in out and "resolved folder: " in out
+    assert not os.path.exists(ctx.workdir)  # Server stopped, temp cache removed.
+    assert os.environ["TFHUB_OFFLINE"] == "1"
