@@ -1,0 +1,106 @@
+"""hub.Module in eager mode (beyond upstream), and tfhub exports in tensorflow_hub 0.16.1."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from tests.tf1.conftest import EMBEDDINGS, L2, W_HIDDEN, hidden_np
+
+tf = pytest.importorskip("tensorflow")
+import tfhub as hub  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+X = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 2.0]], np.float32)
+WORDS = tf.SparseTensor([[0, 0], [0, 1], [1, 0]], [b"apple", b"cherry", b"durian"], [2, 2])
+
+
+def test_eager_module_from_in_memory_spec_returns_eager_tensors(rich_spec: Any) -> None:
+    module = hub.Module(rich_spec)
+    out = module(X, as_dict=True)
+    assert isinstance(out["hidden"], tf.Tensor)
+    np.testing.assert_allclose(out["hidden"].numpy(), hidden_np(X), atol=1e-5)
+    embed = module(WORDS, signature="embed")
+    np.testing.assert_allclose(
+        embed.numpy(), [EMBEDDINGS[0] + EMBEDDINGS[2], EMBEDDINGS[3]], atol=1e-6
+    )
+    np.testing.assert_allclose(module({"a": [1.0], "b": [2.0]}, signature="pair").numpy(), [5.0])
+    assert module.trainable_variables == []
+    assert sorted(module.variable_map) == sorted(v.name[:-2] for v in module.variables)
+
+
+def test_eager_gradient_tape_and_regularization_losses(rich_export: Path) -> None:
+    module = hub.Module(str(rich_export), trainable=True)
+    names = sorted(v.name for v in module.trainable_variables)
+    assert names == [
+        "bn/beta:0",
+        "bn/gamma:0",
+        "embeddings:0",
+        "hidden/b:0",
+        "hidden/w:0",
+        "pair/scale:0",
+    ]
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(module(X, as_dict=True)["hidden"])
+    grads = dict(zip(names, tape.gradient(loss, module.trainable_variables), strict=True))
+    active = (X @ W_HIDDEN + module.variable_map["hidden/b"].numpy()) > 0
+    np.testing.assert_allclose(grads["hidden/b:0"].numpy(), active.sum(0), atol=1e-6)
+    np.testing.assert_allclose(
+        grads["hidden/w:0"].numpy(), X.T @ active.astype(np.float32), atol=1e-5
+    )
+    (reg,) = module.get_regularization_losses()
+    np.testing.assert_allclose(reg.numpy(), L2 * np.sum(W_HIDDEN**2), rtol=1e-5)
+
+
+def test_eager_export_writes_current_values(rich_export: Path, tmp_path: Path) -> None:
+    module = hub.Module(str(rich_export), trainable=True)
+    module.variable_map["pair/scale"].assign(10.0)
+    module.export(str(tmp_path / "eager_export"))
+    with tf.Graph().as_default():
+        reloaded = hub.Module(str(tmp_path / "eager_export"))
+        result = reloaded({"a": [1.0], "b": [2.0]}, signature="pair")
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            np.testing.assert_allclose(session.run(result), [21.0])
+
+
+def test_eager_ragged_inputs_and_outputs() -> None:
+    def module_fn() -> None:
+        values = tf.compat.v1.placeholder(tf.float32, [None])
+        splits = tf.compat.v1.placeholder(tf.int64, [None])
+        ragged = tf.RaggedTensor.from_row_splits(values, splits, validate=False)
+        hub.add_signature(
+            inputs=ragged, outputs={"sum": tf.reduce_sum(ragged, axis=1), "double": ragged * 2}
+        )
+
+    spec = hub.create_module_spec(module_fn)
+    info = spec.get_input_info_dict()["default"]
+    assert info.is_composite and not info.is_sparse
+    out = hub.Module(spec)(tf.ragged.constant([[1.0, 2.0], [3.0]]), as_dict=True)
+    np.testing.assert_allclose(out["sum"].numpy(), [3.0, 3.0])
+    assert out["double"].to_list() == [[2.0, 4.0], [6.0]]
+    with tf.Graph().as_default():
+        graph_out = hub.Module(spec)(tf.ragged.constant([[1.0], [2.0, 5.0]]), as_dict=True)
+        with tf.compat.v1.Session() as session:
+            np.testing.assert_allclose(session.run(graph_out["sum"]), [1.0, 7.0])
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow_hub") is None,
+    reason="tensorflow_hub (upstream, for the compatibility check) is not installed",
+)
+def test_tfhub_export_loads_in_upstream_tensorflow_hub(rich_export: Path) -> None:
+    import tensorflow_hub as upstream_hub
+
+    loaded = upstream_hub.load(str(rich_export))
+    out = loaded.signatures["default"](x=tf.constant(X))
+    np.testing.assert_allclose(out["hidden"].numpy(), hidden_np(X), atol=1e-5)
+    layer = upstream_hub.KerasLayer(str(rich_export), signature="default", output_key="hidden")
+    np.testing.assert_allclose(layer(tf.constant(X)).numpy(), hidden_np(X), atol=1e-5)
+    train = upstream_hub.load(str(rich_export), tags=["train"])
+    normalized = train.signatures["default"](x=tf.constant(X))["default"].numpy()
+    np.testing.assert_allclose(normalized.mean(0), np.zeros(4), atol=1e-4)
