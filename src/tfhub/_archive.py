@@ -16,7 +16,7 @@ import posixpath
 import shutil
 import tarfile
 import zlib
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from . import errors
 
@@ -42,7 +42,7 @@ def sniff(head: bytes) -> str:
     return "unknown"
 
 
-def _decompressed(stream: io.BufferedReader, kind: str) -> BinaryIO:
+def _decompressed(stream: Any, kind: str) -> IO[bytes]:
     """Returns a stream of the tar bytes inside `stream`."""
     if kind == "gzip":
         try:
@@ -122,7 +122,7 @@ def _write_member(
             shutil.copyfileobj(source, out, _COPY_BUFSIZE)
 
 
-def extract(stream: io.BufferedReader, target: str, *, source: str) -> int:
+def extract(stream: Any, target: str, *, source: str) -> int:
     """Extracts a tar (optionally gzip/bz2/xz-compressed) stream into the folder `target`.
 
     Args:
@@ -175,7 +175,7 @@ def _corrupt(source: str, err: BaseException) -> errors.ArchiveError:
     )
 
 
-def _extract_members(data: BinaryIO, target: str, target_real: str) -> int:
+def _extract_members(data: IO[bytes], target: str, target_real: str) -> int:
     count = 0
     with data, tarfile.open(fileobj=data, mode="r|") as archive:
         for member in archive:

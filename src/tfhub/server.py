@@ -93,7 +93,7 @@ class ModelServer:
 
     def url(self, path: str = "") -> str:
         """Returns the http:// URL of `path` below the served folder."""
-        host = self._server.server_address[0]
+        host = str(self._server.server_address[0])
         return f"http://{host}:{self.port}/{path.lstrip('/')}"
 
     def start(self) -> ModelServer:

@@ -56,9 +56,13 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     module_path = cache.module_dir(key)
     if force and os.path.lexists(module_path):
         cache.remove(module_path)
+
+    def fetch(target: str) -> None:
+        _archive.extract_file(archive, target)
+
     return atomic_download(
         key,
-        lambda target: _archive.extract_file(archive, target),
+        fetch,
         module_path=module_path,
         local=True,
     )

@@ -61,7 +61,9 @@ def download_bar(*, description: str, total: int | None, tqdm_class: Any = None)
     if not are_progress_bars_enabled():
         return _NoBar()
     if tqdm_class is None:
-        from tqdm.auto import tqdm as tqdm_class
+        from tqdm.auto import tqdm
+
+        tqdm_class = tqdm
     return tqdm_class(
         desc=description,
         total=total,
