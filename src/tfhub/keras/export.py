@@ -1,0 +1,106 @@
+"""`hub.export_layer`: write a (fine-tuned) `hub.KerasLayer` as a reusable SavedModel.
+
+A `hub.KerasLayer` shares its variables with the object `hub.load` returned, so after
+`model.fit(...)` that object holds the fine-tuned weights. Saving it again with
+`tf.saved_model.save` keeps everything a reusable SavedModel has: `__call__` with all its traced
+input signatures (including the `training` argument), the named signatures, the `variables`,
+`trainable_variables` and `regularization_losses` attributes, and assets such as vocabularies.
+`hub.load`/`hub.KerasLayer` (tfhub's and tensorflow_hub's) load the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from .. import errors
+from ..utils.lazy import import_tensorflow
+
+logger = logging.getLogger(__name__)
+
+
+def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str:
+    """Writes the layer's model, with its current (e.g. fine-tuned) weights, as a SavedModel.
+
+    Example:
+        layer = hub.KerasLayer(handle, trainable=True)
+        model = keras.Sequential([layer, keras.layers.Dense(1)])
+        model.fit(...)
+        hub.export_layer(layer, "/tmp/fine_tuned")
+        reloaded = hub.KerasLayer("/tmp/fine_tuned")  # same predictions as `layer`
+
+    Build the new layer with the same `signature`, `output_key`, `arguments` (...) as the
+    original: those are options of the layer, not part of the model.
+
+    Args:
+        layer: a `hub.KerasLayer` (Keras 3 or tf_keras flavour; also tensorflow_hub's) over a
+            TF2 SavedModel or a trackable callable such as a `tf.Module`.
+        export_dir: the folder to write; it must not exist, or be empty, unless `overwrite`.
+        overwrite: replace an existing, non-empty `export_dir`.
+
+    Returns:
+        `export_dir`.
+
+    Raises:
+        tfhub.errors.SerializationError: for a layer over a TF1 Hub module (use
+            `hub.Module.export`) or over a plain Python function.
+        tfhub.errors.ExportError: if `export_dir` holds files and `overwrite` is False.
+        TypeError: if `layer` is not a hub.KerasLayer.
+    """
+    tf = import_tensorflow("hub.export_layer")
+    obj = _exportable_object(layer, tf)
+    export_dir = os.fspath(export_dir)
+    _check_target(export_dir, overwrite)
+    parent = os.path.dirname(os.path.abspath(export_dir))
+    os.makedirs(parent, exist_ok=True)
+    temp_dir = tempfile.mkdtemp(prefix=".tfhub-export-", dir=parent)
+    try:
+        signatures = dict(getattr(obj, "signatures", {}) or {})
+        tf.saved_model.save(obj, temp_dir, signatures=signatures or None)
+        if os.path.isdir(export_dir):
+            shutil.rmtree(export_dir)
+        os.rename(temp_dir, export_dir)
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    logger.info("Exported %s to %s", type(layer).__name__, export_dir)
+    return export_dir
+
+
+def _exportable_object(layer: Any, tf: Any) -> Any:
+    """Returns the trackable object behind `layer`, or raises why it cannot be exported."""
+    obj = getattr(layer, "resolved_object", None)
+    if obj is None:
+        raise TypeError(
+            "hub.export_layer expects a hub.KerasLayer (it exports the model behind the layer). "
+            f"Received: layer={layer!r}"
+        )
+    if getattr(obj, "_is_hub_module_v1", False):
+        raise errors.SerializationError(
+            "hub.export_layer writes TF2 SavedModels; this layer wraps a model in the TF1 Hub "
+            "format, which cannot be fine-tuned as a KerasLayer. Instantiate it with "
+            "hub.Module(spec, trainable=True) and write it with module.export(path, session). "
+            f"Received: layer={layer!r}"
+        )
+    if not isinstance(obj, tf.__internal__.tracking.Trackable):
+        raise errors.SerializationError(
+            "hub.export_layer can only write a layer built from a handle or from a trackable "
+            "object (e.g. a tf.Module with a tf.function __call__); this one wraps a plain "
+            f"Python callable. Received: resolved_object={obj!r}"
+        )
+    return obj
+
+
+def _check_target(export_dir: str, overwrite: bool) -> None:
+    """Raises ExportError if `export_dir` is a file, or a non-empty folder without `overwrite`."""
+    if os.path.isfile(export_dir):
+        raise errors.ExportError(
+            f"The export folder is an existing file. Received: export_dir={export_dir!r}"
+        )
+    if os.path.isdir(export_dir) and os.listdir(export_dir) and not overwrite:
+        raise errors.ExportError(
+            "The export folder exists and is not empty; pass overwrite=True to replace it. "
+            f"Received: export_dir={export_dir!r}"
+        )

@@ -1,0 +1,103 @@
+"""hub.export_layer: a fine-tuned hub.KerasLayer written as a reusable SavedModel."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from tests.conftest import UPSTREAM_DIR
+
+tf = pytest.importorskip("tensorflow")
+keras = pytest.importorskip("keras")
+tf_keras = pytest.importorskip("tf_keras")
+
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+from tfhub.keras.tf_keras_layer import KerasLayer as TfKerasLayer  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+TF2_MODEL = os.fspath(UPSTREAM_DIR / "tf2_saved_model")
+TF2_TEXT = os.fspath(UPSTREAM_DIR / "tf2_text_embedding")
+X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]], np.float32)
+
+
+def _expected(name):
+    with open(UPSTREAM_DIR / f"{name}.expected.json") as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def fine_tuned(tmp_path_factory):
+    """A Keras 3 hub.KerasLayer fine-tuned for 3 epochs, and its export."""
+    layer = hub.KerasLayer(TF2_MODEL, trainable=True)
+    model = keras.Sequential([keras.Input((3,)), layer])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    model.fit(X, np.ones((2, 2), np.float32), epochs=3, verbose=0)
+    path = os.fspath(tmp_path_factory.mktemp("export") / "fine_tuned")
+    assert hub.export_layer(layer, path) == path
+    return layer, model.predict(X, verbose=0), path
+
+
+def test_export_keeps_signatures_variables_and_losses(fine_tuned):
+    layer, _, path = fine_tuned
+    original = _expected("tf2_saved_model")["tf2_object"]
+    reloaded = hub.load(path)
+    assert sorted(reloaded.signatures) == sorted(original["signatures"])
+    assert [v.name for v in reloaded.variables] == [v["name"] for v in original["variables"]]
+    assert len(reloaded.trainable_variables) == len(original["trainable_variables"])
+    for exported, trained in zip(reloaded.variables, layer.resolved_object.variables, strict=True):
+        np.testing.assert_array_equal(exported.numpy(), trained.numpy())
+    losses = [float(loss()) for loss in reloaded.regularization_losses]
+    np.testing.assert_allclose(losses, [float(v) for v in layer.losses], rtol=1e-6)
+    assert losses != pytest.approx(original["regularization_losses"])  # fine-tuning moved them.
+    for training in (True, False):
+        np.testing.assert_allclose(
+            reloaded(X, training=training), layer.resolved_object(X, training=training), 1e-6
+        )
+    features = reloaded.signatures["features"](x=tf.constant(X))
+    np.testing.assert_allclose(features["logits"], layer.resolved_object(X, training=False), 1e-6)
+
+
+def test_reloaded_layers_reproduce_fine_tuned_predictions(fine_tuned):
+    _, predictions, path = fine_tuned
+    np.testing.assert_allclose(hub.KerasLayer(path)(X), predictions, rtol=1e-6)
+    np.testing.assert_allclose(TfKerasLayer(path)(X), predictions, rtol=1e-6)
+    tensorflow_hub = pytest.importorskip("tensorflow_hub")
+    np.testing.assert_allclose(tensorflow_hub.KerasLayer(path)(X), predictions, rtol=1e-6)
+
+
+def test_tf_keras_text_layer_export_keeps_vocabulary(tmp_path):
+    record = _expected("tf2_text_embedding")
+    (column_run,) = record["feature_columns"]
+    sentences = np.array(column_run["inputs"]["sentences"]["value"])
+    layer = TfKerasLayer(TF2_TEXT, trainable=True)
+    inputs = tf_keras.Input(shape=(), dtype=tf.string)
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(layer(inputs)))
+    model.compile(tf_keras.optimizers.SGD(0.1), "mse")
+    model.fit(sentences, np.ones((6, 1)), epochs=2, verbose=0)
+    (embeddings,) = layer.trainable_weights
+    assert np.abs(embeddings.numpy() - record["embedding_table"]).max() > 1e-3
+    path = hub.export_layer(layer, os.fspath(tmp_path / "text"))
+    assert os.path.isfile(os.path.join(path, "assets", "tokens.txt"))
+    reloaded = TfKerasLayer(path)(tf.constant(sentences))
+    np.testing.assert_allclose(reloaded, layer(tf.constant(sentences)), rtol=1e-6)
+    assert np.abs(reloaded.numpy() - column_run["output"]["value"]).max() > 1e-3
+
+
+def test_export_layer_refusals(fine_tuned, tmp_path):
+    layer, _, path = fine_tuned
+    with pytest.raises(errors.ExportError, match="overwrite=True"):
+        hub.export_layer(layer, path)
+    assert hub.export_layer(layer, path, overwrite=True) == path
+    np.testing.assert_allclose(hub.load(path)(X, training=False), layer(X), rtol=1e-6)
+    tf1_layer = hub.KerasLayer(os.fspath(UPSTREAM_DIR / "tf1_multi_sig"))
+    with pytest.raises(errors.SerializationError, match=r"module.export\(path, session\)"):
+        hub.export_layer(tf1_layer, os.fspath(tmp_path / "tf1"))
+    with pytest.raises(errors.SerializationError, match="plain Python callable"):
+        hub.export_layer(hub.KerasLayer(lambda x: x * 2.0), os.fspath(tmp_path / "fn"))
+    with pytest.raises(TypeError, match="expects a hub.KerasLayer"):
+        hub.export_layer(keras.layers.Dense(2), os.fspath(tmp_path / "dense"))
+    assert not os.path.exists(tmp_path / "tf1") and not os.path.exists(tmp_path / "fn")
