@@ -34,6 +34,20 @@ def _tf() -> Any:
     return tf
 
 
+def _save(model: Any, path: str, call: Any, *, signatures: Any = None) -> str:
+    """Saves `model` behind a root object with the TF Hub conventions for reusable SavedModels:
+    `__call__`, `variables`, `trainable_variables` and `regularization_losses` attributes."""
+    tf = _tf()
+    root = tf.train.Checkpoint()
+    root.model = model
+    root.__call__ = call
+    root.variables = list(model.variables)
+    root.trainable_variables = list(model.trainable_variables)
+    root.regularization_losses = list(getattr(model, "regularization_losses", []))
+    tf.saved_model.save(root, path, signatures=signatures)
+    return str(path)
+
+
 def save_tf2_module(path: str) -> str:
     """A tf.Module with variables, `training`, regularization losses and named signatures.
 
@@ -76,7 +90,6 @@ def save_tf2_module(path: str) -> str:
     call = tf.function(model.__call__)
     call.get_concrete_function(tf.TensorSpec([None, 3], tf.float32), False)
     call.get_concrete_function(tf.TensorSpec([None, 3], tf.float32), True)
-    model.__call__ = call
     features = tf.function(
         lambda x: model._forward(x, False), input_signature=[tf.TensorSpec([None, 3], tf.float32)]
     )
@@ -85,8 +98,7 @@ def save_tf2_module(path: str) -> str:
         input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")],
     )
     signatures = {"serving_default": serving, "features": features}
-    tf.saved_model.save(model, path, signatures=signatures)
-    return str(path)
+    return _save(model, path, call, signatures=signatures)
 
 
 def tf2_module_expected(x: np.ndarray, training: bool = False) -> dict[str, np.ndarray]:
@@ -140,8 +152,8 @@ def save_text_embedding(path: str, *, dim: int = 4) -> str:
             counts = tf.cast(tf.expand_dims(tokens.row_lengths(), 1), tf.float32)
             return tf.math.divide_no_nan(tf.reduce_sum(vectors, axis=1), counts)
 
-    tf.saved_model.save(TextEmbedding(), path)
-    return str(path)
+    model = TextEmbedding()
+    return _save(model, path, model.__call__)
 
 
 def text_embedding_expected(sentences: list[str], *, dim: int = 4) -> np.ndarray:
@@ -171,9 +183,7 @@ def save_dropout_model(path: str) -> str:
     call = tf.function(model.__call__)
     for training in (False, True):
         call.get_concrete_function(tf.TensorSpec([None, 4], tf.float32), training)
-    model.__call__ = call
-    tf.saved_model.save(model, path)
-    return str(path)
+    return _save(model, path, call)
 
 
 def save_batch_norm_model(path: str, *, momentum: float = 0.5) -> str:
@@ -203,9 +213,7 @@ def save_batch_norm_model(path: str, *, momentum: float = 0.5) -> str:
     call = tf.function(model.__call__)
     for training in (False, True):
         call.get_concrete_function(tf.TensorSpec([None, 2], tf.float32), training)
-    model.__call__ = call
-    tf.saved_model.save(model, path)
-    return str(path)
+    return _save(model, path, call)
 
 
 def save_dict_io_model(path: str) -> str:
@@ -231,8 +239,8 @@ def save_dict_io_model(path: str) -> str:
                 "prod": inputs["a"] * inputs["b"],
             }
 
-    tf.saved_model.save(DictIO(), path)
-    return str(path)
+    model = DictIO()
+    return _save(model, path, model.__call__)
 
 
 def save_mlp(
@@ -261,9 +269,7 @@ def save_mlp(
     call = tf.function(model.__call__)
     for training in (False, True):
         call.get_concrete_function(tf.TensorSpec([None, inputs], tf.float32), training)
-    model.__call__ = call
-    tf.saved_model.save(model, path)
-    return str(path)
+    return _save(model, path, call)
 
 
 def make_tarball(model_dir: str, tarball: str) -> str:

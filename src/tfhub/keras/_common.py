@@ -189,6 +189,8 @@ def make_hub_callable(
         output_key=output_key,
     )
     fn = select_function(obj, signature, handle)
+    if signature and output_key:
+        check_output_key(getattr(fn, "structured_outputs", None), output_key)
     return HubCallable(
         handle=handle,
         obj=obj,
@@ -201,6 +203,12 @@ def make_hub_callable(
         arguments=check_arguments(arguments),
         input_specs=input_specs_of(fn, is_signature=signature is not None),
     )
+
+
+def check_output_key(outputs: Any, output_key: str) -> None:
+    """Raises UnknownOutputKeyError early if a signature's known outputs lack `output_key`."""
+    if isinstance(outputs, dict) and output_key not in outputs:
+        select_output(outputs, output_key)
 
 
 def check_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:

@@ -222,7 +222,10 @@ class KerasLayer(keras.layers.Layer):
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"<{_compat.KERAS3_CLASS} name={self.name!r} handle={self._hub.handle!r}>"
+        return (
+            f"<{_compat.KERAS3_CLASS} name={self.name!r} handle={self.handle!r} ("
+            f"a Keras 3 layer; for tf_keras models use {_compat.TF_KERAS_CLASS})>"
+        )
 
 
 def _pop_input_shape(kwargs: dict[str, Any]) -> tuple[Any, ...] | None:

@@ -171,7 +171,10 @@ class KerasLayer(tf_keras.layers.Layer):
         return config
 
     def __repr__(self) -> str:
-        return f"<{_compat.TF_KERAS_CLASS} name={self.name!r} handle={self.handle!r}>"
+        return (
+            f"<{_compat.TF_KERAS_CLASS} name={self.name!r} handle={self.handle!r} ("
+            f"a tf_keras layer; for Keras 3 models use {_compat.KERAS3_CLASS})>"
+        )
 
 
 class _NoTrack:

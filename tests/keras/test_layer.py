@@ -1,0 +1,247 @@
+"""hub.KerasLayer in both flavours: models, Layer properties, fine-tuning, strings, dicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests._helpers import models
+
+import tfhub as hub
+from tfhub import errors
+
+pytestmark = pytest.mark.tf
+
+X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0], [0.25, 0.25, 0.25]], np.float32)
+SENTENCES = ["hello world", "the CAT sat", "", "unknown words here"]
+
+
+def test_hub_keras_layer_is_keras3_by_default(monkeypatch) -> None:
+    import keras
+    import tfhub.keras
+    from tfhub.keras import layer, tf_keras_layer
+
+    monkeypatch.delenv("TF_USE_LEGACY_KERAS", raising=False)
+    assert tfhub.keras.KerasLayer is layer.KerasLayer
+    assert hub.KerasLayer is layer.KerasLayer
+    assert issubclass(layer.KerasLayer, keras.layers.Layer)
+    monkeypatch.setenv("TF_USE_LEGACY_KERAS", "true")
+    assert tfhub.keras.KerasLayer is tf_keras_layer.KerasLayer
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional", "subclassed"])
+def test_models_of_each_kind(flavour, model_dir, kind: str) -> None:
+    keras = flavour.keras
+    layer = flavour.layer(model_dir["tf2"])
+    if kind == "sequential":
+        model = keras.Sequential([keras.Input((3,)), layer, keras.layers.Lambda(lambda t: t * 2)])
+    elif kind == "functional":
+        inputs = keras.Input((3,))
+        model = keras.Model(inputs, layer(inputs) * 2)
+    else:
+
+        class Classifier(keras.Model):
+            def __init__(self) -> None:
+                super().__init__()
+                self.hub_layer = layer
+
+            def call(self, x):
+                return self.hub_layer(x) * 2
+
+        model = Classifier()
+    expected = 2 * models.tf2_module_expected(X)["logits"]
+    np.testing.assert_allclose(model.predict(X, verbose=0), expected, atol=1e-5)
+    assert len(model.weights) == 5 and len(model.trainable_weights) == 0
+
+
+def test_layer_properties(flavour, model_dir) -> None:
+    keras = flavour.keras
+    layer = flavour.layer(model_dir["tf2"], trainable=True, output_shape=[2], name="hub")
+    inputs = keras.Input((3,))
+    outputs = layer(inputs)
+    assert layer.name == "hub" and layer.dtype == "float32"
+    assert len(layer.variables) == len(layer.weights) == 5
+    assert len(layer.trainable_weights) == 4 and len(layer.non_trainable_weights) == 1
+    assert layer.count_params() == 3 * 4 + 4 + 4 * 2 + 2 + 4
+    assert tuple(layer.compute_output_shape((None, 3))) == (None, 2)
+    assert tuple(layer.compute_output_shape((7, 3))) == (7, 2)
+    assert layer.input is inputs and layer.output is outputs
+    assert tuple(layer.input_shape) == (None, 3) and tuple(layer.output_shape) == (None, 2)
+    expected = models.tf2_module_expected(X)
+    np.testing.assert_allclose([float(v) for v in layer.losses], expected["losses"], atol=1e-6)
+    weights = layer.get_weights()
+    layer.set_weights([w * 0 for w in weights])
+    np.testing.assert_allclose(layer(X).numpy(), np.zeros((3, 2)), atol=1e-6)
+    layer.set_weights(weights)
+    np.testing.assert_allclose(layer(X).numpy(), expected["logits"], atol=1e-5)
+    # The SavedModel's own variables were changed and restored: no copies.
+    np.testing.assert_allclose(layer.resolved_object.variables[0].numpy(), weights[0])
+
+
+def test_get_config_and_from_config(flavour, model_dir) -> None:
+    layer = flavour.layer(
+        model_dir["tf2"], signature="features", output_key="hidden", output_shape=[4], name="h"
+    )
+    config = layer.get_config()
+    assert config["handle"] == model_dir["tf2"]
+    assert (config["signature"], config["output_key"], config["output_shape"]) == (
+        "features",
+        "hidden",
+        [4],
+    )
+    clone = flavour.layer.from_config(config)
+    np.testing.assert_allclose(clone(X).numpy(), models.tf2_module_expected(X)["hidden"], atol=1e-5)
+    assert clone.resolved_object is not layer.resolved_object  # Fresh variables per layer.
+
+
+def test_trainable_toggle_controls_weights_losses_and_training(flavour, model_dir) -> None:
+    layer = flavour.layer(model_dir["tf2"])
+    expected = models.tf2_module_expected(X)
+    np.testing.assert_allclose(layer(X, training=True).numpy(), expected["logits"], atol=1e-5)
+    assert layer.trainable_weights == []
+    frozen_losses = [float(v) for v in layer.losses]
+    assert frozen_losses == ([] if flavour.name == "keras3" else [0.0, 0.0])
+    layer.trainable = True
+    assert len(layer.trainable_weights) == 4
+    np.testing.assert_allclose([float(v) for v in layer.losses], expected["losses"], atol=1e-6)
+    training_out = models.tf2_module_expected(X, training=True)["logits"]
+    np.testing.assert_allclose(layer(X, training=True).numpy(), training_out, atol=1e-5)
+    np.testing.assert_allclose(layer(X, training=False).numpy(), expected["logits"], atol=1e-5)
+
+
+def test_fit_trains_weights_and_adds_regularization_losses(flavour, model_dir) -> None:
+    keras = flavour.keras
+    layer = flavour.layer(model_dir["tf2"], trainable=True)
+    model = keras.Sequential([keras.Input((3,)), layer])
+    model.compile(keras.optimizers.SGD(0.05), "mse")
+    assert len(model.losses) == 2
+    before = [w.numpy().copy() for w in layer.weights]
+    y = np.zeros((3, 2), np.float32)
+    loss = model.fit(X, y, epochs=1, batch_size=3, shuffle=False, verbose=0).history["loss"][0]
+    train_out = models.tf2_module_expected(X, training=True)
+    # fit runs the training=True branch and adds the regularization losses.
+    expected_loss = np.mean(train_out["logits"] ** 2) + train_out["losses"].sum()
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    changed = [not np.allclose(b, w.numpy()) for b, w in zip(before, layer.weights, strict=True)]
+    assert changed == [True, True, True, True, False]
+    layer.trainable = False
+    assert [float(v) for v in model.losses] in ([], [0.0, 0.0])
+
+
+def test_dropout_model_sees_training_flag(flavour, model_dir) -> None:
+    x = np.ones((64, 4), np.float32)
+    frozen = flavour.layer(model_dir["dropout"])
+    np.testing.assert_allclose(frozen(x, training=True).numpy(), 2 * x)  # Frozen: no dropout.
+    layer = flavour.layer(model_dir["dropout"], trainable=True)
+    np.testing.assert_allclose(layer(x, training=False).numpy(), 2 * x)
+    dropped = layer(x, training=True).numpy()
+    assert set(np.unique(dropped)) <= {0.0, 4.0}
+    assert 0.2 < np.mean(dropped == 0.0) < 0.8
+
+
+def test_batch_norm_model_updates_statistics_only_when_trainable(flavour, model_dir) -> None:
+    keras = flavour.keras
+    x = np.array([[1.0, 2.0], [3.0, 6.0]], np.float32)
+    for trainable, mean_after in [(False, [0.0, 0.0]), (True, [1.0, 2.0])]:
+        layer = flavour.layer(model_dir["batch_norm"], trainable=trainable)
+        model = keras.Sequential([keras.Input((2,)), layer, keras.layers.Dense(1)])
+        model.compile(keras.optimizers.SGD(0.0), "mse")
+        model.fit(x, np.zeros((2, 1)), epochs=1, batch_size=2, shuffle=False, verbose=0)
+        moving_mean = [w for w in layer.non_trainable_weights if "moving_mean" in w.name][0]
+        np.testing.assert_allclose(moving_mean.numpy(), mean_after, atol=1e-6)
+        # Inference uses the moving statistics: (x - mean) / sqrt(var + eps).
+        var = 1.0 if not trainable else np.array([1.0, 4.0]) * 0.5 + 0.5
+        expected = (x - np.array(mean_after)) / np.sqrt(var + 1e-3)
+        np.testing.assert_allclose(layer(x, training=False).numpy(), expected, atol=1e-5)
+
+
+def test_string_inputs_in_sequential(flavour, model_dir) -> None:
+    import tensorflow as tf
+
+    keras = flavour.keras
+    layer = flavour.layer(model_dir["text"], input_shape=[], dtype=tf.string)
+    dense = keras.layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")
+    model = keras.Sequential([layer, dense])
+    expected = models.text_embedding_expected(SENTENCES)
+    sentences = tf.constant(SENTENCES)
+    np.testing.assert_allclose(layer(sentences).numpy(), expected, atol=1e-5)
+    predictions = model.predict(sentences, verbose=0)
+    np.testing.assert_allclose(predictions, expected.sum(axis=1, keepdims=True), atol=1e-5)
+
+
+def test_dict_inputs_and_outputs(flavour, model_dir) -> None:
+    keras = flavour.keras
+    inputs = {"a": keras.Input((2,), name="a"), "b": keras.Input((2,), name="b")}
+    both = flavour.layer(model_dir["dict_io"])(inputs)
+    only_sum = flavour.layer(model_dir["dict_io"], output_key="sum")(inputs)
+    model = keras.Model(inputs, [both["prod"], only_sum])
+    a = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
+    b = np.array([[0.5, -1.0], [2.0, 0.0]], np.float32)
+    prod, total = model.predict({"a": a, "b": b}, verbose=0)
+    np.testing.assert_allclose(prod, a * b)
+    np.testing.assert_allclose(total, a + 2 * b)
+
+
+def test_signature_with_dict_inputs_tf1(flavour, upstream_dir) -> None:
+    keras = flavour.keras
+    layer = flavour.layer(
+        str(upstream_dir / "tf1_multi_sig"), signature="sum_pair", output_key="default"
+    )
+    inputs = {"a": keras.Input((), name="a"), "b": keras.Input((), name="b")}
+    model = keras.Model(inputs, layer(inputs))
+    a, b = np.array([1.0, 2.0, 3.0], np.float32), np.array([0.5, -1.0, 10.0], np.float32)
+    np.testing.assert_allclose(model.predict({"a": a, "b": b}, verbose=0), [2.0, 0.0, 23.0])
+
+
+def test_output_shape_with_unknown_batch_lets_dense_build(
+    flavour, upstream_dir, served_dir, server
+) -> None:
+    """half_plus_two_v1 has outputs of unknown shape; output_shape fixes them."""
+    keras = flavour.keras
+    (served_dir / "half_plus_two_v1.tar.gz").write_bytes(
+        (upstream_dir / "half_plus_two_v1.tar.gz").read_bytes()
+    )
+    layer = flavour.layer(server.url("half_plus_two_v1.tar.gz"), output_shape=[1])
+    inputs = keras.Input((1,))
+    hidden = layer(inputs)
+    assert tuple(hidden.shape) == (None, 1)
+    dense = keras.layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")
+    model = keras.Model(inputs, dense(hidden))
+    out = model.predict(np.array([[1.0], [2.0], [10.0]], np.float32), verbose=0)
+    np.testing.assert_allclose(out, [[2.5], [3.0], [7.0]])
+
+
+def test_errors_name_what_is_expected(flavour, model_dir) -> None:
+    import tensorflow as tf
+
+    with pytest.raises(errors.UnknownOutputKeyError, match=r"available: \['hidden', 'logits'\]"):
+        flavour.layer(model_dir["tf2"], signature="features", output_key="nope")
+    layer = flavour.layer(model_dir["dict_io"], output_key="nope")
+    with pytest.raises(errors.UnknownOutputKeyError, match=r"available: \['prod', 'sum'\]"):
+        layer({"a": tf.zeros((1, 2)), "b": tf.zeros((1, 2))})
+    layer = flavour.layer(model_dir["tf2"])
+    with pytest.raises(
+        errors.InputSpecError, match=r"float32\[None, 3\].*Received: inputs=float32\[2, 5\]"
+    ):
+        layer(tf.zeros((2, 5)))
+    with pytest.raises(errors.InputSpecError, match=r"Received: inputs=int32\[2, 3\]"):
+        layer(tf.zeros((2, 3), tf.int32))
+    with pytest.raises(ValueError, match="signature_outputs_as_dict is only valid"):
+        flavour.layer(model_dir["tf2"], signature_outputs_as_dict=True)
+
+
+def test_flavour_mixup_names_the_right_class(flavour, model_dir) -> None:
+    import tf_keras
+
+    import keras as keras3
+
+    other = tf_keras if flavour.name == "keras3" else keras3
+    right = (
+        "tfhub.keras.tf_keras_layer.KerasLayer"
+        if flavour.name == "keras3"
+        else "tfhub.keras.layer.KerasLayer"
+    )
+    layer = flavour.layer(model_dir["tf2"])
+    with pytest.raises(errors.KerasFlavourError, match=f"Use {right}"):
+        layer(other.Input((3,)))
+    with pytest.raises((TypeError, ValueError), match=right):
+        other.Sequential([layer])  # The other Keras's own error quotes our repr.
