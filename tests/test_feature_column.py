@@ -325,3 +325,11 @@ def test_text_column_v2_output_key(dict_output_model):
     column = hub.text_embedding_column_v2("t", dict_output_model, output_key="embedding")
     output = tf_keras.layers.DenseFeatures([column])({"t": tf.constant(["ab", "hello"])})
     np.testing.assert_allclose(output.numpy(), [[2, 4, 6], [5, 10, 15]])
+
+
+def test_text_column_over_loaded_module_spec_uses_its_folder():
+    spec = hub.load_module_spec(TEXT_V1)
+    column = hub.text_embedding_column("sentences", spec)
+    assert column._source.local_path == TEXT_V1  # no temporary export for a loaded spec.
+    output = tf_keras.layers.DenseFeatures([column])({"sentences": tf.constant(SENTENCES)})
+    np.testing.assert_allclose(output.numpy(), EXPECTED_TEXT, atol=1e-5)

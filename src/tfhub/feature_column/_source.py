@@ -52,6 +52,10 @@ class ModuleSource:
                 f"hub.{column} expects a handle string or a hub.ModuleSpec as `module_spec`. "
                 f"Received: module_spec={module_spec!r}"
             )
+        else:  # A spec loaded from a folder is used from there; an in-memory one has no path.
+            path = getattr(module_spec, "module_path", None)
+            if isinstance(path, str) and saved_model.is_tf1_hub_module(path):
+                self._path = path
 
     def signature(self, name: str = "default") -> Signature:
         """Returns the inputs and outputs of the signature `name` of the default graph."""
