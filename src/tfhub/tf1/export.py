@@ -249,8 +249,12 @@ def _make_serving_session(estimator: Any, serving_input_fn: Any, checkpoint_path
     saver = getattr(scaffold, "saver", None) or tf.compat.v1.train.Saver(sharded=True)
     _check_checkpoint_matches(checkpoint_path, saver)
     session = tf.compat.v1.Session(config=getattr(estimator, "_session_config", None))
-    with session.as_default():
-        saver.restore(session, checkpoint_path)
+    try:
+        with session.as_default():
+            saver.restore(session, checkpoint_path)
+    except BaseException:
+        session.close()
+        raise
     return session
 
 
