@@ -111,13 +111,28 @@ def write_manifest(module_path: str, files: dict[str, int]) -> None:
     atomic_write_text(manifest_path(module_path), json.dumps({"files": files}, sort_keys=True))
 
 
+_manifest_memo: dict[str, tuple[tuple[int, int], dict[str, int]]] = {}
+
+
 def read_manifest(module_path: str) -> dict[str, int] | None:
-    """Returns the manifest's {path: size}, or None if there is none (or it is unreadable)."""
+    """Returns the manifest's {path: size}, or None if there is none (or it is unreadable).
+
+    Parsed manifests are remembered per (mtime, size) of the file, so resolving a cached handle
+    in a loop costs a few stat calls.
+    """
+    path = manifest_path(module_path)
     try:
-        with open(manifest_path(module_path), encoding="utf-8") as text:
-            return dict(json.load(text)["files"])
-    except (OSError, ValueError, KeyError, TypeError):
+        stat = os.stat(path)
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        memo = _manifest_memo.get(path)
+        if memo is not None and memo[0] == stamp:
+            return memo[1]
+        with open(path, encoding="utf-8") as text:
+            files = {str(k): int(v) for k, v in json.load(text)["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    _manifest_memo[path] = (stamp, files)
+    return files
 
 
 def damage(module_path: str) -> str | None:
@@ -129,16 +144,18 @@ def damage(module_path: str) -> str | None:
     Returns:
         A short description of the damage (missing folder, missing or resized files), or None.
     """
-    if not os.path.isdir(module_path):
-        return "the folder does not exist"
     manifest = read_manifest(module_path)
-    if manifest is None:
+    if manifest is None or not manifest:
+        if not os.path.isdir(module_path):
+            return "the folder does not exist"
         return None if _holds_a_file(module_path) else "the folder holds no file"
     for rel, size in manifest.items():
         try:
             actual = os.stat(os.path.join(module_path, rel)).st_size
         except OSError:
-            return f"{rel} is missing"
+            return (
+                f"{rel} is missing" if os.path.isdir(module_path) else "the folder does not exist"
+            )
         if actual != size:
             return f"{rel} has {actual} bytes instead of {size}"
     return None

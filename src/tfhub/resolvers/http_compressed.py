@@ -28,5 +28,8 @@ class HttpCompressedResolver(Resolver):
         parsed = handles.parse(handle)
         assert isinstance(parsed, (handles.HttpModel, handles.KaggleModel))
         key = str(parsed)
-        fetch = fetch_http_archive(parsed.download_url(), handle=handle)
+
+        def fetch(target: str) -> None:
+            fetch_http_archive(parsed.download_url(), handle=handle)(target)
+
         return atomic_download(key, fetch, module_path=cache.module_dir(key))

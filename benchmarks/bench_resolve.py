@@ -1,0 +1,66 @@
+"""Resolve a cached handle: whole process (import + resolve) and in a loop; tfhub vs tensorflow_hub.
+
+Run by hand: python3 benchmarks/bench_resolve.py [--runs 5] [--loop 2000]
+Both libraries resolve the same handle from the same cache (they share its layout), with the
+server stopped, so nothing is downloaded during the timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import child_env, median, model_server, run_child_rss  # noqa: E402
+
+PROCESS_CODE = {
+    "tfhub": "import sys, tfhub as hub; print(hub.resolve(sys.argv[1]))",
+    "tensorflow_hub": "import sys, tensorflow_hub as hub; print(hub.resolve(sys.argv[1]))",
+}
+LOOP_CODE = """
+import sys, time, {module} as hub
+handle, n = sys.argv[1], int(sys.argv[2])
+hub.resolve(handle)
+start = time.perf_counter()
+for _ in range(n):
+    hub.resolve(handle)
+print((time.perf_counter() - start) / n * 1e6)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--loop", type=int, default=2000)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="tfhub-bench-resolve-")
+    try:
+        served = os.path.join(work, "served")
+        os.makedirs(served)
+        model = os.path.join(os.path.dirname(__file__), "..", "src", "tfhub", "data",
+                             "half_plus_two_v1.tar.gz")
+        shutil.copy(model, os.path.join(served, "m.tar.gz"))
+        env = child_env(TFHUB_CACHE_DIR=os.path.join(work, "cache"))
+        with model_server(served) as url:
+            handle = url + "m.tar.gz"
+            run_child_rss(PROCESS_CODE["tfhub"], handle, env=env)  # Fill the cache.
+        results = {}
+        for name, code in PROCESS_CODE.items():
+            walls = [run_child_rss(code, handle, env=env)[0] for _ in range(args.runs)]
+            loop = float(run_child_rss(LOOP_CODE.format(module=name), handle, str(args.loop),
+                                       env=env)[2])
+            results[name] = (median(walls), loop)
+            print(f"{name:15s} import+resolve (whole process): {median(walls) * 1000:8.1f} ms   "
+                  f"resolve in a loop: {loop:8.1f} us/call")
+        ours, theirs = results["tfhub"], results["tensorflow_hub"]
+        print(f"ratio (tensorflow_hub / tfhub): whole process {theirs[0] / ours[0]:.1f}x, "
+              f"loop {theirs[1] / ours[1]:.1f}x   (target: whole process >= 25x)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
