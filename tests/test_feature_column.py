@@ -333,3 +333,31 @@ def test_text_column_over_loaded_module_spec_uses_its_folder():
     assert column._source.local_path == TEXT_V1  # no temporary export for a loaded spec.
     output = tf_keras.layers.DenseFeatures([column])({"sentences": tf.constant(SENTENCES)})
     np.testing.assert_allclose(output.numpy(), EXPECTED_TEXT, atol=1e-5)
+
+
+# --- The Keras 3 replacement documented in docs/feature_columns.md -------------------------------
+
+
+def _doc_example(heading: str) -> str:
+    """Returns the first ```python block after `heading` in docs/feature_columns.md."""
+    doc = (UPSTREAM_DIR.parents[2] / "docs" / "feature_columns.md").read_text()
+    section = doc[doc.index(heading) :]
+    start = section.index("```python\n") + len("```python\n")
+    return section[start : section.index("```", start)]
+
+
+def test_keras3_example_in_docs_runs():
+    source = _doc_example("## Keras 3")
+    handle_line = next(line for line in source.splitlines() if line.startswith("HANDLE = "))
+    namespace: dict = {}
+    exec(source.replace(handle_line, f"HANDLE = {TEXT_V2!r}"), namespace)  # noqa: S102
+    assert type(namespace["embed"]).__module__ == "tfhub.keras.layer"  # the Keras 3 flavour.
+    by_sentence = dict(zip(SENTENCES, EXPECTED_TEXT, strict=True))
+    expected = [by_sentence[s] for s in ("hello world", "the cat sat on the mat", "cat")]
+    np.testing.assert_allclose(namespace["before"], expected, atol=1e-5)
+    (table,) = namespace["embed"].trainable_weights
+    assert np.abs(np.asarray(table) - TEXT_RECORD["embedding_table"]).max() > 1e-4  # fit trained.
+    dense = namespace["model"].layers[-1]
+    kernel, bias = (np.asarray(w) for w in dense.weights)
+    after = namespace["embed"](namespace["sentences"]).numpy()
+    np.testing.assert_allclose(namespace["predictions"], after @ kernel + bias, rtol=1e-5)
