@@ -1,0 +1,122 @@
+"""Saving models that contain a hub.KerasLayer, and loading them back (both flavours)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from tests._helpers import models
+
+from tfhub import errors
+
+pytestmark = pytest.mark.tf
+
+X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0], [0.25, 0.25, 0.25]], np.float32)
+Y = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]], np.float32)
+
+
+def _fine_tuned_model(flavour, handle: str):
+    keras = flavour.keras
+    inputs = keras.Input((3,))
+    layer = flavour.layer(handle, trainable=True)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="head")(layer(inputs)))
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    model.fit(X, Y, epochs=2, batch_size=3, verbose=0)
+    return model, layer
+
+
+def test_keras3_keras_file_keeps_fine_tuned_weights(model_dir, tmp_path) -> None:
+    from tests.keras.conftest import Flavour
+
+    import keras
+    from tfhub.keras.layer import KerasLayer
+
+    model, layer = _fine_tuned_model(Flavour("keras3", KerasLayer, keras), model_dir["tf2"])
+    expected = model.predict(X, verbose=0)
+    fresh = KerasLayer(model_dir["tf2"])
+    assert not np.allclose(fresh.get_weights()[0], layer.get_weights()[0])  # It was tuned.
+    path = os.fspath(tmp_path / "model.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)  # No custom_objects.
+    np.testing.assert_allclose(restored.predict(X, verbose=0), expected, atol=1e-5)
+    hub_layer = [lay for lay in restored.layers if isinstance(lay, KerasLayer)][0]
+    np.testing.assert_allclose(hub_layer.get_weights()[0], layer.get_weights()[0])
+    assert hub_layer.trainable and len(hub_layer.trainable_weights) == 4
+
+
+def test_keras3_export_serves_same_predictions(model_dir, tmp_path) -> None:
+    import tensorflow as tf
+
+    import keras
+    from tfhub.keras.layer import KerasLayer
+
+    text = KerasLayer(model_dir["text"], dtype="string")
+    inputs = keras.Input((), dtype="string")
+    model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="ones")(text(inputs)))
+    sentences = tf.constant(["hello world", "the cat", "zzz"])
+    expected = model.predict(sentences, verbose=0)
+    model.export(os.fspath(tmp_path / "exported"), verbose=False)
+    del model, text
+    served = tf.saved_model.load(os.fspath(tmp_path / "exported"))
+    np.testing.assert_allclose(served.serve(sentences).numpy(), expected, atol=1e-5)
+    want = models.text_embedding_expected(["hello world", "the cat", "zzz"]).sum(1, keepdims=True)
+    np.testing.assert_allclose(expected, want, atol=1e-5)
+
+
+@pytest.mark.parametrize("file_format", ["keras", "h5", "tf"])
+def test_tf_keras_formats(model_dir, tmp_path, file_format: str) -> None:
+    import tf_keras
+    from tests.keras.conftest import Flavour
+
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    model, layer = _fine_tuned_model(Flavour("tf_keras", KerasLayer, tf_keras), model_dir["tf2"])
+    expected = model.predict(X, verbose=0)
+    path = os.fspath(tmp_path / ("model" if file_format == "tf" else f"model.{file_format}"))
+    model.save(path, save_format=file_format)
+    restored = tf_keras.models.load_model(path)  # No custom_objects.
+    np.testing.assert_allclose(restored.predict(X, verbose=0), expected, atol=1e-5)
+    if file_format != "tf":
+        hub_layer = [lay for lay in restored.layers if isinstance(lay, KerasLayer)][0]
+        np.testing.assert_allclose(hub_layer.get_weights()[0], layer.get_weights()[0])
+
+
+def test_saving_a_layer_built_from_a_callable_says_why(flavour, tmp_path) -> None:
+    import tensorflow as tf
+
+    scale = tf.Variable(3.0)
+    fn = tf.function(lambda x: x * scale, input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    fn.variables = [scale]
+    keras = flavour.keras
+    layer = flavour.layer(fn)
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, layer(inputs))
+    np.testing.assert_allclose(model.predict(np.ones((1, 2)), verbose=0), [[3.0, 3.0]])
+    assert layer.weights and float(layer.weights[0].numpy()) == 3.0
+    with pytest.raises(errors.SerializationError, match="wraps a Python callable"):
+        layer.get_config()
+    with pytest.raises(errors.SerializationError, match="string handle"):
+        model.save(os.fspath(tmp_path / "model.keras"))
+
+
+def test_mixed_float16_casts_inputs_and_outputs(flavour, model_dir) -> None:
+    keras = flavour.keras
+    mixed_precision = keras.mixed_precision
+    previous = mixed_precision.global_policy()
+    mixed_precision.set_global_policy("mixed_float16")
+    try:
+        layer = flavour.layer(model_dir["tf2"])
+        inputs = keras.Input((3,))
+        out = keras.layers.Dense(2, kernel_initializer="ones")(layer(inputs))
+        model = keras.Model(inputs, out)
+        result = layer(X)
+        assert result.dtype == "float16"
+        want = models.tf2_module_expected(X)["logits"]
+        np.testing.assert_allclose(np.asarray(result, np.float32), want, rtol=2e-3, atol=2e-3)
+        predictions = model.predict(X, verbose=0)
+        np.testing.assert_allclose(
+            predictions, np.repeat(want.sum(1, keepdims=True), 2, 1), rtol=5e-3, atol=5e-3
+        )
+    finally:
+        mixed_precision.set_global_policy(previous)
