@@ -23,8 +23,9 @@ def child_env(**extra: str) -> dict[str, str]:
 def run_child(code: str, *args: str, env: dict[str, str]) -> tuple[float, int, str]:
     """Runs `python -c code args`; returns (wall seconds, peak RSS in MB, stdout)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     out, err = proc.communicate()
     wall = time.perf_counter() - started
     # ru_maxrss of the reaped child: Popen.communicate already waited; use /proc-free fallback.
@@ -46,8 +47,9 @@ def _last_child_rss_mb() -> int:
 def run_child_rss(code: str, *args: str, env: dict[str, str]) -> tuple[float, int, str]:
     """Like run_child but measures this child's own peak RSS through os.wait4."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     out = proc.stdout.read()  # type: ignore[union-attr]
     err = proc.stderr.read()  # type: ignore[union-attr]
     _, status, usage = os.wait4(proc.pid, 0)
@@ -71,8 +73,9 @@ def model_server(root: str) -> Iterator[str]:
         "    print(s.url(), flush=True)\n"
         "    time.sleep(10**6)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code, root], env=child_env(),
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, root], env=child_env(), stdout=subprocess.PIPE, text=True
+    )
     try:
         url = proc.stdout.readline().strip()  # type: ignore[union-attr]
         yield url

@@ -40,8 +40,9 @@ def main() -> None:
     try:
         served = os.path.join(work, "served")
         os.makedirs(served)
-        model = os.path.join(os.path.dirname(__file__), "..", "src", "tfhub", "data",
-                             "half_plus_two_v1.tar.gz")
+        model = os.path.join(
+            os.path.dirname(__file__), "..", "src", "tfhub", "data", "half_plus_two_v1.tar.gz"
+        )
         shutil.copy(model, os.path.join(served, "m.tar.gz"))
         env = child_env(TFHUB_CACHE_DIR=os.path.join(work, "cache"))
         with model_server(served) as url:
@@ -50,14 +51,19 @@ def main() -> None:
         results = {}
         for name, code in PROCESS_CODE.items():
             walls = [run_child_rss(code, handle, env=env)[0] for _ in range(args.runs)]
-            loop = float(run_child_rss(LOOP_CODE.format(module=name), handle, str(args.loop),
-                                       env=env)[2])
+            loop = float(
+                run_child_rss(LOOP_CODE.format(module=name), handle, str(args.loop), env=env)[2]
+            )
             results[name] = (median(walls), loop)
-            print(f"{name:15s} import+resolve (whole process): {median(walls) * 1000:8.1f} ms   "
-                  f"resolve in a loop: {loop:8.1f} us/call")
+            print(
+                f"{name:15s} import+resolve (whole process): {median(walls) * 1000:8.1f} ms   "
+                f"resolve in a loop: {loop:8.1f} us/call"
+            )
         ours, theirs = results["tfhub"], results["tensorflow_hub"]
-        print(f"ratio (tensorflow_hub / tfhub): whole process {theirs[0] / ours[0]:.1f}x, "
-              f"loop {theirs[1] / ours[1]:.1f}x   (target: whole process >= 25x)")
+        print(
+            f"ratio (tensorflow_hub / tfhub): whole process {theirs[0] / ours[0]:.1f}x, "
+            f"loop {theirs[1] / ours[1]:.1f}x   (target: whole process >= 25x)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
