@@ -37,15 +37,24 @@ def _session() -> Any:
     session = requests.Session()
     session.headers["Accept-Encoding"] = "identity"  # Archives are compressed already.
     session.headers["User-Agent"] = "tfhub (+https://github.com/tensorflow/hub compatible)"
+    return session
+
+
+def _verify_setting() -> bool | str | None:
+    """Returns requests' `verify` for this call; None lets requests read REQUESTS_CA_BUNDLE.
+
+    It is passed per request: requests lets REQUESTS_CA_BUNDLE override `Session.verify`.
+    """
     if constants.cert_validation_disabled():
         logger.warning("Disabled certificate validation for resolving handles.")
-        session.verify = False
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-    elif os.environ.get("SSL_CERT_FILE") and not os.environ.get("REQUESTS_CA_BUNDLE"):
-        session.verify = os.environ["SSL_CERT_FILE"]
-    return session
+        return False
+    has_requests_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if os.environ.get("SSL_CERT_FILE") and not has_requests_bundle:
+        return os.environ["SSL_CERT_FILE"]
+    return None
 
 
 def backoff_sleep(attempt: int) -> None:
@@ -75,9 +84,12 @@ def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusErro
 
 
 def _is_connection_error(err: BaseException) -> bool:
+    """Returns True for errors worth a retry (not certificate errors: they do not heal)."""
     import requests
     import urllib3
 
+    if isinstance(err, (requests.exceptions.SSLError, urllib3.exceptions.SSLError)):
+        return False
     return isinstance(
         err,
         (
@@ -89,6 +101,17 @@ def _is_connection_error(err: BaseException) -> bool:
             TimeoutError,
         ),
     )
+
+
+def _raise_if_ssl_error(err: BaseException, *, handle: str, url: str) -> None:
+    import requests
+
+    if isinstance(err, requests.exceptions.SSLError):
+        raise errors.DownloadError(
+            f"Cannot download {handle!r} from {url}: TLS certificate verification failed ({err}). "
+            "Point REQUESTS_CA_BUNDLE (or SSL_CERT_FILE) at your CA bundle, or, for a trusted "
+            "server only, set TFHUB_DISABLE_CERT_VALIDATION=true."
+        ) from err
 
 
 def get(
@@ -110,6 +133,8 @@ def get(
         tfhub.errors.DownloadError: for connection errors and timeouts after the retries.
     """
     session = _session()
+    verify = _verify_setting()
+    options: dict[str, Any] = {} if verify is None else {"verify": verify}
     timeout = constants.http_timeout()
     retries = constants.http_retries()
     for attempt in range(retries + 1):
@@ -120,8 +145,10 @@ def get(
                 stream=True,
                 timeout=(timeout, timeout),
                 allow_redirects=allow_redirects,
+                **options,
             )
         except Exception as err:
+            _raise_if_ssl_error(err, handle=handle, url=url)
             if not _is_connection_error(err):
                 raise
             if attempt == retries:

@@ -280,3 +280,13 @@ def archive_gets(server: LocalServer, suffix: str) -> list[tuple[str, str, dict[
             for request in server.state.requests
             if urllib.parse.urlsplit(request[1]).path.endswith(suffix)
         ]
+
+
+def enable_tls(server: LocalServer, certfile: str, keyfile: str) -> str:
+    """Makes a (not yet used) server speak HTTPS; returns its https:// base URL."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certfile, keyfile)
+    server._server.socket = context.wrap_socket(server._server.socket, server_side=True)
+    return f"https://127.0.0.1:{server.port}/"

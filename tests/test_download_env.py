@@ -1,0 +1,146 @@
+"""Downloads and the environment: TLS (CA bundle, TFHUB_DISABLE_CERT_VALIDATION), progress
+bars, a full disk and a read-only cache (real tmpfs mounts, when the test may mount)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import archive_gets, enable_tls
+
+import tfhub as hub
+from tfhub import errors
+from tfhub.utils import progress
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: cannot make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return str(cert), str(key)
+
+
+def test_tls_needs_a_trusted_certificate(
+    server, served_dir, certificate, monkeypatch, isolated_cache
+):
+    make_tar_gz(served_dir / "m.tar.gz")
+    base = enable_tls(server, *certificate)
+    with pytest.raises(errors.DownloadError, match="certificate verification failed"):
+        hub.resolve(base + "m.tar.gz")
+    assert [n for n in os.listdir(isolated_cache) if n != ".locks"] == []
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])
+    assert read_tree(hub.resolve(base + "m.tar.gz")) == MODEL_FILES
+
+
+def test_disable_cert_validation_true(server, served_dir, certificate, monkeypatch):
+    make_tar_gz(served_dir / "m.tar.gz")
+    base = enable_tls(server, *certificate)
+    monkeypatch.setenv("TFHUB_DISABLE_CERT_VALIDATION", "true")
+    assert read_tree(hub.resolve(base + "m.tar.gz")) == MODEL_FILES
+
+
+def test_progress_bar_switches(monkeypatch, server, served_dir):
+    monkeypatch.setattr(progress, "_override", None)
+    monkeypatch.setenv("TFHUB_DOWNLOAD_PROGRESS", "1")
+    assert progress.are_progress_bars_enabled()
+    hub.disable_progress_bars()
+    assert not progress.are_progress_bars_enabled()
+    hub.enable_progress_bars()
+    monkeypatch.setenv("TFHUB_DOWNLOAD_PROGRESS", "0")
+    assert progress.are_progress_bars_enabled()  # The function wins over the variable.
+    monkeypatch.setattr(progress, "_override", None)
+    assert not progress.are_progress_bars_enabled()
+    monkeypatch.delenv("TFHUB_DOWNLOAD_PROGRESS")
+    assert not progress.are_progress_bars_enabled()  # pytest's stderr is not a terminal.
+
+
+def test_progress_bar_counts_downloaded_bytes(monkeypatch, server, served_dir):
+    from tqdm import tqdm
+
+    archive = make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_DOWNLOAD_PROGRESS", "1")
+    bars = []
+
+    class Recording(tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs["file"] = io.StringIO()
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.setattr(progress, "_override", None)
+    real = progress.download_bar
+    monkeypatch.setattr(
+        progress, "download_bar", lambda **kw: real(**{**kw, "tqdm_class": Recording})
+    )
+    hub.resolve(server.url("m.tar.gz"))
+    (bar,) = bars
+    assert bar.n == os.path.getsize(archive) == bar.total
+    assert "Downloading http://127.0.0.1" in bar.desc
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """Mounts a 1 MB tmpfs at tmp_path/fs (skips if this process may not mount)."""
+    mount_point = tmp_path / "fs"
+    mount_point.mkdir()
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_full_disk_is_a_clear_error_and_leaves_nothing(server, served_dir, tmpfs, monkeypatch):
+    make_tar_gz(served_dir / "big.tar.gz", {"saved_model.pb": os.urandom(3_000_000)})
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmpfs / "cache"))
+    with pytest.raises(errors.CacheError, match="No space left on device") as info:
+        hub.resolve(server.url("big.tar.gz"))
+    assert server.url("big.tar.gz") in str(info.value)
+    assert sorted(os.listdir(tmpfs / "cache")) == [".locks"]
+    make_tar_gz(served_dir / "small.tar.gz")
+    assert read_tree(hub.resolve(server.url("small.tar.gz"))) == MODEL_FILES
+
+
+def test_read_only_cache_serves_reads(server, served_dir, tmpfs, monkeypatch):
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmpfs / "cache"))
+    cached = hub.resolve(server.url("m.tar.gz"))
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    assert hub.resolve(server.url("m.tar.gz")) == cached
+    assert read_tree(cached) == MODEL_FILES
+    with pytest.raises(errors.CacheError, match="read-only"):
+        hub.resolve(server.url("other.tar.gz"))
+    assert len(archive_gets(server, "m.tar.gz")) == 1
