@@ -344,3 +344,30 @@ def test_folder_without_saved_model_is_not_a_module(tmp_path: Path) -> None:
         errors.NotATF1ModuleError, match="neither tfhub_module.pb nor saved_model.pb"
     ):
         hub.load_module_spec(str(tmp_path / "empty"))
+
+
+def test_control_flow_and_pruned_applications() -> None:
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+        n = tf.compat.v1.placeholder(tf.int32, [], name="n")
+        big = tf.compat.v1.get_variable("big", initializer=np.ones([256, 64], np.float32))
+        doubled = tf.while_loop(lambda i, v: i < n, lambda i, v: (i + 1, v * 2.0), [0, x])[1]
+        signed = tf.cond(tf.reduce_sum(x) > 0, lambda: doubled, lambda: -doubled)
+        hub.add_signature(inputs={"x": x, "n": n}, outputs=signed + tf.reduce_sum(big) * 0.0)
+        hub.add_signature("plain", inputs=x, outputs=x + 1.0)
+
+    spec = hub.create_module_spec(module_fn)
+    with tf.Graph().as_default() as graph:
+        module = hub.Module(spec)
+        looped = module({"x": [1.0, 2.0], "n": 3})
+        negative = module({"x": [-1.0], "n": 1})
+        plain = module([1.0], signature="plain")
+        values = _run([looped, negative, plain])
+        apply_ops = [
+            op for op in graph.get_operations() if op.name.startswith("module_apply_plain/")
+        ]
+        # The "plain" application imports only what its output needs, not the loop nor `big`.
+        assert sorted(op.type for op in apply_ops) == ["AddV2", "Const", "Placeholder"]
+    np.testing.assert_allclose(values[0], [8.0, 16.0])
+    np.testing.assert_allclose(values[1], [2.0])
+    np.testing.assert_allclose(values[2], [2.0])

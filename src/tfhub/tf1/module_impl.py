@@ -15,6 +15,8 @@ from .graph_state import (
     replace_apply_state,
     variable_map_from_tensor_map,
 )
+from .meta_graph_lib import split_tensor_name
+from .tensor_info import tensor_names
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +95,7 @@ class ModuleImpl:
         meta_graph = self._copy_meta_graph()
         meta_graph_lib.filter_collections(meta_graph, collections)
         meta_graph_lib.prefix_shared_name_attributes(meta_graph, absolute_scope)
-        tf.compat.v1.train.import_meta_graph(meta_graph, input_map={}, import_scope=relative_scope)
+        meta_graph_lib.import_meta_graph(meta_graph, input_map={}, import_scope=relative_scope)
         prefix = absolute_scope + "/"
         tensor_map = {
             var.name[len(prefix) :]: var
@@ -128,30 +130,45 @@ class ModuleImpl:
                 "function is pruned (e.g. tf.compat.v1.wrap_function).",
                 graph.name,
             )
+        self._prune_for_apply(meta_graph, signature_def)
+        node_names = {node.name for node in meta_graph.graph_def.node}
         replace_apply_state(meta_graph, self._state_op_types, feed_map)
         feed_map.update(infeed_map)
+        all_feeds = dict(feed_map)
+        feed_map = {k: v for k, v in feed_map.items() if split_tensor_name(k)[0] in node_names}
         control_flow = graph._get_control_flow_context()  # noqa: SLF001 - for while_loop/cond.
         if control_flow:
             feed_map = {
                 key: control_flow.AddValue(value) for key, value in sorted(feed_map.items())
             }
+            all_feeds.update(feed_map)
         absolute_scope = graph.unique_name(name, mark_as_used=False)
         relative_scope = absolute_scope.split("/")[-1]
         collections = list(_APPLY_COLLECTIONS) + ([UPDATE_OPS] if self._trainable else [])
         meta_graph_lib.filter_collections(meta_graph, collections)
         meta_graph_lib.prefix_shared_name_attributes(meta_graph, absolute_scope)
-        tf.compat.v1.train.import_meta_graph(
+        meta_graph_lib.import_meta_graph(
             meta_graph, input_map=feed_map, import_scope=relative_scope
         )
         fix_colocation_after_import(feed_map, absolute_scope)
 
         def get_tensor(tensor_name: str) -> Any:
-            if tensor_name in feed_map:  # An output that is also an input.
-                return feed_map[tensor_name]
+            if tensor_name in all_feeds:  # An output that is also an input.
+                return all_feeds[tensor_name]
             scoped = meta_graph_lib.prepend_name_scope(tensor_name, absolute_scope)
             return graph.get_tensor_by_name(scoped)
 
         return tensor_info.build_output_map(signature_def.outputs, get_tensor)
+
+    def _prune_for_apply(self, meta_graph: Any, signature_def: Any) -> None:
+        """Drops the nodes an application does not need (kept whole for v1 control flow)."""
+        if COND_CONTEXT in meta_graph.collection_def or WHILE_CONTEXT in meta_graph.collection_def:
+            return
+        roots = [name for info in signature_def.outputs.values() for name in tensor_names(info)]
+        roots += meta_graph_lib.collection_node_names(meta_graph, ASSET_FILEPATHS)
+        if self._trainable:
+            roots += meta_graph_lib.collection_node_names(meta_graph, UPDATE_OPS)
+        meta_graph_lib.prune_unused_nodes(meta_graph, roots)
 
     def export(self, path: str, session: Any) -> None:
         """Writes the module to `path` with the variable values held by `session`."""
