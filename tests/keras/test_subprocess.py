@@ -1,0 +1,106 @@
+"""What needs a fresh interpreter: the TF_USE_LEGACY_KERAS pick, lazy imports, and
+MirroredStrategy on two logical CPU devices (which must be configured before TF starts)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests._helpers import models
+
+pytestmark = [pytest.mark.tf, pytest.mark.slow]
+
+REPO = Path(__file__).parents[2]
+
+
+def _run(script: str, env_extra: dict[str, str]) -> dict:
+    env = {**os.environ, **env_extra, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+LEGACY_SCRIPT = """
+    import json, sys
+    import tfhub as hub
+    import tfhub.keras
+    lazy = "tensorflow" not in sys.modules
+    import numpy as np
+    import tensorflow as tf
+    layer = hub.KerasLayer(HANDLE, trainable=True)
+    model = tf.keras.Sequential([tf.keras.Input((3,)), layer])
+    x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], np.float32)
+    print(json.dumps({
+        "lazy": lazy,
+        "class": type(layer).__module__ + "." + type(layer).__name__,
+        "keras": tf.keras.__name__,
+        "predictions": model.predict(x, verbose=0).tolist(),
+    }))
+"""
+
+
+def test_legacy_keras_env_picks_tf_keras(model_dir) -> None:
+    script = LEGACY_SCRIPT.replace("HANDLE", repr(model_dir["tf2"]))
+    result = _run(script, {"TF_USE_LEGACY_KERAS": "1"})
+    assert result["lazy"] is True  # import tfhub / tfhub.keras import no TensorFlow.
+    assert result["class"] == "tfhub.keras.tf_keras_layer.KerasLayer"
+    assert result["keras"].startswith("tf_keras")
+    x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], np.float32)
+    expected = models.tf2_module_expected(x)["logits"]
+    np.testing.assert_allclose(result["predictions"], expected, atol=1e-5)
+
+
+MIRRORED_SCRIPT = """
+    import json
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+    )
+    import keras, numpy as np, tf_keras
+    from tfhub.keras.layer import KerasLayer
+    from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
+    x = np.array([[1, 2, 3], [-1, .5, 0], [.25, .25, .25], [2, 0, 1]], np.float32)
+    y = np.ones((4, 2), np.float32)
+
+    def train(lib, layer_class, strategy):
+        with strategy.scope():
+            layer = layer_class(HANDLE, trainable=True)
+            model = lib.Sequential([lib.Input((3,)), layer])
+            model.compile(lib.optimizers.SGD(0.1), "mse")
+        model.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+        return [w.numpy().tolist() for w in layer.weights], model.predict(x, verbose=0).tolist()
+
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    out = {"replicas": mirrored.num_replicas_in_sync}
+    for name, lib, cls in [("keras3", keras, KerasLayer), ("tf_keras", tf_keras, TFKerasLayer)]:
+        out[name] = {"mirrored": train(lib, cls, mirrored),
+                     "single": train(lib, cls, tf.distribute.get_strategy())}
+    print(json.dumps(out))
+"""
+
+
+def test_mirrored_strategy_on_two_cpus_matches_single_device(model_dir) -> None:
+    result = _run(MIRRORED_SCRIPT.replace("HANDLE", repr(model_dir["tf2"])), {})
+    assert result["replicas"] == 2
+    initial = models.TF2_KERNEL
+    for name in ("keras3", "tf_keras"):
+        (m_weights, m_pred), (s_weights, s_pred) = result[name]["mirrored"], result[name]["single"]
+        assert not np.allclose(m_weights[0], initial)  # Training changed the kernel.
+        for mirrored, single in zip(m_weights, s_weights, strict=True):
+            np.testing.assert_allclose(mirrored, single, atol=1e-5)
+        np.testing.assert_allclose(m_pred, s_pred, atol=1e-5)
