@@ -249,3 +249,33 @@ def test_failure_inside_fetch_leaves_no_tmp(isolated_cache):
     with pytest.raises(OSError, match="No space left"):
         atomic_download("h", fetch)
     assert _cache_names(isolated_cache) == []
+
+
+def test_threads_download_once(server, served_dir, isolated_cache):
+    import threading
+
+    make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
+    server.state.behaviours.append(delay("m.tar.gz", 0.3))
+    results, failures = [], []
+
+    def worker():
+        try:
+            results.append(hub.resolve(server.url("m.tar.gz")))
+        except Exception as err:  # noqa: BLE001 - reported below.
+            failures.append(err)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == [] and len(set(results)) == 1 and len(results) == 4
+    assert read_tree(results[0]) == BIG_FILES
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+
+
+def test_pathlike_handle_and_gs_cache_dir(tmp_path, monkeypatch):
+    assert hub.resolve(tmp_path) == str(tmp_path)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", "gs://bucket/cache")
+    with pytest.raises(errors.CacheError, match="local .or mounted. filesystems only"):
+        hub.resolve("https://example.invalid/m.tar.gz")

@@ -191,6 +191,11 @@ def ensure_writable_root(root: str) -> None:
     Raises:
         tfhub.errors.CacheError: if it cannot be created or written.
     """
+    if "://" in root:
+        raise errors.CacheError(
+            f"tfhub caches models on local (or mounted) filesystems only; set TFHUB_CACHE_DIR "
+            f"to a local folder. Received: cache_dir={root!r}"
+        )
     try:
         os.makedirs(root, exist_ok=True)
     except OSError as err:

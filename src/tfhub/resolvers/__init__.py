@@ -6,6 +6,7 @@ are installed on first use in upstream's order (path last, http compressed first
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -75,4 +76,6 @@ def resolve(handle: str) -> str:
         tfhub.errors.TFHubError: subclasses say what went wrong.
     """
     install_default_resolvers()
+    if isinstance(handle, os.PathLike):
+        handle = os.fspath(handle)
     return str(registry(handle))
