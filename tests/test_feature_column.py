@@ -232,6 +232,24 @@ def _any_size_image_module_fn():
     )
 
 
+def _image_module_with_info_fn():
+    _any_size_image_module_fn()
+    info = hub.ImageModuleInfo()
+    info.default_image_size.height, info.default_image_size.width = 4, 5
+    hub.attach_image_module_info(info)
+
+
+def test_image_column_size_from_attached_image_module_info():
+    column = hub.image_embedding_column(
+        "pixels", hub.create_module_spec(_image_module_with_info_fn)
+    )
+    assert column.image_size == (4, 5)
+    assert column.parse_example_spec["pixels"].shape == [4, 5, 3]
+    images = np.linspace(0.0, 1.0, 2 * 4 * 5 * 3, dtype=np.float32).reshape([2, 4, 5, 3])
+    output = tf_keras.layers.DenseFeatures([column])({"pixels": tf.constant(images)})
+    np.testing.assert_allclose(output.numpy(), images.mean(axis=(1, 2)) * [1, 2, 3], rtol=1e-5)
+
+
 def test_text_column_over_in_memory_module_spec_trains():
     spec = hub.create_module_spec(_hashed_text_module_fn)
     column = hub.text_embedding_column("text", spec, trainable=True)

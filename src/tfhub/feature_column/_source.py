@@ -53,9 +53,9 @@ class ModuleSource:
                 f"Received: module_spec={module_spec!r}"
             )
         else:  # A spec loaded from a folder is used from there; an in-memory one has no path.
-            path = getattr(module_spec, "module_path", None)
-            if isinstance(path, str) and saved_model.is_tf1_hub_module(path):
-                self._path = path
+            spec_path = getattr(module_spec, "module_path", None)
+            if isinstance(spec_path, str) and saved_model.is_tf1_hub_module(spec_path):
+                self._path = spec_path
 
     def signature(self, name: str = "default") -> Signature:
         """Returns the inputs and outputs of the signature `name` of the default graph."""

@@ -53,32 +53,22 @@ def _checked_image_size(image_size: Any) -> tuple[int, int] | None:
     return height, width
 
 
-def _expected_image_size(source: ModuleSource, signature: Signature) -> tuple[int, int]:
-    """Returns the module's image size: attached ImageModuleInfo, else the input's static shape.
+def _expected_image_size(source: ModuleSource) -> tuple[int, int]:
+    """Returns `hub.get_expected_image_size` of the module (attached info, else input shape).
 
     Raises:
-        tfhub.errors.ModuleSpecError: if neither gives a size.
+        tfhub.errors.ModuleSpecError: if the module has no known image size.
     """
+    from ..image_util import get_expected_image_size
+
     try:
-        from ..image_util import get_expected_image_size
-    except ImportError:  # Without image_util, use the rule it applies second.
-        get_expected_image_size = None
-    if get_expected_image_size is not None:
-        try:
-            height, width = get_expected_image_size(source.module_spec_object())
-            return int(height), int(width)
-        except ValueError as err:
-            reason = str(err)
-    else:
-        shape = signature.inputs["images"].shape
-        dims = shape.as_list() if shape.rank == 4 else [None] * 4
-        if dims[1] and dims[2]:
-            return dims[1], dims[2]
-        reason = f"the input 'images' has shape {shape}"
-    raise errors.ModuleSpecError(
-        f"The image module {source.module_spec!r} has no known image size ({reason}). Pass "
-        "image_size=(height, width) to hub.image_embedding_column. Received: image_size=None"
-    )
+        height, width = get_expected_image_size(source.module_spec_object())
+    except ValueError as err:
+        raise errors.ModuleSpecError(
+            f"The image module {source.module_spec!r} has no known image size ({err}). Pass "
+            "image_size=(height, width) to hub.image_embedding_column. Received: image_size=None"
+        ) from err
+    return int(height), int(width)
 
 
 @register
@@ -95,7 +85,7 @@ class _ImageEmbeddingColumn(HubDenseColumn):
         self._signature = self._source.signature()
         _check_image_embedding(self._signature, module_spec_path)
         checked = _checked_image_size(image_size)
-        self.image_size = checked or _expected_image_size(self._source, self._signature)
+        self.image_size = checked or _expected_image_size(self._source)
         self._image_size_given = checked is not None
 
     @property
