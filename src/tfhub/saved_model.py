@@ -79,7 +79,7 @@ def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> No
     )
 
 
-def load(handle: str, tags: Iterable[str] | None = None, options: Any = None) -> Any:
+def load(handle: str | os.PathLike[str], tags: Iterable[str] | None = None, options: Any = None) -> Any:
     """Resolves a handle and loads the SavedModel (TF2, or TF1 Hub format) in it.
 
     Works in eager mode and inside a `tf.Graph`. Every call creates new variables: two loads of
@@ -95,12 +95,17 @@ def load(handle: str, tags: Iterable[str] | None = None, options: Any = None) ->
         The trackable object returned by `tf.saved_model.load`.
 
     Raises:
-        ValueError: if `handle` is not a string.
+        ValueError: if `handle` is not a string (or os.PathLike).
         tfhub.errors.UnknownTagsError: if `tags` matches none of the model's tag sets.
         tfhub.errors.TFHubError: from `resolve`.
     """
+    if isinstance(handle, os.PathLike):
+        handle = os.fspath(handle)
     if not isinstance(handle, str):
-        raise ValueError(f"Expected a string handle, received: handle={handle!r}")
+        raise ValueError(
+            "hub.load expects a string handle (a path or URL) or an os.PathLike. "
+            f"Received: handle={handle!r}"
+        )
     module_path = resolve(handle)
     is_hub_module_v1 = is_tf1_hub_module(module_path)
     if tags is None and is_hub_module_v1:

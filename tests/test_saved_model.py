@@ -1,0 +1,124 @@
+"""hub.load: TF2 SavedModels and TF1 Hub modules, tags, options, graph mode, the server path."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+import pytest
+from tests._helpers import models
+
+import tfhub as hub
+from tfhub import errors
+
+pytestmark = pytest.mark.tf
+
+
+def _record(upstream_dir, name: str) -> dict:
+    return json.loads((upstream_dir / f"{name}.expected.json").read_text())
+
+
+def _array(tensor: dict) -> np.ndarray:
+    if tensor["dtype"] == "string":
+        return np.array(tensor["value"], dtype=object)
+    return np.array(tensor["value"], dtype=tensor["dtype"])
+
+
+def _check(actual, expected: dict) -> None:
+    if "value" in expected:
+        np.testing.assert_allclose(np.asarray(actual), _array(expected), atol=1e-5)
+        return
+    assert sorted(actual) == sorted(expected)
+    for key, value in expected.items():
+        np.testing.assert_allclose(np.asarray(actual[key]), _array(value), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["tf2_saved_model", "tf2_text_embedding", "tf1_multi_sig", "tf1_train_tags", "tf1_text_vocab"],
+)
+def test_load_replays_upstream_runs(upstream_dir, name: str) -> None:
+    import tensorflow as tf
+
+    runs = [r for r in _record(upstream_dir, name)["runs"] if r["api"] == "hub.load"]
+    assert runs
+    for run in runs:
+        obj = hub.load(str(upstream_dir / name), tags=run.get("tags"))
+        inputs = {k: tf.constant(_array(v).tolist()) for k, v in run["inputs"].items()}
+        if run.get("signature"):
+            outputs = obj.signatures[run["signature"]](**inputs)
+        else:
+            (x,) = inputs.values()
+            training = run.get("training")
+            outputs = obj(x) if training is None else obj(x, training=training)
+        _check(outputs, run["outputs"])
+        if "loaded_variables" in run:
+            assert [v.name for v in obj.variables] == [v["name"] for v in run["loaded_variables"]]
+        if "signature_keys" in run:
+            assert sorted(obj.signatures) == sorted(run["signature_keys"])
+        assert obj._is_hub_module_v1 == name.startswith("tf1_")
+
+
+def test_unknown_tags_list_the_tag_sets(upstream_dir) -> None:
+    with pytest.raises(errors.UnknownTagsError, match=r"Its tag sets are: \[\]\. ") as info:
+        hub.load(str(upstream_dir / "tf1_multi_sig"), tags=["train"])
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(errors.UnknownTagsError, match=r"\[\], \['train'\]"):
+        hub.load(str(upstream_dir / "tf1_train_tags"), tags=["serve"])
+
+
+def test_options_are_passed_through(upstream_dir) -> None:
+    import tensorflow as tf
+
+    path = str(upstream_dir / "tf2_saved_model")
+    skipped = hub.load(path, options=tf.saved_model.LoadOptions(experimental_skip_checkpoint=True))
+    restored = hub.load(path, options=tf.saved_model.LoadOptions())
+    assert skipped.variables[0].numpy().size == 0  # The checkpoint was not read.
+    assert restored.variables[0].numpy().shape == (3, 4)
+
+
+def test_load_inside_a_graph(upstream_dir) -> None:
+    import tensorflow as tf
+
+    with tf.Graph().as_default():
+        tf2 = hub.load(str(upstream_dir / "tf2_saved_model"))
+        tf1 = hub.load(str(upstream_dir / "tf1_multi_sig"))
+        x = tf.constant([[1.0, 2.0, 3.0]])
+        outputs = [tf2(x), tf1.signatures["default"](x=x)["default"]]
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            got2, got1 = session.run(outputs)
+    np.testing.assert_allclose(got2, [[1.3012499, 4.2306256]], atol=1e-5)
+    np.testing.assert_allclose(got1, [[1.3949999, 4.9650006]], atol=1e-5)
+
+
+def test_two_loads_never_share_variables(upstream_dir) -> None:
+    path = str(upstream_dir / "tf2_saved_model")
+    first, second = hub.load(path), hub.load(path)
+    first.variables[0].assign(np.zeros((3, 4), np.float32))
+    assert np.abs(second.variables[0].numpy()).sum() > 0
+
+
+def test_handle_to_cache_to_load_through_the_server(tmp_path, served_dir, server) -> None:
+    model_dir = models.save_tf2_module(os.fspath(tmp_path / "tf2"))
+    models.make_tarball(model_dir, os.fspath(served_dir / "tf2.tar.gz"))
+    handle = server.url("tf2.tar.gz")
+    obj = hub.load(handle)
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    np.testing.assert_allclose(obj(x).numpy(), models.tf2_module_expected(x)["logits"], atol=1e-5)
+    cache_dir = os.environ["TFHUB_CACHE_DIR"]
+    key = hashlib.sha1(handle.encode("utf-8")).hexdigest()
+    assert os.path.isfile(os.path.join(cache_dir, key, "saved_model.pb"))
+    from tfhub.keras.layer import KerasLayer
+
+    layer = KerasLayer(handle, signature="features", signature_outputs_as_dict=True)
+    np.testing.assert_allclose(
+        layer(x)["hidden"].numpy(), models.tf2_module_expected(x)["hidden"], atol=1e-5
+    )
+
+
+def test_non_string_handle_is_refused() -> None:
+    with pytest.raises(ValueError, match="Received: handle=42"):
+        hub.load(42)
