@@ -79,7 +79,9 @@ def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> No
     )
 
 
-def load(handle: str | os.PathLike[str], tags: Iterable[str] | None = None, options: Any = None) -> Any:
+def load(
+    handle: str | os.PathLike[str], tags: Iterable[str] | None = None, options: Any = None
+) -> Any:
     """Resolves a handle and loads the SavedModel (TF2, or TF1 Hub format) in it.
 
     Works in eager mode and inside a `tf.Graph`. Every call creates new variables: two loads of
