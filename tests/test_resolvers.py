@@ -195,3 +195,15 @@ def test_copytree_of_served_upstream_tarball(server, served_dir, upstream_dir):
             continue
         data = open(os.path.join(path, item["path"]), "rb").read()
         assert hashlib.sha256(data).hexdigest() == item["sha256"]
+
+
+def test_google_cn_downloads_from_its_mirror(server, served_dir, monkeypatch, isolated_cache):
+    # The mirror's address is upstream's constant; point it at the local server.
+    monkeypatch.setattr(handles, "GCS_GOOGLE_CN_TEMPLATE", server.url("tfhub-modules/%s.tar.gz"))
+    (served_dir / "tfhub-modules" / "google").mkdir(parents=True)
+    make_tar_gz(served_dir / "tfhub-modules" / "google" / "m.tar.gz")
+    handle = "https://hub.tensorflow.google.cn/google/m"
+    path = hub.resolve(handle)
+    assert path == os.path.join(isolated_cache, handles.cache_key(handle))
+    assert read_tree(path) == MODEL_FILES
+    assert [r[1] for r in server.state.requests] == ["/tfhub-modules/google/m.tar.gz"]
