@@ -24,6 +24,7 @@ def _member(name, kind=tarfile.REGTYPE, *, linkname="", size=0):
     ("member", "message"),
     [
         (_member("/etc/evil", size=1), "absolute path"),
+        (_member("C:/evil", size=1), "absolute path"),
         (_member("../evil", size=1), "outside the module"),
         (_member("a/../../evil", size=1), "outside the module"),
         (_member("link", tarfile.SYMTYPE, linkname="/etc/passwd"), "link pointing outside"),
@@ -126,3 +127,14 @@ def test_extract_fileobj_reads_any_reader(tmp_path):
     target.mkdir()
     _archive.extract_fileobj(Reader(open(archive, "rb").read()), str(target), source="gs://x")
     assert read_tree(target) == MODEL_FILES
+
+
+def test_symlinked_dir_leading_out_is_refused(tmp_path):
+    # A link to a sibling folder that *normalizes* inside but resolves outside on disk.
+    target = tmp_path / "t"
+    target.mkdir()
+    os.symlink(tmp_path, target / "up")  # Planted before extraction (e.g. a reused folder).
+    archive = add_members(tmp_path / "a.tar.gz", [_member("up/evil", size=1)])
+    with pytest.raises(errors.UnsafeArchiveError, match="through a link outside"):
+        _archive.extract_file(archive, str(target))
+    assert not (tmp_path / "evil").exists()

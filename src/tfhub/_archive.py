@@ -72,7 +72,7 @@ def check_member(member: tarfile.TarInfo, target: str) -> str:
             leaving the target, hard links and special files.
     """
     name = member.name
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+    if name.startswith(("/", "\\")) or (len(name) > 2 and name[1] == ":" and name[2] in "/\\"):
         raise errors.UnsafeArchiveError(f"Archive member {name!r} has an absolute path.")
     norm = posixpath.normpath(name.replace("\\", "/"))
     if norm == ".." or norm.startswith("../") or "/../" in f"/{norm}/":
@@ -103,7 +103,8 @@ def _write_member(
 ) -> None:
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
-    if not os.path.realpath(parent).startswith(target_real):
+    parent_real = os.path.realpath(parent)
+    if parent_real != target_real and not parent_real.startswith(target_real + os.sep):
         raise errors.UnsafeArchiveError(
             f"Archive member {member.name!r} would be written through a link outside the module."
         )
