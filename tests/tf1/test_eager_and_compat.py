@@ -12,6 +12,7 @@ from tests.tf1.conftest import EMBEDDINGS, L2, W_HIDDEN, hidden_np
 
 tf = pytest.importorskip("tensorflow")
 import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
 
 pytestmark = pytest.mark.tf
 
@@ -104,3 +105,40 @@ def test_tfhub_export_loads_in_upstream_tensorflow_hub(rich_export: Path) -> Non
     train = upstream_hub.load(str(rich_export), tags=["train"])
     normalized = train.signatures["default"](x=tf.constant(X))["default"].numpy()
     np.testing.assert_allclose(normalized.mean(0), np.zeros(4), atol=1e-4)
+
+
+def test_eager_module_inside_tf_function_and_not_created_there(upstream_dir: Path) -> None:
+    path = str(upstream_dir / "tf1_multi_sig")
+    module = hub.Module(path)
+
+    @tf.function
+    def apply(x: Any) -> Any:
+        return module(x, as_dict=True)["hidden"]
+
+    x = tf.constant([[1.0, 2.0, 3.0]])
+    np.testing.assert_allclose(apply(x).numpy(), module(x, as_dict=True)["hidden"].numpy())
+
+    @tf.function(autograph=False)
+    def create(x: Any) -> Any:
+        return hub.Module(path)(x)
+
+    with pytest.raises(errors.EagerNotSupportedError, match="created inside a tf.function"):
+        create(x)
+
+
+def test_eager_trainable_train_tags_run_update_ops(upstream_dir: Path) -> None:
+    from tests.tf1.conftest import expected_json, numpy_inputs
+
+    runs = expected_json("tf1_train_tags")["runs"]
+    run = next(r for r in runs if "after_running_update_ops_once" in r)
+    module = hub.Module(str(upstream_dir / "tf1_train_tags"), tags={"train"}, trainable=True)
+    out = module(numpy_inputs(run["inputs"]), as_dict=True)
+    for key, value in run["outputs"].items():
+        np.testing.assert_allclose(out[key].numpy(), value["value"], atol=1e-5)
+    for name, value in run["after_running_update_ops_once"].items():
+        variable = module.variable_map[name[len("module/") : -len(":0")]]
+        np.testing.assert_allclose(variable.numpy(), value["value"], atol=1e-5)
+    frozen = hub.Module(str(upstream_dir / "tf1_train_tags"), tags={"train"})
+    before = frozen.variable_map["bn/moving_mean"].numpy()
+    frozen(numpy_inputs(run["inputs"]))  # trainable=False: no UPDATE_OPS, as in a graph.
+    np.testing.assert_allclose(frozen.variable_map["bn/moving_mean"].numpy(), before)

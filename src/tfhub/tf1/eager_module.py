@@ -70,6 +70,7 @@ class EagerModuleImpl:
             self._cleanup = weakref.finalize(self, temp_dir.cleanup)
         self._loaded = tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags))
         self._variables = {_strip_output(v.name): v for v in self._loaded.variables}
+        self._updating_functions: dict[str, Any] = {}
 
     def apply(self, signature: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """Runs `signature` eagerly on `inputs` (keys already checked); returns its outputs.
@@ -79,8 +80,23 @@ class EagerModuleImpl:
         """
         info_map = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
         tensors = tensor_info.convert_dict_to_compatible_tensor(inputs, info_map)
+        updating = self._updating_function(signature) if self._trainable else None
+        if updating is not None:
+            return updating(tensors)
         function = self._loaded.signatures[signature]
         return dict(function(**_flatten_inputs(info_map, tensors)))
+
+    def _updating_function(self, signature: str) -> Any:
+        """Returns a function that computes the outputs and runs the signature's UPDATE_OPS.
+
+        Returns None if the graph has no update ops that this signature's inputs can feed.
+        """
+        if signature not in self._updating_functions:
+            meta_graph = self._spec.get_meta_graph(self._tags)  # type: ignore[attr-defined]
+            self._updating_functions[signature] = _build_updating_function(
+                self._loaded, meta_graph, signature
+            )
+        return self._updating_functions[signature]
 
     @property
     def variable_map(self) -> dict[str, Any]:
@@ -127,6 +143,64 @@ class EagerModuleImpl:
                         )
                     session.run(tf.compat.v1.assign(variable, values[name]))
                 module.export(path, session)
+
+
+def _input_placeholders(graph: Any, meta_graph: Any) -> set[str]:
+    """Names of the ops that feed the inputs of any signature."""
+    names: set[str] = set()
+    for signature_def in meta_graph.signature_def.values():
+        for info in signature_def.inputs.values():
+            names.update(graph.as_graph_element(n).op.name for n in tensor_info.tensor_names(info))
+    return names
+
+
+def _ancestor_names(op: Any) -> set[str]:
+    seen: set[str] = set()
+    stack = [op]
+    while stack:
+        current = stack.pop()
+        if current.name in seen:
+            continue
+        seen.add(current.name)
+        stack.extend(t.op for t in current.inputs)
+        stack.extend(current.control_inputs)
+    return seen
+
+
+def _build_updating_function(loaded: Any, meta_graph: Any, signature: str) -> Any:
+    """Prunes the loaded graph to (outputs + feedable UPDATE_OPS) of one signature."""
+    graph = loaded.graph
+    update_ops = [getattr(u, "op", u) for u in graph.get_collection("update_ops")]
+    signature_def = meta_graph.signature_def[signature]
+    input_names = [
+        name
+        for key in sorted(signature_def.inputs)
+        for name in tensor_info.tensor_names(signature_def.inputs[key])
+    ]
+    feeds = [graph.as_graph_element(name) for name in input_names]
+    fed = {feed.op.name for feed in feeds}
+    placeholders = _input_placeholders(graph, meta_graph)
+    usable = [op for op in update_ops if (_ancestor_names(op) & placeholders) <= fed]
+    if not usable:
+        return None
+    output_names = sorted(
+        {n for info in signature_def.outputs.values() for n in tensor_info.tensor_names(info)}
+    )
+    fetches = [graph.as_graph_element(name) for name in output_names]
+    pruned = loaded.prune(feeds=feeds, fetches=fetches + usable)
+    logger.info("Eager hub.Module runs %d UPDATE_OPS with signature %r.", len(usable), signature)
+
+    def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
+        tf = import_tensorflow()
+        flat = [
+            t
+            for key in sorted(inputs)
+            for t in tf.nest.flatten(inputs[key], expand_composites=True)
+        ]
+        values = dict(zip(output_names, pruned(*flat)[: len(output_names)], strict=True))
+        return tensor_info.build_output_map(signature_def.outputs, values.__getitem__)
+
+    return run
 
 
 def _strip_output(name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import errors
 from ..utils.lazy import import_tensorflow
@@ -13,6 +13,18 @@ from . import tensor_info
 from .module_spec import ModuleSpec, as_module_spec
 
 logger = logging.getLogger(__name__)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _not_for_autograph(function: _F) -> _F:
+    """Marks `function` to run as-is when called inside a tf.function (no AutoGraph rewrite).
+
+    Same marker as `tf.autograph.experimental.do_not_convert`, set without importing
+    TensorFlow: hub.Module's Python code builds graphs itself and must not be converted.
+    """
+    function.autograph_info__ = None  # type: ignore[attr-defined]
+    return function
 
 
 class Module:
@@ -28,6 +40,10 @@ class Module:
         embeddings = m(sentences)
     """
 
+    # Instances run as-is inside tf.function (the marker of tf.autograph's do_not_convert).
+    autograph_info__ = None
+
+    @_not_for_autograph
     def __init__(
         self,
         spec: ModuleSpec | str,
@@ -63,11 +79,12 @@ class Module:
         if self._eager:
             from .eager_module import EagerModuleImpl
 
-            self._graph = None
+            self._graph: Any = None
             self._name = name
             self._impl: Any = EagerModuleImpl(self._spec, trainable=trainable, tags=self._tags)
             return
         self._graph = tf.compat.v1.get_default_graph()
+        _check_not_in_tf_function(self._graph)
         abs_state_scope = _try_get_state_scope(name)
         self._name = abs_state_scope.split("/")[-2]
         parent = "/".join(abs_state_scope.split("/")[:-2])
@@ -76,6 +93,7 @@ class Module:
                 name=self._name, trainable=trainable, tags=self._tags
             )
 
+    @_not_for_autograph
     def __call__(
         self,
         inputs: Any = None,
@@ -202,6 +220,21 @@ class Module:
             id(v) for v in self._graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
         }
         return [v for v in self.variables if id(v) in trainable]
+
+
+def _check_not_in_tf_function(graph: Any) -> None:
+    """Refuses to build a module's variables inside a function graph (they would be per-trace).
+
+    Raises:
+        tfhub.errors.EagerNotSupportedError: inside a tf.function or wrap_function.
+    """
+    if graph.building_function:
+        raise errors.EagerNotSupportedError(
+            "hub.Module(...) cannot be created inside a tf.function: its variables and tables "
+            "would be re-created on every trace. Create the hub.Module outside the function "
+            "(eagerly; it then runs its signatures as functions) and call it inside, or use "
+            "hub.load(handle).signatures[...] / hub.KerasLayer."
+        )
 
 
 def _try_get_state_scope(name: str) -> str:
