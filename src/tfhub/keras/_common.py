@@ -364,6 +364,8 @@ def cast_inputs(inputs: Any, specs: Sequence[Any]) -> Any:
     if not specs:
         return inputs
     spec = specs[0]
+    if isinstance(spec, tf.TensorSpec) and hasattr(inputs, "dtype"):
+        return _cast_one(inputs, spec)  # Fast path: one tensor.
     try:
         tf.nest.assert_same_structure(inputs, spec, check_types=False)
     except (TypeError, ValueError):
@@ -388,6 +390,8 @@ def cast_outputs(outputs: Any, dtype: Any) -> Any:
     target = tf.as_dtype(dtype)
     if not target.is_floating:
         return outputs
+    if getattr(outputs, "dtype", None) == target:
+        return outputs  # Fast path: one tensor of the right dtype.
 
     def cast(tensor: Any) -> Any:
         if getattr(tensor, "dtype", None) is not None and tensor.dtype.is_floating:

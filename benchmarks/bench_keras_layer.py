@@ -1,0 +1,194 @@
+"""Benchmarks of hub.KerasLayer (issue 3). Run: python3 benchmarks/bench_keras_layer.py
+
+Prints ratios measured in one run (lower is better; 1.00 = same time):
+  1. inference through the layer vs calling the loaded SavedModel directly, eagerly and in a
+     compiled tf.function, on a 1024x64 batch, for a small and a bigger MLP (target <= 1.05);
+  2. one `fit` epoch with trainable=True: tfhub in Keras 3 and in tf_keras vs tensorflow_hub
+     0.16.1 in tf_keras (target <= 1.0);
+  3. time to construct and build the layer vs tensorflow_hub 0.16.1.
+Ratios are medians of back-to-back pairs (robust to a busy machine). References that show
+the frameworks' own overheads: tensorflow_hub's layer in eager, and plain Keras 3 vs tf_keras
+Dense models of the same size in `fit`. Options: --repeats N, --json (JSON on stdout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parents[1]))  # For tests._helpers.models.
+
+BATCH, FEATURES = 1024, 64
+SIZES = {"small": {"hidden": 256, "outputs": 16}, "big": {"hidden": 2048, "outputs": 256}}
+
+
+def _median_time(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        _block(fn())
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        _block(fn())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _paired_ratio(
+    candidate: Callable[[], object], baseline: Callable[[], object], repeats: int
+) -> float:
+    """Median of time(candidate) / time(baseline), measured back to back in each repeat.
+
+    Pairing cancels most of the drift from other processes sharing the machine.
+    """
+    for _ in range(3):
+        _block(candidate())
+        _block(baseline())
+    ratios = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        _block(baseline())
+        middle = time.perf_counter()
+        _block(candidate())
+        end = time.perf_counter()
+        ratios.append((end - middle) / (middle - start))
+    return statistics.median(ratios)
+
+
+def _block(value: object) -> None:
+    """Waits for the result (forces the computation to finish)."""
+    if hasattr(value, "numpy"):
+        value.numpy()
+
+
+def bench_inference(path: str, repeats: int) -> dict[str, float]:
+    import tensorflow as tf
+
+    import tfhub as hub
+    from tfhub.keras.layer import KerasLayer
+    from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
+
+    x = tf.constant(np.random.default_rng(0).normal(size=(BATCH, FEATURES)).astype(np.float32))
+    obj = hub.load(path)
+    import tensorflow_hub
+
+    keras3, tfk = KerasLayer(path), TFKerasLayer(path)
+    upstream = tensorflow_hub.KerasLayer(path)
+    direct_fn = tf.function(lambda t: obj(t))
+    keras3_fn = tf.function(lambda t: keras3(t))
+    tfk_fn = tf.function(lambda t: tfk(t))
+    return {
+        "keras3_eager": _paired_ratio(lambda: keras3(x), lambda: obj(x), repeats),
+        "tf_keras_eager": _paired_ratio(lambda: tfk(x), lambda: obj(x), repeats),
+        "upstream_eager(ref)": _paired_ratio(lambda: upstream(x), lambda: obj(x), repeats),
+        "keras3_compiled": _paired_ratio(lambda: keras3_fn(x), lambda: direct_fn(x), repeats),
+        "tf_keras_compiled": _paired_ratio(lambda: tfk_fn(x), lambda: direct_fn(x), repeats),
+        "direct_eager_ms": _median_time(lambda: obj(x), repeats) * 1e3,
+    }
+
+
+def _fit_runner(make_layer: Callable[[], object], keras_module: object) -> Callable[[], None]:
+    """Returns a function that runs one fit epoch (after a warm-up epoch that traces)."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(8192, FEATURES)).astype(np.float32)
+    y = rng.normal(size=(8192, SIZES["small"]["outputs"])).astype(np.float32)
+    model = keras_module.Sequential([keras_module.Input((FEATURES,)), make_layer()])
+    model.compile(keras_module.optimizers.SGD(0.001), "mse")
+
+    def epoch() -> None:
+        model.fit(x, y, epochs=1, batch_size=256, verbose=0)
+
+    epoch()
+    return epoch
+
+
+def bench_fit(path: str, repeats: int) -> dict[str, float]:
+    import tensorflow_hub
+    import tf_keras
+
+    import keras
+    from tfhub.keras.layer import KerasLayer
+    from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
+
+    upstream = _fit_runner(lambda: tensorflow_hub.KerasLayer(path, trainable=True), tf_keras)
+    keras3 = _fit_runner(lambda: KerasLayer(path, trainable=True), keras)
+    tfk = _fit_runner(lambda: TFKerasLayer(path, trainable=True), tf_keras)
+    sizes = SIZES["small"]
+
+    def dense_mlp(keras_module: object) -> Callable[[], object]:
+        return lambda: keras_module.Sequential(
+            [
+                keras_module.layers.Dense(sizes["hidden"], activation="relu"),
+                keras_module.layers.Dense(sizes["outputs"]),
+            ]
+        )
+
+    return {
+        "keras3_vs_upstream": _paired_ratio(keras3, upstream, repeats),
+        "tf_keras_vs_upstream": _paired_ratio(tfk, upstream, repeats),
+        "dense_keras3_vs_tf_keras(ref)": _paired_ratio(
+            _fit_runner(dense_mlp(keras), keras),
+            _fit_runner(dense_mlp(tf_keras), tf_keras),
+            repeats,
+        ),
+        "upstream_epoch_ms": _median_time(upstream, repeats, warmup=0) * 1e3,
+    }
+
+
+def bench_construct(path: str, repeats: int) -> dict[str, float]:
+    import tensorflow as tf
+    import tensorflow_hub
+
+    from tfhub.keras.layer import KerasLayer
+    from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
+
+    x = tf.zeros((8, FEATURES))
+
+    def build(layer_class: Callable[..., object]) -> Callable[[], object]:
+        return lambda: layer_class(path)(x)
+
+    upstream = build(tensorflow_hub.KerasLayer)
+    return {
+        "keras3_vs_upstream": _paired_ratio(build(KerasLayer), upstream, repeats),
+        "tf_keras_vs_upstream": _paired_ratio(build(TFKerasLayer), upstream, repeats),
+        "upstream_ms": _median_time(upstream, repeats, warmup=0) * 1e3,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from tests._helpers.models import save_mlp
+
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as root:
+        paths = {
+            name: save_mlp(os.path.join(root, name), inputs=FEATURES, **size)
+            for name, size in SIZES.items()
+        }
+        for name, path in paths.items():
+            results[f"inference_{name}"] = bench_inference(path, args.repeats)
+        results["fit_epoch_small"] = bench_fit(paths["small"], max(5, args.repeats // 2))
+        results["construct_and_build_small"] = bench_construct(paths["small"], 7)
+    if args.json:
+        print(json.dumps(results))
+        return
+    for group, values in results.items():
+        print(group)
+        for key, value in values.items():
+            print(f"  {key:<30} {value:8.3f}")
+
+
+if __name__ == "__main__":
+    main()
