@@ -371,3 +371,42 @@ def test_control_flow_and_pruned_applications() -> None:
     np.testing.assert_allclose(values[0], [8.0, 16.0])
     np.testing.assert_allclose(values[1], [2.0])
     np.testing.assert_allclose(values[2], [2.0])
+
+
+def test_apply_inside_cond_and_while_loop(upstream_dir: Path) -> None:
+    with tf.Graph().as_default():
+        module = hub.Module(str(upstream_dir / "tf1_multi_sig"))
+        x = tf.constant([[1.0, 2.0, 3.0]])
+        direct = module(x)
+        in_cond = tf.cond(tf.constant(True), lambda: module(x), lambda: tf.zeros([1, 2]))
+        in_loop = tf.while_loop(
+            lambda i, acc: i < 3, lambda i, acc: (i + 1, acc + module(x)), [0, tf.zeros([1, 2])]
+        )[1]
+        values = _run([direct, in_cond, in_loop])
+    np.testing.assert_allclose(values[1], values[0], atol=1e-6)
+    np.testing.assert_allclose(values[2], 3 * values[0], atol=1e-5)
+
+
+def test_partitioned_variables_round_trip(tmp_path: Path) -> None:
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4])
+        w = tf.compat.v1.get_variable(
+            "w",
+            shape=[4, 3],
+            initializer=tf.compat.v1.ones_initializer(),
+            partitioner=tf.compat.v1.fixed_size_partitioner(2),
+        )
+        hub.add_signature(inputs=x, outputs=tf.matmul(x, w))
+
+    spec = hub.create_module_spec(module_fn)
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        parts = module.variable_map["w"]
+        assert [v.name for v in parts] == ["module/w/part_0:0", "module/w/part_1:0"]
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.assign(parts[1], np.full([2, 3], 2.0, np.float32)))
+            module.export(str(tmp_path / "partitioned"), session)
+    with tf.Graph().as_default():
+        value = _run(hub.Module(str(tmp_path / "partitioned"))(np.ones([1, 4], np.float32)))
+    np.testing.assert_allclose(value, [[6.0, 6.0, 6.0]])  # 2 rows of ones + 2 rows of twos.

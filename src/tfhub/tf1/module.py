@@ -133,7 +133,10 @@ class Module:
         self, signature: str, dict_inputs: dict[str, Any], input_info: Mapping[str, Any]
     ) -> dict[str, Any]:
         tf = import_tensorflow()
-        if self._graph is not tf.compat.v1.get_default_graph():
+        graph = tf.compat.v1.get_default_graph()
+        while graph is not self._graph and getattr(graph, "outer_graph", None) is not None:
+            graph = graph.outer_graph  # A tf.cond / tf.while_loop body inside the module's graph.
+        if graph is not self._graph:
             raise RuntimeError("Module must be applied in the graph it was instantiated for.")
         tensors = tensor_info.convert_dict_to_compatible_tensor(dict_inputs, input_info)
         name = f"{self._name}_apply_{signature.replace(':', '_')}"

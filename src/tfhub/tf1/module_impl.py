@@ -41,6 +41,11 @@ _STATE_COLLECTIONS = [
 _APPLY_COLLECTIONS = [ASSET_FILEPATHS, COND_CONTEXT, WHILE_CONTEXT]
 
 
+def _capture(graph: Any, tensor: Any) -> Any:
+    """Returns `tensor` usable in the function graph `graph` (captured if it is from outside)."""
+    return tensor if tensor.graph is graph else graph.capture(tensor)
+
+
 class ModuleImpl:
     """A module's state in the current graph, plus the means to apply its signatures."""
 
@@ -124,18 +129,15 @@ class ModuleImpl:
         meta_graph = self._copy_meta_graph()
         infeed_map = tensor_info.build_input_map(signature_def.inputs, input_tensors)
         feed_map = dict(self._state_map)
-        if graph.building_function:
-            logger.warning(
-                "Using hub.Module while building a function (%s): this only works if the "
-                "function is pruned (e.g. tf.compat.v1.wrap_function).",
-                graph.name,
-            )
         self._prune_for_apply(meta_graph, signature_def)
         node_names = {node.name for node in meta_graph.graph_def.node}
         replace_apply_state(meta_graph, self._state_op_types, feed_map)
         feed_map.update(infeed_map)
         all_feeds = dict(feed_map)
         feed_map = {k: v for k, v in feed_map.items() if split_tensor_name(k)[0] in node_names}
+        if graph.building_function:  # A cond/while_loop body: capture the outer tensors.
+            feed_map = {k: _capture(graph, v) for k, v in feed_map.items()}
+            all_feeds.update(feed_map)
         control_flow = graph._get_control_flow_context()  # noqa: SLF001 - for while_loop/cond.
         if control_flow:
             feed_map = {
