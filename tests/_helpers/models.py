@@ -11,6 +11,7 @@ Builders:
     save_dropout_model: dense layer then dropout(0.5) when training=True.
     save_batch_norm_model: batch normalization with moving statistics updated in training.
     save_dict_io_model: `__call__` takes a dict {"a", "b"} and returns a dict {"sum", "prod"}.
+    save_scaled_model: `__call__(x, scale)` -> x * 2 * scale (for `arguments=`).
     save_mlp: a float MLP of configurable size (benchmarks).
     make_tarball: packs a model folder as a .tar.gz whose root is the model root.
 """
@@ -240,6 +241,25 @@ def save_dict_io_model(path: str) -> str:
             }
 
     model = DictIO()
+    return _save(model, path, model.__call__)
+
+
+def save_scaled_model(path: str) -> str:
+    """`__call__(x[None,2], scale[])` -> x * w * scale with w = 2 (exercises `arguments=`)."""
+    tf = _tf()
+
+    class Scaled(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = tf.Variable(2.0, name="w")
+
+        @tf.function(
+            input_signature=[tf.TensorSpec([None, 2], tf.float32), tf.TensorSpec([], tf.float32)]
+        )
+        def __call__(self, x: Any, scale: Any) -> Any:
+            return x * self.w * scale
+
+    model = Scaled()
     return _save(model, path, model.__call__)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from tests._helpers import models
+from tests.keras.conftest import upstream_record
 
 import tfhub as hub
 from tfhub import errors
@@ -91,6 +92,35 @@ def test_get_config_and_from_config(flavour, model_dir) -> None:
     clone = flavour.layer.from_config(config)
     np.testing.assert_allclose(clone(X).numpy(), models.tf2_module_expected(X)["hidden"], atol=1e-5)
     assert clone.resolved_object is not layer.resolved_object  # Fresh variables per layer.
+
+
+def test_arguments_reach_the_callable_and_the_config(flavour, model_dir) -> None:
+    layer = flavour.layer(model_dir["scaled"], arguments={"scale": 3.0})
+    x = np.ones((2, 2), np.float32)
+    np.testing.assert_allclose(layer(x).numpy(), 6 * x)
+    config = layer.get_config()
+    assert config["arguments"] == {"scale": 3.0}
+    np.testing.assert_allclose(flavour.layer.from_config(config)(x).numpy(), 6 * x)
+    bad = flavour.layer(model_dir["scaled"], arguments={"scale": np.float32(3.0)})
+    np.testing.assert_allclose(bad(x).numpy(), 6 * x)
+    with pytest.raises(errors.SerializationError, match="arguments"):
+        bad.get_config()
+
+
+def test_tags_survive_the_config(flavour, upstream_dir) -> None:
+    record = upstream_record("tf1_train_tags")
+    (run,) = [r for r in record["runs"] if r["api"] == "hub.KerasLayer" and r["kwargs"].get("tags")]
+    layer = flavour.layer(str(upstream_dir / "tf1_train_tags"), **run["kwargs"])
+    clone = flavour.layer.from_config(layer.get_config())
+    x = np.array(run["inputs"]["x"]["value"], np.float32)
+    expected = np.array(run["outputs"]["value"], np.float32)
+    np.testing.assert_allclose(clone(x).numpy(), expected, atol=1e-5)
+    assert layer.get_config()["tags"] == ["train"]
+
+
+def test_compute_output_shape_without_output_shape_traces(flavour, model_dir) -> None:
+    layer = flavour.layer(model_dir["tf2"], signature="features", output_key="hidden")
+    assert tuple(layer.compute_output_shape((5, 3))) == (5, 4)
 
 
 def test_trainable_toggle_controls_weights_losses_and_training(flavour, model_dir) -> None:

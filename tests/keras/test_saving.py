@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 from tests._helpers import models
+from tests.keras.conftest import Flavour
 
 from tfhub import errors
 
@@ -27,8 +28,6 @@ def _fine_tuned_model(flavour, handle: str):
 
 
 def test_keras3_keras_file_keeps_fine_tuned_weights(model_dir, tmp_path) -> None:
-    from tests.keras.conftest import Flavour
-
     import keras
     from tfhub.keras.layer import KerasLayer
 
@@ -67,7 +66,6 @@ def test_keras3_export_serves_same_predictions(model_dir, tmp_path) -> None:
 @pytest.mark.parametrize("file_format", ["keras", "h5", "tf"])
 def test_tf_keras_formats(model_dir, tmp_path, file_format: str) -> None:
     import tf_keras
-    from tests.keras.conftest import Flavour
 
     from tfhub.keras.tf_keras_layer import KerasLayer
 

@@ -86,7 +86,8 @@ def full_output_shape(input_shape: Any, output_shape: Any) -> Any:
     return tf.nest.map_structure(prefix.concatenate, output_shape)
 
 
-def _is_shape(value: Any) -> bool:
+def is_shape(value: Any) -> bool:
+    """True for a TensorShape or a flat list/tuple of int or None."""
     if isinstance(value, tf.TensorShape):
         return True
     return isinstance(value, tuple | list) and all(
@@ -96,7 +97,7 @@ def _is_shape(value: Any) -> bool:
 
 def _shape_leaves(value: Any) -> list[Any]:
     """The shapes in a nest of shapes (tuples of int/None are leaves, not sequences)."""
-    if _is_shape(value):
+    if is_shape(value):
         return [value]
     items = value.values() if isinstance(value, dict) else value
     leaves: list[Any] = []

@@ -188,20 +188,21 @@ class KerasLayer(keras.layers.Layer):
         return backend.compute_output_spec(self.call, *args, **kwargs)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        """Returns `(batch, *output_shape)` nested like the outputs.
+        """Returns the output shape(s): `(batch, *output_shape)`, or traced from `call`.
 
         Raises:
-            NotImplementedError: without `output_shape`: call the layer on a `keras.Input`
-                (or use `compute_output_spec`) to infer the shape by tracing.
+            NotImplementedError: without `output_shape`, for an input that is not one shape.
         """
-        if self._output_shape_spec is None:
+        if self._output_shape_spec is not None:
+            full = _shapes.full_output_shape(input_shape, self._output_shape_spec)
+            return tf.nest.map_structure(lambda shape: tuple(shape.as_list()), full)
+        if not _shapes.is_shape(input_shape):
             raise NotImplementedError(
-                "hub.KerasLayer.compute_output_shape needs output_shape=... at construction; "
-                "without it, call the layer on a keras.Input to infer the output shape. "
-                f"Received: input_shape={input_shape!r}"
+                "hub.KerasLayer.compute_output_shape traces only single inputs; pass "
+                f"output_shape=... for nested inputs. Received: input_shape={input_shape!r}"
             )
-        full = _shapes.full_output_shape(input_shape, self._output_shape_spec)
-        return tf.nest.map_structure(lambda shape: tuple(shape.as_list()), full)
+        spec = self.compute_output_spec(keras.KerasTensor(tuple(input_shape), self.compute_dtype))
+        return tf.nest.map_structure(lambda t: tuple(t.shape), spec)
 
     # --- Config ---------------------------------------------------------------------------------
 
