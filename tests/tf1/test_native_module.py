@@ -172,6 +172,12 @@ def test_fine_tune_in_session_then_export_again(rich_export: Path, tmp_path: Pat
             after, tuned = session.run([loss, hidden])
             module.export(str(tmp_path / "tuned"), session)
     assert after < before
+    with tf.Graph().as_default():
+        module = hub.Module(str(tmp_path / "tuned"))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            with pytest.raises(errors.ExportError, match="already holds a TF1 Hub module"):
+                module.export(str(tmp_path / "tuned"), session)
     shutil.move(str(tmp_path / "tuned"), str(tmp_path / "tuned_moved"))
     with tf.Graph().as_default():
         reloaded = _run(hub.Module(str(tmp_path / "tuned_moved"))(X, as_dict=True)["hidden"])

@@ -311,7 +311,18 @@ class NativeModuleSpec(ModuleSpec):
         )
 
     def _export(self, path: str, variables_saver: Callable[[str], None]) -> None:
-        """Writes the SavedModel with `variables_saver`, then the `tfhub_module.pb` marker."""
+        """Writes the SavedModel with `variables_saver`, then the `tfhub_module.pb` marker.
+
+        Raises:
+            tfhub.errors.ExportError: if `path` already holds a module (checked first, so
+                nothing is overwritten).
+        """
+        tf = import_tensorflow()
+        if tf.io.gfile.exists(get_module_proto_path(path)):
+            raise errors.ExportError(
+                f"{path} already holds a TF1 Hub module; export to a new folder. "
+                f"Received: path={path!r}"
+            )
         self._handler.export(path, variables_saver=variables_saver)
         module_def = ModuleDef(format=FORMAT_V3)
         saved_model_lib.atomic_write(
