@@ -382,3 +382,45 @@ def test_keras3_example_in_docs_runs():
     kernel, bias = (np.asarray(w) for w in dense.weights)
     after = namespace["embed"](namespace["sentences"]).numpy()
     np.testing.assert_allclose(namespace["predictions"], after @ kernel + bias, rtol=1e-5)
+
+
+def test_parse_example_spec_feeds_the_columns():
+    """tf.train.Examples parsed with the columns' spec give upstream's numbers."""
+    images = np.array(IMAGE_FC["inputs"]["images"]["value"], np.float32)
+    text = hub.text_embedding_column("sentences", TEXT_V1)
+    image = hub.image_embedding_column("images", IMAGE_V1)
+    sparse = hub.sparse_text_embedding_column("tokens", TEXT_V1, "sum", None)
+    serialized = []
+    for sentence, pixels, tokens in zip(SENTENCES[:2], images, TOKENS[:2], strict=True):
+        feature = {
+            "sentences": tf.train.Feature(bytes_list=tf.train.BytesList(value=[sentence.encode()])),
+            "images": tf.train.Feature(float_list=tf.train.FloatList(value=pixels.ravel())),
+            "tokens": tf.train.Feature(
+                bytes_list=tf.train.BytesList(value=[t.encode() for t in tokens])
+            ),
+        }
+        example = tf.train.Example(features=tf.train.Features(feature=feature))
+        serialized.append(example.SerializeToString())
+    spec = tf.feature_column.make_parse_example_spec([text, image, sparse])
+    features = tf.io.parse_example(tf.constant(serialized), spec)
+    output = tf_keras.layers.DenseFeatures([text, image, sparse])(features).numpy()
+    # DenseFeatures concatenates in name order: images (5), sentences (4), tokens (4).
+    np.testing.assert_allclose(output[:, :5], IMAGE_FC["output"]["value"], atol=1e-5)
+    np.testing.assert_allclose(output[:, 5:9], EXPECTED_TEXT[:2], atol=1e-5)
+    np.testing.assert_allclose(output[:, 9:], _expected_sparse("sum", None)[:2], atol=1e-5)
+
+
+def test_trainable_sparse_column_gets_gradients():
+    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, "mean", None, trainable=True)
+    layer = tf_keras.layers.DenseFeatures([column])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer({"tokens": _sparse_tokens()}))
+    (table,) = layer.trainable_weights
+    gradient = tf.convert_to_tensor(tape.gradient(loss, table)).numpy()
+    # d(sum of row means)/d(table row): 1/len(row) for each token of the row.
+    vocab = TEXT_RECORD["vocab"]
+    expected = np.zeros((8, 4), np.float32)
+    for tokens in TOKENS:
+        for token in tokens:
+            expected[vocab.index(token) if token in vocab else len(vocab)] += 1.0 / len(tokens)
+    np.testing.assert_allclose(gradient, expected, atol=1e-6)
