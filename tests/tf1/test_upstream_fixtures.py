@@ -150,3 +150,26 @@ def test_attached_messages_match_upstream(upstream_dir: Path) -> None:
     with tf.Graph().as_default():
         module = hub.Module(spec)
         assert list(module.get_attached_message("numbers", tf.train.Int64List).value) == [42, 69]
+
+
+@pytest.mark.parametrize("name", ["tf1_text_vocab", "tf1_train_tags"])
+def test_reexport_reproduces_upstream_saved_model(
+    name: str, upstream_dir: Path, tmp_path: Path
+) -> None:
+    """Loading an upstream module and exporting it again gives the same SavedModel proto."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    source, target = upstream_dir / name, tmp_path / name
+    with tf.Graph().as_default():
+        module = hub.Module(str(source))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(str(target), session)
+    parse = saved_model_pb2.SavedModel.FromString
+    original = parse((source / "saved_model.pb").read_bytes())
+    assert parse((target / "saved_model.pb").read_bytes()) == original
+    assert (target / "tfhub_module.pb").read_bytes() == (source / "tfhub_module.pb").read_bytes()
+    original_vars = tf.train.list_variables(str(source / "variables" / "variables"))
+    assert tf.train.list_variables(str(target / "variables" / "variables")) == original_vars
+    for asset in (source / "assets").glob("*") if (source / "assets").is_dir() else []:
+        assert (target / "assets" / asset.name).read_bytes() == asset.read_bytes()
