@@ -101,3 +101,13 @@ def test_export_layer_refusals(fine_tuned, tmp_path):
     with pytest.raises(TypeError, match="expects a hub.KerasLayer"):
         hub.export_layer(keras.layers.Dense(2), os.fspath(tmp_path / "dense"))
     assert not os.path.exists(tmp_path / "tf1") and not os.path.exists(tmp_path / "fn")
+
+
+def test_export_of_a_tensorflow_hub_layer(tmp_path):
+    tensorflow_hub = pytest.importorskip("tensorflow_hub")
+    layer = tensorflow_hub.KerasLayer(TF2_MODEL, trainable=True)
+    (kernel, *_) = layer.resolved_object.trainable_variables
+    kernel.assign(kernel * 2.0 + 0.5)  # stands in for fine-tuning.
+    path = hub.export_layer(layer, os.fspath(tmp_path / "from_upstream"))
+    np.testing.assert_allclose(hub.KerasLayer(path)(X), layer(X), rtol=1e-6)
+    assert np.abs(hub.KerasLayer(TF2_MODEL)(X) - layer(X)).max() > 1e-3
