@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from .. import errors
 from ..utils.lazy import import_tensorflow
 from . import tensor_info
+from .eval_function import eval_function_for_module
 from .module_spec import ModuleSpec, as_module_spec
+from .signature_io import prepare_dict_inputs, prepare_outputs
+
+__all__ = ["Module", "eval_function_for_module"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +80,19 @@ class Module:
             )
         self._eager = tf.executing_eagerly()
         if self._eager:
-            from .eager_module import EagerModuleImpl
+            self._init_eager(name)
+        else:
+            self._init_in_graph(name)
 
-            self._graph: Any = None
-            self._name = name
-            self._impl: Any = EagerModuleImpl(self._spec, trainable=trainable, tags=self._tags)
-            return
+    def _init_eager(self, name: str) -> None:
+        from .eager_module import EagerModuleImpl
+
+        self._graph: Any = None
+        self._name = name
+        self._impl: Any = EagerModuleImpl(self._spec, trainable=self._trainable, tags=self._tags)
+
+    def _init_in_graph(self, name: str) -> None:
+        tf = import_tensorflow()
         self._graph = tf.compat.v1.get_default_graph()
         _check_not_in_tf_function(self._graph)
         abs_state_scope = _try_get_state_scope(name)
@@ -90,7 +100,7 @@ class Module:
         parent = "/".join(abs_state_scope.split("/")[:-2])
         with tf.name_scope(parent + "/" if parent else ""):
             self._impl = self._spec._create_impl(  # noqa: SLF001
-                name=self._name, trainable=trainable, tags=self._tags
+                name=self._name, trainable=self._trainable, tags=self._tags
             )
 
     @_not_for_autograph
@@ -261,131 +271,3 @@ def _try_get_state_scope(name: str) -> str:
                 "already taken."
             )
     return abs_state_scope
-
-
-def prepare_dict_inputs(
-    inputs: Any, info_map: Mapping[str, Any], signature: str = "default"
-) -> dict[str, Any]:
-    """Puts `inputs` in a dict keyed like the signature's inputs.
-
-    Raises:
-        tfhub.errors.SignatureInputError: if keys are missing or extra (names the expected keys).
-    """
-    expected = sorted(info_map)
-    if inputs is None:
-        dict_inputs: dict[str, Any] = {}
-    elif isinstance(inputs, dict):
-        dict_inputs = inputs
-    elif len(info_map) == 1:
-        dict_inputs = {expected[0]: inputs}
-    elif not info_map:
-        raise errors.SignatureInputError(
-            f"Signature {signature!r} expects no inputs. Received: inputs={inputs!r}"
-        )
-    else:
-        raise errors.SignatureInputError(
-            f"Signature {signature!r} expects multiple inputs {expected}; pass a dict with these "
-            f"keys. Received: inputs of type {type(inputs).__name__}"
-        )
-    given = set(dict_inputs)
-    if given != set(info_map):
-        raise errors.SignatureInputError(
-            f"Cannot convert dict_inputs: missing {sorted(set(info_map) - given)!r}, extra given "
-            f"{sorted(given - set(info_map))!r}. Signature {signature!r} expects exactly the "
-            f"input keys {expected}. Received: keys={sorted(given)}"
-        )
-    return dict_inputs
-
-
-def prepare_outputs(
-    dict_outputs: dict[str, Any], as_dict: bool | None, signature: str = "default"
-) -> Any:
-    """Returns all outputs (`as_dict=True`) or the output named "default".
-
-    Raises:
-        tfhub.errors.UnknownOutputKeyError: if there is no "default" output and not as_dict.
-    """
-    if as_dict:
-        return dict_outputs
-    if "default" in dict_outputs:
-        return dict_outputs["default"]
-    raise errors.UnknownOutputKeyError(
-        f"There is no output named 'default' in signature {signature!r} (outputs: "
-        f"{sorted(dict_outputs)}). Use as_dict=True."
-    )
-
-
-def export_module_spec(
-    spec: ModuleSpec, path: str, checkpoint_path: str, name_transform_fn: Callable[[str], str]
-) -> None:
-    """Exports `spec` with variable values from `checkpoint_path` (see ModuleSpec.export)."""
-    tf = import_tensorflow()
-    with tf.Graph().as_default():
-        module = Module(spec)
-        assignment = {name_transform_fn(name): value for name, value in module.variable_map.items()}
-        tf.compat.v1.train.init_from_checkpoint(checkpoint_path, assignment)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            module.export(path, session)
-
-
-def _placeholders_for(module: Module, signature: str) -> dict[str, Any]:
-    tf = import_tensorflow()
-    placeholders = {}
-    for name, info in module.get_input_info_dict(signature).items():
-        shape = info.get_shape()
-        dims = None if shape.rank is None else shape.as_list()
-        make = tf.compat.v1.sparse_placeholder if info.is_sparse else tf.compat.v1.placeholder
-        placeholders[name] = make(info.dtype, shape=dims, name=name)
-    return placeholders
-
-
-@contextlib.contextmanager
-def eval_function_for_module(
-    spec: ModuleSpec | str, tags: Iterable[str] | None = None
-) -> Iterator[Callable[..., Any]]:
-    """Context manager that yields a function computing the module's outputs for numpy inputs.
-
-    The function takes the same arguments as `Module.__call__` (inputs, signature=,
-    as_dict=) and returns numpy values, computed in a private graph and session.
-
-    Args:
-        spec: a ModuleSpec or a handle.
-        tags: the graph variant to use.
-
-    Yields:
-        The evaluation function.
-    """
-    tf = import_tensorflow()
-    graph = tf.Graph()
-    with graph.as_default():
-        module = Module(spec, tags=tags)
-        placeholders, outputs = {}, {}
-        for signature in module.get_signature_names():
-            with tf.compat.v1.variable_scope(signature.replace(":", "_")):
-                placeholders[signature] = _placeholders_for(module, signature)
-                outputs[signature] = module(
-                    placeholders[signature], signature=signature, as_dict=True
-                )
-        init = [tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()]
-    with tf.compat.v1.Session(graph=graph) as session:
-        session.run(init)
-
-        def func(
-            inputs: Any = None,
-            _sentinel: None = None,
-            signature: str | None = None,
-            as_dict: bool | None = None,
-        ) -> Any:
-            signature = signature or "default"
-            if signature not in placeholders:
-                raise errors.UnknownSignatureError(
-                    f"Signature {signature!r} is missing. Available signatures: "
-                    f"{sorted(placeholders)}. Received: signature={signature!r}"
-                )
-            feeds = prepare_dict_inputs(inputs, placeholders[signature], signature)
-            fetch = prepare_outputs(outputs[signature], as_dict, signature)
-            feed_dict = {placeholders[signature][key]: value for key, value in feeds.items()}
-            return session.run(fetch, feed_dict=feed_dict)
-
-        yield func

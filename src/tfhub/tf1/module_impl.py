@@ -127,23 +127,9 @@ class ModuleImpl:
         graph = tf.compat.v1.get_default_graph()
         signature_def = self._meta_graph.signature_def[signature]
         meta_graph = self._copy_meta_graph()
-        infeed_map = tensor_info.build_input_map(signature_def.inputs, input_tensors)
-        feed_map = dict(self._state_map)
         self._prune_for_apply(meta_graph, signature_def)
-        node_names = {node.name for node in meta_graph.graph_def.node}
-        replace_apply_state(meta_graph, self._state_op_types, feed_map)
-        feed_map.update(infeed_map)
-        all_feeds = dict(feed_map)
-        feed_map = {k: v for k, v in feed_map.items() if split_tensor_name(k)[0] in node_names}
-        if graph.building_function:  # A cond/while_loop body: capture the outer tensors.
-            feed_map = {k: _capture(graph, v) for k, v in feed_map.items()}
-            all_feeds.update(feed_map)
-        control_flow = graph._get_control_flow_context()  # noqa: SLF001 - for while_loop/cond.
-        if control_flow:
-            feed_map = {
-                key: control_flow.AddValue(value) for key, value in sorted(feed_map.items())
-            }
-            all_feeds.update(feed_map)
+        replace_apply_state(meta_graph, self._state_op_types, self._state_map)
+        feed_map, all_feeds = self._apply_feed_map(graph, meta_graph, signature_def, input_tensors)
         absolute_scope = graph.unique_name(name, mark_as_used=False)
         relative_scope = absolute_scope.split("/")[-1]
         collections = list(_APPLY_COLLECTIONS) + ([UPDATE_OPS] if self._trainable else [])
@@ -161,6 +147,28 @@ class ModuleImpl:
             return graph.get_tensor_by_name(scoped)
 
         return tensor_info.build_output_map(signature_def.outputs, get_tensor)
+
+    def _apply_feed_map(
+        self, graph: Any, meta_graph: Any, signature_def: Any, input_tensors: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Returns (the import's input_map, every feed by name incl. pruned inputs).
+
+        State tensors and inputs feed the apply graph; inside a cond/while_loop body they are
+        captured into the branch graph (control flow v2) or entered into the v1 context.
+        """
+        all_feeds = dict(self._state_map)
+        all_feeds.update(tensor_info.build_input_map(signature_def.inputs, input_tensors))
+        node_names = {node.name for node in meta_graph.graph_def.node}
+        feed_map = {k: v for k, v in all_feeds.items() if split_tensor_name(k)[0] in node_names}
+        if graph.building_function:
+            feed_map = {key: _capture(graph, value) for key, value in feed_map.items()}
+        control_flow = graph._get_control_flow_context()  # noqa: SLF001 - v1 while_loop/cond.
+        if control_flow:
+            feed_map = {
+                key: control_flow.AddValue(value) for key, value in sorted(feed_map.items())
+            }
+        all_feeds.update(feed_map)
+        return feed_map, all_feeds
 
     def _prune_for_apply(self, meta_graph: Any, signature_def: Any) -> None:
         """Drops the nodes an application does not need (kept whole for v1 control flow)."""

@@ -38,7 +38,7 @@ class ModuleSpec(abc.ABC):
         Raises:
             tfhub.errors.ExportError: if `checkpoint_path` is missing.
         """
-        from .module import export_module_spec
+        from .eval_function import export_module_spec
 
         if _sentinel is not None or not checkpoint_path:
             raise errors.ExportError(

@@ -1,0 +1,106 @@
+"""`hub.eval_function_for_module` and the checkpoint export behind `ModuleSpec.export`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from .. import errors
+from ..utils.lazy import import_tensorflow
+from .module_spec import ModuleSpec
+from .signature_io import prepare_dict_inputs, prepare_outputs
+
+logger = logging.getLogger(__name__)
+
+
+def export_module_spec(
+    spec: ModuleSpec, path: str, checkpoint_path: str, name_transform_fn: Callable[[str], str]
+) -> None:
+    """Exports `spec` with variable values from `checkpoint_path` (see ModuleSpec.export)."""
+    tf = import_tensorflow()
+    with tf.Graph().as_default():
+        module = _module_class()(spec)
+        assignment = {name_transform_fn(name): value for name, value in module.variable_map.items()}
+        tf.compat.v1.train.init_from_checkpoint(checkpoint_path, assignment)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(path, session)
+
+
+def _module_class() -> Any:
+    from .module import Module
+
+    return Module
+
+
+def _placeholders_for(module: Any, signature: str) -> dict[str, Any]:
+    tf = import_tensorflow()
+    placeholders = {}
+    for name, info in module.get_input_info_dict(signature).items():
+        shape = info.get_shape()
+        dims = None if shape.rank is None else shape.as_list()
+        make = tf.compat.v1.sparse_placeholder if info.is_sparse else tf.compat.v1.placeholder
+        placeholders[name] = make(info.dtype, shape=dims, name=name)
+    return placeholders
+
+
+def _build_eval_graph(
+    spec: ModuleSpec | str, tags: Iterable[str] | None
+) -> tuple[Any, dict[str, Any], dict[str, Any], list[Any]]:
+    """Builds a private graph with every signature applied to placeholders."""
+    tf = import_tensorflow()
+    graph = tf.Graph()
+    with graph.as_default():
+        module = _module_class()(spec, tags=tags)
+        placeholders, outputs = {}, {}
+        for signature in module.get_signature_names():
+            with tf.compat.v1.variable_scope(signature.replace(":", "_")):
+                placeholders[signature] = _placeholders_for(module, signature)
+                outputs[signature] = module(
+                    placeholders[signature], signature=signature, as_dict=True
+                )
+        init = [tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()]
+    return graph, placeholders, outputs, init
+
+
+@contextlib.contextmanager
+def eval_function_for_module(
+    spec: ModuleSpec | str, tags: Iterable[str] | None = None
+) -> Iterator[Callable[..., Any]]:
+    """Context manager that yields a function computing the module's outputs for numpy inputs.
+
+    The function takes the same arguments as `Module.__call__` (inputs, signature=,
+    as_dict=) and returns numpy values, computed in a private graph and session.
+
+    Args:
+        spec: a ModuleSpec or a handle.
+        tags: the graph variant to use.
+
+    Yields:
+        The evaluation function.
+    """
+    tf = import_tensorflow()
+    graph, placeholders, outputs, init = _build_eval_graph(spec, tags)
+    with tf.compat.v1.Session(graph=graph) as session:
+        session.run(init)
+
+        def func(
+            inputs: Any = None,
+            _sentinel: None = None,
+            signature: str | None = None,
+            as_dict: bool | None = None,
+        ) -> Any:
+            signature = signature or "default"
+            if signature not in placeholders:
+                raise errors.UnknownSignatureError(
+                    f"Signature {signature!r} is missing. Available signatures: "
+                    f"{sorted(placeholders)}. Received: signature={signature!r}"
+                )
+            feeds = prepare_dict_inputs(inputs, placeholders[signature], signature)
+            fetch = prepare_outputs(outputs[signature], as_dict, signature)
+            feed_dict = {placeholders[signature][key]: value for key, value in feeds.items()}
+            return session.run(fetch, feed_dict=feed_dict)
+
+        yield func
