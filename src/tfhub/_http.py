@@ -157,11 +157,19 @@ def get(
                     f"(after {retries + 1} attempts, timeout {timeout:g} s; TFHUB_HTTP_TIMEOUT "
                     "sets it)."
                 ) from err
-            logger.info("Retrying %s after %s", url, err)
+            logger.warning(
+                "Retrying %s (attempt %d of %d) after %s", url, attempt + 2, retries + 1, err
+            )
         else:
             if response.status_code not in _RETRY_STATUSES or attempt == retries:
                 return response
-            logger.info("Retrying %s after HTTP %d", url, response.status_code)
+            logger.warning(
+                "Retrying %s (attempt %d of %d) after HTTP %d",
+                url,
+                attempt + 2,
+                retries + 1,
+                response.status_code,
+            )
             response.close()
         backoff_sleep(attempt + 1)
     raise AssertionError("unreachable")
@@ -229,7 +237,7 @@ class HttpBody(io.RawIOBase):
                 f"Cannot download {self.handle!r} from {self.url}: the connection broke "
                 f"{self._drops} times (last: {cause})."
             ) from cause
-        logger.info(
+        logger.warning(
             "Connection to %s broke at byte %d (%s); resuming.", self.url, self.position, cause
         )
         backoff_sleep(self._drops)

@@ -137,7 +137,7 @@ def fetch_http_archive(url: str, *, handle: str) -> Fetch:
             except _http.RestartDownload:
                 if attempt == retries:
                     raise
-                logger.info("Restarting the download of %s from the start.", url)
+                logger.warning("Restarting the download of %s from the start.", url)
                 _empty_folder(target)
                 _http.backoff_sleep(attempt + 1)
 
