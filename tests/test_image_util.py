@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,16 @@ def test_image_module_info_is_byte_compatible_without_tensorflow() -> None:
         bytes.fromhex(expected["image_module_info_serialized_hex"])
     )
     assert (parsed.default_image_size.height, parsed.default_image_size.width) == (8, 6)
+
+
+def test_image_module_info_needs_no_tensorflow() -> None:
+    code = (
+        "import sys, tfhub as hub; info = hub.ImageModuleInfo(); "
+        "info.default_image_size.height = 3; hub.get_expected_image_size; "
+        "print(info.SerializeToString().hex(), 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0a020803", "False"]
 
 
 @pytest.mark.tf

@@ -90,6 +90,21 @@ def test_eager_ragged_inputs_and_outputs() -> None:
             np.testing.assert_allclose(session.run(graph_out["sum"]), [1.0, 7.0])
 
 
+def test_eager_export_of_partitioned_variables_says_what_to_do(tmp_path: Path) -> None:
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4])
+        w = tf.compat.v1.get_variable(
+            "w", shape=[4, 2], partitioner=tf.compat.v1.fixed_size_partitioner(2)
+        )
+        hub.add_signature(inputs=x, outputs=tf.matmul(x, w))
+
+    module = hub.Module(hub.create_module_spec(module_fn))
+    assert module(tf.zeros([1, 4])).shape == (1, 2)
+    with pytest.raises(errors.EagerNotSupportedError, match="partitioned variable 'w'.*tf.Graph"):
+        module.export(str(tmp_path / "out"))
+    assert not (tmp_path / "out" / "tfhub_module.pb").exists()
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("tensorflow_hub") is None,
     reason="tensorflow_hub (upstream, for the compatibility check) is not installed",
