@@ -275,3 +275,34 @@ def test_flavour_mixup_names_the_right_class(flavour, model_dir) -> None:
         layer(other.Input((3,)))
     with pytest.raises((TypeError, ValueError), match=right):
         other.Sequential([layer])  # The other Keras's own error quotes our repr.
+
+
+def test_tf_keras_layer_in_a_tf1_graph(upstream_dir) -> None:
+    """tf_keras flavour, as upstream: usable in graph mode with a Session."""
+    import tensorflow as tf
+
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    with tf.Graph().as_default():
+        tf2 = KerasLayer(str(upstream_dir / "tf2_saved_model"), trainable=True)
+        text = KerasLayer(str(upstream_dir / "tf1_text_vocab"))
+        outputs = [tf2(tf.constant([[1.0, 2.0, 3.0]]), training=False), text(tf.constant(["cat"]))]
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.tables_initializer())
+            got_tf2, got_text = session.run(outputs)
+    np.testing.assert_allclose(got_tf2, [[1.3012499, 4.2306256]], atol=1e-5)
+    np.testing.assert_allclose(got_text, [[2.0, 1.875, 1.75, 1.625]], atol=1e-5)
+
+
+def test_trainable_without_weights_logs_once(flavour, caplog) -> None:
+    import tensorflow as tf
+
+    layer = flavour.layer(tf.function(lambda x: x + 1.0), trainable=True)
+    with caplog.at_level("WARNING", logger="tfhub.keras._common"):
+        np.testing.assert_allclose(layer(np.ones((1, 2), np.float32)).numpy(), [[2.0, 2.0]])
+        layer(np.ones((1, 2), np.float32))
+    assert [r.message for r in caplog.records].count(
+        f"hub.KerasLayer {layer.name!r} is trainable but has zero trainable weights "
+        f"(handle {layer.handle!r})."
+    ) == 1

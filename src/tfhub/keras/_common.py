@@ -266,6 +266,20 @@ def regularization_loss_fns(obj: Any, is_hub_module_v1: bool) -> list[Callable[[
     return losses
 
 
+def warn_if_trainable_without_weights(layer: Any) -> None:
+    """Logs once per layer (as upstream did) if it is trainable but has no trainable weights."""
+    if not layer.trainable or layer.trainable_weights:
+        return
+    if getattr(layer, "_tfhub_warned_no_weights", False):
+        return
+    layer._tfhub_warned_no_weights = True  # noqa: SLF001 - a flag on our own layer.
+    logger.warning(
+        "hub.KerasLayer %r is trainable but has zero trainable weights (handle %r).",
+        layer.name,
+        layer.hub_callable.handle,
+    )
+
+
 def _tf1_regularization_loss_fns(obj: Any) -> list[Callable[[], Any]]:
     """Prunes the REGULARIZATION_LOSSES tensors of a TF1 module's graph into callables."""
     tensors = obj.graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)

@@ -61,6 +61,7 @@ class KerasLayer(keras.layers.Layer):
                 "hub.KerasLayer takes `handle`, `trainable` and `arguments` positionally; "
                 f"pass the rest by keyword. Received: _sentinel={_sentinel!r}"
             )
+        _check_backend()
         declared_input_shape = _pop_input_shape(kwargs)
         super().__init__(trainable=trainable, **kwargs)
         self._declared_input_shape = declared_input_shape
@@ -178,6 +179,7 @@ class KerasLayer(keras.layers.Layer):
     def call(self, inputs: Any, training: Any = None) -> Any:
         """Calls the model; `training` reaches it only while the layer is trainable."""
         training = bool(training) if self.trainable and _is_python_bool(training) else False
+        _common.warn_if_trainable_without_weights(self)
         outputs = _common.call(self._hub, inputs, training, self._output_shape_spec)
         return _common.cast_outputs(outputs, self.compute_dtype)
 
@@ -226,6 +228,17 @@ class KerasLayer(keras.layers.Layer):
         return (
             f"<{_compat.KERAS3_CLASS} name={self.name!r} handle={self.handle!r} ("
             f"a Keras 3 layer; for tf_keras models use {_compat.TF_KERAS_CLASS})>"
+        )
+
+
+def _check_backend() -> None:
+    """Raises if Keras 3 runs on a backend other than TensorFlow (SavedModels need it)."""
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise errors.TFHubError(
+            "hub.KerasLayer for Keras 3 needs the TensorFlow backend to run SavedModels: set "
+            "KERAS_BACKEND=tensorflow before importing keras. "
+            f"Received: keras.backend.backend()={backend!r}"
         )
 
 

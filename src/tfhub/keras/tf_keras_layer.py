@@ -139,6 +139,7 @@ class KerasLayer(tf_keras.layers.Layer):
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         """Calls the model; `training` reaches it only while the layer is trainable."""
+        _common.warn_if_trainable_without_weights(self)
         if not self.trainable:
             training = False
         elif training is None:
