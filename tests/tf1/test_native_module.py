@@ -416,3 +416,32 @@ def test_partitioned_variables_round_trip(tmp_path: Path) -> None:
     with tf.Graph().as_default():
         value = _run(hub.Module(str(tmp_path / "partitioned"))(np.ones([1, 4], np.float32)))
     np.testing.assert_allclose(value, [[6.0, 6.0, 6.0]])  # 2 rows of ones + 2 rows of twos.
+
+
+def test_assets_with_same_basename_get_distinct_names(tmp_path: Path) -> None:
+    for folder, words in (("a", ["x", "y"]), ("b", ["y", "x"])):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "tokens.txt").write_text("\n".join(words) + "\n")
+
+    def module_fn() -> None:
+        words = tf.compat.v1.placeholder(tf.string, [None])
+        outputs = {}
+        for folder in ("a", "b"):
+            init = tf.compat.v1.lookup.TextFileInitializer(
+                str(tmp_path / folder / "tokens.txt"), tf.string, -2, tf.int64, -1
+            )
+            outputs[folder] = tf.compat.v1.lookup.StaticHashTable(init, -1).lookup(words)
+        hub.add_signature(inputs=words, outputs=outputs)
+
+    with tf.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(module_fn))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.tables_initializer())
+            module.export(str(tmp_path / "out"), session)
+    shutil.rmtree(tmp_path / "a")
+    shutil.rmtree(tmp_path / "b")
+    assert sorted(os.listdir(tmp_path / "out" / "assets")) == ["tokens.txt", "tokens.txt0"]
+    with tf.Graph().as_default():
+        ids = _run(hub.Module(str(tmp_path / "out"))(["x", "y", "z"], as_dict=True))
+    np.testing.assert_array_equal(ids["a"], [0, 1, -1])
+    np.testing.assert_array_equal(ids["b"], [1, 0, -1])
