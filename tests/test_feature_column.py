@@ -253,6 +253,33 @@ def test_image_column_size_from_attached_image_module_info():
     np.testing.assert_allclose(output.numpy(), images.mean(axis=(1, 2)) * [1, 2, 3], rtol=1e-5)
 
 
+def _regularized_text_module_fn():
+    text = tf.compat.v1.placeholder(tf.string, [None])
+    ids = tf.strings.to_hash_bucket_fast(text, 3)
+    table = tf.compat.v1.get_variable(
+        "table",
+        initializer=tf.constant(EMBEDDINGS),
+        regularizer=lambda w: 0.5 * tf.reduce_sum(tf.square(w)),
+    )
+    hub.add_signature(inputs={"text": text}, outputs={"default": tf.gather(table, ids)})
+
+
+@pytest.mark.parametrize("trainable", [True, False])
+def test_tf1_regularization_losses_follow_trainable(trainable):
+    spec = hub.create_module_spec(_regularized_text_module_fn)
+    column = hub.text_embedding_column("text", spec, trainable=trainable)
+    expected = [0.5 * float(np.sum(EMBEDDINGS**2))] if trainable else []
+    layer = tf_keras.layers.DenseFeatures([column])
+    layer({"text": tf.constant(["a"])})
+    assert [float(loss) for loss in layer.losses] == pytest.approx(expected)
+    with tf.Graph().as_default():
+        tf.compat.v1.feature_column.input_layer({"text": tf.constant(["a"])}, [column])
+        losses = tf.compat.v1.losses.get_regularization_losses()
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            assert session.run(losses) == pytest.approx(expected)
+
+
 def test_text_column_over_in_memory_module_spec_trains():
     spec = hub.create_module_spec(_hashed_text_module_fn)
     column = hub.text_embedding_column("text", spec, trainable=True)

@@ -35,6 +35,7 @@ class LoadedModule:
         fn: the function that embeds a batch.
         variables: all variables of the module.
         trainable_variables: those the module reports as trainable.
+        regularization_losses: zero-argument callables, one scalar loss each.
     """
 
     def __init__(self, obj: Any, fn: TensorFn, trainable_names: frozenset[str] | None) -> None:
@@ -43,8 +44,26 @@ class LoadedModule:
         self.variables = list(getattr(obj, "variables", []))
         if trainable_names is None:  # A TF2 SavedModel says so itself.
             self.trainable_variables = list(getattr(obj, "trainable_variables", []))
-        else:  # A TF1 module lists them in its graph's trainable_variables collection.
+            self.regularization_losses = list(getattr(obj, "regularization_losses", []))
+        else:  # A TF1 module lists them in its graph's collections.
             self.trainable_variables = [v for v in self.variables if v.name in trainable_names]
+            self.regularization_losses = _tf1_regularization_losses(obj)
+
+
+def _tf1_regularization_losses(obj: Any) -> list[Callable[[], Any]]:
+    """Prunes the REGULARIZATION_LOSSES of a TF1 module's graph into zero-argument callables."""
+    graph = getattr(obj, "graph", None)
+    if graph is None:
+        return []
+    tensors = graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+    if not tensors:
+        return []
+    pruned = obj.prune(feeds=[], fetches=list(tensors))
+
+    def loss_at(index: int) -> Callable[[], Any]:
+        return lambda: pruned()[index]
+
+    return [loss_at(index) for index in range(len(tensors))]
 
 
 def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> Any:
@@ -69,6 +88,8 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
             trainable_ids = {id(v) for v in module.trainable_variables}
             for variable in module.variables:
                 self._add_existing_weight(variable, id(variable) in trainable_ids)
+            for loss_fn in module.regularization_losses if trainable else []:
+                self.add_loss(lambda loss_fn=loss_fn: loss_fn() if self.trainable else 0.0)
 
         def _add_existing_weight(self, weight: Any, is_trainable: bool) -> None:
             self.add_weight(
@@ -179,6 +200,10 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
         collections = list(weight_collections or [])
         if self._is_trainable(True if trainable is None else trainable):
             collections.append(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
+            for loss_fn in module.regularization_losses:  # As a trainable hub.Module does.
+                tf.compat.v1.add_to_collection(
+                    tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, loss_fn()
+                )
         if not tf.executing_eagerly():
             for collection in collections:
                 known = {id(v) for v in tf.compat.v1.get_collection(collection)}
