@@ -109,19 +109,23 @@ def _type_spec_of(value: Any) -> Any:
     return tf.TensorSpec.from_tensor(value)
 
 
+def _to_tensor(value: Any, target: ParsedTensorInfo, key: str) -> Any:
+    """Converts a plain value (list, numpy, SparseTensorValue) to the kind of `target`."""
+    tf = import_tensorflow()
+    try:
+        if target.is_sparse:
+            return tf.compat.v1.convert_to_tensor_or_sparse_tensor(value, target.dtype)
+        if target.is_composite and isinstance(value, list | tuple):  # Ragged from nested lists.
+            ragged_rank = getattr(target.type_spec, "ragged_rank", None)
+            return tf.ragged.constant(value, dtype=target.dtype, ragged_rank=ragged_rank)
+        return tf.convert_to_tensor(value, dtype=target.dtype)
+    except (TypeError, ValueError) as err:
+        raise errors.SignatureInputError(f"Can't convert {key!r}: {err}") from err
+
+
 def _convert_one(value: Any, target: ParsedTensorInfo, key: str) -> Any:
     """Converts `value` to a tensor compatible with `target`, or raises SignatureInputError."""
-    tf = import_tensorflow()
-    if _is_composite(value):
-        tensor = value
-    else:
-        try:
-            if target.is_sparse:
-                tensor = tf.compat.v1.convert_to_tensor_or_sparse_tensor(value, target.dtype)
-            else:
-                tensor = tf.convert_to_tensor(value, dtype=target.dtype)
-        except (TypeError, ValueError) as err:
-            raise errors.SignatureInputError(f"Can't convert {key!r}: {err}") from err
+    tensor = value if _is_composite(value) else _to_tensor(value, target, key)
     got, expected = _type_spec_of(tensor), target.type_spec
     if not got.is_compatible_with(expected):
         if got.value_type != expected.value_type:
