@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -124,13 +125,16 @@ def test_inspect_reports_signatures_and_variables(capsys, upstream_dir):
     assert sigs["default"]["inputs"]["x"] == {"dtype": "float32", "shape": [None, 3]}
     assert sigs["default"]["outputs"]["hidden"] == {"dtype": "float32", "shape": [None, 4]}
     assert set(sigs["sum_pair"]["inputs"]) == {"a", "b"}
-    variables = [v for v in expected["checkpoint_variables"]]
+    variables = expected["checkpoint_variables"]
     assert info["variables"]["count"] == len(variables)
-    assert info["variables"]["bytes"] == 4 * sum(
-        __import__("math").prod(shape) for _, shape in variables
-    )
+    assert info["variables"]["bytes"] == 4 * sum(math.prod(shape) for _, shape in variables)
     code, out, _ = run(capsys, "inspect", str(upstream_dir / "tf2_saved_model"))
     assert code == 0 and "format: TF2 SavedModel" in out and "signature 'serving_default'" in out
+    assert "input 'x': float32 shape=[None, 3]" in out and "__saved_model_init_op" not in out
+    tf2 = json.loads((upstream_dir / "tf2_saved_model.expected.json").read_text())
+    tf2_vars = [shape for name, shape in tf2["checkpoint_variables"] if not name.startswith("_")]
+    tf2_bytes = 4 * sum(math.prod(shape) for shape in tf2_vars)
+    assert f"variables: {len(tf2_vars)} ({tf2_bytes} bytes)" in out
 
 
 @pytest.mark.tf

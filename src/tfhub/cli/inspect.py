@@ -81,6 +81,7 @@ def describe(module_path: str) -> dict[str, Any]:
         signatures = {
             name: {"inputs": _tensors(sig.inputs, tf), "outputs": _tensors(sig.outputs, tf)}
             for name, sig in sorted(meta.signature_def.items())
+            if not name.startswith("__")  # __saved_model_init_op: not callable.
         }
         meta_graphs.append({"tags": sorted(meta.meta_info_def.tags), "signatures": signatures})
     return {
@@ -103,7 +104,8 @@ def format_text(info: dict[str, Any]) -> str:
             lines.append(f"  signature {name!r}:")
             for kind in ("inputs", "outputs"):
                 for key, spec in sig[kind].items():
-                    lines.append(f"    {kind[:-1]} {key!r}: {spec['dtype']} shape={spec['shape']}")
+                    shape = "unknown" if spec["shape"] is None else spec["shape"]
+                    lines.append(f"    {kind[:-1]} {key!r}: {spec['dtype']} shape={shape}")
     variables = info["variables"]
     lines.append(f"variables: {variables['count']} ({variables['bytes']} bytes)")
     lines.append(f"files: {info['files_bytes']} bytes")
