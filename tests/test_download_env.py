@@ -13,7 +13,7 @@ from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import archive_gets, enable_tls
 
 import tfhub as hub
-from tfhub import errors
+from tfhub import errors, handles
 from tfhub.utils import progress
 
 
@@ -144,3 +144,49 @@ def test_read_only_cache_serves_reads(server, served_dir, tmpfs, monkeypatch):
     with pytest.raises(errors.CacheError, match="read-only"):
         hub.resolve(server.url("other.tar.gz"))
     assert len(archive_gets(server, "m.tar.gz")) == 1
+
+
+def test_http_proxy_from_environment(server, served_dir, monkeypatch, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("HTTP_PROXY", server.url())  # The test server acts as the proxy.
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    handle = "http://models.example.invalid/m.tar.gz"  # Unresolvable: only a proxy can reach it.
+    path = hub.resolve(handle)
+    assert read_tree(path) == MODEL_FILES
+    (request,) = server.state.requests
+    assert request[1] == handle + "?tf-hub-format=compressed"  # Absolute URI: a proxy request.
+
+
+def test_redirects_are_followed(server, served_dir):
+    make_tar_gz(served_dir / "real.tar.gz")
+
+    def redirect(handler, path, query):
+        if not path.endswith("/old/m"):
+            return False
+        handler.send_response(302)
+        handler.send_header("Location", "/real.tar.gz")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return True
+
+    server.state.behaviours.append(redirect)
+    assert read_tree(hub.resolve(server.url("old/m"))) == MODEL_FILES
+
+
+def test_console_script_keeps_stdout_for_the_folder(server, served_dir, isolated_cache):
+    import sys
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    env = dict(os.environ, TFHUB_DOWNLOAD_PROGRESS="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "tfhub.cli.main", "resolve", server.url("m.tar.gz")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    expected = os.path.join(isolated_cache, handles.cache_key(server.url("m.tar.gz")))
+    assert result.stdout == expected + "\n"
+    assert "Downloading http://127.0.0.1" in result.stderr  # The progress bar, on stderr.
