@@ -451,3 +451,33 @@ def test_trainable_sparse_column_gets_gradients():
         for token in tokens:
             expected[vocab.index(token) if token in vocab else len(vocab)] += 1.0 / len(tokens)
     np.testing.assert_allclose(gradient, expected, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def training_arg_model(tmp_path_factory):
+    """A TF2 text embedding whose __call__(text, training=False) doubles its output in training."""
+    module = tf.Module()
+    module.scale = tf.Variable([1.0, 2.0])
+
+    @tf.function
+    def call(text, training=False):
+        length = tf.cast(tf.strings.length(text), tf.float32)[:, None] * module.scale
+        return length * 2.0 if training else length
+
+    module.__call__ = call
+    for training in (True, False):
+        call.get_concrete_function(tf.TensorSpec([None], tf.string), training)
+    path = os.fspath(tmp_path_factory.mktemp("training_arg") / "model")
+    tf.saved_model.save(module, path)
+    return path
+
+
+@pytest.mark.parametrize("trainable", [True, False])
+def test_text_column_v2_passes_training_only_while_trainable(training_arg_model, trainable):
+    column = hub.text_embedding_column_v2("t", training_arg_model, trainable=trainable)
+    layer = tf_keras.layers.DenseFeatures([column])
+    features = {"t": tf.constant(["abc", "z"])}
+    inference = [[3.0, 6.0], [1.0, 2.0]]
+    np.testing.assert_allclose(layer(features, training=False), inference)
+    factor = 2.0 if trainable else 1.0
+    np.testing.assert_allclose(layer(features, training=True), np.multiply(inference, factor))

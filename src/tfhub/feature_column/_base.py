@@ -8,6 +8,7 @@ alike, so unlike upstream's TF1 columns these also work in eager `DenseFeatures`
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from tensorflow.python.feature_column import serialization  # noqa: E402
 logger = logging.getLogger(__name__)
 
 RESOURCE_NAME = "hub_module"
-TensorFn = Callable[[Any], Any]
+TensorFn = Callable[..., Any]  # fn(inputs, training=False) -> embedding
 
 
 class LoadedModule:
@@ -101,8 +102,9 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
                 getter=lambda *_, **__: weight,
             )
 
-        def call(self, inputs: Any) -> Any:
-            return self._module.fn(inputs)
+        def call(self, inputs: Any, training: Any = None) -> Any:
+            # As upstream's KerasLayer: `training` reaches the module only while trainable.
+            return self._module.fn(inputs, training=training if self.trainable else False)
 
     return HubModuleLayer()
 
@@ -184,10 +186,13 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
         if owner is not None:  # A named attribute, so `model.save("x.keras")` saves its weights.
             setattr(owner, "_tfhub_" + re.sub(r"\W", "_", self.name), layer)
 
-    def get_dense_tensor(self, transformation_cache: Any, state_manager: Any) -> Any:
+    def get_dense_tensor(
+        self, transformation_cache: Any, state_manager: Any, training: Any = None
+    ) -> Any:
+        """Embeds the input with the module layer; `training` comes from `DenseFeatures`."""
         inputs = transformation_cache.get(self, state_manager)
         layer = state_manager.get_resource(self, RESOURCE_NAME)
-        return self.embed(inputs, layer)
+        return self.embed(inputs, functools.partial(layer, training=training))
 
     def _get_dense_tensor(
         self,

@@ -106,7 +106,8 @@ class _ImageEmbeddingColumn(HubDenseColumn):
         obj = load_local(self._source.local_path)
         function = obj.signatures["default"]
 
-        def fn(images: Any) -> Any:
+        def fn(images: Any, training: Any = False) -> Any:
+            del training  # A TF1 module's default graph has no training mode.
             return function(images=images)["default"]
 
         return LoadedModule(obj, fn, self._source.trainable_variable_names())

@@ -44,7 +44,8 @@ def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule
     function = obj.signatures["default"]
     (input_name,) = signature.inputs
 
-    def fn(text_batch: Any) -> Any:
+    def fn(text_batch: Any, training: Any = False) -> Any:
+        del training  # A TF1 module's default graph has no training mode.
         return function(**{input_name: text_batch})["default"]
 
     return LoadedModule(obj, fn, source.trainable_variable_names())

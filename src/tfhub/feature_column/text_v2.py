@@ -75,15 +75,39 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
     def load(self) -> LoadedModule:
         obj = load_local(self._local_path)
         output_key = self.output_key
+        call = _call_with_training if _has_training_argument(obj) else _call_without_training
 
-        def fn(text_batch: Any) -> Any:
-            result = obj(text_batch)
+        def fn(text_batch: Any, training: Any = False) -> Any:
+            result = call(obj, text_batch, training)
             return result[output_key] if output_key is not None else result
 
         return LoadedModule(obj, fn, None)
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         return fn(tf.reshape(inputs, [-1]))
+
+
+def _has_training_argument(obj: Any) -> bool:
+    """Returns True if the SavedModel's `__call__` takes `training` (as upstream's KerasLayer)."""
+    spec = getattr(obj.__call__, "function_spec", None) if callable(obj) else None
+    fullargspec = getattr(spec, "fullargspec", None)
+    return fullargspec is not None and "training" in fullargspec.args
+
+
+def _call_without_training(obj: Any, text_batch: Any, training: Any) -> Any:
+    del training
+    return obj(text_batch)
+
+
+def _call_with_training(obj: Any, text_batch: Any, training: Any) -> Any:
+    """Calls `obj(text, training=...)` with a Python bool, also for a tensor `training`."""
+    if training is None or isinstance(training, bool):
+        return obj(text_batch, training=bool(training))
+    return tf.__internal__.smart_cond.smart_cond(
+        training,
+        lambda: obj(text_batch, training=True),
+        lambda: obj(text_batch, training=False),
+    )
 
 
 def text_embedding_column_v2(
