@@ -116,3 +116,34 @@ def test_tensorflow_hub_reads_tfhub_cache_and_back(server, served_dir, isolated_
     assert hub.resolve(server.url("b.tar.gz")) == theirs  # Nor by us.
     assert len([r for r in server.state.requests if "a.tar.gz" in r[1]]) == 1
     assert len([r for r in server.state.requests if "b.tar.gz" in r[1]]) == 1
+
+
+def test_absl_command_line_flags_are_honoured(tmp_path, upstream_copy):
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tfhub, json\n"
+        "from absl import flags\n"
+        "flags.FLAGS(['prog', '--tfhub_cache_dir=' + sys.argv[1],"
+        " '--tfhub_model_load_format=COMPRESSED'])\n"
+        "from tfhub import cache, constants\n"
+        "print(json.dumps([cache.cache_dir(), constants.model_load_format().value,"
+        " tfhub.resolve(sys.argv[2])]))\n"
+    )
+    record = json.loads((upstream_copy / "cache_0.15.json").read_text())
+    handle = record["entries"][0]["handle"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TFHUB_")}
+    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(upstream_copy / "cache_0.15"), handle],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    cache_dir, load_format, path = json.loads(out)
+    assert cache_dir == str(upstream_copy / "cache_0.15") and load_format == "COMPRESSED"
+    assert path == str(upstream_copy / "cache_0.15" / record["entries"][0]["folder"])
