@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -481,3 +483,23 @@ def test_text_column_v2_passes_training_only_while_trainable(training_arg_model,
     np.testing.assert_allclose(layer(features, training=False), inference)
     factor = 2.0 if trainable else 1.0
     np.testing.assert_allclose(layer(features, training=True), np.multiply(inference, factor))
+
+
+def test_columns_over_http_handles(served_dir, server, isolated_cache):
+    """Handles are resolved once (downloaded into the cache) and kept as the column's config."""
+    for name in ("tf1_text_vocab", "tf2_text_embedding"):
+        shutil.copy(UPSTREAM_DIR / f"{name}.tar.gz", served_dir)
+    text_url, v2_url = server.url("tf1_text_vocab.tar.gz"), server.url("tf2_text_embedding.tar.gz")
+    columns = [
+        hub.text_embedding_column("a", text_url),
+        hub.text_embedding_column_v2("b", v2_url),
+    ]
+    assert columns[0].get_config()["module_spec_path"] == text_url
+    assert columns[1].get_config()["module_path"] == v2_url
+    features = {"a": tf.constant(SENTENCES), "b": tf.constant(SENTENCES)}
+    output = tf_keras.layers.DenseFeatures(columns)(features).numpy()
+    np.testing.assert_allclose(output, np.concatenate([EXPECTED_TEXT] * 2, axis=1), atol=1e-5)
+    cached = {p.name for p in isolated_cache.iterdir() if p.is_dir()}
+    assert {hashlib.sha1(url.encode()).hexdigest() for url in (text_url, v2_url)} <= cached
+    paths = sorted(path.split("?")[0] for method, path, _ in server.state.requests)
+    assert paths == ["/tf1_text_vocab.tar.gz", "/tf2_text_embedding.tar.gz"]  # one download each.
