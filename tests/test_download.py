@@ -279,3 +279,19 @@ def test_pathlike_handle_and_gs_cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("TFHUB_CACHE_DIR", "gs://bucket/cache")
     with pytest.raises(errors.CacheError, match="local .or mounted. filesystems only"):
         hub.resolve("https://example.invalid/m.tar.gz")
+
+
+def test_file_changed_before_resume_is_downloaded_whole(server, served_dir, isolated_cache):
+    archive = served_dir / "m.tar.gz"
+    make_tar_gz(archive, BIG_FILES)
+    new_files = {"saved_model.pb": b"new", "variables/data": os.urandom(300_000)}
+    new_archive = make_tar_gz(served_dir / "new.tar.gz", new_files)
+
+    def replace():  # A new version is published between the drop and the resume.
+        os.replace(new_archive, archive)
+
+    server.state.behaviours.append(drop_mid_body("m.tar.gz", after=100_000, on_drop=replace))
+    path = hub.resolve(server.url("m.tar.gz"))
+    assert read_tree(path) == new_files  # Not a splice of two archives.
+    gets = archive_gets(server, "m.tar.gz")
+    assert gets[1][2].get("If-Range", "").startswith('"') and len(gets) == 3

@@ -196,6 +196,9 @@ class HttpBody(io.RawIOBase):
         length = self._response.headers.get("Content-Length")
         self.total = int(length) if length and length.isdigit() else None
         self.content_type = self._response.headers.get("Content-Type", "")
+        # Resume only the same content: If-Range makes a changed file come back whole (200).
+        headers = self._response.headers
+        self._validator = headers.get("ETag") or headers.get("Last-Modified")
         self._drops = 0
 
     def readable(self) -> bool:
@@ -241,8 +244,12 @@ class HttpBody(io.RawIOBase):
             "Connection to %s broke at byte %d (%s); resuming.", self.url, self.position, cause
         )
         backoff_sleep(self._drops)
-        response = get(self.url, handle=self.handle, headers={"Range": f"bytes={self.position}-"})
-        check_status(response, handle=self.handle, url=self.url)
+        headers = {"Range": f"bytes={self.position}-"}
+        if self._validator:
+            headers["If-Range"] = self._validator
+        response = get(self.url, handle=self.handle, headers=headers)
+        if response.status_code != 416:  # Range Not Satisfiable: start over.
+            check_status(response, handle=self.handle, url=self.url)
         content_range = response.headers.get("Content-Range", "")
         if response.status_code != 206 or not content_range.startswith(f"bytes {self.position}-"):
             response.close()

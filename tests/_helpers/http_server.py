@@ -62,7 +62,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         with open(path, "rb") as served:
             body = served.read()
+        stat = os.stat(path)
+        etag = f'"{stat.st_size}-{stat.st_mtime_ns}"'
         start = _range_start(self.headers.get("Range"))
+        if_range = self.headers.get("If-Range")
+        if if_range is not None and if_range != etag:
+            start = None  # The file changed: send all of it (RFC 9110 If-Range).
         if start is not None and start < len(body):
             self.send_response(206)
             self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
@@ -72,6 +77,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
+        self.send_header("ETag", etag)
         self.end_headers()
         self.wfile.write(body)
 
@@ -180,24 +186,32 @@ def answer_html(suffix: str) -> Behaviour:
     return behaviour
 
 
-def drop_mid_body(suffix: str, *, after: int, times: int | None = 1) -> Behaviour:
+def drop_mid_body(
+    suffix: str, *, after: int, times: int | None = 1, on_drop: Callable[[], None] | None = None
+) -> Behaviour:
     """Sends the headers of the whole file, `after` bytes of body, then closes the connection.
 
-    Requests with a Range header are left to the normal handler (so resume works).
+    Requests with a Range header are left to the normal handler (so resume works). `on_drop`
+    runs after the drop (e.g. to replace the file before the client resumes).
     """
     counter = _Counter(times)
 
     def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
         if not _matches(path, suffix) or handler.headers.get("Range") or not counter.fire():
             return False
-        with open(handler.local_path(path, query), "rb") as served:
+        local = handler.local_path(path, query)
+        with open(local, "rb") as served:
             body = served.read()
+        stat = os.stat(local)
         handler.send_response(200)
         handler.send_header("Content-Type", "application/x-tar")
         handler.send_header("Content-Length", str(len(body)))
+        handler.send_header("ETag", f'"{stat.st_size}-{stat.st_mtime_ns}"')
         handler.end_headers()
         handler.wfile.write(body[:after])
         handler.wfile.flush()
+        if on_drop is not None:
+            on_drop()
         handler.close_connection = True
         handler.connection.shutdown(socket.SHUT_RDWR)
         return True
