@@ -74,11 +74,8 @@ class ModuleImpl:
         self._variable_map = variable_map_from_tensor_map(tensor_map)
         if self._variable_map and self._checkpoint_path:
             tf.compat.v1.train.init_from_checkpoint(self._checkpoint_path, self._variable_map)
-        self._saver = None
-        if self._variable_map:
-            self._saver = tf.compat.v1.train.Saver(
-                self._variable_map, sharded=True, write_version=tf.compat.v1.train.SaverDef.V2
-            )
+        self._graph = tf.compat.v1.get_default_graph()
+        self._saver: Any = None  # Built on first export: most modules are never exported.
 
     def _copy_meta_graph(self) -> Any:
         from tensorflow.core.protobuf import meta_graph_pb2
@@ -184,10 +181,32 @@ class ModuleImpl:
         """Writes the module to `path` with the variable values held by `session`."""
 
         def variables_saver(variables_path: str) -> None:
-            if self._saver is not None:
-                self._saver.save(session, variables_path, write_meta_graph=False, write_state=False)
+            saver = self._get_saver()
+            if saver is not None:
+                saver.save(session, variables_path, write_meta_graph=False, write_state=False)
 
         self._spec._export(path, variables_saver)  # noqa: SLF001 - spec and impl are one unit.
+
+    def _get_saver(self) -> Any:
+        """Returns the Saver of the module's variables (None if it has none), built once.
+
+        A graph finalized by a MonitoredSession is briefly unfinalized to add the save ops.
+        """
+        if self._saver is not None or not self._variable_map:
+            return self._saver
+        tf = import_tensorflow()
+        finalized = self._graph.finalized
+        if finalized:
+            self._graph._unsafe_unfinalize()  # noqa: SLF001 - only way to add ops after finalize.
+        try:
+            with self._graph.as_default(), tf.control_dependencies(None):
+                self._saver = tf.compat.v1.train.Saver(
+                    self._variable_map, sharded=True, write_version=tf.compat.v1.train.SaverDef.V2
+                )
+        finally:
+            if finalized:
+                self._graph.finalize()
+        return self._saver
 
     @property
     def variable_map(self) -> dict[str, Any]:
