@@ -44,8 +44,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return path
 
     def _send_file(self, path: str) -> None:
-        size = os.path.getsize(path)
+        stat = os.stat(path)
+        size, etag = stat.st_size, f'"{stat.st_size}-{stat.st_mtime_ns}"'
         start = _range_start(self.headers.get("Range"))
+        if self.headers.get("If-Range") not in (None, etag):
+            start = None  # The file changed since the client's first request: send it whole.
         with open(path, "rb") as served:
             if start is not None and start < size:
                 served.seek(start)
@@ -57,6 +60,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/x-tar")
             self.send_header("Content-Length", str(size))
             self.send_header("Accept-Ranges", "bytes")
+            self.send_header("ETag", etag)
             self.end_headers()
             shutil.copyfileobj(served, self.wfile, 1 << 20)
 
