@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from tests._helpers import models
@@ -13,6 +15,7 @@ from tfhub import errors
 pytestmark = pytest.mark.tf
 
 X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0], [0.25, 0.25, 0.25]], np.float32)
+UPSTREAM_TF1 = Path(__file__).parents[1] / "data" / "upstream" / "tf1_multi_sig"
 SENTENCES = ["hello world", "the CAT sat", "", "unknown words here"]
 
 
@@ -255,6 +258,11 @@ def test_errors_name_what_is_expected(flavour, model_dir) -> None:
         layer(tf.zeros((2, 5)))
     with pytest.raises(errors.InputSpecError, match=r"Received: inputs=int32\[2, 3\]"):
         layer(tf.zeros((2, 3), tf.int32))
+    with pytest.raises(errors.InputSpecError, match=r"Received: inputs=float32\[None, 5\]"):
+        layer(flavour.keras.Input((5,)))  # Symbolic inputs too.
+    pair = flavour.layer(str(UPSTREAM_TF1), signature="sum_pair", output_key="default")
+    with pytest.raises(errors.InputSpecError, match=r"'b': 'float32\[None\]'.*'c': "):
+        pair({"a": tf.zeros((2,)), "c": tf.zeros((2,))})
     with pytest.raises(ValueError, match="signature_outputs_as_dict is only valid"):
         flavour.layer(model_dir["tf2"], signature_outputs_as_dict=True)
 

@@ -381,10 +381,9 @@ def cast_inputs(inputs: Any, specs: Sequence[Any]) -> Any:
     if isinstance(spec, tf.TensorSpec) and hasattr(inputs, "dtype"):
         return _cast_one(inputs, spec)  # Fast path: one tensor.
     try:
-        tf.nest.assert_same_structure(inputs, spec, check_types=False)
+        return tf.nest.map_structure(_cast_one, inputs, spec)
     except (TypeError, ValueError):
-        return inputs
-    return tf.nest.map_structure(_cast_one, inputs, spec)
+        return inputs  # Another structure: the call reports the mismatch.
 
 
 def _cast_one(tensor: Any, spec: Any) -> Any:
@@ -433,12 +432,11 @@ def _input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:
 
 
 def _compatible(inputs: Any, spec: Any) -> bool:
-    try:
-        tf.nest.assert_same_structure(inputs, spec, check_types=False)
-    except (TypeError, ValueError):
+    """True if `inputs` has the structure (dict keys too) and dtypes/shapes of `spec`."""
+    given, wanted = _leaves_with_paths(inputs), _leaves_with_paths(spec)
+    if [path for path, _ in given] != [path for path, _ in wanted]:
         return False
-    pairs = zip(tf.nest.flatten(inputs), tf.nest.flatten(spec), strict=True)
-    for tensor, tensor_spec in pairs:
+    for (_, tensor), (_, tensor_spec) in zip(given, wanted, strict=True):
         if not hasattr(tensor_spec, "is_compatible_with"):
             continue
         if getattr(tensor, "dtype", None) != tensor_spec.dtype:
@@ -446,6 +444,21 @@ def _compatible(inputs: Any, spec: Any) -> bool:
         if not tensor_spec.shape.is_compatible_with(getattr(tensor, "shape", None)):
             return False
     return True
+
+
+def _leaves_with_paths(structure: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, Any]]:
+    """Flattens dicts (sorted keys), lists and tuples into (path, leaf) pairs."""
+    if isinstance(structure, dict):
+        items: list[tuple[Any, Any]] = []
+        for key in sorted(structure, key=str):
+            items += _leaves_with_paths(structure[key], (*prefix, key))
+        return items
+    if isinstance(structure, list | tuple):
+        items = []
+        for index, item in enumerate(structure):
+            items += _leaves_with_paths(item, (*prefix, index))
+        return items
+    return [(prefix, structure)]
 
 
 def _describe(structure: Any) -> str:

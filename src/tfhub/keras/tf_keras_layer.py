@@ -137,6 +137,7 @@ class KerasLayer(tf_keras.layers.Layer):
                 raise errors.KerasFlavourError(message)
         return super().__call__(*args, **kwargs)
 
+    @tf.autograph.experimental.do_not_convert
     def call(self, inputs: Any, training: Any = None) -> Any:
         """Calls the model; `training` reaches it only while the layer is trainable."""
         _common.warn_if_trainable_without_weights(self)
