@@ -147,3 +147,25 @@ def test_absl_command_line_flags_are_honoured(tmp_path, upstream_copy):
     cache_dir, load_format, path = json.loads(out)
     assert cache_dir == str(upstream_copy / "cache_0.15") and load_format == "COMPRESSED"
     assert path == str(upstream_copy / "cache_0.15" / record["entries"][0]["folder"])
+
+
+def test_waits_for_a_tensorflow_hub_download_in_progress(isolated_cache):
+    import threading
+
+    module_path = cache.module_dir("h")
+    os.makedirs(isolated_cache)
+    open(module_path + ".lock", "w").write("host.123.abc")  # tensorflow_hub's lock.
+    os.makedirs(module_path + ".abc.tmp")
+
+    def upstream_finishes():
+        _fill(module_path + ".abc.tmp")
+        os.rename(module_path + ".abc.tmp", module_path)
+        os.remove(module_path + ".lock")
+
+    timer = threading.Timer(0.8, upstream_finishes)
+    timer.start()
+    fetched = []
+    assert atomic_download("h", fetched.append) == module_path
+    timer.join()
+    assert fetched == []  # We did not download it again.
+    assert read_tree(module_path) == MODEL_FILES

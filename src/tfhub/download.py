@@ -13,6 +13,7 @@ import glob
 import io
 import logging
 import os
+import time
 from collections.abc import Callable
 
 from . import _archive, _http, cache, constants, errors
@@ -60,6 +61,8 @@ def atomic_download(
                 handle,
                 problem,
             )
+        if _wait_for_upstream_download(module_path):
+            return module_path  # tensorflow_hub, in another process, installed it.
         if held:
             _remove_stale_tmp_dirs(module_path)
         _download_into_place(handle, fetch, module_path)
@@ -74,6 +77,44 @@ def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
         f"(folder {os.path.basename(module_path)}). Pre-fill the cache with "
         f"`tfhub pull {handle}` where the network is available, or unset TFHUB_OFFLINE."
     )
+
+
+UPSTREAM_STALL_SEC = 30.0
+
+
+def _wait_for_upstream_download(module_path: str) -> bool:
+    """Waits while tensorflow_hub downloads this entry; returns True if it completed it.
+
+    tensorflow_hub marks its download with `<entry>.lock` holding "host.pid.uid" and writes into
+    `<entry>.<uid>.tmp`. We wait while that folder grows; after UPSTREAM_STALL_SEC without
+    progress, the download is taken as abandoned (its lock is left for tensorflow_hub).
+    """
+    upstream_lock = module_path + ".lock"
+    last_size, last_change = -1, time.monotonic()
+    while os.path.exists(upstream_lock):
+        if cache.is_complete(module_path):
+            return True
+        size = _upstream_tmp_size(module_path, upstream_lock)
+        if size != last_size:
+            last_size, last_change = size, time.monotonic()
+        elif time.monotonic() - last_change > UPSTREAM_STALL_SEC:
+            logger.warning(
+                "tensorflow_hub's download %s made no progress; downloading.", upstream_lock
+            )
+            return False
+        logger.info("Waiting for tensorflow_hub's download of %s", module_path)
+        time.sleep(0.5)
+    return cache.is_complete(module_path)
+
+
+def _upstream_tmp_size(module_path: str, upstream_lock: str) -> int:
+    try:
+        with open(upstream_lock, encoding="utf-8") as lock:
+            task_uid = lock.read().rsplit(".", 1)[-1]
+        tmp_dir = f"{module_path}.{task_uid}{cache.TMP_SUFFIX}"
+        return sum(cache.list_files(tmp_dir).values()) if os.path.isdir(tmp_dir) else 0
+    except OSError:
+        return 0
 
 
 def _remove_stale_tmp_dirs(module_path: str) -> None:
