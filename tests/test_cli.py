@@ -148,3 +148,11 @@ def test_demo_runs_offline_and_cleans_up(capsys, monkeypatch):
     assert "format: TF1 Hub format" in out and "resolved folder: " in out
     assert not os.path.exists(ctx.workdir)  # Server stopped, temp cache removed.
     assert os.environ["TFHUB_OFFLINE"] == "1"
+
+
+def test_pull_goes_on_after_a_failure(capsys, server, served_dir):
+    make_tar_gz(served_dir / "b.tar.gz")
+    code, out, err = run(capsys, "pull", server.url("missing.tar.gz"), server.url("b.tar.gz"))
+    assert code == 4 and "answered 404" in err
+    assert out.startswith(server.url("b.tar.gz") + "\t")
+    assert read_tree(out.split("\t")[1].strip()) == MODEL_FILES

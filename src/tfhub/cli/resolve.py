@@ -34,11 +34,22 @@ def run_resolve(args: argparse.Namespace) -> int:
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    """Resolves each handle; prints `HANDLE<TAB>FOLDER` per handle."""
+    """Resolves each handle; prints `HANDLE<TAB>FOLDER` per handle.
+
+    A handle that fails is reported on stderr and the others are still pulled; the exit code
+    is then that of the first failure.
+    """
+    from . import _errors
+
+    exit_code = 0
     for handle in args.handles:
-        print(f"{handle}\t{resolve(handle)}")
+        try:
+            print(f"{handle}\t{resolve(handle)}")
+        except Exception as err:  # noqa: BLE001 - reported, then the next handle.
+            code = _errors.report(err)
+            exit_code = exit_code or code
         sys.stdout.flush()
-    return 0
+    return exit_code
 
 
 def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
