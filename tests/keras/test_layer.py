@@ -212,6 +212,11 @@ def test_dict_inputs_and_outputs(flavour, model_dir) -> None:
     prod, total = model.predict({"a": a, "b": b}, verbose=0)
     np.testing.assert_allclose(prod, a * b)
     np.testing.assert_allclose(total, a + 2 * b)
+    shaped = flavour.layer(model_dir["dict_io"], output_shape={"sum": [2], "prod": [2]})
+    assert {k: tuple(v.shape) for k, v in shaped(inputs).items()} == {
+        "sum": (None, 2),
+        "prod": (None, 2),
+    }
 
 
 def test_signature_with_dict_inputs_tf1(flavour, upstream_dir) -> None:
