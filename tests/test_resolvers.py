@@ -207,3 +207,16 @@ def test_google_cn_downloads_from_its_mirror(server, served_dir, monkeypatch, is
     assert path == os.path.join(isolated_cache, handles.cache_key(handle))
     assert read_tree(path) == MODEL_FILES
     assert [r[1] for r in server.state.requests] == ["/tfhub-modules/google/m.tar.gz"]
+
+
+@pytest.mark.tf
+def test_gfile_boundary_is_real_tf_io_gfile(tmp_path):
+    from tfhub import _archive
+
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    assert gcs.exists(archive) and not gcs.exists(str(tmp_path / "nope"))
+    target = tmp_path / "t"
+    target.mkdir()
+    with gcs.open_binary(archive) as gfile:  # tf.io.gfile.GFile: only read(n).
+        _archive.extract_fileobj(gfile, str(target), source=archive)
+    assert read_tree(target) == MODEL_FILES
