@@ -147,7 +147,9 @@ def test_frozen_column_fit_keeps_module_weights():
 
 
 @pytest.mark.parametrize(
-    ("path", "trainable"), [(TEXT_V1, True), (TEXT_V1, False), (TEXT_V2, True), (TEXT_V2, False)]
+    ("path", "trainable"),
+    [(TEXT_V1, True), (TEXT_V1, False), (TEXT_V2, True), (TEXT_V2, False)],
+    ids=["tf1-trainable", "tf1-frozen", "tf2-trainable", "tf2-frozen"],
 )
 def test_input_layer_trainable_collects_and_trains_variables(path, trainable):
     make = hub.text_embedding_column if path == TEXT_V1 else hub.text_embedding_column_v2
