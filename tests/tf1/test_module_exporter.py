@@ -53,7 +53,7 @@ def _make_model_fn(linear_spec, scale_spec):
     return model_fn
 
 
-def _train(estimator, steps):
+def _train(estimator, steps, restore_from=None):
     """A real tf.compat.v1 training loop that writes checkpoints to estimator.model_dir."""
     with tf.Graph().as_default():
         features = {"x": tf.constant(X)}
@@ -61,6 +61,8 @@ def _train(estimator, steps):
         saver = tf.compat.v1.train.Saver()
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
+            if restore_from:
+                saver.restore(session, restore_from)
             for _ in range(steps):
                 session.run(spec.train_op)
             step = session.run(tf.compat.v1.train.get_global_step())
@@ -74,7 +76,7 @@ def _serving_input_fn():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """An estimator-like object (no tf.estimator in TF 2.21) and its checkpoint after 20 steps."""
+    """An estimator-like object (no tf.estimator in TF 2.21), checkpoints after 20 and 40 steps."""
     model_dir = tmp_path_factory.mktemp("model_dir")
     specs = hub.create_module_spec(_linear_module_fn), hub.create_module_spec(_scale_module_fn)
     estimator = types.SimpleNamespace(
@@ -84,7 +86,9 @@ def trained(tmp_path_factory):
         model_dir=os.fspath(model_dir),
     )
     first = _train(estimator, 20)
-    return estimator, first
+    latest = _train(estimator, 20, restore_from=first)
+    assert latest.endswith("model.ckpt-40")
+    return estimator, first, latest
 
 
 def _checkpoint_prediction(checkpoint):
@@ -95,7 +99,7 @@ def _checkpoint_prediction(checkpoint):
 
 
 def test_export_writes_every_registered_module_with_trained_values(trained, tmp_path):
-    estimator, checkpoint = trained
+    estimator, _, checkpoint = trained  # export() defaults to the latest checkpoint.
     exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
     assert exporter.name == "tf_hub"
     export_dir = exporter.export(estimator, os.fspath(tmp_path / "export"))
@@ -114,7 +118,7 @@ def test_export_writes_every_registered_module_with_trained_values(trained, tmp_
 
 
 def test_export_uses_given_checkpoint_and_keeps_newest(trained, tmp_path):
-    estimator, first = trained
+    estimator, first, latest = trained
     export_path = tmp_path / "export"
     for old in ("1000000000", "1000000001", "1000000002"):  # older exports of an earlier run
         (export_path / old).mkdir(parents=True)
@@ -131,6 +135,8 @@ def test_export_uses_given_checkpoint_and_keeps_newest(trained, tmp_path):
             result = session.run(output)
     w, b = (tf.train.load_variable(first, f"linear/{n}") for n in ("w", "b"))
     np.testing.assert_allclose(result, X @ w + b, rtol=1e-5)
+    w_latest = tf.train.load_variable(latest, "linear/w")
+    assert np.abs(X @ w_latest - X @ w).max() > 1e-3  # the two checkpoints differ.
 
 
 def test_exports_to_keep_must_be_positive():
@@ -140,7 +146,7 @@ def test_exports_to_keep_must_be_positive():
 
 
 def test_checkpoint_not_matching_graph_names_missing_variables(trained, tmp_path):
-    estimator, _ = trained
+    estimator, _, _ = trained
     with tf.Graph().as_default():
         tf.compat.v1.get_variable("linear/w", [2, 1])
         tf.compat.v1.get_variable("other", [3])
