@@ -459,3 +459,39 @@ def test_export_from_a_finalized_graph(rich_export: Path, tmp_path: Path) -> Non
         assert graph.finalized
     with hub.eval_function_for_module(str(tmp_path / "out")) as f:
         np.testing.assert_allclose(f({"a": [1.0], "b": [1.0]}, signature="pair"), [6.0])
+
+
+def test_colocation_with_state_is_rewritten_to_the_module_state() -> None:
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        w = tf.compat.v1.get_variable("w", initializer=2.0)
+        with tf.compat.v1.colocate_with(w.op):
+            y = tf.multiply(x, w, name="scaled")
+        hub.add_signature(inputs=x, outputs=y)
+
+    with tf.Graph().as_default() as graph:
+        module = hub.Module(hub.create_module_spec(module_fn))
+        out = module([3.0])
+        scaled = graph.get_operation_by_name("module_apply_default/scaled")
+        assert scaled.colocation_groups() == [b"loc:@module/w"]
+        np.testing.assert_allclose(_run(out), [6.0])
+
+
+def test_colocation_errors_at_creation() -> None:
+    def state_colocated() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        with tf.compat.v1.colocate_with(x.op):
+            w = tf.compat.v1.get_variable("w", initializer=2.0)
+        hub.add_signature(inputs=x, outputs=x * w)
+
+    with pytest.raises(errors.ModuleSpecError, match="state-holding node"):
+        hub.create_module_spec(state_colocated)
+
+    def input_colocated() -> None:
+        w = tf.compat.v1.get_variable("w", initializer=2.0)
+        with tf.compat.v1.colocate_with(w.op):
+            x = tf.compat.v1.placeholder(tf.float32, [None])
+        hub.add_signature(inputs=x, outputs=x * w)
+
+    with pytest.raises(errors.ModuleSpecError, match="must not be subject to a tf.colocate_with"):
+        hub.create_module_spec(input_colocated)
