@@ -83,6 +83,14 @@ def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusErro
     return errors.HTTPStatusError(message, status=status, url=url)
 
 
+def _brief(err: BaseException) -> str:
+    """Returns a short form of a connection error, for retry logs."""
+    text = str(err)
+    if "Failed to resolve" in text:
+        text = text[text.index("Failed to resolve") :].rstrip('")')
+    return f"{type(err).__name__}: {text[:160]}"
+
+
 def _is_connection_error(err: BaseException) -> bool:
     """Returns True for errors worth a retry (not certificate errors: they do not heal)."""
     import requests
@@ -158,7 +166,11 @@ def get(
                     "sets it)."
                 ) from err
             logger.warning(
-                "Retrying %s (attempt %d of %d) after %s", url, attempt + 2, retries + 1, err
+                "Retrying %s (attempt %d of %d) after %s",
+                url,
+                attempt + 2,
+                retries + 1,
+                _brief(err),
             )
         else:
             if response.status_code not in _RETRY_STATUSES or attempt == retries:

@@ -28,7 +28,7 @@ _TABLE: list[tuple[type[BaseException], str, int]] = [
 
 
 def report(err: BaseException) -> int:
-    """Prints one line for `err` on stderr (a traceback too if TFHUB_DEBUG is set).
+    """Prints one line for `err` on stderr (the traceback before it if TFHUB_DEBUG is set).
 
     Args:
         err: the exception that ended the command.
@@ -47,6 +47,4 @@ def report(err: BaseException) -> int:
     if label == "unexpected error":
         message = f"{type(err).__name__}: {message}"
     print(f"tfhub: {label}: {message}", file=sys.stderr)
-    if not constants.is_debug():
-        print(f"(set {constants.TFHUB_DEBUG}=1 for the traceback)", file=sys.stderr)
     return code
