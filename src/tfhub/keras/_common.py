@@ -1,8 +1,9 @@
-"""What both KerasLayer flavours share: load the handle, check arguments, call the model.
+"""What both KerasLayer flavours share: load the handle, check arguments, variables, config.
 
 `HubCallable` holds everything about the wrapped model that does not depend on Keras: the loaded
 object, the function the layer calls, the chosen signature/output, the variables and
-regularization losses. Each flavour's layer owns one and only adds the Keras bookkeeping.
+regularization losses. Each flavour's layer owns one and only adds the Keras bookkeeping;
+`_calling` runs it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import tensorflow as tf
@@ -208,7 +209,15 @@ def make_hub_callable(
 def check_output_key(outputs: Any, output_key: str) -> None:
     """Raises UnknownOutputKeyError early if a signature's known outputs lack `output_key`."""
     if isinstance(outputs, dict) and output_key not in outputs:
-        select_output(outputs, output_key)
+        raise errors.UnknownOutputKeyError(unknown_output_key_message(outputs, output_key))
+
+
+def unknown_output_key_message(outputs: dict[str, Any], output_key: str) -> str:
+    """The message of UnknownOutputKeyError: lists the available output keys."""
+    return (
+        f"KerasLayer output does not contain the output key {output_key!r} (available: "
+        f"{sorted(outputs.keys())}). Received: output_key={output_key!r}"
+    )
 
 
 def check_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
@@ -291,187 +300,6 @@ def _tf1_regularization_loss_fns(obj: Any) -> list[Callable[[], Any]]:
         return lambda: pruned()[index]
 
     return [make(i) for i in range(len(tensors))]
-
-
-# --- Calling ----------------------------------------------------------------------------------
-
-
-def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None) -> Any:
-    """Calls the wrapped function on `inputs` and picks/reshapes the outputs.
-
-    Args:
-        hub: the HubCallable.
-        inputs: a tensor, or a list/dict of tensors.
-        training: a Python bool (or bool tensor), used only if the function takes `training`.
-        output_shape: optional nest of TensorShapes without the batch dimension.
-
-    Returns:
-        The output tensor(s).
-
-    Raises:
-        tfhub.errors.InputSpecError: inputs that match none of the function's input specs.
-        tfhub.errors.UnknownOutputKeyError: `output_key` is not among the outputs.
-    """
-    inputs = cast_inputs(inputs, hub.input_specs)
-    try:
-        result = _invoke(hub, inputs, training)
-    except (TypeError, ValueError, tf.errors.InvalidArgumentError) as err:
-        message = _input_mismatch_message(hub, inputs)
-        if message is None:
-            raise
-        raise errors.InputSpecError(message) from err
-    result = select_output(result, hub.output_key)
-    if output_shape is not None:
-        result = _shapes.apply_output_shape(inputs, result, output_shape)
-    return result
-
-
-def _invoke(hub: HubCallable, inputs: Any, training: Any) -> Any:
-    """Runs the function with the layer's calling convention."""
-    kwargs = dict(hub.arguments)
-    args = []
-    if hub.uses_dict_inputs and isinstance(inputs, dict):
-        kwargs.update(inputs)
-    else:
-        args.append(inputs)
-    if not hub.has_training_argument:
-        return hub.fn(*args, **kwargs)
-    if isinstance(training, bool) or training is None:
-        return hub.fn(*args, training=bool(training), **kwargs)
-    from tensorflow.python.framework import smart_cond  # noqa: PLC0415
-
-    return smart_cond.smart_cond(
-        training,
-        lambda: hub.fn(*args, training=True, **kwargs),
-        lambda: hub.fn(*args, training=False, **kwargs),
-    )
-
-
-def select_output(result: Any, output_key: str | None) -> Any:
-    """Returns `result[output_key]`, or `result` if no key is set.
-
-    Raises:
-        ValueError: `output_key` is set but the result is not a dict.
-        tfhub.errors.UnknownOutputKeyError: the key is missing (the message lists the keys).
-    """
-    if not output_key:
-        return result
-    if not isinstance(result, dict):
-        raise ValueError(
-            f"Specifying `output_key` is forbidden if output type {type(result)} is not a "
-            f"dict. Received: output_key={output_key!r}"
-        )
-    if output_key not in result:
-        raise errors.UnknownOutputKeyError(
-            f"KerasLayer output does not contain the output key {output_key!r} (available: "
-            f"{sorted(result.keys())}). Received: output_key={output_key!r}"
-        )
-    return result[output_key]
-
-
-def cast_inputs(inputs: Any, specs: Sequence[Any]) -> Any:
-    """Casts floating inputs to the floating dtype the function expects (mixed precision).
-
-    Only acts when every traced input spec agrees on the structure; integer and string inputs
-    are never cast.
-    """
-    if not specs:
-        return inputs
-    spec = specs[0]
-    if isinstance(spec, tf.TensorSpec) and hasattr(inputs, "dtype"):
-        return _cast_one(inputs, spec)  # Fast path: one tensor.
-    try:
-        return tf.nest.map_structure(_cast_one, inputs, spec)
-    except (TypeError, ValueError):
-        return inputs  # Another structure: the call reports the mismatch.
-
-
-def _cast_one(tensor: Any, spec: Any) -> Any:
-    dtype = getattr(spec, "dtype", None)
-    if dtype is None or not dtype.is_floating:
-        return tensor
-    tensor_dtype = getattr(tensor, "dtype", None)
-    if tensor_dtype is None or tensor_dtype == dtype or not tensor_dtype.is_floating:
-        return tensor
-    return tf.cast(tensor, dtype)
-
-
-def cast_outputs(outputs: Any, dtype: Any) -> Any:
-    """Casts floating outputs to `dtype` (the layer's compute dtype), leaving others alone."""
-    if dtype is None:
-        return outputs
-    target = tf.as_dtype(dtype)
-    if not target.is_floating:
-        return outputs
-    if getattr(outputs, "dtype", None) == target:
-        return outputs  # Fast path: one tensor of the right dtype.
-
-    def cast(tensor: Any) -> Any:
-        if getattr(tensor, "dtype", None) is not None and tensor.dtype.is_floating:
-            if tensor.dtype != target:
-                return tf.cast(tensor, target)
-        return tensor
-
-    return tf.nest.map_structure(cast, outputs)
-
-
-def _input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:
-    """Says how `inputs` differ from every input spec, or None if one of them matches."""
-    if not hub.input_specs:
-        return None
-    for spec in hub.input_specs:
-        if _compatible(inputs, spec):
-            return None
-    expected = " or ".join(_describe(spec) for spec in hub.input_specs)
-    target = f"signature {hub.signature!r}" if hub.signature else "the model's __call__"
-    return (
-        f"The inputs do not match what {target} of {hub.handle!r} expects: {expected}. "
-        f"Pass inputs of that dtype and shape (the batch dimension may vary). "
-        f"Received: inputs={_describe(inputs)}"
-    )
-
-
-def _compatible(inputs: Any, spec: Any) -> bool:
-    """True if `inputs` has the structure (dict keys too) and dtypes/shapes of `spec`."""
-    given, wanted = _leaves_with_paths(inputs), _leaves_with_paths(spec)
-    if [path for path, _ in given] != [path for path, _ in wanted]:
-        return False
-    for (_, tensor), (_, tensor_spec) in zip(given, wanted, strict=True):
-        if not hasattr(tensor_spec, "is_compatible_with"):
-            continue
-        if getattr(tensor, "dtype", None) != tensor_spec.dtype:
-            return False
-        if not tensor_spec.shape.is_compatible_with(getattr(tensor, "shape", None)):
-            return False
-    return True
-
-
-def _leaves_with_paths(structure: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, Any]]:
-    """Flattens dicts (sorted keys), lists and tuples into (path, leaf) pairs."""
-    if isinstance(structure, dict):
-        items: list[tuple[Any, Any]] = []
-        for key in sorted(structure, key=str):
-            items += _leaves_with_paths(structure[key], (*prefix, key))
-        return items
-    if isinstance(structure, list | tuple):
-        items = []
-        for index, item in enumerate(structure):
-            items += _leaves_with_paths(item, (*prefix, index))
-        return items
-    return [(prefix, structure)]
-
-
-def _describe(structure: Any) -> str:
-    def one(x: Any) -> str:
-        dtype = getattr(x, "dtype", None)
-        shape = getattr(x, "shape", None)
-        if dtype is None:
-            return repr(x)
-        name = getattr(dtype, "name", str(dtype))
-        dims = list(shape) if shape is not None and shape.rank is not None else "unknown"
-        return f"{name}{dims}"
-
-    return str(tf.nest.map_structure(one, structure))
 
 
 # --- Config -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import tensorflow as tf
 import keras
 
 from .. import errors
-from . import _common, _compat, _shapes
+from . import _calling, _common, _compat, _shapes
 
 logger = logging.getLogger(__name__)
 
@@ -180,8 +180,8 @@ class KerasLayer(keras.layers.Layer):
         """Calls the model; `training` reaches it only while the layer is trainable."""
         training = bool(training) if self.trainable and _is_python_bool(training) else False
         _common.warn_if_trainable_without_weights(self)
-        outputs = _common.call(self._hub, inputs, training, self._output_shape_spec)
-        return _common.cast_outputs(outputs, self.compute_dtype)
+        outputs = _calling.call(self._hub, inputs, training, self._output_shape_spec)
+        return _calling.cast_outputs(outputs, self.compute_dtype)
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         """Traces `call` to find the outputs' dtypes and shapes (`output_shape` applied)."""

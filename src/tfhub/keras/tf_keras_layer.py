@@ -17,7 +17,7 @@ import tensorflow as tf
 import tf_keras
 
 from .. import errors
-from . import _common, _compat, _shapes
+from . import _calling, _common, _compat, _shapes
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +148,8 @@ class KerasLayer(tf_keras.layers.Layer):
         if isinstance(training, int | np.bool_):
             training = bool(training)
         hub = self._hub.value
-        outputs = _common.call(hub, inputs, training, self._output_shape_spec.value)
-        return _common.cast_outputs(outputs, self.compute_dtype)
+        outputs = _calling.call(hub, inputs, training, self._output_shape_spec.value)
+        return _calling.cast_outputs(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Returns `(batch, *output_shape)` if `output_shape` was given, else traces `call`."""
