@@ -107,6 +107,14 @@ def test_eager_export_of_partitioned_variables_says_what_to_do(tmp_path: Path) -
     assert not (tmp_path / "out" / "tfhub_module.pb").exists()
 
 
+def test_tfhub_export_loads_with_tfhub_load_and_keras_layer(rich_export: Path) -> None:
+    loaded = hub.load(str(rich_export), tags=["train"])
+    out = loaded.signatures["pair"](a=tf.constant([1.0]), b=tf.constant([2.0]))
+    np.testing.assert_allclose(out["default"].numpy(), [5.0])
+    layer = hub.KerasLayer(str(rich_export), signature="default", output_key="hidden")
+    np.testing.assert_allclose(layer(tf.constant(X)).numpy(), hidden_np(X), atol=1e-5)
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("tensorflow_hub") is None,
     reason="tensorflow_hub (upstream, for the compatibility check) is not installed",
