@@ -92,19 +92,25 @@ def test_eager_ragged_inputs_and_outputs() -> None:
             np.testing.assert_allclose(session.run(graph_out["sum"]), [1.0, 7.0])
 
 
-def test_eager_export_of_partitioned_variables_says_what_to_do(tmp_path: Path) -> None:
+def test_eager_partitioned_variables_map_and_export(tmp_path: Path) -> None:
     def module_fn() -> None:
         x = tf.compat.v1.placeholder(tf.float32, [None, 4])
         w = tf.compat.v1.get_variable(
-            "w", shape=[4, 2], partitioner=tf.compat.v1.fixed_size_partitioner(2)
+            "w",
+            shape=[4, 2],
+            initializer=tf.compat.v1.ones_initializer(),
+            partitioner=tf.compat.v1.fixed_size_partitioner(2),
         )
         hub.add_signature(inputs=x, outputs=tf.matmul(x, w))
 
     module = hub.Module(hub.create_module_spec(module_fn))
-    assert module(tf.zeros([1, 4])).shape == (1, 2)
-    with pytest.raises(errors.EagerNotSupportedError, match="partitioned variable 'w'.*tf.Graph"):
-        module.export(str(tmp_path / "out"))
-    assert not (tmp_path / "out" / "tfhub_module.pb").exists()
+    parts = module.variable_map["w"]
+    assert [v.name for v in parts] == ["w/part_0:0", "w/part_1:0"]
+    parts[1].assign(tf.fill([2, 2], 3.0))
+    np.testing.assert_allclose(module(tf.ones([1, 4])).numpy(), [[8.0, 8.0]])
+    module.export(str(tmp_path / "out"))
+    with hub.eval_function_for_module(str(tmp_path / "out")) as f:
+        np.testing.assert_allclose(f(np.ones([1, 4], np.float32)), [[8.0, 8.0]])
 
 
 def test_tfhub_export_loads_with_tfhub_load_and_keras_layer(rich_export: Path) -> None:

@@ -16,7 +16,6 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from .. import errors
 from ..utils.lazy import import_tensorflow
 from . import tensor_info
 from .module_spec import ModuleSpec
@@ -70,6 +69,8 @@ class EagerModuleImpl:
             self._cleanup = weakref.finalize(self, temp_dir.cleanup)
         self._loaded = tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags))
         self._variables = {_strip_output(v.name): v for v in self._loaded.variables}
+        meta_graph = spec.get_meta_graph(tags)  # type: ignore[attr-defined]
+        self._variable_map = _group_partitions(self._variables, meta_graph)
         self._updating_functions: dict[str, Any] = {}
 
     def apply(self, signature: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,8 +101,8 @@ class EagerModuleImpl:
 
     @property
     def variable_map(self) -> dict[str, Any]:
-        """{variable name in the module: eager tf.Variable}."""
-        return dict(self._variables)
+        """{variable name in the module: eager tf.Variable (or list of partitions)}."""
+        return dict(self._variable_map)
 
     @property
     def trainable_variables(self) -> list[Any]:
@@ -121,26 +122,17 @@ class EagerModuleImpl:
         return list(self._loaded.prune(feeds=[], fetches=losses)())
 
     def export(self, path: str) -> None:
-        """Writes the module with the current values of the eager variables.
-
-        Raises:
-            tfhub.errors.EagerNotSupportedError: for partitioned variables.
-        """
+        """Writes the module with the current values of the eager variables."""
         tf = import_tensorflow()
         from .module import Module
 
         values = {name: v.numpy() for name, v in self._variables.items()}
         with tf.Graph().as_default():
-            module = Module(self._spec, tags=self._tags)
+            module = Module(self._spec, tags=self._tags, name="module")
             with tf.compat.v1.Session() as session:
                 session.run(tf.compat.v1.global_variables_initializer())
-                for name, variable in module.variable_map.items():
-                    if isinstance(variable, list):
-                        raise errors.EagerNotSupportedError(
-                            f"Exporting partitioned variable {name!r} from an eager hub.Module is "
-                            "not supported: build the hub.Module in a tf.Graph and call "
-                            "Module.export(path, session) there."
-                        )
+                for variable in module.variables:  # Partitions too: "module/w/part_0:0".
+                    name = _strip_output(variable.name)[len("module/") :]
                     session.run(tf.compat.v1.assign(variable, values[name]))
                 module.export(path, session)
 
@@ -201,6 +193,33 @@ def _build_updating_function(loaded: Any, meta_graph: Any, signature: str) -> An
         return tensor_info.build_output_map(signature_def.outputs, values.__getitem__)
 
     return run
+
+
+def _group_partitions(variables: Mapping[str, Any], meta_graph: Any) -> dict[str, Any]:
+    """Groups the parts of partitioned variables into offset-ordered lists, as in a graph."""
+    from tensorflow.core.framework import variable_pb2
+
+    slices: dict[str, tuple[str, int]] = {}
+    if "variables" in meta_graph.collection_def:
+        for raw in meta_graph.collection_def["variables"].bytes_list.value:
+            variable_def = variable_pb2.VariableDef.FromString(raw)
+            if variable_def.HasField("save_slice_info_def"):
+                info = variable_def.save_slice_info_def
+                slices[_strip_output(variable_def.variable_name)] = (
+                    info.full_name,
+                    info.var_offset[0],
+                )
+    result: dict[str, Any] = {}
+    parts: dict[str, dict[int, Any]] = {}
+    for name, variable in variables.items():
+        if name in slices:
+            full_name, offset = slices[name]
+            parts.setdefault(full_name, {})[offset] = variable
+        else:
+            result[name] = variable
+    for full_name, by_offset in parts.items():
+        result[full_name] = [variable for _, variable in sorted(by_offset.items())]
+    return result
 
 
 def _strip_output(name: str) -> str:
