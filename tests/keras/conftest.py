@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any, NamedTuple
 
 import pytest
 from tests._helpers import models
-
-UPSTREAM = Path(__file__).parents[1] / "data" / "upstream"
-
-
-class Flavour(NamedTuple):
-    """One Keras flavour: its name, its hub.KerasLayer class and its Keras module."""
-
-    name: str
-    layer: Any
-    keras: Any
+from tests.keras._support import Flavour
 
 
 @pytest.fixture(scope="session")
@@ -47,12 +35,3 @@ def flavour(request: pytest.FixtureRequest) -> Flavour:
 
         from tfhub.keras.tf_keras_layer import KerasLayer
     return Flavour(request.param, KerasLayer, keras)
-
-
-def upstream_record(name: str) -> dict[str, Any]:
-    """The expected.json of an upstream fixture."""
-    return json.loads((UPSTREAM / f"{name}.expected.json").read_text())
-
-
-def upstream_path(name: str) -> str:
-    return os.fspath(UPSTREAM / name)

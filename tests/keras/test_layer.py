@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests._helpers import models
-from tests.keras.conftest import upstream_record
+from tests.keras._support import upstream_record
 
 import tfhub as hub
 from tfhub import errors

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 from tests._helpers import models
-from tests.keras.conftest import Flavour
+from tests.keras._support import Flavour
 
 from tfhub import errors
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.keras.conftest import upstream_path, upstream_record
+from tests.keras._support import upstream_path, upstream_record
 
 import tfhub as hub
 from tfhub import errors
