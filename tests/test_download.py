@@ -295,3 +295,12 @@ def test_file_changed_before_resume_is_downloaded_whole(server, served_dir, isol
     assert read_tree(path) == new_files  # Not a splice of two archives.
     gets = archive_gets(server, "m.tar.gz")
     assert gets[1][2].get("If-Range", "").startswith('"') and len(gets) == 3
+
+
+def test_download_without_a_usable_lock_stays_correct(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz")
+    os.makedirs(isolated_cache)
+    (isolated_cache / ".locks").write_text("not a folder")  # No lock can be made here.
+    path = hub.resolve(server.url("m.tar.gz"))
+    assert read_tree(path) == MODEL_FILES
+    assert (isolated_cache / ".locks").read_text() == "not a folder"
