@@ -20,30 +20,6 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_child(code: str, *args: str, env: dict[str, str]) -> tuple[float, int, str]:
-    """Runs `python -c code args`; returns (wall seconds, peak RSS in MB, stdout)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    out, err = proc.communicate()
-    wall = time.perf_counter() - started
-    # ru_maxrss of the reaped child: Popen.communicate already waited; use /proc-free fallback.
-    if proc.returncode != 0:
-        raise RuntimeError(f"child failed: {err.decode()[-2000:]}")
-    return wall, _last_child_rss_mb(), out.decode()
-
-
-_seen_rss = 0
-
-
-def _last_child_rss_mb() -> int:
-    """Peak RSS of the largest child so far (ru_maxrss of RUSAGE_CHILDREN), in MB."""
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
-
-
 def run_child_rss(code: str, *args: str, env: dict[str, str]) -> tuple[float, int, str]:
     """Like run_child but measures this child's own peak RSS through os.wait4."""
     started = time.perf_counter()
