@@ -56,6 +56,10 @@ def test_pull_then_cache_list_info_verify(capsys, server, served_dir, isolated_c
     code, out, _ = run(capsys, "cache", "list")
     listed = {line.split("\t")[3] for line in out.splitlines()}
     assert code == 0 and listed == set(urls)
+    code, out, _ = run(capsys, "cache", "list", "--json")
+    entries = json.loads(out)
+    assert {e["handle"] for e in entries} == set(urls) and all(e["damage"] is None for e in entries)
+    assert {e["path"] for e in entries} == {line[1] for line in lines}
     code, out, _ = run(capsys, "cache", "info")
     assert f"cache folder: {isolated_cache}" in out and "entries: 2" in out
     code, out, _ = run(capsys, "cache", "verify")

@@ -13,9 +13,9 @@ def add_commands(commands: Any) -> None:
     """Adds `tfhub cache ...` to the `tfhub` parser."""
     parser = commands.add_parser("cache", help="list, check and clean the cache")
     sub = parser.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
-    sub.add_parser("list", help="one line per entry: folder, size, time, handle").set_defaults(
-        run=run_list
-    )
+    listing = sub.add_parser("list", help="one line per entry: folder, size, time, handle")
+    listing.add_argument("--json", action="store_true", help="print a JSON list instead")
+    listing.set_defaults(run=run_list)
     sub.add_parser("info", help="where the cache is and how big").set_defaults(run=run_info)
     verify = sub.add_parser("verify", help="check every entry; exit 1 if one is damaged")
     verify.set_defaults(run=run_verify)
@@ -38,7 +38,13 @@ def human_size(size: int) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """Prints `FOLDER  SIZE  DOWNLOAD_TIME  HANDLE` per entry (tab-separated)."""
+    """Prints `FOLDER  SIZE  DOWNLOAD_TIME  HANDLE` per entry (tab-separated), or JSON."""
+    if args.json:
+        import dataclasses
+        import json
+
+        print(json.dumps([dataclasses.asdict(item) for item in cache.scan()], indent=1))
+        return 0
     for item in cache.scan():
         state = "" if item.damage is None else f"  [damaged: {item.damage}]"
         print(
