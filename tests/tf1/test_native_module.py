@@ -495,3 +495,24 @@ def test_colocation_errors_at_creation() -> None:
 
     with pytest.raises(errors.ModuleSpecError, match="must not be subject to a tf.colocate_with"):
         hub.create_module_spec(input_colocated)
+
+
+def test_modules_with_clashing_function_names_in_one_graph() -> None:
+    from tensorflow.python.framework import function as legacy_function
+
+    def make_spec(factor: float) -> Any:
+        def module_fn() -> None:
+            @legacy_function.Defun(tf.float32, func_name="scale")  # Same name, other body.
+            def scale(v: Any) -> Any:
+                return v * factor
+
+            x = tf.compat.v1.placeholder(tf.float32, [None])
+            hub.add_signature(inputs=x, outputs=scale(x))
+
+        return hub.create_module_spec(module_fn)
+
+    with tf.Graph().as_default():
+        doubled = hub.Module(make_spec(2.0))([1.0, 2.0])
+        tripled = hub.Module(make_spec(3.0))([1.0, 2.0])
+        values = _run([doubled, tripled])
+    np.testing.assert_allclose(values, [[2.0, 4.0], [3.0, 6.0]])

@@ -82,13 +82,67 @@ def collection_node_names(meta_graph: Any, key: str) -> list[str]:
     return [_node_name(name) for name in meta_graph.collection_def[key].node_list.value]
 
 
+def _conflicting_functions(library: Any, graph: Any) -> dict[str, str]:
+    """Returns {name: new name} for library functions that `graph` defines differently."""
+    renames = {}
+    for function_def in library.function:
+        name = function_def.signature.name
+        existing = graph._get_function(name)  # noqa: SLF001 - no public lookup by name.
+        if existing is None or existing.definition == function_def:
+            continue
+        index = 1
+        while graph._is_function(f"{name}_hub{index}"):  # noqa: SLF001
+            index += 1
+        renames[name] = f"{name}_hub{index}"
+    return renames
+
+
+def _rename_in_node(node: Any, renames: dict[str, str]) -> None:
+    if node.op in renames:
+        node.op = renames[node.op]
+    for attr in node.attr.values():
+        if attr.HasField("func") and attr.func.name in renames:
+            attr.func.name = renames[attr.func.name]
+        for func in attr.list.func:
+            if func.name in renames:
+                func.name = renames[func.name]
+
+
+def rename_conflicting_functions(meta_graph: Any, graph: Any) -> None:
+    """Renames, in place, library functions whose names `graph` already uses for other code.
+
+    Functions get process-local names (e.g. `cond_true_6` for a tf.cond), so two modules built
+    in different processes can clash when imported into one graph.
+    """
+    library = meta_graph.graph_def.library
+    renames = _conflicting_functions(library, graph)
+    if not renames:
+        return
+    for node in meta_graph.graph_def.node:
+        _rename_in_node(node, renames)
+    for function_def in library.function:
+        function_def.signature.name = renames.get(
+            function_def.signature.name, function_def.signature.name
+        )
+        for node in function_def.node_def:
+            _rename_in_node(node, renames)
+    for gradient in library.gradient:
+        gradient.function_name = renames.get(gradient.function_name, gradient.function_name)
+        gradient.gradient_func = renames.get(gradient.gradient_func, gradient.gradient_func)
+    logger.info("Renamed clashing graph functions: %s", renames)
+
+
 def import_meta_graph(meta_graph: Any, *, import_scope: str, input_map: dict[str, Any]) -> None:
     """Imports `meta_graph` (graph and collections) into the default graph under `import_scope`.
 
     Unlike `tf.compat.v1.train.import_meta_graph`, this builds no throwaway `Saver` for all of
-    the graph's variables (which costs about a third of the import time).
+    the graph's variables (which costs about a third of the import time). Library functions
+    whose names clash with different functions already in the graph are renamed first.
     """
     from tensorflow.python.framework import meta_graph as tf_meta_graph
+    from tensorflow.python.framework import ops
+
+    rename_conflicting_functions(meta_graph, ops.get_default_graph())
 
     tf_meta_graph.import_scoped_meta_graph(
         meta_graph, import_scope=import_scope, input_map=input_map
