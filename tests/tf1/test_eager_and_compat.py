@@ -86,6 +86,8 @@ def test_eager_ragged_inputs_and_outputs() -> None:
     assert out["double"].to_list() == [[2.0, 4.0], [6.0]]
     from_lists = hub.Module(spec)([[1.0, 1.0, 1.0], [], [4.0]], as_dict=True)["sum"]
     np.testing.assert_allclose(from_lists.numpy(), [3.0, 0.0, 4.0])
+    with hub.eval_function_for_module(spec) as f:
+        np.testing.assert_allclose(f([[1.0, 2.0], [], [5.0]], as_dict=True)["sum"], [3.0, 0.0, 5.0])
     with tf.Graph().as_default():
         graph_out = hub.Module(spec)(tf.ragged.constant([[1.0], [2.0, 5.0]]), as_dict=True)
         with tf.compat.v1.Session() as session:

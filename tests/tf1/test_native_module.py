@@ -203,6 +203,8 @@ def test_eval_function_for_module(rich_export: Path) -> None:
     with hub.eval_function_for_module(str(rich_export)) as f:
         hidden = f(X, as_dict=True)["hidden"]
         pair = f({"a": np.array([1.0]), "b": np.array([2.0])}, signature="pair")
+        embed = f(_words(), signature="embed")
+    np.testing.assert_allclose(embed, _expected_embed(), atol=1e-6)
     np.testing.assert_allclose(hidden, hidden_np(X), atol=1e-5)
     np.testing.assert_allclose(pair, [5.0])
 

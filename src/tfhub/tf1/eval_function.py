@@ -35,15 +35,38 @@ def _module_class() -> Any:
     return Module
 
 
-def _placeholders_for(module: Any, signature: str) -> dict[str, Any]:
+def _placeholder_for(info: Any, name: str) -> Any:
+    """A placeholder (sparse, or ragged built from component placeholders) matching `info`."""
     tf = import_tensorflow()
-    placeholders = {}
-    for name, info in module.get_input_info_dict(signature).items():
-        shape = info.get_shape()
-        dims = None if shape.rank is None else shape.as_list()
-        make = tf.compat.v1.sparse_placeholder if info.is_sparse else tf.compat.v1.placeholder
-        placeholders[name] = make(info.dtype, shape=dims, name=name)
-    return placeholders
+    if info.is_composite and not info.is_sparse:
+        parts = tf.nest.flatten(info.type_spec, expand_composites=True)
+        inputs = [
+            tf.compat.v1.placeholder(p.dtype, p.shape, name=f"{name}_{i}")
+            for i, p in enumerate(parts)
+        ]
+        return tf.nest.pack_sequence_as(info.type_spec, inputs, expand_composites=True)
+    shape = info.get_shape()
+    dims = None if shape.rank is None else shape.as_list()
+    make = tf.compat.v1.sparse_placeholder if info.is_sparse else tf.compat.v1.placeholder
+    return make(info.dtype, shape=dims, name=name)
+
+
+def _placeholders_for(module: Any, signature: str) -> dict[str, Any]:
+    info_map = module.get_input_info_dict(signature)
+    return {name: _placeholder_for(info, name) for name, info in info_map.items()}
+
+
+def _feed_items(placeholder: Any, value: Any) -> list[tuple[Any, Any]]:
+    """(key, value) pairs for feed_dict; a ragged input is fed by its components."""
+    tf = import_tensorflow()
+    if not isinstance(placeholder, tf.RaggedTensor):
+        return [(placeholder, value)]
+    if isinstance(value, list | tuple):
+        value = tf.compat.v1.ragged.constant_value(
+            value, dtype=placeholder.dtype.as_numpy_dtype, ragged_rank=placeholder.ragged_rank
+        )
+    keys = tf.nest.flatten(placeholder, expand_composites=True)
+    return list(zip(keys, [value.flat_values, *value.nested_row_splits], strict=True))
 
 
 def _build_eval_graph(
@@ -100,7 +123,11 @@ def eval_function_for_module(
                 )
             feeds = prepare_dict_inputs(inputs, placeholders[signature], signature)
             fetch = prepare_outputs(outputs[signature], as_dict, signature)
-            feed_dict = {placeholders[signature][key]: value for key, value in feeds.items()}
+            feed_dict = dict(
+                item
+                for key, value in feeds.items()
+                for item in _feed_items(placeholders[signature][key], value)
+            )
             return session.run(fetch, feed_dict=feed_dict)
 
         yield func
