@@ -173,6 +173,21 @@ def test_input_layer_trainable_collects_and_trains_variables(path, trainable):
     assert (after < before - 1e-3) if trainable else (after == pytest.approx(before))
 
 
+def test_two_trainable_columns_over_one_module_in_one_graph():
+    """The second load gets uniquified names (embeddings_1:0) and still counts as trainable."""
+    columns = [hub.text_embedding_column(key, TEXT_V1, trainable=True) for key in ("a", "b")]
+    with tf.Graph().as_default():
+        features = {key: tf.constant(SENTENCES) for key in ("a", "b")}
+        output = tf.compat.v1.feature_column.input_layer(features, columns)
+        names = sorted(v.name for v in tf.compat.v1.trainable_variables())
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.tables_initializer())
+            result = session.run(output)
+    assert names == ["embeddings:0", "embeddings_1:0"]
+    np.testing.assert_allclose(result, np.concatenate([EXPECTED_TEXT] * 2, axis=1), atol=1e-5)
+
+
 # --- Sparse text ----------------------------------------------------------------------------------
 
 TOKENS = [["hello", "world"], ["cat"], [], ["zzz", "the", "cat"]]
@@ -505,3 +520,49 @@ def test_columns_over_http_handles(served_dir, server, isolated_cache):
     assert {hashlib.sha1(url.encode()).hexdigest() for url in (text_url, v2_url)} <= cached
     paths = sorted(path.split("?")[0] for method, path, _ in server.state.requests)
     assert paths == ["/tf1_text_vocab.tar.gz", "/tf2_text_embedding.tar.gz"]  # one download each.
+
+
+_TF1_KERAS_SCRIPT = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+tf.compat.v1.disable_eager_execution()
+import tf_keras
+import tfhub as hub
+
+text_v1, text_v2, sentences = sys.argv[1], sys.argv[2], np.array(json.loads(sys.argv[3]))
+result = {}
+for name, trainable in (("frozen", False), ("trainable", True)):
+    columns = [hub.text_embedding_column("a", text_v1, trainable=trainable),
+               hub.text_embedding_column_v2("b", text_v2, trainable=trainable)]
+    inputs = {k: tf_keras.Input(shape=(), dtype=tf.string, name=k) for k in "ab"}
+    layer = tf_keras.layers.DenseFeatures(columns, name=name)
+    features = layer(inputs)
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(1, kernel_initializer="ones")(features))
+    data = {"a": sentences, "b": sentences}
+    if trainable:
+        model.compile(tf_keras.optimizers.legacy.SGD(0.05), "mse")
+        model.fit(data, np.zeros((len(sentences), 1)), epochs=2, verbose=0)
+        result[name] = [tf_keras.backend.get_value(w).tolist() for w in layer.trainable_weights]
+    else:
+        result[name] = tf_keras.Model(inputs, features).predict(data).tolist()
+print(json.dumps(result))
+"""
+
+
+def test_tf1_graph_mode_tf_keras_fit_trains_the_modules():
+    """With eager execution disabled, DenseFeatures predicts upstream's numbers and fit trains."""
+    import subprocess
+    import sys
+
+    args = [TEXT_V1, TEXT_V2, json.dumps(SENTENCES)]
+    run = subprocess.run(
+        [sys.executable, "-c", _TF1_KERAS_SCRIPT, *args], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    expected = np.concatenate([EXPECTED_TEXT, EXPECTED_TEXT], axis=1)
+    np.testing.assert_allclose(result["frozen"], expected, atol=1e-5)
+    assert len(result["trainable"]) == 2  # one embedding table per column
+    for table in result["trainable"]:
+        assert np.abs(np.array(table) - TEXT_RECORD["embedding_table"]).max() > 1e-3

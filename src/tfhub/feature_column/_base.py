@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import saved_model
 from ..utils.lazy import import_optional, import_tensorflow
+from ._signatures import Signature
 
 tf = import_tensorflow("hub feature columns")
 from tensorflow.python.feature_column import feature_column as fc_v1  # noqa: E402
@@ -39,16 +40,36 @@ class LoadedModule:
         regularization_losses: zero-argument callables, one scalar loss each.
     """
 
-    def __init__(self, obj: Any, fn: TensorFn, trainable_names: frozenset[str] | None) -> None:
+    def __init__(self, obj: Any, fn: TensorFn, tf1_signature: Signature | None) -> None:
         self.obj = obj
         self.fn = fn
         self.variables = list(getattr(obj, "variables", []))
-        if trainable_names is None:  # A TF2 SavedModel says so itself.
+        if tf1_signature is None:  # A TF2 SavedModel says so itself.
             self.trainable_variables = list(getattr(obj, "trainable_variables", []))
             self.regularization_losses = list(getattr(obj, "regularization_losses", []))
         else:  # A TF1 module lists them in its graph's collections.
-            self.trainable_variables = [v for v in self.variables if v.name in trainable_names]
+            self.trainable_variables = _tf1_trainable_variables(self.variables, tf1_signature)
             self.regularization_losses = _tf1_regularization_losses(obj)
+
+
+def _tf1_trainable_variables(variables: list[Any], signature: Signature) -> list[Any]:
+    """Returns the loaded TF1 variables that the module's graph lists as trainable.
+
+    In a tf.Graph, loading a module twice uniquifies names (`embeddings` -> `embeddings_1`), so
+    the variables are matched, in order, with the graph's `variables` collection.
+    """
+    names = [v.name for v in variables]
+    saved = signature.variable_names
+    if len(saved) == len(names) and all(map(_is_uniquified, names, saved)):
+        names = list(saved)
+    trainable = signature.trainable_variable_names
+    return [v for v, name in zip(variables, names, strict=True) if name in trainable]
+
+
+def _is_uniquified(name: str, original: str) -> bool:
+    """True for `name == original` or a graph-uniquified copy (`a/b:0` -> `a/b_1:0`)."""
+    op_name, _, port = original.rpartition(":")
+    return name == original or re.fullmatch(rf"{re.escape(op_name)}_\d+:{port}", name) is not None
 
 
 def _tf1_regularization_losses(obj: Any) -> list[Callable[[], Any]]:
@@ -174,13 +195,25 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
         """Returns the `[batch, D]` embedding of the column's transformed input through `fn`."""
         raise NotImplementedError(f"{type(self).__name__} must define embed()")
 
+    def _load(self) -> LoadedModule:
+        """`load()`, plus, in a graph, table initialization before every use of the module."""
+        if tf.executing_eagerly():
+            return self.load()
+        key = tf.compat.v1.GraphKeys.TABLE_INITIALIZERS
+        known = {id(op) for op in tf.compat.v1.get_collection(key)}
+        module = self.load()
+        initializers = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
+        if initializers:  # Initializing a ready table is a no-op; tf_keras' graph mode needs it.
+            module.fn = _after(initializers, module.fn)
+        return module
+
     def _is_trainable(self, requested: bool | None) -> bool:
         return bool(getattr(self, "trainable", False)) and bool(requested)
 
     def create_state(self, state_manager: Any) -> None:
         """Loads the module for a `DenseFeatures` layer and registers it as a resource."""
         trainable = self._is_trainable(state_manager._trainable)  # noqa: SLF001 - as upstream.
-        layer = keras_module_layer(self.load(), trainable=trainable, name=self.name)
+        layer = keras_module_layer(self._load(), trainable=trainable, name=self.name)
         state_manager.add_resource(self, RESOURCE_NAME, layer)
         owner = getattr(state_manager, "_layer", None)
         if owner is not None:  # A named attribute, so `model.save("x.keras")` saves its weights.
@@ -201,7 +234,7 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
         trainable: bool | None = None,
     ) -> Any:
         """The v1 path (`input_layer`): loads the module into the current graph on each call."""
-        module = self.load()
+        module = self._load()
         collections = list(weight_collections or [])
         if self._is_trainable(True if trainable is None else trainable):
             collections.append(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
@@ -233,6 +266,16 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
     ) -> HubDenseColumn:
         del custom_objects, columns_by_name
         return cls(**dict(config))
+
+
+def _after(initializers: list[Any], fn: TensorFn) -> TensorFn:
+    """Returns `fn` whose ops run after `initializers` (e.g. the module's table initializers)."""
+
+    def fn_after_initializers(*args: Any, **kwargs: Any) -> Any:
+        with tf.control_dependencies(initializers):
+            return fn(*args, **kwargs)
+
+    return fn_after_initializers
 
 
 def _hashable(value: Any) -> Any:

@@ -44,6 +44,7 @@ class Signature:
     inputs: dict[str, TensorInfo]
     outputs: dict[str, TensorInfo]
     trainable_variable_names: frozenset[str] = frozenset()
+    variable_names: tuple[str, ...] = ()  # the graph's `variables` collection, in order
 
 
 def _read_saved_model(module_path: str) -> Any:
@@ -73,14 +74,14 @@ def _tensor_info(proto: Any) -> TensorInfo:
     return TensorInfo(tf.as_dtype(proto.dtype), shape, proto.HasField("coo_sparse"))
 
 
-def _trainable_names(meta_graph: Any) -> frozenset[str]:
-    """Returns the variable names in the meta graph's `trainable_variables` collection."""
+def _collection_variable_names(meta_graph: Any, key: str) -> tuple[str, ...]:
+    """Returns the variable names in a meta graph's variable collection, in order."""
     from tensorflow.core.framework import variable_pb2
 
-    collection = meta_graph.collection_def.get("trainable_variables")
+    collection = meta_graph.collection_def.get(key)
     if collection is None:
-        return frozenset()
-    return frozenset(
+        return ()
+    return tuple(
         variable_pb2.VariableDef.FromString(raw).variable_name
         for raw in collection.bytes_list.value
     )
@@ -118,7 +119,10 @@ def read_tf1_signature(module_path: str, signature: str = "default") -> Signatur
     return Signature(
         inputs={name: _tensor_info(info) for name, info in sig.inputs.items()},
         outputs={name: _tensor_info(info) for name, info in sig.outputs.items()},
-        trainable_variable_names=_trainable_names(meta_graph),
+        trainable_variable_names=frozenset(
+            _collection_variable_names(meta_graph, "trainable_variables")
+        ),
+        variable_names=_collection_variable_names(meta_graph, "variables"),
     )
 
 

@@ -63,9 +63,9 @@ class ModuleSource:
             return read_tf1_signature(self._path, name)
         return signature_from_spec(self.module_spec, name)
 
-    def trainable_variable_names(self) -> frozenset[str]:
-        """The names in the module's trainable_variables collection (read from its folder)."""
-        return read_tf1_signature(self.local_path).trainable_variable_names
+    def saved_signature(self) -> Signature:
+        """The default signature and variable collections, read from the module's folder."""
+        return read_tf1_signature(self.local_path)
 
     def module_spec_object(self) -> Any:
         """Returns a `hub.ModuleSpec` for the module (loading it for a handle)."""

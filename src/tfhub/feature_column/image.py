@@ -110,7 +110,7 @@ class _ImageEmbeddingColumn(HubDenseColumn):
             del training  # A TF1 module's default graph has no training mode.
             return function(images=images)["default"]
 
-        return LoadedModule(obj, fn, self._source.trainable_variable_names())
+        return LoadedModule(obj, fn, self._source.saved_signature())
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         return fn(tf.convert_to_tensor(inputs, tf.float32))

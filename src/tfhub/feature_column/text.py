@@ -48,7 +48,7 @@ def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule
         del training  # A TF1 module's default graph has no training mode.
         return function(**{input_name: text_batch})["default"]
 
-    return LoadedModule(obj, fn, source.trainable_variable_names())
+    return LoadedModule(obj, fn, source.saved_signature())
 
 
 @register
