@@ -165,8 +165,17 @@ def extract(stream: Any, target: str, *, source: str) -> int:
         if isinstance(err, (tarfile.TarError, EOFError)) or err.errno is None:
             raise _corrupt(source, err) from err
         raise
-    except (tarfile.TarError, EOFError, zlib.error, ValueError) as err:
+    except (tarfile.TarError, EOFError, zlib.error, ValueError, *_decoder_errors()) as err:
         raise _corrupt(source, err) from err
+
+
+def _decoder_errors() -> tuple[type[Exception], ...]:
+    """Returns the exception classes of corrupt compressed data (ISA-L's are not OSError)."""
+    try:
+        from isal.isal_zlib import IsalError
+    except ImportError:
+        return ()
+    return (IsalError,)
 
 
 def _corrupt(source: str, err: BaseException) -> errors.ArchiveError:
