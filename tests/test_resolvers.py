@@ -220,3 +220,11 @@ def test_gfile_boundary_is_real_tf_io_gfile(tmp_path):
     with gcs.open_binary(archive) as gfile:  # tf.io.gfile.GFile: only read(n).
         _archive.extract_fileobj(gfile, str(target), source=archive)
     assert read_tree(target) == MODEL_FILES
+
+
+def test_kaggle_entry_written_by_tensorflow_hub_is_reused(isolated_cache, tmp_path):
+    long_ = "https://www.kaggle.com/models/o/m/frameworks/TF2/variations/v/versions/1"
+    upstream_entry = os.path.join(isolated_cache, handles.cache_key(long_))  # Hashed as given.
+    os.makedirs(upstream_entry)
+    open(os.path.join(upstream_entry, "saved_model.pb"), "wb").write(b"pb")
+    assert hub.resolve(long_) == upstream_entry  # No download (www.kaggle.com is unreachable).

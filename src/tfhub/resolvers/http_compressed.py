@@ -28,6 +28,10 @@ class HttpCompressedResolver(Resolver):
         parsed = handles.parse(handle)
         assert isinstance(parsed, (handles.HttpModel, handles.KaggleModel))
         key = str(parsed)
+        if key != handle:  # A Kaggle URL in another form: tensorflow_hub hashed it as given.
+            as_given = cache.module_dir(handle)
+            if cache.is_complete(as_given):
+                return as_given
 
         def fetch(target: str) -> None:
             fetch_http_archive(parsed.download_url(), handle=handle)(target)
