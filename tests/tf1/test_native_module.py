@@ -456,7 +456,8 @@ def test_export_from_a_finalized_graph(rich_export: Path, tmp_path: Path) -> Non
         assign = tf.compat.v1.assign(module.variable_map["pair/scale"], 5.0)
         graph.finalize()  # As a MonitoredSession does.
         with tf.compat.v1.Session() as session:
-            session.run([init, assign])
+            session.run(init)
+            session.run(assign)
             module.export(str(tmp_path / "out"), session)
         assert graph.finalized
     with hub.eval_function_for_module(str(tmp_path / "out")) as f:
