@@ -449,17 +449,22 @@ def test_assets_with_same_basename_get_distinct_names(tmp_path: Path) -> None:
     np.testing.assert_array_equal(ids["b"], [1, 0, -1])
 
 
-def test_export_from_a_finalized_graph(rich_export: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["finalized_session", "monitored_session"])
+def test_export_from_a_finalized_graph(rich_export: Path, tmp_path: Path, kind: str) -> None:
     with tf.Graph().as_default() as graph:
         module = hub.Module(str(rich_export))
-        init = tf.compat.v1.global_variables_initializer()
         assign = tf.compat.v1.assign(module.variable_map["pair/scale"], 5.0)
-        graph.finalize()  # As a MonitoredSession does.
-        with tf.compat.v1.Session() as session:
+        if kind == "monitored_session":  # Initializes variables and finalizes the graph.
+            session = tf.compat.v1.train.MonitoredSession()
+        else:
+            init = tf.compat.v1.global_variables_initializer()
+            graph.finalize()
+            session = tf.compat.v1.Session()
             session.run(init)
+        with session:
             session.run(assign)
             module.export(str(tmp_path / "out"), session)
-        assert graph.finalized
+            assert graph.finalized  # Still, after the Saver was added for the export.
     with hub.eval_function_for_module(str(tmp_path / "out")) as f:
         np.testing.assert_allclose(f({"a": [1.0], "b": [1.0]}, signature="pair"), [6.0])
 

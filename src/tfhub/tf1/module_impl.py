@@ -41,6 +41,14 @@ _STATE_COLLECTIONS = [
 _APPLY_COLLECTIONS = [ASSET_FILEPATHS, COND_CONTEXT, WHILE_CONTEXT]
 
 
+def _raw_session(session: Any) -> Any:
+    """Returns the tf.compat.v1.Session inside a (Singular)MonitoredSession, else `session`."""
+    if hasattr(session, "raw_session"):
+        return session.raw_session()
+    inner = getattr(session, "_tf_sess", None)  # MonitoredSession keeps it private.
+    return inner() if callable(inner) else session
+
+
 def _capture(graph: Any, tensor: Any) -> Any:
     """Returns `tensor` usable in the function graph `graph` (captured if it is from outside)."""
     return tensor if tensor.graph is graph else graph.capture(tensor)
@@ -183,7 +191,8 @@ class ModuleImpl:
         def variables_saver(variables_path: str) -> None:
             saver = self._get_saver()
             if saver is not None:
-                saver.save(session, variables_path, write_meta_graph=False, write_state=False)
+                raw = _raw_session(session)
+                saver.save(raw, variables_path, write_meta_graph=False, write_state=False)
 
         self._spec._export(path, variables_saver)  # noqa: SLF001 - spec and impl are one unit.
 
