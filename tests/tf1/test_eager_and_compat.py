@@ -175,3 +175,22 @@ def test_eager_trainable_train_tags_run_update_ops(upstream_dir: Path) -> None:
     before = frozen.variable_map["bn/moving_mean"].numpy()
     frozen(numpy_inputs(run["inputs"]))  # trainable=False: no UPDATE_OPS, as in a graph.
     np.testing.assert_allclose(frozen.variable_map["bn/moving_mean"].numpy(), before)
+
+
+def test_sparse_outputs_in_eager_and_graph() -> None:
+    def module_fn() -> None:
+        sentences = tf.compat.v1.placeholder(tf.string, [None])
+        tokens = tf.compat.v1.string_split(sentences)
+        hub.add_signature(inputs=sentences, outputs={"tokens": tokens})
+
+    spec = hub.create_module_spec(module_fn)
+    assert spec.get_output_info_dict()["tokens"].is_sparse
+    eager = hub.Module(spec)(["a b c", "d"], as_dict=True)["tokens"]
+    assert isinstance(eager, tf.SparseTensor)
+    assert eager.values.numpy().tolist() == [b"a", b"b", b"c", b"d"]
+    with tf.Graph().as_default():
+        graph_out = hub.Module(spec)(["a b c", "d"], as_dict=True)["tokens"]
+        with tf.compat.v1.Session() as session:
+            value = session.run(graph_out)
+    assert value.indices.tolist() == [[0, 0], [0, 1], [0, 2], [1, 0]]
+    assert value.dense_shape.tolist() == [2, 3]
