@@ -129,13 +129,14 @@ def create_module_spec(
     tf = import_tensorflow()
     report_tags = bool(tags_and_args)
     variants = list(tags_and_args) if tags_and_args else [(set(), {})]
+    dropped = list(drop_collections or [])
     handler = saved_model_lib.SavedModelHandler()
     for tags, kwargs in variants:
         graph = tf.Graph()
         with graph.as_default():
             with tf.compat.v1.variable_scope("", use_resource=True):
                 module_fn(**kwargs)
-            for key in drop_collections or []:
+            for key in dropped:
                 del tf.compat.v1.get_collection_ref(key)[:]
         error = find_state_op_colocation_error(graph, tags if report_tags else None)
         if error:
