@@ -3,8 +3,9 @@
 Prints ratios measured in one run (lower is better; 1.00 = same time):
   1. inference through the layer vs calling the loaded SavedModel directly, eagerly and in a
      compiled tf.function, on a 1024x64 batch, for a small and a bigger MLP (target <= 1.05);
-  2. one `fit` epoch with trainable=True: tfhub in Keras 3 and in tf_keras vs tensorflow_hub
-     0.16.1 in tf_keras (target <= 1.0);
+  2. training with trainable=True: tfhub in Keras 3 and in tf_keras vs tensorflow_hub 0.16.1 in
+     tf_keras (target <= 1.0): a compiled GradientTape step (the layer's own cost) and one `fit`
+     epoch (which adds each Keras's own training loop);
   3. time to construct and build the layer vs tensorflow_hub 0.16.1.
 Ratios are medians of back-to-back pairs (robust to a busy machine). References that show
 the frameworks' own overheads: tensorflow_hub's layer in eager, and plain Keras 3 vs tf_keras
@@ -95,11 +96,13 @@ def bench_inference(path: str, repeats: int) -> dict[str, float]:
     }
 
 
-def _fit_runner(make_layer: Callable[[], object], keras_module: object) -> Callable[[], None]:
+def _fit_runner(
+    make_layer: Callable[[], object], keras_module: object, outputs: int
+) -> Callable[[], None]:
     """Returns a function that runs one fit epoch (after a warm-up epoch that traces)."""
     rng = np.random.default_rng(1)
-    x = rng.normal(size=(8192, FEATURES)).astype(np.float32)
-    y = rng.normal(size=(8192, SIZES["small"]["outputs"])).astype(np.float32)
+    x = rng.normal(size=(4096, FEATURES)).astype(np.float32)
+    y = rng.normal(size=(4096, outputs)).astype(np.float32)
     model = keras_module.Sequential([keras_module.Input((FEATURES,)), make_layer()])
     model.compile(keras_module.optimizers.SGD(0.001), "mse")
 
@@ -110,7 +113,7 @@ def _fit_runner(make_layer: Callable[[], object], keras_module: object) -> Calla
     return epoch
 
 
-def bench_fit(path: str, repeats: int) -> dict[str, float]:
+def bench_fit(path: str, size: str, repeats: int) -> dict[str, float]:
     import tensorflow_hub
     import tf_keras
 
@@ -118,10 +121,11 @@ def bench_fit(path: str, repeats: int) -> dict[str, float]:
     from tfhub.keras.layer import KerasLayer
     from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
 
-    upstream = _fit_runner(lambda: tensorflow_hub.KerasLayer(path, trainable=True), tf_keras)
-    keras3 = _fit_runner(lambda: KerasLayer(path, trainable=True), keras)
-    tfk = _fit_runner(lambda: TFKerasLayer(path, trainable=True), tf_keras)
-    sizes = SIZES["small"]
+    sizes = SIZES[size]
+    out = sizes["outputs"]
+    upstream = _fit_runner(lambda: tensorflow_hub.KerasLayer(path, trainable=True), tf_keras, out)
+    keras3 = _fit_runner(lambda: KerasLayer(path, trainable=True), keras, out)
+    tfk = _fit_runner(lambda: TFKerasLayer(path, trainable=True), tf_keras, out)
 
     def dense_mlp(keras_module: object) -> Callable[[], object]:
         return lambda: keras_module.Sequential(
@@ -135,11 +139,47 @@ def bench_fit(path: str, repeats: int) -> dict[str, float]:
         "keras3_vs_upstream": _paired_ratio(keras3, upstream, repeats),
         "tf_keras_vs_upstream": _paired_ratio(tfk, upstream, repeats),
         "dense_keras3_vs_tf_keras(ref)": _paired_ratio(
-            _fit_runner(dense_mlp(keras), keras),
-            _fit_runner(dense_mlp(tf_keras), tf_keras),
+            _fit_runner(dense_mlp(keras), keras, out),
+            _fit_runner(dense_mlp(tf_keras), tf_keras, out),
             repeats,
         ),
         "upstream_epoch_ms": _median_time(upstream, repeats, warmup=0) * 1e3,
+    }
+
+
+def bench_train_step(path: str, repeats: int) -> dict[str, float]:
+    """A compiled GradientTape + SGD step through each layer: the layer's own training cost."""
+    import tensorflow as tf
+    import tensorflow_hub
+
+    from tfhub.keras.layer import KerasLayer
+    from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
+
+    rng = np.random.default_rng(2)
+    x = tf.constant(rng.normal(size=(256, FEATURES)).astype(np.float32))
+
+    def step_fn(layer: Callable[..., object], variables: list) -> Callable[[], object]:
+        @tf.function
+        def step() -> object:
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(layer(x, training=True)))
+            for variable, grad in zip(variables, tape.gradient(loss, variables), strict=True):
+                variable.assign_sub(0.001 * grad)
+            return loss
+
+        return lambda: [step() for _ in range(10)][-1]
+
+    upstream = tensorflow_hub.KerasLayer(path, trainable=True)
+    keras3, tfk = KerasLayer(path, trainable=True), TFKerasLayer(path, trainable=True)
+    baseline = step_fn(upstream, upstream.trainable_weights)
+    return {
+        "keras3_vs_upstream": _paired_ratio(
+            step_fn(keras3, keras3.trainable_weights), baseline, repeats
+        ),
+        "tf_keras_vs_upstream": _paired_ratio(
+            step_fn(tfk, tfk.trainable_weights), baseline, repeats
+        ),
+        "upstream_step_ms": _median_time(baseline, repeats) * 100,
     }
 
 
@@ -179,7 +219,10 @@ def main() -> None:
         }
         for name, path in paths.items():
             results[f"inference_{name}"] = bench_inference(path, args.repeats)
-        results["fit_epoch_small"] = bench_fit(paths["small"], max(5, args.repeats // 2))
+        for name, path in paths.items():
+            results[f"train_step_{name}"] = bench_train_step(path, args.repeats)
+        for name, path in paths.items():
+            results[f"fit_epoch_{name}"] = bench_fit(path, name, max(5, args.repeats // 3))
         results["construct_and_build_small"] = bench_construct(paths["small"], 7)
     if args.json:
         print(json.dumps(results))
