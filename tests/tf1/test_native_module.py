@@ -524,3 +524,31 @@ def test_modules_with_clashing_function_names_in_one_graph() -> None:
         tripled = hub.Module(make_spec(3.0))([1.0, 2.0])
         values = _run([doubled, tripled])
     np.testing.assert_allclose(values, [[2.0, 4.0], [3.0, 6.0]])
+
+
+def test_tf1_v1_control_flow_module_in_graph_and_eager() -> None:
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        w = tf.compat.v1.get_variable("w", initializer=2.0)
+        y = tf.cond(tf.reduce_sum(x) > 0, lambda: x * w, lambda: -x)
+        z = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v + w), [0, x])[1]
+        hub.add_signature(inputs=x, outputs={"default": y, "loop": z})
+
+    tf.compat.v1.disable_control_flow_v2()  # As TF1-era modules were built.
+    try:
+        spec = hub.create_module_spec(module_fn)
+    finally:
+        tf.compat.v1.enable_control_flow_v2()
+    assert {"cond_context", "while_context"} <= set(spec.get_meta_graph().collection_def)
+    with tf.Graph().as_default():
+        module = hub.Module(spec, trainable=True)
+        out = module([1.0, 2.0], as_dict=True)
+        negative = module([-1.0])
+        (grad,) = tf.gradients(tf.reduce_sum(out["loop"]), module.variables)
+        values = _run([out, negative, grad])
+    np.testing.assert_allclose(values[0]["default"], [2.0, 4.0])
+    np.testing.assert_allclose(values[0]["loop"], [7.0, 8.0])
+    np.testing.assert_allclose(values[1], [1.0])
+    assert values[2] == pytest.approx(6.0)
+    eager = hub.Module(spec)([1.0, 2.0], as_dict=True)
+    np.testing.assert_allclose(eager["loop"].numpy(), [7.0, 8.0])
