@@ -114,10 +114,10 @@ def _fit_runner(
 
 
 def bench_fit(path: str, size: str, repeats: int) -> dict[str, float]:
+    import keras
     import tensorflow_hub
     import tf_keras
 
-    import keras
     from tfhub.keras.layer import KerasLayer
     from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
 

@@ -29,6 +29,7 @@ def flavour(request: pytest.FixtureRequest) -> Flavour:
     """Runs a test once with Keras 3 and once with tf_keras."""
     if request.param == "keras3":
         import keras
+
         from tfhub.keras.layer import KerasLayer
     else:
         import tf_keras as keras

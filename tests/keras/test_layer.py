@@ -21,6 +21,7 @@ SENTENCES = ["hello world", "the CAT sat", "", "unknown words here"]
 
 def test_hub_keras_layer_is_keras3_by_default(monkeypatch) -> None:
     import keras
+
     import tfhub.keras
     from tfhub.keras import layer, tf_keras_layer
 
@@ -273,9 +274,8 @@ def test_errors_name_what_is_expected(flavour, model_dir) -> None:
 
 
 def test_flavour_mixup_names_the_right_class(flavour, model_dir) -> None:
-    import tf_keras
-
     import keras as keras3
+    import tf_keras
 
     other = tf_keras if flavour.name == "keras3" else keras3
     right = (

@@ -27,27 +27,36 @@ def _fine_tuned_model(flavour, handle: str):
     return model, layer
 
 
-def test_keras3_keras_file_keeps_fine_tuned_weights(model_dir, tmp_path) -> None:
+@pytest.mark.parametrize("which", ["tf2", "tf1_multi_sig"])
+def test_keras3_keras_file_and_export_keep_fine_tuned_weights(
+    model_dir, upstream_dir, tmp_path, which: str
+) -> None:
     import keras
+    import tensorflow as tf
+
     from tfhub.keras.layer import KerasLayer
 
-    model, layer = _fine_tuned_model(Flavour("keras3", KerasLayer, keras), model_dir["tf2"])
+    handle = model_dir["tf2"] if which == "tf2" else str(upstream_dir / which)
+    model, layer = _fine_tuned_model(Flavour("keras3", KerasLayer, keras), handle)
     expected = model.predict(X, verbose=0)
-    fresh = KerasLayer(model_dir["tf2"])
+    fresh = KerasLayer(handle)
     assert not np.allclose(fresh.get_weights()[0], layer.get_weights()[0])  # It was tuned.
     path = os.fspath(tmp_path / "model.keras")
     model.save(path)
-    restored = keras.saving.load_model(path)  # No custom_objects.
+    restored = keras.saving.load_model(path)  # No custom_objects, default safe_mode.
     np.testing.assert_allclose(restored.predict(X, verbose=0), expected, atol=1e-5)
     hub_layer = [lay for lay in restored.layers if isinstance(lay, KerasLayer)][0]
     np.testing.assert_allclose(hub_layer.get_weights()[0], layer.get_weights()[0])
-    assert hub_layer.trainable and len(hub_layer.trainable_weights) == 4
+    assert hub_layer.trainable and len(hub_layer.trainable_weights) == len(layer.trainable_weights)
+    model.export(os.fspath(tmp_path / "exported"), verbose=False)
+    served = tf.saved_model.load(os.fspath(tmp_path / "exported"))
+    np.testing.assert_allclose(served.serve(X).numpy(), expected, atol=1e-5)
 
 
 def test_keras3_export_serves_same_predictions(model_dir, tmp_path) -> None:
+    import keras
     import tensorflow as tf
 
-    import keras
     from tfhub.keras.layer import KerasLayer
 
     text = KerasLayer(model_dir["text"], dtype="string")

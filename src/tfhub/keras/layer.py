@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import keras
 import numpy as np
 import tensorflow as tf
-
-import keras
 
 from .. import errors
 from . import _calling, _common, _compat, _shapes
