@@ -26,11 +26,26 @@ logger = logging.getLogger(__name__)
 class KerasLayer(tf_keras.layers.Layer):
     """Wraps a SavedModel (TF2 or TF1 Hub format), or a callable, as a tf_keras layer.
 
-    Arguments are upstream's (see `docs/keras.md`): `handle`, `trainable`, `arguments`,
-    `tags`, `signature`, `signature_outputs_as_dict`, `output_key`, `output_shape`,
-    `load_options` and Keras Layer kwargs (`input_shape`, `dtype`, `name`, ...).
+    The arguments are upstream's; see also `docs/keras.md`.
     As upstream, regularization losses are always listed in `losses`, with value 0 while the
     layer is not trainable.
+
+    Args:
+        handle: a string for `hub.load` (path, URL, ...; required to save the layer's config) or
+            a callable following the conventions: one positional input (tensor, list or dict),
+            `training=` if it accepts one, optional `variables`, `trainable_variables` and
+            `regularization_losses` (zero-argument callables) attributes.
+        trainable: report the model's trainable variables as trainable weights, add its
+            regularization losses, and pass `training` through.
+        arguments: extra keyword arguments for every call; JSON-serializable to save the layer.
+        _sentinel: blocks further positional arguments.
+        tags: the MetaGraph's tags (TF1 Hub modules default to the empty set).
+        signature: call this signature instead of the object (TF1 modules: `default`).
+        signature_outputs_as_dict: return the signature's whole dict of outputs.
+        output_key: return this output of a dict of outputs (TF1 modules: `default`).
+        output_shape: the output shape(s) without the batch size, nested like the outputs.
+        load_options: a `tf.saved_model.LoadOptions` for a string handle.
+        **kwargs: Keras Layer arguments (`input_shape`, `dtype`, `name`, ...).
 
     Attributes (stable, for code that builds on the layer, e.g. `hub.export_layer`):
         resolved_object: what `hub.load(handle)` returned (or the callable passed).
