@@ -187,7 +187,7 @@ def _corrupt(source: str, err: BaseException) -> errors.ArchiveError:
 
 def _extract_members(data: IO[bytes], target: str, target_real: str) -> int:
     count = 0
-    with data, tarfile.open(fileobj=data, mode="r|") as archive:
+    with data, tarfile.open(fileobj=data, mode="r|", bufsize=_COPY_BUFSIZE) as archive:
         for member in archive:
             path = check_member(member, target)
             if path != target:
