@@ -46,13 +46,45 @@ def read_tag_sets(module_path: str) -> list[set[str]]:
     Raises:
         tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
     """
+    saved_model = _read_saved_model_proto(module_path)
+    return [set(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
+
+
+def read_signature_def(module_path: str, tags: Iterable[str], signature: str) -> Any:
+    """Returns the SignatureDef proto `signature` of the MetaGraph with exactly `tags`.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: no readable saved_model.pb, or no such MetaGraph.
+        tfhub.errors.UnknownSignatureError: the MetaGraph has no such signature.
+    """
+    wanted = set(tags)
+    for meta_graph in _read_saved_model_proto(module_path).meta_graphs:
+        if set(meta_graph.meta_info_def.tags) != wanted:
+            continue
+        if signature not in meta_graph.signature_def:
+            raise errors.UnknownSignatureError(
+                f"{module_path} has no signature {signature!r} for tags {sorted(wanted)} "
+                f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}"
+            )
+        return meta_graph.signature_def[signature]
+    raise errors.TFHubLoadError(
+        f"{module_path} has no MetaGraph with tags {sorted(wanted)}. Received: tags={tags!r}"
+    )
+
+
+def _read_saved_model_proto(module_path: str) -> Any:
+    """Parses the folder's saved_model.pb.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
+    """
     import_tensorflow("Reading a SavedModel")
     from tensorflow.core.protobuf import saved_model_pb2
 
     pb_path = os.path.join(module_path, SAVED_MODEL_FILENAME_PB)
     try:
         with open(pb_path, "rb") as pb_file:
-            saved_model = saved_model_pb2.SavedModel.FromString(pb_file.read())
+            return saved_model_pb2.SavedModel.FromString(pb_file.read())
     except FileNotFoundError as err:
         raise errors.TFHubLoadError(
             f"{module_path} holds no {SAVED_MODEL_FILENAME_PB}: it is not a SavedModel "
@@ -60,7 +92,6 @@ def read_tag_sets(module_path: str) -> list[set[str]]:
         ) from err
     except Exception as err:  # protobuf's DecodeError and friends.
         raise errors.TFHubLoadError(f"{pb_path} is not a valid SavedModel: {err}") from err
-    return [set(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
 
 
 def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> None:
@@ -120,4 +151,7 @@ def load(
     else:
         obj = tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list)
     obj._is_hub_module_v1 = is_hub_module_v1  # noqa: SLF001 - upstream's marker, read by KerasLayer.
+    if is_hub_module_v1:  # For KerasLayer's training function (UPDATE_OPS of the TF1 graph).
+        obj._tfhub_module_path = module_path  # noqa: SLF001
+        obj._tfhub_tags = list(tags_list or [])  # noqa: SLF001
     return obj

@@ -177,3 +177,26 @@ def test_tf1_trainable_is_supported_beyond_upstream(flavour) -> None:
     ]
     assert changed == [True, True, True, True, False]  # pair/scale is not used by `default`.
     assert len(model.losses) == 2
+
+
+def test_tf1_update_ops_run_when_training(flavour) -> None:
+    """Beyond upstream: a trainable TF1 layer runs the graph's UPDATE_OPS (batch norm) when
+    training, giving the moving statistics upstream's hub.Module recorded after one run."""
+    record = upstream_record("tf1_train_tags")
+    (module_run,) = [
+        r for r in record["runs"] if r["api"] == "hub.Module" and r["trainable"] and r["tags"]
+    ]
+    x = _array(module_run["inputs"]["x"])
+    layer = flavour.layer(upstream_path("tf1_train_tags"), trainable=True, tags=["train"])
+    stats = {_stem(w.name): w for w in layer.non_trainable_weights}
+    before = stats["bn_moving_mean"].numpy().copy()
+    layer(x, training=False)
+    np.testing.assert_allclose(stats["bn_moving_mean"].numpy(), before)
+    _assert_outputs(layer(x, training=True), module_run["outputs"]["default"])
+    for name, value in module_run["after_running_update_ops_once"].items():
+        stem = _stem(name.removeprefix("module/"))
+        np.testing.assert_allclose(stats[stem].numpy(), _array(value), atol=1e-5)
+    frozen = flavour.layer(upstream_path("tf1_train_tags"), tags=["train"])
+    frozen(x, training=True)  # Frozen: inference function, no updates.
+    frozen_mean = {_stem(w.name): w for w in frozen.non_trainable_weights}["bn_moving_mean"]
+    np.testing.assert_allclose(frozen_mean.numpy(), before)

@@ -8,6 +8,7 @@ precision, picks `output_key`, applies `output_shape`, and turns input mismatche
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -58,16 +59,19 @@ def _invoke(hub: _common.HubCallable, inputs: Any, training: Any) -> Any:
         kwargs.update(inputs)
     else:
         args.append(inputs)
-    if not hub.has_training_argument:
+    if hub.train_fn is not None:
+        train_fn, infer_fn = hub.train_fn, hub.fn
+    elif hub.has_training_argument:
+        train_fn = functools.partial(hub.fn, training=True)
+        infer_fn = functools.partial(hub.fn, training=False)
+    else:
         return hub.fn(*args, **kwargs)
     if isinstance(training, bool) or training is None:
-        return hub.fn(*args, training=bool(training), **kwargs)
+        return (train_fn if training else infer_fn)(*args, **kwargs)
     from tensorflow.python.framework import smart_cond  # noqa: PLC0415
 
     return smart_cond.smart_cond(
-        training,
-        lambda: hub.fn(*args, training=True, **kwargs),
-        lambda: hub.fn(*args, training=False, **kwargs),
+        training, lambda: train_fn(*args, **kwargs), lambda: infer_fn(*args, **kwargs)
     )
 
 

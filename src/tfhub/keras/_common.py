@@ -41,6 +41,8 @@ class HubCallable:
         has_training_argument: `fn` accepts `training=`.
         arguments: extra keyword arguments passed on every call.
         input_specs: the input structures `fn` was traced for (may be empty if unknown).
+        train_fn: for a TF1 module whose graph has UPDATE_OPS (e.g. batch norm), `fn` that
+            also runs them; called instead of `fn` when training. None otherwise.
     """
 
     handle: Any
@@ -53,6 +55,7 @@ class HubCallable:
     has_training_argument: bool
     arguments: dict[str, Any]
     input_specs: list[Any]
+    train_fn: Callable[..., Any] | None = None
 
     @property
     def uses_dict_inputs(self) -> bool:
@@ -203,7 +206,35 @@ def make_hub_callable(
         has_training_argument=has_training_argument(fn),
         arguments=check_arguments(arguments),
         input_specs=input_specs_of(fn, is_signature=signature is not None),
+        train_fn=tf1_training_function(obj, signature) if is_v1 and signature else None,
     )
+
+
+def tf1_training_function(obj: Any, signature: str) -> Callable[..., Any] | None:
+    """For a TF1 module with UPDATE_OPS, returns the signature's function that also runs them.
+
+    The returned function takes the signature's inputs (one positional input, or keywords)
+    and returns its dict of outputs, like `obj.signatures[signature]`. Returns None if the
+    graph has no UPDATE_OPS or the object was not loaded by `hub.load`.
+    """
+    graph = obj.graph
+    update_ops = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+    module_path = getattr(obj, "_tfhub_module_path", None)
+    if not update_ops or module_path is None:
+        return None
+    signature_def = saved_model_lib.read_signature_def(module_path, obj._tfhub_tags, signature)
+    names = sorted(signature_def.inputs)
+    feeds = [graph.get_tensor_by_name(signature_def.inputs[name].name) for name in names]
+    outputs = {
+        key: graph.get_tensor_by_name(info.name) for key, info in signature_def.outputs.items()
+    }
+    pruned = obj.prune(feeds=feeds, fetches=(outputs, update_ops))
+
+    def train_fn(*args: Any, **kwargs: Any) -> Any:
+        values = list(args) if args else [kwargs[name] for name in names]
+        return pruned(*values)[0]
+
+    return train_fn
 
 
 def check_output_key(outputs: Any, output_key: str) -> None:
