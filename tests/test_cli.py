@@ -138,6 +138,9 @@ def test_inspect_reports_signatures_and_variables(capsys, upstream_dir):
     tf2_vars = [shape for name, shape in tf2["checkpoint_variables"] if not name.startswith("_")]
     tf2_bytes = 4 * sum(math.prod(shape) for shape in tf2_vars)
     assert f"variables: {len(tf2_vars)} ({tf2_bytes} bytes)" in out
+    code, out, err = run(capsys, "inspect", str(upstream_dir))  # Not a model folder.
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("tfhub: error: ") and "saved_model.pb" in err
 
 
 @pytest.mark.tf

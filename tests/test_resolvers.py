@@ -228,3 +228,13 @@ def test_kaggle_entry_written_by_tensorflow_hub_is_reused(isolated_cache, tmp_pa
     os.makedirs(upstream_entry)
     open(os.path.join(upstream_entry, "saved_model.pb"), "wb").write(b"pb")
     assert hub.resolve(long_) == upstream_entry  # No download (www.kaggle.com is unreachable).
+
+
+def test_uncompressed_answer_must_be_a_gcs_location(server, monkeypatch):
+    server.state.behaviours.append(see_other("/models/m/1", "https://elsewhere/m"))
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    with pytest.raises(ValueError) as info:
+        hub.resolve(server.url("models/m/1"))
+    assert str(info.value) == (
+        "Expected server to return a GCS location but received https://elsewhere/m"
+    )
