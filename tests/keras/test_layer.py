@@ -319,3 +319,19 @@ def test_trainable_without_weights_logs_once(flavour, caplog) -> None:
         f"hub.KerasLayer {layer.name!r} is trainable but has zero trainable weights "
         f"(handle {layer.handle!r})."
     ) == 1
+
+
+def test_trainable_signature_fine_tunes_beyond_upstream(flavour, model_dir) -> None:
+    """Upstream refused trainable=True with a signature; tfhub trains through it."""
+    keras = flavour.keras
+    layer = flavour.layer(
+        model_dir["tf2"], trainable=True, signature="features", output_key="logits"
+    )
+    model = keras.Sequential([keras.Input((3,)), layer])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    before = model.predict(X, verbose=0)
+    np.testing.assert_allclose(before, models.tf2_module_expected(X)["logits"], atol=1e-5)
+    model.fit(X, np.zeros((3, 2), np.float32), epochs=3, batch_size=3, verbose=0)
+    after = model.predict(X, verbose=0)
+    assert np.mean(after**2) < np.mean(before**2)  # Moved toward the zero targets.
+    assert not np.allclose(layer.resolved_object.variables[0].numpy(), models.TF2_KERNEL)
