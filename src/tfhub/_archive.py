@@ -158,7 +158,7 @@ def extract(stream: Any, target: str, *, source: str) -> int:
     except errors.TFHubError:
         raise
     except OSError as err:
-        if err.errno == errno.ENOSPC:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
             raise errors.CacheError(
                 errno.ENOSPC, f"No space left on device while extracting {source} into {target}."
             ) from err
