@@ -142,49 +142,48 @@ def get(
     """
     session = _session()
     verify = _verify_setting()
-    options: dict[str, Any] = {} if verify is None else {"verify": verify}
     timeout = constants.http_timeout()
+    options: dict[str, Any] = {
+        "headers": headers,
+        "stream": True,
+        "timeout": (timeout, timeout),
+        "allow_redirects": allow_redirects,
+    }
+    if verify is not None:
+        options["verify"] = verify
     retries = constants.http_retries()
     for attempt in range(retries + 1):
+        last = attempt == retries
         try:
-            response = session.get(
-                url,
-                headers=headers,
-                stream=True,
-                timeout=(timeout, timeout),
-                allow_redirects=allow_redirects,
-                **options,
-            )
+            response = session.get(url, **options)
         except Exception as err:
-            _raise_if_ssl_error(err, handle=handle, url=url)
-            if not _is_connection_error(err):
-                raise
-            if attempt == retries:
-                raise errors.DownloadError(
-                    f"Cannot download {handle!r} from {url}: {type(err).__name__}: {err} "
-                    f"(after {retries + 1} attempts, timeout {timeout:g} s; TFHUB_HTTP_TIMEOUT "
-                    "sets it)."
-                ) from err
-            logger.warning(
-                "Retrying %s (attempt %d of %d) after %s",
-                url,
-                attempt + 2,
-                retries + 1,
-                _brief(err),
-            )
+            _raise_unless_retryable(err, handle=handle, url=url, last=last, attempts=attempt + 1)
+            reason = _brief(err)
         else:
-            if response.status_code not in _RETRY_STATUSES or attempt == retries:
+            if response.status_code not in _RETRY_STATUSES or last:
                 return response
-            logger.warning(
-                "Retrying %s (attempt %d of %d) after HTTP %d",
-                url,
-                attempt + 2,
-                retries + 1,
-                response.status_code,
-            )
             response.close()
+            reason = f"HTTP {response.status_code}"
+        logger.warning(
+            "Retrying %s (attempt %d of %d) after %s", url, attempt + 2, retries + 1, reason
+        )
         backoff_sleep(attempt + 1)
     raise AssertionError("unreachable")
+
+
+def _raise_unless_retryable(
+    err: Exception, *, handle: str, url: str, last: bool, attempts: int
+) -> None:
+    """Re-raises `err` (TLS errors explained) unless it is a connection error worth a retry."""
+    _raise_if_ssl_error(err, handle=handle, url=url)
+    if not _is_connection_error(err):
+        raise err
+    if last:
+        timeout = constants.http_timeout()
+        raise errors.DownloadError(
+            f"Cannot download {handle!r} from {url}: {type(err).__name__}: {err} "
+            f"(after {attempts} attempts, timeout {timeout:g} s; TFHUB_HTTP_TIMEOUT sets it)."
+        ) from err
 
 
 def check_status(response: Any, *, handle: str, url: str) -> None:
