@@ -125,5 +125,12 @@ def test_mixed_float16_casts_inputs_and_outputs(flavour, model_dir) -> None:
         np.testing.assert_allclose(
             predictions, np.repeat(want.sum(1, keepdims=True), 2, 1), rtol=5e-3, atol=5e-3
         )
+        tuned = flavour.layer(model_dir["tf2"], trainable=True)
+        head = keras.layers.Dense(2, dtype="float32")
+        model = keras.Sequential([keras.Input((3,)), tuned, head])
+        model.compile(keras.optimizers.SGD(0.1), "mse")
+        history = model.fit(X, np.zeros((3, 2)), epochs=2, batch_size=3, verbose=0)
+        assert history.history["loss"][1] < history.history["loss"][0]
+        assert not np.allclose(tuned.get_weights()[0], models.TF2_KERNEL)
     finally:
         mixed_precision.set_global_policy(previous)
