@@ -162,3 +162,12 @@ def test_pull_goes_on_after_a_failure(capsys, server, served_dir):
     assert code == 4 and "answered 404" in err
     assert out.startswith(server.url("b.tar.gz") + "\t")
     assert read_tree(out.split("\t")[1].strip()) == MODEL_FILES
+
+
+def test_cli_leaves_logging_as_it_was(capsys, tmp_path):
+    import logging
+
+    logger = logging.getLogger("tfhub")
+    before = (logger.level, list(logger.handlers))
+    run(capsys, "-v", "resolve", str(tmp_path))
+    assert (logger.level, list(logger.handlers)) == before

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..utils.logging import enable_cli_logging
+from ..utils.logging import cli_logging
 from . import _errors
 from . import cache as cache_cmd
 from . import demo as demo_cmd
@@ -41,14 +41,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code: 0 on success; errors print one line to stderr and return non-zero.
     """
     args = build_parser().parse_args(argv)
-    enable_cli_logging(verbose=args.verbose)
-    try:
-        return int(args.run(args) or 0)
-    except KeyboardInterrupt:
-        print("tfhub: interrupted", file=sys.stderr)
-        return 130
-    except Exception as err:  # noqa: BLE001 - the CLI turns every error into one line.
-        return _errors.report(err)
+    with cli_logging(verbose=args.verbose):
+        try:
+            return int(args.run(args) or 0)
+        except KeyboardInterrupt:
+            print("tfhub: interrupted", file=sys.stderr)
+            return 130
+        except Exception as err:  # noqa: BLE001 - the CLI turns every error into one line.
+            return _errors.report(err)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 LIBRARY_LOGGER_NAME = "tfhub"
 
 
 def get_logger(name: str) -> logging.Logger:
-    """Returns the logger for a tfhub module (use `logging.getLogger(__name__)` equivalently)."""
+    """Returns the logger for a tfhub module (same as `logging.getLogger(__name__)`)."""
     return logging.getLogger(name)
 
 
-def enable_cli_logging(*, verbose: bool) -> None:
-    """Sends tfhub's INFO (or WARNING) records to stderr; used by the `tfhub` command only.
+@contextmanager
+def cli_logging(*, verbose: bool) -> Iterator[None]:
+    """Sends tfhub's records to stderr while the block runs; used by the `tfhub` command only.
+
+    The "tfhub" logger's handlers and level are restored afterwards, so calling the CLI's
+    `main()` in-process (tests, notebooks) leaves logging as it was.
 
     Args:
         verbose: log INFO records too, not only warnings and errors.
+
+    Yields:
+        Nothing.
     """
     logger = logging.getLogger(LIBRARY_LOGGER_NAME)
-    if not any(getattr(handler, "_tfhub_cli", False) for handler in logger.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("tfhub: %(message)s"))
-        handler._tfhub_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("tfhub: %(message)s"))
+    saved_level = logger.level
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
