@@ -101,9 +101,11 @@ def test_import_archive_under_a_handle(capsys, tmp_path, isolated_cache, monkeyp
     assert code == 0 and out.strip() == path  # Offline, from the imported entry.
     bad = tmp_path / "bad.tar.gz"
     bad.write_bytes(b"<html>")
-    code, _, err = run(capsys, "import", str(bad), "--handle", "x", "--force")
+    code, _, err = run(capsys, "import", str(bad), "--handle", "https://h/x", "--force")
     assert code == 4 and "HTML page" in err
-    assert not os.path.exists(cache.module_dir("x"))
+    assert not os.path.exists(cache.module_dir("https://h/x"))
+    code, _, err = run(capsys, "import", str(archive), "--handle", str(tmp_path))
+    assert code == 2 and "read in place" in err
 
 
 def test_console_script_is_installed():

@@ -57,12 +57,21 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
 
     Raises:
         tfhub.errors.ModelNotFoundError: if the archive does not exist.
+        tfhub.errors.InvalidHandleError: for a handle that is never looked up in the cache.
         tfhub.errors.ArchiveError: if it is not a valid, safe archive.
     """
     from .. import errors
 
     if not os.path.isfile(archive):
         raise errors.ModelNotFoundError(f"{archive} does not exist. Received: archive={archive!r}")
+    parsed = handles.parse(handle)
+    if isinstance(parsed, handles.LocalPath) or (
+        isinstance(parsed, handles.GcsPath) and not parsed.is_archive
+    ):
+        raise errors.InvalidHandleError(
+            "Only http(s):// URLs and gs:// archives are looked up in the cache; local paths "
+            f"and gs:// folders are read in place. Received: handle={handle!r}"
+        )
     key = handles.cache_handle(handle)
     module_path = cache.module_dir(key)
     if force and os.path.lexists(module_path):
