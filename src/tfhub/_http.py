@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import logging
 import os
+import queue
+import threading
 import time
 import urllib.parse
 from typing import Any
@@ -217,9 +219,13 @@ class HttpBody(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         while True:
+            if self.closed:
+                return 0  # Closed from another thread: stop, do not reconnect.
             try:
                 count = self._read1_into(buffer)
             except Exception as err:
+                if self.closed:
+                    return 0
                 if not _is_connection_error(err):
                     raise
                 self._resume(err)
@@ -272,5 +278,69 @@ class HttpBody(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
+            super().close()  # First: a reader in another thread then stops, not reconnects.
             self._response.close()
+
+
+class Prefetcher(io.RawIOBase):
+    """Reads a stream ahead in a background thread, so the network overlaps decompression.
+
+    At most `depth` chunks of `chunk` bytes wait in memory. Errors of the reading thread are
+    raised by `readinto` in the consumer, in order.
+    """
+
+    def __init__(self, source: Any, *, chunk: int = 1 << 20, depth: int = 8) -> None:
+        super().__init__()
+        self._source = source
+        self._chunk = chunk
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._pending = memoryview(b"")
+        self._finished = False
+        self._thread = threading.Thread(target=self._run, name="tfhub-download", daemon=True)
+        self._thread.start()
+
+    def readable(self) -> bool:
+        return True
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                data = self._source.read(self._chunk)
+                self._put(bytes(data or b""))
+                if not data:
+                    return
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer.
+            self._put(err)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def readinto(self, buffer: Any) -> int:
+        if not self._pending:
+            if self._finished:
+                return 0
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._finished = True
+                raise item
+            if not item:
+                self._finished = True
+                return 0
+            self._pending = memoryview(item)
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+    def close(self) -> None:
+        if not self.closed:
+            self._stop.set()
+            self._source.close()
+            self._thread.join(timeout=5)
         super().close()

@@ -202,7 +202,11 @@ def download_and_extract(url: str, target: str, *, handle: str) -> None:
                 f"{source} answered an HTML page instead of a model archive."
                 + (_http.moved_hint(url) or " Check the handle.")
             )
-        _archive.extract(io.BufferedReader(body, 1 << 20), target, source=source)
+        prefetched = _http.Prefetcher(body)  # Network reads overlap decompression.
+        try:
+            _archive.extract(io.BufferedReader(prefetched, 1 << 20), target, source=source)
+        finally:
+            prefetched.close()
     finally:
         bar.close()
         body.close()
