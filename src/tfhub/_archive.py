@@ -1,8 +1,8 @@
 """Streaming, path-safe extraction of a module archive (.tar, .tar.gz, .tgz).
 
 The archive is read once, front to back, from a stream: memory stays flat whatever its size.
-Gzip is decompressed by ISA-L (`isal`, about twice Python's zlib) in a background thread, so
-download, decompression and writing overlap. Absolute paths, `..`, links that leave the
+Gzip is decompressed by ISA-L (`isal`, faster than Python's zlib) in a background thread, so
+decompression overlaps writing (and, with `_http.Prefetcher`, the download). Absolute paths, `..`, links that leave the
 target, hard links, devices, fifos and other special members are refused by name.
 """
 
