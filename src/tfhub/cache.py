@@ -205,8 +205,8 @@ def ensure_writable_root(root: str) -> None:
         ) from err
     if not os.access(root, os.W_OK):
         raise errors.CacheError(
-            f"The cache folder {root} is read-only and does not hold the model. Pre-fill it with "
-            "`tfhub pull`, or set TFHUB_CACHE_DIR to a writable folder."
+            f"The cache folder {root} is read-only and does not hold a complete copy of the "
+            "model. Pre-fill it with `tfhub pull`, or set TFHUB_CACHE_DIR to a writable folder."
         )
 
 
