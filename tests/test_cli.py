@@ -152,7 +152,8 @@ def test_demo_runs_offline_and_cleans_up(capsys, monkeypatch):
 
     ctx = demo.run_demo()
     out = capsys.readouterr().out
-    assert ctx.results["load"] == [[2.5], [3.0], [7.0]]
+    for step in ("load", "keras", "keras_reloaded", "module"):
+        assert ctx.results[step] == [[2.5], [3.0], [7.0]], step
     assert "format: TF1 Hub format" in out and "resolved folder: " in out
     assert not os.path.exists(ctx.workdir)  # Server stopped, temp cache removed.
     assert os.environ["TFHUB_OFFLINE"] == "1"

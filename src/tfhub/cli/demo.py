@@ -5,7 +5,10 @@ Steps (each prints what it did; append more to `STEPS`):
      speaking the hosting protocol (`?tf-hub-format=compressed`);
   2. resolve its URL into a fresh, temporary cache and show the cache entry;
   3. inspect it (format, signatures, variables);
-  4. `hub.load` it and run its `default` signature on [[1], [2], [10]].
+  4. `hub.load` it and run its `default` signature on [[1], [2], [10]];
+  5. wrap it in `hub.KerasLayer` inside a Keras 3 model, predict, save the model to `.keras`,
+     load it back with `keras.saving.load_model` (no custom_objects) and predict again;
+  6. apply it with `hub.Module` in a TF1 graph and run it in a Session.
 The server is stopped and every temporary file removed at the end, even after an error.
 """
 
@@ -23,7 +26,7 @@ from importlib import resources
 from typing import Any, TextIO
 
 from .. import cache, constants, errors
-from ..utils.lazy import import_tensorflow
+from ..utils.lazy import import_optional, import_tensorflow
 
 BUNDLED_MODEL = "half_plus_two_v1.tar.gz"
 MODEL_URL_PATH = "models/tfhub-demo/half_plus_two/1"
@@ -97,8 +100,52 @@ def step_load_and_run(ctx: DemoContext) -> None:
     result = outputs["default"].numpy().tolist()
     ctx.results["load"] = result
     ctx.say(f"hub.load(handle).signatures['default'](default={DEMO_INPUT}) -> {result}")
+    _check_result("hub.load", result)
+
+
+def _check_result(what: str, result: list[list[float]]) -> None:
+    """Raises if a step computed something other than the demo model's known outputs."""
     if result != DEMO_EXPECTED:
-        raise errors.TFHubError(f"The demo model computed {result}, expected {DEMO_EXPECTED}.")
+        raise errors.TFHubError(f"{what} computed {result}, expected {DEMO_EXPECTED}.")
+
+
+def step_keras_layer(ctx: DemoContext) -> None:
+    """Runs the model as a hub.KerasLayer in Keras 3, saves to .keras, reloads, predicts again."""
+    import numpy as np
+
+    import tfhub as hub
+
+    keras = import_optional("keras", purpose="tfhub demo")
+    inputs = keras.Input(shape=(1,), dtype="float32")
+    outputs = hub.KerasLayer(ctx.handle, output_shape=[1])(inputs)
+    model = keras.Model(inputs, outputs)
+    result = np.round(model.predict(np.array(DEMO_INPUT), verbose=0), 6).tolist()
+    ctx.results["keras"] = result
+    ctx.say(f"keras.Model(hub.KerasLayer(handle)).predict({DEMO_INPUT}) -> {result}")
+    _check_result("hub.KerasLayer", result)
+    saved = os.path.join(ctx.workdir, "half_plus_two.keras")
+    model.save(saved)
+    reloaded = keras.saving.load_model(saved)
+    again = np.round(reloaded.predict(np.array(DEMO_INPUT), verbose=0), 6).tolist()
+    ctx.results["keras_reloaded"] = again
+    ctx.say(f"saved to {os.path.basename(saved)}, keras.saving.load_model(...).predict -> {again}")
+    _check_result("The reloaded .keras model", again)
+
+
+def step_tf1_module(ctx: DemoContext) -> None:
+    """Applies the model with hub.Module in a TF1 graph and runs it in a Session."""
+    import tfhub as hub
+
+    tf = import_tensorflow("tfhub demo")
+    with tf.Graph().as_default():
+        module = hub.Module(ctx.handle)
+        outputs = module(tf.constant(DEMO_INPUT))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            result = session.run(outputs).tolist()
+    ctx.results["module"] = result
+    ctx.say(f"hub.Module(handle)({DEMO_INPUT}) in a tf.Graph + Session -> {result}")
+    _check_result("hub.Module", result)
 
 
 STEPS: list[Step] = [
@@ -106,6 +153,8 @@ STEPS: list[Step] = [
     ("resolve it into a fresh cache", step_resolve),
     ("inspect it", step_inspect),
     ("hub.load it and run it", step_load_and_run),
+    ("hub.KerasLayer in a Keras 3 model: predict, save .keras, reload", step_keras_layer),
+    ("hub.Module in a TF1 graph", step_tf1_module),
 ]
 
 
