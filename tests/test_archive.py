@@ -144,3 +144,64 @@ def test_symlinked_dir_leading_out_is_refused(tmp_path):
     with pytest.raises(errors.UnsafeArchiveError, match="through a link outside"):
         _archive.extract_file(archive, str(target))
     assert not (tmp_path / "evil").exists()
+
+
+@pytest.mark.parametrize(
+    ("members", "refused"),
+    [
+        # A link through an earlier link: "a/up2" -> "up/.." reads as "a" but is the parent.
+        (
+            [
+                _member("a", tarfile.DIRTYPE),
+                _member("a/up", tarfile.SYMTYPE, linkname=".."),
+                _member("a/up2", tarfile.SYMTYPE, linkname="up/.."),
+            ],
+            "a/up2",
+        ),
+        # A link written through a link to "." lands one level higher than its name says.
+        (
+            [
+                _member("l1", tarfile.SYMTYPE, linkname="."),
+                _member("l1/l2", tarfile.SYMTYPE, linkname=".."),
+            ],
+            "l1/l2",
+        ),
+        # The link comes first; the links it goes through are made afterwards.
+        (
+            [
+                _member("a/b", tarfile.DIRTYPE),
+                _member("x", tarfile.SYMTYPE, linkname="a/b/c/d/.."),
+                _member("a/b/c", tarfile.SYMTYPE, linkname=".."),
+                _member("a/b/c/d", tarfile.SYMTYPE, linkname=".."),
+            ],
+            "x",
+        ),
+    ],
+)
+def test_links_escaping_through_other_links_are_refused(tmp_path, members, refused):
+    archive = add_members(tmp_path / "chain.tar.gz", members)
+    target = tmp_path / "out" / "target"
+    target.mkdir(parents=True)
+    with pytest.raises(errors.UnsafeArchiveError, match="link pointing outside") as info:
+        _archive.extract_file(archive, str(target))
+    assert repr(refused) in str(info.value)
+    assert sorted(os.listdir(tmp_path / "out")) == ["target"]
+
+
+def test_links_escaping_through_links_leave_no_cache_entry(server, served_dir, isolated_cache):
+    import tfhub as hub
+    from tfhub import handles
+
+    add_members(
+        served_dir / "m.tar.gz",
+        [
+            _member("l1", tarfile.SYMTYPE, linkname="."),
+            _member("l1/l2", tarfile.SYMTYPE, linkname=".."),
+        ],
+    )
+    handle = server.url("m.tar.gz")
+    with pytest.raises(errors.UnsafeArchiveError, match="'l1/l2'") as info:
+        hub.resolve(handle)
+    assert handle in str(info.value)
+    key = handles.cache_key(handle)
+    assert [n for n in os.listdir(isolated_cache) if n.startswith(key)] == []

@@ -98,19 +98,54 @@ def _check_symlink(member: tarfile.TarInfo, norm: str) -> None:
         )
 
 
+def _is_inside(path: str, target_real: str) -> bool:
+    return path == target_real or path.startswith(target_real + os.sep)
+
+
+def _check_link_target(member: tarfile.TarInfo, link_path: str, target_real: str) -> None:
+    """Refuses a link whose target, resolved on disk (through earlier links), leaves the module.
+
+    The name-only check of `check_member` cannot see links that go through other links (`a/up` ->
+    `..`, then `a/up2` -> `up/..`).
+    """
+    if not _is_inside(os.path.realpath(link_path), target_real):
+        raise errors.UnsafeArchiveError(
+            f"Archive member {member.name!r} is a link pointing outside the module "
+            f"({member.linkname!r}, through other links of the archive)."
+        )
+
+
+def _check_links_stay_inside(target: str, target_real: str) -> None:
+    """After extraction: every link still resolves inside the module.
+
+    Links are checked when written, but a later member can turn a path a link goes through into
+    another link; this pass sees the final tree.
+    """
+    for dirpath, dirnames, filenames in os.walk(target):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path) and not _is_inside(os.path.realpath(path), target_real):
+                rel = os.path.relpath(path, target).replace(os.sep, "/")
+                raise errors.UnsafeArchiveError(
+                    f"Archive member {rel!r} is a link pointing outside the module "
+                    f"({os.readlink(path)!r}, through other links of the archive)."
+                )
+
+
 def _write_member(
     archive: tarfile.TarFile, member: tarfile.TarInfo, path: str, target_real: str
 ) -> None:
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
     parent_real = os.path.realpath(parent)
-    if parent_real != target_real and not parent_real.startswith(target_real + os.sep):
+    if not _is_inside(parent_real, target_real):
         raise errors.UnsafeArchiveError(
             f"Archive member {member.name!r} would be written through a link outside the module."
         )
     if member.isdir():
         os.makedirs(path, exist_ok=True)
     elif member.issym():
+        _check_link_target(member, os.path.join(parent_real, member.linkname), target_real)
         if os.path.lexists(path):
             os.remove(path)
         os.symlink(member.linkname, path)
@@ -155,6 +190,8 @@ def extract(stream: Any, target: str, *, source: str) -> int:
     target_real = os.path.realpath(target)
     try:
         return _extract_members(_decompressed(stream, kind), target, target_real)
+    except errors.UnsafeArchiveError as err:
+        raise errors.UnsafeArchiveError(f"{source} is refused: {err}") from err
     except errors.TFHubError:
         raise
     except OSError as err:
@@ -187,14 +224,18 @@ def _corrupt(source: str, err: BaseException) -> errors.ArchiveError:
 
 def _extract_members(data: IO[bytes], target: str, target_real: str) -> int:
     count = 0
+    has_links = False
     with data, tarfile.open(fileobj=data, mode="r|", bufsize=_COPY_BUFSIZE) as archive:
         for member in archive:
             path = check_member(member, target)
             if path != target:
                 _write_member(archive, member, path, target_real)
+            has_links = has_links or member.issym()
             count += 1
     if count == 0:
         raise tarfile.ReadError("the archive has no members")
+    if has_links:
+        _check_links_stay_inside(target, target_real)
     return count
 
 
