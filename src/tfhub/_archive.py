@@ -2,8 +2,9 @@
 
 The archive is read once, front to back, from a stream: memory stays flat whatever its size.
 Gzip is decompressed by ISA-L (`isal`, faster than Python's zlib) in a background thread, so
-decompression overlaps writing (and, with `_http.Prefetcher`, the download). Absolute paths, `..`, links that leave the
-target, hard links, devices, fifos and other special members are refused by name.
+decompression overlaps writing (and, with `_http.Prefetcher`, the download). Absolute paths,
+`..`, links that leave the target (also through other links), hard links, devices, fifos and
+other special members are refused by name.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import posixpath
 import shutil
 import tarfile
 import zlib
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from . import errors
 
@@ -212,7 +213,7 @@ def _decoder_errors() -> tuple[type[Exception], ...]:
         from isal.isal_zlib import IsalError
     except ImportError:
         return ()
-    return (IsalError,)
+    return (cast("type[Exception]", IsalError),)  # isal's stub types it as an instance.
 
 
 def _corrupt(source: str, err: BaseException) -> errors.ArchiveError:
