@@ -189,6 +189,7 @@ def extract(stream: Any, target: str, *, source: str) -> int:
             f".tar.gz or .tgz archive (starts with {bytes(head[:16])!r})."
         )
     target_real = os.path.realpath(target)
+    corrupt_errors = (tarfile.TarError, EOFError, zlib.error, ValueError, *_decoder_errors())
     try:
         return _extract_members(_decompressed(stream, kind), target, target_real)
     except errors.UnsafeArchiveError as err:
@@ -203,7 +204,7 @@ def extract(stream: Any, target: str, *, source: str) -> int:
         if isinstance(err, (tarfile.TarError, EOFError)) or err.errno is None:
             raise _corrupt(source, err) from err
         raise
-    except (tarfile.TarError, EOFError, zlib.error, ValueError, *_decoder_errors()) as err:
+    except corrupt_errors as err:
         raise _corrupt(source, err) from err
 
 
