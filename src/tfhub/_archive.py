@@ -189,7 +189,13 @@ def extract(stream: Any, target: str, *, source: str) -> int:
             f".tar.gz or .tgz archive (starts with {bytes(head[:16])!r})."
         )
     target_real = os.path.realpath(target)
-    corrupt_errors = (tarfile.TarError, EOFError, zlib.error, ValueError, *_decoder_errors())
+    corrupt_errors: tuple[type[BaseException], ...] = (
+        tarfile.TarError,
+        EOFError,
+        zlib.error,
+        ValueError,
+        *_decoder_errors(),
+    )
     try:
         return _extract_members(_decompressed(stream, kind), target, target_real)
     except errors.UnsafeArchiveError as err:
