@@ -38,8 +38,9 @@ def test_kaggle_short_and_long_forms_share_one_key(monkeypatch):
     )
     a, b = handles.parse(short), handles.parse(long_)
     assert isinstance(a, handles.KaggleModel) and a == b
-    assert str(a) == short
-    assert handles.cache_handle(long_) == short
+    canonical = "https://www.kaggle.com/models/google/bert/tensorFlow2/en-uncased/3"
+    assert str(a) == canonical  # The framework spelled as Kaggle's model pages spell it.
+    assert handles.cache_handle(long_) == canonical
     assert a.download_url() == long_ + "?tf-hub-format=compressed"
     assert (a.owner, a.model, a.framework, a.variation, a.version) == (
         "google",
@@ -80,3 +81,42 @@ def test_file_urls_and_paths(tmp_path):
 def test_invalid_handles(bad):
     with pytest.raises(errors.InvalidHandleError, match="Received: handle="):
         handles.parse(bad)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # tfhub.dev redirects here (capital T, and a query).
+        "https://www.kaggle.com/models/google/bert/frameworks/TensorFlow2/variations/en/versions/3"
+        "?tfhub-redirect=true",
+        # Kaggle's model page (lower-camel framework).
+        "https://www.kaggle.com/models/google/bert/tensorFlow2/en/3",
+        "https://kaggle.com/models/google/bert/frameworks/tensorflow2/variations/en/versions/3/",
+        "https://WWW.Kaggle.com:443/models/google/bert/TENSORFLOW2/en/3",
+    ],
+)
+def test_kaggle_spellings_share_one_key(url):
+    assert handles.cache_handle(url) == "https://www.kaggle.com/models/google/bert/tensorFlow2/en/3"
+
+
+def test_kaggle_download_keeps_the_framework_as_written(monkeypatch):
+    monkeypatch.delenv(handles.KAGGLE_ENDPOINT_ENV, raising=False)
+    parsed = handles.parse(
+        "https://www.kaggle.com/models/o/m/frameworks/TensorFlow2/variations/v/versions/1"
+    )
+    assert parsed.download_url() == (
+        "https://www.kaggle.com/models/o/m/frameworks/TensorFlow2/variations/v/versions/1"
+        "?tf-hub-format=compressed"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.kaggle.com:8443/models/o/m/tensorFlow2/v/1",  # Another port: another server.
+        "https://user@www.kaggle.com/models/o/m/tensorFlow2/v/1",
+        "https://www.kaggle.com.evil.example/models/o/m/tensorFlow2/v/1",
+    ],
+)
+def test_lookalike_kaggle_urls_are_plain_http(url):
+    assert isinstance(handles.parse(url), handles.HttpModel)

@@ -62,12 +62,20 @@ def test_kaggle_forms_share_one_entry(server, served_dir, monkeypatch, isolated_
     folder = served_dir / "models/owner/mod/frameworks/TensorFlow2/variations/v/versions"
     folder.mkdir(parents=True)
     make_tar_gz(folder / "2.tar.gz")
-    short = "https://www.kaggle.com/models/owner/mod/TensorFlow2/v/2"
-    long_ = "https://www.kaggle.com/models/owner/mod/frameworks/TensorFlow2/variations/v/versions/2"
+    short = "https://www.kaggle.com/models/owner/mod/tensorFlow2/v/2"  # As model pages write it.
+    # As tfhub.dev redirects to it.
+    long_ = (
+        "https://www.kaggle.com/models/owner/mod/frameworks/TensorFlow2/variations/v/versions/2"
+        "?tfhub-redirect=true"
+    )
     first = hub.resolve(long_)
     assert first == os.path.join(isolated_cache, handles.cache_key(short))
     assert hub.resolve(short) == first
-    assert len(archive_gets(server, "versions/2")) == 1
+    assert hub.resolve(short.replace("tensorFlow2", "TensorFlow2")) == first
+    (request,) = archive_gets(server, "versions/2")
+    assert request[1] == (
+        "/models/owner/mod/frameworks/TensorFlow2/variations/v/versions/2?tf-hub-format=compressed"
+    )
     assert open(first + ".descriptor.txt").readline() == f"Module: {short}\n"
 
 
@@ -237,4 +245,15 @@ def test_uncompressed_answer_must_be_a_gcs_location(server, monkeypatch):
         hub.resolve(server.url("models/m/1"))
     assert str(info.value) == (
         "Expected server to return a GCS location but received https://elsewhere/m"
+    )
+
+
+def test_uncompressed_kaggle_asks_the_kaggle_endpoint(server, monkeypatch):
+    monkeypatch.setenv(handles.KAGGLE_ENDPOINT_ENV, server.url())
+    monkeypatch.setattr(gcs, "exists", lambda path: path == "gs://bucket/m")
+    server.state.behaviours.append(see_other("/versions/2", "gs://bucket/m"))
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    assert hub.resolve("https://www.kaggle.com/models/o/m/tensorFlow2/v/2") == "gs://bucket/m"
+    assert server.state.requests[-1][1] == (
+        "/models/o/m/frameworks/tensorFlow2/variations/v/versions/2?tf-hub-format=uncompressed"
     )

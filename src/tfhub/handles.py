@@ -27,6 +27,13 @@ KAGGLE_MODELS_PREFIX = "https://www.kaggle.com/models/"
 # and tests.
 KAGGLE_ENDPOINT_ENV = "TFHUB_KAGGLE_ENDPOINT"
 
+# Kaggle takes framework slugs in any case (tfhub.dev redirects to ".../frameworks/TensorFlow2/",
+# model pages show ".../tensorFlow2/"): the cache key spells them one way, as model pages do.
+_KAGGLE_FRAMEWORKS = {
+    name.lower(): name
+    for name in ("tensorFlow1", "tensorFlow2", "tfLite", "tfJs", "keras", "jax", "pyTorch", "other")
+}
+
 _KAGGLE_LONG = re.compile(
     r"^(?P<owner>[^/]+)/(?P<model>[^/]+)/frameworks/(?P<framework>[^/]+)"
     r"/variations/(?P<variation>[^/]+)/versions/(?P<version>\d+)/?$"
@@ -103,7 +110,11 @@ class HttpModel:
 
 @dataclass(frozen=True)
 class KaggleModel:
-    """A Kaggle model version; ``str()`` is the canonical short URL hashed for the cache."""
+    """A Kaggle model version; ``str()`` is the canonical short URL hashed for the cache.
+
+    Both URL forms, any case of the framework slug, ``kaggle.com`` or ``www.kaggle.com`` and any
+    query (e.g. tfhub.dev's ``?tfhub-redirect=true``) give the same canonical URL.
+    """
 
     owner: str
     model: str
@@ -111,21 +122,30 @@ class KaggleModel:
     variation: str
     version: int
 
-    def download_url(self) -> str:
-        """Returns the hosting-protocol URL that serves the model's .tar.gz.
+    def model_url(self) -> str:
+        """Returns the long form, the one tfhub.dev redirects to, on TFHUB_KAGGLE_ENDPOINT if set.
 
-        This is the long form, the one tfhub.dev redirects to, with `tf-hub-format=compressed`.
+        The framework is spelled as the user wrote it.
         """
         endpoint = os.environ.get(KAGGLE_ENDPOINT_ENV, "").rstrip("/") or "https://www.kaggle.com"
-        long_form = (
+        return (
             f"{endpoint}/models/{self.owner}/{self.model}/frameworks/{self.framework}/"
             f"variations/{self.variation}/versions/{self.version}"
         )
-        return append_format_query(long_form, COMPRESSED_FORMAT_QUERY)
+
+    def download_url(self) -> str:
+        """Returns the hosting-protocol URL that serves the model's .tar.gz (compressed query)."""
+        return append_format_query(self.model_url(), COMPRESSED_FORMAT_QUERY)
+
+    @property
+    def canonical_framework(self) -> str:
+        """The framework slug as the cache key spells it (case does not matter to Kaggle)."""
+        lowered = self.framework.lower()
+        return _KAGGLE_FRAMEWORKS.get(lowered, lowered)
 
     def __str__(self) -> str:
         return (
-            f"{KAGGLE_MODELS_PREFIX}{self.owner}/{self.model}/{self.framework}/"
+            f"{KAGGLE_MODELS_PREFIX}{self.owner}/{self.model}/{self.canonical_framework}/"
             f"{self.variation}/{self.version}"
         )
 
@@ -136,7 +156,9 @@ Handle = LocalPath | GcsPath | HttpModel | KaggleModel
 def parse_kaggle(url: str) -> KaggleModel | None:
     """Parses both Kaggle model URL forms; None if `url` is not a Kaggle model version URL."""
     parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme != "https" or parsed.netloc not in ("www.kaggle.com", "kaggle.com"):
+    if parsed.scheme != "https" or parsed.hostname not in ("www.kaggle.com", "kaggle.com"):
+        return None
+    if parsed.username is not None or parsed.port not in (None, 443):
         return None
     path = parsed.path
     if not path.startswith("/models/"):
