@@ -103,6 +103,43 @@ def test_moved_hint_names_kaggle():
     assert _http.moved_hint("http://127.0.0.1/x") == ""
 
 
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("https://tfhub.dev/google/m/1", "tfhub.dev models moved to Kaggle"),
+        ("https://hub.tensorflow.google.cn/google/m/1", "tfhub.dev models moved to Kaggle"),
+        ("https://storage.googleapis.com/tfhub-modules/g/m/1.tar.gz", "moved to Kaggle"),
+        ("https://gcs.tensorflow.google.cn/tfhub-modules/g/m/1.tar.gz", "moved to Kaggle"),
+        ("https://storage.googleapis.com/my-bucket/m.tar.gz", "Check the handle."),
+        ("https://www.kaggle.com/models/o/m/tensorFlow2/v/1", "accept its terms"),
+        ("https://example.com/m.tar.gz", "Check the handle."),
+    ],
+)
+def test_403_hint_fits_the_host(url, hint):
+    from tfhub import _http
+
+    message = str(_http.status_error(403, handle=url, url=url))
+    assert hint in message and url in message
+    if "moved" not in hint:
+        assert "moved to Kaggle" not in message
+
+
+def test_404_on_a_tfhub_dev_url_says_it_moved(server, served_dir, monkeypatch, isolated_cache):
+    # tfhub.dev over plain http, reached through the test server acting as an HTTP proxy.
+    monkeypatch.setenv("HTTP_PROXY", server.url())
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    handle = "http://tfhub.dev/google/nnlm-en-dim128/2"
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(handle)
+    message = str(info.value)
+    assert f"Cannot download {handle!r}" in message
+    assert handle + "?tf-hub-format=compressed" in message
+    assert "tfhub.dev models moved to Kaggle" in message
+    assert info.value.status == 404 and len(server.state.requests) == 1
+    _assert_no_entry(isolated_cache, handle)
+
+
 def test_500_is_retried_then_succeeds(server, served_dir):
     make_tar_gz(served_dir / "m.tar.gz")
     server.state.behaviours.append(answer_status("m.tar.gz", 500, times=2))

@@ -26,7 +26,14 @@ logger = logging.getLogger(__name__)
 BACKOFF_BASE_SEC = 0.25
 BACKOFF_MAX_SEC = 8.0
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-_MOVED_HOSTS = ("tfhub.dev", "storage.googleapis.com", "hub.tensorflow.google.cn")
+# Where tfhub.dev's models were served from: (host, path prefix).
+_MOVED_LOCATIONS = (
+    ("tfhub.dev", "/"),
+    ("hub.tensorflow.google.cn", "/"),
+    ("storage.googleapis.com", "/tfhub-modules/"),
+    ("gcs.tensorflow.google.cn", "/tfhub-modules/"),
+)
+_KAGGLE_HOSTS = ("www.kaggle.com", "kaggle.com")
 
 
 class RestartDownload(errors.DownloadError):
@@ -66,8 +73,12 @@ def backoff_sleep(attempt: int) -> None:
 
 def moved_hint(url: str) -> str:
     """Returns a hint about tfhub.dev's move to Kaggle for URLs it explains, else ""."""
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if any(host == moved or host.endswith("." + moved) for moved in _MOVED_HOSTS):
+    parsed = urllib.parse.urlsplit(url)
+    host, path = parsed.hostname or "", parsed.path
+    if any(
+        (host == moved or host.endswith("." + moved)) and path.startswith(prefix)
+        for moved, prefix in _MOVED_LOCATIONS
+    ):
         return (
             " tfhub.dev models moved to Kaggle Models (https://www.kaggle.com/models): "
             "use the model's Kaggle URL, e.g. https://www.kaggle.com/models/OWNER/MODEL/"
@@ -76,12 +87,27 @@ def moved_hint(url: str) -> str:
     return ""
 
 
+def kaggle_hint(url: str, status: int) -> str:
+    """Returns what a Kaggle 401/403/404 usually means, else ""."""
+    if (urllib.parse.urlsplit(url).hostname or "") not in _KAGGLE_HOSTS:
+        return ""
+    if status == 404:
+        return (
+            " Check the handle: Kaggle model URLs look like https://www.kaggle.com/models/"
+            "OWNER/MODEL/FRAMEWORK/VARIATION/VERSION."
+        )
+    return (
+        " Kaggle refuses it: the model may be private, or need you to accept its terms on its "
+        "Kaggle page first."
+    )
+
+
 def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusError:
     """Builds the error for an HTTP error status, naming the handle and URL."""
     what = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(status, "HTTP error")
     message = f"Cannot download {handle!r}: the server answered {status} {what} for {url}."
     if status in (401, 403, 404):
-        message += moved_hint(url) or " Check the handle."
+        message += moved_hint(url) or kaggle_hint(url, status) or " Check the handle."
     return errors.HTTPStatusError(message, status=status, url=url)
 
 

@@ -200,7 +200,7 @@ def download_and_extract(url: str, target: str, *, handle: str) -> None:
         if "text/html" in body.content_type.lower():
             raise errors.NotAnArchiveError(
                 f"{source} answered an HTML page instead of a model archive."
-                + (_http.moved_hint(url) or " Check the handle.")
+                + (_http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle.")
             )
         prefetched = _http.Prefetcher(body)  # Network reads overlap decompression.
         try:
