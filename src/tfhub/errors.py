@@ -115,6 +115,10 @@ class SignatureInputError(InputSpecError, TypeError):
     """Inputs to hub.Module that do not fit its signature (upstream raised TypeError here)."""
 
 
+class ModuleGraphError(TFHubError, RuntimeError):
+    """A hub.Module used with another graph or session than the one it was created in."""
+
+
 class EagerNotSupportedError(TFHubError, RuntimeError):
     """A TF1 feature that cannot work in eager mode (the message says what to do instead)."""
 

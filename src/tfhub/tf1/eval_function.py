@@ -115,6 +115,11 @@ def eval_function_for_module(
             signature: str | None = None,
             as_dict: bool | None = None,
         ) -> Any:
+            if _sentinel is not None:
+                raise errors.SignatureInputError(
+                    "Pass signature= and as_dict= by name. "
+                    f"Received: a second positional argument {_sentinel!r}"
+                )
             signature = signature or "default"
             if signature not in placeholders:
                 raise errors.UnknownSignatureError(

@@ -122,6 +122,8 @@ def find_signature_input_error(signature_name: str, inputs: Mapping[str, Any]) -
     tf = import_tensorflow()
     for input_name, value in inputs.items():
         for tensor in tf.nest.flatten(value, expand_composites=True):
+            if not hasattr(tensor, "op"):
+                continue  # Not a graph tensor at all: check_signature_values says so.
             op = _skip_identities(tensor.op)
             if op.type not in ("Placeholder", "PlaceholderV2", "PlaceholderWithDefault"):
                 return (

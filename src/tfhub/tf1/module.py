@@ -74,9 +74,11 @@ class Module:
         self._tags = set(tags or [])
         if self._tags not in self._spec.get_tags():
             available = ", ".join(str(sorted(t)) for t in self._spec.get_tags())
+            path = getattr(self._spec, "module_path", None)
+            where = f" (at {path})" if path else ""
             raise errors.UnknownTagsError(
                 f"No such graph variant: tags={sorted(self._tags)!r}. The module's tag sets are: "
-                f"{available}. Received: tags={tags!r}"
+                f"{available}{where}. Received: tags={tags!r}"
             )
         self._eager = tf.executing_eagerly()
         if self._eager:
@@ -126,10 +128,14 @@ class Module:
         Raises:
             tfhub.errors.UnknownSignatureError: for an unknown signature (lists them).
             tfhub.errors.SignatureInputError: for missing/extra keys or incompatible inputs.
-            RuntimeError: if used in another graph than the one it was created in.
+            tfhub.errors.ModuleGraphError: (a RuntimeError) if used in another graph than the
+                one it was created in.
         """
         if _sentinel is not None:
-            raise errors.SignatureInputError("Pass signature= and as_dict= by name.")
+            raise errors.SignatureInputError(
+                "Pass signature= and as_dict= by name. "
+                f"Received: a second positional argument {_sentinel!r}"
+            )
         signature = "default" if signature is None else signature
         input_info = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
         dict_inputs = prepare_dict_inputs(inputs, input_info, signature)
@@ -147,7 +153,10 @@ class Module:
         while graph is not self._graph and getattr(graph, "outer_graph", None) is not None:
             graph = graph.outer_graph  # A tf.cond / tf.while_loop body inside the module's graph.
         if graph is not self._graph:
-            raise RuntimeError("Module must be applied in the graph it was instantiated for.")
+            raise errors.ModuleGraphError(
+                f"Module {self._name!r} must be applied in the graph it was instantiated for; "
+                "the default graph is another one. Create a hub.Module in each graph."
+            )
         tensors = tensor_info.convert_dict_to_compatible_tensor(dict_inputs, input_info)
         name = f"{self._name}_apply_{signature.replace(':', '_')}"
         return self._impl.create_apply_graph(signature=signature, input_tensors=tensors, name=name)
@@ -181,18 +190,25 @@ class Module:
             session: the Session that holds the variable values (graph mode).
 
         Raises:
-            RuntimeError: if the session or default graph is not the module's graph.
+            tfhub.errors.ModuleGraphError: (a RuntimeError) if there is no session in graph
+                mode, or the session or default graph is not the module's graph.
         """
         if self._eager:
             self._impl.export(path)
             return
         tf = import_tensorflow()
         if self._graph is not tf.compat.v1.get_default_graph():
-            raise RuntimeError(
-                "default graph differs from the graph where the module was instantiated."
+            raise errors.ModuleGraphError(
+                "default graph differs from the graph where the module was instantiated. "
+                "Call export() inside `with graph.as_default():` of the module's graph."
             )
-        if session is None or self._graph is not session.graph:
-            raise RuntimeError(
+        if session is None:
+            raise errors.ModuleGraphError(
+                "Module.export(path, session) in a graph needs the tf.compat.v1.Session that "
+                "holds the variable values. Received: session=None"
+            )
+        if self._graph is not session.graph:
+            raise errors.ModuleGraphError(
                 "session graph differs from the graph where the module was instantiated."
             )
         self._impl.export(path, session)

@@ -156,8 +156,8 @@ def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = No
             as {"default": tensor}.
 
     Raises:
-        tfhub.errors.ModuleSpecError: if an input is not a placeholder, or a value is not a
-            tensor.
+        tfhub.errors.ModuleSpecError: if an input is not a placeholder, a value is not a
+            tensor, or it is called outside a module_fn (eagerly).
     """
     name = name or "default"
     inputs = {} if inputs is None else inputs
@@ -166,9 +166,11 @@ def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = No
         inputs = {"default": inputs}
     if not isinstance(outputs, dict):
         outputs = {"default": outputs}
+    _check_inside_module_fn("hub.add_signature()")
     message = find_signature_input_error(name, inputs)
     if message:
         raise errors.ModuleSpecError(message)
+    saved_model_lib.check_signature_values(name, inputs, outputs)
     saved_model_lib.add_signature(name, inputs, outputs)
 
 
@@ -180,11 +182,32 @@ def attach_message(key: str, message: Any) -> None:
         message: a protocol message, stored serialized.
 
     Raises:
-        tfhub.errors.ModuleSpecError: if `key` is malformed.
+        tfhub.errors.ModuleSpecError: if `key` is malformed, `message` is not a protocol
+            message, or it is called outside a module_fn (eagerly).
     """
     if not isinstance(key, str) or not re.match(r"[a-zA-Z][a-zA-Z0-9_]*$", key):
         raise errors.ModuleSpecError(f"hub.attach_message() called with malformed key '{key}'")
+    _check_inside_module_fn("hub.attach_message()")
+    if not hasattr(message, "SerializeToString"):
+        raise errors.ModuleSpecError(
+            f"hub.attach_message() needs a protocol message for key '{key}'. "
+            f"Received: message of type {type(message).__name__}"
+        )
     saved_model_lib.attach_bytes(key, message.SerializeToString())
+
+
+def _check_inside_module_fn(what: str) -> None:
+    """Refuses calls made eagerly, i.e. not while `create_module_spec` runs a module_fn.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if called with eager execution (outside a module_fn).
+    """
+    tf = import_tensorflow()
+    if tf.executing_eagerly():
+        raise errors.ModuleSpecError(
+            f"{what} must be called inside the module_fn given to hub.create_module_spec "
+            "(which builds it in a graph), not eagerly."
+        )
 
 
 def create_module_spec_from_saved_model(
@@ -203,9 +226,17 @@ def create_module_spec_from_saved_model(
 
     Raises:
         tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
+        tfhub.errors.NotATF1ModuleError: if it is a TF2 SavedModel (use hub.load).
         tfhub.errors.ModuleSpecError: if collections remain that a module cannot hold.
     """
     handler = saved_model_lib.load(saved_model_path)
+    if any(meta_graph.HasField("object_graph_def") for meta_graph in handler.meta_graphs):
+        raise errors.NotATF1ModuleError(
+            f"{saved_model_path} is a TF2 SavedModel (saved with tf.saved_model.save), not a TF1 "
+            "SavedModel: its variables are saved by object, which a TF1 module spec cannot "
+            "restore. Load it with hub.load(path) or hub.KerasLayer(path) instead. "
+            f"Received: saved_model_path={saved_model_path!r}"
+        )
     dropped = _ALWAYS_DROPPED_COLLECTIONS | set(drop_collections or [])
     for meta_graph in handler.meta_graphs:
         for key in dropped & set(meta_graph.collection_def):
@@ -286,7 +317,9 @@ class NativeModuleSpec(ModuleSpec):
         if signature not in meta_graph.signature_def:
             raise errors.UnknownSignatureError(
                 f"Signature {signature!r} is missing from meta graph. Available signatures: "
-                f"{sorted(meta_graph.signature_def)}. Received: signature={signature!r}"
+                f"{sorted(meta_graph.signature_def)} in the graph variant "
+                f"tags={sorted(tags or [])!r}{self._handler.where()}. "
+                f"Received: signature={signature!r}"
             )
         return meta_graph.signature_def[signature]
 

@@ -54,6 +54,22 @@ def _asset_path(export_dir: str, asset_filename: str) -> str:
     return filename
 
 
+def check_signature_values(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
+    """Checks that a signature's inputs and outputs are graph tensors (not Python values).
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if a value is not a Tensor or composite tensor.
+    """
+    tf = import_tensorflow()
+    for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
+        for name, value in tensors.items():
+            if not isinstance(value, tf.Tensor | tf.SparseTensor | tf.RaggedTensor):
+                raise errors.ModuleSpecError(
+                    f"Signature {key!r}: {kind}[{name!r}] must be a Tensor, SparseTensor or "
+                    f"RaggedTensor. Received: {name}={value!r}"
+                )
+
+
 def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
     """Records a signature in the current graph (read back by `SavedModelHandler`).
 
@@ -62,13 +78,7 @@ def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any
     """
     tf = import_tensorflow()
     build_info = tf.compat.v1.saved_model.utils.build_tensor_info
-    for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
-        for name, value in tensors.items():
-            if not isinstance(value, tf.Tensor | tf.SparseTensor | tf.RaggedTensor):
-                raise errors.ModuleSpecError(
-                    f"Signature {key!r}: {kind}[{name!r}] must be a Tensor, SparseTensor or "
-                    f"RaggedTensor. Received: {name}={value!r}"
-                )
+    check_signature_values(key, inputs, outputs)
     signature = tf.compat.v1.saved_model.signature_def_utils.build_signature_def(
         {name: build_info(t) for name, t in inputs.items()},
         {name: build_info(t) for name, t in outputs.items()},
@@ -105,17 +115,18 @@ def get_attached_bytes_map(meta_graph: Any) -> dict[str, bytes]:
 
 def _export_signatures(graph: Any, meta_graph: Any) -> None:
     named_signatures = graph.get_collection(SIGNATURE_COLLECTION)
+    where = f"the graph variant tags={sorted(meta_graph.meta_info_def.tags)!r}"
     if not named_signatures:
         raise errors.ModuleSpecError(
             "No signatures present. Please call hub.add_signature(...) at least once in the "
-            "module_fn."
+            f"module_fn. (It added none when building {where}.)"
         )
     seen: set[str] = set()
     for key, signature in named_signatures:
         if key in seen:
             raise errors.ModuleSpecError(
-                f"hub.add_signature() was called twice with the same name in one module_fn. "
-                f"Received: name={key!r}"
+                f"hub.add_signature() was called twice with the same name in one module_fn "
+                f"(building {where}). Received: name={key!r}"
             )
         seen.add(key)
         meta_graph.signature_def[key].CopyFrom(signature)
@@ -227,10 +238,15 @@ def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
 class SavedModelHandler:
     """A SavedModel proto with helpers for tags, signatures, attachments, assets and export."""
 
-    def __init__(self, proto: Any = None) -> None:
+    def __init__(self, proto: Any = None, *, source: str | None = None) -> None:
         from tensorflow.core.protobuf import saved_model_pb2
 
         self._proto = proto if proto is not None else saved_model_pb2.SavedModel()
+        self.source = source
+
+    def where(self) -> str:
+        """Returns " (at <folder>)" for error messages, or "" when built in memory."""
+        return f" (at {self.source})" if self.source else ""
 
     def add_graph_copy(self, graph: Any, tags: Iterable[str] | None = None) -> None:
         """Adds a MetaGraphDef copy of `graph` (with its signatures and attachments) for `tags`."""
@@ -268,7 +284,7 @@ class SavedModelHandler:
             available = ", ".join(str(sorted(t)) for t in self.get_tags())
             raise errors.UnknownTagsError(
                 f"No such graph variant: tags={sorted(wanted)!r}. The module's tag sets are: "
-                f"{available}. Received: tags={tags!r}"
+                f"{available}{self.where()}. Received: tags={tags!r}"
             )
         return matches[0]
 
@@ -325,4 +341,4 @@ def load(path: str) -> SavedModelHandler:
     except message.DecodeError as err:
         raise errors.TFHubLoadError(f"Cannot parse file {pb_path}: {err}.") from err
     _merge_assets_key_collection(proto, path)
-    return SavedModelHandler(proto)
+    return SavedModelHandler(proto, source=path)

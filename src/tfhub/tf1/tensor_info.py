@@ -109,18 +109,33 @@ def _type_spec_of(value: Any) -> Any:
     return tf.TensorSpec.from_tensor(value)
 
 
+def _to_sparse_tensor(value: Any, target: ParsedTensorInfo) -> Any:
+    """A SparseTensorValue becomes a SparseTensor with values of `target.dtype`.
+
+    Its values are converted like a dense input (Python ints fit an int64 or float input),
+    instead of keeping the dtype numpy guessed for them.
+    """
+    tf = import_tensorflow()
+    if isinstance(value, tf.compat.v1.SparseTensorValue):
+        values = tf.convert_to_tensor(value.values, dtype=target.dtype)
+        return tf.SparseTensor(value.indices, values, value.dense_shape)
+    return tf.compat.v1.convert_to_tensor_or_sparse_tensor(value, target.dtype)
+
+
 def _to_tensor(value: Any, target: ParsedTensorInfo, key: str) -> Any:
     """Converts a plain value (list, numpy, SparseTensorValue) to the kind of `target`."""
     tf = import_tensorflow()
     try:
         if target.is_sparse:
-            return tf.compat.v1.convert_to_tensor_or_sparse_tensor(value, target.dtype)
+            return _to_sparse_tensor(value, target)
         if target.is_composite and isinstance(value, list | tuple):  # Ragged from nested lists.
             ragged_rank = getattr(target.type_spec, "ragged_rank", None)
             return tf.ragged.constant(value, dtype=target.dtype, ragged_rank=ragged_rank)
         return tf.convert_to_tensor(value, dtype=target.dtype)
-    except (TypeError, ValueError) as err:
-        raise errors.SignatureInputError(f"Can't convert {key!r}: {err}") from err
+    except (TypeError, ValueError, RuntimeError) as err:  # RuntimeError: sparse dtype mismatch.
+        raise errors.SignatureInputError(
+            f"Can't convert {key!r}: {err} (the signature expects {target.type_spec})"
+        ) from err
 
 
 def _convert_one(value: Any, target: ParsedTensorInfo, key: str) -> Any:

@@ -1,0 +1,152 @@
+"""TF1 Hub format errors: each a specific exception saying what went wrong and where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+
+def _one_signature() -> None:
+    x = tf.compat.v1.placeholder(tf.float32, [None])
+    hub.add_signature(inputs=x, outputs=x + 1.0)
+
+
+def test_missing_or_duplicate_signature_names_the_graph_variant() -> None:
+    def module_fn(is_training: bool = False) -> None:
+        if not is_training:
+            _one_signature()
+
+    variants = [(set(), {}), ({"train"}, {"is_training": True})]
+    with pytest.raises(
+        errors.ModuleSpecError, match=r"No signatures present.*graph variant tags=\['train'\]"
+    ):
+        hub.create_module_spec(module_fn, tags_and_args=variants)
+
+    def twice() -> None:
+        _one_signature()
+        _one_signature()
+
+    with pytest.raises(
+        errors.ModuleSpecError, match=r"twice.*graph variant tags=\['serve'\].*name='default'"
+    ):
+        hub.create_module_spec(twice, tags_and_args=[({"serve"}, {})])
+
+
+def test_signature_values_that_are_not_graph_tensors() -> None:
+    def numpy_input() -> None:
+        hub.add_signature(inputs={"a": np.ones(3)}, outputs=tf.constant(1.0))
+
+    with pytest.raises(errors.ModuleSpecError, match=r"inputs\['a'\] must be a Tensor"):
+        hub.create_module_spec(numpy_input)
+
+    def variable_input() -> None:
+        v = tf.compat.v1.get_variable("v", initializer=1.0)
+        hub.add_signature(inputs={"a": v}, outputs=v)
+
+    with pytest.raises(
+        errors.ModuleSpecError, match=r"input 'a' must be a tf.compat.v1.placeholder"
+    ):
+        hub.create_module_spec(variable_input)
+
+
+def test_add_signature_and_attach_message_only_inside_module_fn() -> None:
+    assert tf.executing_eagerly()
+    with pytest.raises(errors.ModuleSpecError, match=r"add_signature\(\) must be called inside"):
+        hub.add_signature(inputs=tf.constant(1.0), outputs=tf.constant(1.0))
+    with pytest.raises(errors.ModuleSpecError, match=r"attach_message\(\) must be called inside"):
+        hub.attach_message("key", tf.train.Int64List(value=[1]))
+
+    def bad_message() -> None:
+        _one_signature()
+        hub.attach_message("key", "not a proto")
+
+    with pytest.raises(errors.ModuleSpecError, match="needs a protocol message for key 'key'"):
+        hub.create_module_spec(bad_message)
+
+
+def test_unknown_tags_and_signature_say_which_module(upstream_dir: Path) -> None:
+    path = str(upstream_dir / "tf1_multi_sig")
+    spec = hub.load_module_spec(path)
+    with pytest.raises(errors.UnknownTagsError, match=rf"tag sets are: \[\] \(at {path}\)"):
+        spec.get_signature_names(tags={"serve"})
+    with pytest.raises(errors.UnknownTagsError, match=rf"\(at {path}\)"):
+        hub.Module(path, tags={"serve"})  # Eagerly.
+    message = rf"\['default', 'sum_pair'\] in the graph variant tags=\[\] \(at {path}\)"
+    with pytest.raises(errors.UnknownSignatureError, match=message):
+        spec.get_input_info_dict("nope")
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        with pytest.raises(errors.UnknownSignatureError, match=message):
+            module(np.zeros([1, 3], np.float32), signature="nope")
+
+
+def test_tf2_saved_model_is_refused_by_create_module_spec_from_saved_model(
+    upstream_dir: Path,
+) -> None:
+    # Before, this gave a spec whose variables could never be restored (failing at run time).
+    with pytest.raises(
+        errors.NotATF1ModuleError, match=r"tf2_saved_model is a TF2 SavedModel.*hub.load\(path\)"
+    ):
+        hub.create_module_spec_from_saved_model(str(upstream_dir / "tf2_saved_model"))
+
+
+def test_module_used_with_another_graph_or_without_session(upstream_dir: Path) -> None:
+    with tf.Graph().as_default():
+        module = hub.Module(str(upstream_dir / "tf1_multi_sig"))
+        with pytest.raises(errors.ModuleGraphError, match="needs the tf.compat.v1.Session"):
+            module.export("/nonexistent/out")
+    with tf.Graph().as_default():
+        with pytest.raises(RuntimeError, match="applied in the graph it was instantiated for"):
+            module(np.zeros([1, 3], np.float32))
+        with tf.compat.v1.Session() as session, pytest.raises(errors.ModuleGraphError):
+            module.export("/nonexistent/out", session)
+
+
+def _sparse_spec(dtype: Any) -> Any:
+    def module_fn() -> None:
+        ids = tf.compat.v1.sparse_placeholder(dtype, [None, None])
+        hub.add_signature(inputs=ids, outputs=tf.sparse.reduce_sum(ids, axis=1))
+
+    return hub.create_module_spec(module_fn)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "values", "expected"),
+    [(tf.int64, [5, 6], [5, 6]), (tf.float32, np.array([1.5, 2.0]), [1.5, 2.0])],
+)
+def test_sparse_tensor_values_are_converted_to_the_signature_dtype(
+    dtype: Any, values: Any, expected: list[float]
+) -> None:
+    # Python ints are int32 and numpy floats float64 in a SparseTensor: both used to fail with
+    # TensorFlow's bare "RuntimeError: Sparse dtype mismatch".
+    value = tf.compat.v1.SparseTensorValue([[0, 0], [1, 1]], values, [2, 2])
+    spec = _sparse_spec(dtype)
+    eager = hub.Module(spec)(value)
+    assert eager.dtype == dtype
+    np.testing.assert_allclose(eager.numpy(), expected)
+    with tf.Graph().as_default():
+        output = hub.Module(spec)(value)
+        with tf.compat.v1.Session() as session:
+            np.testing.assert_allclose(session.run(output), expected)
+
+
+def test_sparse_values_that_cannot_convert_are_a_signature_input_error() -> None:
+    value = tf.compat.v1.SparseTensorValue([[0, 0]], ["text"], [1, 1])
+    with pytest.raises(errors.SignatureInputError, match=r"Can't convert 'default'.*int64"):
+        hub.Module(_sparse_spec(tf.int64))(value)
+
+
+def test_eval_function_refuses_a_positional_signature(upstream_dir: Path) -> None:
+    with hub.eval_function_for_module(str(upstream_dir / "tf1_multi_sig")) as f:
+        with pytest.raises(errors.SignatureInputError, match="by name.*'sum_pair'"):
+            f({"a": [1.0], "b": [2.0]}, "sum_pair")  # Was silently run as "default".
+        np.testing.assert_allclose(f({"a": [1.0], "b": [2.0]}, signature="sum_pair"), [5.0])
