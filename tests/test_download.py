@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -341,3 +342,46 @@ def test_download_without_a_usable_lock_stays_correct(server, served_dir, isolat
     path = hub.resolve(server.url("m.tar.gz"))
     assert read_tree(path) == MODEL_FILES
     assert (isolated_cache / ".locks").read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("removed", "damage"),
+    [
+        ("saved_model.pb", "saved_model.pb is missing"),
+        ("variables/variables.data-00000-of-00001", "variables/variables.data-* is missing"),
+    ],
+)
+def test_cleaned_tensorflow_hub_entry_is_damage(upstream_copy, monkeypatch, removed, damage):
+    # A real cache written by tensorflow_hub 0.15 (no manifest), after a temp cleaner's visit.
+    import json
+
+    record = json.loads((upstream_copy / "cache_0.15.json").read_text())
+    entry = record["entries"][0]
+    root = upstream_copy / "cache_0.15"
+    for dirpath, _dirnames, _files in os.walk(root):
+        os.chmod(dirpath, 0o755)
+    os.remove(root / entry["folder"] / removed)
+    assert cache.damage(str(root / entry["folder"])) == damage
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    with pytest.raises(errors.OfflineModeError, match=re.escape(f"is damaged ({damage})")):
+        hub.resolve(entry["handle"])
+    other = record["entries"][1]  # Untouched: still served from the cache.
+    assert hub.resolve(other["handle"]) == str(root / other["folder"])
+
+
+def test_cleaned_tensorflow_hub_entry_is_downloaded_again(server, served_dir, isolated_cache):
+    files = {
+        "saved_model.pb": b"pb",
+        "variables/variables.index": b"index",
+        "variables/variables.data-00000-of-00001": b"data",
+    }
+    make_tar_gz(served_dir / "m.tar.gz", files)
+    handle = server.url("m.tar.gz")
+    path = os.path.join(isolated_cache, handles.cache_key(handle))
+    os.makedirs(os.path.join(path, "variables"))  # As tensorflow_hub left it: no manifest...
+    open(os.path.join(path, "variables", "variables.index"), "wb").write(b"index")
+    # ...and saved_model.pb deleted by a temp cleaner.
+    assert hub.resolve(handle) == path
+    assert read_tree(path) == files
+    assert len(archive_gets(server, "m.tar.gz")) == 1

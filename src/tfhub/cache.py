@@ -148,7 +148,9 @@ def damage(module_path: str) -> str | None:
     if manifest is None or not manifest:
         if not os.path.isdir(module_path):
             return "the folder does not exist"
-        return None if _holds_a_file(module_path) else "the folder holds no file"
+        if not _holds_a_file(module_path):
+            return "the folder holds no file"
+        return _saved_model_damage(module_path)
     for rel, size in manifest.items():
         try:
             actual = os.stat(os.path.join(module_path, rel)).st_size
@@ -164,6 +166,31 @@ def damage(module_path: str) -> str | None:
 def is_complete(module_path: str) -> bool:
     """Returns True if the entry exists and is undamaged."""
     return damage(module_path) is None
+
+
+def _saved_model_damage(module_path: str) -> str | None:
+    """Says what a temp cleaner removed from a SavedModel entry that has no manifest, or None.
+
+    Entries written by tensorflow_hub list no files; a folder that is a SavedModel (it has
+    `variables/` or `tfhub_module.pb`) must still hold `saved_model.pb` and, if it has a
+    variables index, a variables data shard.
+    """
+    join = os.path.join
+    variables = join(module_path, "variables")
+    looks_like_saved_model = os.path.isdir(variables) or os.path.exists(
+        join(module_path, "tfhub_module.pb")
+    )
+    if not looks_like_saved_model:
+        return None
+    if not any(
+        os.path.isfile(join(module_path, name)) for name in ("saved_model.pb", "saved_model.pbtxt")
+    ):
+        return "saved_model.pb is missing"
+    if os.path.isfile(join(variables, "variables.index")) and not any(
+        name.startswith("variables.data-") for name in os.listdir(variables)
+    ):
+        return "variables/variables.data-* is missing"
+    return None
 
 
 def _holds_a_file(folder: str) -> bool:
