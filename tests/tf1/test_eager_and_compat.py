@@ -140,6 +140,37 @@ def test_tfhub_export_loads_in_upstream_tensorflow_hub(rich_export: Path) -> Non
     np.testing.assert_allclose(normalized.mean(0), np.zeros(4), atol=1e-4)
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow_hub") is None,
+    reason="tensorflow_hub (upstream, for the compatibility check) is not installed",
+)
+def test_eager_export_with_moved_vocab_asset_loads_in_upstream(
+    rich_export: Path, vocab_file: Path, tmp_path: Path
+) -> None:
+    """An eager-exported module, moved, with its vocab source gone: sparse lookup in upstream."""
+    import shutil
+
+    import tensorflow_hub as upstream_hub
+
+    module = hub.Module(str(rich_export), trainable=True)
+    module.variable_map["embeddings"].assign(2 * EMBEDDINGS)
+    module.export(str(tmp_path / "exported"))
+    shutil.move(str(tmp_path / "exported"), str(tmp_path / "moved"))
+    hidden_vocab = vocab_file.with_name("hidden_for_upstream.txt")
+    vocab_file.rename(hidden_vocab)  # Only the export's own assets/ copy is left.
+    try:
+        loaded = upstream_hub.load(str(tmp_path / "moved"))
+        out = loaded.signatures["embed"](
+            words_indices=WORDS.indices,
+            words_values=WORDS.values,
+            words_dense_shape=WORDS.dense_shape,
+        )
+    finally:
+        hidden_vocab.rename(vocab_file)
+    expected = 2 * np.stack([EMBEDDINGS[0] + EMBEDDINGS[2], EMBEDDINGS[3]])
+    np.testing.assert_allclose(out["default"].numpy(), expected, atol=1e-6)
+
+
 def test_eager_module_inside_tf_function_and_not_created_there(upstream_dir: Path) -> None:
     path = str(upstream_dir / "tf1_multi_sig")
     module = hub.Module(path)

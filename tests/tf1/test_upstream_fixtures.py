@@ -89,15 +89,45 @@ def test_module_runs_match_upstream(name: str, upstream_dir: Path) -> None:
                 _check_run(module, run, session, outputs)
 
 
+def _check_eager_run(path: str, run: dict[str, Any]) -> None:
+    module = hub.Module(path, tags=run["tags"], trainable=run["trainable"])
+    got = module(numpy_inputs(run["inputs"]), signature=run["signature"], as_dict=True)
+    for key, value in run["outputs"].items():
+        assert isinstance(got[key], tf.Tensor) and not isinstance(got[key], tf.SparseTensor)
+        assert got[key].shape.as_list() == value["shape"], key
+        np.testing.assert_allclose(got[key].numpy(), value["value"], atol=ATOL, err_msg=key)
+    expected_losses = [loss["value"] for loss in run["graph_regularization_losses"]]
+    losses = [loss.numpy() for loss in module.get_regularization_losses()]
+    np.testing.assert_allclose(losses, expected_losses, atol=ATOL)
+    assert [f"module/{v.name}" for v in module.variables] == [
+        v["name"] for v in run["module_variables"]
+    ]
+
+
 @pytest.mark.parametrize("name", TF1_FIXTURES)
 def test_eager_module_matches_upstream_outputs(name: str, upstream_dir: Path) -> None:
+    """Every hub.Module run that upstream made in a graph, replayed eagerly."""
     runs = [run for run in expected_json(name)["runs"] if run["api"] == "hub.Module"]
-    for run in runs[:2]:
-        module = hub.Module(str(upstream_dir / name), tags=run["tags"], trainable=run["trainable"])
-        got = module(numpy_inputs(run["inputs"]), signature=run["signature"], as_dict=True)
-        for key, value in run["outputs"].items():
-            assert isinstance(got[key], tf.Tensor) and not isinstance(got[key], tf.SparseTensor)
-            np.testing.assert_allclose(got[key].numpy(), value["value"], atol=ATOL)
+    assert runs
+    for run in runs:
+        _check_eager_run(str(upstream_dir / name), run)
+
+
+def test_half_plus_two_from_folder_in_graph_and_eagerly(upstream_dir: Path, tmp_path: Path) -> None:
+    """Upstream's own 2019 module (TF 1.12, unknown shapes), unpacked, in a graph and eagerly."""
+    shutil.unpack_archive(upstream_dir / "half_plus_two_v1.tar.gz", tmp_path, format="gztar")
+    expected = expected_json("half_plus_two_v1")
+    _check_spec(hub.load_module_spec(str(tmp_path)), expected["hub_module_spec"])
+    (run,) = [r for r in expected["runs"] if r["api"] == "hub.Module"]
+    with tf.Graph().as_default():
+        module = hub.Module(str(tmp_path))
+        outputs = module(numpy_inputs(run["inputs"]), as_dict=True)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            _check_run(module, run, session, outputs)
+    _check_eager_run(str(tmp_path), run)
+    with hub.eval_function_for_module(str(tmp_path)) as f:
+        np.testing.assert_allclose(f([[1.0], [2.0], [10.0]]), [[2.5], [3.0], [7.0]])
 
 
 def test_half_plus_two_from_http_tarball(upstream_dir: Path, served_dir: Path, server: Any) -> None:
