@@ -174,3 +174,13 @@ def test_cli_leaves_logging_as_it_was(capsys, tmp_path):
     before = (logger.level, list(logger.handlers))
     run(capsys, "-v", "resolve", str(tmp_path))
     assert (logger.level, list(logger.handlers)) == before
+
+
+@pytest.mark.tf
+def test_inspect_of_damaged_variables_is_one_line(capsys, upstream_copy):
+    model = upstream_copy / "tf2_saved_model"
+    (model / "variables" / "variables.index").write_bytes(b"not an index")
+    code, out, err = run(capsys, "inspect", str(model))
+    assert code == 1 and out == ""
+    assert err.startswith(f"tfhub: error: Cannot read the variables of {model} (")
+    assert "tfhub cache rm" in err and err.count("\n") == 1

@@ -7,7 +7,7 @@ import json
 import os
 from typing import Any
 
-from .. import cache, saved_model
+from .. import cache, errors, saved_model
 from ..resolvers import resolve
 from ..utils.lazy import import_tensorflow
 
@@ -40,7 +40,13 @@ def _variables(module_path: str, tf: Any) -> dict[str, int]:
     prefix = os.path.join(module_path, "variables", "variables")
     if not os.path.exists(prefix + ".index"):
         return {"count": 0, "bytes": 0}
-    reader = tf.train.load_checkpoint(prefix)
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+    except tf.errors.OpError as err:
+        raise errors.TFHubLoadError(
+            f"Cannot read the variables of {module_path} ({type(err).__name__}: {err.message}); "
+            "the folder is damaged: remove it from the cache (`tfhub cache rm`) and resolve again."
+        ) from err
     shapes = reader.get_variable_to_shape_map()
     dtypes = reader.get_variable_to_dtype_map()
     count = size = 0
