@@ -184,3 +184,18 @@ def test_inspect_of_damaged_variables_is_one_line(capsys, upstream_copy):
     assert code == 1 and out == ""
     assert err.startswith(f"tfhub: error: Cannot read the variables of {model} (")
     assert "tfhub cache rm" in err and err.count("\n") == 1
+
+
+def test_import_over_an_entry_keeps_it_unless_forced(capsys, tmp_path, isolated_cache):
+    first = make_tar_gz(tmp_path / "a.tar.gz", {"saved_model.pb": b"first"})
+    second = make_tar_gz(tmp_path / "b.tar.gz", {"saved_model.pb": b"second"})
+    handle = "https://example.com/models/m/1"
+    code, out, _ = run(capsys, "import", first, "--handle", handle)
+    path = out.strip()
+    code, out, err = run(capsys, "import", second, "--handle", handle)
+    assert code == 0 and out.strip() == path
+    assert "already in the cache" in err and "--force" in err
+    assert read_tree(path) == {"saved_model.pb": b"first"}
+    code, out, err = run(capsys, "import", second, "--handle", handle, "--force")
+    assert code == 0 and out.strip() == path and err == ""
+    assert read_tree(path) == {"saved_model.pb": b"second"}

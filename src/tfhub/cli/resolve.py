@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from .. import _archive, cache, handles
 from ..download import atomic_download
 from ..resolvers import resolve
+
+logger = logging.getLogger(__name__)
 
 
 def add_commands(commands: Any) -> None:
@@ -76,6 +79,14 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     module_path = cache.module_dir(key)
     if force and os.path.lexists(module_path):
         cache.remove(module_path)
+    elif cache.is_complete(module_path):
+        logger.warning(
+            "%s is already in the cache (%s) and was kept; pass --force to replace it with %s.",
+            handle,
+            module_path,
+            archive,
+        )
+        return module_path
 
     def fetch(target: str) -> None:
         _archive.extract_file(archive, target)
