@@ -64,6 +64,10 @@ def test_tls_needs_a_trusted_certificate(
 def test_disable_cert_validation_true(server, served_dir, certificate, monkeypatch):
     make_tar_gz(served_dir / "m.tar.gz")
     base = enable_tls(server, *certificate)
+    for other in ("True", "1", " true"):  # Upstream compares with "true" exactly.
+        monkeypatch.setenv("TFHUB_DISABLE_CERT_VALIDATION", other)
+        with pytest.raises(errors.DownloadError, match="certificate verification failed"):
+            hub.resolve(base + "m.tar.gz")
     monkeypatch.setenv("TFHUB_DISABLE_CERT_VALIDATION", "true")
     assert read_tree(hub.resolve(base + "m.tar.gz")) == MODEL_FILES
 

@@ -140,8 +140,8 @@ def download_progress_env() -> bool | None:
 
 
 def cert_validation_disabled() -> bool:
-    """Returns True if TFHUB_DISABLE_CERT_VALIDATION=true (upstream's only accepted value)."""
-    return os.environ.get(TFHUB_DISABLE_CERT_VALIDATION, "").strip().lower() == "true"
+    """Returns True if TFHUB_DISABLE_CERT_VALIDATION is exactly "true", as upstream compares it."""
+    return os.environ.get(TFHUB_DISABLE_CERT_VALIDATION) == "true"
 
 
 def http_timeout() -> float:
