@@ -79,6 +79,11 @@ def test_image_size_from_info_then_shape_else_error() -> None:
     assert hub.get_num_image_channels(from_shape) == 1
     with tf.Graph().as_default():
         assert hub.get_expected_image_size(hub.Module(from_shape)) == [32, 48]
+    half_info = _image_spec(shape=[None, 10, 12, 3], attach=(5, 0))  # Width unset: use the shape.
+    assert hub.get_expected_image_size(half_info) == [10, 12]
+    half_unknown = _image_spec(shape=[None, None, None, 3], attach=(5, 0))
+    with pytest.raises(errors.InputSpecError, match="no ImageModuleInfo with both"):
+        hub.get_expected_image_size(half_unknown)
     unknown = _image_spec(shape=[None, None, None, None], attach=None)
     with pytest.raises(errors.InputSpecError, match="with known height and width"):
         hub.get_expected_image_size(unknown)

@@ -94,7 +94,8 @@ def get_expected_image_size(
         raise errors.InputSpecError(
             f"Shape of module input is {shape}, expected [batch_size, height, width, "
             "num_channels] with known height and width (and the module attaches no "
-            f"ImageModuleInfo). Received: signature={signature!r}, input_name={input_name!r}"
+            "ImageModuleInfo with both default_image_size.height and .width). "
+            f"Received: signature={signature!r}, input_name={input_name!r}"
         )
     return [dims[1], dims[2]]
 
