@@ -106,6 +106,8 @@ def test_import_archive_under_a_handle(capsys, tmp_path, isolated_cache, monkeyp
     assert not os.path.exists(cache.module_dir("https://h/x"))
     code, _, err = run(capsys, "import", str(archive), "--handle", str(tmp_path))
     assert code == 2 and "read in place" in err
+    code, _, err = run(capsys, "import", str(tmp_path), "--handle", "https://h/y")
+    assert code == 7 and f"{tmp_path} is a folder, not an archive file" in err
 
 
 def test_console_script_is_installed():

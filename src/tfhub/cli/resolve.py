@@ -66,7 +66,8 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     from .. import errors
 
     if not os.path.isfile(archive):
-        raise errors.ModelNotFoundError(f"{archive} does not exist. Received: archive={archive!r}")
+        problem = "is a folder, not an archive file" if os.path.isdir(archive) else "does not exist"
+        raise errors.ModelNotFoundError(f"{archive} {problem}. Received: archive={archive!r}")
     parsed = handles.parse(handle)
     if isinstance(parsed, handles.LocalPath) or (
         isinstance(parsed, handles.GcsPath) and not parsed.is_archive
