@@ -150,3 +150,19 @@ def test_eval_function_refuses_a_positional_signature(upstream_dir: Path) -> Non
         with pytest.raises(errors.SignatureInputError, match="by name.*'sum_pair'"):
             f({"a": [1.0], "b": [2.0]}, "sum_pair")  # Was silently run as "default".
         np.testing.assert_allclose(f({"a": [1.0], "b": [2.0]}, signature="sum_pair"), [5.0])
+
+
+def test_string_tags_are_refused_and_a_string_drop_collections_is_one_name() -> None:
+    with pytest.raises(errors.ModuleSpecError, match="not a string.*tags='train'"):
+        hub.create_module_spec(_one_signature, tags_and_args=[("train", {})])
+
+    def module_fn() -> None:
+        _one_signature()
+        tf.compat.v1.add_to_collection("junk", tf.constant(1.0))
+
+    spec = hub.create_module_spec(module_fn, drop_collections="junk")  # Not "j", "u", ...
+    assert "junk" not in spec.get_meta_graph().collection_def
+    with tf.Graph().as_default():
+        output = hub.Module(spec)([1.0, 2.0])
+        with tf.compat.v1.Session() as session:
+            np.testing.assert_allclose(session.run(output), [2.0, 3.0])

@@ -117,21 +117,28 @@ def create_module_spec(
         module_fn: builds the module's graph.
         tags_and_args: list of `(tags, kwargs)`: one graph variant per tag set, built by
             `module_fn(**kwargs)`. Default: `[(set(), {})]`.
-        drop_collections: names of graph collections to leave out of the stored graphs.
+        drop_collections: names of graph collections to leave out of the stored graphs (a
+            single name may be given as a string).
 
     Returns:
         A ModuleSpec.
 
     Raises:
         tfhub.errors.ModuleSpecError: if a graph has no signature, a duplicate signature,
-            unsupported collections, or a state op colocated with a non-state op.
+            unsupported collections, or a state op colocated with a non-state op, or a tag set
+            is a string.
     """
     tf = import_tensorflow()
     report_tags = bool(tags_and_args)
     variants = list(tags_and_args) if tags_and_args else [(set(), {})]
-    dropped = list(drop_collections or [])
+    dropped = _collection_names(drop_collections)
     handler = saved_model_lib.SavedModelHandler()
     for tags, kwargs in variants:
+        if isinstance(tags, str):
+            raise errors.ModuleSpecError(
+                "Each entry of tags_and_args needs a set of tags, e.g. ({'train'}, {...}), not a "
+                f"string (it would be split into letters). Received: tags={tags!r}"
+            )
         graph = tf.Graph()
         with graph.as_default():
             with tf.compat.v1.variable_scope("", use_resource=True):
@@ -143,6 +150,13 @@ def create_module_spec(
             raise errors.ModuleSpecError(error)
         handler.add_graph_copy(graph, tags=tags)
     return NativeModuleSpec(handler, None)
+
+
+def _collection_names(drop_collections: Iterable[str] | str | None) -> list[str]:
+    """The collection names to drop: a lone string is one name (not its letters)."""
+    if isinstance(drop_collections, str):
+        return [drop_collections]
+    return list(drop_collections or [])
 
 
 def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = None) -> None:
@@ -237,7 +251,7 @@ def create_module_spec_from_saved_model(
             "restore. Load it with hub.load(path) or hub.KerasLayer(path) instead. "
             f"Received: saved_model_path={saved_model_path!r}"
         )
-    dropped = _ALWAYS_DROPPED_COLLECTIONS | set(drop_collections or [])
+    dropped = _ALWAYS_DROPPED_COLLECTIONS | set(_collection_names(drop_collections))
     for meta_graph in handler.meta_graphs:
         for key in dropped & set(meta_graph.collection_def):
             del meta_graph.collection_def[key]
