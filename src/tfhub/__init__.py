@@ -18,6 +18,12 @@ from .constants import define_absl_flags as _define_absl_flags  # noqa: E402
 
 _define_absl_flags()
 
+# Saved Keras models name the layer `tfhub>KerasLayer`: register it as soon as Keras is imported
+# (a watcher on `import keras`/`import tf_keras`; nothing heavy is imported before that).
+from .keras._registration import install as _install_keras_registration  # noqa: E402
+
+_install_keras_registration()
+
 # Public name -> module that defines it (relative to this package).
 _LAZY_ATTRIBUTES: dict[str, str] = {
     # Handles, resolvers, cache (no TensorFlow).

@@ -27,7 +27,12 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(params=["keras3", "tf_keras"])
 def flavour(request: pytest.FixtureRequest) -> Flavour:
     """Runs a test once with Keras 3 and once with tf_keras."""
-    if request.param == "keras3":
+    return flavour_tuple(request.param)
+
+
+def flavour_tuple(name: str) -> Flavour:
+    """The Flavour of `name` ("keras3" or "tf_keras")."""
+    if name == "keras3":
         import keras
 
         from tfhub.keras.layer import KerasLayer
@@ -35,4 +40,4 @@ def flavour(request: pytest.FixtureRequest) -> Flavour:
         import tf_keras as keras
 
         from tfhub.keras.tf_keras_layer import KerasLayer
-    return Flavour(request.param, KerasLayer, keras)
+    return Flavour(name, KerasLayer, keras)

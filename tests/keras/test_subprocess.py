@@ -104,3 +104,62 @@ def test_mirrored_strategy_on_two_cpus_matches_single_device(model_dir) -> None:
         for mirrored, single in zip(m_weights, s_weights, strict=True):
             np.testing.assert_allclose(mirrored, single, atol=1e-5)
         np.testing.assert_allclose(m_pred, s_pred, atol=1e-5)
+
+
+LOAD_SCRIPT = """
+    import json, sys
+    IMPORTS
+    import numpy as np
+    x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], np.float32)
+    print(json.dumps({path: LOADER(path).predict(x, verbose=0).tolist() for path in PATHS}))
+"""
+
+
+def _saved_fine_tuned_models(flavour, model_dir, tmp_path, formats: list[str]) -> dict[str, list]:
+    """Fine-tunes a model with a KerasLayer and saves it in each format; returns predictions."""
+    keras = flavour.keras
+    layer = flavour.layer(model_dir["tf2"], trainable=True)
+    model = keras.Sequential([keras.Input((3,)), layer, keras.layers.Dense(2)])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], np.float32)
+    model.fit(x, np.ones((2, 2), np.float32), epochs=2, verbose=0)
+    assert not np.allclose(layer.get_weights()[1], models.TF2_KERNEL)  # It was tuned.
+    expected = {}
+    for file_format in formats:
+        path = os.fspath(tmp_path / f"model.{file_format}")
+        model.save(path)
+        expected[path] = model.predict(x, verbose=0)
+    return expected
+
+
+@pytest.mark.parametrize(
+    ("flavour_name", "imports", "loader", "env"),
+    [
+        ("keras3", "import tfhub\nimport keras", "keras.saving.load_model", {}),
+        ("keras3", "import keras\nimport tfhub as hub", "keras.saving.load_model", {}),
+        (
+            "tf_keras",
+            "import tensorflow as tf\nimport tfhub",
+            "tf.keras.models.load_model",
+            {"TF_USE_LEGACY_KERAS": "1"},
+        ),
+        ("tf_keras", "import tf_keras\nimport tfhub", "tf_keras.models.load_model", {}),
+    ],
+)
+def test_saved_files_load_in_a_new_process_without_custom_objects(
+    model_dir, tmp_path, flavour_name, imports, loader, env
+) -> None:
+    """A fresh interpreter that only imports tfhub (never touching hub.KerasLayer) loads
+    `.keras` (and tf_keras `.h5`) files: the class is registered when Keras is imported."""
+    from tests.keras.conftest import flavour_tuple
+
+    formats = ["keras"] if flavour_name == "keras3" else ["keras", "h5"]
+    expected = _saved_fine_tuned_models(flavour_tuple(flavour_name), model_dir, tmp_path, formats)
+    script = (
+        LOAD_SCRIPT.replace("IMPORTS", imports.replace("\n", "\n    "))
+        .replace("LOADER", loader)
+        .replace("PATHS", repr(list(expected)))
+    )
+    result = _run(script, env)
+    for path, predictions in expected.items():
+        np.testing.assert_allclose(result[path], predictions, atol=1e-5)
