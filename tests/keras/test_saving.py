@@ -134,3 +134,35 @@ def test_mixed_float16_casts_inputs_and_outputs(flavour, model_dir) -> None:
         assert not np.allclose(tuned.get_weights()[0], models.TF2_KERNEL)
     finally:
         mixed_precision.set_global_policy(previous)
+
+
+def test_mixed_float16_casts_for_signatures_and_tf1_modules(flavour, model_dir, upstream_dir):
+    """Signatures (one input passed positionally) and TF1 modules (`default` signature) expect
+    float32: float16 inputs are cast in and outputs cast back to the compute dtype."""
+    import tensorflow as tf
+
+    keras = flavour.keras
+    tf1_path = str(upstream_dir / "tf1_multi_sig")
+    want_tf1 = flavour.layer(tf1_path)(X).numpy()
+    fn = tf.function(lambda x: x * 2.0, input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        features = flavour.layer(model_dir["tf2"], signature="features", output_key="hidden")
+        got = features(X)
+        assert got.dtype == "float16"
+        want = models.tf2_module_expected(X)["hidden"]
+        np.testing.assert_allclose(np.asarray(got, np.float32), want, rtol=2e-3, atol=2e-3)
+        tf1 = flavour.layer(tf1_path, trainable=True)
+        got = tf1(X)
+        assert got.dtype == "float16"
+        np.testing.assert_allclose(np.asarray(got, np.float32), want_tf1, rtol=2e-3, atol=2e-3)
+        model = keras.Sequential([keras.Input((3,)), tf1, keras.layers.Dense(2, dtype="float32")])
+        model.compile(keras.optimizers.SGD(0.05), "mse")
+        history = model.fit(X, np.zeros((3, 2)), epochs=3, batch_size=3, verbose=0)
+        assert history.history["loss"][-1] < history.history["loss"][0]
+        doubled = flavour.layer(fn)(np.ones((1, 3), np.float32))  # A tf.function's signature.
+        assert doubled.dtype == "float16"
+        np.testing.assert_allclose(np.asarray(doubled, np.float32), [[2.0, 2.0, 2.0]])
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

@@ -8,7 +8,6 @@ precision, picks `output_key`, applies `output_shape`, and turns input mismatche
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -53,26 +52,28 @@ def call(hub: _common.HubCallable, inputs: Any, training: Any, output_shape: Any
 
 def _invoke(hub: _common.HubCallable, inputs: Any, training: Any) -> Any:
     """Runs the function with the layer's calling convention."""
-    kwargs = dict(hub.arguments)
-    args = []
+    kwargs = hub.arguments
     if hub.uses_dict_inputs and isinstance(inputs, dict):
-        kwargs.update(inputs)
+        kwargs = {**kwargs, **inputs}
+        args: tuple[Any, ...] = ()
     else:
-        args.append(inputs)
-    if hub.train_fn is not None:
-        train_fn, infer_fn = hub.train_fn, hub.fn
-    elif hub.has_training_argument:
-        train_fn = functools.partial(hub.fn, training=True)
-        infer_fn = functools.partial(hub.fn, training=False)
-    else:
+        args = (inputs,)
+    if hub.train_fn is None and not hub.has_training_argument:
         return hub.fn(*args, **kwargs)
     if isinstance(training, bool) or training is None:
-        return (train_fn if training else infer_fn)(*args, **kwargs)
+        return _run(hub, bool(training), args, kwargs)
     from tensorflow.python.framework import smart_cond  # noqa: PLC0415
 
     return smart_cond.smart_cond(
-        training, lambda: train_fn(*args, **kwargs), lambda: infer_fn(*args, **kwargs)
+        training, lambda: _run(hub, True, args, kwargs), lambda: _run(hub, False, args, kwargs)
     )
+
+
+def _run(hub: _common.HubCallable, training: bool, args: tuple[Any, ...], kwargs: Any) -> Any:
+    """Calls the training or inference function (or passes `training=`)."""
+    if hub.train_fn is not None:
+        return (hub.train_fn if training else hub.fn)(*args, **kwargs)
+    return hub.fn(*args, training=training, **kwargs)
 
 
 def select_output(result: Any, output_key: str | None) -> Any:
@@ -97,14 +98,16 @@ def select_output(result: Any, output_key: str | None) -> Any:
 def cast_inputs(inputs: Any, specs: Sequence[Any]) -> Any:
     """Casts floating inputs to the floating dtype the function expects (mixed precision).
 
-    Only acts when every traced input spec agrees on the structure; integer and string inputs
-    are never cast.
+    Uses the first traced input spec; a single tensor passed for a signature with one input
+    is matched to that input. Integer and string inputs are never cast.
     """
     if not specs:
         return inputs
     spec = specs[0]
-    if isinstance(spec, tf.TensorSpec) and hasattr(inputs, "dtype"):
-        return _cast_one(inputs, spec)  # Fast path: one tensor.
+    if hasattr(inputs, "dtype"):  # Fast path: one tensor.
+        if isinstance(spec, dict) and len(spec) == 1:
+            (spec,) = spec.values()  # A signature's only input, passed positionally.
+        return _cast_one(inputs, spec)
     try:
         return tf.nest.map_structure(_cast_one, inputs, spec)
     except (TypeError, ValueError):

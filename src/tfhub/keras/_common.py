@@ -159,11 +159,15 @@ def input_specs_of(fn: Any, *, is_signature: bool) -> list[Any]:
     """Returns the input structures `fn` accepts (first positional argument), if TF knows them.
 
     For a signature this is the dict of keyword inputs; for a restored `tf.function` it is the
-    first argument of each traced concrete function. Python callables give [].
+    first argument of each traced concrete function; for a Python `tf.function` with an
+    `input_signature`, its first entry. Other Python callables give [].
     """
     if is_signature:
         kwargs = fn.structured_input_signature[1]
         return [kwargs] if kwargs else []
+    input_signature = getattr(fn, "input_signature", None)
+    if input_signature:
+        return [input_signature[0]]
     concrete = getattr(fn, "concrete_functions", None)
     if concrete is None and callable(fn):
         concrete = getattr(fn.__call__, "concrete_functions", None)
