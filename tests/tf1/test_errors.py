@@ -166,3 +166,10 @@ def test_string_tags_are_refused_and_a_string_drop_collections_is_one_name() -> 
         output = hub.Module(spec)([1.0, 2.0])
         with tf.compat.v1.Session() as session:
             np.testing.assert_allclose(session.run(output), [2.0, 3.0])
+
+
+def test_eager_module_applied_in_a_graph_says_to_create_it_there(upstream_dir: Path) -> None:
+    module = hub.Module(str(upstream_dir / "tf1_multi_sig"))  # Eagerly.
+    with tf.Graph().as_default():
+        with pytest.raises(errors.ModuleGraphError, match="created eagerly.*inside `with graph"):
+            module(np.ones([1, 3], np.float32))

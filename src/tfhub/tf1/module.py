@@ -140,6 +140,7 @@ class Module:
         input_info = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
         dict_inputs = prepare_dict_inputs(inputs, input_info, signature)
         if self._eager:
+            _check_eager_module_context()
             outputs = self._impl.apply(signature, dict_inputs)
         else:
             outputs = self._apply_in_graph(signature, dict_inputs, input_info)
@@ -249,6 +250,21 @@ class Module:
             id(v) for v in self._graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
         }
         return [v for v in self.variables if id(v) in trainable]
+
+
+def _check_eager_module_context() -> None:
+    """Refuses to apply an eagerly created module inside a tf.Graph (not a tf.function).
+
+    Raises:
+        tfhub.errors.ModuleGraphError: if the default graph is a TF1 graph.
+    """
+    tf = import_tensorflow()
+    if not tf.executing_eagerly() and not tf.compat.v1.get_default_graph().building_function:
+        raise errors.ModuleGraphError(
+            "This hub.Module was created eagerly, so it cannot add ops to a tf.Graph. Create "
+            "the hub.Module inside `with graph.as_default():` to use it in that graph (or call "
+            "it eagerly or inside a tf.function)."
+        )
 
 
 def _check_not_in_tf_function(graph: Any) -> None:
