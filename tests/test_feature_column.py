@@ -566,3 +566,109 @@ def test_tf1_graph_mode_tf_keras_fit_trains_the_modules():
     assert len(result["trainable"]) == 2  # one embedding table per column
     for table in result["trainable"]:
         assert np.abs(np.array(table) - TEXT_RECORD["embedding_table"]).max() > 1e-3
+
+
+def test_saved_model_format_save_keeps_fine_tuned_modules(tmp_path):
+    """tf_keras' default `model.save(folder)` (SavedModel) reaches the modules' tables."""
+    columns = [
+        hub.text_embedding_column("a", TEXT_V1, trainable=True),
+        hub.text_embedding_column_v2("b", TEXT_V2, trainable=True),
+    ]
+    inputs = {key: tf_keras.Input(shape=(), dtype=tf.string, name=key) for key in "ab"}
+    features = tf_keras.layers.DenseFeatures(columns, name="features")(inputs)
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(features))
+    model.compile(tf_keras.optimizers.SGD(0.1), "mse")
+    data = {key: np.array(SENTENCES) for key in "ab"}
+    model.fit(data, np.ones((6, 1)), epochs=2, verbose=0)
+    predictions = model.predict(data, verbose=0)
+    model.save(tmp_path / "saved_model", save_format="tf")
+    reloaded = tf_keras.models.load_model(tmp_path / "saved_model")
+    np.testing.assert_allclose(reloaded.predict(data, verbose=0), predictions, atol=1e-6)
+    untrained = tf_keras.layers.DenseFeatures(columns)(data).numpy()
+    tables = reloaded.get_layer("features").trainable_weights
+    assert len(tables) == 2
+    for table in tables:  # the fine-tuned values, not the module's
+        assert np.abs(table.numpy() - TEXT_RECORD["embedding_table"]).max() > 1e-3
+    np.testing.assert_allclose(untrained, np.concatenate([EXPECTED_TEXT] * 2, axis=1), atol=1e-5)
+
+
+_GRAPH_FIT_SCRIPT = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+tf.compat.v1.disable_eager_execution()
+import tf_keras
+import tfhub as hub
+
+text_v1, text_v2 = sys.argv[1], sys.argv[2]
+sentences = np.array(json.loads(sys.argv[3]))
+tokens = json.loads(sys.argv[4])
+
+
+def compiled(column, inputs):
+    features = tf_keras.layers.DenseFeatures([column], name="features")(inputs)
+    head = tf_keras.layers.Dense(1, kernel_initializer="ones", trainable=False)
+    model = tf_keras.Model(inputs, head(features))
+    model.compile(tf_keras.optimizers.legacy.SGD(0.1), "mse")
+    return model
+
+
+def table(model):
+    (weights,) = model.get_layer("features").trainable_weights
+    return tf_keras.backend.get_value(weights).tolist()
+
+
+result = {}
+text = {"s": tf_keras.Input(shape=(), dtype=tf.string, name="s")}
+for name, column in (
+    ("tf1", hub.text_embedding_column("s", text_v1, trainable=True)),
+    ("tf2", hub.text_embedding_column_v2("s", text_v2, trainable=True)),
+):
+    model = compiled(column, text)
+    data = {"s": sentences}
+    result[name + "_predict"] = model.predict(data).ravel().tolist()  # a Session runs first
+    model.fit(data, np.zeros((len(sentences), 1)), batch_size=len(sentences), verbose=0)
+    result[name + "_fit"] = table(model)
+indices = [[row, i] for row, words in enumerate(tokens) for i in range(len(words))]
+values = [word for words in tokens for word in words]
+sparse = tf.SparseTensor(indices, values, [len(tokens), 3])
+dataset = tf.data.Dataset.from_tensors(({"t": sparse}, np.zeros((len(tokens), 1), np.float32)))
+model = compiled(
+    hub.sparse_text_embedding_column("t", text_v1, "mean", None, trainable=True),
+    {"t": tf_keras.Input(shape=(None,), sparse=True, dtype=tf.string, name="t")},
+)
+model.fit(dataset, steps_per_epoch=1, verbose=0)  # initializes the iterator in a Session first
+result["sparse_dataset_fit"] = table(model)
+print(json.dumps(result))
+"""
+
+
+def test_graph_mode_fit_after_a_session_ran_the_model():
+    """predict() before fit(), and fit() on a Dataset, in tf_keras' graph mode.
+
+    TensorFlow adds outputs to a function call op when its gradient is first built; a Session
+    that ran the graph before would not see them ("Connecting to invalid output 1").
+    """
+    import subprocess
+    import sys
+
+    tokens = [["hello", "world"], ["cat"], ["cat", "the", "zzz"], ["mat"]]
+    args = [TEXT_V1, TEXT_V2, json.dumps(SENTENCES), json.dumps(tokens)]
+    run = subprocess.run(
+        [sys.executable, "-c", _GRAPH_FIT_SCRIPT, *args], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    embedding_table = np.array(TEXT_RECORD["embedding_table"], np.float32)
+    vocab = TEXT_RECORD["vocab"]
+    for name in ("tf1", "tf2"):
+        np.testing.assert_allclose(result[name + "_predict"], EXPECTED_TEXT.sum(axis=1), 1e-5)
+        assert np.abs(np.array(result[name + "_fit"]) - embedding_table).max() > 1e-3
+    # One SGD step (lr 0.1) of mse(sum of the mean token embeddings, 0), by hand.
+    gradient = np.zeros_like(embedding_table)
+    for words in tokens:
+        ids = [vocab.index(w) if w in vocab else len(vocab) for w in words]
+        row_sum = embedding_table[ids].mean(axis=0).sum()
+        for i in ids:
+            gradient[i] += 2.0 / len(tokens) * row_sum / len(ids)
+    np.testing.assert_allclose(result["sparse_dataset_fit"], embedding_table - 0.1 * gradient, 1e-5)

@@ -107,6 +107,8 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
         def __init__(self) -> None:
             super().__init__(trainable=trainable, name=name)
             self._module = module
+            # Tracked, so a SavedModel-format save reaches the module's tables and assets.
+            self._hub_module_object = module.obj
             trainable_ids = {id(v) for v in module.trainable_variables}
             for variable in module.variables:
                 self._add_existing_weight(variable, id(variable) in trainable_ids)
@@ -195,8 +197,12 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
         """Returns the `[batch, D]` embedding of the column's transformed input through `fn`."""
         raise NotImplementedError(f"{type(self).__name__} must define embed()")
 
-    def _load(self) -> LoadedModule:
-        """`load()`, plus, in a graph, table initialization before every use of the module."""
+    def _load(self, *, trainable: bool) -> LoadedModule:
+        """`load()`, plus, in a graph, what the module needs there.
+
+        Table initialization runs before every use of the module, and for a trainable module
+        the gradient of each call is built at once (see `_with_gradient_built`).
+        """
         if tf.executing_eagerly():
             return self.load()
         key = tf.compat.v1.GraphKeys.TABLE_INITIALIZERS
@@ -205,6 +211,8 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
         initializers = [op for op in tf.compat.v1.get_collection(key) if id(op) not in known]
         if initializers:  # Initializing a ready table is a no-op; tf_keras' graph mode needs it.
             module.fn = _after(initializers, module.fn)
+        if trainable and module.trainable_variables:
+            module.fn = _with_gradient_built(module.fn, module.trainable_variables)
         return module
 
     def _is_trainable(self, requested: bool | None) -> bool:
@@ -213,7 +221,9 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
     def create_state(self, state_manager: Any) -> None:
         """Loads the module for a `DenseFeatures` layer and registers it as a resource."""
         trainable = self._is_trainable(state_manager._trainable)  # noqa: SLF001 - as upstream.
-        layer = keras_module_layer(self._load(), trainable=trainable, name=self.name)
+        layer = keras_module_layer(
+            self._load(trainable=trainable), trainable=trainable, name=self.name
+        )
         state_manager.add_resource(self, RESOURCE_NAME, layer)
         owner = getattr(state_manager, "_layer", None)
         if owner is not None:  # A named attribute, so `model.save("x.keras")` saves its weights.
@@ -234,9 +244,10 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
         trainable: bool | None = None,
     ) -> Any:
         """The v1 path (`input_layer`): loads the module into the current graph on each call."""
-        module = self._load()
+        trainable = self._is_trainable(True if trainable is None else trainable)
+        module = self._load(trainable=trainable)
         collections = list(weight_collections or [])
-        if self._is_trainable(True if trainable is None else trainable):
+        if trainable:
             collections.append(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
             for loss_fn in module.regularization_losses:  # As a trainable hub.Module does.
                 tf.compat.v1.add_to_collection(
@@ -276,6 +287,26 @@ def _after(initializers: list[Any], fn: TensorFn) -> TensorFn:
             return fn(*args, **kwargs)
 
     return fn_after_initializers
+
+
+def _with_gradient_built(fn: TensorFn, variables: list[Any]) -> TensorFn:
+    """Returns `fn` that, in a `tf.Graph`, builds its gradient for `variables` at every call.
+
+    TensorFlow gives a function call op the extra outputs its gradient needs only when that
+    gradient is first built. If a Session has run the graph before (`model.predict` before
+    `model.fit`, or tf_keras' graph-mode `fit` initializing a dataset iterator), the Session
+    never sees those outputs and training fails with "Connecting to invalid output 1 of source
+    node ...StatefulPartitionedCall which has 1 outputs". Building the gradient right away
+    rewrites the call op before any Session runs; the extra gradient ops are never run.
+    """
+
+    def fn_with_gradient_built(*args: Any, **kwargs: Any) -> Any:
+        outputs = fn(*args, **kwargs)
+        if not tf.executing_eagerly() and not tf.compat.v1.get_default_graph().building_function:
+            tf.gradients(tf.nest.flatten(outputs), variables)
+        return outputs
+
+    return fn_with_gradient_built
 
 
 def _hashable(value: Any) -> Any:
