@@ -61,6 +61,16 @@ def test_tls_needs_a_trusted_certificate(
     assert read_tree(hub.resolve(base + "m.tar.gz")) == MODEL_FILES
 
 
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "CURL_CA_BUNDLE"])
+def test_ca_bundle_from_other_variables(server, served_dir, certificate, monkeypatch, variable):
+    make_tar_gz(served_dir / "m.tar.gz")
+    base = enable_tls(server, *certificate)
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, certificate[0])
+    assert read_tree(hub.resolve(base + "m.tar.gz")) == MODEL_FILES
+
+
 def test_disable_cert_validation_true(server, served_dir, certificate, monkeypatch):
     make_tar_gz(served_dir / "m.tar.gz")
     base = enable_tls(server, *certificate)
