@@ -190,3 +190,42 @@ def test_register_module_for_export_rules():
             hub.register_module_for_export(module, "a/b")
     with pytest.raises(errors.EagerNotSupportedError, match="tf.Graph"):
         hub.register_module_for_export(object(), "a")
+
+
+def test_export_with_partitioned_variables_from_monitored_training_session(tmp_path):
+    """A model_fn with a partitioned variable, trained by MonitoredTrainingSession with Adam.
+
+    The Saver writes a partitioned variable under one key (its full shape); the checkpoint
+    check must not report its partitions as missing.
+    """
+    spec = hub.create_module_spec(_linear_module_fn)
+
+    def model_fn(features, labels, mode, config):
+        linear = hub.Module(spec, trainable=True, name="linear")
+        hub.register_module_for_export(linear, "linear")
+        partitioner = tf.compat.v1.fixed_size_partitioner(2)
+        bias = tf.compat.v1.get_variable("bias", [4, 1], partitioner=partitioner)
+        predictions = linear(features["x"]) + tf.reduce_sum(bias)
+        if mode == "infer":
+            return _Spec(predictions=predictions, scaffold=None)
+        loss = tf.reduce_mean(tf.square(predictions - labels))
+        step = tf.compat.v1.train.get_or_create_global_step()
+        return _Spec(train_op=tf.compat.v1.train.AdamOptimizer(0.1).minimize(loss, step))
+
+    model_dir = os.fspath(tmp_path / "model_dir")
+    estimator = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=model_dir)
+    with tf.Graph().as_default():
+        spec_ = model_fn({"x": tf.constant(X)}, tf.constant(Y), "train", None)
+        with tf.compat.v1.train.MonitoredTrainingSession(checkpoint_dir=model_dir) as session:
+            for _ in range(10):
+                session.run(spec_.train_op)
+    checkpoint = tf.train.latest_checkpoint(model_dir)
+    assert checkpoint.endswith("model.ckpt-10")
+    assert dict(tf.train.list_variables(checkpoint))["bias"] == [4, 1]
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn, exports_to_keep=1)
+    export_dir = exporter.export(estimator, os.fspath(tmp_path / "export"))
+    linear = hub.load(os.fsdecode(os.path.join(export_dir, b"linear")))
+    output = linear.signatures["default"](default=tf.constant(X))["default"].numpy()
+    w, b = (tf.train.load_variable(checkpoint, f"linear/{n}") for n in ("w", "b"))
+    assert np.abs(w).max() > 0.1  # trained away from zeros
+    np.testing.assert_allclose(output, X @ w + b, rtol=1e-5)

@@ -281,19 +281,29 @@ def _check_checkpoint_matches(checkpoint_path: str, saver: Any) -> None:
 
 
 def _saver_variables(saver: Any) -> dict[str, list[int] | None]:
-    """Returns {checkpoint key: static shape} for the variables the saver restores."""
+    """Returns {checkpoint key: full static shape} for what the saver restores.
+
+    Keys are those the Saver writes: a partitioned variable is one key with its full shape.
+    """
+    from tensorflow.python.training.saving import saveable_object_util
+
     var_list = getattr(saver, "_var_list", None)
     if var_list is None:
         var_list = tf.compat.v1.global_variables() + tf.compat.v1.get_collection(
             tf.compat.v1.GraphKeys.SAVEABLE_OBJECTS
         )
-    if isinstance(var_list, dict):
-        items = list(var_list.items())
-    else:
-        items = [(v.op.name, v) for v in var_list if hasattr(v, "op")]
-    result: dict[str, list[int] | None] = {}
-    for key, variable in items:
-        shape = getattr(variable, "shape", None)
-        known = shape is not None and shape.rank is not None and shape.is_fully_defined()
-        result[key] = shape.as_list() if known and shape is not None else None
-    return result
+    if not isinstance(var_list, dict):
+        var_list = saveable_object_util.op_list_to_dict(var_list)
+    return {key: _full_shape(value) for key, value in var_list.items()}
+
+
+def _full_shape(value: Any) -> list[int] | None:
+    """The full static shape of a variable, its partitions, or None if unknown."""
+    parts = list(value) if isinstance(value, (list, tuple)) else [value]
+    slice_info = getattr(parts[0], "_save_slice_info", None) if parts else None
+    if slice_info is not None:
+        return list(slice_info.full_shape)
+    shape = getattr(value, "shape", None)
+    if shape is None or shape.rank is None or not shape.is_fully_defined():
+        return None
+    return list(shape.as_list())
