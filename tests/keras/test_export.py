@@ -85,6 +85,12 @@ def test_tf_keras_text_layer_export_keeps_vocabulary(tmp_path):
     reloaded = TfKerasLayer(path)(tf.constant(sentences))
     np.testing.assert_allclose(reloaded, layer(tf.constant(sentences)), rtol=1e-6)
     assert np.abs(reloaded.numpy() - column_run["output"]["value"]).max() > 1e-3
+    # The other loaders: Keras 3 hub.KerasLayer and tensorflow_hub 0.16.1's KerasLayer.
+    np.testing.assert_allclose(hub.KerasLayer(path)(tf.constant(sentences)), reloaded, rtol=1e-6)
+    tensorflow_hub = pytest.importorskip("tensorflow_hub")
+    upstream = tensorflow_hub.KerasLayer(path, trainable=True)
+    np.testing.assert_allclose(upstream(tf.constant(sentences)), reloaded, rtol=1e-6)
+    assert [w.shape for w in upstream.trainable_weights] == [embeddings.shape]
 
 
 def test_export_layer_refusals(fine_tuned, tmp_path):
