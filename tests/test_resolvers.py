@@ -257,3 +257,15 @@ def test_uncompressed_kaggle_asks_the_kaggle_endpoint(server, monkeypatch):
     assert server.state.requests[-1][1] == (
         "/models/o/m/frameworks/tensorFlow2/variations/v/versions/2?tf-hub-format=uncompressed"
     )
+
+
+@pytest.mark.tf
+def test_other_gfile_filesystems_are_read_in_place():
+    import tensorflow as tf
+
+    tf.io.gfile.makedirs("ram://tfhub-test/m")  # TensorFlow's in-memory filesystem.
+    with tf.io.gfile.GFile("ram://tfhub-test/m/saved_model.pb", "wb") as out:
+        out.write(b"pb")
+    assert hub.resolve("ram://tfhub-test/m") == "ram://tfhub-test/m"  # As upstream: via gfile.
+    with pytest.raises(errors.ModelNotFoundError, match="ram://tfhub-test/none does not exist."):
+        hub.resolve("ram://tfhub-test/none")

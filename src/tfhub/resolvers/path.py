@@ -1,4 +1,4 @@
-"""Local folders and file:// URLs (and gs:// folders, read in place through tf.io.gfile)."""
+"""Local folders and file:// URLs; gs:// (and other tf.io.gfile) folders, read in place."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ class PathResolver(Resolver):
                 raise errors.ModelNotFoundError(f"{handle} does not exist.")
             return parsed.url
         if isinstance(parsed, handles.LocalPath):
-            if not os.path.exists(parsed.path):
+            # Other filesystems of tf.io.gfile (ram://, s3://, hdfs://...): as upstream, via gfile.
+            found = gcs.exists if "://" in parsed.path else os.path.exists
+            if not found(parsed.path):
                 raise errors.ModelNotFoundError(f"{handle} does not exist.")
             return parsed.path
         raise errors.ModelNotFoundError(
