@@ -111,13 +111,15 @@ def test_import_archive_under_a_handle(capsys, tmp_path, isolated_cache, monkeyp
 
 
 def test_console_script_is_installed():
-    result = subprocess.run(
-        [sys.executable, "-m", "tfhub.cli.main", "--version"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 0 and result.stdout.startswith("tfhub ")
+    import shutil
+
+    import tfhub
+
+    script = shutil.which("tfhub")  # `pip install -e .` (README step 1) puts it on PATH.
+    assert script is not None, "the `tfhub` console script is not installed"
+    for command in ([script], [sys.executable, "-m", "tfhub.cli.main"]):
+        result = subprocess.run([*command, "--version"], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0 and result.stdout == f"tfhub {tfhub.__version__}\n"
 
 
 @pytest.mark.tf
