@@ -166,3 +166,30 @@ def test_mixed_float16_casts_for_signatures_and_tf1_modules(flavour, model_dir, 
         np.testing.assert_allclose(np.asarray(doubled, np.float32), [[2.0, 2.0, 2.0]])
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+@pytest.mark.parametrize("kind", ["float", "string"])
+def test_sequential_from_input_shape_round_trips(flavour, model_dir, tmp_path, kind: str) -> None:
+    """`Sequential([hub.KerasLayer(..., input_shape=...), Dense])` (no keras.Input) predicts,
+    fine-tunes, saves to `.keras` and loads back with the same predictions."""
+    import tensorflow as tf
+
+    keras = flavour.keras
+    if kind == "float":
+        layer = flavour.layer(model_dir["tf2"], input_shape=(3,), trainable=True)
+        x, want = X, models.tf2_module_expected(X)["logits"].sum(1, keepdims=True)
+    else:
+        layer = flavour.layer(model_dir["text"], input_shape=[], dtype=tf.string, trainable=True)
+        sentences = ["hello world", "the CAT sat", ""]
+        x, want = tf.constant(sentences), models.text_embedding_expected(sentences).sum(1)[:, None]
+    model = keras.Sequential([layer, keras.layers.Dense(1, kernel_initializer="ones")])
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, atol=1e-5)
+    assert tuple(model.input_shape) == ((None, 3) if kind == "float" else (None,))
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    model.fit(x, np.zeros((3, 1), np.float32), epochs=2, batch_size=3, verbose=0)
+    tuned = model.predict(x, verbose=0)
+    assert not np.allclose(tuned, want, atol=1e-3)
+    path = os.fspath(tmp_path / "model.keras")
+    model.save(path)
+    loader = keras.saving.load_model if flavour.name == "keras3" else keras.models.load_model
+    np.testing.assert_allclose(loader(path).predict(x, verbose=0), tuned, atol=1e-5)

@@ -184,10 +184,8 @@ class KerasLayer(keras.layers.Layer):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         first = args[0] if args else kwargs.get("inputs")
-        for tensor in tf.nest.flatten(first):
-            message = _compat.flavour_mismatch_message("keras3", tensor)
-            if message:
-                raise errors.KerasFlavourError(message)
+        if not isinstance(first, tf.Tensor):  # Only KerasTensors can be of the other flavour.
+            _raise_on_flavour_mismatch(first)
         return super().__call__(*args, **kwargs)
 
     def call(self, inputs: Any, training: Any = None) -> Any:
@@ -243,6 +241,14 @@ class KerasLayer(keras.layers.Layer):
             f"<{_compat.KERAS3_CLASS} name={self.name!r} handle={self.handle!r} ("
             f"a Keras 3 layer; for tf_keras models use {_compat.TF_KERAS_CLASS})>"
         )
+
+
+def _raise_on_flavour_mismatch(inputs: Any) -> None:
+    """Raises KerasFlavourError if an input is a KerasTensor of the other Keras flavour."""
+    for tensor in tf.nest.flatten(inputs):
+        message = _compat.flavour_mismatch_message("keras3", tensor)
+        if message:
+            raise errors.KerasFlavourError(message)
 
 
 def _check_backend() -> None:

@@ -146,10 +146,8 @@ class KerasLayer(tf_keras.layers.Layer):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         first = args[0] if args else kwargs.get("inputs")
-        for tensor in tf.nest.flatten(first):
-            message = _compat.flavour_mismatch_message("tf_keras", tensor)
-            if message:
-                raise errors.KerasFlavourError(message)
+        if not isinstance(first, tf.Tensor):  # Only KerasTensors can be of the other flavour.
+            _raise_on_flavour_mismatch(first)
         return super().__call__(*args, **kwargs)
 
     @tf.autograph.experimental.do_not_convert
@@ -192,6 +190,14 @@ class KerasLayer(tf_keras.layers.Layer):
             f"<{_compat.TF_KERAS_CLASS} name={self.name!r} handle={self.handle!r} ("
             f"a tf_keras layer; for Keras 3 models use {_compat.KERAS3_CLASS})>"
         )
+
+
+def _raise_on_flavour_mismatch(inputs: Any) -> None:
+    """Raises KerasFlavourError if an input is a KerasTensor of the other Keras flavour."""
+    for tensor in tf.nest.flatten(inputs):
+        message = _compat.flavour_mismatch_message("tf_keras", tensor)
+        if message:
+            raise errors.KerasFlavourError(message)
 
 
 class _NoTrack:
