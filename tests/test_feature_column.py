@@ -672,3 +672,66 @@ def test_graph_mode_fit_after_a_session_ran_the_model():
         for i in ids:
             gradient[i] += 2.0 / len(tokens) * row_sum / len(ids)
     np.testing.assert_allclose(result["sparse_dataset_fit"], embedding_table - 0.1 * gradient, 1e-5)
+
+
+def _text_module_with_update_ops_fn():
+    """Hashed embeddings minus the batch mean; UPDATE_OPS keep a moving mean (momentum 0.5)."""
+    text = tf.compat.v1.placeholder(tf.string, [None])
+    ids = tf.strings.to_hash_bucket_fast(text, 3)
+    table = tf.compat.v1.get_variable("table", initializer=tf.constant(EMBEDDINGS))
+    embedded = tf.gather(table, ids)
+    moving_mean = tf.compat.v1.get_variable("moving_mean", initializer=[0.0, 0.0], trainable=False)
+    mean = tf.reduce_mean(embedded, axis=0)
+    update = tf.compat.v1.assign(moving_mean, 0.5 * moving_mean + 0.5 * mean)
+    tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.UPDATE_OPS, update)
+    hub.add_signature(inputs={"text": text}, outputs={"default": embedded - mean})
+
+
+WORDS = ["a", "b", "c", "d"]
+
+
+def _half_batch_mean():
+    return 0.5 * EMBEDDINGS[tf.strings.to_hash_bucket_fast(WORDS, 3).numpy()].mean(axis=0)
+
+
+@pytest.mark.parametrize("trainable", [True, False])
+def test_trainable_tf1_columns_run_update_ops_when_training(trainable):
+    """As a trainable hub.Module: DenseFeatures runs UPDATE_OPS in training, input_layer
+    collects them; a frozen column does neither."""
+    spec = hub.create_module_spec(_text_module_with_update_ops_fn)
+    expected = _half_batch_mean() if trainable else np.zeros(2)
+    text = hub.text_embedding_column("t", spec, trainable=trainable)
+    sparse = hub.sparse_text_embedding_column("s", spec, "sum", None, trainable=trainable)
+    layer = tf_keras.layers.DenseFeatures([text, sparse])
+    tokens = tf.sparse.from_dense(tf.constant([[word] for word in WORDS]))
+    features = {"t": tf.constant(WORDS), "s": tokens}
+    layer(features, training=False)
+    moving = [w for w in layer.weights if w.name.startswith("moving_mean")]
+    assert [w.numpy().tolist() for w in moving] == [[0.0, 0.0]] * 2
+    layer(features, training=True)
+    for weight in moving:  # the sparse column's module saw the same 4 tokens
+        np.testing.assert_allclose(weight.numpy(), expected, atol=1e-6)
+    with tf.Graph().as_default():
+        output = tf.compat.v1.feature_column.input_layer({"t": tf.constant(WORDS)}, [text])
+        updates = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+        (moving_mean,) = [v for v in tf.compat.v1.global_variables() if "moving_mean" in v.name]
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(output)
+            assert session.run(moving_mean).tolist() == [0.0, 0.0]  # inference alone
+            session.run(updates)
+            np.testing.assert_allclose(session.run(moving_mean), expected, atol=1e-6)
+    assert len(updates) == int(trainable)
+
+
+def test_fit_runs_a_tf1_modules_update_ops():
+    spec = hub.create_module_spec(_text_module_with_update_ops_fn)
+    inputs = {"t": tf_keras.Input(shape=(), dtype=tf.string, name="t")}
+    layer = tf_keras.layers.DenseFeatures([hub.text_embedding_column("t", spec, trainable=True)])
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(layer(inputs)))
+    model.compile(tf_keras.optimizers.SGD(0.0), "mse")  # no weight change: only the updates
+    model.predict({"t": np.array(WORDS)}, verbose=0)
+    (moving_mean,) = [w for w in layer.weights if w.name.startswith("moving_mean")]
+    assert moving_mean.numpy().tolist() == [0.0, 0.0]
+    model.fit({"t": np.array(WORDS)}, np.zeros((4, 1)), batch_size=4, epochs=2, verbose=0)
+    np.testing.assert_allclose(moving_mean.numpy(), 1.5 * _half_batch_mean(), atol=1e-6)

@@ -40,9 +40,17 @@ class LoadedModule:
         regularization_losses: zero-argument callables, one scalar loss each.
     """
 
-    def __init__(self, obj: Any, fn: TensorFn, tf1_signature: Signature | None) -> None:
+    def __init__(
+        self,
+        obj: Any,
+        fn: TensorFn,
+        tf1_signature: Signature | None,
+        *,
+        has_update_ops: bool = False,
+    ) -> None:
         self.obj = obj
         self.fn = fn
+        self.has_update_ops = has_update_ops  # fn(..., training=True) runs the TF1 UPDATE_OPS
         self.variables = list(getattr(obj, "variables", []))
         if tf1_signature is None:  # A TF2 SavedModel says so itself.
             self.trainable_variables = list(getattr(obj, "trainable_variables", []))
@@ -70,6 +78,56 @@ def _is_uniquified(name: str, original: str) -> bool:
     """True for `name == original` or a graph-uniquified copy (`a/b:0` -> `a/b_1:0`)."""
     op_name, _, port = original.rpartition(":")
     return name == original or re.fullmatch(rf"{re.escape(op_name)}_\d+:{port}", name) is not None
+
+
+def tf1_update_function(obj: Any, module_path: str) -> TensorFn | None:
+    """For a TF1 module whose default graph has UPDATE_OPS, the `default` signature running them.
+
+    Returns a function of the single input that returns the `default` output and, as the
+    call's side effect, runs the graph's UPDATE_OPS (e.g. batch-norm moving statistics); None
+    if the graph has no UPDATE_OPS.
+    """
+    graph = obj.graph
+    update_ops = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+    if not update_ops:
+        return None
+    signature_def = saved_model.read_signature_def(module_path, [], "default")
+    (input_info,) = signature_def.inputs.values()
+    feed = graph.get_tensor_by_name(input_info.name)
+    output = graph.get_tensor_by_name(signature_def.outputs["default"].name)
+    pruned = obj.prune(feeds=[feed], fetches=(output, update_ops))
+    return lambda inputs: pruned(inputs)[0]
+
+
+def with_update_ops(infer_fn: Callable[[Any], Any], update_fn: TensorFn | None) -> TensorFn:
+    """Returns `fn(inputs, training=False)`: `update_fn` while training, else `infer_fn`."""
+    if update_fn is None:
+        return lambda inputs, training=False: infer_fn(inputs)
+
+    def fn(inputs: Any, training: Any = False) -> Any:
+        if training is None or isinstance(training, bool):
+            return update_fn(inputs) if training else infer_fn(inputs)
+        return tf.__internal__.smart_cond.smart_cond(
+            training, lambda: update_fn(inputs), lambda: infer_fn(inputs)
+        )
+
+    return fn
+
+
+def _collecting_update_ops(fn: TensorFn) -> TensorFn:
+    """For `input_layer`: `fn` in inference, plus a training call put into UPDATE_OPS.
+
+    As a trainable `hub.Module` does, the module's updates run only where the caller runs the
+    graph's UPDATE_OPS (e.g. `tf.control_dependencies` around the train op).
+    """
+
+    def fn_collecting_update_ops(inputs: Any, training: Any = False) -> Any:
+        del training
+        update = fn(inputs, training=True)
+        tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.UPDATE_OPS, update.op)
+        return fn(inputs, training=False)
+
+    return fn_collecting_update_ops
 
 
 def _tf1_regularization_losses(obj: Any) -> list[Callable[[], Any]]:
@@ -264,7 +322,10 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
                 for variable in variables:
                     if id(variable) not in known:
                         tf.compat.v1.add_to_collection(collection, variable)
-        return self.embed(inputs.get(self), module.fn)
+        fn = module.fn
+        if trainable and module.has_update_ops and not tf.executing_eagerly():
+            fn = _collecting_update_ops(fn)
+        return self.embed(inputs.get(self), fn)
 
     # --- Serialization ---------------------------------------------------------------------------
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors
-from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
+from ._base import (
+    HubDenseColumn,
+    LoadedModule,
+    TensorFn,
+    load_local,
+    register,
+    tf,
+    tf1_update_function,
+    with_update_ops,
+)
 from ._signatures import Signature
 from ._source import ModuleSource
 
@@ -39,16 +48,20 @@ def check_text_embedding(signature: Signature, module_spec: Any) -> None:
 
 
 def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule:
-    """Loads a TF1 text module; its function maps a string batch `[N]` to `[N, K]`."""
+    """Loads a TF1 text module; its function maps a string batch `[N]` to `[N, K]`.
+
+    With `training=True` the function also runs the default graph's UPDATE_OPS, if any.
+    """
     obj = load_local(source.local_path)
     function = obj.signatures["default"]
     (input_name,) = signature.inputs
 
-    def fn(text_batch: Any, training: Any = False) -> Any:
-        del training  # A TF1 module's default graph has no training mode.
+    def infer(text_batch: Any) -> Any:
         return function(**{input_name: text_batch})["default"]
 
-    return LoadedModule(obj, fn, source.saved_signature())
+    update_fn = tf1_update_function(obj, source.local_path)
+    fn = with_update_ops(infer, update_fn)
+    return LoadedModule(obj, fn, source.saved_signature(), has_update_ops=update_fn is not None)
 
 
 @register
