@@ -203,3 +203,14 @@ def test_import_over_an_entry_keeps_it_unless_forced(capsys, tmp_path, isolated_
     code, out, err = run(capsys, "import", second, "--handle", handle, "--force")
     assert code == 0 and out.strip() == path and err == ""
     assert read_tree(path) == {"saved_model.pb": b"second"}
+
+
+def test_rm_finds_a_kaggle_entry_tensorflow_hub_cached_as_given(capsys, isolated_cache):
+    long_ = "https://www.kaggle.com/models/o/m/frameworks/TensorFlow2/variations/v/versions/1"
+    upstream_entry = os.path.join(isolated_cache, handles.cache_key(long_))  # Hashed as given.
+    os.makedirs(upstream_entry)
+    open(os.path.join(upstream_entry, "saved_model.pb"), "wb").write(b"pb")
+    open(upstream_entry + ".descriptor.txt", "w").write(f"Module: {long_}\n")
+    code, out, _ = run(capsys, "cache", "rm", long_)
+    assert code == 0 and out == f"removed {upstream_entry}\n"
+    assert os.listdir(isolated_cache) == []

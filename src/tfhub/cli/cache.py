@@ -81,10 +81,13 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def _entry_path(name_or_handle: str) -> str:
+    """Returns the entry of a folder name or handle (a Kaggle URL: tfhub's key, else as given)."""
     root = cache.cache_dir()
     if len(name_or_handle) == 40 and os.path.isdir(os.path.join(root, name_or_handle)):
         return os.path.join(root, name_or_handle)
-    return cache.module_dir(handles.cache_handle(name_or_handle), root=root)
+    path = cache.module_dir(handles.cache_handle(name_or_handle), root=root)
+    as_given = cache.module_dir(name_or_handle, root=root)  # tensorflow_hub's key.
+    return as_given if not os.path.lexists(path) and os.path.lexists(as_given) else path
 
 
 def run_rm(args: argparse.Namespace) -> int:
