@@ -735,3 +735,26 @@ def test_fit_runs_a_tf1_modules_update_ops():
     assert moving_mean.numpy().tolist() == [0.0, 0.0]
     model.fit({"t": np.array(WORDS)}, np.zeros((4, 1)), batch_size=4, epochs=2, verbose=0)
     np.testing.assert_allclose(moving_mean.numpy(), 1.5 * _half_batch_mean(), atol=1e-6)
+
+
+def test_text_column_v2_refuses_a_module_without_string_input():
+    float_model = os.fspath(UPSTREAM_DIR / "tf2_saved_model")  # __call__(x: float32 [None, 3])
+    with pytest.raises(errors.ModuleSpecError) as info:
+        hub.text_embedding_column_v2("t", float_model)
+    message = str(info.value)
+    assert "TensorSpec(shape=(None, 3), dtype=tf.float32" in message
+    assert "must take a batch of strings, Tensor(shape=(None,), dtype=string)" in message
+
+
+def test_image_column_checks_image_size_against_module_and_inputs():
+    with pytest.raises(
+        errors.ModuleSpecError, match=r"shape \(None, 8, 6, 3\).*image_size=\(4, 4\)"
+    ):
+        hub.image_embedding_column("images", IMAGE_V1, image_size=(4, 4))
+    with pytest.raises(ValueError, match="positive ints"):
+        hub.image_embedding_column("images", IMAGE_V1, image_size=(8.5, 6))
+    column = hub.image_embedding_column("images", IMAGE_V1, image_size=np.array([8, 6]))
+    assert column.image_size == (8, 6)
+    layer = tf_keras.layers.DenseFeatures([column])
+    with pytest.raises(errors.InputSpecError, match=r"\(None, 8, 6, 3\).*shape=\(1, 4, 4, 3\)"):
+        layer({"images": tf.zeros([1, 4, 4, 3])})

@@ -151,17 +151,14 @@ def signature_from_spec(module_spec: Any, signature: str = "default") -> Signatu
     )
 
 
-def read_tf2_call_outputs(module_path: str) -> Any:
-    """Returns the output structure (TensorSpec or dict of them) of a TF2 SavedModel's `__call__`.
+def _tf2_call_functions(module_path: str) -> list[Any]:
+    """Returns the SavedConcreteFunction protos traced for a TF2 SavedModel's `__call__`.
 
     Raises:
         tfhub.errors.TFHubLoadError: if the folder holds no TF2 SavedModel with a `__call__`.
     """
-    from tensorflow.python.saved_model import nested_structure_coder
-
     saved_model = _read_saved_model(module_path)
-    meta_graph = saved_model.meta_graphs[0]
-    object_graph = meta_graph.object_graph_def
+    object_graph = saved_model.meta_graphs[0].object_graph_def
     root = object_graph.nodes[0] if object_graph.nodes else None
     call_ids = [c.node_id for c in root.children if c.local_name == "__call__"] if root else []
     functions = object_graph.nodes[call_ids[0]].function.concrete_functions if call_ids else []
@@ -171,5 +168,31 @@ def read_tf2_call_outputs(module_path: str) -> Any:
             "TF2 SavedModel saved without one); text_embedding_column_v2 calls the object "
             f"itself. Received: module_path={module_path!r}"
         )
-    concrete = object_graph.concrete_functions[functions[0]]
+    return [object_graph.concrete_functions[name] for name in functions]
+
+
+def read_tf2_call_outputs(module_path: str) -> Any:
+    """Returns the output structure (TensorSpec or dict of them) of a TF2 SavedModel's `__call__`.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the folder holds no TF2 SavedModel with a `__call__`.
+    """
+    from tensorflow.python.saved_model import nested_structure_coder
+
+    concrete = _tf2_call_functions(module_path)[0]
     return nested_structure_coder.decode_proto(concrete.output_signature)
+
+
+def read_tf2_call_first_inputs(module_path: str) -> list[Any]:
+    """Returns what each traced `__call__` of a TF2 SavedModel takes as its first argument.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the folder holds no TF2 SavedModel with a `__call__`.
+    """
+    from tensorflow.python.saved_model import nested_structure_coder
+
+    firsts = []
+    for concrete in _tf2_call_functions(module_path):
+        args, kwargs = nested_structure_coder.decode_proto(concrete.canonicalized_input_signature)
+        firsts.append(args[0] if args else next(iter(kwargs.values()), None))
+    return firsts

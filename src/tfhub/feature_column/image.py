@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from .. import errors
@@ -39,7 +40,7 @@ def _checked_image_size(image_size: Any) -> tuple[int, int] | None:
     if image_size is None:
         return None
     try:
-        height, width = (int(dim) for dim in image_size)
+        height, width = (operator.index(dim) for dim in image_size)
     except (TypeError, ValueError) as err:
         raise ValueError(
             f"image_size must be a pair (height, width) of positive ints. "
@@ -71,6 +72,17 @@ def _expected_image_size(source: ModuleSource) -> tuple[int, int]:
     return int(height), int(width)
 
 
+def _check_size_fits_module(size: tuple[int, int], signature: Signature, module_spec: Any) -> None:
+    """Raises ModuleSpecError if the module's `images` input has another static height/width."""
+    shape = signature.inputs["images"].shape
+    if shape.rank == 4 and not shape[1:3].is_compatible_with(size):
+        raise errors.ModuleSpecError(
+            f"The image module {module_spec!r} takes images of shape {tuple(shape.as_list())}, "
+            f"which does not fit image_size={size}; pass a matching image_size or none. "
+            f"Received: image_size={size}"
+        )
+
+
 @register
 class _ImageEmbeddingColumn(HubDenseColumn):
     """Returned by `hub.image_embedding_column`. Do not use directly."""
@@ -87,6 +99,7 @@ class _ImageEmbeddingColumn(HubDenseColumn):
         checked = _checked_image_size(image_size)
         self.image_size = checked or _expected_image_size(self._source)
         self._image_size_given = checked is not None
+        _check_size_fits_module(self.image_size, self._signature, module_spec_path)
 
     @property
     def module_spec(self) -> Any:
@@ -113,7 +126,14 @@ class _ImageEmbeddingColumn(HubDenseColumn):
         return LoadedModule(obj, fn, self._source.saved_signature())
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
-        return fn(tf.convert_to_tensor(inputs, tf.float32))
+        images = tf.convert_to_tensor(inputs, tf.float32)
+        expected = tf.TensorShape([None, *self.image_size, 3])
+        if not images.shape.is_compatible_with(expected):
+            raise errors.InputSpecError(
+                f"hub.image_embedding_column({self.key!r}) takes float32 images of shape "
+                f"{tuple(expected.as_list())}. Received: images.shape={images.shape}"
+            )
+        return fn(images)
 
     def get_config(self) -> dict[str, Any]:
         if not isinstance(self.module_spec_path, str):

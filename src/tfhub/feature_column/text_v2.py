@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import errors, saved_model
 from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
-from ._signatures import read_tf2_call_outputs
+from ._signatures import read_tf2_call_first_inputs, read_tf2_call_outputs
 
 
 def _output_spec(module_path: str, handle: str, output_key: str | None) -> Any:
@@ -56,6 +56,7 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
                 f"{module_path!r} is a module in the TF1 Hub format; use "
                 f"hub.text_embedding_column for it. Received: module_path={module_path!r}"
             )
+        _check_string_batch_input(self._local_path, module_path)
         spec = _output_spec(self._local_path, module_path, output_key)
         if spec.dtype != tf.float32 or spec.shape.rank != 2 or not spec.shape[1]:
             raise errors.ModuleSpecError(
@@ -85,6 +86,23 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         return fn(tf.reshape(inputs, [-1]))
+
+
+def _check_string_batch_input(module_path: str, handle: str) -> None:
+    """Raises ModuleSpecError unless some traced `__call__` takes a string batch `[None]`.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if no traced `__call__` takes Tensor(shape=(None,), string).
+    """
+    wanted = tf.TensorSpec([None], tf.string)
+    firsts = read_tf2_call_first_inputs(module_path)
+    if any(isinstance(s, tf.TensorSpec) and s.is_compatible_with(wanted) for s in firsts):
+        return
+    raise errors.ModuleSpecError(
+        f"Module is not a text embedding: {handle!r}'s __call__ takes {firsts[0]}. A text "
+        "embedding's __call__ must take a batch of strings, Tensor(shape=(None,), dtype=string), "
+        f"and return Tensor(shape=(None, K), dtype=float32). Received: module_path={handle!r}"
+    )
 
 
 def _has_training_argument(obj: Any) -> bool:
