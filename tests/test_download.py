@@ -157,6 +157,19 @@ def test_500_forever_fails_after_retries(server, served_dir, isolated_cache):
     _assert_no_entry(isolated_cache, server.url("m.tar.gz"))
 
 
+def test_archive_labelled_text_html_is_extracted(server, served_dir):
+    archive = make_tar_gz(served_dir / "m.tar.gz")
+
+    def mislabelled(handler, path, query):  # A misconfigured server: right body, wrong type.
+        if not path.endswith("m.tar.gz"):
+            return False
+        handler.serve_file(archive, content_type="text/html")
+        return True
+
+    server.state.behaviours.append(mislabelled)
+    assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES
+
+
 def test_html_answer_is_not_an_archive(server, served_dir, isolated_cache):
     server.state.behaviours.append(answer_html("/models/m/1"))
     handle = server.url("models/m/1")

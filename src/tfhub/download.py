@@ -197,14 +197,13 @@ def download_and_extract(url: str, target: str, *, handle: str) -> None:
     bar = progress.download_bar(description=f"Downloading {handle}", total=body.total)
     body.progress = bar
     try:
-        if "text/html" in body.content_type.lower():
-            raise errors.NotAnArchiveError(
-                f"{source} answered an HTML page instead of a model archive."
-                + (_http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle.")
-            )
+        # The body decides, not Content-Type: misconfigured servers label archives text/html.
         prefetched = _http.Prefetcher(body)  # Network reads overlap decompression.
         try:
             _archive.extract(io.BufferedReader(prefetched, 1 << 20), target, source=source)
+        except errors.NotAnArchiveError as err:
+            hint = _http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle."
+            raise errors.NotAnArchiveError(f"{err}{hint}") from err
         finally:
             prefetched.close()
     finally:
