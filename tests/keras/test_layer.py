@@ -290,6 +290,31 @@ def test_flavour_mixup_names_the_right_class(flavour, model_dir) -> None:
         other.Sequential([layer])  # The other Keras's own error quotes our repr.
 
 
+def test_flavour_mixup_in_a_subclassed_model_names_the_right_class(flavour, model_dir) -> None:
+    """Inside a subclassed model of the other flavour (whose fit would not see the layer's
+    weights) the layer raises instead of running untracked."""
+    import keras as keras3
+    import tf_keras
+
+    other = tf_keras if flavour.name == "keras3" else keras3
+    right = "tf_keras_layer" if flavour.name == "keras3" else "layer"
+    hub_layer = flavour.layer(model_dir["tf2"], trainable=True)
+
+    class Classifier(other.Model):
+        def __init__(self) -> None:
+            super().__init__()
+            self.hub_layer = hub_layer
+
+        def call(self, x):
+            return self.hub_layer(x)
+
+    with pytest.raises(errors.KerasFlavourError, match=rf"Use tfhub\.keras\.{right}\.KerasLayer"):
+        Classifier()(X)
+    np.testing.assert_allclose(
+        hub_layer(X).numpy(), models.tf2_module_expected(X)["logits"], atol=1e-5
+    )
+
+
 def test_tf_keras_layer_in_a_tf1_graph(upstream_dir) -> None:
     """tf_keras flavour, as upstream: usable in graph mode with a Session."""
     import tensorflow as tf

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Any, Literal
 
 logger = logging.getLogger(__name__)
@@ -67,3 +68,33 @@ def flavour_mismatch_message(layer_flavour: Flavour, other: Any) -> str | None:
         f"(hub.KerasLayer picks tf_keras only when {LEGACY_KERAS_ENV}=1). "
         f"Received: {type(other).__module__}.{type(other).__name__}"
     )
+
+
+def enclosing_flavour_mismatch_message(layer_flavour: Flavour) -> str | None:
+    """Returns an error message if the layer is called inside a `call` of the other flavour.
+
+    This catches a layer of one flavour inside a subclassed model (or layer) of the other,
+    whose fit would otherwise not see the layer's weights. Looks only at the call contexts
+    of the Keras flavours already imported; imports nothing.
+    """
+    running = _running_layers()
+    if not running or layer_flavour in running:
+        return None
+    (other,) = running.values()
+    return flavour_mismatch_message(layer_flavour, other)
+
+
+def _running_layers() -> dict[Flavour, Any]:
+    """The outermost Keras 3 layer and the innermost tf_keras layer whose `call` is running."""
+    running: dict[Flavour, Any] = {}
+    keras3_state = sys.modules.get("keras.src.backend.common.global_state")
+    if keras3_state is not None:
+        context = keras3_state.get_global_attribute("current_call_ctx")
+        if context is not None:
+            running["keras3"] = getattr(context, "entry_layer", context)
+    tf_keras_utils = sys.modules.get("tf_keras.src.engine.base_layer_utils")
+    if tf_keras_utils is not None:
+        context = tf_keras_utils.call_context()
+        if context.in_call:
+            running["tf_keras"] = context.layer
+    return running

@@ -148,6 +148,9 @@ class KerasLayer(tf_keras.layers.Layer):
         first = args[0] if args else kwargs.get("inputs")
         if not isinstance(first, tf.Tensor):  # Only KerasTensors can be of the other flavour.
             _raise_on_flavour_mismatch(first)
+        message = _compat.enclosing_flavour_mismatch_message("tf_keras")
+        if message:  # E.g. inside a subclassed model of the other flavour.
+            raise errors.KerasFlavourError(message)
         return super().__call__(*args, **kwargs)
 
     @tf.autograph.experimental.do_not_convert
