@@ -8,8 +8,9 @@ Prints ratios measured in one run (lower is better; 1.00 = same time):
      epoch (which adds each Keras's own training loop);
   3. time to construct and build the layer vs tensorflow_hub 0.16.1.
 Ratios are medians of back-to-back pairs (robust to a busy machine). References that show
-the frameworks' own overheads: tensorflow_hub's layer in eager, and plain Keras 3 vs tf_keras
-Dense models of the same size in `fit`. Options: --repeats N, --json (JSON on stdout).
+the frameworks' own overheads: tensorflow_hub's layer in eager, plain Keras 3 vs tf_keras
+Dense models of the same size in `fit`, and a minimal Keras 3 layer (tracks the SavedModel's
+variables and calls it, nothing else) in `fit`. Options: --repeats N, --json (JSON on stdout).
 """
 
 from __future__ import annotations
@@ -135,9 +136,11 @@ def bench_fit(path: str, size: str, repeats: int) -> dict[str, float]:
             ]
         )
 
+    minimal = _fit_runner(lambda: _minimal_keras3_layer(path), keras, out)
     return {
         "keras3_vs_upstream": _paired_ratio(keras3, upstream, repeats),
         "tf_keras_vs_upstream": _paired_ratio(tfk, upstream, repeats),
+        "minimal_keras3_layer_vs_upstream(ref)": _paired_ratio(minimal, upstream, repeats),
         "dense_keras3_vs_tf_keras(ref)": _paired_ratio(
             _fit_runner(dense_mlp(keras), keras, out),
             _fit_runner(dense_mlp(tf_keras), tf_keras, out),
@@ -145,6 +148,29 @@ def bench_fit(path: str, size: str, repeats: int) -> dict[str, float]:
         ),
         "upstream_epoch_ms": _median_time(upstream, repeats, warmup=0) * 1e3,
     }
+
+
+def _minimal_keras3_layer(path: str) -> object:
+    """The least a Keras 3 layer can do to train a SavedModel: track its variables, call it.
+
+    A reference for what Keras 3 itself costs (no config, casting, checks or errors).
+    """
+    import keras
+
+    import tfhub as hub
+
+    class Minimal(keras.layers.Layer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.obj = hub.load(path)
+            for variable in self.obj.trainable_variables:
+                name = variable.name.split(":")[0].replace("/", "_")
+                self._track_variable(keras.Variable(initializer=variable, name=name))
+
+        def call(self, x: object, training: object = None) -> object:
+            return self.obj(x, training=bool(training))
+
+    return Minimal()
 
 
 def bench_train_step(path: str, repeats: int) -> dict[str, float]:
