@@ -223,15 +223,19 @@ def test_sparse_text_embedding_column_eager(combiner, default_value):
     np.testing.assert_allclose(output.numpy(), _expected_sparse(combiner, default_value), 1e-5)
 
 
-def test_sparse_text_embedding_column_input_layer():
-    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, "mean", None)
+@pytest.mark.parametrize(
+    ("combiner", "default_value"), [("mean", None), ("sum", "cat"), ("sqrtn", "zzz")]
+)
+def test_sparse_text_embedding_column_input_layer(combiner, default_value):
+    """In a graph too; an out-of-vocabulary default_value gets the module's OOV embedding."""
+    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, combiner, default_value)
     with tf.Graph().as_default():
         output = tf.compat.v1.feature_column.input_layer({"tokens": _sparse_tokens()}, [column])
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
             session.run(tf.compat.v1.tables_initializer())
             result = session.run(output)
-    np.testing.assert_allclose(result, _expected_sparse("mean", None), atol=1e-5)
+    np.testing.assert_allclose(result, _expected_sparse(combiner, default_value), atol=1e-5)
 
 
 # --- In-memory ModuleSpecs --------------------------------------------------------------------
