@@ -84,6 +84,7 @@ def bench_inference(path: str, repeats: int) -> dict[str, float]:
 
     keras3, tfk = KerasLayer(path), TFKerasLayer(path)
     upstream = tensorflow_hub.KerasLayer(path)
+    minimal = _minimal_keras3_layer(path)
     direct_fn = tf.function(lambda t: obj(t))
     keras3_fn = tf.function(lambda t: keras3(t))
     tfk_fn = tf.function(lambda t: tfk(t))
@@ -91,6 +92,7 @@ def bench_inference(path: str, repeats: int) -> dict[str, float]:
         "keras3_eager": _paired_ratio(lambda: keras3(x), lambda: obj(x), repeats),
         "tf_keras_eager": _paired_ratio(lambda: tfk(x), lambda: obj(x), repeats),
         "upstream_eager(ref)": _paired_ratio(lambda: upstream(x), lambda: obj(x), repeats),
+        "minimal_keras3_eager(ref)": _paired_ratio(lambda: minimal(x), lambda: obj(x), repeats),
         "keras3_compiled": _paired_ratio(lambda: keras3_fn(x), lambda: direct_fn(x), repeats),
         "tf_keras_compiled": _paired_ratio(lambda: tfk_fn(x), lambda: direct_fn(x), repeats),
         "direct_eager_ms": _median_time(lambda: obj(x), repeats) * 1e3,
