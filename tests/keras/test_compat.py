@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from tfhub.keras import _compat
@@ -42,3 +44,30 @@ def test_object_flavour_reads_the_class_module() -> None:
     assert "Use tfhub.keras.tf_keras_layer.KerasLayer" in message
     assert message.endswith("Received: tf_keras.src.engine.KerasTensor")
     assert _compat.flavour_mismatch_message("keras3", keras_tensor) is None
+
+
+def test_registration_skips_keras3_on_another_backend(monkeypatch) -> None:
+    """`import keras` on JAX/torch must not make tfhub import TensorFlow."""
+    import types
+
+    from tfhub.keras import _registration
+
+    imported: list[str] = []
+    fake_keras = types.SimpleNamespace(config=types.SimpleNamespace(backend=lambda: "jax"))
+    monkeypatch.setitem(sys.modules, "keras", fake_keras)
+    monkeypatch.setattr(_registration.importlib, "import_module", imported.append)
+    assert _registration.register("keras") is False
+    assert imported == []
+    fake_keras.config.backend = lambda: "tensorflow"
+    assert _registration.register("keras") is True
+    assert imported == ["tfhub.keras.layer"]
+
+
+def test_registration_never_breaks_the_keras_import(monkeypatch) -> None:
+    from tfhub.keras import _registration
+
+    def fail(name: str) -> None:
+        raise ImportError(f"broken {name}")
+
+    monkeypatch.setattr(_registration.importlib, "import_module", fail)
+    assert _registration.register("tf_keras") is False
