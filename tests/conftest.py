@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests._helpers.http_server import LocalServer, serve_folder
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -40,7 +39,7 @@ def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def upstream_dir() -> Path:
-    """The read-only fixtures made by the real tensorflow_hub (see tests/data/upstream/README.md)."""
+    """The read-only fixtures made by the real tensorflow_hub (tests/data/upstream/README.md)."""
     return UPSTREAM_DIR
 
 

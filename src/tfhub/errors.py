@@ -31,7 +31,7 @@ class ModelNotFoundError(TFHubError, FileNotFoundError):
 
 
 class CacheError(TFHubError, OSError):
-    """The cache folder cannot be used (not writable, damaged entry that cannot be repaired, ...)."""
+    """The cache folder cannot be used (not writable, a damaged entry that cannot be repaired)."""
 
 
 class OfflineModeError(TFHubError, FileNotFoundError):
@@ -89,7 +89,7 @@ class UnknownOutputKeyError(TFHubLoadError, KeyError):
 
 
 class InputSpecError(TFHubError, ValueError):
-    """Inputs whose keys, dtype or shape do not match the signature (message says expected vs given)."""
+    """Inputs whose keys, dtype or shape do not match the signature (expected vs given)."""
 
 
 class NotATF1ModuleError(TFHubLoadError):
