@@ -47,6 +47,21 @@ class Signature:
     variable_names: tuple[str, ...] = ()  # the graph's `variables` collection, in order
 
 
+def default_embedding_output_issue(signature: Signature) -> str | None:
+    """Says why the signature's `default` output is not float32 `[None, K]` with a known K.
+
+    Returns:
+        A phrase for an error message ("it has no 'default' output ..."), or None if it fits.
+    """
+    tf = import_tensorflow("Feature columns")
+    output = signature.outputs.get("default")
+    if output is None:
+        return f"it has no 'default' output (outputs: {sorted(signature.outputs)})"
+    if not (output.dtype == tf.float32 and output.shape.rank == 2 and output.shape[1]):
+        return f"its 'default' output is {output.describe()}"
+    return None
+
+
 def _read_saved_model(module_path: str) -> Any:
     """Parses `module_path/saved_model.pb`.
 

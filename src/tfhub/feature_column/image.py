@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import errors
 from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
-from ._signatures import Signature
+from ._signatures import Signature, default_embedding_output_issue
 from ._source import ModuleSource
 
 _IMAGE_SIGNATURE_RULE = (
@@ -23,11 +23,9 @@ def _check_image_embedding(signature: Signature, module_spec: Any) -> None:
     if list(signature.inputs) != ["images"] or images is None or images.dtype != tf.float32:
         described = {name: info.describe() for name, info in signature.inputs.items()}
         issues.append(f"its inputs are {described}")
-    output = signature.outputs.get("default")
-    if output is None:
-        issues.append(f"it has no 'default' output (outputs: {sorted(signature.outputs)})")
-    elif not (output.dtype == tf.float32 and output.shape.rank == 2 and output.shape[1]):
-        issues.append(f"its 'default' output is {output.describe()}")
+    output_issue = default_embedding_output_issue(signature)
+    if output_issue:
+        issues.append(output_issue)
     if issues:
         raise errors.ModuleSpecError(
             f"Module is not usable as image embedding: {'; '.join(issues)}. "

@@ -15,7 +15,7 @@ from ._base import (
     tf1_update_function,
     with_update_ops,
 )
-from ._signatures import Signature
+from ._signatures import Signature, default_embedding_output_issue
 from ._source import ModuleSource
 
 _COMBINERS = ("mean", "sqrtn", "sum")
@@ -35,11 +35,9 @@ def check_text_embedding(signature: Signature, module_spec: Any) -> None:
         (info,) = signature.inputs.values()
         if info.is_sparse or info.dtype != tf.string or info.shape.as_list() != [None]:
             issues.append(f"its input is {info.describe()}")
-    output = signature.outputs.get("default")
-    if output is None:
-        issues.append(f"it has no 'default' output (outputs: {sorted(signature.outputs)})")
-    elif not (output.dtype == tf.float32 and output.shape.rank == 2 and output.shape[1]):
-        issues.append(f"its 'default' output is {output.describe()}")
+    output_issue = default_embedding_output_issue(signature)
+    if output_issue:
+        issues.append(output_issue)
     if issues:
         raise errors.ModuleSpecError(
             f"Module is not a text-embedding: {'; '.join(issues)}. {_TEXT_SIGNATURE_RULE} "
