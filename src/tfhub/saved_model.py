@@ -46,7 +46,7 @@ def read_tag_sets(module_path: str) -> list[set[str]]:
     Raises:
         tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
     """
-    saved_model = _read_saved_model_proto(module_path)
+    saved_model = read_saved_model_proto(module_path)
     return [set(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
 
 
@@ -58,7 +58,7 @@ def read_signature_def(module_path: str, tags: Iterable[str], signature: str) ->
         tfhub.errors.UnknownSignatureError: the MetaGraph has no such signature.
     """
     wanted = set(tags)
-    for meta_graph in _read_saved_model_proto(module_path).meta_graphs:
+    for meta_graph in read_saved_model_proto(module_path).meta_graphs:
         if set(meta_graph.meta_info_def.tags) != wanted:
             continue
         if signature not in meta_graph.signature_def:
@@ -72,8 +72,11 @@ def read_signature_def(module_path: str, tags: Iterable[str], signature: str) ->
     )
 
 
-def _read_saved_model_proto(module_path: str) -> Any:
-    """Parses the folder's saved_model.pb.
+def read_saved_model_proto(module_path: str) -> Any:
+    """Parses the folder's saved_model.pb (imports TensorFlow).
+
+    Returns:
+        The `SavedModel` proto.
 
     Raises:
         tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.

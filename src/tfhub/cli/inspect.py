@@ -75,11 +75,7 @@ def describe(module_path: str) -> dict[str, Any]:
         tfhub.errors.TFHubLoadError: if the folder holds no readable saved_model.pb.
     """
     tf = import_tensorflow("tfhub inspect")
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    saved_model.read_tag_sets(module_path)  # Raises a clear error for non-SavedModels.
-    with open(os.path.join(module_path, saved_model.SAVED_MODEL_FILENAME_PB), "rb") as pb:
-        proto = saved_model_pb2.SavedModel.FromString(pb.read())
+    proto = saved_model.read_saved_model_proto(module_path)  # Clear error for non-SavedModels.
     is_tf1 = saved_model.is_tf1_hub_module(module_path)
     is_tf2 = any(meta.HasField("object_graph_def") for meta in proto.meta_graphs)
     meta_graphs = []

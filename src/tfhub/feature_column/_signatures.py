@@ -7,13 +7,11 @@ works the same in eager mode and inside a `tf.Graph` (nothing is loaded, no op i
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Any
 
 from .. import errors
+from ..saved_model import read_saved_model_proto
 from ..utils.lazy import import_tensorflow
-
-_SAVED_MODEL_PB = "saved_model.pb"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,26 +60,6 @@ def default_embedding_output_issue(signature: Signature) -> str | None:
     return None
 
 
-def _read_saved_model(module_path: str) -> Any:
-    """Parses `module_path/saved_model.pb`.
-
-    Raises:
-        tfhub.errors.TFHubLoadError: if the file is missing or unreadable.
-    """
-    import_tensorflow("Feature columns")
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    pb_path = os.path.join(module_path, _SAVED_MODEL_PB)
-    try:
-        with open(pb_path, "rb") as pb_file:
-            return saved_model_pb2.SavedModel.FromString(pb_file.read())
-    except OSError as err:
-        raise errors.TFHubLoadError(
-            f"{module_path} holds no readable {_SAVED_MODEL_PB}: it is not a SavedModel. "
-            f"Received: module_path={module_path!r}"
-        ) from err
-
-
 def _tensor_info(proto: Any) -> TensorInfo:
     """Converts a `TensorInfo` proto into a `TensorInfo`."""
     tf = import_tensorflow("Feature columns")
@@ -116,7 +94,7 @@ def read_tf1_signature(module_path: str, signature: str = "default") -> Signatur
         tfhub.errors.TFHubLoadError: if the folder is unreadable or has no default graph.
         tfhub.errors.UnknownSignatureError: if the signature does not exist.
     """
-    saved_model = _read_saved_model(module_path)
+    saved_model = read_saved_model_proto(module_path)
     graphs = [mg for mg in saved_model.meta_graphs if not mg.meta_info_def.tags]
     if not graphs:
         tag_sets = [sorted(mg.meta_info_def.tags) for mg in saved_model.meta_graphs]
@@ -172,7 +150,7 @@ def _tf2_call_functions(module_path: str) -> list[Any]:
     Raises:
         tfhub.errors.TFHubLoadError: if the folder holds no TF2 SavedModel with a `__call__`.
     """
-    saved_model = _read_saved_model(module_path)
+    saved_model = read_saved_model_proto(module_path)
     object_graph = saved_model.meta_graphs[0].object_graph_def
     root = object_graph.nodes[0] if object_graph.nodes else None
     call_ids = [c.node_id for c in root.children if c.local_name == "__call__"] if root else []
