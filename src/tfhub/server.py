@@ -19,8 +19,14 @@ from contextlib import contextmanager
 logger = logging.getLogger(__name__)
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    root: str = ""
+class ModelRequestHandler(http.server.BaseHTTPRequestHandler):
+    """Answers GET requests for the files below `root`, following the hosting protocol.
+
+    Subclasses may override `do_GET` and reuse `local_path`, `serve_file` and
+    `send_error_page` (the tests add fault injection this way).
+    """
+
+    root: str = ""  # set on the subclass `ModelServer` makes
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
@@ -28,13 +34,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         parsed = urllib.parse.urlsplit(self.path)
-        path = self._local_path(parsed.path, urllib.parse.parse_qs(parsed.query))
-        if path is None or not os.path.isfile(path):
-            self._send_error(404, "Not Found")
-            return
-        self._send_file(path)
+        self.serve_file(self.local_path(parsed.path, urllib.parse.parse_qs(parsed.query)))
 
-    def _local_path(self, url_path: str, query: dict[str, list[str]]) -> str | None:
+    def local_path(self, url_path: str, query: dict[str, list[str]]) -> str | None:
+        """Maps a URL path to a file below `root` (None if it would leave `root`).
+
+        With `?tf-hub-format=compressed`, `/NAME` maps to `NAME.tar.gz` when `NAME` is not a file.
+        """
         relative = os.path.normpath(urllib.parse.unquote(url_path).lstrip("/"))
         if relative.startswith(".."):
             return None
@@ -43,7 +49,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             path = path.rstrip("/") + ".tar.gz"
         return path
 
-    def _send_file(self, path: str) -> None:
+    def serve_file(self, path: str | None, *, content_type: str = "application/x-tar") -> None:
+        """Sends a file (404 if there is none), honouring `Range: bytes=N-` and `If-Range`."""
+        if path is None or not os.path.isfile(path):
+            self.send_error_page(404, "Not Found")
+            return
         stat = os.stat(path)
         size, etag = stat.st_size, f'"{stat.st_size}-{stat.st_mtime_ns}"'
         start = _range_start(self.headers.get("Range"))
@@ -57,14 +67,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 size -= start
             else:
                 self.send_response(200)
-            self.send_header("Content-Type", "application/x-tar")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(size))
             self.send_header("Accept-Ranges", "bytes")
             self.send_header("ETag", etag)
             self.end_headers()
             shutil.copyfileobj(served, self.wfile, 1 << 20)
 
-    def _send_error(self, status: int, text: str) -> None:
+    def send_error_page(self, status: int, text: str) -> None:
+        """Sends a small HTML error page with `status`."""
         body = f"<html><body>{status} {text}</body></html>".encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/html")
@@ -83,8 +94,15 @@ def _range_start(header: str | None) -> int | None:
 class ModelServer:
     """A running hosting-protocol server over a folder; `url(path)` gives a model's address."""
 
-    def __init__(self, root: str, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        handler = type("Handler", (_Handler,), {"root": os.path.abspath(root)})
+    def __init__(
+        self,
+        root: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        handler: type[ModelRequestHandler] = ModelRequestHandler,
+    ) -> None:
+        handler = type("Handler", (handler,), {"root": os.path.abspath(root)})
         self._server = http.server.ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(

@@ -7,7 +7,6 @@ to inject faults; `requests` records what the server was asked.
 
 from __future__ import annotations
 
-import http.server
 import os
 import socket
 import threading
@@ -17,23 +16,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from tfhub.server import ModelRequestHandler, ModelServer
+
 # A behaviour takes (handler, path, query) and returns True if it answered the request itself.
 Behaviour = Callable[["_Handler", str, dict[str, list[str]]], bool]
 
 
 @dataclass
 class ServerState:
-    """What the server serves and how; shared with the handler thread."""
+    """How the server answers, and what it was asked; shared with the handler threads."""
 
-    root: str
     behaviours: list[Behaviour] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(ModelRequestHandler):
+    """tfhub's own hosting-protocol handler, plus request recording and injected behaviours."""
+
     state: ServerState  # set on the subclass made per server
-    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         pass
@@ -46,83 +47,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for behaviour in list(self.state.behaviours):
             if behaviour(self, parsed.path, query):
                 return
-        self.serve_file(self.local_path(parsed.path, query))
-
-    def local_path(self, url_path: str, query: dict[str, list[str]]) -> str:
-        """Maps a URL path to a file in the root, following the hosting protocol."""
-        path = os.path.join(self.state.root, urllib.parse.unquote(url_path).lstrip("/"))
-        if not os.path.isfile(path) and query.get("tf-hub-format") == ["compressed"]:
-            path = path.rstrip("/") + ".tar.gz"
-        return path
-
-    def serve_file(self, path: str, *, content_type: str = "application/x-tar") -> None:
-        """Sends a file, honouring a `Range: bytes=N-` header; 404 if it does not exist."""
-        if not os.path.isfile(path):
-            self.send_error_page(404, "Not Found")
-            return
-        with open(path, "rb") as served:
-            body = served.read()
-        stat = os.stat(path)
-        etag = f'"{stat.st_size}-{stat.st_mtime_ns}"'
-        start = _range_start(self.headers.get("Range"))
-        if_range = self.headers.get("If-Range")
-        if if_range is not None and if_range != etag:
-            start = None  # The file changed: send all of it (RFC 9110 If-Range).
-        if start is not None and start < len(body):
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-            body = body[start:]
-        else:
-            self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("ETag", etag)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def send_error_page(self, status: int, text: str) -> None:
-        body = f"<html><body>{status} {text}</body></html>".encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        super().do_GET()
 
 
-def _range_start(header: str | None) -> int | None:
-    if not header or not header.startswith("bytes=") or not header.endswith("-"):
-        return None
-    return int(header[len("bytes=") : -1])
-
-
-class LocalServer:
+class LocalServer(ModelServer):
     """A running server; `url(path)` gives the address of a file below the root."""
 
     def __init__(self, root: str) -> None:
-        self.state = ServerState(root=root)
+        self.state = ServerState()
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    def url(self, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
-
-    def start(self) -> LocalServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(root, handler=handler)
 
 
 @contextmanager
