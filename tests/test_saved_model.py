@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 from tests._helpers import models
+from tests._helpers.upstream_records import assert_matches_record, record_array
 
 import tfhub as hub
 from tfhub import errors
@@ -18,21 +19,6 @@ pytestmark = pytest.mark.tf
 
 def _record(upstream_dir, name: str) -> dict:
     return json.loads((upstream_dir / f"{name}.expected.json").read_text())
-
-
-def _array(tensor: dict) -> np.ndarray:
-    if tensor["dtype"] == "string":
-        return np.array(tensor["value"], dtype=object)
-    return np.array(tensor["value"], dtype=tensor["dtype"])
-
-
-def _check(actual, expected: dict) -> None:
-    if "value" in expected:
-        np.testing.assert_allclose(np.asarray(actual), _array(expected), atol=1e-5)
-        return
-    assert sorted(actual) == sorted(expected)
-    for key, value in expected.items():
-        np.testing.assert_allclose(np.asarray(actual[key]), _array(value), atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -46,14 +32,14 @@ def test_load_replays_upstream_runs(upstream_dir, name: str) -> None:
     assert runs
     for run in runs:
         obj = hub.load(str(upstream_dir / name), tags=run.get("tags"))
-        inputs = {k: tf.constant(_array(v).tolist()) for k, v in run["inputs"].items()}
+        inputs = {k: tf.constant(record_array(v).tolist()) for k, v in run["inputs"].items()}
         if run.get("signature"):
             outputs = obj.signatures[run["signature"]](**inputs)
         else:
             (x,) = inputs.values()
             training = run.get("training")
             outputs = obj(x) if training is None else obj(x, training=training)
-        _check(outputs, run["outputs"])
+        assert_matches_record(outputs, run["outputs"])
         if "loaded_variables" in run:
             assert [v.name for v in obj.variables] == [v["name"] for v in run["loaded_variables"]]
         if "signature_keys" in run:

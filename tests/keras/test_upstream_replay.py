@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests._helpers.upstream_records import assert_matches_record, record_array
 from tests.keras._support import upstream_path, upstream_record
 
 import tfhub as hub
@@ -33,14 +34,8 @@ def _keras_runs() -> list[tuple[str, int]]:
     return cases
 
 
-def _array(tensor: dict) -> np.ndarray:
-    if tensor["dtype"] == "string":
-        return np.array(tensor["value"], dtype=object)
-    return np.array(tensor["value"], dtype=tensor["dtype"])
-
-
 def _inputs(run: dict):
-    inputs = {key: _array(value) for key, value in run["inputs"].items()}
+    inputs = {key: record_array(value) for key, value in run["inputs"].items()}
     kwargs = run.get("kwargs", {})
     if kwargs.get("signature") and len(inputs) > 1:
         return inputs
@@ -50,15 +45,6 @@ def _inputs(run: dict):
 
         return tf.constant(only.tolist())
     return only
-
-
-def _assert_outputs(actual, expected: dict) -> None:
-    if "value" in expected:
-        np.testing.assert_allclose(np.asarray(actual), _array(expected), atol=1e-5)
-        return
-    assert sorted(actual) == sorted(expected)
-    for key, value in expected.items():
-        np.testing.assert_allclose(np.asarray(actual[key]), _array(value), atol=1e-5)
 
 
 def _stem(name: str) -> str:
@@ -75,11 +61,11 @@ def test_keras_layer_runs_match_upstream(flavour, name: str, index: int) -> None
     layer = flavour.layer(upstream_path(name), **kwargs)
     inputs = _inputs(run)
     if "outputs" in run:
-        _assert_outputs(layer(inputs), run["outputs"])
+        assert_matches_record(layer(inputs), run["outputs"])
     if "outputs_training_true" in run:
-        _assert_outputs(layer(inputs, training=True), run["outputs_training_true"])
+        assert_matches_record(layer(inputs, training=True), run["outputs_training_true"])
     if "outputs_training_false" in run:
-        _assert_outputs(layer(inputs, training=False), run["outputs_training_false"])
+        assert_matches_record(layer(inputs, training=False), run["outputs_training_false"])
     if "weights" in run:
         assert [_stem(w.name) for w in layer.weights] == [_stem(w["name"]) for w in run["weights"]]
         assert [list(w.shape) for w in layer.weights] == [w["shape"] for w in run["weights"]]
@@ -98,7 +84,7 @@ def test_keras_layer_runs_match_upstream(flavour, name: str, index: int) -> None
 
 def test_one_step_fit_matches_upstream(flavour) -> None:
     record = upstream_record("tf2_saved_model")["keras_fit_one_step"]
-    x = _array(upstream_record("tf2_saved_model")["runs"][0]["inputs"]["x"])
+    x = record_array(upstream_record("tf2_saved_model")["runs"][0]["inputs"]["x"])
     keras = flavour.keras
     layer = flavour.layer(upstream_path("tf2_saved_model"), trainable=True)
     model = keras.Sequential([keras.Input((3,)), layer])
@@ -109,10 +95,12 @@ def test_one_step_fit_matches_upstream(flavour) -> None:
     assert history.history["loss"][0] == pytest.approx(record["loss"], abs=1e-5)
     after = {_stem(k): v for k, v in record["weights_after"].items()}
     for weight in layer.weights:
-        np.testing.assert_allclose(weight.numpy(), _array(after[_stem(weight.name)]), atol=1e-5)
+        np.testing.assert_allclose(
+            weight.numpy(), record_array(after[_stem(weight.name)]), atol=1e-5
+        )
     # The SavedModel's own variables were trained (no copies).
     np.testing.assert_allclose(
-        layer.resolved_object.variables[0].numpy(), _array(after["hidden_kernel"]), atol=1e-5
+        layer.resolved_object.variables[0].numpy(), record_array(after["hidden_kernel"]), atol=1e-5
     )
 
 
@@ -186,16 +174,16 @@ def test_tf1_update_ops_run_when_training(flavour) -> None:
     (module_run,) = [
         r for r in record["runs"] if r["api"] == "hub.Module" and r["trainable"] and r["tags"]
     ]
-    x = _array(module_run["inputs"]["x"])
+    x = record_array(module_run["inputs"]["x"])
     layer = flavour.layer(upstream_path("tf1_train_tags"), trainable=True, tags=["train"])
     stats = {_stem(w.name): w for w in layer.non_trainable_weights}
     before = stats["bn_moving_mean"].numpy().copy()
     layer(x, training=False)
     np.testing.assert_allclose(stats["bn_moving_mean"].numpy(), before)
-    _assert_outputs(layer(x, training=True), module_run["outputs"]["default"])
+    assert_matches_record(layer(x, training=True), module_run["outputs"]["default"])
     for name, value in module_run["after_running_update_ops_once"].items():
         stem = _stem(name.removeprefix("module/"))
-        np.testing.assert_allclose(stats[stem].numpy(), _array(value), atol=1e-5)
+        np.testing.assert_allclose(stats[stem].numpy(), record_array(value), atol=1e-5)
     frozen = flavour.layer(upstream_path("tf1_train_tags"), tags=["train"])
     frozen(x, training=True)  # Frozen: inference function, no updates.
     frozen_mean = {_stem(w.name): w for w in frozen.non_trainable_weights}["bn_moving_mean"]
