@@ -18,20 +18,25 @@ print(json.dumps({"paths": paths, "modules": sorted(m for m in sys.modules
 """
 
 
-def test_resolving_cached_handles_does_not_import_tensorflow(upstream_copy):
-    record = json.loads((upstream_copy / "cache_0.15.json").read_text())
-    handles = [entry["handle"] for entry in record["entries"]]
-    env = dict(os.environ, TFHUB_CACHE_DIR=str(upstream_copy / "cache_0.15"), PYTHONPATH=REPO_ROOT)
-    local = str(upstream_copy / "tf1_multi_sig")
+def _resolve_in_fresh_process(handles: list[str], env: dict[str, str]) -> dict:
+    """Runs `_CODE` on `handles` in a new interpreter; returns its JSON report."""
     result = subprocess.run(
-        [sys.executable, "-c", _CODE, *handles, local],
+        [sys.executable, "-c", _CODE, *handles],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    out = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_resolving_cached_handles_does_not_import_tensorflow(upstream_copy):
+    record = json.loads((upstream_copy / "cache_0.15.json").read_text())
+    handles = [entry["handle"] for entry in record["entries"]]
+    env = dict(os.environ, TFHUB_CACHE_DIR=str(upstream_copy / "cache_0.15"), PYTHONPATH=REPO_ROOT)
+    local = str(upstream_copy / "tf1_multi_sig")
+    out = _resolve_in_fresh_process([*handles, local], env)
     assert out["modules"] == []  # Not tensorflow, keras, requests or tqdm.
     assert out["paths"] == [
         str(upstream_copy / "cache_0.15" / e["folder"]) for e in record["entries"]
@@ -49,14 +54,6 @@ def test_resolving_a_cached_kaggle_handle_does_not_import_tensorflow(
     long_ = "https://www.kaggle.com/models/o/m/frameworks/TensorFlow2/variations/v/versions/1"
     path = import_archive(str(upstream_copy / "tf2_saved_model.tar.gz"), short)  # tfhub's entry.
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
-    result = subprocess.run(
-        [sys.executable, "-c", _CODE, short, long_],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    out = json.loads(result.stdout)
+    out = _resolve_in_fresh_process([short, long_], env)
     assert out["modules"] == []  # Not tensorflow, keras, requests or tqdm.
     assert out["paths"] == [path, path]
