@@ -271,6 +271,8 @@ def test_errors_name_what_is_expected(flavour, model_dir) -> None:
         pair({"a": tf.zeros((2,)), "c": tf.zeros((2,))})
     with pytest.raises(ValueError, match="signature_outputs_as_dict is only valid"):
         flavour.layer(model_dir["tf2"], signature_outputs_as_dict=True)
+    with pytest.raises(ValueError, match=r"pass the rest by keyword. Received: _sentinel=\['x'\]"):
+        flavour.layer(model_dir["tf2"], False, None, ["x"])  # A 4th positional argument.
 
 
 def test_flavour_mixup_names_the_right_class(flavour, model_dir) -> None:

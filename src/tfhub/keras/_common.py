@@ -85,6 +85,15 @@ def load_handle(handle: Any, tags: Any = None, load_options: Any = None) -> Any:
     return handle
 
 
+def check_sentinel(sentinel: Any) -> None:
+    """Raises ValueError if an argument after `arguments` was passed positionally."""
+    if sentinel is not None:
+        raise ValueError(
+            "hub.KerasLayer takes `handle`, `trainable` and `arguments` positionally; "
+            f"pass the rest by keyword. Received: _sentinel={sentinel!r}"
+        )
+
+
 def check_output_options(
     *,
     is_hub_module_v1: bool,

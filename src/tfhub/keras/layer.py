@@ -70,11 +70,7 @@ class KerasLayer(keras.layers.Layer):
         load_options: Any = None,
         **kwargs: Any,
     ) -> None:
-        if _sentinel is not None:
-            raise ValueError(
-                "hub.KerasLayer takes `handle`, `trainable` and `arguments` positionally; "
-                f"pass the rest by keyword. Received: _sentinel={_sentinel!r}"
-            )
+        _common.check_sentinel(_sentinel)
         _check_backend()
         declared_input_shape = _pop_input_shape(kwargs)
         super().__init__(trainable=trainable, **kwargs)

@@ -73,11 +73,7 @@ class KerasLayer(tf_keras.layers.Layer):
         load_options: Any = None,
         **kwargs: Any,
     ) -> None:
-        if _sentinel is not None:
-            raise ValueError(
-                "hub.KerasLayer takes `handle`, `trainable` and `arguments` positionally; "
-                f"pass the rest by keyword. Received: _sentinel={_sentinel!r}"
-            )
+        _common.check_sentinel(_sentinel)
         obj = _common.load_handle(handle, tags, load_options)
         hub = _common.make_hub_callable(
             handle,
