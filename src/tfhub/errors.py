@@ -179,3 +179,12 @@ class SignatureSummaryError(_HubDataError, ValueError):
     """A signature summary file (<version>.signatures.json) that cannot be read (.path)."""
 
     path: str
+
+
+# --- The private hub: serving (`tfhub serve`) -----------------------------------------------------
+
+
+class ServeConfigError(_HubDataError, ValueError):
+    """A `tfhub serve` option that cannot work (.option names it; the message says what to do)."""
+
+    option: str
