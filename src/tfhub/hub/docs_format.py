@@ -34,6 +34,7 @@ from .. import errors
 logger = logging.getLogger(__name__)
 
 DOCS_DIR = os.path.join("assets", "docs")
+DOCS_DIR_POSIX = "assets/docs"
 ARCHIVE_SUFFIX = ".tar.gz"
 SIGNATURES_SUFFIX = ".signatures.json"
 # Files that make a folder a model (its .md files are model assets, not docs).
@@ -132,7 +133,11 @@ class MetadataValue:
 
 @dataclass(frozen=True)
 class Problem:
-    """A departure from the format: `file:line: message` (line 0: the file as a whole)."""
+    """A departure from the format: `file:line: message` (line 0: the file as a whole).
+
+    `path` is the file as shown to people: relative to ROOT when the doc was read from a hub
+    folder (`assets/docs/google/google.md`), else as given.
+    """
 
     path: str
     line: int
@@ -155,6 +160,7 @@ class DocFile:
         body_line: the 1-based line where the body starts (0 if there is no body).
         path: the file's absolute path.
         rel_path: the path relative to ROOT/assets/docs, with `/` separators.
+        display_path: the path shown in problems (relative to ROOT, or as given).
         problems: format problems found while parsing (see the validator for the rest).
     """
 
@@ -166,6 +172,7 @@ class DocFile:
     body_line: int
     path: Path
     rel_path: str
+    display_path: str = ""
     problems: tuple[Problem, ...] = ()
 
     @property
@@ -252,13 +259,27 @@ def parse_first_line(line: str) -> tuple[DocKind, DocHandle] | None:
     return None
 
 
-def parse_text(text: str, *, path: Path, rel_path: str) -> DocFile:
-    """Parses the text of a documentation file (see `parse_doc`)."""
+def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") -> DocFile:
+    """Parses the text of a documentation file (see `parse_doc`).
+
+    Args:
+        text: the file's text.
+        path: where the file is (or will be).
+        rel_path: its path relative to ROOT/assets/docs.
+        display_path: how problems name the file (default: `rel_path`).
+
+    Returns:
+        The parsed doc.
+
+    Raises:
+        DocFormatError: if the first line names no kind.
+    """
+    shown = display_path or rel_path
     lines = text.replace("\r\n", "\n").split("\n")
     first = parse_first_line(lines[0])
     if first is None:
         raise errors.DocFormatError(
-            f"{rel_path}:1: the first line must be '# <Kind> publisher/model/version' with Kind "
+            f"{shown}:1: the first line must be '# <Kind> publisher/model/version' with Kind "
             "one of Module, Placeholder, Lite, Tfjs, Coral, Collection (or '# Publisher "
             f"<publisher>'), e.g. '# Module google/text-embedding/1'. Received: {lines[0]!r}",
             path=str(path),
@@ -266,8 +287,8 @@ def parse_text(text: str, *, path: Path, rel_path: str) -> DocFile:
         )
     kind, handle = first
     problems: list[Problem] = []
-    description, index = _read_description(lines, rel_path, problems)
-    entries, index = _read_metadata(lines, index, rel_path, problems)
+    description, index = _read_description(lines, shown, problems)
+    entries, index = _read_metadata(lines, index, shown, problems)
     body = "\n".join(lines[index:]).strip("\n")
     return DocFile(
         kind=kind,
@@ -278,6 +299,7 @@ def parse_text(text: str, *, path: Path, rel_path: str) -> DocFile:
         body_line=index + 1 if body else 0,
         path=path,
         rel_path=rel_path,
+        display_path=shown,
         problems=tuple(problems),
     )
 
@@ -344,25 +366,35 @@ def parse_doc(
         DocFormatError: if the file cannot be read as UTF-8 or its first line names no kind.
     """
     file = Path(path).absolute()
-    rel_path = _relative(file, root)
+    rel_path, shown = _relative(file, root)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise errors.DocFormatError(
-            f"{rel_path}:0: cannot read the documentation file as UTF-8 text: {err}",
+            f"{shown}:0: cannot read the documentation file as UTF-8 text: {err}",
             path=str(file),
             line=0,
         ) from err
-    return parse_text(text, path=file, rel_path=rel_path)
+    return parse_text(text, path=file, rel_path=rel_path, display_path=shown)
 
 
-def _relative(file: Path, root: str | os.PathLike[str] | None) -> str:
+def _relative(file: Path, root: str | os.PathLike[str] | None) -> tuple[str, str]:
+    """(path relative to ROOT/assets/docs, path shown to people)."""
     if root is None:
-        return file.name
+        return file.name, os.fspath(path_as_given(file))
     try:
-        return file.relative_to(docs_dir(root).absolute()).as_posix()
+        rel = file.relative_to(docs_dir(root).absolute()).as_posix()
     except ValueError:
-        return file.as_posix()
+        return file.as_posix(), file.as_posix()
+    return rel, f"{DOCS_DIR_POSIX}/{rel}"
+
+
+def path_as_given(file: Path) -> Path:
+    """The path relative to the working directory if it is below it, else absolute."""
+    try:
+        return file.relative_to(Path.cwd())
+    except ValueError:
+        return file
 
 
 def find_doc_files(root: str | os.PathLike[str]) -> list[Path]:
