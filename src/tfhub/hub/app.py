@@ -80,23 +80,39 @@ async def protocol_or_page(request: Request) -> Response:
     segments = protocol.split_path(request.url.path)
     if segments is None:
         return PlainTextResponse("400 Bad Request: this path is not allowed.\n", status_code=400)
-    wanted = protocol.requested_format(dict(_query_lists(request)))
-    if wanted is None:
-        return await pages.page(request, hub_state(request), segments)
     state = hub_state(request)
+    wanted = protocol.requested_format(_query_lists(request))
+    if wanted is None:
+        plain = _plain_archive(state, segments, compressed=False)
+        return plain or await pages.page(request, state, segments)
     found = state.catalog.find(segments)
-    if found is None:
-        return PlainTextResponse(
-            f"404 Not Found: no model {'/'.join(segments)}.\n", status_code=404
-        )
     if wanted == protocol.COMPRESSED:
+        if found is None:
+            plain = _plain_archive(state, segments, compressed=True)
+            return plain or _not_found(segments)
         return await _archive(state, *found)
+    if found is None:
+        return _not_found(segments)
     if wanted == protocol.UNCOMPRESSED:
         return _uncompressed(state, *found)
     return PlainTextResponse(
         "406 Not Acceptable: tf-hub-format must list 'compressed' or 'uncompressed'.\n",
         status_code=406,
     )
+
+
+def _not_found(segments: list[str]) -> Response:
+    return PlainTextResponse(f"404 Not Found: no model {'/'.join(segments)}.\n", status_code=404)
+
+
+def _plain_archive(state: HubState, segments: list[str], *, compressed: bool) -> Any:
+    """A `.tar.gz` of ROOT outside the docs (tfhub.dev's bucket layout), as a response or None."""
+    if segments and segments[0] == "assets":
+        return None  # Archives beside docs are served through the catalog only.
+    path = protocol.folder_file(
+        state.settings.root, segments, compressed=compressed, archives_only=True
+    )
+    return FileResponse(path) if path else None
 
 
 def _query_lists(request: Request) -> dict[str, list[str]]:

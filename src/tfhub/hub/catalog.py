@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import errors
-from . import docs_format
+from . import docs_format, protocol
 from .docs_format import DocFile, DocKind
 from .signatures import SignatureSummary, read_summary
 
@@ -35,12 +35,8 @@ MODEL_KINDS = (DocKind.MODULE, DocKind.PLACEHOLDER, DocKind.LITE, DocKind.TFJS, 
 
 
 def is_inside(path: Path, root: Path) -> bool:
-    """True if `path` exists and its real path (symlinks followed) is inside `root` (real)."""
-    try:
-        real = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return False
-    return real == root or root in real.parents
+    """True if `path` exists and its real path (symlinks followed) is inside `root`."""
+    return protocol.inside(str(path), str(root))
 
 
 @dataclass

@@ -12,6 +12,7 @@ http.server shell:
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ FORMAT_QUERY_KEY = "tf-hub-format"
 COMPRESSED = "compressed"
 UNCOMPRESSED = "uncompressed"
 ARCHIVE_CONTENT_TYPE = "application/x-tar"
+ARCHIVE_SUFFIX = ".tar.gz"
 _SEGMENT = re.compile(r"[\w.~@+-]+")  # After percent-decoding; no `/`, `\`, `%`, NUL, spaces.
 _RANGE = re.compile(r"bytes=(?P<start>\d*)-(?P<end>\d*)")
 
@@ -48,6 +50,47 @@ def split_path(raw_path: str) -> list[str] | None:
         if not _SEGMENT.fullmatch(segment) or segment.startswith("."):
             return None
     return segments
+
+
+def inside(path: str, root: str) -> bool:
+    """True if `path` exists and its real path (symlinks followed) is `root` or below it."""
+    real_root = os.path.realpath(root)
+    try:
+        real = os.path.realpath(path, strict=True)
+    except (OSError, ValueError):
+        return False
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def folder_file(
+    root: str, segments: list[str], *, compressed: bool, archives_only: bool = False
+) -> str | None:
+    """Maps URL segments to a file of a plain folder, as the hosting protocol serves one.
+
+    `/NAME` is the file `ROOT/NAME`; with `?tf-hub-format=compressed` it is `ROOT/NAME.tar.gz`
+    when `NAME` is not a file (so `/publisher/model/1` finds `publisher/model/1.tar.gz`, the
+    layout of tfhub.dev's storage bucket). Files reached through symlinks leading out of ROOT
+    are refused.
+
+    Args:
+        root: the served folder.
+        segments: the safe URL segments (see `split_path`).
+        compressed: True if the client asked for `tf-hub-format=compressed`.
+        archives_only: serve only `.tar.gz` files (the hub server: nothing else of ROOT leaks).
+
+    Returns:
+        The file path, or None.
+    """
+    if not segments:
+        return None
+    path = os.path.join(root, *segments)
+    candidates = [path, path + ARCHIVE_SUFFIX] if compressed else [path]
+    for candidate in candidates:
+        if archives_only and not candidate.endswith(ARCHIVE_SUFFIX):
+            continue
+        if os.path.isfile(candidate) and inside(candidate, root):
+            return candidate
+    return None
 
 
 def requested_format(query: dict[str, list[str]]) -> str | None:
