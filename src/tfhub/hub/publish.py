@@ -104,8 +104,9 @@ def install(
         doc_text: the doc's text, or None for a starter doc (or the existing doc, see below).
         info: what a starter doc needs beyond the model.
         force: replace an existing version.
-        keep_existing_doc: if the version has a doc but no model files (a doc whose asset-path
-            is not mirrored yet), keep that doc and add the model files.
+        keep_existing_doc: if the version has a doc (e.g. one whose asset-path is not mirrored
+            yet) and `doc_text` is None, keep that doc and add (or, with `force`, replace) the
+            model files.
 
     Returns:
         What was written.
@@ -114,9 +115,9 @@ def install(
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = target.parent / f".{target.name}.publish.lock"
     with weak_file_lock(os.fspath(lock), what=f"publishing {handle}"):
-        keep_doc = keep_existing_doc and doc_text is None and _doc_only(target)
-        if not force and not keep_doc:
-            _refuse_existing(handle, target)
+        keep_doc = keep_existing_doc and doc_text is None and target.is_file()
+        if not force:
+            _refuse_existing(handle, target, ignore_doc=keep_doc)
         loaded = pack_lib.check_loadable(model_dir)
         summary = signatures.compute_summary(os.fspath(model_dir), loaded=loaded)
         staging = target.parent / f".{target.stem}.publish-{uuid.uuid4().hex}"
@@ -127,15 +128,6 @@ def install(
             )
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-
-
-def _doc_only(target: Path) -> bool:
-    """True if the version has a doc but no archive or model folder."""
-    return (
-        target.is_file()
-        and not fmt.archive_path(target).exists()
-        and not fmt.model_dir_path(target).is_dir()
-    )
 
 
 def _existing(target: Path) -> list[Path]:
@@ -149,8 +141,8 @@ def _existing(target: Path) -> list[Path]:
     return [path for path in paths if path.exists()]
 
 
-def _refuse_existing(handle: DocHandle, target: Path) -> None:
-    found = _existing(target)
+def _refuse_existing(handle: DocHandle, target: Path, *, ignore_doc: bool) -> None:
+    found = [path for path in _existing(target) if not (ignore_doc and path == target)]
     if found:
         raise errors.VersionExistsError(
             f"{handle} is already published ({found[0]}); versions are immutable: publish a new "
