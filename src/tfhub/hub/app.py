@@ -123,7 +123,15 @@ def _query_lists(request: Request) -> dict[str, list[str]]:
 
 
 async def _archive(state: HubState, model: Model, version: Version) -> Any:
-    path = await archives.archive_for(version, cache_dir=state.settings.cache_dir)
+    try:
+        path = await archives.archive_for(version, cache_dir=state.settings.cache_dir)
+    except (errors.NotAModelError, OSError) as err:
+        logger.error("Cannot pack %s/%s: %s", model.handle, version.version, err)
+        return PlainTextResponse(
+            f"500 Internal Server Error: the folder of {model.handle}/{version.version} cannot "
+            "be packed (see the server log).\n",
+            status_code=500,
+        )
     if path is None:
         where = version.asset_path or "nowhere"
         return PlainTextResponse(

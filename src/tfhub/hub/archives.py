@@ -3,7 +3,7 @@
 A folder version is packed deterministically (the publishing side's `pack`) into the cache
 folder, named after a fingerprint of the folder's files (paths, sizes, mtimes): every worker
 and replica sharing the cache finds the same file, a changed folder gets a new archive, and
-packing happens once (a file lock; written under a temporary name, then renamed).
+packing happens once (a file lock; `pack` writes a temporary file, then renames it).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import uuid
 from pathlib import Path
 
 import anyio.to_thread
@@ -45,23 +44,16 @@ def packed_archive(folder: Path, *, cache_dir: str) -> Path:
     Returns:
         The path of `<cache_dir>/<fingerprint>.tar.gz`.
     """
-    from .pack import pack_model
+    from .pack import pack
 
     os.makedirs(cache_dir, exist_ok=True)
     target = Path(cache_dir) / f"{fingerprint(folder)}.tar.gz"
     if target.is_file():
         return target
     with weak_file_lock(str(target) + ".lock", what=f"packing {folder}"):
-        if target.is_file():
-            return target
-        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.incomplete")
-        try:
+        if not target.is_file():
             logger.info("Packing %s into %s", folder, target)
-            pack_model(str(folder), str(temporary), check=False)
-            os.replace(temporary, target)
-        finally:
-            if temporary.exists():
-                temporary.unlink()
+            pack(folder, target)  # Written under a temporary name, then renamed.
     return target
 
 
