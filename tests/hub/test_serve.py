@@ -1,0 +1,276 @@
+"""`tfhub serve` as a real process: the hosting protocol, pages, API, auth and odd paths."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.hub_server import (
+    CuttingProxy,
+    serve_hub,
+    signature_summary_json,
+    write_model_doc,
+    write_publisher,
+    write_signatures,
+)
+
+import tfhub as hub
+from tfhub import errors
+from tfhub.cli.main import main
+
+TOKEN = "s3cret-token-for-tests"
+XSS_BODY = """Hello <script>alert("owned")</script> world.
+
+[click me](javascript:alert(1)) <a href="JaVaScRiPt:alert(2)" onclick="alert(3)">two</a>
+<img src="x.png" onerror="alert(4)"> <iframe src="https://example.com"></iframe>
+"""
+
+
+def _build_root(root: Path, outside: Path) -> None:
+    write_publisher(root, "test", "Test Lab")
+    doc1 = write_model_doc(root, "test/half-plus-two/1", description="Halves and adds two.")
+    make_tar_gz(doc1.with_name("1.tar.gz"))
+    write_signatures(doc1, signature_summary_json(input_name="x_in", output_name="y_out"))
+    doc2 = write_model_doc(root, "test/half-plus-two/2", description="Halves and adds two, v2.")
+    for name, data in MODEL_FILES.items():  # A folder version: packed on the first download.
+        (doc2.parent / "2" / name).parent.mkdir(parents=True, exist_ok=True)
+        (doc2.parent / "2" / name).write_bytes(data)
+    write_model_doc(
+        root,
+        "test/imagenet/mobilenet_v2/feature_vector/3",
+        description="Image features.",
+        task="image-feature-vector",
+        architecture="mobilenet-v2",
+        dataset="imagenet-ilsvrc-2012-cls",
+        asset="https://storage.example.com/mobilenet.tar.gz",
+    )
+    big = write_model_doc(root, "test/big/1", description="A bigger archive for resume.")
+    make_tar_gz(big.with_name("1.tar.gz"), {"saved_model.pb": os.urandom(3 << 20)}, compression="")
+    write_model_doc(root, "evil/xss/1", description="A hostile doc.", body=XSS_BODY)
+    linked = write_model_doc(root, "evil/linked/1", description="Archive is a symlink out.")
+    make_tar_gz(outside / "secret.tar.gz")
+    linked.with_name("1.tar.gz").symlink_to(outside / "secret.tar.gz")
+    (root / "plain" / "m").mkdir(parents=True)
+    (root / "plain" / "m" / "1.tar.gz").symlink_to(outside / "secret.tar.gz")
+    make_tar_gz(root / "plain" / "m" / "2.tar.gz")
+
+
+@pytest.fixture(scope="module")
+def hub_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hubroot")
+    _build_root(root, tmp_path_factory.mktemp("outside"))
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(hub_root, tmp_path_factory):
+    log = tmp_path_factory.mktemp("log") / "serve.log"
+    cache = tmp_path_factory.mktemp("packed")
+    with serve_hub(hub_root, log, "--cache-dir", str(cache)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def secured(hub_root, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("secured")
+    (folder / "tokens").write_text(f"# tokens of the tests\n{TOKEN}\n")
+    options = ["--token-file", str(folder / "tokens"), "--uncompressed-base", "gs://bucket/hub/"]
+    with serve_hub(hub_root, folder / "serve.log", "--server", "uvicorn", *options) as running:
+        yield running
+
+
+def _archive(root: Path, handle: str) -> bytes:
+    publisher, rest = handle.split("/", 1)
+    model, version = rest.rsplit("/", 1)
+    return (root / "assets/docs" / publisher / "models" / model / f"{version}.tar.gz").read_bytes()
+
+
+def test_compressed_by_version_and_latest(server, hub_root):
+    one = requests.get(server.url("test/half-plus-two/1?tf-hub-format=compressed"), timeout=30)
+    assert one.status_code == 200 and one.content == _archive(hub_root, "test/half-plus-two/1")
+    assert one.headers["Content-Length"] == str(len(one.content))
+    assert one.headers["Content-Type"] == "application/x-tar" and one.headers["ETag"]
+    latest = requests.get(server.url("test/half-plus-two?tf-hub-format=compressed"), timeout=30)
+    again = requests.get(server.url("test/half-plus-two/2?tf-hub-format=compressed"), timeout=30)
+    assert latest.status_code == 200 and latest.content == again.content  # Packed once.
+    assert latest.headers["ETag"] == again.headers["ETag"]
+    assert hub.resolve(server.url("test/half-plus-two")) != hub.resolve(
+        server.url("test/half-plus-two/1")
+    )
+    assert read_tree(hub.resolve(server.url("test/half-plus-two/2"))) == MODEL_FILES
+    assert read_tree(hub.resolve(server.url("test/half-plus-two/1"))) == MODEL_FILES
+    assert "GET /test/half-plus-two/1?tf-hub-format=compressed\" 200" in server.access_log()
+
+
+def test_head_etag_304_and_ranges(server, hub_root):
+    url = server.url("test/half-plus-two/1?tf-hub-format=compressed")
+    data = _archive(hub_root, "test/half-plus-two/1")
+    head = requests.head(url, timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["Content-Length"] == str(len(data))
+    etag = head.headers["ETag"]
+    assert requests.get(url, headers={"If-None-Match": etag}, timeout=10).status_code == 304
+    assert requests.get(url, headers={"If-None-Match": '"x"'}, timeout=10).status_code == 200
+    part = requests.get(url, headers={"Range": "bytes=10-", "If-Range": etag}, timeout=10)
+    assert part.status_code == 206 and part.content == data[10:]
+    assert part.headers["Content-Range"] == f"bytes 10-{len(data) - 1}/{len(data)}"
+    suffix = requests.get(url, headers={"Range": "bytes=-5"}, timeout=10)
+    assert suffix.status_code == 206 and suffix.content == data[-5:]
+    stale = requests.get(url, headers={"Range": "bytes=10-", "If-Range": '"old"'}, timeout=10)
+    assert stale.status_code == 200 and stale.content == data
+    beyond = requests.get(url, headers={"Range": f"bytes={len(data)}-"}, timeout=10)
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(data)}"
+
+
+def test_range_resume_after_a_cut(server, hub_root):
+    proxy = CuttingProxy(server.port, cut_after=500_000)
+    try:
+        path = hub.resolve(proxy.url("test/big/1"))
+    finally:
+        proxy.close()
+    assert proxy.connections >= 2  # Cut once, then resumed.
+    assert (Path(path) / "saved_model.pb").stat().st_size == 3 << 20
+    assert re.search(r'"GET /test/big/1\?tf-hub-format=compressed" 206', server.access_log())
+
+
+def test_not_mirrored_uncompressed_and_unknown(server):
+    nested = server.url("test/imagenet/mobilenet_v2/feature_vector/3")
+    answer = requests.get(nested + "?tf-hub-format=compressed", timeout=10)
+    assert answer.status_code == 404 and "not mirrored" in answer.text
+    assert "storage.example.com/mobilenet.tar.gz" in answer.text
+    page = requests.get(nested, timeout=10)
+    assert page.status_code == 200 and "have not been mirrored" in page.text
+    uncompressed = requests.get(
+        server.url("test/half-plus-two/1?tf-hub-format=uncompressed"), timeout=10
+    )
+    assert uncompressed.status_code == 406 and "--uncompressed-base" in uncompressed.text
+    for path in ("test/nope/1", "nope/x"):
+        assert requests.get(server.url(path + "?tf-hub-format=compressed"), timeout=10).status_code == 404
+    with pytest.raises(errors.HTTPStatusError) as raised:
+        hub.resolve(server.url("test/nope/1"))
+    assert raised.value.status == 404
+    assert requests.post(server.url("test/half-plus-two/1"), timeout=10).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd?tf-hub-format=compressed",
+        "/test/..%2f..%2f..%2fetc/passwd",
+        "/%252e%252e/etc/passwd",
+        "//etc/passwd",
+        "/test//half-plus-two/1?tf-hub-format=compressed",
+        "/test/%5c..%5c/x",
+        "/.git/config",
+        "/assets/docs/test/models/half-plus-two/1.tar.gz",
+        "/assets/docs/test/models/half-plus-two/1.md",
+        "/plain/m/1?tf-hub-format=compressed",
+        "/evil/linked/1?tf-hub-format=compressed",
+    ],
+)
+def test_odd_paths_are_refused(server, path):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", path)  # Sent as is (requests would normalize it).
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    assert response.status in (400, 404), (path, response.status)
+    assert b"root:" not in body and b"saved_model" not in body
+
+
+def test_plain_bucket_layout_archive(server, hub_root):
+    answer = requests.get(server.url("plain/m/2?tf-hub-format=compressed"), timeout=10)
+    assert answer.status_code == 200
+    assert answer.content == (hub_root / "plain" / "m" / "2.tar.gz").read_bytes()
+
+
+def test_hostile_doc_renders_harmless(server):
+    page = requests.get(server.url("evil/xss/1"), timeout=10)
+    assert page.status_code == 200
+    html = page.text.lower()
+    assert "hello" in html and "world." in html and "click me" in html
+    tags = _tags(page.text)
+    assert not [tag for tag, _ in tags if tag in ("script", "iframe", "object", "embed")]
+    for tag, attributes in tags:
+        for name, value in attributes:
+            assert not name.startswith("on"), (tag, name)
+            assert "javascript" not in (value or "").lower().replace(" ", ""), (tag, name, value)
+    assert "owned" not in html  # The script's content is dropped too.
+
+
+def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Every start tag of a page with its attributes, as a browser's parser sees them."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found
+
+
+def test_pages_search_filters_and_api(server):
+    index = requests.get(server.url(""), timeout=10).text
+    assert "test/half-plus-two" in index and "evil/xss" in index
+    found = requests.get(server.url("?q=halves"), timeout=10).text
+    assert "test/half-plus-two" in found and "evil/xss" not in found
+    filtered = requests.get(server.url("?task=image-feature-vector"), timeout=10).text
+    assert "test/imagenet/mobilenet_v2/feature_vector" in filtered and "half-plus-two" not in filtered
+    publisher = requests.get(server.url("test"), timeout=10).text
+    assert "Test Lab" in publisher and "test/big" in publisher
+    model = requests.get(server.url("test/half-plus-two/1"), timeout=10).text
+    assert "x_in" in model and "y_out" in model and "serving_default" in model
+    assert f'hub.load("{server.url("test/half-plus-two/1")}")' in model
+    assert f'hub.KerasLayer("{server.url("test/half-plus-two/1")}"' in model
+    search = requests.get(server.url("api/models?q=mobile&language=en"), timeout=10).json()
+    assert [m["handle"] for m in search["models"]] == ["test/imagenet/mobilenet_v2/feature_vector"]
+    one = requests.get(server.url("api/models/test/half-plus-two"), timeout=10).json()
+    assert [v["version"] for v in one["versions"]] == [1, 2] and one["latest_version"] == 2
+    signature = one["versions"][0]["signatures"]["meta_graphs"][0]["signatures"]
+    assert signature["serving_default"]["inputs"][0]["name"] == "x_in"
+    assert one["versions"][0]["size_bytes"] == len(_archive_bytes(server))
+    assert requests.get(server.url("api/models/test/nope"), timeout=10).status_code == 404
+
+
+def _archive_bytes(server) -> bytes:
+    return requests.get(server.url("test/half-plus-two/1?tf-hub-format=compressed"), timeout=10).content
+
+
+def test_auth_401_403_and_tfhub_token(secured, monkeypatch, capsys):
+    url = secured.url("test/half-plus-two/1")
+    missing = requests.get(url + "?tf-hub-format=compressed", timeout=10)
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert wrong.status_code == 403
+    assert requests.get(secured.url("healthz"), timeout=10).status_code == 200
+    assert main(["resolve", url]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "401" in err and "TFHUB_TOKEN" in err
+    monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "example.org")  # Not this host: not sent.
+    with pytest.raises(errors.HTTPStatusError, match="TFHUB_TOKEN_HOST"):
+        hub.resolve(url)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", f"127.0.0.1:{secured.port}")
+    assert read_tree(hub.resolve(url)) == MODEL_FILES
+    assert TOKEN not in secured.access_log()
+
+
+def test_uncompressed_answers_303_with_the_location(secured):
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    answer = requests.get(
+        secured.url("test/half-plus-two?tf-hub-format=uncompressed"),
+        headers=headers,
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 303
+    assert answer.text == "gs://bucket/hub/test/half-plus-two/2" == answer.headers["Location"]
