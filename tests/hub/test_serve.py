@@ -150,7 +150,8 @@ def test_not_mirrored_uncompressed_and_unknown(server):
     )
     assert uncompressed.status_code == 406 and "--uncompressed-base" in uncompressed.text
     for path in ("test/nope/1", "nope/x"):
-        assert requests.get(server.url(path + "?tf-hub-format=compressed"), timeout=10).status_code == 404
+        answer = requests.get(server.url(path + "?tf-hub-format=compressed"), timeout=10)
+        assert answer.status_code == 404
     with pytest.raises(errors.HTTPStatusError) as raised:
         hub.resolve(server.url("test/nope/1"))
     assert raised.value.status == 404
@@ -224,7 +225,8 @@ def test_pages_search_filters_and_api(server):
     found = requests.get(server.url("?q=halves"), timeout=10).text
     assert "test/half-plus-two" in found and "evil/xss" not in found
     filtered = requests.get(server.url("?task=image-feature-vector"), timeout=10).text
-    assert "test/imagenet/mobilenet_v2/feature_vector" in filtered and "half-plus-two" not in filtered
+    assert "test/imagenet/mobilenet_v2/feature_vector" in filtered
+    assert "half-plus-two" not in filtered
     publisher = requests.get(server.url("test"), timeout=10).text
     assert "Test Lab" in publisher and "test/big" in publisher
     model = requests.get(server.url("test/half-plus-two/1"), timeout=10).text
@@ -242,7 +244,8 @@ def test_pages_search_filters_and_api(server):
 
 
 def _archive_bytes(server) -> bytes:
-    return requests.get(server.url("test/half-plus-two/1?tf-hub-format=compressed"), timeout=10).content
+    url = server.url("test/half-plus-two/1?tf-hub-format=compressed")
+    return requests.get(url, timeout=10).content
 
 
 def test_auth_401_403_and_tfhub_token(secured, monkeypatch, capsys):
