@@ -6,9 +6,7 @@ resident memory of the server and its children (worker processes) from /proc.
 
 from __future__ import annotations
 
-import getpass
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,32 +18,11 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(os.path.dirname(HERE), "src")]
 from _common import child_env  # noqa: E402
-
-NGINX_CONF = """
-user {user};
-worker_processes {workers};
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root};
-        location / {{ default_type application/x-tar; }}
-    }}
-}}
-"""
 
 
 def free_port() -> int:
@@ -112,7 +89,9 @@ class Running:
 
 
 @contextmanager
-def tfhub_serve(root: str, *, server: str, workers: int, extra: tuple[str, ...] = ()) -> Iterator[Running]:
+def tfhub_serve(
+    root: str, *, server: str, workers: int, extra: tuple[str, ...] = ()
+) -> Iterator[Running]:
     """Runs `tfhub serve ROOT` in a child process until the block ends."""
     port = free_port()
     code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
@@ -138,27 +117,20 @@ def tfhub_serve(root: str, *, server: str, workers: int, extra: tuple[str, ...] 
 
 
 @contextmanager
-def nginx(root: str, *, workers: int, conf: str = NGINX_CONF, **fields: str) -> Iterator[Running]:
-    """Runs Debian's nginx with its own config in a temp folder until the block ends."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+def nginx(root: str, *, workers: int) -> Iterator[Running]:
+    """Runs Debian's nginx with the config `tfhub serve --print-nginx-config` prints.
+
+    Archive requests (`/<publisher>/<model>/<version>?tf-hub-format=compressed`) are answered
+    by nginx from ROOT with sendfile; nothing listens on the upstream (never asked here).
+    """
+    from tests._helpers.hub_server import run_nginx
+
+    from tfhub.hub.nginx import nginx_config
+
     port = free_port()
+    conf = nginx_config(root, upstream=f"127.0.0.1:{free_port()}", listen=f"127.0.0.1:{port}")
     with tempfile.TemporaryDirectory(prefix="bench-nginx-") as tmp:
-        path = os.path.join(tmp, "nginx.conf")
-        with open(path, "w") as file:
-            user = getpass.getuser()
-            file.write(conf.format(workers=workers, tmp=tmp, port=port, root=root, user=user, **fields))
         started = time.perf_counter()
-        proc = subprocess.Popen(
-            [binary, "-c", path, "-p", tmp, "-g", "daemon off;"], start_new_session=True
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(base + "/")
-            yield Running("nginx", base, proc.pid, time.perf_counter() - started)
-        finally:
-            proc.send_signal(signal.SIGQUIT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        with run_nginx(conf, Path(tmp), port=port, workers=workers, access_log=False) as base:
+            pid = int((Path(tmp) / "nginx.pid").read_text())
+            yield Running("nginx", base, pid, time.perf_counter() - started)

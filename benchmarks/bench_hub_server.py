@@ -3,9 +3,10 @@
 Run by hand: python3 benchmarks/bench_hub_server.py [--mb 200] [--clients 16] [--runs 3]
                  [--workers 2] [--servers granian,uvicorn]
 The same file of a hub folder (ROOT/assets/docs/bench/models/big/1.tar.gz, random bytes) is
-fetched by N `curl` processes at once, from nginx (Debian's package, sendfile on, its own
-config in a temp folder) by its file path and from `tfhub serve` by the hosting protocol
-(`/bench/big/1?tf-hub-format=compressed`). Contenders alternate run by run; each figure is
+fetched by N `curl` processes at once by the hosting protocol
+(`/bench/big/1?tf-hub-format=compressed`) from nginx (Debian's package, with the config that
+`tfhub serve --print-nginx-config` prints: sendfile, the archive mapping done by nginx; own
+config in a temp folder) and from `tfhub serve`. Contenders alternate run by run; each figure is
 the aggregate MB/s (N x size / wall time of the slowest client). The servers' resident
 memory (all worker processes) is sampled before and during the downloads.
 """
@@ -90,8 +91,10 @@ def main() -> None:
     parser.add_argument("--servers", default="granian,uvicorn")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()}")
-    print(f"recipe: {args.clients} curl clients at once, {args.mb} MB file, {args.workers} "
-          f"workers each, best and all of {args.runs} alternated runs")
+    print(
+        f"recipe: {args.clients} curl clients at once, {args.mb} MB file, {args.workers} "
+        f"workers each, best and all of {args.runs} alternated runs"
+    )
     results: dict[str, list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-hub-") as root:
         size = os.path.getsize(make_root(root, args.mb))
@@ -100,16 +103,18 @@ def main() -> None:
             for name, server in contenders:
                 if server is None:
                     context = nginx(root, workers=args.workers)
-                    path = FILE_PATH
                 else:
                     context = tfhub_serve(root, server=server, workers=args.workers)
-                    path = HUB_PATH
                 with context as running:
-                    measure(running, f"{running.base}/{path}", 1, size)  # Warm the page cache.
-                    result = measure(running, f"{running.base}/{path}", args.clients, size)
+                    url = f"{running.base}/{HUB_PATH}"
+                    measure(running, url, 1, size)  # Warm the page cache.
+                    result = measure(running, url, args.clients, size)
                 results.setdefault(name, []).append(result)
-                print(f"run {run + 1} {name}: {result[0]:.0f} MB/s, RSS {result[1]:.0f} -> "
-                      f"{result[2]:.0f} MB", flush=True)
+                print(
+                    f"run {run + 1} {name}: {result[0]:.0f} MB/s, RSS {result[1]:.0f} -> "
+                    f"{result[2]:.0f} MB",
+                    flush=True,
+                )
     reference = max(speed for speed, _, _ in results["nginx"])
     print(f"\nload average after: {os.getloadavg()}")
     for name, runs in results.items():
@@ -117,8 +122,10 @@ def main() -> None:
         peaks = max(peak for _, _, peak in runs)
         befores = max(before for _, before, _ in runs)
         all_runs = ", ".join(f"{speed:.0f}" for speed, _, _ in runs)
-        print(f"{name}: best {best:.0f} MB/s (runs {all_runs}), {best / reference:.2f}x nginx; "
-              f"RSS {befores:.0f} MB idle, {peaks:.0f} MB peak")
+        print(
+            f"{name}: best {best:.0f} MB/s (runs {all_runs}), {best / reference:.2f}x nginx; "
+            f"RSS {befores:.0f} MB idle, {peaks:.0f} MB peak"
+        )
 
 
 if __name__ == "__main__":

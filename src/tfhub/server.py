@@ -33,6 +33,10 @@ def serve_models(
     Yields:
         The running server (`url(path)` gives an address, `port` the port).
     """
+    from .utils.lazy import import_optional
+
+    for module in ("uvicorn", "starlette"):
+        import_optional(module, purpose="serving models (pip install 'tfhub[hub]')")
     from .hub.runner import BackgroundServer
     from .hub.settings import ServeSettings
 

@@ -117,9 +117,11 @@ class HubProcess:
 
 
 @contextmanager
-def serve_hub(root: Path, log: Path, *options: str, timeout: float = 60) -> Iterator[HubProcess]:
+def serve_hub(
+    root: Path, log: Path, *options: str, timeout: float = 60, port: int = 0
+) -> Iterator[HubProcess]:
     """Runs `tfhub serve ROOT *options` until the block ends (SIGTERM, then SIGKILL)."""
-    port = free_port()
+    port = port or free_port()
     code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
     env = dict(os.environ, PYTHONPATH=SRC)
     env.pop("TFHUB_SERVE_SETTINGS", None)
@@ -232,3 +234,72 @@ class CuttingProxy:
 
     def close(self) -> None:
         self._listener.close()
+
+
+NGINX_MAIN = """
+user {user};
+worker_processes {workers};
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {access_log};
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {tmp}/server.conf;
+}}
+"""
+NGINX_BINARIES = ("/usr/sbin/nginx", "/usr/bin/nginx")
+
+
+def nginx_binary() -> str | None:
+    """Debian's nginx, if installed."""
+    import shutil
+
+    return shutil.which("nginx") or next((b for b in NGINX_BINARIES if os.path.exists(b)), None)
+
+
+@contextmanager
+def run_nginx(
+    server_conf: str, tmp: Path, *, port: int, workers: int = 1, access_log: bool = True
+) -> Iterator[str]:
+    """Runs nginx (own config and pid in `tmp`) with one `server` block; yields its base URL."""
+    import getpass
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "server.conf").write_text(server_conf)
+    log = f"{tmp}/access.log" if access_log else "off"
+    main = NGINX_MAIN.format(user=getpass.getuser(), workers=workers, tmp=tmp, access_log=log)
+    (tmp / "nginx.conf").write_text(main)
+    binary = nginx_binary()
+    if binary is None:
+        raise RuntimeError("nginx is not installed (apt-get install nginx)")
+    proc = subprocess.Popen(
+        [binary, "-c", str(tmp / "nginx.conf"), "-p", str(tmp), "-g", "daemon off;"],
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"nginx exited: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                requests.get(base + "/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGQUIT)  # Graceful stop of the master and its workers.
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -33,11 +33,23 @@ def add_commands(commands: Any) -> None:
     parser.add_argument("--cache-dir", default="", help="where folder versions are packed")
     parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
     parser.add_argument("--no-access-log", action="store_true", help="no line per request")
+    parser.add_argument(
+        "--print-nginx-config",
+        metavar="LISTEN",
+        help="print an nginx config (listening on LISTEN, e.g. 80) that serves the archives "
+        "itself and proxies the rest to this server, then exit",
+    )
     parser.set_defaults(run=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Serves until interrupted."""
+    """Serves until interrupted (or prints the nginx config)."""
+    if args.print_nginx_config:
+        from ..hub.nginx import nginx_config
+
+        upstream = f"{args.host}:{args.port}"
+        print(nginx_config(args.root, upstream=upstream, listen=args.print_nginx_config))
+        return 0
     import_optional("starlette", purpose="tfhub serve (pip install 'tfhub[hub]')")
     from ..hub.runner import serve
     from ..hub.settings import ServeSettings

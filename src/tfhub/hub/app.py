@@ -155,6 +155,11 @@ def _uncompressed(state: HubState, model: Model, version: Version) -> Response:
     return PlainTextResponse(location, status_code=303, headers={"Location": location})
 
 
+async def auth_check(request: Request) -> Response:
+    """204 for a request the token check let through (nginx's `auth_request` asks here)."""
+    return Response(status_code=204)
+
+
 async def healthz(request: Request) -> Response:
     state = hub_state(request)
     return PlainTextResponse(f"ok {len(state.catalog.models)} models\n")
@@ -180,6 +185,7 @@ def create_app(settings: ServeSettings) -> Any:
     state = HubState.load(settings)
     routes = [
         Route("/healthz", healthz, methods=_METHODS),
+        Route("/api/auth", auth_check, methods=_METHODS),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *api.routes(),
         Route("/{path:path}", protocol_or_page, methods=_METHODS),
