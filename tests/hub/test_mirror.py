@@ -119,3 +119,17 @@ def test_mirror_command(served_model, server, tmp_path, capsys):
     assert err.startswith("tfhub: invalid handle: --as names one version")
     assert main(["mirror", str(root)]) == 2
     assert "--from-docs" in capsys.readouterr().err
+
+
+def test_mirror_from_a_gfile_folder_read_in_place(text_model, tmp_path):
+    """gs:// folders resolve in place (no download); ram:// is the tf.io.gfile stand-in here."""
+    import tensorflow as tf
+
+    source = "ram://tfhub-mirror-test/model"
+    for folder, _, files in tf.io.gfile.walk(str(text_model)):
+        rel = Path(folder).relative_to(text_model).as_posix()
+        tf.io.gfile.makedirs(f"{source}/{rel}")
+        for name in files:
+            tf.io.gfile.copy(f"{folder}/{name}", f"{source}/{rel}/{name}", overwrite=True)
+    published = mirror.mirror(source, tmp_path, as_handle="acme/from-gfile/1")
+    assert published.archive_sha256 == pack.pack(text_model, tmp_path / "x.tar.gz").sha256

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -182,3 +183,13 @@ def test_publish_command_prints_the_version_or_each_problem(text_model, tmp_path
         "'format', 'task'] (as '<!-- key: value -->' lines after the description)",
         "tfhub: 1 problem(s) in the doc; nothing written",
     ]
+
+
+def test_a_folder_of_other_docs_beside_the_version_is_not_its_model(text_model, tmp_path):
+    """tfhub.dev keeps Tfjs docs in `<model>/<version>/default/tfjs/`: not a model folder."""
+    root = tmp_path / "root"
+    shutil.copytree(Path(__file__).parent.parent / "data/hub_docs/valid", root)
+    tfjs = root / "assets/docs/example/models/text-embedding/1/default/tfjs/1.md"
+    published = publish.publish(text_model, root, "example/text-embedding/1", force=True)
+    assert tfjs.is_file() and published.archive.is_file()
+    assert validator.validate_tree(root) == []

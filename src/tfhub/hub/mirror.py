@@ -10,14 +10,18 @@ not mirrored yet.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import tempfile
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import errors, handles
 from .. import saved_model as saved_model_lib
+from ..utils.lazy import import_tensorflow
 from . import docs_format as fmt
 from . import starter, validator
 from .docs_format import DocHandle, DocKind
@@ -100,17 +104,45 @@ def mirror(
         )
     path = saved_model_lib.resolve(source)
     base = info or starter.StarterInfo()
-    described = starter.StarterInfo(
+    with _local_copy(path) as local:
+        published = install(
+            local,
+            root,
+            target,
+            doc_text=None,
+            info=_described(base, target, source),
+            force=force,
+            keep_existing_doc=True,
+        )
+    logger.info("Mirrored %s as %s", public_source(source), target)
+    return published
+
+
+def _described(base: starter.StarterInfo, target: DocHandle, source: str) -> starter.StarterInfo:
+    """The starter-doc info of a mirrored model: says where it came from."""
+    return starter.StarterInfo(
         description=base.description or f"{target.model} (mirrored from {public_source(source)}).",
         task=base.task,
         license=base.license,
         source=public_source(source),
     )
-    published = install(
-        path, root, target, doc_text=None, info=described, force=force, keep_existing_doc=True
-    )
-    logger.info("Mirrored %s as %s", public_source(source), target)
-    return published
+
+
+@contextlib.contextmanager
+def _local_copy(path: str) -> Iterator[str]:
+    """The resolved folder itself, or for a gs:// (or other tf.io.gfile) folder read in place, a
+    temporary local copy of it."""
+    if "://" not in path:
+        yield path
+        return
+    tf = import_tensorflow("Mirroring a model from " + path.split("://")[0] + "://")
+    with tempfile.TemporaryDirectory(prefix="tfhub-mirror-") as tmp:
+        for folder, _, files in tf.io.gfile.walk(path):
+            rel = os.path.relpath(folder, path) if folder != path else ""
+            os.makedirs(os.path.join(tmp, rel), exist_ok=True)
+            for name in files:
+                tf.io.gfile.copy(f"{folder.rstrip('/')}/{name}", os.path.join(tmp, rel, name))
+        yield tmp
 
 
 def mirror_doc_assets(
@@ -138,22 +170,28 @@ def mirror_doc_assets(
             continue
         try:
             path = saved_model_lib.resolve(asset)
-            report.mirrored.append(
-                install(
-                    path,
-                    root,
-                    doc.handle,
-                    doc_text=None,
-                    info=starter.StarterInfo(),
-                    force=force,
-                    keep_existing_doc=True,
-                )
-            )
+            with _local_copy(path) as local:
+                report.mirrored.append(_install_kept(local, root, doc.handle, force=force))
         except errors.TFHubError as err:
             logger.warning("Cannot mirror %s: %s", doc.handle, err)
             report.failed.append((str(doc.handle), str(err)))
     return report
 
 
+def _install_kept(
+    local: str, root: str | os.PathLike[str], handle: DocHandle, *, force: bool
+) -> Published:
+    """Installs a mirrored asset under the doc that names it, keeping the doc."""
+    return install(
+        local,
+        root,
+        handle,
+        doc_text=None,
+        info=starter.StarterInfo(),
+        force=force,
+        keep_existing_doc=True,
+    )
+
+
 def _has_model_files(doc: Path) -> bool:
-    return fmt.archive_path(doc).exists() or fmt.model_dir_path(doc).is_dir()
+    return fmt.archive_path(doc).exists() or fmt.is_model_dir(fmt.model_dir_path(doc))

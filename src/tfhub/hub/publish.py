@@ -131,14 +131,16 @@ def install(
 
 
 def _existing(target: Path) -> list[Path]:
-    """The files of a version that exist: doc, archive, model folder, signature summary."""
-    paths = [
-        target,
-        fmt.archive_path(target),
-        fmt.model_dir_path(target),
-        fmt.signatures_path(target),
-    ]
-    return [path for path in paths if path.exists()]
+    """The files of a version that exist: doc, archive, signature summary, model folder."""
+    paths = [target, fmt.archive_path(target), fmt.signatures_path(target)]
+    return [path for path in paths if path.exists()] + _model_folder(target)
+
+
+def _model_folder(target: Path) -> list[Path]:
+    """[the model folder `<version>/` beside the doc] if there is one (a folder of other docs,
+    such as tfhub.dev's `<version>/default/tfjs/1.md`, is not a model folder)."""
+    folder = fmt.model_dir_path(target)
+    return [folder] if folder.is_dir() and fmt.is_model_dir(folder) else []
 
 
 def _refuse_existing(handle: DocHandle, target: Path, *, ignore_doc: bool) -> None:
@@ -185,7 +187,7 @@ def _stage_and_commit(
         moves.append((staged_publisher, publisher_doc))
     if not keep_doc:
         moves.append((staged_doc, target))
-    _commit(moves, staging, stale=[fmt.model_dir_path(target)])
+    _commit(moves, staging, stale=_model_folder(target))
     logger.info("Published %s into %s", handle, target.parent)
     return Published(
         str(handle),
