@@ -52,12 +52,7 @@ class HubState:
         Raises:
             tfhub.errors.ServeConfigError: if ROOT is not a folder.
         """
-        if not os.path.isdir(settings.root):
-            raise errors.ServeConfigError(
-                f"Cannot serve {settings.root}: not a folder. Give the hub folder (the one "
-                "holding assets/docs/<publisher>/...).",
-                option="ROOT",
-            )
+        check_settings(settings)
         started = time.perf_counter()
         catalog = Catalog.scan(settings.root)
         index = SearchIndex.build(catalog)
@@ -68,6 +63,21 @@ class HubState:
         if self.settings.base_url:
             return self.settings.base_url.rstrip("/")
         return str(request.base_url).rstrip("/")
+
+
+def check_settings(settings: ServeSettings) -> frozenset[str] | None:
+    """Checks what can be checked without scanning ROOT; returns the tokens (None: no auth).
+
+    Raises:
+        tfhub.errors.ServeConfigError: if ROOT is not a folder or the token file is unusable.
+    """
+    if not os.path.isdir(settings.root):
+        raise errors.ServeConfigError(
+            f"Cannot serve {settings.root}: not a folder. Give the hub folder (the one "
+            "holding assets/docs/<publisher>/...).",
+            option="ROOT",
+        )
+    return read_tokens(settings.token_file) if settings.token_file else None
 
 
 def hub_state(request: Request) -> HubState:
@@ -181,7 +191,7 @@ def create_app(settings: ServeSettings) -> Any:
         settings = ServeSettings(
             **{**settings.__dict__, "cache_dir": default_cache_dir(settings.root)}
         )
-    tokens = read_tokens(settings.token_file) if settings.token_file else None
+    tokens = check_settings(settings)
     state = HubState.load(settings)
     routes = [
         Route("/healthz", healthz, methods=_METHODS),

@@ -67,6 +67,8 @@ class Model:
     name: str
     kind: DocKind
     versions: dict[int, Version] = field(default_factory=dict)
+    _facets: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    _facet_keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def handle(self) -> str:
@@ -77,14 +79,25 @@ class Model:
         return self.versions[max(self.versions)]
 
     def facet_values(self, facet: str) -> list[str]:
-        """The latest doc's values for a filter (see FACETS); publisher for "publisher"."""
-        if facet == "publisher":
-            return [self.publisher]
-        doc = self.latest.doc
-        values: list[str] = []
-        for key in FACETS[facet]:
-            values.extend(value for value in doc.values(key) if value not in values)
-        return values
+        """The latest doc's values for a filter (see FACETS); publisher for "publisher".
+
+        Computed once per model (the catalog does not change while it is served).
+        """
+        if facet not in self._facets:
+            if facet == "publisher":
+                values = [self.publisher]
+            else:
+                doc, values = self.latest.doc, []
+                for key in FACETS[facet]:
+                    values.extend(value for value in doc.values(key) if value not in values)
+            self._facets[facet] = values
+        return self._facets[facet]
+
+    def facet_keys(self, facet: str) -> frozenset[str]:
+        """`facet_values` in lower case, for filtering."""
+        if facet not in self._facet_keys:
+            self._facet_keys[facet] = frozenset(v.lower() for v in self.facet_values(facet))
+        return self._facet_keys[facet]
 
 
 @dataclass

@@ -46,17 +46,15 @@ def serve(settings: ServeSettings, *, host: str, port: int, workers: int, server
 
     Raises:
         tfhub.errors.ServeConfigError: for an unknown server or bad options (checked here,
-            before any worker starts, by building the app once).
+            before any worker starts; each worker then scans ROOT).
     """
     if server not in SERVERS:
         raise errors.ServeConfigError(
             f"Unknown server {server!r}; use one of {', '.join(SERVERS)}.", option="--server"
         )
-    from .app import create_app
+    from .app import check_settings
 
-    started = time.perf_counter()
-    create_app(settings)  # Fails fast, in the parent, on a bad ROOT or token file.
-    logger.info("Checked %s in %.2f s", settings.root, time.perf_counter() - started)
+    check_settings(settings)  # Fails fast, in the parent, on a bad ROOT or token file.
     os.environ[SETTINGS_ENV] = settings.to_env()
     if server == "granian":
         _serve_granian(host=host, port=port, workers=workers)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from .catalog import FACETS, Catalog, Model
 
 _WORD = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*|[^\W\d_]+", re.UNICODE)
+_PARTS = re.compile(r"[._-]")
 _TITLE_WEIGHT = 5
 MAX_QUERY_WORDS = 16
 MIN_PREFIX = 3  # Shorter query words match whole words only.
@@ -26,13 +27,11 @@ def words(text: str) -> list[str]:
 
     `mobilenet_v2_100` gives `mobilenet_v2_100`, `mobilenet`, `v2` and `100`.
     """
-    found: list[str] = []
-    for match in _WORD.finditer(text.lower()):
-        token = match.group(0)
-        found.append(token)
-        parts = re.split(r"[._-]", token)
-        if len(parts) > 1:
-            found.extend(part for part in parts if part)
+    tokens = _WORD.findall(text.lower())
+    found = list(tokens)
+    for token in tokens:
+        if "_" in token or "-" in token or "." in token:
+            found.extend(part for part in _PARTS.split(token) if part)
     return found
 
 
@@ -54,7 +53,7 @@ class SearchIndex:
             for word, count in _model_words(model).items():
                 postings[word][handle] = count
             for name in FACETS:
-                facets[name].update({value.lower() for value in model.facet_values(name)})
+                facets[name].update(model.facet_keys(name))
         return cls(catalog, dict(postings), sorted(postings), facets)
 
     def _matching(self, word: str) -> dict[str, int]:
@@ -93,7 +92,7 @@ class SearchIndex:
         for name, value in (filters or {}).items():
             if name in FACETS and value:
                 wanted = value.lower()
-                hits = [m for m in hits if wanted in (v.lower() for v in m.facet_values(name))]
+                hits = [model for model in hits if wanted in model.facet_keys(name)]
         return sorted(hits, key=lambda model: (-scores[model.handle], model.handle))
 
 
