@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..utils.lazy import import_optional
-
 logger = logging.getLogger(__name__)
 
 TAGS_DIR = "tags"
@@ -72,7 +70,13 @@ def load_tag_definitions(root: str | os.PathLike[str]) -> TagDefinitions | None:
     folder = Path(root) / TAGS_DIR
     if not folder.is_dir():
         return None
-    yaml = import_optional("yaml", purpose="Reading tfhub.dev's tag definitions (ROOT/tags)")
+    try:
+        import yaml
+    except ImportError as err:
+        raise ImportError(
+            f"{folder} holds tfhub.dev's tag definitions, and reading them needs PyYAML: "
+            'pip install "tfhub[hub]" (or pyyaml).'
+        ) from err
     ids: dict[str, frozenset[str]] = {}
     domains: dict[str, str | None] = {}
     problems: list[tuple[str, str]] = []
