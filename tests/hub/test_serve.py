@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,7 @@ def hub_root(tmp_path_factory):
 def server(hub_root, tmp_path_factory):
     log = tmp_path_factory.mktemp("log") / "serve.log"
     cache = tmp_path_factory.mktemp("packed")
-    with serve_hub(hub_root, log, "--cache-dir", str(cache)) as running:
+    with serve_hub(hub_root, log, "--cache-dir", str(cache), "--rescan", "0.3") as running:
         yield running
 
 
@@ -277,3 +278,15 @@ def test_uncompressed_answers_303_with_the_location(secured):
     )
     assert answer.status_code == 303
     assert answer.text == "gs://bucket/hub/test/half-plus-two/2" == answer.headers["Location"]
+
+
+def test_a_new_version_is_served_without_a_restart(server, hub_root):
+    url = server.url("test/late?tf-hub-format=compressed")
+    assert requests.get(url, timeout=10).status_code == 404
+    doc = write_model_doc(hub_root, "test/late/1", description="Published while serving.")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    deadline = time.monotonic() + 20
+    while requests.get(url, timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the new version was not picked up"
+        time.sleep(0.1)
+    assert "test/late" in requests.get(server.url("?q=published"), timeout=10).text

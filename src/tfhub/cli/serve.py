@@ -34,6 +34,13 @@ def add_commands(commands: Any) -> None:
     parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
     parser.add_argument("--no-access-log", action="store_true", help="no line per request")
     parser.add_argument(
+        "--rescan",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="check ROOT for new or changed docs this often (30; 0: never)",
+    )
+    parser.add_argument(
         "--print-nginx-config",
         metavar="LISTEN",
         help="print an nginx config (listening on LISTEN, e.g. 80) that serves the archives "
@@ -61,6 +68,7 @@ def run_command(args: argparse.Namespace) -> int:
         token_file=os.path.abspath(args.token_file) if args.token_file else None,
         cache_dir=os.path.abspath(args.cache_dir) if args.cache_dir else "",
         access_log=not args.no_access_log,
+        rescan_seconds=args.rescan,
     )
     print(f"tfhub: serving {settings.root} at http://{args.host}:{args.port}/", flush=True)
     serve(settings, host=args.host, port=args.port, workers=args.workers, server=args.server)

@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import errors
-from . import api, archives, pages, protocol
+from . import api, archives, pages, protocol, refresh
 from .catalog import Catalog, Model, Version
 from .files import FileResponse
 from .middleware import AccessLog, TokenAuth
@@ -200,7 +200,12 @@ def create_app(settings: ServeSettings) -> Any:
         *api.routes(),
         Route("/{path:path}", protocol_or_page, methods=_METHODS),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(
+        routes=routes,
+        lifespan=refresh.lifespan(
+            lambda: HubState.load(settings), settings.root, settings.rescan_seconds
+        ),
+    )
     app.state.hub = state
     wrapped: Any = app
     if tokens is not None:

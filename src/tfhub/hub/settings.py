@@ -28,6 +28,7 @@ class ServeSettings:
         token_file: a file of bearer tokens, one a line (`#` comments); None: no auth.
         cache_dir: where archives of folder versions are packed (once, shared by workers).
         access_log: log one line per request to the `tfhub.hub.access` logger.
+        rescan_seconds: how often each worker checks ROOT for new docs (0: never).
     """
 
     root: str
@@ -36,6 +37,7 @@ class ServeSettings:
     token_file: str | None = None
     cache_dir: str = ""
     access_log: bool = True
+    rescan_seconds: float = 30.0
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
