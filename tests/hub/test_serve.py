@@ -31,6 +31,17 @@ XSS_BODY = """Hello <script>alert("owned")</script> world.
 <img src="x.png" onerror="alert(4)"> <iframe src="https://example.com"></iframe>
 """
 
+COLLECTION_DOC = """# Collection test/favourites/1
+Our favourite models.
+
+<!-- task: text-embedding -->
+
+## Overview
+| Model |
+|-------|
+| [half-plus-two](/test/half-plus-two/1) |
+"""
+
 
 def _build_root(root: Path, outside: Path) -> None:
     write_publisher(root, "test", "Test Lab")
@@ -56,6 +67,9 @@ def _build_root(root: Path, outside: Path) -> None:
     linked = write_model_doc(root, "evil/linked/1", description="Archive is a symlink out.")
     make_tar_gz(outside / "secret.tar.gz")
     linked.with_name("1.tar.gz").symlink_to(outside / "secret.tar.gz")
+    collection = root / "assets/docs/test/collections/favourites/1.md"
+    collection.parent.mkdir(parents=True)
+    collection.write_text(COLLECTION_DOC)
     (root / "plain" / "m").mkdir(parents=True)
     (root / "plain" / "m" / "1.tar.gz").symlink_to(outside / "secret.tar.gz")
     make_tar_gz(root / "plain" / "m" / "2.tar.gz")
@@ -105,7 +119,7 @@ def test_compressed_by_version_and_latest(server, hub_root):
     )
     assert read_tree(hub.resolve(server.url("test/half-plus-two/2"))) == MODEL_FILES
     assert read_tree(hub.resolve(server.url("test/half-plus-two/1"))) == MODEL_FILES
-    assert "GET /test/half-plus-two/1?tf-hub-format=compressed\" 200" in server.access_log()
+    assert 'GET /test/half-plus-two/1?tf-hub-format=compressed" 200' in server.access_log()
 
 
 def test_head_etag_304_and_ranges(server, hub_root):
@@ -229,7 +243,9 @@ def test_pages_search_filters_and_api(server):
     assert "test/imagenet/mobilenet_v2/feature_vector" in filtered
     assert "half-plus-two" not in filtered
     publisher = requests.get(server.url("test"), timeout=10).text
-    assert "Test Lab" in publisher and "test/big" in publisher
+    assert "Test Lab" in publisher and "test/big" in publisher and "favourites" in publisher
+    collection = requests.get(server.url("test/collections/favourites"), timeout=10).text
+    assert "Our favourite models." in collection and 'href="/test/half-plus-two/1"' in collection
     model = requests.get(server.url("test/half-plus-two/1"), timeout=10).text
     assert "x_in" in model and "y_out" in model and "serving_default" in model
     assert f'hub.load("{server.url("test/half-plus-two/1")}")' in model
