@@ -175,6 +175,12 @@ class VersionExistsError(_HubDataError, FileExistsError):
     path: str
 
 
+class PublishTargetError(_HubDataError, ValueError):
+    """A target that cannot be written as asked: an archive inside the folder it packs (.path)."""
+
+    path: str
+
+
 class SignatureSummaryError(_HubDataError, ValueError):
     """A signature summary file (<version>.signatures.json) that cannot be read (.path)."""
 

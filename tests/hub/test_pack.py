@@ -109,6 +109,9 @@ def test_folder_without_saved_model_is_refused_before_tensorflow(tmp_path):
     with pytest.raises(errors.NotAModelError, match="is not a folder"):
         pack.pack(tmp_path / "absent", tmp_path / "x.tar.gz")
     assert not (tmp_path / "x.tar.gz").exists()
+    (tmp_path / "empty/saved_model.pb").write_bytes(b"")
+    with pytest.raises(errors.PublishTargetError, match="inside the model folder"):
+        pack.pack(tmp_path / "empty", tmp_path / "empty/variables/x.tar.gz")
 
 
 def test_symlinks_are_refused_and_nothing_is_written(tf2_model, tmp_path):

@@ -123,11 +123,18 @@ def pack(
 
     Raises:
         NotAModelError: if the folder holds no saved_model.pb or a symlink/special file.
+        PublishTargetError: if `output` is inside `model_dir` (a ValueError).
         OSError: if the archive cannot be written (nothing is left behind).
     """
     folder = check_model_folder(model_dir)
-    members = _sorted_members(folder)
     target = Path(output)
+    if target.absolute().resolve().is_relative_to(folder.absolute().resolve()):
+        raise errors.PublishTargetError(
+            "The archive cannot be written inside the model folder it packs (it would be packed "
+            f"into the next archive): write it elsewhere. Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    members = _sorted_members(folder)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     digest = hashlib.sha256()
     try:
