@@ -107,6 +107,15 @@ def test_asset_paths_of_existing_docs_are_mirrored_and_the_docs_kept(
     assert (again.mirrored, again.failed) == ([], [])
 
 
+def test_mirror_command_from_docs_reports_each_failure(server, tmp_path, capsys):
+    root = tmp_path / "hub"
+    _doc_with_asset(root, "gone", server.url("gone.tar.gz"))
+    assert main(["mirror", str(root), "--from-docs"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("tfhub: cannot mirror acme/gone/1: ")
+    assert "404" in err and len(err.splitlines()) == 1
+
+
 def test_mirror_command(served_model, server, tmp_path, capsys):
     root = tmp_path / "hub"
     source = server.url("acme/emb/1")

@@ -173,7 +173,7 @@ def mirror_doc_assets(
             with _local_copy(path) as local:
                 report.mirrored.append(_install_kept(local, root, doc.handle, force=force))
         except errors.TFHubError as err:
-            logger.warning("Cannot mirror %s: %s", doc.handle, err)
+            logger.info("Cannot mirror %s: %s", doc.handle, err)
             report.failed.append((str(doc.handle), str(err)))
     return report
 
