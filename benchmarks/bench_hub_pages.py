@@ -108,9 +108,10 @@ def main() -> None:
             print(f"start-up (process start to /healthz answering): {server.started_s:.2f} s")
             session = requests.Session()
             base = server.base
+            print(f"  of which in the worker: {session.get(base + '/healthz').text.strip()}")
             word = "w17" + "a"
             rows = {
-                "index page (all models, first 200 listed)": f"{base}/",
+                "index page (all models, first 50 listed)": f"{base}/",
                 "search page, one word": f"{base}/?q={word}",
                 "search page, two words + task filter": f"{base}/?q=w1+w2&task=task-3",
                 "search page, filters only": f"{base}/?language=en&fine-tunable=true",

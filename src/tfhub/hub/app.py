@@ -44,6 +44,7 @@ class HubState:
     index: SearchIndex
     started: float = field(default_factory=time.time)
     scan_seconds: float = 0.0
+    index_seconds: float = 0.0
 
     @classmethod
     def load(cls, settings: ServeSettings) -> HubState:
@@ -55,8 +56,15 @@ class HubState:
         check_settings(settings)
         started = time.perf_counter()
         catalog = Catalog.scan(settings.root)
+        scanned = time.perf_counter()
         index = SearchIndex.build(catalog)
-        return cls(settings, catalog, index, scan_seconds=time.perf_counter() - started)
+        return cls(
+            settings,
+            catalog,
+            index,
+            scan_seconds=scanned - started,
+            index_seconds=time.perf_counter() - scanned,
+        )
 
     def base_url(self, request: Request) -> str:
         """The public URL of this hub, without a trailing slash."""
@@ -172,7 +180,10 @@ async def auth_check(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     state = hub_state(request)
-    return PlainTextResponse(f"ok {len(state.catalog.models)} models\n")
+    return PlainTextResponse(
+        f"ok {len(state.catalog.models)} models; scan {state.scan_seconds:.2f} s, "
+        f"index {state.index_seconds:.2f} s\n"
+    )
 
 
 def create_app(settings: ServeSettings) -> Any:

@@ -9,6 +9,7 @@ a collection, anything else a model handle (with or without version).
 from __future__ import annotations
 
 import functools
+import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from .catalog import FACETS, Model, Version
 if TYPE_CHECKING:
     from .app import HubState
 
-MAX_RESULTS = 200
+PAGE_SIZE = 50
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -101,15 +102,21 @@ def index_page(request: Request, state: HubState) -> Response:
     query = request.query_params.get("q", "")
     filters = {name: request.query_params.get(name, "") for name in FACETS}
     hits = state.index.search(query, filters)
+    start = request.query_params.get("start", "0")
+    first = min(int(start), max(0, len(hits) - 1)) if start.isdigit() else 0
+    kept = {key: value for key, value in request.query_params.items() if key != "start" and value}
     return _html(
         "index.html",
         **_common(request, state),
         query=query,
         filters=filters,
         facets={name: sorted(counts.items()) for name, counts in state.index.facets.items()},
-        hits=hits[:MAX_RESULTS],
+        hits=hits[first : first + PAGE_SIZE],
+        first=first,
+        page_size=PAGE_SIZE,
         total=len(hits),
         models=len(state.catalog.models),
+        kept=urllib.parse.urlencode(kept),
     )
 
 
