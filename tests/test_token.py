@@ -77,3 +77,12 @@ def test_401_says_what_to_set(tmp_path):
         with pytest.raises(errors.HTTPStatusError, match="set TFHUB_TOKEN") as raised:
             hub.resolve(server.url("m.tar.gz"))
     assert raised.value.status == 401
+
+
+def test_403_hint_only_with_a_token(monkeypatch):
+    url = "https://hub.corp/a/b/1"
+    assert _token.status_hint(url, 403) == ""
+    monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "hub.corp")
+    assert "refused the token" in _token.status_hint(url, 403)
+    assert TOKEN not in _token.status_hint(url, 403)

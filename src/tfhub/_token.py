@@ -48,11 +48,11 @@ def auth_for(url: str) -> Any:
 
 
 def status_hint(url: str, status: int) -> str:
-    """What a 401/403 from a hub means for the token settings, else ""."""
-    if status not in (401, 403):
-        return ""
+    """What a 401 (or, with a token set, a 403) means for the token settings, else ""."""
     found = constants.hub_token()
     host = urllib.parse.urlsplit(url).netloc
+    if status not in (401, 403) or (found is None and status == 403):
+        return ""
     if found is None:
         return (
             f" The server needs a token: set {constants.TFHUB_TOKEN} to your token and "
@@ -63,6 +63,4 @@ def status_hint(url: str, status: int) -> str:
             f" {constants.TFHUB_TOKEN} is set but was not sent: add {host} to "
             f"{constants.TFHUB_TOKEN_HOST} (now {','.join(found[1]) or 'unset'})."
         )
-    return (
-        f" The server refused the token in {constants.TFHUB_TOKEN}: check it with the hub's admin."
-    )
+    return f" The server refused the token in {constants.TFHUB_TOKEN}: ask the hub's admin."
