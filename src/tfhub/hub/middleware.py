@@ -3,7 +3,7 @@
 Auth (only with `--token-file`): a request without `Authorization: Bearer <token>` gets 401
 with `WWW-Authenticate: Bearer`, a wrong token 403; tokens are compared in constant time and
 never logged. `/healthz` stays open for load balancers. The access log writes one line per
-request to the `tfhub.hub.access` logger: client, method, path, status, bytes, seconds.
+request to the `tfhub.hub.access` logger: client, [time], "method path", status, bytes, seconds.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class TokenAuth:
 
 
 class AccessLog:
-    """Logs `client "METHOD path?query" status bytes seconds` per HTTP request."""
+    """Logs `client [time] "METHOD path?query" status bytes seconds` per HTTP request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -105,6 +105,8 @@ def _log(scope: Scope, status: int, sent: int, seconds: float) -> None:
     client = scope.get("client") or ("-", 0)
     query = scope.get("query_string", b"").decode("latin-1")
     target = scope.get("path", "") + (f"?{query}" if query else "")
+    when = time.strftime("%d/%b/%Y:%H:%M:%S %z")
+    method = scope.get("method", "-")
     access_logger.info(
-        '%s "%s %s" %d %d %.3f', client[0], scope.get("method", "-"), target, status, sent, seconds
+        '%s [%s] "%s %s" %d %d %.3f', client[0], when, method, target, status, sent, seconds
     )

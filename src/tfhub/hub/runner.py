@@ -25,13 +25,17 @@ DEFAULT_SERVER = "granian"
 
 
 def enable_access_log() -> None:
-    """Sends the `tfhub.hub.access` lines to stderr (once; the root logger is left alone)."""
+    """Sends the `tfhub.hub.access` lines to stderr (the root logger is left alone).
+
+    Under the `tfhub` command, the "tfhub" logger already writes to stderr (the lines go
+    there); elsewhere (an ASGI server importing `app_from_env`) a handler is added once.
+    """
     access = logging.getLogger("tfhub.hub.access")
-    if not access.handlers:
+    access.setLevel(logging.INFO)
+    if not access.handlers and not logging.getLogger("tfhub").handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(message)s"))
+        handler.setFormatter(logging.Formatter("%(message)s"))
         access.addHandler(handler)
-        access.setLevel(logging.INFO)
 
 
 def serve(settings: ServeSettings, *, host: str, port: int, workers: int, server: str) -> None:
