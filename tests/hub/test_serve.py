@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import pickle
 import re
 import time
 from pathlib import Path
@@ -306,3 +307,15 @@ def test_a_new_version_is_served_without_a_restart(server, hub_root):
         assert time.monotonic() < deadline, "the new version was not picked up"
         time.sleep(0.1)
     assert "test/late" in requests.get(server.url("?q=published"), timeout=10).text
+
+
+def test_bad_options_fail_in_one_line(tmp_path, capsys):
+    assert main(["serve", str(tmp_path / "missing")]) != 0
+    assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "none")]) != 0
+    (tmp_path / "empty").write_text("# no token here\n")
+    assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "empty")]) != 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3 and "not a folder" in lines[0] and "holds no token" in lines[2]
+    error = errors.ServeConfigError("bad", option="--token-file")
+    again = pickle.loads(pickle.dumps(error))
+    assert isinstance(again, ValueError) and again.option == "--token-file"
