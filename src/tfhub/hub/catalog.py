@@ -173,8 +173,8 @@ class Catalog:
         folder = docs_format.model_dir_path(doc.path)
         if archive.is_file() and is_inside(archive, self.root):
             version.archive = archive
-        elif folder.is_dir() and is_inside(folder, self.root):
-            version.folder = folder
+        elif docs_format.is_model_dir(folder) and is_inside(folder, self.root):
+            version.folder = folder  # tfhub.dev keeps Tfjs docs in <version>/: not a model.
         version.signatures = read_signatures(docs_format.signatures_path(doc.path), self.root)
         return version
 
