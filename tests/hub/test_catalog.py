@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz
 from tests._helpers.hub_server import write_model_doc, write_publisher
 
 from tfhub.hub.catalog import Catalog
 from tfhub.hub.search import SearchIndex, words
+
+DATA = Path(__file__).parents[1] / "data" / "hub_docs"
 
 
 def _root(tmp_path):
@@ -66,3 +71,28 @@ def test_search_words_prefixes_and_filters(tmp_path):
     assert [m.handle for m in filtered] == ["g/imagenet/mobilenet_v2/feature_vector"]
     assert len(index.search("")) == len(index.catalog.models)
     assert index.facets["task"]["image-feature-vector"] == 1
+
+
+@pytest.mark.parametrize("tree", ["valid", "broken"])
+def test_every_page_of_the_example_trees_renders(tree):
+    import requests
+
+    from tfhub.hub.runner import BackgroundServer
+    from tfhub.hub.settings import ServeSettings
+
+    root = DATA / tree
+    settings = ServeSettings(root=str(root), access_log=False, rescan_seconds=0)
+    with BackgroundServer(settings) as server:
+        catalog = Catalog.scan(root)
+        paths = [
+            "",
+            *catalog.publishers,
+            *(f"{h}/{max(m.versions)}" for h, m in catalog.models.items()),
+        ]
+        paths += [f"{m.publisher}/collections/{m.name}" for m in catalog.collections.values()]
+        for path in paths:
+            answer = requests.get(server.url(path), timeout=10)
+            assert answer.status_code == 200, (path, answer.status_code)
+        assert requests.get(server.url("api/models"), timeout=10).json()["total"] == len(
+            catalog.models
+        )
