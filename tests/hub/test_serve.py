@@ -115,6 +115,8 @@ def test_compressed_by_version_and_latest(server, hub_root):
     again = requests.get(server.url("test/half-plus-two/2?tf-hub-format=compressed"), timeout=30)
     assert latest.status_code == 200 and latest.content == again.content  # Packed once.
     assert latest.headers["ETag"] == again.headers["ETag"]
+    assert latest.headers["Cache-Control"] == "public, no-cache"  # Latest: revalidate.
+    assert one.headers["Cache-Control"] == "public, max-age=86400"  # Versions never change.
     assert hub.resolve(server.url("test/half-plus-two")) != hub.resolve(
         server.url("test/half-plus-two/1")
     )
@@ -282,11 +284,17 @@ def test_auth_401_403_and_tfhub_token(secured, monkeypatch, capsys):
         hub.resolve(url)
     monkeypatch.setenv("TFHUB_TOKEN_HOST", f"127.0.0.1:{secured.port}")
     assert read_tree(hub.resolve(url)) == MODEL_FILES
+    answer = requests.head(url + "?tf-hub-format=compressed", headers=_bearer(), timeout=10)
+    assert answer.headers["Cache-Control"].startswith("private")  # Not for shared caches.
     assert TOKEN not in secured.access_log()
 
 
+def _bearer() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
 def test_uncompressed_answers_303_with_the_location(secured):
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = _bearer()
     answer = requests.get(
         secured.url("test/half-plus-two?tf-hub-format=uncompressed"),
         headers=headers,

@@ -108,7 +108,8 @@ async def protocol_or_page(request: Request) -> Response:
         if found is None:
             plain = _plain_archive(state, segments, compressed=True)
             return plain or _not_found(segments)
-        return await _archive(state, *found)
+        latest = not segments[-1].isdigit() or segments[-1] != str(found[1].version)
+        return await _archive(state, *found, latest=latest)
     if found is None:
         return _not_found(segments)
     if wanted == protocol.UNCOMPRESSED:
@@ -130,7 +131,7 @@ def _plain_archive(state: HubState, segments: list[str], *, compressed: bool) ->
     path = protocol.folder_file(
         state.settings.root, segments, compressed=compressed, archives_only=True
     )
-    return FileResponse(path) if path else None
+    return FileResponse(path, headers=_cache_control(state, latest=False)) if path else None
 
 
 def _query_lists(request: Request) -> dict[str, list[str]]:
@@ -140,7 +141,16 @@ def _query_lists(request: Request) -> dict[str, list[str]]:
     return result
 
 
-async def _archive(state: HubState, model: Model, version: Version) -> Any:
+def _cache_control(state: HubState, *, latest: bool) -> dict[str, str]:
+    """Versions are immutable: caches may keep them; `latest` must be revalidated (ETag).
+
+    With tokens, only the client may cache (a shared cache must not serve it to others).
+    """
+    scope = "private" if state.settings.token_file else "public"
+    return {"Cache-Control": f"{scope}, no-cache" if latest else f"{scope}, max-age=86400"}
+
+
+async def _archive(state: HubState, model: Model, version: Version, *, latest: bool) -> Any:
     try:
         path = await archives.archive_for(version, cache_dir=state.settings.cache_dir)
     except (errors.NotAModelError, OSError) as err:
@@ -157,7 +167,7 @@ async def _archive(state: HubState, model: Model, version: Version) -> Any:
             f"are at {where}; run 'tfhub mirror' to copy them into the hub).\n",
             status_code=404,
         )
-    return FileResponse(path)
+    return FileResponse(path, headers=_cache_control(state, latest=latest))
 
 
 def _uncompressed(state: HubState, model: Model, version: Version) -> Response:
