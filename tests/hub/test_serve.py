@@ -53,6 +53,10 @@ def _build_root(root: Path, outside: Path) -> None:
     for name, data in MODEL_FILES.items():  # A folder version: packed on the first download.
         (doc2.parent / "2" / name).parent.mkdir(parents=True, exist_ok=True)
         (doc2.parent / "2" / name).write_bytes(data)
+    fresh = write_model_doc(root, "test/fresh/1", description="A folder packed on demand.")
+    for name, data in {**MODEL_FILES, "variables/big.bin": os.urandom(2 << 20)}.items():
+        (fresh.parent / "1" / name).parent.mkdir(parents=True, exist_ok=True)
+        (fresh.parent / "1" / name).write_bytes(data)
     write_model_doc(
         root,
         "test/imagenet/mobilenet_v2/feature_vector/3",
@@ -84,9 +88,14 @@ def hub_root(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(hub_root, tmp_path_factory):
+def packed_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("packed")
+
+
+@pytest.fixture(scope="module")
+def server(hub_root, tmp_path_factory, packed_dir):
     log = tmp_path_factory.mktemp("log") / "serve.log"
-    cache = tmp_path_factory.mktemp("packed")
+    cache = packed_dir
     options = ["--cache-dir", str(cache), "--rescan", "0.3", "--workers", "2"]
     with serve_hub(hub_root, log, *options) as running:
         yield running
@@ -124,6 +133,20 @@ def test_compressed_by_version_and_latest(server, hub_root):
     assert read_tree(hub.resolve(server.url("test/half-plus-two/2"))) == MODEL_FILES
     assert read_tree(hub.resolve(server.url("test/half-plus-two/1"))) == MODEL_FILES
     assert 'GET /test/half-plus-two/1?tf-hub-format=compressed" 200' in server.access_log()
+
+
+def test_concurrent_first_downloads_of_a_folder_pack_it_once(server, packed_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = server.url("test/fresh/1?tf-hub-format=compressed")
+    before = set(packed_dir.glob("*.tar.gz"))
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: requests.get(url, timeout=60), range(8)))
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.content for answer in answers}) == 1
+    assert len({answer.headers["ETag"] for answer in answers}) == 1
+    assert len(set(packed_dir.glob("*.tar.gz")) - before) == 1
+    assert not list(packed_dir.glob("*.incomplete")) and not list(packed_dir.glob(".*"))
 
 
 def test_head_etag_304_and_ranges(server, hub_root):
