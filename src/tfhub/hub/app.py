@@ -85,6 +85,13 @@ def check_settings(settings: ServeSettings) -> frozenset[str] | None:
             "holding assets/docs/<publisher>/...).",
             option="ROOT",
         )
+    base = settings.uncompressed_base
+    if base and not base.startswith("gs://"):
+        logger.warning(
+            "--uncompressed-base %s is not a gs:// location: tensorflow_hub and tfhub's "
+            "resolvers read uncompressed models only from gs:// (other clients may differ).",
+            base,
+        )
     return read_tokens(settings.token_file) if settings.token_file else None
 
 
