@@ -353,3 +353,13 @@ def test_bad_options_fail_in_one_line(tmp_path, capsys):
     error = errors.ServeConfigError("bad", option="--token-file")
     again = pickle.loads(pickle.dumps(error))
     assert isinstance(again, ValueError) and again.option == "--token-file"
+
+
+def test_tfhub_uncompressed_resolver_reads_the_location(secured, monkeypatch):
+    from tfhub.resolvers.http_uncompressed import HttpUncompressedResolver
+
+    monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", f"127.0.0.1:{secured.port}")
+    url = secured.url("test/half-plus-two/1?tf-hub-format=uncompressed")
+    location = HttpUncompressedResolver()._request_gcs_location(url, handle=url)
+    assert location == "gs://bucket/hub/test/half-plus-two/1"
