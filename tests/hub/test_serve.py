@@ -75,6 +75,10 @@ def _build_root(root: Path, outside: Path) -> None:
     collection = root / "assets/docs/test/collections/favourites/1.md"
     collection.parent.mkdir(parents=True)
     collection.write_text(COLLECTION_DOC)
+    outside_doc = outside / "leak.md"
+    outside_doc.write_text("# Module evil/leak/1\nOutside secrets.\n\n## Overview\nsecret\n")
+    (root / "assets/docs/evil/models/leak").mkdir(parents=True)
+    (root / "assets/docs/evil/models/leak/1.md").symlink_to(outside_doc)
     (root / "plain" / "m").mkdir(parents=True)
     (root / "plain" / "m" / "1.tar.gz").symlink_to(outside / "secret.tar.gz")
     make_tar_gz(root / "plain" / "m" / "2.tar.gz")
@@ -215,6 +219,7 @@ def test_not_mirrored_uncompressed_and_unknown(server):
         "/assets/docs/test/models/half-plus-two/1.md",
         "/plain/m/1?tf-hub-format=compressed",
         "/evil/linked/1?tf-hub-format=compressed",
+        "/evil/leak/1",
     ],
 )
 def test_odd_paths_are_refused(server, path):
@@ -224,7 +229,7 @@ def test_odd_paths_are_refused(server, path):
     body = response.read()
     connection.close()
     assert response.status in (400, 404), (path, response.status)
-    assert b"root:" not in body and b"saved_model" not in body
+    assert b"root:" not in body and b"saved_model" not in body and b"Outside" not in body
 
 
 def test_plain_bucket_layout_archive(server, hub_root):

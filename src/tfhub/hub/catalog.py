@@ -148,6 +148,9 @@ class Catalog:
         return self.publishers.setdefault(name, Publisher(name))
 
     def _add(self, doc: DocFile) -> None:
+        if not is_inside(doc.path, self.root):
+            logger.warning("Ignoring %s: it is a symlink out of %s", doc.path, self.root)
+            return
         if doc.kind is DocKind.PUBLISHER:
             self._publisher(doc.handle.publisher).doc = doc
             return
