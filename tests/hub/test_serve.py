@@ -353,8 +353,10 @@ def test_bad_options_fail_in_one_line(tmp_path, capsys):
     assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "none")]) != 0
     (tmp_path / "empty").write_text("# no token here\n")
     assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "empty")]) != 0
+    assert main(["serve", str(tmp_path), "--base-url", "hub.example.com"]) != 0
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 3 and "not a folder" in lines[0] and "holds no token" in lines[2]
+    assert len(lines) == 4 and "not a folder" in lines[0] and "holds no token" in lines[2]
+    assert "--base-url must be" in lines[3]
     error = errors.ServeConfigError("bad", option="--token-file")
     again = pickle.loads(pickle.dumps(error))
     assert isinstance(again, ValueError) and again.option == "--token-file"

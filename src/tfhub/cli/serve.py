@@ -31,7 +31,9 @@ def add_commands(commands: Any) -> None:
         "(e.g. gs://bucket/hub); without it such requests get 406",
     )
     parser.add_argument("--cache-dir", default="", help="where folder versions are packed")
-    parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
+    parser.add_argument(
+        "--server", choices=("granian", "uvicorn"), default="granian", help="ASGI server (granian)"
+    )
     parser.add_argument("--no-access-log", action="store_true", help="no line per request")
     parser.add_argument(
         "--rescan",

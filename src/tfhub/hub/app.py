@@ -85,6 +85,12 @@ def check_settings(settings: ServeSettings) -> frozenset[str] | None:
             "holding assets/docs/<publisher>/...).",
             option="ROOT",
         )
+    if settings.base_url and not settings.base_url.startswith(("http://", "https://")):
+        raise errors.ServeConfigError(
+            "--base-url must be the hub's public http(s) URL, e.g. https://hub.example.com. "
+            f"Received: {settings.base_url!r}",
+            option="--base-url",
+        )
     base = settings.uncompressed_base
     if base and not base.startswith("gs://"):
         logger.warning(
