@@ -1,4 +1,4 @@
-"""tfhub.server: the hosting-protocol file server used by `tfhub demo`."""
+"""tfhub.server.serve_models: the hub server in a thread, over a plain folder of archives."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def test_hosting_protocol_ranges_and_404(tmp_path):
     (tmp_path / "models" / "m").mkdir(parents=True)
     archive = make_tar_gz(tmp_path / "models" / "m" / "1.tar.gz")
     data = open(archive, "rb").read()
+    (tmp_path / "secret.txt").write_text("not an archive")
     with serve_models(str(tmp_path)) as server:
         assert server.url("x").startswith("http://127.0.0.1:")
         path = hub.resolve(server.url("models/m/1"))
@@ -34,7 +35,9 @@ def test_hosting_protocol_ranges_and_404(tmp_path):
         )
         assert stale.status_code == 200 and stale.content == data
         assert requests.get(server.url("models/nope"), timeout=10).status_code == 404
+        # Only archives of the folder are served, never its other files.
+        assert requests.get(server.url("secret.txt"), timeout=10).status_code == 404
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         connection.request("GET", "/../../etc/passwd")  # Sent as is (requests would normalize).
-        assert connection.getresponse().status == 404
+        assert connection.getresponse().status in (400, 404)
         connection.close()

@@ -19,7 +19,7 @@ import time
 import urllib.parse
 from typing import Any
 
-from . import constants, errors
+from . import _token, constants, errors
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,8 @@ def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusErro
     what = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(status, "HTTP error")
     message = f"Cannot download {handle!r}: the server answered {status} {what} for {url}."
     if status in (401, 403, 404):
-        message += moved_hint(url) or kaggle_hint(url, status) or " Check the handle."
+        hint = moved_hint(url) or kaggle_hint(url, status) or _token.status_hint(url, status)
+        message += hint or " Check the handle."
     return errors.HTTPStatusError(message, status=status, url=url)
 
 
@@ -176,6 +177,7 @@ def get(
         "stream": True,
         "timeout": (timeout, timeout),
         "allow_redirects": allow_redirects,
+        "auth": _token.auth_for(url),  # TFHUB_TOKEN, for its own host only.
     }
     if verify is not None:
         options["verify"] = verify

@@ -21,6 +21,8 @@ TFHUB_OFFLINE = "TFHUB_OFFLINE"
 TFHUB_HTTP_TIMEOUT = "TFHUB_HTTP_TIMEOUT"
 TFHUB_HTTP_RETRIES = "TFHUB_HTTP_RETRIES"
 TFHUB_DEBUG = "TFHUB_DEBUG"
+TFHUB_TOKEN = "TFHUB_TOKEN"  # A bearer token for a private hub (`tfhub serve --token-file`).
+TFHUB_TOKEN_HOST = "TFHUB_TOKEN_HOST"  # The host(s) it was issued for: "hub.corp" or "hub:8000".
 
 DEFAULT_HTTP_TIMEOUT_SEC = 60.0
 DEFAULT_HTTP_RETRIES = 4
@@ -176,3 +178,17 @@ def http_retries() -> int:
 def is_debug() -> bool:
     """Returns True if TFHUB_DEBUG asks the CLI for full tracebacks."""
     return is_true(os.environ.get(TFHUB_DEBUG))
+
+
+def hub_token() -> tuple[str, tuple[str, ...]] | None:
+    """Returns (TFHUB_TOKEN, the hosts of TFHUB_TOKEN_HOST), or None if the token is unset.
+
+    TFHUB_TOKEN_HOST is a comma-separated list of `host` (any port) or `host:port`, compared
+    case-insensitively; without it the token is sent nowhere.
+    """
+    token = os.environ.get(TFHUB_TOKEN, "").strip()
+    if not token:
+        return None
+    raw = os.environ.get(TFHUB_TOKEN_HOST, "")
+    hosts = tuple(host.strip().lower() for host in raw.split(",") if host.strip())
+    return token, hosts

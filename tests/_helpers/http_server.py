@@ -7,6 +7,7 @@ to inject faults; `requests` records what the server was asked.
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
 import threading
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from tfhub.server import ModelRequestHandler, ModelServer
+from tfhub.hub import protocol
 
 # A behaviour takes (handler, path, query) and returns True if it answered the request itself.
 Behaviour = Callable[["_Handler", str, dict[str, list[str]]], bool]
@@ -31,10 +32,13 @@ class ServerState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class _Handler(ModelRequestHandler):
-    """tfhub's own hosting-protocol handler, plus request recording and injected behaviours."""
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """A thin http.server shell over tfhub's protocol rules (`tfhub.hub.protocol`: the path
+    mapping, Range/If-Range/ETag), plus request recording and injected behaviours."""
 
-    state: ServerState  # set on the subclass made per server
+    root: str = ""  # set on the subclass made per server
+    state: ServerState
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         pass
@@ -47,16 +51,81 @@ class _Handler(ModelRequestHandler):
         for behaviour in list(self.state.behaviours):
             if behaviour(self, parsed.path, query):
                 return
-        super().do_GET()
+        self.serve_file(self.local_path(parsed.path, query))
+
+    def local_path(self, url_path: str, query: dict[str, list[str]]) -> str | None:
+        """The file below `root` for a URL path (None if there is none or the path is odd)."""
+        segments = protocol.split_path(urllib.parse.unquote(url_path))
+        if segments is None:
+            return None
+        compressed = protocol.requested_format(query) == protocol.COMPRESSED
+        return protocol.folder_file(self.root, segments, compressed=compressed)
+
+    def serve_file(
+        self, path: str | None, *, content_type: str = protocol.ARCHIVE_CONTENT_TYPE
+    ) -> None:
+        """Sends a file (404 if there is none) as `protocol.plan_file` decides."""
+        if path is None:
+            self.send_error_page(404, "Not Found")
+            return
+        with open(path, "rb") as served:
+            stat = os.fstat(served.fileno())
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            etag = protocol.file_etag(stat.st_size, stat.st_mtime_ns)
+            plan = protocol.plan_file(
+                headers, size=stat.st_size, etag=etag, content_type=content_type
+            )
+            self.send_response(plan.status)
+            for key, value in plan.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            served.seek(plan.start)
+            remaining = plan.length if plan.status in (200, 206) else 0
+            while remaining > 0:
+                chunk = served.read(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                remaining -= len(chunk)
+
+    def send_error_page(self, status: int, text: str) -> None:
+        """Sends a small HTML error page with `status`."""
+        body = f"<html><body>{status} {text}</body></html>".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
-class LocalServer(ModelServer):
+class LocalServer:
     """A running server; `url(path)` gives the address of a file below the root."""
 
     def __init__(self, root: str) -> None:
         self.state = ServerState()
-        handler = type("Handler", (_Handler,), {"state": self.state})
-        super().__init__(root, handler=handler)
+        handler = type("Handler", (_Handler,), {"state": self.state, "root": os.path.abspath(root)})
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def url(self, path: str = "") -> str:
+        """Returns the http:// URL of `path` below the served folder."""
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def start(self) -> LocalServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
 
 
 @contextmanager
@@ -140,7 +209,7 @@ def drop_mid_body(
         handler.send_response(200)
         handler.send_header("Content-Type", "application/x-tar")
         handler.send_header("Content-Length", str(len(body)))
-        handler.send_header("ETag", f'"{stat.st_size}-{stat.st_mtime_ns}"')
+        handler.send_header("ETag", protocol.file_etag(stat.st_size, stat.st_mtime_ns))
         handler.end_headers()
         handler.wfile.write(body[:after])
         handler.wfile.flush()

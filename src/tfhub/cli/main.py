@@ -12,7 +12,9 @@ from . import _errors
 from . import cache as cache_cmd
 from . import demo as demo_cmd
 from . import inspect as inspect_cmd
+from . import publish as publish_cmd
 from . import resolve as resolve_cmd
+from . import serve as serve_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     inspect_cmd.add_commands(commands)
     cache_cmd.add_commands(commands)
     demo_cmd.add_commands(commands)
+    publish_cmd.add_commands(commands)
+    serve_cmd.add_commands(commands)
     return parser
 
 

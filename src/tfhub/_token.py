@@ -1,0 +1,66 @@
+"""The bearer token of a private hub (TFHUB_TOKEN), sent only to the host it was issued for.
+
+`auth_for(url)` gives requests an auth object that adds `Authorization: Bearer <token>` when
+the URL's host (or host:port) is listed in TFHUB_TOKEN_HOST. On a redirect, requests drops the
+header whenever the host, port or scheme changes (`Session.rebuild_auth`), and this auth object
+is not applied again, so the token never follows a redirect to another host.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from . import constants
+
+
+def _matches(url: str, hosts: tuple[str, ...]) -> bool:
+    parsed = urllib.parse.urlsplit(url)
+    host = (parsed.hostname or "").lower()
+    with_port = f"{host}:{parsed.port}" if parsed.port else host
+    return any(entry == (with_port if ":" in entry else host) for entry in hosts)
+
+
+def token_for(url: str) -> str | None:
+    """The TFHUB_TOKEN to send to `url`, or None (no token, or not this host)."""
+    found = constants.hub_token()
+    if found is None or not _matches(url, found[1]):
+        return None
+    return found[0]
+
+
+def auth_for(url: str) -> Any:
+    """A `requests` auth adding the bearer token for `url`, or None."""
+    token = token_for(url)
+    if token is None:
+        return None
+    import requests.auth
+
+    class _Bearer(requests.auth.AuthBase):
+        def __call__(self, request: Any) -> Any:
+            request.headers["Authorization"] = f"Bearer {token}"
+            return request
+
+        def __repr__(self) -> str:
+            return "<bearer token from TFHUB_TOKEN>"  # Never the token itself.
+
+    return _Bearer()
+
+
+def status_hint(url: str, status: int) -> str:
+    """What a 401 (or, with a token set, a 403) means for the token settings, else ""."""
+    found = constants.hub_token()
+    host = urllib.parse.urlsplit(url).netloc
+    if status not in (401, 403) or (found is None and status == 403):
+        return ""
+    if found is None:
+        return (
+            f" The server needs a token: set {constants.TFHUB_TOKEN} to your token and "
+            f"{constants.TFHUB_TOKEN_HOST}={host}."
+        )
+    if not _matches(url, found[1]):
+        return (
+            f" {constants.TFHUB_TOKEN} is set but was not sent: add {host} to "
+            f"{constants.TFHUB_TOKEN_HOST} (now {','.join(found[1]) or 'unset'})."
+        )
+    return f" The server refused the token in {constants.TFHUB_TOKEN}: ask the hub's admin."

@@ -1,0 +1,77 @@
+"""`tfhub serve ROOT`: serve a hub folder (tfhub.dev's layout) over HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from typing import Any
+
+from ..utils.lazy import import_optional
+
+logger = logging.getLogger(__name__)
+
+
+def add_commands(commands: Any) -> None:
+    """Adds `tfhub serve` to the `tfhub` parser."""
+    parser = commands.add_parser(
+        "serve", help="serve a hub folder: models by the hosting protocol, pages, search, JSON API"
+    )
+    parser.add_argument("root", metavar="ROOT", help="the hub folder (holding assets/docs/...)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port (8000)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (1)")
+    parser.add_argument(
+        "--token-file", help="require 'Authorization: Bearer <token>' with a token of this file"
+    )
+    parser.add_argument("--base-url", help="the public URL of the hub, used in the pages' snippets")
+    parser.add_argument(
+        "--uncompressed-base",
+        help="answer ?tf-hub-format=uncompressed with 303 to BASE/<publisher>/<model>/<version> "
+        "(e.g. gs://bucket/hub); without it such requests get 406",
+    )
+    parser.add_argument("--cache-dir", default="", help="where folder versions are packed")
+    parser.add_argument(
+        "--server", choices=("granian", "uvicorn"), default="granian", help="ASGI server (granian)"
+    )
+    parser.add_argument("--no-access-log", action="store_true", help="no line per request")
+    parser.add_argument(
+        "--rescan",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="check ROOT for new or changed docs this often (30; 0: never)",
+    )
+    parser.add_argument(
+        "--print-nginx-config",
+        metavar="LISTEN",
+        help="print an nginx config (listening on LISTEN, e.g. 80) that serves the archives "
+        "itself and proxies the rest to this server, then exit",
+    )
+    parser.set_defaults(run=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Serves until interrupted (or prints the nginx config)."""
+    if args.print_nginx_config:
+        from ..hub.nginx import nginx_config
+
+        upstream = f"{args.host}:{args.port}"
+        print(nginx_config(args.root, upstream=upstream, listen=args.print_nginx_config))
+        return 0
+    import_optional("starlette", purpose="tfhub serve (pip install 'tfhub[hub]')")
+    from ..hub.runner import serve
+    from ..hub.settings import ServeSettings
+
+    settings = ServeSettings(
+        root=os.path.abspath(args.root),
+        base_url=args.base_url,
+        uncompressed_base=args.uncompressed_base,
+        token_file=os.path.abspath(args.token_file) if args.token_file else None,
+        cache_dir=os.path.abspath(args.cache_dir) if args.cache_dir else "",
+        access_log=not args.no_access_log,
+        rescan_seconds=args.rescan,
+    )
+    print(f"tfhub: serving {settings.root} at http://{args.host}:{args.port}/", flush=True)
+    serve(settings, host=args.host, port=args.port, workers=args.workers, server=args.server)
+    return 0

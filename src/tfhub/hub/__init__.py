@@ -1,0 +1,1 @@
+"""The private hub: the docs format, validation, publishing (pack, publish, mirror), serving."""

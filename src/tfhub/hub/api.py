@@ -1,0 +1,128 @@
+"""The JSON API for scripts, under `/api/`.
+
+* `GET /api/models?q=TEXT&task=...&limit=N&offset=N`: search (same filters as the index page);
+* `GET /api/models/<publisher>/<model>`: one model, all its versions, sizes and signatures;
+* `GET /api/publishers`: the publishers and their model handles;
+* `GET /api/facets`: each filter's values with their model counts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import protocol
+from .catalog import FACETS, Model, Version, folder_size
+
+if TYPE_CHECKING:
+    from .app import HubState
+
+MAX_LIMIT = 1000
+
+
+def _state(request: Request) -> HubState:
+    state: HubState = request.app.state.hub
+    return state
+
+
+def version_size(version: Version) -> int | None:
+    """The bytes a version's files take (archive, or folder), None if not in the hub."""
+    if version.archive is not None:
+        return version.archive.stat().st_size
+    if version.folder is not None:
+        return folder_size(version.folder)
+    return None
+
+
+def model_summary(model: Model, base_url: str) -> dict[str, Any]:
+    """The short JSON form of a model (search results)."""
+    latest = model.latest
+    return {
+        "handle": model.handle,
+        "publisher": model.publisher,
+        "name": model.name,
+        "kind": model.kind.value,
+        "description": latest.doc.description,
+        "latest_version": latest.version,
+        "versions": sorted(model.versions),
+        "url": f"{base_url}/{model.handle}/{latest.version}",
+        "metadata": {facet: model.facet_values(facet) for facet in FACETS},
+    }
+
+
+def version_json(model: Model, version: Version, base_url: str) -> dict[str, Any]:
+    """One version: where to get it, its size, doc metadata and signature summary."""
+    return {
+        "version": version.version,
+        "url": f"{base_url}/{model.handle}/{version.version}",
+        "servable": version.servable,
+        "size_bytes": version_size(version),
+        "asset_path": version.asset_path,
+        "metadata": {
+            key: [v.value for v in values] for key, values in version.doc.metadata.items()
+        },
+        "signatures": None if version.signatures is None else version.signatures.to_json(),
+    }
+
+
+def _filters(request: Request) -> dict[str, str]:
+    return {name: request.query_params.get(name, "") for name in FACETS}
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    value = request.query_params.get(name, "")
+    return int(value) if value.isdigit() else default
+
+
+async def search_models(request: Request) -> Response:
+    state = _state(request)
+    hits = state.index.search(request.query_params.get("q", ""), _filters(request))
+    offset = _int_param(request, "offset", 0)
+    limit = min(_int_param(request, "limit", 100), MAX_LIMIT)
+    base = state.base_url(request)
+    models = [model_summary(model, base) for model in hits[offset : offset + limit]]
+    return JSONResponse({"total": len(hits), "offset": offset, "models": models})
+
+
+async def one_model(request: Request) -> Response:
+    state = _state(request)
+    segments = protocol.split_path("/" + request.path_params["handle"])
+    found = state.catalog.find(segments) if segments else None
+    if found is None:
+        return JSONResponse({"error": "no such model"}, status_code=404)
+    model, _ = found
+    base = state.base_url(request)
+    data = model_summary(model, base)
+    data["versions"] = [
+        version_json(model, model.versions[v], base) for v in sorted(model.versions)
+    ]
+    data["body_markdown"] = model.latest.doc.body
+    return JSONResponse(data)
+
+
+async def publishers(request: Request) -> Response:
+    catalog = _state(request).catalog
+    data = [
+        {"name": p.name, "description": p.doc.description if p.doc else "", "models": p.models}
+        for p in sorted(catalog.publishers.values(), key=lambda p: p.name)
+    ]
+    return JSONResponse({"publishers": data})
+
+
+async def facets(request: Request) -> Response:
+    index = _state(request).index
+    return JSONResponse({name: dict(sorted(c.items())) for name, c in index.facets.items()})
+
+
+def routes() -> list[Route]:
+    """The API's routes (GET and HEAD)."""
+    methods = ["GET", "HEAD"]
+    return [
+        Route("/api/models", search_models, methods=methods),
+        Route("/api/models/{handle:path}", one_model, methods=methods),
+        Route("/api/publishers", publishers, methods=methods),
+        Route("/api/facets", facets, methods=methods),
+    ]

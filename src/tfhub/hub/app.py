@@ -1,0 +1,259 @@
+"""The hub's ASGI application (Starlette): protocol routes, HTML pages, JSON API, static files.
+
+`/<publisher>/<model>[/<version>]?tf-hub-format=compressed` answers the archive (latest
+version without one); `?tf-hub-format=uncompressed` answers 303 with the model's location in
+the body when `uncompressed_base` is set, else 406; without the query the same URL is the
+model's page. `/api/...` is JSON; `/static/...` the pages' CSS; `/healthz` for probes. Only
+GET and HEAD are served (read-only).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import errors
+from . import api, archives, pages, protocol, refresh
+from .catalog import Catalog, Model, Version
+from .files import FileResponse
+from .middleware import AccessLog, TokenAuth
+from .search import SearchIndex
+from .settings import ServeSettings, default_cache_dir, read_tokens
+
+logger = logging.getLogger(__name__)
+_METHODS = ["GET", "HEAD"]
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+@dataclass
+class HubState:
+    """What every request reads: settings, the catalog and its search index (read-only)."""
+
+    settings: ServeSettings
+    catalog: Catalog
+    index: SearchIndex
+    started: float = field(default_factory=time.time)
+    scan_seconds: float = 0.0
+    index_seconds: float = 0.0
+
+    @classmethod
+    def load(cls, settings: ServeSettings) -> HubState:
+        """Scans ROOT and builds the index.
+
+        Raises:
+            tfhub.errors.ServeConfigError: if ROOT is not a folder.
+        """
+        check_settings(settings)
+        started = time.perf_counter()
+        catalog = Catalog.scan(settings.root)
+        scanned = time.perf_counter()
+        index = SearchIndex.build(catalog)
+        return cls(
+            settings,
+            catalog,
+            index,
+            scan_seconds=scanned - started,
+            index_seconds=time.perf_counter() - scanned,
+        )
+
+    def base_url(self, request: Request) -> str:
+        """The public URL of this hub, without a trailing slash."""
+        if self.settings.base_url:
+            return self.settings.base_url.rstrip("/")
+        return str(request.base_url).rstrip("/")
+
+
+def check_settings(settings: ServeSettings) -> frozenset[str] | None:
+    """Checks what can be checked without scanning ROOT; returns the tokens (None: no auth).
+
+    Raises:
+        tfhub.errors.ServeConfigError: if ROOT is not a folder or the token file is unusable.
+    """
+    if not os.path.isdir(settings.root):
+        raise errors.ServeConfigError(
+            f"Cannot serve {settings.root}: not a folder. Give the hub folder (the one "
+            "holding assets/docs/<publisher>/...).",
+            option="ROOT",
+        )
+    if settings.base_url and not settings.base_url.startswith(("http://", "https://")):
+        raise errors.ServeConfigError(
+            "--base-url must be the hub's public http(s) URL, e.g. https://hub.example.com. "
+            f"Received: {settings.base_url!r}",
+            option="--base-url",
+        )
+    base = settings.uncompressed_base
+    if base and not base.startswith("gs://"):
+        logger.warning(
+            "--uncompressed-base %s is not a gs:// location: tensorflow_hub and tfhub's "
+            "resolvers read uncompressed models only from gs:// (other clients may differ).",
+            base,
+        )
+    return read_tokens(settings.token_file) if settings.token_file else None
+
+
+def hub_state(request: Request) -> HubState:
+    state: HubState = request.app.state.hub
+    return state
+
+
+async def protocol_or_page(request: Request) -> Response:
+    """The catch-all route: archives for `?tf-hub-format=...`, else HTML pages."""
+    segments = protocol.split_path(request.url.path)
+    if segments is None:
+        return PlainTextResponse("400 Bad Request: this path is not allowed.\n", status_code=400)
+    state = hub_state(request)
+    wanted = protocol.requested_format(_query_lists(request))
+    if wanted is None:
+        plain = _plain_archive(state, segments, compressed=False)
+        return plain or await pages.page(request, state, segments)
+    found = state.catalog.find(segments)
+    if wanted == protocol.COMPRESSED:
+        if found is None:
+            plain = _plain_archive(state, segments, compressed=True)
+            return plain or _not_found(segments)
+        latest = not segments[-1].isdigit() or segments[-1] != str(found[1].version)
+        return await _archive(state, *found, latest=latest)
+    if found is None:
+        return _not_found(segments)
+    if wanted == protocol.UNCOMPRESSED:
+        return _uncompressed(state, *found)
+    return PlainTextResponse(
+        "406 Not Acceptable: tf-hub-format must list 'compressed' or 'uncompressed'.\n",
+        status_code=406,
+    )
+
+
+def _not_found(segments: list[str]) -> Response:
+    return PlainTextResponse(f"404 Not Found: no model {'/'.join(segments)}.\n", status_code=404)
+
+
+def _plain_archive(state: HubState, segments: list[str], *, compressed: bool) -> Any:
+    """A `.tar.gz` of ROOT outside the docs (tfhub.dev's bucket layout), as a response or None."""
+    if segments and segments[0] == "assets":
+        return None  # Archives beside docs are served through the catalog only.
+    path = protocol.folder_file(
+        state.settings.root, segments, compressed=compressed, archives_only=True
+    )
+    return FileResponse(path, headers=_cache_control(state, latest=False)) if path else None
+
+
+def _query_lists(request: Request) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        result.setdefault(key, []).append(value)
+    return result
+
+
+def _cache_control(state: HubState, *, latest: bool) -> dict[str, str]:
+    """Versions are immutable: caches may keep them; `latest` must be revalidated (ETag).
+
+    With tokens, only the client may cache (a shared cache must not serve it to others).
+    """
+    scope = "private" if state.settings.token_file else "public"
+    return {"Cache-Control": f"{scope}, no-cache" if latest else f"{scope}, max-age=86400"}
+
+
+async def _archive(state: HubState, model: Model, version: Version, *, latest: bool) -> Any:
+    try:
+        path = await archives.archive_for(version, cache_dir=state.settings.cache_dir)
+    except (errors.NotAModelError, OSError) as err:
+        logger.error("Cannot pack %s/%s: %s", model.handle, version.version, err)
+        return PlainTextResponse(
+            f"500 Internal Server Error: the folder of {model.handle}/{version.version} cannot "
+            "be packed (see the server log).\n",
+            status_code=500,
+        )
+    if path is None:
+        where = version.asset_path or "nowhere"
+        return PlainTextResponse(
+            f"404 Not Found: {model.handle}/{version.version} is not mirrored here (its files "
+            f"are at {where}; run 'tfhub mirror' to copy them into the hub).\n",
+            status_code=404,
+        )
+    return FileResponse(path, headers=_cache_control(state, latest=latest))
+
+
+def _uncompressed(state: HubState, model: Model, version: Version) -> Response:
+    base = state.settings.uncompressed_base
+    if not base:
+        return PlainTextResponse(
+            "406 Not Acceptable: this hub serves only tf-hub-format=compressed (it was started "
+            "without --uncompressed-base); unset TFHUB_MODEL_LOAD_FORMAT or set it to "
+            "COMPRESSED.\n",
+            status_code=406,
+        )
+    location = f"{base.rstrip('/')}/{model.handle}/{version.version}"
+    return PlainTextResponse(location, status_code=303, headers={"Location": location})
+
+
+async def auth_check(request: Request) -> Response:
+    """204 for a request the token check let through (nginx's `auth_request` asks here)."""
+    return Response(status_code=204)
+
+
+async def healthz(request: Request) -> Response:
+    state = hub_state(request)
+    return PlainTextResponse(
+        f"ok {len(state.catalog.models)} models; scan {state.scan_seconds:.2f} s, "
+        f"index {state.index_seconds:.2f} s\n"
+    )
+
+
+def create_app(settings: ServeSettings) -> Any:
+    """Builds the ASGI app for one ROOT.
+
+    Args:
+        settings: the server's options.
+
+    Returns:
+        The ASGI application, wrapped in the access log and (with a token file) auth.
+
+    Raises:
+        tfhub.errors.ServeConfigError: for a ROOT that is not a folder or a bad token file.
+    """
+    if not settings.cache_dir:
+        settings = ServeSettings(
+            **{**settings.__dict__, "cache_dir": default_cache_dir(settings.root)}
+        )
+    tokens = check_settings(settings)
+    state = HubState.load(settings)
+    routes = [
+        Route("/healthz", healthz, methods=_METHODS),
+        Route("/api/auth", auth_check, methods=_METHODS),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        *api.routes(),
+        Route("/{path:path}", protocol_or_page, methods=_METHODS),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=refresh.lifespan(
+            lambda: HubState.load(settings), settings.root, settings.rescan_seconds
+        ),
+    )
+    app.state.hub = state
+    wrapped: Any = app
+    if tokens is not None:
+        wrapped = TokenAuth(wrapped, tokens)
+    if settings.access_log:
+        wrapped = AccessLog(wrapped)
+    return wrapped
+
+
+def app_from_env() -> Any:
+    """Factory for worker processes: the app for the settings in TFHUB_SERVE_SETTINGS."""
+    from .runner import enable_access_log
+
+    settings = ServeSettings.from_env()
+    if settings.access_log:
+        enable_access_log()
+    return create_app(settings)

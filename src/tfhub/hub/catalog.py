@@ -1,0 +1,235 @@
+"""What a hub folder (ROOT) holds: publishers, models with their versions, collections.
+
+`Catalog.scan(root)` reads every documentation file once (with the publishing engineer's
+parser, `docs_format`) and answers lookups by handle from memory; URLs are mapped to files
+only through these lookups, never by joining a URL onto ROOT. Files beside a doc (archive,
+model folder, signature summary) are used only if their real path stays inside ROOT.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import errors
+from . import docs_format, protocol
+from .docs_format import DocFile, DocKind
+from .signatures import SignatureSummary, read_summary
+
+logger = logging.getLogger(__name__)
+
+# Metadata keys shown as filters, and the key(s) each reads (tfhub.dev's spellings).
+FACETS: dict[str, tuple[str, ...]] = {
+    "task": ("task", "module-type"),
+    "architecture": ("network-architecture",),
+    "dataset": ("dataset",),
+    "language": ("language",),
+    "license": ("license",),
+    "format": ("format",),
+    "fine-tunable": ("fine-tunable",),
+    "publisher": (),
+}
+MODEL_KINDS = (DocKind.MODULE, DocKind.PLACEHOLDER, DocKind.LITE, DocKind.TFJS, DocKind.CORAL)
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """True if `path` exists and its real path (symlinks followed) is inside `root`."""
+    return protocol.inside(str(path), str(root))
+
+
+@dataclass
+class Version:
+    """One published version of a model: its doc and the files beside it."""
+
+    doc: DocFile
+    version: int
+    archive: Path | None = None  # <version>.tar.gz beside the doc, inside ROOT
+    folder: Path | None = None  # <version>/ model folder beside the doc, inside ROOT
+    signatures: SignatureSummary | None = None  # <version>.signatures.json, read once
+
+    @property
+    def asset_path(self) -> str | None:
+        """The doc's `asset-path` (where the files were published from), if any."""
+        return self.doc.first("asset-path")
+
+    @property
+    def servable(self) -> bool:
+        return self.archive is not None or self.folder is not None
+
+
+@dataclass
+class Model:
+    """A model handle without version (`publisher/model`) and its versions."""
+
+    publisher: str
+    name: str
+    kind: DocKind
+    versions: dict[int, Version] = field(default_factory=dict)
+    _facets: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    _facet_keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def handle(self) -> str:
+        return f"{self.publisher}/{self.name}"
+
+    @property
+    def latest(self) -> Version:
+        return self.versions[max(self.versions)]
+
+    def facet_values(self, facet: str) -> list[str]:
+        """The latest doc's values for a filter (see FACETS); publisher for "publisher".
+
+        Computed once per model (the catalog does not change while it is served).
+        """
+        if facet not in self._facets:
+            if facet == "publisher":
+                values = [self.publisher]
+            else:
+                doc, values = self.latest.doc, []
+                for key in FACETS[facet]:
+                    values.extend(value for value in doc.values(key) if value not in values)
+            self._facets[facet] = values
+        return self._facets[facet]
+
+    def facet_keys(self, facet: str) -> frozenset[str]:
+        """`facet_values` in lower case, for filtering."""
+        if facet not in self._facet_keys:
+            self._facet_keys[facet] = frozenset(v.lower() for v in self.facet_values(facet))
+        return self._facet_keys[facet]
+
+
+@dataclass
+class Publisher:
+    """A publisher: its doc (if any) and the handles of its models and collections."""
+
+    name: str
+    doc: DocFile | None = None
+    models: list[str] = field(default_factory=list)
+    collections: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Catalog:
+    """Everything served from one ROOT, read once."""
+
+    root: Path
+    models: dict[str, Model] = field(default_factory=dict)
+    collections: dict[str, Model] = field(default_factory=dict)
+    publishers: dict[str, Publisher] = field(default_factory=dict)
+
+    @classmethod
+    def scan(cls, root: str | os.PathLike[str]) -> Catalog:
+        """Reads every doc under ROOT/assets/docs.
+
+        Args:
+            root: the hub folder.
+
+        Returns:
+            The catalog (empty if the folder has no docs).
+        """
+        catalog = cls(Path(root).resolve())
+        for doc in docs_format.list_docs(catalog.root):
+            catalog._add(doc)
+        for publisher in catalog.publishers.values():
+            publisher.models.sort()
+            publisher.collections.sort()
+        logger.info(
+            "Catalog of %s: %d models, %d collections, %d publishers",
+            catalog.root,
+            len(catalog.models),
+            len(catalog.collections),
+            len(catalog.publishers),
+        )
+        return catalog
+
+    def _publisher(self, name: str) -> Publisher:
+        return self.publishers.setdefault(name, Publisher(name))
+
+    def _add(self, doc: DocFile) -> None:
+        if not is_inside(doc.path, self.root):
+            logger.warning("Ignoring %s: it is a symlink out of %s", doc.path, self.root)
+            return
+        if doc.kind is DocKind.PUBLISHER:
+            self._publisher(doc.handle.publisher).doc = doc
+            return
+        if doc.handle.version is None:
+            return
+        table = self.collections if doc.kind is DocKind.COLLECTION else self.models
+        key = doc.handle.model_handle
+        if key not in table:
+            table[key] = Model(doc.handle.publisher, doc.handle.model, doc.kind)
+            owner = self._publisher(doc.handle.publisher)
+            (owner.collections if doc.kind is DocKind.COLLECTION else owner.models).append(key)
+        if doc.handle.version in table[key].versions:
+            logger.warning("Two docs for %s: ignoring %s", doc.handle, doc.rel_path)
+            return
+        table[key].versions[doc.handle.version] = self._version(doc)
+
+    def _version(self, doc: DocFile) -> Version:
+        """A version with the files beside its doc (those that stay inside ROOT)."""
+        version = Version(doc, int(doc.handle.version or 0))
+        if doc.kind is DocKind.COLLECTION:
+            return version
+        archive = docs_format.archive_path(doc.path)
+        folder = docs_format.model_dir_path(doc.path)
+        if archive.is_file() and is_inside(archive, self.root):
+            version.archive = archive
+        elif docs_format.is_model_dir(folder) and is_inside(folder, self.root):
+            version.folder = folder  # tfhub.dev keeps Tfjs docs in <version>/: not a model.
+        version.signatures = read_signatures(docs_format.signatures_path(doc.path), self.root)
+        return version
+
+    def find(self, segments: list[str]) -> tuple[Model, Version] | None:
+        """Maps URL segments to a model version: `publisher/model/N`, or `publisher/model` (latest).
+
+        Args:
+            segments: the URL path split on `/` (see `protocol.split_path`).
+
+        Returns:
+            (model, version), or None if no model has that handle.
+        """
+        return _find_in(self.models, segments)
+
+    def find_collection(self, segments: list[str]) -> tuple[Model, Version] | None:
+        """Like `find`, for `publisher/collections/name[/N]` (tfhub.dev's collection URLs)."""
+        if len(segments) < 3 or segments[1] != "collections":
+            return None
+        return _find_in(self.collections, [segments[0], *segments[2:]])
+
+
+def _find_in(table: dict[str, Model], segments: list[str]) -> tuple[Model, Version] | None:
+    if len(segments) >= 3 and segments[-1].isdigit():
+        model = table.get("/".join(segments[:-1]))
+        if model is not None and int(segments[-1]) in model.versions:
+            return model, model.versions[int(segments[-1])]
+    model = table.get("/".join(segments))
+    if model is not None and model.versions:
+        return model, model.latest
+    return None
+
+
+def read_signatures(path: Path, root: Path) -> SignatureSummary | None:
+    """Reads a signature summary (`signatures.read_summary`) if present and inside ROOT.
+
+    A summary that cannot be read is logged and left out (the page then shows none).
+    """
+    if not path.is_file() or not is_inside(path, root):
+        return None
+    try:
+        return read_summary(path)
+    except errors.SignatureSummaryError as err:
+        logger.warning("Ignoring a signature summary: %s", err)
+        return None
+
+
+def folder_size(path: Path) -> int:
+    """The total size of the regular files below a folder (symlinks not followed)."""
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            file = Path(folder) / name
+            if file.is_file() and not file.is_symlink():
+                total += file.stat().st_size
+    return total

@@ -1,0 +1,89 @@
+"""Sending a file over ASGI by the hosting protocol's rules (`protocol.plan_file`).
+
+The file is opened first and its open descriptor is measured, so a version replaced while it
+is served is sent whole from one inode. A whole-file GET is handed to the server with the ASGI
+`http.response.pathsend` extension when the server offers it (granian sends it from native
+code); otherwise, and for ranges, the body is read in 1 MiB chunks in a worker thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio.to_thread
+
+from . import protocol
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+CHUNK = 1 << 20
+
+
+def _request_headers(scope: Scope) -> dict[str, str]:
+    return {
+        key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]
+    }
+
+
+def _raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()
+    ]
+
+
+class FileResponse:
+    """An ASGI response sending one file with Range, If-Range, If-None-Match and HEAD."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        content_type: str = protocol.ARCHIVE_CONTENT_TYPE,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.content_type = content_type
+        self.extra_headers = headers or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fd = await anyio.to_thread.run_sync(os.open, self.path, os.O_RDONLY)
+        try:
+            stat = os.fstat(fd)
+            plan = protocol.plan_file(
+                _request_headers(scope),
+                size=stat.st_size,
+                etag=protocol.file_etag(stat.st_size, stat.st_mtime_ns),
+                content_type=self.content_type,
+            )
+            headers = {**plan.headers, **self.extra_headers}
+            scope["tfhub.bytes"] = plan.length if plan.status in (200, 206) else 0
+            await send(
+                {"type": "http.response.start", "status": plan.status, "headers": _raw(headers)}
+            )
+            if scope["method"] == "HEAD" or plan.status not in (200, 206):
+                scope["tfhub.bytes"] = 0
+                await send({"type": "http.response.body", "body": b""})
+            elif plan.status == 200 and "http.response.pathsend" in scope.get("extensions", {}):
+                await send({"type": "http.response.pathsend", "path": self.path})
+            else:
+                await _send_chunks(send, fd, plan.start, plan.end)
+        finally:
+            os.close(fd)
+
+
+async def _send_chunks(send: Send, fd: int, start: int, end: int) -> None:
+    """Sends bytes [start, end) of an open file, reading in a worker thread."""
+    position = start
+    if position >= end:
+        await send({"type": "http.response.body", "body": b""})
+        return
+    while position < end:
+        size = min(CHUNK, end - position)
+        data = await anyio.to_thread.run_sync(os.pread, fd, size, position)
+        if not data:
+            raise OSError(f"file shrank while being sent (at byte {position} of {end})")
+        position += len(data)
+        await send({"type": "http.response.body", "body": data, "more_body": position < end})

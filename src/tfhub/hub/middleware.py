@@ -1,0 +1,112 @@
+"""ASGI middleware of the hub server: bearer-token auth and the access log.
+
+Auth (only with `--token-file`): a request without `Authorization: Bearer <token>` gets 401
+with `WWW-Authenticate: Bearer`, a wrong token 403; tokens are compared in constant time and
+never logged. `/healthz` stays open for load balancers. The access log writes one line per
+request to the `tfhub.hub.access` logger: client, [time], "method path", status, bytes, seconds.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from typing import Any
+
+from .files import Receive, Scope, Send
+
+access_logger = logging.getLogger("tfhub.hub.access")
+OPEN_PATHS = frozenset({"/healthz"})
+ASGIApp = Any
+
+
+async def send_text(
+    send: Send, status: int, text: str, headers: dict[str, str] | None = None
+) -> None:
+    """Sends a short text/plain answer."""
+    body = (text + "\n").encode()
+    raw = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    raw += [(key.lower().encode(), value.encode()) for key, value in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    for key, value in scope.get("headers", []):
+        if key.lower() == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+class TokenAuth:
+    """Refuses requests without a known bearer token (401 without one, 403 with a wrong one)."""
+
+    def __init__(self, app: ASGIApp, tokens: frozenset[str]) -> None:
+        self.app = app
+        self.tokens = [token.encode() for token in tokens]
+
+    def _known(self, token: str) -> bool:
+        given = token.encode()
+        return any([hmac.compare_digest(given, known) for known in self.tokens])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        token = bearer_token(scope)
+        if token is None:
+            await send_text(
+                send,
+                401,
+                "401 Unauthorized: this hub needs a token (send 'Authorization: Bearer <token>'; "
+                "tfhub clients: set TFHUB_TOKEN and TFHUB_TOKEN_HOST).",
+                {"WWW-Authenticate": 'Bearer realm="tfhub"'},
+            )
+        elif not self._known(token):
+            await send_text(send, 403, "403 Forbidden: this token is not accepted by this hub.")
+        else:
+            await self.app(scope, receive, send)
+
+
+class AccessLog:
+    """Logs `client [time] "METHOD path?query" status bytes seconds` per HTTP request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state = {"status": 0, "bytes": 0}
+
+        async def logging_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                state["bytes"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logging_send)
+        finally:
+            sent = state["bytes"] or scope.get("tfhub.bytes", 0)
+            _log(scope, state["status"], sent, time.perf_counter() - started)
+
+
+def _log(scope: Scope, status: int, sent: int, seconds: float) -> None:
+    client = scope.get("client") or ("-", 0)
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = scope.get("path", "") + (f"?{query}" if query else "")
+    when = time.strftime("%d/%b/%Y:%H:%M:%S %z")
+    method = scope.get("method", "-")
+    access_logger.info(
+        '%s [%s] "%s %s" %d %d %.3f', client[0], when, method, target, status, sent, seconds
+    )

@@ -1,0 +1,197 @@
+"""Mirror models into a hub folder for an air-gapped server.
+
+`mirror` resolves any handle tfhub resolves (an http(s) URL of a hub, a Kaggle model URL, a
+gs:// path, a local folder such as a tfhub cache entry) with `tfhub.resolve`, then installs it
+like `publish`: packed archive, signature summary, and a starter doc if the hub has none for the
+version (a doc already there, e.g. from a fork of tfhub.dev whose asset-path is a URL, is kept).
+`mirror_doc_assets` does the same for the docs of a hub folder whose asset-path is a URL that is
+not mirrored yet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import errors, handles
+from .. import saved_model as saved_model_lib
+from ..utils.lazy import import_tensorflow
+from . import docs_format as fmt
+from . import starter, validator
+from .docs_format import DocHandle, DocKind
+from .publish import Published, install
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MirrorReport:
+    """What `mirror_doc_assets` did: versions mirrored, and (handle, error) of those that failed."""
+
+    mirrored: list[Published] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def public_source(source: str) -> str:
+    """The source as it may be written into a doc: a URL without credentials or query."""
+    parts = urllib.parse.urlsplit(source)
+    if not parts.scheme or len(parts.scheme) == 1:  # A path (or a Windows drive letter).
+        return source
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def derive_handle(source: str) -> DocHandle | None:
+    """The hub handle a source names, if it names one.
+
+    `https://host/publisher/model/version` gives publisher/model/version; a Kaggle model URL
+    gives owner/model/variation/version (owner lower-cased). Other sources give None.
+    """
+    parsed = handles.parse(source)
+    text: str | None = None
+    if isinstance(parsed, handles.KaggleModel):
+        text = f"{parsed.owner.lower()}/{parsed.model}/{parsed.variation}/{parsed.version}"
+    elif isinstance(parsed, handles.HttpModel) and not handles.is_archive_path(parsed.url):
+        text = urllib.parse.urlsplit(parsed.url).path.strip("/")
+    if text is None:
+        return None
+    try:
+        return fmt.parse_handle(text)
+    except errors.InvalidHandleError:
+        return None
+
+
+def mirror(
+    source: str,
+    root: str | os.PathLike[str],
+    *,
+    as_handle: str | None = None,
+    info: starter.StarterInfo | None = None,
+    force: bool = False,
+) -> Published:
+    """`tfhub mirror`: copies one model from anywhere tfhub resolves into a hub folder.
+
+    Args:
+        source: any handle `tfhub.resolve` accepts.
+        root: the hub folder.
+        as_handle: the handle in the hub (`publisher/model/version`); default: derived from the
+            source (see `derive_handle`).
+        info: description, task and license for a starter doc.
+        force: replace a version that is already mirrored or published.
+
+    Returns:
+        What was written.
+
+    Raises:
+        InvalidHandleError: no `as_handle` given and none can be derived, or a malformed one.
+        VersionExistsError: the version exists (and is not a doc waiting for its model).
+        tfhub.errors.TFHubError: resolving failed (download, not found, offline, ...).
+        NotAModelError, DocValidationError: as `publish`.
+    """
+    target = fmt.parse_handle(as_handle) if as_handle else derive_handle(source)
+    if target is None:
+        raise errors.InvalidHandleError(
+            f"Cannot tell the hub handle of {public_source(source)!r}: pass --as "
+            "publisher/model/version. Received: as_handle=None"
+        )
+    path = saved_model_lib.resolve(source)
+    base = info or starter.StarterInfo()
+    with _local_copy(path) as local:
+        published = install(
+            local,
+            root,
+            target,
+            doc_text=None,
+            info=_described(base, target, source),
+            force=force,
+            keep_existing_doc=True,
+        )
+    logger.info("Mirrored %s as %s", public_source(source), target)
+    return published
+
+
+def _described(base: starter.StarterInfo, target: DocHandle, source: str) -> starter.StarterInfo:
+    """The starter-doc info of a mirrored model: says where it came from."""
+    return starter.StarterInfo(
+        description=base.description or f"{target.model} (mirrored from {public_source(source)}).",
+        task=base.task,
+        license=base.license,
+        source=public_source(source),
+    )
+
+
+@contextlib.contextmanager
+def _local_copy(path: str) -> Iterator[str]:
+    """The resolved folder itself, or for a gs:// (or other tf.io.gfile) folder read in place, a
+    temporary local copy of it."""
+    if "://" not in path:
+        yield path
+        return
+    tf = import_tensorflow("Mirroring a model from " + path.split("://")[0] + "://")
+    with tempfile.TemporaryDirectory(prefix="tfhub-mirror-") as tmp:
+        for folder, _, files in tf.io.gfile.walk(path):
+            rel = os.path.relpath(folder, path) if folder != path else ""
+            os.makedirs(os.path.join(tmp, rel), exist_ok=True)
+            for name in files:
+                tf.io.gfile.copy(f"{folder.rstrip('/')}/{name}", os.path.join(tmp, rel, name))
+        yield tmp
+
+
+def mirror_doc_assets(
+    root: str | os.PathLike[str], *, only: list[str] | None = None, force: bool = False
+) -> MirrorReport:
+    """Mirrors the remote asset-path of every Module doc of the hub that has no model files yet.
+
+    Args:
+        root: the hub folder.
+        only: handles to mirror (default: every doc whose asset-path is an http(s) or gs:// URL).
+        force: also download versions that have model files already, replacing them.
+
+    Returns:
+        The versions mirrored and those that failed (with the error's message); one failure
+        does not stop the others.
+    """
+    report = MirrorReport()
+    for doc in fmt.list_docs(root):
+        if doc.kind is not DocKind.MODULE or (only is not None and str(doc.handle) not in only):
+            continue
+        asset = doc.first(validator.ASSET_PATH)
+        if not asset or urllib.parse.urlsplit(asset).scheme not in validator.REMOTE_SCHEMES:
+            continue
+        if not force and _has_model_files(doc.path):
+            continue
+        try:
+            path = saved_model_lib.resolve(asset)
+            with _local_copy(path) as local:
+                report.mirrored.append(_install_kept(local, root, doc.handle, force=force))
+        except errors.TFHubError as err:
+            logger.info("Cannot mirror %s: %s", doc.handle, err)
+            report.failed.append((str(doc.handle), str(err)))
+    return report
+
+
+def _install_kept(
+    local: str, root: str | os.PathLike[str], handle: DocHandle, *, force: bool
+) -> Published:
+    """Installs a mirrored asset under the doc that names it, keeping the doc."""
+    return install(
+        local,
+        root,
+        handle,
+        doc_text=None,
+        info=starter.StarterInfo(),
+        force=force,
+        keep_existing_doc=True,
+    )
+
+
+def _has_model_files(doc: Path) -> bool:
+    return fmt.archive_path(doc).exists() or fmt.is_model_dir(fmt.model_dir_path(doc))

@@ -1,0 +1,225 @@
+"""Pack a model folder into a deterministic .tar.gz (the model root at the archive root).
+
+The same folder always gives the same bytes: members sorted by path, directories before their
+contents, mtime 0, uid/gid 0 with empty owner names, modes 0755 (directories) and 0644 (files),
+PAX format, gzip header without file name and with mtime 0. Symlinks and special files are
+refused (tfhub's and upstream's extractors refuse them too). The archive is written to a unique
+temporary file beside the target and renamed into place.
+
+`pack` imports no TensorFlow (a server packs folder versions with it); `check_loadable` loads
+the model with TensorFlow and is what `tfhub pack` / `tfhub publish` add on top.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+import stat
+import tarfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .. import errors
+
+logger = logging.getLogger(__name__)
+
+DIR_MODE = 0o755
+FILE_MODE = 0o644
+DEFAULT_COMPRESSLEVEL = 6
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class PackedArchive:
+    """An archive `pack` wrote: where, its size, sha256 (hex) and number of files."""
+
+    path: Path
+    size: int
+    sha256: str
+    files: int
+
+
+def _members(model_dir: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
+    """(archive name, path, lstat) of every entry below `model_dir`, sorted, parents first."""
+    for folder, subdirs, files in os.walk(model_dir):
+        subdirs.sort()
+        base = Path(folder)
+        for name in sorted([*subdirs, *files]):
+            path = base / name
+            info = path.lstat()
+            if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+                raise errors.NotAModelError(
+                    f"{path} is a symlink or special file; a model archive holds only regular "
+                    "files and folders (copy the target in its place). Received: "
+                    f"model_dir={os.fspath(model_dir)!r}",
+                    path=os.fspath(model_dir),
+                    reason=f"not a regular file: {path.relative_to(model_dir).as_posix()}",
+                )
+            yield path.relative_to(model_dir).as_posix(), path, info
+
+
+def _sorted_members(model_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
+    """All members sorted by their archive name (os.walk's order is only per folder)."""
+    return sorted(_members(model_dir), key=lambda member: member[0].split("/"))
+
+
+def _tarinfo(name: str, info: os.stat_result) -> tarfile.TarInfo:
+    member = tarfile.TarInfo(name)
+    member.mtime = 0
+    member.uid = member.gid = 0
+    member.uname = member.gname = ""
+    if stat.S_ISDIR(info.st_mode):
+        member.type, member.mode, member.size = tarfile.DIRTYPE, DIR_MODE, 0
+    else:
+        member.type, member.mode, member.size = tarfile.REGTYPE, FILE_MODE, info.st_size
+    return member
+
+
+def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
+    """Checks, without TensorFlow, that a folder looks like a model (has saved_model.pb(txt)).
+
+    Raises:
+        NotAModelError: if it is not a folder or has no saved_model.pb / saved_model.pbtxt.
+    """
+    folder = Path(model_dir)
+    if not folder.is_dir():
+        raise errors.NotAModelError(
+            f"{folder} is not a folder: pack a model folder (a TF2 SavedModel or a TF1 Hub "
+            f"module). Received: model_dir={os.fspath(model_dir)!r}",
+            path=os.fspath(model_dir),
+            reason="not a folder",
+        )
+    if not any((folder / name).is_file() for name in ("saved_model.pb", "saved_model.pbtxt")):
+        raise errors.NotAModelError(
+            f"{folder} holds no saved_model.pb: it is not a SavedModel or TF1 Hub module (save "
+            "it with tf.saved_model.save, or export it with hub.Module.export). Received: "
+            f"model_dir={os.fspath(model_dir)!r}",
+            path=os.fspath(model_dir),
+            reason="no saved_model.pb",
+        )
+    return folder
+
+
+def pack(
+    model_dir: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    compresslevel: int = DEFAULT_COMPRESSLEVEL,
+) -> PackedArchive:
+    """Writes a deterministic .tar.gz of a model folder (no TensorFlow; see `check_loadable`).
+
+    Args:
+        model_dir: the model folder; its contents become the archive's root.
+        output: the archive to write (replaced atomically if it exists).
+        compresslevel: gzip level (1-9); the same level gives the same bytes.
+
+    Returns:
+        The archive written.
+
+    Raises:
+        NotAModelError: if the folder holds no saved_model.pb or a symlink/special file.
+        PublishTargetError: if `output` is inside `model_dir` (a ValueError).
+        OSError: if the archive cannot be written (nothing is left behind).
+    """
+    folder = check_model_folder(model_dir)
+    target = Path(output)
+    if target.absolute().resolve().is_relative_to(folder.absolute().resolve()):
+        raise errors.PublishTargetError(
+            "The archive cannot be written inside the model folder it packs (it would be packed "
+            f"into the next archive): write it elsewhere. Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    members = _sorted_members(folder)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as raw:
+            hashing = _HashingWriter(raw, digest)
+            _write_archive(hashing, members, compresslevel)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    files = sum(1 for _, _, info in members if stat.S_ISREG(info.st_mode))
+    logger.info("Packed %s (%d files) into %s", folder, files, target)
+    return PackedArchive(target, target.stat().st_size, digest.hexdigest(), files)
+
+
+def _write_archive(
+    out: Any, members: list[tuple[str, Path, os.stat_result]], compresslevel: int
+) -> None:
+    with gzip.GzipFile(
+        filename="", mode="wb", fileobj=out, compresslevel=compresslevel, mtime=0
+    ) as gz:
+        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for name, path, info in members:
+                member = _tarinfo(name, info)
+                if member.isdir():
+                    tar.addfile(member)
+                    continue
+                with open(path, "rb") as data:
+                    tar.addfile(member, data)
+
+
+class _HashingWriter:
+    """A write-only file that hashes what passes through it."""
+
+    def __init__(self, raw: IO[bytes], digest: Any) -> None:
+        self._raw = raw
+        self._digest = digest
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        return self._raw.write(data)
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+
+def check_loadable(model_dir: str | os.PathLike[str]) -> Any:
+    """Loads a model folder with TensorFlow, as `tfhub.load` would (TF2 SavedModel or TF1 Hub).
+
+    Args:
+        model_dir: the model folder.
+
+    Returns:
+        The loaded object (callers may reuse it, e.g. for the signature summary).
+
+    Raises:
+        NotAModelError: if the folder does not load; the message says why.
+    """
+    folder = check_model_folder(model_dir)
+    from .. import saved_model
+
+    try:
+        return saved_model.load(os.fspath(folder.absolute()))
+    except Exception as err:  # noqa: BLE001 - any load failure means "not a loadable model".
+        raise errors.NotAModelError(
+            f"{folder} does not load as a model ({type(err).__name__}: {err}); fix or re-export "
+            f"it. Received: model_dir={os.fspath(model_dir)!r}",
+            path=os.fspath(model_dir),
+            reason=f"{type(err).__name__}: {err}",
+        ) from err
+
+
+def pack_model(
+    model_dir: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    compresslevel: int = DEFAULT_COMPRESSLEVEL,
+) -> PackedArchive:
+    """`tfhub pack`: checks that the folder loads (TensorFlow), then packs it.
+
+    Raises:
+        NotAModelError: if the folder is not a loadable model.
+        OSError: if the archive cannot be written.
+    """
+    check_loadable(model_dir)
+    return pack(model_dir, output, compresslevel=compresslevel)

@@ -1,0 +1,152 @@
+"""The HTML pages: index (search and filters), publisher, collection and model pages.
+
+Pages are Jinja2 templates with autoescaping; documentation bodies are rendered by
+`render.markdown_to_html` (sanitised) and cached per text. URL segments come from
+`protocol.split_path`: `[]` is the index, `[publisher]` a publisher, `publisher/collections/...`
+a collection, anything else a model handle (with or without version).
+"""
+
+from __future__ import annotations
+
+import functools
+import urllib.parse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from . import render
+from .api import version_size
+from .catalog import FACETS, Model, Version
+
+if TYPE_CHECKING:
+    from .app import HubState
+
+PAGE_SIZE = 50
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["size"] = human_size
+    environment.filters["shape"] = shape_text
+    return environment
+
+
+@functools.lru_cache(maxsize=1024)
+def rendered(markdown: str) -> str:
+    """Sanitised HTML of a doc body (cached: docs do not change while served)."""
+    return render.markdown_to_html(markdown)
+
+
+def human_size(value: int | None) -> str:
+    """1234567 -> "1.2 MB"; None -> "-"."""
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+def shape_text(shape: tuple[int | None, ...] | None) -> str:
+    """(None, 3) -> "[?, 3]"; None (unknown rank) -> "unknown"."""
+    if shape is None:
+        return "unknown"
+    return "[" + ", ".join("?" if dim is None else str(dim) for dim in shape) + "]"
+
+
+def _html(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    body = _environment().get_template(name).render(**context)
+    return HTMLResponse(body, status_code=status)
+
+
+async def page(request: Request, state: HubState, segments: list[str]) -> Response:
+    """Answers the HTML page for a URL path (404 page if it names nothing)."""
+    catalog = state.catalog
+    if not segments:
+        return index_page(request, state)
+    if len(segments) == 1 and segments[0] in catalog.publishers:
+        return publisher_page(request, state, segments[0])
+    found = catalog.find_collection(segments)
+    if found is not None:
+        return _html(
+            "collection.html",
+            **_common(request, state),
+            model=found[0],
+            version=found[1],
+            body=rendered(found[1].doc.body),
+        )
+    found = catalog.find(segments)
+    if found is not None:
+        return model_page(request, state, *found)
+    return _html("error.html", 404, **_common(request, state), path="/".join(segments))
+
+
+def _common(request: Request, state: HubState) -> dict[str, Any]:
+    return {"base": state.base_url(request), "auth": bool(state.settings.token_file)}
+
+
+def index_page(request: Request, state: HubState) -> Response:
+    """The index: a search box, one select per filter, and the matching models."""
+    query = request.query_params.get("q", "")
+    filters = {name: request.query_params.get(name, "") for name in FACETS}
+    hits = state.index.search(query, filters)
+    start = request.query_params.get("start", "0")
+    first = min(int(start), max(0, len(hits) - 1)) if start.isdigit() else 0
+    kept = {key: value for key, value in request.query_params.items() if key != "start" and value}
+    return _html(
+        "index.html",
+        **_common(request, state),
+        query=query,
+        filters=filters,
+        facets={name: sorted(counts.items()) for name, counts in state.index.facets.items()},
+        hits=hits[first : first + PAGE_SIZE],
+        first=first,
+        page_size=PAGE_SIZE,
+        total=len(hits),
+        models=len(state.catalog.models),
+        kept=urllib.parse.urlencode(kept),
+    )
+
+
+def publisher_page(request: Request, state: HubState, name: str) -> Response:
+    publisher = state.catalog.publishers[name]
+    catalog = state.catalog
+    return _html(
+        "publisher.html",
+        **_common(request, state),
+        publisher=publisher,
+        body=rendered(publisher.doc.body) if publisher.doc else "",
+        models=[catalog.models[h] for h in publisher.models],
+        collections=[catalog.collections[h] for h in publisher.collections],
+    )
+
+
+def model_page(request: Request, state: HubState, model: Model, version: Version) -> Response:
+    """A model version: doc, metadata, versions with sizes, signatures, snippets."""
+    versions = [
+        (model.versions[v], version_size(model.versions[v]))
+        for v in sorted(model.versions, reverse=True)
+    ]
+    return _html(
+        "model.html",
+        **_common(request, state),
+        model=model,
+        version=version,
+        versions=versions,
+        url=f"{state.base_url(request)}/{model.handle}/{version.version}",
+        body=rendered(version.doc.body),
+        metadata=[(key, value.value) for key, value in version.doc.entries],
+        summary=version.signatures,
+    )

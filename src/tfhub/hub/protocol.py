@@ -1,0 +1,192 @@
+"""The hosting protocol's HTTP rules, free of any server: paths, formats, ranges, validators.
+
+One implementation, used by the ASGI app (`tfhub serve`) and by the tests' fault-injecting
+http.server shell:
+
+* `split_path` turns a URL path into safe segments or refuses it (encoded or doubled slashes,
+  `.`/`..`, backslashes, NUL, absolute paths);
+* `requested_format` reads `?tf-hub-format=` (a comma-separated list, as the protocol says);
+* `plan_file` decides status, byte range and headers for a file from `Range`, `If-Range`
+  and `If-None-Match` (and `HEAD`), as RFC 9110 says for a single `bytes=` range.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+FORMAT_QUERY_KEY = "tf-hub-format"
+COMPRESSED = "compressed"
+UNCOMPRESSED = "uncompressed"
+ARCHIVE_CONTENT_TYPE = "application/x-tar"
+ARCHIVE_SUFFIX = ".tar.gz"
+_SEGMENT = re.compile(r"[\w.~@+-]+")  # After percent-decoding; no `/`, `\`, `%`, NUL, spaces.
+_RANGE = re.compile(r"bytes=(?P<start>\d*)-(?P<end>\d*)")
+
+
+def split_path(raw_path: str) -> list[str] | None:
+    """Splits a decoded URL path into segments, or returns None if it is odd or unsafe.
+
+    Refused: empty or doubled slashes inside (`a//b`), `.` and `..` segments, characters other
+    than letters, digits and `_.~@+-` (so no `%`, left-over encodings, backslashes or NUL),
+    and segments starting with `.` (hidden files). A trailing slash is allowed.
+
+    Args:
+        raw_path: the request path after percent-decoding, e.g. "/google/model/1".
+
+    Returns:
+        The segments (e.g. ["google", "model", "1"]), [] for "/", or None.
+    """
+    if not raw_path.startswith("/") or raw_path.startswith("//"):
+        return None
+    inner = raw_path[1:]
+    if inner.endswith("/"):
+        inner = inner[:-1]
+    if not inner:
+        return []
+    segments = inner.split("/")
+    for segment in segments:
+        if not _SEGMENT.fullmatch(segment) or segment.startswith("."):
+            return None
+    return segments
+
+
+def inside(path: str, root: str) -> bool:
+    """True if `path` exists and its real path (symlinks followed) is `root` or below it."""
+    real_root = os.path.realpath(root)
+    try:
+        real = os.path.realpath(path, strict=True)
+    except (OSError, ValueError):
+        return False
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def folder_file(
+    root: str, segments: list[str], *, compressed: bool, archives_only: bool = False
+) -> str | None:
+    """Maps URL segments to a file of a plain folder, as the hosting protocol serves one.
+
+    `/NAME` is the file `ROOT/NAME`; with `?tf-hub-format=compressed` it is `ROOT/NAME.tar.gz`
+    when `NAME` is not a file (so `/publisher/model/1` finds `publisher/model/1.tar.gz`, the
+    layout of tfhub.dev's storage bucket). Files reached through symlinks leading out of ROOT
+    are refused.
+
+    Args:
+        root: the served folder.
+        segments: the safe URL segments (see `split_path`).
+        compressed: True if the client asked for `tf-hub-format=compressed`.
+        archives_only: serve only `.tar.gz` files (the hub server: nothing else of ROOT leaks).
+
+    Returns:
+        The file path, or None.
+    """
+    if not segments:
+        return None
+    path = os.path.join(root, *segments)
+    candidates = [path, path + ARCHIVE_SUFFIX] if compressed else [path]
+    for candidate in candidates:
+        if archives_only and not candidate.endswith(ARCHIVE_SUFFIX):
+            continue
+        if os.path.isfile(candidate) and inside(candidate, root):
+            return candidate
+    return None
+
+
+def requested_format(query: dict[str, list[str]]) -> str | None:
+    """Returns "compressed", "uncompressed" or None (a browser) from `?tf-hub-format=`.
+
+    The value is a comma-separated list of formats the client accepts, in its order of
+    preference; the first one this server knows wins. An unknown-only list gives "".
+    """
+    values = query.get(FORMAT_QUERY_KEY)
+    if not values:
+        return None
+    for value in values:
+        for item in value.split(","):
+            item = item.strip().lower()
+            if item in (COMPRESSED, UNCOMPRESSED):
+                return item
+    return ""
+
+
+def file_etag(size: int, mtime_ns: int) -> str:
+    """A strong validator for a file: the same on every worker or replica sharing the file."""
+    return f'"{size:x}-{mtime_ns:x}"'
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """What to answer for a file: status, the body's byte range [start, end), and headers."""
+
+    status: int
+    start: int = 0
+    end: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
+    """Returns (start, end) for one satisfiable range, None to ignore it, False if unsatisfiable."""
+    match = _RANGE.fullmatch(header.strip().replace(" ", ""))
+    if not match or (not match["start"] and not match["end"]):
+        return None  # Malformed or several ranges: RFC 9110 lets a server ignore Range.
+    if not match["start"]:  # bytes=-N: the last N bytes.
+        suffix = int(match["end"])
+        return (max(0, size - suffix), size) if suffix > 0 and size > 0 else False
+    start = int(match["start"])
+    end = min(int(match["end"]) + 1, size) if match["end"] else size
+    if match["end"] and int(match["end"]) < start:
+        return None
+    return (start, end) if start < size else False
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match comparison (weak: `W/` prefixes ignored; `*` matches anything)."""
+    tags = [tag.strip() for tag in header.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in [tag.removeprefix("W/") for tag in tags]
+
+
+def plan_file(
+    headers: dict[str, str],
+    *,
+    size: int,
+    etag: str,
+    content_type: str = ARCHIVE_CONTENT_TYPE,
+) -> FilePlan:
+    """Decides how to answer a GET or HEAD of a file.
+
+    Args:
+        headers: the request headers, names in lower case.
+        size: the file size in bytes.
+        etag: the file's strong ETag (see `file_etag`).
+        content_type: the Content-Type to send.
+
+    Returns:
+        304 if `If-None-Match` matches; 206 with `Content-Range` for one satisfiable `Range`
+        (unless `If-Range` names another version: then 200, the whole file); 416 for an
+        unsatisfiable range; else 200. Headers include Content-Length, ETag, Accept-Ranges.
+    """
+    base = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "public, max-age=3600"}
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None and _etag_matches(if_none_match, etag):
+        return FilePlan(304, headers=base)
+    base["Content-Type"] = content_type
+    wanted = headers.get("range")
+    if_range = headers.get("if-range")
+    if wanted is not None and (if_range is None or if_range.strip() == etag):
+        found = _parse_range(wanted, size)
+        if found is False:
+            return FilePlan(
+                416, headers={**base, "Content-Range": f"bytes */{size}", "Content-Length": "0"}
+            )
+        if isinstance(found, tuple):
+            start, end = found
+            partial = {"Content-Range": f"bytes {start}-{end - 1}/{size}"}
+            return FilePlan(
+                206, start, end, {**base, **partial, "Content-Length": str(end - start)}
+            )
+    return FilePlan(200, 0, size, {**base, "Content-Length": str(size)})

@@ -1,0 +1,259 @@
+"""Publish a model into a hub folder: archive + doc + signature summary, all or nothing.
+
+`publish` loads the model (TF2 SavedModel or TF1 Hub module), computes its signature summary,
+packs it deterministically, and validates the doc (the given one, or a starter doc) as
+tfhub.dev's validator did. Everything is written into a staging folder beside the target and then
+renamed into place, the doc last (a server lists versions by their docs); if a step fails, what
+was moved is moved back. Versions are immutable: an existing version is refused unless `force`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import errors
+from ..utils.filelock import weak_file_lock
+from . import docs_format as fmt
+from . import pack as pack_lib
+from . import signatures, starter, tags, validator
+from .docs_format import DocHandle, DocKind, Problem
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What `publish` (or `mirror`) wrote: the files, and whether the doc was written."""
+
+    handle: str
+    doc: Path
+    archive: Path
+    signatures: Path
+    wrote_doc: bool
+    wrote_publisher_doc: bool
+    archive_sha256: str
+
+
+def publish(
+    model_dir: str | os.PathLike[str],
+    root: str | os.PathLike[str],
+    handle: str,
+    *,
+    doc: str | os.PathLike[str] | None = None,
+    info: starter.StarterInfo | None = None,
+    force: bool = False,
+) -> Published:
+    """`tfhub publish`: puts a model version into a hub folder.
+
+    Args:
+        model_dir: the model folder (TF2 SavedModel or TF1 Hub module).
+        root: the hub folder (created if missing).
+        handle: `publisher/model/version`.
+        doc: the Markdown doc; None writes a starter doc filled in from the model and `info`.
+        info: description, task and license for a starter doc.
+        force: replace an existing version.
+
+    Returns:
+        What was written.
+
+    Raises:
+        InvalidHandleError: a malformed handle.
+        VersionExistsError: the version exists and `force` is False.
+        NotAModelError: the folder is not a loadable model.
+        DocValidationError: the doc has problems (`.problems`: `file:line: message`).
+    """
+    parsed = fmt.parse_handle(handle)
+    doc_text = None if doc is None else _read_doc(doc)
+    return install(
+        model_dir, root, parsed, doc_text=doc_text, info=info or starter.StarterInfo(), force=force
+    )
+
+
+def _read_doc(doc: str | os.PathLike[str]) -> str:
+    try:
+        return Path(doc).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise errors.DocFormatError(
+            f"Cannot read the doc {os.fspath(doc)} as UTF-8 text: {err}",
+            path=os.fspath(doc),
+            line=0,
+        ) from err
+
+
+def install(
+    model_dir: str | os.PathLike[str],
+    root: str | os.PathLike[str],
+    handle: DocHandle,
+    *,
+    doc_text: str | None,
+    info: starter.StarterInfo,
+    force: bool,
+    keep_existing_doc: bool = False,
+) -> Published:
+    """Installs a model version (see `publish`); `mirror` uses it too.
+
+    Args:
+        model_dir: the model folder.
+        root: the hub folder.
+        handle: the version's handle.
+        doc_text: the doc's text, or None for a starter doc (or the existing doc, see below).
+        info: what a starter doc needs beyond the model.
+        force: replace an existing version.
+        keep_existing_doc: if the version has a doc (e.g. one whose asset-path is not mirrored
+            yet) and `doc_text` is None, keep that doc and add (or, with `force`, replace) the
+            model files.
+
+    Returns:
+        What was written.
+    """
+    target = fmt.doc_path(root, handle, DocKind.MODULE)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = target.parent / f".{target.name}.publish.lock"
+    with weak_file_lock(os.fspath(lock), what=f"publishing {handle}"):
+        keep_doc = keep_existing_doc and doc_text is None and target.is_file()
+        if not force:
+            _refuse_existing(handle, target, ignore_doc=keep_doc)
+        loaded = pack_lib.check_loadable(model_dir)
+        summary = signatures.compute_summary(os.fspath(model_dir), loaded=loaded)
+        staging = target.parent / f".{target.stem}.publish-{uuid.uuid4().hex}"
+        staging.mkdir()
+        try:
+            return _stage_and_commit(
+                model_dir, root, handle, summary, staging, doc_text, info, keep_doc
+            )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _existing(target: Path) -> list[Path]:
+    """The files of a version that exist: doc, archive, signature summary, model folder."""
+    paths = [target, fmt.archive_path(target), fmt.signatures_path(target)]
+    return [path for path in paths if path.exists()] + _model_folder(target)
+
+
+def _model_folder(target: Path) -> list[Path]:
+    """[the model folder `<version>/` beside the doc] if there is one (a folder of other docs,
+    such as tfhub.dev's `<version>/default/tfjs/1.md`, is not a model folder)."""
+    folder = fmt.model_dir_path(target)
+    return [folder] if folder.is_dir() and fmt.is_model_dir(folder) else []
+
+
+def _refuse_existing(handle: DocHandle, target: Path, *, ignore_doc: bool) -> None:
+    found = [path for path in _existing(target) if not (ignore_doc and path == target)]
+    if found:
+        raise errors.VersionExistsError(
+            f"{handle} is already published ({found[0]}); versions are immutable: publish a new "
+            "version, or pass --force to replace it.",
+            handle=str(handle),
+            path=os.fspath(found[0]),
+        )
+
+
+def _stage_and_commit(
+    model_dir: str | os.PathLike[str],
+    root: str | os.PathLike[str],
+    handle: DocHandle,
+    summary: signatures.SignatureSummary,
+    staging: Path,
+    doc_text: str | None,
+    info: starter.StarterInfo,
+    keep_doc: bool,
+) -> Published:
+    target = fmt.doc_path(root, handle, DocKind.MODULE)
+    staged_doc = staging / target.name
+    archive_name = fmt.archive_path(target).name
+    packed = pack_lib.pack(model_dir, staging / archive_name)
+    signatures.write_summary(summary, fmt.signatures_path(staged_doc))
+    if keep_doc:
+        text = target.read_text(encoding="utf-8")
+    elif doc_text is not None:
+        text = doc_text
+    else:
+        text = starter.starter_module_doc(handle, summary, info, asset_path=archive_name)
+    staged_doc.write_text(text, encoding="utf-8")
+    _check_doc(staged_doc, root, target, handle, summary)
+    moves = [(packed.path, fmt.archive_path(target))]
+    moves.append((fmt.signatures_path(staged_doc), fmt.signatures_path(target)))
+    publisher_doc = fmt.doc_path(root, handle, DocKind.PUBLISHER)
+    wrote_publisher = not publisher_doc.exists()
+    if wrote_publisher:
+        staged_publisher = staging / publisher_doc.name
+        staged_publisher.write_text(starter.starter_publisher_doc(handle.publisher), "utf-8")
+        moves.append((staged_publisher, publisher_doc))
+    if not keep_doc:
+        moves.append((staged_doc, target))
+    _commit(moves, staging, stale=_model_folder(target))
+    logger.info("Published %s into %s", handle, target.parent)
+    return Published(
+        str(handle),
+        target,
+        fmt.archive_path(target),
+        fmt.signatures_path(target),
+        wrote_doc=not keep_doc,
+        wrote_publisher_doc=wrote_publisher,
+        archive_sha256=packed.sha256,
+    )
+
+
+def _check_doc(
+    staged: Path,
+    root: str | os.PathLike[str],
+    target: Path,
+    handle: DocHandle,
+    summary: signatures.SignatureSummary,
+) -> None:
+    """Validates the staged doc as if it were at `target` (its archive is staged beside it)."""
+    rel = target.relative_to(fmt.docs_dir(root)).as_posix()
+    shown = f"{fmt.DOCS_DIR_POSIX}/{rel}"
+    try:
+        doc = fmt.parse_text(
+            staged.read_text(encoding="utf-8"), path=staged, rel_path=rel, display_path=shown
+        )
+    except errors.DocFormatError as err:
+        raise errors.DocValidationError(str(err), problems=[str(err)]) from err
+    problems = validator.validate_doc(doc, tag_values=tags.load_tag_definitions(root))
+    if doc.kind is not DocKind.MODULE or doc.handle != handle:
+        problems.insert(0, Problem(shown, 1, f"the doc must start with '# Module {handle}'"))
+    declared = doc.metadata.get(validator.FORMAT, [])
+    if declared and declared[0].value != summary.doc_format:
+        problems.append(
+            Problem(
+                shown,
+                declared[0].line,
+                f"'format' says {declared[0].value!r} but the "
+                f"model is a {summary.format}: use '{summary.doc_format}'",
+            )
+        )
+    if problems:
+        lines = [str(problem) for problem in problems]
+        raise errors.DocValidationError(
+            f"The doc of {handle} has {len(lines)} problem(s):\n" + "\n".join(lines),
+            problems=lines,
+        )
+
+
+def _commit(moves: list[tuple[Path, Path]], staging: Path, *, stale: list[Path]) -> None:
+    """Renames staged files into place; moves replaced files aside and back on failure."""
+    done: list[tuple[Path, Path]] = []  # (from, to) renames made, to undo in reverse.
+    try:
+        for path in stale:
+            if path.exists():
+                aside = staging / f"old-{len(done)}-{path.name}"
+                os.replace(path, aside)
+                done.append((path, aside))
+        for source, dest in moves:
+            if dest.exists():
+                aside = staging / f"old-{len(done)}-{dest.name}"
+                os.replace(dest, aside)
+                done.append((dest, aside))
+            os.replace(source, dest)
+            done.append((source, dest))
+    except BaseException:
+        for source, dest in reversed(done):
+            os.replace(dest, source)
+        raise

@@ -1,0 +1,71 @@
+"""New versions without a restart: each worker re-scans ROOT when its docs tree changes.
+
+Every `rescan_seconds`, a worker stats the folders and files under ROOT/assets/docs (no file is
+read) in a thread; when their names, sizes or mtimes changed (a publish renames files into
+place, which also changes the folder's mtime), it builds a new catalog and search index in a
+thread and swaps them in whole: a request sees either the old state or the new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import anyio.to_thread
+
+from .docs_format import docs_dir
+
+logger = logging.getLogger(__name__)
+
+
+def tree_stamp(root: str) -> str:
+    """A digest of the names, sizes and mtimes of everything under ROOT/assets/docs."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for folder, dirs, files in os.walk(docs_dir(root)):
+        dirs.sort()
+        for name in [".", *sorted(files)]:
+            try:
+                stat = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue
+            digest.update(f"{folder}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+async def _watch(app: Any, load: Callable[[], Any], root: str, every: float) -> None:
+    stamp = await anyio.to_thread.run_sync(tree_stamp, root)
+    while True:
+        await asyncio.sleep(every)
+        current = await anyio.to_thread.run_sync(tree_stamp, root)
+        if current == stamp:
+            continue
+        try:
+            app.state.hub = await anyio.to_thread.run_sync(load)
+            stamp = current
+            logger.info("Re-scanned %s: %d models", root, len(app.state.hub.catalog.models))
+        except Exception:  # noqa: BLE001 - keep serving the old state; try again later.
+            logger.exception("Re-scanning %s failed; still serving the previous scan", root)
+
+
+def lifespan(load: Callable[[], Any], root: str, every: float) -> Any:
+    """A Starlette lifespan that runs the watcher while the app runs (none if every <= 0)."""
+
+    @contextlib.asynccontextmanager
+    async def run(app: Any) -> AsyncIterator[None]:
+        if every <= 0:
+            yield
+            return
+        task = asyncio.create_task(_watch(app, load, root, every))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return run

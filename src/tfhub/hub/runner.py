@@ -1,0 +1,141 @@
+"""Running the hub app: `tfhub serve` (granian or uvicorn, N worker processes) or in a thread.
+
+`serve()` blocks and runs worker processes that each build the app from the settings in
+`TFHUB_SERVE_SETTINGS` (see `settings`). `BackgroundServer` runs one uvicorn server in a
+thread of this process on an already bound socket (port 0 works), for `tfhub demo` and tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+from .. import errors
+from .settings import SETTINGS_ENV, ServeSettings
+
+logger = logging.getLogger(__name__)
+APP_FACTORY = "tfhub.hub.app:app_from_env"
+SERVERS = ("granian", "uvicorn")
+DEFAULT_SERVER = "granian"
+
+
+def enable_access_log() -> None:
+    """Sends the `tfhub.hub.access` lines to stderr (the root logger is left alone).
+
+    Under the `tfhub` command, the "tfhub" logger already writes to stderr (the lines go
+    there); elsewhere (an ASGI server importing `app_from_env`) a handler is added once.
+    """
+    access = logging.getLogger("tfhub.hub.access")
+    access.setLevel(logging.INFO)
+    if not access.handlers and not logging.getLogger("tfhub").handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+
+
+def serve(settings: ServeSettings, *, host: str, port: int, workers: int, server: str) -> None:
+    """Serves ROOT until interrupted.
+
+    Args:
+        settings: the app's options (ROOT, token file, base URL, ...).
+        host: the address to listen on.
+        port: the TCP port.
+        workers: how many worker processes (each a full, independent copy of the app).
+        server: "granian" (Rust HTTP core, files sent natively) or "uvicorn".
+
+    Raises:
+        tfhub.errors.ServeConfigError: for an unknown server or bad options (checked here,
+            before any worker starts; each worker then scans ROOT).
+    """
+    if server not in SERVERS:
+        raise errors.ServeConfigError(
+            f"Unknown server {server!r}; use one of {', '.join(SERVERS)}.", option="--server"
+        )
+    from .app import check_settings
+
+    check_settings(settings)  # Fails fast, in the parent, on a bad ROOT or token file.
+    os.environ[SETTINGS_ENV] = settings.to_env()
+    if server == "granian":
+        _serve_granian(host=host, port=port, workers=workers)
+    else:
+        _serve_uvicorn(host=host, port=port, workers=workers)
+
+
+def _serve_granian(*, host: str, port: int, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    Granian(
+        APP_FACTORY,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        log_access=False,
+        websockets=False,
+    ).serve()
+
+
+def _serve_uvicorn(*, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+        ws="none",
+    )
+
+
+class BackgroundServer:
+    """The hub app served by uvicorn in a thread of this process (demo, tests)."""
+
+    def __init__(self, settings: ServeSettings, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        import uvicorn
+
+        from .app import create_app
+
+        self.app = create_app(settings)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host, self.port = self._socket.getsockname()[:2]
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, ws="none")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def url(self, path: str = "") -> str:
+        """The http:// URL of `path` on this server."""
+        return f"http://{self.host}:{self.port}/{path.lstrip('/')}"
+
+    def start(self, *, timeout: float = 10.0) -> BackgroundServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise errors.TFHubError(f"The hub server did not start within {timeout:g} s.")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

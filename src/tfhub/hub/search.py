@@ -1,0 +1,108 @@
+"""Full-text search and filters over a catalog's models, built once in memory.
+
+Each model's text (handle, description, metadata values, documentation body) is cut into
+lower-case words; a query matches the models that contain every query word, as a whole word
+or as a word prefix (`mobile` finds `mobilenet`), ranked by how often the words occur (words of
+the handle and description count more). Filters keep models whose latest doc has the value.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from .catalog import FACETS, Catalog, Model
+
+_WORD = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*|[^\W\d_]+", re.UNICODE)
+_PARTS = re.compile(r"[._-]")
+_TITLE_WEIGHT = 5
+MAX_QUERY_WORDS = 16
+MIN_PREFIX = 3  # Shorter query words match whole words only.
+
+
+def words(text: str) -> list[str]:
+    """The search words of a text: lower-case runs of letters and digits, plus their parts.
+
+    `mobilenet_v2_100` gives `mobilenet_v2_100`, `mobilenet`, `v2` and `100`.
+    """
+    tokens = _WORD.findall(text.lower())
+    found = list(tokens)
+    for token in tokens:
+        if "_" in token or "-" in token or "." in token:
+            found.extend(part for part in _PARTS.split(token) if part)
+    return found
+
+
+@dataclass
+class SearchIndex:
+    """An inverted index: word -> {model handle: weight}, plus each filter's values."""
+
+    catalog: Catalog
+    postings: dict[str, dict[str, int]] = field(default_factory=dict)
+    vocabulary: list[str] = field(default_factory=list)
+    facets: dict[str, Counter[str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, catalog: Catalog) -> SearchIndex:
+        """Indexes every model of the catalog (their latest version's doc)."""
+        postings: dict[str, dict[str, int]] = defaultdict(dict)
+        facets: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+        for handle, model in catalog.models.items():
+            for word, count in _model_words(model).items():
+                postings[word][handle] = count
+            for name in FACETS:
+                facets[name].update(model.facet_keys(name))
+        return cls(catalog, dict(postings), sorted(postings), facets)
+
+    def _matching(self, word: str) -> dict[str, int]:
+        """Models containing `word` or a word starting with it, with summed weights."""
+        found: dict[str, int] = dict(self.postings.get(word, {}))
+        if len(word) < MIN_PREFIX:
+            return found
+        start = bisect.bisect_right(self.vocabulary, word)
+        for candidate in self.vocabulary[start:]:
+            if not candidate.startswith(word):
+                break
+            for handle, weight in self.postings[candidate].items():
+                found[handle] = found.get(handle, 0) + weight
+        return found
+
+    def search(self, query: str = "", filters: dict[str, str] | None = None) -> list[Model]:
+        """Models matching every word of `query` and every filter, best first.
+
+        Args:
+            query: free text ("" matches every model).
+            filters: facet name (see `catalog.FACETS`) -> value (case-insensitive).
+
+        Returns:
+            The models, by score then handle.
+        """
+        scores: dict[str, int] | None = None
+        for word in dict.fromkeys(words(query)[:MAX_QUERY_WORDS]):
+            found = self._matching(word)
+            if scores is None:
+                scores = found
+            else:
+                scores = {key: scores[key] + found[key] for key in scores.keys() & found.keys()}
+        if scores is None:
+            scores = dict.fromkeys(self.catalog.models, 0)
+        hits = [self.catalog.models[handle] for handle in scores]
+        for name, value in (filters or {}).items():
+            if name in FACETS and value:
+                wanted = value.lower()
+                hits = [model for model in hits if wanted in model.facet_keys(name)]
+        return sorted(hits, key=lambda model: (-scores[model.handle], model.handle))
+
+
+def _model_words(model: Model) -> Counter[str]:
+    doc = model.latest.doc
+    counts: Counter[str] = Counter()
+    title = f"{model.handle} {doc.description}"
+    for word in words(title):
+        counts[word] += _TITLE_WEIGHT
+    metadata = " ".join(value.value for _, value in doc.entries)
+    counts.update(words(metadata))
+    counts.update(words(doc.body))
+    return counts

@@ -1,0 +1,297 @@
+"""The signature summary of a published model: `<version>.signatures.json` beside its doc.
+
+Computed once at publish (or mirror) time, with TensorFlow, so that a server shows a model's
+inputs and outputs without loading it; read back without TensorFlow. The JSON (schema 1)::
+
+    {
+      "schema": 1,
+      "format": "TF2 SavedModel",        # or "TF1 Hub format", "TF1 SavedModel"
+      "doc_format": "saved_model_2",     # the doc's `format` value: saved_model_2, hub, saved_model
+      "files_bytes": 1234,               # total size of the model's files
+      "variables": {"count": 4, "bytes": 96},
+      "meta_graphs": [
+        {"tags": ["serve"],
+         "signatures": {"serving_default": {
+            "inputs":  [{"name": "x", "dtype": "float32", "shape": [null, 3]}],
+            "outputs": [{"name": "y", "dtype": "float32", "shape": [null, 2]}]}}}
+      ],
+      "call": {                          # TF2 only (null otherwise): the restored `__call__`
+        "input_signatures": [[{"name": "", "dtype": "float32", "shape": [null, 3]}]],
+        "takes_training": true
+      }
+    }
+
+A shape is a list of dimensions (null: unknown size) or null for an unknown rank. A `__call__`
+input signature lists its first argument's tensors flattened, named by their path in the
+structure ("" for a single tensor, "a" / "0/b" for dicts and lists).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .. import cache, errors, model_info
+from ..utils.lazy import import_tensorflow
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = 1
+DOC_FORMATS = {
+    "TF1 Hub format": "hub",
+    "TF1 SavedModel": "saved_model",
+    "TF2 SavedModel": "saved_model_2",
+}
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One input or output: its name (key), dtype name and shape (None: unknown rank)."""
+
+    name: str
+    dtype: str
+    shape: tuple[int | None, ...] | None
+
+
+@dataclass(frozen=True)
+class SignatureInfo:
+    """One signature of a meta graph: its name, inputs and outputs (sorted by name)."""
+
+    name: str
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+
+
+@dataclass(frozen=True)
+class MetaGraphInfo:
+    """One meta graph: its tag set (sorted) and signatures (sorted by name)."""
+
+    tags: tuple[str, ...]
+    signatures: tuple[SignatureInfo, ...]
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """A TF2 SavedModel's restored `__call__`: its traced input signatures, and `training`."""
+
+    input_signatures: tuple[tuple[TensorInfo, ...], ...]
+    takes_training: bool
+
+
+@dataclass(frozen=True)
+class SignatureSummary:
+    """What a server shows about a model's interface (see the module docstring for the JSON)."""
+
+    format: str
+    doc_format: str
+    files_bytes: int
+    variable_count: int
+    variable_bytes: int
+    meta_graphs: tuple[MetaGraphInfo, ...]
+    call: CallInfo | None = None
+    schema: int = field(default=SCHEMA)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of the summary (schema 1)."""
+        return {
+            "schema": self.schema,
+            "format": self.format,
+            "doc_format": self.doc_format,
+            "files_bytes": self.files_bytes,
+            "variables": {"count": self.variable_count, "bytes": self.variable_bytes},
+            "meta_graphs": [_meta_graph_json(meta) for meta in self.meta_graphs],
+            "call": None if self.call is None else _call_json(self.call),
+        }
+
+
+def _tensor_json(tensor: TensorInfo) -> dict[str, Any]:
+    data = asdict(tensor)
+    data["shape"] = None if tensor.shape is None else list(tensor.shape)
+    return data
+
+
+def _meta_graph_json(meta: MetaGraphInfo) -> dict[str, Any]:
+    return {
+        "tags": list(meta.tags),
+        "signatures": {
+            sig.name: {
+                "inputs": [_tensor_json(t) for t in sig.inputs],
+                "outputs": [_tensor_json(t) for t in sig.outputs],
+            }
+            for sig in meta.signatures
+        },
+    }
+
+
+def _call_json(call: CallInfo) -> dict[str, Any]:
+    return {
+        "input_signatures": [[_tensor_json(t) for t in sig] for sig in call.input_signatures],
+        "takes_training": call.takes_training,
+    }
+
+
+def _tensor(data: dict[str, Any]) -> TensorInfo:
+    shape = data["shape"]
+    return TensorInfo(
+        name=str(data["name"]),
+        dtype=str(data["dtype"]),
+        shape=None if shape is None else tuple(None if d is None else int(d) for d in shape),
+    )
+
+
+def summary_from_json(data: dict[str, Any]) -> SignatureSummary:
+    """Builds a summary from its JSON object.
+
+    Raises:
+        KeyError, TypeError, ValueError: if the object does not follow schema 1.
+    """
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"unknown schema {data.get('schema')!r} (this tfhub reads {SCHEMA})")
+    metas = tuple(
+        MetaGraphInfo(
+            tags=tuple(meta["tags"]),
+            signatures=tuple(
+                SignatureInfo(
+                    name=name,
+                    inputs=tuple(_tensor(t) for t in sig["inputs"]),
+                    outputs=tuple(_tensor(t) for t in sig["outputs"]),
+                )
+                for name, sig in meta["signatures"].items()
+            ),
+        )
+        for meta in data["meta_graphs"]
+    )
+    call = data.get("call")
+    return SignatureSummary(
+        format=str(data["format"]),
+        doc_format=str(data["doc_format"]),
+        files_bytes=int(data["files_bytes"]),
+        variable_count=int(data["variables"]["count"]),
+        variable_bytes=int(data["variables"]["bytes"]),
+        meta_graphs=metas,
+        call=None
+        if call is None
+        else CallInfo(
+            input_signatures=tuple(
+                tuple(_tensor(t) for t in sig) for sig in call["input_signatures"]
+            ),
+            takes_training=bool(call["takes_training"]),
+        ),
+    )
+
+
+def read_summary(path: str | os.PathLike[str]) -> SignatureSummary:
+    """Reads a `<version>.signatures.json` file (no TensorFlow needed).
+
+    Args:
+        path: the JSON file.
+
+    Returns:
+        The summary.
+
+    Raises:
+        SignatureSummaryError: if the file is missing, not JSON or not schema 1.
+    """
+    try:
+        with open(path, encoding="utf-8") as file:
+            return summary_from_json(json.load(file))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise errors.SignatureSummaryError(
+            f"Cannot read the signature summary {os.fspath(path)} ({type(err).__name__}: "
+            f"{err}); write it again with `tfhub publish --force` or `tfhub mirror`.",
+            path=os.fspath(path),
+        ) from err
+
+
+def write_summary(summary: SignatureSummary, path: str | os.PathLike[str]) -> None:
+    """Writes the summary as JSON (sorted keys, 1-space indent) atomically."""
+    text = json.dumps(summary.to_json(), indent=1, sort_keys=True) + "\n"
+    cache.atomic_write_text(os.fspath(path), text)
+
+
+def _tensors_from_describe(tensors: dict[str, dict[str, Any]]) -> tuple[TensorInfo, ...]:
+    return tuple(
+        TensorInfo(name, spec["dtype"], None if spec["shape"] is None else tuple(spec["shape"]))
+        for name, spec in sorted(tensors.items())
+    )
+
+
+def compute_summary(model_dir: str, *, loaded: Any = None) -> SignatureSummary:
+    """Computes the summary of a model folder (imports TensorFlow).
+
+    Args:
+        model_dir: a TF2 SavedModel, TF1 SavedModel or TF1 Hub module folder.
+        loaded: the object `tfhub.load(model_dir)` returned, if the caller loaded it already
+            (used for a TF2 model's `__call__`); loaded here when needed and not given.
+
+    Returns:
+        The summary.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the folder is not a readable model.
+    """
+    info = model_info.describe(model_dir)
+    metas = tuple(
+        MetaGraphInfo(
+            tags=tuple(meta["tags"]),
+            signatures=tuple(
+                SignatureInfo(
+                    name,
+                    _tensors_from_describe(sig["inputs"]),
+                    _tensors_from_describe(sig["outputs"]),
+                )
+                for name, sig in meta["signatures"].items()
+            ),
+        )
+        for meta in info["meta_graphs"]
+    )
+    call = None
+    if info["format"] == "TF2 SavedModel":
+        call = _call_info(loaded if loaded is not None else _load(model_dir))
+    return SignatureSummary(
+        format=info["format"],
+        doc_format=DOC_FORMATS[info["format"]],
+        files_bytes=int(info["files_bytes"]),
+        variable_count=int(info["variables"]["count"]),
+        variable_bytes=int(info["variables"]["bytes"]),
+        meta_graphs=metas,
+        call=call,
+    )
+
+
+def _load(model_dir: str) -> Any:
+    from .. import saved_model
+
+    return saved_model.load(model_dir)
+
+
+def _call_info(obj: Any) -> CallInfo | None:
+    """The restored `__call__` of a TF2 object, or None if it is not callable."""
+    if not callable(obj):
+        return None
+    from ..keras import _common  # Imports TensorFlow: the one home of "takes `training`?".
+
+    tf = import_tensorflow("Summarizing a model's signatures")
+    specs = _common.input_specs_of(obj, is_signature=False)
+    flat = tuple(_flatten_spec(spec, tf) for spec in specs)
+    return CallInfo(input_signatures=flat, takes_training=_common.has_training_argument(obj))
+
+
+def _flatten_spec(structure: Any, tf: Any, prefix: str = "") -> tuple[TensorInfo, ...]:
+    """The TensorSpecs of a nest of dicts/lists/tuples, named by their `/`-joined path."""
+    if isinstance(structure, dict):
+        items = sorted(structure.items())
+    elif isinstance(structure, (list, tuple)):
+        items = list(enumerate(structure))
+    elif isinstance(structure, tf.TensorSpec):
+        shape = None if structure.shape.rank is None else tuple(structure.shape.as_list())
+        return (TensorInfo(prefix, structure.dtype.name, shape),)
+    else:
+        return ()
+    result: list[TensorInfo] = []
+    for key, value in items:
+        result.extend(_flatten_spec(value, tf, f"{prefix}/{key}" if prefix else str(key)))
+    return tuple(result)

@@ -1,0 +1,116 @@
+"""Starter documentation files, filled in from a model's signature summary where possible.
+
+`tfhub publish` writes one when no doc is given (and `tfhub mirror` when the hub has none): the
+required metadata of a Module doc (asset-path, task, fine-tunable, format) and a body with a
+usage snippet and the signatures, ready to be edited. A publisher's first model also gets a
+starter publisher doc.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import errors
+from .docs_format import DocHandle
+from .signatures import SignatureSummary, TensorInfo
+
+
+@dataclass(frozen=True)
+class StarterInfo:
+    """What the caller knows beyond the model: description, task, license (None: infer/omit)."""
+
+    description: str | None = None
+    task: str | None = None
+    license: str | None = None
+    source: str | None = None  # Where the model was mirrored from, quoted in the body.
+
+
+def _inputs(summary: SignatureSummary) -> list[TensorInfo]:
+    """The inputs of `__call__` (TF2) or else of the default signature."""
+    if summary.call is not None and summary.call.input_signatures:
+        return list(summary.call.input_signatures[0])
+    for meta in summary.meta_graphs:
+        for signature in meta.signatures:
+            if signature.name in ("default", "serving_default"):
+                return list(signature.inputs)
+    return []
+
+
+def infer_task(summary: SignatureSummary) -> str | None:
+    """A tfhub.dev task guessed from the inputs: strings -> text-embedding, images -> image-..."""
+    inputs = _inputs(summary)
+    if len(inputs) != 1:
+        return None
+    tensor = inputs[0]
+    if tensor.dtype == "string":
+        return "text-embedding"
+    if tensor.dtype.startswith(("float", "uint8")) and tensor.shape is not None:
+        if len(tensor.shape) == 4 and tensor.shape[-1] in (1, 3, None):
+            return "image-feature-vector"
+    return None
+
+
+def _shape_text(tensor: TensorInfo) -> str:
+    if tensor.shape is None:
+        return "unknown rank"
+    return "[" + ", ".join("?" if dim is None else str(dim) for dim in tensor.shape) + "]"
+
+
+def _signature_lines(summary: SignatureSummary) -> list[str]:
+    lines = ["| Signature | Input / output | Name | Dtype | Shape |", "|---|---|---|---|---|"]
+    for meta in summary.meta_graphs:
+        for signature in meta.signatures:
+            for kind, tensors in (("input", signature.inputs), ("output", signature.outputs)):
+                for tensor in tensors:
+                    lines.append(
+                        f"| {signature.name} | {kind} | {tensor.name} | {tensor.dtype} "
+                        f"| {_shape_text(tensor)} |"
+                    )
+    return lines
+
+
+def starter_module_doc(
+    handle: DocHandle, summary: SignatureSummary, info: StarterInfo, *, asset_path: str
+) -> str:
+    """The text of a starter Module doc.
+
+    Args:
+        handle: the model's handle.
+        summary: its signature summary (gives format, fine-tunable, inputs).
+        info: description, task and license from the caller.
+        asset_path: the asset-path value (the archive's name beside the doc).
+
+    Returns:
+        The Markdown text; it passes the validator.
+
+    Raises:
+        DocValidationError: if no task is given and none can be inferred from the inputs.
+    """
+    task = info.task or infer_task(summary)
+    if task is None:
+        raise errors.DocValidationError(
+            f"Cannot tell the task of {handle} from its inputs for the starter doc: pass one "
+            "(e.g. --task text-classification; tfhub.dev tasks start with image-, text-, audio- "
+            "or video-), or write the doc and pass it with --doc.",
+            problems=[f"{handle}: 'task' metadata cannot be inferred"],
+        )
+    description = info.description or f"{handle.model} (version {handle.version})."
+    lines = [f"# Module {handle}", description, "", f"<!-- asset-path: {asset_path} -->"]
+    lines += [f"<!-- task: {task} -->"]
+    lines += [f"<!-- fine-tunable: {'true' if summary.variable_count else 'false'} -->"]
+    lines += [f"<!-- format: {summary.doc_format} -->"]
+    if info.license:
+        lines.append(f"<!-- license: {info.license} -->")
+    lines += ["", "## Overview", ""]
+    if info.source:
+        lines += [f"Mirrored from `{info.source}`.", ""]
+    lines += ["Describe what the model does, its training data and its license here.", ""]
+    lines += ["## Usage", "", "```python", "import tfhub as hub", ""]
+    lines += [f'model = hub.load("https://HUB_HOST/{handle}")', "```", ""]
+    lines += ["## Signatures", "", *_signature_lines(summary), ""]
+    return "\n".join(lines)
+
+
+def starter_publisher_doc(publisher: str) -> str:
+    """The text of a starter Publisher doc (`<publisher>/<publisher>.md`)."""
+    return f"# Publisher {publisher}\nModels published by {publisher}.\n"

@@ -1,0 +1,102 @@
+"""tfhub.dev's tag definitions (ROOT/tags/*.yaml): the values metadata tags may take.
+
+tfhub.dev's repository lists, per tag, the allowed ids (`dataset.yaml`, `language.yaml`,
+`network_architecture.yaml`, `task.yaml`, `license.yaml`, `interactive_visualizer.yaml`:
+`values: [{id: ..., display_name: ...}]`) or a URL format (`colab.yaml`, `demo.yaml`:
+`format: url`, optional `required_domain`). A hub folder without ROOT/tags skips these checks.
+Reading them needs PyYAML (imported only when ROOT/tags exists).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+TAGS_DIR = "tags"
+ENUMERABLE_FILES = {
+    "dataset": "dataset.yaml",
+    "language": "language.yaml",
+    "network-architecture": "network_architecture.yaml",
+    "task": "task.yaml",
+    "license": "license.yaml",
+    "interactive-visualizer": "interactive_visualizer.yaml",
+}
+URL_FILES = {"colab": "colab.yaml", "demo": "demo.yaml"}
+
+
+@dataclass(frozen=True)
+class TagDefinitions:
+    """Allowed ids per enumerable tag, required domain (or None) per URL tag, and read errors."""
+
+    ids: dict[str, frozenset[str]] = field(default_factory=dict)
+    url_domains: dict[str, str | None] = field(default_factory=dict)
+    errors: tuple[tuple[str, str], ...] = ()
+
+    def check(self, key: str, value: str) -> list[str]:
+        """Problems of one metadata value against the definitions ([] if fine or undefined)."""
+        if key in self.ids and value not in self.ids[key]:
+            file = f"{TAGS_DIR}/{ENUMERABLE_FILES[key]}"
+            return [f"{key} {value!r} is not defined in {file}; add it there or use one of its ids"]
+        if key in self.url_domains:
+            return _check_url(key, value, self.url_domains[key])
+        return []
+
+
+def _check_url(key: str, value: str, domain: str | None) -> list[str]:
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc or " " in value:
+        return [f"{key} must be an https URL. Received: {value!r}"]
+    if domain and parts.netloc != domain:
+        return [f"{key} must point to {domain}. Received: {value!r}"]
+    return []
+
+
+def load_tag_definitions(root: str | os.PathLike[str]) -> TagDefinitions | None:
+    """Reads ROOT/tags/*.yaml, or returns None if ROOT/tags does not exist.
+
+    Args:
+        root: the hub folder.
+
+    Returns:
+        The definitions; files that cannot be read are listed in `.errors` as
+        (path relative to ROOT, message) and their tag is not checked.
+    """
+    folder = Path(root) / TAGS_DIR
+    if not folder.is_dir():
+        return None
+    try:
+        import yaml
+    except ImportError as err:
+        raise ImportError(
+            f"{folder} holds tfhub.dev's tag definitions, and reading them needs PyYAML: "
+            'pip install "tfhub[hub]" (or pyyaml).'
+        ) from err
+    ids: dict[str, frozenset[str]] = {}
+    domains: dict[str, str | None] = {}
+    problems: list[tuple[str, str]] = []
+    for key, name in {**ENUMERABLE_FILES, **URL_FILES}.items():
+        file = folder / name
+        if not file.is_file():
+            continue
+        try:
+            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+            if key in URL_FILES:
+                domains[key] = _url_domain(loaded)
+            else:
+                ids[key] = frozenset(str(item["id"]) for item in loaded["values"])
+        except Exception as err:  # noqa: BLE001 - YAML, key and type errors all mean "unreadable".
+            problems.append((f"{TAGS_DIR}/{name}", f"cannot read the tag definitions: {err}"))
+    return TagDefinitions(ids, domains, tuple(problems))
+
+
+def _url_domain(loaded: Any) -> str | None:
+    if loaded.get("format") != "url":
+        raise ValueError(f"'format' must be 'url'. Received: {loaded.get('format')!r}")
+    domain = loaded.get("required_domain")
+    return None if domain is None else str(domain)

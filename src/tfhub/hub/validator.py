@@ -1,0 +1,399 @@
+"""Validate documentation files as tfhub.dev's validator (tools/validator.py) did.
+
+Every problem comes with its file and line (`file:line: message`); nothing stops at the first
+one. The rules, per kind (first line `# <Kind> ...`):
+
+- the file is a `.md` file under its publisher's folder; a Publisher doc is
+  `<publisher>/<publisher>.md`; tfhub adds that a Module/Placeholder doc is at
+  `<publisher>/models/<model>/<version>.md` and a Collection at
+  `<publisher>/collections/<name>/<version>.md` (so the served URL matches the handle);
+- a short description follows the first line, then only metadata lines up to the first heading;
+- the required metadata is present, no metadata outside the kind's allowed keys, no repeated
+  key except task, dataset, language and network-architecture;
+- `task` values start with image-, text-, audio- or video-; a Module's `format` is hub,
+  saved_model or saved_model_2; `fine-tunable` is true or false; `parent-model` is a handle;
+- `asset-path` ends with .tar.gz (Module, Tfjs) or .tflite (Lite, Coral), is not a GitHub release
+  download; a relative asset-path names a file beside the doc that exists;
+- if ROOT/tags/<tag>.yaml files exist (tfhub.dev's tag definitions), enumerable tag values
+  must be ids listed there, and URL tags must point to their required domain;
+- the publisher's doc exists; no two docs declare the same kind and handle; a signature summary
+  beside a Module doc agrees with its `format`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import errors
+from . import docs_format as fmt
+from . import tags as tags_lib
+from .docs_format import DocFile, DocKind, Problem
+
+logger = logging.getLogger(__name__)
+
+ARCHITECTURE, ASSET_PATH, COLAB, DATASET = "network-architecture", "asset-path", "colab", "dataset"
+DEMO, FINE_TUNABLE, FORMAT, LANGUAGE = "demo", "fine-tunable", "format", "language"
+LICENSE, PARENT_MODEL, TASK, VISUALIZER = (
+    "license",
+    "parent-model",
+    "task",
+    "interactive-visualizer",
+)
+REPEATED_KEYS = frozenset({DATASET, LANGUAGE, TASK, ARCHITECTURE})
+SAVED_MODEL_FORMATS = ("hub", "saved_model", "saved_model_2")
+TASK_PREFIXES = ("image-", "text-", "audio-", "video-")
+_GITHUB_DOWNLOAD = re.compile(r"https://github\.com/.*/releases/download/.*")
+_PARENT_MODEL = re.compile(rf"{fmt.PUBLISHER_PATTERN}/{fmt.MODEL_PATTERN}/{fmt.VERSION_PATTERN}")
+REMOTE_SCHEMES = ("http", "https", "gs")
+
+
+@dataclass(frozen=True)
+class KindRules:
+    """The metadata a kind requires and allows, and the suffix of its asset-path."""
+
+    required: frozenset[str]
+    optional: frozenset[str]
+    asset_suffix: str | None = None
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        """Required and optional keys."""
+        return self.required | self.optional
+
+
+RULES: dict[DocKind, KindRules] = {
+    DocKind.MODULE: KindRules(
+        frozenset({ASSET_PATH, FINE_TUNABLE, FORMAT, TASK}),
+        frozenset({ARCHITECTURE, COLAB, DATASET, LANGUAGE, LICENSE, VISUALIZER}),
+        ".tar.gz",
+    ),
+    DocKind.PLACEHOLDER: KindRules(
+        frozenset({TASK}),
+        frozenset({DATASET, FINE_TUNABLE, VISUALIZER, LANGUAGE, LICENSE, ARCHITECTURE}),
+    ),
+    DocKind.TFJS: KindRules(
+        frozenset({ASSET_PATH, PARENT_MODEL}), frozenset({COLAB, DEMO, VISUALIZER}), ".tar.gz"
+    ),
+    DocKind.LITE: KindRules(
+        frozenset({ASSET_PATH, PARENT_MODEL}), frozenset({COLAB, VISUALIZER}), ".tflite"
+    ),
+    DocKind.CORAL: KindRules(
+        frozenset({ASSET_PATH, PARENT_MODEL}), frozenset({COLAB, VISUALIZER}), ".tflite"
+    ),
+    DocKind.PUBLISHER: KindRules(frozenset(), frozenset()),
+    DocKind.COLLECTION: KindRules(frozenset({TASK}), frozenset({DATASET, LANGUAGE, ARCHITECTURE})),
+}
+
+
+def validate_doc(
+    doc: DocFile, *, tag_values: tags_lib.TagDefinitions | None = None
+) -> list[Problem]:
+    """The problems of one parsed doc, on its own (no look at other docs of the tree).
+
+    Args:
+        doc: the parsed doc (its `rel_path` is where it is, or will be, under ROOT/assets/docs).
+        tag_values: tfhub.dev's tag definitions (ROOT/tags), or None to skip those checks.
+
+    Returns:
+        The problems (parse problems first), in line order per check.
+    """
+    problems = list(doc.problems)
+    problems += _path_problems(doc)
+    problems += _metadata_key_problems(doc)
+    problems += _value_problems(doc)
+    problems += _asset_path_problems(doc)
+    if tag_values is not None:
+        problems += [
+            Problem(doc.display_path, value.line, message)
+            for key, value in doc.entries
+            for message in tag_values.check(key, value.value)
+        ]
+    return problems
+
+
+def _at(doc: DocFile, line: int, message: str) -> Problem:
+    return Problem(doc.display_path, line, message)
+
+
+def _path_problems(doc: DocFile) -> list[Problem]:
+    publisher, rel = doc.handle.publisher, doc.rel_path
+    if not rel.endswith(".md"):
+        return [_at(doc, 1, f"a documentation file must end with '.md'. Received: {rel!r}")]
+    if doc.kind in (DocKind.MODULE, DocKind.PLACEHOLDER, DocKind.PUBLISHER, DocKind.COLLECTION):
+        expected = fmt.doc_path(".", doc.handle, doc.kind).relative_to(fmt.docs_dir("."))
+        if rel != expected.as_posix():
+            return [
+                _at(
+                    doc,
+                    1,
+                    f"the {doc.kind.value} doc of {doc.handle} must be at "
+                    f"{fmt.DOCS_DIR_POSIX}/{expected.as_posix()} (its path gives its URL); move "
+                    f"it or fix the first line. Received: {fmt.DOCS_DIR_POSIX}/{rel}",
+                )
+            ]
+        return []
+    if not rel.startswith(f"{publisher}/models/"):
+        return [
+            _at(
+                doc,
+                1,
+                f"a {doc.kind.value} doc of publisher {publisher!r} must be under "
+                f"{fmt.DOCS_DIR_POSIX}/{publisher}/models/. Received: {fmt.DOCS_DIR_POSIX}/{rel}",
+            )
+        ]
+    return []
+
+
+def _metadata_key_problems(doc: DocFile) -> list[Problem]:
+    rules = RULES[doc.kind]
+    metadata = doc.metadata
+    problems = []
+    missing = sorted(rules.required - metadata.keys())
+    if missing:
+        problems.append(
+            _at(
+                doc,
+                1,
+                f"{doc.kind.value} docs require the metadata {missing} (as "
+                "'<!-- key: value -->' lines after the description)",
+            )
+        )
+    seen: set[str] = set()
+    for key, value in doc.entries:
+        if key not in rules.allowed:
+            allowed = sorted(rules.allowed) or "none"
+            problems.append(
+                _at(
+                    doc,
+                    value.line,
+                    f"unsupported metadata {key!r} for a {doc.kind.value} doc (allowed: {allowed})",
+                )
+            )
+        elif key in seen and key not in REPEATED_KEYS:
+            problems.append(
+                _at(
+                    doc,
+                    value.line,
+                    f"metadata {key!r} may be given only once (only "
+                    f"{sorted(REPEATED_KEYS)} repeat)",
+                )
+            )
+        seen.add(key)
+    return problems
+
+
+def _value_problems(doc: DocFile) -> list[Problem]:
+    problems = []
+    for key, value in doc.entries:
+        text = value.value
+        if key == TASK and not text.startswith(TASK_PREFIXES):
+            problems.append(
+                _at(
+                    doc,
+                    value.line,
+                    f"'task' must start with one of {list(TASK_PREFIXES)}. Received: {text!r}",
+                )
+            )
+        elif key == FORMAT and doc.kind is DocKind.MODULE and text not in SAVED_MODEL_FORMATS:
+            problems.append(
+                _at(
+                    doc,
+                    value.line,
+                    f"'format' must be one of {list(SAVED_MODEL_FORMATS)}. Received: {text!r}",
+                )
+            )
+        elif key == FINE_TUNABLE and text not in ("true", "false"):
+            problems.append(
+                _at(doc, value.line, f"'fine-tunable' must be true or false. Received: {text!r}")
+            )
+        elif key == PARENT_MODEL and not _PARENT_MODEL.fullmatch(text):
+            problems.append(
+                _at(
+                    doc,
+                    value.line,
+                    f"'parent-model' must be a handle publisher/model/version. Received: {text!r}",
+                )
+            )
+    return problems
+
+
+def _asset_path_problems(doc: DocFile) -> list[Problem]:
+    suffix = RULES[doc.kind].asset_suffix
+    values = doc.metadata.get(ASSET_PATH, [])
+    if suffix is None or not values:
+        return []
+    value = values[0]
+    asset = value.value
+    if asset == "legacy":  # tfhub.dev's marker for assets it hosted itself.
+        return []
+    if not urllib.parse.urlsplit(asset).path.endswith(suffix):
+        return [_at(doc, value.line, f"'asset-path' must end with {suffix}. Received: {asset!r}")]
+    if _GITHUB_DOWNLOAD.fullmatch(asset):
+        return [
+            _at(
+                doc,
+                value.line,
+                "'asset-path' is a GitHub release download, which GitHub's "
+                f"robots.txt forbids fetching; host the file elsewhere. Received: {asset!r}",
+            )
+        ]
+    if urllib.parse.urlsplit(asset).scheme in REMOTE_SCHEMES:
+        return []
+    return _local_asset_problems(doc, value)
+
+
+def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue) -> list[Problem]:
+    asset = value.value
+    folder = doc.path.parent
+    target = (folder / asset).resolve()
+    if os.path.isabs(asset) or not target.is_relative_to(folder.resolve()):
+        return [
+            _at(
+                doc,
+                value.line,
+                "a local 'asset-path' must name a file beside the doc (a URL "
+                f"or a relative path inside the doc's folder). Received: {asset!r}",
+            )
+        ]
+    if not target.is_file():
+        return [
+            _at(
+                doc,
+                value.line,
+                f"'asset-path' names {asset!r}, which does not exist beside "
+                "the doc; publish the model (`tfhub publish`) or fix the path",
+            )
+        ]
+    return []
+
+
+def validate_file(path: str | os.PathLike[str], *, root: str | os.PathLike[str]) -> list[Problem]:
+    """The problems of one documentation file of a hub folder, including its publisher's doc.
+
+    Args:
+        path: the Markdown file, under ROOT/assets/docs.
+        root: the hub folder.
+
+    Returns:
+        The problems ([] if the file is valid).
+    """
+    return _check_file(Path(path), root, tags_lib.load_tag_definitions(root))[1]
+
+
+def _check_file(
+    path: Path, root: str | os.PathLike[str], tag_values: tags_lib.TagDefinitions | None
+) -> tuple[DocFile | None, list[Problem]]:
+    try:
+        doc = fmt.parse_doc(path, root=root)
+    except errors.DocFormatError as err:
+        return None, [Problem(_shown(path, root), err.line, _message_of(err))]
+    problems = validate_doc(doc, tag_values=tag_values)
+    return doc, problems + _publisher_problems(doc, root) + _summary_problems(doc)
+
+
+def _shown(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
+    file = Path(path).absolute()
+    try:
+        return file.relative_to(Path(root).absolute()).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def _message_of(err: errors.DocFormatError) -> str:
+    """The message of a DocFormatError without its leading `file:line: `."""
+    text = str(err)
+    prefix, sep, rest = text.partition(": ")
+    return rest if sep and prefix.endswith(f":{err.line}") else text
+
+
+def _publisher_problems(doc: DocFile, root: str | os.PathLike[str]) -> list[Problem]:
+    if doc.kind is DocKind.PUBLISHER:
+        return []
+    expected = fmt.doc_path(root, fmt.DocHandle(doc.handle.publisher), DocKind.PUBLISHER)
+    if expected.is_file():
+        return []
+    rel = expected.relative_to(Path(root)).as_posix()
+    return [
+        _at(
+            doc,
+            1,
+            f"the publisher {doc.handle.publisher!r} has no documentation; add it at "
+            f"{rel} (first line '# Publisher {doc.handle.publisher}', then a description)",
+        )
+    ]
+
+
+def _summary_problems(doc: DocFile) -> list[Problem]:
+    if doc.kind is not DocKind.MODULE or doc.first(FORMAT) is None:
+        return []
+    summary_file = fmt.signatures_path(doc.path)
+    if not summary_file.is_file():
+        return []
+    from . import signatures
+
+    try:
+        summary = signatures.read_summary(summary_file)
+    except errors.SignatureSummaryError as err:
+        return [_at(doc, 0, str(err))]
+    declared = doc.metadata[FORMAT][0]
+    if summary.doc_format != declared.value:
+        return [
+            _at(
+                doc,
+                declared.line,
+                f"'format' says {declared.value!r} but the model is a "
+                f"{summary.format} (format {summary.doc_format!r}, from {summary_file.name})",
+            )
+        ]
+    return []
+
+
+def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
+    """The problems of every documentation file under ROOT/assets/docs.
+
+    Args:
+        root: the hub folder.
+
+    Returns:
+        The problems of all files, sorted by file and line ([] if all are valid).
+
+    Raises:
+        ModelNotFoundError: if ROOT/assets/docs does not exist.
+    """
+    base = fmt.docs_dir(root)
+    if not base.is_dir():
+        raise errors.ModelNotFoundError(
+            f"{base} does not exist: a hub folder keeps its docs in ROOT/{fmt.DOCS_DIR_POSIX} "
+            f"(tfhub.dev's layout); publish a model there with `tfhub publish`. Received: {root=}"
+        )
+    tag_values = tags_lib.load_tag_definitions(root)
+    problems = (
+        [Problem(path, 0, message) for path, message in tag_values.errors] if tag_values else []
+    )
+    claimed: dict[tuple[DocKind, str], str] = {}
+    for file in fmt.find_doc_files(root):
+        doc, found = _check_file(file, root, tag_values)
+        problems += found
+        if doc is not None:
+            problems += _duplicate_problems(doc, claimed)
+    return sorted(problems, key=lambda p: (p.path, p.line))
+
+
+def _duplicate_problems(doc: DocFile, claimed: dict[tuple[DocKind, str], str]) -> list[Problem]:
+    key = (doc.kind, str(doc.handle))
+    if key in claimed:
+        return [
+            _at(
+                doc,
+                1,
+                f"{doc.kind.value} {doc.handle} is also declared by {claimed[key]}; "
+                "each handle has one doc",
+            )
+        ]
+    claimed[key] = doc.display_path
+    return []

@@ -1,0 +1,98 @@
+"""tfhub.hub.catalog and tfhub.hub.search: what a ROOT holds, lookups, search and filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz
+from tests._helpers.hub_server import write_model_doc, write_publisher
+
+from tfhub.hub.catalog import Catalog
+from tfhub.hub.search import SearchIndex, words
+
+DATA = Path(__file__).parents[1] / "data" / "hub_docs"
+
+
+def _root(tmp_path):
+    root = tmp_path / "root"
+    write_publisher(root, "g", "G")
+    one = write_model_doc(
+        root, "g/imagenet/mobilenet_v2/feature_vector/1", task="image-feature-vector"
+    )
+    make_tar_gz(one.with_name("1.tar.gz"))
+    two = write_model_doc(
+        root,
+        "g/imagenet/mobilenet_v2/feature_vector/2",
+        description="Faster features.",
+        task="image-feature-vector",
+        language="en",
+    )
+    for name, data in MODEL_FILES.items():
+        (two.parent / "2" / name).parent.mkdir(parents=True, exist_ok=True)
+        (two.parent / "2" / name).write_bytes(data)
+    text = write_model_doc(root, "g/nnlm-en-dim50/3", description="Text embedding from news.")
+    tfjs = text.parent / "3" / "default" / "tfjs"  # tfhub.dev keeps Tfjs docs in <version>/.
+    tfjs.mkdir(parents=True)
+    (tfjs / "1.md").write_text("# Tfjs g/nnlm-en-dim50/tfjs/1\nThe TF.js version.\n")
+    collection = root / "assets/docs/g/collections/favourites/1.md"
+    collection.parent.mkdir(parents=True)
+    collection.write_text(
+        "# Collection g/favourites/1\nFavourites.\n\n<!-- task: text-embedding -->\n"
+    )
+    return root
+
+
+def test_scan_and_lookups(tmp_path):
+    catalog = Catalog.scan(_root(tmp_path))
+    model, version = catalog.find(["g", "imagenet", "mobilenet_v2", "feature_vector"])
+    assert model.handle == "g/imagenet/mobilenet_v2/feature_vector" and version.version == 2
+    assert version.folder is not None and version.archive is None
+    _, first = catalog.find(["g", "imagenet", "mobilenet_v2", "feature_vector", "1"])
+    assert first.archive is not None and first.archive.name == "1.tar.gz"
+    assert catalog.find(["g", "imagenet", "mobilenet_v2", "feature_vector", "9"]) is None
+    _, text = catalog.find(["g", "nnlm-en-dim50", "3"])
+    assert text.folder is None and not text.servable  # Its 3/ folder holds docs, not a model.
+    assert catalog.find(["g", "favourites", "1"]) is None
+    collection, _ = catalog.find_collection(["g", "collections", "favourites"])
+    assert collection.handle == "g/favourites"
+    assert catalog.publishers["g"].collections == ["g/favourites"]
+    assert "g/nnlm-en-dim50/tfjs" in catalog.models  # Tfjs docs are listed (not servable).
+
+
+def test_search_words_prefixes_and_filters(tmp_path):
+    index = SearchIndex.build(Catalog.scan(_root(tmp_path)))
+    assert words("mobilenet_v2_100 Text") == ["mobilenet_v2_100", "text", "mobilenet", "v2", "100"]
+    hits = [model.handle for model in index.search("mobile")]
+    assert hits == ["g/imagenet/mobilenet_v2/feature_vector"]
+    assert [m.handle for m in index.search("news embedding")] == ["g/nnlm-en-dim50"]
+    assert index.search("news zebra") == []
+    filtered = index.search("", {"task": "IMAGE-feature-vector", "language": "en"})
+    assert [m.handle for m in filtered] == ["g/imagenet/mobilenet_v2/feature_vector"]
+    assert len(index.search("")) == len(index.catalog.models)
+    assert index.facets["task"]["image-feature-vector"] == 1
+
+
+@pytest.mark.parametrize("tree", ["valid", "broken"])
+def test_every_page_of_the_example_trees_renders(tree):
+    import requests
+
+    from tfhub.hub.runner import BackgroundServer
+    from tfhub.hub.settings import ServeSettings
+
+    root = DATA / tree
+    settings = ServeSettings(root=str(root), access_log=False, rescan_seconds=0)
+    with BackgroundServer(settings) as server:
+        catalog = Catalog.scan(root)
+        paths = [
+            "",
+            *catalog.publishers,
+            *(f"{h}/{max(m.versions)}" for h, m in catalog.models.items()),
+        ]
+        paths += [f"{m.publisher}/collections/{m.name}" for m in catalog.collections.values()]
+        for path in paths:
+            answer = requests.get(server.url(path), timeout=10)
+            assert answer.status_code == 200, (path, answer.status_code)
+        assert requests.get(server.url("api/models"), timeout=10).json()["total"] == len(
+            catalog.models
+        )

@@ -1,0 +1,187 @@
+"""tfhub.dev's publishing format: parsing docs of every kind, handles, the ROOT layout (no TF)."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tfhub import errors
+from tfhub.hub import docs_format as fmt
+from tfhub.hub import signatures
+from tfhub.hub.docs_format import DocKind
+
+DATA = Path(__file__).parent.parent / "data" / "hub_docs"
+VALID = DATA / "valid"
+
+
+def test_every_kind_of_example_doc_parses_with_its_handle():
+    docs = {doc.rel_path: doc for doc in fmt.list_docs(VALID)}
+    expected = {
+        "example/example.md": (DocKind.PUBLISHER, "example"),
+        "example/models/text-embedding/1.md": (DocKind.MODULE, "example/text-embedding/1"),
+        "example/models/imagenet/mobilenet/feature_vector/2.md": (
+            DocKind.MODULE,
+            "example/imagenet/mobilenet/feature_vector/2",
+        ),
+        "example/models/future-model/1.md": (DocKind.PLACEHOLDER, "example/future-model/1"),
+        "example/models/text-embedding/lite/1.md": (DocKind.LITE, "example/text-embedding/1"),
+        "example/models/text-embedding/1/default/tfjs/1.md": (
+            DocKind.TFJS,
+            "example/text-embedding/1/default/1",
+        ),
+        "example/models/mobilenet-quantized/coral/1.md": (
+            DocKind.CORAL,
+            "example/mobilenet-quantized/1",
+        ),
+        "example/collections/text-embeddings/1.md": (
+            DocKind.COLLECTION,
+            "example/text-embeddings/1",
+        ),
+    }
+    assert {rel: (doc.kind, str(doc.handle)) for rel, doc in docs.items()} == expected
+    assert all(doc.problems == () for doc in docs.values())
+
+
+def test_module_doc_metadata_keeps_values_in_order_with_lines():
+    doc = fmt.parse_doc(VALID / fmt.DOCS_DIR / "example/models/text-embedding/1.md", root=VALID)
+    assert doc.handle == fmt.DocHandle("example", "text-embedding", 1)
+    assert doc.description == "Token based text embedding trained on English Wikipedia."
+    assert doc.metadata["network-architecture"] == [
+        fmt.MetadataValue("skip-gram", 6),
+        fmt.MetadataValue("word2vec", 7),
+    ]
+    assert doc.values("task") == ["text-embedding"]
+    assert doc.first("format") == "saved_model_2"
+    assert doc.first("missing") is None
+    assert doc.body.startswith("## Overview\n\nMaps from text")
+    assert doc.body_line == 15
+    assert doc.display_path == "assets/docs/example/models/text-embedding/1.md"
+
+
+def test_description_may_follow_an_empty_line_and_span_lines(tmp_path):
+    doc = fmt.parse_text(
+        "# Module a/b/3\n\nFirst line\nsecond line.\n<!-- task: text-x -->\n",
+        path=tmp_path / "3.md",
+        rel_path="a/models/b/3.md",
+    )
+    assert doc.description == "First line second line."
+    assert doc.entries == (("task", fmt.MetadataValue("text-x", 5)),)
+    assert doc.body == "" and doc.body_line == 0
+
+
+def test_publisher_icon_line_and_zwnj_and_crlf_are_accepted(tmp_path):
+    text = "# Publisher&zwnj; acme\r\nAcme.\r\n\r\n[![Icon URL]](https://x/i.png)\r\n# About\r\n"
+    doc = fmt.parse_text(text, path=tmp_path / "acme.md", rel_path="acme/acme.md")
+    assert (doc.kind, doc.handle, doc.problems) == (DocKind.PUBLISHER, fmt.DocHandle("acme"), ())
+    assert doc.body == "# About"
+
+
+def test_unexpected_line_is_a_problem_and_the_body_starts_there(tmp_path):
+    text = "# Placeholder a/b/1\nDesc.\n\n<!-- task: text-x -->\nstray text\n## H\n"
+    doc = fmt.parse_text(text, path=tmp_path / "1.md", rel_path="a/models/b/1.md")
+    (problem,) = doc.problems
+    assert (problem.path, problem.line) == ("a/models/b/1.md", 5)
+    assert "unexpected line" in problem.message and "'stray text'" in problem.message
+    assert doc.body_line == 5 and doc.body.startswith("stray text")
+
+
+def test_first_line_without_a_kind_raises_with_file_and_line(tmp_path):
+    bad = tmp_path / "1.md"
+    bad.write_text("# Model a/b/1\nx\n")
+    with pytest.raises(errors.DocFormatError) as caught:
+        fmt.parse_doc(bad)
+    assert caught.value.line == 1 and caught.value.path == str(bad)
+    assert "Received: '# Model a/b/1'" in str(caught.value)
+    assert isinstance(caught.value, ValueError)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert (type(again), again.path, again.line, str(again)) == (
+        errors.DocFormatError,
+        str(bad),
+        1,
+        str(caught.value),
+    )
+
+
+def test_handles_parse_with_slashes_and_reject_bad_forms():
+    handle = fmt.parse_handle("google/imagenet/mobilenet_v2_100_224/feature_vector/5")
+    assert handle == fmt.DocHandle("google", "imagenet/mobilenet_v2_100_224/feature_vector", 5)
+    assert str(handle) == "google/imagenet/mobilenet_v2_100_224/feature_vector/5"
+    assert handle.model_handle == "google/imagenet/mobilenet_v2_100_224/feature_vector"
+    for bad in ("Google/x/1", "google/x", "google/x/v1", "google//1", "google/x y/1"):
+        with pytest.raises(errors.InvalidHandleError, match="publisher/model/version"):
+            fmt.parse_handle(bad)
+
+
+def test_layout_contract_paths(tmp_path):
+    handle = fmt.parse_handle("google/imagenet/mobilenet_v2_100_224/feature_vector/5")
+    doc = fmt.doc_path(tmp_path, handle)
+    base = tmp_path / "assets/docs/google/models/imagenet/mobilenet_v2_100_224/feature_vector"
+    assert doc == base / "5.md"
+    assert fmt.archive_path(doc) == base / "5.tar.gz"
+    assert fmt.model_dir_path(doc) == base / "5"
+    assert fmt.signatures_path(doc) == base / "5.signatures.json"
+    assert fmt.doc_path(tmp_path, handle, DocKind.PUBLISHER) == (
+        tmp_path / "assets/docs/google/google.md"
+    )
+    assert fmt.doc_path(tmp_path, fmt.parse_handle("google/c/2"), DocKind.COLLECTION) == (
+        tmp_path / "assets/docs/google/collections/c/2.md"
+    )
+    with pytest.raises(ValueError, match="no fixed path"):
+        fmt.doc_path(tmp_path, handle, DocKind.LITE)
+
+
+def test_listing_skips_model_folders_hidden_files_and_unparseable_docs(tmp_path, caplog):
+    shutil.copytree(VALID, tmp_path / "root")
+    models = tmp_path / "root/assets/docs/example/models/text-embedding"
+    (models / "2/assets").mkdir(parents=True)
+    (models / "2/saved_model.pb").write_bytes(b"")
+    (models / "2/assets/README.md").write_text("# Module example/text-embedding/9\nx\n")
+    (models / ".draft.md").write_text("# Module example/text-embedding/8\nx\n")
+    (models / "notes.md").write_text("just notes\n")
+    rel = [doc.rel_path for doc in fmt.list_docs(tmp_path / "root")]
+    assert len(rel) == 8 and not any("/2/" in r or "draft" in r or "notes" in r for r in rel)
+    assert "notes.md:1: the first line must be" in caplog.text
+    files = fmt.find_doc_files(tmp_path / "root")
+    assert models / "notes.md" in files and models / "2/assets/README.md" not in files
+    assert fmt.find_doc_files(tmp_path / "absent") == []
+
+
+def test_signature_summary_round_trips_without_tensorflow(tmp_path):
+    summary = signatures.SignatureSummary(
+        format="TF2 SavedModel",
+        doc_format="saved_model_2",
+        files_bytes=10,
+        variable_count=2,
+        variable_bytes=24,
+        meta_graphs=(
+            signatures.MetaGraphInfo(
+                ("serve",),
+                (
+                    signatures.SignatureInfo(
+                        "serving_default",
+                        (signatures.TensorInfo("x", "float32", (None, 3)),),
+                        (signatures.TensorInfo("y", "float32", None),),
+                    ),
+                ),
+            ),
+        ),
+        call=signatures.CallInfo(((signatures.TensorInfo("", "string", (None,)),),), True),
+    )
+    path = tmp_path / "1.signatures.json"
+    signatures.write_summary(summary, path)
+    assert signatures.read_summary(path) == summary
+    assert '"shape": null' in path.read_text() and list(tmp_path.iterdir()) == [path]
+
+
+def test_unreadable_signature_summary_says_what_to_do(tmp_path):
+    path = tmp_path / "1.signatures.json"
+    path.write_text('{"schema": 99}')
+    with pytest.raises(errors.SignatureSummaryError, match="unknown schema 99") as caught:
+        signatures.read_summary(path)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert again.path == str(path) and isinstance(again, ValueError)
+    with pytest.raises(errors.SignatureSummaryError, match="tfhub publish --force"):
+        signatures.read_summary(tmp_path / "absent.json")

@@ -1,0 +1,144 @@
+"""`tfhub mirror`: models from a real 127.0.0.1 server, a Kaggle URL and the tfhub cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests._helpers import models
+
+import tfhub as hub
+from tfhub import errors, handles
+from tfhub.cli.main import main
+from tfhub.hub import docs_format as fmt
+from tfhub.hub import mirror, pack, signatures, validator
+
+pytestmark = pytest.mark.tf
+
+
+@pytest.fixture(scope="module")
+def text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return Path(models.save_text_embedding(str(tmp_path_factory.mktemp("mirror") / "model")))
+
+
+@pytest.fixture
+def served_model(text_model, served_dir) -> pack.PackedArchive:
+    """The text model as `acme/emb/1.tar.gz` on the server (protocol URL /acme/emb/1)."""
+    (served_dir / "acme/emb").mkdir(parents=True)
+    return pack.pack(text_model, served_dir / "acme/emb/1.tar.gz")
+
+
+def test_mirror_from_a_hub_url_writes_archive_summary_and_starter_doc(
+    served_model, server, tmp_path
+):
+    source = server.url("acme/emb/1")
+    published = mirror.mirror(source, tmp_path)
+    assert published.handle == "acme/emb/1" and published.wrote_doc
+    # The archive is re-packed from the resolved folder: the same bytes as packing the original.
+    assert published.archive.read_bytes() == served_model.path.read_bytes()
+    doc = fmt.parse_doc(published.doc, root=tmp_path)
+    assert doc.description == f"emb (mirrored from {source})."
+    assert f"Mirrored from `{source}`." in doc.body
+    assert doc.values("task") == ["text-embedding"]
+    assert signatures.read_summary(published.signatures).format == "TF2 SavedModel"
+    assert validator.validate_tree(tmp_path) == []
+    with pytest.raises(errors.VersionExistsError):
+        mirror.mirror(source, tmp_path)
+    assert mirror.mirror(source, tmp_path, force=True).archive_sha256 == served_model.sha256
+
+
+def test_credentials_in_the_source_are_not_written(served_model, server, tmp_path):
+    url = server.url("acme/emb/1").replace("http://", "http://user:s3cret@") + "?token=abc123"
+    published = mirror.mirror(url, tmp_path, as_handle="acme/private/1")
+    text = published.doc.read_text()
+    assert "s3cret" not in text and "abc123" not in text
+    assert f"Mirrored from `{server.url('acme/emb/1')}`." in text
+
+
+def test_mirror_from_the_tfhub_cache_needs_a_handle(served_model, server, tmp_path):
+    cached = hub.resolve(server.url("acme/emb/1"))
+    with pytest.raises(errors.InvalidHandleError, match="pass --as publisher/model/version"):
+        mirror.mirror(cached, tmp_path)
+    published = mirror.mirror(cached, tmp_path, as_handle="acme/cached/2")
+    assert published.archive == tmp_path / "assets/docs/acme/models/cached/2.tar.gz"
+    assert published.archive_sha256 == served_model.sha256
+
+
+def test_mirror_from_a_kaggle_url(text_model, server, served_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv(handles.KAGGLE_ENDPOINT_ENV, server.url())
+    folder = served_dir / "models/Owner/mod/frameworks/tensorFlow2/variations/v/versions"
+    folder.mkdir(parents=True)
+    pack.pack(text_model, folder / "2.tar.gz")
+    source = "https://www.kaggle.com/models/Owner/mod/tensorFlow2/v/2"
+    assert mirror.derive_handle(source) == fmt.DocHandle("owner", "mod/v", 2)
+    published = mirror.mirror(source, tmp_path)
+    assert published.doc == tmp_path / "assets/docs/owner/models/mod/v/2.md"
+    assert validator.validate_tree(tmp_path) == []
+
+
+def _doc_with_asset(root: Path, model: str, url: str) -> Path:
+    path = fmt.doc_path(root, fmt.parse_handle(f"acme/{model}/1"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"# Module acme/{model}/1\nA model hosted elsewhere.\n\n<!-- asset-path: {url} -->\n"
+        "<!-- task: text-embedding -->\n<!-- fine-tunable: true -->\n"
+        "<!-- format: saved_model_2 -->\n\n## Overview\nWritten by its publisher.\n"
+    )
+    return path
+
+
+def test_asset_paths_of_existing_docs_are_mirrored_and_the_docs_kept(
+    text_model, server, served_dir, tmp_path
+):
+    pack.pack(text_model, served_dir / "emb.tar.gz")
+    root = tmp_path / "hub"
+    good = _doc_with_asset(root, "good", server.url("emb.tar.gz"))
+    _doc_with_asset(root, "gone", server.url("gone.tar.gz"))
+    (root / "assets/docs/acme/acme.md").write_text("# Publisher acme\nAcme.\n")
+    text = good.read_text()
+    report = mirror.mirror_doc_assets(root)
+    assert [p.handle for p in report.mirrored] == ["acme/good/1"]
+    assert [handle for handle, _ in report.failed] == ["acme/gone/1"]
+    assert "404" in report.failed[0][1]
+    assert good.read_text() == text and not report.mirrored[0].wrote_doc
+    assert fmt.archive_path(good).is_file() and fmt.signatures_path(good).is_file()
+    assert validator.validate_tree(root) == []
+    again = mirror.mirror_doc_assets(root, only=["acme/good/1"])
+    assert (again.mirrored, again.failed) == ([], [])
+
+
+def test_mirror_command_from_docs_reports_each_failure(server, tmp_path, capsys):
+    root = tmp_path / "hub"
+    _doc_with_asset(root, "gone", server.url("gone.tar.gz"))
+    assert main(["mirror", str(root), "--from-docs"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("tfhub: cannot mirror acme/gone/1: ")
+    assert "404" in err and len(err.splitlines()) == 1
+
+
+def test_mirror_command(served_model, server, tmp_path, capsys):
+    root = tmp_path / "hub"
+    source = server.url("acme/emb/1")
+    assert main(["mirror", source, str(root), "--as", "acme/copy/5"]) == 0
+    out, _ = capsys.readouterr()
+    archive = root / "assets/docs/acme/models/copy/5.tar.gz"
+    assert out == f"acme/copy/5\t{archive}\tsha256={served_model.sha256}\tdoc written\n"
+    assert main(["mirror", source, source, str(root), "--as", "acme/copy/6"]) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith("tfhub: invalid handle: --as names one version")
+    assert main(["mirror", str(root)]) == 2
+    assert "--from-docs" in capsys.readouterr().err
+
+
+def test_mirror_from_a_gfile_folder_read_in_place(text_model, tmp_path):
+    """gs:// folders resolve in place (no download); ram:// is the tf.io.gfile stand-in here."""
+    import tensorflow as tf
+
+    source = "ram://tfhub-mirror-test/model"
+    for folder, _, files in tf.io.gfile.walk(str(text_model)):
+        rel = Path(folder).relative_to(text_model).as_posix()
+        tf.io.gfile.makedirs(f"{source}/{rel}")
+        for name in files:
+            tf.io.gfile.copy(f"{folder}/{name}", f"{source}/{rel}/{name}", overwrite=True)
+    published = mirror.mirror(source, tmp_path, as_handle="acme/from-gfile/1")
+    assert published.archive_sha256 == pack.pack(text_model, tmp_path / "x.tar.gz").sha256

@@ -1,0 +1,144 @@
+"""`tfhub pack`: deterministic archives that resolve and load through tfhub and tensorflow_hub."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+import shutil
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests._helpers import models
+
+import tfhub as hub
+from tfhub import errors
+from tfhub.cli.main import main
+from tfhub.hub import pack
+
+pytestmark = pytest.mark.tf
+
+X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], np.float32)
+
+
+@pytest.fixture(scope="module")
+def tf2_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A TF2 SavedModel with an empty assets/ folder, built once for this file."""
+    return Path(models.save_tf2_module(str(tmp_path_factory.mktemp("pack") / "model")))
+
+
+def test_two_packs_are_byte_identical_whatever_the_file_times(tf2_model, tmp_path):
+    first = pack.pack(tf2_model, tmp_path / "a.tar.gz")
+    copy = tmp_path / "copy"
+    shutil.copytree(tf2_model, copy)
+    for path in copy.rglob("*"):
+        os.utime(path, (1_234_567, 1_234_567))
+    second = pack.pack(copy, tmp_path / "b.tar.gz")
+    assert first.path.read_bytes() == second.path.read_bytes()
+    assert (first.sha256, first.size, first.files) == (second.sha256, second.size, 4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar.gz", "b.tar.gz", "copy"]
+
+
+def test_archive_members_are_normalised_with_the_model_root_at_the_top(tf2_model, tmp_path):
+    packed = pack.pack(tf2_model, tmp_path / "m.tar.gz")
+    raw = packed.path.read_bytes()
+    assert raw[:2] == b"\x1f\x8b" and raw[4:8] == b"\0\0\0\0"  # gzip magic, mtime 0.
+    assert raw[3] & 0x08 == 0  # No FNAME: the header carries no file name.
+    with tarfile.open(packed.path) as archive:
+        members = archive.getmembers()
+    names = [m.name for m in members]
+    assert names == [
+        "assets",
+        "fingerprint.pb",
+        "saved_model.pb",
+        "variables",
+        "variables/variables.data-00000-of-00001",
+        "variables/variables.index",
+    ]
+    for member in members:
+        assert (member.mtime, member.uid, member.gid, member.uname, member.gname) == (
+            0,
+            0,
+            0,
+            "",
+            "",
+        )
+        assert member.mode == (0o755 if member.isdir() else 0o644)
+    with gzip.open(packed.path) as data:
+        assert len(data.read()) % 512 == 0
+
+
+def test_archive_resolves_and_loads_through_tfhub_and_tensorflow_hub(
+    tf2_model, server, served_dir, isolated_cache, monkeypatch
+):
+    (served_dir / "models/m").mkdir(parents=True)
+    pack.pack_model(tf2_model, served_dir / "models/m/1.tar.gz")
+    expected = models.tf2_module_expected(X)["logits"]
+    import tensorflow_hub
+
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(isolated_cache / "upstream"))
+    theirs = tensorflow_hub.load(server.url("models/m/1"))
+    np.testing.assert_allclose(theirs(X, training=False).numpy(), expected, rtol=1e-6)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(isolated_cache / "ours"))
+    path = hub.resolve(server.url("models/m/1"))
+    assert sorted(os.listdir(path)) == ["assets", "fingerprint.pb", "saved_model.pb", "variables"]
+    ours = hub.load(server.url("models/m/1"))
+    np.testing.assert_allclose(ours(X, training=False).numpy(), expected, rtol=1e-6)
+
+
+def test_tf1_hub_module_packs_and_its_archive_matches_upstream_members(upstream_dir, tmp_path):
+    packed = pack.pack_model(upstream_dir / "tf1_multi_sig", tmp_path / "tf1.tar.gz")
+    with (
+        tarfile.open(packed.path) as ours,
+        tarfile.open(upstream_dir / "tf1_multi_sig.tar.gz") as up,
+    ):
+        assert sorted(m.name for m in ours if m.isfile()) == sorted(
+            m.name for m in up if m.isfile()
+        )
+        assert "tfhub_module.pb" in ours.getnames()
+
+
+def test_folder_without_saved_model_is_refused_before_tensorflow(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(errors.NotAModelError, match="holds no saved_model.pb") as caught:
+        pack.pack(tmp_path / "empty", tmp_path / "x.tar.gz")
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert (again.path, again.reason) == (str(tmp_path / "empty"), "no saved_model.pb")
+    with pytest.raises(errors.NotAModelError, match="is not a folder"):
+        pack.pack(tmp_path / "absent", tmp_path / "x.tar.gz")
+    assert not (tmp_path / "x.tar.gz").exists()
+    (tmp_path / "empty/saved_model.pb").write_bytes(b"")
+    with pytest.raises(errors.PublishTargetError, match="inside the model folder"):
+        pack.pack(tmp_path / "empty", tmp_path / "empty/variables/x.tar.gz")
+
+
+def test_symlinks_are_refused_and_nothing_is_written(tf2_model, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tf2_model, model)
+    (model / "assets/link.txt").symlink_to("/etc/hostname")
+    with pytest.raises(errors.NotAModelError, match="symlink or special file"):
+        pack.pack(model, tmp_path / "x.tar.gz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_folder_that_does_not_load_is_refused(tf2_model, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tf2_model, model)
+    (model / "saved_model.pb").write_bytes(b"not a protobuf")
+    with pytest.raises(errors.NotAModelError, match="does not load as a model"):
+        pack.pack_model(model, tmp_path / "x.tar.gz")
+    assert not (tmp_path / "x.tar.gz").exists()
+
+
+def test_pack_command_prints_the_archive_and_refuses_non_models(tf2_model, tmp_path, capsys):
+    output = tmp_path / "out.tar.gz"
+    assert main(["pack", str(tf2_model), "-o", str(output)]) == 0
+    out, _ = capsys.readouterr()
+    packed = pack.pack(tf2_model, tmp_path / "again.tar.gz")
+    assert out == f"{output}\t{packed.size}\tsha256={packed.sha256}\n"
+    assert main(["pack", str(tmp_path), "-o", str(tmp_path / "no.tar.gz")]) == 1
+    _, err = capsys.readouterr()
+    assert err.startswith("tfhub: error: ") and "holds no saved_model.pb" in err
+    assert len(err.strip().splitlines()) == 1

@@ -1,0 +1,195 @@
+"""`tfhub publish`: archive + doc + signature summary into a hub folder, all or nothing."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+from tests._helpers import models
+
+from tfhub import errors
+from tfhub.cli.main import main
+from tfhub.hub import docs_format as fmt
+from tfhub.hub import pack, publish, signatures, starter, validator
+
+pytestmark = pytest.mark.tf
+
+HANDLE = "acme/text/embedding/1"
+MODEL_DIR = "assets/docs/acme/models/text/embedding"
+
+
+@pytest.fixture(scope="module")
+def text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A TF2 text embedding (string inputs: its task can be inferred), built once."""
+    return Path(models.save_text_embedding(str(tmp_path_factory.mktemp("pub") / "model")))
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_publish_writes_archive_doc_summary_and_publisher_doc(text_model, tmp_path):
+    root = tmp_path / "hub"
+    published = publish.publish(text_model, root, HANDLE, info=starter.StarterInfo(license="mit"))
+    assert _tree(root) == [
+        "assets/docs/acme/acme.md",
+        f"{MODEL_DIR}/.1.md.publish.lock",
+        f"{MODEL_DIR}/1.md",
+        f"{MODEL_DIR}/1.signatures.json",
+        f"{MODEL_DIR}/1.tar.gz",
+    ]
+    assert (published.wrote_doc, published.wrote_publisher_doc) == (True, True)
+    assert published.archive_sha256 == pack.pack(text_model, tmp_path / "x.tar.gz").sha256
+    doc = fmt.parse_doc(published.doc, root=root)
+    assert (doc.kind, str(doc.handle)) == (fmt.DocKind.MODULE, HANDLE)
+    assert {key: doc.values(key) for key in ("asset-path", "task", "format", "fine-tunable")} == {
+        "asset-path": ["1.tar.gz"],
+        "task": ["text-embedding"],
+        "format": ["saved_model_2"],
+        "fine-tunable": ["true"],
+    }
+    assert doc.values("license") == ["mit"]
+    assert "| serving_default | input | sentences | string | [?] |" in doc.body
+    assert validator.validate_tree(root) == []
+
+
+def test_signature_summary_describes_the_tf2_call(text_model, tmp_path):
+    published = publish.publish(text_model, tmp_path, HANDLE)
+    summary = signatures.read_summary(published.signatures)
+    assert (summary.format, summary.doc_format, summary.variable_count) == (
+        "TF2 SavedModel",
+        "saved_model_2",
+        2,
+    )
+    # The embeddings (8 rows: 7 tokens + OOV, x 4 float32) and the checkpoint's save_counter.
+    assert summary.variable_bytes == 8 * 4 * 4 + 8
+    assert summary.call == signatures.CallInfo(
+        ((signatures.TensorInfo("", "string", (None,)),),), takes_training=False
+    )
+    (meta,) = summary.meta_graphs
+    assert meta.tags == ("serve",)
+
+
+def test_tf1_hub_module_publishes_with_format_hub(upstream_dir, tmp_path):
+    published = publish.publish(upstream_dir / "tf1_text_vocab", tmp_path, "acme/tf1-text/3")
+    doc = fmt.parse_doc(published.doc, root=tmp_path)
+    assert doc.values("format") == ["hub"] and doc.values("task") == ["text-embedding"]
+    summary = signatures.read_summary(published.signatures)
+    assert summary.format == "TF1 Hub format" and summary.call is None
+    default = {s.name: s for s in summary.meta_graphs[0].signatures}["default"]
+    assert default.inputs == (signatures.TensorInfo("sentences", "string", (None,)),)
+    with tarfile.open(published.archive) as archive:
+        assert "tfhub_module.pb" in archive.getnames()
+    assert validator.validate_tree(tmp_path) == []
+
+
+def test_versions_are_immutable_unless_forced(text_model, tmp_path):
+    first = publish.publish(text_model, tmp_path, HANDLE, info=starter.StarterInfo(task="text-x"))
+    with pytest.raises(errors.VersionExistsError, match="versions are immutable") as caught:
+        publish.publish(text_model, tmp_path, HANDLE)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert (again.handle, again.path) == (HANDLE, str(first.doc))
+    assert isinstance(again, FileExistsError)
+    assert fmt.parse_doc(first.doc).values("task") == ["text-x"]
+    forced = publish.publish(text_model, tmp_path, HANDLE, force=True)
+    assert fmt.parse_doc(forced.doc).values("task") == ["text-embedding"]
+    assert not forced.wrote_publisher_doc
+    assert not [p for p in first.doc.parent.iterdir() if ".publish-" in p.name]
+
+
+def test_a_doc_with_problems_writes_nothing(text_model, tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "# Module acme/other/1\nDescription.\n\n<!-- asset-path: 1.tar.gz -->\n"
+        "<!-- task: embedding -->\n<!-- fine-tunable: true -->\n<!-- format: hub -->\n"
+    )
+    with pytest.raises(errors.DocValidationError) as caught:
+        publish.publish(text_model, tmp_path / "hub", HANDLE, doc=doc)
+    shown = f"{MODEL_DIR}/1.md"
+    assert caught.value.problems == [
+        f"{shown}:1: the doc must start with '# Module {HANDLE}'",
+        f"{shown}:1: the Module doc of acme/other/1 must be at assets/docs/acme/models/other/1.md "
+        f"(its path gives its URL); move it or fix the first line. Received: {shown}",
+        f"{shown}:5: 'task' must start with one of ['image-', 'text-', 'audio-', 'video-']. "
+        "Received: 'embedding'",
+        f"{shown}:7: 'format' says 'hub' but the model is a TF2 SavedModel: use 'saved_model_2'",
+    ]
+    assert pickle.loads(pickle.dumps(caught.value)).problems == caught.value.problems
+    assert [p for p in _tree(tmp_path / "hub") if not p.endswith(".lock")] == []
+
+
+def test_a_given_doc_is_published_as_written(text_model, tmp_path):
+    text = (
+        f"# Module {HANDLE}\nA text embedding.\n\n"
+        "<!-- asset-path: https://storage.example.com/embedding.tar.gz -->\n"
+        "<!-- task: text-embedding -->\n<!-- fine-tunable: false -->\n"
+        "<!-- format: saved_model_2 -->\n\n## Overview\nHand-written.\n"
+    )
+    (tmp_path / "doc.md").write_text(text)
+    published = publish.publish(text_model, tmp_path / "hub", HANDLE, doc=tmp_path / "doc.md")
+    assert published.doc.read_text() == text
+
+
+def test_not_a_model_and_bad_handles_are_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(errors.NotAModelError):
+        publish.publish(tmp_path / "empty", tmp_path / "hub", HANDLE)
+    assert _tree(tmp_path / "hub") == [f"{MODEL_DIR}/.1.md.publish.lock"]
+    with pytest.raises(errors.InvalidHandleError, match="Received: handle='acme/x'"):
+        publish.publish(tmp_path / "empty", tmp_path / "hub", "acme/x")
+
+
+def test_a_failed_rename_puts_the_previous_version_back(text_model, tmp_path, monkeypatch):
+    first = publish.publish(text_model, tmp_path, HANDLE, info=starter.StarterInfo(task="text-x"))
+    before = {p: (tmp_path / p).read_bytes() for p in _tree(tmp_path)}
+    real_replace, calls = os.replace, []
+
+    def failing_replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        calls.append(dst)
+        if Path(dst) == first.doc and ".publish-" in str(src) and "old-" not in str(src):
+            # The new doc goes last: the archive and summary were replaced already.
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space left"):
+        publish.publish(text_model, tmp_path, HANDLE, force=True)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert len(calls) > 3
+    assert {p: (tmp_path / p).read_bytes() for p in _tree(tmp_path)} == before
+
+
+def test_publish_command_prints_the_version_or_each_problem(text_model, tmp_path, capsys):
+    root = tmp_path / "hub"
+    args = ["publish", str(text_model), str(root), "--handle", HANDLE]
+    assert main([*args, "--description", "Mean of token embeddings."]) == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith(f"{HANDLE}\t{root}/{MODEL_DIR}/1.tar.gz\tsha256=")
+    assert out.endswith("\tdoc written\n")
+    assert fmt.parse_doc(root / MODEL_DIR / "1.md").description == "Mean of token embeddings."
+    assert main(args) == 1
+    _, err = capsys.readouterr()
+    assert err.startswith(f"tfhub: error: {HANDLE} is already published")
+    bad = tmp_path / "bad.md"
+    bad.write_text(f"# Module {HANDLE}\nDesc.\n")
+    assert main([*args, "--doc", str(bad), "--force"]) == 1
+    _, err = capsys.readouterr()
+    assert err.splitlines() == [
+        f"{MODEL_DIR}/1.md:1: Module docs require the metadata ['asset-path', 'fine-tunable', "
+        "'format', 'task'] (as '<!-- key: value -->' lines after the description)",
+        "tfhub: 1 problem(s) in the doc; nothing written",
+    ]
+
+
+def test_a_folder_of_other_docs_beside_the_version_is_not_its_model(text_model, tmp_path):
+    """tfhub.dev keeps Tfjs docs in `<model>/<version>/default/tfjs/`: not a model folder."""
+    root = tmp_path / "root"
+    shutil.copytree(Path(__file__).parent.parent / "data/hub_docs/valid", root)
+    tfjs = root / "assets/docs/example/models/text-embedding/1/default/tfjs/1.md"
+    published = publish.publish(text_model, root, "example/text-embedding/1", force=True)
+    assert tfjs.is_file() and published.archive.is_file()
+    assert validator.validate_tree(root) == []

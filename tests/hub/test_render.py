@@ -1,0 +1,71 @@
+"""tfhub.hub.render: untrusted Markdown becomes HTML without scripts, handlers or js: URLs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfhub.hub.render import markdown_to_html
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//x.js></SCRIPT>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<a href="java&#x09;script:alert(1)">x</a>',
+    '<a href=" javascript:alert(1)">x</a>',
+    "[x](javascript:alert(1))",
+    "[x](JAVASCRIPT:alert(1))",
+    "![x](javascript:alert(1))",
+    '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>',
+    '<svg onload="alert(1)"><circle/></svg>',
+    '<iframe src="https://example.com"></iframe>',
+    "<style>body{display:none}</style>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    '<form action="https://evil"><input name=a></form>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    '<object data="x.swf"></object><embed src="x.swf">',
+    '<meta http-equiv="refresh" content="0;url=https://evil">',
+]
+
+
+DANGEROUS_TAGS = {"script", "iframe", "svg", "style", "object", "embed", "form", "meta", "math"}
+
+
+def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Start tags with attributes, as a browser's tokenizer sees them."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_markdown_is_defused(text):
+    html = markdown_to_html(f"Before.\n\n{text}\n\nAfter.")
+    assert "Before." in html
+    for tag, attributes in _tags(html):
+        assert tag not in DANGEROUS_TAGS, (text, html)
+        for name, value in attributes:
+            assert not name.startswith("on") and name != "style", (text, html)
+            scheme = (value or "").strip().lower().split(":", 1)[0]
+            assert scheme not in ("javascript", "data", "vbscript"), (text, html)
+    assert "alert(1)</script" not in html.lower()
+
+
+def test_ordinary_markdown_is_kept():
+    html = markdown_to_html(
+        "## Overview\n\nText with **bold**, `code` and [a link](https://example.com/x).\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nimport tfhub\n```\n"
+    )
+    assert "<h2>Overview</h2>" in html and "<strong>bold</strong>" in html
+    assert '<a href="https://example.com/x" rel="noopener noreferrer nofollow">a link</a>' in html
+    assert "<table>" in html and "<td>1</td>" in html
+    assert '<code class="language-python">import tfhub' in html

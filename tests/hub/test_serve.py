@@ -1,0 +1,372 @@
+"""`tfhub serve` as a real process: the hosting protocol, pages, API, auth and odd paths."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import pickle
+import re
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.hub_server import (
+    CuttingProxy,
+    serve_hub,
+    signature_summary_json,
+    write_model_doc,
+    write_publisher,
+    write_signatures,
+)
+
+import tfhub as hub
+from tfhub import errors
+from tfhub.cli.main import main
+
+TOKEN = "s3cret-token-for-tests"
+XSS_BODY = """Hello <script>alert("owned")</script> world.
+
+[click me](javascript:alert(1)) <a href="JaVaScRiPt:alert(2)" onclick="alert(3)">two</a>
+<img src="x.png" onerror="alert(4)"> <iframe src="https://example.com"></iframe>
+"""
+
+COLLECTION_DOC = """# Collection test/favourites/1
+Our favourite models.
+
+<!-- task: text-embedding -->
+
+## Overview
+| Model |
+|-------|
+| [half-plus-two](/test/half-plus-two/1) |
+"""
+
+
+def _build_root(root: Path, outside: Path) -> None:
+    write_publisher(root, "test", "Test Lab")
+    doc1 = write_model_doc(root, "test/half-plus-two/1", description="Halves and adds two.")
+    make_tar_gz(doc1.with_name("1.tar.gz"))
+    write_signatures(doc1, signature_summary_json(input_name="x_in", output_name="y_out"))
+    doc2 = write_model_doc(root, "test/half-plus-two/2", description="Halves and adds two, v2.")
+    for name, data in MODEL_FILES.items():  # A folder version: packed on the first download.
+        (doc2.parent / "2" / name).parent.mkdir(parents=True, exist_ok=True)
+        (doc2.parent / "2" / name).write_bytes(data)
+    fresh = write_model_doc(root, "test/fresh/1", description="A folder packed on demand.")
+    for name, data in {**MODEL_FILES, "variables/big.bin": os.urandom(2 << 20)}.items():
+        (fresh.parent / "1" / name).parent.mkdir(parents=True, exist_ok=True)
+        (fresh.parent / "1" / name).write_bytes(data)
+    write_model_doc(
+        root,
+        "test/imagenet/mobilenet_v2/feature_vector/3",
+        description="Image features.",
+        task="image-feature-vector",
+        architecture="mobilenet-v2",
+        dataset="imagenet-ilsvrc-2012-cls",
+        asset="https://storage.example.com/mobilenet.tar.gz",
+    )
+    big = write_model_doc(root, "test/big/1", description="A bigger archive for resume.")
+    make_tar_gz(big.with_name("1.tar.gz"), {"saved_model.pb": os.urandom(3 << 20)}, compression="")
+    write_model_doc(root, "evil/xss/1", description="A hostile doc.", body=XSS_BODY)
+    linked = write_model_doc(root, "evil/linked/1", description="Archive is a symlink out.")
+    make_tar_gz(outside / "secret.tar.gz")
+    linked.with_name("1.tar.gz").symlink_to(outside / "secret.tar.gz")
+    collection = root / "assets/docs/test/collections/favourites/1.md"
+    collection.parent.mkdir(parents=True)
+    collection.write_text(COLLECTION_DOC)
+    outside_doc = outside / "leak.md"
+    outside_doc.write_text("# Module evil/leak/1\nOutside secrets.\n\n## Overview\nsecret\n")
+    (root / "assets/docs/evil/models/leak").mkdir(parents=True)
+    (root / "assets/docs/evil/models/leak/1.md").symlink_to(outside_doc)
+    (root / "plain" / "m").mkdir(parents=True)
+    (root / "plain" / "m" / "1.tar.gz").symlink_to(outside / "secret.tar.gz")
+    make_tar_gz(root / "plain" / "m" / "2.tar.gz")
+
+
+@pytest.fixture(scope="module")
+def hub_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hubroot")
+    _build_root(root, tmp_path_factory.mktemp("outside"))
+    return root
+
+
+@pytest.fixture(scope="module")
+def packed_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("packed")
+
+
+@pytest.fixture(scope="module")
+def server(hub_root, tmp_path_factory, packed_dir):
+    log = tmp_path_factory.mktemp("log") / "serve.log"
+    cache = packed_dir
+    options = ["--cache-dir", str(cache), "--rescan", "0.3", "--workers", "2"]
+    with serve_hub(hub_root, log, *options) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def secured(hub_root, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("secured")
+    (folder / "tokens").write_text(f"# tokens of the tests\n{TOKEN}\n")
+    options = ["--token-file", str(folder / "tokens"), "--uncompressed-base", "gs://bucket/hub/"]
+    with serve_hub(hub_root, folder / "serve.log", "--server", "uvicorn", *options) as running:
+        yield running
+
+
+def _archive(root: Path, handle: str) -> bytes:
+    publisher, rest = handle.split("/", 1)
+    model, version = rest.rsplit("/", 1)
+    return (root / "assets/docs" / publisher / "models" / model / f"{version}.tar.gz").read_bytes()
+
+
+def test_compressed_by_version_and_latest(server, hub_root):
+    one = requests.get(server.url("test/half-plus-two/1?tf-hub-format=compressed"), timeout=30)
+    assert one.status_code == 200 and one.content == _archive(hub_root, "test/half-plus-two/1")
+    assert one.headers["Content-Length"] == str(len(one.content))
+    assert one.headers["Content-Type"] == "application/x-tar" and one.headers["ETag"]
+    latest = requests.get(server.url("test/half-plus-two?tf-hub-format=compressed"), timeout=30)
+    again = requests.get(server.url("test/half-plus-two/2?tf-hub-format=compressed"), timeout=30)
+    assert latest.status_code == 200 and latest.content == again.content  # Packed once.
+    assert latest.headers["ETag"] == again.headers["ETag"]
+    assert latest.headers["Cache-Control"] == "public, no-cache"  # Latest: revalidate.
+    assert one.headers["Cache-Control"] == "public, max-age=86400"  # Versions never change.
+    assert hub.resolve(server.url("test/half-plus-two")) != hub.resolve(
+        server.url("test/half-plus-two/1")
+    )
+    assert read_tree(hub.resolve(server.url("test/half-plus-two/2"))) == MODEL_FILES
+    assert read_tree(hub.resolve(server.url("test/half-plus-two/1"))) == MODEL_FILES
+    assert 'GET /test/half-plus-two/1?tf-hub-format=compressed" 200' in server.access_log()
+
+
+def test_concurrent_first_downloads_of_a_folder_pack_it_once(server, packed_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = server.url("test/fresh/1?tf-hub-format=compressed")
+    before = set(packed_dir.glob("*.tar.gz"))
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: requests.get(url, timeout=60), range(8)))
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.content for answer in answers}) == 1
+    assert len({answer.headers["ETag"] for answer in answers}) == 1
+    assert len(set(packed_dir.glob("*.tar.gz")) - before) == 1
+    assert not list(packed_dir.glob("*.incomplete")) and not list(packed_dir.glob(".*"))
+
+
+def test_head_etag_304_and_ranges(server, hub_root):
+    url = server.url("test/half-plus-two/1?tf-hub-format=compressed")
+    data = _archive(hub_root, "test/half-plus-two/1")
+    head = requests.head(url, timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["Content-Length"] == str(len(data))
+    etag = head.headers["ETag"]
+    assert requests.get(url, headers={"If-None-Match": etag}, timeout=10).status_code == 304
+    assert requests.get(url, headers={"If-None-Match": '"x"'}, timeout=10).status_code == 200
+    part = requests.get(url, headers={"Range": "bytes=10-", "If-Range": etag}, timeout=10)
+    assert part.status_code == 206 and part.content == data[10:]
+    assert part.headers["Content-Range"] == f"bytes 10-{len(data) - 1}/{len(data)}"
+    suffix = requests.get(url, headers={"Range": "bytes=-5"}, timeout=10)
+    assert suffix.status_code == 206 and suffix.content == data[-5:]
+    stale = requests.get(url, headers={"Range": "bytes=10-", "If-Range": '"old"'}, timeout=10)
+    assert stale.status_code == 200 and stale.content == data
+    beyond = requests.get(url, headers={"Range": f"bytes={len(data)}-"}, timeout=10)
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(data)}"
+
+
+def test_range_resume_after_a_cut(server, hub_root):
+    proxy = CuttingProxy(server.port, cut_after=500_000)
+    try:
+        path = hub.resolve(proxy.url("test/big/1"))
+    finally:
+        proxy.close()
+    assert proxy.connections >= 2  # Cut once, then resumed.
+    assert (Path(path) / "saved_model.pb").stat().st_size == 3 << 20
+    assert re.search(r'"GET /test/big/1\?tf-hub-format=compressed" 206', server.access_log())
+
+
+def test_not_mirrored_uncompressed_and_unknown(server):
+    nested = server.url("test/imagenet/mobilenet_v2/feature_vector/3")
+    answer = requests.get(nested + "?tf-hub-format=compressed", timeout=10)
+    assert answer.status_code == 404 and "not mirrored" in answer.text
+    assert "storage.example.com/mobilenet.tar.gz" in answer.text
+    page = requests.get(nested, timeout=10)
+    assert page.status_code == 200 and "have not been mirrored" in page.text
+    uncompressed = requests.get(
+        server.url("test/half-plus-two/1?tf-hub-format=uncompressed"), timeout=10
+    )
+    assert uncompressed.status_code == 406 and "--uncompressed-base" in uncompressed.text
+    for path in ("test/nope/1", "nope/x"):
+        answer = requests.get(server.url(path + "?tf-hub-format=compressed"), timeout=10)
+        assert answer.status_code == 404
+    with pytest.raises(errors.HTTPStatusError) as raised:
+        hub.resolve(server.url("test/nope/1"))
+    assert raised.value.status == 404
+    assert requests.post(server.url("test/half-plus-two/1"), timeout=10).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd?tf-hub-format=compressed",
+        "/test/..%2f..%2f..%2fetc/passwd",
+        "/%252e%252e/etc/passwd",
+        "//etc/passwd",
+        "/test//half-plus-two/1?tf-hub-format=compressed",
+        "/test/%5c..%5c/x",
+        "/.git/config",
+        "/assets/docs/test/models/half-plus-two/1.tar.gz",
+        "/assets/docs/test/models/half-plus-two/1.md",
+        "/plain/m/1?tf-hub-format=compressed",
+        "/evil/linked/1?tf-hub-format=compressed",
+        "/evil/leak/1",
+    ],
+)
+def test_odd_paths_are_refused(server, path):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", path)  # Sent as is (requests would normalize it).
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    assert response.status in (400, 404), (path, response.status)
+    assert b"root:" not in body and b"saved_model" not in body and b"Outside" not in body
+
+
+def test_plain_bucket_layout_archive(server, hub_root):
+    answer = requests.get(server.url("plain/m/2?tf-hub-format=compressed"), timeout=10)
+    assert answer.status_code == 200
+    assert answer.content == (hub_root / "plain" / "m" / "2.tar.gz").read_bytes()
+
+
+def test_hostile_doc_renders_harmless(server):
+    page = requests.get(server.url("evil/xss/1"), timeout=10)
+    assert page.status_code == 200
+    html = page.text.lower()
+    assert "hello" in html and "world." in html and "click me" in html
+    tags = _tags(page.text)
+    assert not [tag for tag, _ in tags if tag in ("script", "iframe", "object", "embed")]
+    for tag, attributes in tags:
+        for name, value in attributes:
+            assert not name.startswith("on"), (tag, name)
+            assert "javascript" not in (value or "").lower().replace(" ", ""), (tag, name, value)
+    assert "owned" not in html  # The script's content is dropped too.
+
+
+def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Every start tag of a page with its attributes, as a browser's parser sees them."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found
+
+
+def test_pages_search_filters_and_api(server):
+    index = requests.get(server.url(""), timeout=10).text
+    assert "test/half-plus-two" in index and "evil/xss" in index
+    found = requests.get(server.url("?q=halves"), timeout=10).text
+    assert "test/half-plus-two" in found and "evil/xss" not in found
+    filtered = requests.get(server.url("?task=image-feature-vector"), timeout=10).text
+    assert "test/imagenet/mobilenet_v2/feature_vector" in filtered
+    assert "half-plus-two" not in filtered
+    publisher = requests.get(server.url("test"), timeout=10).text
+    assert "Test Lab" in publisher and "test/big" in publisher and "favourites" in publisher
+    collection = requests.get(server.url("test/collections/favourites"), timeout=10).text
+    assert "Our favourite models." in collection and 'href="/test/half-plus-two/1"' in collection
+    model = requests.get(server.url("test/half-plus-two/1"), timeout=10).text
+    assert "x_in" in model and "y_out" in model and "serving_default" in model
+    assert f'hub.load("{server.url("test/half-plus-two/1")}")' in model
+    assert f'hub.KerasLayer("{server.url("test/half-plus-two/1")}"' in model
+    search = requests.get(server.url("api/models?q=mobile&language=en"), timeout=10).json()
+    assert [m["handle"] for m in search["models"]] == ["test/imagenet/mobilenet_v2/feature_vector"]
+    one = requests.get(server.url("api/models/test/half-plus-two"), timeout=10).json()
+    assert [v["version"] for v in one["versions"]] == [1, 2] and one["latest_version"] == 2
+    signature = one["versions"][0]["signatures"]["meta_graphs"][0]["signatures"]
+    assert signature["serving_default"]["inputs"][0]["name"] == "x_in"
+    assert one["versions"][0]["size_bytes"] == len(_archive_bytes(server))
+    assert requests.get(server.url("api/models/test/nope"), timeout=10).status_code == 404
+
+
+def _archive_bytes(server) -> bytes:
+    url = server.url("test/half-plus-two/1?tf-hub-format=compressed")
+    return requests.get(url, timeout=10).content
+
+
+def test_auth_401_403_and_tfhub_token(secured, monkeypatch, capsys):
+    url = secured.url("test/half-plus-two/1")
+    missing = requests.get(url + "?tf-hub-format=compressed", timeout=10)
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert wrong.status_code == 403
+    assert requests.get(secured.url("healthz"), timeout=10).status_code == 200
+    assert main(["resolve", url]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "401" in err and "TFHUB_TOKEN" in err
+    monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "example.org")  # Not this host: not sent.
+    with pytest.raises(errors.HTTPStatusError, match="TFHUB_TOKEN_HOST"):
+        hub.resolve(url)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", f"127.0.0.1:{secured.port}")
+    assert read_tree(hub.resolve(url)) == MODEL_FILES
+    answer = requests.head(url + "?tf-hub-format=compressed", headers=_bearer(), timeout=10)
+    assert answer.headers["Cache-Control"].startswith("private")  # Not for shared caches.
+    assert TOKEN not in secured.access_log()
+
+
+def _bearer() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_uncompressed_answers_303_with_the_location(secured):
+    headers = _bearer()
+    answer = requests.get(
+        secured.url("test/half-plus-two?tf-hub-format=uncompressed"),
+        headers=headers,
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 303
+    assert answer.text == "gs://bucket/hub/test/half-plus-two/2" == answer.headers["Location"]
+
+
+def test_a_new_version_is_served_without_a_restart(server, hub_root):
+    url = server.url("test/late?tf-hub-format=compressed")
+    assert requests.get(url, timeout=10).status_code == 404
+    doc = write_model_doc(hub_root, "test/late/1", description="Published while serving.")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    deadline, in_a_row = time.monotonic() + 20, 0
+    while in_a_row < 6:  # Every worker re-scans on its own: ask until all have.
+        served = requests.get(url, timeout=10).status_code == 200
+        found = "test/late" in requests.get(server.url("?q=published"), timeout=10).text
+        in_a_row = in_a_row + 1 if served and found else 0
+        assert time.monotonic() < deadline, "the new version was not picked up"
+        time.sleep(0.05)
+
+
+def test_bad_options_fail_in_one_line(tmp_path, capsys):
+    assert main(["serve", str(tmp_path / "missing")]) != 0
+    assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "none")]) != 0
+    (tmp_path / "empty").write_text("# no token here\n")
+    assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "empty")]) != 0
+    assert main(["serve", str(tmp_path), "--base-url", "hub.example.com"]) != 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 4 and "not a folder" in lines[0] and "holds no token" in lines[2]
+    assert "--base-url must be" in lines[3]
+    error = errors.ServeConfigError("bad", option="--token-file")
+    again = pickle.loads(pickle.dumps(error))
+    assert isinstance(again, ValueError) and again.option == "--token-file"
+
+
+def test_tfhub_uncompressed_resolver_reads_the_location(secured, monkeypatch):
+    from tfhub.resolvers.http_uncompressed import HttpUncompressedResolver
+
+    monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", f"127.0.0.1:{secured.port}")
+    url = secured.url("test/half-plus-two/1?tf-hub-format=uncompressed")
+    location = HttpUncompressedResolver()._request_gcs_location(url, handle=url)
+    assert location == "gs://bucket/hub/test/half-plus-two/1"

@@ -1,0 +1,98 @@
+"""The hub's pages in a real headless browser (Debian's chromium driven by playwright).
+
+No browser is downloaded: the test uses /usr/bin/chromium (`apt-get install chromium`) and is
+skipped, saying so, when it is absent or playwright is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.hub_server import (
+    serve_hub,
+    signature_summary_json,
+    write_model_doc,
+    write_publisher,
+    write_signatures,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason=f"no browser at {CHROMIUM} (apt-get install chromium)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser-root")
+    write_publisher(root, "lab", "Lab")
+    doc = write_model_doc(root, "lab/half-plus-two/1", description="Halves and adds two.")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    write_signatures(doc, signature_summary_json(input_name="x_in", output_name="y_out"))
+    write_model_doc(
+        root,
+        "lab/vision/mobilenet/3",
+        description="Image features.",
+        task="image-feature-vector",
+        body="Hi <img src=x onerror=\"alert('xss')\"> [x](javascript:alert(1))",
+    )
+    with serve_hub(root, tmp_path_factory.mktemp("log") / "serve.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def _results(page) -> list[str]:
+    return page.locator("#results a.handle").all_inner_texts()
+
+
+def test_search_by_text_and_filter_then_model_page(server, browser, tmp_path):
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(server.url(""))
+    assert sorted(_results(page)) == ["lab/half-plus-two", "lab/vision/mobilenet"]
+    page.fill("#q", "halves")
+    page.click("#search-button")
+    page.wait_for_url("**q=halves**")
+    assert _results(page) == ["lab/half-plus-two"]
+    page.fill("#q", "")
+    page.select_option("#filter-task", "image-feature-vector")
+    page.click("#search-button")
+    page.wait_for_url("**task=image-feature-vector**")
+    assert _results(page) == ["lab/vision/mobilenet"]
+    page.click("text=lab/vision/mobilenet")
+    page.wait_for_selector("#doc")
+    assert "Hi" in page.inner_text("#doc") and not dialogs  # The hostile doc ran nothing.
+    page.goto(server.url("?q=half"))
+    page.click("text=lab/half-plus-two")
+    page.wait_for_selector("#signatures")
+    table = page.inner_text("#signatures")
+    assert "x_in" in table and "y_out" in table and "serving_default" in table
+    snippet = page.inner_text("#snippet-load")
+    assert f'hub.load("{server.url("lab/half-plus-two/1")}")' in snippet
+    assert "hub.KerasLayer(" in page.inner_text("#snippet-keras")
+    shot = tmp_path / "model_page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    page.close()

@@ -1,0 +1,87 @@
+"""Models published with `tfhub publish` and served by `tfhub serve` load in tfhub and upstream.
+
+tensorflow_hub 0.16.1 (in a child process: it must not share absl flags with tfhub) and tfhub
+resolve, `hub.load` and `hub.KerasLayer` a TF2 SavedModel through the server, by version and
+latest; the model page shows the signature summary written at publish time.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import requests
+from tests._helpers.hub_server import SRC, serve_hub
+from tests._helpers.models import save_tf2_module, tf2_module_expected
+
+pytestmark = [pytest.mark.tf, pytest.mark.slow]
+
+X = [[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]]
+UPSTREAM = """
+import json, sys
+import numpy as np
+import tensorflow as tf, tf_keras
+import tensorflow_hub as hub
+url = sys.argv[1]
+x = tf.constant(json.loads(sys.argv[2]))
+by_version = hub.load(url + "/1")(x).numpy().tolist()
+latest = hub.load(url).signatures["serving_default"](x=x)["output_0"].numpy().tolist()
+model = tf_keras.Sequential([tf_keras.Input(shape=(3,)), hub.KerasLayer(url + "/1")])
+keras = model.predict(np.array(json.loads(sys.argv[2]), np.float32), verbose=0).tolist()
+print(json.dumps({"version": by_version, "latest": latest, "keras": keras}))
+"""
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    from tfhub.hub.publish import publish
+    from tfhub.hub.starter import StarterInfo
+
+    work = tmp_path_factory.mktemp("publish")
+    root = work / "root"
+    model_dir = save_tf2_module(str(work / "model"))
+    info = StarterInfo(description="A small classifier.", task="text-classification")
+    publish(model_dir, root, "lab/classifier/1", info=info)
+    folder = root / "assets/docs/lab/models/classifier"
+    for suffix in (".tar.gz", ".signatures.json"):  # Version 2: the same files (saves a load).
+        shutil.copyfile(folder / f"1{suffix}", folder / f"2{suffix}")
+    doc = (folder / "1.md").read_text().replace("lab/classifier/1", "lab/classifier/2")
+    (folder / "2.md").write_text(doc.replace("asset-path: 1.tar.gz", "asset-path: 2.tar.gz"))
+    with serve_hub(root, work / "serve.log") as server:
+        yield server
+
+
+def test_upstream_tensorflow_hub_loads_through_the_server(published, isolated_cache):
+    url = published.url("lab/classifier")
+    env = {"PYTHONPATH": SRC, "TFHUB_CACHE_DIR": str(isolated_cache), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(
+        [sys.executable, "-c", UPSTREAM, url, json.dumps(X)],
+        env={**__import__("os").environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs = json.loads(result.stdout.strip().splitlines()[-1])
+    expected = tf2_module_expected(np.array(X, np.float32))["logits"]
+    for name in ("version", "latest", "keras"):
+        np.testing.assert_allclose(outputs[name], expected, rtol=1e-5, err_msg=name)
+
+
+def test_tfhub_loads_through_the_server_and_page_shows_signatures(published):
+    import keras
+
+    import tfhub as hub
+
+    url = published.url("lab/classifier")
+    expected = tf2_module_expected(np.array(X, np.float32))["logits"]
+    np.testing.assert_allclose(hub.load(url + "/2")(np.array(X, np.float32)), expected, rtol=1e-5)
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, hub.KerasLayer(url)(inputs))
+    np.testing.assert_allclose(model.predict(np.array(X), verbose=0), expected, rtol=1e-5)
+    page = requests.get(url + "/1", timeout=10).text
+    assert "serving_default" in page and "output_0" in page and "float32" in page

@@ -1,0 +1,148 @@
+"""Validating docs as tfhub.dev's validator did: every problem with its file and line (no TF)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tfhub import errors
+from tfhub.cli.main import main
+from tfhub.hub import signatures, validator
+
+DATA = Path(__file__).parent.parent / "data" / "hub_docs"
+VALID, BROKEN = DATA / "valid", DATA / "broken"
+ACME = "assets/docs/acme/models"
+
+# (file, line, a fragment of the message) for every problem of tests/data/hub_docs/broken.
+BROKEN_PROBLEMS = [
+    (f"{ACME}/bad-first-line/1.md", 1, "Received: '# Model acme/bad-first-line/1'"),
+    (f"{ACME}/keys/1.md", 1, "Module docs require the metadata ['format']"),
+    (f"{ACME}/keys/1.md", 4, "'asset-path' must end with .tar.gz"),
+    (f"{ACME}/keys/1.md", 5, "unsupported metadata 'module-type' for a Module doc"),
+    (f"{ACME}/keys/1.md", 6, "'task' must start with one of"),
+    (f"{ACME}/keys/1.md", 8, "metadata 'fine-tunable' may be given only once"),
+    (f"{ACME}/keys/1.md", 8, "'fine-tunable' must be true or false. Received: 'yes'"),
+    (f"{ACME}/keys/1.md", 9, "language 'xx' is not defined in tags/language.yaml"),
+    (f"{ACME}/keys/lite/1.md", 4, "'parent-model' must be a handle"),
+    (f"{ACME}/keys/lite/1.md", 5, "GitHub release download"),
+    (f"{ACME}/keys/lite/1.md", 6, "unsupported metadata 'format' for a Lite doc"),
+    (f"{ACME}/local-asset/1.md", 4, "names '1.tar.gz', which does not exist beside the doc"),
+    (f"{ACME}/no-description/1.md", 3, "the second line must be a short description"),
+    (f"{ACME}/stray/1.md", 5, "unexpected line between the description and the first heading"),
+    (f"{ACME}/wrong-place/1.md", 1, "must be at assets/docs/acme/models/keys/1.md"),
+    (f"{ACME}/wrong-place/1.md", 1, f"also declared by {ACME}/keys/1.md"),
+    (f"{ACME}/wrong-place/1.md", 7, "'format' must be one of ['hub', 'saved_model', 'saved_"),
+    ("assets/docs/ghost/models/orphan/1.md", 1, "add it at assets/docs/ghost/ghost.md"),
+]
+
+
+def test_the_example_docs_of_every_kind_are_valid():
+    assert validator.validate_tree(VALID) == []
+
+
+def test_broken_docs_report_every_problem_with_file_and_line():
+    problems = validator.validate_tree(BROKEN)
+    assert [(p.path, p.line) for p in problems] == [(f, line) for f, line, _ in BROKEN_PROBLEMS]
+    for problem, (_, _, fragment) in zip(problems, BROKEN_PROBLEMS, strict=True):
+        assert fragment in problem.message
+        assert str(problem) == f"{problem.path}:{problem.line}: {problem.message}"
+
+
+def test_validate_command_prints_file_line_message_and_fails(capsys):
+    assert main(["validate", str(BROKEN)]) == 1
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == len(BROKEN_PROBLEMS)
+    assert lines[1].startswith(f"{BROKEN}/{ACME}/keys/1.md:1: Module docs require")
+    assert err.strip() == f"tfhub: {len(BROKEN_PROBLEMS)} problem(s)"
+    assert main(["validate", str(VALID)]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+def test_validate_command_on_a_folder_without_docs_is_one_line(capsys, tmp_path):
+    assert main(["validate", str(tmp_path)]) == 7
+    _, err = capsys.readouterr()
+    assert err.startswith("tfhub: not found: ") and "assets/docs does not exist" in err
+    with pytest.raises(errors.ModelNotFoundError):
+        validator.validate_tree(tmp_path)
+
+
+@pytest.fixture
+def valid_copy(tmp_path: Path) -> Path:
+    shutil.copytree(VALID, tmp_path / "root")
+    return tmp_path / "root"
+
+
+def test_tag_definitions_check_values_and_urls(valid_copy):
+    doc = valid_copy / "assets/docs/example/models/text-embedding/1.md"
+    text = doc.read_text().replace("dataset: wikipedia", "dataset: books")
+    doc.write_text(text.replace("colab.research.google.com", "evil.example.com"))
+    (valid_copy / "tags/demo.yaml").write_text("format: urls\n")
+    found = [(p.path, p.line, p.message) for p in validator.validate_tree(valid_copy)]
+    rel = "assets/docs/example/models/text-embedding/1.md"
+    assert found == [
+        (
+            rel,
+            8,
+            "dataset 'books' is not defined in tags/dataset.yaml; add it there or use one "
+            "of its ids",
+        ),
+        (
+            rel,
+            13,
+            "colab must point to colab.research.google.com. Received: "
+            "'https://evil.example.com/github/example/demo.ipynb'",
+        ),
+        (
+            "tags/demo.yaml",
+            0,
+            "cannot read the tag definitions: 'format' must be 'url'. Received: 'urls'",
+        ),
+    ]
+    shutil.rmtree(valid_copy / "tags")  # Without tag definitions, any value goes.
+    assert validator.validate_tree(valid_copy) == []
+
+
+def test_local_asset_path_must_stay_beside_the_doc(valid_copy):
+    doc = valid_copy / "assets/docs/example/models/text-embedding/1.md"
+    original = doc.read_text()
+    doc.write_text(
+        original.replace("https://storage.example.com/text-embedding/1.tar.gz", "1.tar.gz")
+    )
+    (doc.parent / "1.tar.gz").write_bytes(b"archive")
+    assert validator.validate_file(doc, root=valid_copy) == []
+    doc.write_text(original.replace("https://storage.example.com/text-embedding", "../x"))
+    (problem,) = validator.validate_file(doc, root=valid_copy)
+    assert problem.line == 4 and "must name a file beside the doc" in problem.message
+
+
+def test_signature_summary_beside_the_doc_must_agree_with_format(valid_copy):
+    doc = valid_copy / "assets/docs/example/models/text-embedding/1.md"
+    summary = signatures.SignatureSummary("TF1 Hub format", "hub", 1, 0, 0, ())
+    signatures.write_summary(summary, doc.parent / "1.signatures.json")
+    (problem,) = validator.validate_file(doc, root=valid_copy)
+    assert (problem.line, problem.message) == (
+        11,
+        "'format' says 'saved_model_2' but the model is a TF1 Hub format (format 'hub', from "
+        "1.signatures.json)",
+    )
+    (doc.parent / "1.signatures.json").write_text("{")
+    (problem,) = validator.validate_file(doc, root=valid_copy)
+    assert problem.line == 0 and "Cannot read the signature summary" in problem.message
+
+
+def test_validate_doc_alone_checks_a_doc_before_it_is_in_place(tmp_path):
+    from tfhub.hub import docs_format
+
+    doc = docs_format.parse_text(
+        "# Module acme/x/1\nDesc.\n<!-- task: text-embedding -->\n<!-- format: hub -->\n",
+        path=tmp_path / "1.md",
+        rel_path="acme/models/x/1.md",
+    )
+    problems = validator.validate_doc(doc)
+    assert [str(p) for p in problems] == [
+        "acme/models/x/1.md:1: Module docs require the metadata ['asset-path', 'fine-tunable'] "
+        "(as '<!-- key: value -->' lines after the description)"
+    ]

@@ -1,0 +1,88 @@
+"""TFHUB_TOKEN: sent as a bearer token only to TFHUB_TOKEN_HOST, never across a redirect."""
+
+from __future__ import annotations
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import archive_gets, serve_folder
+
+import tfhub as hub
+from tfhub import _token, errors
+
+TOKEN = "tok-123"
+
+
+def redirect_to(suffix: str, location: str):
+    """A behaviour answering 302 to `location` for paths ending in `suffix`."""
+
+    def behaviour(handler, path, query):
+        if not path.endswith(suffix):
+            return False
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return True
+
+    return behaviour
+
+
+def test_token_goes_only_to_its_host_and_not_across_redirects(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    make_tar_gz(tmp_path / "a" / "m.tar.gz")
+    make_tar_gz(tmp_path / "b" / "moved.tar.gz")
+    with serve_folder(str(tmp_path / "a")) as first, serve_folder(str(tmp_path / "b")) as other:
+        # Another host name for the same machine: a different host to the client.
+        target = f"http://localhost:{other.port}/moved.tar.gz"
+        first.state.behaviours.append(redirect_to("/r.tar.gz", target))
+        monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+        monkeypatch.setenv("TFHUB_TOKEN_HOST", f"127.0.0.1:{first.port}")
+        assert read_tree(hub.resolve(first.url("m.tar.gz"))) == MODEL_FILES
+        assert read_tree(hub.resolve(first.url("r.tar.gz"))) == MODEL_FILES
+        assert read_tree(hub.resolve(other.url("moved.tar.gz") + "?v=2")) == MODEL_FILES
+        sent = {path: headers for _, path, headers in archive_gets(first, ".tar.gz")}
+        assert all(headers.get("Authorization") == f"Bearer {TOKEN}" for headers in sent.values())
+        assert len(sent) == 2
+        received = archive_gets(other, "moved.tar.gz")
+        assert len(received) == 2  # The redirect and the direct request to the other port.
+        assert all("Authorization" not in headers for _, _, headers in received)
+
+
+@pytest.mark.parametrize(
+    ("hosts", "url", "sent"),
+    [
+        ("hub.corp", "https://hub.corp/a/b/1", True),
+        ("hub.corp", "https://hub.corp:8443/a/b/1", True),
+        ("HUB.corp:8443", "https://hub.corp:8443/a/b/1", True),
+        ("hub.corp:8443", "https://hub.corp/a/b/1", False),
+        ("hub.corp", "https://evil.com/hub.corp", False),
+        ("hub.corp", "https://hub.corp.evil.com/a", False),
+        ("", "https://hub.corp/a", False),
+        ("other, hub.corp", "http://hub.corp/a", True),
+    ],
+)
+def test_token_for_matches_the_host(monkeypatch, hosts, url, sent):
+    monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", hosts)
+    assert (_token.token_for(url) == TOKEN) is sent
+    assert TOKEN not in repr(_token.auth_for(url))
+
+
+def test_401_says_what_to_set(tmp_path):
+    from tests._helpers.http_server import answer_status
+
+    with serve_folder(str(tmp_path)) as server:
+        server.state.behaviours.append(answer_status("/m.tar.gz", 401))
+        with pytest.raises(errors.HTTPStatusError, match="set TFHUB_TOKEN") as raised:
+            hub.resolve(server.url("m.tar.gz"))
+    assert raised.value.status == 401
+
+
+def test_403_hint_only_with_a_token(monkeypatch):
+    url = "https://hub.corp/a/b/1"
+    assert _token.status_hint(url, 403) == ""
+    monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "hub.corp")
+    assert "refused the token" in _token.status_hint(url, 403)
+    assert TOKEN not in _token.status_hint(url, 403)
