@@ -8,6 +8,7 @@ from typing import Any
 
 from ..utils.lazy import import_tensorflow
 from . import meta_graph_lib, tensor_info
+from .checkpoint import init_from_checkpoint
 from .colocation import fix_colocation_after_import
 from .graph_state import (
     get_state_map,
@@ -81,7 +82,7 @@ class ModuleImpl:
         tensor_map, self._state_map = self._create_state_graph(name)
         self._variable_map = variable_map_from_tensor_map(tensor_map)
         if self._variable_map and self._checkpoint_path:
-            tf.compat.v1.train.init_from_checkpoint(self._checkpoint_path, self._variable_map)
+            init_from_checkpoint(self._checkpoint_path, self._variable_map)
         self._graph = tf.compat.v1.get_default_graph()
         self._saver: Any = None  # Built on first export: most modules are never exported.
 

@@ -51,8 +51,9 @@ def get_module_proto_path(module_dir: str) -> str:
 
 
 def _not_a_module_error(path: str, handle: str | None) -> errors.NotATF1ModuleError:
+    tf = import_tensorflow()
     where = f"{handle!r} (at {path})" if handle and handle != path else path
-    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+    if not tf.io.gfile.exists(os.path.join(path, "saved_model.pb")):
         return errors.NotATF1ModuleError(
             f"{where} is not a TF1 Hub module: it has neither {MODULE_PROTO_FILENAME_PB} nor "
             "saved_model.pb."
