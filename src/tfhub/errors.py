@@ -115,6 +115,17 @@ class SignatureInputError(InputSpecError, TypeError):
     """Inputs to hub.Module that do not fit its signature (upstream raised TypeError here)."""
 
 
+class SignatureValueTypeError(ModuleSpecError, TypeError):
+    """A signature value that is not a Tensor or composite tensor (upstream raised TypeError)."""
+
+
+class NoDefaultOutputError(UnknownOutputKeyError, TypeError):
+    """hub.Module called without as_dict=True on a signature with no "default" output.
+
+    Upstream raised TypeError; the KeyError/ValueError bases keep tfhub's earlier contract.
+    """
+
+
 class ModuleGraphError(TFHubError, RuntimeError):
     """A hub.Module used with another graph or session than the one it was created in."""
 

@@ -155,8 +155,9 @@ class Module:
             graph = graph.outer_graph  # A tf.cond / tf.while_loop body inside the module's graph.
         if graph is not self._graph:
             raise errors.ModuleGraphError(
-                f"Module {self._name!r} must be applied in the graph it was instantiated for; "
-                "the default graph is another one. Create a hub.Module in each graph."
+                "Module must be applied in the graph it was instantiated for. (Module "
+                f"{self._name!r}: the default graph is another one; create a hub.Module in "
+                "each graph.)"
             )
         tensors = tensor_info.convert_dict_to_compatible_tensor(dict_inputs, input_info)
         name = f"{self._name}_apply_{signature.replace(':', '_')}"

@@ -73,15 +73,18 @@ def check_signature_values(key: str, inputs: Mapping[str, Any], outputs: Mapping
     """Checks that a signature's inputs and outputs are graph tensors (not Python values).
 
     Raises:
-        tfhub.errors.ModuleSpecError: if a value is not a Tensor or composite tensor.
+        tfhub.errors.SignatureValueTypeError: (a TypeError, as upstream) if a value is not a
+            Tensor or composite tensor.
     """
     tf = import_tensorflow()
     for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
         for name, value in tensors.items():
             if not isinstance(value, tf.Tensor | tf.SparseTensor | tf.RaggedTensor):
-                raise errors.ModuleSpecError(
-                    f"Signature {key!r}: {kind}[{name!r}] must be a Tensor, SparseTensor or "
-                    f"RaggedTensor. Received: {name}={value!r}"
+                raise errors.SignatureValueTypeError(
+                    f"Value for key '{name}' should be a Tensor or CompositeTensor object, found "
+                    f"{type(value)}. (Signature {key!r}: {kind}[{name!r}] should have one of the "
+                    "types tf.Tensor, tf.SparseTensor or tf.RaggedTensor; for a tf.Variable pass "
+                    f"variable.value().) Received: {name}={value!r}"
                 )
 
 
