@@ -95,7 +95,10 @@ def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any
         tfhub.errors.ModuleSpecError: if a value is not a Tensor or composite tensor.
     """
     tf = import_tensorflow()
-    build_info = tf.compat.v1.saved_model.utils.build_tensor_info
+    # The undecorated builder: tf.compat.v1.saved_model.utils.build_tensor_info does the same
+    # and logs a deprecation warning that would point at tfhub's own code.
+    from tensorflow.python.saved_model.utils_impl import build_tensor_info_internal as build_info
+
     check_signature_values(key, inputs, outputs)
     signature = tf.compat.v1.saved_model.signature_def_utils.build_signature_def(
         {name: build_info(t) for name, t in inputs.items()},
