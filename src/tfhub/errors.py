@@ -130,6 +130,10 @@ class ModuleGraphError(TFHubError, RuntimeError):
     """A hub.Module used with another graph or session than the one it was created in."""
 
 
+class FunctionCollectionsError(TFHubError, NotImplementedError):
+    """A hub.Module applied in a TPU function while its graph has collections (as upstream)."""
+
+
 class EagerNotSupportedError(TFHubError, RuntimeError):
     """A TF1 feature that cannot work in eager mode (the message says what to do instead)."""
 
