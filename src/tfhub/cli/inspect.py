@@ -1,4 +1,8 @@
-"""`tfhub inspect HANDLE`: format, tags, signatures and variables of a model (uses TensorFlow)."""
+"""`tfhub inspect HANDLE`: format, tags, signatures and variables of a model (uses TensorFlow).
+
+For a TF2 reusable SavedModel it also shows `__call__` (how hub.KerasLayer calls it), the
+trainable and non-trainable variables and the regularization losses.
+"""
 
 from __future__ import annotations
 
@@ -62,6 +66,108 @@ def _variables(module_path: str, tf: Any) -> dict[str, int]:
     return {"count": count, "bytes": size}
 
 
+def _spec_entry(name: str, spec: Any) -> dict[str, Any]:
+    shape = None if spec.shape.rank is None else spec.shape.as_list()
+    return {"name": name, "dtype": spec.dtype.name, "shape": shape}
+
+
+def _flatten_with_paths(value: Any, path: str) -> list[tuple[str, Any]]:
+    """[(path like "a/0", leaf)] of nested dicts, lists and tuples."""
+    if isinstance(value, dict):
+        items: Any = sorted(value.items())
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return [(path, value)]
+    result = []
+    for key, item in items:
+        result += _flatten_with_paths(item, f"{path}/{key}" if path else str(key))
+    return result
+
+
+def _call_inputs(args: tuple[Any, ...], kwargs: dict[str, Any], tf: Any) -> tuple[list, Any]:
+    """Returns ([{name, dtype, shape}], training value or None) of one traced `__call__`."""
+    inputs: list[dict[str, Any]] = []
+    training = kwargs.get("training")
+    for index, arg in enumerate(args):
+        if isinstance(arg, bool):
+            training = arg  # Traced as a Python constant: training=False / True.
+            continue
+        for path, spec in _flatten_with_paths(arg, ""):
+            if isinstance(spec, tf.TypeSpec) and hasattr(spec, "shape"):
+                name = path or getattr(spec, "name", None) or f"arg{index}"
+                inputs.append(_spec_entry(name, spec))
+    for key, value in sorted(kwargs.items()):
+        if key != "training" and hasattr(value, "shape"):
+            inputs.append(_spec_entry(key, value))
+    return inputs, training
+
+
+def _call_signatures(obj: Any, tf: Any) -> list[dict[str, Any]]:
+    """The traced input signatures of `obj.__call__`, one per input structure.
+
+    Each: {"inputs": [...], "training": [False, True] (the traced values) or None when
+    `__call__` takes no `training` argument}.
+    """
+    grouped: dict[str, dict[str, Any]] = {}
+    for function in getattr(obj.__call__, "concrete_functions", []):
+        args, kwargs = function.structured_input_signature
+        inputs, training = _call_inputs(tuple(args), dict(kwargs), tf)
+        entry = grouped.setdefault(json.dumps(inputs), {"inputs": inputs, "training": None})
+        if training is not None:
+            entry["training"] = sorted({*(entry["training"] or []), bool(training)})
+    return list(grouped.values())
+
+
+def _variable_totals(variables: Any) -> dict[str, int]:
+    count = size = 0
+    for variable in variables:
+        count += 1
+        size += int(variable.shape.num_elements() or 0) * variable.dtype.size
+    return {"count": count, "bytes": size}
+
+
+def _regularization_losses(obj: Any) -> list[float | str]:
+    values: list[float | str] = []
+    for loss in getattr(obj, "regularization_losses", None) or []:
+        try:
+            values.append(float(loss()))
+        except Exception as err:  # A loss that cannot run eagerly: say so, keep going.
+            values.append(f"cannot be computed: {type(err).__name__}")
+    return values
+
+
+def describe_reusable(module_path: str) -> dict[str, Any] | None:
+    """Describes a TF2 reusable SavedModel's `__call__`, variables and regularization losses.
+
+    These are what hub.KerasLayer and `hub.load(handle)(...)` use (the SavedModel's signatures
+    are for serving). Loads the model with TensorFlow.
+
+    Returns:
+        {"call": [...], "trainable_variables": {count, bytes}, "non_trainable_variables":
+        {count, bytes}, "regularization_losses": [values]}; {"error": message} if it cannot be
+        loaded; None if the loaded object has no `__call__`.
+    """
+    tf = import_tensorflow("tfhub inspect")
+    try:
+        obj = tf.saved_model.load(module_path)
+    except Exception as err:  # noqa: BLE001 - reported, the proto-based part still shows.
+        return {"error": f"cannot be loaded: {type(err).__name__}: {str(err)[:200]}"}
+    if not callable(obj) or not hasattr(obj.__call__, "concrete_functions"):
+        return None
+    variables = list(getattr(obj, "variables", []) or [])
+    trainable = list(getattr(obj, "trainable_variables", []) or [])
+    trainable_ids = {id(v) for v in trainable}
+    return {
+        "call": _call_signatures(obj, tf),
+        "trainable_variables": _variable_totals(trainable),
+        "non_trainable_variables": _variable_totals(
+            v for v in variables if id(v) not in trainable_ids
+        ),
+        "regularization_losses": _regularization_losses(obj),
+    }
+
+
 def describe(module_path: str) -> dict[str, Any]:
     """Returns what a model folder holds: format, meta graphs (tags, signatures), variables.
 
@@ -86,6 +192,9 @@ def describe(module_path: str) -> dict[str, Any]:
             if not name.startswith("__")  # __saved_model_init_op: not callable.
         }
         meta_graphs.append({"tags": sorted(meta.meta_info_def.tags), "signatures": signatures})
+    reusable = describe_reusable(module_path) if is_tf2 and not is_tf1 else None
+    if reusable and "call" in reusable:
+        _mark_no_input_signatures(meta_graphs)
     return {
         "path": module_path,
         "format": "TF1 Hub format"
@@ -94,16 +203,61 @@ def describe(module_path: str) -> dict[str, Any]:
         "files_bytes": sum(cache.list_files(module_path).values()),
         "meta_graphs": meta_graphs,
         "variables": _variables(module_path, tf),
+        **({"reusable": reusable} if reusable else {}),
     }
+
+
+_NO_INPUTS_NOTE = (
+    "takes no inputs: TensorFlow exported a no-argument function here (e.g. a regularization "
+    "loss); it is not how to call the model (see __call__)"
+)
+
+
+def _mark_no_input_signatures(meta_graphs: list[dict[str, Any]]) -> None:
+    """Flags signatures without inputs of a model with `__call__`: they are not its interface."""
+    for meta in meta_graphs:
+        for signature in meta["signatures"].values():
+            if not signature["inputs"]:
+                signature["note"] = _NO_INPUTS_NOTE
+
+
+def _format_reusable(reusable: dict[str, Any]) -> list[str]:
+    if "error" in reusable:
+        return [f"__call__: {reusable['error']}"]
+    lines = ["__call__ (what hub.KerasLayer and hub.load(handle)(...) call):"]
+    for call in reusable["call"]:
+        args = [
+            f"{i['name']}: {i['dtype']} shape={'unknown' if i['shape'] is None else i['shape']}"
+            for i in call["inputs"]
+        ]
+        if call["training"] is None:
+            args.append("(no training argument)")
+        else:
+            args.append("training=" + "|".join(str(value) for value in call["training"]))
+        lines.append(f"  ({', '.join(args)})")
+    for kind, label in (
+        ("trainable_variables", "trainable"),
+        ("non_trainable_variables", "non-trainable"),
+    ):
+        totals = reusable[kind]
+        lines.append(f"{label} variables: {totals['count']} ({totals['bytes']} bytes)")
+    losses = reusable["regularization_losses"]
+    shown = ", ".join(f"{v:.6g}" if isinstance(v, float) else v for v in losses)
+    lines.append(f"regularization losses: {len(losses)}" + (f" ({shown})" if losses else ""))
+    return lines
 
 
 def format_text(info: dict[str, Any]) -> str:
     """Renders `describe`'s result for people."""
     lines = [f"path: {info['path']}", f"format: {info['format']}"]
+    if "reusable" in info:
+        lines += _format_reusable(info["reusable"])
     for meta in info["meta_graphs"]:
         lines.append(f"tags: {meta['tags']}")
         for name, sig in meta["signatures"].items():
             lines.append(f"  signature {name!r}:")
+            if "note" in sig:
+                lines.append(f"    ({sig['note']})")
             for kind in ("inputs", "outputs"):
                 for key, spec in sig[kind].items():
                     shape = "unknown" if spec["shape"] is None else spec["shape"]
