@@ -126,6 +126,24 @@ class NoDefaultOutputError(UnknownOutputKeyError, TypeError):
     """
 
 
+class UnknownGraphVariantError(UnknownTagsError, KeyError):
+    """A ModuleSpec asked for a graph variant (tag set) it lacks (upstream raised KeyError)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingAttachedMessageError(TFHubError, KeyError):
+    """get_attached_message(..., required=True) for a key the module lacks (as upstream)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
+class ExportFolderError(TFHubError, RuntimeError):
+    """No unique timestamped export folder could be made (upstream raised RuntimeError)."""
+
+
 class ModuleGraphError(TFHubError, RuntimeError):
     """A hub.Module used with another graph or session than the one it was created in."""
 

@@ -96,3 +96,18 @@ def test_hub_load_of_a_non_string_says_expected_a_string(handle: Any) -> None:
         hub.load(handle)
     assert isinstance(info.value, errors.TFHubError)
     _roundtrip(info.value)
+
+
+def test_spec_lookups_of_missing_variants_and_messages_are_key_errors(spec: Any) -> None:
+    with pytest.raises(KeyError) as info:
+        spec.get_signature_names(tags={"train"})
+    assert isinstance(info.value, errors.UnknownTagsError)  # tfhub's ValueError contract too.
+    assert str(info.value).startswith("No such graph variant: tags=['train'].")
+    _roundtrip(info.value)
+    with pytest.raises(KeyError) as info:
+        spec.get_attached_message("nope", tf.train.Int64List, required=True)
+    assert isinstance(info.value, errors.MissingAttachedMessageError)
+    assert str(info.value).startswith("No attached message for key 'nope'")
+    _roundtrip(info.value)
+    with tf.Graph().as_default(), pytest.raises(ValueError, match=r"^No such graph variant"):
+        hub.Module(spec, tags={"train"})  # hub.Module itself raised ValueError upstream.

@@ -299,7 +299,8 @@ def _try_get_state_scope(name: str) -> str:
     """Returns an unused absolute scope "parent/name_N/" for the module's state.
 
     Raises:
-        RuntimeError: if the variable scope is free but its name scope is already taken.
+        tfhub.errors.ModuleGraphError: (a RuntimeError) if the variable scope is free but its
+            name scope is already taken.
     """
     tf = import_tensorflow()
     current = tf.compat.v1.get_variable_scope().name
@@ -311,7 +312,7 @@ def _try_get_state_scope(name: str) -> str:
         graph = tf.compat.v1.get_default_graph()
         unique_name_scope = graph.unique_name(name, mark_as_used=False) + "/"
         if unique_name_scope != abs_state_scope:
-            raise RuntimeError(
+            raise errors.ModuleGraphError(
                 f"variable_scope {abs_state_scope} was unused but the corresponding name_scope was "
                 "already taken."
             )

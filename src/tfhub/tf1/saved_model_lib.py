@@ -303,13 +303,14 @@ class SavedModelHandler:
         """Returns the MetaGraphDef whose tag set equals `tags` (None means the empty set).
 
         Raises:
-            tfhub.errors.UnknownTagsError: if there is no such MetaGraph (lists the tag sets).
+            tfhub.errors.UnknownGraphVariantError: (a KeyError, as upstream, and an
+                UnknownTagsError) if there is no such MetaGraph (lists the tag sets).
         """
         wanted = set(tags or [])
         matches = [mg for mg in self._proto.meta_graphs if set(mg.meta_info_def.tags) == wanted]
         if len(matches) != 1:
             available = ", ".join(str(sorted(t)) for t in self.get_tags())
-            raise errors.UnknownTagsError(
+            raise errors.UnknownGraphVariantError(
                 f"No such graph variant: tags={sorted(wanted)!r}. The module's tag sets are: "
                 f"{available}{self.where()}. Received: tags={tags!r}"
             )
