@@ -118,3 +118,20 @@ def test_text_embedding_call_is_shown_and_no_argument_signature_flagged(
     call_line = text.index("  (sentences: string shape=[None], (no training argument))")
     assert call_line < text.index("signature 'serving_default'")
     assert "(takes no inputs: TensorFlow exported a no-argument function" in text
+
+
+def test_inspect_reads_a_model_on_a_gfile_url(
+    capsys: pytest.CaptureFixture[str], models: dict[str, str]
+) -> None:
+    url = "ram://tfhub-inspect-test/image"
+    for source in tf.io.gfile.glob(models["image"] + "/**") + tf.io.gfile.glob(
+        models["image"] + "/*/*"
+    ):
+        if not tf.io.gfile.isdir(source):
+            target = url + source[len(models["image"]) :]
+            tf.io.gfile.makedirs(target.rsplit("/", 1)[0])
+            tf.io.gfile.copy(source, target, overwrite=True)
+    info = json.loads(_inspect(capsys, "--json", url))
+    assert info["variables"] == json.loads(_inspect(capsys, "--json", models["image"]))["variables"]
+    assert info["variables"]["count"] > 0  # Read from ram://, not silently skipped.
+    assert info["reusable"]["trainable_variables"]["count"] == 1

@@ -42,10 +42,10 @@ def _tensors(tensor_map: Any, tf: Any) -> dict[str, dict[str, Any]]:
 
 def _variables(module_path: str, tf: Any) -> dict[str, int]:
     prefix = os.path.join(module_path, "variables", "variables")
-    if not os.path.exists(prefix + ".index"):
+    if not tf.io.gfile.exists(prefix + ".index"):  # Also gs://, ram://, ... folders.
         return {"count": 0, "bytes": 0}
     try:
-        reader = tf.train.load_checkpoint(prefix)
+        reader = tf.compat.v1.train.NewCheckpointReader(prefix)  # No folder lookup (ram://).
     except tf.errors.OpError as err:
         raise errors.TFHubLoadError(
             f"Cannot read the variables of {module_path} ({type(err).__name__}: {err.message}); "
