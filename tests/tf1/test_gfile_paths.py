@@ -143,3 +143,15 @@ def test_module_from_file_url(tmp_path: Path) -> None:
     got = _module_outputs(url, run, export_to="file://" + str(tmp_path / "out"))
     assert_matches_record(got["default"], run["outputs"]["default"])
     assert (tmp_path / "out" / "assets" / "tokens.txt").is_file()
+
+
+def test_eager_module_runs_and_exports_on_ram(ram: dict[str, str]) -> None:
+    run = _run("tf1_text_vocab", "hub.Module")
+    module = hub.Module(ram["tf1_text_vocab"])  # Eagerly (tfhub's extension).
+    inputs = numpy_inputs(run["inputs"])
+    assert_matches_record(module(inputs, as_dict=True)["default"], run["outputs"]["default"])
+    exported = ram["tf1_text_vocab"] + "-eager-exported"
+    module.export(exported)
+    assert tf.io.gfile.listdir(exported + "/assets") == ["tokens.txt"]
+    again = hub.Module(exported)
+    assert_matches_record(again(inputs, as_dict=True)["default"], run["outputs"]["default"])
