@@ -161,7 +161,7 @@ def load(
     if not isinstance(handle, str):
         raise errors.InvalidHandleError(
             f"Expected a string, got {handle!r}: hub.load needs a handle (a path or URL) as a "
-            "str or os.PathLike."
+            f"str or os.PathLike. Received: handle={handle!r}"
         )
     module_path = resolve(handle)
     is_hub_module_v1 = is_tf1_hub_module(module_path)
