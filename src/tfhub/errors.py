@@ -115,8 +115,41 @@ class SignatureInputError(InputSpecError, TypeError):
     """Inputs to hub.Module that do not fit its signature (upstream raised TypeError here)."""
 
 
+class SignatureValueTypeError(ModuleSpecError, TypeError):
+    """A signature value that is not a Tensor or composite tensor (upstream raised TypeError)."""
+
+
+class NoDefaultOutputError(UnknownOutputKeyError, TypeError):
+    """hub.Module called without as_dict=True on a signature with no "default" output.
+
+    Upstream raised TypeError; the KeyError/ValueError bases keep tfhub's earlier contract.
+    """
+
+
+class UnknownGraphVariantError(UnknownTagsError, KeyError):
+    """A ModuleSpec asked for a graph variant (tag set) it lacks (upstream raised KeyError)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingAttachedMessageError(TFHubError, KeyError):
+    """get_attached_message(..., required=True) for a key the module lacks (as upstream)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
+class ExportFolderError(TFHubError, RuntimeError):
+    """No unique timestamped export folder could be made (upstream raised RuntimeError)."""
+
+
 class ModuleGraphError(TFHubError, RuntimeError):
     """A hub.Module used with another graph or session than the one it was created in."""
+
+
+class FunctionCollectionsError(TFHubError, NotImplementedError):
+    """A hub.Module applied in a TPU function while its graph has collections (as upstream)."""
 
 
 class EagerNotSupportedError(TFHubError, RuntimeError):

@@ -1,11 +1,14 @@
 """What a model folder holds: format, meta graphs (tags, signatures), variables (uses TensorFlow).
 
 One home for describing a model: `tfhub inspect` prints it, the private hub's signature summary
-(`tfhub.hub.signatures`) stores it.
+(`tfhub.hub.signatures`) stores it. For a TF2 reusable SavedModel it also describes `__call__`
+(how hub.KerasLayer calls it), the trainable and non-trainable variables and the regularization
+losses.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -31,10 +34,10 @@ def _tensors(tensor_map: Any, tf: Any) -> dict[str, dict[str, Any]]:
 
 def _variables(module_path: str, tf: Any) -> dict[str, int]:
     prefix = os.path.join(module_path, "variables", "variables")
-    if not os.path.exists(prefix + ".index"):
+    if not tf.io.gfile.exists(prefix + ".index"):  # Also gs://, ram://, ... folders.
         return {"count": 0, "bytes": 0}
     try:
-        reader = tf.train.load_checkpoint(prefix)
+        reader = tf.compat.v1.train.NewCheckpointReader(prefix)  # No folder lookup (ram://).
     except tf.errors.OpError as err:
         raise errors.TFHubLoadError(
             f"Cannot read the variables of {module_path} ({type(err).__name__}: {err.message}); "
@@ -53,6 +56,108 @@ def _variables(module_path: str, tf: Any) -> dict[str, int]:
         dtype = dtypes[name]
         size += elements * (dtype.size if dtype != tf.string else 0)
     return {"count": count, "bytes": size}
+
+
+def _spec_entry(name: str, spec: Any) -> dict[str, Any]:
+    shape = None if spec.shape.rank is None else spec.shape.as_list()
+    return {"name": name, "dtype": spec.dtype.name, "shape": shape}
+
+
+def _flatten_with_paths(value: Any, path: str) -> list[tuple[str, Any]]:
+    """[(path like "a/0", leaf)] of nested dicts, lists and tuples."""
+    if isinstance(value, dict):
+        items: Any = sorted(value.items())
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return [(path, value)]
+    result = []
+    for key, item in items:
+        result += _flatten_with_paths(item, f"{path}/{key}" if path else str(key))
+    return result
+
+
+def _call_inputs(args: tuple[Any, ...], kwargs: dict[str, Any], tf: Any) -> tuple[list, Any]:
+    """Returns ([{name, dtype, shape}], training value or None) of one traced `__call__`."""
+    inputs: list[dict[str, Any]] = []
+    training = kwargs.get("training")
+    for index, arg in enumerate(args):
+        if isinstance(arg, bool):
+            training = arg  # Traced as a Python constant: training=False / True.
+            continue
+        for path, spec in _flatten_with_paths(arg, ""):
+            if isinstance(spec, tf.TypeSpec) and hasattr(spec, "shape"):
+                name = path or getattr(spec, "name", None) or f"arg{index}"
+                inputs.append(_spec_entry(name, spec))
+    for key, value in sorted(kwargs.items()):
+        if key != "training" and hasattr(value, "shape"):
+            inputs.append(_spec_entry(key, value))
+    return inputs, training
+
+
+def _call_signatures(obj: Any, tf: Any) -> list[dict[str, Any]]:
+    """The traced input signatures of `obj.__call__`, one per input structure.
+
+    Each: {"inputs": [...], "training": [False, True] (the traced values) or None when
+    `__call__` takes no `training` argument}.
+    """
+    grouped: dict[str, dict[str, Any]] = {}
+    for function in getattr(obj.__call__, "concrete_functions", []):
+        args, kwargs = function.structured_input_signature
+        inputs, training = _call_inputs(tuple(args), dict(kwargs), tf)
+        entry = grouped.setdefault(json.dumps(inputs), {"inputs": inputs, "training": None})
+        if training is not None:
+            entry["training"] = sorted({*(entry["training"] or []), bool(training)})
+    return list(grouped.values())
+
+
+def _variable_totals(variables: Any) -> dict[str, int]:
+    count = size = 0
+    for variable in variables:
+        count += 1
+        size += int(variable.shape.num_elements() or 0) * variable.dtype.size
+    return {"count": count, "bytes": size}
+
+
+def _regularization_losses(obj: Any) -> list[float | str]:
+    values: list[float | str] = []
+    for loss in getattr(obj, "regularization_losses", None) or []:
+        try:
+            values.append(float(loss()))
+        except Exception as err:  # A loss that cannot run eagerly: say so, keep going.
+            values.append(f"cannot be computed: {type(err).__name__}")
+    return values
+
+
+def describe_reusable(module_path: str) -> dict[str, Any] | None:
+    """Describes a TF2 reusable SavedModel's `__call__`, variables and regularization losses.
+
+    These are what hub.KerasLayer and `hub.load(handle)(...)` use (the SavedModel's signatures
+    are for serving). Loads the model with TensorFlow.
+
+    Returns:
+        {"call": [...], "trainable_variables": {count, bytes}, "non_trainable_variables":
+        {count, bytes}, "regularization_losses": [values]}; {"error": message} if it cannot be
+        loaded; None if the loaded object has no `__call__`.
+    """
+    tf = import_tensorflow("Describing a model")
+    try:
+        obj = tf.saved_model.load(module_path)
+    except Exception as err:  # noqa: BLE001 - reported, the proto-based part still shows.
+        return {"error": f"cannot be loaded: {type(err).__name__}: {str(err)[:200]}"}
+    if not callable(obj) or not hasattr(obj.__call__, "concrete_functions"):
+        return None
+    variables = list(getattr(obj, "variables", []) or [])
+    trainable = list(getattr(obj, "trainable_variables", []) or [])
+    trainable_ids = {id(v) for v in trainable}
+    return {
+        "call": _call_signatures(obj, tf),
+        "trainable_variables": _variable_totals(trainable),
+        "non_trainable_variables": _variable_totals(
+            v for v in variables if id(v) not in trainable_ids
+        ),
+        "regularization_losses": _regularization_losses(obj),
+    }
 
 
 def describe(module_path: str) -> dict[str, Any]:
@@ -79,6 +184,9 @@ def describe(module_path: str) -> dict[str, Any]:
             if not name.startswith("__")  # __saved_model_init_op: not callable.
         }
         meta_graphs.append({"tags": sorted(meta.meta_info_def.tags), "signatures": signatures})
+    reusable = describe_reusable(module_path) if is_tf2 and not is_tf1 else None
+    if reusable and "call" in reusable:
+        _mark_no_input_signatures(meta_graphs)
     return {
         "path": module_path,
         "format": "TF1 Hub format"
@@ -87,4 +195,19 @@ def describe(module_path: str) -> dict[str, Any]:
         "files_bytes": sum(cache.list_files(module_path).values()),
         "meta_graphs": meta_graphs,
         "variables": _variables(module_path, tf),
+        **({"reusable": reusable} if reusable else {}),
     }
+
+
+_NO_INPUTS_NOTE = (
+    "takes no inputs: TensorFlow exported a no-argument function here (e.g. a regularization "
+    "loss); it is not how to call the model (see __call__)"
+)
+
+
+def _mark_no_input_signatures(meta_graphs: list[dict[str, Any]]) -> None:
+    """Flags signatures without inputs of a model with `__call__`: they are not its interface."""
+    for meta in meta_graphs:
+        for signature in meta["signatures"].values():
+            if not signature["inputs"]:
+                signature["note"] = _NO_INPUTS_NOTE

@@ -36,8 +36,16 @@ def resolve(handle: str) -> str:
 
 
 def is_tf1_hub_module(module_path: str) -> bool:
-    """Returns True if the folder holds a model in the TF1 Hub format (it has tfhub_module.pb)."""
-    return os.path.isfile(os.path.join(module_path, TF1_MODULE_MARKER))
+    """Returns True if the folder holds a model in the TF1 Hub format (it has tfhub_module.pb).
+
+    A `scheme://` folder (gs://, ram://, s3://, file://) is checked through tf.io.gfile, as
+    upstream did; a local folder without importing TensorFlow.
+    """
+    marker = os.path.join(module_path, TF1_MODULE_MARKER)
+    if "://" not in module_path:
+        return os.path.isfile(marker)
+    tf = import_tensorflow("Reading a TF1 Hub module")
+    return bool(tf.io.gfile.exists(marker) and not tf.io.gfile.isdir(marker))
 
 
 def read_tag_sets(module_path: str) -> list[set[str]]:
@@ -86,8 +94,7 @@ def read_saved_model_proto(module_path: str) -> Any:
 
     pb_path = os.path.join(module_path, SAVED_MODEL_FILENAME_PB)
     try:
-        with open(pb_path, "rb") as pb_file:
-            return saved_model_pb2.SavedModel.FromString(pb_file.read())
+        return saved_model_pb2.SavedModel.FromString(_read_bytes(pb_path))
     except FileNotFoundError as err:
         raise errors.TFHubLoadError(
             f"{module_path} holds no {SAVED_MODEL_FILENAME_PB}: it is not a SavedModel "
@@ -95,6 +102,19 @@ def read_saved_model_proto(module_path: str) -> Any:
         ) from err
     except Exception as err:  # protobuf's DecodeError and friends.
         raise errors.TFHubLoadError(f"{pb_path} is not a valid SavedModel: {err}") from err
+
+
+def _read_bytes(path: str) -> bytes:
+    """Reads a local file, or a `scheme://` file via tf.io.gfile (FileNotFoundError if absent)."""
+    if "://" not in path:
+        with open(path, "rb") as local_file:
+            return local_file.read()
+    tf = import_tensorflow()
+    try:
+        with tf.io.gfile.GFile(path, "rb") as gfile:
+            return gfile.read()
+    except tf.errors.NotFoundError as err:
+        raise FileNotFoundError(path) from err
 
 
 def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> None:
@@ -131,16 +151,17 @@ def load(
         The trackable object returned by `tf.saved_model.load`.
 
     Raises:
-        ValueError: if `handle` is not a string (or os.PathLike).
+        tfhub.errors.InvalidHandleError: (a ValueError) if `handle` is not a string (or
+            os.PathLike).
         tfhub.errors.UnknownTagsError: if `tags` matches none of the model's tag sets.
         tfhub.errors.TFHubError: from `resolve`.
     """
     if isinstance(handle, os.PathLike):
         handle = os.fspath(handle)
     if not isinstance(handle, str):
-        raise ValueError(
-            "hub.load expects a string handle (a path or URL) or an os.PathLike. "
-            f"Received: handle={handle!r}"
+        raise errors.InvalidHandleError(
+            f"Expected a string, got {handle!r}: hub.load needs a handle (a path or URL) as a "
+            f"str or os.PathLike. Received: handle={handle!r}"
         )
     module_path = resolve(handle)
     is_hub_module_v1 = is_tf1_hub_module(module_path)

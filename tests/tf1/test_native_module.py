@@ -283,17 +283,6 @@ def test_module_fn_without_signature_is_an_error() -> None:
         hub.create_module_spec(module_fn)
 
 
-def test_non_placeholder_input_is_an_error() -> None:
-    def module_fn() -> None:
-        x = tf.compat.v1.placeholder(tf.float32, [None])
-        hub.add_signature(inputs=x * 2, outputs=x)
-
-    with pytest.raises(
-        errors.ModuleSpecError, match=r"'default'.*must be a tf.compat.v1.placeholder.*'Mul'"
-    ):
-        hub.create_module_spec(module_fn)
-
-
 def test_duplicate_signature_names_are_an_error() -> None:
     def module_fn() -> None:
         x = tf.compat.v1.placeholder(tf.float32, [None])

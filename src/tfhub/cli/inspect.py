@@ -1,4 +1,8 @@
-"""`tfhub inspect HANDLE`: format, tags, signatures and variables of a model (uses TensorFlow)."""
+"""`tfhub inspect HANDLE`: format, tags, signatures and variables of a model (uses TensorFlow).
+
+For a TF2 reusable SavedModel it also shows `__call__` (how hub.KerasLayer calls it), the
+trainable and non-trainable variables and the regularization losses.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +22,43 @@ def add_commands(commands: Any) -> None:
     parser.set_defaults(run=run_inspect)
 
 
+def _format_reusable(reusable: dict[str, Any]) -> list[str]:
+    if "error" in reusable:
+        return [f"__call__: {reusable['error']}"]
+    lines = ["__call__ (what hub.KerasLayer and hub.load(handle)(...) call):"]
+    for call in reusable["call"]:
+        args = [
+            f"{i['name']}: {i['dtype']} shape={'unknown' if i['shape'] is None else i['shape']}"
+            for i in call["inputs"]
+        ]
+        if call["training"] is None:
+            args.append("(no training argument)")
+        else:
+            args.append("training=" + "|".join(str(value) for value in call["training"]))
+        lines.append(f"  ({', '.join(args)})")
+    for kind, label in (
+        ("trainable_variables", "trainable"),
+        ("non_trainable_variables", "non-trainable"),
+    ):
+        totals = reusable[kind]
+        lines.append(f"{label} variables: {totals['count']} ({totals['bytes']} bytes)")
+    losses = reusable["regularization_losses"]
+    shown = ", ".join(f"{v:.6g}" if isinstance(v, float) else v for v in losses)
+    lines.append(f"regularization losses: {len(losses)}" + (f" ({shown})" if losses else ""))
+    return lines
+
+
 def format_text(info: dict[str, Any]) -> str:
     """Renders `describe`'s result for people."""
     lines = [f"path: {info['path']}", f"format: {info['format']}"]
+    if "reusable" in info:
+        lines += _format_reusable(info["reusable"])
     for meta in info["meta_graphs"]:
         lines.append(f"tags: {meta['tags']}")
         for name, sig in meta["signatures"].items():
             lines.append(f"  signature {name!r}:")
+            if "note" in sig:
+                lines.append(f"    ({sig['note']})")
             for kind in ("inputs", "outputs"):
                 for key, spec in sig[kind].items():
                     shape = "unknown" if spec["shape"] is None else spec["shape"]

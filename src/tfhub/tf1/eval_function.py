@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import import_tensorflow
+from .checkpoint import init_from_checkpoint
 from .module_spec import ModuleSpec
 from .signature_io import prepare_dict_inputs, prepare_outputs
 
@@ -23,7 +24,7 @@ def export_module_spec(
     with tf.Graph().as_default():
         module = _module_class()(spec)
         assignment = {name_transform_fn(name): value for name, value in module.variable_map.items()}
-        tf.compat.v1.train.init_from_checkpoint(checkpoint_path, assignment)
+        init_from_checkpoint(checkpoint_path, assignment)
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
             module.export(path, session)

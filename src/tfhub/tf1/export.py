@@ -195,7 +195,7 @@ def _timestamped_export_dir(export_path: str) -> bytes:
             "Export folder %s already exists; retrying (attempt %d)", export_dir, attempt
         )
         time.sleep(1)
-    raise RuntimeError(
+    raise errors.ExportFolderError(
         f"Failed to obtain a unique export folder name after {_MAX_TIMESTAMP_ATTEMPTS} attempts. "
         f"Received: export_path={export_path!r}"
     )

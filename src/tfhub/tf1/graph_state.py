@@ -118,19 +118,16 @@ def find_state_op_colocation_error(graph: Any, reported_tags: Any = None) -> str
 
 
 def find_signature_input_error(signature_name: str, inputs: Mapping[str, Any]) -> str | None:
-    """Returns an error message if an input is not a placeholder or is colocated, else None."""
+    """Returns an error message if an input is subject to a colocation constraint, else None.
+
+    Inputs need not be placeholders (as upstream): applying the module replaces them by the
+    caller's tensors and rewrites the colocation constraints that refer to them.
+    """
     tf = import_tensorflow()
     for input_name, value in inputs.items():
         for tensor in tf.nest.flatten(value, expand_composites=True):
             if not hasattr(tensor, "op"):
                 continue  # Not a graph tensor at all: check_signature_values says so.
-            op = _skip_identities(tensor.op)
-            if op.type not in ("Placeholder", "PlaceholderV2", "PlaceholderWithDefault"):
-                return (
-                    f"Signature {signature_name!r}: input {input_name!r} must be a "
-                    "tf.compat.v1.placeholder (or sparse_placeholder / placeholder_with_default) "
-                    f"created in module_fn, but tensor {tensor.name!r} comes from a {op.type!r} op."
-                )
             expected = [_LOC_PREFIX + tensor.op.name.encode()]
             if tensor.op.colocation_groups() != expected:
                 return (
@@ -143,7 +140,36 @@ def find_signature_input_error(signature_name: str, inputs: Mapping[str, Any]) -
     return None
 
 
-def _skip_identities(op: Any) -> Any:
-    while op.type == "Identity" and op.inputs:
-        op = op.inputs[0].op
-    return op
+def find_signature_inputs_from_multivalued_ops(inputs: Mapping[str, Any]) -> str | None:
+    """Returns a warning if an input comes from an op with several outputs, else None.
+
+    Such inputs work, but a `tf.colocate_with()` on that op can make the colocation rewrite
+    ambiguous when the module is applied (then `hub.Module.__call__` raises).
+    """
+    tf = import_tensorflow()
+    affected = []
+    for input_name, value in sorted(inputs.items()):
+        components = _named_components(tf, input_name, value)
+        for name, tensor in components:
+            if hasattr(tensor, "op") and len(tensor.op.outputs) > 1:
+                affected.append(f"{name}='{tensor.name}'")
+    if not affected:
+        return None
+    return (
+        "WARNING: The inputs declared in hub.add_signature() should be tensors from ops with a "
+        "single output, or else uses of tf.colocate_with() on that op can trigger fatal errors "
+        "when the module is applied and colocation constraints have to be rewritten.\n"
+        f"Affected inputs: {', '.join(affected)}"
+    )
+
+
+def _named_components(tf: Any, name: str, value: Any) -> list[tuple[str, Any]]:
+    """[(name, tensor)] of a dense tensor, or of a SparseTensor's three components."""
+    if isinstance(value, tf.SparseTensor):
+        return [
+            (f"{name}.indices", value.indices),
+            (f"{name}.values", value.values),
+            (f"{name}.dense_shape", value.dense_shape),
+        ]
+    flat = tf.nest.flatten(value, expand_composites=True)
+    return [(name if len(flat) == 1 else f"{name}[{i}]", t) for i, t in enumerate(flat)]

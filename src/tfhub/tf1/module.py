@@ -96,7 +96,7 @@ class Module:
     def _init_in_graph(self, name: str) -> None:
         tf = import_tensorflow()
         self._graph = tf.compat.v1.get_default_graph()
-        _check_not_in_tf_function(self._graph)
+        _check_function_graph(self._graph)
         abs_state_scope = _try_get_state_scope(name)
         self._name = abs_state_scope.split("/")[-2]
         parent = "/".join(abs_state_scope.split("/")[:-2])
@@ -155,8 +155,9 @@ class Module:
             graph = graph.outer_graph  # A tf.cond / tf.while_loop body inside the module's graph.
         if graph is not self._graph:
             raise errors.ModuleGraphError(
-                f"Module {self._name!r} must be applied in the graph it was instantiated for; "
-                "the default graph is another one. Create a hub.Module in each graph."
+                "Module must be applied in the graph it was instantiated for. (Module "
+                f"{self._name!r}: the default graph is another one; create a hub.Module in "
+                "each graph.)"
             )
         tensors = tensor_info.convert_dict_to_compatible_tensor(dict_inputs, input_info)
         name = f"{self._name}_apply_{signature.replace(':', '_')}"
@@ -267,26 +268,39 @@ def _check_eager_module_context() -> None:
         )
 
 
-def _check_not_in_tf_function(graph: Any) -> None:
-    """Refuses to build a module's variables inside a function graph (they would be per-trace).
+def _check_function_graph(graph: Any) -> None:
+    """Refuses to build a module's state inside a function graph whose every call would run it.
+
+    Allowed, as in upstream: tf.compat.v1.wrap_function and function.Defun graphs (pruned to
+    their outputs), and any function inside a TPU replication context (the state then goes to
+    the outer graph, initialized once).
 
     Raises:
-        tfhub.errors.EagerNotSupportedError: inside a tf.function or wrap_function.
+        tfhub.errors.EagerNotSupportedError: inside a tf.function (outside a TPU context).
     """
-    if graph.building_function:
-        raise errors.EagerNotSupportedError(
-            "hub.Module(...) cannot be created inside a tf.function: its variables and tables "
-            "would be re-created on every trace. Create the hub.Module outside the function "
-            "(eagerly; it then runs its signatures as functions) and call it inside, or use "
-            "hub.load(handle).signatures[...] / hub.KerasLayer."
-        )
+    from .module_impl import is_tpu_graph_function
+
+    if not graph.building_function or is_tpu_graph_function():
+        return
+    # tf.function adds automatic control dependencies: every stateful op (the module's variable
+    # and table initializers too) would run on every call. wrap_function and Defun do not.
+    if not getattr(graph, "_add_control_dependencies", False):
+        return
+    raise errors.EagerNotSupportedError(
+        "hub.Module(...) cannot be created inside a tf.function: its variables and tables "
+        "would be re-created on every trace and re-initialized on every call. Create the "
+        "hub.Module outside the function (eagerly; it then runs its signatures as functions) "
+        "and call it inside, or build it inside tf.compat.v1.wrap_function, or use "
+        "hub.load(handle).signatures[...] / hub.KerasLayer."
+    )
 
 
 def _try_get_state_scope(name: str) -> str:
     """Returns an unused absolute scope "parent/name_N/" for the module's state.
 
     Raises:
-        RuntimeError: if the variable scope is free but its name scope is already taken.
+        tfhub.errors.ModuleGraphError: (a RuntimeError) if the variable scope is free but its
+            name scope is already taken.
     """
     tf = import_tensorflow()
     current = tf.compat.v1.get_variable_scope().name
@@ -298,7 +312,7 @@ def _try_get_state_scope(name: str) -> str:
         graph = tf.compat.v1.get_default_graph()
         unique_name_scope = graph.unique_name(name, mark_as_used=False) + "/"
         if unique_name_scope != abs_state_scope:
-            raise RuntimeError(
+            raise errors.ModuleGraphError(
                 f"variable_scope {abs_state_scope} was unused but the corresponding name_scope was "
                 "already taken."
             )

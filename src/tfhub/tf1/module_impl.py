@@ -6,8 +6,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from .. import errors
 from ..utils.lazy import import_tensorflow
 from . import meta_graph_lib, tensor_info
+from .checkpoint import init_from_checkpoint
 from .colocation import fix_colocation_after_import
 from .graph_state import (
     get_state_map,
@@ -54,6 +56,40 @@ def _capture(graph: Any, tensor: Any) -> Any:
     return tensor if tensor.graph is graph else graph.capture(tensor)
 
 
+def is_tpu_graph_function() -> bool:
+    """True while building a function inside a TPU replication context (as upstream checks)."""
+    tf = import_tensorflow()
+    graph = tf.compat.v1.get_default_graph()
+    context = graph._get_control_flow_context()  # noqa: SLF001 - how upstream detects TPU.
+    return bool(graph.building_function) and type(context).__name__.endswith("TPUReplicateContext")
+
+
+def _check_function_use(graph: Any, meta_graph: Any) -> None:
+    """Refuses collections in a TPU function (as upstream); warns in other function graphs.
+
+    Raises:
+        tfhub.errors.ModuleGraphError: (a NotImplementedError, as upstream) if the applied
+            graph still has collections (assets, control flow contexts, update ops) in a TPU
+            function.
+    """
+    if not graph.building_function:
+        return
+    if is_tpu_graph_function():
+        if meta_graph.collection_def:
+            raise errors.FunctionCollectionsError(
+                "Applying modules with collections inside TPU functions is not supported. "
+                f"Collections found: {sorted(meta_graph.collection_def)}. (Apply this module "
+                "outside the TPU function, or build it without these collections.)"
+            )
+        return
+    logger.warning(
+        "Using hub.Module while building the function %s: this works when the function is "
+        "pruned to what its outputs need (e.g. tf.compat.v1.wrap_function), not where every "
+        "op runs (tf.data map functions).",
+        graph.name,
+    )
+
+
 class ModuleImpl:
     """A module's state in the current graph, plus the means to apply its signatures."""
 
@@ -72,8 +108,11 @@ class ModuleImpl:
         self._trainable = trainable
         self._checkpoint_path = checkpoint_path
         self._state_op_types = list_state_op_types(meta_graph.graph_def)
-        # Modules may be built deep inside control dependencies; the state must not be.
-        with tf.control_dependencies(None):
+        # Modules may be built deep inside control dependencies; the state must not be. In a
+        # TPU function (as upstream) the state goes to the outer graph, so that it is
+        # initialized once and not on every call of the function.
+        scope = tf.init_scope if is_tpu_graph_function() else lambda: tf.control_dependencies(None)
+        with scope():
             self._init_state(name)
 
     def _init_state(self, name: str) -> None:
@@ -81,7 +120,7 @@ class ModuleImpl:
         tensor_map, self._state_map = self._create_state_graph(name)
         self._variable_map = variable_map_from_tensor_map(tensor_map)
         if self._variable_map and self._checkpoint_path:
-            tf.compat.v1.train.init_from_checkpoint(self._checkpoint_path, self._variable_map)
+            init_from_checkpoint(self._checkpoint_path, self._variable_map)
         self._graph = tf.compat.v1.get_default_graph()
         self._saver: Any = None  # Built on first export: most modules are never exported.
 
@@ -139,6 +178,7 @@ class ModuleImpl:
         relative_scope = absolute_scope.split("/")[-1]
         collections = list(_APPLY_COLLECTIONS) + ([UPDATE_OPS] if self._trainable else [])
         meta_graph_lib.filter_collections(meta_graph, collections)
+        _check_function_use(graph, meta_graph)
         meta_graph_lib.prefix_shared_name_attributes(meta_graph, absolute_scope)
         meta_graph_lib.import_meta_graph(
             meta_graph, input_map=feed_map, import_scope=relative_scope

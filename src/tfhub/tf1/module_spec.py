@@ -86,12 +86,13 @@ class ModuleSpec(abc.ABC):
             An instance of `message_type`, or None.
 
         Raises:
-            KeyError: if `key` is missing and `required` is True.
+            tfhub.errors.MissingAttachedMessageError: (a KeyError) if `key` is missing and
+                `required` is True.
         """
         attached_bytes = self._get_attached_bytes(key, tags)
         if attached_bytes is None:
             if required:
-                raise KeyError(
+                raise errors.MissingAttachedMessageError(
                     f"No attached message for key '{key}' in graph version {sorted(tags or [])} "
                     "of Hub Module"
                 )

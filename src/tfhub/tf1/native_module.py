@@ -17,7 +17,11 @@ from .. import errors
 from ..protos import FORMAT_V3, ModuleDef
 from ..utils.lazy import import_tensorflow
 from . import saved_model_lib, tensor_info
-from .graph_state import find_signature_input_error, find_state_op_colocation_error
+from .graph_state import (
+    find_signature_input_error,
+    find_signature_inputs_from_multivalued_ops,
+    find_state_op_colocation_error,
+)
 from .module_spec import ModuleSpec
 
 logger = logging.getLogger(__name__)
@@ -51,8 +55,9 @@ def get_module_proto_path(module_dir: str) -> str:
 
 
 def _not_a_module_error(path: str, handle: str | None) -> errors.NotATF1ModuleError:
+    tf = import_tensorflow()
     where = f"{handle!r} (at {path})" if handle and handle != path else path
-    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+    if not tf.io.gfile.exists(os.path.join(path, "saved_model.pb")):
         return errors.NotATF1ModuleError(
             f"{where} is not a TF1 Hub module: it has neither {MODULE_PROTO_FILENAME_PB} nor "
             "saved_model.pb."
@@ -164,14 +169,15 @@ def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = No
 
     Args:
         name: the signature name; default "default" (used when `signature` is not given).
-        inputs: a dict {name: placeholder Tensor / SparseTensor / RaggedTensor}, or one
-            tensor, stored as {"default": tensor}.
+        inputs: a dict {name: Tensor / SparseTensor / RaggedTensor}, or one tensor, stored
+            as {"default": tensor}. Usually placeholders; any tensor of the graph works (it
+            is replaced by the caller's value when the module is applied).
         outputs: a dict {name: Tensor / SparseTensor / RaggedTensor}, or one tensor, stored
             as {"default": tensor}.
 
     Raises:
-        tfhub.errors.ModuleSpecError: if an input is not a placeholder, a value is not a
-            tensor, or it is called outside a module_fn (eagerly).
+        tfhub.errors.ModuleSpecError: if an input is subject to a tf.colocate_with(), a value
+            is not a tensor, or it is called outside a module_fn (eagerly).
     """
     name = name or "default"
     inputs = {} if inputs is None else inputs
@@ -181,6 +187,9 @@ def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = No
     if not isinstance(outputs, dict):
         outputs = {"default": outputs}
     _check_inside_module_fn("hub.add_signature()")
+    warning = find_signature_inputs_from_multivalued_ops(inputs)
+    if warning:
+        logger.error(warning)  # As upstream: it works unless colocation makes it ambiguous.
     message = find_signature_input_error(name, inputs)
     if message:
         raise errors.ModuleSpecError(message)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -42,31 +44,47 @@ def _assets_dir(export_dir: str) -> str:
     return os.path.join(export_dir, "assets")
 
 
+def _is_url(path: str) -> bool:
+    """True for a `scheme://...` path (gs://, ram://, file://, s3://), which tf.io.gfile reads."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path) is not None
+
+
 def _asset_path(export_dir: str, asset_filename: str) -> str:
-    """Returns the asset's path under `<export_dir>/assets`, refusing paths that leave it."""
-    assets_dir = os.path.abspath(_assets_dir(export_dir))
-    filename = os.path.abspath(os.path.join(assets_dir, asset_filename))
-    if not filename.startswith(assets_dir + os.sep):
+    """Returns the asset's path under `<export_dir>/assets`, refusing paths that leave it.
+
+    Local folders are made absolute (the graph is run from any working directory); URLs are
+    kept as they are (`os.path.abspath` would turn `gs://b/m` into `<cwd>/gs:/b/m`).
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if `asset_filename` points outside the assets folder.
+    """
+    relative = posixpath.normpath(asset_filename.replace(os.sep, "/"))
+    if relative in (".", "..") or relative.startswith("../") or posixpath.isabs(relative):
         raise errors.TFHubLoadError(
-            f"Asset filename points outside {assets_dir}. "
+            f"Asset filename points outside {_assets_dir(export_dir)}. "
             f"Received: asset_filename={asset_filename!r}"
         )
-    return filename
+    if _is_url(export_dir):
+        return export_dir.rstrip("/") + "/assets/" + relative
+    return os.path.join(os.path.abspath(_assets_dir(export_dir)), relative)
 
 
 def check_signature_values(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
     """Checks that a signature's inputs and outputs are graph tensors (not Python values).
 
     Raises:
-        tfhub.errors.ModuleSpecError: if a value is not a Tensor or composite tensor.
+        tfhub.errors.SignatureValueTypeError: (a TypeError, as upstream) if a value is not a
+            Tensor or composite tensor.
     """
     tf = import_tensorflow()
     for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
         for name, value in tensors.items():
             if not isinstance(value, tf.Tensor | tf.SparseTensor | tf.RaggedTensor):
-                raise errors.ModuleSpecError(
-                    f"Signature {key!r}: {kind}[{name!r}] must be a Tensor, SparseTensor or "
-                    f"RaggedTensor. Received: {name}={value!r}"
+                raise errors.SignatureValueTypeError(
+                    f"Value for key '{name}' should be a Tensor or CompositeTensor object, found "
+                    f"{type(value)}. (Signature {key!r}: {kind}[{name!r}] should have one of the "
+                    "types tf.Tensor, tf.SparseTensor or tf.RaggedTensor; for a tf.Variable pass "
+                    f"variable.value().) Received: {name}={value!r}"
                 )
 
 
@@ -77,7 +95,10 @@ def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any
         tfhub.errors.ModuleSpecError: if a value is not a Tensor or composite tensor.
     """
     tf = import_tensorflow()
-    build_info = tf.compat.v1.saved_model.utils.build_tensor_info
+    # The undecorated builder: tf.compat.v1.saved_model.utils.build_tensor_info does the same
+    # and logs a deprecation warning that would point at tfhub's own code.
+    from tensorflow.python.saved_model.utils_impl import build_tensor_info_internal as build_info
+
     check_signature_values(key, inputs, outputs)
     signature = tf.compat.v1.saved_model.signature_def_utils.build_signature_def(
         {name: build_info(t) for name, t in inputs.items()},
@@ -229,7 +250,13 @@ def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
         raise errors.ExportError(
             f"Refusing to overwrite an existing module file. Received: path={path}"
         )
-    temp_path = f"{path}.tmp{uuid.uuid4().hex}"
+    # The temporary name must not start with `path`: ram:// says a path exists if it is a
+    # prefix of any file name, which would fail the rename below.
+    join, split = (
+        (posixpath.join, posixpath.split) if _is_url(path) else (os.path.join, os.path.split)
+    )
+    folder, name = split(path)
+    temp_path = join(folder, f".tmp{uuid.uuid4().hex}.{name}")
     with tf.io.gfile.GFile(temp_path, "wb") as handle:
         handle.write(contents)
     tf.io.gfile.rename(temp_path, path, overwrite=overwrite)
@@ -276,13 +303,14 @@ class SavedModelHandler:
         """Returns the MetaGraphDef whose tag set equals `tags` (None means the empty set).
 
         Raises:
-            tfhub.errors.UnknownTagsError: if there is no such MetaGraph (lists the tag sets).
+            tfhub.errors.UnknownGraphVariantError: (a KeyError, as upstream, and an
+                UnknownTagsError) if there is no such MetaGraph (lists the tag sets).
         """
         wanted = set(tags or [])
         matches = [mg for mg in self._proto.meta_graphs if set(mg.meta_info_def.tags) == wanted]
         if len(matches) != 1:
             available = ", ".join(str(sorted(t)) for t in self.get_tags())
-            raise errors.UnknownTagsError(
+            raise errors.UnknownGraphVariantError(
                 f"No such graph variant: tags={sorted(wanted)!r}. The module's tag sets are: "
                 f"{available}{self.where()}. Received: tags={tags!r}"
             )

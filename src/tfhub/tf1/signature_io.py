@@ -25,12 +25,12 @@ def prepare_dict_inputs(
         dict_inputs = {expected[0]: inputs}
     elif not info_map:
         raise errors.SignatureInputError(
-            f"Signature {signature!r} expects no inputs. Received: inputs={inputs!r}"
+            f"Signature expects no inputs. (Signature {signature!r}.) Received: inputs={inputs!r}"
         )
     else:
         raise errors.SignatureInputError(
-            f"Signature {signature!r} expects multiple inputs {expected}; pass a dict with these "
-            f"keys. Received: inputs of type {type(inputs).__name__}"
+            f"Signature expects multiple inputs. Use a dict. (Signature {signature!r} expects "
+            f"the keys {expected}.) Received: inputs of type {type(inputs).__name__}"
         )
     given = set(dict_inputs)
     if given != set(info_map):
@@ -48,13 +48,14 @@ def prepare_outputs(
     """Returns all outputs (`as_dict=True`) or the output named "default".
 
     Raises:
-        tfhub.errors.UnknownOutputKeyError: if there is no "default" output and not as_dict.
+        tfhub.errors.NoDefaultOutputError: (a TypeError, as upstream) if there is no "default"
+            output and not as_dict.
     """
     if as_dict:
         return dict_outputs
     if "default" in dict_outputs:
         return dict_outputs["default"]
-    raise errors.UnknownOutputKeyError(
-        f"There is no output named 'default' in signature {signature!r} (outputs: "
-        f"{sorted(dict_outputs)}). Use as_dict=True."
+    raise errors.NoDefaultOutputError(
+        "There is no output named 'default'. Use as_dict=True. (Signature "
+        f"{signature!r} has the outputs {sorted(dict_outputs)}.)"
     )

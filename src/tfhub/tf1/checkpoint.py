@@ -1,0 +1,65 @@
+"""Initialising a module's variables from a checkpoint on any `tf.io.gfile` filesystem."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from .. import errors
+from ..utils.lazy import import_tensorflow
+
+logger = logging.getLogger(__name__)
+
+
+def _prefix_taken_for_folder(checkpoint_path: str) -> bool:
+    """True if `checkpoint_path` is a checkpoint prefix that the filesystem calls a folder.
+
+    TensorFlow's `ram://` filesystem reports any prefix of a file name as a folder, so
+    `tf.compat.v1.train.init_from_checkpoint` would look for a `checkpoint` file under
+    `.../variables/variables` instead of reading `.../variables/variables.index`.
+    """
+    tf = import_tensorflow()
+    return tf.io.gfile.isdir(checkpoint_path) and tf.io.gfile.exists(checkpoint_path + ".index")
+
+
+def init_from_checkpoint(checkpoint_path: str, variable_map: Mapping[str, Any]) -> None:
+    """Makes the initializers of `variable_map`'s variables read them from the checkpoint.
+
+    Args:
+        checkpoint_path: a checkpoint prefix (or a folder with a `checkpoint` file), local or
+            any tf.io.gfile URL.
+        variable_map: {name in the checkpoint: Variable, or list of partitions}.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if a variable is missing from the checkpoint or has
+            another shape.
+    """
+    tf = import_tensorflow()
+    if not _prefix_taken_for_folder(checkpoint_path):
+        tf.compat.v1.train.init_from_checkpoint(checkpoint_path, dict(variable_map))
+        return
+    from tensorflow.python.training import checkpoint_utils
+
+    shapes = tf.compat.v1.train.NewCheckpointReader(checkpoint_path).get_variable_to_shape_map()
+    for name, variable in sorted(variable_map.items()):
+        parts = variable if isinstance(variable, list) else [variable]
+        full_shape = _full_shape(parts)
+        if name not in shapes or not full_shape.is_compatible_with(shapes[name]):
+            raise errors.TFHubLoadError(
+                f"The checkpoint {checkpoint_path} has no variable {name!r} of shape "
+                f"{full_shape} (it holds {shapes.get(name, 'no such variable')})."
+            )
+        # The same initializer that init_from_checkpoint sets, without its folder lookup.
+        checkpoint_utils._set_variable_or_list_initializer(  # noqa: SLF001
+            variable, checkpoint_path, name
+        )
+
+
+def _full_shape(parts: list[Any]) -> Any:
+    """The shape of a variable, or of the whole of a partitioned one."""
+    info = parts[0]._save_slice_info  # noqa: SLF001 - only way to see partitions.
+    if info is None:
+        return parts[0].get_shape()
+    tf = import_tensorflow()
+    return tf.TensorShape(info.full_shape)

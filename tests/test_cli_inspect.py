@@ -1,0 +1,137 @@
+"""`tfhub inspect` of TF2 reusable SavedModels shows how to call them (issue 10, item 17).
+
+The models are built here: an image feature vector whose `__call__` was traced for
+training=False/True (no signatures at all), and a text embedding whose only SavedModel
+signature is TensorFlow's automatic export of a no-argument function.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tfhub.cli.main import main
+
+tf = pytest.importorskip("tensorflow")
+pytestmark = pytest.mark.tf
+
+KERNEL = np.arange(12, dtype=np.float32).reshape(3, 4) / 10.0
+L2 = 0.01
+
+
+def _image_feature_vector(path: Path) -> str:
+    class ImageFeatures(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.kernel = tf.Variable(KERNEL, name="kernel")
+            self.moving_mean = tf.Variable(tf.zeros([4]), trainable=False, name="moving_mean")
+
+        def __call__(self, images: Any, training: bool = False) -> Any:
+            features = tf.matmul(tf.reduce_mean(images, axis=[1, 2]), self.kernel)
+            return features if training else features - self.moving_mean
+
+    model = ImageFeatures()
+    root = tf.train.Checkpoint(model=model)
+    root.__call__ = tf.function(model.__call__)
+    for training in (False, True):
+        root.__call__.get_concrete_function(tf.TensorSpec([None, 8, 8, 3], tf.float32), training)
+    root.variables = [model.kernel, model.moving_mean]
+    root.trainable_variables = [model.kernel]
+    root.regularization_losses = [
+        tf.function(lambda: L2 * tf.reduce_sum(tf.square(model.kernel)), input_signature=[])
+    ]
+    tf.saved_model.save(root, str(path))
+    return str(path)
+
+
+def _text_embedding(path: Path) -> str:
+    embeddings = tf.Variable(np.ones([5, 2], np.float32), name="embeddings")
+    root = tf.train.Checkpoint(embeddings=embeddings)
+
+    def embed(sentences: Any) -> Any:
+        ids = tf.strings.to_hash_bucket_fast(sentences, 5)
+        return tf.nn.embedding_lookup(embeddings, ids)
+
+    root.__call__ = tf.function(embed)
+    root.__call__.get_concrete_function(tf.TensorSpec([None], tf.string, name="sentences"))
+    root.variables = [embeddings]
+    root.trainable_variables = [embeddings]
+    root.regularization_losses = []
+    # A no-argument function with an input signature: TensorFlow exports it as serving_default.
+    root.dimension = tf.function(lambda: tf.constant(2), input_signature=[])
+    tf.saved_model.save(root, str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    base = tmp_path_factory.mktemp("inspect")
+    return {
+        "image": _image_feature_vector(base / "image"),
+        "text": _text_embedding(base / "text"),
+    }
+
+
+def _inspect(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    code = main(["inspect", *argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+def test_image_feature_vector_shows_call_variables_and_losses(
+    capsys: pytest.CaptureFixture[str], models: dict[str, str]
+) -> None:
+    info = json.loads(_inspect(capsys, "--json", models["image"]))
+    reusable = info["reusable"]
+    assert reusable["call"] == [
+        {
+            "inputs": [{"name": "images", "dtype": "float32", "shape": [None, 8, 8, 3]}],
+            "training": [False, True],
+        }
+    ]
+    assert reusable["trainable_variables"] == {"count": 1, "bytes": 12 * 4}
+    assert reusable["non_trainable_variables"] == {"count": 1, "bytes": 4 * 4}
+    np.testing.assert_allclose(reusable["regularization_losses"], [L2 * np.sum(KERNEL**2)])
+    text = _inspect(capsys, models["image"])
+    assert "  (images: float32 shape=[None, 8, 8, 3], training=False|True)" in text
+    assert "trainable variables: 1 (48 bytes)" in text
+    assert "non-trainable variables: 1 (16 bytes)" in text
+    assert f"regularization losses: 1 ({L2 * np.sum(KERNEL**2):.6g})" in text
+
+
+def test_text_embedding_call_is_shown_and_no_argument_signature_flagged(
+    capsys: pytest.CaptureFixture[str], models: dict[str, str]
+) -> None:
+    info = json.loads(_inspect(capsys, "--json", models["text"]))
+    assert info["reusable"]["call"] == [
+        {"inputs": [{"name": "sentences", "dtype": "string", "shape": [None]}], "training": None}
+    ]
+    assert info["reusable"]["regularization_losses"] == []
+    serving = info["meta_graphs"][0]["signatures"]["serving_default"]
+    assert serving["inputs"] == {} and "not how to call the model" in serving["note"]
+    text = _inspect(capsys, models["text"])
+    call_line = text.index("  (sentences: string shape=[None], (no training argument))")
+    assert call_line < text.index("signature 'serving_default'")
+    assert "(takes no inputs: TensorFlow exported a no-argument function" in text
+
+
+def test_inspect_reads_a_model_on_a_gfile_url(
+    capsys: pytest.CaptureFixture[str], models: dict[str, str]
+) -> None:
+    url = "ram://tfhub-inspect-test/image"
+    for source in tf.io.gfile.glob(models["image"] + "/**") + tf.io.gfile.glob(
+        models["image"] + "/*/*"
+    ):
+        if not tf.io.gfile.isdir(source):
+            target = url + source[len(models["image"]) :]
+            tf.io.gfile.makedirs(target.rsplit("/", 1)[0])
+            tf.io.gfile.copy(source, target, overwrite=True)
+    info = json.loads(_inspect(capsys, "--json", url))
+    assert info["variables"] == json.loads(_inspect(capsys, "--json", models["image"]))["variables"]
+    assert info["variables"]["count"] > 0  # Read from ram://, not silently skipped.
+    assert info["reusable"]["trainable_variables"]["count"] == 1
