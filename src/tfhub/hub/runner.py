@@ -110,7 +110,11 @@ class BackgroundServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, ws="none")
+        # log_config=None: uvicorn's default runs logging.config.dictConfig, which closes every
+        # handler of the process (the caller's, pytest's) - not for a server inside a program.
+        config = uvicorn.Config(
+            self.app, log_config=None, log_level="warning", access_log=False, ws="none"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
