@@ -312,7 +312,7 @@ def test_threads_download_once(server, served_dir, isolated_cache):
     def worker():
         try:
             results.append(hub.resolve(server.url("m.tar.gz")))
-        except Exception as err:  # noqa: BLE001 - reported below.
+        except Exception as err:
             failures.append(err)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]

@@ -421,7 +421,7 @@ def test_keras3_example_in_docs_runs():
     source = _doc_example("## Keras 3")
     handle_line = next(line for line in source.splitlines() if line.startswith("HANDLE = "))
     namespace: dict = {}
-    exec(source.replace(handle_line, f"HANDLE = {TEXT_V2!r}"), namespace)  # noqa: S102
+    exec(source.replace(handle_line, f"HANDLE = {TEXT_V2!r}"), namespace)
     assert type(namespace["embed"]).__module__ == "tfhub.keras.layer"  # the Keras 3 flavour.
     by_sentence = dict(zip(SENTENCES, EXPECTED_TEXT, strict=True))
     expected = [by_sentence[s] for s in ("hello world", "the cat sat on the mat", "cat")]

@@ -153,8 +153,8 @@ def load(
         obj = tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list, options=options)
     else:
         obj = tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list)
-    obj._is_hub_module_v1 = is_hub_module_v1  # noqa: SLF001 - upstream's marker, read by KerasLayer.
+    obj._is_hub_module_v1 = is_hub_module_v1
     if is_hub_module_v1:  # For KerasLayer's training function (UPDATE_OPS of the TF1 graph).
-        obj._tfhub_module_path = module_path  # noqa: SLF001
-        obj._tfhub_tags = list(tags_list or [])  # noqa: SLF001
+        obj._tfhub_module_path = module_path
+        obj._tfhub_tags = list(tags_list or [])
     return obj

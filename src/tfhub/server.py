@@ -29,10 +29,10 @@ class ModelRequestHandler(http.server.BaseHTTPRequestHandler):
     root: str = ""  # set on the subclass `ModelServer` makes
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         parsed = urllib.parse.urlsplit(self.path)
         self.serve_file(self.local_path(parsed.path, urllib.parse.parse_qs(parsed.query)))
 

@@ -190,7 +190,7 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
     return HubModuleLayer()
 
 
-class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
+class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):
     """Base class of tfhub's dense columns; subclasses define `_fields`, `load()` and `embed()`.
 
     Equality and hashing follow the configuration, as for TensorFlow's namedtuple columns.
@@ -278,7 +278,7 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
 
     def create_state(self, state_manager: Any) -> None:
         """Loads the module for a `DenseFeatures` layer and registers it as a resource."""
-        trainable = self._is_trainable(state_manager._trainable)  # noqa: SLF001 - as upstream.
+        trainable = self._is_trainable(state_manager._trainable)
         layer = keras_module_layer(
             self._load(trainable=trainable), trainable=trainable, name=self.name
         )

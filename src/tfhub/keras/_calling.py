@@ -62,7 +62,7 @@ def _invoke(hub: _common.HubCallable, inputs: Any, training: Any) -> Any:
         return hub.fn(*args, **kwargs)
     if isinstance(training, bool) or training is None:
         return _run(hub, bool(training), args, kwargs)
-    from tensorflow.python.framework import smart_cond  # noqa: PLC0415
+    from tensorflow.python.framework import smart_cond
 
     return smart_cond.smart_cond(
         training, lambda: _run(hub, True, args, kwargs), lambda: _run(hub, False, args, kwargs)

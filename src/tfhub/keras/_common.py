@@ -158,7 +158,7 @@ def has_training_argument(fn: Any) -> bool:
     """Returns True if `fn` accepts a `training` argument (upstream's rule)."""
     if not callable(fn):
         return False
-    from tensorflow.python.util import tf_inspect  # noqa: PLC0415 - private TF helper.
+    from tensorflow.python.util import tf_inspect
 
     spec = tf_inspect.getfullargspec(fn.__call__)
     return "training" in spec.args or "training" in spec.kwonlyargs
@@ -325,7 +325,7 @@ def warn_if_trainable_without_weights(layer: Any) -> None:
         return
     if getattr(layer, "_tfhub_warned_no_weights", False):
         return
-    layer._tfhub_warned_no_weights = True  # noqa: SLF001 - a flag on our own layer.
+    layer._tfhub_warned_no_weights = True
     logger.warning(
         "hub.KerasLayer %r is trainable but has zero trainable weights (handle %r).",
         layer.name,

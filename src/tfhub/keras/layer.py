@@ -196,7 +196,7 @@ class KerasLayer(keras.layers.Layer):
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         """Traces `call` to find the outputs' dtypes and shapes (`output_shape` applied)."""
-        from keras.src import backend  # noqa: PLC0415 - what keras.Layer itself uses.
+        from keras.src import backend
 
         return backend.compute_output_spec(self.call, *args, **kwargs)
 
