@@ -339,7 +339,7 @@ def test_trainable_without_weights_logs_once(flavour, caplog) -> None:
     import tensorflow as tf
 
     layer = flavour.layer(tf.function(lambda x: x + 1.0), trainable=True)
-    with caplog.at_level("WARNING", logger="tfhub.keras._common"):
+    with caplog.at_level("WARNING", logger="tfhub.keras._layer_body"):
         np.testing.assert_allclose(layer(np.ones((1, 2), np.float32)).numpy(), [[2.0, 2.0]])
         layer(np.ones((1, 2), np.float32))
     assert [r.message for r in caplog.records].count(

@@ -1,0 +1,79 @@
+"""Reading a model folder without loading it: the TF1-format marker and `saved_model.pb`.
+
+Parsing `saved_model.pb` imports TensorFlow (for its protos) but creates no op and loads no
+variable, so it works the same in eager mode and inside a `tf.Graph`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from . import errors
+from .utils.lazy import tensorflow as tf
+
+TF1_MODULE_MARKER = "tfhub_module.pb"
+SAVED_MODEL_FILENAME_PB = "saved_model.pb"
+
+
+def is_tf1_hub_module(module_path: str) -> bool:
+    """Returns True if the folder holds a model in the TF1 Hub format (it has tfhub_module.pb)."""
+    return os.path.isfile(os.path.join(module_path, TF1_MODULE_MARKER))
+
+
+def read_tag_sets(module_path: str) -> list[set[str]]:
+    """Returns the tag sets of the MetaGraphs in the folder's saved_model.pb (imports TensorFlow).
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
+    """
+    saved_model = read_saved_model_proto(module_path)
+    return [set(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
+
+
+def read_signature_def(module_path: str, tags: Iterable[str], signature: str) -> Any:
+    """Returns the SignatureDef proto `signature` of the MetaGraph with exactly `tags`.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: no readable saved_model.pb, or no such MetaGraph.
+        tfhub.errors.UnknownSignatureError: the MetaGraph has no such signature.
+    """
+    wanted = set(tags)
+    for meta_graph in read_saved_model_proto(module_path).meta_graphs:
+        if set(meta_graph.meta_info_def.tags) != wanted:
+            continue
+        if signature not in meta_graph.signature_def:
+            raise errors.UnknownSignatureError(
+                f"{module_path} has no signature {signature!r} for tags {sorted(wanted)} "
+                f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}"
+            )
+        return meta_graph.signature_def[signature]
+    raise errors.TFHubLoadError(
+        f"{module_path} has no MetaGraph with tags {sorted(wanted)}. Received: tags={tags!r}"
+    )
+
+
+def read_saved_model_proto(module_path: str) -> Any:
+    """Parses the folder's saved_model.pb (imports TensorFlow).
+
+    Returns:
+        The `SavedModel` proto.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
+    """
+    tf.initialize()  # The install hint if TensorFlow is missing.
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    pb_path = os.path.join(module_path, SAVED_MODEL_FILENAME_PB)
+    try:
+        with open(pb_path, "rb") as pb_file:
+            return saved_model_pb2.SavedModel.FromString(pb_file.read())
+    except FileNotFoundError as err:
+        raise errors.TFHubLoadError(
+            f"{module_path} holds no {SAVED_MODEL_FILENAME_PB}: it is not a SavedModel "
+            "(nor a TF1 Hub module)."
+        ) from err
+    except Exception as err:  # protobuf's DecodeError and friends.
+        raise errors.TFHubLoadError(f"{pb_path} is not a valid SavedModel: {err}") from err
