@@ -55,16 +55,16 @@ class LoadedModel:
         TF2: `obj.trainable_variables`. TF1: those in the graph's TRAINABLE_VARIABLES collection,
         matched by name; loading a module twice into one `tf.Graph` uniquifies the loaded names
         (`embeddings` -> `embeddings_1`), so they are matched in order with the `variables`
-        collection.
+        collection as saved in the module's folder (the loaded graph's own collections already
+        hold the uniquified names).
         """
         if not self.is_hub_module_v1:
             return list(getattr(self.obj, "trainable_variables", None) or [])
         variables = self.variables
         names = [v.name for v in variables]
-        saved = [v.name for v in self._collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)]
+        saved, trainable = self._tf1_variable_names()
         if len(saved) == len(names) and all(map(_is_uniquified, names, saved)):
-            names = saved
-        trainable = {v.name for v in self._collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)}
+            names = list(saved)
         return [v for v, name in zip(variables, names, strict=True) if name in trainable]
 
     def split_variables(self) -> tuple[list[Any], list[Any]]:
@@ -132,6 +132,18 @@ class LoadedModel:
         graph = getattr(self.obj, "graph", None)
         return [] if graph is None else list(graph.get_collection(key))
 
+    def _tf1_variable_names(self) -> tuple[list[str], set[str]]:
+        """(all variable names in order, trainable names) of the TF1 module as saved."""
+        if self.module_path is None:  # Loaded elsewhere: what the loaded graph says.
+            keys = tf.compat.v1.GraphKeys
+            saved = [v.name for v in self._collection(keys.GLOBAL_VARIABLES)]
+            return saved, {v.name for v in self._collection(keys.TRAINABLE_VARIABLES)}
+        meta_graph = saved_model_proto.read_meta_graph(self.module_path, self.tags)
+        return (
+            _collection_variable_names(meta_graph, "variables"),
+            set(_collection_variable_names(meta_graph, "trainable_variables")),
+        )
+
     def _tf1_regularization_losses(self) -> list[LossFn]:
         tensors = self._collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
         if not tensors:
@@ -175,6 +187,15 @@ def smart_cond(training: Any, true_fn: Callable[[], Any], false_fn: Callable[[],
     if static is not None:
         return true_fn() if bool(static) else false_fn()
     return tf.cond(training, true_fn, false_fn)
+
+
+def _collection_variable_names(meta_graph: Any, key: str) -> list[str]:
+    """The names of the variables in a MetaGraph proto's collection `key`, in order."""
+    from tensorflow.core.framework import variable_pb2
+
+    collection = meta_graph.collection_def.get(key)
+    raw_defs = [] if collection is None else collection.bytes_list.value
+    return [variable_pb2.VariableDef.FromString(raw).variable_name for raw in raw_defs]
 
 
 def _is_uniquified(name: str, original: str) -> bool:

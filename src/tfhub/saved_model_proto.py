@@ -32,6 +32,21 @@ def read_tag_sets(module_path: str) -> list[set[str]]:
     return [set(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
 
 
+def read_meta_graph(module_path: str, tags: Iterable[str]) -> Any:
+    """Returns the MetaGraph proto with exactly `tags` from the folder's saved_model.pb.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: no readable saved_model.pb, or no such MetaGraph.
+    """
+    wanted = set(tags)
+    for meta_graph in read_saved_model_proto(module_path).meta_graphs:
+        if set(meta_graph.meta_info_def.tags) == wanted:
+            return meta_graph
+    raise errors.TFHubLoadError(
+        f"{module_path} has no MetaGraph with tags {sorted(wanted)}. Received: tags={tags!r}"
+    )
+
+
 def read_signature_def(module_path: str, tags: Iterable[str], signature: str) -> Any:
     """Returns the SignatureDef proto `signature` of the MetaGraph with exactly `tags`.
 
@@ -39,19 +54,13 @@ def read_signature_def(module_path: str, tags: Iterable[str], signature: str) ->
         tfhub.errors.TFHubLoadError: no readable saved_model.pb, or no such MetaGraph.
         tfhub.errors.UnknownSignatureError: the MetaGraph has no such signature.
     """
-    wanted = set(tags)
-    for meta_graph in read_saved_model_proto(module_path).meta_graphs:
-        if set(meta_graph.meta_info_def.tags) != wanted:
-            continue
-        if signature not in meta_graph.signature_def:
-            raise errors.UnknownSignatureError(
-                f"{module_path} has no signature {signature!r} for tags {sorted(wanted)} "
-                f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}"
-            )
-        return meta_graph.signature_def[signature]
-    raise errors.TFHubLoadError(
-        f"{module_path} has no MetaGraph with tags {sorted(wanted)}. Received: tags={tags!r}"
-    )
+    meta_graph = read_meta_graph(module_path, tags)
+    if signature not in meta_graph.signature_def:
+        raise errors.UnknownSignatureError(
+            f"{module_path} has no signature {signature!r} for tags {sorted(set(tags))} "
+            f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}"
+        )
+    return meta_graph.signature_def[signature]
 
 
 def read_saved_model_proto(module_path: str) -> Any:

@@ -114,14 +114,14 @@ class _ImageEmbeddingColumn(HubDenseColumn):
         return self._signature.outputs["default"].shape[1:]
 
     def load(self) -> LoadedModule:
-        obj = load_local(self._source.local_path)
-        function = obj.signatures["default"]
+        model = load_local(self._source.local_path)
+        function = model.obj.signatures["default"]
 
         def fn(images: Any, training: Any = False) -> Any:
             del training  # A TF1 module's default graph has no training mode.
             return function(images=images)["default"]
 
-        return LoadedModule(obj, fn, self._source.saved_signature())
+        return LoadedModule(model, fn)
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         images = tf.convert_to_tensor(inputs, tf.float32)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors
+from ..loaded_model import smart_cond
 from ._base import (
     HubDenseColumn,
     LoadedModule,
@@ -12,8 +13,6 @@ from ._base import (
     load_local,
     register,
     tf,
-    tf1_update_function,
-    with_update_ops,
 )
 from ._signatures import Signature, default_embedding_output_issue
 from ._source import ModuleSource
@@ -50,16 +49,20 @@ def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule
 
     With `training=True` the function also runs the default graph's UPDATE_OPS, if any.
     """
-    obj = load_local(source.local_path)
-    function = obj.signatures["default"]
+    model = load_local(source.local_path)
+    function = model.obj.signatures["default"]
     (input_name,) = signature.inputs
+    train = model.training_function("default")
 
-    def infer(text_batch: Any) -> Any:
-        return function(**{input_name: text_batch})["default"]
+    def fn(text_batch: Any, training: Any = False) -> Any:
+        def infer() -> Any:
+            return function(**{input_name: text_batch})["default"]
 
-    update_fn = tf1_update_function(obj, source.local_path)
-    fn = with_update_ops(infer, update_fn)
-    return LoadedModule(obj, fn, source.saved_signature(), has_update_ops=update_fn is not None)
+        if train is None:
+            return infer()
+        return smart_cond(training, lambda: train(text_batch)["default"], infer)
+
+    return LoadedModule(model, fn, has_update_ops=train is not None)
 
 
 @register
