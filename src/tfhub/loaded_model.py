@@ -29,18 +29,21 @@ class LoadedModel:
         module_path: the local folder it was loaded from; None for an object loaded elsewhere.
         tags: the tags of the MetaGraph loaded (TF1 Hub modules: [] by default).
         is_hub_module_v1: the model is in the TF1 Hub format.
+        meta_graph: the TF1 module's MetaGraph proto, if the caller has it (e.g. from a
+            `hub.ModuleSpec`); otherwise it is read from `module_path` when needed.
     """
 
     obj: Any
     module_path: str | None = None
     tags: tuple[str, ...] = ()
     is_hub_module_v1: bool = False
+    meta_graph: Any = None
 
     @classmethod
     def of(cls, obj: Any) -> LoadedModel:
         """Wraps an object that was loaded elsewhere (e.g. `hub.load` by the user), or a callable.
 
-        Without a folder, a TF1 module's `training_function` is unavailable (returns None).
+        Without a folder (or MetaGraph), a TF1 module's `training_function` returns None.
         """
         return cls(obj, is_hub_module_v1=bool(getattr(obj, "_is_hub_module_v1", False)))
 
@@ -67,16 +70,16 @@ class LoadedModel:
             names = list(saved)
         return [v for v, name in zip(variables, names, strict=True) if name in trainable]
 
-    def split_variables(self) -> tuple[list[Any], list[Any]]:
-        """Returns (trainable, non_trainable) variables, each variable once."""
+    def weights(self) -> list[tuple[Any, bool]]:
+        """Every variable once, as (variable, trainable) pairs: the trainable ones first."""
         trainable = self.trainable_variables()
+        pairs = [(variable, True) for variable in trainable]
         seen = {id(v) for v in trainable}
-        non_trainable = []
         for variable in self.variables:
             if id(variable) not in seen:
                 seen.add(id(variable))
-                non_trainable.append(variable)
-        return trainable, non_trainable
+                pairs.append((variable, False))
+        return pairs
 
     def regularization_losses(self) -> list[LossFn]:
         """Zero-argument callables, one per scalar regularization loss of the model.
@@ -106,15 +109,20 @@ class LoadedModel:
         graph's UPDATE_OPS (e.g. batch-norm moving averages).
 
         Returns:
-            None for a TF2 model, a TF1 module without UPDATE_OPS, or one without a folder.
+            None for a TF2 model, a TF1 module without UPDATE_OPS, or one whose MetaGraph is
+            unknown (loaded elsewhere).
+
+        Raises:
+            tfhub.errors.UnknownSignatureError: the module has no such signature.
         """
-        if not self.is_hub_module_v1 or self.module_path is None:
+        if not self.is_hub_module_v1:
             return None
         graph = self.obj.graph
         update_ops = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
-        if not update_ops:
+        meta_graph = self._saved_meta_graph() if update_ops else None
+        if meta_graph is None:
             return None
-        signature_def = saved_model_proto.read_signature_def(self.module_path, self.tags, signature)
+        signature_def = saved_model_proto.signature_def_of(meta_graph, signature, self.module_path)
         names = sorted(signature_def.inputs)
         feeds = [graph.get_tensor_by_name(signature_def.inputs[name].name) for name in names]
         outputs = {
@@ -132,13 +140,19 @@ class LoadedModel:
         graph = getattr(self.obj, "graph", None)
         return [] if graph is None else list(graph.get_collection(key))
 
+    def _saved_meta_graph(self) -> Any:
+        """The MetaGraph proto as saved (given, or read from the folder), or None if unknown."""
+        if self.meta_graph is None and self.module_path is not None:
+            return saved_model_proto.read_meta_graph(self.module_path, self.tags)
+        return self.meta_graph
+
     def _tf1_variable_names(self) -> tuple[list[str], set[str]]:
         """(all variable names in order, trainable names) of the TF1 module as saved."""
-        if self.module_path is None:  # Loaded elsewhere: what the loaded graph says.
+        meta_graph = self._saved_meta_graph()
+        if meta_graph is None:  # Loaded elsewhere: what the loaded graph says.
             keys = tf.compat.v1.GraphKeys
             saved = [v.name for v in self._collection(keys.GLOBAL_VARIABLES)]
             return saved, {v.name for v in self._collection(keys.TRAINABLE_VARIABLES)}
-        meta_graph = saved_model_proto.read_meta_graph(self.module_path, self.tags)
         return (
             _collection_variable_names(meta_graph, "variables"),
             set(_collection_variable_names(meta_graph, "trainable_variables")),

@@ -54,10 +54,20 @@ def read_signature_def(module_path: str, tags: Iterable[str], signature: str) ->
         tfhub.errors.TFHubLoadError: no readable saved_model.pb, or no such MetaGraph.
         tfhub.errors.UnknownSignatureError: the MetaGraph has no such signature.
     """
-    meta_graph = read_meta_graph(module_path, tags)
+    return signature_def_of(read_meta_graph(module_path, tags), signature, module_path)
+
+
+def signature_def_of(meta_graph: Any, signature: str, module_path: str | None = None) -> Any:
+    """Returns the SignatureDef proto `signature` of a MetaGraph proto.
+
+    Raises:
+        tfhub.errors.UnknownSignatureError: the MetaGraph has no such signature (the message
+            names `module_path` and the available signatures).
+    """
     if signature not in meta_graph.signature_def:
+        tags = sorted(meta_graph.meta_info_def.tags)
         raise errors.UnknownSignatureError(
-            f"{module_path} has no signature {signature!r} for tags {sorted(set(tags))} "
+            f"{module_path or 'The module'} has no signature {signature!r} for tags {tags} "
             f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}"
         )
     return meta_graph.signature_def[signature]

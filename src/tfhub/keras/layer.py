@@ -50,10 +50,7 @@ class KerasLayer(_layer_body.HubLayerBody, keras.layers.Layer):
 
     def _adopt_model(self, model: LoadedModel) -> None:
         """Tracks the model's variables as Keras weights that share their storage."""
-        trainable, non_trainable = model.split_variables()
-        for variable, is_trainable in [(v, True) for v in trainable] + [
-            (v, False) for v in non_trainable
-        ]:
+        for variable, is_trainable in model.weights():
             wrapped = keras.Variable(
                 initializer=variable,
                 shape=variable.shape,

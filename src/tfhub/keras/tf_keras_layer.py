@@ -38,10 +38,7 @@ class KerasLayer(_layer_body.HubLayerBody, tf_keras.layers.Layer):
 
     def _adopt_model(self, model: LoadedModel) -> None:
         """Registers the model's variables as this layer's weights (no copies), and its losses."""
-        trainable, non_trainable = model.split_variables()
-        for variable, is_trainable in [(v, True) for v in trainable] + [
-            (v, False) for v in non_trainable
-        ]:
+        for variable, is_trainable in model.weights():
             self.add_weight(
                 name=variable.name,
                 shape=variable.shape,
