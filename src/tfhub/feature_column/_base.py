@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import _tf_private, saved_model
+from .. import _tf_private, errors, saved_model
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from ..utils.lazy import tf_keras
@@ -301,6 +301,16 @@ def _hashable(value: Any) -> Any:
 def register(cls: type[HubDenseColumn]) -> type[HubDenseColumn]:
     """Registers a column class so DenseFeatures.from_config finds it without custom_objects."""
     return _tf_private.register_feature_column(cls)
+
+
+def require_handle(module_spec: Any, column: str) -> None:
+    """Raises SerializationError unless the column was built from a handle string."""
+    if not isinstance(module_spec, str):
+        raise errors.SerializationError(
+            f"Only a hub.{column} built from a string handle has a config (a ModuleSpec object "
+            "cannot be written into one); export the spec and pass its path. "
+            f"Received: module_spec={module_spec!r}"
+        )
 
 
 def load_local(module_path: str) -> LoadedModel:

@@ -6,7 +6,15 @@ import operator
 from typing import Any
 
 from .. import errors
-from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
+from ._base import (
+    HubDenseColumn,
+    LoadedModule,
+    TensorFn,
+    load_local,
+    register,
+    require_handle,
+    tf,
+)
 from ._signatures import Signature, default_embedding_output_issue
 from ._source import ModuleSource
 
@@ -134,12 +142,7 @@ class _ImageEmbeddingColumn(HubDenseColumn):
         return fn(images)
 
     def get_config(self) -> dict[str, Any]:
-        if not isinstance(self.module_spec_path, str):
-            raise errors.SerializationError(
-                "Only a hub.image_embedding_column built from a string handle has a config (a "
-                "ModuleSpec object cannot be written into one); export the spec and pass its "
-                f"path. Received: module_spec={self.module_spec_path!r}"
-            )
+        require_handle(self.module_spec_path, "image_embedding_column")
         config = super().get_config()
         config["image_size"] = list(self.image_size) if self._image_size_given else None
         return config

@@ -12,6 +12,7 @@ from ._base import (
     TensorFn,
     load_local,
     register,
+    require_handle,
     tf,
 )
 from ._signatures import Signature, default_embedding_output_issue
@@ -99,7 +100,7 @@ class _TextEmbeddingColumn(HubDenseColumn):
         return fn(tf.reshape(inputs, [-1]))
 
     def get_config(self) -> dict[str, Any]:
-        _require_handle(self.module_spec_path, "text_embedding_column")
+        require_handle(self.module_spec_path, "text_embedding_column")
         return super().get_config()
 
 
@@ -162,18 +163,8 @@ class _SparseTextEmbeddingColumn(HubDenseColumn):
         )
 
     def get_config(self) -> dict[str, Any]:
-        _require_handle(self.module_spec, "sparse_text_embedding_column")
+        require_handle(self.module_spec, "sparse_text_embedding_column")
         return super().get_config()
-
-
-def _require_handle(module_spec: Any, column: str) -> None:
-    """Raises SerializationError unless the column was built from a handle string."""
-    if not isinstance(module_spec, str):
-        raise errors.SerializationError(
-            f"Only a hub.{column} built from a string handle has a config (a ModuleSpec object "
-            "cannot be written into one); export the spec and pass its path. "
-            f"Received: module_spec={module_spec!r}"
-        )
 
 
 def text_embedding_column(key: str, module_spec: Any, trainable: bool = False) -> Any:
