@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, model_server, run_child_rss  # noqa: E402
+from _common import child_env, model_server, run_child_rss
 
 CODE = """
 import sys, time

@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, median, model_server, run_child_rss  # noqa: E402
+from _common import child_env, median, model_server, run_child_rss
 
 PROCESS_CODE = {
     "tfhub": "import sys, tfhub as hub; print(hub.resolve(sys.argv[1]))",

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.http_server import LocalServer, serve_folder
-
-DATA_DIR = Path(__file__).parent / "data"
-UPSTREAM_DIR = DATA_DIR / "upstream"
+from tests._helpers.upstream_records import UPSTREAM_DIR
 
 _TFHUB_ENV_VARS = [
     "TFHUB_CACHE_DIR",

@@ -7,6 +7,7 @@ import tempfile
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.python_process import child_env, run_python
 
 import tfhub as hub
 from tfhub import cache, constants, handles
@@ -120,8 +121,6 @@ def test_tensorflow_hub_reads_tfhub_cache_and_back(server, served_dir, isolated_
 
 def test_absl_command_line_flags_are_honoured(tmp_path, upstream_copy):
     import json
-    import subprocess
-    import sys
 
     code = (
         "import sys, tfhub, json\n"
@@ -134,16 +133,8 @@ def test_absl_command_line_flags_are_honoured(tmp_path, upstream_copy):
     )
     record = json.loads((upstream_copy / "cache_0.15.json").read_text())
     handle = record["entries"][0]["handle"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TFHUB_")}
-    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(upstream_copy / "cache_0.15"), handle],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    env = {k: v for k, v in child_env().items() if not k.startswith("TFHUB_")}
+    out = run_python(code, str(upstream_copy / "cache_0.15"), handle, env=env, timeout=60).stdout
     cache_dir, load_format, path = json.loads(out)
     assert cache_dir == str(upstream_copy / "cache_0.15") and load_format == "COMPRESSED"
     assert path == str(upstream_copy / "cache_0.15" / record["entries"][0]["folder"])

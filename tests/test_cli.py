@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.upstream_records import record
 
 from tfhub import cache, handles
 from tfhub.cli.main import main
@@ -127,7 +128,7 @@ def test_inspect_reports_signatures_and_variables(capsys, upstream_dir):
     code, out, _ = run(capsys, "inspect", "--json", str(upstream_dir / "tf1_multi_sig"))
     assert code == 0
     info = json.loads(out)
-    expected = json.loads((upstream_dir / "tf1_multi_sig.expected.json").read_text())
+    expected = record("tf1_multi_sig")
     assert info["format"] == "TF1 Hub format"
     assert [m["tags"] for m in info["meta_graphs"]] == [[]]
     sigs = info["meta_graphs"][0]["signatures"]
@@ -140,7 +141,7 @@ def test_inspect_reports_signatures_and_variables(capsys, upstream_dir):
     code, out, _ = run(capsys, "inspect", str(upstream_dir / "tf2_saved_model"))
     assert code == 0 and "format: TF2 SavedModel" in out and "signature 'serving_default'" in out
     assert "input 'x': float32 shape=[None, 3]" in out and "__saved_model_init_op" not in out
-    tf2 = json.loads((upstream_dir / "tf2_saved_model.expected.json").read_text())
+    tf2 = record("tf2_saved_model")
     tf2_vars = [shape for name, shape in tf2["checkpoint_variables"] if not name.startswith("_")]
     tf2_bytes = 4 * sum(math.prod(shape) for shape in tf2_vars)
     assert f"variables: {len(tf2_vars)} ({tf2_bytes} bytes)" in out

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -19,12 +17,12 @@ from tests._helpers.http_server import (
     drop_mid_body,
     ignore_range,
 )
+from tests._helpers.python_process import child_env, start_python
 
 import tfhub as hub
 from tfhub import cache, errors, handles
 
 BIG_FILES = {"saved_model.pb": b"pb", "variables/data": os.urandom(300_000)}
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _cache_names(cache_dir):
@@ -248,14 +246,7 @@ def test_read_only_cache_works_for_reading(server, served_dir, isolated_cache):
 
 def _resolver_process(url, cache_dir):
     code = "import sys, tfhub; print(tfhub.resolve(sys.argv[1]))"
-    env = dict(os.environ, TFHUB_CACHE_DIR=str(cache_dir), PYTHONPATH=REPO_ROOT)
-    return subprocess.Popen(
-        [sys.executable, "-c", code, url],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_python(code, url, env=child_env(TFHUB_CACHE_DIR=str(cache_dir)))
 
 
 def test_four_processes_download_once(server, served_dir, isolated_cache):
@@ -312,7 +303,7 @@ def test_threads_download_once(server, served_dir, isolated_cache):
     def worker():
         try:
             results.append(hub.resolve(server.url("m.tar.gz")))
-        except Exception as err:  # noqa: BLE001 - reported below.
+        except Exception as err:
             failures.append(err)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]

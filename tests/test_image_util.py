@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers.python_process import run_python
+from tests._helpers.upstream_records import record
 
 import tfhub as hub
 from tfhub import errors
 
-UPSTREAM = Path(__file__).parent / "data" / "upstream"
-
 
 def test_image_module_info_is_byte_compatible_without_tensorflow() -> None:
-    expected = json.loads((UPSTREAM / "tf1_image_info.expected.json").read_text())["image"]
+    expected = record("tf1_image_info")["image"]
     info = hub.ImageModuleInfo()
     info.default_image_size.height = 8
     info.default_image_size.width = 6
@@ -34,13 +31,13 @@ def test_image_module_info_needs_no_tensorflow() -> None:
         "info.default_image_size.height = 3; hub.get_expected_image_size; "
         "print(info.SerializeToString().hex(), 'tensorflow' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python(code, timeout=60)
     assert out.stdout.split() == ["0a020803", "False"]
 
 
 @pytest.mark.tf
 def test_upstream_image_module(upstream_dir: Path) -> None:
-    expected = json.loads((upstream_dir / "tf1_image_info.expected.json").read_text())["image"]
+    expected = record("tf1_image_info")["image"]
     spec = hub.load_module_spec(str(upstream_dir / "tf1_image_info"))
     assert hub.get_expected_image_size(spec) == expected["get_expected_image_size"]
     sig = "image_feature_vector"

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests._helpers.python_process import child_env, run_python
 
 _CODE = """
 import json, sys
@@ -20,21 +17,13 @@ print(json.dumps({"paths": paths, "modules": sorted(m for m in sys.modules
 
 def _resolve_in_fresh_process(handles: list[str], env: dict[str, str]) -> dict:
     """Runs `_CODE` on `handles` in a new interpreter; returns its JSON report."""
-    result = subprocess.run(
-        [sys.executable, "-c", _CODE, *handles],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout)
+    return json.loads(run_python(_CODE, *handles, env=env, timeout=60).stdout)
 
 
 def test_resolving_cached_handles_does_not_import_tensorflow(upstream_copy):
     record = json.loads((upstream_copy / "cache_0.15.json").read_text())
     handles = [entry["handle"] for entry in record["entries"]]
-    env = dict(os.environ, TFHUB_CACHE_DIR=str(upstream_copy / "cache_0.15"), PYTHONPATH=REPO_ROOT)
+    env = child_env(TFHUB_CACHE_DIR=str(upstream_copy / "cache_0.15"))
     local = str(upstream_copy / "tf1_multi_sig")
     out = _resolve_in_fresh_process([*handles, local], env)
     assert out["modules"] == []  # Not tensorflow, keras, requests or tqdm.
@@ -53,7 +42,7 @@ def test_resolving_a_cached_kaggle_handle_does_not_import_tensorflow(
     short = "https://www.kaggle.com/models/o/m/tensorFlow2/v/1"
     long_ = "https://www.kaggle.com/models/o/m/frameworks/TensorFlow2/variations/v/versions/1"
     path = import_archive(str(upstream_copy / "tf2_saved_model.tar.gz"), short)  # tfhub's entry.
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    env = child_env()
     out = _resolve_in_fresh_process([short, long_], env)
     assert out["modules"] == []  # Not tensorflow, keras, requests or tqdm.
     assert out["paths"] == [path, path]

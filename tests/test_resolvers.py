@@ -9,6 +9,7 @@ import shutil
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import archive_gets, see_other
+from tests._helpers.upstream_records import record
 
 import tfhub as hub
 from tfhub import cache, errors, handles, resolvers
@@ -195,7 +196,7 @@ def test_env_cache_dir_read_at_call_time(server, served_dir, monkeypatch, tmp_pa
 def test_copytree_of_served_upstream_tarball(server, served_dir, upstream_dir):
     shutil.copy(upstream_dir / "tf2_saved_model.tar.gz", served_dir)
     path = hub.resolve(server.url("tf2_saved_model.tar.gz"))
-    expected = json.loads((upstream_dir / "tf2_saved_model.expected.json").read_text())
+    expected = record("tf2_saved_model")
     import hashlib
 
     for item in expected["files"]:

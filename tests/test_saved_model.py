@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 
 import numpy as np
 import pytest
 from tests._helpers import models
-from tests._helpers.upstream_records import assert_matches_record, record_array
+from tests._helpers.upstream_records import assert_matches_record, record, record_array
 
 import tfhub as hub
 from tfhub import errors
 
 pytestmark = pytest.mark.tf
-
-
-def _record(upstream_dir, name: str) -> dict:
-    return json.loads((upstream_dir / f"{name}.expected.json").read_text())
 
 
 @pytest.mark.parametrize(
@@ -28,7 +23,7 @@ def _record(upstream_dir, name: str) -> dict:
 def test_load_replays_upstream_runs(upstream_dir, name: str) -> None:
     import tensorflow as tf
 
-    runs = [r for r in _record(upstream_dir, name)["runs"] if r["api"] == "hub.load"]
+    runs = [r for r in record(name)["runs"] if r["api"] == "hub.load"]
     assert runs
     for run in runs:
         obj = hub.load(str(upstream_dir / name), tags=run.get("tags"))

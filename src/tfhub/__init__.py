@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 # Upstream's absl flags (--tfhub_cache_dir, --tfhub_model_load_format) must exist before an
 # absl app parses argv; defining them imports only absl.flags, never TensorFlow.
-from .constants import define_absl_flags as _define_absl_flags  # noqa: E402
+from .constants import define_absl_flags as _define_absl_flags
 
 _define_absl_flags()
 

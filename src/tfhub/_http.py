@@ -338,7 +338,7 @@ class Prefetcher(io.RawIOBase):
                 self._put(bytes(data or b""))
                 if not data:
                     return
-        except BaseException as err:  # noqa: BLE001 - handed to the consumer.
+        except BaseException as err:
             self._put(err)
 
     def _put(self, item: bytes | BaseException) -> None:

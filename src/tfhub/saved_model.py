@@ -1,6 +1,7 @@
 """`hub.resolve` and `hub.load`: from a handle to a local folder, and to a loaded SavedModel.
 
-`resolve` never imports TensorFlow; `load` does, on first call.
+`resolve` never imports TensorFlow; `load` does, on first call. Reading a folder without
+loading it (tags, signatures) lives in `saved_model_proto`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,28 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import errors
-from .utils.lazy import import_tensorflow
+from .loaded_model import LoadedModel
+from .saved_model_proto import (  # Re-exported: the readers' historical home.
+    SAVED_MODEL_FILENAME_PB,
+    TF1_MODULE_MARKER,
+    is_tf1_hub_module,
+    read_saved_model_proto,
+    read_signature_def,
+    read_tag_sets,
+)
+from .utils.lazy import tensorflow as tf
 
-TF1_MODULE_MARKER = "tfhub_module.pb"
-SAVED_MODEL_FILENAME_PB = "saved_model.pb"
+__all__ = [
+    "SAVED_MODEL_FILENAME_PB",
+    "TF1_MODULE_MARKER",
+    "is_tf1_hub_module",
+    "load",
+    "load_model",
+    "read_saved_model_proto",
+    "read_signature_def",
+    "read_tag_sets",
+    "resolve",
+]
 
 
 def resolve(handle: str) -> str:
@@ -33,88 +52,6 @@ def resolve(handle: str) -> str:
     from .resolvers import resolve as resolve_with_registry
 
     return resolve_with_registry(handle)
-
-
-def is_tf1_hub_module(module_path: str) -> bool:
-    """Returns True if the folder holds a model in the TF1 Hub format (it has tfhub_module.pb).
-
-    A `scheme://` folder (gs://, ram://, s3://, file://) is checked through tf.io.gfile, as
-    upstream did; a local folder without importing TensorFlow.
-    """
-    marker = os.path.join(module_path, TF1_MODULE_MARKER)
-    if "://" not in module_path:
-        return os.path.isfile(marker)
-    tf = import_tensorflow("Reading a TF1 Hub module")
-    return bool(tf.io.gfile.exists(marker) and not tf.io.gfile.isdir(marker))
-
-
-def read_tag_sets(module_path: str) -> list[set[str]]:
-    """Returns the tag sets of the MetaGraphs in the folder's saved_model.pb (imports TensorFlow).
-
-    Raises:
-        tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
-    """
-    saved_model = read_saved_model_proto(module_path)
-    return [set(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
-
-
-def read_signature_def(module_path: str, tags: Iterable[str], signature: str) -> Any:
-    """Returns the SignatureDef proto `signature` of the MetaGraph with exactly `tags`.
-
-    Raises:
-        tfhub.errors.TFHubLoadError: no readable saved_model.pb, or no such MetaGraph.
-        tfhub.errors.UnknownSignatureError: the MetaGraph has no such signature.
-    """
-    wanted = set(tags)
-    for meta_graph in read_saved_model_proto(module_path).meta_graphs:
-        if set(meta_graph.meta_info_def.tags) != wanted:
-            continue
-        if signature not in meta_graph.signature_def:
-            raise errors.UnknownSignatureError(
-                f"{module_path} has no signature {signature!r} for tags {sorted(wanted)} "
-                f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}"
-            )
-        return meta_graph.signature_def[signature]
-    raise errors.TFHubLoadError(
-        f"{module_path} has no MetaGraph with tags {sorted(wanted)}. Received: tags={tags!r}"
-    )
-
-
-def read_saved_model_proto(module_path: str) -> Any:
-    """Parses the folder's saved_model.pb (imports TensorFlow).
-
-    Returns:
-        The `SavedModel` proto.
-
-    Raises:
-        tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
-    """
-    import_tensorflow("Reading a SavedModel")
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    pb_path = os.path.join(module_path, SAVED_MODEL_FILENAME_PB)
-    try:
-        return saved_model_pb2.SavedModel.FromString(_read_bytes(pb_path))
-    except FileNotFoundError as err:
-        raise errors.TFHubLoadError(
-            f"{module_path} holds no {SAVED_MODEL_FILENAME_PB}: it is not a SavedModel "
-            "(nor a TF1 Hub module)."
-        ) from err
-    except Exception as err:  # protobuf's DecodeError and friends.
-        raise errors.TFHubLoadError(f"{pb_path} is not a valid SavedModel: {err}") from err
-
-
-def _read_bytes(path: str) -> bytes:
-    """Reads a local file, or a `scheme://` file via tf.io.gfile (FileNotFoundError if absent)."""
-    if "://" not in path:
-        with open(path, "rb") as local_file:
-            return local_file.read()
-    tf = import_tensorflow()
-    try:
-        with tf.io.gfile.GFile(path, "rb") as gfile:
-            return gfile.read()
-    except tf.errors.NotFoundError as err:
-        raise FileNotFoundError(path) from err
 
 
 def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> None:
@@ -156,6 +93,17 @@ def load(
         tfhub.errors.UnknownTagsError: if `tags` matches none of the model's tag sets.
         tfhub.errors.TFHubError: from `resolve`.
     """
+    return load_model(handle, tags=tags, options=options).obj
+
+
+def load_model(
+    handle: str | os.PathLike[str], *, tags: Iterable[str] | None = None, options: Any = None
+) -> LoadedModel:
+    """`load`, returning the loaded object together with its folder and tags.
+
+    Raises:
+        The errors of `load`.
+    """
     if isinstance(handle, os.PathLike):
         handle = os.fspath(handle)
     if not isinstance(handle, str):
@@ -167,15 +115,14 @@ def load(
     is_hub_module_v1 = is_tf1_hub_module(module_path)
     if tags is None and is_hub_module_v1:
         tags = []
-    tf = import_tensorflow("hub.load")
     _check_tags(handle, module_path, tags)
     tags_list = list(tags) if tags is not None else None
-    if options is not None:
-        obj = tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list, options=options)
-    else:
-        obj = tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list)
-    obj._is_hub_module_v1 = is_hub_module_v1  # noqa: SLF001 - upstream's marker, read by KerasLayer.
-    if is_hub_module_v1:  # For KerasLayer's training function (UPDATE_OPS of the TF1 graph).
-        obj._tfhub_module_path = module_path  # noqa: SLF001
-        obj._tfhub_tags = list(tags_list or [])  # noqa: SLF001
-    return obj
+    extra = {} if options is None else {"options": options}
+    obj = tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list, **extra)
+    obj._is_hub_module_v1 = is_hub_module_v1  # Upstream's marker, read by users' code too.
+    return LoadedModel(
+        obj,
+        module_path=module_path,
+        tags=tuple(tags_list or ()),
+        is_hub_module_v1=is_hub_module_v1,
+    )

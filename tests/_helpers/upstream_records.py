@@ -1,8 +1,28 @@
-"""Reading tests/data/upstream/*.expected.json: what the real tensorflow_hub computed."""
+"""The fixtures made by the real tensorflow_hub (tests/data/upstream/) and what it computed.
+
+`UPSTREAM_DIR` is the one definition of the folder; `record(name)` reads `<name>.expected.json`.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Any
+
 import numpy as np
+
+UPSTREAM_DIR = Path(__file__).parents[1] / "data" / "upstream"
+
+
+def upstream_path(name: str) -> str:
+    """The path (a str, as hub handles are) of the upstream fixture `name`."""
+    return os.fspath(UPSTREAM_DIR / name)
+
+
+def record(name: str, *, folder: Path = UPSTREAM_DIR) -> dict[str, Any]:
+    """Reads `<name>.expected.json`: what tensorflow_hub recorded for the fixture `name`."""
+    return json.loads((folder / f"{name}.expected.json").read_text())
 
 
 def record_array(tensor: dict) -> np.ndarray:

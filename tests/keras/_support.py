@@ -1,13 +1,8 @@
-"""Helpers for the KerasLayer tests: the flavour tuple and the upstream fixtures' records."""
+"""Helpers for the KerasLayer tests: the flavour tuple."""
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any, NamedTuple
-
-UPSTREAM = Path(__file__).parents[1] / "data" / "upstream"
 
 
 class Flavour(NamedTuple):
@@ -16,12 +11,3 @@ class Flavour(NamedTuple):
     name: str
     layer: Any
     keras: Any
-
-
-def upstream_record(name: str) -> dict[str, Any]:
-    """The expected.json of an upstream fixture."""
-    return json.loads((UPSTREAM / f"{name}.expected.json").read_text())
-
-
-def upstream_path(name: str) -> str:
-    return os.fspath(UPSTREAM / name)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 import pytest
-from tests.conftest import UPSTREAM_DIR
+from tests._helpers.upstream_records import UPSTREAM_DIR
+from tests._helpers.upstream_records import record as upstream_record
 
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
@@ -24,11 +24,6 @@ TF2_TEXT = os.fspath(UPSTREAM_DIR / "tf2_text_embedding")
 X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]], np.float32)
 
 
-def _expected(name):
-    with open(UPSTREAM_DIR / f"{name}.expected.json") as f:
-        return json.load(f)
-
-
 @pytest.fixture(scope="module")
 def fine_tuned(tmp_path_factory):
     """A Keras 3 hub.KerasLayer fine-tuned for 3 epochs, and its export."""
@@ -43,7 +38,7 @@ def fine_tuned(tmp_path_factory):
 
 def test_export_keeps_signatures_variables_and_losses(fine_tuned):
     layer, _, path = fine_tuned
-    original = _expected("tf2_saved_model")["tf2_object"]
+    original = upstream_record("tf2_saved_model")["tf2_object"]
     reloaded = hub.load(path)
     assert sorted(reloaded.signatures) == sorted(original["signatures"])
     assert [v.name for v in reloaded.variables] == [v["name"] for v in original["variables"]]
@@ -70,7 +65,7 @@ def test_reloaded_layers_reproduce_fine_tuned_predictions(fine_tuned):
 
 
 def test_tf_keras_text_layer_export_keeps_vocabulary(tmp_path):
-    record = _expected("tf2_text_embedding")
+    record = upstream_record("tf2_text_embedding")
     (column_run,) = record["feature_columns"]
     sentences = np.array(column_run["inputs"]["sentences"]["value"])
     layer = TfKerasLayer(TF2_TEXT, trainable=True)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from tests._helpers import models
-from tests.keras._support import upstream_record
+from tests._helpers.upstream_records import record as upstream_record
+from tests._helpers.upstream_records import upstream_path
 
 import tfhub as hub
 from tfhub import errors
@@ -15,7 +14,7 @@ from tfhub import errors
 pytestmark = pytest.mark.tf
 
 X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0], [0.25, 0.25, 0.25]], np.float32)
-UPSTREAM_TF1 = Path(__file__).parents[1] / "data" / "upstream" / "tf1_multi_sig"
+UPSTREAM_TF1 = upstream_path("tf1_multi_sig")
 SENTENCES = ["hello world", "the CAT sat", "", "unknown words here"]
 
 
@@ -339,7 +338,7 @@ def test_trainable_without_weights_logs_once(flavour, caplog) -> None:
     import tensorflow as tf
 
     layer = flavour.layer(tf.function(lambda x: x + 1.0), trainable=True)
-    with caplog.at_level("WARNING", logger="tfhub.keras._common"):
+    with caplog.at_level("WARNING", logger="tfhub.keras._layer_body"):
         np.testing.assert_allclose(layer(np.ones((1, 2), np.float32)).numpy(), [[2.0, 2.0]])
         layer(np.ones((1, 2), np.float32))
     assert [r.message for r in caplog.records].count(

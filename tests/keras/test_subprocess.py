@@ -5,32 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 from tests._helpers import models
+from tests._helpers.python_process import child_env, run_python
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
-REPO = Path(__file__).parents[2]
-
 
 def _run(script: str, env_extra: dict[str, str]) -> dict:
-    env = {**os.environ, **env_extra, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")])
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
+    done = run_python(script, env=child_env(**env_extra))
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests._helpers.upstream_records import assert_matches_record, record_array
-from tests.keras._support import upstream_path, upstream_record
+from tests._helpers.upstream_records import (
+    assert_matches_record,
+    record_array,
+    upstream_path,
+)
+from tests._helpers.upstream_records import record as upstream_record
 
 import tfhub as hub
 from tfhub import errors

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-
-UPSTREAM_DIR = Path(__file__).parent.parent / "data" / "upstream"
 
 W_HIDDEN = np.array(
     [[1.0, -1.0, 0.5, 0.0], [0.5, 2.0, -1.0, 1.0], [0.0, 1.0, 1.0, -2.0]], np.float32
@@ -19,11 +16,6 @@ B_HIDDEN = np.array([0.1, 0.2, 0.3, 0.4], np.float32)
 EMBEDDINGS = np.arange(12, dtype=np.float32).reshape(4, 3) / 4.0  # 3 tokens + 1 OOV bucket.
 VOCAB = ["apple", "banana", "cherry"]
 L2 = 0.01
-
-
-def expected_json(name: str) -> dict[str, Any]:
-    """Loads an upstream `<name>.expected.json`."""
-    return json.loads((UPSTREAM_DIR / f"{name}.expected.json").read_text())
 
 
 def numpy_inputs(record: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -191,7 +191,8 @@ def test_eager_module_inside_tf_function_and_not_created_there(upstream_dir: Pat
 
 
 def test_eager_trainable_train_tags_run_update_ops(upstream_dir: Path) -> None:
-    from tests.tf1.conftest import expected_json, numpy_inputs
+    from tests._helpers.upstream_records import record as expected_json
+    from tests.tf1.conftest import numpy_inputs
 
     runs = expected_json("tf1_train_tags")["runs"]
     run = next(r for r in runs if "after_running_update_ops_once" in r)

@@ -50,10 +50,10 @@ def test_atomic_write_refuses_to_overwrite_when_asked(tmp_path: Path) -> None:
 
 
 def test_asset_paths_cannot_leave_the_assets_folder(tmp_path: Path) -> None:
-    path = saved_model_lib._asset_path(str(tmp_path), "tokens.txt")  # noqa: SLF001
+    path = saved_model_lib._asset_path(str(tmp_path), "tokens.txt")
     assert path == str(tmp_path / "assets" / "tokens.txt")
     with pytest.raises(errors.TFHubLoadError, match="points outside"):
-        saved_model_lib._asset_path(str(tmp_path), "../saved_model.pb")  # noqa: SLF001
+        saved_model_lib._asset_path(str(tmp_path), "../saved_model.pb")
 
 
 def test_protos_match_upstream_wire_format() -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tests._helpers.python_process import child_env, run_python
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -50,18 +48,8 @@ _SCRIPT = textwrap.dedent(
 
 
 def test_compat_v1_layers_under_legacy_keras(tmp_path: Path) -> None:
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
-    proc = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(tmp_path / "exported")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    env = child_env(TF_USE_LEGACY_KERAS="1")
+    proc = run_python(_SCRIPT, str(tmp_path / "exported"), env=env)
     line = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))
     result = json.loads(line[len("RESULT") :])
     dense = np.array([[1.0, 2.0], [3.0, 4.0]])

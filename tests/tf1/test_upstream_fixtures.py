@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.tf1.conftest import expected_json, numpy_inputs
+from tests._helpers.upstream_records import record as expected_json
+from tests.tf1.conftest import numpy_inputs
 
 tf = pytest.importorskip("tensorflow")
 import tfhub as hub  # noqa: E402

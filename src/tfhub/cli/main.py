@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("tfhub: interrupted", file=sys.stderr)
             return 130
-        except Exception as err:  # noqa: BLE001 - the CLI turns every error into one line.
+        except Exception as err:
             return _errors.report(err)
 
 

@@ -48,7 +48,7 @@ def run_pull(args: argparse.Namespace) -> int:
     for handle in args.handles:
         try:
             print(f"{handle}\t{resolve(handle)}")
-        except Exception as err:  # noqa: BLE001 - reported, then the next handle.
+        except Exception as err:
             code = _errors.report(err)
             exit_code = exit_code or code
         sys.stdout.flush()

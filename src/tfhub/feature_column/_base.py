@@ -14,104 +14,40 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import saved_model
-from ..utils.lazy import import_optional, import_tensorflow
-from ._signatures import Signature
-
-tf = import_tensorflow("hub feature columns")
-from tensorflow.python.feature_column import feature_column as fc_v1  # noqa: E402
-from tensorflow.python.feature_column import feature_column_v2 as fc_v2  # noqa: E402
-from tensorflow.python.feature_column import serialization  # noqa: E402
+from .. import _tf_private, errors, saved_model
+from ..loaded_model import LoadedModel
+from ..utils.lazy import tensorflow as tf
+from ..utils.lazy import tf_keras
 
 logger = logging.getLogger(__name__)
 
 RESOURCE_NAME = "hub_module"
 TensorFn = Callable[..., Any]  # fn(inputs, training=False) -> embedding
 
+_V1DenseColumn: Any
+_V2DenseColumn: Any
+_V1DenseColumn, _V2DenseColumn = _tf_private.feature_column_base_classes()
+
 
 class LoadedModule:
-    """A module loaded by `tfhub.load`, reduced to one tensor-to-tensor function.
+    """A loaded hub model, reduced to one tensor-to-tensor function.
 
     Attributes:
-        obj: the object `tfhub.load` returned (keeps the variables and tables alive).
+        model: the loaded model (its object keeps the variables and tables alive).
         fn: the function that embeds a batch.
+        has_update_ops: `fn(..., training=True)` runs the TF1 module's UPDATE_OPS.
         variables: all variables of the module.
         trainable_variables: those the module reports as trainable.
         regularization_losses: zero-argument callables, one scalar loss each.
     """
 
-    def __init__(
-        self,
-        obj: Any,
-        fn: TensorFn,
-        tf1_signature: Signature | None,
-        *,
-        has_update_ops: bool = False,
-    ) -> None:
-        self.obj = obj
+    def __init__(self, model: LoadedModel, fn: TensorFn, *, has_update_ops: bool = False) -> None:
+        self.model = model
         self.fn = fn
-        self.has_update_ops = has_update_ops  # fn(..., training=True) runs the TF1 UPDATE_OPS
-        self.variables = list(getattr(obj, "variables", []))
-        if tf1_signature is None:  # A TF2 SavedModel says so itself.
-            self.trainable_variables = list(getattr(obj, "trainable_variables", []))
-            self.regularization_losses = list(getattr(obj, "regularization_losses", []))
-        else:  # A TF1 module lists them in its graph's collections.
-            self.trainable_variables = _tf1_trainable_variables(self.variables, tf1_signature)
-            self.regularization_losses = _tf1_regularization_losses(obj)
-
-
-def _tf1_trainable_variables(variables: list[Any], signature: Signature) -> list[Any]:
-    """Returns the loaded TF1 variables that the module's graph lists as trainable.
-
-    In a tf.Graph, loading a module twice uniquifies names (`embeddings` -> `embeddings_1`), so
-    the variables are matched, in order, with the graph's `variables` collection.
-    """
-    names = [v.name for v in variables]
-    saved = signature.variable_names
-    if len(saved) == len(names) and all(map(_is_uniquified, names, saved)):
-        names = list(saved)
-    trainable = signature.trainable_variable_names
-    return [v for v, name in zip(variables, names, strict=True) if name in trainable]
-
-
-def _is_uniquified(name: str, original: str) -> bool:
-    """True for `name == original` or a graph-uniquified copy (`a/b:0` -> `a/b_1:0`)."""
-    op_name, _, port = original.rpartition(":")
-    return name == original or re.fullmatch(rf"{re.escape(op_name)}_\d+:{port}", name) is not None
-
-
-def tf1_update_function(obj: Any, module_path: str) -> TensorFn | None:
-    """For a TF1 module whose default graph has UPDATE_OPS, the `default` signature running them.
-
-    Returns a function of the single input that returns the `default` output and, as the
-    call's side effect, runs the graph's UPDATE_OPS (e.g. batch-norm moving statistics); None
-    if the graph has no UPDATE_OPS.
-    """
-    graph = obj.graph
-    update_ops = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
-    if not update_ops:
-        return None
-    signature_def = saved_model.read_signature_def(module_path, [], "default")
-    (input_info,) = signature_def.inputs.values()
-    feed = graph.get_tensor_by_name(input_info.name)
-    output = graph.get_tensor_by_name(signature_def.outputs["default"].name)
-    pruned = obj.prune(feeds=[feed], fetches=(output, update_ops))
-    return lambda inputs: pruned(inputs)[0]
-
-
-def with_update_ops(infer_fn: Callable[[Any], Any], update_fn: TensorFn | None) -> TensorFn:
-    """Returns `fn(inputs, training=False)`: `update_fn` while training, else `infer_fn`."""
-    if update_fn is None:
-        return lambda inputs, training=False: infer_fn(inputs)
-
-    def fn(inputs: Any, training: Any = False) -> Any:
-        if training is None or isinstance(training, bool):
-            return update_fn(inputs) if training else infer_fn(inputs)
-        return tf.__internal__.smart_cond.smart_cond(
-            training, lambda: update_fn(inputs), lambda: infer_fn(inputs)
-        )
-
-    return fn
+        self.has_update_ops = has_update_ops
+        self.variables = model.variables
+        self.trainable_variables = model.trainable_variables()
+        self.regularization_losses = model.regularization_losses()
 
 
 def _collecting_update_ops(fn: TensorFn) -> TensorFn:
@@ -130,22 +66,6 @@ def _collecting_update_ops(fn: TensorFn) -> TensorFn:
     return fn_collecting_update_ops
 
 
-def _tf1_regularization_losses(obj: Any) -> list[Callable[[], Any]]:
-    """Prunes the REGULARIZATION_LOSSES of a TF1 module's graph into zero-argument callables."""
-    graph = getattr(obj, "graph", None)
-    if graph is None:
-        return []
-    tensors = graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
-    if not tensors:
-        return []
-    pruned = obj.prune(feeds=[], fetches=list(tensors))
-
-    def loss_at(index: int) -> Callable[[], Any]:
-        return lambda: pruned()[index]
-
-    return [loss_at(index) for index in range(len(tensors))]
-
-
 def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> Any:
     """Wraps a loaded module as a tf_keras layer, so `DenseFeatures` tracks and trains its weights.
 
@@ -157,7 +77,6 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
     Returns:
         A tf_keras `Layer` whose call runs `module.fn`.
     """
-    tf_keras = import_optional("tf_keras", purpose="DenseFeatures with hub feature columns")
 
     class HubModuleLayer(tf_keras.layers.Layer):  # type: ignore[name-defined]
         """Holds a hub module's variables as existing weights (as upstream's KerasLayer does)."""
@@ -166,7 +85,7 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
             super().__init__(trainable=trainable, name=name)
             self._module = module
             # Tracked, so a SavedModel-format save reaches the module's tables and assets.
-            self._hub_module_object = module.obj
+            self._hub_module_object = module.model.obj
             trainable_ids = {id(v) for v in module.trainable_variables}
             for variable in module.variables:
                 self._add_existing_weight(variable, id(variable) in trainable_ids)
@@ -190,7 +109,7 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
     return HubModuleLayer()
 
 
-class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
+class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
     """Base class of tfhub's dense columns; subclasses define `_fields`, `load()` and `embed()`.
 
     Equality and hashing follow the configuration, as for TensorFlow's namedtuple columns.
@@ -278,7 +197,7 @@ class HubDenseColumn(fc_v1._DenseColumn, fc_v2.DenseColumn):  # noqa: SLF001
 
     def create_state(self, state_manager: Any) -> None:
         """Loads the module for a `DenseFeatures` layer and registers it as a resource."""
-        trainable = self._is_trainable(state_manager._trainable)  # noqa: SLF001 - as upstream.
+        trainable = self._is_trainable(state_manager._trainable)
         layer = keras_module_layer(
             self._load(trainable=trainable), trainable=trainable, name=self.name
         )
@@ -381,9 +300,19 @@ def _hashable(value: Any) -> Any:
 
 def register(cls: type[HubDenseColumn]) -> type[HubDenseColumn]:
     """Registers a column class so DenseFeatures.from_config finds it without custom_objects."""
-    return serialization.register_feature_column(cls)
+    return _tf_private.register_feature_column(cls)
 
 
-def load_local(module_path: str) -> Any:
+def require_handle(module_spec: Any, column: str) -> None:
+    """Raises SerializationError unless the column was built from a handle string."""
+    if not isinstance(module_spec, str):
+        raise errors.SerializationError(
+            f"Only a hub.{column} built from a string handle has a config (a ModuleSpec object "
+            "cannot be written into one); export the spec and pass its path. "
+            f"Received: module_spec={module_spec!r}"
+        )
+
+
+def load_local(module_path: str) -> LoadedModel:
     """Loads the module at a local folder with `tfhub.load` (eager or graph, TF1 or TF2)."""
-    return saved_model.load(module_path)
+    return saved_model.load_model(module_path)

@@ -10,8 +10,9 @@ import dataclasses
 from typing import Any
 
 from .. import errors
+from .._tf_private import decode_structure
 from ..saved_model import read_saved_model_proto
-from ..utils.lazy import import_tensorflow
+from ..utils.lazy import tensorflow as tf
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,12 +38,10 @@ class TensorInfo:
 
 @dataclasses.dataclass(frozen=True)
 class Signature:
-    """The inputs and outputs of one signature, plus the module's trainable variable names."""
+    """The inputs and outputs of one signature."""
 
     inputs: dict[str, TensorInfo]
     outputs: dict[str, TensorInfo]
-    trainable_variable_names: frozenset[str] = frozenset()
-    variable_names: tuple[str, ...] = ()  # the graph's `variables` collection, in order
 
 
 def default_embedding_output_issue(signature: Signature) -> str | None:
@@ -51,7 +50,6 @@ def default_embedding_output_issue(signature: Signature) -> str | None:
     Returns:
         A phrase for an error message ("it has no 'default' output ..."), or None if it fits.
     """
-    tf = import_tensorflow("Feature columns")
     output = signature.outputs.get("default")
     if output is None:
         return f"it has no 'default' output (outputs: {sorted(signature.outputs)})"
@@ -62,22 +60,8 @@ def default_embedding_output_issue(signature: Signature) -> str | None:
 
 def _tensor_info(proto: Any) -> TensorInfo:
     """Converts a `TensorInfo` proto into a `TensorInfo`."""
-    tf = import_tensorflow("Feature columns")
     shape = tf.TensorShape(proto.tensor_shape)
     return TensorInfo(tf.as_dtype(proto.dtype), shape, proto.HasField("coo_sparse"))
-
-
-def _collection_variable_names(meta_graph: Any, key: str) -> tuple[str, ...]:
-    """Returns the variable names in a meta graph's variable collection, in order."""
-    from tensorflow.core.framework import variable_pb2
-
-    collection = meta_graph.collection_def.get(key)
-    if collection is None:
-        return ()
-    return tuple(
-        variable_pb2.VariableDef.FromString(raw).variable_name
-        for raw in collection.bytes_list.value
-    )
 
 
 def read_tf1_signature(module_path: str, signature: str = "default") -> Signature:
@@ -88,7 +72,7 @@ def read_tf1_signature(module_path: str, signature: str = "default") -> Signatur
         signature: the signature name.
 
     Returns:
-        The signature's inputs and outputs, and the graph's trainable variable names.
+        The signature's inputs and outputs.
 
     Raises:
         tfhub.errors.TFHubLoadError: if the folder is unreadable or has no default graph.
@@ -112,10 +96,6 @@ def read_tf1_signature(module_path: str, signature: str = "default") -> Signatur
     return Signature(
         inputs={name: _tensor_info(info) for name, info in sig.inputs.items()},
         outputs={name: _tensor_info(info) for name, info in sig.outputs.items()},
-        trainable_variable_names=frozenset(
-            _collection_variable_names(meta_graph, "trainable_variables")
-        ),
-        variable_names=_collection_variable_names(meta_graph, "variables"),
     )
 
 
@@ -170,10 +150,8 @@ def read_tf2_call_outputs(module_path: str) -> Any:
     Raises:
         tfhub.errors.TFHubLoadError: if the folder holds no TF2 SavedModel with a `__call__`.
     """
-    from tensorflow.python.saved_model import nested_structure_coder
-
     concrete = _tf2_call_functions(module_path)[0]
-    return nested_structure_coder.decode_proto(concrete.output_signature)
+    return decode_structure(concrete.output_signature)
 
 
 def read_tf2_call_first_inputs(module_path: str) -> list[Any]:
@@ -182,10 +160,8 @@ def read_tf2_call_first_inputs(module_path: str) -> list[Any]:
     Raises:
         tfhub.errors.TFHubLoadError: if the folder holds no TF2 SavedModel with a `__call__`.
     """
-    from tensorflow.python.saved_model import nested_structure_coder
-
     firsts = []
     for concrete in _tf2_call_functions(module_path):
-        args, kwargs = nested_structure_coder.decode_proto(concrete.canonicalized_input_signature)
+        args, kwargs = decode_structure(concrete.canonicalized_input_signature)
         firsts.append(args[0] if args else next(iter(kwargs.values()), None))
     return firsts

@@ -15,7 +15,7 @@ import tempfile
 from typing import Any
 
 from .. import errors, saved_model
-from ..utils.lazy import import_tensorflow
+from ..utils.lazy import tensorflow as tf
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
 logger = logging.getLogger(__name__)
@@ -63,10 +63,6 @@ class ModuleSource:
             return read_tf1_signature(self._path, name)
         return signature_from_spec(self.module_spec, name)
 
-    def saved_signature(self) -> Signature:
-        """The default signature and variable collections, read from the module's folder."""
-        return read_tf1_signature(self.local_path)
-
     def module_spec_object(self) -> Any:
         """Returns a `hub.ModuleSpec` for the module (loading it for a handle)."""
         from ..tf1.module_spec import as_module_spec
@@ -89,7 +85,6 @@ def export_spec_to_temp_folder(module_spec: Any) -> str:
     Returns:
         The path of the exported module.
     """
-    tf = import_tensorflow("Feature columns over a hub.ModuleSpec")
     from ..tf1.module import Module
 
     folder = tempfile.mkdtemp(prefix="tfhub_feature_column_")

@@ -6,7 +6,15 @@ import operator
 from typing import Any
 
 from .. import errors
-from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
+from ._base import (
+    HubDenseColumn,
+    LoadedModule,
+    TensorFn,
+    load_local,
+    register,
+    require_handle,
+    tf,
+)
 from ._signatures import Signature, default_embedding_output_issue
 from ._source import ModuleSource
 
@@ -114,14 +122,14 @@ class _ImageEmbeddingColumn(HubDenseColumn):
         return self._signature.outputs["default"].shape[1:]
 
     def load(self) -> LoadedModule:
-        obj = load_local(self._source.local_path)
-        function = obj.signatures["default"]
+        model = load_local(self._source.local_path)
+        function = model.obj.signatures["default"]
 
         def fn(images: Any, training: Any = False) -> Any:
             del training  # A TF1 module's default graph has no training mode.
             return function(images=images)["default"]
 
-        return LoadedModule(obj, fn, self._source.saved_signature())
+        return LoadedModule(model, fn)
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         images = tf.convert_to_tensor(inputs, tf.float32)
@@ -134,12 +142,7 @@ class _ImageEmbeddingColumn(HubDenseColumn):
         return fn(images)
 
     def get_config(self) -> dict[str, Any]:
-        if not isinstance(self.module_spec_path, str):
-            raise errors.SerializationError(
-                "Only a hub.image_embedding_column built from a string handle has a config (a "
-                "ModuleSpec object cannot be written into one); export the spec and pass its "
-                f"path. Received: module_spec={self.module_spec_path!r}"
-            )
+        require_handle(self.module_spec_path, "image_embedding_column")
         config = super().get_config()
         config["image_size"] = list(self.image_size) if self._image_size_given else None
         return config

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors
+from ..loaded_model import smart_cond
 from ._base import (
     HubDenseColumn,
     LoadedModule,
     TensorFn,
     load_local,
     register,
+    require_handle,
     tf,
-    tf1_update_function,
-    with_update_ops,
 )
 from ._signatures import Signature, default_embedding_output_issue
 from ._source import ModuleSource
@@ -50,16 +50,20 @@ def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule
 
     With `training=True` the function also runs the default graph's UPDATE_OPS, if any.
     """
-    obj = load_local(source.local_path)
-    function = obj.signatures["default"]
+    model = load_local(source.local_path)
+    function = model.obj.signatures["default"]
     (input_name,) = signature.inputs
+    train = model.training_function("default")
 
-    def infer(text_batch: Any) -> Any:
-        return function(**{input_name: text_batch})["default"]
+    def fn(text_batch: Any, training: Any = False) -> Any:
+        def infer() -> Any:
+            return function(**{input_name: text_batch})["default"]
 
-    update_fn = tf1_update_function(obj, source.local_path)
-    fn = with_update_ops(infer, update_fn)
-    return LoadedModule(obj, fn, source.saved_signature(), has_update_ops=update_fn is not None)
+        if train is None:
+            return infer()
+        return smart_cond(training, lambda: train(text_batch)["default"], infer)
+
+    return LoadedModule(model, fn, has_update_ops=train is not None)
 
 
 @register
@@ -96,7 +100,7 @@ class _TextEmbeddingColumn(HubDenseColumn):
         return fn(tf.reshape(inputs, [-1]))
 
     def get_config(self) -> dict[str, Any]:
-        _require_handle(self.module_spec_path, "text_embedding_column")
+        require_handle(self.module_spec_path, "text_embedding_column")
         return super().get_config()
 
 
@@ -159,18 +163,8 @@ class _SparseTextEmbeddingColumn(HubDenseColumn):
         )
 
     def get_config(self) -> dict[str, Any]:
-        _require_handle(self.module_spec, "sparse_text_embedding_column")
+        require_handle(self.module_spec, "sparse_text_embedding_column")
         return super().get_config()
-
-
-def _require_handle(module_spec: Any, column: str) -> None:
-    """Raises SerializationError unless the column was built from a handle string."""
-    if not isinstance(module_spec, str):
-        raise errors.SerializationError(
-            f"Only a hub.{column} built from a string handle has a config (a ModuleSpec object "
-            "cannot be written into one); export the spec and pass its path. "
-            f"Received: module_spec={module_spec!r}"
-        )
 
 
 def text_embedding_column(key: str, module_spec: Any, trainable: bool = False) -> Any:

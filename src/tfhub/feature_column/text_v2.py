@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors, saved_model
+from ..loaded_model import smart_cond, takes_training
 from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
 from ._signatures import read_tf2_call_first_inputs, read_tf2_call_outputs
 
@@ -74,15 +75,22 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
         return self._embedding_shape
 
     def load(self) -> LoadedModule:
-        obj = load_local(self._local_path)
-        output_key = self.output_key
-        call = _call_with_training if _has_training_argument(obj) else _call_without_training
+        model = load_local(self._local_path)
+        obj, output_key = model.obj, self.output_key
+        with_training = takes_training(obj)
 
         def fn(text_batch: Any, training: Any = False) -> Any:
-            result = call(obj, text_batch, training)
+            if with_training:  # `training` reaches the model as a Python bool.
+                result = smart_cond(
+                    training,
+                    lambda: obj(text_batch, training=True),
+                    lambda: obj(text_batch, training=False),
+                )
+            else:
+                result = obj(text_batch)
             return result[output_key] if output_key is not None else result
 
-        return LoadedModule(obj, fn, None)
+        return LoadedModule(model, fn)
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         return fn(tf.reshape(inputs, [-1]))
@@ -102,29 +110,6 @@ def _check_string_batch_input(module_path: str, handle: str) -> None:
         f"Module is not a text embedding: {handle!r}'s __call__ takes {firsts[0]}. A text "
         "embedding's __call__ must take a batch of strings, Tensor(shape=(None,), dtype=string), "
         f"and return Tensor(shape=(None, K), dtype=float32). Received: module_path={handle!r}"
-    )
-
-
-def _has_training_argument(obj: Any) -> bool:
-    """Returns True if the SavedModel's `__call__` takes `training` (as upstream's KerasLayer)."""
-    spec = getattr(obj.__call__, "function_spec", None) if callable(obj) else None
-    fullargspec = getattr(spec, "fullargspec", None)
-    return fullargspec is not None and "training" in fullargspec.args
-
-
-def _call_without_training(obj: Any, text_batch: Any, training: Any) -> Any:
-    del training
-    return obj(text_batch)
-
-
-def _call_with_training(obj: Any, text_batch: Any, training: Any) -> Any:
-    """Calls `obj(text, training=...)` with a Python bool, also for a tensor `training`."""
-    if training is None or isinstance(training, bool):
-        return obj(text_batch, training=bool(training))
-    return tf.__internal__.smart_cond.smart_cond(
-        training,
-        lambda: obj(text_batch, training=True),
-        lambda: obj(text_batch, training=False),
     )
 
 

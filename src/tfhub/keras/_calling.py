@@ -12,15 +12,17 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import tensorflow as tf
-
 from .. import errors
-from . import _common, _shapes
+from ..loaded_model import smart_cond
+from ..utils.lazy import tensorflow as tf
+from . import _shapes
+from ._arguments import unknown_output_key_message
+from .hub_callable import HubCallable
 
 logger = logging.getLogger(__name__)
 
 
-def call(hub: _common.HubCallable, inputs: Any, training: Any, output_shape: Any = None) -> Any:
+def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None) -> Any:
     """Calls the wrapped function on `inputs` and picks/reshapes the outputs.
 
     Args:
@@ -50,7 +52,7 @@ def call(hub: _common.HubCallable, inputs: Any, training: Any, output_shape: Any
     return result
 
 
-def _invoke(hub: _common.HubCallable, inputs: Any, training: Any) -> Any:
+def _invoke(hub: HubCallable, inputs: Any, training: Any) -> Any:
     """Runs the function with the layer's calling convention."""
     kwargs = hub.arguments
     if hub.uses_dict_inputs and isinstance(inputs, dict):
@@ -60,16 +62,12 @@ def _invoke(hub: _common.HubCallable, inputs: Any, training: Any) -> Any:
         args = (inputs,)
     if hub.train_fn is None and not hub.has_training_argument:
         return hub.fn(*args, **kwargs)
-    if isinstance(training, bool) or training is None:
-        return _run(hub, bool(training), args, kwargs)
-    from tensorflow.python.framework import smart_cond  # noqa: PLC0415
-
-    return smart_cond.smart_cond(
+    return smart_cond(
         training, lambda: _run(hub, True, args, kwargs), lambda: _run(hub, False, args, kwargs)
     )
 
 
-def _run(hub: _common.HubCallable, training: bool, args: tuple[Any, ...], kwargs: Any) -> Any:
+def _run(hub: HubCallable, training: bool, args: tuple[Any, ...], kwargs: Any) -> Any:
     """Calls the training or inference function (or passes `training=`)."""
     if hub.train_fn is not None:
         return (hub.train_fn if training else hub.fn)(*args, **kwargs)
@@ -91,7 +89,7 @@ def select_output(result: Any, output_key: str | None) -> Any:
             f"dict. Received: output_key={output_key!r}"
         )
     if output_key not in result:
-        raise errors.UnknownOutputKeyError(_common.unknown_output_key_message(result, output_key))
+        raise errors.UnknownOutputKeyError(unknown_output_key_message(result, output_key))
     return result[output_key]
 
 
@@ -143,7 +141,7 @@ def cast_outputs(outputs: Any, dtype: Any) -> Any:
     return tf.nest.map_structure(cast, outputs)
 
 
-def _input_mismatch_message(hub: _common.HubCallable, inputs: Any) -> str | None:
+def _input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:
     """Says how `inputs` differ from every input spec, or None if one of them matches."""
     if not hub.input_specs:
         return None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from typing import Any, Literal
+
+from .. import _tf_private
 
 logger = logging.getLogger(__name__)
 
@@ -86,15 +87,8 @@ def enclosing_flavour_mismatch_message(layer_flavour: Flavour) -> str | None:
 
 def _running_layers() -> dict[Flavour, Any]:
     """The outermost Keras 3 layer and the innermost tf_keras layer whose `call` is running."""
-    running: dict[Flavour, Any] = {}
-    keras3_state = sys.modules.get("keras.src.backend.common.global_state")
-    if keras3_state is not None:
-        context = keras3_state.get_global_attribute("current_call_ctx")
-        if context is not None:
-            running["keras3"] = getattr(context, "entry_layer", context)
-    tf_keras_utils = sys.modules.get("tf_keras.src.engine.base_layer_utils")
-    if tf_keras_utils is not None:
-        context = tf_keras_utils.call_context()
-        if context.in_call:
-            running["tf_keras"] = context.layer
-    return running
+    layers: dict[Flavour, Any] = {
+        "keras3": _tf_private.keras3_running_layer(),
+        "tf_keras": _tf_private.tf_keras_running_layer(),
+    }
+    return {flavour: layer for flavour, layer in layers.items() if layer is not None}

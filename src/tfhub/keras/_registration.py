@@ -59,7 +59,7 @@ def register(package: str) -> bool:
         return False
     try:
         importlib.import_module(LAYER_MODULES[package])
-    except Exception:  # noqa: BLE001 - see the docstring.
+    except Exception:
         logger.debug(
             "Could not register %s with %s.", LAYER_MODULES[package], package, exc_info=True
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import tensorflow as tf
+from ..utils.lazy import tensorflow as tf
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def apply_output_shape(inputs: Any, outputs: Any, output_shape: Any) -> Any:
     """Sets the static shape `[batch, *output_shape]` on each output tensor (in place)."""
     batch = tf.TensorShape([batch_size_of(inputs)])
 
-    def set_shape(tensor: Any, shape: tf.TensorShape) -> Any:
+    def set_shape(tensor: Any, shape: Any) -> Any:
         tensor.set_shape(batch.concatenate(shape))
         return tensor
 

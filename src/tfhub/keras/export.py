@@ -17,7 +17,8 @@ import tempfile
 from typing import Any
 
 from .. import errors
-from ..utils.lazy import import_tensorflow
+from .._tf_private import trackable_class
+from ..utils.lazy import tensorflow as tf
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,7 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
         tfhub.errors.ExportError: if `export_dir` holds files and `overwrite` is False.
         TypeError: if `layer` is not a hub.KerasLayer.
     """
-    tf = import_tensorflow("hub.export_layer")
-    obj = _exportable_object(layer, tf)
+    obj = _exportable_object(layer)
     export_dir = os.fspath(export_dir)
     _check_target(export_dir, overwrite)
     parent = os.path.dirname(os.path.abspath(export_dir))
@@ -69,7 +69,7 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
     return export_dir
 
 
-def _exportable_object(layer: Any, tf: Any) -> Any:
+def _exportable_object(layer: Any) -> Any:
     """Returns the trackable object behind `layer`, or raises why it cannot be exported."""
     obj = getattr(layer, "resolved_object", None)
     if obj is None:
@@ -84,7 +84,7 @@ def _exportable_object(layer: Any, tf: Any) -> Any:
             "hub.Module(spec, trainable=True) and write it with module.export(path, session). "
             f"Received: layer={layer!r}"
         )
-    if not isinstance(obj, tf.__internal__.tracking.Trackable):
+    if not isinstance(obj, trackable_class()):
         raise errors.SerializationError(
             "hub.export_layer can only write a layer built from a handle or from a trackable "
             "object (e.g. a tf.Module with a tf.function __call__); this one wraps a plain "

@@ -85,14 +85,14 @@ def _rewrite_op(graph: Any, op: Any, attr_map: Mapping[bytes, Any]) -> None:
             groups.append(class_value)
     groups = sorted(set(groups))
     new_value.list.s.extend(groups)
-    op._set_attr("_class", new_value)  # noqa: SLF001 - no public API to edit colocation.
+    op._set_attr("_class", new_value)
     if groups:
         device = ""
         for group in groups:
             device = graph.get_operation_by_name(tf.compat.as_str(group[5:])).device
             if device:
                 break
-        op._set_device(device)  # noqa: SLF001
+        op._set_device(device)
 
 
 def fix_colocation_after_import(input_map: Mapping[str, Any], absolute_import_scope: str) -> None:

@@ -79,7 +79,7 @@ def variable_map_from_tensor_map(tensor_map: Mapping[str, Any]) -> dict[str, Any
     partitioned: dict[str, dict[int, Any]] = {}
     for key, variable in tensor_map.items():
         name = split_tensor_name(key)[0]
-        slice_info = variable._save_slice_info  # noqa: SLF001 - only way to see partitions.
+        slice_info = variable._save_slice_info
         if not slice_info:
             singles[name] = variable
             continue

@@ -87,11 +87,11 @@ def _conflicting_functions(library: Any, graph: Any) -> dict[str, str]:
     renames = {}
     for function_def in library.function:
         name = function_def.signature.name
-        existing = graph._get_function(name)  # noqa: SLF001 - no public lookup by name.
+        existing = graph._get_function(name)
         if existing is None or existing.definition == function_def:
             continue
         index = 1
-        while graph._is_function(f"{name}_hub{index}"):  # noqa: SLF001
+        while graph._is_function(f"{name}_hub{index}"):
             index += 1
         renames[name] = f"{name}_hub{index}"
     return renames

@@ -101,7 +101,7 @@ class Module:
         self._name = abs_state_scope.split("/")[-2]
         parent = "/".join(abs_state_scope.split("/")[:-2])
         with tf.name_scope(parent + "/" if parent else ""):
-            self._impl = self._spec._create_impl(  # noqa: SLF001
+            self._impl = self._spec._create_impl(
                 name=self._name, trainable=self._trainable, tags=self._tags
             )
 

@@ -207,7 +207,7 @@ class ModuleImpl:
         feed_map = {k: v for k, v in all_feeds.items() if split_tensor_name(k)[0] in node_names}
         if graph.building_function:
             feed_map = {key: _capture(graph, value) for key, value in feed_map.items()}
-        control_flow = graph._get_control_flow_context()  # noqa: SLF001 - v1 while_loop/cond.
+        control_flow = graph._get_control_flow_context()
         if control_flow:
             feed_map = {
                 key: control_flow.AddValue(value) for key, value in sorted(feed_map.items())
@@ -234,7 +234,7 @@ class ModuleImpl:
                 raw = _raw_session(session)
                 saver.save(raw, variables_path, write_meta_graph=False, write_state=False)
 
-        self._spec._export(path, variables_saver)  # noqa: SLF001 - spec and impl are one unit.
+        self._spec._export(path, variables_saver)
 
     def _get_saver(self) -> Any:
         """Returns the Saver of the module's variables (None if it has none), built once.
@@ -246,7 +246,7 @@ class ModuleImpl:
         tf = import_tensorflow()
         finalized = self._graph.finalized
         if finalized:
-            self._graph._unsafe_unfinalize()  # noqa: SLF001 - only way to add ops after finalize.
+            self._graph._unsafe_unfinalize()
         try:
             with self._graph.as_default(), tf.control_dependencies(None):
                 self._saver = tf.compat.v1.train.Saver(

@@ -105,7 +105,7 @@ def _type_spec_of(value: Any) -> Any:
     if isinstance(value, ParsedTensorInfo):
         return value.type_spec
     if _is_composite(value):
-        return value._type_spec  # noqa: SLF001 - public tf.type_spec_from_value is equivalent.
+        return value._type_spec
     return tf.TensorSpec.from_tensor(value)
 
 

@@ -1,9 +1,22 @@
-"""Imports of heavy optional dependencies, done on first use with an install hint."""
+"""Heavy optional dependencies (TensorFlow, Keras), imported on first use with an install hint.
+
+The convention for the whole package (Keras's `keras/src/utils/module_utils.py` pattern):
+
+    from ..utils.lazy import tensorflow as tf
+
+at the top of a module, then `tf.xxx` anywhere. `tf` is a `LazyModule`: the first attribute
+access imports TensorFlow (or raises an ImportError that says how to install it), so importing
+the module costs nothing. Modules that subclass TensorFlow or Keras classes at import time (the
+Keras layers, the feature columns) import those packages directly and are themselves imported
+only on first use (see `tfhub/__init__.py`). Private TensorFlow/Keras APIs are reached only
+through `tfhub._tf_private`.
+"""
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 _INSTALL_HINT = 'Install it with: pip install "tfhub[tf]" (TensorFlow 2.21 and tf_keras).'
 
@@ -34,3 +47,38 @@ def import_tensorflow(purpose: str = "This tfhub feature") -> ModuleType:
         ImportError: if TensorFlow is not installed.
     """
     return import_optional("tensorflow", purpose=purpose)
+
+
+class LazyModule:
+    """A module that is imported when one of its attributes is first read.
+
+    Args:
+        name: the module's dotted name.
+        purpose: what tfhub needs it for, quoted in the ImportError if it is missing.
+    """
+
+    def __init__(self, name: str, *, purpose: str) -> None:
+        self._name = name
+        self._purpose = purpose
+        self._module: ModuleType | None = None
+
+    def initialize(self) -> ModuleType:
+        """Imports the module (once) and returns it.
+
+        Raises:
+            ImportError: if the module is not installed (with an install hint).
+        """
+        if self._module is None:
+            self._module = import_optional(self._name, purpose=self._purpose)
+        return self._module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.initialize(), name)
+
+    def __repr__(self) -> str:
+        state = "imported" if self._module is not None else "not imported yet"
+        return f"<LazyModule {self._name!r} ({state})>"
+
+
+tensorflow = LazyModule("tensorflow", purpose="This tfhub feature")
+tf_keras = LazyModule("tf_keras", purpose="tfhub's tf_keras support")

@@ -1,0 +1,76 @@
+"""Checks of the KerasLayer arguments, shared by both flavours (no TensorFlow needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import errors
+
+TF1_DEFAULT_SIGNATURE = "default"
+TF1_DEFAULT_OUTPUT = "default"
+
+
+def check_sentinel(sentinel: Any) -> None:
+    """Raises ValueError if an argument after `arguments` was passed positionally."""
+    if sentinel is not None:
+        raise ValueError(
+            "hub.KerasLayer takes `handle`, `trainable` and `arguments` positionally; "
+            f"pass the rest by keyword. Received: _sentinel={sentinel!r}"
+        )
+
+
+def check_output_options(
+    *,
+    is_hub_module_v1: bool,
+    signature: str | None,
+    signature_outputs_as_dict: bool | None,
+    output_key: str | None,
+) -> tuple[str | None, bool | None, str | None]:
+    """Applies the TF1 defaults and checks the signature/output arguments.
+
+    Returns:
+        (signature, signature_outputs_as_dict, output_key) after defaults.
+
+    Raises:
+        ValueError: if `signature` comes without exactly one of `output_key` and
+            `signature_outputs_as_dict`, or `signature_outputs_as_dict` without a signature.
+    """
+    if is_hub_module_v1:
+        signature = signature or TF1_DEFAULT_SIGNATURE
+        if not signature_outputs_as_dict:
+            output_key = output_key or TF1_DEFAULT_OUTPUT
+    if signature and (output_key is not None) == bool(signature_outputs_as_dict):
+        raise ValueError(
+            "When using a signature, either output_key or signature_outputs_as_dict=True "
+            f"should be set. Received: signature={signature!r}, output_key={output_key!r}, "
+            f"signature_outputs_as_dict={signature_outputs_as_dict!r}"
+        )
+    if not signature and signature_outputs_as_dict:
+        raise ValueError(
+            "signature_outputs_as_dict is only valid if specifying a signature (or using a "
+            "legacy TF1 Hub format). Received: signature=None, signature_outputs_as_dict=True"
+        )
+    return signature, signature_outputs_as_dict, output_key
+
+
+def check_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
+    """Returns a copy of `arguments`; it must be a dict (JSON-ness is checked on save)."""
+    if arguments is None:
+        return {}
+    if not isinstance(arguments, dict):
+        raise ValueError(f"`arguments` must be a dict. Received: arguments={arguments!r}")
+    return dict(arguments)
+
+
+def check_output_key(outputs: Any, output_key: str) -> None:
+    """Raises UnknownOutputKeyError early if a signature's known outputs lack `output_key`."""
+    if isinstance(outputs, dict) and output_key not in outputs:
+        raise errors.UnknownOutputKeyError(unknown_output_key_message(outputs, output_key))
+
+
+def unknown_output_key_message(outputs: dict[str, Any], output_key: str) -> str:
+    """The message of UnknownOutputKeyError: lists the available output keys."""
+    return (
+        f"KerasLayer output does not contain the output key {output_key!r} (available: "
+        f"{sorted(outputs.keys())}). Received: output_key={output_key!r}"
+    )

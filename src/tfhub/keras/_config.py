@@ -1,0 +1,55 @@
+"""The KerasLayer-specific part of `get_config()`, shared by both flavours."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import errors
+from . import _shapes
+from ._arguments import TF1_DEFAULT_OUTPUT, TF1_DEFAULT_SIGNATURE
+from .hub_callable import HubCallable
+
+
+def config_entries(hub: HubCallable, output_shape: Any, tags: Any) -> dict[str, Any]:
+    """Returns the KerasLayer-specific part of `get_config()` (JSON-serializable).
+
+    Raises:
+        tfhub.errors.SerializationError: the layer was built from a Python callable, or its
+            `arguments`/`output_shape` are not JSON-serializable.
+    """
+    if not isinstance(hub.handle, str):
+        raise errors.SerializationError(
+            "Can only save or get the config of a hub.KerasLayer built from a string handle "
+            "(a path or URL that hub.load() can load again); this one wraps a Python callable, "
+            "which cannot be written into a Keras config. Save the callable as a SavedModel "
+            "(tf.saved_model.save) and build the layer from its path. "
+            f"Received: handle={hub.handle!r}"
+        )
+    config: dict[str, Any] = {"handle": hub.handle}
+    if output_shape is not None:
+        config["output_shape"] = _json_checked(
+            _shapes.nest_from_shapes(output_shape), "output_shape"
+        )
+    if hub.arguments:
+        config["arguments"] = _json_checked(hub.arguments, "arguments")
+    if hub.signature and not (hub.is_hub_module_v1 and hub.signature == TF1_DEFAULT_SIGNATURE):
+        config["signature"] = hub.signature
+    if hub.output_key and not (hub.is_hub_module_v1 and hub.output_key == TF1_DEFAULT_OUTPUT):
+        config["output_key"] = hub.output_key
+    if hub.signature_outputs_as_dict:
+        config["signature_outputs_as_dict"] = True
+    if tags is not None:
+        config["tags"] = sorted(tags)
+    return config
+
+
+def _json_checked(value: Any, what: str) -> Any:
+    try:
+        json.dumps(value)
+    except TypeError as err:
+        raise errors.SerializationError(
+            f"hub.KerasLayer(..., {what}=) is not JSON-serializable, so the layer's config "
+            f"cannot be saved. Received: {what}={value!r}"
+        ) from err
+    return value

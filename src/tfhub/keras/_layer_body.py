@@ -1,0 +1,213 @@
+"""What both `hub.KerasLayer` flavours share: arguments, public attributes, calling, config.
+
+`HubLayerBody` is mixed into each flavour's class before that flavour's `Layer`:
+
+    class KerasLayer(HubLayerBody, keras.layers.Layer): ...
+
+It loads the model and builds the `HubCallable`; each flavour only initializes its Keras base
+(`_init_keras_layer`), adopts the model's variables and losses (`_adopt_model`) and defines
+`call` and its output shapes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .. import errors
+from ..loaded_model import LoadedModel
+from ..utils.lazy import tensorflow as tf
+from . import _compat, _config, _shapes
+from ._arguments import check_sentinel
+from .hub_callable import HubCallable, load_handle, make_hub_callable
+
+logger = logging.getLogger(__name__)
+
+_DOCSTRING = """Wraps a SavedModel (TF2 or TF1 Hub format), or a callable, as {what}.
+
+    The arguments are upstream's; see also `docs/keras.md`.{note}
+
+    Args:
+        handle: a string for `hub.load` (path, URL, ...; required to save the layer's config) or
+            a callable following the conventions: one positional input (tensor, list or dict),
+            `training=` if it accepts one, optional `variables`, `trainable_variables` and
+            `regularization_losses` (zero-argument callables) attributes.
+        trainable: report the model's trainable variables as trainable weights, add its
+            regularization losses, and pass `training` through.
+        arguments: extra keyword arguments for every call; JSON-serializable to save the layer.
+        _sentinel: blocks further positional arguments.
+        tags: the MetaGraph's tags (TF1 Hub modules default to the empty set).
+        signature: call this signature instead of the object (TF1 modules: `default`).
+        signature_outputs_as_dict: return the signature's whole dict of outputs.
+        output_key: return this output of a dict of outputs (TF1 modules: `default`).
+        output_shape: the output shape(s) without the batch size, nested like the outputs.
+        load_options: a `tf.saved_model.LoadOptions` for a string handle.
+        **kwargs: Keras Layer arguments (`input_shape`, `dtype`, `name`, ...).
+
+    Attributes (stable, for code that builds on the layer, e.g. `hub.export_layer`):
+        resolved_object: what `hub.load(handle)` returned (or the callable passed).
+        hub_callable: a `tfhub.keras.hub_callable.HubCallable`: `.fn` is the function the layer
+            calls, `.signature`/`.output_key` the chosen endpoint, `.arguments` the extra kwargs.
+        handle: the handle string (or callable) the layer was built from.
+        output_shape_spec: the `output_shape` as a nest of `tf.TensorShape` (or None).
+
+    Raises:
+        ValueError: a `signature` without exactly one of `output_key` and
+            `signature_outputs_as_dict`, a callable `handle` with `tags` or `load_options`, or
+            a non-dict `arguments`.
+        tfhub.errors.UnknownSignatureError: `signature` is not one of the model's signatures.
+        tfhub.errors.UnknownOutputKeyError: the signature has no output `output_key`.
+    """
+
+_NAMES = {"keras3": "Keras 3", "tf_keras": "tf_keras"}
+
+
+def layer_docstring(flavour: _compat.Flavour, *, note: str = "") -> str:
+    """The class docstring of the KerasLayer of `flavour` (`note`: an extra paragraph)."""
+    return _DOCSTRING.format(what=f"a {_NAMES[flavour]} layer", note=note and f"\n    {note}")
+
+
+if TYPE_CHECKING:  # The flavour's Keras Layer comes after this class in the MRO.
+    _LayerBase = Any
+else:
+    _LayerBase = object
+
+
+class HubLayerBody(_LayerBase):
+    """The shared body of both KerasLayer flavours (see the module docstring)."""
+
+    _flavour: ClassVar[_compat.Flavour]
+
+    def __init__(
+        self,
+        handle: Any,
+        trainable: bool = False,
+        arguments: dict[str, Any] | None = None,
+        _sentinel: None = None,
+        tags: Any = None,
+        signature: str | None = None,
+        signature_outputs_as_dict: bool | None = None,
+        output_key: str | None = None,
+        output_shape: Any = None,
+        load_options: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        check_sentinel(_sentinel)
+        self._check_environment()
+        model = load_handle(handle, tags, load_options)
+        hub = make_hub_callable(
+            handle,
+            model=model,
+            arguments=arguments,
+            signature=signature,
+            signature_outputs_as_dict=signature_outputs_as_dict,
+            output_key=output_key,
+        )
+        self._init_keras_layer(trainable=trainable, **kwargs)
+        # Plain Python state, kept out of Keras's attribute tracking.
+        self._state = _Untracked(
+            hub=hub,
+            tags=None if tags is None else list(tags),
+            output_shape=None if output_shape is None else _shapes.nest_to_shapes(output_shape),
+        )
+        self._func = model.obj  # Tracked: saving keeps the model's tables and assets.
+        self._adopt_model(model)
+
+    # --- What each flavour defines -------------------------------------------------------------
+
+    def _check_environment(self) -> None:
+        """Raises if this flavour cannot run here (called before anything is loaded)."""
+
+    def _init_keras_layer(self, *, trainable: bool, **kwargs: Any) -> None:
+        """Initializes the flavour's Keras Layer base class."""
+        raise NotImplementedError
+
+    def _adopt_model(self, model: LoadedModel) -> None:
+        """Makes the model's variables this layer's weights, and adds its losses."""
+        raise NotImplementedError
+
+    # --- Public attributes ----------------------------------------------------------------------
+
+    @property
+    def resolved_object(self) -> Any:
+        """The object `hub.load(handle)` returned (or the callable the layer was built from)."""
+        return self._state.hub.obj
+
+    @property
+    def hub_callable(self) -> HubCallable:
+        """How the layer calls the model (function, signature, output key, arguments)."""
+        return self._state.hub
+
+    @property
+    def handle(self) -> Any:
+        """The handle string (or callable) the layer was built from."""
+        return self._state.hub.handle
+
+    @property
+    def output_shape_spec(self) -> Any:
+        """The `output_shape` argument as a nest of `tf.TensorShape`, or None."""
+        return self._state.output_shape
+
+    # --- Calling --------------------------------------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Calls the layer after checking that no object of the other Keras flavour is involved.
+
+        Raises:
+            tfhub.errors.KerasFlavourError: an input or the enclosing layer is of the other
+                flavour.
+        """
+        first = args[0] if args else kwargs.get("inputs")
+        if not isinstance(first, tf.Tensor):  # Only KerasTensors can be of the other flavour.
+            for tensor in tf.nest.flatten(first):
+                message = _compat.flavour_mismatch_message(self._flavour, tensor)
+                if message:
+                    raise errors.KerasFlavourError(message)
+        message = _compat.enclosing_flavour_mismatch_message(self._flavour)
+        if message:  # E.g. inside a subclassed model of the other flavour.
+            raise errors.KerasFlavourError(message)
+        return super().__call__(*args, **kwargs)
+
+    def _warn_if_trainable_without_weights(self) -> None:
+        """Logs once per layer (as upstream did) if it is trainable but has no trainable weights."""
+        if not self.trainable or self.trainable_weights or self._state.warned_no_weights:
+            return
+        self._state.warned_no_weights = True
+        logger.warning(
+            "hub.KerasLayer %r is trainable but has zero trainable weights (handle %r).",
+            self.name,
+            self.handle,
+        )
+
+    # --- Config ---------------------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """Returns the config: the base Layer config plus handle, signature, outputs, ...
+
+        Raises:
+            tfhub.errors.SerializationError: the layer wraps a Python callable.
+        """
+        config = super().get_config()
+        state = self._state
+        config.update(_config.config_entries(state.hub, state.output_shape, state.tags))
+        return config
+
+    def __repr__(self) -> str:
+        other: _compat.Flavour = "tf_keras" if self._flavour == "keras3" else "keras3"
+        return (
+            f"<{_compat.class_path(self._flavour)} name={self.name!r} handle={self.handle!r} ("
+            f"a {_NAMES[self._flavour]} layer; for {_NAMES[other]} models use "
+            f"{_compat.class_path(other)})>"
+        )
+
+
+class _Untracked:
+    """The layer's plain Python state, hidden from Keras's attribute tracking."""
+
+    __slots__ = ("hub", "output_shape", "tags", "warned_no_weights")
+
+    def __init__(self, *, hub: HubCallable, tags: list[str] | None, output_shape: Any) -> None:
+        self.hub = hub
+        self.tags = tags
+        self.output_shape = output_shape
+        self.warned_no_weights = False

@@ -1,0 +1,172 @@
+"""`HubCallable`: the model a `hub.KerasLayer` wraps, and how the layer calls it.
+
+Nothing here depends on Keras: each KerasLayer flavour holds one `HubCallable`
+(`layer.hub_callable`) and adds only the Keras bookkeeping; `_calling` runs it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from .. import errors
+from .. import saved_model as saved_model_lib
+from ..loaded_model import LoadedModel, takes_training
+from . import _arguments
+
+
+@dataclasses.dataclass
+class HubCallable:
+    """The model a KerasLayer wraps, and how to call it.
+
+    Attributes:
+        handle: the string handle (or the Python callable) the layer was built from.
+        model: the loaded model (object, folder, tags, TF1 or TF2).
+        fn: the function the layer calls (`obj` itself or `obj.signatures[signature]`).
+        signature: the signature called, or None to call `obj` directly.
+        output_key: the output returned from a dict of outputs, or None.
+        signature_outputs_as_dict: return the signature's whole dict of outputs.
+        has_training_argument: `fn` accepts `training=`.
+        arguments: extra keyword arguments passed on every call.
+        input_specs: the input structures `fn` was traced for (may be empty if unknown).
+        train_fn: for a TF1 module whose graph has UPDATE_OPS (e.g. batch norm), `fn` that
+            also runs them; called instead of `fn` when training. None otherwise.
+    """
+
+    handle: Any
+    model: LoadedModel
+    fn: Callable[..., Any]
+    signature: str | None
+    output_key: str | None
+    signature_outputs_as_dict: bool | None
+    has_training_argument: bool
+    arguments: dict[str, Any]
+    input_specs: list[Any]
+    train_fn: Callable[..., Any] | None = None
+
+    @property
+    def obj(self) -> Any:
+        """The object `hub.load` returned (or the callable itself): `resolved_object`."""
+        return self.model.obj
+
+    @property
+    def is_hub_module_v1(self) -> bool:
+        """The model is in the TF1 Hub format."""
+        return self.model.is_hub_module_v1
+
+    @property
+    def uses_dict_inputs(self) -> bool:
+        """True if inputs that are dicts are passed as keyword arguments (signatures)."""
+        return self.signature is not None
+
+
+def load_handle(handle: Any, tags: Any = None, load_options: Any = None) -> LoadedModel:
+    """Returns the model a KerasLayer wraps: `hub.load(handle)` or the callable itself.
+
+    Raises:
+        ValueError: for a callable combined with `tags`/`load_options`, or a non-string,
+            non-callable handle.
+    """
+    if isinstance(handle, str):
+        return saved_model_lib.load_model(handle, tags=tags, options=load_options)
+    if not callable(handle):
+        raise ValueError(
+            "hub.KerasLayer expects a string handle for hub.load() or a callable object. "
+            f"Received: handle={handle!r}"
+        )
+    if tags is not None or load_options is not None:
+        raise ValueError(
+            "Passing a callable handle is mutually exclusive with setting tags or "
+            f"load_options. Received: tags={tags!r}, load_options={load_options!r}"
+        )
+    return LoadedModel.of(handle)
+
+
+def make_hub_callable(
+    handle: Any,
+    *,
+    model: LoadedModel,
+    arguments: dict[str, Any] | None,
+    signature: str | None,
+    signature_outputs_as_dict: bool | None,
+    output_key: str | None,
+) -> HubCallable:
+    """Checks the arguments and builds the HubCallable for a loaded model.
+
+    Raises:
+        ValueError: bad combinations of arguments (see `check_output_options`).
+        tfhub.errors.UnknownSignatureError: `signature` is not one of the model's signatures.
+        tfhub.errors.UnknownOutputKeyError: the signature has no output `output_key`.
+    """
+    signature, signature_outputs_as_dict, output_key = _arguments.check_output_options(
+        is_hub_module_v1=model.is_hub_module_v1,
+        signature=signature,
+        signature_outputs_as_dict=signature_outputs_as_dict,
+        output_key=output_key,
+    )
+    fn = select_function(model.obj, signature, handle)
+    if signature and output_key:
+        _arguments.check_output_key(getattr(fn, "structured_outputs", None), output_key)
+    return HubCallable(
+        handle=handle,
+        model=model,
+        fn=fn,
+        signature=signature,
+        output_key=output_key,
+        signature_outputs_as_dict=signature_outputs_as_dict,
+        has_training_argument=takes_training(fn),
+        arguments=_arguments.check_arguments(arguments),
+        input_specs=input_specs_of(fn, is_signature=signature is not None),
+        train_fn=model.training_function(signature) if signature else None,
+    )
+
+
+def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..., Any]:
+    """Returns `obj` itself (if callable and no signature) or `obj.signatures[signature]`.
+
+    Raises:
+        tfhub.errors.UnknownSignatureError: the signature does not exist (lists the others).
+        ValueError: `obj` is neither callable nor has signatures.
+    """
+    if callable(obj) and not signature:
+        return obj
+    signatures = getattr(obj, "signatures", None)
+    if signatures is None:
+        what = "has no signatures" if signature else "is not callable and has no signatures"
+        raise ValueError(f"The object loaded from {handle!r} {what}. Received: {obj!r}")
+    if signature is None:
+        raise ValueError(
+            f"The object loaded from {handle!r} is not callable: pass one of its signatures "
+            f"({sorted(signatures.keys())}) as `signature=`. Received: signature=None"
+        )
+    if signature not in signatures:
+        raise errors.UnknownSignatureError(
+            f"Unknown signature {signature!r} in {handle!r} (available signatures: "
+            f"{sorted(signatures.keys())}). Received: signature={signature!r}"
+        )
+    return signatures[signature]
+
+
+def input_specs_of(fn: Any, *, is_signature: bool) -> list[Any]:
+    """Returns the input structures `fn` accepts (first positional argument), if TF knows them.
+
+    For a signature this is the dict of keyword inputs; for a restored `tf.function` it is the
+    first argument of each traced concrete function; for a Python `tf.function` with an
+    `input_signature`, its first entry. Other Python callables give [].
+    """
+    if is_signature:
+        kwargs = fn.structured_input_signature[1]
+        return [kwargs] if kwargs else []
+    input_signature = getattr(fn, "input_signature", None)
+    if input_signature:
+        return [input_signature[0]]
+    concrete = getattr(fn, "concrete_functions", None)
+    if concrete is None and callable(fn):
+        concrete = getattr(fn.__call__, "concrete_functions", None)
+    specs = []
+    for function in concrete or []:
+        args = function.structured_input_signature[0]
+        if args and args[0] not in specs:
+            specs.append(args[0])
+    return specs

@@ -1,0 +1,218 @@
+"""`LoadedModel`: what tfhub's users of a loaded model (Keras layers, feature columns) ask of it.
+
+A loaded model is the object `tf.saved_model.load` returns for a TF2 SavedModel or a TF1 Hub
+module (`hub.load`), or any Python callable following the same conventions. The TF1 and TF2
+answers differ (a TF1 module keeps its trainable variables, regularization losses and UPDATE_OPS
+in graph collections); this module gives each answer once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+from . import saved_model_proto
+from .utils.lazy import tensorflow as tf
+
+LossFn = Callable[[], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedModel:
+    """A loaded model plus where it came from.
+
+    Attributes:
+        obj: the loaded object (or a Python callable).
+        module_path: the local folder it was loaded from; None for an object loaded elsewhere.
+        tags: the tags of the MetaGraph loaded (TF1 Hub modules: [] by default).
+        is_hub_module_v1: the model is in the TF1 Hub format.
+        meta_graph: the TF1 module's MetaGraph proto, if the caller has it (e.g. from a
+            `hub.ModuleSpec`); otherwise it is read from `module_path` when needed.
+    """
+
+    obj: Any
+    module_path: str | None = None
+    tags: tuple[str, ...] = ()
+    is_hub_module_v1: bool = False
+    meta_graph: Any = None
+
+    @classmethod
+    def of(cls, obj: Any) -> LoadedModel:
+        """Wraps an object that was loaded elsewhere (e.g. `hub.load` by the user), or a callable.
+
+        Without a folder (or MetaGraph), a TF1 module's `training_function` returns None.
+        """
+        return cls(obj, is_hub_module_v1=bool(getattr(obj, "_is_hub_module_v1", False)))
+
+    @property
+    def variables(self) -> list[Any]:
+        """All variables of the model (what `obj.variables` reports)."""
+        return list(getattr(self.obj, "variables", None) or [])
+
+    def trainable_variables(self) -> list[Any]:
+        """The variables the model trains.
+
+        TF2: `obj.trainable_variables`. TF1: those in the graph's TRAINABLE_VARIABLES collection,
+        matched by name; loading a module twice into one `tf.Graph` uniquifies the loaded names
+        (`embeddings` -> `embeddings_1`), so they are matched in order with the `variables`
+        collection as saved in the module's folder (the loaded graph's own collections already
+        hold the uniquified names).
+        """
+        if not self.is_hub_module_v1:
+            return list(getattr(self.obj, "trainable_variables", None) or [])
+        variables = self.variables
+        names = [v.name for v in variables]
+        saved, trainable = self._tf1_variable_names()
+        if len(saved) == len(names) and all(map(_is_uniquified, names, saved)):
+            names = list(saved)
+        return [v for v, name in zip(variables, names, strict=True) if name in trainable]
+
+    def weights(self) -> list[tuple[Any, bool]]:
+        """Every variable once, as (variable, trainable) pairs: the trainable ones first."""
+        trainable = self.trainable_variables()
+        pairs = [(variable, True) for variable in trainable]
+        seen = {id(v) for v in trainable}
+        for variable in self.variables:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                pairs.append((variable, False))
+        return pairs
+
+    def regularization_losses(self) -> list[LossFn]:
+        """Zero-argument callables, one per scalar regularization loss of the model.
+
+        TF2: `obj.regularization_losses`. TF1: the graph's REGULARIZATION_LOSSES, pruned into
+        one function.
+
+        Raises:
+            ValueError: if `obj.regularization_losses` holds something that is not callable.
+        """
+        if self.is_hub_module_v1:
+            return self._tf1_regularization_losses()
+        losses = list(getattr(self.obj, "regularization_losses", None) or [])
+        for loss in losses:
+            if not callable(loss):
+                raise ValueError(
+                    "A loaded model's regularization_losses must be zero-argument callables, "
+                    f"each returning a scalar loss term. Received: {loss!r}"
+                )
+        return losses
+
+    def training_function(self, signature: str) -> Callable[..., Any] | None:
+        """For a TF1 module with UPDATE_OPS, the signature's function that also runs them.
+
+        The function takes the signature's inputs (one positional input, or keywords) and
+        returns its dict of outputs, like `obj.signatures[signature]`; calling it runs the
+        graph's UPDATE_OPS (e.g. batch-norm moving averages).
+
+        Returns:
+            None for a TF2 model, a TF1 module without UPDATE_OPS, or one whose MetaGraph is
+            unknown (loaded elsewhere).
+
+        Raises:
+            tfhub.errors.UnknownSignatureError: the module has no such signature.
+        """
+        if not self.is_hub_module_v1:
+            return None
+        graph = self.obj.graph
+        update_ops = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+        meta_graph = self._saved_meta_graph() if update_ops else None
+        if meta_graph is None:
+            return None
+        signature_def = saved_model_proto.signature_def_of(meta_graph, signature, self.module_path)
+        names = sorted(signature_def.inputs)
+        feeds = [graph.get_tensor_by_name(signature_def.inputs[name].name) for name in names]
+        outputs = {
+            key: graph.get_tensor_by_name(info.name) for key, info in signature_def.outputs.items()
+        }
+        pruned = self.obj.prune(feeds=feeds, fetches=(outputs, update_ops))
+
+        def train_fn(*args: Any, **kwargs: Any) -> Any:
+            values = list(args) if args else [kwargs[name] for name in names]
+            return pruned(*values)[0]
+
+        return train_fn
+
+    def _collection(self, key: str) -> list[Any]:
+        graph = getattr(self.obj, "graph", None)
+        return [] if graph is None else list(graph.get_collection(key))
+
+    def _saved_meta_graph(self) -> Any:
+        """The MetaGraph proto as saved (given, or read from the folder), or None if unknown."""
+        if self.meta_graph is None and self.module_path is not None:
+            return saved_model_proto.read_meta_graph(self.module_path, self.tags)
+        return self.meta_graph
+
+    def _tf1_variable_names(self) -> tuple[list[str], set[str]]:
+        """(all variable names in order, trainable names) of the TF1 module as saved."""
+        meta_graph = self._saved_meta_graph()
+        if meta_graph is None:  # Loaded elsewhere: what the loaded graph says.
+            keys = tf.compat.v1.GraphKeys
+            saved = [v.name for v in self._collection(keys.GLOBAL_VARIABLES)]
+            return saved, {v.name for v in self._collection(keys.TRAINABLE_VARIABLES)}
+        return (
+            _collection_variable_names(meta_graph, "variables"),
+            set(_collection_variable_names(meta_graph, "trainable_variables")),
+        )
+
+    def _tf1_regularization_losses(self) -> list[LossFn]:
+        tensors = self._collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+        if not tensors:
+            return []
+        pruned = self.obj.prune(feeds=[], fetches=tensors)
+
+        def loss_at(index: int) -> LossFn:
+            return lambda: pruned()[index]
+
+        return [loss_at(index) for index in range(len(tensors))]
+
+
+def takes_training(fn: Any) -> bool:
+    """Returns True if `fn(...)` accepts a `training` argument (by name).
+
+    As upstream's KerasLayer, looks at `fn.__call__`: for a restored `tf.function` that is its
+    Python signature; a plain Python function or a signature's ConcreteFunction gives False.
+    """
+    if not callable(fn):
+        return False
+    try:
+        parameters = inspect.signature(fn.__call__).parameters
+    except (TypeError, ValueError):  # No signature (e.g. a builtin).
+        return False
+    parameter = parameters.get("training")
+    return parameter is not None and parameter.kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
+
+
+def smart_cond(training: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
+    """Runs `true_fn()` or `false_fn()` for a Python bool (None: False) or a bool tensor.
+
+    A tensor whose value is known statically picks its branch in Python; any other tensor
+    builds a `tf.cond` (what TensorFlow's private `smart_cond` does).
+    """
+    if training is None or isinstance(training, bool):
+        return true_fn() if training else false_fn()
+    static = tf.get_static_value(training)
+    if static is not None:
+        return true_fn() if bool(static) else false_fn()
+    return tf.cond(training, true_fn, false_fn)
+
+
+def _collection_variable_names(meta_graph: Any, key: str) -> list[str]:
+    """The names of the variables in a MetaGraph proto's collection `key`, in order."""
+    from tensorflow.core.framework import variable_pb2
+
+    collection = meta_graph.collection_def.get(key)
+    raw_defs = [] if collection is None else collection.bytes_list.value
+    return [variable_pb2.VariableDef.FromString(raw).variable_name for raw in raw_defs]
+
+
+def _is_uniquified(name: str, original: str) -> bool:
+    """True for `name == original` or a graph-uniquified copy (`a/b:0` -> `a/b_1:0`)."""
+    op_name, _, port = original.rpartition(":")
+    return name == original or re.fullmatch(rf"{re.escape(op_name)}_\d+:{port}", name) is not None

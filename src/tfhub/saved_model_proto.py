@@ -1,0 +1,116 @@
+"""Reading a model folder without loading it: the TF1-format marker and `saved_model.pb`.
+
+Parsing `saved_model.pb` imports TensorFlow (for its protos) but creates no op and loads no
+variable, so it works the same in eager mode and inside a `tf.Graph`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from . import errors
+from .utils.lazy import tensorflow as tf
+
+TF1_MODULE_MARKER = "tfhub_module.pb"
+SAVED_MODEL_FILENAME_PB = "saved_model.pb"
+
+
+def is_tf1_hub_module(module_path: str) -> bool:
+    """Returns True if the folder holds a model in the TF1 Hub format (it has tfhub_module.pb).
+
+    A `scheme://` folder (gs://, ram://, s3://, file://) is checked through tf.io.gfile, as
+    upstream did; a local folder without importing TensorFlow.
+    """
+    marker = os.path.join(module_path, TF1_MODULE_MARKER)
+    if "://" not in module_path:
+        return os.path.isfile(marker)
+    return bool(tf.io.gfile.exists(marker) and not tf.io.gfile.isdir(marker))
+
+
+def read_tag_sets(module_path: str) -> list[set[str]]:
+    """Returns the tag sets of the MetaGraphs in the folder's saved_model.pb (imports TensorFlow).
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
+    """
+    saved_model = read_saved_model_proto(module_path)
+    return [set(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
+
+
+def read_meta_graph(module_path: str, tags: Iterable[str]) -> Any:
+    """Returns the MetaGraph proto with exactly `tags` from the folder's saved_model.pb.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: no readable saved_model.pb, or no such MetaGraph.
+    """
+    wanted = set(tags)
+    for meta_graph in read_saved_model_proto(module_path).meta_graphs:
+        if set(meta_graph.meta_info_def.tags) == wanted:
+            return meta_graph
+    raise errors.TFHubLoadError(
+        f"{module_path} has no MetaGraph with tags {sorted(wanted)}. Received: tags={tags!r}"
+    )
+
+
+def read_signature_def(module_path: str, tags: Iterable[str], signature: str) -> Any:
+    """Returns the SignatureDef proto `signature` of the MetaGraph with exactly `tags`.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: no readable saved_model.pb, or no such MetaGraph.
+        tfhub.errors.UnknownSignatureError: the MetaGraph has no such signature.
+    """
+    return signature_def_of(read_meta_graph(module_path, tags), signature, module_path)
+
+
+def signature_def_of(meta_graph: Any, signature: str, module_path: str | None = None) -> Any:
+    """Returns the SignatureDef proto `signature` of a MetaGraph proto.
+
+    Raises:
+        tfhub.errors.UnknownSignatureError: the MetaGraph has no such signature (the message
+            names `module_path` and the available signatures).
+    """
+    if signature not in meta_graph.signature_def:
+        tags = sorted(meta_graph.meta_info_def.tags)
+        raise errors.UnknownSignatureError(
+            f"{module_path or 'The module'} has no signature {signature!r} for tags {tags} "
+            f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}"
+        )
+    return meta_graph.signature_def[signature]
+
+
+def read_saved_model_proto(module_path: str) -> Any:
+    """Parses the folder's saved_model.pb (imports TensorFlow).
+
+    Returns:
+        The `SavedModel` proto.
+
+    Raises:
+        tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
+    """
+    tf.initialize()  # The install hint if TensorFlow is missing.
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    pb_path = os.path.join(module_path, SAVED_MODEL_FILENAME_PB)
+    try:
+        return saved_model_pb2.SavedModel.FromString(_read_bytes(pb_path))
+    except FileNotFoundError as err:
+        raise errors.TFHubLoadError(
+            f"{module_path} holds no {SAVED_MODEL_FILENAME_PB}: it is not a SavedModel "
+            "(nor a TF1 Hub module)."
+        ) from err
+    except Exception as err:  # protobuf's DecodeError and friends.
+        raise errors.TFHubLoadError(f"{pb_path} is not a valid SavedModel: {err}") from err
+
+
+def _read_bytes(path: str) -> bytes:
+    """Reads a local file, or a `scheme://` file via tf.io.gfile (FileNotFoundError if absent)."""
+    if "://" not in path:
+        with open(path, "rb") as local_file:
+            return local_file.read()
+    try:
+        with tf.io.gfile.GFile(path, "rb") as gfile:
+            return gfile.read()
+    except tf.errors.NotFoundError as err:
+        raise FileNotFoundError(path) from err

@@ -1,0 +1,66 @@
+"""Running Python code in a fresh interpreter that imports this checkout's tfhub.
+
+Every test that spawns Python goes through here, so the child imports `src/` of this repository
+(not an installed tfhub) and can import `tests._helpers`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).parents[2]
+SRC_DIR = REPO_ROOT / "src"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """`os.environ` plus `extra`, with src/ and the repository first on PYTHONPATH."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
+    paths = [os.fspath(SRC_DIR), os.fspath(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path)
+    return env
+
+
+def python_command(code: str, *args: str) -> list[str]:
+    """`[python, -c, code, *args]`; `code` may be indented (it is dedented)."""
+    return [sys.executable, "-c", textwrap.dedent(code), *map(str, args)]
+
+
+def run_python(
+    code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    """Runs `python -c code *args` and fails the test, showing stderr, if it exits non-zero.
+
+    Args:
+        code: the program.
+        *args: its `sys.argv[1:]`.
+        env: the environment (default: `child_env()`).
+        timeout: seconds before the child is killed and the test fails.
+
+    Returns:
+        The finished process (stdout and stderr as text).
+    """
+    done = subprocess.run(
+        python_command(code, *args),
+        env=child_env() if env is None else env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done
+
+
+def start_python(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Starts `python -c code *args` without waiting (stdout and stderr piped, as text)."""
+    return subprocess.Popen(
+        python_command(code, *args),
+        env=child_env() if env is None else env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -1,0 +1,150 @@
+"""hub.text_embedding_column and hub.sparse_text_embedding_column over TF1 text modules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.feature_column._support import (
+    EMBEDDINGS,
+    EXPECTED_TEXT,
+    IMAGE_V1,
+    SENTENCES,
+    TEXT_FC,
+    TEXT_RECORD,
+    TEXT_V1,
+    TEXT_V2,
+    TOKENS,
+    expected_sparse,
+    graph_input_layer,
+)
+
+tf = pytest.importorskip("tensorflow")
+tf_keras = pytest.importorskip("tf_keras")
+
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+
+def test_text_embedding_column_input_layer_matches_upstream():
+    column = hub.text_embedding_column("sentences", TEXT_V1)
+    assert column.name == TEXT_FC["column_name"]
+    assert column.variable_shape.as_list() == TEXT_FC["variable_shape"]
+    output = graph_input_layer(column, "sentences", SENTENCES, tf.string)
+    np.testing.assert_allclose(output, EXPECTED_TEXT, atol=1e-5)
+
+
+@pytest.mark.parametrize("path", [TEXT_V1, TEXT_V2], ids=["tf1", "tf2"])
+def test_text_columns_in_eager_dense_features(path):
+    """Upstream's TF1 columns fail in eager DenseFeatures; ours give upstream's numbers."""
+    make = hub.text_embedding_column if path == TEXT_V1 else hub.text_embedding_column_v2
+    layer = tf_keras.layers.DenseFeatures([make("sentences", path)])
+    output = layer({"sentences": tf.constant(SENTENCES)})
+    np.testing.assert_allclose(output.numpy(), EXPECTED_TEXT, atol=1e-5)
+    (weight,) = layer.weights
+    assert weight.name.endswith("embeddings:0")  # TF2 loading adds the layer's name scope.
+    assert layer.trainable_weights == []  # trainable=False freezes the module.
+
+
+@pytest.mark.parametrize("path", [TEXT_V1, TEXT_V2], ids=["tf1", "tf2"])
+def test_text_columns_in_graph_dense_features(path):
+    make = hub.text_embedding_column if path == TEXT_V1 else hub.text_embedding_column_v2
+    with tf.Graph().as_default():
+        inputs = tf.compat.v1.placeholder(tf.string, [None])
+        output = tf_keras.layers.DenseFeatures([make("sentences", path)])({"sentences": inputs})
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.tables_initializer())
+            result = session.run(output, {inputs: SENTENCES})
+    np.testing.assert_allclose(result, EXPECTED_TEXT, atol=1e-5)
+
+
+def _sparse_tokens():
+    indices = [[row, i] for row, tokens in enumerate(TOKENS) for i in range(len(tokens))]
+    values = [token for tokens in TOKENS for token in tokens]
+    return tf.SparseTensor(indices, tf.constant(values, tf.string), [len(TOKENS), 3])
+
+
+@pytest.mark.parametrize(
+    ("combiner", "default_value"), [("mean", None), ("sqrtn", "cat"), ("sum", None)]
+)
+def test_sparse_text_embedding_column_eager(combiner, default_value):
+    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, combiner, default_value)
+    assert column.parse_example_spec == {"tokens": tf.io.VarLenFeature(tf.string)}
+    output = tf_keras.layers.DenseFeatures([column])({"tokens": _sparse_tokens()})
+    np.testing.assert_allclose(output.numpy(), expected_sparse(combiner, default_value), 1e-5)
+
+
+@pytest.mark.parametrize(
+    ("combiner", "default_value"), [("mean", None), ("sum", "cat"), ("sqrtn", "zzz")]
+)
+def test_sparse_text_embedding_column_input_layer(combiner, default_value):
+    """In a graph too; an out-of-vocabulary default_value gets the module's OOV embedding."""
+    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, combiner, default_value)
+    with tf.Graph().as_default():
+        output = tf.compat.v1.feature_column.input_layer({"tokens": _sparse_tokens()}, [column])
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.tables_initializer())
+            result = session.run(output)
+    np.testing.assert_allclose(result, expected_sparse(combiner, default_value), atol=1e-5)
+
+
+def _hashed_text_module_fn():
+    text = tf.compat.v1.placeholder(tf.string, [None])
+    ids = tf.strings.to_hash_bucket_fast(text, 3)
+    table = tf.compat.v1.get_variable("table", initializer=tf.constant(EMBEDDINGS))
+    hub.add_signature(inputs={"text": text}, outputs={"default": tf.gather(table, ids)})
+
+
+def test_text_column_over_in_memory_module_spec_trains():
+    spec = hub.create_module_spec(_hashed_text_module_fn)
+    column = hub.text_embedding_column("text", spec, trainable=True)
+    words = ["a", "b", "c", "d"]
+    layer = tf_keras.layers.DenseFeatures([column])
+    output = layer({"text": tf.constant(words)})
+    expected = EMBEDDINGS[tf.strings.to_hash_bucket_fast(words, 3).numpy()]
+    np.testing.assert_allclose(output.numpy(), expected)
+    assert [w.name for w in layer.trainable_weights] == ["table:0"]
+    with pytest.raises(errors.SerializationError, match="string handle"):
+        column.get_config()
+
+
+def test_text_column_refuses_non_text_module():
+    with pytest.raises(errors.ModuleSpecError) as info:
+        hub.text_embedding_column("images", IMAGE_V1)
+    message = str(info.value)
+    assert "Module is not a text-embedding" in message
+    assert "Tensor(shape=(None,), dtype=string)" in message
+    assert "Tensor(shape=(None, 8, 6, 3), dtype=float32)" in message
+    with pytest.raises(ValueError, match="combiner must be one of"):
+        hub.sparse_text_embedding_column("t", TEXT_V1, "max", None)
+    with pytest.raises(errors.NotATF1ModuleError, match="text_embedding_column_v2"):
+        hub.text_embedding_column("t", TEXT_V2)
+    with pytest.raises(errors.TFHubLoadError, match="use hub.text_embedding_column"):
+        hub.text_embedding_column_v2("t", TEXT_V1)
+
+
+def test_text_column_over_loaded_module_spec_uses_its_folder():
+    spec = hub.load_module_spec(TEXT_V1)
+    column = hub.text_embedding_column("sentences", spec)
+    assert column._source.local_path == TEXT_V1  # no temporary export for a loaded spec.
+    output = tf_keras.layers.DenseFeatures([column])({"sentences": tf.constant(SENTENCES)})
+    np.testing.assert_allclose(output.numpy(), EXPECTED_TEXT, atol=1e-5)
+
+
+def test_trainable_sparse_column_gets_gradients():
+    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, "mean", None, trainable=True)
+    layer = tf_keras.layers.DenseFeatures([column])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer({"tokens": _sparse_tokens()}))
+    (table,) = layer.trainable_weights
+    gradient = tf.convert_to_tensor(tape.gradient(loss, table)).numpy()
+    # d(sum of row means)/d(table row): 1/len(row) for each token of the row.
+    vocab = TEXT_RECORD["vocab"]
+    expected = np.zeros((8, 4), np.float32)
+    for tokens in TOKENS:
+        for token in tokens:
+            expected[vocab.index(token) if token in vocab else len(vocab)] += 1.0 / len(tokens)
+    np.testing.assert_allclose(gradient, expected, atol=1e-6)
