@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests._helpers.upstream_records import assert_matches_record
-from tests.tf1.conftest import UPSTREAM_DIR, expected_json, numpy_inputs
+from tests._helpers.upstream_records import UPSTREAM_DIR, assert_matches_record
+from tests._helpers.upstream_records import record as expected_json
+from tests.tf1.conftest import numpy_inputs
 
 tf = pytest.importorskip("tensorflow")
 from tensorflow.python.framework import function  # noqa: E402
@@ -34,10 +35,10 @@ class TPUReplicateContext(ControlFlowContext):
         super().__init__()
         self._name = "TPUReplicateContext"
 
-    def AddOp(self, _: Any) -> None:  # noqa: N802 - TensorFlow's method names.
+    def AddOp(self, _: Any) -> None:
         pass
 
-    def AddValue(self, value: Any) -> Any:  # noqa: N802
+    def AddValue(self, value: Any) -> Any:
         return value
 
     def to_control_flow_context_def(self, context_def: Any, export_scope: Any = None) -> None:

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests._helpers.upstream_records import assert_matches_record, record_array
-from tests.tf1.conftest import UPSTREAM_DIR, expected_json, numpy_inputs
+from tests._helpers.upstream_records import UPSTREAM_DIR, assert_matches_record, record_array
+from tests._helpers.upstream_records import record as expected_json
+from tests.tf1.conftest import numpy_inputs
 
 tf = pytest.importorskip("tensorflow")
 import tfhub as hub  # noqa: E402
@@ -103,13 +104,13 @@ def test_load_module_spec_on_ram_tells_tf2_apart(ram: dict[str, str]) -> None:
 
 def test_hub_load_on_ram_uses_tf1_default_tags(ram: dict[str, str]) -> None:
     loaded = hub.load(ram["tf1_text_vocab"])
-    assert loaded._is_hub_module_v1 is True  # noqa: SLF001 - upstream's marker.
+    assert loaded._is_hub_module_v1 is True
     run = _run("tf1_text_vocab", "hub.load")
     got = loaded.signatures["default"](
         **{k: tf.constant(v) for k, v in numpy_inputs(run["inputs"]).items()}
     )
     assert_matches_record(got["default"], run["outputs"]["default"])
-    assert hub.load(ram["tf2_saved_model"])._is_hub_module_v1 is False  # noqa: SLF001
+    assert hub.load(ram["tf2_saved_model"])._is_hub_module_v1 is False
 
 
 def test_keras_layer_on_ram_recognises_tf1_and_tf2(ram: dict[str, str]) -> None:

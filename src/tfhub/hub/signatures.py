@@ -272,12 +272,13 @@ def _call_info(obj: Any) -> CallInfo | None:
     """The restored `__call__` of a TF2 object, or None if it is not callable."""
     if not callable(obj):
         return None
-    from ..keras import _common  # Imports TensorFlow: the one home of "takes `training`?".
+    from ..keras.hub_callable import input_specs_of  # Imports TensorFlow.
+    from ..loaded_model import takes_training  # The one home of "takes `training`?".
 
     tf = import_tensorflow("Summarizing a model's signatures")
-    specs = _common.input_specs_of(obj, is_signature=False)
+    specs = input_specs_of(obj, is_signature=False)
     flat = tuple(_flatten_spec(spec, tf) for spec in specs)
-    return CallInfo(input_signatures=flat, takes_training=_common.has_training_argument(obj))
+    return CallInfo(input_signatures=flat, takes_training=takes_training(obj))
 
 
 def _flatten_spec(structure: Any, tf: Any, prefix: str = "") -> tuple[TensorInfo, ...]:
