@@ -21,10 +21,14 @@ TFHUB_OFFLINE = "TFHUB_OFFLINE"
 TFHUB_HTTP_TIMEOUT = "TFHUB_HTTP_TIMEOUT"
 TFHUB_HTTP_RETRIES = "TFHUB_HTTP_RETRIES"
 TFHUB_DEBUG = "TFHUB_DEBUG"
+TFHUB_FLOWERS_URL = "TFHUB_FLOWERS_URL"  # make_image_classifier's default image set (tests).
 
 DEFAULT_HTTP_TIMEOUT_SEC = 60.0
 DEFAULT_HTTP_RETRIES = 4
 DEFAULT_CACHE_SUBDIR = "tfhub_modules"
+DEFAULT_FLOWERS_URL = (
+    "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
+)
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
@@ -176,3 +180,9 @@ def http_retries() -> int:
 def is_debug() -> bool:
     """Returns True if TFHUB_DEBUG asks the CLI for full tracebacks."""
     return is_true(os.environ.get(TFHUB_DEBUG))
+
+
+def flowers_url() -> str:
+    """Returns the TF Flowers archive make_image_classifier downloads without --image_dir:
+    TFHUB_FLOWERS_URL if set and non-empty, else upstream's URL."""
+    return os.environ.get(TFHUB_FLOWERS_URL, "").strip() or DEFAULT_FLOWERS_URL

@@ -125,3 +125,45 @@ class EagerNotSupportedError(TFHubError, RuntimeError):
 
 class ExportError(TFHubError, ValueError):
     """An export that cannot be done (bad arguments, checkpoint not matching the graph, ...)."""
+
+
+# --- Tools (tfhub.tools) --------------------------------------------------------------------------
+
+
+class ToolError(TFHubError):
+    """Base of the tools' errors: keyword data become attributes and survive pickling."""
+
+    def __init__(self, message: str, **data: object) -> None:
+        super().__init__(message)
+        self.__dict__.update(data)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self.args[0]) if self.args else "",), dict(self.__dict__))
+
+
+class ImageFolderError(ToolError, ValueError):
+    """An image folder that cannot be trained on (`.path`, `.problem`): missing, fewer than 2
+    class sub-folders, an empty class, no readable image."""
+
+
+class NotAnImageModuleError(ToolError, ValueError):
+    """A module that is not an image feature-vector module (`.handle`, `.problem`): input not
+    float images [batch, height, width, 3], or output not a [batch, dim] vector."""
+
+
+class ImageSizeError(ToolError, ValueError):
+    """No usable image size (`.handle`, `.module_size`, `.requested`): a variable-size module
+    without --image_size, or a requested size the module does not take."""
+
+
+class OutputNotWritableError(ToolError, OSError):
+    """An output path (`.path`, `.what`) that cannot be written; checked before training."""
+
+
+class AccuracyError(ToolError, AssertionError):
+    """Validation accuracy below --assert_accuracy_at_least (`.accuracy`, `.expected`); the
+    message starts with "ACCURACY FAILED", as upstream's AssertionError."""
+
+
+class UnknownStrategyError(ToolError, ValueError):
+    """A distribution strategy name that is not known (`.name`, `.available`)."""

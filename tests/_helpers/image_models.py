@@ -2,10 +2,12 @@
 module_search). TensorFlow is imported inside the functions: importing this module is cheap.
 
 Every module maps float images [batch, height, width, 3] in [0, 1] to a feature vector
-[batch, dim]: the 3 channel means, then the spatial means of relu(conv3x3(images) + bias) with
+[batch, dim]: 3 colour features (per channel, 10 x the spatial mean of how far the channel
+exceeds the pixel's grey level), then the spatial means of relu(conv3x3(images) + bias) with
 `dim - 3` fixed random filters (stride 2). Weights depend only on `seed`, so outputs are
-deterministic, and the channel means make coloured-shape classes (tests/_helpers/image_sets.py)
-linearly separable. The conv kernel and bias are trainable variables (fine-tuning works).
+deterministic, and the colour features make coloured-shape classes (tests/_helpers/image_sets.py)
+linearly separable with a wide margin. The conv kernel and bias are trainable variables
+(fine-tuning works).
 
 API (stable):
     save_image_feature_vector(path, *, image_size=(32, 32), dim=8, seed=0, input_dtype="float32",
@@ -34,7 +36,7 @@ from tests._helpers.models import _save, make_tarball
 
 def _weights(dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     if dim < 4:
-        raise ValueError(f"dim must be at least 4 (3 channel means + filters). Received: {dim}")
+        raise ValueError(f"dim must be at least 4 (3 colour features + filters). Received: {dim}")
     rng = np.random.default_rng(seed)
     kernel = rng.normal(0.0, 0.5, (3, 3, 3, dim - 3)).astype(np.float32)
     bias = rng.normal(0.0, 0.1, (dim - 3,)).astype(np.float32)
@@ -46,7 +48,9 @@ def _features(tf: Any, images: Any, kernel: Any, bias: Any, *, as_map: bool = Fa
     conv = tf.nn.relu(tf.nn.conv2d(images, kernel, strides=2, padding="SAME") + bias)
     if as_map:
         return conv
-    return tf.concat([tf.reduce_mean(images, axis=[1, 2]), tf.reduce_mean(conv, axis=[1, 2])], 1)
+    grey = tf.reduce_mean(images, axis=-1, keepdims=True)
+    colour = 10.0 * tf.reduce_mean(tf.nn.relu(images - grey), axis=[1, 2])
+    return tf.concat([colour, tf.reduce_mean(conv, axis=[1, 2])], 1)
 
 
 def image_features(images: np.ndarray, *, dim: int = 8, seed: int = 0) -> np.ndarray:

@@ -12,6 +12,7 @@ from . import _errors
 from . import cache as cache_cmd
 from . import demo as demo_cmd
 from . import inspect as inspect_cmd
+from . import make_image_classifier as make_image_classifier_cmd
 from . import resolve as resolve_cmd
 
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect_cmd.add_commands(commands)
     cache_cmd.add_commands(commands)
     demo_cmd.add_commands(commands)
+    make_image_classifier_cmd.add_commands(commands)
     return parser
 
 
