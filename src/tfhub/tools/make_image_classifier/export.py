@@ -98,6 +98,7 @@ def _temp_name(path: str) -> str:
 
 def write_file_atomically(path: str, data: bytes) -> None:
     """Writes `data` to a temporary file beside `path`, then renames it to `path`."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = _temp_name(path)
     try:
         with open(tmp, "wb") as handle:

@@ -222,6 +222,9 @@ def make_image_classifier(
     """
     files = data.list_image_files(image_dir)
     strategy = distribution_strategy or NoStrategy()
+    if not isinstance(strategy, NoStrategy):
+        replicas = strategy.num_replicas_in_sync
+        say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
     with strategy.scope():
         layer = module.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
         image_size = module.image_size_for_module(layer, tfhub_module, requested_image_size)

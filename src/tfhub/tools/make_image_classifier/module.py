@@ -134,6 +134,8 @@ def image_size_for_module(
 def check_feature_vector(layer: Any, handle: str, image_size: tuple[int, int]) -> int:
     """Runs the module on two black images and checks it returns a feature vector.
 
+    Call it under the scope of the strategy the layer was made in (if any).
+
     Returns:
         The length of the feature vector.
 
@@ -144,8 +146,10 @@ def check_feature_vector(layer: Any, handle: str, image_size: tuple[int, int]) -
     import tensorflow as tf
 
     images = tf.zeros([2, image_size[0], image_size[1], 3], tf.float32)
+    # In replica context: under MirroredStrategy, restored functions cannot run cross-replica.
+    strategy = tf.distribute.get_strategy()
     try:
-        output = layer(images)
+        output = strategy.experimental_local_results(strategy.run(layer, args=(images,)))[0]
     except (TypeError, ValueError, tf.errors.OpError) as err:
         raise _not_image_module(
             handle, f"it fails on {_EXPECTED_INPUT} of size {image_size}: {err}".splitlines()[0]
