@@ -167,3 +167,41 @@ class AccuracyError(ToolError, AssertionError):
 
 class UnknownStrategyError(ToolError, ValueError):
     """A distribution strategy name that is not known (`.name`, `.available`)."""
+
+
+# --- Tools: make_nearest_neighbour_index and module_search ---------------------------------------
+
+
+class NotATextEmbeddingError(ToolError, ValueError):
+    """A module that is not a text embedding (`.handle`, `.problem`): it does not map a batch of
+    strings [batch] to float vectors [batch, dim]."""
+
+
+class ProjectedDimError(ToolError, ValueError):
+    """--projected_dim not below the embedding's size (`.projected_dim`, `.embedding_dim`)."""
+
+
+class EmbeddingFilesError(ToolError, ValueError):
+    """Input or embedding files that cannot be used (`.path`, `.problem`): no file matches the
+    pattern, no .tfrecords in the folder, records without `item`/`embedding`, mixed sizes."""
+
+
+class IndexFilesError(ToolError, ValueError):
+    """An index folder that cannot be read (`.path`, `.problem`): missing or damaged files."""
+
+
+class UnsafeFileError(ToolError, ValueError):
+    """A Python pickle (upstream's format) read without --allow_pickle (`.path`)."""
+
+
+class IndexDimensionError(ToolError, ValueError):
+    """Query vectors whose size differs from the index's (`.index_dir`, `.index_dim`,
+    `.query_dim`), e.g. another module or projection matrix than the index was built with."""
+
+
+class CorruptImageError(ToolError, ValueError):
+    """Image files that cannot be decoded (`.paths`)."""
+
+
+class DatasetUnavailableError(ToolError, ConnectionError):
+    """A dataset name that is neither a local image folder nor available offline (`.dataset`)."""

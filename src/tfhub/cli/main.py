@@ -13,6 +13,7 @@ from . import cache as cache_cmd
 from . import demo as demo_cmd
 from . import inspect as inspect_cmd
 from . import make_image_classifier as make_image_classifier_cmd
+from . import make_nearest_neighbour_index as make_nearest_neighbour_index_cmd
 from . import resolve as resolve_cmd
 
 
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache_cmd.add_commands(commands)
     demo_cmd.add_commands(commands)
     make_image_classifier_cmd.add_commands(commands)
+    make_nearest_neighbour_index_cmd.add_commands(commands)
     return parser
 
 
