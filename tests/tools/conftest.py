@@ -22,16 +22,32 @@ def shape_images(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+class _Modules(dict):
+    """Builds each module on first use (building all of them costs seconds)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, name: str) -> str:
+        path = os.fspath(self.root / name)
+        if name == "fixed":
+            built = image_models.save_image_feature_vector(path, image_size=(32, 32))
+        elif name == "variable":
+            built = image_models.save_image_feature_vector(path, image_size=None)
+        elif name == "tf1":
+            built = image_models.save_tf1_image_module(path, image_size=(32, 32))
+        else:
+            raise KeyError(name)
+        self[name] = built
+        return built
+
+
 @pytest.fixture(scope="session")
 def image_modules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Folders of tiny image feature-vector modules (8 features), by name:
+    """Folders of tiny image feature-vector modules (8 features), built on first use, by name:
 
     "fixed": TF2, 32x32 input; "variable": TF2, any input size; "tf1": TF1 Hub module with an
     ImageModuleInfo of 32x32 and a variable-size input.
     """
-    root = tmp_path_factory.mktemp("image_modules")
-    return {
-        "fixed": image_models.save_image_feature_vector(root / "fixed", image_size=(32, 32)),
-        "variable": image_models.save_image_feature_vector(root / "variable", image_size=None),
-        "tf1": image_models.save_tf1_image_module(os.fspath(root / "tf1"), image_size=(32, 32)),
-    }
+    return _Modules(tmp_path_factory.mktemp("image_modules"))

@@ -229,7 +229,11 @@ def make_image_classifier(
         layer = module.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
         image_size = module.image_size_for_module(layer, tfhub_module, requested_image_size)
         dim = module.check_feature_vector(layer, tfhub_module, image_size)
-    say(f"Using module {tfhub_module} with image size {image_size} ({dim} features)")
+    keras = keras_module()
+    say(
+        f"Using module {tfhub_module} with image size {image_size} ({dim} features), "
+        f"{keras.__name__} {keras.__version__}"
+    )
     started = time.perf_counter()
     decoded = data.decode_images(files, image_size)
     sets = data.make_datasets(decoded, hparams=hparams, num_classes=len(files.labels), seed=seed)
