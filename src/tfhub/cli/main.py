@@ -14,6 +14,7 @@ from . import demo as demo_cmd
 from . import inspect as inspect_cmd
 from . import make_image_classifier as make_image_classifier_cmd
 from . import make_nearest_neighbour_index as make_nearest_neighbour_index_cmd
+from . import module_search as module_search_cmd
 from . import resolve as resolve_cmd
 
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_commands(commands)
     make_image_classifier_cmd.add_commands(commands)
     make_nearest_neighbour_index_cmd.add_commands(commands)
+    module_search_cmd.add_commands(commands)
     return parser
 
 

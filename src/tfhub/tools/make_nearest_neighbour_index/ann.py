@@ -42,10 +42,11 @@ class AnnIndex(abc.ABC):
 
     name: ClassVar[str]
     package: ClassVar[str]
+    defaults: ClassVar[dict[str, int]] = {}
 
     def __init__(self, dim: int, params: dict[str, Any]) -> None:
         self.dim = dim
-        self.params = dict(params)
+        self.params = {**self.defaults, **params}
 
     @abc.abstractmethod
     def build(self, vectors: np.ndarray) -> None:
@@ -71,6 +72,7 @@ class AnnoyIndex(AnnIndex):
     """Spotify's annoy (upstream's choice): random-projection trees, `num_trees` of them."""
 
     name, package = "annoy", "annoy"
+    defaults = {"num_trees": 100, "search_k": -1}  # Upstream's: 100 trees, n_trees * k nodes.
 
     def _new(self) -> Any:
         return self._lib().AnnoyIndex(self.dim, "angular")
@@ -79,7 +81,7 @@ class AnnoyIndex(AnnIndex):
         self._index = self._new()
         for i, vector in enumerate(np.asarray(vectors, np.float32)):
             self._index.add_item(i, vector)
-        self._index.build(int(self.params.get("num_trees", 100)))
+        self._index.build(int(self.params["num_trees"]))
 
     def save(self, path: str) -> None:
         self._index.save(path)
@@ -93,7 +95,7 @@ class AnnoyIndex(AnnIndex):
         return int(self._index.get_n_items())
 
     def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        search_k = int(self.params.get("search_k", -1))
+        search_k = int(self.params["search_k"])
         ids, distances = self._index.get_nns_by_vector(
             np.asarray(vector, np.float32), k, search_k=search_k, include_distances=True
         )
@@ -104,6 +106,7 @@ class HnswlibIndex(AnnIndex):
     """hnswlib's HNSW graph on cosine distance (M, ef_construction; ef at query time)."""
 
     name, package = "hnswlib", "hnswlib"
+    defaults = {"M": 16, "ef_construction": 200, "ef": 128}
 
     def _new(self) -> Any:
         return self._lib().Index(space="cosine", dim=self.dim)
@@ -112,11 +115,10 @@ class HnswlibIndex(AnnIndex):
         self._index = self._new()
         self._index.init_index(
             max_elements=max(1, len(vectors)),
-            M=int(self.params.get("M", 16)),
-            ef_construction=int(self.params.get("ef_construction", 200)),
+            M=int(self.params["M"]),
+            ef_construction=int(self.params["ef_construction"]),
             random_seed=0,
         )
-        self._index.set_num_threads(1)  # Deterministic graphs; queries are single anyway.
         self._index.add_items(np.asarray(vectors, np.float32), np.arange(len(vectors)))
 
     def save(self, path: str) -> None:
@@ -129,7 +131,7 @@ class HnswlibIndex(AnnIndex):
 
     def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self._index.get_current_count())
-        self._index.set_ef(max(k, int(self.params.get("ef", 64))))
+        self._index.set_ef(max(k, int(self.params["ef"])))
         labels, distances = self._index.knn_query(np.asarray(vector, np.float32)[None], k=k)
         return labels[0].astype(np.int64), angular(1.0 - distances[0])
 
@@ -138,13 +140,14 @@ class FaissIndex(AnnIndex):
     """faiss's HNSW (IndexHNSWFlat) on inner products of unit vectors."""
 
     name, package = "faiss", "faiss"
+    defaults = {"M": 16, "ef_construction": 200, "ef": 128}
 
     def build(self, vectors: np.ndarray) -> None:
         faiss = self._lib()
         self._index = faiss.IndexHNSWFlat(
-            self.dim, int(self.params.get("M", 16)), faiss.METRIC_INNER_PRODUCT
+            self.dim, int(self.params["M"]), faiss.METRIC_INNER_PRODUCT
         )
-        self._index.hnsw.efConstruction = int(self.params.get("ef_construction", 200))
+        self._index.hnsw.efConstruction = int(self.params["ef_construction"])
         self._index.add(normalized(vectors))
 
     def save(self, path: str) -> None:
@@ -155,7 +158,7 @@ class FaissIndex(AnnIndex):
         return int(self._index.ntotal)
 
     def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        self._index.hnsw.efSearch = max(k, int(self.params.get("ef", 64)))
+        self._index.hnsw.efSearch = max(k, int(self.params["ef"]))
         similarities, ids = self._index.search(normalized(vector)[None], k)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), angular(similarities[0][keep])
@@ -165,20 +168,21 @@ class UsearchIndex(AnnIndex):
     """USearch's HNSW on cosine distance (connectivity, expansion_add, expansion_search)."""
 
     name, package = "usearch", "usearch.index"
+    defaults = {"M": 16, "ef_construction": 200, "ef": 128}
 
     def _new(self) -> Any:
         return self._lib().Index(
             ndim=self.dim,
             metric="cos",
             dtype="f32",
-            connectivity=int(self.params.get("M", 16)),
-            expansion_add=int(self.params.get("ef_construction", 200)),
-            expansion_search=int(self.params.get("ef", 64)),
+            connectivity=int(self.params["M"]),
+            expansion_add=int(self.params["ef_construction"]),
+            expansion_search=int(self.params["ef"]),
         )
 
     def build(self, vectors: np.ndarray) -> None:
         self._index = self._new()
-        self._index.add(np.arange(len(vectors)), np.asarray(vectors, np.float32), threads=1)
+        self._index.add(np.arange(len(vectors)), np.asarray(vectors, np.float32))
 
     def save(self, path: str) -> None:
         self._index.save(path)
