@@ -205,3 +205,8 @@ class CorruptImageError(ToolError, ValueError):
 
 class DatasetUnavailableError(ToolError, ConnectionError):
     """A dataset name that is neither a local image folder nor available offline (`.dataset`)."""
+
+
+class PipelineError(ToolError, RuntimeError):
+    """The Beam pipeline of `generate` failed on its runner (`.runner`, `.cause`: the last
+    line of the runner's report, usually the worker's exception)."""

@@ -229,3 +229,13 @@ def test_pickles_are_refused_or_restricted(tmp_path):
         files.read_matrix(str(tmp_path), allow_pickle=False)
     with pytest.raises(errors.IndexFilesError, match="refusing"):
         files.read_matrix(str(tmp_path), allow_pickle=True)
+
+
+def test_pipeline_failure_on_the_runner_is_one_error(text_module, tmp_path):
+    data = tmp_path / "latin1.txt"
+    data.write_bytes("caf\xe9 au lait\nthe cat\n".encode("latin-1"))  # Not UTF-8.
+    with pytest.raises(errors.PipelineError) as caught:
+        generator.run(generator.GenerateConfig(str(data), text_module, str(tmp_path / "out")))
+    assert caught.value.runner == "DirectRunner" and "UnicodeDecodeError" in caught.value.cause
+    _assert_one_line_and_picklable(caught.value, "runner", "cause")
+    assert sorted(os.listdir(tmp_path)) == ["latin1.txt"]

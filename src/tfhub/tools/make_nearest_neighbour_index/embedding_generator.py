@@ -165,6 +165,7 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
         tfhub.errors.NotATextEmbeddingError: the module does not embed text.
         tfhub.errors.ProjectedDimError: --projected_dim above the embedding size.
         tfhub.errors.OutputNotWritableError: the output folder cannot be written.
+        tfhub.errors.PipelineError: the pipeline failed on its runner.
     """
     _check_inputs(config.data_file_pattern)
     embedding_dim = TextEmbedder(config.module_url).dim
@@ -174,11 +175,31 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
         if matrix is not None:
             files.write_matrix(output_dir, matrix, upstream_pickle=config.upstream_format)
             logger.info("Random projection %s -> %s written.", embedding_dim, matrix.shape[1])
-        logger.info("Starting the Beam pipeline (%s).", options.get_all_options()["runner"])
-        with beam.Pipeline(options=options) as pipeline:
-            build_pipeline(pipeline, config, matrix, output_dir)
+        _run_pipeline(options, config, matrix, output_dir)
         _remove_beam_leftovers(output_dir)
     return embedding_dim if matrix is None else int(matrix.shape[1])
+
+
+def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir: str) -> None:
+    """Runs the pipeline to completion; a failure on the runner becomes one PipelineError."""
+    runner = str(options.get_all_options()["runner"])
+    logger.info("Starting the Beam pipeline (%s).", runner)
+    try:
+        with beam.Pipeline(options=options) as pipeline:
+            build_pipeline(pipeline, config, matrix, output_dir)
+    except errors.TFHubError:
+        raise
+    except Exception as err:  # noqa: BLE001 - runners wrap worker errors in their own types.
+        lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+        cause = lines[-1] if lines else ""
+        if not cause.startswith(type(err).__name__):
+            cause = f"{type(err).__name__}: {cause}".rstrip(": ")
+        raise errors.PipelineError(
+            f"The Beam pipeline failed on the {runner}: {cause} (nothing was written to "
+            f"{config.embed_output_dir}). Received: runner={runner!r}",
+            runner=runner,
+            cause=cause,
+        ) from err
 
 
 def _remove_beam_leftovers(folder: str) -> None:
