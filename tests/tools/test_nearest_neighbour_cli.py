@@ -114,3 +114,23 @@ def test_missing_embeddings_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc != 0 and len(err) == 1 and "generate` first" in err[0]
     assert not (tmp_path / "index").exists()
+
+
+def test_parsers_import_neither_tensorflow_nor_beam():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from tfhub.cli.main import build_parser; build_parser()\n"
+        "from tfhub.tools.make_nearest_neighbour_index.cli import build_parser as p; p()\n"
+        "print(sorted(m for m in ('tensorflow', 'apache_beam', 'annoy') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        check=True,
+    ).stdout
+    assert out.strip() == "[]"

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 beam: Any = import_optional("apache_beam", purpose="make_nearest_neighbour_index generate")
 
-BATCH_SIZE = 1028  # Upstream's largest batch; batches are between half of it and it.
+BATCH_SIZE = 1028  # Upstream's largest batch; every batch has this size (the last may be smaller).
 DEFAULT_RUNNER = "DirectRunner"
 
 
@@ -139,7 +139,7 @@ def build_pipeline(pipeline: Any, config: GenerateConfig, matrix: Any, output_di
         | "Read lines" >> beam.io.ReadFromText(config.data_file_pattern)
         | "Batch"
         >> beam.transforms.util.BatchElements(
-            min_batch_size=max(1, config.batch_size // 2), max_batch_size=config.batch_size
+            min_batch_size=config.batch_size, max_batch_size=config.batch_size
         )
         | "Embed" >> beam.ParDo(EmbedDoFn(config.module_url, matrix))
         | "Write TFRecords"
