@@ -20,7 +20,12 @@ from tests._helpers import image_models, image_sets
 from tfhub import errors
 from tfhub.tools.make_image_classifier import data, get_default_hparams
 
-pytestmark = [pytest.mark.tf, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.tf,
+    pytest.mark.slow,
+    # TF 2.21 still ships tf.lite.Interpreter (ai_edge_litert is not a dependency).
+    pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning"),
+]
 
 REPO = Path(__file__).parents[2]
 LABELS = "circle\nsquare\ntriangle\n"

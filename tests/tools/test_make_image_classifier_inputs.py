@@ -140,7 +140,7 @@ def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) ->
 # --- The module ---------------------------------------------------------------------------------
 
 
-def _layer(handle: str):  # noqa: ANN202
+def _layer(handle: str):
     from tfhub.tools.make_image_classifier import module
 
     return module.load_module_layer(handle, trainable=False)

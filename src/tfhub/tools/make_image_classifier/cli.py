@@ -41,7 +41,7 @@ def _add_bool(parser: Any, name: str, default: bool, help_text: str) -> None:
     parser.add_argument(f"--no{name}", dest=name, action="store_false", help=argparse.SUPPRESS)
 
 
-def _add_outputs(parser: Any) -> None:
+def _add_inputs_and_outputs(parser: Any) -> None:
     parser.add_argument(
         "--image_dir",
         help="a folder with one sub-folder of images per class (default: the TF Flowers "
@@ -110,7 +110,7 @@ def _add_hparams(parser: Any, defaults: HParams) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds every upstream flag of make_image_classifier, with upstream's defaults."""
-    _add_outputs(parser)
+    _add_inputs_and_outputs(parser)
     _add_hparams(parser, get_default_hparams())
     parser.add_argument(
         "--distribution_strategy",
