@@ -150,12 +150,24 @@ def test_upstream_format_is_readable_as_upstream_reads_it(tmp_path, upstream_vec
     assert caught.value.query_dim == 32
 
 
-def test_tf1_text_module(tmp_path):
+def test_tf1_text_module_from_a_folder_and_over_http(tmp_path, served_dir, server):
     sentences = ["the cat sat", "hello world", "", "mat mat unknown"]
-    embedder = TextEmbedder(nn.save_tf1_text_module(str(tmp_path / "tf1")))
+    module = nn.save_tf1_text_module(str(tmp_path / "tf1"))
+    embedder = TextEmbedder(module)
     assert embedder.dim == nn.DIM
     np.testing.assert_allclose(
         embedder(sentences), nn.text_embedding_expected(sentences, dim=nn.DIM), atol=1e-6
+    )
+    make_tarball(module, str(served_dir / "tf1.tar.gz"))
+    items = nn.lines(12)
+    config = generator.GenerateConfig(
+        nn.write_lines(tmp_path / "lines.txt", items), server.url("tf1.tar.gz"), str(tmp_path / "e")
+    )
+    assert generator.run(config) == nn.DIM  # DirectRunner, default options.
+    got_items, got_vectors = nn.read_records(str(tmp_path / "e"))
+    assert sorted(got_items) == sorted(items)
+    np.testing.assert_allclose(
+        got_vectors, nn.text_embedding_expected(got_items, dim=nn.DIM), atol=1e-6
     )
 
 
