@@ -268,3 +268,25 @@ def test_tfhub_subcommand_and_unknown_strategy(capsys: pytest.CaptureFixture[str
     with pytest.raises(errors.UnknownStrategyError, match="'tpu'") as caught:
         get_distribution_strategy("tpu")
     assert caught.value.available == ["", "mirrored"]
+
+
+@pytest.mark.tf
+def test_assert_accuracy_passes_fails_and_needs_validation() -> None:
+    import keras
+
+    from tfhub.tools.make_image_classifier import assert_accuracy
+
+    history = keras.callbacks.History()
+    history.history = {"val_accuracy": [0.5, 0.95]}
+    said: list[str] = []
+    assert_accuracy(history, 0.9, say=said.append)
+    assert said == ["ACCURACY PASSED: found 0.950000, expected at least 0.900000"]
+    with pytest.raises(
+        AssertionError, match="^ACCURACY FAILED: found 0.950000, expected at least 0.990000$"
+    ):
+        assert_accuracy(history, 0.99)
+    history.history = {"accuracy": [1.0]}  # validation_split=0: nothing to check against.
+    with pytest.raises(errors.AccuracyError, match="no validation accuracy") as caught:
+        assert_accuracy(history, 0.5)
+    assert caught.value.accuracy is None
+    assert pickle.loads(pickle.dumps(caught.value)).expected == 0.5
