@@ -208,6 +208,9 @@ def test_unwritable_output_folder(text_module, tmp_path):
         index_builder.run(
             index_builder.BuildConfig(str(nn.UPSTREAM_EMBEDS), str(blocker / "index"))
         )
+    with pytest.raises(errors.OutputNotWritableError, match="not a folder"):
+        index_builder.run(index_builder.BuildConfig(str(nn.UPSTREAM_EMBEDS), str(blocker)))
+    assert blocker.read_text() == "not a folder"
 
 
 def test_query_with_another_dimension(text_module, tmp_path):

@@ -113,6 +113,8 @@ def output_folder(path: str) -> Iterator[str]:
         yield path
         return
     target = os.path.abspath(path)
+    if os.path.lexists(target) and not os.path.isdir(target):
+        raise _not_writable(path, FileExistsError(f"{path} exists and is not a folder"))
     parent, name = os.path.split(target)
     tmp = os.path.join(parent, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
     old = os.path.join(parent, f".{name}.old-{uuid.uuid4().hex[:12]}")
