@@ -261,6 +261,32 @@ class Datasets:
     valid_size: int
 
 
+def _batched(
+    images: np.ndarray,
+    onehot: np.ndarray,
+    batch_size: int,
+    *,
+    shuffle: bool = False,
+    augment: Callable[[Any], Any] | None = None,
+    seed: int | None = None,
+) -> Any:
+    """uint8 images -> prefetched batches of (float images in [0, 1], one-hot labels)."""
+    import tensorflow as tf
+
+    autotune = tf.data.AUTOTUNE
+
+    def as_float(batch: Any, labels: Any) -> tuple[Any, Any]:
+        return tf.cast(batch, tf.float32) / 255.0, labels
+
+    dataset = tf.data.Dataset.from_tensor_slices((images, onehot))
+    if shuffle:
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).map(as_float, num_parallel_calls=autotune)
+    if augment is not None:
+        dataset = dataset.map(lambda x, y: (augment(x), y), num_parallel_calls=autotune)
+    return dataset.prefetch(autotune)
+
+
 def make_datasets(
     decoded: DecodedImages, *, hparams: HParams, num_classes: int, seed: int | None = None
 ) -> Datasets:
@@ -278,8 +304,6 @@ def make_datasets(
     Raises:
         tfhub.errors.ImageFolderError: if the training or validation set would be empty.
     """
-    import tensorflow as tf
-
     train_idx, valid_idx = split_indices(decoded.label_ids, hparams.validation_split)
     if len(train_idx) == 0 or (hparams.validation_split > 0 and len(valid_idx) == 0):
         which = "training" if len(train_idx) == 0 else "validation"
@@ -289,22 +313,17 @@ def make_datasets(
             path=os.path.commonpath(decoded.paths) if decoded.paths else "",
             problem=f"empty {which} set",
         )
-    image_size = decoded.images.shape[1:3]
-    augment = make_augmenter(hparams, (int(image_size[0]), int(image_size[1])), seed=seed)
-    autotune = tf.data.AUTOTUNE
-
-    def as_float(images: Any, labels: Any) -> tuple[Any, Any]:
-        return tf.cast(images, tf.float32) / 255.0, labels
-
+    height, width = (int(n) for n in decoded.images.shape[1:3])
     onehot = np.eye(num_classes, dtype=np.float32)[decoded.label_ids]
-    train = tf.data.Dataset.from_tensor_slices((decoded.images[train_idx], onehot[train_idx]))
-    train = train.shuffle(len(train_idx), seed=seed, reshuffle_each_iteration=True)
-    train = train.batch(hparams.batch_size).map(as_float, num_parallel_calls=autotune)
-    if augment is not None:
-        train = train.map(lambda x, y: (augment(x), y), num_parallel_calls=autotune)
+    train = _batched(
+        decoded.images[train_idx],
+        onehot[train_idx],
+        hparams.batch_size,
+        shuffle=True,
+        augment=make_augmenter(hparams, (height, width), seed=seed),
+        seed=seed,
+    )
     valid = None
     if len(valid_idx):
-        valid = tf.data.Dataset.from_tensor_slices((decoded.images[valid_idx], onehot[valid_idx]))
-        valid = valid.batch(hparams.batch_size).map(as_float, num_parallel_calls=autotune)
-        valid = valid.prefetch(autotune)
-    return Datasets(train.prefetch(autotune), valid, len(train_idx), len(valid_idx))
+        valid = _batched(decoded.images[valid_idx], onehot[valid_idx], hparams.batch_size)
+    return Datasets(train, valid, len(train_idx), len(valid_idx))
