@@ -7,7 +7,8 @@ Prints, with the machine's cores and load average beside the figures:
      projection, tf.train.Example, tf.io.TFRecordWriter); same lines, same 128-dimensional text
      module, projected to 64; runs alternated, each including the module load;
   2. each ANN library with the tool's settings: build time, recall@10 against exact (brute
-     force cosine) search, single queries/s (as `query` issues them), index file size; on
+     force cosine) search, single queries/s (as `query` issues them; libraries alternated in 5
+     rounds of 100 queries, median), index file size; on
      synthetic 64-dimensional vectors, clustered (a mixture of Gaussians, like topics) and
      i.i.d. Gaussian (the hardest case), 500 held-out queries each.
 Options: --json (JSON on stdout).
@@ -106,10 +107,9 @@ def _dataset(kind: str, count: int, dim: int, rng: np.random.Generator) -> np.nd
     return (centres[labels] + rng.normal(0, 0.8, (count, dim))).astype(np.float32)
 
 
-def _measure(library: str, vectors: np.ndarray, queries: np.ndarray, tmp: Path) -> dict:
+def _build(library: str, vectors: np.ndarray, tmp: Path) -> tuple[object, dict]:
     from tfhub.tools.make_nearest_neighbour_index import ann
 
-    exact = np.argsort(-(ann.normalized(queries) @ ann.normalized(vectors).T), axis=1)[:, :10]
     index = ann.make_index(library, vectors.shape[1])  # The tool's defaults.
     started = time.perf_counter()
     index.build(vectors)
@@ -118,30 +118,38 @@ def _measure(library: str, vectors: np.ndarray, queries: np.ndarray, tmp: Path) 
     index.save(path)
     loaded = ann.make_index(library, vectors.shape[1], index.params)
     loaded.load(path)
-    hits = 0
-    started = time.perf_counter()
-    for query, truth in zip(queries, exact, strict=True):
-        ids, _ = loaded.query(query, 10)
-        hits += len(set(ids.tolist()) & set(truth.tolist()))
-    seconds = time.perf_counter() - started
-    return {
-        "build_s": build,
-        "recall@10": hits / exact.size,
-        "queries_per_s": len(queries) / seconds,
-        "file_MB": os.path.getsize(path) / 1e6,
-        "params": index.params,
-    }
+    row = {"build_s": build, "file_MB": os.path.getsize(path) / 1e6, "params": index.params}
+    return loaded, row
 
 
-def bench_ann(items: int, tmp: Path) -> dict[str, dict[str, dict]]:
+def bench_ann(items: int, tmp: Path, rounds: int = 5) -> dict[str, dict[str, dict]]:
+    """Builds every library's index, then queries them in alternated rounds (median rate)."""
     from tfhub.tools.make_nearest_neighbour_index import ann
 
     results: dict[str, dict[str, dict]] = {}
     for kind in ("clustered", "random"):
         data = _dataset(kind, items + 500, 64, np.random.default_rng(0))
+        vectors, queries = data[:items], data[items:]
+        exact = np.argsort(-(ann.normalized(queries) @ ann.normalized(vectors).T), axis=1)[:, :10]
+        built = {lib: _build(lib, vectors, tmp) for lib in sorted(ann.LIBRARIES)}
+        rates: dict[str, list[float]] = {lib: [] for lib in built}
+        hits = dict.fromkeys(built, 0)
+        for chunk in np.array_split(np.arange(len(queries)), rounds):
+            for lib, (index, _) in built.items():
+                started = time.perf_counter()
+                found = [index.query(queries[i], 10)[0] for i in chunk]  # type: ignore[attr-defined]
+                rates[lib].append(len(chunk) / (time.perf_counter() - started))
+                hits[lib] += sum(
+                    len(set(ids.tolist()) & set(exact[i].tolist()))
+                    for ids, i in zip(found, chunk, strict=True)
+                )
         results[kind] = {
-            library: _measure(library, data[:items], data[items:], tmp)
-            for library in sorted(ann.LIBRARIES)
+            lib: {
+                **row,
+                "recall@10": hits[lib] / exact.size,
+                "queries_per_s": statistics.median(rates[lib]),
+            }
+            for lib, (_, row) in built.items()
         }
     return results
 
