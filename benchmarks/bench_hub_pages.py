@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _hub_servers import tfhub_serve  # noqa: E402
+from _hub_servers import tfhub_serve
 
 DOC = """# Module {handle}
 {description}

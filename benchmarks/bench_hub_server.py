@@ -22,7 +22,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _hub_servers import Running, nginx, tfhub_serve  # noqa: E402
+from _hub_servers import Running, nginx, tfhub_serve
 
 DOC = """# Module bench/big/1
 A {mb} MB model archive for the download benchmark.

@@ -23,10 +23,14 @@ TFHUB_HTTP_RETRIES = "TFHUB_HTTP_RETRIES"
 TFHUB_DEBUG = "TFHUB_DEBUG"
 TFHUB_TOKEN = "TFHUB_TOKEN"  # A bearer token for a private hub (`tfhub serve --token-file`).
 TFHUB_TOKEN_HOST = "TFHUB_TOKEN_HOST"  # The host(s) it was issued for: "hub.corp" or "hub:8000".
+TFHUB_FLOWERS_URL = "TFHUB_FLOWERS_URL"  # make_image_classifier's default image set (tests).
 
 DEFAULT_HTTP_TIMEOUT_SEC = 60.0
 DEFAULT_HTTP_RETRIES = 4
 DEFAULT_CACHE_SUBDIR = "tfhub_modules"
+DEFAULT_FLOWERS_URL = (
+    "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
+)
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
@@ -192,3 +196,7 @@ def hub_token() -> tuple[str, tuple[str, ...]] | None:
     raw = os.environ.get(TFHUB_TOKEN_HOST, "")
     hosts = tuple(host.strip().lower() for host in raw.split(",") if host.strip())
     return token, hosts
+def flowers_url() -> str:
+    """Returns the TF Flowers archive make_image_classifier downloads without --image_dir:
+    TFHUB_FLOWERS_URL if set and non-empty, else upstream's URL."""
+    return os.environ.get(TFHUB_FLOWERS_URL, "").strip() or DEFAULT_FLOWERS_URL

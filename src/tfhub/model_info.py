@@ -143,7 +143,7 @@ def describe_reusable(module_path: str) -> dict[str, Any] | None:
     tf = import_tensorflow("Describing a model")
     try:
         obj = tf.saved_model.load(module_path)
-    except Exception as err:  # noqa: BLE001 - reported, the proto-based part still shows.
+    except Exception as err:
         return {"error": f"cannot be loaded: {type(err).__name__}: {str(err)[:200]}"}
     if not callable(obj) or not hasattr(obj.__call__, "concrete_functions"):
         return None

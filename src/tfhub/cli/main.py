@@ -12,6 +12,9 @@ from . import _errors
 from . import cache as cache_cmd
 from . import demo as demo_cmd
 from . import inspect as inspect_cmd
+from . import make_image_classifier as make_image_classifier_cmd
+from . import make_nearest_neighbour_index as make_nearest_neighbour_index_cmd
+from . import module_search as module_search_cmd
 from . import publish as publish_cmd
 from . import resolve as resolve_cmd
 from . import serve as serve_cmd
@@ -32,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_commands(commands)
     publish_cmd.add_commands(commands)
     serve_cmd.add_commands(commands)
+    make_image_classifier_cmd.add_commands(commands)
+    make_nearest_neighbour_index_cmd.add_commands(commands)
+    module_search_cmd.add_commands(commands)
     return parser
 
 

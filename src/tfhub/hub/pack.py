@@ -200,7 +200,7 @@ def check_loadable(model_dir: str | os.PathLike[str]) -> Any:
 
     try:
         return saved_model.load(os.fspath(folder.absolute()))
-    except Exception as err:  # noqa: BLE001 - any load failure means "not a loadable model".
+    except Exception as err:
         raise errors.NotAModelError(
             f"{folder} does not load as a model ({type(err).__name__}: {err}); fix or re-export "
             f"it. Received: model_dir={os.fspath(model_dir)!r}",

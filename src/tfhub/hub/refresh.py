@@ -48,7 +48,7 @@ async def _watch(app: Any, load: Callable[[], Any], root: str, every: float) -> 
             app.state.hub = await anyio.to_thread.run_sync(load)
             stamp = current
             logger.info("Re-scanned %s: %d models", root, len(app.state.hub.catalog.models))
-        except Exception:  # noqa: BLE001 - keep serving the old state; try again later.
+        except Exception:
             logger.exception("Re-scanning %s failed; still serving the previous scan", root)
 
 

@@ -90,7 +90,7 @@ def load_tag_definitions(root: str | os.PathLike[str]) -> TagDefinitions | None:
                 domains[key] = _url_domain(loaded)
             else:
                 ids[key] = frozenset(str(item["id"]) for item in loaded["values"])
-        except Exception as err:  # noqa: BLE001 - YAML, key and type errors all mean "unreadable".
+        except Exception as err:
             problems.append((f"{TAGS_DIR}/{name}", f"cannot read the tag definitions: {err}"))
     return TagDefinitions(ids, domains, tuple(problems))
 

@@ -51,14 +51,14 @@ def init_from_checkpoint(checkpoint_path: str, variable_map: Mapping[str, Any]) 
                 f"{full_shape} (it holds {shapes.get(name, 'no such variable')})."
             )
         # The same initializer that init_from_checkpoint sets, without its folder lookup.
-        checkpoint_utils._set_variable_or_list_initializer(  # noqa: SLF001
+        checkpoint_utils._set_variable_or_list_initializer(
             variable, checkpoint_path, name
         )
 
 
 def _full_shape(parts: list[Any]) -> Any:
     """The shape of a variable, or of the whole of a partitioned one."""
-    info = parts[0]._save_slice_info  # noqa: SLF001 - only way to see partitions.
+    info = parts[0]._save_slice_info
     if info is None:
         return parts[0].get_shape()
     tf = import_tensorflow()

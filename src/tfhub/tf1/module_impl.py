@@ -60,7 +60,7 @@ def is_tpu_graph_function() -> bool:
     """True while building a function inside a TPU replication context (as upstream checks)."""
     tf = import_tensorflow()
     graph = tf.compat.v1.get_default_graph()
-    context = graph._get_control_flow_context()  # noqa: SLF001 - how upstream detects TPU.
+    context = graph._get_control_flow_context()
     return bool(graph.building_function) and type(context).__name__.endswith("TPUReplicateContext")
 
 

@@ -1,0 +1,262 @@
+"""make_image_classifier's input pipeline vs upstream's (issue 8). Run:
+
+    python3 benchmarks/bench_image_classifier.py [--runs 2] [--epochs 3] [--per-class 100]
+        [--modules tiny,mobilenet]
+
+Trains the same classifier (module, Dropout 0.2, softmax Dense with L2 1e-4; SGD lr 0.1,
+momentum 0.9; label smoothing 0.1; batch 32; 224x224 inputs; 20% validation) on the same JPEG
+images (5 classes of coloured shapes, 240x320 / 256x256 / 320x240, as TF Flowers' photos) with:
+  - tfhub: `tfhub.tools.make_image_classifier` in Keras 3: images decoded once in parallel with
+    tf.data, cached, shuffled, batched, prefetched;
+  - upstream: tensorflow_hub 0.16.1's KerasLayer in tf_keras (TF_USE_LEGACY_KERAS=1) fed by
+    `ImageDataGenerator.flow_from_directory`, as make_image_classifier 0.10.0 did.
+Each side runs in its own process, alternated run by run. Reported per module: training
+images/s of the first epoch (tfhub's includes decoding every image), of later epochs (median),
+and the final validation accuracy; ratios are tfhub / upstream of the medians over runs.
+Modules: "tiny" (a conv feature vector of 8 features: the pipeline dominates) and "mobilenet"
+(MobileNetV2 alpha 0.35 with random weights, the compute of a real feature-vector module:
+the model dominates). --json prints the results as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))  # For tests._helpers.
+sys.path.insert(0, str(ROOT / "src"))
+
+IMAGE_SIZE = 224
+BATCH = 32
+LEARNING_RATE = 0.1
+CLASSES = ("circle", "square", "triangle", "cross", "ring")
+SIZES = ((240, 320), (256, 256), (320, 240))
+
+
+def _machine() -> str:
+    load = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+
+
+def _make_inputs(root: Path, per_class: int, modules: list[str]) -> dict[str, str]:
+    from tests._helpers import image_models, image_sets
+
+    image_sets.make_image_folder(
+        root / "images", classes=CLASSES, per_class=per_class, sizes=SIZES, formats=("jpg",)
+    )
+    built = {}
+    if "tiny" in modules:
+        built["tiny"] = image_models.save_image_feature_vector(
+            root / "tiny", image_size=(IMAGE_SIZE, IMAGE_SIZE)
+        )
+    if "mobilenet" in modules:
+        built["mobilenet"] = _save_mobilenet(root / "mobilenet")
+    return built
+
+
+def _save_mobilenet(path: Path) -> str:
+    """MobileNetV2 (alpha 0.35, random weights) as a reusable SavedModel: images -> [b, 1280]."""
+    import keras
+    import tensorflow as tf
+
+    net = keras.applications.MobileNetV2(
+        input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3),
+        alpha=0.35,
+        include_top=False,
+        weights=None,
+        pooling="avg",
+    )
+    root = tf.train.Checkpoint()
+    root.net = net
+    root.__call__ = tf.function(
+        lambda images: net(images * 2.0 - 1.0, training=False),
+        input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 3], tf.float32)],
+    )
+    root.variables = [v.value for v in net.variables]
+    root.trainable_variables = [v.value for v in net.trainable_variables]
+    root.regularization_losses = []
+    tf.saved_model.save(root, os.fspath(path))
+    return os.fspath(path)
+
+
+# --- The two sides, each in its own process -------------------------------------------------------
+
+
+def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
+    from tfhub.tools.make_image_classifier import data, get_default_hparams, lib, module
+
+    hparams = get_default_hparams()._replace(
+        train_epochs=epochs, batch_size=BATCH, learning_rate=LEARNING_RATE
+    )
+    layer = module.load_module_layer(handle, trainable=False)
+    size = module.image_size_for_module(layer, handle, None)
+    started = time.perf_counter()
+    files = data.list_image_files(image_dir)
+    sets = data.make_datasets(
+        data.decode_images(files, size), hparams=hparams, num_classes=len(files.labels), seed=0
+    )
+    decode = time.perf_counter() - started
+    model = lib.build_model(layer, hparams, size, len(files.labels))
+    marks = [time.perf_counter()]
+    history = lib.train_model(
+        model,
+        hparams,
+        (sets.train, sets.train_size),
+        (sets.valid, sets.valid_size),
+        say=lambda line: marks.append(time.perf_counter()),
+    )
+    times = [b - a for a, b in zip(marks, marks[1:], strict=False)]
+    times[0] += decode
+    return {
+        "epoch_seconds": times,
+        "decode_seconds": decode,
+        "train_images": sets.train_size,
+        "val_accuracy": float(history.history["val_accuracy"][-1]),
+    }
+
+
+def _child_upstream(image_dir: str, handle: str, epochs: int) -> dict:
+    import tensorflow as tf
+    import tensorflow_hub as hub
+
+    assert tf.keras.__name__.startswith("tf_keras"), "run with TF_USE_LEGACY_KERAS=1"
+    size = (IMAGE_SIZE, IMAGE_SIZE)
+    datagen = tf.keras.preprocessing.image.ImageDataGenerator(
+        rescale=1.0 / 255, validation_split=0.2
+    )
+    flow = {"target_size": size, "batch_size": BATCH, "interpolation": "bilinear"}
+    valid = datagen.flow_from_directory(image_dir, subset="validation", shuffle=False, **flow)
+    train = datagen.flow_from_directory(image_dir, subset="training", shuffle=True, **flow)
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(*size, 3)),
+            hub.KerasLayer(handle, trainable=False),
+            tf.keras.layers.Dropout(rate=0.2),
+            tf.keras.layers.Dense(
+                train.num_classes,
+                activation="softmax",
+                kernel_regularizer=tf.keras.regularizers.l1_l2(l1=0.0, l2=0.0001),
+            ),
+        ]
+    )
+    model.compile(
+        optimizer=tf.keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum=0.9),
+        loss=tf.keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+        metrics=["accuracy"],
+    )
+    marks = [time.perf_counter()]
+
+    class Timer(tf.keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            marks.append(time.perf_counter())
+
+    steps = train.samples // BATCH
+    history = model.fit(
+        train,
+        epochs=epochs,
+        steps_per_epoch=steps,
+        validation_data=valid,
+        validation_steps=valid.samples // BATCH,
+        callbacks=[Timer()],
+        verbose=0,
+    )
+    return {
+        "epoch_seconds": [b - a for a, b in zip(marks, marks[1:], strict=False)],
+        "train_images": steps * BATCH,
+        "val_accuracy": float(history.history["val_accuracy"][-1]),
+    }
+
+
+def _run_side(side: str, image_dir: str, handle: str, epochs: int) -> dict:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}")
+    env["TF_USE_LEGACY_KERAS"] = "1" if side == "upstream" else "0"
+    args = [sys.executable, __file__, "--child", side, image_dir, handle, str(epochs)]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{side} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- Driver -------------------------------------------------------------------------------------
+
+
+def _rates(result: dict) -> tuple[float, float]:
+    """(first-epoch images/s, median later-epoch images/s)."""
+    seconds = result["epoch_seconds"]
+    later = statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
+    return result["train_images"] / seconds[0], result["train_images"] / later
+
+
+def _summary(name: str, runs: dict[str, list[dict]]) -> dict:
+    row: dict = {"module": name}
+    for side, results in runs.items():
+        rates = [_rates(r) for r in results]
+        row[side] = {
+            "first_epoch_images_per_s": statistics.median(r[0] for r in rates),
+            "later_epoch_images_per_s": statistics.median(r[1] for r in rates),
+            "val_accuracy": [r["val_accuracy"] for r in results],
+            "runs": results,
+        }
+    for key in ("first_epoch_images_per_s", "later_epoch_images_per_s"):
+        row[f"ratio_{key}"] = row["tfhub"][key] / row["upstream"][key]
+    return row
+
+
+def _print_row(row: dict) -> None:
+    t, u = row["tfhub"], row["upstream"]
+    first, later = "first_epoch_images_per_s", "later_epoch_images_per_s"
+    print(
+        f"{row['module']:>9}: first epoch {t[first]:7.1f} vs {u[first]:7.1f} images/s = "
+        f"{row['ratio_' + first]:.2f}x; later epochs {t[later]:7.1f} vs {u[later]:7.1f} = "
+        f"{row['ratio_' + later]:.2f}x; val accuracy tfhub {t['val_accuracy']} "
+        f"upstream {u['val_accuracy']}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--per-class", type=int, default=100)
+    parser.add_argument("--modules", default="tiny,mobilenet")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    modules = args.modules.split(",")
+    print(f"machine: {_machine()}", flush=True)
+    print(
+        f"recipe: {len(CLASSES)} classes x {args.per_class} JPEGs, {IMAGE_SIZE}x{IMAGE_SIZE}, "
+        f"batch {BATCH}, {args.epochs} epochs, {args.runs} runs per side alternated, fresh "
+        "process each",
+        flush=True,
+    )
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-classifier-") as scratch:
+        handles = _make_inputs(Path(scratch), args.per_class, modules)
+        image_dir = os.fspath(Path(scratch) / "images")
+        for name in modules:
+            runs: dict[str, list[dict]] = {"tfhub": [], "upstream": []}
+            for _ in range(args.runs):
+                for side in ("tfhub", "upstream"):
+                    runs[side].append(_run_side(side, image_dir, handles[name], args.epochs))
+            rows.append(_summary(name, runs))
+            _print_row(rows[-1])
+    print(f"machine after: {_machine()}")
+    if args.json:
+        print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        side, image_dir, handle, epochs = sys.argv[2:6]
+        child = _child_tfhub if side == "tfhub" else _child_upstream
+        print(json.dumps(child(image_dir, handle, int(epochs))))
+    else:
+        main()

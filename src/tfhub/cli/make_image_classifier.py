@@ -1,0 +1,18 @@
+"""`tfhub make-image-classifier`: the make_image_classifier tool as a `tfhub` subcommand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tools.make_image_classifier import cli
+
+
+def add_commands(commands: Any) -> None:
+    """Adds the subcommand to the `tfhub` parser (same flags as `make_image_classifier`)."""
+    parser = commands.add_parser(
+        "make-image-classifier",
+        help="train an image classifier on top of an image feature-vector module",
+        description=cli.build_parser().description,
+    )
+    cli.add_arguments(parser)
+    parser.set_defaults(run=cli.run)

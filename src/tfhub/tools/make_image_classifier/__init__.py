@@ -1,0 +1,64 @@
+"""make_image_classifier: train an image classifier on top of an image feature-vector module.
+
+Python API (upstream's `make_image_classifier_lib`)::
+
+    from tfhub.tools import make_image_classifier as mic
+
+    hparams = mic.get_default_hparams()._replace(train_epochs=3)
+    model, labels, history = mic.make_image_classifier(handle, "photos/", hparams)
+
+Command line: `make_image_classifier --image_dir photos/ ...` or `tfhub make-image-classifier`.
+Modules: `hparams` (HParams), `data` (tf.data input pipeline), `module` (module checks),
+`export` (outputs), `lib` (model and training), `cli` (flags). Importing this package does not
+import TensorFlow; the names below are loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .hparams import HParams, get_default_hparams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .export import Outputs
+    from .lib import (
+        NoStrategy,
+        assert_accuracy,
+        build_model,
+        get_default_image_dir,
+        get_distribution_strategy,
+        make_image_classifier,
+        train_and_export,
+        train_model,
+    )
+
+__all__ = [
+    "HParams",
+    "NoStrategy",
+    "Outputs",
+    "assert_accuracy",
+    "build_model",
+    "get_default_hparams",
+    "get_default_image_dir",
+    "get_distribution_strategy",
+    "make_image_classifier",
+    "train_and_export",
+    "train_model",
+]
+
+_LAZY = {name: ".lib" for name in __all__ if name not in ("HParams", "get_default_hparams")}
+_LAZY["Outputs"] = ".export"
+
+
+def __getattr__(name: str) -> Any:
+    """Loads the library's names on first use (PEP 562).
+
+    Raises:
+        AttributeError: for names this package does not define.
+    """
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    if name in ("cli", "data", "export", "hparams", "lib", "module"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,189 @@
+"""The make_image_classifier command: upstream's flags and defaults, parsed with argparse.
+
+Used as the console script `make_image_classifier` (`main`) and as `tfhub make-image-classifier`
+(`add_arguments` + `run`). Boolean flags accept absl's forms, as upstream's did: `--flag`,
+`--noflag`, `--flag=true|false`. The command only parses and prints; the work is in `lib`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .hparams import HParams, get_default_hparams
+
+DEFAULT_MODULE = "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"
+
+_TRUE = {"1", "true", "t", "yes", "y"}
+_FALSE = {"0", "false", "f", "no", "n"}
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE | _FALSE:
+        return lowered in _TRUE
+    raise argparse.ArgumentTypeError(f"expected true or false. Received: {value!r}")
+
+
+def _add_bool(parser: Any, name: str, default: bool, help_text: str) -> None:
+    """Adds `--name`, `--name=BOOL` and `--noname`, as absl boolean flags."""
+    parser.add_argument(
+        f"--{name}",
+        nargs="?",
+        const=True,
+        default=default,
+        type=_bool,
+        metavar="BOOL",
+        help=f"{help_text} (default: {default}; --no{name} turns it off)",
+    )
+    parser.add_argument(f"--no{name}", dest=name, action="store_false", help=argparse.SUPPRESS)
+
+
+def _add_inputs_and_outputs(parser: Any) -> None:
+    parser.add_argument(
+        "--image_dir",
+        help="a folder with one sub-folder of images per class (default: the TF Flowers "
+        "example images, downloaded into the tfhub cache; URL from TFHUB_FLOWERS_URL)",
+    )
+    parser.add_argument(
+        "--tfhub_module",
+        default=DEFAULT_MODULE,
+        help="the image feature-vector module to train on top of (any handle hub.resolve "
+        "takes: URL, path, ...) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--image_size",
+        type=int,
+        help="height and width of the images fed to the module; needed for modules of "
+        "variable input size, else must equal the module's size",
+    )
+    parser.add_argument("--saved_model_dir", help="export the model as a SavedModel here")
+    parser.add_argument("--tflite_output_file", help="export the model as a .tflite file here")
+    parser.add_argument(
+        "--labels_output_file", help="write the labels here, one per line, in prediction order"
+    )
+    parser.add_argument("--summaries_dir", help="write TensorBoard summaries here")
+    parser.add_argument(
+        "--assert_accuracy_at_least",
+        type=float,
+        help="fail with ACCURACY FAILED, exporting nothing, if the final validation accuracy "
+        "is lower than this (between 0 and 1)",
+    )
+
+
+def _add_hparams(parser: Any, defaults: HParams) -> None:
+    number = {"train_epochs": int, "batch_size": int, "rotation_range": float}
+    helps = {
+        "train_epochs": "passes over the training images",
+        "batch_size": "images per training step",
+        "learning_rate": "learning rate of the SGD optimizer",
+        "momentum": "momentum of the SGD optimizer",
+        "dropout_rate": "fraction of the feature vector dropped in training",
+        "l1_regularizer": "L1 regularization of the classifier's weights",
+        "l2_regularizer": "L2 regularization of the classifier's weights",
+        "label_smoothing": "label smoothing of the cross-entropy loss",
+        "validation_split": "fraction of each class held out for validation",
+        "rotation_range": "random rotation range in degrees",
+        "width_shift_range": "random horizontal shift: fraction of the width if < 1, else pixels",
+        "height_shift_range": "random vertical shift: fraction of the height if < 1, else pixels",
+        "shear_range": "random shear angle range in degrees",
+        "zoom_range": "random zoom range: zoom in [1 - z, 1 + z]",
+    }
+    bools = {
+        "do_fine_tuning": "train the module together with the classifier",
+        "do_data_augmentation": "randomly distort the training images (the ranges below)",
+        "horizontal_flip": "randomly flip training images horizontally (with augmentation)",
+    }
+    for name, default in defaults._asdict().items():
+        if name in bools:
+            _add_bool(parser, name, default, bools[name])
+        else:
+            parser.add_argument(
+                f"--{name}",
+                type=number.get(name, float),
+                default=default,
+                help=f"{helps[name]} (default: %(default)s)",
+            )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds every upstream flag of make_image_classifier, with upstream's defaults."""
+    _add_inputs_and_outputs(parser)
+    _add_hparams(parser, get_default_hparams())
+    parser.add_argument(
+        "--distribution_strategy",
+        choices=["", "mirrored"],
+        default=None,
+        help='"mirrored" trains on all local GPUs (or devices) with MirroredStrategy',
+    )
+    _add_bool(parser, "set_memory_growth", False, "let TensorFlow grow GPU memory as needed")
+
+
+def hparams_from_args(args: argparse.Namespace) -> HParams:
+    """Returns the HParams given by the parsed flags."""
+    return HParams(**{name: getattr(args, name) for name in HParams._fields})
+
+
+def run(args: argparse.Namespace) -> int:
+    """Trains and exports as the flags say; prints progress on stdout. Returns 0."""
+    from .export import Outputs
+    from .lib import train_and_export
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    train_and_export(
+        args.tfhub_module,
+        args.image_dir,
+        hparams_from_args(args),
+        outputs=Outputs(
+            saved_model_dir=args.saved_model_dir,
+            tflite_output_file=args.tflite_output_file,
+            labels_output_file=args.labels_output_file,
+            summaries_dir=args.summaries_dir,
+        ),
+        distribution_strategy=args.distribution_strategy,
+        image_size=args.image_size,
+        assert_accuracy_at_least=args.assert_accuracy_at_least,
+        set_memory_growth=args.set_memory_growth,
+        say=say,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Returns the parser of the `make_image_classifier` console script."""
+    parser = argparse.ArgumentParser(
+        prog="make_image_classifier",
+        description="Trains an image classifier on top of an image feature-vector module "
+        "from a folder of images with one sub-folder per class.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    add_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the `make_image_classifier` command.
+
+    Returns:
+        The exit code: 0 on success; an error prints one line on stderr and returns non-zero.
+    """
+    from ...cli import _errors
+    from ...utils.logging import cli_logging
+
+    args = build_parser().parse_args(argv)
+    with cli_logging(verbose=args.verbose):
+        try:
+            return run(args)
+        except KeyboardInterrupt:
+            print("make_image_classifier: interrupted", file=sys.stderr)
+            return 130
+        except Exception as err:
+            return _errors.report(err)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

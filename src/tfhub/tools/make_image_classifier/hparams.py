@@ -1,0 +1,55 @@
+"""The hyperparameters of make_image_classifier (upstream's `HParams`, same fields and defaults).
+
+Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class HParams(NamedTuple):
+    """The hyperparameters for make_image_classifier.
+
+    Attributes:
+        train_epochs: Training does this many passes over the training images.
+        do_fine_tuning: If true, the Hub module is trained together with the classifier on top.
+        batch_size: Each training step uses a batch of this many images.
+        learning_rate: The learning rate of the SGD optimizer.
+        momentum: The momentum of the SGD optimizer.
+        dropout_rate: The fraction of the feature vector dropped in training (Dropout layer).
+        l1_regularizer: Coefficient of the L1 regularization of the classifier's weights.
+        l2_regularizer: Coefficient of the L2 regularization of the classifier's weights.
+        label_smoothing: Label smoothing of the categorical cross-entropy loss.
+        validation_split: The fraction of each class's images held out for validation.
+        do_data_augmentation: Randomly distort the training images (the fields below).
+        rotation_range: Random rotation in degrees, in [-rotation_range, rotation_range].
+        horizontal_flip: Randomly flip images horizontally.
+        width_shift_range: Random horizontal shift: a fraction of the width if < 1, else pixels.
+        height_shift_range: Random vertical shift: a fraction of the height if < 1, else pixels.
+        shear_range: Random shear angle in degrees, in [-shear_range, shear_range].
+        zoom_range: Random zoom in [1 - zoom_range, 1 + zoom_range].
+    """
+
+    train_epochs: int = 5
+    do_fine_tuning: bool = False
+    batch_size: int = 32
+    learning_rate: float = 0.005
+    momentum: float = 0.9
+    dropout_rate: float = 0.2
+    l1_regularizer: float = 0.0
+    l2_regularizer: float = 0.0001
+    label_smoothing: float = 0.1
+    validation_split: float = 0.2
+    do_data_augmentation: bool = False
+    rotation_range: float = 40
+    horizontal_flip: bool = True
+    width_shift_range: float = 0.2
+    height_shift_range: float = 0.2
+    shear_range: float = 0.2
+    zoom_range: float = 0.2
+
+
+def get_default_hparams() -> HParams:
+    """Returns a fresh HParams object initialized to upstream's default values."""
+    return HParams()

@@ -1,0 +1,318 @@
+"""Trains an image classifier on top of an image feature-vector module (upstream's
+`make_image_classifier_lib`, on Keras 3 or tf_keras and a `tf.data` input pipeline).
+
+The model is upstream's: the module as a `hub.KerasLayer` (trainable with do_fine_tuning), then
+Dropout, then a softmax Dense layer with L1/L2 regularization, trained with SGD and momentum on
+categorical cross-entropy with label smoothing. The Keras flavour follows TensorFlow's
+convention: tf_keras if TF_USE_LEGACY_KERAS=1, else Keras 3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ... import constants, errors
+from ...keras._compat import use_legacy_keras
+from . import data, module
+from .export import Outputs, check_outputs_writable, export
+from .hparams import HParams
+
+logger = logging.getLogger(__name__)
+
+Say = Callable[[str], None]
+STRATEGIES = ("", "mirrored")
+
+
+def _log(message: str) -> None:
+    logger.info("%s", message)
+
+
+def keras_module() -> Any:
+    """Returns the Keras flavour in use: `tf_keras` if TF_USE_LEGACY_KERAS=1, else `keras`."""
+    if use_legacy_keras():
+        import tf_keras
+
+        return tf_keras
+    import keras
+
+    return keras
+
+
+def get_default_image_dir() -> str:
+    """Returns the TF Flowers images (one folder per class), downloading them if needed.
+
+    The archive (upstream's URL, or TFHUB_FLOWERS_URL) goes through tfhub's cache: downloaded
+    once, with progress, extracted safely and atomically.
+    """
+    from ...download import atomic_download, fetch_http_archive
+
+    url = constants.flowers_url()
+    folder = atomic_download(url, fetch_http_archive(url, handle=url))
+    inner = [name for name in os.listdir(folder) if os.path.isdir(os.path.join(folder, name))]
+    if "flower_photos" in inner:
+        return os.path.join(folder, "flower_photos")
+    return os.path.join(folder, inner[0]) if len(inner) == 1 else folder
+
+
+class NoStrategy:
+    """Stands for "no distribution strategy": its scope does nothing."""
+
+    def scope(self) -> contextlib.AbstractContextManager[None]:
+        """Returns a context manager that does nothing."""
+        return contextlib.nullcontext()
+
+
+def get_distribution_strategy(distribution_strategy_name: str | None) -> Any:
+    """Returns the strategy named by --distribution_strategy: "" (none) or "mirrored".
+
+    Raises:
+        tfhub.errors.UnknownStrategyError: for another name.
+    """
+    if distribution_strategy_name == "mirrored":
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy()
+    if not distribution_strategy_name:
+        return NoStrategy()
+    raise errors.UnknownStrategyError(
+        f"Unknown distribution strategy; use one of {list(STRATEGIES)}. "
+        f"Received: distribution_strategy={distribution_strategy_name!r}",
+        name=distribution_strategy_name,
+        available=list(STRATEGIES),
+    )
+
+
+def set_gpu_memory_growth(say: Say = _log) -> None:
+    """Lets TensorFlow grow GPU memory as needed, on every GPU (--set_memory_growth)."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        tf.config.experimental.set_memory_growth(gpu, True)
+    say("All GPUs will scale memory steadily" if gpus else "No GPUs found for set_memory_growth")
+
+
+def build_model(module_layer: Any, hparams: HParams, image_size: Any, num_classes: int) -> Any:
+    """Builds the classifier: module, Dropout, softmax Dense (call under the strategy's scope).
+
+    Args:
+        module_layer: the module as a hub.KerasLayer.
+        hparams: uses dropout_rate, l1_regularizer and l2_regularizer.
+        image_size: (height, width) of the input images.
+        num_classes: the number of classes.
+
+    Returns:
+        A Sequential model taking float images [batch, height, width, 3] in [0, 1].
+    """
+    keras = keras_module()
+    regularizer = keras.regularizers.L1L2(l1=hparams.l1_regularizer, l2=hparams.l2_regularizer)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(image_size[0], image_size[1], 3)),
+            module_layer,
+            keras.layers.Dropout(rate=hparams.dropout_rate),
+            keras.layers.Dense(num_classes, activation="softmax", kernel_regularizer=regularizer),
+        ]
+    )
+
+
+def _epoch_logger(keras: Any, *, epochs: int, images: int, say: Say) -> Any:
+    """A callback that reports each epoch's metrics, duration and images/s in one line."""
+
+    class EpochLogger(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            took = time.perf_counter() - self.started
+            metrics = ", ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items()))
+            say(
+                f"Epoch {epoch + 1}/{epochs}: {metrics} "
+                f"({took:.1f} s, {images / max(took, 1e-9):.0f} training images/s)"
+            )
+
+    return EpochLogger()
+
+
+def train_model(
+    model: Any,
+    hparams: HParams,
+    train_data_and_size: tuple[Any, int],
+    valid_data_and_size: tuple[Any, int],
+    log_dir: str | None = None,
+    *,
+    say: Say = _log,
+) -> Any:
+    """Compiles and trains `model` (call under the strategy's scope), as upstream.
+
+    Args:
+        model: the model from `build_model`.
+        hparams: uses train_epochs, learning_rate, momentum, label_smoothing.
+        train_data_and_size: (tf.data batches of (images, one-hot labels), number of images).
+        valid_data_and_size: the same for validation (data may be None).
+        log_dir: where TensorBoard summaries go (None: none).
+        say: prints one line of progress per epoch.
+
+    Returns:
+        The History of `model.fit` (`history["val_accuracy"]` per epoch if validating).
+    """
+    keras = keras_module()
+    model.compile(
+        optimizer=keras.optimizers.SGD(
+            learning_rate=hparams.learning_rate, momentum=hparams.momentum
+        ),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=hparams.label_smoothing),
+        metrics=["accuracy"],
+    )
+    train_data, train_size = train_data_and_size
+    valid_data, _ = valid_data_and_size
+    callbacks = [_epoch_logger(keras, epochs=hparams.train_epochs, images=train_size, say=say)]
+    if log_dir is not None:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1))
+    return model.fit(
+        train_data,
+        epochs=hparams.train_epochs,
+        validation_data=valid_data,
+        callbacks=callbacks,
+        shuffle=False,  # The tf.data pipeline shuffles.
+        verbose=0,
+    )
+
+
+def make_image_classifier(
+    tfhub_module: str,
+    image_dir: str,
+    hparams: HParams,
+    distribution_strategy: Any = None,
+    requested_image_size: int | None = None,
+    log_dir: str | None = None,
+    *,
+    say: Say = _log,
+    seed: int | None = None,
+) -> tuple[Any, tuple[str, ...], Any]:
+    """Builds and trains a Keras model for image classification (upstream's signature).
+
+    Everything that can be checked is checked before training: the image folder, the module
+    (an image feature-vector module), the image size, then every image is decoded once.
+
+    Args:
+        tfhub_module: the module's handle (anything hub.resolve takes).
+        image_dir: a folder with one sub-folder of images per class.
+        hparams: the hyperparameters.
+        distribution_strategy: a tf.distribute strategy (e.g. from `get_distribution_strategy`,
+            or a MultiWorkerMirroredStrategy); None for none.
+        requested_image_size: height and width of the images fed to the module; needed for
+            modules of variable input size, else must equal the module's size.
+        log_dir: where TensorBoard summaries go (None: none).
+        say: receives the progress lines (the CLI prints them; default: logged at INFO).
+        seed: makes shuffling and augmentation reproducible.
+
+    Returns:
+        (the trained model, the labels in prediction order, the History of `model.fit`).
+
+    Raises:
+        tfhub.errors.ImageFolderError: for an unusable image folder.
+        tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
+        tfhub.errors.ImageSizeError: if no usable image size is known.
+    """
+    files = data.list_image_files(image_dir)
+    strategy = distribution_strategy or NoStrategy()
+    if not isinstance(strategy, NoStrategy):
+        replicas = strategy.num_replicas_in_sync
+        say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
+    with strategy.scope():
+        layer = module.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
+        image_size = module.image_size_for_module(layer, tfhub_module, requested_image_size)
+        dim = module.check_feature_vector(layer, tfhub_module, image_size)
+    keras = keras_module()
+    say(
+        f"Using module {tfhub_module} with image size {image_size} ({dim} features), "
+        f"{keras.__name__} {keras.__version__}"
+    )
+    started = time.perf_counter()
+    decoded = data.decode_images(files, image_size)
+    sets = data.make_datasets(decoded, hparams=hparams, num_classes=len(files.labels), seed=seed)
+    say(
+        f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "
+        f"{sets.train_size} training and {sets.valid_size} validation images "
+        f"(decoded in {time.perf_counter() - started:.1f} s, {len(decoded.skipped)} skipped)"
+    )
+    with strategy.scope():
+        model = build_model(layer, hparams, image_size, len(files.labels))
+        history = train_model(
+            model,
+            hparams,
+            (sets.train, sets.train_size),
+            (sets.valid, sets.valid_size),
+            log_dir,
+            say=say,
+        )
+    return model, files.labels, history
+
+
+def assert_accuracy(train_result: Any, assert_accuracy_at_least: float, *, say: Say = _log) -> None:
+    """Checks the final validation accuracy, as upstream's --assert_accuracy_at_least.
+
+    Raises:
+        tfhub.errors.AccuracyError: an AssertionError whose message starts "ACCURACY FAILED".
+    """
+    history = train_result.history.get("val_accuracy") or [None]
+    accuracy = history[-1]
+    if accuracy is None:
+        message = (
+            f"no validation accuracy (validation_split is 0), expected at least "
+            f"{assert_accuracy_at_least:f}"
+        )
+    else:
+        message = f"found {accuracy:f}, expected at least {assert_accuracy_at_least:f}"
+        if accuracy >= assert_accuracy_at_least:
+            say(f"ACCURACY PASSED: {message}")
+            return
+    raise errors.AccuracyError(
+        f"ACCURACY FAILED: {message}", accuracy=accuracy, expected=assert_accuracy_at_least
+    )
+
+
+def train_and_export(
+    tfhub_module: str,
+    image_dir: str | None,
+    hparams: HParams,
+    *,
+    outputs: Outputs,
+    distribution_strategy: str | None = "",
+    image_size: int | None = None,
+    assert_accuracy_at_least: float | None = None,
+    set_memory_growth: bool = False,
+    say: Say = _log,
+) -> tuple[Any, tuple[str, ...], Any]:
+    """Everything the make_image_classifier command does: check the outputs, get the images
+    (TF Flowers if `image_dir` is None), train, check the accuracy, export.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: before training, if an output cannot be written.
+        tfhub.errors.AccuracyError: if the accuracy is too low (nothing is exported then).
+        Whatever `make_image_classifier` raises.
+    """
+    check_outputs_writable(outputs)
+    image_dir = image_dir or get_default_image_dir()
+    if set_memory_growth:
+        set_gpu_memory_growth(say)
+    model, labels, history = make_image_classifier(
+        tfhub_module,
+        image_dir,
+        hparams,
+        get_distribution_strategy(distribution_strategy),
+        image_size,
+        outputs.summaries_dir,
+        say=say,
+    )
+    if assert_accuracy_at_least:
+        assert_accuracy(history, assert_accuracy_at_least, say=say)
+    say("Done with training.")
+    export(model, labels, outputs, say=say)
+    return model, labels, history

@@ -1,0 +1,162 @@
+"""The image feature-vector module: load it as a hub.KerasLayer, check it, find its image size.
+
+Checks run before any image is decoded or any training step: the module must take float
+images [batch, height, width, 3] and return a feature vector [batch, dim].
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ... import errors
+
+logger = logging.getLogger(__name__)
+
+_EXPECTED_INPUT = "float32 images [batch, height, width, 3]"
+
+
+def load_module_layer(handle: str, *, trainable: bool) -> Any:
+    """Returns `hub.KerasLayer(handle, trainable=trainable)` of the Keras flavour in use.
+
+    Call it under the distribution strategy's scope, so the module's variables are mirrored.
+    """
+    from ...keras import keras_layer_class
+
+    return keras_layer_class()(handle, trainable=trainable)
+
+
+def _not_image_module(handle: str, problem: str) -> errors.NotAnImageModuleError:
+    return errors.NotAnImageModuleError(
+        f"{handle} is not an image feature-vector module: {problem}. Use a module that maps "
+        f"{_EXPECTED_INPUT} in [0, 1] to feature vectors [batch, dim] (e.g. a "
+        f"tfhub.dev .../feature_vector/N model). Received: tfhub_module={handle!r}",
+        handle=handle,
+        problem=problem,
+    )
+
+
+def _image_input_spec(layer: Any, handle: str) -> Any:
+    """The TensorSpec of the module's image input (None if TensorFlow does not know it)."""
+    specs = list(layer.hub_callable.input_specs)
+    if not specs:
+        return None
+    spec = specs[0]
+    if isinstance(spec, dict):  # A signature (TF1 modules): its "images" input, or its only one.
+        if "images" in spec:
+            spec = spec["images"]
+        elif len(spec) == 1:
+            spec = next(iter(spec.values()))
+        else:
+            raise _not_image_module(handle, f"its inputs are {sorted(spec)}, not 'images'")
+    if not hasattr(spec, "shape") or not hasattr(spec, "dtype"):
+        raise _not_image_module(handle, f"its input is {spec!r}, not one tensor")
+    return spec
+
+
+def check_image_input(layer: Any, handle: str) -> tuple[int | None, int | None] | None:
+    """Checks the module's input is float images with 3 channels.
+
+    Returns:
+        The module's fixed (height, width) (None where variable), or None if unknown.
+
+    Raises:
+        tfhub.errors.NotAnImageModuleError: for another input rank, dtype or channel count.
+    """
+    spec = _image_input_spec(layer, handle)
+    if spec is None:
+        return None
+    shape = spec.shape
+    if shape.rank is not None and shape.rank != 4:
+        raise _not_image_module(handle, f"its input has shape {shape} (rank {shape.rank}), not 4")
+    if not spec.dtype.is_floating:
+        raise _not_image_module(handle, f"its input has dtype {spec.dtype.name}, not float32")
+    if shape.rank is None:
+        return None
+    dims = shape.as_list()
+    if dims[3] not in (None, 3):
+        raise _not_image_module(handle, f"its input has {dims[3]} channels, not 3")
+    return dims[1], dims[2]
+
+
+def _tf1_default_size(handle: str) -> tuple[int, int] | None:
+    """The size a TF1 Hub module asks for (ImageModuleInfo, else its input shape), or None."""
+    from ... import image_util
+    from ...tf1.module_spec import load_module_spec
+
+    try:
+        height, width = image_util.get_expected_image_size(load_module_spec(handle))
+    except (errors.InputSpecError, ValueError):
+        return None
+    return height, width
+
+
+def image_size_for_module(
+    layer: Any, handle: str, requested_image_size: int | None = None
+) -> tuple[int, int]:
+    """Returns the (height, width) to feed the module, as upstream's `_image_size_for_module`.
+
+    A module with a fixed input size takes that size; a TF1 Hub module may also name a default
+    size (ImageModuleInfo). `requested_image_size` (--image_size) must agree with a fixed size.
+
+    Raises:
+        tfhub.errors.ImageSizeError: for a variable-size module without `requested_image_size`,
+            or a requested size the module does not accept.
+        tfhub.errors.NotAnImageModuleError: if the module does not take images.
+    """
+    fixed = check_image_input(layer, handle) or (None, None)
+    if requested_image_size is not None:
+        requested = (int(requested_image_size), int(requested_image_size))
+        if any(f is not None and f != r for f, r in zip(fixed, requested, strict=True)):
+            raise errors.ImageSizeError(
+                f"The module {handle} expects images of size {fixed}, but --image_size "
+                f"{requested_image_size} was requested. Omit --image_size or pass the module's "
+                f"size. Received: image_size={requested_image_size}",
+                handle=handle,
+                module_size=fixed,
+                requested=requested_image_size,
+            )
+        return requested
+    if None not in fixed:
+        return int(fixed[0]), int(fixed[1])  # type: ignore[arg-type]
+    default = _tf1_default_size(handle) if layer.hub_callable.is_hub_module_v1 else None
+    if default is not None:
+        return default
+    raise errors.ImageSizeError(
+        f"Must specify an image size because the module {handle} takes images of any size "
+        f"{fixed}: pass --image_size (e.g. 224). Received: image_size=None",
+        handle=handle,
+        module_size=fixed,
+        requested=None,
+    )
+
+
+def check_feature_vector(layer: Any, handle: str, image_size: tuple[int, int]) -> int:
+    """Runs the module on two black images and checks it returns a feature vector.
+
+    Call it under the scope of the strategy the layer was made in (if any).
+
+    Returns:
+        The length of the feature vector.
+
+    Raises:
+        tfhub.errors.NotAnImageModuleError: if the output is not one [batch, dim] tensor, or
+            the module fails on images of this size.
+    """
+    import tensorflow as tf
+
+    images = tf.zeros([2, image_size[0], image_size[1], 3], tf.float32)
+    # In replica context: under MirroredStrategy, restored functions cannot run cross-replica.
+    strategy = tf.distribute.get_strategy()
+    try:
+        output = strategy.experimental_local_results(strategy.run(layer, args=(images,)))[0]
+    except (TypeError, ValueError, tf.errors.OpError) as err:
+        raise _not_image_module(
+            handle, f"it fails on {_EXPECTED_INPUT} of size {image_size}: {err}".splitlines()[0]
+        ) from err
+    if isinstance(output, (dict, list, tuple)):
+        raise _not_image_module(handle, f"it returns a {type(output).__name__} of outputs")
+    shape = tuple(output.shape)
+    if len(shape) != 2 or shape[1] is None:
+        raise _not_image_module(handle, f"its output has shape {shape}, not [batch, dim]")
+    return int(shape[1])

@@ -1,0 +1,216 @@
+"""Approximate nearest-neighbour libraries behind one interface, all on angular distance.
+
+Every index answers `query(vector, k) -> (ids, distances)` with annoy's "angular" distance
+sqrt(2 - 2 cos), whatever the library computes inside, so results read the same. Libraries are
+imported when used. The default is the one that measured best (benchmarks/README.md); annoy is
+upstream's, and the only one whose files upstream's tool reads.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...utils.lazy import import_optional
+
+logger = logging.getLogger(__name__)
+
+_HINT = "make_nearest_neighbour_index with index library {!r}"
+
+
+def angular(cosine: np.ndarray) -> np.ndarray:
+    """annoy's angular distance from cosine similarities."""
+    return np.sqrt(np.maximum(0.0, 2.0 - 2.0 * np.asarray(cosine, np.float64))).astype(np.float32)
+
+
+def normalized(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), float32."""
+    vectors = np.asarray(vectors, np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
+
+
+class DimensionMismatch(ValueError):
+    """An index file that does not hold vectors of the expected size (annoy can tell)."""
+
+
+class AnnIndex(abc.ABC):
+    """An index of `dim`-dimensional vectors with ids 0..n-1."""
+
+    name: ClassVar[str]
+    package: ClassVar[str]
+    defaults: ClassVar[dict[str, int]] = {}
+
+    def __init__(self, dim: int, params: dict[str, Any]) -> None:
+        self.dim = dim
+        self.params = {**self.defaults, **params}
+
+    @abc.abstractmethod
+    def build(self, vectors: np.ndarray) -> None:
+        """Indexes vectors [n, dim]; row i gets id i."""
+
+    @abc.abstractmethod
+    def save(self, path: str) -> None:
+        """Writes the index to one file."""
+
+    @abc.abstractmethod
+    def load(self, path: str) -> int:
+        """Reads an index file; returns its number of items."""
+
+    @abc.abstractmethod
+    def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ids and angular distances of the k nearest items, nearest first."""
+
+    def _lib(self) -> Any:
+        return import_optional(self.package, purpose=_HINT.format(self.name))
+
+
+class AnnoyIndex(AnnIndex):
+    """Spotify's annoy (upstream's choice): random-projection trees, `num_trees` of them."""
+
+    name, package = "annoy", "annoy"
+    defaults = {"num_trees": 100, "search_k": -1}  # Upstream's: 100 trees, n_trees * k nodes.
+
+    def _new(self) -> Any:
+        return self._lib().AnnoyIndex(self.dim, "angular")
+
+    def build(self, vectors: np.ndarray) -> None:
+        self._index = self._new()
+        for i, vector in enumerate(np.asarray(vectors, np.float32)):
+            self._index.add_item(i, vector)
+        self._index.build(int(self.params["num_trees"]))
+
+    def save(self, path: str) -> None:
+        self._index.save(path)
+
+    def load(self, path: str) -> int:
+        self._index = self._new()
+        try:
+            self._index.load(path, prefault=False)
+        except OSError as err:  # annoy checks the file size against the node size.
+            raise DimensionMismatch(f"{path} does not hold {self.dim}-dimensional vectors") from err
+        return int(self._index.get_n_items())
+
+    def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        search_k = int(self.params["search_k"])
+        ids, distances = self._index.get_nns_by_vector(
+            np.asarray(vector, np.float32), k, search_k=search_k, include_distances=True
+        )
+        return np.asarray(ids, np.int64), np.asarray(distances, np.float32)
+
+
+class HnswlibIndex(AnnIndex):
+    """hnswlib's HNSW graph on cosine distance (M, ef_construction; ef at query time)."""
+
+    name, package = "hnswlib", "hnswlib"
+    defaults = {"M": 16, "ef_construction": 200, "ef": 128}
+
+    def _new(self) -> Any:
+        return self._lib().Index(space="cosine", dim=self.dim)
+
+    def build(self, vectors: np.ndarray) -> None:
+        self._index = self._new()
+        self._index.init_index(
+            max_elements=max(1, len(vectors)),
+            M=int(self.params["M"]),
+            ef_construction=int(self.params["ef_construction"]),
+            random_seed=0,
+        )
+        self._index.add_items(np.asarray(vectors, np.float32), np.arange(len(vectors)))
+
+    def save(self, path: str) -> None:
+        self._index.save_index(path)
+
+    def load(self, path: str) -> int:
+        self._index = self._new()
+        self._index.load_index(path)
+        return int(self._index.get_current_count())
+
+    def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self._index.get_current_count())
+        self._index.set_ef(max(k, int(self.params["ef"])))
+        labels, distances = self._index.knn_query(np.asarray(vector, np.float32)[None], k=k)
+        return labels[0].astype(np.int64), angular(1.0 - distances[0])
+
+
+class FaissIndex(AnnIndex):
+    """faiss's HNSW (IndexHNSWFlat) on inner products of unit vectors."""
+
+    name, package = "faiss", "faiss"
+    defaults = {"M": 16, "ef_construction": 200, "ef": 128}
+
+    def build(self, vectors: np.ndarray) -> None:
+        faiss = self._lib()
+        self._index = faiss.IndexHNSWFlat(
+            self.dim, int(self.params["M"]), faiss.METRIC_INNER_PRODUCT
+        )
+        self._index.hnsw.efConstruction = int(self.params["ef_construction"])
+        self._index.add(normalized(vectors))
+
+    def save(self, path: str) -> None:
+        self._lib().write_index(self._index, path)
+
+    def load(self, path: str) -> int:
+        self._index = self._lib().read_index(path)
+        return int(self._index.ntotal)
+
+    def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        self._index.hnsw.efSearch = max(k, int(self.params["ef"]))
+        similarities, ids = self._index.search(normalized(vector)[None], k)
+        keep = ids[0] >= 0
+        return ids[0][keep].astype(np.int64), angular(similarities[0][keep])
+
+
+class UsearchIndex(AnnIndex):
+    """USearch's HNSW on cosine distance (connectivity, expansion_add, expansion_search)."""
+
+    name, package = "usearch", "usearch.index"
+    defaults = {"M": 16, "ef_construction": 200, "ef": 128}
+
+    def _new(self) -> Any:
+        return self._lib().Index(
+            ndim=self.dim,
+            metric="cos",
+            dtype="f32",
+            connectivity=int(self.params["M"]),
+            expansion_add=int(self.params["ef_construction"]),
+            expansion_search=int(self.params["ef"]),
+        )
+
+    def build(self, vectors: np.ndarray) -> None:
+        self._index = self._new()
+        self._index.add(np.arange(len(vectors)), np.asarray(vectors, np.float32))
+
+    def save(self, path: str) -> None:
+        self._index.save(path)
+
+    def load(self, path: str) -> int:
+        self._index = self._new()
+        self._index.load(path)
+        return len(self._index)
+
+    def query(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        matches = self._index.search(np.asarray(vector, np.float32), k)
+        return np.asarray(matches.keys, np.int64), angular(1.0 - np.asarray(matches.distances))
+
+
+LIBRARIES: dict[str, type[AnnIndex]] = {
+    cls.name: cls for cls in (AnnoyIndex, HnswlibIndex, FaissIndex, UsearchIndex)
+}
+DEFAULT_LIBRARY = "hnswlib"  # Best recall@10 per query/s in benchmarks/bench_nearest_neighbour.
+
+
+def make_index(library: str, dim: int, params: dict[str, Any] | None = None) -> AnnIndex:
+    """Returns an empty index of `library` ("annoy", "hnswlib", "faiss", "usearch").
+
+    Raises:
+        ValueError: for an unknown library name.
+    """
+    if library not in LIBRARIES:
+        raise ValueError(
+            f"Unknown index library; use one of {sorted(LIBRARIES)}. Received: {library!r}"
+        )
+    return LIBRARIES[library](dim, params or {})

@@ -1,0 +1,186 @@
+"""The `make_nearest_neighbour_index` command: `generate | build | e2e | query`, upstream's flags.
+
+Arguments this parser does not know are Beam pipeline options for `generate`/`e2e`
+(`--runner=FlinkRunner --flink_master=...`, `--direct_num_workers=4`, ...). Library logic
+lives in embedding_generator, index_builder and similarity_finder; this module parses and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+OPERATIONS = ("generate", "build", "e2e", "query")
+PROG = "make_nearest_neighbour_index"
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The parser of the tool's flags (upstream's names and defaults, plus tfhub's)."""
+    from .ann import LIBRARIES
+
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Embed text with a TF Hub module (Apache Beam), build an approximate "
+        "nearest-neighbour index, and query it. Unknown --flags of generate/e2e are passed to "
+        "Beam as pipeline options (e.g. --runner=FlinkRunner, --direct_num_workers=4).",
+    )
+    parser.add_argument("operation", choices=OPERATIONS)
+    add = parser.add_argument
+    add("--data_file_pattern", help="text file(s) to embed, one item per line (glob)")
+    add("--module_url", help="text-embedding module: a tfhub.dev URL, a URL or a folder")
+    add("--embed_output_dir", help="folder of the embedding TFRecords (local or gs://)")
+    add("--projected_dim", type=int, help="randomly project the embeddings to this size")
+    add("--num_trees", type=int, default=100, help="annoy trees (default 100)")
+    add("--index_output_dir", help="folder of the index files (local or gs://)")
+    add("--num_matches", type=int, default=5, help="items a query returns (default 5)")
+    add(
+        "--index_library",
+        choices=sorted(LIBRARIES),
+        help="ANN library (default: the "
+        "fastest at equal recall, see docs; annoy with --upstream_format)",
+    )
+    add(
+        "--upstream_format",
+        action="store_true",
+        help="annoy index plus upstream's pickled "
+        "mapping and matrix, readable by tensorflow_hub 0.10's tool",
+    )
+    add(
+        "--allow_pickle",
+        action="store_true",
+        help="read upstream's pickled mapping/matrix "
+        "(pickles can run code: only for files you trust)",
+    )
+    add(
+        "--query",
+        action="append",
+        help="query this text and exit (repeatable); without it, "
+        "`query` asks interactively as upstream",
+    )
+    add("--batch_size", type=int, default=1028, help="largest batch embedded at once")
+    add("--seed", type=int, help="seed of the random projection")
+    return parser
+
+
+def _require(args: argparse.Namespace, *names: str) -> None:
+    for name in names:
+        if getattr(args, name) in (None, ""):
+            raise ValueError(f"You must provide --{name} for `{args.operation}`.")
+
+
+def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
+    """Checks the flags an operation needs (as upstream's validate_args), before any work."""
+    if args.operation in ("generate", "e2e"):
+        _require(args, "data_file_pattern", "module_url", "embed_output_dir")
+        if args.projected_dim is not None and args.projected_dim < 1:
+            raise ValueError(
+                f"--projected_dim must be a positive integer. Received: {args.projected_dim}"
+            )
+    if args.operation in ("build", "e2e"):
+        _require(args, "embed_output_dir", "index_output_dir")
+        if args.num_trees < 1:
+            raise ValueError(f"--num_trees must be a positive integer. Received: {args.num_trees}")
+    if args.operation == "query":
+        _require(args, "module_url", "index_output_dir")
+        if args.num_matches < 1:
+            raise ValueError(f"--num_matches must be positive. Received: {args.num_matches}")
+    if beam_args and args.operation not in ("generate", "e2e"):
+        raise ValueError(f"Unknown arguments for `{args.operation}`: {' '.join(beam_args)}")
+
+
+def _generate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
+    from . import embedding_generator as generator
+
+    config = generator.GenerateConfig(
+        data_file_pattern=args.data_file_pattern,
+        module_url=args.module_url,
+        embed_output_dir=args.embed_output_dir,
+        projected_dim=args.projected_dim,
+        batch_size=args.batch_size,
+        upstream_format=args.upstream_format,
+        seed=args.seed,
+    )
+    dim = generator.run(config, beam_args)
+    print(f"Embeddings of size {dim} written to {args.embed_output_dir}")
+
+
+def _build(args: argparse.Namespace) -> None:
+    from . import index_builder as builder
+
+    info = builder.run(
+        builder.BuildConfig(
+            embed_output_dir=args.embed_output_dir,
+            index_output_dir=args.index_output_dir,
+            num_trees=args.num_trees,
+            library=args.index_library,
+            upstream_format=args.upstream_format,
+            allow_pickle=args.allow_pickle,
+        )
+    )
+    print(
+        f"{info['library']} index of {info['items']} items ({info['dimensions']} dimensions) "
+        f"written to {args.index_output_dir} in {info['build_seconds']:.2f} s"
+    )
+
+
+def print_matches(matches: Sequence[Any], out: TextIO) -> None:
+    """Prints results as upstream did, with the distance before each item."""
+    print("Results:", file=out)
+    print("=========", file=out)
+    for match in matches:
+        print(f"{match.distance:.4f}\t{match.item}", file=out)
+
+
+def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
+    from .similarity_finder import SimilarityFinder
+
+    finder = SimilarityFinder(
+        args.module_url, args.index_output_dir, allow_pickle=args.allow_pickle
+    )
+    if args.query:
+        for text in args.query:
+            print(f"Query: {text}")
+            print_matches(finder.find_matches(text, args.num_matches), sys.stdout)
+        return
+    while True:  # Interactive, as upstream; ends on an empty line, EOF or Ctrl-C.
+        try:
+            text = ask("Enter your query: ")
+        except EOFError:
+            return
+        if not text.strip():
+            return
+        print_matches(finder.find_matches(text, args.num_matches), sys.stdout)
+
+
+def run(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
+    """Runs one operation of parsed arguments; returns the exit code."""
+    validate(args, beam_args)
+    if args.operation in ("generate", "e2e"):
+        _generate(args, beam_args)
+    if args.operation in ("build", "e2e"):
+        _build(args)
+    if args.operation == "query":
+        _query(args)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
+    """Console script `make_nearest_neighbour_index`; errors end as one line on stderr."""
+    from ...cli import _errors
+    from ...utils.logging import cli_logging
+
+    args, beam_args = build_parser(prog).parse_known_args(argv)
+    with cli_logging(verbose=True):
+        try:
+            return run(args, beam_args)
+        except KeyboardInterrupt:
+            print(f"{prog}: interrupted", file=sys.stderr)
+            return 130
+        except Exception as err:
+            return _errors.report(err)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""`generate`: an Apache Beam pipeline from text lines to TFRecords of their embeddings.
+
+Read lines (`beam.io.ReadFromText`) -> batch them (`BatchElements`) -> embed each batch with the
+module, loaded once per worker (`DoFn.setup`) -> optional random projection -> serialize
+`tf.train.Example`s with `item` (the line, bytes) and `embedding` (floats) -> WriteToTFRecord
+`<embed_output_dir>/emb-*.tfrecords`, as upstream's tool did. DirectRunner unless the Beam
+options say otherwise (`--runner=FlinkRunner`, `DataflowRunner`, ...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import logging
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ... import errors
+from ...utils.lazy import import_optional
+from . import files
+from .text_embedding import TextEmbedder, project
+
+logger = logging.getLogger(__name__)
+
+beam: Any = import_optional("apache_beam", purpose="make_nearest_neighbour_index generate")
+
+BATCH_SIZE = 1028  # Upstream's largest batch; every batch has this size (the last may be smaller).
+DEFAULT_RUNNER = "DirectRunner"
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerateConfig:
+    """What `generate` does (upstream's flags).
+
+    Attributes:
+        data_file_pattern: text files, one item per line (a glob; local or remote).
+        module_url: the text-embedding module's handle.
+        embed_output_dir: where the TFRecords (and projection matrix) go; replaced.
+        projected_dim: if set and below the embedding size, project randomly to it.
+        batch_size: the largest batch the module embeds at once.
+        upstream_format: also write the matrix as upstream's pickle.
+        seed: the seed of the random projection (None: a fresh one).
+    """
+
+    data_file_pattern: str
+    module_url: str
+    embed_output_dir: str
+    projected_dim: int | None = None
+    batch_size: int = BATCH_SIZE
+    upstream_format: bool = False
+    seed: int | None = None
+
+
+def random_projection_matrix(
+    embedding_dim: int, projected_dim: int | None, *, seed: int | None = None
+) -> np.ndarray | None:
+    """A Gaussian random projection [embedding_dim, projected_dim] (entries N(0, 1/projected_dim)).
+
+    Returns None without `projected_dim` or when it equals the embedding size.
+
+    Raises:
+        tfhub.errors.ProjectedDimError: if projected_dim is not positive or above embedding_dim.
+    """
+    if not projected_dim or projected_dim == embedding_dim:
+        return None
+    if projected_dim < 1 or projected_dim > embedding_dim:
+        raise errors.ProjectedDimError(
+            f"--projected_dim must be between 1 and the module's embedding size {embedding_dim} "
+            f"(a projection cannot add dimensions). Received: projected_dim={projected_dim}",
+            projected_dim=projected_dim,
+            embedding_dim=embedding_dim,
+        )
+    rng = np.random.default_rng(seed)
+    return rng.normal(0.0, 1.0 / np.sqrt(projected_dim), (embedding_dim, projected_dim))
+
+
+def to_examples(items: Sequence[str], vectors: np.ndarray) -> list[bytes]:
+    """Serializes (item, embedding) pairs as upstream's `tf.train.Example`s."""
+    from tensorflow.core.example import example_pb2
+
+    examples = []
+    for item, vector in zip(items, vectors, strict=True):
+        example = example_pb2.Example()
+        example.features.feature["item"].bytes_list.value.append(item.encode("utf-8"))
+        example.features.feature["embedding"].float_list.value.extend(vector.tolist())
+        examples.append(example.SerializeToString(deterministic=True))
+    return examples
+
+
+class EmbedDoFn(beam.DoFn):  # type: ignore[misc]
+    """Embeds batches of lines; the module is loaded once per DoFn instance (worker)."""
+
+    def __init__(self, module_url: str, matrix: np.ndarray | None) -> None:
+        super().__init__()
+        self._module_url = module_url
+        self._matrix = matrix
+        self._embedder: TextEmbedder | None = None
+
+    def setup(self) -> None:
+        self._embedder = TextEmbedder(self._module_url)
+
+    def process(self, batch: list[str]) -> Iterator[bytes]:
+        assert self._embedder is not None, "setup() not called"
+        vectors = project(self._embedder(batch), self._matrix)
+        yield from to_examples(batch, vectors)
+
+
+def _check_inputs(pattern: str) -> None:
+    if files.is_remote(pattern):
+        return  # Beam checks remote patterns when it reads them.
+    if not glob.glob(pattern):
+        raise errors.EmbeddingFilesError(
+            f"No file matches --data_file_pattern {pattern}. Received: data_file_pattern="
+            f"{pattern!r}",
+            path=pattern,
+            problem="no file matches",
+        )
+
+
+def pipeline_options(beam_args: Sequence[str]) -> Any:
+    """Beam PipelineOptions from command-line style arguments, DirectRunner by default."""
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    options = PipelineOptions(list(beam_args))
+    standard = options.view_as(StandardOptions)
+    if not standard.runner:
+        standard.runner = DEFAULT_RUNNER
+    return options
+
+
+def build_pipeline(pipeline: Any, config: GenerateConfig, matrix: Any, output_dir: str) -> None:
+    """Adds the generate transforms to `pipeline`, writing into `output_dir`."""
+    _ = (
+        pipeline
+        | "Read lines" >> beam.io.ReadFromText(config.data_file_pattern)
+        | "Batch"
+        >> beam.transforms.util.BatchElements(
+            min_batch_size=config.batch_size, max_batch_size=config.batch_size
+        )
+        | "Embed" >> beam.ParDo(EmbedDoFn(config.module_url, matrix))
+        | "Write TFRecords"
+        >> beam.io.WriteToTFRecord(
+            files.join(output_dir, files.EMBED_FILE_PREFIX),
+            file_name_suffix=files.EMBED_FILE_SUFFIX,
+        )
+    )
+
+
+def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
+    """Runs the pipeline; the output folder appears only when it succeeded.
+
+    Args:
+        config: what to embed, with which module, and where to write.
+        beam_args: Beam pipeline options (e.g. ["--runner=FlinkRunner", ...]).
+
+    Returns:
+        The embedding size written (after projection).
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: no input file matches.
+        tfhub.errors.NotATextEmbeddingError: the module does not embed text.
+        tfhub.errors.ProjectedDimError: --projected_dim above the embedding size.
+        tfhub.errors.OutputNotWritableError: the output folder cannot be written.
+        tfhub.errors.PipelineError: the pipeline failed on its runner.
+    """
+    _check_inputs(config.data_file_pattern)
+    embedding_dim = TextEmbedder(config.module_url).dim
+    matrix = random_projection_matrix(embedding_dim, config.projected_dim, seed=config.seed)
+    options = pipeline_options(beam_args)
+    with files.output_folder(config.embed_output_dir) as output_dir:
+        if matrix is not None:
+            files.write_matrix(output_dir, matrix, upstream_pickle=config.upstream_format)
+            logger.info("Random projection %s -> %s written.", embedding_dim, matrix.shape[1])
+        _run_pipeline(options, config, matrix, output_dir)
+        _remove_beam_leftovers(output_dir)
+    return embedding_dim if matrix is None else int(matrix.shape[1])
+
+
+def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir: str) -> None:
+    """Runs the pipeline to completion; a failure on the runner becomes one PipelineError."""
+    runner = str(options.get_all_options()["runner"])
+    logger.info("Starting the Beam pipeline (%s).", runner)
+    try:
+        with beam.Pipeline(options=options) as pipeline:
+            build_pipeline(pipeline, config, matrix, output_dir)
+    except errors.TFHubError:
+        raise
+    except Exception as err:
+        lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+        cause = lines[-1] if lines else ""
+        if not cause.startswith(type(err).__name__):
+            cause = f"{type(err).__name__}: {cause}".rstrip(": ")
+        raise errors.PipelineError(
+            f"The Beam pipeline failed on the {runner}: {cause} (nothing was written to "
+            f"{config.embed_output_dir}). Received: runner={runner!r}",
+            runner=runner,
+            cause=cause,
+        ) from err
+
+
+def _remove_beam_leftovers(folder: str) -> None:
+    """Beam's temporary sub-folders are removed after a run; make sure none stays."""
+    if files.is_remote(folder):
+        return
+    for name in os.listdir(folder):
+        if name.startswith("beam-temp-"):
+            logger.debug("Removing Beam's leftover %s", name)
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)

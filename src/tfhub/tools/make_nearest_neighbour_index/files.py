@@ -1,0 +1,255 @@
+"""The files of embedding and index folders, and how they are written and read.
+
+Names are upstream's, so folders made by either tool are found by the other:
+    <embed_output_dir>/emb-NNNNN-of-NNNNN.tfrecords  tf.train.Example: `item` bytes, `embedding`
+        floats (written by Beam's WriteToTFRecord, uncompressed).
+    random_projection.matrix       upstream's pickle of the float64 [embedding_dim, projected_dim]
+                                   matrix (read only with allow_pickle; written on request).
+    ann.index                      the index (annoy's format for annoy; each library's own else).
+    ann.index.mapping              upstream's pickle {id: item} (same rules as the matrix).
+Safe files tfhub writes by default, and reads first:
+    random_projection.matrix.npy   the matrix as a NumPy .npy file (no pickled objects).
+    ann.index.mapping.json         the items as a JSON array, in id order.
+    ann.index.json                 what the index is: library, dimensions, metric, count, params.
+
+Reading a pickle runs code chosen by whoever wrote it, so pickles are read only when the caller
+allows it, and then through an unpickler that accepts nothing but NumPy arrays and plain data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import pickle
+import shutil
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ... import errors
+
+logger = logging.getLogger(__name__)
+
+RANDOM_PROJECTION_FILENAME = "random_projection.matrix"
+RANDOM_PROJECTION_NPY = RANDOM_PROJECTION_FILENAME + ".npy"
+INDEX_FILENAME = "ann.index"
+MAPPING_FILENAME = "ann.index.mapping"
+MAPPING_JSON = MAPPING_FILENAME + ".json"
+INDEX_INFO_JSON = INDEX_FILENAME + ".json"
+EMBED_FILE_PREFIX = "emb"
+EMBED_FILE_SUFFIX = ".tfrecords"
+
+# The only globals a trusted upstream pickle of a NumPy array or a mapping needs.
+_PICKLE_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+}
+
+
+def is_remote(path: str) -> bool:
+    """True for paths with a scheme (gs://, s3://, hdfs://): written through tf.io.gfile."""
+    return "://" in path
+
+
+def join(folder: str, name: str) -> str:
+    """Joins a file name to a local or remote folder."""
+    return folder.rstrip("/") + "/" + name if is_remote(folder) else os.path.join(folder, name)
+
+
+def _gfile() -> Any:
+    from ...utils.lazy import import_tensorflow
+
+    return import_tensorflow("Remote folders (gs:// etc.)").io.gfile
+
+
+def exists(path: str) -> bool:
+    """Whether a local or remote file exists."""
+    return bool(_gfile().exists(path)) if is_remote(path) else os.path.exists(path)
+
+
+def read_bytes(path: str) -> bytes:
+    """Reads a local or remote file."""
+    if is_remote(path):
+        with _gfile().GFile(path, "rb") as handle:
+            return bytes(handle.read())
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _not_writable(path: str, err: OSError) -> errors.OutputNotWritableError:
+    return errors.OutputNotWritableError(
+        f"Cannot write the output folder {path}: {err.strerror or err}. Choose a folder you can "
+        f"write to. Received: output_dir={path!r}",
+        path=path,
+        what="output folder",
+    )
+
+
+@contextlib.contextmanager
+def output_folder(path: str) -> Iterator[str]:
+    """Yields a folder to write into; on success its files become `path` (replacing it).
+
+    A local `path` is written as a temporary folder beside it and renamed into place, so a
+    failure leaves the old folder (or nothing) and no half-written files. A remote `path`
+    (gs://...) is emptied and written directly, as upstream did.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: if the folder cannot be created.
+    """
+    if is_remote(path):
+        gfile = _gfile()
+        if gfile.exists(path):
+            gfile.rmtree(path)
+        gfile.makedirs(path)
+        yield path
+        return
+    target = os.path.abspath(path)
+    if os.path.lexists(target) and not os.path.isdir(target):
+        raise _not_writable(path, FileExistsError(f"{path} exists and is not a folder"))
+    parent, name = os.path.split(target)
+    tmp = os.path.join(parent, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
+    old = os.path.join(parent, f".{name}.old-{uuid.uuid4().hex[:12]}")
+    try:
+        os.makedirs(tmp)
+    except OSError as err:
+        raise _not_writable(path, err) from err
+    try:
+        yield tmp
+        if os.path.lexists(target):
+            os.rename(target, old)  # A folder cannot replace a non-empty folder in one step.
+        os.rename(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_json(path: str, value: Any) -> None:
+    """Writes `value` as JSON (inside a folder from `output_folder`)."""
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(value, handle, ensure_ascii=False)
+
+
+def write_matrix(folder: str, matrix: np.ndarray, *, upstream_pickle: bool) -> None:
+    """Writes the projection matrix as .npy, and as upstream's pickle if asked."""
+    np.save(os.path.join(folder, RANDOM_PROJECTION_NPY), matrix, allow_pickle=False)
+    if upstream_pickle:
+        with open(os.path.join(folder, RANDOM_PROJECTION_FILENAME), "wb") as handle:
+            pickle.dump(matrix, handle, protocol=4)
+
+
+def write_mapping(folder: str, items: list[str], *, upstream_pickle: bool) -> None:
+    """Writes the id -> item mapping as JSON, and as upstream's pickled dict if asked."""
+    write_json(os.path.join(folder, MAPPING_JSON), items)
+    if upstream_pickle:
+        with open(os.path.join(folder, MAPPING_FILENAME), "wb") as handle:
+            pickle.dump(dict(enumerate(items)), handle, protocol=4)
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles NumPy arrays and plain data (dict, list, str, numbers), nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return super().find_class(module, name)
+
+
+def _load_pickle(path: str, *, allow_pickle: bool, what: str) -> Any:
+    if not allow_pickle:
+        raise errors.UnsafeFileError(
+            f"The {what} {path} is a Python pickle (upstream's format); reading a pickle can "
+            "run code. If you trust the file, pass --allow_pickle (allow_pickle=True), or "
+            f"rebuild the folder with tfhub, which writes safe files. Received: {path!r}",
+            path=path,
+        )
+    try:
+        return _NumpyOnlyUnpickler(io.BytesIO(read_bytes(path))).load()
+    except Exception as err:
+        raise errors.IndexFilesError(
+            f"Cannot read the {what} {path}: {err}. Received: {path!r}", path=path, problem=str(err)
+        ) from err
+
+
+def read_matrix(folder: str, *, allow_pickle: bool) -> np.ndarray | None:
+    """Reads the folder's projection matrix (.npy first, else upstream's pickle), or None.
+
+    Raises:
+        tfhub.errors.UnsafeFileError: only the pickle exists and allow_pickle is False.
+        tfhub.errors.IndexFilesError: the file is damaged or not a 2-D float matrix.
+    """
+    npy_path, pickle_path = (
+        join(folder, RANDOM_PROJECTION_NPY),
+        join(folder, RANDOM_PROJECTION_FILENAME),
+    )
+    if exists(npy_path):
+        try:
+            matrix = np.load(io.BytesIO(read_bytes(npy_path)), allow_pickle=False)
+        except ValueError as err:
+            raise errors.IndexFilesError(
+                f"Cannot read {npy_path}: {err}.", path=npy_path, problem=str(err)
+            ) from err
+    elif exists(pickle_path):
+        matrix = _load_pickle(pickle_path, allow_pickle=allow_pickle, what="projection matrix")
+    else:
+        return None
+    if not isinstance(matrix, np.ndarray) or matrix.ndim != 2:
+        raise errors.IndexFilesError(
+            f"The projection matrix in {folder} is not a 2-D array.", path=folder, problem="shape"
+        )
+    return matrix
+
+
+def read_mapping(folder: str, *, allow_pickle: bool) -> list[str]:
+    """Reads the items of an index folder in id order (JSON first, else upstream's pickle).
+
+    Raises:
+        tfhub.errors.IndexFilesError: neither file exists, or the mapping is damaged.
+        tfhub.errors.UnsafeFileError: only the pickle exists and allow_pickle is False.
+    """
+    json_path, pickle_path = join(folder, MAPPING_JSON), join(folder, MAPPING_FILENAME)
+    if exists(json_path):
+        items = json.loads(read_bytes(json_path).decode("utf-8"))
+    elif exists(pickle_path):
+        mapping = _load_pickle(pickle_path, allow_pickle=allow_pickle, what="index mapping")
+        if not isinstance(mapping, dict) or sorted(mapping) != list(range(len(mapping))):
+            raise errors.IndexFilesError(
+                f"{pickle_path} is not a mapping of ids 0..n-1 to items.",
+                path=pickle_path,
+                problem="not a mapping",
+            )
+        items = [mapping[i] for i in range(len(mapping))]
+    else:
+        raise errors.IndexFilesError(
+            f"The index folder {folder} has no {MAPPING_JSON} or {MAPPING_FILENAME}: build the "
+            "index first (make_nearest_neighbour_index build). Received: "
+            f"index_output_dir={folder!r}",
+            path=folder,
+            problem="no mapping",
+        )
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise errors.IndexFilesError(
+            f"The mapping of {folder} is not a list of strings.", path=folder, problem="mapping"
+        )
+    return items
+
+
+def read_index_info(folder: str) -> dict[str, Any] | None:
+    """Reads ann.index.json (None for folders made by upstream, which have none)."""
+    path = join(folder, INDEX_INFO_JSON)
+    if not exists(path):
+        return None
+    info = json.loads(read_bytes(path).decode("utf-8"))
+    if not isinstance(info, dict) or "library" not in info or "dimensions" not in info:
+        raise errors.IndexFilesError(
+            f"{path} does not describe an index.", path=path, problem="info"
+        )
+    return info

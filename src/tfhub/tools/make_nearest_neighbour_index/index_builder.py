@@ -1,0 +1,209 @@
+"""`build`: from the TFRecords of `generate` to an approximate nearest-neighbour index folder.
+
+Writes `ann.index` (the index), `ann.index.mapping.json` (the items in id order),
+`ann.index.json` (library, dimensions, metric, count, parameters) and copies the projection
+matrix. With `upstream_format`, the index is annoy's and the mapping and matrix are also written
+as upstream's pickles, so tensorflow_hub 0.10's `make_nearest_neighbour_index query` reads it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import logging
+import os
+import shutil
+import time
+from typing import Any
+
+import numpy as np
+
+from ... import errors
+from ...utils.lazy import import_tensorflow
+from . import ann, files
+
+logger = logging.getLogger(__name__)
+
+_READ_BATCH = 4096
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildConfig:
+    """What `build` does (upstream's flags plus the library choice).
+
+    Attributes:
+        embed_output_dir: the folder with the `*.tfrecords` of `generate`.
+        index_output_dir: where the index goes (replaced).
+        num_trees: annoy's number of trees (upstream's default 100).
+        library: "annoy", "hnswlib", "faiss" or "usearch" (None: annoy with upstream_format,
+            else ann.DEFAULT_LIBRARY).
+        upstream_format: annoy index plus upstream's pickled mapping and matrix.
+        allow_pickle: read an upstream-pickled projection matrix to check its size.
+    """
+
+    embed_output_dir: str
+    index_output_dir: str
+    num_trees: int = 100
+    library: str | None = None
+    upstream_format: bool = False
+    allow_pickle: bool = False
+
+    def chosen_library(self) -> str:
+        """The library to build with (checks it fits upstream_format)."""
+        if self.upstream_format and self.library not in (None, "annoy"):
+            raise ValueError(
+                "--upstream_format writes annoy indexes (upstream reads nothing else). Drop "
+                f"--index_library or set it to annoy. Received: index_library={self.library!r}"
+            )
+        return self.library or ("annoy" if self.upstream_format else ann.DEFAULT_LIBRARY)
+
+
+def embedding_files(embed_dir: str) -> list[str]:
+    """The `*.tfrecords` files of an embedding folder, sorted.
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: if there are none.
+    """
+    pattern = files.join(embed_dir, "*" + files.EMBED_FILE_SUFFIX)
+    found = sorted(
+        import_tensorflow("build").io.gfile.glob(pattern)
+        if files.is_remote(pattern)
+        else glob.glob(pattern)
+    )
+    if not found:
+        raise errors.EmbeddingFilesError(
+            f"No *{files.EMBED_FILE_SUFFIX} files in {embed_dir}: run "
+            "`make_nearest_neighbour_index generate` first. Received: "
+            f"embed_output_dir={embed_dir!r}",
+            path=embed_dir,
+            problem="no embedding files",
+        )
+    return found
+
+
+def _bad_records(embed_dir: str, problem: str) -> errors.EmbeddingFilesError:
+    return errors.EmbeddingFilesError(
+        f"The embeddings in {embed_dir} cannot be indexed: {problem}. Received: "
+        f"embed_output_dir={embed_dir!r}",
+        path=embed_dir,
+        problem=problem,
+    )
+
+
+def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
+    """Reads every (item, embedding) record of an embedding folder, in file order.
+
+    Returns:
+        The items and the float32 embeddings [n, dim].
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: no files, damaged records, or mixed embedding sizes.
+    """
+    tf = import_tensorflow("make_nearest_neighbour_index build")
+    features = {
+        "item": tf.io.FixedLenFeature([], tf.string),
+        "embedding": tf.io.RaggedFeature(tf.float32),
+    }
+    dataset = tf.data.TFRecordDataset(embedding_files(embed_dir)).batch(_READ_BATCH)
+    items: list[str] = []
+    rows: list[np.ndarray] = []
+    try:
+        for batch in dataset.map(lambda records: tf.io.parse_example(records, features)):
+            lengths = set(batch["embedding"].row_lengths().numpy().tolist())
+            if len(lengths) != 1 or (rows and lengths != {rows[0].shape[1]}):
+                sizes = sorted(lengths | ({rows[0].shape[1]} if rows else set()))
+                raise _bad_records(embed_dir, f"the embeddings have different sizes {sizes}")
+            rows.append(batch["embedding"].to_tensor().numpy())
+            items.extend(item.decode("utf-8") for item in batch["item"].numpy())
+    except tf.errors.OpError as err:
+        raise _bad_records(embed_dir, f"{type(err).__name__}: {err.message}") from err
+    if not items:
+        raise _bad_records(embed_dir, "the files hold no records")
+    return items, np.concatenate(rows).astype(np.float32)
+
+
+def _copy_matrix(config: BuildConfig, output_dir: str, dim: int) -> None:
+    """Copies the projection matrix files (and checks the matrix's size where it may be read).
+
+    With upstream_format, a matrix that only exists as .npy is also written as upstream's pickle.
+    """
+    embed_dir = config.embed_output_dir
+    matrix = None
+    if files.exists(files.join(embed_dir, files.RANDOM_PROJECTION_NPY)) or config.allow_pickle:
+        matrix = files.read_matrix(embed_dir, allow_pickle=config.allow_pickle)
+    if matrix is not None and matrix.shape[1] != dim:
+        raise _bad_records(
+            embed_dir,
+            f"the projection matrix has shape {matrix.shape} but the embeddings have size {dim}",
+        )
+    for name in (files.RANDOM_PROJECTION_NPY, files.RANDOM_PROJECTION_FILENAME):
+        source = files.join(embed_dir, name)
+        if files.exists(source):
+            with open(os.path.join(output_dir, name), "wb") as handle:
+                handle.write(files.read_bytes(source))
+    pickled = os.path.join(output_dir, files.RANDOM_PROJECTION_FILENAME)
+    if config.upstream_format and matrix is not None and not os.path.exists(pickled):
+        files.write_matrix(output_dir, matrix, upstream_pickle=True)
+
+
+def _index_info(index: ann.AnnIndex, count: int, seconds: float) -> dict[str, Any]:
+    return {
+        "library": index.name,
+        "dimensions": index.dim,
+        "metric": "angular",
+        "items": count,
+        "params": index.params,
+        "build_seconds": round(seconds, 3),
+    }
+
+
+def run(config: BuildConfig) -> dict[str, Any]:
+    """Builds the index folder; it appears only when everything was written.
+
+    Returns:
+        What ann.index.json says about the index (library, dimensions, items, ...).
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: the embeddings cannot be read.
+        tfhub.errors.OutputNotWritableError: the index folder cannot be written.
+        ValueError: an unknown library, or one that upstream_format does not allow.
+    """
+    library = config.chosen_library()
+    items, vectors = read_embeddings(config.embed_output_dir)
+    logger.info("Read %d embeddings of size %d.", len(items), vectors.shape[1])
+    index = ann.make_index(
+        library,
+        int(vectors.shape[1]),
+        {"num_trees": config.num_trees} if library == "annoy" else {},
+    )
+    with files.output_folder(config.index_output_dir) as output_dir:
+        local = output_dir if not files.is_remote(output_dir) else _local_staging()
+        started = time.perf_counter()
+        index.build(vectors)
+        info = _index_info(index, len(items), time.perf_counter() - started)
+        index.save(os.path.join(local, files.INDEX_FILENAME))
+        files.write_mapping(local, items, upstream_pickle=config.upstream_format)
+        files.write_json(os.path.join(local, files.INDEX_INFO_JSON), info)
+        _copy_matrix(config, local, int(vectors.shape[1]))
+        if local != output_dir:
+            _upload(local, output_dir)
+    logger.info(
+        "Built a %s index of %d items in %.2f s.", library, len(items), info["build_seconds"]
+    )
+    return info
+
+
+def _local_staging() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="tfhub-ann-")
+
+
+def _upload(local: str, remote: str) -> None:
+    """Copies a staged folder to a remote one (gs://...), then removes the staging."""
+    gfile = import_tensorflow("Remote index folders").io.gfile
+    try:
+        for name in sorted(os.listdir(local)):
+            gfile.copy(os.path.join(local, name), files.join(remote, name), overwrite=True)
+    finally:
+        shutil.rmtree(local, ignore_errors=True)

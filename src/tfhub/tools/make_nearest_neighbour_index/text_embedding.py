@@ -1,0 +1,110 @@
+"""A text-embedding module as a function from strings to float32 vectors, checked on load.
+
+TF2 SavedModels are called as `obj(sentences)`; TF1 Hub modules (and SavedModels without
+`__call__`) through their `default` (or `serving_default`) signature, whose one input takes the
+sentences and whose `default` (or only) output is the embedding.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ... import errors
+from ...saved_model import load
+from ...utils.lazy import import_tensorflow
+
+logger = logging.getLogger(__name__)
+
+_EXPECTED = "a batch of strings [batch] to float vectors [batch, dim]"
+
+
+def _not_text_embedding(handle: str, problem: str) -> errors.NotATextEmbeddingError:
+    return errors.NotATextEmbeddingError(
+        f"{handle} is not a text embedding: {problem}. Use a module that maps {_EXPECTED} "
+        f"(e.g. a tfhub.dev .../text-embedding model). Received: module_url={handle!r}",
+        handle=handle,
+        problem=problem,
+    )
+
+
+def _signature_fn(obj: Any, handle: str) -> Callable[[Any], Any]:
+    """The `default` (else `serving_default`) signature, called with its only input."""
+    signatures = getattr(obj, "signatures", {})
+    name = next((n for n in ("default", "serving_default") if n in signatures), None)
+    if name is None:
+        raise _not_text_embedding(
+            handle, f"it is not callable and has no 'default' signature ({sorted(signatures)})"
+        )
+    signature = signatures[name]
+    inputs = signature.structured_input_signature[1]
+    if len(inputs) != 1:
+        raise _not_text_embedding(handle, f"its {name!r} signature takes {sorted(inputs)}")
+    input_name = next(iter(inputs))
+    return lambda sentences: signature(**{input_name: sentences})
+
+
+def _only_output(output: Any, handle: str) -> Any:
+    if isinstance(output, dict):
+        if "default" in output:
+            return output["default"]
+        if len(output) != 1:
+            raise _not_text_embedding(handle, f"it returns several outputs {sorted(output)}")
+        return next(iter(output.values()))
+    return output
+
+
+class TextEmbedder:
+    """Embeds sentences with a text-embedding module, loaded once.
+
+    Attributes:
+        handle: the module's handle.
+        dim: the size of its embedding vectors.
+    """
+
+    def __init__(self, handle: str) -> None:
+        """Loads the module and checks it embeds strings.
+
+        Raises:
+            tfhub.errors.NotATextEmbeddingError: it does not map strings to [batch, dim] floats.
+            tfhub.errors.TFHubError: it cannot be resolved or loaded.
+        """
+        self.handle = handle
+        self._tf = import_tensorflow("make_nearest_neighbour_index")
+        self._obj = load(handle)
+        is_tf1 = getattr(self._obj, "_is_hub_module_v1", False)
+        self._fn = (
+            self._obj if callable(self._obj) and not is_tf1 else _signature_fn(self._obj, handle)
+        )
+        self.dim = self._check()
+
+    def _check(self) -> int:
+        tf = self._tf
+        try:
+            output = _only_output(self._fn(tf.constant(["", "hello world"])), self.handle)
+        except (TypeError, ValueError, tf.errors.OpError) as err:
+            first_line = (
+                str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            )
+            raise _not_text_embedding(self.handle, f"it fails on strings: {first_line}") from err
+        if not hasattr(output, "dtype") or not output.dtype.is_floating:
+            raise _not_text_embedding(self.handle, f"it returns {type(output).__name__}")
+        shape = tuple(output.shape)
+        if len(shape) != 2 or shape[0] != 2:
+            raise _not_text_embedding(self.handle, f"its output for 2 strings has shape {shape}")
+        return int(shape[1])
+
+    def __call__(self, sentences: Sequence[str]) -> np.ndarray:
+        """Returns the float32 embeddings [len(sentences), dim]."""
+        output = _only_output(self._fn(self._tf.constant(list(sentences))), self.handle)
+        return np.asarray(output.numpy(), np.float32)
+
+
+def project(vectors: np.ndarray, matrix: np.ndarray | None) -> np.ndarray:
+    """Applies the random projection (if any) to embeddings, as float32."""
+    if matrix is None:
+        return vectors
+    return np.asarray(vectors.astype(np.float64) @ matrix, np.float32)

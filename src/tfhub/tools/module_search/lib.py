@@ -1,0 +1,265 @@
+"""Ranks image feature-vector modules by the leave-one-out 1-NN error of their embeddings.
+
+A dataset spec is `NAME[#N]`: NAME is a local folder with one sub-folder of images per class,
+or a tensorflow_datasets name (read only if already downloaded: this tool never downloads); `#N`
+keeps N examples (taken from the classes in turn, so every class is represented).
+Each module embeds every image (resized to the module's size, else 224x224 as upstream; floats
+in [0, 1]); the score is the fraction of images whose nearest other image (squared L2, as
+upstream) has another label. Lower is better.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ... import errors
+from ..make_image_classifier import data as image_data
+from ..make_image_classifier import module as image_module
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_IMAGE_SIZE = (224, 224)  # Upstream resized every image to this.
+_BATCH = 32
+_ROWS_PER_BLOCK = 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSpec:
+    """A parsed `--dataset` value: `name` and the number of examples (None: all)."""
+
+    name: str
+    num_examples: int | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> DataSpec:
+        """Parses `NAME` or `NAME#N`.
+
+        Raises:
+            ValueError: for an empty name or an N that is not a positive integer.
+        """
+        name, _, count = spec.partition("#")
+        if not name or (count and (not count.isdigit() or int(count) < 1)):
+            raise ValueError(
+                "--dataset must be NAME or NAME#N (N a positive number of examples), e.g. "
+                f"./flowers#500. Received: dataset={spec!r}"
+            )
+        return cls(name, int(count) if count else None)
+
+    def __str__(self) -> str:
+        return self.name + (f"#{self.num_examples}" if self.num_examples else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Score:
+    """One module's result: 1-NN leave-one-out error, embedding size, seconds taken."""
+
+    module: str
+    error: float
+    dim: int
+    seconds: float
+
+
+def _round_robin(files: image_data.ImageFiles, limit: int | None) -> image_data.ImageFiles:
+    """The first `limit` images, taken from the classes in turn (all of them if no limit)."""
+    if limit is None or limit >= len(files.paths):
+        return files
+    per_class = [
+        [p for p, i in zip(files.paths, files.label_ids, strict=True) if i == c]
+        for c in range(len(files.labels))
+    ]
+    picked: list[tuple[str, int]] = []
+    for rank in range(max(len(paths) for paths in per_class)):
+        picked.extend((paths[rank], c) for c, paths in enumerate(per_class) if rank < len(paths))
+    picked = picked[:limit]
+    return dataclasses.replace(
+        files, paths=tuple(p for p, _ in picked), label_ids=tuple(c for _, c in picked)
+    )
+
+
+class FolderDataset:
+    """A local image folder (one sub-folder per class), decoded once per image size."""
+
+    def __init__(self, spec: DataSpec) -> None:
+        """Lists the images.
+
+        Raises:
+            tfhub.errors.ImageFolderError: missing folder, fewer than 2 classes, empty class.
+        """
+        self.spec = spec
+        self.files = _round_robin(image_data.list_image_files(spec.name), spec.num_examples)
+        self.labels = np.asarray(self.files.label_ids, np.int64)
+        _check_classes(self.labels, spec)
+        self._cache: dict[tuple[int, int], np.ndarray] = {}
+
+    def images(self, size: tuple[int, int]) -> np.ndarray:
+        """Float images [n, height, width, 3] in [0, 1].
+
+        Raises:
+            tfhub.errors.CorruptImageError: naming every file that cannot be decoded.
+        """
+        if size not in self._cache:
+            decoded = image_data.decode_images(self.files, size)
+            if decoded.skipped:
+                raise errors.CorruptImageError(
+                    f"Cannot decode {len(decoded.skipped)} image(s) of {self.spec.name}: "
+                    f"{', '.join(decoded.skipped)}. Remove or replace them. Received: "
+                    f"dataset={str(self.spec)!r}",
+                    paths=list(decoded.skipped),
+                )
+            self._cache = {size: decoded.images}  # Keep one size at a time (memory).
+        return self._cache[size].astype(np.float32) / 255.0
+
+
+def _check_classes(labels: np.ndarray, spec: DataSpec) -> None:
+    if len(np.unique(labels)) < 2 or len(labels) < 2:
+        raise errors.ImageFolderError(
+            f"The dataset {spec} has images of {len(np.unique(labels))} class(es) only: a "
+            "nearest-neighbour error needs at least 2 classes. Use more examples (#N) or more "
+            f"classes. Received: dataset={str(spec)!r}",
+            path=spec.name,
+            problem="one class only",
+        )
+
+
+class TfdsDataset:
+    """A tensorflow_datasets dataset that is already on this machine (never downloaded)."""
+
+    def __init__(self, spec: DataSpec) -> None:
+        """Loads the train split from the local tensorflow_datasets folder.
+
+        Raises:
+            tfhub.errors.DatasetUnavailableError: tensorflow_datasets is missing, or the data
+                is not downloaded (which needs internet access).
+        """
+        self.spec = spec
+        tfds = _import_tfds(spec)
+        try:
+            split = "train" if spec.num_examples is None else f"train[:{spec.num_examples}]"
+            dataset = tfds.load(spec.name, split=split, shuffle_files=False, download=False)
+        except Exception as err:
+            raise _unavailable(spec, f"it is not downloaded ({type(err).__name__})") from err
+        self._examples = [(ex["image"].numpy(), int(ex["label"])) for ex in dataset]
+        self.labels = np.asarray([label for _, label in self._examples], np.int64)
+        _check_classes(self.labels, spec)
+
+    def images(self, size: tuple[int, int]) -> np.ndarray:
+        """Float images [n, height, width, 3] in [0, 1], resized (bilinear)."""
+        import tensorflow as tf
+
+        return np.stack(
+            [
+                tf.image.resize(tf.image.convert_image_dtype(image, tf.float32), size).numpy()
+                for image, _ in self._examples
+            ]
+        )
+
+
+def _unavailable(spec: DataSpec, why: str) -> errors.DatasetUnavailableError:
+    return errors.DatasetUnavailableError(
+        f"The dataset {spec.name!r} is not a local folder and, as a tensorflow_datasets name, "
+        f"cannot be used: {why}. tensorflow_datasets names need the tensorflow_datasets "
+        "package and internet access to download the data once (`tfds build NAME`); without "
+        "them, pass a folder with one sub-folder of images per class, e.g. --dataset=./flowers"
+        f"#500. Received: dataset={str(spec)!r}",
+        dataset=str(spec),
+    )
+
+
+def _import_tfds(spec: DataSpec) -> Any:
+    try:
+        import tensorflow_datasets as tfds  # type: ignore[import-not-found]
+    except ImportError as err:
+        raise _unavailable(spec, "the tensorflow_datasets package is not installed") from err
+    return tfds
+
+
+def load_dataset(spec: DataSpec) -> FolderDataset | TfdsDataset:
+    """The dataset of a spec: a local folder if NAME is one, else tensorflow_datasets."""
+    if os.path.isdir(spec.name) or os.sep in spec.name or spec.name.startswith("."):
+        return FolderDataset(spec)
+    return TfdsDataset(spec)
+
+
+def loo_1nn_error(embeddings: np.ndarray, labels: np.ndarray) -> float:
+    """Leave-one-out 1-nearest-neighbour error (squared L2), computed in row blocks."""
+    x = np.asarray(embeddings, np.float64)
+    norms = np.einsum("ij,ij->i", x, x)
+    wrong = 0
+    for start in range(0, len(x), _ROWS_PER_BLOCK):
+        block = slice(start, start + _ROWS_PER_BLOCK)
+        distances = norms[block, None] + norms[None, :] - 2.0 * (x[block] @ x.T)
+        rows = np.arange(block.start, min(block.stop, len(x)))
+        distances[rows - start, rows] = np.inf
+        wrong += int(np.sum(labels[rows] != labels[np.argmin(distances, axis=1)]))
+    return wrong / len(x)
+
+
+def _image_size(layer: Any, handle: str, image_size: int | None) -> tuple[int, int]:
+    """The module's fixed size; else --image_size, its TF1 default size, or 224 (upstream's)."""
+    fixed = image_module.check_image_input(layer, handle)
+    if fixed is not None and None not in fixed:
+        return int(fixed[0]), int(fixed[1])  # type: ignore[arg-type]
+    try:
+        return image_module.image_size_for_module(layer, handle, image_size)
+    except errors.ImageSizeError:
+        return DEFAULT_IMAGE_SIZE  # Any size and no --image_size: as upstream, 224x224.
+
+
+def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | None) -> np.ndarray:
+    """The module's feature vectors of every image of the dataset, [n, dim].
+
+    Raises:
+        tfhub.errors.NotAnImageModuleError: the module does not map images to vectors.
+    """
+    layer = image_module.load_module_layer(handle, trainable=False)
+    size = _image_size(layer, handle, image_size)
+    image_module.check_feature_vector(layer, handle, size)
+    images = dataset.images(size)
+    outputs = [np.asarray(layer(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
+    return np.concatenate(outputs)
+
+
+def score_module(
+    handle: str, dataset: FolderDataset | TfdsDataset, *, image_size: int | None = None
+) -> Score:
+    """Embeds the dataset with one module and returns its leave-one-out 1-NN error."""
+    started = time.perf_counter()
+    embeddings = embed(handle, dataset, image_size)
+    error = loo_1nn_error(embeddings, dataset.labels)
+    return Score(handle, error, int(embeddings.shape[1]), time.perf_counter() - started)
+
+
+def read_module_list(path: str) -> list[str]:
+    """Module handles of a file, one a line; empty lines and lines starting with # ignored."""
+    with open(path, encoding="utf-8") as handle:
+        lines = [line.strip() for line in handle]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def rank_modules(
+    modules: Sequence[str], dataset: FolderDataset | TfdsDataset, *, image_size: int | None = None
+) -> list[Score]:
+    """Scores every module (in order, failing on the first bad one) and sorts best first."""
+    scores = []
+    for handle in modules:
+        logger.info("Scoring %s", handle)
+        scores.append(score_module(handle, dataset, image_size=image_size))
+    return sorted(scores, key=lambda score: (score.error, score.module))
+
+
+def format_table(scores: Iterable[Score], spec: DataSpec, num_images: int) -> str:
+    """The ranked table that the command prints."""
+    rows = [f"# Module ranking for {spec} ({num_images} images; lower 1-NN error is better)"]
+    rows.append(f"{'rank':>4}  {'1nn_error':>9}  {'dim':>5}  {'seconds':>7}  module")
+    for rank, score in enumerate(scores, 1):
+        rows.append(
+            f"{rank:>4}  {score.error:>9.3f}  {score.dim:>5}  {score.seconds:>7.1f}  {score.module}"
+        )
+    return "\n".join(rows)

@@ -1,0 +1,53 @@
+"""Fixtures for the tools' tests: generated image folders and tiny image modules, built once per
+test session (per xdist worker). Builders live in tests/_helpers/image_sets.py and
+tests/_helpers/image_models.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from tests._helpers import image_models, image_sets
+
+
+@pytest.fixture(scope="session")
+def shape_images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 classes (circle, square, triangle) x 20 images, 32x32 to 96x96, JPEG/PNG/BMP/GIF.
+
+    Read-only: tests that add or break files copy it first.
+    """
+    root = tmp_path_factory.mktemp("shape_images") / "images"
+    image_sets.make_image_folder(root, per_class=20, seed=1)
+    return root
+
+
+class _Modules(dict):
+    """Builds each module on first use (building all of them costs seconds)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, name: str) -> str:
+        path = os.fspath(self.root / name)
+        if name == "fixed":
+            built = image_models.save_image_feature_vector(path, image_size=(32, 32))
+        elif name == "variable":
+            built = image_models.save_image_feature_vector(path, image_size=None)
+        elif name == "tf1":
+            built = image_models.save_tf1_image_module(path, image_size=(32, 32))
+        else:
+            raise KeyError(name)
+        self[name] = built
+        return built
+
+
+@pytest.fixture(scope="session")
+def image_modules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Folders of tiny image feature-vector modules (8 features), built on first use, by name:
+
+    "fixed": TF2, 32x32 input; "variable": TF2, any input size; "tf1": TF1 Hub module with an
+    ImageModuleInfo of 32x32 and a variable-size input.
+    """
+    return _Modules(tmp_path_factory.mktemp("image_modules"))

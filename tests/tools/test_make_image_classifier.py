@@ -1,0 +1,231 @@
+"""make_image_classifier end to end: real training on generated images with tiny real modules
+(served over 127.0.0.1 or read from folders), in Keras 3, in tf_keras (TF_USE_LEGACY_KERAS=1,
+in a subprocess) and with MirroredStrategy on 2 logical CPUs (a subprocess: devices must be
+configured before TensorFlow starts). The exported SavedModel and .tflite file must agree."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests._helpers import image_models, image_sets
+
+from tfhub import errors
+from tfhub.tools.make_image_classifier import data, get_default_hparams
+
+pytestmark = [
+    pytest.mark.tf,
+    pytest.mark.slow,
+    # TF 2.21 still ships tf.lite.Interpreter (ai_edge_litert is not a dependency).
+    pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning"),
+]
+
+REPO = Path(__file__).parents[2]
+LABELS = "circle\nsquare\ntriangle\n"
+
+CLI_SCRIPT = """
+    import sys
+    if sys.argv[1] == "--two-cpus":
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        two = [tf.config.LogicalDeviceConfiguration()] * 2
+        tf.config.set_logical_device_configuration(cpu, two)
+    from tfhub.tools.make_image_classifier.cli import main
+    sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _run_cli(args: list[str], *, env: dict[str, str], two_cpus: bool = False) -> str:
+    """Runs the make_image_classifier console script's main() in a fresh interpreter."""
+    full_env = {**os.environ, **env, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO), str(REPO / "src"), full_env.get("PYTHONPATH", "")]
+    )
+    flag = "--two-cpus" if two_cpus else "--one-cpu"
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CLI_SCRIPT), flag, *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return done.stdout
+
+
+def _validation_images(image_dir: Path, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The validation images (float in [0, 1]) and labels, as the tool splits them."""
+    decoded = data.decode_images(data.list_image_files(os.fspath(image_dir)), size)
+    _, valid = data.split_indices(decoded.label_ids, get_default_hparams().validation_split)
+    return decoded.images[valid].astype(np.float32) / 255.0, decoded.label_ids[valid]
+
+
+def _check_exports(saved_model_dir: Path, tflite_file: Path, images: np.ndarray) -> np.ndarray:
+    """Checks the SavedModel's serving_default and the .tflite file agree; returns probabilities."""
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(os.fspath(saved_model_dir)).signatures["serving_default"]
+    (spec,) = serve.structured_input_signature[1].values()
+    assert spec.dtype == tf.float32 and spec.shape.as_list() == [None, *images.shape[1:]]
+    (saved,) = serve(tf.constant(images)).values()
+    interpreter = tf.lite.Interpreter(model_path=os.fspath(tflite_file))
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, images.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(index, images)
+    interpreter.invoke()
+    lite = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    np.testing.assert_allclose(lite, saved.numpy(), atol=1e-4, rtol=0)
+    np.testing.assert_allclose(lite.sum(axis=1), 1.0, atol=1e-5)
+    return lite
+
+
+def _no_temp_files(folder: Path) -> None:
+    leftovers = [p.name for p in folder.rglob(".*tmp-*")]
+    assert leftovers == []
+
+
+def test_trains_a_served_module_and_exports_agree(
+    shape_images: Path,
+    image_modules: dict[str, str],
+    served_dir: Path,
+    server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tfhub.cli.main import main
+
+    image_dir = tmp_path / "images"
+    shutil.copytree(shape_images, image_dir)
+    broken = image_sets.write_corrupt_image(image_dir / "triangle" / "zz_broken.jpg")
+    image_models.make_module_tarball(image_modules["fixed"], served_dir / "feature_vector.tar.gz")
+    out = tmp_path / "out"
+    code = main(
+        ["make-image-classifier", "--image_dir", os.fspath(image_dir),
+         "--tfhub_module", server.url("feature_vector"),
+         "--saved_model_dir", os.fspath(out / "saved_model"),
+         "--tflite_output_file", os.fspath(out / "model.tflite"),
+         "--labels_output_file", os.fspath(out / "labels.txt"),
+         "--summaries_dir", os.fspath(out / "logs"),
+         "--train_epochs", "8", "--batch_size", "8", "--learning_rate", "0.1",
+         "--do_data_augmentation", "--assert_accuracy_at_least", "0.9"]
+    )  # fmt: skip
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "with image size (32, 32)" in printed.out
+    assert "Found 3 classes: circle, square, triangle; 48 training and 12 validation" in printed.out
+    epochs = [line for line in printed.out.splitlines() if line.startswith("Epoch ")]
+    assert len(epochs) == 8 and all("val_accuracy" in line for line in epochs)
+    assert "ACCURACY PASSED" in printed.out and "zz_broken.jpg" in printed.err
+    assert any("feature_vector" in path for _, path, _ in server.state.requests)
+    assert (out / "labels.txt").read_text() == LABELS
+    assert "), keras 3." in printed.out
+    for split in ("train", "validation"):
+        assert any(
+            p.name.startswith("events.out.tfevents") for p in (out / "logs" / split).iterdir()
+        )
+    images, labels = _validation_images(image_dir, (32, 32))
+    assert broken not in images  # (the broken file was skipped, not decoded)
+    probabilities = _check_exports(out / "saved_model", out / "model.tflite", images)
+    assert np.mean(np.argmax(probabilities, axis=1) == labels) >= 0.9
+    _no_temp_files(out)
+
+
+def test_accuracy_failed_raises_as_upstream_and_exports_nothing(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    from tfhub.tools.make_image_classifier import Outputs, train_and_export
+
+    image_dir = tmp_path / "twins"  # Two classes of the very same images: not learnable.
+    shutil.copytree(shape_images / "circle", image_dir / "a")
+    shutil.copytree(shape_images / "circle", image_dir / "b")
+    out = tmp_path / "out"
+    outputs = Outputs(
+        saved_model_dir=os.fspath(out / "sm"), labels_output_file=os.fspath(out / "labels.txt")
+    )
+    hparams = get_default_hparams()._replace(train_epochs=1, batch_size=16)
+    with pytest.raises(
+        AssertionError, match=r"^ACCURACY FAILED: found 0\.\d+, expected at least 0\.9"
+    ) as e:
+        train_and_export(
+            image_modules["fixed"], os.fspath(image_dir), hparams, outputs=outputs,
+            assert_accuracy_at_least=0.9, say=lambda line: None,
+        )  # fmt: skip
+    assert isinstance(e.value, errors.AccuracyError)
+    assert e.value.accuracy <= 0.5 and e.value.expected == 0.9
+    assert not out.exists()
+
+
+def test_mirrored_strategy_tf1_module_and_flowers_download(
+    image_modules: dict[str, str],
+    served_dir: Path,
+    server,
+    tmp_path: Path,
+    isolated_cache: Path,
+) -> None:
+    image_sets.make_image_folder(tmp_path / "flowers", classes=("square", "circle"), per_class=5)
+    image_sets.make_image_archive(tmp_path / "flowers", served_dir / "flower_photos.tgz")
+    url = server.url("flower_photos.tgz")
+    out = tmp_path / "out"
+    printed = _run_cli(
+        ["--tfhub_module", image_modules["tf1"], "--distribution_strategy", "mirrored",
+         "--train_epochs", "1", "--batch_size", "8",
+         "--saved_model_dir", os.fspath(out / "sm"),
+         "--labels_output_file", os.fspath(out / "labels.txt")],
+        env={"TFHUB_FLOWERS_URL": url},
+        two_cpus=True,
+    )  # fmt: skip
+    assert "MirroredStrategy with 2 replica(s)" in printed
+    assert "with image size (32, 32)" in printed  # From the TF1 module's ImageModuleInfo.
+    assert "Found 2 classes: circle, square; 8 training and 2 validation" in printed
+    entry = isolated_cache / hashlib.sha1(url.encode()).hexdigest()
+    assert sorted(os.listdir(entry / "flower_photos")) == ["LICENSE.txt", "circle", "square"]
+    assert (out / "labels.txt").read_text() == "circle\nsquare\n"
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(os.fspath(out / "sm")).signatures["serving_default"]
+    (probabilities,) = serve(tf.random.uniform([3, 32, 32, 3])).values()
+    np.testing.assert_allclose(np.sum(probabilities.numpy(), axis=1), 1.0, atol=1e-5)
+
+
+def test_tf_keras_with_fine_tuning_and_a_variable_size_module(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    import tensorflow as tf
+
+    out = tmp_path / "out"
+    printed = _run_cli(
+        ["--image_dir", os.fspath(shape_images), "--tfhub_module", image_modules["variable"],
+         "--image_size", "40", "--do_fine_tuning", "--train_epochs", "8", "--batch_size", "8",
+         "--learning_rate", "0.1", "--assert_accuracy_at_least", "0.9",
+         "--saved_model_dir", os.fspath(out / "sm"),
+         "--tflite_output_file", os.fspath(out / "model.tflite")],
+        env={"TF_USE_LEGACY_KERAS": "1"},
+    )  # fmt: skip
+    assert "ACCURACY PASSED" in printed and "with image size (40, 40)" in printed
+    assert "), tf_keras 2." in printed
+    images, labels = _validation_images(shape_images, (40, 40))
+    probabilities = _check_exports(out / "sm", out / "model.tflite", images)
+    assert np.mean(np.argmax(probabilities, axis=1) == labels) >= 0.9
+    original = tf.train.load_checkpoint(
+        os.path.join(image_modules["variable"], "variables", "variables")
+    )
+    trained = tf.train.load_checkpoint(os.fspath(out / "sm" / "variables" / "variables"))
+    kernels = [
+        n for n, shape in trained.get_variable_to_shape_map().items() if shape == [3, 3, 3, 5]
+    ]
+    (module_kernel,) = [
+        n for n, shape in original.get_variable_to_shape_map().items() if shape == [3, 3, 3, 5]
+    ]
+    assert kernels and not np.allclose(
+        trained.get_tensor(kernels[0]), original.get_tensor(module_kernel)
+    )  # --do_fine_tuning trained the module's own weights.
+    _no_temp_files(out)

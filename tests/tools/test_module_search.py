@@ -1,0 +1,152 @@
+"""module_search: ranks real image feature-vector modules (TF2 served over 127.0.0.1, TF1 from a
+folder) on generated class folders; bad input ends in one-line errors."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import socket
+
+import numpy as np
+import pytest
+from tests._helpers import image_models, image_sets
+from tests._helpers.models import save_text_embedding
+
+from tfhub import errors
+from tfhub.cli.main import main as tfhub_main
+from tfhub.tools.make_image_classifier import data as image_data
+from tfhub.tools.module_search import lib
+from tfhub.tools.module_search.cli import main as tool_main
+
+
+def _brute_force_loo(x: np.ndarray, labels: np.ndarray) -> float:
+    wrong = 0
+    for i in range(len(x)):
+        others = [j for j in range(len(x)) if j != i]
+        nearest = min(others, key=lambda j: float(np.sum((x[i] - x[j]) ** 2)))
+        wrong += labels[nearest] != labels[i]
+    return wrong / len(x)
+
+
+def test_loo_1nn_error_matches_brute_force(monkeypatch):
+    rng = np.random.default_rng(0)
+    x, labels = rng.normal(size=(37, 5)), rng.integers(0, 3, 37)
+    monkeypatch.setattr(lib, "_ROWS_PER_BLOCK", 8)  # Several blocks.
+    assert lib.loo_1nn_error(x, labels) == pytest.approx(_brute_force_loo(x, labels))
+
+
+def test_dataset_spec():
+    assert lib.DataSpec.parse("./flowers#500") == lib.DataSpec("./flowers", 500)
+    assert str(lib.DataSpec.parse("cifar10")) == "cifar10"
+    for bad in ("#5", "x#0", "x#a"):
+        with pytest.raises(ValueError, match="NAME#N"):
+            lib.DataSpec.parse(bad)
+
+
+def _save_brightness_module(path: str) -> str:
+    """A poor feature vector: the mean brightness only (classes differ by colour, not by it)."""
+    import tensorflow as tf
+
+    class Brightness(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32)])
+        def __call__(self, images):
+            return tf.reduce_mean(images, axis=[1, 2, 3])[:, None]
+
+    tf.saved_model.save(Brightness(), path)
+    return path
+
+
+@pytest.mark.tf
+def test_rank_modules_over_http_and_folders(
+    shape_images, image_modules, tmp_path, served_dir, server
+):
+    image_models.make_module_tarball(image_modules["fixed"], served_dir / "fixed.tar.gz")
+    served = server.url("fixed.tar.gz")
+    poor = _save_brightness_module(str(tmp_path / "brightness"))
+    spec = lib.DataSpec(str(shape_images), 30)
+    dataset = lib.load_dataset(spec)
+    assert np.bincount(dataset.labels).tolist() == [10, 10, 10]  # #N takes classes in turn.
+
+    scores = lib.rank_modules([poor, image_modules["tf1"], served], dataset)
+    assert [s.module for s in scores[:2]] == sorted([image_modules["tf1"], served])
+    assert scores[2].module == poor and scores[2].dim == 1
+
+    images = image_data.decode_images(dataset.files, (32, 32)).images / 255.0
+    expected = _brute_force_loo(image_models.image_features(images), dataset.labels)
+    assert scores[0].error == pytest.approx(expected) and scores[0].dim == 8
+    assert scores[2].error > scores[0].error
+
+
+@pytest.mark.tf
+def test_cli_prints_ranked_table(shape_images, image_modules, tmp_path, capsys):
+    module_list = tmp_path / "modules.txt"
+    module_list.write_text(f"# candidates\n\n{image_modules['variable']}\n")
+    argv = [f"--dataset={shape_images}#12", f"--module={image_modules['fixed']}"]
+    assert (
+        tfhub_main(["module-search", *argv, f"--module_list={module_list}", "--image_size=40"]) == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"# Module ranking for {shape_images}#12 (12 images")
+    assert out[1].split() == ["rank", "1nn_error", "dim", "seconds", "module"]
+    ranked = [line.split() for line in out[2:]]
+    assert [row[0] for row in ranked] == ["1", "2"]
+    assert sorted(row[4] for row in ranked) == sorted(
+        [image_modules["fixed"], image_modules["variable"]]
+    )
+    assert float(ranked[0][1]) <= float(ranked[1][1])
+
+
+@pytest.mark.tf
+def test_not_an_image_module(shape_images, tmp_path, capsys):
+    text = save_text_embedding(str(tmp_path / "text"))
+    assert tool_main([f"--dataset={shape_images}#6", f"--module={text}"]) != 0
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and "not an image feature-vector module" in err[0] and text in err[0]
+
+
+@pytest.mark.tf
+def test_corrupt_jpeg_is_named(shape_images, image_modules, tmp_path):
+    folder = tmp_path / "images"
+    shutil.copytree(shape_images, folder)
+    bad = image_sets.write_corrupt_image(folder / "circle" / "circle_000.jpg")
+    dataset = lib.load_dataset(lib.DataSpec(str(folder), 9))
+    with pytest.raises(errors.CorruptImageError) as caught:
+        lib.rank_modules([image_modules["fixed"]], dataset)
+    assert caught.value.paths == [bad] and bad in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert pickle.loads(pickle.dumps(caught.value)).paths == [bad]
+
+
+def test_images_of_one_class_only(shape_images, tmp_path, capsys):
+    with pytest.raises(errors.ImageFolderError, match="class"):
+        lib.load_dataset(lib.DataSpec(str(shape_images), 1))
+    one = tmp_path / "one"
+    shutil.copytree(shape_images / "circle", one / "circle")
+    assert tool_main([f"--dataset={one}", "--module=m"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(one) in err[0]
+
+
+def test_tfds_name_needs_internet_and_tries_no_connection(monkeypatch, capsys):
+    def no_outside(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if host not in ("127.0.0.1", "::1", "localhost") and not isinstance(host, bytes):
+            raise AssertionError(f"network access attempted: {address}")
+        return real_connect(self, address)
+
+    real_connect = socket.socket.connect
+    monkeypatch.setattr(socket.socket, "connect", no_outside)
+    with pytest.raises(errors.DatasetUnavailableError) as caught:
+        lib.load_dataset(lib.DataSpec.parse("cifar10#100"))
+    assert "internet" in str(caught.value) and caught.value.dataset == "cifar10#100"
+    assert isinstance(caught.value, ConnectionError)
+    assert tool_main(["--dataset=cifar10#100", "--module=m"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "tensorflow_datasets" in err[0] and "folder" in err[0]
+
+
+def test_module_flags_are_required(shape_images, capsys):
+    assert tool_main([f"--dataset={shape_images}"]) == 2
+    assert "--module" in capsys.readouterr().err
+    assert not os.path.exists("modules.txt")

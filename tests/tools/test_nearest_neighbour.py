@@ -1,0 +1,256 @@
+"""make_nearest_neighbour_index: the Beam pipeline, the index libraries and queries, on real
+modules (TF2 SavedModel served over 127.0.0.1 and from a folder, TF1 Hub module) and on
+upstream's own files."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests._helpers.models import make_tarball, save_tf2_module
+from tests.tools import _nn_support as nn
+
+from tfhub import errors
+from tfhub.tools.make_nearest_neighbour_index import ann, files, index_builder, similarity_finder
+from tfhub.tools.make_nearest_neighbour_index.text_embedding import TextEmbedder
+
+pytestmark = pytest.mark.tf
+
+generator = pytest.importorskip(
+    "tfhub.tools.make_nearest_neighbour_index.embedding_generator",
+    reason="apache-beam is not installed (pip install 'tfhub[tools]')",
+)
+
+
+@pytest.fixture(scope="module")
+def text_module(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text8"), dim=nn.DIM)
+
+
+@pytest.fixture(scope="module")
+def upstream_vectors() -> tuple[list[str], np.ndarray]:
+    return nn.read_records(str(nn.UPSTREAM_EMBEDS))
+
+
+def test_generate_on_direct_runner_with_two_workers_over_http(
+    text_module, tmp_path, served_dir, server
+):
+    make_tarball(text_module, str(served_dir / "text8.tar.gz"))
+    items = nn.lines(40)
+    assert len(items) >= 20
+    config = generator.GenerateConfig(
+        data_file_pattern=nn.write_lines(tmp_path / "lines.txt", items),
+        module_url=server.url("text8.tar.gz"),
+        embed_output_dir=str(tmp_path / "embeds"),
+        projected_dim=4,
+        batch_size=8,
+        seed=3,
+    )
+    beam_args = ["--direct_num_workers=2", "--direct_running_mode=multi_threading"]
+    assert generator.run(config, beam_args) == 4
+
+    written = sorted(os.listdir(tmp_path / "embeds"))
+    assert written[-1] == files.RANDOM_PROJECTION_NPY and all(
+        name.startswith("emb-") and name.endswith(".tfrecords") for name in written[:-1]
+    )
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".embeds")]  # No temp folder.
+    matrix = np.load(tmp_path / "embeds" / files.RANDOM_PROJECTION_NPY)
+    assert matrix.shape == (nn.DIM, 4)
+    got_items, got_vectors = nn.read_records(str(tmp_path / "embeds"))
+    assert sorted(got_items) == sorted(items)
+    expected = nn.text_embedding_expected(got_items, dim=nn.DIM) @ matrix
+    np.testing.assert_allclose(got_vectors, expected, rtol=1e-5, atol=1e-5)
+
+    info = index_builder.run(
+        index_builder.BuildConfig(str(tmp_path / "embeds"), str(tmp_path / "index"))
+    )
+    assert (info["library"], info["dimensions"], info["items"]) == (
+        ann.DEFAULT_LIBRARY,
+        4,
+        len(items),
+    )
+    finder = similarity_finder.SimilarityFinder(text_module, str(tmp_path / "index"))
+    best = finder.find_matches(items[5], num_matches=3)
+    assert len(best) == 3 and best[0].distance < 1e-3
+    assert [m.distance for m in best] == sorted(m.distance for m in best)
+    assert finder.find_similar_items(items[5], 1) == [best[0].item]
+
+
+@pytest.mark.parametrize("library", sorted(ann.LIBRARIES))
+def test_recall_at_10_against_exact_search(library, upstream_vectors, tmp_path):
+    _, vectors = upstream_vectors
+    index = ann.make_index(library, 64, {"num_trees": 100} if library == "annoy" else {})
+    index.build(vectors)
+    index.save(str(tmp_path / "ann.index"))
+    loaded = ann.make_index(library, 64, index.params)
+    assert loaded.load(str(tmp_path / "ann.index")) == len(vectors)
+
+    rng = np.random.default_rng(0)
+    queries = vectors[rng.choice(len(vectors), 60, replace=False)] + rng.normal(0, 0.05, (60, 64))
+    exact = nn.exact_neighbours(vectors, queries, 10)
+    hits = 0
+    for query, truth in zip(queries, exact, strict=True):
+        ids, distances = loaded.query(query.astype(np.float32), 10)
+        hits += len(set(ids.tolist()) & set(truth.tolist()))
+        unit = vectors[ids] / np.linalg.norm(vectors[ids], axis=1, keepdims=True)
+        cosine = unit @ (query / np.linalg.norm(query))
+        np.testing.assert_allclose(distances, np.sqrt(2 - 2 * cosine), atol=2e-3)
+    assert hits / exact.size >= 0.9, f"{library} recall@10 = {hits / exact.size:.3f}"
+
+
+def test_upstream_files_build_and_query(tmp_path, upstream_vectors):
+    embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
+    index_builder.run(index_builder.BuildConfig(str(embeds), str(tmp_path / "index")))
+    module = nn.save_text_embedding(str(tmp_path / "text128"), dim=128)  # upstream's 128 -> 64
+    with pytest.raises(errors.UnsafeFileError, match="--allow_pickle"):
+        similarity_finder.SimilarityFinder(module, str(tmp_path / "index"))
+    finder = similarity_finder.SimilarityFinder(module, str(tmp_path / "index"), allow_pickle=True)
+    with open(nn.UPSTREAM_EMBEDS / files.RANDOM_PROJECTION_FILENAME, "rb") as handle:
+        matrix = pickle.load(handle)  # The test's own trusted reading of upstream's file.
+    np.testing.assert_array_equal(finder.matrix, matrix)
+
+    query = "the cat sat on the mat"
+    vector = nn.text_embedding_expected([query], dim=128) @ matrix
+    items, vectors = upstream_vectors
+    exact = [items[i] for i in nn.exact_neighbours(vectors, vector, 10)[0]]
+    found = finder.find_similar_items(query, 10)
+    assert len(set(found) & set(exact)) >= 9
+
+
+def test_upstream_format_is_readable_as_upstream_reads_it(tmp_path, upstream_vectors):
+    import annoy
+
+    embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
+    os.remove(embeds / files.RANDOM_PROJECTION_FILENAME)
+    np.save(embeds / files.RANDOM_PROJECTION_NPY, np.eye(128, 64))
+    config = index_builder.BuildConfig(
+        str(embeds), str(tmp_path / "index"), num_trees=10, upstream_format=True
+    )
+    assert index_builder.run(config)["library"] == "annoy"
+    index_dir = tmp_path / "index"
+    with open(index_dir / files.MAPPING_FILENAME, "rb") as handle:
+        mapping = pickle.load(handle)  # As upstream's similarity_finder does.
+    with open(index_dir / files.RANDOM_PROJECTION_FILENAME, "rb") as handle:
+        np.testing.assert_array_equal(pickle.load(handle), np.eye(128, 64))
+    items, vectors = upstream_vectors
+    assert mapping == dict(enumerate(items))
+    upstream_index = annoy.AnnoyIndex(64, "angular")
+    upstream_index.load(str(index_dir / files.INDEX_FILENAME))
+    assert upstream_index.get_nns_by_vector(vectors[7], 1) == [7]
+
+    for name in (files.INDEX_INFO_JSON, files.MAPPING_JSON, files.RANDOM_PROJECTION_NPY):
+        os.remove(index_dir / name)  # Now it is a folder as upstream's tool writes it.
+    loaded = similarity_finder.LoadedIndex(str(index_dir), query_dim=64, allow_pickle=True)
+    assert loaded.search(vectors[7], 1)[0].item == items[7]
+    with pytest.raises(errors.IndexDimensionError) as caught:
+        similarity_finder.LoadedIndex(str(index_dir), query_dim=32, allow_pickle=True)
+    assert caught.value.query_dim == 32
+
+
+def test_tf1_text_module_from_a_folder_and_over_http(tmp_path, served_dir, server):
+    sentences = ["the cat sat", "hello world", "", "mat mat unknown"]
+    module = nn.save_tf1_text_module(str(tmp_path / "tf1"))
+    embedder = TextEmbedder(module)
+    assert embedder.dim == nn.DIM
+    np.testing.assert_allclose(
+        embedder(sentences), nn.text_embedding_expected(sentences, dim=nn.DIM), atol=1e-6
+    )
+    make_tarball(module, str(served_dir / "tf1.tar.gz"))
+    items = nn.lines(12)
+    config = generator.GenerateConfig(
+        nn.write_lines(tmp_path / "lines.txt", items), server.url("tf1.tar.gz"), str(tmp_path / "e")
+    )
+    assert generator.run(config) == nn.DIM  # DirectRunner, default options.
+    got_items, got_vectors = nn.read_records(str(tmp_path / "e"))
+    assert sorted(got_items) == sorted(items)
+    np.testing.assert_allclose(
+        got_vectors, nn.text_embedding_expected(got_items, dim=nn.DIM), atol=1e-6
+    )
+
+
+def _assert_one_line_and_picklable(err: errors.TFHubError, *fields: str) -> None:
+    assert "\n" not in str(err)
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is type(err) and str(again) == str(err)
+    for name in fields:
+        assert getattr(again, name) == getattr(err, name)
+
+
+def test_bad_module_and_projection_leave_no_output(text_module, tmp_path):
+    data = nn.write_lines(tmp_path / "lines.txt", nn.lines(5))
+    not_text = save_tf2_module(str(tmp_path / "float_model"))
+    out = tmp_path / "embeds"
+    with pytest.raises(errors.NotATextEmbeddingError) as caught:
+        generator.run(generator.GenerateConfig(data, not_text, str(out)))
+    assert not_text in str(caught.value) and isinstance(caught.value, ValueError)
+    _assert_one_line_and_picklable(caught.value, "handle", "problem")
+    with pytest.raises(errors.ProjectedDimError) as too_big:
+        generator.run(generator.GenerateConfig(data, text_module, str(out), projected_dim=9))
+    assert (too_big.value.projected_dim, too_big.value.embedding_dim) == (9, nn.DIM)
+    _assert_one_line_and_picklable(too_big.value, "projected_dim", "embedding_dim")
+    with pytest.raises(errors.EmbeddingFilesError, match="No file matches"):
+        generator.run(generator.GenerateConfig(str(tmp_path / "*.csv"), text_module, str(out)))
+    assert sorted(os.listdir(tmp_path)) == ["float_model", "lines.txt"]
+
+
+def test_unwritable_output_folder(text_module, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    data = nn.write_lines(tmp_path / "lines.txt", nn.lines(5))
+    with pytest.raises(errors.OutputNotWritableError) as caught:
+        generator.run(generator.GenerateConfig(data, text_module, str(blocker / "embeds")))
+    assert str(blocker / "embeds") in str(caught.value) and isinstance(caught.value, OSError)
+    _assert_one_line_and_picklable(caught.value, "path")
+    with pytest.raises(errors.OutputNotWritableError):
+        index_builder.run(
+            index_builder.BuildConfig(str(nn.UPSTREAM_EMBEDS), str(blocker / "index"))
+        )
+    with pytest.raises(errors.OutputNotWritableError, match="not a folder"):
+        index_builder.run(index_builder.BuildConfig(str(nn.UPSTREAM_EMBEDS), str(blocker)))
+    assert blocker.read_text() == "not a folder"
+
+
+def test_query_with_another_dimension(text_module, tmp_path):
+    embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
+    os.remove(embeds / files.RANDOM_PROJECTION_FILENAME)
+    index_builder.run(index_builder.BuildConfig(str(embeds), str(tmp_path / "index")))
+    with pytest.raises(errors.IndexDimensionError) as caught:
+        similarity_finder.SimilarityFinder(text_module, str(tmp_path / "index"))
+    assert (caught.value.index_dim, caught.value.query_dim) == (64, nn.DIM)
+    _assert_one_line_and_picklable(caught.value, "index_dim", "query_dim", "index_dir")
+
+
+def test_bad_embedding_folders(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(errors.EmbeddingFilesError, match="generate"):
+        index_builder.run(index_builder.BuildConfig(str(tmp_path / "empty"), str(tmp_path / "i")))
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "emb-00000-of-00001.tfrecords").write_bytes(b"not a record at all")
+    with pytest.raises(errors.EmbeddingFilesError, match="cannot be indexed"):
+        index_builder.run(index_builder.BuildConfig(str(tmp_path / "bad"), str(tmp_path / "i")))
+    assert not (tmp_path / "i").exists()
+    with pytest.raises(errors.IndexFilesError, match="build the index first"):
+        similarity_finder.LoadedIndex(str(tmp_path / "empty"), query_dim=4)
+
+
+def test_pickles_are_refused_or_restricted(tmp_path):
+    (tmp_path / files.RANDOM_PROJECTION_FILENAME).write_bytes(
+        pickle.dumps(Path("/etc/passwd"))  # Any global but NumPy's is refused.
+    )
+    with pytest.raises(errors.UnsafeFileError):
+        files.read_matrix(str(tmp_path), allow_pickle=False)
+    with pytest.raises(errors.IndexFilesError, match="refusing"):
+        files.read_matrix(str(tmp_path), allow_pickle=True)
+
+
+def test_pipeline_failure_on_the_runner_is_one_error(text_module, tmp_path):
+    data = tmp_path / "latin1.txt"
+    data.write_bytes("caf\xe9 au lait\nthe cat\n".encode("latin-1"))  # Not UTF-8.
+    with pytest.raises(errors.PipelineError) as caught:
+        generator.run(generator.GenerateConfig(str(data), text_module, str(tmp_path / "out")))
+    assert caught.value.runner == "DirectRunner" and "UnicodeDecodeError" in caught.value.cause
+    _assert_one_line_and_picklable(caught.value, "runner", "cause")
+    assert sorted(os.listdir(tmp_path)) == ["latin1.txt"]

@@ -1,0 +1,136 @@
+"""The make_nearest_neighbour_index command line: `tfhub make-nearest-neighbour-index` and the
+`make_nearest_neighbour_index` console script (upstream's flags, Beam options passed through)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from tests.tools import _nn_support as nn
+
+from tfhub.cli.main import main as tfhub_main
+from tfhub.tools.make_nearest_neighbour_index import files
+from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
+
+pytestmark = pytest.mark.tf
+pytest.importorskip(
+    "apache_beam", reason="apache-beam is not installed (pip install 'tfhub[tools]')"
+)
+
+
+@pytest.fixture(scope="module")
+def text_module(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text8"), dim=nn.DIM)
+
+
+def test_e2e_then_query_through_tfhub(text_module, tmp_path, capsys):
+    items = nn.lines(30)
+    data = nn.write_lines(tmp_path / "titles-1.txt", items[:15])
+    nn.write_lines(tmp_path / "titles-2.txt", items[15:])
+    rc = tfhub_main(
+        [
+            "make-nearest-neighbour-index",
+            "e2e",
+            f"--data_file_pattern={data.replace('-1', '-*')}",
+            f"--module_url={text_module}",
+            f"--embed_output_dir={tmp_path / 'embeds'}",
+            f"--index_output_dir={tmp_path / 'index'}",
+            "--projected_dim=6",
+            "--num_trees=10",
+            "--index_library=annoy",
+            "--direct_num_workers=2",  # A Beam option, passed through.
+            "--direct_running_mode=multi_threading",
+        ]
+    )
+    assert rc == 0, capsys.readouterr().err
+    info = json.loads((tmp_path / "index" / files.INDEX_INFO_JSON).read_text())
+    assert (info["library"], info["dimensions"], info["items"]) == ("annoy", 6, len(items))
+    assert (tmp_path / "index" / files.RANDOM_PROJECTION_NPY).exists()
+    capsys.readouterr()
+
+    rc = tfhub_main(
+        [
+            "make-nearest-neighbour-index",
+            "query",
+            f"--module_url={text_module}",
+            f"--index_output_dir={tmp_path / 'index'}",
+            "--num_matches=3",
+            f"--query={items[3]}",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[:3] == [f"Query: {items[3]}", "Results:", "========="]
+    distance, item = lines[3].split("\t")
+    assert item == items[3] and float(distance) < 1e-3
+    assert len(lines) == 6
+
+
+def test_interactive_query_of_upstream_files(tmp_path, capsys, monkeypatch):
+    embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
+    assert (
+        tool_main(["build", f"--embed_output_dir={embeds}", f"--index_output_dir={tmp_path / 'i'}"])
+        == 0
+    )
+    module = nn.save_text_embedding(str(tmp_path / "text128"), dim=128)
+    monkeypatch.setattr("sys.stdin", io.StringIO("the cat sat\nhello world\n\n"))
+    argv = ["query", f"--module_url={module}", f"--index_output_dir={tmp_path / 'i'}"]
+    assert tool_main([*argv, "--allow_pickle"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Enter your query: ") == 3 and out.count("Results:") == 2
+    assert len([line for line in out.splitlines() if "\t" in line]) == 10  # 2 x default 5
+
+    assert tool_main(argv) != 0  # Upstream's pickled matrix, not allowed.
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--allow_pickle" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["generate", "--module_url=m", "--embed_output_dir=e"], "--data_file_pattern"),
+        (["build", "--embed_output_dir=e"], "--index_output_dir"),
+        (["query", "--module_url=m", "--index_output_dir=i", "--runner=X"], "Unknown arguments"),
+        (["build", "--embed_output_dir=e", "--index_output_dir=i", "--num_trees=0"], "--num_trees"),
+    ],
+)
+def test_flag_errors_are_one_line(argv, message, capsys):
+    assert tool_main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_missing_embeddings_is_one_line(tmp_path, capsys):
+    rc = tfhub_main(
+        [
+            "make-nearest-neighbour-index",
+            "build",
+            f"--embed_output_dir={tmp_path}",
+            f"--index_output_dir={tmp_path / 'index'}",
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and len(err) == 1 and "generate` first" in err[0]
+    assert not (tmp_path / "index").exists()
+
+
+def test_parsers_import_neither_tensorflow_nor_beam():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from tfhub.cli.main import build_parser; build_parser()\n"
+        "from tfhub.tools.make_nearest_neighbour_index.cli import build_parser as p; p()\n"
+        "print(sorted(m for m in ('tensorflow', 'apache_beam', 'annoy') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        check=True,
+    ).stdout
+    assert out.strip() == "[]"
