@@ -354,12 +354,26 @@ def test_bad_options_fail_in_one_line(tmp_path, capsys):
     (tmp_path / "empty").write_text("# no token here\n")
     assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "empty")]) != 0
     assert main(["serve", str(tmp_path), "--base-url", "hub.example.com"]) != 0
+    assert main(["serve", str(tmp_path), "--port", "99999"]) != 0
+    assert main(["serve", str(tmp_path), "--workers", "0"]) != 0
+    assert main(["serve", str(tmp_path), "--host", "no-such-host.invalid"]) != 0
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 4 and "not a folder" in lines[0] and "holds no token" in lines[2]
-    assert "--base-url must be" in lines[3]
+    assert len(lines) == 7 and "not a folder" in lines[0] and "holds no token" in lines[2]
+    assert "--base-url must be" in lines[3] and "between 1 and 65535" in lines[4]
+    assert "--workers must be 1 or more" in lines[5] and "Cannot listen on" in lines[6]
+    assert all(line.startswith("tfhub: ") for line in lines)
     error = errors.ServeConfigError("bad", option="--token-file")
     again = pickle.loads(pickle.dumps(error))
     assert isinstance(again, ValueError) and again.option == "--token-file"
+
+
+def test_a_port_in_use_is_refused_in_one_line(server, hub_root, capsys):
+    """granian shares a port between processes (SO_REUSEPORT): a second server must not start."""
+    assert main(["serve", str(hub_root), "--port", str(server.port)]) != 0
+    lines = capsys.readouterr()
+    assert lines.out == ""
+    assert lines.err.startswith(f"tfhub: error: Cannot listen on 127.0.0.1:{server.port}: ")
+    assert len(lines.err.splitlines()) == 1
 
 
 def test_tfhub_uncompressed_resolver_reads_the_location(secured, monkeypatch):
