@@ -105,13 +105,13 @@ def test_tag_definitions_check_values_and_urls(valid_copy):
     assert validator.validate_tree(valid_copy) == []
 
 
-def test_local_asset_path_must_stay_beside_the_doc(valid_copy):
+def test_local_asset_path_must_stay_beside_the_doc(valid_copy, upstream_dir):
     doc = valid_copy / "assets/docs/example/models/text-embedding/1.md"
     original = doc.read_text()
     doc.write_text(
         original.replace("https://storage.example.com/text-embedding/1.tar.gz", "1.tar.gz")
     )
-    (doc.parent / "1.tar.gz").write_bytes(b"archive")
+    shutil.copyfile(upstream_dir / "tf2_saved_model.tar.gz", doc.parent / "1.tar.gz")
     assert validator.validate_file(doc, root=valid_copy) == []
     doc.write_text(original.replace("https://storage.example.com/text-embedding", "../x"))
     (problem,) = validator.validate_file(doc, root=valid_copy)
@@ -146,3 +146,65 @@ def test_validate_doc_alone_checks_a_doc_before_it_is_in_place(tmp_path):
         "acme/models/x/1.md:1: Module docs require the metadata ['asset-path', 'fine-tunable'] "
         "(as '<!-- key: value -->' lines after the description)"
     ]
+
+
+def _archive_tree(root: Path, upstream_dir: Path) -> None:
+    """Module docs whose archives (or folders) are good, unsafe, stray, broken or not archives."""
+    import tarfile
+
+    from tests._helpers.archives import add_members, make_tar_gz
+    from tests._helpers.hub_server import write_model_doc, write_publisher
+
+    write_publisher(root, "acme", "Acme")
+
+    def doc(model: str, asset: str = "1.tar.gz") -> Path:
+        return write_model_doc(root, f"acme/{model}/1", asset=asset)
+
+    shutil.copyfile(upstream_dir / "tf2_saved_model.tar.gz", doc("good").with_name("1.tar.gz"))
+    folder = doc("folder", "https://example.com/mirrored.tar.gz").with_name("1")
+    shutil.copytree(upstream_dir / "tf1_text_vocab", folder)
+    escape = tarfile.TarInfo("../../escape.txt")
+    add_members(doc("unsafe").with_name("1.tar.gz"), [escape])
+    stray = {"saved_model.pb": SAVED_MODEL_PB, ".DS_Store": b"x", "notes.txt": b"x"}
+    make_tar_gz(doc("stray").with_name("1.tar.gz"), stray)
+    make_tar_gz(doc("garbage").with_name("1.tar.gz"), {"saved_model.pb": b"\x08\xff"})
+    make_tar_gz(doc("empty").with_name("1.tar.gz"), {"variables/variables.index": b"x"})
+    doc("not-gzip").with_name("1.tar.gz").write_bytes(b"PK\x03\x04 a zip file")
+
+
+# A SavedModel proto on the wire: schema version 1, one (empty) MetaGraph.
+SAVED_MODEL_PB = b"\x08\x01\x12\x00"
+
+
+def test_archives_and_folders_beside_docs_are_opened_and_checked(tmp_path, upstream_dir, capsys):
+    _archive_tree(tmp_path, upstream_dir)
+    problems = [
+        (p.path.split("/")[4], p.line, p.message) for p in validator.validate_tree(tmp_path)
+    ]
+    assert [(model, line) for model, line, _ in problems] == [
+        ("empty", 4),
+        ("garbage", 4),
+        ("not-gzip", 4),
+        ("stray", 4),
+        ("stray", 4),
+        ("unsafe", 4),
+        ("unsafe", 4),
+    ]
+    messages = [message for _, _, message in problems]
+    assert messages[0].startswith("1.tar.gz: no saved_model.pb (or saved_model.pbtxt) at the root")
+    assert (
+        messages[1] == "1.tar.gz: saved_model.pb does not parse as a SavedModel (truncated varint)"
+    )
+    assert messages[2].startswith("1.tar.gz: cannot be read as a .tar.gz archive")
+    assert "'.DS_Store' is not a valid file path" in messages[3]
+    assert "'notes.txt' is not a file a SavedModel uses" in messages[4]
+    assert "saved_model.pb does not parse" in messages[5]  # add_members' b"abc"
+    assert "'../../escape.txt' points outside the module" in messages[6]
+    bad_folder = tmp_path / "assets/docs/acme/models/folder/1/variables/.hidden"
+    bad_folder.write_bytes(b"x")
+    (problem,) = [p for p in validator.validate_tree(tmp_path) if "/folder/" in p.path]
+    assert problem.message.startswith("1/: 'variables/.hidden' is not a valid file path")
+    bad_folder.unlink()
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 7 and out[0].startswith(f"{tmp_path}/assets/docs/acme/models/empty/1.md:4: ")

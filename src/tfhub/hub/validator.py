@@ -17,7 +17,9 @@ one. The rules, per kind (first line `# <Kind> ...`):
 - if ROOT/tags/<tag>.yaml files exist (tfhub.dev's tag definitions), enumerable tag values
   must be ids listed there, and URL tags must point to their required domain;
 - the publisher's doc exists; no two docs declare the same kind and handle; a signature summary
-  beside a Module doc agrees with its `format`.
+  beside a Module doc agrees with its `format`;
+- the archive (or model folder) beside a Module doc holds only files a SavedModel uses, safe to
+  extract, with a root saved_model.pb that parses (`model_files`), as tfhub.dev's CI checked.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from .. import errors
 from . import docs_format as fmt
+from . import model_files
 from . import tags as tags_lib
 from .docs_format import DocFile, DocKind, Problem
 
@@ -293,7 +296,24 @@ def _check_file(
     except errors.DocFormatError as err:
         return None, [Problem(_shown(path, root), err.line, _message_of(err))]
     problems = validate_doc(doc, tag_values=tag_values)
-    return doc, problems + _publisher_problems(doc, root) + _summary_problems(doc)
+    problems += _publisher_problems(doc, root) + _summary_problems(doc)
+    return doc, problems + _model_file_problems(doc)
+
+
+def _model_file_problems(doc: DocFile) -> list[Problem]:
+    """The problems of the archive or model folder beside a Module doc (see `model_files`)."""
+    if doc.kind is not DocKind.MODULE:
+        return []
+    archive, folder = fmt.archive_path(doc.path), fmt.model_dir_path(doc.path)
+    if archive.is_file():
+        name, found = archive.name, model_files.archive_problems(archive)
+    elif fmt.is_model_dir(folder):
+        name, found = f"{folder.name}/", model_files.folder_problems(folder)
+    else:
+        return []
+    asset = doc.metadata.get(ASSET_PATH)
+    line = asset[0].line if asset else 1
+    return [_at(doc, line, f"{name}: {message}") for message in found]
 
 
 def _shown(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
