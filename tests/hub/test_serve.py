@@ -303,6 +303,9 @@ def test_auth_401_403_and_tfhub_token(secured, monkeypatch, capsys):
     assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Bearer")
     wrong = requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=10)
     assert wrong.status_code == 403
+    assert "Basic" in missing.headers["WWW-Authenticate"]  # Browsers ask for user/password.
+    assert requests.get(url, auth=("anyone", TOKEN), timeout=10).status_code == 200
+    assert requests.get(url, auth=("anyone", "nope"), timeout=10).status_code == 403
     assert requests.get(secured.url("healthz"), timeout=10).status_code == 200
     assert main(["resolve", url]) != 0
     err = capsys.readouterr().err.strip()
