@@ -20,7 +20,7 @@ BROKEN_PROBLEMS = [
     (f"{ACME}/bad-first-line/1.md", 1, "Received: '# Model acme/bad-first-line/1'"),
     (f"{ACME}/keys/1.md", 1, "Module docs require the metadata ['format']"),
     (f"{ACME}/keys/1.md", 4, "'asset-path' must end with .tar.gz"),
-    (f"{ACME}/keys/1.md", 5, "unsupported metadata 'module-type' for a Module doc"),
+    (f"{ACME}/keys/1.md", 5, "'module-type' is tfhub.dev's old name of 'task': give 'task' only"),
     (f"{ACME}/keys/1.md", 6, "'task' must start with one of"),
     (f"{ACME}/keys/1.md", 8, "metadata 'fine-tunable' may be given only once"),
     (f"{ACME}/keys/1.md", 8, "'fine-tunable' must be true or false. Received: 'yes'"),
@@ -208,3 +208,23 @@ def test_archives_and_folders_beside_docs_are_opened_and_checked(tmp_path, upstr
     assert main(["validate", str(tmp_path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 7 and out[0].startswith(f"{tmp_path}/assets/docs/acme/models/empty/1.md:4: ")
+
+
+def test_module_type_of_forks_from_before_the_rename_is_task(tmp_path):
+    """tfhub.dev's docs said `module-type` before its validator renamed it `task`."""
+    from tests._helpers.hub_server import write_publisher
+
+    write_publisher(tmp_path, "google", "Google")
+    doc = tmp_path / "assets/docs/google/models/imagenet/inception_v1/classification/1.md"
+    doc.parent.mkdir(parents=True)
+    doc.write_text(
+        "# Module google/imagenet/inception_v1/classification/1\nImagenet classification.\n\n"
+        "<!-- dataset: imagenet-ilsvrc-2012-cls -->\n<!-- asset-path: legacy -->\n"
+        "<!-- module-type: image-classification -->\n"
+        "<!-- network-architecture: Inception V1 -->\n<!-- fine-tunable: true -->\n"
+        "<!-- format: hub -->\n\n\n## Overview\nInception V1.\n"
+    )
+    assert validator.validate_tree(tmp_path) == []
+    doc.write_text(doc.read_text().replace("image-classification", "classification"))
+    (problem,) = validator.validate_tree(tmp_path)
+    assert (problem.line, problem.message[:30]) == (6, "'task' must start with one of ")

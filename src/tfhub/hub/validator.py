@@ -10,6 +10,8 @@ one. The rules, per kind (first line `# <Kind> ...`):
 - a short description follows the first line, then only metadata lines up to the first heading;
 - the required metadata is present, no metadata outside the kind's allowed keys, no repeated
   key except task, dataset, language and network-architecture;
+- `module-type`, tfhub.dev's name of `task` before it was renamed, is accepted in its place
+  (forks from before the rename), but not beside `task`;
 - `task` values start with image-, text-, audio- or video-; a Module's `format` is hub,
   saved_model or saved_model_2; `fine-tunable` is true or false; `parent-model` is a handle;
 - `asset-path` ends with .tar.gz (Module, Tfjs) or .tflite (Lite, Coral), is not a GitHub release
@@ -47,6 +49,7 @@ LICENSE, PARENT_MODEL, TASK, VISUALIZER = (
     "task",
     "interactive-visualizer",
 )
+MODULE_TYPE = "module-type"  # What tfhub.dev's validator called `task` before renaming it.
 REPEATED_KEYS = frozenset({DATASET, LANGUAGE, TASK, ARCHITECTURE})
 SAVED_MODEL_FORMATS = ("hub", "saved_model", "saved_model_2")
 TASK_PREFIXES = ("image-", "text-", "audio-", "video-")
@@ -156,7 +159,8 @@ def _metadata_key_problems(doc: DocFile) -> list[Problem]:
     rules = RULES[doc.kind]
     metadata = doc.metadata
     problems = []
-    missing = sorted(rules.required - metadata.keys())
+    legacy = MODULE_TYPE in metadata and TASK in rules.allowed  # tfhub.dev's old name of task.
+    missing = sorted(rules.required - metadata.keys() - ({TASK} if legacy else set()))
     if missing:
         problems.append(
             _at(
@@ -168,7 +172,17 @@ def _metadata_key_problems(doc: DocFile) -> list[Problem]:
         )
     seen: set[str] = set()
     for key, value in doc.entries:
-        if key not in rules.allowed:
+        if legacy and key == MODULE_TYPE and TASK in metadata:
+            problems.append(
+                _at(
+                    doc,
+                    value.line,
+                    "'module-type' is tfhub.dev's old name of 'task': give 'task' only",
+                )
+            )
+        elif legacy and key == MODULE_TYPE:
+            continue  # Accepted as 'task' (docs of tfhub.dev forks from before the rename).
+        elif key not in rules.allowed:
             allowed = sorted(rules.allowed) or "none"
             problems.append(
                 _at(
@@ -194,7 +208,7 @@ def _value_problems(doc: DocFile) -> list[Problem]:
     problems = []
     for key, value in doc.entries:
         text = value.value
-        if key == TASK and not text.startswith(TASK_PREFIXES):
+        if key in (TASK, MODULE_TYPE) and not text.startswith(TASK_PREFIXES):
             problems.append(
                 _at(
                     doc,
