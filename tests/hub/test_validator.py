@@ -205,6 +205,14 @@ def test_archives_and_folders_beside_docs_are_opened_and_checked(tmp_path, upstr
     (problem,) = [p for p in validator.validate_tree(tmp_path) if "/folder/" in p.path]
     assert problem.message.startswith("1/: 'variables/.hidden' is not a valid file path")
     bad_folder.unlink()
+    link = bad_folder.with_name("variables.link")
+    link.symlink_to("/etc/passwd")
+    (problem,) = [p for p in validator.validate_tree(tmp_path) if "/folder/" in p.path]
+    assert (
+        problem.message
+        == "1/: 'variables/variables.link' is a symlink or special file: the server cannot pack it"
+    )
+    link.unlink()
     assert main(["validate", str(tmp_path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 7 and out[0].startswith(f"{tmp_path}/assets/docs/acme/models/empty/1.md:4: ")

@@ -142,6 +142,8 @@ def folder_problems(folder: Path) -> list[str]:
     found_proto = False
     for path, file in _files(folder):
         problem = path_problem(path)
+        if file.is_symlink() or not file.is_file():
+            problem = f"{path!r} is a symlink or special file: the server cannot pack it"
         if problem is None and path in _PROTOS:
             with open(file, "rb") as data:
                 problem = _proto_problem(path, data.read())
