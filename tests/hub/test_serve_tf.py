@@ -112,3 +112,5 @@ def test_tfhub_loads_through_the_server_and_page_shows_signatures(published):
     np.testing.assert_allclose(layer(text), _tf1_expected(), rtol=1e-5)
     page = requests.get(url + "/1", timeout=10).text
     assert "serving_default" in page and "output_0" in page and "float32" in page
+    # The starter doc's usage snippet names this server, not its placeholder.
+    assert "HUB_HOST" not in page and page.count(f'hub.load("{url}/1")') == 2

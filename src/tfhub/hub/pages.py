@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, Response
 from . import render
 from .api import version_size
 from .catalog import FACETS, Model, Version
+from .starter import HUB_URL_PLACEHOLDER
 
 if TYPE_CHECKING:
     from .app import HubState
@@ -146,7 +147,7 @@ def model_page(request: Request, state: HubState, model: Model, version: Version
         version=version,
         versions=versions,
         url=f"{state.base_url(request)}/{model.handle}/{version.version}",
-        body=rendered(version.doc.body),
+        body=rendered(version.doc.body).replace(HUB_URL_PLACEHOLDER, state.base_url(request)),
         metadata=[(key, value.value) for key, value in version.doc.entries],
         summary=version.signatures,
     )
