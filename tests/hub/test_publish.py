@@ -142,6 +142,9 @@ def test_not_a_model_and_bad_handles_are_refused(tmp_path):
     assert _tree(tmp_path / "hub") == []
     with pytest.raises(errors.InvalidHandleError, match="Received: handle='acme/x'"):
         publish.publish(tmp_path / "empty", tmp_path / "hub", "acme/x")
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(errors.PublishTargetError, match="a-file is a file: give a folder"):
+        publish.publish(tmp_path / "empty", tmp_path / "a-file", HANDLE)
 
 
 def test_a_failed_rename_puts_the_previous_version_back(text_model, tmp_path, monkeypatch):

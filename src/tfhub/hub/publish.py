@@ -116,6 +116,12 @@ def install(
         What was written.
     """
     target = fmt.doc_path(root, handle, DocKind.MODULE)
+    if Path(root).exists() and not Path(root).is_dir():
+        raise errors.PublishTargetError(
+            f"The hub folder {os.fspath(root)} is a file: give a folder (it is created if "
+            "missing).",
+            path=os.fspath(root),
+        )
     created = _make_folders(target.parent)
     try:
         with staging_lib.folder_lock(target.parent, what=f"publishing into {target.parent}"):
