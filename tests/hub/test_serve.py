@@ -289,6 +289,7 @@ def test_pages_search_filters_and_api(server):
     signature = one["versions"][0]["signatures"]["meta_graphs"][0]["signatures"]
     assert signature["serving_default"]["inputs"][0]["name"] == "x_in"
     assert one["versions"][0]["size_bytes"] == len(_archive_bytes(server))
+    assert one["versions"][0]["doc_markdown"].startswith("# Module test/half-plus-two/1\n")
     assert requests.get(server.url("api/models/test/nope"), timeout=10).status_code == 404
 
 
