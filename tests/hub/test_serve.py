@@ -30,6 +30,8 @@ XSS_BODY = """Hello <script>alert("owned")</script> world.
 
 [click me](javascript:alert(1)) <a href="JaVaScRiPt:alert(2)" onclick="alert(3)">two</a>
 <img src="x.png" onerror="alert(4)"> <iframe src="https://example.com"></iframe>
+
+    model = hub.load("https://HUB_HOST/evil/xss/1")
 """
 
 COLLECTION_DOC = """# Collection test/favourites/1
@@ -250,6 +252,20 @@ def test_hostile_doc_renders_harmless(server):
             assert not name.startswith("on"), (tag, name)
             assert "javascript" not in (value or "").lower().replace(" ", ""), (tag, name, value)
     assert "owned" not in html  # The script's content is dropped too.
+
+
+def test_a_hostile_host_header_is_not_written_into_pages(server):
+    """Pages write this hub's URL (from the Host header) into the doc's HUB_HOST snippet
+    (Starlette drops a Host it cannot parse; `pages` escapes the URL as well)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.putrequest("GET", "/evil/xss/1", skip_host=True)
+    connection.putheader("Host", 'h"><script>alert(5)</script>')
+    connection.endheaders()
+    response = connection.getresponse()
+    page = response.read().decode()
+    connection.close()
+    assert response.status in (200, 400), response.status
+    assert "<script>" not in page and "HUB_HOST" not in page
 
 
 def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
