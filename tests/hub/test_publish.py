@@ -257,3 +257,21 @@ def test_leftovers_of_a_killed_publish_are_removed(text_model, tmp_path, capsys)
     child.wait(timeout=30)
     publish.publish(text_model, root, "acme/text/embedding/3")  # Cleans the folder it locks.
     assert not [p for p in _tree(root) if "/." in p]
+
+
+def test_a_folder_that_cannot_be_flocked_falls_back_to_a_lock_outside_root(tmp_path, monkeypatch):
+    """NFS clients refuse flock on a folder opened read-only (EBADF): publishing still works."""
+    import errno
+
+    from tfhub.hub import staging
+
+    def refuse(fd: int, operation: int) -> None:
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(staging.fcntl, "flock", refuse)
+    folder = tmp_path / "hub/assets/docs/acme/models/x"
+    folder.mkdir(parents=True)
+    with staging.folder_lock(folder, what="publishing"):
+        pass
+    assert _tree(tmp_path / "hub") == ["assets/docs/acme/models/x"]  # No lock file in ROOT.
+    assert staging.clean_tree(tmp_path / "hub/assets/docs") == []

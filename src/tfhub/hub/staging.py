@@ -69,7 +69,19 @@ def folder_lock(folder: Path, *, what: str, timeout: float = DEFAULT_TIMEOUT) ->
         return
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        _wait(fd, folder, what=what, timeout=timeout)
+        try:
+            _wait(fd, folder, what=what, timeout=timeout)
+        except OSError as err:  # E.g. NFS, where flock needs a file open for writing.
+            logger.warning(
+                "Cannot lock the folder %s (%s); using a lock file in %s instead (it "
+                "protects only against publishes on this machine).",
+                folder,
+                err,
+                tempfile.gettempdir(),
+            )
+            with _fallback_lock(folder, what=what):
+                yield
+            return
         yield  # Closing the descriptor releases the lock.
     finally:
         os.close(fd)
@@ -93,7 +105,7 @@ def _wait(fd: int, folder: Path, *, what: str, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def _fallback_lock(folder: Path, *, what: str) -> Iterator[None]:  # pragma: no cover
+def _fallback_lock(folder: Path, *, what: str) -> Iterator[None]:
     from ..utils.filelock import weak_file_lock
 
     key = hashlib.sha256(os.fspath(folder.resolve()).encode()).hexdigest()[:32]
@@ -147,6 +159,8 @@ def clean_tree(docs: Path) -> list[Path]:
         try:
             if _try_lock(fd):
                 removed += remove_leftovers(folder)
+        except OSError as err:  # Cannot tell whether a publish owns them: leave them.
+            logger.info("Cannot lock %s (%s); leaving its publish leftovers", folder, err)
         finally:
             os.close(fd)
     return removed
