@@ -124,8 +124,10 @@ def install(
         )
     created = _make_folders(target.parent)
     try:
-        with staging_lib.folder_lock(target.parent, what=f"publishing into {target.parent}"):
-            staging_lib.remove_leftovers(target.parent)  # Of killed publishes: nobody owns them.
+        what = f"publishing into {target.parent}"
+        with staging_lib.folder_lock(target.parent, what=what) as own:
+            if own:  # Leftovers of killed publishes: nobody else can own them now.
+                staging_lib.remove_leftovers(target.parent)
             keep_doc = keep_existing_doc and doc_text is None and target.is_file()
             if not force:
                 _refuse_existing(handle, target, ignore_doc=keep_doc)

@@ -52,7 +52,7 @@ def _try_lock(fd: int) -> bool:
 
 
 @contextlib.contextmanager
-def folder_lock(folder: Path, *, what: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
+def folder_lock(folder: Path, *, what: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[bool]:
     """Holds the publish lock of a model folder (an flock on the folder: no file is written).
 
     Args:
@@ -60,12 +60,16 @@ def folder_lock(folder: Path, *, what: str, timeout: float = DEFAULT_TIMEOUT) ->
         what: what is waited for, named in the log and the error.
         timeout: how long to wait for another publish of the same model, in seconds.
 
+    Yields:
+        True if the folder itself is locked (then leftovers in it belong to nobody), False if
+        only the fallback lock outside ROOT is held (a publish from another host may be running).
+
     Raises:
         PublishBusyError: if another process held the lock for `timeout` seconds.
     """
     if fcntl is None:  # pragma: no cover
         with _fallback_lock(folder, what=what):
-            yield
+            yield False
         return
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
@@ -80,9 +84,9 @@ def folder_lock(folder: Path, *, what: str, timeout: float = DEFAULT_TIMEOUT) ->
                 tempfile.gettempdir(),
             )
             with _fallback_lock(folder, what=what):
-                yield
+                yield False
             return
-        yield  # Closing the descriptor releases the lock.
+        yield True  # Closing the descriptor releases the lock.
     finally:
         os.close(fd)
 
