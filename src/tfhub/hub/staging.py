@@ -6,7 +6,9 @@ while they do, so no lock file is written into ROOT, and the kernel releases the
 holder dies, even by SIGKILL. A staging folder whose folder lock is free therefore belongs to
 nobody: `publish` removes such leftovers under its lock, and `tfhub validate` removes them when
 it can take the lock at once. (Older tfhub versions left `.<version>.md.publish.lock` files;
-they are removed the same way.)
+they are removed the same way.) Where a folder cannot be flocked (NFS wants a file open for
+writing), a lock file in the temp folder is used instead, and leftovers are then kept: a
+publish from another host may own them.
 """
 
 from __future__ import annotations
