@@ -214,6 +214,12 @@ class PublishTargetError(_HubDataError, ValueError):
     path: str
 
 
+class PublishBusyError(_HubDataError, TimeoutError):
+    """Another process kept publishing into the same model folder for too long (.path)."""
+
+    path: str
+
+
 class SignatureSummaryError(_HubDataError, ValueError):
     """A signature summary file (<version>.signatures.json) that cannot be read (.path)."""
 

@@ -104,10 +104,11 @@ def free_port() -> int:
 class HubProcess:
     """A `tfhub serve` child process on 127.0.0.1; `url(path)` gives an address on it."""
 
-    def __init__(self, proc: subprocess.Popen, port: int, log: Path) -> None:
+    def __init__(self, proc: subprocess.Popen, port: int, log: Path, root: Path) -> None:
         self.proc = proc
         self.port = port
         self.log = log
+        self.root = root
 
     def url(self, path: str = "") -> str:
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
@@ -133,7 +134,7 @@ def serve_hub(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = HubProcess(proc, port, log)
+    server = HubProcess(proc, port, log, root)
     try:
         _wait_healthy(server, timeout)
         yield server

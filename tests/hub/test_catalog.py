@@ -34,7 +34,10 @@ def _root(tmp_path):
     text = write_model_doc(root, "g/nnlm-en-dim50/3", description="Text embedding from news.")
     tfjs = text.parent / "3" / "default" / "tfjs"  # tfhub.dev keeps Tfjs docs in <version>/.
     tfjs.mkdir(parents=True)
-    (tfjs / "1.md").write_text("# Tfjs g/nnlm-en-dim50/tfjs/1\nThe TF.js version.\n")
+    (tfjs / "1.md").write_text("# Tfjs g/nnlm-en-dim50/3/default/1\nThe TF.js version.\n")
+    lite = text.parent / "lite" / "1.md"  # `# Lite g/nnlm-en-dim50/1`: not version 1 of the module.
+    lite.parent.mkdir()
+    lite.write_text("# Lite g/nnlm-en-dim50/1\nThe TF Lite version.\n")
     collection = root / "assets/docs/g/collections/favourites/1.md"
     collection.parent.mkdir(parents=True)
     collection.write_text(
@@ -57,7 +60,18 @@ def test_scan_and_lookups(tmp_path):
     collection, _ = catalog.find_collection(["g", "collections", "favourites"])
     assert collection.handle == "g/favourites"
     assert catalog.publishers["g"].collections == ["g/favourites"]
-    assert "g/nnlm-en-dim50/tfjs" in catalog.models  # Tfjs docs are listed (not servable).
+    # tfhub.dev's URLs of derived models: /<publisher>/tfjs-model/..., /<publisher>/lite-model/...
+    assert catalog.find(["g", "nnlm-en-dim50", "1"]) is None
+    assert sorted(catalog.find(["g", "nnlm-en-dim50"])[0].versions) == [3]
+    tfjs_model, _ = catalog.find(["g", "tfjs-model", "nnlm-en-dim50", "3", "default", "1"])
+    assert (tfjs_model.kind.value, tfjs_model.name) == (
+        "Tfjs",
+        "tfjs-model/nnlm-en-dim50/3/default",
+    )
+    lite_model, lite_version = catalog.find(["g", "lite-model", "nnlm-en-dim50"])
+    assert (
+        lite_model.kind.value == "Lite" and lite_version.doc.description == "The TF Lite version."
+    )
 
 
 def test_search_words_prefixes_and_filters(tmp_path):

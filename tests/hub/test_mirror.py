@@ -142,3 +142,28 @@ def test_mirror_from_a_gfile_folder_read_in_place(text_model, tmp_path):
             tf.io.gfile.copy(f"{folder}/{name}", f"{source}/{rel}/{name}", overwrite=True)
     published = mirror.mirror(source, tmp_path, as_handle="acme/from-gfile/1")
     assert published.archive_sha256 == pack.pack(text_model, tmp_path / "x.tar.gz").sha256
+
+
+def test_mirror_from_another_tfhub_serve_copies_its_doc(text_model, tmp_path):
+    from tfhub.hub import publish
+    from tfhub.hub.runner import BackgroundServer
+    from tfhub.hub.settings import ServeSettings
+
+    source_root = tmp_path / "central"
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "# Module acme/emb/3\nWord embeddings of the central hub.\n\n"
+        "<!-- asset-path: 3.tar.gz -->\n<!-- task: text-embedding -->\n"
+        "<!-- fine-tunable: true -->\n<!-- format: saved_model_2 -->\n"
+        "<!-- license: apache-2.0 -->\n\n## Overview\nWritten by the central team.\n"
+    )
+    publish.publish(text_model, source_root, "acme/emb/3", doc=doc)
+    settings = ServeSettings(root=str(source_root), access_log=False, rescan_seconds=0)
+    with BackgroundServer(settings) as central:
+        source = central.url("acme/emb/3")
+        published = mirror.mirror(source, tmp_path / "edge", as_handle="team/emb/7")
+    mirrored = tmp_path / "edge/assets/docs/team/models/emb/7.md"
+    expected = doc.read_text().replace("acme/emb/3", "team/emb/7").replace("3.tar.gz", "7.tar.gz")
+    assert mirrored.read_text() == expected  # No --task needed: the source hub knew it.
+    assert published.wrote_doc and published.doc == mirrored
+    assert validator.validate_tree(tmp_path / "edge") == []

@@ -112,6 +112,13 @@ def test_folder_without_saved_model_is_refused_before_tensorflow(tmp_path):
     (tmp_path / "empty/saved_model.pb").write_bytes(b"")
     with pytest.raises(errors.PublishTargetError, match="inside the model folder"):
         pack.pack(tmp_path / "empty", tmp_path / "empty/variables/x.tar.gz")
+    with pytest.raises(FileNotFoundError) as missing:  # Said with the name the user gave.
+        pack.pack(tmp_path / "empty", tmp_path / "no/such/folder/x.tar.gz")
+    assert str(missing.value) == (
+        f"Cannot write the archive {tmp_path}/no/such/folder/x.tar.gz (No such file or "
+        "directory); check that its folder exists and is writable"
+    )
+    assert missing.value.errno == 2
 
 
 def test_symlinks_are_refused_and_nothing_is_written(tf2_model, tmp_path):

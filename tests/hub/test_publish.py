@@ -29,7 +29,9 @@ def text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _tree(root: Path) -> list[str]:
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    """Every file and empty folder below root (hidden ones too)."""
+    found = [p for p in root.rglob("*") if p.is_file() or not any(p.iterdir())]
+    return sorted(p.relative_to(root).as_posix() for p in found)
 
 
 def test_publish_writes_archive_doc_summary_and_publisher_doc(text_model, tmp_path):
@@ -37,7 +39,6 @@ def test_publish_writes_archive_doc_summary_and_publisher_doc(text_model, tmp_pa
     published = publish.publish(text_model, root, HANDLE, info=starter.StarterInfo(license="mit"))
     assert _tree(root) == [
         "assets/docs/acme/acme.md",
-        f"{MODEL_DIR}/.1.md.publish.lock",
         f"{MODEL_DIR}/1.md",
         f"{MODEL_DIR}/1.signatures.json",
         f"{MODEL_DIR}/1.tar.gz",
@@ -119,7 +120,7 @@ def test_a_doc_with_problems_writes_nothing(text_model, tmp_path):
         f"{shown}:7: 'format' says 'hub' but the model is a TF2 SavedModel: use 'saved_model_2'",
     ]
     assert pickle.loads(pickle.dumps(caught.value)).problems == caught.value.problems
-    assert [p for p in _tree(tmp_path / "hub") if not p.endswith(".lock")] == []
+    assert _tree(tmp_path / "hub") == []
 
 
 def test_a_given_doc_is_published_as_written(text_model, tmp_path):
@@ -138,9 +139,12 @@ def test_not_a_model_and_bad_handles_are_refused(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(errors.NotAModelError):
         publish.publish(tmp_path / "empty", tmp_path / "hub", HANDLE)
-    assert _tree(tmp_path / "hub") == [f"{MODEL_DIR}/.1.md.publish.lock"]
+    assert _tree(tmp_path / "hub") == []
     with pytest.raises(errors.InvalidHandleError, match="Received: handle='acme/x'"):
         publish.publish(tmp_path / "empty", tmp_path / "hub", "acme/x")
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(errors.PublishTargetError, match="a-file is a file: give a folder"):
+        publish.publish(tmp_path / "empty", tmp_path / "a-file", HANDLE)
 
 
 def test_a_failed_rename_puts_the_previous_version_back(text_model, tmp_path, monkeypatch):
@@ -193,3 +197,81 @@ def test_a_folder_of_other_docs_beside_the_version_is_not_its_model(text_model, 
     published = publish.publish(text_model, root, "example/text-embedding/1", force=True)
     assert tfjs.is_file() and published.archive.is_file()
     assert validator.validate_tree(root) == []
+
+
+# A publish killed while staging (SIGKILL: no `finally` runs). The model was loaded and summarised
+# by the first, in-process publish; the child reuses that summary so that it needs no TensorFlow.
+KILLED_PUBLISH = """
+import sys, time
+from tfhub.hub import pack, publish, signatures
+summary = signatures.read_summary(sys.argv[3])
+publish.pack_lib.check_loadable = lambda folder: None
+publish.signatures.compute_summary = lambda folder, loaded: summary
+real_pack = pack.pack
+def pack_then_hang(model_dir, output, **options):
+    packed = real_pack(model_dir, output, **options)
+    print("staged", flush=True)
+    time.sleep(120)
+    return packed
+publish.pack_lib.pack = pack_then_hang
+publish.publish(sys.argv[1], sys.argv[2], sys.argv[4])
+"""
+
+
+def _start_killed_publish(text_model: Path, root: Path, summary: Path, handle: str):
+    import subprocess
+    import sys
+
+    from tests._helpers.hub_server import SRC
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PUBLISH, str(text_model), str(root), str(summary), handle],
+        env={**os.environ, "PYTHONPATH": SRC},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdout.readline() == "staged\n"
+    return child
+
+
+def test_leftovers_of_a_killed_publish_are_removed(text_model, tmp_path, capsys):
+    root = tmp_path / "hub"
+    first = publish.publish(text_model, root, HANDLE)
+    clean = _tree(root)
+    assert not [p for p in clean if "/." in p]  # Nothing hidden: no lock file, no staging.
+    child = _start_killed_publish(text_model, root, first.signatures, "acme/text/embedding/2")
+    try:
+        staged = [p for p in first.doc.parent.iterdir() if p.name.startswith(".2.publish-")]
+        assert len(staged) == 1 and staged[0].is_dir()
+        assert main(["validate", str(root)]) == 0  # The publish is alive: its files stay.
+        assert staged[0].is_dir()
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+    assert staged[0].is_dir()  # SIGKILL: left behind.
+    assert main(["validate", str(root)]) == 0
+    assert "removed 1 leftover(s) of interrupted publishes" in capsys.readouterr().err
+    assert _tree(root) == clean
+    child = _start_killed_publish(text_model, root, first.signatures, "acme/text/embedding/2")
+    child.kill()
+    child.wait(timeout=30)
+    publish.publish(text_model, root, "acme/text/embedding/3")  # Cleans the folder it locks.
+    assert not [p for p in _tree(root) if "/." in p]
+
+
+def test_a_folder_that_cannot_be_flocked_falls_back_to_a_lock_outside_root(tmp_path, monkeypatch):
+    """NFS clients refuse flock on a folder opened read-only (EBADF): publishing still works."""
+    import errno
+
+    from tfhub.hub import staging
+
+    def refuse(fd: int, operation: int) -> None:
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(staging.fcntl, "flock", refuse)
+    folder = tmp_path / "hub/assets/docs/acme/models/x"
+    folder.mkdir(parents=True)
+    with staging.folder_lock(folder, what="publishing") as own:
+        assert not own  # Leftovers may belong to a publish on another host: kept.
+    assert _tree(tmp_path / "hub") == ["assets/docs/acme/models/x"]  # No lock file in ROOT.
+    assert staging.clean_tree(tmp_path / "hub/assets/docs") == []

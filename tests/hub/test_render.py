@@ -69,3 +69,12 @@ def test_ordinary_markdown_is_kept():
     assert '<a href="https://example.com/x" rel="noopener noreferrer nofollow">a link</a>' in html
     assert "<table>" in html and "<td>1</td>" in html
     assert '<code class="language-python">import tfhub' in html
+
+
+def test_the_hub_url_written_into_a_page_is_escaped():
+    from tfhub.hub.pages import _with_hub_url
+
+    body = markdown_to_html('    hub.load("https://HUB_HOST/a/b/1")\n')
+    shown = _with_hub_url(body, 'http://h"><script>x</script>')
+    assert "<script>" not in shown and "HUB_HOST" not in shown
+    assert "http://h&quot;&gt;&lt;script&gt;x&lt;/script&gt;/a/b/1" in shown

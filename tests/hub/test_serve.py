@@ -30,6 +30,8 @@ XSS_BODY = """Hello <script>alert("owned")</script> world.
 
 [click me](javascript:alert(1)) <a href="JaVaScRiPt:alert(2)" onclick="alert(3)">two</a>
 <img src="x.png" onerror="alert(4)"> <iframe src="https://example.com"></iframe>
+
+    model = hub.load("https://HUB_HOST/evil/xss/1")
 """
 
 COLLECTION_DOC = """# Collection test/favourites/1
@@ -252,6 +254,20 @@ def test_hostile_doc_renders_harmless(server):
     assert "owned" not in html  # The script's content is dropped too.
 
 
+def test_a_hostile_host_header_is_not_written_into_pages(server):
+    """Pages write this hub's URL (from the Host header) into the doc's HUB_HOST snippet
+    (Starlette drops a Host it cannot parse; `pages` escapes the URL as well)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.putrequest("GET", "/evil/xss/1", skip_host=True)
+    connection.putheader("Host", 'h"><script>alert(5)</script>')
+    connection.endheaders()
+    response = connection.getresponse()
+    page = response.read().decode()
+    connection.close()
+    assert response.status in (200, 400), response.status
+    assert "<script>" not in page and "HUB_HOST" not in page
+
+
 def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
     """Every start tag of a page with its attributes, as a browser's parser sees them."""
     from html.parser import HTMLParser
@@ -289,6 +305,7 @@ def test_pages_search_filters_and_api(server):
     signature = one["versions"][0]["signatures"]["meta_graphs"][0]["signatures"]
     assert signature["serving_default"]["inputs"][0]["name"] == "x_in"
     assert one["versions"][0]["size_bytes"] == len(_archive_bytes(server))
+    assert one["versions"][0]["doc_markdown"].startswith("# Module test/half-plus-two/1\n")
     assert requests.get(server.url("api/models/test/nope"), timeout=10).status_code == 404
 
 
@@ -303,6 +320,9 @@ def test_auth_401_403_and_tfhub_token(secured, monkeypatch, capsys):
     assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Bearer")
     wrong = requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=10)
     assert wrong.status_code == 403
+    assert "Basic" in missing.headers["WWW-Authenticate"]  # Browsers ask for user/password.
+    assert requests.get(url, auth=("anyone", TOKEN), timeout=10).status_code == 200
+    assert requests.get(url, auth=("anyone", "nope"), timeout=10).status_code == 403
     assert requests.get(secured.url("healthz"), timeout=10).status_code == 200
     assert main(["resolve", url]) != 0
     err = capsys.readouterr().err.strip()
@@ -354,12 +374,26 @@ def test_bad_options_fail_in_one_line(tmp_path, capsys):
     (tmp_path / "empty").write_text("# no token here\n")
     assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "empty")]) != 0
     assert main(["serve", str(tmp_path), "--base-url", "hub.example.com"]) != 0
+    assert main(["serve", str(tmp_path), "--port", "99999"]) != 0
+    assert main(["serve", str(tmp_path), "--workers", "0"]) != 0
+    assert main(["serve", str(tmp_path), "--host", "no-such-host.invalid"]) != 0
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 4 and "not a folder" in lines[0] and "holds no token" in lines[2]
-    assert "--base-url must be" in lines[3]
+    assert len(lines) == 7 and "not a folder" in lines[0] and "holds no token" in lines[2]
+    assert "--base-url must be" in lines[3] and "between 1 and 65535" in lines[4]
+    assert "--workers must be 1 or more" in lines[5] and "Cannot listen on" in lines[6]
+    assert all(line.startswith("tfhub: ") for line in lines)
     error = errors.ServeConfigError("bad", option="--token-file")
     again = pickle.loads(pickle.dumps(error))
     assert isinstance(again, ValueError) and again.option == "--token-file"
+
+
+def test_a_port_in_use_is_refused_in_one_line(server, hub_root, capsys):
+    """granian shares a port between processes (SO_REUSEPORT): a second server must not start."""
+    assert main(["serve", str(hub_root), "--port", str(server.port)]) != 0
+    lines = capsys.readouterr()
+    assert lines.out == ""
+    assert lines.err.startswith(f"tfhub: error: Cannot listen on 127.0.0.1:{server.port}: ")
+    assert len(lines.err.splitlines()) == 1
 
 
 def test_tfhub_uncompressed_resolver_reads_the_location(secured, monkeypatch):

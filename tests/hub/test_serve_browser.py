@@ -96,3 +96,25 @@ def test_search_by_text_and_filter_then_model_page(server, browser, tmp_path):
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     page.close()
+
+
+def test_a_hub_with_tokens_asks_the_browser_for_one(server, browser, tmp_path):
+    """Browsers cannot send bearer tokens: the token is the password of HTTP Basic auth."""
+    (tmp_path / "tokens").write_text("browser-token\n")
+    options = ["--token-file", str(tmp_path / "tokens")]
+    with serve_hub(server.root, tmp_path / "serve.log", *options) as secured:
+        from playwright.sync_api import Error
+
+        refused = browser.new_page()  # Headless: the browser cannot ask anyone for a password.
+        with pytest.raises(Error, match="ERR_INVALID_AUTH_CREDENTIALS"):
+            refused.goto(secured.url(""))
+        refused.close()
+        context = browser.new_context(
+            http_credentials={"username": "me", "password": "browser-token"}
+        )
+        page = context.new_page()
+        assert page.goto(secured.url("")).status == 200
+        assert sorted(_results(page)) == ["lab/half-plus-two", "lab/vision/mobilenet"]
+        page.click("text=lab/half-plus-two")
+        page.wait_for_selector("#signatures")  # The model page, its CSS too, with the token.
+        context.close()

@@ -20,7 +20,7 @@ BROKEN_PROBLEMS = [
     (f"{ACME}/bad-first-line/1.md", 1, "Received: '# Model acme/bad-first-line/1'"),
     (f"{ACME}/keys/1.md", 1, "Module docs require the metadata ['format']"),
     (f"{ACME}/keys/1.md", 4, "'asset-path' must end with .tar.gz"),
-    (f"{ACME}/keys/1.md", 5, "unsupported metadata 'module-type' for a Module doc"),
+    (f"{ACME}/keys/1.md", 5, "'module-type' is tfhub.dev's old name of 'task': give 'task' only"),
     (f"{ACME}/keys/1.md", 6, "'task' must start with one of"),
     (f"{ACME}/keys/1.md", 8, "metadata 'fine-tunable' may be given only once"),
     (f"{ACME}/keys/1.md", 8, "'fine-tunable' must be true or false. Received: 'yes'"),
@@ -105,13 +105,13 @@ def test_tag_definitions_check_values_and_urls(valid_copy):
     assert validator.validate_tree(valid_copy) == []
 
 
-def test_local_asset_path_must_stay_beside_the_doc(valid_copy):
+def test_local_asset_path_must_stay_beside_the_doc(valid_copy, upstream_dir):
     doc = valid_copy / "assets/docs/example/models/text-embedding/1.md"
     original = doc.read_text()
     doc.write_text(
         original.replace("https://storage.example.com/text-embedding/1.tar.gz", "1.tar.gz")
     )
-    (doc.parent / "1.tar.gz").write_bytes(b"archive")
+    shutil.copyfile(upstream_dir / "tf2_saved_model.tar.gz", doc.parent / "1.tar.gz")
     assert validator.validate_file(doc, root=valid_copy) == []
     doc.write_text(original.replace("https://storage.example.com/text-embedding", "../x"))
     (problem,) = validator.validate_file(doc, root=valid_copy)
@@ -146,3 +146,93 @@ def test_validate_doc_alone_checks_a_doc_before_it_is_in_place(tmp_path):
         "acme/models/x/1.md:1: Module docs require the metadata ['asset-path', 'fine-tunable'] "
         "(as '<!-- key: value -->' lines after the description)"
     ]
+
+
+def _archive_tree(root: Path, upstream_dir: Path) -> None:
+    """Module docs whose archives (or folders) are good, unsafe, stray, broken or not archives."""
+    import tarfile
+
+    from tests._helpers.archives import add_members, make_tar_gz
+    from tests._helpers.hub_server import write_model_doc, write_publisher
+
+    write_publisher(root, "acme", "Acme")
+
+    def doc(model: str, asset: str = "1.tar.gz") -> Path:
+        return write_model_doc(root, f"acme/{model}/1", asset=asset)
+
+    shutil.copyfile(upstream_dir / "tf2_saved_model.tar.gz", doc("good").with_name("1.tar.gz"))
+    folder = doc("folder", "https://example.com/mirrored.tar.gz").with_name("1")
+    shutil.copytree(upstream_dir / "tf1_text_vocab", folder)
+    escape = tarfile.TarInfo("../../escape.txt")
+    add_members(doc("unsafe").with_name("1.tar.gz"), [escape])
+    stray = {"saved_model.pb": SAVED_MODEL_PB, ".DS_Store": b"x", "notes.txt": b"x"}
+    make_tar_gz(doc("stray").with_name("1.tar.gz"), stray)
+    make_tar_gz(doc("garbage").with_name("1.tar.gz"), {"saved_model.pb": b"\x08\xff"})
+    make_tar_gz(doc("empty").with_name("1.tar.gz"), {"variables/variables.index": b"x"})
+    doc("not-gzip").with_name("1.tar.gz").write_bytes(b"PK\x03\x04 a zip file")
+
+
+# A SavedModel proto on the wire: schema version 1, one (empty) MetaGraph.
+SAVED_MODEL_PB = b"\x08\x01\x12\x00"
+
+
+def test_archives_and_folders_beside_docs_are_opened_and_checked(tmp_path, upstream_dir, capsys):
+    _archive_tree(tmp_path, upstream_dir)
+    problems = [
+        (p.path.split("/")[4], p.line, p.message) for p in validator.validate_tree(tmp_path)
+    ]
+    assert [(model, line) for model, line, _ in problems] == [
+        ("empty", 4),
+        ("garbage", 4),
+        ("not-gzip", 4),
+        ("stray", 4),
+        ("stray", 4),
+        ("unsafe", 4),
+        ("unsafe", 4),
+    ]
+    messages = [message for _, _, message in problems]
+    assert messages[0].startswith("1.tar.gz: no saved_model.pb (or saved_model.pbtxt) at the root")
+    assert (
+        messages[1] == "1.tar.gz: saved_model.pb does not parse as a SavedModel (truncated varint)"
+    )
+    assert messages[2].startswith("1.tar.gz: cannot be read as a .tar.gz archive")
+    assert "'.DS_Store' is not a valid file path" in messages[3]
+    assert "'notes.txt' is not a file a SavedModel uses" in messages[4]
+    assert "saved_model.pb does not parse" in messages[5]  # add_members' b"abc"
+    assert "'../../escape.txt' points outside the module" in messages[6]
+    bad_folder = tmp_path / "assets/docs/acme/models/folder/1/variables/.hidden"
+    bad_folder.write_bytes(b"x")
+    (problem,) = [p for p in validator.validate_tree(tmp_path) if "/folder/" in p.path]
+    assert problem.message.startswith("1/: 'variables/.hidden' is not a valid file path")
+    bad_folder.unlink()
+    link = bad_folder.with_name("variables.link")
+    link.symlink_to("/etc/passwd")
+    (problem,) = [p for p in validator.validate_tree(tmp_path) if "/folder/" in p.path]
+    assert (
+        problem.message
+        == "1/: 'variables/variables.link' is a symlink or special file: the server cannot pack it"
+    )
+    link.unlink()
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 7 and out[0].startswith(f"{tmp_path}/assets/docs/acme/models/empty/1.md:4: ")
+
+
+def test_module_type_of_forks_from_before_the_rename_is_task(tmp_path):
+    """tfhub.dev's docs said `module-type` before its validator renamed it `task`."""
+    from tests._helpers.hub_server import write_publisher
+
+    write_publisher(tmp_path, "google", "Google")
+    doc = tmp_path / "assets/docs/google/models/imagenet/inception_v1/classification/1.md"
+    doc.parent.mkdir(parents=True)
+    doc.write_text(
+        "# Module google/imagenet/inception_v1/classification/1\nImagenet classification.\n\n"
+        "<!-- dataset: imagenet-ilsvrc-2012-cls -->\n<!-- asset-path: legacy -->\n"
+        "<!-- module-type: image-classification -->\n"
+        "<!-- network-architecture: Inception V1 -->\n<!-- fine-tunable: true -->\n"
+        "<!-- format: hub -->\n\n\n## Overview\nInception V1.\n"
+    )
+    assert validator.validate_tree(tmp_path) == []
+    doc.write_text(doc.read_text().replace("image-classification", "classification"))
+    (problem,) = validator.validate_tree(tmp_path)
+    assert (problem.line, problem.message[:30]) == (6, "'task' must start with one of ")

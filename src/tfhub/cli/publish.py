@@ -8,10 +8,11 @@ import sys
 from typing import Any
 
 from .. import errors
+from ..hub import docs_format as fmt
 from ..hub import mirror as mirror_lib
 from ..hub import pack as pack_lib
 from ..hub import publish as publish_lib
-from ..hub import starter, validator
+from ..hub import staging, starter, validator
 from ..hub.publish import Published
 
 
@@ -88,8 +89,18 @@ def run_publish(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    """Prints one `file:line: message` per problem (file under ROOT as given); exit 1 if any."""
+    """Prints one `file:line: message` per problem (file under ROOT as given); exit 1 if any.
+
+    Also removes what killed publishes left in folders nobody is publishing into now.
+    """
     problems = validator.validate_tree(args.root)
+    removed = staging.clean_tree(fmt.docs_dir(args.root))
+    if removed:
+        print(
+            f"tfhub: removed {len(removed)} leftover(s) of interrupted publishes, e.g. "
+            f"{removed[0]}",
+            file=sys.stderr,
+        )
     for problem in problems:
         print(f"{os.path.join(args.root, problem.path)}:{problem.line}: {problem.message}")
     if problems:

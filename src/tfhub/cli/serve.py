@@ -60,7 +60,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(nginx_config(args.root, upstream=upstream, listen=args.print_nginx_config))
         return 0
     import_optional("starlette", purpose="tfhub serve (pip install 'tfhub[hub]')")
-    from ..hub.runner import serve
+    from ..hub.runner import check_options, serve
     from ..hub.settings import ServeSettings
 
     settings = ServeSettings(
@@ -72,6 +72,8 @@ def run_command(args: argparse.Namespace) -> int:
         access_log=not args.no_access_log,
         rescan_seconds=args.rescan,
     )
+    options = {"host": args.host, "port": args.port, "workers": args.workers}
+    check_options(settings, server=args.server, **options)
     print(f"tfhub: serving {settings.root} at http://{args.host}:{args.port}/", flush=True)
-    serve(settings, host=args.host, port=args.port, workers=args.workers, server=args.server)
+    serve(settings, server=args.server, **options)
     return 0

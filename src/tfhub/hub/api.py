@@ -1,7 +1,8 @@
 """The JSON API for scripts, under `/api/`.
 
 * `GET /api/models?q=TEXT&task=...&limit=N&offset=N`: search (same filters as the index page);
-* `GET /api/models/<publisher>/<model>`: one model, all its versions, sizes and signatures;
+* `GET /api/models/<publisher>/<model>`: one model, all its versions, sizes, signatures and
+  docs (`doc_markdown`: the Markdown file as published; `tfhub mirror` copies it);
 * `GET /api/publishers`: the publishers and their model handles;
 * `GET /api/facets`: each filter's values with their model counts.
 """
@@ -65,7 +66,16 @@ def version_json(model: Model, version: Version, base_url: str) -> dict[str, Any
             key: [v.value for v in values] for key, values in version.doc.metadata.items()
         },
         "signatures": None if version.signatures is None else version.signatures.to_json(),
+        "doc_markdown": doc_text(version),
     }
+
+
+def doc_text(version: Version) -> str | None:
+    """The version's doc as published (what `tfhub mirror` copies), None if unreadable."""
+    try:
+        return version.doc.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _filters(request: Request) -> dict[str, str]:

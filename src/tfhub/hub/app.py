@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from .. import errors
 from . import api, archives, pages, protocol, refresh
 from .catalog import Catalog, Model, Version
+from .docs_format import DocKind
 from .files import FileResponse
 from .middleware import AccessLog, TokenAuth
 from .search import SearchIndex
@@ -174,13 +175,26 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
             status_code=500,
         )
     if path is None:
-        where = version.asset_path or "nowhere"
-        return PlainTextResponse(
-            f"404 Not Found: {model.handle}/{version.version} is not mirrored here (its files "
-            f"are at {where}; run 'tfhub mirror' to copy them into the hub).\n",
-            status_code=404,
-        )
+        return PlainTextResponse(f"404 Not Found: {_not_here(model, version)}\n", status_code=404)
     return FileResponse(path, headers=_cache_control(state, latest=latest))
+
+
+def _not_here(model: Model, version: Version) -> str:
+    """Why a version has no files in this hub, and what to do."""
+    handle = f"{model.handle}/{version.version}"
+    if version.doc.kind is DocKind.PLACEHOLDER:
+        return f"{handle} is a placeholder: the model itself is not published."
+    if version.asset_path == "legacy":
+        return (
+            f"{handle} was hosted by tfhub.dev itself (asset-path: legacy) and is not in this "
+            f"hub; add it with 'tfhub mirror SOURCE ROOT --as {handle}'."
+        )
+    if version.asset_path:
+        return (
+            f"{handle} is not mirrored here (its files are at {version.asset_path}; run "
+            "'tfhub mirror ROOT --from-docs' to copy them into the hub)."
+        )
+    return f"{handle} has no model files in this hub."
 
 
 def _uncompressed(state: HubState, model: Model, version: Version) -> Response:

@@ -31,6 +31,11 @@ FACETS: dict[str, tuple[str, ...]] = {
     "fine-tunable": ("fine-tunable",),
     "publisher": (),
 }
+DERIVED_PREFIXES = {
+    DocKind.LITE: "lite-model",
+    DocKind.TFJS: "tfjs-model",
+    DocKind.CORAL: "coral-model",
+}
 MODEL_KINDS = (DocKind.MODULE, DocKind.PLACEHOLDER, DocKind.LITE, DocKind.TFJS, DocKind.CORAL)
 
 
@@ -157,9 +162,10 @@ class Catalog:
         if doc.handle.version is None:
             return
         table = self.collections if doc.kind is DocKind.COLLECTION else self.models
-        key = doc.handle.model_handle
+        name = url_model_name(doc)
+        key = f"{doc.handle.publisher}/{name}"
         if key not in table:
-            table[key] = Model(doc.handle.publisher, doc.handle.model, doc.kind)
+            table[key] = Model(doc.handle.publisher, name, doc.kind)
             owner = self._publisher(doc.handle.publisher)
             (owner.collections if doc.kind is DocKind.COLLECTION else owner.models).append(key)
         if doc.handle.version in table[key].versions:
@@ -197,6 +203,18 @@ class Catalog:
         if len(segments) < 3 or segments[1] != "collections":
             return None
         return _find_in(self.collections, [segments[0], *segments[2:]])
+
+
+def url_model_name(doc: DocFile) -> str:
+    """The model part of a doc's URL, as tfhub.dev spelled it.
+
+    Modules, placeholders and collections use the handle's model (`google/spice/2` is served at
+    `/google/spice/2`); tfhub.dev served Lite, Tfjs and Coral docs under `lite-model/`,
+    `tfjs-model/` and `coral-model/` (`# Lite google/spice/1` at `/google/lite-model/spice/1`),
+    so they never take the versions of the module they derive from.
+    """
+    prefix = DERIVED_PREFIXES.get(doc.kind)
+    return f"{prefix}/{doc.handle.model}" if prefix else doc.handle.model
 
 
 def _find_in(table: dict[str, Model], segments: list[str]) -> tuple[Model, Version] | None:

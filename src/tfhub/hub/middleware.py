@@ -1,13 +1,17 @@
 """ASGI middleware of the hub server: bearer-token auth and the access log.
 
 Auth (only with `--token-file`): a request without `Authorization: Bearer <token>` gets 401
-with `WWW-Authenticate: Bearer`, a wrong token 403; tokens are compared in constant time and
-never logged. `/healthz` stays open for load balancers. The access log writes one line per
+with `WWW-Authenticate: Bearer` (and `Basic`), a wrong token 403; tokens are compared in constant
+time and never logged. Browsers cannot send a bearer token, so HTTP Basic credentials whose
+password is a token (any user name) are accepted too: the browser asks for them once.
+`/healthz` stays open for load balancers. The access log writes one line per
 request to the `tfhub.hub.access` logger: client, [time], "method path", status, bytes, seconds.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import logging
 import time
@@ -21,27 +25,40 @@ ASGIApp = Any
 
 
 async def send_text(
-    send: Send, status: int, text: str, headers: dict[str, str] | None = None
+    send: Send, status: int, text: str, headers: list[tuple[str, str]] | None = None
 ) -> None:
-    """Sends a short text/plain answer."""
+    """Sends a short text/plain answer (`headers` may repeat a name)."""
     body = (text + "\n").encode()
     raw = [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
     ]
-    raw += [(key.lower().encode(), value.encode()) for key, value in (headers or {}).items()]
+    raw += [(key.lower().encode(), value.encode()) for key, value in headers or []]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 
 def bearer_token(scope: Scope) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header, or None."""
+    """The token of `Authorization: Bearer <token>`, or the password of `Basic`, or None."""
     for key, value in scope.get("headers", []):
         if key.lower() == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
+            if scheme.lower() == "basic":
+                token = _basic_password(token.strip())
+            elif scheme.lower() != "bearer":
+                continue
+            if token.strip():
                 return token.strip()
     return None
+
+
+def _basic_password(credentials: str) -> str:
+    """The password of base64 `user:password` credentials ("" if they do not decode)."""
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
 
 
 class TokenAuth:
@@ -65,8 +82,12 @@ class TokenAuth:
                 send,
                 401,
                 "401 Unauthorized: this hub needs a token (send 'Authorization: Bearer <token>'; "
-                "tfhub clients: set TFHUB_TOKEN and TFHUB_TOKEN_HOST).",
-                {"WWW-Authenticate": 'Bearer realm="tfhub"'},
+                "tfhub clients: set TFHUB_TOKEN and TFHUB_TOKEN_HOST; browsers: any user name "
+                "and the token as password).",
+                [
+                    ("WWW-Authenticate", 'Bearer realm="tfhub"'),
+                    ("WWW-Authenticate", 'Basic realm="tfhub", charset="UTF-8"'),
+                ],
             )
         elif not self._known(token):
             await send_text(send, 403, "403 Forbidden: this token is not accepted by this hub.")

@@ -2,8 +2,10 @@
 
 `mirror` resolves any handle tfhub resolves (an http(s) URL of a hub, a Kaggle model URL, a
 gs:// path, a local folder such as a tfhub cache entry) with `tfhub.resolve`, then installs it
-like `publish`: packed archive, signature summary, and a starter doc if the hub has none for the
-version (a doc already there, e.g. from a fork of tfhub.dev whose asset-path is a URL, is kept).
+like `publish`: packed archive, signature summary, and the doc: the source's own doc when the
+source is another `tfhub serve` (its JSON API gives it), else a starter doc if the hub has none
+for the version (a doc already there, e.g. from a fork of tfhub.dev whose asset-path is a URL,
+is kept).
 `mirror_doc_assets` does the same for the docs of a hub folder whose asset-path is a URL that is
 not mirrored yet.
 """
@@ -13,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import tempfile
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import errors, handles
+from .. import _http, errors, handles
 from .. import saved_model as saved_model_lib
 from ..utils.lazy import import_tensorflow
 from . import docs_format as fmt
@@ -28,6 +31,7 @@ from .docs_format import DocHandle, DocKind
 from .publish import Published, install
 
 logger = logging.getLogger(__name__)
+_ASSET_LINE = re.compile(r"<!--\s*asset-path\s*:.*-->\s*")
 
 
 @dataclass(frozen=True)
@@ -104,18 +108,54 @@ def mirror(
         )
     path = saved_model_lib.resolve(source)
     base = info or starter.StarterInfo()
+    has_doc = fmt.doc_path(root, target).is_file()
     with _local_copy(path) as local:
         published = install(
             local,
             root,
             target,
-            doc_text=None,
+            doc_text=None if has_doc else source_doc(source, target),
             info=_described(base, target, source),
             force=force,
             keep_existing_doc=True,
         )
     logger.info("Mirrored %s as %s", public_source(source), target)
     return published
+
+
+def source_doc(source: str, target: DocHandle) -> str | None:
+    """The doc of a version mirrored from another `tfhub serve`, rewritten for `target`.
+
+    The source hub's JSON API (`/api/models/<publisher>/<model>`) gives each version's doc as
+    published; its first line gets the target's handle and its asset-path the archive written
+    beside it. None if the source is not such a hub or has no Module doc for the version.
+    """
+    parsed, origin = handles.parse(source), derive_handle(source)
+    if not isinstance(parsed, handles.HttpModel) or origin is None:
+        return None
+    parts = urllib.parse.urlsplit(parsed.url)
+    api = f"{parts.scheme}://{parts.netloc}/api/models/{origin.model_handle}"
+    try:
+        with _http.get(api, handle=public_source(source)) as response:
+            data = response.json() if response.status_code == 200 else {}
+    except (errors.TFHubError, ValueError) as err:
+        logger.info("No doc from %s (%s): writing a starter doc", public_source(api), err)
+        return None
+    for version in data.get("versions", []) if isinstance(data, dict) else []:
+        text = version.get("doc_markdown") if isinstance(version, dict) else None
+        if version.get("version") == origin.version and isinstance(text, str):
+            return _retargeted(text, target)
+    return None
+
+
+def _retargeted(text: str, target: DocHandle) -> str | None:
+    """A Module doc with the first line and asset-path of `target` (None if not a Module doc)."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    if not lines[0].startswith(f"# {DocKind.MODULE.value} "):
+        return None
+    lines[0] = f"# {DocKind.MODULE.value} {target}"
+    asset = f"<!-- {validator.ASSET_PATH}: {target.version}{fmt.ARCHIVE_SUFFIX} -->"
+    return "\n".join(asset if _ASSET_LINE.match(line) else line for line in lines)
 
 
 def _described(base: starter.StarterInfo, target: DocHandle, source: str) -> starter.StarterInfo:

@@ -144,6 +144,15 @@ def pack(
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, target)
+    except OSError as err:
+        if err.filename not in (os.fspath(tmp), os.fspath(target)):
+            raise  # A file of the model that cannot be read says so itself.
+        failure = type(err)(
+            f"Cannot write the archive {os.fspath(output)} ({err.strerror}); check that its "
+            "folder exists and is writable"
+        )
+        failure.errno = err.errno
+        raise failure from err
     finally:
         if tmp.exists():
             tmp.unlink()

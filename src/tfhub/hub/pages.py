@@ -9,6 +9,7 @@ a collection, anything else a model handle (with or without version).
 from __future__ import annotations
 
 import functools
+import html
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from . import render
 from .api import version_size
 from .catalog import FACETS, Model, Version
+from .starter import HUB_URL_PLACEHOLDER
 
 if TYPE_CHECKING:
     from .app import HubState
@@ -133,6 +135,12 @@ def publisher_page(request: Request, state: HubState, name: str) -> Response:
     )
 
 
+def _with_hub_url(body: str, base: str) -> str:
+    """Sanitised HTML with the starter docs' placeholder URL replaced by this hub's (escaped:
+    the URL may come from the request's Host header)."""
+    return body.replace(HUB_URL_PLACEHOLDER, html.escape(base, quote=True))
+
+
 def model_page(request: Request, state: HubState, model: Model, version: Version) -> Response:
     """A model version: doc, metadata, versions with sizes, signatures, snippets."""
     versions = [
@@ -146,7 +154,7 @@ def model_page(request: Request, state: HubState, model: Model, version: Version
         version=version,
         versions=versions,
         url=f"{state.base_url(request)}/{model.handle}/{version.version}",
-        body=rendered(version.doc.body),
+        body=_with_hub_url(rendered(version.doc.body), state.base_url(request)),
         metadata=[(key, value.value) for key, value in version.doc.entries],
         summary=version.signatures,
     )

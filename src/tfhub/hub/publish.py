@@ -5,10 +5,13 @@ packs it deterministically, and validates the doc (the given one, or a starter d
 tfhub.dev's validator did. Everything is written into a staging folder beside the target and then
 renamed into place, the doc last (a server lists versions by their docs); if a step fails, what
 was moved is moved back. Versions are immutable: an existing version is refused unless `force`.
+Publishes into one model folder take turns (`staging.folder_lock`: no lock file), and each removes
+what killed publishes left there; nothing but the version's files is left in ROOT.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -17,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import errors
-from ..utils.filelock import weak_file_lock
 from . import docs_format as fmt
 from . import pack as pack_lib
 from . import signatures, starter, tags, validator
+from . import staging as staging_lib
 from .docs_format import DocHandle, DocKind, Problem
 
 logger = logging.getLogger(__name__)
@@ -66,6 +69,7 @@ def publish(
         VersionExistsError: the version exists and `force` is False.
         NotAModelError: the folder is not a loadable model.
         DocValidationError: the doc has problems (`.problems`: `file:line: message`).
+        PublishBusyError: another process kept publishing into the same model folder for 10 min.
     """
     parsed = fmt.parse_handle(handle)
     doc_text = None if doc is None else _read_doc(doc)
@@ -112,22 +116,43 @@ def install(
         What was written.
     """
     target = fmt.doc_path(root, handle, DocKind.MODULE)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock = target.parent / f".{target.name}.publish.lock"
-    with weak_file_lock(os.fspath(lock), what=f"publishing {handle}"):
-        keep_doc = keep_existing_doc and doc_text is None and target.is_file()
-        if not force:
-            _refuse_existing(handle, target, ignore_doc=keep_doc)
-        loaded = pack_lib.check_loadable(model_dir)
-        summary = signatures.compute_summary(os.fspath(model_dir), loaded=loaded)
-        staging = target.parent / f".{target.stem}.publish-{uuid.uuid4().hex}"
-        staging.mkdir()
-        try:
-            return _stage_and_commit(
-                model_dir, root, handle, summary, staging, doc_text, info, keep_doc
-            )
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    if Path(root).exists() and not Path(root).is_dir():
+        raise errors.PublishTargetError(
+            f"The hub folder {os.fspath(root)} is a file: give a folder (it is created if "
+            "missing).",
+            path=os.fspath(root),
+        )
+    created = _make_folders(target.parent)
+    try:
+        what = f"publishing into {target.parent}"
+        with staging_lib.folder_lock(target.parent, what=what) as own:
+            if own:  # Leftovers of killed publishes: nobody else can own them now.
+                staging_lib.remove_leftovers(target.parent)
+            keep_doc = keep_existing_doc and doc_text is None and target.is_file()
+            if not force:
+                _refuse_existing(handle, target, ignore_doc=keep_doc)
+            loaded = pack_lib.check_loadable(model_dir)
+            summary = signatures.compute_summary(os.fspath(model_dir), loaded=loaded)
+            staging = target.parent / staging_lib.staging_name(target.stem, uuid.uuid4().hex)
+            staging.mkdir()
+            try:
+                return _stage_and_commit(
+                    model_dir, root, handle, summary, staging, doc_text, info, keep_doc
+                )
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        for folder in reversed(created):  # A failed publish leaves no empty folders either.
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Creates a folder and its missing parents; returns those created, outermost first."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()][::-1]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
 
 
 def _existing(target: Path) -> list[Path]:

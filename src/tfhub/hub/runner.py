@@ -52,18 +52,64 @@ def serve(settings: ServeSettings, *, host: str, port: int, workers: int, server
         tfhub.errors.ServeConfigError: for an unknown server or bad options (checked here,
             before any worker starts; each worker then scans ROOT).
     """
-    if server not in SERVERS:
-        raise errors.ServeConfigError(
-            f"Unknown server {server!r}; use one of {', '.join(SERVERS)}.", option="--server"
-        )
-    from .app import check_settings
-
-    check_settings(settings)  # Fails fast, in the parent, on a bad ROOT or token file.
+    check_options(settings, host=host, port=port, workers=workers, server=server)
     os.environ[SETTINGS_ENV] = settings.to_env()
     if server == "granian":
         _serve_granian(host=host, port=port, workers=workers)
     else:
         _serve_uvicorn(host=host, port=port, workers=workers)
+
+
+def check_options(
+    settings: ServeSettings, *, host: str, port: int, workers: int, server: str
+) -> None:
+    """Checks, in the parent before any worker starts, every option that can be checked.
+
+    Raises:
+        tfhub.errors.ServeConfigError: an unknown server, a port outside 1-65535 or already in
+            use (granian shares ports between processes: a second server would silently take
+            half the requests), fewer than 1 worker, a bad ROOT, token file or base URL.
+    """
+    if server not in SERVERS:
+        raise errors.ServeConfigError(
+            f"Unknown server {server!r}; use one of {', '.join(SERVERS)}.", option="--server"
+        )
+    if workers < 1:
+        raise errors.ServeConfigError(
+            f"--workers must be 1 or more. Received: {workers}", option="--workers"
+        )
+    if not 0 < port < 65536:
+        raise errors.ServeConfigError(
+            f"--port must be between 1 and 65535. Received: {port}", option="--port"
+        )
+    from .app import check_settings
+
+    check_settings(settings)
+    _check_free(host, port)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Binds (host, port) once, without SO_REUSEPORT, to see that nobody listens there."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as err:
+        raise errors.ServeConfigError(
+            f"Cannot listen on {host!r}: {err.strerror}. Give an address of this machine, e.g. "
+            "127.0.0.1 or 0.0.0.0.",
+            option="--host",
+        ) from err
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            raise errors.ServeConfigError(
+                f"Cannot listen on {host}:{port}: {err.strerror} (another server is there, or "
+                "the address is not this machine's); choose another --port or --host.",
+                option="--port",
+            ) from err
 
 
 def _serve_granian(*, host: str, port: int, workers: int) -> None:

@@ -14,6 +14,9 @@ from .. import errors
 from .docs_format import DocHandle
 from .signatures import SignatureSummary, TensorInfo
 
+# Where the hub is, in starter docs; the server writes its own URL there on the pages.
+HUB_URL_PLACEHOLDER = "https://HUB_HOST"
+
 
 @dataclass(frozen=True)
 class StarterInfo:
@@ -106,7 +109,7 @@ def starter_module_doc(
         lines += [f"Mirrored from `{info.source}`.", ""]
     lines += ["Describe what the model does, its training data and its license here.", ""]
     lines += ["## Usage", "", "```python", "import tfhub as hub", ""]
-    lines += [f'model = hub.load("https://HUB_HOST/{handle}")', "```", ""]
+    lines += [f'model = hub.load("{HUB_URL_PLACEHOLDER}/{handle}")', "```", ""]
     lines += ["## Signatures", "", *_signature_lines(summary), ""]
     return "\n".join(lines)
 

@@ -10,6 +10,8 @@ one. The rules, per kind (first line `# <Kind> ...`):
 - a short description follows the first line, then only metadata lines up to the first heading;
 - the required metadata is present, no metadata outside the kind's allowed keys, no repeated
   key except task, dataset, language and network-architecture;
+- `module-type`, tfhub.dev's name of `task` before it was renamed, is accepted in its place
+  (forks from before the rename), but not beside `task`;
 - `task` values start with image-, text-, audio- or video-; a Module's `format` is hub,
   saved_model or saved_model_2; `fine-tunable` is true or false; `parent-model` is a handle;
 - `asset-path` ends with .tar.gz (Module, Tfjs) or .tflite (Lite, Coral), is not a GitHub release
@@ -17,7 +19,9 @@ one. The rules, per kind (first line `# <Kind> ...`):
 - if ROOT/tags/<tag>.yaml files exist (tfhub.dev's tag definitions), enumerable tag values
   must be ids listed there, and URL tags must point to their required domain;
 - the publisher's doc exists; no two docs declare the same kind and handle; a signature summary
-  beside a Module doc agrees with its `format`.
+  beside a Module doc agrees with its `format`;
+- the archive (or model folder) beside a Module doc holds only files a SavedModel uses, safe to
+  extract, with a root saved_model.pb that parses (`model_files`), as tfhub.dev's CI checked.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from pathlib import Path
 
 from .. import errors
 from . import docs_format as fmt
+from . import model_files
 from . import tags as tags_lib
 from .docs_format import DocFile, DocKind, Problem
 
@@ -44,6 +49,7 @@ LICENSE, PARENT_MODEL, TASK, VISUALIZER = (
     "task",
     "interactive-visualizer",
 )
+MODULE_TYPE = "module-type"  # What tfhub.dev's validator called `task` before renaming it.
 REPEATED_KEYS = frozenset({DATASET, LANGUAGE, TASK, ARCHITECTURE})
 SAVED_MODEL_FORMATS = ("hub", "saved_model", "saved_model_2")
 TASK_PREFIXES = ("image-", "text-", "audio-", "video-")
@@ -153,7 +159,8 @@ def _metadata_key_problems(doc: DocFile) -> list[Problem]:
     rules = RULES[doc.kind]
     metadata = doc.metadata
     problems = []
-    missing = sorted(rules.required - metadata.keys())
+    legacy = MODULE_TYPE in metadata and TASK in rules.allowed  # tfhub.dev's old name of task.
+    missing = sorted(rules.required - metadata.keys() - ({TASK} if legacy else set()))
     if missing:
         problems.append(
             _at(
@@ -165,7 +172,17 @@ def _metadata_key_problems(doc: DocFile) -> list[Problem]:
         )
     seen: set[str] = set()
     for key, value in doc.entries:
-        if key not in rules.allowed:
+        if legacy and key == MODULE_TYPE and TASK in metadata:
+            problems.append(
+                _at(
+                    doc,
+                    value.line,
+                    "'module-type' is tfhub.dev's old name of 'task': give 'task' only",
+                )
+            )
+        elif legacy and key == MODULE_TYPE:
+            continue  # Accepted as 'task' (docs of tfhub.dev forks from before the rename).
+        elif key not in rules.allowed:
             allowed = sorted(rules.allowed) or "none"
             problems.append(
                 _at(
@@ -191,7 +208,7 @@ def _value_problems(doc: DocFile) -> list[Problem]:
     problems = []
     for key, value in doc.entries:
         text = value.value
-        if key == TASK and not text.startswith(TASK_PREFIXES):
+        if key in (TASK, MODULE_TYPE) and not text.startswith(TASK_PREFIXES):
             problems.append(
                 _at(
                     doc,
@@ -293,7 +310,24 @@ def _check_file(
     except errors.DocFormatError as err:
         return None, [Problem(_shown(path, root), err.line, _message_of(err))]
     problems = validate_doc(doc, tag_values=tag_values)
-    return doc, problems + _publisher_problems(doc, root) + _summary_problems(doc)
+    problems += _publisher_problems(doc, root) + _summary_problems(doc)
+    return doc, problems + _model_file_problems(doc)
+
+
+def _model_file_problems(doc: DocFile) -> list[Problem]:
+    """The problems of the archive or model folder beside a Module doc (see `model_files`)."""
+    if doc.kind is not DocKind.MODULE:
+        return []
+    archive, folder = fmt.archive_path(doc.path), fmt.model_dir_path(doc.path)
+    if archive.is_file():
+        name, found = archive.name, model_files.archive_problems(archive)
+    elif fmt.is_model_dir(folder):
+        name, found = f"{folder.name}/", model_files.folder_problems(folder)
+    else:
+        return []
+    asset = doc.metadata.get(ASSET_PATH)
+    line = asset[0].line if asset else 1
+    return [_at(doc, line, f"{name}: {message}") for message in found]
 
 
 def _shown(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:

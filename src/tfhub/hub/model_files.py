@@ -1,0 +1,172 @@
+"""Check the model files of a version (its `.tar.gz` or model folder) as tfhub.dev's CI did.
+
+tfhub.dev's validator opened each archive: every member must be safe to extract, have a file
+name its pattern allows and be a file a SavedModel uses (`saved_model.pb`, `variables/...`,
+`assets/...`, ...), and a `saved_model.pb` (or `.pbtxt`) at the root must parse. tfhub does the
+same without TensorFlow: `saved_model.pb` is checked at the protobuf wire level (well-formed,
+with at least one MetaGraph, field 2 of `SavedModel`). tfhub adds `fingerprint.pb`, which
+TensorFlow writes since 2.12. The archive is read as a stream (large archives are not held in
+memory; only `saved_model.pb` is read whole).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import re
+import tarfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from .. import _archive, errors
+
+# The files a SavedModel (TF2, TF1 Hub format, Keras) uses: tfhub.dev's list + fingerprint.pb.
+ALLOWED_PATHS = (
+    "saved_model.pb",
+    "saved_model.pbtxt",
+    "tfhub_module.pb",
+    "keras_metadata.pb",
+    "fingerprint.pb",
+    "assets/*",
+    "assets.extra/*",
+    "variables/variables.*",
+)
+_NAME = r"[\w-][-!',_\w.=:% ]*"
+_PATH = re.compile(f"{_NAME}(/{_NAME})*")
+_PROTOS = ("saved_model.pb", "saved_model.pbtxt")
+_META_GRAPHS_FIELD = 2
+MAX_PROBLEMS = 10
+
+
+def path_problem(path: str) -> str | None:
+    """Why a file path (relative, `/`-separated) cannot be in a model, or None."""
+    if not _PATH.fullmatch(path):
+        return f"{path!r} is not a valid file path in a model (e.g. it starts with '.')"
+    if not any(fnmatch.fnmatch(path, pattern) for pattern in ALLOWED_PATHS):
+        return (
+            f"{path!r} is not a file a SavedModel uses (allowed: {', '.join(ALLOWED_PATHS)}); "
+            "leave it out of the model"
+        )
+    return None
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("truncated varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def saved_model_pb_problem(data: bytes) -> str | None:
+    """Why bytes are not a `SavedModel` message (top-level wire format), or None."""
+    pos, meta_graphs = 0, 0
+    try:
+        while pos < len(data):
+            key, pos = _varint(data, pos)
+            field, wire = key >> 3, key & 7
+            if field == 0 or wire not in (0, 1, 2, 5):
+                raise ValueError(f"bad field key {key} at byte {pos}")
+            if wire == 0:
+                _, pos = _varint(data, pos)
+            elif wire == 2:
+                length, pos = _varint(data, pos)
+                pos += length
+                meta_graphs += field == _META_GRAPHS_FIELD
+            else:
+                pos += 8 if wire == 1 else 4
+            if pos > len(data):
+                raise ValueError("a field runs past the end")
+    except ValueError as err:
+        return f"saved_model.pb does not parse as a SavedModel ({err})"
+    return None if meta_graphs else "saved_model.pb holds no MetaGraph"
+
+
+def _proto_problem(name: str, data: bytes) -> str | None:
+    if name == "saved_model.pb":
+        return saved_model_pb_problem(data)
+    text = data.decode("utf-8", errors="replace")
+    return None if "meta_graphs" in text else "saved_model.pbtxt holds no meta_graphs"
+
+
+def archive_problems(archive: Path) -> list[str]:
+    """The problems of a model archive (`.tar.gz`); [] if tfhub.dev's CI would accept it.
+
+    Args:
+        archive: the archive file.
+
+    Returns:
+        One message per problem (at most MAX_PROBLEMS member problems, then a count).
+    """
+    problems: list[str] = []
+    found_proto = False
+    try:
+        with tarfile.open(archive, mode="r|gz") as tar:
+            for member in tar:
+                problem, is_proto = _member_problem(tar, member)
+                found_proto |= is_proto
+                if problem:
+                    problems.append(problem)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
+        return [*problems, f"cannot be read as a .tar.gz archive ({err})"]
+    return _finish(problems, found_proto)
+
+
+def _member_problem(tar: tarfile.TarFile, member: tarfile.TarInfo) -> tuple[str | None, bool]:
+    """(problem or None, whether it is a root saved_model.pb(txt) that parses)."""
+    try:
+        _archive.check_member(member, "/model")
+    except errors.UnsafeArchiveError as err:
+        return str(err), False
+    if not member.isfile():
+        return None, False
+    path = posixpath.normpath(member.name)
+    problem = path_problem(path)
+    if problem or path not in _PROTOS:
+        return problem, False
+    stream = tar.extractfile(member)
+    problem = _proto_problem(path, stream.read() if stream else b"")
+    return problem, problem is None
+
+
+def folder_problems(folder: Path) -> list[str]:
+    """The problems of a model folder, by the same rules as `archive_problems`."""
+    problems: list[str] = []
+    found_proto = False
+    for path, file in _files(folder):
+        problem = path_problem(path)
+        if file.is_symlink() or not file.is_file():
+            problem = f"{path!r} is a symlink or special file: the server cannot pack it"
+        if problem is None and path in _PROTOS:
+            with open(file, "rb") as data:
+                problem = _proto_problem(path, data.read())
+            found_proto |= problem is None
+        if problem:
+            problems.append(problem)
+    return _finish(problems, found_proto)
+
+
+def _files(folder: Path) -> Iterator[tuple[str, Path]]:
+    for current, subdirs, files in os.walk(folder):
+        subdirs.sort()
+        for name in sorted(files):
+            file = Path(current) / name
+            yield file.relative_to(folder).as_posix(), file
+
+
+def _finish(problems: list[str], found_proto: bool) -> list[str]:
+    if not found_proto and not any(name in p for p in problems for name in _PROTOS):
+        problems.append(
+            "no saved_model.pb (or saved_model.pbtxt) at the root: not a TF2 SavedModel or TF1 "
+            "Hub module"
+        )
+    if len(problems) > MAX_PROBLEMS:
+        problems = [*problems[:MAX_PROBLEMS], f"... and {len(problems) - MAX_PROBLEMS} more"]
+    return problems
