@@ -10,20 +10,12 @@ from pathlib import Path
 import pytest
 from tests._helpers.http_server import LocalServer, serve_folder
 
+from tfhub import constants
+
 DATA_DIR = Path(__file__).parent / "data"
 UPSTREAM_DIR = DATA_DIR / "upstream"
 
-_TFHUB_ENV_VARS = [
-    "TFHUB_CACHE_DIR",
-    "TFHUB_OFFLINE",
-    "TFHUB_MODEL_LOAD_FORMAT",
-    "TFHUB_DOWNLOAD_PROGRESS",
-    "TFHUB_HTTP_TIMEOUT",
-    "TFHUB_DISABLE_CERT_VALIDATION",
-    "TFHUB_HTTP_RETRIES",
-    "TFHUB_KAGGLE_ENDPOINT",
-    "TFHUB_DEBUG",
-]
+_TFHUB_ENV_VARS = constants.tfhub_env_var_names()  # The one list, in tfhub.constants.
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 
@@ -53,7 +54,9 @@ def test_entry_holds_exactly_the_archive_and_bookkeeping_is_beside(isolated_cach
             os.path.basename(path) + ".manifest.json",
         ]
     )
-    assert cache.read_manifest(path) == {k: len(v) for k, v in MODEL_FILES.items()}
+    manifest = cache.read_manifest(path)
+    assert manifest.sizes == {k: len(v) for k, v in MODEL_FILES.items()}
+    assert manifest.digests == {k: hashlib.sha256(v).hexdigest() for k, v in MODEL_FILES.items()}
     assert cache.read_descriptor_handle(path) == "my-handle"
 
 
@@ -101,7 +104,8 @@ def test_live_download_is_not_a_leftover(isolated_cache):
     finally:
         release.set()
         thread.join()
-    assert cache.leftovers() == [path + ".abc.tmp"]
+    # Free now: the temporary folder, and the lock file of an entry that does not exist.
+    assert cache.leftovers() == [path + ".abc.tmp", cache.lock_path(path)]
 
 
 @pytest.mark.tf

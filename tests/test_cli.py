@@ -213,4 +213,5 @@ def test_rm_finds_a_kaggle_entry_tensorflow_hub_cached_as_given(capsys, isolated
     open(upstream_entry + ".descriptor.txt", "w").write(f"Module: {long_}\n")
     code, out, _ = run(capsys, "cache", "rm", long_)
     assert code == 0 and out == f"removed {upstream_entry}\n"
-    assert os.listdir(isolated_cache) == []
+    assert os.listdir(isolated_cache) in ([], [".locks"])
+    assert os.listdir(isolated_cache / ".locks") == []  # rm removed the entry's lock file too.

@@ -2,10 +2,11 @@
 
 `open_body(url)` returns a raw binary stream of the response body. If the connection drops
 mid-body, the stream reconnects with `Range: bytes=N-` and goes on where it stopped, so the
-reader (gunzip + tar) never notices; if the server ignores Range, `RestartDownload` tells the
-caller to start over. Connection errors, timeouts and 5xx/429 answers are retried with
-exponential backoff; 401/403/404 fail at once. Proxies and CA bundles come from the usual
-environment variables (requests reads HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, ...).
+reader (gunzip + tar) never notices; if the server ignores Range, `RestartDownload` (that is,
+`tfhub.errors.DownloadRestartError`) tells the caller to start over. Connection errors, timeouts
+and 5xx/429 answers are retried with exponential backoff; 401/403/404 fail at once. Proxies and
+CA bundles come from the usual environment variables (requests reads HTTPS_PROXY, NO_PROXY,
+REQUESTS_CA_BUNDLE, ...).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import urllib.parse
 from typing import Any
 
 from . import constants, errors
+from .utils.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +36,18 @@ _MOVED_LOCATIONS = (
     ("gcs.tensorflow.google.cn", "/tfhub-modules/"),
 )
 _KAGGLE_HOSTS = ("www.kaggle.com", "kaggle.com")
+_DNS_FAILURES = (
+    "name or service not known",
+    "failed to resolve",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "getaddrinfo failed",
+    "no address associated",
+)
 
 
-class RestartDownload(errors.DownloadError):
-    """The body broke off and the server cannot resume it: download again from the start."""
+# The body broke off and the server cannot resume it: download again from the start.
+RestartDownload = errors.DownloadRestartError
 
 
 def _session() -> Any:
@@ -151,34 +161,36 @@ def _raise_if_ssl_error(err: BaseException, *, handle: str, url: str) -> None:
 
 
 def get(
-    url: str, *, handle: str, headers: dict[str, str] | None = None, allow_redirects: bool = True
+    url: str,
+    *,
+    handle: str,
+    headers: dict[str, str] | None = None,
+    allow_redirects: bool = True,
+    max_body: int | None = None,
 ) -> Any:
     """GETs a URL with streaming, retrying connection errors and 5xx with backoff.
 
     Args:
         url: the URL.
-        handle: the handle being resolved, named in errors.
+        handle: the handle being resolved, named in errors (credentials redacted).
         headers: extra request headers.
         allow_redirects: follow redirects (False for the uncompressed protocol's 303).
+        max_body: read at most this many bytes (plus one, to tell "longer") of the body at once,
+            into `response.content`; the rest is never read. For small answers such as a 303.
 
     Returns:
-        The `requests.Response` (body not read yet).
+        The `requests.Response` (body not read yet, unless `max_body`).
 
     Raises:
         tfhub.errors.HTTPStatusError: for 4xx, and for 5xx after the retries.
-        tfhub.errors.DownloadError: for connection errors and timeouts after the retries.
+        tfhub.errors.DownloadError: for connection errors and timeouts after the retries,
+            redirect loops, and redirects to URLs that cannot be fetched.
+        tfhub.errors.InvalidHandleError: for a URL that cannot be fetched at all.
     """
     session = _session()
-    verify = _verify_setting()
-    timeout = constants.http_timeout()
-    options: dict[str, Any] = {
-        "headers": headers,
-        "stream": True,
-        "timeout": (timeout, timeout),
-        "allow_redirects": allow_redirects,
-    }
-    if verify is not None:
-        options["verify"] = verify
+    options = _request_options(headers=headers, allow_redirects=allow_redirects)
+    if max_body is not None:
+        options["hooks"] = {"response": _body_capper(max_body)}
     retries = constants.http_retries()
     for attempt in range(retries + 1):
         last = attempt == retries
@@ -192,26 +204,109 @@ def get(
                 return response
             response.close()
             reason = f"HTTP {response.status_code}"
-        logger.warning(
-            "Retrying %s (attempt %d of %d) after %s", url, attempt + 2, retries + 1, reason
+        # INFO: the final error says what happened; the CLI shows these with -v.
+        logger.info(
+            "Retrying %s (attempt %d of %d) after %s", redact(url), attempt + 2, retries + 1, reason
         )
         backoff_sleep(attempt + 1)
     raise AssertionError("unreachable")
 
 
+def _request_options(*, headers: dict[str, str] | None, allow_redirects: bool) -> dict[str, Any]:
+    timeout = constants.http_timeout()
+    options: dict[str, Any] = {
+        "headers": headers,
+        "stream": True,
+        "timeout": (timeout, timeout),
+        "allow_redirects": allow_redirects,
+    }
+    verify = _verify_setting()
+    if verify is not None:
+        options["verify"] = verify
+    return options
+
+
+def _body_capper(max_body: int) -> Any:
+    """Returns a requests response hook that reads at most `max_body + 1` bytes of the body.
+
+    Hooks run before requests looks at redirects, which would otherwise read a 303's whole body
+    into memory (`Session.resolve_redirects` consumes it). The capped bytes become
+    `response.content`.
+    """
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
+        data = response.raw.read(max_body + 1, decode_content=True) or b""
+        response._content = data  # requests' documented-by-use cache of the body.
+        response._content_consumed = True
+        response.raw.close()
+        return response
+
+    return hook
+
+
 def _raise_unless_retryable(
     err: Exception, *, handle: str, url: str, last: bool, attempts: int
 ) -> None:
-    """Re-raises `err` (TLS errors explained) unless it is a connection error worth a retry."""
+    """Re-raises `err` as a tfhub error, unless it is a connection error worth a retry.
+
+    Raises:
+        tfhub.errors.DownloadError: TLS errors (explained), redirect loops, bad redirects, and,
+            on the last attempt, the connection error itself, named by its real cause.
+        tfhub.errors.InvalidHandleError: a URL that requests refuses to fetch.
+    """
     _raise_if_ssl_error(err, handle=handle, url=url)
+    _raise_if_bad_url(err, handle=handle, url=url)
     if not _is_connection_error(err):
         raise err
     if last:
-        timeout = constants.http_timeout()
         raise errors.DownloadError(
-            f"Cannot download {handle!r} from {url}: {type(err).__name__}: {err} "
-            f"(after {attempts} attempts, timeout {timeout:g} s; TFHUB_HTTP_TIMEOUT sets it)."
+            f"Cannot download {handle!r} from {url}: {_cause(err)} (after {attempts} attempts; "
+            f"TFHUB_HTTP_RETRIES sets how many)."
         ) from err
+
+
+def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
+    """Turns requests' URL and redirect errors into tfhub errors (they are not retried)."""
+    import requests
+
+    exc = requests.exceptions
+    if isinstance(err, exc.TooManyRedirects):
+        raise errors.DownloadError(
+            f"Cannot download {handle!r} from {url}: the server redirects in a loop (more than "
+            f"{requests.models.DEFAULT_REDIRECT_LIMIT} redirects). Check the handle, or tell the "
+            "server's owner."
+        ) from None
+    if isinstance(err, (exc.InvalidURL, exc.InvalidSchema, exc.MissingSchema, exc.InvalidHeader)):
+        parsed = urllib.parse.urlsplit(url)
+        url_is_sound = parsed.scheme in ("http", "https") and bool(parsed.hostname)
+        if url_is_sound or isinstance(err, exc.InvalidHeader):  # Then a redirect was bad.
+            raise errors.DownloadError(
+                f"Cannot download {handle!r} from {url}: the server redirected to an address "
+                f"that cannot be fetched ({type(err).__name__}: {err})."
+            ) from None
+        raise errors.InvalidHandleError(
+            f"Cannot fetch {url}: {type(err).__name__}: {err}. Check the handle. "
+            f"Received: handle={handle!r}"
+        ) from None
+
+
+def _cause(err: BaseException) -> str:
+    """Names the real cause of a connection error: refused, DNS, timeout, reset, ..."""
+    import requests
+
+    text = str(err)
+    timeout = constants.http_timeout()
+    if isinstance(err, (requests.Timeout, TimeoutError)) or "timed out" in text.lower():
+        return (
+            f"timed out ({type(err).__name__}: no answer within timeout {timeout:g} s; "
+            "TFHUB_HTTP_TIMEOUT sets it)"
+        )
+    lowered = text.lower()
+    if "connection refused" in lowered or "errno 111" in lowered:
+        return "the connection was refused (is the server running, and is the port right?)"
+    if any(marker in lowered for marker in _DNS_FAILURES):
+        return "the host name cannot be resolved (DNS): check the host, or your network"
+    return _brief(err)
 
 
 def check_status(response: Any, *, handle: str, url: str) -> None:

@@ -30,7 +30,7 @@ def resolve(handle: str) -> str:
         tfhub.errors.TFHubError: subclasses say what went wrong (missing path, download
             error, offline mode, unsupported handle).
     """
-    from .resolvers import resolve as resolve_with_registry
+    from .resolvers import resolve_with_registry
 
     return resolve_with_registry(handle)
 

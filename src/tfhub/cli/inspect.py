@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from .. import cache, errors, saved_model
-from ..resolvers import resolve
+from ..saved_model import resolve
 from ..utils.lazy import import_tensorflow
 
 

@@ -30,11 +30,13 @@ class GcsCompressedResolver(Resolver):
     """Resolves gs://.../*.tar.gz (or .tgz, .tar) by extracting the archive into the cache."""
 
     def is_supported(self, handle: str) -> bool:
-        return handle.startswith("gs://") and handles.is_archive_path(handle)
+        return handles.scheme(handle) == "gs" and handles.is_archive_path(handle)
 
     def _resolve(self, handle: str) -> str:
-        def fetch(target: str) -> None:
-            with open_binary(handle) as archive:
-                _archive.extract_fileobj(archive, target, source=handle)
+        url = handles.cache_handle(handle)  # The scheme lower-cased, as TensorFlow wants it.
 
-        return atomic_download(handle, fetch)
+        def fetch(target: str) -> None:
+            with open_binary(url) as archive:
+                _archive.extract_fileobj(archive, target, source=url)
+
+        return atomic_download(url, fetch)
