@@ -87,7 +87,8 @@ ENV_VARS: list[EnvVar] = [
     EnvVar(TF_USE_LEGACY_KERAS, "`1`: `hub.KerasLayer` is the tf_keras layer"),
     EnvVar(
         TF_CPP_MIN_LOG_LEVEL,
-        "TensorFlow's C++ log level; the `tfhub` command sets `2` (quiet) unless `-v`",
+        "TensorFlow's C++ log level; the `tfhub` command sets `3` and hides TensorFlow's "
+        "start-up lines unless `-v` (or the variable is set)",
     ),
     EnvVar(
         "HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, SSL_CERT_FILE",

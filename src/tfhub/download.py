@@ -109,7 +109,7 @@ def _wait_for_upstream_download(module_path: str) -> bool:
         if upstream.is_stale():
             stale = upstream.path
             logger.info("Removing %s: the tensorflow_hub process that wrote it is gone.", stale)
-            _remove_quietly(stale)
+            cache.store.unlink_quietly(stale)
             break
         size = _upstream_tmp_size(module_path, upstream.task_uid)
         now = time.monotonic()
@@ -122,13 +122,6 @@ def _wait_for_upstream_download(module_path: str) -> bool:
         logger.info("Waiting for tensorflow_hub's download of %s", module_path)
         time.sleep(0.5)
     return cache.is_complete(module_path)
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass
 
 
 def _upstream_tmp_size(module_path: str, task_uid: str) -> int:
@@ -198,7 +191,7 @@ def _install(
         )
     except errors.CacheError:
         for path in written:
-            _remove_quietly(path)
+            cache.store.unlink_quietly(path)
         raise
     if os.path.lexists(module_path):
         cache.remove_tree(module_path)  # A damaged entry.

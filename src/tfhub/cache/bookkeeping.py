@@ -6,8 +6,11 @@ small header (file count, total size, a bounded sample of files, the hash of the
 holds the full list, read by `tfhub cache verify`. The whole file is one JSON object::
 
     {"format": 2, "written_by": "tfhub", "algorithm": "sha256", "count": N, "size": S,
-     "files_digest": "<sha256 of line 2>", "sample": {"<path>": size, ...},
+     "files_bytes": B, "files_digest": "<sha256 of line 2>", "sample": {"<path>": size, ...},
     "files": {"<path>": [size, "<hex digest>"], ...}}
+
+`files_bytes` (the length of line 2) lets the bounded check see a truncated manifest with one
+`fstat`; `files_digest` lets the full check see any change to the list.
 
 Manifests of earlier tfhub versions (`{"files": {"<path>": size}}`) are read as sizes only.
 """
@@ -134,6 +137,7 @@ class ManifestHeader:
     sample: dict[str, int]
     algorithm: str | None
     files_digest: str | None
+    files_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,7 @@ def manifest_text(
         "algorithm": algorithm,
         "count": len(files),
         "size": sum(sizes.values()),
+        "files_bytes": len(body.encode("utf-8")) + 1,
         "files_digest": hashlib.sha256(body.encode("utf-8")).hexdigest(),
         "sample": _sample(sizes),
     }
@@ -249,6 +254,7 @@ def parse_header(first_line: str) -> ManifestHeader | None:
             sample=sample,
             algorithm=str(raw["algorithm"]),
             files_digest=str(raw["files_digest"]),
+            files_bytes=int(raw["files_bytes"]),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -266,8 +272,11 @@ def read_header(module_path: str) -> ManifestHeader | None:
         with open(layout.manifest_path(module_path), encoding="utf-8") as text:
             first = text.readline(_HEADER_LIMIT)
             header = parse_header(first)
-            if header is not None or not first.startswith('{"files"'):
-                return header
+            if header is not None:
+                expected = len(first.encode("utf-8")) + (header.files_bytes or 0)
+                return header if os.fstat(text.fileno()).st_size == expected else None
+            if not first.startswith('{"files"'):
+                return None
             whole = first + text.read()
     except (OSError, UnicodeDecodeError):
         return None

@@ -72,6 +72,8 @@ def _apply(item: PruneItem) -> PruneResult:
             if not _still_prunable(item, entry):
                 return PruneResult(item, "kept", "in use again")
             store.remove_tree(item.path)
+            if not os.path.lexists(entry):  # No entry: its lock file (ours now) goes too.
+                store.unlink_quietly(layout.lock_path(entry))
     except errors.LockTimeoutError:
         return PruneResult(item, "skipped", "a download of this entry is running")
     return PruneResult(item, "removed")

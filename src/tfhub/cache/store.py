@@ -119,11 +119,12 @@ def remove(
         for extra in (layout.manifest_path(module_path), layout.descriptor_path(module_path)):
             if os.path.lexists(extra):
                 os.remove(extra)
-        _unlink_quietly(layout.lock_path(module_path))  # Safe while held: see utils.filelock.
+        unlink_quietly(layout.lock_path(module_path))  # Safe while held: see utils.filelock.
     return Removal(module_path, removed)
 
 
-def _unlink_quietly(path: str) -> None:
+def unlink_quietly(path: str) -> None:
+    """Removes a file if it is there (a missing file, or one another process removed, is fine)."""
     try:
         os.remove(path)
     except OSError:

@@ -18,6 +18,7 @@ _TABLE: list[tuple[type[BaseException], str, int]] = [
     (errors.ArchiveError, "bad archive", 5),
     (errors.CacheError, "cache error", 6),
     (errors.ModelNotFoundError, "not found", 7),
+    (errors.UnknownSchemeError, "invalid handle", 2),
     (errors.UnsupportedHandleError, "unsupported handle", 2),
     (errors.InvalidHandleError, "invalid handle", 2),
     (errors.TFHubError, "error", 1),
