@@ -14,6 +14,7 @@ import time
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import answer_status, archive_gets
 
 import tfhub as hub
 from tfhub import cache, constants, errors, handles
@@ -340,3 +341,34 @@ def test_symlinked_entry_is_removed_as_a_link(isolated_cache, tmp_path):
     results = prune_policy.prune()
     assert [r.outcome for r in results] == ["removed"] and not os.path.lexists(path)
     assert prune_policy.prune() == []  # Nothing left to report the next time.
+
+
+# --- Caches on tf.io.gfile filesystems (issue 11, item 2) ---------------------------------------
+
+
+@pytest.mark.tf
+def test_cache_on_a_gfile_filesystem(server, served_dir, monkeypatch):
+    import uuid
+
+    tf = pytest.importorskip("tensorflow")
+    make_tar_gz(served_dir / "m.tar.gz")
+    root = f"ram://tfhub-cache-{uuid.uuid4().hex}"
+    monkeypatch.setenv("TFHUB_CACHE_DIR", root)
+    url = server.url("m.tar.gz")
+    path = hub.resolve(url)
+    assert path == f"{root}/{handles.cache_key(url)}"
+    for name, data in MODEL_FILES.items():
+        with tf.io.gfile.GFile(f"{path}/{name}", "rb") as stored:
+            assert stored.read() == data
+    with tf.io.gfile.GFile(path + ".descriptor.txt") as descriptor:
+        assert descriptor.readline() == f"Module: {url}\n"
+    assert hub.resolve(url) == path and len(archive_gets(server, "m.tar.gz")) == 1
+    tf.io.gfile.remove(path + ".manifest.json")  # An interrupted copy: the manifest comes last.
+    assert hub.resolve(url) == path and len(archive_gets(server, "m.tar.gz")) == 2
+    server.state.behaviours.append(answer_status("bad.tar.gz", 404))
+    with pytest.raises(errors.HTTPStatusError):  # A failed download writes nothing remote.
+        hub.resolve(server.url("bad.tar.gz"))
+    assert sorted(tf.io.gfile.listdir(root)) == sorted(
+        [handles.cache_key(url), f"{handles.cache_key(url)}.descriptor.txt",
+         f"{handles.cache_key(url)}.manifest.json"]
+    )
