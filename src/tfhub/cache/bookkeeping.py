@@ -17,14 +17,11 @@ Manifests of earlier tfhub versions (`{"files": {"<path>": size}}`) are read as 
 
 from __future__ import annotations
 
-import datetime
 import errno
 import hashlib
 import json
 import os
 import posixpath
-import socket
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -50,6 +47,8 @@ def atomic_write_text(path: str, text: str) -> None:
         tfhub.errors.CacheError: naming the file, if it cannot be written (full disk, quota,
             read-only folder); no temporary file is left.
     """
+    import uuid
+
     tmp = f"{path}.{uuid.uuid4().hex}{layout.PART_SUFFIX}"
     try:
         with open(tmp, "w", encoding="utf-8") as out:
@@ -83,6 +82,9 @@ def descriptor_text(handle: str) -> str:
     The handle is shown with its credentials redacted (the folder name stays sha1 of the handle
     as given). The last line tells tfhub that the entry must have a manifest.
     """
+    import datetime
+    import socket
+
     today = str(datetime.datetime.today())
     host = f"{socket.gethostname()} (PID:{os.getpid()})"
     return (

@@ -32,7 +32,11 @@ def damage(module_path: str) -> str | None:
     """
     if not os.path.isdir(module_path):
         return MISSING_FOLDER
-    header = bookkeeping.read_header(module_path)
+    return damage_with_header(module_path, bookkeeping.read_header(module_path))
+
+
+def damage_with_header(module_path: str, header: bookkeeping.ManifestHeader | None) -> str | None:
+    """Like `damage`, for an existing folder whose manifest header was read already (or None)."""
     if header is None:
         return _unlisted_damage(module_path)
     return _sizes_damage(module_path, header.sample)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-import uuid
 
 from .. import constants
 from ..handles import cache_key
@@ -84,4 +83,6 @@ def upstream_lock_path(module_path: str) -> str:
 
 def new_tmp_dir(module_path: str) -> str:
     """Returns a unique, not yet existing, temporary folder beside `module_path`."""
+    import uuid
+
     return f"{module_path}.{uuid.uuid4().hex}{TMP_SUFFIX}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 import uuid
 from dataclasses import dataclass
 
@@ -71,6 +70,8 @@ def delete_tree(folder: str) -> None:
     """Deletes a folder as fast as the system can: `rm -rf` where there is one, else shutil."""
     rm = shutil.which("rm") if os.name == "posix" else None
     if rm is not None:
+        import subprocess
+
         subprocess.run([rm, "-rf", "--", folder], check=False, stderr=subprocess.DEVNULL)
     if os.path.lexists(folder):
         shutil.rmtree(folder, ignore_errors=True)
@@ -147,17 +148,22 @@ def entry(module_path: str) -> CacheEntry:
     """Returns what the cache knows about one entry folder (size from the manifest: O(1))."""
     descriptor = bookkeeping.read_descriptor(module_path)
     header = bookkeeping.read_header(module_path)
-    if header is not None:
-        size = header.size
-    else:
+    problem: str | None = health.MISSING_FOLDER
+    size = 0
+    if not os.path.isdir(module_path):
+        pass
+    elif header is not None:
+        size, problem = header.size, health.damage_with_header(module_path, header)
+    else:  # tensorflow_hub's entries record no sizes.
         size = sum(bookkeeping.list_files(module_path).values())
+        problem = health.damage_with_header(module_path, None)
     return CacheEntry(
         name=os.path.basename(module_path),
         path=module_path,
         handle=descriptor.handle if descriptor else None,
         size=size,
         download_time=descriptor.download_time if descriptor else None,
-        damage=health.damage(module_path),
+        damage=problem,
     )
 
 

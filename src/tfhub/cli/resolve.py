@@ -6,7 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from ..cache.importing import import_archive
 from ..saved_model import resolve
 from ..utils.redact import redact
 
@@ -97,5 +96,7 @@ def run_pull(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Imports the archive and prints the entry's folder."""
+    from ..cache.importing import import_archive
+
     print(import_archive(args.archive, args.handle, force=args.force))
     return 0

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _archive, handles
-from ..download import atomic_download
+from .. import handles
 from ..utils.lazy import import_tensorflow
 from .base import Resolver
 
@@ -33,6 +32,9 @@ class GcsCompressedResolver(Resolver):
         return handles.scheme(handle) == "gs" and handles.is_archive_path(handle)
 
     def _resolve(self, handle: str) -> str:
+        from .. import _archive
+        from ..download import atomic_download
+
         url = handles.cache_handle(handle)  # The scheme lower-cased, as TensorFlow wants it.
 
         def fetch(target: str) -> None:

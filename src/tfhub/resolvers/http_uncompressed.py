@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .. import _http, constants, errors, handles
+from .. import constants, errors, handles
 from ..utils.redact import redact
 from .base import Resolver
 from .path import PathResolver
@@ -46,6 +46,8 @@ class HttpUncompressedResolver(Resolver):
                 answer is not a 303, or its body is longer than MAX_LOCATION_BYTES or is not a
                 gs:// path.
         """
+        from .. import _http
+
         response = _http.get(
             url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES
         )
