@@ -148,10 +148,9 @@ def entry(module_path: str) -> CacheEntry:
     """Returns what the cache knows about one entry folder (size from the manifest: O(1))."""
     descriptor = bookkeeping.read_descriptor(module_path)
     header = bookkeeping.read_header(module_path)
-    problem: str | None = health.MISSING_FOLDER
-    size = 0
+    problem: str | None
     if not os.path.isdir(module_path):
-        pass
+        size, problem = 0, health.MISSING_FOLDER
     elif header is not None:
         size, problem = header.size, health.damage_with_header(module_path, header)
     else:  # tensorflow_hub's entries record no sizes.
