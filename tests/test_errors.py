@@ -75,3 +75,18 @@ def test_restart_download_is_a_tfhub_error():
 
     assert _http.RestartDownload is errors.DownloadRestartError
     assert issubclass(errors.DownloadRestartError, errors.DownloadError)
+
+
+@pytest.mark.tf
+def test_unknown_tags_and_signature_errors_carry_what_is_available(upstream_dir):
+    import tfhub as hub
+    from tfhub import saved_model
+
+    model = str(upstream_dir / "tf2_saved_model")
+    with pytest.raises(errors.UnknownTagsError) as info:
+        hub.load(model, tags=["no-such-tag"])
+    assert info.value.available == [["serve"]]
+    assert pickle.loads(pickle.dumps(info.value)).available == [["serve"]]
+    with pytest.raises(errors.UnknownSignatureError) as info:
+        saved_model.read_signature_def(model, ["serve"], "no-such-signature")
+    assert "serving_default" in info.value.available

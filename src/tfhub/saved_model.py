@@ -64,7 +64,8 @@ def read_signature_def(module_path: str, tags: Iterable[str], signature: str) ->
         if signature not in meta_graph.signature_def:
             raise errors.UnknownSignatureError(
                 f"{module_path} has no signature {signature!r} for tags {sorted(wanted)} "
-                f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}"
+                f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}",
+                available=sorted(meta_graph.signature_def),
             )
         return meta_graph.signature_def[signature]
     raise errors.TFHubLoadError(
@@ -109,7 +110,8 @@ def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> No
     raise errors.UnknownTagsError(
         f"The model {handle!r} (at {module_path}) has no MetaGraph with tags "
         f"{sorted(requested)}. Its tag sets are: {available}. Omit `tags` or pass one of these. "
-        f"Received: tags={tags!r}"
+        f"Received: tags={tags!r}",
+        available=[sorted(tag_set) for tag_set in tag_sets],
     )
 
 
