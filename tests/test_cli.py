@@ -257,10 +257,14 @@ def test_mistyped_scheme_exits_2_without_tensorflow(tmp_path):
 
 
 def test_credentials_are_not_shown_by_pull_or_cache_list(capsys, server, served_dir):
-    make_tar_gz(served_dir / "m.tar.gz")
+    from tests._helpers.http_server import drop_mid_body
+
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(200_000)})
+    server.state.behaviours.append(drop_mid_body("m.tar.gz", after=50_000))  # Logs the URL.
     url = server.url("m.tar.gz").replace("http://", "http://bob:hunter2@")
     code, out, err = run(capsys, "-v", "pull", url)
-    assert code == 0 and "hunter2" not in out + err
+    assert code == 0 and "broke at byte" in err and "http://***@127.0.0.1" in err
+    assert "hunter2" not in out + err
     code, out, err = run(capsys, "cache", "list")
     assert "hunter2" not in out and "http://***@127.0.0.1" in out
 
