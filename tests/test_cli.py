@@ -232,6 +232,13 @@ def test_verbose_after_the_subcommand_and_empty_cache_messages(capsys, server, s
     assert code == 0 and "OK (content hashes checked)" in out
 
 
+def test_cache_commands_say_they_manage_local_caches(capsys, monkeypatch):
+    monkeypatch.setenv("TFHUB_CACHE_DIR", "gs://bucket/cache")
+    for command in (["list"], ["info"], ["verify"], ["prune"], ["rm", "x"]):
+        code, out, err = run(capsys, "cache", *command)
+        assert code == 6 and "manages local cache folders" in err and out == "", command
+
+
 @pytest.mark.parametrize(
     "command", [["resolve"], ["pull"], ["import"], ["cache", "list"], ["cache", "prune"]]
 )

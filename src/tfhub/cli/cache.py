@@ -89,6 +89,23 @@ def add_commands(commands: Any) -> None:
     prune.set_defaults(run=run_prune)
 
 
+def _local_root() -> str:
+    """Returns the cache folder, if it is local.
+
+    Raises:
+        tfhub.errors.CacheError: for a cache on a tf.io.gfile filesystem (gs://, ram://).
+    """
+    root = cache.cache_dir()
+    if cache.is_remote(root):
+        raise errors.CacheError(
+            f"`tfhub cache` manages local cache folders; {root} is on a tf.io.gfile filesystem. "
+            "Use that filesystem's tools (e.g. gsutil) there, or point TFHUB_CACHE_DIR at a "
+            "local folder.",
+            path=root,
+        )
+    return root
+
+
 def human_size(size: int) -> str:
     """Returns a size like "1.2 MB"."""
     value = float(size)
@@ -101,12 +118,13 @@ def human_size(size: int) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     """Prints `FOLDER  SIZE  DOWNLOAD_TIME  HANDLE` per entry (tab-separated), or JSON."""
-    entries = cache.scan()
+    root = _local_root()
+    entries = cache.scan(root)
     if args.json:
         print(json.dumps([dataclasses.asdict(item) for item in entries], indent=1))
         return 0
     if not entries:
-        print(f"The cache {cache.cache_dir()} is empty.")
+        print(f"The cache {root} is empty.")
     for item in entries:
         state = "" if item.damage is None else f"  [damaged: {item.damage}]"
         print(
@@ -118,7 +136,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """Prints the cache folder, its entry count, total size and leftovers."""
-    root = cache.cache_dir()
+    root = _local_root()
     entries = cache.scan(root)
     writable = os.access(root, os.W_OK) if os.path.isdir(root) else "not created yet"
     print(f"cache folder: {root}")
@@ -132,7 +150,7 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Prints OK or the damage of each entry; returns 1 if any entry is damaged."""
-    root = cache.cache_dir()
+    root = _local_root()
     paths = cache.store.entry_paths(root)
     if not paths:
         print(f"The cache {root} is empty: nothing to verify.")
@@ -151,7 +169,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def _entry_path(name_or_handle: str) -> str:
     """Returns the entry of a folder name or handle (a Kaggle URL: tfhub's key, else as given)."""
-    root = cache.cache_dir()
+    root = _local_root()
     if len(name_or_handle) == 40 and os.path.lexists(os.path.join(root, name_or_handle)):
         return os.path.join(root, name_or_handle)
     path = cache.module_dir(handles.cache_handle(name_or_handle), root=root)
@@ -176,7 +194,7 @@ def run_rm(args: argparse.Namespace) -> int:
 
 def run_prune(args: argparse.Namespace) -> int:
     """Removes (or lists, with --dry-run) damaged entries and leftovers of downloads."""
-    root = cache.cache_dir()
+    root = _local_root()
     if args.dry_run:
         items = prune_policy.plan(root)
         for item in items:
