@@ -34,7 +34,7 @@ class HttpUncompressedResolver(Resolver):
     def _resolve(self, handle: str) -> str:
         parsed = handles.parse(handle)
         # As upstream, the URL as given; Kaggle models at the same address as compressed ones.
-        model_url = parsed.model_url() if isinstance(parsed, handles.KaggleModel) else handle
+        model_url = parsed.model_url() if isinstance(parsed, handles.KaggleModel) else str(parsed)
         url = handles.append_format_query(model_url, handles.UNCOMPRESSED_FORMAT_QUERY)
         return self._path_resolver(self._request_gcs_location(url, handle=handle))
 
