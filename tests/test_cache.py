@@ -372,3 +372,16 @@ def test_cache_on_a_gfile_filesystem(server, served_dir, monkeypatch):
         [handles.cache_key(url), f"{handles.cache_key(url)}.descriptor.txt",
          f"{handles.cache_key(url)}.manifest.json"]
     )
+
+
+def test_install_records_hashes_reported_by_the_fetch(isolated_cache):
+    def fetch_reporting_blake2b(target):
+        _fill(target)
+        name, data = "saved_model.pb", MODEL_FILES["saved_model.pb"]
+        return {name: (len(data), hashlib.blake2b(data).hexdigest())}, "blake2b"
+
+    path = atomic_download("h", fetch_reporting_blake2b)
+    manifest = cache.read_manifest(path)
+    assert manifest.header.algorithm == "blake2b"
+    assert manifest.digests == {k: hashlib.blake2b(v).hexdigest() for k, v in MODEL_FILES.items()}
+    assert cache.deep_damage(path) == (None, True)

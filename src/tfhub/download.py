@@ -23,7 +23,8 @@ from .utils.redact import redact
 
 logger = logging.getLogger(__name__)
 
-Fetch = Callable[[str], None]
+# Fills an empty folder; may return what it hashed while writing ({path: (size, hex)}, algorithm).
+Fetch = Callable[[str], "cache.bookkeeping.FetchResult | None"]
 
 
 def atomic_download(
@@ -149,14 +150,12 @@ def _download_into_place(handle: str, fetch: Fetch, module_path: str) -> None:
     try:
         os.makedirs(tmp_dir)
         logger.info("Downloading TF-Hub Module %r.", redact(handle))
-        fetch(tmp_dir)
-        _install(handle, tmp_dir, module_path)
+        fetched = fetch(tmp_dir)
+        digests, algorithm = fetched if fetched else (None, None)
+        _install(handle, tmp_dir, module_path, digests=digests, algorithm=algorithm)
         logger.info("Downloaded TF-Hub Module %r.", redact(handle))
     finally:
         cache.remove_tree(tmp_dir)
-
-
-Digests = Mapping[str, tuple[int, str]]
 
 
 def _install(
@@ -164,7 +163,7 @@ def _install(
     tmp_dir: str,
     module_path: str,
     *,
-    digests: Digests | None = None,
+    digests: Mapping[str, tuple[int, str]] | None = None,
     algorithm: str | None = None,
 ) -> None:
     """Writes the bookkeeping beside the entry and renames the complete folder into place.
@@ -182,7 +181,7 @@ def _install(
             neither the descriptor nor the manifest is left behind.
     """
     files = cache.list_files(tmp_dir)
-    known = {rel: hexd for rel, (size, hexd) in (digests or {}).items() if files.get(rel) == size}
+    known = cache.bookkeeping.known_digests(files, (digests, algorithm or "") if digests else None)
     written = [cache.descriptor_path(module_path), cache.manifest_path(module_path)]
     try:
         cache.atomic_write_text(written[0], cache.descriptor_text(handle))

@@ -30,6 +30,9 @@ from ..utils.redact import redact
 from . import layout
 
 DEFAULT_ALGORITHM = "sha256"
+# What an extraction may report: {relative path: (size, hex hash)} and the hashlib algorithm name.
+Digests = Mapping[str, tuple[int, str]]
+FetchResult = tuple[Digests, str]
 SAMPLE_LARGEST = 16
 SAMPLE_SPREAD = 48
 _HEADER_LIMIT = 1 << 20
@@ -205,6 +208,14 @@ def _sample(sizes: Mapping[str, int]) -> dict[str, int]:
 _KEY_FILES = frozenset(
     {"saved_model.pb", "saved_model.pbtxt", "tfhub_module.pb", "variables.index"}
 )
+
+
+def known_digests(files: Mapping[str, int], fetched: FetchResult | None) -> dict[str, str]:
+    """Returns the reported hashes of the files whose reported size matches what is on disk."""
+    if not fetched:
+        return {}
+    digests, _ = fetched
+    return {rel: hexd for rel, (size, hexd) in digests.items() if files.get(rel) == size}
 
 
 def write_manifest(

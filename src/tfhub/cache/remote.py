@@ -31,7 +31,7 @@ from . import bookkeeping, layout
 
 logger = logging.getLogger(__name__)
 
-Fetch = Callable[[str], None]
+Fetch = Callable[[str], "bookkeeping.FetchResult | None"]
 
 
 def _gfile() -> Any:
@@ -61,14 +61,19 @@ def atomic_download(handle: str, fetch: Fetch, *, module_path: str, local: bool 
     local_tmp = tempfile.mkdtemp(prefix="tfhub-remote-")
     try:
         logger.info("Downloading TF-Hub Module %r (cache %s).", redact(handle), root)
-        fetch(local_tmp)
-        install(handle, local_tmp, module_path)
+        install(handle, local_tmp, module_path, fetched=fetch(local_tmp))
     finally:
         shutil.rmtree(local_tmp, ignore_errors=True)
     return module_path
 
 
-def install(handle: str, local_dir: str, module_path: str) -> None:
+def install(
+    handle: str,
+    local_dir: str,
+    module_path: str,
+    *,
+    fetched: bookkeeping.FetchResult | None = None,
+) -> None:
     """Copies a complete local folder into the gfile cache; the manifest is written last.
 
     Raises:
@@ -76,9 +81,11 @@ def install(handle: str, local_dir: str, module_path: str) -> None:
     """
     gfile = _gfile()
     files = bookkeeping.list_files(local_dir)
-    digests = {
-        rel: bookkeeping.file_digest(f"{local_dir}/{rel}") for rel in files
-    }
+    algorithm = fetched[1] if fetched else bookkeeping.DEFAULT_ALGORITHM
+    digests = bookkeeping.known_digests(files, fetched)
+    for rel in files:
+        if rel not in digests:
+            digests[rel] = bookkeeping.file_digest(f"{local_dir}/{rel}", algorithm)
     manifest = layout.manifest_path(module_path)
     try:
         if gfile.exists(manifest):
@@ -88,9 +95,7 @@ def install(handle: str, local_dir: str, module_path: str) -> None:
             gfile.makedirs(target.rsplit("/", 1)[0])
             gfile.copy(f"{local_dir}/{rel}", target, overwrite=True)
         _write(gfile, layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle))
-        text = bookkeeping.manifest_text(
-            files, digests, algorithm=bookkeeping.DEFAULT_ALGORITHM
-        )
+        text = bookkeeping.manifest_text(files, digests, algorithm=algorithm)
         _write(gfile, manifest, text)
     except errors.CacheError:
         raise
