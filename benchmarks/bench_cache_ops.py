@@ -138,7 +138,8 @@ def main(args: argparse.Namespace) -> None:
         print(f"(installed the {args.files}-file entry in {time.perf_counter() - started:.1f} s)")
         bench_resolve(BIG, env, args.runs, args.files)
         bench_list(env, args.runs, args.entries, args.files)
-        bench_rm(work, env, args.rm_runs, args.files)
+        if args.rm_runs:
+            bench_rm(work, env, args.rm_runs, args.files)
         print(f"machine after: {machine()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -149,5 +150,7 @@ if __name__ == "__main__":
     parser.add_argument("--files", type=int, default=200_000)
     parser.add_argument("--entries", type=int, default=100)
     parser.add_argument("--runs", type=int, default=5, help="runs of resolve and list")
-    parser.add_argument("--rm-runs", type=int, default=2, help="alternated rm runs")
+    parser.add_argument(
+        "--rm-runs", type=int, default=2, help="alternated rm runs (0: skip, they are slow)"
+    )
     main(parser.parse_args())

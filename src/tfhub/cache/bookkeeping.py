@@ -276,18 +276,44 @@ def parse_header(first_line: str) -> ManifestHeader | None:
     return header
 
 
+_header_memo: dict[str, tuple[tuple[int, int, int], ManifestHeader]] = {}
+_MEMO_LIMIT = 1024
+
+
 def read_header(module_path: str) -> ManifestHeader | None:
     """Returns the manifest's header, reading only its first line (a v1 manifest: read whole).
 
-    Returns None if there is no manifest or it is not valid.
+    Headers are remembered per (inode, mtime, size) of the manifest, so resolving a cached
+    handle in a loop costs one `stat` here.
+
+    Returns:
+        None if there is no manifest or it is not valid.
     """
+    path = layout.manifest_path(module_path)
     try:
-        with open(layout.manifest_path(module_path), encoding="utf-8") as text:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    memo = _header_memo.get(path)
+    if memo is not None and memo[0] == stamp:
+        return memo[1]
+    header = _read_header_file(path, stat.st_size)
+    if header is not None:
+        if len(_header_memo) >= _MEMO_LIMIT:
+            _header_memo.clear()
+        _header_memo[path] = (stamp, header)
+    return header
+
+
+def _read_header_file(path: str, file_size: int) -> ManifestHeader | None:
+    try:
+        with open(path, encoding="utf-8") as text:
             first = text.readline(_HEADER_LIMIT)
             header = parse_header(first)
             if header is not None:
                 expected = len(first.encode("utf-8")) + (header.files_bytes or 0)
-                return header if os.fstat(text.fileno()).st_size == expected else None
+                return header if file_size == expected else None
             if not first.startswith('{"files"'):
                 return None
             whole = first + text.read()
