@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -187,15 +188,19 @@ def test_waits_for_a_tensorflow_hub_download_in_progress(isolated_cache):
 
 
 @contextlib.contextmanager
-def _lock_held_elsewhere(lock_path):
+def _lock_held_elsewhere(lock_path, *, seconds=60.0, heartbeat=0.1):
     """Holds tfhub's lock `lock_path` in another process (as a download there would)."""
     code = (
-        "import sys, time\nfrom tfhub.utils.filelock import weak_file_lock\n"
-        "with weak_file_lock(sys.argv[1], what='test') as held:\n"
-        "    print('held' if held else 'unlocked', flush=True)\n    time.sleep(60)\n"
+        "import sys, time\nfrom tfhub.utils import filelock\n"
+        "filelock.HEARTBEAT_SEC = float(sys.argv[3])\n"
+        "with filelock.weak_file_lock(sys.argv[1], what='test') as held:\n"
+        "    print('held' if held else 'unlocked', flush=True)\n"
+        "    time.sleep(float(sys.argv[2]))\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, lock_path], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", code, lock_path, str(seconds), str(heartbeat)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout.readline().strip() == "held"
@@ -205,10 +210,11 @@ def _lock_held_elsewhere(lock_path):
         proc.wait()
 
 
-def test_lock_wait_is_bounded_and_names_the_holder(isolated_cache, monkeypatch):
+def test_stopped_lock_holder_ends_the_wait_naming_it(isolated_cache, monkeypatch):
     path = cache.module_dir("h")
-    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "0.5")
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "0.6")
     with _lock_held_elsewhere(cache.lock_path(path)) as holder:
+        holder.send_signal(signal.SIGSTOP)  # Alive, holding the lock, stuck for good.
         started = time.monotonic()
         with pytest.raises(errors.LockTimeoutError) as info:
             atomic_download("h", _fill)
@@ -218,11 +224,21 @@ def test_lock_wait_is_bounded_and_names_the_holder(isolated_cache, monkeypatch):
     assert atomic_download("h", _fill) == path  # Free again: no stale state.
 
 
+def test_live_lock_holder_is_waited_for_beyond_the_limit(isolated_cache, monkeypatch):
+    path = cache.module_dir("h")
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "0.6")
+    with _lock_held_elsewhere(cache.lock_path(path), seconds=2.0) as holder:
+        started = time.monotonic()
+        assert atomic_download("h", _fill) == path  # Its heartbeat says it is alive: we wait.
+        assert holder.wait(timeout=5) == 0 and time.monotonic() - started > 1.0
+
+
 def test_rm_and_prune_take_the_entry_lock(isolated_cache, monkeypatch):
     path = atomic_download("h", _fill)
     os.remove(os.path.join(path, "saved_model.pb"))  # Damaged: prune would remove it...
     monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "0.3")
-    with _lock_held_elsewhere(cache.lock_path(path)):  # ...but a download of it is running.
+    with _lock_held_elsewhere(cache.lock_path(path)) as holder:  # ...but a download of it
+        holder.send_signal(signal.SIGSTOP)  # holds the lock (stopped, so rm gives up).
         (result,) = prune_policy.prune()
         assert (result.outcome, result.item.path) == ("skipped", path)
         with pytest.raises(errors.LockTimeoutError):

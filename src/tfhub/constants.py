@@ -38,7 +38,7 @@ TF_CPP_MIN_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
 DEFAULT_HTTP_TIMEOUT_SEC = 60.0
 DEFAULT_HTTP_RETRIES = 4
 DEFAULT_CACHE_SUBDIR = "tfhub_modules"
-DEFAULT_LOCK_TIMEOUT_SEC = 600.0
+DEFAULT_LOCK_TIMEOUT_SEC = 120.0
 DEFAULT_KAGGLE_ENDPOINT = "https://www.kaggle.com"
 
 
@@ -74,8 +74,10 @@ ENV_VARS: list[EnvVar] = [
     EnvVar(TFHUB_HTTP_RETRIES, f"retries of a failed request (default {DEFAULT_HTTP_RETRIES})"),
     EnvVar(
         TFHUB_LOCK_TIMEOUT,
-        "seconds to wait for another process's download of the same handle before giving up "
-        f"with `LockTimeoutError`, which names that process (default {DEFAULT_LOCK_TIMEOUT_SEC:g})",
+        "seconds another process downloading the same handle may show no sign of life (it "
+        "touches its lock every 5 s) before waiting for it ends with `LockTimeoutError`, which "
+        f"names that process (default {DEFAULT_LOCK_TIMEOUT_SEC:g}); a live download is waited "
+        "for as long as it runs",
     ),
     EnvVar(TFHUB_DISABLE_CERT_VALIDATION, "`true`: do not verify TLS certificates (as upstream)"),
     EnvVar(
@@ -257,7 +259,7 @@ def http_timeout() -> float:
 
 
 def lock_timeout() -> float:
-    """Returns TFHUB_LOCK_TIMEOUT: seconds to wait for another process's download (default 600).
+    """Returns TFHUB_LOCK_TIMEOUT: seconds a lock holder may go without a heartbeat (default 120).
 
     Raises:
         ValueError: if the variable is set and not a positive number.

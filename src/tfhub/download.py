@@ -150,7 +150,7 @@ def _download_into_place(handle: str, fetch: Fetch, module_path: str) -> None:
     try:
         os.makedirs(tmp_dir)
         logger.info("Downloading TF-Hub Module %r.", redact(handle))
-        fetched = fetch(tmp_dir)
+        fetched = cache.bookkeeping.as_fetch_result(fetch(tmp_dir))
         digests, algorithm = fetched if fetched else (None, None)
         _install(handle, tmp_dir, module_path, digests=digests, algorithm=algorithm)
         logger.info("Downloaded TF-Hub Module %r.", redact(handle))

@@ -210,6 +210,14 @@ _KEY_FILES = frozenset(
 )
 
 
+def as_fetch_result(value: object) -> FetchResult | None:
+    """Returns what a fetch returned if it reports hashes ((digests, algorithm)), else None."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Mapping):
+        if isinstance(value[1], str) and value[1]:
+            return value[0], value[1]
+    return None
+
+
 def known_digests(files: Mapping[str, int], fetched: FetchResult | None) -> dict[str, str]:
     """Returns the reported hashes of the files whose reported size matches what is on disk."""
     if not fetched:

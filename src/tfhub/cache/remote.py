@@ -61,7 +61,8 @@ def atomic_download(handle: str, fetch: Fetch, *, module_path: str, local: bool 
     local_tmp = tempfile.mkdtemp(prefix="tfhub-remote-")
     try:
         logger.info("Downloading TF-Hub Module %r (cache %s).", redact(handle), root)
-        install(handle, local_tmp, module_path, fetched=fetch(local_tmp))
+        fetched = bookkeeping.as_fetch_result(fetch(local_tmp))
+        install(handle, local_tmp, module_path, fetched=fetched)
     finally:
         shutil.rmtree(local_tmp, ignore_errors=True)
     return module_path

@@ -14,7 +14,7 @@ from ..cache import prune as prune_policy
 CACHE_ENV = """\
 environment:
   TFHUB_CACHE_DIR     the cache folder (default <tempdir>/tfhub_modules)
-  TFHUB_LOCK_TIMEOUT  seconds rm waits for a download of the same entry (default 600)
+  TFHUB_LOCK_TIMEOUT  seconds a download rm waits for may show no sign of life (default 120)
 """
 
 

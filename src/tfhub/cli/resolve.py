@@ -16,7 +16,7 @@ environment:
   TFHUB_MODEL_LOAD_FORMAT  AUTO (default), COMPRESSED or UNCOMPRESSED
   TFHUB_HTTP_TIMEOUT       seconds per connection or read (default 60)
   TFHUB_HTTP_RETRIES       retries of a failed request (default 4)
-  TFHUB_LOCK_TIMEOUT       seconds to wait for another process's download (default 600)
+  TFHUB_LOCK_TIMEOUT       seconds another process's download may show no sign of life (120)
   TFHUB_DOWNLOAD_PROGRESS  0/1: progress bar off/on (default: on in a terminal)
   TFHUB_KAGGLE_ENDPOINT    download Kaggle models from this base URL
   HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, TFHUB_DISABLE_CERT_VALIDATION

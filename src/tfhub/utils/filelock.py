@@ -2,10 +2,13 @@
 
 Modelled on huggingface_hub's WeakFileLock: an OS lock (`flock`) is released by the kernel when
 its holder dies, even by SIGKILL, so a crashed download never blocks others. The holder writes
-"<host> pid <pid>" into the lock file, so a waiter can say which process it waits for; waiting
-ends after TFHUB_LOCK_TIMEOUT seconds with `LockTimeoutError` (a stopped process keeps its
-lock). Where the filesystem cannot lock (some network filesystems), it falls back to no lock:
-callers stay correct without it, because every install is a rename of a complete folder.
+"<host> pid <pid>" into the lock file, so a waiter can say which process it waits for, and
+touches the file every few seconds while it holds it (a heartbeat). A holder that is alive but
+stuck for good (stopped with SIGSTOP) keeps its lock and stops its heartbeat: waiting ends when
+the holder has shown no sign of life for TFHUB_LOCK_TIMEOUT seconds, with `LockTimeoutError`;
+a long download by a live process is waited for as long as it runs. Where the filesystem
+cannot lock (some network filesystems), it falls back to no lock: callers stay correct without
+it, because every install is a rename of a complete folder.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 _LOG_EVERY_SEC = 10.0
 _POLL_SEC = 0.05
+HEARTBEAT_SEC = 5.0  # How often a holder touches its lock file.
 
 
 def holder_text() -> str:
@@ -52,15 +57,16 @@ def weak_file_lock(lock_path: str, *, what: str, timeout: float | None = None) -
     Args:
         lock_path: the lock file (its folder is created if missing).
         what: what is being waited for, named in log messages and errors.
-        timeout: seconds to wait at most (default: TFHUB_LOCK_TIMEOUT, 600 s); 0 tries once.
+        timeout: seconds the holder may go without a heartbeat before waiting ends (default:
+            TFHUB_LOCK_TIMEOUT); 0 tries once.
 
     Yields:
         True if the OS lock is held, False if locking was impossible and the block runs
         unlocked (read-only cache folder, filesystem without locks).
 
     Raises:
-        tfhub.errors.LockTimeoutError: another process held the lock longer than `timeout`;
-            the error names that process and the variable to set.
+        tfhub.errors.LockTimeoutError: the process holding the lock showed no sign of life for
+            `timeout` seconds; the error names that process and the variable to set.
     """
     limit = constants.lock_timeout() if timeout is None else timeout
     if fcntl is None:  # pragma: no cover
@@ -71,10 +77,33 @@ def weak_file_lock(lock_path: str, *, what: str, timeout: float | None = None) -
     if fd is None:
         yield False
         return
+    heartbeat = _Heartbeat(fd)
     try:
         yield True
     finally:
+        heartbeat.stop()
         _release(fd)
+
+
+class _Heartbeat:
+    """Touches a held lock file every HEARTBEAT_SEC, so waiters can tell a live holder."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tfhub-lock-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SEC):
+            try:
+                os.utime(self._fd)
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 def try_lock(lock_path: str) -> bool | None:
@@ -98,7 +127,7 @@ def try_lock(lock_path: str) -> bool | None:
 
 def _open_locked(lock_path: str, *, what: str, timeout: float) -> int | None:
     """Opens and locks the file (waiting up to `timeout`); None if locking is impossible."""
-    started = time.monotonic()
+    started, started_wall = time.monotonic(), time.time()
     next_log = started + _LOG_EVERY_SEC
     while True:
         try:
@@ -121,20 +150,29 @@ def _open_locked(lock_path: str, *, what: str, timeout: float) -> int | None:
                 return fd
             os.close(fd)  # `tfhub cache prune` removed the file meanwhile: lock the new one.
             continue
-        now = time.monotonic()
-        if now - started >= timeout:
-            raise _timeout_error(lock_path, what=what, waited=now - started)
+        now, silence = time.monotonic(), _silence(lock_path, started_wall)
+        if timeout == 0 or silence >= timeout:
+            raise _timeout_error(lock_path, what=what, waited=now - started, silence=silence)
         if now >= next_log:
             next_log = now + _LOG_EVERY_SEC
             logger.info(
-                "Still waiting for %s: %s holds %s (%.0f s of %g s; TFHUB_LOCK_TIMEOUT sets it)",
+                "Still waiting for %s: %s holds %s (%.0f s so far; TFHUB_LOCK_TIMEOUT=%g s)",
                 what,
                 read_holder(lock_path) or "another process",
                 lock_path,
                 now - started,
                 timeout,
             )
-        time.sleep(max(0.0, min(_POLL_SEC, timeout - (now - started))))
+        time.sleep(_POLL_SEC)
+
+
+def _silence(lock_path: str, started_wall: float) -> float:
+    """Seconds since the holder's last heartbeat (or since we started waiting, if later)."""
+    try:
+        beat = os.stat(lock_path).st_mtime
+    except OSError:
+        beat = 0.0
+    return time.time() - max(started_wall, beat)
 
 
 def _still_linked(fd: int, lock_path: str) -> bool:
@@ -159,13 +197,15 @@ def _release(fd: int) -> None:
         os.close(fd)
 
 
-def _timeout_error(lock_path: str, *, what: str, waited: float) -> errors.LockTimeoutError:
+def _timeout_error(
+    lock_path: str, *, what: str, waited: float, silence: float = 0.0
+) -> errors.LockTimeoutError:
     holder = read_holder(lock_path)
     who = f"the process {holder}" if holder else "another process"
     return errors.LockTimeoutError(
-        f"Gave up waiting for {what} after {waited:.0f} s: {who} holds the lock {lock_path}. "
-        "If that process is stuck (stopped or hung), end it; or set TFHUB_LOCK_TIMEOUT to "
-        "wait longer (seconds).",
+        f"Gave up waiting for {what} after {waited:.0f} s: {who} holds the lock {lock_path} "
+        f"and has shown no sign of life for {silence:.0f} s. If that process is stuck (stopped "
+        "or hung), end it; or set TFHUB_LOCK_TIMEOUT to wait longer (seconds).",
         lock_path=lock_path,
         holder=holder,
         waited=waited,
