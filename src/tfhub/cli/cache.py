@@ -23,7 +23,7 @@ def _add(sub: Any, name: str, *, help: str, description: str, examples: str) -> 
         name,
         help=help,
         description=description,
-        epilog=f"examples:\n{examples}\n{CACHE_ENV}",
+        epilog=f"examples:\n{examples}\n\n{CACHE_ENV}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 

@@ -28,7 +28,7 @@ def _parser(commands: Any, name: str, *, help: str, description: str, examples: 
         name,
         help=help,
         description=description,
-        epilog=f"examples:\n{examples}\n{RESOLVE_ENV}",
+        epilog=f"examples:\n{examples}\n\n{RESOLVE_ENV}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
