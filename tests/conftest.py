@@ -11,19 +11,9 @@ import pytest
 from tests._helpers.http_server import LocalServer, serve_folder
 from tests._helpers.upstream_records import UPSTREAM_DIR
 
-_TFHUB_ENV_VARS = [
-    "TFHUB_CACHE_DIR",
-    "TFHUB_OFFLINE",
-    "TFHUB_MODEL_LOAD_FORMAT",
-    "TFHUB_DOWNLOAD_PROGRESS",
-    "TFHUB_HTTP_TIMEOUT",
-    "TFHUB_DISABLE_CERT_VALIDATION",
-    "TFHUB_HTTP_RETRIES",
-    "TFHUB_KAGGLE_ENDPOINT",
-    "TFHUB_DEBUG",
-    "TFHUB_TOKEN",
-    "TFHUB_TOKEN_HOST",
-]
+from tfhub import constants
+
+_TFHUB_ENV_VARS = constants.tfhub_env_var_names()  # The one list, in tfhub.constants.
 
 
 @pytest.fixture(autouse=True)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import answer_status, archive_gets
 from tests._helpers.python_process import child_env, run_python
 
 import tfhub as hub
-from tfhub import cache, constants, handles
+from tfhub import cache, constants, errors, handles
+from tfhub.cache import prune as prune_policy
 from tfhub.download import atomic_download
 
 
@@ -54,7 +64,9 @@ def test_entry_holds_exactly_the_archive_and_bookkeeping_is_beside(isolated_cach
             os.path.basename(path) + ".manifest.json",
         ]
     )
-    assert cache.read_manifest(path) == {k: len(v) for k, v in MODEL_FILES.items()}
+    manifest = cache.read_manifest(path)
+    assert manifest.sizes == {k: len(v) for k, v in MODEL_FILES.items()}
+    assert manifest.digests == {k: hashlib.sha256(v).hexdigest() for k, v in MODEL_FILES.items()}
     assert cache.read_descriptor_handle(path) == "my-handle"
 
 
@@ -102,7 +114,8 @@ def test_live_download_is_not_a_leftover(isolated_cache):
     finally:
         release.set()
         thread.join()
-    assert cache.leftovers() == [path + ".abc.tmp"]
+    # Free now: the temporary folder, and the lock file of an entry that does not exist.
+    assert cache.leftovers() == [path + ".abc.tmp", cache.lock_path(path)]
 
 
 @pytest.mark.tf
@@ -160,3 +173,222 @@ def test_waits_for_a_tensorflow_hub_download_in_progress(isolated_cache):
     timer.join()
     assert fetched == []  # We did not download it again.
     assert read_tree(module_path) == MODEL_FILES
+
+
+# --- Locks: a bounded wait that names the holder; stale locks (issue 10, items 7, 8, 13) -------
+
+
+@contextlib.contextmanager
+def _lock_held_elsewhere(lock_path, *, seconds=60.0, heartbeat=0.1):
+    """Holds tfhub's lock `lock_path` in another process (as a download there would)."""
+    code = (
+        "import sys, time\nfrom tfhub.utils import filelock\n"
+        "filelock.HEARTBEAT_SEC = float(sys.argv[3])\n"
+        "with filelock.weak_file_lock(sys.argv[1], what='test') as held:\n"
+        "    print('held' if held else 'unlocked', flush=True)\n"
+        "    time.sleep(float(sys.argv[2]))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, lock_path, str(seconds), str(heartbeat)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_stopped_lock_holder_ends_the_wait_naming_it(isolated_cache, monkeypatch):
+    path = cache.module_dir("h")
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "0.6")
+    with _lock_held_elsewhere(cache.lock_path(path)) as holder:
+        holder.send_signal(signal.SIGSTOP)  # Alive, holding the lock, stuck for good.
+        started = time.monotonic()
+        with pytest.raises(errors.LockTimeoutError) as info:
+            atomic_download("h", _fill)
+    assert time.monotonic() - started < 5
+    assert f"pid {holder.pid}" in str(info.value) and "TFHUB_LOCK_TIMEOUT" in str(info.value)
+    assert info.value.holder.endswith(f"pid {holder.pid}") and isinstance(info.value, TimeoutError)
+    assert atomic_download("h", _fill) == path  # Free again: no stale state.
+
+
+def test_live_lock_holder_is_waited_for_beyond_the_limit(isolated_cache, monkeypatch):
+    path = cache.module_dir("h")
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "0.6")
+    with _lock_held_elsewhere(cache.lock_path(path), seconds=2.0) as holder:
+        started = time.monotonic()
+        assert atomic_download("h", _fill) == path  # Its heartbeat says it is alive: we wait.
+        assert holder.wait(timeout=5) == 0 and time.monotonic() - started > 1.0
+
+
+def test_rm_and_prune_take_the_entry_lock(isolated_cache, monkeypatch):
+    path = atomic_download("h", _fill)
+    os.remove(os.path.join(path, "saved_model.pb"))  # Damaged: prune would remove it...
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "0.3")
+    with _lock_held_elsewhere(cache.lock_path(path)) as holder:  # ...but a download of it
+        holder.send_signal(signal.SIGSTOP)  # holds the lock (stopped, so rm gives up).
+        (result,) = prune_policy.prune()
+        assert (result.outcome, result.item.path) == ("skipped", path)
+        with pytest.raises(errors.LockTimeoutError):
+            cache.remove(path)
+    assert os.path.isdir(path)
+    atomic_download("h", _fill)  # Repaired by another process after prune decided...
+    assert cache.remove(path, only_if_damaged=True).removed == "kept"  # ...re-checked: kept.
+    assert cache.is_complete(path)
+
+
+def test_stale_tensorflow_hub_lock_costs_nothing_and_is_pruned(isolated_cache):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(dead.stdout)  # A process of this host that has exited.
+    path = cache.module_dir("h")
+    os.makedirs(isolated_cache)
+    stale = f"{socket.gethostname()}.{pid}.abc"
+    open(path + ".lock", "w").write(stale)
+    os.makedirs(path + ".abc.tmp")
+    started = time.monotonic()
+    assert atomic_download("h", _fill) == path
+    assert time.monotonic() - started < 5  # Not upstream's 30 s stall.
+    assert not os.path.exists(path + ".lock")
+    other = cache.module_dir("g")
+    open(other + ".lock", "w").write(stale)
+    os.makedirs(other + ".x.tmp")
+    assert not os.path.exists(path + ".abc.tmp")  # Its temporary folder went with it.
+    assert sorted(cache.leftovers()) == [other + ".lock", other + ".x.tmp"]
+    assert {r.outcome for r in prune_policy.prune()} == {"removed"}
+    assert cache.leftovers() == [] and cache.is_complete(path)
+
+
+# --- Damage detection: manifests, hashes, a bounded hot path (issue 10 item 11, issue 13) ------
+
+
+def test_lost_or_corrupt_manifest_is_damage(isolated_cache):
+    path = atomic_download("h", _fill)
+    manifest = cache.manifest_path(path)
+    text = open(manifest).read()
+    os.remove(manifest)
+    assert "manifest" in cache.damage(path)
+    open(manifest, "w").write(text[:20])  # A torn header: resolve sees it.
+    assert "manifest" in cache.damage(path)
+    header, body = text.split("\n", 1)
+    open(manifest, "w").write(header + "\n" + body[: len(body) // 2])  # A torn file list...
+    assert "manifest" in cache.full_damage(path)  # ...that `tfhub cache verify` sees.
+    atomic_download("h", _fill)  # Damaged entries are downloaded again.
+    assert cache.damage(path) is None and cache.read_manifest(path) is not None
+
+
+def test_manifest_paths_are_confined_to_the_entry(isolated_cache, tmp_path):
+    path = atomic_download("h", _fill)
+    outside = tmp_path / "secret"
+    outside.write_bytes(b"x" * 7)
+    escape = os.path.relpath(outside, path)
+    header = {"format": 2, "written_by": "tfhub", "algorithm": "sha256", "count": 1, "size": 7,
+              "files_bytes": 13, "files_digest": "0", "sample": {escape: 7}}
+    open(cache.manifest_path(path), "w").write(json.dumps(header)[:-1] + ',\n"files": {}}\n')
+    assert "manifest" in cache.damage(path)  # Refused, not stat'ed outside the entry.
+
+
+def test_deep_verify_sees_same_size_corruption(isolated_cache):
+    path = atomic_download("h", _fill)
+    data = os.path.join(path, "variables", "variables.data-00000-of-00001")
+    content = bytearray(open(data, "rb").read())
+    content[10] ^= 0xFF
+    open(data, "wb").write(bytes(content))
+    assert cache.damage(path) is None and cache.full_damage(path) is None  # Sizes agree.
+    problem, hashed = cache.deep_damage(path)
+    assert hashed and problem.startswith("variables/variables.data-00000-of-00001 has other")
+
+
+def test_manifests_of_earlier_tfhub_versions_stay_valid(isolated_cache):
+    path = atomic_download("h", _fill)
+    sizes = {k: len(v) for k, v in MODEL_FILES.items()}
+    open(cache.manifest_path(path), "w").write(json.dumps({"files": sizes}, sort_keys=True))
+    open(cache.descriptor_path(path), "w").write("Module: h\nDownload Time: t\n")  # No mark.
+    assert cache.damage(path) is None and cache.entry(path).size == sum(sizes.values())
+    assert cache.deep_damage(path) == (None, False)  # No hashes recorded: sizes only.
+    os.remove(os.path.join(path, "saved_model.pb"))
+    assert cache.damage(path) == "saved_model.pb is missing"
+
+
+def test_resolve_checks_a_bounded_sample_verify_checks_all(isolated_cache):
+    files = {f"assets/f{i:04d}": b"x" for i in range(500)}
+
+    def fill(target):
+        for name, data in files.items():
+            os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+            open(os.path.join(target, name), "wb").write(data)
+
+    path = atomic_download("many", fill)
+    header = cache.read_header(path)
+    assert (header.count, header.size) == (500, 500) and len(header.sample) <= 64
+    unsampled = next(rel for rel in sorted(files) if rel not in header.sample)
+    os.remove(os.path.join(path, unsampled))
+    assert cache.damage(path) is None  # The hot path does not stat every file...
+    assert cache.full_damage(path) == f"{unsampled} is missing"  # ...`cache verify` does.
+    os.remove(os.path.join(path, next(iter(header.sample))))
+    assert cache.damage(path) is not None
+
+
+# --- Removal: links, full disks (issue 10, items 9, 10) ----------------------------------------
+
+
+def test_symlinked_entry_is_removed_as_a_link(isolated_cache, tmp_path):
+    path = atomic_download("h", _fill)
+    target = tmp_path / "elsewhere"
+    os.rename(path, target)
+    os.symlink(target, path)
+    removal = cache.remove(path)
+    assert removal.removed == "link" and "target was kept" in removal.describe()
+    assert read_tree(target) == MODEL_FILES  # Never what the link points to.
+    assert not [n for n in os.listdir(isolated_cache) if "deleting" in n or n.endswith(".tmp")]
+    os.symlink(tmp_path / "gone", path)  # A dangling link: damaged; prune removes the link.
+    results = prune_policy.prune()
+    assert [r.outcome for r in results] == ["removed"] and not os.path.lexists(path)
+    assert prune_policy.prune() == []  # Nothing left to report the next time.
+
+
+# --- Caches on tf.io.gfile filesystems (issue 11, item 2) ---------------------------------------
+
+
+@pytest.mark.tf
+def test_cache_on_a_gfile_filesystem(server, served_dir, monkeypatch):
+    import uuid
+
+    tf = pytest.importorskip("tensorflow")
+    make_tar_gz(served_dir / "m.tar.gz")
+    root = f"ram://tfhub-cache-{uuid.uuid4().hex}"
+    monkeypatch.setenv("TFHUB_CACHE_DIR", root)
+    url = server.url("m.tar.gz")
+    path = hub.resolve(url)
+    assert path == f"{root}/{handles.cache_key(url)}"
+    for name, data in MODEL_FILES.items():
+        with tf.io.gfile.GFile(f"{path}/{name}", "rb") as stored:
+            assert stored.read() == data
+    with tf.io.gfile.GFile(path + ".descriptor.txt") as descriptor:
+        assert descriptor.readline() == f"Module: {url}\n"
+    assert hub.resolve(url) == path and len(archive_gets(server, "m.tar.gz")) == 1
+    tf.io.gfile.remove(path + ".manifest.json")  # An interrupted copy: the manifest comes last.
+    assert hub.resolve(url) == path and len(archive_gets(server, "m.tar.gz")) == 2
+    server.state.behaviours.append(answer_status("bad.tar.gz", 404))
+    with pytest.raises(errors.HTTPStatusError):  # A failed download writes nothing remote.
+        hub.resolve(server.url("bad.tar.gz"))
+    assert sorted(tf.io.gfile.listdir(root)) == sorted(
+        [handles.cache_key(url), f"{handles.cache_key(url)}.descriptor.txt",
+         f"{handles.cache_key(url)}.manifest.json"]
+    )
+
+
+def test_install_records_hashes_reported_by_the_fetch(isolated_cache):
+    def fetch_reporting_blake2b(target):
+        _fill(target)
+        name, data = "saved_model.pb", MODEL_FILES["saved_model.pb"]
+        return {name: (len(data), hashlib.blake2b(data).hexdigest())}, "blake2b"
+
+    path = atomic_download("h", fetch_reporting_blake2b)
+    manifest = cache.read_manifest(path)
+    assert manifest.header.algorithm == "blake2b"
+    assert manifest.digests == {k: hashlib.blake2b(v).hexdigest() for k, v in MODEL_FILES.items()}
+    assert cache.deep_damage(path) == (None, True)

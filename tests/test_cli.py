@@ -214,4 +214,98 @@ def test_rm_finds_a_kaggle_entry_tensorflow_hub_cached_as_given(capsys, isolated
     open(upstream_entry + ".descriptor.txt", "w").write(f"Module: {long_}\n")
     code, out, _ = run(capsys, "cache", "rm", long_)
     assert code == 0 and out == f"removed {upstream_entry}\n"
-    assert os.listdir(isolated_cache) == []
+    assert os.listdir(isolated_cache) in ([], [".locks"])
+    assert os.listdir(isolated_cache / ".locks") == []  # rm removed the entry's lock file too.
+
+
+# --- Rough edges, quiet TensorFlow, exit codes (issue 10, items 14, 19, 21) --------------------
+
+
+def test_verbose_after_the_subcommand_and_empty_cache_messages(capsys, server, served_dir):
+    make_tar_gz(served_dir / "m.tar.gz")
+    code, out, err = run(capsys, "cache", "list")
+    assert code == 0 and "is empty" in out
+    code, out, err = run(capsys, "cache", "prune", "--dry-run")
+    assert code == 0 and out.startswith("Nothing to prune in ")
+    code, out, err = run(capsys, "resolve", "-v", server.url("m.tar.gz"))
+    assert code == 0 and os.path.isdir(out.strip()) and "Downloading TF-Hub Module" in err
+    code, out, err = run(capsys, "cache", "verify", "--deep", "-v")
+    assert code == 0 and "OK (content hashes checked)" in out
+
+
+def test_cache_commands_say_they_manage_local_caches(capsys, monkeypatch):
+    monkeypatch.setenv("TFHUB_CACHE_DIR", "gs://bucket/cache")
+    for command in (["list"], ["info"], ["verify"], ["prune"], ["rm", "x"]):
+        code, out, err = run(capsys, "cache", *command)
+        assert code == 6 and "manages local cache folders" in err and out == "", command
+
+
+@pytest.mark.parametrize(
+    "command", [["resolve"], ["pull"], ["import"], ["cache", "list"], ["cache", "prune"]]
+)
+def test_subcommand_help_has_description_examples_and_environment(capsys, command):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    assert "examples:" in out and "environment:" in out and "TFHUB_CACHE_DIR" in out
+    assert len(out.split("\n\n")[1]) > 40  # A description, not just the usage line.
+
+
+def test_mistyped_scheme_exits_2_without_tensorflow(tmp_path):
+    code = (
+        "import sys\nfrom tfhub.cli.main import main\n"
+        "rc = main(['resolve', 'htps://example.com/m'])\n"
+        "assert 'tensorflow' not in sys.modules\nsys.exit(rc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("tfhub: invalid handle: No resolver reads htps:// handles")
+    assert done.stderr.count("\n") == 1
+
+
+def test_credentials_are_not_shown_by_pull_or_cache_list(capsys, server, served_dir):
+    from tests._helpers.http_server import drop_mid_body
+
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(200_000)})
+    server.state.behaviours.append(drop_mid_body("m.tar.gz", after=50_000))  # Logs the URL.
+    url = server.url("m.tar.gz").replace("http://", "http://bob:hunter2@")
+    code, out, err = run(capsys, "-v", "pull", url)
+    assert code == 0 and "broke at byte" in err and "http://***@127.0.0.1" in err
+    assert "hunter2" not in out + err
+    code, out, err = run(capsys, "cache", "list")
+    assert "hunter2" not in out and "http://***@127.0.0.1" in out
+
+
+def test_demo_cache_does_not_change_the_environment(capsys, monkeypatch, tmp_path):
+    from tfhub import constants
+    from tfhub.cli import demo
+
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "users"))
+    seen = {}
+
+    def record(ctx):  # A step: what tfhub and the environment say while the demo runs.
+        import threading
+
+        seen["tfhub"] = cache.cache_dir()
+        seen["environ"] = os.environ["TFHUB_CACHE_DIR"]
+        other = threading.Thread(target=lambda: seen.setdefault("thread", cache.cache_dir()))
+        other.start()
+        other.join()
+
+    ctx = demo.run_demo(steps=[("serve", demo.step_serve), ("resolve", demo.step_resolve),
+                               ("record", record)])
+    assert seen["tfhub"] == os.path.join(ctx.workdir, "cache")  # The demo's temporary cache...
+    assert seen["environ"] == seen["thread"] == str(tmp_path / "users")  # ...for the demo only.
+    assert constants.cache_dir() == str(tmp_path / "users")
+
+
+@pytest.mark.tf
+def test_tensorflow_logs_are_quiet_unless_verbose(upstream_dir):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub.cli.main", "inspect", str(upstream_dir / "tf2_saved_model")],
+        capture_output=True, text=True, timeout=180, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # No cudart/cuInit/absl lines before tfhub's output.

@@ -119,6 +119,8 @@ def test_progress_bar_counts_downloaded_bytes(monkeypatch, server, served_dir):
     (bar,) = bars
     assert bar.n == os.path.getsize(archive) == bar.total
     assert "Downloading http://127.0.0.1" in bar.desc
+    hub.resolve(server.url("m.tar.gz").replace("http://", "http://u:hunter2@"))
+    assert "hunter2" not in bars[1].desc and "http://***@127.0.0.1" in bars[1].desc
 
 
 @pytest.fixture
@@ -204,3 +206,57 @@ def test_console_script_keeps_stdout_for_the_folder(server, served_dir, isolated
     expected = os.path.join(isolated_cache, handles.cache_key(server.url("m.tar.gz")))
     assert result.stdout == expected + "\n"
     assert "Downloading http://127.0.0.1" in result.stderr  # The progress bar, on stderr.
+
+
+def test_full_disk_while_writing_bookkeeping_names_the_file(tmpfs, monkeypatch):
+    from tfhub import cache
+    from tfhub.download import atomic_download
+
+    root = tmpfs / "cache"
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+
+    def fetch_then_fill_the_disk(target):
+        for name, data in MODEL_FILES.items():
+            os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+            open(os.path.join(target, name), "wb").write(data)
+        filler = os.open(tmpfs / "filler", os.O_WRONLY | os.O_CREAT)  # The disk fills up.
+        try:
+            while os.write(filler, b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(filler)
+
+    with pytest.raises(errors.CacheError, match="disk is full") as info:
+        atomic_download("h", fetch_then_fill_the_disk)
+    assert info.value.path == cache.descriptor_path(cache.module_dir("h"))
+    assert str(info.value.path) in str(info.value)
+    assert sorted(os.listdir(root)) == [".locks"]  # No orphan descriptor, manifest or .part.
+    os.remove(tmpfs / "filler")
+    path = atomic_download("h", lambda target: make_tar_gz(os.path.join(target, "m.tar")))
+    assert cache.is_complete(path)  # With room again, the next try installs it.
+
+
+def test_env_var_tables_are_generated_from_constants():
+    from pathlib import Path
+
+    from tfhub import constants
+
+    table = constants.env_table_markdown()
+    root = Path(__file__).parent.parent
+    for doc in ("README.md", "docs/resolving.md"):
+        text = (root / doc).read_text()
+        assert table in text, f"{doc}: paste the output of `python tests/test_download_env.py`"
+    documented = {name for var in constants.ENV_VARS for name in var.name.split(", ")}
+    defined = {
+        value for name, value in vars(constants).items()
+        if name.isupper() and isinstance(value, str) and value.startswith(("TFHUB_", "TF_"))
+    }
+    assert defined <= documented  # Every variable in constants.py is in the table.
+
+
+if __name__ == "__main__":  # `python tests/test_download_env.py` prints the table for the docs.
+    from tfhub import constants
+
+    print(constants.env_table_markdown(), end="")

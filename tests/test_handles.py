@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tfhub import errors, handles
+from tfhub import constants, errors, handles
 
 
 def test_cache_key_is_sha1_of_handle_as_upstream(upstream_dir):
@@ -30,7 +30,7 @@ def test_compressed_query_is_merged(url, expected):
 
 
 def test_kaggle_short_and_long_forms_share_one_key(monkeypatch):
-    monkeypatch.delenv(handles.KAGGLE_ENDPOINT_ENV, raising=False)
+    monkeypatch.delenv(constants.TFHUB_KAGGLE_ENDPOINT, raising=False)
     short = "https://www.kaggle.com/models/google/bert/TensorFlow2/en-uncased/3"
     long_ = (
         "https://www.kaggle.com/models/google/bert/frameworks/TensorFlow2/"
@@ -100,7 +100,7 @@ def test_kaggle_spellings_share_one_key(url):
 
 
 def test_kaggle_download_keeps_the_framework_as_written(monkeypatch):
-    monkeypatch.delenv(handles.KAGGLE_ENDPOINT_ENV, raising=False)
+    monkeypatch.delenv(constants.TFHUB_KAGGLE_ENDPOINT, raising=False)
     parsed = handles.parse(
         "https://www.kaggle.com/models/o/m/frameworks/TensorFlow2/variations/v/versions/1"
     )
@@ -120,3 +120,44 @@ def test_kaggle_download_keeps_the_framework_as_written(monkeypatch):
 )
 def test_lookalike_kaggle_urls_are_plain_http(url):
     assert isinstance(handles.parse(url), handles.HttpModel)
+
+
+# --- Hostile and mistyped handles (issue 10, items 3, 4, 14) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "handle",
+    [
+        "https://h/m\nDownload Time: 1999-01-01",
+        "https://h/m\r",
+        "/models/a\x00b",
+        "https://h/m\u2028x",
+        " http://h/m.tar.gz",
+        "https://h/m.tar.gz\t",
+    ],
+)
+def test_control_characters_and_spaced_urls_are_refused(handle):
+    with pytest.raises(errors.InvalidHandleError):
+        handles.parse(handle)
+
+
+def test_schemes_are_case_insensitive_and_share_one_key():
+    assert handles.parse("HTTP://h/m.tar.gz") == handles.parse("http://h/m.tar.gz")
+    assert handles.cache_handle("HTTPS://h/m") == "https://h/m"
+    assert handles.cache_handle("GS://b/m.tar.gz") == "gs://b/m.tar.gz"
+    assert isinstance(handles.parse("File:///models/x"), handles.LocalPath)
+    assert handles.unknown_scheme("htps://h/m") == "htps"
+    assert handles.unknown_scheme("RAM://m") is None and handles.unknown_scheme("/a://b") is None
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/m.tar.gz", "https://:80/m", "http:///m"])
+def test_unparseable_urls_are_invalid_handles(url):
+    with pytest.raises(errors.InvalidHandleError, match="Received: handle="):
+        handles.parse(url)
+
+
+def test_redact_hides_userinfo_only():
+    from tfhub.utils.redact import redact
+
+    assert redact("x https://u:p%40w@h:8/m?q=a@b y") == "x https://***@h:8/m?q=a@b y"
+    assert redact("gs://b/m user@example.com") == "gs://b/m user@example.com"

@@ -35,7 +35,7 @@ def test_resolving_cached_handles_does_not_import_tensorflow(upstream_copy):
 def test_resolving_a_cached_kaggle_handle_does_not_import_tensorflow(
     upstream_copy, tmp_path, monkeypatch
 ):
-    from tfhub.cli.resolve import import_archive
+    from tfhub.cache.importing import import_archive
 
     cache_dir = tmp_path / "cache"
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(cache_dir))

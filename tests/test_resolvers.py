@@ -12,7 +12,7 @@ from tests._helpers.http_server import archive_gets, see_other
 from tests._helpers.upstream_records import record
 
 import tfhub as hub
-from tfhub import cache, errors, handles, resolvers
+from tfhub import cache, constants, errors, handles, resolvers
 from tfhub.resolvers import gcs
 
 
@@ -59,7 +59,7 @@ def test_hosting_protocol_query_merged_and_not_hashed(server, served_dir, isolat
 
 
 def test_kaggle_forms_share_one_entry(server, served_dir, monkeypatch, isolated_cache):
-    monkeypatch.setenv(handles.KAGGLE_ENDPOINT_ENV, server.url())
+    monkeypatch.setenv(constants.TFHUB_KAGGLE_ENDPOINT, server.url())
     folder = served_dir / "models/owner/mod/frameworks/TensorFlow2/variations/v/versions"
     folder.mkdir(parents=True)
     make_tar_gz(folder / "2.tar.gz")
@@ -244,13 +244,13 @@ def test_uncompressed_answer_must_be_a_gcs_location(server, monkeypatch):
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
     with pytest.raises(ValueError) as info:
         hub.resolve(server.url("models/m/1"))
-    assert str(info.value) == (
+    assert str(info.value).startswith(  # Upstream's message first.
         "Expected server to return a GCS location but received https://elsewhere/m"
     )
 
 
 def test_uncompressed_kaggle_asks_the_kaggle_endpoint(server, monkeypatch):
-    monkeypatch.setenv(handles.KAGGLE_ENDPOINT_ENV, server.url())
+    monkeypatch.setenv(constants.TFHUB_KAGGLE_ENDPOINT, server.url())
     monkeypatch.setattr(gcs, "exists", lambda path: path == "gs://bucket/m")
     server.state.behaviours.append(see_other("/versions/2", "gs://bucket/m"))
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
@@ -270,3 +270,126 @@ def test_other_gfile_filesystems_are_read_in_place():
     assert hub.resolve("ram://tfhub-test/m") == "ram://tfhub-test/m"  # As upstream: via gfile.
     with pytest.raises(errors.ModelNotFoundError, match="ram://tfhub-test/none does not exist."):
         hub.resolve("ram://tfhub-test/none")
+
+
+# --- Hostile servers, mistyped handles, credentials (issue 10, items 3, 5, 14, 19) ---------------
+
+
+def _redirect(suffix, location):
+    def behaviour(handler, path, query):
+        if not path.endswith(suffix):
+            return False
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return True
+
+    return behaviour
+
+
+def test_redirect_loop_and_bad_redirect_are_download_errors(server, isolated_cache):
+    server.state.behaviours.append(_redirect("/loop", "/loop"))
+    with pytest.raises(errors.DownloadError, match="redirects in a loop"):
+        hub.resolve(server.url("loop"))
+    server.state.behaviours.append(_redirect("/bad", "htps://elsewhere/m"))
+    with pytest.raises(errors.DownloadError, match="redirected to an address"):
+        hub.resolve(server.url("bad"))
+    assert not [n for n in os.listdir(isolated_cache) if n != ".locks"]
+
+
+def test_refused_connection_names_its_cause_not_a_timeout(monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # A port nobody listens on.
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    with pytest.raises(errors.DownloadError) as info:
+        hub.resolve(f"http://127.0.0.1:{port}/m.tar.gz")
+    assert "refused" in str(info.value) and "timeout" not in str(info.value).lower()
+
+
+def test_retries_are_not_warnings(server, served_dir, caplog):
+    from tests._helpers.http_server import answer_status
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours.append(answer_status("m.tar.gz", 503, times=1))
+    with caplog.at_level("INFO", logger="tfhub"):
+        hub.resolve(server.url("m.tar.gz"))
+    retries = [r for r in caplog.records if "Retrying" in r.getMessage()]
+    assert retries and all(r.levelname == "INFO" for r in retries)
+
+
+def test_unknown_scheme_lists_resolvers_without_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tfhub as hub, tfhub.errors as e\n"
+        "for handle in ['htps://h/m', 'ftp://h/m.tar.gz', 'other://x', 'HTTPx://h']:\n"
+        "    try:\n        hub.resolve(handle)\n"
+        "    except e.UnknownSchemeError as err:\n"
+        "        assert isinstance(err, e.InvalidHandleError) and 'PathResolver' in err.tried\n"
+        "        assert 'HttpCompressedResolver' in str(err), err\n"
+        "    else:\n        raise AssertionError(handle)\n"
+        "assert 'tensorflow' not in sys.modules\nprint('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_uppercase_scheme_downloads_the_same_entry(server, served_dir):
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    assert hub.resolve(url.replace("http://", "HTTP://")) == hub.resolve(url)
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+    with pytest.raises(errors.InvalidHandleError, match="spaces around"):
+        hub.resolve(" " + url)
+
+
+def test_credentials_never_reach_descriptor_logs_or_errors(server, served_dir, caplog):
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz").replace("http://", "http://alice:s3cret@")
+    with caplog.at_level("DEBUG", logger="tfhub"):
+        path = hub.resolve(url)
+    assert os.path.basename(path) == handles.cache_key(url)  # The folder: sha1 as given.
+    descriptor = open(cache.descriptor_path(path), encoding="utf-8").read()
+    assert "s3cret" not in descriptor and "http://***@127.0.0.1" in descriptor
+    assert "s3cret" not in caplog.text and "alice" not in caplog.text
+    missing = url.replace("m.tar.gz", "gone.tar.gz")
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(missing)
+    assert "s3cret" not in str(info.value) and "***@" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ("gs://bucket/" + "a" * 1_000_000, "more than 4096 bytes"),
+        ("gs://bucket/m\nrm -rf /", "GCS location"),
+        ("gs://bucket/a b", "GCS location"),
+        ("gs://bucket/../etc", "GCS location"),
+    ],
+    ids=["huge", "newline", "space", "dotdot"],
+)
+def test_uncompressed_answer_is_capped_and_validated(server, monkeypatch, body, match):
+    def see_other_body(handler, path, query):  # A short Location header, then the body.
+        if query.get("tf-hub-format") != ["uncompressed"]:
+            return False
+        handler.send_response(303)
+        handler.send_header("Location", "gs://bucket/m")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        try:
+            handler.wfile.write(body.encode())
+        except OSError:
+            pass  # tfhub stopped reading: the point.
+        return True
+
+    server.state.behaviours.append(see_other_body)
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    with pytest.raises(errors.InvalidHandleError, match=match):
+        hub.resolve(server.url("models/m/1"))

@@ -2,10 +2,11 @@
 
 `open_body(url)` returns a raw binary stream of the response body. If the connection drops
 mid-body, the stream reconnects with `Range: bytes=N-` and goes on where it stopped, so the
-reader (gunzip + tar) never notices; if the server ignores Range, `RestartDownload` tells the
-caller to start over. Connection errors, timeouts and 5xx/429 answers are retried with
-exponential backoff; 401/403/404 fail at once. Proxies and CA bundles come from the usual
-environment variables (requests reads HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, ...).
+reader (gunzip + tar) never notices; if the server ignores Range, `RestartDownload` (that is,
+`tfhub.errors.DownloadRestartError`) tells the caller to start over. Connection errors, timeouts
+and 5xx/429 answers are retried with exponential backoff; 401/403/404 fail at once. Proxies and
+CA bundles come from the usual environment variables (requests reads HTTPS_PROXY, NO_PROXY,
+REQUESTS_CA_BUNDLE, ...).
 """
 
 from __future__ import annotations
@@ -16,28 +17,23 @@ import os
 import queue
 import threading
 import time
-import urllib.parse
 from typing import Any
 
 from . import _token, constants, errors
+from ._http_errors import brief as _brief
+from ._http_errors import is_connection_error as _is_connection_error
+from ._http_errors import kaggle_hint as kaggle_hint
+from ._http_errors import moved_hint as moved_hint
+from ._http_errors import raise_for_request_error, status_error
+from .utils.redact import redact
 
 logger = logging.getLogger(__name__)
 
 BACKOFF_BASE_SEC = 0.25
 BACKOFF_MAX_SEC = 8.0
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-# Where tfhub.dev's models were served from: (host, path prefix).
-_MOVED_LOCATIONS = (
-    ("tfhub.dev", "/"),
-    ("hub.tensorflow.google.cn", "/"),
-    ("storage.googleapis.com", "/tfhub-modules/"),
-    ("gcs.tensorflow.google.cn", "/tfhub-modules/"),
-)
-_KAGGLE_HOSTS = ("www.kaggle.com", "kaggle.com")
-
-
-class RestartDownload(errors.DownloadError):
-    """The body broke off and the server cannot resume it: download again from the start."""
+# The body broke off and the server cannot resume it: download again from the start.
+RestartDownload = errors.DownloadRestartError
 
 
 def _session() -> Any:
@@ -71,106 +67,61 @@ def backoff_sleep(attempt: int) -> None:
     time.sleep(min(BACKOFF_MAX_SEC, BACKOFF_BASE_SEC * (2 ** (attempt - 1))))
 
 
-def moved_hint(url: str) -> str:
-    """Returns a hint about tfhub.dev's move to Kaggle for URLs it explains, else ""."""
-    parsed = urllib.parse.urlsplit(url)
-    host, path = parsed.hostname or "", parsed.path
-    if any(
-        (host == moved or host.endswith("." + moved)) and path.startswith(prefix)
-        for moved, prefix in _MOVED_LOCATIONS
-    ):
-        return (
-            " tfhub.dev models moved to Kaggle Models (https://www.kaggle.com/models): "
-            "use the model's Kaggle URL, e.g. https://www.kaggle.com/models/OWNER/MODEL/"
-            "FRAMEWORK/VARIATION/VERSION."
-        )
-    return ""
-
-
-def kaggle_hint(url: str, status: int) -> str:
-    """Returns what a Kaggle 401/403/404 usually means, else ""."""
-    if (urllib.parse.urlsplit(url).hostname or "") not in _KAGGLE_HOSTS:
-        return ""
-    if status == 404:
-        return (
-            " Check the handle: Kaggle model URLs look like https://www.kaggle.com/models/"
-            "OWNER/MODEL/FRAMEWORK/VARIATION/VERSION."
-        )
-    return (
-        " Kaggle refuses it: the model may be private, or need you to accept its terms on its "
-        "Kaggle page first."
-    )
-
-
-def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusError:
-    """Builds the error for an HTTP error status, naming the handle and URL."""
-    what = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(status, "HTTP error")
-    message = f"Cannot download {handle!r}: the server answered {status} {what} for {url}."
-    if status in (401, 403, 404):
-        hint = moved_hint(url) or kaggle_hint(url, status) or _token.status_hint(url, status)
-        message += hint or " Check the handle."
-    return errors.HTTPStatusError(message, status=status, url=url)
-
-
-def _brief(err: BaseException) -> str:
-    """Returns a short form of a connection error, for retry logs."""
-    text = str(err)
-    if "Failed to resolve" in text:
-        text = text[text.index("Failed to resolve") :].rstrip('")')
-    return f"{type(err).__name__}: {text[:160]}"
-
-
-def _is_connection_error(err: BaseException) -> bool:
-    """Returns True for errors worth a retry (not certificate errors: they do not heal)."""
-    import requests
-    import urllib3
-
-    if isinstance(err, (requests.exceptions.SSLError, urllib3.exceptions.SSLError)):
-        return False
-    return isinstance(
-        err,
-        (
-            requests.ConnectionError,
-            requests.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-            urllib3.exceptions.HTTPError,
-            ConnectionError,
-            TimeoutError,
-        ),
-    )
-
-
-def _raise_if_ssl_error(err: BaseException, *, handle: str, url: str) -> None:
-    import requests
-
-    if isinstance(err, requests.exceptions.SSLError):
-        raise errors.DownloadError(
-            f"Cannot download {handle!r} from {url}: TLS certificate verification failed ({err}). "
-            "Point REQUESTS_CA_BUNDLE (or SSL_CERT_FILE) at your CA bundle, or, for a trusted "
-            "server only, set TFHUB_DISABLE_CERT_VALIDATION=true."
-        ) from err
-
-
 def get(
-    url: str, *, handle: str, headers: dict[str, str] | None = None, allow_redirects: bool = True
+    url: str,
+    *,
+    handle: str,
+    headers: dict[str, str] | None = None,
+    allow_redirects: bool = True,
+    max_body: int | None = None,
 ) -> Any:
     """GETs a URL with streaming, retrying connection errors and 5xx with backoff.
 
     Args:
         url: the URL.
-        handle: the handle being resolved, named in errors.
+        handle: the handle being resolved, named in errors (credentials redacted).
         headers: extra request headers.
         allow_redirects: follow redirects (False for the uncompressed protocol's 303).
+        max_body: read at most this many bytes (plus one, to tell "longer") of the body at once,
+            into `response.content`; the rest is never read. For small answers such as a 303.
 
     Returns:
-        The `requests.Response` (body not read yet).
+        The `requests.Response` (body not read yet, unless `max_body`).
 
     Raises:
         tfhub.errors.HTTPStatusError: for 4xx, and for 5xx after the retries.
-        tfhub.errors.DownloadError: for connection errors and timeouts after the retries.
+        tfhub.errors.DownloadError: for connection errors and timeouts after the retries,
+            redirect loops, and redirects to URLs that cannot be fetched.
+        tfhub.errors.InvalidHandleError: for a URL that cannot be fetched at all.
     """
     session = _session()
-    verify = _verify_setting()
+    options = _request_options(url, headers=headers, allow_redirects=allow_redirects)
+    if max_body is not None:
+        options["hooks"] = {"response": _body_capper(max_body)}
+    retries = constants.http_retries()
+    for attempt in range(retries + 1):
+        last = attempt == retries
+        try:
+            response = session.get(url, **options)
+        except Exception as err:
+            raise_for_request_error(err, handle=handle, url=url, last=last, attempts=attempt + 1)
+            reason = _brief(err)
+        else:
+            if response.status_code not in _RETRY_STATUSES or last:
+                return response
+            response.close()
+            reason = f"HTTP {response.status_code}"
+        # INFO: the final error says what happened; the CLI shows these with -v.
+        logger.info(
+            "Retrying %s (attempt %d of %d) after %s", redact(url), attempt + 2, retries + 1, reason
+        )
+        backoff_sleep(attempt + 1)
+    raise AssertionError("unreachable")
+
+
+def _request_options(
+    url: str, *, headers: dict[str, str] | None, allow_redirects: bool
+) -> dict[str, Any]:
     timeout = constants.http_timeout()
     options: dict[str, Any] = {
         "headers": headers,
@@ -179,41 +130,28 @@ def get(
         "allow_redirects": allow_redirects,
         "auth": _token.auth_for(url),  # TFHUB_TOKEN, for its own host only.
     }
+    verify = _verify_setting()
     if verify is not None:
         options["verify"] = verify
-    retries = constants.http_retries()
-    for attempt in range(retries + 1):
-        last = attempt == retries
-        try:
-            response = session.get(url, **options)
-        except Exception as err:
-            _raise_unless_retryable(err, handle=handle, url=url, last=last, attempts=attempt + 1)
-            reason = _brief(err)
-        else:
-            if response.status_code not in _RETRY_STATUSES or last:
-                return response
-            response.close()
-            reason = f"HTTP {response.status_code}"
-        logger.warning(
-            "Retrying %s (attempt %d of %d) after %s", url, attempt + 2, retries + 1, reason
-        )
-        backoff_sleep(attempt + 1)
-    raise AssertionError("unreachable")
+    return options
 
 
-def _raise_unless_retryable(
-    err: Exception, *, handle: str, url: str, last: bool, attempts: int
-) -> None:
-    """Re-raises `err` (TLS errors explained) unless it is a connection error worth a retry."""
-    _raise_if_ssl_error(err, handle=handle, url=url)
-    if not _is_connection_error(err):
-        raise err
-    if last:
-        timeout = constants.http_timeout()
-        raise errors.DownloadError(
-            f"Cannot download {handle!r} from {url}: {type(err).__name__}: {err} "
-            f"(after {attempts} attempts, timeout {timeout:g} s; TFHUB_HTTP_TIMEOUT sets it)."
-        ) from err
+def _body_capper(max_body: int) -> Any:
+    """Returns a requests response hook that reads at most `max_body + 1` bytes of the body.
+
+    Hooks run before requests looks at redirects, which would otherwise read a 303's whole body
+    into memory (`Session.resolve_redirects` consumes it). The capped bytes become
+    `response.content`.
+    """
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
+        data = response.raw.read(max_body + 1, decode_content=True) or b""
+        response._content = data  # requests' documented-by-use cache of the body.
+        response._content_consumed = True
+        response.raw.close()
+        return response
+
+    return hook
 
 
 def check_status(response: Any, *, handle: str, url: str) -> None:

@@ -3,14 +3,22 @@
 Values are read at call time, never at import: users set ``TFHUB_CACHE_DIR`` after
 ``import tfhub``. Where upstream tensorflow_hub has an absl flag (``--tfhub_cache_dir``,
 ``--tfhub_model_load_format``), the environment variable wins over the flag, as upstream.
+`ENV_VARS` is the one list of them: the tables of README.md and docs/resolving.md are generated
+from it (`python -m tfhub.constants`), and the tests isolate exactly these variables.
+`overrides(...)` sets values for the current thread's context only (e.g. `tfhub demo`'s
+temporary cache), without touching `os.environ`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 TFHUB_CACHE_DIR = "TFHUB_CACHE_DIR"
@@ -24,6 +32,11 @@ TFHUB_DEBUG = "TFHUB_DEBUG"
 TFHUB_TOKEN = "TFHUB_TOKEN"  # A bearer token for a private hub (`tfhub serve --token-file`).
 TFHUB_TOKEN_HOST = "TFHUB_TOKEN_HOST"  # The host(s) it was issued for: "hub.corp" or "hub:8000".
 TFHUB_FLOWERS_URL = "TFHUB_FLOWERS_URL"  # make_image_classifier's default image set (tests).
+TFHUB_KAGGLE_ENDPOINT = "TFHUB_KAGGLE_ENDPOINT"
+TFHUB_LOCK_TIMEOUT = "TFHUB_LOCK_TIMEOUT"
+# Read by other libraries, set or documented by tfhub.
+TF_USE_LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
+TF_CPP_MIN_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
 
 DEFAULT_HTTP_TIMEOUT_SEC = 60.0
 DEFAULT_HTTP_RETRIES = 4
@@ -31,6 +44,113 @@ DEFAULT_CACHE_SUBDIR = "tfhub_modules"
 DEFAULT_FLOWERS_URL = (
     "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 )
+DEFAULT_LOCK_TIMEOUT_SEC = 120.0
+DEFAULT_KAGGLE_ENDPOINT = "https://www.kaggle.com"
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One environment variable: its name and what it does (one line of the docs' tables)."""
+
+    name: str
+    meaning: str
+
+
+ENV_VARS: list[EnvVar] = [
+    EnvVar(
+        TFHUB_CACHE_DIR,
+        "the cache folder, read at every call (absl flag `--tfhub_cache_dir`; the variable "
+        "wins). Default `<tempdir>/tfhub_modules`, as upstream. `file:///path` is a local "
+        "folder; `gs://`, `ram://` and other `tf.io.gfile` URLs work through TensorFlow",
+    ),
+    EnvVar(
+        TFHUB_MODEL_LOAD_FORMAT,
+        "`AUTO` (default), `COMPRESSED` or `UNCOMPRESSED` (flag `--tfhub_model_load_format`)",
+    ),
+    EnvVar(TFHUB_OFFLINE, "`1`: use the cache only; a missing handle raises `OfflineModeError`"),
+    EnvVar(
+        TFHUB_DOWNLOAD_PROGRESS,
+        "`0`/`1`: tqdm progress bars off/on (default: on in a terminal); also "
+        "`hub.disable_progress_bars()`",
+    ),
+    EnvVar(
+        TFHUB_HTTP_TIMEOUT,
+        f"seconds to wait for a connection or a read (default {DEFAULT_HTTP_TIMEOUT_SEC:g})",
+    ),
+    EnvVar(TFHUB_HTTP_RETRIES, f"retries of a failed request (default {DEFAULT_HTTP_RETRIES})"),
+    EnvVar(
+        TFHUB_LOCK_TIMEOUT,
+        "seconds another process downloading the same handle may show no sign of life (it "
+        "touches its lock every 5 s) before waiting for it ends with `LockTimeoutError`, which "
+        f"names that process (default {DEFAULT_LOCK_TIMEOUT_SEC:g}); a live download is waited "
+        "for as long as it runs",
+    ),
+    EnvVar(TFHUB_DISABLE_CERT_VALIDATION, "`true`: do not verify TLS certificates (as upstream)"),
+    EnvVar(
+        TFHUB_KAGGLE_ENDPOINT,
+        "download Kaggle models from this base URL (a mirror, tests); the cache key stays "
+        "www.kaggle.com's",
+    ),
+    EnvVar(TFHUB_DEBUG, "`1`: the `tfhub` command prints tracebacks"),
+    EnvVar(
+        TFHUB_TOKEN,
+        "a bearer token for a private hub (`tfhub serve --token-file`); sent only to the hosts "
+        "of `TFHUB_TOKEN_HOST`, never across a redirect to another host",
+    ),
+    EnvVar(
+        TFHUB_TOKEN_HOST,
+        "comma-separated `host` or `host:port` that `TFHUB_TOKEN` was issued for (without it "
+        "the token is sent nowhere)",
+    ),
+    EnvVar(
+        TFHUB_FLOWERS_URL,
+        "the image archive `make_image_classifier` downloads without `--image_dir` (default: "
+        "upstream's TF Flowers URL)",
+    ),
+    EnvVar(TF_USE_LEGACY_KERAS, "`1`: `hub.KerasLayer` is the tf_keras layer"),
+    EnvVar(
+        TF_CPP_MIN_LOG_LEVEL,
+        "TensorFlow's C++ log level; the `tfhub` command sets `3` and hides TensorFlow's "
+        "start-up lines unless `-v` (or the variable is set)",
+    ),
+    EnvVar(
+        "HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, SSL_CERT_FILE",
+        "proxies and CA bundles, read by `requests` as usual",
+    ),
+]
+
+_overrides: contextvars.ContextVar[dict[str, str | None] | None] = contextvars.ContextVar(
+    "tfhub_env_overrides", default=None
+)
+
+
+@contextlib.contextmanager
+def overrides(values: dict[str, str | None]) -> Iterator[None]:
+    """Makes tfhub read `values` instead of the environment while the block runs.
+
+    Only the current thread's context sees them (`os.environ` is untouched), so other threads
+    and subprocesses keep the real environment.
+
+    Args:
+        values: variable name -> value, or None to treat the variable as unset.
+
+    Yields:
+        Nothing.
+    """
+    token = _overrides.set({**(_overrides.get() or {}), **values})
+    try:
+        yield
+    finally:
+        _overrides.reset(token)
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """Returns an environment variable as tfhub sees it (`overrides` first, then os.environ)."""
+    current = _overrides.get()
+    if current and name in current:
+        value = current[name]
+        return default if value is None else value
+    return os.environ.get(name, default)
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
@@ -105,7 +225,7 @@ def _flag_value(name: str) -> Any:
 
 def get_env_setting(env_var: str, flag_name: str) -> Any:
     """Returns the environment variable if set and non-empty, else the absl flag's value."""
-    return os.environ.get(env_var, "") or _flag_value(flag_name)
+    return env(env_var, "") or _flag_value(flag_name)
 
 
 # --- Getters ---
@@ -137,17 +257,17 @@ def model_load_format() -> ModelLoadFormat:
 
 def is_offline() -> bool:
     """Returns True if TFHUB_OFFLINE asks to use the cache only."""
-    return is_true(os.environ.get(TFHUB_OFFLINE))
+    return is_true(env(TFHUB_OFFLINE))
 
 
 def download_progress_env() -> bool | None:
     """Returns TFHUB_DOWNLOAD_PROGRESS as True/False, or None when unset (then: tty decides)."""
-    return parse_tristate(os.environ.get(TFHUB_DOWNLOAD_PROGRESS))
+    return parse_tristate(env(TFHUB_DOWNLOAD_PROGRESS))
 
 
 def cert_validation_disabled() -> bool:
     """Returns True if TFHUB_DISABLE_CERT_VALIDATION is exactly "true", as upstream compares it."""
-    return os.environ.get(TFHUB_DISABLE_CERT_VALIDATION) == "true"
+    return env(TFHUB_DISABLE_CERT_VALIDATION) == "true"
 
 
 def http_timeout() -> float:
@@ -156,23 +276,34 @@ def http_timeout() -> float:
     Raises:
         ValueError: if the variable is set and not a positive number.
     """
-    raw = os.environ.get(TFHUB_HTTP_TIMEOUT, "")
+    return _positive_seconds(TFHUB_HTTP_TIMEOUT, DEFAULT_HTTP_TIMEOUT_SEC)
+
+
+def lock_timeout() -> float:
+    """Returns TFHUB_LOCK_TIMEOUT: seconds a lock holder may go without a heartbeat (default 120).
+
+    Raises:
+        ValueError: if the variable is set and not a positive number.
+    """
+    return _positive_seconds(TFHUB_LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT_SEC)
+
+
+def _positive_seconds(name: str, default: float) -> float:
+    raw = env(name, "") or ""
     if not raw.strip():
-        return DEFAULT_HTTP_TIMEOUT_SEC
+        return default
     try:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value <= 0:
-        raise ValueError(
-            f"{TFHUB_HTTP_TIMEOUT} must be a positive number of seconds. Received: {raw!r}"
-        )
+    if value <= 0 or value != value:
+        raise ValueError(f"{name} must be a positive number of seconds. Received: {raw!r}")
     return value
 
 
 def http_retries() -> int:
     """Returns TFHUB_HTTP_RETRIES: how many times a failed request is retried (default 4)."""
-    raw = os.environ.get(TFHUB_HTTP_RETRIES, "")
+    raw = env(TFHUB_HTTP_RETRIES, "") or ""
     try:
         return max(0, int(raw)) if raw.strip() else DEFAULT_HTTP_RETRIES
     except ValueError:
@@ -181,7 +312,7 @@ def http_retries() -> int:
 
 def is_debug() -> bool:
     """Returns True if TFHUB_DEBUG asks the CLI for full tracebacks."""
-    return is_true(os.environ.get(TFHUB_DEBUG))
+    return is_true(env(TFHUB_DEBUG))
 
 
 def hub_token() -> tuple[str, tuple[str, ...]] | None:
@@ -190,13 +321,38 @@ def hub_token() -> tuple[str, tuple[str, ...]] | None:
     TFHUB_TOKEN_HOST is a comma-separated list of `host` (any port) or `host:port`, compared
     case-insensitively; without it the token is sent nowhere.
     """
-    token = os.environ.get(TFHUB_TOKEN, "").strip()
+    token = (env(TFHUB_TOKEN, "") or "").strip()
     if not token:
         return None
-    raw = os.environ.get(TFHUB_TOKEN_HOST, "")
+    raw = env(TFHUB_TOKEN_HOST, "") or ""
     hosts = tuple(host.strip().lower() for host in raw.split(",") if host.strip())
     return token, hosts
+
+
 def flowers_url() -> str:
     """Returns the TF Flowers archive make_image_classifier downloads without --image_dir:
     TFHUB_FLOWERS_URL if set and non-empty, else upstream's URL."""
-    return os.environ.get(TFHUB_FLOWERS_URL, "").strip() or DEFAULT_FLOWERS_URL
+    return (env(TFHUB_FLOWERS_URL, "") or "").strip() or DEFAULT_FLOWERS_URL
+
+
+def kaggle_endpoint() -> str:
+    """Returns TFHUB_KAGGLE_ENDPOINT without a trailing slash (default https://www.kaggle.com)."""
+    return (env(TFHUB_KAGGLE_ENDPOINT, "") or "").rstrip("/") or DEFAULT_KAGGLE_ENDPOINT
+
+
+def tfhub_env_var_names() -> list[str]:
+    """Returns the names of the variables tfhub itself reads (the tests isolate these)."""
+    return [var.name for var in ENV_VARS if var.name.startswith("TFHUB_")]
+
+
+def env_table_markdown() -> str:
+    """Returns the Markdown table of `ENV_VARS`, as README.md and docs/resolving.md show it."""
+    rows = ["| variable | meaning |", "|---|---|"]
+    for var in ENV_VARS:
+        names = ", ".join(f"`{name.strip()}`" for name in var.name.split(","))
+        rows.append(f"| {names} | {var.meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m tfhub.constants` prints the table.
+    print(env_table_markdown(), end="")

@@ -14,15 +14,17 @@ import io
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from . import _archive, _http, cache, constants, errors
+from .cache import locks as cache_locks
 from .utils import progress
-from .utils.filelock import weak_file_lock
+from .utils.redact import redact
 
 logger = logging.getLogger(__name__)
 
-Fetch = Callable[[str], None]
+# Fills an empty folder; may return what it hashed while writing ({path: (size, hex)}, algorithm).
+Fetch = Callable[[str], "cache.bookkeeping.FetchResult | None"]
 
 
 def atomic_download(
@@ -31,7 +33,8 @@ def atomic_download(
     """Returns the cache folder of `handle`, calling `fetch(tmp_dir)` to fill it if needed.
 
     Args:
-        handle: the handle (its sha1 names the folder; it is written in the descriptor).
+        handle: the handle (its sha1 names the folder; it is written in the descriptor, with
+            any credentials redacted).
         fetch: fills an empty folder with the module's files.
         module_path: the target folder; defaults to `<cache>/<sha1(handle)>`.
         local: `fetch` reads local files only, so TFHUB_OFFLINE does not forbid it.
@@ -42,15 +45,21 @@ def atomic_download(
     Raises:
         tfhub.errors.OfflineModeError: if TFHUB_OFFLINE is set and the entry is missing.
         tfhub.errors.CacheError: if the cache cannot be written.
+        tfhub.errors.LockTimeoutError: another process's download of it took longer than
+            TFHUB_LOCK_TIMEOUT.
         Whatever `fetch` raises; the cache then holds no partial entry.
     """
     module_path = module_path or cache.module_dir(handle)
+    if cache.is_remote(module_path):
+        from .cache.remote import atomic_download as remote_download
+
+        return remote_download(handle, fetch, module_path=module_path, local=local)
     if cache.is_complete(module_path):
         return module_path
     if constants.is_offline() and not local:
         raise _offline_error(handle, module_path)
     cache.ensure_writable_root(os.path.dirname(module_path))
-    with weak_file_lock(cache.lock_path(module_path), what=f"the download of {handle!r}") as held:
+    with cache_locks.entry_lock(module_path, what=f"the download of {handle!r}") as held:
         problem = cache.damage(module_path)
         if problem is None:
             return module_path  # Another process installed it while we waited.
@@ -58,7 +67,7 @@ def atomic_download(
             logger.warning(
                 "Cache entry %s of %r is damaged (%s); downloading it again.",
                 module_path,
-                handle,
+                redact(handle),
                 problem,
             )
         if _wait_for_upstream_download(module_path):
@@ -72,10 +81,13 @@ def atomic_download(
 def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
     problem = cache.damage(module_path)
     state = "is not in" if problem == "the folder does not exist" else f"is damaged ({problem}) in"
+    root = os.path.dirname(module_path)
     return errors.OfflineModeError(
-        f"TFHUB_OFFLINE is set and {handle!r} {state} the cache {os.path.dirname(module_path)} "
+        f"TFHUB_OFFLINE is set and {handle!r} {state} the cache {root} "
         f"(folder {os.path.basename(module_path)}). Pre-fill the cache with "
-        f"`tfhub pull {handle}` where the network is available, or unset TFHUB_OFFLINE."
+        f"`tfhub pull {handle}` where the network is available, or unset TFHUB_OFFLINE.",
+        handle=redact(handle),
+        cache_dir=root,
     )
 
 
@@ -86,32 +98,36 @@ def _wait_for_upstream_download(module_path: str) -> bool:
     """Waits while tensorflow_hub downloads this entry; returns True if it completed it.
 
     tensorflow_hub marks its download with `<entry>.lock` holding "host.pid.uid" and writes into
-    `<entry>.<uid>.tmp`. We wait while that folder grows; after UPSTREAM_STALL_SEC without
-    progress, the download is taken as abandoned (its lock is left for tensorflow_hub).
+    `<entry>.<uid>.tmp`. A lock of a dead process on this host is removed at once. Otherwise we
+    wait while that folder grows; after UPSTREAM_STALL_SEC without progress (or
+    TFHUB_LOCK_TIMEOUT in all), the download is taken as abandoned.
     """
-    upstream_lock = module_path + ".lock"
-    last_size, last_change = -1, time.monotonic()
-    while os.path.exists(upstream_lock):
+    started = last_change = time.monotonic()
+    last_size = -1
+    while (upstream := cache_locks.read_upstream_lock(module_path)) is not None:
         if cache.is_complete(module_path):
             return True
-        size = _upstream_tmp_size(module_path, upstream_lock)
+        if upstream.is_stale():
+            stale = upstream.path
+            logger.info("Removing %s: the tensorflow_hub process that wrote it is gone.", stale)
+            cache.store.unlink_quietly(stale)
+            break
+        size = _upstream_tmp_size(module_path, upstream.task_uid)
+        now = time.monotonic()
         if size != last_size:
-            last_size, last_change = size, time.monotonic()
-        elif time.monotonic() - last_change > UPSTREAM_STALL_SEC:
-            logger.warning(
-                "tensorflow_hub's download %s made no progress; downloading.", upstream_lock
-            )
+            last_size, last_change = size, now
+        elif now - last_change > UPSTREAM_STALL_SEC or now - started > constants.lock_timeout():
+            what = upstream.path
+            logger.warning("tensorflow_hub's download %s made no progress; downloading.", what)
             return False
         logger.info("Waiting for tensorflow_hub's download of %s", module_path)
         time.sleep(0.5)
     return cache.is_complete(module_path)
 
 
-def _upstream_tmp_size(module_path: str, upstream_lock: str) -> int:
+def _upstream_tmp_size(module_path: str, task_uid: str) -> int:
+    tmp_dir = f"{module_path}.{task_uid}{cache.TMP_SUFFIX}"
     try:
-        with open(upstream_lock, encoding="utf-8") as lock:
-            task_uid = lock.read().rsplit(".", 1)[-1]
-        tmp_dir = f"{module_path}.{task_uid}{cache.TMP_SUFFIX}"
         return sum(cache.list_files(tmp_dir).values()) if os.path.isdir(tmp_dir) else 0
     except OSError:
         return 0
@@ -133,18 +149,49 @@ def _download_into_place(handle: str, fetch: Fetch, module_path: str) -> None:
     tmp_dir = cache.new_tmp_dir(module_path)
     try:
         os.makedirs(tmp_dir)
-        logger.info("Downloading TF-Hub Module %r.", handle)
-        fetch(tmp_dir)
-        _install(handle, tmp_dir, module_path)
-        logger.info("Downloaded TF-Hub Module %r.", handle)
+        logger.info("Downloading TF-Hub Module %r.", redact(handle))
+        fetched = cache.bookkeeping.as_fetch_result(fetch(tmp_dir))
+        digests, algorithm = fetched if fetched else (None, None)
+        _install(handle, tmp_dir, module_path, digests=digests, algorithm=algorithm)
+        logger.info("Downloaded TF-Hub Module %r.", redact(handle))
     finally:
         cache.remove_tree(tmp_dir)
 
 
-def _install(handle: str, tmp_dir: str, module_path: str) -> None:
-    """Writes the bookkeeping beside the entry and renames the complete folder into place."""
-    cache.atomic_write_text(cache.descriptor_path(module_path), cache.descriptor_text(handle))
-    cache.write_manifest(module_path, cache.list_files(tmp_dir))
+def _install(
+    handle: str,
+    tmp_dir: str,
+    module_path: str,
+    *,
+    digests: Mapping[str, tuple[int, str]] | None = None,
+    algorithm: str | None = None,
+) -> None:
+    """Writes the bookkeeping beside the entry and renames the complete folder into place.
+
+    Args:
+        handle: the handle, written (redacted) in the descriptor.
+        tmp_dir: the complete folder.
+        module_path: where it goes.
+        digests: {relative path: (size, hex hash)} computed while extracting, if any; files
+            missing from it (or of another size) are hashed here.
+        algorithm: the hashlib name of `digests`' hashes.
+
+    Raises:
+        tfhub.errors.CacheError: if the bookkeeping cannot be written (naming the file); then
+            neither the descriptor nor the manifest is left behind.
+    """
+    files = cache.list_files(tmp_dir)
+    known = cache.bookkeeping.known_digests(files, (digests, algorithm or "") if digests else None)
+    written = [cache.descriptor_path(module_path), cache.manifest_path(module_path)]
+    try:
+        cache.atomic_write_text(written[0], cache.descriptor_text(handle))
+        cache.write_manifest(
+            module_path, files, digests=known, algorithm=algorithm, source_dir=tmp_dir
+        )
+    except errors.CacheError:
+        for path in written:
+            cache.store.unlink_quietly(path)
+        raise
     if os.path.lexists(module_path):
         cache.remove_tree(module_path)  # A damaged entry.
     try:

@@ -7,35 +7,132 @@ wrong, where (handle, URL, path), and what to do.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from .utils.redact import redact
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """Recreates a pickled tfhub error without calling `__init__` (its keywords are in `state`)."""
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
 
 class TFHubError(Exception):
-    """Base class of every tfhub error."""
+    """Base class of every tfhub error.
+
+    Every subclass survives `pickle.loads(pickle.dumps(err))` with its message and attributes
+    (multiprocessing, Beam and `concurrent.futures` pickle exceptions), even when its `__init__`
+    takes keyword-only data. Credentials in URLs (`https://user:secret@host`) are redacted from
+    every message.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 # --- Handles and resolvers ------------------------------------------------------------------------
 
 
 class InvalidHandleError(TFHubError, ValueError):
-    """A handle string that no form of handle matches (or that a resolver cannot parse)."""
+    """A handle string that no form of handle matches (or that a resolver cannot parse).
+
+    Attributes:
+        tried: the resolvers that were asked, when the handle's scheme is unknown to all.
+    """
+
+    def __init__(self, message: str, *, tried: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.tried = list(tried)
 
 
 class UnsupportedHandleError(TFHubError, RuntimeError):
-    """No registered resolver accepts the handle; the message lists every resolver tried."""
+    """No registered resolver accepts the handle; the message lists every resolver tried.
+
+    Attributes:
+        tried: the names of the resolvers tried, most recently registered first.
+    """
+
+    def __init__(self, message: str, *, tried: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.tried = list(tried)
+
+
+class UnknownSchemeError(InvalidHandleError, UnsupportedHandleError):
+    """A handle `scheme://...` whose scheme no resolver knows (e.g. a typo such as `htps://`)."""
+
+    def __init__(self, message: str, *, scheme: str, tried: Iterable[str] = ()) -> None:
+        super().__init__(message, tried=tried)
+        self.scheme = scheme
 
 
 class ModelNotFoundError(TFHubError, FileNotFoundError):
-    """A local path, gs:// path or remote model that does not exist."""
+    """A local path, gs:// path or remote model that does not exist.
+
+    Attributes:
+        path: the path (or handle) that does not exist, if known.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 # --- Cache ----------------------------------------------------------------------------------------
 
 
 class CacheError(TFHubError, OSError):
-    """The cache folder cannot be used (not writable, a damaged entry that cannot be repaired)."""
+    """The cache folder cannot be used (not writable, a full disk, a damaged entry).
+
+    Like OSError, it takes `(errno, message)` as well as `(message)`.
+
+    Attributes:
+        path: the file or folder concerned, if one is.
+    """
+
+    def __init__(self, *args: Any, path: str | None = None) -> None:
+        super().__init__(*args)
+        self.path = path
 
 
 class OfflineModeError(TFHubError, FileNotFoundError):
-    """TFHUB_OFFLINE is set and the handle is not in the cache."""
+    """TFHUB_OFFLINE is set and the handle is not in the cache.
+
+    Attributes:
+        handle: the handle (credentials redacted).
+        cache_dir: the cache folder that was looked in.
+    """
+
+    def __init__(
+        self, message: str, *, handle: str | None = None, cache_dir: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.handle = handle
+        self.cache_dir = cache_dir
+
+
+class LockTimeoutError(CacheError, TimeoutError):
+    """Another process held a cache entry's lock longer than TFHUB_LOCK_TIMEOUT allows.
+
+    Attributes:
+        lock_path: the lock file.
+        holder: who holds it ("host pid N"), if it says.
+        waited: seconds waited.
+    """
+
+    def __init__(
+        self, message: str, *, lock_path: str, holder: str | None = None, waited: float = 0.0
+    ) -> None:
+        super().__init__(message, path=lock_path)
+        self.lock_path = lock_path
+        self.holder = holder
+        self.waited = waited
 
 
 # --- Downloads ------------------------------------------------------------------------------------
@@ -52,6 +149,14 @@ class HTTPStatusError(DownloadError):
         super().__init__(message)
         self.status = status
         self.url = url
+
+
+class DownloadRestartError(DownloadError):
+    """The body broke off and the server cannot resume it: the download starts over.
+
+    Raised inside a download and retried there (TFHUB_HTTP_RETRIES times); it reaches users only
+    when every restart failed.
+    """
 
 
 class NotAnArchiveError(DownloadError):
@@ -73,16 +178,49 @@ class TFHubLoadError(TFHubError, ValueError):
     """A model folder that cannot be loaded as requested."""
 
 
-class UnknownTagsError(TFHubLoadError):
-    """The requested tag set is not one of the model's tag sets (the message lists them)."""
+class _AvailableMixin:
+    """Keeps `available`: what could have been asked for instead."""
+
+    available: list[Any]
+
+    def _keep_available(self, available: Iterable[Any]) -> None:
+        self.available = list(available)
 
 
-class UnknownSignatureError(TFHubLoadError):
-    """The requested signature does not exist (the message lists the available ones)."""
+class UnknownTagsError(_AvailableMixin, TFHubLoadError):
+    """The requested tag set is not one of the model's tag sets (the message lists them).
+
+    Attributes:
+        available: the model's tag sets.
+    """
+
+    def __init__(self, message: str, *, available: Iterable[Any] = ()) -> None:
+        super().__init__(message)
+        self._keep_available(available)
 
 
-class UnknownOutputKeyError(TFHubLoadError, KeyError):
-    """The requested output key does not exist (the message lists the available ones)."""
+class UnknownSignatureError(_AvailableMixin, TFHubLoadError):
+    """The requested signature does not exist (the message lists the available ones).
+
+    Attributes:
+        available: the names of the signatures there are.
+    """
+
+    def __init__(self, message: str, *, available: Iterable[Any] = ()) -> None:
+        super().__init__(message)
+        self._keep_available(available)
+
+
+class UnknownOutputKeyError(_AvailableMixin, TFHubLoadError, KeyError):
+    """The requested output key does not exist (the message lists the available ones).
+
+    Attributes:
+        available: the output keys there are.
+    """
+
+    def __init__(self, message: str, *, available: Iterable[Any] = ()) -> None:
+        super().__init__(message)
+        self._keep_available(available)
 
     def __str__(self) -> str:  # KeyError would quote the message.
         return str(self.args[0]) if self.args else ""

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import unicodedata
 import urllib.parse
 from dataclasses import dataclass
 
-from . import errors
+from . import constants, errors
+from .utils.redact import redact
 
 COMPRESSED_FORMAT_QUERY = ("tf-hub-format", "compressed")
 UNCOMPRESSED_FORMAT_QUERY = ("tf-hub-format", "uncompressed")
@@ -23,9 +25,9 @@ ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 HUB_TF_GOOGLE_CN = "https://hub.tensorflow.google.cn/"
 GCS_GOOGLE_CN_TEMPLATE = "https://gcs.tensorflow.google.cn/tfhub-modules/%s.tar.gz"
 KAGGLE_MODELS_PREFIX = "https://www.kaggle.com/models/"
-# Where Kaggle models are downloaded from (the handle hashed stays www.kaggle.com): for mirrors
-# and tests.
-KAGGLE_ENDPOINT_ENV = "TFHUB_KAGGLE_ENDPOINT"
+# Schemes that tf.io.gfile reads (TensorFlow's own and tensorflow-io's): read in place, as upstream.
+GFILE_SCHEMES = frozenset({"gs", "ram", "s3", "hdfs", "viewfs", "har", "az", "abfss", "oss"})
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 
 # Kaggle takes framework slugs in any case (tfhub.dev redirects to ".../frameworks/TensorFlow2/",
 # model pages show ".../tensorFlow2/"): the cache key spells them one way, as model pages do.
@@ -49,9 +51,54 @@ def cache_key(handle: str) -> str:
     return hashlib.sha1(handle.encode("utf8")).hexdigest()
 
 
+def scheme(handle: str) -> str | None:
+    """Returns the lower-cased scheme of a `scheme://...` handle, or None for a plain path."""
+    match = _SCHEME.match(handle)
+    return match.group(1).lower() if match else None
+
+
 def is_http_url(handle: str) -> bool:
-    """Returns True for http:// and https:// handles."""
-    return handle.startswith(("http://", "https://"))
+    """Returns True for http:// and https:// handles (the scheme in any case)."""
+    return scheme(handle) in ("http", "https")
+
+
+def unknown_scheme(handle: str) -> str | None:
+    """Returns the scheme of a `scheme://` handle that no built-in resolver reads, else None."""
+    found = scheme(handle)
+    if found is None or found in ("http", "https", "file") or found in GFILE_SCHEMES:
+        return None
+    return found
+
+
+def check(handle: object) -> str:
+    """Returns `handle` if it can name a model; refuses what would corrupt the cache's bookkeeping.
+
+    Raises:
+        tfhub.errors.InvalidHandleError: for a non-string, an empty string, control characters
+            (a newline would add lines to the descriptor), or a URL with surrounding whitespace.
+    """
+    if not isinstance(handle, str) or not handle:
+        raise errors.InvalidHandleError(
+            f"A handle must be a non-empty string. Received: handle={handle!r}"
+        )
+    bad = [char for char in handle if unicodedata.category(char) in ("Cc", "Zl", "Zp")]
+    if bad:
+        raise errors.InvalidHandleError(
+            f"A handle cannot hold control characters ({', '.join(map(repr, bad[:3]))}). "
+            f"Received: handle={redact(repr(handle))}"
+        )
+    if handle != handle.strip() and scheme(handle.strip()) is not None:
+        raise errors.InvalidHandleError(
+            "The handle is a URL with spaces around it; remove them. "
+            f"Received: handle={redact(repr(handle))}"
+        )
+    return handle
+
+
+def normalize_scheme(handle: str) -> str:
+    """Returns the handle with its scheme lower-cased (`HTTP://h/x` -> `http://h/x`)."""
+    found = scheme(handle)
+    return found + handle[len(found) :] if found else handle
 
 
 def is_archive_path(path: str) -> bool:
@@ -127,7 +174,7 @@ class KaggleModel:
 
         The framework is spelled as the user wrote it.
         """
-        endpoint = os.environ.get(KAGGLE_ENDPOINT_ENV, "").rstrip("/") or "https://www.kaggle.com"
+        endpoint = constants.kaggle_endpoint()
         return (
             f"{endpoint}/models/{self.owner}/{self.model}/frameworks/{self.framework}/"
             f"variations/{self.variation}/versions/{self.version}"
@@ -155,7 +202,7 @@ Handle = LocalPath | GcsPath | HttpModel | KaggleModel
 
 def parse_kaggle(url: str) -> KaggleModel | None:
     """Parses both Kaggle model URL forms; None if `url` is not a Kaggle model version URL."""
-    parsed = urllib.parse.urlsplit(url)
+    parsed = urllib.parse.urlsplit(normalize_scheme(url))
     if parsed.scheme != "https" or parsed.hostname not in ("www.kaggle.com", "kaggle.com"):
         return None
     if parsed.username is not None or parsed.port not in (None, 443):
@@ -183,7 +230,7 @@ def file_url_to_path(url: str) -> str:
     Raises:
         tfhub.errors.InvalidHandleError: for a file:// URL with a remote host.
     """
-    parsed = urllib.parse.urlsplit(url)
+    parsed = urllib.parse.urlsplit(normalize_scheme(url))
     if parsed.netloc not in ("", "localhost"):
         raise errors.InvalidHandleError(
             f"file:// URLs must name a local path (file:///abs/path). Received: handle={url!r}"
@@ -201,22 +248,44 @@ def parse(handle: str) -> Handle:
         The parsed handle.
 
     Raises:
-        tfhub.errors.InvalidHandleError: if `handle` is not a non-empty string.
+        tfhub.errors.InvalidHandleError: if `handle` is not a non-empty string, holds control
+            characters, or is an http(s) URL that cannot be parsed (e.g. a port out of range).
     """
-    if not isinstance(handle, str) or not handle:
-        raise errors.InvalidHandleError(
-            f"A handle must be a non-empty string. Received: handle={handle!r}"
-        )
-    if handle.startswith("file://"):
+    check(handle)
+    found = scheme(handle)
+    if found == "file":
         return LocalPath(file_url_to_path(handle))
-    if handle.startswith("gs://"):
-        return GcsPath(handle)
-    if is_http_url(handle):
-        return parse_kaggle(handle) or HttpModel(handle)
+    if found == "gs":
+        return GcsPath(normalize_scheme(handle))
+    if found in ("http", "https"):
+        url = normalize_scheme(handle)
+        _check_http_url(url)
+        return parse_kaggle(url) or HttpModel(url)
     return LocalPath(os.fspath(handle))
 
 
+def _check_http_url(url: str) -> None:
+    """Raises InvalidHandleError for an http(s) URL without a host or with a bad port."""
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        parsed.port  # noqa: B018 - raises ValueError for a port out of range.
+    except ValueError as err:
+        raise errors.InvalidHandleError(
+            f"The URL cannot be parsed ({err}). Received: handle={redact(url)!r}"
+        ) from None
+    if not parsed.hostname:
+        raise errors.InvalidHandleError(
+            f"The URL names no host. Received: handle={redact(url)!r}"
+        )
+
+
 def cache_handle(handle: str) -> str:
-    """Returns the string hashed for a handle's cache folder (Kaggle URLs in canonical form)."""
+    """Returns the string hashed for a handle's cache folder.
+
+    Kaggle URLs in canonical form, http(s) and gs:// schemes lower-cased (`HTTP://h/x` is
+    `http://h/x`); anything else as given (upstream's key).
+    """
     parsed = parse(handle)
-    return str(parsed) if isinstance(parsed, KaggleModel) else handle
+    if isinstance(parsed, (KaggleModel, HttpModel, GcsPath)):
+        return str(parsed)
+    return handle

@@ -49,7 +49,7 @@ def resolve(handle: str) -> str:
         tfhub.errors.TFHubError: subclasses say what went wrong (missing path, download
             error, offline mode, unsupported handle).
     """
-    from .resolvers import resolve as resolve_with_registry
+    from .resolvers import resolve_with_registry
 
     return resolve_with_registry(handle)
 
@@ -66,7 +66,8 @@ def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> No
     raise errors.UnknownTagsError(
         f"The model {handle!r} (at {module_path}) has no MetaGraph with tags "
         f"{sorted(requested)}. Its tag sets are: {available}. Omit `tags` or pass one of these. "
-        f"Received: tags={tags!r}"
+        f"Received: tags={tags!r}",
+        available=[sorted(tag_set) for tag_set in tag_sets],
     )
 
 

@@ -6,6 +6,7 @@ import sys
 import traceback
 
 from .. import constants, errors
+from ..utils.redact import redact
 
 # (exception class, label, exit code); the first matching row wins.
 _TABLE: list[tuple[type[BaseException], str, int]] = [
@@ -17,6 +18,7 @@ _TABLE: list[tuple[type[BaseException], str, int]] = [
     (errors.ArchiveError, "bad archive", 5),
     (errors.CacheError, "cache error", 6),
     (errors.ModelNotFoundError, "not found", 7),
+    (errors.UnknownSchemeError, "invalid handle", 2),
     (errors.UnsupportedHandleError, "unsupported handle", 2),
     (errors.InvalidHandleError, "invalid handle", 2),
     (errors.TFHubError, "error", 1),
@@ -43,7 +45,7 @@ def report(err: BaseException) -> int:
             break
     if constants.is_debug():
         traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
-    message = " ".join(str(err).split()) or type(err).__name__
+    message = redact(" ".join(str(err).split())) or type(err).__name__
     if label == "unexpected error":
         message = f"{type(err).__name__}: {message}"
     print(f"tfhub: {label}: {message}", file=sys.stderr)

@@ -1,30 +1,109 @@
-"""`tfhub cache list|info|verify|rm|prune`: look after the cache folder."""
+"""`tfhub cache list|info|verify|rm|prune`: look after the cache folder (parse and print only)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 from typing import Any
 
-from .. import cache, handles
+from .. import cache, errors, handles
+from ..cache import prune as prune_policy
+
+CACHE_ENV = """\
+environment:
+  TFHUB_CACHE_DIR     the cache folder (default <tempdir>/tfhub_modules)
+  TFHUB_LOCK_TIMEOUT  seconds a download rm waits for may show no sign of life (default 120)
+"""
+
+
+def _add(sub: Any, name: str, *, help: str, description: str, examples: str) -> Any:
+    return sub.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=f"examples:\n{examples}\n\n{CACHE_ENV}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub cache ...` to the `tfhub` parser."""
-    parser = commands.add_parser("cache", help="list, check and clean the cache")
+    parser = commands.add_parser(
+        "cache",
+        help="list, check and clean the cache",
+        description="List, check and clean the cache folder (shared with tensorflow_hub).",
+        epilog=CACHE_ENV,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
-    listing = sub.add_parser("list", help="one line per entry: folder, size, time, handle")
+    listing = _add(
+        sub,
+        "list",
+        help="one line per entry: folder, size, time, handle",
+        description="Print one line per entry: FOLDER, SIZE, DOWNLOAD-TIME, HANDLE (tab-"
+        "separated; damaged entries are marked). Sizes come from the manifests: fast.",
+        examples="  tfhub cache list\n  tfhub cache list --json",
+    )
     listing.add_argument("--json", action="store_true", help="print a JSON list instead")
     listing.set_defaults(run=run_list)
-    sub.add_parser("info", help="where the cache is and how big").set_defaults(run=run_info)
-    verify = sub.add_parser("verify", help="check every entry; exit 1 if one is damaged")
+    _add(
+        sub,
+        "info",
+        help="where the cache is and how big",
+        description="Print the cache folder, whether it is writable, its entries, total size, "
+        "damaged entries and leftovers.",
+        examples="  tfhub cache info",
+    ).set_defaults(run=run_info)
+    verify = _add(
+        sub,
+        "verify",
+        help="check every entry; exit 1 if one is damaged",
+        description="Check every file of every entry against its manifest (sizes; with --deep "
+        "also content hashes). Exit 1 if an entry is damaged; `tfhub cache prune` removes it.",
+        examples="  tfhub cache verify\n  tfhub cache verify --deep",
+    )
+    verify.add_argument("--deep", action="store_true", help="also compare content hashes")
     verify.set_defaults(run=run_verify)
-    remove = sub.add_parser("rm", help="remove entries, by handle or folder name")
+    remove = _add(
+        sub,
+        "rm",
+        help="remove entries, by handle or folder name",
+        description="Remove entries (the folder, descriptor and manifest), each under its lock: "
+        "a download of the same entry is waited for. A symlinked entry is removed as a link.",
+        examples="  tfhub cache rm https://host/models/m/1\n  tfhub cache rm FOLDER_NAME",
+    )
     remove.add_argument("entries", nargs="+", metavar="HANDLE_OR_FOLDER")
     remove.set_defaults(run=run_rm)
-    prune = sub.add_parser("prune", help="remove damaged entries and leftovers of downloads")
+    prune = _add(
+        sub,
+        "prune",
+        help="remove damaged entries and leftovers of downloads",
+        description="Remove damaged entries, temporary folders of interrupted downloads, "
+        "bookkeeping of removed entries and lock files nobody holds (including tensorflow_hub's "
+        "of dead processes). Entries being downloaded are skipped.",
+        examples="  tfhub cache prune --dry-run\n  tfhub cache prune",
+    )
     prune.add_argument("--dry-run", action="store_true", help="only print what would go")
     prune.set_defaults(run=run_prune)
+
+
+def _local_root() -> str:
+    """Returns the cache folder, if it is local.
+
+    Raises:
+        tfhub.errors.CacheError: for a cache on a tf.io.gfile filesystem (gs://, ram://).
+    """
+    root = cache.cache_dir()
+    if cache.is_remote(root):
+        raise errors.CacheError(
+            f"`tfhub cache` manages local cache folders; {root} is on a tf.io.gfile filesystem. "
+            "Use that filesystem's tools (e.g. gsutil) there, or point TFHUB_CACHE_DIR at a "
+            "local folder.",
+            path=root,
+        )
+    return root
 
 
 def human_size(size: int) -> str:
@@ -39,13 +118,14 @@ def human_size(size: int) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     """Prints `FOLDER  SIZE  DOWNLOAD_TIME  HANDLE` per entry (tab-separated), or JSON."""
+    root = _local_root()
+    entries = cache.scan(root)
     if args.json:
-        import dataclasses
-        import json
-
-        print(json.dumps([dataclasses.asdict(item) for item in cache.scan()], indent=1))
+        print(json.dumps([dataclasses.asdict(item) for item in entries], indent=1))
         return 0
-    for item in cache.scan():
+    if not entries:
+        print(f"The cache {root} is empty.")
+    for item in entries:
         state = "" if item.damage is None else f"  [damaged: {item.damage}]"
         print(
             f"{item.name}\t{human_size(item.size)}\t{item.download_time or '-'}\t"
@@ -56,7 +136,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """Prints the cache folder, its entry count, total size and leftovers."""
-    root = cache.cache_dir()
+    root = _local_root()
     entries = cache.scan(root)
     writable = os.access(root, os.W_OK) if os.path.isdir(root) else "not created yet"
     print(f"cache folder: {root}")
@@ -70,20 +150,27 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Prints OK or the damage of each entry; returns 1 if any entry is damaged."""
+    root = _local_root()
+    paths = cache.store.entry_paths(root)
+    if not paths:
+        print(f"The cache {root} is empty: nothing to verify.")
     damaged = 0
-    for item in cache.scan():
-        print(
-            f"{item.name}\t{'OK' if item.damage is None else 'DAMAGED: ' + item.damage}\t"
-            f"{item.handle or '-'}"
-        )
-        damaged += item.damage is not None
+    for path in paths:
+        if args.deep:
+            problem, hashed = cache.deep_damage(path)
+            how = " (content hashes checked)" if hashed else " (sizes only: no hashes recorded)"
+        else:
+            problem, how = cache.full_damage(path), ""
+        state = f"OK{how}" if problem is None else f"DAMAGED: {problem}"
+        print(f"{os.path.basename(path)}\t{state}\t{cache.read_descriptor_handle(path) or '-'}")
+        damaged += problem is not None
     return 1 if damaged else 0
 
 
 def _entry_path(name_or_handle: str) -> str:
     """Returns the entry of a folder name or handle (a Kaggle URL: tfhub's key, else as given)."""
-    root = cache.cache_dir()
-    if len(name_or_handle) == 40 and os.path.isdir(os.path.join(root, name_or_handle)):
+    root = _local_root()
+    if len(name_or_handle) == 40 and os.path.lexists(os.path.join(root, name_or_handle)):
         return os.path.join(root, name_or_handle)
     path = cache.module_dir(handles.cache_handle(name_or_handle), root=root)
     as_given = cache.module_dir(name_or_handle, root=root)  # tensorflow_hub's key.
@@ -91,34 +178,38 @@ def _entry_path(name_or_handle: str) -> str:
 
 
 def run_rm(args: argparse.Namespace) -> int:
-    """Removes each entry; returns 1 if one of them is not in the cache."""
-    from .. import errors
-
+    """Removes each entry under its lock; raises ModelNotFoundError if one is not in the cache."""
     missing = []
     for name in args.entries:
         path = _entry_path(name)
         if not os.path.lexists(path):
             missing.append(name)
             continue
-        cache.remove(path)
-        print(f"removed {path}")
+        print(cache.remove(path).describe())
     if missing:
-        raise errors.ModelNotFoundError(f"Not in the cache {cache.cache_dir()}: {missing}")
+        root = cache.cache_dir()
+        raise errors.ModelNotFoundError(f"Not in the cache {root}: {missing}", path=root)
     return 0
 
 
 def run_prune(args: argparse.Namespace) -> int:
-    """Removes damaged entries and the leftovers of interrupted downloads."""
-    doomed = [item.path for item in cache.scan() if item.damage is not None]
-    doomed += cache.leftovers()
-    for path in doomed:
-        print(f"{'would remove' if args.dry_run else 'removed'} {path}")
-        if args.dry_run:
-            continue
-        if os.path.isdir(path) and not path.endswith(cache.TMP_SUFFIX):
-            cache.remove(path)
-        elif os.path.isdir(path):
-            cache.remove_tree(path)
+    """Removes (or lists, with --dry-run) damaged entries and leftovers of downloads."""
+    root = _local_root()
+    if args.dry_run:
+        items = prune_policy.plan(root)
+        for item in items:
+            print(f"would remove {item.path} ({item.kind}: {item.reason})")
+        if not items:
+            print(f"Nothing to prune in {root}.")
+        return 0
+    results = prune_policy.prune(root)
+    for result in results:
+        if result.outcome == "removed" and result.item.kind != "damaged entry":
+            print(f"removed {result.item.path} ({result.item.kind})")
+        elif result.outcome == "removed":
+            print(result.detail)
         else:
-            os.remove(path)
+            print(f"{result.outcome} {result.item.path}: {result.detail}")
+    if not results:
+        print(f"Nothing to prune in {root}.")
     return 0

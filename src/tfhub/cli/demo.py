@@ -20,7 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, TextIO
@@ -158,22 +158,12 @@ STEPS: list[Step] = [
 ]
 
 
-@contextlib.contextmanager
-def _fresh_cache(path: str) -> Iterator[None]:
-    """Points TFHUB_CACHE_DIR at `path` (and turns TFHUB_OFFLINE off) while the block runs."""
-    saved = {
-        name: os.environ.get(name) for name in (constants.TFHUB_CACHE_DIR, constants.TFHUB_OFFLINE)
-    }
-    os.environ[constants.TFHUB_CACHE_DIR] = path
-    os.environ.pop(constants.TFHUB_OFFLINE, None)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def _fresh_cache(path: str) -> contextlib.AbstractContextManager[None]:
+    """Makes tfhub use the cache `path` (and TFHUB_OFFLINE off) in this thread while the block runs.
+
+    `os.environ` is left alone: other threads and subprocesses keep the user's settings.
+    """
+    return constants.overrides({constants.TFHUB_CACHE_DIR: path, constants.TFHUB_OFFLINE: None})
 
 
 def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> DemoContext:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..model_info import describe
-from ..resolvers import resolve
+from ..saved_model import resolve
 
 
 def add_commands(commands: Any) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
-from .. import __version__
+from .. import __version__, constants
+from ..utils import lazy
 from ..utils.logging import cli_logging
 from . import _errors
 from . import cache as cache_cmd
@@ -19,15 +22,30 @@ from . import publish as publish_cmd
 from . import resolve as resolve_cmd
 from . import serve as serve_cmd
 
+EPILOG = """\
+examples:
+  tfhub demo
+  tfhub resolve https://www.kaggle.com/models/google/mobilenet-v2/TensorFlow2/100-224-classification/2
+  tfhub cache list
+
+Run `tfhub COMMAND --help` for a command's options, examples and environment variables.
+Errors print one line and exit 2 (invalid handle), 3 (offline), 4 (download), 5 (archive),
+6 (cache), 7 (not found), 8 (missing dependency) or 1; TFHUB_DEBUG=1 adds the traceback.
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of every `tfhub` subcommand."""
     parser = argparse.ArgumentParser(
         prog="tfhub",
         description="TensorFlow Hub models: resolve handles, manage the cache, inspect models.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"tfhub {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress (and TensorFlow's) to stderr"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     resolve_cmd.add_commands(commands)
     inspect_cmd.add_commands(commands)
@@ -38,7 +56,47 @@ def build_parser() -> argparse.ArgumentParser:
     make_image_classifier_cmd.add_commands(commands)
     make_nearest_neighbour_index_cmd.add_commands(commands)
     module_search_cmd.add_commands(commands)
+    _accept_verbose_everywhere(parser)
     return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    for action in parser._actions:  # argparse keeps subcommands among the actions.
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                yield sub
+                yield from _subparsers(sub)
+
+
+def _accept_verbose_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Lets `-v` come after the subcommand too (`tfhub resolve -v HANDLE`)."""
+    for sub in _subparsers(parser):
+        if "-v" not in sub._option_string_actions:
+            sub.add_argument(
+                "-v",
+                "--verbose",
+                action="store_true",
+                default=argparse.SUPPRESS,  # Keeps the value given before the subcommand.
+                help="log progress (and TensorFlow's) to stderr",
+            )
+
+
+@contextmanager
+def _quiet_tensorflow(*, verbose: bool) -> Iterator[None]:
+    """Keeps TensorFlow's C++ logs off stderr while the command runs, unless `-v`."""
+    if verbose:
+        yield
+        return
+    name = constants.TF_CPP_MIN_LOG_LEVEL
+    previous = os.environ.get(name)
+    os.environ.setdefault(name, "3")  # Read by TensorFlow when it is imported.
+    lazy.quiet_native_logs(True)
+    try:
+        yield
+    finally:
+        lazy.quiet_native_logs(False)
+        if previous is None:
+            os.environ.pop(name, None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code: 0 on success; errors print one line to stderr and return non-zero.
     """
     args = build_parser().parse_args(argv)
-    with cli_logging(verbose=args.verbose):
+    with cli_logging(verbose=args.verbose), _quiet_tensorflow(verbose=args.verbose):
         try:
             return int(args.run(args) or 0)
         except KeyboardInterrupt:

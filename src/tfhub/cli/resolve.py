@@ -1,29 +1,68 @@
-"""`tfhub resolve`, `tfhub pull` and `tfhub import`: put models in the cache."""
+"""`tfhub resolve`, `tfhub pull` and `tfhub import`: put models in the cache (parse and print)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
 from typing import Any
 
-from .. import _archive, cache, handles
-from ..download import atomic_download
-from ..resolvers import resolve
+from ..saved_model import resolve
+from ..utils.redact import redact
 
-logger = logging.getLogger(__name__)
+RESOLVE_ENV = """\
+environment:
+  TFHUB_CACHE_DIR          the cache folder (default <tempdir>/tfhub_modules)
+  TFHUB_OFFLINE=1          use the cache only
+  TFHUB_MODEL_LOAD_FORMAT  AUTO (default), COMPRESSED or UNCOMPRESSED
+  TFHUB_HTTP_TIMEOUT       seconds per connection or read (default 60)
+  TFHUB_HTTP_RETRIES       retries of a failed request (default 4)
+  TFHUB_LOCK_TIMEOUT       seconds another process's download may show no sign of life (120)
+  TFHUB_DOWNLOAD_PROGRESS  0/1: progress bar off/on (default: on in a terminal)
+  TFHUB_KAGGLE_ENDPOINT    download Kaggle models from this base URL
+  HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, TFHUB_DISABLE_CERT_VALIDATION
+"""
+
+
+def _parser(commands: Any, name: str, *, help: str, description: str, examples: str) -> Any:
+    return commands.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=f"examples:\n{examples}\n\n{RESOLVE_ENV}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def add_commands(commands: Any) -> None:
     """Adds the subcommands to the `tfhub` parser."""
-    parser = commands.add_parser("resolve", help="print the local folder of a handle")
+    parser = _parser(
+        commands,
+        "resolve",
+        help="print the local folder of a handle",
+        description="Resolve a handle (local path, file://, gs://, http(s):// or Kaggle URL), "
+        "downloading it into the cache if needed, and print exactly its folder on stdout.",
+        examples='  tfhub resolve https://host/models/m/1\n  cd "$(tfhub resolve -v URL)"',
+    )
     parser.add_argument("handle")
     parser.set_defaults(run=run_resolve)
-    parser = commands.add_parser("pull", help="download handles into the cache (for offline use)")
+    parser = _parser(
+        commands,
+        "pull",
+        help="download handles into the cache (for offline use)",
+        description="Download handles into the cache; print `HANDLE<TAB>FOLDER` per handle. A "
+        "handle that fails is reported and the others are still pulled.",
+        examples="  tfhub pull URL1 URL2\n  TFHUB_CACHE_DIR=/shared/cache tfhub pull URL",
+    )
     parser.add_argument("handles", nargs="+", metavar="HANDLE")
     parser.set_defaults(run=run_pull)
-    parser = commands.add_parser("import", help="put a .tar.gz archive into the cache as a handle")
+    parser = _parser(
+        commands,
+        "import",
+        help="put a .tar.gz archive into the cache as a handle",
+        description="Extract a local archive into the cache entry of a handle (http(s) URLs "
+        "and gs:// archives), as if it had been downloaded from there.",
+        examples="  tfhub import model.tar.gz --handle https://host/models/m/1",
+    )
     parser.add_argument("archive", help="a .tar, .tar.gz or .tgz file of the model folder")
     parser.add_argument("--handle", required=True, help="the handle it will be found under")
     parser.add_argument("--force", action="store_true", help="replace an existing entry")
@@ -47,60 +86,17 @@ def run_pull(args: argparse.Namespace) -> int:
     exit_code = 0
     for handle in args.handles:
         try:
-            print(f"{handle}\t{resolve(handle)}")
-        except Exception as err:
+            print(f"{redact(handle)}\t{resolve(handle)}")
+        except Exception as err:  # Reported, then the next handle.
             code = _errors.report(err)
             exit_code = exit_code or code
         sys.stdout.flush()
     return exit_code
 
 
-def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
-    """Extracts a local archive into the cache entry of `handle`; returns its folder.
-
-    Raises:
-        tfhub.errors.ModelNotFoundError: if the archive does not exist.
-        tfhub.errors.InvalidHandleError: for a handle that is never looked up in the cache.
-        tfhub.errors.ArchiveError: if it is not a valid, safe archive.
-    """
-    from .. import errors
-
-    if not os.path.isfile(archive):
-        problem = "is a folder, not an archive file" if os.path.isdir(archive) else "does not exist"
-        raise errors.ModelNotFoundError(f"{archive} {problem}. Received: archive={archive!r}")
-    parsed = handles.parse(handle)
-    if isinstance(parsed, handles.LocalPath) or (
-        isinstance(parsed, handles.GcsPath) and not parsed.is_archive
-    ):
-        raise errors.InvalidHandleError(
-            "Only http(s):// URLs and gs:// archives are looked up in the cache; local paths "
-            f"and gs:// folders are read in place. Received: handle={handle!r}"
-        )
-    key = handles.cache_handle(handle)
-    module_path = cache.module_dir(key)
-    if force and os.path.lexists(module_path):
-        cache.remove(module_path)
-    elif cache.is_complete(module_path):
-        logger.warning(
-            "%s is already in the cache (%s) and was kept; pass --force to replace it with %s.",
-            handle,
-            module_path,
-            archive,
-        )
-        return module_path
-
-    def fetch(target: str) -> None:
-        _archive.extract_file(archive, target)
-
-    return atomic_download(
-        key,
-        fetch,
-        module_path=module_path,
-        local=True,
-    )
-
-
 def run_import(args: argparse.Namespace) -> int:
     """Imports the archive and prints the entry's folder."""
+    from ..cache.importing import import_archive
+
     print(import_archive(args.archive, args.handle, force=args.force))
     return 0

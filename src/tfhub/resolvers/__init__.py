@@ -1,7 +1,8 @@
 """Resolvers: from a handle to a local folder, and the registry that picks one.
 
-`resolve(handle)` asks the registered resolvers, most recently registered first; the defaults
-are installed on first use in upstream's order (path last, http compressed first).
+`resolve_with_registry(handle)` (what `hub.resolve` calls) asks the registered resolvers, most
+recently registered first; the defaults are installed on first use in upstream's order (path
+last, http compressed first).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 import threading
 from typing import Any
 
+from .. import errors, handles
+from ..utils.redact import redact
 from .base import Resolver
 from .registry import MultiImplRegistry
 
@@ -19,7 +22,7 @@ __all__ = [
     "install_default_resolvers",
     "register_resolver",
     "registry",
-    "resolve",
+    "resolve_with_registry",
 ]
 
 registry: MultiImplRegistry[Any] = MultiImplRegistry("resolver")
@@ -62,7 +65,7 @@ def register_resolver(resolver: Any) -> None:
     registry.add_implementation(resolver)
 
 
-def resolve(handle: str) -> str:
+def resolve_with_registry(handle: str) -> str:
     """Resolves a handle to a local folder (or gs:// folder), downloading it if needed.
 
     Args:
@@ -73,9 +76,27 @@ def resolve(handle: str) -> str:
         The folder's path.
 
     Raises:
-        tfhub.errors.TFHubError: subclasses say what went wrong.
+        tfhub.errors.InvalidHandleError: for control characters or a URL with spaces around it;
+            `UnknownSchemeError` (also an UnsupportedHandleError) for a `scheme://` that no
+            resolver reads, listing the resolvers tried, without importing TensorFlow.
+        tfhub.errors.TFHubError: subclasses say what else went wrong.
     """
     install_default_resolvers()
     if isinstance(handle, os.PathLike):
         handle = os.fspath(handle)
-    return str(registry(handle))
+    handles.check(handle)
+    try:
+        return str(registry(handle))
+    except errors.UnsupportedHandleError as err:
+        scheme = handles.unknown_scheme(handle)
+        if scheme is None or isinstance(err, errors.UnknownSchemeError):
+            raise
+        raise errors.UnknownSchemeError(
+            f"No resolver reads {scheme}:// handles (tried {', '.join(err.tried)}). Built in: "
+            "http(s)://, file://, gs:// and other tf.io.gfile filesystems "
+            f"({', '.join(sorted(handles.GFILE_SCHEMES))}), and local paths. Check the "
+            f"spelling, or register a resolver with hub.register_resolver. "
+            f"Received: handle={redact(handle)!r}",
+            scheme=scheme,
+            tried=err.tried,
+        ) from None

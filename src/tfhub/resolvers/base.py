@@ -5,6 +5,8 @@ from __future__ import annotations
 import abc
 import logging
 
+from ..utils.redact import redact
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,5 +36,5 @@ class Resolver(abc.ABC):
             The path of the folder that holds the model.
         """
         path = self._resolve(handle)
-        logger.debug("%s resolved %r to %s", type(self).__name__, handle, path)
+        logger.debug("%s resolved %r to %s", type(self).__name__, redact(handle), path)
         return path

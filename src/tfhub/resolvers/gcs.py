@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _archive, handles
-from ..download import atomic_download
+from .. import handles
 from ..utils.lazy import import_tensorflow
 from .base import Resolver
 
@@ -30,11 +29,16 @@ class GcsCompressedResolver(Resolver):
     """Resolves gs://.../*.tar.gz (or .tgz, .tar) by extracting the archive into the cache."""
 
     def is_supported(self, handle: str) -> bool:
-        return handle.startswith("gs://") and handles.is_archive_path(handle)
+        return handles.scheme(handle) == "gs" and handles.is_archive_path(handle)
 
     def _resolve(self, handle: str) -> str:
-        def fetch(target: str) -> None:
-            with open_binary(handle) as archive:
-                _archive.extract_fileobj(archive, target, source=handle)
+        from .. import _archive
+        from ..download import atomic_download
 
-        return atomic_download(handle, fetch)
+        url = handles.cache_handle(handle)  # The scheme lower-cased, as TensorFlow wants it.
+
+        def fetch(target: str) -> None:
+            with open_binary(url) as archive:
+                _archive.extract_fileobj(archive, target, source=url)
+
+        return atomic_download(url, fetch)

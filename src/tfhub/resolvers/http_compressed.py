@@ -8,7 +8,6 @@ mapped to its GCS mirror; Kaggle model URLs are canonicalized so both forms shar
 from __future__ import annotations
 
 from .. import cache, constants, handles
-from ..download import atomic_download, fetch_http_archive
 from .base import Resolver
 
 
@@ -32,8 +31,12 @@ class HttpCompressedResolver(Resolver):
             as_given = cache.module_dir(handle)
             if cache.is_complete(as_given):
                 return as_given
+        module_path = cache.module_dir(key)
+        if cache.is_complete(module_path):
+            return module_path  # The hot path: no download machinery is imported.
+        from ..download import atomic_download, fetch_http_archive
 
         def fetch(target: str) -> None:
             fetch_http_archive(parsed.download_url(), handle=handle)(target)
 
-        return atomic_download(key, fetch, module_path=cache.module_dir(key))
+        return atomic_download(key, fetch, module_path=module_path)

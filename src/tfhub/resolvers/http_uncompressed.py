@@ -1,14 +1,23 @@
 """http(s) handles read in place from GCS (TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED).
 
 The server is asked for `?tf-hub-format=uncompressed` and must answer `303 See Other` with the
-model's gs:// folder in the body, which is then read in place through tf.io.gfile.
+model's gs:// folder in the body, which is then read in place through tf.io.gfile. The body is
+read up to MAX_LOCATION_BYTES and must be a plain `gs://bucket/path`: a hostile or broken server
+cannot make tfhub read megabytes or hand TensorFlow an arbitrary string.
 """
 
 from __future__ import annotations
 
-from .. import _http, constants, errors, handles
+import re
+
+from .. import constants, errors, handles
+from ..utils.redact import redact
 from .base import Resolver
 from .path import PathResolver
+
+MAX_LOCATION_BYTES = 4096
+# A GCS bucket name, then an object path of printable characters without spaces or "..".
+_GCS_LOCATION = re.compile(r"^gs://[a-z0-9][a-z0-9._\-]{1,221}[a-z0-9](/[\x21-\x7e]*)?$")
 
 
 class HttpUncompressedResolver(Resolver):
@@ -25,7 +34,7 @@ class HttpUncompressedResolver(Resolver):
     def _resolve(self, handle: str) -> str:
         parsed = handles.parse(handle)
         # As upstream, the URL as given; Kaggle models at the same address as compressed ones.
-        model_url = parsed.model_url() if isinstance(parsed, handles.KaggleModel) else handle
+        model_url = parsed.model_url() if isinstance(parsed, handles.KaggleModel) else str(parsed)
         url = handles.append_format_query(model_url, handles.UNCOMPRESSED_FORMAT_QUERY)
         return self._path_resolver(self._request_gcs_location(url, handle=handle))
 
@@ -33,20 +42,39 @@ class HttpUncompressedResolver(Resolver):
         """Returns the gs:// location from the server's 303 answer.
 
         Raises:
-            ValueError: if the answer is not a 303 or its body is not a gs:// path
-                (upstream's messages).
+            tfhub.errors.InvalidHandleError: (a ValueError, upstream's messages first) if the
+                answer is not a 303, or its body is longer than MAX_LOCATION_BYTES or is not a
+                gs:// path.
         """
-        response = _http.get(url, handle=handle, allow_redirects=False)
+        from .. import _http
+
+        response = _http.get(
+            url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES
+        )
         try:
             if response.status_code != 303:
                 raise errors.InvalidHandleError(
                     f"Expected 303 See other HTTP response but received code {response.status_code}"
+                    f" from {redact(url)}."
                 )
-            location = response.content.decode().strip()
+            body = response.content
         finally:
             response.close()
-        if not location.startswith("gs://"):
-            raise errors.InvalidHandleError(
-                f"Expected server to return a GCS location but received {location}"
-            )
-        return location
+        return _check_location(body, url=url)
+
+
+def _check_location(body: bytes, *, url: str) -> str:
+    """Returns the gs:// location in a 303 body, or raises InvalidHandleError saying why not."""
+    if len(body) > MAX_LOCATION_BYTES:
+        raise errors.InvalidHandleError(
+            "Expected server to return a GCS location but received more than "
+            f"{MAX_LOCATION_BYTES} bytes from {redact(url)}: not a gs:// path. Check the handle, "
+            "or set TFHUB_MODEL_LOAD_FORMAT=COMPRESSED."
+        )
+    location = body.decode("utf-8", errors="replace").strip()
+    if not _GCS_LOCATION.match(location) or "/../" in location + "/":
+        raise errors.InvalidHandleError(
+            f"Expected server to return a GCS location but received {location[:200]} from "
+            f"{redact(url)}. Check the handle, or set TFHUB_MODEL_LOAD_FORMAT=COMPRESSED."
+        )
+    return location

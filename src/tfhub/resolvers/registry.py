@@ -64,5 +64,6 @@ class MultiImplRegistry(Generic[T]):
             tried.append(type(impl).__name__)
         raise errors.UnsupportedHandleError(
             f"Missing implementation that supports: {self._name}(*{args!r}, **{kwargs!r}). "
-            f"Tried {tried!r}"
+            f"Tried {tried!r}",
+            tried=tried,
         )

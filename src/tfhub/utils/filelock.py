@@ -1,67 +1,234 @@
-"""A cross-process lock that dies with its process (`filelock`), with "still waiting" logs.
+"""A cross-process lock that dies with its process, says who holds it, and waits a bounded time.
 
-Modelled on huggingface_hub's WeakFileLock: an OS lock (flock) is released by the kernel when
-its holder dies, even by SIGKILL, so a crashed download never blocks others. Where the
-filesystem cannot lock (some network filesystems), it falls back to no lock: callers stay
-correct without it, because every install is a rename of a complete folder.
+Modelled on huggingface_hub's WeakFileLock: an OS lock (`flock`) is released by the kernel when
+its holder dies, even by SIGKILL, so a crashed download never blocks others. The holder writes
+"<host> pid <pid>" into the lock file, so a waiter can say which process it waits for, and
+touches the file every few seconds while it holds it (a heartbeat). A holder that is alive but
+stuck for good (stopped with SIGSTOP) keeps its lock and stops its heartbeat: waiting ends when
+the holder has shown no sign of life for TFHUB_LOCK_TIMEOUT seconds, with `LockTimeoutError`;
+a long download by a live process is waited for as long as it runs. Where the filesystem
+cannot lock (some network filesystems), it falls back to no lock: callers stay correct without
+it, because every install is a rename of a complete folder.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from .. import constants, errors
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: filelock's lock, without the holder's name.
+    fcntl = None  # type: ignore[assignment]
+
 logger = logging.getLogger(__name__)
 
 _LOG_EVERY_SEC = 10.0
+_POLL_SEC = 0.05
+HEARTBEAT_SEC = 5.0  # How often a holder touches its lock file.
+
+
+def holder_text() -> str:
+    """Returns what this process writes into a lock it holds: "<host> pid <pid>"."""
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+def read_holder(lock_path: str) -> str | None:
+    """Returns who holds (or last held) a lock, as written by `holder_text`, or None."""
+    try:
+        with open(lock_path, encoding="utf-8", errors="replace") as text:
+            found = text.read(200).strip()
+    except OSError:
+        return None
+    return found or None
 
 
 @contextmanager
-def weak_file_lock(lock_path: str, *, what: str) -> Iterator[bool]:
+def weak_file_lock(lock_path: str, *, what: str, timeout: float | None = None) -> Iterator[bool]:
     """Holds an exclusive OS lock on `lock_path` while the block runs.
 
     Args:
         lock_path: the lock file (its folder is created if missing).
-        what: what is being waited for, named in the "still waiting" log messages.
+        what: what is being waited for, named in log messages and errors.
+        timeout: seconds the holder may go without a heartbeat before waiting ends (default:
+            TFHUB_LOCK_TIMEOUT); 0 tries once.
 
     Yields:
         True if the OS lock is held, False if locking was impossible and the block runs
         unlocked (read-only cache folder, filesystem without locks).
+
+    Raises:
+        tfhub.errors.LockTimeoutError: the process holding the lock showed no sign of life for
+            `timeout` seconds; the error names that process and the variable to set.
     """
+    limit = constants.lock_timeout() if timeout is None else timeout
+    if fcntl is None:  # pragma: no cover
+        with _filelock_fallback(lock_path, what=what, timeout=limit) as held:
+            yield held
+        return
+    fd = _open_locked(lock_path, what=what, timeout=limit)
+    if fd is None:
+        yield False
+        return
+    heartbeat = _Heartbeat(fd)
+    try:
+        yield True
+    finally:
+        heartbeat.stop()
+        _release(fd)
+
+
+class _Heartbeat:
+    """Touches a held lock file every HEARTBEAT_SEC, so waiters can tell a live holder."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tfhub-lock-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SEC):
+            try:
+                os.utime(self._fd)
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def try_lock(lock_path: str) -> bool | None:
+    """Takes and releases the lock at once: True if it was free, False if held, None if unknown."""
+    if fcntl is None or not os.path.exists(lock_path):  # pragma: no cover - fcntl: Windows.
+        return None if fcntl is None else True
+    try:
+        fd = os.open(lock_path, os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # Closing releases a lock taken above.
+    return True
+
+
+def _open_locked(lock_path: str, *, what: str, timeout: float) -> int | None:
+    """Opens and locks the file (waiting up to `timeout`); None if locking is impossible."""
+    started, started_wall = time.monotonic(), time.time()
+    next_log = started + _LOG_EVERY_SEC
+    while True:
+        try:
+            os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o664)
+        except OSError as err:
+            logger.info("Cannot create lock %s (%s); continuing without a lock.", lock_path, err)
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+        except OSError as err:
+            os.close(fd)
+            logger.warning("Cannot lock %s (%s); continuing without a lock.", lock_path, err)
+            return None
+        else:
+            if _still_linked(fd, lock_path):
+                _write_holder(fd)
+                return fd
+            os.close(fd)  # `tfhub cache prune` removed the file meanwhile: lock the new one.
+            continue
+        now, silence = time.monotonic(), _silence(lock_path, started_wall)
+        if timeout == 0 or silence >= timeout:
+            raise _timeout_error(lock_path, what=what, waited=now - started, silence=silence)
+        if now >= next_log:
+            next_log = now + _LOG_EVERY_SEC
+            logger.info(
+                "Still waiting for %s: %s holds %s (%.0f s so far; TFHUB_LOCK_TIMEOUT=%g s)",
+                what,
+                read_holder(lock_path) or "another process",
+                lock_path,
+                now - started,
+                timeout,
+            )
+        time.sleep(_POLL_SEC)
+
+
+def _silence(lock_path: str, started_wall: float) -> float:
+    """Seconds since the holder's last heartbeat (or since we started waiting, if later)."""
+    try:
+        beat = os.stat(lock_path).st_mtime
+    except OSError:
+        beat = 0.0
+    return time.time() - max(started_wall, beat)
+
+
+def _still_linked(fd: int, lock_path: str) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(lock_path).st_ino
+    except OSError:
+        return False
+
+
+def _write_holder(fd: int) -> None:
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder_text().encode("utf-8") + b"\n", 0)
+    except OSError:
+        pass  # A read-only or full disk: the lock still works; waiters just cannot name us.
+
+
+def _release(fd: int) -> None:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _timeout_error(
+    lock_path: str, *, what: str, waited: float, silence: float = 0.0
+) -> errors.LockTimeoutError:
+    holder = read_holder(lock_path)
+    who = f"the process {holder}" if holder else "another process"
+    return errors.LockTimeoutError(
+        f"Gave up waiting for {what} after {waited:.0f} s: {who} holds the lock {lock_path} "
+        f"and has shown no sign of life for {silence:.0f} s. If that process is stuck (stopped "
+        "or hung), end it; or set TFHUB_LOCK_TIMEOUT to wait longer (seconds).",
+        lock_path=lock_path,
+        holder=holder,
+        waited=waited,
+    )
+
+
+@contextmanager
+def _filelock_fallback(
+    lock_path: str, *, what: str, timeout: float
+) -> Iterator[bool]:  # pragma: no cover - Windows only.
     import filelock
 
     try:
         os.makedirs(os.path.dirname(lock_path), exist_ok=True)
         lock = filelock.FileLock(lock_path, mode=0o664)
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout:
+        raise _timeout_error(lock_path, what=what, waited=timeout) from None
     except OSError as err:
-        logger.info("Cannot create lock %s (%s); continuing without a lock.", lock_path, err)
+        logger.warning("Cannot lock %s (%s); continuing without a lock.", lock_path, err)
         yield False
         return
-    acquired = _acquire(lock, lock_path, what)
     try:
-        yield acquired
+        yield True
     finally:
-        if acquired:
-            lock.release()
-
-
-def _acquire(lock: object, lock_path: str, what: str) -> bool:
-    """Waits for the lock, logging every 10 s; returns False if locking is unsupported."""
-    import filelock
-
-    started = time.monotonic()
-    while True:
-        try:
-            lock.acquire(timeout=_LOG_EVERY_SEC)  # type: ignore[attr-defined]
-            return True
-        except filelock.Timeout:
-            waited = time.monotonic() - started
-            logger.info(
-                "Still waiting for %s (another process holds %s, %.0f s)", what, lock_path, waited
-            )
-        except (NotImplementedError, PermissionError, OSError) as err:
-            logger.warning("Cannot lock %s (%s); continuing without a lock.", lock_path, err)
-            return False
+        lock.release()

@@ -14,11 +14,48 @@ through `tfhub._tf_private`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 _INSTALL_HINT = 'Install it with: pip install "tfhub[tf]" (TensorFlow 2.21 and tf_keras).'
+
+
+_NATIVE_LOGGING = ("tensorflow", "keras", "tf_keras")
+_quiet_native_logs = False
+
+
+def quiet_native_logs(quiet: bool) -> None:
+    """Asks that TensorFlow's C++ start-up messages be hidden when it is first imported.
+
+    The `tfhub` command sets this unless `-v`: TensorFlow prints CUDA and CPU-feature lines to
+    the process's stderr (file descriptor 2) while importing, before any Python logging.
+    """
+    global _quiet_native_logs
+    _quiet_native_logs = quiet
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced(module_name: str) -> Iterator[None]:
+    if not _quiet_native_logs or module_name.split(".")[0] not in _NATIVE_LOGGING:
+        yield
+        return
+    if "tensorflow" in sys.modules:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def import_optional(module_name: str, *, purpose: str) -> ModuleType:
@@ -35,7 +72,8 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
         ImportError: if the module is not installed.
     """
     try:
-        return importlib.import_module(module_name)
+        with _native_stderr_silenced(module_name):
+            return importlib.import_module(module_name)
     except ImportError as err:
         raise ImportError(f"{purpose} needs the package {module_name!r}. {_INSTALL_HINT}") from err
 

@@ -14,6 +14,15 @@ def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(name)
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Formats records with the credentials of every URL in them replaced by `***`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from .redact import redact
+
+        return redact(super().format(record))
+
+
 @contextmanager
 def cli_logging(*, verbose: bool) -> Iterator[None]:
     """Sends tfhub's records to stderr while the block runs; used by the `tfhub` command only.
@@ -29,7 +38,7 @@ def cli_logging(*, verbose: bool) -> Iterator[None]:
     """
     logger = logging.getLogger(LIBRARY_LOGGER_NAME)
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("tfhub: %(message)s"))
+    handler.setFormatter(_RedactingFormatter("tfhub: %(message)s"))
     saved_level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.WARNING)

@@ -64,8 +64,10 @@ def download_bar(*, description: str, total: int | None, tqdm_class: Any = None)
         from tqdm.auto import tqdm
 
         tqdm_class = tqdm
+    from .redact import redact
+
     return tqdm_class(
-        desc=description,
+        desc=redact(description),  # Never show the credentials of a URL.
         total=total,
         unit="B",
         unit_scale=True,

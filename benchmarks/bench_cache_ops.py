@@ -1,0 +1,156 @@
+"""Cache operations whose cost must not grow with the number of files (issue 13).
+
+Run by hand: python3 benchmarks/bench_cache_ops.py [--files 200000] [--entries 100] [--runs 3]
+
+Measures, each in a fresh process, against absolute targets and against `rm -rf`:
+- `hub.resolve` of a cached entry of FILES one-byte files: the call itself (target <= 50 ms);
+- `tfhub cache rm` of that entry vs `rm -rf` of an identical tree, alternated (target <= 1.2x);
+- `tfhub cache list` over ENTRIES entries, one of them the big one (target <= 200 ms), and the
+  time of its scan inside the process.
+Prints the machine's cores and load average beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import child_env, median, run_child_rss
+
+RESOLVE_CODE = """
+import sys, time
+import tfhub as hub
+started, cpu = time.perf_counter(), time.process_time()
+hub.resolve(sys.argv[1])
+print((time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000)
+"""
+FILL_CODE = """
+import os, sys
+from tfhub.download import atomic_download
+def fill(target):
+    for i in range(int(sys.argv[2])):
+        folder = os.path.join(target, "assets", f"d{i // 1000:04d}")
+        if i % 1000 == 0:
+            os.makedirs(folder)
+        with open(os.path.join(folder, f"f{i:06d}"), "wb") as out:
+            out.write(b"x")
+print(atomic_download(sys.argv[1], fill))
+"""
+SCAN_CODE = """
+import time
+from tfhub import cache
+started = time.perf_counter()
+entries = cache.scan()
+print((time.perf_counter() - started) * 1000, len(entries))
+"""
+
+
+BIG = "https://bench.invalid/big.tar.gz"  # Cached before the timings: never fetched.
+
+
+def machine() -> str:
+    load = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+
+
+def fill_entry(handle: str, files: int, env: dict[str, str]) -> str:
+    """Installs an entry of `files` one-byte files through tfhub (manifest, hashes) in a child."""
+    return run_child_rss(FILL_CODE, handle, str(files), env=env)[2].strip()
+
+
+def plain_tree(folder: str, files: int) -> None:
+    """Writes the same tree without tfhub (for `rm -rf`)."""
+    for i in range(files):
+        sub = os.path.join(folder, "assets", f"d{i // 1000:04d}")
+        if i % 1000 == 0:
+            os.makedirs(sub)
+        with open(os.path.join(sub, f"f{i:06d}"), "wb") as out:
+            out.write(b"x")
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def bench_resolve(handle: str, env: dict[str, str], runs: int, files: int) -> None:
+    runs_ms = [run_child_rss(RESOLVE_CODE, handle, env=env)[2].split() for _ in range(runs)]
+    walls = [float(wall) for wall, _ in runs_ms]
+    cpus = [float(cpu) for _, cpu in runs_ms]
+    print(
+        f"hub.resolve of the cached {files}-file entry, first call in a fresh process (its lazy "
+        f"imports included): median {median(walls):.1f} ms wall, {median(cpus):.1f} ms CPU "
+        f"(walls {', '.join(f'{w:.1f}' for w in walls)}); target <= 50 ms"
+    )
+
+
+def bench_rm(work: str, env: dict[str, str], runs: int, files: int) -> None:
+    ours, theirs = [], []
+    for run in range(runs):
+        handle = f"https://bench.invalid/rm/{run}.tar.gz"
+        fill_entry(handle, files, env)
+        plain = os.path.join(work, f"plain-{run}")
+        plain_tree(plain, files)
+        subprocess.run(["sync"], check=False)
+        pair = [
+            ("tfhub", [sys.executable, "-m", "tfhub.cli.main", "cache", "rm", handle]),
+            ("rm", ["rm", "-rf", plain]),
+        ]
+        for name, argv in pair if run % 2 == 0 else reversed(pair):  # Alternated.
+            (ours if name == "tfhub" else theirs).append(timed(argv, env))
+    ratio = median(ours) / median(theirs)
+    print(
+        f"tfhub cache rm vs rm -rf, {files} files: {median(ours):.2f} s vs "
+        f"{median(theirs):.2f} s (runs "
+        f"{', '.join(f'{o:.2f}/{t:.2f}' for o, t in zip(ours, theirs, strict=True))}) -> "
+        f"{ratio:.2f}x; target <= 1.2x"
+    )
+
+
+def bench_list(env: dict[str, str], runs: int, entries: int, files: int) -> None:
+    for i in range(entries - 1):
+        fill_entry(f"https://bench.invalid/list/{i}.tar.gz", 20, env)
+    walls = [
+        timed([sys.executable, "-m", "tfhub.cli.main", "cache", "list"], env) for _ in range(runs)
+    ]
+    scans = [float(run_child_rss(SCAN_CODE, env=env)[2].split()[0]) for _ in range(runs)]
+    print(
+        f"tfhub cache list over {entries} entries (one of {files} files): command "
+        f"{median(walls) * 1000:.0f} ms (process start, import and print included), of which the "
+        f"scan {median(scans):.1f} ms; target <= 200 ms"
+    )
+
+
+def main(args: argparse.Namespace) -> None:
+    work = tempfile.mkdtemp(prefix="tfhub-bench-cache-")
+    try:
+        env = child_env(TFHUB_CACHE_DIR=os.path.join(work, "cache"))
+        print(f"machine: {machine()}")
+        started = time.perf_counter()
+        fill_entry(BIG, args.files, env)
+        print(f"(installed the {args.files}-file entry in {time.perf_counter() - started:.1f} s)")
+        bench_resolve(BIG, env, args.runs, args.files)
+        bench_list(env, args.runs, args.entries, args.files)
+        if args.rm_runs:
+            bench_rm(work, env, args.rm_runs, args.files)
+        print(f"machine after: {machine()}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=200_000)
+    parser.add_argument("--entries", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=5, help="runs of resolve and list")
+    parser.add_argument(
+        "--rm-runs", type=int, default=2, help="alternated rm runs (0: skip, they are slow)"
+    )
+    main(parser.parse_args())

@@ -1,0 +1,174 @@
+"""What went wrong with an HTTP request, in words: tfhub errors and hints for every failure.
+
+`raise_for_request_error` turns what `requests` raises into tfhub errors naming the handle, the
+URL and the real cause (refused, DNS, timeout, TLS, redirect loop, bad URL); `status_error`
+does the same for error statuses, with hints about tfhub.dev's move to Kaggle.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from . import _token, constants, errors
+
+# Where tfhub.dev's models were served from: (host, path prefix).
+_MOVED_LOCATIONS = (
+    ("tfhub.dev", "/"),
+    ("hub.tensorflow.google.cn", "/"),
+    ("storage.googleapis.com", "/tfhub-modules/"),
+    ("gcs.tensorflow.google.cn", "/tfhub-modules/"),
+)
+_KAGGLE_HOSTS = ("www.kaggle.com", "kaggle.com")
+_DNS_FAILURES = (
+    "name or service not known",
+    "failed to resolve",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "getaddrinfo failed",
+    "no address associated",
+)
+
+
+def moved_hint(url: str) -> str:
+    """Returns a hint about tfhub.dev's move to Kaggle for URLs it explains, else ""."""
+    parsed = urllib.parse.urlsplit(url)
+    host, path = parsed.hostname or "", parsed.path
+    if any(
+        (host == moved or host.endswith("." + moved)) and path.startswith(prefix)
+        for moved, prefix in _MOVED_LOCATIONS
+    ):
+        return (
+            " tfhub.dev models moved to Kaggle Models (https://www.kaggle.com/models): "
+            "use the model's Kaggle URL, e.g. https://www.kaggle.com/models/OWNER/MODEL/"
+            "FRAMEWORK/VARIATION/VERSION."
+        )
+    return ""
+
+
+def kaggle_hint(url: str, status: int) -> str:
+    """Returns what a Kaggle 401/403/404 usually means, else ""."""
+    if (urllib.parse.urlsplit(url).hostname or "") not in _KAGGLE_HOSTS:
+        return ""
+    if status == 404:
+        return (
+            " Check the handle: Kaggle model URLs look like https://www.kaggle.com/models/"
+            "OWNER/MODEL/FRAMEWORK/VARIATION/VERSION."
+        )
+    return (
+        " Kaggle refuses it: the model may be private, or need you to accept its terms on its "
+        "Kaggle page first."
+    )
+
+
+def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusError:
+    """Builds the error for an HTTP error status, naming the handle and URL."""
+    what = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(status, "HTTP error")
+    message = f"Cannot download {handle!r}: the server answered {status} {what} for {url}."
+    if status in (401, 403, 404):
+        hint = moved_hint(url) or kaggle_hint(url, status) or _token.status_hint(url, status)
+        message += hint or " Check the handle."
+    return errors.HTTPStatusError(message, status=status, url=url)
+
+
+def brief(err: BaseException) -> str:
+    """Returns a short form of a connection error, for retry logs."""
+    text = str(err)
+    if "Failed to resolve" in text:
+        text = text[text.index("Failed to resolve") :].rstrip('")')
+    return f"{type(err).__name__}: {text[:160]}"
+
+
+def is_connection_error(err: BaseException) -> bool:
+    """Returns True for errors worth a retry (not certificate errors: they do not heal)."""
+    import requests
+    import urllib3
+
+    if isinstance(err, (requests.exceptions.SSLError, urllib3.exceptions.SSLError)):
+        return False
+    return isinstance(
+        err,
+        (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.HTTPError,
+            ConnectionError,
+            TimeoutError,
+        ),
+    )
+
+
+def _raise_if_ssl_error(err: BaseException, *, handle: str, url: str) -> None:
+    import requests
+
+    if isinstance(err, requests.exceptions.SSLError):
+        raise errors.DownloadError(
+            f"Cannot download {handle!r} from {url}: TLS certificate verification failed ({err}). "
+            "Point REQUESTS_CA_BUNDLE (or SSL_CERT_FILE) at your CA bundle, or, for a trusted "
+            "server only, set TFHUB_DISABLE_CERT_VALIDATION=true."
+        ) from err
+
+
+def raise_for_request_error(
+    err: Exception, *, handle: str, url: str, last: bool, attempts: int
+) -> None:
+    """Re-raises `err` as a tfhub error, unless it is a connection error worth a retry.
+
+    Raises:
+        tfhub.errors.DownloadError: TLS errors (explained), redirect loops, bad redirects, and,
+            on the last attempt, the connection error itself, named by its real cause.
+        tfhub.errors.InvalidHandleError: a URL that requests refuses to fetch.
+    """
+    _raise_if_ssl_error(err, handle=handle, url=url)
+    _raise_if_bad_url(err, handle=handle, url=url)
+    if not is_connection_error(err):
+        raise err
+    if last:
+        raise errors.DownloadError(
+            f"Cannot download {handle!r} from {url}: {_cause(err)} (after {attempts} attempts; "
+            f"TFHUB_HTTP_RETRIES sets how many)."
+        ) from err
+
+
+def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
+    """Turns requests' URL and redirect errors into tfhub errors (they are not retried)."""
+    import requests
+
+    exc = requests.exceptions
+    if isinstance(err, exc.TooManyRedirects):
+        raise errors.DownloadError(
+            f"Cannot download {handle!r} from {url}: the server redirects in a loop (more than "
+            f"{requests.models.DEFAULT_REDIRECT_LIMIT} redirects). Check the handle, or tell the "
+            "server's owner."
+        ) from None
+    if isinstance(err, (exc.InvalidURL, exc.InvalidSchema, exc.MissingSchema, exc.InvalidHeader)):
+        parsed = urllib.parse.urlsplit(url)
+        url_is_sound = parsed.scheme in ("http", "https") and bool(parsed.hostname)
+        if url_is_sound or isinstance(err, exc.InvalidHeader):  # Then a redirect was bad.
+            raise errors.DownloadError(
+                f"Cannot download {handle!r} from {url}: the server redirected to an address "
+                f"that cannot be fetched ({type(err).__name__}: {err})."
+            ) from None
+        raise errors.InvalidHandleError(
+            f"Cannot fetch {url}: {type(err).__name__}: {err}. Check the handle. "
+            f"Received: handle={handle!r}"
+        ) from None
+
+
+def _cause(err: BaseException) -> str:
+    """Names the real cause of a connection error: refused, DNS, timeout, reset, ..."""
+    import requests
+
+    text = str(err)
+    timeout = constants.http_timeout()
+    if isinstance(err, (requests.Timeout, TimeoutError)) or "timed out" in text.lower():
+        return (
+            f"timed out ({type(err).__name__}: no answer within timeout {timeout:g} s; "
+            "TFHUB_HTTP_TIMEOUT sets it)"
+        )
+    lowered = text.lower()
+    if "connection refused" in lowered or "errno 111" in lowered:
+        return "the connection was refused (is the server running, and is the port right?)"
+    if any(marker in lowered for marker in _DNS_FAILURES):
+        return "the host name cannot be resolved (DNS): check the host, or your network"
+    return brief(err)

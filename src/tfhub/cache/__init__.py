@@ -1,0 +1,144 @@
+"""The module cache: where a handle's folder lives, its bookkeeping, its health, its upkeep.
+
+Layout (shared with tensorflow_hub, which reads and writes the same names): see
+`tfhub.cache.layout`. Nothing is ever written inside a module folder. Modules:
+
+- `layout`: the cache folder and the names of an entry's files;
+- `bookkeeping`: the descriptor (upstream's) and the manifest (sizes, content hashes);
+- `health`: is an entry complete (bounded check on resolve, full and deep checks for verify);
+- `locks`: tfhub's OS locks and tensorflow_hub's lock files (stale ones are detected);
+- `store`: create the folder, list entries, remove entries under their lock;
+- `prune`: what `tfhub cache prune` removes;
+- `importing`: `tfhub import` (put a local archive into the cache);
+- `remote`: caches on tf.io.gfile filesystems (`gs://`, `ram://`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Public name -> the submodule that defines it. Submodules load on first use, so resolving a
+# cached handle imports only layout, bookkeeping and health (not locks, store, prune).
+_EXPORTS = {
+    "atomic_write_text": "bookkeeping",
+    "descriptor_text": "bookkeeping",
+    "list_files": "bookkeeping",
+    "read_descriptor": "bookkeeping",
+    "read_header": "bookkeeping",
+    "read_manifest": "bookkeeping",
+    "write_manifest": "bookkeeping",
+    "damage": "health",
+    "deep_damage": "health",
+    "full_damage": "health",
+    "is_complete": "health",
+    "DESCRIPTOR_SUFFIX": "layout",
+    "LOCKS_DIRNAME": "layout",
+    "MANIFEST_SUFFIX": "layout",
+    "TMP_SUFFIX": "layout",
+    "cache_dir": "layout",
+    "descriptor_path": "layout",
+    "is_remote": "layout",
+    "lock_path": "layout",
+    "manifest_path": "layout",
+    "module_dir": "layout",
+    "new_tmp_dir": "layout",
+    "is_download_running": "locks",
+    "leftovers": "prune",
+    "CacheEntry": "store",
+    "ensure_writable_root": "store",
+    "entry": "store",
+    "remove": "store",
+    "remove_tree": "store",
+    "scan": "store",
+}
+_SUBMODULES = frozenset(
+    {"bookkeeping", "health", "importing", "layout", "locks", "prune", "remote", "store"}
+)
+
+if TYPE_CHECKING:
+    from . import bookkeeping, health, layout, locks, prune, store
+    from .bookkeeping import (
+        atomic_write_text,
+        descriptor_text,
+        list_files,
+        read_descriptor,
+        read_header,
+        read_manifest,
+        write_manifest,
+    )
+    from .health import damage, deep_damage, full_damage, is_complete
+    from .layout import (
+        DESCRIPTOR_SUFFIX,
+        LOCKS_DIRNAME,
+        MANIFEST_SUFFIX,
+        TMP_SUFFIX,
+        cache_dir,
+        descriptor_path,
+        is_remote,
+        lock_path,
+        manifest_path,
+        module_dir,
+        new_tmp_dir,
+    )
+    from .locks import is_download_running
+    from .prune import leftovers
+    from .store import CacheEntry, ensure_writable_root, entry, remove, remove_tree, scan
+
+__all__ = [
+    "CacheEntry",
+    "DESCRIPTOR_SUFFIX",
+    "LOCKS_DIRNAME",
+    "MANIFEST_SUFFIX",
+    "TMP_SUFFIX",
+    "atomic_write_text",
+    "bookkeeping",
+    "cache_dir",
+    "damage",
+    "deep_damage",
+    "descriptor_path",
+    "descriptor_text",
+    "ensure_writable_root",
+    "entry",
+    "full_damage",
+    "health",
+    "is_complete",
+    "is_download_running",
+    "is_remote",
+    "layout",
+    "leftovers",
+    "list_files",
+    "lock_path",
+    "locks",
+    "manifest_path",
+    "module_dir",
+    "new_tmp_dir",
+    "prune",
+    "read_descriptor",
+    "read_descriptor_handle",
+    "read_header",
+    "read_manifest",
+    "remove",
+    "remove_tree",
+    "scan",
+    "store",
+    "write_manifest",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def read_descriptor_handle(module_path: str) -> str | None:
+    """Returns the handle named in an entry's descriptor (credentials redacted), or None."""
+    from .bookkeeping import read_descriptor
+
+    descriptor = read_descriptor(module_path)
+    return descriptor.handle if descriptor else None

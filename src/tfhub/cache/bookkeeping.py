@@ -1,0 +1,376 @@
+"""The files tfhub keeps beside an entry: the descriptor (upstream's) and the manifest (tfhub's).
+
+The manifest lists every file of the entry with its size and content hash. Its first line is a
+small header (file count, total size, a bounded sample of files, the hash of the full list), so
+`hub.resolve` and `tfhub cache list` read a few KB whatever the number of files; the second line
+holds the full list, read by `tfhub cache verify`. The whole file is one JSON object::
+
+    {"format": 2, "written_by": "tfhub", "algorithm": "sha256", "count": N, "size": S,
+     "files_bytes": B, "files_digest": "<sha256 of line 2>", "sample": {"<path>": size, ...},
+    "files": {"<path>": [size, "<hex digest>"], ...}}
+
+`files_bytes` (the length of line 2) lets the bounded check see a truncated manifest with one
+`fstat`; `files_digest` lets the full check see any change to the list.
+
+Manifests of earlier tfhub versions (`{"files": {"<path>": size}}`) are read as sizes only.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .. import errors
+from ..utils.redact import redact
+from . import layout
+
+DEFAULT_ALGORITHM = "sha256"
+# What an extraction may report: {relative path: (size, hex hash)} and the hashlib algorithm name.
+Digests = Mapping[str, tuple[int, str]]
+FetchResult = tuple[Digests, str]
+SAMPLE_LARGEST = 16
+SAMPLE_SPREAD = 48
+_HEADER_LIMIT = 1 << 20
+_READ_CHUNK = 1 << 20
+WRITTEN_BY_LINE = "Written by: tfhub"
+
+
+# --- Writing safely -------------------------------------------------------------------------------
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Writes a file through a unique temporary file and a rename: never half-written.
+
+    Raises:
+        tfhub.errors.CacheError: naming the file, if it cannot be written (full disk, quota,
+            read-only folder); no temporary file is left.
+    """
+    import uuid
+
+    tmp = f"{path}.{uuid.uuid4().hex}{layout.PART_SUFFIX}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        raise _write_error(path, err) from err
+    finally:
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+
+
+def _write_error(path: str, err: OSError) -> errors.CacheError:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = "the disk is full"
+        todo = "Free some space, or set TFHUB_CACHE_DIR to a folder on a disk with room."
+    else:
+        what = f"{err.strerror or err}"
+        todo = "Check the folder's permissions, or set TFHUB_CACHE_DIR to a writable folder."
+    return errors.CacheError(err.errno, f"Cannot write {path}: {what}. {todo}", path=path)
+
+
+# --- The descriptor (upstream's format, plus one line) -------------------------------------------
+
+
+def descriptor_text(handle: str) -> str:
+    """Returns the descriptor's content: upstream's three lines, then tfhub's mark.
+
+    The handle is shown with its credentials redacted (the folder name stays sha1 of the handle
+    as given). The last line tells tfhub that the entry must have a manifest.
+    """
+    import datetime
+    import socket
+
+    today = str(datetime.datetime.today())
+    host = f"{socket.gethostname()} (PID:{os.getpid()})"
+    return (
+        f"Module: {redact(handle)}\nDownload Time: {today}\nDownloader Hostname: {host}\n"
+        f"{WRITTEN_BY_LINE}\n"
+    )
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """What a descriptor file says."""
+
+    handle: str | None
+    download_time: str | None
+    written_by_tfhub: bool
+
+
+def read_descriptor(module_path: str) -> Descriptor | None:
+    """Returns the entry's descriptor, or None if it has none (or it cannot be read)."""
+    try:
+        with open(layout.descriptor_path(module_path), encoding="utf-8", errors="replace") as f:
+            lines = f.read(64 * 1024).splitlines()
+    except OSError:
+        return None
+    return parse_descriptor(lines)
+
+
+def parse_descriptor(lines: list[str]) -> Descriptor:
+    """Parses a descriptor's lines (the handle is redacted, for descriptors of old versions)."""
+    fields = {}
+    for line in lines:
+        key, sep, value = line.partition(": ")
+        if sep and key not in fields:
+            fields[key] = value.strip()
+    handle = fields.get("Module")
+    return Descriptor(
+        handle=redact(handle) if handle is not None else None,
+        download_time=fields.get("Download Time"),
+        written_by_tfhub=WRITTEN_BY_LINE in lines,
+    )
+
+
+# --- The manifest ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManifestHeader:
+    """The first line of a manifest: enough to check an entry and list it in O(1)."""
+
+    count: int
+    size: int
+    sample: dict[str, int]
+    algorithm: str | None
+    files_digest: str | None
+    files_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A whole manifest: every file's size and, if recorded, its content hash."""
+
+    header: ManifestHeader
+    sizes: dict[str, int]
+    digests: dict[str, str] | None
+
+
+def list_files(folder: str) -> dict[str, int]:
+    """Returns {relative path: size} of every regular file below `folder` ('/' separators)."""
+    files: dict[str, int] = {}
+    for dirpath, _, filenames in os.walk(folder):
+        for filename in filenames:
+            full = os.path.join(dirpath, filename)
+            rel = os.path.relpath(full, folder).replace(os.sep, "/")
+            files[rel] = os.lstat(full).st_size
+    return files
+
+
+def file_digest(path: str, algorithm: str = DEFAULT_ALGORITHM) -> str:
+    """Returns the hex content hash of a file."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb", buffering=0) as data:
+        while chunk := data.read(_READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def manifest_text(
+    sizes: Mapping[str, int], digests: Mapping[str, str], *, algorithm: str
+) -> str:
+    """Returns a manifest's content (format 2) for files with these sizes and hashes."""
+    files = {rel: [sizes[rel], digests[rel]] for rel in sorted(sizes)}
+    body = '"files": ' + json.dumps(files, separators=(",", ":")) + "}"
+    header = {
+        "format": 2,
+        "written_by": "tfhub",
+        "algorithm": algorithm,
+        "count": len(files),
+        "size": sum(sizes.values()),
+        "files_bytes": len(body.encode("utf-8")) + 1,
+        "files_digest": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        "sample": _sample(sizes),
+    }
+    return json.dumps(header, separators=(",", ":"))[:-1] + ",\n" + body + "\n"
+
+
+def _sample(sizes: Mapping[str, int]) -> dict[str, int]:
+    """Picks the files checked on every resolve: the largest ones and a spread of the rest."""
+    names = sorted(sizes)
+    if len(names) <= SAMPLE_LARGEST + SAMPLE_SPREAD:
+        return {rel: sizes[rel] for rel in names}
+    chosen = set(sorted(names, key=lambda rel: (-sizes[rel], rel))[:SAMPLE_LARGEST])
+    step = len(names) / SAMPLE_SPREAD
+    chosen.update(names[int(i * step)] for i in range(SAMPLE_SPREAD))
+    chosen.update(rel for rel in names if posixpath.basename(rel) in _KEY_FILES)
+    return {rel: sizes[rel] for rel in sorted(chosen)}
+
+
+_KEY_FILES = frozenset(
+    {"saved_model.pb", "saved_model.pbtxt", "tfhub_module.pb", "variables.index"}
+)
+
+
+def as_fetch_result(value: object) -> FetchResult | None:
+    """Returns what a fetch returned if it reports hashes ((digests, algorithm)), else None."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Mapping):
+        if isinstance(value[1], str) and value[1]:
+            return value[0], value[1]
+    return None
+
+
+def known_digests(files: Mapping[str, int], fetched: FetchResult | None) -> dict[str, str]:
+    """Returns the reported hashes of the files whose reported size matches what is on disk."""
+    if not fetched:
+        return {}
+    digests, _ = fetched
+    return {rel: hexd for rel, (size, hexd) in digests.items() if files.get(rel) == size}
+
+
+def write_manifest(
+    module_path: str,
+    files: Mapping[str, int],
+    *,
+    digests: Mapping[str, str] | None = None,
+    algorithm: str | None = None,
+    source_dir: str | None = None,
+) -> None:
+    """Records the files of an entry beside it (sizes and content hashes), atomically.
+
+    Args:
+        module_path: the entry's folder (the manifest goes beside it).
+        files: {relative path: size}.
+        digests: {relative path: hex hash}, e.g. computed while extracting; the files missing
+            from it are hashed here by reading them from `source_dir`.
+        algorithm: the `hashlib` name of `digests`' algorithm (default sha256).
+        source_dir: where the files are now (default `module_path`), to hash what is missing.
+
+    Raises:
+        tfhub.errors.CacheError: if the manifest cannot be written (naming it).
+    """
+    algorithm = algorithm or DEFAULT_ALGORITHM
+    known = dict(digests or {})
+    folder = source_dir or module_path
+    for rel in files:
+        if rel not in known:
+            known[rel] = file_digest(os.path.join(folder, *rel.split("/")), algorithm)
+    text = manifest_text(files, known, algorithm=algorithm)
+    atomic_write_text(layout.manifest_path(module_path), text)
+
+
+def safe_relpath(rel: object) -> bool:
+    """Returns True for a manifest path that stays inside the entry (no '..', not absolute)."""
+    if not isinstance(rel, str) or not rel or rel.startswith("/") or "\\" in rel or "\0" in rel:
+        return False
+    return all(part not in ("", ".", "..") for part in rel.split("/"))
+
+
+def parse_header(first_line: str) -> ManifestHeader | None:
+    """Parses a manifest's first line; None if it is not a valid header (or format 1)."""
+    try:
+        raw = json.loads(first_line.rstrip().rstrip(",") + "}")
+        sample = {str(k): int(v) for k, v in raw["sample"].items()}
+        header = ManifestHeader(
+            count=int(raw["count"]),
+            size=int(raw["size"]),
+            sample=sample,
+            algorithm=str(raw["algorithm"]),
+            files_digest=str(raw["files_digest"]),
+            files_bytes=int(raw["files_bytes"]),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if raw.get("format") != 2 or not all(map(safe_relpath, sample)) or header.count < 1:
+        return None
+    return header
+
+
+_header_memo: dict[str, tuple[tuple[int, int, int], ManifestHeader]] = {}
+_MEMO_LIMIT = 1024
+
+
+def read_header(module_path: str) -> ManifestHeader | None:
+    """Returns the manifest's header, reading only its first line (a v1 manifest: read whole).
+
+    Headers are remembered per (inode, mtime, size) of the manifest, so resolving a cached
+    handle in a loop costs one `stat` here.
+
+    Returns:
+        None if there is no manifest or it is not valid.
+    """
+    path = layout.manifest_path(module_path)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    memo = _header_memo.get(path)
+    if memo is not None and memo[0] == stamp:
+        return memo[1]
+    header = _read_header_file(path, stat.st_size)
+    if header is not None:
+        if len(_header_memo) >= _MEMO_LIMIT:
+            _header_memo.clear()
+        _header_memo[path] = (stamp, header)
+    return header
+
+
+def _read_header_file(path: str, file_size: int) -> ManifestHeader | None:
+    try:
+        with open(path, encoding="utf-8") as text:
+            first = text.readline(_HEADER_LIMIT)
+            header = parse_header(first)
+            if header is not None:
+                expected = len(first.encode("utf-8")) + (header.files_bytes or 0)
+                return header if file_size == expected else None
+            if not first.startswith('{"files"'):
+                return None
+            whole = first + text.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    manifest = parse_manifest(whole)
+    return manifest.header if manifest else None
+
+
+def read_manifest(module_path: str) -> Manifest | None:
+    """Returns the whole manifest, or None if there is none or it is not valid."""
+    try:
+        with open(layout.manifest_path(module_path), encoding="utf-8") as text:
+            return parse_manifest(text.read())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def parse_manifest(text: str) -> Manifest | None:
+    """Parses a manifest (format 2, or format 1 of earlier tfhub versions: sizes only)."""
+    first, _, body = text.partition("\n")
+    header = parse_header(first)
+    if header is not None:
+        if hashlib.sha256(body.rstrip("\n").encode("utf-8")).hexdigest() != header.files_digest:
+            return None
+        return _parse_files(text, header)
+    return _parse_v1(text)
+
+
+def _parse_files(text: str, header: ManifestHeader) -> Manifest | None:
+    try:
+        files = json.loads(text)["files"]
+        sizes = {str(rel): int(entry[0]) for rel, entry in files.items()}
+        digests = {str(rel): str(entry[1]) for rel, entry in files.items()}
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+    if len(sizes) != header.count or not all(map(safe_relpath, sizes)):
+        return None
+    return Manifest(header=header, sizes=sizes, digests=digests)
+
+
+def _parse_v1(text: str) -> Manifest | None:
+    try:
+        sizes = {str(k): int(v) for k, v in json.loads(text)["files"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not sizes or not all(map(safe_relpath, sizes)):
+        return None
+    header = ManifestHeader(
+        count=len(sizes), size=sum(sizes.values()), sample=sizes, algorithm=None, files_digest=None
+    )
+    return Manifest(header=header, sizes=sizes, digests=None)

@@ -1,0 +1,135 @@
+"""Is an entry complete? Three depths: resolve's bounded check, the full check, the deep check.
+
+- `damage` (every `hub.resolve`): the folder, the manifest's header and a bounded sample of files
+  (the largest ones, the SavedModel's key files and a spread of the rest) with their sizes. Its
+  cost does not grow with the number of files.
+- `full_damage` (`tfhub cache verify`): every file of the manifest, with its size.
+- `deep_damage` (`tfhub cache verify --deep`): every file's content hash.
+
+An entry written by tfhub (its descriptor says so) without a valid manifest is damaged.
+Entries written by tensorflow_hub (no manifest) must hold a file and, if they are SavedModels,
+`saved_model.pb` and a variables data shard (OS temp cleaners delete files and leave folders).
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import bookkeeping, layout
+
+MISSING_FOLDER = "the folder does not exist"
+BAD_MANIFEST = "its manifest is missing or corrupt (written by tfhub, which always writes one)"
+
+
+def damage(module_path: str) -> str | None:
+    """Says what is wrong with an entry, checking a bounded sample; None if it looks complete.
+
+    Args:
+        module_path: the entry's folder.
+
+    Returns:
+        A short description of the damage, or None.
+    """
+    if not os.path.isdir(module_path):
+        return MISSING_FOLDER
+    return damage_with_header(module_path, bookkeeping.read_header(module_path))
+
+
+def damage_with_header(module_path: str, header: bookkeeping.ManifestHeader | None) -> str | None:
+    """Like `damage`, for an existing folder whose manifest header was read already (or None)."""
+    if header is None:
+        return _unlisted_damage(module_path)
+    return _sizes_damage(module_path, header.sample)
+
+
+def full_damage(module_path: str) -> str | None:
+    """Like `damage`, but checks every file the manifest lists."""
+    if not os.path.isdir(module_path):
+        return MISSING_FOLDER
+    manifest = bookkeeping.read_manifest(module_path)
+    if manifest is None:
+        return _unlisted_damage(module_path)
+    return _sizes_damage(module_path, manifest.sizes)
+
+
+def deep_damage(module_path: str) -> tuple[str | None, bool]:
+    """Checks every file's size and content hash.
+
+    Returns:
+        (damage or None, whether content hashes were checked): entries of tensorflow_hub and of
+        tfhub before 0.2 have no hashes; they get the full size check only.
+    """
+    problem = full_damage(module_path)
+    manifest = bookkeeping.read_manifest(module_path)
+    if problem is not None or manifest is None or manifest.digests is None:
+        return problem, False
+    algorithm = manifest.header.algorithm or bookkeeping.DEFAULT_ALGORITHM
+    for rel, expected in sorted(manifest.digests.items()):
+        actual = bookkeeping.file_digest(_full(module_path, rel), algorithm)
+        if actual != expected:
+            return f"{rel} has other content than was installed ({algorithm} differs)", True
+    return None, True
+
+
+def is_complete(module_path: str) -> bool:
+    """Returns True if the entry exists and its bounded check finds no damage."""
+    return damage(module_path) is None
+
+
+def _full(module_path: str, rel: str) -> str:
+    return os.path.join(module_path, *rel.split("/"))
+
+
+def _sizes_damage(module_path: str, sizes: dict[str, int]) -> str | None:
+    for rel, size in sizes.items():
+        try:
+            actual = os.stat(_full(module_path, rel)).st_size
+        except OSError:
+            return f"{rel} is missing" if os.path.isdir(module_path) else MISSING_FOLDER
+        if actual != size:
+            return f"{rel} has {actual} bytes instead of {size}"
+    return None
+
+
+def _unlisted_damage(module_path: str) -> str | None:
+    """Damage of an entry without a valid manifest."""
+    descriptor = bookkeeping.read_descriptor(module_path)
+    if descriptor is not None and descriptor.written_by_tfhub:
+        return BAD_MANIFEST
+    if os.path.exists(layout.manifest_path(module_path)):
+        return BAD_MANIFEST  # A manifest only tfhub writes, now unreadable.
+    if not _holds_a_file(module_path):
+        return "the folder holds no file"
+    return _saved_model_damage(module_path)
+
+
+def _saved_model_damage(module_path: str) -> str | None:
+    """Says what a temp cleaner removed from a SavedModel entry that has no manifest, or None.
+
+    Entries written by tensorflow_hub list no files; a folder that is a SavedModel (it has
+    `variables/` or `tfhub_module.pb`) must still hold `saved_model.pb` and, if it has a
+    variables index, a variables data shard.
+    """
+    join = os.path.join
+    variables = join(module_path, "variables")
+    looks_like_saved_model = os.path.isdir(variables) or os.path.exists(
+        join(module_path, "tfhub_module.pb")
+    )
+    if not looks_like_saved_model:
+        return None
+    if not any(
+        os.path.isfile(join(module_path, name)) for name in ("saved_model.pb", "saved_model.pbtxt")
+    ):
+        return "saved_model.pb is missing"
+    if os.path.isfile(join(variables, "variables.index")) and not any(
+        name.startswith("variables.data-") for name in os.listdir(variables)
+    ):
+        return "variables/variables.data-* is missing"
+    return None
+
+
+def _holds_a_file(folder: str) -> bool:
+    for _, _, filenames in os.walk(folder):
+        if filenames:
+            return True
+    return False

@@ -1,0 +1,61 @@
+"""Put a local archive into the cache under a handle (`tfhub import`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from .. import _archive, errors, handles
+from ..download import atomic_download
+from ..utils.redact import redact
+from . import health, layout, store
+
+logger = logging.getLogger(__name__)
+
+
+def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
+    """Extracts a local archive into the cache entry of `handle`; returns its folder.
+
+    Args:
+        archive: a .tar, .tar.gz or .tgz file of the model folder.
+        handle: the handle it will be found under (an http(s) URL or a gs:// archive).
+        force: replace an entry already in the cache.
+
+    Returns:
+        The entry's folder.
+
+    Raises:
+        tfhub.errors.ModelNotFoundError: if the archive does not exist.
+        tfhub.errors.InvalidHandleError: for a handle that is never looked up in the cache.
+        tfhub.errors.ArchiveError: if it is not a valid, safe archive.
+    """
+    if not os.path.isfile(archive):
+        problem = "is a folder, not an archive file" if os.path.isdir(archive) else "does not exist"
+        raise errors.ModelNotFoundError(
+            f"{archive} {problem}. Received: archive={archive!r}", path=archive
+        )
+    parsed = handles.parse(handle)
+    if isinstance(parsed, handles.LocalPath) or (
+        isinstance(parsed, handles.GcsPath) and not parsed.is_archive
+    ):
+        raise errors.InvalidHandleError(
+            "Only http(s):// URLs and gs:// archives are looked up in the cache; local paths "
+            f"and gs:// folders are read in place. Received: handle={redact(handle)!r}"
+        )
+    key = handles.cache_handle(handle)
+    module_path = layout.module_dir(key)
+    if force and os.path.lexists(module_path):
+        store.remove(module_path)
+    elif health.is_complete(module_path):
+        logger.warning(
+            "%s is already in the cache (%s) and was kept; pass --force to replace it with %s.",
+            redact(handle),
+            module_path,
+            archive,
+        )
+        return module_path
+
+    def fetch(target: str) -> None:
+        _archive.extract_file(archive, target)
+
+    return atomic_download(key, fetch, module_path=module_path, local=True)

@@ -1,0 +1,116 @@
+"""Who is working on an entry: tfhub's OS locks and tensorflow_hub's lock files.
+
+tfhub locks `<cache>/.locks/<sha1>.lock` with `flock` (released by the kernel when its holder
+dies). tensorflow_hub writes `<cache>/<sha1>.lock` holding "<host>.<pid>.<task uid>" and
+deletes it when done; a process killed meanwhile leaves it behind. If that host is this one and
+that process is gone, the lock is stale and nobody needs to wait for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ..utils import filelock
+from ..utils.redact import redact
+from . import layout
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def entry_lock(module_path: str, *, what: str, timeout: float | None = None) -> Iterator[bool]:
+    """Holds the entry's OS lock (see `tfhub.utils.filelock.weak_file_lock`).
+
+    Raises:
+        tfhub.errors.LockTimeoutError: another process held it longer than `timeout`.
+    """
+    with filelock.weak_file_lock(
+        layout.lock_path(module_path), what=redact(what), timeout=timeout
+    ) as held:
+        yield held
+
+
+def is_download_running(module_path: str) -> bool:
+    """Returns True if a live process is downloading this entry (tfhub's or tensorflow_hub's)."""
+    upstream = read_upstream_lock(module_path)
+    if upstream is not None and not upstream.is_stale():
+        return True
+    return filelock.try_lock(layout.lock_path(module_path)) is False
+
+
+@dataclass(frozen=True)
+class UpstreamLock:
+    """tensorflow_hub's `<entry>.lock`: "<host>.<pid>.<task uid>" (the host may hold dots)."""
+
+    path: str
+    host: str | None
+    pid: int | None
+    task_uid: str
+
+    def is_stale(self) -> bool:
+        """True if the lock was written on this host by a process that no longer runs."""
+        if self.host != socket.gethostname() or self.pid is None:
+            return False
+        return not _process_alive(self.pid)
+
+
+def read_upstream_lock(module_path: str) -> UpstreamLock | None:
+    """Returns tensorflow_hub's lock of the entry, or None if there is none."""
+    path = layout.upstream_lock_path(module_path)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as text:
+            content = text.read(4096).strip()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        content = ""
+    host, pid, uid = _split_upstream(content)
+    return UpstreamLock(path=path, host=host, pid=pid, task_uid=uid)
+
+
+def _split_upstream(content: str) -> tuple[str | None, int | None, str]:
+    parts = content.rsplit(".", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None, None, content.rsplit(".", 1)[-1]
+    return parts[0], int(parts[1]), parts[2]
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # It exists, owned by someone else.
+    except OSError:
+        return True
+    return True
+
+
+def stale_lock_files(root: str) -> list[str]:
+    """Returns lock files left behind: tfhub's of entries that are gone and that nobody holds,
+    and tensorflow_hub's of dead processes on this host.
+
+    Removing a tfhub lock file is safe even if a process opens it meanwhile: it notices that the
+    file was unlinked and locks the new one.
+    """
+    found = []
+    locks = os.path.join(root, layout.LOCKS_DIRNAME)
+    names = sorted(os.listdir(locks)) if os.path.isdir(locks) else []
+    for name in names:
+        path = os.path.join(locks, name)
+        entry = os.path.join(root, name[: -len(".lock")])
+        if name.endswith(".lock") and not os.path.lexists(entry):
+            if filelock.try_lock(path) is True:
+                found.append(path)
+    for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        if name.endswith(layout.UPSTREAM_LOCK_SUFFIX) and layout.is_entry_name(name[:-5]):
+            upstream = read_upstream_lock(os.path.join(root, name[:-5]))
+            if upstream is not None and upstream.is_stale():
+                found.append(upstream.path)
+    return found

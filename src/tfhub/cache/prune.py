@@ -1,0 +1,120 @@
+"""The prune policy: what `tfhub cache prune` removes, and removing it without racing anyone.
+
+Prune removes damaged entries, temporary folders and `.part` files of downloads that no live
+process owns, bookkeeping files whose entry folder is gone, and lock files nobody holds (tfhub's
+in `.locks/`, tensorflow_hub's `<entry>.lock` of a dead process on this host). Every removal
+takes the entry's lock without waiting (an entry being downloaded is skipped) and checks again
+under it, so an entry another process has just installed is never deleted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .. import errors
+from . import layout, locks, store
+
+
+@dataclass(frozen=True)
+class PruneItem:
+    """One thing prune would remove, and why."""
+
+    path: str
+    kind: str  # "damaged entry", "leftover download", "orphan bookkeeping", "stale lock"
+    reason: str
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What happened to one item: "removed", "kept" (fine after all) or "skipped" (in use)."""
+
+    item: PruneItem
+    outcome: str
+    detail: str = ""
+
+
+def plan(root: str | None = None) -> list[PruneItem]:
+    """Returns what prune would remove now (nothing is changed)."""
+    root = root or layout.cache_dir()
+    items = [
+        PruneItem(item.path, "damaged entry", item.damage)
+        for item in store.scan(root)
+        if item.damage is not None
+    ]
+    items += [PruneItem(path, "leftover download", "no process owns it") for path in _tmp(root)]
+    items += [PruneItem(path, "orphan bookkeeping", "its entry is gone") for path in _orphans(root)]
+    items += [
+        PruneItem(path, "stale lock", "no live process holds it")
+        for path in locks.stale_lock_files(root)
+    ]
+    return items
+
+
+def leftovers(root: str | None = None) -> list[str]:
+    """Returns the temporary folders, orphan bookkeeping and stale locks prune would remove."""
+    return [item.path for item in plan(root) if item.kind != "damaged entry"]
+
+
+def prune(root: str | None = None) -> list[PruneResult]:
+    """Removes what `plan` finds, each under its entry's lock, re-checked; returns what it did."""
+    return [_apply(item) for item in plan(root)]
+
+
+def _apply(item: PruneItem) -> PruneResult:
+    entry = _entry_of(item.path)
+    try:
+        if item.kind == "damaged entry":
+            removal = store.remove(item.path, only_if_damaged=True, timeout=0)
+            outcome = "kept" if removal.removed == "kept" else "removed"
+            return PruneResult(item, outcome, removal.describe())
+        with locks.entry_lock(entry, what=f"pruning {os.path.basename(item.path)}", timeout=0):
+            if not _still_prunable(item, entry):
+                return PruneResult(item, "kept", "in use again")
+            store.remove_tree(item.path)
+            if not os.path.lexists(entry):  # No entry: its lock file (ours now) goes too.
+                store.unlink_quietly(layout.lock_path(entry))
+    except errors.LockTimeoutError:
+        return PruneResult(item, "skipped", "a download of this entry is running")
+    return PruneResult(item, "removed")
+
+
+def _entry_of(path: str) -> str:
+    root, name = os.path.split(path)
+    if os.path.basename(root) == layout.LOCKS_DIRNAME:
+        root, name = os.path.dirname(root), name[: -len(".lock")]
+    return os.path.join(root, name.split(".", 1)[0])
+
+
+def _still_prunable(item: PruneItem, entry: str) -> bool:
+    if item.kind == "orphan bookkeeping":
+        return not os.path.lexists(entry)
+    if item.kind == "leftover download":
+        upstream = locks.read_upstream_lock(entry)
+        return upstream is None or upstream.is_stale()
+    return True
+
+
+def _tmp(root: str) -> list[str]:
+    found = []
+    for name in _names(root):
+        if not name.endswith((layout.TMP_SUFFIX, layout.PART_SUFFIX)):
+            continue
+        entry = os.path.join(root, name.split(".", 1)[0])
+        if layout.is_entry_name(name.split(".", 1)[0]) and not locks.is_download_running(entry):
+            found.append(os.path.join(root, name))
+    return found
+
+
+def _orphans(root: str) -> list[str]:
+    found = []
+    for name in _names(root):
+        stem = name.split(".", 1)[0]
+        if name in (stem + layout.DESCRIPTOR_SUFFIX, stem + layout.MANIFEST_SUFFIX):
+            if layout.is_entry_name(stem) and not os.path.lexists(os.path.join(root, stem)):
+                found.append(os.path.join(root, name))
+    return found
+
+
+def _names(root: str) -> list[str]:
+    return sorted(os.listdir(root)) if os.path.isdir(root) else []

@@ -1,0 +1,145 @@
+"""Caches on tf.io.gfile filesystems (`TFHUB_CACHE_DIR=gs://...`, `ram://...`), as 0.10.0 allowed.
+
+These filesystems have no OS lock and no atomic folder rename (`ram://` cannot rename folders;
+GCS renames object by object), so tfhub keeps what it can:
+
+- a download goes into a LOCAL temporary folder first: a failed or refused download writes
+  nothing to the remote cache;
+- the files are then copied into the entry folder, then the descriptor, and the manifest LAST:
+  the manifest is the commit mark, so an entry whose copy was interrupted has no manifest and is
+  downloaded again (over the partial copy) instead of being served;
+- what is weaker: concurrent first downloads of one handle (other processes or machines) are not
+  deduplicated, each downloads and copies the same bytes; `tfhub cache` commands manage local
+  caches only.
+
+TensorFlow is imported only when such a cache is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from .. import constants, errors
+from ..utils.lazy import import_tensorflow
+from ..utils.redact import redact
+from . import bookkeeping, layout
+
+logger = logging.getLogger(__name__)
+
+Fetch = Callable[[str], "bookkeeping.FetchResult | None"]
+
+
+def _gfile() -> Any:
+    return import_tensorflow("A cache on a tf.io.gfile filesystem (TFHUB_CACHE_DIR)").io.gfile
+
+
+def atomic_download(handle: str, fetch: Fetch, *, module_path: str, local: bool = False) -> str:
+    """Returns the entry of `handle` in a gfile cache, fetching and copying it there if needed.
+
+    Raises:
+        tfhub.errors.OfflineModeError: if TFHUB_OFFLINE is set and the entry is missing.
+        tfhub.errors.CacheError: if the cache cannot be written.
+        Whatever `fetch` raises; nothing is then written to the cache.
+    """
+    problem = damage(module_path)
+    if problem is None:
+        return module_path
+    root = module_path.rsplit("/", 1)[0]
+    if constants.is_offline() and not local:
+        raise errors.OfflineModeError(
+            f"TFHUB_OFFLINE is set and {handle!r} is not complete in the cache {root} "
+            f"({problem}). Pre-fill the cache where the network is available, or unset "
+            "TFHUB_OFFLINE.",
+            handle=redact(handle),
+            cache_dir=root,
+        )
+    local_tmp = tempfile.mkdtemp(prefix="tfhub-remote-")
+    try:
+        logger.info("Downloading TF-Hub Module %r (cache %s).", redact(handle), root)
+        fetched = bookkeeping.as_fetch_result(fetch(local_tmp))
+        install(handle, local_tmp, module_path, fetched=fetched)
+    finally:
+        shutil.rmtree(local_tmp, ignore_errors=True)
+    return module_path
+
+
+def install(
+    handle: str,
+    local_dir: str,
+    module_path: str,
+    *,
+    fetched: bookkeeping.FetchResult | None = None,
+) -> None:
+    """Copies a complete local folder into the gfile cache; the manifest is written last.
+
+    Raises:
+        tfhub.errors.CacheError: naming the path, if the filesystem refuses a write.
+    """
+    gfile = _gfile()
+    files = bookkeeping.list_files(local_dir)
+    algorithm = fetched[1] if fetched else bookkeeping.DEFAULT_ALGORITHM
+    digests = bookkeeping.known_digests(files, fetched)
+    for rel in files:
+        if rel not in digests:
+            digests[rel] = bookkeeping.file_digest(f"{local_dir}/{rel}", algorithm)
+    manifest = layout.manifest_path(module_path)
+    try:
+        if gfile.exists(manifest):
+            gfile.remove(manifest)  # Incomplete from here until the new manifest is written.
+        for rel in sorted(files):
+            target = f"{module_path}/{rel}"
+            gfile.makedirs(target.rsplit("/", 1)[0])
+            gfile.copy(f"{local_dir}/{rel}", target, overwrite=True)
+        _write(gfile, layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle))
+        text = bookkeeping.manifest_text(files, digests, algorithm=algorithm)
+        _write(gfile, manifest, text)
+    except errors.CacheError:
+        raise
+    except Exception as err:  # tf.errors.OpError and OSError: the filesystem refused.
+        raise errors.CacheError(
+            f"Cannot write the cache entry {module_path}: {err}. Check the filesystem's "
+            "permissions, or set TFHUB_CACHE_DIR to a writable folder.",
+            path=module_path,
+        ) from err
+
+
+def _write(gfile: Any, path: str, text: str) -> None:
+    """Writes through a temporary name and a (file) rename, as atomic as the filesystem allows."""
+    tmp = f"{path}.{uuid.uuid4().hex}{layout.PART_SUFFIX}"
+    with gfile.GFile(tmp, "w") as out:
+        out.write(text)
+    gfile.rename(tmp, path, overwrite=True)
+
+
+def damage(module_path: str) -> str | None:
+    """Says what is wrong with an entry of a gfile cache (bounded check), or None.
+
+    An entry without a valid manifest is incomplete: the manifest is written last.
+    """
+    gfile = _gfile()
+    if not gfile.isdir(module_path):
+        return "the folder does not exist"
+    header = _read_header(gfile, layout.manifest_path(module_path))
+    if header is None:
+        return "it has no valid manifest (an interrupted copy)"
+    for rel, size in header.sample.items():
+        try:
+            actual = gfile.stat(f"{module_path}/{rel}").length
+        except Exception:  # tf.errors.NotFoundError
+            return f"{rel} is missing"
+        if actual != size:
+            return f"{rel} has {actual} bytes instead of {size}"
+    return None
+
+
+def _read_header(gfile: Any, path: str) -> bookkeeping.ManifestHeader | None:
+    try:
+        with gfile.GFile(path, "r") as text:
+            return bookkeeping.parse_header(text.readline())
+    except Exception:  # tf.errors.NotFoundError and friends.
+        return None

@@ -1,0 +1,186 @@
+"""Operations on the cache folder: create it, list its entries, remove entries safely.
+
+Removal takes the entry's lock (so it never races a download of the same entry), renames the
+folder aside first (no reader sees it half-deleted), and removes a symlinked entry as a link
+(never what it points to).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+
+from .. import errors
+from . import bookkeeping, health, layout, locks
+
+logger = logging.getLogger(__name__)
+
+DELETING_MARK = ".deleting"
+
+
+def ensure_writable_root(root: str) -> None:
+    """Creates the cache folder.
+
+    Raises:
+        tfhub.errors.CacheError: if it cannot be created or written.
+    """
+    try:
+        os.makedirs(root, exist_ok=True)
+    except OSError as err:
+        raise errors.CacheError(
+            f"Cannot create the cache folder {root}: {err}. Set TFHUB_CACHE_DIR to a writable "
+            "folder.",
+            path=root,
+        ) from err
+    if not os.access(root, os.W_OK):
+        raise errors.CacheError(
+            f"The cache folder {root} is read-only and does not hold a complete copy of the "
+            "model. Pre-fill it with `tfhub pull`, or set TFHUB_CACHE_DIR to a writable folder.",
+            path=root,
+        )
+
+
+def remove_tree(path: str) -> str:
+    """Removes a folder (renamed aside first), or a symlink or file as itself.
+
+    Returns:
+        What was removed: "folder", "link" (its target is kept), "file" or "nothing".
+    """
+    if os.path.islink(path):
+        os.unlink(path)
+        return "link"
+    if not os.path.lexists(path):
+        return "nothing"
+    if not os.path.isdir(path):
+        os.remove(path)
+        return "file"
+    doomed = f"{path}.{uuid.uuid4().hex}{DELETING_MARK}{layout.TMP_SUFFIX}"
+    try:
+        os.rename(path, doomed)
+    except OSError:
+        doomed = path
+    delete_tree(doomed)
+    return "folder"
+
+
+def delete_tree(folder: str) -> None:
+    """Deletes a folder as fast as the system can: `rm -rf` where there is one, else shutil."""
+    rm = shutil.which("rm") if os.name == "posix" else None
+    if rm is not None:
+        import subprocess
+
+        subprocess.run([rm, "-rf", "--", folder], check=False, stderr=subprocess.DEVNULL)
+    if os.path.lexists(folder):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What `remove` did to one entry."""
+
+    path: str
+    removed: str  # "folder", "link", "nothing", or "kept" (a check after locking kept it)
+
+    def describe(self) -> str:
+        """One line for the CLI."""
+        if self.removed == "link":
+            return f"removed the link {self.path} (its target was kept)"
+        if self.removed == "kept":
+            return f"kept {self.path}: it is complete again (another process installed it)"
+        if self.removed == "nothing":
+            return f"removed the bookkeeping of {self.path} (its folder was gone)"
+        return f"removed {self.path}"
+
+
+def remove(
+    module_path: str, *, only_if_damaged: bool = False, timeout: float | None = None
+) -> Removal:
+    """Removes an entry and its bookkeeping (descriptor, manifest), holding the entry's lock.
+
+    Args:
+        module_path: the entry's folder.
+        only_if_damaged: re-check after locking and keep the entry if it is complete (what
+            `prune` decided may be stale: another process may have just reinstalled it).
+        timeout: seconds to wait for a download of the entry (default TFHUB_LOCK_TIMEOUT).
+
+    Returns:
+        What was removed.
+
+    Raises:
+        tfhub.errors.LockTimeoutError: a download of the entry held the lock too long.
+    """
+    name = os.path.basename(module_path)
+    with locks.entry_lock(module_path, what=f"removing cache entry {name}", timeout=timeout):
+        if only_if_damaged and health.damage(module_path) is None:
+            return Removal(module_path, "kept")
+        removed = remove_tree(module_path)
+        for extra in (layout.manifest_path(module_path), layout.descriptor_path(module_path)):
+            if os.path.lexists(extra):
+                os.remove(extra)
+        unlink_quietly(layout.lock_path(module_path))  # Safe while held: see utils.filelock.
+    return Removal(module_path, removed)
+
+
+def unlink_quietly(path: str) -> None:
+    """Removes a file if it is there (a missing file, or one another process removed, is fine)."""
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One module in the cache, as `tfhub cache list` shows it."""
+
+    name: str
+    path: str
+    handle: str | None
+    size: int
+    download_time: str | None
+    damage: str | None
+
+
+def entry(module_path: str) -> CacheEntry:
+    """Returns what the cache knows about one entry folder (size from the manifest: O(1))."""
+    descriptor = bookkeeping.read_descriptor(module_path)
+    header = bookkeeping.read_header(module_path)
+    problem: str | None
+    if not os.path.isdir(module_path):
+        size, problem = 0, health.MISSING_FOLDER
+    elif header is not None:
+        size, problem = header.size, health.damage_with_header(module_path, header)
+    else:  # tensorflow_hub's entries record no sizes.
+        size = sum(bookkeeping.list_files(module_path).values())
+        problem = health.damage_with_header(module_path, None)
+    return CacheEntry(
+        name=os.path.basename(module_path),
+        path=module_path,
+        handle=descriptor.handle if descriptor else None,
+        size=size,
+        download_time=descriptor.download_time if descriptor else None,
+        damage=problem,
+    )
+
+
+def entry_paths(root: str) -> list[str]:
+    """Returns the entry folders of the cache (named by a sha1; links included), sorted."""
+    if not os.path.isdir(root):
+        return []
+    return [
+        os.path.join(root, name)
+        for name in sorted(os.listdir(root))
+        if layout.is_entry_name(name) and _is_dir_or_link(os.path.join(root, name))
+    ]
+
+
+def _is_dir_or_link(path: str) -> bool:
+    return os.path.isdir(path) or os.path.islink(path)
+
+
+def scan(root: str | None = None) -> list[CacheEntry]:
+    """Returns every module entry in the cache, sorted by folder name."""
+    return [entry(path) for path in entry_paths(root or layout.cache_dir())]

@@ -1,0 +1,92 @@
+"""Every tfhub error survives pickling with its message and data, and hides credentials."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+
+import pytest
+
+from tfhub import errors
+
+_DATA = {  # A value for each keyword an error class takes.
+    "status": 404,
+    "url": "https://h/m",
+    "lock_path": "/cache/.locks/x.lock",
+    "holder": "host pid 7",
+    "waited": 1.5,
+    "scheme": "htps",
+    "tried": ["HttpCompressedResolver", "PathResolver"],
+    "available": ["serving_default", "tokens"],
+    "handle": "https://h/m",
+    "cache_dir": "/cache",
+    "path": "/models/x",
+}
+
+
+def _error_classes() -> list[type[BaseException]]:
+    return [
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, BaseException) and cls.__module__ == errors.__name__
+    ]
+
+
+def _instance(cls: type[BaseException]) -> BaseException:
+    params = inspect.signature(cls.__init__).parameters.values()
+    kwargs = {p.name: _DATA[p.name] for p in params if p.kind is p.KEYWORD_ONLY}
+    return cls("what went wrong at https://h/m", **kwargs)
+
+
+@pytest.mark.parametrize("cls", _error_classes(), ids=lambda cls: cls.__name__)
+def test_every_error_class_pickles_with_its_data(cls):
+    err = _instance(cls)
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is cls and str(again) == str(err) and again.args == err.args
+    assert vars(again) == vars(err)
+    params = inspect.signature(cls.__init__).parameters.values()
+    for name in (p.name for p in params if p.kind is p.KEYWORD_ONLY):
+        assert getattr(again, name) == _DATA[name]
+
+
+def test_all_classes_are_covered():
+    names = {cls.__name__ for cls in _error_classes()}
+    assert {"HTTPStatusError", "DownloadRestartError", "LockTimeoutError", "CacheError"} <= names
+    assert len(names) >= 25
+
+
+def test_data_attributes_and_builtin_bases():
+    assert isinstance(errors.LockTimeoutError("m", lock_path="/l"), (TimeoutError, OSError))
+    assert isinstance(errors.UnknownSchemeError("m", scheme="x"), (ValueError, RuntimeError))
+    assert errors.UnknownTagsError("m", available=[{"serve"}]).available == [{"serve"}]
+    assert errors.OfflineModeError("m", handle="h", cache_dir="/c").cache_dir == "/c"
+    assert errors.ModelNotFoundError("m", path="/p").path == "/p"
+    assert errors.CacheError(28, "full").errno == 28  # OSError's (errno, message) form.
+
+
+def test_messages_never_show_credentials():
+    err = errors.DownloadError("Cannot download https://user:s3cret@host/m.tar.gz: 404")
+    assert "s3cret" not in str(err) and "https://***@host/m.tar.gz" in str(err)
+    assert "s3cret" not in str(pickle.loads(pickle.dumps(err)))
+
+
+def test_restart_download_is_a_tfhub_error():
+    from tfhub import _http
+
+    assert _http.RestartDownload is errors.DownloadRestartError
+    assert issubclass(errors.DownloadRestartError, errors.DownloadError)
+
+
+@pytest.mark.tf
+def test_unknown_tags_and_signature_errors_carry_what_is_available(upstream_dir):
+    import tfhub as hub
+    from tfhub import saved_model
+
+    model = str(upstream_dir / "tf2_saved_model")
+    with pytest.raises(errors.UnknownTagsError) as info:
+        hub.load(model, tags=["no-such-tag"])
+    assert info.value.available == [["serve"]]
+    assert pickle.loads(pickle.dumps(info.value)).available == [["serve"]]
+    with pytest.raises(errors.UnknownSignatureError) as info:
+        saved_model.read_signature_def(model, ["serve"], "no-such-signature")
+    assert "serving_default" in info.value.available
