@@ -21,10 +21,15 @@ TFHUB_OFFLINE = "TFHUB_OFFLINE"
 TFHUB_HTTP_TIMEOUT = "TFHUB_HTTP_TIMEOUT"
 TFHUB_HTTP_RETRIES = "TFHUB_HTTP_RETRIES"
 TFHUB_DEBUG = "TFHUB_DEBUG"
+TFHUB_MAX_EXTRACTED_BYTES = "TFHUB_MAX_EXTRACTED_BYTES"
+TFHUB_DOWNLOAD_MIN_SPEED = "TFHUB_DOWNLOAD_MIN_SPEED"
 
 DEFAULT_HTTP_TIMEOUT_SEC = 60.0
 DEFAULT_HTTP_RETRIES = 4
 DEFAULT_CACHE_SUBDIR = "tfhub_modules"
+DEFAULT_MAX_EXTRACTED_BYTES = 256 << 30  # 256 GiB: far above any published model.
+DEFAULT_DOWNLOAD_MIN_SPEED = 1024.0  # Bytes per second, averaged over TFHUB_HTTP_TIMEOUT.
+_SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
@@ -176,3 +181,48 @@ def http_retries() -> int:
 def is_debug() -> bool:
     """Returns True if TFHUB_DEBUG asks the CLI for full tracebacks."""
     return is_true(os.environ.get(TFHUB_DEBUG))
+
+
+def _parse_size(name: str, raw: str) -> int:
+    """Parses "123", "64G", "1.5T" (binary units, optional trailing "B" or "iB")."""
+    text = raw.strip().upper().removesuffix("IB").removesuffix("B")
+    suffix = text[-1:] if text[-1:] in _SIZE_SUFFIXES else ""
+    try:
+        value = float(text[: len(text) - len(suffix)]) * _SIZE_SUFFIXES[suffix]
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ValueError(
+            f"{name} must be a positive number of bytes, optionally with a K, M, G or T suffix "
+            f"(e.g. 512G). Received: {raw!r}"
+        )
+    return int(value)
+
+
+def max_extracted_bytes() -> int:
+    """Returns TFHUB_MAX_EXTRACTED_BYTES: the most bytes one archive may expand to (256 GiB).
+
+    Raises:
+        ValueError: if the variable is set and not a positive size.
+    """
+    raw = os.environ.get(TFHUB_MAX_EXTRACTED_BYTES, "")
+    if not raw.strip():
+        return DEFAULT_MAX_EXTRACTED_BYTES
+    return _parse_size(TFHUB_MAX_EXTRACTED_BYTES, raw)
+
+
+def download_min_speed() -> float:
+    """Returns TFHUB_DOWNLOAD_MIN_SPEED in bytes/s (default 1024; 0 turns the check off).
+
+    A download receiving less than this, averaged over TFHUB_HTTP_TIMEOUT seconds of waiting
+    for the network, is abandoned.
+
+    Raises:
+        ValueError: if the variable is set and not a size of 0 or more.
+    """
+    raw = os.environ.get(TFHUB_DOWNLOAD_MIN_SPEED, "")
+    if not raw.strip():
+        return DEFAULT_DOWNLOAD_MIN_SPEED
+    if raw.strip() in ("0", "0.0"):
+        return 0.0
+    return float(_parse_size(TFHUB_DOWNLOAD_MIN_SPEED, raw))

@@ -54,6 +54,19 @@ class HTTPStatusError(DownloadError):
         self.url = url
 
 
+class DownloadTooSlowError(DownloadError, TimeoutError):
+    """A download slower than TFHUB_DOWNLOAD_MIN_SPEED (e.g. a server dripping bytes)."""
+
+    def __init__(self, message: str, *, url: str, min_speed: float, seconds: float) -> None:
+        super().__init__(message)
+        self.url = url
+        self.min_speed = min_speed
+        self.seconds = seconds
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
 class NotAnArchiveError(DownloadError):
     """The server sent something that is not a model archive (e.g. an HTML page)."""
 
@@ -64,6 +77,28 @@ class ArchiveError(TFHubError, OSError):
 
 class UnsafeArchiveError(ArchiveError):
     """An archive member that would write outside the target or is a special file."""
+
+
+class ArchiveTooLargeError(ArchiveError):
+    """An archive that expands beyond TFHUB_MAX_EXTRACTED_BYTES (e.g. a decompression bomb)."""
+
+    def __init__(self, message: str, *, source: str, limit: int) -> None:
+        super().__init__(message)
+        self.source = source
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(
+    cls: type[BaseException], args: tuple[object, ...], state: dict[str, object]
+) -> object:
+    """Unpickles an error whose __init__ takes keyword-only data (pickle passes only args)."""
+    error = cls.__new__(cls, *args)
+    BaseException.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 # --- Loading models -------------------------------------------------------------------------------
