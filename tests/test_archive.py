@@ -464,3 +464,48 @@ def test_extraction_returns_each_files_size_and_sha256(tmp_path):
         name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()
     }
     assert result.sizes() == {name: len(data) for name, data in files.items()}
+
+
+# --- The fast header path reads what tarfile reads ---------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+def test_every_tar_format_extracts_the_same_tree(tmp_path, fmt):
+    long_dir = "p" * 90 + "/" + "q" * 60  # > 100 bytes: ustar's prefix, GNU's or pax's long name.
+    files = {"saved_model.pb": b"pb", f"{long_dir}/variables.index": b"i", "é/ü.txt": b"u"}
+    archive = tmp_path / "m.tar"
+    with tarfile.open(archive, "w", format=fmt, pax_headers={"comment": "x"} if fmt else {}) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        folder = tarfile.TarInfo("empty/")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        tar.addfile(_member("alias", tarfile.SYMTYPE, linkname="saved_model.pb"))
+    target = tmp_path / "t"
+    target.mkdir()
+    result = _archive.extract_file(str(archive), str(target))
+    assert read_tree(target) == {**files, "alias": b"pb"}
+    assert (target / "empty").is_dir() and result.members == 5
+
+
+def test_simple_header_matches_tarfile(tmp_path):
+    from tfhub._tar_reader import simple_header
+
+    archive = tmp_path / "m.tar"
+    with tarfile.open(archive, "w", format=tarfile.USTAR_FORMAT) as tar:
+        for member in (
+            _member("a" * 80 + "/" + "b" * 80, size=3),
+            _member("dir", tarfile.DIRTYPE),
+            _member("link", tarfile.SYMTYPE, linkname="a/b"),
+        ):
+            tar.addfile(member, io.BytesIO(b"abc") if member.isfile() else None)
+    data = archive.read_bytes()
+    with tarfile.open(archive) as tar:
+        for expected in tar.getmembers():
+            parsed = simple_header(data[expected.offset : expected.offset + 512])
+            assert parsed is not None
+            fields = ("name", "size", "type", "linkname")
+            assert [getattr(parsed, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert simple_header(bytes(512)) is None  # The end of the archive: tarfile's to decide.

@@ -24,6 +24,7 @@ from typing import Any, cast
 from . import constants, errors
 from ._archive_stream import Inflater, TarSource
 from ._archive_tree import Tree, normalized_name
+from ._tar_reader import members
 
 logger = logging.getLogger(__name__)
 
@@ -191,9 +192,7 @@ def _extract_members(source: TarSource, target: str, name: str) -> ExtractResult
     tree = Tree(target)
     files: dict[str, tuple[int, str]] = {}
     count = 0
-    archive: Any = tarfile.TarFile(fileobj=cast(Any, source), mode="r")
-    while (member := archive.next()) is not None:
-        archive.members.clear()  # tarfile keeps every member; we need none.
+    for member in members(source):
         count += 1
         try:
             _extract_one(member, source, tree, files)
@@ -222,10 +221,10 @@ def _extract_one(
         raise errors.UnsafeArchiveError(f"Archive member {member.name!r} would replace the module.")
     path, missing = tree.place(member.name, norm)
     for folder in missing:
-        os.mkdir(os.path.join(tree.target, folder))
+        os.mkdir(f"{tree.target}/{folder}")
         tree.dirs.add(folder)
     existing = tree.kind(path)
-    full = os.path.join(tree.target, path)
+    full = f"{tree.target}/{path}"
     if member.isdir():
         if existing != "dir":
             _refuse_duplicate(member, existing, "folder")
@@ -256,7 +255,7 @@ def _write_file(source: TarSource, path: str, size: int, overwrite: bool) -> str
     flags = _FILE_FLAGS | (os.O_TRUNC if overwrite else os.O_EXCL)
     fd = os.open(path, flags, 0o666)
     try:
-        hasher = hashlib.new(DIGEST_ALGORITHM)
+        hasher = hashlib.sha256()  # DIGEST_ALGORITHM; the constructor is faster than new().
         source.copy_to(fd, size, hasher)
     finally:
         os.close(fd)
