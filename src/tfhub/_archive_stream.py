@@ -153,7 +153,7 @@ class Inflater:
     def close(self) -> None:
         """Stops the thread (it may still finish a read of the source in the background)."""
         self._stop.set()
-        self._thread.join(timeout=1.0)
+        self._thread.join(timeout=0.2)
 
 
 class TarSource:
