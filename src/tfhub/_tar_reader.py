@@ -12,6 +12,7 @@ from __future__ import annotations
 import tarfile
 from collections.abc import Iterator
 from typing import Any
+from zlib import adler32
 
 from ._archive_stream import TarSource
 
@@ -53,40 +54,47 @@ def _next(archive: Any, source: TarSource) -> tuple[tarfile.TarInfo | None, int]
     return member, archive.offset
 
 
-def _field(raw: bytes) -> bytes:
-    return raw.split(b"\0", 1)[0]
+def _field(block: bytes, start: int, end: int) -> bytes:
+    """The NUL-terminated field block[start:end]."""
+    nul = block.find(b"\0", start, end)
+    return block[start : end if nul < 0 else nul]
 
 
-def _octal(raw: bytes) -> int | None:
-    digits = _field(raw).strip()
-    if not digits or raw[0] & 0x80:
-        return None if raw[0] & 0x80 else 0
+def _octal(block: bytes, start: int, end: int) -> int | None:
+    """An octal number field as tarfile reads it; None for base-256 or garbage (tarfile's)."""
+    if block[start] & 0x80:
+        return None
+    digits = _field(block, start, end).strip()
     try:
-        return int(digits, 8)
+        return int(digits, 8) if digits else 0
     except ValueError:
         return None
 
 
+def _byte_sum(block: bytes) -> int:
+    """sum(block) for a 512-byte block, fast: Adler-32's low half is 1 + the byte sum mod 65521,
+    exact for 256 bytes (at most 65280)."""
+    return (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) - 2
+
+
 def simple_header(block: bytes) -> tarfile.TarInfo | None:
     """Parses a plain header of a file, folder or link as `tarfile` would; None otherwise."""
-    kind = block[156:157]
-    if len(block) < BLOCK or kind not in _SIMPLE_TYPES:
+    kind = _SIMPLE_TYPES.get(block[156:157])
+    if len(block) < BLOCK or kind is None:
         return None
-    size, checksum = _octal(block[124:136]), _octal(block[148:156])
-    if size is None or checksum != sum(block) - sum(block[148:156]) + 256:
+    size, checksum = _octal(block, 124, 136), _octal(block, 148, 156)
+    if size is None or checksum != _byte_sum(block) - sum(block[148:156]) + 256:
         return None
-    if kind in (b"5", b"2") and size:
+    if kind in (tarfile.DIRTYPE, tarfile.SYMTYPE) and size:
         return None  # tarfile does not skip data of these: let it handle the odd case.
-    name = _field(block[:100]).decode("utf-8", "surrogateescape")
-    prefix = _field(block[345:500])
+    name = _field(block, 0, 100).decode("utf-8", "surrogateescape")
+    prefix = _field(block, 345, 500)
     if prefix:
         name = prefix.decode("utf-8", "surrogateescape") + "/" + name
-    member = tarfile.TarInfo(name)
-    member.type = _SIMPLE_TYPES[kind]
-    if member.type == tarfile.AREGTYPE:
-        member.type = tarfile.DIRTYPE if name.endswith("/") else tarfile.REGTYPE
-    if member.type == tarfile.DIRTYPE:
-        member.name = name.rstrip("/")
+    if kind == tarfile.AREGTYPE:
+        kind = tarfile.DIRTYPE if name.endswith("/") else tarfile.REGTYPE
+    member = tarfile.TarInfo(name.rstrip("/") if kind == tarfile.DIRTYPE else name)
+    member.type = kind
     member.size = size
-    member.linkname = _field(block[157:257]).decode("utf-8", "surrogateescape")
+    member.linkname = _field(block, 157, 257).decode("utf-8", "surrogateescape")
     return member
