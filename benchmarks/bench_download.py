@@ -39,7 +39,9 @@ import {module} as hub
 import requests  # tensorflow_hub imports its HTTP client at import; tfhub does so lazily.
 started = time.perf_counter()
 hub.resolve(sys.argv[1])
-print(time.perf_counter() - started)
+elapsed = time.perf_counter() - started
+peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(elapsed, int(peak) // 1024)
 """
 RECIPES = ("tarfile-gzip6", "isal-gzip2")
 MODULES = ("tfhub", "tensorflow_hub")
@@ -113,10 +115,13 @@ def measure_once(module: str, url: str, size_mb: float, work: str) -> tuple[floa
     cache_dir = os.path.join(work, f"cache-{module}")
     try:
         env = child_env(TFHUB_CACHE_DIR=cache_dir)
-        _, peak, out = run_child_rss(CODE.format(module=module), url, env=env)
+        out = run_child_rss(CODE.format(module=module), url, env=env)[2]
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
-    return size_mb / float(out.split()[-1]), peak
+    # The child's own high-water mark: wait4's ru_maxrss also counts the parent's pages that a
+    # forked child held before exec (this parent holds archives in memory).
+    elapsed, peak = out.split()[-2:]
+    return size_mb / float(elapsed), int(peak)
 
 
 def _archive(served: str, recipe: str, megabytes: int) -> tuple[str, float]:
