@@ -509,3 +509,18 @@ def test_simple_header_matches_tarfile(tmp_path):
             fields = ("name", "size", "type", "linkname")
             assert [getattr(parsed, f) for f in fields] == [getattr(expected, f) for f in fields]
     assert simple_header(bytes(512)) is None  # The end of the archive: tarfile's to decide.
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["/etc/x", "a/../b", "..", "./a", "a/./b", ".hidden", "a//b", "C:/x", "a\\b", "é", "a/", "a/b"],
+)
+def test_the_plain_name_shortcut_only_takes_names_normpath_keeps(name):
+    import posixpath
+
+    from tfhub._archive_tree import _is_plain
+
+    if _is_plain(name):
+        assert posixpath.normpath(name) == name and not name.startswith("/")
+        assert ".." not in name.split("/") and "\\" not in name and ":" not in name
+    assert _is_plain("d07/f12345")

@@ -186,19 +186,6 @@ class TarSource:
             self._chunk = memoryview(item)
         return True
 
-    def peek(self, size: int) -> bytes:
-        """Returns the next `size` bytes (fewer at the end) without taking them."""
-        while len(self._chunk) < size and not self._ended:
-            item = self._inflater.get()
-            if isinstance(item, _End):
-                self._ended = True
-            elif isinstance(item, _Failure):
-                self._ended = True
-                raise item.error
-            else:  # The block straddles two chunks: join them (once per chunk at most).
-                self._chunk = memoryview(bytes(self._chunk) + item)
-        return bytes(self._chunk[:size])
-
     def check_room(self, size: int) -> None:
         """Raises ArchiveTooLargeError if `size` more bytes would pass the limit."""
         self._count(size)
@@ -240,11 +227,32 @@ class TarSource:
             size -= len(view)
         return b"".join(parts)
 
+    def read_block(self, size: int) -> bytes:
+        """Takes the next `size` bytes (fewer at the end); `unread` gives them back."""
+        chunk = self._chunk
+        if len(chunk) < size:
+            return self.read(size)
+        self._count(size)
+        self._chunk = chunk[size:]
+        self._position += size
+        return bytes(chunk[:size])
+
+    def unread(self, data: bytes) -> None:
+        """Puts back what `read_block` took (for tarfile to read it)."""
+        self._chunk = memoryview(data + bytes(self._chunk))
+        self._position -= len(data)
+
     def tell(self) -> int:
         return self._position
 
     def seek(self, position: int, whence: int = os.SEEK_SET) -> int:
         """Skips forward to `position` (tarfile only moves forward in a stream)."""
+        skip = position - self._position
+        if whence == os.SEEK_SET and 0 <= skip <= len(self._chunk):  # Within the chunk.
+            self._count(skip)
+            self._chunk = self._chunk[skip:]
+            self._position = position
+            return position
         if whence != os.SEEK_SET or position < self._position:
             raise OSError(f"cannot seek back in a stream (to {position} from {self._position})")
         self._count(position - self._position)
@@ -260,6 +268,14 @@ class TarSource:
             EOFError: if the stream ends first.
         """
         self._count(size)
+        chunk = self._chunk
+        if size <= len(chunk):  # Small files: all in the current chunk.
+            view, self._chunk = chunk[:size], chunk[size:]
+            self._position += size
+            hasher.update(view)
+            while view:
+                view = view[os.write(fd, view) :]
+            return
         left = size
         while left:
             view = self._take(left)

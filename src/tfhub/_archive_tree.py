@@ -43,6 +43,8 @@ def normalized_name(member: tarfile.TarInfo) -> str:
         tfhub.errors.ArchiveError: for a name too long for the filesystem.
     """
     name = member.name
+    if member.type == tarfile.REGTYPE and _is_plain(name) and member.sparse is None:
+        return name  # The common case, decided in a few string checks.
     if name.startswith(("/", "\\")) or (len(name) > 2 and name[1] == ":" and name[2] in "/\\"):
         raise errors.UnsafeArchiveError(f"Archive member {name!r} has an absolute path.")
     norm = posixpath.normpath(name.replace("\\", "/"))
@@ -62,6 +64,20 @@ def normalized_name(member: tarfile.TarInfo) -> str:
         )
     _check_length(name, norm)
     return norm
+
+
+def _is_plain(name: str) -> bool:
+    """True for an ASCII relative name with no ".", ".." or empty component, that fits a name."""
+    return (
+        len(name) <= NAME_MAX
+        and name.isascii()
+        and "\\" not in name
+        and ":" not in name
+        and "//" not in name
+        and "/." not in "/" + name
+        and not name.startswith("/")
+        and not name.endswith("/")
+    )
 
 
 def _check_link_name(member: tarfile.TarInfo, norm: str) -> None:

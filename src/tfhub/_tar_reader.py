@@ -43,12 +43,14 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
 def _next(archive: Any, source: TarSource) -> tuple[tarfile.TarInfo | None, int]:
     """Returns the next member and where its data ends."""
     if not archive.pax_headers:  # A global pax header changes every later member: tarfile's.
-        member = simple_header(source.peek(BLOCK))
+        block = source.read_block(BLOCK)
+        member = simple_header(block)
         if member is not None:
-            start = source.seek(source.tell() + BLOCK)
+            start = source.tell()
             member.offset, member.offset_data = start - BLOCK, start
             data = -(-member.size // BLOCK) * BLOCK if member.isreg() else 0
             return member, start + data
+        source.unread(block)
     archive.offset = source.tell()
     member = archive.next()
     return member, archive.offset
