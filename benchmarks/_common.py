@@ -58,3 +58,56 @@ def model_server(root: str) -> Iterator[str]:
     finally:
         proc.kill()
         proc.wait()
+
+
+def machine() -> str:
+    """Returns the machine's limits to print beside a figure: cores and load average now."""
+    one, five, _ = os.getloadavg()
+    return f"cores {os.cpu_count()}, load {one:.2f}/{five:.2f} (1/5 min)"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def plain_http_server(root: str) -> Iterator[str]:
+    """Serves `root` with `python -m http.server` in another process; yields its base URL."""
+    import urllib.request
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", root],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def cpu_load(processes: int) -> Iterator[None]:
+    """Runs `processes` CPU-bound competitors (busy loops) while the block runs."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        time.sleep(0.5)  # Let the scheduler see them.
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+        for proc in procs:
+            proc.wait()

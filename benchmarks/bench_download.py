@@ -1,123 +1,197 @@
-"""Download + extract a ~200 MB archive of float32 weights from a local server.
+"""Download + extract of a ~200 MB model, tfhub against tensorflow_hub 0.16.1, as users meet it.
 
-Run by hand: python3 benchmarks/bench_download.py [--mb 200] [--runs 2]
-Prints MB/s (archive bytes per second, whole process minus its import time) and peak RSS for
-tfhub and tensorflow_hub 0.16.1, each in a fresh process and a fresh cache, against the same
-server (another process). Peak RSS is also measured for a 4x smaller archive to show it is flat.
+One command (a few minutes): python3 benchmarks/bench_download.py [--mb 200] [--runs 3]
+
+Recipe (printed with the results):
+- the model: saved_model.pb and variables.index (4 KiB each) and one variables shard of float32
+  normal noise (trained weights compress about as badly), `--mb` MiB;
+- packed two ways: Python's `tarfile` with gzip level 6 (what `tar czf` and publishers' scripts
+  make) and ISA-L's igzip at level 2 (fast packers);
+- served by a plain `python -m http.server` in another process on 127.0.0.1;
+- each measurement is a fresh process and a fresh cache resolving the URL; MB/s is archive
+  bytes over the `resolve` call's wall time (imports done before, so TensorFlow's import does
+  not count against tensorflow_hub); tfhub and tensorflow_hub alternate run by run;
+- two conditions: idle, and loaded (one CPU-bound busy loop per core, started by the benchmark);
+- the machine's gunzip limit, ISA-L inflating the same archive in memory (best of 3), is printed
+  beside each figure with the cores and load average;
+- peak RSS of tfhub's process for 50 MB, 200 MB and 1 GB archives (`--rss-mb`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import shutil
+import statistics
 import sys
 import tarfile
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, model_server, run_child_rss
+from _common import child_env, cpu_load, machine, plain_http_server, run_child_rss
 
 CODE = """
 import sys, time
-start = time.perf_counter()
 import {module} as hub
-imported = time.perf_counter()
-path = hub.resolve(sys.argv[1])
-print(imported - start, time.perf_counter() - imported)
+import requests  # tensorflow_hub imports its HTTP client at import; tfhub does so lazily.
+started = time.perf_counter()
+hub.resolve(sys.argv[1])
+elapsed = time.perf_counter() - started
+peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(elapsed, int(peak) // 1024)
 """
-
-
-def make_archive(path: str, megabytes: int) -> None:
-    """Writes a .tar.gz of float32 "weights" (normal noise, as trained weights compress)."""
-    import numpy as np
-    from isal import igzip
-
-    rng = np.random.default_rng(0)
-    chunk = 16 * 1024 * 1024
-    total = megabytes * 1024 * 1024
-    with igzip.open(path, "wb", compresslevel=2) as gz, tarfile.open(fileobj=gz, mode="w|") as tar:
-        folder = tarfile.TarInfo("variables")
-        folder.type = tarfile.DIRTYPE
-        tar.addfile(folder)  # tensorflow_hub needs folder members before their files.
-        for name, size in (("saved_model.pb", 4096), ("variables/variables.index", 4096)):
-            info = tarfile.TarInfo(name)
-            info.size = size
-            tar.addfile(info, io.BytesIO(rng.bytes(size)))
-        info = tarfile.TarInfo("variables/variables.data-00000-of-00001")
-        info.size = total
-        tar.addfile(info, _Weights(rng, total, chunk))
+RECIPES = ("tarfile-gzip6", "isal-gzip2")
+MODULES = ("tfhub", "tensorflow_hub")
 
 
 class _Weights(io.RawIOBase):
-    def __init__(self, rng, total, chunk):
-        self.rng, self.left, self.chunk, self.buf = rng, total, chunk, b""
+    """`total` bytes of float32 normal noise, produced 16 MiB at a time."""
 
-    def readable(self):
+    def __init__(self, total: int) -> None:
+        import numpy as np
+
+        self.rng, self.left, self.buf = np.random.default_rng(0), total, b""
+
+    def readable(self) -> bool:
         return True
 
-    def read(self, n=-1):
+    def read(self, n: int = -1) -> bytes:
         while len(self.buf) < n and self.left > 0:
-            count = min(self.chunk, self.left) // 4
+            count = min(16 << 20, self.left) // 4
             self.buf += self.rng.standard_normal(count, dtype="float32").tobytes()
             self.left -= count * 4
         data, self.buf = self.buf[:n], self.buf[n:]
         return data
 
 
-def measure_once(module: str, url: str, work: str) -> tuple[float, int]:
+def _add_model(tar: tarfile.TarFile, megabytes: int) -> None:
+    folder = tarfile.TarInfo("variables")
+    folder.type = tarfile.DIRTYPE
+    tar.addfile(folder)  # tensorflow_hub needs folder members before their files.
+    for name in ("saved_model.pb", "variables/variables.index"):
+        info = tarfile.TarInfo(name)
+        info.size = 4096
+        tar.addfile(info, io.BytesIO(os.urandom(4096)))
+    info = tarfile.TarInfo("variables/variables.data-00000-of-00001")
+    info.size = megabytes << 20
+    tar.addfile(info, _Weights(info.size))
+
+
+def make_archive(path: str, megabytes: int, recipe: str) -> None:
+    """Writes the model packed by `recipe` ("tarfile-gzip6" or "isal-gzip2")."""
+    if recipe == "tarfile-gzip6":
+        with tarfile.open(path, "w:gz", compresslevel=6) as tar:
+            _add_model(tar, megabytes)
+        return
+    from isal import igzip
+
+    with igzip.open(path, "wb", compresslevel=2) as gz, tarfile.open(fileobj=gz, mode="w|") as tar:
+        _add_model(tar, megabytes)
+
+
+def gunzip_limit(path: str) -> float:
+    """Returns MB/s (archive bytes) of ISA-L inflating `path` in memory, best of 3.
+
+    64 KiB input steps: the fastest step size on the reference machine (output stays in cache).
+    """
+    from isal import isal_zlib
+
+    data = open(path, "rb").read()
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        inflater = isal_zlib.decompressobj(31)
+        for start in range(0, len(data), 64 << 10):
+            inflater.decompress(data[start : start + (64 << 10)])
+        best = min(best, time.perf_counter() - started)
+    return len(data) / 2**20 / best
+
+
+def measure_once(module: str, url: str, size_mb: float, work: str) -> tuple[float, int]:
     """Returns (MB/s, peak RSS MB) of one fresh process of `module` resolving `url`."""
-    size_mb = os.path.getsize(os.path.join(work, "served", url.rsplit("/", 1)[1])) / 2**20
     cache_dir = os.path.join(work, f"cache-{module}")
     try:
         env = child_env(TFHUB_CACHE_DIR=cache_dir)
-        _, peak, out = run_child_rss(CODE.format(module=module), url, env=env)
+        out = run_child_rss(CODE.format(module=module), url, env=env)[2]
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
-    return size_mb / float(out.split()[1]), peak
+    # The child's own high-water mark: wait4's ru_maxrss also counts the parent's pages that a
+    # forked child held before exec (this parent holds archives in memory).
+    elapsed, peak = out.split()[-2:]
+    return size_mb / float(elapsed), int(peak)
+
+
+def _archive(served: str, recipe: str, megabytes: int) -> tuple[str, float]:
+    name = f"{recipe}-{megabytes}mb.tar.gz"
+    path = os.path.join(served, name)
+    if not os.path.exists(path):
+        print(f"making {name} ...", flush=True)
+        make_archive(path, megabytes, recipe)
+    return name, os.path.getsize(path) / 2**20
+
+
+def speed_rows(url: str, served: str, args: argparse.Namespace, work: str) -> None:
+    for condition in ("idle", "loaded"):
+        load = cpu_load(os.cpu_count() or 1) if condition == "loaded" else contextlib.nullcontext()
+        with load:
+            for recipe in RECIPES:
+                name, size_mb = _archive(served, recipe, args.mb)
+                limit = gunzip_limit(os.path.join(served, name))
+                speeds: dict[str, list[float]] = {module: [] for module in MODULES}
+                for _ in range(args.runs):  # Alternated: load changes hit both.
+                    for module in MODULES:
+                        speeds[module].append(measure_once(module, url + name, size_mb, work)[0])
+                _print_row(condition, recipe, size_mb, limit, speeds)
+
+
+def _print_row(
+    condition: str, recipe: str, size_mb: float, limit: float, speeds: dict[str, list[float]]
+) -> None:
+    ours, theirs = (statistics.median(speeds[module]) for module in MODULES)
+    runs = {m: ", ".join(f"{v:.0f}" for v in speeds[m]) for m in MODULES}
+    print(
+        f"{condition:6s} {recipe:13s} {size_mb:5.0f} MB archive | tfhub {ours:5.0f} MB/s "
+        f"({runs['tfhub']}) | tensorflow_hub {theirs:5.0f} MB/s ({runs['tensorflow_hub']}) | "
+        f"ratio {ours / theirs:.2f}x (target {'1.6' if condition == 'idle' else '1.3'}x) | "
+        f"gunzip limit {limit:.0f} MB/s, tfhub at {ours / limit:.0%} (target >= 85%) | "
+        f"{machine()}",
+        flush=True,
+    )
+
+
+def rss_rows(url: str, served: str, args: argparse.Namespace, work: str) -> None:
+    for megabytes in (int(value) for value in args.rss_mb.split(",")):
+        name, size_mb = _archive(served, "isal-gzip2", megabytes)
+        speed, peak = measure_once("tfhub", url + name, size_mb, work)
+        print(
+            f"peak RSS tfhub, {size_mb:.0f} MB archive: {peak} MB (target <= 100 MB; "
+            f"{speed:.0f} MB/s) | {machine()}",
+            flush=True,
+        )
+        if megabytes >= 1000:
+            os.remove(os.path.join(served, name))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mb", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=2)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mb", type=int, default=200, help="MiB of float32 in the model")
+    parser.add_argument("--runs", type=int, default=3, help="runs per library and condition")
+    parser.add_argument("--rss-mb", default="50,200,1000", help="model sizes for peak RSS")
     parser.add_argument("--workdir", default=None, help="reuse archives made by an earlier run")
     args = parser.parse_args()
+    print("Recipe" + __doc__.split("Recipe")[1], flush=True)
     work = args.workdir or tempfile.mkdtemp(prefix="tfhub-bench-download-")
     served = os.path.join(work, "served")
     os.makedirs(served, exist_ok=True)
-    sizes = {"big.tar.gz": args.mb, "small.tar.gz": max(1, args.mb // 4)}
-    for name, megabytes in sizes.items():
-        if not os.path.exists(os.path.join(served, name)):
-            print(f"making {name} ({megabytes} MB of float32)...", flush=True)
-            make_archive(os.path.join(served, name), megabytes)
-    big_mb = os.path.getsize(os.path.join(served, "big.tar.gz")) / 2**20
-    print(f"archive: {big_mb:.0f} MB compressed")
     try:
-        modules = ("tfhub", "tensorflow_hub")
-        with model_server(served) as url:
-            runs: dict[str, list[tuple[float, int]]] = {module: [] for module in modules}
-            for _ in range(args.runs):  # Interleaved: other load on the machine hits both.
-                for module in modules:
-                    runs[module].append(measure_once(module, url + "big.tar.gz", work))
-            small = {module: measure_once(module, url + "small.tar.gz", work) for module in modules}
-        results = {}
-        for module in modules:
-            speeds = sorted(speed for speed, _ in runs[module])
-            rss = max(peak for _, peak in runs[module])
-            results[module] = (speeds[-1], rss)  # Best of the runs: load only slows down.
-            print(
-                f"{module:15s} best {speeds[-1]:7.1f} MB/s (runs: "
-                f"{', '.join(f'{v:.0f}' for v in speeds)})   peak RSS {rss:5d} MB "
-                f"({sizes['small.tar.gz']} MB archive: {small[module][1]} MB)",
-                flush=True,
-            )
-        ours, theirs = results["tfhub"], results["tensorflow_hub"]
-        print(
-            f"ratio tfhub / tensorflow_hub: speed {ours[0] / theirs[0]:.2f}x (target >= 1.6x), "
-            f"peak RSS {ours[1] / theirs[1]:.2f}x"
-        )
+        for recipe in RECIPES:
+            _archive(served, recipe, args.mb)
+        with plain_http_server(served) as url:
+            speed_rows(url, served, args, work)
+            rss_rows(url, served, args, work)
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -53,7 +53,7 @@ def test_symlink_inside_the_module_is_kept(tmp_path):
     )
     target = tmp_path / "t"
     target.mkdir()
-    assert _archive.extract_file(archive, str(target)) == 2
+    assert _archive.extract_file(archive, str(target)).members == 2
     assert os.readlink(target / "alias.pb") == "saved_model.pb"
     assert (target / "alias.pb").read_bytes() == b"abc"
 
@@ -74,7 +74,7 @@ def test_compressions(tmp_path, compression):
     archive = make_tar_gz(tmp_path / "m.tar", compression=compression)
     target = tmp_path / "t"
     target.mkdir()
-    assert _archive.extract_file(archive, str(target)) == len(MODEL_FILES)
+    assert _archive.extract_file(archive, str(target)).members == len(MODEL_FILES)
     assert read_tree(target) == MODEL_FILES
 
 
@@ -205,3 +205,322 @@ def test_links_escaping_through_links_leave_no_cache_entry(server, served_dir, i
     assert handle in str(info.value)
     key = handles.cache_key(handle)
     assert [n for n in os.listdir(isolated_cache) if n.startswith(key)] == []
+
+
+# --- Issue 10 item 1: nothing is created outside the target, ever ----------------------------
+
+
+def _future_link_escape(outside):
+    """`b` -> a path that is harmless now but leaves once `d` -> "." exists; then `b/X/Y/f`."""
+    depth = len(outside.parts) + 2
+    up = "d/" * depth + "../" * depth  # Lexically ".", on disk `depth` levels up once d -> ".".
+    return [
+        _member("b", tarfile.SYMTYPE, linkname=up + str(outside).lstrip("/")),
+        _member("d", tarfile.SYMTYPE, linkname="."),
+        _member("b/X/Y/f", size=1),
+    ]
+
+
+def test_links_made_later_cannot_lead_writes_outside(tmp_path):
+    members = [
+        _member("b", tarfile.SYMTYPE, linkname="d/d/../../escaped"),
+        _member("d", tarfile.SYMTYPE, linkname="."),
+        _member("b/X/Y/f", size=1),
+    ]
+    archive = add_members(tmp_path / "a.tar.gz", members)
+    target = tmp_path / "out" / "target"
+    target.mkdir(parents=True)
+    with pytest.raises(errors.UnsafeArchiveError, match="link"):
+        _archive.extract_file(archive, str(target))
+    assert sorted(os.listdir(tmp_path / "out")) == ["target"]
+    assert not (tmp_path / "out" / "escaped").exists()
+
+
+def test_absolute_variant_of_a_future_link_creates_nothing(tmp_path):
+    outside = tmp_path / "anywhere"  # Reached through "/" from the target: any folder works.
+    archive = add_members(tmp_path / "a.tar.gz", _future_link_escape(outside))
+    target = tmp_path / "out" / "target"
+    target.mkdir(parents=True)
+    with pytest.raises(errors.UnsafeArchiveError, match="'b/X/Y/f'"):
+        _archive.extract_file(archive, str(target))
+    assert not outside.exists()
+
+
+def test_absolute_variant_through_resolve_and_import(server, served_dir, tmp_path, isolated_cache):
+    import tfhub as hub
+    from tfhub.cli.resolve import import_archive
+
+    outside = tmp_path / "anywhere"
+    add_members(served_dir / "m.tar.gz", _future_link_escape(outside))
+    with pytest.raises(errors.UnsafeArchiveError):
+        hub.resolve(server.url("m.tar.gz"))
+    with pytest.raises(errors.UnsafeArchiveError):
+        import_archive(str(served_dir / "m.tar.gz"), "https://example.com/m/1", force=False)
+    assert not outside.exists()
+    assert not any(name.endswith(".tmp") for name in os.listdir(isolated_cache))
+
+
+def test_links_between_folders_of_the_archive_are_followed(tmp_path):
+    members = [
+        _member("real", tarfile.DIRTYPE),
+        _member("alias", tarfile.SYMTYPE, linkname="real"),
+        _member("alias/sub/f", size=2),
+    ]
+    archive = add_members(tmp_path / "a.tar.gz", members)
+    target = tmp_path / "t"
+    target.mkdir()
+    result = _archive.extract_file(archive, str(target))
+    assert (target / "real" / "sub" / "f").read_bytes() == b"xx"
+    assert not os.path.islink(target / "real" / "sub")
+    assert "real/sub/f" in result.files
+
+
+def test_link_loops_are_refused(tmp_path):
+    members = [
+        _member("a", tarfile.SYMTYPE, linkname="b"),
+        _member("b", tarfile.SYMTYPE, linkname="a"),
+        _member("a/f", size=1),
+    ]
+    archive = add_members(tmp_path / "a.tar.gz", members)
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.UnsafeArchiveError, match="loop of links"):
+        _archive.extract_file(archive, str(target))
+
+
+# --- Issue 10 item 2: bounded extraction ------------------------------------------------------
+
+
+def test_decompression_bomb_stops_at_the_cap(tmp_path, monkeypatch):
+    archive = make_tar_gz(tmp_path / "bomb.tar.gz", {"zeros": bytes(8 << 20)})
+    assert os.path.getsize(archive) < 100_000
+    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "1M")
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.ArchiveTooLargeError) as info:
+        _archive.extract_file(archive, str(target))
+    error = info.value
+    assert error.limit == 1 << 20 and error.source == archive
+    assert archive in str(error) and "TFHUB_MAX_EXTRACTED_BYTES" in str(error)
+    assert os.listdir(target) == []  # Refused before the member was written.
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.limit, copy.source, str(copy)) == (error.limit, error.source, str(error))
+
+
+def test_bomb_through_resolve_leaves_no_temporary_folder(server, served_dir, monkeypatch):
+    import tfhub as hub
+
+    make_tar_gz(served_dir / "m.tar.gz", {"a": b"x", "zeros": bytes(4 << 20)})
+    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "2M")
+    with pytest.raises(errors.ArchiveTooLargeError, match="2097152 bytes"):
+        hub.resolve(server.url("m.tar.gz"))
+    cache_dir = os.environ["TFHUB_CACHE_DIR"]
+    assert [n for n in os.listdir(cache_dir) if n != ".locks"] == []
+
+
+def test_the_cap_is_validated(monkeypatch):
+    from tfhub import constants
+
+    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "1.5G")
+    assert constants.max_extracted_bytes() == 3 << 29
+    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "lots")
+    with pytest.raises(ValueError, match="TFHUB_MAX_EXTRACTED_BYTES.*Received: 'lots'"):
+        constants.max_extracted_bytes()
+
+
+def test_gnu_sparse_member_is_refused(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("tar") is None:
+        pytest.skip("GNU tar is needed to write a sparse member")
+    big = tmp_path / "src" / "holes"
+    big.parent.mkdir()
+    with open(big, "wb") as out:
+        out.truncate(1 << 40)  # 1 TiB of holes, nothing on disk.
+    archive = tmp_path / "sparse.tar.gz"
+    subprocess.run(["tar", "-cSzf", str(archive), "-C", str(big.parent), "holes"], check=True)
+    assert os.path.getsize(archive) < 10_000
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.UnsafeArchiveError, match="'holes' is a sparse file"):
+        _archive.extract_file(str(archive), str(target))
+    assert os.listdir(target) == []
+
+
+# --- Issue 10 items 6, 12, 14 and issue 11 item 6 ---------------------------------------------
+
+
+class _Dribble:
+    """A stream whose first reads return `first` bytes, then the rest (a slow first packet)."""
+
+    def __init__(self, data, first):
+        self._data, self._first = io.BytesIO(data), first
+
+    def read(self, n=-1):
+        size = self._first if self._first else n
+        self._first = 0
+        return self._data.read(min(size, n) if n >= 0 else size)
+
+
+@pytest.mark.parametrize(("compression", "first"), [("gz", 1), ("", 100), ("", 300)])
+def test_a_short_first_read_is_not_taken_for_a_bad_archive(tmp_path, compression, first):
+    data = open(make_tar_gz(tmp_path / "m", compression=compression), "rb").read()
+    target = tmp_path / "t"
+    target.mkdir()
+    _archive.extract(_Dribble(data, first), str(target), source="x")
+    assert read_tree(target) == MODEL_FILES
+
+
+@pytest.mark.parametrize("compression", ["gz", ""])
+def test_trailing_bytes_after_the_archive_are_ignored(tmp_path, compression):
+    path = make_tar_gz(tmp_path / "m", compression=compression)
+    with open(path, "ab") as out:
+        out.write(b"trailing garbage, as upstream accepted" * 10)
+    target = tmp_path / "t"
+    target.mkdir()
+    _archive.extract_file(path, str(target))
+    assert read_tree(target) == MODEL_FILES
+
+
+def test_gzip_crc_error_after_the_tar_end_is_still_corruption(tmp_path):
+    path = make_tar_gz(tmp_path / "m.tar.gz")
+    data = bytearray(open(path, "rb").read())
+    data[-8] ^= 0xFF  # The CRC32 in the gzip trailer: the tar itself parses.
+    open(path, "wb").write(bytes(data))
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.ArchiveError, match="truncated or corrupt"):
+        _archive.extract_file(path, str(target))
+
+
+def test_corrupt_archive_message_starts_with_upstreams_wording(tmp_path):
+    path = make_tar_gz(tmp_path / "m.tar.gz", {"big": os.urandom(100_000)})
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[: len(data) // 2])
+    with pytest.raises(errors.ArchiveError) as info:
+        _archive.extract_file(path, str(tmp_path))
+    assert str(info.value).startswith(f"{path} does not appear to be a valid module. ")
+
+
+def test_archive_of_folders_only_is_refused(tmp_path):
+    archive = tmp_path / "dirs.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in ("variables", "assets"):
+            tar.addfile(_member(name, tarfile.DIRTYPE))
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.ArchiveError, match="holds no files"):
+        _archive.extract_file(str(archive), str(target))
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ([_member("a", size=1), _member("a", tarfile.DIRTYPE)], "duplicate member names"),
+        ([_member("a", size=1), _member("a/b", size=1)], "which is a file"),
+        ([_member("v", tarfile.DIRTYPE), _member("v", size=1)], "duplicate member names"),
+        ([_member("n" * 300, size=1)], "too long"),
+        ([_member("d/" * 2100 + "f", size=1)], "too long"),
+    ],
+)
+def test_names_the_filesystem_cannot_hold_are_tfhub_errors(tmp_path, members, message):
+    archive = add_members(tmp_path / "a.tar.gz", members)
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.ArchiveError, match=message) as info:
+        _archive.extract_file(archive, str(target))
+    assert str(info.value).startswith(f"{archive} does not appear to be a valid module.")
+
+
+def test_a_file_given_twice_keeps_the_last_copy(tmp_path):
+    archive = tmp_path / "twice.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for content in (b"old", b"newer"):
+            info = _member("saved_model.pb", size=len(content))
+            tar.addfile(info, io.BytesIO(content))
+    target = tmp_path / "t"
+    target.mkdir()
+    result = _archive.extract_file(str(archive), str(target))
+    assert (target / "saved_model.pb").read_bytes() == b"newer"
+    assert result.files["saved_model.pb"][0] == 5
+
+
+# --- Content digests (issue 10 item 11) -------------------------------------------------------
+
+
+def test_extraction_returns_each_files_size_and_sha256(tmp_path):
+    import hashlib
+
+    files = {**MODEL_FILES, "variables/big": os.urandom(700_000), "empty": b""}
+    archive = make_tar_gz(tmp_path / "m.tar.gz", files)
+    target = tmp_path / "t"
+    target.mkdir()
+    result = _archive.extract_file(archive, str(target))
+    assert result.algorithm == "sha256"
+    assert result.files == {
+        name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()
+    }
+    assert result.sizes() == {name: len(data) for name, data in files.items()}
+
+
+# --- The fast header path reads what tarfile reads ---------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+def test_every_tar_format_extracts_the_same_tree(tmp_path, fmt):
+    long_dir = "p" * 90 + "/" + "q" * 60  # > 100 bytes: ustar's prefix, GNU's or pax's long name.
+    files = {"saved_model.pb": b"pb", f"{long_dir}/variables.index": b"i", "é/ü.txt": b"u"}
+    archive = tmp_path / "m.tar"
+    with tarfile.open(archive, "w", format=fmt, pax_headers={"comment": "x"} if fmt else {}) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        folder = tarfile.TarInfo("empty/")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        tar.addfile(_member("alias", tarfile.SYMTYPE, linkname="saved_model.pb"))
+    target = tmp_path / "t"
+    target.mkdir()
+    result = _archive.extract_file(str(archive), str(target))
+    assert read_tree(target) == {**files, "alias": b"pb"}
+    assert (target / "empty").is_dir() and result.members == 5
+
+
+def test_simple_header_matches_tarfile(tmp_path):
+    from tfhub._tar_reader import simple_header
+
+    archive = tmp_path / "m.tar"
+    with tarfile.open(archive, "w", format=tarfile.USTAR_FORMAT) as tar:
+        for member in (
+            _member("a" * 80 + "/" + "b" * 80, size=3),
+            _member("dir", tarfile.DIRTYPE),
+            _member("link", tarfile.SYMTYPE, linkname="a/b"),
+        ):
+            tar.addfile(member, io.BytesIO(b"abc") if member.isfile() else None)
+    data = archive.read_bytes()
+    with tarfile.open(archive) as tar:
+        for expected in tar.getmembers():
+            parsed = simple_header(data[expected.offset : expected.offset + 512])
+            assert parsed is not None
+            fields = ("name", "size", "type", "linkname")
+            assert [getattr(parsed, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert simple_header(bytes(512)) is None  # The end of the archive: tarfile's to decide.
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["/etc/x", "a/../b", "..", "./a", "a/./b", ".hidden", "a//b", "C:/x", "a\\b", "é", "a/", "a/b"],
+)
+def test_the_plain_name_shortcut_only_takes_names_normpath_keeps(name):
+    import posixpath
+
+    from tfhub._archive_tree import _is_plain
+
+    if _is_plain(name):
+        assert posixpath.normpath(name) == name and not name.startswith("/")
+        assert ".." not in name.split("/") and "\\" not in name and ":" not in name
+    assert _is_plain("d07/f12345")

@@ -388,3 +388,136 @@ def test_cleaned_tensorflow_hub_entry_is_downloaded_again(server, served_dir, is
     assert hub.resolve(handle) == path
     assert read_tree(path) == files
     assert len(archive_gets(server, "m.tar.gz")) == 1
+
+
+# --- Download deadline (issue 10 item 7), short first reads (item 6), messages (11.6) ---------
+
+
+def _serve_in_pieces(suffix, pieces, *, pause):
+    """Sends the file in pieces of the given sizes (the last one: the rest), pausing between."""
+
+    def behaviour(handler, path, query):
+        if not path.endswith(suffix):
+            return False
+        with open(handler.local_path(path, query), "rb") as served:
+            body = served.read()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/gzip")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        try:
+            for size in pieces:
+                handler.wfile.write(body[:size])
+                handler.wfile.flush()
+                body = body[size:]
+                time.sleep(pause)
+            handler.wfile.write(body)
+        except OSError:
+            pass  # The client gave up.
+        return True
+
+    return behaviour
+
+
+@pytest.mark.parametrize(("compression", "first"), [("gz", 1), ("", 100)])
+def test_short_first_packet_is_still_an_archive(server, served_dir, compression, first):
+    make_tar_gz(served_dir / "m.tar.gz", compression=compression)
+    server.state.behaviours.append(_serve_in_pieces("m.tar.gz", [first], pause=0.3))
+    assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES
+
+
+def test_trailing_garbage_after_a_served_archive_is_ignored(server, served_dir):
+    path = make_tar_gz(served_dir / "m.tar.gz")
+    with open(path, "ab") as out:
+        out.write(b"\n<!-- appended by a CDN -->\n")
+    assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES
+
+
+def test_a_dripping_server_fails_with_what_to_set(server, served_dir, isolated_cache, monkeypatch):
+    make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
+    server.state.behaviours.append(_serve_in_pieces("m.tar.gz", [1] * 400, pause=0.02))
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1")
+    monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", "10K")
+    handle = server.url("m.tar.gz")
+    started = time.monotonic()
+    with pytest.raises(errors.DownloadTooSlowError) as info:
+        hub.resolve(handle)
+    assert time.monotonic() - started < 5
+    error = info.value
+    assert isinstance(error, TimeoutError) and isinstance(error, errors.DownloadError)
+    assert "TFHUB_DOWNLOAD_MIN_SPEED" in str(error) and handle in str(error)
+    assert error.min_speed == 10240
+    import pickle
+
+    assert pickle.loads(pickle.dumps(error)).min_speed == 10240
+    _assert_no_entry(isolated_cache, handle)
+
+
+def test_min_speed_zero_turns_the_check_off(server, served_dir, monkeypatch):
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours.append(_serve_in_pieces("m.tar.gz", [1] * 30, pause=0.05))
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.5")
+    monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", "0")
+    assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES
+
+
+def test_corrupt_download_names_the_url_as_upstream_did(server, served_dir, isolated_cache):
+    data = open(make_tar_gz(served_dir / "m.tar.gz", BIG_FILES), "rb").read()
+    (served_dir / "m.tar.gz").write_bytes(data[: len(data) // 2])
+    handle = server.url("m.tar.gz")
+    url = handles.parse(handle).download_url()
+    with pytest.raises(errors.ArchiveError) as info:
+        hub.resolve(handle)
+    assert str(info.value).startswith(f"{url} does not appear to be a valid module. ")
+    assert "truncated or corrupt" in str(info.value)
+
+
+def test_folder_only_archive_installs_no_entry(server, served_dir, isolated_cache):
+    import io
+    import tarfile
+
+    with tarfile.open(served_dir / "m.tar.gz", "w:gz") as tar:
+        folder = tarfile.TarInfo("variables")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder, io.BytesIO())
+    handle = server.url("m.tar.gz")
+    with pytest.raises(errors.ArchiveError, match="holds no files"):
+        hub.resolve(handle)
+    _assert_no_entry(isolated_cache, handle)
+
+
+def test_download_and_extract_returns_digests(server, served_dir, tmp_path):
+    import hashlib
+
+    from tfhub.download import download_and_extract
+
+    make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
+    target = tmp_path / "target"
+    target.mkdir()
+    result = download_and_extract(server.url("m.tar.gz"), str(target), handle="h")
+    assert result.algorithm == "sha256"
+    assert result.files == {
+        name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in BIG_FILES.items()
+    }
+
+
+def test_hashes_computed_while_extracting_are_recorded_not_recomputed(
+    server, served_dir, monkeypatch
+):
+    """The sha256 of each file comes from the extraction; install reads no file back."""
+    import hashlib
+
+    from tfhub import cache
+    from tfhub.cache import bookkeeping
+
+    make_tar_gz(served_dir / "m.tar.gz")
+
+    def refuse(path, algorithm="sha256"):
+        raise AssertionError(f"install re-read {path}: extraction's digests were not used")
+
+    monkeypatch.setattr(bookkeeping, "file_digest", refuse)
+    path = hub.resolve(server.url("m.tar.gz"))
+    manifest = bookkeeping.read_manifest(path)
+    assert manifest is not None and cache.is_complete(path)
+    for rel, data in MODEL_FILES.items():
+        assert manifest.digests[rel] == hashlib.sha256(data).hexdigest()

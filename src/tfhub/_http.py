@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import queue
-import threading
 import time
 from typing import Any
 
@@ -162,7 +160,13 @@ def check_status(response: Any, *, handle: str, url: str) -> None:
 
 
 class HttpBody(io.RawIOBase):
-    """The body of a GET as a raw binary stream that resumes with Range after a drop."""
+    """The body of a GET as a raw binary stream that resumes with Range after a drop.
+
+    `read(n)` returns what has arrived (at most n bytes) without copying it. A body slower than
+    TFHUB_DOWNLOAD_MIN_SPEED, averaged over TFHUB_HTTP_TIMEOUT seconds spent waiting for the
+    network, raises `DownloadTooSlowError` (the per-read timeout alone lets a server dripping
+    a byte a second hold a download for days).
+    """
 
     def __init__(self, url: str, *, handle: str, progress: Any = None) -> None:
         super().__init__()
@@ -170,6 +174,10 @@ class HttpBody(io.RawIOBase):
         self.handle = handle
         self.position = 0
         self.progress = progress
+        self._min_speed = constants.download_min_speed()
+        self._pace_window = constants.http_timeout()
+        self._pace_seconds = 0.0
+        self._pace_bytes = 0
         self._response = get(url, handle=handle)
         check_status(self._response, handle=handle, url=url)
         length = self._response.headers.get("Content-Length")
@@ -184,34 +192,63 @@ class HttpBody(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return bytes(super().read(-1) or b"")
         while True:
             if self.closed:
-                return 0  # Closed from another thread: stop, do not reconnect.
+                return b""  # Closed from another thread: stop, do not reconnect.
+            started = time.monotonic()
             try:
-                count = self._read1_into(buffer)
+                data = self._read1(size)
             except Exception as err:
                 if self.closed:
-                    return 0
+                    return b""
                 if not _is_connection_error(err):
                     raise
                 self._resume(err)
                 continue
-            if count == 0 and self.total is not None and self.position < self.total:
+            if not data and self.total is not None and self.position < self.total:
                 self._resume(EOFError(f"connection closed at byte {self.position}"))
                 continue
-            self.position += count
-            if self.progress is not None and count:
-                self.progress.update(count)
-            return count
+            self._check_pace(len(data), time.monotonic() - started)
+            self.position += len(data)
+            if self.progress is not None and data:
+                self.progress.update(len(data))
+            return data
 
-    def _read1_into(self, buffer: Any) -> int:
-        """Reads what has arrived (at most len(buffer)): a timeout never loses bytes read."""
+    def _read1(self, size: int) -> bytes:
+        """Reads what has arrived (at most `size`): a timeout never loses bytes read."""
         raw = self._response.raw
         if not hasattr(raw, "read1"):
-            return int(raw.readinto(buffer))
-        data = raw.read1(len(buffer), decode_content=False)
-        buffer[: len(data)] = data
-        return len(data)
+            return bytes(raw.read(size))
+        return bytes(raw.read1(size, decode_content=False))
+
+    def _check_pace(self, count: int, seconds: float) -> None:
+        """Raises DownloadTooSlowError if the network delivers less than the minimum speed."""
+        if not self._min_speed:
+            return
+        self._pace_seconds += seconds
+        self._pace_bytes += count
+        if self._pace_seconds < self._pace_window:
+            return
+        if self._pace_bytes < self._min_speed * self._pace_seconds:
+            raise errors.DownloadTooSlowError(
+                f"Cannot download {self.handle!r} from {self.url}: only {self._pace_bytes} bytes "
+                f"arrived in {self._pace_seconds:.1f} s, less than "
+                f"{constants.TFHUB_DOWNLOAD_MIN_SPEED}={self._min_speed:g} bytes/s (averaged "
+                f"over {constants.TFHUB_HTTP_TIMEOUT}={self._pace_window:g} s). On a slow network "
+                f"set {constants.TFHUB_DOWNLOAD_MIN_SPEED} lower (e.g. 100), or to 0 to turn "
+                "this check off.",
+                url=self.url,
+                min_speed=self._min_speed,
+                seconds=self._pace_seconds,
+            )
+        self._pace_seconds, self._pace_bytes = 0.0, 0
 
     def _resume(self, cause: BaseException) -> None:
         """Reconnects with a Range request from the current position."""
@@ -223,8 +260,11 @@ class HttpBody(io.RawIOBase):
                 f"Cannot download {self.handle!r} from {self.url}: the connection broke "
                 f"{self._drops} times (last: {cause})."
             ) from cause
-        logger.warning(
-            "Connection to %s broke at byte %d (%s); resuming.", self.url, self.position, cause
+        logger.info(  # INFO like the other retries: the CLI shows it with -v.
+            "Connection to %s broke at byte %d (%s); resuming.",
+            redact(self.url),
+            self.position,
+            cause,
         )
         backoff_sleep(self._drops)
         headers = {"Range": f"bytes={self.position}-"}
@@ -246,67 +286,3 @@ class HttpBody(io.RawIOBase):
         if not self.closed:
             super().close()  # First: a reader in another thread then stops, not reconnects.
             self._response.close()
-
-
-class Prefetcher(io.RawIOBase):
-    """Reads a stream ahead in a background thread, so the network overlaps decompression.
-
-    At most `depth` chunks of `chunk` bytes wait in memory. Errors of the reading thread are
-    raised by `readinto` in the consumer, in order.
-    """
-
-    def __init__(self, source: Any, *, chunk: int = 1 << 20, depth: int = 8) -> None:
-        super().__init__()
-        self._source = source
-        self._chunk = chunk
-        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(depth)
-        self._stop = threading.Event()
-        self._pending = memoryview(b"")
-        self._finished = False
-        self._thread = threading.Thread(target=self._run, name="tfhub-download", daemon=True)
-        self._thread.start()
-
-    def readable(self) -> bool:
-        return True
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                data = self._source.read(self._chunk)
-                self._put(bytes(data or b""))
-                if not data:
-                    return
-        except BaseException as err:
-            self._put(err)
-
-    def _put(self, item: bytes | BaseException) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def readinto(self, buffer: Any) -> int:
-        if not self._pending:
-            if self._finished:
-                return 0
-            item = self._queue.get()
-            if isinstance(item, BaseException):
-                self._finished = True
-                raise item
-            if not item:
-                self._finished = True
-                return 0
-            self._pending = memoryview(item)
-        count = min(len(buffer), len(self._pending))
-        buffer[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        return count
-
-    def close(self) -> None:
-        if not self.closed:
-            self._stop.set()
-            self._source.close()
-            self._thread.join(timeout=5)
-        super().close()

@@ -37,6 +37,8 @@ TFHUB_LOCK_TIMEOUT = "TFHUB_LOCK_TIMEOUT"
 # Read by other libraries, set or documented by tfhub.
 TF_USE_LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
 TF_CPP_MIN_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
+TFHUB_MAX_EXTRACTED_BYTES = "TFHUB_MAX_EXTRACTED_BYTES"
+TFHUB_DOWNLOAD_MIN_SPEED = "TFHUB_DOWNLOAD_MIN_SPEED"
 
 DEFAULT_HTTP_TIMEOUT_SEC = 60.0
 DEFAULT_HTTP_RETRIES = 4
@@ -84,6 +86,16 @@ ENV_VARS: list[EnvVar] = [
         "touches its lock every 5 s) before waiting for it ends with `LockTimeoutError`, which "
         f"names that process (default {DEFAULT_LOCK_TIMEOUT_SEC:g}); a live download is waited "
         "for as long as it runs",
+    ),
+    EnvVar(
+        TFHUB_DOWNLOAD_MIN_SPEED,
+        "bytes/s a download must average over `TFHUB_HTTP_TIMEOUT` seconds of waiting, else "
+        "`DownloadTooSlowError` (default 1024; `0`: off; `K`/`M` suffixes)",
+    ),
+    EnvVar(
+        TFHUB_MAX_EXTRACTED_BYTES,
+        "most bytes one archive may expand to, else `ArchiveTooLargeError` (default 256 GiB; "
+        "`K`/`M`/`G`/`T` suffixes)",
     ),
     EnvVar(TFHUB_DISABLE_CERT_VALIDATION, "`true`: do not verify TLS certificates (as upstream)"),
     EnvVar(
@@ -151,6 +163,9 @@ def env(name: str, default: str | None = None) -> str | None:
         value = current[name]
         return default if value is None else value
     return os.environ.get(name, default)
+DEFAULT_MAX_EXTRACTED_BYTES = 256 << 30  # 256 GiB: far above any published model.
+DEFAULT_DOWNLOAD_MIN_SPEED = 1024.0  # Bytes per second, averaged over TFHUB_HTTP_TIMEOUT.
+_SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
@@ -352,6 +367,51 @@ def env_table_markdown() -> str:
         names = ", ".join(f"`{name.strip()}`" for name in var.name.split(","))
         rows.append(f"| {names} | {var.meaning} |")
     return "\n".join(rows) + "\n"
+
+
+def _parse_size(name: str, raw: str) -> int:
+    """Parses "123", "64G", "1.5T" (binary units, optional trailing "B" or "iB")."""
+    text = raw.strip().upper().removesuffix("IB").removesuffix("B")
+    suffix = text[-1:] if text[-1:] in _SIZE_SUFFIXES else ""
+    try:
+        value = float(text[: len(text) - len(suffix)]) * _SIZE_SUFFIXES[suffix]
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ValueError(
+            f"{name} must be a positive number of bytes, optionally with a K, M, G or T suffix "
+            f"(e.g. 512G). Received: {raw!r}"
+        )
+    return int(value)
+
+
+def max_extracted_bytes() -> int:
+    """Returns TFHUB_MAX_EXTRACTED_BYTES: the most bytes one archive may expand to (256 GiB).
+
+    Raises:
+        ValueError: if the variable is set and not a positive size.
+    """
+    raw = env(TFHUB_MAX_EXTRACTED_BYTES, "") or ""
+    if not raw.strip():
+        return DEFAULT_MAX_EXTRACTED_BYTES
+    return _parse_size(TFHUB_MAX_EXTRACTED_BYTES, raw)
+
+
+def download_min_speed() -> float:
+    """Returns TFHUB_DOWNLOAD_MIN_SPEED in bytes/s (default 1024; 0 turns the check off).
+
+    A download receiving less than this, averaged over TFHUB_HTTP_TIMEOUT seconds of waiting
+    for the network, is abandoned.
+
+    Raises:
+        ValueError: if the variable is set and not a size of 0 or more.
+    """
+    raw = env(TFHUB_DOWNLOAD_MIN_SPEED, "") or ""
+    if not raw.strip():
+        return DEFAULT_DOWNLOAD_MIN_SPEED
+    if raw.strip() in ("0", "0.0"):
+        return 0.0
+    return float(_parse_size(TFHUB_DOWNLOAD_MIN_SPEED, raw))
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m tfhub.constants` prints the table.

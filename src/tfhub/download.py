@@ -10,9 +10,9 @@ not depend on it. Only the process that made a temporary folder removes it.
 from __future__ import annotations
 
 import glob
-import io
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Mapping
 
@@ -23,8 +23,9 @@ from .utils.redact import redact
 
 logger = logging.getLogger(__name__)
 
-# Fills an empty folder; may return what it hashed while writing ({path: (size, hex)}, algorithm).
-Fetch = Callable[[str], "cache.bookkeeping.FetchResult | None"]
+# Fills an empty folder; may return what it hashed while writing: an `_archive.ExtractResult`
+# or ({path: (size, hex)}, algorithm). Files it does not report are hashed at install.
+Fetch = Callable[[str], object]
 
 
 def atomic_download(
@@ -205,7 +206,7 @@ def _install(
 # --- Fetchers -------------------------------------------------------------------------------------
 
 
-def fetch_http_archive(url: str, *, handle: str) -> Fetch:
+def fetch_http_archive(url: str, *, handle: str) -> Callable[[str], _archive.ExtractResult]:
     """Returns a fetch that streams an archive from `url` and extracts it (restarting if needed).
 
     Args:
@@ -213,51 +214,57 @@ def fetch_http_archive(url: str, *, handle: str) -> Fetch:
         handle: the handle, named in errors and in the progress bar.
 
     Returns:
-        A function that fills a folder.
+        A function that fills a folder and returns what `download_and_extract` returns.
     """
 
-    def fetch(target: str) -> None:
+    def fetch(target: str) -> _archive.ExtractResult:
         retries = constants.http_retries()
         for attempt in range(retries + 1):
             try:
-                download_and_extract(url, target, handle=handle)
-                return
+                return download_and_extract(url, target, handle=handle)
             except _http.RestartDownload:
                 if attempt == retries:
                     raise
-                logger.warning("Restarting the download of %s from the start.", url)
+                logger.info("Restarting the download of %s from the start.", redact(url))
                 _empty_folder(target)
                 _http.backoff_sleep(attempt + 1)
+        raise AssertionError("unreachable")
 
     return fetch
 
 
-def download_and_extract(url: str, target: str, *, handle: str) -> None:
+def download_and_extract(url: str, target: str, *, handle: str) -> _archive.ExtractResult:
     """Streams one archive from `url` into the folder `target` (one attempt, resuming drops).
 
+    The network is read and the archive decompressed in a background thread, while this thread
+    writes and hashes the files (see `_archive.extract`).
+
+    Returns:
+        An `_archive.ExtractResult`: `files` maps each file's relative path to (size, hex
+        digest), `algorithm` names the digest ("sha256"); `.sizes()` gives {path: size}.
+
     Raises:
-        tfhub.errors.DownloadError: and its subclasses, naming the handle and URL.
-        tfhub.errors.ArchiveError: for truncated, corrupt or unsafe archives.
+        tfhub.errors.DownloadError: and its subclasses, naming the handle and URL (also
+            DownloadTooSlowError below TFHUB_DOWNLOAD_MIN_SPEED).
+        tfhub.errors.ArchiveError: for truncated, corrupt, unsafe or too large archives.
     """
-    source = url if url == handle else f"{url} (handle {handle!r})"
     body = _http.HttpBody(url, handle=handle)
     bar = progress.download_bar(description=f"Downloading {handle}", total=body.total)
     body.progress = bar
     try:
         # The body decides, not Content-Type: misconfigured servers label archives text/html.
-        prefetched = _http.Prefetcher(body)  # Network reads overlap decompression.
-        try:
-            _archive.extract(io.BufferedReader(prefetched, 1 << 20), target, source=source)
-        except errors.NotAnArchiveError as err:
-            hint = _http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle."
-            raise errors.NotAnArchiveError(f"{err}{hint}") from err
-        finally:
-            prefetched.close()
+        return _archive.extract(body, target, source=url)
+    except errors.NotAnArchiveError as err:
+        hint = _http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle."
+        raise errors.NotAnArchiveError(f"{err}{hint}") from err
     finally:
         bar.close()
         body.close()
 
 
 def _empty_folder(folder: str) -> None:
-    for name in os.listdir(folder):
-        cache.remove_tree(os.path.join(folder, name))
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.remove(entry.path)

@@ -157,6 +157,17 @@ class DownloadRestartError(DownloadError):
     Raised inside a download and retried there (TFHUB_HTTP_RETRIES times); it reaches users only
     when every restart failed.
     """
+class DownloadTooSlowError(DownloadError, TimeoutError):
+    """A download slower than TFHUB_DOWNLOAD_MIN_SPEED (e.g. a server dripping bytes)."""
+
+    def __init__(self, message: str, *, url: str, min_speed: float, seconds: float) -> None:
+        super().__init__(message)
+        self.url = url
+        self.min_speed = min_speed
+        self.seconds = seconds
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class NotAnArchiveError(DownloadError):
@@ -169,6 +180,19 @@ class ArchiveError(TFHubError, OSError):
 
 class UnsafeArchiveError(ArchiveError):
     """An archive member that would write outside the target or is a special file."""
+
+
+class ArchiveTooLargeError(ArchiveError):
+    """An archive that expands beyond TFHUB_MAX_EXTRACTED_BYTES (e.g. a decompression bomb)."""
+
+    def __init__(self, message: str, *, source: str, limit: int) -> None:
+        super().__init__(message)
+        self.source = source
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
 
 
 # --- Loading models -------------------------------------------------------------------------------

@@ -211,7 +211,14 @@ _KEY_FILES = frozenset(
 
 
 def as_fetch_result(value: object) -> FetchResult | None:
-    """Returns what a fetch returned if it reports hashes ((digests, algorithm)), else None."""
+    """Returns what a fetch returned if it reports hashes, else None.
+
+    A fetch reports them as `(digests, algorithm)` or as an object with `.files` ({path: (size,
+    hex)}) and `.algorithm`, such as the `_archive.ExtractResult` of an extraction.
+    """
+    files, algorithm = getattr(value, "files", None), getattr(value, "algorithm", None)
+    if isinstance(files, Mapping) and isinstance(algorithm, str) and algorithm:
+        return files, algorithm
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Mapping):
         if isinstance(value[1], str) and value[1]:
             return value[0], value[1]

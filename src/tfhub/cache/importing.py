@@ -55,7 +55,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         )
         return module_path
 
-    def fetch(target: str) -> None:
-        _archive.extract_file(archive, target)
+    def fetch(target: str) -> _archive.ExtractResult:
+        return _archive.extract_file(archive, target)
 
     return atomic_download(key, fetch, module_path=module_path, local=True)

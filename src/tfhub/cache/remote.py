@@ -31,7 +31,7 @@ from . import bookkeeping, layout
 
 logger = logging.getLogger(__name__)
 
-Fetch = Callable[[str], "bookkeeping.FetchResult | None"]
+Fetch = Callable[[str], object]
 
 
 def _gfile() -> Any:

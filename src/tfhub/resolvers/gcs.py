@@ -37,8 +37,8 @@ class GcsCompressedResolver(Resolver):
 
         url = handles.cache_handle(handle)  # The scheme lower-cased, as TensorFlow wants it.
 
-        def fetch(target: str) -> None:
+        def fetch(target: str) -> _archive.ExtractResult:
             with open_binary(url) as archive:
-                _archive.extract_fileobj(archive, target, source=url)
+                return _archive.extract_fileobj(archive, target, source=url)
 
         return atomic_download(url, fetch)

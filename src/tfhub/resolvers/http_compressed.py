@@ -36,7 +36,5 @@ class HttpCompressedResolver(Resolver):
             return module_path  # The hot path: no download machinery is imported.
         from ..download import atomic_download, fetch_http_archive
 
-        def fetch(target: str) -> None:
-            fetch_http_archive(parsed.download_url(), handle=handle)(target)
-
+        fetch = fetch_http_archive(parsed.download_url(), handle=handle)  # Returns the hashes.
         return atomic_download(key, fetch, module_path=module_path)
