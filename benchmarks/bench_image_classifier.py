@@ -91,17 +91,21 @@ def _save_mobilenet(path: Path) -> str:
 
 
 def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
-    from tfhub.tools.make_image_classifier import data, get_default_hparams, lib, module
+    from tfhub.tools import image_folders, image_modules
+    from tfhub.tools.make_image_classifier import data, get_default_hparams, lib
 
     hparams = get_default_hparams()._replace(
         train_epochs=epochs, batch_size=BATCH, learning_rate=LEARNING_RATE
     )
-    layer = module.load_module_layer(handle, trainable=False)
-    size = module.image_size_for_module(layer, handle, None)
+    layer = image_modules.load_module_layer(handle, trainable=False)
+    size = image_modules.image_size_for_module(layer, handle, None)
     started = time.perf_counter()
-    files = data.list_image_files(image_dir)
+    files = image_folders.list_image_files(image_dir)
     sets = data.make_datasets(
-        data.decode_images(files, size), hparams=hparams, num_classes=len(files.labels), seed=0
+        image_folders.decode_images(files, size),
+        hparams=hparams,
+        num_classes=len(files.labels),
+        seed=0,
     )
     decode = time.perf_counter() - started
     model = lib.build_model(layer, hparams, size, len(files.labels))

@@ -15,6 +15,7 @@ import pytest
 from tests._helpers import image_models, image_sets, models
 
 from tfhub import errors
+from tfhub.tools import image_folders
 from tfhub.tools.make_image_classifier import cli, data, get_default_hparams
 from tfhub.tools.make_image_classifier.export import Outputs, check_outputs_writable
 
@@ -28,7 +29,7 @@ def test_lists_classes_sorted_and_every_image_format(tmp_path: Path) -> None:
         (tmp_path / "imgs" / "circle" / "circle_001.png").read_bytes()
     )
     (tmp_path / "imgs" / "LICENSE.txt").write_text("a file beside the class folders")
-    files = data.list_image_files(os.fspath(tmp_path / "imgs"))
+    files = image_folders.list_image_files(os.fspath(tmp_path / "imgs"))
     assert files.labels == ("circle", "square")
     names = [os.path.basename(p) for p in files.paths]
     assert names[:5] == [
@@ -56,7 +57,7 @@ def test_unusable_folders_are_clear_errors(tmp_path: Path, layout: dict, match: 
             image_sets.write_image(root / name / f"{i}.png", np.zeros((8, 8, 3), np.uint8))
     (root / "top.jpg").write_bytes(b"images outside class folders are not used")
     with pytest.raises(errors.ImageFolderError, match=match) as caught:
-        data.list_image_files(os.fspath(root))
+        image_folders.list_image_files(os.fspath(root))
     assert isinstance(caught.value, ValueError)
     assert caught.value.path == os.fspath(root)
     assert pickle.loads(pickle.dumps(caught.value)).problem == caught.value.problem
@@ -64,7 +65,7 @@ def test_unusable_folders_are_clear_errors(tmp_path: Path, layout: dict, match: 
 
 def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(errors.ImageFolderError, match="it is not a folder"):
-        data.list_image_files(os.fspath(tmp_path / "nope"))
+        image_folders.list_image_files(os.fspath(tmp_path / "nope"))
 
 
 # --- Decoding and the tf.data pipeline ----------------------------------------------------------
@@ -78,9 +79,9 @@ def test_decodes_all_formats_and_skips_unreadable_files_by_name(
     shutil.copytree(shape_images, root)
     bad = image_sets.write_corrupt_image(root / "square" / "broken.jpg")
     (root / "circle" / "empty.png").write_bytes(b"")
-    files = data.list_image_files(os.fspath(root))
+    files = image_folders.list_image_files(os.fspath(root))
     with caplog.at_level(logging.WARNING, logger="tfhub"):
-        decoded = data.decode_images(files, (40, 24))
+        decoded = image_folders.decode_images(files, (40, 24))
     assert sorted(decoded.skipped) == sorted([bad, os.fspath(root / "circle" / "empty.png")])
     assert "broken.jpg" in caplog.text and "empty.png" in caplog.text
     assert decoded.images.shape == (60, 40, 24, 3) and decoded.images.dtype == np.uint8
@@ -96,9 +97,9 @@ def test_a_class_of_only_unreadable_files_is_an_error(tmp_path: Path) -> None:
     image_sets.make_image_folder(tmp_path / "imgs", classes=("circle",), per_class=2)
     (tmp_path / "imgs" / "square").mkdir()
     image_sets.write_corrupt_image(tmp_path / "imgs" / "square" / "a.jpg")
-    files = data.list_image_files(os.fspath(tmp_path / "imgs"))
+    files = image_folders.list_image_files(os.fspath(tmp_path / "imgs"))
     with pytest.raises(errors.ImageFolderError, match=r"\['square'\] hold no readable image"):
-        data.decode_images(files, (8, 8))
+        image_folders.decode_images(files, (8, 8))
 
 
 def test_split_takes_the_first_fraction_of_each_class_for_validation() -> None:
@@ -113,8 +114,8 @@ def test_split_takes_the_first_fraction_of_each_class_for_validation() -> None:
 
 @pytest.mark.tf
 def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) -> None:
-    files = data.list_image_files(os.fspath(shape_images))
-    decoded = data.decode_images(files, (32, 32))
+    files = image_folders.list_image_files(os.fspath(shape_images))
+    decoded = image_folders.decode_images(files, (32, 32))
     hparams = get_default_hparams()._replace(batch_size=16, do_data_augmentation=True)
     sets = data.make_datasets(decoded, hparams=hparams, num_classes=3, seed=3)
     assert (sets.train_size, sets.valid_size) == (48, 12)
@@ -141,14 +142,14 @@ def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) ->
 
 
 def _layer(handle: str):
-    from tfhub.tools.make_image_classifier import module
+    from tfhub.tools import image_modules
 
-    return module.load_module_layer(handle, trainable=False)
+    return image_modules.load_module_layer(handle, trainable=False)
 
 
 @pytest.mark.tf
 def test_image_size_from_the_module_or_the_flag(image_modules: dict[str, str]) -> None:
-    from tfhub.tools.make_image_classifier.module import check_feature_vector, image_size_for_module
+    from tfhub.tools.image_modules import check_feature_vector, image_size_for_module
 
     fixed = _layer(image_modules["fixed"])
     assert image_size_for_module(fixed, "fixed") == (32, 32)
@@ -177,7 +178,7 @@ def test_image_size_from_the_module_or_the_flag(image_modules: dict[str, str]) -
     ],
 )
 def test_not_an_image_feature_vector_module(tmp_path: Path, kind: str, match: str) -> None:
-    from tfhub.tools.make_image_classifier.module import check_feature_vector, image_size_for_module
+    from tfhub.tools.image_modules import check_feature_vector, image_size_for_module
 
     path = os.fspath(tmp_path / kind)
     if kind == "rank":

@@ -15,7 +15,7 @@ from tests._helpers.models import save_text_embedding
 
 from tfhub import errors
 from tfhub.cli.main import main as tfhub_main
-from tfhub.tools.make_image_classifier import data as image_data
+from tfhub.tools import image_folders
 from tfhub.tools.module_search import lib
 from tfhub.tools.module_search.cli import main as tool_main
 
@@ -72,7 +72,7 @@ def test_rank_modules_over_http_and_folders(
     assert [s.module for s in scores[:2]] == sorted([image_modules["tf1"], served])
     assert scores[2].module == poor and scores[2].dim == 1
 
-    images = image_data.decode_images(dataset.files, (32, 32)).images / 255.0
+    images = image_folders.decode_images(dataset.files, (32, 32)).images / 255.0
     expected = _brute_force_loo(image_models.image_features(images), dataset.labels)
     assert scores[0].error == pytest.approx(expected) and scores[0].dim == 8
     assert scores[2].error > scores[0].error
