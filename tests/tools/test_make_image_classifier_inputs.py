@@ -108,8 +108,9 @@ def test_split_takes_the_first_fraction_of_each_class_for_validation() -> None:
     assert list(valid) == [0, 1, 10]  # floor(10 * .2) = 2, floor(5 * .2) = 1, floor(4 * .2) = 0
     assert sorted([*train, *valid]) == list(range(19))
     assert len(data.split_indices(labels, 0.0)[1]) == 0
-    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+    with pytest.raises(errors.ToolFlagError, match=r"\[0, 1\)") as caught:
         data.split_indices(labels, 1.0)
+    assert isinstance(caught.value, ValueError) and caught.value.flag == "validation_split"
 
 
 @pytest.mark.tf

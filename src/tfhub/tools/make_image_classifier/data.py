@@ -33,10 +33,14 @@ def split_indices(label_ids: np.ndarray, validation_split: float) -> tuple[np.nd
         (training indices, validation indices).
 
     Raises:
-        ValueError: if validation_split is not in [0, 1).
+        tfhub.errors.ToolFlagError: if validation_split is not in [0, 1).
     """
     if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1). Received: {validation_split}")
+        raise errors.ToolFlagError(
+            f"--validation_split must be in [0, 1). Received: validation_split={validation_split}",
+            flag="validation_split",
+            value=validation_split,
+        )
     train, valid = [], []
     for class_id in np.unique(label_ids):
         members = np.flatnonzero(label_ids == class_id)

@@ -41,13 +41,15 @@ class DataSpec:
         """Parses `NAME` or `NAME#N`.
 
         Raises:
-            ValueError: for an empty name or an N that is not a positive integer.
+            tfhub.errors.ToolFlagError: an empty name or an N that is not a positive integer.
         """
         name, _, count = spec.partition("#")
         if not name or (count and (not count.isdigit() or int(count) < 1)):
-            raise ValueError(
+            raise errors.ToolFlagError(
                 "--dataset must be NAME or NAME#N (N a positive number of examples), e.g. "
-                f"./flowers#500. Received: dataset={spec!r}"
+                f"./flowers#500. Received: dataset={spec!r}",
+                flag="dataset",
+                value=spec,
             )
         return cls(name, int(count) if count else None)
 
