@@ -223,6 +223,15 @@ def _print_row(row: dict) -> None:
         f"{row['ratio_' + later]:.2f}x; val accuracy tfhub {t['val_accuracy']} "
         f"upstream {u['val_accuracy']}"
     )
+    runs = t["runs"]
+    decode = statistics.median(r["decode_seconds"] for r in runs)
+    first = statistics.median(r["epoch_seconds"][0] for r in runs)
+    later = statistics.median(statistics.median(r["epoch_seconds"][1:] or [0.0]) for r in runs)
+    print(
+        f"{'':>9}  tfhub's first epoch {first:.1f} s = decoding {decode:.1f} s + training "
+        f"{first - decode:.1f} s (first step traces train and test functions); later epochs "
+        f"{later:.1f} s"
+    )
 
 
 def main() -> None:
