@@ -54,6 +54,20 @@ def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) ->
     assert moved.shape == batch.shape and not np.allclose(moved, batch)
     off = hparams._replace(do_data_augmentation=False)
     assert data.make_augmenter(off, (32, 32)) is None
+    plain = data.make_datasets(decoded, hparams=off, num_classes=3, seed=3)
+    train_idx, _ = data.split_indices(decoded.label_ids, off.validation_split)
+    kept = zip(decoded.label_ids[train_idx], decoded.images[train_idx], strict=True)
+    expected = sorted((int(label), image.tobytes()) for label, image in kept)
+    orders = []
+    for _ in range(2):  # Each epoch: every training image once, with its label, reshuffled.
+        pairs = [
+            (int(np.argmax(y)), np.round(x * 255.0).astype(np.uint8).tobytes())
+            for images, labels in plain.train
+            for x, y in zip(images.numpy(), labels.numpy(), strict=True)
+        ]
+        assert sorted(pairs) == expected
+        orders.append([image for _, image in pairs])
+    assert orders[0] != orders[1]
 
 
 # --- Outputs and flags --------------------------------------------------------------------------
