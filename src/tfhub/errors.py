@@ -437,6 +437,11 @@ class UnknownStrategyError(ToolError, ValueError):
     """A distribution strategy name that is not known (`.name`, `.available`)."""
 
 
+class ToolFlagError(ToolError, ValueError):
+    """A tool's flag that is missing or has an unusable value (`.flag`, `.value`), found before
+    any work: e.g. --num_trees 0, --dataset "#3", no --module."""
+
+
 # --- Tools: make_nearest_neighbour_index and module_search ---------------------------------------
 
 

@@ -18,6 +18,7 @@ import pytest
 from tests._helpers import image_models, image_sets
 
 from tfhub import errors
+from tfhub.tools import image_folders
 from tfhub.tools.make_image_classifier import data, get_default_hparams
 
 pytestmark = [
@@ -63,7 +64,9 @@ def _run_cli(args: list[str], *, env: dict[str, str], two_cpus: bool = False) ->
 
 def _validation_images(image_dir: Path, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The validation images (float in [0, 1]) and labels, as the tool splits them."""
-    decoded = data.decode_images(data.list_image_files(os.fspath(image_dir)), size)
+    decoded = image_folders.decode_images(
+        image_folders.list_image_files(os.fspath(image_dir)), size
+    )
     _, valid = data.split_indices(decoded.label_ids, get_default_hparams().validation_split)
     return decoded.images[valid].astype(np.float32) / 255.0, decoded.label_ids[valid]
 

@@ -1,104 +1,22 @@
-"""make_image_classifier before training: the image folder, the tf.data pipeline, the module
-checks, the output checks and the flags. Every bad input is a clear error, raised before any
-training step."""
+"""make_image_classifier before training: the tf.data pipeline, the output checks and the flags.
+Every bad input is a clear error, raised before any training step. (The image folder and module
+checks it shares with module_search: test_image_folders.py, test_image_modules.py.)"""
 
 from __future__ import annotations
 
-import logging
 import os
 import pickle
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests._helpers import image_models, image_sets, models
 
 from tfhub import errors
+from tfhub.tools import image_folders
 from tfhub.tools.make_image_classifier import cli, data, get_default_hparams
 from tfhub.tools.make_image_classifier.export import Outputs, check_outputs_writable
 
-# --- The image folder ---------------------------------------------------------------------------
-
-
-def test_lists_classes_sorted_and_every_image_format(tmp_path: Path) -> None:
-    image_sets.make_image_folder(tmp_path / "imgs", classes=("square", "circle"), per_class=4)
-    (tmp_path / "imgs" / "circle" / "notes.txt").write_text("not an image")
-    (tmp_path / "imgs" / "circle" / "UPPER.PNG").write_bytes(
-        (tmp_path / "imgs" / "circle" / "circle_001.png").read_bytes()
-    )
-    (tmp_path / "imgs" / "LICENSE.txt").write_text("a file beside the class folders")
-    files = data.list_image_files(os.fspath(tmp_path / "imgs"))
-    assert files.labels == ("circle", "square")
-    names = [os.path.basename(p) for p in files.paths]
-    assert names[:5] == [
-        "UPPER.PNG",
-        *[f"circle_00{i}.{e}" for i, e in enumerate(["jpg", "png", "bmp", "gif"])],
-    ]
-    assert files.label_ids == (0,) * 5 + (1,) * 4
-
-
-@pytest.mark.parametrize(
-    ("layout", "match"),
-    [
-        ({}, "holds no images in class sub-folders"),
-        ({"only": 3}, r"1 class sub-folder\(s\) \['only'\], at least 2"),
-        ({"a": 3, "b": 0, "c": 2}, r"class folder\(s\) \['b'\] hold no image"),
-        ({"a": 0, "b": 0}, "holds no images in class sub-folders"),
-    ],
-)
-def test_unusable_folders_are_clear_errors(tmp_path: Path, layout: dict, match: str) -> None:
-    root = tmp_path / "imgs"
-    root.mkdir()
-    for name, count in layout.items():
-        (root / name).mkdir()
-        for i in range(count):
-            image_sets.write_image(root / name / f"{i}.png", np.zeros((8, 8, 3), np.uint8))
-    (root / "top.jpg").write_bytes(b"images outside class folders are not used")
-    with pytest.raises(errors.ImageFolderError, match=match) as caught:
-        data.list_image_files(os.fspath(root))
-    assert isinstance(caught.value, ValueError)
-    assert caught.value.path == os.fspath(root)
-    assert pickle.loads(pickle.dumps(caught.value)).problem == caught.value.problem
-
-
-def test_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(errors.ImageFolderError, match="it is not a folder"):
-        data.list_image_files(os.fspath(tmp_path / "nope"))
-
-
-# --- Decoding and the tf.data pipeline ----------------------------------------------------------
-
-
-@pytest.mark.tf
-def test_decodes_all_formats_and_skips_unreadable_files_by_name(
-    shape_images: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    root = tmp_path / "imgs"
-    shutil.copytree(shape_images, root)
-    bad = image_sets.write_corrupt_image(root / "square" / "broken.jpg")
-    (root / "circle" / "empty.png").write_bytes(b"")
-    files = data.list_image_files(os.fspath(root))
-    with caplog.at_level(logging.WARNING, logger="tfhub"):
-        decoded = data.decode_images(files, (40, 24))
-    assert sorted(decoded.skipped) == sorted([bad, os.fspath(root / "circle" / "empty.png")])
-    assert "broken.jpg" in caplog.text and "empty.png" in caplog.text
-    assert decoded.images.shape == (60, 40, 24, 3) and decoded.images.dtype == np.uint8
-    assert list(np.bincount(decoded.label_ids)) == [20, 20, 20]
-    # Each class has its colour: the mean of the dominant channel beats the others' means.
-    for class_id, channel in enumerate([0, 1, 2]):  # circle red, square green, triangle blue
-        mean = decoded.images[decoded.label_ids == class_id].astype(float).mean(axis=(0, 1, 2))
-        assert np.argmax(mean - mean.mean()) == channel
-
-
-@pytest.mark.tf
-def test_a_class_of_only_unreadable_files_is_an_error(tmp_path: Path) -> None:
-    image_sets.make_image_folder(tmp_path / "imgs", classes=("circle",), per_class=2)
-    (tmp_path / "imgs" / "square").mkdir()
-    image_sets.write_corrupt_image(tmp_path / "imgs" / "square" / "a.jpg")
-    files = data.list_image_files(os.fspath(tmp_path / "imgs"))
-    with pytest.raises(errors.ImageFolderError, match=r"\['square'\] hold no readable image"):
-        data.decode_images(files, (8, 8))
+# --- The tf.data pipeline ------------------------------------------------------------------------
 
 
 def test_split_takes_the_first_fraction_of_each_class_for_validation() -> None:
@@ -107,14 +25,15 @@ def test_split_takes_the_first_fraction_of_each_class_for_validation() -> None:
     assert list(valid) == [0, 1, 10]  # floor(10 * .2) = 2, floor(5 * .2) = 1, floor(4 * .2) = 0
     assert sorted([*train, *valid]) == list(range(19))
     assert len(data.split_indices(labels, 0.0)[1]) == 0
-    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+    with pytest.raises(errors.ToolFlagError, match=r"\[0, 1\)") as caught:
         data.split_indices(labels, 1.0)
+    assert isinstance(caught.value, ValueError) and caught.value.flag == "validation_split"
 
 
 @pytest.mark.tf
 def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) -> None:
-    files = data.list_image_files(os.fspath(shape_images))
-    decoded = data.decode_images(files, (32, 32))
+    files = image_folders.list_image_files(os.fspath(shape_images))
+    decoded = image_folders.decode_images(files, (32, 32))
     hparams = get_default_hparams()._replace(batch_size=16, do_data_augmentation=True)
     sets = data.make_datasets(decoded, hparams=hparams, num_classes=3, seed=3)
     assert (sets.train_size, sets.valid_size) == (48, 12)
@@ -135,60 +54,20 @@ def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) ->
     assert moved.shape == batch.shape and not np.allclose(moved, batch)
     off = hparams._replace(do_data_augmentation=False)
     assert data.make_augmenter(off, (32, 32)) is None
-
-
-# --- The module ---------------------------------------------------------------------------------
-
-
-def _layer(handle: str):
-    from tfhub.tools.make_image_classifier import module
-
-    return module.load_module_layer(handle, trainable=False)
-
-
-@pytest.mark.tf
-def test_image_size_from_the_module_or_the_flag(image_modules: dict[str, str]) -> None:
-    from tfhub.tools.make_image_classifier.module import check_feature_vector, image_size_for_module
-
-    fixed = _layer(image_modules["fixed"])
-    assert image_size_for_module(fixed, "fixed") == (32, 32)
-    assert image_size_for_module(fixed, "fixed", 32) == (32, 32)
-    with pytest.raises(errors.ImageSizeError, match=r"expects images of size \(32, 32\)") as e:
-        image_size_for_module(fixed, "fixed", 48)
-    assert e.value.requested == 48 and isinstance(e.value, ValueError)
-    variable = _layer(image_modules["variable"])
-    with pytest.raises(errors.ImageSizeError, match="pass --image_size"):
-        image_size_for_module(variable, "variable")
-    assert image_size_for_module(variable, "variable", 40) == (40, 40)
-    assert check_feature_vector(variable, "variable", (40, 40)) == 8
-    tf1 = _layer(image_modules["tf1"])  # Variable input; ImageModuleInfo says 32x32.
-    assert image_size_for_module(tf1, image_modules["tf1"]) == (32, 32)
-    assert image_size_for_module(tf1, image_modules["tf1"], 24) == (24, 24)
-    assert check_feature_vector(tf1, "tf1", (24, 24)) == 8
-
-
-@pytest.mark.tf
-@pytest.mark.parametrize(
-    ("kind", "match"),
-    [
-        ("rank", r"input has shape \(None, 64\) \(rank 2\), not 4"),
-        ("dtype", "input has dtype uint8, not float32"),
-        ("map", r"output has shape \(2, 16, 16, 5\), not \[batch, dim\]"),
-    ],
-)
-def test_not_an_image_feature_vector_module(tmp_path: Path, kind: str, match: str) -> None:
-    from tfhub.tools.make_image_classifier.module import check_feature_vector, image_size_for_module
-
-    path = os.fspath(tmp_path / kind)
-    if kind == "rank":
-        models.save_mlp(path, inputs=64, hidden=8, outputs=4)
-    else:
-        dtype, output = ("uint8", "vector") if kind == "dtype" else ("float32", "map")
-        image_models.save_image_feature_vector(path, dim=8, input_dtype=dtype, output=output)
-    with pytest.raises(errors.NotAnImageModuleError, match=match) as caught:
-        layer = _layer(path)
-        check_feature_vector(layer, path, image_size_for_module(layer, path))
-    assert caught.value.handle == path and "Received: tfhub_module=" in str(caught.value)
+    plain = data.make_datasets(decoded, hparams=off, num_classes=3, seed=3)
+    train_idx, _ = data.split_indices(decoded.label_ids, off.validation_split)
+    kept = zip(decoded.label_ids[train_idx], decoded.images[train_idx], strict=True)
+    expected = sorted((int(label), image.tobytes()) for label, image in kept)
+    orders = []
+    for _ in range(2):  # Each epoch: every training image once, with its label, reshuffled.
+        pairs = [
+            (int(np.argmax(y)), np.round(x * 255.0).astype(np.uint8).tobytes())
+            for images, labels in plain.train
+            for x, y in zip(images.numpy(), labels.numpy(), strict=True)
+        ]
+        assert sorted(pairs) == expected
+        orders.append([image for _, image in pairs])
+    assert orders[0] != orders[1]
 
 
 # --- Outputs and flags --------------------------------------------------------------------------

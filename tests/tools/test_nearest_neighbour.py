@@ -234,6 +234,11 @@ def test_bad_embedding_folders(tmp_path):
     assert not (tmp_path / "i").exists()
     with pytest.raises(errors.IndexFilesError, match="build the index first"):
         similarity_finder.LoadedIndex(str(tmp_path / "empty"), query_dim=4)
+    (tmp_path / "cut").mkdir()
+    (tmp_path / "cut" / files.MAPPING_JSON).write_text('["a", "b', encoding="utf-8")
+    with pytest.raises(errors.IndexFilesError, match="Build the index again") as caught:
+        similarity_finder.LoadedIndex(str(tmp_path / "cut"), query_dim=4)
+    assert pickle.loads(pickle.dumps(caught.value)).path.endswith(files.MAPPING_JSON)
 
 
 def test_pickles_are_refused_or_restricted(tmp_path):

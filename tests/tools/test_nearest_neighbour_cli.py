@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import pickle
 
 import pytest
 from tests.tools import _nn_support as nn
 
+from tfhub import errors
 from tfhub.cli.main import main as tfhub_main
 from tfhub.tools.make_nearest_neighbour_index import files
+from tfhub.tools.make_nearest_neighbour_index.cli import build_parser, run
 from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
 
 pytestmark = pytest.mark.tf
@@ -94,12 +98,24 @@ def test_interactive_query_of_upstream_files(tmp_path, capsys, monkeypatch):
         (["build", "--embed_output_dir=e"], "--index_output_dir"),
         (["query", "--module_url=m", "--index_output_dir=i", "--runner=X"], "Unknown arguments"),
         (["build", "--embed_output_dir=e", "--index_output_dir=i", "--num_trees=0"], "--num_trees"),
+        (["e2e", "--data_file_pattern=d", "--module_url=m", "--embed_output_dir=e",
+          "--index_output_dir=i", "--batch_size=0"], "--batch_size"),
+        (["build", "--embed_output_dir=e", "--index_output_dir=i", "--upstream_format",
+          "--index_library=hnswlib"], "--upstream_format writes annoy"),
     ],
-)
-def test_flag_errors_are_one_line(argv, message, capsys):
-    assert tool_main(argv) == 2
+)  # fmt: skip
+def test_flag_errors_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # Relative e/ and i/: nothing may be written there.
+    assert tool_main(argv) != 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0]
+    assert len(err) == 1 and message in err[0] and err[0].startswith("tfhub: ")
+    assert os.listdir(tmp_path) == []
+    args, beam_args = build_parser().parse_known_args(argv)
+    with pytest.raises(errors.ToolFlagError) as caught:
+        run(args, beam_args)
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert isinstance(copy, ValueError) and copy.flag == caught.value.flag
+    assert copy.flag in message or copy.flag == "arguments" or "annoy" in message
 
 
 def test_missing_embeddings_is_one_line(tmp_path, capsys):

@@ -3,6 +3,7 @@
 - `make_image_classifier`: trains an image classifier on top of an image feature-vector module.
 - `make_nearest_neighbour_index`: embeds text with a module and builds a nearest-neighbour index.
 - `module_search`: ranks image feature-vector modules for a labelled image dataset.
+- `image_folders`, `image_modules`: the image folders and module checks both image tools use.
 
 Each tool keeps its library apart from its command line; nothing here imports TensorFlow.
 """

@@ -1,18 +1,14 @@
-"""The input pipeline: image folders -> decoded images -> `tf.data` training and validation sets.
+"""make_image_classifier's input pipeline: decoded images -> `tf.data` training and validation sets.
 
-`list_image_files` finds the classes (sub-folders, sorted by name: their order is the order of
-the model's predictions) and the images in them (.jpg, .jpeg, .png, .bmp, .gif, any case, also
-in nested folders), and rejects unusable folders before anything heavy runs. `decode_images`
-reads, decodes and resizes every image once, in parallel with `tf.data`; unreadable files are
-skipped with a warning that names them. `make_datasets` builds the training set (shuffled each
-epoch, batched, augmented with Keras preprocessing layers, prefetched) and the validation set
-from the decoded images, which are kept in memory as uint8.
+The images come from `tfhub.tools.image_folders` (listed, then decoded once in parallel and kept
+in memory as uint8). `make_datasets` splits each class as upstream did and builds the training
+set (shuffled each epoch, batched, augmented with Keras preprocessing layers, prefetched) and the
+validation set.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import math
 import os
 from collections.abc import Callable
@@ -21,160 +17,8 @@ from typing import Any
 import numpy as np
 
 from ... import errors
+from ..image_folders import DecodedImages
 from .hparams import HParams
-
-logger = logging.getLogger(__name__)
-
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
-_DECODE_BATCH = 256
-
-
-@dataclasses.dataclass(frozen=True)
-class ImageFiles:
-    """The images of a folder with one sub-folder per class.
-
-    Attributes:
-        image_dir: the folder.
-        labels: the class names (sub-folder names), sorted; a label's index is its class id.
-        paths: every image file, class by class, sorted within a class.
-        label_ids: the class id of each path.
-    """
-
-    image_dir: str
-    labels: tuple[str, ...]
-    paths: tuple[str, ...]
-    label_ids: tuple[int, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class DecodedImages:
-    """Images decoded and resized, in the order of `ImageFiles.paths` (unreadable ones left out).
-
-    Attributes:
-        images: uint8 array [n, height, width, 3].
-        label_ids: int32 array [n].
-        paths: the n files the images came from.
-        skipped: the files that could not be read or decoded.
-    """
-
-    images: np.ndarray
-    label_ids: np.ndarray
-    paths: tuple[str, ...]
-    skipped: tuple[str, ...]
-
-
-def _folder_error(image_dir: str, problem: str, remedy: str) -> errors.ImageFolderError:
-    return errors.ImageFolderError(
-        f"Cannot train on the image folder {image_dir}: {problem}. {remedy} "
-        f"Received: image_dir={image_dir!r}",
-        path=image_dir,
-        problem=problem,
-    )
-
-
-def _images_below(folder: str) -> list[str]:
-    """Image files below `folder` (recursively, following no links), sorted."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
-                found.append(os.path.join(dirpath, name))
-    return found
-
-
-def list_image_files(image_dir: str) -> ImageFiles:
-    """Lists the classes and images of `image_dir` (one sub-folder of images per class).
-
-    Args:
-        image_dir: the folder.
-
-    Returns:
-        The classes and image files.
-
-    Raises:
-        tfhub.errors.ImageFolderError: if the folder does not exist, has fewer than 2 class
-            sub-folders, or a class sub-folder holds no image.
-    """
-    remedy = "Put the images of each class in their own sub-folder, e.g. cats/*.jpg, dogs/*.jpg."
-    if not os.path.isdir(image_dir):
-        raise _folder_error(image_dir, "it is not a folder", remedy)
-    labels = sorted(
-        name
-        for name in os.listdir(image_dir)
-        if not name.startswith(".") and os.path.isdir(os.path.join(image_dir, name))
-    )
-    per_class = [_images_below(os.path.join(image_dir, label)) for label in labels]
-    if not any(per_class):
-        raise _folder_error(image_dir, "it holds no images in class sub-folders", remedy)
-    if len(labels) < 2:
-        raise _folder_error(
-            image_dir,
-            f"it has {len(labels)} class sub-folder(s) {labels}, at least 2 are needed",
-            remedy,
-        )
-    empty = [label for label, files in zip(labels, per_class, strict=True) if not files]
-    if empty:
-        raise _folder_error(
-            image_dir,
-            f"the class folder(s) {empty} hold no image ({', '.join(sorted(IMAGE_EXTENSIONS))})",
-            "Add images to them or remove them.",
-        )
-    paths = tuple(path for files in per_class for path in files)
-    ids = tuple(i for i, files in enumerate(per_class) for _ in files)
-    return ImageFiles(image_dir=image_dir, labels=tuple(labels), paths=paths, label_ids=ids)
-
-
-def _decode_dataset(paths: tuple[str, ...], image_size: tuple[int, int]) -> Any:
-    """(index, uint8 image) for each readable file, decoded in parallel; errors are dropped."""
-    import tensorflow as tf
-
-    def decode(index: Any, path: Any) -> tuple[Any, Any]:
-        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        image.set_shape([None, None, 3])
-        resized = tf.image.resize(image, image_size, method="bilinear")
-        return index, tf.cast(tf.round(tf.clip_by_value(resized, 0.0, 255.0)), tf.uint8)
-
-    indices = tf.range(len(paths), dtype=tf.int64)
-    dataset = tf.data.Dataset.from_tensor_slices((indices, tf.constant(list(paths))))
-    dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
-    return dataset.ignore_errors().batch(_DECODE_BATCH).prefetch(tf.data.AUTOTUNE)
-
-
-def decode_images(files: ImageFiles, image_size: tuple[int, int]) -> DecodedImages:
-    """Reads, decodes (JPEG, PNG, BMP, GIF: first frame) and resizes every image, in parallel.
-
-    Args:
-        files: the images to read.
-        image_size: (height, width) to resize to (bilinear).
-
-    Returns:
-        The decoded images, in the order of `files.paths`, without the unreadable files.
-
-    Raises:
-        tfhub.errors.ImageFolderError: if a class is left with no readable image.
-    """
-    height, width = image_size
-    images = np.zeros((len(files.paths), height, width, 3), np.uint8)
-    read = np.zeros(len(files.paths), bool)
-    for indices, batch in _decode_dataset(files.paths, image_size):
-        images[indices.numpy()] = batch.numpy()
-        read[indices.numpy()] = True
-    skipped = tuple(path for path, ok in zip(files.paths, read, strict=True) if not ok)
-    if skipped:
-        logger.warning(
-            "Skipped %d file(s) that could not be read as images: %s", len(skipped), skipped
-        )
-    label_ids = np.asarray(files.label_ids, np.int32)[read]
-    unreadable = [label for i, label in enumerate(files.labels) if not np.any(label_ids == i)]
-    if unreadable:
-        raise _folder_error(
-            files.image_dir,
-            f"the class folder(s) {unreadable} hold no readable image",
-            "Replace the damaged files listed above.",
-        )
-    kept = tuple(path for path, ok in zip(files.paths, read, strict=True) if ok)
-    return DecodedImages(images[read], label_ids, kept, skipped)
 
 
 def split_indices(label_ids: np.ndarray, validation_split: float) -> tuple[np.ndarray, np.ndarray]:
@@ -189,10 +33,14 @@ def split_indices(label_ids: np.ndarray, validation_split: float) -> tuple[np.nd
         (training indices, validation indices).
 
     Raises:
-        ValueError: if validation_split is not in [0, 1).
+        tfhub.errors.ToolFlagError: if validation_split is not in [0, 1).
     """
     if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1). Received: {validation_split}")
+        raise errors.ToolFlagError(
+            f"--validation_split must be in [0, 1). Received: validation_split={validation_split}",
+            flag="validation_split",
+            value=validation_split,
+        )
     train, valid = [], []
     for class_id in np.unique(label_ids):
         members = np.flatnonzero(label_ids == class_id)
@@ -262,26 +110,33 @@ class Datasets:
 
 
 def _batched(
-    images: np.ndarray,
-    onehot: np.ndarray,
+    pixels: Any,
+    onehot: Any,
+    indices: np.ndarray,
     batch_size: int,
     *,
     shuffle: bool = False,
     augment: Callable[[Any], Any] | None = None,
     seed: int | None = None,
 ) -> Any:
-    """uint8 images -> prefetched batches of (float images in [0, 1], one-hot labels)."""
+    """Batches of (float images in [0, 1], one-hot labels) of the images at `indices`.
+
+    The pipeline shuffles and batches the indices, then gathers each batch from the uint8
+    images held once in memory: shuffling moves 8-byte indices, not images, so no epoch starts
+    by filling a shuffle buffer with copies of every image.
+    """
     import tensorflow as tf
 
     autotune = tf.data.AUTOTUNE
 
-    def as_float(batch: Any, labels: Any) -> tuple[Any, Any]:
-        return tf.cast(batch, tf.float32) / 255.0, labels
+    def gather(batch: Any) -> tuple[Any, Any]:
+        images = tf.cast(tf.gather(pixels, batch), tf.float32) / 255.0
+        return images, tf.gather(onehot, batch)
 
-    dataset = tf.data.Dataset.from_tensor_slices((images, onehot))
+    dataset = tf.data.Dataset.from_tensor_slices(indices.astype(np.int64))
     if shuffle:
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).map(as_float, num_parallel_calls=autotune)
+        dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).map(gather, num_parallel_calls=autotune)
     if augment is not None:
         dataset = dataset.map(lambda x, y: (augment(x), y), num_parallel_calls=autotune)
     return dataset.prefetch(autotune)
@@ -313,11 +168,15 @@ def make_datasets(
             path=os.path.commonpath(decoded.paths) if decoded.paths else "",
             problem=f"empty {which} set",
         )
+    import tensorflow as tf
+
     height, width = (int(n) for n in decoded.images.shape[1:3])
-    onehot = np.eye(num_classes, dtype=np.float32)[decoded.label_ids]
+    pixels = tf.constant(decoded.images)  # One copy of the images, shared by both sets.
+    onehot = tf.constant(np.eye(num_classes, dtype=np.float32)[decoded.label_ids])
     train = _batched(
-        decoded.images[train_idx],
-        onehot[train_idx],
+        pixels,
+        onehot,
+        train_idx,
         hparams.batch_size,
         shuffle=True,
         augment=make_augmenter(hparams, (height, width), seed=seed),
@@ -325,5 +184,5 @@ def make_datasets(
     )
     valid = None
     if len(valid_idx):
-        valid = _batched(decoded.images[valid_idx], onehot[valid_idx], hparams.batch_size)
+        valid = _batched(pixels, onehot, valid_idx, hparams.batch_size)
     return Datasets(train, valid, len(train_idx), len(valid_idx))

@@ -18,7 +18,8 @@ from typing import Any
 
 from ... import constants, errors
 from ...keras._compat import use_legacy_keras
-from . import data, module
+from .. import image_folders, image_modules
+from . import data
 from .export import Outputs, check_outputs_writable, export
 from .hparams import HParams
 
@@ -220,22 +221,22 @@ def make_image_classifier(
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
         tfhub.errors.ImageSizeError: if no usable image size is known.
     """
-    files = data.list_image_files(image_dir)
+    files = image_folders.list_image_files(image_dir)
     strategy = distribution_strategy or NoStrategy()
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync
         say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
     with strategy.scope():
-        layer = module.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
-        image_size = module.image_size_for_module(layer, tfhub_module, requested_image_size)
-        dim = module.check_feature_vector(layer, tfhub_module, image_size)
+        layer = image_modules.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
+        image_size = image_modules.image_size_for_module(layer, tfhub_module, requested_image_size)
+        dim = image_modules.check_feature_vector(layer, tfhub_module, image_size)
     keras = keras_module()
     say(
         f"Using module {tfhub_module} with image size {image_size} ({dim} features), "
         f"{keras.__name__} {keras.__version__}"
     )
     started = time.perf_counter()
-    decoded = data.decode_images(files, image_size)
+    decoded = image_folders.decode_images(files, image_size)
     sets = data.make_datasets(decoded, hparams=hparams, num_classes=len(files.labels), seed=seed)
     say(
         f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "

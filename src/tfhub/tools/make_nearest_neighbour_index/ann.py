@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ... import errors
 from ...utils.lazy import import_optional
 
 logger = logging.getLogger(__name__)
@@ -207,10 +208,13 @@ def make_index(library: str, dim: int, params: dict[str, Any] | None = None) -> 
     """Returns an empty index of `library` ("annoy", "hnswlib", "faiss", "usearch").
 
     Raises:
-        ValueError: for an unknown library name.
+        tfhub.errors.ToolFlagError: for an unknown library name.
     """
     if library not in LIBRARIES:
-        raise ValueError(
-            f"Unknown index library; use one of {sorted(LIBRARIES)}. Received: {library!r}"
+        raise errors.ToolFlagError(
+            f"Unknown index library; use one of {sorted(LIBRARIES)}. Received: "
+            f"index_library={library!r}",
+            flag="index_library",
+            value=library,
         )
     return LIBRARIES[library](dim, params or {})

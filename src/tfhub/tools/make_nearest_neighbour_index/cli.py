@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from ... import errors
+
 OPERATIONS = ("generate", "build", "e2e", "query")
 PROG = "make_nearest_neighbour_index"
 
@@ -64,30 +66,47 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     return parser
 
 
+def _bad_flag(flag: str, value: object, message: str) -> errors.ToolFlagError:
+    return errors.ToolFlagError(
+        f"{message} Received: {flag}={value!r}", flag=flag.lstrip("-"), value=value
+    )
+
+
 def _require(args: argparse.Namespace, *names: str) -> None:
     for name in names:
         if getattr(args, name) in (None, ""):
-            raise ValueError(f"You must provide --{name} for `{args.operation}`.")
+            raise _bad_flag(f"--{name}", None, f"You must provide --{name} for `{args.operation}`.")
+
+
+def _require_positive(args: argparse.Namespace, *names: str) -> None:
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise _bad_flag(f"--{name}", value, f"--{name} must be a positive integer.")
 
 
 def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
-    """Checks the flags an operation needs (as upstream's validate_args), before any work."""
+    """Checks the flags an operation needs (as upstream's validate_args), before any work.
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming the first missing or unusable flag.
+    """
     if args.operation in ("generate", "e2e"):
         _require(args, "data_file_pattern", "module_url", "embed_output_dir")
-        if args.projected_dim is not None and args.projected_dim < 1:
-            raise ValueError(
-                f"--projected_dim must be a positive integer. Received: {args.projected_dim}"
-            )
+        _require_positive(args, "projected_dim", "batch_size")
     if args.operation in ("build", "e2e"):
         _require(args, "embed_output_dir", "index_output_dir")
-        if args.num_trees < 1:
-            raise ValueError(f"--num_trees must be a positive integer. Received: {args.num_trees}")
+        _require_positive(args, "num_trees")
     if args.operation == "query":
         _require(args, "module_url", "index_output_dir")
-        if args.num_matches < 1:
-            raise ValueError(f"--num_matches must be positive. Received: {args.num_matches}")
+        _require_positive(args, "num_matches")
     if beam_args and args.operation not in ("generate", "e2e"):
-        raise ValueError(f"Unknown arguments for `{args.operation}`: {' '.join(beam_args)}")
+        raise _bad_flag(
+            "arguments",
+            " ".join(beam_args),
+            f"Unknown arguments for `{args.operation}` (only generate and e2e take Beam "
+            "pipeline options).",
+        )
 
 
 def _generate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:

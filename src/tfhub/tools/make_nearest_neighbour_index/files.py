@@ -217,7 +217,7 @@ def read_mapping(folder: str, *, allow_pickle: bool) -> list[str]:
     """
     json_path, pickle_path = join(folder, MAPPING_JSON), join(folder, MAPPING_FILENAME)
     if exists(json_path):
-        items = json.loads(read_bytes(json_path).decode("utf-8"))
+        items = _read_json(json_path)
     elif exists(pickle_path):
         mapping = _load_pickle(pickle_path, allow_pickle=allow_pickle, what="index mapping")
         if not isinstance(mapping, dict) or sorted(mapping) != list(range(len(mapping))):
@@ -242,12 +242,28 @@ def read_mapping(folder: str, *, allow_pickle: bool) -> list[str]:
     return items
 
 
+def _read_json(path: str) -> Any:
+    """Reads a JSON file of an index folder.
+
+    Raises:
+        tfhub.errors.IndexFilesError: if the file is not JSON (damaged or cut short).
+    """
+    try:
+        return json.loads(read_bytes(path).decode("utf-8"))
+    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
+        raise errors.IndexFilesError(
+            f"Cannot read {path}: {err}. Build the index again. Received: {path!r}",
+            path=path,
+            problem=str(err),
+        ) from err
+
+
 def read_index_info(folder: str) -> dict[str, Any] | None:
     """Reads ann.index.json (None for folders made by upstream, which have none)."""
     path = join(folder, INDEX_INFO_JSON)
     if not exists(path):
         return None
-    info = json.loads(read_bytes(path).decode("utf-8"))
+    info = _read_json(path)
     if not isinstance(info, dict) or "library" not in info or "dimensions" not in info:
         raise errors.IndexFilesError(
             f"{path} does not describe an index.", path=path, problem="info"

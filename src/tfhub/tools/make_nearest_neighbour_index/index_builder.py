@@ -49,11 +49,17 @@ class BuildConfig:
     allow_pickle: bool = False
 
     def chosen_library(self) -> str:
-        """The library to build with (checks it fits upstream_format)."""
+        """The library to build with (checks it fits upstream_format).
+
+        Raises:
+            tfhub.errors.ToolFlagError: a library other than annoy with upstream_format.
+        """
         if self.upstream_format and self.library not in (None, "annoy"):
-            raise ValueError(
+            raise errors.ToolFlagError(
                 "--upstream_format writes annoy indexes (upstream reads nothing else). Drop "
-                f"--index_library or set it to annoy. Received: index_library={self.library!r}"
+                f"--index_library or set it to annoy. Received: index_library={self.library!r}",
+                flag="index_library",
+                value=self.library,
             )
         return self.library or ("annoy" if self.upstream_format else ann.DEFAULT_LIBRARY)
 
@@ -166,7 +172,7 @@ def run(config: BuildConfig) -> dict[str, Any]:
     Raises:
         tfhub.errors.EmbeddingFilesError: the embeddings cannot be read.
         tfhub.errors.OutputNotWritableError: the index folder cannot be written.
-        ValueError: an unknown library, or one that upstream_format does not allow.
+        tfhub.errors.ToolFlagError: an unknown library, or one upstream_format does not allow.
     """
     library = config.chosen_library()
     items, vectors = read_embeddings(config.embed_output_dir)

@@ -7,6 +7,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ... import errors
+
 PROG = "tfhub-module-search"
 
 
@@ -36,7 +38,11 @@ def run(args: argparse.Namespace) -> int:
     if args.module_list:
         modules.extend(lib.read_module_list(args.module_list))
     if not modules:
-        raise ValueError("Use --module or --module_list to name the modules to rank.")
+        raise errors.ToolFlagError(
+            "Use --module or --module_list to name the modules to rank. Received: no module",
+            flag="module",
+            value=None,
+        )
     spec = lib.DataSpec.parse(args.dataset)
     dataset = lib.load_dataset(spec)
     scores = lib.rank_modules(modules, dataset, image_size=args.image_size)

@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
-from ..make_image_classifier import data as image_data
-from ..make_image_classifier import module as image_module
+from .. import image_folders, image_modules
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +41,15 @@ class DataSpec:
         """Parses `NAME` or `NAME#N`.
 
         Raises:
-            ValueError: for an empty name or an N that is not a positive integer.
+            tfhub.errors.ToolFlagError: an empty name or an N that is not a positive integer.
         """
         name, _, count = spec.partition("#")
         if not name or (count and (not count.isdigit() or int(count) < 1)):
-            raise ValueError(
+            raise errors.ToolFlagError(
                 "--dataset must be NAME or NAME#N (N a positive number of examples), e.g. "
-                f"./flowers#500. Received: dataset={spec!r}"
+                f"./flowers#500. Received: dataset={spec!r}",
+                flag="dataset",
+                value=spec,
             )
         return cls(name, int(count) if count else None)
 
@@ -66,7 +67,7 @@ class Score:
     seconds: float
 
 
-def _round_robin(files: image_data.ImageFiles, limit: int | None) -> image_data.ImageFiles:
+def _round_robin(files: image_folders.ImageFiles, limit: int | None) -> image_folders.ImageFiles:
     """The first `limit` images, taken from the classes in turn (all of them if no limit)."""
     if limit is None or limit >= len(files.paths):
         return files
@@ -93,7 +94,7 @@ class FolderDataset:
             tfhub.errors.ImageFolderError: missing folder, fewer than 2 classes, empty class.
         """
         self.spec = spec
-        self.files = _round_robin(image_data.list_image_files(spec.name), spec.num_examples)
+        self.files = _round_robin(image_folders.list_image_files(spec.name), spec.num_examples)
         self.labels = np.asarray(self.files.label_ids, np.int64)
         _check_classes(self.labels, spec)
         self._cache: dict[tuple[int, int], np.ndarray] = {}
@@ -105,7 +106,7 @@ class FolderDataset:
             tfhub.errors.CorruptImageError: naming every file that cannot be decoded.
         """
         if size not in self._cache:
-            decoded = image_data.decode_images(self.files, size)
+            decoded = image_folders.decode_images(self.files, size)
             if decoded.skipped:
                 raise errors.CorruptImageError(
                     f"Cannot decode {len(decoded.skipped)} image(s) of {self.spec.name}: "
@@ -203,11 +204,11 @@ def loo_1nn_error(embeddings: np.ndarray, labels: np.ndarray) -> float:
 
 def _image_size(layer: Any, handle: str, image_size: int | None) -> tuple[int, int]:
     """The module's fixed size; else --image_size, its TF1 default size, or 224 (upstream's)."""
-    fixed = image_module.check_image_input(layer, handle)
+    fixed = image_modules.check_image_input(layer, handle)
     if fixed is not None and None not in fixed:
         return int(fixed[0]), int(fixed[1])  # type: ignore[arg-type]
     try:
-        return image_module.image_size_for_module(layer, handle, image_size)
+        return image_modules.image_size_for_module(layer, handle, image_size)
     except errors.ImageSizeError:
         return DEFAULT_IMAGE_SIZE  # Any size and no --image_size: as upstream, 224x224.
 
@@ -218,9 +219,9 @@ def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | N
     Raises:
         tfhub.errors.NotAnImageModuleError: the module does not map images to vectors.
     """
-    layer = image_module.load_module_layer(handle, trainable=False)
+    layer = image_modules.load_module_layer(handle, trainable=False)
     size = _image_size(layer, handle, image_size)
-    image_module.check_feature_vector(layer, handle, size)
+    image_modules.check_feature_vector(layer, handle, size)
     images = dataset.images(size)
     outputs = [np.asarray(layer(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
     return np.concatenate(outputs)

@@ -1,4 +1,5 @@
-"""The image feature-vector module: load it as a hub.KerasLayer, check it, find its image size.
+"""Image feature-vector modules, shared by make_image_classifier and module_search: load one
+as a hub.KerasLayer, check it, find its image size.
 
 Checks run before any image is decoded or any training step: the module must take float
 images [batch, height, width, 3] and return a feature vector [batch, dim].
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ... import errors
+from .. import errors
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def load_module_layer(handle: str, *, trainable: bool) -> Any:
 
     Call it under the distribution strategy's scope, so the module's variables are mirrored.
     """
-    from ...keras import keras_layer_class
+    from ..keras import keras_layer_class
 
     return keras_layer_class()(handle, trainable=trainable)
 
@@ -81,8 +82,8 @@ def check_image_input(layer: Any, handle: str) -> tuple[int | None, int | None] 
 
 def _tf1_default_size(handle: str) -> tuple[int, int] | None:
     """The size a TF1 Hub module asks for (ImageModuleInfo, else its input shape), or None."""
-    from ... import image_util
-    from ...tf1.module_spec import load_module_spec
+    from .. import image_util
+    from ..tf1.module_spec import load_module_spec
 
     try:
         height, width = image_util.get_expected_image_size(load_module_spec(handle))

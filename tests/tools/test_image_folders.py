@@ -1,0 +1,99 @@
+"""tfhub.tools.image_folders: listing a folder of class sub-folders and decoding its images
+(shared by make_image_classifier and module_search)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests._helpers import image_sets
+
+from tfhub import errors
+from tfhub.tools import image_folders
+
+# --- The image folder ---------------------------------------------------------------------------
+
+
+def test_lists_classes_sorted_and_every_image_format(tmp_path: Path) -> None:
+    image_sets.make_image_folder(tmp_path / "imgs", classes=("square", "circle"), per_class=4)
+    (tmp_path / "imgs" / "circle" / "notes.txt").write_text("not an image")
+    (tmp_path / "imgs" / "circle" / "UPPER.PNG").write_bytes(
+        (tmp_path / "imgs" / "circle" / "circle_001.png").read_bytes()
+    )
+    (tmp_path / "imgs" / "LICENSE.txt").write_text("a file beside the class folders")
+    files = image_folders.list_image_files(os.fspath(tmp_path / "imgs"))
+    assert files.labels == ("circle", "square")
+    names = [os.path.basename(p) for p in files.paths]
+    assert names[:5] == [
+        "UPPER.PNG",
+        *[f"circle_00{i}.{e}" for i, e in enumerate(["jpg", "png", "bmp", "gif"])],
+    ]
+    assert files.label_ids == (0,) * 5 + (1,) * 4
+
+
+@pytest.mark.parametrize(
+    ("layout", "match"),
+    [
+        ({}, "holds no images in class sub-folders"),
+        ({"only": 3}, r"1 class sub-folder\(s\) \['only'\], at least 2"),
+        ({"a": 3, "b": 0, "c": 2}, r"class folder\(s\) \['b'\] hold no image"),
+        ({"a": 0, "b": 0}, "holds no images in class sub-folders"),
+    ],
+)
+def test_unusable_folders_are_clear_errors(tmp_path: Path, layout: dict, match: str) -> None:
+    root = tmp_path / "imgs"
+    root.mkdir()
+    for name, count in layout.items():
+        (root / name).mkdir()
+        for i in range(count):
+            image_sets.write_image(root / name / f"{i}.png", np.zeros((8, 8, 3), np.uint8))
+    (root / "top.jpg").write_bytes(b"images outside class folders are not used")
+    with pytest.raises(errors.ImageFolderError, match=match) as caught:
+        image_folders.list_image_files(os.fspath(root))
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.path == os.fspath(root)
+    assert pickle.loads(pickle.dumps(caught.value)).problem == caught.value.problem
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(errors.ImageFolderError, match="it is not a folder"):
+        image_folders.list_image_files(os.fspath(tmp_path / "nope"))
+
+
+# --- Decoding and the tf.data pipeline ----------------------------------------------------------
+
+
+@pytest.mark.tf
+def test_decodes_all_formats_and_skips_unreadable_files_by_name(
+    shape_images: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "imgs"
+    shutil.copytree(shape_images, root)
+    bad = image_sets.write_corrupt_image(root / "square" / "broken.jpg")
+    (root / "circle" / "empty.png").write_bytes(b"")
+    files = image_folders.list_image_files(os.fspath(root))
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        decoded = image_folders.decode_images(files, (40, 24))
+    assert sorted(decoded.skipped) == sorted([bad, os.fspath(root / "circle" / "empty.png")])
+    assert "broken.jpg" in caplog.text and "empty.png" in caplog.text
+    assert decoded.images.shape == (60, 40, 24, 3) and decoded.images.dtype == np.uint8
+    assert list(np.bincount(decoded.label_ids)) == [20, 20, 20]
+    # Each class has its colour: the mean of the dominant channel beats the others' means.
+    for class_id, channel in enumerate([0, 1, 2]):  # circle red, square green, triangle blue
+        mean = decoded.images[decoded.label_ids == class_id].astype(float).mean(axis=(0, 1, 2))
+        assert np.argmax(mean - mean.mean()) == channel
+
+
+@pytest.mark.tf
+def test_a_class_of_only_unreadable_files_is_an_error(tmp_path: Path) -> None:
+    image_sets.make_image_folder(tmp_path / "imgs", classes=("circle",), per_class=2)
+    (tmp_path / "imgs" / "square").mkdir()
+    image_sets.write_corrupt_image(tmp_path / "imgs" / "square" / "a.jpg")
+    files = image_folders.list_image_files(os.fspath(tmp_path / "imgs"))
+    with pytest.raises(errors.ImageFolderError, match=r"\['square'\] hold no readable image"):
+        image_folders.decode_images(files, (8, 8))
