@@ -248,7 +248,7 @@ def test_absolute_variant_of_a_future_link_creates_nothing(tmp_path):
 
 def test_absolute_variant_through_resolve_and_import(server, served_dir, tmp_path, isolated_cache):
     import tfhub as hub
-    from tfhub.cli.resolve import import_archive
+    from tfhub.cache.importing import import_archive
 
     outside = tmp_path / "anywhere"
     add_members(served_dir / "m.tar.gz", _future_link_escape(outside))

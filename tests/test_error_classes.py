@@ -21,6 +21,10 @@ _DATA = {  # A value for each keyword an error class takes.
     "handle": "https://h/m",
     "cache_dir": "/cache",
     "path": "/models/x",
+    "source": "https://h/m.tar.gz",
+    "limit": 1 << 30,
+    "min_speed": 1024.0,
+    "seconds": 60.0,
 }
 
 

@@ -166,9 +166,6 @@ class DownloadTooSlowError(DownloadError, TimeoutError):
         self.min_speed = min_speed
         self.seconds = seconds
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (type(self), self.args, self.__dict__))
-
 
 class NotAnArchiveError(DownloadError):
     """The server sent something that is not a model archive (e.g. an HTML page)."""
@@ -189,9 +186,6 @@ class ArchiveTooLargeError(ArchiveError):
         super().__init__(message)
         self.source = source
         self.limit = limit
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 

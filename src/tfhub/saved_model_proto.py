@@ -75,7 +75,8 @@ def signature_def_of(meta_graph: Any, signature: str, module_path: str | None = 
         tags = sorted(meta_graph.meta_info_def.tags)
         raise errors.UnknownSignatureError(
             f"{module_path or 'The module'} has no signature {signature!r} for tags {tags} "
-            f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}"
+            f"(available: {sorted(meta_graph.signature_def)}). Received: {signature=}",
+            available=sorted(meta_graph.signature_def),
         )
     return meta_graph.signature_def[signature]
 

@@ -8,7 +8,7 @@ import pytest
 from tests._helpers import models
 
 import tfhub as hub
-from tfhub import errors, handles
+from tfhub import constants, errors
 from tfhub.cli.main import main
 from tfhub.hub import docs_format as fmt
 from tfhub.hub import mirror, pack, signatures, validator
@@ -65,7 +65,7 @@ def test_mirror_from_the_tfhub_cache_needs_a_handle(served_model, server, tmp_pa
 
 
 def test_mirror_from_a_kaggle_url(text_model, server, served_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv(handles.KAGGLE_ENDPOINT_ENV, server.url())
+    monkeypatch.setenv(constants.TFHUB_KAGGLE_ENDPOINT, server.url())
     folder = served_dir / "models/Owner/mod/frameworks/tensorFlow2/variations/v/versions"
     folder.mkdir(parents=True)
     pack.pack(text_model, folder / "2.tar.gz")
