@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .. import errors
-from ..utils.lazy import import_tensorflow
+from .. import _tf_private, errors
+from ..utils.lazy import tensorflow as tf
 from .meta_graph_lib import split_tensor_name
 
 logger = logging.getLogger(__name__)
@@ -20,17 +20,12 @@ logger = logging.getLogger(__name__)
 _LOC_PREFIX = b"loc:@"
 
 
-def _is_state_op_type(op_type: str) -> bool:
-    from tensorflow.python.framework import op_def_registry
-
-    op_def = op_def_registry.get(op_type)
-    return op_def is not None and op_def.is_stateful and not op_def.input_arg
-
-
 def list_state_op_types(graph_def: Any) -> set[str]:
     """Returns the op types in `graph_def` that are registered, stateful and take no inputs."""
     return {
-        op_type for op_type in {node.op for node in graph_def.node} if _is_state_op_type(op_type)
+        op_type
+        for op_type in {node.op for node in graph_def.node}
+        if _tf_private.is_state_op_type(op_type)
     }
 
 
@@ -100,7 +95,6 @@ def variable_map_from_tensor_map(tensor_map: Mapping[str, Any]) -> dict[str, Any
 
 def find_state_op_colocation_error(graph: Any, reported_tags: Any = None) -> str | None:
     """Returns an error message if a state op is colocated with a non-state op, else None."""
-    tf = import_tensorflow()
     state_types = list_state_op_types(graph.as_graph_def())
     state_ops = {op.name: op for op in graph.get_operations() if op.type in state_types}
     for op in state_ops.values():
@@ -123,7 +117,6 @@ def find_signature_input_error(signature_name: str, inputs: Mapping[str, Any]) -
     Inputs need not be placeholders (as upstream): applying the module replaces them by the
     caller's tensors and rewrites the colocation constraints that refer to them.
     """
-    tf = import_tensorflow()
     for input_name, value in inputs.items():
         for tensor in tf.nest.flatten(value, expand_composites=True):
             if not hasattr(tensor, "op"):
@@ -146,7 +139,6 @@ def find_signature_inputs_from_multivalued_ops(inputs: Mapping[str, Any]) -> str
     Such inputs work, but a `tf.colocate_with()` on that op can make the colocation rewrite
     ambiguous when the module is applied (then `hub.Module.__call__` raises).
     """
-    tf = import_tensorflow()
     affected = []
     for input_name, value in sorted(inputs.items()):
         components = _named_components(tf, input_name, value)
