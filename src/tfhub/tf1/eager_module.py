@@ -20,6 +20,7 @@ from typing import Any
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from . import tensor_info
+from .graph_state import group_partitions
 from .module_spec import ModuleSpec, export_spec
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class EagerModuleImpl:
             meta_graph=meta_graph,
         )
         self._variables = {_strip_output(v.name): v for v in self._model.variables}
-        self._variable_map = _group_partitions(self._variables, meta_graph)
+        self._variable_map = group_partitions(self._variables, _partition_slices(meta_graph))
         self._training_functions: dict[str, Any] = {}
 
     def apply(self, signature: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -106,31 +107,23 @@ class EagerModuleImpl:
         export_spec(self._spec, path, tags=self._tags, values=values)
 
 
-def _group_partitions(variables: Mapping[str, Any], meta_graph: Any) -> dict[str, Any]:
-    """Groups the parts of partitioned variables into offset-ordered lists, as in a graph."""
+def _partition_slices(meta_graph: Any) -> dict[str, tuple[str, int]]:
+    """{name of a partition: (name of the whole variable, offset)}, read from the MetaGraph."""
     from tensorflow.core.framework import variable_pb2
 
-    slices: dict[str, tuple[str, int]] = {}
-    if "variables" in meta_graph.collection_def:
-        for raw in meta_graph.collection_def["variables"].bytes_list.value:
-            variable_def = variable_pb2.VariableDef.FromString(raw)
-            if variable_def.HasField("save_slice_info_def"):
-                info = variable_def.save_slice_info_def
-                slices[_strip_output(variable_def.variable_name)] = (
-                    info.full_name,
-                    info.var_offset[0],
-                )
-    result: dict[str, Any] = {}
-    parts: dict[str, dict[int, Any]] = {}
-    for name, variable in variables.items():
-        if name in slices:
-            full_name, offset = slices[name]
-            parts.setdefault(full_name, {})[offset] = variable
-        else:
-            result[name] = variable
-    for full_name, by_offset in parts.items():
-        result[full_name] = [variable for _, variable in sorted(by_offset.items())]
-    return result
+    collection = meta_graph.collection_def.get("variables")
+    variable_defs = [
+        variable_pb2.VariableDef.FromString(raw)
+        for raw in (collection.bytes_list.value if collection is not None else [])
+    ]
+    return {
+        _strip_output(d.variable_name): (
+            d.save_slice_info_def.full_name,
+            d.save_slice_info_def.var_offset[0],
+        )
+        for d in variable_defs
+        if d.HasField("save_slice_info_def")
+    }
 
 
 def _strip_output(name: str) -> str:

@@ -11,7 +11,7 @@ from .. import errors
 from ..utils.lazy import tensorflow as tf
 from .module import Module
 from .module_spec import ModuleSpec
-from .signature_io import prepare_dict_inputs, prepare_outputs
+from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +92,7 @@ def eval_function_for_module(
             signature: str | None = None,
             as_dict: bool | None = None,
         ) -> Any:
-            if _sentinel is not None:
-                raise errors.SignatureInputError(
-                    "Pass signature= and as_dict= by name. "
-                    f"Received: a second positional argument {_sentinel!r}"
-                )
+            check_no_sentinel(_sentinel)
             signature = signature or "default"
             if signature not in placeholders:
                 raise errors.UnknownSignatureError(

@@ -70,24 +70,41 @@ def variable_map_from_tensor_map(tensor_map: Mapping[str, Any]) -> dict[str, Any
     Raises:
         tfhub.errors.ModuleSpecError: if partitioned variables are inconsistent.
     """
-    singles: dict[str, Any] = {}
+    variables = {split_tensor_name(key)[0]: v for key, v in tensor_map.items()}
+    slices = {
+        name: (name[: name.rfind("/")], v._save_slice_info.var_offset[0])
+        for name, v in variables.items()
+        if v._save_slice_info
+    }
+    return group_partitions(variables, slices)
+
+
+def group_partitions(
+    variables: Mapping[str, Any], slices: Mapping[str, tuple[str, int]]
+) -> dict[str, Any]:
+    """Returns {variable name: Variable, or a list of partitions ordered by offset}.
+
+    Args:
+        variables: {name: variable}, partitions included ("w/part_0").
+        slices: {name of a partition: (name of the whole variable, offset)}.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if partitioned variables are inconsistent.
+    """
+    result: dict[str, Any] = {}
     partitioned: dict[str, dict[int, Any]] = {}
-    for key, variable in tensor_map.items():
-        name = split_tensor_name(key)[0]
-        slice_info = variable._save_slice_info
-        if not slice_info:
-            singles[name] = variable
+    for name, variable in variables.items():
+        if name not in slices:
+            result[name] = variable
             continue
-        base = name[: name.rfind("/")]
+        base, offset = slices[name]
         parts = partitioned.setdefault(base, {})
-        offset = slice_info.var_offset[0]
         if offset in parts:
             raise errors.ModuleSpecError(f"Duplicate offset {offset} for variable {base!r}.")
         parts[offset] = variable
-    overlap = set(singles) & set(partitioned)
+    overlap = set(result) & set(partitioned)
     if overlap:
         raise errors.ModuleSpecError(f"Variables both single and partitioned: {sorted(overlap)}")
-    result = dict(singles)
     for base, parts in partitioned.items():
         result[base] = [variable for _, variable in sorted(parts.items())]
     return result

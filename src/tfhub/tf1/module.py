@@ -16,7 +16,7 @@ from . import registry, tensor_info
 from .eager_module import EagerModuleImpl
 from .module_impl import is_tpu_graph_function
 from .module_spec import ModuleSpec
-from .signature_io import prepare_dict_inputs, prepare_outputs
+from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
 
 __all__ = ["Module", "as_module_spec", "load_module_spec"]
 
@@ -132,11 +132,7 @@ class Module:
             tfhub.errors.ModuleGraphError: (a RuntimeError) if used in another graph than the
                 one it was created in.
         """
-        if _sentinel is not None:
-            raise errors.SignatureInputError(
-                "Pass signature= and as_dict= by name. "
-                f"Received: a second positional argument {_sentinel!r}"
-            )
+        check_no_sentinel(_sentinel)
         signature = "default" if signature is None else signature
         input_info = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
         dict_inputs = prepare_dict_inputs(inputs, input_info, signature)

@@ -22,6 +22,7 @@ from typing import Any
 
 from .. import _tf_private, errors
 from ..protos import ModuleAttachment
+from ..saved_model_proto import read_saved_model_proto
 from ..utils.lazy import tensorflow as tf
 from .meta_graph_lib import split_tensor_name
 
@@ -343,18 +344,6 @@ def load(path: str) -> SavedModelHandler:
     Raises:
         tfhub.errors.TFHubLoadError: if the file is missing or cannot be parsed.
     """
-    from google.protobuf import message
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    pb_path = os.path.join(path, "saved_model.pb")
-    try:
-        with tf.io.gfile.GFile(pb_path, "rb") as handle:
-            proto = saved_model_pb2.SavedModel.FromString(handle.read())
-    except tf.errors.NotFoundError as err:
-        raise errors.TFHubLoadError(
-            f"{path} has no saved_model.pb: it is not a SavedModel."
-        ) from err
-    except message.DecodeError as err:
-        raise errors.TFHubLoadError(f"Cannot parse file {pb_path}: {err}.") from err
+    proto = read_saved_model_proto(path)
     _merge_assets_key_collection(proto, path)
     return SavedModelHandler(proto, source=path)

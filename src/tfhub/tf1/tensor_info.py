@@ -159,7 +159,7 @@ def build_input_map(protomap: Mapping[str, Any], inputs: Mapping[str, Any]) -> d
         inputs: tensors (or composite tensors) with the same keys.
 
     Returns:
-        A dict from tensor name in the MetaGraph to the tensor that feeds it.
+        A dict from tensor name in the MetaGraph to the tensor (or component) that feeds it.
 
     Raises:
         tfhub.errors.ModuleSpecError: if the keys differ or an encoding is unknown.
@@ -168,42 +168,21 @@ def build_input_map(protomap: Mapping[str, Any], inputs: Mapping[str, Any]) -> d
         raise errors.ModuleSpecError(
             f"Input keys {sorted(inputs)} do not match the signature's {sorted(protomap)}."
         )
-    input_map: dict[str, Any] = {}
-    for key, info in protomap.items():
-        arg = inputs[key]
-        encoding = info.WhichOneof("encoding")
-        if encoding == "name":
-            input_map[info.name] = arg
-        elif encoding == "coo_sparse":
-            input_map[info.coo_sparse.values_tensor_name] = arg.values
-            input_map[info.coo_sparse.indices_tensor_name] = arg.indices
-            input_map[info.coo_sparse.dense_shape_tensor_name] = arg.dense_shape
-        elif encoding == "composite_tensor":
-            components = tf.nest.flatten(arg, expand_composites=True)
-            parts = info.composite_tensor.components
-            for component_info, tensor in zip(parts, components, strict=True):
-                input_map[component_info.name] = tensor
-        else:
-            raise errors.ModuleSpecError(f"Invalid TensorInfo encoding: {encoding!r}")
-    return input_map
+    return {
+        name: tensor
+        for key, info in protomap.items()
+        for name, tensor in zip(
+            tensor_names(info), tf.nest.flatten(inputs[key], expand_composites=True), strict=True
+        )
+    }
 
 
 def _output_from_tensor_info(info: Any, get_tensor: Callable[[str], Any]) -> Any:
-    encoding = info.WhichOneof("encoding")
-    if encoding == "name":
-        return get_tensor(info.name)
-    if encoding == "coo_sparse":
-        sparse = info.coo_sparse
-        return tf.SparseTensor(
-            get_tensor(sparse.indices_tensor_name),
-            get_tensor(sparse.values_tensor_name),
-            get_tensor(sparse.dense_shape_tensor_name),
-        )
-    if encoding == "composite_tensor":
-        type_spec = _decode_composite_type_spec(info)
-        components = [get_tensor(part.name) for part in info.composite_tensor.components]
-        return tf.nest.pack_sequence_as(type_spec, components, expand_composites=True)
-    raise errors.ModuleSpecError(f"Invalid TensorInfo encoding: {encoding!r}")
+    parts = [get_tensor(name) for name in tensor_names(info)]
+    if info.WhichOneof("encoding") == "name":
+        return parts[0]
+    spec = parse_tensor_info(info).type_spec  # A SparseTensorSpec or the composite's spec.
+    return tf.nest.pack_sequence_as(spec, parts, expand_composites=True)
 
 
 def build_output_map(
@@ -214,8 +193,14 @@ def build_output_map(
 
 
 def tensor_names(info: Any) -> list[str]:
-    """Returns the names of all tensors that make up one TensorInfo (1 for dense, 3 for sparse)."""
+    """Returns the names of the tensors that make up one TensorInfo, in `tf.nest.flatten` order.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: for an unknown encoding.
+    """
     encoding = info.WhichOneof("encoding")
+    if encoding == "name":
+        return [info.name]
     if encoding == "coo_sparse":
         sparse = info.coo_sparse
         return [
@@ -225,4 +210,4 @@ def tensor_names(info: Any) -> list[str]:
         ]
     if encoding == "composite_tensor":
         return [part.name for part in info.composite_tensor.components]
-    return [info.name]
+    raise errors.ModuleSpecError(f"Invalid TensorInfo encoding: {encoding!r}")
