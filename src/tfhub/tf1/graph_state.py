@@ -54,14 +54,12 @@ def replace_apply_state(
     meta_graph: Any, state_op_types: set[str], feed_map: Mapping[str, Any]
 ) -> None:
     """Turns, in place, the state ops that `feed_map` feeds into resource placeholders."""
-    from tensorflow.core.framework import types_pb2
-
     for node in meta_graph.graph_def.node:
         if node.op in state_op_types and node.name + ":0" in feed_map:
             node.op = "Placeholder"
             for key in [key for key in node.attr if key != "shape"]:
                 del node.attr[key]
-            node.attr["dtype"].type = types_pb2.DT_RESOURCE
+            node.attr["dtype"].type = tf.resource.as_datatype_enum
 
 
 def variable_map_from_tensor_map(tensor_map: Mapping[str, Any]) -> dict[str, Any]:

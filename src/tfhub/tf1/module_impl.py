@@ -122,9 +122,7 @@ class ModuleImpl:
         self._saver: Any = None  # Built on first export: most modules are never exported.
 
     def _copy_meta_graph(self) -> Any:
-        from tensorflow.core.protobuf import meta_graph_pb2
-
-        meta_graph = meta_graph_pb2.MetaGraphDef()
+        meta_graph = tf.compat.v1.MetaGraphDef()
         meta_graph.CopyFrom(self._meta_graph)
         return meta_graph
 

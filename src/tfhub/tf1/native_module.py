@@ -113,7 +113,6 @@ def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = No
     message = find_signature_input_error(name, inputs)
     if message:
         raise errors.ModuleSpecError(message)
-    saved_model_lib.check_signature_values(name, inputs, outputs)
     saved_model_lib.add_signature(name, inputs, outputs)
 
 

@@ -92,7 +92,8 @@ def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any
     """Records a signature in the current graph (read back by `SavedModelHandler`).
 
     Raises:
-        tfhub.errors.ModuleSpecError: if a value is not a Tensor or composite tensor.
+        tfhub.errors.SignatureValueTypeError: (a TypeError) if a value is not a Tensor or
+            composite tensor.
     """
     check_signature_values(key, inputs, outputs)
     signature = tf.compat.v1.saved_model.signature_def_utils.build_signature_def(
@@ -306,14 +307,6 @@ class SavedModelHandler:
                 f"{available}{self.where()}. Received: tags={tags!r}"
             )
         return matches[0]
-
-    def get_meta_graph_copy(self, tags: Iterable[str] | None = None) -> Any:
-        """Returns a copy of `get_meta_graph(tags)` that may be modified."""
-        from tensorflow.core.protobuf import meta_graph_pb2
-
-        copy = meta_graph_pb2.MetaGraphDef()
-        copy.CopyFrom(self.get_meta_graph(tags))
-        return copy
 
     def get_attached_bytes_map(self, tags: Iterable[str] | None = None) -> dict[str, bytes]:
         """Returns the attached messages of the MetaGraph for `tags`."""
