@@ -9,8 +9,6 @@ import pytest
 
 SRC = Path(__file__).parents[1] / "src" / "tfhub"
 PRIVATE_PREFIXES = ("tensorflow.python", "keras.src", "tf_keras.src", "tf.__internal__")
-# tf1/ moves its uses into _tf_private in phase 2 of issue 12; then this tuple becomes empty.
-NOT_YET_MOVED = ("tf1",)
 
 
 def private_uses(source: str) -> list[tuple[int, str]]:
@@ -35,7 +33,7 @@ def test_private_tensorflow_apis_live_in_one_module() -> None:
     found = []
     for path in sorted(SRC.rglob("*.py")):
         relative = path.relative_to(SRC)
-        if path.name == "_tf_private.py" or relative.parts[0] in NOT_YET_MOVED:
+        if path.name == "_tf_private.py":
             continue
         found += [f"{relative}:{line}: {name}" for line, name in private_uses(path.read_text())]
     assert found == [], "use tfhub._tf_private instead of:\n" + "\n".join(found)

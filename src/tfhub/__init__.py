@@ -37,9 +37,9 @@ _LAZY_ATTRIBUTES: dict[str, str] = {
     "export_layer": ".keras.export",
     # The TF1 Hub format.
     "Module": ".tf1.module",
-    "eval_function_for_module": ".tf1.module",
+    "eval_function_for_module": ".tf1.eval_function",
     "ModuleSpec": ".tf1.module_spec",
-    "load_module_spec": ".tf1.module_spec",
+    "load_module_spec": ".tf1.module",
     "create_module_spec": ".tf1.native_module",
     "create_module_spec_from_saved_model": ".tf1.native_module",
     "add_signature": ".tf1.native_module",
@@ -77,9 +77,10 @@ if TYPE_CHECKING:  # pragma: no cover - static imports for type checkers and IDE
     from .keras.export import export_layer
     from .resolvers import register_resolver
     from .saved_model import load, resolve
+    from .tf1.eval_function import eval_function_for_module
     from .tf1.export import LatestModuleExporter, register_module_for_export
-    from .tf1.module import Module, eval_function_for_module
-    from .tf1.module_spec import ModuleSpec, load_module_spec
+    from .tf1.module import Module, load_module_spec
+    from .tf1.module_spec import ModuleSpec
     from .tf1.native_module import (
         add_signature,
         attach_message,

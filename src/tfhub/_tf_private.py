@@ -108,3 +108,75 @@ def trackable_class() -> type:
     Reaches `tf.__internal__.tracking.Trackable`. Checked on TensorFlow 2.21.
     """
     return tf.__internal__.tracking.Trackable
+
+
+# --- TensorFlow: the TF1 Hub format (tfhub/tf1) -------------------------------------------------
+
+
+def build_tensor_info(tensor: Any) -> Any:
+    """The `TensorInfo` proto of a graph tensor (dense, sparse or composite).
+
+    Reaches `tensorflow.python.saved_model.utils_impl.build_tensor_info_internal`, the builder
+    behind `tf.compat.v1.saved_model.utils.build_tensor_info` without its deprecation warning
+    (which would point at tfhub's code). Checked on TensorFlow 2.21.
+    """
+    from tensorflow.python.saved_model import utils_impl
+
+    return utils_impl.build_tensor_info_internal(tensor)
+
+
+def is_composite_tensor(value: Any) -> bool:
+    """True for a `CompositeTensor` (SparseTensor, RaggedTensor, ...); its `_type_spec` is set.
+
+    Reaches `tensorflow.python.framework.composite_tensor.CompositeTensor` (public only as
+    `tf.__internal__.CompositeTensor`). Checked on TensorFlow 2.21.
+    """
+    return isinstance(value, tf.__internal__.CompositeTensor)
+
+
+def is_state_op_type(op_type: str) -> bool:
+    """True if `op_type` is a registered stateful op that takes no inputs (e.g. VarHandleOp).
+
+    Reaches `tensorflow.python.framework.op_def_registry.get`. Checked on TensorFlow 2.21.
+    """
+    from tensorflow.python.framework import op_def_registry
+
+    op_def = op_def_registry.get(op_type)
+    return op_def is not None and op_def.is_stateful and not op_def.input_arg
+
+
+def import_scoped_meta_graph(meta_graph: Any, *, import_scope: str, input_map: Any) -> None:
+    """Imports a MetaGraphDef (graph and collections) into the default graph, building no Saver.
+
+    Reaches `tensorflow.python.framework.meta_graph.import_scoped_meta_graph` (what the public
+    `tf.compat.v1.train.import_meta_graph` calls before it builds a Saver of every variable).
+    Checked on TensorFlow 2.21.
+    """
+    from tensorflow.python.framework import meta_graph as tf_meta_graph
+
+    tf_meta_graph.import_scoped_meta_graph(
+        meta_graph, import_scope=import_scope, input_map=input_map
+    )
+
+
+def set_checkpoint_initializer(variable: Any, checkpoint_path: str, name: str) -> None:
+    """Makes `variable` (or its list of partitions) initialize from `name` in the checkpoint.
+
+    Reaches `tensorflow.python.training.checkpoint_utils._set_variable_or_list_initializer`,
+    what `tf.compat.v1.train.init_from_checkpoint` does per variable, without its folder
+    lookup. Checked on TensorFlow 2.21.
+    """
+    from tensorflow.python.training import checkpoint_utils
+
+    checkpoint_utils._set_variable_or_list_initializer(variable, checkpoint_path, name)
+
+
+def saver_var_list_to_dict(var_list: Any) -> dict[str, Any]:
+    """The {checkpoint key: variable or partitions} dict that a `tf.compat.v1.train.Saver` saves.
+
+    Reaches `tensorflow.python.training.saving.saveable_object_util.op_list_to_dict`.
+    Checked on TensorFlow 2.21.
+    """
+    from tensorflow.python.training.saving import saveable_object_util
+
+    return dict(saveable_object_util.op_list_to_dict(var_list))

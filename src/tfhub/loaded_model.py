@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import saved_model_proto
+from .tf1 import tensor_info
 from .utils.lazy import tensorflow as tf
 
 LossFn = Callable[[], Any]
@@ -104,13 +105,15 @@ class LoadedModel:
     def training_function(self, signature: str) -> Callable[..., Any] | None:
         """For a TF1 module with UPDATE_OPS, the signature's function that also runs them.
 
-        The function takes the signature's inputs (one positional input, or keywords) and
-        returns its dict of outputs, like `obj.signatures[signature]`; calling it runs the
-        graph's UPDATE_OPS (e.g. batch-norm moving averages).
+        The function takes the signature's inputs (positionally in sorted key order, or by
+        keyword; dense, sparse or ragged) and returns its dict of outputs, like
+        `obj.signatures[signature]`; calling it runs the graph's UPDATE_OPS (e.g. batch-norm
+        moving averages) that this signature's inputs can feed: an update op that needs the
+        input of another signature is left out.
 
         Returns:
-            None for a TF2 model, a TF1 module without UPDATE_OPS, or one whose MetaGraph is
-            unknown (loaded elsewhere).
+            None for a TF2 model, a TF1 module without such UPDATE_OPS, or one whose MetaGraph
+            is unknown (loaded elsewhere).
 
         Raises:
             tfhub.errors.UnknownSignatureError: the module has no such signature.
@@ -124,15 +127,28 @@ class LoadedModel:
             return None
         signature_def = saved_model_proto.signature_def_of(meta_graph, signature, self.module_path)
         names = sorted(signature_def.inputs)
-        feeds = [graph.get_tensor_by_name(signature_def.inputs[name].name) for name in names]
-        outputs = {
-            key: graph.get_tensor_by_name(info.name) for key, info in signature_def.outputs.items()
-        }
-        pruned = self.obj.prune(feeds=feeds, fetches=(outputs, update_ops))
+        feeds = [
+            graph.as_graph_element(tensor)
+            for name in names
+            for tensor in tensor_info.tensor_names(signature_def.inputs[name])
+        ]
+        usable = _feedable(
+            update_ops, {feed.op.name for feed in feeds}, _input_ops(graph, meta_graph)
+        )
+        if not usable:
+            return None
+        outputs = sorted(
+            {t for info in signature_def.outputs.values() for t in tensor_info.tensor_names(info)}
+        )
+        pruned = self.obj.prune(
+            feeds=feeds, fetches=[graph.as_graph_element(t) for t in outputs] + usable
+        )
 
         def train_fn(*args: Any, **kwargs: Any) -> Any:
             values = list(args) if args else [kwargs[name] for name in names]
-            return pruned(*values)[0]
+            flat = [t for value in values for t in tf.nest.flatten(value, expand_composites=True)]
+            results = dict(zip(outputs, pruned(*flat)[: len(outputs)], strict=True))
+            return tensor_info.build_output_map(signature_def.outputs, results.__getitem__)
 
         return train_fn
 
@@ -201,6 +217,32 @@ def smart_cond(training: Any, true_fn: Callable[[], Any], false_fn: Callable[[],
     if static is not None:
         return true_fn() if bool(static) else false_fn()
     return tf.cond(training, true_fn, false_fn)
+
+
+def _input_ops(graph: Any, meta_graph: Any) -> set[str]:
+    """Names of the ops that feed the inputs of any signature of the module."""
+    return {
+        graph.as_graph_element(name).op.name
+        for signature_def in meta_graph.signature_def.values()
+        for info in signature_def.inputs.values()
+        for name in tensor_info.tensor_names(info)
+    }
+
+
+def _feedable(update_ops: list[Any], fed: set[str], input_ops: set[str]) -> list[Any]:
+    """The update ops whose ancestors include no signature input besides the `fed` ops."""
+    usable = []
+    for update in update_ops:
+        seen: set[str] = set()
+        stack = [getattr(update, "op", update)]
+        while stack:
+            op = stack.pop()
+            if op.name not in seen:
+                seen.add(op.name)
+                stack.extend([t.op for t in op.inputs] + list(op.control_inputs))
+        if seen & input_ops <= fed:
+            usable.append(getattr(update, "op", update))
+    return usable
 
 
 def _collection_variable_names(meta_graph: Any, key: str) -> list[str]:

@@ -15,7 +15,6 @@ import tempfile
 from typing import Any
 
 from .. import errors, saved_model
-from ..utils.lazy import tensorflow as tf
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
 logger = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ class ModuleSource:
 
     def module_spec_object(self) -> Any:
         """Returns a `hub.ModuleSpec` for the module (loading it for a handle)."""
-        from ..tf1.module_spec import as_module_spec
+        from ..tf1.module import as_module_spec
 
         return as_module_spec(self.module_spec)
 
@@ -85,15 +84,11 @@ def export_spec_to_temp_folder(module_spec: Any) -> str:
     Returns:
         The path of the exported module.
     """
-    from ..tf1.module import Module
+    from ..tf1.module_spec import export_spec
 
     folder = tempfile.mkdtemp(prefix="tfhub_feature_column_")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     module_path = os.path.join(folder, "module")
-    with tf.Graph().as_default():
-        module = Module(module_spec)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            module.export(module_path, session)
+    export_spec(module_spec, module_path)
     logger.info("Exported an in-memory ModuleSpec to %s for a feature column.", module_path)
     return module_path

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .. import errors
-from ..utils.lazy import import_tensorflow
+from .. import _tf_private, errors
+from ..utils.lazy import tensorflow as tf
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,6 @@ def _prefix_taken_for_folder(checkpoint_path: str) -> bool:
     `tf.compat.v1.train.init_from_checkpoint` would look for a `checkpoint` file under
     `.../variables/variables` instead of reading `.../variables/variables.index`.
     """
-    tf = import_tensorflow()
     return tf.io.gfile.isdir(checkpoint_path) and tf.io.gfile.exists(checkpoint_path + ".index")
 
 
@@ -35,12 +34,9 @@ def init_from_checkpoint(checkpoint_path: str, variable_map: Mapping[str, Any]) 
         tfhub.errors.TFHubLoadError: if a variable is missing from the checkpoint or has
             another shape.
     """
-    tf = import_tensorflow()
     if not _prefix_taken_for_folder(checkpoint_path):
         tf.compat.v1.train.init_from_checkpoint(checkpoint_path, dict(variable_map))
         return
-    from tensorflow.python.training import checkpoint_utils
-
     shapes = tf.compat.v1.train.NewCheckpointReader(checkpoint_path).get_variable_to_shape_map()
     for name, variable in sorted(variable_map.items()):
         parts = variable if isinstance(variable, list) else [variable]
@@ -51,9 +47,7 @@ def init_from_checkpoint(checkpoint_path: str, variable_map: Mapping[str, Any]) 
                 f"{full_shape} (it holds {shapes.get(name, 'no such variable')})."
             )
         # The same initializer that init_from_checkpoint sets, without its folder lookup.
-        checkpoint_utils._set_variable_or_list_initializer(
-            variable, checkpoint_path, name
-        )
+        _tf_private.set_checkpoint_initializer(variable, checkpoint_path, name)
 
 
 def _full_shape(parts: list[Any]) -> Any:
@@ -61,5 +55,4 @@ def _full_shape(parts: list[Any]) -> Any:
     info = parts[0]._save_slice_info
     if info is None:
         return parts[0].get_shape()
-    tf = import_tensorflow()
     return tf.TensorShape(info.full_shape)

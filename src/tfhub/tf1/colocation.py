@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import errors
-from ..utils.lazy import import_tensorflow
+from ..utils.lazy import tensorflow as tf
 from .meta_graph_lib import split_tensor_name
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,6 @@ def _build_attr_map(graph: Any, input_map: Mapping[str, Any], scope: str) -> dic
 
 
 def _rewrite_op(graph: Any, op: Any, attr_map: Mapping[bytes, Any]) -> None:
-    tf = import_tensorflow()
     try:
         class_values = op.get_attr("_class")
     except ValueError:
@@ -101,7 +100,6 @@ def fix_colocation_after_import(input_map: Mapping[str, Any], absolute_import_sc
     Raises:
         tfhub.errors.ModuleSpecError: if a rewrite would be ambiguous.
     """
-    tf = import_tensorflow()
     graph = tf.compat.v1.get_default_graph()
     attr_map = _build_attr_map(graph, input_map, absolute_import_scope)
     prefix = absolute_import_scope + "/"

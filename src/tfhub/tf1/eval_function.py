@@ -1,4 +1,4 @@
-"""`hub.eval_function_for_module` and the checkpoint export behind `ModuleSpec.export`."""
+"""`hub.eval_function_for_module`: a module's signatures run on numpy values in a private graph."""
 
 from __future__ import annotations
 
@@ -8,37 +8,16 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .. import errors
-from ..utils.lazy import import_tensorflow
-from .checkpoint import init_from_checkpoint
+from ..utils.lazy import tensorflow as tf
+from .module import Module
 from .module_spec import ModuleSpec
-from .signature_io import prepare_dict_inputs, prepare_outputs
+from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
 
 logger = logging.getLogger(__name__)
 
 
-def export_module_spec(
-    spec: ModuleSpec, path: str, checkpoint_path: str, name_transform_fn: Callable[[str], str]
-) -> None:
-    """Exports `spec` with variable values from `checkpoint_path` (see ModuleSpec.export)."""
-    tf = import_tensorflow()
-    with tf.Graph().as_default():
-        module = _module_class()(spec)
-        assignment = {name_transform_fn(name): value for name, value in module.variable_map.items()}
-        init_from_checkpoint(checkpoint_path, assignment)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            module.export(path, session)
-
-
-def _module_class() -> Any:
-    from .module import Module
-
-    return Module
-
-
 def _placeholder_for(info: Any, name: str) -> Any:
     """A placeholder (sparse, or ragged built from component placeholders) matching `info`."""
-    tf = import_tensorflow()
     if info.is_composite and not info.is_sparse:
         parts = tf.nest.flatten(info.type_spec, expand_composites=True)
         inputs = [
@@ -59,7 +38,6 @@ def _placeholders_for(module: Any, signature: str) -> dict[str, Any]:
 
 def _feed_items(placeholder: Any, value: Any) -> list[tuple[Any, Any]]:
     """(key, value) pairs for feed_dict; a ragged input is fed by its components."""
-    tf = import_tensorflow()
     if not isinstance(placeholder, tf.RaggedTensor):
         return [(placeholder, value)]
     if isinstance(value, list | tuple):
@@ -74,10 +52,9 @@ def _build_eval_graph(
     spec: ModuleSpec | str, tags: Iterable[str] | None
 ) -> tuple[Any, dict[str, Any], dict[str, Any], list[Any]]:
     """Builds a private graph with every signature applied to placeholders."""
-    tf = import_tensorflow()
     graph = tf.Graph()
     with graph.as_default():
-        module = _module_class()(spec, tags=tags)
+        module = Module(spec, tags=tags)
         placeholders, outputs = {}, {}
         for signature in module.get_signature_names():
             with tf.compat.v1.variable_scope(signature.replace(":", "_")):
@@ -105,7 +82,6 @@ def eval_function_for_module(
     Yields:
         The evaluation function.
     """
-    tf = import_tensorflow()
     graph, placeholders, outputs, init = _build_eval_graph(spec, tags)
     with tf.compat.v1.Session(graph=graph) as session:
         session.run(init)
@@ -116,11 +92,7 @@ def eval_function_for_module(
             signature: str | None = None,
             as_dict: bool | None = None,
         ) -> Any:
-            if _sentinel is not None:
-                raise errors.SignatureInputError(
-                    "Pass signature= and as_dict= by name. "
-                    f"Received: a second positional argument {_sentinel!r}"
-                )
+            check_no_sentinel(_sentinel)
             signature = signature or "default"
             if signature not in placeholders:
                 raise errors.UnknownSignatureError(

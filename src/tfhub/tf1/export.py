@@ -15,12 +15,11 @@ import shutil
 import time
 from typing import Any
 
-from .. import errors
-from ..utils.lazy import import_tensorflow
+from .. import _tf_private, errors
+from ..utils.lazy import tensorflow as tf
 
 logger = logging.getLogger(__name__)
 
-tf = import_tensorflow("hub.LatestModuleExporter")
 
 # Pairs (export_name, module) of the current graph. A tuple key keeps the collection out of
 # `get_all_collection_keys()` and hence out of exported meta graphs, as upstream does.
@@ -285,15 +284,13 @@ def _saver_variables(saver: Any) -> dict[str, list[int] | None]:
 
     Keys are those the Saver writes: a partitioned variable is one key with its full shape.
     """
-    from tensorflow.python.training.saving import saveable_object_util
-
     var_list = getattr(saver, "_var_list", None)
     if var_list is None:
         var_list = tf.compat.v1.global_variables() + tf.compat.v1.get_collection(
             tf.compat.v1.GraphKeys.SAVEABLE_OBJECTS
         )
     if not isinstance(var_list, dict):
-        var_list = saveable_object_util.op_list_to_dict(var_list)
+        var_list = _tf_private.saver_var_list_to_dict(var_list)
     return {key: _full_shape(value) for key, value in var_list.items()}
 
 

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .. import errors
-from ..utils.lazy import import_tensorflow
+from .. import _tf_private, errors
+from ..utils.lazy import tensorflow as tf
 from .meta_graph_lib import split_tensor_name
 
 logger = logging.getLogger(__name__)
@@ -20,17 +20,12 @@ logger = logging.getLogger(__name__)
 _LOC_PREFIX = b"loc:@"
 
 
-def _is_state_op_type(op_type: str) -> bool:
-    from tensorflow.python.framework import op_def_registry
-
-    op_def = op_def_registry.get(op_type)
-    return op_def is not None and op_def.is_stateful and not op_def.input_arg
-
-
 def list_state_op_types(graph_def: Any) -> set[str]:
     """Returns the op types in `graph_def` that are registered, stateful and take no inputs."""
     return {
-        op_type for op_type in {node.op for node in graph_def.node} if _is_state_op_type(op_type)
+        op_type
+        for op_type in {node.op for node in graph_def.node}
+        if _tf_private.is_state_op_type(op_type)
     }
 
 
@@ -59,14 +54,12 @@ def replace_apply_state(
     meta_graph: Any, state_op_types: set[str], feed_map: Mapping[str, Any]
 ) -> None:
     """Turns, in place, the state ops that `feed_map` feeds into resource placeholders."""
-    from tensorflow.core.framework import types_pb2
-
     for node in meta_graph.graph_def.node:
         if node.op in state_op_types and node.name + ":0" in feed_map:
             node.op = "Placeholder"
             for key in [key for key in node.attr if key != "shape"]:
                 del node.attr[key]
-            node.attr["dtype"].type = types_pb2.DT_RESOURCE
+            node.attr["dtype"].type = tf.resource.as_datatype_enum
 
 
 def variable_map_from_tensor_map(tensor_map: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,24 +68,41 @@ def variable_map_from_tensor_map(tensor_map: Mapping[str, Any]) -> dict[str, Any
     Raises:
         tfhub.errors.ModuleSpecError: if partitioned variables are inconsistent.
     """
-    singles: dict[str, Any] = {}
+    variables = {split_tensor_name(key)[0]: v for key, v in tensor_map.items()}
+    slices = {
+        name: (name[: name.rfind("/")], v._save_slice_info.var_offset[0])
+        for name, v in variables.items()
+        if v._save_slice_info
+    }
+    return group_partitions(variables, slices)
+
+
+def group_partitions(
+    variables: Mapping[str, Any], slices: Mapping[str, tuple[str, int]]
+) -> dict[str, Any]:
+    """Returns {variable name: Variable, or a list of partitions ordered by offset}.
+
+    Args:
+        variables: {name: variable}, partitions included ("w/part_0").
+        slices: {name of a partition: (name of the whole variable, offset)}.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if partitioned variables are inconsistent.
+    """
+    result: dict[str, Any] = {}
     partitioned: dict[str, dict[int, Any]] = {}
-    for key, variable in tensor_map.items():
-        name = split_tensor_name(key)[0]
-        slice_info = variable._save_slice_info
-        if not slice_info:
-            singles[name] = variable
+    for name, variable in variables.items():
+        if name not in slices:
+            result[name] = variable
             continue
-        base = name[: name.rfind("/")]
+        base, offset = slices[name]
         parts = partitioned.setdefault(base, {})
-        offset = slice_info.var_offset[0]
         if offset in parts:
             raise errors.ModuleSpecError(f"Duplicate offset {offset} for variable {base!r}.")
         parts[offset] = variable
-    overlap = set(singles) & set(partitioned)
+    overlap = set(result) & set(partitioned)
     if overlap:
         raise errors.ModuleSpecError(f"Variables both single and partitioned: {sorted(overlap)}")
-    result = dict(singles)
     for base, parts in partitioned.items():
         result[base] = [variable for _, variable in sorted(parts.items())]
     return result
@@ -100,7 +110,6 @@ def variable_map_from_tensor_map(tensor_map: Mapping[str, Any]) -> dict[str, Any
 
 def find_state_op_colocation_error(graph: Any, reported_tags: Any = None) -> str | None:
     """Returns an error message if a state op is colocated with a non-state op, else None."""
-    tf = import_tensorflow()
     state_types = list_state_op_types(graph.as_graph_def())
     state_ops = {op.name: op for op in graph.get_operations() if op.type in state_types}
     for op in state_ops.values():
@@ -123,7 +132,6 @@ def find_signature_input_error(signature_name: str, inputs: Mapping[str, Any]) -
     Inputs need not be placeholders (as upstream): applying the module replaces them by the
     caller's tensors and rewrites the colocation constraints that refer to them.
     """
-    tf = import_tensorflow()
     for input_name, value in inputs.items():
         for tensor in tf.nest.flatten(value, expand_composites=True):
             if not hasattr(tensor, "op"):
@@ -146,7 +154,6 @@ def find_signature_inputs_from_multivalued_ops(inputs: Mapping[str, Any]) -> str
     Such inputs work, but a `tf.colocate_with()` on that op can make the colocation rewrite
     ambiguous when the module is applied (then `hub.Module.__call__` raises).
     """
-    tf = import_tensorflow()
     affected = []
     for input_name, value in sorted(inputs.items()):
         components = _named_components(tf, input_name, value)

@@ -7,6 +7,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .. import _tf_private
+from ..utils.lazy import tensorflow as tf
+
 logger = logging.getLogger(__name__)
 
 _SCOPE_PATTERN = re.compile(r"([\^]|loc:@|^)(.*)")
@@ -139,14 +142,8 @@ def import_meta_graph(meta_graph: Any, *, import_scope: str, input_map: dict[str
     the graph's variables (which costs about a third of the import time). Library functions
     whose names clash with different functions already in the graph are renamed first.
     """
-    from tensorflow.python.framework import meta_graph as tf_meta_graph
-    from tensorflow.python.framework import ops
-
-    rename_conflicting_functions(meta_graph, ops.get_default_graph())
-
-    tf_meta_graph.import_scoped_meta_graph(
-        meta_graph, import_scope=import_scope, input_map=input_map
-    )
+    rename_conflicting_functions(meta_graph, tf.compat.v1.get_default_graph())
+    _tf_private.import_scoped_meta_graph(meta_graph, import_scope=import_scope, input_map=input_map)
 
 
 def split_tensor_name(tensor_name: str) -> tuple[str, int]:

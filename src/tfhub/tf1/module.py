@@ -1,19 +1,24 @@
-"""`hub.Module`: a TF1 Hub module instantiated in a graph (or, beyond upstream, eagerly)."""
+"""`hub.Module`: a TF1 Hub module instantiated in a graph (or, beyond upstream, eagerly).
+
+Also `hub.load_module_spec`, which asks the loader registry (as upstream's `module.py` did).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from .. import errors
-from ..utils.lazy import import_tensorflow
-from . import tensor_info
-from .eval_function import eval_function_for_module
-from .module_spec import ModuleSpec, as_module_spec
-from .signature_io import prepare_dict_inputs, prepare_outputs
+from .. import errors, saved_model, saved_model_proto
+from ..utils.lazy import tensorflow as tf
+from . import registry, tensor_info
+from .eager_module import EagerModuleImpl
+from .module_impl import is_tpu_graph_function
+from .module_spec import ModuleSpec
+from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
 
-__all__ = ["Module", "eval_function_for_module"]
+__all__ = ["Module", "as_module_spec", "load_module_spec"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +73,6 @@ class Module:
             tfhub.errors.UnknownTagsError: if there is no graph variant for `tags`.
             tfhub.errors.NotATF1ModuleError: if the handle is not a TF1 Hub module.
         """
-        tf = import_tensorflow("hub.Module")
         self._spec = as_module_spec(spec)
         self._trainable = trainable
         self._tags = set(tags or [])
@@ -87,14 +91,11 @@ class Module:
             self._init_in_graph(name)
 
     def _init_eager(self, name: str) -> None:
-        from .eager_module import EagerModuleImpl
-
         self._graph: Any = None
         self._name = name
         self._impl: Any = EagerModuleImpl(self._spec, trainable=self._trainable, tags=self._tags)
 
     def _init_in_graph(self, name: str) -> None:
-        tf = import_tensorflow()
         self._graph = tf.compat.v1.get_default_graph()
         _check_function_graph(self._graph)
         abs_state_scope = _try_get_state_scope(name)
@@ -131,11 +132,7 @@ class Module:
             tfhub.errors.ModuleGraphError: (a RuntimeError) if used in another graph than the
                 one it was created in.
         """
-        if _sentinel is not None:
-            raise errors.SignatureInputError(
-                "Pass signature= and as_dict= by name. "
-                f"Received: a second positional argument {_sentinel!r}"
-            )
+        check_no_sentinel(_sentinel)
         signature = "default" if signature is None else signature
         input_info = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
         dict_inputs = prepare_dict_inputs(inputs, input_info, signature)
@@ -149,7 +146,6 @@ class Module:
     def _apply_in_graph(
         self, signature: str, dict_inputs: dict[str, Any], input_info: Mapping[str, Any]
     ) -> dict[str, Any]:
-        tf = import_tensorflow()
         graph = tf.compat.v1.get_default_graph()
         while graph is not self._graph and getattr(graph, "outer_graph", None) is not None:
             graph = graph.outer_graph  # A tf.cond / tf.while_loop body inside the module's graph.
@@ -198,7 +194,6 @@ class Module:
         if self._eager:
             self._impl.export(path)
             return
-        tf = import_tensorflow()
         if self._graph is not tf.compat.v1.get_default_graph():
             raise errors.ModuleGraphError(
                 "default graph differs from the graph where the module was instantiated. "
@@ -236,7 +231,6 @@ class Module:
         """
         if self._eager:
             return self._impl.regularization_losses()
-        tf = import_tensorflow()
         scope = self._impl.scope_name + "/"
         losses = self._graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
         return [loss for loss in losses if loss.name.startswith(scope)]
@@ -246,7 +240,6 @@ class Module:
         """The trainable variables (empty unless `trainable=True`); e.g. for tf.GradientTape."""
         if self._eager:
             return self._impl.trainable_variables
-        tf = import_tensorflow()
         trainable = {
             id(v) for v in self._graph.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
         }
@@ -259,7 +252,6 @@ def _check_eager_module_context() -> None:
     Raises:
         tfhub.errors.ModuleGraphError: if the default graph is a TF1 graph.
     """
-    tf = import_tensorflow()
     if not tf.executing_eagerly() and not tf.compat.v1.get_default_graph().building_function:
         raise errors.ModuleGraphError(
             "This hub.Module was created eagerly, so it cannot add ops to a tf.Graph. Create "
@@ -278,8 +270,6 @@ def _check_function_graph(graph: Any) -> None:
     Raises:
         tfhub.errors.EagerNotSupportedError: inside a tf.function (outside a TPU context).
     """
-    from .module_impl import is_tpu_graph_function
-
     if not graph.building_function or is_tpu_graph_function():
         return
     # tf.function adds automatic control dependencies: every stateful op (the module's variable
@@ -302,7 +292,6 @@ def _try_get_state_scope(name: str) -> str:
         tfhub.errors.ModuleGraphError: (a RuntimeError) if the variable scope is free but its
             name scope is already taken.
     """
-    tf = import_tensorflow()
     current = tf.compat.v1.get_variable_scope().name
     with tf.name_scope(current + "/" if current else ""):
         with tf.compat.v1.variable_scope(
@@ -317,3 +306,56 @@ def _try_get_state_scope(name: str) -> str:
                 "already taken."
             )
     return abs_state_scope
+
+
+def load_module_spec(path: str) -> ModuleSpec:
+    """Loads a ModuleSpec from any handle the resolver understands (URL, path, ...).
+
+    Args:
+        path: a handle: a local folder, a file:// / http(s):// / gs:// URL, ...
+
+    Returns:
+        A ModuleSpec, from the first registered loader that supports the folder.
+
+    Raises:
+        tfhub.errors.NotATF1ModuleError: if the model is not in the TF1 Hub format (the
+            message says if it is a TF2 SavedModel and what to use instead).
+        tfhub.errors.TFHubError: from resolving the handle.
+    """
+    if not isinstance(path, str):
+        raise errors.InvalidHandleError(f"Expected a string handle. Received: path={path!r}")
+    module_path = saved_model.resolve(path)
+    try:
+        return registry.loader(module_path, handle=path)
+    except errors.UnsupportedHandleError as err:
+        raise _not_a_module_error(module_path, path) from err
+
+
+def _not_a_module_error(path: str, handle: str) -> errors.NotATF1ModuleError:
+    where = f"{handle!r} (at {path})" if handle != path else path
+    marker = saved_model_proto.TF1_MODULE_MARKER
+    if not tf.io.gfile.exists(os.path.join(path, saved_model_proto.SAVED_MODEL_FILENAME_PB)):
+        return errors.NotATF1ModuleError(
+            f"{where} is not a TF1 Hub module: it has neither {marker} nor saved_model.pb."
+        )
+    return errors.NotATF1ModuleError(
+        f"{where} is not a TF1 Hub module ({marker} is missing): it is a TF2 SavedModel. Load it "
+        "with hub.load(handle) or hub.KerasLayer(handle) instead of hub.Module / "
+        "hub.load_module_spec (or, for a TF1 SavedModel, use "
+        "hub.create_module_spec_from_saved_model(path))."
+    )
+
+
+def as_module_spec(spec: ModuleSpec | str) -> ModuleSpec:
+    """Returns `spec` itself, or the spec loaded from the handle `spec`.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if `spec` is neither a ModuleSpec nor a string.
+    """
+    if isinstance(spec, ModuleSpec):
+        return spec
+    if isinstance(spec, str):
+        return load_module_spec(spec)
+    raise errors.ModuleSpecError(
+        f"Unknown module spec type: {type(spec)!r}. Received: spec={spec!r}"
+    )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import errors
-from ..utils.lazy import import_tensorflow
+from ..utils.lazy import tensorflow as tf
 from . import meta_graph_lib, tensor_info
 from .checkpoint import init_from_checkpoint
 from .colocation import fix_colocation_after_import
@@ -58,7 +58,6 @@ def _capture(graph: Any, tensor: Any) -> Any:
 
 def is_tpu_graph_function() -> bool:
     """True while building a function inside a TPU replication context (as upstream checks)."""
-    tf = import_tensorflow()
     graph = tf.compat.v1.get_default_graph()
     context = graph._get_control_flow_context()
     return bool(graph.building_function) and type(context).__name__.endswith("TPUReplicateContext")
@@ -102,7 +101,6 @@ class ModuleImpl:
         checkpoint_path: str | None,
         name: str,
     ) -> None:
-        tf = import_tensorflow()
         self._spec = spec
         self._meta_graph = meta_graph
         self._trainable = trainable
@@ -116,7 +114,6 @@ class ModuleImpl:
             self._init_state(name)
 
     def _init_state(self, name: str) -> None:
-        tf = import_tensorflow()
         tensor_map, self._state_map = self._create_state_graph(name)
         self._variable_map = variable_map_from_tensor_map(tensor_map)
         if self._variable_map and self._checkpoint_path:
@@ -125,15 +122,12 @@ class ModuleImpl:
         self._saver: Any = None  # Built on first export: most modules are never exported.
 
     def _copy_meta_graph(self) -> Any:
-        from tensorflow.core.protobuf import meta_graph_pb2
-
-        meta_graph = meta_graph_pb2.MetaGraphDef()
+        meta_graph = tf.compat.v1.MetaGraphDef()
         meta_graph.CopyFrom(self._meta_graph)
         return meta_graph
 
     def _create_state_graph(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Imports the whole graph under `name`; returns (variables by name, state tensors)."""
-        tf = import_tensorflow()
         graph = tf.compat.v1.get_default_graph()
         collections = list(_STATE_COLLECTIONS)
         if self._trainable:
@@ -167,7 +161,6 @@ class ModuleImpl:
         Returns:
             The signature's outputs, {name: Tensor / SparseTensor / RaggedTensor}.
         """
-        tf = import_tensorflow()
         graph = tf.compat.v1.get_default_graph()
         signature_def = self._meta_graph.signature_def[signature]
         meta_graph = self._copy_meta_graph()
@@ -243,7 +236,6 @@ class ModuleImpl:
         """
         if self._saver is not None or not self._variable_map:
             return self._saver
-        tf = import_tensorflow()
         finalized = self._graph.finalized
         if finalized:
             self._graph._unsafe_unfinalize()

@@ -1,13 +1,19 @@
-"""`hub.ModuleSpec`: the blueprint of a TF1 Hub module, and `hub.load_module_spec`."""
+"""`hub.ModuleSpec`: the blueprint of a TF1 Hub module, and the one way to write it to a folder.
+
+`hub.load_module_spec` lives in `module.py` and asks the loader registry (`registry.py`), so this
+file imports no implementation of a spec.
+"""
 
 from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import errors
+from ..utils.lazy import tensorflow as tf
+from .checkpoint import init_from_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +44,13 @@ class ModuleSpec(abc.ABC):
         Raises:
             tfhub.errors.ExportError: if `checkpoint_path` is missing.
         """
-        from .eval_function import export_module_spec
-
         if _sentinel is not None or not checkpoint_path:
             raise errors.ExportError(
                 "Missing mandatory `checkpoint_path` parameter (pass it by name). "
                 f"Received: checkpoint_path={checkpoint_path!r}"
             )
-        export_module_spec(self, path, checkpoint_path, name_transform_fn or (lambda name: name))
+        rename = name_transform_fn or (lambda name: name)
+        export_spec(self, path, checkpoint=(checkpoint_path, rename))
 
     @abc.abstractmethod
     def get_signature_names(self, tags: Iterable[str] | None = None) -> list[str]:
@@ -110,38 +115,41 @@ class ModuleSpec(abc.ABC):
         """Instantiates the module in the current graph under the unused scope `name`."""
 
 
-def load_module_spec(path: str) -> ModuleSpec:
-    """Loads a ModuleSpec from any handle the resolver understands (URL, path, ...).
+def export_spec(
+    spec: ModuleSpec,
+    path: str,
+    *,
+    tags: Iterable[str] | None = None,
+    checkpoint: tuple[str, Callable[[str], str]] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> None:
+    """Instantiates `spec` as "module" in a new tf.Graph and Session, initializes it, exports it.
+
+    The one home of "tf.Graph -> module -> Session -> init -> export" (`ModuleSpec.export`,
+    the eager `hub.Module` and the feature columns use it). The variables start from the spec's
+    own values (its checkpoint, or their initializers for a spec built in memory).
 
     Args:
-        path: a handle: a local folder, a file:// / http(s):// / gs:// URL, ...
-
-    Returns:
-        A ModuleSpec.
-
-    Raises:
-        tfhub.errors.NotATF1ModuleError: if the model is not in the TF1 Hub format (the
-            message says if it is a TF2 SavedModel and what to use instead).
-        tfhub.errors.TFHubError: from resolving the handle.
-    """
-    from ..saved_model import resolve
-    from .native_module import Loader
-
-    if not isinstance(path, str):
-        raise errors.InvalidHandleError(f"Expected a string handle. Received: path={path!r}")
-    return Loader()(resolve(path), handle=path)
-
-
-def as_module_spec(spec: ModuleSpec | str) -> ModuleSpec:
-    """Returns `spec` itself, or the spec loaded from the handle `spec`.
+        spec: the module to write.
+        path: the new folder.
+        tags: the graph variant to instantiate (default: the empty set).
+        checkpoint: (checkpoint prefix, name in the module -> name in the checkpoint): the
+            variables are initialized from that checkpoint instead.
+        values: {name in the module: value} assigned after initialization (a partition's name
+            is "w/part_0").
 
     Raises:
-        tfhub.errors.ModuleSpecError: if `spec` is neither a ModuleSpec nor a string.
+        tfhub.errors.ExportError: if `path` already holds a module.
+        tfhub.errors.UnknownTagsError: if there is no graph variant for `tags`.
     """
-    if isinstance(spec, ModuleSpec):
-        return spec
-    if isinstance(spec, str):
-        return load_module_spec(spec)
-    raise errors.ModuleSpecError(
-        f"Unknown module spec type: {type(spec)!r}. Received: spec={spec!r}"
-    )
+    values = values or {}
+    with tf.Graph().as_default():
+        impl = spec._create_impl(name="module", trainable=False, tags=set(tags or []))
+        if checkpoint is not None:
+            prefix, rename = checkpoint
+            init_from_checkpoint(prefix, {rename(k): v for k, v in impl.variable_map.items()})
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            for variable in tf.compat.v1.global_variables() if values else []:
+                session.run(variable.assign(values[variable.op.name.removeprefix("module/")]))
+            impl.export(path, session)

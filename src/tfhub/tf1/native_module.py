@@ -1,111 +1,32 @@
-"""Creating and loading modules in the TF1 Hub format (a SavedModel plus `tfhub_module.pb`).
+"""Creating modules in the TF1 Hub format from Python code or a TF1 SavedModel.
 
 Public: `create_module_spec`, `add_signature`, `attach_message`,
-`create_module_spec_from_saved_model`. Internal: `Loader` (handle folder -> spec) and
-`NativeModuleSpec`.
+`create_module_spec_from_saved_model`. Loading a module folder is `native_spec.py`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import errors
-from ..protos import FORMAT_V3, ModuleDef
-from ..utils.lazy import import_tensorflow
-from . import saved_model_lib, tensor_info
+from ..utils.lazy import tensorflow as tf
+from . import saved_model_lib
 from .graph_state import (
     find_signature_input_error,
     find_signature_inputs_from_multivalued_ops,
     find_state_op_colocation_error,
 )
-from .module_spec import ModuleSpec
+from .native_spec import NativeModuleSpec
 
 logger = logging.getLogger(__name__)
 
-MODULE_PROTO_FILENAME_PB = "tfhub_module.pb"
-_SUPPORTED_FEATURES: frozenset[str] = frozenset()
-
-SUPPORTED_COLLECTIONS = frozenset(
-    [
-        "variables",
-        "trainable_variables",
-        "model_variables",
-        "table_initializer",
-        "update_ops",
-        "regularization_losses",
-        "asset_filepaths",
-        "cond_context",
-        "while_context",
-        saved_model_lib.ATTACHMENT_COLLECTION_SAVED,
-    ]
-)
 # Collections that TF1 SavedModels often carry but a module cannot use.
 _ALWAYS_DROPPED_COLLECTIONS = frozenset(
     ["global_step", "summaries", "saved_model_main_op", "legacy_init_op", "saved_model_train_op"]
 )
-
-
-def get_module_proto_path(module_dir: str) -> str:
-    """Returns the path of the module's `tfhub_module.pb` marker."""
-    return os.path.join(module_dir, MODULE_PROTO_FILENAME_PB)
-
-
-def _not_a_module_error(path: str, handle: str | None) -> errors.NotATF1ModuleError:
-    tf = import_tensorflow()
-    where = f"{handle!r} (at {path})" if handle and handle != path else path
-    if not tf.io.gfile.exists(os.path.join(path, "saved_model.pb")):
-        return errors.NotATF1ModuleError(
-            f"{where} is not a TF1 Hub module: it has neither {MODULE_PROTO_FILENAME_PB} nor "
-            "saved_model.pb."
-        )
-    return errors.NotATF1ModuleError(
-        f"{where} is not a TF1 Hub module ({MODULE_PROTO_FILENAME_PB} is missing): it is a TF2 "
-        "SavedModel. Load it with hub.load(handle) or hub.KerasLayer(handle) instead of "
-        "hub.Module / hub.load_module_spec (or, for a TF1 SavedModel, use "
-        "hub.create_module_spec_from_saved_model(path))."
-    )
-
-
-def _read_module_def(path: str, handle: str | None) -> Any:
-    tf = import_tensorflow()
-    module_def_path = get_module_proto_path(path)
-    if not tf.io.gfile.exists(module_def_path):
-        raise _not_a_module_error(path, handle)
-    with tf.io.gfile.GFile(module_def_path, "rb") as handle_file:
-        return ModuleDef.FromString(handle_file.read())
-
-
-class Loader:
-    """Loads a `NativeModuleSpec` from a local folder in the TF1 Hub format."""
-
-    def is_supported(self, path: str) -> bool:
-        """Returns True if `path` holds a FORMAT_V3 `tfhub_module.pb`."""
-        try:
-            return _read_module_def(path, None).format == FORMAT_V3
-        except errors.NotATF1ModuleError:
-            return False
-
-    def __call__(self, path: str, *, handle: str | None = None) -> NativeModuleSpec:
-        """Loads the spec.
-
-        Raises:
-            tfhub.errors.NotATF1ModuleError: if `path` is not a TF1 Hub module.
-            tfhub.errors.TFHubLoadError: for an unsupported format or required feature.
-        """
-        module_def = _read_module_def(path, handle)
-        if module_def.format != FORMAT_V3:
-            raise errors.TFHubLoadError(
-                f"Unsupported module def format in {path}. Received: format={module_def.format!r}"
-            )
-        unsupported = set(module_def.required_features) - _SUPPORTED_FEATURES
-        if unsupported:
-            raise errors.TFHubLoadError(f"Unsupported features: {sorted(unsupported)} in {path}")
-        handler = saved_model_lib.load(path)
-        return NativeModuleSpec(handler, saved_model_lib.get_variables_path(path), module_path=path)
 
 
 def create_module_spec(
@@ -133,7 +54,6 @@ def create_module_spec(
             unsupported collections, or a state op colocated with a non-state op, or a tag set
             is a string.
     """
-    tf = import_tensorflow()
     report_tags = bool(tags_and_args)
     variants = list(tags_and_args) if tags_and_args else [(set(), {})]
     dropped = _collection_names(drop_collections)
@@ -193,7 +113,6 @@ def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = No
     message = find_signature_input_error(name, inputs)
     if message:
         raise errors.ModuleSpecError(message)
-    saved_model_lib.check_signature_values(name, inputs, outputs)
     saved_model_lib.add_signature(name, inputs, outputs)
 
 
@@ -225,7 +144,6 @@ def _check_inside_module_fn(what: str) -> None:
     Raises:
         tfhub.errors.ModuleSpecError: if called with eager execution (outside a module_fn).
     """
-    tf = import_tensorflow()
     if tf.executing_eagerly():
         raise errors.ModuleSpecError(
             f"{what} must be called inside the module_fn given to hub.create_module_spec "
@@ -265,124 +183,3 @@ def create_module_spec_from_saved_model(
         for key in dropped & set(meta_graph.collection_def):
             del meta_graph.collection_def[key]
     return NativeModuleSpec(handler, saved_model_lib.get_variables_path(saved_model_path))
-
-
-def _check_unique_tags(tag_list: Iterable[frozenset[str]]) -> None:
-    seen: set[frozenset[str]] = set()
-    for tags in tag_list:
-        if tags in seen:
-            raise errors.ModuleSpecError(f"Tags {sorted(tags)!r} used repeatedly")
-        seen.add(tags)
-
-
-def _check_collections(handler: saved_model_lib.SavedModelHandler) -> None:
-    for meta_graph in handler.meta_graphs:
-        unsupported = set(meta_graph.collection_def) - SUPPORTED_COLLECTIONS
-        if unsupported:
-            raise errors.ModuleSpecError(
-                f"Unsupported collections in graph: {sorted(unsupported)}\n"
-                "Use hub.create_module_spec(..., drop_collections=[...]) as appropriate."
-            )
-
-
-class NativeModuleSpec(ModuleSpec):
-    """ModuleSpec for the TF1 Hub format (backed by a SavedModel)."""
-
-    def __init__(
-        self,
-        handler: saved_model_lib.SavedModelHandler,
-        checkpoint_variables_path: str | None,
-        *,
-        module_path: str | None = None,
-    ) -> None:
-        _check_unique_tags(handler.get_tags())
-        _check_collections(handler)
-        self._handler = handler
-        self._checkpoint_variables_path = checkpoint_variables_path
-        self._module_path = module_path
-        self._attachments = {
-            tags: handler.get_attached_bytes_map(tags) for tags in handler.get_tags()
-        }
-
-    @property
-    def module_path(self) -> str | None:
-        """The folder the spec was loaded from (None for a spec built in memory)."""
-        return self._module_path
-
-    def get_tags(self) -> list[frozenset[str]]:
-        """Lists the graph variants, as sets of tags."""
-        return self._handler.get_tags()
-
-    def get_signature_names(self, tags: Iterable[str] | None = None) -> list[str]:
-        """Returns the signature names of the graph variant `tags`."""
-        return list(self._handler.get_meta_graph(tags).signature_def.keys())
-
-    def get_input_info_dict(
-        self, signature: str | None = None, tags: Iterable[str] | None = None
-    ) -> dict[str, tensor_info.ParsedTensorInfo]:
-        """Describes a signature's inputs (see ModuleSpec)."""
-        return tensor_info.parse_tensor_info_map(self.get_signature_def(signature, tags).inputs)
-
-    def get_output_info_dict(
-        self, signature: str | None = None, tags: Iterable[str] | None = None
-    ) -> dict[str, tensor_info.ParsedTensorInfo]:
-        """Describes a signature's outputs (see ModuleSpec)."""
-        return tensor_info.parse_tensor_info_map(self.get_signature_def(signature, tags).outputs)
-
-    def get_signature_def(self, signature: str | None, tags: Iterable[str] | None) -> Any:
-        """Returns the SignatureDef proto.
-
-        Raises:
-            tfhub.errors.UnknownSignatureError: if there is no such signature (lists them).
-        """
-        meta_graph = self._handler.get_meta_graph(tags)
-        signature = "default" if signature is None else signature
-        if signature not in meta_graph.signature_def:
-            raise errors.UnknownSignatureError(
-                f"Signature {signature!r} is missing from meta graph. Available signatures: "
-                f"{sorted(meta_graph.signature_def)} in the graph variant "
-                f"tags={sorted(tags or [])!r}{self._handler.where()}. "
-                f"Received: signature={signature!r}"
-            )
-        return meta_graph.signature_def[signature]
-
-    def get_meta_graph(self, tags: Iterable[str] | None = None) -> Any:
-        """Returns the MetaGraphDef of the graph variant `tags` (do not modify it)."""
-        return self._handler.get_meta_graph(tags)
-
-    def _get_attached_bytes(self, key: str, tags: Iterable[str] | None) -> bytes | None:
-        wanted = frozenset(tags or [])
-        if wanted not in self._attachments:
-            self._handler.get_meta_graph(wanted)  # Raises UnknownTagsError.
-        return self._attachments[wanted].get(key)
-
-    def _create_impl(self, name: str, trainable: bool, tags: set[str]) -> Any:
-        from .module_impl import ModuleImpl
-
-        return ModuleImpl(
-            spec=self,
-            meta_graph=self._handler.get_meta_graph(tags),
-            trainable=trainable,
-            checkpoint_path=self._checkpoint_variables_path,
-            name=name,
-        )
-
-    def _export(self, path: str, variables_saver: Callable[[str], None]) -> None:
-        """Writes the SavedModel with `variables_saver`, then the `tfhub_module.pb` marker.
-
-        Raises:
-            tfhub.errors.ExportError: if `path` already holds a module (checked first, so
-                nothing is overwritten).
-        """
-        tf = import_tensorflow()
-        if tf.io.gfile.exists(get_module_proto_path(path)):
-            raise errors.ExportError(
-                f"{path} already holds a TF1 Hub module; export to a new folder. "
-                f"Received: path={path!r}"
-            )
-        self._handler.export(path, variables_saver=variables_saver)
-        module_def = ModuleDef(format=FORMAT_V3)
-        saved_model_lib.atomic_write(
-            get_module_proto_path(path), module_def.SerializeToString(), overwrite=False
-        )
-        logger.info("Exported TF-Hub module to: %s", path)

@@ -20,9 +20,10 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .. import errors
+from .. import _tf_private, errors
 from ..protos import ModuleAttachment
-from ..utils.lazy import import_tensorflow
+from ..saved_model_proto import read_saved_model_proto
+from ..utils.lazy import tensorflow as tf
 from .meta_graph_lib import split_tensor_name
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,6 @@ def check_signature_values(key: str, inputs: Mapping[str, Any], outputs: Mapping
         tfhub.errors.SignatureValueTypeError: (a TypeError, as upstream) if a value is not a
             Tensor or composite tensor.
     """
-    tf = import_tensorflow()
     for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
         for name, value in tensors.items():
             if not isinstance(value, tf.Tensor | tf.SparseTensor | tf.RaggedTensor):
@@ -92,24 +92,19 @@ def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any
     """Records a signature in the current graph (read back by `SavedModelHandler`).
 
     Raises:
-        tfhub.errors.ModuleSpecError: if a value is not a Tensor or composite tensor.
+        tfhub.errors.SignatureValueTypeError: (a TypeError) if a value is not a Tensor or
+            composite tensor.
     """
-    tf = import_tensorflow()
-    # The undecorated builder: tf.compat.v1.saved_model.utils.build_tensor_info does the same
-    # and logs a deprecation warning that would point at tfhub's own code.
-    from tensorflow.python.saved_model.utils_impl import build_tensor_info_internal as build_info
-
     check_signature_values(key, inputs, outputs)
     signature = tf.compat.v1.saved_model.signature_def_utils.build_signature_def(
-        {name: build_info(t) for name, t in inputs.items()},
-        {name: build_info(t) for name, t in outputs.items()},
+        {name: _tf_private.build_tensor_info(t) for name, t in inputs.items()},
+        {name: _tf_private.build_tensor_info(t) for name, t in outputs.items()},
     )
     tf.compat.v1.add_to_collection(SIGNATURE_COLLECTION, (key, signature))
 
 
 def attach_bytes(key: str, the_bytes: bytes) -> None:
     """Records an attached message (serialized) in the current graph."""
-    tf = import_tensorflow()
     tf.compat.v1.add_to_collection(ATTACHMENT_COLLECTION_INTERNAL, (key, the_bytes))
 
 
@@ -164,7 +159,6 @@ def _export_attachments(graph: Any, meta_graph: Any) -> None:
 
 
 def _check_asset_node(node: Any) -> None:
-    tf = import_tensorflow()
     if node.op != "Const":
         raise errors.ModuleSpecError(f"Asset node {node.name!r} must be a constant.")
     if tf.dtypes.as_dtype(node.attr["dtype"].type) != tf.string:
@@ -245,7 +239,6 @@ def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
     Raises:
         tfhub.errors.ExportError: if `path` exists and `overwrite` is False.
     """
-    tf = import_tensorflow()
     if not overwrite and tf.io.gfile.exists(path):
         raise errors.ExportError(
             f"Refusing to overwrite an existing module file. Received: path={path}"
@@ -277,7 +270,6 @@ class SavedModelHandler:
 
     def add_graph_copy(self, graph: Any, tags: Iterable[str] | None = None) -> None:
         """Adds a MetaGraphDef copy of `graph` (with its signatures and attachments) for `tags`."""
-        tf = import_tensorflow()
         with graph.as_default():
             meta_graph = tf.compat.v1.train.export_meta_graph(strip_default_attrs=True)
         if tags is not None:
@@ -316,21 +308,12 @@ class SavedModelHandler:
             )
         return matches[0]
 
-    def get_meta_graph_copy(self, tags: Iterable[str] | None = None) -> Any:
-        """Returns a copy of `get_meta_graph(tags)` that may be modified."""
-        from tensorflow.core.protobuf import meta_graph_pb2
-
-        copy = meta_graph_pb2.MetaGraphDef()
-        copy.CopyFrom(self.get_meta_graph(tags))
-        return copy
-
     def get_attached_bytes_map(self, tags: Iterable[str] | None = None) -> dict[str, bytes]:
         """Returns the attached messages of the MetaGraph for `tags`."""
         return get_attached_bytes_map(self.get_meta_graph(tags))
 
     def export(self, path: str, variables_saver: Callable[[str], None] | None = None) -> None:
         """Writes the SavedModel: assets, then variables (through `variables_saver`), then proto."""
-        tf = import_tensorflow()
         from tensorflow.core.protobuf import saved_model_pb2
 
         proto = saved_model_pb2.SavedModel()
@@ -354,19 +337,6 @@ def load(path: str) -> SavedModelHandler:
     Raises:
         tfhub.errors.TFHubLoadError: if the file is missing or cannot be parsed.
     """
-    tf = import_tensorflow()
-    from google.protobuf import message
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    pb_path = os.path.join(path, "saved_model.pb")
-    try:
-        with tf.io.gfile.GFile(pb_path, "rb") as handle:
-            proto = saved_model_pb2.SavedModel.FromString(handle.read())
-    except tf.errors.NotFoundError as err:
-        raise errors.TFHubLoadError(
-            f"{path} has no saved_model.pb: it is not a SavedModel."
-        ) from err
-    except message.DecodeError as err:
-        raise errors.TFHubLoadError(f"Cannot parse file {pb_path}: {err}.") from err
+    proto = read_saved_model_proto(path)
     _merge_assets_key_collection(proto, path)
     return SavedModelHandler(proto, source=path)

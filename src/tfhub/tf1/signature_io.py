@@ -8,6 +8,19 @@ from typing import Any
 from .. import errors
 
 
+def check_no_sentinel(sentinel: Any) -> None:
+    """Refuses a second positional argument to a module call (upstream's `_sentinel`).
+
+    Raises:
+        tfhub.errors.SignatureInputError: if `sentinel` is not None.
+    """
+    if sentinel is not None:
+        raise errors.SignatureInputError(
+            "Pass signature= and as_dict= by name. "
+            f"Received: a second positional argument {sentinel!r}"
+        )
+
+
 def prepare_dict_inputs(
     inputs: Any, info_map: Mapping[str, Any], signature: str = "default"
 ) -> dict[str, Any]:

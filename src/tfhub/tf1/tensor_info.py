@@ -12,8 +12,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .. import errors
-from ..utils.lazy import import_tensorflow
+from .. import _tf_private, errors
+from ..utils.lazy import tensorflow as tf
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +36,11 @@ class ParsedTensorInfo:
     @property
     def is_sparse(self) -> bool:
         """Whether this is a `tf.SparseTensor`."""
-        tf = import_tensorflow()
         return isinstance(self._type_spec, tf.SparseTensorSpec)
 
     @property
     def is_composite(self) -> bool:
         """Whether this is a composite tensor (sparse or ragged)."""
-        tf = import_tensorflow()
         return not isinstance(self._type_spec, tf.TensorSpec)
 
     @property
@@ -61,11 +59,10 @@ class ParsedTensorInfo:
 
 def _decode_composite_type_spec(tensor_info: Any) -> Any:
     from tensorflow.core.protobuf import struct_pb2
-    from tensorflow.python.saved_model import nested_structure_coder
 
     value = struct_pb2.StructuredValue()
     value.type_spec_value.CopyFrom(tensor_info.composite_tensor.type_spec)
-    return nested_structure_coder.decode_proto(value)
+    return _tf_private.decode_structure(value)
 
 
 def parse_tensor_info(tensor_info: Any) -> ParsedTensorInfo:
@@ -74,7 +71,6 @@ def parse_tensor_info(tensor_info: Any) -> ParsedTensorInfo:
     Raises:
         tfhub.errors.ModuleSpecError: for an unknown encoding.
     """
-    tf = import_tensorflow()
     encoding = tensor_info.WhichOneof("encoding")
     dtype = tf.dtypes.as_dtype(tensor_info.dtype) if tensor_info.dtype else None
     shape = tf.TensorShape(tensor_info.tensor_shape)
@@ -94,17 +90,10 @@ def parse_tensor_info_map(protomap: Mapping[str, Any]) -> dict[str, ParsedTensor
     return {key: parse_tensor_info(value) for key, value in protomap.items()}
 
 
-def _is_composite(value: Any) -> bool:
-    from tensorflow.python.framework import composite_tensor
-
-    return isinstance(value, composite_tensor.CompositeTensor)
-
-
 def _type_spec_of(value: Any) -> Any:
-    tf = import_tensorflow()
     if isinstance(value, ParsedTensorInfo):
         return value.type_spec
-    if _is_composite(value):
+    if _tf_private.is_composite_tensor(value):
         return value._type_spec
     return tf.TensorSpec.from_tensor(value)
 
@@ -115,7 +104,6 @@ def _to_sparse_tensor(value: Any, target: ParsedTensorInfo) -> Any:
     Its values are converted like a dense input (Python ints fit an int64 or float input),
     instead of keeping the dtype numpy guessed for them.
     """
-    tf = import_tensorflow()
     if isinstance(value, tf.compat.v1.SparseTensorValue):
         values = tf.convert_to_tensor(value.values, dtype=target.dtype)
         return tf.SparseTensor(value.indices, values, value.dense_shape)
@@ -124,7 +112,6 @@ def _to_sparse_tensor(value: Any, target: ParsedTensorInfo) -> Any:
 
 def _to_tensor(value: Any, target: ParsedTensorInfo, key: str) -> Any:
     """Converts a plain value (list, numpy, SparseTensorValue) to the kind of `target`."""
-    tf = import_tensorflow()
     try:
         if target.is_sparse:
             return _to_sparse_tensor(value, target)
@@ -140,7 +127,7 @@ def _to_tensor(value: Any, target: ParsedTensorInfo, key: str) -> Any:
 
 def _convert_one(value: Any, target: ParsedTensorInfo, key: str) -> Any:
     """Converts `value` to a tensor compatible with `target`, or raises SignatureInputError."""
-    tensor = value if _is_composite(value) else _to_tensor(value, target, key)
+    tensor = value if _tf_private.is_composite_tensor(value) else _to_tensor(value, target, key)
     got, expected = _type_spec_of(tensor), target.type_spec
     if not got.is_compatible_with(expected):
         if got.value_type != expected.value_type:
@@ -172,53 +159,30 @@ def build_input_map(protomap: Mapping[str, Any], inputs: Mapping[str, Any]) -> d
         inputs: tensors (or composite tensors) with the same keys.
 
     Returns:
-        A dict from tensor name in the MetaGraph to the tensor that feeds it.
+        A dict from tensor name in the MetaGraph to the tensor (or component) that feeds it.
 
     Raises:
         tfhub.errors.ModuleSpecError: if the keys differ or an encoding is unknown.
     """
-    tf = import_tensorflow()
     if set(protomap) != set(inputs):
         raise errors.ModuleSpecError(
             f"Input keys {sorted(inputs)} do not match the signature's {sorted(protomap)}."
         )
-    input_map: dict[str, Any] = {}
-    for key, info in protomap.items():
-        arg = inputs[key]
-        encoding = info.WhichOneof("encoding")
-        if encoding == "name":
-            input_map[info.name] = arg
-        elif encoding == "coo_sparse":
-            input_map[info.coo_sparse.values_tensor_name] = arg.values
-            input_map[info.coo_sparse.indices_tensor_name] = arg.indices
-            input_map[info.coo_sparse.dense_shape_tensor_name] = arg.dense_shape
-        elif encoding == "composite_tensor":
-            components = tf.nest.flatten(arg, expand_composites=True)
-            parts = info.composite_tensor.components
-            for component_info, tensor in zip(parts, components, strict=True):
-                input_map[component_info.name] = tensor
-        else:
-            raise errors.ModuleSpecError(f"Invalid TensorInfo encoding: {encoding!r}")
-    return input_map
+    return {
+        name: tensor
+        for key, info in protomap.items()
+        for name, tensor in zip(
+            tensor_names(info), tf.nest.flatten(inputs[key], expand_composites=True), strict=True
+        )
+    }
 
 
 def _output_from_tensor_info(info: Any, get_tensor: Callable[[str], Any]) -> Any:
-    tf = import_tensorflow()
-    encoding = info.WhichOneof("encoding")
-    if encoding == "name":
-        return get_tensor(info.name)
-    if encoding == "coo_sparse":
-        sparse = info.coo_sparse
-        return tf.SparseTensor(
-            get_tensor(sparse.indices_tensor_name),
-            get_tensor(sparse.values_tensor_name),
-            get_tensor(sparse.dense_shape_tensor_name),
-        )
-    if encoding == "composite_tensor":
-        type_spec = _decode_composite_type_spec(info)
-        components = [get_tensor(part.name) for part in info.composite_tensor.components]
-        return tf.nest.pack_sequence_as(type_spec, components, expand_composites=True)
-    raise errors.ModuleSpecError(f"Invalid TensorInfo encoding: {encoding!r}")
+    parts = [get_tensor(name) for name in tensor_names(info)]
+    if info.WhichOneof("encoding") == "name":
+        return parts[0]
+    spec = parse_tensor_info(info).type_spec  # A SparseTensorSpec or the composite's spec.
+    return tf.nest.pack_sequence_as(spec, parts, expand_composites=True)
 
 
 def build_output_map(
@@ -229,8 +193,14 @@ def build_output_map(
 
 
 def tensor_names(info: Any) -> list[str]:
-    """Returns the names of all tensors that make up one TensorInfo (1 for dense, 3 for sparse)."""
+    """Returns the names of the tensors that make up one TensorInfo, in `tf.nest.flatten` order.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: for an unknown encoding.
+    """
     encoding = info.WhichOneof("encoding")
+    if encoding == "name":
+        return [info.name]
     if encoding == "coo_sparse":
         sparse = info.coo_sparse
         return [
@@ -240,4 +210,4 @@ def tensor_names(info: Any) -> list[str]:
         ]
     if encoding == "composite_tensor":
         return [part.name for part in info.composite_tensor.components]
-    return [info.name]
+    raise errors.ModuleSpecError(f"Invalid TensorInfo encoding: {encoding!r}")

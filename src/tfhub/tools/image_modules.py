@@ -83,7 +83,7 @@ def check_image_input(layer: Any, handle: str) -> tuple[int | None, int | None] 
 def _tf1_default_size(handle: str) -> tuple[int, int] | None:
     """The size a TF1 Hub module asks for (ImageModuleInfo, else its input shape), or None."""
     from .. import image_util
-    from ..tf1.module_spec import load_module_spec
+    from ..tf1.module import load_module_spec
 
     try:
         height, width = image_util.get_expected_image_size(load_module_spec(handle))

@@ -1,0 +1,192 @@
+"""`NativeModuleSpec` (the TF1 Hub format: a SavedModel plus `tfhub_module.pb`) and its `Loader`.
+
+The `Loader` turns a local module folder into a spec; `tfhub/tf1/__init__.py` registers it in
+`registry.loader`. Creating a spec from Python code is `native_module.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .. import errors
+from ..protos import FORMAT_V3, ModuleDef
+from ..saved_model_proto import TF1_MODULE_MARKER, is_tf1_hub_module
+from ..utils.lazy import tensorflow as tf
+from . import saved_model_lib, tensor_info
+from .module_impl import ModuleImpl
+from .module_spec import ModuleSpec
+
+logger = logging.getLogger(__name__)
+
+_SUPPORTED_FEATURES: frozenset[str] = frozenset()
+
+SUPPORTED_COLLECTIONS = frozenset(
+    [
+        "variables",
+        "trainable_variables",
+        "model_variables",
+        "table_initializer",
+        "update_ops",
+        "regularization_losses",
+        "asset_filepaths",
+        "cond_context",
+        "while_context",
+        saved_model_lib.ATTACHMENT_COLLECTION_SAVED,
+    ]
+)
+
+
+def _marker_path(module_dir: str) -> str:
+    """Returns the path of the module's `tfhub_module.pb` marker (any tf.io.gfile URL)."""
+    return os.path.join(module_dir, TF1_MODULE_MARKER)
+
+
+class Loader:
+    """Loads a `NativeModuleSpec` from a local folder in the TF1 Hub format."""
+
+    def is_supported(self, path: str, **_: Any) -> bool:
+        """Returns True if `path` holds a `tfhub_module.pb` marker.
+
+        Unlike upstream (which also required FORMAT_V3 here), a marker of another format is
+        "supported" so that `__call__` can say what is wrong with it.
+        """
+        return is_tf1_hub_module(path)
+
+    def __call__(self, path: str, *, handle: str | None = None) -> NativeModuleSpec:
+        """Loads the spec (`handle`, if given, only names the module in errors).
+
+        Raises:
+            tfhub.errors.TFHubLoadError: for an unsupported format or required feature.
+        """
+        with tf.io.gfile.GFile(_marker_path(path), "rb") as marker:
+            module_def = ModuleDef.FromString(marker.read())
+        if module_def.format != FORMAT_V3:
+            raise errors.TFHubLoadError(
+                f"Unsupported module def format in {path}. Received: format={module_def.format!r}"
+            )
+        unsupported = set(module_def.required_features) - _SUPPORTED_FEATURES
+        if unsupported:
+            raise errors.TFHubLoadError(f"Unsupported features: {sorted(unsupported)} in {path}")
+        handler = saved_model_lib.load(path)
+        return NativeModuleSpec(handler, saved_model_lib.get_variables_path(path), module_path=path)
+
+
+def _check_unique_tags(tag_list: Iterable[frozenset[str]]) -> None:
+    seen: set[frozenset[str]] = set()
+    for tags in tag_list:
+        if tags in seen:
+            raise errors.ModuleSpecError(f"Tags {sorted(tags)!r} used repeatedly")
+        seen.add(tags)
+
+
+def _check_collections(handler: saved_model_lib.SavedModelHandler) -> None:
+    for meta_graph in handler.meta_graphs:
+        unsupported = set(meta_graph.collection_def) - SUPPORTED_COLLECTIONS
+        if unsupported:
+            raise errors.ModuleSpecError(
+                f"Unsupported collections in graph: {sorted(unsupported)}\n"
+                "Use hub.create_module_spec(..., drop_collections=[...]) as appropriate."
+            )
+
+
+class NativeModuleSpec(ModuleSpec):
+    """ModuleSpec for the TF1 Hub format (backed by a SavedModel)."""
+
+    def __init__(
+        self,
+        handler: saved_model_lib.SavedModelHandler,
+        checkpoint_variables_path: str | None,
+        *,
+        module_path: str | None = None,
+    ) -> None:
+        _check_unique_tags(handler.get_tags())
+        _check_collections(handler)
+        self._handler = handler
+        self._checkpoint_variables_path = checkpoint_variables_path
+        self._module_path = module_path
+        self._attachments = {
+            tags: handler.get_attached_bytes_map(tags) for tags in handler.get_tags()
+        }
+
+    @property
+    def module_path(self) -> str | None:
+        """The folder the spec was loaded from (None for a spec built in memory)."""
+        return self._module_path
+
+    def get_tags(self) -> list[frozenset[str]]:
+        """Lists the graph variants, as sets of tags."""
+        return self._handler.get_tags()
+
+    def get_signature_names(self, tags: Iterable[str] | None = None) -> list[str]:
+        """Returns the signature names of the graph variant `tags`."""
+        return list(self._handler.get_meta_graph(tags).signature_def.keys())
+
+    def get_input_info_dict(
+        self, signature: str | None = None, tags: Iterable[str] | None = None
+    ) -> dict[str, tensor_info.ParsedTensorInfo]:
+        """Describes a signature's inputs (see ModuleSpec)."""
+        return tensor_info.parse_tensor_info_map(self.get_signature_def(signature, tags).inputs)
+
+    def get_output_info_dict(
+        self, signature: str | None = None, tags: Iterable[str] | None = None
+    ) -> dict[str, tensor_info.ParsedTensorInfo]:
+        """Describes a signature's outputs (see ModuleSpec)."""
+        return tensor_info.parse_tensor_info_map(self.get_signature_def(signature, tags).outputs)
+
+    def get_signature_def(self, signature: str | None, tags: Iterable[str] | None) -> Any:
+        """Returns the SignatureDef proto.
+
+        Raises:
+            tfhub.errors.UnknownSignatureError: if there is no such signature (lists them).
+        """
+        meta_graph = self._handler.get_meta_graph(tags)
+        signature = "default" if signature is None else signature
+        if signature not in meta_graph.signature_def:
+            raise errors.UnknownSignatureError(
+                f"Signature {signature!r} is missing from meta graph. Available signatures: "
+                f"{sorted(meta_graph.signature_def)} in the graph variant "
+                f"tags={sorted(tags or [])!r}{self._handler.where()}. "
+                f"Received: signature={signature!r}"
+            )
+        return meta_graph.signature_def[signature]
+
+    def get_meta_graph(self, tags: Iterable[str] | None = None) -> Any:
+        """Returns the MetaGraphDef of the graph variant `tags` (do not modify it)."""
+        return self._handler.get_meta_graph(tags)
+
+    def _get_attached_bytes(self, key: str, tags: Iterable[str] | None) -> bytes | None:
+        wanted = frozenset(tags or [])
+        if wanted not in self._attachments:
+            self._handler.get_meta_graph(wanted)  # Raises UnknownTagsError.
+        return self._attachments[wanted].get(key)
+
+    def _create_impl(self, name: str, trainable: bool, tags: set[str]) -> Any:
+        return ModuleImpl(
+            spec=self,
+            meta_graph=self._handler.get_meta_graph(tags),
+            trainable=trainable,
+            checkpoint_path=self._checkpoint_variables_path,
+            name=name,
+        )
+
+    def _export(self, path: str, variables_saver: Callable[[str], None]) -> None:
+        """Writes the SavedModel with `variables_saver`, then the `tfhub_module.pb` marker.
+
+        Raises:
+            tfhub.errors.ExportError: if `path` already holds a module (checked first, so
+                nothing is overwritten).
+        """
+        if tf.io.gfile.exists(_marker_path(path)):
+            raise errors.ExportError(
+                f"{path} already holds a TF1 Hub module; export to a new folder. "
+                f"Received: path={path!r}"
+            )
+        self._handler.export(path, variables_saver=variables_saver)
+        module_def = ModuleDef(format=FORMAT_V3)
+        saved_model_lib.atomic_write(
+            _marker_path(path), module_def.SerializeToString(), overwrite=False
+        )
+        logger.info("Exported TF-Hub module to: %s", path)
