@@ -27,7 +27,7 @@ from . import api, archives, pages, protocol, refresh
 from .catalog import Catalog, Model, Version
 from .docs_format import DocKind
 from .files import FileResponse
-from .middleware import AccessLog, TokenAuth
+from .middleware import AccessLog, TokenAuth, enable_access_log
 from .search import SearchIndex
 from .settings import ServeSettings, default_cache_dir, read_tokens
 
@@ -265,8 +265,6 @@ def create_app(settings: ServeSettings) -> Any:
 
 def app_from_env() -> Any:
     """Factory for worker processes: the app for the settings in TFHUB_SERVE_SETTINGS."""
-    from .runner import enable_access_log
-
     settings = ServeSettings.from_env()
     if settings.access_log:
         enable_access_log()

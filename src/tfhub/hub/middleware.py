@@ -14,6 +14,7 @@ import base64
 import binascii
 import hmac
 import logging
+import sys
 import time
 from typing import Any
 
@@ -131,3 +132,17 @@ def _log(scope: Scope, status: int, sent: int, seconds: float) -> None:
     access_logger.info(
         '%s [%s] "%s %s" %d %d %.3f', client[0], when, method, target, status, sent, seconds
     )
+
+
+def enable_access_log() -> None:
+    """Sends the `tfhub.hub.access` lines to stderr (the root logger is left alone).
+
+    Under the `tfhub` command, the "tfhub" logger already writes to stderr (the lines go
+    there); elsewhere (an ASGI server importing `app_from_env`) a handler is added once.
+    """
+    access = logging.getLogger("tfhub.hub.access")
+    access.setLevel(logging.INFO)
+    if not access.handlers and not logging.getLogger("tfhub").handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sys
 import threading
 import time
 from typing import Any
@@ -22,20 +21,6 @@ logger = logging.getLogger(__name__)
 APP_FACTORY = "tfhub.hub.app:app_from_env"
 SERVERS = ("granian", "uvicorn")
 DEFAULT_SERVER = "granian"
-
-
-def enable_access_log() -> None:
-    """Sends the `tfhub.hub.access` lines to stderr (the root logger is left alone).
-
-    Under the `tfhub` command, the "tfhub" logger already writes to stderr (the lines go
-    there); elsewhere (an ASGI server importing `app_from_env`) a handler is added once.
-    """
-    access = logging.getLogger("tfhub.hub.access")
-    access.setLevel(logging.INFO)
-    if not access.handlers and not logging.getLogger("tfhub").handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access.addHandler(handler)
 
 
 def serve(settings: ServeSettings, *, host: str, port: int, workers: int, server: str) -> None:
