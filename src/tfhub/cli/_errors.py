@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 
 from .. import constants, errors
 from ..utils.redact import redact
@@ -50,3 +51,29 @@ def report(err: BaseException) -> int:
         message = f"{type(err).__name__}: {message}"
     print(f"tfhub: {label}: {message}", file=sys.stderr)
     return code
+
+
+def run_reported(command: Callable[[], int | None], *, prog: str, verbose: bool) -> int:
+    """Runs a command the way every tfhub program does: its exit code, errors as one line.
+
+    tfhub's log records go to stderr while it runs (INFO too when `verbose`); Ctrl-C exits
+    130; any exception is reported by `report`.
+
+    Args:
+        command: the command's work; returns its exit code (None means 0).
+        prog: the program's name, for the interrupted message.
+        verbose: log INFO records too.
+
+    Returns:
+        The process exit code.
+    """
+    from ..utils.logging import cli_logging
+
+    with cli_logging(verbose=verbose):
+        try:
+            return int(command() or 0)
+        except KeyboardInterrupt:
+            print(f"{prog}: interrupted", file=sys.stderr)
+            return 130
+        except Exception as err:
+            return report(err)

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 
 from .. import __version__, constants
 from ..utils import lazy
-from ..utils.logging import cli_logging
 from . import _errors
 from . import cache as cache_cmd
 from . import demo as demo_cmd
@@ -109,14 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code: 0 on success; errors print one line to stderr and return non-zero.
     """
     args = build_parser().parse_args(argv)
-    with cli_logging(verbose=args.verbose), _quiet_tensorflow(verbose=args.verbose):
-        try:
-            return int(args.run(args) or 0)
-        except KeyboardInterrupt:
-            print("tfhub: interrupted", file=sys.stderr)
-            return 130
-        except Exception as err:
-            return _errors.report(err)
+    with _quiet_tensorflow(verbose=args.verbose):
+        return _errors.run_reported(lambda: args.run(args), prog="tfhub", verbose=args.verbose)
 
 
 if __name__ == "__main__":  # pragma: no cover

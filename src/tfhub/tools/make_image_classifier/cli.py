@@ -172,17 +172,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code: 0 on success; an error prints one line on stderr and returns non-zero.
     """
     from ...cli import _errors
-    from ...utils.logging import cli_logging
 
     args = build_parser().parse_args(argv)
-    with cli_logging(verbose=args.verbose):
-        try:
-            return run(args)
-        except KeyboardInterrupt:
-            print("make_image_classifier: interrupted", file=sys.stderr)
-            return 130
-        except Exception as err:
-            return _errors.report(err)
+    return _errors.run_reported(
+        lambda: run(args), prog="make_image_classifier", verbose=args.verbose
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -188,17 +188,9 @@ def run(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Console script `make_nearest_neighbour_index`; errors end as one line on stderr."""
     from ...cli import _errors
-    from ...utils.logging import cli_logging
 
     args, beam_args = build_parser(prog).parse_known_args(argv)
-    with cli_logging(verbose=True):
-        try:
-            return run(args, beam_args)
-        except KeyboardInterrupt:
-            print(f"{prog}: interrupted", file=sys.stderr)
-            return 130
-        except Exception as err:
-            return _errors.report(err)
+    return _errors.run_reported(lambda: run(args, beam_args), prog=prog, verbose=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -53,21 +53,13 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console script `tfhub-module-search`; errors end as one line on stderr."""
     from ...cli import _errors
-    from ...utils.logging import cli_logging
 
     parser = argparse.ArgumentParser(
         prog=PROG, description="Rank image feature-vector modules for a labelled image dataset."
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
-    with cli_logging(verbose=True):
-        try:
-            return run(args)
-        except KeyboardInterrupt:
-            print(f"{PROG}: interrupted", file=sys.stderr)
-            return 130
-        except Exception as err:
-            return _errors.report(err)
+    return _errors.run_reported(lambda: run(args), prog=PROG, verbose=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
