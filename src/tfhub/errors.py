@@ -104,6 +104,14 @@ class SerializationError(TFHubError, ValueError):
     """A layer or module that cannot be saved as requested (e.g. built from a Python callable)."""
 
 
+class ConfigNotSupportedError(SerializationError, NotImplementedError):
+    """`get_config()` of a KerasLayer over a Python callable or a column over a ModuleSpec object.
+
+    Upstream raised NotImplementedError, which `tf.saved_model.save` and Keras take as "no
+    config" and fall back from; it is also a SerializationError (ValueError), as before.
+    """
+
+
 # --- The TF1 Hub format ---------------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from tests.feature_column._support import (
@@ -107,8 +109,30 @@ def test_text_column_over_in_memory_module_spec_trains():
     expected = EMBEDDINGS[tf.strings.to_hash_bucket_fast(words, 3).numpy()]
     np.testing.assert_allclose(output.numpy(), expected)
     assert [w.name for w in layer.trainable_weights] == ["table:0"]
-    with pytest.raises(errors.SerializationError, match="string handle"):
+    upstream = r"^Can only generate a valid config for `hub\.text_embedding_column`"
+    with pytest.raises(NotImplementedError, match=upstream) as info:  # as upstream
         column.get_config()
+    assert isinstance(info.value, errors.ConfigNotSupportedError)
+    assert "spec.export(path)" in str(info.value)
+    with pytest.raises(NotImplementedError, match="sparse_text_embedding_column"):
+        hub.sparse_text_embedding_column("text", spec, "sum", None).get_config()
+
+
+def _two_input_text_module_fn():
+    a, b = (tf.compat.v1.placeholder(tf.string, [None]) for _ in range(2))
+    length = tf.cast(tf.strings.length(a + b), tf.float32)
+    hub.add_signature(inputs={"a": a, "b": b}, outputs={"default": tf.stack([length] * 2, 1)})
+
+
+def test_text_column_over_a_two_input_module_says_only_one_input():
+    spec = hub.create_module_spec(_two_input_text_module_fn)
+    upstream = (
+        "Module is not a text-embedding: ['Module default signature must require only one input']"
+    )
+    with pytest.raises(ValueError, match="^" + re.escape(upstream)) as info:
+        hub.text_embedding_column("text", spec)
+    assert isinstance(info.value, errors.ModuleSpecError)
+    assert "it has 2 inputs ['a', 'b']" in str(info.value)
 
 
 def test_text_column_refuses_non_text_module():
@@ -118,7 +142,7 @@ def test_text_column_refuses_non_text_module():
     assert "Module is not a text-embedding" in message
     assert "Tensor(shape=(None,), dtype=string)" in message
     assert "Tensor(shape=(None, 8, 6, 3), dtype=float32)" in message
-    with pytest.raises(ValueError, match="combiner must be one of"):
+    with pytest.raises(ValueError, match="combiner must be .mean., .sqrtn. or .sum.: .max."):
         hub.sparse_text_embedding_column("t", TEXT_V1, "max", None)
     with pytest.raises(errors.NotATF1ModuleError, match="text_embedding_column_v2"):
         hub.text_embedding_column("t", TEXT_V2)

@@ -310,12 +310,16 @@ def register(cls: type[HubDenseColumn]) -> type[HubDenseColumn]:
 
 
 def require_handle(module_spec: Any, column: str) -> None:
-    """Raises SerializationError unless the column was built from a handle string."""
+    """Raises ConfigNotSupportedError unless the column was built from a handle string.
+
+    The message starts with upstream's words (a NotImplementedError there too).
+    """
     if not isinstance(module_spec, str):
-        raise errors.SerializationError(
-            f"Only a hub.{column} built from a string handle has a config (a ModuleSpec object "
-            "cannot be written into one); export the spec and pass its path. "
-            f"Received: module_spec={module_spec!r}"
+        raise errors.ConfigNotSupportedError(
+            f"Can only generate a valid config for `hub.{column}`that uses a string "
+            f"`module_spec`.\n\nGot `type(module_spec)`: {type(module_spec)}. A ModuleSpec "
+            "object cannot be written into a config: export the spec (spec.export(path)) and "
+            f"pass its path. Received: module_spec={module_spec!r}"
         )
 
 
