@@ -16,8 +16,8 @@ from tests.feature_column._support import (
     SENTENCES,
     TEXT_V1,
     TEXT_V2,
-    TOKENS,
     expected_sparse,
+    sparse_tokens,
 )
 from tests.tf1.test_gfile_paths import _copy_to_gfile
 
@@ -41,11 +41,9 @@ def test_columns_on_ram(ram: dict[str, str]) -> None:
     v2 = hub.text_embedding_column_v2("s", ram["tf2_text_embedding"], trainable=True)
     sparse = hub.sparse_text_embedding_column("t", ram["tf1_text_vocab"], "mean", None)
     image = hub.image_embedding_column("i", ram["tf1_image_info"])
-    indices = [[row, i] for row, tokens in enumerate(TOKENS) for i in range(len(tokens))]
-    values = [token for tokens in TOKENS for token in tokens]
     features = {
         "s": tf.constant(SENTENCES),
-        "t": tf.SparseTensor(indices, tf.constant(values), [len(TOKENS), 3]),
+        "t": sparse_tokens(),
         "i": tf.constant(np.array(IMAGE_FC["inputs"]["images"]["value"], np.float32)),
     }
     layer = tf_keras.layers.DenseFeatures([v2], name="v2")

@@ -18,6 +18,7 @@ from tests.feature_column._support import (
     TOKENS,
     expected_sparse,
     graph_input_layer,
+    sparse_tokens,
 )
 
 tf = pytest.importorskip("tensorflow")
@@ -62,19 +63,13 @@ def test_text_columns_in_graph_dense_features(path):
     np.testing.assert_allclose(result, EXPECTED_TEXT, atol=1e-5)
 
 
-def _sparse_tokens():
-    indices = [[row, i] for row, tokens in enumerate(TOKENS) for i in range(len(tokens))]
-    values = [token for tokens in TOKENS for token in tokens]
-    return tf.SparseTensor(indices, tf.constant(values, tf.string), [len(TOKENS), 3])
-
-
 @pytest.mark.parametrize(
     ("combiner", "default_value"), [("mean", None), ("sqrtn", "cat"), ("sum", None)]
 )
 def test_sparse_text_embedding_column_eager(combiner, default_value):
     column = hub.sparse_text_embedding_column("tokens", TEXT_V1, combiner, default_value)
     assert column.parse_example_spec == {"tokens": tf.io.VarLenFeature(tf.string)}
-    output = tf_keras.layers.DenseFeatures([column])({"tokens": _sparse_tokens()})
+    output = tf_keras.layers.DenseFeatures([column])({"tokens": sparse_tokens()})
     np.testing.assert_allclose(output.numpy(), expected_sparse(combiner, default_value), 1e-5)
 
 
@@ -85,7 +80,7 @@ def test_sparse_text_embedding_column_input_layer(combiner, default_value):
     """In a graph too; an out-of-vocabulary default_value gets the module's OOV embedding."""
     column = hub.sparse_text_embedding_column("tokens", TEXT_V1, combiner, default_value)
     with tf.Graph().as_default():
-        output = tf.compat.v1.feature_column.input_layer({"tokens": _sparse_tokens()}, [column])
+        output = tf.compat.v1.feature_column.input_layer({"tokens": sparse_tokens()}, [column])
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
             session.run(tf.compat.v1.tables_initializer())
@@ -162,7 +157,7 @@ def test_trainable_sparse_column_gets_gradients():
     column = hub.sparse_text_embedding_column("tokens", TEXT_V1, "mean", None, trainable=True)
     layer = tf_keras.layers.DenseFeatures([column])
     with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(layer({"tokens": _sparse_tokens()}))
+        loss = tf.reduce_sum(layer({"tokens": sparse_tokens()}))
     (table,) = layer.trainable_weights
     gradient = tf.convert_to_tensor(tape.gradient(loss, table)).numpy()
     # d(sum of row means)/d(table row): 1/len(row) for each token of the row.

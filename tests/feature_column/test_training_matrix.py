@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.feature_column._support import IMAGE_FC, IMAGE_V1, SENTENCES, TEXT_V1, TEXT_V2, TOKENS
+from tests.feature_column._support import (
+    IMAGE_FC,
+    IMAGE_V1,
+    SENTENCES,
+    TEXT_V1,
+    TEXT_V2,
+    TOKENS,
+    sparse_tokens,
+)
 
 tf = pytest.importorskip("tensorflow")
 tf_keras = pytest.importorskip("tf_keras")
@@ -34,9 +42,7 @@ def _column(kind, trainable):
 def _features(kind):
     """The column's input as a tensor in the current graph (or eagerly)."""
     if kind == "sparse_text":
-        indices = [[row, i] for row, tokens in enumerate(TOKENS) for i in range(len(tokens))]
-        values = [token for tokens in TOKENS for token in tokens]
-        return {"x": tf.SparseTensor(indices, tf.constant(values), [len(TOKENS), 3])}
+        return {"x": sparse_tokens()}
     return {"x": tf.constant(IMAGES if kind == "image" else SENTENCES)}
 
 
