@@ -256,8 +256,39 @@ class KerasFlavourError(TFHubError, TypeError):
     """A KerasLayer of one Keras flavour used in a model of the other flavour."""
 
 
+class MissingDependencyError(TFHubError, ImportError):
+    """An optional dependency (TensorFlow, Keras, tf_keras) is not installed or fails to import.
+
+    Attributes:
+        module: the module that could not be imported.
+        command: the install command that works for how tfhub was installed.
+    """
+
+    def __init__(self, message: str, *, module: str = "", command: str = "") -> None:
+        super().__init__(message)
+        self.module = module
+        self.command = command
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_missing_dependency, (type(self), str(self), self.module, self.command))
+
+
+def _rebuild_missing_dependency(
+    cls: type[MissingDependencyError], message: str, module: str, command: str
+) -> MissingDependencyError:
+    return cls(message, module=module, command=command)
+
+
 class SerializationError(TFHubError, ValueError):
     """A layer or module that cannot be saved as requested (e.g. built from a Python callable)."""
+
+
+class ConfigNotSupportedError(SerializationError, NotImplementedError):
+    """`get_config()` of a KerasLayer over a Python callable or a column over a ModuleSpec object.
+
+    Upstream raised NotImplementedError, which `tf.saved_model.save` and Keras take as "no
+    config" and fall back from; it is also a SerializationError (ValueError), as before.
+    """
 
 
 # --- The TF1 Hub format ---------------------------------------------------------------------------

@@ -97,8 +97,9 @@ class LoadedModel:
         for loss in losses:
             if not callable(loss):
                 raise ValueError(
-                    "A loaded model's regularization_losses must be zero-argument callables, "
-                    f"each returning a scalar loss term. Received: {loss!r}"
+                    "hub.KerasLayer(obj) expects obj.regularization_losses to be an iterable "
+                    "of callables, each returning a scalar loss term (upstream's words; this "
+                    f"holds for every loaded model). Received: {loss!r}"
                 )
         return losses
 

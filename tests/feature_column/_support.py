@@ -33,6 +33,13 @@ def graph_input_layer(column, key, value, dtype):
 TOKENS = [["hello", "world"], ["cat"], [], ["zzz", "the", "cat"]]
 
 
+def sparse_tokens():
+    """TOKENS as the tf.SparseTensor of strings a sparse text column takes."""
+    indices = [[row, i] for row, tokens in enumerate(TOKENS) for i in range(len(tokens))]
+    values = [token for tokens in TOKENS for token in tokens]
+    return tf.SparseTensor(indices, tf.constant(values, tf.string), [len(TOKENS), 3])
+
+
 def expected_sparse(combiner, default_value):
     vocab, table = TEXT_RECORD["vocab"], np.array(TEXT_RECORD["embedding_table"], np.float32)
     rows = []

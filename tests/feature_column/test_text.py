@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from tests.feature_column._support import (
@@ -16,6 +18,7 @@ from tests.feature_column._support import (
     TOKENS,
     expected_sparse,
     graph_input_layer,
+    sparse_tokens,
 )
 
 tf = pytest.importorskip("tensorflow")
@@ -60,19 +63,13 @@ def test_text_columns_in_graph_dense_features(path):
     np.testing.assert_allclose(result, EXPECTED_TEXT, atol=1e-5)
 
 
-def _sparse_tokens():
-    indices = [[row, i] for row, tokens in enumerate(TOKENS) for i in range(len(tokens))]
-    values = [token for tokens in TOKENS for token in tokens]
-    return tf.SparseTensor(indices, tf.constant(values, tf.string), [len(TOKENS), 3])
-
-
 @pytest.mark.parametrize(
     ("combiner", "default_value"), [("mean", None), ("sqrtn", "cat"), ("sum", None)]
 )
 def test_sparse_text_embedding_column_eager(combiner, default_value):
     column = hub.sparse_text_embedding_column("tokens", TEXT_V1, combiner, default_value)
     assert column.parse_example_spec == {"tokens": tf.io.VarLenFeature(tf.string)}
-    output = tf_keras.layers.DenseFeatures([column])({"tokens": _sparse_tokens()})
+    output = tf_keras.layers.DenseFeatures([column])({"tokens": sparse_tokens()})
     np.testing.assert_allclose(output.numpy(), expected_sparse(combiner, default_value), 1e-5)
 
 
@@ -83,7 +80,7 @@ def test_sparse_text_embedding_column_input_layer(combiner, default_value):
     """In a graph too; an out-of-vocabulary default_value gets the module's OOV embedding."""
     column = hub.sparse_text_embedding_column("tokens", TEXT_V1, combiner, default_value)
     with tf.Graph().as_default():
-        output = tf.compat.v1.feature_column.input_layer({"tokens": _sparse_tokens()}, [column])
+        output = tf.compat.v1.feature_column.input_layer({"tokens": sparse_tokens()}, [column])
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
             session.run(tf.compat.v1.tables_initializer())
@@ -107,8 +104,30 @@ def test_text_column_over_in_memory_module_spec_trains():
     expected = EMBEDDINGS[tf.strings.to_hash_bucket_fast(words, 3).numpy()]
     np.testing.assert_allclose(output.numpy(), expected)
     assert [w.name for w in layer.trainable_weights] == ["table:0"]
-    with pytest.raises(errors.SerializationError, match="string handle"):
+    upstream = r"^Can only generate a valid config for `hub\.text_embedding_column`"
+    with pytest.raises(NotImplementedError, match=upstream) as info:  # as upstream
         column.get_config()
+    assert isinstance(info.value, errors.ConfigNotSupportedError)
+    assert "spec.export(path)" in str(info.value)
+    with pytest.raises(NotImplementedError, match="sparse_text_embedding_column"):
+        hub.sparse_text_embedding_column("text", spec, "sum", None).get_config()
+
+
+def _two_input_text_module_fn():
+    a, b = (tf.compat.v1.placeholder(tf.string, [None]) for _ in range(2))
+    length = tf.cast(tf.strings.length(a + b), tf.float32)
+    hub.add_signature(inputs={"a": a, "b": b}, outputs={"default": tf.stack([length] * 2, 1)})
+
+
+def test_text_column_over_a_two_input_module_says_only_one_input():
+    spec = hub.create_module_spec(_two_input_text_module_fn)
+    upstream = (
+        "Module is not a text-embedding: ['Module default signature must require only one input']"
+    )
+    with pytest.raises(ValueError, match="^" + re.escape(upstream)) as info:
+        hub.text_embedding_column("text", spec)
+    assert isinstance(info.value, errors.ModuleSpecError)
+    assert "it has 2 inputs ['a', 'b']" in str(info.value)
 
 
 def test_text_column_refuses_non_text_module():
@@ -118,7 +137,7 @@ def test_text_column_refuses_non_text_module():
     assert "Module is not a text-embedding" in message
     assert "Tensor(shape=(None,), dtype=string)" in message
     assert "Tensor(shape=(None, 8, 6, 3), dtype=float32)" in message
-    with pytest.raises(ValueError, match="combiner must be one of"):
+    with pytest.raises(ValueError, match="combiner must be .mean., .sqrtn. or .sum.: .max."):
         hub.sparse_text_embedding_column("t", TEXT_V1, "max", None)
     with pytest.raises(errors.NotATF1ModuleError, match="text_embedding_column_v2"):
         hub.text_embedding_column("t", TEXT_V2)
@@ -138,7 +157,7 @@ def test_trainable_sparse_column_gets_gradients():
     column = hub.sparse_text_embedding_column("tokens", TEXT_V1, "mean", None, trainable=True)
     layer = tf_keras.layers.DenseFeatures([column])
     with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(layer({"tokens": _sparse_tokens()}))
+        loss = tf.reduce_sum(layer({"tokens": sparse_tokens()}))
     (table,) = layer.trainable_weights
     gradient = tf.convert_to_tensor(tape.gradient(loss, table)).numpy()
     # d(sum of row means)/d(table row): 1/len(row) for each token of the row.

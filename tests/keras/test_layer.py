@@ -341,9 +341,13 @@ def test_trainable_without_weights_logs_once(flavour, caplog) -> None:
     with caplog.at_level("WARNING", logger="tfhub.keras._layer_body"):
         np.testing.assert_allclose(layer(np.ones((1, 2), np.float32)).numpy(), [[2.0, 2.0]])
         layer(np.ones((1, 2), np.float32))
-    assert [r.message for r in caplog.records].count(
-        f"hub.KerasLayer {layer.name!r} is trainable but has zero trainable weights "
-        f"(handle {layer.handle!r})."
+    # At ERROR, with upstream's words first (issue 11 item 7).
+    assert [(r.levelname, r.message) for r in caplog.records].count(
+        (
+            "ERROR",
+            "hub.KerasLayer is trainable but has zero trainable weights "
+            f"(layer {layer.name!r}, handle {layer.handle!r}).",
+        )
     ) == 1
 
 

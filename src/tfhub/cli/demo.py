@@ -26,7 +26,7 @@ from importlib import resources
 from typing import Any, TextIO
 
 from .. import cache, constants, errors
-from ..utils.lazy import import_optional, import_tensorflow
+from ..utils.lazy import import_optional, import_tensorflow, require
 
 BUNDLED_MODEL = "half_plus_two_v1.tar.gz"
 MODEL_URL_PATH = "models/tfhub-demo/half_plus_two/1"
@@ -175,8 +175,13 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
 
     Returns:
         The context, with `handle`, `module_path` and `results` filled in.
+
+    Raises:
+        tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (before any step).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if steps is None:  # Every dependency the steps need, checked before the first step.
+        require("tensorflow", "keras", purpose="tfhub demo")
     with contextlib.ExitStack() as stack:
         workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="tfhub-demo-"))
         stack.enter_context(_fresh_cache(os.path.join(workdir, "cache")))

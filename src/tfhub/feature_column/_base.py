@@ -198,9 +198,10 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
     def create_state(self, state_manager: Any) -> None:
         """Loads the module for a `DenseFeatures` layer and registers it as a resource."""
         trainable = self._is_trainable(state_manager._trainable)
-        layer = keras_module_layer(
-            self._load(trainable=trainable), trainable=trainable, name=self.name
-        )
+        module = self._load(trainable=trainable)
+        if trainable:  # In a tf.Graph, so a tf.compat.v1 optimizer's minimize() trains them.
+            _add_to_collections(module, [tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES])
+        layer = keras_module_layer(module, trainable=trainable, name=self.name)
         state_manager.add_resource(self, RESOURCE_NAME, layer)
         owner = getattr(state_manager, "_layer", None)
         if owner is not None:  # A named attribute, so `model.save("x.keras")` saves its weights.
@@ -230,17 +231,7 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
                 tf.compat.v1.add_to_collection(
                     tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, loss_fn()
                 )
-        if not tf.executing_eagerly():
-            for collection in collections:
-                known = {id(v) for v in tf.compat.v1.get_collection(collection)}
-                variables = (
-                    module.trainable_variables
-                    if collection == tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES
-                    else module.variables
-                )
-                for variable in variables:
-                    if id(variable) not in known:
-                        tf.compat.v1.add_to_collection(collection, variable)
+        _add_to_collections(module, collections)
         fn = module.fn
         if trainable and module.has_update_ops and not tf.executing_eagerly():
             fn = _collecting_update_ops(fn)
@@ -257,6 +248,21 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
     ) -> HubDenseColumn:
         del custom_objects, columns_by_name
         return cls(**dict(config))
+
+
+def _add_to_collections(module: LoadedModule, collections: list[str]) -> None:
+    """In a `tf.Graph`, adds the module's variables to `collections` (as a `hub.Module` did).
+
+    TRAINABLE_VARIABLES gets only the trainable ones; nothing is added twice; eager is a no-op.
+    """
+    if tf.executing_eagerly():
+        return
+    for collection in collections:
+        known = {id(v) for v in tf.compat.v1.get_collection(collection)}
+        trainable_only = collection == tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES
+        for variable in module.trainable_variables if trainable_only else module.variables:
+            if id(variable) not in known:
+                tf.compat.v1.add_to_collection(collection, variable)
 
 
 def _after(initializers: list[Any], fn: TensorFn) -> TensorFn:
@@ -304,12 +310,16 @@ def register(cls: type[HubDenseColumn]) -> type[HubDenseColumn]:
 
 
 def require_handle(module_spec: Any, column: str) -> None:
-    """Raises SerializationError unless the column was built from a handle string."""
+    """Raises ConfigNotSupportedError unless the column was built from a handle string.
+
+    The message starts with upstream's words (a NotImplementedError there too).
+    """
     if not isinstance(module_spec, str):
-        raise errors.SerializationError(
-            f"Only a hub.{column} built from a string handle has a config (a ModuleSpec object "
-            "cannot be written into one); export the spec and pass its path. "
-            f"Received: module_spec={module_spec!r}"
+        raise errors.ConfigNotSupportedError(
+            f"Can only generate a valid config for `hub.{column}`that uses a string "
+            f"`module_spec`.\n\nGot `type(module_spec)`: {type(module_spec)}. A ModuleSpec "
+            "object cannot be written into a config: export the spec (spec.export(path)) and "
+            f"pass its path. Received: module_spec={module_spec!r}"
         )
 
 

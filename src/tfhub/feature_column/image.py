@@ -25,18 +25,31 @@ _IMAGE_SIGNATURE_RULE = (
 
 
 def _check_image_embedding(signature: Signature, module_spec: Any) -> None:
-    """Raises ModuleSpecError if the signature is not images float32 -> float32 `[None, K]`."""
-    issues = []
+    """Raises ModuleSpecError if the signature is not images float32 -> float32 `[None, K]`.
+
+    The message starts as upstream's ("Module is not usable as image embedding: [<issues>]").
+    """
+    upstream, issues = [], []
     images = signature.inputs.get("images")
     if list(signature.inputs) != ["images"] or images is None or images.dtype != tf.float32:
+        upstream.append(
+            "Module 'default' signature must require a single input, which must have type "
+            "float32 and name 'images'."
+        )
         described = {name: info.describe() for name, info in signature.inputs.items()}
         issues.append(f"its inputs are {described}")
     output_issue = default_embedding_output_issue(signature)
     if output_issue:
+        upstream.append(
+            "Module 'default' signature must have a 'default' output of "
+            "tf.Tensor(shape=(_,K), dtype=float32)."
+            if "default" in signature.outputs
+            else "Module 'default' signature must have a 'default' output."
+        )
         issues.append(output_issue)
     if issues:
         raise errors.ModuleSpecError(
-            f"Module is not usable as image embedding: {'; '.join(issues)}. "
+            f"Module is not usable as image embedding: {upstream!r}: {'; '.join(issues)}. "
             f"{_IMAGE_SIGNATURE_RULE} Received: module_spec={module_spec!r}"
         )
 

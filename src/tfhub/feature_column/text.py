@@ -27,21 +27,36 @@ _TEXT_SIGNATURE_RULE = (
 
 
 def check_text_embedding(signature: Signature, module_spec: Any) -> None:
-    """Raises ModuleSpecError if the signature is not string `[None]` -> float32 `[None, K]`."""
-    issues = []
+    """Raises ModuleSpecError if the signature is not string `[None]` -> float32 `[None, K]`.
+
+    The message starts as upstream's ("Module is not a text-embedding: [<upstream's issues>]"),
+    then says what the module has instead.
+    """
+    upstream, issues = [], []
     if len(signature.inputs) != 1:
+        upstream.append("Module default signature must require only one input")
         issues.append(f"it has {len(signature.inputs)} inputs {sorted(signature.inputs)}")
     else:
         (info,) = signature.inputs.values()
         if info.is_sparse or info.dtype != tf.string or info.shape.as_list() != [None]:
+            upstream.append(
+                "Module default signature must have only one input "
+                "tf.Tensor(shape=(?,), dtype=string)"
+            )
             issues.append(f"its input is {info.describe()}")
     output_issue = default_embedding_output_issue(signature)
     if output_issue:
+        upstream.append(
+            "Module default signature must have a 'default' output of "
+            "tf.Tensor(shape=(?,K), dtype=float32)."
+            if "default" in signature.outputs
+            else "Module default signature must have a 'default' output."
+        )
         issues.append(output_issue)
     if issues:
         raise errors.ModuleSpecError(
-            f"Module is not a text-embedding: {'; '.join(issues)}. {_TEXT_SIGNATURE_RULE} "
-            f"Received: module_spec={module_spec!r}"
+            f"Module is not a text-embedding: {upstream!r}: {'; '.join(issues)}. "
+            f"{_TEXT_SIGNATURE_RULE} Received: module_spec={module_spec!r}"
         )
 
 
@@ -119,8 +134,8 @@ class _SparseTextEmbeddingColumn(HubDenseColumn):
         trainable: bool = False,
     ) -> None:
         if combiner not in _COMBINERS:
-            raise ValueError(
-                f"combiner must be one of {', '.join(map(repr, _COMBINERS))}. "
+            raise ValueError(  # Upstream's words first.
+                f"combiner must be 'mean', 'sqrtn' or 'sum': {combiner!r}. "
                 f"Received: combiner={combiner!r}"
             )
         self.key = key

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ..utils.lazy import require
 from ._compat import default_flavour
 
 __all__ = ["KerasLayer", "keras_layer_class"]
@@ -29,12 +30,15 @@ def keras_layer_class(flavour: str | None = None) -> type:
 
     Raises:
         ValueError: for an unknown flavour.
+        tfhub.errors.MissingDependencyError: TensorFlow or that flavour's Keras is missing.
     """
     flavour = flavour or default_flavour()
     if flavour not in _MODULES:
         raise ValueError(
             f"Unknown Keras flavour; expected one of {sorted(_MODULES)}. Received: {flavour=}"
         )
+    keras_module = "tf_keras" if flavour == "tf_keras" else "keras"
+    require("tensorflow", keras_module, purpose="hub.KerasLayer")
     return importlib.import_module(_MODULES[flavour], __name__).KerasLayer
 
 

@@ -15,15 +15,20 @@ def config_entries(hub: HubCallable, output_shape: Any, tags: Any) -> dict[str, 
     """Returns the KerasLayer-specific part of `get_config()` (JSON-serializable).
 
     Raises:
-        tfhub.errors.SerializationError: the layer was built from a Python callable, or its
-            `arguments`/`output_shape` are not JSON-serializable.
+        tfhub.errors.ConfigNotSupportedError: the layer was built from a Python callable (a
+            NotImplementedError, as upstream raised).
+        tfhub.errors.SerializationError: its `arguments`/`output_shape` are not
+            JSON-serializable.
     """
     if not isinstance(hub.handle, str):
-        raise errors.SerializationError(
-            "Can only save or get the config of a hub.KerasLayer built from a string handle "
-            "(a path or URL that hub.load() can load again); this one wraps a Python callable, "
-            "which cannot be written into a Keras config. Save the callable as a SavedModel "
-            "(tf.saved_model.save) and build the layer from its path. "
+        raise errors.ConfigNotSupportedError(
+            # Upstream's words first (code matches them), then what to do.
+            "Can only generate a valid config for `hub.KerasLayer(handle, ...)`that uses a "
+            f"string `handle`.\n\nGot `type(handle)`: {type(hub.handle)}. This layer wraps a "
+            "Python callable, which cannot be written into a Keras config: only a layer built "
+            "from a string handle (a path or URL that hub.load() can load again) has one. Save "
+            "the callable as a SavedModel (tf.saved_model.save) and build the layer from its "
+            "path. "
             f"Received: handle={hub.handle!r}"
         )
     config: dict[str, Any] = {"handle": hub.handle}
@@ -45,11 +50,27 @@ def config_entries(hub: HubCallable, output_shape: Any, tags: Any) -> dict[str, 
 
 
 def _json_checked(value: Any, what: str) -> Any:
+    """Returns `value` if JSON-serializable; the error starts with upstream's words."""
     try:
         json.dumps(value)
     except TypeError as err:
+        if what == "arguments":
+            keys = [key for key, item in value.items() if not _is_json(item)]
+            upstream = (
+                "`hub.KerasLayer(..., arguments)` contains non json-serializable values in "
+                f"key: {', '.join(map(str, keys))}"
+            )
+        else:
+            upstream = f"hub.KerasLayer(..., {what}=) is not json-serializable"
         raise errors.SerializationError(
-            f"hub.KerasLayer(..., {what}=) is not JSON-serializable, so the layer's config "
-            f"cannot be saved. Received: {what}={value!r}"
+            f"{upstream}. The layer's config cannot be saved. Received: {what}={value!r}"
         ) from err
     return value
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except TypeError:
+        return False
+    return True

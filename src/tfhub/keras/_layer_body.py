@@ -173,8 +173,8 @@ class HubLayerBody(_LayerBase):
         if not self.trainable or self.trainable_weights or self._state.warned_no_weights:
             return
         self._state.warned_no_weights = True
-        logger.warning(
-            "hub.KerasLayer %r is trainable but has zero trainable weights (handle %r).",
+        logger.error(  # ERROR, as upstream.
+            "hub.KerasLayer is trainable but has zero trainable weights (layer %r, handle %r).",
             self.name,
             self.handle,
         )
@@ -185,7 +185,8 @@ class HubLayerBody(_LayerBase):
         """Returns the config: the base Layer config plus handle, signature, outputs, ...
 
         Raises:
-            tfhub.errors.SerializationError: the layer wraps a Python callable.
+            tfhub.errors.ConfigNotSupportedError: the layer wraps a Python callable
+                (a NotImplementedError, as upstream raised).
         """
         config = super().get_config()
         state = self._state

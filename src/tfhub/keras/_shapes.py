@@ -30,8 +30,9 @@ def nest_to_shapes(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return type(value)(nest_to_shapes(item) for item in value)
     raise TypeError(
-        "output_shape must be a shape (list/tuple of int or None) or a dict/list/tuple of "
-        f"shapes, without the batch dimension. Received: output_shape={value!r}"
+        "Cannot convert to nest of TensorShapes, found none of TensorShape, dict, list, tuple: "
+        f"{value!r}. output_shape must be a shape (list/tuple of int or None) or a "
+        "dict/list/tuple of shapes, without the batch dimension. Received: output_shape={value!r}"
     )
 
 

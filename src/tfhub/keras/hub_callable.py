@@ -7,6 +7,7 @@ Nothing here depends on Keras: each KerasLayer flavour holds one `HubCallable`
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -67,13 +68,25 @@ def load_handle(handle: Any, tags: Any = None, load_options: Any = None) -> Load
     Raises:
         ValueError: for a callable combined with `tags`/`load_options`, or a non-string,
             non-callable handle.
+        tfhub.errors.ModelNotFoundError: the handle does not exist (for a relative path, the
+            message says to what it was resolved).
     """
     if isinstance(handle, str):
-        return saved_model_lib.load_model(handle, tags=tags, options=load_options)
+        try:
+            return saved_model_lib.load_model(handle, tags=tags, options=load_options)
+        except errors.ModelNotFoundError as err:
+            if "://" in handle or os.path.isabs(handle):
+                raise
+            raise errors.ModelNotFoundError(
+                f"{err} The handle {handle!r} is a relative path, resolved against the current "
+                f"folder {os.getcwd()!r} to {os.path.abspath(handle)!r}. A Keras config (and a "
+                ".keras or SavedModel file) keeps the handle as given: load the model from the "
+                "folder it was built in, or build the layer with an absolute path."
+            ) from err
     if not callable(handle):
-        raise ValueError(
-            "hub.KerasLayer expects a string handle for hub.load() or a callable object. "
-            f"Received: handle={handle!r}"
+        raise ValueError(  # Upstream (hub.load) said "Expected a string, got ...".
+            f"Expected a string, got {handle!r}: hub.KerasLayer expects a string handle for "
+            f"hub.load() or a callable object. Received: handle={handle!r}"
         )
     if tags is not None or load_options is not None:
         raise ValueError(
@@ -134,11 +147,15 @@ def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..
     signatures = getattr(obj, "signatures", None)
     if signatures is None:
         what = "has no signatures" if signature else "is not callable and has no signatures"
-        raise ValueError(f"The object loaded from {handle!r} {what}. Received: {obj!r}")
+        raise ValueError(  # Upstream's words first.
+            f"Loaded object {what}. It was loaded from {handle!r}. Received: {obj!r}"
+        )
     if signature is None:
         raise ValueError(
-            f"The object loaded from {handle!r} is not callable: pass one of its signatures "
-            f"({sorted(signatures.keys())}) as `signature=`. Received: signature=None"
+            "Signature name has to be specified for non-callable saved models (if not legacy "
+            f"TF1 Hub format). The object loaded from {handle!r} is not callable: pass one of "
+            f"its signatures ({sorted(signatures.keys())}) as `signature=`. "
+            "Received: signature=None"
         )
     if signature not in signatures:
         raise errors.UnknownSignatureError(

@@ -19,10 +19,26 @@ import importlib
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-_INSTALL_HINT = 'Install it with: pip install "tfhub[tf]" (TensorFlow 2.21 and tf_keras).'
+from .. import errors
+
+
+def install_command(extra: str = "tf") -> str:
+    """Returns the pip command that installs tfhub's `extra`, for how tfhub was installed.
+
+    A source checkout (`<root>/src/tfhub` next to `<root>/pyproject.toml`: an editable install
+    or PYTHONPATH) gets `pip install -e "<root>[extra]"`, because `tfhub[extra]` names a
+    distribution pip would look for on the index; an installed wheel gets `pip install
+    "tfhub[extra]"`.
+    """
+    package_dir = Path(__file__).resolve().parents[1]
+    root = package_dir.parents[1]
+    if package_dir.parent.name == "src" and (root / "pyproject.toml").is_file():
+        return f'pip install -e "{root}[{extra}]"'
+    return f'pip install "tfhub[{extra}]"'
 
 
 _NATIVE_LOGGING = ("tensorflow", "keras", "tf_keras")
@@ -69,13 +85,30 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
         The imported module.
 
     Raises:
-        ImportError: if the module is not installed.
+        tfhub.errors.MissingDependencyError: (an ImportError) if the module cannot be imported;
+            the message says what to run.
     """
     try:
         with _native_stderr_silenced(module_name):
             return importlib.import_module(module_name)
     except ImportError as err:
-        raise ImportError(f"{purpose} needs the package {module_name!r}. {_INSTALL_HINT}") from err
+        command = install_command("tf")
+        raise errors.MissingDependencyError(
+            f"{purpose} needs the package {module_name!r}, which cannot be imported ({err}). "
+            f"Install TensorFlow 2.21, Keras and tf_keras with: {command}",
+            module=module_name,
+            command=command,
+        ) from err
+
+
+def require(*module_names: str, purpose: str) -> None:
+    """Imports each of `module_names` now, so a missing one is reported before any work starts.
+
+    Raises:
+        tfhub.errors.MissingDependencyError: for the first module that cannot be imported.
+    """
+    for name in module_names:
+        import_optional(name, purpose=purpose)
 
 
 def import_tensorflow(purpose: str = "This tfhub feature") -> ModuleType:

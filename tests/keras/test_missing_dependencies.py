@@ -1,0 +1,64 @@
+"""Without TensorFlow/Keras, hub.load, hub.KerasLayer and `tfhub demo` say what to run, first.
+
+The child process blocks the imports with a meta-path finder (nothing is uninstalled).
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests._helpers.python_process import REPO_ROOT, run_python
+
+_SCRIPT = r"""
+import contextlib, io, json, os, pickle, sys
+
+class BlockTensorFlow:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+            raise ImportError(f"No module named {name!r} (blocked by the test)")
+        return None
+
+sys.meta_path.insert(0, BlockTensorFlow())
+import tfhub as hub
+from tfhub import errors
+from tfhub.cli.demo import run_demo
+
+model_dir = sys.argv[1]
+open(os.path.join(model_dir, "saved_model.pb"), "wb").close()
+results = {}
+calls = {
+    "load": lambda: hub.load(model_dir),
+    "keras3": lambda: hub.KerasLayer(model_dir),
+    "tf_keras": lambda: hub.keras.keras_layer_class("tf_keras"),
+}
+for name, call in calls.items():
+    try:
+        call()
+    except errors.MissingDependencyError as err:
+        again = pickle.loads(pickle.dumps(err))
+        results[name] = [str(err), err.module, err.command, str(again) == str(err)]
+out = io.StringIO()
+try:
+    run_demo(out=out)
+except ImportError as err:
+    results["demo"] = [str(err), type(err).__name__, out.getvalue()]
+print(json.dumps(results))
+"""
+
+
+def test_missing_tensorflow_says_what_to_run_before_doing_anything(tmp_path) -> None:
+    done = run_python(_SCRIPT, str(tmp_path))
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    command = f'pip install -e "{REPO_ROOT}[tf]"'  # a source checkout: not "tfhub[tf]"
+    for name, module in [
+        ("load", "tensorflow"),
+        ("keras3", "tensorflow"),
+        ("tf_keras", "tensorflow"),
+    ]:
+        message, got_module, got_command, pickles = results[name]
+        assert (got_module, got_command, pickles) == (module, command, True), name
+        assert message.endswith(command) and "blocked by the test" in message
+    assert results["keras3"][0].startswith("hub.KerasLayer needs the package 'tensorflow'")
+    message, kind, printed = results["demo"]
+    assert kind == "MissingDependencyError" and message.startswith("tfhub demo needs")
+    assert printed == ""  # no step ran

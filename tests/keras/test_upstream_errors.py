@@ -1,0 +1,52 @@
+"""KerasLayer errors keep upstream's class (as a base) and the start of its message (issue 11.6)."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+
+def _callable_layer(flavour):
+    scale = tf.Variable(3.0)
+    fn = tf.function(lambda x: x * scale, input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    fn.variables = [scale]
+    return flavour.layer(fn)
+
+
+def test_get_config_of_a_callable_layer_is_not_implemented(flavour) -> None:
+    with pytest.raises(
+        NotImplementedError,
+        match=r"^Can only generate a valid config for `hub\.KerasLayer\(handle, \.\.\.\)`",
+    ) as info:
+        _callable_layer(flavour).get_config()
+    assert isinstance(info.value, errors.ConfigNotSupportedError)
+    assert isinstance(info.value, errors.SerializationError | ValueError)  # as tfhub raised before
+    assert "tf.saved_model.save" in str(info.value)  # tfhub's advice follows upstream's words
+    again = pickle.loads(pickle.dumps(info.value))
+    assert type(again) is type(info.value) and str(again) == str(info.value)
+
+
+def test_config_of_unserializable_arguments(flavour, model_dir) -> None:
+    layer = flavour.layer(model_dir["tf2"], arguments={"x": object()})
+    upstream = r"^`hub\.KerasLayer\(\.\.\., arguments\)` contains non json-serializable values"
+    with pytest.raises(ValueError, match=upstream + " in key: x"):
+        layer.get_config()
+
+
+def test_handle_and_signature_errors_start_as_upstream(flavour, model_dir, tmp_path) -> None:
+    with pytest.raises(ValueError, match=r"^Expected a string, got 42"):
+        flavour.layer(42)
+    with pytest.raises(TypeError, match=r"^Cannot convert to nest of TensorShapes"):
+        flavour.layer(model_dir["tf2"], output_shape=[object()])
+    module = tf.Module()  # not callable, one signature
+    module.double = tf.function(lambda x: {"y": 2.0 * x}, [tf.TensorSpec([None], tf.float32)])
+    tf.saved_model.save(module, str(tmp_path), signatures={"double": module.double})
+    with pytest.raises(ValueError, match=r"^Signature name has to be specified"):
+        flavour.layer(str(tmp_path))
