@@ -298,6 +298,10 @@ class ModuleSpecError(TFHubError, ValueError):
     """A module_fn or module spec that breaks the TF1 Hub format's rules."""
 
 
+class PartitionedVariablesError(ModuleSpecError, RuntimeError):
+    """Partitioned variables whose parts do not fit together (upstream raised RuntimeError)."""
+
+
 class SignatureInputError(InputSpecError, TypeError):
     """Inputs to hub.Module that do not fit its signature (upstream raised TypeError here)."""
 

@@ -177,3 +177,17 @@ def test_eager_module_applied_in_a_graph_says_to_create_it_there(upstream_dir: P
     with tf.Graph().as_default():
         with pytest.raises(errors.ModuleGraphError, match="created eagerly.*inside `with graph"):
             module(np.ones([1, 3], np.float32))
+
+
+def test_inconsistent_partitions_raise_upstreams_runtime_error():
+    """Upstream raised RuntimeError for partitions that do not fit; tfhub's is a ValueError too."""
+    from tfhub.tf1.graph_state import group_partitions
+
+    parts = {"w/part_0": 1, "w/part_1": 2}
+    with pytest.raises(RuntimeError, match="Duplicate offset 0") as info:
+        group_partitions(parts, {"w/part_0": ("w", 0), "w/part_1": ("w", 0)})
+    assert isinstance(info.value, errors.PartitionedVariablesError)
+    with pytest.raises(RuntimeError, match="both single and partitioned"):
+        group_partitions({"w": 0, "w/part_0": 1}, {"w/part_0": ("w", 0)})
+    slices = {"w/part_0": ("w", 0), "w/part_1": ("w", 1)}
+    assert group_partitions(parts, slices) == {"w": [1, 2]}

@@ -66,7 +66,7 @@ def variable_map_from_tensor_map(tensor_map: Mapping[str, Any]) -> dict[str, Any
     """Returns {variable name: Variable, or a list of partitions ordered by offset}.
 
     Raises:
-        tfhub.errors.ModuleSpecError: if partitioned variables are inconsistent.
+        tfhub.errors.PartitionedVariablesError: if partitioned variables are inconsistent.
     """
     variables = {split_tensor_name(key)[0]: v for key, v in tensor_map.items()}
     slices = {
@@ -87,7 +87,7 @@ def group_partitions(
         slices: {name of a partition: (name of the whole variable, offset)}.
 
     Raises:
-        tfhub.errors.ModuleSpecError: if partitioned variables are inconsistent.
+        tfhub.errors.PartitionedVariablesError: if partitioned variables are inconsistent.
     """
     result: dict[str, Any] = {}
     partitioned: dict[str, dict[int, Any]] = {}
@@ -98,11 +98,11 @@ def group_partitions(
         base, offset = slices[name]
         parts = partitioned.setdefault(base, {})
         if offset in parts:
-            raise errors.ModuleSpecError(f"Duplicate offset {offset} for variable {base!r}.")
+            raise errors.PartitionedVariablesError(f"Duplicate offset {offset} for variable {base!r}.")
         parts[offset] = variable
     overlap = set(result) & set(partitioned)
     if overlap:
-        raise errors.ModuleSpecError(f"Variables both single and partitioned: {sorted(overlap)}")
+        raise errors.PartitionedVariablesError(f"Variables both single and partitioned: {sorted(overlap)}")
     for base, parts in partitioned.items():
         result[base] = [variable for _, variable in sorted(parts.items())]
     return result
