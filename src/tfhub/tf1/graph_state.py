@@ -98,11 +98,15 @@ def group_partitions(
         base, offset = slices[name]
         parts = partitioned.setdefault(base, {})
         if offset in parts:
-            raise errors.PartitionedVariablesError(f"Duplicate offset {offset} for variable {base!r}.")
+            raise errors.PartitionedVariablesError(
+                f"Duplicate offset {offset} for variable {base!r}."
+            )
         parts[offset] = variable
     overlap = set(result) & set(partitioned)
     if overlap:
-        raise errors.PartitionedVariablesError(f"Variables both single and partitioned: {sorted(overlap)}")
+        raise errors.PartitionedVariablesError(
+            f"Variables both single and partitioned: {sorted(overlap)}"
+        )
     for base, parts in partitioned.items():
         result[base] = [variable for _, variable in sorted(parts.items())]
     return result
