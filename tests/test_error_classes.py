@@ -25,6 +25,8 @@ _DATA = {  # A value for each keyword an error class takes.
     "limit": 1 << 30,
     "min_speed": 1024.0,
     "seconds": 60.0,
+    "module": "tensorflow",
+    "command": 'pip install "tfhub[tf]"',
 }
 
 
