@@ -37,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of every `tfhub` subcommand."""
     parser = argparse.ArgumentParser(
         prog="tfhub",
-        description="TensorFlow Hub models: resolve handles, manage the cache, inspect models.",
+        description=(
+            "TensorFlow Hub models: resolve handles, manage the cache, inspect models, run a "
+            "private hub (serve, publish) and upstream's tools."
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
