@@ -65,7 +65,9 @@ def check_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
 def check_output_key(outputs: Any, output_key: str) -> None:
     """Raises UnknownOutputKeyError early if a signature's known outputs lack `output_key`."""
     if isinstance(outputs, dict) and output_key not in outputs:
-        raise errors.UnknownOutputKeyError(unknown_output_key_message(outputs, output_key))
+        raise errors.UnknownOutputKeyError(
+            unknown_output_key_message(outputs, output_key), available=sorted(outputs)
+        )
 
 
 def unknown_output_key_message(outputs: dict[str, Any], output_key: str) -> str:

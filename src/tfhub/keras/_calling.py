@@ -89,7 +89,9 @@ def select_output(result: Any, output_key: str | None) -> Any:
             f"dict. Received: output_key={output_key!r}"
         )
     if output_key not in result:
-        raise errors.UnknownOutputKeyError(unknown_output_key_message(result, output_key))
+        raise errors.UnknownOutputKeyError(
+            unknown_output_key_message(result, output_key), available=sorted(result)
+        )
     return result[output_key]
 
 
