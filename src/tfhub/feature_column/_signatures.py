@@ -90,7 +90,8 @@ def read_tf1_signature(module_path: str, signature: str = "default") -> Signatur
     if signature not in meta_graph.signature_def:
         raise errors.UnknownSignatureError(
             f"The module at {module_path} has no signature {signature!r}; it has "
-            f"{sorted(meta_graph.signature_def)}. Received: signature={signature!r}"
+            f"{sorted(meta_graph.signature_def)}. Received: signature={signature!r}",
+            available=sorted(meta_graph.signature_def),
         )
     sig = meta_graph.signature_def[signature]
     return Signature(
@@ -109,7 +110,8 @@ def signature_from_spec(module_spec: Any, signature: str = "default") -> Signatu
     if signature not in names:
         raise errors.UnknownSignatureError(
             f"The module spec has no signature {signature!r}; it has {sorted(names)}. "
-            f"Received: signature={signature!r}"
+            f"Received: signature={signature!r}",
+            available=sorted(names),
         )
 
     def convert(info_dict: dict[str, Any]) -> dict[str, TensorInfo]:

@@ -15,6 +15,7 @@ import tempfile
 from typing import Any
 
 from .. import errors, saved_model
+from ._base import HubDenseColumn, require_handle
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
 logger = logging.getLogger(__name__)
@@ -92,3 +93,25 @@ def export_spec_to_temp_folder(module_spec: Any) -> str:
     export_spec(module_spec, module_path)
     logger.info("Exported an in-memory ModuleSpec to %s for a feature column.", module_path)
     return module_path
+
+
+class TF1ModuleColumn(HubDenseColumn):
+    """A column embedding with the `default` signature of a TF1 Hub module (text or image).
+
+    Subclasses set `_column` (the public function's name, quoted in errors) and call `_open`.
+    """
+
+    _column = ""
+
+    def _open(self, module_spec: Any) -> None:
+        """Finds the module (a handle or a ModuleSpec) and reads its `default` signature."""
+        self._source = ModuleSource(module_spec, column=self._column)
+        self._signature = self._source.signature()
+
+    @property
+    def variable_shape(self) -> Any:
+        return self._signature.outputs["default"].shape[1:]
+
+    def get_config(self) -> dict[str, Any]:
+        require_handle(self._source.module_spec, self._column)
+        return super().get_config()

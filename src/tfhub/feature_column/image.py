@@ -6,17 +6,9 @@ import operator
 from typing import Any
 
 from .. import errors
-from ._base import (
-    HubDenseColumn,
-    LoadedModule,
-    TensorFn,
-    load_local,
-    register,
-    require_handle,
-    tf,
-)
+from ._base import LoadedModule, TensorFn, load_local, register, tf
 from ._signatures import Signature, default_embedding_output_issue
-from ._source import ModuleSource
+from ._source import ModuleSource, TF1ModuleColumn
 
 _IMAGE_SIGNATURE_RULE = (
     "An image module's 'default' signature must take exactly one input 'images' of dtype float32 "
@@ -103,17 +95,17 @@ def _check_size_fits_module(size: tuple[int, int], signature: Signature, module_
 
 
 @register
-class _ImageEmbeddingColumn(HubDenseColumn):
+class _ImageEmbeddingColumn(TF1ModuleColumn):
     """Returned by `hub.image_embedding_column`. Do not use directly."""
 
     _fields = ("key", "module_spec_path", "image_size")
+    _column = "image_embedding_column"
 
     def __init__(self, key: Any, module_spec_path: Any, image_size: Any = None) -> None:
         self.key = key
         self.module_spec_path = module_spec_path
         self.trainable = False  # Upstream's image column never trains the module.
-        self._source = ModuleSource(module_spec_path, column="image_embedding_column")
-        self._signature = self._source.signature()
+        self._open(module_spec_path)
         _check_image_embedding(self._signature, module_spec_path)
         checked = _checked_image_size(image_size)
         self.image_size = checked or _expected_image_size(self._source)
@@ -129,10 +121,6 @@ class _ImageEmbeddingColumn(HubDenseColumn):
     def parse_example_spec(self) -> dict[str, Any]:
         height, width = self.image_size
         return {self.key: tf.io.FixedLenFeature([height, width, 3], tf.float32)}
-
-    @property
-    def variable_shape(self) -> Any:
-        return self._signature.outputs["default"].shape[1:]
 
     def load(self) -> LoadedModule:
         model = load_local(self._source.local_path)
@@ -155,7 +143,6 @@ class _ImageEmbeddingColumn(HubDenseColumn):
         return fn(images)
 
     def get_config(self) -> dict[str, Any]:
-        require_handle(self.module_spec_path, "image_embedding_column")
         config = super().get_config()
         config["image_size"] = list(self.image_size) if self._image_size_given else None
         return config

@@ -6,17 +6,9 @@ from typing import Any
 
 from .. import errors
 from ..loaded_model import smart_cond
-from ._base import (
-    HubDenseColumn,
-    LoadedModule,
-    TensorFn,
-    load_local,
-    register,
-    require_handle,
-    tf,
-)
+from ._base import LoadedModule, TensorFn, load_local, register, tf
 from ._signatures import Signature, default_embedding_output_issue
-from ._source import ModuleSource
+from ._source import ModuleSource, TF1ModuleColumn
 
 _COMBINERS = ("mean", "sqrtn", "sum")
 _TEXT_SIGNATURE_RULE = (
@@ -81,19 +73,29 @@ def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule
     return LoadedModule(model, fn, has_update_ops=train is not None)
 
 
+class _TF1TextColumn(TF1ModuleColumn):
+    """What both TF1 text columns share: the module's check and loading."""
+
+    def _open(self, module_spec: Any) -> None:
+        super()._open(module_spec)
+        check_text_embedding(self._signature, module_spec)
+
+    def load(self) -> LoadedModule:
+        return load_text_module(self._source, self._signature)
+
+
 @register
-class _TextEmbeddingColumn(HubDenseColumn):
+class _TextEmbeddingColumn(_TF1TextColumn):
     """Returned by `hub.text_embedding_column`. Do not use directly."""
 
     _fields = ("key", "module_spec_path", "trainable")
+    _column = "text_embedding_column"
 
     def __init__(self, key: Any, module_spec_path: Any, trainable: bool = False) -> None:
         self.key = key
         self.module_spec_path = module_spec_path
         self.trainable = bool(trainable)
-        self._source = ModuleSource(module_spec_path, column="text_embedding_column")
-        self._signature = self._source.signature()
-        check_text_embedding(self._signature, module_spec_path)
+        self._open(module_spec_path)
 
     @property
     def module_spec(self) -> Any:
@@ -104,26 +106,16 @@ class _TextEmbeddingColumn(HubDenseColumn):
     def parse_example_spec(self) -> dict[str, Any]:
         return {self.key: tf.io.FixedLenFeature([1], tf.string)}
 
-    @property
-    def variable_shape(self) -> Any:
-        return self._signature.outputs["default"].shape[1:]
-
-    def load(self) -> LoadedModule:
-        return load_text_module(self._source, self._signature)
-
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         return fn(tf.reshape(inputs, [-1]))
 
-    def get_config(self) -> dict[str, Any]:
-        require_handle(self.module_spec_path, "text_embedding_column")
-        return super().get_config()
-
 
 @register
-class _SparseTextEmbeddingColumn(HubDenseColumn):
+class _SparseTextEmbeddingColumn(_TF1TextColumn):
     """Returned by `hub.sparse_text_embedding_column`. Do not use directly."""
 
     _fields = ("key", "combiner", "module_spec", "default_value", "trainable")
+    _column = "sparse_text_embedding_column"
 
     def __init__(
         self,
@@ -143,20 +135,11 @@ class _SparseTextEmbeddingColumn(HubDenseColumn):
         self.module_spec = module_spec
         self.default_value = default_value
         self.trainable = bool(trainable)
-        self._source = ModuleSource(module_spec, column="sparse_text_embedding_column")
-        self._signature = self._source.signature()
-        check_text_embedding(self._signature, module_spec)
+        self._open(module_spec)
 
     @property
     def parse_example_spec(self) -> dict[str, Any]:
         return {self.key: tf.io.VarLenFeature(tf.string)}
-
-    @property
-    def variable_shape(self) -> Any:
-        return self._signature.outputs["default"].shape[1:]
-
-    def load(self) -> LoadedModule:
-        return load_text_module(self._source, self._signature)
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         """Embeds every token, then bags the tokens of each example with the combiner."""
@@ -176,10 +159,6 @@ class _SparseTextEmbeddingColumn(HubDenseColumn):
         return tf.nn.safe_embedding_lookup_sparse(
             embedded_tokens, token_ids, None, combiner=self.combiner
         )
-
-    def get_config(self) -> dict[str, Any]:
-        require_handle(self.module_spec, "sparse_text_embedding_column")
-        return super().get_config()
 
 
 def text_embedding_column(key: str, module_spec: Any, trainable: bool = False) -> Any:

@@ -27,13 +27,15 @@ def _output_spec(module_path: str, handle: str, output_key: str | None) -> Any:
         if output_key not in outputs:
             raise errors.UnknownOutputKeyError(
                 f"The SavedModel {handle!r} has no output {output_key!r}; its outputs are "
-                f"{sorted(outputs)}. Received: output_key={output_key!r}"
+                f"{sorted(outputs)}. Received: output_key={output_key!r}",
+                available=sorted(outputs),
             )
         return outputs[output_key]
     if output_key is not None:
         raise errors.UnknownOutputKeyError(
             f"The SavedModel {handle!r} returns a single {outputs} on __call__, not a dict, "
-            f"so output_key must be None. Received: output_key={output_key!r}"
+            f"so output_key must be None. Received: output_key={output_key!r}",
+            available=[],
         )
     return outputs
 

@@ -65,12 +65,8 @@ def check_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
 def check_output_key(outputs: Any, output_key: str) -> None:
     """Raises UnknownOutputKeyError early if a signature's known outputs lack `output_key`."""
     if isinstance(outputs, dict) and output_key not in outputs:
-        raise errors.UnknownOutputKeyError(unknown_output_key_message(outputs, output_key))
-
-
-def unknown_output_key_message(outputs: dict[str, Any], output_key: str) -> str:
-    """The message of UnknownOutputKeyError: lists the available output keys."""
-    return (
-        f"KerasLayer output does not contain the output key {output_key!r} (available: "
-        f"{sorted(outputs.keys())}). Received: output_key={output_key!r}"
-    )
+        raise errors.UnknownOutputKeyError(
+            f"KerasLayer output does not contain the output key {output_key!r} (available: "
+            f"{sorted(outputs)}). Received: output_key={output_key!r}",
+            available=sorted(outputs),
+        )

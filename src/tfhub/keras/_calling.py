@@ -16,7 +16,7 @@ from .. import errors
 from ..loaded_model import smart_cond
 from ..utils.lazy import tensorflow as tf
 from . import _shapes
-from ._arguments import unknown_output_key_message
+from ._arguments import check_output_key
 from .hub_callable import HubCallable
 
 logger = logging.getLogger(__name__)
@@ -88,8 +88,7 @@ def select_output(result: Any, output_key: str | None) -> Any:
             f"Specifying `output_key` is forbidden if output type {type(result)} is not a "
             f"dict. Received: output_key={output_key!r}"
         )
-    if output_key not in result:
-        raise errors.UnknownOutputKeyError(unknown_output_key_message(result, output_key))
+    check_output_key(result, output_key)
     return result[output_key]
 
 

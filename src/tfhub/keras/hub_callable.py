@@ -160,7 +160,8 @@ def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..
     if signature not in signatures:
         raise errors.UnknownSignatureError(
             f"Unknown signature {signature!r} in {handle!r} (available signatures: "
-            f"{sorted(signatures.keys())}). Received: signature={signature!r}"
+            f"{sorted(signatures.keys())}). Received: signature={signature!r}",
+            available=sorted(signatures.keys()),
         )
     return signatures[signature]
 

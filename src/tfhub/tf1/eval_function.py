@@ -97,7 +97,8 @@ def eval_function_for_module(
             if signature not in placeholders:
                 raise errors.UnknownSignatureError(
                     f"Signature {signature!r} is missing. Available signatures: "
-                    f"{sorted(placeholders)}. Received: signature={signature!r}"
+                    f"{sorted(placeholders)}. Received: signature={signature!r}",
+                    available=sorted(placeholders),
                 )
             feeds = prepare_dict_inputs(inputs, placeholders[signature], signature)
             fetch = prepare_outputs(outputs[signature], as_dict, signature)

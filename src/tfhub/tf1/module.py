@@ -82,7 +82,8 @@ class Module:
             where = f" (at {path})" if path else ""
             raise errors.UnknownTagsError(
                 f"No such graph variant: tags={sorted(self._tags)!r}. The module's tag sets are: "
-                f"{available}{where}. Received: tags={tags!r}"
+                f"{available}{where}. Received: tags={tags!r}",
+                available=sorted(sorted(t) for t in self._spec.get_tags()),
             )
         self._eager = tf.executing_eagerly()
         if self._eager:

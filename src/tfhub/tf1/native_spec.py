@@ -149,7 +149,8 @@ class NativeModuleSpec(ModuleSpec):
                 f"Signature {signature!r} is missing from meta graph. Available signatures: "
                 f"{sorted(meta_graph.signature_def)} in the graph variant "
                 f"tags={sorted(tags or [])!r}{self._handler.where()}. "
-                f"Received: signature={signature!r}"
+                f"Received: signature={signature!r}",
+                available=sorted(meta_graph.signature_def),
             )
         return meta_graph.signature_def[signature]
 

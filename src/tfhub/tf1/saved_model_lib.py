@@ -304,7 +304,8 @@ class SavedModelHandler:
             available = ", ".join(str(sorted(t)) for t in self.get_tags())
             raise errors.UnknownGraphVariantError(
                 f"No such graph variant: tags={sorted(wanted)!r}. The module's tag sets are: "
-                f"{available}{self.where()}. Received: tags={tags!r}"
+                f"{available}{self.where()}. Received: tags={tags!r}",
+                available=[sorted(t) for t in self.get_tags()],
             )
         return matches[0]
 
