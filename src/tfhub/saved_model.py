@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import errors
-from .loaded_model import LoadedModel
 from .saved_model_proto import (  # Re-exported: the readers' historical home.
     SAVED_MODEL_FILENAME_PB,
     TF1_MODULE_MARKER,
@@ -21,6 +20,9 @@ from .saved_model_proto import (  # Re-exported: the readers' historical home.
     read_tag_sets,
 )
 from .utils.lazy import tensorflow as tf
+
+if TYPE_CHECKING:  # Imported when loading: `resolve` must not import the loader stack.
+    from .loaded_model import LoadedModel
 
 __all__ = [
     "SAVED_MODEL_FILENAME_PB",
@@ -112,6 +114,8 @@ def load_model(
             f"Expected a string, got {handle!r}: hub.load needs a handle (a path or URL) as a "
             f"str or os.PathLike. Received: handle={handle!r}"
         )
+    from .loaded_model import LoadedModel  # Protos and tf1/: not on `resolve`'s hot path.
+
     module_path = resolve(handle)
     is_hub_module_v1 = is_tf1_hub_module(module_path)
     if tags is None and is_hub_module_v1:
