@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
-from tests._helpers.http_server import archive_gets, see_other
+from tests._helpers.http_server import archive_gets, redirect_to, see_other
 from tests._helpers.upstream_records import record
 
 import tfhub as hub
@@ -275,24 +275,11 @@ def test_other_gfile_filesystems_are_read_in_place():
 # --- Hostile servers, mistyped handles, credentials (issue 10, items 3, 5, 14, 19) ---------------
 
 
-def _redirect(suffix, location):
-    def behaviour(handler, path, query):
-        if not path.endswith(suffix):
-            return False
-        handler.send_response(302)
-        handler.send_header("Location", location)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
-        return True
-
-    return behaviour
-
-
 def test_redirect_loop_and_bad_redirect_are_download_errors(server, isolated_cache):
-    server.state.behaviours.append(_redirect("/loop", "/loop"))
+    server.state.behaviours.append(redirect_to("/loop", "/loop"))
     with pytest.raises(errors.DownloadError, match="redirects in a loop"):
         hub.resolve(server.url("loop"))
-    server.state.behaviours.append(_redirect("/bad", "htps://elsewhere/m"))
+    server.state.behaviours.append(redirect_to("/bad", "htps://elsewhere/m"))
     with pytest.raises(errors.DownloadError, match="redirected to an address"):
         hub.resolve(server.url("bad"))
     assert not [n for n in os.listdir(isolated_cache) if n != ".locks"]

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
-from tests._helpers.http_server import archive_gets, serve_folder
+from tests._helpers.http_server import archive_gets, redirect_to, serve_folder
 
 import tfhub as hub
 from tfhub import _token, errors
 
 TOKEN = "tok-123"
-
-
-def redirect_to(suffix: str, location: str):
-    """A behaviour answering 302 to `location` for paths ending in `suffix`."""
-
-    def behaviour(handler, path, query):
-        if not path.endswith(suffix):
-            return False
-        handler.send_response(302)
-        handler.send_header("Location", location)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
-        return True
-
-    return behaviour
 
 
 def test_token_goes_only_to_its_host_and_not_across_redirects(tmp_path, monkeypatch):

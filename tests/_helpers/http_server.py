@@ -307,3 +307,18 @@ def enable_tls(server: LocalServer, certfile: str, keyfile: str) -> str:
     context.load_cert_chain(certfile, keyfile)
     server._server.socket = context.wrap_socket(server._server.socket, server_side=True)
     return f"https://127.0.0.1:{server.port}/"
+
+
+def redirect_to(suffix: str, location: str) -> Behaviour:
+    """A behaviour answering 302 to `location` for paths ending in `suffix`."""
+
+    def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
+        if not path.endswith(suffix):
+            return False
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return True
+
+    return behaviour
