@@ -351,6 +351,38 @@ class ExportError(TFHubError, ValueError):
     """An export that cannot be done (bad arguments, checkpoint not matching the graph, ...)."""
 
 
+_TF_ERROR_CLASSES: dict[str, type] = {}
+
+
+def __getattr__(name: str) -> Any:
+    """Builds, once, the error classes that subclass a TensorFlow error (TensorFlow is imported).
+
+    `ModuleExistsError`: a module file that exists already at an export path; upstream raised
+    `tf.errors.AlreadyExistsError` (TensorFlow's rename refusing to overwrite), so this class is
+    both that and an `ExportError`. It is built on first use, keeping `import tfhub` free of
+    TensorFlow, and pickles by name like the other classes.
+    """
+    if name != "ModuleExistsError":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _TF_ERROR_CLASSES:
+        import tensorflow as tf
+
+        class ModuleExistsError(ExportError, tf.errors.AlreadyExistsError):
+            """A module file exists already at the export path (`.path`)."""
+
+            def __init__(self, message: str, *, path: str = "") -> None:
+                tf.errors.AlreadyExistsError.__init__(self, None, None, redact(message))
+                self.path = path
+
+            def __str__(self) -> str:
+                return str(self.message)
+
+        ModuleExistsError.__module__ = __name__
+        ModuleExistsError.__qualname__ = "ModuleExistsError"
+        _TF_ERROR_CLASSES[name] = ModuleExistsError
+    return _TF_ERROR_CLASSES[name]
+
+
 # --- The private hub (publishing format, pack, publish, mirror) -----------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,12 @@ def test_prune_keeps_inputs_control_inputs_and_colocation_targets() -> None:
 def test_atomic_write_refuses_to_overwrite_when_asked(tmp_path: Path) -> None:
     target = str(tmp_path / "tfhub_module.pb")
     saved_model_lib.atomic_write(target, b"\x08\x03", overwrite=False)
-    with pytest.raises(errors.ExportError, match="Refusing to overwrite"):
+    with pytest.raises(errors.ExportError, match="Refusing to overwrite") as info:
         saved_model_lib.atomic_write(target, b"", overwrite=False)
+    assert isinstance(info.value, tf.errors.AlreadyExistsError)  # What upstream raised.
+    again = pickle.loads(pickle.dumps(info.value))
+    assert type(again) is type(info.value) and str(again) == str(info.value)
+    assert again.path == str(target) and isinstance(again, errors.ExportError)
     saved_model_lib.atomic_write(target, b"\x08\x00", overwrite=True)
     assert Path(target).read_bytes() == b"\x08\x00"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tfhub_module.pb"]

@@ -237,11 +237,12 @@ def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
     """Writes `contents` to `path` through a temporary file and a rename.
 
     Raises:
-        tfhub.errors.ExportError: if `path` exists and `overwrite` is False.
+        tfhub.errors.ModuleExistsError: (an ExportError and, as upstream's,
+            tf.errors.AlreadyExistsError) if `path` exists and `overwrite` is False.
     """
     if not overwrite and tf.io.gfile.exists(path):
-        raise errors.ExportError(
-            f"Refusing to overwrite an existing module file. Received: path={path}"
+        raise errors.ModuleExistsError(
+            f"Refusing to overwrite an existing module file. Received: path={path}", path=path
         )
     # The temporary name must not start with `path`: ram:// says a path exists if it is a
     # prefix of any file name, which would fail the rename below.
