@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 from typing import Any
 
 from .. import cache, errors, handles
 from ..cache import prune as prune_policy
+from ._parsers import add_documented_parser
 
 CACHE_ENV = """\
 environment:
@@ -18,14 +20,7 @@ environment:
 """
 
 
-def _add(sub: Any, name: str, *, help: str, description: str, examples: str) -> Any:
-    return sub.add_parser(
-        name,
-        help=help,
-        description=description,
-        epilog=f"examples:\n{examples}\n\n{CACHE_ENV}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+_add = functools.partial(add_documented_parser, environment=CACHE_ENV)
 
 
 def add_commands(commands: Any) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from typing import Any
 
 from ..saved_model import resolve
 from ..utils.redact import redact
+from ._parsers import add_documented_parser
 
 RESOLVE_ENV = """\
 environment:
@@ -23,14 +25,7 @@ environment:
 """
 
 
-def _parser(commands: Any, name: str, *, help: str, description: str, examples: str) -> Any:
-    return commands.add_parser(
-        name,
-        help=help,
-        description=description,
-        epilog=f"examples:\n{examples}\n\n{RESOLVE_ENV}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+_parser = functools.partial(add_documented_parser, environment=RESOLVE_ENV)
 
 
 def add_commands(commands: Any) -> None:
