@@ -50,3 +50,19 @@ def test_private_tensorflow_apis_live_in_one_module() -> None:
 )
 def test_the_check_finds_each_kind_of_use(code: str) -> None:
     assert len(private_uses(code)) == 1
+
+
+@pytest.mark.tf
+def test_rename_eager_variable_renames_what_optimizers_and_h5_read() -> None:
+    import tensorflow as tf
+
+    from tfhub import _tf_private
+
+    variable = tf.Variable(1.0, name="hidden/kernel")
+    assert _tf_private.rename_eager_variable(variable, "hidden/kernel_1")
+    assert (variable.name, variable._shared_name) == ("hidden/kernel_1:0", "hidden/kernel_1")
+    assert float(variable.assign_add(1.0)) == 2.0  # Still the same resource.
+    with tf.Graph().as_default():
+        in_graph = tf.compat.v1.Variable(1.0, name="g")
+        assert not _tf_private.rename_eager_variable(in_graph, "g_1")
+        assert in_graph.name == "g:0"

@@ -180,3 +180,17 @@ def saver_var_list_to_dict(var_list: Any) -> dict[str, Any]:
     from tensorflow.python.training.saving import saveable_object_util
 
     return dict(saveable_object_util.op_list_to_dict(var_list))
+
+
+def rename_eager_variable(variable: Any, name: str) -> bool:
+    """Renames an eager resource variable in place: `name` becomes `name:0` (`_shared_name` too).
+
+    Returns False, renaming nothing, for variables of a graph (their name is their op's) and for
+    distributed ones (their replicas keep a name of their own). Reaches
+    `BaseResourceVariable._handle_name`, what `Variable.name` returns (no public setter).
+    Checked on TensorFlow 2.21.
+    """
+    if getattr(variable, "_in_graph_mode", True) or "_handle_name" not in vars(variable):
+        return False
+    variable._handle_name = f"{name}:0"
+    return True

@@ -89,6 +89,36 @@ def test_tf_keras_formats(model_dir, tmp_path, file_format: str) -> None:
         np.testing.assert_allclose(hub_layer.get_weights()[0], layer.get_weights()[0])
 
 
+def test_tf_keras_h5_with_two_layers_over_one_model(model_dir, tmp_path) -> None:
+    """Adam's slots are named after the variables: the second layer's weights get unique names
+    (as TF1 graphs uniquified them), so HDF5 takes them; before, h5py refused the second slot."""
+    import tensorflow as tf
+    import tf_keras
+
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    inputs = tf_keras.Input((3,))
+    first, second = KerasLayer(model_dir["tf2"], trainable=True), KerasLayer(model_dir["tf2"])
+    second.trainable = True
+    both = tf_keras.layers.Concatenate()([first(inputs), second(inputs)])
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(2, name="head")(both))
+    model.compile(tf_keras.optimizers.Adam(0.01), "mse")
+    model.fit(X, Y, epochs=2, batch_size=3, verbose=0)
+    saved_names = {v.name for v in tf.saved_model.load(model_dir["tf2"]).variables}
+    assert {w.name for w in first.weights} == saved_names  # As upstream's layer.
+    assert [w.name for w in second.weights] == [f"{w.name[:-2]}_1:0" for w in first.weights]
+    path = os.fspath(tmp_path / "model.h5")
+    model.save(path)
+    restored = tf_keras.models.load_model(path)
+    expected = model.predict(X, verbose=0)
+    np.testing.assert_allclose(restored.predict(X, verbose=0), expected, atol=1e-5)
+    for saved, loaded in zip(model.optimizer.variables, restored.optimizer.variables, strict=True):
+        np.testing.assert_allclose(loaded.numpy(), saved.numpy())
+    layers = [lay for lay in restored.layers if isinstance(lay, KerasLayer)]
+    assert [lay.name for lay in layers] == [first.name, second.name]
+    np.testing.assert_allclose(layers[1].get_weights()[0], second.get_weights()[0])
+
+
 def test_saving_a_layer_built_from_a_callable_says_why(flavour, tmp_path) -> None:
     import tensorflow as tf
 

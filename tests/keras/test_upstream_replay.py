@@ -6,6 +6,8 @@ messages, in both Keras flavours.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from tests._helpers.upstream_records import (
@@ -52,8 +54,9 @@ def _inputs(run: dict):
 
 
 def _stem(name: str) -> str:
-    """'hidden/kernel:0' -> 'hidden/kernel' (Keras 3 spells it 'hidden_kernel')."""
-    return name.split(":")[0].replace("/", "_")
+    """'hidden/kernel:0' -> 'hidden_kernel' (Keras 3's spelling), without the '_1' that tf_keras
+    layers add while another live hub layer holds the name (see docs/keras.md, `.h5`)."""
+    return re.sub(r"_\d+$", "", name.split(":")[0].replace("/", "_"))
 
 
 @pytest.mark.parametrize(("name", "index"), _keras_runs())
@@ -190,5 +193,6 @@ def test_tf1_update_ops_run_when_training(flavour) -> None:
         np.testing.assert_allclose(stats[stem].numpy(), record_array(value), atol=1e-5)
     frozen = flavour.layer(upstream_path("tf1_train_tags"), tags=["train"])
     frozen(x, training=True)  # Frozen: inference function, no updates.
-    frozen_mean = {_stem(w.name): w for w in frozen.non_trainable_weights}["bn_moving_mean"]
+    # (tf_keras names it bn/moving_mean_1:0: names are unique among live hub layers, for .h5.)
+    (frozen_mean,) = [w for w in frozen.non_trainable_weights if "moving_mean" in w.name]
     np.testing.assert_allclose(frozen_mean.numpy(), before)

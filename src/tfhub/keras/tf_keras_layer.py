@@ -17,7 +17,7 @@ import tf_keras
 
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
-from . import _calling, _layer_body, _shapes
+from . import _calling, _layer_body, _shapes, _weight_names
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,9 @@ class KerasLayer(_layer_body.HubLayerBody, tf_keras.layers.Layer):
 
     def _adopt_model(self, model: LoadedModel) -> None:
         """Registers the model's variables as this layer's weights (no copies), and its losses."""
-        for variable, is_trainable in model.weights():
+        weights = model.weights()
+        _weight_names.make_unique(variable for variable, _ in weights)
+        for variable, is_trainable in weights:
             self.add_weight(
                 name=variable.name,
                 shape=variable.shape,
