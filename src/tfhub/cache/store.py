@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import uuid
 from dataclasses import dataclass
 
 from .. import errors
-from . import bookkeeping, health, layout, locks
+from . import bookkeeping, health, layout
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +56,8 @@ def remove_tree(path: str) -> str:
     if not os.path.isdir(path):
         os.remove(path)
         return "file"
+    import uuid
+
     doomed = f"{path}.{uuid.uuid4().hex}{DELETING_MARK}{layout.TMP_SUFFIX}"
     try:
         os.rename(path, doomed)
@@ -112,6 +113,8 @@ def remove(
     Raises:
         tfhub.errors.LockTimeoutError: a download of the entry held the lock too long.
     """
+    from . import locks  # Here: listing the cache takes no lock (nor imports filelock).
+
     name = os.path.basename(module_path)
     with locks.entry_lock(module_path, what=f"removing cache entry {name}", timeout=timeout):
         if only_if_damaged and health.damage(module_path) is None:

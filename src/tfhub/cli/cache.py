@@ -9,9 +9,8 @@ import json
 import os
 from typing import Any
 
-from .. import cache, errors, handles
-from ..cache import prune as prune_policy
-from ._parsers import add_documented_parser
+from .. import cache, errors
+from ._parsers import add_command, add_documented_parser
 
 CACHE_ENV = """\
 environment:
@@ -25,9 +24,9 @@ _add = functools.partial(add_documented_parser, environment=CACHE_ENV)
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub cache ...` to the `tfhub` parser."""
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "cache",
-        help="list, check and clean the cache",
         description="List, check and clean the cache folder (shared with tensorflow_hub).",
         epilog=CACHE_ENV,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -164,6 +163,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def _entry_path(name_or_handle: str) -> str:
     """Returns the entry of a folder name or handle (a Kaggle URL: tfhub's key, else as given)."""
+    from .. import handles
+
     root = _local_root()
     if len(name_or_handle) == 40 and os.path.lexists(os.path.join(root, name_or_handle)):
         return os.path.join(root, name_or_handle)
@@ -189,6 +190,8 @@ def run_rm(args: argparse.Namespace) -> int:
 
 def run_prune(args: argparse.Namespace) -> int:
     """Removes (or lists, with --dry-run) damaged entries and leftovers of downloads."""
+    from ..cache import prune as prune_policy
+
     root = _local_root()
     if args.dry_run:
         items = prune_policy.plan(root)
