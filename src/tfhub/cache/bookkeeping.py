@@ -23,7 +23,7 @@ import json
 import os
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .. import errors
 from ..utils.redact import redact
@@ -96,8 +96,7 @@ def descriptor_text(handle: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Descriptor:
+class Descriptor(NamedTuple):
     """What a descriptor file says."""
 
     handle: str | None
@@ -133,8 +132,7 @@ def parse_descriptor(lines: list[str]) -> Descriptor:
 # --- The manifest ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ManifestHeader:
+class ManifestHeader(NamedTuple):
     """The first line of a manifest: enough to check an entry and list it in O(1)."""
 
     count: int
@@ -145,8 +143,7 @@ class ManifestHeader:
     files_bytes: int | None = None
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     """A whole manifest: every file's size and, if recorded, its content hash."""
 
     header: ManifestHeader

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .. import errors
 from . import bookkeeping, health, layout
@@ -78,8 +78,7 @@ def delete_tree(folder: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@dataclass(frozen=True)
-class Removal:
+class Removal(NamedTuple):
     """What `remove` did to one entry."""
 
     path: str
@@ -135,8 +134,7 @@ def unlink_quietly(path: str) -> None:
         pass
 
 
-@dataclass(frozen=True)
-class CacheEntry:
+class CacheEntry(NamedTuple):
     """One module in the cache, as `tfhub cache list` shows it."""
 
     name: str

@@ -8,12 +8,10 @@ any command's module, and `tfhub NAME ...` imports only the module that adds NAM
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """One `tfhub` subcommand: the `tfhub.cli` module whose `add_commands` adds it, its help."""
 
     module: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import json
 import os
@@ -115,7 +114,7 @@ def run_list(args: argparse.Namespace) -> int:
     root = _local_root()
     entries = cache.scan(root)
     if args.json:
-        print(json.dumps([dataclasses.asdict(item) for item in entries], indent=1))
+        print(json.dumps([item._asdict() for item in entries], indent=1))
         return 0
     if not entries:
         print(f"The cache {root} is empty.")
