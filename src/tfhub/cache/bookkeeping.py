@@ -135,7 +135,7 @@ def parse_descriptor(lines: list[str]) -> Descriptor:
 class ManifestHeader(NamedTuple):
     """The first line of a manifest: enough to check an entry and list it in O(1)."""
 
-    count: int
+    file_count: int
     size: int
     sample: dict[str, int]
     algorithm: str | None
@@ -274,7 +274,7 @@ def parse_header(first_line: str) -> ManifestHeader | None:
         raw = json.loads(first_line.rstrip().rstrip(",") + "}")
         sample = {str(k): int(v) for k, v in raw["sample"].items()}
         header = ManifestHeader(
-            count=int(raw["count"]),
+            file_count=int(raw["count"]),
             size=int(raw["size"]),
             sample=sample,
             algorithm=str(raw["algorithm"]),
@@ -283,7 +283,7 @@ def parse_header(first_line: str) -> ManifestHeader | None:
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if raw.get("format") != 2 or not all(map(safe_relpath, sample)) or header.count < 1:
+    if raw.get("format") != 2 or not all(map(safe_relpath, sample)) or header.file_count < 1:
         return None
     return header
 
@@ -362,7 +362,7 @@ def _parse_files(text: str, header: ManifestHeader) -> Manifest | None:
         digests = {str(rel): str(entry[1]) for rel, entry in files.items()}
     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
-    if len(sizes) != header.count or not all(map(safe_relpath, sizes)):
+    if len(sizes) != header.file_count or not all(map(safe_relpath, sizes)):
         return None
     return Manifest(header=header, sizes=sizes, digests=digests)
 
@@ -375,6 +375,10 @@ def _parse_v1(text: str) -> Manifest | None:
     if not sizes or not all(map(safe_relpath, sizes)):
         return None
     header = ManifestHeader(
-        count=len(sizes), size=sum(sizes.values()), sample=sizes, algorithm=None, files_digest=None
+        file_count=len(sizes),
+        size=sum(sizes.values()),
+        sample=sizes,
+        algorithm=None,
+        files_digest=None,
     )
     return Manifest(header=header, sizes=sizes, digests=None)
