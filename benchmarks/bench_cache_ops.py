@@ -128,15 +128,12 @@ def bench_rm(work: str, env: dict[str, str], runs: int, files: int) -> None:
     )
 
 
-def bench_light_commands(
-    env: dict[str, str], small_env: dict[str, str], runs: int, entries: int, files: int
-) -> None:
-    """Times the light commands as whole processes, alternated run by run with the floor."""
-    for i in range(entries - 1):
-        fill_entry(f"https://bench.invalid/list/{i}.tar.gz", 20, env)
-    fill_entry("https://bench.invalid/small.tar.gz", 20, small_env)
+def light_commands(
+    env: dict[str, str], small_env: dict[str, str], entries: int, files: int
+) -> list[tuple[str, list[str], dict[str, str]]]:
+    """The commands timed by `bench_light_commands`: (label, argv, environment)."""
     tfhub = [sys.executable, "-m", "tfhub.cli.main"]
-    commands = [
+    return [
         ("python -c pass (the floor: interpreter start-up)", [sys.executable, "-c", "pass"], env),
         (
             f"tfhub cache list ({entries} entries, one of {files} files)",
@@ -151,6 +148,44 @@ def bench_light_commands(
             small_env,
         ),
     ]
+
+
+def with_bytecode(env: dict[str, str], pycache: str) -> dict[str, str]:
+    """`env` where Python keeps compiled modules (in `pycache`), as a pip-installed tfhub has."""
+    env = dict(env, PYTHONPYCACHEPREFIX=pycache)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def bench_light_commands(
+    env: dict[str, str], small_env: dict[str, str], args: argparse.Namespace, work: str
+) -> None:
+    """Times the light commands as whole processes, alternated run by run with the floor.
+
+    Twice: with Python's bytecode cache (what users of an installed tfhub meet; one warm-up run
+    fills it) and, if the environment says so, compiling every module at every start
+    (PYTHONDONTWRITEBYTECODE=1 without a __pycache__, as in the sandbox this was built in).
+    """
+    for i in range(args.entries - 1):
+        fill_entry(f"https://bench.invalid/list/{i}.tar.gz", 20, env)
+    fill_entry("https://bench.invalid/small.tar.gz", 20, small_env)
+    subprocess.run(["sync"], check=False)  # The fills' writeback must not land in the timings.
+    pycache = os.path.join(work, "pycache")
+    variants = [("bytecode cached", with_bytecode(env, pycache), with_bytecode(small_env, pycache))]
+    if env.get("PYTHONDONTWRITEBYTECODE"):
+        variants.append(("no bytecode cache, every module compiled", env, small_env))
+    for label, variant_env, variant_small_env in variants:
+        commands = light_commands(variant_env, variant_small_env, args.entries, args.files)
+        for _, argv, command_env in commands:
+            timed(argv, command_env)  # Warm-up: the page cache and, if enabled, the bytecode.
+        print(f"The light commands, whole processes ({label}):")
+        time_alternated(commands, args.runs)
+    scans = [float(run_child_rss(SCAN_CODE, env=env)[2].split()[0]) for _ in range(args.runs)]
+    print(f"  the scan inside `cache list`: median {median(scans):.1f} ms wall; {machine()}")
+
+
+def time_alternated(commands: list[tuple[str, list[str], dict[str, str]]], runs: int) -> None:
+    """Runs the commands in turn (reversed every other run); prints wall, CPU and load of each."""
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in commands}
     for run in range(runs):
         for name, argv, command_env in commands if run % 2 == 0 else reversed(commands):
@@ -160,15 +195,10 @@ def bench_light_commands(
         walls, cpus, loads = zip(*results[name], strict=True)
         target = "" if name.startswith("python") else "; target <= 200 ms"
         print(
-            f"{name}: median {median(list(walls)):.0f} ms wall (min {min(walls):.0f}), "
+            f"  {name}: median {median(list(walls)):.0f} ms wall (min {min(walls):.0f}), "
             f"{median(list(cpus)):.0f} ms CPU; load {min(loads):.1f}-{max(loads):.1f}, "
             f"{os.cpu_count()} cores{target}"
         )
-    scans = [float(run_child_rss(SCAN_CODE, env=env)[2].split()[0]) for _ in range(runs)]
-    print(
-        f"  of which the scan of `cache list`, in-process: median {median(scans):.1f} ms wall; "
-        f"{machine()}"
-    )
 
 
 def main(args: argparse.Namespace) -> None:
@@ -181,7 +211,7 @@ def main(args: argparse.Namespace) -> None:
         print(f"(installed the {args.files}-file entry in {time.perf_counter() - started:.1f} s)")
         bench_resolve(BIG, env, args.runs, args.files)
         small_env = child_env(TFHUB_CACHE_DIR=os.path.join(work, "small-cache"))
-        bench_light_commands(env, small_env, args.runs, args.entries, args.files)
+        bench_light_commands(env, small_env, args, work)
         if args.rm_runs:
             bench_rm(work, env, args.rm_runs, args.files)
         print(f"machine after: {machine()}")
