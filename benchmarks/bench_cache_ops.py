@@ -1,6 +1,7 @@
 """Cache operations whose cost must not grow with the number of files (issue 13).
 
-Run by hand: python3 benchmarks/bench_cache_ops.py [--files 200000] [--entries 100] [--runs 3]
+Run by hand: python3 benchmarks/bench_cache_ops.py [--files 200000] [--entries 100] [--runs 7]
+    [--rm-runs 2] [--compare-src OTHER_CHECKOUT/src]
 
 Measures, each in a fresh process, against absolute targets and against `rm -rf`:
 - `hub.resolve` of a cached entry of FILES one-byte files: the call itself (target <= 50 ms);
@@ -176,6 +177,11 @@ def bench_light_commands(
         variants.append(("no bytecode cache, every module compiled", env, small_env))
     for label, variant_env, variant_small_env in variants:
         commands = light_commands(variant_env, variant_small_env, args.entries, args.files)
+        if args.compare_src:  # The same commands from another tfhub source tree, alternated.
+            commands += [
+                (f"{name} [{args.compare_src}]", argv, dict(cmd_env, PYTHONPATH=args.compare_src))
+                for name, argv, cmd_env in commands[1:]
+            ]
         for _, argv, command_env in commands:
             timed(argv, command_env)  # Warm-up: the page cache and, if enabled, the bytecode.
         print(f"The light commands, whole processes ({label}):")
@@ -224,6 +230,11 @@ if __name__ == "__main__":
     parser.add_argument("--files", type=int, default=200_000)
     parser.add_argument("--entries", type=int, default=100)
     parser.add_argument("--runs", type=int, default=7, help="runs of resolve and the commands")
+    parser.add_argument(
+        "--compare-src",
+        help="also time the light commands from this tfhub src/ folder (e.g. a checkout of an "
+        "earlier commit), alternated with this one",
+    )
     parser.add_argument(
         "--rm-runs", type=int, default=2, help="alternated rm runs (0: skip, they are slow)"
     )
