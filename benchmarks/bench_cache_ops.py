@@ -1,19 +1,25 @@
 """Cache operations whose cost must not grow with the number of files (issue 13).
 
-Run by hand: python3 benchmarks/bench_cache_ops.py [--files 200000] [--entries 100] [--runs 3]
+Run by hand: python3 benchmarks/bench_cache_ops.py [--files 200000] [--entries 100] [--runs 7]
+    [--rm-runs 2] [--compare-src OTHER_CHECKOUT/src]
 
 Measures, each in a fresh process, against absolute targets and against `rm -rf`:
 - `hub.resolve` of a cached entry of FILES one-byte files: the call itself (target <= 50 ms);
-- `tfhub cache rm` of that entry vs `rm -rf` of an identical tree, alternated (target <= 1.2x);
-- `tfhub cache list` over ENTRIES entries, one of them the big one (target <= 200 ms), and the
-  time of its scan inside the process.
-Prints the machine's cores and load average beside the figures.
+- the light `tfhub` commands as the user waits for them, each a whole process (interpreter
+  start-up, imports, work, output; target <= 200 ms each), alternated run by run beside the
+  floor, `python -c pass`: `tfhub cache list` over ENTRIES entries (one of them the big one),
+  `tfhub resolve` of the big entry, `tfhub --help`, and `tfhub cache verify` of a cache holding
+  one small entry; and the scan of `cache list` inside a process;
+- `tfhub cache rm` of that entry vs `rm -rf` of an identical tree, alternated (target <= 1.2x).
+Prints wall and CPU (user+sys of the child) time, the machine's cores and its load average
+beside every figure: on a busy machine the wall time grows, the CPU time much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -80,6 +86,15 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+def timed_cpu(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Runs a command; returns (wall ms, CPU ms of the child: user + sys)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = timed(argv, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall * 1000, cpu * 1000
+
+
 def bench_resolve(handle: str, env: dict[str, str], runs: int, files: int) -> None:
     runs_ms = [run_child_rss(RESOLVE_CODE, handle, env=env)[2].split() for _ in range(runs)]
     walls = [float(wall) for wall, _ in runs_ms]
@@ -87,7 +102,7 @@ def bench_resolve(handle: str, env: dict[str, str], runs: int, files: int) -> No
     print(
         f"hub.resolve of the cached {files}-file entry, first call in a fresh process (its lazy "
         f"imports included): median {median(walls):.1f} ms wall, {median(cpus):.1f} ms CPU "
-        f"(walls {', '.join(f'{w:.1f}' for w in walls)}); target <= 50 ms"
+        f"(walls {', '.join(f'{w:.1f}' for w in walls)}); target <= 50 ms; {machine()}"
     )
 
 
@@ -110,22 +125,86 @@ def bench_rm(work: str, env: dict[str, str], runs: int, files: int) -> None:
         f"tfhub cache rm vs rm -rf, {files} files: {median(ours):.2f} s vs "
         f"{median(theirs):.2f} s (runs "
         f"{', '.join(f'{o:.2f}/{t:.2f}' for o, t in zip(ours, theirs, strict=True))}) -> "
-        f"{ratio:.2f}x; target <= 1.2x"
+        f"{ratio:.2f}x; target <= 1.2x; {machine()}"
     )
 
 
-def bench_list(env: dict[str, str], runs: int, entries: int, files: int) -> None:
-    for i in range(entries - 1):
-        fill_entry(f"https://bench.invalid/list/{i}.tar.gz", 20, env)
-    walls = [
-        timed([sys.executable, "-m", "tfhub.cli.main", "cache", "list"], env) for _ in range(runs)
+def light_commands(
+    env: dict[str, str], small_env: dict[str, str], entries: int, files: int
+) -> list[tuple[str, list[str], dict[str, str]]]:
+    """The commands timed by `bench_light_commands`: (label, argv, environment)."""
+    tfhub = [sys.executable, "-m", "tfhub.cli.main"]
+    return [
+        ("python -c pass (the floor: interpreter start-up)", [sys.executable, "-c", "pass"], env),
+        (
+            f"tfhub cache list ({entries} entries, one of {files} files)",
+            [*tfhub, "cache", "list"],
+            env,
+        ),
+        (f"tfhub resolve (cached, {files} files)", [*tfhub, "resolve", BIG], env),
+        ("tfhub --help", [*tfhub, "--help"], env),
+        (
+            "tfhub cache verify (a cache of one 20-file entry)",
+            [*tfhub, "cache", "verify"],
+            small_env,
+        ),
     ]
-    scans = [float(run_child_rss(SCAN_CODE, env=env)[2].split()[0]) for _ in range(runs)]
-    print(
-        f"tfhub cache list over {entries} entries (one of {files} files): command "
-        f"{median(walls) * 1000:.0f} ms (process start, import and print included), of which the "
-        f"scan {median(scans):.1f} ms; target <= 200 ms"
-    )
+
+
+def with_bytecode(env: dict[str, str], pycache: str) -> dict[str, str]:
+    """`env` where Python keeps compiled modules (in `pycache`), as a pip-installed tfhub has."""
+    env = dict(env, PYTHONPYCACHEPREFIX=pycache)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def bench_light_commands(
+    env: dict[str, str], small_env: dict[str, str], args: argparse.Namespace, work: str
+) -> None:
+    """Times the light commands as whole processes, alternated run by run with the floor.
+
+    Twice: with Python's bytecode cache (what users of an installed tfhub meet; one warm-up run
+    fills it) and, if the environment says so, compiling every module at every start
+    (PYTHONDONTWRITEBYTECODE=1 without a __pycache__, as in the sandbox this was built in).
+    """
+    for i in range(args.entries - 1):
+        fill_entry(f"https://bench.invalid/list/{i}.tar.gz", 20, env)
+    fill_entry("https://bench.invalid/small.tar.gz", 20, small_env)
+    subprocess.run(["sync"], check=False)  # The fills' writeback must not land in the timings.
+    pycache = os.path.join(work, "pycache")
+    variants = [("bytecode cached", with_bytecode(env, pycache), with_bytecode(small_env, pycache))]
+    if env.get("PYTHONDONTWRITEBYTECODE"):
+        variants.append(("no bytecode cache, every module compiled", env, small_env))
+    for label, variant_env, variant_small_env in variants:
+        commands = light_commands(variant_env, variant_small_env, args.entries, args.files)
+        if args.compare_src:  # The same commands from another tfhub source tree, alternated.
+            commands += [
+                (f"{name} [{args.compare_src}]", argv, dict(cmd_env, PYTHONPATH=args.compare_src))
+                for name, argv, cmd_env in commands[1:]
+            ]
+        for _, argv, command_env in commands:
+            timed(argv, command_env)  # Warm-up: the page cache and, if enabled, the bytecode.
+        print(f"The light commands, whole processes ({label}):")
+        time_alternated(commands, args.runs)
+    scans = [float(run_child_rss(SCAN_CODE, env=env)[2].split()[0]) for _ in range(args.runs)]
+    print(f"  the scan inside `cache list`: median {median(scans):.1f} ms wall; {machine()}")
+
+
+def time_alternated(commands: list[tuple[str, list[str], dict[str, str]]], runs: int) -> None:
+    """Runs the commands in turn (reversed every other run); prints wall, CPU and load of each."""
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in commands}
+    for run in range(runs):
+        for name, argv, command_env in commands if run % 2 == 0 else reversed(commands):
+            wall, cpu = timed_cpu(argv, command_env)
+            results[name].append((wall, cpu, os.getloadavg()[0]))
+    for name, _, _ in commands:
+        walls, cpus, loads = zip(*results[name], strict=True)
+        target = "" if name.startswith("python") else "; target <= 200 ms"
+        print(
+            f"  {name}: median {median(list(walls)):.0f} ms wall (min {min(walls):.0f}), "
+            f"{median(list(cpus)):.0f} ms CPU; load {min(loads):.1f}-{max(loads):.1f}, "
+            f"{os.cpu_count()} cores{target}"
+        )
 
 
 def main(args: argparse.Namespace) -> None:
@@ -137,7 +216,8 @@ def main(args: argparse.Namespace) -> None:
         fill_entry(BIG, args.files, env)
         print(f"(installed the {args.files}-file entry in {time.perf_counter() - started:.1f} s)")
         bench_resolve(BIG, env, args.runs, args.files)
-        bench_list(env, args.runs, args.entries, args.files)
+        small_env = child_env(TFHUB_CACHE_DIR=os.path.join(work, "small-cache"))
+        bench_light_commands(env, small_env, args, work)
         if args.rm_runs:
             bench_rm(work, env, args.rm_runs, args.files)
         print(f"machine after: {machine()}")
@@ -149,7 +229,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200_000)
     parser.add_argument("--entries", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=5, help="runs of resolve and list")
+    parser.add_argument("--runs", type=int, default=7, help="runs of resolve and the commands")
+    parser.add_argument(
+        "--compare-src",
+        help="also time the light commands from this tfhub src/ folder (e.g. a checkout of an "
+        "earlier commit), alternated with this one",
+    )
     parser.add_argument(
         "--rm-runs", type=int, default=2, help="alternated rm runs (0: skip, they are slow)"
     )

@@ -2,7 +2,8 @@
 
 Run by hand: python3 benchmarks/bench_resolve.py [--runs 5] [--loop 2000]
 Both libraries resolve the same handle from the same cache (they share its layout), with the
-server stopped, so nothing is downloaded during the timings.
+server stopped, so nothing is downloaded during the timings. The two alternate run by run, and
+the machine's cores and load average are printed beside the figures.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, median, model_server, run_child_rss
+from _common import child_env, machine, median, model_server, run_child_rss
 
 PROCESS_CODE = {
     "tfhub": "import sys, tfhub as hub; print(hub.resolve(sys.argv[1]))",
@@ -48,21 +49,27 @@ def main() -> None:
         with model_server(served) as url:
             handle = url + "m.tar.gz"
             run_child_rss(PROCESS_CODE["tfhub"], handle, env=env)  # Fill the cache.
+        print(f"before: {machine()}")
+        walls: dict[str, list[float]] = {name: [] for name in PROCESS_CODE}
+        for run in range(args.runs):  # Alternated: tfhub first in even runs, second in odd.
+            names = list(PROCESS_CODE) if run % 2 == 0 else list(reversed(PROCESS_CODE))
+            for name in names:
+                walls[name].append(run_child_rss(PROCESS_CODE[name], handle, env=env)[0])
         results = {}
-        for name, code in PROCESS_CODE.items():
-            walls = [run_child_rss(code, handle, env=env)[0] for _ in range(args.runs)]
+        for name in PROCESS_CODE:
             loop = float(
                 run_child_rss(LOOP_CODE.format(module=name), handle, str(args.loop), env=env)[2]
             )
-            results[name] = (median(walls), loop)
+            results[name] = (median(walls[name]), loop)
             print(
-                f"{name:15s} import+resolve (whole process): {median(walls) * 1000:8.1f} ms   "
+                f"{name:15s} import+resolve (whole process): {median(walls[name]) * 1000:8.1f} ms "
+                f"(runs {', '.join(f'{w * 1000:.0f}' for w in walls[name])})   "
                 f"resolve in a loop: {loop:8.1f} us/call"
             )
         ours, theirs = results["tfhub"], results["tensorflow_hub"]
         print(
             f"ratio (tensorflow_hub / tfhub): whole process {theirs[0] / ours[0]:.1f}x, "
-            f"loop {theirs[1] / ours[1]:.1f}x   (target: whole process >= 25x)"
+            f"loop {theirs[1] / ours[1]:.1f}x   (target: whole process >= 25x); after: {machine()}"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

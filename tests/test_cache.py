@@ -323,7 +323,7 @@ def test_resolve_checks_a_bounded_sample_verify_checks_all(isolated_cache):
 
     path = atomic_download("many", fill)
     header = cache.read_header(path)
-    assert (header.count, header.size) == (500, 500) and len(header.sample) <= 64
+    assert (header.file_count, header.size) == (500, 500) and len(header.sample) <= 64
     unsampled = next(rel for rel in sorted(files) if rel not in header.sample)
     os.remove(os.path.join(path, unsampled))
     assert cache.damage(path) is None  # The hot path does not stat every file...

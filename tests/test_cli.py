@@ -309,3 +309,23 @@ def test_tensorflow_logs_are_quiet_unless_verbose(upstream_dir):
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # No cudart/cuInit/absl lines before tfhub's output.
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_a_reader_that_stops_reading_ends_the_command_quietly(unbuffered):
+    from tests._helpers.python_process import child_env
+
+    read, write = os.pipe()
+    os.close(read)  # As `tfhub cache list | head -1` once head has exited.
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tfhub.cli.main", "cache", "list"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(PYTHONUNBUFFERED=unbuffered),
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")  # 128 + SIGPIPE; no "Broken pipe" line.

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 # Upstream's absl flags (--tfhub_cache_dir, --tfhub_model_load_format) must exist before an
-# absl app parses argv; defining them imports only absl.flags, never TensorFlow.
+# absl app parses argv, which it does after importing absl.flags: they are defined then (or now,
+# if absl.flags is imported already), so `import tfhub` itself does not import absl.
 from .constants import define_absl_flags as _define_absl_flags
+from .utils.import_hooks import call_after_import as _call_after_import
 
-_define_absl_flags()
+_call_after_import("absl.flags", _define_absl_flags)
 
 # Saved Keras models name the layer `tfhub>KerasLayer`: register it as soon as Keras is imported
 # (a watcher on `import keras`/`import tf_keras`; nothing heavy is imported before that).

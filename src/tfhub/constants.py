@@ -18,8 +18,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 TFHUB_CACHE_DIR = "TFHUB_CACHE_DIR"
 TFHUB_MODEL_LOAD_FORMAT = "TFHUB_MODEL_LOAD_FORMAT"
@@ -50,8 +49,7 @@ DEFAULT_LOCK_TIMEOUT_SEC = 120.0
 DEFAULT_KAGGLE_ENDPOINT = "https://www.kaggle.com"
 
 
-@dataclass(frozen=True)
-class EnvVar:
+class EnvVar(NamedTuple):
     """One environment variable: its name and what it does (one line of the docs' tables)."""
 
     name: str

@@ -129,20 +129,26 @@ def _regularization_losses(obj: Any) -> list[float | str]:
     return values
 
 
-def describe_reusable(module_path: str) -> dict[str, Any] | None:
+def describe_reusable(module_path: str, *, loaded: Any = None) -> dict[str, Any] | None:
     """Describes a TF2 reusable SavedModel's `__call__`, variables and regularization losses.
 
     These are what hub.KerasLayer and `hub.load(handle)(...)` use (the SavedModel's signatures
-    are for serving). Loads the model with TensorFlow.
+    are for serving). Loads the model with TensorFlow, unless it is given.
+
+    Args:
+        module_path: the model folder.
+        loaded: the object `tf.saved_model.load(module_path)` (or `tfhub.load`) returned, if
+            the caller loaded it already.
 
     Returns:
-        {"call": [...], "trainable_variables": {count, bytes}, "non_trainable_variables":
-        {count, bytes}, "regularization_losses": [values]}; {"error": message} if it cannot be
-        loaded; None if the loaded object has no `__call__`.
+        {"call": [...], "takes_training": whether `__call__` takes `training` (as
+        hub.KerasLayer decides), "trainable_variables": {count, bytes},
+        "non_trainable_variables": {count, bytes}, "regularization_losses": [values]};
+        {"error": message} if it cannot be loaded; None if the loaded object has no `__call__`.
     """
     tf = import_tensorflow("Describing a model")
     try:
-        obj = tf.saved_model.load(module_path)
+        obj = tf.saved_model.load(module_path) if loaded is None else loaded
     except Exception as err:
         return {"error": f"cannot be loaded: {type(err).__name__}: {str(err)[:200]}"}
     if not callable(obj) or not hasattr(obj.__call__, "concrete_functions"):
@@ -150,8 +156,11 @@ def describe_reusable(module_path: str) -> dict[str, Any] | None:
     variables = list(getattr(obj, "variables", []) or [])
     trainable = list(getattr(obj, "trainable_variables", []) or [])
     trainable_ids = {id(v) for v in trainable}
+    from .loaded_model import takes_training  # The one home of "takes `training`?".
+
     return {
         "call": _call_signatures(obj, tf),
+        "takes_training": takes_training(obj),
         "trainable_variables": _variable_totals(trainable),
         "non_trainable_variables": _variable_totals(
             v for v in variables if id(v) not in trainable_ids
@@ -160,11 +169,13 @@ def describe_reusable(module_path: str) -> dict[str, Any] | None:
     }
 
 
-def describe(module_path: str) -> dict[str, Any]:
+def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
     """Returns what a model folder holds: format, meta graphs (tags, signatures), variables.
 
     Args:
         module_path: a resolved model folder.
+        loaded: the object `tfhub.load(module_path)` returned, if the caller loaded it already
+            (a TF2 model's `__call__` is then described without loading it again).
 
     Returns:
         A JSON-serializable dict.
@@ -184,7 +195,7 @@ def describe(module_path: str) -> dict[str, Any]:
             if not name.startswith("__")  # __saved_model_init_op: not callable.
         }
         meta_graphs.append({"tags": sorted(meta.meta_info_def.tags), "signatures": signatures})
-    reusable = describe_reusable(module_path) if is_tf2 and not is_tf1 else None
+    reusable = describe_reusable(module_path, loaded=loaded) if is_tf2 and not is_tf1 else None
     if reusable and "call" in reusable:
         _mark_no_input_signatures(meta_graphs)
     return {

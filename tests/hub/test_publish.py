@@ -68,11 +68,29 @@ def test_signature_summary_describes_the_tf2_call(text_model, tmp_path):
     )
     # The embeddings (8 rows: 7 tokens + OOV, x 4 float32) and the checkpoint's save_counter.
     assert summary.variable_bytes == 8 * 4 * 4 + 8
+    # Named as `tfhub inspect` names it (the TensorSpec's name of a single tensor).
     assert summary.call == signatures.CallInfo(
-        ((signatures.TensorInfo("", "string", (None,)),),), takes_training=False
+        ((signatures.TensorInfo("sentences", "string", (None,)),),), takes_training=False
     )
     (meta,) = summary.meta_graphs
     assert meta.tags == ("serve",)
+
+
+def test_publish_loads_a_tf2_model_once(text_model, tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    loads = []
+    real_load = tf.saved_model.load  # Also tf.compat.v1.saved_model.load_v2 (hub.load's).
+
+    def counting_load(*args, **kwargs):
+        loads.append(args[0])
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(tf.saved_model, "load", counting_load)
+    monkeypatch.setattr(tf.compat.v1.saved_model, "load_v2", counting_load)
+    published = publish.publish(text_model, tmp_path, HANDLE)
+    assert len(loads) == 1  # check_loadable's load; the summary describes that object.
+    assert signatures.read_summary(published.signatures).call is not None
 
 
 def test_tf1_hub_module_publishes_with_format_hub(upstream_dir, tmp_path):

@@ -23,7 +23,7 @@ import json
 import os
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .. import errors
 from ..utils.redact import redact
@@ -96,8 +96,7 @@ def descriptor_text(handle: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Descriptor:
+class Descriptor(NamedTuple):
     """What a descriptor file says."""
 
     handle: str | None
@@ -133,11 +132,10 @@ def parse_descriptor(lines: list[str]) -> Descriptor:
 # --- The manifest ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ManifestHeader:
+class ManifestHeader(NamedTuple):
     """The first line of a manifest: enough to check an entry and list it in O(1)."""
 
-    count: int
+    file_count: int
     size: int
     sample: dict[str, int]
     algorithm: str | None
@@ -145,8 +143,7 @@ class ManifestHeader:
     files_bytes: int | None = None
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     """A whole manifest: every file's size and, if recorded, its content hash."""
 
     header: ManifestHeader
@@ -277,7 +274,7 @@ def parse_header(first_line: str) -> ManifestHeader | None:
         raw = json.loads(first_line.rstrip().rstrip(",") + "}")
         sample = {str(k): int(v) for k, v in raw["sample"].items()}
         header = ManifestHeader(
-            count=int(raw["count"]),
+            file_count=int(raw["count"]),
             size=int(raw["size"]),
             sample=sample,
             algorithm=str(raw["algorithm"]),
@@ -286,7 +283,7 @@ def parse_header(first_line: str) -> ManifestHeader | None:
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if raw.get("format") != 2 or not all(map(safe_relpath, sample)) or header.count < 1:
+    if raw.get("format") != 2 or not all(map(safe_relpath, sample)) or header.file_count < 1:
         return None
     return header
 
@@ -365,7 +362,7 @@ def _parse_files(text: str, header: ManifestHeader) -> Manifest | None:
         digests = {str(rel): str(entry[1]) for rel, entry in files.items()}
     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
-    if len(sizes) != header.count or not all(map(safe_relpath, sizes)):
+    if len(sizes) != header.file_count or not all(map(safe_relpath, sizes)):
         return None
     return Manifest(header=header, sizes=sizes, digests=digests)
 
@@ -378,6 +375,10 @@ def _parse_v1(text: str) -> Manifest | None:
     if not sizes or not all(map(safe_relpath, sizes)):
         return None
     header = ManifestHeader(
-        count=len(sizes), size=sum(sizes.values()), sample=sizes, algorithm=None, files_digest=None
+        file_count=len(sizes),
+        size=sum(sizes.values()),
+        sample=sizes,
+        algorithm=None,
+        files_digest=None,
     )
     return Manifest(header=header, sizes=sizes, digests=None)

@@ -17,7 +17,6 @@ import re
 import urllib.parse
 
 from .. import constants
-from ..handles import cache_key
 
 DESCRIPTOR_SUFFIX = ".descriptor.txt"
 MANIFEST_SUFFIX = ".manifest.json"
@@ -52,6 +51,8 @@ def is_entry_name(name: str) -> bool:
 
 def module_dir(handle: str, *, root: str | None = None) -> str:
     """Returns `<cache>/<sha1(handle)>`, the folder of a handle (which may not exist yet)."""
+    from ..handles import cache_key  # Here: listing the cache needs no handle parsing.
+
     return join(root or cache_dir(), cache_key(handle))
 
 

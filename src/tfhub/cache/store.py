@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import uuid
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .. import errors
-from . import bookkeeping, health, layout, locks
+from . import bookkeeping, health, layout
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +56,8 @@ def remove_tree(path: str) -> str:
     if not os.path.isdir(path):
         os.remove(path)
         return "file"
+    import uuid
+
     doomed = f"{path}.{uuid.uuid4().hex}{DELETING_MARK}{layout.TMP_SUFFIX}"
     try:
         os.rename(path, doomed)
@@ -77,8 +78,7 @@ def delete_tree(folder: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@dataclass(frozen=True)
-class Removal:
+class Removal(NamedTuple):
     """What `remove` did to one entry."""
 
     path: str
@@ -112,6 +112,8 @@ def remove(
     Raises:
         tfhub.errors.LockTimeoutError: a download of the entry held the lock too long.
     """
+    from . import locks  # Here: listing the cache takes no lock (nor imports filelock).
+
     name = os.path.basename(module_path)
     with locks.entry_lock(module_path, what=f"removing cache entry {name}", timeout=timeout):
         if only_if_damaged and health.damage(module_path) is None:
@@ -132,8 +134,7 @@ def unlink_quietly(path: str) -> None:
         pass
 
 
-@dataclass(frozen=True)
-class CacheEntry:
+class CacheEntry(NamedTuple):
     """One module in the cache, as `tfhub cache list` shows it."""
 
     name: str

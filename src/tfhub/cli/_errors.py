@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import select
 import sys
 import traceback
 from collections.abc import Callable
@@ -57,7 +59,8 @@ def run_reported(command: Callable[[], int | None], *, prog: str, verbose: bool)
     """Runs a command the way every tfhub program does: its exit code, errors as one line.
 
     tfhub's log records go to stderr while it runs (INFO too when `verbose`); Ctrl-C exits
-    130; any exception is reported by `report`.
+    130; a reader that stops reading stdout (`tfhub cache list | head -1`) ends the command
+    quietly with 141, as SIGPIPE would; any other exception is reported by `report`.
 
     Args:
         command: the command's work; returns its exit code (None means 0).
@@ -71,9 +74,33 @@ def run_reported(command: Callable[[], int | None], *, prog: str, verbose: bool)
 
     with cli_logging(verbose=verbose):
         try:
-            return int(command() or 0)
+            code = int(command() or 0)
+            sys.stdout.flush()  # A closed pipe shows here, not in Python's exit.
+            return code
         except KeyboardInterrupt:
             print(f"{prog}: interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError as err:
+            if not _stdout_is_closed():
+                return report(err)
+            return 141  # 128 + SIGPIPE: what `cmd | head` expects of a writer it stopped.
         except Exception as err:
             return report(err)
+
+
+def _stdout_is_closed() -> bool:
+    """True if stdout is a pipe whose reader went away; stdout then goes to /dev/null."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):  # Not a real file (a test's capture).
+        return False
+    if not hasattr(select, "poll"):
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    if not any(events & select.POLLERR for _, events in poller.poll(0)):
+        return False  # Writable: the broken pipe was another one (a socket, a subprocess).
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)  # Python's own flush at exit must not fail again.
+    os.close(devnull)
+    return True

@@ -1,30 +1,83 @@
-"""The one shape of a `tfhub` subcommand's help: a description, examples, the variables."""
+"""The `tfhub` subcommands (name, module, one-line help) and the one shape of their --help.
+
+`COMMANDS` is the one list of subcommands: `tfhub --help` is printed from it without importing
+any command's module, and `tfhub NAME ...` imports only the module that adds NAME (see
+`cli/main.py`), so a light command does not pay for the hub's or the tools' imports.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Command(NamedTuple):
+    """One `tfhub` subcommand: the `tfhub.cli` module whose `add_commands` adds it, its help."""
+
+    module: str
+    help: str
+
+
+# In the order `tfhub --help` lists them.
+COMMANDS: dict[str, Command] = {
+    "resolve": Command("resolve", "print the local folder of a handle"),
+    "pull": Command("resolve", "download handles into the cache (for offline use)"),
+    "import": Command("resolve", "put a .tar.gz archive into the cache as a handle"),
+    "inspect": Command("inspect", "show a model's format, signatures, variables"),
+    "cache": Command("cache", "list, check and clean the cache"),
+    "demo": Command("demo", "the main job, offline, on the bundled model"),
+    "pack": Command("publish", "pack a model folder into a deterministic .tar.gz"),
+    "publish": Command("publish", "add a model version to a hub folder"),
+    "validate": Command("publish", "check every doc of a hub folder"),
+    "mirror": Command("publish", "copy models into a hub folder (air-gapped use)"),
+    "serve": Command(
+        "serve", "serve a hub folder: models by the hosting protocol, pages, search, JSON API"
+    ),
+    "make-image-classifier": Command(
+        "make_image_classifier",
+        "train an image classifier on top of an image feature-vector module",
+    ),
+    "make-nearest-neighbour-index": Command(
+        "make_nearest_neighbour_index",
+        "embed text (Apache Beam), build and query a nearest-neighbour index",
+    ),
+    "module-search": Command(
+        "module_search", "rank image feature-vector modules for an image dataset (1-NN error)"
+    ),
+}
+
+
+def add_command(commands: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """Adds subcommand `name` (one of `COMMANDS`) with its help line; kwargs go to add_parser."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=COMMANDS[name].help, **kwargs)
+    return parser
 
 
 def add_documented_parser(
-    commands: Any, name: str, *, help: str, description: str, examples: str, environment: str
+    commands: Any,
+    name: str,
+    *,
+    description: str,
+    examples: str,
+    environment: str,
+    help: str | None = None,
 ) -> argparse.ArgumentParser:
     """Adds subcommand `name` whose --help ends with its examples and environment variables.
 
     Args:
         commands: the subparsers object to add to.
         name: the subcommand's name.
-        help: the one line shown in the parent's command list.
         description: what the command does (shown first in its --help).
         examples: example command lines, one per line, indented.
         environment: the text listing the environment variables that apply.
+        help: the one line shown in the parent's command list (default: `COMMANDS[name]`'s).
 
     Returns:
         The new parser.
     """
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
-        help=help,
+        help=COMMANDS[name].help if help is None else help,
         description=description,
         epilog=f"examples:\n{examples}\n\n{environment}",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import json
 import os
 from typing import Any
 
-from .. import cache, errors, handles
-from ..cache import prune as prune_policy
-from ._parsers import add_documented_parser
+from .. import cache, errors
+from ._parsers import add_command, add_documented_parser
 
 CACHE_ENV = """\
 environment:
@@ -25,9 +23,9 @@ _add = functools.partial(add_documented_parser, environment=CACHE_ENV)
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub cache ...` to the `tfhub` parser."""
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "cache",
-        help="list, check and clean the cache",
         description="List, check and clean the cache folder (shared with tensorflow_hub).",
         epilog=CACHE_ENV,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -116,7 +114,7 @@ def run_list(args: argparse.Namespace) -> int:
     root = _local_root()
     entries = cache.scan(root)
     if args.json:
-        print(json.dumps([dataclasses.asdict(item) for item in entries], indent=1))
+        print(json.dumps([item._asdict() for item in entries], indent=1))
         return 0
     if not entries:
         print(f"The cache {root} is empty.")
@@ -164,6 +162,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def _entry_path(name_or_handle: str) -> str:
     """Returns the entry of a folder name or handle (a Kaggle URL: tfhub's key, else as given)."""
+    from .. import handles
+
     root = _local_root()
     if len(name_or_handle) == 40 and os.path.lexists(os.path.join(root, name_or_handle)):
         return os.path.join(root, name_or_handle)
@@ -189,6 +189,8 @@ def run_rm(args: argparse.Namespace) -> int:
 
 def run_prune(args: argparse.Namespace) -> int:
     """Removes (or lists, with --dry-run) damaged entries and leftovers of downloads."""
+    from ..cache import prune as prune_policy
+
     root = _local_root()
     if args.dry_run:
         items = prune_policy.plan(root)

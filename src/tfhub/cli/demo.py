@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from .. import cache, constants, errors
 from ..utils.lazy import import_optional, import_tensorflow, require
+from ._parsers import add_command
 
 BUNDLED_MODEL = "half_plus_two_v1.tar.gz"
 MODEL_URL_PATH = "models/tfhub-demo/half_plus_two/1"
@@ -195,7 +196,7 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub demo` to the `tfhub` parser."""
-    parser = commands.add_parser("demo", help="the main job, offline, on the bundled model")
+    parser = add_command(commands, "demo")
     parser.set_defaults(run=run_command)
 
 

@@ -12,11 +12,12 @@ from typing import Any
 
 from ..model_info import describe
 from ..saved_model import resolve
+from ._parsers import add_command
 
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub inspect` to the `tfhub` parser."""
-    parser = commands.add_parser("inspect", help="show a model's format, signatures, variables")
+    parser = add_command(commands, "inspect")
     parser.add_argument("handle")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_inspect)

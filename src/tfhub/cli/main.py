@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 
 from .. import __version__, constants
 from ..utils import lazy
 from . import _errors
-from . import cache as cache_cmd
-from . import demo as demo_cmd
-from . import inspect as inspect_cmd
-from . import make_image_classifier as make_image_classifier_cmd
-from . import make_nearest_neighbour_index as make_nearest_neighbour_index_cmd
-from . import module_search as module_search_cmd
-from . import publish as publish_cmd
-from . import resolve as resolve_cmd
-from . import serve as serve_cmd
+from ._parsers import COMMANDS
 
 EPILOG = """\
 examples:
@@ -33,8 +26,13 @@ Errors print one line and exit 2 (invalid handle), 3 (offline), 4 (download), 5 
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Returns the parser of every `tfhub` subcommand."""
+def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """Returns the parser of the `tfhub` subcommands.
+
+    Args:
+        commands: the subcommands to build in full (their modules are imported); the others
+            get a placeholder that only shows their help line in `tfhub --help`. None: all.
+    """
     parser = argparse.ArgumentParser(
         prog="tfhub",
         description=(
@@ -48,18 +46,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log progress (and TensorFlow's) to stderr"
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    resolve_cmd.add_commands(commands)
-    inspect_cmd.add_commands(commands)
-    cache_cmd.add_commands(commands)
-    demo_cmd.add_commands(commands)
-    publish_cmd.add_commands(commands)
-    serve_cmd.add_commands(commands)
-    make_image_classifier_cmd.add_commands(commands)
-    make_nearest_neighbour_index_cmd.add_commands(commands)
-    module_search_cmd.add_commands(commands)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    wanted = COMMANDS.keys() if commands is None else commands
+    to_build = {COMMANDS[name].module for name in wanted if name in COMMANDS}
+    for name, command in COMMANDS.items():
+        if name in subparsers.choices:
+            continue  # Added with an earlier command of its module.
+        if command.module in to_build:
+            importlib.import_module(f"{__package__}.{command.module}").add_commands(subparsers)
+        else:
+            subparsers.add_parser(name, help=command.help, add_help=False)
     _accept_verbose_everywhere(parser)
     return parser
+
+
+def named_command(argv: Sequence[str]) -> str | None:
+    """Returns the subcommand `argv` names (its first word that is not an option), or None.
+
+    The top-level options take no value, so the first other word is the command.
+    """
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return argv[index + 1] if index + 1 < len(argv) else None
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
@@ -110,7 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0 on success; errors print one line to stderr and return non-zero.
     """
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Only the named command's module is imported: `tfhub cache list` never imports the hub.
+    args = build_parser([named_command(argv) or ""]).parse_args(argv)
     with _quiet_tensorflow(verbose=args.verbose):
         return _errors.run_reported(lambda: args.run(args), prog="tfhub", verbose=args.verbose)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..tools.make_image_classifier import cli
+from ._parsers import add_command
 
 
 def add_commands(commands: Any) -> None:
     """Adds the subcommand to the `tfhub` parser (same flags as `make_image_classifier`)."""
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "make-image-classifier",
-        help="train an image classifier on top of an image feature-vector module",
         description=cli.build_parser().description,
     )
     cli.add_arguments(parser)

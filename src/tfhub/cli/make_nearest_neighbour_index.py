@@ -9,14 +9,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._parsers import add_command
+
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub make-nearest-neighbour-index` to the `tfhub` parser."""
-    parser = commands.add_parser(
-        "make-nearest-neighbour-index",
-        help="embed text (Apache Beam), build and query a nearest-neighbour index",
-        add_help=False,
-    )
+    parser = add_command(commands, "make-nearest-neighbour-index", add_help=False)
     parser.add_argument("-h", "--help", action="store_true", dest="tool_help")
     parser.add_argument("tool_args", nargs=argparse.REMAINDER)
     parser.set_defaults(run=_run)

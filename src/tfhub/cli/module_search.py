@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._parsers import add_command
+
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub module-search` to the `tfhub` parser."""
     from ..tools.module_search import cli
 
-    parser = commands.add_parser(
-        "module-search",
-        help="rank image feature-vector modules for an image dataset (1-NN error)",
-    )
+    parser = add_command(commands, "module-search")
     cli.add_arguments(parser)
     parser.set_defaults(run=_run)
 

@@ -14,15 +14,16 @@ from ..hub import pack as pack_lib
 from ..hub import publish as publish_lib
 from ..hub import staging, starter, validator
 from ..hub.publish import Published
+from ._parsers import add_command
 
 
 def add_commands(commands: Any) -> None:
     """Adds pack, publish, validate and mirror to the `tfhub` parser."""
-    parser = commands.add_parser("pack", help="pack a model folder into a deterministic .tar.gz")
+    parser = add_command(commands, "pack")
     parser.add_argument("model_dir", metavar="MODEL_DIR")
     parser.add_argument("-o", "--output", required=True, metavar="FILE.tar.gz")
     parser.set_defaults(run=run_pack)
-    parser = commands.add_parser("publish", help="add a model version to a hub folder")
+    parser = add_command(commands, "publish")
     parser.add_argument("model_dir", metavar="MODEL_DIR")
     parser.add_argument("root", metavar="ROOT")
     parser.add_argument("--handle", required=True, help="publisher/model/version")
@@ -30,10 +31,10 @@ def add_commands(commands: Any) -> None:
     _add_starter_options(parser)
     parser.add_argument("--force", action="store_true", help="replace an existing version")
     parser.set_defaults(run=run_publish)
-    parser = commands.add_parser("validate", help="check every doc of a hub folder")
+    parser = add_command(commands, "validate")
     parser.add_argument("root", metavar="ROOT")
     parser.set_defaults(run=run_validate)
-    parser = commands.add_parser("mirror", help="copy models into a hub folder (air-gapped use)")
+    parser = add_command(commands, "mirror")
     parser.add_argument("sources", nargs="*", metavar="HANDLE", help="anything tfhub resolves")
     parser.add_argument("root", metavar="ROOT")
     parser.add_argument("--as", dest="as_handle", help="publisher/model/version (one HANDLE)")

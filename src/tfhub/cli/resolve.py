@@ -33,7 +33,6 @@ def add_commands(commands: Any) -> None:
     parser = _parser(
         commands,
         "resolve",
-        help="print the local folder of a handle",
         description="Resolve a handle (local path, file://, gs://, http(s):// or Kaggle URL), "
         "downloading it into the cache if needed, and print exactly its folder on stdout.",
         examples='  tfhub resolve https://host/models/m/1\n  cd "$(tfhub resolve -v URL)"',
@@ -43,7 +42,6 @@ def add_commands(commands: Any) -> None:
     parser = _parser(
         commands,
         "pull",
-        help="download handles into the cache (for offline use)",
         description="Download handles into the cache; print `HANDLE<TAB>FOLDER` per handle. A "
         "handle that fails is reported and the others are still pulled.",
         examples="  tfhub pull URL1 URL2\n  TFHUB_CACHE_DIR=/shared/cache tfhub pull URL",
@@ -53,7 +51,6 @@ def add_commands(commands: Any) -> None:
     parser = _parser(
         commands,
         "import",
-        help="put a .tar.gz archive into the cache as a handle",
         description="Extract a local archive into the cache entry of a handle (http(s) URLs "
         "and gs:// archives), as if it had been downloaded from there.",
         examples="  tfhub import model.tar.gz --handle https://host/models/m/1",

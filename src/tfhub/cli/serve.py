@@ -8,15 +8,14 @@ import os
 from typing import Any
 
 from ..utils.lazy import import_optional
+from ._parsers import add_command
 
 logger = logging.getLogger(__name__)
 
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub serve` to the `tfhub` parser."""
-    parser = commands.add_parser(
-        "serve", help="serve a hub folder: models by the hosting protocol, pages, search, JSON API"
-    )
+    parser = add_command(commands, "serve")
     parser.add_argument("root", metavar="ROOT", help="the hub folder (holding assets/docs/...)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port (8000)")

@@ -21,9 +21,12 @@ inputs and outputs without loading it; read back without TensorFlow. The JSON (s
       }
     }
 
-A shape is a list of dimensions (null: unknown size) or null for an unknown rank. A `__call__`
-input signature lists its first argument's tensors flattened, named by their path in the
-structure ("" for a single tensor, "a" / "0/b" for dicts and lists).
+A shape is a list of dimensions (null: unknown size) or null for an unknown rank. The `__call__`
+part is `tfhub.model_info`'s description of it (what `tfhub inspect` shows): each traced input
+signature lists its tensors flattened, named by their path in the structure ("a" / "0/b" for
+dicts and lists; a single tensor by its TensorSpec name), and `takes_training` says whether
+`__call__` takes a `training` argument (as hub.KerasLayer decides). Summaries written before
+named a single tensor ""; they are read the same way.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .. import cache, errors, model_info
-from ..utils.lazy import import_tensorflow
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +227,7 @@ def compute_summary(model_dir: str, *, loaded: Any = None) -> SignatureSummary:
     Args:
         model_dir: a TF2 SavedModel, TF1 SavedModel or TF1 Hub module folder.
         loaded: the object `tfhub.load(model_dir)` returned, if the caller loaded it already
-            (used for a TF2 model's `__call__`); loaded here when needed and not given.
+            (a TF2 model's `__call__` is then described without loading it again).
 
     Returns:
         The summary.
@@ -233,7 +235,7 @@ def compute_summary(model_dir: str, *, loaded: Any = None) -> SignatureSummary:
     Raises:
         tfhub.errors.TFHubLoadError: if the folder is not a readable model.
     """
-    info = model_info.describe(model_dir)
+    info = model_info.describe(model_dir, loaded=loaded)
     metas = tuple(
         MetaGraphInfo(
             tags=tuple(meta["tags"]),
@@ -248,9 +250,6 @@ def compute_summary(model_dir: str, *, loaded: Any = None) -> SignatureSummary:
         )
         for meta in info["meta_graphs"]
     )
-    call = None
-    if info["format"] == "TF2 SavedModel":
-        call = _call_info(loaded if loaded is not None else _load(model_dir))
     return SignatureSummary(
         format=info["format"],
         doc_format=DOC_FORMATS[info["format"]],
@@ -258,41 +257,16 @@ def compute_summary(model_dir: str, *, loaded: Any = None) -> SignatureSummary:
         variable_count=int(info["variables"]["count"]),
         variable_bytes=int(info["variables"]["bytes"]),
         meta_graphs=metas,
-        call=call,
+        call=_call_info(info.get("reusable")),
     )
 
 
-def _load(model_dir: str) -> Any:
-    from .. import saved_model
-
-    return saved_model.load(model_dir)
-
-
-def _call_info(obj: Any) -> CallInfo | None:
-    """The restored `__call__` of a TF2 object, or None if it is not callable."""
-    if not callable(obj):
+def _call_info(reusable: dict[str, Any] | None) -> CallInfo | None:
+    """The summary's `__call__`, from `model_info.describe`'s "reusable" (None without one)."""
+    if not reusable or "call" not in reusable:
         return None
-    from ..keras.hub_callable import input_specs_of  # Imports TensorFlow.
-    from ..loaded_model import takes_training  # The one home of "takes `training`?".
-
-    tf = import_tensorflow("Summarizing a model's signatures")
-    specs = input_specs_of(obj, is_signature=False)
-    flat = tuple(_flatten_spec(spec, tf) for spec in specs)
-    return CallInfo(input_signatures=flat, takes_training=takes_training(obj))
-
-
-def _flatten_spec(structure: Any, tf: Any, prefix: str = "") -> tuple[TensorInfo, ...]:
-    """The TensorSpecs of a nest of dicts/lists/tuples, named by their `/`-joined path."""
-    if isinstance(structure, dict):
-        items = sorted(structure.items())
-    elif isinstance(structure, (list, tuple)):
-        items = list(enumerate(structure))
-    elif isinstance(structure, tf.TensorSpec):
-        shape = None if structure.shape.rank is None else tuple(structure.shape.as_list())
-        return (TensorInfo(prefix, structure.dtype.name, shape),)
-    else:
-        return ()
-    result: list[TensorInfo] = []
-    for key, value in items:
-        result.extend(_flatten_spec(value, tf, f"{prefix}/{key}" if prefix else str(key)))
-    return tuple(result)
+    calls = reusable["call"]
+    return CallInfo(
+        input_signatures=tuple(tuple(_tensor(t) for t in call["inputs"]) for call in calls),
+        takes_training=bool(reusable["takes_training"]),
+    )
