@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import errors
 from ._base import LoadedModule, TensorFn, load_local, register, tf
-from ._signatures import Signature, default_embedding_output_issue
+from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import ModuleSource, TF1ModuleColumn
 
 _IMAGE_SIGNATURE_RULE = (
@@ -28,7 +28,7 @@ def _check_image_embedding(signature: Signature, module_spec: Any) -> None:
             "Module 'default' signature must require a single input, which must have type "
             "float32 and name 'images'."
         )
-        described = {name: info.describe() for name, info in signature.inputs.items()}
+        described = {name: describe(info) for name, info in signature.inputs.items()}
         issues.append(f"its inputs are {described}")
     output_issue = default_embedding_output_issue(signature)
     if output_issue:
@@ -85,7 +85,7 @@ def _expected_image_size(source: ModuleSource) -> tuple[int, int]:
 
 def _check_size_fits_module(size: tuple[int, int], signature: Signature, module_spec: Any) -> None:
     """Raises ModuleSpecError if the module's `images` input has another static height/width."""
-    shape = signature.inputs["images"].shape
+    shape = signature.inputs["images"].get_shape()
     if shape.rank == 4 and not shape[1:3].is_compatible_with(size):
         raise errors.ModuleSpecError(
             f"The image module {module_spec!r} takes images of shape {tuple(shape.as_list())}, "

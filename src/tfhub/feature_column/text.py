@@ -7,7 +7,7 @@ from typing import Any
 from .. import errors
 from ..loaded_model import smart_cond
 from ._base import LoadedModule, TensorFn, load_local, register, tf
-from ._signatures import Signature, default_embedding_output_issue
+from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import ModuleSource, TF1ModuleColumn
 
 _COMBINERS = ("mean", "sqrtn", "sum")
@@ -30,12 +30,12 @@ def check_text_embedding(signature: Signature, module_spec: Any) -> None:
         issues.append(f"it has {len(signature.inputs)} inputs {sorted(signature.inputs)}")
     else:
         (info,) = signature.inputs.values()
-        if info.is_sparse or info.dtype != tf.string or info.shape.as_list() != [None]:
+        if info.is_sparse or info.dtype != tf.string or info.get_shape().as_list() != [None]:
             upstream.append(
                 "Module default signature must have only one input "
                 "tf.Tensor(shape=(?,), dtype=string)"
             )
-            issues.append(f"its input is {info.describe()}")
+            issues.append(f"its input is {describe(info)}")
     output_issue = default_embedding_output_issue(signature)
     if output_issue:
         upstream.append(
