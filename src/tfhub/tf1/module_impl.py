@@ -41,6 +41,8 @@ _STATE_COLLECTIONS = [
     WHILE_CONTEXT,
 ]
 _APPLY_COLLECTIONS = [ASSET_FILEPATHS, COND_CONTEXT, WHILE_CONTEXT]
+# Every collection a module's graph may hold, besides its attached messages.
+MODULE_COLLECTIONS = [*_STATE_COLLECTIONS, TRAINABLE_VARIABLES, UPDATE_OPS, REGULARIZATION_LOSSES]
 
 
 def _raw_session(session: Any) -> Any:
