@@ -95,7 +95,8 @@ class NativeModuleSpec(ModuleSpec):
         self._checkpoint_variables_path = checkpoint_variables_path
         self._module_path = module_path
         self._attachments = {
-            tags: handler.get_attached_bytes_map(tags) for tags in handler.get_tags()
+            tags: saved_model_lib.get_attached_bytes_map(handler.get_meta_graph(tags))
+            for tags in handler.get_tags()
         }
 
     @property

@@ -279,10 +279,6 @@ class SavedModelHandler:
         _export_attachments(graph, meta_graph)
         self._proto.meta_graphs.extend([meta_graph])
 
-    def add_meta_graph_copy(self, meta_graph: Any) -> None:
-        """Adds a copy of an existing MetaGraphDef."""
-        self._proto.meta_graphs.extend([meta_graph])
-
     @property
     def meta_graphs(self) -> list[Any]:
         """The MetaGraphDefs, in stored order."""
@@ -309,10 +305,6 @@ class SavedModelHandler:
                 available=[sorted(t) for t in self.get_tags()],
             )
         return matches[0]
-
-    def get_attached_bytes_map(self, tags: Iterable[str] | None = None) -> dict[str, bytes]:
-        """Returns the attached messages of the MetaGraph for `tags`."""
-        return get_attached_bytes_map(self.get_meta_graph(tags))
 
     def export(self, path: str, variables_saver: Callable[[str], None] | None = None) -> None:
         """Writes the SavedModel: assets, then variables (through `variables_saver`), then proto."""
