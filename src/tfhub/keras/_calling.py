@@ -125,19 +125,10 @@ def cast_outputs(outputs: Any, dtype: Any) -> Any:
     """Casts floating outputs to `dtype` (the layer's compute dtype), leaving others alone."""
     if dtype is None:
         return outputs
-    target = tf.as_dtype(dtype)
-    if not target.is_floating:
-        return outputs
-    if getattr(outputs, "dtype", None) == target:
-        return outputs  # Fast path: one tensor of the right dtype.
-
-    def cast(tensor: Any) -> Any:
-        if getattr(tensor, "dtype", None) is not None and tensor.dtype.is_floating:
-            if tensor.dtype != target:
-                return tf.cast(tensor, target)
-        return tensor
-
-    return tf.nest.map_structure(cast, outputs)
+    target = tf.TensorSpec(None, tf.as_dtype(dtype))
+    if not target.dtype.is_floating or getattr(outputs, "dtype", None) == target.dtype:
+        return outputs  # Fast path: nothing to cast, or one tensor of the right dtype.
+    return tf.nest.map_structure(lambda tensor: _cast_one(tensor, target), outputs)
 
 
 def _input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:
