@@ -55,7 +55,7 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
 def _invoke(hub: HubCallable, inputs: Any, training: Any) -> Any:
     """Runs the function with the layer's calling convention."""
     kwargs = hub.arguments
-    if hub.uses_dict_inputs and isinstance(inputs, dict):
+    if hub.signature is not None and isinstance(inputs, dict):  # A signature's inputs.
         kwargs = {**kwargs, **inputs}
         args: tuple[Any, ...] = ()
     else:
