@@ -226,6 +226,32 @@ def smart_cond(training: Any, true_fn: Callable[[], Any], false_fn: Callable[[],
     return tf.cond(training, true_fn, false_fn)
 
 
+def call_with_training(
+    training: Any,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    train_fn: Callable[..., Any] | None = None,
+    pass_training: bool = False,
+) -> Any:
+    """Calls `fn(*args, **kwargs)` in training or in inference mode.
+
+    While training, `train_fn` (a TF1 module's function that also runs its UPDATE_OPS) runs
+    instead of `fn`; without one, `pass_training` passes the mode on to `fn` as `training=`, a
+    Python bool. `training` is a Python bool (None: False) or a bool tensor (see `smart_cond`).
+    """
+    if train_fn is None and not pass_training:
+        return fn(*args, **kwargs)
+
+    def run(mode: bool) -> Any:
+        if train_fn is not None:
+            return (train_fn if mode else fn)(*args, **kwargs)
+        return fn(*args, training=mode, **kwargs)
+
+    return smart_cond(training, lambda: run(True), lambda: run(False))
+
+
 def _input_ops(graph: Any, signature_defs: Iterable[Any]) -> set[str]:
     """Names of the ops that feed the inputs of the given signatures of the module."""
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors
-from ..loaded_model import smart_cond
+from ..loaded_model import call_with_training
 from ._base import LoadedModule, TensorFn, load_local, register, tf
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import ModuleSource, TF1ModuleColumn
@@ -63,12 +63,8 @@ def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule
     train = model.training_function("default")
 
     def fn(text_batch: Any, training: Any = False) -> Any:
-        def infer() -> Any:
-            return function(**{input_name: text_batch})["default"]
-
-        if train is None:
-            return infer()
-        return smart_cond(training, lambda: train(text_batch)["default"], infer)
+        inputs = {input_name: text_batch}
+        return call_with_training(training, function, (), inputs, train_fn=train)["default"]
 
     return LoadedModule(model, fn, has_update_ops=train is not None)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors, saved_model
-from ..loaded_model import smart_cond, takes_training
+from ..loaded_model import call_with_training, takes_training
 from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
 from ._signatures import read_tf2_call_first_inputs, read_tf2_call_outputs
 
@@ -82,14 +82,10 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
         with_training = takes_training(obj)
 
         def fn(text_batch: Any, training: Any = False) -> Any:
-            if with_training:  # `training` reaches the model as a Python bool.
-                result = smart_cond(
-                    training,
-                    lambda: obj(text_batch, training=True),
-                    lambda: obj(text_batch, training=False),
-                )
-            else:
-                result = obj(text_batch)
+            # `training` reaches the model as a Python bool, if it takes one.
+            result = call_with_training(
+                training, obj, (text_batch,), {}, pass_training=with_training
+            )
             return result[output_key] if output_key is not None else result
 
         return LoadedModule(model, fn)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import errors
-from ..loaded_model import smart_cond
+from ..loaded_model import call_with_training
 from ..utils.lazy import tensorflow as tf
 from . import _shapes
 from ._arguments import check_output_key
@@ -54,24 +54,14 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
 
 def _invoke(hub: HubCallable, inputs: Any, training: Any) -> Any:
     """Runs the function with the layer's calling convention."""
+    args: tuple[Any, ...] = (inputs,)
     kwargs = hub.arguments
     if hub.signature is not None and isinstance(inputs, dict):  # A signature's inputs.
-        kwargs = {**kwargs, **inputs}
-        args: tuple[Any, ...] = ()
-    else:
-        args = (inputs,)
-    if hub.train_fn is None and not hub.has_training_argument:
-        return hub.fn(*args, **kwargs)
-    return smart_cond(
-        training, lambda: _run(hub, True, args, kwargs), lambda: _run(hub, False, args, kwargs)
+        args, kwargs = (), {**kwargs, **inputs}
+    takes_training = hub.has_training_argument
+    return call_with_training(
+        training, hub.fn, args, kwargs, train_fn=hub.train_fn, pass_training=takes_training
     )
-
-
-def _run(hub: HubCallable, training: bool, args: tuple[Any, ...], kwargs: Any) -> Any:
-    """Calls the training or inference function (or passes `training=`)."""
-    if hub.train_fn is not None:
-        return (hub.train_fn if training else hub.fn)(*args, **kwargs)
-    return hub.fn(*args, training=training, **kwargs)
 
 
 def select_output(result: Any, output_key: str | None) -> Any:
