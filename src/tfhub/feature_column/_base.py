@@ -77,6 +77,7 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
     Returns:
         A tf_keras `Layer` whose call runs `module.fn`.
     """
+    from ..keras.tf_keras_layer import add_existing_weights  # Imports tf_keras.
 
     class HubModuleLayer(tf_keras.layers.Layer):  # type: ignore[name-defined]
         """Holds a hub module's variables as existing weights (as upstream's KerasLayer does)."""
@@ -86,21 +87,9 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
             self._module = module
             # Tracked, so a SavedModel-format save reaches the module's tables and assets.
             self._hub_module_object = module.model.obj
-            trainable_ids = {id(v) for v in module.trainable_variables}
-            for variable in module.variables:
-                self._add_existing_weight(variable, id(variable) in trainable_ids)
+            add_existing_weights(self, module.model)
             for loss_fn in module.regularization_losses if trainable else []:
                 self.add_loss(lambda loss_fn=loss_fn: loss_fn() if self.trainable else 0.0)
-
-        def _add_existing_weight(self, weight: Any, is_trainable: bool) -> None:
-            self.add_weight(
-                name=weight.name,
-                shape=weight.shape,
-                dtype=weight.dtype,
-                trainable=is_trainable,
-                experimental_autocast=False,
-                getter=lambda *_, **__: weight,
-            )
 
         def call(self, inputs: Any, training: Any = None) -> Any:
             # As upstream's KerasLayer: `training` reaches the module only while trainable.

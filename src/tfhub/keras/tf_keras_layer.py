@@ -38,15 +38,7 @@ class KerasLayer(_layer_body.HubLayerBody, tf_keras.layers.Layer):
 
     def _adopt_model(self, model: LoadedModel) -> None:
         """Registers the model's variables as this layer's weights (no copies), and its losses."""
-        for variable, is_trainable in model.weights():
-            self.add_weight(
-                name=variable.name,
-                shape=variable.shape,
-                dtype=variable.dtype,
-                trainable=is_trainable,
-                experimental_autocast=False,
-                getter=lambda *_, _v=variable, **__: _v,
-            )
+        add_existing_weights(self, model)
         for loss_fn in model.regularization_losses():
             self.add_loss(self._loss_if_trainable(loss_fn))
 
@@ -71,3 +63,16 @@ class KerasLayer(_layer_body.HubLayerBody, tf_keras.layers.Layer):
         if self.output_shape_spec is None:
             return super().compute_output_shape(input_shape)
         return _shapes.full_output_shape(input_shape, self.output_shape_spec)
+
+
+def add_existing_weights(layer: Any, model: LoadedModel) -> None:
+    """Registers the model's variables as weights of the tf_keras `layer` (no copies)."""
+    for variable, is_trainable in model.weights():
+        layer.add_weight(
+            name=variable.name,
+            shape=variable.shape,
+            dtype=variable.dtype,
+            trainable=is_trainable,
+            experimental_autocast=False,
+            getter=lambda *_, _v=variable, **__: _v,
+        )
