@@ -8,7 +8,7 @@ from .. import errors
 from ..loaded_model import call_with_training
 from ._base import LoadedModule, TensorFn, load_local, register, tf
 from ._signatures import Signature, default_embedding_output_issue, describe
-from ._source import ModuleSource, TF1ModuleColumn
+from ._source import TF1ModuleColumn
 
 _COMBINERS = ("mean", "sqrtn", "sum")
 _TEXT_SIGNATURE_RULE = (
@@ -52,23 +52,6 @@ def check_text_embedding(signature: Signature, module_spec: Any) -> None:
         )
 
 
-def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule:
-    """Loads a TF1 text module; its function maps a string batch `[N]` to `[N, K]`.
-
-    With `training=True` the function also runs the default graph's UPDATE_OPS, if any.
-    """
-    model = load_local(source.local_path)
-    function = model.obj.signatures["default"]
-    (input_name,) = signature.inputs
-    train = model.training_function("default")
-
-    def fn(text_batch: Any, training: Any = False) -> Any:
-        inputs = {input_name: text_batch}
-        return call_with_training(training, function, (), inputs, train_fn=train)["default"]
-
-    return LoadedModule(model, fn, has_update_ops=train is not None)
-
-
 class _TF1TextColumn(TF1ModuleColumn):
     """What both TF1 text columns share: the module's check and loading."""
 
@@ -77,7 +60,20 @@ class _TF1TextColumn(TF1ModuleColumn):
         check_text_embedding(self._signature, module_spec)
 
     def load(self) -> LoadedModule:
-        return load_text_module(self._source, self._signature)
+        """Loads the TF1 text module; its function maps a string batch `[N]` to `[N, K]`.
+
+        With `training=True` the function also runs the default graph's UPDATE_OPS, if any.
+        """
+        model = load_local(self._source.local_path)
+        function = model.obj.signatures["default"]
+        (input_name,) = self._signature.inputs
+        train = model.training_function("default")
+
+        def fn(text_batch: Any, training: Any = False) -> Any:
+            inputs = {input_name: text_batch}
+            return call_with_training(training, function, (), inputs, train_fn=train)["default"]
+
+        return LoadedModule(model, fn, has_update_ops=train is not None)
 
 
 @register
