@@ -52,16 +52,13 @@ def _checked_image_size(image_size: Any) -> tuple[int, int] | None:
         return None
     try:
         height, width = (operator.index(dim) for dim in image_size)
+        if height <= 0 or width <= 0:
+            raise ValueError("not positive")
     except (TypeError, ValueError) as err:
         raise ValueError(
             f"image_size must be a pair (height, width) of positive ints. "
             f"Received: image_size={image_size!r}"
         ) from err
-    if height <= 0 or width <= 0:
-        raise ValueError(
-            f"image_size must be a pair (height, width) of positive ints. "
-            f"Received: image_size={image_size!r}"
-        )
     return height, width
 
 
