@@ -227,12 +227,6 @@ def _call_model_fn(estimator: Any, features: Any) -> Any:
     return model_fn(**kwargs)
 
 
-def _serving_features(serving_input_fn: Any) -> Any:
-    """Returns the features of what `serving_input_fn()` returns."""
-    receiver = serving_input_fn()
-    return getattr(receiver, "features", receiver)
-
-
 def _make_serving_session(estimator: Any, serving_input_fn: Any, checkpoint_path: str) -> Any:
     """Builds the PREDICT graph in the default graph; returns a Session restored from it.
 
@@ -244,7 +238,8 @@ def _make_serving_session(estimator: Any, serving_input_fn: Any, checkpoint_path
     seed = getattr(getattr(estimator, "config", None), "tf_random_seed", None)
     if seed is not None:
         tf.compat.v1.set_random_seed(seed)
-    spec = _call_model_fn(estimator, _serving_features(serving_input_fn))
+    receiver = serving_input_fn()  # A ServingInputReceiver, or the features themselves.
+    spec = _call_model_fn(estimator, getattr(receiver, "features", receiver))
     scaffold = getattr(spec, "scaffold", None)
     saver = getattr(scaffold, "saver", None) or tf.compat.v1.train.Saver(sharded=True)
     _check_checkpoint_matches(checkpoint_path, saver)
