@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import _tf_private, errors, saved_model
+from .. import _tf_private, errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from ..utils.lazy import tf_keras
@@ -293,11 +293,6 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def register(cls: type[HubDenseColumn]) -> type[HubDenseColumn]:
-    """Registers a column class so DenseFeatures.from_config finds it without custom_objects."""
-    return _tf_private.register_feature_column(cls)
-
-
 def require_handle(module_spec: Any, column: str) -> None:
     """Raises ConfigNotSupportedError unless the column was built from a handle string.
 
@@ -310,8 +305,3 @@ def require_handle(module_spec: Any, column: str) -> None:
             "object cannot be written into a config: export the spec (spec.export(path)) and "
             f"pass its path. Received: module_spec={module_spec!r}"
         )
-
-
-def load_local(module_path: str) -> LoadedModel:
-    """Loads the module at a local folder with `tfhub.load` (eager or graph, TF1 or TF2)."""
-    return saved_model.load_model(module_path)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from .. import errors
-from ._base import LoadedModule, TensorFn, load_local, register, tf
+from .. import errors, saved_model
+from .._tf_private import register_feature_column
+from ._base import LoadedModule, TensorFn, tf
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import ModuleSource, TF1ModuleColumn
 
@@ -91,7 +92,7 @@ def _check_size_fits_module(size: tuple[int, int], signature: Signature, module_
         )
 
 
-@register
+@register_feature_column
 class _ImageEmbeddingColumn(TF1ModuleColumn):
     """Returned by `hub.image_embedding_column`. Do not use directly."""
 
@@ -120,7 +121,7 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
         return {self.key: tf.io.FixedLenFeature([height, width, 3], tf.float32)}
 
     def load(self) -> LoadedModule:
-        model = load_local(self._source.local_path)
+        model = saved_model.load_model(self._source.local_path)
         function = model.obj.signatures["default"]
 
         def fn(images: Any, training: Any = False) -> Any:

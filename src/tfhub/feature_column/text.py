@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import errors
+from .. import errors, saved_model
+from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training
-from ._base import LoadedModule, TensorFn, load_local, register, tf
+from ._base import LoadedModule, TensorFn, tf
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import TF1ModuleColumn
 
@@ -64,7 +65,7 @@ class _TF1TextColumn(TF1ModuleColumn):
 
         With `training=True` the function also runs the default graph's UPDATE_OPS, if any.
         """
-        model = load_local(self._source.local_path)
+        model = saved_model.load_model(self._source.local_path)
         function = model.obj.signatures["default"]
         (input_name,) = self._signature.inputs
         train = model.training_function("default")
@@ -76,7 +77,7 @@ class _TF1TextColumn(TF1ModuleColumn):
         return LoadedModule(model, fn, has_update_ops=train is not None)
 
 
-@register
+@register_feature_column
 class _TextEmbeddingColumn(_TF1TextColumn):
     """Returned by `hub.text_embedding_column`. Do not use directly."""
 
@@ -102,7 +103,7 @@ class _TextEmbeddingColumn(_TF1TextColumn):
         return fn(tf.reshape(inputs, [-1]))
 
 
-@register
+@register_feature_column
 class _SparseTextEmbeddingColumn(_TF1TextColumn):
     """Returned by `hub.sparse_text_embedding_column`. Do not use directly."""
 

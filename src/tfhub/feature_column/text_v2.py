@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors, saved_model
+from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training, takes_training
-from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
+from ._base import HubDenseColumn, LoadedModule, TensorFn, tf
 from ._signatures import read_tf2_call_first_inputs, read_tf2_call_outputs
 
 
@@ -40,7 +41,7 @@ def _output_spec(module_path: str, handle: str, output_key: str | None) -> Any:
     return outputs
 
 
-@register
+@register_feature_column
 class _TextEmbeddingColumnV2(HubDenseColumn):
     """Returned by `hub.text_embedding_column_v2`. Do not use directly."""
 
@@ -77,7 +78,7 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
         return self._embedding_shape
 
     def load(self) -> LoadedModule:
-        model = load_local(self._local_path)
+        model = saved_model.load_model(self._local_path)
         obj, output_key = model.obj, self.output_key
         with_training = takes_training(obj)
 
