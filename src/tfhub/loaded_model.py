@@ -146,17 +146,16 @@ class LoadedModel:
             for name in names
             for tensor in tensor_info.tensor_names(signature_def.inputs[name])
         ]
-        outputs = sorted(
-            {t for info in signature_def.outputs.values() for t in tensor_info.tensor_names(info)}
-        )
-        fetches = [graph.as_graph_element(t) for t in outputs] + list(also_run)
-        pruned = self.obj.prune(feeds=feeds, fetches=fetches)
+        # TensorInfo fetches are decoded by prune (dense, sparse or composite), as TensorFlow's
+        # own loader does for `obj.signatures`; the ops `also_run` come back as None.
+        fetches = (dict(signature_def.outputs), list(also_run))
+        specs = tuple(tf.TensorSpec(feed.shape, feed.dtype) for feed in feeds)
+        pruned = self.obj.prune(feeds=feeds, fetches=fetches, input_signature=(specs, {}))
 
         def call(*args: Any, **kwargs: Any) -> Any:
             values = list(args) if args else [kwargs[name] for name in names]
             flat = [t for value in values for t in tf.nest.flatten(value, expand_composites=True)]
-            results = dict(zip(outputs, pruned(*flat)[: len(outputs)], strict=True))
-            return tensor_info.build_output_map(signature_def.outputs, results.__getitem__)
+            return pruned(*flat)[0]
 
         return call
 
