@@ -37,6 +37,7 @@ class LoadedModule:
         fn: the function that embeds a batch.
         has_update_ops: `fn(..., training=True)` runs the TF1 module's UPDATE_OPS.
         variables: all variables of the module.
+        weights: every variable once as (variable, trainable), as `LoadedModel.weights()`.
         trainable_variables: those the module reports as trainable.
         regularization_losses: zero-argument callables, one scalar loss each.
     """
@@ -46,7 +47,8 @@ class LoadedModule:
         self.fn = fn
         self.has_update_ops = has_update_ops
         self.variables = model.variables
-        self.trainable_variables = model.trainable_variables()
+        self.weights = model.weights()  # Reads a TF1 module's collections once.
+        self.trainable_variables = [v for v, trainable in self.weights if trainable]
         self.regularization_losses = model.regularization_losses()
 
 
@@ -87,7 +89,7 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
             self._module = module
             # Tracked, so a SavedModel-format save reaches the module's tables and assets.
             self._hub_module_object = module.model.obj
-            add_existing_weights(self, module.model)
+            add_existing_weights(self, module.weights)
             for loss_fn in module.regularization_losses if trainable else []:
                 self.add_loss(lambda loss_fn=loss_fn: loss_fn() if self.trainable else 0.0)
 

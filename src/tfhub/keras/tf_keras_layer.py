@@ -38,7 +38,7 @@ class KerasLayer(_layer_body.HubLayerBody, tf_keras.layers.Layer):
 
     def _adopt_model(self, model: LoadedModel) -> None:
         """Registers the model's variables as this layer's weights (no copies), and its losses."""
-        add_existing_weights(self, model)
+        add_existing_weights(self, model.weights())
         for loss_fn in model.regularization_losses():
             self.add_loss(self._loss_if_trainable(loss_fn))
 
@@ -65,9 +65,9 @@ class KerasLayer(_layer_body.HubLayerBody, tf_keras.layers.Layer):
         return _shapes.full_output_shape(input_shape, self.output_shape_spec)
 
 
-def add_existing_weights(layer: Any, model: LoadedModel) -> None:
-    """Registers the model's variables as weights of the tf_keras `layer` (no copies)."""
-    for variable, is_trainable in model.weights():
+def add_existing_weights(layer: Any, weights: list[tuple[Any, bool]]) -> None:
+    """Registers (variable, trainable) pairs as weights of the tf_keras `layer` (no copies)."""
+    for variable, is_trainable in weights:
         layer.add_weight(
             name=variable.name,
             shape=variable.shape,
