@@ -86,7 +86,7 @@ def test_restart_download_is_a_tfhub_error():
 @pytest.mark.tf
 def test_unknown_tags_and_signature_errors_carry_what_is_available(upstream_dir):
     import tfhub as hub
-    from tfhub import saved_model
+    from tfhub import saved_model, saved_model_proto
 
     model = str(upstream_dir / "tf2_saved_model")
     with pytest.raises(errors.UnknownTagsError) as info:
@@ -96,3 +96,5 @@ def test_unknown_tags_and_signature_errors_carry_what_is_available(upstream_dir)
     with pytest.raises(errors.UnknownSignatureError) as info:
         saved_model.read_signature_def(model, ["serve"], "no-such-signature")
     assert "serving_default" in info.value.available
+    with pytest.raises(errors.TFHubLoadError, match=r"its tag sets are \[\['serve'\]\]"):
+        saved_model_proto.read_meta_graph(model, ["no-such-tag"])  # Says which there are.

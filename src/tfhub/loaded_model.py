@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import saved_model_proto
 from .tf1 import tensor_info
+from .tf1.meta_graph_lib import collection_variable_defs
 from .utils.lazy import tensorflow as tf
 
 LossFn = Callable[[], Any]
@@ -106,11 +107,9 @@ class LoadedModel:
     def training_function(self, signature: str) -> Callable[..., Any] | None:
         """For a TF1 module with UPDATE_OPS, the signature's function that also runs them.
 
-        The function takes the signature's inputs (positionally in sorted key order, or by
-        keyword; dense, sparse or ragged) and returns its dict of outputs, like
-        `obj.signatures[signature]`; calling it runs the graph's UPDATE_OPS (e.g. batch-norm
-        moving averages) that this signature's inputs can feed: an update op that needs the
-        input of another signature is left out.
+        The function is `signature_function`'s, and calling it also runs the graph's
+        UPDATE_OPS (e.g. batch-norm moving averages) that this signature's inputs can feed: an
+        update op that needs the input of another signature is left out.
 
         Returns:
             None for a TF2 model, a TF1 module without such UPDATE_OPS, or one whose MetaGraph
@@ -127,31 +126,38 @@ class LoadedModel:
         if meta_graph is None:
             return None
         signature_def = saved_model_proto.signature_def_of(meta_graph, signature, self.module_path)
+        fed = _input_ops(graph, [signature_def])
+        usable = _feedable(update_ops, fed, _input_ops(graph, meta_graph.signature_def.values()))
+        return self.signature_function(signature_def, also_run=usable) if usable else None
+
+    def signature_function(
+        self, signature_def: Any, *, also_run: Sequence[Any] = ()
+    ) -> Callable[..., Any]:
+        """A TF1 module's signature as one function pruned from its graph.
+
+        The function takes the signature's inputs (positionally in sorted key order, or by
+        keyword; dense, sparse or ragged) and returns its dict of outputs, like
+        `obj.signatures[name]`; calling it also runs the ops `also_run`.
+        """
+        graph = self.obj.graph
         names = sorted(signature_def.inputs)
         feeds = [
             graph.as_graph_element(tensor)
             for name in names
             for tensor in tensor_info.tensor_names(signature_def.inputs[name])
         ]
-        usable = _feedable(
-            update_ops, {feed.op.name for feed in feeds}, _input_ops(graph, meta_graph)
-        )
-        if not usable:
-            return None
-        outputs = sorted(
-            {t for info in signature_def.outputs.values() for t in tensor_info.tensor_names(info)}
-        )
-        pruned = self.obj.prune(
-            feeds=feeds, fetches=[graph.as_graph_element(t) for t in outputs] + usable
-        )
+        # TensorInfo fetches are decoded by prune (dense, sparse or composite), as TensorFlow's
+        # own loader does for `obj.signatures`; the ops `also_run` come back as None.
+        fetches = (dict(signature_def.outputs), list(also_run))
+        specs = tuple(tf.TensorSpec(feed.shape, feed.dtype) for feed in feeds)
+        pruned = self.obj.prune(feeds=feeds, fetches=fetches, input_signature=(specs, {}))
 
-        def train_fn(*args: Any, **kwargs: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
             values = list(args) if args else [kwargs[name] for name in names]
             flat = [t for value in values for t in tf.nest.flatten(value, expand_composites=True)]
-            results = dict(zip(outputs, pruned(*flat)[: len(outputs)], strict=True))
-            return tensor_info.build_output_map(signature_def.outputs, results.__getitem__)
+            return pruned(*flat)[0]
 
-        return train_fn
+        return call
 
     def _collection(self, key: str) -> list[Any]:
         graph = getattr(self.obj, "graph", None)
@@ -170,10 +176,9 @@ class LoadedModel:
             keys = tf.compat.v1.GraphKeys
             saved = [v.name for v in self._collection(keys.GLOBAL_VARIABLES)]
             return saved, {v.name for v in self._collection(keys.TRAINABLE_VARIABLES)}
-        return (
-            _collection_variable_names(meta_graph, "variables"),
-            set(_collection_variable_names(meta_graph, "trainable_variables")),
-        )
+        saved = collection_variable_defs(meta_graph, "variables")
+        trainable = collection_variable_defs(meta_graph, "trainable_variables")
+        return [d.variable_name for d in saved], {d.variable_name for d in trainable}
 
     def _tf1_regularization_losses(self) -> list[LossFn]:
         tensors = self._collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
@@ -220,11 +225,37 @@ def smart_cond(training: Any, true_fn: Callable[[], Any], false_fn: Callable[[],
     return tf.cond(training, true_fn, false_fn)
 
 
-def _input_ops(graph: Any, meta_graph: Any) -> set[str]:
-    """Names of the ops that feed the inputs of any signature of the module."""
+def call_with_training(
+    training: Any,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    train_fn: Callable[..., Any] | None = None,
+    pass_training: bool = False,
+) -> Any:
+    """Calls `fn(*args, **kwargs)` in training or in inference mode.
+
+    While training, `train_fn` (a TF1 module's function that also runs its UPDATE_OPS) runs
+    instead of `fn`; without one, `pass_training` passes the mode on to `fn` as `training=`, a
+    Python bool. `training` is a Python bool (None: False) or a bool tensor (see `smart_cond`).
+    """
+    if train_fn is None and not pass_training:
+        return fn(*args, **kwargs)
+
+    def run(mode: bool) -> Any:
+        if train_fn is not None:
+            return (train_fn if mode else fn)(*args, **kwargs)
+        return fn(*args, training=mode, **kwargs)
+
+    return smart_cond(training, lambda: run(True), lambda: run(False))
+
+
+def _input_ops(graph: Any, signature_defs: Iterable[Any]) -> set[str]:
+    """Names of the ops that feed the inputs of the given signatures of the module."""
     return {
         graph.as_graph_element(name).op.name
-        for signature_def in meta_graph.signature_def.values()
+        for signature_def in signature_defs
         for info in signature_def.inputs.values()
         for name in tensor_info.tensor_names(info)
     }
@@ -244,15 +275,6 @@ def _feedable(update_ops: list[Any], fed: set[str], input_ops: set[str]) -> list
         if seen & input_ops <= fed:
             usable.append(getattr(update, "op", update))
     return usable
-
-
-def _collection_variable_names(meta_graph: Any, key: str) -> list[str]:
-    """The names of the variables in a MetaGraph proto's collection `key`, in order."""
-    from tensorflow.core.framework import variable_pb2
-
-    collection = meta_graph.collection_def.get(key)
-    raw_defs = [] if collection is None else collection.bytes_list.value
-    return [variable_pb2.VariableDef.FromString(raw).variable_name for raw in raw_defs]
 
 
 def _is_uniquified(name: str, original: str) -> bool:

@@ -46,11 +46,14 @@ def read_meta_graph(module_path: str, tags: Iterable[str]) -> Any:
         tfhub.errors.TFHubLoadError: no readable saved_model.pb, or no such MetaGraph.
     """
     wanted = set(tags)
-    for meta_graph in read_saved_model_proto(module_path).meta_graphs:
+    meta_graphs = read_saved_model_proto(module_path).meta_graphs
+    for meta_graph in meta_graphs:
         if set(meta_graph.meta_info_def.tags) == wanted:
             return meta_graph
+    tag_sets = [sorted(meta_graph.meta_info_def.tags) for meta_graph in meta_graphs]
     raise errors.TFHubLoadError(
-        f"{module_path} has no MetaGraph with tags {sorted(wanted)}. Received: tags={tags!r}"
+        f"{module_path} has no MetaGraph with tags {sorted(wanted)}; its tag sets are "
+        f"{tag_sets}. Received: tags={tags!r}"
     )
 
 

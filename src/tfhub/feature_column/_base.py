@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import _tf_private, errors, saved_model
+from .. import _tf_private, errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from ..utils.lazy import tf_keras
@@ -37,6 +37,7 @@ class LoadedModule:
         fn: the function that embeds a batch.
         has_update_ops: `fn(..., training=True)` runs the TF1 module's UPDATE_OPS.
         variables: all variables of the module.
+        weights: every variable once as (variable, trainable), as `LoadedModel.weights()`.
         trainable_variables: those the module reports as trainable.
         regularization_losses: zero-argument callables, one scalar loss each.
     """
@@ -46,7 +47,8 @@ class LoadedModule:
         self.fn = fn
         self.has_update_ops = has_update_ops
         self.variables = model.variables
-        self.trainable_variables = model.trainable_variables()
+        self.weights = model.weights()  # Reads a TF1 module's collections once.
+        self.trainable_variables = [v for v, trainable in self.weights if trainable]
         self.regularization_losses = model.regularization_losses()
 
 
@@ -77,6 +79,7 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
     Returns:
         A tf_keras `Layer` whose call runs `module.fn`.
     """
+    from ..keras.tf_keras_layer import add_existing_weights  # Imports tf_keras.
 
     class HubModuleLayer(tf_keras.layers.Layer):  # type: ignore[name-defined]
         """Holds a hub module's variables as existing weights (as upstream's KerasLayer does)."""
@@ -86,21 +89,9 @@ def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> A
             self._module = module
             # Tracked, so a SavedModel-format save reaches the module's tables and assets.
             self._hub_module_object = module.model.obj
-            trainable_ids = {id(v) for v in module.trainable_variables}
-            for variable in module.variables:
-                self._add_existing_weight(variable, id(variable) in trainable_ids)
+            add_existing_weights(self, module.weights)
             for loss_fn in module.regularization_losses if trainable else []:
                 self.add_loss(lambda loss_fn=loss_fn: loss_fn() if self.trainable else 0.0)
-
-        def _add_existing_weight(self, weight: Any, is_trainable: bool) -> None:
-            self.add_weight(
-                name=weight.name,
-                shape=weight.shape,
-                dtype=weight.dtype,
-                trainable=is_trainable,
-                experimental_autocast=False,
-                getter=lambda *_, **__: weight,
-            )
 
         def call(self, inputs: Any, training: Any = None) -> Any:
             # As upstream's KerasLayer: `training` reaches the module only while trainable.
@@ -304,11 +295,6 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def register(cls: type[HubDenseColumn]) -> type[HubDenseColumn]:
-    """Registers a column class so DenseFeatures.from_config finds it without custom_objects."""
-    return _tf_private.register_feature_column(cls)
-
-
 def require_handle(module_spec: Any, column: str) -> None:
     """Raises ConfigNotSupportedError unless the column was built from a handle string.
 
@@ -321,8 +307,3 @@ def require_handle(module_spec: Any, column: str) -> None:
             "object cannot be written into a config: export the spec (spec.export(path)) and "
             f"pass its path. Received: module_spec={module_spec!r}"
         )
-
-
-def load_local(module_path: str) -> LoadedModel:
-    """Loads the module at a local folder with `tfhub.load` (eager or graph, TF1 or TF2)."""
-    return saved_model.load_model(module_path)

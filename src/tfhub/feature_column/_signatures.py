@@ -11,37 +11,25 @@ from typing import Any
 
 from .. import errors
 from .._tf_private import decode_structure
-from ..saved_model import read_saved_model_proto
+from ..saved_model_proto import read_saved_model_proto, read_signature_def
+from ..tf1.tensor_info import ParsedTensorInfo, parse_tensor_info_map
 from ..utils.lazy import tensorflow as tf
 
 
 @dataclasses.dataclass(frozen=True)
-class TensorInfo:
-    """The dtype and static shape of one signature input or output.
-
-    Attributes:
-        dtype: a `tf.DType`.
-        shape: a `tf.TensorShape` (possibly of unknown rank).
-        is_sparse: True for a `tf.SparseTensor`.
-    """
-
-    dtype: Any
-    shape: Any
-    is_sparse: bool = False
-
-    def describe(self) -> str:
-        """Returns e.g. `Tensor(shape=(None, 4), dtype=float32)`."""
-        kind = "SparseTensor" if self.is_sparse else "Tensor"
-        shape = "<unknown>" if self.shape.rank is None else tuple(self.shape.as_list())
-        return f"{kind}(shape={shape}, dtype={self.dtype.name})"
-
-
-@dataclasses.dataclass(frozen=True)
 class Signature:
-    """The inputs and outputs of one signature."""
+    """The inputs and outputs of one signature, as `tfhub.tf1.tensor_info.ParsedTensorInfo`s."""
 
-    inputs: dict[str, TensorInfo]
-    outputs: dict[str, TensorInfo]
+    inputs: dict[str, ParsedTensorInfo]
+    outputs: dict[str, ParsedTensorInfo]
+
+
+def describe(info: ParsedTensorInfo) -> str:
+    """Returns e.g. `Tensor(shape=(None, 4), dtype=float32)`."""
+    kind = "SparseTensor" if info.is_sparse else "Tensor"
+    shape = info.get_shape()
+    dims = "<unknown>" if shape.rank is None else tuple(shape.as_list())
+    return f"{kind}(shape={dims}, dtype={info.dtype.name})"
 
 
 def default_embedding_output_issue(signature: Signature) -> str | None:
@@ -53,15 +41,10 @@ def default_embedding_output_issue(signature: Signature) -> str | None:
     output = signature.outputs.get("default")
     if output is None:
         return f"it has no 'default' output (outputs: {sorted(signature.outputs)})"
-    if not (output.dtype == tf.float32 and output.shape.rank == 2 and output.shape[1]):
-        return f"its 'default' output is {output.describe()}"
+    shape = output.get_shape()
+    if not (output.dtype == tf.float32 and shape.rank == 2 and shape[1]):
+        return f"its 'default' output is {describe(output)}"
     return None
-
-
-def _tensor_info(proto: Any) -> TensorInfo:
-    """Converts a `TensorInfo` proto into a `TensorInfo`."""
-    shape = tf.TensorShape(proto.tensor_shape)
-    return TensorInfo(tf.as_dtype(proto.dtype), shape, proto.HasField("coo_sparse"))
 
 
 def read_tf1_signature(module_path: str, signature: str = "default") -> Signature:
@@ -78,25 +61,9 @@ def read_tf1_signature(module_path: str, signature: str = "default") -> Signatur
         tfhub.errors.TFHubLoadError: if the folder is unreadable or has no default graph.
         tfhub.errors.UnknownSignatureError: if the signature does not exist.
     """
-    saved_model = read_saved_model_proto(module_path)
-    graphs = [mg for mg in saved_model.meta_graphs if not mg.meta_info_def.tags]
-    if not graphs:
-        tag_sets = [sorted(mg.meta_info_def.tags) for mg in saved_model.meta_graphs]
-        raise errors.TFHubLoadError(
-            f"The module at {module_path} has no graph with the default (empty) tag set; "
-            f"its tag sets are {tag_sets}. Received: module_path={module_path!r}"
-        )
-    meta_graph = graphs[0]
-    if signature not in meta_graph.signature_def:
-        raise errors.UnknownSignatureError(
-            f"The module at {module_path} has no signature {signature!r}; it has "
-            f"{sorted(meta_graph.signature_def)}. Received: signature={signature!r}",
-            available=sorted(meta_graph.signature_def),
-        )
-    sig = meta_graph.signature_def[signature]
+    signature_def = read_signature_def(module_path, (), signature)
     return Signature(
-        inputs={name: _tensor_info(info) for name, info in sig.inputs.items()},
-        outputs={name: _tensor_info(info) for name, info in sig.outputs.items()},
+        parse_tensor_info_map(signature_def.inputs), parse_tensor_info_map(signature_def.outputs)
     )
 
 
@@ -106,23 +73,8 @@ def signature_from_spec(module_spec: Any, signature: str = "default") -> Signatu
     Raises:
         tfhub.errors.UnknownSignatureError: if the spec has no such signature.
     """
-    names = list(module_spec.get_signature_names())
-    if signature not in names:
-        raise errors.UnknownSignatureError(
-            f"The module spec has no signature {signature!r}; it has {sorted(names)}. "
-            f"Received: signature={signature!r}",
-            available=sorted(names),
-        )
-
-    def convert(info_dict: dict[str, Any]) -> dict[str, TensorInfo]:
-        return {
-            name: TensorInfo(info.dtype, info.get_shape(), bool(getattr(info, "is_sparse", False)))
-            for name, info in info_dict.items()
-        }
-
     return Signature(
-        inputs=convert(module_spec.get_input_info_dict(signature)),
-        outputs=convert(module_spec.get_output_info_dict(signature)),
+        module_spec.get_input_info_dict(signature), module_spec.get_output_info_dict(signature)
     )
 
 

@@ -110,7 +110,7 @@ class TF1ModuleColumn(HubDenseColumn):
 
     @property
     def variable_shape(self) -> Any:
-        return self._signature.outputs["default"].shape[1:]
+        return self._signature.outputs["default"].get_shape()[1:]
 
     def get_config(self) -> dict[str, Any]:
         require_handle(self._source.module_spec, self._column)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from .. import errors
-from ._base import LoadedModule, TensorFn, load_local, register, tf
-from ._signatures import Signature, default_embedding_output_issue
+from .. import errors, saved_model
+from .._tf_private import register_feature_column
+from ._base import LoadedModule, TensorFn, tf
+from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import ModuleSource, TF1ModuleColumn
 
 _IMAGE_SIGNATURE_RULE = (
@@ -28,7 +29,7 @@ def _check_image_embedding(signature: Signature, module_spec: Any) -> None:
             "Module 'default' signature must require a single input, which must have type "
             "float32 and name 'images'."
         )
-        described = {name: info.describe() for name, info in signature.inputs.items()}
+        described = {name: describe(info) for name, info in signature.inputs.items()}
         issues.append(f"its inputs are {described}")
     output_issue = default_embedding_output_issue(signature)
     if output_issue:
@@ -52,16 +53,13 @@ def _checked_image_size(image_size: Any) -> tuple[int, int] | None:
         return None
     try:
         height, width = (operator.index(dim) for dim in image_size)
+        if height <= 0 or width <= 0:
+            raise ValueError("not positive")
     except (TypeError, ValueError) as err:
         raise ValueError(
             f"image_size must be a pair (height, width) of positive ints. "
             f"Received: image_size={image_size!r}"
         ) from err
-    if height <= 0 or width <= 0:
-        raise ValueError(
-            f"image_size must be a pair (height, width) of positive ints. "
-            f"Received: image_size={image_size!r}"
-        )
     return height, width
 
 
@@ -85,7 +83,7 @@ def _expected_image_size(source: ModuleSource) -> tuple[int, int]:
 
 def _check_size_fits_module(size: tuple[int, int], signature: Signature, module_spec: Any) -> None:
     """Raises ModuleSpecError if the module's `images` input has another static height/width."""
-    shape = signature.inputs["images"].shape
+    shape = signature.inputs["images"].get_shape()
     if shape.rank == 4 and not shape[1:3].is_compatible_with(size):
         raise errors.ModuleSpecError(
             f"The image module {module_spec!r} takes images of shape {tuple(shape.as_list())}, "
@@ -94,7 +92,7 @@ def _check_size_fits_module(size: tuple[int, int], signature: Signature, module_
         )
 
 
-@register
+@register_feature_column
 class _ImageEmbeddingColumn(TF1ModuleColumn):
     """Returned by `hub.image_embedding_column`. Do not use directly."""
 
@@ -123,7 +121,7 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
         return {self.key: tf.io.FixedLenFeature([height, width, 3], tf.float32)}
 
     def load(self) -> LoadedModule:
-        model = load_local(self._source.local_path)
+        model = saved_model.load_model(self._source.local_path)
         function = model.obj.signatures["default"]
 
         def fn(images: Any, training: Any = False) -> Any:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import errors
-from ..loaded_model import smart_cond
-from ._base import LoadedModule, TensorFn, load_local, register, tf
-from ._signatures import Signature, default_embedding_output_issue
-from ._source import ModuleSource, TF1ModuleColumn
+from .. import errors, saved_model
+from .._tf_private import register_feature_column
+from ..loaded_model import call_with_training
+from ._base import LoadedModule, TensorFn, tf
+from ._signatures import Signature, default_embedding_output_issue, describe
+from ._source import TF1ModuleColumn
 
 _COMBINERS = ("mean", "sqrtn", "sum")
 _TEXT_SIGNATURE_RULE = (
@@ -30,12 +31,12 @@ def check_text_embedding(signature: Signature, module_spec: Any) -> None:
         issues.append(f"it has {len(signature.inputs)} inputs {sorted(signature.inputs)}")
     else:
         (info,) = signature.inputs.values()
-        if info.is_sparse or info.dtype != tf.string or info.shape.as_list() != [None]:
+        if info.is_sparse or info.dtype != tf.string or info.get_shape().as_list() != [None]:
             upstream.append(
                 "Module default signature must have only one input "
                 "tf.Tensor(shape=(?,), dtype=string)"
             )
-            issues.append(f"its input is {info.describe()}")
+            issues.append(f"its input is {describe(info)}")
     output_issue = default_embedding_output_issue(signature)
     if output_issue:
         upstream.append(
@@ -52,27 +53,6 @@ def check_text_embedding(signature: Signature, module_spec: Any) -> None:
         )
 
 
-def load_text_module(source: ModuleSource, signature: Signature) -> LoadedModule:
-    """Loads a TF1 text module; its function maps a string batch `[N]` to `[N, K]`.
-
-    With `training=True` the function also runs the default graph's UPDATE_OPS, if any.
-    """
-    model = load_local(source.local_path)
-    function = model.obj.signatures["default"]
-    (input_name,) = signature.inputs
-    train = model.training_function("default")
-
-    def fn(text_batch: Any, training: Any = False) -> Any:
-        def infer() -> Any:
-            return function(**{input_name: text_batch})["default"]
-
-        if train is None:
-            return infer()
-        return smart_cond(training, lambda: train(text_batch)["default"], infer)
-
-    return LoadedModule(model, fn, has_update_ops=train is not None)
-
-
 class _TF1TextColumn(TF1ModuleColumn):
     """What both TF1 text columns share: the module's check and loading."""
 
@@ -81,10 +61,23 @@ class _TF1TextColumn(TF1ModuleColumn):
         check_text_embedding(self._signature, module_spec)
 
     def load(self) -> LoadedModule:
-        return load_text_module(self._source, self._signature)
+        """Loads the TF1 text module; its function maps a string batch `[N]` to `[N, K]`.
+
+        With `training=True` the function also runs the default graph's UPDATE_OPS, if any.
+        """
+        model = saved_model.load_model(self._source.local_path)
+        function = model.obj.signatures["default"]
+        (input_name,) = self._signature.inputs
+        train = model.training_function("default")
+
+        def fn(text_batch: Any, training: Any = False) -> Any:
+            inputs = {input_name: text_batch}
+            return call_with_training(training, function, (), inputs, train_fn=train)["default"]
+
+        return LoadedModule(model, fn, has_update_ops=train is not None)
 
 
-@register
+@register_feature_column
 class _TextEmbeddingColumn(_TF1TextColumn):
     """Returned by `hub.text_embedding_column`. Do not use directly."""
 
@@ -110,7 +103,7 @@ class _TextEmbeddingColumn(_TF1TextColumn):
         return fn(tf.reshape(inputs, [-1]))
 
 
-@register
+@register_feature_column
 class _SparseTextEmbeddingColumn(_TF1TextColumn):
     """Returned by `hub.sparse_text_embedding_column`. Do not use directly."""
 

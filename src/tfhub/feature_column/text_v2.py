@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors, saved_model
-from ..loaded_model import smart_cond, takes_training
-from ._base import HubDenseColumn, LoadedModule, TensorFn, load_local, register, tf
+from .._tf_private import register_feature_column
+from ..loaded_model import call_with_training, takes_training
+from ._base import HubDenseColumn, LoadedModule, TensorFn, tf
 from ._signatures import read_tf2_call_first_inputs, read_tf2_call_outputs
 
 
@@ -40,7 +41,7 @@ def _output_spec(module_path: str, handle: str, output_key: str | None) -> Any:
     return outputs
 
 
-@register
+@register_feature_column
 class _TextEmbeddingColumnV2(HubDenseColumn):
     """Returned by `hub.text_embedding_column_v2`. Do not use directly."""
 
@@ -77,19 +78,15 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
         return self._embedding_shape
 
     def load(self) -> LoadedModule:
-        model = load_local(self._local_path)
+        model = saved_model.load_model(self._local_path)
         obj, output_key = model.obj, self.output_key
         with_training = takes_training(obj)
 
         def fn(text_batch: Any, training: Any = False) -> Any:
-            if with_training:  # `training` reaches the model as a Python bool.
-                result = smart_cond(
-                    training,
-                    lambda: obj(text_batch, training=True),
-                    lambda: obj(text_batch, training=False),
-                )
-            else:
-                result = obj(text_batch)
+            # `training` reaches the model as a Python bool, if it takes one.
+            result = call_with_training(
+                training, obj, (text_batch,), {}, pass_training=with_training
+            )
             return result[output_key] if output_key is not None else result
 
         return LoadedModule(model, fn)

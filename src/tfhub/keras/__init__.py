@@ -15,14 +15,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ..utils.lazy import require
-from ._compat import default_flavour
+from ._compat import LAYER_MODULES, default_flavour
 
 __all__ = ["KerasLayer", "keras_layer_class"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .layer import KerasLayer
-
-_MODULES = {"keras3": ".layer", "tf_keras": ".tf_keras_layer"}
 
 
 def keras_layer_class(flavour: str | None = None) -> type:
@@ -33,13 +31,13 @@ def keras_layer_class(flavour: str | None = None) -> type:
         tfhub.errors.MissingDependencyError: TensorFlow or that flavour's Keras is missing.
     """
     flavour = flavour or default_flavour()
-    if flavour not in _MODULES:
+    if flavour not in LAYER_MODULES:
         raise ValueError(
-            f"Unknown Keras flavour; expected one of {sorted(_MODULES)}. Received: {flavour=}"
+            f"Unknown Keras flavour; expected one of {sorted(LAYER_MODULES)}. Received: {flavour=}"
         )
     keras_module = "tf_keras" if flavour == "tf_keras" else "keras"
     require("tensorflow", keras_module, purpose="hub.KerasLayer")
-    return importlib.import_module(_MODULES[flavour], __name__).KerasLayer
+    return importlib.import_module(LAYER_MODULES[flavour]).KerasLayer
 
 
 def __getattr__(name: str) -> Any:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import errors
-from ..loaded_model import smart_cond
+from ..loaded_model import call_with_training
 from ..utils.lazy import tensorflow as tf
 from . import _shapes
 from ._arguments import check_output_key
@@ -54,24 +54,14 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
 
 def _invoke(hub: HubCallable, inputs: Any, training: Any) -> Any:
     """Runs the function with the layer's calling convention."""
+    args: tuple[Any, ...] = (inputs,)
     kwargs = hub.arguments
-    if hub.uses_dict_inputs and isinstance(inputs, dict):
-        kwargs = {**kwargs, **inputs}
-        args: tuple[Any, ...] = ()
-    else:
-        args = (inputs,)
-    if hub.train_fn is None and not hub.has_training_argument:
-        return hub.fn(*args, **kwargs)
-    return smart_cond(
-        training, lambda: _run(hub, True, args, kwargs), lambda: _run(hub, False, args, kwargs)
+    if hub.signature is not None and isinstance(inputs, dict):  # A signature's inputs.
+        args, kwargs = (), {**kwargs, **inputs}
+    takes_training = hub.has_training_argument
+    return call_with_training(
+        training, hub.fn, args, kwargs, train_fn=hub.train_fn, pass_training=takes_training
     )
-
-
-def _run(hub: HubCallable, training: bool, args: tuple[Any, ...], kwargs: Any) -> Any:
-    """Calls the training or inference function (or passes `training=`)."""
-    if hub.train_fn is not None:
-        return (hub.train_fn if training else hub.fn)(*args, **kwargs)
-    return hub.fn(*args, training=training, **kwargs)
 
 
 def select_output(result: Any, output_key: str | None) -> Any:
@@ -125,19 +115,10 @@ def cast_outputs(outputs: Any, dtype: Any) -> Any:
     """Casts floating outputs to `dtype` (the layer's compute dtype), leaving others alone."""
     if dtype is None:
         return outputs
-    target = tf.as_dtype(dtype)
-    if not target.is_floating:
-        return outputs
-    if getattr(outputs, "dtype", None) == target:
-        return outputs  # Fast path: one tensor of the right dtype.
-
-    def cast(tensor: Any) -> Any:
-        if getattr(tensor, "dtype", None) is not None and tensor.dtype.is_floating:
-            if tensor.dtype != target:
-                return tf.cast(tensor, target)
-        return tensor
-
-    return tf.nest.map_structure(cast, outputs)
+    target = tf.TensorSpec(None, tf.as_dtype(dtype))
+    if not target.dtype.is_floating or getattr(outputs, "dtype", None) == target.dtype:
+        return outputs  # Fast path: nothing to cast, or one tensor of the right dtype.
+    return tf.nest.map_structure(lambda tensor: _cast_one(tensor, target), outputs)
 
 
 def _input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:

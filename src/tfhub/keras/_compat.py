@@ -18,8 +18,8 @@ logger = logging.getLogger(__name__)
 Flavour = Literal["keras3", "tf_keras"]
 
 LEGACY_KERAS_ENV = "TF_USE_LEGACY_KERAS"
-KERAS3_CLASS = "tfhub.keras.layer.KerasLayer"
-TF_KERAS_CLASS = "tfhub.keras.tf_keras_layer.KerasLayer"
+# The module that defines each flavour's KerasLayer.
+LAYER_MODULES = {"keras3": "tfhub.keras.layer", "tf_keras": "tfhub.keras.tf_keras_layer"}
 
 
 def use_legacy_keras() -> bool:
@@ -34,7 +34,7 @@ def default_flavour() -> Flavour:
 
 def class_path(flavour: Flavour) -> str:
     """Returns the import path of the KerasLayer class of `flavour`."""
-    return TF_KERAS_CLASS if flavour == "tf_keras" else KERAS3_CLASS
+    return f"{LAYER_MODULES[flavour]}.KerasLayer"
 
 
 def object_flavour(obj: Any) -> Flavour | None:

@@ -11,6 +11,7 @@ It loads the model and builds the `HubCallable`; each flavour only initializes i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -131,7 +132,7 @@ class HubLayerBody(_LayerBase):
     @property
     def resolved_object(self) -> Any:
         """The object `hub.load(handle)` returned (or the callable the layer was built from)."""
-        return self._state.hub.obj
+        return self._state.hub.model.obj
 
     @property
     def hub_callable(self) -> HubCallable:
@@ -202,13 +203,11 @@ class HubLayerBody(_LayerBase):
         )
 
 
+@dataclasses.dataclass(eq=False)  # Hashed by identity, as any attribute Keras may track.
 class _Untracked:
     """The layer's plain Python state, hidden from Keras's attribute tracking."""
 
-    __slots__ = ("hub", "output_shape", "tags", "warned_no_weights")
-
-    def __init__(self, *, hub: HubCallable, tags: list[str] | None, output_shape: Any) -> None:
-        self.hub = hub
-        self.tags = tags
-        self.output_shape = output_shape
-        self.warned_no_weights = False
+    hub: HubCallable
+    tags: list[str] | None
+    output_shape: Any
+    warned_no_weights: bool = False

@@ -41,29 +41,16 @@ def nest_from_shapes(shapes: Any) -> Any:
     return tf.nest.map_structure(lambda shape: list(shape.as_list()), shapes)
 
 
-def batch_size_of(inputs: Any) -> int | None:
-    """Returns the static batch size of the first input, or None if unknown."""
-    flat = tf.nest.flatten(inputs)
-    if not flat:
-        return None
-    shape = getattr(flat[0], "shape", None)
-    if shape is None:
-        return None
-    shape = tf.TensorShape(shape)
-    if shape.rank is None or shape.rank == 0:
-        return None
-    return shape[0]
-
-
 def apply_output_shape(inputs: Any, outputs: Any, output_shape: Any) -> Any:
     """Sets the static shape `[batch, *output_shape]` on each output tensor (in place)."""
-    batch = tf.TensorShape([batch_size_of(inputs)])
+    first = next(iter(tf.nest.flatten(inputs)), None)
+    full = _with_batch_size(getattr(first, "shape", None), output_shape)
 
     def set_shape(tensor: Any, shape: Any) -> Any:
-        tensor.set_shape(batch.concatenate(shape))
+        tensor.set_shape(shape)
         return tensor
 
-    return tf.nest.map_structure(set_shape, outputs, output_shape)
+    return tf.nest.map_structure(set_shape, outputs, full)
 
 
 def full_output_shape(input_shape: Any, output_shape: Any) -> Any:
@@ -77,13 +64,13 @@ def full_output_shape(input_shape: Any, output_shape: Any) -> Any:
         A nest of `tf.TensorShape`, like `output_shape`.
     """
     leaves = _shape_leaves(input_shape)
-    first = leaves[0] if leaves else None
-    batch = None
-    if first is not None:
-        dims = tf.TensorShape(first)
-        if dims.rank:
-            batch = dims[0]
-    prefix = tf.TensorShape([batch])
+    return _with_batch_size(leaves[0] if leaves else None, output_shape)
+
+
+def _with_batch_size(first_input_shape: Any, output_shape: Any) -> Any:
+    """`output_shape` with the first dimension of `first_input_shape` (None: unknown) prepended."""
+    dims = tf.TensorShape(first_input_shape)
+    prefix = tf.TensorShape([dims[0] if dims.rank else None])
     return tf.nest.map_structure(prefix.concatenate, output_shape)
 
 

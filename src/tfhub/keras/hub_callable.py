@@ -47,19 +47,9 @@ class HubCallable:
     train_fn: Callable[..., Any] | None = None
 
     @property
-    def obj(self) -> Any:
-        """The object `hub.load` returned (or the callable itself): `resolved_object`."""
-        return self.model.obj
-
-    @property
     def is_hub_module_v1(self) -> bool:
         """The model is in the TF1 Hub format."""
         return self.model.is_hub_module_v1
-
-    @property
-    def uses_dict_inputs(self) -> bool:
-        """True if inputs that are dicts are passed as keyword arguments (signatures)."""
-        return self.signature is not None
 
 
 def load_handle(handle: Any, tags: Any = None, load_options: Any = None) -> LoadedModel:

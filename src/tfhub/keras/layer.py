@@ -43,7 +43,7 @@ class KerasLayer(_layer_body.HubLayerBody, keras.layers.Layer):
         declared_input_shape = _pop_input_shape(kwargs)
         super(_layer_body.HubLayerBody, self).__init__(trainable=trainable, **kwargs)
         self._declared_input_shape = declared_input_shape
-        if declared_input_shape is not None and _is_float(self.compute_dtype):
+        if declared_input_shape is not None and tf.as_dtype(self.compute_dtype).is_floating:
             # Sequential then starts with a float InputLayer, as for any Keras layer. For string
             # or int inputs, Sequential builds from `input_shape` with this layer's dtype.
             self._input_shape_arg = declared_input_shape
@@ -102,7 +102,8 @@ class KerasLayer(_layer_body.HubLayerBody, keras.layers.Layer):
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         """Calls the model; `training` reaches it only while the layer is trainable."""
-        training = bool(training) if self.trainable and _is_python_bool(training) else False
+        python_bool = isinstance(training, bool | np.bool_)
+        training = bool(training) if self.trainable and python_bool else False
         self._warn_if_trainable_without_weights()
         outputs = _calling.call(self.hub_callable, inputs, training, self.output_shape_spec)
         return _calling.cast_outputs(outputs, self.compute_dtype)
@@ -141,14 +142,6 @@ def _pop_input_shape(kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
     if input_shape is None and input_dim is not None:
         input_shape = (input_dim,)
     return None if input_shape is None else tuple(input_shape)
-
-
-def _is_float(dtype: Any) -> bool:
-    return dtype is not None and tf.as_dtype(dtype).is_floating
-
-
-def _is_python_bool(value: Any) -> bool:
-    return isinstance(value, bool | np.bool_)
 
 
 def _keras_variable_name(name: str) -> str:

@@ -40,15 +40,7 @@ class KerasLayer(_layer_body.HubLayerBody, tf_keras.layers.Layer):
         """Registers the model's variables as this layer's weights (no copies), and its losses."""
         weights = model.weights()
         _weight_names.make_unique(variable for variable, _ in weights)
-        for variable, is_trainable in weights:
-            self.add_weight(
-                name=variable.name,
-                shape=variable.shape,
-                dtype=variable.dtype,
-                trainable=is_trainable,
-                experimental_autocast=False,
-                getter=lambda *_, _v=variable, **__: _v,
-            )
+        add_existing_weights(self, weights)
         for loss_fn in model.regularization_losses():
             self.add_loss(self._loss_if_trainable(loss_fn))
 
@@ -73,3 +65,16 @@ class KerasLayer(_layer_body.HubLayerBody, tf_keras.layers.Layer):
         if self.output_shape_spec is None:
             return super().compute_output_shape(input_shape)
         return _shapes.full_output_shape(input_shape, self.output_shape_spec)
+
+
+def add_existing_weights(layer: Any, weights: list[tuple[Any, bool]]) -> None:
+    """Registers (variable, trainable) pairs as weights of the tf_keras `layer` (no copies)."""
+    for variable, is_trainable in weights:
+        layer.add_weight(
+            name=variable.name,
+            shape=variable.shape,
+            dtype=variable.dtype,
+            trainable=is_trainable,
+            experimental_autocast=False,
+            getter=lambda *_, _v=variable, **__: _v,
+        )

@@ -39,20 +39,24 @@ def init_from_checkpoint(checkpoint_path: str, variable_map: Mapping[str, Any]) 
         return
     shapes = tf.compat.v1.train.NewCheckpointReader(checkpoint_path).get_variable_to_shape_map()
     for name, variable in sorted(variable_map.items()):
-        parts = variable if isinstance(variable, list) else [variable]
-        full_shape = _full_shape(parts)
-        if name not in shapes or not full_shape.is_compatible_with(shapes[name]):
+        shape = full_shape(variable)
+        if name not in shapes or not shape.is_compatible_with(shapes[name]):
             raise errors.TFHubLoadError(
                 f"The checkpoint {checkpoint_path} has no variable {name!r} of shape "
-                f"{full_shape} (it holds {shapes.get(name, 'no such variable')})."
+                f"{shape} (it holds {shapes.get(name, 'no such variable')})."
             )
         # The same initializer that init_from_checkpoint sets, without its folder lookup.
         _tf_private.set_checkpoint_initializer(variable, checkpoint_path, name)
 
 
-def _full_shape(parts: list[Any]) -> Any:
-    """The shape of a variable, or of the whole of a partitioned one."""
-    info = parts[0]._save_slice_info
-    if info is None:
-        return parts[0].get_shape()
-    return tf.TensorShape(info.full_shape)
+def full_shape(variable: Any) -> Any:
+    """The `tf.TensorShape` of a variable, or of the whole of a partitioned one (a list of parts).
+
+    None for an object without a shape (e.g. a lookup table's saveable).
+    """
+    parts = list(variable) if isinstance(variable, list | tuple) else [variable]
+    info = getattr(parts[0], "_save_slice_info", None)
+    if info is not None:
+        return tf.TensorShape(info.full_shape)
+    shape = getattr(parts[0], "shape", None)
+    return None if shape is None else tf.TensorShape(shape)

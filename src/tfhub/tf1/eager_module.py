@@ -14,32 +14,17 @@ from __future__ import annotations
 import logging
 import tempfile
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from . import tensor_info
 from .graph_state import group_partitions
+from .meta_graph_lib import collection_variable_defs, split_tensor_name
 from .module_spec import ModuleSpec, export_spec
 
 logger = logging.getLogger(__name__)
-
-
-def _flatten_inputs(info_map: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Turns {name: dense/sparse/ragged} into the keyword arguments of a loaded signature."""
-    kwargs = {}
-    for name, value in inputs.items():
-        if info_map[name].is_sparse:
-            kwargs[f"{name}_indices"] = value.indices
-            kwargs[f"{name}_values"] = value.values
-            kwargs[f"{name}_dense_shape"] = value.dense_shape
-        elif info_map[name].is_composite:
-            for index, part in enumerate(tf.nest.flatten(value, expand_composites=True)):
-                kwargs[f"{name}_component_{index}"] = part
-        else:
-            kwargs[name] = value
-    return kwargs
 
 
 class EagerModuleImpl:
@@ -63,9 +48,9 @@ class EagerModuleImpl:
             is_hub_module_v1=True,
             meta_graph=meta_graph,
         )
-        self._variables = {_strip_output(v.name): v for v in self._model.variables}
+        self._variables = {split_tensor_name(v.name)[0]: v for v in self._model.variables}
         self._variable_map = group_partitions(self._variables, _partition_slices(meta_graph))
-        self._training_functions: dict[str, Any] = {}
+        self._functions: dict[str, Callable[..., Any]] = {}
 
     def apply(self, signature: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """Runs `signature` eagerly on `inputs` (keys already checked); returns its outputs.
@@ -77,13 +62,15 @@ class EagerModuleImpl:
         """
         info_map = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
         tensors = tensor_info.convert_dict_to_compatible_tensor(inputs, info_map)
-        if self._trainable and signature not in self._training_functions:
-            self._training_functions[signature] = self._model.training_function(signature)
-        training = self._training_functions.get(signature)
-        if training is not None:
-            return dict(training(**tensors))
-        function = self._model.obj.signatures[signature]
-        return dict(function(**_flatten_inputs(info_map, tensors)))
+        return dict(self._function(signature)(**tensors))
+
+    def _function(self, signature: str) -> Callable[..., Any]:
+        """The signature's pruned function (with its UPDATE_OPS if trainable), made once."""
+        if signature not in self._functions:
+            train = self._model.training_function(signature) if self._trainable else None
+            signature_def = self._model.meta_graph.signature_def[signature]
+            self._functions[signature] = train or self._model.signature_function(signature_def)
+        return self._functions[signature]
 
     @property
     def variable_map(self) -> dict[str, Any]:
@@ -109,22 +96,11 @@ class EagerModuleImpl:
 
 def _partition_slices(meta_graph: Any) -> dict[str, tuple[str, int]]:
     """{name of a partition: (name of the whole variable, offset)}, read from the MetaGraph."""
-    from tensorflow.core.framework import variable_pb2
-
-    collection = meta_graph.collection_def.get("variables")
-    variable_defs = [
-        variable_pb2.VariableDef.FromString(raw)
-        for raw in (collection.bytes_list.value if collection is not None else [])
-    ]
     return {
-        _strip_output(d.variable_name): (
+        split_tensor_name(d.variable_name)[0]: (
             d.save_slice_info_def.full_name,
             d.save_slice_info_def.var_offset[0],
         )
-        for d in variable_defs
+        for d in collection_variable_defs(meta_graph, "variables")
         if d.HasField("save_slice_info_def")
     }
-
-
-def _strip_output(name: str) -> str:
-    return name[:-2] if name.endswith(":0") else name

@@ -31,11 +31,6 @@ def _placeholder_for(info: Any, name: str) -> Any:
     return make(info.dtype, shape=dims, name=name)
 
 
-def _placeholders_for(module: Any, signature: str) -> dict[str, Any]:
-    info_map = module.get_input_info_dict(signature)
-    return {name: _placeholder_for(info, name) for name, info in info_map.items()}
-
-
 def _feed_items(placeholder: Any, value: Any) -> list[tuple[Any, Any]]:
     """(key, value) pairs for feed_dict; a ragged input is fed by its components."""
     if not isinstance(placeholder, tf.RaggedTensor):
@@ -58,7 +53,8 @@ def _build_eval_graph(
         placeholders, outputs = {}, {}
         for signature in module.get_signature_names():
             with tf.compat.v1.variable_scope(signature.replace(":", "_")):
-                placeholders[signature] = _placeholders_for(module, signature)
+                info_map = module.get_input_info_dict(signature)
+                placeholders[signature] = {k: _placeholder_for(v, k) for k, v in info_map.items()}
                 outputs[signature] = module(
                     placeholders[signature], signature=signature, as_dict=True
                 )

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import _tf_private, errors
 from ..utils.lazy import tensorflow as tf
+from .checkpoint import full_shape
 
 logger = logging.getLogger(__name__)
 
@@ -226,12 +227,6 @@ def _call_model_fn(estimator: Any, features: Any) -> Any:
     return model_fn(**kwargs)
 
 
-def _serving_features(serving_input_fn: Any) -> Any:
-    """Returns the features of what `serving_input_fn()` returns."""
-    receiver = serving_input_fn()
-    return getattr(receiver, "features", receiver)
-
-
 def _make_serving_session(estimator: Any, serving_input_fn: Any, checkpoint_path: str) -> Any:
     """Builds the PREDICT graph in the default graph; returns a Session restored from it.
 
@@ -243,7 +238,8 @@ def _make_serving_session(estimator: Any, serving_input_fn: Any, checkpoint_path
     seed = getattr(getattr(estimator, "config", None), "tf_random_seed", None)
     if seed is not None:
         tf.compat.v1.set_random_seed(seed)
-    spec = _call_model_fn(estimator, _serving_features(serving_input_fn))
+    receiver = serving_input_fn()  # A ServingInputReceiver, or the features themselves.
+    spec = _call_model_fn(estimator, getattr(receiver, "features", receiver))
     scaffold = getattr(spec, "scaffold", None)
     saver = getattr(scaffold, "saver", None) or tf.compat.v1.train.Saver(sharded=True)
     _check_checkpoint_matches(checkpoint_path, saver)
@@ -262,10 +258,12 @@ def _check_checkpoint_matches(checkpoint_path: str, saver: Any) -> None:
     in_checkpoint = dict(tf.train.list_variables(checkpoint_path))
     missing, mismatched = [], []
     for name, saveable in _saver_variables(saver).items():
+        shape = full_shape(saveable)
         if name not in in_checkpoint:
             missing.append(name)
-        elif saveable is not None and list(in_checkpoint[name]) != saveable:
-            mismatched.append(f"{name} (graph {saveable}, checkpoint {list(in_checkpoint[name])})")
+        elif shape is not None and shape.is_fully_defined() and shape != in_checkpoint[name]:
+            graph, stored = shape.as_list(), list(in_checkpoint[name])
+            mismatched.append(f"{name} (graph {graph}, checkpoint {stored})")
     if missing or mismatched:
         details = []
         if missing:
@@ -279,10 +277,10 @@ def _check_checkpoint_matches(checkpoint_path: str, saver: Any) -> None:
         )
 
 
-def _saver_variables(saver: Any) -> dict[str, list[int] | None]:
-    """Returns {checkpoint key: full static shape} for what the saver restores.
+def _saver_variables(saver: Any) -> dict[str, Any]:
+    """Returns {checkpoint key: what the saver restores there} (a variable, its partitions, ...).
 
-    Keys are those the Saver writes: a partitioned variable is one key with its full shape.
+    Keys are those the Saver writes: a partitioned variable is one key.
     """
     var_list = getattr(saver, "_var_list", None)
     if var_list is None:
@@ -291,16 +289,4 @@ def _saver_variables(saver: Any) -> dict[str, list[int] | None]:
         )
     if not isinstance(var_list, dict):
         var_list = _tf_private.saver_var_list_to_dict(var_list)
-    return {key: _full_shape(value) for key, value in var_list.items()}
-
-
-def _full_shape(value: Any) -> list[int] | None:
-    """The full static shape of a variable, its partitions, or None if unknown."""
-    parts = list(value) if isinstance(value, (list, tuple)) else [value]
-    slice_info = getattr(parts[0], "_save_slice_info", None) if parts else None
-    if slice_info is not None:
-        return list(slice_info.full_shape)
-    shape = getattr(value, "shape", None)
-    if shape is None or shape.rank is None or not shape.is_fully_defined():
-        return None
-    return list(shape.as_list())
+    return dict(var_list)

@@ -139,7 +139,7 @@ def find_signature_input_error(signature_name: str, inputs: Mapping[str, Any]) -
     for input_name, value in inputs.items():
         for tensor in tf.nest.flatten(value, expand_composites=True):
             if not hasattr(tensor, "op"):
-                continue  # Not a graph tensor at all: check_signature_values says so.
+                continue  # Not a graph tensor at all: saved_model_lib.add_signature says so.
             expected = [_LOC_PREFIX + tensor.op.name.encode()]
             if tensor.op.colocation_groups() != expected:
                 return (

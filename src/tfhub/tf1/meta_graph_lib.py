@@ -85,6 +85,15 @@ def collection_node_names(meta_graph: Any, key: str) -> list[str]:
     return [_node_name(name) for name in meta_graph.collection_def[key].node_list.value]
 
 
+def collection_variable_defs(meta_graph: Any, key: str) -> list[Any]:
+    """Returns the VariableDef protos listed in a bytes_list collection, in order."""
+    from tensorflow.core.framework import variable_pb2
+
+    collection = meta_graph.collection_def.get(key)
+    raw_defs = [] if collection is None else collection.bytes_list.value
+    return [variable_pb2.VariableDef.FromString(raw) for raw in raw_defs]
+
+
 def _conflicting_functions(library: Any, graph: Any) -> dict[str, str]:
     """Returns {name: new name} for library functions that `graph` defines differently."""
     renames = {}

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .. import errors, saved_model, saved_model_proto
 from ..utils.lazy import tensorflow as tf
@@ -21,18 +21,6 @@ from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_output
 __all__ = ["Module", "as_module_spec", "load_module_spec"]
 
 logger = logging.getLogger(__name__)
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _not_for_autograph(function: _F) -> _F:
-    """Marks `function` to run as-is when called inside a tf.function (no AutoGraph rewrite).
-
-    Same marker as `tf.autograph.experimental.do_not_convert`, set without importing
-    TensorFlow: hub.Module's Python code builds graphs itself and must not be converted.
-    """
-    function.autograph_info__ = None  # type: ignore[attr-defined]
-    return function
 
 
 class Module:
@@ -48,10 +36,11 @@ class Module:
         embeddings = m(sentences)
     """
 
-    # Instances run as-is inside tf.function (the marker of tf.autograph's do_not_convert).
+    # hub.Module(...) and its instances run as-is inside a tf.function: the marker of
+    # tf.autograph.experimental.do_not_convert, set without importing TensorFlow (AutoGraph
+    # leaves any callable that has it unconverted).
     autograph_info__ = None
 
-    @_not_for_autograph
     def __init__(
         self,
         spec: ModuleSpec | str,
@@ -107,7 +96,6 @@ class Module:
                 name=self._name, trainable=self._trainable, tags=self._tags
             )
 
-    @_not_for_autograph
     def __call__(
         self,
         inputs: Any = None,

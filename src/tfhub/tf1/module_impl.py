@@ -41,6 +41,8 @@ _STATE_COLLECTIONS = [
     WHILE_CONTEXT,
 ]
 _APPLY_COLLECTIONS = [ASSET_FILEPATHS, COND_CONTEXT, WHILE_CONTEXT]
+# Every collection a module's graph may hold, besides its attached messages.
+MODULE_COLLECTIONS = [*_STATE_COLLECTIONS, TRAINABLE_VARIABLES, UPDATE_OPS, REGULARIZATION_LOSSES]
 
 
 def _raw_session(session: Any) -> Any:
@@ -49,11 +51,6 @@ def _raw_session(session: Any) -> Any:
         return session.raw_session()
     inner = getattr(session, "_tf_sess", None)  # MonitoredSession keeps it private.
     return inner() if callable(inner) else session
-
-
-def _capture(graph: Any, tensor: Any) -> Any:
-    """Returns `tensor` usable in the function graph `graph` (captured if it is from outside)."""
-    return tensor if tensor.graph is graph else graph.capture(tensor)
 
 
 def is_tpu_graph_function() -> bool:
@@ -198,8 +195,8 @@ class ModuleImpl:
         all_feeds.update(tensor_info.build_input_map(signature_def.inputs, input_tensors))
         node_names = {node.name for node in meta_graph.graph_def.node}
         feed_map = {k: v for k, v in all_feeds.items() if split_tensor_name(k)[0] in node_names}
-        if graph.building_function:
-            feed_map = {key: _capture(graph, value) for key, value in feed_map.items()}
+        if graph.building_function:  # Tensors from outside the function graph are captured.
+            feed_map = {k: v if v.graph is graph else graph.capture(v) for k, v in feed_map.items()}
         control_flow = graph._get_control_flow_context()
         if control_flow:
             feed_map = {

@@ -16,27 +16,14 @@ from ..protos import FORMAT_V3, ModuleDef
 from ..saved_model_proto import TF1_MODULE_MARKER, is_tf1_hub_module
 from ..utils.lazy import tensorflow as tf
 from . import saved_model_lib, tensor_info
-from .module_impl import ModuleImpl
+from .module_impl import MODULE_COLLECTIONS, ModuleImpl
 from .module_spec import ModuleSpec
 
 logger = logging.getLogger(__name__)
 
 _SUPPORTED_FEATURES: frozenset[str] = frozenset()
 
-SUPPORTED_COLLECTIONS = frozenset(
-    [
-        "variables",
-        "trainable_variables",
-        "model_variables",
-        "table_initializer",
-        "update_ops",
-        "regularization_losses",
-        "asset_filepaths",
-        "cond_context",
-        "while_context",
-        saved_model_lib.ATTACHMENT_COLLECTION_SAVED,
-    ]
-)
+_SUPPORTED_COLLECTIONS = {*MODULE_COLLECTIONS, saved_model_lib.ATTACHMENT_COLLECTION_SAVED}
 
 
 def _marker_path(module_dir: str) -> str:
@@ -84,7 +71,7 @@ def _check_unique_tags(tag_list: Iterable[frozenset[str]]) -> None:
 
 def _check_collections(handler: saved_model_lib.SavedModelHandler) -> None:
     for meta_graph in handler.meta_graphs:
-        unsupported = set(meta_graph.collection_def) - SUPPORTED_COLLECTIONS
+        unsupported = set(meta_graph.collection_def) - _SUPPORTED_COLLECTIONS
         if unsupported:
             raise errors.ModuleSpecError(
                 f"Unsupported collections in graph: {sorted(unsupported)}\n"
@@ -108,7 +95,8 @@ class NativeModuleSpec(ModuleSpec):
         self._checkpoint_variables_path = checkpoint_variables_path
         self._module_path = module_path
         self._attachments = {
-            tags: handler.get_attached_bytes_map(tags) for tags in handler.get_tags()
+            tags: saved_model_lib.get_attached_bytes_map(handler.get_meta_graph(tags))
+            for tags in handler.get_tags()
         }
 
     @property

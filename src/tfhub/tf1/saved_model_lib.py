@@ -70,8 +70,8 @@ def _asset_path(export_dir: str, asset_filename: str) -> str:
     return os.path.join(os.path.abspath(_assets_dir(export_dir)), relative)
 
 
-def check_signature_values(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
-    """Checks that a signature's inputs and outputs are graph tensors (not Python values).
+def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
+    """Records a signature in the current graph (read back by `SavedModelHandler`).
 
     Raises:
         tfhub.errors.SignatureValueTypeError: (a TypeError, as upstream) if a value is not a
@@ -86,16 +86,6 @@ def check_signature_values(key: str, inputs: Mapping[str, Any], outputs: Mapping
                     "types tf.Tensor, tf.SparseTensor or tf.RaggedTensor; for a tf.Variable pass "
                     f"variable.value().) Received: {name}={value!r}"
                 )
-
-
-def add_signature(key: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
-    """Records a signature in the current graph (read back by `SavedModelHandler`).
-
-    Raises:
-        tfhub.errors.SignatureValueTypeError: (a TypeError) if a value is not a Tensor or
-            composite tensor.
-    """
-    check_signature_values(key, inputs, outputs)
     signature = tf.compat.v1.saved_model.signature_def_utils.build_signature_def(
         {name: _tf_private.build_tensor_info(t) for name, t in inputs.items()},
         {name: _tf_private.build_tensor_info(t) for name, t in outputs.items()},
@@ -279,10 +269,6 @@ class SavedModelHandler:
         _export_attachments(graph, meta_graph)
         self._proto.meta_graphs.extend([meta_graph])
 
-    def add_meta_graph_copy(self, meta_graph: Any) -> None:
-        """Adds a copy of an existing MetaGraphDef."""
-        self._proto.meta_graphs.extend([meta_graph])
-
     @property
     def meta_graphs(self) -> list[Any]:
         """The MetaGraphDefs, in stored order."""
@@ -309,10 +295,6 @@ class SavedModelHandler:
                 available=[sorted(t) for t in self.get_tags()],
             )
         return matches[0]
-
-    def get_attached_bytes_map(self, tags: Iterable[str] | None = None) -> dict[str, bytes]:
-        """Returns the attached messages of the MetaGraph for `tags`."""
-        return get_attached_bytes_map(self.get_meta_graph(tags))
 
     def export(self, path: str, variables_saver: Callable[[str], None] | None = None) -> None:
         """Writes the SavedModel: assets, then variables (through `variables_saver`), then proto."""
