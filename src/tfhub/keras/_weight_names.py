@@ -1,16 +1,11 @@
-"""Unique weight names for tf_keras hub layers, which `.h5` files need.
-
-tf_keras's `.h5` writer stores optimizer slots by name (`Adam/m/hidden/kernel:0`), and two loads
-of one SavedModel have equal variable names. A variable whose name a live variable of another hub
-layer holds is renamed as TensorFlow 1 graphs did (`hidden/kernel_1:0`); the first keeps its name.
-"""
+"""Unique weight names for tf_keras hub layers: `.h5` files store optimizer slots by name
+(`Adam/m/hidden/kernel:0`), and two loads of one SavedModel have equal variable names."""
 
 from __future__ import annotations
 
 import gc
 import itertools
 import weakref
-from collections.abc import Iterable
 from typing import Any
 
 from .. import _tf_private
@@ -18,13 +13,12 @@ from .. import _tf_private
 _LIVE: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 
 
-def make_unique(variables: Iterable[Any]) -> None:
-    """Renames each variable whose name a live variable of another hub layer holds; records all."""
-    collected = False
+def make_unique(variables: list[Any]) -> None:
+    """Renames each variable whose name a live variable of another hub layer holds, as TF1 graphs
+    did (`hidden/kernel_1:0`; the first keeps its name), and records them all."""
+    if any(map(_taken, variables)):
+        gc.collect()  # Layers of a dropped model may still await the cycle collector.
     for variable in variables:
-        if not collected and _taken(variable):
-            gc.collect()  # Layers of a dropped model may still await the cycle collector.
-            collected = True
         if _taken(variable):
             base = variable.name.rsplit(":", 1)[0]
             new = next(f"{base}_{n}" for n in itertools.count(1) if f"{base}_{n}:0" not in _LIVE)

@@ -39,7 +39,7 @@ class KerasLayer(_layer_body.HubLayerBody, tf_keras.layers.Layer):
     def _adopt_model(self, model: LoadedModel) -> None:
         """Registers the model's variables as this layer's weights (no copies), and its losses."""
         weights = model.weights()
-        _weight_names.make_unique(variable for variable, _ in weights)
+        _weight_names.make_unique([variable for variable, _ in weights])
         add_existing_weights(self, weights)
         for loss_fn in model.regularization_losses():
             self.add_loss(self._loss_if_trainable(loss_fn))

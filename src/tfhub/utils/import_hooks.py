@@ -2,7 +2,8 @@
 
 `import tfhub` uses it for what must happen only once another package is in use: upstream's
 absl flags are defined when `absl.flags` is imported (an absl app parses argv only after
-that), so a program that never uses absl does not pay ~15 ms to import it.
+that), so a program that never uses absl does not pay ~15 ms to import it; the KerasLayer
+classes are registered when `keras` or `tf_keras` is imported (`keras/_registration.py`).
 """
 
 from __future__ import annotations
