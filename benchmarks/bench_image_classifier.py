@@ -1,18 +1,21 @@
 """make_image_classifier's input pipeline vs upstream's (issue 8). Run:
 
-    python3 benchmarks/bench_image_classifier.py [--runs 2] [--epochs 3] [--per-class 100]
-        [--modules tiny,mobilenet]
+    python3 benchmarks/bench_image_classifier.py [--runs 2] [--epochs 5] [--per-class 734]
+        [--modules tiny[,mobilenet]]
 
 Trains the same classifier (module, Dropout 0.2, softmax Dense with L2 1e-4; SGD lr 0.1,
 momentum 0.9; label smoothing 0.1; batch 32; 224x224 inputs; 20% validation) on the same JPEG
-images (5 classes of coloured shapes, 240x320 / 256x256 / 320x240, as TF Flowers' photos) with:
-  - tfhub: `tfhub.tools.make_image_classifier` in Keras 3: images decoded once in parallel with
-    tf.data, cached, shuffled, batched, prefetched;
+images (5 classes of coloured shapes, 240x320 / 256x256 / 320x240, as TF Flowers' photos; by
+default 5 x 734 = 3,670 images, TF Flowers' count: --per-class 100 for a quick run) with:
+  - tfhub: `tfhub.tools.make_image_classifier` in Keras 3: each image decoded in parallel by
+    tf.data the first time training asks for it (decoding overlaps the first epoch), kept in
+    memory for later epochs, shuffled, batched, prefetched;
   - upstream: tensorflow_hub 0.16.1's KerasLayer in tf_keras (TF_USE_LEGACY_KERAS=1) fed by
     `ImageDataGenerator.flow_from_directory`, as make_image_classifier 0.10.0 did.
 Each side runs in its own process, alternated run by run. Reported per module: training
-images/s of the first epoch (tfhub's includes decoding every image), of later epochs (median),
-and the final validation accuracy; ratios are tfhub / upstream of the medians over runs.
+images/s of the first epoch (both sides decode every image in it), of later epochs (median),
+of the whole run (all epochs), the CPU seconds of the whole run, and the final validation
+accuracy; ratios are tfhub / upstream of the medians over runs.
 Modules: "tiny" (a conv feature vector of 8 features: the pipeline dominates) and "mobilenet"
 (MobileNetV2 alpha 0.35 with random weights, the compute of a real feature-vector module:
 the model dominates). --json prints the results as JSON.
@@ -99,29 +102,34 @@ def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
     )
     layer = image_modules.load_module_layer(handle, trainable=False)
     size = image_modules.image_size_for_module(layer, handle, None)
+    cpu = time.process_time()
     started = time.perf_counter()
     files = image_folders.list_image_files(image_dir)
-    sets = data.make_datasets(
-        image_folders.decode_images(files, size),
-        hparams=hparams,
-        num_classes=len(files.labels),
-        seed=0,
-    )
-    decode = time.perf_counter() - started
+    store = image_folders.ImageStore(files, size)
+    sets = data.make_datasets(store, hparams=hparams, seed=0)
+    setup = time.perf_counter() - started
     model = lib.build_model(layer, hparams, size, len(files.labels))
-    marks = [time.perf_counter()]
+    marks, cpu_marks = [time.perf_counter()], [cpu]
+
+    def epoch_done(line: str) -> None:
+        marks.append(time.perf_counter())
+        cpu_marks.append(time.process_time())
+
     history = lib.train_model(
         model,
         hparams,
         (sets.train, sets.train_size),
         (sets.valid, sets.valid_size),
-        say=lambda line: marks.append(time.perf_counter()),
+        say=epoch_done,
+        callbacks=(lib._unreadable_files_check(lib.keras_module(), store),),
     )
     times = [b - a for a, b in zip(marks, marks[1:], strict=False)]
-    times[0] += decode
+    times[0] += setup
     return {
         "epoch_seconds": times,
-        "decode_seconds": decode,
+        "setup_seconds": setup,
+        "epoch_cpu_seconds": [b - a for a, b in zip(cpu_marks, cpu_marks[1:], strict=False)],
+        "cpu_seconds": time.process_time() - cpu,
         "train_images": sets.train_size,
         "val_accuracy": float(history.history["val_accuracy"][-1]),
     }
@@ -156,11 +164,13 @@ def _child_upstream(image_dir: str, handle: str, epochs: int) -> dict:
         loss=tf.keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
         metrics=["accuracy"],
     )
-    marks = [time.perf_counter()]
+    cpu = time.process_time()
+    marks, cpu_marks = [time.perf_counter()], [cpu]
 
     class Timer(tf.keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             marks.append(time.perf_counter())
+            cpu_marks.append(time.process_time())
 
     steps = train.samples // BATCH
     history = model.fit(
@@ -168,12 +178,14 @@ def _child_upstream(image_dir: str, handle: str, epochs: int) -> dict:
         epochs=epochs,
         steps_per_epoch=steps,
         validation_data=valid,
-        validation_steps=valid.samples // BATCH,
+        validation_steps=max(1, valid.samples // BATCH),  # 0 would never end.
         callbacks=[Timer()],
         verbose=0,
     )
     return {
         "epoch_seconds": [b - a for a, b in zip(marks, marks[1:], strict=False)],
+        "epoch_cpu_seconds": [b - a for a, b in zip(cpu_marks, cpu_marks[1:], strict=False)],
+        "cpu_seconds": time.process_time() - cpu,
         "train_images": steps * BATCH,
         "val_accuracy": float(history.history["val_accuracy"][-1]),
     }
@@ -192,54 +204,59 @@ def _run_side(side: str, image_dir: str, handle: str, epochs: int) -> dict:
 # --- Driver -------------------------------------------------------------------------------------
 
 
-def _rates(result: dict) -> tuple[float, float]:
-    """(first-epoch images/s, median later-epoch images/s)."""
+def _rates(result: dict) -> tuple[float, float, float]:
+    """(first-epoch images/s, median later-epoch images/s, whole-run images/s)."""
     seconds = result["epoch_seconds"]
     later = statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
-    return result["train_images"] / seconds[0], result["train_images"] / later
+    images = result["train_images"]
+    return images / seconds[0], images / later, images * len(seconds) / sum(seconds)
+
+
+RATES = ("first_epoch_images_per_s", "later_epoch_images_per_s", "run_images_per_s")
 
 
 def _summary(name: str, runs: dict[str, list[dict]]) -> dict:
     row: dict = {"module": name}
     for side, results in runs.items():
         rates = [_rates(r) for r in results]
-        row[side] = {
-            "first_epoch_images_per_s": statistics.median(r[0] for r in rates),
-            "later_epoch_images_per_s": statistics.median(r[1] for r in rates),
-            "val_accuracy": [r["val_accuracy"] for r in results],
-            "runs": results,
-        }
-    for key in ("first_epoch_images_per_s", "later_epoch_images_per_s"):
+        row[side] = {key: statistics.median(r[i] for r in rates) for i, key in enumerate(RATES)}
+        row[side]["cpu_seconds"] = statistics.median(r["cpu_seconds"] for r in results)
+        row[side]["first_epoch_cpu_seconds"] = statistics.median(
+            r["epoch_cpu_seconds"][0] for r in results
+        )
+        row[side]["val_accuracy"] = [r["val_accuracy"] for r in results]
+        row[side]["runs"] = results
+    for key in (*RATES, "cpu_seconds", "first_epoch_cpu_seconds"):
         row[f"ratio_{key}"] = row["tfhub"][key] / row["upstream"][key]
     return row
 
 
 def _print_row(row: dict) -> None:
     t, u = row["tfhub"], row["upstream"]
-    first, later = "first_epoch_images_per_s", "later_epoch_images_per_s"
+    labels = ("first epoch", "later epochs", "whole run")
+    for label, key in zip(labels, RATES, strict=True):
+        print(
+            f"{row['module']:>9}: {label:>12} {t[key]:7.1f} vs {u[key]:7.1f} images/s = "
+            f"{row['ratio_' + key]:.2f}x"
+        )
     print(
-        f"{row['module']:>9}: first epoch {t[first]:7.1f} vs {u[first]:7.1f} images/s = "
-        f"{row['ratio_' + first]:.2f}x; later epochs {t[later]:7.1f} vs {u[later]:7.1f} = "
-        f"{row['ratio_' + later]:.2f}x; val accuracy tfhub {t['val_accuracy']} "
-        f"upstream {u['val_accuracy']}"
+        f"{'':>9}  CPU seconds (user+sys, all threads): first epoch "
+        f"{t['first_epoch_cpu_seconds']:.1f} vs {u['first_epoch_cpu_seconds']:.1f}, whole run "
+        f"{t['cpu_seconds']:.1f} vs {u['cpu_seconds']:.1f}; val accuracy tfhub "
+        f"{t['val_accuracy']} upstream {u['val_accuracy']}"
     )
-    runs = t["runs"]
-    decode = statistics.median(r["decode_seconds"] for r in runs)
-    first = statistics.median(r["epoch_seconds"][0] for r in runs)
-    later = statistics.median(statistics.median(r["epoch_seconds"][1:] or [0.0]) for r in runs)
-    print(
-        f"{'':>9}  tfhub's first epoch {first:.1f} s = decoding {decode:.1f} s + training "
-        f"{first - decode:.1f} s (first step traces train and test functions); later epochs "
-        f"{later:.1f} s"
-    )
+    for side in ("tfhub", "upstream"):
+        for key in ("epoch_seconds", "epoch_cpu_seconds"):
+            per_run = ", ".join("/".join(f"{s:.1f}" for s in r[key]) for r in row[side]["runs"])
+            print(f"{'':>9}  {side} {key.replace('_', ' ')} per run: {per_run}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--per-class", type=int, default=100)
-    parser.add_argument("--modules", default="tiny,mobilenet")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--per-class", type=int, default=734, help="734: TF Flowers' 3,670")
+    parser.add_argument("--modules", default="tiny", help="tiny,mobilenet (mobilenet: slow)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     modules = args.modules.split(",")

@@ -97,3 +97,50 @@ def test_a_class_of_only_unreadable_files_is_an_error(tmp_path: Path) -> None:
     files = image_folders.list_image_files(os.fspath(tmp_path / "imgs"))
     with pytest.raises(errors.ImageFolderError, match=r"\['square'\] hold no readable image"):
         image_folders.decode_images(files, (8, 8))
+
+
+# --- ImageStore: decoding on first use, kept for later passes -----------------------------------
+
+
+def _pass(store: image_folders.ImageStore, indices: np.ndarray) -> dict[int, np.ndarray]:
+    return {int(i): image.numpy() for i, image in store.dataset(indices, shuffle=True, seed=1)}
+
+
+@pytest.mark.tf
+def test_store_decodes_on_the_first_pass_and_keeps_the_images(tmp_path: Path) -> None:
+    root = tmp_path / "imgs"
+    image_sets.make_image_folder(root, classes=("circle", "square"), per_class=3, formats=("png",))
+    files = image_folders.list_image_files(os.fspath(root))
+    store = image_folders.ImageStore(files, (16, 16))  # Decodes nothing yet.
+    white, black = np.full((20, 20, 3), 255, np.uint8), np.zeros((20, 20, 3), np.uint8)
+    image_sets.write_image(files.paths[0], white)  # Changed after the store was made...
+    first = _pass(store, np.arange(6))
+    assert sorted(first) == list(range(6)) and np.all(first[0] == 255)  # ...is read.
+    image_sets.write_image(files.paths[0], black)  # Changed after the first pass...
+    second = _pass(store, np.arange(6))
+    assert all(np.array_equal(first[i], second[i]) for i in range(6))  # ...is not read again.
+    reference = image_folders.decode_images(files, (16, 16))
+    np.testing.assert_array_equal(second[1], reference.images[1])  # The same decoding.
+    assert store.check() == ()
+
+
+@pytest.mark.tf
+def test_store_drops_unreadable_files_and_names_them_after_the_pass(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "imgs"
+    image_sets.make_image_folder(root, classes=("circle", "square"), per_class=2)
+    bad = image_sets.write_corrupt_image(root / "square" / "zz_broken.jpg")
+    files = image_folders.list_image_files(os.fspath(root))
+    store = image_folders.ImageStore(files, (8, 8))
+    for _ in range(2):  # The unreadable file is left out of every pass.
+        assert sorted(_pass(store, np.arange(5))) == [0, 1, 2, 3]
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        assert store.check() == (bad,)
+    assert "zz_broken.jpg" in caplog.text
+    for path in files.paths[2:4]:
+        image_sets.write_corrupt_image(path)
+    fresh = image_folders.ImageStore(files, (8, 8))
+    assert sorted(_pass(fresh, np.arange(5))) == [0, 1]
+    with pytest.raises(errors.ImageFolderError, match=r"\['square'\] hold no readable image"):
+        fresh.check()

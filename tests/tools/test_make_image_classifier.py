@@ -124,7 +124,8 @@ def test_trains_a_served_module_and_exports_agree(
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert "with image size (32, 32)" in printed.out
-    assert "Found 3 classes: circle, square, triangle; 48 training and 12 validation" in printed.out
+    # The split is over the files (the unreadable one, last of its class, is a training file).
+    assert "Found 3 classes: circle, square, triangle; 49 training and 12 validation" in printed.out
     epochs = [line for line in printed.out.splitlines() if line.startswith("Epoch ")]
     assert len(epochs) == 8 and all("val_accuracy" in line for line in epochs)
     assert "ACCURACY PASSED" in printed.out and "zz_broken.jpg" in printed.err
@@ -232,3 +233,22 @@ def test_tf_keras_with_fine_tuning_and_a_variable_size_module(
         trained.get_tensor(kernels[0]), original.get_tensor(module_kernel)
     )  # --do_fine_tuning trained the module's own weights.
     _no_temp_files(out)
+
+
+def test_a_class_of_only_unreadable_images_stops_training_after_the_first_epoch(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    from tfhub.tools.make_image_classifier import make_image_classifier
+
+    image_dir = tmp_path / "images"
+    shutil.copytree(shape_images / "circle", image_dir / "circle")
+    (image_dir / "square").mkdir()
+    for i in range(3):  # Listed as images (a JPEG header), decoded only during the first epoch.
+        image_sets.write_corrupt_image(image_dir / "square" / f"broken_{i}.jpg")
+    epochs: list[str] = []
+    with pytest.raises(errors.ImageFolderError, match=r"\['square'\] hold no readable image"):
+        make_image_classifier(
+            image_modules["fixed"], os.fspath(image_dir),
+            get_default_hparams()._replace(train_epochs=3, batch_size=8), say=epochs.append,
+        )  # fmt: skip
+    assert [line for line in epochs if line.startswith("Epoch ")] == []

@@ -34,8 +34,9 @@ def test_split_takes_the_first_fraction_of_each_class_for_validation() -> None:
 def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) -> None:
     files = image_folders.list_image_files(os.fspath(shape_images))
     decoded = image_folders.decode_images(files, (32, 32))
+    store = image_folders.ImageStore(files, (32, 32))
     hparams = get_default_hparams()._replace(batch_size=16, do_data_augmentation=True)
-    sets = data.make_datasets(decoded, hparams=hparams, num_classes=3, seed=3)
+    sets = data.make_datasets(store, hparams=hparams, seed=3)
     assert (sets.train_size, sets.valid_size) == (48, 12)
     images, labels = next(iter(sets.train))
     assert images.shape == (16, 32, 32, 3) and labels.shape == (16, 3)
@@ -54,7 +55,7 @@ def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) ->
     assert moved.shape == batch.shape and not np.allclose(moved, batch)
     off = hparams._replace(do_data_augmentation=False)
     assert data.make_augmenter(off, (32, 32)) is None
-    plain = data.make_datasets(decoded, hparams=off, num_classes=3, seed=3)
+    plain = data.make_datasets(store, hparams=off, seed=3)
     train_idx, _ = data.split_indices(decoded.label_ids, off.validation_split)
     kept = zip(decoded.label_ids[train_idx], decoded.images[train_idx], strict=True)
     expected = sorted((int(label), image.tobytes()) for label, image in kept)

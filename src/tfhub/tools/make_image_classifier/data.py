@@ -1,23 +1,23 @@
-"""make_image_classifier's input pipeline: decoded images -> `tf.data` training and validation sets.
+"""make_image_classifier's input pipeline: image files -> `tf.data` training and validation sets.
 
-The images come from `tfhub.tools.image_folders` (listed, then decoded once in parallel and kept
-in memory as uint8). `make_datasets` splits each class as upstream did and builds the training
-set (shuffled each epoch, batched, augmented with Keras preprocessing layers, prefetched) and the
-validation set.
+The images come from a `tfhub.tools.image_folders.ImageStore`: each is decoded in parallel the
+first time the pipeline asks for it (during the first epoch, while training runs) and kept in
+memory as uint8 for later epochs. `make_datasets` splits each class as upstream did and builds
+the training set (shuffled each epoch, batched, augmented with Keras preprocessing layers,
+prefetched) and the validation set.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ... import errors
-from ..image_folders import DecodedImages
+from ..image_folders import ImageStore
 from .hparams import HParams
 
 
@@ -110,7 +110,7 @@ class Datasets:
 
 
 def _batched(
-    pixels: Any,
+    store: ImageStore,
     onehot: Any,
     indices: np.ndarray,
     batch_size: int,
@@ -119,38 +119,35 @@ def _batched(
     augment: Callable[[Any], Any] | None = None,
     seed: int | None = None,
 ) -> Any:
-    """Batches of (float images in [0, 1], one-hot labels) of the images at `indices`.
+    """Batches of (float images in [0, 1], one-hot labels) of the readable images at `indices`.
 
-    The pipeline shuffles and batches the indices, then gathers each batch from the uint8
-    images held once in memory: shuffling moves 8-byte indices, not images, so no epoch starts
-    by filling a shuffle buffer with copies of every image.
+    The store shuffles indices (8 bytes each), not images, and hands each image over once:
+    decoded in parallel on the first pass, its in-memory copy on later passes.
     """
     import tensorflow as tf
 
     autotune = tf.data.AUTOTUNE
 
-    def gather(batch: Any) -> tuple[Any, Any]:
-        images = tf.cast(tf.gather(pixels, batch), tf.float32) / 255.0
-        return images, tf.gather(onehot, batch)
+    def to_float(index: Any, images: Any) -> tuple[Any, Any]:
+        return tf.cast(images, tf.float32) / 255.0, tf.gather(onehot, index)
 
-    dataset = tf.data.Dataset.from_tensor_slices(indices.astype(np.int64))
-    if shuffle:
-        dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).map(gather, num_parallel_calls=autotune)
+    dataset = store.dataset(indices, shuffle=shuffle, seed=seed)
+    dataset = dataset.batch(batch_size).map(to_float, num_parallel_calls=autotune)
     if augment is not None:
         dataset = dataset.map(lambda x, y: (augment(x), y), num_parallel_calls=autotune)
     return dataset.prefetch(autotune)
 
 
-def make_datasets(
-    decoded: DecodedImages, *, hparams: HParams, num_classes: int, seed: int | None = None
-) -> Datasets:
-    """Builds the tf.data training and validation sets from decoded images.
+def make_datasets(store: ImageStore, *, hparams: HParams, seed: int | None = None) -> Datasets:
+    """Builds the tf.data training and validation sets of the images in `store`.
+
+    The split is over the listed files (as upstream's ImageDataGenerator split them); a file
+    found unreadable on the first pass is left out of its set, so the sets may hold fewer
+    images than `train_size` and `valid_size` say.
 
     Args:
-        decoded: the images and labels.
+        store: the images and their labels (`store.files`).
         hparams: batch_size, validation_split and the augmentation parameters.
-        num_classes: the number of classes (length of the one-hot labels).
         seed: makes shuffling and augmentation reproducible.
 
     Returns:
@@ -159,30 +156,25 @@ def make_datasets(
     Raises:
         tfhub.errors.ImageFolderError: if the training or validation set would be empty.
     """
-    train_idx, valid_idx = split_indices(decoded.label_ids, hparams.validation_split)
+    files = store.files
+    label_ids = np.asarray(files.label_ids, np.int64)
+    train_idx, valid_idx = split_indices(label_ids, hparams.validation_split)
     if len(train_idx) == 0 or (hparams.validation_split > 0 and len(valid_idx) == 0):
         which = "training" if len(train_idx) == 0 else "validation"
         raise errors.ImageFolderError(
-            f"The {which} set is empty: {len(decoded.paths)} readable images split with "
+            f"The {which} set is empty: {len(files.paths)} images split with "
             f"validation_split={hparams.validation_split}. Add images or change the split.",
-            path=os.path.commonpath(decoded.paths) if decoded.paths else "",
+            path=files.image_dir,
             problem=f"empty {which} set",
         )
     import tensorflow as tf
 
-    height, width = (int(n) for n in decoded.images.shape[1:3])
-    pixels = tf.constant(decoded.images)  # One copy of the images, shared by both sets.
-    onehot = tf.constant(np.eye(num_classes, dtype=np.float32)[decoded.label_ids])
+    onehot = tf.constant(np.eye(len(files.labels), dtype=np.float32)[label_ids])
+    augment = make_augmenter(hparams, store.image_size, seed=seed)
     train = _batched(
-        pixels,
-        onehot,
-        train_idx,
-        hparams.batch_size,
-        shuffle=True,
-        augment=make_augmenter(hparams, (height, width), seed=seed),
-        seed=seed,
+        store, onehot, train_idx, hparams.batch_size, shuffle=True, augment=augment, seed=seed
     )
     valid = None
     if len(valid_idx):
-        valid = _batched(pixels, onehot, valid_idx, hparams.batch_size)
+        valid = _batched(store, onehot, valid_idx, hparams.batch_size)
     return Datasets(train, valid, len(train_idx), len(valid_idx))

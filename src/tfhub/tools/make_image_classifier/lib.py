@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -140,6 +141,18 @@ def _epoch_logger(keras: Any, *, epochs: int, images: int, say: Say) -> Any:
     return EpochLogger()
 
 
+def _unreadable_files_check(keras: Any, store: image_folders.ImageStore) -> Any:
+    """A callback that, once the first epoch (training and validation) has asked for every
+    image, warns naming the unreadable files and stops on a class with no readable image."""
+
+    class UnreadableFilesCheck(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            if epoch == 0:
+                store.check()
+
+    return UnreadableFilesCheck()
+
+
 def train_model(
     model: Any,
     hparams: HParams,
@@ -148,6 +161,7 @@ def train_model(
     log_dir: str | None = None,
     *,
     say: Say = _log,
+    callbacks: tuple[Any, ...] = (),
 ) -> Any:
     """Compiles and trains `model` (call under the strategy's scope), as upstream.
 
@@ -158,6 +172,7 @@ def train_model(
         valid_data_and_size: the same for validation (data may be None).
         log_dir: where TensorBoard summaries go (None: none).
         say: prints one line of progress per epoch.
+        callbacks: more Keras callbacks for `model.fit`.
 
     Returns:
         The History of `model.fit` (`history["val_accuracy"]` per epoch if validating).
@@ -172,17 +187,22 @@ def train_model(
     )
     train_data, train_size = train_data_and_size
     valid_data, _ = valid_data_and_size
-    callbacks = [_epoch_logger(keras, epochs=hparams.train_epochs, images=train_size, say=say)]
+    logger_ = _epoch_logger(keras, epochs=hparams.train_epochs, images=train_size, say=say)
+    every = [*callbacks, logger_]
     if log_dir is not None:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1))
-    return model.fit(
-        train_data,
-        epochs=hparams.train_epochs,
-        validation_data=valid_data,
-        callbacks=callbacks,
-        shuffle=False,  # The tf.data pipeline shuffles.
-        verbose=0,
-    )
+        every.append(keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1))
+    with warnings.catch_warnings():
+        # Keras 3 learns the number of batches (unknown: unreadable files are dropped) at the
+        # end of the first epoch and warns that the input "ran out of data" when it does.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        return model.fit(
+            train_data,
+            epochs=hparams.train_epochs,
+            validation_data=valid_data,
+            callbacks=every,
+            shuffle=False,  # The tf.data pipeline shuffles.
+            verbose=0,
+        )
 
 
 def make_image_classifier(
@@ -198,8 +218,11 @@ def make_image_classifier(
 ) -> tuple[Any, tuple[str, ...], Any]:
     """Builds and trains a Keras model for image classification (upstream's signature).
 
-    Everything that can be checked is checked before training: the image folder, the module
-    (an image feature-vector module), the image size, then every image is decoded once.
+    Everything that can be checked without decoding is checked before training: the image
+    folder (classes, image files), the module (an image feature-vector module), the image size.
+    Images are decoded in parallel during the first epoch, as training asks for them, and kept
+    in memory for later epochs; after the first epoch the unreadable files are named in a
+    warning, and a class with no readable image stops training with an error.
 
     Args:
         tfhub_module: the module's handle (anything hub.resolve takes).
@@ -217,7 +240,8 @@ def make_image_classifier(
         (the trained model, the labels in prediction order, the History of `model.fit`).
 
     Raises:
-        tfhub.errors.ImageFolderError: for an unusable image folder.
+        tfhub.errors.ImageFolderError: for an unusable image folder (a class with no readable
+            image: after the first epoch).
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
         tfhub.errors.ImageSizeError: if no usable image size is known.
     """
@@ -235,13 +259,12 @@ def make_image_classifier(
         f"Using module {tfhub_module} with image size {image_size} ({dim} features), "
         f"{keras.__name__} {keras.__version__}"
     )
-    started = time.perf_counter()
-    decoded = image_folders.decode_images(files, image_size)
-    sets = data.make_datasets(decoded, hparams=hparams, num_classes=len(files.labels), seed=seed)
+    store = image_folders.ImageStore(files, image_size)
+    sets = data.make_datasets(store, hparams=hparams, seed=seed)
     say(
         f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "
         f"{sets.train_size} training and {sets.valid_size} validation images "
-        f"(decoded in {time.perf_counter() - started:.1f} s, {len(decoded.skipped)} skipped)"
+        "(decoded during the first epoch)"
     )
     with strategy.scope():
         model = build_model(layer, hparams, image_size, len(files.labels))
@@ -252,6 +275,7 @@ def make_image_classifier(
             (sets.valid, sets.valid_size),
             log_dir,
             say=say,
+            callbacks=(_unreadable_files_check(keras, store),),
         )
     return model, files.labels, history
 
