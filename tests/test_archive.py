@@ -309,6 +309,16 @@ def test_decompression_bomb_stops_at_the_cap(tmp_path, monkeypatch):
     assert (copy.limit, copy.source, str(copy)) == (error.limit, error.source, str(error))
 
 
+def test_headers_of_many_empty_members_count_against_the_cap(tmp_path, monkeypatch):
+    archive = add_members(tmp_path / "empties.tar.gz", [_member(f"e{i}") for i in range(3000)])
+    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "1000K")  # 2000 headers; there are 3000.
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.ArchiveTooLargeError):
+        _archive.extract_file(archive, str(target))
+    assert 1990 <= len(os.listdir(target)) < 2000  # Stopped at the cap, not a chunk later.
+
+
 def test_bomb_through_resolve_leaves_no_temporary_folder(server, served_dir, monkeypatch):
     import tfhub as hub
 

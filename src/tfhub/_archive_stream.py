@@ -266,8 +266,23 @@ class TarSource:
             size -= len(view)
         return b"".join(parts)
 
-    def read_block(self, size: int) -> bytes:
-        """Takes the next `size` bytes (fewer at the end); `unread` gives them back."""
+    def read_block(self, size: int, at: int | None = None) -> bytes:
+        """Takes the next `size` bytes (fewer at the end); `unread` gives them back.
+
+        With `at`, first skips forward to that position (as `seek`), in one step.
+        """
+        chunk = self._chunk
+        start = 0 if at is None else at - self._position
+        end = start + size
+        if start < 0 or len(chunk) < end or self._position + end > self._limit:
+            if at is not None:
+                self.seek(at)
+            return self._read_block_slow(size)
+        self._chunk = chunk[end:]
+        self._position += end
+        return bytes(chunk[start:end])
+
+    def _read_block_slow(self, size: int) -> bytes:
         chunk = self._chunk
         if len(chunk) < size:
             return self.read(size)

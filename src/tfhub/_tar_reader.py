@@ -37,9 +37,8 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
     while member is not None:
         archive.members.clear()  # tarfile keeps every member; nobody needs them.
         yield member
-        source.seek(end)
         if not archive.pax_headers:  # A global pax header changes every later member: tarfile's.
-            block = read_block(BLOCK)
+            block = read_block(BLOCK, end)  # Skips what the caller left of the member first.
             member = simple_header(block)
             if member is not None:  # Nearly always: a plain header, parsed here.
                 start = tell()
@@ -47,6 +46,8 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
                 end = start + (-(-member.size // BLOCK) * BLOCK if member.isreg() else 0)
                 continue
             source.unread(block)
+        else:
+            source.seek(end)
         archive.offset = tell()
         member = archive.next()  # Anything else: tarfile decides.
         end = archive.offset
