@@ -395,6 +395,22 @@ def test_trailing_bytes_after_the_archive_are_ignored(tmp_path, compression):
     assert read_tree(target) == MODEL_FILES
 
 
+@pytest.mark.parametrize("trailer", [b"", b"trailing garbage" * 4])
+def test_a_tar_split_over_several_gzip_members_extracts_whole(tmp_path, trailer):
+    import gzip
+
+    files = {"big": os.urandom(300_000), **MODEL_FILES}
+    tar = open(make_tar_gz(tmp_path / "m.tar", files, compression=""), "rb").read()
+    cuts = [0, 1000, 150_001, len(tar)]  # As pigz or bgzip write: one member after another.
+    parts = [gzip.compress(tar[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+    path = tmp_path / "m.tar.gz"
+    path.write_bytes(b"".join(parts) + trailer)
+    target = tmp_path / "t"
+    target.mkdir()
+    _archive.extract_file(str(path), str(target))
+    assert read_tree(target) == files
+
+
 def test_gzip_crc_error_after_the_tar_end_is_still_corruption(tmp_path):
     path = make_tar_gz(tmp_path / "m.tar.gz")
     data = bytearray(open(path, "rb").read())
