@@ -6,8 +6,8 @@ Recipe (printed with the results): a `tarfile` .tar.gz (gzip level 6) of `--file
 files spread over 100 folders; each run is a fresh process extracting it into an empty folder on
 the same filesystem: a Python process running `tfhub._archive.extract_file` (every safety
 check, sha256 of each file; Python's start-up counted) against `tar -xzf`; the two alternate
-run by run and the folder is removed between runs; the figure is the median wall time, printed
-with the cores and load average.
+run by run and the folder is removed (and the disk synced) between runs; the figure is the median
+wall time, printed with the cores and load average.
 """
 
 from __future__ import annotations
@@ -65,11 +65,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dir", default=None, help="where to extract (default: the temp dir)")
     args = parser.parse_args()
     if shutil.which("tar") is None:
         raise SystemExit("GNU tar is needed (apt-get install tar)")
     print("Recipe" + __doc__.split("Recipe")[1], flush=True)
-    work = tempfile.mkdtemp(prefix="tfhub-bench-small-")
+    work = tempfile.mkdtemp(prefix="tfhub-bench-small-", dir=args.dir)
     try:
         archive = os.path.join(work, "small.tar.gz")
         make_archive(archive, args.files)
@@ -78,6 +79,7 @@ def main() -> None:
             for name, run in (("tfhub", run_tfhub), ("GNU tar", run_tar)):
                 target = os.path.join(work, "out")
                 os.mkdir(target)
+                os.sync()  # The last removal's writes land now, not in this run's time.
                 times[name].append(run(archive, target))
                 shutil.rmtree(target)
         ours, theirs = (statistics.median(times[name]) for name in times)
@@ -85,7 +87,7 @@ def main() -> None:
         print(
             f"{args.files} one-byte files | tfhub {ours:.2f} s ({runs['tfhub']}) | GNU tar "
             f"{theirs:.2f} s ({runs['GNU tar']}) | ratio {ours / theirs:.2f}x (target <= 1.0x), "
-            f"{(ours - theirs) / args.files * 1e6:+.0f} us per file | {machine()}",
+            f"{(ours - theirs) / args.files * 1e6:+.0f} us per file | in {work} | {machine()}",
             flush=True,
         )
     finally:

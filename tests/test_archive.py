@@ -309,6 +309,16 @@ def test_decompression_bomb_stops_at_the_cap(tmp_path, monkeypatch):
     assert (copy.limit, copy.source, str(copy)) == (error.limit, error.source, str(error))
 
 
+def test_headers_of_many_empty_members_count_against_the_cap(tmp_path, monkeypatch):
+    archive = add_members(tmp_path / "empties.tar.gz", [_member(f"e{i}") for i in range(3000)])
+    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "1000K")  # 2000 headers; there are 3000.
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.ArchiveTooLargeError):
+        _archive.extract_file(archive, str(target))
+    assert 1990 <= len(os.listdir(target)) < 2000  # Stopped at the cap, not a chunk later.
+
+
 def test_bomb_through_resolve_leaves_no_temporary_folder(server, served_dir, monkeypatch):
     import tfhub as hub
 
@@ -383,6 +393,22 @@ def test_trailing_bytes_after_the_archive_are_ignored(tmp_path, compression):
     target.mkdir()
     _archive.extract_file(path, str(target))
     assert read_tree(target) == MODEL_FILES
+
+
+@pytest.mark.parametrize("trailer", [b"", b"trailing garbage" * 4])
+def test_a_tar_split_over_several_gzip_members_extracts_whole(tmp_path, trailer):
+    import gzip
+
+    files = {"big": os.urandom(300_000), **MODEL_FILES}
+    tar = open(make_tar_gz(tmp_path / "m.tar", files, compression=""), "rb").read()
+    cuts = [0, 1000, 150_001, len(tar)]  # As pigz or bgzip write: one member after another.
+    parts = [gzip.compress(tar[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+    path = tmp_path / "m.tar.gz"
+    path.write_bytes(b"".join(parts) + trailer)
+    target = tmp_path / "t"
+    target.mkdir()
+    _archive.extract_file(str(path), str(target))
+    assert read_tree(target) == files
 
 
 def test_gzip_crc_error_after_the_tar_end_is_still_corruption(tmp_path):

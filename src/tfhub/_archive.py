@@ -220,25 +220,27 @@ def _extract_one(
             return
         raise errors.UnsafeArchiveError(f"Archive member {member.name!r} would replace the module.")
     path, missing = tree.place(member.name, norm)
-    for folder in missing:
-        os.mkdir(f"{tree.target}/{folder}")
-        tree.dirs.add(folder)
+    if missing:
+        for folder in missing:
+            os.mkdir(f"{tree.target}/{folder}")
+            tree.dirs.add(folder)
     existing = tree.kind(path)
     full = f"{tree.target}/{path}"
-    if member.isdir():
+    if member.isreg():  # First: nearly every member is a file.
+        if existing is not None and existing != "file":
+            _refuse_duplicate(member, existing, "file")
+        files[path] = (member.size, _write_file(source, full, member.size, existing == "file"))
+        tree.files.add(path)
+    elif member.isdir():
         if existing != "dir":
             _refuse_duplicate(member, existing, "folder")
             os.mkdir(full)
             tree.dirs.add(path)
-    elif member.issym():
+    else:  # A symbolic link: normalized_name refused every other type.
         if existing != "link" or tree.links[path] != member.linkname:
             _refuse_duplicate(member, existing, "link")
             tree.add_link(member.name, path, member.linkname)
             os.symlink(member.linkname, full)
-    else:
-        _refuse_duplicate(member, None if existing == "file" else existing, "file")
-        files[path] = (member.size, _write_file(source, full, member.size, existing == "file"))
-        tree.files.add(path)
 
 
 def _refuse_duplicate(member: tarfile.TarInfo, existing: str | None, kind: str) -> None:

@@ -33,42 +33,37 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
     archive: Any = tarfile.TarFile(fileobj=source, mode="r")  # type: ignore[arg-type]
     member, end = archive.firstmember, archive.offset
     archive.firstmember = None
+    read_block, tell = source.read_block, source.tell
     while member is not None:
         archive.members.clear()  # tarfile keeps every member; nobody needs them.
         yield member
-        source.seek(end)
-        member, end = _next(archive, source)
-
-
-def _next(archive: Any, source: TarSource) -> tuple[tarfile.TarInfo | None, int]:
-    """Returns the next member and where its data ends."""
-    if not archive.pax_headers:  # A global pax header changes every later member: tarfile's.
-        block = source.read_block(BLOCK)
-        member = simple_header(block)
-        if member is not None:
-            start = source.tell()
-            member.offset, member.offset_data = start - BLOCK, start
-            data = -(-member.size // BLOCK) * BLOCK if member.isreg() else 0
-            return member, start + data
-        source.unread(block)
-    archive.offset = source.tell()
-    member = archive.next()
-    return member, archive.offset
+        if not archive.pax_headers:  # A global pax header changes every later member: tarfile's.
+            block = read_block(BLOCK, end)  # Skips what the caller left of the member first.
+            member = simple_header(block)
+            if member is not None:  # Nearly always: a plain header, parsed here.
+                start = tell()
+                member.offset, member.offset_data = start - BLOCK, start
+                end = start + (-(-member.size // BLOCK) * BLOCK if member.isreg() else 0)
+                continue
+            source.unread(block)
+        else:
+            source.seek(end)
+        archive.offset = tell()
+        member = archive.next()  # Anything else: tarfile decides.
+        end = archive.offset
 
 
 def _field(block: bytes, start: int, end: int) -> bytes:
     """The NUL-terminated field block[start:end]."""
-    nul = block.find(b"\0", start, end)
-    return block[start : end if nul < 0 else nul]
+    return block[start:end].partition(b"\0")[0]
 
 
 def _octal(block: bytes, start: int, end: int) -> int | None:
     """An octal number field as tarfile reads it; None for base-256 or garbage (tarfile's)."""
     if block[start] & 0x80:
         return None
-    digits = _field(block, start, end).strip()
     try:
-        return int(digits, 8) if digits else 0
+        return int(block[start:end].partition(b"\0")[0].strip() or b"0", 8)
     except ValueError:
         return None
 
@@ -82,21 +77,21 @@ def _byte_sum(block: bytes) -> int:
 def simple_header(block: bytes) -> tarfile.TarInfo | None:
     """Parses a plain header of a file, folder or link as `tarfile` would; None otherwise."""
     kind = _SIMPLE_TYPES.get(block[156:157])
-    if len(block) < BLOCK or kind is None:
+    if kind is None or len(block) < BLOCK:
         return None
     size, checksum = _octal(block, 124, 136), _octal(block, 148, 156)
     if size is None or checksum != _byte_sum(block) - sum(block[148:156]) + 256:
         return None
-    if kind in (tarfile.DIRTYPE, tarfile.SYMTYPE) and size:
+    if size and kind in (tarfile.DIRTYPE, tarfile.SYMTYPE):
         return None  # tarfile does not skip data of these: let it handle the odd case.
-    name = _field(block, 0, 100).decode("utf-8", "surrogateescape")
-    prefix = _field(block, 345, 500)
-    if prefix:
-        name = prefix.decode("utf-8", "surrogateescape") + "/" + name
+    name = block[:100].partition(b"\0")[0].decode("utf-8", "surrogateescape")
+    if block[345]:
+        name = _field(block, 345, 500).decode("utf-8", "surrogateescape") + "/" + name
     if kind == tarfile.AREGTYPE:
         kind = tarfile.DIRTYPE if name.endswith("/") else tarfile.REGTYPE
     member = tarfile.TarInfo(name.rstrip("/") if kind == tarfile.DIRTYPE else name)
     member.type = kind
     member.size = size
-    member.linkname = _field(block, 157, 257).decode("utf-8", "surrogateescape")
+    if block[157]:
+        member.linkname = _field(block, 157, 257).decode("utf-8", "surrogateescape")
     return member
