@@ -251,8 +251,8 @@ class ImageStore:
         Until a pass over these images (of this or another pipeline of the store) has been
         read to its end, each pass decodes its images in parallel (one `tf.data` map call per
         file: read, decode, resize) and keeps them; later passes gather the kept images, one
-        gather per batch. Batches hold `batch_size` images, the last one fewer. Don't read
-        two pipelines over the same images at the same time before either has ended.
+        gather per batch. Batches hold `batch_size` images, the last one fewer. Two passes
+        over the same images at the same time, before either has ended, both decode them.
         """
         import tensorflow as tf
 
@@ -293,10 +293,11 @@ class ImageStore:
             .batch(batch_size)
             .map(lambda batch: (batch, self._pixels.sparse_read(batch)))
         )
+        # Chosen once per pass: a pass is all decoded or all kept, never a mix of the two.
         choice = (
             tf.data.Dataset.from_tensors(0)
-            .repeat()
             .map(lambda _: tf.cast(tf.reduce_all(self._tried.sparse_read(all_indices)), tf.int64))
+            .flat_map(lambda chosen: tf.data.Dataset.from_tensors(chosen).repeat())
         )
         return tf.data.Dataset.choose_from_datasets(
             [decoding, kept], choice, stop_on_empty_dataset=True
