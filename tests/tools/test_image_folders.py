@@ -103,7 +103,12 @@ def test_a_class_of_only_unreadable_files_is_an_error(tmp_path: Path) -> None:
 
 
 def _pass(store: image_folders.ImageStore, indices: np.ndarray) -> dict[int, np.ndarray]:
-    return {int(i): image.numpy() for i, image in store.dataset(indices, shuffle=True, seed=1)}
+    found = {}
+    for batch, images in store.batches(indices, 4, shuffle=True, seed=1):
+        assert len(batch) <= 4
+        pairs = zip(batch.numpy(), images.numpy(), strict=True)
+        found.update({int(i): image for i, image in pairs})
+    return found
 
 
 @pytest.mark.tf

@@ -252,3 +252,25 @@ def test_a_class_of_only_unreadable_images_stops_training_after_the_first_epoch(
             get_default_hparams()._replace(train_epochs=3, batch_size=8), say=epochs.append,
         )  # fmt: skip
     assert [line for line in epochs if line.startswith("Epoch ")] == []
+
+
+def test_training_runs_with_the_objects_from_before_it_out_of_the_collectors_reach(
+    shape_images: Path, image_modules: dict[str, str]
+) -> None:
+    import gc
+
+    from tfhub.tools.make_image_classifier import make_image_classifier
+
+    frozen_during: list[int] = []
+
+    def say(line: str) -> None:  # Called from inside model.fit at the end of each epoch.
+        if line.startswith("Epoch "):
+            frozen_during.append(gc.get_freeze_count())
+
+    assert gc.get_freeze_count() == 0
+    make_image_classifier(
+        image_modules["fixed"], os.fspath(shape_images),
+        get_default_hparams()._replace(train_epochs=2, batch_size=8), say=say,
+    )  # fmt: skip
+    assert len(frozen_during) == 2 and min(frozen_during) > 1000
+    assert gc.get_freeze_count() == 0  # Released when training ends.

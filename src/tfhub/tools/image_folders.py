@@ -199,10 +199,11 @@ class ImageStore:
     """The images of `files`, each decoded the first time a `tf.data` pipeline asks for it
     and kept in memory (uint8, resized) for every later pass.
 
-    A pipeline from `dataset` decodes in parallel while its consumer (e.g. a training loop)
-    runs, so decoding overlaps the first epoch instead of preceding it; later epochs read the
-    kept copy. Unreadable files are dropped from the pipeline; once every file has been asked
-    for, `check` names them. Make the store outside any tf.distribute strategy's scope: its
+    A pipeline from `batches` decodes in parallel while its consumer (e.g. a training loop)
+    runs, so decoding overlaps the first epoch instead of preceding it; once a pipeline has
+    been read to its end, its later passes read the kept copy, one gather per batch.
+    Unreadable files are dropped from the pipeline; once every file has been asked for,
+    `check` names them. Make the store outside any tf.distribute strategy's scope: its
     variables are plain host variables, not mirrored.
     """
 
@@ -214,41 +215,93 @@ class ImageStore:
         count = len(files.paths)
         with tf.device("/CPU:0"):
             self._paths = tf.constant(list(files.paths))
-            self._pixels = tf.Variable(
-                tf.zeros([count, *self.image_size, 3], tf.uint8), trainable=False
-            )
+            # Uninitialised: every image is written before it is read (`_read` says which).
+            # Zeroing (and copying) the whole array cost ~0.4 s CPU on TF Flowers' 3,670.
+            empty = tf.raw_ops.Empty(shape=[count, *self.image_size, 3], dtype=tf.uint8)
+            self._pixels = tf.Variable(empty, trainable=False)
             self._read = tf.Variable(tf.zeros([count], tf.bool), trainable=False)
+            # Asked for by a pass read to its end: decoded and kept, or found unreadable.
+            self._tried = tf.Variable(tf.zeros([count], tf.bool), trainable=False)
 
-    def _load(self, index: Any) -> Any:
-        """Graph ops: image `index`, decoded and kept on first use, else the kept copy."""
+    def _keep(self, indices: Any, images: Any) -> tuple[Any, Any]:
+        """Graph ops: keeps a batch of decoded images; marks them read once kept."""
         import tensorflow as tf
 
-        def decode() -> Any:
-            image = _decode_one(self._paths[index], self.image_size)
-            kept = self._pixels.scatter_nd_update([[index]], image[tf.newaxis])
-            with tf.control_dependencies([kept]):  # Marked read only once decoded and kept.
-                marked = self._read.scatter_nd_update([[index]], [True])
-            with tf.control_dependencies([marked]):
-                return tf.identity(image)
+        # ResourceScatterUpdate: scatter_nd_update (ResourceScatterNdUpdate) costs 10x more CPU
+        # here (0.24 vs 0.02 ms per 224x224 image).
+        kept = self._pixels.scatter_update(tf.IndexedSlices(images, indices))
+        with tf.control_dependencies([kept]):
+            marked = self._read.scatter_update(
+                tf.IndexedSlices(tf.ones_like(indices, tf.bool), indices)
+            )
+        with tf.control_dependencies([marked]):
+            return tf.identity(indices), tf.identity(images)
 
-        # sparse_read (ResourceGather) copies one image, not the whole variable.
-        kept = self._read.sparse_read(index)
-        return tf.cond(kept, lambda: self._pixels.sparse_read(index), decode)
-
-    def dataset(
-        self, indices: np.ndarray, *, shuffle: bool = False, seed: int | None = None
+    def batches(
+        self,
+        indices: np.ndarray,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        seed: int | None = None,
     ) -> Any:
-        """A `tf.data` pipeline of (index, uint8 image [h, w, 3]) for the readable images at
-        `indices`, decoded in parallel on first use; reshuffled each pass if `shuffle`."""
+        """A `tf.data` pipeline of batches (indices [b], uint8 images [b, h, w, 3]) of the
+        readable images at `indices`; reshuffled each pass if `shuffle`.
+
+        Until a pass over these images (of this or another pipeline of the store) has been
+        read to its end, each pass decodes its images in parallel (one `tf.data` map call per
+        file: read, decode, resize) and keeps them; later passes gather the kept images, one
+        gather per batch. Batches hold `batch_size` images, the last one fewer. Two passes
+        over the same images at the same time, before either has ended, both decode them.
+        """
         import tensorflow as tf
 
-        dataset = tf.data.Dataset.from_tensor_slices(np.asarray(indices, np.int64))
-        if shuffle:
-            dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-        dataset = dataset.map(
-            lambda index: (index, self._load(index)), num_parallel_calls=tf.data.AUTOTUNE
+        indices = np.asarray(indices, np.int64)
+        height, width = self.image_size
+        with tf.device("/CPU:0"):
+            all_indices = tf.constant(indices)
+
+        def order() -> Any:
+            dataset = tf.data.Dataset.from_tensor_slices(indices)
+            if shuffle:
+                dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+            return dataset
+
+        def mark_done(_: Any) -> tuple[Any, Any]:
+            tried = self._tried.scatter_update(
+                tf.IndexedSlices(tf.ones_like(all_indices, tf.bool), all_indices)
+            )
+            with tf.control_dependencies([tried]):
+                return tf.zeros([0], tf.int64), tf.zeros([0, height, width, 3], tf.uint8)
+
+        decoding = (
+            order()
+            .map(
+                lambda index: (index, _decode_one(self._paths[index], self.image_size)),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+            .ignore_errors()
+            .batch(batch_size)
+            .map(self._keep)
+            # Marks the images tried after the last batch; the empty marker is dropped.
+            .concatenate(tf.data.Dataset.from_tensors(np.int64(0)).map(mark_done))
+            .filter(lambda batch, _: tf.size(batch) > 0)
         )
-        return dataset.ignore_errors()
+        kept = (
+            order()
+            .filter(self._read.sparse_read)
+            .batch(batch_size)
+            .map(lambda batch: (batch, self._pixels.sparse_read(batch)))
+        )
+        # Chosen once per pass: a pass is all decoded or all kept, never a mix of the two.
+        choice = (
+            tf.data.Dataset.from_tensors(0)
+            .map(lambda _: tf.cast(tf.reduce_all(self._tried.sparse_read(all_indices)), tf.int64))
+            .flat_map(lambda chosen: tf.data.Dataset.from_tensors(chosen).repeat())
+        )
+        return tf.data.Dataset.choose_from_datasets(
+            [decoding, kept], choice, stop_on_empty_dataset=True
+        )
 
     def check(self) -> tuple[str, ...]:
         """After every file has been asked for: warns naming the unreadable files.

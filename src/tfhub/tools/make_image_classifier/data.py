@@ -122,7 +122,7 @@ def _batched(
     """Batches of (float images in [0, 1], one-hot labels) of the readable images at `indices`.
 
     The store shuffles indices (8 bytes each), not images, and hands each image over once:
-    decoded in parallel on the first pass, its in-memory copy on later passes.
+    decoded in parallel on the first pass, its in-memory copy (one gather per batch) later.
     """
     import tensorflow as tf
 
@@ -131,8 +131,8 @@ def _batched(
     def to_float(index: Any, images: Any) -> tuple[Any, Any]:
         return tf.cast(images, tf.float32) / 255.0, tf.gather(onehot, index)
 
-    dataset = store.dataset(indices, shuffle=shuffle, seed=seed)
-    dataset = dataset.batch(batch_size).map(to_float, num_parallel_calls=autotune)
+    dataset = store.batches(indices, batch_size, shuffle=shuffle, seed=seed)
+    dataset = dataset.map(to_float, num_parallel_calls=autotune)
     if augment is not None:
         dataset = dataset.map(lambda x, y: (augment(x), y), num_parallel_calls=autotune)
     return dataset.prefetch(autotune)

@@ -10,6 +10,7 @@ convention: tf_keras if TF_USE_LEGACY_KERAS=1, else Keras 3.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -153,6 +154,22 @@ def _unreadable_files_check(keras: Any, store: image_folders.ImageStore) -> Any:
     return UnreadableFilesCheck()
 
 
+@contextlib.contextmanager
+def _gc_frozen() -> Any:
+    """Moves the objects alive on entry (TensorFlow's and Keras' millions) out of the garbage
+    collector's reach until exit, so that the collections that tracing and the training loop
+    trigger do not traverse them (0.18 s CPU in the first epoch on TF Flowers' size). Does
+    nothing if objects are already frozen (the caller's freeze is kept)."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def train_model(
     model: Any,
     hparams: HParams,
@@ -191,7 +208,7 @@ def train_model(
     every = [*callbacks, logger_]
     if log_dir is not None:
         every.append(keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _gc_frozen():
         # Keras 3 learns the number of batches (unknown: unreadable files are dropped) at the
         # end of the first epoch and warns that the input "ran out of data" when it does.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
