@@ -23,11 +23,15 @@ import logging
 import sys
 
 from ..utils import import_hooks
+from . import _compat
 
 logger = logging.getLogger(__name__)
 
 # Top-level Keras package -> the tfhub module that registers its KerasLayer.
-LAYER_MODULES = {"keras": "tfhub.keras.layer", "tf_keras": "tfhub.keras.tf_keras_layer"}
+LAYER_MODULES = {
+    "keras": _compat.LAYER_MODULES["keras3"],
+    "tf_keras": _compat.LAYER_MODULES["tf_keras"],
+}
 
 
 def install() -> None:
