@@ -1,0 +1,256 @@
+"""Where an extraction's files are written: in this process, or by a writer process.
+
+Creating a file costs three system calls (open, write, close); for an archive of many small files
+they are most of the work (tmpfs: ~1.9 s of 3.5 s for 200,000 one-byte files), and a second
+thread cannot take them off the parsing thread in CPython (it must retake the GIL after every
+call). So once an archive has shown `WORKER_AFTER` small files, `Files` starts a writer process
+(`_archive_write_worker`) and sends it the next small files in batches; it keeps parsing,
+checking paths and hashing meanwhile, on the other core. Archives of few or big files never start
+one. Every path is still decided here (`_archive_tree`) before it is sent, and folders are made
+here first. An error of the worker is raised here as an OSError naming the file
+(`WorkerWriteError`), as the same write in this process would have failed; before `Files`
+returns (`close`) or fails (`abort`), every file sent is written and the worker has exited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+from typing import Any
+
+from ._archive_stream import TarSource
+
+WORKER_AFTER = 1000  # Small files written here before a writer process is started.
+SMALL_FILE = 16 << 10  # Bytes: bigger files are written here (a pipe would copy them twice).
+BATCH_FILES = 1024  # Files per batch sent to the worker, at most.
+BATCH_BYTES = 1 << 20  # Data bytes per batch, about.
+PIPE_BYTES = 1 << 20  # Pipe capacity asked for: batches wait there while the worker starts.
+_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class WorkerWriteError(OSError):
+    """A file the writer process could not create; `filename` is its path in the target."""
+
+
+def write_file(source: TarSource, path: str, size: int, overwrite: bool) -> str:
+    """Writes the next `size` bytes into a new file (never through a link); returns its digest."""
+    source.check_room(size)  # Before creating the file: a refused member leaves nothing.
+    fd = os.open(path, _FILE_FLAGS | (os.O_TRUNC if overwrite else os.O_EXCL), 0o666)
+    try:
+        hasher = hashlib.sha256()  # The constructor is faster than new().
+        source.copy_to(fd, size, hasher)
+    finally:
+        os.close(fd)
+    return hasher.hexdigest()
+
+
+def read_data(source: TarSource, size: int) -> bytes:
+    """The next `size` bytes of the stream (counted against its limit).
+
+    Raises:
+        EOFError: if the stream ends first.
+    """
+    data = source.read(size)
+    if len(data) < size:
+        raise EOFError(f"unexpected end of data ({size - len(data)} bytes of a member missing)")
+    return data
+
+
+class Files:
+    """Writes the files of one extraction into `target`; returns the sha256 of each."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._small = 0
+        self._worker: WriterProcess | None = None
+
+    @property
+    def by_worker(self) -> int:
+        """How many files were sent to a writer process (0: all were written here)."""
+        return 0 if self._worker is None else self._worker.sent
+
+    def write(self, source: TarSource, path: str, size: int, overwrite: bool) -> str:
+        """Writes the next `size` bytes of `source` to the relative `path`; returns the digest.
+
+        Raises:
+            OSError: as `os.open`/`os.write` (`WorkerWriteError` for an earlier file the worker
+                could not write).
+        """
+        worker = self._worker
+        if size <= SMALL_FILE:
+            if worker is not None:
+                data = read_data(source, size)
+                worker.add(path, data, overwrite)
+                return hashlib.sha256(data).hexdigest()
+            self._small += 1
+            if self._small == WORKER_AFTER:
+                self._worker = WriterProcess.start(self.target)
+        elif worker is not None and overwrite:
+            worker.sync()  # Its earlier copy of this file must not land after this one.
+        return write_file(source, f"{self.target}/{path}", size, overwrite)
+
+    def close(self) -> None:
+        """Returns once every file is written; raises the worker's error if one failed."""
+        if self._worker is not None:
+            self._worker.close()
+
+    def abort(self) -> None:
+        """After a failure: writes what was sent, then ends the worker, raising nothing."""
+        if self._worker is not None:
+            self._worker.abort()
+
+
+def _worker_source() -> str | None:
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "_archive_write_worker.py")) as f:
+            return f.read()
+    except OSError:  # pragma: no cover - e.g. tfhub imported from a zip: write here.
+        return None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux.
+        return os.cpu_count() or 1
+
+
+def _widen(pipe: int) -> None:
+    """Asks for a bigger pipe (Linux), so ~50,000 small files fit in it while the worker starts."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):  # pragma: no cover - other systems, limits.
+        pass
+
+
+class WriterProcess:
+    """A running `_archive_write_worker` and the batch being filled for it."""
+
+    def __init__(self, process: Any) -> None:
+        self._process = process
+        self._requests: int = process.stdin.fileno()
+        self._answers: int = process.stdout.fileno()
+        self._items: list[tuple[str, bytes, bool]] = []
+        self._bytes = 0
+        self.sent = 0  # Files sent so far.
+
+    @classmethod
+    def start(cls, target: str) -> WriterProcess | None:
+        """Starts a worker writing into `target`; None where one cannot help or start."""
+        code = _worker_source()
+        if code is None or not sys.executable or _cores() < 2:
+            return None
+        import subprocess
+
+        root = os.open(target, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", code, str(root)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                pass_fds=(root,),
+            )
+        except OSError:
+            return None
+        finally:
+            os.close(root)
+        _widen(process.stdin.fileno())  # type: ignore[union-attr]
+        return cls(process)
+
+    @property
+    def pid(self) -> int:
+        return int(self._process.pid)
+
+    def add(self, path: str, data: bytes, overwrite: bool) -> None:
+        """Queues a file; sends the batch once full."""
+        items = self._items
+        items.append((path, data, overwrite))
+        self._bytes += len(data)
+        if len(items) >= BATCH_FILES or self._bytes >= BATCH_BYTES:
+            self._send()
+
+    def _send(self) -> None:
+        """Sends the batch (an empty one asks for an answer).
+
+        Raises:
+            WorkerWriteError: if the worker has stopped after a failed write.
+        """
+        body = marshal.dumps(self._items)
+        self.sent += len(self._items)
+        self._items, self._bytes = [], 0
+        data = memoryview(len(body).to_bytes(4, "little") + body)
+        try:
+            while data:
+                data = data[os.write(self._requests, data) :]
+        except BrokenPipeError:
+            self._raise_answer()
+
+    def _raise_answer(self) -> None:
+        """Reads the worker's answer; raises its failure (or its disappearance)."""
+        answer = self._read_answer()
+        if answer == "ok":
+            return
+        if isinstance(answer, tuple) and len(answer) == 3:
+            path, number, message = answer
+            raise WorkerWriteError(number, message, path)
+        raise WorkerWriteError(5, "the file writer process ended unexpectedly")  # EIO
+
+    def _read_answer(self) -> object:
+        head = self._read(4)
+        if len(head) < 4:
+            return None
+        return marshal.loads(self._read(int.from_bytes(head, "little")))
+
+    def _read(self, size: int) -> bytes:
+        parts = []
+        while size > 0:
+            data = os.read(self._answers, size)
+            if not data:
+                break
+            parts.append(data)
+            size -= len(data)
+        return b"".join(parts)
+
+    def sync(self) -> None:
+        """Returns once every file added so far is written.
+
+        Raises:
+            WorkerWriteError: for the first file the worker could not write.
+        """
+        if self._items:
+            self._send()
+        self._send()  # Empty: the worker answers once it has written everything before.
+        self._raise_answer()
+
+    def close(self) -> None:
+        """Writes everything, then ends the worker.
+
+        Raises:
+            WorkerWriteError: for the first file the worker could not write.
+        """
+        try:
+            self.sync()
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Sends what is queued, closes the pipes and waits for the worker to exit."""
+        process = self._process
+        if self._items:
+            try:
+                self._send()
+            except OSError:
+                pass  # The worker has stopped: its answer is not needed any more.
+        for pipe in (process.stdin, process.stdout):
+            pipe.close()
+        import subprocess
+
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # A stuck worker (a hung disk) is killed.
+            process.kill()
+            process.wait()

@@ -1,0 +1,213 @@
+"""The writer process of extractions of many small files (`_archive_writer`).
+
+It writes what the in-process path writes, its errors are raised as theirs, and it never outlives
+the extraction.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import io
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+import pytest
+from tests._helpers.archives import read_tree
+
+from tfhub import _archive, _archive_writer, errors
+
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(_archive.__file__)))
+
+
+def _tar_bytes(files: list[tuple[str, bytes]], *, links: dict[str, str] | None = None) -> bytes:
+    """An uncompressed tar of `files` (in order, names may repeat) and symbolic `links`."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, data in files:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+    return out.getvalue()
+
+
+def _small_files(count: int) -> list[tuple[str, bytes]]:
+    return [(f"d{i % 7}/f{i}", str(i).encode()) for i in range(count)]
+
+
+def _extract(data: bytes, target: os.PathLike[str]) -> _archive.ExtractResult:
+    os.makedirs(target)
+    return _archive.extract(io.BytesIO(data), str(target), source="test.tar")
+
+
+def _pids_of_children(parent: int) -> list[int]:
+    """Live processes whose parent is `parent` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_worker_writes_what_the_in_process_path_writes(tmp_path, monkeypatch):
+    files = _small_files(300)
+    files += [("d1/f5", b"second copy, small"), ("big", os.urandom(40_000))]  # Overwrites...
+    files += [("d2/f9", os.urandom(20_000)), ("d3/f10", b""), ("big", b"small again")]
+    data = _tar_bytes(files, links={"alias": "d1/f5"})
+    monkeypatch.setattr(_archive_writer, "WORKER_AFTER", 10**9)
+    here = _extract(data, tmp_path / "here")
+    monkeypatch.setattr(_archive_writer, "WORKER_AFTER", 20)
+    monkeypatch.setattr(_archive_writer, "BATCH_FILES", 16)  # Many batches.
+    worker = _extract(data, tmp_path / "worker")
+    assert here.by_worker == 0 and worker.by_worker == 300 - 20 + 3
+    assert worker.files == here.files
+    assert read_tree(tmp_path / "worker") == read_tree(tmp_path / "here")
+    assert (tmp_path / "worker" / "d2" / "f9").read_bytes() == dict(files)["d2/f9"]
+    assert os.readlink(tmp_path / "worker" / "alias") == "d1/f5"
+    modes = {os.stat(tmp_path / side / "d1" / "f5").st_mode for side in ("here", "worker")}
+    assert len(modes) == 1
+
+
+def test_no_worker_for_few_or_big_files(tmp_path, monkeypatch):
+    few = _extract(_tar_bytes(_small_files(50)), tmp_path / "few")
+    assert few.by_worker == 0 and len(few.files) == 50
+    monkeypatch.setattr(_archive_writer, "WORKER_AFTER", 5)
+    big = [(f"b{i}", bytes(_archive_writer.SMALL_FILE + 1)) for i in range(20)]
+    assert _extract(_tar_bytes(big), tmp_path / "big").by_worker == 0
+
+
+class _Intruder(io.RawIOBase):
+    """A tar stream that creates `path` in the target once `at` bytes have been read.
+
+    The decoder reads at most a few MiB ahead of the writer, so with `at` that far past the start
+    and the member of that name further on, the file appears after the target was scanned and
+    before the extraction reaches the member: its write fails with EEXIST.
+    """
+
+    def __init__(self, data: bytes, path: os.PathLike[str], at: int) -> None:
+        super().__init__()
+        self._data, self._path, self._at, self._offset = data, path, at, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._offset >= self._at and not os.path.exists(self._path):
+            with open(self._path, "wb") as f:
+                f.write(b"intruder")
+        chunk = self._data[self._offset : self._offset + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self._offset += len(chunk)
+        return len(chunk)
+
+
+@pytest.mark.parametrize("worker_after", [10**9, 1000])
+def test_a_write_error_is_the_same_error_with_or_without_the_worker(
+    tmp_path, monkeypatch, worker_after
+):
+    monkeypatch.setattr(_archive_writer, "WORKER_AFTER", worker_after)
+    data = _tar_bytes(_small_files(14_000))  # 1 KiB per member: 14 MiB of tar.
+    target = tmp_path / "t"
+    for folder in range(7):
+        os.makedirs(target / f"d{folder}")
+    stream = _Intruder(data, target / f"d{12000 % 7}" / "f12000", at=9 << 20)
+    with pytest.raises(errors.ArchiveError) as info:
+        _archive.extract(io.BufferedReader(stream), str(target), source="test.tar")
+    assert str(info.value) == (
+        "test.tar does not appear to be a valid module. Archive member "
+        f"'d{12000 % 7}/f12000' cannot be written (File exists)."
+    )
+    cause = info.value.__cause__.__cause__  # The member's error, then the system call's.
+    assert isinstance(cause, OSError) and cause.errno == errno.EEXIST
+    assert (target / f"d{12000 % 7}" / "f12000").read_bytes() == b"intruder"
+    assert (target / f"d{11999 % 7}" / "f11999").read_bytes() == b"11999"  # All before: written.
+
+
+def test_the_worker_refuses_paths_outside_its_folder(tmp_path):
+    (tmp_path / "root").mkdir()
+    worker = _archive_writer.WriterProcess.start(str(tmp_path / "root"))
+    if worker is None:
+        pytest.skip("one core: no writer process is started")
+    worker.add("ok", b"1", False)
+    worker.add("../escaped", b"2", False)
+    with pytest.raises(_archive_writer.WorkerWriteError) as info:
+        worker.close()
+    assert info.value.filename == "../escaped" and info.value.errno == errno.EPERM
+    assert os.listdir(tmp_path) == ["root"]
+    assert os.listdir(tmp_path / "root") == ["ok"]
+    assert not _alive(worker.pid)
+
+
+def test_a_failed_extraction_ends_its_worker(tmp_path, monkeypatch):
+    monkeypatch.setattr(_archive_writer, "WORKER_AFTER", 10)
+    data = gzip.compress(_tar_bytes(_small_files(3000)))
+    with pytest.raises(errors.ArchiveError, match="truncated or corrupt"):
+        _extract(data[: len(data) // 2], tmp_path / "t")
+    assert _pids_of_children(os.getpid()) == []
+
+
+_KILLED_PARENT = """
+import sys
+from tfhub import _archive_writer, _archive
+_archive_writer.WORKER_AFTER = 10
+_archive.extract(sys.stdin.buffer, sys.argv[1], source="stdin")
+"""
+
+
+def test_the_worker_exits_when_its_parent_is_killed(tmp_path):
+    data = _tar_bytes(_small_files(3000))
+    env = dict(os.environ, PYTHONPATH=SRC)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_PARENT, str(tmp_path)], stdin=subprocess.PIPE, env=env
+    )
+    try:
+        assert parent.stdin is not None
+        parent.stdin.write(data[: len(data) // 2])  # The rest never comes: the parent waits.
+        parent.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not (workers := _pids_of_children(parent.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(workers) == 1, "the writer process did not start"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        while _alive(workers[0]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(workers[0]), "the writer process outlived its parent"
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_a_failed_resolve_with_a_worker_leaves_no_temporary_folder(server, served_dir, monkeypatch):
+    import tfhub as hub
+
+    monkeypatch.setattr(_archive_writer, "WORKER_AFTER", 10)
+    data = gzip.compress(_tar_bytes(_small_files(3000)))
+    (served_dir / "cut.tar.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(errors.ArchiveError, match="truncated or corrupt"):
+        hub.resolve(server.url("cut.tar.gz"))
+    cache_dir = os.environ["TFHUB_CACHE_DIR"]
+    assert [n for n in os.listdir(cache_dir) if n != ".locks"] == []
+    assert _pids_of_children(os.getpid()) == []
