@@ -189,12 +189,12 @@ def test_the_worker_exits_when_its_parent_is_killed(tmp_path):
         deadline = time.monotonic() + 60
         while not (workers := _pids_of_children(parent.pid)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert len(workers) == 1, "the writer process did not start"
+        assert workers, "no writer process started"
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-        while _alive(workers[0]) and time.monotonic() < deadline:
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(workers[0]), "the writer process outlived its parent"
+        assert not any(map(_alive, workers)), "a writer process outlived its parent"
     finally:
         parent.kill()
         parent.wait()
