@@ -27,6 +27,7 @@ SMALL_FILE = 16 << 10  # Bytes: bigger files are written here (a pipe would copy
 BATCH_FILES = 1024  # Files per batch sent to the worker, at most.
 BATCH_BYTES = 1 << 20  # Data bytes per batch, about.
 PIPE_BYTES = 1 << 20  # Pipe capacity asked for: batches wait there while the worker starts.
+_sha256 = hashlib.sha256  # DIGEST_ALGORITHM; the constructor is faster than new().
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -39,23 +40,15 @@ def write_file(source: TarSource, path: str, size: int, overwrite: bool) -> str:
     source.check_room(size)  # Before creating the file: a refused member leaves nothing.
     fd = os.open(path, _FILE_FLAGS | (os.O_TRUNC if overwrite else os.O_EXCL), 0o666)
     try:
-        hasher = hashlib.sha256()  # The constructor is faster than new().
+        hasher = _sha256()
         source.copy_to(fd, size, hasher)
     finally:
         os.close(fd)
     return hasher.hexdigest()
 
 
-def read_data(source: TarSource, size: int) -> bytes:
-    """The next `size` bytes of the stream (counted against its limit).
-
-    Raises:
-        EOFError: if the stream ends first.
-    """
-    data = source.read(size)
-    if len(data) < size:
-        raise EOFError(f"unexpected end of data ({size - len(data)} bytes of a member missing)")
-    return data
+def _short(missing: int) -> EOFError:
+    return EOFError(f"unexpected end of data ({missing} bytes of a member missing)")
 
 
 class Files:
@@ -81,9 +74,11 @@ class Files:
         worker = self._worker
         if size <= SMALL_FILE:
             if worker is not None:
-                data = read_data(source, size)
+                data = source.read_block(size)  # One step when the data is in the chunk.
+                if len(data) < size:
+                    raise _short(size - len(data))
                 worker.add(path, data, overwrite)
-                return hashlib.sha256(data).hexdigest()
+                return _sha256(data).hexdigest()
             self._small += 1
             if self._small == WORKER_AFTER:
                 self._worker = WriterProcess.start(self.target)
@@ -169,8 +164,12 @@ class WriterProcess:
         """Queues a file; sends the batch once full."""
         items = self._items
         items.append((path, data, overwrite))
-        self._bytes += len(data)
-        if len(items) >= BATCH_FILES or self._bytes >= BATCH_BYTES:
+        if data:
+            self._bytes += len(data)
+            if self._bytes >= BATCH_BYTES:
+                self._send()
+                return
+        if len(items) >= BATCH_FILES:
             self._send()
 
     def _send(self) -> None:

@@ -58,29 +58,20 @@ def _field(block: bytes, start: int, end: int) -> bytes:
     return block[start:end].partition(b"\0")[0]
 
 
-def _octal(block: bytes, start: int, end: int) -> int | None:
-    """An octal number field as tarfile reads it; None for base-256 or garbage (tarfile's)."""
-    if block[start] & 0x80:
-        return None
-    try:
-        return int(block[start:end].partition(b"\0")[0].strip() or b"0", 8)
-    except ValueError:
-        return None
-
-
-def _byte_sum(block: bytes) -> int:
-    """sum(block) for a 512-byte block, fast: Adler-32's low half is 1 + the byte sum mod 65521,
-    exact for 256 bytes (at most 65280)."""
-    return (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) - 2
-
-
 def simple_header(block: bytes) -> tarfile.TarInfo | None:
     """Parses a plain header of a file, folder or link as `tarfile` would; None otherwise."""
     kind = _SIMPLE_TYPES.get(block[156:157])
-    if kind is None or len(block) < BLOCK:
+    if kind is None or len(block) < BLOCK or block[124] & 0x80 or block[148] & 0x80:
+        return None  # Not a plain type, short, or base-256 numbers: tarfile's.
+    try:  # Octal fields as tarfile reads them (garbage: tarfile's).
+        size = int(block[124:136].partition(b"\0")[0].strip() or b"0", 8)
+        checksum = int(block[148:156].partition(b"\0")[0].strip() or b"0", 8)
+    except ValueError:
         return None
-    size, checksum = _octal(block, 124, 136), _octal(block, 148, 156)
-    if size is None or checksum != _byte_sum(block) - sum(block[148:156]) + 256:
+    # sum(block) fast: Adler-32's low half is 1 + the byte sum mod 65521, exact for 256 bytes
+    # (at most 65280); then the checksum field counted as eight spaces (256).
+    total = (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) + 254
+    if checksum != total - sum(block[148:156]):
         return None
     if size and kind in (tarfile.DIRTYPE, tarfile.SYMTYPE):
         return None  # tarfile does not skip data of these: let it handle the odd case.
