@@ -2,11 +2,12 @@
 
 The archive is read once, front to back, from a stream: memory stays flat whatever its size.
 A background thread decompresses (`_archive_stream`); this thread parses the tar, hashes each
-file (sha256) and writes it. Where members go is decided in memory (`_archive_tree`): absolute
-paths, `..`, links that leave the target (through any chain of the archive's links, judged by
-what they will point to), hard links, sparse files, devices, fifos and other special members
-are refused by name before anything is created, and no write goes through a link. The total
-expanded size is capped by TFHUB_MAX_EXTRACTED_BYTES.
+file (sha256) and writes it, or, once the archive has shown many small files, sends them to a
+writer process (`_archive_writer`). Where members go is decided in memory (`_archive_tree`):
+absolute paths, `..`, links that leave the target (through any chain of the archive's links,
+judged by what they will point to), hard links, sparse files, devices, fifos and other special
+members are refused by name before anything is created, and no write goes through a link. The
+total expanded size is capped by TFHUB_MAX_EXTRACTED_BYTES.
 """
 
 from __future__ import annotations
