@@ -98,6 +98,13 @@ def test_no_worker_for_few_or_big_files(tmp_path, monkeypatch):
     assert _extract(_tar_bytes(big), tmp_path / "big").by_worker == 0
 
 
+def test_no_worker_when_the_interpreter_is_embedded(tmp_path, monkeypatch):
+    monkeypatch.setattr(_archive_writer, "WORKER_AFTER", 5)
+    monkeypatch.setattr(sys, "executable", "/usr/bin/uwsgi")  # `uwsgi -c` is not Python's.
+    result = _extract(_tar_bytes(_small_files(50)), tmp_path / "t")
+    assert result.by_worker == 0 and len(result.files) == 50
+
+
 class _Intruder(io.RawIOBase):
     """A tar stream that creates `path` in the target once `at` bytes have been read.
 

@@ -112,6 +112,18 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def _can_help() -> bool:
+    """True where a writer process can run and help: POSIX `dir_fd`, a Python interpreter as
+    `sys.executable` (not a host program embedding Python, e.g. uwsgi), two cores or more."""
+    name = os.path.basename(sys.executable or "").lower()
+    return (
+        os.name == "posix"
+        and os.open in os.supports_dir_fd
+        and ("python" in name or "pypy" in name)
+        and _cores() >= 2
+    )
+
+
 def _widen(pipe: int) -> None:
     """Asks for a bigger pipe (Linux), so ~50,000 small files fit in it while the worker starts."""
     try:
@@ -136,8 +148,8 @@ class WriterProcess:
     @classmethod
     def start(cls, target: str) -> WriterProcess | None:
         """Starts a worker writing into `target`; None where one cannot help or start."""
-        code = _worker_source()
-        if code is None or not sys.executable or _cores() < 2:
+        code = _worker_source() if _can_help() else None
+        if code is None:
             return None
         import subprocess
 
