@@ -1,19 +1,22 @@
-"""Where an extraction's files are written: in this process, or by a writer process.
+"""Where an extraction's files are written: in this process, or shared with a writer process.
 
 Creating a file costs three system calls (open, write, close); for an archive of many small files
-they are most of the work (tmpfs: ~1.9 s of 3.5 s for 200,000 one-byte files), and a second
-thread cannot take them off the parsing thread in CPython (it must retake the GIL after every
-call). So once an archive has shown `WORKER_AFTER` small files, `Files` starts a writer process
-(`_archive_write_worker`) and sends it the next small files in batches; it keeps parsing,
-checking paths and hashing meanwhile, on the other core. Archives of few or big files never start
-one. Every path is still decided here (`_archive_tree`) before it is sent, and folders are made
-here first. An error of the worker is raised here as an OSError naming the file
-(`WorkerWriteError`), as the same write in this process would have failed; before `Files`
-returns (`close`) or fails (`abort`), every file sent is written and the worker has exited.
+they are most of the work (tmpfs: ~1.9 s of 3.5 s for 200,000 one-byte files; ext4: more), and
+a second thread cannot take them off the parsing thread in CPython (it must retake the GIL after
+every call). So once an archive has shown `WORKER_AFTER` small files, `Files` starts a writer
+process (`_archive_write_worker`) and hands it the next small files in batches, on the other
+core, while this process keeps parsing, checking paths and hashing; a full batch is written here
+instead when the worker still has one waiting, so the two share the system calls. Archives of
+few or big files never start one. Every path is decided here (`_archive_tree`) before it is
+sent, and folders are made here first. A failed write of the worker is raised here as an
+OSError naming the file (`WorkerWriteError`), as the same write in this process would have
+failed; before `Files` returns (`close`) or fails (`abort`), every file sent is written and the
+worker has exited.
 """
 
 from __future__ import annotations
 
+import array
 import hashlib
 import marshal
 import os
@@ -24,7 +27,7 @@ from ._archive_stream import TarSource
 
 WORKER_AFTER = 1000  # Small files written here before a writer process is started.
 SMALL_FILE = 16 << 10  # Bytes: bigger files are written here (a pipe would copy them twice).
-BATCH_FILES = 1024  # Files per batch sent to the worker, at most.
+BATCH_FILES = 512  # Files per batch, at most (the unit of sharing between the two processes).
 BATCH_BYTES = 1 << 20  # Data bytes per batch, about.
 PIPE_BYTES = 1 << 20  # Pipe capacity asked for: batches wait there while the worker starts.
 _sha256 = hashlib.sha256  # DIGEST_ALGORITHM; the constructor is faster than new().
@@ -126,24 +129,34 @@ def _can_help() -> bool:
 
 def _widen(pipe: int) -> None:
     """Asks for a bigger pipe (Linux), so ~50,000 small files fit in it while the worker starts."""
-    try:
-        import fcntl
+    import fcntl  # POSIX only, as the worker.
 
+    try:
         fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except (ImportError, AttributeError, OSError):  # pragma: no cover - other systems, limits.
+    except (AttributeError, OSError):  # pragma: no cover - other systems, limits.
         pass
 
 
 class WriterProcess:
-    """A running `_archive_write_worker` and the batch being filled for it."""
+    """A running `_archive_write_worker` and the batch being filled for it.
 
-    def __init__(self, process: Any) -> None:
+    A full batch goes to the worker, unless the worker has a whole batch waiting already: then
+    this process writes it itself (while the worker starts, or where creating a file costs more
+    than parsing it, as on ext4), so neither side waits for the other.
+    """
+
+    def __init__(self, process: Any, target: str) -> None:
         self._process = process
+        self._target = target
         self._requests: int = process.stdin.fileno()
         self._answers: int = process.stdout.fileno()
         self._items: list[tuple[str, bytes, bool]] = []
         self._bytes = 0
-        self.sent = 0  # Files sent so far.
+        self._overwrites = False  # The batch replaces a file: it must follow earlier batches.
+        self._last = 0  # Bytes of the last batch sent.
+        self._waiting = array.array("i", [0])
+        self.sent = 0  # Files sent to the worker so far.
+        self.here = 0  # Files of full batches written by this process instead.
 
     @classmethod
     def start(cls, target: str) -> WriterProcess | None:
@@ -166,7 +179,7 @@ class WriterProcess:
         finally:
             os.close(root)
         _widen(process.stdin.fileno())  # type: ignore[union-attr]
-        return cls(process)
+        return cls(process, target)
 
     @property
     def pid(self) -> int:
@@ -176,13 +189,45 @@ class WriterProcess:
         """Queues a file; sends the batch once full."""
         items = self._items
         items.append((path, data, overwrite))
+        if overwrite:
+            self._overwrites = True
         if data:
             self._bytes += len(data)
             if self._bytes >= BATCH_BYTES:
-                self._send()
+                self._flush()
                 return
         if len(items) >= BATCH_FILES:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Sends the full batch, or writes it here if the worker has a batch waiting."""
+        if self._overwrites or not self._last or self._backlog() < self._last:
             self._send()
+            return
+        items, self._items, self._bytes = self._items, [], 0
+        flags, target = _FILE_FLAGS | os.O_EXCL, self._target
+        for path, data, _ in items:
+            try:
+                fd = os.open(f"{target}/{path}", flags, 0o666)
+                try:
+                    while data:
+                        data = data[os.write(fd, data) :]
+                finally:
+                    os.close(fd)
+            except OSError as err:
+                raise WorkerWriteError(err.errno, err.strerror, path) from err
+        self.here += len(items)
+
+    def _backlog(self) -> int:
+        """Bytes sent that the worker has not read yet (0 if the system cannot tell)."""
+        import fcntl  # POSIX only, as the worker.
+        import termios
+
+        try:
+            fcntl.ioctl(self._requests, termios.FIONREAD, self._waiting, True)
+        except OSError:  # pragma: no cover
+            return 0
+        return self._waiting[0]
 
     def _send(self) -> None:
         """Sends the batch (an empty one asks for an answer).
@@ -191,8 +236,10 @@ class WriterProcess:
             WorkerWriteError: if the worker has stopped after a failed write.
         """
         body = marshal.dumps(self._items)
-        self.sent += len(self._items)
-        self._items, self._bytes = [], 0
+        if self._items:
+            self.sent += len(self._items)
+            self._last = len(body)
+        self._items, self._bytes, self._overwrites = [], 0, False
         data = memoryview(len(body).to_bytes(4, "little") + body)
         try:
             while data:
