@@ -1,6 +1,7 @@
 """Extraction of an archive of many one-byte files: tfhub against GNU tar.
 
-One command (about a minute): python3 benchmarks/bench_extract_small_files.py [--files 20000]
+One command: python3 benchmarks/bench_extract_small_files.py [--files 20000] [--dir /dev/shm]
+(a minute on tmpfs, several on a disk).
 
 Recipe (printed with the results): a `tarfile` .tar.gz (gzip level 6) of `--files` one-byte
 files spread over 100 folders; each run is a fresh process extracting it into an empty folder on
@@ -13,9 +14,9 @@ inodes freed in the last 30 s one by one when it allocates, so a run made after 
 for it (0.4 s to 4 s of system time for the same 20,000 files); on tmpfs the folder is removed
 after each run. Before every run `sync` is called and the dirty and writeback pages are waited
 for (until below 1 MB, at most 10 s: other processes may keep writing; what is left is
-printed), so no run pays for the last one's writeback. The figure
-is the median wall time; each run's CPU time (user+sys of the process and its children: tfhub's
-writer process, tar's gzip) is printed beside it, with the cores and load average.
+printed), so no run pays for the last one's writeback. The figure is the median wall time;
+each run's CPU time (user+sys of the process and its children: tfhub's writer process, tar's
+gzip) is printed beside it, with the cores and load average.
 """
 
 from __future__ import annotations
