@@ -242,3 +242,15 @@ def test_full_batches_are_written_here_while_the_worker_is_behind(tmp_path, monk
         worker.abort()
     assert read_tree(tmp_path)["f0"] == b"0" and read_tree(tmp_path)["f11"] == b"11"
     assert not _alive(worker.pid)
+
+
+def test_a_worker_that_dies_is_a_cache_error(tmp_path):
+    worker = _archive_writer.WriterProcess.start(str(tmp_path))
+    if worker is None:
+        pytest.skip("one core: no writer process is started")
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.add("f", b"x", False)
+    with pytest.raises(errors.CacheError, match="ended unexpectedly") as info:
+        worker.close()
+    assert info.value.path == str(tmp_path) and info.value.errno == errno.EIO
+    assert not _alive(worker.pid)

@@ -17,12 +17,14 @@ worker has exited.
 from __future__ import annotations
 
 import array
+import errno
 import hashlib
 import marshal
 import os
 import sys
 from typing import Any
 
+from . import errors
 from ._archive_stream import TarSource
 
 WORKER_AFTER = 1000  # Small files written here before a writer process is started.
@@ -248,14 +250,25 @@ class WriterProcess:
             self._raise_answer()
 
     def _raise_answer(self) -> None:
-        """Reads the worker's answer; raises its failure (or its disappearance)."""
+        """Reads the worker's answer; raises its failure.
+
+        Raises:
+            WorkerWriteError: for a file the worker could not write.
+            tfhub.errors.CacheError: if the worker died (killed, out of memory).
+        """
         answer = self._read_answer()
         if answer == "ok":
             return
         if isinstance(answer, tuple) and len(answer) == 3:
             path, number, message = answer
             raise WorkerWriteError(number, message, path)
-        raise WorkerWriteError(5, "the file writer process ended unexpectedly")  # EIO
+        status = self._process.wait()
+        raise errors.CacheError(
+            errno.EIO,
+            f"The process writing the extracted files into {self._target} ended unexpectedly "
+            f"(exit status {status}: killed, or out of memory?). Try again.",
+            path=self._target,
+        )
 
     def _read_answer(self) -> object:
         head = self._read(4)
