@@ -19,7 +19,7 @@ import logging
 import os
 import tarfile
 import zlib
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from . import constants, errors
 from ._archive_stream import Inflater, TarSource
@@ -203,11 +203,11 @@ def _extract_members(source: TarSource, target: str, name: str) -> ExtractResult
             try:
                 _extract_one(member, source, tree, sink, files)
             except OSError as err:
-                raise _member_error(err, member.name) from err
+                _raise_member_error(err, member.name)
         try:
             sink.close()
         except OSError as err:
-            raise _member_error(err, "") from err
+            _raise_member_error(err, "")
     finally:
         sink.abort()  # After a failure: what was sent is written and the worker has exited.
     source.finish()
@@ -221,15 +221,20 @@ def _extract_members(source: TarSource, target: str, name: str) -> ExtractResult
     )
 
 
-def _member_error(err: OSError, member_name: str) -> OSError:
-    """The error to raise for a member that cannot be written (the writer process names its own)."""
+def _raise_member_error(err: OSError, member_name: str) -> NoReturn:
+    """Raises the error for a member that cannot be written (the writer process names its own).
+
+    Raises:
+        tfhub.errors.ArchiveError: for names the filesystem cannot hold (EEXIST, ENAMETOOLONG...).
+        OSError: `err` itself, for anything else (a full disk, a tfhub error).
+    """
     if err.errno not in _MEMBER_ERRNOS or isinstance(err, errors.TFHubError):
-        return err
+        raise err
     if isinstance(err, WorkerWriteError):
         member_name = err.filename
-    return errors.ArchiveError(
+    raise errors.ArchiveError(
         f"Archive member {member_name[:200]!r} cannot be written ({err.strerror})."
-    )
+    ) from err
 
 
 def _extract_one(
