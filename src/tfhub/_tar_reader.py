@@ -33,23 +33,26 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
     archive: Any = tarfile.TarFile(fileobj=source, mode="r")  # type: ignore[arg-type]
     member, end = archive.firstmember, archive.offset
     archive.firstmember = None
-    read_block, tell = source.read_block, source.tell
+    archive.members.clear()  # tarfile keeps every member it reads; nobody needs them.
+    plain = not archive.pax_headers  # A global pax header changes every later member: tarfile's.
+    read_block, tell, regular = source.read_block, source.tell, tarfile.REGTYPE
     while member is not None:
-        archive.members.clear()  # tarfile keeps every member; nobody needs them.
         yield member
-        if not archive.pax_headers:  # A global pax header changes every later member: tarfile's.
+        if plain:
             block = read_block(BLOCK, end)  # Skips what the caller left of the member first.
             member = simple_header(block)
             if member is not None:  # Nearly always: a plain header, parsed here.
                 start = tell()
                 member.offset, member.offset_data = start - BLOCK, start
-                end = start + (-(-member.size // BLOCK) * BLOCK if member.isreg() else 0)
+                end = start + (-(-member.size // BLOCK) * BLOCK if member.type == regular else 0)
                 continue
             source.unread(block)
         else:
             source.seek(end)
         archive.offset = tell()
         member = archive.next()  # Anything else: tarfile decides.
+        archive.members.clear()
+        plain = not archive.pax_headers
         end = archive.offset
 
 
