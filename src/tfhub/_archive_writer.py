@@ -293,7 +293,7 @@ class WriterProcess:
             WorkerWriteError: for the first file the worker could not write.
         """
         if self._items:
-            self._send()
+            self._flush()  # Written here if the worker is still busy: it finishes sooner.
         self._send()  # Empty: the worker answers once it has written everything before.
         self._raise_answer()
 
