@@ -254,3 +254,38 @@ def test_a_worker_that_dies_is_a_cache_error(tmp_path):
         worker.close()
     assert info.value.path == str(tmp_path) and info.value.errno == errno.EIO
     assert not _alive(worker.pid)
+
+
+_DEFAULT_SIGPIPE = """
+import os, select, signal, sys, time
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # As some programs do: a closed pipe kills.
+from tfhub import _archive_writer
+_archive_writer.BATCH_FILES = 2
+open(os.path.join(sys.argv[1], "taken"), "wb").close()
+worker = _archive_writer.WriterProcess.start(sys.argv[1])
+try:
+    worker.add("taken", b"x", False)
+    worker.add("a", b"x", False)  # The first full batch goes to the worker, which fails.
+    select.select([worker._answers], [], [], 60)  # It has answered: it stopped writing.
+    time.sleep(0.5)  # Time to exit, for a worker that would (ordering, not speed).
+    worker.add("b", b"x", False)
+    worker.add("c", b"x", False)  # The next batch is sent to it all the same.
+    worker.close()
+except _archive_writer.WorkerWriteError as err:
+    print("raised", err.filename)
+finally:
+    worker.abort()
+"""
+
+
+def test_a_failed_worker_never_leaves_its_parent_writing_into_a_closed_pipe(tmp_path):
+    env = dict(os.environ, PYTHONPATH=SRC)
+    done = subprocess.run(
+        [sys.executable, "-c", _DEFAULT_SIGPIPE, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "raised taken"), done.stderr
+    assert sorted(os.listdir(tmp_path)) == ["taken"]  # Nothing after the failure.

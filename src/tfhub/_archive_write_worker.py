@@ -6,9 +6,9 @@ reads length-prefixed `marshal` batches of (relative path, bytes, overwrite) on 
 each file relative to the extraction root, an open folder fd it inherited (`dir_fd`), with
 O_CREAT|O_EXCL (O_TRUNC to overwrite)|O_NOFOLLOW. The parent has decided every path in memory
 (no `..`, no component that is a link, folders made first); the worker refuses absolute paths
-and `..` once more. An empty batch asks for an acknowledgement (b"ok"). At the first failure it
-answers (path, errno, strerror) and exits; when its stdin closes (the parent is done, or was
-killed) it exits: it never outlives the extraction.
+and `..` once more. An empty batch asks for an acknowledgement ("ok"). At the first failure it
+answers (path, errno, strerror) and writes nothing more; when its stdin closes (the parent is
+done, or was killed) it exits: it never outlives the extraction.
 """
 
 from __future__ import annotations
@@ -62,7 +62,13 @@ def _write_batch(root: int, items: list[tuple[str, bytes, bool]]) -> tuple[str, 
 
 
 def serve(root: int, requests: int = 0, answers: int = 1) -> None:
-    """Writes the batches read from `requests` until it closes or a write fails."""
+    """Writes the batches read from `requests` until it closes.
+
+    After a failed write it answers the failure once, then reads and drops what the parent still
+    sends until it closes the pipe: the parent never writes into a closed pipe (which kills a
+    process that has restored SIGPIPE's default action).
+    """
+    failure: tuple[str, int, str] | None = None
     while True:
         head = _read_exact(requests, 4)
         if len(head) < 4:
@@ -73,12 +79,11 @@ def serve(root: int, requests: int = 0, answers: int = 1) -> None:
             return  # Cut short: the parent was killed while sending.
         items = marshal.loads(body)
         if not items:
-            _answer(answers, "ok")
-            continue
-        failure = _write_batch(root, items)
-        if failure is not None:
-            _answer(answers, failure)
-            return
+            _answer(answers, failure or "ok")
+        elif failure is None:
+            failure = _write_batch(root, items)
+            if failure is not None:
+                _answer(answers, failure)  # At once: the parent may notice before it asks.
 
 
 if __name__ == "__main__":

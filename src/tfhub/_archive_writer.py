@@ -237,17 +237,26 @@ class WriterProcess:
         Raises:
             WorkerWriteError: if the worker has stopped after a failed write.
         """
-        body = marshal.dumps(self._items)
-        if self._items:
-            self.sent += len(self._items)
+        items = self._items
+        body = marshal.dumps(items)
+        if items:
+            self.sent += len(items)
             self._last = len(body)
         self._items, self._bytes, self._overwrites = [], 0, False
         data = memoryview(len(body).to_bytes(4, "little") + body)
         try:
             while data:
                 data = data[os.write(self._requests, data) :]
-        except BrokenPipeError:
+        except BrokenPipeError:  # The worker died.
             self._raise_answer()
+        if items and self._answered():
+            self._raise_answer()  # A failed write, answered at once.
+
+    def _answered(self) -> bool:
+        """True if the worker has written an answer that nobody asked for yet (a failure)."""
+        import select
+
+        return bool(select.select([self._answers], [], [], 0)[0])
 
     def _raise_answer(self) -> None:
         """Reads the worker's answer; raises its failure.
