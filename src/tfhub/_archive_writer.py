@@ -92,7 +92,12 @@ class Files:
         return write_file(source, f"{self.target}/{path}", size, overwrite)
 
     def close(self) -> None:
-        """Returns once every file is written; raises the worker's error if one failed."""
+        """Returns once every file is written.
+
+        Raises:
+            WorkerWriteError: for the first file the worker could not write.
+            tfhub.errors.CacheError: if the worker died.
+        """
         if self._worker is not None:
             self._worker.close()
 
@@ -300,6 +305,7 @@ class WriterProcess:
 
         Raises:
             WorkerWriteError: for the first file the worker could not write.
+            tfhub.errors.CacheError: if the worker died.
         """
         if self._items:
             self._flush()  # Written here if the worker is still busy: it finishes sooner.
@@ -311,6 +317,7 @@ class WriterProcess:
 
         Raises:
             WorkerWriteError: for the first file the worker could not write.
+            tfhub.errors.CacheError: if the worker died.
         """
         try:
             self.sync()
