@@ -105,6 +105,17 @@ def test_no_worker_when_the_interpreter_is_embedded(tmp_path, monkeypatch):
     assert result.by_worker == 0 and len(result.files) == 50
 
 
+@pytest.mark.parametrize(
+    ("cpu_max", "at_most"),
+    [("max 100000\n", 64.0), ("100000 100000\n", 1.0), ("50000 100000", 0.5)],
+)
+def test_a_cgroup_cpu_quota_counts_as_fewer_cores(tmp_path, cpu_max, at_most):
+    (tmp_path / "cpu.max").write_text(cpu_max)
+    cores = _archive_writer._cores(str(tmp_path / "cpu.max"))
+    assert 0 < cores <= at_most
+    assert cores == min(len(os.sched_getaffinity(0)), at_most)
+
+
 class _Intruder(io.RawIOBase):
     """A tar stream that creates `path` in the target once `at` bytes have been read.
 

@@ -115,11 +115,21 @@ def _worker_source() -> str | None:
         return None
 
 
-def _cores() -> int:
+def _cores(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> float:
+    """The cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota (a
+    container limited to one CPU gains nothing from a second process)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores: float = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux.
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    try:
+        with open(cpu_max) as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            cores = min(cores, int(quota) / int(period))
+    except (OSError, ValueError):
+        pass  # No cgroup v2 quota readable: the affinity decides.
+    return cores
 
 
 def _can_help() -> bool:
