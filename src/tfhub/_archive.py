@@ -2,28 +2,29 @@
 
 The archive is read once, front to back, from a stream: memory stays flat whatever its size.
 A background thread decompresses (`_archive_stream`); this thread parses the tar, hashes each
-file (sha256) and writes it. Where members go is decided in memory (`_archive_tree`): absolute
-paths, `..`, links that leave the target (through any chain of the archive's links, judged by
-what they will point to), hard links, sparse files, devices, fifos and other special members
-are refused by name before anything is created, and no write goes through a link. The total
-expanded size is capped by TFHUB_MAX_EXTRACTED_BYTES.
+file (sha256) and writes it, or, once the archive has shown many small files, sends them to a
+writer process (`_archive_writer`). Where members go is decided in memory (`_archive_tree`):
+absolute paths, `..`, links that leave the target (through any chain of the archive's links,
+judged by what they will point to), hard links, sparse files, devices, fifos and other special
+members are refused by name before anything is created, and no write goes through a link. The
+total expanded size is capped by TFHUB_MAX_EXTRACTED_BYTES.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import errno
-import hashlib
 import io
 import logging
 import os
 import tarfile
 import zlib
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from . import constants, errors
 from ._archive_stream import Inflater, TarSource
 from ._archive_tree import Tree, normalized_name
+from ._archive_writer import Files, WorkerWriteError
 from ._tar_reader import members
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 DIGEST_ALGORITHM = "sha256"  # 1.5 GB/s here (SHA-NI); sha1 0.87, blake2b 0.55, md5 0.56.
 _COPY_BUFSIZE = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
-_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_REGULAR_TYPES = frozenset(tarfile.REGULAR_TYPES)  # member.isreg(), without the call.
 _CACHE_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
 _MEMBER_ERRNOS = (errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ELOOP,
                   errno.EINVAL, errno.EILSEQ)  # fmt: skip
@@ -46,11 +47,14 @@ class ExtractResult:
             regular file written.
         algorithm: the `hashlib` name of the digests ("sha256").
         members: how many archive members were read (files, folders, links).
+        by_worker: how many of the files a writer process wrote (`_archive_writer`; 0 for
+            archives of few or big files).
     """
 
     files: dict[str, tuple[int, str]]
     algorithm: str
     members: int
+    by_worker: int = 0
 
     def sizes(self) -> dict[str, int]:
         """Returns {relative path: size}, the form `cache.write_manifest` takes today."""
@@ -190,29 +194,55 @@ def _corrupt_errors() -> tuple[type[BaseException], ...]:
 
 def _extract_members(source: TarSource, target: str, name: str) -> ExtractResult:
     tree = Tree(target)
+    sink = Files(target)
     files: dict[str, tuple[int, str]] = {}
     count = 0
-    for member in members(source):
-        count += 1
+    try:
+        for member in members(source):
+            count += 1
+            try:
+                _extract_one(member, source, tree, sink, files)
+            except OSError as err:
+                _raise_member_error(err, member.name)
         try:
-            _extract_one(member, source, tree, files)
+            sink.close()
         except OSError as err:
-            if err.errno not in _MEMBER_ERRNOS or isinstance(err, errors.TFHubError):
-                raise
-            raise errors.ArchiveError(
-                f"Archive member {member.name[:200]!r} cannot be written ({err.strerror})."
-            ) from err
+            _raise_member_error(err, "")
+    finally:
+        sink.abort()  # After a failure: what was sent is written and the worker has exited.
     source.finish()
     if count == 0:
         raise tarfile.ReadError("the archive has no members")
     if not files:
         raise invalid(name, "The archive holds no files (only folders or links).")
     tree.check_all_links()
-    return ExtractResult(files=files, algorithm=DIGEST_ALGORITHM, members=count)
+    return ExtractResult(
+        files=files, algorithm=DIGEST_ALGORITHM, members=count, by_worker=sink.by_worker
+    )
+
+
+def _raise_member_error(err: OSError, member_name: str) -> NoReturn:
+    """Raises the error for a member that cannot be written (the writer process names its own).
+
+    Raises:
+        tfhub.errors.ArchiveError: for names the filesystem cannot hold (EEXIST, ENAMETOOLONG...).
+        OSError: `err` itself, for anything else (a full disk, a tfhub error).
+    """
+    if err.errno not in _MEMBER_ERRNOS or isinstance(err, errors.TFHubError):
+        raise err
+    if isinstance(err, WorkerWriteError):
+        member_name = err.filename
+    raise errors.ArchiveError(
+        f"Archive member {member_name[:200]!r} cannot be written ({err.strerror})."
+    ) from err
 
 
 def _extract_one(
-    member: tarfile.TarInfo, source: TarSource, tree: Tree, files: dict[str, tuple[int, str]]
+    member: tarfile.TarInfo,
+    source: TarSource,
+    tree: Tree,
+    sink: Files,
+    files: dict[str, tuple[int, str]],
 ) -> None:
     norm = normalized_name(member)
     if norm == ".":
@@ -224,23 +254,25 @@ def _extract_one(
         for folder in missing:
             os.mkdir(f"{tree.target}/{folder}")
             tree.dirs.add(folder)
+    if member.type in _REGULAR_TYPES:  # First: nearly every member is a file.
+        made = tree.files
+        overwrite = path in made
+        if not overwrite and (path in tree.dirs or path in tree.links):
+            _refuse_duplicate(member, tree.kind(path), "file")
+        files[path] = (member.size, sink.write(source, path, member.size, overwrite))
+        made.add(path)
+        return
     existing = tree.kind(path)
-    full = f"{tree.target}/{path}"
-    if member.isreg():  # First: nearly every member is a file.
-        if existing is not None and existing != "file":
-            _refuse_duplicate(member, existing, "file")
-        files[path] = (member.size, _write_file(source, full, member.size, existing == "file"))
-        tree.files.add(path)
-    elif member.isdir():
+    if member.isdir():
         if existing != "dir":
             _refuse_duplicate(member, existing, "folder")
-            os.mkdir(full)
+            os.mkdir(f"{tree.target}/{path}")
             tree.dirs.add(path)
     else:  # A symbolic link: normalized_name refused every other type.
         if existing != "link" or tree.links[path] != member.linkname:
             _refuse_duplicate(member, existing, "link")
             tree.add_link(member.name, path, member.linkname)
-            os.symlink(member.linkname, full)
+            os.symlink(member.linkname, f"{tree.target}/{path}")
 
 
 def _refuse_duplicate(member: tarfile.TarInfo, existing: str | None, kind: str) -> None:
@@ -249,19 +281,6 @@ def _refuse_duplicate(member: tarfile.TarInfo, existing: str | None, kind: str) 
             f"Archive member {member.name!r} is a {kind}, but an earlier member of the same "
             f"name is a {existing} (duplicate member names)."
         )
-
-
-def _write_file(source: TarSource, path: str, size: int, overwrite: bool) -> str:
-    """Writes the next `size` bytes into a new file (never through a link); returns its digest."""
-    source.check_room(size)  # Before creating the file: a refused member leaves nothing.
-    flags = _FILE_FLAGS | (os.O_TRUNC if overwrite else os.O_EXCL)
-    fd = os.open(path, flags, 0o666)
-    try:
-        hasher = hashlib.sha256()  # DIGEST_ALGORITHM; the constructor is faster than new().
-        source.copy_to(fd, size, hasher)
-    finally:
-        os.close(fd)
-    return hasher.hexdigest()
 
 
 def extract_file(archive_path: str, target: str) -> ExtractResult:

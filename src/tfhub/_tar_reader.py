@@ -33,23 +33,26 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
     archive: Any = tarfile.TarFile(fileobj=source, mode="r")  # type: ignore[arg-type]
     member, end = archive.firstmember, archive.offset
     archive.firstmember = None
-    read_block, tell = source.read_block, source.tell
+    archive.members.clear()  # tarfile keeps every member it reads; nobody needs them.
+    plain = not archive.pax_headers  # A global pax header changes every later member: tarfile's.
+    read_block, tell, regular = source.read_block, source.tell, tarfile.REGTYPE
     while member is not None:
-        archive.members.clear()  # tarfile keeps every member; nobody needs them.
         yield member
-        if not archive.pax_headers:  # A global pax header changes every later member: tarfile's.
+        if plain:
             block = read_block(BLOCK, end)  # Skips what the caller left of the member first.
             member = simple_header(block)
             if member is not None:  # Nearly always: a plain header, parsed here.
                 start = tell()
                 member.offset, member.offset_data = start - BLOCK, start
-                end = start + (-(-member.size // BLOCK) * BLOCK if member.isreg() else 0)
+                end = start + (-(-member.size // BLOCK) * BLOCK if member.type == regular else 0)
                 continue
             source.unread(block)
         else:
             source.seek(end)
         archive.offset = tell()
         member = archive.next()  # Anything else: tarfile decides.
+        archive.members.clear()
+        plain = not archive.pax_headers
         end = archive.offset
 
 
@@ -58,29 +61,20 @@ def _field(block: bytes, start: int, end: int) -> bytes:
     return block[start:end].partition(b"\0")[0]
 
 
-def _octal(block: bytes, start: int, end: int) -> int | None:
-    """An octal number field as tarfile reads it; None for base-256 or garbage (tarfile's)."""
-    if block[start] & 0x80:
-        return None
-    try:
-        return int(block[start:end].partition(b"\0")[0].strip() or b"0", 8)
-    except ValueError:
-        return None
-
-
-def _byte_sum(block: bytes) -> int:
-    """sum(block) for a 512-byte block, fast: Adler-32's low half is 1 + the byte sum mod 65521,
-    exact for 256 bytes (at most 65280)."""
-    return (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) - 2
-
-
 def simple_header(block: bytes) -> tarfile.TarInfo | None:
     """Parses a plain header of a file, folder or link as `tarfile` would; None otherwise."""
     kind = _SIMPLE_TYPES.get(block[156:157])
-    if kind is None or len(block) < BLOCK:
+    if kind is None or len(block) < BLOCK or block[124] & 0x80 or block[148] & 0x80:
+        return None  # Not a plain type, short, or base-256 numbers: tarfile's.
+    try:  # Octal fields as tarfile reads them (garbage: tarfile's).
+        size = int(block[124:136].partition(b"\0")[0].strip() or b"0", 8)
+        checksum = int(block[148:156].partition(b"\0")[0].strip() or b"0", 8)
+    except ValueError:
         return None
-    size, checksum = _octal(block, 124, 136), _octal(block, 148, 156)
-    if size is None or checksum != _byte_sum(block) - sum(block[148:156]) + 256:
+    # sum(block) fast: Adler-32's low half is 1 + the byte sum mod 65521, exact for 256 bytes
+    # (at most 65280); then the checksum field counted as eight spaces (256).
+    total = (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) + 254
+    if checksum != total - sum(block[148:156]):
         return None
     if size and kind in (tarfile.DIRTYPE, tarfile.SYMTYPE):
         return None  # tarfile does not skip data of these: let it handle the odd case.
