@@ -1,0 +1,54 @@
+"""The decompressing read-ahead of `_archive_stream`: memory stays bounded whatever the source."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+
+from tfhub._archive_stream import DEPTH, OUT_SIZE, READ_AHEAD, READ_SIZE, Inflater
+
+
+class _CountingSource:
+    """A stream that counts the bytes it handed out and the largest read asked of it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+        self.given = 0
+        self.largest_ask = 0
+        self._lock = threading.Lock()
+
+    def read(self, size: int) -> bytes:
+        data = self._data.read(size)
+        with self._lock:
+            self.given += len(data)
+            self.largest_ask = max(self.largest_ask, size)
+        return data
+
+
+def _wait_until_both_queues_are_full(inflater: Inflater) -> None:
+    """Waits (at most 30 s) until neither thread can go on without a consumer."""
+    stalled = threading.Event()
+    for _ in range(3000):
+        if inflater._input.full() and inflater._queue.full():
+            return
+        stalled.wait(0.01)
+    raise AssertionError("the read-ahead never filled up: the decoder consumed without bound")
+
+
+def test_read_ahead_is_bounded_when_nobody_consumes():
+    """An unread stream of 24 MB holds at most ~READ_AHEAD compressed + DEPTH chunks out."""
+    from isal import igzip
+
+    data = igzip.compress(os.urandom(24 << 20), compresslevel=0)  # Inflates 1:1.
+    source = _CountingSource(data[512:])
+    inflater = Inflater(source.read, data[:512], "gzip")
+    try:
+        _wait_until_both_queues_are_full(inflater)
+        # Queued compressed chunks, one more in the reader's hand and one in the decoder's, and
+        # the compressed bytes behind the DEPTH decompressed chunks waiting (+1 being put).
+        bound = READ_AHEAD + 2 * READ_SIZE + (DEPTH + 1) * OUT_SIZE + (64 << 10)
+        assert source.given <= bound, (source.given, bound)
+        assert source.largest_ask == READ_SIZE
+    finally:
+        inflater.close()
