@@ -6,7 +6,7 @@ import io
 import os
 import threading
 
-from tfhub._archive_stream import DEPTH, OUT_SIZE, READ_AHEAD, READ_SIZE, Inflater
+from tfhub._archive_stream import BATCH, DEPTH, OUT_SIZE, READ_AHEAD, READ_SIZE, Inflater
 
 
 class _CountingSource:
@@ -26,29 +26,44 @@ class _CountingSource:
         return data
 
 
-def _wait_until_both_queues_are_full(inflater: Inflater) -> None:
-    """Waits (at most 30 s) until neither thread can go on without a consumer."""
+def _wait_until_full(inflater: Inflater, *, input_too: bool = True) -> None:
+    """Waits (at most 30 s) until the output queue (and the input queue) is full."""
     stalled = threading.Event()
     for _ in range(3000):
-        if inflater._input.full() and inflater._queue.full():
+        if inflater._queue.full() and (inflater._input.full() or not input_too):
             return
         stalled.wait(0.01)
     raise AssertionError("the read-ahead never filled up: the decoder consumed without bound")
 
 
 def test_read_ahead_is_bounded_when_nobody_consumes():
-    """An unread stream of 24 MB holds at most ~READ_AHEAD compressed + DEPTH chunks out."""
+    """An unread stream of 24 MB holds at most ~READ_AHEAD compressed + DEPTH batches out."""
     from isal import igzip
 
     data = igzip.compress(os.urandom(24 << 20), compresslevel=0)  # Inflates 1:1.
     source = _CountingSource(data[512:])
     inflater = Inflater(source.read, data[:512], "gzip")
     try:
-        _wait_until_both_queues_are_full(inflater)
+        _wait_until_full(inflater)
         # Queued compressed chunks, one more in the reader's hand and one in the decoder's, and
-        # the compressed bytes behind the DEPTH decompressed chunks waiting (+1 being put).
-        bound = READ_AHEAD + 2 * READ_SIZE + (DEPTH + 1) * OUT_SIZE + (64 << 10)
+        # the compressed bytes behind the DEPTH batches of decompressed chunks (+1 being put).
+        bound = READ_AHEAD + 2 * READ_SIZE + (DEPTH + 1) * BATCH * OUT_SIZE + (64 << 10)
         assert source.given <= bound, (source.given, bound)
         assert source.largest_ask == READ_SIZE
+    finally:
+        inflater.close()
+
+
+def test_a_compressed_chunk_that_expands_a_lot_is_handed_over_in_bounded_batches():
+    """512 KiB of compressed zeros inflate to ~500 MB: batches still hold at most BATCH chunks."""
+    from isal import igzip
+
+    data = igzip.compress(bytes(256 << 20), compresslevel=1)  # ~1000:1.
+    inflater = Inflater(io.BytesIO(data[512:]).read, data[:512], "gzip")
+    try:
+        _wait_until_full(inflater, input_too=False)  # The input fits in one chunk.
+        held = list(inflater._queue.queue)
+        assert all(len(batch) <= BATCH for batch in held)
+        assert sum(len(chunk) for batch in held for chunk in batch) <= DEPTH * BATCH * OUT_SIZE
     finally:
         inflater.close()
