@@ -67,3 +67,28 @@ def test_a_compressed_chunk_that_expands_a_lot_is_handed_over_in_bounded_batches
         assert sum(len(chunk) for batch in held for chunk in batch) <= DEPTH * BATCH * OUT_SIZE
     finally:
         inflater.close()
+
+
+def test_bytes_decoded_before_an_error_after_a_complete_member_still_arrive(tmp_path):
+    """As upstream, an error after a complete gzip member is ignored once the tar has ended.
+
+    Here the tar's end is decoded from the same compressed chunk as the bad CRC of the second
+    member (after 300 KB of zero padding): those bytes must reach the tar parser before the error.
+    """
+    import gzip
+
+    from tests._helpers.archives import make_tar_gz, read_tree
+
+    from tfhub import _archive
+
+    files = {"weights": os.urandom(100_000)}
+    tar = open(make_tar_gz(tmp_path / "m.tar", files, compression=""), "rb").read()
+    tar += bytes(300_000)  # Padding after the end-of-archive blocks, as some packers write.
+    second = bytearray(gzip.compress(tar[1000:]))
+    second[-8] ^= 0xFF  # Its CRC32: wrong.
+    path = tmp_path / "m.tar.gz"
+    path.write_bytes(gzip.compress(tar[:1000]) + bytes(second))
+    target = tmp_path / "t"
+    target.mkdir()
+    _archive.extract_file(str(path), str(target))
+    assert read_tree(target) == files

@@ -182,10 +182,10 @@ class Inflater:
 
     def _run(self, read: Callable[[int], bytes], head: bytes) -> None:
         decoder = Decoder(self.kind)
+        batch: list[bytes] = []
         try:
             data = head
             while data and not self._stop.is_set():
-                batch: list[bytes] = []
                 for chunk in decoder.decode(data):
                     batch.append(chunk)
                     if len(batch) == BATCH:
@@ -193,12 +193,15 @@ class Inflater:
                         batch = []
                 if batch:
                     self._put(self._queue, batch)
+                    batch = []
                 if decoder.done:
                     break
                 data = read(READ_SIZE)
             decoder.finish()
             self._put(self._queue, _End())
         except BaseException as err:
+            if batch:  # What was decoded before the error goes first (the tar may end in it).
+                self._put(self._queue, batch)
             self._put(self._queue, _Failure(err, decoder.members_done))
 
     def _put(self, where: queue.Queue[Any], item: Any) -> None:
