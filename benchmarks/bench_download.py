@@ -14,7 +14,9 @@ Recipe (printed with the results):
 - two conditions: idle, and loaded (one CPU-bound busy loop per core, started by the benchmark);
 - the machine's gunzip limit, ISA-L inflating the same archive in memory (best of 3), is printed
   beside each figure with the cores and load average;
-- peak RSS of tfhub's process for 50 MB, 200 MB and 1 GB archives (`--rss-mb`).
+- peak RSS of tfhub's process for 50 MB, 200 MB and 1 GB archives (`--rss-mb`);
+- under each row, tfhub's threads: median CPU seconds and seconds spent waiting on a runqueue
+  (the kernel's schedstat), and the share of its runnable time the decoder thread ran.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import shutil
 import statistics
@@ -29,19 +32,38 @@ import sys
 import tarfile
 import tempfile
 import time
+from typing import NamedTuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import child_env, cpu_load, machine, plain_http_server, run_child_rss
 
 CODE = """
-import sys, time
+import json, sys, threading, time
 import {module} as hub
 import requests  # tensorflow_hub imports its HTTP client at import; tfhub does so lazily.
+THREADS = {{}}  # name: [CPU s, runqueue wait s] of the threads that ran (kernel schedstat).
+def schedstat():
+    run, wait, _ = open("/proc/thread-self/schedstat").read().split()
+    return int(run) / 1e9, int(wait) / 1e9
+def record(name, start):
+    end = schedstat()
+    totals = THREADS.setdefault(name, [0.0, 0.0])
+    totals[0] += end[0] - start[0]
+    totals[1] += end[1] - start[1]
+def run(self, _run=threading.Thread.run):
+    start = schedstat()
+    try:
+        _run(self)
+    finally:
+        record(self.name, start)
+threading.Thread.run = run
+main = schedstat()
 started = time.perf_counter()
 hub.resolve(sys.argv[1])
 elapsed = time.perf_counter() - started
+record("caller", main)
 peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-print(elapsed, int(peak) // 1024)
+print(elapsed, int(peak) // 1024, json.dumps(THREADS, separators=(",", ":")))
 """
 RECIPES = ("tarfile-gzip6", "isal-gzip2")
 MODULES = ("tfhub", "tensorflow_hub")
@@ -110,8 +132,16 @@ def gunzip_limit(path: str) -> float:
     return len(data) / 2**20 / best
 
 
-def measure_once(module: str, url: str, size_mb: float, work: str) -> tuple[float, int]:
-    """Returns (MB/s, peak RSS MB) of one fresh process of `module` resolving `url`."""
+class Run(NamedTuple):
+    """One resolve in a fresh process: MB/s, peak RSS MB, and per thread [CPU s, runqueue s]."""
+
+    speed: float
+    peak_mb: int
+    threads: dict[str, list[float]]
+
+
+def measure_once(module: str, url: str, size_mb: float, work: str) -> Run:
+    """Resolves `url` in one fresh process of `module`."""
     cache_dir = os.path.join(work, f"cache-{module}")
     try:
         env = child_env(TFHUB_CACHE_DIR=cache_dir)
@@ -120,8 +150,27 @@ def measure_once(module: str, url: str, size_mb: float, work: str) -> tuple[floa
         shutil.rmtree(cache_dir, ignore_errors=True)
     # The child's own high-water mark: wait4's ru_maxrss also counts the parent's pages that a
     # forked child held before exec (this parent holds archives in memory).
-    elapsed, peak = out.split()[-2:]
-    return size_mb / float(elapsed), int(peak)
+    elapsed, peak, threads = out.strip().splitlines()[-1].split(" ", 2)
+    return Run(size_mb / float(elapsed), int(peak), json.loads(threads))
+
+
+def thread_summary(runs: list[Run]) -> str:
+    """Median CPU s / runqueue-wait s per thread that used CPU, and the decoder's share.
+
+    The share is the decoder's CPU over the time it was runnable (CPU + wait on a runqueue):
+    below 1 the scheduler gave its core to other threads (busy loops, our other threads).
+    """
+    names = sorted({name for run in runs for name in run.threads})
+    parts = []
+    for name in names:
+        cpu = statistics.median(run.threads.get(name, [0.0, 0.0])[0] for run in runs)
+        wait = statistics.median(run.threads.get(name, [0.0, 0.0])[1] for run in runs)
+        if cpu >= 0.01:
+            parts.append(f"{name} {cpu:.2f}/{wait:.2f}")
+    decoder = [run.threads.get("tfhub-extract", [0.0, 0.0]) for run in runs]
+    shares = [cpu / (cpu + wait) for cpu, wait in decoder if cpu]
+    share = f"; decoder ran {statistics.median(shares):.0%} of its runnable time" if shares else ""
+    return f"tfhub threads CPU/runqueue-wait s: {', '.join(parts)}{share}"
 
 
 def _archive(served: str, recipe: str, megabytes: int) -> tuple[str, float]:
@@ -141,10 +190,15 @@ def speed_rows(url: str, served: str, args: argparse.Namespace, work: str) -> No
                 name, size_mb = _archive(served, recipe, args.mb)
                 limit = gunzip_limit(os.path.join(served, name))
                 speeds: dict[str, list[float]] = {module: [] for module in MODULES}
+                ours: list[Run] = []
                 for _ in range(args.runs):  # Alternated: load changes hit both.
                     for module in MODULES:
-                        speeds[module].append(measure_once(module, url + name, size_mb, work)[0])
+                        run = measure_once(module, url + name, size_mb, work)
+                        speeds[module].append(run.speed)
+                        if module == "tfhub":
+                            ours.append(run)
                 _print_row(condition, recipe, size_mb, limit, speeds)
+                print(f"  {thread_summary(ours)}", flush=True)
 
 
 def _print_row(
@@ -165,7 +219,7 @@ def _print_row(
 def rss_rows(url: str, served: str, args: argparse.Namespace, work: str) -> None:
     for megabytes in (int(value) for value in args.rss_mb.split(",")):
         name, size_mb = _archive(served, "isal-gzip2", megabytes)
-        speed, peak = measure_once("tfhub", url + name, size_mb, work)
+        speed, peak, _ = measure_once("tfhub", url + name, size_mb, work)
         print(
             f"peak RSS tfhub, {size_mb:.0f} MB archive: {peak} MB (target <= 100 MB; "
             f"{speed:.0f} MB/s) | {machine()}",
