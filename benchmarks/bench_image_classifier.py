@@ -132,7 +132,11 @@ def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
         (sets.train, sets.train_size),
         (sets.valid, sets.valid_size),
         say=epoch_done,
-        callbacks=(lib._unreadable_files_check(lib.keras_module(), store),),
+        callbacks=lib._callbacks(
+            lib.keras_module(),
+            store,
+            sets.valid if bottlenecks and os.environ.get("BENCH_EARLY", "1") == "1" else None,
+        ),
     )
     if bottlenecks:
         lib.attach_head(layer, model, size)

@@ -18,7 +18,8 @@ import pytest
 from tests._helpers import image_models, image_sets
 
 from tfhub import errors
-from tfhub.tools import image_folders, image_modules
+from tfhub.tools import image_folders
+from tfhub.tools import image_modules as image_modules_lib
 from tfhub.tools.make_image_classifier import data, get_default_hparams, lib
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
@@ -43,7 +44,7 @@ def test_store_runs_the_feature_function_once_per_image_and_keeps_its_output(
     root = tmp_path / "imgs"
     image_sets.make_image_folder(root, classes=("circle", "square"), per_class=3, formats=("png",))
     module = image_models.save_image_feature_vector(tmp_path / "module", image_size=(16, 16))
-    layer = image_modules.load_module_layer(module, trainable=False)
+    layer = image_modules_lib.load_module_layer(module, trainable=False)
     files = image_folders.list_image_files(os.fspath(root))
     seen = tf.Variable(0, dtype=tf.int64)  # How many images the feature function was given.
 
@@ -148,3 +149,43 @@ def test_training_on_bottlenecks_gives_the_model_that_training_the_whole_model_g
     expected = np.exp(logits - logits.max(axis=1, keepdims=True))
     expected /= expected.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(head["predictions"], expected, atol=1e-5)
+
+
+def test_validation_features_are_computed_while_training_starts_and_errors_reach_fit(
+    shape_images: Path, image_modules: dict[str, str]
+) -> None:
+    import tensorflow as tf
+
+    keras = lib.keras_module()
+    hparams = get_default_hparams()._replace(train_epochs=2, batch_size=8)
+    layer = image_modules_lib.load_module_layer(image_modules["fixed"], trainable=False)
+    files = image_folders.list_image_files(os.fspath(shape_images))
+    store = image_folders.ImageStore(files, (32, 32), features=lib.module_features(layer, 8))
+    sets = data.make_datasets(store, hparams=hparams, seed=0)
+    _, valid_idx = data.split_indices(np.asarray(files.label_ids), hparams.validation_split)
+    seen: list[bool] = []
+
+    class Probe(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
+        def on_test_begin(self, logs: object = None) -> None:
+            seen.append(bool(store._read.numpy()[valid_idx].all()))
+
+    callbacks = (*lib._callbacks(keras, store, sets.valid), Probe())
+    head = lib.build_head(hparams, 8, len(files.labels))
+    lib.train_model(
+        head, hparams, (sets.train, sets.train_size), (sets.valid, sets.valid_size),
+        say=lambda line: None, callbacks=callbacks,
+    )  # fmt: skip
+    assert seen == [True, True]  # Kept before the first validation pass began.
+
+    def fail(features: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        check = tf.debugging.assert_equal(tf.size(labels), -1, message="broken validation set")
+        with tf.control_dependencies([check]):
+            return features, labels
+
+    broken = sets.valid.map(fail)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="broken validation set"):
+        lib.train_model(
+            lib.build_head(hparams, 8, len(files.labels)), hparams,
+            (sets.train, sets.train_size), (broken, sets.valid_size),
+            say=lambda line: None, callbacks=lib._callbacks(keras, store, broken),
+        )  # fmt: skip

@@ -20,6 +20,7 @@ import contextlib
 import gc
 import logging
 import os
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -206,6 +207,49 @@ def _unreadable_files_check(keras: Any, store: image_folders.ImageStore) -> Any:
     return UnreadableFilesCheck()
 
 
+def _early_validation_pass(keras: Any, valid_data: Any) -> Any:
+    """A callback that reads `valid_data` once in a background thread from the start of
+    training, and waits for it before the first validation pass (and the end of the first
+    epoch). With bottlenecks this decodes the validation images and computes their features
+    while Keras traces the train function (the training pipeline starts only after that), and
+    the first validation pass then reads the kept features."""
+
+    class EarlyValidationPass(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.thread: threading.Thread | None = None
+            self.error: BaseException | None = None
+
+        def _read(self) -> None:
+            try:
+                for _ in valid_data:
+                    pass
+            except BaseException as err:  # Raised in the training thread by `_wait`.
+                self.error = err
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.thread = threading.Thread(target=self._read, name="tfhub-validation-pass")
+            self.thread.start()
+
+        def _wait(self) -> None:
+            if self.thread is not None:
+                self.thread.join()
+                self.thread = None
+                if self.error is not None:
+                    raise self.error
+
+        def on_test_begin(self, logs: Any = None) -> None:
+            self._wait()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            self._wait()
+
+        def on_train_end(self, logs: Any = None) -> None:
+            self._wait()
+
+    return EarlyValidationPass()
+
+
 @contextlib.contextmanager
 def _gc_frozen() -> Any:
     """Moves the objects alive on entry (TensorFlow's and Keras' millions) out of the garbage
@@ -279,6 +323,15 @@ def train_model(
             shuffle=False,  # The tf.data pipeline shuffles.
             verbose=0,
         )
+
+
+def _callbacks(keras: Any, store: image_folders.ImageStore, early_valid: Any) -> tuple[Any, ...]:
+    """The tool's own callbacks: the unreadable-files check after the first epoch, after an
+    early validation pass if `early_valid` (a dataset) is given."""
+    check = _unreadable_files_check(keras, store)
+    if early_valid is None:
+        return (check,)
+    return (_early_validation_pass(keras, early_valid), check)
 
 
 def make_image_classifier(
@@ -376,7 +429,7 @@ def make_image_classifier(
             (sets.valid, sets.valid_size),
             log_dir,
             say=say,
-            callbacks=(_unreadable_files_check(keras, store),),
+            callbacks=_callbacks(keras, store, sets.valid if bottlenecks else None),
         )
         if not bottlenecks:
             return trained, files.labels, history
