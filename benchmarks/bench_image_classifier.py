@@ -8,8 +8,11 @@ momentum 0.9; label smoothing 0.1; batch 32; 224x224 inputs; 20% validation) on 
 images (5 classes of coloured shapes, 240x320 / 256x256 / 320x240, as TF Flowers' photos; by
 default 5 x 734 = 3,670 images, TF Flowers' count: --per-class 100 for a quick run) with:
   - tfhub: `tfhub.tools.make_image_classifier` in Keras 3: each image decoded in parallel by
-    tf.data the first time training asks for it (decoding overlaps the first epoch), kept in
-    memory for later epochs, shuffled, batched, prefetched;
+    tf.data the first time training asks for it (decoding overlaps the first epoch) and run
+    through the frozen module once ("bottlenecks"), its features kept in memory for later
+    epochs, shuffled, batched, prefetched; the head trains on them (BENCH_BOTTLENECKS=0 in the
+    environment: the whole model on kept pixels, the path of fine-tuning and augmentation;
+    BENCH_EARLY=0: without the early validation pass);
   - upstream: tensorflow_hub 0.16.1's KerasLayer in tf_keras (TF_USE_LEGACY_KERAS=1) fed by
     `ImageDataGenerator.flow_from_directory`, as make_image_classifier 0.10.0 did.
 Each side runs in its own process, alternated run by run. Reported per module: training
