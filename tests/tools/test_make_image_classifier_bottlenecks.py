@@ -189,3 +189,39 @@ def test_validation_features_are_computed_while_training_starts_and_errors_reach
             (sets.train, sets.train_size), (broken, sets.valid_size),
             say=lambda line: None, callbacks=lib._callbacks(keras, store, broken),
         )  # fmt: skip
+
+
+MIRRORED_CLI = """
+    import sys
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from tfhub.tools.make_image_classifier.cli import main
+
+    sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_tf_keras_mirrored_bottlenecks_export_a_compiled_whole_model(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    import tensorflow as tf
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_USE_LEGACY_KERAS": "1"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")])
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(MIRRORED_CLI),
+         "--image_dir", os.fspath(shape_images), "--tfhub_module", image_modules["fixed"],
+         "--distribution_strategy", "mirrored", "--train_epochs", "2", "--batch_size", "8",
+         "--saved_model_dir", os.fspath(out / "sm")],
+        env=env, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    assert "MirroredStrategy with 2 replica(s)" in done.stdout
+    assert "run through the module once" in done.stdout and "), tf_keras 2." in done.stdout
+    serve = tf.saved_model.load(os.fspath(out / "sm")).signatures["serving_default"]
+    images = np.random.default_rng(0).random((3, 32, 32, 3), np.float32)
+    (probabilities,) = serve(tf.constant(images)).values()
+    np.testing.assert_allclose(np.sum(probabilities.numpy(), axis=1), 1.0, atol=1e-5)

@@ -358,8 +358,10 @@ def make_image_classifier(
     image, in the first epoch's pipeline, and the features are kept instead of the images:
     the head trains on them (the module ran in inference mode either way, and no gradient
     reaches it), so the result is the model that training the whole model would give, up to
-    floating-point rounding and the dropout's random draws. The frozen module is then not
-    mirrored by the strategy: it runs in the input pipeline, on the host.
+    floating-point rounding and the dropout's random draws. The frozen module then runs in the
+    input pipeline, on the host; under a distribution strategy, the model returned holds a
+    second copy of it, loaded under the strategy's scope (as every variable of a compiled
+    tf_keras model must be).
 
     Args:
         tfhub_module: the module's handle (anything hub.resolve takes).
@@ -433,6 +435,8 @@ def make_image_classifier(
         )
         if not bottlenecks:
             return trained, files.labels, history
+        if not isinstance(strategy, NoStrategy):  # The whole model's variables are mirrored.
+            layer = image_modules.load_module_layer(tfhub_module, trainable=False)
         model = attach_head(layer, trained, image_size)
         _compile(model, hparams)
     return model, files.labels, history
