@@ -100,7 +100,7 @@ def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
     """make_image_classifier's steps (lib.make_image_classifier), timed from the file listing
     (the module is loaded and checked before, as upstream's side builds its model before)."""
     from tfhub.tools import image_folders, image_modules
-    from tfhub.tools.make_image_classifier import data, get_default_hparams, lib
+    from tfhub.tools.make_image_classifier import callbacks, data, get_default_hparams, lib
 
     hparams = get_default_hparams()._replace(
         train_epochs=epochs, batch_size=BATCH, learning_rate=LEARNING_RATE
@@ -135,7 +135,7 @@ def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
         (sets.train, sets.train_size),
         (sets.valid, sets.valid_size),
         say=epoch_done,
-        callbacks=lib._callbacks(
+        callbacks=callbacks.for_store(
             lib.keras_module(),
             store,
             sets.valid if bottlenecks and os.environ.get("BENCH_EARLY", "1") == "1" else None,

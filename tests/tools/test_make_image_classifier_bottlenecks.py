@@ -20,7 +20,7 @@ from tests._helpers import image_models, image_sets
 from tfhub import errors
 from tfhub.tools import image_folders
 from tfhub.tools import image_modules as image_modules_lib
-from tfhub.tools.make_image_classifier import data, get_default_hparams, lib
+from tfhub.tools.make_image_classifier import callbacks, data, get_default_hparams, lib
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -169,11 +169,11 @@ def test_validation_features_are_computed_while_training_starts_and_errors_reach
         def on_test_begin(self, logs: object = None) -> None:
             seen.append(bool(store._read.numpy()[valid_idx].all()))
 
-    callbacks = (*lib._callbacks(keras, store, sets.valid), Probe())
+    every = (*callbacks.for_store(keras, store, sets.valid), Probe())
     head = lib.build_head(hparams, 8, len(files.labels))
     lib.train_model(
         head, hparams, (sets.train, sets.train_size), (sets.valid, sets.valid_size),
-        say=lambda line: None, callbacks=callbacks,
+        say=lambda line: None, callbacks=every,
     )  # fmt: skip
     assert seen == [True, True]  # Kept before the first validation pass began.
 
@@ -187,7 +187,7 @@ def test_validation_features_are_computed_while_training_starts_and_errors_reach
         lib.train_model(
             lib.build_head(hparams, 8, len(files.labels)), hparams,
             (sets.train, sets.train_size), (broken, sets.valid_size),
-            say=lambda line: None, callbacks=lib._callbacks(keras, store, broken),
+            say=lambda line: None, callbacks=callbacks.for_store(keras, store, broken),
         )  # fmt: skip
 
 

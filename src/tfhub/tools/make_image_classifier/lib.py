@@ -20,8 +20,6 @@ import contextlib
 import gc
 import logging
 import os
-import threading
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +27,7 @@ from typing import Any
 from ... import constants, errors
 from ...keras._compat import use_legacy_keras
 from .. import image_folders, image_modules
+from . import callbacks as tool_callbacks
 from . import data
 from .export import Outputs, check_outputs_writable, export
 from .hparams import HParams
@@ -177,79 +176,6 @@ def module_features(module_layer: Any, dim: int) -> image_folders.Features:
     return image_folders.Features(lambda images: module_layer(images, training=False), dim)
 
 
-def _epoch_logger(keras: Any, *, epochs: int, images: int, say: Say) -> Any:
-    """A callback that reports each epoch's metrics, duration and images/s in one line."""
-
-    class EpochLogger(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            took = time.perf_counter() - self.started
-            metrics = ", ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items()))
-            say(
-                f"Epoch {epoch + 1}/{epochs}: {metrics} "
-                f"({took:.1f} s, {images / max(took, 1e-9):.0f} training images/s)"
-            )
-
-    return EpochLogger()
-
-
-def _unreadable_files_check(keras: Any, store: image_folders.ImageStore) -> Any:
-    """A callback that, once the first epoch (training and validation) has asked for every
-    image, warns naming the unreadable files and stops on a class with no readable image."""
-
-    class UnreadableFilesCheck(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            if epoch == 0:
-                store.check()
-
-    return UnreadableFilesCheck()
-
-
-def _early_validation_pass(keras: Any, valid_data: Any) -> Any:
-    """A callback that reads `valid_data` once in a background thread from the start of
-    training, and waits for it before the first validation pass (and the end of the first
-    epoch). With bottlenecks this decodes the validation images and computes their features
-    while Keras traces the train function (the training pipeline starts only after that), and
-    the first validation pass then reads the kept features."""
-
-    class EarlyValidationPass(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
-        def __init__(self) -> None:
-            super().__init__()
-            self.thread: threading.Thread | None = None
-            self.error: BaseException | None = None
-
-        def _read(self) -> None:
-            try:
-                for _ in valid_data:
-                    pass
-            except BaseException as err:  # Raised in the training thread by `_wait`.
-                self.error = err
-
-        def on_train_begin(self, logs: Any = None) -> None:
-            self.thread = threading.Thread(target=self._read, name="tfhub-validation-pass")
-            self.thread.start()
-
-        def _wait(self) -> None:
-            if self.thread is not None:
-                self.thread.join()
-                self.thread = None
-                if self.error is not None:
-                    raise self.error
-
-        def on_test_begin(self, logs: Any = None) -> None:
-            self._wait()
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            self._wait()
-
-        def on_train_end(self, logs: Any = None) -> None:
-            self._wait()
-
-    return EarlyValidationPass()
-
-
 @contextlib.contextmanager
 def _gc_frozen() -> Any:
     """Moves the objects alive on entry (TensorFlow's and Keras' millions) out of the garbage
@@ -307,7 +233,9 @@ def train_model(
     _compile(model, hparams)
     train_data, train_size = train_data_and_size
     valid_data, _ = valid_data_and_size
-    logger_ = _epoch_logger(keras, epochs=hparams.train_epochs, images=train_size, say=say)
+    logger_ = tool_callbacks.epoch_logger(
+        keras, epochs=hparams.train_epochs, images=train_size, say=say
+    )
     every = [*callbacks, logger_]
     if log_dir is not None:
         every.append(keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1))
@@ -323,15 +251,6 @@ def train_model(
             shuffle=False,  # The tf.data pipeline shuffles.
             verbose=0,
         )
-
-
-def _callbacks(keras: Any, store: image_folders.ImageStore, early_valid: Any) -> tuple[Any, ...]:
-    """The tool's own callbacks: the unreadable-files check after the first epoch, after an
-    early validation pass if `early_valid` (a dataset) is given."""
-    check = _unreadable_files_check(keras, store)
-    if early_valid is None:
-        return (check,)
-    return (_early_validation_pass(keras, early_valid), check)
 
 
 def make_image_classifier(
@@ -431,7 +350,7 @@ def make_image_classifier(
             (sets.valid, sets.valid_size),
             log_dir,
             say=say,
-            callbacks=_callbacks(keras, store, sets.valid if bottlenecks else None),
+            callbacks=tool_callbacks.for_store(keras, store, sets.valid if bottlenecks else None),
         )
         if not bottlenecks:
             return trained, files.labels, history
