@@ -105,7 +105,9 @@ def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
     hparams = get_default_hparams()._replace(
         train_epochs=epochs, batch_size=BATCH, learning_rate=LEARNING_RATE
     )
-    bottlenecks = os.environ.get("BENCH_BOTTLENECKS", "1") == "1" and lib.uses_bottlenecks(hparams)
+    bottlenecks = os.environ.get("BENCH_BOTTLENECKS", "1") == "1" and lib.uses_bottlenecks(
+        hparams, gpus=lib._visible_gpus()
+    )
     layer = image_modules.load_module_layer(handle, trainable=False)
     size = image_modules.image_size_for_module(layer, handle, None)
     dim = image_modules.check_feature_vector(layer, handle, size)

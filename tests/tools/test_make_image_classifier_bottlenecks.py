@@ -73,7 +73,7 @@ def test_store_runs_the_feature_function_once_per_image_and_keeps_its_output(
         data.make_datasets(store, hparams=hparams._replace(do_data_augmentation=True))
 
 
-def test_bottlenecks_are_used_only_for_a_frozen_module_without_augmentation() -> None:
+def test_bottlenecks_are_used_only_for_a_frozen_module_without_augmentation_or_gpu() -> None:
     hparams = get_default_hparams()
     assert lib.uses_bottlenecks(hparams)
     assert not lib.uses_bottlenecks(hparams._replace(do_fine_tuning=True))
@@ -83,6 +83,7 @@ def test_bottlenecks_are_used_only_for_a_frozen_module_without_augmentation() ->
         "shear_range": 0, "width_shift_range": 0, "height_shift_range": 0, "zoom_range": 0,
     }  # fmt: skip
     assert lib.uses_bottlenecks(hparams._replace(**no_distortion))
+    assert not lib.uses_bottlenecks(hparams, gpus=1)  # The pipeline would run it on the CPU.
 
 
 TRAIN_BOTH_WAYS = """

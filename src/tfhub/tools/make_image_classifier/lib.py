@@ -6,12 +6,12 @@ Dropout, then a softmax Dense layer with L1/L2 regularization, trained with SGD 
 categorical cross-entropy with label smoothing. The Keras flavour follows TensorFlow's
 convention: tf_keras if TF_USE_LEGACY_KERAS=1, else Keras 3.
 
-Bottlenecks: when the module is frozen (no do_fine_tuning) and the images are not augmented, the
-module is a fixed function of each image, so (as TF Hub's retrain.py did) its feature vectors
-are computed once per image, in inference mode, in the tf.data pipeline of the first epoch, and
-kept; the head (Dropout, Dense) trains on them, the same math as training the whole model
-(whose gradient does not reach a frozen module). The model returned and exported is still the
-whole model (module, Dropout, Dense), with the trained head's layers.
+Bottlenecks: when the module is frozen (no do_fine_tuning), the images are not augmented and no
+GPU is visible, the module is a fixed function of each image, so (as TF Hub's retrain.py did)
+its feature vectors are computed once per image, in inference mode, in the tf.data pipeline of
+the first epoch, and kept; the head (Dropout, Dense) trains on them, the same math as training
+the whole model (whose gradient does not reach a frozen module). The model returned and
+exported is still the whole model (module, Dropout, Dense), with the trained head's layers.
 """
 
 from __future__ import annotations
@@ -165,10 +165,19 @@ def attach_head(module_layer: Any, head: Any, image_size: Any) -> Any:
     )
 
 
-def uses_bottlenecks(hparams: HParams) -> bool:
-    """Whether training can run on the module's features computed once per image: the module
-    is frozen (no do_fine_tuning) and the training images are not augmented."""
-    return not hparams.do_fine_tuning and not data.augments(hparams)
+def uses_bottlenecks(hparams: HParams, *, gpus: int = 0) -> bool:
+    """Whether training runs on the module's features computed once per image: the module is
+    frozen (no do_fine_tuning), the training images are not augmented, and there is no GPU
+    (`gpus`: how many TensorFlow sees). The features are computed in the tf.data pipeline,
+    which runs on the CPU: with a GPU, the module runs in the training steps, on the GPU."""
+    return not hparams.do_fine_tuning and not data.augments(hparams) and gpus == 0
+
+
+def _visible_gpus() -> int:
+    """How many GPUs TensorFlow sees (logical devices)."""
+    import tensorflow as tf
+
+    return len(tf.config.list_logical_devices("GPU"))
 
 
 def module_features(module_layer: Any, dim: int) -> image_folders.Features:
@@ -273,8 +282,8 @@ def make_image_classifier(
     in memory for later epochs; after the first epoch the unreadable files are named in a
     warning, and a class with no readable image stops training with an error.
 
-    With a frozen module and no augmentation (`uses_bottlenecks`), the module runs once per
-    image, in the first epoch's pipeline, and the features are kept instead of the images:
+    With a frozen module, no augmentation and no GPU (`uses_bottlenecks`), the module runs once
+    per image, in the first epoch's pipeline, and the features are kept instead of the images:
     the head trains on them (the module ran in inference mode either way, and no gradient
     reaches it), so the result is the model that training the whole model would give, up to
     floating-point rounding and the dropout's random draws. The frozen module then runs in the
@@ -311,7 +320,7 @@ def make_image_classifier(
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync
         say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
-    bottlenecks = bottlenecks and uses_bottlenecks(hparams)
+    bottlenecks = bottlenecks and uses_bottlenecks(hparams, gpus=_visible_gpus())
     # A frozen module used as bottleneck runs in the input pipeline: plain host variables.
     with contextlib.nullcontext() if bottlenecks else strategy.scope():
         layer = image_modules.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
