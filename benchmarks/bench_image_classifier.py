@@ -8,8 +8,11 @@ momentum 0.9; label smoothing 0.1; batch 32; 224x224 inputs; 20% validation) on 
 images (5 classes of coloured shapes, 240x320 / 256x256 / 320x240, as TF Flowers' photos; by
 default 5 x 734 = 3,670 images, TF Flowers' count: --per-class 100 for a quick run) with:
   - tfhub: `tfhub.tools.make_image_classifier` in Keras 3: each image decoded in parallel by
-    tf.data the first time training asks for it (decoding overlaps the first epoch), kept in
-    memory for later epochs, shuffled, batched, prefetched;
+    tf.data the first time training asks for it (decoding overlaps the first epoch) and run
+    through the frozen module once ("bottlenecks"), its features kept in memory for later
+    epochs, shuffled, batched, prefetched; the head trains on them (BENCH_BOTTLENECKS=0 in the
+    environment: the whole model on kept pixels, the path of fine-tuning and augmentation;
+    BENCH_EARLY=0: without the early validation pass);
   - upstream: tensorflow_hub 0.16.1's KerasLayer in tf_keras (TF_USE_LEGACY_KERAS=1) fed by
     `ImageDataGenerator.flow_from_directory`, as make_image_classifier 0.10.0 did.
 Each side runs in its own process, alternated run by run. Reported per module: training
@@ -94,21 +97,34 @@ def _save_mobilenet(path: Path) -> str:
 
 
 def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
+    """make_image_classifier's steps (lib.make_image_classifier), timed from the file listing
+    (the module is loaded and checked before, as upstream's side builds its model before)."""
     from tfhub.tools import image_folders, image_modules
-    from tfhub.tools.make_image_classifier import data, get_default_hparams, lib
+    from tfhub.tools.make_image_classifier import callbacks, data, get_default_hparams, lib
 
     hparams = get_default_hparams()._replace(
         train_epochs=epochs, batch_size=BATCH, learning_rate=LEARNING_RATE
     )
+    bottlenecks = os.environ.get("BENCH_BOTTLENECKS", "1") == "1" and lib.uses_bottlenecks(
+        hparams, gpus=lib._visible_gpus()
+    )
     layer = image_modules.load_module_layer(handle, trainable=False)
     size = image_modules.image_size_for_module(layer, handle, None)
+    dim = image_modules.check_feature_vector(layer, handle, size)
     cpu = time.process_time()
     started = time.perf_counter()
     files = image_folders.list_image_files(image_dir)
-    store = image_folders.ImageStore(files, size)
+    if bottlenecks:
+        features = lib.module_features(layer, dim)
+        store = image_folders.ImageStore(files, size, features=features)
+    else:
+        store = image_folders.ImageStore(files, size)
     sets = data.make_datasets(store, hparams=hparams, seed=0)
     setup = time.perf_counter() - started
-    model = lib.build_model(layer, hparams, size, len(files.labels))
+    if bottlenecks:
+        model = lib.build_head(hparams, dim, len(files.labels))
+    else:
+        model = lib.build_model(layer, hparams, size, len(files.labels))
     marks, cpu_marks = [time.perf_counter()], [cpu]
 
     def epoch_done(line: str) -> None:
@@ -121,8 +137,14 @@ def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
         (sets.train, sets.train_size),
         (sets.valid, sets.valid_size),
         say=epoch_done,
-        callbacks=(lib._unreadable_files_check(lib.keras_module(), store),),
+        callbacks=callbacks.for_store(
+            lib.keras_module(),
+            store,
+            sets.valid if bottlenecks and os.environ.get("BENCH_EARLY", "1") == "1" else None,
+        ),
     )
+    if bottlenecks:
+        lib.attach_head(layer, model, size)
     times = [b - a for a, b in zip(marks, marks[1:], strict=False)]
     times[0] += setup
     return {
@@ -132,6 +154,7 @@ def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
         "cpu_seconds": time.process_time() - cpu,
         "train_images": sets.train_size,
         "val_accuracy": float(history.history["val_accuracy"][-1]),
+        "bottlenecks": bottlenecks,
     }
 
 

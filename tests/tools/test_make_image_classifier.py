@@ -183,11 +183,17 @@ def test_mirrored_strategy_tf1_module_and_flowers_download(
         ["--tfhub_module", image_modules["tf1"], "--distribution_strategy", "mirrored",
          "--train_epochs", "1", "--batch_size", "8",
          "--saved_model_dir", os.fspath(out / "sm"),
-         "--labels_output_file", os.fspath(out / "labels.txt")],
+         "--labels_output_file", os.fspath(out / "labels.txt"),
+         "--summaries_dir", os.fspath(out / "logs")],
         env={"TFHUB_FLOWERS_URL": url},
         two_cpus=True,
     )  # fmt: skip
     assert "MirroredStrategy with 2 replica(s)" in printed
+    assert "run through the module once" in printed  # Bottlenecks: the head alone is mirrored.
+    for split in ("train", "validation"):
+        assert any(
+            p.name.startswith("events.out.tfevents") for p in (out / "logs" / split).iterdir()
+        )
     assert "with image size (32, 32)" in printed  # From the TF1 module's ImageModuleInfo.
     assert "Found 2 classes: circle, square; 8 training and 2 validation" in printed
     entry = isolated_cache / hashlib.sha1(url.encode()).hexdigest()

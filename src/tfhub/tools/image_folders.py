@@ -5,9 +5,10 @@ sub-folder per class, and decode the images in parallel with `tf.data`.
 a classifier's predictions) and the images in them (.jpg, .jpeg, .png, .bmp, .gif, any case, also
 in nested folders), and rejects unusable folders before anything heavy runs. `decode_images`
 reads, decodes and resizes every image at once (module_search); `ImageStore` decodes each image
-the first time a `tf.data` pipeline asks for it and keeps it for later passes
-(make_image_classifier: decoding overlaps the first training epoch). Either way unreadable files
-are skipped with a warning that names them, and a class with no readable image is an error.
+the first time a `tf.data` pipeline asks for it and keeps it, or its `Features` (e.g. a frozen
+module's feature vector), for later passes (make_image_classifier: decoding overlaps the first
+training epoch). Either way unreadable files are skipped with a warning that names them, and a
+class with no readable image is an error.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -123,15 +125,19 @@ def list_image_files(image_dir: str) -> ImageFiles:
     return ImageFiles(image_dir=image_dir, labels=tuple(labels), paths=paths, label_ids=ids)
 
 
-def _decode_one(path: Any, image_size: tuple[int, int]) -> Any:
-    """Graph ops: the file at `path` decoded (first frame), resized (bilinear), uint8 [h, w, 3]."""
+def _decode_one(path: Any, image_size: tuple[int, int], *, as_float: bool = False) -> Any:
+    """Graph ops: the file at `path` decoded (first frame), resized (bilinear), uint8 [h, w, 3];
+    with `as_float`, the same pixels as float32 in [0, 1] (uint8 value / 255)."""
     import tensorflow as tf
 
     image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
     image.set_shape([None, None, 3])
     # Same pixels as resizing the uint8 image, ~40% less CPU: ResizeBilinear is slower on uint8.
     resized = tf.image.resize(tf.cast(image, tf.float32), image_size, method="bilinear")
-    return tf.cast(tf.round(tf.clip_by_value(resized, 0.0, 255.0)), tf.uint8)
+    pixels = tf.round(tf.clip_by_value(resized, 0.0, 255.0))
+    if as_float:  # Exactly tf.cast(uint8 pixels, float32) / 255, without the two casts.
+        return pixels / 255.0
+    return tf.cast(pixels, tf.uint8)
 
 
 def _decode_dataset(paths: tuple[str, ...], image_size: tuple[int, int]) -> Any:
@@ -195,9 +201,24 @@ def decode_images(files: ImageFiles, image_size: tuple[int, int]) -> DecodedImag
     return DecodedImages(images[read], label_ids, kept, skipped)
 
 
+class Features(NamedTuple):
+    """What an `ImageStore` keeps of each image instead of its pixels.
+
+    Attributes:
+        function: graph ops (run in the `tf.data` pipeline, one call per batch) from float32
+            images [b, height, width, 3] in [0, 1] to float32 features [b, dim], e.g. a frozen
+            image feature-vector module in inference mode.
+        dim: the length of a feature vector.
+    """
+
+    function: Callable[[Any], Any]
+    dim: int
+
+
 class ImageStore:
     """The images of `files`, each decoded the first time a `tf.data` pipeline asks for it
-    and kept in memory (uint8, resized) for every later pass.
+    and kept in memory for every later pass: as pixels (uint8, resized), or, with `features`,
+    as the features of the image (e.g. a frozen module's feature vector, computed once).
 
     A pipeline from `batches` decodes in parallel while its consumer (e.g. a training loop)
     runs, so decoding overlaps the first epoch instead of preceding it; once a pipeline has
@@ -207,35 +228,75 @@ class ImageStore:
     variables are plain host variables, not mirrored.
     """
 
-    def __init__(self, files: ImageFiles, image_size: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        files: ImageFiles,
+        image_size: tuple[int, int],
+        *,
+        features: Features | None = None,
+    ) -> None:
+        """Makes the store (decodes nothing yet).
+
+        Args:
+            files: the images.
+            image_size: (height, width) to resize to (bilinear).
+            features: if given, the store keeps the features of each image (computed once, on
+                the first pass) instead of its pixels.
+        """
         import tensorflow as tf
 
         self.files = files
         self.image_size = (int(image_size[0]), int(image_size[1]))
+        self._features = features
         count = len(files.paths)
+        if features is None:
+            self.value_shape: tuple[int, ...] = (*self.image_size, 3)
+            self.value_dtype = tf.uint8
+        else:
+            self.value_shape = (int(features.dim),)
+            self.value_dtype = tf.float32
         with tf.device("/CPU:0"):
             self._paths = tf.constant(list(files.paths))
-            # Uninitialised: every image is written before it is read (`_read` says which).
+            # Uninitialised: every value is written before it is read (`_read` says which).
             # Zeroing (and copying) the whole array cost ~0.4 s CPU on TF Flowers' 3,670.
-            empty = tf.raw_ops.Empty(shape=[count, *self.image_size, 3], dtype=tf.uint8)
-            self._pixels = tf.Variable(empty, trainable=False)
+            empty = tf.raw_ops.Empty(shape=[count, *self.value_shape], dtype=self.value_dtype)
+            self._values = tf.Variable(empty, trainable=False)
             self._read = tf.Variable(tf.zeros([count], tf.bool), trainable=False)
             # Asked for by a pass read to its end: decoded and kept, or found unreadable.
             self._tried = tf.Variable(tf.zeros([count], tf.bool), trainable=False)
 
-    def _keep(self, indices: Any, images: Any) -> tuple[Any, Any]:
-        """Graph ops: keeps a batch of decoded images; marks them read once kept."""
+    @property
+    def keeps_features(self) -> bool:
+        """Whether the store keeps features (float32 [dim]) rather than pixels (uint8)."""
+        return self._features is not None
+
+    def _to_values(self, indices: Any, images: Any) -> tuple[Any, Any]:
+        """Graph ops: a batch of decoded images (uint8, or float in [0, 1] if the store keeps
+        features) -> what the store keeps of them."""
+        import tensorflow as tf
+
+        if self._features is None:
+            return indices, images
+        return indices, tf.cast(self._features.function(images), tf.float32)
+
+    def _decode(self, path: Any) -> Any:
+        """Graph ops: one image decoded and resized, as the store's features take it (float32
+        in [0, 1]) or as it keeps it (uint8)."""
+        return _decode_one(path, self.image_size, as_float=self._features is not None)
+
+    def _keep(self, indices: Any, values: Any) -> tuple[Any, Any]:
+        """Graph ops: keeps a batch of values; marks them read once kept."""
         import tensorflow as tf
 
         # ResourceScatterUpdate: scatter_nd_update (ResourceScatterNdUpdate) costs 10x more CPU
         # here (0.24 vs 0.02 ms per 224x224 image).
-        kept = self._pixels.scatter_update(tf.IndexedSlices(images, indices))
+        kept = self._values.scatter_update(tf.IndexedSlices(values, indices))
         with tf.control_dependencies([kept]):
             marked = self._read.scatter_update(
                 tf.IndexedSlices(tf.ones_like(indices, tf.bool), indices)
             )
         with tf.control_dependencies([marked]):
-            return tf.identity(indices), tf.identity(images)
+            return tf.identity(indices), tf.identity(values)
 
     def batches(
         self,
@@ -245,19 +306,21 @@ class ImageStore:
         shuffle: bool = False,
         seed: int | None = None,
     ) -> Any:
-        """A `tf.data` pipeline of batches (indices [b], uint8 images [b, h, w, 3]) of the
-        readable images at `indices`; reshuffled each pass if `shuffle`.
+        """A `tf.data` pipeline of batches (indices [b], values [b, ...]) of the readable images
+        at `indices`; reshuffled each pass if `shuffle`. The values are uint8 images
+        [b, height, width, 3], or float32 features [b, dim] with `features`.
 
         Until a pass over these images (of this or another pipeline of the store) has been
         read to its end, each pass decodes its images in parallel (one `tf.data` map call per
-        file: read, decode, resize) and keeps them; later passes gather the kept images, one
-        gather per batch. Batches hold `batch_size` images, the last one fewer. Two passes
-        over the same images at the same time, before either has ended, both decode them.
+        file: read, decode, resize), computes their features (if asked, one map call per
+        batch, in parallel with decoding and with the consumer) and keeps them; later passes
+        gather the kept values, one gather per batch. Batches hold `batch_size` images, the
+        last one fewer. Two passes over the same images at the same time, before either has
+        ended, both decode them.
         """
         import tensorflow as tf
 
         indices = np.asarray(indices, np.int64)
-        height, width = self.image_size
         with tf.device("/CPU:0"):
             all_indices = tf.constant(indices)
 
@@ -272,32 +335,42 @@ class ImageStore:
                 tf.IndexedSlices(tf.ones_like(all_indices, tf.bool), all_indices)
             )
             with tf.control_dependencies([tried]):
-                return tf.zeros([0], tf.int64), tf.zeros([0, height, width, 3], tf.uint8)
+                return tf.zeros([0], tf.int64), tf.zeros([0, *self.value_shape], self.value_dtype)
 
+        # AutoGraph would parse and convert each function's source (and the Keras code a
+        # feature function calls): 0.5-1 s CPU per run; these functions need none of it.
+        plain = tf.autograph.experimental.do_not_convert
         decoding = (
             order()
             .map(
-                lambda index: (index, _decode_one(self._paths[index], self.image_size)),
+                plain(lambda index: (index, self._decode(self._paths[index]))),
                 num_parallel_calls=tf.data.AUTOTUNE,
             )
             .ignore_errors()
             .batch(batch_size)
-            .map(self._keep)
+        )
+        if self._features is not None:
+            decoding = decoding.map(plain(self._to_values), num_parallel_calls=tf.data.AUTOTUNE)
+        decoding = (
+            decoding.map(plain(self._keep))
             # Marks the images tried after the last batch; the empty marker is dropped.
-            .concatenate(tf.data.Dataset.from_tensors(np.int64(0)).map(mark_done))
-            .filter(lambda batch, _: tf.size(batch) > 0)
+            .concatenate(tf.data.Dataset.from_tensors(np.int64(0)).map(plain(mark_done)))
+            .filter(plain(lambda batch, _: tf.size(batch) > 0))
         )
         kept = (
             order()
-            .filter(self._read.sparse_read)
+            .filter(plain(self._read.sparse_read))
             .batch(batch_size)
-            .map(lambda batch: (batch, self._pixels.sparse_read(batch)))
+            .map(plain(lambda batch: (batch, self._values.sparse_read(batch))))
         )
         # Chosen once per pass: a pass is all decoded or all kept, never a mix of the two.
+        all_tried = plain(
+            lambda _: tf.cast(tf.reduce_all(self._tried.sparse_read(all_indices)), tf.int64)
+        )
         choice = (
             tf.data.Dataset.from_tensors(0)
-            .map(lambda _: tf.cast(tf.reduce_all(self._tried.sparse_read(all_indices)), tf.int64))
-            .flat_map(lambda chosen: tf.data.Dataset.from_tensors(chosen).repeat())
+            .map(all_tried)
+            .flat_map(plain(lambda chosen: tf.data.Dataset.from_tensors(chosen).repeat()))
         )
         return tf.data.Dataset.choose_from_datasets(
             [decoding, kept], choice, stop_on_empty_dataset=True

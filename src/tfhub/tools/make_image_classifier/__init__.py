@@ -9,9 +9,10 @@ Python API (upstream's `make_image_classifier_lib`)::
 
 Command line: `make_image_classifier --image_dir photos/ ...` or `tfhub make-image-classifier`.
 Modules: `hparams` (HParams), `data` (tf.data input pipeline), `export` (outputs), `lib`
-(model and training), `cli` (flags); image folders and module checks are shared with
-module_search in `tfhub.tools.image_folders` and `tfhub.tools.image_modules`. Importing this
-package does not import TensorFlow; the names below are loaded on first use.
+(model and training), `callbacks` (the tool's Keras callbacks), `cli` (flags); image folders
+and module checks are shared with module_search in `tfhub.tools.image_folders` and
+`tfhub.tools.image_modules`. Importing this package does not import TensorFlow; the names below
+are loaded on first use.
 """
 
 from __future__ import annotations
@@ -60,6 +61,6 @@ def __getattr__(name: str) -> Any:
     """
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    if name in ("cli", "data", "export", "hparams", "lib"):
+    if name in ("callbacks", "cli", "data", "export", "hparams", "lib"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -94,7 +94,8 @@ def make_augmenter(
 
 @dataclasses.dataclass(frozen=True)
 class Datasets:
-    """The training and validation sets (batches of (float images in [0, 1], one-hot labels)).
+    """The training and validation sets: batches of (float images in [0, 1], one-hot labels),
+    or of (features, one-hot labels) if the store keeps features.
 
     Attributes:
         train: the training set (shuffled each epoch, augmented if asked).
@@ -119,7 +120,8 @@ def _batched(
     augment: Callable[[Any], Any] | None = None,
     seed: int | None = None,
 ) -> Any:
-    """Batches of (float images in [0, 1], one-hot labels) of the readable images at `indices`.
+    """Batches of (float images in [0, 1], one-hot labels) of the readable images at `indices`;
+    (float32 features, one-hot labels) if the store keeps features.
 
     The store shuffles indices (8 bytes each), not images, and hands each image over once:
     decoded in parallel on the first pass, its in-memory copy (one gather per batch) later.
@@ -131,15 +133,39 @@ def _batched(
     def to_float(index: Any, images: Any) -> tuple[Any, Any]:
         return tf.cast(images, tf.float32) / 255.0, tf.gather(onehot, index)
 
+    def with_labels(index: Any, features: Any) -> tuple[Any, Any]:
+        return features, tf.gather(onehot, index)
+
+    plain = tf.autograph.experimental.do_not_convert  # No AutoGraph: saves tracing time.
     dataset = store.batches(indices, batch_size, shuffle=shuffle, seed=seed)
-    dataset = dataset.map(to_float, num_parallel_calls=autotune)
+    if store.keeps_features:
+        dataset = dataset.map(plain(with_labels))
+    else:
+        dataset = dataset.map(plain(to_float), num_parallel_calls=autotune)
     if augment is not None:
         dataset = dataset.map(lambda x, y: (augment(x), y), num_parallel_calls=autotune)
     return dataset.prefetch(autotune)
 
 
+def augments(hparams: HParams) -> bool:
+    """Whether `hparams` ask for any random distortion of the training images."""
+    return bool(hparams.do_data_augmentation) and any(
+        (
+            hparams.horizontal_flip,
+            hparams.rotation_range,
+            hparams.shear_range,
+            hparams.width_shift_range,
+            hparams.height_shift_range,
+            hparams.zoom_range,
+        )
+    )
+
+
 def make_datasets(store: ImageStore, *, hparams: HParams, seed: int | None = None) -> Datasets:
     """Builds the tf.data training and validation sets of the images in `store`.
+
+    If the store keeps features (see `ImageStore`), the sets hold features; they cannot be
+    augmented then.
 
     The split is over the listed files (as upstream's ImageDataGenerator split them); a file
     found unreadable on the first pass is left out of its set, so the sets may hold fewer
@@ -155,6 +181,8 @@ def make_datasets(store: ImageStore, *, hparams: HParams, seed: int | None = Non
 
     Raises:
         tfhub.errors.ImageFolderError: if the training or validation set would be empty.
+        tfhub.errors.ToolFlagError: if the store keeps features and `hparams` ask for
+            augmentation.
     """
     files = store.files
     label_ids = np.asarray(files.label_ids, np.int64)
@@ -170,6 +198,13 @@ def make_datasets(store: ImageStore, *, hparams: HParams, seed: int | None = Non
     import tensorflow as tf
 
     onehot = tf.constant(np.eye(len(files.labels), dtype=np.float32)[label_ids])
+    if store.keeps_features and augments(hparams):
+        raise errors.ToolFlagError(
+            "--do_data_augmentation distorts the images, so it needs a store of images, not of "
+            "features. Received: do_data_augmentation=True",
+            flag="do_data_augmentation",
+            value=True,
+        )
     augment = make_augmenter(hparams, store.image_size, seed=seed)
     train = _batched(
         store, onehot, train_idx, hparams.batch_size, shuffle=True, augment=augment, seed=seed

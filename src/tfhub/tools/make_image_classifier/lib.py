@@ -5,6 +5,13 @@ The model is upstream's: the module as a `hub.KerasLayer` (trainable with do_fin
 Dropout, then a softmax Dense layer with L1/L2 regularization, trained with SGD and momentum on
 categorical cross-entropy with label smoothing. The Keras flavour follows TensorFlow's
 convention: tf_keras if TF_USE_LEGACY_KERAS=1, else Keras 3.
+
+Bottlenecks: when the module is frozen (no do_fine_tuning), the images are not augmented and no
+GPU is visible, the module is a fixed function of each image, so (as TF Hub's retrain.py did)
+its feature vectors are computed once per image, in inference mode, in the tf.data pipeline of
+the first epoch, and kept; the head (Dropout, Dense) trains on them, the same math as training
+the whole model (whose gradient does not reach a frozen module). The model returned and
+exported is still the whole model (module, Dropout, Dense), with the trained head's layers.
 """
 
 from __future__ import annotations
@@ -13,7 +20,6 @@ import contextlib
 import gc
 import logging
 import os
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +27,7 @@ from typing import Any
 from ... import constants, errors
 from ...keras._compat import use_legacy_keras
 from .. import image_folders, image_modules
+from . import callbacks as tool_callbacks
 from . import data
 from .export import Outputs, check_outputs_writable, export
 from .hparams import HParams
@@ -100,6 +107,16 @@ def set_gpu_memory_growth(say: Say = _log) -> None:
     say("All GPUs will scale memory steadily" if gpus else "No GPUs found for set_memory_growth")
 
 
+def _head_layers(hparams: HParams, num_classes: int) -> list[Any]:
+    """The classifier's layers on top of the module: Dropout, softmax Dense (L1/L2)."""
+    keras = keras_module()
+    regularizer = keras.regularizers.L1L2(l1=hparams.l1_regularizer, l2=hparams.l2_regularizer)
+    return [
+        keras.layers.Dropout(rate=hparams.dropout_rate),
+        keras.layers.Dense(num_classes, activation="softmax", kernel_regularizer=regularizer),
+    ]
+
+
 def build_model(module_layer: Any, hparams: HParams, image_size: Any, num_classes: int) -> Any:
     """Builds the classifier: module, Dropout, softmax Dense (call under the strategy's scope).
 
@@ -113,45 +130,59 @@ def build_model(module_layer: Any, hparams: HParams, image_size: Any, num_classe
         A Sequential model taking float images [batch, height, width, 3] in [0, 1].
     """
     keras = keras_module()
-    regularizer = keras.regularizers.L1L2(l1=hparams.l1_regularizer, l2=hparams.l2_regularizer)
     return keras.Sequential(
         [
             keras.Input(shape=(image_size[0], image_size[1], 3)),
             module_layer,
-            keras.layers.Dropout(rate=hparams.dropout_rate),
-            keras.layers.Dense(num_classes, activation="softmax", kernel_regularizer=regularizer),
+            *_head_layers(hparams, num_classes),
         ]
     )
 
 
-def _epoch_logger(keras: Any, *, epochs: int, images: int, say: Say) -> Any:
-    """A callback that reports each epoch's metrics, duration and images/s in one line."""
+def build_head(hparams: HParams, feature_dim: int, num_classes: int) -> Any:
+    """Builds the classifier's head alone: Dropout, softmax Dense, on feature vectors (call
+    under the strategy's scope). `attach_head` puts it on the module afterwards.
 
-    class EpochLogger(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            took = time.perf_counter() - self.started
-            metrics = ", ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items()))
-            say(
-                f"Epoch {epoch + 1}/{epochs}: {metrics} "
-                f"({took:.1f} s, {images / max(took, 1e-9):.0f} training images/s)"
-            )
-
-    return EpochLogger()
+    Returns:
+        A Sequential model taking float feature vectors [batch, feature_dim].
+    """
+    keras = keras_module()
+    return keras.Sequential(
+        [keras.Input(shape=(feature_dim,)), *_head_layers(hparams, num_classes)]
+    )
 
 
-def _unreadable_files_check(keras: Any, store: image_folders.ImageStore) -> Any:
-    """A callback that, once the first epoch (training and validation) has asked for every
-    image, warns naming the unreadable files and stops on a class with no readable image."""
+def attach_head(module_layer: Any, head: Any, image_size: Any) -> Any:
+    """The whole classifier, module then `head`'s layers (shared: the same weights), as
+    `build_model` builds it; it predicts what `head` predicts on the module's outputs.
 
-    class UnreadableFilesCheck(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            if epoch == 0:
-                store.check()
+    Returns:
+        A Sequential model taking float images [batch, height, width, 3] in [0, 1].
+    """
+    keras = keras_module()
+    return keras.Sequential(
+        [keras.Input(shape=(image_size[0], image_size[1], 3)), module_layer, *head.layers]
+    )
 
-    return UnreadableFilesCheck()
+
+def uses_bottlenecks(hparams: HParams, *, gpus: int = 0) -> bool:
+    """Whether training runs on the module's features computed once per image: the module is
+    frozen (no do_fine_tuning), the training images are not augmented, and there is no GPU
+    (`gpus`: how many TensorFlow sees). The features are computed in the tf.data pipeline,
+    which runs on the CPU: with a GPU, the module runs in the training steps, on the GPU."""
+    return not hparams.do_fine_tuning and not data.augments(hparams) and gpus == 0
+
+
+def _visible_gpus() -> int:
+    """How many GPUs TensorFlow sees (logical devices)."""
+    import tensorflow as tf
+
+    return len(tf.config.list_logical_devices("GPU"))
+
+
+def module_features(module_layer: Any, dim: int) -> image_folders.Features:
+    """The module in inference mode, as the features an `ImageStore` keeps of each image."""
+    return image_folders.Features(lambda images: module_layer(images, training=False), dim)
 
 
 @contextlib.contextmanager
@@ -168,6 +199,19 @@ def _gc_frozen() -> Any:
         yield
     finally:
         gc.unfreeze()
+
+
+def _compile(model: Any, hparams: HParams) -> None:
+    """Compiles as upstream: SGD with momentum, categorical cross-entropy with label
+    smoothing, accuracy."""
+    keras = keras_module()
+    model.compile(
+        optimizer=keras.optimizers.SGD(
+            learning_rate=hparams.learning_rate, momentum=hparams.momentum
+        ),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=hparams.label_smoothing),
+        metrics=["accuracy"],
+    )
 
 
 def train_model(
@@ -195,16 +239,12 @@ def train_model(
         The History of `model.fit` (`history["val_accuracy"]` per epoch if validating).
     """
     keras = keras_module()
-    model.compile(
-        optimizer=keras.optimizers.SGD(
-            learning_rate=hparams.learning_rate, momentum=hparams.momentum
-        ),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=hparams.label_smoothing),
-        metrics=["accuracy"],
-    )
+    _compile(model, hparams)
     train_data, train_size = train_data_and_size
     valid_data, _ = valid_data_and_size
-    logger_ = _epoch_logger(keras, epochs=hparams.train_epochs, images=train_size, say=say)
+    logger_ = tool_callbacks.epoch_logger(
+        keras, epochs=hparams.train_epochs, images=train_size, say=say
+    )
     every = [*callbacks, logger_]
     if log_dir is not None:
         every.append(keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1))
@@ -232,6 +272,7 @@ def make_image_classifier(
     *,
     say: Say = _log,
     seed: int | None = None,
+    bottlenecks: bool = True,
 ) -> tuple[Any, tuple[str, ...], Any]:
     """Builds and trains a Keras model for image classification (upstream's signature).
 
@@ -240,6 +281,15 @@ def make_image_classifier(
     Images are decoded in parallel during the first epoch, as training asks for them, and kept
     in memory for later epochs; after the first epoch the unreadable files are named in a
     warning, and a class with no readable image stops training with an error.
+
+    With a frozen module, no augmentation and no GPU (`uses_bottlenecks`), the module runs once
+    per image, in the first epoch's pipeline, and the features are kept instead of the images:
+    the head trains on them (the module ran in inference mode either way, and no gradient
+    reaches it), so the result is the model that training the whole model would give, up to
+    floating-point rounding and the dropout's random draws. The frozen module then runs in the
+    input pipeline, on the host; under a distribution strategy, the model returned holds a
+    second copy of it, loaded under the strategy's scope (as every variable of a compiled
+    tf_keras model must be).
 
     Args:
         tfhub_module: the module's handle (anything hub.resolve takes).
@@ -252,9 +302,12 @@ def make_image_classifier(
         log_dir: where TensorBoard summaries go (None: none).
         say: receives the progress lines (the CLI prints them; default: logged at INFO).
         seed: makes shuffling and augmentation reproducible.
+        bottlenecks: False trains the whole model on the images every epoch even when the
+            module is frozen and nothing is augmented.
 
     Returns:
-        (the trained model, the labels in prediction order, the History of `model.fit`).
+        (the trained model (module and head), the labels in prediction order, the History of
+        `model.fit`).
 
     Raises:
         tfhub.errors.ImageFolderError: for an unusable image folder (a class with no readable
@@ -267,7 +320,9 @@ def make_image_classifier(
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync
         say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
-    with strategy.scope():
+    bottlenecks = bottlenecks and uses_bottlenecks(hparams, gpus=_visible_gpus())
+    # A frozen module used as bottleneck runs in the input pipeline: plain host variables.
+    with contextlib.nullcontext() if bottlenecks else strategy.scope():
         layer = image_modules.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
         image_size = image_modules.image_size_for_module(layer, tfhub_module, requested_image_size)
         dim = image_modules.check_feature_vector(layer, tfhub_module, image_size)
@@ -276,24 +331,42 @@ def make_image_classifier(
         f"Using module {tfhub_module} with image size {image_size} ({dim} features), "
         f"{keras.__name__} {keras.__version__}"
     )
-    store = image_folders.ImageStore(files, image_size)
+    if bottlenecks:
+        store = image_folders.ImageStore(files, image_size, features=module_features(layer, dim))
+        how = (
+            "decoded and run through the module once, during the first epoch; the classifier "
+            "head trains on the module's kept features"
+        )
+    else:
+        store = image_folders.ImageStore(files, image_size)
+        how = "decoded during the first epoch"
     sets = data.make_datasets(store, hparams=hparams, seed=seed)
     say(
         f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "
-        f"{sets.train_size} training and {sets.valid_size} validation images "
-        "(decoded during the first epoch)"
+        f"{sets.train_size} training and {sets.valid_size} validation images ({how})"
     )
+    num_classes = len(files.labels)
     with strategy.scope():
-        model = build_model(layer, hparams, image_size, len(files.labels))
+        trained = (
+            build_head(hparams, dim, num_classes)
+            if bottlenecks
+            else build_model(layer, hparams, image_size, num_classes)
+        )
         history = train_model(
-            model,
+            trained,
             hparams,
             (sets.train, sets.train_size),
             (sets.valid, sets.valid_size),
             log_dir,
             say=say,
-            callbacks=(_unreadable_files_check(keras, store),),
+            callbacks=tool_callbacks.for_store(keras, store, sets.valid if bottlenecks else None),
         )
+        if not bottlenecks:
+            return trained, files.labels, history
+        if not isinstance(strategy, NoStrategy):  # The whole model's variables are mirrored.
+            layer = image_modules.load_module_layer(tfhub_module, trainable=False)
+        model = attach_head(layer, trained, image_size)
+        _compile(model, hparams)
     return model, files.labels, history
 
 
