@@ -127,14 +127,15 @@ def __getattr__(name: str) -> Any:
     Raises:
         AttributeError: if `name` is not part of the public API.
     """
+    module_name = f".{name}" if name in _LAZY_SUBMODULES else _LAZY_ATTRIBUTES.get(name)
+    if module_name is None:  # Also how `from tfhub import _archive` first asks: answer cheaply.
+        raise AttributeError(f"module 'tfhub' has no attribute {name!r}")
     from importlib import import_module
 
+    module = import_module(module_name, __name__)
     if name in _LAZY_SUBMODULES:
-        return import_module(f".{name}", __name__)  # The import system sets the attribute.
-    module_name = _LAZY_ATTRIBUTES.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'tfhub' has no attribute {name!r}")
-    value = getattr(import_module(module_name, __name__), name)
+        return module  # The import system has set the attribute.
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import io
-import logging
 import os
 import tarfile
 import zlib
@@ -29,8 +28,6 @@ from .utils.records import FrozenRecord
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
     from typing import Any, NoReturn
-
-logger = logging.getLogger(__name__)
 
 DIGEST_ALGORITHM = "sha256"  # 1.5 GB/s here (SHA-NI); sha1 0.87, blake2b 0.55, md5 0.56.
 _COPY_BUFSIZE = 1 << 20
