@@ -27,6 +27,7 @@ _DATA = {  # A value for each keyword an error class takes.
     "seconds": 60.0,
     "module": "tensorflow",
     "command": 'pip install "tfhub[tf]"',
+    "field": "url",
 }
 
 

@@ -46,3 +46,58 @@ def test_resolving_a_cached_kaggle_handle_does_not_import_tensorflow(
     out = _resolve_in_fresh_process([short, long_], env)
     assert out["modules"] == []  # Not tensorflow, keras, requests or tqdm.
     assert out["paths"] == [path, path]
+
+
+# The start path (issue 13): what a process that only imports tfhub, extracts an archive or
+# resolves a cached handle imports, run with `python -S` so that no `.pth` file has imported
+# anything first (this sandbox's `site` imports certifi, hence `typing` and `pathlib`).
+_ADDED_MODULES_CODE = """
+import json, sys
+before = set(sys.modules)
+exec(sys.argv[1])
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+# Everything `import tfhub` may import: the import hooks (absl flags, Keras registration).
+_IMPORT_TFHUB_MODULES = {"__future__", "tfhub", "tfhub.utils", "tfhub.utils.import_hooks"}
+# Standard-library modules that cost milliseconds and that the start path no longer needs.
+_NOT_ON_THE_START_PATH = {"dataclasses", "inspect", "pathlib", "tempfile", "importlib.abc"}
+
+
+def _modules_added_by(statement: str, env: dict[str, str] | None = None) -> set[str]:
+    """The modules `statement` imports in a fresh `python -S` (stdlib and src/ only)."""
+    out = run_python(_ADDED_MODULES_CODE, statement, env=env, timeout=60, flags=["-S"])
+    return set(json.loads(out.stdout))
+
+
+def test_import_tfhub_imports_only_its_import_hooks():
+    assert _modules_added_by("import tfhub") == _IMPORT_TFHUB_MODULES
+
+
+def test_submodules_import_tfhub_used_to_load_are_still_attributes():
+    code = """
+    import tfhub as hub
+    assert issubclass(hub.errors.OfflineModeError, FileNotFoundError)
+    assert hub.constants.cache_dir() and callable(hub.keras.keras_layer_class)
+    assert hub.utils.import_hooks.is_imported("tfhub")
+    """
+    run_python(code, timeout=60, flags=["-S"])
+
+
+def test_importing_the_extractor_skips_costly_stdlib_modules():
+    added = _modules_added_by("from tfhub import _archive")
+    assert "tfhub._archive" in added
+    assert added & (_NOT_ON_THE_START_PATH | {"typing", "logging"}) == set()
+
+
+def test_resolving_a_cached_handle_skips_costly_stdlib_modules(
+    upstream_copy, tmp_path, monkeypatch
+):
+    from tfhub.cache.importing import import_archive
+
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+    handle = "https://example.com/m.tar.gz"
+    path = import_archive(str(upstream_copy / "tf2_saved_model.tar.gz"), handle)
+    statement = f"import tfhub as hub; assert hub.resolve({handle!r}) == {path!r}"
+    added = _modules_added_by(statement, child_env())
+    assert "tfhub.saved_model" in added
+    assert added & _NOT_ON_THE_START_PATH == set()

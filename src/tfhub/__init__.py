@@ -7,24 +7,46 @@ it (``hub.load``, ``hub.KerasLayer``, ``hub.Module``, ...) do, on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from .utils.import_hooks import call_after_import as _call_after_import
+
+# `import tfhub` runs at the start of every process that resolves a handle, extracts an archive
+# or runs a `tfhub` command, so it imports nothing but `utils/import_hooks.py`: no `typing`
+# (`TYPE_CHECKING` is spelled out, as type checkers accept), no `logging`, no other tfhub module.
+# `tests/test_import_is_lazy.py` checks what stays out.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
+
+
+def _define_absl_flags() -> None:
+    """Defines upstream's absl flags (`constants.define_absl_flags`)."""
+    from .constants import define_absl_flags
+
+    define_absl_flags()
+
+
+def _register_keras_layer() -> None:
+    """Registers `tfhub>KerasLayer` with Keras 3 (see `keras/_registration.py`)."""
+    from .keras._registration import register
+
+    register("keras")
+
+
+def _register_tf_keras_layer() -> None:
+    """Registers `tfhub>KerasLayer` with tf_keras (see `keras/_registration.py`)."""
+    from .keras._registration import register
+
+    register("tf_keras")
+
 
 # Upstream's absl flags (--tfhub_cache_dir, --tfhub_model_load_format) must exist before an
 # absl app parses argv, which it does after importing absl.flags: they are defined then (or now,
 # if absl.flags is imported already), so `import tfhub` itself does not import absl.
-from .constants import define_absl_flags as _define_absl_flags
-from .utils.import_hooks import call_after_import as _call_after_import
-
 _call_after_import("absl.flags", _define_absl_flags)
-
 # Saved Keras models name the layer `tfhub>KerasLayer`: register it as soon as Keras is imported
-# (a watcher on `import keras`/`import tf_keras`; nothing heavy is imported before that).
-from .keras._registration import install as _install_keras_registration  # noqa: E402
-
-_install_keras_registration()
+# (or now, if it is already); nothing heavy is imported before that.
+_call_after_import("keras", _register_keras_layer)
+_call_after_import("tf_keras", _register_tf_keras_layer)
 
 # Public name -> module that defines it (relative to this package).
 _LAZY_ATTRIBUTES: dict[str, str] = {
@@ -63,6 +85,8 @@ _LAZY_ATTRIBUTES: dict[str, str] = {
 __all__ = sorted([*_LAZY_ATTRIBUTES, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover - static imports for type checkers and IDEs only.
+    from typing import Any
+
     from .feature_column import (
         image_embedding_column,
         sparse_text_embedding_column,
@@ -92,16 +116,26 @@ if TYPE_CHECKING:  # pragma: no cover - static imports for type checkers and IDE
     from .utils.progress import disable_progress_bars, enable_progress_bars
 
 
+# Submodules that `import tfhub` used to import, so `hub.errors.OfflineModeError` and
+# `hub.constants.cache_dir()` keep working after a bare `import tfhub`: imported on first access.
+_LAZY_SUBMODULES = frozenset({"constants", "errors", "keras", "utils"})
+
+
 def __getattr__(name: str) -> Any:
-    """Imports a public name on first access (PEP 562).
+    """Imports a public name (or one of `_LAZY_SUBMODULES`) on first access (PEP 562).
 
     Raises:
         AttributeError: if `name` is not part of the public API.
     """
-    module_name = _LAZY_ATTRIBUTES.get(name)
-    if module_name is None:
+    module_name = f".{name}" if name in _LAZY_SUBMODULES else _LAZY_ATTRIBUTES.get(name)
+    if module_name is None:  # Also how `from tfhub import _archive` first asks: answer cheaply.
         raise AttributeError(f"module 'tfhub' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name, __name__), name)
+    from importlib import import_module
+
+    module = import_module(module_name, __name__)
+    if name in _LAZY_SUBMODULES:
+        return module  # The import system has set the attribute.
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

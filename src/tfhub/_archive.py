@@ -12,22 +12,22 @@ total expanded size is capped by TFHUB_MAX_EXTRACTED_BYTES.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import io
-import logging
 import os
 import tarfile
 import zlib
-from typing import Any, NoReturn, cast
 
 from . import constants, errors
 from ._archive_stream import Inflater, TarSource
 from ._archive_tree import Tree, normalized_name
 from ._archive_writer import Files, WorkerWriteError
 from ._tar_reader import members
+from .utils.records import FrozenRecord
 
-logger = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from typing import Any, NoReturn
 
 DIGEST_ALGORITHM = "sha256"  # 1.5 GB/s here (SHA-NI); sha1 0.87, blake2b 0.55, md5 0.56.
 _COPY_BUFSIZE = 1 << 20
@@ -38,8 +38,7 @@ _MEMBER_ERRNOS = (errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR,
                   errno.EINVAL, errno.EILSEQ)  # fmt: skip
 
 
-@dataclasses.dataclass(frozen=True)
-class ExtractResult:
+class ExtractResult(FrozenRecord):
     """What an extraction wrote.
 
     Attributes:
@@ -51,10 +50,16 @@ class ExtractResult:
             archives of few or big files).
     """
 
+    _fields = ("files", "algorithm", "members", "by_worker")
     files: dict[str, tuple[int, str]]
     algorithm: str
     members: int
-    by_worker: int = 0
+    by_worker: int
+
+    def __init__(
+        self, files: dict[str, tuple[int, str]], algorithm: str, members: int, by_worker: int = 0
+    ) -> None:
+        self._init_fields(files, algorithm, members, by_worker)
 
     def sizes(self) -> dict[str, int]:
         """Returns {relative path: size}, the form `cache.write_manifest` takes today."""
@@ -179,6 +184,7 @@ def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
 def _corrupt_errors() -> tuple[type[BaseException], ...]:
     """Exception classes of truncated or corrupt archives (ISA-L's are not OSError)."""
     import lzma
+    from typing import cast
 
     found: list[type[BaseException]] = [
         tarfile.TarError, EOFError, zlib.error, ValueError, lzma.LZMAError

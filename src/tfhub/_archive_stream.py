@@ -27,10 +27,13 @@ import collections
 import os
 import queue
 import threading
-from collections.abc import Callable, Generator, Iterator
-from typing import Any
 
 from . import constants, errors
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from collections.abc import Callable, Generator, Iterator
+    from typing import Any
 
 READ_SIZE = 512 << 10  # Compressed bytes per read of the source, at most.
 OUT_SIZE = 128 << 10  # Decompressed bytes per chunk, at most (cache-sized: see above).

@@ -22,10 +22,13 @@ import hashlib
 import marshal
 import os
 import sys
-from typing import Any
 
 from . import errors
 from ._archive_stream import TarSource
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from typing import Any
 
 WORKER_AFTER = 1000  # Small files written here before a writer process is started.
 SMALL_FILE = 16 << 10  # Bytes: bigger files are written here (a pipe would copy them twice).

@@ -10,11 +10,14 @@ checksums, the end of the archive) is left to `tarfile`, which then decides.
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterator
-from typing import Any
 from zlib import adler32
 
 from ._archive_stream import TarSource
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from collections.abc import Iterator
+    from typing import Any
 
 BLOCK = tarfile.BLOCKSIZE
 _SIMPLE_TYPES = {b"0": tarfile.REGTYPE, b"\0": tarfile.AREGTYPE, b"5": tarfile.DIRTYPE,

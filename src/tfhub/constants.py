@@ -16,9 +16,13 @@ import contextvars
 import enum
 import os
 import sys
-import tempfile
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+
+from .utils.records import FrozenRecord
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from collections.abc import Iterator
+    from typing import Any
 
 TFHUB_CACHE_DIR = "TFHUB_CACHE_DIR"
 TFHUB_MODEL_LOAD_FORMAT = "TFHUB_MODEL_LOAD_FORMAT"
@@ -49,11 +53,15 @@ DEFAULT_LOCK_TIMEOUT_SEC = 120.0
 DEFAULT_KAGGLE_ENDPOINT = "https://www.kaggle.com"
 
 
-class EnvVar(NamedTuple):
+class EnvVar(FrozenRecord):
     """One environment variable: its name and what it does (one line of the docs' tables)."""
 
+    _fields = ("name", "meaning")
     name: str
     meaning: str
+
+    def __init__(self, name: str, meaning: str) -> None:
+        self._init_fields(name, meaning)
 
 
 ENV_VARS: list[EnvVar] = [
@@ -161,6 +169,8 @@ def env(name: str, default: str | None = None) -> str | None:
         value = current[name]
         return default if value is None else value
     return os.environ.get(name, default)
+
+
 DEFAULT_MAX_EXTRACTED_BYTES = 256 << 30  # 256 GiB: far above any published model.
 DEFAULT_DOWNLOAD_MIN_SPEED = 1024.0  # Bytes per second, averaged over TFHUB_HTTP_TIMEOUT.
 _SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -248,6 +258,8 @@ def cache_dir() -> str:
     """Returns the cache folder: TFHUB_CACHE_DIR, --tfhub_cache_dir, or <tempdir>/tfhub_modules."""
     value = get_env_setting(TFHUB_CACHE_DIR, "tfhub_cache_dir")
     if not value:
+        import tempfile  # Only for the default: `tempfile` costs ~1.5 ms to import.
+
         value = os.path.join(tempfile.gettempdir(), DEFAULT_CACHE_SUBDIR)
     return os.path.expanduser(str(value))
 

@@ -7,10 +7,12 @@ wrong, where (handle, URL, path), and what to do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from .utils.redact import redact
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from collections.abc import Iterable
+    from typing import Any
 
 
 def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
@@ -35,6 +37,20 @@ class TFHubError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+class FrozenInstanceError(TFHubError, AttributeError):
+    """An assignment to (or deletion of) a field of an immutable record: a parsed handle, an
+    extraction's result (`utils/records.py`), as `dataclasses.FrozenInstanceError` for a frozen
+    dataclass.
+
+    Attributes:
+        field: the name of the field.
+    """
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # --- Handles and resolvers ------------------------------------------------------------------------
@@ -157,6 +173,8 @@ class DownloadRestartError(DownloadError):
     Raised inside a download and retried there (TFHUB_HTTP_RETRIES times); it reaches users only
     when every restart failed.
     """
+
+
 class DownloadTooSlowError(DownloadError, TimeoutError):
     """A download slower than TFHUB_DOWNLOAD_MIN_SPEED (e.g. a server dripping bytes)."""
 
@@ -186,7 +204,6 @@ class ArchiveTooLargeError(ArchiveError):
         super().__init__(message)
         self.source = source
         self.limit = limit
-
 
 
 # --- Loading models -------------------------------------------------------------------------------
@@ -456,6 +473,8 @@ class ServeConfigError(_HubDataError, ValueError):
     """A `tfhub serve` option that cannot work (.option names it; the message says what to do)."""
 
     option: str
+
+
 # --- Tools (tfhub.tools) --------------------------------------------------------------------------
 
 

@@ -1,9 +1,9 @@
 """Parse and classify handles; name their cache folders.
 
-A handle is parsed once into a frozen dataclass whose ``str()`` gives back the handle that is
-hashed for the cache (for Kaggle models: the canonical short form, so both URL forms share one
-cache entry). ``cache_key(handle)`` is ``sha1(handle)`` hex, exactly as tensorflow_hub names its
-cache folders, so caches are shared with the upstream library.
+A handle is parsed once into a frozen record (`utils/records.py`) whose ``str()`` gives back the
+handle that is hashed for the cache (for Kaggle models: the canonical short form, so both URL
+forms share one cache entry). ``cache_key(handle)`` is ``sha1(handle)`` hex, exactly as
+tensorflow_hub names its cache folders, so caches are shared with the upstream library.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import os
 import re
 import unicodedata
 import urllib.parse
-from dataclasses import dataclass
 
 from . import constants, errors
+from .utils.records import FrozenRecord
 from .utils.redact import redact
 
 COMPRESSED_FORMAT_QUERY = ("tf-hub-format", "compressed")
@@ -115,21 +115,27 @@ def append_format_query(url: str, query: tuple[str, str]) -> str:
     return urllib.parse.urlunparse(parsed)
 
 
-@dataclass(frozen=True)
-class LocalPath:
+class LocalPath(FrozenRecord):
     """A folder on the local filesystem (or a file:// URL, stored here as its path)."""
 
+    _fields = ("path",)
     path: str
+
+    def __init__(self, path: str) -> None:
+        self._init_fields(path)
 
     def __str__(self) -> str:
         return self.path
 
 
-@dataclass(frozen=True)
-class GcsPath:
+class GcsPath(FrozenRecord):
     """A gs:// folder or archive, read through tf.io.gfile."""
 
+    _fields = ("url",)
     url: str
+
+    def __init__(self, url: str) -> None:
+        self._init_fields(url)
 
     @property
     def is_archive(self) -> bool:
@@ -139,11 +145,14 @@ class GcsPath:
         return self.url
 
 
-@dataclass(frozen=True)
-class HttpModel:
+class HttpModel(FrozenRecord):
     """An http(s) URL: an archive, or a model page that speaks the hosting protocol."""
 
+    _fields = ("url",)
     url: str
+
+    def __init__(self, url: str) -> None:
+        self._init_fields(url)
 
     def download_url(self) -> str:
         """Returns the URL to fetch the compressed model from (upstream's mapping)."""
@@ -155,19 +164,24 @@ class HttpModel:
         return self.url
 
 
-@dataclass(frozen=True)
-class KaggleModel:
+class KaggleModel(FrozenRecord):
     """A Kaggle model version; ``str()`` is the canonical short URL hashed for the cache.
 
     Both URL forms, any case of the framework slug, ``kaggle.com`` or ``www.kaggle.com`` and any
     query (e.g. tfhub.dev's ``?tfhub-redirect=true``) give the same canonical URL.
     """
 
+    _fields = ("owner", "model", "framework", "variation", "version")
     owner: str
     model: str
     framework: str
     variation: str
     version: int
+
+    def __init__(
+        self, owner: str, model: str, framework: str, variation: str, version: int
+    ) -> None:
+        self._init_fields(owner, model, framework, variation, version)
 
     def model_url(self) -> str:
         """Returns the long form, the one tfhub.dev redirects to, on TFHUB_KAGGLE_ENDPOINT if set.

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).parents[2]
@@ -24,13 +25,17 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def python_command(code: str, *args: str) -> list[str]:
-    """`[python, -c, code, *args]`; `code` may be indented (it is dedented)."""
-    return [sys.executable, "-c", textwrap.dedent(code), *map(str, args)]
+def python_command(code: str, *args: str, flags: Sequence[str] = ()) -> list[str]:
+    """`[python, *flags, -c, code, *args]`; `code` may be indented (it is dedented)."""
+    return [sys.executable, *flags, "-c", textwrap.dedent(code), *map(str, args)]
 
 
 def run_python(
-    code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 240
+    code: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,
+    flags: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     """Runs `python -c code *args` and fails the test, showing stderr, if it exits non-zero.
 
@@ -39,12 +44,14 @@ def run_python(
         *args: its `sys.argv[1:]`.
         env: the environment (default: `child_env()`).
         timeout: seconds before the child is killed and the test fails.
+        flags: interpreter options, e.g. `["-S"]` (no `site`: no `.pth` file imports anything
+            before the program runs).
 
     Returns:
         The finished process (stdout and stderr as text).
     """
     done = subprocess.run(
-        python_command(code, *args),
+        python_command(code, *args, flags=flags),
         env=child_env() if env is None else env,
         capture_output=True,
         text=True,

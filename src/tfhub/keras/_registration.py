@@ -8,21 +8,20 @@ imports no Keras (its API is lazy), so a program that only does
     import keras
     model = keras.saving.load_model("classifier.keras")
 
-would never have registered the class. `install()` (called by `import tfhub`) closes that gap:
-for each of `keras` and `tf_keras`, it imports the matching layer module (whose decorator
-registers the class) right after that Keras finishes importing, or at once if it already has.
-Nothing is imported while neither Keras is in use, and Keras 3 on a backend other than
-TensorFlow is left alone.
+would never have registered the class. `import tfhub` closes that gap: for each of `keras` and
+`tf_keras`, it asks `utils/import_hooks.py` to call `register(package)` right after that Keras
+finishes importing, or at once if it already has (`tfhub/__init__.py` wires the hooks itself, so
+`import tfhub` does not import this package). `register` imports the matching layer module, whose
+decorator registers the class. Nothing is imported while neither Keras is in use, and Keras 3 on
+a backend other than TensorFlow is left alone.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import logging
 import sys
 
-from ..utils import import_hooks
 from . import _compat
 
 logger = logging.getLogger(__name__)
@@ -32,12 +31,6 @@ LAYER_MODULES = {
     "keras": _compat.LAYER_MODULES["keras3"],
     "tf_keras": _compat.LAYER_MODULES["tf_keras"],
 }
-
-
-def install() -> None:
-    """Registers the layer of every Keras already imported, and of the others once imported."""
-    for package in LAYER_MODULES:
-        import_hooks.call_after_import(package, functools.partial(register, package))
 
 
 def register(package: str) -> bool:

@@ -4,23 +4,26 @@
 absl flags are defined when `absl.flags` is imported (an absl app parses argv only after
 that), so a program that never uses absl does not pay ~15 ms to import it; the KerasLayer
 classes are registered when `keras` or `tf_keras` is imported (`keras/_registration.py`).
+
+This module is on the path of every `import tfhub`, so it imports only what the interpreter
+has loaded before running any code (`sys`, `_thread`): no `logging`, `threading`, `typing` or
+`importlib.abc` (the latter imports `importlib.resources` and `pathlib` on Python 3.11). Its
+finder and loader follow the import protocol by duck typing, which is all `sys.meta_path` asks.
 """
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
-import importlib.util
-import logging
+import _thread
 import sys
-import threading
-from collections.abc import Callable, Sequence
-from types import ModuleType
-from typing import Any
 
-logger = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only (`typing` costs ~3 ms to import).
+    from collections.abc import Callable, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _pending: dict[str, list[Callable[[], object]]] = {}
 
 
@@ -54,7 +57,11 @@ def _run(module_name: str, callback: Callable[[], object]) -> None:
     try:
         callback()
     except Exception:
-        logger.debug("A hook after importing %s failed.", module_name, exc_info=True)
+        import logging  # Only on failure: `logging` costs ~5 ms to import.
+
+        logging.getLogger(__name__).debug(
+            "A hook after importing %s failed.", module_name, exc_info=True
+        )
 
 
 def _run_pending(module_name: str) -> None:
@@ -64,37 +71,52 @@ def _run_pending(module_name: str) -> None:
         _run(module_name, callback)
 
 
-class _ImportWatcher(importlib.abc.MetaPathFinder):
-    """Finds nothing itself; wraps the loader of a watched module to run its hooks after it."""
+class _ImportWatcher:
+    """A `sys.meta_path` finder that finds nothing itself.
 
-    def __init__(self) -> None:
-        self._finding: set[str] = set()
+    For a watched module, it asks the finders after it for the real spec (as the import
+    system would) and wraps that spec's loader so the module's hooks run after its code.
+    """
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in _pending or fullname in self._finding:
+    ) -> ModuleSpec | None:
+        if fullname not in _pending:
             return None
-        self._finding.add(fullname)
-        try:
-            spec = importlib.util.find_spec(fullname)  # The real finders.
-        finally:
-            self._finding.discard(fullname)
+        spec = _find_after(self, fullname, path, target)
         if spec is None or spec.loader is None:
             return None
-        spec.loader = _HookedLoader(spec.loader, fullname)
+        spec.loader = _HookedLoader(spec.loader, fullname)  # type: ignore[assignment]  # Duck-typed.
         return spec
 
+    def invalidate_caches(self) -> None:
+        """Nothing cached (`importlib.invalidate_caches()` calls this on every finder)."""
 
-class _HookedLoader(importlib.abc.Loader):
+
+def _find_after(
+    watcher: _ImportWatcher, fullname: str, path: Sequence[str] | None, target: ModuleType | None
+) -> ModuleSpec | None:
+    """Returns the spec the first finder after `watcher` on `sys.meta_path` gives, or None."""
+    finders = list(sys.meta_path)
+    start = finders.index(watcher) + 1 if watcher in finders else 0
+    for finder in finders[start:]:
+        find_spec = getattr(finder, "find_spec", None)
+        spec = None if find_spec is None else find_spec(fullname, path, target)
+        if spec is not None:
+            return spec  # type: ignore[no-any-return]
+    return None
+
+
+class _HookedLoader:
     """Delegates to the real loader, then runs the hooks of that module."""
 
     def __init__(self, loader: Any, module_name: str) -> None:
         self._loader = loader
         self._module_name = module_name
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self._loader.create_module(spec)  # type: ignore[no-any-return]
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        create = getattr(self._loader, "create_module", None)
+        return None if create is None else create(spec)  # type: ignore[no-any-return]
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)

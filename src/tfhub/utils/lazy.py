@@ -18,12 +18,14 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 from .. import errors
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from collections.abc import Iterator
+    from types import ModuleType
+    from typing import Any
 
 
 def install_command(extra: str = "tf") -> str:
@@ -34,6 +36,8 @@ def install_command(extra: str = "tf") -> str:
     distribution pip would look for on the index; an installed wheel gets `pip install
     "tfhub[extra]"`.
     """
+    from pathlib import Path  # Only here, on the way to an error: `pathlib` costs ~4 ms.
+
     package_dir = Path(__file__).resolve().parents[1]
     root = package_dir.parents[1]
     if package_dir.parent.name == "src" and (root / "pyproject.toml").is_file():
