@@ -71,6 +71,17 @@ def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) ->
     assert orders[0] != orders[1]
 
 
+def test_datasets_run_without_tf_data_autotuning(shape_images: Path) -> None:
+    # Its thread stalled the iterator Keras drops at each epoch's start by 2.5-5 s (see data.py).
+    files = image_folders.list_image_files(os.fspath(shape_images))
+    store = image_folders.ImageStore(files, (32, 32))
+    for augment in (False, True):
+        hparams = get_default_hparams()._replace(batch_size=16, do_data_augmentation=augment)
+        sets = data.make_datasets(store, hparams=hparams, seed=3)
+        assert sets.train.options().autotune.enabled is False
+        assert sets.valid.options().autotune.enabled is False
+
+
 # --- Outputs and flags --------------------------------------------------------------------------
 
 

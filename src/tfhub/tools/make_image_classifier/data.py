@@ -144,7 +144,14 @@ def _batched(
         dataset = dataset.map(plain(to_float), num_parallel_calls=autotune)
     if augment is not None:
         dataset = dataset.map(lambda x, y: (augment(x), y), num_parallel_calls=autotune)
-    return dataset.prefetch(autotune)
+    # tf.data's autotuning thread delays the destruction of an iterator (Keras makes one per
+    # epoch and pass) until its current optimization period ends: measured, 2.5-5.2 s of idle
+    # wall time at the start of the second epoch in 3 of 7 runs. Without autotuning, AUTOTUNE
+    # means one parallel call per core and a default prefetch: no stall in 7 runs, the same
+    # first epoch (median 3.73 s either way) (benchmarks/README.md, make_image_classifier).
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(autotune).with_options(options)
 
 
 def augments(hparams: HParams) -> bool:
