@@ -17,10 +17,10 @@ import marshal
 import os
 import sys
 
-_FLAGS = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+FILE_FLAGS = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def _read_exact(fd: int, size: int) -> bytes:
+def read_exact(fd: int, size: int) -> bytes:
     """Reads `size` bytes from `fd`; fewer only if the pipe closed first."""
     parts = []
     while size > 0:
@@ -42,9 +42,9 @@ def _answer(fd: int, value: str | tuple[str, int, str]) -> None:
         pass  # The parent has stopped listening (it is failing or gone).
 
 
-def _write_batch(root: int, items: list[tuple[str, bytes, bool]]) -> tuple[str, int, str] | None:
+def write_batch(root: int, items: list[tuple[str, bytes, bool]]) -> tuple[str, int, str] | None:
     """Creates the files of one batch, in order; returns (path, errno, strerror) of a failure."""
-    new, overwrite = _FLAGS | os.O_EXCL, _FLAGS | os.O_TRUNC
+    new, overwrite = FILE_FLAGS | os.O_EXCL, FILE_FLAGS | os.O_TRUNC
     open_, write, close = os.open, os.write, os.close
     for path, data, replace in items:
         if path[:1] == "/" or "/../" in f"/{path}/":
@@ -70,18 +70,18 @@ def serve(root: int, requests: int = 0, answers: int = 1) -> None:
     """
     failure: tuple[str, int, str] | None = None
     while True:
-        head = _read_exact(requests, 4)
+        head = read_exact(requests, 4)
         if len(head) < 4:
             return  # The parent closed the pipe (done, or killed): nothing more to do.
         size = int.from_bytes(head, "little")
-        body = _read_exact(requests, size)
+        body = read_exact(requests, size)
         if len(body) < size:
             return  # Cut short: the parent was killed while sending.
         items = marshal.loads(body)
         if not items:
             _answer(answers, failure or "ok")
         elif failure is None:
-            failure = _write_batch(root, items)
+            failure = write_batch(root, items)
             if failure is not None:
                 _answer(answers, failure)  # At once: the parent may notice before it asks.
 

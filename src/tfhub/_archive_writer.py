@@ -23,7 +23,7 @@ import marshal
 import os
 import sys
 
-from . import errors
+from . import _archive_write_worker, errors
 from ._archive_stream import TarSource
 
 TYPE_CHECKING = False
@@ -36,7 +36,7 @@ BATCH_FILES = 512  # Files per batch, at most (the unit of sharing between the t
 BATCH_BYTES = 1 << 20  # Data bytes per batch, about.
 PIPE_BYTES = 1 << 20  # Pipe capacity asked for: batches wait there while the worker starts.
 _sha256 = hashlib.sha256  # DIGEST_ALGORITHM; the constructor is faster than new().
-_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_FILE_FLAGS = _archive_write_worker.FILE_FLAGS  # One home: this process and the worker alike.
 
 
 class WorkerWriteError(OSError):
@@ -112,7 +112,7 @@ class Files:
 
 def _worker_source() -> str | None:
     try:
-        with open(os.path.join(os.path.dirname(__file__), "_archive_write_worker.py")) as f:
+        with open(_archive_write_worker.__file__) as f:
             return f.read()
     except OSError:  # pragma: no cover - e.g. tfhub imported from a zip: write here.
         return None
@@ -165,9 +165,10 @@ class WriterProcess:
     than parsing it, as on ext4), so neither side waits for the other.
     """
 
-    def __init__(self, process: Any, target: str) -> None:
+    def __init__(self, process: Any, target: str, root: int) -> None:
         self._process = process
         self._target = target
+        self._root = root  # The target's folder fd, for the batches written here.
         self._requests: int = process.stdin.fileno()
         self._answers: int = process.stdout.fileno()
         self._items: list[tuple[str, bytes, bool]] = []
@@ -195,11 +196,10 @@ class WriterProcess:
                 pass_fds=(root,),
             )
         except OSError:
-            return None
-        finally:
             os.close(root)
+            return None
         _widen(process.stdin.fileno())  # type: ignore[union-attr]
-        return cls(process, target)
+        return cls(process, target, root)
 
     @property
     def pid(self) -> int:
@@ -225,17 +225,10 @@ class WriterProcess:
             self._send()
             return
         items, self._items, self._bytes = self._items, [], 0
-        flags, target = _FILE_FLAGS | os.O_EXCL, self._target
-        for path, data, _ in items:
-            try:
-                fd = os.open(f"{target}/{path}", flags, 0o666)
-                try:
-                    while data:
-                        data = data[os.write(fd, data) :]
-                finally:
-                    os.close(fd)
-            except OSError as err:
-                raise WorkerWriteError(err.errno, err.strerror, path) from err
+        failure = _archive_write_worker.write_batch(self._root, items)  # As the worker would.
+        if failure is not None:
+            path, number, message = failure
+            raise WorkerWriteError(number, message, path)
         self.here += len(items)
 
     def _backlog(self) -> int:
@@ -298,20 +291,11 @@ class WriterProcess:
         )
 
     def _read_answer(self) -> object:
-        head = self._read(4)
+        head = _archive_write_worker.read_exact(self._answers, 4)
         if len(head) < 4:
             return None
-        return marshal.loads(self._read(int.from_bytes(head, "little")))
-
-    def _read(self, size: int) -> bytes:
-        parts = []
-        while size > 0:
-            data = os.read(self._answers, size)
-            if not data:
-                break
-            parts.append(data)
-            size -= len(data)
-        return b"".join(parts)
+        size = int.from_bytes(head, "little")
+        return marshal.loads(_archive_write_worker.read_exact(self._answers, size))
 
     def sync(self) -> None:
         """Returns once every file added so far is written.
@@ -347,6 +331,9 @@ class WriterProcess:
                 pass  # The worker has stopped: its answer is not needed any more.
         for pipe in (process.stdin, process.stdout):
             pipe.close()
+        if self._root >= 0:
+            os.close(self._root)
+            self._root = -1
         import subprocess
 
         try:
