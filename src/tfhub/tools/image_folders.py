@@ -270,13 +270,12 @@ class ImageStore:
         """Whether the store keeps features (float32 [dim]) rather than pixels (uint8)."""
         return self._features is not None
 
-    def _to_values(self, indices: Any, images: Any) -> tuple[Any, Any]:
-        """Graph ops: a batch of decoded images (uint8, or float in [0, 1] if the store keeps
-        features) -> what the store keeps of them."""
+    def _to_features(self, indices: Any, images: Any) -> tuple[Any, Any]:
+        """Graph ops: a batch of decoded float images in [0, 1] -> their features (a store
+        that keeps features only)."""
         import tensorflow as tf
 
-        if self._features is None:
-            return indices, images
+        assert self._features is not None
         return indices, tf.cast(self._features.function(images), tf.float32)
 
     def _decode(self, path: Any) -> Any:
@@ -350,7 +349,7 @@ class ImageStore:
             .batch(batch_size)
         )
         if self._features is not None:
-            decoding = decoding.map(plain(self._to_values), num_parallel_calls=tf.data.AUTOTUNE)
+            decoding = decoding.map(plain(self._to_features), num_parallel_calls=tf.data.AUTOTUNE)
         decoding = (
             decoding.map(plain(self._keep))
             # Marks the images tried after the last batch; the empty marker is dropped.

@@ -64,7 +64,7 @@ def make_augmenter(
     fractions or pixels for shifts, independent zoom per axis, "nearest" fill). The layers run
     in the tf.data pipeline on float batches, whichever Keras flavour builds the model.
     """
-    if not hparams.do_data_augmentation:
+    if not augments(hparams):
         return None
     import keras
 
@@ -86,8 +86,6 @@ def make_augmenter(
     if hparams.zoom_range:
         zoom = float(hparams.zoom_range)
         layers.append(keras.layers.RandomZoom(zoom, zoom, seed=seed, **fill))
-    if not layers:
-        return None
     pipeline = keras.Sequential(layers, name="augmentation")
     return lambda images: pipeline(images, training=True)
 
