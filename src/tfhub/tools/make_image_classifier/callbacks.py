@@ -59,7 +59,13 @@ def early_validation_pass(keras: Any, valid_data: Any) -> Any:
 
         def _read(self) -> None:
             try:
-                for _ in valid_data:
+                # Not `for _ in valid_data`: its end is an OutOfRangeError inside TensorFlow,
+                # and under a MirroredStrategy that status, raised in this thread, can fail the
+                # training thread's creation of a per-replica iterator at the same moment
+                # ("End of sequence [Op:GeneratorDataset]"; measured with 2 logical CPUs: 27
+                # of 300 creations failed, none of 800 with optionals).
+                iterator = iter(valid_data)
+                while iterator.get_next_as_optional().has_value():
                     pass
             except BaseException as err:  # Raised in the training thread by `_wait`.
                 self.error = err
