@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import os
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -98,13 +99,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """Leaves out the traceback socketserver prints when a client drops its connection (the
+    fault tests do that on purpose); any other handler error is still printed."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class LocalServer:
     """A running server; `url(path)` gives the address of a file below the root."""
 
     def __init__(self, root: str) -> None:
         self.state = ServerState()
         handler = type("Handler", (_Handler,), {"state": self.state, "root": os.path.abspath(root)})
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
