@@ -4,6 +4,7 @@
 - `make_nearest_neighbour_index`: embeds text with a module and builds a nearest-neighbour index.
 - `module_search`: ranks image feature-vector modules for a labelled image dataset.
 - `image_folders`, `image_modules`: the image folders and module checks both image tools use.
+- `atomic_output`: the tools' output files and folders, written complete or not at all.
 
 Each tool keeps its library apart from its command line; nothing here imports TensorFlow.
 """

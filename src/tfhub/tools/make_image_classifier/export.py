@@ -2,22 +2,20 @@
 that run before training (every output path writable).
 
 Every output is written under a temporary name beside its target and renamed into place when
-complete, so an interrupted run leaves no half-written SavedModel, .tflite or labels file.
+complete (tfhub.tools.atomic_output), so an interrupted run leaves no half-written SavedModel,
+.tflite or labels file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
-import shutil
 import tempfile
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from ... import errors
+from .. import atomic_output
 
 logger = logging.getLogger(__name__)
 
@@ -39,32 +37,6 @@ class Outputs:
     summaries_dir: str | None = None
 
 
-def _existing_ancestor(path: str) -> str:
-    """The nearest existing folder (or file) on the way to `path`."""
-    current = os.path.abspath(path)
-    while not os.path.lexists(current):
-        current = os.path.dirname(current)
-    return current
-
-
-def _check_folder_writable(folder: str, path: str, what: str) -> None:
-    """Checks that `folder` exists and takes new files, or could be created; creates nothing."""
-    existing = _existing_ancestor(folder)
-    try:
-        if not os.path.isdir(existing):
-            raise NotADirectoryError(20, "a file is in the way", existing)
-        handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=existing)
-        os.close(handle)
-        os.remove(probe)
-    except OSError as err:
-        raise errors.OutputNotWritableError(
-            f"Cannot write the {what} {path}: {err.strerror or err} ({existing}). Choose a "
-            f"folder you can write to. Received: {what.replace(' ', '_')}={path!r}",
-            path=path,
-            what=what,
-        ) from err
-
-
 def check_outputs_writable(outputs: Outputs) -> None:
     """Checks, before training, that every requested output can be written (creates nothing).
 
@@ -77,56 +49,14 @@ def check_outputs_writable(outputs: Outputs) -> None:
         (outputs.labels_output_file, "labels output file", False),
         (outputs.summaries_dir, "summaries dir", True),
     ):
-        if not path:
-            continue
-        if os.path.isdir(path) != is_dir and os.path.exists(path):
-            kind = "a folder" if is_dir else "a file"
-            raise errors.OutputNotWritableError(
-                f"The {what} {path} exists and is not {kind}. Remove it or choose another "
-                f"path. Received: {what.replace(' ', '_')}={path!r}",
-                path=path,
-                what=what,
-            )
-        folder = path if is_dir else os.path.dirname(os.path.abspath(path))
-        _check_folder_writable(folder, path, what)
-
-
-def _temp_name(path: str) -> str:
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
-
-
-def write_file_atomically(path: str, data: bytes) -> None:
-    """Writes `data` to a temporary file beside `path`, then renames it to `path`."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = _temp_name(path)
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-
-
-@contextlib.contextmanager
-def folder_written_atomically(path: str) -> Iterator[str]:
-    """Yields a temporary folder beside `path`; on success it replaces `path` (else is removed)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp, old = _temp_name(path), _temp_name(path)
-    try:
-        yield tmp
-        if os.path.isdir(path):
-            os.rename(path, old)  # A folder cannot replace a non-empty folder in one step.
-        os.rename(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+        if path:
+            atomic_output.check_writable(path, is_dir=is_dir, what=what)
 
 
 def write_labels(path: str, labels: Sequence[str]) -> None:
     """Writes the labels, one per line (ending with a newline), in prediction order."""
-    write_file_atomically(path, "".join(f"{label}\n" for label in labels).encode("utf-8"))
+    text = "".join(f"{label}\n" for label in labels)
+    atomic_output.write_file(path, text.encode("utf-8"), what="labels output file")
 
 
 def save_model(model: Any, folder: str) -> None:
@@ -162,7 +92,7 @@ def export(
         write_labels(outputs.labels_output_file, labels)
         say(f"Labels written to {outputs.labels_output_file}")
     if outputs.saved_model_dir:
-        with folder_written_atomically(outputs.saved_model_dir) as tmp:
+        with atomic_output.write_folder(outputs.saved_model_dir, what="saved model dir") as tmp:
             save_model(model, tmp)
         say(f"SavedModel model exported to {outputs.saved_model_dir}")
     if outputs.tflite_output_file:
@@ -172,5 +102,5 @@ def export(
             with tempfile.TemporaryDirectory(prefix="tfhub-classifier-") as scratch:
                 save_model(model, os.path.join(scratch, "saved_model"))
                 flatbuffer = tflite_bytes(os.path.join(scratch, "saved_model"))
-        write_file_atomically(outputs.tflite_output_file, flatbuffer)
+        atomic_output.write_file(outputs.tflite_output_file, flatbuffer, what="tflite output file")
         say(f"TFLite model exported to {outputs.tflite_output_file}")

@@ -24,14 +24,13 @@ import json
 import logging
 import os
 import pickle
-import shutil
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from ... import errors
+from .. import atomic_output
 
 logger = logging.getLogger(__name__)
 
@@ -85,51 +84,28 @@ def read_bytes(path: str) -> bytes:
         return handle.read()
 
 
-def _not_writable(path: str, err: OSError) -> errors.OutputNotWritableError:
-    return errors.OutputNotWritableError(
-        f"Cannot write the output folder {path}: {err.strerror or err}. Choose a folder you can "
-        f"write to. Received: output_dir={path!r}",
-        path=path,
-        what="output folder",
-    )
-
-
 @contextlib.contextmanager
 def output_folder(path: str) -> Iterator[str]:
     """Yields a folder to write into; on success its files become `path` (replacing it).
 
-    A local `path` is written as a temporary folder beside it and renamed into place, so a
-    failure leaves the old folder (or nothing) and no half-written files. A remote `path`
-    (gs://...) is emptied and written directly, as upstream did.
+    A local `path` is written as a temporary folder beside it and renamed into place
+    (tfhub.tools.atomic_output), so a failure leaves the old folder (or nothing) and no
+    half-written files. A remote `path` (gs://...) is emptied and written directly, as
+    upstream did.
 
     Raises:
-        tfhub.errors.OutputNotWritableError: if the folder cannot be created.
+        tfhub.errors.OutputNotWritableError: if the local folder cannot be created, or `path`
+            is a file.
     """
-    if is_remote(path):
-        gfile = _gfile()
-        if gfile.exists(path):
-            gfile.rmtree(path)
-        gfile.makedirs(path)
-        yield path
+    if not is_remote(path):
+        with atomic_output.write_folder(path, what="output folder", flag="output_dir") as tmp:
+            yield tmp
         return
-    target = os.path.abspath(path)
-    if os.path.lexists(target) and not os.path.isdir(target):
-        raise _not_writable(path, FileExistsError(f"{path} exists and is not a folder"))
-    parent, name = os.path.split(target)
-    tmp = os.path.join(parent, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
-    old = os.path.join(parent, f".{name}.old-{uuid.uuid4().hex[:12]}")
-    try:
-        os.makedirs(tmp)
-    except OSError as err:
-        raise _not_writable(path, err) from err
-    try:
-        yield tmp
-        if os.path.lexists(target):
-            os.rename(target, old)  # A folder cannot replace a non-empty folder in one step.
-        os.rename(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+    gfile = _gfile()
+    if gfile.exists(path):
+        gfile.rmtree(path)
+    gfile.makedirs(path)
+    yield path
 
 
 def write_json(path: str, value: Any) -> None:
