@@ -36,10 +36,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import child_env, machine
 
 TFHUB_CODE = """
+import time
+started = time.perf_counter()
 import sys
 from tfhub import _archive
 result = _archive.extract_file(sys.argv[1], sys.argv[2])
-print(len(result.files), result.by_worker)
+print(len(result.files), result.by_worker, time.perf_counter() - started)
 """
 DRAINED_KB = 1024  # Dirty + Writeback pages (kB) below which the disk counts as quiet.
 
@@ -72,15 +74,23 @@ def tfhub_env(work: str) -> dict[str, str]:
     return env
 
 
-def run_tfhub(archive: str, target: str) -> tuple[float, float, str]:
-    """Whole process (Python's start and imports included, as tar's)."""
+def run_tfhub(archive: str, target: str) -> tuple[float, float, str, float]:
+    """Whole process (Python's start and imports included, as tar's), and the seconds of the
+    import and the extraction inside it (what `hub.resolve` costs in a running program)."""
     env = tfhub_env(os.path.dirname(archive))
     wall, cpu, out = run([sys.executable, "-c", TFHUB_CODE, archive, target], env=env)
-    return wall, cpu, f"writer process wrote {out.split()[1]} files"
+    _, by_worker, inside = out.split()
+    return wall, cpu, f"writer process wrote {by_worker} files", float(inside)
 
 
-def run_tar(archive: str, target: str) -> tuple[float, float, str]:
-    return run(["tar", "-xzf", archive, "-C", target])
+def run_python(env: dict[str, str]) -> float:
+    """Wall seconds of the interpreter alone (`-c pass`, the tfhub side's environment)."""
+    return run([sys.executable, "-c", "pass"], env=env)[0]
+
+
+def run_tar(archive: str, target: str) -> tuple[float, float, str, float]:
+    wall, cpu, out = run(["tar", "-xzf", archive, "-C", target])
+    return wall, cpu, out, wall
 
 
 def dirty_kb() -> int:
@@ -126,6 +136,8 @@ def main() -> None:
         make_archive(archive, args.files)
         times: dict[str, list[float]] = {"tfhub": [], "GNU tar": []}
         cpu: dict[str, list[float]] = {"tfhub": [], "GNU tar": []}
+        inside: list[float] = []  # tfhub's import + extraction, inside its process.
+        bare: list[float] = []  # The interpreter alone.
         warm = [sys.executable, "-c", "import tfhub._archive"]
         subprocess.run(warm, env=tfhub_env(work), check=True)  # Compiles the bytecode once.
         keep = fs_type(work) != "tmpfs"
@@ -135,9 +147,13 @@ def main() -> None:
                 target = os.path.join(work, f"out-{index}-{name[-3:]}")
                 os.mkdir(target)
                 waited, left = quiet_disk()  # Earlier writes land now, not in this run.
-                wall, used, note = runner(archive, target)
+                wall, used, note, own = runner(archive, target)
                 times[name].append(wall)
                 cpu[name].append(used)
+                if name == "tfhub":
+                    inside.append(own)
+                    bare.append(run_python(tfhub_env(work)))
+                    note += f", import + extraction {own:.2f} s, interpreter alone {bare[-1]:.3f} s"
                 print(
                     f"  run {index + 1} {name}: {wall:.2f} s wall, {used:.2f} s CPU {note} "
                     f"(synced, waited {waited:.1f} s, {left} kB dirty left; load "
@@ -155,6 +171,14 @@ def main() -> None:
             f"{(ours - theirs) / args.files * 1e6:+.0f} us per file | CPU tfhub "
             f"{cpu_median['tfhub']:.2f} s, tar {cpu_median['GNU tar']:.2f} s | in {work} "
             f"({fs_type(work)}) | {machine()}",
+            flush=True,
+        )
+        own, start = statistics.median(inside), statistics.median(bare)
+        print(
+            f"  inside tfhub's process (import + extraction, as `hub.resolve` in a running "
+            f"program): {own:.2f} s ({', '.join(f'{value:.2f}' for value in inside)}), "
+            f"{own / theirs:.2f}x tar's whole process; the interpreter alone (`-c pass`, same "
+            f"environment) {start * 1000:.0f} ms",
             flush=True,
         )
     finally:
