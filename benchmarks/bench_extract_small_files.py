@@ -16,7 +16,10 @@ after each run. Before every run `sync` is called and the dirty and writeback pa
 for (until below 1 MB, at most 10 s: other processes may keep writing; what is left is
 printed), so no run pays for the last one's writeback. The figure is the median wall time;
 each run's CPU time (user+sys of the process and its children: tfhub's writer process, tar's
-gzip) is printed beside it, with the cores and load average.
+gzip) is printed beside it, with the cores and load average. Also printed: tfhub's import +
+extraction time measured inside its process (what `hub.resolve` costs in a program already
+running) against tar's whole process, and the interpreter's own start-up (`-c pass`, same
+environment), which the whole-process figure includes.
 """
 
 from __future__ import annotations
