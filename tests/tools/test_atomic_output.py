@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,149 @@ def test_check_writable_creates_nothing_and_names_the_obstacle(tmp_path: Path) -
     _assert_tfhub_error(caught, blocker / "sm", "saved model dir", "saved_model_dir")
     with pytest.raises(errors.OutputNotWritableError, match="exists and is not a file"):
         atomic_output.check_writable(os.fspath(tmp_path), is_dir=False, what="tflite output file")
+
+
+# --- Parent folders a failed write created are removed ----------------------------------------
+
+
+def test_a_failed_folder_write_removes_the_parents_it_created(tmp_path: Path) -> None:
+    out = tmp_path / "a" / "b" / "c" / "out"
+    with pytest.raises(_Failure):
+        with atomic_output.write_folder(os.fspath(out), what="output folder") as tmp:
+            _write_tree(Path(tmp), {"half.txt": "half"})
+            raise _Failure
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output.write_folder(os.fspath(out), what="output folder"):
+            raise KeyboardInterrupt
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_parent_that_existed_stays_with_its_content(tmp_path: Path) -> None:
+    _write_tree(tmp_path / "a", {"keep.txt": "mine"})
+    with pytest.raises(_Failure):
+        with atomic_output.write_folder(os.fspath(tmp_path / "a/b/c/out"), what="output folder"):
+            raise _Failure
+    assert _tree(tmp_path) == {os.path.join("a", "keep.txt"): "mine"}
+    assert os.listdir(tmp_path / "a") == ["keep.txt"]
+
+
+def test_a_parent_someone_else_filled_meanwhile_is_kept(tmp_path: Path) -> None:
+    out = tmp_path / "a" / "b" / "c" / "out"
+    with pytest.raises(_Failure):
+        with atomic_output.write_folder(os.fspath(out), what="output folder"):
+            (tmp_path / "a" / "b" / "theirs.txt").write_text("theirs")  # Another writer.
+            raise _Failure
+    assert _tree(tmp_path) == {os.path.join("a", "b", "theirs.txt"): "theirs"}
+    assert os.listdir(tmp_path / "a" / "b") == ["theirs.txt"]  # The empty `c` is gone.
+
+
+def test_a_failed_swap_removes_the_parents_it_created(tmp_path: Path) -> None:
+    out = tmp_path / "a" / "b" / "out"
+    with pytest.raises(errors.OutputNotWritableError) as caught:
+        with atomic_output.write_folder(os.fspath(out), what="output folder") as tmp:
+            os.rmdir(tmp)  # Something removed the new folder before it could be renamed.
+    _assert_tfhub_error(caught, out, "output folder", "output_folder")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_temporary_that_cannot_be_created_leaves_no_parent(tmp_path: Path) -> None:
+    # The target's name fits (255 bytes) but `.<name>.tmp-<uuid>` does not: ENAMETOOLONG
+    # once the parents are made.
+    name = "n" * 250
+    out = tmp_path / "a" / "b" / name
+    with pytest.raises(errors.OutputNotWritableError, match="too long") as caught:
+        atomic_output.write_file(os.fspath(out), b"x", what="labels file")
+    _assert_tfhub_error(caught, out, "labels file", "labels_file")
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(errors.OutputNotWritableError, match="too long") as caught:
+        with atomic_output.write_folder(os.fspath(out), what="output folder"):
+            pytest.fail("the block must not run")
+    _assert_tfhub_error(caught, out, "output folder", "output_folder")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_failed_file_write_removes_the_parents_it_created(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    with pytest.raises(TypeError):  # Not bytes: the write itself fails.
+        atomic_output.write_file(
+            os.fspath(tmp_path / "a" / "b" / "c" / "labels.txt"),
+            "text",  # type: ignore[arg-type]
+            what="labels file",
+        )
+    assert _tree(tmp_path) == {} and os.listdir(tmp_path) == ["a"]
+    assert os.listdir(tmp_path / "a") == []
+
+
+def test_a_parent_that_cannot_be_made_undoes_the_ones_made_before(tmp_path: Path) -> None:
+    # `a/b` is made, then `a/b/<250+ bytes>` cannot be: `a` is removed again.
+    out = tmp_path / "a" / "b" / ("n" * 300) / "labels.txt"
+    with pytest.raises(errors.OutputNotWritableError, match="too long"):
+        atomic_output.write_file(os.fspath(out), b"x", what="labels file")
+    assert os.listdir(tmp_path) == []
+
+
+# --- Flushed to the disk ------------------------------------------------------------------------
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from tfhub.tools import atomic_output
+root = Path(sys.argv[1])
+atomic_output.write_file(str(root / "new" / "labels.txt"), b"a\\n", what="labels file")
+with atomic_output.write_folder(str(root / "model"), what="saved model dir") as tmp:
+    (Path(tmp) / "variables").mkdir()
+    (Path(tmp) / "variables" / "v.data").write_bytes(b"v")
+    (Path(tmp) / "saved_model.pb").write_bytes(b"pb")
+    (Path(tmp) / "link").symlink_to("saved_model.pb")
+"""
+
+
+def _fsynced_paths(root: Path) -> list[str]:
+    """Runs _WRITER under `strace -y` and returns the paths it fsynced, in order."""
+    import re
+    import subprocess
+    import sys
+
+    src = os.fspath(Path(atomic_output.__file__).parents[2])
+    done = subprocess.run(
+        ["strace", "-f", "-y", "-e", "trace=fsync", "-o", os.fspath(root / "trace"),
+         sys.executable, "-c", _WRITER, os.fspath(root / "out")],
+        env={**os.environ, "PYTHONPATH": src}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0 and "ptrace" in done.stderr:
+        pytest.skip(f"strace cannot trace here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    trace = (root / "trace").read_text()
+    return re.findall(r"fsync\(\d+<([^>]*)>\)\s+= 0", trace)
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_outputs_and_their_folders_are_fsynced(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    synced = _fsynced_paths(tmp_path)
+    assert (root / "new" / "labels.txt").read_bytes() == b"a\n"
+    tmp_file = [path for path in synced if "/.labels.txt.tmp-" in path]
+    assert len(tmp_file) == 1  # Before the rename, under its temporary name.
+    after_file = synced[synced.index(tmp_file[0]) + 1 :]
+    assert after_file[:3] == [os.fspath(root / "new"), os.fspath(root), os.fspath(tmp_path)]
+    tree = [path for path in synced if "/.model.tmp-" in path]
+    names = [path.split("/.model.tmp-")[1].partition("/")[2] for path in tree]
+    assert sorted(names) == ["", "saved_model.pb", "variables", "variables/v.data"]
+    assert synced[-1] == os.fspath(root)  # The swap itself, after the tree.
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no tmpfs at /dev/shm")
+def test_outputs_are_written_on_tmpfs(tmp_path: Path) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as shm:
+        root = Path(shm)
+        atomic_output.write_file(os.fspath(root / "x" / "labels.txt"), b"a", what="labels file")
+        with atomic_output.write_folder(os.fspath(root / "y" / "model"), what="output") as tmp:
+            _write_tree(Path(tmp), {"v/d": "1"})
+        assert _tree(root) == {
+            os.path.join("x", "labels.txt"): "a",
+            os.path.join("y", "model", "v", "d"): "1",
+        }

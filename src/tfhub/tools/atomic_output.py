@@ -6,7 +6,15 @@ that is replaced is first renamed aside, `.<name>.old-<uuid>`, since a folder ca
 non-empty folder in one step. Whatever happens (an error, Ctrl-C), the temporary and the old copy
 are removed before returning, and a failed write leaves the previous output as it was. (The one
 exception: should the old folder fail to be renamed back, it stays as `.<name>.old-<uuid>`
-rather than be deleted.)
+rather than be deleted.) The missing parent folders that a write creates are removed again if it
+fails, deepest first and only while empty (`os.rmdir`): a folder that existed before, or that
+someone else filled meanwhile, stays.
+
+Before the rename, the new content is flushed to the disk (`os.fsync` of the file, or of every
+regular file and folder of the new tree), and after it the folder that holds the target (and any
+folder the write created) is flushed too, so that after a power loss the output is the old one or
+the whole new one, never an empty or partial file. A file system that cannot flush a folder
+(EINVAL or ENOTSUP) is accepted as it is.
 
 A symbolic link at the target is followed: the file or folder it points to is replaced, the link
 stays. Every failure of the file system becomes `tfhub.errors.OutputNotWritableError` (an
@@ -19,9 +27,11 @@ those in place, as upstream did.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -117,25 +127,116 @@ def _remove(path: str) -> None:
         logger.warning("Could not remove the temporary %s: remove it by hand.", path)
 
 
+def _make_folders(folder: str) -> list[str]:
+    """Creates `folder` and its missing parents; returns those it created, deepest first.
+
+    A folder that appears meanwhile (another writer) is used and not listed. If a folder
+    cannot be created, those created so far are removed again before the error propagates.
+    """
+    missing: list[str] = []
+    current = os.path.abspath(folder)
+    while not os.path.lexists(current):
+        missing.append(current)
+        current = os.path.dirname(current)
+    created: list[str] = []
+    try:
+        for each in reversed(missing):
+            try:
+                os.mkdir(each)
+            except FileExistsError:
+                if not os.path.isdir(each):
+                    raise
+                continue
+            created.insert(0, each)
+    except BaseException:
+        _remove_created(created)
+        raise
+    return created
+
+
+def _remove_created(created: list[str]) -> None:
+    """Removes the folders a failed write created (deepest first) that are still empty."""
+    for folder in created:
+        try:
+            os.rmdir(folder)
+        except OSError as err:  # Someone else's files are in it: it is theirs now.
+            logger.debug("Keeping the folder %s: %s", folder, _reason(err))
+
+
+def _fsync_folder(folder: str) -> None:
+    """Flushes `folder`'s entries (a rename, a new file) to the disk.
+
+    A file system that cannot flush a folder (EINVAL, ENOTSUP) is accepted; without
+    `os.O_DIRECTORY` (Windows) nothing is done.
+    """
+    if not hasattr(os, "O_DIRECTORY"):  # pragma: no cover
+        return
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)
+    except OSError as err:
+        if err.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+    finally:
+        os.close(handle)
+
+
+def _fsync_file(path: str) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _fsync_tree(root: str) -> None:
+    """Flushes every regular file and every folder under `root` (itself included)."""
+    for folder, _, names in os.walk(root, topdown=False):
+        for name in names:
+            path = os.path.join(folder, name)
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                _fsync_file(path)
+        _fsync_folder(folder)
+
+
+def _fsync_parents(target: str, created: list[str]) -> None:
+    """Flushes the folder holding `target` and the folders holding the ones a write created."""
+    folders = {os.path.dirname(target)} | {os.path.dirname(each) for each in created}
+    for folder in sorted(folders, key=len, reverse=True):
+        _fsync_folder(folder)
+
+
 def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) -> None:
     """Writes `data` to `path` through a temporary file beside it (the parent is created).
 
+    The file is flushed to the disk before its rename, and its folder after it.
+
     Raises:
         tfhub.errors.OutputNotWritableError: `path` is a folder, or the parent or the file
-            cannot be created or written; `path` is then as it was and no temporary is left.
+            cannot be created or written; `path` is then as it was, and no temporary or
+            created parent is left. (Should only the flush of the folder fail after the
+            rename, the new file is in place, but its survival of a crash is not sure.)
     """
     _refuse_other_kind(path, is_dir=False, what=what, flag=flag)
     target = os.path.realpath(path)
     tmp = _beside(target, "tmp")
+    created: list[str] = []
+    replaced = False
     try:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        created = _make_folders(os.path.dirname(target))
         with open(tmp, "xb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, target)
+        replaced = True
+        _fsync_parents(target, created)
     except OSError as err:
         raise not_writable(path, _reason(err), what=what, flag=flag) from err
     finally:
         _remove(tmp)
+        if not replaced:
+            _remove_created(created)
 
 
 @contextlib.contextmanager
@@ -143,27 +244,39 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
     """Yields a new empty folder beside `path`; when the block ends without error it replaces
     `path` (the old folder, if any, is removed), else it is removed and `path` stays as it was.
 
+    The new tree is flushed to the disk before the swap, and the folder holding `path` after it.
+    Parent folders created for `path` are removed again if the write fails (only while empty).
+
     Raises:
         tfhub.errors.OutputNotWritableError: `path` is a file, or the folder (or its parent)
-            cannot be created or renamed into place. An exception of the block propagates as is.
+            cannot be created, flushed or renamed into place. An exception of the block
+            propagates as is.
     """
     _refuse_other_kind(path, is_dir=True, what=what, flag=flag)
     target = os.path.realpath(path)
     tmp, old = _beside(target, "tmp"), _beside(target, "old")
+    created: list[str] = []
+    swapped = False
     try:
-        os.makedirs(tmp)
-    except OSError as err:
-        raise not_writable(path, _reason(err), what=what, flag=flag) from err
-    try:
+        try:
+            created = _make_folders(os.path.dirname(target))
+            os.mkdir(tmp)
+        except OSError as err:
+            raise not_writable(path, _reason(err), what=what, flag=flag) from err
         yield tmp
         try:
+            _fsync_tree(tmp)
             _swap_in(tmp, target, old)
+            swapped = True
+            _fsync_parents(target, created)
         except OSError as err:
             raise not_writable(path, _reason(err), what=what, flag=flag) from err
     finally:
         _remove(tmp)
         if os.path.lexists(target):  # Else the old folder could not be put back: keep it.
             _remove(old)
+        if not swapped:
+            _remove_created(created)
 
 
 def _swap_in(tmp: str, target: str, old: str) -> None:
