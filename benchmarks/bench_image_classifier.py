@@ -7,18 +7,19 @@ Trains the same classifier (module, Dropout 0.2, softmax Dense with L2 1e-4; SGD
 momentum 0.9; label smoothing 0.1; batch 32; 224x224 inputs; 20% validation) on the same JPEG
 images (5 classes of coloured shapes, 240x320 / 256x256 / 320x240, as TF Flowers' photos; by
 default 5 x 734 = 3,670 images, TF Flowers' count: --per-class 100 for a quick run) with:
-  - tfhub: `tfhub.tools.make_image_classifier` in Keras 3: each image decoded in parallel by
-    tf.data the first time training asks for it (decoding overlaps the first epoch) and run
-    through the frozen module once ("bottlenecks"), its features kept in memory for later
-    epochs, shuffled, batched, prefetched; the head trains on them (BENCH_BOTTLENECKS=0 in the
-    environment: the whole model on kept pixels, the path of fine-tuning and augmentation;
-    BENCH_EARLY=0: without the early validation pass);
+  - tfhub: `tfhub.tools.make_image_classifier` in Keras 3, the tool's own code
+    (`lib.load_module`, then `lib.train_on_module`, as `lib.make_image_classifier` runs them):
+    each image decoded in parallel by tf.data the first time training asks for it (decoding
+    overlaps the first epoch) and run through the frozen module once ("bottlenecks"), its
+    features kept in memory for later epochs, shuffled, batched, prefetched; the head trains on
+    them, and the whole model is put together at the end (BENCH_BOTTLENECKS=0 in the
+    environment: the whole model on kept pixels, the path of fine-tuning and augmentation);
   - upstream: tensorflow_hub 0.16.1's KerasLayer in tf_keras (TF_USE_LEGACY_KERAS=1) fed by
     `ImageDataGenerator.flow_from_directory`, as make_image_classifier 0.10.0 did.
 Each side runs in its own process, alternated run by run. Both sides load the module before
 the clock starts; each side's first epoch then counts the same steps: listing the image folder,
-setting up its input pipeline, compiling the model, and the epoch itself (building the model
-object is not counted on either side). Reported per module: training
+setting up its input pipeline, building and compiling the model, and the epoch itself with its
+validation. Reported per module: training
 images/s of the first epoch (both sides decode every image in it), of later epochs (median),
 of the whole run (all epochs), the CPU seconds of the whole run, and the final validation
 accuracy; ratios are tfhub / upstream of the medians over runs.
@@ -100,64 +101,43 @@ def _save_mobilenet(path: Path) -> str:
 
 
 def _child_tfhub(image_dir: str, handle: str, epochs: int) -> dict:
-    """make_image_classifier's steps (lib.make_image_classifier), timed from the file listing
-    (the module is loaded and checked before, as upstream's side builds its model before)."""
-    from tfhub.tools import image_folders, image_modules
-    from tfhub.tools.make_image_classifier import callbacks, data, get_default_hparams, lib
+    """make_image_classifier's own code (lib.load_module, then lib.train_on_module), timed from
+    the file listing on (the module is loaded and checked before, as upstream's side loads its
+    layer before)."""
+    import numpy as np
+
+    from tfhub.tools import image_folders
+    from tfhub.tools.make_image_classifier import data, get_default_hparams, lib
 
     hparams = get_default_hparams()._replace(
         train_epochs=epochs, batch_size=BATCH, learning_rate=LEARNING_RATE
     )
-    bottlenecks = os.environ.get("BENCH_BOTTLENECKS", "1") == "1" and lib.uses_bottlenecks(
-        hparams, gpus=lib._visible_gpus()
-    )
-    layer = image_modules.load_module_layer(handle, trainable=False)
-    size = image_modules.image_size_for_module(layer, handle, None)
-    dim = image_modules.check_feature_vector(layer, handle, size)
+    strategy = lib.NoStrategy()
+    bottlenecks = os.environ.get("BENCH_BOTTLENECKS", "1") == "1"
+    module = lib.load_module(handle, hparams, strategy, bottlenecks=bottlenecks)
     cpu = time.process_time()
     started = time.perf_counter()
+    marks, cpu_marks, setup = [started], [cpu], [0.0]
+
+    def say(line: str) -> None:
+        if line.startswith("Epoch "):  # The tool's line at the end of each epoch.
+            marks.append(time.perf_counter())
+            cpu_marks.append(time.process_time())
+        elif line.startswith("Found "):  # Said once the input pipeline is set up.
+            setup[0] = time.perf_counter() - started
+
     files = image_folders.list_image_files(image_dir)
-    if bottlenecks:
-        features = lib.module_features(layer, dim)
-        store = image_folders.ImageStore(files, size, features=features)
-    else:
-        store = image_folders.ImageStore(files, size)
-    sets = data.make_datasets(store, hparams=hparams, seed=0)
-    setup = time.perf_counter() - started
-    if bottlenecks:
-        model = lib.build_head(hparams, dim, len(files.labels))
-    else:
-        model = lib.build_model(layer, hparams, size, len(files.labels))
-    marks, cpu_marks = [time.perf_counter()], [cpu]
-
-    def epoch_done(line: str) -> None:
-        marks.append(time.perf_counter())
-        cpu_marks.append(time.process_time())
-
-    history = lib.train_model(
-        model,
-        hparams,
-        (sets.train, sets.train_size),
-        (sets.valid, sets.valid_size),
-        say=epoch_done,
-        callbacks=callbacks.for_store(
-            lib.keras_module(),
-            store,
-            sets.valid if bottlenecks and os.environ.get("BENCH_EARLY", "1") == "1" else None,
-        ),
-    )
-    if bottlenecks:
-        lib.attach_head(layer, model, size)
-    times = [b - a for a, b in zip(marks, marks[1:], strict=False)]
-    times[0] += setup
+    _, _, history = lib.train_on_module(module, files, hparams, strategy, say=say, seed=0)
+    label_ids = np.asarray(files.label_ids)
+    train_images = len(data.split_indices(label_ids, hparams.validation_split)[0])
     return {
-        "epoch_seconds": times,
-        "setup_seconds": setup,
+        "epoch_seconds": [b - a for a, b in zip(marks, marks[1:], strict=False)],
+        "setup_seconds": setup[0],
         "epoch_cpu_seconds": [b - a for a, b in zip(cpu_marks, cpu_marks[1:], strict=False)],
         "cpu_seconds": time.process_time() - cpu,
-        "train_images": sets.train_size,
+        "train_images": train_images,
         "val_accuracy": float(history.history["val_accuracy"][-1]),
-        "bottlenecks": bottlenecks,
+        "bottlenecks": module.bottlenecks,
     }
 
 
@@ -177,7 +157,7 @@ def _child_upstream(image_dir: str, handle: str, epochs: int) -> dict:
     valid = datagen.flow_from_directory(image_dir, subset="validation", shuffle=False, **flow)
     train = datagen.flow_from_directory(image_dir, subset="training", shuffle=True, **flow)
     setup = time.perf_counter() - started
-    model = tf.keras.Sequential(
+    model = tf.keras.Sequential(  # Building counts, as on tfhub's side (lib.train_on_module).
         [
             tf.keras.Input(shape=(*size, 3)),
             layer,
@@ -189,7 +169,7 @@ def _child_upstream(image_dir: str, handle: str, epochs: int) -> dict:
             ),
         ]
     )
-    marks, cpu_marks = [time.perf_counter()], [cpu]  # Compiling counts, as on tfhub's side.
+    marks, cpu_marks = [started], [cpu]  # The first epoch counts everything from the listing.
     model.compile(
         optimizer=tf.keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum=0.9),
         loss=tf.keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
@@ -211,10 +191,8 @@ def _child_upstream(image_dir: str, handle: str, epochs: int) -> dict:
         callbacks=[Timer()],
         verbose=0,
     )
-    times = [b - a for a, b in zip(marks, marks[1:], strict=False)]
-    times[0] += setup
     return {
-        "epoch_seconds": times,
+        "epoch_seconds": [b - a for a, b in zip(marks, marks[1:], strict=False)],
         "setup_seconds": setup,
         "epoch_cpu_seconds": [b - a for a, b in zip(cpu_marks, cpu_marks[1:], strict=False)],
         "cpu_seconds": time.process_time() - cpu,

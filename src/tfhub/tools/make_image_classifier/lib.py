@@ -22,7 +22,7 @@ import logging
 import os
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ... import constants, errors
 from ...keras._compat import use_legacy_keras
@@ -315,22 +315,89 @@ def make_image_classifier(
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
         tfhub.errors.ImageSizeError: if no usable image size is known.
     """
-    files = image_folders.list_image_files(image_dir)
+    files = image_folders.list_image_files(image_dir)  # First: the quick checks.
     strategy = distribution_strategy or NoStrategy()
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync
         say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
+    module = load_module(
+        tfhub_module, hparams, strategy, requested_image_size, bottlenecks=bottlenecks
+    )
+    return train_on_module(module, files, hparams, strategy, log_dir, say=say, seed=seed)
+
+
+class LoadedModule(NamedTuple):
+    """An image feature-vector module loaded and checked for training (`load_module`).
+
+    Attributes:
+        handle: the module's handle, as given.
+        layer: the module as a hub.KerasLayer.
+        image_size: (height, width) of the images it is fed.
+        dim: the length of its feature vectors.
+        bottlenecks: whether training runs on its features computed once per image (then the
+            layer's variables are plain host variables, outside any strategy's scope).
+    """
+
+    handle: str
+    layer: Any
+    image_size: tuple[int, int]
+    dim: int
+    bottlenecks: bool
+
+
+def load_module(
+    tfhub_module: str,
+    hparams: HParams,
+    strategy: Any,
+    requested_image_size: int | None = None,
+    *,
+    bottlenecks: bool = True,
+) -> LoadedModule:
+    """Loads the module for `make_image_classifier` and checks that it is an image
+    feature-vector module: under `strategy`'s scope, unless it will serve as bottleneck
+    (`uses_bottlenecks`, and `bottlenecks` not False).
+
+    Raises:
+        tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
+        tfhub.errors.ImageSizeError: if no usable image size is known.
+    """
     bottlenecks = bottlenecks and uses_bottlenecks(hparams, gpus=_visible_gpus())
     # A frozen module used as bottleneck runs in the input pipeline: plain host variables.
     with contextlib.nullcontext() if bottlenecks else strategy.scope():
         layer = image_modules.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
         image_size = image_modules.image_size_for_module(layer, tfhub_module, requested_image_size)
         dim = image_modules.check_feature_vector(layer, tfhub_module, image_size)
+    return LoadedModule(tfhub_module, layer, image_size, dim, bottlenecks)
+
+
+def train_on_module(
+    module: LoadedModule,
+    files: image_folders.ImageFiles,
+    hparams: HParams,
+    strategy: Any,
+    log_dir: str | None = None,
+    *,
+    say: Say = _log,
+    seed: int | None = None,
+) -> tuple[Any, tuple[str, ...], Any]:
+    """`make_image_classifier`'s training, from the loaded module and the listed images on:
+    the input pipeline, the model, `model.fit`, and (bottlenecks) the whole model.
+
+    Args:
+        module: from `load_module`, with the same `hparams` and `strategy`.
+        files: the images (`image_folders.list_image_files`).
+        hparams, strategy, log_dir, say, seed: as `make_image_classifier` takes them
+            (`strategy` may be a `NoStrategy`).
+
+    Returns and raises:
+        As `make_image_classifier`.
+    """
     keras = keras_module()
     say(
-        f"Using module {tfhub_module} with image size {image_size} ({dim} features), "
-        f"{keras.__name__} {keras.__version__}"
+        f"Using module {module.handle} with image size {module.image_size} ({module.dim} "
+        f"features), {keras.__name__} {keras.__version__}"
     )
+    _, layer, image_size, dim, bottlenecks = module  # The layer may be reloaded below.
     if bottlenecks:
         store = image_folders.ImageStore(files, image_size, features=module_features(layer, dim))
         how = (
@@ -364,7 +431,7 @@ def make_image_classifier(
         if not bottlenecks:
             return trained, files.labels, history
         if not isinstance(strategy, NoStrategy):  # The whole model's variables are mirrored.
-            layer = image_modules.load_module_layer(tfhub_module, trainable=False)
+            layer = image_modules.load_module_layer(module.handle, trainable=False)
         model = attach_head(layer, trained, image_size)
         _compile(model, hparams)
     return model, files.labels, history
