@@ -1,0 +1,44 @@
+"""benchmarks/bench_image_classifier.py's tfhub side still runs the tool's own code and reads
+what it reports: one time per epoch from the tool's progress lines, the set-up mark, the
+training-set size. No timing is asserted (speed is the benchmark's job, not a test's)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests._helpers import image_models, image_sets
+from tests._helpers.python_process import child_env
+
+pytestmark = [pytest.mark.tf, pytest.mark.slow]
+
+BENCHMARK = Path(__file__).parents[2] / "benchmarks" / "bench_image_classifier.py"
+
+
+def test_the_tfhub_side_reports_every_epoch_of_the_tools_own_training(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    image_sets.make_image_folder(
+        images, classes=("circle", "square"), per_class=10, sizes=((40, 40),), formats=("jpg",)
+    )
+    module = image_models.save_image_feature_vector(tmp_path / "module", image_size=(32, 32))
+    done = subprocess.run(
+        [sys.executable, os.fspath(BENCHMARK), "--child", "tfhub", os.fspath(images), module, "3"],
+        env=child_env(TF_USE_LEGACY_KERAS="0"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(result["epoch_seconds"]) == len(result["epoch_cpu_seconds"]) == 3
+    assert all(seconds > 0 for seconds in result["epoch_seconds"])
+    # The set-up mark ("Found ... classes") comes before the first epoch ends.
+    assert 0 < result["setup_seconds"] < result["epoch_seconds"][0]
+    assert result["train_images"] == 16  # 2 classes x 10 images, 20% of each held out.
+    assert result["bottlenecks"] is True
+    assert 0.0 <= result["val_accuracy"] <= 1.0
