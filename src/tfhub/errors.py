@@ -274,7 +274,8 @@ class KerasFlavourError(TFHubError, TypeError):
 
 
 class MissingDependencyError(TFHubError, ImportError):
-    """An optional dependency (TensorFlow, Keras, tf_keras) is not installed or fails to import.
+    """An optional dependency (TensorFlow and Keras, the hub server's or the tools' packages) is
+    not installed or fails to import; the message names the extra (or package) to install.
 
     Attributes:
         module: the module that could not be imported.

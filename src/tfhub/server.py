@@ -36,7 +36,7 @@ def serve_models(
     from .utils.lazy import import_optional
 
     for module in ("uvicorn", "starlette"):
-        import_optional(module, purpose="serving models (pip install 'tfhub[hub]')")
+        import_optional(module, purpose="serving models")
     from .hub.runner import BackgroundServer
     from .hub.settings import ServeSettings
 

@@ -53,6 +53,12 @@ class DemoContext:
 Step = tuple[str, Callable[[DemoContext], None]]
 
 
+# What the steps import beyond tfhub: the hub server (step 1), TensorFlow and Keras; checked in
+# this order (the light ones first). `./run demo` installs the extras that provide them
+# (tests/test_optional_dependencies.py).
+REQUIRED_MODULES = ("starlette", "uvicorn", "tensorflow", "keras")
+
+
 def bundled_model_path() -> str:
     """Returns the path of the model archive shipped in the package."""
     return str(resources.files("tfhub") / "data" / BUNDLED_MODEL)
@@ -182,7 +188,7 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if steps is None:  # Every dependency the steps need, checked before the first step.
-        require("tensorflow", "keras", purpose="tfhub demo")
+        require(*REQUIRED_MODULES, purpose="tfhub demo")
     with contextlib.ExitStack() as stack:
         workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="tfhub-demo-"))
         stack.enter_context(_fresh_cache(os.path.join(workdir, "cache")))

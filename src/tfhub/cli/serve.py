@@ -58,7 +58,7 @@ def run_command(args: argparse.Namespace) -> int:
         upstream = f"{args.host}:{args.port}"
         print(nginx_config(args.root, upstream=upstream, listen=args.print_nginx_config))
         return 0
-    import_optional("starlette", purpose="tfhub serve (pip install 'tfhub[hub]')")
+    import_optional("starlette", purpose="tfhub serve")
     from ..hub.runner import check_options, serve
     from ..hub.settings import ServeSettings
 

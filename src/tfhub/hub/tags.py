@@ -70,13 +70,9 @@ def load_tag_definitions(root: str | os.PathLike[str]) -> TagDefinitions | None:
     folder = Path(root) / TAGS_DIR
     if not folder.is_dir():
         return None
-    try:
-        import yaml
-    except ImportError as err:
-        raise ImportError(
-            f"{folder} holds tfhub.dev's tag definitions, and reading them needs PyYAML: "
-            'pip install "tfhub[hub]" (or pyyaml).'
-        ) from err
+    from ..utils.lazy import import_optional
+
+    yaml = import_optional("yaml", purpose=f"Reading tfhub.dev's tag definitions in {folder}")
     ids: dict[str, frozenset[str]] = {}
     domains: dict[str, str | None] = {}
     problems: list[tuple[str, str]] = []

@@ -1,4 +1,5 @@
-"""Heavy optional dependencies (TensorFlow, Keras), imported on first use with an install hint.
+"""Optional dependencies (TensorFlow, Keras, the hub server's, the tools'), imported on first use
+with an install hint that names the extra providing them.
 
 The convention for the whole package (Keras's `keras/src/utils/module_utils.py` pattern):
 
@@ -43,6 +44,41 @@ def install_command(extra: str = "tf") -> str:
     if package_dir.parent.name == "src" and (root / "pyproject.toml").is_file():
         return f'pip install -e "{root}[{extra}]"'
     return f'pip install "tfhub[{extra}]"'
+
+
+# Which extra of pyproject.toml installs each optional module (top-level name -> extra);
+# tests/test_optional_dependencies.py checks this table against pyproject.toml.
+EXTRA_OF_MODULE = {
+    "tensorflow": "tf",
+    "keras": "tf",
+    "tf_keras": "tf",
+    "starlette": "hub",
+    "uvicorn": "hub",
+    "granian": "hub",
+    "jinja2": "hub",
+    "markdown_it": "hub",
+    "nh3": "hub",
+    "yaml": "hub",
+    "tensorboard": "make_image_classifier",
+    "apache_beam": "tools",
+    "annoy": "tools",
+    "hnswlib": "tools",
+}
+# Optional modules no extra installs (measured alternatives): module -> pip distribution.
+PIP_NAME_OF_MODULE = {"faiss": "faiss-cpu", "usearch": "usearch"}
+
+
+def install_hint(module_name: str) -> tuple[str, str]:
+    """Returns (the sentence that says how to install `module_name`, the command alone)."""
+    top = module_name.split(".")[0]
+    extra = EXTRA_OF_MODULE.get(top)
+    if extra is None:
+        command = f"pip install {PIP_NAME_OF_MODULE.get(top, top.replace('_', '-'))}"
+        return f"Install it with: {command}", command
+    command = install_command(extra)
+    if extra == "tf":
+        return f"Install TensorFlow 2.21, Keras and tf_keras with: {command}", command
+    return f"Install tfhub's {extra!r} extra with: {command}", command
 
 
 _NATIVE_LOGGING = ("tensorflow", "keras", "tf_keras")
@@ -96,10 +132,10 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
         with _native_stderr_silenced(module_name):
             return importlib.import_module(module_name)
     except ImportError as err:
-        command = install_command("tf")
+        hint, command = install_hint(module_name)
         raise errors.MissingDependencyError(
             f"{purpose} needs the package {module_name!r}, which cannot be imported ({err}). "
-            f"Install TensorFlow 2.21, Keras and tf_keras with: {command}",
+            f"{hint}",
             module=module_name,
             command=command,
         ) from err

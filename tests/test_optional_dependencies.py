@@ -1,0 +1,118 @@
+"""Optional dependencies: each missing one names the extra (or package) that installs it, the
+table that says so agrees with pyproject.toml, and `./run demo` installs what the demo needs."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import re
+import sys
+
+import pytest
+from tests._helpers.python_process import REPO_ROOT
+
+from tfhub import errors
+from tfhub.cli import demo
+from tfhub.utils import lazy
+
+tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _extras() -> dict[str, list[str]]:
+    with open(REPO_ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]["optional-dependencies"]
+
+
+def _distributions_of(extra: str, extras: dict[str, list[str]]) -> set[str]:
+    """The distributions an extra lists, with those of the tfhub[...] extras it includes."""
+    found: set[str] = set()
+    for requirement in extras[extra]:
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement)
+        assert name is not None, requirement
+        included = re.match(r"tfhub\[([^\]]+)\]", requirement)
+        if included:
+            for each in included.group(1).split(","):
+                found |= _distributions_of(each.strip(), extras)
+        else:
+            found.add(_normal(name.group(0)))
+    return found
+
+
+def _installed_with(distributions: set[str]) -> set[str]:
+    """`distributions` and what they require (one level: e.g. keras comes with tensorflow)."""
+    found = set(distributions)
+    for distribution in distributions:
+        for requirement in importlib.metadata.requires(distribution) or []:
+            if "extra ==" not in requirement:
+                name = re.match(r"[A-Za-z0-9_.-]+", requirement)
+                if name:
+                    found.add(_normal(name.group(0)))
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(lazy.EXTRA_OF_MODULE))
+def test_the_extra_named_for_each_module_installs_it(module: str) -> None:
+    extras = _extras()
+    extra = lazy.EXTRA_OF_MODULE[module]
+    installed = _installed_with(_distributions_of(extra, extras))
+    distributions = importlib.metadata.packages_distributions()[module]
+    assert {_normal(name) for name in distributions} & installed, (module, extra)
+
+
+def test_modules_outside_the_extras_name_their_own_package() -> None:
+    for module, package in lazy.PIP_NAME_OF_MODULE.items():
+        assert _normal(package) in {
+            _normal(name) for name in importlib.metadata.packages_distributions()[module]
+        }
+
+
+@pytest.mark.parametrize(
+    ("module", "command_end"),
+    [("uvicorn", "[hub]"), ("apache_beam", "[tools]"), ("tensorflow", "[tf]")],
+)
+def test_a_missing_module_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, module: str, command_end: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # Importing it now raises ImportError.
+    with pytest.raises(errors.MissingDependencyError) as info:
+        lazy.import_optional(module, purpose="this test")
+    assert info.value.module == module
+    assert info.value.command.endswith(f'{command_end}"')  # A source checkout: pip install -e.
+    assert str(info.value).startswith(f"this test needs the package {module!r}")
+    assert str(info.value).endswith(info.value.command)
+    assert isinstance(info.value, ImportError)
+
+
+def test_a_module_in_no_extra_names_its_pip_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "faiss", None)
+    with pytest.raises(errors.MissingDependencyError) as info:
+        lazy.import_optional("faiss", purpose="this test")
+    assert info.value.command == "pip install faiss-cpu"
+
+
+def test_run_demo_installs_the_extras_of_every_module_the_demo_needs() -> None:
+    script = (REPO_ROOT / "run").read_text(encoding="utf-8")
+    found = re.search(r"^\s*demo\) install_extras ([\w,]+) ;;", script, re.MULTILINE)
+    assert found, "./run's demo set-up line"
+    extras = _extras()
+    installed: set[str] = set()
+    for extra in found.group(1).split(","):
+        installed |= _installed_with(_distributions_of(extra, extras))
+    for module in demo.REQUIRED_MODULES:
+        distributions = importlib.metadata.packages_distributions()[module]
+        assert {_normal(name) for name in distributions} & installed, module
+
+
+def test_the_demo_reports_a_missing_server_package_before_any_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    out = io.StringIO()
+    with pytest.raises(errors.MissingDependencyError) as info:
+        demo.run_demo(out=out)
+    assert info.value.module == "uvicorn" and "[hub]" in info.value.command
+    assert out.getvalue() == ""  # No step ran.
