@@ -1,4 +1,5 @@
-"""Without TensorFlow/Keras, hub.load, hub.KerasLayer and `tfhub demo` say what to run, first.
+"""Without TensorFlow/Keras, hub.load, hub.KerasLayer, `tfhub demo` and make_image_classifier
+say what to run, first.
 
 The child process blocks the imports with a meta-path finder (nothing is uninstalled).
 """
@@ -37,6 +38,16 @@ for name, call in calls.items():
     except errors.MissingDependencyError as err:
         again = pickle.loads(pickle.dumps(err))
         results[name] = [str(err), err.module, err.command, str(again) == str(err)]
+from tfhub.tools.make_image_classifier import get_default_hparams, lib as mic_lib
+
+image_dir = os.path.join(model_dir, "images")
+for label in ("a", "b"):  # Listed, never decoded: the check comes before.
+    os.makedirs(os.path.join(image_dir, label))
+    open(os.path.join(image_dir, label, "1.jpg"), "wb").close()
+try:
+    mic_lib.make_image_classifier(model_dir, image_dir, get_default_hparams())
+except errors.MissingDependencyError as err:
+    results["make_image_classifier"] = [str(err), err.module, err.command, True]
 out = io.StringIO()
 try:
     run_demo(out=out)
@@ -54,6 +65,7 @@ def test_missing_tensorflow_says_what_to_run_before_doing_anything(tmp_path) -> 
         ("load", "tensorflow"),
         ("keras3", "tensorflow"),
         ("tf_keras", "tensorflow"),
+        ("make_image_classifier", "tensorflow"),
     ]:
         message, got_module, got_command, pickles = results[name]
         assert (got_module, got_command, pickles) == (module, command, True), name

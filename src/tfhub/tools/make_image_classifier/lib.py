@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from ... import constants, errors
 from ...keras._compat import use_legacy_keras
+from ...utils.lazy import require
 from .. import image_folders, image_modules
 from . import callbacks as tool_callbacks
 from . import data
@@ -51,6 +52,16 @@ def keras_module() -> Any:
     import keras
 
     return keras
+
+
+def require_tensorflow() -> None:
+    """Imports TensorFlow and the Keras flavour in use now, before any long step.
+
+    Raises:
+        tfhub.errors.MissingDependencyError: (an ImportError) saying what to install.
+    """
+    keras_name = "tf_keras" if use_legacy_keras() else "keras"
+    require("tensorflow", keras_name, purpose="make_image_classifier")
 
 
 def get_default_image_dir() -> str:
@@ -312,10 +323,13 @@ def make_image_classifier(
     Raises:
         tfhub.errors.ImageFolderError: for an unusable image folder (a class with no readable
             image: after the first epoch).
+        tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (after the folder
+            is listed, before anything is loaded).
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
         tfhub.errors.ImageSizeError: if no usable image size is known.
     """
     files = image_folders.list_image_files(image_dir)  # First: the quick checks.
+    require_tensorflow()
     strategy = distribution_strategy or NoStrategy()
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync
@@ -477,10 +491,13 @@ def train_and_export(
 
     Raises:
         tfhub.errors.OutputNotWritableError: before training, if an output cannot be written.
+        tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (before the
+            default images are downloaded).
         tfhub.errors.AccuracyError: if the accuracy is too low (nothing is exported then).
         Whatever `make_image_classifier` raises.
     """
     check_outputs_writable(outputs)
+    require_tensorflow()  # Before downloading the default images.
     image_dir = image_dir or get_default_image_dir()
     if set_memory_growth:
         set_gpu_memory_growth(say)
