@@ -116,3 +116,21 @@ def test_the_demo_reports_a_missing_server_package_before_any_step(
         demo.run_demo(out=out)
     assert info.value.module == "uvicorn" and "[hub]" in info.value.command
     assert out.getvalue() == ""  # No step ran.
+
+
+def test_one_error_names_every_missing_module_and_one_command_installs_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for module in ("uvicorn", "tensorflow", "faiss"):
+        monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(errors.MissingDependencyError) as info:
+        lazy.require("uvicorn", "json", "tensorflow", "faiss", purpose="this test")
+    message, command = str(info.value), info.value.command
+    assert message.startswith("this test needs the packages 'uvicorn', 'tensorflow', 'faiss'")
+    assert command == f"{lazy.install_command('hub,tf')} && pip install faiss-cpu"
+    assert message.endswith(command) and info.value.module == "uvicorn"
+    monkeypatch.delitem(sys.modules, "tensorflow")
+    monkeypatch.delitem(sys.modules, "faiss")
+    with pytest.raises(errors.MissingDependencyError) as info:  # One missing: its own error.
+        lazy.require("uvicorn", "json", purpose="this test")
+    assert info.value.command == lazy.install_command("hub")

@@ -70,7 +70,10 @@ def test_missing_tensorflow_says_what_to_run_before_doing_anything(tmp_path) -> 
         message, got_module, got_command, pickles = results[name]
         assert (got_module, got_command, pickles) == (module, command, True), name
         assert message.endswith(command) and "blocked by the test" in message
-    assert results["keras3"][0].startswith("hub.KerasLayer needs the package 'tensorflow'")
+    # Both are blocked: one error names both (tfhub.utils.lazy.require).
+    assert results["keras3"][0].startswith(
+        "hub.KerasLayer needs the packages 'tensorflow', 'keras'"
+    )
     message, kind, printed = results["demo"]
     assert kind == "MissingDependencyError" and message.startswith("tfhub demo needs")
     assert printed == ""  # no step ran

@@ -144,11 +144,55 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
 def require(*module_names: str, purpose: str) -> None:
     """Imports each of `module_names` now, so a missing one is reported before any work starts.
 
+    Once one is missing, the others are only looked for (not imported), so that one error
+    names every missing module and one command installs them all.
+
     Raises:
-        tfhub.errors.MissingDependencyError: for the first module that cannot be imported.
+        tfhub.errors.MissingDependencyError: for the first module that cannot be imported;
+            its message and `command` cover the other missing ones too.
     """
+    first: errors.MissingDependencyError | None = None
+    others: list[str] = []
     for name in module_names:
-        import_optional(name, purpose=purpose)
+        if first is None:
+            try:
+                import_optional(name, purpose=purpose)
+            except errors.MissingDependencyError as err:
+                first = err
+        elif not _findable(name):
+            others.append(name)
+    if first is None:
+        return
+    if not others:
+        raise first
+    missing = [first.module, *others]
+    command = _install_all(missing)
+    names = ", ".join(repr(name) for name in missing)
+    raise errors.MissingDependencyError(
+        f"{purpose} needs the packages {names}, which cannot be imported (the first: "
+        f"{first.__cause__}). Install them with: {command}",
+        module=first.module,
+        command=command,
+    ) from first
+
+
+def _findable(module_name: str) -> bool:
+    """Whether `module_name` could be imported (looked for, not imported)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _install_all(module_names: list[str]) -> str:
+    """One command for the extras of `module_names` (and the pip packages of the others)."""
+    tops = [name.split(".")[0] for name in module_names]
+    extras = sorted({EXTRA_OF_MODULE[top] for top in tops if top in EXTRA_OF_MODULE})
+    commands = [install_command(",".join(extras))] if extras else []
+    commands += [install_hint(top)[1] for top in tops if top not in EXTRA_OF_MODULE]
+    return " && ".join(commands)
 
 
 def import_tensorflow(purpose: str = "This tfhub feature") -> ModuleType:
