@@ -177,11 +177,12 @@ def require(*module_names: str, purpose: str) -> None:
 
 
 def _findable(module_name: str) -> bool:
-    """Whether `module_name` could be imported (looked for, not imported)."""
+    """Whether `module_name`'s top-level package could be imported (looked for, not imported:
+    `find_spec` of a dotted name would import its parent)."""
     import importlib.util
 
     try:
-        return importlib.util.find_spec(module_name) is not None
+        return importlib.util.find_spec(module_name.split(".")[0]) is not None
     except (ImportError, ValueError):
         return False
 
