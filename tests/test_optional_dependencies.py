@@ -7,6 +7,7 @@ import importlib.metadata
 import io
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from tests._helpers.python_process import REPO_ROOT
@@ -134,3 +135,21 @@ def test_one_error_names_every_missing_module_and_one_command_installs_them(
     with pytest.raises(errors.MissingDependencyError) as info:  # One missing: its own error.
         lazy.require("uvicorn", "json", purpose="this test")
     assert info.value.command == lazy.install_command("hub")
+
+
+def test_serving_checks_every_package_of_the_hub_app_before_starting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tfhub.cli.main import main
+    from tfhub.server import serve_models
+
+    monkeypatch.setitem(sys.modules, "jinja2", None)  # The pages' templates.
+    with pytest.raises(errors.MissingDependencyError) as info:
+        with serve_models(str(tmp_path)):
+            pass
+    assert info.value.module == "jinja2" and info.value.command == lazy.install_command("hub")
+    monkeypatch.delitem(sys.modules, "jinja2")
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    assert main(["serve", str(tmp_path), "--server", "uvicorn", "--port", "0"]) != 0
+    error = capsys.readouterr().err
+    assert "tfhub serve needs the package 'uvicorn'" in error and "[hub]" in error

@@ -33,10 +33,10 @@ def serve_models(
     Yields:
         The running server (`url(path)` gives an address, `port` the port).
     """
-    from .utils.lazy import import_optional
+    from .hub import APP_MODULES
+    from .utils.lazy import require
 
-    for module in ("uvicorn", "starlette"):
-        import_optional(module, purpose="serving models")
+    require(*APP_MODULES, "uvicorn", purpose="serving models")
     from .hub.runner import BackgroundServer
     from .hub.settings import ServeSettings
 

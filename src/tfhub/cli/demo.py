@@ -26,6 +26,7 @@ from importlib import resources
 from typing import Any, TextIO
 
 from .. import cache, constants, errors
+from ..hub import APP_MODULES
 from ..utils.lazy import import_optional, import_tensorflow, require
 from ._parsers import add_command
 
@@ -56,7 +57,7 @@ Step = tuple[str, Callable[[DemoContext], None]]
 # What the steps import beyond tfhub: the hub server (step 1), TensorFlow and Keras; checked in
 # this order (the light ones first). `./run demo` installs the extras that provide them
 # (tests/test_optional_dependencies.py).
-REQUIRED_MODULES = ("starlette", "uvicorn", "tensorflow", "keras")
+REQUIRED_MODULES = (*APP_MODULES, "uvicorn", "tensorflow", "keras")
 
 
 def bundled_model_path() -> str:

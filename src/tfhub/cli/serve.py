@@ -7,7 +7,7 @@ import logging
 import os
 from typing import Any
 
-from ..utils.lazy import import_optional
+from ..utils.lazy import require
 from ._parsers import add_command
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,9 @@ def run_command(args: argparse.Namespace) -> int:
         upstream = f"{args.host}:{args.port}"
         print(nginx_config(args.root, upstream=upstream, listen=args.print_nginx_config))
         return 0
-    import_optional("starlette", purpose="tfhub serve")
+    from ..hub import APP_MODULES
+
+    require(*APP_MODULES, args.server, purpose="tfhub serve")
     from ..hub.runner import check_options, serve
     from ..hub.settings import ServeSettings
 
