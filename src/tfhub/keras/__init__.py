@@ -15,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ..utils.lazy import require
-from ._compat import LAYER_MODULES, default_flavour
+from ._compat import LAYER_MODULES, default_flavour, keras_package
 
 __all__ = ["KerasLayer", "keras_layer_class"]
 
@@ -35,8 +35,7 @@ def keras_layer_class(flavour: str | None = None) -> type:
         raise ValueError(
             f"Unknown Keras flavour; expected one of {sorted(LAYER_MODULES)}. Received: {flavour=}"
         )
-    keras_module = "tf_keras" if flavour == "tf_keras" else "keras"
-    require("tensorflow", keras_module, purpose="hub.KerasLayer")
+    require("tensorflow", keras_package(flavour), purpose="hub.KerasLayer")
     return importlib.import_module(LAYER_MODULES[flavour]).KerasLayer
 
 

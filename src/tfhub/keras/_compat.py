@@ -32,6 +32,12 @@ def default_flavour() -> Flavour:
     return "tf_keras" if use_legacy_keras() else "keras3"
 
 
+def keras_package(flavour: str | None = None) -> str:
+    """Returns the package that is Keras for `flavour` (default: `default_flavour()`):
+    "tf_keras" or "keras"."""
+    return "tf_keras" if (flavour or default_flavour()) == "tf_keras" else "keras"
+
+
 def class_path(flavour: Flavour) -> str:
     """Returns the import path of the KerasLayer class of `flavour`."""
     return f"{LAYER_MODULES[flavour]}.KerasLayer"

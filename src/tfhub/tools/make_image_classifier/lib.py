@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import logging
 import os
 import warnings
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ... import constants, errors
-from ...keras._compat import use_legacy_keras
+from ...keras._compat import keras_package
 from ...utils.lazy import require
 from .. import image_folders, image_modules
 from . import callbacks as tool_callbacks
@@ -45,13 +46,7 @@ def _log(message: str) -> None:
 
 def keras_module() -> Any:
     """Returns the Keras flavour in use: `tf_keras` if TF_USE_LEGACY_KERAS=1, else `keras`."""
-    if use_legacy_keras():
-        import tf_keras
-
-        return tf_keras
-    import keras
-
-    return keras
+    return importlib.import_module(keras_package())
 
 
 def require_tensorflow() -> None:
@@ -60,8 +55,7 @@ def require_tensorflow() -> None:
     Raises:
         tfhub.errors.MissingDependencyError: (an ImportError) saying what to install.
     """
-    keras_name = "tf_keras" if use_legacy_keras() else "keras"
-    require("tensorflow", keras_name, purpose="make_image_classifier")
+    require("tensorflow", keras_package(), purpose="make_image_classifier")
 
 
 def get_default_image_dir() -> str:
