@@ -102,6 +102,35 @@ def test_outputs_that_cannot_be_written_are_errors_before_training(tmp_path: Pat
         assert pickle.loads(pickle.dumps(caught.value)).path == caught.value.path
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("batch_size", "0", "--batch_size must be a positive number of images"),
+        ("train_epochs", "0", "--train_epochs must be a positive number of passes"),
+        ("image_size", "-3", "--image_size must be a positive number of pixels"),
+        ("dropout_rate", "1.5", "--dropout_rate must be in [0, 1)"),
+        ("learning_rate", "0", "--learning_rate must be positive"),
+        ("label_smoothing", "-0.1", "--label_smoothing must be in [0, 1]"),
+    ],
+)
+def test_values_out_of_range_are_one_line_before_anything_is_read(
+    flag: str, value: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [f"--image_dir={tmp_path / 'no_images'}", f"--tfhub_module={tmp_path / 'no_module'}"]
+    assert cli.main([*argv, f"--saved_model_dir={tmp_path / 'sm'}", f"--{flag}={value}"]) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tfhub: error: {message}") and f"Received: {flag}=" in line
+    assert os.listdir(tmp_path) == []
+    hparams = get_default_hparams()
+    if flag in hparams._fields:  # The Python API checks the same.
+        from tfhub.tools.make_image_classifier.hparams import check_hparams
+
+        bad = hparams._replace(**{flag: type(getattr(hparams, flag))(float(value))})
+        with pytest.raises(errors.ToolFlagError) as caught:
+            check_hparams(bad)
+        assert caught.value.flag == flag and isinstance(caught.value, ValueError)
+
+
 def test_flags_have_upstreams_names_and_defaults() -> None:
     args = cli.build_parser().parse_args([])
     assert args.tfhub_module == "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"
