@@ -176,6 +176,10 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
 def run(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
     """Runs one operation of parsed arguments; returns the exit code."""
     validate(args, beam_args)
+    if args.operation == "e2e":  # Before generate writes anything.
+        from .files import check_output_folder
+
+        check_output_folder(args.index_output_dir, flag="index_output_dir")
     if args.operation in ("generate", "e2e"):
         _generate(args, beam_args)
     if args.operation in ("build", "e2e"):

@@ -109,16 +109,52 @@ class EmbedDoFn(beam.DoFn):  # type: ignore[misc]
         yield from to_examples(batch, vectors)
 
 
+def _input_error(pattern: str, message: str, problem: str) -> errors.EmbeddingFilesError:
+    return errors.EmbeddingFilesError(
+        f"{message} Received: data_file_pattern={pattern!r}", path=pattern, problem=problem
+    )
+
+
 def _check_inputs(pattern: str) -> None:
+    """Checks that a local pattern matches files that hold text (Beam checks remote ones).
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: no file matches, only folders match, or every
+            file is empty.
+    """
     if files.is_remote(pattern):
         return  # Beam checks remote patterns when it reads them.
-    if not glob.glob(pattern):
-        raise errors.EmbeddingFilesError(
-            f"No file matches --data_file_pattern {pattern}. Received: data_file_pattern="
-            f"{pattern!r}",
-            path=pattern,
-            problem="no file matches",
+    matches = glob.glob(pattern)
+    if not matches:
+        message = f"No file matches --data_file_pattern {pattern}."
+        raise _input_error(pattern, message, "no file matches")
+    found = [path for path in matches if os.path.isfile(path)]
+    if not found:
+        example = os.path.join(matches[0], "*.txt")
+        message = f"--data_file_pattern {pattern} matches only folders: match files ({example})."
+        raise _input_error(pattern, message, "only folders match")
+    if not any(os.path.getsize(path) for path in found):
+        message = (
+            f"The {len(found)} file(s) matching --data_file_pattern {pattern} are empty: "
+            "put one item to embed on each line."
         )
+        raise _input_error(pattern, message, "empty files")
+
+
+def _first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
+    """The first local file and line (from 1) matching `pattern` that is not UTF-8, if any."""
+    if files.is_remote(pattern):
+        return None
+    for path in sorted(glob.glob(pattern)):
+        if not os.path.isfile(path):
+            continue
+        with open(path, "rb") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return path, number
+    return None
 
 
 def pipeline_options(beam_args: Sequence[str]) -> Any:
@@ -168,10 +204,11 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
         tfhub.errors.PipelineError: the pipeline failed on its runner.
     """
     _check_inputs(config.data_file_pattern)
+    files.check_output_folder(config.embed_output_dir, flag="embed_output_dir")
     embedding_dim = TextEmbedder(config.module_url).dim
     matrix = random_projection_matrix(embedding_dim, config.projected_dim, seed=config.seed)
     options = pipeline_options(beam_args)
-    with files.output_folder(config.embed_output_dir) as output_dir:
+    with files.output_folder(config.embed_output_dir, flag="embed_output_dir") as output_dir:
         if matrix is not None:
             files.write_matrix(output_dir, matrix, upstream_pickle=config.upstream_format)
             logger.info("Random projection %s -> %s written.", embedding_dim, matrix.shape[1])
@@ -196,10 +233,19 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
             cause = f"{type(err).__name__}: {cause}".rstrip(": ")
         raise errors.PipelineError(
             f"The Beam pipeline failed on the {runner}: {cause} (nothing was written to "
-            f"{config.embed_output_dir}). Received: runner={runner!r}",
+            f"{config.embed_output_dir}).{_hint(cause, config)} Received: runner={runner!r}",
             runner=runner,
             cause=cause,
         ) from err
+
+
+def _hint(cause: str, config: GenerateConfig) -> str:
+    """What to do about a pipeline failure, where tfhub can tell (else "")."""
+    if not cause.startswith("UnicodeDecodeError"):
+        return ""
+    where = _first_non_utf8_line(config.data_file_pattern)
+    place = f"Line {where[1]} of {where[0]}" if where else "A line of the input"
+    return f" {place} is not UTF-8 text: convert the file (e.g. iconv -f latin1 -t utf-8)."
 
 
 def _remove_beam_leftovers(folder: str) -> None:
