@@ -4,6 +4,7 @@ upstream's own files."""
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 from pathlib import Path
@@ -284,3 +285,22 @@ def test_a_cut_annoy_index_is_damaged_not_of_another_dimension(tmp_path, recorde
         similarity_finder.LoadedIndex(str(tmp_path), query_dim=8)
     assert "build the index again" in str(caught.value).lower()
     assert str(caught.value).endswith(f"Received: index_output_dir={str(tmp_path)!r}")
+
+
+def test_ctrl_c_in_a_beam_worker_is_an_interrupt_without_beams_traceback(
+    tmp_path, monkeypatch, caplog
+):
+    def interrupt(_: object) -> None:
+        raise KeyboardInterrupt  # What SIGINT raises in the DoFn that runs at the time.
+
+    def pipeline_of_one_interrupted_step(pipeline, config, matrix, output_dir):
+        _ = pipeline | generator.beam.Create([1]) | "Embed" >> generator.beam.Map(interrupt)
+
+    monkeypatch.setattr(generator, "build_pipeline", pipeline_of_one_interrupted_step)
+    config = generator.GenerateConfig("lines.txt", "module", str(tmp_path / "out"))
+    with caplog.at_level("ERROR"), pytest.raises(KeyboardInterrupt):
+        generator._run_pipeline(generator.pipeline_options([]), config, None, str(tmp_path))
+    assert not [
+        record for record in caplog.records if record.exc_info or "Interrupt" in record.getMessage()
+    ]
+    assert not logging.getLogger(generator._BEAM_DOFN_LOGGER).filters  # Removed again.

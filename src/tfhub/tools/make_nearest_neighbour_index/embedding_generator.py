@@ -217,16 +217,50 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
     return embedding_dim if matrix is None else int(matrix.shape[1])
 
 
+class _NoInterruptRecords(logging.Filter):
+    """Drops the records of a Ctrl-C that Beam's DoFn runner logs with its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind = record.exc_info[0] if record.exc_info else None
+        interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
+        return not interrupted and not record.getMessage().startswith("KeyboardInterrupt")
+
+
+# The Beam logger that reports a DoFn's exception, traceback included, before re-raising it.
+_BEAM_DOFN_LOGGER = "apache_beam.runners.common"
+
+
+def _interrupted(err: BaseException) -> bool:
+    """Whether a runner's error is a Ctrl-C that Beam wrapped (RuntimeError("KeyboardInterrupt
+    [while running 'Embed']"))."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt) or str(seen).startswith("KeyboardInterrupt"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir: str) -> None:
-    """Runs the pipeline to completion; a failure on the runner becomes one PipelineError."""
+    """Runs the pipeline to completion; a failure on the runner becomes one PipelineError.
+
+    Raises:
+        tfhub.errors.PipelineError: the pipeline failed on its runner.
+        KeyboardInterrupt: Ctrl-C, also when a Beam worker received it (Beam's traceback of
+            it is not logged).
+    """
     runner = str(options.get_all_options()["runner"])
     logger.info("Starting the Beam pipeline (%s).", runner)
+    quiet, beam_logger = _NoInterruptRecords(), logging.getLogger(_BEAM_DOFN_LOGGER)
+    beam_logger.addFilter(quiet)
     try:
         with beam.Pipeline(options=options) as pipeline:
             build_pipeline(pipeline, config, matrix, output_dir)
     except errors.TFHubError:
         raise
     except Exception as err:
+        if _interrupted(err):
+            raise KeyboardInterrupt from err
         lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
         cause = lines[-1] if lines else ""
         if not cause.startswith(type(err).__name__):
@@ -237,6 +271,8 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
             runner=runner,
             cause=cause,
         ) from err
+    finally:
+        beam_logger.removeFilter(quiet)
 
 
 def _hint(cause: str, config: GenerateConfig) -> str:
