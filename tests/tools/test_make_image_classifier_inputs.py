@@ -100,6 +100,11 @@ def test_outputs_that_cannot_be_written_are_errors_before_training(tmp_path: Pat
             check_outputs_writable(outputs)
         assert isinstance(caught.value, OSError) and caught.value.what == what
         assert pickle.loads(pickle.dumps(caught.value)).path == caught.value.path
+    images = tmp_path / "images"  # --saved_model_dir=<the image folder>: it would be replaced.
+    (images / "cats").mkdir(parents=True)
+    with pytest.raises(errors.OutputNotWritableError, match=r"holds other files \(cats\)"):
+        check_outputs_writable(Outputs(saved_model_dir=os.fspath(images)))
+    assert os.listdir(images) == ["cats"]
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,11 @@ def test_flag_errors_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
          "The index folder no_index does not exist", "index_output_dir"),
         (["query", "--index_output_dir=a_file", "--query=x"],
          "The index folder a_file is a file, not a folder", "index_output_dir"),
+        (["generate", "--data_file_pattern=lines.txt", "--embed_output_dir=."],
+         "The embedding folder . holds other files (a_file, embeds, empty.txt, ...)",
+         "embed_output_dir"),
+        (["build", "--embed_output_dir=embeds", "--index_output_dir=./embeds/"],
+         "--index_output_dir must differ from --embed_output_dir", "--index_output_dir"),
     ],
 )  # fmt: skip
 def test_unusable_inputs_and_outputs_fail_before_the_module_loads(

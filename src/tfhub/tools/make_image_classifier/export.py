@@ -37,12 +37,25 @@ class Outputs:
     summaries_dir: str | None = None
 
 
+# What a SavedModel folder holds (Keras 3's export, tf.saved_model.save, tf_keras' save).
+SAVED_MODEL_NAMES = frozenset(
+    {"saved_model.pb", "saved_model.pbtxt", "variables", "assets", "assets.extra"}
+    | {"fingerprint.pb", "keras_metadata.pb"}
+)
+
+
 def check_outputs_writable(outputs: Outputs) -> None:
-    """Checks, before training, that every requested output can be written (creates nothing).
+    """Checks, before training, that every requested output can be written (creates nothing),
+    and that an existing --saved_model_dir holds nothing but a SavedModel (it is replaced
+    whole: e.g. the image folder given as --saved_model_dir would be deleted).
 
     Raises:
         tfhub.errors.OutputNotWritableError: naming the first output that cannot be written.
     """
+    if outputs.saved_model_dir:
+        atomic_output.check_replaceable(
+            outputs.saved_model_dir, SAVED_MODEL_NAMES.__contains__, what="saved model dir"
+        )
     for path, what, is_dir in (
         (outputs.saved_model_dir, "saved model dir", True),
         (outputs.tflite_output_file, "tflite output file", False),

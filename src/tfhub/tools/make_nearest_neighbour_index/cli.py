@@ -8,6 +8,7 @@ lives in embedding_generator, index_builder and similarity_finder; this module p
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -85,6 +86,20 @@ def _require_positive(args: argparse.Namespace, *names: str) -> None:
             raise _bad_flag(f"--{name}", value, f"--{name} must be a positive integer.")
 
 
+def _require_apart(embed_dir: str, index_dir: str) -> None:
+    """Refuses one folder for both outputs: the index folder replaces the embedding folder."""
+    same = embed_dir == index_dir
+    if not same and "://" not in embed_dir + index_dir:
+        same = os.path.realpath(embed_dir) == os.path.realpath(index_dir)
+    if same:
+        raise _bad_flag(
+            "--index_output_dir",
+            index_dir,
+            "--index_output_dir must differ from --embed_output_dir: the index folder is "
+            "written whole, replacing the embeddings it is built from.",
+        )
+
+
 def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     """Checks the flags an operation needs (as upstream's validate_args), before any work.
 
@@ -97,6 +112,7 @@ def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     if args.operation in ("build", "e2e"):
         _require(args, "embed_output_dir", "index_output_dir")
         _require_positive(args, "num_trees")
+        _require_apart(args.embed_output_dir, args.index_output_dir)
     if args.operation == "query":
         _require(args, "module_url", "index_output_dir")
         _require_positive(args, "num_matches")

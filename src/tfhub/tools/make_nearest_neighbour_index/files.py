@@ -88,9 +88,27 @@ def read_bytes(path: str) -> bytes:
 OUTPUT_FOLDERS = {"embed_output_dir": "embedding folder", "index_output_dir": "index folder"}
 
 
+_INDEX_NAMES = frozenset(
+    {INDEX_FILENAME, MAPPING_FILENAME, MAPPING_JSON, INDEX_INFO_JSON}
+    | {RANDOM_PROJECTION_FILENAME, RANDOM_PROJECTION_NPY}
+)
+
+
+def is_output_name(name: str, *, flag: str) -> bool:
+    """Whether `name` is a file that `generate` (flag "embed_output_dir") or `build`
+    ("index_output_dir") writes in its output folder."""
+    if flag == "index_output_dir":
+        return name in _INDEX_NAMES
+    embeddings = name.startswith(EMBED_FILE_PREFIX + "-") and name.endswith(EMBED_FILE_SUFFIX)
+    projection = name in (RANDOM_PROJECTION_FILENAME, RANDOM_PROJECTION_NPY)
+    return embeddings or projection or name.startswith("beam-temp-")
+
+
 def check_output_folder(path: str, *, flag: str) -> None:
     """Checks, before any work, that a local output folder could be written (creates
-    nothing); remote folders are not checked.
+    nothing), and that an existing one holds only the tool's own files (it is replaced
+    whole: e.g. an index folder given as the embedding folder would be deleted). Remote
+    folders are not checked.
 
     Args:
         path: the folder.
@@ -98,10 +116,15 @@ def check_output_folder(path: str, *, flag: str) -> None:
 
     Raises:
         tfhub.errors.OutputNotWritableError: `path` is a file, or a file is in its way, or
-            its nearest existing parent does not take new files.
+            its nearest existing parent does not take new files, or it holds other files.
     """
-    if not is_remote(path):
-        atomic_output.check_writable(path, is_dir=True, what=OUTPUT_FOLDERS[flag], flag=flag)
+    if is_remote(path):
+        return
+    what = OUTPUT_FOLDERS[flag]
+    atomic_output.check_writable(path, is_dir=True, what=what, flag=flag)
+    atomic_output.check_replaceable(
+        path, lambda name: is_output_name(name, flag=flag), what=what, flag=flag
+    )
 
 
 @contextlib.contextmanager
