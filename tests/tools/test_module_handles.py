@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from tfhub import errors
-from tfhub.tools.module_handles import resolve_model_folder
+from tfhub.tools.module_handles import loading, resolve_model_folder
 
 
 def _model(folder: Path) -> Path:
     folder.mkdir(parents=True)
-    (folder / "saved_model.pb").write_bytes(b"")
+    (folder / "saved_model.pb").write_bytes(b"\x08\x01")  # Not empty (not parsed here).
     return folder
 
 
@@ -32,6 +32,7 @@ def test_a_model_folder_resolves_to_itself(tmp_path: Path) -> None:
         ("empty", "its folder has no saved_model.pb", "Pass the folder that holds"),
         ("nested", "its folder has no saved_model.pb", "Did you mean"),
         ("file", "is a file, not a model folder", "Pass the folder that holds"),
+        ("empty_pb", "is damaged: its saved_model.pb is empty", "Copy or export it again"),
     ],
 )
 def test_a_handle_without_a_model_names_the_flag(
@@ -45,6 +46,9 @@ def test_a_handle_without_a_model_names_the_flag(
         _model(handle / "inner")
     elif layout == "file":
         handle.write_bytes(b"not a model")
+    elif layout == "empty_pb":  # A copy cut short.
+        handle.mkdir()
+        (handle / "saved_model.pb").write_bytes(b"")
     with pytest.raises(errors.ModuleUnavailableError) as caught:
         resolve_model_folder(str(handle), flag="module_url")
     message = str(caught.value)
@@ -92,3 +96,23 @@ def test_the_tools_name_their_module_flag(
     flag = argv[2].lstrip("-")
     assert line.startswith("tfhub: error: The module") and "no saved_model.pb" in line
     assert line.endswith(f"Received: {flag}={os.fspath(not_a_model)!r}")
+
+
+@pytest.mark.parametrize(
+    ("handle", "remedy"),
+    [
+        ("/models/m", "copy or export it again"),
+        ("https://hub.example/m/1", "remove its download (tfhub cache rm https://hub.example/m/1)"),
+    ],
+)
+def test_the_loaders_answer_to_damaged_files_is_one_error(handle: str, remedy: str) -> None:
+    with pytest.raises(errors.ModuleUnavailableError) as caught:
+        with loading(handle, flag="module_url"):
+            raise IndexError("Read less bytes than requested")  # Cut variables, TF 2.21.
+    message = str(caught.value)
+    assert message.startswith(f"The module {handle} cannot be loaded (IndexError: Read less")
+    assert remedy in message and message.endswith(f"Received: module_url={handle!r}")
+    assert isinstance(caught.value.__cause__, IndexError)
+    for other in (errors.ImageSizeError("tfhub's own", handle="h"), TypeError("a bug")):
+        with pytest.raises(type(other)), loading(handle, flag="module_url"):
+            raise other

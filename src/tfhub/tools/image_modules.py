@@ -28,13 +28,15 @@ def load_module_layer(handle: str, *, trainable: bool, flag: str = "tfhub_module
         flag: the flag that named the module, for error messages.
 
     Raises:
-        tfhub.errors.ModuleUnavailableError: the handle leads to no model folder.
+        tfhub.errors.ModuleUnavailableError: the handle leads to no model folder, or its
+            files cannot be loaded.
     """
     from ..keras import keras_layer_class
-    from .module_handles import resolve_model_folder
+    from .module_handles import loading, resolve_model_folder
 
     resolve_model_folder(handle, flag=flag)
-    return keras_layer_class()(handle, trainable=trainable)
+    with loading(handle, flag=flag):
+        return keras_layer_class()(handle, trainable=trainable)
 
 
 def _not_image_module(

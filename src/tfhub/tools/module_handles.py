@@ -4,12 +4,16 @@ check that it leads to a model folder, before TensorFlow's loader is asked.
 TensorFlow's own answers to a handle that is no model ("SavedModel file does not exist at:
 .../{saved_model.pbtxt|saved_model.pb}", or tfhub's "... does not exist.") name neither the
 flag nor what to do; `resolve_model_folder` turns them into one
-`tfhub.errors.ModuleUnavailableError` that does.
+`tfhub.errors.ModuleUnavailableError` that does. So does `loading`, for the loader's answers
+to damaged files (an empty saved_model.pb: "requires a `tags=` argument ... 0 MetaGraphs";
+cut variables: "IndexError: Read less bytes than requested").
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from .. import errors
 
@@ -28,7 +32,12 @@ def _unavailable(
 
 
 def _holds_model(folder: str) -> bool:
-    return any(os.path.isfile(os.path.join(folder, name)) for name in MODEL_FILES)
+    return bool(_present(folder))
+
+
+def _present(folder: str) -> list[str]:
+    """The model files (MODEL_FILES) that `folder` holds."""
+    return [name for name in MODEL_FILES if os.path.isfile(os.path.join(folder, name))]
 
 
 def _model_below(folder: str) -> str | None:
@@ -70,7 +79,13 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
             f"does not exist{where}",
             "Check the path, or pass the module's URL (e.g. https://tfhub.dev/...).",
         ) from err
-    if "://" in folder or _holds_model(folder):
+    if "://" in folder:
+        return folder
+    if _holds_model(folder):
+        if not any(os.path.getsize(os.path.join(folder, name)) for name in _present(folder)):
+            raise _unavailable(
+                handle, flag, "is damaged: its saved_model.pb is empty", "Copy or export it again."
+            )
         return folder
     below = _model_below(folder)
     remedy = f"Did you mean {below}?" if below else "Pass the folder that holds saved_model.pb."
@@ -79,3 +94,45 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
     else:
         problem = "is not a SavedModel or TF1 Hub module: its folder has no saved_model.pb"
     raise _unavailable(handle, flag, problem, remedy)
+
+
+def _is_load_failure(err: Exception) -> bool:
+    """Whether the loader's exception says the model's files cannot be read (not a tfhub error,
+    whose message already says what to do)."""
+    if isinstance(err, errors.TFHubError):
+        return False
+    if isinstance(err, (OSError, ValueError, IndexError, KeyError)):
+        return True
+    return type(err).__module__.startswith(("tensorflow", "google.protobuf"))
+
+
+@contextlib.contextmanager
+def loading(handle: str, *, flag: str) -> Iterator[None]:
+    """Turns the loader's failure on a model folder's damaged files into one error.
+
+    Args:
+        handle: the handle being loaded (after `resolve_model_folder`).
+        flag: the flag that gave it.
+
+    Raises:
+        tfhub.errors.ModuleUnavailableError: the loader raised OSError, ValueError,
+            IndexError, KeyError or a TensorFlow or protobuf error (chained); tfhub's own
+            errors and others propagate as they are.
+    """
+    try:
+        yield
+    except Exception as err:
+        if not _is_load_failure(err):
+            raise
+        lines = str(err).strip().splitlines()
+        first = lines[0].split(". ")[0].rstrip(".") if lines else ""
+        why = f"{type(err).__name__}: {first}".rstrip(": ")
+        remedy = (
+            f"remove its download (tfhub cache rm {handle}) and run again."
+            if "://" in handle
+            else "copy or export it again."
+        )
+        problem = f"cannot be loaded ({why})"
+        raise _unavailable(
+            handle, flag, problem, f"If its files are damaged or incomplete, {remedy}"
+        ) from err

@@ -16,7 +16,7 @@ import numpy as np
 from ... import errors
 from ...saved_model import load
 from ...utils.lazy import import_tensorflow
-from ..module_handles import resolve_model_folder
+from ..module_handles import loading, resolve_model_folder
 
 logger = logging.getLogger(__name__)
 
@@ -87,13 +87,15 @@ class TextEmbedder:
 
         Raises:
             tfhub.errors.NotATextEmbeddingError: it does not map strings to [batch, dim] floats.
-            tfhub.errors.ModuleUnavailableError: the handle leads to no model folder.
+            tfhub.errors.ModuleUnavailableError: the handle leads to no model folder, or its
+                files cannot be loaded.
             tfhub.errors.TFHubError: it cannot be resolved or loaded.
         """
         self.handle = handle
         resolve_model_folder(handle, flag="module_url")
         self._tf = import_tensorflow("make_nearest_neighbour_index")
-        self._obj = load(handle)
+        with loading(handle, flag="module_url"):
+            self._obj = load(handle)
         is_tf1 = getattr(self._obj, "_is_hub_module_v1", False)
         self._fn = (
             self._obj if callable(self._obj) and not is_tf1 else _signature_fn(self._obj, handle)
