@@ -107,6 +107,27 @@ def test_outputs_that_cannot_be_written_are_errors_before_training(tmp_path: Pat
     assert os.listdir(images) == ["cats"]
 
 
+def test_outputs_inside_the_saved_model_dir_survive_its_replacement(tmp_path: Path) -> None:
+    model = tmp_path / "model"  # A former run's SavedModel, with the labels and .tflite in it.
+    model.mkdir()
+    for name in ("saved_model.pb", "fingerprint.pb", "labels.txt", "model.tflite"):
+        (model / name).write_text("former")
+    sm, labels, tflite = (os.fspath(model / name) for name in ("", "labels.txt", "model.tflite"))
+    check_outputs_writable(  # They are written after the SavedModel replaced the folder.
+        Outputs(saved_model_dir=sm, labels_output_file=labels, tflite_output_file=tflite)
+    )
+    with pytest.raises(errors.OutputNotWritableError, match=r"other files \(model.tflite\)"):
+        check_outputs_writable(Outputs(saved_model_dir=sm, labels_output_file=labels))
+    new = os.fspath(tmp_path / "new")
+    for outputs, flag in (
+        (Outputs(saved_model_dir=sm, summaries_dir=os.path.join(sm, "logs")), "summaries_dir"),
+        (Outputs(saved_model_dir=new, tflite_output_file=new), "tflite_output_file"),
+    ):
+        with pytest.raises(errors.OutputNotWritableError, match="replaced whole") as caught:
+            check_outputs_writable(outputs)
+        assert f"Received: {flag}=" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
