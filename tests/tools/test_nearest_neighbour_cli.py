@@ -141,7 +141,12 @@ def test_flag_errors_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
          "The embedding folder . holds other files (a_file, embeds, empty.txt, ...)",
          "embed_output_dir"),
         (["build", "--embed_output_dir=embeds", "--index_output_dir=./embeds/"],
-         "--index_output_dir must differ from --embed_output_dir", "--index_output_dir"),
+         "--index_output_dir and --embed_output_dir must be apart", "--index_output_dir"),
+        (["e2e", "--data_file_pattern=lines.txt", "--embed_output_dir=embeds",
+          "--index_output_dir=embeds/index"], "--index_output_dir and --embed_output_dir must",
+         "--index_output_dir"),
+        (["build", "--embed_output_dir=embeds/e", "--index_output_dir=embeds"],
+         "--index_output_dir and --embed_output_dir must be apart", "--index_output_dir"),
     ],
 )  # fmt: skip
 def test_unusable_inputs_and_outputs_fail_before_the_module_loads(

@@ -86,17 +86,26 @@ def _require_positive(args: argparse.Namespace, *names: str) -> None:
             raise _bad_flag(f"--{name}", value, f"--{name} must be a positive integer.")
 
 
-def _require_apart(embed_dir: str, index_dir: str) -> None:
-    """Refuses one folder for both outputs: the index folder replaces the embedding folder."""
-    same = embed_dir == index_dir
-    if not same and "://" not in embed_dir + index_dir:
-        same = os.path.realpath(embed_dir) == os.path.realpath(index_dir)
-    if same:
+def _inside(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or inside it (local paths, links resolved; URLs as text)."""
+    if "://" in path + folder:
+        path, folder = path.rstrip("/"), folder.rstrip("/")
+        return path == folder or path.startswith(folder + "/")
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+def _require_apart(operation: str, embed_dir: str, index_dir: str) -> None:
+    """Refuses output folders that a step would delete, since each is written whole: the
+    embeddings in (or being) the index folder; for e2e, an index inside the embedding folder
+    (generate replaces it, index included)."""
+    if _inside(embed_dir, index_dir) or (operation == "e2e" and _inside(index_dir, embed_dir)):
         raise _bad_flag(
             "--index_output_dir",
             index_dir,
-            "--index_output_dir must differ from --embed_output_dir: the index folder is "
-            "written whole, replacing the embeddings it is built from.",
+            "--index_output_dir and --embed_output_dir must be apart (the embedding folder "
+            "not inside the index folder, nor the index inside the embeddings for e2e): "
+            "each folder is written whole, replacing what is in it.",
         )
 
 
@@ -112,7 +121,7 @@ def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     if args.operation in ("build", "e2e"):
         _require(args, "embed_output_dir", "index_output_dir")
         _require_positive(args, "num_trees")
-        _require_apart(args.embed_output_dir, args.index_output_dir)
+        _require_apart(args.operation, args.embed_output_dir, args.index_output_dir)
     if args.operation == "query":
         _require(args, "module_url", "index_output_dir")
         _require_positive(args, "num_matches")
