@@ -500,6 +500,12 @@ class NotAnImageModuleError(ToolError, ValueError):
     float images [batch, height, width, 3], or output not a [batch, dim] vector."""
 
 
+class ModuleUnavailableError(ToolError, FileNotFoundError):
+    """A tool's module handle that leads to no model (`.handle`, `.flag`, `.problem`): the path
+    does not exist, or the folder holds no saved_model.pb (not a SavedModel or TF1 Hub module).
+    A FileNotFoundError (an OSError), as TensorFlow's loader raised."""
+
+
 class ImageSizeError(ToolError, ValueError):
     """No usable image size (`.handle`, `.module_size`, `.requested`): a variable-size module
     without --image_size, or a requested size the module does not take."""

@@ -146,6 +146,20 @@ def test_check_writable_creates_nothing_and_names_the_obstacle(tmp_path: Path) -
         atomic_output.check_writable(os.fspath(tmp_path), is_dir=False, what="tflite output file")
 
 
+def test_a_folder_holding_other_files_is_not_replaced(tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    _write_tree(photos, {"cats/1.jpg": "a cat", "model.pb": "a former output"})
+    is_output = {"model.pb"}.__contains__
+    with pytest.raises(errors.OutputNotWritableError, match=r"holds other files \(cats\)") as e:
+        atomic_output.check_replaceable(os.fspath(photos), is_output, what="model dir")
+    _assert_tfhub_error(e, photos, "model dir", "model_dir")
+    assert _tree(photos) == {"cats/1.jpg": "a cat", "model.pb": "a former output"}
+    shutil.rmtree(photos / "cats")  # A former output alone, nothing, or no folder: replaceable.
+    (tmp_path / "empty").mkdir()
+    for folder in (photos, tmp_path / "empty", tmp_path / "new"):
+        atomic_output.check_replaceable(os.fspath(folder), is_output, what="model dir")
+
+
 # --- Parent folders a failed write created are removed ----------------------------------------
 
 

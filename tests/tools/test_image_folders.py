@@ -65,6 +65,16 @@ def test_missing_folder(tmp_path: Path) -> None:
         image_folders.list_image_files(os.fspath(tmp_path / "nope"))
 
 
+def test_a_missing_folder_or_a_file_is_named_with_the_flag_that_gave_it(tmp_path: Path) -> None:
+    a_file = tmp_path / "photo.jpg"
+    a_file.write_bytes(b"")
+    for path, what in ((tmp_path / "nope", "it does not exist"), (a_file, "it is a file")):
+        with pytest.raises(errors.ImageFolderError) as caught:
+            image_folders.list_image_files(os.fspath(path), flag="dataset")
+        assert what in str(caught.value)
+        assert str(caught.value).endswith(f"Received: dataset={os.fspath(path)!r}")
+
+
 # --- Decoding and the tf.data pipeline ----------------------------------------------------------
 
 

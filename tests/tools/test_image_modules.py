@@ -63,3 +63,21 @@ def test_not_an_image_feature_vector_module(tmp_path: Path, kind: str, match: st
         layer = _layer(path)
         check_feature_vector(layer, path, image_size_for_module(layer, path))
     assert caught.value.handle == path and "Received: tfhub_module=" in str(caught.value)
+
+
+@pytest.mark.tf
+def test_a_module_with_damaged_files_is_one_error_naming_the_flag(
+    image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    import shutil
+
+    from tfhub.tools.image_modules import load_module_layer
+
+    copy = tmp_path / "cut"
+    shutil.copytree(image_modules["fixed"], copy)
+    data = copy / "variables" / "variables.data-00000-of-00001"
+    data.write_bytes(data.read_bytes()[:10])  # A copy or download cut short.
+    with pytest.raises(errors.ModuleUnavailableError, match="cannot be loaded") as caught:
+        load_module_layer(os.fspath(copy), trainable=False, flag="module")
+    assert str(caught.value).endswith(f"Received: module={os.fspath(copy)!r}")
+    assert isinstance(caught.value, OSError) and "\n" not in str(caught.value)

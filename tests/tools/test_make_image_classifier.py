@@ -116,7 +116,7 @@ def test_trains_a_served_module_and_exports_agree(
          "--tfhub_module", server.url("feature_vector"),
          "--saved_model_dir", os.fspath(out / "saved_model"),
          "--tflite_output_file", os.fspath(out / "model.tflite"),
-         "--labels_output_file", os.fspath(out / "labels.txt"),
+         "--labels_output_file", os.fspath(out / "saved_model" / "labels.txt"),  # Kept inside.
          "--summaries_dir", os.fspath(out / "logs"),
          "--train_epochs", "8", "--batch_size", "8", "--learning_rate", "0.1",
          "--do_data_augmentation", "--assert_accuracy_at_least", "0.9"]
@@ -130,7 +130,7 @@ def test_trains_a_served_module_and_exports_agree(
     assert len(epochs) == 8 and all("val_accuracy" in line for line in epochs)
     assert "ACCURACY PASSED" in printed.out and "zz_broken.jpg" in printed.err
     assert any("feature_vector" in path for _, path, _ in server.state.requests)
-    assert (out / "labels.txt").read_text() == LABELS
+    assert (out / "saved_model" / "labels.txt").read_text() == LABELS
     assert "), keras 3." in printed.out
     for split in ("train", "validation"):
         assert any(

@@ -100,6 +100,61 @@ def test_outputs_that_cannot_be_written_are_errors_before_training(tmp_path: Pat
             check_outputs_writable(outputs)
         assert isinstance(caught.value, OSError) and caught.value.what == what
         assert pickle.loads(pickle.dumps(caught.value)).path == caught.value.path
+    images = tmp_path / "images"  # --saved_model_dir=<the image folder>: it would be replaced.
+    (images / "cats").mkdir(parents=True)
+    with pytest.raises(errors.OutputNotWritableError, match=r"holds other files \(cats\)"):
+        check_outputs_writable(Outputs(saved_model_dir=os.fspath(images)))
+    assert os.listdir(images) == ["cats"]
+
+
+def test_outputs_inside_the_saved_model_dir_survive_its_replacement(tmp_path: Path) -> None:
+    model = tmp_path / "model"  # A former run's SavedModel, with the labels and .tflite in it.
+    model.mkdir()
+    for name in ("saved_model.pb", "fingerprint.pb", "labels.txt", "model.tflite"):
+        (model / name).write_text("former")
+    sm, labels, tflite = (os.fspath(model / name) for name in ("", "labels.txt", "model.tflite"))
+    check_outputs_writable(  # They are written after the SavedModel replaced the folder.
+        Outputs(saved_model_dir=sm, labels_output_file=labels, tflite_output_file=tflite)
+    )
+    with pytest.raises(errors.OutputNotWritableError, match=r"other files \(model.tflite\)"):
+        check_outputs_writable(Outputs(saved_model_dir=sm, labels_output_file=labels))
+    new = os.fspath(tmp_path / "new")
+    for outputs, flag in (
+        (Outputs(saved_model_dir=sm, summaries_dir=os.path.join(sm, "logs")), "summaries_dir"),
+        (Outputs(saved_model_dir=new, tflite_output_file=new), "tflite_output_file"),
+    ):
+        with pytest.raises(errors.OutputNotWritableError, match="replaced whole") as caught:
+            check_outputs_writable(outputs)
+        assert f"Received: {flag}=" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("batch_size", "0", "--batch_size must be a positive number of images"),
+        ("train_epochs", "0", "--train_epochs must be a positive number of passes"),
+        ("image_size", "-3", "--image_size must be a positive number of pixels"),
+        ("dropout_rate", "1.5", "--dropout_rate must be in [0, 1)"),
+        ("learning_rate", "0", "--learning_rate must be positive"),
+        ("label_smoothing", "-0.1", "--label_smoothing must be in [0, 1]"),
+    ],
+)
+def test_values_out_of_range_are_one_line_before_anything_is_read(
+    flag: str, value: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [f"--image_dir={tmp_path / 'no_images'}", f"--tfhub_module={tmp_path / 'no_module'}"]
+    assert cli.main([*argv, f"--saved_model_dir={tmp_path / 'sm'}", f"--{flag}={value}"]) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tfhub: error: {message}") and f"Received: {flag}=" in line
+    assert os.listdir(tmp_path) == []
+    hparams = get_default_hparams()
+    if flag in hparams._fields:  # The Python API checks the same.
+        from tfhub.tools.make_image_classifier.hparams import check_hparams
+
+        bad = hparams._replace(**{flag: type(getattr(hparams, flag))(float(value))})
+        with pytest.raises(errors.ToolFlagError) as caught:
+            check_hparams(bad)
+        assert caught.value.flag == flag and isinstance(caught.value, ValueError)
 
 
 def test_flags_have_upstreams_names_and_defaults() -> None:

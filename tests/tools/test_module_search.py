@@ -104,6 +104,7 @@ def test_not_an_image_module(shape_images, tmp_path, capsys):
     assert tool_main([f"--dataset={shape_images}#6", f"--module={text}"]) != 0
     err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert len(err) == 1 and "not an image feature-vector module" in err[0] and text in err[0]
+    assert err[0].endswith(f"Received: module={text!r}")  # The flag of this tool.
 
 
 @pytest.mark.tf
@@ -126,7 +127,7 @@ def test_images_of_one_class_only(shape_images, tmp_path, capsys):
     shutil.copytree(shape_images / "circle", one / "circle")
     assert tool_main([f"--dataset={one}", "--module=m"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and str(one) in err[0]
+    assert len(err) == 1 and err[0].endswith(f"Received: dataset={str(one)!r}")
 
 
 def test_tfds_name_needs_internet_and_tries_no_connection(monkeypatch, capsys):
@@ -145,6 +146,29 @@ def test_tfds_name_needs_internet_and_tries_no_connection(monkeypatch, capsys):
     assert tool_main(["--dataset=cifar10#100", "--module=m"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "tensorflow_datasets" in err[0] and "folder" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "argv", "message"),
+    [
+        (None, ["--module_list={list}"], "No such file or directory"),
+        (b"/models/caf\xe9\n", ["--module_list={list}"], "can't decode byte 0xe9"),
+        (None, ["--module=m", "--image_size=0"], "--image_size must be a positive number"),
+    ],
+)
+def test_unusable_flags_are_one_line_before_any_work(
+    content, argv, message, shape_images, tmp_path, capsys
+):
+    module_list = tmp_path / "modules.txt"
+    if content is not None:
+        module_list.write_bytes(content)
+    args = [f"--dataset={tmp_path / 'no_images'}"]
+    args += [arg.format(list=module_list) for arg in argv]
+    assert tool_main(args) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("tfhub: error: ") and message in line
+    flag = "module_list" if "list" in argv[0] else "image_size"
+    assert f"Received: {flag}=" in line
 
 
 def test_module_flags_are_required(shape_images, capsys):

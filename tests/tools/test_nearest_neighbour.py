@@ -4,6 +4,7 @@ upstream's own files."""
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 from pathlib import Path
@@ -186,6 +187,7 @@ def test_bad_module_and_projection_leave_no_output(text_module, tmp_path):
     with pytest.raises(errors.NotATextEmbeddingError) as caught:
         generator.run(generator.GenerateConfig(data, not_text, str(out)))
     assert not_text in str(caught.value) and isinstance(caught.value, ValueError)
+    assert "it takes float32 [None, 3], not strings" in str(caught.value)  # TF's input spec.
     _assert_one_line_and_picklable(caught.value, "handle", "problem")
     with pytest.raises(errors.ProjectedDimError) as too_big:
         generator.run(generator.GenerateConfig(data, text_module, str(out), projected_dim=9))
@@ -229,9 +231,13 @@ def test_bad_embedding_folders(tmp_path):
         index_builder.run(index_builder.BuildConfig(str(tmp_path / "empty"), str(tmp_path / "i")))
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "emb-00000-of-00001.tfrecords").write_bytes(b"not a record at all")
-    with pytest.raises(errors.EmbeddingFilesError, match="cannot be indexed"):
+    with pytest.raises(errors.EmbeddingFilesError, match="cannot be indexed") as damaged:
         index_builder.run(index_builder.BuildConfig(str(tmp_path / "bad"), str(tmp_path / "i")))
+    assert "emb-00000-of-00001.tfrecords is damaged (corrupted record" in str(damaged.value)
+    assert "{{function_node" not in str(damaged.value) and "[Op:" not in str(damaged.value)
     assert not (tmp_path / "i").exists()
+    with pytest.raises(errors.EmbeddingFilesError, match=r"nope, which does not exist: run"):
+        index_builder.run(index_builder.BuildConfig(str(tmp_path / "nope"), str(tmp_path / "i")))
     with pytest.raises(errors.IndexFilesError, match="build the index first"):
         similarity_finder.LoadedIndex(str(tmp_path / "empty"), query_dim=4)
     (tmp_path / "cut").mkdir()
@@ -257,5 +263,44 @@ def test_pipeline_failure_on_the_runner_is_one_error(text_module, tmp_path):
     with pytest.raises(errors.PipelineError) as caught:
         generator.run(generator.GenerateConfig(str(data), text_module, str(tmp_path / "out")))
     assert caught.value.runner == "DirectRunner" and "UnicodeDecodeError" in caught.value.cause
+    assert f"Line 1 of {data} is not UTF-8 text: convert the file" in str(caught.value)
     _assert_one_line_and_picklable(caught.value, "runner", "cause")
     assert sorted(os.listdir(tmp_path)) == ["latin1.txt"]
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["ann.index.json", "upstream folder"])
+def test_a_cut_annoy_index_is_damaged_not_of_another_dimension(tmp_path, recorded):
+    pytest.importorskip("annoy", reason="annoy is not installed (pip install 'tfhub[tools]')")
+    index = ann.make_index("annoy", 8, {"num_trees": 4})
+    index.build(np.random.default_rng(0).normal(size=(50, 8)))
+    index.save(str(tmp_path / files.INDEX_FILENAME))
+    files.write_mapping(str(tmp_path), [f"item {i}" for i in range(50)], upstream_pickle=False)
+    if recorded:
+        info = {"library": "annoy", "dimensions": 8, "params": index.params}
+        files.write_json(str(tmp_path / files.INDEX_INFO_JSON), info)
+    path = tmp_path / files.INDEX_FILENAME
+    path.write_bytes(path.read_bytes()[:-100])
+    expected = errors.IndexFilesError if recorded else errors.IndexDimensionError
+    with pytest.raises(expected, match="damaged") as caught:
+        similarity_finder.LoadedIndex(str(tmp_path), query_dim=8)
+    assert "build the index again" in str(caught.value).lower()
+    assert str(caught.value).endswith(f"Received: index_output_dir={str(tmp_path)!r}")
+
+
+def test_ctrl_c_in_a_beam_worker_is_an_interrupt_without_beams_traceback(
+    tmp_path, monkeypatch, caplog
+):
+    def interrupt(_: object) -> None:
+        raise KeyboardInterrupt  # What SIGINT raises in the DoFn that runs at the time.
+
+    def pipeline_of_one_interrupted_step(pipeline, config, matrix, output_dir):
+        _ = pipeline | generator.beam.Create([1]) | "Embed" >> generator.beam.Map(interrupt)
+
+    monkeypatch.setattr(generator, "build_pipeline", pipeline_of_one_interrupted_step)
+    config = generator.GenerateConfig("lines.txt", "module", str(tmp_path / "out"))
+    with caplog.at_level("ERROR"), pytest.raises(KeyboardInterrupt):
+        generator._run_pipeline(generator.pipeline_options([]), config, None, str(tmp_path))
+    assert not [
+        record for record in caplog.records if record.exc_info or "Interrupt" in record.getMessage()
+    ]
+    assert not logging.getLogger(generator._BEAM_DOFN_LOGGER).filters  # Removed again.

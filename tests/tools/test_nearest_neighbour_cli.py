@@ -118,6 +118,52 @@ def test_flag_errors_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
     assert copy.flag in message or copy.flag == "arguments" or "annoy" in message
 
 
+@pytest.mark.parametrize(
+    ("argv", "message", "flag"),
+    [
+        (["generate", "--data_file_pattern=lines.txt", "--embed_output_dir=a_file/embeds"],
+         "Cannot write the embedding folder a_file/embeds: a file is in the way",
+         "embed_output_dir"),
+        (["build", "--embed_output_dir=embeds", "--index_output_dir=a_file"],
+         "The index folder a_file exists and is not a folder", "index_output_dir"),
+        (["e2e", "--data_file_pattern=lines.txt", "--embed_output_dir=embeds",
+          "--index_output_dir=a_file/index"], "Cannot write the index folder a_file/index",
+         "index_output_dir"),
+        (["generate", "--data_file_pattern=empty.txt", "--embed_output_dir=embeds"],
+         "The 1 file(s) matching --data_file_pattern empty.txt are empty", "data_file_pattern"),
+        (["generate", "--data_file_pattern=embeds*", "--embed_output_dir=out"],
+         "--data_file_pattern embeds* matches only folders", "data_file_pattern"),
+        (["query", "--index_output_dir=no_index", "--query=x"],
+         "The index folder no_index does not exist", "index_output_dir"),
+        (["query", "--index_output_dir=a_file", "--query=x"],
+         "The index folder a_file is a file, not a folder", "index_output_dir"),
+        (["generate", "--data_file_pattern=lines.txt", "--embed_output_dir=."],
+         "The embedding folder . holds other files (a_file, embeds, empty.txt, ...)",
+         "embed_output_dir"),
+        (["build", "--embed_output_dir=embeds", "--index_output_dir=./embeds/"],
+         "--index_output_dir and --embed_output_dir must be apart", "--index_output_dir"),
+        (["e2e", "--data_file_pattern=lines.txt", "--embed_output_dir=embeds",
+          "--index_output_dir=embeds/index"], "--index_output_dir and --embed_output_dir must",
+         "--index_output_dir"),
+        (["build", "--embed_output_dir=embeds/e", "--index_output_dir=embeds"],
+         "--index_output_dir and --embed_output_dir must be apart", "--index_output_dir"),
+    ],
+)  # fmt: skip
+def test_unusable_inputs_and_outputs_fail_before_the_module_loads(
+    argv, message, flag, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file").write_text("in the way")
+    (tmp_path / "lines.txt").write_text("hello world\n")
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "embeds").mkdir()
+    before = sorted(os.listdir(tmp_path))
+    assert tool_main([*argv, "--module_url=no_module"]) != 0  # Not asked for: not loaded.
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tfhub: error: {message}") and f"Received: {flag}=" in line
+    assert sorted(os.listdir(tmp_path)) == before and os.listdir(tmp_path / "embeds") == []
+
+
 def test_missing_embeddings_is_one_line(tmp_path, capsys):
     rc = tfhub_main(
         [

@@ -38,12 +38,14 @@ class ImageFiles:
         labels: the class names (sub-folder names), sorted; a label's index is its class id.
         paths: every image file, class by class, sorted within a class.
         label_ids: the class id of each path.
+        flag: the flag that named the folder, for error messages ("image_dir", "dataset").
     """
 
     image_dir: str
     labels: tuple[str, ...]
     paths: tuple[str, ...]
     label_ids: tuple[int, ...]
+    flag: str = "image_dir"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,10 +65,12 @@ class DecodedImages:
     skipped: tuple[str, ...]
 
 
-def _folder_error(image_dir: str, problem: str, remedy: str) -> errors.ImageFolderError:
+def _folder_error(
+    image_dir: str, problem: str, remedy: str, flag: str = "image_dir"
+) -> errors.ImageFolderError:
     return errors.ImageFolderError(
-        f"Cannot train on the image folder {image_dir}: {problem}. {remedy} "
-        f"Received: image_dir={image_dir!r}",
+        f"Cannot use the image folder {image_dir}: {problem}. {remedy} "
+        f"Received: {flag}={image_dir!r}",
         path=image_dir,
         problem=problem,
     )
@@ -83,11 +87,12 @@ def _images_below(folder: str) -> list[str]:
     return found
 
 
-def list_image_files(image_dir: str) -> ImageFiles:
+def list_image_files(image_dir: str, *, flag: str = "image_dir") -> ImageFiles:
     """Lists the classes and images of `image_dir` (one sub-folder of images per class).
 
     Args:
         image_dir: the folder.
+        flag: the flag that named the folder, for error messages.
 
     Returns:
         The classes and image files.
@@ -98,7 +103,8 @@ def list_image_files(image_dir: str) -> ImageFiles:
     """
     remedy = "Put the images of each class in their own sub-folder, e.g. cats/*.jpg, dogs/*.jpg."
     if not os.path.isdir(image_dir):
-        raise _folder_error(image_dir, "it is not a folder", remedy)
+        what = "it is a file" if os.path.exists(image_dir) else "it does not exist"
+        raise _folder_error(image_dir, f"it is not a folder: {what}", remedy, flag)
     labels = sorted(
         name
         for name in os.listdir(image_dir)
@@ -106,12 +112,13 @@ def list_image_files(image_dir: str) -> ImageFiles:
     )
     per_class = [_images_below(os.path.join(image_dir, label)) for label in labels]
     if not any(per_class):
-        raise _folder_error(image_dir, "it holds no images in class sub-folders", remedy)
+        raise _folder_error(image_dir, "it holds no images in class sub-folders", remedy, flag)
     if len(labels) < 2:
         raise _folder_error(
             image_dir,
             f"it has {len(labels)} class sub-folder(s) {labels}, at least 2 are needed",
             remedy,
+            flag,
         )
     empty = [label for label, files in zip(labels, per_class, strict=True) if not files]
     if empty:
@@ -119,10 +126,11 @@ def list_image_files(image_dir: str) -> ImageFiles:
             image_dir,
             f"the class folder(s) {empty} hold no image ({', '.join(sorted(IMAGE_EXTENSIONS))})",
             "Add images to them or remove them.",
+            flag,
         )
     paths = tuple(path for files in per_class for path in files)
     ids = tuple(i for i, files in enumerate(per_class) for _ in files)
-    return ImageFiles(image_dir=image_dir, labels=tuple(labels), paths=paths, label_ids=ids)
+    return ImageFiles(image_dir, tuple(labels), paths, ids, flag)
 
 
 def _decode_one(path: Any, image_size: tuple[int, int], *, as_float: bool = False) -> Any:
@@ -172,6 +180,7 @@ def _report_unreadable(files: ImageFiles, read: np.ndarray) -> tuple[str, ...]:
             files.image_dir,
             f"the class folder(s) {unreadable} hold no readable image",
             "Replace the damaged files listed above.",
+            files.flag,
         )
     return skipped
 

@@ -17,27 +17,41 @@ logger = logging.getLogger(__name__)
 _EXPECTED_INPUT = "float32 images [batch, height, width, 3]"
 
 
-def load_module_layer(handle: str, *, trainable: bool) -> Any:
+def load_module_layer(handle: str, *, trainable: bool, flag: str = "tfhub_module") -> Any:
     """Returns `hub.KerasLayer(handle, trainable=trainable)` of the Keras flavour in use.
 
     Call it under the distribution strategy's scope, so the module's variables are mirrored.
+
+    Args:
+        handle: the module's handle.
+        trainable: whether the module's variables train.
+        flag: the flag that named the module, for error messages.
+
+    Raises:
+        tfhub.errors.ModuleUnavailableError: the handle leads to no model folder, or its
+            files cannot be loaded.
     """
     from ..keras import keras_layer_class
+    from .module_handles import loading, resolve_model_folder
 
-    return keras_layer_class()(handle, trainable=trainable)
+    resolve_model_folder(handle, flag=flag)
+    with loading(handle, flag=flag):
+        return keras_layer_class()(handle, trainable=trainable)
 
 
-def _not_image_module(handle: str, problem: str) -> errors.NotAnImageModuleError:
+def _not_image_module(
+    handle: str, problem: str, flag: str = "tfhub_module"
+) -> errors.NotAnImageModuleError:
     return errors.NotAnImageModuleError(
         f"{handle} is not an image feature-vector module: {problem}. Use a module that maps "
         f"{_EXPECTED_INPUT} in [0, 1] to feature vectors [batch, dim] (e.g. a "
-        f"tfhub.dev .../feature_vector/N model). Received: tfhub_module={handle!r}",
+        f"tfhub.dev .../feature_vector/N model). Received: {flag}={handle!r}",
         handle=handle,
         problem=problem,
     )
 
 
-def _image_input_spec(layer: Any, handle: str) -> Any:
+def _image_input_spec(layer: Any, handle: str, flag: str) -> Any:
     """The TensorSpec of the module's image input (None if TensorFlow does not know it)."""
     specs = list(layer.hub_callable.input_specs)
     if not specs:
@@ -49,14 +63,17 @@ def _image_input_spec(layer: Any, handle: str) -> Any:
         elif len(spec) == 1:
             spec = next(iter(spec.values()))
         else:
-            raise _not_image_module(handle, f"its inputs are {sorted(spec)}, not 'images'")
+            raise _not_image_module(handle, f"its inputs are {sorted(spec)}, not 'images'", flag)
     if not hasattr(spec, "shape") or not hasattr(spec, "dtype"):
-        raise _not_image_module(handle, f"its input is {spec!r}, not one tensor")
+        raise _not_image_module(handle, f"its input is {spec!r}, not one tensor", flag)
     return spec
 
 
-def check_image_input(layer: Any, handle: str) -> tuple[int | None, int | None] | None:
-    """Checks the module's input is float images with 3 channels.
+def check_image_input(
+    layer: Any, handle: str, *, flag: str = "tfhub_module"
+) -> tuple[int | None, int | None] | None:
+    """Checks the module's input is float images with 3 channels (`flag`: the flag that named
+    the module, for error messages; also in the functions below).
 
     Returns:
         The module's fixed (height, width) (None where variable), or None if unknown.
@@ -64,19 +81,21 @@ def check_image_input(layer: Any, handle: str) -> tuple[int | None, int | None] 
     Raises:
         tfhub.errors.NotAnImageModuleError: for another input rank, dtype or channel count.
     """
-    spec = _image_input_spec(layer, handle)
+    spec = _image_input_spec(layer, handle, flag)
     if spec is None:
         return None
     shape = spec.shape
     if shape.rank is not None and shape.rank != 4:
-        raise _not_image_module(handle, f"its input has shape {shape} (rank {shape.rank}), not 4")
+        raise _not_image_module(
+            handle, f"its input has shape {shape} (rank {shape.rank}), not 4", flag
+        )
     if not spec.dtype.is_floating:
-        raise _not_image_module(handle, f"its input has dtype {spec.dtype.name}, not float32")
+        raise _not_image_module(handle, f"its input has dtype {spec.dtype.name}, not float32", flag)
     if shape.rank is None:
         return None
     dims = shape.as_list()
     if dims[3] not in (None, 3):
-        raise _not_image_module(handle, f"its input has {dims[3]} channels, not 3")
+        raise _not_image_module(handle, f"its input has {dims[3]} channels, not 3", flag)
     return dims[1], dims[2]
 
 
@@ -93,7 +112,11 @@ def _tf1_default_size(handle: str) -> tuple[int, int] | None:
 
 
 def image_size_for_module(
-    layer: Any, handle: str, requested_image_size: int | None = None
+    layer: Any,
+    handle: str,
+    requested_image_size: int | None = None,
+    *,
+    flag: str = "tfhub_module",
 ) -> tuple[int, int]:
     """Returns the (height, width) to feed the module, as upstream's `_image_size_for_module`.
 
@@ -105,7 +128,7 @@ def image_size_for_module(
             or a requested size the module does not accept.
         tfhub.errors.NotAnImageModuleError: if the module does not take images.
     """
-    fixed = check_image_input(layer, handle) or (None, None)
+    fixed = check_image_input(layer, handle, flag=flag) or (None, None)
     if requested_image_size is not None:
         requested = (int(requested_image_size), int(requested_image_size))
         if any(f is not None and f != r for f, r in zip(fixed, requested, strict=True)):
@@ -132,7 +155,9 @@ def image_size_for_module(
     )
 
 
-def check_feature_vector(layer: Any, handle: str, image_size: tuple[int, int]) -> int:
+def check_feature_vector(
+    layer: Any, handle: str, image_size: tuple[int, int], *, flag: str = "tfhub_module"
+) -> int:
     """Runs the module on two black images and checks it returns a feature vector.
 
     Call it under the scope of the strategy the layer was made in (if any).
@@ -153,11 +178,13 @@ def check_feature_vector(layer: Any, handle: str, image_size: tuple[int, int]) -
         output = strategy.experimental_local_results(strategy.run(layer, args=(images,)))[0]
     except (TypeError, ValueError, tf.errors.OpError) as err:
         raise _not_image_module(
-            handle, f"it fails on {_EXPECTED_INPUT} of size {image_size}: {err}".splitlines()[0]
+            handle,
+            f"it fails on {_EXPECTED_INPUT} of size {image_size}: {err}".splitlines()[0],
+            flag,
         ) from err
     if isinstance(output, (dict, list, tuple)):
-        raise _not_image_module(handle, f"it returns a {type(output).__name__} of outputs")
+        raise _not_image_module(handle, f"it returns a {type(output).__name__} of outputs", flag)
     shape = tuple(output.shape)
     if len(shape) != 2 or shape[1] is None:
-        raise _not_image_module(handle, f"its output has shape {shape}, not [batch, dim]")
+        raise _not_image_module(handle, f"its output has shape {shape}, not [batch, dim]", flag)
     return int(shape[1])

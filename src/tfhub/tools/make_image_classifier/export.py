@@ -37,8 +37,18 @@ class Outputs:
     summaries_dir: str | None = None
 
 
+# What a SavedModel folder holds (Keras 3's export, tf.saved_model.save, tf_keras' save).
+SAVED_MODEL_NAMES = frozenset(
+    {"saved_model.pb", "saved_model.pbtxt", "variables", "assets", "assets.extra"}
+    | {"fingerprint.pb", "keras_metadata.pb"}
+)
+
+
 def check_outputs_writable(outputs: Outputs) -> None:
-    """Checks, before training, that every requested output can be written (creates nothing).
+    """Checks, before training, that every requested output can be written (creates nothing),
+    and that --saved_model_dir, which is replaced whole, holds nothing else than a SavedModel
+    and the other outputs put inside it (e.g. the image folder given as --saved_model_dir
+    would be deleted).
 
     Raises:
         tfhub.errors.OutputNotWritableError: naming the first output that cannot be written.
@@ -51,6 +61,44 @@ def check_outputs_writable(outputs: Outputs) -> None:
     ):
         if path:
             atomic_output.check_writable(path, is_dir=is_dir, what=what)
+    if outputs.saved_model_dir:
+        _check_saved_model_dir(outputs, outputs.saved_model_dir)
+
+
+def _first_part_inside(path: str, folder: str) -> str | None:
+    """The first component of `path` below `folder` ("" for `folder` itself), or None if
+    `path` is not inside it."""
+    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(folder))
+    if relative == os.curdir:
+        return ""
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return None
+    return relative.split(os.sep)[0]
+
+
+def _check_saved_model_dir(outputs: Outputs, folder: str) -> None:
+    """Refuses outputs that the SavedModel's folder would delete when it replaces `folder`
+    (the summaries, written during training, inside it; another output at its path), and a
+    `folder` holding anything else than a SavedModel and the outputs written after it."""
+    kept = set()
+    for path, what in (
+        (outputs.summaries_dir, "summaries dir"),
+        (outputs.tflite_output_file, "tflite output file"),
+        (outputs.labels_output_file, "labels output file"),
+    ):
+        part = None if not path else _first_part_inside(path, folder)
+        if part == "" or (part is not None and what == "summaries dir"):
+            raise atomic_output.not_writable(
+                path or "",
+                f"it is inside the saved model dir {folder}, which is replaced whole by the "
+                "SavedModel",
+                what=what,
+            )
+        if part is not None:
+            kept.add(part)
+    atomic_output.check_replaceable(
+        folder, lambda name: name in SAVED_MODEL_NAMES or name in kept, what="saved model dir"
+    )
 
 
 def write_labels(path: str, labels: Sequence[str]) -> None:
@@ -84,17 +132,18 @@ def tflite_bytes(saved_model_dir: str) -> bytes:
 def export(
     model: Any, labels: Sequence[str], outputs: Outputs, *, say: Callable[[str], None]
 ) -> None:
-    """Writes the labels file, the SavedModel and the .tflite file that `outputs` ask for.
+    """Writes the SavedModel, the labels file and the .tflite file that `outputs` ask for, in
+    this order (the SavedModel replaces its folder whole: the others may be inside it).
 
     A .tflite without a SavedModel is converted from a temporary SavedModel, then removed.
     """
-    if outputs.labels_output_file:
-        write_labels(outputs.labels_output_file, labels)
-        say(f"Labels written to {outputs.labels_output_file}")
-    if outputs.saved_model_dir:
+    if outputs.saved_model_dir:  # First: it replaces its folder, and the others may be inside.
         with atomic_output.write_folder(outputs.saved_model_dir, what="saved model dir") as tmp:
             save_model(model, tmp)
         say(f"SavedModel model exported to {outputs.saved_model_dir}")
+    if outputs.labels_output_file:
+        write_labels(outputs.labels_output_file, labels)
+        say(f"Labels written to {outputs.labels_output_file}")
     if outputs.tflite_output_file:
         if outputs.saved_model_dir:
             flatbuffer = tflite_bytes(outputs.saved_model_dir)

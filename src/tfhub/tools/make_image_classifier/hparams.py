@@ -5,7 +5,10 @@ Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
+
+from ... import errors
 
 
 class HParams(NamedTuple):
@@ -53,3 +56,33 @@ class HParams(NamedTuple):
 def get_default_hparams() -> HParams:
     """Returns a fresh HParams object initialized to upstream's default values."""
     return HParams()
+
+
+# (field, the test its value must pass, what the value must be); checked in this order.
+_CHECKS: tuple[tuple[str, Callable[[float], bool], str], ...] = (
+    ("train_epochs", lambda v: v >= 1, "a positive number of passes"),
+    ("batch_size", lambda v: v >= 1, "a positive number of images"),
+    ("learning_rate", lambda v: v > 0, "positive"),
+    ("momentum", lambda v: v >= 0, "at least 0"),
+    ("dropout_rate", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("l1_regularizer", lambda v: v >= 0, "at least 0"),
+    ("l2_regularizer", lambda v: v >= 0, "at least 0"),
+    ("label_smoothing", lambda v: 0 <= v <= 1, "in [0, 1]"),
+    ("validation_split", lambda v: 0 <= v < 1, "in [0, 1)"),
+)
+
+
+def check_hparams(hparams: HParams, *, image_size: int | None = None) -> None:
+    """Checks, before any work, the values that Keras or TensorFlow would reject only later
+    (with a message that names neither the flag nor the value), and --image_size.
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming the first value out of its range.
+    """
+    checks = [(name, getattr(hparams, name), test, what) for name, test, what in _CHECKS]
+    checks.append(("image_size", image_size, lambda v: v >= 1, "a positive number of pixels"))
+    for name, value, test, what in checks:
+        if value is not None and not test(value):
+            raise errors.ToolFlagError(
+                f"--{name} must be {what}. Received: {name}={value!r}", flag=name, value=value
+            )

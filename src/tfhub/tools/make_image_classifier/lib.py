@@ -32,7 +32,7 @@ from .. import image_folders, image_modules
 from . import callbacks as tool_callbacks
 from . import data
 from .export import Outputs, check_outputs_writable, export
-from .hparams import HParams
+from .hparams import HParams, check_hparams
 
 logger = logging.getLogger(__name__)
 
@@ -321,8 +321,10 @@ def make_image_classifier(
             is listed, before anything is loaded).
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
         tfhub.errors.ImageSizeError: if no usable image size is known.
+        tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range.
     """
-    files = image_folders.list_image_files(image_dir)  # First: the quick checks.
+    check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
+    files = image_folders.list_image_files(image_dir)
     require_tensorflow()
     strategy = distribution_strategy or NoStrategy()
     if not isinstance(strategy, NoStrategy):
@@ -488,8 +490,10 @@ def train_and_export(
         tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (before the
             default images are downloaded).
         tfhub.errors.AccuracyError: if the accuracy is too low (nothing is exported then).
+        tfhub.errors.ToolFlagError: first, for a hyperparameter or image size out of range.
         Whatever `make_image_classifier` raises.
     """
+    check_hparams(hparams, image_size=image_size)
     check_outputs_writable(outputs)
     require_tensorflow()  # Before downloading the default images.
     image_dir = image_dir or get_default_image_dir()

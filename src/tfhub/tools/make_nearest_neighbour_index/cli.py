@@ -8,6 +8,7 @@ lives in embedding_generator, index_builder and similarity_finder; this module p
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -85,6 +86,29 @@ def _require_positive(args: argparse.Namespace, *names: str) -> None:
             raise _bad_flag(f"--{name}", value, f"--{name} must be a positive integer.")
 
 
+def _inside(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or inside it (local paths, links resolved; URLs as text)."""
+    if "://" in path + folder:
+        path, folder = path.rstrip("/"), folder.rstrip("/")
+        return path == folder or path.startswith(folder + "/")
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+def _require_apart(operation: str, embed_dir: str, index_dir: str) -> None:
+    """Refuses output folders that a step would delete, since each is written whole: the
+    embeddings in (or being) the index folder; for e2e, an index inside the embedding folder
+    (generate replaces it, index included)."""
+    if _inside(embed_dir, index_dir) or (operation == "e2e" and _inside(index_dir, embed_dir)):
+        raise _bad_flag(
+            "--index_output_dir",
+            index_dir,
+            "--index_output_dir and --embed_output_dir must be apart (the embedding folder "
+            "not inside the index folder, nor the index inside the embeddings for e2e): "
+            "each folder is written whole, replacing what is in it.",
+        )
+
+
 def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     """Checks the flags an operation needs (as upstream's validate_args), before any work.
 
@@ -97,6 +121,7 @@ def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     if args.operation in ("build", "e2e"):
         _require(args, "embed_output_dir", "index_output_dir")
         _require_positive(args, "num_trees")
+        _require_apart(args.operation, args.embed_output_dir, args.index_output_dir)
     if args.operation == "query":
         _require(args, "module_url", "index_output_dir")
         _require_positive(args, "num_matches")
@@ -176,6 +201,10 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
 def run(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
     """Runs one operation of parsed arguments; returns the exit code."""
     validate(args, beam_args)
+    if args.operation == "e2e":  # Before generate writes anything.
+        from .files import check_output_folder
+
+        check_output_folder(args.index_output_dir, flag="index_output_dir")
     if args.operation in ("generate", "e2e"):
         _generate(args, beam_args)
     if args.operation in ("build", "e2e"):

@@ -109,16 +109,52 @@ class EmbedDoFn(beam.DoFn):  # type: ignore[misc]
         yield from to_examples(batch, vectors)
 
 
+def _input_error(pattern: str, message: str, problem: str) -> errors.EmbeddingFilesError:
+    return errors.EmbeddingFilesError(
+        f"{message} Received: data_file_pattern={pattern!r}", path=pattern, problem=problem
+    )
+
+
 def _check_inputs(pattern: str) -> None:
+    """Checks that a local pattern matches files that hold text (Beam checks remote ones).
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: no file matches, only folders match, or every
+            file is empty.
+    """
     if files.is_remote(pattern):
         return  # Beam checks remote patterns when it reads them.
-    if not glob.glob(pattern):
-        raise errors.EmbeddingFilesError(
-            f"No file matches --data_file_pattern {pattern}. Received: data_file_pattern="
-            f"{pattern!r}",
-            path=pattern,
-            problem="no file matches",
+    matches = glob.glob(pattern)
+    if not matches:
+        message = f"No file matches --data_file_pattern {pattern}."
+        raise _input_error(pattern, message, "no file matches")
+    found = [path for path in matches if os.path.isfile(path)]
+    if not found:
+        example = os.path.join(matches[0], "*.txt")
+        message = f"--data_file_pattern {pattern} matches only folders: match files ({example})."
+        raise _input_error(pattern, message, "only folders match")
+    if not any(os.path.getsize(path) for path in found):
+        message = (
+            f"The {len(found)} file(s) matching --data_file_pattern {pattern} are empty: "
+            "put one item to embed on each line."
         )
+        raise _input_error(pattern, message, "empty files")
+
+
+def _first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
+    """The first local file and line (from 1) matching `pattern` that is not UTF-8, if any."""
+    if files.is_remote(pattern):
+        return None
+    for path in sorted(glob.glob(pattern)):
+        if not os.path.isfile(path):
+            continue
+        with open(path, "rb") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return path, number
+    return None
 
 
 def pipeline_options(beam_args: Sequence[str]) -> Any:
@@ -168,10 +204,11 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
         tfhub.errors.PipelineError: the pipeline failed on its runner.
     """
     _check_inputs(config.data_file_pattern)
+    files.check_output_folder(config.embed_output_dir, flag="embed_output_dir")
     embedding_dim = TextEmbedder(config.module_url).dim
     matrix = random_projection_matrix(embedding_dim, config.projected_dim, seed=config.seed)
     options = pipeline_options(beam_args)
-    with files.output_folder(config.embed_output_dir) as output_dir:
+    with files.output_folder(config.embed_output_dir, flag="embed_output_dir") as output_dir:
         if matrix is not None:
             files.write_matrix(output_dir, matrix, upstream_pickle=config.upstream_format)
             logger.info("Random projection %s -> %s written.", embedding_dim, matrix.shape[1])
@@ -180,26 +217,71 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
     return embedding_dim if matrix is None else int(matrix.shape[1])
 
 
+class _NoInterruptRecords(logging.Filter):
+    """Drops the records of a Ctrl-C that Beam's DoFn runner logs with its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind = record.exc_info[0] if record.exc_info else None
+        interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
+        return not interrupted and not record.getMessage().startswith("KeyboardInterrupt")
+
+
+# The Beam logger that reports a DoFn's exception, traceback included, before re-raising it.
+_BEAM_DOFN_LOGGER = "apache_beam.runners.common"
+
+
+def _interrupted(err: BaseException) -> bool:
+    """Whether a runner's error is a Ctrl-C that Beam wrapped (RuntimeError("KeyboardInterrupt
+    [while running 'Embed']"))."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt) or str(seen).startswith("KeyboardInterrupt"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir: str) -> None:
-    """Runs the pipeline to completion; a failure on the runner becomes one PipelineError."""
+    """Runs the pipeline to completion; a failure on the runner becomes one PipelineError.
+
+    Raises:
+        tfhub.errors.PipelineError: the pipeline failed on its runner.
+        KeyboardInterrupt: Ctrl-C, also when a Beam worker received it (Beam's traceback of
+            it is not logged).
+    """
     runner = str(options.get_all_options()["runner"])
     logger.info("Starting the Beam pipeline (%s).", runner)
+    quiet, beam_logger = _NoInterruptRecords(), logging.getLogger(_BEAM_DOFN_LOGGER)
+    beam_logger.addFilter(quiet)
     try:
         with beam.Pipeline(options=options) as pipeline:
             build_pipeline(pipeline, config, matrix, output_dir)
     except errors.TFHubError:
         raise
     except Exception as err:
+        if _interrupted(err):
+            raise KeyboardInterrupt from err
         lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
         cause = lines[-1] if lines else ""
         if not cause.startswith(type(err).__name__):
             cause = f"{type(err).__name__}: {cause}".rstrip(": ")
         raise errors.PipelineError(
             f"The Beam pipeline failed on the {runner}: {cause} (nothing was written to "
-            f"{config.embed_output_dir}). Received: runner={runner!r}",
+            f"{config.embed_output_dir}).{_hint(cause, config)} Received: runner={runner!r}",
             runner=runner,
             cause=cause,
         ) from err
+    finally:
+        beam_logger.removeFilter(quiet)
+
+
+def _hint(cause: str, config: GenerateConfig) -> str:
+    """What to do about a pipeline failure, where tfhub can tell (else "")."""
+    if not cause.startswith("UnicodeDecodeError"):
+        return ""
+    where = _first_non_utf8_line(config.data_file_pattern)
+    place = f"Line {where[1]} of {where[0]}" if where else "A line of the input"
+    return f" {place} is not UTF-8 text: convert the file (e.g. iconv -f latin1 -t utf-8)."
 
 
 def _remove_beam_leftovers(folder: str) -> None:

@@ -84,8 +84,51 @@ def read_bytes(path: str) -> bytes:
         return handle.read()
 
 
+# What each output folder is, by the flag that names it (for error messages).
+OUTPUT_FOLDERS = {"embed_output_dir": "embedding folder", "index_output_dir": "index folder"}
+
+
+_INDEX_NAMES = frozenset(
+    {INDEX_FILENAME, MAPPING_FILENAME, MAPPING_JSON, INDEX_INFO_JSON}
+    | {RANDOM_PROJECTION_FILENAME, RANDOM_PROJECTION_NPY}
+)
+
+
+def is_output_name(name: str, *, flag: str) -> bool:
+    """Whether `name` is a file that `generate` (flag "embed_output_dir") or `build`
+    ("index_output_dir") writes in its output folder."""
+    if flag == "index_output_dir":
+        return name in _INDEX_NAMES
+    embeddings = name.startswith(EMBED_FILE_PREFIX + "-") and name.endswith(EMBED_FILE_SUFFIX)
+    projection = name in (RANDOM_PROJECTION_FILENAME, RANDOM_PROJECTION_NPY)
+    return embeddings or projection or name.startswith("beam-temp-")
+
+
+def check_output_folder(path: str, *, flag: str) -> None:
+    """Checks, before any work, that a local output folder could be written (creates
+    nothing), and that an existing one holds only the tool's own files (it is replaced
+    whole: e.g. an index folder given as the embedding folder would be deleted). Remote
+    folders are not checked.
+
+    Args:
+        path: the folder.
+        flag: the flag that named it, a key of `OUTPUT_FOLDERS`.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: `path` is a file, or a file is in its way, or
+            its nearest existing parent does not take new files, or it holds other files.
+    """
+    if is_remote(path):
+        return
+    what = OUTPUT_FOLDERS[flag]
+    atomic_output.check_writable(path, is_dir=True, what=what, flag=flag)
+    atomic_output.check_replaceable(
+        path, lambda name: is_output_name(name, flag=flag), what=what, flag=flag
+    )
+
+
 @contextlib.contextmanager
-def output_folder(path: str) -> Iterator[str]:
+def output_folder(path: str, *, flag: str) -> Iterator[str]:
     """Yields a folder to write into; on success its files become `path` (replacing it).
 
     A local `path` is written as a temporary folder beside it and renamed into place
@@ -93,12 +136,16 @@ def output_folder(path: str) -> Iterator[str]:
     half-written files. A remote `path` (gs://...) is emptied and written directly, as
     upstream did.
 
+    Args:
+        path: the folder.
+        flag: the flag that named it, a key of `OUTPUT_FOLDERS` (for error messages).
+
     Raises:
         tfhub.errors.OutputNotWritableError: if the local folder cannot be created, or `path`
             is a file.
     """
     if not is_remote(path):
-        with atomic_output.write_folder(path, what="output folder", flag="output_dir") as tmp:
+        with atomic_output.write_folder(path, what=OUTPUT_FOLDERS[flag], flag=flag) as tmp:
             yield tmp
         return
     gfile = _gfile()
@@ -182,6 +229,24 @@ def read_matrix(folder: str, *, allow_pickle: bool) -> np.ndarray | None:
             f"The projection matrix in {folder} is not a 2-D array.", path=folder, problem="shape"
         )
     return matrix
+
+
+def check_index_folder(folder: str) -> None:
+    """Checks that a local index folder exists (remote folders are not checked).
+
+    Raises:
+        tfhub.errors.IndexFilesError: the folder does not exist, or is a file.
+    """
+    if is_remote(folder) or os.path.isdir(folder):
+        return
+    what = "is a file, not a folder" if os.path.exists(folder) else "does not exist"
+    raise errors.IndexFilesError(
+        f"The index folder {folder} {what}: build the index first "
+        f"(make_nearest_neighbour_index build), or pass its folder. Received: "
+        f"index_output_dir={folder!r}",
+        path=folder,
+        problem=what,
+    )
 
 
 def read_mapping(folder: str, *, allow_pickle: bool) -> list[str]:

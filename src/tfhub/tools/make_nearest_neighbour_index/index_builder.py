@@ -12,6 +12,7 @@ import dataclasses
 import glob
 import logging
 import os
+import re
 import shutil
 import time
 from typing import Any
@@ -77,8 +78,12 @@ def embedding_files(embed_dir: str) -> list[str]:
         else glob.glob(pattern)
     )
     if not found:
+        where = f"in {embed_dir}"
+        if not files.is_remote(embed_dir) and not os.path.isdir(embed_dir):
+            kind = "is a file" if os.path.exists(embed_dir) else "does not exist"
+            where = f"in {embed_dir}, which {kind}"
         raise errors.EmbeddingFilesError(
-            f"No *{files.EMBED_FILE_SUFFIX} files in {embed_dir}: run "
+            f"No *{files.EMBED_FILE_SUFFIX} files {where}: run "
             "`make_nearest_neighbour_index generate` first. Received: "
             f"embed_output_dir={embed_dir!r}",
             path=embed_dir,
@@ -96,6 +101,39 @@ def _bad_records(embed_dir: str, problem: str) -> errors.EmbeddingFilesError:
     )
 
 
+def _parsed_batches(paths: list[str]) -> Any:
+    """A `tf.data` pipeline of the records of `paths`, parsed in batches: `item` [b] (bytes)
+    and `embedding` (ragged floats [b, None])."""
+    tf = import_tensorflow("make_nearest_neighbour_index build")
+    features = {
+        "item": tf.io.FixedLenFeature([], tf.string),
+        "embedding": tf.io.RaggedFeature(tf.float32),
+    }
+    dataset = tf.data.TFRecordDataset(paths).batch(_READ_BATCH)
+    return dataset.map(lambda records: tf.io.parse_example(records, features))
+
+
+def _op_message(err: Any) -> str:
+    """A TensorFlow error's message without the op and function names around it."""
+    message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(err.message))
+    return re.sub(r"\s*\[Op:[^\]]*\].*$", "", message, flags=re.DOTALL).strip()
+
+
+def _damage(paths: list[str], err: Any) -> str:
+    """What is wrong with the embedding files, naming the first file that fails alone (the
+    files are read again one by one: only after a failure)."""
+    tf = import_tensorflow("make_nearest_neighbour_index build")
+    problem = f"{type(err).__name__}: {_op_message(err)}"
+    for path in paths:
+        try:
+            for _ in _parsed_batches([path]):
+                pass
+        except tf.errors.OpError as file_err:
+            problem = f"{os.path.basename(path)} is damaged ({_op_message(file_err)})"
+            return f"{problem}; run `make_nearest_neighbour_index generate` again"
+    return problem
+
+
 def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
     """Reads every (item, embedding) record of an embedding folder, in file order.
 
@@ -105,16 +143,12 @@ def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
     Raises:
         tfhub.errors.EmbeddingFilesError: no files, damaged records, or mixed embedding sizes.
     """
+    paths = embedding_files(embed_dir)  # First: no TensorFlow needed to find none.
     tf = import_tensorflow("make_nearest_neighbour_index build")
-    features = {
-        "item": tf.io.FixedLenFeature([], tf.string),
-        "embedding": tf.io.RaggedFeature(tf.float32),
-    }
-    dataset = tf.data.TFRecordDataset(embedding_files(embed_dir)).batch(_READ_BATCH)
     items: list[str] = []
     rows: list[np.ndarray] = []
     try:
-        for batch in dataset.map(lambda records: tf.io.parse_example(records, features)):
+        for batch in _parsed_batches(paths):
             lengths = set(batch["embedding"].row_lengths().numpy().tolist())
             if len(lengths) != 1 or (rows and lengths != {rows[0].shape[1]}):
                 sizes = sorted(lengths | ({rows[0].shape[1]} if rows else set()))
@@ -122,7 +156,7 @@ def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
             rows.append(batch["embedding"].to_tensor().numpy())
             items.extend(item.decode("utf-8") for item in batch["item"].numpy())
     except tf.errors.OpError as err:
-        raise _bad_records(embed_dir, f"{type(err).__name__}: {err.message}") from err
+        raise _bad_records(embed_dir, _damage(paths, err)) from err
     if not items:
         raise _bad_records(embed_dir, "the files hold no records")
     return items, np.concatenate(rows).astype(np.float32)
@@ -175,6 +209,7 @@ def run(config: BuildConfig) -> dict[str, Any]:
         tfhub.errors.ToolFlagError: an unknown library, or one upstream_format does not allow.
     """
     library = config.chosen_library()
+    files.check_output_folder(config.index_output_dir, flag="index_output_dir")
     items, vectors = read_embeddings(config.embed_output_dir)
     logger.info("Read %d embeddings of size %d.", len(items), vectors.shape[1])
     index = ann.make_index(
@@ -182,7 +217,7 @@ def run(config: BuildConfig) -> dict[str, Any]:
         int(vectors.shape[1]),
         {"num_trees": config.num_trees} if library == "annoy" else {},
     )
-    with files.output_folder(config.index_output_dir) as output_dir:
+    with files.output_folder(config.index_output_dir, flag="index_output_dir") as output_dir:
         local = output_dir if not files.is_remote(output_dir) else _local_staging()
         started = time.perf_counter()
         index.build(vectors)

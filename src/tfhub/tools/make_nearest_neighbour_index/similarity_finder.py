@@ -69,6 +69,7 @@ class LoadedIndex:
             tfhub.errors.UnsafeFileError: upstream's pickles without allow_pickle.
         """
         self.index_dir = index_dir
+        files.check_index_folder(index_dir)
         self.items = files.read_mapping(index_dir, allow_pickle=allow_pickle)
         info = files.read_index_info(index_dir)
         path = _local_index_file(index_dir)
@@ -80,7 +81,7 @@ class LoadedIndex:
             self.index = ann.make_index(str(info["library"]), query_dim, info.get("params", {}))
         else:  # Upstream's folder: annoy, whose file does not record the dimension.
             self.index = ann.make_index("annoy", query_dim)
-        count = self._load(path)
+        count = self._load(path, dimensions_recorded=info is not None)
         if count != len(self.items):
             raise errors.IndexFilesError(
                 f"The index in {index_dir} holds {count} items but its mapping {len(self.items)}: "
@@ -89,21 +90,37 @@ class LoadedIndex:
                 problem="count mismatch",
             )
 
-    def _load(self, path: str) -> int:
+    def _load(self, path: str, *, dimensions_recorded: bool) -> int:
+        """Loads the index file; returns its number of items.
+
+        An annoy file whose size does not fit the dimension is damaged if ann.index.json
+        recorded the dimension (`dimensions_recorded`), else (upstream's folders) of
+        another dimension or damaged: annoy cannot tell which.
+        """
         try:
             return self.index.load(path)
         except ann.DimensionMismatch as err:
+            if dimensions_recorded:
+                raise errors.IndexFilesError(
+                    f"The {self.index.name} index {path} is damaged (cut short?): its size does "
+                    f"not fit {self.index.dim}-dimensional vectors, as ann.index.json records. "
+                    f"Build the index again. Received: index_output_dir={self.index_dir!r}",
+                    path=path,
+                    problem="damaged",
+                ) from err
             raise errors.IndexDimensionError(
                 f"The index {path} does not hold {self.index.dim}-dimensional vectors, the size "
-                "of the query vectors. Query with the module (and projection matrix) the index "
-                f"was built with. Received: index_output_dir={self.index_dir!r}",
+                "of the query vectors, or it is damaged. Query with the module (and projection "
+                "matrix) the index was built with, or build the index again. Received: "
+                f"index_output_dir={self.index_dir!r}",
                 index_dir=self.index_dir,
                 index_dim=None,
                 query_dim=self.index.dim,
             ) from err
         except Exception as err:
             raise errors.IndexFilesError(
-                f"Cannot read the {self.index.name} index {path}: {err}. Build it again.",
+                f"Cannot read the {self.index.name} index {path}: {err}. Build it again. "
+                f"Received: index_output_dir={self.index_dir!r}",
                 path=path,
                 problem=str(err),
             ) from err
@@ -125,6 +142,7 @@ class SimilarityFinder:
             tfhub.errors.IndexDimensionError: the module, matrix and index do not fit together.
             tfhub.errors.IndexFilesError, UnsafeFileError: see LoadedIndex.
         """
+        files.check_index_folder(index_dir)  # Before the module loads (seconds).
         self.embedder = TextEmbedder(module_url)
         self.matrix = files.read_matrix(index_dir, allow_pickle=allow_pickle)
         query_dim = self.embedder.dim

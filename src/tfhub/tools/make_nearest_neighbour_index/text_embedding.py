@@ -16,6 +16,7 @@ import numpy as np
 from ... import errors
 from ...saved_model import load
 from ...utils.lazy import import_tensorflow
+from ..module_handles import loading, resolve_model_folder
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,22 @@ def _only_output(output: Any, handle: str) -> Any:
     return output
 
 
+def _first_inputs(fn: Any) -> str:
+    """What the first input of a restored function takes, e.g. "float32 [None, 32, 32, 3]"
+    (several forms joined by " or "); "" if TensorFlow does not say."""
+    forms = []
+    restored = fn if hasattr(fn, "concrete_functions") else fn.__call__ if callable(fn) else None
+    for concrete in getattr(restored, "concrete_functions", ()):
+        args = concrete.structured_input_signature[0]
+        spec: Any = args[0] if args else None
+        if hasattr(spec, "dtype") and hasattr(spec, "shape"):
+            dims = spec.shape.as_list() if spec.shape.rank is not None else "[...]"
+            form = f"{spec.dtype.name} {dims}"
+            if form not in forms:
+                forms.append(form)
+    return " or ".join(forms)
+
+
 class TextEmbedder:
     """Embeds sentences with a text-embedding module, loaded once.
 
@@ -70,11 +87,15 @@ class TextEmbedder:
 
         Raises:
             tfhub.errors.NotATextEmbeddingError: it does not map strings to [batch, dim] floats.
+            tfhub.errors.ModuleUnavailableError: the handle leads to no model folder, or its
+                files cannot be loaded.
             tfhub.errors.TFHubError: it cannot be resolved or loaded.
         """
         self.handle = handle
+        resolve_model_folder(handle, flag="module_url")
         self._tf = import_tensorflow("make_nearest_neighbour_index")
-        self._obj = load(handle)
+        with loading(handle, flag="module_url"):
+            self._obj = load(handle)
         is_tf1 = getattr(self._obj, "_is_hub_module_v1", False)
         self._fn = (
             self._obj if callable(self._obj) and not is_tf1 else _signature_fn(self._obj, handle)
@@ -86,6 +107,9 @@ class TextEmbedder:
         try:
             output = _only_output(self._fn(tf.constant(["", "hello world"])), self.handle)
         except (TypeError, ValueError, tf.errors.OpError) as err:
+            takes = _first_inputs(self._fn)
+            if takes:
+                raise _not_text_embedding(self.handle, f"it takes {takes}, not strings") from err
             first_line = (
                 str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             )

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Ranks the modules of parsed arguments and prints the table; returns the exit code."""
     from . import lib
 
+    lib.check_image_size(args.image_size)
     modules = list(args.module)
     if args.module_list:
         modules.extend(lib.read_module_list(args.module_list))

@@ -94,7 +94,8 @@ class FolderDataset:
             tfhub.errors.ImageFolderError: missing folder, fewer than 2 classes, empty class.
         """
         self.spec = spec
-        self.files = _round_robin(image_folders.list_image_files(spec.name), spec.num_examples)
+        files = image_folders.list_image_files(spec.name, flag="dataset")
+        self.files = _round_robin(files, spec.num_examples)
         self.labels = np.asarray(self.files.label_ids, np.int64)
         _check_classes(self.labels, spec)
         self._cache: dict[tuple[int, int], np.ndarray] = {}
@@ -204,11 +205,11 @@ def loo_1nn_error(embeddings: np.ndarray, labels: np.ndarray) -> float:
 
 def _image_size(layer: Any, handle: str, image_size: int | None) -> tuple[int, int]:
     """The module's fixed size; else --image_size, its TF1 default size, or 224 (upstream's)."""
-    fixed = image_modules.check_image_input(layer, handle)
+    fixed = image_modules.check_image_input(layer, handle, flag="module")
     if fixed is not None and None not in fixed:
         return int(fixed[0]), int(fixed[1])  # type: ignore[arg-type]
     try:
-        return image_modules.image_size_for_module(layer, handle, image_size)
+        return image_modules.image_size_for_module(layer, handle, image_size, flag="module")
     except errors.ImageSizeError:
         return DEFAULT_IMAGE_SIZE  # Any size and no --image_size: as upstream, 224x224.
 
@@ -219,9 +220,9 @@ def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | N
     Raises:
         tfhub.errors.NotAnImageModuleError: the module does not map images to vectors.
     """
-    layer = image_modules.load_module_layer(handle, trainable=False)
+    layer = image_modules.load_module_layer(handle, trainable=False, flag="module")
     size = _image_size(layer, handle, image_size)
-    image_modules.check_feature_vector(layer, handle, size)
+    image_modules.check_feature_vector(layer, handle, size, flag="module")
     images = dataset.images(size)
     outputs = [np.asarray(layer(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
     return np.concatenate(outputs)
@@ -238,16 +239,50 @@ def score_module(
 
 
 def read_module_list(path: str) -> list[str]:
-    """Module handles of a file, one a line; empty lines and lines starting with # ignored."""
-    with open(path, encoding="utf-8") as handle:
-        lines = [line.strip() for line in handle]
+    """Module handles of a file, one a line; empty lines and lines starting with # ignored.
+
+    Raises:
+        tfhub.errors.ToolFlagError: the file does not exist or is not UTF-8 text.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = [line.strip() for line in handle]
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise errors.ToolFlagError(
+            f"Cannot read the module list {path}: {reason}. Pass a UTF-8 text file with one "
+            f"module per line, or name the modules with --module. Received: module_list={path!r}",
+            flag="module_list",
+            value=path,
+        ) from err
     return [line for line in lines if line and not line.startswith("#")]
+
+
+def check_image_size(image_size: int | None) -> None:
+    """Checks --image_size, before any module is loaded.
+
+    Raises:
+        tfhub.errors.ToolFlagError: for a size below 1.
+    """
+    if image_size is not None and image_size < 1:
+        raise errors.ToolFlagError(
+            f"--image_size must be a positive number of pixels, e.g. 224. Received: "
+            f"image_size={image_size}",
+            flag="image_size",
+            value=image_size,
+        )
 
 
 def rank_modules(
     modules: Sequence[str], dataset: FolderDataset | TfdsDataset, *, image_size: int | None = None
 ) -> list[Score]:
-    """Scores every module (in order, failing on the first bad one) and sorts best first."""
+    """Scores every module (in order, failing on the first bad one) and sorts best first.
+
+    Raises:
+        tfhub.errors.ToolFlagError: `image_size` below 1 (before any module is loaded).
+        Whatever `score_module` raises for the first module that cannot be scored.
+    """
+    check_image_size(image_size)
     scores = []
     for handle in modules:
         logger.info("Scoring %s", handle)

@@ -1,0 +1,138 @@
+"""The tools' module flags (--tfhub_module, --module, --module_url): resolve the handle and
+check that it leads to a model folder, before TensorFlow's loader is asked.
+
+TensorFlow's own answers to a handle that is no model ("SavedModel file does not exist at:
+.../{saved_model.pbtxt|saved_model.pb}", or tfhub's "... does not exist.") name neither the
+flag nor what to do; `resolve_model_folder` turns them into one
+`tfhub.errors.ModuleUnavailableError` that does. So does `loading`, for the loader's answers
+to damaged files (an empty saved_model.pb: "requires a `tags=` argument ... 0 MetaGraphs";
+cut variables: "IndexError: Read less bytes than requested").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+from .. import errors
+
+MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+
+
+def _unavailable(
+    handle: str, flag: str, problem: str, remedy: str
+) -> errors.ModuleUnavailableError:
+    return errors.ModuleUnavailableError(
+        f"The module {handle} {problem}. {remedy} Received: {flag}={handle!r}",
+        handle=handle,
+        flag=flag,
+        problem=problem,
+    )
+
+
+def _holds_model(folder: str) -> bool:
+    return bool(_present(folder))
+
+
+def _present(folder: str) -> list[str]:
+    """The model files (MODEL_FILES) that `folder` holds."""
+    return [name for name in MODEL_FILES if os.path.isfile(os.path.join(folder, name))]
+
+
+def _model_below(folder: str) -> str | None:
+    """A sub-folder (one level down) that holds a model, e.g. an archive extracted one level
+    too high; None if there is none."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return None
+    return next(
+        (os.path.join(folder, n) for n in names if _holds_model(os.path.join(folder, n))), None
+    )
+
+
+def resolve_model_folder(handle: str, *, flag: str) -> str:
+    """Resolves a tool's module handle (downloading it if needed) and checks it is a model.
+
+    Args:
+        handle: the handle as the user gave it (path, URL, ...).
+        flag: the flag that gave it, for the message (e.g. "tfhub_module").
+
+    Returns:
+        The local folder of the model (or the remote path, gs://..., as resolved).
+
+    Raises:
+        tfhub.errors.ModuleUnavailableError: a local path that does not exist, or a local
+            folder (given or downloaded) without saved_model.pb. (Download and handle errors
+            of `tfhub.resolve` propagate as they are: they name the URL and what to do.)
+    """
+    from ..saved_model import resolve
+
+    try:
+        folder = resolve(handle)
+    except errors.ModelNotFoundError as err:
+        where = "" if os.path.isabs(handle) or "://" in handle else f" ({os.path.abspath(handle)})"
+        raise _unavailable(
+            handle,
+            flag,
+            f"does not exist{where}",
+            "Check the path, or pass the module's URL (e.g. https://tfhub.dev/...).",
+        ) from err
+    if "://" in folder:
+        return folder
+    if _holds_model(folder):
+        if not any(os.path.getsize(os.path.join(folder, name)) for name in _present(folder)):
+            raise _unavailable(
+                handle, flag, "is damaged: its saved_model.pb is empty", "Copy or export it again."
+            )
+        return folder
+    below = _model_below(folder)
+    remedy = f"Did you mean {below}?" if below else "Pass the folder that holds saved_model.pb."
+    if not os.path.isdir(folder):
+        problem = "is a file, not a model folder"
+    else:
+        problem = "is not a SavedModel or TF1 Hub module: its folder has no saved_model.pb"
+    raise _unavailable(handle, flag, problem, remedy)
+
+
+def _is_load_failure(err: Exception) -> bool:
+    """Whether the loader's exception says the model's files cannot be read (not a tfhub error,
+    whose message already says what to do)."""
+    if isinstance(err, errors.TFHubError):
+        return False
+    if isinstance(err, (OSError, ValueError, IndexError, KeyError)):
+        return True
+    return type(err).__module__.startswith(("tensorflow", "google.protobuf"))
+
+
+@contextlib.contextmanager
+def loading(handle: str, *, flag: str) -> Iterator[None]:
+    """Turns the loader's failure on a model folder's damaged files into one error.
+
+    Args:
+        handle: the handle being loaded (after `resolve_model_folder`).
+        flag: the flag that gave it.
+
+    Raises:
+        tfhub.errors.ModuleUnavailableError: the loader raised OSError, ValueError,
+            IndexError, KeyError or a TensorFlow or protobuf error (chained); tfhub's own
+            errors and others propagate as they are.
+    """
+    try:
+        yield
+    except Exception as err:
+        if not _is_load_failure(err):
+            raise
+        lines = str(err).strip().splitlines()
+        first = lines[0].split(". ")[0].rstrip(".") if lines else ""
+        why = f"{type(err).__name__}: {first}".rstrip(": ")
+        remedy = (
+            f"remove its download (tfhub cache rm {handle}) and run again."
+            if "://" in handle
+            else "copy or export it again."
+        )
+        problem = f"cannot be loaded ({why})"
+        raise _unavailable(
+            handle, flag, problem, f"If its files are damaged or incomplete, {remedy}"
+        ) from err
