@@ -19,7 +19,9 @@ each run's CPU time (user+sys of the process and its children: tfhub's writer pr
 gzip) is printed beside it, with the cores and load average. Also printed: tfhub's import +
 extraction time measured inside its process (what `hub.resolve` costs in a program already
 running) against tar's whole process, and the interpreter's own start-up (`-c pass`, same
-environment), which the whole-process figure includes.
+environment), which the whole-process figure includes, with the interpreter's path and what its
+site imports at start (a `.pth` file may import packages every process then pays for; run it with
+the front door's `.venv/bin/python` for a clean environment).
 """
 
 from __future__ import annotations
@@ -89,6 +91,26 @@ def run_tfhub(archive: str, target: str) -> tuple[float, float, str, float]:
 def run_python(env: dict[str, str]) -> float:
     """Wall seconds of the interpreter alone (`-c pass`, the tfhub side's environment)."""
     return run([sys.executable, "-c", "pass"], env=env)[0]
+
+
+def _start_imports(env: dict[str, str]) -> str:
+    """What the interpreter imports at start beyond a bare start (`-I -S`): its site's `.pth`
+    files may import packages (e.g. `certifi`) that every process then pays for."""
+    code = "import sys; print(' '.join(sorted(sys.modules)))"
+    with_site = set(
+        subprocess.run(
+            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True, check=True
+        ).stdout.split()
+    )
+    bare = set(
+        subprocess.run(
+            [sys.executable, "-I", "-S", "-c", code], stdout=subprocess.PIPE, text=True, check=True
+        ).stdout.split()
+    )
+    extra = sorted(
+        name for name in with_site - bare if "." not in name and not name.startswith("_")
+    )
+    return f"site imports {len(with_site - bare)} modules at start ({', '.join(extra[:8])})"
 
 
 def run_tar(archive: str, target: str) -> tuple[float, float, str, float]:
@@ -181,7 +203,8 @@ def main() -> None:
             f"  inside tfhub's process (import + extraction, as `hub.resolve` in a running "
             f"program): {own:.2f} s ({', '.join(f'{value:.2f}' for value in inside)}), "
             f"{own / theirs:.2f}x tar's whole process; the interpreter alone (`-c pass`, same "
-            f"environment) {start * 1000:.0f} ms",
+            f"environment) {start * 1000:.0f} ms: {sys.executable}, "
+            f"{_start_imports(tfhub_env(work))}",
             flush=True,
         )
     finally:
