@@ -176,9 +176,36 @@ def test_cli_leaves_logging_as_it_was(capsys, tmp_path):
     import logging
 
     logger = logging.getLogger("tfhub")
-    before = (logger.level, list(logger.handlers))
+    before = (logger.level, list(logger.handlers), logger.propagate)
     run(capsys, "-v", "resolve", str(tmp_path))
-    assert (logger.level, list(logger.handlers)) == before
+    assert (logger.level, list(logger.handlers), logger.propagate) == before
+
+
+def test_cli_prints_each_record_once_when_the_root_logger_has_a_handler(capsys):
+    """Apache Beam configures the root logger when imported: without care, every tfhub line
+    of `make_nearest_neighbour_index generate` was printed twice."""
+    import logging
+
+    from tfhub.utils.logging import cli_logging
+
+    class Keep(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.messages.append(record.getMessage())
+
+    root, kept = logging.getLogger(), Keep()
+    root.addHandler(kept)
+    try:
+        with cli_logging(verbose=True):
+            logging.getLogger("tfhub.tools.example").info("Embedding 3 lines.")
+        logging.getLogger("tfhub.tools.example").warning("After the command.")
+    finally:
+        root.removeHandler(kept)
+    assert capsys.readouterr().err.splitlines() == ["tfhub: Embedding 3 lines."]
+    assert kept.messages == ["After the command."]
 
 
 @pytest.mark.tf

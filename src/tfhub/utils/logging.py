@@ -27,8 +27,11 @@ class _RedactingFormatter(logging.Formatter):
 def cli_logging(*, verbose: bool) -> Iterator[None]:
     """Sends tfhub's records to stderr while the block runs; used by the `tfhub` command only.
 
-    The "tfhub" logger's handlers and level are restored afterwards, so calling the CLI's
-    `main()` in-process (tests, notebooks) leaves logging as it was.
+    While the block runs, tfhub's records do not also go up to the root logger's handlers:
+    a library that configures the root logger (Apache Beam does when imported) would print
+    each line a second time. The "tfhub" logger's handlers, level and propagation are
+    restored afterwards, so calling the CLI's `main()` in-process (tests, notebooks) leaves
+    logging as it was.
 
     Args:
         verbose: log INFO records too, not only warnings and errors.
@@ -39,11 +42,13 @@ def cli_logging(*, verbose: bool) -> Iterator[None]:
     logger = logging.getLogger(LIBRARY_LOGGER_NAME)
     handler = logging.StreamHandler()
     handler.setFormatter(_RedactingFormatter("tfhub: %(message)s"))
-    saved_level = logger.level
+    saved_level, saved_propagate = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
     try:
         yield
     finally:
         logger.removeHandler(handler)
         logger.setLevel(saved_level)
+        logger.propagate = saved_propagate
