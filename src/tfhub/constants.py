@@ -128,8 +128,9 @@ ENV_VARS: list[EnvVar] = [
     EnvVar(TF_USE_LEGACY_KERAS, "`1`: `hub.KerasLayer` is the tf_keras layer"),
     EnvVar(
         TF_CPP_MIN_LOG_LEVEL,
-        "TensorFlow's C++ log level; the `tfhub` command sets `3` and hides TensorFlow's "
-        "start-up lines unless `-v` (or the variable is set)",
+        "TensorFlow's C++ log level; the `tfhub` command and the tools' commands set `3` and "
+        "hide TensorFlow's start-up lines unless `-v` (`tfhub`, `make_image_classifier`) or "
+        "the variable is set",
     ),
     EnvVar(
         "HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, SSL_CERT_FILE",

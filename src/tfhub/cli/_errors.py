@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from .. import constants, errors
+from ..utils import lazy
 from ..utils.redact import redact
 
 # (exception class, label, exit code); the first matching row wins.
@@ -55,24 +57,47 @@ def report(err: BaseException) -> int:
     return code
 
 
-def run_reported(command: Callable[[], int | None], *, prog: str, verbose: bool) -> int:
+@contextlib.contextmanager
+def quiet_tensorflow(*, quiet: bool) -> Iterator[None]:
+    """Keeps TensorFlow's C++ start-up lines (CUDA, cuInit, CPU features, oneDNN) off stderr
+    while the block runs, if `quiet` and the user has not set TF_CPP_MIN_LOG_LEVEL."""
+    if not quiet:
+        yield
+        return
+    name = constants.TF_CPP_MIN_LOG_LEVEL
+    previous = os.environ.get(name)
+    os.environ.setdefault(name, "3")  # Read by TensorFlow when it is imported.
+    lazy.quiet_native_logs(True)
+    try:
+        yield
+    finally:
+        lazy.quiet_native_logs(False)
+        if previous is None:
+            os.environ.pop(name, None)
+
+
+def run_reported(
+    command: Callable[[], int | None], *, prog: str, verbose: bool, tensorflow_logs: bool
+) -> int:
     """Runs a command the way every tfhub program does: its exit code, errors as one line.
 
-    tfhub's log records go to stderr while it runs (INFO too when `verbose`); Ctrl-C exits
-    130; a reader that stops reading stdout (`tfhub cache list | head -1`) ends the command
-    quietly with 141, as SIGPIPE would; any other exception is reported by `report`.
+    tfhub's log records go to stderr while it runs (INFO too when `verbose`); TensorFlow's
+    C++ start-up lines do not, unless `tensorflow_logs` (or TF_CPP_MIN_LOG_LEVEL is set); Ctrl-C
+    exits 130; a reader that stops reading stdout (`tfhub cache list | head -1`) ends the
+    command quietly with 141, as SIGPIPE would; any other exception is reported by `report`.
 
     Args:
         command: the command's work; returns its exit code (None means 0).
         prog: the program's name, for the interrupted message.
         verbose: log INFO records too.
+        tensorflow_logs: let TensorFlow print its start-up lines (the programs' `-v`).
 
     Returns:
         The process exit code.
     """
     from ..utils.logging import cli_logging
 
-    with cli_logging(verbose=verbose):
+    with quiet_tensorflow(quiet=not tensorflow_logs), cli_logging(verbose=verbose):
         try:
             code = int(command() or 0)
             sys.stdout.flush()  # A closed pipe shows here, not in Python's exit.

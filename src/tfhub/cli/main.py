@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
 
-from .. import __version__, constants
-from ..utils import lazy
+from .. import __version__
 from . import _errors
 from ._parsers import COMMANDS
 
@@ -94,24 +91,6 @@ def _accept_verbose_everywhere(parser: argparse.ArgumentParser) -> None:
             )
 
 
-@contextmanager
-def _quiet_tensorflow(*, verbose: bool) -> Iterator[None]:
-    """Keeps TensorFlow's C++ logs off stderr while the command runs, unless `-v`."""
-    if verbose:
-        yield
-        return
-    name = constants.TF_CPP_MIN_LOG_LEVEL
-    previous = os.environ.get(name)
-    os.environ.setdefault(name, "3")  # Read by TensorFlow when it is imported.
-    lazy.quiet_native_logs(True)
-    try:
-        yield
-    finally:
-        lazy.quiet_native_logs(False)
-        if previous is None:
-            os.environ.pop(name, None)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the `tfhub` command.
 
@@ -124,8 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Only the named command's module is imported: `tfhub cache list` never imports the hub.
     args = build_parser([named_command(argv) or ""]).parse_args(argv)
-    with _quiet_tensorflow(verbose=args.verbose):
-        return _errors.run_reported(lambda: args.run(args), prog="tfhub", verbose=args.verbose)
+    return _errors.run_reported(
+        lambda: args.run(args), prog="tfhub", verbose=args.verbose, tensorflow_logs=args.verbose
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -175,7 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     return _errors.run_reported(
-        lambda: run(args), prog="make_image_classifier", verbose=args.verbose
+        lambda: run(args),
+        prog="make_image_classifier",
+        verbose=args.verbose,
+        tensorflow_logs=args.verbose,
     )
 
 

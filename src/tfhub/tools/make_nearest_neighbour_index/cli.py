@@ -219,7 +219,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     from ...cli import _errors
 
     args, beam_args = build_parser(prog).parse_known_args(argv)
-    return _errors.run_reported(lambda: run(args, beam_args), prog=prog, verbose=True)
+    return _errors.run_reported(
+        lambda: run(args, beam_args), prog=prog, verbose=True, tensorflow_logs=False
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

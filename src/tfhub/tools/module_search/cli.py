@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
-    return _errors.run_reported(lambda: run(args), prog=PROG, verbose=True)
+    return _errors.run_reported(lambda: run(args), prog=PROG, verbose=True, tensorflow_logs=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
