@@ -196,3 +196,19 @@ def test_parsers_import_neither_tensorflow_nor_beam():
         check=True,
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_importing_beam_does_not_warn_about_bigquery():
+    """Apache Beam without its gcp extra logs "apitools not found, and bigquery client
+    libraries are not available..." on import: generate does not use BigQuery."""
+    import subprocess
+    import sys
+
+    from tests._helpers.python_process import child_env
+
+    code = "import tfhub.tools.make_nearest_neighbour_index.embedding_generator"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=180, env=child_env()
+    )
+    assert done.returncode == 0, done.stderr
+    assert "apitools" not in done.stderr and "bigquery" not in done.stderr.lower()

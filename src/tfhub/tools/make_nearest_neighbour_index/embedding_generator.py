@@ -26,7 +26,31 @@ from .text_embedding import TextEmbedder, project
 
 logger = logging.getLogger(__name__)
 
-beam: Any = import_optional("apache_beam", purpose="make_nearest_neighbour_index generate")
+
+class _NoBigQueryClientWarning(logging.Filter):
+    """Drops the warning `import apache_beam` logs on the root logger when Google's API client
+    (apitools, Beam's `gcp` extra) is not installed: it is about BigQuery, which `generate`
+    does not use, and it reads like a failure."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("apitools not found")
+
+
+def _import_beam() -> Any:
+    """Imports apache_beam without its warning about the BigQuery client.
+
+    Raises:
+        tfhub.errors.MissingDependencyError: if Apache Beam is not installed.
+    """
+    root, quiet = logging.getLogger(), _NoBigQueryClientWarning()
+    root.addFilter(quiet)
+    try:
+        return import_optional("apache_beam", purpose="make_nearest_neighbour_index generate")
+    finally:
+        root.removeFilter(quiet)
+
+
+beam: Any = _import_beam()
 
 BATCH_SIZE = 1028  # Upstream's largest batch; every batch has this size (the last may be smaller).
 DEFAULT_RUNNER = "DirectRunner"
