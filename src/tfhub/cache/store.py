@@ -29,8 +29,10 @@ def ensure_writable_root(root: str) -> None:
     try:
         os.makedirs(root, exist_ok=True)
     except OSError as err:
+        blocker = non_folder_on_path(root)
+        why = f"{blocker} is a file, not a folder" if blocker else str(err)
         raise errors.CacheError(
-            f"Cannot create the cache folder {root}: {err}. Set TFHUB_CACHE_DIR to a writable "
+            f"Cannot create the cache folder {root}: {why}. Set TFHUB_CACHE_DIR to a writable "
             "folder.",
             path=root,
         ) from err
@@ -40,6 +42,20 @@ def ensure_writable_root(root: str) -> None:
             "model. Pre-fill it with `tfhub pull`, or set TFHUB_CACHE_DIR to a writable folder.",
             path=root,
         )
+
+
+def non_folder_on_path(root: str) -> str | None:
+    """Returns `root` or its nearest existing parent if that is not a folder (a file), else None.
+
+    Such a cache folder can be neither read nor created.
+    """
+    path = os.path.abspath(root)
+    while not os.path.lexists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+    return None if os.path.isdir(path) else path
 
 
 def remove_tree(path: str) -> str:
@@ -111,10 +127,17 @@ def remove(
 
     Raises:
         tfhub.errors.LockTimeoutError: a download of the entry held the lock too long.
+        tfhub.errors.InvalidHandleError: `module_path` is not named like an entry (a sha1):
+            nothing is removed, so no folder outside the cache is ever deleted.
     """
     from . import locks  # Here: listing the cache takes no lock (nor imports filelock).
 
     name = os.path.basename(module_path)
+    if not layout.is_entry_name(name):
+        raise errors.InvalidHandleError(
+            f"Refusing to remove {module_path}: cache entries are named by 40 hex digits (a "
+            f"sha1); nothing was removed. Received: module_path={module_path!r}"
+        )
     with locks.entry_lock(module_path, what=f"removing cache entry {name}", timeout=timeout):
         if only_if_damaged and health.damage(module_path) is None:
             return Removal(module_path, "kept")

@@ -1,0 +1,82 @@
+"""Trouble as a user meets it, through the `tfhub` command against a real local server.
+
+Each test is a case of the download/cache audit (issue 13's bar) that failed before: the
+command must end with a non-zero exit, one line on stderr saying what, where and what to do,
+and leave the cache valid and clean; nothing outside the cache is ever removed.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+
+from tfhub import cache, errors
+from tfhub.cli.main import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line(err: str) -> bool:
+    return err.count("\n") == 1 and "Traceback" not in err
+
+
+def _locks(root) -> list[str]:
+    folder = os.path.join(root, cache.LOCKS_DIRNAME)
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def test_cache_rm_never_removes_a_folder_outside_the_cache(capsys, tmp_path, isolated_cache):
+    """A 40-character path (not a sha1) used to be joined to the cache folder and removed."""
+    os.makedirs(isolated_cache)
+    victim = tmp_path / ("v" * 37)  # "../" + 37 characters: 40, like an entry's name.
+    victim.mkdir()
+    (victim / "thesis.txt").write_text("years of work")
+    for name in ("../" + "v" * 37, str(victim) + "/" * (40 - len(str(victim)))):
+        if len(name) != 40:
+            continue  # The absolute form only where tmp_path is short enough.
+        code, out, err = run(capsys, "cache", "rm", name)
+        assert code == 7 and out == "" and _one_line(err), err
+        assert "tfhub cache list" in err and "nothing else was removed" in err
+    assert (victim / "thesis.txt").read_text() == "years of work"
+    with pytest.raises(errors.InvalidHandleError, match="nothing was removed"):
+        cache.remove(str(victim))  # The library refuses too.
+    assert (victim / "thesis.txt").exists()
+
+
+@pytest.mark.parametrize("below_a_file", [False, True])
+def test_cache_commands_refuse_a_cache_dir_that_is_a_file(
+    capsys, tmp_path, monkeypatch, below_a_file
+):
+    """`cache list|info|verify|prune` used to call such a cache "empty" and exit 0."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    root = blocker / "cache" if below_a_file else blocker
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+    for command in (["list"], ["info"], ["verify"], ["prune"], ["rm", "https://h/m"]):
+        code, out, err = run(capsys, "cache", *command)
+        assert code == 6 and out == "" and _one_line(err), (command, err)
+        assert f"{blocker} is a file, not a folder" in err and "TFHUB_CACHE_DIR" in err
+    code, _, err = run(capsys, "resolve", "https://h.invalid/m.tar.gz")
+    assert code == 6 and f"{blocker} is a file, not a folder" in err
+    assert blocker.read_text() == "mine"
+
+
+def test_verify_names_leftovers_of_a_killed_download(capsys, server, served_dir, isolated_cache):
+    """`cache verify` used to say only "empty: nothing to verify" over a killed download's
+    temporary folder; prune removes it and the next resolve installs the entry."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    entry = cache.module_dir(server.url("m.tar.gz"))
+    os.makedirs(entry + ".0123abcd.tmp/variables")  # What SIGKILL mid-extraction leaves.
+    code, out, _ = run(capsys, "cache", "verify")
+    assert code == 0 and "1 leftover(s)" in out and "tfhub cache prune" in out
+    assert run(capsys, "cache", "prune")[0] == 0
+    code, out, _ = run(capsys, "cache", "verify")
+    assert "leftover(s)" not in out
+    code, out, _ = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 0 and read_tree(out.strip()) == MODEL_FILES
