@@ -11,6 +11,7 @@ import os
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import answer_status, delay, ignore_range
 
 from tfhub import cache, errors
 from tfhub.cli.main import main
@@ -47,6 +48,41 @@ def test_cache_rm_never_removes_a_folder_outside_the_cache(capsys, tmp_path, iso
     with pytest.raises(errors.InvalidHandleError, match="nothing was removed"):
         cache.remove(str(victim))  # The library refuses too.
     assert (victim / "thesis.txt").exists()
+
+
+def test_failed_download_leaves_no_leftover(capsys, server, served_dir, isolated_cache):
+    """The lock file of an entry that was never installed used to stay (a "leftover")."""
+    server.state.behaviours.append(answer_status("m.tar.gz", 404))
+    code, _, err = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 4 and _one_line(err) and "404" in err
+    assert cache.leftovers() == [] and _locks(isolated_cache) == []
+    code, out, _ = run(capsys, "cache", "info")
+    assert code == 0 and "leftovers: 0" in out
+
+
+def test_stalled_server_is_one_bounded_error_then_a_rerun_succeeds(
+    capsys, server, served_dir, isolated_cache, monkeypatch
+):
+    """A server that stalls mid-body and cannot resume: the error used to name neither the
+    handle, nor the cause (a timeout), nor what to do."""
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(200_000)})
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.3")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "1")
+    server.state.behaviours += [
+        ignore_range("m.tar.gz"),
+        delay("m.tar.gz", 2.0, stall_after=50_000, times=2),
+    ]
+    handle = server.url("m.tar.gz")
+    code, out, err = run(capsys, "resolve", handle)
+    assert code == 4 and out == "" and _one_line(err), err
+    assert f"Cannot download {handle!r}" in err and "broke at byte 50000" in err
+    assert "timed out" in err and "TFHUB_HTTP_RETRIES" in err
+    assert sorted(os.listdir(isolated_cache)) == [cache.LOCKS_DIRNAME]
+    assert _locks(isolated_cache) == []
+    server.state.behaviours.clear()  # The server recovers.
+    code, out, _ = run(capsys, "resolve", handle)
+    assert code == 0 and os.path.isdir(out.strip())
+    assert run(capsys, "cache", "verify")[0] == 0
 
 
 @pytest.mark.parametrize("below_a_file", [False, True])

@@ -19,10 +19,10 @@ from typing import Any
 
 from . import _token, constants, errors
 from ._http_errors import brief as _brief
+from ._http_errors import cause_text, raise_for_request_error, status_error
 from ._http_errors import is_connection_error as _is_connection_error
 from ._http_errors import kaggle_hint as kaggle_hint
 from ._http_errors import moved_hint as moved_hint
-from ._http_errors import raise_for_request_error, status_error
 from .utils.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 BACKOFF_BASE_SEC = 0.25
 BACKOFF_MAX_SEC = 8.0
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_AGAIN_HINT = (
+    "Try again later, or set TFHUB_HTTP_RETRIES higher (how often a broken download is retried)."
+)
 # The body broke off and the server cannot resume it: download again from the start.
 RestartDownload = errors.DownloadRestartError
 
@@ -258,7 +261,8 @@ class HttpBody(io.RawIOBase):
         if self._drops > retries:
             raise errors.DownloadError(
                 f"Cannot download {self.handle!r} from {self.url}: the connection broke "
-                f"{self._drops} times (last: {cause})."
+                f"{self._drops} times (last: at byte {self.position}, {cause_text(cause)}). "
+                f"{_AGAIN_HINT}"
             ) from cause
         logger.info(  # INFO like the other retries: the CLI shows it with -v.
             "Connection to %s broke at byte %d (%s); resuming.",
@@ -277,8 +281,9 @@ class HttpBody(io.RawIOBase):
         if response.status_code != 206 or not content_range.startswith(f"bytes {self.position}-"):
             response.close()
             raise RestartDownload(
-                f"The download of {self.url} broke at byte {self.position} and the server "
-                "cannot resume it."
+                f"Cannot download {self.handle!r}: the download of {self.url} broke at byte "
+                f"{self.position} ({cause_text(cause)}) and the server cannot resume it (it "
+                f"ignores Range requests). {_AGAIN_HINT}"
             ) from cause
         self._response = response
 

@@ -125,7 +125,7 @@ def raise_for_request_error(
         raise err
     if last:
         raise errors.DownloadError(
-            f"Cannot download {handle!r} from {url}: {_cause(err)} (after {attempts} attempts; "
+            f"Cannot download {handle!r} from {url}: {cause_text(err)} (after {attempts} attempts; "
             f"TFHUB_HTTP_RETRIES sets how many)."
         ) from err
 
@@ -155,7 +155,7 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
         ) from None
 
 
-def _cause(err: BaseException) -> str:
+def cause_text(err: BaseException) -> str:
     """Names the real cause of a connection error: refused, DNS, timeout, reset, ..."""
     import requests
 

@@ -9,6 +9,7 @@ not depend on it. Only the process that made a temporary folder removes it.
 
 from __future__ import annotations
 
+import errno
 import glob
 import logging
 import os
@@ -75,7 +76,14 @@ def atomic_download(
             return module_path  # tensorflow_hub, in another process, installed it.
         if held:
             _remove_stale_tmp_dirs(module_path)
-        _download_into_place(handle, fetch, module_path)
+        try:
+            _download_into_place(handle, fetch, module_path)
+        except BaseException:
+            if held and not os.path.lexists(module_path):
+                # No entry: its lock file would be a leftover (`tfhub cache info` counts it).
+                # Safe while held: a waiter notices the unlink (see utils.filelock).
+                cache.store.unlink_quietly(cache.lock_path(module_path))
+            raise
     return module_path
 
 
@@ -151,12 +159,30 @@ def _download_into_place(handle: str, fetch: Fetch, module_path: str) -> None:
     try:
         os.makedirs(tmp_dir)
         logger.info("Downloading TF-Hub Module %r.", redact(handle))
-        fetched = cache.bookkeeping.as_fetch_result(fetch(tmp_dir))
+        try:
+            fetched = cache.bookkeeping.as_fetch_result(fetch(tmp_dir))
+        except errors.CacheError as err:
+            raise _with_disk_hint(err, module_path) from err
         digests, algorithm = fetched if fetched else (None, None)
         _install(handle, tmp_dir, module_path, digests=digests, algorithm=algorithm)
         logger.info("Downloaded TF-Hub Module %r.", redact(handle))
     finally:
         cache.remove_tree(tmp_dir)
+
+
+def _with_disk_hint(err: errors.CacheError, module_path: str) -> errors.CacheError:
+    """Adds what to do to a full-disk error of an extraction (the error itself otherwise)."""
+    if err.errno not in (errno.ENOSPC, errno.EDQUOT) or "TFHUB_CACHE_DIR" in str(err):
+        return err
+    root = os.path.dirname(module_path)
+    message = err.strerror if err.strerror is not None else str(err)
+    return errors.CacheError(
+        errno.ENOSPC,
+        f"{message} The temporary folder was removed. Free space on the disk of the cache "
+        f"folder {root} (`tfhub cache prune`, `tfhub cache rm`), or set TFHUB_CACHE_DIR to a "
+        "folder on a disk with room.",
+        path=root,
+    )
 
 
 def _install(
