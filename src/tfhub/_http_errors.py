@@ -67,6 +67,14 @@ def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusErro
     if status in (401, 403, 404):
         hint = moved_hint(url) or kaggle_hint(url, status) or _token.status_hint(url, status)
         message += hint or " Check the handle."
+    elif status in (408, 429) or status >= 500:
+        message += (
+            " The server is failing or overloaded (the request was retried; "
+            f"{constants.TFHUB_HTTP_RETRIES} sets how often): try again later, or tell the "
+            "server's owner."
+        )
+    else:
+        message += " Check the handle."
     return errors.HTTPStatusError(message, status=status, url=url)
 
 
