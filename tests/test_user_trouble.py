@@ -8,9 +8,10 @@ and leave the cache valid and clean; nothing outside the cache is ever removed.
 from __future__ import annotations
 
 import os
+import tarfile
 
 import pytest
-from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
 from tests._helpers.http_server import answer_status, delay, ignore_range
 
 from tfhub import cache, errors
@@ -116,3 +117,29 @@ def test_verify_names_leftovers_of_a_killed_download(capsys, server, served_dir,
     assert "leftover(s)" not in out
     code, out, _ = run(capsys, "resolve", server.url("m.tar.gz"))
     assert code == 0 and read_tree(out.strip()) == MODEL_FILES
+
+
+def _truncated(path) -> None:
+    make_tar_gz(path, {"saved_model.pb": os.urandom(100_000)})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _unsafe(path) -> None:
+    member = tarfile.TarInfo("../evil.txt")
+    add_members(path, [member])
+
+
+@pytest.mark.parametrize(("make", "todo"), [(_truncated, "try again"), (_unsafe, "publisher")])
+def test_bad_archives_say_what_to_do(capsys, server, served_dir, isolated_cache, make, todo):
+    """Truncated and unsafe archives used to be refused without a word on what to do."""
+    make(served_dir / "m.tar.gz")
+    code, out, err = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 5 and out == "" and _one_line(err), err
+    assert "Nothing was installed" in err and todo in err
+    assert sorted(os.listdir(isolated_cache)) == [cache.LOCKS_DIRNAME]
+    assert _locks(isolated_cache) == []
+    code, out, err = run(capsys, "import", str(served_dir / "m.tar.gz"), "--handle", "https://h/m")
+    assert code == 5 and _one_line(err) and "Nothing was installed" in err
+    assert "fresh copy" in err if make is _truncated else todo in err
+    assert sorted(os.listdir(isolated_cache)) == [cache.LOCKS_DIRNAME]

@@ -283,9 +283,31 @@ def download_and_extract(url: str, target: str, *, handle: str) -> _archive.Extr
     except errors.NotAnArchiveError as err:
         hint = _http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle."
         raise errors.NotAnArchiveError(f"{err}{hint}") from err
+    except errors.ArchiveError as err:
+        raise with_archive_hint(err, remote=True) from err
     finally:
         bar.close()
         body.close()
+
+
+def with_archive_hint(err: errors.ArchiveError, *, remote: bool) -> errors.ArchiveError:
+    """Adds what to do to an unsafe, truncated or corrupt archive's error (same class).
+
+    Errors that say what to do already (ArchiveTooLargeError) are returned as they are.
+    """
+    if type(err) is errors.UnsafeArchiveError:
+        return errors.UnsafeArchiveError(
+            f"{err} Nothing was installed or written outside the cache. Do not unpack it by "
+            "hand: ask its publisher for an archive of plain files and folders inside the model."
+        )
+    if type(err) is errors.ArchiveError:
+        todo = (
+            "try again; if it fails again, the archive on the server is damaged (tell its owner)"
+            if remote
+            else "get a fresh copy of the archive"
+        )
+        return errors.ArchiveError(f"{err} Nothing was installed: {todo}.")
+    return err
 
 
 def _empty_folder(folder: str) -> None:

@@ -6,7 +6,7 @@ import logging
 import os
 
 from .. import _archive, errors, handles
-from ..download import atomic_download
+from ..download import atomic_download, with_archive_hint
 from ..utils.redact import redact
 from . import health, layout, store
 
@@ -56,6 +56,9 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         return module_path
 
     def fetch(target: str) -> _archive.ExtractResult:
-        return _archive.extract_file(archive, target)
+        try:
+            return _archive.extract_file(archive, target)
+        except errors.ArchiveError as err:
+            raise with_archive_hint(err, remote=False) from err
 
     return atomic_download(key, fetch, module_path=module_path, local=True)
