@@ -8,12 +8,14 @@ and leave the cache valid and clean; nothing outside the cache is ever removed.
 from __future__ import annotations
 
 import os
+import pickle
 import tarfile
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
 from tests._helpers.http_server import answer_status, delay, ignore_range
 
+import tfhub
 from tfhub import cache, errors
 from tfhub.cli.main import main
 
@@ -143,3 +145,14 @@ def test_bad_archives_say_what_to_do(capsys, server, served_dir, isolated_cache,
     assert code == 5 and _one_line(err) and "Nothing was installed" in err
     assert "fresh copy" in err if make is _truncated else todo in err
     assert sorted(os.listdir(isolated_cache)) == [cache.LOCKS_DIRNAME]
+
+
+def test_http_errors_keep_no_credentials_in_their_data(server, served_dir):
+    """HTTPStatusError.url used to keep the URL's password (messages were redacted already):
+    pickled into a log or a worker's result, it leaked."""
+    server.state.behaviours.append(answer_status("m.tar.gz", 404))
+    url = server.url("m.tar.gz").replace("http://", "http://bob:hunter2@")
+    with pytest.raises(errors.HTTPStatusError) as info:
+        tfhub.resolve(url)
+    assert info.value.url.startswith("http://***@127.0.0.1")
+    assert b"hunter2" not in pickle.dumps(info.value)

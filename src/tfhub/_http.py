@@ -247,7 +247,7 @@ class HttpBody(io.RawIOBase):
                 f"over {constants.TFHUB_HTTP_TIMEOUT}={self._pace_window:g} s). On a slow network "
                 f"set {constants.TFHUB_DOWNLOAD_MIN_SPEED} lower (e.g. 100), or to 0 to turn "
                 "this check off.",
-                url=self.url,
+                url=redact(self.url),
                 min_speed=self._min_speed,
                 seconds=self._pace_seconds,
             )

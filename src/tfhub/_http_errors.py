@@ -10,6 +10,7 @@ from __future__ import annotations
 import urllib.parse
 
 from . import _token, constants, errors
+from .utils.redact import redact
 
 # Where tfhub.dev's models were served from: (host, path prefix).
 _MOVED_LOCATIONS = (
@@ -75,7 +76,7 @@ def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusErro
         )
     else:
         message += " Check the handle."
-    return errors.HTTPStatusError(message, status=status, url=url)
+    return errors.HTTPStatusError(message, status=status, url=redact(url))
 
 
 def brief(err: BaseException) -> str:
