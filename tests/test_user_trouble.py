@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import tarfile
+import time
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
@@ -156,3 +157,61 @@ def test_http_errors_keep_no_credentials_in_their_data(server, served_dir):
         tfhub.resolve(url)
     assert info.value.url.startswith("http://***@127.0.0.1")
     assert b"hunter2" not in pickle.dumps(info.value)
+
+
+def _trickle_headers(handler, path, query) -> bool:
+    """Sends the status line, then one byte of a header every 0.05 s (each within the timeout)."""
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    try:
+        for _ in range(200):  # 10 s at most, then the server gives up (before: tfhub waited).
+            handler.wfile.write(b"a")
+            handler.wfile.flush()
+            time.sleep(0.05)
+    except OSError:
+        pass
+    handler.close_connection = True
+    return True
+
+
+def test_headers_sent_a_byte_at_a_time_are_cut_off(capsys, server, isolated_cache, monkeypatch):
+    """Each byte came within TFHUB_HTTP_TIMEOUT, so the wait had no bound (hours per header)."""
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.3")
+    server.state.behaviours.append(_trickle_headers)
+    code, out, err = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 4 and out == "" and _one_line(err), err
+    assert "took more than 0.6 s to send its response headers" in err
+    assert len(server.state.requests) == 1  # Cut off, not retried.
+    assert sorted(os.listdir(isolated_cache)) == [cache.LOCKS_DIRNAME]
+
+
+def test_a_redirect_with_an_endless_body_is_not_read(capsys, server, served_dir):
+    """requests read a redirect's whole body into memory: a 302 streaming without end filled
+    the RAM (2.9 GB in 4 s here, then MemoryError)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    sent = []
+
+    def endless_redirect(handler, path, query) -> bool:
+        if not path.endswith("/old"):
+            return False
+        handler.send_response(302)
+        handler.send_header("Location", "/m.tar.gz")
+        handler.send_header("Content-Length", str(1 << 40))
+        handler.end_headers()
+        chunk, total = b"x" * 65536, 0
+        try:
+            while total < 400 << 20:  # 400 MB, then the server stops.
+                handler.wfile.write(chunk)
+                total += len(chunk)
+        except OSError:
+            pass
+        sent.append(total)
+        handler.close_connection = True
+        return True
+
+    server.state.behaviours.append(endless_redirect)
+    code, out, _ = run(capsys, "resolve", server.url("old"))
+    assert code == 0 and read_tree(out.strip()) == MODEL_FILES
+    deadline = time.monotonic() + 10
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sent and sent[0] < 32 << 20  # The client hung up after 64 KB (+ socket buffers).

@@ -17,6 +17,7 @@ import os
 import time
 from typing import Any
 
+from . import _http_deadline as _deadline
 from . import _token, constants, errors
 from ._http_errors import brief as _brief
 from ._http_errors import cause_text, raise_for_request_error, status_error
@@ -43,6 +44,7 @@ def _session() -> Any:
     session = requests.Session()
     session.headers["Accept-Encoding"] = "identity"  # Archives are compressed already.
     session.headers["User-Agent"] = "tfhub (+https://github.com/tensorflow/hub compatible)"
+    _deadline.mount(session)  # Bounds slow headers, which requests' timeouts do not.
     return session
 
 
@@ -97,8 +99,8 @@ def get(
     """
     session = _session()
     options = _request_options(url, headers=headers, allow_redirects=allow_redirects)
-    if max_body is not None:
-        options["hooks"] = {"response": _body_capper(max_body)}
+    capper = _body_capper(max_body) if max_body is not None else _deadline.redirect_body_capper
+    options["hooks"] = {"response": capper}
     retries = constants.http_retries()
     for attempt in range(retries + 1):
         last = attempt == retries

@@ -130,6 +130,7 @@ def raise_for_request_error(
     """
     _raise_if_ssl_error(err, handle=handle, url=url)
     _raise_if_bad_url(err, handle=handle, url=url)
+    _raise_if_headers_too_slow(err, handle=handle, url=url)
     if not is_connection_error(err):
         raise err
     if last:
@@ -137,6 +138,22 @@ def raise_for_request_error(
             f"Cannot download {handle!r} from {url}: {cause_text(err)} (after {attempts} attempts; "
             f"TFHUB_HTTP_RETRIES sets how many)."
         ) from err
+
+
+def _raise_if_headers_too_slow(err: BaseException, *, handle: str, url: str) -> None:
+    """A server that sends its headers too slowly is cut off, not retried (it would be again)."""
+    from ._http_deadline import HeadersTooSlow
+
+    if isinstance(err, HeadersTooSlow):
+        raise errors.DownloadTooSlowError(
+            f"Cannot download {handle!r} from {url}: the server took more than {err.seconds:g} s "
+            f"to send its response headers (twice {constants.TFHUB_HTTP_TIMEOUT}), so the "
+            "connection was cut. Try again later, or tell the server's owner; on a very slow "
+            f"network set {constants.TFHUB_HTTP_TIMEOUT} higher.",
+            url=redact(url),
+            min_speed=0.0,
+            seconds=err.seconds,
+        ) from None
 
 
 def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
