@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import tarfile
 import time
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
 from tests._helpers.http_server import answer_status, delay, ignore_range
+from tests._helpers.python_process import start_python
 
 import tfhub
 from tfhub import cache, errors
@@ -215,3 +217,37 @@ def test_a_redirect_with_an_endless_body_is_not_read(capsys, server, served_dir)
     while not sent and time.monotonic() < deadline:
         time.sleep(0.01)
     assert sent and sent[0] < 32 << 20  # The client hung up after 64 KB (+ socket buffers).
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
+    server, served_dir, isolated_cache, monkeypatch, signum
+):
+    """SIGTERM (`kill`, `timeout`, `docker stop`) used to end Python at once, leaving the
+    download's temporary folder and lock file in the cache; SIGINT (Ctrl-C) on a stalled server
+    waited for the read timeout (60 s by default) before ending."""
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(300_000)})
+    server.state.behaviours.append(delay("m.tar.gz", 20, stall_after=100_000))
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "30")
+    proc = start_python(
+        "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))",
+        "resolve",
+        server.url("m.tar.gz"),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not any(name.endswith(".tmp") for name in _names(isolated_cache)):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.02)
+        time.sleep(0.3)  # Mid-body: the server has sent 100 KB and stalls.
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=10)  # Not the 20 s stall.
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signum and _one_line(err), err
+    assert ("terminated" if signum == signal.SIGTERM else "interrupted") in err
+    assert _names(isolated_cache) == [cache.LOCKS_DIRNAME] and _locks(isolated_cache) == []
+
+
+def _names(root) -> list[str]:
+    return sorted(os.listdir(root)) if os.path.isdir(root) else []

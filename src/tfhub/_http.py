@@ -292,4 +292,7 @@ class HttpBody(io.RawIOBase):
     def close(self) -> None:
         if not self.closed:
             super().close()  # First: a reader in another thread then stops, not reconnects.
+            # Then wake that reader: closing waits for its read, up to TFHUB_HTTP_TIMEOUT on a
+            # stalled server (Ctrl-C, SIGTERM or an unsafe member would hang that long).
+            _deadline.shutdown_socket(self._response)
             self._response.close()

@@ -135,3 +135,21 @@ def redirect_body_capper(response: Any, *args: Any, **kwargs: Any) -> Any:
         response._content_consumed = True
         response.raw.close()
     return response
+
+
+def shutdown_socket(response: Any) -> None:
+    """Shuts down the socket of a requests response, so a read blocked on it returns at once.
+
+    Closing alone does not wake a read blocked in another thread (and waits for it).
+    """
+    raw = getattr(response, "raw", None)
+    connection = getattr(raw, "_connection", None) or getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # Released already: the socket of the body's file, if still open.
+        fp = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
