@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import subprocess
 import tarfile
 import time
 
@@ -251,3 +252,35 @@ def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
 
 def _names(root) -> list[str]:
     return sorted(os.listdir(root)) if os.path.isdir(root) else []
+
+
+@pytest.fixture
+def inode_starved_cache(tmp_path):
+    """A cache on a tmpfs with inodes for the cache, `.locks` and one lock file only."""
+    mount_point = tmp_path / "fs"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=4", "tmpfs", str(mount_point)],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        (mount_point / "cache" / cache.LOCKS_DIRNAME).mkdir(parents=True)
+        yield mount_point / "cache"
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_no_room_for_the_temporary_folder_is_a_cache_error(
+    capsys, server, served_dir, inode_starved_cache, monkeypatch
+):
+    """A full disk (here: no inode left) when creating the download's folder used to end in
+    `tfhub: OS error: [Errno 28] ...: '<folder>'` (exit 1) without a word on what to do."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(inode_starved_cache))
+    code, out, err = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 6 and out == "" and _one_line(err), err
+    assert "the disk is full" in err and "Free space" in err and "TFHUB_CACHE_DIR" in err
+    assert _names(inode_starved_cache) == [cache.LOCKS_DIRNAME]
+    assert _locks(inode_starved_cache) == []

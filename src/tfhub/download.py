@@ -157,7 +157,7 @@ def _remove_stale_tmp_dirs(module_path: str) -> None:
 def _download_into_place(handle: str, fetch: Fetch, module_path: str) -> None:
     tmp_dir = cache.new_tmp_dir(module_path)
     try:
-        os.makedirs(tmp_dir)
+        _make_tmp_dir(tmp_dir)
         logger.info("Downloading TF-Hub Module %r.", redact(handle))
         try:
             fetched = cache.bookkeeping.as_fetch_result(fetch(tmp_dir))
@@ -168,6 +168,32 @@ def _download_into_place(handle: str, fetch: Fetch, module_path: str) -> None:
         logger.info("Downloaded TF-Hub Module %r.", redact(handle))
     finally:
         cache.remove_tree(tmp_dir)
+
+
+def _make_tmp_dir(tmp_dir: str) -> None:
+    """Creates the download's temporary folder.
+
+    Raises:
+        tfhub.errors.CacheError: it cannot be created (a full disk, no inode left, ...).
+    """
+    try:
+        os.makedirs(tmp_dir)
+    except OSError as err:
+        root = os.path.dirname(tmp_dir)
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        todo = (
+            f"Free space on the disk of the cache folder {root} (`tfhub cache prune`, `tfhub "
+            "cache rm`)"
+            if full
+            else "Check the cache folder's permissions"
+        )
+        raise errors.CacheError(
+            err.errno,
+            f"Cannot create the temporary folder {tmp_dir} of a download: "
+            f"{'the disk is full' if full else err.strerror}. {todo}, or set TFHUB_CACHE_DIR "
+            "to a writable folder on a disk with room.",
+            path=root,
+        ) from err
 
 
 def _with_disk_hint(err: errors.CacheError, module_path: str) -> errors.CacheError:
