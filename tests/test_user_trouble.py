@@ -284,3 +284,25 @@ def test_no_room_for_the_temporary_folder_is_a_cache_error(
     assert "the disk is full" in err and "Free space" in err and "TFHUB_CACHE_DIR" in err
     assert _names(inode_starved_cache) == [cache.LOCKS_DIRNAME]
     assert _locks(inode_starved_cache) == []
+
+
+def test_a_failed_forced_import_keeps_the_entry(capsys, tmp_path, isolated_cache, monkeypatch):
+    """`tfhub import --force` removed the entry before extracting: a truncated archive left no
+    entry at all (offline, in an air-gapped setup, maybe the only copy)."""
+    handle = "https://airgap.example/models/m/1"
+    good = make_tar_gz(tmp_path / "good.tar.gz")
+    bad = tmp_path / "bad.tar.gz"
+    _truncated(bad)
+    code, out, _ = run(capsys, "import", good, "--handle", handle)
+    entry = out.strip()
+    assert code == 0 and read_tree(entry) == MODEL_FILES
+    code, out, err = run(capsys, "import", str(bad), "--handle", handle, "--force")
+    assert code == 5 and out == "" and _one_line(err), err
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    code, out, _ = run(capsys, "resolve", handle)
+    assert code == 0 and out.strip() == entry and read_tree(entry) == MODEL_FILES
+    assert run(capsys, "cache", "verify", "--deep")[0] == 0
+    other = make_tar_gz(tmp_path / "other.tar.gz", {"saved_model.pb": b"new"})
+    code, out, _ = run(capsys, "import", other, "--handle", handle, "--force")
+    assert code == 0 and out.strip() == entry and read_tree(entry) == {"saved_model.pb": b"new"}
+    assert run(capsys, "cache", "verify", "--deep")[0] == 0

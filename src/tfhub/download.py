@@ -30,7 +30,12 @@ Fetch = Callable[[str], object]
 
 
 def atomic_download(
-    handle: str, fetch: Fetch, *, module_path: str | None = None, local: bool = False
+    handle: str,
+    fetch: Fetch,
+    *,
+    module_path: str | None = None,
+    local: bool = False,
+    replace: bool = False,
 ) -> str:
     """Returns the cache folder of `handle`, calling `fetch(tmp_dir)` to fill it if needed.
 
@@ -40,6 +45,8 @@ def atomic_download(
         fetch: fills an empty folder with the module's files.
         module_path: the target folder; defaults to `<cache>/<sha1(handle)>`.
         local: `fetch` reads local files only, so TFHUB_OFFLINE does not forbid it.
+        replace: fetch even if the entry is complete, and replace it once the new one is
+            complete (if `fetch` fails, the old entry is kept). Local caches only.
 
     Returns:
         The module folder.
@@ -56,24 +63,14 @@ def atomic_download(
         from .cache.remote import atomic_download as remote_download
 
         return remote_download(handle, fetch, module_path=module_path, local=local)
-    if cache.is_complete(module_path):
+    if not replace and cache.is_complete(module_path):
         return module_path
     if constants.is_offline() and not local:
         raise _offline_error(handle, module_path)
     cache.ensure_writable_root(os.path.dirname(module_path))
     with cache_locks.entry_lock(module_path, what=f"the download of {handle!r}") as held:
-        problem = cache.damage(module_path)
-        if problem is None:
-            return module_path  # Another process installed it while we waited.
-        if os.path.lexists(module_path):
-            logger.warning(
-                "Cache entry %s of %r is damaged (%s); downloading it again.",
-                module_path,
-                redact(handle),
-                problem,
-            )
-        if _wait_for_upstream_download(module_path):
-            return module_path  # tensorflow_hub, in another process, installed it.
+        if _installed_meanwhile(handle, module_path) and not replace:
+            return module_path
         if held:
             _remove_stale_tmp_dirs(module_path)
         try:
@@ -85,6 +82,22 @@ def atomic_download(
                 cache.store.unlink_quietly(cache.lock_path(module_path))
             raise
     return module_path
+
+
+def _installed_meanwhile(handle: str, module_path: str) -> bool:
+    """Under the lock: True if the entry is complete (another process, or tensorflow_hub in
+    another process, installed it while we waited); logs a damaged entry."""
+    problem = cache.damage(module_path)
+    if problem is None:
+        return True
+    if os.path.lexists(module_path):
+        logger.warning(
+            "Cache entry %s of %r is damaged (%s); downloading it again.",
+            module_path,
+            redact(handle),
+            problem,
+        )
+    return _wait_for_upstream_download(module_path)
 
 
 def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
