@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import tarfile
+import tempfile
 import time
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
 from tests._helpers.http_server import answer_status, delay, ignore_range
-from tests._helpers.python_process import start_python
+from tests._helpers.python_process import child_env, python_command, start_python
 
 import tfhub
 from tfhub import cache, errors
@@ -306,3 +308,52 @@ def test_a_failed_forced_import_keeps_the_entry(capsys, tmp_path, isolated_cache
     code, out, _ = run(capsys, "import", other, "--handle", handle, "--force")
     assert code == 0 and out.strip() == entry and read_tree(entry) == {"saved_model.pb": b"new"}
     assert run(capsys, "cache", "verify", "--deep")[0] == 0
+
+
+@pytest.fixture
+def shared_dir():
+    """A folder that the user `nobody` can write (tmp_path is private to root)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv, to run tfhub as the user nobody")
+    folder = tempfile.mkdtemp(prefix="tfhub-shared-")
+    os.chmod(folder, 0o777)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _as_nobody(cache_dir: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    env = child_env(TFHUB_CACHE_DIR=cache_dir, HOME=os.path.dirname(cache_dir))
+    return subprocess.run(
+        [*command, *python_command(code, *argv)], env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize("obstacle", ["read-only folder", "folder of another user"])
+def test_cache_rm_says_removed_only_when_it_is(shared_dir, tmp_path, obstacle):
+    """`cache rm` printed "removed" (exit 0) over an entry it could not delete: a read-only
+    folder inside it (tensorflow_hub keeps the archive's modes) or another user's files;
+    the data stayed, renamed aside."""
+    cache_dir = os.path.join(shared_dir, "cache")
+    archive = make_tar_gz(os.path.join(shared_dir, "m.tar.gz"))
+    handle = "https://h.example/models/m/1"
+    done = _as_nobody(cache_dir, "import", archive, "--handle", handle)
+    entry = done.stdout.strip()
+    assert done.returncode == 0 and os.path.isdir(entry), done.stderr
+    if obstacle == "read-only folder":
+        subprocess.run(["chmod", "555", os.path.join(entry, "variables")], check=True)
+    else:
+        os.mkdir(os.path.join(entry, "root_only"))  # As root: nobody cannot delete inside.
+        open(os.path.join(entry, "root_only", "file"), "w").close()
+    done = _as_nobody(cache_dir, "cache", "rm", handle)
+    left = [name for name in os.listdir(cache_dir) if name.endswith(".deleting.tmp")]
+    if obstacle == "read-only folder":
+        assert done.returncode == 0 and "removed" in done.stdout, done.stderr
+        assert left == [] and not os.path.exists(entry)
+    else:
+        assert done.returncode == 6 and _one_line(done.stderr), done.stderr
+        assert "Could not remove all of" in done.stderr and left[0] in done.stderr
+        assert "removed" not in done.stdout

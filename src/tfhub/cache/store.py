@@ -58,11 +58,19 @@ def non_folder_on_path(root: str) -> str | None:
     return None if os.path.isdir(path) else path
 
 
-def remove_tree(path: str) -> str:
+def remove_tree(path: str, *, strict: bool = False) -> str:
     """Removes a folder (renamed aside first), or a symlink or file as itself.
+
+    Args:
+        path: what to remove.
+        strict: raise if a folder could not be removed entirely (else what is left stays,
+            renamed aside, for `tfhub cache prune`).
 
     Returns:
         What was removed: "folder", "link" (its target is kept), "file" or "nothing".
+
+    Raises:
+        tfhub.errors.CacheError: with `strict`, files of the folder could not be removed.
     """
     if os.path.islink(path):
         os.unlink(path)
@@ -72,26 +80,69 @@ def remove_tree(path: str) -> str:
     if not os.path.isdir(path):
         os.remove(path)
         return "file"
+    doomed = path if path.endswith(DELETING_MARK + layout.TMP_SUFFIX) else _rename_aside(path)
+    delete_tree(doomed)
+    if strict and os.path.lexists(doomed):
+        raise _not_removed_error(path, doomed)
+    return "folder"
+
+
+def _rename_aside(path: str) -> str:
     import uuid
 
     doomed = f"{path}.{uuid.uuid4().hex}{DELETING_MARK}{layout.TMP_SUFFIX}"
     try:
         os.rename(path, doomed)
     except OSError:
-        doomed = path
-    delete_tree(doomed)
-    return "folder"
+        return path
+    return doomed
+
+
+def _not_removed_error(path: str, doomed: str) -> errors.CacheError:
+    left = doomed if doomed == path else f"{doomed} (renamed from {path})"
+    try:
+        shutil.rmtree(doomed)  # Once more, to name the first file that resists.
+    except OSError as err:
+        why = err.strerror or str(err)
+    else:
+        return errors.CacheError(f"{path} was removed only on a second try.", path=path)
+    return errors.CacheError(
+        f"Could not remove all of {path} ({why}); what is left is in {left}. Remove it as the "
+        "owner of those files, or give yourself write permission on its folders "
+        f"(chmod -R u+w {doomed}), then run `tfhub cache prune`.",
+        path=doomed,
+    )
 
 
 def delete_tree(folder: str) -> None:
-    """Deletes a folder as fast as the system can: `rm -rf` where there is one, else shutil."""
+    """Deletes a folder as fast as the system can: `rm -rf` where there is one, else shutil.
+
+    Read-only folders inside it (entries written by tensorflow_hub keep the archive's modes)
+    are made writable for their owner and deleted on a second pass.
+    """
     rm = shutil.which("rm") if os.name == "posix" else None
     if rm is not None:
         import subprocess
 
         subprocess.run([rm, "-rf", "--", folder], check=False, stderr=subprocess.DEVNULL)
     if os.path.lexists(folder):
+        _make_folders_writable(folder)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _make_folders_writable(folder: str) -> None:
+    """Adds owner write/search permission to the real folders below `folder` (and itself)."""
+    import stat
+
+    for dirpath, dirnames, _ in os.walk(folder):
+        for name in [None, *dirnames]:
+            path = dirpath if name is None else os.path.join(dirpath, name)
+            try:
+                mode = os.lstat(path).st_mode
+                if stat.S_ISDIR(mode) and mode & stat.S_IRWXU != stat.S_IRWXU:
+                    os.chmod(path, mode | stat.S_IRWXU)
+            except OSError:
+                pass
 
 
 class Removal(NamedTuple):
@@ -141,7 +192,7 @@ def remove(
     with locks.entry_lock(module_path, what=f"removing cache entry {name}", timeout=timeout):
         if only_if_damaged and health.damage(module_path) is None:
             return Removal(module_path, "kept")
-        removed = remove_tree(module_path)
+        removed = remove_tree(module_path, strict=True)
         for extra in (layout.manifest_path(module_path), layout.descriptor_path(module_path)):
             if os.path.lexists(extra):
                 os.remove(extra)

@@ -230,4 +230,11 @@ def run_prune(args: argparse.Namespace) -> int:
             print(f"{result.outcome} {result.item.path}: {result.detail}")
     if not results:
         print(f"Nothing to prune in {root}.")
+    failed = [result for result in results if result.outcome == "failed"]
+    if failed:
+        raise errors.CacheError(
+            f"{len(failed)} item(s) of the cache {root} could not be removed; the first: "
+            f"{failed[0].detail}",
+            path=root,
+        )
     return 0
