@@ -145,7 +145,10 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(server, served_dir, tmpfs
     with pytest.raises(errors.CacheError, match="No space left on device") as info:
         hub.resolve(server.url("big.tar.gz"))
     assert server.url("big.tar.gz") in str(info.value)
+    assert "Free space" in str(info.value) and "TFHUB_CACHE_DIR" in str(info.value)  # What to do.
+    assert info.value.path == str(tmpfs / "cache")
     assert sorted(os.listdir(tmpfs / "cache")) == [".locks"]
+    assert os.listdir(tmpfs / "cache" / ".locks") == []  # No leftover lock either.
     make_tar_gz(served_dir / "small.tar.gz")
     assert read_tree(hub.resolve(server.url("small.tar.gz"))) == MODEL_FILES
 
@@ -250,7 +253,8 @@ def test_env_var_tables_are_generated_from_constants():
         assert table in text, f"{doc}: paste the output of `python tests/test_download_env.py`"
     documented = {name for var in constants.ENV_VARS for name in var.name.split(", ")}
     defined = {
-        value for name, value in vars(constants).items()
+        value
+        for name, value in vars(constants).items()
         if name.isupper() and isinstance(value, str) and value.startswith(("TFHUB_", "TF_"))
     }
     assert defined <= documented  # Every variable in constants.py is in the table.

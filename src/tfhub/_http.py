@@ -17,12 +17,13 @@ import os
 import time
 from typing import Any
 
+from . import _http_deadline as _deadline
 from . import _token, constants, errors
 from ._http_errors import brief as _brief
+from ._http_errors import cause_text, raise_for_request_error, status_error
 from ._http_errors import is_connection_error as _is_connection_error
 from ._http_errors import kaggle_hint as kaggle_hint
 from ._http_errors import moved_hint as moved_hint
-from ._http_errors import raise_for_request_error, status_error
 from .utils.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 BACKOFF_BASE_SEC = 0.25
 BACKOFF_MAX_SEC = 8.0
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_AGAIN_HINT = (
+    "Try again later, or set TFHUB_HTTP_RETRIES higher (how often a broken download is retried)."
+)
 # The body broke off and the server cannot resume it: download again from the start.
 RestartDownload = errors.DownloadRestartError
 
@@ -40,6 +44,7 @@ def _session() -> Any:
     session = requests.Session()
     session.headers["Accept-Encoding"] = "identity"  # Archives are compressed already.
     session.headers["User-Agent"] = "tfhub (+https://github.com/tensorflow/hub compatible)"
+    _deadline.mount(session)  # Bounds slow headers, which requests' timeouts do not.
     return session
 
 
@@ -94,8 +99,8 @@ def get(
     """
     session = _session()
     options = _request_options(url, headers=headers, allow_redirects=allow_redirects)
-    if max_body is not None:
-        options["hooks"] = {"response": _body_capper(max_body)}
+    capper = _body_capper(max_body) if max_body is not None else _deadline.redirect_body_capper
+    options["hooks"] = {"response": capper}
     retries = constants.http_retries()
     for attempt in range(retries + 1):
         last = attempt == retries
@@ -244,7 +249,7 @@ class HttpBody(io.RawIOBase):
                 f"over {constants.TFHUB_HTTP_TIMEOUT}={self._pace_window:g} s). On a slow network "
                 f"set {constants.TFHUB_DOWNLOAD_MIN_SPEED} lower (e.g. 100), or to 0 to turn "
                 "this check off.",
-                url=self.url,
+                url=redact(self.url),
                 min_speed=self._min_speed,
                 seconds=self._pace_seconds,
             )
@@ -258,7 +263,8 @@ class HttpBody(io.RawIOBase):
         if self._drops > retries:
             raise errors.DownloadError(
                 f"Cannot download {self.handle!r} from {self.url}: the connection broke "
-                f"{self._drops} times (last: {cause})."
+                f"{self._drops} times (last: at byte {self.position}, {cause_text(cause)}). "
+                f"{_AGAIN_HINT}"
             ) from cause
         logger.info(  # INFO like the other retries: the CLI shows it with -v.
             "Connection to %s broke at byte %d (%s); resuming.",
@@ -277,12 +283,16 @@ class HttpBody(io.RawIOBase):
         if response.status_code != 206 or not content_range.startswith(f"bytes {self.position}-"):
             response.close()
             raise RestartDownload(
-                f"The download of {self.url} broke at byte {self.position} and the server "
-                "cannot resume it."
+                f"Cannot download {self.handle!r}: the download of {self.url} broke at byte "
+                f"{self.position} ({cause_text(cause)}) and the server cannot resume it (it "
+                f"ignores Range requests). {_AGAIN_HINT}"
             ) from cause
         self._response = response
 
     def close(self) -> None:
         if not self.closed:
             super().close()  # First: a reader in another thread then stops, not reconnects.
+            # Then wake that reader: closing waits for its read, up to TFHUB_HTTP_TIMEOUT on a
+            # stalled server (Ctrl-C, SIGTERM or an unsafe member would hang that long).
+            _deadline.shutdown_socket(self._response)
             self._response.close()

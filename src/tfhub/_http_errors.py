@@ -10,6 +10,7 @@ from __future__ import annotations
 import urllib.parse
 
 from . import _token, constants, errors
+from .utils.redact import redact
 
 # Where tfhub.dev's models were served from: (host, path prefix).
 _MOVED_LOCATIONS = (
@@ -67,7 +68,15 @@ def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusErro
     if status in (401, 403, 404):
         hint = moved_hint(url) or kaggle_hint(url, status) or _token.status_hint(url, status)
         message += hint or " Check the handle."
-    return errors.HTTPStatusError(message, status=status, url=url)
+    elif status in (408, 429) or status >= 500:
+        message += (
+            " The server is failing or overloaded (the request was retried; "
+            f"{constants.TFHUB_HTTP_RETRIES} sets how often): try again later, or tell the "
+            "server's owner."
+        )
+    else:
+        message += " Check the handle."
+    return errors.HTTPStatusError(message, status=status, url=redact(url))
 
 
 def brief(err: BaseException) -> str:
@@ -121,13 +130,30 @@ def raise_for_request_error(
     """
     _raise_if_ssl_error(err, handle=handle, url=url)
     _raise_if_bad_url(err, handle=handle, url=url)
+    _raise_if_headers_too_slow(err, handle=handle, url=url)
     if not is_connection_error(err):
         raise err
     if last:
         raise errors.DownloadError(
-            f"Cannot download {handle!r} from {url}: {_cause(err)} (after {attempts} attempts; "
+            f"Cannot download {handle!r} from {url}: {cause_text(err)} (after {attempts} attempts; "
             f"TFHUB_HTTP_RETRIES sets how many)."
         ) from err
+
+
+def _raise_if_headers_too_slow(err: BaseException, *, handle: str, url: str) -> None:
+    """A server that sends its headers too slowly is cut off, not retried (it would be again)."""
+    from ._http_deadline import HeadersTooSlow
+
+    if isinstance(err, HeadersTooSlow):
+        raise errors.DownloadTooSlowError(
+            f"Cannot download {handle!r} from {url}: the server took more than {err.seconds:g} s "
+            f"to send its response headers (twice {constants.TFHUB_HTTP_TIMEOUT}), so the "
+            "connection was cut. Try again later, or tell the server's owner; on a very slow "
+            f"network set {constants.TFHUB_HTTP_TIMEOUT} higher.",
+            url=redact(url),
+            min_speed=0.0,
+            seconds=err.seconds,
+        ) from None
 
 
 def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
@@ -155,7 +181,7 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
         ) from None
 
 
-def _cause(err: BaseException) -> str:
+def cause_text(err: BaseException) -> str:
     """Names the real cause of a connection error: refused, DNS, timeout, reset, ..."""
     import requests
 

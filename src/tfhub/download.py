@@ -9,6 +9,7 @@ not depend on it. Only the process that made a temporary folder removes it.
 
 from __future__ import annotations
 
+import errno
 import glob
 import logging
 import os
@@ -29,7 +30,12 @@ Fetch = Callable[[str], object]
 
 
 def atomic_download(
-    handle: str, fetch: Fetch, *, module_path: str | None = None, local: bool = False
+    handle: str,
+    fetch: Fetch,
+    *,
+    module_path: str | None = None,
+    local: bool = False,
+    replace: bool = False,
 ) -> str:
     """Returns the cache folder of `handle`, calling `fetch(tmp_dir)` to fill it if needed.
 
@@ -39,6 +45,8 @@ def atomic_download(
         fetch: fills an empty folder with the module's files.
         module_path: the target folder; defaults to `<cache>/<sha1(handle)>`.
         local: `fetch` reads local files only, so TFHUB_OFFLINE does not forbid it.
+        replace: fetch even if the entry is complete, and replace it once the new one is
+            complete (if `fetch` fails, the old entry is kept). Local caches only.
 
     Returns:
         The module folder.
@@ -55,28 +63,41 @@ def atomic_download(
         from .cache.remote import atomic_download as remote_download
 
         return remote_download(handle, fetch, module_path=module_path, local=local)
-    if cache.is_complete(module_path):
+    if not replace and cache.is_complete(module_path):
         return module_path
     if constants.is_offline() and not local:
         raise _offline_error(handle, module_path)
     cache.ensure_writable_root(os.path.dirname(module_path))
     with cache_locks.entry_lock(module_path, what=f"the download of {handle!r}") as held:
-        problem = cache.damage(module_path)
-        if problem is None:
-            return module_path  # Another process installed it while we waited.
-        if os.path.lexists(module_path):
-            logger.warning(
-                "Cache entry %s of %r is damaged (%s); downloading it again.",
-                module_path,
-                redact(handle),
-                problem,
-            )
-        if _wait_for_upstream_download(module_path):
-            return module_path  # tensorflow_hub, in another process, installed it.
+        if _installed_meanwhile(handle, module_path) and not replace:
+            return module_path
         if held:
             _remove_stale_tmp_dirs(module_path)
-        _download_into_place(handle, fetch, module_path)
+        try:
+            _download_into_place(handle, fetch, module_path)
+        except BaseException:
+            if held and not os.path.lexists(module_path):
+                # No entry: its lock file would be a leftover (`tfhub cache info` counts it).
+                # Safe while held: a waiter notices the unlink (see utils.filelock).
+                cache.store.unlink_quietly(cache.lock_path(module_path))
+            raise
     return module_path
+
+
+def _installed_meanwhile(handle: str, module_path: str) -> bool:
+    """Under the lock: True if the entry is complete (another process, or tensorflow_hub in
+    another process, installed it while we waited); logs a damaged entry."""
+    problem = cache.damage(module_path)
+    if problem is None:
+        return True
+    if os.path.lexists(module_path):
+        logger.warning(
+            "Cache entry %s of %r is damaged (%s); downloading it again.",
+            module_path,
+            redact(handle),
+            problem,
+        )
+    return _wait_for_upstream_download(module_path)
 
 
 def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
@@ -149,14 +170,58 @@ def _remove_stale_tmp_dirs(module_path: str) -> None:
 def _download_into_place(handle: str, fetch: Fetch, module_path: str) -> None:
     tmp_dir = cache.new_tmp_dir(module_path)
     try:
-        os.makedirs(tmp_dir)
+        _make_tmp_dir(tmp_dir)
         logger.info("Downloading TF-Hub Module %r.", redact(handle))
-        fetched = cache.bookkeeping.as_fetch_result(fetch(tmp_dir))
+        try:
+            fetched = cache.bookkeeping.as_fetch_result(fetch(tmp_dir))
+        except errors.CacheError as err:
+            raise _with_disk_hint(err, module_path) from err
         digests, algorithm = fetched if fetched else (None, None)
         _install(handle, tmp_dir, module_path, digests=digests, algorithm=algorithm)
         logger.info("Downloaded TF-Hub Module %r.", redact(handle))
     finally:
         cache.remove_tree(tmp_dir)
+
+
+def _make_tmp_dir(tmp_dir: str) -> None:
+    """Creates the download's temporary folder.
+
+    Raises:
+        tfhub.errors.CacheError: it cannot be created (a full disk, no inode left, ...).
+    """
+    try:
+        os.makedirs(tmp_dir)
+    except OSError as err:
+        root = os.path.dirname(tmp_dir)
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        todo = (
+            f"Free space on the disk of the cache folder {root} (`tfhub cache prune`, `tfhub "
+            "cache rm`)"
+            if full
+            else "Check the cache folder's permissions"
+        )
+        raise errors.CacheError(
+            err.errno,
+            f"Cannot create the temporary folder {tmp_dir} of a download: "
+            f"{'the disk is full' if full else err.strerror}. {todo}, or set TFHUB_CACHE_DIR "
+            "to a writable folder on a disk with room.",
+            path=root,
+        ) from err
+
+
+def _with_disk_hint(err: errors.CacheError, module_path: str) -> errors.CacheError:
+    """Adds what to do to a full-disk error of an extraction (the error itself otherwise)."""
+    if err.errno not in (errno.ENOSPC, errno.EDQUOT) or "TFHUB_CACHE_DIR" in str(err):
+        return err
+    root = os.path.dirname(module_path)
+    message = err.strerror if err.strerror is not None else str(err)
+    return errors.CacheError(
+        errno.ENOSPC,
+        f"{message} The temporary folder was removed. Free space on the disk of the cache "
+        f"folder {root} (`tfhub cache prune`, `tfhub cache rm`), or set TFHUB_CACHE_DIR to a "
+        "folder on a disk with room.",
+        path=root,
+    )
 
 
 def _install(
@@ -257,9 +322,31 @@ def download_and_extract(url: str, target: str, *, handle: str) -> _archive.Extr
     except errors.NotAnArchiveError as err:
         hint = _http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle."
         raise errors.NotAnArchiveError(f"{err}{hint}") from err
+    except errors.ArchiveError as err:
+        raise with_archive_hint(err, remote=True) from err
     finally:
         bar.close()
         body.close()
+
+
+def with_archive_hint(err: errors.ArchiveError, *, remote: bool) -> errors.ArchiveError:
+    """Adds what to do to an unsafe, truncated or corrupt archive's error (same class).
+
+    Errors that say what to do already (ArchiveTooLargeError) are returned as they are.
+    """
+    if type(err) is errors.UnsafeArchiveError:
+        return errors.UnsafeArchiveError(
+            f"{err} Nothing was installed or written outside the cache. Do not unpack it by "
+            "hand: ask its publisher for an archive of plain files and folders inside the model."
+        )
+    if type(err) is errors.ArchiveError:
+        todo = (
+            "try again; if it fails again, the archive on the server is damaged (tell its owner)"
+            if remote
+            else "get a fresh copy of the archive"
+        )
+        return errors.ArchiveError(f"{err} Nothing was installed: {todo}.")
+    return err
 
 
 def _empty_folder(folder: str) -> None:

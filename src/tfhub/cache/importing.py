@@ -6,9 +6,9 @@ import logging
 import os
 
 from .. import _archive, errors, handles
-from ..download import atomic_download
+from ..download import atomic_download, with_archive_hint
 from ..utils.redact import redact
-from . import health, layout, store
+from . import health, layout
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     Args:
         archive: a .tar, .tar.gz or .tgz file of the model folder.
         handle: the handle it will be found under (an http(s) URL or a gs:// archive).
-        force: replace an entry already in the cache.
+        force: replace an entry already in the cache (once the new one is complete).
 
     Returns:
         The entry's folder.
@@ -44,9 +44,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         )
     key = handles.cache_handle(handle)
     module_path = layout.module_dir(key)
-    if force and os.path.lexists(module_path):
-        store.remove(module_path)
-    elif health.is_complete(module_path):
+    if not force and health.is_complete(module_path):
         logger.warning(
             "%s is already in the cache (%s) and was kept; pass --force to replace it with %s.",
             redact(handle),
@@ -56,6 +54,11 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         return module_path
 
     def fetch(target: str) -> _archive.ExtractResult:
-        return _archive.extract_file(archive, target)
+        try:
+            return _archive.extract_file(archive, target)
+        except errors.ArchiveError as err:
+            raise with_archive_hint(err, remote=False) from err
 
-    return atomic_download(key, fetch, module_path=module_path, local=True)
+    # With --force the old entry is replaced only once the new one is complete: a bad archive
+    # must not cost a working entry (in an air-gapped setup, maybe the only copy).
+    return atomic_download(key, fetch, module_path=module_path, local=True, replace=force)

@@ -27,7 +27,8 @@ class PruneItem:
 
 @dataclass(frozen=True)
 class PruneResult:
-    """What happened to one item: "removed", "kept" (fine after all) or "skipped" (in use)."""
+    """What happened to one item: "removed", "kept" (fine after all), "skipped" (in use) or
+    "failed" (could not be removed; `detail` says why and what to do)."""
 
     item: PruneItem
     outcome: str
@@ -71,11 +72,13 @@ def _apply(item: PruneItem) -> PruneResult:
         with locks.entry_lock(entry, what=f"pruning {os.path.basename(item.path)}", timeout=0):
             if not _still_prunable(item, entry):
                 return PruneResult(item, "kept", "in use again")
-            store.remove_tree(item.path)
+            store.remove_tree(item.path, strict=True)
             if not os.path.lexists(entry):  # No entry: its lock file (ours now) goes too.
                 store.unlink_quietly(layout.lock_path(entry))
     except errors.LockTimeoutError:
         return PruneResult(item, "skipped", "a download of this entry is running")
+    except errors.CacheError as err:
+        return PruneResult(item, "failed", str(err))
     return PruneResult(item, "removed")
 
 

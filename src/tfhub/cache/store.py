@@ -29,8 +29,10 @@ def ensure_writable_root(root: str) -> None:
     try:
         os.makedirs(root, exist_ok=True)
     except OSError as err:
+        blocker = non_folder_on_path(root)
+        why = f"{blocker} is a file, not a folder" if blocker else str(err)
         raise errors.CacheError(
-            f"Cannot create the cache folder {root}: {err}. Set TFHUB_CACHE_DIR to a writable "
+            f"Cannot create the cache folder {root}: {why}. Set TFHUB_CACHE_DIR to a writable "
             "folder.",
             path=root,
         ) from err
@@ -42,11 +44,33 @@ def ensure_writable_root(root: str) -> None:
         )
 
 
-def remove_tree(path: str) -> str:
+def non_folder_on_path(root: str) -> str | None:
+    """Returns `root` or its nearest existing parent if that is not a folder (a file), else None.
+
+    Such a cache folder can be neither read nor created.
+    """
+    path = os.path.abspath(root)
+    while not os.path.lexists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+    return None if os.path.isdir(path) else path
+
+
+def remove_tree(path: str, *, strict: bool = False) -> str:
     """Removes a folder (renamed aside first), or a symlink or file as itself.
+
+    Args:
+        path: what to remove.
+        strict: raise if a folder could not be removed entirely (else what is left stays,
+            renamed aside, for `tfhub cache prune`).
 
     Returns:
         What was removed: "folder", "link" (its target is kept), "file" or "nothing".
+
+    Raises:
+        tfhub.errors.CacheError: with `strict`, files of the folder could not be removed.
     """
     if os.path.islink(path):
         os.unlink(path)
@@ -56,26 +80,69 @@ def remove_tree(path: str) -> str:
     if not os.path.isdir(path):
         os.remove(path)
         return "file"
+    doomed = path if path.endswith(DELETING_MARK + layout.TMP_SUFFIX) else _rename_aside(path)
+    delete_tree(doomed)
+    if strict and os.path.lexists(doomed):
+        raise _not_removed_error(path, doomed)
+    return "folder"
+
+
+def _rename_aside(path: str) -> str:
     import uuid
 
     doomed = f"{path}.{uuid.uuid4().hex}{DELETING_MARK}{layout.TMP_SUFFIX}"
     try:
         os.rename(path, doomed)
     except OSError:
-        doomed = path
-    delete_tree(doomed)
-    return "folder"
+        return path
+    return doomed
+
+
+def _not_removed_error(path: str, doomed: str) -> errors.CacheError:
+    left = doomed if doomed == path else f"{doomed} (renamed from {path})"
+    try:
+        shutil.rmtree(doomed)  # Once more, to name the first file that resists.
+    except OSError as err:
+        why = err.strerror or str(err)
+    else:
+        return errors.CacheError(f"{path} was removed only on a second try.", path=path)
+    return errors.CacheError(
+        f"Could not remove all of {path} ({why}); what is left is in {left}. Remove it as the "
+        "owner of those files, or give yourself write permission on its folders "
+        f"(chmod -R u+w {doomed}), then run `tfhub cache prune`.",
+        path=doomed,
+    )
 
 
 def delete_tree(folder: str) -> None:
-    """Deletes a folder as fast as the system can: `rm -rf` where there is one, else shutil."""
+    """Deletes a folder as fast as the system can: `rm -rf` where there is one, else shutil.
+
+    Read-only folders inside it (entries written by tensorflow_hub keep the archive's modes)
+    are made writable for their owner and deleted on a second pass.
+    """
     rm = shutil.which("rm") if os.name == "posix" else None
     if rm is not None:
         import subprocess
 
         subprocess.run([rm, "-rf", "--", folder], check=False, stderr=subprocess.DEVNULL)
     if os.path.lexists(folder):
+        _make_folders_writable(folder)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _make_folders_writable(folder: str) -> None:
+    """Adds owner write/search permission to the real folders below `folder` (and itself)."""
+    import stat
+
+    for dirpath, dirnames, _ in os.walk(folder):
+        for name in [None, *dirnames]:
+            path = dirpath if name is None else os.path.join(dirpath, name)
+            try:
+                mode = os.lstat(path).st_mode
+                if stat.S_ISDIR(mode) and mode & stat.S_IRWXU != stat.S_IRWXU:
+                    os.chmod(path, mode | stat.S_IRWXU)
+            except OSError:
+                pass
 
 
 class Removal(NamedTuple):
@@ -111,14 +178,21 @@ def remove(
 
     Raises:
         tfhub.errors.LockTimeoutError: a download of the entry held the lock too long.
+        tfhub.errors.InvalidHandleError: `module_path` is not named like an entry (a sha1):
+            nothing is removed, so no folder outside the cache is ever deleted.
     """
     from . import locks  # Here: listing the cache takes no lock (nor imports filelock).
 
     name = os.path.basename(module_path)
+    if not layout.is_entry_name(name):
+        raise errors.InvalidHandleError(
+            f"Refusing to remove {module_path}: cache entries are named by 40 hex digits (a "
+            f"sha1); nothing was removed. Received: module_path={module_path!r}"
+        )
     with locks.entry_lock(module_path, what=f"removing cache entry {name}", timeout=timeout):
         if only_if_damaged and health.damage(module_path) is None:
             return Removal(module_path, "kept")
-        removed = remove_tree(module_path)
+        removed = remove_tree(module_path, strict=True)
         for extra in (layout.manifest_path(module_path), layout.descriptor_path(module_path)):
             if os.path.lexists(extra):
                 os.remove(extra)

@@ -96,6 +96,13 @@ def _local_root() -> str:
             "local folder.",
             path=root,
         )
+    blocker = cache.store.non_folder_on_path(root)
+    if blocker is not None:
+        raise errors.CacheError(
+            f"The cache folder {root} cannot exist: {blocker} is a file, not a folder. Point "
+            "TFHUB_CACHE_DIR at a folder (or at a path where one can be created).",
+            path=root,
+        )
     return root
 
 
@@ -157,6 +164,12 @@ def run_verify(args: argparse.Namespace) -> int:
         state = f"OK{how}" if problem is None else f"DAMAGED: {problem}"
         print(f"{os.path.basename(path)}\t{state}\t{cache.read_descriptor_handle(path) or '-'}")
         damaged += problem is not None
+    leftovers = cache.leftovers(root)
+    if leftovers:  # Not damage (no entry is wrong), but not a clean cache either.
+        print(
+            f"{len(leftovers)} leftover(s) of interrupted downloads or removed entries "
+            f"(e.g. {leftovers[0]}): `tfhub cache prune` removes them."
+        )
     return 1 if damaged else 0
 
 
@@ -165,8 +178,11 @@ def _entry_path(name_or_handle: str) -> str:
     from .. import handles
 
     root = _local_root()
-    if len(name_or_handle) == 40 and os.path.lexists(os.path.join(root, name_or_handle)):
-        return os.path.join(root, name_or_handle)
+    # Only a sha1 names a folder: a 40-character path (`/home/me/...`) must never be joined
+    # to the root (an absolute one would replace it) and removed outside the cache.
+    if cache.layout.is_entry_name(name_or_handle):
+        if os.path.lexists(os.path.join(root, name_or_handle)):
+            return os.path.join(root, name_or_handle)
     path = cache.module_dir(handles.cache_handle(name_or_handle), root=root)
     as_given = cache.module_dir(name_or_handle, root=root)  # tensorflow_hub's key.
     return as_given if not os.path.lexists(path) and os.path.lexists(as_given) else path
@@ -183,7 +199,12 @@ def run_rm(args: argparse.Namespace) -> int:
         print(cache.remove(path).describe())
     if missing:
         root = cache.cache_dir()
-        raise errors.ModelNotFoundError(f"Not in the cache {root}: {missing}", path=root)
+        raise errors.ModelNotFoundError(
+            f"Not in the cache {root}: {missing}. `tfhub cache rm` takes a handle or an entry's "
+            "folder name (40 hex digits), as `tfhub cache list` shows them; nothing else was "
+            "removed.",
+            path=root,
+        )
     return 0
 
 
@@ -209,4 +230,11 @@ def run_prune(args: argparse.Namespace) -> int:
             print(f"{result.outcome} {result.item.path}: {result.detail}")
     if not results:
         print(f"Nothing to prune in {root}.")
+    failed = [result for result in results if result.outcome == "failed"]
+    if failed:
+        raise errors.CacheError(
+            f"{len(failed)} item(s) of the cache {root} could not be removed; the first: "
+            f"{failed[0].detail}",
+            path=root,
+        )
     return 0

@@ -1,0 +1,155 @@
+"""Bounds what a server can make a request wait for, where requests' timeouts do not.
+
+requests' timeout is per socket read, so a server that sends its response headers a byte at a
+time (each byte within the timeout) holds a request for hours, and requests reads the whole body
+of every redirect into memory (a 302 with an endless body fills the RAM). `mount(session)`
+installs an adapter whose connections give up on headers that take longer than
+`HEADERS_DEADLINE_FACTOR` x TFHUB_HTTP_TIMEOUT (one timer per response, no per-chunk work), and
+`redirect_body_capper` reads at most `MAX_REDIRECT_BODY` bytes of a redirect's body.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+import threading
+from typing import Any
+
+from . import constants
+
+HEADERS_DEADLINE_FACTOR = 2.0  # A silent wait up to the timeout, then the headers in one go.
+MAX_REDIRECT_BODY = 64 * 1024
+
+
+class HeadersTooSlow(Exception):
+    """The response headers did not arrive within the deadline (the connection was cut).
+
+    Not an OSError on purpose: urllib3 and requests pass it through untouched, so it is not
+    mistaken for a connection error and retried.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the response headers took more than {seconds:g} s")
+        self.seconds = seconds
+
+
+def headers_deadline() -> float:
+    """Returns the seconds a response's headers may take: HEADERS_DEADLINE_FACTOR x timeout."""
+    return HEADERS_DEADLINE_FACTOR * constants.http_timeout()
+
+
+def mount(session: Any) -> None:
+    """Makes `session`'s http(s) connections give up on headers slower than the deadline."""
+    adapter = _adapter_class()()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+
+
+@functools.cache
+def _adapter_class() -> type:
+    import requests.adapters
+
+    class DeadlineAdapter(requests.adapters.HTTPAdapter):
+        """An HTTPAdapter whose pools make connections with a header deadline."""
+
+        def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
+            return _watch(super().get_connection_with_tls_context(*args, **kwargs))
+
+        def get_connection(self, *args: Any, **kwargs: Any) -> Any:  # requests < 2.32.2
+            return _watch(super().get_connection(*args, **kwargs))
+
+    return DeadlineAdapter
+
+
+def _watch(pool: Any) -> Any:
+    """Makes `pool` create its connections from a header-deadline subclass of its class."""
+    pool.ConnectionCls = _watched_class(pool.ConnectionCls)
+    return pool
+
+
+@functools.cache
+def _watched_class(base: type) -> type:
+    if getattr(base, "_tfhub_watched", False):
+        return base
+
+    class Watched(base):  # type: ignore[valid-type, misc]
+        _tfhub_watched = True
+
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            watch = _Watch(self, headers_deadline())
+            try:
+                response = super().getresponse(*args, **kwargs)
+            except Exception as err:
+                if watch.finish():
+                    raise HeadersTooSlow(watch.deadline) from err
+                raise
+            if watch.finish():  # Cut mid-line, http.client may take what came for headers.
+                response.close()
+                raise HeadersTooSlow(watch.deadline)
+            return response
+
+    Watched.__name__ = Watched.__qualname__ = f"Watched{base.__name__}"
+    return Watched
+
+
+class _Watch:
+    """A timer that shuts a connection's socket down at the deadline, unless finished first."""
+
+    def __init__(self, connection: Any, deadline: float) -> None:
+        self.deadline = deadline
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._finished = False
+        self._cut = False
+        self._timer = threading.Timer(deadline, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            sock = getattr(self._connection, "sock", None)
+            if self._finished or sock is None:
+                return
+            self._cut = True
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # A read blocked on it returns at once.
+            except OSError:
+                pass
+
+    def finish(self) -> bool:
+        """Stops the timer (the headers are in, or failed); returns True if it cut them off."""
+        with self._lock:
+            self._finished = True
+        self._timer.cancel()
+        return self._cut
+
+
+def redirect_body_capper(response: Any, *args: Any, **kwargs: Any) -> Any:
+    """A requests response hook: reads at most MAX_REDIRECT_BODY bytes of a redirect's body.
+
+    Hooks run before requests follows a redirect, which would otherwise read the whole body.
+    """
+    if response.is_redirect:
+        data = response.raw.read(MAX_REDIRECT_BODY, decode_content=False) or b""
+        response._content = data  # requests' documented-by-use cache of the body.
+        response._content_consumed = True
+        response.raw.close()
+    return response
+
+
+def shutdown_socket(response: Any) -> None:
+    """Shuts down the socket of a requests response, so a read blocked on it returns at once.
+
+    Closing alone does not wake a read blocked in another thread (and waits for it).
+    """
+    raw = getattr(response, "raw", None)
+    connection = getattr(raw, "_connection", None) or getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # Released already: the socket of the body's file, if still open.
+        fp = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

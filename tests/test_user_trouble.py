@@ -1,0 +1,359 @@
+"""Trouble as a user meets it, through the `tfhub` command against a real local server.
+
+Each test is a case of the download/cache audit (issue 13's bar) that failed before: the
+command must end with a non-zero exit, one line on stderr saying what, where and what to do,
+and leave the cache valid and clean; nothing outside the cache is ever removed.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import time
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
+from tests._helpers.http_server import answer_status, delay, ignore_range
+from tests._helpers.python_process import child_env, python_command, start_python
+
+import tfhub
+from tfhub import cache, errors
+from tfhub.cli.main import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line(err: str) -> bool:
+    return err.count("\n") == 1 and "Traceback" not in err
+
+
+def _locks(root) -> list[str]:
+    folder = os.path.join(root, cache.LOCKS_DIRNAME)
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def test_cache_rm_never_removes_a_folder_outside_the_cache(capsys, tmp_path, isolated_cache):
+    """A 40-character path (not a sha1) used to be joined to the cache folder and removed."""
+    os.makedirs(isolated_cache)
+    victim = tmp_path / ("v" * 37)  # "../" + 37 characters: 40, like an entry's name.
+    victim.mkdir()
+    (victim / "thesis.txt").write_text("years of work")
+    for name in ("../" + "v" * 37, str(victim) + "/" * (40 - len(str(victim)))):
+        if len(name) != 40:
+            continue  # The absolute form only where tmp_path is short enough.
+        code, out, err = run(capsys, "cache", "rm", name)
+        assert code == 7 and out == "" and _one_line(err), err
+        assert "tfhub cache list" in err and "nothing else was removed" in err
+    assert (victim / "thesis.txt").read_text() == "years of work"
+    with pytest.raises(errors.InvalidHandleError, match="nothing was removed"):
+        cache.remove(str(victim))  # The library refuses too.
+    assert (victim / "thesis.txt").exists()
+
+
+def test_failed_download_leaves_no_leftover(capsys, server, served_dir, isolated_cache):
+    """The lock file of an entry that was never installed used to stay (a "leftover")."""
+    server.state.behaviours.append(answer_status("m.tar.gz", 404))
+    code, _, err = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 4 and _one_line(err) and "404" in err
+    assert cache.leftovers() == [] and _locks(isolated_cache) == []
+    code, out, _ = run(capsys, "cache", "info")
+    assert code == 0 and "leftovers: 0" in out
+
+
+def test_stalled_server_is_one_bounded_error_then_a_rerun_succeeds(
+    capsys, server, served_dir, isolated_cache, monkeypatch
+):
+    """A server that stalls mid-body and cannot resume: the error used to name neither the
+    handle, nor the cause (a timeout), nor what to do."""
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(200_000)})
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.3")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "1")
+    server.state.behaviours += [
+        ignore_range("m.tar.gz"),
+        delay("m.tar.gz", 2.0, stall_after=50_000, times=2),
+    ]
+    handle = server.url("m.tar.gz")
+    code, out, err = run(capsys, "resolve", handle)
+    assert code == 4 and out == "" and _one_line(err), err
+    assert f"Cannot download {handle!r}" in err and "broke at byte 50000" in err
+    assert "timed out" in err and "TFHUB_HTTP_RETRIES" in err
+    assert sorted(os.listdir(isolated_cache)) == [cache.LOCKS_DIRNAME]
+    assert _locks(isolated_cache) == []
+    server.state.behaviours.clear()  # The server recovers.
+    code, out, _ = run(capsys, "resolve", handle)
+    assert code == 0 and os.path.isdir(out.strip())
+    assert run(capsys, "cache", "verify")[0] == 0
+
+
+@pytest.mark.parametrize("below_a_file", [False, True])
+def test_cache_commands_refuse_a_cache_dir_that_is_a_file(
+    capsys, tmp_path, monkeypatch, below_a_file
+):
+    """`cache list|info|verify|prune` used to call such a cache "empty" and exit 0."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    root = blocker / "cache" if below_a_file else blocker
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+    for command in (["list"], ["info"], ["verify"], ["prune"], ["rm", "https://h/m"]):
+        code, out, err = run(capsys, "cache", *command)
+        assert code == 6 and out == "" and _one_line(err), (command, err)
+        assert f"{blocker} is a file, not a folder" in err and "TFHUB_CACHE_DIR" in err
+    code, _, err = run(capsys, "resolve", "https://h.invalid/m.tar.gz")
+    assert code == 6 and f"{blocker} is a file, not a folder" in err
+    assert blocker.read_text() == "mine"
+
+
+def test_verify_names_leftovers_of_a_killed_download(capsys, server, served_dir, isolated_cache):
+    """`cache verify` used to say only "empty: nothing to verify" over a killed download's
+    temporary folder; prune removes it and the next resolve installs the entry."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    entry = cache.module_dir(server.url("m.tar.gz"))
+    os.makedirs(entry + ".0123abcd.tmp/variables")  # What SIGKILL mid-extraction leaves.
+    code, out, _ = run(capsys, "cache", "verify")
+    assert code == 0 and "1 leftover(s)" in out and "tfhub cache prune" in out
+    assert run(capsys, "cache", "prune")[0] == 0
+    code, out, _ = run(capsys, "cache", "verify")
+    assert "leftover(s)" not in out
+    code, out, _ = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 0 and read_tree(out.strip()) == MODEL_FILES
+
+
+def _truncated(path) -> None:
+    make_tar_gz(path, {"saved_model.pb": os.urandom(100_000)})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _unsafe(path) -> None:
+    member = tarfile.TarInfo("../evil.txt")
+    add_members(path, [member])
+
+
+@pytest.mark.parametrize(("make", "todo"), [(_truncated, "try again"), (_unsafe, "publisher")])
+def test_bad_archives_say_what_to_do(capsys, server, served_dir, isolated_cache, make, todo):
+    """Truncated and unsafe archives used to be refused without a word on what to do."""
+    make(served_dir / "m.tar.gz")
+    code, out, err = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 5 and out == "" and _one_line(err), err
+    assert "Nothing was installed" in err and todo in err
+    assert sorted(os.listdir(isolated_cache)) == [cache.LOCKS_DIRNAME]
+    assert _locks(isolated_cache) == []
+    code, out, err = run(capsys, "import", str(served_dir / "m.tar.gz"), "--handle", "https://h/m")
+    assert code == 5 and _one_line(err) and "Nothing was installed" in err
+    assert "fresh copy" in err if make is _truncated else todo in err
+    assert sorted(os.listdir(isolated_cache)) == [cache.LOCKS_DIRNAME]
+
+
+def test_http_errors_keep_no_credentials_in_their_data(server, served_dir):
+    """HTTPStatusError.url used to keep the URL's password (messages were redacted already):
+    pickled into a log or a worker's result, it leaked."""
+    server.state.behaviours.append(answer_status("m.tar.gz", 404))
+    url = server.url("m.tar.gz").replace("http://", "http://bob:hunter2@")
+    with pytest.raises(errors.HTTPStatusError) as info:
+        tfhub.resolve(url)
+    assert info.value.url.startswith("http://***@127.0.0.1")
+    assert b"hunter2" not in pickle.dumps(info.value)
+
+
+def _trickle_headers(handler, path, query) -> bool:
+    """Sends the status line, then one byte of a header every 0.05 s (each within the timeout)."""
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    try:
+        for _ in range(200):  # 10 s at most, then the server gives up (before: tfhub waited).
+            handler.wfile.write(b"a")
+            handler.wfile.flush()
+            time.sleep(0.05)
+    except OSError:
+        pass
+    handler.close_connection = True
+    return True
+
+
+def test_headers_sent_a_byte_at_a_time_are_cut_off(capsys, server, isolated_cache, monkeypatch):
+    """Each byte came within TFHUB_HTTP_TIMEOUT, so the wait had no bound (hours per header)."""
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.3")
+    server.state.behaviours.append(_trickle_headers)
+    code, out, err = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 4 and out == "" and _one_line(err), err
+    assert "took more than 0.6 s to send its response headers" in err
+    assert len(server.state.requests) == 1  # Cut off, not retried.
+    assert sorted(os.listdir(isolated_cache)) == [cache.LOCKS_DIRNAME]
+
+
+def test_a_redirect_with_an_endless_body_is_not_read(capsys, server, served_dir):
+    """requests read a redirect's whole body into memory: a 302 streaming without end filled
+    the RAM (2.9 GB in 4 s here, then MemoryError)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    sent = []
+
+    def endless_redirect(handler, path, query) -> bool:
+        if not path.endswith("/old"):
+            return False
+        handler.send_response(302)
+        handler.send_header("Location", "/m.tar.gz")
+        handler.send_header("Content-Length", str(1 << 40))
+        handler.end_headers()
+        chunk, total = b"x" * 65536, 0
+        try:
+            while total < 400 << 20:  # 400 MB, then the server stops.
+                handler.wfile.write(chunk)
+                total += len(chunk)
+        except OSError:
+            pass
+        sent.append(total)
+        handler.close_connection = True
+        return True
+
+    server.state.behaviours.append(endless_redirect)
+    code, out, _ = run(capsys, "resolve", server.url("old"))
+    assert code == 0 and read_tree(out.strip()) == MODEL_FILES
+    deadline = time.monotonic() + 10
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sent and sent[0] < 32 << 20  # The client hung up after 64 KB (+ socket buffers).
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
+    server, served_dir, isolated_cache, monkeypatch, signum
+):
+    """SIGTERM (`kill`, `timeout`, `docker stop`) used to end Python at once, leaving the
+    download's temporary folder and lock file in the cache; SIGINT (Ctrl-C) on a stalled server
+    waited for the read timeout (60 s by default) before ending."""
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(300_000)})
+    server.state.behaviours.append(delay("m.tar.gz", 20, stall_after=100_000))
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "30")
+    proc = start_python(
+        "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))",
+        "resolve",
+        server.url("m.tar.gz"),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not any(name.endswith(".tmp") for name in _names(isolated_cache)):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.02)
+        time.sleep(0.3)  # Mid-body: the server has sent 100 KB and stalls.
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=10)  # Not the 20 s stall.
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signum and _one_line(err), err
+    assert ("terminated" if signum == signal.SIGTERM else "interrupted") in err
+    assert _names(isolated_cache) == [cache.LOCKS_DIRNAME] and _locks(isolated_cache) == []
+
+
+def _names(root) -> list[str]:
+    return sorted(os.listdir(root)) if os.path.isdir(root) else []
+
+
+@pytest.fixture
+def inode_starved_cache(tmp_path):
+    """A cache on a tmpfs with inodes for the cache, `.locks` and one lock file only."""
+    mount_point = tmp_path / "fs"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=4", "tmpfs", str(mount_point)],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        (mount_point / "cache" / cache.LOCKS_DIRNAME).mkdir(parents=True)
+        yield mount_point / "cache"
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_no_room_for_the_temporary_folder_is_a_cache_error(
+    capsys, server, served_dir, inode_starved_cache, monkeypatch
+):
+    """A full disk (here: no inode left) when creating the download's folder used to end in
+    `tfhub: OS error: [Errno 28] ...: '<folder>'` (exit 1) without a word on what to do."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(inode_starved_cache))
+    code, out, err = run(capsys, "resolve", server.url("m.tar.gz"))
+    assert code == 6 and out == "" and _one_line(err), err
+    assert "the disk is full" in err and "Free space" in err and "TFHUB_CACHE_DIR" in err
+    assert _names(inode_starved_cache) == [cache.LOCKS_DIRNAME]
+    assert _locks(inode_starved_cache) == []
+
+
+def test_a_failed_forced_import_keeps_the_entry(capsys, tmp_path, isolated_cache, monkeypatch):
+    """`tfhub import --force` removed the entry before extracting: a truncated archive left no
+    entry at all (offline, in an air-gapped setup, maybe the only copy)."""
+    handle = "https://airgap.example/models/m/1"
+    good = make_tar_gz(tmp_path / "good.tar.gz")
+    bad = tmp_path / "bad.tar.gz"
+    _truncated(bad)
+    code, out, _ = run(capsys, "import", good, "--handle", handle)
+    entry = out.strip()
+    assert code == 0 and read_tree(entry) == MODEL_FILES
+    code, out, err = run(capsys, "import", str(bad), "--handle", handle, "--force")
+    assert code == 5 and out == "" and _one_line(err), err
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    code, out, _ = run(capsys, "resolve", handle)
+    assert code == 0 and out.strip() == entry and read_tree(entry) == MODEL_FILES
+    assert run(capsys, "cache", "verify", "--deep")[0] == 0
+    other = make_tar_gz(tmp_path / "other.tar.gz", {"saved_model.pb": b"new"})
+    code, out, _ = run(capsys, "import", other, "--handle", handle, "--force")
+    assert code == 0 and out.strip() == entry and read_tree(entry) == {"saved_model.pb": b"new"}
+    assert run(capsys, "cache", "verify", "--deep")[0] == 0
+
+
+@pytest.fixture
+def shared_dir():
+    """A folder that the user `nobody` can write (tmp_path is private to root)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv, to run tfhub as the user nobody")
+    folder = tempfile.mkdtemp(prefix="tfhub-shared-")
+    os.chmod(folder, 0o777)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _as_nobody(cache_dir: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    env = child_env(TFHUB_CACHE_DIR=cache_dir, HOME=os.path.dirname(cache_dir))
+    return subprocess.run(
+        [*command, *python_command(code, *argv)], env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize("obstacle", ["read-only folder", "folder of another user"])
+def test_cache_rm_says_removed_only_when_it_is(shared_dir, tmp_path, obstacle):
+    """`cache rm` printed "removed" (exit 0) over an entry it could not delete: a read-only
+    folder inside it (tensorflow_hub keeps the archive's modes) or another user's files;
+    the data stayed, renamed aside."""
+    cache_dir = os.path.join(shared_dir, "cache")
+    archive = make_tar_gz(os.path.join(shared_dir, "m.tar.gz"))
+    handle = "https://h.example/models/m/1"
+    done = _as_nobody(cache_dir, "import", archive, "--handle", handle)
+    entry = done.stdout.strip()
+    assert done.returncode == 0 and os.path.isdir(entry), done.stderr
+    if obstacle == "read-only folder":
+        subprocess.run(["chmod", "555", os.path.join(entry, "variables")], check=True)
+    else:
+        os.mkdir(os.path.join(entry, "root_only"))  # As root: nobody cannot delete inside.
+        open(os.path.join(entry, "root_only", "file"), "w").close()
+    done = _as_nobody(cache_dir, "cache", "rm", handle)
+    left = [name for name in os.listdir(cache_dir) if name.endswith(".deleting.tmp")]
+    if obstacle == "read-only folder":
+        assert done.returncode == 0 and "removed" in done.stdout, done.stderr
+        assert left == [] and not os.path.exists(entry)
+    else:
+        assert done.returncode == 6 and _one_line(done.stderr), done.stderr
+        assert "Could not remove all of" in done.stderr and left[0] in done.stderr
+        assert "removed" not in done.stdout
