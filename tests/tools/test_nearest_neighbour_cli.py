@@ -212,3 +212,37 @@ def test_importing_beam_does_not_warn_about_bigquery():
     )
     assert done.returncode == 0, done.stderr
     assert "apitools" not in done.stderr and "bigquery" not in done.stderr.lower()
+
+
+def test_sigterm_during_generate_keeps_no_temporary_folder(text_module, tmp_path):
+    """SIGTERM (`kill`, `timeout`, `docker stop`) used to end Python at once: the embedding
+    folder's temporary copy stayed beside the target."""
+    import signal
+    import time
+
+    from tests._helpers.python_process import start_python
+
+    nn.write_lines(tmp_path / "many.txt", [f"line {i} hello world" for i in range(300_000)])
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = start_python(
+        "import sys; from tfhub.tools.make_nearest_neighbour_index.cli import main; "
+        "sys.exit(main(sys.argv[1:]))",
+        "generate",
+        f"--data_file_pattern={tmp_path / 'many.txt'}",
+        f"--module_url={text_module}",
+        f"--embed_output_dir={out / 'embeds'}",
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not os.listdir(out):  # The temporary folder beside the target appears.
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.05)
+        time.sleep(0.5)  # The pipeline runs.
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert err.strip().splitlines()[-1] == "make_nearest_neighbour_index: terminated (SIGTERM)"
+    assert os.listdir(out) == []

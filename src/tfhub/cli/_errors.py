@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 
@@ -76,6 +78,44 @@ def quiet_tensorflow(*, quiet: bool) -> Iterator[None]:
             os.environ.pop(name, None)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwinds as Ctrl-C does (libraries such as Apache Beam pass a
+    KeyboardInterrupt through, or re-raise one), so `finally` blocks remove temporary folders."""
+
+
+_sigterm_seen = False  # Set by the SIGTERM handler: the KeyboardInterrupt that ends is SIGTERM's.
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Makes SIGTERM (`kill`, `timeout`, `docker stop`) unwind the command as Ctrl-C does.
+
+    By default SIGTERM ends Python at once, leaving what a command had under way: a partial
+    download's temporary folder (maybe gigabytes) in the cache, a tool's temporary output
+    folder beside its target. Only in the main thread, and only if nobody else handles SIGTERM
+    (an ASGI server that installs its own handler replaces this one while it serves).
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        global _sigterm_seen
+        _sigterm_seen = True
+        raise _Terminated
+
+    global _sigterm_seen
+    _sigterm_seen = False
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def run_reported(
     command: Callable[[], int | None], *, prog: str, verbose: bool, tensorflow_logs: bool
 ) -> int:
@@ -83,8 +123,9 @@ def run_reported(
 
     tfhub's log records go to stderr while it runs (INFO too when `verbose`); TensorFlow's
     C++ start-up lines do not, unless `tensorflow_logs` (or TF_CPP_MIN_LOG_LEVEL is set); Ctrl-C
-    exits 130; a reader that stops reading stdout (`tfhub cache list | head -1`) ends the
-    command quietly with 141, as SIGPIPE would; any other exception is reported by `report`.
+    exits 130 and SIGTERM 143, each after the command's clean-up (temporary folders removed); a
+    reader that stops reading stdout (`tfhub cache list | head -1`) ends the command quietly
+    with 141, as SIGPIPE would; any other exception is reported by `report`.
 
     Args:
         command: the command's work; returns its exit code (None means 0).
@@ -97,12 +138,19 @@ def run_reported(
     """
     from ..utils.logging import cli_logging
 
-    with quiet_tensorflow(quiet=not tensorflow_logs), cli_logging(verbose=verbose):
+    with (
+        _sigterm_unwinds(),
+        quiet_tensorflow(quiet=not tensorflow_logs),
+        cli_logging(verbose=verbose),
+    ):
         try:
             code = int(command() or 0)
             sys.stdout.flush()  # A closed pipe shows here, not in Python's exit.
             return code
         except KeyboardInterrupt:
+            if _sigterm_seen:  # Also when a library re-raised it as a plain KeyboardInterrupt.
+                print(f"{prog}: terminated (SIGTERM)", file=sys.stderr)
+                return 128 + signal.SIGTERM
             print(f"{prog}: interrupted", file=sys.stderr)
             return 130
         except BrokenPipeError as err:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
-import signal
 import sys
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 from ..saved_model import resolve
@@ -65,42 +61,9 @@ def add_commands(commands: Any) -> None:
     parser.set_defaults(run=run_import)
 
 
-class _Terminated(BaseException):
-    """SIGTERM arrived: unwinds like Ctrl-C, so `finally` blocks remove temporary folders."""
-
-
-@contextlib.contextmanager
-def _clean_on_sigterm() -> Iterator[None]:
-    """Makes SIGTERM (`kill`, `timeout`, `docker stop`) end the command as Ctrl-C does.
-
-    By default SIGTERM ends Python at once, leaving a partial download's temporary folder (maybe
-    gigabytes) in the cache until the next download of that handle or `tfhub cache prune`.
-    Only in the main thread, and only if nobody else handles SIGTERM; exits with 128 + 15.
-    """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
-    ):
-        yield
-        return
-
-    def terminate(signum: int, frame: object) -> None:
-        raise _Terminated
-
-    signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    except _Terminated:
-        print("tfhub: terminated (SIGTERM); no partial download was kept.", file=sys.stderr)
-        raise SystemExit(128 + signal.SIGTERM) from None
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def run_resolve(args: argparse.Namespace) -> int:
     """Prints exactly the folder on stdout."""
-    with _clean_on_sigterm():
-        print(resolve(args.handle))
+    print(resolve(args.handle))
     return 0
 
 
@@ -113,14 +76,13 @@ def run_pull(args: argparse.Namespace) -> int:
     from . import _errors
 
     exit_code = 0
-    with _clean_on_sigterm():
-        for handle in args.handles:
-            try:
-                print(f"{redact(handle)}\t{resolve(handle)}")
-            except Exception as err:  # Reported, then the next handle.
-                code = _errors.report(err)
-                exit_code = exit_code or code
-            sys.stdout.flush()
+    for handle in args.handles:
+        try:
+            print(f"{redact(handle)}\t{resolve(handle)}")
+        except Exception as err:  # Reported, then the next handle.
+            code = _errors.report(err)
+            exit_code = exit_code or code
+        sys.stdout.flush()
     return exit_code
 
 
@@ -128,6 +90,5 @@ def run_import(args: argparse.Namespace) -> int:
     """Imports the archive and prints the entry's folder."""
     from ..cache.importing import import_archive
 
-    with _clean_on_sigterm():
-        print(import_archive(args.archive, args.handle, force=args.force))
+    print(import_archive(args.archive, args.handle, force=args.force))
     return 0
