@@ -114,6 +114,7 @@ def _sigterm_unwinds() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _sigterm_seen = False  # The command has reported it (inside the block).
 
 
 def run_reported(
