@@ -193,33 +193,19 @@ def _make_tmp_dir(tmp_dir: str) -> None:
         os.makedirs(tmp_dir)
     except OSError as err:
         root = os.path.dirname(tmp_dir)
-        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
-        todo = (
-            f"Free space on the disk of the cache folder {root} (`tfhub cache prune`, `tfhub "
-            "cache rm`)"
-            if full
-            else "Check the cache folder's permissions"
-        )
-        raise errors.CacheError(
-            err.errno,
-            f"Cannot create the temporary folder {tmp_dir} of a download: "
-            f"{'the disk is full' if full else err.strerror}. {todo}, or set TFHUB_CACHE_DIR "
-            "to a writable folder on a disk with room.",
-            path=root,
-        ) from err
+        failed = f"Cannot create the temporary folder {tmp_dir} of a download"
+        raise cache.bookkeeping.write_error(failed, err, root=root, path=root) from err
 
 
 def _with_disk_hint(err: errors.CacheError, module_path: str) -> errors.CacheError:
     """Adds what to do to a full-disk error of an extraction (the error itself otherwise)."""
-    if err.errno not in (errno.ENOSPC, errno.EDQUOT) or "TFHUB_CACHE_DIR" in str(err):
+    if err.errno not in cache.bookkeeping.DISK_FULL_ERRNOS or "TFHUB_CACHE_DIR" in str(err):
         return err
     root = os.path.dirname(module_path)
     message = err.strerror if err.strerror is not None else str(err)
     return errors.CacheError(
         errno.ENOSPC,
-        f"{message} The temporary folder was removed. Free space on the disk of the cache "
-        f"folder {root} (`tfhub cache prune`, `tfhub cache rm`), or set TFHUB_CACHE_DIR to a "
-        "folder on a disk with room.",
+        f"{message} The temporary folder was removed. {cache.bookkeeping.free_space_remedy(root)}",
         path=root,
     )
 

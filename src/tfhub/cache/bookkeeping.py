@@ -60,20 +60,42 @@ def atomic_write_text(path: str, text: str) -> None:
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except OSError as err:
-        raise _write_error(path, err) from err
+        root = os.path.dirname(path)  # Bookkeeping files lie beside the entries.
+        raise write_error(f"Cannot write {path}", err, root=root, path=path) from err
     finally:
         if os.path.lexists(tmp):
             os.remove(tmp)
 
 
-def _write_error(path: str, err: OSError) -> errors.CacheError:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        what = "the disk is full"
-        todo = "Free some space, or set TFHUB_CACHE_DIR to a folder on a disk with room."
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def free_space_remedy(root: str) -> str:
+    """What to do when the disk of the cache folder `root` is full."""
+    return (
+        f"Free space on the disk of the cache folder {root} (`tfhub cache prune`, `tfhub cache "
+        "rm`), or set TFHUB_CACHE_DIR to a folder on a disk with room."
+    )
+
+
+def write_error(failed: str, err: OSError, *, root: str, path: str) -> errors.CacheError:
+    """The error for an OSError while writing into the cache folder `root`.
+
+    Args:
+        failed: what could not be done, e.g. "Cannot write <file>".
+        err: the OSError.
+        root: the cache folder (named in what to do when the disk is full).
+        path: the error's `path` attribute.
+
+    Returns:
+        A CacheError saying what failed, why (a full disk, or the system's reason) and what to do.
+    """
+    if err.errno in DISK_FULL_ERRNOS:
+        why, todo = "the disk is full", free_space_remedy(root)
     else:
-        what = f"{err.strerror or err}"
+        why = f"{err.strerror or err}"
         todo = "Check the folder's permissions, or set TFHUB_CACHE_DIR to a writable folder."
-    return errors.CacheError(err.errno, f"Cannot write {path}: {what}. {todo}", path=path)
+    return errors.CacheError(err.errno, f"{failed}: {why}. {todo}", path=path)
 
 
 # --- The descriptor (upstream's format, plus one line) -------------------------------------------
@@ -171,9 +193,7 @@ def file_digest(path: str, algorithm: str = DEFAULT_ALGORITHM) -> str:
     return digest.hexdigest()
 
 
-def manifest_text(
-    sizes: Mapping[str, int], digests: Mapping[str, str], *, algorithm: str
-) -> str:
+def manifest_text(sizes: Mapping[str, int], digests: Mapping[str, str], *, algorithm: str) -> str:
     """Returns a manifest's content (format 2) for files with these sizes and hashes."""
     files = {rel: [sizes[rel], digests[rel]] for rel in sorted(sizes)}
     body = '"files": ' + json.dumps(files, separators=(",", ":")) + "}"
