@@ -13,6 +13,7 @@ import shutil
 from typing import NamedTuple
 
 from .. import errors
+from ..utils.paths import nearest_existing
 from . import bookkeeping, health, layout
 
 logger = logging.getLogger(__name__)
@@ -49,13 +50,8 @@ def non_folder_on_path(root: str) -> str | None:
 
     Such a cache folder can be neither read nor created.
     """
-    path = os.path.abspath(root)
-    while not os.path.lexists(path):
-        parent = os.path.dirname(path)
-        if parent == path:
-            return None
-        path = parent
-    return None if os.path.isdir(path) else path
+    path = nearest_existing(root)
+    return None if not os.path.lexists(path) or os.path.isdir(path) else path
 
 
 def remove_tree(path: str, *, strict: bool = False) -> str:

@@ -37,6 +37,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 from .. import errors
+from ..utils.paths import nearest_existing
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +70,6 @@ def _reason(err: OSError) -> str:
     return str(err.strerror or err)
 
 
-def _existing_ancestor(path: str) -> str:
-    """The nearest existing folder (or file) on the way to `path`."""
-    current = os.path.abspath(path)
-    while not os.path.lexists(current):
-        current = os.path.dirname(current)
-    return current
-
-
 def _refuse_other_kind(path: str, *, is_dir: bool, what: str, flag: str | None) -> None:
     """Refuses a `path` that exists as the other kind (a file where a folder goes, or back)."""
     if os.path.exists(path) and os.path.isdir(path) != is_dir:
@@ -97,7 +90,7 @@ def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = Non
             nearest existing folder on its way is a file or does not take new files.
     """
     _refuse_other_kind(path, is_dir=is_dir, what=what, flag=flag)
-    existing = _existing_ancestor(path if is_dir else os.path.dirname(os.path.abspath(path)))
+    existing = nearest_existing(path if is_dir else os.path.dirname(os.path.abspath(path)))
     try:
         if not os.path.isdir(existing):
             raise NotADirectoryError(20, "a file is in the way", existing)
