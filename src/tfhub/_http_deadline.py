@@ -111,10 +111,7 @@ class _Watch:
             if self._finished or sock is None:
                 return
             self._cut = True
-            try:
-                sock.shutdown(socket.SHUT_RDWR)  # A read blocked on it returns at once.
-            except OSError:
-                pass
+            _shutdown(sock)
 
     def finish(self) -> bool:
         """Stops the timer (the headers are in, or failed); returns True if it cut them off."""
@@ -149,7 +146,12 @@ def shutdown_socket(response: Any) -> None:
         fp = getattr(getattr(raw, "_fp", None), "fp", None)
         sock = getattr(getattr(fp, "raw", None), "_sock", None)
     if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    """Shuts `sock` down both ways: a read blocked on it, in any thread, returns at once."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # Closed or never connected: nothing to wake.
+        pass
