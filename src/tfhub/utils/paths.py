@@ -15,3 +15,12 @@ def nearest_existing(path: str) -> str:
             break
         current = parent
     return current
+
+
+def relative_below(path: str, folder: str) -> str | None:
+    """Returns `path` relative to `folder` ("." for the folder itself), both with their links
+    followed, or None if `path` is neither the folder nor below it (neither needs to exist)."""
+    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(folder))
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return None
+    return relative

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ...utils.paths import relative_below
 from .. import atomic_output
 
 logger = logging.getLogger(__name__)
@@ -68,12 +69,10 @@ def check_outputs_writable(outputs: Outputs) -> None:
 def _first_part_inside(path: str, folder: str) -> str | None:
     """The first component of `path` below `folder` ("" for `folder` itself), or None if
     `path` is not inside it."""
-    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(folder))
-    if relative == os.curdir:
-        return ""
-    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+    relative = relative_below(path, folder)
+    if relative is None:
         return None
-    return relative.split(os.sep)[0]
+    return "" if relative == os.curdir else relative.split(os.sep)[0]
 
 
 def _check_saved_model_dir(outputs: Outputs, folder: str) -> None:

@@ -8,12 +8,12 @@ lives in embedding_generator, index_builder and similarity_finder; this module p
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from ... import errors
+from ...utils.paths import relative_below
 
 OPERATIONS = ("generate", "build", "e2e", "query")
 PROG = "make_nearest_neighbour_index"
@@ -91,8 +91,7 @@ def _inside(path: str, folder: str) -> bool:
     if "://" in path + folder:
         path, folder = path.rstrip("/"), folder.rstrip("/")
         return path == folder or path.startswith(folder + "/")
-    path, folder = os.path.realpath(path), os.path.realpath(folder)
-    return os.path.commonpath([path, folder]) == folder
+    return relative_below(path, folder) is not None
 
 
 def _require_apart(operation: str, embed_dir: str, index_dir: str) -> None:
