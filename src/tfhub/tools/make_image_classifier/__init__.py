@@ -8,8 +8,9 @@ Python API (upstream's `make_image_classifier_lib`)::
     model, labels, history = mic.make_image_classifier(handle, "photos/", hparams)
 
 Command line: `make_image_classifier --image_dir photos/ ...` or `tfhub make-image-classifier`.
-Modules: `hparams` (HParams), `data` (tf.data input pipeline), `export` (outputs), `lib`
-(model and training), `callbacks` (the tool's Keras callbacks), `cli` (flags); image folders
+Modules: `hparams` (HParams), `data` (tf.data input pipeline), `export` (outputs), `model`
+(the classifier and its compilation), `strategy` (distribution and GPU memory), `lib`
+(training), `callbacks` (the tool's Keras callbacks), `cli` (flags); image folders
 and module checks are shared with module_search in `tfhub.tools.image_folders` and
 `tfhub.tools.image_modules`. Importing this package does not import TensorFlow; the names below
 are loaded on first use.
@@ -25,15 +26,14 @@ from .hparams import HParams, get_default_hparams
 if TYPE_CHECKING:  # pragma: no cover
     from .export import Outputs
     from .lib import (
-        NoStrategy,
         assert_accuracy,
-        build_model,
         get_default_image_dir,
-        get_distribution_strategy,
         make_image_classifier,
         train_and_export,
         train_model,
     )
+    from .model import build_model
+    from .strategy import NoStrategy, get_distribution_strategy
 
 __all__ = [
     "HParams",
@@ -50,7 +50,12 @@ __all__ = [
 ]
 
 _LAZY = {name: ".lib" for name in __all__ if name not in ("HParams", "get_default_hparams")}
-_LAZY["Outputs"] = ".export"
+_LAZY.update(
+    Outputs=".export",
+    build_model=".model",
+    NoStrategy=".strategy",
+    get_distribution_strategy=".strategy",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -61,6 +66,6 @@ def __getattr__(name: str) -> Any:
     """
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    if name in ("callbacks", "cli", "data", "export", "hparams", "lib"):
+    if name in ("callbacks", "cli", "data", "export", "hparams", "lib", "model", "strategy"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,10 +1,8 @@
 """Trains an image classifier on top of an image feature-vector module (upstream's
 `make_image_classifier_lib`, on Keras 3 or tf_keras and a `tf.data` input pipeline).
 
-The model is upstream's: the module as a `hub.KerasLayer` (trainable with do_fine_tuning), then
-Dropout, then a softmax Dense layer with L1/L2 regularization, trained with SGD and momentum on
-categorical cross-entropy with label smoothing. The Keras flavour follows TensorFlow's
-convention: tf_keras if TF_USE_LEGACY_KERAS=1, else Keras 3.
+The model is upstream's (`model.py`): the module as a `hub.KerasLayer` (trainable with
+do_fine_tuning), Dropout, and a softmax Dense layer, in Keras 3 or tf_keras (TF_USE_LEGACY_KERAS).
 
 Bottlenecks: when the module is frozen (no do_fine_tuning), the images are not augmented and no
 GPU is visible, the module is a fixed function of each image, so (as TF Hub's retrain.py did)
@@ -18,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib
 import logging
 import os
 import warnings
@@ -33,20 +30,16 @@ from . import callbacks as tool_callbacks
 from . import data
 from .export import Outputs, check_outputs_writable, export
 from .hparams import HParams, check_hparams
+from .model import attach_head, build_head, build_model, compile_model, keras_module
+from .strategy import NoStrategy, get_distribution_strategy, set_gpu_memory_growth
 
 logger = logging.getLogger(__name__)
 
 Say = Callable[[str], None]
-STRATEGIES = ("", "mirrored")
 
 
 def _log(message: str) -> None:
     logger.info("%s", message)
-
-
-def keras_module() -> Any:
-    """Returns the Keras flavour in use: `tf_keras` if TF_USE_LEGACY_KERAS=1, else `keras`."""
-    return importlib.import_module(keras_package())
 
 
 def require_tensorflow() -> None:
@@ -72,102 +65,6 @@ def get_default_image_dir() -> str:
     if "flower_photos" in inner:
         return os.path.join(folder, "flower_photos")
     return os.path.join(folder, inner[0]) if len(inner) == 1 else folder
-
-
-class NoStrategy:
-    """Stands for "no distribution strategy": its scope does nothing."""
-
-    def scope(self) -> contextlib.AbstractContextManager[None]:
-        """Returns a context manager that does nothing."""
-        return contextlib.nullcontext()
-
-
-def get_distribution_strategy(distribution_strategy_name: str | None) -> Any:
-    """Returns the strategy named by --distribution_strategy: "" (none) or "mirrored".
-
-    Raises:
-        tfhub.errors.UnknownStrategyError: for another name.
-    """
-    if distribution_strategy_name == "mirrored":
-        import tensorflow as tf
-
-        return tf.distribute.MirroredStrategy()
-    if not distribution_strategy_name:
-        return NoStrategy()
-    raise errors.UnknownStrategyError(
-        f"Unknown distribution strategy; use one of {list(STRATEGIES)}. "
-        f"Received: distribution_strategy={distribution_strategy_name!r}",
-        name=distribution_strategy_name,
-        available=list(STRATEGIES),
-    )
-
-
-def set_gpu_memory_growth(say: Say = _log) -> None:
-    """Lets TensorFlow grow GPU memory as needed, on every GPU (--set_memory_growth)."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    for gpu in gpus:
-        tf.config.experimental.set_memory_growth(gpu, True)
-    say("All GPUs will scale memory steadily" if gpus else "No GPUs found for set_memory_growth")
-
-
-def _head_layers(hparams: HParams, num_classes: int) -> list[Any]:
-    """The classifier's layers on top of the module: Dropout, softmax Dense (L1/L2)."""
-    keras = keras_module()
-    regularizer = keras.regularizers.L1L2(l1=hparams.l1_regularizer, l2=hparams.l2_regularizer)
-    return [
-        keras.layers.Dropout(rate=hparams.dropout_rate),
-        keras.layers.Dense(num_classes, activation="softmax", kernel_regularizer=regularizer),
-    ]
-
-
-def build_model(module_layer: Any, hparams: HParams, image_size: Any, num_classes: int) -> Any:
-    """Builds the classifier: module, Dropout, softmax Dense (call under the strategy's scope).
-
-    Args:
-        module_layer: the module as a hub.KerasLayer.
-        hparams: uses dropout_rate, l1_regularizer and l2_regularizer.
-        image_size: (height, width) of the input images.
-        num_classes: the number of classes.
-
-    Returns:
-        A Sequential model taking float images [batch, height, width, 3] in [0, 1].
-    """
-    keras = keras_module()
-    return keras.Sequential(
-        [
-            keras.Input(shape=(image_size[0], image_size[1], 3)),
-            module_layer,
-            *_head_layers(hparams, num_classes),
-        ]
-    )
-
-
-def build_head(hparams: HParams, feature_dim: int, num_classes: int) -> Any:
-    """Builds the classifier's head alone: Dropout, softmax Dense, on feature vectors (call
-    under the strategy's scope). `attach_head` puts it on the module afterwards.
-
-    Returns:
-        A Sequential model taking float feature vectors [batch, feature_dim].
-    """
-    keras = keras_module()
-    return keras.Sequential(
-        [keras.Input(shape=(feature_dim,)), *_head_layers(hparams, num_classes)]
-    )
-
-
-def attach_head(module_layer: Any, head: Any, image_size: Any) -> Any:
-    """The whole classifier, module then `head`'s layers (shared: the same weights), as
-    `build_model` builds it; it predicts what `head` predicts on the module's outputs.
-
-    Returns:
-        A Sequential model taking float images [batch, height, width, 3] in [0, 1].
-    """
-    keras = keras_module()
-    return keras.Sequential(
-        [keras.Input(shape=(image_size[0], image_size[1], 3)), module_layer, *head.layers]
-    )
 
 
 def uses_bottlenecks(hparams: HParams, *, gpus: int = 0) -> bool:
@@ -206,19 +103,6 @@ def _gc_frozen() -> Any:
         gc.unfreeze()
 
 
-def _compile(model: Any, hparams: HParams) -> None:
-    """Compiles as upstream: SGD with momentum, categorical cross-entropy with label
-    smoothing, accuracy."""
-    keras = keras_module()
-    model.compile(
-        optimizer=keras.optimizers.SGD(
-            learning_rate=hparams.learning_rate, momentum=hparams.momentum
-        ),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=hparams.label_smoothing),
-        metrics=["accuracy"],
-    )
-
-
 def train_model(
     model: Any,
     hparams: HParams,
@@ -244,7 +128,7 @@ def train_model(
         The History of `model.fit` (`history["val_accuracy"]` per epoch if validating).
     """
     keras = keras_module()
-    _compile(model, hparams)
+    compile_model(model, hparams)
     train_data, train_size = train_data_and_size
     valid_data, _ = valid_data_and_size
     logger_ = tool_callbacks.epoch_logger(
@@ -443,7 +327,7 @@ def train_on_module(
         if not isinstance(strategy, NoStrategy):  # The whole model's variables are mirrored.
             layer = image_modules.load_module_layer(module.handle, trainable=False)
         model = attach_head(layer, trained, image_size)
-        _compile(model, hparams)
+        compile_model(model, hparams)
     return model, files.labels, history
 
 

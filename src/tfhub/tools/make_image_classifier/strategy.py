@@ -1,0 +1,59 @@
+"""Where training runs: --distribution_strategy ("" or "mirrored") and --set_memory_growth.
+TensorFlow is imported on first call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ... import errors
+
+logger = logging.getLogger(__name__)
+
+Say = Callable[[str], None]
+STRATEGIES = ("", "mirrored")
+
+
+def _log(message: str) -> None:
+    logger.info("%s", message)
+
+
+class NoStrategy:
+    """Stands for "no distribution strategy": its scope does nothing."""
+
+    def scope(self) -> contextlib.AbstractContextManager[None]:
+        """Returns a context manager that does nothing."""
+        return contextlib.nullcontext()
+
+
+def get_distribution_strategy(distribution_strategy_name: str | None) -> Any:
+    """Returns the strategy named by --distribution_strategy: "" (none) or "mirrored".
+
+    Raises:
+        tfhub.errors.UnknownStrategyError: for another name.
+    """
+    if distribution_strategy_name == "mirrored":
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy()
+    if not distribution_strategy_name:
+        return NoStrategy()
+    raise errors.UnknownStrategyError(
+        f"Unknown distribution strategy; use one of {list(STRATEGIES)}. "
+        f"Received: distribution_strategy={distribution_strategy_name!r}",
+        name=distribution_strategy_name,
+        available=list(STRATEGIES),
+    )
+
+
+def set_gpu_memory_growth(say: Say = _log) -> None:
+    """Lets TensorFlow grow GPU memory as needed, on every GPU (--set_memory_growth)."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        tf.config.experimental.set_memory_growth(gpu, True)
+    say("All GPUs will scale memory steadily" if gpus else "No GPUs found for set_memory_growth")
