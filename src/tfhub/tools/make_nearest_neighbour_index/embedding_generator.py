@@ -21,7 +21,7 @@ import numpy as np
 
 from ... import errors
 from ...utils.lazy import import_optional
-from . import files
+from . import beam_options, files
 from .text_embedding import TextEmbedder, project
 
 logger = logging.getLogger(__name__)
@@ -226,7 +226,11 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
         tfhub.errors.ProjectedDimError: --projected_dim above the embedding size.
         tfhub.errors.OutputNotWritableError: the output folder cannot be written.
         tfhub.errors.PipelineError: the pipeline failed on its runner.
+        tfhub.errors.ToolFlagError: an argument of `beam_args` is no Beam pipeline option.
     """
+    beam_options.check_pipeline_args(
+        beam_args, tool_flags=[field.name for field in dataclasses.fields(GenerateConfig)]
+    )
     _check_inputs(config.data_file_pattern)
     files.check_output_folder(config.embed_output_dir, flag="embed_output_dir")
     embedding_dim = TextEmbedder(config.module_url).dim
