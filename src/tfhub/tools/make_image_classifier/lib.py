@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from ... import constants, errors
 from ...keras._compat import keras_package
 from ...utils.lazy import require
+from ...utils.redact import redact
 from .. import image_folders, image_modules
 from . import callbacks as tool_callbacks
 from . import data
@@ -380,7 +381,12 @@ def train_and_export(
     check_hparams(hparams, image_size=image_size)
     check_outputs_writable(outputs)
     require_tensorflow()  # Before downloading the default images.
-    image_dir = image_dir or get_default_image_dir()
+    if not image_dir:
+        say(
+            f"No --image_dir given: using the TF Flowers example images from "
+            f"{redact(constants.flowers_url())} (downloaded once into the tfhub cache)."
+        )
+        image_dir = get_default_image_dir()
     if set_memory_growth:
         set_gpu_memory_growth(say)
     model, labels, history = make_image_classifier(
