@@ -1,0 +1,49 @@
+"""make_image_classifier items of issue 8 that no other test held: a `.tflite` file asked for
+without `--saved_model_dir` (upstream converted a temporary SavedModel, as tfhub does)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tfhub.tools.make_image_classifier import build_model, get_default_hparams
+from tfhub.tools.make_image_classifier.export import Outputs, export
+
+pytestmark = [
+    pytest.mark.tf,
+    pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning"),
+]
+
+
+def test_tflite_alone_is_converted_from_a_temporary_saved_model_that_is_removed(
+    image_modules: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tensorflow as tf
+
+    from tfhub.tools.image_modules import load_module_layer
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", os.fspath(scratch))  # Where the SavedModel goes.
+    layer = load_module_layer(image_modules["fixed"], trainable=False)
+    model = build_model(layer, get_default_hparams(), (32, 32), 3)
+    said: list[str] = []
+    tflite = tmp_path / "out" / "model.tflite"
+    export(model, ("a", "b", "c"), Outputs(tflite_output_file=os.fspath(tflite)), say=said.append)
+
+    assert said == [f"TFLite model exported to {tflite}"]
+    assert os.listdir(tmp_path / "out") == ["model.tflite"]
+    assert not [name for name in os.listdir(scratch) if name.startswith("tfhub-classifier-")]
+    images = np.random.default_rng(0).uniform(size=(4, 32, 32, 3)).astype(np.float32)
+    interpreter = tf.lite.Interpreter(model_path=os.fspath(tflite))
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, images.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(index, images)
+    interpreter.invoke()
+    lite = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    np.testing.assert_allclose(lite, np.asarray(model(images, training=False)), atol=1e-4)
