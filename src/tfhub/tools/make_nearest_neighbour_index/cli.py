@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from ... import errors
 from ...utils.paths import relative_below
+from ..absl_argv import double_dashed
 
 OPERATIONS = ("generate", "build", "e2e", "query")
 PROG = "make_nearest_neighbour_index"
@@ -217,7 +218,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Console script `make_nearest_neighbour_index`; errors end as one line on stderr."""
     from ...cli import _errors
 
-    args, beam_args = build_parser(prog).parse_known_args(argv)
+    parser = build_parser(prog)
+    argv = double_dashed(sys.argv[1:] if argv is None else argv, parser)
+    args, beam_args = parser.parse_known_args(argv)
     return _errors.run_reported(
         lambda: run(args, beam_args), prog=prog, verbose=True, tensorflow_logs=False
     )
