@@ -184,6 +184,19 @@ def test_beam_options_reach_the_pipeline(text_module, tmp_path, capsys):
     assert nn.read_records(str(tmp_path / "embeds"))[0]
 
 
+def test_num_trees_for_an_index_without_trees_is_a_warning(tmp_path, capsys):
+    embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
+    argv = ["build", f"--embed_output_dir={embeds}", f"--index_output_dir={tmp_path / 'i'}"]
+    assert tool_main([*argv, "--num_trees=10"]) == 0  # Upstream's flag, for annoy.
+    warning = "--num_trees sets annoy's trees; the index is hnswlib's"
+    assert warning in capsys.readouterr().err
+    assert tool_main([*argv, "--num_trees=10", "--index_library=annoy"]) == 0
+    assert warning[:20] not in capsys.readouterr().err
+    info = json.loads((tmp_path / "i" / files.INDEX_INFO_JSON).read_text())
+    assert (info["library"], info["params"]["num_trees"]) == ("annoy", 10)
+    assert tool_main(argv) == 0 and "--num_trees" not in capsys.readouterr().err
+
+
 def test_missing_embeddings_is_one_line(tmp_path, capsys):
     rc = tfhub_main(
         [
