@@ -32,7 +32,12 @@ from . import data
 from .export import Outputs, check_outputs_writable, export
 from .hparams import HParams, check_hparams
 from .model import attach_head, build_head, build_model, compile_model, keras_module
-from .strategy import NoStrategy, get_distribution_strategy, set_gpu_memory_growth
+from .strategy import (
+    NoStrategy,
+    check_keras_can_train,
+    get_distribution_strategy,
+    set_gpu_memory_growth,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -207,11 +212,14 @@ def make_image_classifier(
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
         tfhub.errors.ImageSizeError: if no usable image size is known.
         tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range.
+        tfhub.errors.UnsupportedStrategyError: Keras 3 with a MultiWorkerMirroredStrategy of
+            several workers (tf_keras trains with it).
     """
     check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
     files = image_folders.list_image_files(image_dir)
     require_tensorflow()
     strategy = distribution_strategy or NoStrategy()
+    check_keras_can_train(strategy, keras_package())
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync
         say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
