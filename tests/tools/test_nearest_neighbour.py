@@ -90,6 +90,19 @@ def test_generate_on_direct_runner_with_two_workers_over_http(
     assert finder.find_similar_items(items[5], 1) == [best[0].item]
 
 
+def test_pipeline_options_default_to_direct_runner_and_quiet_workers():
+    """Beam's worker processes (--direct_running_mode=multi_processing, a cluster's SDK
+    harness) log ~20 INFO lines each about their channels unless told a level."""
+    options = generator.pipeline_options([]).get_all_options()
+    assert (options["runner"], options["default_sdk_harness_log_level"]) == (
+        "DirectRunner",
+        "WARNING",
+    )
+    given = ["--runner=FlinkRunner", "--default_sdk_harness_log_level=DEBUG"]
+    options = generator.pipeline_options(given).get_all_options()
+    assert (options["runner"], options["default_sdk_harness_log_level"]) == ("FlinkRunner", "DEBUG")
+
+
 @pytest.mark.parametrize("library", sorted(ann.LIBRARIES))
 def test_recall_at_10_against_exact_search(library, upstream_vectors, tmp_path):
     _, vectors = upstream_vectors

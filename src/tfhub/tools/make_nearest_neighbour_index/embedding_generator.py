@@ -182,10 +182,14 @@ def _first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
 
 
 def pipeline_options(beam_args: Sequence[str]) -> Any:
-    """Beam PipelineOptions from command-line style arguments, DirectRunner by default."""
+    """Beam PipelineOptions from command-line style arguments: DirectRunner, and workers that
+    log warnings and errors only (not ~20 INFO lines each about their gRPC channels), unless
+    the arguments say otherwise."""
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
     options = PipelineOptions(list(beam_args))
+    if options.get_all_options().get("default_sdk_harness_log_level") is None:
+        options = PipelineOptions([*beam_args, "--default_sdk_harness_log_level=WARNING"])
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = DEFAULT_RUNNER
