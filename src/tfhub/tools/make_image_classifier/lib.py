@@ -386,7 +386,7 @@ def train_and_export(
         tfhub.errors.ToolFlagError: first, for a hyperparameter or image size out of range.
         Whatever `make_image_classifier` raises.
     """
-    check_hparams(hparams, image_size=image_size)
+    check_hparams(hparams, image_size=image_size, assert_accuracy_at_least=assert_accuracy_at_least)
     check_outputs_writable(outputs)
     require_tensorflow()  # Before downloading the default images.
     if not image_dir:
