@@ -12,8 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests._helpers import image_models
 
 from tfhub import errors
+from tfhub.tools.image_modules import load_module_layer
 from tfhub.tools.make_image_classifier import build_model, get_default_hparams
 from tfhub.tools.make_image_classifier import make_image_classifier as train
 from tfhub.tools.make_image_classifier.export import Outputs, export
@@ -28,10 +30,6 @@ pytestmark = [
 def test_tflite_alone_is_converted_from_a_temporary_saved_model_that_is_removed(
     image_modules: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tensorflow as tf
-
-    from tfhub.tools.image_modules import load_module_layer
-
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", os.fspath(scratch))  # Where the SavedModel goes.
@@ -45,13 +43,7 @@ def test_tflite_alone_is_converted_from_a_temporary_saved_model_that_is_removed(
     assert os.listdir(tmp_path / "out") == ["model.tflite"]
     assert not [name for name in os.listdir(scratch) if name.startswith("tfhub-classifier-")]
     images = np.random.default_rng(0).uniform(size=(4, 32, 32, 3)).astype(np.float32)
-    interpreter = tf.lite.Interpreter(model_path=os.fspath(tflite))
-    index = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(index, images.shape)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(index, images)
-    interpreter.invoke()
-    lite = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    lite = image_models.tflite_predictions(tflite, images)
     np.testing.assert_allclose(lite, np.asarray(model(images, training=False)), atol=1e-4)
 
 

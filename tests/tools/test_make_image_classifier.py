@@ -81,13 +81,7 @@ def _check_exports(saved_model_dir: Path, tflite_file: Path, images: np.ndarray)
     (spec,) = serve.structured_input_signature[1].values()
     assert spec.dtype == tf.float32 and spec.shape.as_list() == [None, *images.shape[1:]]
     (saved,) = serve(tf.constant(images)).values()
-    interpreter = tf.lite.Interpreter(model_path=os.fspath(tflite_file))
-    index = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(index, images.shape)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(index, images)
-    interpreter.invoke()
-    lite = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    lite = image_models.tflite_predictions(tflite_file, images)
     np.testing.assert_allclose(lite, saved.numpy(), atol=1e-4, rtol=0)
     np.testing.assert_allclose(lite.sum(axis=1), 1.0, atol=1e-5)
     return lite
