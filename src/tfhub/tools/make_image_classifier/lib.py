@@ -17,18 +17,16 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import os
 import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from ... import constants, errors
+from ... import errors
 from ...keras._compat import keras_package
 from ...utils.lazy import require
-from ...utils.redact import redact
 from .. import image_folders, image_modules
 from . import callbacks as tool_callbacks
-from . import data
+from . import data, flowers
 from .export import Outputs, check_outputs_writable, export
 from .hparams import HParams, check_hparams
 from .model import attach_head, build_head, build_model, compile_model, keras_module
@@ -55,22 +53,6 @@ def require_tensorflow() -> None:
         tfhub.errors.MissingDependencyError: (an ImportError) saying what to install.
     """
     require("tensorflow", keras_package(), purpose="make_image_classifier")
-
-
-def get_default_image_dir() -> str:
-    """Returns the TF Flowers images (one folder per class), downloading them if needed.
-
-    The archive (upstream's URL, or TFHUB_FLOWERS_URL) goes through tfhub's cache: downloaded
-    once, with progress, extracted safely and atomically.
-    """
-    from ...download import atomic_download, fetch_http_archive
-
-    url = constants.flowers_url()
-    folder = atomic_download(url, fetch_http_archive(url, handle=url))
-    inner = [name for name in os.listdir(folder) if os.path.isdir(os.path.join(folder, name))]
-    if "flower_photos" in inner:
-        return os.path.join(folder, "flower_photos")
-    return os.path.join(folder, inner[0]) if len(inner) == 1 else folder
 
 
 def uses_bottlenecks(hparams: HParams, *, gpus: int = 0) -> bool:
@@ -390,11 +372,7 @@ def train_and_export(
     check_outputs_writable(outputs)
     require_tensorflow()  # Before downloading the default images.
     if not image_dir:
-        say(
-            f"No --image_dir given: using the TF Flowers example images from "
-            f"{redact(constants.flowers_url())} (downloaded once into the tfhub cache)."
-        )
-        image_dir = get_default_image_dir()
+        image_dir = flowers.default_image_dir(say)
     if set_memory_growth:
         set_gpu_memory_growth(say)
     model, labels, history = make_image_classifier(
