@@ -524,6 +524,11 @@ class UnknownStrategyError(ToolError, ValueError):
     """A distribution strategy name that is not known (`.name`, `.available`)."""
 
 
+class UnsupportedStrategyError(ToolError, ValueError):
+    """A distribution strategy the Keras flavour in use cannot train with (`.strategy`,
+    `.workers`, `.keras`): Keras 3 and MultiWorkerMirroredStrategy over several workers."""
+
+
 class ToolFlagError(ToolError, ValueError):
     """A tool's flag that is missing or has an unusable value (`.flag`, `.value`), found before
     any work: e.g. --num_trees 0, --dataset "#3", no --module."""

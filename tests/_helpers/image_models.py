@@ -23,6 +23,8 @@ API (stable):
     image_features(images, *, dim=8, seed=0) -> np.ndarray: NumPy reference of the features.
     make_module_tarball(model_dir, tarball) -> tarball: pack for serving over HTTP (the
         `server` fixture serves `NAME.tar.gz` for `NAME?tf-hub-format=compressed`).
+    tflite_predictions(tflite_file, images) -> np.ndarray: a .tflite model's outputs for a
+        batch of images (the interpreter resized to the batch).
 """
 
 from __future__ import annotations
@@ -159,3 +161,16 @@ def save_tf1_image_module(
 def make_module_tarball(model_dir: str | os.PathLike[str], tarball: str | os.PathLike[str]) -> str:
     """Packs a module folder as a .tar.gz whose root is the module root (for HTTP serving)."""
     return make_tarball(os.fspath(model_dir), os.fspath(tarball))
+
+
+def tflite_predictions(tflite_file: str | os.PathLike[str], images: np.ndarray) -> np.ndarray:
+    """Runs a .tflite model (its first input and output) on a batch of images."""
+    import tensorflow as tf
+
+    interpreter = tf.lite.Interpreter(model_path=os.fspath(tflite_file))
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, images.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(index, images)
+    interpreter.invoke()
+    return np.asarray(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))

@@ -36,6 +36,21 @@ def test_lists_classes_sorted_and_every_image_format(tmp_path: Path) -> None:
     assert files.label_ids == (0,) * 5 + (1,) * 4
 
 
+def test_images_tensorflow_cannot_decode_are_named_in_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    image_sets.make_image_folder(tmp_path / "imgs", classes=("square", "circle"), per_class=2)
+    for name in ("scan.TIF", "old.ppm"):  # Read by upstream's ImageDataGenerator (with PIL).
+        (tmp_path / "imgs" / "square" / name).write_bytes(b"II*\x00")
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        files = image_folders.list_image_files(os.fspath(tmp_path / "imgs"))
+    assert len(files.paths) == 4
+    (record,) = [r for r in caplog.records if "Left out" in r.getMessage()]
+    message = record.getMessage()
+    assert message.startswith("Left out 2 image(s) of a format TensorFlow cannot decode")
+    assert "old.ppm" in message and "scan.TIF" in message and "Convert them" in message
+
+
 @pytest.mark.parametrize(
     ("layout", "match"),
     [

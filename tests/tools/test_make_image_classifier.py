@@ -43,7 +43,9 @@ CLI_SCRIPT = """
 """
 
 
-def _run_cli(args: list[str], *, env: dict[str, str], two_cpus: bool = False) -> str:
+def _run_cli(
+    args: list[str], *, env: dict[str, str], two_cpus: bool = False
+) -> subprocess.CompletedProcess[str]:
     """Runs the make_image_classifier console script's main() in a fresh interpreter."""
     full_env = {**os.environ, **env, "TF_CPP_MIN_LOG_LEVEL": "3"}
     full_env["PYTHONPATH"] = os.pathsep.join(
@@ -59,7 +61,7 @@ def _run_cli(args: list[str], *, env: dict[str, str], two_cpus: bool = False) ->
         check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    return done.stdout
+    return done
 
 
 def _validation_images(image_dir: Path, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -79,13 +81,7 @@ def _check_exports(saved_model_dir: Path, tflite_file: Path, images: np.ndarray)
     (spec,) = serve.structured_input_signature[1].values()
     assert spec.dtype == tf.float32 and spec.shape.as_list() == [None, *images.shape[1:]]
     (saved,) = serve(tf.constant(images)).values()
-    interpreter = tf.lite.Interpreter(model_path=os.fspath(tflite_file))
-    index = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(index, images.shape)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(index, images)
-    interpreter.invoke()
-    lite = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    lite = image_models.tflite_predictions(tflite_file, images)
     np.testing.assert_allclose(lite, saved.numpy(), atol=1e-4, rtol=0)
     np.testing.assert_allclose(lite.sum(axis=1), 1.0, atol=1e-5)
     return lite
@@ -179,16 +175,21 @@ def test_mirrored_strategy_tf1_module_and_flowers_download(
     image_sets.make_image_archive(tmp_path / "flowers", served_dir / "flower_photos.tgz")
     url = server.url("flower_photos.tgz")
     out = tmp_path / "out"
-    printed = _run_cli(
+    done = _run_cli(
         ["--tfhub_module", image_modules["tf1"], "--distribution_strategy", "mirrored",
          "--train_epochs", "1", "--batch_size", "8",
          "--saved_model_dir", os.fspath(out / "sm"),
          "--labels_output_file", os.fspath(out / "labels.txt"),
-         "--summaries_dir", os.fspath(out / "logs")],
-        env={"TFHUB_FLOWERS_URL": url},
+         "--summaries_dir", os.fspath(out / "logs"), "--set_memory_growth"],
+        env={"TFHUB_FLOWERS_URL": url, "TFHUB_DOWNLOAD_PROGRESS": "1"},
         two_cpus=True,
     )  # fmt: skip
+    printed = done.stdout
+    first = printed.splitlines()[0]
+    assert first.startswith(f"No --image_dir given: using the TF Flowers example images from {url}")
+    assert f"Downloading {url}:" in done.stderr  # tfhub's progress bar (on in a terminal).
     assert "MirroredStrategy with 2 replica(s)" in printed
+    assert "No GPUs found for set_memory_growth" in printed  # Upstream's line, on a CPU.
     assert "run through the module once" in printed  # Bottlenecks: the head alone is mirrored.
     for split in ("train", "validation"):
         assert any(
@@ -219,7 +220,7 @@ def test_tf_keras_with_fine_tuning_and_a_variable_size_module(
          "--saved_model_dir", os.fspath(out / "sm"),
          "--tflite_output_file", os.fspath(out / "model.tflite")],
         env={"TF_USE_LEGACY_KERAS": "1"},
-    )  # fmt: skip
+    ).stdout  # fmt: skip
     assert "ACCURACY PASSED" in printed and "with image size (40, 40)" in printed
     assert "), tf_keras 2." in printed
     images, labels = _validation_images(shape_images, (40, 40))

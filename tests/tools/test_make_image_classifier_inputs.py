@@ -137,6 +137,7 @@ def test_outputs_inside_the_saved_model_dir_survive_its_replacement(tmp_path: Pa
         ("dropout_rate", "1.5", "--dropout_rate must be in [0, 1)"),
         ("learning_rate", "0", "--learning_rate must be positive"),
         ("label_smoothing", "-0.1", "--label_smoothing must be in [0, 1]"),
+        ("assert_accuracy_at_least", "90", "--assert_accuracy_at_least must be at most 1"),
     ],
 )
 def test_values_out_of_range_are_one_line_before_anything_is_read(

@@ -37,8 +37,16 @@ def upstream_vectors() -> tuple[list[str], np.ndarray]:
 
 
 def test_generate_on_direct_runner_with_two_workers_over_http(
-    text_module, tmp_path, served_dir, server
+    text_module, tmp_path, served_dir, server, monkeypatch
 ):
+    loads: list[str] = []
+
+    class CountedEmbedder(TextEmbedder):  # The module is loaded once per worker, not per batch.
+        def __init__(self, module_url: str) -> None:
+            loads.append(module_url)
+            super().__init__(module_url)
+
+    monkeypatch.setattr(generator, "TextEmbedder", CountedEmbedder)
     make_tarball(text_module, str(served_dir / "text8.tar.gz"))
     items = nn.lines(40)
     assert len(items) >= 20
@@ -47,11 +55,13 @@ def test_generate_on_direct_runner_with_two_workers_over_http(
         module_url=server.url("text8.tar.gz"),
         embed_output_dir=str(tmp_path / "embeds"),
         projected_dim=4,
-        batch_size=8,
+        batch_size=2,
         seed=3,
     )
     beam_args = ["--direct_num_workers=2", "--direct_running_mode=multi_threading"]
     assert generator.run(config, beam_args) == 4
+    assert 2 <= len(loads) <= 1 + 2  # Its size, before the pipeline; then one per worker.
+    assert len(loads) < len(items) // config.batch_size  # Than batches (10 or more).
 
     written = sorted(os.listdir(tmp_path / "embeds"))
     assert written[-1] == files.RANDOM_PROJECTION_NPY and all(
@@ -78,6 +88,19 @@ def test_generate_on_direct_runner_with_two_workers_over_http(
     assert len(best) == 3 and best[0].distance < 1e-3
     assert [m.distance for m in best] == sorted(m.distance for m in best)
     assert finder.find_similar_items(items[5], 1) == [best[0].item]
+
+
+def test_pipeline_options_default_to_direct_runner_and_quiet_workers():
+    """Beam's worker processes (--direct_running_mode=multi_processing, a cluster's SDK
+    harness) log ~20 INFO lines each about their channels unless told a level."""
+    options = generator.pipeline_options([]).get_all_options()
+    assert (options["runner"], options["default_sdk_harness_log_level"]) == (
+        "DirectRunner",
+        "WARNING",
+    )
+    given = ["--runner=FlinkRunner", "--default_sdk_harness_log_level=DEBUG"]
+    options = generator.pipeline_options(given).get_all_options()
+    assert (options["runner"], options["default_sdk_harness_log_level"]) == ("FlinkRunner", "DEBUG")
 
 
 @pytest.mark.parametrize("library", sorted(ann.LIBRARIES))

@@ -147,6 +147,14 @@ def test_flag_errors_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
          "--index_output_dir"),
         (["build", "--embed_output_dir=embeds/e", "--index_output_dir=embeds"],
          "--index_output_dir and --embed_output_dir must be apart", "--index_output_dir"),
+        # A misspelt flag is no Beam option either: Beam would drop it and run without it.
+        (["generate", "--data_file_pattern=lines.txt", "--embed_output_dir=out",
+          "--projectd_dim=4"], "Unknown argument(s) --projectd_dim=4: neither a flag of this "
+         "tool nor an Apache Beam pipeline option (Beam would drop them and run without). Did "
+         "you mean --projected_dim?", "arguments"),
+        (["e2e", "--data_file_pattern=lines.txt", "--embed_output_dir=out",
+          "--index_output_dir=index", "--direct-num-workers", "2"],
+         "Unknown argument(s) --direct-num-workers 2: neither", "arguments"),
     ],
 )  # fmt: skip
 def test_unusable_inputs_and_outputs_fail_before_the_module_loads(
@@ -162,6 +170,31 @@ def test_unusable_inputs_and_outputs_fail_before_the_module_loads(
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"tfhub: error: {message}") and f"Received: {flag}=" in line
     assert sorted(os.listdir(tmp_path)) == before and os.listdir(tmp_path / "embeds") == []
+
+
+def test_beam_options_reach_the_pipeline(text_module, tmp_path, capsys):
+    data = nn.write_lines(tmp_path / "lines.txt", nn.lines(8))
+    argv = ["generate", f"--data_file_pattern={data}", f"--module_url={text_module}",
+            f"--embed_output_dir={tmp_path / 'embeds'}"]  # fmt: skip
+    assert tool_main([*argv, "--runner=NoSuchRunner"]) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert "The Beam pipeline failed on the NoSuchRunner" in line  # --runner reached Beam.
+    assert tool_main([*argv, "--runner=DirectRunner", "--job-server-timeout=5"]) == 0
+    assert "WARNING" not in capsys.readouterr().err  # Beam dropped none of them.
+    assert nn.read_records(str(tmp_path / "embeds"))[0]
+
+
+def test_num_trees_for_an_index_without_trees_is_a_warning(tmp_path, capsys):
+    embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
+    argv = ["build", f"--embed_output_dir={embeds}", f"--index_output_dir={tmp_path / 'i'}"]
+    assert tool_main([*argv, "--num_trees=10"]) == 0  # Upstream's flag, for annoy.
+    warning = "--num_trees sets annoy's trees; the index is hnswlib's"
+    assert warning in capsys.readouterr().err
+    assert tool_main([*argv, "--num_trees=10", "--index_library=annoy"]) == 0
+    assert warning[:20] not in capsys.readouterr().err
+    info = json.loads((tmp_path / "i" / files.INDEX_INFO_JSON).read_text())
+    assert (info["library"], info["params"]["num_trees"]) == ("annoy", 10)
+    assert tool_main(argv) == 0 and "--num_trees" not in capsys.readouterr().err
 
 
 def test_missing_embeddings_is_one_line(tmp_path, capsys):

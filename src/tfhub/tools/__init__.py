@@ -5,6 +5,7 @@
 - `module_search`: ranks image feature-vector modules for a labelled image dataset.
 - `image_folders`, `image_modules`: the image folders and module checks both image tools use.
 - `atomic_output`: the tools' output files and folders, written complete or not at all.
+- `absl_argv`: command lines as upstream's absl flags took them (`-image_dir=x`).
 
 Each tool keeps its library apart from its command line; nothing here imports TensorFlow.
 """

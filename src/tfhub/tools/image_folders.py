@@ -26,6 +26,8 @@ from .. import errors
 logger = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
+# Images that TensorFlow cannot decode (upstream's ImageDataGenerator read TIFF and PPM).
+_LEFT_OUT_IMAGES = frozenset({".tif", ".tiff", ".ppm", ".webp"})
 _DECODE_BATCH = 256
 
 
@@ -76,14 +78,17 @@ def _folder_error(
     )
 
 
-def _images_below(folder: str) -> list[str]:
-    """Image files below `folder` (recursively, following no links), sorted."""
-    found = []
+def _images_below(folder: str, left_out: list[str]) -> list[str]:
+    """Image files below `folder` (recursively, following no links), sorted; appends to
+    `left_out` the images of a format TensorFlow cannot decode."""
+    found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         for name in sorted(filenames):
-            if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
-                found.append(os.path.join(dirpath, name))
+            extension = os.path.splitext(name)[1].lower()
+            if extension in IMAGE_EXTENSIONS | _LEFT_OUT_IMAGES:
+                into = found if extension in IMAGE_EXTENSIONS else left_out
+                into.append(os.path.join(dirpath, name))
     return found
 
 
@@ -110,7 +115,13 @@ def list_image_files(image_dir: str, *, flag: str = "image_dir") -> ImageFiles:
         for name in os.listdir(image_dir)
         if not name.startswith(".") and os.path.isdir(os.path.join(image_dir, name))
     )
-    per_class = [_images_below(os.path.join(image_dir, label)) for label in labels]
+    left_out: list[str] = []
+    per_class = [_images_below(os.path.join(image_dir, label), left_out) for label in labels]
+    if left_out:
+        logger.warning(
+            "Left out %d image(s) of a format TensorFlow cannot decode (TIFF, PPM, WebP): %s. "
+            "Convert them to PNG or JPEG to use them.", len(left_out), left_out[:10]
+        )  # fmt: skip
     if not any(per_class):
         raise _folder_error(image_dir, "it holds no images in class sub-folders", remedy, flag)
     if len(labels) < 2:

@@ -9,8 +9,8 @@ Python API (upstream's `make_image_classifier_lib`)::
 
 Command line: `make_image_classifier --image_dir photos/ ...` or `tfhub make-image-classifier`.
 Modules: `hparams` (HParams), `data` (tf.data input pipeline), `export` (outputs), `model`
-(the classifier and its compilation), `strategy` (distribution and GPU memory), `lib`
-(training), `callbacks` (the tool's Keras callbacks), `cli` (flags); image folders
+(the classifier and its compilation), `strategy` (distribution and GPU memory), `flowers` (the
+default images), `lib` (training), `callbacks` (Keras callbacks), `cli` (flags); image folders
 and module checks are shared with module_search in `tfhub.tools.image_folders` and
 `tfhub.tools.image_modules`. Importing this package does not import TensorFlow; the names below
 are loaded on first use.
@@ -25,9 +25,9 @@ from .hparams import HParams, get_default_hparams
 
 if TYPE_CHECKING:  # pragma: no cover
     from .export import Outputs
+    from .flowers import get_default_image_dir
     from .lib import (
         assert_accuracy,
-        get_default_image_dir,
         make_image_classifier,
         train_and_export,
         train_model,
@@ -53,8 +53,21 @@ _LAZY = {name: ".lib" for name in __all__ if name not in ("HParams", "get_defaul
 _LAZY.update(
     Outputs=".export",
     build_model=".model",
+    get_default_image_dir=".flowers",
     NoStrategy=".strategy",
     get_distribution_strategy=".strategy",
+)
+
+_SUBMODULES = (
+    "callbacks",
+    "cli",
+    "data",
+    "export",
+    "flowers",
+    "hparams",
+    "lib",
+    "model",
+    "strategy",
 )
 
 
@@ -66,6 +79,6 @@ def __getattr__(name: str) -> Any:
     """
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    if name in ("callbacks", "cli", "data", "export", "hparams", "lib", "model", "strategy"):
+    if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

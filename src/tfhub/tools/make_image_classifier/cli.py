@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ..absl_argv import double_dashed
 from .hparams import HParams, get_default_hparams
 
 DEFAULT_MODULE = "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"
@@ -173,7 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from ...cli import _errors
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(double_dashed(sys.argv[1:] if argv is None else argv, parser))
     return _errors.run_reported(
         lambda: run(args),
         prog="make_image_classifier",

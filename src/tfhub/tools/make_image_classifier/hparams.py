@@ -72,15 +72,24 @@ _CHECKS: tuple[tuple[str, Callable[[float], bool], str], ...] = (
 )
 
 
-def check_hparams(hparams: HParams, *, image_size: int | None = None) -> None:
+def check_hparams(
+    hparams: HParams,
+    *,
+    image_size: int | None = None,
+    assert_accuracy_at_least: float | None = None,
+) -> None:
     """Checks, before any work, the values that Keras or TensorFlow would reject only later
-    (with a message that names neither the flag nor the value), and --image_size.
+    (with a message that names neither the flag nor the value), --image_size, and an accuracy
+    bound that no run can reach (e.g. 90 meant as 90%: upstream failed after training).
 
     Raises:
         tfhub.errors.ToolFlagError: naming the first value out of its range.
     """
     checks = [(name, getattr(hparams, name), test, what) for name, test, what in _CHECKS]
     checks.append(("image_size", image_size, lambda v: v >= 1, "a positive number of pixels"))
+    checks.append(
+        ("assert_accuracy_at_least", assert_accuracy_at_least, lambda v: v <= 1, "at most 1")
+    )
     for name, value, test, what in checks:
         if value is not None and not test(value):
             raise errors.ToolFlagError(

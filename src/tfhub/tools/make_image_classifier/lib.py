@@ -17,21 +17,25 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import os
 import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from ... import constants, errors
+from ... import errors
 from ...keras._compat import keras_package
 from ...utils.lazy import require
 from .. import image_folders, image_modules
 from . import callbacks as tool_callbacks
-from . import data
+from . import data, flowers
 from .export import Outputs, check_outputs_writable, export
 from .hparams import HParams, check_hparams
 from .model import attach_head, build_head, build_model, compile_model, keras_module
-from .strategy import NoStrategy, get_distribution_strategy, set_gpu_memory_growth
+from .strategy import (
+    NoStrategy,
+    check_keras_can_train,
+    get_distribution_strategy,
+    set_gpu_memory_growth,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,22 +53,6 @@ def require_tensorflow() -> None:
         tfhub.errors.MissingDependencyError: (an ImportError) saying what to install.
     """
     require("tensorflow", keras_package(), purpose="make_image_classifier")
-
-
-def get_default_image_dir() -> str:
-    """Returns the TF Flowers images (one folder per class), downloading them if needed.
-
-    The archive (upstream's URL, or TFHUB_FLOWERS_URL) goes through tfhub's cache: downloaded
-    once, with progress, extracted safely and atomically.
-    """
-    from ...download import atomic_download, fetch_http_archive
-
-    url = constants.flowers_url()
-    folder = atomic_download(url, fetch_http_archive(url, handle=url))
-    inner = [name for name in os.listdir(folder) if os.path.isdir(os.path.join(folder, name))]
-    if "flower_photos" in inner:
-        return os.path.join(folder, "flower_photos")
-    return os.path.join(folder, inner[0]) if len(inner) == 1 else folder
 
 
 def uses_bottlenecks(hparams: HParams, *, gpus: int = 0) -> bool:
@@ -206,11 +194,14 @@ def make_image_classifier(
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
         tfhub.errors.ImageSizeError: if no usable image size is known.
         tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range.
+        tfhub.errors.UnsupportedStrategyError: Keras 3 with a MultiWorkerMirroredStrategy of
+            several workers (tf_keras trains with it).
     """
     check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
     files = image_folders.list_image_files(image_dir)
     require_tensorflow()
     strategy = distribution_strategy or NoStrategy()
+    check_keras_can_train(strategy, keras_package())
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync
         say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
@@ -377,10 +368,11 @@ def train_and_export(
         tfhub.errors.ToolFlagError: first, for a hyperparameter or image size out of range.
         Whatever `make_image_classifier` raises.
     """
-    check_hparams(hparams, image_size=image_size)
+    check_hparams(hparams, image_size=image_size, assert_accuracy_at_least=assert_accuracy_at_least)
     check_outputs_writable(outputs)
     require_tensorflow()  # Before downloading the default images.
-    image_dir = image_dir or get_default_image_dir()
+    if not image_dir:
+        image_dir = flowers.default_image_dir(say)
     if set_memory_growth:
         set_gpu_memory_growth(say)
     model, labels, history = make_image_classifier(

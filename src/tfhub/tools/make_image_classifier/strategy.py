@@ -57,3 +57,36 @@ def set_gpu_memory_growth(say: Say = _log) -> None:
     for gpu in gpus:
         tf.config.experimental.set_memory_growth(gpu, True)
     say("All GPUs will scale memory steadily" if gpus else "No GPUs found for set_memory_growth")
+
+
+def check_keras_can_train(strategy: Any, keras_name: str) -> None:
+    """Refuses, before anything loads, a strategy the Keras flavour in use cannot train with:
+    Keras 3's `fit` fails under a MultiWorkerMirroredStrategy of several workers ("Attempt to
+    convert a value (PerReplica...)", keras-team/keras#20585, open); tf_keras trains.
+
+    Args:
+        strategy: the tf.distribute strategy (or `NoStrategy`).
+        keras_name: the Keras package in use, "keras" or "tf_keras".
+
+    Raises:
+        tfhub.errors.UnsupportedStrategyError: saying to set TF_USE_LEGACY_KERAS=1.
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if keras_name != "keras" or resolver is None:
+        return
+    jobs = resolver.cluster_spec().as_dict()
+    workers = sum(len(jobs.get(job, ())) for job in ("chief", "worker"))
+    if workers > 1:
+        import tensorflow as tf
+
+        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        name = "MultiWorkerMirroredStrategy" if multi_worker else type(strategy).__name__
+        raise errors.UnsupportedStrategyError(
+            f"Keras 3 cannot train with {name} over {workers} workers (its fit fails on "
+            "per-replica values: keras-team/keras#20585). Train with tf_keras: set "
+            f"TF_USE_LEGACY_KERAS=1 on every worker. Received: strategy={name}, "
+            f"workers={workers}",
+            strategy=name,
+            workers=workers,
+            keras=keras_name,
+        )

@@ -8,12 +8,16 @@ lives in embedding_generator, index_builder and similarity_finder; this module p
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from ... import errors
 from ...utils.paths import relative_below
+from ..absl_argv import double_dashed
+
+logger = logging.getLogger(__name__)
 
 OPERATIONS = ("generate", "build", "e2e", "query")
 PROG = "make_nearest_neighbour_index"
@@ -35,7 +39,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     add("--module_url", help="text-embedding module: a tfhub.dev URL, a URL or a folder")
     add("--embed_output_dir", help="folder of the embedding TFRecords (local or gs://)")
     add("--projected_dim", type=int, help="randomly project the embeddings to this size")
-    add("--num_trees", type=int, default=100, help="annoy trees (default 100)")
+    add("--num_trees", type=int, help="annoy trees (default 100; annoy indexes only)")
     add("--index_output_dir", help="folder of the index files (local or gs://)")
     add("--num_matches", type=int, default=5, help="items a query returns (default 5)")
     add(
@@ -152,16 +156,23 @@ def _generate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
 def _build(args: argparse.Namespace) -> None:
     from . import index_builder as builder
 
-    info = builder.run(
-        builder.BuildConfig(
-            embed_output_dir=args.embed_output_dir,
-            index_output_dir=args.index_output_dir,
-            num_trees=args.num_trees,
-            library=args.index_library,
-            upstream_format=args.upstream_format,
-            allow_pickle=args.allow_pickle,
-        )
+    config = builder.BuildConfig(
+        embed_output_dir=args.embed_output_dir,
+        index_output_dir=args.index_output_dir,
+        num_trees=args.num_trees or builder.BuildConfig.num_trees,
+        library=args.index_library,
+        upstream_format=args.upstream_format,
+        allow_pickle=args.allow_pickle,
     )
+    if args.num_trees is not None and config.chosen_library() != "annoy":
+        logger.warning(
+            "--num_trees sets annoy's trees; the index is %s's (the default since tfhub "
+            "measured it, see the docs), which has none. Pass --index_library=annoy for an "
+            "annoy index of %d trees, as upstream built.",
+            config.chosen_library(),
+            args.num_trees,
+        )
+    info = builder.run(config)
     print(
         f"{info['library']} index of {info['items']} items ({info['dimensions']} dimensions) "
         f"written to {args.index_output_dir} in {info['build_seconds']:.2f} s"
@@ -217,7 +228,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Console script `make_nearest_neighbour_index`; errors end as one line on stderr."""
     from ...cli import _errors
 
-    args, beam_args = build_parser(prog).parse_known_args(argv)
+    parser = build_parser(prog)
+    argv = double_dashed(sys.argv[1:] if argv is None else argv, parser)
+    args, beam_args = parser.parse_known_args(argv)
     return _errors.run_reported(
         lambda: run(args, beam_args), prog=prog, verbose=True, tensorflow_logs=False
     )

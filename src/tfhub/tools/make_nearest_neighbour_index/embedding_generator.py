@@ -21,7 +21,7 @@ import numpy as np
 
 from ... import errors
 from ...utils.lazy import import_optional
-from . import files
+from . import beam_options, files
 from .text_embedding import TextEmbedder, project
 
 logger = logging.getLogger(__name__)
@@ -182,10 +182,14 @@ def _first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
 
 
 def pipeline_options(beam_args: Sequence[str]) -> Any:
-    """Beam PipelineOptions from command-line style arguments, DirectRunner by default."""
+    """Beam PipelineOptions from command-line style arguments: DirectRunner, and workers that
+    log warnings and errors only (not ~20 INFO lines each about their gRPC channels), unless
+    the arguments say otherwise."""
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
     options = PipelineOptions(list(beam_args))
+    if options.get_all_options().get("default_sdk_harness_log_level") is None:
+        options = PipelineOptions([*beam_args, "--default_sdk_harness_log_level=WARNING"])
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = DEFAULT_RUNNER
@@ -226,7 +230,11 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
         tfhub.errors.ProjectedDimError: --projected_dim above the embedding size.
         tfhub.errors.OutputNotWritableError: the output folder cannot be written.
         tfhub.errors.PipelineError: the pipeline failed on its runner.
+        tfhub.errors.ToolFlagError: an argument of `beam_args` is no Beam pipeline option.
     """
+    beam_options.check_pipeline_args(
+        beam_args, tool_flags=[field.name for field in dataclasses.fields(GenerateConfig)]
+    )
     _check_inputs(config.data_file_pattern)
     files.check_output_folder(config.embed_output_dir, flag="embed_output_dir")
     embedding_dim = TextEmbedder(config.module_url).dim

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from ... import errors
+from ..absl_argv import double_dashed
 
 PROG = "tfhub-module-search"
 
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog=PROG, description="Rank image feature-vector modules for a labelled image dataset."
     )
     add_arguments(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(double_dashed(sys.argv[1:] if argv is None else argv, parser))
     return _errors.run_reported(lambda: run(args), prog=PROG, verbose=True, tensorflow_logs=False)
 
 

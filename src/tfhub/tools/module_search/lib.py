@@ -10,11 +10,13 @@ upstream) has another label. Lower is better.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
+import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -144,8 +146,11 @@ class TfdsDataset:
         tfds = _import_tfds(spec)
         try:
             split = "train" if spec.num_examples is None else f"train[:{spec.num_examples}]"
-            dataset = tfds.load(spec.name, split=split, shuffle_files=False, download=False)
+            with _absl_warnings_off():  # e.g. "Variant folder ... has no dataset_info.json"
+                dataset = tfds.load(spec.name, split=split, shuffle_files=False, download=False)
         except Exception as err:
+            if type(err).__name__ == "DatasetNotFoundError":
+                raise _unavailable(spec, "tensorflow_datasets has no dataset of that name") from err
             raise _unavailable(spec, f"it is not downloaded ({type(err).__name__})") from err
         self._examples = [(ex["image"].numpy(), int(ex["label"])) for ex in dataset]
         self.labels = np.asarray([label for _, label in self._examples], np.int64)
@@ -182,11 +187,46 @@ def _import_tfds(spec: DataSpec) -> Any:
     return tfds
 
 
+@contextlib.contextmanager
+def _absl_warnings_off() -> Iterator[None]:
+    """Keeps the warnings tensorflow_datasets logs through absl off the console for a while
+    (the error that follows, if any, says what matters)."""
+    absl_logger = logging.getLogger("absl")
+    level = absl_logger.level
+    absl_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        absl_logger.setLevel(level)
+
+
+# A tensorflow_datasets name: `name`, `name/config`, each maybe with `:version`.
+_TFDS_NAME = re.compile(r"[a-z][a-z0-9_]*(/[A-Za-z0-9_.-]+)?(:[0-9.*]+)?")
+
+
+def _is_tfds_name(name: str) -> bool:
+    """Whether NAME means a tensorflow_datasets dataset rather than a local folder: not an
+    existing folder nor a path (`./x`, `/x`, `~/x`); with a `/` (`imagenette/320px`), only if
+    tensorflow_datasets is installed and knows the part before it."""
+    if os.path.isdir(name) or name.startswith((".", "/", "~")):
+        return False
+    if "/" not in name and os.sep not in name:
+        return True
+    if not _TFDS_NAME.fullmatch(name):
+        return False
+    try:
+        import tensorflow_datasets as tfds
+
+        tfds.builder_cls(name.split("/")[0])
+    except Exception:
+        return False
+    return True
+
+
 def load_dataset(spec: DataSpec) -> FolderDataset | TfdsDataset:
-    """The dataset of a spec: a local folder if NAME is one, else tensorflow_datasets."""
-    if os.path.isdir(spec.name) or os.sep in spec.name or spec.name.startswith("."):
-        return FolderDataset(spec)
-    return TfdsDataset(spec)
+    """The dataset of a spec: a local folder if NAME is one, else tensorflow_datasets
+    (`_is_tfds_name`)."""
+    return TfdsDataset(spec) if _is_tfds_name(spec.name) else FolderDataset(spec)
 
 
 def loo_1nn_error(embeddings: np.ndarray, labels: np.ndarray) -> float:

@@ -1,0 +1,42 @@
+"""Upstream's console scripts parsed their flags with absl, which takes a long flag after one
+dash as after two (`-image_dir=photos`, `-nodo_fine_tuning`): scripts written for them keep
+working with tfhub's (`tfhub.tools.absl_argv`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfhub.tools.absl_argv import double_dashed
+from tfhub.tools.make_image_classifier import cli as classifier_cli
+from tfhub.tools.make_nearest_neighbour_index.cli import main as nn_main
+from tfhub.tools.module_search.cli import main as search_main
+
+
+def test_one_dash_long_flags_get_two_and_nothing_else_changes() -> None:
+    parser = classifier_cli.build_parser()
+    argv = ["-image_dir=photos", "-nodo_fine_tuning", "-train_epochs", "3", "-v", "-x=1",
+            "--batch_size", "-5", "--", "-image_dir"]  # fmt: skip
+    assert double_dashed(argv, parser) == [
+        "--image_dir=photos", "--nodo_fine_tuning", "--train_epochs", "3", "-v", "-x=1",
+        "--batch_size", "-5", "--", "-image_dir",
+    ]  # fmt: skip
+    args = parser.parse_args(double_dashed(["-do_fine_tuning", "-image_size=96"], parser))
+    assert args.do_fine_tuning and args.image_size == 96
+
+
+@pytest.mark.parametrize(
+    ("main", "argv", "message"),
+    [
+        (classifier_cli.main, ["-image_dir", "photos", "-train_epochs=0"],
+         "--train_epochs must be a positive number of passes"),
+        (nn_main, ["build", "-embed_output_dir=e", "-index_output_dir", "e"],
+         "--index_output_dir and --embed_output_dir must be apart"),
+        (search_main, ["-dataset=photos#0", "-module", "m"], "--dataset must be NAME or NAME#N"),
+    ],
+)  # fmt: skip
+def test_each_console_script_takes_absl_one_dash_flags(
+    main, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) != 0  # The flags were parsed: the error is about their values.
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tfhub: error: {message}")

@@ -1,0 +1,66 @@
+"""make_image_classifier items of issue 8 that no other test held: a `.tflite` file asked for
+without `--saved_model_dir` (upstream converted a temporary SavedModel, as tfhub does); the
+documented MultiWorkerMirroredStrategy route, which Keras 3 cannot train with over several
+workers (checked by hand: two workers on 127.0.0.1 train with tf_keras, and Keras 3's fit fails
+on per-replica values, keras-team/keras#20585)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests._helpers import image_models
+
+from tfhub import errors
+from tfhub.tools.image_modules import load_module_layer
+from tfhub.tools.make_image_classifier import build_model, get_default_hparams
+from tfhub.tools.make_image_classifier import make_image_classifier as train
+from tfhub.tools.make_image_classifier.export import Outputs, export
+from tfhub.tools.make_image_classifier.strategy import check_keras_can_train
+
+pytestmark = [
+    pytest.mark.tf,
+    pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning"),
+]
+
+
+def test_tflite_alone_is_converted_from_a_temporary_saved_model_that_is_removed(
+    image_modules: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", os.fspath(scratch))  # Where the SavedModel goes.
+    layer = load_module_layer(image_modules["fixed"], trainable=False)
+    model = build_model(layer, get_default_hparams(), (32, 32), 3)
+    said: list[str] = []
+    tflite = tmp_path / "out" / "model.tflite"
+    export(model, ("a", "b", "c"), Outputs(tflite_output_file=os.fspath(tflite)), say=said.append)
+
+    assert said == [f"TFLite model exported to {tflite}"]
+    assert os.listdir(tmp_path / "out") == ["model.tflite"]
+    assert not [name for name in os.listdir(scratch) if name.startswith("tfhub-classifier-")]
+    images = np.random.default_rng(0).uniform(size=(4, 32, 32, 3)).astype(np.float32)
+    lite = image_models.tflite_predictions(tflite, images)
+    np.testing.assert_allclose(lite, np.asarray(model(images, training=False)), atol=1e-4)
+
+
+def _cluster(workers: int) -> object:
+    """What the check reads of a MultiWorkerMirroredStrategy: its cluster resolver (a real one;
+    a real strategy of several workers waits for the others)."""
+    import tensorflow as tf
+
+    spec = tf.train.ClusterSpec({"worker": [f"127.0.0.1:{port}" for port in range(workers)]})
+    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(spec, "worker", 0)
+    return type("MultiWorkerMirroredStrategy", (), {"cluster_resolver": resolver})()
+
+
+def test_keras3_refuses_several_workers_before_loading_anything(shape_images: Path) -> None:
+    with pytest.raises(errors.UnsupportedStrategyError, match="TF_USE_LEGACY_KERAS=1") as caught:
+        train("no/such/module", str(shape_images), get_default_hparams(), _cluster(2))
+    assert (caught.value.workers, caught.value.keras) == (2, "keras")
+    assert "MultiWorkerMirroredStrategy over 2 workers" in str(caught.value)
+    check_keras_can_train(_cluster(2), "tf_keras")  # tf_keras trains with it.
+    check_keras_can_train(_cluster(1), "keras")  # One worker: as MirroredStrategy.
