@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -92,12 +93,16 @@ def test_generate_on_direct_runner_with_two_workers_over_http(
 
 def test_pipeline_options_default_to_direct_runner_and_quiet_workers():
     """Beam's worker processes (--direct_running_mode=multi_processing, a cluster's SDK
-    harness) log ~20 INFO lines each about their channels unless told a level."""
+    harness) log ~20 INFO lines each about their channels unless told a level. The
+    DirectRunner's pipelines run on the FnApiRunner, which downloads nothing."""
     options = generator.pipeline_options([]).get_all_options()
     assert (options["runner"], options["default_sdk_harness_log_level"]) == (
-        "DirectRunner",
+        "FnApiRunner",
         "WARNING",
     )
+    for given in ("--runner=DirectRunner", "--runner=direct", "--runner=PrismRunner"):
+        expected = "PrismRunner" if "Prism" in given else "FnApiRunner"
+        assert generator.pipeline_options([given]).get_all_options()["runner"] == expected
     given = ["--runner=FlinkRunner", "--default_sdk_harness_log_level=DEBUG"]
     options = generator.pipeline_options(given).get_all_options()
     assert (options["runner"], options["default_sdk_harness_log_level"]) == ("FlinkRunner", "DEBUG")
@@ -174,7 +179,7 @@ def test_upstream_format_is_readable_as_upstream_reads_it(tmp_path, upstream_vec
     assert caught.value.query_dim == 32
 
 
-def test_tf1_text_module_from_a_folder_and_over_http(tmp_path, served_dir, server):
+def test_tf1_text_module_from_a_folder_and_over_http(tmp_path, served_dir, server, monkeypatch):
     sentences = ["the cat sat", "hello world", "", "mat mat unknown"]
     module = nn.save_tf1_text_module(str(tmp_path / "tf1"))
     embedder = TextEmbedder(module)
@@ -187,7 +192,12 @@ def test_tf1_text_module_from_a_folder_and_over_http(tmp_path, served_dir, serve
     config = generator.GenerateConfig(
         nn.write_lines(tmp_path / "lines.txt", items), server.url("tf1.tar.gz"), str(tmp_path / "e")
     )
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     assert generator.run(config) == nn.DIM  # DirectRunner, default options.
+    # Beam's DirectRunner would try Prism (a download from GitHub), leaving a beam-temp folder.
+    assert not [name for name in os.listdir(temp) if name.startswith("beam-temp")]
     got_items, got_vectors = nn.read_records(str(tmp_path / "e"))
     assert sorted(got_items) == sorted(items)
     np.testing.assert_allclose(
@@ -285,7 +295,8 @@ def test_pipeline_failure_on_the_runner_is_one_error(text_module, tmp_path):
     data.write_bytes("caf\xe9 au lait\nthe cat\n".encode("latin-1"))  # Not UTF-8.
     with pytest.raises(errors.PipelineError) as caught:
         generator.run(generator.GenerateConfig(str(data), text_module, str(tmp_path / "out")))
-    assert caught.value.runner == "DirectRunner" and "UnicodeDecodeError" in caught.value.cause
+    assert caught.value.runner == "DirectRunner (FnApiRunner)"
+    assert "UnicodeDecodeError" in caught.value.cause
     assert f"Line 1 of {data} is not UTF-8 text: convert the file" in str(caught.value)
     _assert_one_line_and_picklable(caught.value, "runner", "cause")
     assert sorted(os.listdir(tmp_path)) == ["latin1.txt"]
