@@ -159,7 +159,7 @@ def _build(args: argparse.Namespace) -> None:
     config = builder.BuildConfig(
         embed_output_dir=args.embed_output_dir,
         index_output_dir=args.index_output_dir,
-        num_trees=args.num_trees or builder.BuildConfig.num_trees,
+        num_trees=builder.BuildConfig.num_trees if args.num_trees is None else args.num_trees,
         library=args.index_library,
         upstream_format=args.upstream_format,
         allow_pickle=args.allow_pickle,
