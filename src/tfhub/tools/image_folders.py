@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
 # Images that TensorFlow cannot decode (upstream's ImageDataGenerator read TIFF and PPM).
 _LEFT_OUT_IMAGES = frozenset({".tif", ".tiff", ".ppm", ".webp"})
+_LISTED_IMAGES = IMAGE_EXTENSIONS | _LEFT_OUT_IMAGES
 _DECODE_BATCH = 256
 
 
@@ -86,7 +87,7 @@ def _images_below(folder: str, left_out: list[str]) -> list[str]:
         dirnames.sort()
         for name in sorted(filenames):
             extension = os.path.splitext(name)[1].lower()
-            if extension in IMAGE_EXTENSIONS | _LEFT_OUT_IMAGES:
+            if extension in _LISTED_IMAGES:
                 into = found if extension in IMAGE_EXTENSIONS else left_out
                 into.append(os.path.join(dirpath, name))
     return found
