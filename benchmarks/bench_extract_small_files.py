@@ -1,7 +1,7 @@
 """Extraction of an archive of many one-byte files: tfhub against GNU tar.
 
 One command: python3 benchmarks/bench_extract_small_files.py [--files 20000] [--dir /dev/shm]
-(a minute on tmpfs, several on a disk).
+[--loaded] (a minute on tmpfs, several on a disk).
 
 Recipe (printed with the results): a `tarfile` .tar.gz (gzip level 6) of `--files` one-byte
 files spread over 100 folders; each run is a fresh process extracting it into an empty folder on
@@ -21,12 +21,15 @@ extraction time measured inside its process (what `hub.resolve` costs in a progr
 running) against tar's whole process, and the interpreter's own start-up (`-c pass`, same
 environment), which the whole-process figure includes, with the interpreter's path and what its
 site imports at start (a `.pth` file may import packages every process then pays for; run it with
-the front door's `.venv/bin/python` for a clean environment).
+the front door's `.venv/bin/python` for a clean environment). With `--loaded`, every run meets
+a busy machine: one CPU-bound busy loop per core runs from the first run to the last (the
+condition of the issue's "92 s vs 61 s on a busy machine").
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import shutil
@@ -38,7 +41,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, machine
+from _common import child_env, cpu_load, machine
 
 TFHUB_CODE = """
 import time
@@ -146,11 +149,51 @@ def fs_type(path: str) -> str:
     return kind
 
 
+def alternate_runs(
+    archive: str, work: str, runs: int, *, keep: bool
+) -> tuple[dict[str, list[float]], dict[str, list[float]], list[float], list[float]]:
+    """Extracts `archive` `runs` times with tfhub and with tar, alternated, into folders of
+    `work` (removed after each run unless `keep`), printing each run.
+
+    Returns:
+        (wall s per tool, CPU s per tool, tfhub's import + extraction inside its process, the
+        interpreter's start alone), one value per run.
+    """
+    times: dict[str, list[float]] = {"tfhub": [], "GNU tar": []}
+    cpu: dict[str, list[float]] = {"tfhub": [], "GNU tar": []}
+    inside: list[float] = []  # tfhub's import + extraction, inside its process.
+    bare: list[float] = []  # The interpreter alone.
+    for index in range(runs):
+        for name, runner in (("tfhub", run_tfhub), ("GNU tar", run_tar)):
+            target = os.path.join(work, f"out-{index}-{name[-3:]}")
+            os.mkdir(target)
+            waited, left = quiet_disk()  # Earlier writes land now, not in this run.
+            wall, used, note, own = runner(archive, target)
+            times[name].append(wall)
+            cpu[name].append(used)
+            if name == "tfhub":
+                inside.append(own)
+                bare.append(run_python(tfhub_env(work)))
+                note += f", import + extraction {own:.2f} s, interpreter alone {bare[-1]:.3f} s"
+            print(
+                f"  run {index + 1} {name}: {wall:.2f} s wall, {used:.2f} s CPU {note} "
+                f"(synced, waited {waited:.1f} s, {left} kB dirty left; load "
+                f"{os.getloadavg()[0]:.2f})",
+                flush=True,
+            )
+            if not keep:
+                shutil.rmtree(target)
+    return times, cpu, inside, bare
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", default=None, help="where to extract (default: the temp dir)")
+    parser.add_argument(
+        "--loaded", action="store_true", help="run a CPU-bound busy loop per core meanwhile"
+    )
     args = parser.parse_args()
     if shutil.which("tar") is None:
         raise SystemExit("GNU tar is needed (apt-get install tar)")
@@ -159,41 +202,21 @@ def main() -> None:
     try:
         archive = os.path.join(work, "small.tar.gz")
         make_archive(archive, args.files)
-        times: dict[str, list[float]] = {"tfhub": [], "GNU tar": []}
-        cpu: dict[str, list[float]] = {"tfhub": [], "GNU tar": []}
-        inside: list[float] = []  # tfhub's import + extraction, inside its process.
-        bare: list[float] = []  # The interpreter alone.
         warm = [sys.executable, "-c", "import tfhub._archive"]
         subprocess.run(warm, env=tfhub_env(work), check=True)  # Compiles the bytecode once.
         keep = fs_type(work) != "tmpfs"
         print(f"Outputs: {'kept until the end' if keep else 'removed after each run'}.")
-        for index in range(args.runs):
-            for name, runner in (("tfhub", run_tfhub), ("GNU tar", run_tar)):
-                target = os.path.join(work, f"out-{index}-{name[-3:]}")
-                os.mkdir(target)
-                waited, left = quiet_disk()  # Earlier writes land now, not in this run.
-                wall, used, note, own = runner(archive, target)
-                times[name].append(wall)
-                cpu[name].append(used)
-                if name == "tfhub":
-                    inside.append(own)
-                    bare.append(run_python(tfhub_env(work)))
-                    note += f", import + extraction {own:.2f} s, interpreter alone {bare[-1]:.3f} s"
-                print(
-                    f"  run {index + 1} {name}: {wall:.2f} s wall, {used:.2f} s CPU {note} "
-                    f"(synced, waited {waited:.1f} s, {left} kB dirty left; load "
-                    f"{os.getloadavg()[0]:.2f})",
-                    flush=True,
-                )
-                if not keep:
-                    shutil.rmtree(target)
+        cores = os.cpu_count() or 1
+        condition = f"loaded ({cores} busy loops)" if args.loaded else "idle"
+        with cpu_load(cores) if args.loaded else contextlib.nullcontext():
+            times, cpu, inside, bare = alternate_runs(archive, work, args.runs, keep=keep)
         ours, theirs = (statistics.median(times[name]) for name in times)
         runs = {name: ", ".join(f"{value:.2f}" for value in times[name]) for name in times}
         cpu_median = {name: statistics.median(cpu[name]) for name in cpu}
         print(
-            f"{args.files} one-byte files | tfhub {ours:.2f} s ({runs['tfhub']}) | GNU tar "
-            f"{theirs:.2f} s ({runs['GNU tar']}) | ratio {ours / theirs:.2f}x (target <= 1.0x), "
-            f"{(ours - theirs) / args.files * 1e6:+.0f} us per file | CPU tfhub "
+            f"{args.files} one-byte files, {condition} | tfhub {ours:.2f} s ({runs['tfhub']}) | "
+            f"GNU tar {theirs:.2f} s ({runs['GNU tar']}) | ratio {ours / theirs:.2f}x "
+            f"(target <= 1.0x), {(ours - theirs) / args.files * 1e6:+.0f} us per file | CPU tfhub "
             f"{cpu_median['tfhub']:.2f} s, tar {cpu_median['GNU tar']:.2f} s | in {work} "
             f"({fs_type(work)}) | {machine()}",
             flush=True,
