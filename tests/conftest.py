@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,34 @@ from tests._helpers.upstream_records import UPSTREAM_DIR
 from tfhub import constants
 
 _TFHUB_ENV_VARS = constants.tfhub_env_var_names()  # The one list, in tfhub.constants.
+_SYSTEM_TEMPDIR = tempfile.gettempdir()  # Read at import, before private_tempdir moves TMPDIR.
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_tempdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Points TMPDIR, for this process and every process it starts, at a folder below pytest's
+    own temporary folder: what tfhub, Beam, TensorFlow and the hub server put in the temporary
+    folder (the server's packed archives, publish locks, Beam's staging) stays out of the
+    machine's /tmp, where a developer's own `tfhub serve` keeps its files."""
+    folder = tmp_path_factory.mktemp("tmpdir")
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again.
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before
+        tempfile.tempdir = None
+
+
+@pytest.fixture(scope="session")
+def system_tempdir() -> str:
+    """The machine's temporary folder (e.g. /tmp), for the tests that need a folder other users
+    can reach (pytest's own folders are private to the user running the tests)."""
+    return _SYSTEM_TEMPDIR
 
 
 @pytest.fixture(autouse=True)

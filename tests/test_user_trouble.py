@@ -311,11 +311,11 @@ def test_a_failed_forced_import_keeps_the_entry(capsys, tmp_path, isolated_cache
 
 
 @pytest.fixture
-def shared_dir():
+def shared_dir(system_tempdir):
     """A folder that the user `nobody` can write (tmp_path is private to root)."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv, to run tfhub as the user nobody")
-    folder = tempfile.mkdtemp(prefix="tfhub-shared-")
+    folder = tempfile.mkdtemp(prefix="tfhub-shared-", dir=system_tempdir)
     os.chmod(folder, 0o777)
     try:
         yield folder

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.tf
 
 _SCRIPT = textwrap.dedent(
     """
-    import sys, tempfile
+    import sys
     import tensorflow as tf
     import tfhub as hub
 
@@ -28,7 +29,7 @@ _SCRIPT = textwrap.dedent(
         hub.add_signature("words", inputs=words, outputs=words)
 
     spec = hub.create_module_spec(module_fn)
-    path = tempfile.mkdtemp() + "/module"
+    path = sys.argv[1] + "/module"
     with tf.Graph().as_default():
         module = hub.Module(spec)
         y = module([1.0])
@@ -42,9 +43,13 @@ _SCRIPT = textwrap.dedent(
 )
 
 
-def test_create_module_spec_and_module_log_no_deprecation_warning() -> None:
+def test_create_module_spec_and_module_log_no_deprecation_warning(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", _SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "done" in result.stderr
