@@ -32,7 +32,8 @@ BACKOFF_BASE_SEC = 0.25
 BACKOFF_MAX_SEC = 8.0
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _AGAIN_HINT = (
-    "Try again later, or set TFHUB_HTTP_RETRIES higher (how often a broken download is retried)."
+    f"Try again later, or set {constants.TFHUB_HTTP_RETRIES} higher (how often a broken download "
+    "is retried)."
 )
 # The body broke off and the server cannot resume it: download again from the start.
 RestartDownload = errors.DownloadRestartError

@@ -81,8 +81,9 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
         ) from err
     if "://" in folder:
         return folder
-    if _holds_model(folder):
-        if not any(os.path.getsize(os.path.join(folder, name)) for name in _present(folder)):
+    present = _present(folder)
+    if present:
+        if not any(os.path.getsize(os.path.join(folder, name)) for name in present):
             raise _unavailable(
                 handle, flag, "is damaged: its saved_model.pb is empty", "Copy or export it again."
             )
