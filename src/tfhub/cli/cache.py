@@ -14,7 +14,7 @@ from ._parsers import add_command, add_documented_parser
 CACHE_ENV = """\
 environment:
   TFHUB_CACHE_DIR     the cache folder (default <tempdir>/tfhub_modules)
-  TFHUB_LOCK_TIMEOUT  seconds a download rm waits for may show no sign of life (default 120)
+  TFHUB_LOCK_TIMEOUT  seconds rm waits for a download that shows no sign of life (default 120)
 """
 
 
