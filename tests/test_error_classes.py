@@ -28,6 +28,7 @@ _DATA = {  # A value for each keyword an error class takes.
     "module": "tensorflow",
     "command": 'pip install "tfhub[tf]"',
     "field": "url",
+    "problem": "saved_model.pb (0 bytes) holds no MetaGraph",
 }
 
 

@@ -17,7 +17,10 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not import
 
 def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
     """Recreates a pickled tfhub error without calling `__init__` (its keywords are in `state`)."""
-    err = cls.__new__(cls)
+    builtin: Any = cls  # The builtin whose memory layout `cls` has: its `__new__` is safe.
+    while builtin.__module__ != "builtins":
+        builtin = builtin.__base__ or BaseException  # Only `object` has no base.
+    err = builtin.__new__(cls)
     err.args = args
     err.__dict__.update(state)
     return err
@@ -211,6 +214,27 @@ class ArchiveTooLargeError(ArchiveError):
 
 class TFHubLoadError(TFHubError, ValueError):
     """A model folder that cannot be loaded as requested."""
+
+
+class DamagedModelError(TFHubLoadError, OSError):
+    """A model folder whose `saved_model.pb` or checkpoint is truncated or damaged.
+
+    Also an OSError and a ValueError: TensorFlow raised either for such files (an IndexError or
+    an OpError for some damaged checkpoints; that error is kept as `__cause__`).
+
+    Attributes:
+        path: the model's folder.
+        problem: which file and how, e.g. "saved_model.pb (0 bytes) holds no MetaGraph".
+    """
+
+    def __init__(self, message: str, *, path: str, problem: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.problem = problem
+
+
+class MissingModelFileError(DamagedModelError, FileNotFoundError):
+    """A model folder without a file it needs: `saved_model.pb`, the variables' index or data."""
 
 
 class _AvailableMixin:

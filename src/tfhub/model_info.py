@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from . import cache, errors, saved_model
+from . import cache, errors, model_damage, saved_model
 from .utils.lazy import import_tensorflow
 
 
@@ -150,7 +150,9 @@ def describe_reusable(module_path: str, *, loaded: Any = None) -> dict[str, Any]
     try:
         obj = tf.saved_model.load(module_path) if loaded is None else loaded
     except Exception as err:
-        return {"error": f"cannot be loaded: {type(err).__name__}: {str(err)[:200]}"}
+        damaged = model_damage.diagnose(module_path)  # Which file, if one is damaged.
+        why = damaged.problem if damaged else f"{type(err).__name__}: {str(err)[:200]}"
+        return {"error": f"cannot be loaded: {why}"}
     if not callable(obj) or not hasattr(obj.__call__, "concrete_functions"):
         return None
     variables = list(getattr(obj, "variables", []) or [])

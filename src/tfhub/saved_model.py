@@ -94,6 +94,9 @@ def load(
         tfhub.errors.InvalidHandleError: (a ValueError) if `handle` is not a string (or
             os.PathLike).
         tfhub.errors.UnknownTagsError: if `tags` matches none of the model's tag sets.
+        tfhub.errors.DamagedModelError: (an OSError and a ValueError) if `saved_model.pb` or
+            the checkpoint in `variables/` is truncated or damaged;
+            `tfhub.errors.MissingModelFileError` (also a FileNotFoundError) if one is missing.
         tfhub.errors.TFHubError: from `resolve`.
     """
     return load_model(handle, tags=tags, options=options).obj
@@ -114,7 +117,9 @@ def load_model(
             f"Expected a string, got {handle!r}: hub.load needs a handle (a path or URL) as a "
             f"str or os.PathLike. Received: handle={handle!r}"
         )
-    from .loaded_model import LoadedModel  # Protos and tf1/: not on `resolve`'s hot path.
+    # Protos, tf1/ and the damage check: not on `resolve`'s hot path.
+    from . import model_damage
+    from .loaded_model import LoadedModel
 
     module_path = resolve(handle)
     is_hub_module_v1 = is_tf1_hub_module(module_path)
@@ -123,7 +128,8 @@ def load_model(
     _check_tags(handle, module_path, tags)
     tags_list = list(tags) if tags is not None else None
     extra = {} if options is None else {"options": options}
-    obj = tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list, **extra)
+    with model_damage.diagnosed(module_path, handle=handle):
+        obj = tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list, **extra)
     obj._is_hub_module_v1 = is_hub_module_v1  # Upstream's marker, read by users' code too.
     return LoadedModel(
         obj,

@@ -1,4 +1,5 @@
-"""Reading a model folder without loading it: the TF1-format marker and `saved_model.pb`.
+"""Reading a model folder without loading it: the TF1-format marker and `saved_model.pb`, and
+the error for a folder whose files are missing or damaged.
 
 Parsing `saved_model.pb` imports TensorFlow (for its protos) but creates no op and loads no
 variable, so it works the same in eager mode and inside a `tf.Graph`.
@@ -10,7 +11,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from . import errors
+from . import cache, errors
 from .utils.lazy import tensorflow as tf
 
 TF1_MODULE_MARKER = "tfhub_module.pb"
@@ -88,24 +89,62 @@ def read_saved_model_proto(module_path: str) -> Any:
     """Parses the folder's saved_model.pb (imports TensorFlow).
 
     Returns:
-        The `SavedModel` proto.
+        The `SavedModel` proto, with at least one MetaGraph.
 
     Raises:
-        tfhub.errors.TFHubLoadError: if the folder has no readable saved_model.pb.
+        tfhub.errors.MissingModelFileError: (a TFHubLoadError and a FileNotFoundError) if the
+            folder has no saved_model.pb.
+        tfhub.errors.DamagedModelError: if it does not parse or holds no MetaGraph.
     """
     tf.initialize()  # The install hint if TensorFlow is missing.
     from tensorflow.core.protobuf import saved_model_pb2
 
     pb_path = os.path.join(module_path, SAVED_MODEL_FILENAME_PB)
     try:
-        return saved_model_pb2.SavedModel.FromString(_read_bytes(pb_path))
+        content = _read_bytes(pb_path)
     except FileNotFoundError as err:
-        raise errors.TFHubLoadError(
-            f"{module_path} holds no {SAVED_MODEL_FILENAME_PB}: it is not a SavedModel "
-            "(nor a TF1 Hub module)."
-        ) from err
+        problem = f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel"
+        raise damaged_model_error(module_path, problem, missing=True) from err
+    try:
+        saved_model = saved_model_pb2.SavedModel.FromString(content)
     except Exception as err:  # protobuf's DecodeError and friends.
-        raise errors.TFHubLoadError(f"{pb_path} is not a valid SavedModel: {err}") from err
+        problem = f"{SAVED_MODEL_FILENAME_PB} ({len(content)} bytes) is truncated or damaged"
+        raise damaged_model_error(module_path, problem) from err
+    if not saved_model.meta_graphs:
+        problem = f"{SAVED_MODEL_FILENAME_PB} ({len(content)} bytes) holds no MetaGraph"
+        raise damaged_model_error(module_path, problem)
+    return saved_model
+
+
+def damaged_model_error(
+    module_path: str, problem: str, *, missing: bool = False, handle: str | None = None
+) -> errors.DamagedModelError:
+    """Builds the error for a model folder with a missing or damaged file: what, where, what to do.
+
+    Args:
+        module_path: the model's folder.
+        problem: which file and how, e.g. "variables/variables.index is missing".
+        missing: a file is absent (the error is then also a FileNotFoundError).
+        handle: the handle the user loaded, if it differs from the folder.
+
+    Returns:
+        A `MissingModelFileError` if `missing`, else a `DamagedModelError`.
+    """
+    cached_handle = None if "://" in module_path else cache.read_descriptor_handle(module_path)
+    if cached_handle is not None:
+        todo = (
+            f"It is the cache's copy of {cached_handle}: remove it with "
+            f"`tfhub cache rm {cached_handle}` and load again to download it anew."
+        )
+    else:
+        todo = "Check the path, or copy or export the model there again."
+    where = module_path if handle in (None, module_path) else f"{handle} (at {module_path})"
+    cls = errors.MissingModelFileError if missing else errors.DamagedModelError
+    return cls(
+        f"The model {where} cannot be loaded: {problem}. {todo}",
+        path=module_path,
+        problem=problem,
+    )
 
 
 def _read_bytes(path: str) -> bytes:

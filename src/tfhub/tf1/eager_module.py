@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..loaded_model import LoadedModel
+from ..model_damage import diagnosed
 from ..utils.lazy import tensorflow as tf
 from . import tensor_info
 from .graph_state import group_partitions
@@ -41,8 +42,10 @@ class EagerModuleImpl:
             path = f"{temp_dir.name}/module"
             export_spec(spec, path, tags=tags)
         meta_graph = spec.get_meta_graph(tags)  # type: ignore[attr-defined]
+        with diagnosed(path):
+            loaded = tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags))
         self._model = LoadedModel(
-            tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags)),
+            loaded,
             module_path=path,
             tags=tuple(sorted(tags)),
             is_hub_module_v1=True,

@@ -116,23 +116,26 @@ def loading(handle: str, *, flag: str) -> Iterator[None]:
         flag: the flag that gave it.
 
     Raises:
-        tfhub.errors.ModuleUnavailableError: the loader raised OSError, ValueError,
-            IndexError, KeyError or a TensorFlow or protobuf error (chained); tfhub's own
-            errors and others propagate as they are.
+        tfhub.errors.ModuleUnavailableError: the loader raised a DamagedModelError, OSError,
+            ValueError, IndexError, KeyError or a TensorFlow or protobuf error (chained);
+            tfhub's other errors and the rest propagate as they are.
     """
     try:
         yield
     except Exception as err:
-        if not _is_load_failure(err):
-            raise
-        lines = str(err).strip().splitlines()
-        first = lines[0].split(". ")[0].rstrip(".") if lines else ""
-        why = f"{type(err).__name__}: {first}".rstrip(": ")
         remedy = (
             f"remove its download (tfhub cache rm {handle}) and run again."
             if "://" in handle
             else "copy or export it again."
         )
+        if isinstance(err, errors.DamagedModelError):  # The loader found the damaged file.
+            problem = f"cannot be loaded: {err.problem}"
+            raise _unavailable(handle, flag, problem, f"To repair it, {remedy}") from err
+        if not _is_load_failure(err):
+            raise
+        lines = str(err).strip().splitlines()
+        first = lines[0].split(". ")[0].rstrip(".") if lines else ""
+        why = f"{type(err).__name__}: {first}".rstrip(": ")
         problem = f"cannot be loaded ({why})"
         raise _unavailable(
             handle, flag, problem, f"If its files are damaged or incomplete, {remedy}"

@@ -1,0 +1,121 @@
+"""Why a model folder did not load: a missing, truncated or damaged `saved_model.pb` or checkpoint.
+
+Loading asks TensorFlow first and diagnoses only after it failed, so a model that loads pays
+nothing. TensorFlow's own errors for damaged files are a ValueError ("0 MetaGraphs"), an OSError
+("Cannot parse file"), an IndexError ("Read less bytes than requested") or an OpError ("not an
+sstable"); none says which file is at fault or what to do. `diagnosed` replaces them with a
+`DamagedModelError` that names the file and says what to do: remove a damaged cache entry so
+the next load downloads it anew, or copy or export a local folder again (the message is built
+in one place, `saved_model_proto.damaged_model_error`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from . import cache, errors, saved_model_proto
+from .saved_model_proto import damaged_model_error
+from .utils.lazy import tensorflow as tf
+
+VARIABLES_DIR = "variables"
+VARIABLES_INDEX = "variables/variables.index"
+VARIABLES_DATA_PREFIX = "variables.data-"
+
+
+@contextlib.contextmanager
+def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
+    """Runs the load in its body; if it fails because a file of the folder is damaged, says so.
+
+    Args:
+        module_path: the folder being loaded.
+        handle: the handle the user loaded, if it differs from the folder.
+
+    Raises:
+        tfhub.errors.DamagedModelError: (`MissingModelFileError` for a missing file) if the
+            load failed and `diagnose` finds the damaged file; the failure is its `__cause__`.
+            Any other failure is raised unchanged.
+    """
+    try:
+        yield
+    except errors.TFHubError:
+        raise  # tfhub's own errors already say what is wrong.
+    except Exception as err:
+        damaged = diagnose(module_path, handle=handle)
+        if damaged is None:
+            raise
+        raise damaged from err
+
+
+def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedModelError | None:
+    """Finds the damaged file of a model folder that TensorFlow failed to load.
+
+    Checks, in order: `saved_model.pb` (present, parses, holds a MetaGraph), the checkpoint in
+    `variables/` (present, every tensor readable with its length and checksum) and, for a cache
+    entry whose manifest records content hashes, every file against what was installed. Reads
+    the whole checkpoint: call it only after loading failed.
+
+    Args:
+        module_path: the model's folder (local, or a `scheme://` folder read via tf.io.gfile).
+        handle: the handle the user loaded, named in the error.
+
+    Returns:
+        The error to raise, or None if the files look whole (the failure has another cause).
+    """
+    try:
+        saved_model = saved_model_proto.read_saved_model_proto(module_path)
+    except errors.DamagedModelError as damaged:
+        return damaged_model_error(
+            module_path,
+            damaged.problem,
+            missing=isinstance(damaged, errors.MissingModelFileError),
+            handle=handle,
+        )
+    problem, missing = _checkpoint_damage(module_path, saved_model)
+    if problem is None:
+        problem = _installed_content_damage(module_path)
+    if problem is None:
+        return None
+    return damaged_model_error(module_path, problem, missing=missing, handle=handle)
+
+
+def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, bool]:
+    """Returns (what is wrong with the checkpoint or None, whether a file is missing)."""
+    variables = os.path.join(module_path, VARIABLES_DIR)
+    if not tf.io.gfile.exists(os.path.join(variables, "variables.index")):
+        if _expects_variables(variables, saved_model):
+            return f"{VARIABLES_INDEX} is missing", True
+        return None, False
+    if not any(name.startswith(VARIABLES_DATA_PREFIX) for name in tf.io.gfile.listdir(variables)):
+        return f"{VARIABLES_DIR}/{VARIABLES_DATA_PREFIX}* is missing", True
+    try:
+        reader = tf.compat.v1.train.NewCheckpointReader(os.path.join(variables, VARIABLES_DIR))
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)  # Checks the tensor's length and crc32c.
+    except Exception as err:  # TensorFlow's OpError, IndexError, ValueError.
+        lines = str(err).strip().splitlines()
+        reason = lines[0] if lines else type(err).__name__
+        return f"its checkpoint in {VARIABLES_DIR}/ cannot be read ({reason})", False
+    return None, False
+
+
+def _expects_variables(variables: str, saved_model: Any) -> bool:
+    """True if the model has variables: a file in `variables/`, a variable node or a Saver."""
+    if tf.io.gfile.isdir(variables) and tf.io.gfile.listdir(variables):
+        return True
+    for meta_graph in saved_model.meta_graphs:
+        if meta_graph.saver_def.filename_tensor_name:
+            return True
+        if any(node.HasField("variable") for node in meta_graph.object_graph_def.nodes):
+            return True
+    return False
+
+
+def _installed_content_damage(module_path: str) -> str | None:
+    """What differs from the install, for a cache entry whose manifest has content hashes."""
+    if "://" in module_path or cache.read_descriptor_handle(module_path) is None:
+        return None
+    problem, _ = cache.deep_damage(module_path)
+    return problem

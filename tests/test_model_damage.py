@@ -1,0 +1,188 @@
+"""A model folder with a missing, truncated or damaged file: one tfhub error naming the file.
+
+TensorFlow's own errors for these (ValueError, OSError, IndexError, OpError) name no file and
+say nothing to do; `hub.load`, `hub.KerasLayer` and the eager `hub.Module` raise a
+`DamagedModelError` instead, which still subclasses the builtin TensorFlow raised for the common
+cases, keeps TensorFlow's error as its cause, and, for a cache entry, says how to fetch it anew.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tests._helpers import models
+
+import tfhub as hub
+from tfhub import cache, errors
+from tfhub.cli.main import main
+
+pytestmark = pytest.mark.tf
+
+
+def _data_shard(model: Path) -> Path:
+    (shard,) = (model / "variables").glob("variables.data-*")
+    return shard
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _zero_fill(path: Path) -> None:
+    path.write_bytes(bytes(path.stat().st_size))
+
+
+# name -> (how the folder is damaged, the error class, the builtin TensorFlow raised, problem).
+_DAMAGE: dict[str, tuple[Callable[[Path], None], type, type, str]] = {
+    "empty saved_model.pb": (
+        lambda m: (m / "saved_model.pb").write_bytes(b""),
+        errors.DamagedModelError,
+        ValueError,
+        "saved_model.pb (0 bytes) holds no MetaGraph",
+    ),
+    "truncated saved_model.pb": (
+        lambda m: _truncate(m / "saved_model.pb"),
+        errors.DamagedModelError,
+        OSError,
+        "saved_model.pb (",
+    ),
+    "no saved_model.pb": (
+        lambda m: (m / "saved_model.pb").unlink(),
+        errors.MissingModelFileError,
+        OSError,
+        "it holds no saved_model.pb, so it is not a SavedModel",
+    ),
+    "no variables index": (
+        lambda m: (m / "variables" / "variables.index").unlink(),
+        errors.MissingModelFileError,
+        FileNotFoundError,
+        "variables/variables.index is missing",
+    ),
+    "no variables data": (
+        lambda m: _data_shard(m).unlink(),
+        errors.MissingModelFileError,
+        FileNotFoundError,
+        "variables/variables.data-* is missing",
+    ),
+    "truncated variables data": (
+        lambda m: _truncate(_data_shard(m)),
+        errors.DamagedModelError,
+        OSError,
+        "its checkpoint in variables/ cannot be read (Read less bytes than requested)",
+    ),
+    "zero-filled variables data": (
+        lambda m: _zero_fill(_data_shard(m)),
+        errors.DamagedModelError,
+        OSError,
+        "Checksum does not match",
+    ),
+    "garbage variables index": (
+        lambda m: (m / "variables" / "variables.index").write_bytes(b"x" * 200),
+        errors.DamagedModelError,
+        OSError,
+        "not an sstable",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def good_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return Path(models.save_tf2_module(str(tmp_path_factory.mktemp("good") / "model")))
+
+
+@pytest.mark.parametrize("name", sorted(_DAMAGE))
+def test_load_of_a_damaged_folder_names_the_file(good_model, tmp_path, name):
+    damage, cls, builtin, problem = _DAMAGE[name]
+    model = tmp_path / "model"
+    shutil.copytree(good_model, model)
+    damage(model)
+    with pytest.raises(cls) as caught:
+        hub.load(str(model))
+    err = caught.value
+    assert type(err) is cls and isinstance(err, builtin) and isinstance(err, errors.TFHubLoadError)
+    assert problem in err.problem and err.path == str(model)
+    message = str(err)
+    assert message.startswith(f"The model {model} cannot be loaded: {err.problem}. ")
+    assert message.endswith("Check the path, or copy or export the model there again.")
+    again = pickle.loads(pickle.dumps(err))
+    assert (type(again), str(again), again.problem) == (cls, message, err.problem)
+
+
+def test_a_failure_with_whole_files_is_tensorflows_own(good_model):
+    """Only a damaged file becomes a DamagedModelError; other failures pass through."""
+    import tensorflow as tf
+
+    options = tf.saved_model.LoadOptions(experimental_io_device="/job:nowhere/device:CPU:0")
+    with pytest.raises(Exception) as caught:
+        hub.load(str(good_model), options=options)
+    assert not isinstance(caught.value, errors.TFHubError), caught.value
+    assert hub.load(str(good_model)) is not None  # The folder was whole all along.
+
+
+def test_keras_layer_and_eager_tf1_module_name_the_damaged_file(
+    good_model, upstream_copy, tmp_path
+):
+    model = tmp_path / "model"
+    shutil.copytree(good_model, model)
+    _truncate(_data_shard(model))
+    with pytest.raises(errors.DamagedModelError, match="its checkpoint in variables/"):
+        hub.KerasLayer(str(model), signature="serving_default", output_key="logits")
+    tf1_module = upstream_copy / "tf1_multi_sig"
+    _truncate(_data_shard(tf1_module))
+    with pytest.raises(errors.DamagedModelError, match="its checkpoint in variables/"):
+        hub.Module(str(tf1_module))  # Eager: loads the variables at once.
+    (tf1_module / "saved_model.pb").write_bytes(b"")
+    with pytest.raises(errors.DamagedModelError, match=r"\(0 bytes\) holds no MetaGraph"):
+        hub.load_module_spec(str(tf1_module))
+
+
+def test_a_damaged_cache_entry_says_how_to_fetch_it_anew(
+    good_model, server, served_dir, isolated_cache, capsys
+):
+    """Same-size damage passes resolve's size check; load names the entry and `tfhub cache rm`."""
+    handle = server.url("model.tar.gz")
+    models.make_tarball(str(good_model), str(served_dir / "model.tar.gz"))
+    entry = Path(hub.resolve(handle))
+    _zero_fill(_data_shard(entry))  # What a bad disk block does; the sizes stay right.
+    assert cache.damage(str(entry)) is None
+    with pytest.raises(errors.DamagedModelError) as caught:
+        hub.load(handle)
+    message = str(caught.value)
+    assert message.startswith(f"The model {handle} (at {entry}) cannot be loaded: ")
+    assert f"remove it with `tfhub cache rm {handle}` and load again" in message
+    assert main(["cache", "rm", handle]) == 0
+    capsys.readouterr()
+    assert hub.load(handle) is not None  # Downloaded anew.
+    assert os.path.isdir(entry)
+
+
+def test_the_content_check_finds_what_the_structure_check_cannot(good_model, server, served_dir):
+    """A cache entry whose saved_model.pb still parses but differs from the install."""
+    handle = server.url("model.tar.gz")
+    models.make_tarball(str(good_model), str(served_dir / "model.tar.gz"))
+    entry = Path(hub.resolve(handle))
+    fingerprint = entry / "fingerprint.pb"
+    fingerprint.write_bytes(bytes(fingerprint.stat().st_size))  # Same size, other bytes.
+    from tfhub import model_damage
+
+    found = model_damage.diagnose(str(entry), handle=handle)
+    assert isinstance(found, errors.DamagedModelError)
+    assert found.problem.startswith("fingerprint.pb has other content than was installed")
+
+
+def test_inspect_names_the_damaged_file(good_model, tmp_path):
+    from tfhub import model_info
+
+    model = tmp_path / "model"
+    shutil.copytree(good_model, model)
+    _truncate(_data_shard(model))
+    described = model_info.describe_reusable(str(model))
+    assert described == {
+        "error": "cannot be loaded: its checkpoint in variables/ cannot be read "
+        "(Read less bytes than requested)"
+    }
