@@ -186,3 +186,19 @@ def test_inspect_names_the_damaged_file(good_model, tmp_path):
         "error": "cannot be loaded: its checkpoint in variables/ cannot be read "
         "(Read less bytes than requested)"
     }
+
+
+def test_a_file_is_not_a_model_folder(good_model, tmp_path):
+    """TensorFlow said "SavedModel file does not exist at: <file>/{saved_model.pbtxt|...}"."""
+    archive = models.make_tarball(str(good_model), str(tmp_path / "model.tar.gz"))
+    with pytest.raises(errors.MissingModelFileError) as caught:
+        hub.load(archive)
+    assert isinstance(caught.value, OSError)
+    assert caught.value.problem == (
+        "it is an archive file, not a model folder (extract it, or put it into the cache with "
+        f"`tfhub import {archive} --handle HANDLE` and load HANDLE)"
+    )
+    keras_file = tmp_path / "model.keras"
+    keras_file.write_bytes(b"PK")
+    with pytest.raises(errors.MissingModelFileError, match="it is a file, not a model folder"):
+        hub.load(str(keras_file))

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from . import cache, errors
+from . import cache, errors, handles
 from .utils.lazy import tensorflow as tf
 
 TF1_MODULE_MARKER = "tfhub_module.pb"
@@ -102,9 +102,8 @@ def read_saved_model_proto(module_path: str) -> Any:
     pb_path = os.path.join(module_path, SAVED_MODEL_FILENAME_PB)
     try:
         content = _read_bytes(pb_path)
-    except FileNotFoundError as err:
-        problem = f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel"
-        raise damaged_model_error(module_path, problem, missing=True) from err
+    except (FileNotFoundError, NotADirectoryError) as err:
+        raise damaged_model_error(module_path, _no_pb_problem(module_path), missing=True) from err
     try:
         saved_model = saved_model_pb2.SavedModel.FromString(content)
     except Exception as err:  # protobuf's DecodeError and friends.
@@ -114,6 +113,18 @@ def read_saved_model_proto(module_path: str) -> Any:
         problem = f"{SAVED_MODEL_FILENAME_PB} ({len(content)} bytes) holds no MetaGraph"
         raise damaged_model_error(module_path, problem)
     return saved_model
+
+
+def _no_pb_problem(module_path: str) -> str:
+    """Why a folder has no saved_model.pb: it is a file (an archive?), or it lacks one."""
+    if "://" in module_path or not os.path.isfile(module_path):
+        return f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel"
+    if not handles.is_archive_path(module_path):
+        return "it is a file, not a model folder"
+    return (
+        "it is an archive file, not a model folder (extract it, or put it into the cache with "
+        f"`tfhub import {module_path} --handle HANDLE` and load HANDLE)"
+    )
 
 
 def damaged_model_error(
