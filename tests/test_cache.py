@@ -241,8 +241,12 @@ def test_rm_and_prune_take_the_entry_lock(isolated_cache, monkeypatch):
 
 
 def test_stale_tensorflow_hub_lock_costs_nothing_and_is_pruned(isolated_cache):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pid = int(dead.stdout)  # A process of this host that has exited.
     path = cache.module_dir("h")
     os.makedirs(isolated_cache)
@@ -285,8 +289,16 @@ def test_manifest_paths_are_confined_to_the_entry(isolated_cache, tmp_path):
     outside = tmp_path / "secret"
     outside.write_bytes(b"x" * 7)
     escape = os.path.relpath(outside, path)
-    header = {"format": 2, "written_by": "tfhub", "algorithm": "sha256", "count": 1, "size": 7,
-              "files_bytes": 13, "files_digest": "0", "sample": {escape: 7}}
+    header = {
+        "format": 2,
+        "written_by": "tfhub",
+        "algorithm": "sha256",
+        "count": 1,
+        "size": 7,
+        "files_bytes": 13,
+        "files_digest": "0",
+        "sample": {escape: 7},
+    }
     open(cache.manifest_path(path), "w").write(json.dumps(header)[:-1] + ',\n"files": {}}\n')
     assert "manifest" in cache.damage(path)  # Refused, not stat'ed outside the entry.
 
@@ -376,8 +388,11 @@ def test_cache_on_a_gfile_filesystem(server, served_dir, monkeypatch):
     with pytest.raises(errors.HTTPStatusError):  # A failed download writes nothing remote.
         hub.resolve(server.url("bad.tar.gz"))
     assert sorted(tf.io.gfile.listdir(root)) == sorted(
-        [handles.cache_key(url), f"{handles.cache_key(url)}.descriptor.txt",
-         f"{handles.cache_key(url)}.manifest.json"]
+        [
+            handles.cache_key(url),
+            f"{handles.cache_key(url)}.descriptor.txt",
+            f"{handles.cache_key(url)}.manifest.json",
+        ]
     )
 
 

@@ -320,8 +320,9 @@ def test_demo_cache_does_not_change_the_environment(capsys, monkeypatch, tmp_pat
         other.start()
         other.join()
 
-    ctx = demo.run_demo(steps=[("serve", demo.step_serve), ("resolve", demo.step_resolve),
-                               ("record", record)])
+    ctx = demo.run_demo(
+        steps=[("serve", demo.step_serve), ("resolve", demo.step_resolve), ("record", record)]
+    )
     assert seen["tfhub"] == os.path.join(ctx.workdir, "cache")  # The demo's temporary cache...
     assert seen["environ"] == seen["thread"] == str(tmp_path / "users")  # ...for the demo only.
     assert constants.cache_dir() == str(tmp_path / "users")
@@ -332,7 +333,10 @@ def test_tensorflow_logs_are_quiet_unless_verbose(upstream_dir):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     done = subprocess.run(
         [sys.executable, "-m", "tfhub.cli.main", "inspect", str(upstream_dir / "tf2_saved_model")],
-        capture_output=True, text=True, timeout=180, env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # No cudart/cuInit/absl lines before tfhub's output.

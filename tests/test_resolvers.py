@@ -322,9 +322,7 @@ def test_unknown_scheme_lists_resolvers_without_tensorflow():
         "    else:\n        raise AssertionError(handle)\n"
         "assert 'tensorflow' not in sys.modules\nprint('ok')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "ok", done.stderr
 
 

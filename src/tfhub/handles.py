@@ -288,9 +288,7 @@ def _check_http_url(url: str) -> None:
             f"The URL cannot be parsed ({err}). Received: handle={redact(url)!r}"
         ) from None
     if not parsed.hostname:
-        raise errors.InvalidHandleError(
-            f"The URL names no host. Received: handle={redact(url)!r}"
-        )
+        raise errors.InvalidHandleError(f"The URL names no host. Received: handle={redact(url)!r}")
 
 
 def cache_handle(handle: str) -> str:

@@ -48,9 +48,7 @@ class HttpUncompressedResolver(Resolver):
         """
         from .. import _http
 
-        response = _http.get(
-            url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES
-        )
+        response = _http.get(url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES)
         try:
             if response.status_code != 303:
                 raise errors.InvalidHandleError(
