@@ -29,6 +29,7 @@ _DATA = {  # A value for each keyword an error class takes.
     "command": 'pip install "tfhub[tf]"',
     "field": "url",
     "problem": "saved_model.pb (0 bytes) holds no MetaGraph",
+    "name": "TFHUB_HTTP_TIMEOUT",
 }
 
 
@@ -100,3 +101,49 @@ def test_unknown_tags_and_signature_errors_carry_what_is_available(upstream_dir)
     assert "serving_default" in info.value.available
     with pytest.raises(errors.TFHubLoadError, match=r"its tag sets are \[\['serve'\]\]"):
         saved_model_proto.read_meta_graph(model, ["no-such-tag"])  # Says which there are.
+
+
+# Where src/tfhub may raise a builtin exception itself, and why: none of these reaches a user.
+_BUILTIN_RAISES_ALLOWED = {
+    ("__init__.py", "AttributeError"): "module __getattr__: Python's protocol",
+    ("cache/__init__.py", "AttributeError"): "module __getattr__: Python's protocol",
+    ("keras/__init__.py", "AttributeError"): "module __getattr__: Python's protocol",
+    ("tools/make_image_classifier/__init__.py", "AttributeError"): "module __getattr__",
+    ("keras/layer.py", "AttributeError"): "Keras probes input_shape/output_shape with hasattr",
+    ("keras/layer.py", "NotImplementedError"): "Keras falls back from compute_output_shape",
+    ("feature_column/_base.py", "NotImplementedError"): "abstract methods",
+    ("feature_column/image.py", "ValueError"): "caught two lines below, re-raised as ours",
+    ("download.py", "AssertionError"): "unreachable",
+    ("_http.py", "AssertionError"): "unreachable",
+    ("saved_model_proto.py", "FileNotFoundError"): "caught by its caller",
+    ("_archive_stream.py", "OSError"): "tarfile's seek protocol, inside extraction",
+    ("_archive_stream.py", "EOFError"): "a cut-short archive: extraction raises ArchiveError",
+    ("tools/atomic_output.py", "NotADirectoryError"): "caught below: OutputNotWritableError",
+    ("hub/files.py", "OSError"): "ends a response whose file shrank; logged by the server",
+    ("hub/model_files.py", "ValueError"): "caught in the same function",
+    ("hub/signatures.py", "ValueError"): "caught by the reader, which reports the file",
+    ("hub/tags.py", "ValueError"): "caught by the reader, which reports the file",
+    ("hub/docs_format.py", "ValueError"): "an internal misuse (a kind without a path)",
+}
+
+
+def test_users_get_tfhub_errors_not_bare_builtins():
+    """A `raise ValueError(...)` (or any builtin) in src/tfhub must be ours or listed above."""
+    import ast
+    import builtins
+    from pathlib import Path
+
+    root = Path(errors.__file__).parent
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Raise) or not isinstance(node.exc, ast.Call):
+                continue
+            func = node.exc.func
+            name = func.id if isinstance(func, ast.Name) else None
+            if name and isinstance(getattr(builtins, name, None), type):
+                if issubclass(getattr(builtins, name), BaseException) and rel != "errors.py":
+                    found.add((rel, name))
+    assert found - set(_BUILTIN_RAISES_ALLOWED) == set()
+    assert set(_BUILTIN_RAISES_ALLOWED) - found == set()  # Keep the list true.

@@ -17,6 +17,7 @@ import enum
 import os
 import sys
 
+from . import errors
 from .utils.records import FrozenRecord
 
 TYPE_CHECKING = False
@@ -269,15 +270,17 @@ def model_load_format() -> ModelLoadFormat:
     """Returns TFHUB_MODEL_LOAD_FORMAT / --tfhub_model_load_format (default AUTO).
 
     Raises:
-        ValueError: for a value that is not COMPRESSED, UNCOMPRESSED or AUTO.
+        tfhub.errors.SettingError: (a ValueError) for a value that is not COMPRESSED,
+            UNCOMPRESSED or AUTO.
     """
     value = get_env_setting(TFHUB_MODEL_LOAD_FORMAT, "tfhub_model_load_format") or "AUTO"
     try:
         return ModelLoadFormat(str(value).upper())
     except ValueError:
         allowed = ", ".join(item.value for item in ModelLoadFormat)
-        raise ValueError(
-            f"{TFHUB_MODEL_LOAD_FORMAT} must be one of {allowed}. Received: {value!r}"
+        raise errors.SettingError(
+            f"{TFHUB_MODEL_LOAD_FORMAT} must be one of {allowed}. Received: {value!r}",
+            name=TFHUB_MODEL_LOAD_FORMAT,
         ) from None
 
 
@@ -300,7 +303,7 @@ def http_timeout() -> float:
     """Returns TFHUB_HTTP_TIMEOUT in seconds (default 60): connect and per-read timeout.
 
     Raises:
-        ValueError: if the variable is set and not a positive number.
+        tfhub.errors.SettingError: (a ValueError) if the variable is set and not a positive number.
     """
     return _positive_seconds(TFHUB_HTTP_TIMEOUT, DEFAULT_HTTP_TIMEOUT_SEC)
 
@@ -309,7 +312,7 @@ def lock_timeout() -> float:
     """Returns TFHUB_LOCK_TIMEOUT: seconds a lock holder may go without a heartbeat (default 120).
 
     Raises:
-        ValueError: if the variable is set and not a positive number.
+        tfhub.errors.SettingError: (a ValueError) if the variable is set and not a positive number.
     """
     return _positive_seconds(TFHUB_LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT_SEC)
 
@@ -323,7 +326,9 @@ def _positive_seconds(name: str, default: float) -> float:
     except ValueError:
         value = -1.0
     if value <= 0 or value != value:
-        raise ValueError(f"{name} must be a positive number of seconds. Received: {raw!r}")
+        raise errors.SettingError(
+            f"{name} must be a positive number of seconds. Received: {raw!r}", name=name
+        )
     return value
 
 
@@ -389,9 +394,10 @@ def _parse_size(name: str, raw: str) -> int:
     except ValueError:
         value = -1.0
     if value <= 0:
-        raise ValueError(
+        raise errors.SettingError(
             f"{name} must be a positive number of bytes, optionally with a K, M, G or T suffix "
-            f"(e.g. 512G). Received: {raw!r}"
+            f"(e.g. 512G). Received: {raw!r}",
+            name=name,
         )
     return int(value)
 
@@ -400,7 +406,7 @@ def max_extracted_bytes() -> int:
     """Returns TFHUB_MAX_EXTRACTED_BYTES: the most bytes one archive may expand to (256 GiB).
 
     Raises:
-        ValueError: if the variable is set and not a positive size.
+        tfhub.errors.SettingError: (a ValueError) if the variable is set and not a positive size.
     """
     raw = env(TFHUB_MAX_EXTRACTED_BYTES, "") or ""
     if not raw.strip():
@@ -415,7 +421,8 @@ def download_min_speed() -> float:
     for the network, is abandoned.
 
     Raises:
-        ValueError: if the variable is set and not a size of 0 or more.
+        tfhub.errors.SettingError: (a ValueError) if the variable is set and not a size of 0 or
+            more.
     """
     raw = env(TFHUB_DOWNLOAD_MIN_SPEED, "") or ""
     if not raw.strip():

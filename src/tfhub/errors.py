@@ -56,6 +56,28 @@ class FrozenInstanceError(TFHubError, AttributeError):
         self.field = field
 
 
+class SettingError(TFHubError, ValueError):
+    """An environment variable (TFHUB_*) or absl flag whose value tfhub cannot use.
+
+    Attributes:
+        name: the variable's name.
+    """
+
+    def __init__(self, message: str, *, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class ArgumentError(TFHubError, ValueError):
+    """An argument of a public function or class (`hub.KerasLayer`, a feature column, ...)
+    whose value, or whose combination with another argument, cannot be used; the message ends
+    with what was received. Upstream raised ValueError."""
+
+
+class ArgumentTypeError(ArgumentError, TypeError):
+    """An argument of a type that cannot be used (upstream raised TypeError)."""
+
+
 # --- Handles and resolvers ------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from . import saved_model_proto
+from . import errors, saved_model_proto
 from .tf1 import tensor_info
 from .tf1.meta_graph_lib import collection_variable_defs
 from .utils.lazy import tensorflow as tf
@@ -90,14 +90,15 @@ class LoadedModel:
         one function.
 
         Raises:
-            ValueError: if `obj.regularization_losses` holds something that is not callable.
+            tfhub.errors.ArgumentError: (a ValueError) if `obj.regularization_losses` holds
+                something that is not callable.
         """
         if self.is_hub_module_v1:
             return self._tf1_regularization_losses()
         losses = list(getattr(self.obj, "regularization_losses", None) or [])
         for loss in losses:
             if not callable(loss):
-                raise ValueError(
+                raise errors.ArgumentError(
                     "hub.KerasLayer(obj) expects obj.regularization_losses to be an iterable "
                     "of callables, each returning a scalar loss term (upstream's words; this "
                     f"holds for every loaded model). Received: {loss!r}"

@@ -28,6 +28,8 @@ _TABLE: list[tuple[type[BaseException], str, int]] = [
     (errors.UnknownSchemeError, "invalid handle", 2),
     (errors.UnsupportedHandleError, "unsupported handle", 2),
     (errors.InvalidHandleError, "invalid handle", 2),
+    (errors.SettingError, "invalid value", 2),
+    (errors.ArgumentError, "invalid value", 2),
     (errors.TFHubError, "error", 1),
     (FileNotFoundError, "not found", 7),
     (ImportError, "missing dependency", 8),

@@ -48,7 +48,7 @@ def _check_image_embedding(signature: Signature, module_spec: Any) -> None:
 
 
 def _checked_image_size(image_size: Any) -> tuple[int, int] | None:
-    """Returns `image_size` as (height, width), or raises ValueError."""
+    """Returns `image_size` as (height, width), or raises ArgumentError (a ValueError)."""
     if image_size is None:
         return None
     try:
@@ -56,7 +56,7 @@ def _checked_image_size(image_size: Any) -> tuple[int, int] | None:
         if height <= 0 or width <= 0:
             raise ValueError("not positive")
     except (TypeError, ValueError) as err:
-        raise ValueError(
+        raise errors.ArgumentError(
             f"image_size must be a pair (height, width) of positive ints. "
             f"Received: image_size={image_size!r}"
         ) from err

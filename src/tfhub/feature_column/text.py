@@ -119,7 +119,7 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
         trainable: bool = False,
     ) -> None:
         if combiner not in _COMBINERS:
-            raise ValueError(  # Upstream's words first.
+            raise errors.ArgumentError(  # Upstream's words first.
                 f"combiner must be 'mean', 'sqrtn' or 'sum': {combiner!r}. "
                 f"Received: combiner={combiner!r}"
             )
@@ -198,7 +198,7 @@ def sparse_text_embedding_column(
         A dense feature column giving `[batch_size, K]`.
 
     Raises:
-        ValueError: if `combiner` is not one of the three.
+        tfhub.errors.ArgumentError: (a ValueError) if `combiner` is not one of the three.
         tfhub.errors.ModuleSpecError: if the module is not a text embedding.
     """
     return _SparseTextEmbeddingColumn(key, combiner, module_spec, default_value, trainable)

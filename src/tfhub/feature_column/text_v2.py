@@ -16,12 +16,13 @@ def _output_spec(module_path: str, handle: str, output_key: str | None) -> Any:
 
     Raises:
         tfhub.errors.UnknownOutputKeyError: if `output_key` is missing from a dict result.
-        ValueError: if the result is a dict and no `output_key` is given, or the reverse.
+        tfhub.errors.ArgumentError: (a ValueError) if the result is a dict and no
+            `output_key` is given, or the reverse.
     """
     outputs = read_tf2_call_outputs(module_path)
     if isinstance(outputs, dict):
         if output_key is None:
-            raise ValueError(
+            raise errors.ArgumentError(
                 f"The SavedModel {handle!r} returns a dict with keys {sorted(outputs)} on "
                 "__call__; pass output_key to pick one. Received: output_key=None"
             )

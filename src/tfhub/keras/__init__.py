@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .. import errors
 from ..utils.lazy import require
 from ._compat import LAYER_MODULES, default_flavour, keras_package
 
@@ -27,12 +28,12 @@ def keras_layer_class(flavour: str | None = None) -> type:
     """Returns the KerasLayer class of `flavour` ("keras3" or "tf_keras"; default: by env).
 
     Raises:
-        ValueError: for an unknown flavour.
+        tfhub.errors.ArgumentError: (a ValueError) for an unknown flavour.
         tfhub.errors.MissingDependencyError: TensorFlow or that flavour's Keras is missing.
     """
     flavour = flavour or default_flavour()
     if flavour not in LAYER_MODULES:
-        raise ValueError(
+        raise errors.ArgumentError(
             f"Unknown Keras flavour; expected one of {sorted(LAYER_MODULES)}. Received: {flavour=}"
         )
     require("tensorflow", keras_package(flavour), purpose="hub.KerasLayer")

@@ -11,9 +11,9 @@ TF1_DEFAULT_OUTPUT = "default"
 
 
 def check_sentinel(sentinel: Any) -> None:
-    """Raises ValueError if an argument after `arguments` was passed positionally."""
+    """Raises ArgumentError (a ValueError) if an argument after `arguments` came positionally."""
     if sentinel is not None:
-        raise ValueError(
+        raise errors.ArgumentError(
             "hub.KerasLayer takes `handle`, `trainable` and `arguments` positionally; "
             f"pass the rest by keyword. Received: _sentinel={sentinel!r}"
         )
@@ -32,21 +32,22 @@ def check_output_options(
         (signature, signature_outputs_as_dict, output_key) after defaults.
 
     Raises:
-        ValueError: if `signature` comes without exactly one of `output_key` and
-            `signature_outputs_as_dict`, or `signature_outputs_as_dict` without a signature.
+        tfhub.errors.ArgumentError: (a ValueError) if `signature` comes without exactly one
+            of `output_key` and `signature_outputs_as_dict`, or `signature_outputs_as_dict`
+            without a signature.
     """
     if is_hub_module_v1:
         signature = signature or TF1_DEFAULT_SIGNATURE
         if not signature_outputs_as_dict:
             output_key = output_key or TF1_DEFAULT_OUTPUT
     if signature and (output_key is not None) == bool(signature_outputs_as_dict):
-        raise ValueError(
+        raise errors.ArgumentError(
             "When using a signature, either output_key or signature_outputs_as_dict=True "
             f"should be set. Received: signature={signature!r}, output_key={output_key!r}, "
             f"signature_outputs_as_dict={signature_outputs_as_dict!r}"
         )
     if not signature and signature_outputs_as_dict:
-        raise ValueError(
+        raise errors.ArgumentError(
             "signature_outputs_as_dict is only valid if specifying a signature (or using a "
             "legacy TF1 Hub format). Received: signature=None, signature_outputs_as_dict=True"
         )
@@ -58,7 +59,7 @@ def check_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
     if arguments is None:
         return {}
     if not isinstance(arguments, dict):
-        raise ValueError(f"`arguments` must be a dict. Received: arguments={arguments!r}")
+        raise errors.ArgumentError(f"`arguments` must be a dict. Received: arguments={arguments!r}")
     return dict(arguments)
 
 

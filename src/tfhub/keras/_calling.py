@@ -68,13 +68,14 @@ def select_output(result: Any, output_key: str | None) -> Any:
     """Returns `result[output_key]`, or `result` if no key is set.
 
     Raises:
-        ValueError: `output_key` is set but the result is not a dict.
+        tfhub.errors.ArgumentError: (a ValueError) `output_key` is set but the result is
+            not a dict.
         tfhub.errors.UnknownOutputKeyError: the key is missing (the message lists the keys).
     """
     if not output_key:
         return result
     if not isinstance(result, dict):
-        raise ValueError(
+        raise errors.ArgumentError(
             f"Specifying `output_key` is forbidden if output type {type(result)} is not a "
             f"dict. Received: output_key={output_key!r}"
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from .. import errors
 from ..utils.lazy import tensorflow as tf
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,8 @@ def nest_to_shapes(value: Any) -> Any:
     """Converts a nest of raw tuples/lists of int or None into a nest of `tf.TensorShape`.
 
     Raises:
-        TypeError: if a leaf is neither a shape nor a dict/list/tuple of shapes.
+        tfhub.errors.ArgumentTypeError: (a TypeError) if a leaf is neither a shape nor a
+            dict/list/tuple of shapes.
     """
     if isinstance(value, dict):
         return type(value)((key, nest_to_shapes(item)) for key, item in value.items())
@@ -29,10 +31,10 @@ def nest_to_shapes(value: Any) -> Any:
         pass  # Not a shape: try it as a container.
     if isinstance(value, list | tuple):
         return type(value)(nest_to_shapes(item) for item in value)
-    raise TypeError(
+    raise errors.ArgumentTypeError(
         "Cannot convert to nest of TensorShapes, found none of TensorShape, dict, list, tuple: "
         f"{value!r}. output_shape must be a shape (list/tuple of int or None) or a "
-        "dict/list/tuple of shapes, without the batch dimension. Received: output_shape={value!r}"
+        f"dict/list/tuple of shapes, without the batch dimension. Received: {value!r}"
     )
 
 

@@ -49,7 +49,7 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
         tfhub.errors.SerializationError: for a layer over a TF1 Hub module (use
             `hub.Module.export`) or over a plain Python function.
         tfhub.errors.ExportError: if `export_dir` holds files and `overwrite` is False.
-        TypeError: if `layer` is not a hub.KerasLayer.
+        tfhub.errors.ArgumentTypeError: (a TypeError) if `layer` is not a hub.KerasLayer.
     """
     obj = _exportable_object(layer)
     export_dir = os.fspath(export_dir)
@@ -73,7 +73,7 @@ def _exportable_object(layer: Any) -> Any:
     """Returns the trackable object behind `layer`, or raises why it cannot be exported."""
     obj = getattr(layer, "resolved_object", None)
     if obj is None:
-        raise TypeError(
+        raise errors.ArgumentTypeError(
             "hub.export_layer expects a hub.KerasLayer (it exports the model behind the layer). "
             f"Received: layer={layer!r}"
         )

@@ -56,8 +56,8 @@ def load_handle(handle: Any, tags: Any = None, load_options: Any = None) -> Load
     """Returns the model a KerasLayer wraps: `hub.load(handle)` or the callable itself.
 
     Raises:
-        ValueError: for a callable combined with `tags`/`load_options`, or a non-string,
-            non-callable handle.
+        tfhub.errors.ArgumentError: (a ValueError) for a callable combined with
+            `tags`/`load_options`, or a non-string, non-callable handle.
         tfhub.errors.ModelNotFoundError: the handle does not exist (for a relative path, the
             message says to what it was resolved).
     """
@@ -74,12 +74,12 @@ def load_handle(handle: Any, tags: Any = None, load_options: Any = None) -> Load
                 "folder it was built in, or build the layer with an absolute path."
             ) from err
     if not callable(handle):
-        raise ValueError(  # Upstream (hub.load) said "Expected a string, got ...".
+        raise errors.ArgumentError(  # Upstream (hub.load) said "Expected a string, got ...".
             f"Expected a string, got {handle!r}: hub.KerasLayer expects a string handle for "
             f"hub.load() or a callable object. Received: handle={handle!r}"
         )
     if tags is not None or load_options is not None:
-        raise ValueError(
+        raise errors.ArgumentError(
             "Passing a callable handle is mutually exclusive with setting tags or "
             f"load_options. Received: tags={tags!r}, load_options={load_options!r}"
         )
@@ -130,18 +130,19 @@ def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..
 
     Raises:
         tfhub.errors.UnknownSignatureError: the signature does not exist (lists the others).
-        ValueError: `obj` is neither callable nor has signatures.
+        tfhub.errors.TFHubLoadError: (a ValueError) `obj` is not callable and no signature
+            was named, or it has no signatures.
     """
     if callable(obj) and not signature:
         return obj
     signatures = getattr(obj, "signatures", None)
     if signatures is None:
         what = "has no signatures" if signature else "is not callable and has no signatures"
-        raise ValueError(  # Upstream's words first.
+        raise errors.TFHubLoadError(  # Upstream's words first.
             f"Loaded object {what}. It was loaded from {handle!r}. Received: {obj!r}"
         )
     if signature is None:
-        raise ValueError(
+        raise errors.TFHubLoadError(
             "Signature name has to be specified for non-callable saved models (if not legacy "
             f"TF1 Hub format). The object loaded from {handle!r} is not callable: pass one of "
             f"its signatures ({sorted(signatures.keys())}) as `signature=`. "

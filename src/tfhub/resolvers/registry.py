@@ -31,10 +31,11 @@ class MultiImplRegistry(Generic[T]):
         """Registers an implementation; it is tried before all earlier ones.
 
         Raises:
-            TypeError: if `impl` lacks `is_supported` or is not callable.
+            tfhub.errors.ArgumentTypeError: (a TypeError) if `impl` lacks `is_supported` or
+                is not callable.
         """
         if not callable(getattr(impl, "is_supported", None)) or not callable(impl):
-            raise TypeError(
+            raise errors.ArgumentTypeError(
                 "A resolver needs an `is_supported(handle)` method and a `__call__(handle)`. "
                 f"Received: resolver={impl!r}"
             )

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .. import _tf_private
+from .. import _tf_private, errors
 from ..utils.lazy import tensorflow as tf
 
 logger = logging.getLogger(__name__)
@@ -159,11 +159,12 @@ def split_tensor_name(tensor_name: str) -> tuple[str, int]:
     """Splits "node:3" into ("node", 3).
 
     Raises:
-        ValueError: if the name is not of the form node_name:output_number.
+        tfhub.errors.ModuleSpecError: (a ValueError) if the name is not of the form
+            node_name:output_number.
     """
     match = re.match(r"(.*):(\d+)$", tensor_name)
     if not match:
-        raise ValueError(
+        raise errors.ModuleSpecError(
             "Unexpected format for tensor name. Expected node_name:output_number. "
             f"Received: tensor_name={tensor_name!r}"
         )
