@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import tarfile
@@ -459,6 +460,30 @@ def test_names_the_filesystem_cannot_hold_are_tfhub_errors(tmp_path, members, me
     with pytest.raises(errors.ArchiveError, match=message) as info:
         _archive.extract_file(archive, str(target))
     assert str(info.value).startswith(f"{archive} does not appear to be a valid module.")
+
+
+@pytest.mark.parametrize("files", [20, 3000], ids=["this process", "writer process"])
+def test_a_target_removed_while_extracting_is_a_cache_error(tmp_path, files):
+    """A cleaner of temporary folders removes the download's folder half-way: not "corrupt"."""
+    archive = make_tar_gz(tmp_path / "a.tar.gz", {f"d{i % 10}/f{i}": b"x" for i in range(files)})
+    target = tmp_path / "t"
+    target.mkdir()
+
+    class RemovesTheTargetHalfway(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() > len(self.getbuffer()) // 2 and target.exists():
+                target.rename(tmp_path / "removed")  # As a removal looks to the writer.
+            return super().read(min(size, 512) if size and size > 0 else 512)
+
+    with open(archive, "rb") as raw:
+        reader = RemovesTheTargetHalfway(raw.read())
+    with pytest.raises(errors.CacheError) as caught:
+        _archive.extract_fileobj(reader, str(target), source="a.tar.gz")
+    assert caught.value.errno == errno.ENOENT
+    message = caught.value.strerror  # str() starts with "[Errno 2] ", as OSError's does.
+    assert message.startswith(f"Cannot write a.tar.gz's files into {target}: ")
+    assert "Something removed that folder while the archive was extracted" in message
+    assert not target.exists()  # Nothing recreated it.
 
 
 def test_a_file_given_twice_keeps_the_last_copy(tmp_path):

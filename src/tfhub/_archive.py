@@ -174,11 +174,32 @@ def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
         return errors.CacheError(
             err.errno, f"Cannot write {source}'s files into {target}: {err.strerror}."
         )
+    if isinstance(err, OSError) and _is_write_failure(err, target):
+        hint = (
+            " Something removed that folder while the archive was extracted (a cleaner of "
+            "temporary folders?): run again."
+            if err.errno == errno.ENOENT
+            else ""
+        )
+        return errors.CacheError(
+            err.errno,
+            f"Cannot write {source}'s files into {target}: {err.strerror} ({err.filename}).{hint}",
+        )
     if isinstance(err, (*_corrupt_errors(), OSError)):
         return invalid(
             source, f"The archive is truncated or corrupt ({type(err).__name__}: {err})."
         )
     return err
+
+
+def _is_write_failure(err: OSError, target: str) -> bool:
+    """Whether `err` came from writing into `target` (not from reading the archive)."""
+    if isinstance(err, WorkerWriteError):
+        return True
+    if not isinstance(err.filename, str):
+        return False
+    folder = os.path.abspath(target)
+    return os.path.abspath(err.filename).startswith(folder + os.sep) or err.filename == target
 
 
 def _corrupt_errors() -> tuple[type[BaseException], ...]:
