@@ -152,6 +152,7 @@ def test_training_on_bottlenecks_gives_the_model_that_training_the_whole_model_g
     np.testing.assert_allclose(head["predictions"], expected, atol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore:Your input ran out of data")  # evaluate's, below.
 def test_validation_features_are_computed_while_training_starts_and_errors_reach_fit(
     shape_images: Path, image_modules: dict[str, str]
 ) -> None:
@@ -164,19 +165,24 @@ def test_validation_features_are_computed_while_training_starts_and_errors_reach
     store = image_folders.ImageStore(files, (32, 32), features=lib.module_features(layer, 8))
     sets = data.make_datasets(store, hparams=hparams, seed=0)
     _, valid_idx = data.split_indices(np.asarray(files.label_ids), hparams.validation_split)
-    seen: list[bool] = []
+    seen: list[tuple[bool, float]] = []
 
     class Probe(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
-        def on_test_begin(self, logs: object = None) -> None:
-            seen.append(bool(store._read.numpy()[valid_idx].all()))
+        def on_epoch_end(self, epoch: int, logs: dict) -> None:  # After the head's validation.
+            seen.append((bool(store._read.numpy()[valid_idx].all()), logs["val_accuracy"]))
 
-    every = (*callbacks.for_store(keras, store, sets.valid), Probe())
+    every = (*callbacks.for_store(keras, store, sets.valid, sets.valid_indices), Probe())
     head = lib.build_head(hparams, 8, len(files.labels))
-    lib.train_model(
-        head, hparams, (sets.train, sets.train_size), (sets.valid, sets.valid_size),
+    history = lib.train_model(
+        head, hparams, (sets.train, sets.train_size), (None, sets.valid_size),
         say=lambda line: None, callbacks=every,
     )  # fmt: skip
-    assert seen == [True, True]  # Kept before the first validation pass began.
+    assert [kept for kept, _ in seen] == [True, True]  # Kept when the head was validated.
+    # The head's validation gives what Keras' evaluation of the same weights gives.
+    assert [accuracy for _, accuracy in seen] == history.history["val_accuracy"]
+    evaluated = head.evaluate(sets.valid, verbose=0, return_dict=True)
+    assert history.history["val_accuracy"][-1] == evaluated["accuracy"]
+    np.testing.assert_allclose(history.history["val_loss"][-1], evaluated["loss"], rtol=1e-5)
 
     def fail(features: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         check = tf.debugging.assert_equal(tf.size(labels), -1, message="broken validation set")
@@ -187,8 +193,8 @@ def test_validation_features_are_computed_while_training_starts_and_errors_reach
     with pytest.raises(tf.errors.InvalidArgumentError, match="broken validation set"):
         lib.train_model(
             lib.build_head(hparams, 8, len(files.labels)), hparams,
-            (sets.train, sets.train_size), (broken, sets.valid_size),
-            say=lambda line: None, callbacks=callbacks.for_store(keras, store, broken),
+            (sets.train, sets.train_size), (None, sets.valid_size), say=lambda line: None,
+            callbacks=callbacks.for_store(keras, store, broken, sets.valid_indices),
         )  # fmt: skip
 
 

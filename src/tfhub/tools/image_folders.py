@@ -396,6 +396,18 @@ class ImageStore:
             [decoding, kept], choice, stop_on_empty_dataset=True
         )
 
+    def kept(self, indices: np.ndarray) -> tuple[np.ndarray, Any]:
+        """The kept values of the readable images at `indices`, once a pass over them has been
+        read to its end (what a later pass of `batches(indices, ...)` yields, unbatched).
+
+        Returns:
+            (the indices of the readable images, in the order given; their values: a
+            tf.Tensor [n, ...] of the store's dtype).
+        """
+        indices = np.asarray(indices, np.int64)
+        readable = indices[self._read.numpy()[indices]]
+        return readable, self._values.sparse_read(readable)
+
     def check(self) -> tuple[str, ...]:
         """After every file has been asked for: warns naming the unreadable files.
 

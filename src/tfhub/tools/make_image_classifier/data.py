@@ -100,12 +100,14 @@ class Datasets:
         valid: the validation set, or None if validation_split is 0.
         train_size: number of training images.
         valid_size: number of validation images.
+        valid_indices: the validation images' indices in the store's files.
     """
 
     train: Any
     valid: Any
     train_size: int
     valid_size: int
+    valid_indices: np.ndarray
 
 
 def _batched(
@@ -217,4 +219,4 @@ def make_datasets(store: ImageStore, *, hparams: HParams, seed: int | None = Non
     valid = None
     if len(valid_idx):
         valid = _batched(store, onehot, valid_idx, hparams.batch_size)
-    return Datasets(train, valid, len(train_idx), len(valid_idx))
+    return Datasets(train, valid, len(train_idx), len(valid_idx), valid_idx)

@@ -308,10 +308,14 @@ def train_on_module(
             trained,
             hparams,
             (sets.train, sets.train_size),
-            (sets.valid, sets.valid_size),
+            (None if bottlenecks else sets.valid, sets.valid_size),  # Bottlenecks: a callback.
             log_dir,
             say=say,
-            callbacks=tool_callbacks.for_store(keras, store, sets.valid if bottlenecks else None),
+            callbacks=(
+                tool_callbacks.for_store(keras, store, sets.valid, sets.valid_indices)
+                if bottlenecks
+                else tool_callbacks.for_store(keras, store)
+            ),
         )
         if not bottlenecks:
             return trained, files.labels, history
