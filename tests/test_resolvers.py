@@ -140,6 +140,28 @@ def test_gcs_archive_via_gfile_boundary(monkeypatch, tmp_path, isolated_cache):
     assert read_tree(path) == MODEL_FILES
 
 
+@pytest.mark.tf
+def test_gcs_archive_errors_are_tfhubs_and_say_what_to_do(monkeypatch, isolated_cache):
+    """Through TensorFlow's real gfile, on its in-memory filesystem (ram://) for gs://."""
+    import tensorflow as tf
+
+    real_open = gcs.open_binary
+    monkeypatch.setattr(gcs, "open_binary", lambda path: real_open(path.replace("gs:", "ram:")))
+    with pytest.raises(errors.ModelNotFoundError, match=r"ram://bucket/none.tar.gz does not exist"):
+        hub.resolve("gs://bucket/none.tar.gz")
+    archive = open(make_tar_gz(isolated_cache.parent / "m.tar.gz"), "rb").read()
+    with tf.io.gfile.GFile("ram://bucket/cut.tar.gz", "wb") as cut:
+        cut.write(archive[: len(archive) // 2])
+    with pytest.raises(errors.ArchiveError, match="truncated or corrupt") as caught:
+        hub.resolve("gs://bucket/cut.tar.gz")
+    assert "Nothing was installed: try again; if it fails again" in str(caught.value)
+    with tf.io.gfile.GFile("ram://bucket/zip.tar.gz", "wb") as zipped:
+        zipped.write(b"PK\x03\x04" + bytes(100))  # A .zip named .tar.gz.
+    with pytest.raises(errors.NotAnArchiveError, match=r"with b'PK.*\)\. Check the handle\.$"):
+        hub.resolve("gs://bucket/zip.tar.gz")
+    assert not os.path.exists(isolated_cache) or os.listdir(isolated_cache) in ([], [".locks"])
+
+
 def test_gcs_folder_read_in_place(monkeypatch):
     monkeypatch.setattr(gcs, "exists", lambda path: path == "gs://bucket/m")
     assert hub.resolve("gs://bucket/m") == "gs://bucket/m"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import handles
+from .. import errors, handles
 from ..utils.lazy import import_tensorflow
 from .base import Resolver
 
@@ -20,9 +20,46 @@ def exists(path: str) -> bool:
 
 
 def open_binary(path: str) -> Any:
-    """Opens a gs:// (or any tf.io.gfile) file for binary reading. Imports TensorFlow."""
+    """Opens a gs:// (or any tf.io.gfile) file for binary reading. Imports TensorFlow.
+
+    Returns:
+        A reader with `read(n)` and `close()`, usable with `with`, whose failures are tfhub's:
+        `ModelNotFoundError` (a FileNotFoundError) for a missing file, `DownloadError` (an
+        OSError) for any other (no access, a network error), naming the path.
+    """
     tf = import_tensorflow("Reading gs:// paths")
-    return tf.io.gfile.GFile(path, "rb")
+    return _GfileReader(path, tf.io.gfile.GFile(path, "rb"), tf.errors)
+
+
+class _GfileReader:
+    """A tf.io.gfile file whose read errors (TensorFlow's OpErrors) are tfhub's."""
+
+    def __init__(self, path: str, gfile: Any, tf_errors: Any) -> None:
+        self._path = path
+        self._gfile = gfile
+        self._tf_errors = tf_errors
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return bytes(self._gfile.read(size))
+        except self._tf_errors.NotFoundError as err:
+            raise errors.ModelNotFoundError(
+                f"{self._path} does not exist. Check the handle.", path=self._path
+            ) from err
+        except self._tf_errors.OpError as err:
+            raise errors.DownloadError(
+                f"Cannot read {self._path}: {err.message.strip()} Check the path and your "
+                "access to it (for gs://, the credentials in GOOGLE_APPLICATION_CREDENTIALS)."
+            ) from err
+
+    def close(self) -> None:
+        self._gfile.close()
+
+    def __enter__(self) -> _GfileReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 class GcsCompressedResolver(Resolver):
@@ -33,12 +70,17 @@ class GcsCompressedResolver(Resolver):
 
     def _resolve(self, handle: str) -> str:
         from .. import _archive
-        from ..download import atomic_download
+        from ..download import atomic_download, with_archive_hint
 
         url = handles.cache_handle(handle)  # The scheme lower-cased, as TensorFlow wants it.
 
         def fetch(target: str) -> _archive.ExtractResult:
-            with open_binary(url) as archive:
-                return _archive.extract_fileobj(archive, target, source=url)
+            try:
+                with open_binary(url) as archive:
+                    return _archive.extract_fileobj(archive, target, source=url)
+            except errors.NotAnArchiveError as err:
+                raise errors.NotAnArchiveError(f"{err} Check the handle.") from err
+            except errors.ArchiveError as err:
+                raise with_archive_hint(err, remote=True) from err
 
         return atomic_download(url, fetch)
