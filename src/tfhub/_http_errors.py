@@ -142,12 +142,13 @@ def raise_for_request_error(
 
 def _raise_if_headers_too_slow(err: BaseException, *, handle: str, url: str) -> None:
     """A server that sends its headers too slowly is cut off, not retried (it would be again)."""
-    from ._http_deadline import HeadersTooSlow
+    from ._http_deadline import HEADERS_DEADLINE_FACTOR, HeadersTooSlow
 
     if isinstance(err, HeadersTooSlow):
         raise errors.DownloadTooSlowError(
             f"Cannot download {handle!r} from {url}: the server took more than {err.seconds:g} s "
-            f"to send its response headers (twice {constants.TFHUB_HTTP_TIMEOUT}), so the "
+            f"to send its response headers ({HEADERS_DEADLINE_FACTOR:g} x "
+            f"{constants.TFHUB_HTTP_TIMEOUT}), so the "
             "connection was cut. Try again later, or tell the server's owner; on a very slow "
             f"network set {constants.TFHUB_HTTP_TIMEOUT} higher.",
             url=redact(url),
