@@ -198,8 +198,8 @@ def _is_write_failure(err: OSError, target: str) -> bool:
         return True
     if not isinstance(err.filename, str):
         return False
-    folder = os.path.abspath(target)
-    return os.path.abspath(err.filename).startswith(folder + os.sep) or err.filename == target
+    folder, failed = os.path.abspath(target), os.path.abspath(err.filename)
+    return failed == folder or failed.startswith(folder + os.sep)
 
 
 def _corrupt_errors() -> tuple[type[BaseException], ...]:

@@ -47,9 +47,10 @@ class _GfileReader:
                 f"{self._path} does not exist. Check the handle.", path=self._path
             ) from err
         except self._tf_errors.OpError as err:
+            reason = str(err.message).strip().rstrip(".")
             raise errors.DownloadError(
-                f"Cannot read {self._path}: {err.message.strip()} Check the path and your "
-                "access to it (for gs://, the credentials in GOOGLE_APPLICATION_CREDENTIALS)."
+                f"Cannot read {self._path}: {reason}. Check the path and your access to it "
+                "(for gs://, the credentials in GOOGLE_APPLICATION_CREDENTIALS)."
             ) from err
 
     def close(self) -> None:
