@@ -134,8 +134,9 @@ def test_folder_that_does_not_load_is_refused(tf2_model, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(tf2_model, model)
     (model / "saved_model.pb").write_bytes(b"not a protobuf")
-    with pytest.raises(errors.NotAModelError, match="does not load as a model"):
+    with pytest.raises(errors.NotAModelError, match="does not load as a model") as caught:
         pack.pack_model(model, tmp_path / "x.tar.gz")
+    assert caught.value.reason == "saved_model.pb (14 bytes) is truncated or damaged"
     assert not (tmp_path / "x.tar.gz").exists()
 
 

@@ -210,11 +210,17 @@ def check_loadable(model_dir: str | os.PathLike[str]) -> Any:
     try:
         return saved_model.load(os.fspath(folder.absolute()))
     except Exception as err:
+        # A damaged file is named by the loader's `problem`; anything else by TensorFlow.
+        reason = (
+            err.problem
+            if isinstance(err, errors.DamagedModelError)
+            else f"{type(err).__name__}: {err}"
+        )
         raise errors.NotAModelError(
-            f"{folder} does not load as a model ({type(err).__name__}: {err}); fix or re-export "
-            f"it. Received: model_dir={os.fspath(model_dir)!r}",
+            f"{folder} does not load as a model ({reason}); fix or re-export it. "
+            f"Received: model_dir={os.fspath(model_dir)!r}",
             path=os.fspath(model_dir),
-            reason=f"{type(err).__name__}: {err}",
+            reason=reason,
         ) from err
 
 
