@@ -214,8 +214,11 @@ def test_inspect_of_damaged_variables_is_one_line(capsys, upstream_copy):
     (model / "variables" / "variables.index").write_bytes(b"not an index")
     code, out, err = run(capsys, "inspect", str(model))
     assert code == 1 and out == ""
-    assert err.startswith(f"tfhub: error: Cannot read the variables of {model} (")
-    assert "tfhub cache rm" in err and err.count("\n") == 1
+    assert err.startswith(
+        f"tfhub: error: The model {model} cannot be loaded: its checkpoint in variables/ cannot "
+        "be read ("
+    )  # A local folder: no `tfhub cache rm` (that is said for cache entries).
+    assert err.endswith("copy or export the model there again.\n") and err.count("\n") == 1
 
 
 def test_import_over_an_entry_keeps_it_unless_forced(capsys, tmp_path, isolated_cache):

@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from . import cache, errors, model_damage, saved_model
+from . import cache, model_damage, saved_model, saved_model_proto
 from .utils.lazy import import_tensorflow
 
 
@@ -39,10 +39,8 @@ def _variables(module_path: str, tf: Any) -> dict[str, int]:
     try:
         reader = tf.compat.v1.train.NewCheckpointReader(prefix)  # No folder lookup (ram://).
     except tf.errors.OpError as err:
-        raise errors.TFHubLoadError(
-            f"Cannot read the variables of {module_path} ({type(err).__name__}: {err.message}); "
-            "the folder is damaged: remove it from the cache (`tfhub cache rm`) and resolve again."
-        ) from err
+        problem = f"its checkpoint in variables/ cannot be read ({err.message.strip()})"
+        raise saved_model_proto.damaged_model_error(module_path, problem) from err
     shapes = reader.get_variable_to_shape_map()
     dtypes = reader.get_variable_to_dtype_map()
     count = size = 0
