@@ -23,6 +23,7 @@ from ._archive_stream import Inflater, TarSource
 from ._archive_tree import Tree, normalized_name
 from ._archive_writer import Files, WorkerWriteError
 from ._tar_reader import members
+from .utils.paths import relative_below
 from .utils.records import FrozenRecord
 
 TYPE_CHECKING = False
@@ -196,10 +197,7 @@ def _is_write_failure(err: OSError, target: str) -> bool:
     """Whether `err` came from writing into `target` (not from reading the archive)."""
     if isinstance(err, WorkerWriteError):
         return True
-    if not isinstance(err.filename, str):
-        return False
-    folder, failed = os.path.abspath(target), os.path.abspath(err.filename)
-    return failed == folder or failed.startswith(folder + os.sep)
+    return isinstance(err.filename, str) and relative_below(err.filename, target) is not None
 
 
 def _corrupt_errors() -> tuple[type[BaseException], ...]:
