@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import errors, handles
 from ..utils.lazy import import_tensorflow
+from ..utils.lazy import tensorflow as tf  # Imported by `open_binary` before any read.
 from .base import Resolver
 
 
@@ -28,25 +29,24 @@ def open_binary(path: str) -> Any:
         OSError) for any other (no access, a network error), naming the path.
     """
     tf = import_tensorflow("Reading gs:// paths")
-    return _GfileReader(path, tf.io.gfile.GFile(path, "rb"), tf.errors)
+    return _GfileReader(path, tf.io.gfile.GFile(path, "rb"))
 
 
 class _GfileReader:
     """A tf.io.gfile file whose read errors (TensorFlow's OpErrors) are tfhub's."""
 
-    def __init__(self, path: str, gfile: Any, tf_errors: Any) -> None:
+    def __init__(self, path: str, gfile: Any) -> None:
         self._path = path
         self._gfile = gfile
-        self._tf_errors = tf_errors
 
     def read(self, size: int = -1) -> bytes:
         try:
             return bytes(self._gfile.read(size))
-        except self._tf_errors.NotFoundError as err:
+        except tf.errors.NotFoundError as err:
             raise errors.ModelNotFoundError(
                 f"{self._path} does not exist. Check the handle.", path=self._path
             ) from err
-        except self._tf_errors.OpError as err:
+        except tf.errors.OpError as err:
             reason = str(err.message).strip().rstrip(".")
             raise errors.DownloadError(
                 f"Cannot read {self._path}: {reason}. Check the path and your access to it "
