@@ -142,10 +142,12 @@ def tmpfs(tmp_path):
 def test_full_disk_is_a_clear_error_and_leaves_nothing(server, served_dir, tmpfs, monkeypatch):
     make_tar_gz(served_dir / "big.tar.gz", {"saved_model.pb": os.urandom(3_000_000)})
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmpfs / "cache"))
-    with pytest.raises(errors.CacheError, match="No space left on device") as info:
+    with pytest.raises(errors.DiskFullError, match="No space left on device") as info:
         hub.resolve(server.url("big.tar.gz"))
     assert server.url("big.tar.gz") in str(info.value)
-    assert "Free space" in str(info.value) and "TFHUB_CACHE_DIR" in str(info.value)  # What to do.
+    assert str(info.value).count("Free space") == 1  # What to do, said once.
+    assert info.value.remedy is not None and info.value.remedy in str(info.value)
+    assert "TFHUB_CACHE_DIR" in info.value.remedy
     assert info.value.path == str(tmpfs / "cache")
     assert sorted(os.listdir(tmpfs / "cache")) == [".locks"]
     assert os.listdir(tmpfs / "cache" / ".locks") == []  # No leftover lock either.
@@ -231,8 +233,9 @@ def test_full_disk_while_writing_bookkeeping_names_the_file(tmpfs, monkeypatch):
         finally:
             os.close(filler)
 
-    with pytest.raises(errors.CacheError, match="disk is full") as info:
+    with pytest.raises(errors.DiskFullError, match="disk is full") as info:
         atomic_download("h", fetch_then_fill_the_disk)
+    assert str(info.value).count("Free space") == 1  # What to do, said once.
     assert info.value.path == cache.descriptor_path(cache.module_dir("h"))
     assert str(info.value.path) in str(info.value)
     assert sorted(os.listdir(root)) == [".locks"]  # No orphan descriptor, manifest or .part.

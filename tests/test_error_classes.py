@@ -30,6 +30,7 @@ _DATA = {  # A value for each keyword an error class takes.
     "field": "url",
     "problem": "saved_model.pb (0 bytes) holds no MetaGraph",
     "name": "TFHUB_HTTP_TIMEOUT",
+    "remedy": "Free space on the disk of the cache folder /cache.",
 }
 
 
@@ -71,6 +72,8 @@ def test_data_attributes_and_builtin_bases():
     assert errors.OfflineModeError("m", handle="h", cache_dir="/c").cache_dir == "/c"
     assert errors.ModelNotFoundError("m", path="/p").path == "/p"
     assert errors.CacheError(28, "full").errno == 28  # OSError's (errno, message) form.
+    full = errors.DiskFullError(28, "No space left on device", path="/c", remedy=None)
+    assert isinstance(full, errors.CacheError) and (full.errno, full.path) == (28, "/c")
 
 
 def test_messages_never_show_credentials():

@@ -167,9 +167,9 @@ def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
         return invalid(source, str(err))
     if isinstance(err, errors.TFHubError):
         return err
-    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return errors.CacheError(
-            errno.ENOSPC, f"No space left on device while extracting {source} into {target}."
+    if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS:
+        return errors.DiskFullError(
+            err.errno, f"{err.strerror} while extracting {source} into {target}.", path=target
         )
     if isinstance(err, OSError) and err.errno in _CACHE_ERRNOS:
         return errors.CacheError(

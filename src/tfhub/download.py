@@ -9,7 +9,6 @@ not depend on it. Only the process that made a temporary folder removes it.
 
 from __future__ import annotations
 
-import errno
 import glob
 import logging
 import os
@@ -198,15 +197,18 @@ def _make_tmp_dir(tmp_dir: str) -> None:
 
 
 def _with_disk_hint(err: errors.CacheError, module_path: str) -> errors.CacheError:
-    """Adds what to do to a full-disk error of an extraction (the error itself otherwise)."""
-    if err.errno not in cache.bookkeeping.DISK_FULL_ERRNOS or "TFHUB_CACHE_DIR" in str(err):
+    """Adds what to do to a full-disk error that does not say it yet (the error itself
+    otherwise)."""
+    if not isinstance(err, errors.DiskFullError) or err.remedy is not None:
         return err
     root = os.path.dirname(module_path)
     message = err.strerror if err.strerror is not None else str(err)
-    return errors.CacheError(
-        errno.ENOSPC,
-        f"{message} The temporary folder was removed. {cache.bookkeeping.free_space_remedy(root)}",
+    remedy = cache.bookkeeping.free_space_remedy(root)
+    return errors.DiskFullError(
+        err.errno,
+        f"{message} The temporary folder was removed. {remedy}",
         path=root,
+        remedy=remedy,
     )
 
 

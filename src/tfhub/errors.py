@@ -7,6 +7,8 @@ wrong, where (handle, URL, path), and what to do.
 
 from __future__ import annotations
 
+import errno
+
 from .utils.redact import redact
 
 TYPE_CHECKING = False
@@ -140,6 +142,23 @@ class CacheError(TFHubError, OSError):
     def __init__(self, *args: Any, path: str | None = None) -> None:
         super().__init__(*args)
         self.path = path
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})  # The disk, or the quota, is full.
+
+
+class DiskFullError(CacheError):
+    """The disk of the cache folder (or the user's quota on it) is full.
+
+    Attributes:
+        path: the file or folder concerned, if one is.
+        remedy: what to do, if the message says it already; None if the caller should add it
+            (an extraction knows its target folder, not the cache folder to free space in).
+    """
+
+    def __init__(self, *args: Any, path: str | None = None, remedy: str | None = None) -> None:
+        super().__init__(*args, path=path)
+        self.remedy = remedy
 
 
 class OfflineModeError(TFHubError, FileNotFoundError):

@@ -17,7 +17,6 @@ Manifests of earlier tfhub versions (`{"files": {"<path>": size}}`) are read as 
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -67,7 +66,7 @@ def atomic_write_text(path: str, text: str) -> None:
             os.remove(tmp)
 
 
-DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+DISK_FULL_ERRNOS = errors.DISK_FULL_ERRNOS
 
 
 def free_space_remedy(root: str) -> str:
@@ -91,10 +90,12 @@ def write_error(failed: str, err: OSError, *, root: str, path: str) -> errors.Ca
         A CacheError saying what failed, why (a full disk, or the system's reason) and what to do.
     """
     if err.errno in DISK_FULL_ERRNOS:
-        why, todo = "the disk is full", free_space_remedy(root)
-    else:
-        why = f"{err.strerror or err}"
-        todo = "Check the folder's permissions, or set TFHUB_CACHE_DIR to a writable folder."
+        todo = free_space_remedy(root)
+        return errors.DiskFullError(
+            err.errno, f"{failed}: the disk is full. {todo}", path=path, remedy=todo
+        )
+    why = f"{err.strerror or err}"
+    todo = "Check the folder's permissions, or set TFHUB_CACHE_DIR to a writable folder."
     return errors.CacheError(err.errno, f"{failed}: {why}. {todo}", path=path)
 
 
