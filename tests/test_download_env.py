@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+from tests._helpers import mounts
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import archive_gets, enable_tls
 
@@ -126,17 +127,8 @@ def test_progress_bar_counts_downloaded_bytes(monkeypatch, server, served_dir):
 @pytest.fixture
 def tmpfs(tmp_path):
     """Mounts a 1 MB tmpfs at tmp_path/fs (skips if this process may not mount)."""
-    mount_point = tmp_path / "fs"
-    mount_point.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True
-    )
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.decode().strip()}")
-    try:
+    with mounts.tmpfs(tmp_path / "fs", "size=1m") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def test_full_disk_is_a_clear_error_and_leaves_nothing(server, served_dir, tmpfs, monkeypatch):

@@ -17,6 +17,7 @@ import tempfile
 import time
 
 import pytest
+from tests._helpers import mounts
 from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
 from tests._helpers.http_server import answer_status, delay, ignore_range
 from tests._helpers.python_process import child_env, python_command, start_python
@@ -259,19 +260,9 @@ def _names(root) -> list[str]:
 @pytest.fixture
 def inode_starved_cache(tmp_path):
     """A cache on a tmpfs with inodes for the cache, `.locks` and one lock file only."""
-    mount_point = tmp_path / "fs"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=4", "tmpfs", str(mount_point)],
-        capture_output=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
-    try:
+    with mounts.tmpfs(tmp_path / "fs", "size=1m,nr_inodes=4") as mount_point:
         (mount_point / "cache" / cache.LOCKS_DIRNAME).mkdir(parents=True)
         yield mount_point / "cache"
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def test_no_room_for_the_temporary_folder_is_a_cache_error(

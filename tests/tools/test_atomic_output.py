@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests._helpers import mounts
 
 from tfhub import errors
 from tfhub.tools import atomic_output
@@ -304,3 +305,39 @@ def test_outputs_are_written_on_tmpfs(tmp_path: Path) -> None:
             os.path.join("x", "labels.txt"): "a",
             os.path.join("y", "model", "v", "d"): "1",
         }
+
+
+def test_a_full_disk_while_the_block_writes_is_one_error_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk:
+        out = disk / "out"
+        with pytest.raises(errors.OutputNotWritableError) as caught:
+            with atomic_output.write_folder(os.fspath(out), what="index folder") as tmp:
+                (Path(tmp) / "index").write_bytes(b"\0" * (1 << 20))  # Bigger than the disk.
+        _assert_tfhub_error(caught, out, "index folder", "index_folder")
+        assert "No space left on device" in str(caught.value)
+        assert "Free space on its disk, or choose a folder on a disk with room" in str(caught.value)
+        assert isinstance(caught.value.__cause__, OSError) and os.listdir(disk) == []
+
+
+def test_a_refused_write_into_the_new_folder_is_one_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(errors.OutputNotWritableError) as caught:
+        with atomic_output.write_folder(os.fspath(out), what="saved model dir") as tmp:
+            raise PermissionError(13, "Permission denied", os.path.join(tmp, "variables"))
+    _assert_tfhub_error(caught, out, "saved model dir", "saved_model_dir")
+    assert "Permission denied. Choose a folder you can write to." in str(caught.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_other_errors_of_the_block_propagate_as_they_are(tmp_path: Path) -> None:
+    """An input that cannot be read is not an output that cannot be written."""
+    missing = tmp_path / "embeds" / "emb-00000-of-00001.tfrecords"
+    with pytest.raises(FileNotFoundError) as caught:
+        with atomic_output.write_folder(os.fspath(tmp_path / "out"), what="index folder"):
+            open(missing, "rb")
+    assert not isinstance(caught.value, errors.TFHubError) and caught.value.filename == os.fspath(
+        missing
+    )
+    assert os.listdir(tmp_path) == []

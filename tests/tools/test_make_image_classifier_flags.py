@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests._helpers import image_models
+from tests._helpers import image_models, mounts
 
 from tfhub import errors
 from tfhub.tools.image_modules import load_module_layer
@@ -45,6 +45,24 @@ def test_tflite_alone_is_converted_from_a_temporary_saved_model_that_is_removed(
     images = np.random.default_rng(0).uniform(size=(4, 32, 32, 3)).astype(np.float32)
     lite = image_models.tflite_predictions(tflite, images)
     np.testing.assert_allclose(lite, np.asarray(model(images, training=False)), atol=1e-4)
+
+
+def test_a_full_disk_under_the_saved_model_is_one_error_and_leaves_nothing(
+    image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    """TensorFlow's own write fails (ResourceExhaustedError, not an OSError): it used to end
+    the tool in "unexpected error: ResourceExhaustedError: <temporary path>; No space left"."""
+    layer = load_module_layer(image_modules["fixed"], trainable=False)
+    model = build_model(layer, get_default_hparams(), (32, 32), 3)
+    with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk:
+        saved_model_dir = disk / "model"
+        with pytest.raises(errors.OutputNotWritableError) as caught:
+            export(model, ("a", "b", "c"), Outputs(os.fspath(saved_model_dir)), say=print)
+        message = str(caught.value)
+        assert message.startswith(f"Cannot write the saved model dir {saved_model_dir}: no space")
+        assert "Free space on its disk" in message and "\n" not in message
+        assert type(caught.value.__cause__).__name__ == "ResourceExhaustedError"
+        assert os.listdir(disk) == []  # Nothing half-written, no temporary folder.
 
 
 def _cluster(workers: int) -> object:

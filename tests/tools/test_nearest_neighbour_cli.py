@@ -9,6 +9,7 @@ import os
 import pickle
 
 import pytest
+from tests._helpers import mounts
 from tests.tools import _nn_support as nn
 
 from tfhub import errors
@@ -209,6 +210,26 @@ def test_missing_embeddings_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc != 0 and len(err) == 1 and "generate` first" in err[0]
     assert not (tmp_path / "index").exists()
+
+
+def test_a_full_disk_is_one_line_saying_to_free_space(text_module, tmp_path, capsys):
+    embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
+    data = nn.write_lines(tmp_path / "lines.txt", nn.lines(40) * 100)  # ~200 KB of records.
+    with mounts.tmpfs(tmp_path / "fs", "size=8k") as disk:
+        build = ["build", f"--embed_output_dir={embeds}", f"--index_output_dir={disk / 'i'}"]
+        assert tool_main(build) == 1
+        (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
+        assert line.startswith(f"tfhub: error: Cannot write the index folder {disk / 'i'}: ")
+        assert "Free space on its disk" in line
+        generate = ["generate", f"--data_file_pattern={data}", f"--module_url={text_module}",
+                    f"--embed_output_dir={disk / 'e'}"]  # fmt: skip
+        assert tool_main(generate) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err  # Beam's log of the failed step: TFHUB_DEBUG shows it.
+        (line,) = err.strip().splitlines()[-1:]
+        assert line.startswith("tfhub: error: The Beam pipeline failed") and "[Errno 28]" in line
+        assert f"The disk of {disk / 'e'} is full: free space on it" in line
+        assert os.listdir(disk) == []
 
 
 def test_parsers_import_neither_tensorflow_nor_beam():

@@ -37,13 +37,13 @@ import uuid
 from collections.abc import Callable, Iterator
 
 from .. import errors
-from ..utils.paths import nearest_existing
+from ..utils.paths import nearest_existing, relative_below
 
 logger = logging.getLogger(__name__)
 
 
 def not_writable(
-    path: str, reason: str, *, what: str, flag: str | None = None
+    path: str, reason: str, *, what: str, flag: str | None = None, disk_full: bool = False
 ) -> errors.OutputNotWritableError:
     """The one-line error for an output that cannot be written.
 
@@ -53,10 +53,15 @@ def not_writable(
         what: what the output is, e.g. "saved model dir" (becomes `.what`).
         flag: the flag or argument that named it; by default `what` with underscores
             ("saved_model_dir"). The same `what` and `flag` are taken by every function here.
+        disk_full: the disk (or the quota) is full: says to free space instead.
     """
+    todo = (
+        "Free space on its disk, or choose a folder on a disk with room."
+        if disk_full
+        else "Choose a folder you can write to."
+    )
     return errors.OutputNotWritableError(
-        f"Cannot write the {what} {path}: {reason}. Choose a folder you can write to. "
-        f"Received: {_flag(what, flag)}={path!r}",
+        f"Cannot write the {what} {path}: {reason}. {todo} Received: {_flag(what, flag)}={path!r}",
         path=path,
         what=what,
     )
@@ -68,6 +73,43 @@ def _flag(what: str, flag: str | None) -> str:
 
 def _reason(err: OSError) -> str:
     return str(err.strerror or err)
+
+
+def _not_written(
+    err: OSError, path: str, *, what: str, flag: str | None
+) -> errors.OutputNotWritableError:
+    """`not_writable` for an OSError of writing the output `path`."""
+    disk_full = err.errno in errors.DISK_FULL_ERRNOS
+    return not_writable(path, _reason(err), what=what, flag=flag, disk_full=disk_full)
+
+
+# TensorFlow's error codes (tf.errors.*) for a file it could not write: ENOSPC and EDQUOT
+# become RESOURCE_EXHAUSTED; EACCES, EPERM and EROFS PERMISSION_DENIED.
+_TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED = 8, 7
+
+
+def _failed_write(err: Exception, folder: str) -> OSError | None:
+    """`err`, raised by code writing an output into `folder`, as the OSError of a failed write
+    of that output; None if it is something else (a bug, a bad input), to raise as it is.
+
+    A full disk (or quota) fails any write, so ENOSPC and EDQUOT count whatever file they name;
+    other OSErrors count when they name a file in `folder`. TensorFlow's own writes (a
+    SavedModel) raise its OpError, whose message names the file: counted when that is in
+    `folder` and the code is one of a refused write.
+    """
+    if isinstance(err, OSError):
+        if err.errno in errors.DISK_FULL_ERRNOS:
+            return err
+        named = err.filename
+        return err if isinstance(named, str) and relative_below(named, folder) is not None else None
+    code, message = getattr(err, "error_code", None), getattr(err, "message", None)
+    if not isinstance(message, str) or folder not in message:
+        return None
+    if code == _TF_RESOURCE_EXHAUSTED:
+        return OSError(errno.ENOSPC, "no space left on the device (the disk or quota is full)")
+    if code == _TF_PERMISSION_DENIED:
+        return OSError(errno.EACCES, "permission denied")
+    return None
 
 
 def _refuse_other_kind(path: str, *, is_dir: bool, what: str, flag: str | None) -> None:
@@ -254,7 +296,7 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
         replaced = True
         _fsync_parents(target, created)
     except OSError as err:
-        raise not_writable(path, _reason(err), what=what, flag=flag) from err
+        raise _not_written(err, path, what=what, flag=flag) from err
     finally:
         _remove(tmp)
         if not replaced:
@@ -271,7 +313,9 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
 
     Raises:
         tfhub.errors.OutputNotWritableError: `path` is a file, or the folder (or its parent)
-            cannot be created, flushed or renamed into place. An exception of the block
+            cannot be created, flushed or renamed into place, or the block failed to write
+            into the new folder (an OSError naming a file in it, a full disk, TensorFlow's
+            error for a file in it it could not write). Any other exception of the block
             propagates as is.
     """
     _refuse_other_kind(path, is_dir=True, what=what, flag=flag)
@@ -284,15 +328,21 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
             created = _make_folders(os.path.dirname(target))
             os.mkdir(tmp)
         except OSError as err:
-            raise not_writable(path, _reason(err), what=what, flag=flag) from err
-        yield tmp
+            raise _not_written(err, path, what=what, flag=flag) from err
+        try:
+            yield tmp
+        except Exception as err:
+            failed = _failed_write(err, tmp)
+            if failed is None:
+                raise
+            raise _not_written(failed, path, what=what, flag=flag) from err
         try:
             _fsync_tree(tmp)
             _swap_in(tmp, target, old)
             swapped = True
             _fsync_parents(target, created)
         except OSError as err:
-            raise not_writable(path, _reason(err), what=what, flag=flag) from err
+            raise _not_written(err, path, what=what, flag=flag) from err
     finally:
         _remove(tmp)
         if os.path.lexists(target):  # Else the old folder could not be put back: keep it.

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ... import errors
+from ... import constants, errors
 from ...utils.lazy import import_optional
 from . import beam_options, files
 from .text_embedding import TextEmbedder, project
@@ -264,17 +264,31 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
     return embedding_dim if matrix is None else int(matrix.shape[1])
 
 
-class _NoInterruptRecords(logging.Filter):
-    """Drops the records of a Ctrl-C that Beam's DoFn runner logs with its traceback."""
+class _QuietDoFnFailures(logging.Filter):
+    """Drops the records in which Beam's DoFn runner logs a failed step with its traceback:
+    the pipeline's failure is then reported in one line (`PipelineError`, or the Ctrl-C). With
+    TFHUB_DEBUG set, a failure's traceback stays (a Ctrl-C's never does)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         kind = record.exc_info[0] if record.exc_info else None
         interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
-        return not interrupted and not record.getMessage().startswith("KeyboardInterrupt")
+        if interrupted or record.getMessage().startswith("KeyboardInterrupt"):
+            return False
+        return record.exc_info is None or constants.is_debug()
 
 
 # The Beam logger that reports a DoFn's exception, traceback included, before re-raising it.
 _BEAM_DOFN_LOGGER = "apache_beam.runners.common"
+
+
+def _disk_full(err: BaseException) -> bool:
+    """Whether a runner's error is, or wraps, a write refused for a full disk (or quota)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in errors.DISK_FULL_ERRNOS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _interrupted(err: BaseException) -> bool:
@@ -293,14 +307,16 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
 
     Raises:
         tfhub.errors.PipelineError: the pipeline failed on its runner.
-        KeyboardInterrupt: Ctrl-C, also when a Beam worker received it (Beam's traceback of
-            it is not logged).
+        KeyboardInterrupt: Ctrl-C, also when a Beam worker received it.
+
+    Beam's DoFn runner logs a failed step's traceback before the runner raises: not shown
+    (the error says the cause) unless TFHUB_DEBUG is set, and never for a Ctrl-C.
     """
     runner = str(options.get_all_options()["runner"])
     if runner == LOCAL_RUNNER:
         runner = f"{DEFAULT_RUNNER} ({LOCAL_RUNNER})"
     logger.info("Starting the Beam pipeline (%s).", runner)
-    quiet, beam_logger = _NoInterruptRecords(), logging.getLogger(_BEAM_DOFN_LOGGER)
+    quiet, beam_logger = _QuietDoFnFailures(), logging.getLogger(_BEAM_DOFN_LOGGER)
     beam_logger.addFilter(quiet)
     try:
         with beam.Pipeline(options=options) as pipeline:
@@ -316,7 +332,7 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
             cause = f"{type(err).__name__}: {cause}".rstrip(": ")
         raise errors.PipelineError(
             f"The Beam pipeline failed on the {runner}: {cause} (nothing was written to "
-            f"{config.embed_output_dir}).{_hint(cause, config)} Received: runner={runner!r}",
+            f"{config.embed_output_dir}).{_hint(err, cause, config)} Received: runner={runner!r}",
             runner=runner,
             cause=cause,
         ) from err
@@ -324,8 +340,13 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
         beam_logger.removeFilter(quiet)
 
 
-def _hint(cause: str, config: GenerateConfig) -> str:
+def _hint(err: BaseException, cause: str, config: GenerateConfig) -> str:
     """What to do about a pipeline failure, where tfhub can tell (else "")."""
+    if _disk_full(err):
+        return (
+            f" The disk of {config.embed_output_dir} is full: free space on it, or choose a "
+            "folder on a disk with room."
+        )
     if not cause.startswith("UnicodeDecodeError"):
         return ""
     where = _first_non_utf8_line(config.data_file_pattern)
