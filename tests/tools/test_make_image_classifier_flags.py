@@ -65,6 +65,44 @@ def test_a_full_disk_under_the_saved_model_is_one_error_and_leaves_nothing(
         assert os.listdir(disk) == []  # Nothing half-written, no temporary folder.
 
 
+def test_a_full_disk_under_the_tflite_conversion_says_where_and_what_to_do(
+    image_modules: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layer = load_module_layer(image_modules["fixed"], trainable=False)
+    model = build_model(layer, get_default_hparams(), (32, 32), 3)
+    tflite = tmp_path / "out" / "model.tflite"
+    with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk:
+        monkeypatch.setattr(tempfile, "tempdir", os.fspath(disk))  # TMPDIR on a small disk.
+        with pytest.raises(errors.OutputNotWritableError) as caught:
+            export(model, ("a", "b", "c"), Outputs(tflite_output_file=os.fspath(tflite)), say=print)
+        message = str(caught.value)
+        assert message.startswith("Cannot write the temporary SavedModel that the .tflite file")
+        assert f"in {disk}{os.sep}tfhub-classifier-" in message and "set TMPDIR" in message
+        assert os.listdir(disk) == [] and not tflite.exists()
+
+
+def test_a_full_disk_under_the_summaries_ends_training_in_one_error(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    from tfhub.tools.make_image_classifier import train_and_export
+
+    hparams = get_default_hparams()._replace(train_epochs=1, batch_size=16)
+    with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk:
+        (disk / "filler").write_bytes(b"\0" * (16 << 10))  # The disk is full.
+        summaries, saved_model_dir = disk / "summaries", tmp_path / "model"
+        outputs = Outputs(os.fspath(saved_model_dir), summaries_dir=os.fspath(summaries))
+        with pytest.raises(errors.OutputNotWritableError) as caught:
+            train_and_export(
+                image_modules["fixed"], os.fspath(shape_images), hparams, outputs=outputs,
+                say=lambda line: None,
+            )  # fmt: skip
+        message = str(caught.value)
+        assert message.startswith(f"Cannot write the summaries dir {summaries}: no space")
+        assert message.endswith(f"Received: summaries_dir={os.fspath(summaries)!r}")
+        assert type(caught.value.__cause__).__name__ == "ResourceExhaustedError"
+        assert not saved_model_dir.exists()  # Training ended: nothing exported.
+
+
 def _cluster(workers: int) -> object:
     """What the check reads of a MultiWorkerMirroredStrategy: its cluster resolver (a real one;
     a real strategy of several workers waits for the others)."""

@@ -75,10 +75,11 @@ def _reason(err: OSError) -> str:
     return str(err.strerror or err)
 
 
-def _not_written(
-    err: OSError, path: str, *, what: str, flag: str | None
+def not_written(
+    err: OSError, path: str, *, what: str, flag: str | None = None
 ) -> errors.OutputNotWritableError:
-    """`not_writable` for an OSError of writing the output `path`."""
+    """`not_writable` for the OSError of a failed write of the output `path` (what to do
+    depends on it: a full disk says to free space)."""
     disk_full = err.errno in errors.DISK_FULL_ERRNOS
     return not_writable(path, _reason(err), what=what, flag=flag, disk_full=disk_full)
 
@@ -88,28 +89,30 @@ def _not_written(
 _TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED = 8, 7
 
 
-def _failed_write(err: Exception, folder: str) -> OSError | None:
-    """`err`, raised by code writing an output into `folder`, as the OSError of a failed write
-    of that output; None if it is something else (a bug, a bad input), to raise as it is.
+def failed_write(err: BaseException, folder: str) -> OSError | None:
+    """`err` as the OSError of a refused write of a file in `folder`; None if it is not one
+    (a bug, a bad input, a file elsewhere), to raise as it is.
 
-    A full disk (or quota) fails any write, so ENOSPC and EDQUOT count whatever file they name;
-    other OSErrors count when they name a file in `folder`. TensorFlow's own writes (a
-    SavedModel) raise its OpError, whose message names the file: counted when that is in
-    `folder` and the code is one of a refused write.
+    An OSError counts when it names a file in `folder`. TensorFlow's own writes (a SavedModel,
+    summaries) raise its OpError instead, whose message names the file: counted when that is
+    in `folder` (as the caller named it) and its code is one of a refused write.
     """
     if isinstance(err, OSError):
-        if err.errno in errors.DISK_FULL_ERRNOS:
-            return err
         named = err.filename
         return err if isinstance(named, str) and relative_below(named, folder) is not None else None
     code, message = getattr(err, "error_code", None), getattr(err, "message", None)
-    if not isinstance(message, str) or folder not in message:
+    if not isinstance(message, str) or os.path.join(folder, "") not in message:
         return None
     if code == _TF_RESOURCE_EXHAUSTED:
         return OSError(errno.ENOSPC, "no space left on the device (the disk or quota is full)")
     if code == _TF_PERMISSION_DENIED:
         return OSError(errno.EACCES, "permission denied")
     return None
+
+
+def _disk_full(err: BaseException) -> OSError | None:
+    """`err` if it is an OSError of a full disk (or quota), whatever file it names."""
+    return err if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS else None
 
 
 def _refuse_other_kind(path: str, *, is_dir: bool, what: str, flag: str | None) -> None:
@@ -296,7 +299,7 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
         replaced = True
         _fsync_parents(target, created)
     except OSError as err:
-        raise _not_written(err, path, what=what, flag=flag) from err
+        raise not_written(err, path, what=what, flag=flag) from err
     finally:
         _remove(tmp)
         if not replaced:
@@ -328,21 +331,22 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
             created = _make_folders(os.path.dirname(target))
             os.mkdir(tmp)
         except OSError as err:
-            raise _not_written(err, path, what=what, flag=flag) from err
+            raise not_written(err, path, what=what, flag=flag) from err
         try:
             yield tmp
         except Exception as err:
-            failed = _failed_write(err, tmp)
+            # A full disk fails any write of the block: the output cannot be written there.
+            failed = _disk_full(err) or failed_write(err, tmp)
             if failed is None:
                 raise
-            raise _not_written(failed, path, what=what, flag=flag) from err
+            raise not_written(failed, path, what=what, flag=flag) from err
         try:
             _fsync_tree(tmp)
             _swap_in(tmp, target, old)
             swapped = True
             _fsync_parents(target, created)
         except OSError as err:
-            raise _not_written(err, path, what=what, flag=flag) from err
+            raise not_written(err, path, what=what, flag=flag) from err
     finally:
         _remove(tmp)
         if os.path.lexists(target):  # Else the old folder could not be put back: keep it.

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ... import errors
 from ...utils.paths import relative_below
 from .. import atomic_output
 
@@ -128,6 +129,32 @@ def tflite_bytes(saved_model_dir: str) -> bytes:
     return bytes(tf.lite.TFLiteConverter.from_saved_model(saved_model_dir).convert())
 
 
+def _tflite_bytes_of(model: Any) -> bytes:
+    """Converts `model` to a TFLite flatbuffer through a temporary SavedModel, then removed.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: the temporary SavedModel cannot be written (a
+            full disk under the temporary folder, TMPDIR).
+    """
+    with tempfile.TemporaryDirectory(prefix="tfhub-classifier-") as scratch:
+        folder = os.path.join(scratch, "saved_model")
+        try:
+            save_model(model, folder)
+        except Exception as err:
+            failed = atomic_output.failed_write(err, scratch)
+            if failed is None:
+                raise
+            raise errors.OutputNotWritableError(
+                f"Cannot write the temporary SavedModel that the .tflite file is converted "
+                f"from, in {scratch}: {failed.strerror}. Free space on its disk, set TMPDIR to a "
+                "folder on a disk with room, or pass --saved_model_dir (the .tflite file is "
+                "then converted from that SavedModel).",
+                path=scratch,
+                what="temporary SavedModel",
+            ) from err
+        return tflite_bytes(folder)
+
+
 def export(
     model: Any, labels: Sequence[str], outputs: Outputs, *, say: Callable[[str], None]
 ) -> None:
@@ -147,8 +174,6 @@ def export(
         if outputs.saved_model_dir:
             flatbuffer = tflite_bytes(outputs.saved_model_dir)
         else:
-            with tempfile.TemporaryDirectory(prefix="tfhub-classifier-") as scratch:
-                save_model(model, os.path.join(scratch, "saved_model"))
-                flatbuffer = tflite_bytes(os.path.join(scratch, "saved_model"))
+            flatbuffer = _tflite_bytes_of(model)
         atomic_output.write_file(outputs.tflite_output_file, flatbuffer, what="tflite output file")
         say(f"TFLite model exported to {outputs.tflite_output_file}")

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 from ... import errors
 from ...keras._compat import keras_package
 from ...utils.lazy import require
-from .. import image_folders, image_modules
+from .. import atomic_output, image_folders, image_modules
 from . import callbacks as tool_callbacks
 from . import data, flowers
 from .export import Outputs, check_outputs_writable, export
@@ -349,6 +349,19 @@ def assert_accuracy(train_result: Any, assert_accuracy_at_least: float, *, say: 
     )
 
 
+def _summaries_error(
+    err: Exception, summaries_dir: str | None
+) -> errors.OutputNotWritableError | None:
+    """The tool's error for a failure of training that is a refused write of the summaries
+    (TensorBoard writes them while training runs: a full disk ends the run); None otherwise."""
+    if not summaries_dir:
+        return None
+    failed = atomic_output.failed_write(err, summaries_dir)
+    if failed is None:
+        return None
+    return atomic_output.not_written(failed, summaries_dir, what="summaries dir")
+
+
 def train_and_export(
     tfhub_module: str,
     image_dir: str | None,
@@ -365,7 +378,9 @@ def train_and_export(
     (TF Flowers if `image_dir` is None), train, check the accuracy, export.
 
     Raises:
-        tfhub.errors.OutputNotWritableError: before training, if an output cannot be written.
+        tfhub.errors.OutputNotWritableError: before training, if an output cannot be written;
+            while training, if the summaries cannot be written (a full disk); after it, if
+            an export cannot be written.
         tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (before the
             default images are downloaded).
         tfhub.errors.AccuracyError: if the accuracy is too low (nothing is exported then).
@@ -379,15 +394,21 @@ def train_and_export(
         image_dir = flowers.default_image_dir(say)
     if set_memory_growth:
         set_gpu_memory_growth(say)
-    model, labels, history = make_image_classifier(
-        tfhub_module,
-        image_dir,
-        hparams,
-        get_distribution_strategy(distribution_strategy),
-        image_size,
-        outputs.summaries_dir,
-        say=say,
-    )
+    try:
+        model, labels, history = make_image_classifier(
+            tfhub_module,
+            image_dir,
+            hparams,
+            get_distribution_strategy(distribution_strategy),
+            image_size,
+            outputs.summaries_dir,
+            say=say,
+        )
+    except Exception as err:
+        summaries_error = _summaries_error(err, outputs.summaries_dir)
+        if summaries_error is None:
+            raise
+        raise summaries_error from err
     if assert_accuracy_at_least:
         assert_accuracy(history, assert_accuracy_at_least, say=say)
     say("Done with training.")
