@@ -520,6 +520,14 @@ class PublishTargetError(_HubDataError, ValueError):
     path: str
 
 
+class PublishWriteError(_HubDataError, OSError):
+    """A model version that could not be written into the hub folder (.path: the model's
+    folder there; .errno: the system's error, e.g. a full disk); nothing was published."""
+
+    path: str
+    errno: int | None
+
+
 class PublishBusyError(_HubDataError, TimeoutError):
     """Another process kept publishing into the same model folder for too long (.path)."""
 

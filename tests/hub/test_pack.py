@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests._helpers import models
+from tests._helpers import models, mounts
 
 import tfhub as hub
 from tfhub import errors
@@ -119,6 +119,21 @@ def test_folder_without_saved_model_is_refused_before_tensorflow(tmp_path):
         "directory); check that its folder exists and is writable"
     )
     assert missing.value.errno == 2
+
+
+def test_a_full_disk_says_to_free_space_and_leaves_nothing(tf2_model, tmp_path, capsys):
+    with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk:
+        (disk / "filler").write_bytes(b"\0" * (16 << 10))  # The disk is full.
+        with pytest.raises(OSError) as caught:
+            pack.pack(tf2_model, disk / "m.tar.gz")
+        assert caught.value.errno == 28 and str(caught.value) == (
+            f"Cannot write the archive {disk}/m.tar.gz (No space left on device); free space "
+            "on its disk, or write it elsewhere"
+        )
+        assert os.listdir(disk) == ["filler"]
+        assert main(["pack", str(tf2_model), "-o", str(disk / "m.tar.gz")]) == 1
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.startswith("tfhub: OS error: Cannot write the archive") and "free space" in line
 
 
 def test_symlinks_are_refused_and_nothing_is_written(tf2_model, tmp_path):

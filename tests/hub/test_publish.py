@@ -9,7 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from tests._helpers import models
+from tests._helpers import models, mounts
 
 from tfhub import errors
 from tfhub.cli.main import main
@@ -205,6 +205,23 @@ def test_publish_command_prints_the_version_or_each_problem(text_model, tmp_path
         "'format', 'task'] (as '<!-- key: value -->' lines after the description)",
         "tfhub: 1 problem(s) in the doc; nothing written",
     ]
+
+
+def test_a_full_disk_publishes_nothing_and_says_so(text_model, tmp_path, capsys):
+    with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk:
+        (disk / "filler").write_bytes(b"\0" * (16 << 10))  # The disk is full.
+        root = disk / "hub"
+        with pytest.raises(errors.PublishWriteError) as caught:
+            publish.publish(text_model, root, HANDLE)
+        assert str(caught.value).startswith(f"Cannot publish {HANDLE} into {root / MODEL_DIR}: ")
+        assert "Free space on its disk" in str(caught.value)
+        again = pickle.loads(pickle.dumps(caught.value))
+        assert (again.path, again.errno) == (str(root / MODEL_DIR), 28)
+        assert sorted(os.listdir(disk)) == ["filler"]  # No folder, staging or lock left.
+        assert main(["publish", str(text_model), str(root), "--handle", HANDLE]) == 1
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.startswith(f"tfhub: error: Cannot publish {HANDLE}")
+        assert sorted(os.listdir(disk)) == ["filler"]
 
 
 def test_a_folder_of_other_docs_beside_the_version_is_not_its_model(text_model, tmp_path):

@@ -145,11 +145,16 @@ def pack(
             os.fsync(raw.fileno())
         os.replace(tmp, target)
     except OSError as err:
-        if err.filename not in (os.fspath(tmp), os.fspath(target)):
+        disk_full = err.errno in errors.DISK_FULL_ERRNOS  # Only a write fails so, named or not.
+        if not disk_full and err.filename not in (os.fspath(tmp), os.fspath(target)):
             raise  # A file of the model that cannot be read says so itself.
+        todo = (
+            "free space on its disk, or write it elsewhere"
+            if disk_full
+            else "check that its folder exists and is writable"
+        )
         failure = type(err)(
-            f"Cannot write the archive {os.fspath(output)} ({err.strerror}); check that its "
-            "folder exists and is writable"
+            f"Cannot write the archive {os.fspath(output)} ({err.strerror}); {todo}"
         )
         failure.errno = err.errno
         raise failure from err

@@ -141,10 +141,17 @@ def install(
                 )
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-    except BaseException:
+    except BaseException as err:
         for folder in reversed(created):  # A failed publish leaves no empty folders either.
             with contextlib.suppress(OSError):
                 folder.rmdir()
+        if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS:
+            raise errors.PublishWriteError(
+                f"Cannot publish {handle} into {target.parent}: {err.strerror or err}. Free "
+                "space on its disk, then publish again; nothing was published.",
+                path=os.fspath(target.parent),
+                errno=err.errno,
+            ) from err
         raise
 
 
