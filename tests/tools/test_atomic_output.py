@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 from tests._helpers import mounts
+from tests._helpers.python_process import start_python
 
 from tfhub import errors
 from tfhub.tools import atomic_output
@@ -341,3 +343,82 @@ def test_other_errors_of_the_block_propagate_as_they_are(tmp_path: Path) -> None
         missing
     )
     assert os.listdir(tmp_path) == []
+
+
+_KILLED_WRITER = """
+import sys, time
+from tfhub.tools import atomic_output
+target, kind = sys.argv[1], sys.argv[2]
+if kind == "folder":
+    with atomic_output.write_folder(target, what="output folder") as tmp:
+        open(tmp + "/half.bin", "wb").write(b"half")
+        print("writing", flush=True)
+        time.sleep(600)  # Killed here, as the OOM killer would.
+else:
+    import os
+    def stuck(fd):  # The flush of the written file hangs: the process is killed in it.
+        print("writing", flush=True)
+        time.sleep(600)
+    os.fsync = stuck
+    atomic_output.write_file(target, b"new" * 100_000, what="labels file")
+"""
+
+
+def _killed_mid_write(target: Path, kind: str) -> list[str]:
+    """Starts a write of `target` in another process, waits until it is writing, SIGKILLs it;
+    returns the names it left beside `target`."""
+    writer = start_python(_KILLED_WRITER, os.fspath(target), kind)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "writing\n"
+        leftovers = sorted(name for name in os.listdir(target.parent) if ".tmp-" in name)
+        with pytest.raises(_Failure):  # A live write's temporary is not a leftover.
+            with atomic_output.write_folder(os.fspath(target), what="output folder"):
+                raise _Failure
+        assert sorted(n for n in os.listdir(target.parent) if ".tmp-" in n) == leftovers
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.communicate(timeout=60)
+    assert writer.returncode == -signal.SIGKILL
+    return leftovers
+
+
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_leftovers_of_a_killed_write_are_removed_by_the_next_one(tmp_path: Path, kind) -> None:
+    target = tmp_path / ("out" if kind == "folder" else "labels.txt")
+    (left,) = _killed_mid_write(target, kind)
+    assert left.startswith(f".{target.name}.tmp-")
+    (tmp_path / ".other.tmp-0123456789ab").write_text("another output's: kept")
+    if kind == "folder":
+        with atomic_output.write_folder(os.fspath(target), what="output folder") as tmp:
+            _write_tree(Path(tmp), {"new.txt": "new"})
+        assert _tree(target) == {"new.txt": "new"}
+    else:
+        atomic_output.write_file(os.fspath(target), b"new", what="labels file")
+        assert target.read_bytes() == b"new"
+    assert sorted(os.listdir(tmp_path)) == [".other.tmp-0123456789ab", target.name]
+
+
+def test_a_live_write_keeps_its_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    with atomic_output.write_folder(os.fspath(target), what="output folder") as first:
+        _write_tree(Path(first), {"a.txt": "first"})
+        with pytest.raises(_Failure):  # A second write of the same output, meanwhile.
+            with atomic_output.write_folder(os.fspath(target), what="output folder"):
+                raise _Failure
+        assert _tree(Path(first)) == {"a.txt": "first"}
+    assert _tree(target) == {"a.txt": "first"} and os.listdir(tmp_path) == ["out"]
+
+
+def test_a_write_killed_between_the_renames_gets_the_old_output_back(tmp_path: Path) -> None:
+    """What a kill after `target -> .old-` and before `.tmp- -> target` leaves."""
+    _write_tree(tmp_path / ".out.old-00000000abcd", {"model.txt": "previous"})
+    _write_tree(tmp_path / ".out.tmp-00000000abcd", {"model.txt": "complete, not renamed"})
+    with pytest.raises(_Failure):  # The next write fails: the output is the previous one.
+        with atomic_output.write_folder(os.fspath(tmp_path / "out"), what="output folder"):
+            raise _Failure
+    assert _tree(tmp_path / "out") == {"model.txt": "previous"}
+    assert os.listdir(tmp_path) == ["out"]
+    _write_tree(tmp_path / ".out.old-00000000beef", {"model.txt": "replaced, not removed"})
+    with atomic_output.write_folder(os.fspath(tmp_path / "out"), what="output folder") as tmp:
+        _write_tree(Path(tmp), {"model.txt": "new"})
+    assert _tree(tmp_path / "out") == {"model.txt": "new"} and os.listdir(tmp_path) == ["out"]

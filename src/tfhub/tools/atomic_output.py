@@ -10,6 +10,11 @@ rather than be deleted.) The missing parent folders that a write creates are rem
 fails, deepest first and only while empty (`os.rmdir`): a folder that existed before, or that
 someone else filled meanwhile, stays.
 
+A write killed where no `finally` runs (SIGKILL, the OOM killer, a power loss) leaves its
+temporary (and maybe the old copy) behind: the next write of the same output removes them, and
+puts the old copy back first if the kill came between the two renames of a swap. A live write
+holds an flock on its temporary, so a concurrent write of the same output keeps its temporary.
+
 Before the rename, the new content is flushed to the disk (`os.fsync` of the file, or of every
 regular file and folder of the new tree), and after it the folder that holds the target (and any
 folder the write created) is flushed too, so that after a power loss the output is the old one or
@@ -30,6 +35,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -40,6 +46,11 @@ from .. import errors
 from ..utils.paths import nearest_existing, relative_below
 
 logger = logging.getLogger(__name__)
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: leftovers of killed writes are kept.
+    fcntl = None  # type: ignore[assignment]
 
 
 def not_writable(
@@ -175,10 +186,68 @@ def check_replaceable(
         )
 
 
-def _beside(target: str, kind: str) -> str:
-    """A name beside `target` that no other writer uses: `.<name>.<kind>-<uuid>`."""
+def _beside(target: str, kind: str, token: str) -> str:
+    """`.<name>.<kind>-<token>` beside `target`: one write's temporary ("tmp") or the old
+    output it moved aside ("old"); `token` (`_new_token`) is the write's, no other's."""
     folder, name = os.path.split(target)
-    return os.path.join(folder, f".{name}.{kind}-{uuid.uuid4().hex[:12]}")
+    return os.path.join(folder, f".{name}.{kind}-{token}")
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _lock(fd: int, *, wait: bool) -> bool:
+    """Takes an exclusive flock on `fd`: the mark of a live write (the kernel drops it when the
+    writer dies, even by SIGKILL). Returns False if another process holds it (`wait` False),
+    or where the system cannot flock (not POSIX; NFS without lock support)."""
+    if fcntl is None:  # pragma: no cover - Windows.
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except OSError:  # BlockingIOError: a live writer holds it; others: cannot tell.
+        return False
+    return True
+
+
+def _remove_leftovers(target: str) -> None:
+    """Removes what killed writes of `target` left beside it (SIGKILL, the OOM killer, a power
+    loss: no `finally` ran): `.<name>.tmp-<token>`, and `.<name>.old-<token>` once `target`
+    exists. A temporary whose lock (`_lock`) is held belongs to a live write and stays. If a
+    write was killed between moving the old output aside and renaming the new one into place,
+    the old output is put back: the output is then as it was before that write.
+    """
+    folder, name = os.path.split(target)
+    pattern = re.compile(rf"\.{re.escape(name)}\.(tmp|old)-([0-9a-f]{{12}})")
+    try:
+        entries = os.listdir(folder or ".")
+    except OSError:
+        return
+    tokens = {m[2] for m in map(pattern.fullmatch, entries) if m}
+    for token in sorted(tokens):
+        tmp, old = _beside(target, "tmp", token), _beside(target, "old", token)
+        if os.path.lexists(tmp) and not _locked_by_nobody(tmp):
+            continue
+        if os.path.lexists(old) and not os.path.lexists(target):
+            with contextlib.suppress(OSError):
+                os.rename(old, target)
+                logger.warning("Put back %s, moved aside by a write that was killed.", target)
+        logger.info("Removing %s's leftovers of a killed write (%s).", target, token)
+        _remove(tmp)
+        if os.path.lexists(target):
+            _remove(old)
+
+
+def _locked_by_nobody(path: str) -> bool:
+    """True if `path` (a leftover temporary) can be locked now: no live write owns it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        return _lock(fd, wait=False)
+    finally:
+        os.close(fd)  # Releases the lock.
 
 
 def _remove(path: str) -> None:
@@ -286,16 +355,18 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
     """
     _refuse_other_kind(path, is_dir=False, what=what, flag=flag)
     target = os.path.realpath(path)
-    tmp = _beside(target, "tmp")
+    tmp = _beside(target, "tmp", _new_token())
     created: list[str] = []
     replaced = False
     try:
         created = _make_folders(os.path.dirname(target))
+        _remove_leftovers(target)
         with open(tmp, "xb") as handle:
+            _lock(handle.fileno(), wait=True)  # Marks the temporary live until it is renamed.
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+            os.replace(tmp, target)
         replaced = True
         _fsync_parents(target, created)
     except OSError as err:
@@ -323,13 +394,18 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
     """
     _refuse_other_kind(path, is_dir=True, what=what, flag=flag)
     target = os.path.realpath(path)
-    tmp, old = _beside(target, "tmp"), _beside(target, "old")
+    token = _new_token()
+    tmp, old = _beside(target, "tmp", token), _beside(target, "old", token)
     created: list[str] = []
     swapped = False
+    live = -1  # An fd of the new folder, locked while this write runs (`_lock`).
     try:
         try:
             created = _make_folders(os.path.dirname(target))
+            _remove_leftovers(target)
             os.mkdir(tmp)
+            live = os.open(tmp, os.O_RDONLY)
+            _lock(live, wait=True)
         except OSError as err:
             raise not_written(err, path, what=what, flag=flag) from err
         try:
@@ -351,6 +427,8 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
         _remove(tmp)
         if os.path.lexists(target):  # Else the old folder could not be put back: keep it.
             _remove(old)
+        if live >= 0:
+            os.close(live)
         if not swapped:
             _remove_created(created)
 
