@@ -21,6 +21,19 @@ def test_local_folder_returned_as_is(tmp_path):
     assert hub.resolve(f"file://{tmp_path}") == str(tmp_path)
 
 
+def test_each_resolve_is_logged_at_debug_level_with_credentials_hidden(
+    server, served_dir, caplog
+):
+    make_tar_gz(served_dir / "m.tar.gz")
+    handle = server.url("m.tar.gz").replace("http://", "http://user:s3cret@")
+    caplog.set_level("DEBUG", logger="tfhub.resolvers.base")
+    path = hub.resolve(handle)
+    assert hub.resolve(handle) == path  # The second time from the cache.
+    logged = [r.getMessage() for r in caplog.records if r.name == "tfhub.resolvers.base"]
+    assert len(logged) == 2 and all(line.endswith(f" to {path}") for line in logged)
+    assert "s3cret" not in " ".join(logged) and "HttpCompressedResolver resolved" in logged[0]
+
+
 def test_missing_local_path_names_it(tmp_path):
     missing = str(tmp_path / "nope")
     with pytest.raises(errors.ModelNotFoundError, match=f"{missing} does not exist.") as info:
