@@ -20,6 +20,15 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def with_bytecode(env: dict[str, str], pycache: str) -> dict[str, str]:
+    """`env` where Python keeps compiled modules (in `pycache`), as a pip-installed package has
+    them (pip compiles at install); PYTHONDONTWRITEBYTECODE, if set, would make every process
+    compile the modules changed since their last `.pyc`."""
+    env = dict(env, PYTHONPYCACHEPREFIX=pycache)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def run_child_rss(code: str, *args: str, env: dict[str, str]) -> tuple[float, int, str]:
     """Like run_child but measures this child's own peak RSS through os.wait4."""
     started = time.perf_counter()

@@ -27,7 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, median, run_child_rss
+from _common import child_env, median, run_child_rss, with_bytecode
 
 RESOLVE_CODE = """
 import sys, time
@@ -159,13 +159,6 @@ def light_commands(
             small_env,
         ),
     ]
-
-
-def with_bytecode(env: dict[str, str], pycache: str) -> dict[str, str]:
-    """`env` where Python keeps compiled modules (in `pycache`), as a pip-installed tfhub has."""
-    env = dict(env, PYTHONPYCACHEPREFIX=pycache)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
 
 
 def bench_light_commands(

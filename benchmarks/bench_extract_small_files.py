@@ -41,7 +41,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, cpu_load, machine
+from _common import child_env, cpu_load, machine, with_bytecode
 
 TFHUB_CODE = """
 import time
@@ -77,9 +77,7 @@ def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, f
 
 def tfhub_env(work: str) -> dict[str, str]:
     """The child's environment, with bytecode written to (and read from) a cache in `work`."""
-    env = child_env(PYTHONPYCACHEPREFIX=os.path.join(work, "pycache"))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
+    return with_bytecode(child_env(), os.path.join(work, "pycache"))
 
 
 def run_tfhub(archive: str, target: str) -> tuple[float, float, str, float]:

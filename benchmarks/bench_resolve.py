@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, machine, median, model_server, run_child_rss
+from _common import child_env, machine, median, model_server, run_child_rss, with_bytecode
 
 PROCESS_CODE = {
     "tfhub": "import sys, tfhub as hub; print(hub.resolve(sys.argv[1]))",
@@ -45,10 +45,14 @@ def main() -> None:
             os.path.dirname(__file__), "..", "src", "tfhub", "data", "half_plus_two_v1.tar.gz"
         )
         shutil.copy(model, os.path.join(served, "m.tar.gz"))
-        env = child_env(TFHUB_CACHE_DIR=os.path.join(work, "cache"))
+        env = with_bytecode(  # Both sides' modules compiled once, as pip installs them.
+            child_env(TFHUB_CACHE_DIR=os.path.join(work, "cache")), os.path.join(work, "pycache")
+        )
         with model_server(served) as url:
             handle = url + "m.tar.gz"
             run_child_rss(PROCESS_CODE["tfhub"], handle, env=env)  # Fill the cache.
+        for name in PROCESS_CODE:  # Warm-up, untimed: fills the bytecode cache of each side.
+            run_child_rss(PROCESS_CODE[name], handle, env=env)
         print(f"before: {machine()}")
         walls: dict[str, list[float]] = {name: [] for name in PROCESS_CODE}
         for run in range(args.runs):  # Alternated: tfhub first in even runs, second in odd.

@@ -141,6 +141,13 @@ def test_control_characters_and_spaced_urls_are_refused(handle):
         handles.parse(handle)
 
 
+@pytest.mark.parametrize("handle", ["/models/a\u00a0b", "/models/\u200bzero-width", "/é/ü"])
+def test_unprintable_characters_that_break_no_line_are_accepted(handle):
+    """A no-break space (Zs) or a zero-width space (Cf) is not printable, yet harmless."""
+    assert handles.check(handle) == handle
+    assert isinstance(handles.parse(handle), handles.LocalPath)
+
+
 def test_schemes_are_case_insensitive_and_share_one_key():
     assert handles.parse("HTTP://h/m.tar.gz") == handles.parse("http://h/m.tar.gz")
     assert handles.cache_handle("HTTPS://h/m") == "https://h/m"
