@@ -21,9 +21,7 @@ def test_local_folder_returned_as_is(tmp_path):
     assert hub.resolve(f"file://{tmp_path}") == str(tmp_path)
 
 
-def test_each_resolve_is_logged_at_debug_level_with_credentials_hidden(
-    server, served_dir, caplog
-):
+def test_each_resolve_is_logged_at_debug_level_with_credentials_hidden(server, served_dir, caplog):
     make_tar_gz(served_dir / "m.tar.gz")
     handle = server.url("m.tar.gz").replace("http://", "http://user:s3cret@")
     caplog.set_level("DEBUG", logger="tfhub.resolvers.base")
