@@ -132,11 +132,17 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'tfhub' has no attribute {name!r}")
     from importlib import import_module
 
-    module = import_module(module_name, __name__)
-    if name in _LAZY_SUBMODULES:
-        return module  # The import system has set the attribute.
-    value = getattr(module, name)
-    globals()[name] = value
+    from .utils import collector
+
+    def imported() -> Any:
+        module = import_module(module_name, __name__)
+        # A submodule: the import system has set the attribute. A name: reading it may import
+        # more (`KerasLayer` imports Keras and TensorFlow).
+        return module if name in _LAZY_SUBMODULES else getattr(module, name)
+
+    value = collector.paused(imported)  # Those imports may be TensorFlow's: seconds.
+    if name not in _LAZY_SUBMODULES:
+        globals()[name] = value
     return value
 
 

@@ -21,6 +21,7 @@ import os
 import sys
 
 from .. import errors
+from . import collector
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
@@ -130,7 +131,7 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
     """
     try:
         with _native_stderr_silenced(module_name):
-            return importlib.import_module(module_name)
+            return collector.paused(lambda: importlib.import_module(module_name))
     except ImportError as err:
         hint, command = install_hint(module_name)
         raise errors.MissingDependencyError(
