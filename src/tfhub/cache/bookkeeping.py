@@ -66,9 +66,6 @@ def atomic_write_text(path: str, text: str) -> None:
             os.remove(tmp)
 
 
-DISK_FULL_ERRNOS = errors.DISK_FULL_ERRNOS
-
-
 def free_space_remedy(root: str) -> str:
     """What to do when the disk of the cache folder `root` is full."""
     return (
@@ -89,7 +86,7 @@ def write_error(failed: str, err: OSError, *, root: str, path: str) -> errors.Ca
     Returns:
         A CacheError saying what failed, why (a full disk, or the system's reason) and what to do.
     """
-    if err.errno in DISK_FULL_ERRNOS:
+    if err.errno in errors.DISK_FULL_ERRNOS:
         todo = free_space_remedy(root)
         return errors.DiskFullError(
             err.errno, f"{failed}: the disk is full. {todo}", path=path, remedy=todo
