@@ -6,12 +6,14 @@ import gzip
 import os
 import pickle
 import shutil
+import signal
 import tarfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from tests._helpers import models, mounts
+from tests._helpers.python_process import start_python
 
 import tfhub as hub
 from tfhub import errors
@@ -134,6 +136,39 @@ def test_a_full_disk_says_to_free_space_and_leaves_nothing(tf2_model, tmp_path, 
         assert main(["pack", str(tf2_model), "-o", str(disk / "m.tar.gz")]) == 1
         (line,) = capsys.readouterr().err.splitlines()
         assert line.startswith("tfhub: OS error: Cannot write the archive") and "free space" in line
+
+
+_KILLED_PACK = """
+import sys, time
+from tfhub.hub import pack
+def write_then_hang(out, members, compresslevel):
+    out.write(b"half an archive")
+    print("writing", flush=True)
+    time.sleep(600)  # Killed here, as the OOM killer would.
+pack._write_archive = write_then_hang
+pack.pack(sys.argv[1], sys.argv[2])
+"""
+
+
+def test_a_killed_packs_leftover_is_removed_by_the_next_pack(tf2_model, tmp_path):
+    target = tmp_path / "m.tar.gz"
+    packer = start_python(_KILLED_PACK, str(tf2_model), str(target))
+    try:
+        assert packer.stdout is not None and packer.stdout.readline() == "writing\n"
+        (live,) = os.listdir(tmp_path)
+        assert live.startswith(".m.tar.gz.") and live.endswith(".part")
+        pack.pack(tf2_model, target)  # Meanwhile: the live pack's temporary is kept.
+        assert sorted(os.listdir(tmp_path)) == [live, "m.tar.gz"]
+    finally:
+        packer.send_signal(signal.SIGKILL)
+        packer.communicate(timeout=60)
+    (tmp_path / ".other.tar.gz.0123456789abcdef0123456789abcdef.part").write_bytes(b"kept")
+    packed = pack.pack(tf2_model, target)
+    assert sorted(os.listdir(tmp_path)) == [
+        ".other.tar.gz.0123456789abcdef0123456789abcdef.part",  # Another archive's.
+        "m.tar.gz",
+    ]
+    assert packed.sha256 == pack.pack(tf2_model, tmp_path / "again.tar.gz").sha256
 
 
 def test_symlinks_are_refused_and_nothing_is_written(tf2_model, tmp_path):

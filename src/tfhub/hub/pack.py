@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import logging
 import os
+import re
 import stat
 import tarfile
 import uuid
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import errors
+from ..utils import live_files
 
 logger = logging.getLogger(__name__)
 
@@ -135,15 +137,17 @@ def pack(
             path=os.fspath(output),
         )
     members = _sorted_members(folder)
+    _remove_abandoned_parts(target)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     digest = hashlib.sha256()
     try:
         with open(tmp, "wb") as raw:
+            live_files.hold(raw.fileno())  # Live until renamed: not another pack's leftover.
             hashing = _HashingWriter(raw, digest)
             _write_archive(hashing, members, compresslevel)
             raw.flush()
             os.fsync(raw.fileno())
-        os.replace(tmp, target)
+            os.replace(tmp, target)
     except OSError as err:
         disk_full = err.errno in errors.DISK_FULL_ERRNOS  # Only a write fails so, named or not.
         if not disk_full and err.filename not in (os.fspath(tmp), os.fspath(target)):
@@ -164,6 +168,17 @@ def pack(
     files = sum(1 for _, _, info in members if stat.S_ISREG(info.st_mode))
     logger.info("Packed %s (%d files) into %s", folder, files, target)
     return PackedArchive(target, target.stat().st_size, digest.hexdigest(), files)
+
+
+def _remove_abandoned_parts(target: Path) -> None:
+    """Removes the `.<name>.<id>.part` files that killed packs of `target` left beside it
+    (SIGKILL: no `finally` ran); a live pack's stays (`utils.live_files`)."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{32}}\.part")
+    for name in live_files.matching(os.fspath(target.parent), pattern):
+        part = target.parent / name
+        if live_files.abandoned(os.fspath(part)):
+            logger.info("Removing %s, left by a pack that was killed.", part)
+            part.unlink(missing_ok=True)
 
 
 def _write_archive(

@@ -43,14 +43,10 @@ import uuid
 from collections.abc import Callable, Iterator
 
 from .. import errors
+from ..utils import live_files
 from ..utils.paths import nearest_existing, relative_below
 
 logger = logging.getLogger(__name__)
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: leftovers of killed writes are kept.
-    fcntl = None  # type: ignore[assignment]
 
 
 def not_writable(
@@ -197,36 +193,19 @@ def _new_token() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def _lock(fd: int, *, wait: bool) -> bool:
-    """Takes an exclusive flock on `fd`: the mark of a live write (the kernel drops it when the
-    writer dies, even by SIGKILL). Returns False if another process holds it (`wait` False),
-    or where the system cannot flock (not POSIX; NFS without lock support)."""
-    if fcntl is None:  # pragma: no cover - Windows.
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except OSError:  # BlockingIOError: a live writer holds it; others: cannot tell.
-        return False
-    return True
-
-
 def _remove_leftovers(target: str) -> None:
     """Removes what killed writes of `target` left beside it (SIGKILL, the OOM killer, a power
     loss: no `finally` ran): `.<name>.tmp-<token>`, and `.<name>.old-<token>` once `target`
-    exists. A temporary whose lock (`_lock`) is held belongs to a live write and stays. If a
+    exists. A temporary a live write holds (`utils.live_files`) stays. If a
     write was killed between moving the old output aside and renaming the new one into place,
     the old output is put back: the output is then as it was before that write.
     """
     folder, name = os.path.split(target)
-    pattern = re.compile(rf"\.{re.escape(name)}\.(tmp|old)-([0-9a-f]{{12}})")
-    try:
-        entries = os.listdir(folder or ".")
-    except OSError:
-        return
-    tokens = {m[2] for m in map(pattern.fullmatch, entries) if m}
+    pattern = re.compile(rf"\.{re.escape(name)}\.(?:tmp|old)-([0-9a-f]{{12}})")
+    tokens = {entry[-12:] for entry in live_files.matching(folder, pattern)}
     for token in sorted(tokens):
         tmp, old = _beside(target, "tmp", token), _beside(target, "old", token)
-        if os.path.lexists(tmp) and not _locked_by_nobody(tmp):
+        if os.path.lexists(tmp) and not live_files.abandoned(tmp):
             continue
         if os.path.lexists(old) and not os.path.lexists(target):
             with contextlib.suppress(OSError):
@@ -236,18 +215,6 @@ def _remove_leftovers(target: str) -> None:
         _remove(tmp)
         if os.path.lexists(target):
             _remove(old)
-
-
-def _locked_by_nobody(path: str) -> bool:
-    """True if `path` (a leftover temporary) can be locked now: no live write owns it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return False
-    try:
-        return _lock(fd, wait=False)
-    finally:
-        os.close(fd)  # Releases the lock.
 
 
 def _remove(path: str) -> None:
@@ -362,7 +329,7 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
         created = _make_folders(os.path.dirname(target))
         _remove_leftovers(target)
         with open(tmp, "xb") as handle:
-            _lock(handle.fileno(), wait=True)  # Marks the temporary live until it is renamed.
+            live_files.hold(handle.fileno())  # The temporary is live until it is renamed.
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -398,14 +365,14 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
     tmp, old = _beside(target, "tmp", token), _beside(target, "old", token)
     created: list[str] = []
     swapped = False
-    live = -1  # An fd of the new folder, locked while this write runs (`_lock`).
+    live = -1  # An fd of the new folder, held while this write runs (`utils.live_files`).
     try:
         try:
             created = _make_folders(os.path.dirname(target))
             _remove_leftovers(target)
             os.mkdir(tmp)
             live = os.open(tmp, os.O_RDONLY)
-            _lock(live, wait=True)
+            live_files.hold(live)
         except OSError as err:
             raise not_written(err, path, what=what, flag=flag) from err
         try:

@@ -1,0 +1,53 @@
+"""A write's temporary file or folder, told apart from one a killed write left behind.
+
+A writer holds an exclusive flock on its temporary while it writes (`hold`). The kernel drops
+the lock when the writer dies, even by SIGKILL or the out-of-memory killer, so a temporary that
+can be locked at once (`abandoned`) belongs to no live write and may be removed by the next
+writer of the same output. Where flock is not available (not POSIX; NFS without lock support)
+every temporary counts as live: it is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: leftovers of killed writes are kept.
+    fcntl = None  # type: ignore[assignment]
+
+
+def hold(fd: int) -> None:
+    """Marks the temporary open as `fd` live until `fd` is closed (its writer's lifetime)."""
+    if fcntl is None:  # pragma: no cover - Windows.
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # A new temporary: nobody else holds it.
+    except OSError:
+        pass  # Cannot flock here: `abandoned` then cannot lock it either, and keeps it.
+
+
+def abandoned(path: str) -> bool:
+    """True if no live write holds `path` (a temporary file or folder; a link is kept)."""
+    if fcntl is None:  # pragma: no cover - Windows.
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # BlockingIOError: a live write holds it; others: cannot tell.
+        return False
+    finally:
+        os.close(fd)  # Releases the lock, if taken.
+    return True
+
+
+def matching(folder: str, pattern: re.Pattern[str]) -> list[str]:
+    """The names in `folder` that `pattern` matches whole, sorted ([] if it cannot be read)."""
+    try:
+        return sorted(name for name in os.listdir(folder) if pattern.fullmatch(name))
+    except OSError:
+        return []
