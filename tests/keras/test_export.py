@@ -112,3 +112,21 @@ def test_export_of_a_tensorflow_hub_layer(tmp_path):
     path = hub.export_layer(layer, os.fspath(tmp_path / "from_upstream"))
     np.testing.assert_allclose(hub.KerasLayer(path)(X), layer(X), rtol=1e-6)
     assert np.abs(hub.KerasLayer(TF2_MODEL)(X) - layer(X)).max() > 1e-3
+
+
+def test_an_export_killed_before_its_rename_leaves_nothing_for_long(fine_tuned, tmp_path):
+    """SIGKILL leaves `.<name>.export-<id>`: the next export of that name removes it, not a
+    live export's folder (its writer holds an flock on it), nor another name's."""
+    import fcntl
+
+    layer, _, _ = fine_tuned
+    for leftover in (".out.export-killed1", ".out.export-live", ".other.export-killed2"):
+        (tmp_path / leftover / "variables").mkdir(parents=True)
+    live = os.open(tmp_path / ".out.export-live", os.O_RDONLY)
+    try:
+        fcntl.flock(live, fcntl.LOCK_EX)  # As the live export's writer holds it.
+        hub.export_layer(layer, os.fspath(tmp_path / "out"))
+    finally:
+        os.close(live)
+    assert sorted(os.listdir(tmp_path)) == [".other.export-killed2", ".out.export-live", "out"]
+    assert hub.load(os.fspath(tmp_path / "out")) is not None

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 from typing import Any
 
 from .. import errors
 from .._tf_private import trackable_class
+from ..utils import live_files
 from ..utils.lazy import tensorflow as tf
 
 logger = logging.getLogger(__name__)
@@ -54,9 +56,12 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
     obj = _exportable_object(layer)
     export_dir = os.fspath(export_dir)
     _check_target(export_dir, overwrite)
-    parent = os.path.dirname(os.path.abspath(export_dir))
+    parent, name = os.path.split(os.path.abspath(export_dir))
     os.makedirs(parent, exist_ok=True)
-    temp_dir = tempfile.mkdtemp(prefix=".tfhub-export-", dir=parent)
+    _remove_abandoned_exports(parent, name)
+    temp_dir = tempfile.mkdtemp(prefix=f".{name}.export-", dir=parent)
+    live = os.open(temp_dir, os.O_RDONLY)
+    live_files.hold(live)  # Live while it is written: not another export's leftover.
     try:
         signatures = dict(getattr(obj, "signatures", {}) or {})
         tf.saved_model.save(obj, temp_dir, signatures=signatures or None)
@@ -65,8 +70,20 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
         os.rename(temp_dir, export_dir)
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
+        os.close(live)
     logger.info("Exported %s to %s", type(layer).__name__, export_dir)
     return export_dir
+
+
+def _remove_abandoned_exports(parent: str, name: str) -> None:
+    """Removes the `.<name>.export-*` folders that killed exports of `name` left in `parent`
+    (SIGKILL: no `finally` ran); a live export's stays (`utils.live_files`)."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.export-[A-Za-z0-9_]+")
+    for leftover in live_files.matching(parent, pattern):
+        path = os.path.join(parent, leftover)
+        if live_files.abandoned(path):
+            logger.info("Removing %s, left by an export that was killed.", path)
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _exportable_object(layer: Any) -> Any:
