@@ -281,25 +281,28 @@ class _QuietDoFnFailures(logging.Filter):
 _BEAM_DOFN_LOGGER = "apache_beam.runners.common"
 
 
-def _disk_full(err: BaseException) -> bool:
-    """Whether a runner's error is, or wraps, a write refused for a full disk (or quota)."""
+def _chain(err: BaseException) -> Iterator[BaseException]:
+    """`err`, then the errors it wraps (its cause, or else its context), outermost first."""
     seen: BaseException | None = err
     while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in errors.DISK_FULL_ERRNOS:
-            return True
+        yield seen
         seen = seen.__cause__ or seen.__context__
-    return False
+
+
+def _disk_full(err: BaseException) -> bool:
+    """Whether a runner's error is, or wraps, a write refused for a full disk (or quota)."""
+    return any(
+        isinstance(seen, OSError) and seen.errno in errors.DISK_FULL_ERRNOS for seen in _chain(err)
+    )
 
 
 def _interrupted(err: BaseException) -> bool:
     """Whether a runner's error is a Ctrl-C that Beam wrapped (RuntimeError("KeyboardInterrupt
     [while running 'Embed']"))."""
-    seen: BaseException | None = err
-    while seen is not None:
-        if isinstance(seen, KeyboardInterrupt) or str(seen).startswith("KeyboardInterrupt"):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(
+        isinstance(seen, KeyboardInterrupt) or str(seen).startswith("KeyboardInterrupt")
+        for seen in _chain(err)
+    )
 
 
 def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir: str) -> None:
