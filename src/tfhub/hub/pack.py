@@ -174,11 +174,7 @@ def _remove_abandoned_parts(target: Path) -> None:
     """Removes the `.<name>.<id>.part` files that killed packs of `target` left beside it
     (SIGKILL: no `finally` ran); a live pack's stays (`utils.live_files`)."""
     pattern = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{32}}\.part")
-    for name in live_files.matching(os.fspath(target.parent), pattern):
-        part = target.parent / name
-        if live_files.abandoned(os.fspath(part)):
-            logger.info("Removing %s, left by a pack that was killed.", part)
-            part.unlink(missing_ok=True)
+    live_files.remove_abandoned(os.fspath(target.parent), pattern, left_by="a pack")
 
 
 def _write_archive(

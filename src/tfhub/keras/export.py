@@ -79,11 +79,7 @@ def _remove_abandoned_exports(parent: str, name: str) -> None:
     """Removes the `.<name>.export-*` folders that killed exports of `name` left in `parent`
     (SIGKILL: no `finally` ran); a live export's stays (`utils.live_files`)."""
     pattern = re.compile(rf"\.{re.escape(name)}\.export-[A-Za-z0-9_]+")
-    for leftover in live_files.matching(parent, pattern):
-        path = os.path.join(parent, leftover)
-        if live_files.abandoned(path):
-            logger.info("Removing %s, left by an export that was killed.", path)
-            shutil.rmtree(path, ignore_errors=True)
+    live_files.remove_abandoned(parent, pattern, left_by="an export")
 
 
 def _exportable_object(layer: Any) -> Any:

@@ -9,8 +9,13 @@ every temporary counts as live: it is kept.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
+import shutil
+
+logger = logging.getLogger(__name__)
 
 try:
     import fcntl
@@ -43,6 +48,27 @@ def abandoned(path: str) -> bool:
     finally:
         os.close(fd)  # Releases the lock, if taken.
     return True
+
+
+def remove_abandoned(folder: str, pattern: re.Pattern[str], *, left_by: str) -> None:
+    """Removes the temporaries in `folder` whose names `pattern` matches whole and that no live
+    write holds (files or folders; a link is kept), logging each.
+
+    Args:
+        folder: where the writes put their temporaries.
+        pattern: the names of one output's temporaries.
+        left_by: what left them, for the log line (e.g. "a pack").
+    """
+    for name in matching(folder, pattern):
+        path = os.path.join(folder, name)
+        if not abandoned(path):
+            continue
+        logger.info("Removing %s, left by %s that was killed.", path, left_by)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
 
 
 def matching(folder: str, pattern: re.Pattern[str]) -> list[str]:
