@@ -253,6 +253,76 @@ def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
     assert _names(isolated_cache) == [cache.LOCKS_DIRNAME] and _locks(isolated_cache) == []
 
 
+# A command that does `what_follows`, which sends it SIGTERM (`os.kill(os.getpid(), ...)`
+# delivers it before the call returns); the exit code and stderr show how it ended. Run in a
+# fresh process: SIGTERM's handler is the main thread's.
+_SELF_TERMINATING = """
+import os, signal, sys, time
+from tfhub.cli._errors import run_reported
+
+def command():
+    {what_follows}
+    print("ran to its end", flush=True)
+
+started = time.monotonic()
+code = run_reported(command, prog="prog", verbose=False, tensorflow_logs=False)
+print(f"exit {{code}} after {{time.monotonic() - started:.1f}} s", flush=True)
+sys.exit(code)
+"""
+
+
+def test_sigterm_swallowed_by_a_library_is_delivered_again():
+    """A library's bare `except:` (or a finalizer, whose exceptions Python drops) could
+    swallow the KeyboardInterrupt SIGTERM raised: the command then ran to its end and exited
+    0, as `generate` did on CI with a whole Beam pipeline still to run."""
+    what_follows = """
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)  # SIGTERM arrives here...
+    except BaseException:
+        pass  # ...and a library drops it.
+    for _ in range(2000):  # The work goes on (20 s).
+        time.sleep(0.01)
+    """
+    done = subprocess.run(
+        python_command(_SELF_TERMINATING.format(what_follows=what_follows)),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stdout + done.stderr
+    assert "ran to its end" not in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "prog: terminated (SIGTERM)"
+    seconds = float(done.stdout.split()[-2])
+    assert seconds < 15, done.stdout  # Delivered again within seconds, not after the work.
+
+
+def test_sigterm_redelivery_never_interrupts_the_clean_up():
+    """The clean-up that SIGTERM's KeyboardInterrupt runs (removing a temporary folder) may
+    take longer than the redelivery check: it must run to its end, once."""
+    what_follows = """
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)  # SIGTERM arrives here.
+    finally:
+        for _ in range(300):  # A clean-up of 3 s, unwinding.
+            time.sleep(0.01)
+        print("cleaned up", flush=True)
+    """
+    done = subprocess.run(
+        python_command(_SELF_TERMINATING.format(what_follows=what_follows)),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stdout + done.stderr
+    assert done.stdout.count("cleaned up") == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "prog: terminated (SIGTERM)"
+
+
 def _names(root) -> list[str]:
     return sorted(os.listdir(root)) if os.path.isdir(root) else []
 

@@ -294,9 +294,9 @@ def test_sigterm_during_generate_keeps_no_temporary_folder(text_module, tmp_path
             time.sleep(0.05)
         time.sleep(0.5)  # The pipeline runs.
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
+        out_text, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert proc.returncode == 128 + signal.SIGTERM, out_text + err
     assert err.strip().splitlines()[-1] == "make_nearest_neighbour_index: terminated (SIGTERM)"
     assert os.listdir(out) == []

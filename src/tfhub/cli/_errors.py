@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import select
@@ -9,6 +10,7 @@ import signal
 import sys
 import threading
 import traceback
+import weakref
 from collections.abc import Callable, Iterator
 
 from .. import constants, errors
@@ -87,6 +89,50 @@ class _Terminated(KeyboardInterrupt):
 
 _sigterm_seen = False  # Set by the SIGTERM handler: the KeyboardInterrupt that ends is SIGTERM's.
 
+# How often, after SIGTERM, the command is checked for having lost its _Terminated.
+_REDELIVER_SECONDS = 1.0
+
+
+class _Redelivery:
+    """Delivers SIGTERM again while the command runs on after its _Terminated is gone.
+
+    A KeyboardInterrupt raised by a signal handler can be swallowed: by a finalizer
+    (`__del__`, whose exceptions Python drops) or a library's bare `except:` it happened to
+    interrupt. The command then runs to its end (a whole Beam pipeline) and exits 0, and
+    `docker stop` kills it after its grace period, leaving its temporaries. Each _Terminated
+    is watched through a weak reference: one that unwinds stays alive (held while it
+    propagates, while a `finally` or `__exit__` it triggered runs, or by the exception that
+    wraps it), so clean-up is never interrupted; one that was swallowed is freed, and SIGTERM
+    is delivered again (`_thread.interrupt_main`, which does nothing once the default handler
+    is back).
+    """
+
+    def __init__(self) -> None:
+        self._raised: weakref.ref[_Terminated] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def raised(self) -> _Terminated:
+        """A new _Terminated to raise, watched from now on."""
+        error = _Terminated()
+        self._raised = weakref.ref(error)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="tfhub-sigterm", daemon=True)
+            self._thread.start()
+        return error
+
+    def stop(self) -> None:
+        """Stops watching (the command has ended or reported its termination)."""
+        self._stop.set()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(_REDELIVER_SECONDS):
+            if self._raised is not None and self._raised() is None:
+                _thread.interrupt_main(signal.SIGTERM)
+
+
+_redelivery: _Redelivery | None = None
+
 
 @contextlib.contextmanager
 def _sigterm_unwinds() -> Iterator[None]:
@@ -95,7 +141,8 @@ def _sigterm_unwinds() -> Iterator[None]:
     By default SIGTERM ends Python at once, leaving what a command had under way: a partial
     download's temporary folder (maybe gigabytes) in the cache, a tool's temporary output
     folder beside its target. Only in the main thread, and only if nobody else handles SIGTERM
-    (an ASGI server that installs its own handler replaces this one while it serves).
+    (an ASGI server that installs its own handler replaces this one while it serves). If the
+    KeyboardInterrupt is swallowed, SIGTERM is delivered again (`_Redelivery`).
     """
     if (
         threading.current_thread() is not threading.main_thread()
@@ -104,19 +151,22 @@ def _sigterm_unwinds() -> Iterator[None]:
         yield
         return
 
+    redelivery = _Redelivery()
+
     def terminate(signum: int, frame: object) -> None:
         global _sigterm_seen
         _sigterm_seen = True
-        raise _Terminated
+        raise redelivery.raised()
 
-    global _sigterm_seen
-    _sigterm_seen = False
+    global _sigterm_seen, _redelivery
+    _sigterm_seen, _redelivery = False, redelivery
     signal.signal(signal.SIGTERM, terminate)
     try:
         yield
     finally:
+        redelivery.stop()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        _sigterm_seen = False  # The command has reported it (inside the block).
+        _sigterm_seen, _redelivery = False, None  # The command has reported it (inside the block).
 
 
 def run_reported(
@@ -151,6 +201,8 @@ def run_reported(
             sys.stdout.flush()  # A closed pipe shows here, not in Python's exit.
             return code
         except KeyboardInterrupt:
+            if _redelivery is not None:
+                _redelivery.stop()  # While the caught _Terminated is still alive.
             if _sigterm_seen:  # Also when a library re-raised it as a plain KeyboardInterrupt.
                 print(f"{prog}: terminated (SIGTERM)", file=sys.stderr)
                 return 128 + signal.SIGTERM
