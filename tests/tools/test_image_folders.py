@@ -174,3 +174,24 @@ def test_store_drops_unreadable_files_and_names_them_after_the_pass(
     assert sorted(_pass(fresh, np.arange(5))) == [0, 1]
     with pytest.raises(errors.ImageFolderError, match=r"\['square'\] hold no readable image"):
         fresh.check()
+
+
+@pytest.mark.tf
+def test_file_and_class_names_that_are_not_utf8_are_read(tmp_path: Path) -> None:
+    """Images copied from an old archive or another system may be named in Latin-1: the
+    first pass failed with "Error converting unicode string while converting Python sequence
+    to Tensor" before any image was read."""
+    root = tmp_path / "imgs"
+    image_sets.make_image_folder(root, classes=("circle", "square"), per_class=2, formats=("png",))
+    square = os.path.join(os.fsencode(root), b"square")
+    os.rename(square, os.path.join(os.fsencode(root), b"carr\xe9"))  # A class, in Latin-1.
+    circle = os.path.join(os.fsencode(root), b"circle")
+    first = sorted(os.listdir(circle))[0]
+    os.rename(os.path.join(circle, first), os.path.join(circle, b"\xe9t\xe9 " + first))
+    files = image_folders.list_image_files(os.fspath(root))
+    assert files.labels == ("carr\udce9", "circle")
+    decoded = image_folders.decode_images(files, (8, 8))
+    assert decoded.skipped == () and len(decoded.paths) == 4
+    store = image_folders.ImageStore(files, (8, 8))
+    assert sorted(_pass(store, np.arange(4))) == [0, 1, 2, 3]
+    assert store.check() == ()

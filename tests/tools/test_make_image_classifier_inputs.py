@@ -14,7 +14,11 @@ import pytest
 from tfhub import errors
 from tfhub.tools import image_folders
 from tfhub.tools.make_image_classifier import cli, data, get_default_hparams
-from tfhub.tools.make_image_classifier.export import Outputs, check_outputs_writable
+from tfhub.tools.make_image_classifier.export import (
+    Outputs,
+    check_outputs_writable,
+    write_labels,
+)
 
 # --- The tf.data pipeline ------------------------------------------------------------------------
 
@@ -83,6 +87,14 @@ def test_datasets_run_without_tf_data_autotuning(shape_images: Path) -> None:
 
 
 # --- Outputs and flags --------------------------------------------------------------------------
+
+
+def test_labels_file_holds_class_folder_names_as_the_file_system_has_them(tmp_path: Path) -> None:
+    """A class folder named in Latin-1 (a surrogate-escaped str) made the labels file fail with
+    UnicodeEncodeError after training; it now holds the folder's bytes."""
+    labels = tmp_path / "labels.txt"
+    write_labels(os.fspath(labels), [os.fsdecode(b"carr\xe9"), "caf\u00e9", "circle"])
+    assert labels.read_bytes() == b"carr\xe9\ncaf\xc3\xa9\ncircle\n"
 
 
 def test_outputs_that_cannot_be_written_are_errors_before_training(tmp_path: Path) -> None:

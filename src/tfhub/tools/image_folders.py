@@ -160,12 +160,21 @@ def _decode_one(path: Any, image_size: tuple[int, int], *, as_float: bool = Fals
     return tf.cast(pixels, tf.uint8)
 
 
+def _path_tensor(paths: tuple[str, ...]) -> Any:
+    """A string tensor of `paths` as the file system names them (bytes): a file name that is
+    not UTF-8 (a surrogate-escaped str in Python) reaches its file instead of failing the
+    conversion ("Error converting unicode string")."""
+    import tensorflow as tf
+
+    return tf.constant([os.fsencode(path) for path in paths], dtype=tf.string)
+
+
 def _decode_dataset(paths: tuple[str, ...], image_size: tuple[int, int]) -> Any:
     """(index, uint8 image) for each readable file, decoded in parallel; errors are dropped."""
     import tensorflow as tf
 
     indices = tf.range(len(paths), dtype=tf.int64)
-    dataset = tf.data.Dataset.from_tensor_slices((indices, tf.constant(list(paths))))
+    dataset = tf.data.Dataset.from_tensor_slices((indices, _path_tensor(paths)))
     dataset = dataset.map(
         lambda index, path: (index, _decode_one(path, image_size)),
         num_parallel_calls=tf.data.AUTOTUNE,
@@ -277,7 +286,7 @@ class ImageStore:
             self.value_shape = (int(features.dim),)
             self.value_dtype = tf.float32
         with tf.device("/CPU:0"):
-            self._paths = tf.constant(list(files.paths))
+            self._paths = _path_tensor(files.paths)
             # Uninitialised: every value is written before it is read (`_read` says which).
             # Zeroing (and copying) the whole array cost ~0.4 s CPU on TF Flowers' 3,670.
             empty = tf.raw_ops.Empty(shape=[count, *self.value_shape], dtype=self.value_dtype)

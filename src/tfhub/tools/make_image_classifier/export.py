@@ -102,9 +102,11 @@ def _check_saved_model_dir(outputs: Outputs, folder: str) -> None:
 
 
 def write_labels(path: str, labels: Sequence[str]) -> None:
-    """Writes the labels, one per line (ending with a newline), in prediction order."""
+    """Writes the labels, one per line (ending with a newline), in prediction order, in UTF-8;
+    a class folder name that is not UTF-8 is written as its bytes."""
     text = "".join(f"{label}\n" for label in labels)
-    atomic_output.write_file(path, text.encode("utf-8"), what="labels output file")
+    data = text.encode("utf-8", "surrogateescape")
+    atomic_output.write_file(path, data, what="labels output file")
 
 
 def save_model(model: Any, folder: str) -> None:
