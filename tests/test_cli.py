@@ -363,3 +363,21 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(unbuffered):
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (141, "")  # 128 + SIGPIPE; no "Broken pipe" line.
+
+
+def test_a_folder_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
+    """Under a UTF-8 locale such as en_US.UTF-8 Python's stdout is strict: `tfhub resolve` of a
+    folder named in Latin-1 said "invalid value: 'utf-8' codec can't encode" and exited 2."""
+    folder = os.path.join(os.fsencode(tmp_path), b"mod\xe8le")
+    os.mkdir(folder)
+    with open(os.path.join(folder, b"saved_model.pb"), "wb") as handle:
+        handle.write(b"x")
+    code = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "resolve", folder],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == folder + b"\n"

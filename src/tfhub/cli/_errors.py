@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import io
 import os
 import select
 import signal
@@ -169,6 +170,28 @@ def _sigterm_unwinds() -> Iterator[None]:
         _sigterm_seen, _redelivery = False, None  # The command has reported it (inside the block).
 
 
+@contextlib.contextmanager
+def _file_names_printable() -> Iterator[None]:
+    """Lets the command print file names that are not UTF-8 as their bytes (as `ls` does).
+
+    Python decodes such a name with surrogate escapes, and a stdout with the "strict" error
+    handler (the default under a UTF-8 locale such as en_US.UTF-8; only the C and POSIX locales
+    get "surrogateescape") fails on it: `tfhub resolve` of such a folder said "invalid value:
+    'utf-8' codec can't encode character". Restored when the block ends.
+    """
+    stream = sys.stdout
+    before = getattr(stream, "errors", None)
+    if before != "strict" or not isinstance(stream, io.TextIOWrapper):
+        yield
+        return
+    stream.reconfigure(errors="surrogateescape")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):  # A closed or broken stdout.
+            stream.reconfigure(errors=before)
+
+
 def run_reported(
     command: Callable[[], int | None], *, prog: str, verbose: bool, tensorflow_logs: bool
 ) -> int:
@@ -193,6 +216,7 @@ def run_reported(
 
     with (
         _sigterm_unwinds(),
+        _file_names_printable(),
         quiet_tensorflow(quiet=not tensorflow_logs),
         cli_logging(verbose=verbose),
     ):
