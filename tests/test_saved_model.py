@@ -103,3 +103,24 @@ def test_handle_to_cache_to_load_through_the_server(tmp_path, served_dir, server
 def test_non_string_handle_is_refused() -> None:
     with pytest.raises(ValueError, match="Received: handle=42"):
         hub.load(42)
+
+
+def test_a_model_folder_whose_path_is_not_utf8_is_a_clear_error(upstream_dir, tmp_path) -> None:
+    """TensorFlow opens files by UTF-8 names only: a model copied to a folder named in Latin-1
+    failed in TensorFlow's path conversion with a bare UnicodeEncodeError (or, for hub.load,
+    in the damage check run after it)."""
+    import shutil
+
+    for name in ("tf2_saved_model", "tf1_multi_sig"):
+        folder = os.path.join(os.fsencode(tmp_path), b"mod\xe8le-" + name.encode())
+        shutil.copytree(os.fsencode(upstream_dir / name), folder)
+        handle = os.fsdecode(folder)
+        assert hub.resolve(handle) == handle  # Resolving needs no TensorFlow: it works.
+        loads = [hub.load, hub.KerasLayer]
+        if name.startswith("tf1_"):
+            loads.append(hub.load_module_spec)
+        for load in loads:
+            with pytest.raises(errors.ModelPathEncodingError, match="not UTF-8") as info:
+                load(handle)
+            assert isinstance(info.value, UnicodeError) and isinstance(info.value, ValueError)
+            assert "mod\\xe8le" in str(info.value) and info.value.path == handle

@@ -278,6 +278,19 @@ class MissingModelFileError(DamagedModelError, FileNotFoundError):
     """A model folder without a file it needs: `saved_model.pb`, the variables' index or data."""
 
 
+class ModelPathEncodingError(TFHubLoadError, UnicodeError):
+    """A model folder whose path is not UTF-8 (e.g. a folder named in Latin-1): TensorFlow
+    opens files by UTF-8 names only. Upstream let TensorFlow's UnicodeEncodeError through.
+
+    Attributes:
+        path: the model's folder (its undecodable bytes surrogate-escaped, as `os.fsdecode`).
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class _AvailableMixin:
     """Keeps `available`: what could have been asked for instead."""
 

@@ -56,6 +56,36 @@ def resolve(handle: str) -> str:
     return resolve_with_registry(handle)
 
 
+def resolve_for_tensorflow(handle: str) -> str:
+    """`resolve`, for a folder TensorFlow is to read.
+
+    Args:
+        handle: as for `resolve`.
+
+    Returns:
+        The path of a local folder with the model's files.
+
+    Raises:
+        tfhub.errors.ModelPathEncodingError: the folder's path is not UTF-8, and TensorFlow
+            opens files by UTF-8 names only.
+        tfhub.errors.TFHubError: the errors of `resolve`.
+    """
+    module_path = resolve(handle)
+    try:
+        module_path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(module_path).decode("utf-8", "backslashreplace")
+        cached = "" if module_path == handle else " (or a TFHUB_CACHE_DIR whose path is UTF-8)"
+        raise errors.ModelPathEncodingError(
+            f"TensorFlow cannot read the model folder {shown}: its path is not UTF-8, and "
+            f"TensorFlow opens files by UTF-8 names only. Rename the folder, or copy the model "
+            f"to a folder whose path is UTF-8{cached}, and load that. Received: "
+            f"handle={handle!r}",
+            path=module_path,
+        ) from None
+    return module_path
+
+
 def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> None:
     """Raises UnknownTagsError if `tags` is given and matches none of the model's tag sets."""
     if tags is None:
@@ -97,6 +127,8 @@ def load(
         tfhub.errors.DamagedModelError: (an OSError and a ValueError) if `saved_model.pb` or
             the checkpoint in `variables/` is truncated or damaged;
             `tfhub.errors.MissingModelFileError` (also a FileNotFoundError) if one is missing.
+        tfhub.errors.ModelPathEncodingError: (a UnicodeError) if the model's folder path is not
+            UTF-8, which TensorFlow cannot open.
         tfhub.errors.TFHubError: from `resolve`.
     """
     return load_model(handle, tags=tags, options=options).obj
@@ -121,7 +153,7 @@ def load_model(
     from . import model_damage
     from .loaded_model import LoadedModel
 
-    module_path = resolve(handle)
+    module_path = resolve_for_tensorflow(handle)
     is_hub_module_v1 = is_tf1_hub_module(module_path)
     if tags is None and is_hub_module_v1:
         tags = []

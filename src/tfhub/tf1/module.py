@@ -309,11 +309,12 @@ def load_module_spec(path: str) -> ModuleSpec:
     Raises:
         tfhub.errors.NotATF1ModuleError: if the model is not in the TF1 Hub format (the
             message says if it is a TF2 SavedModel and what to use instead).
+        tfhub.errors.ModelPathEncodingError: the model's folder path is not UTF-8.
         tfhub.errors.TFHubError: from resolving the handle.
     """
     if not isinstance(path, str):
         raise errors.InvalidHandleError(f"Expected a string handle. Received: path={path!r}")
-    module_path = saved_model.resolve(path)
+    module_path = saved_model.resolve_for_tensorflow(path)
     try:
         return registry.loader(module_path, handle=path)
     except errors.UnsupportedHandleError as err:
