@@ -333,6 +333,48 @@ def test_refused_connection_names_its_cause_not_a_timeout(monkeypatch):
     assert "refused" in str(info.value) and "timeout" not in str(info.value).lower()
 
 
+def test_downloads_go_through_the_proxy_of_the_environment(server, served_dir, monkeypatch):
+    """Behind a company proxy, HTTP_PROXY is how downloads get out (upstream's urllib read it):
+    the local server stands in for the proxy of a host that does not resolve."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("HTTP_PROXY", server.url("").rstrip("/"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    path = hub.resolve("http://models.invalid/m.tar.gz")
+    assert os.path.isfile(os.path.join(path, "saved_model.pb"))
+    asked = [target for method, target, _ in server.state.requests if method == "GET"]
+    assert asked and all(target.startswith("http://models.invalid/m.tar.gz") for target in asked)
+
+
+def test_a_proxy_that_fails_is_named_not_the_server(server, served_dir, monkeypatch):
+    """A dead proxy, or one that asks for credentials, used to read "the connection was
+    refused (is the server running, and is the port right?)" or "407 ... Check the handle":
+    the model's server was never reached. The proxy's credentials are not shown."""
+    import socket
+
+    from tests._helpers.http_server import answer_status
+
+    with socket.socket() as probe:  # A port nobody listens on.
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://bob:hunter2@127.0.0.1:{port}")
+    with pytest.raises(errors.DownloadError) as info:
+        hub.resolve("http://models.invalid/m.tar.gz")
+    message = str(info.value)
+    assert f"the proxy http://***@127.0.0.1:{port} refused the connection" in message
+    assert "HTTP_PROXY" in message and "NO_PROXY" in message and "hunter2" not in message
+    assert "is the server running" not in message and "(after 1 attempt;" in message
+    server.state.behaviours.append(answer_status("m.tar.gz", 407))
+    monkeypatch.setenv("HTTP_PROXY", server.url("").rstrip("/"))
+    with pytest.raises(errors.HTTPStatusError, match="asks for credentials") as info:
+        hub.resolve("http://models.invalid/m.tar.gz")
+    assert "USER:PASSWORD@ before the host" in str(info.value)
+    assert "Check the handle" not in str(info.value)
+
+
 def test_retries_are_not_warnings(server, served_dir, caplog):
     from tests._helpers.http_server import answer_status
 

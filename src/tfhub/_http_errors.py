@@ -68,6 +68,13 @@ def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusErro
     if status in (401, 403, 404):
         hint = moved_hint(url) or kaggle_hint(url, status) or _token.status_hint(url, status)
         message += hint or " Check the handle."
+    elif status == 407:
+        scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
+        message += (
+            f" The proxy {proxy_for(url) or '(from the environment)'} asks for credentials: put "
+            f"them in its URL, as USER:PASSWORD@ before the host, in {scheme}_PROXY (or "
+            "ALL_PROXY)."
+        )
     elif status in (408, 429) or status >= 500:
         message += (
             " The server is failing or overloaded (the request was retried; "
@@ -134,9 +141,10 @@ def raise_for_request_error(
     if not is_connection_error(err):
         raise err
     if last:
+        tries = f"{attempts} attempt{'' if attempts == 1 else 's'}"
         raise errors.DownloadError(
-            f"Cannot download {handle!r} from {url}: {cause_text(err)} (after {attempts} attempts; "
-            f"TFHUB_HTTP_RETRIES sets how many)."
+            f"Cannot download {handle!r} from {url}: {cause_text(err, url=url)} (after {tries}; "
+            "TFHUB_HTTP_RETRIES sets how many)."
         ) from err
 
 
@@ -182,10 +190,46 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
         ) from None
 
 
-def cause_text(err: BaseException) -> str:
-    """Names the real cause of a connection error: refused, DNS, timeout, reset, ..."""
+def proxy_for(url: str) -> str:
+    """The proxy requests sends `url` through (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, less
+    NO_PROXY), credentials redacted; "" for none."""
     import requests
 
+    proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+    return redact(proxy) if proxy else ""
+
+
+def _proxy_cause(err: BaseException, url: str) -> str:
+    """What a ProxyError means, naming the proxy and the variables that set it."""
+    scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
+    proxy = proxy_for(url) or "the proxy"
+    settings = f"{scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
+    if "407" in str(err):
+        return (
+            f"the proxy {proxy} asks for credentials (407): put them in its URL, as "
+            f"USER:PASSWORD@ before the host, in {settings}"
+        )
+    lowered = str(err).lower()
+    if "connection refused" in lowered or "errno 111" in lowered:
+        how = "refused the connection"
+    elif any(marker in lowered for marker in _DNS_FAILURES):
+        how = "has a host name that cannot be resolved"
+    else:
+        how = f"cannot be reached ({brief(err)})"
+    return f"the proxy {proxy} {how}: check {settings}"
+
+
+def cause_text(err: BaseException, *, url: str = "") -> str:
+    """Names the real cause of a connection error: refused, DNS, timeout, reset, the proxy, ...
+
+    Args:
+        err: what requests (or urllib3) raised.
+        url: the URL asked for; with it, a proxy's failure names the proxy.
+    """
+    import requests
+
+    if url and isinstance(err, requests.exceptions.ProxyError):
+        return _proxy_cause(err, url)
     text = str(err)
     timeout = constants.http_timeout()
     if isinstance(err, (requests.Timeout, TimeoutError)) or "timed out" in text.lower():
