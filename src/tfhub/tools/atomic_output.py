@@ -44,7 +44,8 @@ from collections.abc import Callable, Iterator
 
 from .. import errors
 from ..utils import live_files
-from ..utils.paths import nearest_existing, relative_below
+from ..utils.paths import nearest_existing
+from ..utils.refused_writes import failed_write
 
 logger = logging.getLogger(__name__)
 
@@ -89,32 +90,6 @@ def not_written(
     depends on it: a full disk says to free space)."""
     disk_full = err.errno in errors.DISK_FULL_ERRNOS
     return not_writable(path, _reason(err), what=what, flag=flag, disk_full=disk_full)
-
-
-# TensorFlow's error codes (tf.errors.*) for a file it could not write: ENOSPC and EDQUOT
-# become RESOURCE_EXHAUSTED; EACCES, EPERM and EROFS PERMISSION_DENIED.
-_TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED = 8, 7
-
-
-def failed_write(err: BaseException, folder: str) -> OSError | None:
-    """`err` as the OSError of a refused write of a file in `folder`; None if it is not one
-    (a bug, a bad input, a file elsewhere), to raise as it is.
-
-    An OSError counts when it names a file in `folder`. TensorFlow's own writes (a SavedModel,
-    summaries) raise its OpError instead, whose message names the file: counted when that is
-    in `folder` (as the caller named it) and its code is one of a refused write.
-    """
-    if isinstance(err, OSError):
-        named = err.filename
-        return err if isinstance(named, str) and relative_below(named, folder) is not None else None
-    code, message = getattr(err, "error_code", None), getattr(err, "message", None)
-    if not isinstance(message, str) or os.path.join(folder, "") not in message:
-        return None
-    if code == _TF_RESOURCE_EXHAUSTED:
-        return OSError(errno.ENOSPC, "no space left on the device (the disk or quota is full)")
-    if code == _TF_PERMISSION_DENIED:
-        return OSError(errno.EACCES, "permission denied")
-    return None
 
 
 def _disk_full(err: BaseException) -> OSError | None:

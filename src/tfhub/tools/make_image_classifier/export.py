@@ -17,6 +17,7 @@ from typing import Any
 
 from ... import errors
 from ...utils.paths import relative_below
+from ...utils.refused_writes import failed_write
 from .. import atomic_output
 
 logger = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ def _tflite_bytes_of(model: Any) -> bytes:
         try:
             save_model(model, folder)
         except Exception as err:
-            failed = atomic_output.failed_write(err, scratch)
+            failed = failed_write(err, scratch)
             if failed is None:
                 raise
             raise errors.OutputNotWritableError(

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from ... import errors
 from ...keras._compat import keras_package
 from ...utils.lazy import require
+from ...utils.refused_writes import failed_write
 from .. import atomic_output, image_folders, image_modules
 from . import callbacks as tool_callbacks
 from . import data, flowers
@@ -356,7 +357,7 @@ def _summaries_error(
     (TensorBoard writes them while training runs: a full disk ends the run); None otherwise."""
     if not summaries_dir:
         return None
-    failed = atomic_output.failed_write(err, summaries_dir)
+    failed = failed_write(err, summaries_dir)
     if failed is None:
         return None
     return atomic_output.not_written(failed, summaries_dir, what="summaries dir")
