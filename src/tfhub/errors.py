@@ -447,6 +447,21 @@ class ExportError(TFHubError, ValueError):
     """An export that cannot be done (bad arguments, checkpoint not matching the graph, ...)."""
 
 
+class ExportWriteError(ExportError, OSError):
+    """An export whose files the file system refused (a full disk or quota, no permission):
+    nothing was written to the export folder.
+
+    Attributes:
+        path: the export folder.
+        problem: why, e.g. "no space left on the device (the disk or quota is full)".
+    """
+
+    def __init__(self, message: str, *, path: str, problem: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.problem = problem
+
+
 _TF_ERROR_CLASSES: dict[str, type] = {}
 
 

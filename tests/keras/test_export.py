@@ -130,3 +130,20 @@ def test_an_export_killed_before_its_rename_leaves_nothing_for_long(fine_tuned, 
         os.close(live)
     assert sorted(os.listdir(tmp_path)) == [".other.export-killed2", ".out.export-live", "out"]
     assert hub.load(os.fspath(tmp_path / "out")) is not None
+
+
+def test_an_export_onto_a_full_disk_says_so_and_leaves_the_folder_as_it_was(fine_tuned, tmp_path):
+    """A full disk ended in TensorFlow's ResourceExhaustedError naming the hidden temporary
+    folder (`.name.export-xxxx/saved_model.pb.tmp...`), not the export folder."""
+    from tests._helpers import mounts
+
+    layer, _, _ = fine_tuned
+    with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk:
+        with pytest.raises(errors.ExportWriteError) as caught:
+            hub.export_layer(layer, os.fspath(disk / "exported"))
+        message = str(caught.value)
+        assert message.startswith(f"Cannot write the export to {disk / 'exported'}: no space")
+        assert "Free space" in message and ".export-" not in message
+        assert isinstance(caught.value, OSError) and isinstance(caught.value, errors.ExportError)
+        assert type(caught.value.__cause__).__name__ == "ResourceExhaustedError"
+        assert os.listdir(disk) == []  # Nothing half-written, no temporary left.

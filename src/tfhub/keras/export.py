@@ -21,6 +21,7 @@ from .. import errors
 from .._tf_private import trackable_class
 from ..utils import live_files
 from ..utils.lazy import tensorflow as tf
+from ..utils.refused_writes import failed_write
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +52,20 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
         tfhub.errors.SerializationError: for a layer over a TF1 Hub module (use
             `hub.Module.export`) or over a plain Python function.
         tfhub.errors.ExportError: if `export_dir` holds files and `overwrite` is False.
+        tfhub.errors.ExportWriteError: (also an OSError) if the file system refuses the files
+            (a full disk or quota, no permission); `export_dir` is left as it was.
         tfhub.errors.ArgumentTypeError: (a TypeError) if `layer` is not a hub.KerasLayer.
     """
     obj = _exportable_object(layer)
     export_dir = os.fspath(export_dir)
     _check_target(export_dir, overwrite)
     parent, name = os.path.split(os.path.abspath(export_dir))
-    os.makedirs(parent, exist_ok=True)
-    _remove_abandoned_exports(parent, name)
-    temp_dir = tempfile.mkdtemp(prefix=f".{name}.export-", dir=parent)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        _remove_abandoned_exports(parent, name)
+        temp_dir = tempfile.mkdtemp(prefix=f".{name}.export-", dir=parent)
+    except OSError as err:
+        raise _write_error(err, export_dir) from err
     live = os.open(temp_dir, os.O_RDONLY)
     live_files.hold(live)  # Live while it is written: not another export's leftover.
     try:
@@ -68,11 +74,32 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
         if os.path.isdir(export_dir):
             shutil.rmtree(export_dir)
         os.rename(temp_dir, export_dir)
+    except Exception as err:
+        refused = failed_write(err, temp_dir)
+        if refused is None:
+            raise
+        raise _write_error(refused, export_dir) from err
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
         os.close(live)
     logger.info("Exported %s to %s", type(layer).__name__, export_dir)
     return export_dir
+
+
+def _write_error(err: OSError, export_dir: str) -> errors.ExportWriteError:
+    """The error for a refused write of the export (the temporary folder beside `export_dir`
+    is not named: users do not know it)."""
+    problem = err.strerror or str(err)
+    if err.errno in errors.DISK_FULL_ERRNOS:
+        todo = "Free space on its disk (or choose a folder on another one) and export again"
+    else:
+        todo = "Choose a folder you can write, or fix its permissions, and export again"
+    return errors.ExportWriteError(
+        f"Cannot write the export to {export_dir}: {problem}. {todo}; nothing was written there. "
+        f"Received: export_dir={export_dir!r}",
+        path=export_dir,
+        problem=problem,
+    )
 
 
 def _remove_abandoned_exports(parent: str, name: str) -> None:
