@@ -191,3 +191,23 @@ def test_inconsistent_partitions_raise_upstreams_runtime_error():
         group_partitions({"w": 0, "w/part_0": 1}, {"w/part_0": ("w", 0)})
     slices = {"w/part_0": ("w", 0), "w/part_1": ("w", 1)}
     assert group_partitions(parts, slices) == {"w": [1, 2]}
+
+
+def test_export_onto_a_full_disk_says_so_and_leaves_nothing(
+    upstream_dir: Path, tmp_path: Path
+) -> None:
+    """A full disk ended in TensorFlow's ResourceExhaustedError naming a hidden temporary file
+    of saved_model.pb, and left the half-written module folder behind."""
+    from tests._helpers import mounts
+
+    with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk, tf.Graph().as_default():
+        module = hub.Module(str(upstream_dir / "tf1_multi_sig"))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            with pytest.raises(errors.ExportWriteError) as caught:
+                module.export(str(disk / "module"), session)
+        message = str(caught.value)
+        assert message.startswith(f"Cannot write the export to {disk / 'module'}: no space")
+        assert message.endswith(f"Received: path={str(disk / 'module')!r}")
+        assert isinstance(caught.value, OSError) and ".tmp" not in message
+        assert list(disk.iterdir()) == []

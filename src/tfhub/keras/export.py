@@ -21,7 +21,7 @@ from .. import errors
 from .._tf_private import trackable_class
 from ..utils import live_files
 from ..utils.lazy import tensorflow as tf
-from ..utils.refused_writes import failed_write
+from ..utils.refused_writes import export_write_error, failed_write
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
         _remove_abandoned_exports(parent, name)
         temp_dir = tempfile.mkdtemp(prefix=f".{name}.export-", dir=parent)
     except OSError as err:
-        raise _write_error(err, export_dir) from err
+        raise export_write_error(err, export_dir) from err
     live = os.open(temp_dir, os.O_RDONLY)
     live_files.hold(live)  # Live while it is written: not another export's leftover.
     try:
@@ -78,28 +78,12 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
         refused = failed_write(err, temp_dir)
         if refused is None:
             raise
-        raise _write_error(refused, export_dir) from err
+        raise export_write_error(refused, export_dir) from err
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
         os.close(live)
     logger.info("Exported %s to %s", type(layer).__name__, export_dir)
     return export_dir
-
-
-def _write_error(err: OSError, export_dir: str) -> errors.ExportWriteError:
-    """The error for a refused write of the export (the temporary folder beside `export_dir`
-    is not named: users do not know it)."""
-    problem = err.strerror or str(err)
-    if err.errno in errors.DISK_FULL_ERRNOS:
-        todo = "Free space on its disk (or choose a folder on another one) and export again"
-    else:
-        todo = "Choose a folder you can write, or fix its permissions, and export again"
-    return errors.ExportWriteError(
-        f"Cannot write the export to {export_dir}: {problem}. {todo}; nothing was written there. "
-        f"Received: export_dir={export_dir!r}",
-        path=export_dir,
-        problem=problem,
-    )
 
 
 def _remove_abandoned_exports(parent: str, name: str) -> None:

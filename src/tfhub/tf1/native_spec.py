@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,6 +16,7 @@ from .. import errors
 from ..protos import FORMAT_V3, ModuleDef
 from ..saved_model_proto import TF1_MODULE_MARKER, is_tf1_hub_module
 from ..utils.lazy import tensorflow as tf
+from ..utils.refused_writes import export_write_error, failed_write
 from . import saved_model_lib, tensor_info
 from .module_impl import MODULE_COLLECTIONS, ModuleImpl
 from .module_spec import ModuleSpec
@@ -167,15 +169,28 @@ class NativeModuleSpec(ModuleSpec):
         Raises:
             tfhub.errors.ExportError: if `path` already holds a module (checked first, so
                 nothing is overwritten).
+            tfhub.errors.ExportWriteError: (also an OSError) if the file system refuses the
+                files (a full disk or quota, no permission); a folder the export created is
+                removed.
         """
         if tf.io.gfile.exists(_marker_path(path)):
             raise errors.ExportError(
                 f"{path} already holds a TF1 Hub module; export to a new folder. "
                 f"Received: path={path!r}"
             )
-        self._handler.export(path, variables_saver=variables_saver)
-        module_def = ModuleDef(format=FORMAT_V3)
-        saved_model_lib.atomic_write(
-            _marker_path(path), module_def.SerializeToString(), overwrite=False
-        )
+        local = "://" not in path
+        created = local and not os.path.lexists(path)
+        try:
+            self._handler.export(path, variables_saver=variables_saver)
+            module_def = ModuleDef(format=FORMAT_V3)
+            saved_model_lib.atomic_write(
+                _marker_path(path), module_def.SerializeToString(), overwrite=False
+            )
+        except Exception as err:
+            refused = failed_write(err, path) if local else None
+            if refused is None:
+                raise
+            if created:  # Nothing half-written: the folder was this export's.
+                shutil.rmtree(path, ignore_errors=True)
+            raise export_write_error(refused, path, argument="path") from err
         logger.info("Exported TF-Hub module to: %s", path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import os
 
+from .. import errors
 from .paths import relative_below
 
 # TensorFlow's error codes (tf.errors.*) for a file it could not write: ENOSPC and EDQUOT
@@ -33,3 +34,22 @@ def failed_write(err: BaseException, folder: str) -> OSError | None:
     if code == _TF_PERMISSION_DENIED:
         return OSError(errno.EACCES, "permission denied")
     return None
+
+
+def export_write_error(
+    err: OSError, export_dir: str, *, argument: str = "export_dir"
+) -> errors.ExportWriteError:
+    """The error for a refused write of an export (`hub.export_layer`, a TF1 module's export),
+    naming the export folder (given as `argument`) and what to do, never a temporary name users
+    do not know."""
+    problem = err.strerror or str(err)
+    if err.errno in errors.DISK_FULL_ERRNOS:
+        todo = "Free space on its disk (or choose a folder on another one) and export again"
+    else:
+        todo = "Choose a folder you can write, or fix its permissions, and export again"
+    return errors.ExportWriteError(
+        f"Cannot write the export to {export_dir}: {problem}. {todo}; nothing was written there. "
+        f"Received: {argument}={export_dir!r}",
+        path=export_dir,
+        problem=problem,
+    )
