@@ -111,15 +111,17 @@ class _Redelivery:
     def __init__(self) -> None:
         self._raised: weakref.ref[_Terminated] | None = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = threading.Thread(target=self._watch, name="tfhub-sigterm", daemon=True)
+
+    def start(self) -> None:
+        """Starts the watching thread (before any SIGTERM: the handler itself takes no lock, as
+        starting a thread would, which the code it interrupted may hold)."""
+        self._thread.start()
 
     def raised(self) -> _Terminated:
-        """A new _Terminated to raise, watched from now on."""
+        """A new _Terminated to raise, watched from now on (called by the SIGTERM handler)."""
         error = _Terminated()
         self._raised = weakref.ref(error)
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._watch, name="tfhub-sigterm", daemon=True)
-            self._thread.start()
         return error
 
     def stop(self) -> None:
@@ -128,7 +130,8 @@ class _Redelivery:
 
     def _watch(self) -> None:
         while not self._stop.wait(_REDELIVER_SECONDS):
-            if self._raised is not None and self._raised() is None:
+            raised = self._raised
+            if raised is not None and raised() is None:
                 _thread.interrupt_main(signal.SIGTERM)
 
 
@@ -162,6 +165,7 @@ def _sigterm_unwinds() -> Iterator[None]:
     global _sigterm_seen, _redelivery
     _sigterm_seen, _redelivery = False, redelivery
     signal.signal(signal.SIGTERM, terminate)
+    redelivery.start()
     try:
         yield
     finally:
