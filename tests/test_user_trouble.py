@@ -271,6 +271,18 @@ sys.exit(code)
 """
 
 
+def _run_self_terminating(what_follows: str) -> subprocess.CompletedProcess[str]:
+    """Runs `_SELF_TERMINATING` with `what_follows` in a fresh process; its result."""
+    return subprocess.run(
+        python_command(_SELF_TERMINATING.format(what_follows=what_follows)),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_sigterm_swallowed_by_a_library_is_delivered_again():
     """A library's bare `except:` (or a finalizer, whose exceptions Python drops) could
     swallow the KeyboardInterrupt SIGTERM raised: the command then ran to its end and exited
@@ -283,14 +295,7 @@ def test_sigterm_swallowed_by_a_library_is_delivered_again():
     for _ in range(2000):  # The work goes on (20 s).
         time.sleep(0.01)
     """
-    done = subprocess.run(
-        python_command(_SELF_TERMINATING.format(what_follows=what_follows)),
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _run_self_terminating(what_follows)
     assert done.returncode == 128 + signal.SIGTERM, done.stdout + done.stderr
     assert "ran to its end" not in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "prog: terminated (SIGTERM)"
@@ -309,14 +314,7 @@ def test_sigterm_redelivery_never_interrupts_the_clean_up():
             time.sleep(0.01)
         print("cleaned up", flush=True)
     """
-    done = subprocess.run(
-        python_command(_SELF_TERMINATING.format(what_follows=what_follows)),
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _run_self_terminating(what_follows)
     assert done.returncode == 128 + signal.SIGTERM, done.stdout + done.stderr
     assert done.stdout.count("cleaned up") == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr, done.stderr
