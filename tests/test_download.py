@@ -521,3 +521,25 @@ def test_hashes_computed_while_extracting_are_recorded_not_recomputed(
     assert manifest is not None and cache.is_complete(path)
     for rel, data in MODEL_FILES.items():
         assert manifest.digests[rel] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("in_date_form", [False, True])
+def test_a_busy_server_is_retried_after_the_wait_it_asks_for(
+    server, served_dir, isolated_cache, in_date_form
+):
+    """429 (rate limited) and 503 answers with Retry-After were retried after 0.25 s, 0.5 s, ...
+    (the backoff's own waits), so a server asking for seconds failed the download before it
+    would take it."""
+    import email.utils
+
+    from tests._helpers.http_server import answer_status
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    when = email.utils.formatdate(time.time() + 3, usegmt=True) if in_date_form else "2"
+    server.state.behaviours.append(
+        answer_status("m.tar.gz", 429, times=1, headers={"Retry-After": when})
+    )
+    started = time.monotonic()
+    path = hub.resolve(server.url("m.tar.gz"))
+    assert os.path.isfile(os.path.join(path, "saved_model.pb"))
+    assert time.monotonic() - started >= 1.5  # Not the first backoff's 0.25 s.

@@ -4,7 +4,8 @@
 mid-body, the stream reconnects with `Range: bytes=N-` and goes on where it stopped, so the
 reader (gunzip + tar) never notices; if the server ignores Range, `RestartDownload` (that is,
 `tfhub.errors.DownloadRestartError`) tells the caller to start over. Connection errors, timeouts
-and 5xx/429 answers are retried with exponential backoff; 401/403/404 fail at once. Proxies and
+and 5xx/429 answers are retried with exponential backoff, or after the wait a server asks for
+in Retry-After (at most 30 s each); 401/403/404 fail at once. Proxies and
 CA bundles come from the usual environment variables (requests reads HTTPS_PROXY, NO_PROXY,
 REQUESTS_CA_BUNDLE, ...).
 """
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 BACKOFF_BASE_SEC = 0.25
 BACKOFF_MAX_SEC = 8.0
+# A rate-limited or busy server's Retry-After is honoured up to this long per retry (no wait is
+# unbounded: TFHUB_HTTP_RETRIES bounds how many).
+RETRY_AFTER_MAX_SEC = 30.0
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _AGAIN_HINT = (
     f"Try again later, or set {constants.TFHUB_HTTP_RETRIES} higher (how often a broken download "
@@ -66,9 +70,32 @@ def _verify_setting() -> bool | str | None:
     return None
 
 
-def backoff_sleep(attempt: int) -> None:
-    """Sleeps before retry number `attempt` (1-based): 0.25 s, 0.5 s, 1 s, ... at most 8 s."""
-    time.sleep(min(BACKOFF_MAX_SEC, BACKOFF_BASE_SEC * (2 ** (attempt - 1))))
+def backoff_sleep(attempt: int, *, at_least: float = 0.0) -> None:
+    """Sleeps before retry number `attempt` (1-based): 0.25 s, 0.5 s, 1 s, ... at most 8 s, or
+    `at_least` (what the server asked for) if longer."""
+    time.sleep(max(at_least, min(BACKOFF_MAX_SEC, BACKOFF_BASE_SEC * (2 ** (attempt - 1)))))
+
+
+def retry_after(response: Any) -> float | None:
+    """The wait in seconds a 429 or 503 answer asks for in Retry-After (seconds, or an HTTP
+    date), at most RETRY_AFTER_MAX_SEC; None if it asks for none (or an unreadable one)."""
+    value = str(response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        import email.utils
+        from datetime import datetime, timezone
+
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    return min(RETRY_AFTER_MAX_SEC, max(0.0, seconds))
 
 
 def get(
@@ -105,6 +132,7 @@ def get(
     retries = constants.http_retries()
     for attempt in range(retries + 1):
         last = attempt == retries
+        wait = None
         try:
             response = session.get(url, **options)
         except Exception as err:
@@ -113,13 +141,16 @@ def get(
         else:
             if response.status_code not in _RETRY_STATUSES or last:
                 return response
+            wait = retry_after(response)
             response.close()
             reason = f"HTTP {response.status_code}"
+            if wait is not None:
+                reason += f", which asks to wait {wait:g} s (Retry-After)"
         # INFO: the final error says what happened; the CLI shows these with -v.
         logger.info(
             "Retrying %s (attempt %d of %d) after %s", redact(url), attempt + 2, retries + 1, reason
         )
-        backoff_sleep(attempt + 1)
+        backoff_sleep(attempt + 1, at_least=wait or 0.0)
     raise AssertionError("unreachable")
 
 

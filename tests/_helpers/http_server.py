@@ -89,10 +89,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
                 remaining -= len(chunk)
 
-    def send_error_page(self, status: int, text: str) -> None:
-        """Sends a small HTML error page with `status`."""
+    def send_error_page(
+        self, status: int, text: str, *, headers: dict[str, str] | None = None
+    ) -> None:
+        """Sends a small HTML error page with `status` (and `headers`)."""
         body = f"<html><body>{status} {text}</body></html>".encode()
         self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -169,14 +173,16 @@ class _Counter:
         return True
 
 
-def answer_status(suffix: str, status: int, *, times: int | None = None) -> Behaviour:
-    """Answers `status` (with a small HTML body) to paths ending in `suffix`."""
+def answer_status(
+    suffix: str, status: int, *, times: int | None = None, headers: dict[str, str] | None = None
+) -> Behaviour:
+    """Answers `status` (with a small HTML body, and `headers`) to paths ending in `suffix`."""
     counter = _Counter(times)
 
     def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
         if not _matches(path, suffix) or not counter.fire():
             return False
-        handler.send_error_page(status, "Injected")
+        handler.send_error_page(status, "Injected", headers=headers)
         return True
 
     return behaviour
