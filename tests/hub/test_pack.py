@@ -200,3 +200,48 @@ def test_pack_command_prints_the_archive_and_refuses_non_models(tf2_model, tmp_p
     _, err = capsys.readouterr()
     assert err.startswith("tfhub: error: ") and "holds no saved_model.pb" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_an_archive_into_a_pipe_is_the_packed_bytes_and_the_pipe_stays(tf2_model, tmp_path):
+    """`tfhub pack -o /dev/null` (or a named pipe, or /dev/full) replaced the special file with
+    a regular one: as root, /dev/null itself."""
+    import threading
+
+    on_disk = pack.pack(tf2_model, tmp_path / "m.tar.gz")
+    fifo = tmp_path / "m.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    piped = pack.pack(tf2_model, fifo)
+    reader.join(timeout=30)
+    assert received == [(tmp_path / "m.tar.gz").read_bytes()] and fifo.is_fifo()
+    assert (piped.size, piped.sha256) == (on_disk.size, on_disk.sha256)
+    assert sorted(os.listdir(tmp_path)) == ["m.fifo", "m.tar.gz"]  # No .part file left.
+
+
+def test_pack_to_stdout_streams_the_archive_and_reports_on_stderr(tf2_model, tmp_path):
+    """`tfhub pack MODEL -o /dev/stdout | ssh host 'cat > m.tar.gz'`: the report line would
+    have been mixed into the archive."""
+    import subprocess
+    import sys
+
+    expected = pack.pack(tf2_model, tmp_path / "m.tar.gz")
+    code = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "pack", os.fspath(tf2_model), "-o", "/dev/stdout"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (tmp_path / "m.tar.gz").read_bytes()
+    assert done.stderr.decode().startswith(f"/dev/stdout\t{expected.size}\tsha256=")
+
+
+def test_pack_refuses_a_socket(tf2_model, tmp_path):
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(os.fspath(tmp_path / "sock"))
+        with pytest.raises(errors.PublishTargetError, match="is a socket: write the archive"):
+            pack.pack(tf2_model, tmp_path / "sock")

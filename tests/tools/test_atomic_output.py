@@ -8,6 +8,7 @@ import os
 import pickle
 import shutil
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -422,3 +423,44 @@ def test_a_write_killed_between_the_renames_gets_the_old_output_back(tmp_path: P
     with atomic_output.write_folder(os.fspath(tmp_path / "out"), what="output folder") as tmp:
         _write_tree(Path(tmp), {"model.txt": "new"})
     assert _tree(tmp_path / "out") == {"model.txt": "new"} and os.listdir(tmp_path) == ["out"]
+
+
+# --- Special files at a file output: written into, never replaced -----------------------------
+
+
+def test_a_fifo_or_character_device_output_is_written_into_not_replaced(tmp_path: Path) -> None:
+    """`--labels_output_file /dev/null` (or /dev/stdout) replaced the device with a regular
+    file: as root, in a container, that broke /dev/null for every program."""
+    import threading
+
+    fifo = tmp_path / "labels.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    atomic_output.check_writable(os.fspath(fifo), is_dir=False, what="labels output file")
+    atomic_output.write_file(os.fspath(fifo), b"cat\ndog\n", what="labels output file")
+    reader.join(timeout=30)
+    assert received == [b"cat\ndog\n"] and fifo.is_fifo()
+    assert os.listdir(tmp_path) == ["labels.fifo"]  # No temporary beside it.
+    device = tmp_path / "null"
+    if subprocess.run(["mknod", "-m", "666", os.fspath(device), "c", "1", "3"]).returncode:
+        pytest.skip("cannot make a device node here (needs root)")
+    atomic_output.write_file(os.fspath(device), b"cat\n", what="labels output file")
+    assert device.is_char_device()
+
+
+def test_a_socket_output_is_refused_as_a_block_device_is(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(os.fspath(tmp_path / "sock"))
+        for write in (
+            lambda: atomic_output.write_file(os.fspath(tmp_path / "sock"), b"x", what="labels"),
+            lambda: atomic_output.check_writable(
+                os.fspath(tmp_path / "sock"), is_dir=False, what="labels"
+            ),
+        ):
+            with pytest.raises(errors.OutputNotWritableError, match="it is a socket, not a file"):
+                write()
+    assert (tmp_path / "sock").is_socket()

@@ -63,10 +63,21 @@ def _print_published(published: Published) -> None:
 
 
 def run_pack(args: argparse.Namespace) -> int:
-    """Prints `ARCHIVE<TAB>SIZE<TAB>sha256=...`."""
+    """Prints `ARCHIVE<TAB>SIZE<TAB>sha256=...` (on stderr when the archive went to stdout:
+    `tfhub pack MODEL -o /dev/stdout | ssh host 'cat > m.tar.gz'`)."""
     packed = pack_lib.pack_model(args.model_dir, args.output)
-    print(f"{packed.path}\t{packed.size}\tsha256={packed.sha256}")
+    summary = sys.stderr if _is_stdout(args.output) else sys.stdout
+    print(f"{packed.path}\t{packed.size}\tsha256={packed.sha256}", file=summary)
     return 0
+
+
+def _is_stdout(path: str) -> bool:
+    """Whether `path` is the file this process's stdout writes to (/dev/stdout, its pipe)."""
+    try:
+        written, stdout = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # No such file, or a test's captured stdout.
+        return False
+    return (written.st_dev, written.st_ino) == (stdout.st_dev, stdout.st_ino)
 
 
 def run_publish(args: argparse.Namespace) -> int:

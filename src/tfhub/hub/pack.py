@@ -12,6 +12,7 @@ the model with TensorFlow and is what `tfhub pack` / `tfhub publish` add on top.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import logging
@@ -27,6 +28,7 @@ from typing import IO, Any
 
 from .. import errors
 from ..utils import live_files
+from ..utils.paths import WRITTEN_IN_PLACE, special_kind
 
 logger = logging.getLogger(__name__)
 
@@ -136,21 +138,52 @@ def pack(
             f"into the next archive): write it elsewhere. Received: output={os.fspath(output)!r}",
             path=os.fspath(output),
         )
+    kind = special_kind(os.fspath(target))
+    if kind is not None and kind not in WRITTEN_IN_PLACE:
+        raise errors.PublishTargetError(
+            f"{os.fspath(output)} is a {kind}: write the archive to a file (or a pipe). "
+            f"Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
     members = _sorted_members(folder)
-    _remove_abandoned_parts(target)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     digest = hashlib.sha256()
-    try:
-        with open(tmp, "wb") as raw:
-            live_files.hold(raw.fileno())  # Live until renamed: not another pack's leftover.
+    if kind is not None:  # /dev/stdout, a named pipe: written into, never replaced.
+        with _write_failures(output, target, None), open(target, "wb") as raw:
             hashing = _HashingWriter(raw, digest)
             _write_archive(hashing, members, compresslevel)
-            raw.flush()
-            os.fsync(raw.fileno())
-            os.replace(tmp, target)
+        size = hashing.size
+    else:
+        _remove_abandoned_parts(target)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        try:
+            with _write_failures(output, target, tmp), open(tmp, "wb") as raw:
+                live_files.hold(raw.fileno())  # Live until renamed: not another pack's leftover.
+                hashing = _HashingWriter(raw, digest)
+                _write_archive(hashing, members, compresslevel)
+                raw.flush()
+                os.fsync(raw.fileno())
+                os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        size = target.stat().st_size
+    files = sum(1 for _, _, info in members if stat.S_ISREG(info.st_mode))
+    logger.info("Packed %s (%d files) into %s", folder, files, target)
+    return PackedArchive(target, size, digest.hexdigest(), files)
+
+
+@contextlib.contextmanager
+def _write_failures(
+    output: str | os.PathLike[str], target: Path, tmp: Path | None
+) -> Iterator[None]:
+    """Turns a failed write of the archive (to `target`, or its temporary `tmp`) into an OSError
+    saying what to do; a model file that cannot be read raises its own error."""
+    try:
+        yield
     except OSError as err:
         disk_full = err.errno in errors.DISK_FULL_ERRNOS  # Only a write fails so, named or not.
-        if not disk_full and err.filename not in (os.fspath(tmp), os.fspath(target)):
+        written = {os.fspath(target)} | ({os.fspath(tmp)} if tmp is not None else set())
+        if not disk_full and err.filename not in written:
             raise  # A file of the model that cannot be read says so itself.
         todo = (
             "free space on its disk, or write it elsewhere"
@@ -162,12 +195,6 @@ def pack(
         )
         failure.errno = err.errno
         raise failure from err
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    files = sum(1 for _, _, info in members if stat.S_ISREG(info.st_mode))
-    logger.info("Packed %s (%d files) into %s", folder, files, target)
-    return PackedArchive(target, target.stat().st_size, digest.hexdigest(), files)
 
 
 def _remove_abandoned_parts(target: Path) -> None:
@@ -199,9 +226,11 @@ class _HashingWriter:
     def __init__(self, raw: IO[bytes], digest: Any) -> None:
         self._raw = raw
         self._digest = digest
+        self.size = 0  # Bytes written so far.
 
     def write(self, data: bytes) -> int:
         self._digest.update(data)
+        self.size += len(data)
         return self._raw.write(data)
 
     def flush(self) -> None:

@@ -22,8 +22,10 @@ the whole new one, never an empty or partial file. A file system that cannot flu
 (EINVAL or ENOTSUP) is accepted as it is.
 
 A symbolic link at the target is followed: the file or folder it points to is replaced, the link
-stays. Every failure of the file system becomes `tfhub.errors.OutputNotWritableError` (an
-`OSError`) naming the output (`what`) and the flag that chose it (`flag`).
+stays. A file output that is a character device or a FIFO (/dev/null, /dev/stdout) is written
+into as it is, never replaced; a block device or a socket is refused. Every failure of the file
+system becomes `tfhub.errors.OutputNotWritableError` (an `OSError`) naming the output (`what`)
+and the flag that chose it (`flag`).
 
 Remote paths (gs://...) are not handled here: make_nearest_neighbour_index's `files.py` writes
 those in place, as upstream did.
@@ -44,7 +46,7 @@ from collections.abc import Callable, Iterator
 
 from .. import errors
 from ..utils import live_files
-from ..utils.paths import nearest_existing
+from ..utils.paths import WRITTEN_IN_PLACE, nearest_existing, special_kind
 from ..utils.refused_writes import failed_write
 
 logger = logging.getLogger(__name__)
@@ -112,10 +114,17 @@ def _refuse_other_kind(path: str, *, is_dir: bool, what: str, flag: str | None) 
 def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = None) -> None:
     """Checks that `path` could be written as a folder (`is_dir`) or a file; creates nothing.
 
+    A file output may be a character device or a FIFO (/dev/null, /dev/stdout): it is then
+    written in place (`write_file`).
+
     Raises:
-        tfhub.errors.OutputNotWritableError: `path` exists and is of the other kind, or the
-            nearest existing folder on its way is a file or does not take new files.
+        tfhub.errors.OutputNotWritableError: `path` exists and is of the other kind, or is a
+            block device or a socket, or the nearest existing folder on its way is a file or
+            does not take new files.
     """
+    if not is_dir and special_kind(path) is not None:
+        _refuse_special(path, what=what, flag=flag)
+        return
     _refuse_other_kind(path, is_dir=is_dir, what=what, flag=flag)
     existing = nearest_existing(path if is_dir else os.path.dirname(os.path.abspath(path)))
     try:
@@ -287,14 +296,19 @@ def _fsync_parents(target: str, created: list[str]) -> None:
 def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) -> None:
     """Writes `data` to `path` through a temporary file beside it (the parent is created).
 
-    The file is flushed to the disk before its rename, and its folder after it.
+    The file is flushed to the disk before its rename, and its folder after it. A character
+    device or a FIFO at `path` (/dev/null, /dev/stdout) is written in place instead.
 
     Raises:
-        tfhub.errors.OutputNotWritableError: `path` is a folder, or the parent or the file
-            cannot be created or written; `path` is then as it was, and no temporary or
-            created parent is left. (Should only the flush of the folder fail after the
-            rename, the new file is in place, but its survival of a crash is not sure.)
+        tfhub.errors.OutputNotWritableError: `path` is a folder, a block device or a socket, or
+            the parent or the file cannot be created or written; `path` is then as it was, and
+            no temporary or created parent is left. (Should only the flush of the folder fail
+            after the rename, the new file is in place, but its survival of a crash is not
+            sure.)
     """
+    if special_kind(path) is not None:
+        _write_special(path, data, what=what, flag=flag)
+        return
     _refuse_other_kind(path, is_dir=False, what=what, flag=flag)
     target = os.path.realpath(path)
     tmp = _beside(target, "tmp", _new_token())
@@ -317,6 +331,32 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
         _remove(tmp)
         if not replaced:
             _remove_created(created)
+
+
+def _write_special(path: str, data: bytes, *, what: str, flag: str | None) -> None:
+    """Writes `data` into the character device or FIFO at `path` (/dev/null, /dev/stdout), as
+    it is: replacing it with a regular file would break it for every program.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: `path` is a block device or a socket, or the
+            write failed.
+    """
+    _refuse_special(path, what=what, flag=flag)
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as err:
+        raise not_written(err, path, what=what, flag=flag) from err
+
+
+def _refuse_special(path: str, *, what: str, flag: str | None) -> None:
+    """Refuses a block device or a socket at `path` (a character device or a FIFO is written
+    in place; other paths are not special)."""
+    kind = special_kind(path)
+    if kind is not None and kind not in WRITTEN_IN_PLACE:
+        raise not_writable(
+            path, f"it is a {kind}, not a file; give a file path", what=what, flag=flag
+        )
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 
 def nearest_existing(path: str) -> str:
@@ -24,3 +25,26 @@ def relative_below(path: str, folder: str) -> str | None:
     if relative == os.pardir or relative.startswith(os.pardir + os.sep):
         return None
     return relative
+
+
+_SPECIAL_KINDS = (
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+)
+
+# The special files an output is written into, never replaced: a character device (/dev/null,
+# the terminal of /dev/stdout) or a FIFO (the pipe of /dev/stdout, a named pipe). Replacing
+# one with a regular file breaks it for every program (as root, /dev/null itself).
+WRITTEN_IN_PLACE = frozenset({"character device", "FIFO"})
+
+
+def special_kind(path: str) -> str | None:
+    """What `path` is if it exists as a special file, links followed: "character device",
+    "FIFO", "block device" or "socket"; None for a regular file, a folder or a missing path."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return next((kind for is_kind, kind in _SPECIAL_KINDS if is_kind(mode)), None)
