@@ -141,6 +141,13 @@ def test_control_characters_and_spaced_urls_are_refused(handle):
         handles.parse(handle)
 
 
+@pytest.mark.parametrize("handle", ["gs://", "GS://", "gs:///m.tar.gz"])
+def test_a_gs_handle_without_a_bucket_is_invalid(handle):
+    """It reached TensorFlow, whose InvalidArgumentError the CLI called "unexpected"."""
+    with pytest.raises(errors.InvalidHandleError, match=r"gs://BUCKET/PATH"):
+        handles.parse(handle)
+
+
 @pytest.mark.parametrize("handle", ["/models/a\u00a0b", "/models/\u200bzero-width", "/é/ü"])
 def test_unprintable_characters_that_break_no_line_are_accepted(handle):
     """A no-break space (Zs) or a zero-width space (Cf) is not printable, yet harmless."""

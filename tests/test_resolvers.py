@@ -176,6 +176,18 @@ def test_gcs_archive_errors_are_tfhubs_and_say_what_to_do(monkeypatch, isolated_
     assert not os.path.exists(isolated_cache) or os.listdir(isolated_cache) in ([], [".locks"])
 
 
+@pytest.mark.tf
+def test_a_gfile_folder_its_file_system_cannot_read_is_a_download_error():
+    """`tf.io.gfile.exists` raises TensorFlow's OpError when the file system cannot answer (no
+    network to GCS, no such file system): the CLI said "unexpected error: FailedPrecondition..."
+    (TensorFlow 2.21 has no s3:// file system: a failure without any network)."""
+    expected = r"^Cannot read s3://bucket/m: File system"
+    with pytest.raises(errors.DownloadError, match=expected) as info:
+        hub.resolve("s3://bucket/m")
+    assert "Check the path, your network and your access to it." in str(info.value)
+    assert isinstance(info.value, OSError)
+
+
 def test_gcs_folder_read_in_place(monkeypatch):
     monkeypatch.setattr(gcs, "exists", lambda path: path == "gs://bucket/m")
     assert hub.resolve("gs://bucket/m") == "gs://bucket/m"

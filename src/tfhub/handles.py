@@ -277,7 +277,13 @@ def parse(handle: str) -> Handle:
     if found == "file":
         return LocalPath(file_url_to_path(handle))
     if found == "gs":
-        return GcsPath(normalize_scheme(handle))
+        url = normalize_scheme(handle)
+        if not urllib.parse.urlsplit(url).netloc:
+            raise errors.InvalidHandleError(
+                "A gs:// handle names a bucket and a path in it: gs://BUCKET/PATH. "
+                f"Received: handle={redact(handle)!r}"
+            )
+        return GcsPath(url)
     if found in ("http", "https"):
         url = normalize_scheme(handle)
         _check_http_url(url)

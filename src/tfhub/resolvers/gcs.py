@@ -15,9 +15,26 @@ from .base import Resolver
 
 
 def exists(path: str) -> bool:
-    """Returns True if a gs:// (or any tf.io.gfile) path exists. Imports TensorFlow."""
+    """Returns True if a gs:// (or any tf.io.gfile) path exists. Imports TensorFlow.
+
+    Raises:
+        tfhub.errors.DownloadError: (an OSError) the file system cannot answer: no network,
+            no access, a bad path; the message names the path and what to check.
+    """
     tf = import_tensorflow("Reading gs:// paths")
-    return bool(tf.io.gfile.exists(path))
+    try:
+        return bool(tf.io.gfile.exists(path))
+    except tf.errors.OpError as err:
+        raise _unreadable(path, err) from err
+
+
+def _unreadable(path: str, err: Any) -> errors.DownloadError:
+    """The error for a gs:// (or other tf.io.gfile) path TensorFlow could not read."""
+    reason = str(err.message).strip().rstrip(".")
+    todo = "Check the path, your network and your access to it"
+    if path.lower().startswith("gs://"):
+        todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
+    return errors.DownloadError(f"Cannot read {path}: {reason}. {todo}.")
 
 
 def open_binary(path: str) -> Any:
@@ -47,11 +64,7 @@ class _GfileReader:
                 f"{self._path} does not exist. Check the handle.", path=self._path
             ) from err
         except tf.errors.OpError as err:
-            reason = str(err.message).strip().rstrip(".")
-            raise errors.DownloadError(
-                f"Cannot read {self._path}: {reason}. Check the path and your access to it "
-                "(for gs://, the credentials in GOOGLE_APPLICATION_CREDENTIALS)."
-            ) from err
+            raise _unreadable(self._path, err) from err
 
     def close(self) -> None:
         self._gfile.close()
