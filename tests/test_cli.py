@@ -381,3 +381,23 @@ def test_a_folder_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == folder + b"\n"
+
+
+def test_import_reads_an_archive_from_a_pipe(tmp_path, isolated_cache):
+    """`ssh host cat m.tar.gz | tfhub import /dev/stdin --handle URL` said "/dev/stdin does not
+    exist": only regular files were taken."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    code = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
+    with open(archive, "rb") as data:
+        piped = subprocess.Popen(["cat"], stdin=data, stdout=subprocess.PIPE)
+        done = subprocess.run(
+            [sys.executable, "-c", code, "import", "/dev/stdin", "--handle", "https://h/m.tar.gz"],
+            stdin=piped.stdout,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TFHUB_CACHE_DIR": str(isolated_cache)},
+            timeout=120,
+        )
+        piped.wait(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert read_tree(done.stdout.strip()) == MODEL_FILES

@@ -7,6 +7,7 @@ import os
 
 from .. import _archive, errors, handles
 from ..download import atomic_download, with_archive_hint
+from ..utils.paths import STREAMS, special_kind
 from ..utils.redact import redact
 from . import health, layout
 
@@ -17,7 +18,8 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     """Extracts a local archive into the cache entry of `handle`; returns its folder.
 
     Args:
-        archive: a .tar, .tar.gz or .tgz file of the model folder.
+        archive: a .tar, .tar.gz or .tgz file of the model folder, or a pipe that streams one
+            (`/dev/stdin`).
         handle: the handle it will be found under (an http(s) URL or a gs:// archive).
         force: replace an entry already in the cache (once the new one is complete).
 
@@ -29,8 +31,11 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         tfhub.errors.InvalidHandleError: for a handle that is never looked up in the cache.
         tfhub.errors.ArchiveError: if it is not a valid, safe archive.
     """
-    if not os.path.isfile(archive):
-        problem = "is a folder, not an archive file" if os.path.isdir(archive) else "does not exist"
+    kind = special_kind(archive)
+    if not os.path.isfile(archive) and kind not in STREAMS:  # A pipe is read as it comes.
+        problem = "does not exist"
+        if os.path.isdir(archive) or kind is not None:
+            problem = f"is a {kind or 'folder'}, not an archive file"
         raise errors.ModelNotFoundError(
             f"{archive} {problem}. Received: archive={archive!r}", path=archive
         )

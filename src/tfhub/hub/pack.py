@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from .. import errors
 from ..utils import live_files
-from ..utils.paths import WRITTEN_IN_PLACE, special_kind
+from ..utils.paths import STREAMS, special_kind
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def pack(
             path=os.fspath(output),
         )
     kind = special_kind(os.fspath(target))
-    if kind is not None and kind not in WRITTEN_IN_PLACE:
+    if kind is not None and kind not in STREAMS:
         raise errors.PublishTargetError(
             f"{os.fspath(output)} is a {kind}: write the archive to a file (or a pipe). "
             f"Received: output={os.fspath(output)!r}",

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator
 
 from .. import errors
 from ..utils import live_files
-from ..utils.paths import WRITTEN_IN_PLACE, nearest_existing, special_kind
+from ..utils.paths import STREAMS, nearest_existing, special_kind
 from ..utils.refused_writes import failed_write
 
 logger = logging.getLogger(__name__)
@@ -353,7 +353,7 @@ def _refuse_special(path: str, *, what: str, flag: str | None) -> None:
     """Refuses a block device or a socket at `path` (a character device or a FIFO is written
     in place; other paths are not special)."""
     kind = special_kind(path)
-    if kind is not None and kind not in WRITTEN_IN_PLACE:
+    if kind is not None and kind not in STREAMS:
         raise not_writable(
             path, f"it is a {kind}, not a file; give a file path", what=what, flag=flag
         )

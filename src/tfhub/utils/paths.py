@@ -34,10 +34,11 @@ _SPECIAL_KINDS = (
     (stat.S_ISSOCK, "socket"),
 )
 
-# The special files an output is written into, never replaced: a character device (/dev/null,
-# the terminal of /dev/stdout) or a FIFO (the pipe of /dev/stdout, a named pipe). Replacing
-# one with a regular file breaks it for every program (as root, /dev/null itself).
-WRITTEN_IN_PLACE = frozenset({"character device", "FIFO"})
+# The special files read and written as streams: a character device (/dev/null, the terminal of
+# /dev/stdout) or a FIFO (the pipe of /dev/stdin or /dev/stdout, a named pipe). An output is
+# written into one, never replaced: replacing it with a regular file breaks it for every
+# program (as root, /dev/null itself). An input archive may be one (`tfhub import /dev/stdin`).
+STREAMS = frozenset({"character device", "FIFO"})
 
 
 def special_kind(path: str) -> str | None:
