@@ -134,6 +134,9 @@ def test_flag_errors_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
          "The 1 file(s) matching --data_file_pattern empty.txt are empty", "data_file_pattern"),
         (["generate", "--data_file_pattern=embeds*", "--embed_output_dir=out"],
          "--data_file_pattern embeds* matches only folders", "data_file_pattern"),
+        (["generate", "--data_file_pattern=lines.fifo", "--embed_output_dir=out"],
+         "--data_file_pattern lines.fifo matches no regular file (lines.fifo is a FIFO)",
+         "data_file_pattern"),  # It said "matches only folders".
         (["query", "--index_output_dir=no_index", "--query=x"],
          "The index folder no_index does not exist", "index_output_dir"),
         (["query", "--index_output_dir=a_file", "--query=x"],
@@ -166,6 +169,7 @@ def test_unusable_inputs_and_outputs_fail_before_the_module_loads(
     (tmp_path / "lines.txt").write_text("hello world\n")
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "embeds").mkdir()
+    os.mkfifo(tmp_path / "lines.fifo")
     before = sorted(os.listdir(tmp_path))
     assert tool_main([*argv, "--module_url=no_module"]) != 0  # Not asked for: not loaded.
     (line,) = capsys.readouterr().err.strip().splitlines()

@@ -22,6 +22,7 @@ import numpy as np
 
 from ... import constants, errors
 from ...utils.lazy import import_optional
+from ...utils.paths import special_kind
 from . import beam_options, files
 from .text_embedding import TextEmbedder, project
 
@@ -159,10 +160,17 @@ def _check_inputs(pattern: str) -> None:
         message = f"No file matches --data_file_pattern {pattern}."
         raise _input_error(pattern, message, "no file matches")
     found = [path for path in matches if os.path.isfile(path)]
-    if not found:
+    if not found and any(os.path.isdir(path) for path in matches):
         example = os.path.join(matches[0], "*.txt")
         message = f"--data_file_pattern {pattern} matches only folders: match files ({example})."
         raise _input_error(pattern, message, "only folders match")
+    if not found:
+        message = (
+            f"--data_file_pattern {pattern} matches no regular file ({matches[0]} is a "
+            f"{special_kind(matches[0]) or 'special file'}): Beam reads text files, which it "
+            "can split. Write the lines to a file first."
+        )
+        raise _input_error(pattern, message, "no regular file matches")
     if not any(os.path.getsize(path) for path in found):
         message = (
             f"The {len(found)} file(s) matching --data_file_pattern {pattern} are empty: "
