@@ -222,20 +222,22 @@ def test_an_archive_into_a_pipe_is_the_packed_bytes_and_the_pipe_stays(tf2_model
 
 def test_pack_to_stdout_streams_the_archive_and_reports_on_stderr(tf2_model, tmp_path):
     """`tfhub pack MODEL -o /dev/stdout | ssh host 'cat > m.tar.gz'`: the report line would
-    have been mixed into the archive."""
+    have been mixed into the archive. The test writes to /proc/self/fd/1, where /dev/stdout
+    leads: a pack that replaced its output could replace the machine's /dev/stdout link (as
+    root), never a /proc entry."""
     import subprocess
     import sys
 
     expected = pack.pack(tf2_model, tmp_path / "m.tar.gz")
     code = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
     done = subprocess.run(
-        [sys.executable, "-c", code, "pack", os.fspath(tf2_model), "-o", "/dev/stdout"],
+        [sys.executable, "-c", code, "pack", os.fspath(tf2_model), "-o", "/proc/self/fd/1"],
         capture_output=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == (tmp_path / "m.tar.gz").read_bytes()
-    assert done.stderr.decode().startswith(f"/dev/stdout\t{expected.size}\tsha256=")
+    assert done.stderr.decode().startswith(f"/proc/self/fd/1\t{expected.size}\tsha256=")
 
 
 def test_pack_refuses_a_socket(tf2_model, tmp_path):
