@@ -178,8 +178,9 @@ class NativeModuleSpec(ModuleSpec):
                 f"{path} already holds a TF1 Hub module; export to a new folder. "
                 f"Received: path={path!r}"
             )
-        local = "://" not in path
-        created = local and not os.path.lexists(path)
+        folder = os.fsdecode(path)  # Some callers pass bytes, as upstream's exporter did.
+        local = "://" not in folder
+        created = local and not os.path.lexists(folder)
         try:
             self._handler.export(path, variables_saver=variables_saver)
             module_def = ModuleDef(format=FORMAT_V3)
@@ -187,10 +188,10 @@ class NativeModuleSpec(ModuleSpec):
                 _marker_path(path), module_def.SerializeToString(), overwrite=False
             )
         except Exception as err:
-            refused = failed_write(err, path) if local else None
+            refused = failed_write(err, folder) if local else None
             if refused is None:
                 raise
             if created:  # Nothing half-written: the folder was this export's.
-                shutil.rmtree(path, ignore_errors=True)
-            raise export_write_error(refused, path, argument="path") from err
+                shutil.rmtree(folder, ignore_errors=True)
+            raise export_write_error(refused, folder, argument="path") from err
         logger.info("Exported TF-Hub module to: %s", path)
