@@ -284,7 +284,10 @@ def test_sigterm_during_generate_keeps_no_temporary_folder(text_module, tmp_path
     out = tmp_path / "out"
     out.mkdir()
     proc = start_python(
-        "import sys; from tfhub.tools.make_nearest_neighbour_index.cli import main; "
+        # As a shell starts a command: SIGTERM not blocked (a mask the test process may have
+        # been given, e.g. by a library's thread, would be inherited).
+        "import signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM}); "
+        "from tfhub.tools.make_nearest_neighbour_index.cli import main; "
         "sys.exit(main(sys.argv[1:]))",
         "generate",
         f"--data_file_pattern={tmp_path / 'many.txt'}",
@@ -297,10 +300,12 @@ def test_sigterm_during_generate_keeps_no_temporary_folder(text_module, tmp_path
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
             time.sleep(0.05)
         time.sleep(0.5)  # The pipeline runs.
+        with open(f"/proc/{proc.pid}/status") as status:  # Signals: blocked, ignored, caught.
+            signals = [line.strip() for line in status if line.startswith("Sig")]
         proc.send_signal(signal.SIGTERM)
         out_text, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 128 + signal.SIGTERM, out_text + err
+    assert proc.returncode == 128 + signal.SIGTERM, (out_text, err, signals)
     assert err.strip().splitlines()[-1] == "make_nearest_neighbour_index: terminated (SIGTERM)"
     assert os.listdir(out) == []
