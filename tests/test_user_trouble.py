@@ -234,7 +234,10 @@ def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
     server.state.behaviours.append(delay("m.tar.gz", 20, stall_after=100_000))
     monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "30")
     proc = start_python(
-        "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))",
+        # SIGTERM and SIGINT unblocked, as a shell starts a command (a blocked mask of the
+        # test process would be inherited).
+        "import signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, "
+        "signal.SIGINT}); from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))",
         "resolve",
         server.url("m.tar.gz"),
     )
@@ -258,6 +261,7 @@ def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
 # fresh process: SIGTERM's handler is the main thread's.
 _SELF_TERMINATING = """
 import os, signal, sys, time
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGTERM}})  # As a shell starts a command.
 from tfhub.cli._errors import run_reported
 
 def command():
