@@ -153,3 +153,41 @@ def test_serving_checks_every_package_of_the_hub_app_before_starting(
     assert main(["serve", str(tmp_path), "--server", "uvicorn", "--port", "0"]) != 0
     error = capsys.readouterr().err
     assert "tfhub serve needs the package 'uvicorn'" in error and "[hub]" in error
+
+
+@pytest.mark.parametrize(
+    ("shadow", "cause"),
+    [
+        ("from . import client\n", "attempted relative import"),  # A script of the user's.
+        ("x = 1\n", "'http' is not a package"),
+    ],
+)
+def test_a_file_hiding_a_standard_module_is_named_not_a_reinstall(tmp_path, shadow, cause):
+    """An `http.py` in the current folder hid Python's own `http` module from requests (and
+    Apache Beam): the error said to pip install the package, which was installed."""
+    import subprocess
+
+    from tests._helpers.python_process import child_env
+
+    (tmp_path / "http.py").write_text(shadow)
+    (tmp_path / "code.py").write_text("x = 1\n")  # Hides `code` too, but takes no part.
+    program = (
+        "from tfhub.utils import lazy\n"
+        "for name in ('requests', 'no_such_module_xyz'):\n"
+        "    try:\n"
+        "        lazy.import_optional(name, purpose='Downloading')\n"
+        "    except ImportError as err:\n"
+        "        print(err)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=tmp_path,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    hidden, missing = done.stdout.strip().splitlines()
+    assert cause in hidden and "The current folder holds http.py, named like" in hidden
+    assert "code.py" not in hidden and "pip install" not in hidden
+    assert missing.endswith("Install it with: pip install no-such-module-xyz")

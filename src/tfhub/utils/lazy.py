@@ -134,12 +134,43 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
             return collector.paused(lambda: importlib.import_module(module_name))
     except ImportError as err:
         hint, command = install_hint(module_name)
+        shadows = _shadowing_files(err)
+        if shadows:  # Installed, but a file of the current folder hides a module it imports.
+            hint = (
+                f"The current folder holds {', '.join(shadows)}, named like Python's own "
+                "module(s), which it hides: rename it, or run from another folder."
+            )
         raise errors.MissingDependencyError(
             f"{purpose} needs the package {module_name!r}, which cannot be imported ({err}). "
             f"{hint}",
             module=module_name,
             command=command,
         ) from err
+
+
+def _shadowing_files(err: ImportError) -> list[str]:
+    """The files of the current folder, named like a standard-library module (`http.py`), that
+    hide it and took part in `err`: it names one, or its traceback runs through one. Only when
+    the current folder comes first on sys.path (`python -c`, the REPL)."""
+    first = sys.path[0] if sys.path else None
+    if first is None or (first and os.path.abspath(first) != os.getcwd()):
+        return []
+    try:
+        names = os.listdir(os.getcwd())
+    except OSError:
+        return []
+    stdlib = sys.stdlib_module_names
+    hiding = {name[:-3]: name for name in names if name.endswith(".py") and name[:-3] in stdlib}
+    involved = {err.name.split(".")[0]} if err.name else set()  # "http.client": http.py.
+    traceback = err.__traceback__
+    while traceback is not None:
+        path = traceback.tb_frame.f_code.co_filename
+        if os.path.dirname(os.path.abspath(path)) == os.getcwd():
+            involved.add(os.path.basename(path)[:-3])
+        traceback = traceback.tb_next
+    if err.path and os.path.dirname(os.path.abspath(err.path)) == os.getcwd():
+        involved.add(os.path.basename(err.path)[:-3])
+    return sorted(hiding[name] for name in involved if name in hiding)
 
 
 def require(*module_names: str, purpose: str) -> None:
