@@ -165,8 +165,8 @@ def _sigterm_unwinds() -> Iterator[None]:
     global _sigterm_seen, _redelivery
     _sigterm_seen, _redelivery = False, redelivery
     signal.signal(signal.SIGTERM, terminate)
-    redelivery.start()
     try:
+        redelivery.start()  # Inside: the handler is put back even if no thread can start.
         yield
     finally:
         redelivery.stop()
