@@ -23,8 +23,8 @@ from ._archive_stream import Inflater, TarSource
 from ._archive_tree import Tree, normalized_name
 from ._archive_writer import Files, WorkerWriteError
 from ._tar_reader import members
-from .utils.paths import relative_below
 from .utils.records import FrozenRecord
+from .utils.refused_writes import failed_write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
@@ -197,7 +197,7 @@ def _is_write_failure(err: OSError, target: str) -> bool:
     """Whether `err` came from writing into `target` (not from reading the archive)."""
     if isinstance(err, WorkerWriteError):
         return True
-    return isinstance(err.filename, str) and relative_below(err.filename, target) is not None
+    return failed_write(err, target) is not None
 
 
 def _corrupt_errors() -> tuple[type[BaseException], ...]:
