@@ -122,8 +122,9 @@ def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = Non
             block device or a socket, or the nearest existing folder on its way is a file or
             does not take new files.
     """
-    if not is_dir and special_kind(path) is not None:
-        _refuse_special(path, what=what, flag=flag)
+    kind = None if is_dir else special_kind(path)
+    if kind is not None:
+        _refuse_special(path, kind, what=what, flag=flag)
         return
     _refuse_other_kind(path, is_dir=is_dir, what=what, flag=flag)
     existing = nearest_existing(path if is_dir else os.path.dirname(os.path.abspath(path)))
@@ -306,8 +307,9 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
             after the rename, the new file is in place, but its survival of a crash is not
             sure.)
     """
-    if special_kind(path) is not None:
-        _write_special(path, data, what=what, flag=flag)
+    kind = special_kind(path)
+    if kind is not None:
+        _write_special(path, kind, data, what=what, flag=flag)
         return
     _refuse_other_kind(path, is_dir=False, what=what, flag=flag)
     target = os.path.realpath(path)
@@ -333,15 +335,16 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
             _remove_created(created)
 
 
-def _write_special(path: str, data: bytes, *, what: str, flag: str | None) -> None:
+def _write_special(path: str, kind: str, data: bytes, *, what: str, flag: str | None) -> None:
     """Writes `data` into the character device or FIFO at `path` (/dev/null, /dev/stdout), as
-    it is: replacing it with a regular file would break it for every program.
+    it is: replacing it with a regular file would break it for every program. `kind` is
+    `special_kind(path)`.
 
     Raises:
         tfhub.errors.OutputNotWritableError: `path` is a block device or a socket, or the
             write failed.
     """
-    _refuse_special(path, what=what, flag=flag)
+    _refuse_special(path, kind, what=what, flag=flag)
     try:
         with open(path, "wb") as handle:
             handle.write(data)
@@ -349,11 +352,10 @@ def _write_special(path: str, data: bytes, *, what: str, flag: str | None) -> No
         raise not_written(err, path, what=what, flag=flag) from err
 
 
-def _refuse_special(path: str, *, what: str, flag: str | None) -> None:
-    """Refuses a block device or a socket at `path` (a character device or a FIFO is written
-    in place; other paths are not special)."""
-    kind = special_kind(path)
-    if kind is not None and kind not in STREAMS:
+def _refuse_special(path: str, kind: str, *, what: str, flag: str | None) -> None:
+    """Refuses `path` if its `kind` (`special_kind`) is a block device or a socket (a character
+    device or a FIFO is written in place)."""
+    if kind not in STREAMS:
         raise not_writable(
             path, f"it is a {kind}, not a file; give a file path", what=what, flag=flag
         )

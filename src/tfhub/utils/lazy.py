@@ -153,10 +153,11 @@ def _shadowing_files(err: ImportError) -> list[str]:
     hide it and took part in `err`: it names one, or its traceback runs through one. Only when
     the current folder comes first on sys.path (`python -c`, the REPL)."""
     first = sys.path[0] if sys.path else None
-    if first is None or (first and os.path.abspath(first) != os.getcwd()):
-        return []
     try:
-        names = os.listdir(os.getcwd())
+        cwd = os.getcwd()
+        if first is None or (first and os.path.abspath(first) != cwd):
+            return []
+        names = os.listdir(cwd)
     except OSError:
         return []
     stdlib = sys.stdlib_module_names
@@ -165,10 +166,10 @@ def _shadowing_files(err: ImportError) -> list[str]:
     traceback = err.__traceback__
     while traceback is not None:
         path = traceback.tb_frame.f_code.co_filename
-        if os.path.dirname(os.path.abspath(path)) == os.getcwd():
+        if os.path.dirname(os.path.abspath(path)) == cwd:
             involved.add(os.path.basename(path)[:-3])
         traceback = traceback.tb_next
-    if err.path and os.path.dirname(os.path.abspath(err.path)) == os.getcwd():
+    if err.path and os.path.dirname(os.path.abspath(err.path)) == cwd:
         involved.add(os.path.basename(err.path)[:-3])
     return sorted(hiding[name] for name in involved if name in hiding)
 
