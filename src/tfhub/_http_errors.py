@@ -209,10 +209,10 @@ def _proxy_cause(err: BaseException, url: str) -> str:
             f"the proxy {proxy} asks for credentials (407): put them in its URL, as "
             f"USER:PASSWORD@ before the host, in {settings}"
         )
-    lowered = str(err).lower()
-    if "connection refused" in lowered or "errno 111" in lowered:
+    failure = _refused_or_dns(err)
+    if failure == "refused":
         how = "refused the connection"
-    elif any(marker in lowered for marker in _DNS_FAILURES):
+    elif failure == "dns":
         how = "has a host name that cannot be resolved"
     else:
         how = f"cannot be reached ({brief(err)})"
@@ -237,9 +237,20 @@ def cause_text(err: BaseException, *, url: str = "") -> str:
             f"timed out ({type(err).__name__}: no answer within timeout {timeout:g} s; "
             "TFHUB_HTTP_TIMEOUT sets it)"
         )
-    lowered = text.lower()
-    if "connection refused" in lowered or "errno 111" in lowered:
+    failure = _refused_or_dns(err)
+    if failure == "refused":
         return "the connection was refused (is the server running, and is the port right?)"
-    if any(marker in lowered for marker in _DNS_FAILURES):
+    if failure == "dns":
         return "the host name cannot be resolved (DNS): check the host, or your network"
     return brief(err)
+
+
+def _refused_or_dns(err: BaseException) -> str | None:
+    """ "refused" for a refused connection, "dns" for a host name that does not resolve, else
+    None (read from the error's text: requests nests the socket error in its message)."""
+    lowered = str(err).lower()
+    if "connection refused" in lowered or "errno 111" in lowered:
+        return "refused"
+    if any(marker in lowered for marker in _DNS_FAILURES):
+        return "dns"
+    return None
