@@ -170,6 +170,53 @@ def test_values_out_of_range_are_one_line_before_anything_is_read(
         assert caught.value.flag == flag and isinstance(caught.value, ValueError)
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("rotation_range", "720", "--rotation_range must be in [-360, 360] degrees"),
+        ("shear_range", "60", "--shear_range must be in [-45, 45] degrees"),
+        ("zoom_range", "-1", "--zoom_range must be in (-1, 1)"),
+    ],
+)
+def test_distortions_keras_cannot_make_are_one_line_when_augmenting(
+    flag: str, value: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [f"--image_dir={tmp_path / 'no_images'}", f"--tfhub_module={tmp_path / 'no_module'}"]
+    argv += [f"--saved_model_dir={tmp_path / 'sm'}", f"--{flag}={value}"]
+    assert cli.main([*argv, "--do_data_augmentation"]) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tfhub: error: {message}") and f"Received: {flag}=" in line
+    assert os.listdir(tmp_path) == []
+    from tfhub.tools.make_image_classifier.hparams import check_hparams
+
+    bad = get_default_hparams()._replace(**{flag: float(value)})
+    check_hparams(bad)  # Without --do_data_augmentation the distortions are not used.
+    with pytest.raises(errors.ToolFlagError) as caught:
+        check_hparams(bad._replace(do_data_augmentation=True))
+    assert caught.value.flag == flag
+
+
+def test_shifts_in_pixels_must_fit_the_image_and_the_extremes_work() -> None:
+    images = np.random.default_rng(0).random((2, 32, 48, 3), dtype=np.float32)
+    extremes = get_default_hparams()._replace(
+        do_data_augmentation=True,
+        rotation_range=-360,
+        shear_range=45,
+        zoom_range=-0.9,
+        height_shift_range=-32,  # Pixels: the whole height.
+        width_shift_range=48,
+    )
+    augment = data.make_augmenter(extremes, (32, 48), seed=1)
+    assert augment is not None
+    moved = np.asarray(augment(images))
+    assert moved.shape == images.shape and np.isfinite(moved).all()
+    for flag, side, size in (("height_shift_range", "high", 32), ("width_shift_range", "wide", 48)):
+        too_far = extremes._replace(**{flag: size + 1})
+        with pytest.raises(errors.ToolFlagError, match=rf"at most {size} pixels") as caught:
+            data.make_augmenter(too_far, (32, 48))
+        assert f"{size} pixels {side}" in str(caught.value) and caught.value.flag == flag
+
+
 def test_flags_have_upstreams_names_and_defaults() -> None:
     args = cli.build_parser().parse_args([])
     assert args.tfhub_module == "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"

@@ -50,9 +50,24 @@ def split_indices(label_ids: np.ndarray, validation_split: float) -> tuple[np.nd
     return np.concatenate(train), np.concatenate(valid)
 
 
-def _fraction(value: float, size: int) -> float:
-    """A shift given as a fraction (< 1) or in pixels (>= 1), as a fraction of `size`."""
-    return float(value) if abs(value) < 1 else float(value) / size
+def _shift_fraction(flag: str, value: float, size: int) -> float:
+    """A shift given as a fraction (< 1) or in pixels (>= 1), as a fraction of `size`.
+
+    Raises:
+        tfhub.errors.ToolFlagError: if the shift is more pixels than `size` (RandomTranslation
+            shifts by at most the whole image; ImageDataGenerator filled the image with its edge).
+    """
+    if abs(value) < 1:
+        return float(value)
+    if abs(value) > size:
+        raise errors.ToolFlagError(
+            f"--{flag} must be a fraction below 1 or at most {size} pixels (the images are "
+            f"{size} pixels {'wide' if flag.startswith('width') else 'high'}). "
+            f"Received: {flag}={value!r}",
+            flag=flag,
+            value=value,
+        )
+    return float(value) / size
 
 
 def make_augmenter(
@@ -63,6 +78,9 @@ def make_augmenter(
     Matches ImageDataGenerator's meaning of the parameters (degrees for rotation and shear,
     fractions or pixels for shifts, independent zoom per axis, "nearest" fill). The layers run
     in the tf.data pipeline on float batches, whichever Keras flavour builds the model.
+
+    Raises:
+        tfhub.errors.ToolFlagError: if a shift in pixels is larger than the image.
     """
     if not augments(hparams):
         return None
@@ -80,8 +98,8 @@ def make_augmenter(
         shear = abs(math.tan(math.radians(hparams.shear_range)))
         layers.append(keras.layers.RandomShear(x_factor=shear, y_factor=0.0, seed=seed, **fill))
     if hparams.width_shift_range or hparams.height_shift_range:
-        height = _fraction(hparams.height_shift_range, image_size[0])
-        width = _fraction(hparams.width_shift_range, image_size[1])
+        height = _shift_fraction("height_shift_range", hparams.height_shift_range, image_size[0])
+        width = _shift_fraction("width_shift_range", hparams.width_shift_range, image_size[1])
         layers.append(keras.layers.RandomTranslation(height, width, seed=seed, **fill))
     if hparams.zoom_range:
         zoom = float(hparams.zoom_range)

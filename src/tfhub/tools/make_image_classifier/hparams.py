@@ -71,6 +71,16 @@ _CHECKS: tuple[tuple[str, Callable[[float], bool], str], ...] = (
     ("validation_split", lambda v: 0 <= v < 1, "in [0, 1)"),
 )
 
+# The distortions Keras 3's preprocessing layers can make (checked with --do_data_augmentation
+# only: upstream ignored them otherwise). ImageDataGenerator took any angle; RandomShear shears
+# by at most 45 degrees (a factor of 1), RandomRotation turns by at most a full circle, and
+# RandomZoom's factor must stay in (-1, 1]: a zoom by 1 would scale an image to nothing.
+_AUGMENTATION_CHECKS: tuple[tuple[str, Callable[[float], bool], str], ...] = (
+    ("rotation_range", lambda v: abs(v) <= 360, "in [-360, 360] degrees"),
+    ("shear_range", lambda v: abs(v) <= 45, "in [-45, 45] degrees (Keras 3 shears at most 45)"),
+    ("zoom_range", lambda v: abs(v) < 1, "in (-1, 1)"),
+)
+
 
 def check_hparams(
     hparams: HParams,
@@ -85,7 +95,8 @@ def check_hparams(
     Raises:
         tfhub.errors.ToolFlagError: naming the first value out of its range.
     """
-    checks = [(name, getattr(hparams, name), test, what) for name, test, what in _CHECKS]
+    named = _CHECKS + (_AUGMENTATION_CHECKS if hparams.do_data_augmentation else ())
+    checks = [(name, getattr(hparams, name), test, what) for name, test, what in named]
     checks.append(("image_size", image_size, lambda v: v >= 1, "a positive number of pixels"))
     checks.append(
         ("assert_accuracy_at_least", assert_accuracy_at_least, lambda v: v <= 1, "at most 1")
