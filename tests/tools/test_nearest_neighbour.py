@@ -337,4 +337,5 @@ def test_ctrl_c_in_a_beam_worker_is_an_interrupt_without_beams_traceback(
     assert not [
         record for record in caplog.records if record.exc_info or "Interrupt" in record.getMessage()
     ]
-    assert not logging.getLogger(generator._BEAM_DOFN_LOGGER).filters  # Removed again.
+    for name in generator._BEAM_FAILURE_LOGGERS:
+        assert not logging.getLogger(name).filters  # Removed again.

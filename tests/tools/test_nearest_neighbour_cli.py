@@ -309,3 +309,48 @@ def test_sigterm_during_generate_keeps_no_temporary_folder(text_module, tmp_path
     assert proc.returncode == 128 + signal.SIGTERM, (out_text, err, signals)
     assert err.strip().splitlines()[-1] == "make_nearest_neighbour_index: terminated (SIGTERM)"
     assert os.listdir(out) == []
+
+
+def test_worker_processes_get_the_options_and_a_failure_is_one_error(text_module, tmp_path):
+    """With --direct_running_mode=multi_processing the FnApiRunner's worker processes used to
+    get no pipeline options: each logged ~20 INFO lines about its channels, and a failed step
+    read "RuntimeError: UnicodeDecodeError ..." without saying which line to convert."""
+    import subprocess
+    import sys
+
+    from tests._helpers.python_process import child_env
+
+    good = nn.write_lines(tmp_path / "good.txt", nn.lines(20))
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("the cat\ncaf\xe9 au lait\n".encode("latin-1"))
+    code = (
+        "import sys; from tfhub.tools.make_nearest_neighbour_index.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    outputs = []
+    for data, out in ((good, tmp_path / "good_out"), (bad, tmp_path / "bad_out")):
+        argv = [f"--data_file_pattern={data}", f"--module_url={text_module}"]
+        argv += [f"--embed_output_dir={out}", "--direct_num_workers=2"]
+        argv += ["--direct_running_mode=multi_processing"]
+        done = subprocess.run(
+            [sys.executable, "-c", code, "generate", *argv],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=child_env(),
+        )
+        outputs.append((done.returncode, done.stderr))
+        # Before the workers read the options, Beam logs one bootstrap line each at INFO.
+        worker_info = [line for line in done.stderr.splitlines() if line.startswith("INFO:")]
+        assert all(line.endswith("Logging handler created.") for line in worker_info), done.stderr
+    (good_rc, good_err), (bad_rc, bad_err) = outputs
+    assert good_rc == 0, good_err
+    assert [p.name for p in (tmp_path / "good_out").iterdir()] == ["emb-00000-of-00001.tfrecords"]
+    assert bad_rc == 1 and not (tmp_path / "bad_out").exists()
+    last = bad_err.strip().splitlines()[-1]
+    assert last.startswith("tfhub: error: The Beam pipeline failed on the DirectRunner")
+    assert "(FnApiRunner): UnicodeDecodeError: 'utf-8' codec" in last
+    assert f"Line 2 of {bad} is not UTF-8 text: convert the file" in last
+    # The runner no longer relays the worker's record of the failure (the worker itself still
+    # prints its traceback to its stderr: Beam's SDK harness does, unconditionally).
+    assert "Worker: severity: ERROR" not in bad_err

@@ -14,6 +14,7 @@ import dataclasses
 import glob
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -273,20 +274,31 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
 
 
 class _QuietDoFnFailures(logging.Filter):
-    """Drops the records in which Beam's DoFn runner logs a failed step with its traceback:
-    the pipeline's failure is then reported in one line (`PipelineError`, or the Ctrl-C). With
-    TFHUB_DEBUG set, a failure's traceback stays (a Ctrl-C's never does)."""
+    """Drops the records in which Beam logs a failed step with its traceback (its DoFn runner,
+    or a worker process's record relayed by the runner): the pipeline's failure is then
+    reported in one line (`PipelineError`, or the Ctrl-C). With TFHUB_DEBUG set, a failure's
+    traceback stays (a Ctrl-C's never does)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         kind = record.exc_info[0] if record.exc_info else None
         interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
-        if interrupted or record.getMessage().startswith("KeyboardInterrupt"):
+        message = record.getMessage()
+        if interrupted or message.startswith("KeyboardInterrupt"):
             return False
-        return record.exc_info is None or constants.is_debug()
+        failure = record.exc_info is not None or _WORKER_FAILURE in message
+        return not failure or constants.is_debug()
 
 
-# The Beam logger that reports a DoFn's exception, traceback included, before re-raising it.
-_BEAM_DOFN_LOGGER = "apache_beam.runners.common"
+# The Beam loggers that report a failed step, traceback included, before the runner raises:
+# the DoFn runner's, and the one that relays a worker process's records to this process.
+_BEAM_FAILURE_LOGGERS = (
+    "apache_beam.runners.common",
+    "apache_beam.runners.portability.local_job_service",
+)
+# How a worker process's relayed record of a failed step begins its traceback.
+_WORKER_FAILURE = "Error processing instruction"
+# A traceback's last line: an exception's class name (maybe dotted), then its message.
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)(?::|$)")
 
 
 def _chain(err: BaseException) -> Iterator[BaseException]:
@@ -313,6 +325,20 @@ def _interrupted(err: BaseException) -> bool:
     )
 
 
+def _local_runner(options: Any) -> Any:
+    """The FnApiRunner, made as Beam's DirectRunner makes it: its workers get the pipeline
+    options. (Named by --runner=FnApiRunner, Beam makes one without them, so the worker
+    processes of --direct_running_mode=multi_processing logged at INFO, whatever
+    --default_sdk_harness_log_level said.)"""
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
+    return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
+
+
 def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir: str) -> None:
     """Runs the pipeline to completion; a failure on the runner becomes one PipelineError.
 
@@ -320,17 +346,24 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
         tfhub.errors.PipelineError: the pipeline failed on its runner.
         KeyboardInterrupt: Ctrl-C, also when a Beam worker received it.
 
-    Beam's DoFn runner logs a failed step's traceback before the runner raises: not shown
-    (the error says the cause) unless TFHUB_DEBUG is set, and never for a Ctrl-C.
+    Beam's DoFn runner logs a failed step's traceback before the runner raises (and relays
+    the record of a worker process's failed step): not shown (the error says the cause) unless
+    TFHUB_DEBUG is set, and never for a Ctrl-C. A worker process also prints the traceback to
+    its own stderr, which this process cannot quiet.
     """
     runner = str(options.get_all_options()["runner"])
-    if runner == LOCAL_RUNNER:
+    local = _local_runner(options) if runner == LOCAL_RUNNER else None
+    if local is not None:
         runner = f"{DEFAULT_RUNNER} ({LOCAL_RUNNER})"
     logger.info("Starting the Beam pipeline (%s).", runner)
-    quiet, beam_logger = _QuietDoFnFailures(), logging.getLogger(_BEAM_DOFN_LOGGER)
-    beam_logger.addFilter(quiet)
+    quiet, beam_loggers = (
+        _QuietDoFnFailures(),
+        [logging.getLogger(name) for name in _BEAM_FAILURE_LOGGERS],
+    )
+    for beam_logger in beam_loggers:
+        beam_logger.addFilter(quiet)
     try:
-        with beam.Pipeline(options=options) as pipeline:
+        with beam.Pipeline(runner=local, options=options) as pipeline:
             build_pipeline(pipeline, config, matrix, output_dir)
     except errors.TFHubError:
         raise
@@ -339,7 +372,7 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
             raise KeyboardInterrupt from err
         lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
         cause = lines[-1] if lines else ""
-        if not cause.startswith(type(err).__name__):
+        if not _EXCEPTION_LINE.match(cause):  # A worker's error ends with its traceback's.
             cause = f"{type(err).__name__}: {cause}".rstrip(": ")
         raise errors.PipelineError(
             f"The Beam pipeline failed on the {runner}: {cause} (nothing was written to "
@@ -348,7 +381,8 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
             cause=cause,
         ) from err
     finally:
-        beam_logger.removeFilter(quiet)
+        for beam_logger in beam_loggers:
+            beam_logger.removeFilter(quiet)
 
 
 def _hint(err: BaseException, cause: str, config: GenerateConfig) -> str:
