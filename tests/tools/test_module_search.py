@@ -108,6 +108,35 @@ def test_not_an_image_module(shape_images, tmp_path, capsys):
 
 
 @pytest.mark.tf
+def test_a_module_that_cannot_be_scored_leaves_the_others_ranked(
+    shape_images, image_modules, tmp_path, capsys
+):
+    """Each bad module is one error line and the others are still scored (upstream stopped at
+    the first, losing the scores computed so far); the exit code is the first failure's."""
+    text = save_text_embedding(str(tmp_path / "text"))
+    missing = str(tmp_path / "no_such_module")
+    good = image_modules["fixed"]
+    argv = [f"--dataset={shape_images}#9", f"--module={text}", f"--module={good}"]
+    assert tool_main([*argv, f"--module={missing}"]) == 1
+    printed = capsys.readouterr()
+    table = printed.out.strip().splitlines()
+    assert len(table) == 3 and table[2].split()[:1] + table[2].split()[-1:] == ["1", good]
+    err = [line for line in printed.err.splitlines() if not line.startswith("tfhub: Scoring")]
+    assert err[0].startswith("tfhub: error: ") and "not an image feature-vector module" in err[0]
+    assert err[1].startswith(f"tfhub: error: The module {missing} does not exist")
+    assert err[2] == (
+        f"tfhub: 2 of 3 modules could not be scored ({text}, {missing}): see the errors above; "
+        "the table ranks the others."
+    )
+    dataset = lib.load_dataset(lib.DataSpec(str(shape_images), 9))
+    with pytest.raises(errors.NotAnImageModuleError):  # The Python API raises unless told.
+        lib.rank_modules([text, good], dataset)
+    assert tool_main([f"--dataset={shape_images}#9", f"--module={missing}", f"--module={text}"])
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.strip().endswith("no module was scored.")
+
+
+@pytest.mark.tf
 def test_corrupt_jpeg_is_named(shape_images, image_modules, tmp_path):
     folder = tmp_path / "images"
     shutil.copytree(shape_images, folder)

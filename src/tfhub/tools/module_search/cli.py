@@ -32,7 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Ranks the modules of parsed arguments and prints the table; returns the exit code."""
+    """Ranks the modules of parsed arguments and prints the table; returns the exit code.
+
+    A module that cannot be scored is reported in one line and the others are still scored:
+    the table ranks those, and the exit code is the first failure's.
+    """
+    from ...cli import _errors
+    from ...utils.redact import redact
     from . import lib
 
     lib.check_image_size(args.image_size)
@@ -47,9 +53,23 @@ def run(args: argparse.Namespace) -> int:
         )
     spec = lib.DataSpec.parse(args.dataset)
     dataset = lib.load_dataset(spec)
-    scores = lib.rank_modules(modules, dataset, image_size=args.image_size)
-    print(lib.format_table(scores, spec, len(dataset.labels)))
-    return 0
+    failed: list[tuple[str, int]] = []  # (module, exit code of its error)
+
+    def report(module: str, err: errors.TFHubError) -> None:
+        failed.append((module, _errors.report(err)))  # One line now; the others go on.
+
+    scores = lib.rank_modules(modules, dataset, image_size=args.image_size, on_failure=report)
+    if scores:
+        print(lib.format_table(scores, spec, len(dataset.labels)))
+    if failed and len(modules) > 1:
+        names = redact(", ".join(module for module, _ in failed))
+        ranked = "the table ranks the others" if scores else "no module was scored"
+        print(
+            f"tfhub: {len(failed)} of {len(modules)} modules could not be scored ({names}): "
+            f"see the errors above; {ranked}.",
+            file=sys.stderr,
+        )
+    return failed[0][1] if failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -313,20 +313,47 @@ def check_image_size(image_size: int | None) -> None:
         )
 
 
+# Failures of the dataset, not of a module: no other module could be scored either.
+_DATASET_ERRORS = (
+    errors.ImageFolderError,
+    errors.CorruptImageError,
+    errors.DatasetUnavailableError,
+)
+
+
 def rank_modules(
-    modules: Sequence[str], dataset: FolderDataset | TfdsDataset, *, image_size: int | None = None
+    modules: Sequence[str],
+    dataset: FolderDataset | TfdsDataset,
+    *,
+    image_size: int | None = None,
+    on_failure: Callable[[str, errors.TFHubError], None] | None = None,
 ) -> list[Score]:
-    """Scores every module (in order, failing on the first bad one) and sorts best first.
+    """Scores every module, in order, and sorts them best first.
+
+    Args:
+        modules: the module handles.
+        dataset: the labelled images.
+        image_size: for modules that take any size (default 224).
+        on_failure: called with a module that cannot be scored (no model there, a failed
+            download, not an image feature vector) and its error; the other modules are still
+            scored. None: the first such error is raised.
 
     Raises:
         tfhub.errors.ToolFlagError: `image_size` below 1 (before any module is loaded).
-        Whatever `score_module` raises for the first module that cannot be scored.
+        tfhub.errors.CorruptImageError, ImageFolderError, DatasetUnavailableError: the images.
+        Whatever `score_module` raises for the first module that cannot be scored, if
+        `on_failure` is None.
     """
     check_image_size(image_size)
     scores = []
     for handle in modules:
         logger.info("Scoring %s", handle)
-        scores.append(score_module(handle, dataset, image_size=image_size))
+        try:
+            scores.append(score_module(handle, dataset, image_size=image_size))
+        except errors.TFHubError as err:
+            if on_failure is None or isinstance(err, _DATASET_ERRORS):
+                raise
+            on_failure(handle, err)
     return sorted(scores, key=lambda score: (score.error, score.module))
 
 
