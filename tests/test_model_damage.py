@@ -141,6 +141,27 @@ def test_keras_layer_and_eager_tf1_module_name_the_damaged_file(
         hub.load_module_spec(str(tf1_module))
 
 
+def test_graph_mode_tf1_module_with_a_cut_checkpoint_fails_at_construction(upstream_copy):
+    """In graph mode the variables are read only when the user's session initializes them,
+    where TensorFlow said "Read less bytes than requested", naming no file."""
+    import tensorflow as tf
+
+    tf1_module = upstream_copy / "tf1_multi_sig"
+    with tf.Graph().as_default():
+        hub.Module(str(tf1_module))  # Whole: no false alarm.
+    _truncate(_data_shard(tf1_module))
+    with tf.Graph().as_default():
+        spec = hub.load_module_spec(str(tf1_module))
+        with pytest.raises(errors.DamagedModelError) as caught:
+            hub.Module(spec)
+    message = str(caught.value)
+    assert f"The model {tf1_module} cannot be loaded: its checkpoint in variables/ is cut " in (
+        message
+    )
+    assert "its data files hold 54 bytes, its index lists 108" in message
+    assert isinstance(caught.value, OSError) and caught.value.path == str(tf1_module)
+
+
 def test_a_damaged_cache_entry_says_how_to_fetch_it_anew(
     good_model, server, served_dir, isolated_cache, capsys
 ):

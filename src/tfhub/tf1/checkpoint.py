@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
+import os
+import posixpath
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +50,43 @@ def init_from_checkpoint(checkpoint_path: str, variable_map: Mapping[str, Any]) 
             )
         # The same initializer that init_from_checkpoint sets, without its folder lookup.
         _tf_private.set_checkpoint_initializer(variable, checkpoint_path, name)
+
+
+def data_shortfall(checkpoint_path: str) -> str | None:
+    """What the sizes alone show wrong with a checkpoint: data files that hold fewer bytes than
+    the fixed-size tensors of its index take (a file cut short by an interrupted copy or
+    download). Reads the index and the data files' sizes, not the tensors: cheap. In graph mode
+    the tensors are read only when the user's session initializes the variables, where
+    TensorFlow says "Read less bytes than requested" and names no file.
+
+    Returns:
+        The problem, or None if the sizes add up or cannot be read (loading then says why).
+    """
+    try:
+        reader = tf.compat.v1.train.NewCheckpointReader(checkpoint_path)
+        shapes = reader.get_variable_to_shape_map()
+        dtypes = reader.get_variable_to_dtype_map()
+        paths = posixpath if "://" in checkpoint_path else os.path  # A URL, or a local path.
+        folder, prefix = paths.split(checkpoint_path)
+        shards = [
+            paths.join(folder, name)
+            for name in tf.io.gfile.listdir(folder)
+            if name.startswith(f"{prefix}.data-")
+        ]
+        have = sum(tf.io.gfile.stat(shard).length for shard in shards)
+    except (tf.errors.OpError, ValueError, OSError):
+        return None
+    need = 0
+    for name, shape in shapes.items():
+        dtype = dtypes[name]
+        if dtype.is_numpy_compatible and dtype != tf.string:
+            need += dtype.size * math.prod(shape)
+    if have >= need:
+        return None
+    return (
+        f"its checkpoint in {paths.basename(folder)}/ is cut short: its data files hold {have} "
+        f"bytes, its index lists {need} (an interrupted copy or download?)"
+    )
 
 
 def full_shape(variable: Any) -> Any:

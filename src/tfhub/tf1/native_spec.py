@@ -14,10 +14,11 @@ from typing import Any
 
 from .. import errors
 from ..protos import FORMAT_V3, ModuleDef
-from ..saved_model_proto import TF1_MODULE_MARKER, is_tf1_hub_module
+from ..saved_model_proto import TF1_MODULE_MARKER, damaged_model_error, is_tf1_hub_module
 from ..utils.lazy import tensorflow as tf
 from ..utils.refused_writes import export_write_error, failed_write
 from . import saved_model_lib, tensor_info
+from .checkpoint import data_shortfall
 from .module_impl import MODULE_COLLECTIONS, ModuleImpl
 from .module_spec import ModuleSpec
 
@@ -96,6 +97,7 @@ class NativeModuleSpec(ModuleSpec):
         self._handler = handler
         self._checkpoint_variables_path = checkpoint_variables_path
         self._module_path = module_path
+        self._checkpoint_checked = False  # Its data files' sizes (see _create_impl).
         self._attachments = {
             tags: saved_model_lib.get_attached_bytes_map(handler.get_meta_graph(tags))
             for tags in handler.get_tags()
@@ -155,6 +157,18 @@ class NativeModuleSpec(ModuleSpec):
         return self._attachments[wanted].get(key)
 
     def _create_impl(self, name: str, trainable: bool, tags: set[str]) -> Any:
+        """Makes the module's graph under `name`.
+
+        Raises:
+            tfhub.errors.DamagedModelError: if the checkpoint's data files are cut short
+                (checked once per spec; a cut file would otherwise fail only later, at the
+                session's initialization, naming no file).
+        """
+        if not self._checkpoint_checked and self._checkpoint_variables_path and self._module_path:
+            problem = data_shortfall(self._checkpoint_variables_path)
+            if problem is not None:
+                raise damaged_model_error(self._module_path, problem)
+            self._checkpoint_checked = True
         return ModuleImpl(
             spec=self,
             meta_graph=self._handler.get_meta_graph(tags),
