@@ -616,6 +616,11 @@ class OutputNotWritableError(ToolError, OSError):
     """An output path (`.path`, `.what`) that cannot be written; checked before training."""
 
 
+class TFLiteConversionError(ToolError, ValueError):
+    """The trained model cannot become a .tflite file (`.ops`: the ops TensorFlow Lite has no
+    builtin for, if the converter named them; `.path`: the .tflite file)."""
+
+
 class AccuracyError(ToolError, AssertionError):
     """Validation accuracy below --assert_accuracy_at_least (`.accuracy`, `.expected`); the
     message starts with "ACCURACY FAILED", as upstream's AssertionError."""

@@ -123,3 +123,46 @@ def test_keras3_refuses_several_workers_before_loading_anything(shape_images: Pa
     assert "MultiWorkerMirroredStrategy over 2 workers" in str(caught.value)
     check_keras_can_train(_cluster(2), "tf_keras")  # tf_keras trains with it.
     check_keras_can_train(_cluster(1), "keras")  # One worker: as MirroredStrategy.
+
+
+def _save_module_with_an_op_tflite_lacks(path: Path) -> str:
+    """An image feature vector computed with BesselI0e, which TFLite has no builtin for."""
+    import tensorflow as tf
+
+    class Bessel(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32)])
+        def __call__(self, images):
+            means = tf.reduce_mean(images, axis=[1, 2])
+            return tf.concat([means, tf.math.special.bessel_i0e(means)], 1)
+
+    tf.saved_model.save(Bessel(), os.fspath(path))
+    return os.fspath(path)
+
+
+def test_a_model_tflite_cannot_convert_is_one_error_naming_the_ops(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The converter's ConverterError used to end the tool as "unexpected error", after ~30
+    lines of MLIR diagnostics on stderr."""
+    layer = load_module_layer(_save_module_with_an_op_tflite_lacks(tmp_path / "m"), trainable=False)
+    model = build_model(layer, get_default_hparams(), (32, 32), 3)
+    out = tmp_path / "out"
+    outputs = Outputs(
+        saved_model_dir=os.fspath(out / "sm"),
+        labels_output_file=os.fspath(out / "labels.txt"),
+        tflite_output_file=os.fspath(out / "model.tflite"),
+    )
+    capfd.readouterr()
+    with pytest.raises(errors.TFLiteConversionError) as caught:
+        export(model, ("a", "b", "c"), outputs, say=print)
+    message = str(caught.value)
+    assert "TensorFlow Lite has no builtin op for BesselI0e" in message and "\n" not in message
+    assert message.endswith(f"Received: tflite_output_file={outputs.tflite_output_file!r}")
+    assert caught.value.ops == ["BesselI0e"] and isinstance(caught.value, ValueError)
+    assert type(caught.value.__cause__).__name__ == "ConverterError"
+    assert sorted(os.listdir(out)) == ["labels.txt", "sm"]  # Written before; no .tflite.
+    assert "loc(" not in capfd.readouterr().err  # The converter's diagnostics are not shown...
+    monkeypatch.setenv("TFHUB_DEBUG", "1")
+    with pytest.raises(errors.TFLiteConversionError):
+        export(model, ("a", "b", "c"), outputs, say=print)
+    assert "Custom ops: BesselI0e" in capfd.readouterr().err  # ... unless TFHUB_DEBUG is set.

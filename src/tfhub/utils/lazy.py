@@ -21,7 +21,7 @@ import os
 import sys
 
 from .. import errors
-from . import collector
+from . import collector, native_stderr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
@@ -104,15 +104,8 @@ def _native_stderr_silenced(module_name: str) -> Iterator[None]:
     if "tensorflow" in sys.modules:
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    with open(os.devnull, "w") as devnull, native_stderr.redirected(devnull.fileno()):
+        yield
 
 
 def import_optional(module_name: str, *, purpose: str) -> ModuleType:

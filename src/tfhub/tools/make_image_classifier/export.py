@@ -11,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ... import errors
+from ... import constants, errors
+from ...utils import native_stderr
 from ...utils.paths import relative_below
 from ...utils.refused_writes import failed_write
 from .. import atomic_output
@@ -125,17 +128,63 @@ def save_model(model: Any, folder: str) -> None:
         tf.saved_model.save(model, folder)
 
 
-def tflite_bytes(saved_model_dir: str) -> bytes:
-    """Converts a SavedModel to a TFLite flatbuffer (builtin ops only, no quantization)."""
+def tflite_bytes(saved_model_dir: str, *, output_file: str = "") -> bytes:
+    """Converts a SavedModel to a TFLite flatbuffer (builtin ops only, no quantization).
+
+    The converter's diagnostics (dozens of MLIR lines on stderr when it fails) are shown only
+    with TFHUB_DEBUG; a failure is one error naming the ops TensorFlow Lite lacks.
+
+    Args:
+        saved_model_dir: the SavedModel to convert.
+        output_file: the .tflite file it is for, named in an error.
+
+    Raises:
+        tfhub.errors.TFLiteConversionError: the converter refused the model (TensorFlow's
+            ConverterError is its cause).
+    """
     import tensorflow as tf
 
-    return bytes(tf.lite.TFLiteConverter.from_saved_model(saved_model_dir).convert())
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+    with native_stderr.captured() as diagnostics:
+        try:
+            return bytes(converter.convert())
+        except Exception as err:
+            if type(err).__name__ != "ConverterError":  # tf.lite's; not a public name.
+                raise
+            failure = err
+    if constants.is_debug():
+        sys.stderr.write(diagnostics.text)
+    raise _conversion_error(str(failure), output_file) from failure
 
 
-def _tflite_bytes_of(model: Any) -> bytes:
+# The converter's list of the ops it has no builtin for, e.g. "Custom ops: BesselI0e, Lgamma".
+_MISSING_OPS = re.compile(r"^(?:Custom|Flex) ops: (.+)$", re.MULTILINE)
+
+
+def _conversion_error(message: str, output_file: str) -> errors.TFLiteConversionError:
+    """The error for a refused conversion: which ops, what was written, what to do."""
+    ops = sorted({op.strip() for line in _MISSING_OPS.findall(message) for op in line.split(",")})
+    if ops:
+        why = f"TensorFlow Lite has no builtin op for {', '.join(ops)}"
+    else:
+        lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+        why = f"the converter failed ({lines[0] if lines else 'no reason given'})"
+    return errors.TFLiteConversionError(
+        f"Cannot convert the trained model to a .tflite file: {why}. The SavedModel and labels "
+        "file, if asked for, are written. Leave out --tflite_output_file, or convert the "
+        "SavedModel with TensorFlow's select ops (converter.target_spec.supported_ops = "
+        "[tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]; the app then needs the "
+        f"Flex delegate). Received: tflite_output_file={output_file!r}",
+        ops=ops,
+        path=output_file,
+    )
+
+
+def _tflite_bytes_of(model: Any, output_file: str) -> bytes:
     """Converts `model` to a TFLite flatbuffer through a temporary SavedModel, then removed.
 
     Raises:
+        tfhub.errors.TFLiteConversionError: the converter refused the model.
         tfhub.errors.OutputNotWritableError: the temporary SavedModel cannot be written (a
             full disk under the temporary folder, TMPDIR).
     """
@@ -155,7 +204,7 @@ def _tflite_bytes_of(model: Any) -> bytes:
                 path=scratch,
                 what="temporary SavedModel",
             ) from err
-        return tflite_bytes(folder)
+        return tflite_bytes(folder, output_file=output_file)
 
 
 def export(
@@ -165,6 +214,10 @@ def export(
     this order (the SavedModel replaces its folder whole: the others may be inside it).
 
     A .tflite without a SavedModel is converted from a temporary SavedModel, then removed.
+
+    Raises:
+        tfhub.errors.TFLiteConversionError: the model cannot become a .tflite file (the
+            SavedModel and labels file, written before, stay).
     """
     if outputs.saved_model_dir:  # First: it replaces its folder, and the others may be inside.
         with atomic_output.write_folder(outputs.saved_model_dir, what="saved model dir") as tmp:
@@ -175,8 +228,10 @@ def export(
         say(f"Labels written to {outputs.labels_output_file}")
     if outputs.tflite_output_file:
         if outputs.saved_model_dir:
-            flatbuffer = tflite_bytes(outputs.saved_model_dir)
+            flatbuffer = tflite_bytes(
+                outputs.saved_model_dir, output_file=outputs.tflite_output_file
+            )
         else:
-            flatbuffer = _tflite_bytes_of(model)
+            flatbuffer = _tflite_bytes_of(model, outputs.tflite_output_file)
         atomic_output.write_file(outputs.tflite_output_file, flatbuffer, what="tflite output file")
         say(f"TFLite model exported to {outputs.tflite_output_file}")

@@ -1,0 +1,51 @@
+"""What native libraries (TensorFlow's C++ runtime, its converters) write to file descriptor 2.
+
+They write there directly, past Python's `sys.stderr`: the only way to keep such lines off the
+terminal, or to read them, is to point descriptor 2 elsewhere while they run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def redirected(target_fd: int) -> Iterator[None]:
+    """Points file descriptor 2 at `target_fd` while the block runs, then back (also if the
+    block raises). Python's own `sys.stderr` writes go there too meanwhile."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        os.dup2(target_fd, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class Captured:
+    """The text written to file descriptor 2 during a `captured()` block (`text`, set when the
+    block ends)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+
+@contextlib.contextmanager
+def captured() -> Iterator[Captured]:
+    """Collects what is written to file descriptor 2 while the block runs, in a temporary file
+    (nothing shown); the yielded object's `text` holds it once the block has ended."""
+    import tempfile  # Not at import: `tfhub.utils.lazy` imports this module on every start.
+
+    result = Captured()
+    with tempfile.TemporaryFile() as spool:
+        try:
+            with redirected(spool.fileno()):
+                yield result
+        finally:
+            spool.seek(0)
+            result.text = spool.read().decode("utf-8", errors="replace")
