@@ -38,11 +38,18 @@ class Captured:
 @contextlib.contextmanager
 def captured() -> Iterator[Captured]:
     """Collects what is written to file descriptor 2 while the block runs, in a temporary file
-    (nothing shown); the yielded object's `text` holds it once the block has ended."""
+    (nothing shown); the yielded object's `text` holds it once the block has ended. Where no
+    temporary file can be made (TMPDIR read-only or full), nothing is collected and the
+    output goes to stderr as usual."""
     import tempfile  # Not at import: `tfhub.utils.lazy` imports this module on every start.
 
     result = Captured()
-    with tempfile.TemporaryFile() as spool:
+    try:
+        spool = tempfile.TemporaryFile()
+    except OSError:
+        yield result
+        return
+    with spool:
         try:
             with redirected(spool.fileno()):
                 yield result
