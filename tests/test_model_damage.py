@@ -219,7 +219,26 @@ def test_a_file_is_not_a_model_folder(good_model, tmp_path):
         "it is an archive file, not a model folder (extract it, or put it into the cache with "
         f"`tfhub import {archive} --handle HANDLE` and load HANDLE)"
     )
-    keras_file = tmp_path / "model.keras"
-    keras_file.write_bytes(b"PK")
-    with pytest.raises(errors.MissingModelFileError, match="it is a file, not a model folder"):
-        hub.load(str(keras_file))
+    # Other model files: what they are and what to do instead (Keras, TFLite, the .pb alone).
+    pb = tmp_path / "copy" / "saved_model.pb"
+    pb.parent.mkdir()
+    shutil.copy(good_model / "saved_model.pb", pb)
+    for name, problem in (
+        ("model.keras", "it is a Keras model file, not a model folder (load it with keras."),
+        ("weights.H5", "it is a Keras model file"),
+        ("model.tflite", "it is a TensorFlow Lite model, not a model folder (run it with tf."),
+        (
+            "copy/saved_model.pb",
+            f"it is the model's saved_model.pb, not a model folder (pass its folder, {pb.parent})",
+        ),
+        (
+            "notes.txt",
+            "it is a file, not a model folder (pass the folder that holds saved_model.pb)",
+        ),
+    ):
+        path = tmp_path / name
+        if not path.exists():
+            path.write_bytes(b"PK")
+        with pytest.raises(errors.MissingModelFileError) as caught:
+            hub.load(str(path))
+        assert caught.value.problem.startswith(problem), name

@@ -115,16 +115,45 @@ def read_saved_model_proto(module_path: str) -> Any:
     return saved_model
 
 
+# Model files that are not SavedModel folders, by file name ending: what they are, what to do.
+_OTHER_MODEL_FILES = (
+    (
+        (".keras", ".h5", ".hdf5"),
+        "a Keras model file",
+        "load it with keras.models.load_model, or export a SavedModel from it: "
+        "model.export(FOLDER) in Keras 3, model.save(FOLDER) in tf_keras",
+    ),
+    ((".tflite",), "a TensorFlow Lite model", "run it with tf.lite.Interpreter"),
+)
+
+
+def model_file_kind(path: str) -> tuple[str, str]:
+    """What a file given where a model folder belongs is, and what to do with it.
+
+    Returns:
+        (what it is, e.g. "a Keras model file"; what to do, e.g. "load it with ...").
+    """
+    if handles.is_archive_path(path):
+        return "an archive file", (
+            f"extract it, or put it into the cache with `tfhub import {path} --handle HANDLE` "
+            "and load HANDLE"
+        )
+    name = os.path.basename(path)
+    if name in (SAVED_MODEL_FILENAME_PB, "saved_model.pbtxt"):
+        return f"the model's {name}", f"pass its folder, {os.path.dirname(path) or '.'}"
+    for endings, what, todo in _OTHER_MODEL_FILES:
+        if name.lower().endswith(endings):
+            return what, todo
+    return "a file", f"pass the folder that holds {SAVED_MODEL_FILENAME_PB}"
+
+
 def _no_pb_problem(module_path: str) -> str:
-    """Why a folder has no saved_model.pb: it is a file (an archive?), or it lacks one."""
+    """Why a folder has no saved_model.pb: it is a file (an archive, a Keras or TFLite model,
+    the saved_model.pb itself), or it lacks one."""
     if "://" in module_path or not os.path.isfile(module_path):
         return f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel"
-    if not handles.is_archive_path(module_path):
-        return "it is a file, not a model folder"
-    return (
-        "it is an archive file, not a model folder (extract it, or put it into the cache with "
-        f"`tfhub import {module_path} --handle HANDLE` and load HANDLE)"
-    )
+    what, todo = model_file_kind(module_path)
+    return f"it is {what}, not a model folder ({todo})"
 
 
 def damaged_model_error(

@@ -32,6 +32,8 @@ def test_a_model_folder_resolves_to_itself(tmp_path: Path) -> None:
         ("empty", "its folder has no saved_model.pb", "Pass the folder that holds"),
         ("nested", "its folder has no saved_model.pb", "Did you mean"),
         ("file", "is a file, not a model folder", "Pass the folder that holds"),
+        ("keras", "is a Keras model file, not a model folder", "Load it with keras.models."),
+        ("pb", "is the model's saved_model.pb, not a model folder", "Pass its folder, "),
         ("empty_pb", "is damaged: its saved_model.pb is empty", "Copy or export it again"),
     ],
 )
@@ -46,6 +48,11 @@ def test_a_handle_without_a_model_names_the_flag(
         _model(handle / "inner")
     elif layout == "file":
         handle.write_bytes(b"not a model")
+    elif layout == "keras":
+        handle = tmp_path / "module.keras"
+        handle.write_bytes(b"PK")
+    elif layout == "pb":  # The model's file instead of its folder.
+        handle = _model(handle) / "saved_model.pb"
     elif layout == "empty_pb":  # A copy cut short.
         handle.mkdir()
         (handle / "saved_model.pb").write_bytes(b"")

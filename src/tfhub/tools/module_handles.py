@@ -68,6 +68,7 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
             of `tfhub.resolve` propagate as they are: they name the URL and what to do.)
     """
     from ..saved_model import resolve
+    from ..saved_model_proto import model_file_kind
 
     try:
         folder = resolve(handle)
@@ -88,12 +89,14 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
                 handle, flag, "is damaged: its saved_model.pb is empty", "Copy or export it again."
             )
         return folder
+    if not os.path.isdir(folder):
+        what, todo = model_file_kind(folder)
+        raise _unavailable(
+            handle, flag, f"is {what}, not a model folder", f"{todo[:1].upper()}{todo[1:]}."
+        )
     below = _model_below(folder)
     remedy = f"Did you mean {below}?" if below else "Pass the folder that holds saved_model.pb."
-    if not os.path.isdir(folder):
-        problem = "is a file, not a model folder"
-    else:
-        problem = "is not a SavedModel or TF1 Hub module: its folder has no saved_model.pb"
+    problem = "is not a SavedModel or TF1 Hub module: its folder has no saved_model.pb"
     raise _unavailable(handle, flag, problem, remedy)
 
 
