@@ -131,8 +131,9 @@ def save_model(model: Any, folder: str) -> None:
 def tflite_bytes(saved_model_dir: str, *, output_file: str = "") -> bytes:
     """Converts a SavedModel to a TFLite flatbuffer (builtin ops only, no quantization).
 
-    The converter's diagnostics (dozens of MLIR lines on stderr when it fails) are shown only
-    with TFHUB_DEBUG; a failure is one error naming the ops TensorFlow Lite lacks.
+    What the converter prints (dozens of MLIR lines on stderr when it refuses a model) is shown
+    only with TFHUB_DEBUG, or when it fails otherwise; a refusal is one error naming the ops
+    TensorFlow Lite lacks.
 
     Args:
         saved_model_dir: the SavedModel to convert.
@@ -145,15 +146,20 @@ def tflite_bytes(saved_model_dir: str, *, output_file: str = "") -> bytes:
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+    failure: Exception | None = None
     with native_stderr.captured() as diagnostics:
         try:
-            return bytes(converter.convert())
+            flatbuffer = bytes(converter.convert())
         except Exception as err:
-            if type(err).__name__ != "ConverterError":  # tf.lite's; not a public name.
-                raise
             failure = err
-    if constants.is_debug():
-        sys.stderr.write(diagnostics.text)
+    # tf.lite's ConverterError (not a public name): the model has ops TFLite cannot express.
+    refused = type(failure).__name__ == "ConverterError"
+    if constants.is_debug() or (failure is not None and not refused):
+        sys.stderr.write(diagnostics.text)  # Another failure: what was printed may tell why.
+    if failure is None:
+        return flatbuffer
+    if not refused:
+        raise failure
     raise _conversion_error(str(failure), output_file) from failure
 
 

@@ -273,7 +273,7 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
     return embedding_dim if matrix is None else int(matrix.shape[1])
 
 
-class _QuietDoFnFailures(logging.Filter):
+class _QuietFailedSteps(logging.Filter):
     """Drops the records in which Beam logs a failed step with its traceback (its DoFn runner,
     or a worker process's record relayed by the runner): the pipeline's failure is then
     reported in one line (`PipelineError`, or the Ctrl-C). With TFHUB_DEBUG set, a failure's
@@ -352,14 +352,13 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
     its own stderr, which this process cannot quiet.
     """
     runner = str(options.get_all_options()["runner"])
-    local = _local_runner(options) if runner == LOCAL_RUNNER else None
-    if local is not None:
+    local = None  # Beam makes the runner that --runner names.
+    if runner == LOCAL_RUNNER:
+        local = _local_runner(options)
         runner = f"{DEFAULT_RUNNER} ({LOCAL_RUNNER})"
     logger.info("Starting the Beam pipeline (%s).", runner)
-    quiet, beam_loggers = (
-        _QuietDoFnFailures(),
-        [logging.getLogger(name) for name in _BEAM_FAILURE_LOGGERS],
-    )
+    quiet = _QuietFailedSteps()
+    beam_loggers = [logging.getLogger(name) for name in _BEAM_FAILURE_LOGGERS]
     for beam_logger in beam_loggers:
         beam_logger.addFilter(quiet)
     try:
