@@ -365,6 +365,28 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(unbuffered):
     assert (done.returncode, done.stderr) == (141, "")  # 128 + SIGPIPE; no "Broken pipe" line.
 
 
+@pytest.mark.parametrize("command", [["cache", "list"], ["resolve", "{model}"]])
+def test_a_command_started_with_stdout_closed_prints_nothing_and_succeeds(
+    command, upstream_dir, tmp_path
+):
+    """`tfhub cache list >&-` (a daemon's job with no stdout): Python sets sys.stdout to None
+    and `print` writes nothing; the flush after the command said "unexpected error:
+    AttributeError: 'NoneType' object has no attribute 'flush'"."""
+    from tests._helpers.python_process import child_env
+
+    argv = [part.format(model=upstream_dir / "tf2_saved_model") for part in command]
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub.cli.main", *argv],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(TFHUB_CACHE_DIR=str(tmp_path / "cache")),
+        timeout=60,
+        preexec_fn=lambda: os.close(1),  # As `>&-` leaves it.
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+
+
 def test_a_folder_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
     """Under a UTF-8 locale such as en_US.UTF-8 Python's stdout is strict: `tfhub resolve` of a
     folder named in Latin-1 said "invalid value: 'utf-8' codec can't encode" and exited 2."""

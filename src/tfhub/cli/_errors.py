@@ -226,7 +226,7 @@ def run_reported(
     ):
         try:
             code = int(command() or 0)
-            sys.stdout.flush()  # A closed pipe shows here, not in Python's exit.
+            flush_stdout()  # A closed pipe shows here, not in Python's exit.
             return code
         except KeyboardInterrupt:
             if _redelivery is not None:
@@ -242,6 +242,13 @@ def run_reported(
             return 141  # 128 + SIGPIPE: what `cmd | head` expects of a writer it stopped.
         except Exception as err:
             return report(err)
+
+
+def flush_stdout() -> None:
+    """Flushes stdout, if the process has one: started with stdout closed (`cmd >&-`), Python
+    sets `sys.stdout` to None and `print` writes nothing, as the caller chose."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
 
 
 def _stdout_is_closed() -> bool:

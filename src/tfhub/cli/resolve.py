@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import sys
 from typing import Any
 
 from ..saved_model import resolve
@@ -82,7 +81,7 @@ def run_pull(args: argparse.Namespace) -> int:
         except Exception as err:  # Reported, then the next handle.
             code = _errors.report(err)
             exit_code = exit_code or code
-        sys.stdout.flush()
+        _errors.flush_stdout()
     return exit_code
 
 
