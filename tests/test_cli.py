@@ -387,6 +387,37 @@ def test_a_command_started_with_stdout_closed_prints_nothing_and_succeeds(
     assert (done.returncode, done.stderr) == (0, "")
 
 
+def test_with_stderr_closed_failures_keep_their_exit_code_and_downloads_work(
+    tmp_path, server, served_dir
+):
+    """`tfhub resolve X 2>&-`: printing the error line failed (EBADF), so the command ended
+    in a traceback nobody saw and exit code 1 instead of 7 (not found); a download with
+    TFHUB_DOWNLOAD_PROGRESS=1 failed in its progress bar (tqdm writing to None)."""
+    from tests._helpers.archives import make_tar_gz
+    from tests._helpers.python_process import child_env
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    env = child_env(
+        TFHUB_DEBUG="1",  # The traceback's print must not fail either.
+        TFHUB_DOWNLOAD_PROGRESS="1",
+        TFHUB_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    outcomes = []
+    for handle in (str(tmp_path / "nothing"), server.url("m.tar.gz")):
+        done = subprocess.run(
+            [sys.executable, "-m", "tfhub.cli.main", "pull", handle],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+            preexec_fn=lambda: os.close(2),  # As `2>&-` leaves it.
+        )
+        outcomes.append((done.returncode, done.stdout.split("\t")[0]))
+    # Nothing on stdout but the result: Python's print(file=None) would write there.
+    assert outcomes == [(7, ""), (0, server.url("m.tar.gz"))]
+
+
 def test_a_folder_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
     """Under a UTF-8 locale such as en_US.UTF-8 Python's stdout is strict: `tfhub resolve` of a
     folder named in Latin-1 said "invalid value: 'utf-8' codec can't encode" and exited 2."""

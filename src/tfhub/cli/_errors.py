@@ -55,13 +55,24 @@ def report(err: BaseException) -> int:
         if isinstance(err, cls):
             label, code = row_label, row_code
             break
-    if constants.is_debug():
-        traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
+    if constants.is_debug() and sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
     message = redact(" ".join(str(err).split())) or type(err).__name__
     if label == "unexpected error":
         message = f"{type(err).__name__}: {message}"
-    print(f"tfhub: {label}: {message}", file=sys.stderr)
+    tell(f"tfhub: {label}: {message}")
     return code
+
+
+def tell(line: str) -> None:
+    """Prints `line` on stderr, if the process can: with stderr closed (`cmd 2>&-`) it cannot,
+    and the exit code says what happened. (Never on stdout: Python sets `sys.stderr` to None
+    when descriptor 2 was closed at start, and `print(file=None)` would write to stdout.)"""
+    if sys.stderr is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager
@@ -232,9 +243,9 @@ def run_reported(
             if _redelivery is not None:
                 _redelivery.stop()  # While the caught _Terminated is still alive.
             if _sigterm_seen:  # Also when a library re-raised it as a plain KeyboardInterrupt.
-                print(f"{prog}: terminated (SIGTERM)", file=sys.stderr)
+                tell(f"{prog}: terminated (SIGTERM)")
                 return 128 + signal.SIGTERM
-            print(f"{prog}: interrupted", file=sys.stderr)
+            tell(f"{prog}: interrupted")
             return 130
         except BrokenPipeError as err:
             if not _stdout_is_closed():

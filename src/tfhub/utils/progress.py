@@ -58,7 +58,7 @@ def download_bar(*, description: str, total: int | None, tqdm_class: Any = None)
     Returns:
         An object with `update(n)` and `close()`.
     """
-    if not are_progress_bars_enabled():
+    if not are_progress_bars_enabled() or sys.stderr is None:  # None: stderr closed at start.
         return _NoBar()
     if tqdm_class is None:
         from tqdm.auto import tqdm

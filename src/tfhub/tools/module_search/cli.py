@@ -64,10 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if failed and len(modules) > 1:
         names = redact(", ".join(module for module, _ in failed))
         ranked = "the table ranks the others" if scores else "no module was scored"
-        print(
+        _errors.tell(
             f"tfhub: {len(failed)} of {len(modules)} modules could not be scored ({names}): "
-            f"see the errors above; {ranked}.",
-            file=sys.stderr,
+            f"see the errors above; {ranked}."
         )
     return failed[0][1] if failed else 0
 
