@@ -91,6 +91,11 @@ def test_interactive_query_of_upstream_files(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--allow_pickle" in err[0]
 
+    monkeypatch.setattr("sys.stdin", None)  # Started with stdin closed (`<&-`).
+    assert tool_main([*argv, "--allow_pickle"]) != 0  # It said "input(): lost sys.stdin".
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "stdin is closed and --query is not given" in err[0]
+
 
 @pytest.mark.parametrize(
     ("argv", "message"),

@@ -188,8 +188,20 @@ def print_matches(matches: Sequence[Any], out: TextIO) -> None:
 
 
 def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
+    """Answers --query, or the queries typed until an empty line or EOF.
+
+    Raises:
+        tfhub.errors.ToolFlagError: no --query and stdin closed (before the module loads).
+    """
     from .similarity_finder import SimilarityFinder
 
+    if not args.query and sys.stdin is None:  # Started with stdin closed (`<&-`).
+        raise errors.ToolFlagError(
+            "No queries to answer: stdin is closed and --query is not given. Pass --query TEXT "
+            "(it may be repeated), or type the queries. Received: query=None",
+            flag="query",
+            value=None,
+        )
     finder = SimilarityFinder(
         args.module_url, args.index_output_dir, allow_pickle=args.allow_pickle
     )
