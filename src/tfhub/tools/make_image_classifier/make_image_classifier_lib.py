@@ -1,0 +1,17 @@
+"""Upstream's module name for the Python API (`tensorflow_hub.tools.make_image_classifier.
+make_image_classifier_lib`): the same objects as `tfhub.tools.make_image_classifier`, so code
+that names the module keeps working. Importing it imports TensorFlow, as upstream's did."""
+
+from .flowers import get_default_image_dir
+from .hparams import HParams, get_default_hparams
+from .lib import make_image_classifier, train_model
+from .model import build_model
+
+__all__ = [
+    "HParams",
+    "build_model",
+    "get_default_hparams",
+    "get_default_image_dir",
+    "make_image_classifier",
+    "train_model",
+]
