@@ -36,6 +36,30 @@ def test_lists_classes_sorted_and_every_image_format(tmp_path: Path) -> None:
     assert files.label_ids == (0,) * 5 + (1,) * 4
 
 
+def test_hidden_files_and_folders_are_not_images(tmp_path: Path) -> None:
+    """A dataset copied from macOS to another file system holds a `._NAME` metadata file beside
+    each image: they were listed as images (counted in the split), then skipped by name."""
+    image_sets.make_image_folder(tmp_path / "imgs", classes=("square", "circle"), per_class=2)
+    for image in list((tmp_path / "imgs").rglob("*_00*.*")):
+        (image.parent / f"._{image.name}").write_bytes(b"\x00\x05\x16\x07Mac OS X")
+    hidden = tmp_path / "imgs" / "circle" / ".thumbnails"
+    hidden.mkdir()
+    shutil.copy(tmp_path / "imgs" / "circle" / "circle_000.jpg", hidden / "thumb.jpg")
+    files = image_folders.list_image_files(os.fspath(tmp_path / "imgs"))
+    assert [os.path.basename(p) for p in files.paths] == [
+        "circle_000.jpg",
+        "circle_001.png",
+        "square_000.jpg",
+        "square_001.png",
+    ]
+
+
+def test_a_message_names_ten_files_then_says_how_many_more() -> None:
+    paths = [f"img{i}.jpg" for i in range(25)]
+    assert image_folders.named(paths[:10]) == ", ".join(paths[:10])
+    assert image_folders.named(paths) == ", ".join(paths[:10]) + " and 15 more"
+
+
 def test_images_tensorflow_cannot_decode_are_named_in_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

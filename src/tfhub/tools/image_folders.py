@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,6 +30,7 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
 _LEFT_OUT_IMAGES = frozenset({".tif", ".tiff", ".ppm", ".webp"})
 _LISTED_IMAGES = IMAGE_EXTENSIONS | _LEFT_OUT_IMAGES
 _DECODE_BATCH = 256
+_NAMED_AT_MOST = 10  # Files named in a message, at most (then "and N more").
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,13 +80,24 @@ def _folder_error(
     )
 
 
+def named(paths: Sequence[str], limit: int = _NAMED_AT_MOST) -> str:
+    """`paths` for a message: the first `limit`, then how many more (a folder may hold
+    thousands of unreadable files)."""
+    shown = ", ".join(paths[:limit])
+    return shown if len(paths) <= limit else f"{shown} and {len(paths) - limit} more"
+
+
 def _images_below(folder: str, left_out: list[str]) -> list[str]:
     """Image files below `folder` (recursively, following no links), sorted; appends to
-    `left_out` the images of a format TensorFlow cannot decode."""
+    `left_out` the images of a format TensorFlow cannot decode. Hidden files and folders
+    (names starting with ".", e.g. the `._photo.jpg` metadata files macOS writes on other
+    file systems) are not images, as hidden class folders are not classes."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
         for name in sorted(filenames):
+            if name.startswith("."):
+                continue
             extension = os.path.splitext(name)[1].lower()
             if extension in _LISTED_IMAGES:
                 into = found if extension in IMAGE_EXTENSIONS else left_out
@@ -121,7 +133,7 @@ def list_image_files(image_dir: str, *, flag: str = "image_dir") -> ImageFiles:
     if left_out:
         logger.warning(
             "Left out %d image(s) of a format TensorFlow cannot decode (TIFF, PPM, WebP): %s. "
-            "Convert them to PNG or JPEG to use them.", len(left_out), left_out[:10]
+            "Convert them to PNG or JPEG to use them.", len(left_out), named(left_out)
         )  # fmt: skip
     if not any(per_class):
         raise _folder_error(image_dir, "it holds no images in class sub-folders", remedy, flag)
@@ -192,7 +204,7 @@ def _report_unreadable(files: ImageFiles, read: np.ndarray) -> tuple[str, ...]:
     skipped = tuple(path for path, ok in zip(files.paths, read, strict=True) if not ok)
     if skipped:
         logger.warning(
-            "Skipped %d file(s) that could not be read as images: %s", len(skipped), skipped
+            "Skipped %d file(s) that could not be read as images: %s", len(skipped), named(skipped)
         )
     label_ids = np.asarray(files.label_ids, np.int32)[read]
     unreadable = [label for i, label in enumerate(files.labels) if not np.any(label_ids == i)]

@@ -113,7 +113,7 @@ class FolderDataset:
             if decoded.skipped:
                 raise errors.CorruptImageError(
                     f"Cannot decode {len(decoded.skipped)} image(s) of {self.spec.name}: "
-                    f"{', '.join(decoded.skipped)}. Remove or replace them. Received: "
+                    f"{image_folders.named(decoded.skipped)}. Remove or replace them. Received: "
                     f"dataset={str(self.spec)!r}",
                     paths=list(decoded.skipped),
                 )
