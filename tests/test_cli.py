@@ -376,13 +376,12 @@ def test_a_command_started_with_stdout_closed_prints_nothing_and_succeeds(
 
     argv = [part.format(model=upstream_dir / "tf2_saved_model") for part in command]
     done = subprocess.run(
-        [sys.executable, "-m", "tfhub.cli.main", *argv],
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "tfhub.cli.main", *argv],
         stdin=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env=child_env(TFHUB_CACHE_DIR=str(tmp_path / "cache")),
         timeout=60,
-        preexec_fn=lambda: os.close(1),  # As `>&-` leaves it.
     )
     assert (done.returncode, done.stderr) == (0, "")
 
@@ -405,13 +404,13 @@ def test_with_stderr_closed_failures_keep_their_exit_code_and_downloads_work(
     outcomes = []
     for handle in (str(tmp_path / "nothing"), server.url("m.tar.gz")):
         done = subprocess.run(
-            [sys.executable, "-m", "tfhub.cli.main", "pull", handle],
+            ["sh", "-c", 'exec "$@" 2>&-', "sh", sys.executable, "-m", "tfhub.cli.main"]
+            + ["pull", handle],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             text=True,
             env=env,
             timeout=60,
-            preexec_fn=lambda: os.close(2),  # As `2>&-` leaves it.
         )
         outcomes.append((done.returncode, done.stdout.split("\t")[0]))
     # Nothing on stdout but the result: Python's print(file=None) would write there.
