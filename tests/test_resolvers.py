@@ -104,6 +104,20 @@ def test_upstream_cache_is_read_without_network(upstream_copy, monkeypatch):
     )
 
 
+def test_a_path_with_spaces_around_it_says_so(tmp_path):
+    """A pasted path with a space before or after it read "/x/model does not exist." (the
+    space invisible in the message)."""
+    model = tmp_path / "model"
+    model.mkdir()
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        hub.resolve(f" {model}")
+    assert str(caught.value) == (
+        f"' {model}' does not exist: the path has spaces around it. Did you mean '{model}'?"
+    )
+    with pytest.raises(errors.ModelNotFoundError, match="mind the spaces around it"):
+        hub.resolve(f"{tmp_path / 'other'} ")
+
+
 def test_uncompressed_format_reads_gcs_in_place(server, monkeypatch, tmp_path):
     bucket = tmp_path / "bucket"
     (bucket / "m").mkdir(parents=True)

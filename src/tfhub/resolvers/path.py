@@ -8,6 +8,10 @@ from .. import errors, handles
 from . import gcs
 from .base import Resolver
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: not imported at run time.
+    from collections.abc import Callable
+
 
 class PathResolver(Resolver):
     """Resolves handles that are paths: the last resolver tried, it accepts every handle."""
@@ -30,10 +34,23 @@ class PathResolver(Resolver):
             # Other filesystems of tf.io.gfile (ram://, s3://, hdfs://...): as upstream, via gfile.
             found = gcs.exists if "://" in parsed.path else os.path.exists
             if not found(parsed.path):
-                raise errors.ModelNotFoundError(f"{handle} does not exist.", path=parsed.path)
+                raise errors.ModelNotFoundError(
+                    _not_found(handle, parsed.path, found), path=parsed.path
+                )
             return parsed.path
         raise errors.ModelNotFoundError(
             f"{handle} does not exist: no resolver accepted it as a URL, and it is not a local "
             "path.",
             path=handle,
         )
+
+
+def _not_found(handle: str, path: str, found: Callable[[str], bool]) -> str:
+    """The message for a path that does not exist. Spaces around a path (easy to paste, and
+    invisible in a message) are shown, and the path without them offered if it exists."""
+    stripped = path.strip()
+    if stripped == path:
+        return f"{handle} does not exist."
+    if not stripped or not found(stripped):
+        return f"{handle!r} does not exist (mind the spaces around it)."
+    return f"{handle!r} does not exist: the path has spaces around it. Did you mean {stripped!r}?"
