@@ -118,6 +118,21 @@ def test_a_path_with_spaces_around_it_says_so(tmp_path):
         hub.resolve(f"{tmp_path / 'other'} ")
 
 
+def test_a_path_starting_with_a_tilde_offers_the_home_folders(tmp_path, monkeypatch):
+    """Python does not expand `~` (nor did upstream): "~/models/x does not exist." left the
+    user to guess why, since the shell finds the folder."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "models" / "x").mkdir(parents=True)
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        hub.resolve("~/models/x")
+    assert str(caught.value) == (
+        "~/models/x does not exist: a program does not expand ~ as a shell does. Did you mean "
+        f"'{tmp_path / 'models' / 'x'}' (os.path.expanduser)?"
+    )
+    with pytest.raises(errors.ModelNotFoundError, match=r"^~/models/y does not exist\.$"):
+        hub.resolve("~/models/y")
+
+
 def test_uncompressed_format_reads_gcs_in_place(server, monkeypatch, tmp_path):
     bucket = tmp_path / "bucket"
     (bucket / "m").mkdir(parents=True)

@@ -47,9 +47,16 @@ class PathResolver(Resolver):
 
 def _not_found(handle: str, path: str, found: Callable[[str], bool]) -> str:
     """The message for a path that does not exist. Spaces around a path (easy to paste, and
-    invisible in a message) are shown, and the path without them offered if it exists."""
+    invisible in a message) are shown, and the path without them offered if it exists; so is
+    the home folder's path for a `~` (expanded by shells, not by Python or upstream)."""
     stripped = path.strip()
     if stripped == path:
+        home = os.path.expanduser(path) if path.startswith("~") else path
+        if home != path and found(home):
+            return (
+                f"{handle} does not exist: a program does not expand ~ as a shell does. Did "
+                f"you mean {home!r} (os.path.expanduser)?"
+            )
         return f"{handle} does not exist."
     if not stripped or not found(stripped):
         return f"{handle!r} does not exist (mind the spaces around it)."
