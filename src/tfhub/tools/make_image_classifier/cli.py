@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..absl_argv import double_dashed
+from ..absl_argv import double_dashed, home_expanded
 from .hparams import HParams, get_default_hparams
 
 DEFAULT_MODULE = "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"
@@ -45,11 +45,13 @@ def _add_bool(parser: Any, name: str, default: bool, help_text: str) -> None:
 def _add_inputs_and_outputs(parser: Any) -> None:
     parser.add_argument(
         "--image_dir",
+        type=home_expanded,
         help="a folder with one sub-folder of images per class (default: the TF Flowers "
         "example images, downloaded into the tfhub cache; URL from TFHUB_FLOWERS_URL)",
     )
     parser.add_argument(
         "--tfhub_module",
+        type=home_expanded,
         default=DEFAULT_MODULE,
         help="the image feature-vector module to train on top of (any handle hub.resolve "
         "takes: URL, path, ...) (default: %(default)s)",
@@ -60,12 +62,20 @@ def _add_inputs_and_outputs(parser: Any) -> None:
         help="height and width of the images fed to the module; needed for modules of "
         "variable input size, else must equal the module's size",
     )
-    parser.add_argument("--saved_model_dir", help="export the model as a SavedModel here")
-    parser.add_argument("--tflite_output_file", help="export the model as a .tflite file here")
     parser.add_argument(
-        "--labels_output_file", help="write the labels here, one per line, in prediction order"
+        "--saved_model_dir", type=home_expanded, help="export the model as a SavedModel here"
     )
-    parser.add_argument("--summaries_dir", help="write TensorBoard summaries here")
+    parser.add_argument(
+        "--tflite_output_file", type=home_expanded, help="export the model as a .tflite file here"
+    )
+    parser.add_argument(
+        "--labels_output_file",
+        type=home_expanded,
+        help="write the labels here, one per line, in prediction order",
+    )
+    parser.add_argument(
+        "--summaries_dir", type=home_expanded, help="write TensorBoard summaries here"
+    )
     parser.add_argument(
         "--assert_accuracy_at_least",
         type=float,

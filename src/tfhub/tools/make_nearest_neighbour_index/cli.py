@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from ... import errors
 from ...utils.paths import relative_below
-from ..absl_argv import double_dashed
+from ..absl_argv import double_dashed, home_expanded
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +35,24 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     )
     parser.add_argument("operation", choices=OPERATIONS)
     add = parser.add_argument
-    add("--data_file_pattern", help="text file(s) to embed, one item per line (glob)")
-    add("--module_url", help="text-embedding module: a tfhub.dev URL, a URL or a folder")
-    add("--embed_output_dir", help="folder of the embedding TFRecords (local or gs://)")
+    add(
+        "--data_file_pattern",
+        type=home_expanded,
+        help="text file(s) to embed, one item per line (glob)",
+    )
+    add(
+        "--module_url",
+        type=home_expanded,
+        help="text-embedding module: a tfhub.dev URL, a URL or a folder",
+    )
+    add(
+        "--embed_output_dir",
+        type=home_expanded,
+        help="folder of the embedding TFRecords (local or gs://)",
+    )
     add("--projected_dim", type=int, help="randomly project the embeddings to this size")
     add("--num_trees", type=int, help="annoy trees (default 100; annoy indexes only)")
-    add("--index_output_dir", help="folder of the index files (local or gs://)")
+    add("--index_output_dir", type=home_expanded, help="folder of the index files (local or gs://)")
     add("--num_matches", type=int, default=5, help="items a query returns (default 5)")
     add(
         "--index_library",

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from ... import errors
-from ..absl_argv import double_dashed
+from ..absl_argv import double_dashed, home_expanded
 
 PROG = "tfhub-module-search"
 
@@ -18,12 +18,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dataset",
         required=True,
+        type=home_expanded,
         help="NAME[#N]: a folder with one sub-folder of images per class, or a downloaded "
         "tensorflow_datasets name; #N keeps N examples (e.g. ./flowers#500)",
     )
-    parser.add_argument("--module", action="append", default=[], help="module to rank (repeatable)")
+    parser.add_argument(
+        "--module",
+        action="append",
+        default=[],
+        type=home_expanded,
+        help="module to rank (repeatable)",
+    )
     parser.add_argument(
         "--module_list",
+        type=home_expanded,
         help="file with a module per line (empty lines and lines starting with # ignored)",
     )
     parser.add_argument(
