@@ -417,6 +417,19 @@ def test_with_stderr_closed_failures_keep_their_exit_code_and_downloads_work(
     assert outcomes == [(7, ""), (0, server.url("m.tar.gz"))]
 
 
+def test_path_options_after_an_equals_sign_expand_a_tilde(monkeypatch):
+    """`tfhub pack M --output=~/m.tar.gz`: a shell leaves `~` after `=` alone, so the archive
+    went into a new folder named `~` in the current folder."""
+    from tfhub.cli.main import build_parser
+
+    monkeypatch.setenv("HOME", "/home/ada")
+    parser = build_parser()
+    assert parser.parse_args(["pack", "m", "--output=~/m.tar.gz"]).output == "/home/ada/m.tar.gz"
+    args = parser.parse_args(["publish", "m", "root", "--handle=p/m/1", "--doc=~/d.md"])
+    assert args.doc == "/home/ada/d.md"
+    assert parser.parse_args(["serve", "root", "--cache-dir=~/c"]).cache_dir == "/home/ada/c"
+
+
 def test_a_folder_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
     """Under a UTF-8 locale such as en_US.UTF-8 Python's stdout is strict: `tfhub resolve` of a
     folder named in Latin-1 said "invalid value: 'utf-8' codec can't encode" and exited 2."""

@@ -14,6 +14,7 @@ from ..hub import pack as pack_lib
 from ..hub import publish as publish_lib
 from ..hub import staging, starter, validator
 from ..hub.publish import Published
+from ..utils.paths import home_expanded
 from ._parsers import add_command
 
 
@@ -21,13 +22,15 @@ def add_commands(commands: Any) -> None:
     """Adds pack, publish, validate and mirror to the `tfhub` parser."""
     parser = add_command(commands, "pack")
     parser.add_argument("model_dir", metavar="MODEL_DIR")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE.tar.gz")
+    parser.add_argument("-o", "--output", required=True, type=home_expanded, metavar="FILE.tar.gz")
     parser.set_defaults(run=run_pack)
     parser = add_command(commands, "publish")
     parser.add_argument("model_dir", metavar="MODEL_DIR")
     parser.add_argument("root", metavar="ROOT")
     parser.add_argument("--handle", required=True, help="publisher/model/version")
-    parser.add_argument("--doc", metavar="FILE.md", help="the doc (default: a starter doc)")
+    parser.add_argument(
+        "--doc", type=home_expanded, metavar="FILE.md", help="the doc (default: a starter doc)"
+    )
     _add_starter_options(parser)
     parser.add_argument("--force", action="store_true", help="replace an existing version")
     parser.set_defaults(run=run_publish)

@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from ..utils.lazy import require
+from ..utils.paths import home_expanded
 from ._parsers import add_command
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,9 @@ def add_commands(commands: Any) -> None:
         help="answer ?tf-hub-format=uncompressed with 303 to BASE/<publisher>/<model>/<version> "
         "(e.g. gs://bucket/hub); without it such requests get 406",
     )
-    parser.add_argument("--cache-dir", default="", help="where folder versions are packed")
+    parser.add_argument(
+        "--cache-dir", default="", type=home_expanded, help="where folder versions are packed"
+    )
     parser.add_argument(
         "--server", choices=("granian", "uvicorn"), default="granian", help="ASGI server (granian)"
     )

@@ -8,7 +8,6 @@ accepted both, so scripts written for them keep working. Nothing here imports Te
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Sequence
 
 
@@ -38,10 +37,3 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
             arg = "-" + arg
         rewritten.append(arg)
     return rewritten
-
-
-def home_expanded(value: str) -> str:
-    """argparse `type` of a path flag: `~` expanded, as a shell expands it in a word of its
-    own but not after `=` (`--image_dir=~/photos` reached upstream's tools as `~/photos`, a
-    folder that "does not exist"). Other values (URLs, relative paths) stay as given."""
-    return os.path.expanduser(value) if value.startswith("~") else value

@@ -18,6 +18,14 @@ def nearest_existing(path: str) -> str:
     return current
 
 
+def home_expanded(value: str) -> str:
+    """argparse `type` of a path option: `~` expanded, as a shell expands it in a word of its
+    own but not after `=` (`--image_dir=~/photos` reached upstream's tools as `~/photos`, a
+    folder that "does not exist"; `tfhub pack -o=~/m.tar.gz` would have made a folder named
+    `~`). Other values (URLs, relative paths) stay as given."""
+    return os.path.expanduser(value) if value.startswith("~") else value
+
+
 def relative_below(path: str, folder: str) -> str | None:
     """Returns `path` relative to `folder` ("." for the folder itself), both with their links
     followed, or None if `path` is neither the folder nor below it (neither needs to exist)."""

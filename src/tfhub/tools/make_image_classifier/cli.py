@@ -12,7 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..absl_argv import double_dashed, home_expanded
+from ...utils.paths import home_expanded
+from ..absl_argv import double_dashed
 from .hparams import HParams, get_default_hparams
 
 DEFAULT_MODULE = "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from ... import errors
-from ...utils.paths import relative_below
-from ..absl_argv import double_dashed, home_expanded
+from ...utils.paths import home_expanded, relative_below
+from ..absl_argv import double_dashed
 
 logger = logging.getLogger(__name__)
 

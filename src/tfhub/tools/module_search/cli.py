@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from ... import errors
-from ..absl_argv import double_dashed, home_expanded
+from ...utils.paths import home_expanded
+from ..absl_argv import double_dashed
 
 PROG = "tfhub-module-search"
 
