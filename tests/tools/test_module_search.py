@@ -36,6 +36,13 @@ def test_loo_1nn_error_matches_brute_force(monkeypatch):
     assert lib.loo_1nn_error(x, labels) == pytest.approx(_brute_force_loo(x, labels))
 
 
+def test_module_list_lines(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", "/home/ada")
+    listed = tmp_path / "modules.txt"
+    listed.write_text("# candidates\n\n  https://h/m/1  \n~/models/m\n#~/skipped\n")
+    assert lib.read_module_list(str(listed)) == ["https://h/m/1", "/home/ada/models/m"]
+
+
 def test_dataset_spec():
     assert lib.DataSpec.parse("./flowers#500") == lib.DataSpec("./flowers", 500)
     assert str(lib.DataSpec.parse("cifar10")) == "cifar10"

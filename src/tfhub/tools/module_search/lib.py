@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
+from ...utils.paths import home_expanded
 from .. import image_folders, image_modules
 
 logger = logging.getLogger(__name__)
@@ -279,7 +280,8 @@ def score_module(
 
 
 def read_module_list(path: str) -> list[str]:
-    """Module handles of a file, one a line; empty lines and lines starting with # ignored.
+    """Module handles of a file, one a line (a leading ~ expanded, as in --module); empty
+    lines and lines starting with # ignored.
 
     Raises:
         tfhub.errors.ToolFlagError: the file does not exist or is not UTF-8 text.
@@ -295,7 +297,7 @@ def read_module_list(path: str) -> list[str]:
             flag="module_list",
             value=path,
         ) from err
-    return [line for line in lines if line and not line.startswith("#")]
+    return [home_expanded(line) for line in lines if line and not line.startswith("#")]
 
 
 def check_image_size(image_size: int | None) -> None:
