@@ -40,6 +40,14 @@ def test_config_of_unserializable_arguments(flavour, model_dir) -> None:
         layer.get_config()
 
 
+def test_a_pathlib_handle_is_taken_as_hub_load_takes_it(flavour, model_dir) -> None:
+    """hub.load took a pathlib.Path; KerasLayer said "Expected a string, got PosixPath"."""
+    import pathlib
+
+    layer = flavour.layer(pathlib.Path(model_dir["tf2"]))
+    assert layer.get_config()["handle"] == str(model_dir["tf2"])  # A str: the config is JSON.
+
+
 def test_handle_and_signature_errors_start_as_upstream(flavour, model_dir, tmp_path) -> None:
     with pytest.raises(ValueError, match=r"^Expected a string, got 42"):
         flavour.layer(42)

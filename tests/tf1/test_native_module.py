@@ -119,13 +119,13 @@ def test_export_move_reload_keeps_values_and_vocab_asset(
 ) -> None:
     assert (rich_export / "assets" / "tokens.txt").read_text() == vocab_file.read_text()
     assert (rich_export / "tfhub_module.pb").read_bytes() == b"\x08\x03"
-    spec = hub.load_module_spec(str(rich_export))
+    spec = hub.load_module_spec(rich_export)  # A pathlib.Path, as hub.load takes it.
     assert sorted(spec.get_tags(), key=sorted) == [frozenset(), frozenset({"train"})]
     hidden_vocab = vocab_file.with_name("hidden.txt")
     vocab_file.rename(hidden_vocab)  # The export must read its own copy in assets/.
     try:
         with tf.Graph().as_default():
-            module = hub.Module(str(rich_export))
+            module = hub.Module(rich_export)  # A pathlib.Path too.
             values = _run([module(X, as_dict=True), module(_words(), signature="embed")])
     finally:
         hidden_vocab.rename(vocab_file)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import errors
@@ -95,6 +96,8 @@ class HubLayerBody(_LayerBase):
     ) -> None:
         check_sentinel(_sentinel)
         self._check_environment()
+        if isinstance(handle, os.PathLike):  # A pathlib.Path, as hub.load takes: kept as str.
+            handle = os.fspath(handle)
         model = load_handle(handle, tags, load_options)
         hub = make_hub_callable(
             handle,

@@ -43,7 +43,7 @@ class Module:
 
     def __init__(
         self,
-        spec: ModuleSpec | str,
+        spec: ModuleSpec | str | os.PathLike[str],
         trainable: bool = False,
         name: str = "module",
         tags: Iterable[str] | None = None,
@@ -51,7 +51,7 @@ class Module:
         """Constructs a Module in the current graph (or eagerly).
 
         Args:
-            spec: a ModuleSpec, or a handle for `hub.load_module_spec`.
+            spec: a ModuleSpec, or a handle for `hub.load_module_spec` (a str or a path).
             trainable: if True, the variables go to TRAINABLE_VARIABLES and the
                 regularization losses to REGULARIZATION_LOSSES (and UPDATE_OPS of
                 applications are kept).
@@ -297,7 +297,7 @@ def _try_get_state_scope(name: str) -> str:
     return abs_state_scope
 
 
-def load_module_spec(path: str) -> ModuleSpec:
+def load_module_spec(path: str | os.PathLike[str]) -> ModuleSpec:
     """Loads a ModuleSpec from any handle the resolver understands (URL, path, ...).
 
     Args:
@@ -312,8 +312,12 @@ def load_module_spec(path: str) -> ModuleSpec:
         tfhub.errors.ModelPathEncodingError: the model's folder path is not UTF-8.
         tfhub.errors.TFHubError: from resolving the handle.
     """
+    if isinstance(path, os.PathLike):  # A pathlib.Path, as hub.load takes.
+        path = os.fspath(path)
     if not isinstance(path, str):
-        raise errors.InvalidHandleError(f"Expected a string handle. Received: path={path!r}")
+        raise errors.InvalidHandleError(
+            f"Expected a string handle (or os.PathLike). Received: path={path!r}"
+        )
     module_path = saved_model.resolve_for_tensorflow(path)
     try:
         return registry.loader(module_path, handle=path)
@@ -336,15 +340,15 @@ def _not_a_module_error(path: str, handle: str) -> errors.NotATF1ModuleError:
     )
 
 
-def as_module_spec(spec: ModuleSpec | str) -> ModuleSpec:
+def as_module_spec(spec: ModuleSpec | str | os.PathLike[str]) -> ModuleSpec:
     """Returns `spec` itself, or the spec loaded from the handle `spec`.
 
     Raises:
-        tfhub.errors.ModuleSpecError: if `spec` is neither a ModuleSpec nor a string.
+        tfhub.errors.ModuleSpecError: if `spec` is neither a ModuleSpec, a string nor a path.
     """
     if isinstance(spec, ModuleSpec):
         return spec
-    if isinstance(spec, str):
+    if isinstance(spec, str | os.PathLike):
         return load_module_spec(spec)
     raise errors.ModuleSpecError(
         f"Unknown module spec type: {type(spec)!r}. Received: spec={spec!r}"
