@@ -156,6 +156,23 @@ def test_names_parse_specs_and_config_round_trip():
     assert rebuilt._feature_columns == layer._feature_columns  # sorted by name, equal configs.
 
 
+def test_columns_take_a_pathlib_handle_as_hub_load_does():
+    """Each column said it "expects a handle string or a hub.ModuleSpec" for a pathlib.Path;
+    it is kept as its str, so the config holds it."""
+    from pathlib import Path
+
+    columns = [
+        hub.text_embedding_column("comment", Path(TEXT_V1)),
+        hub.text_embedding_column_v2("title", Path(TEXT_V2)),
+        hub.image_embedding_column("photo", Path(IMAGE_V1)),
+        hub.sparse_text_embedding_column("tags", Path(TEXT_V1), "sqrtn", ""),
+    ]
+    configs = [column.get_config() for column in (columns[0], columns[2], columns[3])]
+    assert [configs[0]["module_spec_path"], configs[1]["module_spec_path"]] == [TEXT_V1, IMAGE_V1]
+    assert configs[2]["module_spec"] == TEXT_V1  # (upstream's key for the sparse column)
+    assert columns[1].module_path == TEXT_V2
+
+
 def _doc_example(heading: str) -> str:
     """Returns the first ```python block after `heading` in docs/feature_columns.md."""
     doc = (REPO_ROOT / "docs" / "feature_columns.md").read_text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -293,6 +294,12 @@ def _hashable(value: Any) -> Any:
     except TypeError:
         return id(value)
     return value
+
+
+def as_handle(module_spec: Any) -> Any:
+    """A path object (`pathlib.Path`, as `hub.load` takes) as its str, so that the column's
+    config can hold it; anything else (a handle string, a ModuleSpec) unchanged."""
+    return os.fspath(module_spec) if isinstance(module_spec, os.PathLike) else module_spec
 
 
 def require_handle(module_spec: Any, column: str) -> None:

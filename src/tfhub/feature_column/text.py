@@ -7,7 +7,7 @@ from typing import Any
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training
-from ._base import LoadedModule, TensorFn, tf
+from ._base import LoadedModule, TensorFn, as_handle, tf
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import TF1ModuleColumn
 
@@ -174,7 +174,7 @@ def text_embedding_column(key: str, module_spec: Any, trainable: bool = False) -
             what the signature must look like).
         tfhub.errors.NotATF1ModuleError: if the handle is a TF2 SavedModel.
     """
-    return _TextEmbeddingColumn(key, module_spec, trainable)
+    return _TextEmbeddingColumn(key, as_handle(module_spec), trainable)
 
 
 def sparse_text_embedding_column(
@@ -201,4 +201,6 @@ def sparse_text_embedding_column(
         tfhub.errors.ArgumentError: (a ValueError) if `combiner` is not one of the three.
         tfhub.errors.ModuleSpecError: if the module is not a text embedding.
     """
-    return _SparseTextEmbeddingColumn(key, combiner, module_spec, default_value, trainable)
+    return _SparseTextEmbeddingColumn(
+        key, combiner, as_handle(module_spec), default_value, trainable
+    )
