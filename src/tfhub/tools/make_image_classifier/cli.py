@@ -63,20 +63,13 @@ def _add_inputs_and_outputs(parser: Any) -> None:
         help="height and width of the images fed to the module; needed for modules of "
         "variable input size, else must equal the module's size",
     )
-    parser.add_argument(
-        "--saved_model_dir", type=home_expanded, help="export the model as a SavedModel here"
-    )
-    parser.add_argument(
-        "--tflite_output_file", type=home_expanded, help="export the model as a .tflite file here"
-    )
-    parser.add_argument(
-        "--labels_output_file",
-        type=home_expanded,
-        help="write the labels here, one per line, in prediction order",
-    )
-    parser.add_argument(
-        "--summaries_dir", type=home_expanded, help="write TensorBoard summaries here"
-    )
+    for flag, help_text in (
+        ("--saved_model_dir", "export the model as a SavedModel here"),
+        ("--tflite_output_file", "export the model as a .tflite file here"),
+        ("--labels_output_file", "write the labels here, one per line, in prediction order"),
+        ("--summaries_dir", "write TensorBoard summaries here"),
+    ):
+        parser.add_argument(flag, type=home_expanded, help=help_text)
     parser.add_argument(
         "--assert_accuracy_at_least",
         type=float,
