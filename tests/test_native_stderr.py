@@ -36,3 +36,33 @@ def test_without_a_usable_tmpdir_nothing_is_collected_and_stderr_shows_it(
         with native_stderr.captured() as diagnostics:
             os.write(2, b"shown\n")
     assert diagnostics.text == "" and capfd.readouterr().err == "shown\n"
+
+
+def test_with_descriptor_2_closed_it_collects_and_leaves_it_closed() -> None:
+    """`cmd 2>&-`: Python's sys.stderr is None and os.dup(2) fails; the flush and the dup
+    raised AttributeError and EBADF."""
+    import subprocess
+    import sys
+
+    from tests._helpers.python_process import child_env
+
+    code = (
+        "import os, sys\n"
+        "from tfhub.utils import native_stderr\n"
+        "with native_stderr.captured() as diagnostics:\n"
+        "    os.write(2, b'from C++\\n')\n"
+        "try:\n"
+        "    os.fstat(2)\n"
+        "    closed = False\n"
+        "except OSError:\n"
+        "    closed = True\n"
+        "print(repr(diagnostics.text), closed, sys.stderr)\n"
+    )
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$@" 2>&-', "sh", sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (0, "'from C++\\n' True None\n")

@@ -15,16 +15,29 @@ from collections.abc import Iterator
 @contextlib.contextmanager
 def redirected(target_fd: int) -> Iterator[None]:
     """Points file descriptor 2 at `target_fd` while the block runs, then back (also if the
-    block raises). Python's own `sys.stderr` writes go there too meanwhile."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    block raises; closed again if it was closed: `cmd 2>&-`). Python's own `sys.stderr`
+    writes go there too meanwhile."""
+    _flush_stderr()
+    try:
+        saved: int | None = os.dup(2)
+    except OSError:  # Descriptor 2 is closed.
+        saved = None
     try:
         os.dup2(target_fd, 2)
         yield
     finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
+        _flush_stderr()
+        if saved is None:
+            os.close(2)
+        else:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _flush_stderr() -> None:
+    if sys.stderr is not None:  # None: started with descriptor 2 closed.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
 
 
 class Captured:
