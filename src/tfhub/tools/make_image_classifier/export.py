@@ -154,8 +154,9 @@ def tflite_bytes(saved_model_dir: str, *, output_file: str = "") -> bytes:
             failure = err
     # tf.lite's ConverterError (not a public name): the model has ops TFLite cannot express.
     refused = type(failure).__name__ == "ConverterError"
-    if constants.is_debug() or (failure is not None and not refused):
-        sys.stderr.write(diagnostics.text)  # Another failure: what was printed may tell why.
+    shown = constants.is_debug() or (failure is not None and not refused)
+    if shown and sys.stderr is not None:  # (None: stderr closed.) Another failure: it may tell why.
+        sys.stderr.write(diagnostics.text)
     if failure is None:
         return flatbuffer
     if not refused:
