@@ -107,7 +107,11 @@ def test_corrupt_gzip_is_a_clear_error(tmp_path, seed):
 
 
 def test_html_and_garbage_are_not_archives(tmp_path):
-    for content, kind in [(b"<!DOCTYPE html><html>", "HTML page"), (b"PK\x03\x04zip", "not a")]:
+    for content, kind in [
+        (b"<!DOCTYPE html><html>", "HTML page"),
+        (b"PK\x03\x04zip", r"not a \.tar.* archive \(starts with b'PK"),
+        (b"", r"not a \.tar.* archive \(it is empty: 0 bytes\)"),  # It said "starts with b''".
+    ]:
         path = tmp_path / "x.tar.gz"
         path.write_bytes(content)
         with pytest.raises(errors.NotAnArchiveError, match=kind):

@@ -142,9 +142,10 @@ def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
             "hosting protocol?)."
         )
     if kind == "unknown":
+        what = f"starts with {head[:16]!r}" if head else "it is empty: 0 bytes"
         raise errors.NotAnArchiveError(
             f"{source} does not appear to be a valid module. Its content is not a .tar, "
-            f".tar.gz or .tgz archive (starts with {head[:16]!r})."
+            f".tar.gz or .tgz archive ({what})."
         )
     limit = constants.max_extracted_bytes()
     inflater = Inflater(stream.read, head, kind)
