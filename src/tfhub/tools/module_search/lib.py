@@ -103,12 +103,22 @@ class FolderDataset:
         _check_classes(self.labels, spec)
         self._cache: dict[tuple[int, int], np.ndarray] = {}
 
-    def images(self, size: tuple[int, int]) -> np.ndarray:
-        """Float images [n, height, width, 3] in [0, 1].
+    def batches(self, size: tuple[int, int], batch_size: int) -> Iterator[np.ndarray]:
+        """The images as float batches [<= batch_size, height, width, 3] in [0, 1], in order.
+
+        The images are decoded once per size and kept as uint8; each batch is made float only
+        when asked for (TF Flowers at 224x224: 0.55 GB kept, where all of it as float32 took
+        2.2 GB more).
 
         Raises:
             tfhub.errors.CorruptImageError: naming every file that cannot be decoded.
         """
+        pixels = self._pixels(size)
+        for start in range(0, len(pixels), batch_size):
+            yield pixels[start : start + batch_size].astype(np.float32) / 255.0
+
+    def _pixels(self, size: tuple[int, int]) -> np.ndarray:
+        """The uint8 images [n, height, width, 3] at `size`, decoded on first use."""
         if size not in self._cache:
             decoded = image_folders.decode_images(self.files, size)
             if decoded.skipped:
@@ -119,7 +129,7 @@ class FolderDataset:
                     paths=list(decoded.skipped),
                 )
             self._cache = {size: decoded.images}  # Keep one size at a time (memory).
-        return self._cache[size].astype(np.float32) / 255.0
+        return self._cache[size]
 
 
 def _check_classes(labels: np.ndarray, spec: DataSpec) -> None:
@@ -157,16 +167,18 @@ class TfdsDataset:
         self.labels = np.asarray([label for _, label in self._examples], np.int64)
         _check_classes(self.labels, spec)
 
-    def images(self, size: tuple[int, int]) -> np.ndarray:
-        """Float images [n, height, width, 3] in [0, 1], resized (bilinear)."""
+    def batches(self, size: tuple[int, int], batch_size: int) -> Iterator[np.ndarray]:
+        """The images as float batches [<= batch_size, height, width, 3] in [0, 1], resized
+        (bilinear), in order; each batch is made only when asked for."""
         import tensorflow as tf
 
-        return np.stack(
-            [
-                tf.image.resize(tf.image.convert_image_dtype(image, tf.float32), size).numpy()
-                for image, _ in self._examples
-            ]
-        )
+        for start in range(0, len(self._examples), batch_size):
+            yield np.stack(
+                [
+                    tf.image.resize(tf.image.convert_image_dtype(image, tf.float32), size).numpy()
+                    for image, _ in self._examples[start : start + batch_size]
+                ]
+            )
 
 
 def _unavailable(spec: DataSpec, why: str) -> errors.DatasetUnavailableError:
@@ -264,8 +276,7 @@ def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | N
     layer = image_modules.load_module_layer(handle, trainable=False, flag="module")
     size = _image_size(layer, handle, image_size)
     image_modules.check_feature_vector(layer, handle, size, flag="module")
-    images = dataset.images(size)
-    outputs = [np.asarray(layer(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
+    outputs = [np.asarray(layer(batch)) for batch in dataset.batches(size, _BATCH)]
     return np.concatenate(outputs)
 
 
