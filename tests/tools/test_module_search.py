@@ -89,7 +89,7 @@ def test_rank_modules_over_http_and_folders(
 @pytest.mark.tf
 def test_folder_batches_are_made_float_one_at_a_time(shape_images):
     """All images as float32 at once took 4x the kept uint8 copy: TF Flowers at 224x224,
-    5.6 GB peak RSS, now 1.8 GB (benchmarks/README.md)."""
+    5.6 GB peak RSS, now 1.4 GB (benchmarks/README.md)."""
     dataset = lib.load_dataset(lib.DataSpec(str(shape_images), 30))
     batches = dataset.batches((32, 32), 8)
     assert not isinstance(batches, (list, np.ndarray))  # Made when asked for.

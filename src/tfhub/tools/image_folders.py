@@ -240,6 +240,8 @@ def decode_images(files: ImageFiles, image_size: tuple[int, int]) -> DecodedImag
     skipped = _report_unreadable(files, read)
     label_ids = np.asarray(files.label_ids, np.int32)[read]
     kept = tuple(path for path, ok in zip(files.paths, read, strict=True) if ok)
+    if not skipped:  # All read: no copy (a mask would copy them all, 0.55 GB for TF Flowers).
+        return DecodedImages(images, label_ids, kept, skipped)
     return DecodedImages(images[read], label_ids, kept, skipped)
 
 
