@@ -15,6 +15,7 @@ from ..hub import publish as publish_lib
 from ..hub import staging, starter, validator
 from ..hub.publish import Published
 from ..utils.paths import home_expanded
+from . import _errors
 from ._parsers import add_command
 
 
@@ -69,8 +70,11 @@ def run_pack(args: argparse.Namespace) -> int:
     """Prints `ARCHIVE<TAB>SIZE<TAB>sha256=...` (on stderr when the archive went to stdout:
     `tfhub pack MODEL -o /dev/stdout | ssh host 'cat > m.tar.gz'`)."""
     packed = pack_lib.pack_model(args.model_dir, args.output)
-    summary = sys.stderr if _is_stdout(args.output) else sys.stdout
-    print(f"{packed.path}\t{packed.size}\tsha256={packed.sha256}", file=summary)
+    line = f"{packed.path}\t{packed.size}\tsha256={packed.sha256}"
+    if _is_stdout(args.output):
+        _errors.tell(line)  # Never into the archive, also with stderr closed.
+    else:
+        print(line)
     return 0
 
 
@@ -96,8 +100,8 @@ def run_publish(args: argparse.Namespace) -> int:
         )
     except errors.DocValidationError as err:
         for problem in err.problems:
-            print(problem, file=sys.stderr)
-        print(f"tfhub: {len(err.problems)} problem(s) in the doc; nothing written", file=sys.stderr)
+            _errors.tell(str(problem))
+        _errors.tell(f"tfhub: {len(err.problems)} problem(s) in the doc; nothing written")
         return 1
     _print_published(published)
     return 0
@@ -111,15 +115,13 @@ def run_validate(args: argparse.Namespace) -> int:
     problems = validator.validate_tree(args.root)
     removed = staging.clean_tree(fmt.docs_dir(args.root))
     if removed:
-        print(
-            f"tfhub: removed {len(removed)} leftover(s) of interrupted publishes, e.g. "
-            f"{removed[0]}",
-            file=sys.stderr,
+        _errors.tell(
+            f"tfhub: removed {len(removed)} leftover(s) of interrupted publishes, e.g. {removed[0]}"
         )
     for problem in problems:
         print(f"{os.path.join(args.root, problem.path)}:{problem.line}: {problem.message}")
     if problems:
-        print(f"tfhub: {len(problems)} problem(s)", file=sys.stderr)
+        _errors.tell(f"tfhub: {len(problems)} problem(s)")
         return 1
     return 0
 
@@ -148,5 +150,5 @@ def run_mirror(args: argparse.Namespace) -> int:
     for published in report.mirrored:
         _print_published(published)
     for handle, message in report.failed:
-        print(f"tfhub: cannot mirror {handle}: {' '.join(message.split())}", file=sys.stderr)
+        _errors.tell(f"tfhub: cannot mirror {handle}: {' '.join(message.split())}")
     return 1 if report.failed else 0
