@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from .. import errors, handles
+from ..utils.paths import home_expanded
 from . import gcs
 from .base import Resolver
 
@@ -51,7 +52,7 @@ def _not_found(handle: str, path: str, found: Callable[[str], bool]) -> str:
     the home folder's path for a `~` (expanded by shells, not by Python or upstream)."""
     stripped = path.strip()
     if stripped == path:
-        home = os.path.expanduser(path) if path.startswith("~") else path
+        home = home_expanded(path)
         if home != path and found(home):
             return (
                 f"{handle} does not exist: a program does not expand ~ as a shell does. Did "
