@@ -240,6 +240,68 @@ def test_pack_to_stdout_streams_the_archive_and_reports_on_stderr(tf2_model, tmp
     assert done.stderr.decode().startswith(f"/proc/self/fd/1\t{expected.size}\tsha256=")
 
 
+def test_an_output_naming_a_closed_stdout_is_refused_before_tensorflow_and_the_link_stays(
+    tf2_model, tmp_path
+):
+    """`tfhub pack MODEL -o /dev/stdout >&-`: /dev/stdout did not exist then, so pack wrote a
+    temporary file in /dev and renamed it over the /dev/stdout link, breaking it for every
+    program on the machine (as root). The test's link stands in for /dev/stdout."""
+    import subprocess
+    import sys
+
+    from tests._helpers.python_process import child_env
+
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    code = (
+        "import sys\nfrom tfhub.cli.main import main\ncode = main(sys.argv[1:])\n"
+        "sys.stderr.write('tensorflow imported\\n' if 'tensorflow' in sys.modules else '')\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-c", code]
+        + ["pack", os.fspath(tf2_model), "-o", os.fspath(link)],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (  # No "tensorflow imported": refused before loading the model.
+        f"tfhub: error: {link} names standard output (descriptor 1), which is closed "
+        "(e.g. by `>&-`): run it with that stream open, or write the archive to a file. "
+        f"Received: output={os.fspath(link)!r}\n"
+    )
+    assert os.listdir(tmp_path) == ["stdout"] and os.readlink(link) == "/proc/self/fd/1"
+
+
+def test_an_archive_through_a_link_goes_to_the_file_it_leads_to(tf2_model, tmp_path):
+    """As `tar czf link.tar.gz` and a shell's `> link.tar.gz` do: the link stays."""
+    (tmp_path / "real.tar.gz").write_bytes(b"old")
+    link = tmp_path / "link.tar.gz"
+    link.symlink_to("real.tar.gz")
+    packed = pack.pack(tf2_model, link)
+    assert packed.path == link and link.is_symlink()
+    assert (tmp_path / "real.tar.gz").read_bytes()[:2] == b"\x1f\x8b"
+    assert packed.size == (tmp_path / "real.tar.gz").stat().st_size
+    assert sorted(os.listdir(tmp_path)) == ["link.tar.gz", "real.tar.gz"]
+
+
+def test_pack_refuses_to_write_binary_to_a_terminal(tf2_model):
+    """`tfhub pack MODEL -o /dev/stdout` typed at a terminal: as `tar czf /dev/tty` refuses."""
+    controller, terminal = os.openpty()
+    try:
+        with pytest.raises(errors.PublishTargetError, match="is a terminal: redirect the arch"):
+            pack.pack(tf2_model, os.ttyname(terminal))
+        os.set_blocking(controller, False)
+        with pytest.raises(BlockingIOError):
+            os.read(controller, 1)  # Nothing was written.
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+
 def test_pack_refuses_a_socket(tf2_model, tmp_path):
     import socket
 

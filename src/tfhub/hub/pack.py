@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from .. import errors
 from ..utils import live_files
-from ..utils.paths import STREAMS, special_kind
+from ..utils.paths import STREAMS, closed_descriptor, describe_descriptor, special_kind
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,8 @@ def pack(
 
     Args:
         model_dir: the model folder; its contents become the archive's root.
-        output: the archive to write (replaced atomically if it exists).
+        output: the archive to write (replaced atomically if it exists; through a link, the
+            file it leads to). A pipe or a character device (/dev/stdout) is written into.
         compresslevel: gzip level (1-9); the same level gives the same bytes.
 
     Returns:
@@ -127,28 +128,22 @@ def pack(
 
     Raises:
         NotAModelError: if the folder holds no saved_model.pb or a symlink/special file.
-        PublishTargetError: if `output` is inside `model_dir` (a ValueError).
+        PublishTargetError: if `output` is inside `model_dir`, names a closed stream (/dev/stdout
+            after `>&-`), a terminal, a block device or a socket (a ValueError).
         OSError: if the archive cannot be written (nothing is left behind).
     """
     folder = check_model_folder(model_dir)
-    target = Path(output)
-    if target.absolute().resolve().is_relative_to(folder.absolute().resolve()):
-        raise errors.PublishTargetError(
-            "The archive cannot be written inside the model folder it packs (it would be packed "
-            f"into the next archive): write it elsewhere. Received: output={os.fspath(output)!r}",
-            path=os.fspath(output),
-        )
-    kind = special_kind(os.fspath(target))
-    if kind is not None and kind not in STREAMS:
-        raise errors.PublishTargetError(
-            f"{os.fspath(output)} is a {kind}: write the archive to a file (or a pipe). "
-            f"Received: output={os.fspath(output)!r}",
-            path=os.fspath(output),
-        )
+    target, kind = _checked_target(output, folder)
     members = _sorted_members(folder)
     digest = hashlib.sha256()
     if kind is not None:  # /dev/stdout, a named pipe: written into, never replaced.
         with _write_failures(output, target, None), open(target, "wb") as raw:
+            if raw.isatty():  # Binary on a screen; as `tar czf /dev/tty` refuses.
+                raise errors.PublishTargetError(
+                    f"{os.fspath(output)} is a terminal: redirect the archive to a file "
+                    f"(`> model.tar.gz`) or a pipe. Received: output={os.fspath(output)!r}",
+                    path=os.fspath(output),
+                )
             hashing = _HashingWriter(raw, digest)
             _write_archive(hashing, members, compresslevel)
         size = hashing.size
@@ -168,8 +163,43 @@ def pack(
                 tmp.unlink()
         size = target.stat().st_size
     files = sum(1 for _, _, info in members if stat.S_ISREG(info.st_mode))
-    logger.info("Packed %s (%d files) into %s", folder, files, target)
-    return PackedArchive(target, size, digest.hexdigest(), files)
+    logger.info("Packed %s (%d files) into %s", folder, files, output)
+    return PackedArchive(Path(output), size, digest.hexdigest(), files)
+
+
+def _checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, str | None]:
+    """The path `pack` writes for `output` and its `special_kind`.
+
+    Raises:
+        PublishTargetError: if `output` names a closed stream, is inside `folder`, or is a
+            block device or a socket.
+    """
+    closed = closed_descriptor(os.fspath(output))
+    if closed is not None:
+        raise errors.PublishTargetError(
+            f"{os.fspath(output)} names {describe_descriptor(closed)}, which is closed (e.g. "
+            "by `>&-`): run it with that stream open, or write the archive to a file. "
+            f"Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    given = Path(output)
+    if Path(os.path.realpath(given)).is_relative_to(folder.absolute().resolve()):
+        raise errors.PublishTargetError(
+            "The archive cannot be written inside the model folder it packs (it would be packed "
+            f"into the next archive): write it elsewhere. Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    kind = special_kind(os.fspath(given))
+    if kind is not None and kind not in STREAMS:
+        raise errors.PublishTargetError(
+            f"{os.fspath(output)} is a {kind}: write the archive to a file (or a pipe). "
+            f"Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    # A file is written through a link, as `tar czf` and a shell's `>` write: the link stays and
+    # the file it leads to gets the archive (the rename would otherwise replace the link).
+    target = given if kind is not None else Path(os.path.realpath(given))
+    return target, kind
 
 
 @contextlib.contextmanager
@@ -281,5 +311,6 @@ def pack_model(
         NotAModelError: if the folder is not a loadable model.
         OSError: if the archive cannot be written.
     """
+    _checked_target(output, check_model_folder(model_dir))  # Before TensorFlow's seconds.
     check_loadable(model_dir)
     return pack(model_dir, output, compresslevel=compresslevel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 
@@ -57,3 +58,32 @@ def special_kind(path: str) -> str | None:
     except (OSError, ValueError):
         return None
     return next((kind for is_kind, kind in _SPECIAL_KINDS if is_kind(mode)), None)
+
+
+_PROC_FD = re.compile(r"/proc/(?:self|thread-self|(\d+)(?:/task/\d+)?)/fd/(\d+)")
+_STREAM_NAMES = {0: "standard input", 1: "standard output", 2: "standard error"}
+
+
+def closed_descriptor(path: str) -> int | None:
+    """The descriptor number that `path` names (/dev/stdout, /dev/fd/3, /proc/self/fd/1, or a
+    link to one) if that descriptor is closed in this process, else None.
+
+    Such a path does not exist while its descriptor is closed (`cmd >&-`): it is then neither
+    a missing file to report nor a path to write, since a new file renamed over /dev/stdout
+    would replace that link for every program on the machine.
+    """
+    try:
+        if os.path.exists(path):
+            return None
+        match = _PROC_FD.fullmatch(os.path.realpath(path))
+    except (OSError, ValueError):  # Another process's descriptors; a NUL in the path.
+        return None
+    if match is None or (match[1] is not None and int(match[1]) != os.getpid()):
+        return None
+    return int(match[2])
+
+
+def describe_descriptor(number: int) -> str:
+    """Names a descriptor: "standard output (descriptor 1)", or "descriptor 5"."""
+    name = _STREAM_NAMES.get(number)
+    return f"{name} (descriptor {number})" if name else f"descriptor {number}"
