@@ -448,6 +448,25 @@ def test_a_folder_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
     assert done.stdout == folder + b"\n"
 
 
+def test_import_from_a_closed_stdin_says_the_stream_is_closed(tmp_path, isolated_cache):
+    """`tfhub import /dev/stdin --handle URL <&-` said "/dev/stdin does not exist"."""
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "tfhub.cli.main"]
+        + ["import", "/dev/stdin", "--handle", "https://h/m.tar.gz"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TFHUB_CACHE_DIR": str(isolated_cache)},
+        timeout=60,
+    )
+    assert done.returncode == 7
+    assert done.stderr == (
+        "tfhub: not found: /dev/stdin names standard input (descriptor 0), which is closed: "
+        "stream the archive into it (`< model.tar.gz`) or name the archive file. "
+        "Received: archive='/dev/stdin'\n"
+    )
+    assert not isolated_cache.exists()
+
+
 def test_import_reads_an_archive_from_a_pipe(tmp_path, isolated_cache):
     """`ssh host cat m.tar.gz | tfhub import /dev/stdin --handle URL` said "/dev/stdin does not
     exist": only regular files were taken."""

@@ -122,6 +122,36 @@ def test_a_symbolic_link_is_followed_and_kept(tmp_path: Path) -> None:
     assert _tree(real) == {"new.txt": "new"} and sorted(os.listdir(tmp_path)) == ["link", "real"]
 
 
+def _closed_descriptor_link(tmp_path: Path) -> tuple[Path, int]:
+    """A link like /dev/stdout (to /proc/self/fd/N) whose descriptor N is closed."""
+    number = os.open(os.devnull, os.O_RDONLY)
+    os.close(number)
+    link = tmp_path / "stdout"
+    link.symlink_to(f"/proc/self/fd/{number}")
+    return link, number
+
+
+@pytest.mark.parametrize("write", ["file", "check file", "check folder", "folder"])
+def test_a_closed_stream_is_refused_and_its_link_stays(write: str, tmp_path: Path) -> None:
+    """`--labels_output_file /dev/stdout >&-`: the path does not exist then. The check passed
+    (/dev takes new files, as root) and the write failed after training with "No such file or
+    directory"; a rename over the path would have replaced the machine's /dev/stdout link."""
+    link, number = _closed_descriptor_link(tmp_path)
+    with pytest.raises(errors.OutputNotWritableError) as caught:
+        if write == "file":
+            atomic_output.write_file(os.fspath(link), b"x", what="labels output file")
+        elif write.startswith("check"):
+            is_dir = write == "check folder"
+            atomic_output.check_writable(os.fspath(link), is_dir=is_dir, what="labels output file")
+        else:
+            with atomic_output.write_folder(os.fspath(link), what="labels output file"):
+                pass
+    assert f"it names descriptor {number}, which is closed (e.g. by `>&-`)" in str(caught.value)
+    assert "Run it with that stream open, or give a file path." in str(caught.value)
+    _assert_tfhub_error(caught, link, "labels output file", "labels_output_file")
+    assert os.listdir(tmp_path) == ["stdout"] and link.is_symlink()
+
+
 def test_a_file_is_written_whole_and_replaces_the_old_one(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "labels.txt"
     atomic_output.write_file(os.fspath(target), b"a\nb\n", what="labels output file")

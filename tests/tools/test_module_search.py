@@ -43,6 +43,15 @@ def test_module_list_lines(tmp_path, monkeypatch):
     assert lib.read_module_list(str(listed)) == ["https://h/m/1", "/home/ada/models/m"]
 
 
+def test_a_module_list_on_a_closed_stdin_says_so(tmp_path):
+    """`--module_list /dev/stdin <&-` said "No such file or directory"."""
+    number = os.open(os.devnull, os.O_RDONLY)
+    os.close(number)
+    (tmp_path / "stdin").symlink_to(f"/proc/self/fd/{number}")
+    with pytest.raises(errors.ToolFlagError, match=f"it names descriptor {number}, which is cl"):
+        lib.read_module_list(str(tmp_path / "stdin"))
+
+
 def test_dataset_spec():
     assert lib.DataSpec.parse("./flowers#500") == lib.DataSpec("./flowers", 500)
     assert str(lib.DataSpec.parse("cifar10")) == "cifar10"

@@ -7,7 +7,7 @@ import os
 
 from .. import _archive, errors, handles
 from ..download import atomic_download, with_archive_hint
-from ..utils.paths import STREAMS, special_kind
+from ..utils.paths import STREAMS, closed_descriptor, describe_descriptor, special_kind
 from ..utils.redact import redact
 from . import health, layout
 
@@ -27,14 +27,21 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         The entry's folder.
 
     Raises:
-        tfhub.errors.ModelNotFoundError: if the archive does not exist.
+        tfhub.errors.ModelNotFoundError: if the archive does not exist (or names a closed
+            stream: /dev/stdin after `<&-`).
         tfhub.errors.InvalidHandleError: for a handle that is never looked up in the cache.
         tfhub.errors.ArchiveError: if it is not a valid, safe archive.
     """
     kind = special_kind(archive)
     if not os.path.isfile(archive) and kind not in STREAMS:  # A pipe is read as it comes.
         problem = "does not exist"
-        if os.path.isdir(archive) or kind is not None:
+        closed = closed_descriptor(archive)
+        if closed is not None:
+            problem = (
+                f"names {describe_descriptor(closed)}, which is closed: stream the archive into "
+                f"it (`< model.tar.gz`) or name the archive file"
+            )
+        elif os.path.isdir(archive) or kind is not None:
             problem = f"is a {kind or 'folder'}, not an archive file"
         raise errors.ModelNotFoundError(
             f"{archive} {problem}. Received: archive={archive!r}", path=archive

@@ -23,9 +23,9 @@ the whole new one, never an empty or partial file. A file system that cannot flu
 
 A symbolic link at the target is followed: the file or folder it points to is replaced, the link
 stays. A file output that is a character device or a FIFO (/dev/null, /dev/stdout) is written
-into as it is, never replaced; a block device or a socket is refused. Every failure of the file
-system becomes `tfhub.errors.OutputNotWritableError` (an `OSError`) naming the output (`what`)
-and the flag that chose it (`flag`).
+into as it is, never replaced; a block device, a socket or a closed stream (/dev/stdout after
+`>&-`) is refused. Every failure of the file system becomes `tfhub.errors.OutputNotWritableError`
+(an `OSError`) naming the output (`what`) and the flag that chose it (`flag`).
 
 Remote paths (gs://...) are not handled here: make_nearest_neighbour_index's `files.py` writes
 those in place, as upstream did.
@@ -46,14 +46,26 @@ from collections.abc import Callable, Iterator
 
 from .. import errors
 from ..utils import live_files
-from ..utils.paths import STREAMS, nearest_existing, special_kind
+from ..utils.paths import (
+    STREAMS,
+    closed_descriptor,
+    describe_descriptor,
+    nearest_existing,
+    special_kind,
+)
 from ..utils.refused_writes import failed_write
 
 logger = logging.getLogger(__name__)
 
 
 def not_writable(
-    path: str, reason: str, *, what: str, flag: str | None = None, disk_full: bool = False
+    path: str,
+    reason: str,
+    *,
+    what: str,
+    flag: str | None = None,
+    disk_full: bool = False,
+    todo: str | None = None,
 ) -> errors.OutputNotWritableError:
     """The one-line error for an output that cannot be written.
 
@@ -64,12 +76,14 @@ def not_writable(
         flag: the flag or argument that named it; by default `what` with underscores
             ("saved_model_dir"). The same `what` and `flag` are taken by every function here.
         disk_full: the disk (or the quota) is full: says to free space instead.
+        todo: what to do, if neither of those (a sentence).
     """
-    todo = (
-        "Free space on its disk, or choose a folder on a disk with room."
-        if disk_full
-        else "Choose a folder you can write to."
-    )
+    if todo is None:
+        todo = (
+            "Free space on its disk, or choose a folder on a disk with room."
+            if disk_full
+            else "Choose a folder you can write to."
+        )
     return errors.OutputNotWritableError(
         f"Cannot write the {what} {path}: {reason}. {todo} Received: {_flag(what, flag)}={path!r}",
         path=path,
@@ -99,6 +113,20 @@ def _disk_full(err: BaseException) -> OSError | None:
     return err if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS else None
 
 
+def _refuse_closed(path: str, *, what: str, flag: str | None) -> None:
+    """Refuses a `path` that names a closed descriptor (/dev/stdout after `>&-`): it does not
+    exist then, and a file renamed over it would replace the /dev/stdout link itself."""
+    closed = closed_descriptor(path)
+    if closed is not None:
+        raise not_writable(
+            path,
+            f"it names {describe_descriptor(closed)}, which is closed (e.g. by `>&-`)",
+            what=what,
+            flag=flag,
+            todo="Run it with that stream open, or give a file path.",
+        )
+
+
 def _refuse_other_kind(path: str, *, is_dir: bool, what: str, flag: str | None) -> None:
     """Refuses a `path` that exists as the other kind (a file where a folder goes, or back)."""
     if os.path.exists(path) and os.path.isdir(path) != is_dir:
@@ -119,9 +147,10 @@ def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = Non
 
     Raises:
         tfhub.errors.OutputNotWritableError: `path` exists and is of the other kind, or is a
-            block device or a socket, or the nearest existing folder on its way is a file or
-            does not take new files.
+            block device or a socket, or names a closed stream, or the nearest existing folder
+            on its way is a file or does not take new files.
     """
+    _refuse_closed(path, what=what, flag=flag)
     kind = None if is_dir else special_kind(path)
     if kind is not None:
         _refuse_special(path, kind, what=what, flag=flag)
@@ -301,12 +330,13 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
     device or a FIFO at `path` (/dev/null, /dev/stdout) is written in place instead.
 
     Raises:
-        tfhub.errors.OutputNotWritableError: `path` is a folder, a block device or a socket, or
-            the parent or the file cannot be created or written; `path` is then as it was, and
-            no temporary or created parent is left. (Should only the flush of the folder fail
-            after the rename, the new file is in place, but its survival of a crash is not
-            sure.)
+        tfhub.errors.OutputNotWritableError: `path` is a folder, a block device, a socket or a
+            closed stream (/dev/stdout after `>&-`), or the parent or the file cannot be created
+            or written; `path` is then as it was, and no temporary or created parent is left.
+            (Should only the flush of the folder fail after the rename, the new file is in
+            place, but its survival of a crash is not sure.)
     """
+    _refuse_closed(path, what=what, flag=flag)
     kind = special_kind(path)
     if kind is not None:
         _write_special(path, kind, data, what=what, flag=flag)
@@ -370,12 +400,13 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
     Parent folders created for `path` are removed again if the write fails (only while empty).
 
     Raises:
-        tfhub.errors.OutputNotWritableError: `path` is a file, or the folder (or its parent)
-            cannot be created, flushed or renamed into place, or the block failed to write
-            into the new folder (an OSError naming a file in it, a full disk, TensorFlow's
-            error for a file in it it could not write). Any other exception of the block
-            propagates as is.
+        tfhub.errors.OutputNotWritableError: `path` is a file or a closed stream, or the folder
+            (or its parent) cannot be created, flushed or renamed into place, or the block
+            failed to write into the new folder (an OSError naming a file in it, a full disk,
+            TensorFlow's error for a file in it it could not write). Any other exception of
+            the block propagates as is.
     """
+    _refuse_closed(path, what=what, flag=flag)
     _refuse_other_kind(path, is_dir=True, what=what, flag=flag)
     target = os.path.realpath(path)
     token = _new_token()

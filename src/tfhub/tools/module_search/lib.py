@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
-from ...utils.paths import home_expanded
+from ...utils.paths import closed_descriptor, describe_descriptor, home_expanded
 from .. import image_folders, image_modules
 
 logger = logging.getLogger(__name__)
@@ -302,6 +302,9 @@ def read_module_list(path: str) -> list[str]:
             lines = [line.strip() for line in handle]
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        closed = closed_descriptor(path)
+        if closed is not None:  # /dev/stdin after `<&-`: "No such file" would mislead.
+            reason = f"it names {describe_descriptor(closed)}, which is closed"
         raise errors.ToolFlagError(
             f"Cannot read the module list {path}: {reason}. Pass a UTF-8 text file with one "
             f"module per line, or name the modules with --module. Received: module_list={path!r}",
