@@ -223,13 +223,14 @@ def test_a_redirect_with_an_endless_body_is_not_read(capsys, server, served_dir)
     assert sent and sent[0] < 32 << 20  # The client hung up after 64 KB (+ socket buffers).
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
     server, served_dir, isolated_cache, monkeypatch, signum
 ):
     """SIGTERM (`kill`, `timeout`, `docker stop`) used to end Python at once, leaving the
     download's temporary folder and lock file in the cache; SIGINT (Ctrl-C) on a stalled server
-    waited for the read timeout (60 s by default) before ending."""
+    waited for the read timeout (60 s by default) before ending. SIGHUP (the terminal or ssh
+    connection closed) ended it as SIGTERM did."""
     make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(300_000)})
     server.state.behaviours.append(delay("m.tar.gz", 20, stall_after=100_000))
     monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "30")
@@ -237,7 +238,8 @@ def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
         # SIGTERM and SIGINT unblocked, as a shell starts a command (a blocked mask of the
         # test process would be inherited).
         "import signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, "
-        "signal.SIGINT}); from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))",
+        "signal.SIGINT, signal.SIGHUP}); signal.signal(signal.SIGHUP, signal.SIG_DFL); "
+        "from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))",
         "resolve",
         server.url("m.tar.gz"),
     )
@@ -252,16 +254,19 @@ def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
     finally:
         proc.kill()
     assert proc.returncode == 128 + signum and _one_line(err), err
-    assert ("terminated" if signum == signal.SIGTERM else "interrupted") in err
+    expected = "interrupted" if signum == signal.SIGINT else f"terminated ({signum.name})"
+    assert expected in err
     assert _names(isolated_cache) == [cache.LOCKS_DIRNAME] and _locks(isolated_cache) == []
 
 
 # A command that does `what_follows`, which sends it SIGTERM (`os.kill(os.getpid(), ...)`
 # delivers it before the call returns); the exit code and stderr show how it ended. Run in a
-# fresh process: SIGTERM's handler is the main thread's.
+# fresh process: SIGTERM's handler is the main thread's. `before` runs before the command.
 _SELF_TERMINATING = """
 import os, signal, sys, time
-signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGTERM}})  # As a shell starts a command.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGTERM, signal.SIGHUP}})  # As a shell does.
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
+{before}
 from tfhub.cli._errors import run_reported
 
 def command():
@@ -275,10 +280,10 @@ sys.exit(code)
 """
 
 
-def _run_self_terminating(what_follows: str) -> subprocess.CompletedProcess[str]:
+def _run_self_terminating(what_follows: str, before: str = "") -> subprocess.CompletedProcess[str]:
     """Runs `_SELF_TERMINATING` with `what_follows` in a fresh process; its result."""
     return subprocess.run(
-        python_command(_SELF_TERMINATING.format(what_follows=what_follows)),
+        python_command(_SELF_TERMINATING.format(what_follows=what_follows, before=before)),
         env=child_env(),
         capture_output=True,
         text=True,
@@ -305,6 +310,27 @@ def test_sigterm_swallowed_by_a_library_is_delivered_again():
     assert done.stderr.strip().splitlines()[-1] == "prog: terminated (SIGTERM)"
     seconds = float(done.stdout.split()[-2])
     assert seconds < 15, done.stdout  # Delivered again within seconds, not after the work.
+
+
+def test_sighup_swallowed_is_delivered_again_and_nohup_keeps_it_ignored():
+    """SIGHUP (a closed terminal or ssh connection) ended Python at once, leaving a download's
+    temporary folder; it now unwinds as SIGTERM does, and is delivered again if dropped. Under
+    `nohup` (SIGHUP ignored) the command runs on, as the user asked."""
+    what_follows = """
+    try:
+        os.kill(os.getpid(), signal.SIGHUP)
+    except BaseException:
+        pass  # A library drops it.
+    for _ in range(500):  # The work goes on (5 s).
+        time.sleep(0.01)
+    """
+    done = _run_self_terminating(what_follows)
+    assert done.returncode == 128 + signal.SIGHUP, done.stdout + done.stderr
+    assert "ran to its end" not in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "prog: terminated (SIGHUP)"
+    ignored = _run_self_terminating(what_follows, "signal.signal(signal.SIGHUP, signal.SIG_IGN)")
+    assert ignored.returncode == 0, ignored.stdout + ignored.stderr
+    assert "ran to its end" in ignored.stdout and ignored.stderr == ""
 
 
 def test_sigterm_redelivery_never_interrupts_the_clean_up():

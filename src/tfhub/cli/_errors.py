@@ -95,18 +95,23 @@ def quiet_tensorflow(*, quiet: bool) -> Iterator[None]:
 
 
 class _Terminated(KeyboardInterrupt):
-    """SIGTERM arrived: unwinds as Ctrl-C does (libraries such as Apache Beam pass a
+    """SIGTERM or SIGHUP arrived: unwinds as Ctrl-C does (libraries such as Apache Beam pass a
     KeyboardInterrupt through, or re-raise one), so `finally` blocks remove temporary folders."""
 
 
-_sigterm_seen = False  # Set by the SIGTERM handler: the KeyboardInterrupt that ends is SIGTERM's.
+# The signals that end a command after its clean-up: SIGTERM (`kill`, `timeout`, `docker stop`)
+# and SIGHUP (the terminal or the ssh connection that started it closed).
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
-# How often, after SIGTERM, the command is checked for having lost its _Terminated.
+# Set by the handler: the signal whose KeyboardInterrupt ends the command, if any.
+_stopped_by: signal.Signals | None = None
+
+# How often, after such a signal, the command is checked for having lost its _Terminated.
 _REDELIVER_SECONDS = 1.0
 
 
 class _Redelivery:
-    """Delivers SIGTERM again while the command runs on after its _Terminated is gone.
+    """Delivers the stop signal again while the command runs on after its _Terminated is gone.
 
     A KeyboardInterrupt raised by a signal handler can be swallowed: by a finalizer
     (`__del__`, whose exceptions Python drops) or a library's bare `except:` it happened to
@@ -114,24 +119,27 @@ class _Redelivery:
     `docker stop` kills it after its grace period, leaving its temporaries. Each _Terminated
     is watched through a weak reference: one that unwinds stays alive (held while it
     propagates, while a `finally` or `__exit__` it triggered runs, or by the exception that
-    wraps it), so clean-up is never interrupted; one that was swallowed is freed, and SIGTERM
-    is delivered again (`_thread.interrupt_main`, which does nothing once the default handler
-    is back).
+    wraps it), so clean-up is never interrupted; one that was swallowed is freed, and the
+    signal is delivered again (`_thread.interrupt_main`, which does nothing once the default
+    handler is back).
     """
 
     def __init__(self) -> None:
         self._raised: weakref.ref[_Terminated] | None = None
+        self._signum = signal.SIGTERM  # The last stop signal that arrived.
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="tfhub-sigterm", daemon=True)
 
     def start(self) -> None:
-        """Starts the watching thread (before any SIGTERM: the handler itself takes no lock, as
+        """Starts the watching thread (before any signal: the handler itself takes no lock, as
         starting a thread would, which the code it interrupted may hold)."""
         self._thread.start()
 
-    def raised(self) -> _Terminated:
-        """A new _Terminated to raise, watched from now on (called by the SIGTERM handler)."""
+    def raised(self, signum: signal.Signals) -> _Terminated:
+        """A new _Terminated to raise for `signum`, watched from now on (called by the
+        handler)."""
         error = _Terminated()
+        self._signum = signum
         self._raised = weakref.ref(error)
         return error
 
@@ -143,46 +151,51 @@ class _Redelivery:
         while not self._stop.wait(_REDELIVER_SECONDS):
             raised = self._raised
             if raised is not None and raised() is None:
-                _thread.interrupt_main(signal.SIGTERM)
+                _thread.interrupt_main(self._signum)
 
 
 _redelivery: _Redelivery | None = None
 
 
 @contextlib.contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    """Makes SIGTERM (`kill`, `timeout`, `docker stop`) unwind the command as Ctrl-C does.
+def _stop_signals_unwind() -> Iterator[None]:
+    """Makes SIGTERM (`kill`, `timeout`, `docker stop`) and SIGHUP (a closed terminal or ssh
+    connection) unwind the command as Ctrl-C does.
 
-    By default SIGTERM ends Python at once, leaving what a command had under way: a partial
+    By default either ends Python at once, leaving what a command had under way: a partial
     download's temporary folder (maybe gigabytes) in the cache, a tool's temporary output
-    folder beside its target. Only in the main thread, and only if nobody else handles SIGTERM
-    (an ASGI server that installs its own handler replaces this one while it serves). If the
-    KeyboardInterrupt is swallowed, SIGTERM is delivered again (`_Redelivery`).
+    folder beside its target. Only in the main thread, and only for a signal nobody else
+    handles or ignores (`nohup` ignores SIGHUP; an ASGI server that installs its own handler
+    replaces this one while it serves). If the KeyboardInterrupt is swallowed, the signal is
+    delivered again (`_Redelivery`).
     """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
-    ):
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handled = [num for num in _STOP_SIGNALS if signal.getsignal(num) is signal.SIG_DFL]
+    if not handled:
         yield
         return
 
     redelivery = _Redelivery()
 
     def terminate(signum: int, frame: object) -> None:
-        global _sigterm_seen
-        _sigterm_seen = True
-        raise redelivery.raised()
+        global _stopped_by
+        _stopped_by = signal.Signals(signum)
+        raise redelivery.raised(_stopped_by)
 
-    global _sigterm_seen, _redelivery
-    _sigterm_seen, _redelivery = False, redelivery
-    signal.signal(signal.SIGTERM, terminate)
+    global _stopped_by, _redelivery
+    _stopped_by, _redelivery = None, redelivery
+    for signum in handled:
+        signal.signal(signum, terminate)
     try:
-        redelivery.start()  # Inside: the handler is put back even if no thread can start.
+        redelivery.start()  # Inside: the handlers are put back even if no thread can start.
         yield
     finally:
         redelivery.stop()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        _sigterm_seen, _redelivery = False, None  # The command has reported it (inside the block).
+        for signum in handled:
+            signal.signal(signum, signal.SIG_DFL)
+        _stopped_by, _redelivery = None, None  # The command has reported it (inside the block).
 
 
 @contextlib.contextmanager
@@ -214,9 +227,9 @@ def run_reported(
 
     tfhub's log records go to stderr while it runs (INFO too when `verbose`); TensorFlow's
     C++ start-up lines do not, unless `tensorflow_logs` (or TF_CPP_MIN_LOG_LEVEL is set); Ctrl-C
-    exits 130 and SIGTERM 143, each after the command's clean-up (temporary folders removed); a
-    reader that stops reading stdout (`tfhub cache list | head -1`) ends the command quietly
-    with 141, as SIGPIPE would; any other exception is reported by `report`.
+    exits 130, SIGTERM 143 and SIGHUP 129, each after the command's clean-up (temporary folders
+    removed); a reader that stops reading stdout (`tfhub cache list | head -1`) ends the
+    command quietly with 141, as SIGPIPE would; any other exception is reported by `report`.
 
     Args:
         command: the command's work; returns its exit code (None means 0).
@@ -230,7 +243,7 @@ def run_reported(
     from ..utils.logging import cli_logging
 
     with (
-        _sigterm_unwinds(),
+        _stop_signals_unwind(),
         _file_names_printable(),
         quiet_tensorflow(quiet=not tensorflow_logs),
         cli_logging(verbose=verbose),
@@ -242,9 +255,9 @@ def run_reported(
         except KeyboardInterrupt:
             if _redelivery is not None:
                 _redelivery.stop()  # While the caught _Terminated is still alive.
-            if _sigterm_seen:  # Also when a library re-raised it as a plain KeyboardInterrupt.
-                tell(f"{prog}: terminated (SIGTERM)")
-                return 128 + signal.SIGTERM
+            if _stopped_by is not None:  # Also when a library re-raised it as a plain one.
+                tell(f"{prog}: terminated ({_stopped_by.name})")
+                return 128 + _stopped_by
             tell(f"{prog}: interrupted")
             return 130
         except BrokenPipeError as err:
