@@ -215,30 +215,33 @@ def test_a_file_is_not_a_model_folder(good_model, tmp_path):
     with pytest.raises(errors.MissingModelFileError) as caught:
         hub.load(archive)
     assert isinstance(caught.value, OSError)
-    assert caught.value.problem == (
-        "it is an archive file, not a model folder (extract it, or put it into the cache with "
-        f"`tfhub import {archive} --handle HANDLE` and load HANDLE)"
+    assert caught.value.problem == "it is an archive file, not a model folder"
+    assert str(caught.value).endswith(
+        "not a model folder. Extract it, or put it into the cache with "
+        f"`tfhub import {archive} --handle HANDLE` and load HANDLE."
     )
-    # Other model files: what they are and what to do instead (Keras, TFLite, the .pb alone).
+    # Other model files: what they are and what to do instead (Keras, TFLite, the .pb alone),
+    # without the general "Check the path" advice after it.
     pb = tmp_path / "copy" / "saved_model.pb"
     pb.parent.mkdir()
     shutil.copy(good_model / "saved_model.pb", pb)
-    for name, problem in (
-        ("model.keras", "it is a Keras model file, not a model folder (load it with keras."),
-        ("weights.H5", "it is a Keras model file"),
-        ("model.tflite", "it is a TensorFlow Lite model, not a model folder (run it with tf."),
+    for name, problem, todo in (
+        ("model.keras", "it is a Keras model file", "Load it with keras.models.load_model, or "),
+        ("weights.H5", "it is a Keras model file", "Load it with keras.models.load_model, or "),
+        ("model.tflite", "it is a TensorFlow Lite model", "Run it with tf.lite.Interpreter."),
         (
             "copy/saved_model.pb",
-            f"it is the model's saved_model.pb, not a model folder (pass its folder, {pb.parent})",
+            "it is the model's saved_model.pb",
+            f"Pass its folder, {pb.parent}.",
         ),
-        (
-            "notes.txt",
-            "it is a file, not a model folder (pass the folder that holds saved_model.pb)",
-        ),
+        ("notes.txt", "it is a file", "Pass the folder that holds saved_model.pb."),
     ):
         path = tmp_path / name
         if not path.exists():
             path.write_bytes(b"PK")
         with pytest.raises(errors.MissingModelFileError) as caught:
             hub.load(str(path))
-        assert caught.value.problem.startswith(problem), name
+        assert caught.value.problem == f"{problem}, not a model folder", name
+        message = str(caught.value)
+        assert message.split(f"{problem}, not a model folder. ")[1].startswith(todo), message
+        assert "Check the path" not in message

@@ -67,11 +67,13 @@ def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedMo
     try:
         saved_model = saved_model_proto.read_saved_model_proto(module_path)
     except errors.DamagedModelError as damaged:
+        missing = isinstance(damaged, errors.MissingModelFileError)
         return damaged_model_error(
             module_path,
             damaged.problem,
-            missing=isinstance(damaged, errors.MissingModelFileError),
+            missing=missing,
             handle=handle,
+            todo=saved_model_proto.no_pb_problem(module_path)[1] if missing else None,
         )
     problem, missing = _checkpoint_damage(module_path, saved_model)
     if problem is None:

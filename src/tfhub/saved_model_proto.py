@@ -103,7 +103,8 @@ def read_saved_model_proto(module_path: str) -> Any:
     try:
         content = _read_bytes(pb_path)
     except (FileNotFoundError, NotADirectoryError) as err:
-        raise damaged_model_error(module_path, _no_pb_problem(module_path), missing=True) from err
+        problem, todo = no_pb_problem(module_path)
+        raise damaged_model_error(module_path, problem, missing=True, todo=todo) from err
     try:
         saved_model = saved_model_pb2.SavedModel.FromString(content)
     except Exception as err:  # protobuf's DecodeError and friends.
@@ -120,10 +121,10 @@ _OTHER_MODEL_FILES = (
     (
         (".keras", ".h5", ".hdf5"),
         "a Keras model file",
-        "load it with keras.models.load_model, or export a SavedModel from it: "
-        "model.export(FOLDER) in Keras 3, model.save(FOLDER) in tf_keras",
+        "Load it with keras.models.load_model, or export a SavedModel from it: "
+        "model.export(FOLDER) in Keras 3, model.save(FOLDER) in tf_keras.",
     ),
-    ((".tflite",), "a TensorFlow Lite model", "run it with tf.lite.Interpreter"),
+    ((".tflite",), "a TensorFlow Lite model", "Run it with tf.lite.Interpreter."),
 )
 
 
@@ -131,33 +132,38 @@ def model_file_kind(path: str) -> tuple[str, str]:
     """What a file given where a model folder belongs is, and what to do with it.
 
     Returns:
-        (what it is, e.g. "a Keras model file"; what to do, e.g. "load it with ...").
+        (what it is, e.g. "a Keras model file"; what to do, a sentence: "Load it with ...").
     """
     if handles.is_archive_path(path):
         return "an archive file", (
-            f"extract it, or put it into the cache with `tfhub import {path} --handle HANDLE` "
-            "and load HANDLE"
+            f"Extract it, or put it into the cache with `tfhub import {path} --handle HANDLE` "
+            "and load HANDLE."
         )
     name = os.path.basename(path)
     if name in (SAVED_MODEL_FILENAME_PB, "saved_model.pbtxt"):
-        return f"the model's {name}", f"pass its folder, {os.path.dirname(path) or '.'}"
+        return f"the model's {name}", f"Pass its folder, {os.path.dirname(os.path.abspath(path))}."
     for endings, what, todo in _OTHER_MODEL_FILES:
         if name.lower().endswith(endings):
             return what, todo
-    return "a file", f"pass the folder that holds {SAVED_MODEL_FILENAME_PB}"
+    return "a file", f"Pass the folder that holds {SAVED_MODEL_FILENAME_PB}."
 
 
-def _no_pb_problem(module_path: str) -> str:
-    """Why a folder has no saved_model.pb: it is a file (an archive, a Keras or TFLite model,
-    the saved_model.pb itself), or it lacks one."""
+def no_pb_problem(module_path: str) -> tuple[str, str | None]:
+    """Why a folder has no saved_model.pb, and what to do if that is not the default: it is a
+    file (an archive, a Keras or TFLite model, the saved_model.pb itself), or it lacks one."""
     if "://" in module_path or not os.path.isfile(module_path):
-        return f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel"
+        return f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel", None
     what, todo = model_file_kind(module_path)
-    return f"it is {what}, not a model folder ({todo})"
+    return f"it is {what}, not a model folder", todo
 
 
 def damaged_model_error(
-    module_path: str, problem: str, *, missing: bool = False, handle: str | None = None
+    module_path: str,
+    problem: str,
+    *,
+    missing: bool = False,
+    handle: str | None = None,
+    todo: str | None = None,
 ) -> errors.DamagedModelError:
     """Builds the error for a model folder with a missing or damaged file: what, where, what to do.
 
@@ -166,17 +172,18 @@ def damaged_model_error(
         problem: which file and how, e.g. "variables/variables.index is missing".
         missing: a file is absent (the error is then also a FileNotFoundError).
         handle: the handle the user loaded, if it differs from the folder.
+        todo: what to do (a sentence); by default, how to get the model's files anew.
 
     Returns:
         A `MissingModelFileError` if `missing`, else a `DamagedModelError`.
     """
     cached_handle = None if "://" in module_path else cache.read_descriptor_handle(module_path)
-    if cached_handle is not None:
+    if todo is None and cached_handle is not None:
         todo = (
             f"It is the cache's copy of {cached_handle}: remove it with "
             f"`tfhub cache rm {cached_handle}` and load again to download it anew."
         )
-    else:
+    elif todo is None:
         todo = "Check the path, or copy or export the model there again."
     where = module_path if handle in (None, module_path) else f"{handle} (at {module_path})"
     cls = errors.MissingModelFileError if missing else errors.DamagedModelError

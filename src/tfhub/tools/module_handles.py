@@ -91,9 +91,7 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
         return folder
     if not os.path.isdir(folder):
         what, todo = model_file_kind(folder)
-        raise _unavailable(
-            handle, flag, f"is {what}, not a model folder", f"{todo[:1].upper()}{todo[1:]}."
-        )
+        raise _unavailable(handle, flag, f"is {what}, not a model folder", todo)
     below = _model_below(folder)
     remedy = f"Did you mean {below}?" if below else "Pass the folder that holds saved_model.pb."
     problem = "is not a SavedModel or TF1 Hub module: its folder has no saved_model.pb"
