@@ -467,6 +467,32 @@ def test_import_from_a_closed_stdin_says_the_stream_is_closed(tmp_path, isolated
     assert not isolated_cache.exists()
 
 
+def test_import_from_stdin_at_a_terminal_is_refused_at_once(isolated_cache):
+    """`tfhub import /dev/stdin --handle URL` typed without `< m.tar.gz` waited for the user
+    to type an archive (tar refuses to read one from a terminal, too)."""
+    controller, terminal = os.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tfhub.cli.main", "import", "/dev/stdin"]
+            + ["--handle", "https://h/m.tar.gz"],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TFHUB_CACHE_DIR": str(isolated_cache)},
+            timeout=30,
+        )
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "tfhub: invalid value: /dev/stdin is a terminal: stream the archive into it "
+        "(`< model.tar.gz`, or `ssh host cat m.tar.gz |`) or name the archive file. "
+        "Received: archive='/dev/stdin'\n"
+    )
+    assert not isolated_cache.exists()
+
+
 def test_import_reads_an_archive_from_a_pipe(tmp_path, isolated_cache):
     """`ssh host cat m.tar.gz | tfhub import /dev/stdin --handle URL` said "/dev/stdin does not
     exist": only regular files were taken."""

@@ -7,7 +7,13 @@ import os
 
 from .. import _archive, errors, handles
 from ..download import atomic_download, with_archive_hint
-from ..utils.paths import STREAMS, closed_descriptor, describe_descriptor, special_kind
+from ..utils.paths import (
+    STREAMS,
+    closed_descriptor,
+    describe_descriptor,
+    is_terminal,
+    special_kind,
+)
 from ..utils.redact import redact
 from . import health, layout
 
@@ -29,6 +35,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     Raises:
         tfhub.errors.ModelNotFoundError: if the archive does not exist (or names a closed
             stream: /dev/stdin after `<&-`).
+        tfhub.errors.ArgumentError: if the archive is a terminal (/dev/stdin at a prompt).
         tfhub.errors.InvalidHandleError: for a handle that is never looked up in the cache.
         tfhub.errors.ArchiveError: if it is not a valid, safe archive.
     """
@@ -45,6 +52,11 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
             problem = f"is a {kind or 'folder'}, not an archive file"
         raise errors.ModelNotFoundError(
             f"{archive} {problem}. Received: archive={archive!r}", path=archive
+        )
+    if kind == "character device" and is_terminal(archive):
+        raise errors.ArgumentError(  # It would wait for the user to type an archive.
+            f"{archive} is a terminal: stream the archive into it (`< model.tar.gz`, or "
+            f"`ssh host cat m.tar.gz |`) or name the archive file. Received: archive={archive!r}"
         )
     parsed = handles.parse(handle)
     if isinstance(parsed, handles.LocalPath) or (

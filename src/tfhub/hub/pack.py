@@ -28,7 +28,13 @@ from typing import IO, Any
 
 from .. import errors
 from ..utils import live_files
-from ..utils.paths import STREAMS, closed_descriptor, describe_descriptor, special_kind
+from ..utils.paths import (
+    STREAMS,
+    closed_descriptor,
+    describe_descriptor,
+    is_terminal,
+    special_kind,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -138,12 +144,6 @@ def pack(
     digest = hashlib.sha256()
     if kind is not None:  # /dev/stdout, a named pipe: written into, never replaced.
         with _write_failures(output, target, None), open(target, "wb") as raw:
-            if raw.isatty():  # Binary on a screen; as `tar czf /dev/tty` refuses.
-                raise errors.PublishTargetError(
-                    f"{os.fspath(output)} is a terminal: redirect the archive to a file "
-                    f"(`> model.tar.gz`) or a pipe. Received: output={os.fspath(output)!r}",
-                    path=os.fspath(output),
-                )
             hashing = _HashingWriter(raw, digest)
             _write_archive(hashing, members, compresslevel)
         size = hashing.size
@@ -172,7 +172,7 @@ def _checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path,
 
     Raises:
         PublishTargetError: if `output` names a closed stream, is inside `folder`, or is a
-            block device or a socket.
+            terminal, a block device or a socket.
     """
     closed = closed_descriptor(os.fspath(output))
     if closed is not None:
@@ -194,6 +194,12 @@ def _checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path,
         raise errors.PublishTargetError(
             f"{os.fspath(output)} is a {kind}: write the archive to a file (or a pipe). "
             f"Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    if kind == "character device" and is_terminal(os.fspath(given)):
+        raise errors.PublishTargetError(  # Binary on a screen; as `tar czf /dev/tty` refuses.
+            f"{os.fspath(output)} is a terminal: redirect the archive to a file "
+            f"(`> model.tar.gz`) or a pipe. Received: output={os.fspath(output)!r}",
             path=os.fspath(output),
         )
     # A file is written through a link, as `tar czf` and a shell's `>` write: the link stays and

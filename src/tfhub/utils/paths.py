@@ -87,3 +87,16 @@ def describe_descriptor(number: int) -> str:
     """Names a descriptor: "standard output (descriptor 1)", or "descriptor 5"."""
     name = _STREAM_NAMES.get(number)
     return f"{name} (descriptor {number})" if name else f"descriptor {number}"
+
+
+def is_terminal(path: str) -> bool:
+    """Whether `path` is a terminal (/dev/stdin or /dev/stdout of a command typed at a prompt),
+    checked without reading it or making it this process's controlling terminal."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except (OSError, ValueError):
+        return False
+    try:
+        return os.isatty(descriptor)
+    finally:
+        os.close(descriptor)
