@@ -170,8 +170,27 @@ def test_unparseable_urls_are_invalid_handles(url):
         handles.parse(url)
 
 
-def test_redact_hides_userinfo_only():
+def test_redact_hides_userinfo_and_secret_query_parameters():
     from tfhub.utils.redact import redact
 
     assert redact("x https://u:p%40w@h:8/m?q=a@b y") == "x https://***@h:8/m?q=a@b y"
     assert redact("gs://b/m user@example.com") == "gs://b/m user@example.com"
+    presigned = (  # An S3 presigned URL, as `aws s3 presign` writes it, quoted in a message.
+        "Received: handle='https://b.s3.amazonaws.com/m.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=AKIA%2F20261202%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261202T"
+        "&X-Amz-Expires=3600&X-Amz-Security-Token=IQoJb3Jp%2Bg&X-Amz-SignedHeaders=host"
+        "&X-Amz-Signature=9f8e7d'"
+    )
+    assert redact(presigned) == (
+        "Received: handle='https://b.s3.amazonaws.com/m.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=***&X-Amz-Date=20261202T&X-Amz-Expires=3600&X-Amz-Security-Token=***"
+        "&X-Amz-SignedHeaders=host&X-Amz-Signature=***'"
+    )
+    assert redact("https://a.blob.core.windows.net/c/m.tgz?sv=2024&sp=r&sig=Ab%2Bc#x") == (
+        "https://a.blob.core.windows.net/c/m.tgz?sv=2024&sp=r&sig=***#x"
+    )
+    assert redact("https://h/m?TOKEN=t1 and https://h/n?tf-hub-format=compressed&api_key=k") == (
+        "https://h/m?TOKEN=*** and https://h/n?tf-hub-format=compressed&api_key=***"
+    )
+    for kept in ("--num_trees=5 key=v", "https://h/m?keys=1&monkey=2", "https://h/m?token="):
+        assert redact(kept) == kept

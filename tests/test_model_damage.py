@@ -162,11 +162,13 @@ def test_graph_mode_tf1_module_with_a_cut_checkpoint_fails_at_construction(upstr
     assert isinstance(caught.value, OSError) and caught.value.path == str(tf1_module)
 
 
+@pytest.mark.parametrize("query", ["", "?X-Amz-Signature=5ecret"])
 def test_a_damaged_cache_entry_says_how_to_fetch_it_anew(
-    good_model, server, served_dir, isolated_cache, capsys
+    query, good_model, server, served_dir, isolated_cache, capsys
 ):
-    """Same-size damage passes resolve's size check; load names the entry and `tfhub cache rm`."""
-    handle = server.url("model.tar.gz")
+    """Same-size damage passes resolve's size check; load names the entry and `tfhub cache rm`
+    (a signed URL, shown redacted, by its folder's name)."""
+    handle = server.url("model.tar.gz") + query
     models.make_tarball(str(good_model), str(served_dir / "model.tar.gz"))
     entry = Path(hub.resolve(handle))
     _zero_fill(_data_shard(entry))  # What a bad disk block does; the sizes stay right.
@@ -174,9 +176,12 @@ def test_a_damaged_cache_entry_says_how_to_fetch_it_anew(
     with pytest.raises(errors.DamagedModelError) as caught:
         hub.load(handle)
     message = str(caught.value)
-    assert message.startswith(f"The model {handle} (at {entry}) cannot be loaded: ")
-    assert f"remove it with `tfhub cache rm {handle}` and load again" in message
-    assert main(["cache", "rm", handle]) == 0
+    shown = handle.replace("5ecret", "***")
+    assert message.startswith(f"The model {shown} (at {entry}) cannot be loaded: ")
+    rm_argument = entry.name if query else handle
+    assert f"remove it with `tfhub cache rm {rm_argument}` and load again" in message
+    assert "5ecret" not in message
+    assert main(["cache", "rm", rm_argument]) == 0
     capsys.readouterr()
     assert hub.load(handle) is not None  # Downloaded anew.
     assert os.path.isdir(entry)

@@ -165,6 +165,29 @@ def test_http_errors_keep_no_credentials_in_their_data(server, served_dir):
     assert b"hunter2" not in pickle.dumps(info.value)
 
 
+def test_a_signed_urls_secrets_are_never_written_or_shown(
+    server, served_dir, isolated_cache, capsys, monkeypatch
+):
+    """An S3 presigned URL (or a GCS signed URL, an Azure SAS) carries its credentials in the
+    query: the descriptor, `tfhub cache list`, log lines and errors showed the signature and
+    the session token."""
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(isolated_cache))
+    make_tar_gz(served_dir / "m.tar.gz")
+    query = "?X-Amz-Credential=AKIDEXAMPLE&X-Amz-Security-Token=T0ken&X-Amz-Signature=S1gnature"
+    code, out, err = run(capsys, "-v", "pull", server.url("m.tar.gz") + query)
+    assert code == 0 and "Downloading TF-Hub Module 'http" in err, err  # The log line.
+    listed = [run(capsys, "cache", action) for action in ("list", "verify")]
+    server.state.behaviours.append(answer_status("gone.tar.gz", 404))
+    with pytest.raises(errors.HTTPStatusError) as info:
+        tfhub.resolve(server.url("gone.tar.gz") + query)
+    descriptors = [p.read_text() for p in isolated_cache.glob("*.descriptor.txt")]
+    shown = [out, err, *(o + e for _, o, e in listed), str(info.value), *descriptors]
+    assert len(descriptors) == 1 and "X-Amz-Signature=***" in descriptors[0]
+    for secret in ("AKIDEXAMPLE", "T0ken", "S1gnature"):
+        assert not [text for text in shown if secret in text], secret
+        assert secret.encode() not in pickle.dumps(info.value)
+
+
 def _trickle_headers(handler, path, query) -> bool:
     """Sends the status line, then one byte of a header every 0.05 s (each within the timeout)."""
     handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")

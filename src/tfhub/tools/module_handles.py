@@ -108,6 +108,18 @@ def _is_load_failure(err: Exception) -> bool:
     return type(err).__module__.startswith(("tensorflow", "google.protobuf"))
 
 
+def _entry_name(handle: str) -> str:
+    """What `tfhub cache rm` takes for `handle` in a message: the handle, or its cache folder's
+    name if the message would show the handle with its credentials redacted."""
+    from ..cache import layout
+    from ..handles import cache_handle
+    from ..utils.redact import redact
+
+    if redact(handle) == handle:
+        return handle
+    return os.path.basename(layout.module_dir(cache_handle(handle)))
+
+
 @contextlib.contextmanager
 def loading(handle: str, *, flag: str) -> Iterator[None]:
     """Turns the loader's failure on a model folder's damaged files into one error.
@@ -125,7 +137,7 @@ def loading(handle: str, *, flag: str) -> Iterator[None]:
         yield
     except Exception as err:
         remedy = (
-            f"remove its download (tfhub cache rm {handle}) and run again."
+            f"remove its download (tfhub cache rm {_entry_name(handle)}) and run again."
             if "://" in handle
             else "copy or export it again."
         )
