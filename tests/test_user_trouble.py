@@ -170,12 +170,14 @@ def test_a_signed_urls_secrets_are_never_written_or_shown(
 ):
     """An S3 presigned URL (or a GCS signed URL, an Azure SAS) carries its credentials in the
     query: the descriptor, `tfhub cache list`, log lines and errors showed the signature and
-    the session token."""
+    the session token. And it is requested as given: `tf-hub-format=compressed` added to it
+    (and the query re-encoded) voids the signature, and the store answers 403."""
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(isolated_cache))
     make_tar_gz(served_dir / "m.tar.gz")
     query = "?X-Amz-Credential=AKIDEXAMPLE&X-Amz-Security-Token=T0ken&X-Amz-Signature=S1gnature"
     code, out, err = run(capsys, "-v", "pull", server.url("m.tar.gz") + query)
     assert code == 0 and "Downloading TF-Hub Module 'http" in err, err  # The log line.
+    assert [path for method, path, _ in server.state.requests] == ["/m.tar.gz" + query]
     listed = [run(capsys, "cache", action) for action in ("list", "verify")]
     server.state.behaviours.append(answer_status("gone.tar.gz", 404))
     with pytest.raises(errors.HTTPStatusError) as info:

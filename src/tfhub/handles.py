@@ -113,6 +113,19 @@ def is_archive_path(path: str) -> bool:
     return urllib.parse.urlsplit(path).path.endswith(ARCHIVE_SUFFIXES)
 
 
+# Query parameters that sign the URL they are in (S3 SigV4 and V2, GCS V4 and V2, CloudFront,
+# Azure SAS): the signature covers the query, so one more parameter, or the query re-encoded,
+# makes the store answer 403.
+_SIGNATURE_PARAMETERS = frozenset({"x-amz-signature", "x-goog-signature", "signature", "sig"})
+
+
+def is_signed_url(url: str) -> bool:
+    """Whether `url` is a signed URL (an S3 presigned URL, a GCS signed URL, an Azure SAS)."""
+    query = urllib.parse.urlsplit(url).query
+    names = (pair.partition("=")[0] for pair in query.split("&"))
+    return any(urllib.parse.unquote(name).lower() in _SIGNATURE_PARAMETERS for name in names)
+
+
 def append_format_query(url: str, query: tuple[str, str]) -> str:
     """Adds `tf-hub-format=...` to a URL, merged with any query already there (as upstream)."""
     parsed = list(urllib.parse.urlparse(url))
@@ -162,9 +175,13 @@ class HttpModel(FrozenRecord):
         self._init_fields(url)
 
     def download_url(self) -> str:
-        """Returns the URL to fetch the compressed model from (upstream's mapping)."""
+        """Returns the URL to fetch the compressed model from (upstream's mapping); a signed
+        URL as it is, since adding `tf-hub-format` would void its signature (upstream added
+        it, and the store refused the download)."""
         if self.url.startswith(HUB_TF_GOOGLE_CN):
             return GCS_GOOGLE_CN_TEMPLATE % self.url[len(HUB_TF_GOOGLE_CN) :]
+        if is_signed_url(self.url):
+            return self.url
         return append_format_query(self.url, COMPRESSED_FORMAT_QUERY)
 
     def __str__(self) -> str:
