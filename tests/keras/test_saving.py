@@ -225,3 +225,32 @@ def test_sequential_from_input_shape_round_trips(flavour, model_dir, tmp_path, k
     model.save(path)
     loader = keras.saving.load_model if flavour.name == "keras3" else keras.models.load_model
     np.testing.assert_allclose(loader(path).predict(x, verbose=0), tuned, atol=1e-5)
+
+
+def test_a_saved_model_whose_hub_model_moved_says_how_to_restore_it(
+    flavour, model_dir, tmp_path
+) -> None:
+    """Loading a `.keras` file whose hub.KerasLayer wrapped a folder since moved said only
+    "<folder> does not exist"; the file keeps the layer's weights, not the model it wraps."""
+    import shutil
+
+    handle = os.fspath(tmp_path / "hub_model")
+    shutil.copytree(model_dir["tf2"], handle)
+    model, _ = _fine_tuned_model(flavour, handle)
+    expected = model.predict(X, verbose=0)
+    path = os.fspath(tmp_path / "model.keras")
+    model.save(path)
+    moved = shutil.move(handle, tmp_path / "moved")
+    loader = flavour.keras.saving.load_model if flavour.name == "keras3" else None
+    loader = loader or flavour.keras.models.load_model
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        loader(path)
+    assert str(caught.value).startswith(
+        f"The saved model's hub.KerasLayer {model.layers[1].name!r} loads the model it wraps "
+        f"from its handle, {handle!r}: {handle} does not exist. A saved Keras model keeps the "
+        "layer's weights, not that model. Put the model back there, or build "
+    )
+    assert caught.value.path == handle and isinstance(caught.value, FileNotFoundError)
+    rebuilt, _ = _fine_tuned_model(flavour, os.fspath(moved))  # What the message says to do.
+    rebuilt.load_weights(path)
+    np.testing.assert_allclose(rebuilt.predict(X, verbose=0), expected, atol=1e-5)

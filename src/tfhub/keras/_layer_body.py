@@ -197,6 +197,27 @@ class HubLayerBody(_LayerBase):
         config.update(_config.config_entries(state.hub, state.output_shape, state.tags))
         return config
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """Rebuilds the layer from `get_config()` (loading a saved Keras model): loads `handle`
+        again.
+
+        Raises:
+            tfhub.errors.ModelNotFoundError: the handle is a path that no longer exists; the
+                message says that the saved model needs it, and how to do without it.
+        """
+        try:
+            return cls(**dict(config))
+        except errors.ModelNotFoundError as err:
+            raise errors.ModelNotFoundError(
+                f"The saved model's hub.KerasLayer {config.get('name')!r} loads the model it "
+                f"wraps from its handle, {config.get('handle')!r}: {err} A saved Keras model "
+                "keeps the layer's weights, not that model. Put the model back there, or build "
+                "your model again with hub.KerasLayer(<the model's new path>) and restore the "
+                "weights with model.load_weights(<the saved file>).",
+                path=err.path,
+            ) from err
+
     def __repr__(self) -> str:
         other: _compat.Flavour = "tf_keras" if self._flavour == "keras3" else "keras3"
         return (

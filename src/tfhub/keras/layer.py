@@ -129,11 +129,6 @@ class KerasLayer(_layer_body.HubLayerBody, keras.layers.Layer):
         spec = self.compute_output_spec(keras.KerasTensor(tuple(input_shape), self.compute_dtype))
         return tf.nest.map_structure(lambda t: tuple(t.shape), spec)
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> KerasLayer:
-        """Rebuilds the layer from `get_config()`: loads `handle` again."""
-        return cls(**dict(config))
-
 
 def _pop_input_shape(kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
     """Removes `input_shape`/`input_dim` from Layer kwargs; returns the shape without batch."""
