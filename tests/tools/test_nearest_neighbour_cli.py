@@ -151,12 +151,12 @@ def test_flag_errors_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
          "The embedding folder . holds other files (a_file, embeds, empty.txt, ...)",
          "embed_output_dir"),
         (["build", "--embed_output_dir=embeds", "--index_output_dir=./embeds/"],
-         "--index_output_dir and --embed_output_dir must be apart", "--index_output_dir"),
+         "--index_output_dir and --embed_output_dir must be apart", "index_output_dir"),
         (["e2e", "--data_file_pattern=lines.txt", "--embed_output_dir=embeds",
           "--index_output_dir=embeds/index"], "--index_output_dir and --embed_output_dir must",
-         "--index_output_dir"),
+         "index_output_dir"),
         (["build", "--embed_output_dir=embeds/e", "--index_output_dir=embeds"],
-         "--index_output_dir and --embed_output_dir must be apart", "--index_output_dir"),
+         "--index_output_dir and --embed_output_dir must be apart", "index_output_dir"),
         # A misspelt flag is no Beam option either: Beam would drop it and run without it.
         (["generate", "--data_file_pattern=lines.txt", "--embed_output_dir=out",
           "--projectd_dim=4"], "Unknown argument(s) --projectd_dim=4: neither a flag of this "

@@ -85,7 +85,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
 def _bad_flag(flag: str, value: object, message: str) -> errors.ToolFlagError:
     return errors.ToolFlagError(
-        f"{message} Received: {flag}={value!r}", flag=flag.lstrip("-"), value=value
+        f"{message} Received: {flag.lstrip('-')}={value!r}", flag=flag.lstrip("-"), value=value
     )
 
 
