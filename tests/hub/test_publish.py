@@ -207,6 +207,25 @@ def test_publish_command_prints_the_version_or_each_problem(text_model, tmp_path
     ]
 
 
+def test_publish_without_a_task_it_cannot_infer_says_to_pass_one(tmp_path, capsys):
+    """A float-input model's task cannot be told: the only line said "'task' metadata cannot
+    be inferred", not how to give it."""
+    model = models.save_tf2_module(str(tmp_path / "model"))
+    root = tmp_path / "hub"
+    assert main(["publish", model, str(root), "--handle", "acme/floats/1"]) == 1
+    _, err = capsys.readouterr()
+    assert err.splitlines() == [
+        "acme/floats/1: 'task' metadata cannot be inferred from the model's inputs: pass --task "
+        "(e.g. --task text-classification), or your own doc with --doc",
+        "tfhub: 1 problem(s) in the doc; nothing written",
+    ]
+    assert not root.exists()
+    assert main(["publish", model, str(root), "--handle", "acme/floats/1", "--task", "x"]) == 1
+    assert "'task' must start with one of" in capsys.readouterr().err
+    args = ["publish", model, str(root), "--handle", "acme/floats/1", "--task", "text-other"]
+    assert main(args) == 0
+
+
 def test_a_full_disk_publishes_nothing_and_says_so(text_model, tmp_path, capsys):
     with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk:
         (disk / "filler").write_bytes(b"\0" * (16 << 10))  # The disk is full.

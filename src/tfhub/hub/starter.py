@@ -95,7 +95,10 @@ def starter_module_doc(
             f"Cannot tell the task of {handle} from its inputs for the starter doc: pass one "
             "(e.g. --task text-classification; tfhub.dev tasks start with image-, text-, audio- "
             "or video-), or write the doc and pass it with --doc.",
-            problems=[f"{handle}: 'task' metadata cannot be inferred"],
+            problems=[
+                f"{handle}: 'task' metadata cannot be inferred from the model's inputs: pass "
+                "--task (e.g. --task text-classification), or your own doc with --doc"
+            ],
         )
     description = info.description or f"{handle.model} (version {handle.version})."
     lines = [f"# Module {handle}", description, "", f"<!-- asset-path: {asset_path} -->"]
