@@ -214,12 +214,21 @@ def test_publish_without_a_task_it_cannot_infer_says_to_pass_one(tmp_path, capsy
     root = tmp_path / "hub"
     assert main(["publish", model, str(root), "--handle", "acme/floats/1"]) == 1
     _, err = capsys.readouterr()
+    todo = (
+        "pass --task (e.g. --task text-classification; tfhub.dev tasks start with image-, text-, "
+        "audio- or video-), or give the model a doc, ROOT/assets/docs/acme/models/floats/1.md "
+        "(`tfhub publish --doc FILE` puts FILE there; `tfhub mirror` keeps a doc already there)"
+    )
     assert err.splitlines() == [
-        "acme/floats/1: 'task' metadata cannot be inferred from the model's inputs: pass --task "
-        "(e.g. --task text-classification), or your own doc with --doc",
+        f"acme/floats/1: 'task' metadata cannot be inferred from the model's inputs: {todo}",
         "tfhub: 1 problem(s) in the doc; nothing written",
     ]
     assert not root.exists()
+    assert main(["mirror", model, str(root), "--as", "acme/floats/1"]) == 1  # No --doc there.
+    assert capsys.readouterr().err == (
+        f"tfhub: error: Cannot tell the task of acme/floats/1 from its inputs for the starter "
+        f"doc: {todo}.\n"
+    )
     assert main(["publish", model, str(root), "--handle", "acme/floats/1", "--task", "x"]) == 1
     assert "'task' must start with one of" in capsys.readouterr().err
     args = ["publish", model, str(root), "--handle", "acme/floats/1", "--task", "text-other"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import errors
-from .docs_format import DocHandle
+from .docs_format import DocHandle, doc_path
 from .signatures import SignatureSummary, TensorInfo
 
 # Where the hub is, in starter docs; the server writes its own URL there on the pages.
@@ -91,13 +91,16 @@ def starter_module_doc(
     """
     task = info.task or infer_task(summary)
     if task is None:
+        doc = doc_path("ROOT", handle).as_posix()
+        todo = (
+            "pass --task (e.g. --task text-classification; tfhub.dev tasks start with image-, "
+            f"text-, audio- or video-), or give the model a doc, {doc} (`tfhub publish --doc "
+            "FILE` puts FILE there; `tfhub mirror` keeps a doc already there)"
+        )
         raise errors.DocValidationError(
-            f"Cannot tell the task of {handle} from its inputs for the starter doc: pass one "
-            "(e.g. --task text-classification; tfhub.dev tasks start with image-, text-, audio- "
-            "or video-), or write the doc and pass it with --doc.",
+            f"Cannot tell the task of {handle} from its inputs for the starter doc: {todo}.",
             problems=[
-                f"{handle}: 'task' metadata cannot be inferred from the model's inputs: pass "
-                "--task (e.g. --task text-classification), or your own doc with --doc"
+                f"{handle}: 'task' metadata cannot be inferred from the model's inputs: {todo}"
             ],
         )
     description = info.description or f"{handle.model} (version {handle.version})."
