@@ -60,7 +60,9 @@ def special_kind(path: str) -> str | None:
     return next((kind for is_kind, kind in _SPECIAL_KINDS if is_kind(mode)), None)
 
 
-_PROC_FD = re.compile(r"/proc/(?:self|thread-self|(\d+)(?:/task/\d+)?)/fd/(\d+)")
+# A descriptor's path below /proc. A pattern, not compiled at import: `re`'s cache compiles it
+# at the first call (every tfhub process imports this module).
+_PROC_FD = r"/proc/(?:self|thread-self|(\d+)(?:/task/\d+)?)/fd/(\d+)"
 _STREAM_NAMES = {0: "standard input", 1: "standard output", 2: "standard error"}
 
 
@@ -75,7 +77,7 @@ def closed_descriptor(path: str) -> int | None:
     try:
         if os.path.exists(path):
             return None
-        match = _PROC_FD.fullmatch(os.path.realpath(path))
+        match = re.fullmatch(_PROC_FD, os.path.realpath(path))
     except (OSError, ValueError):  # Another process's descriptors; a NUL in the path.
         return None
     if match is None or (match[1] is not None and int(match[1]) != os.getpid()):
