@@ -151,8 +151,16 @@ def test_inspect_reports_signatures_and_variables(capsys, upstream_dir):
 
 
 @pytest.mark.tf
-def test_demo_runs_offline_and_cleans_up(capsys, monkeypatch):
-    monkeypatch.setenv("TFHUB_OFFLINE", "1")  # The demo serves its own model; no network.
+def test_demo_runs_offline_and_cleans_up_whatever_the_users_settings(capsys, monkeypatch):
+    """The demo serves its own model: no network, whatever the user's environment says. Behind
+    a company proxy (HTTP_PROXY without 127.0.0.1 in NO_PROXY) its request to its own server
+    went to the proxy; with TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED it asked for a folder."""
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:1")  # Nobody listens there.
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
     from tfhub.cli import demo
 
     ctx = demo.run_demo()

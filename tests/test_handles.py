@@ -187,6 +187,24 @@ def test_unparseable_urls_are_invalid_handles(url):
         handles.parse(url)
 
 
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8000/m", True),
+        ("http://127.8.9.10/m", True),
+        ("http://[::1]:80/m", True),
+        ("http://localhost/m", True),
+        ("http://LOCALHOST./m", True),
+        ("http://hub.localhost:9/m", True),
+        ("http://10.0.0.1/m", False),
+        ("https://localhost.example.com/m", False),
+        ("http://[::1/m", False),  # Malformed: no answer, not an error.
+    ],
+)
+def test_is_loopback_url(url, loopback):
+    assert handles.is_loopback_url(url) is loopback
+
+
 def test_redact_hides_userinfo_and_secret_query_parameters():
     from tfhub.utils.redact import redact
 

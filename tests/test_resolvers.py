@@ -387,6 +387,22 @@ def test_downloads_go_through_the_proxy_of_the_environment(server, served_dir, m
     assert asked and all(target.startswith("http://models.invalid/m.tar.gz") for target in asked)
 
 
+def test_a_loopback_url_never_goes_through_a_proxy(server, served_dir, monkeypatch):
+    """No proxy can reach this machine's 127.0.0.1 (its loopback is its own): with HTTP_PROXY
+    set and 127.0.0.1 not in NO_PROXY, a hub served on 127.0.0.1 could not be reached."""
+    from tfhub import _http_errors
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:1")  # Nobody listens there.
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    path = hub.resolve(server.url("m.tar.gz"))
+    assert os.path.isfile(os.path.join(path, "saved_model.pb"))
+    assert _http_errors.proxy_for(server.url("m.tar.gz")) == ""
+    assert _http_errors.proxy_for("http://models.invalid/m") == "http://127.0.0.1:1"
+
+
 def test_a_proxy_that_fails_is_named_not_the_server(server, served_dir, monkeypatch):
     """A dead proxy, or one that asks for credentials, used to read "the connection was
     refused (is the server running, and is the port right?)" or "407 ... Check the handle":

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from . import _http_deadline as _deadline
-from . import _token, constants, errors
+from . import _token, constants, errors, handles
 from ._http_errors import brief as _brief
 from ._http_errors import cause_text, raise_for_request_error, status_error
 from ._http_errors import is_connection_error as _is_connection_error
@@ -165,6 +165,11 @@ def _request_options(
         "allow_redirects": allow_redirects,
         "auth": _token.auth_for(url),  # TFHUB_TOKEN, for its own host only.
     }
+    if handles.is_loopback_url(url):
+        # Never through HTTP_PROXY, HTTPS_PROXY or ALL_PROXY (requests drops a None proxy after
+        # merging the environment's): a proxy cannot reach this machine's loopback, e.g. the
+        # `tfhub demo` server or a hub served on 127.0.0.1, behind a company proxy.
+        options["proxies"] = {"http": None, "https": None, "all": None}
     verify = _verify_setting()
     if verify is not None:
         options["verify"] = verify

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from . import _token, constants, errors
+from . import _token, constants, errors, handles
 from .utils.redact import redact
 
 # Where tfhub.dev's models were served from: (host, path prefix).
@@ -192,8 +192,11 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
 
 def proxy_for(url: str) -> str:
     """The proxy requests sends `url` through (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, less
-    NO_PROXY), credentials redacted; "" for none."""
+    NO_PROXY; none for a loopback URL), credentials redacted; "" for none."""
     import requests
+
+    if handles.is_loopback_url(url):
+        return ""
 
     proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
     return redact(proxy) if proxy else ""

@@ -62,6 +62,23 @@ def is_http_url(handle: str) -> bool:
     return scheme(handle) in ("http", "https")
 
 
+def is_loopback_url(url: str) -> bool:
+    """Whether `url`'s host is this machine's loopback: localhost (or a name under .localhost),
+    127.0.0.0/8 or ::1. No proxy can reach it (a proxy's loopback is the proxy's own)."""
+    import ipaddress
+
+    try:
+        host = (urllib.parse.urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:  # A malformed port or bracket: not a URL this can answer for.
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def unknown_scheme(handle: str) -> str | None:
     """Returns the scheme of a `scheme://` handle that no built-in resolver reads, else None."""
     found = scheme(handle)

@@ -167,11 +167,18 @@ STEPS: list[Step] = [
 
 
 def _fresh_cache(path: str) -> contextlib.AbstractContextManager[None]:
-    """Makes tfhub use the cache `path` (and TFHUB_OFFLINE off) in this thread while the block runs.
+    """Makes tfhub use the cache `path`, with TFHUB_OFFLINE off and the default load format
+    (the demo serves archives), in this thread while the block runs.
 
     `os.environ` is left alone: other threads and subprocesses keep the user's settings.
     """
-    return constants.overrides({constants.TFHUB_CACHE_DIR: path, constants.TFHUB_OFFLINE: None})
+    return constants.overrides(
+        {
+            constants.TFHUB_CACHE_DIR: path,
+            constants.TFHUB_OFFLINE: None,
+            constants.TFHUB_MODEL_LOAD_FORMAT: "AUTO",
+        }
+    )
 
 
 def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> DemoContext:
