@@ -7,6 +7,8 @@ import math
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
@@ -456,21 +458,27 @@ def test_a_folder_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
     assert done.stdout == folder + b"\n"
 
 
-def test_import_from_a_closed_stdin_says_the_stream_is_closed(tmp_path, isolated_cache):
-    """`tfhub import /dev/stdin --handle URL <&-` said "/dev/stdin does not exist"."""
-    done = subprocess.run(
-        ["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "tfhub.cli.main"]
-        + ["import", "/dev/stdin", "--handle", "https://h/m.tar.gz"],
+def _import_from_stdin(cache: Path, command: list[str], **options: Any) -> Any:
+    """Runs `command + tfhub import /dev/stdin --handle ...` with the cache `cache`."""
+    return subprocess.run(
+        [*command, sys.executable, "-m", "tfhub.cli.main", "import", "/dev/stdin"]
+        + ["--handle", "https://h/m.tar.gz"],
         capture_output=True,
         text=True,
-        env={**os.environ, "TFHUB_CACHE_DIR": str(isolated_cache)},
-        timeout=60,
+        env={**os.environ, "TFHUB_CACHE_DIR": str(cache)},
+        timeout=30,
+        **options,
     )
-    assert done.returncode == 7
-    assert done.stderr == (
+
+
+def test_import_from_a_closed_stdin_says_the_stream_is_closed(isolated_cache):
+    """`tfhub import /dev/stdin --handle URL <&-` said "/dev/stdin does not exist"."""
+    done = _import_from_stdin(isolated_cache, ["sh", "-c", 'exec "$@" <&-', "sh"])
+    assert (done.returncode, done.stderr) == (
+        7,
         "tfhub: not found: /dev/stdin names standard input (descriptor 0), which is closed: "
         "stream the archive into it (`< model.tar.gz`) or name the archive file. "
-        "Received: archive='/dev/stdin'\n"
+        "Received: archive='/dev/stdin'\n",
     )
     assert not isolated_cache.exists()
 
@@ -480,25 +488,16 @@ def test_import_from_stdin_at_a_terminal_is_refused_at_once(isolated_cache):
     to type an archive (tar refuses to read one from a terminal, too)."""
     controller, terminal = os.openpty()
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "tfhub.cli.main", "import", "/dev/stdin"]
-            + ["--handle", "https://h/m.tar.gz"],
-            stdin=terminal,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "TFHUB_CACHE_DIR": str(isolated_cache)},
-            timeout=30,
-        )
+        done = _import_from_stdin(isolated_cache, [], stdin=terminal)
     finally:
         os.close(controller)
         os.close(terminal)
-    assert done.returncode == 2
-    assert done.stderr == (
-        "tfhub: invalid value: /dev/stdin is a terminal: stream the archive into it "
-        "(`< model.tar.gz`, or `ssh host cat m.tar.gz |`) or name the archive file. "
-        "Received: archive='/dev/stdin'\n"
+    assert (done.returncode, done.stderr.split(": ", 2)[1]) == (2, "invalid value")
+    assert done.stderr.endswith(  # It returned at once, without waiting for input.
+        "/dev/stdin is a terminal: stream the archive into it (`< model.tar.gz`, or "
+        "`ssh host cat m.tar.gz |`) or name the archive file. Received: archive='/dev/stdin'\n"
     )
-    assert not isolated_cache.exists()
+    assert not isolated_cache.exists() and done.stdout == ""
 
 
 def test_import_reads_an_archive_from_a_pipe(tmp_path, isolated_cache):
