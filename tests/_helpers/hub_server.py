@@ -119,11 +119,12 @@ class HubProcess:
 
 @contextmanager
 def serve_hub(
-    root: Path, log: Path, *options: str, timeout: float = 60, port: int = 0
+    root: Path, log: Path, *options: str, timeout: float = 60, port: int = 0, prelude: str = ""
 ) -> Iterator[HubProcess]:
-    """Runs `tfhub serve ROOT *options` until the block ends (SIGTERM, then SIGKILL)."""
+    """Runs `tfhub serve ROOT *options` until the block ends (SIGTERM, then SIGKILL); the
+    child runs the Python statement `prelude` first."""
     port = port or free_port()
-    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    code = f"{prelude}\nimport sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
     env = dict(os.environ, PYTHONPATH=SRC)
     env.pop("TFHUB_SERVE_SETTINGS", None)
     with open(log, "wb") as log_file:

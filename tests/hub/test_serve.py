@@ -368,6 +368,21 @@ def test_a_new_version_is_served_without_a_restart(server, hub_root):
         time.sleep(0.05)
 
 
+def test_sighup_stops_a_uvicorn_server_gracefully(hub_root, tmp_path):
+    """The terminal that started `tfhub serve --server uvicorn` closed: SIGHUP met the command's
+    own handler inside uvicorn's event loop, which printed a traceback. It now stops the server
+    as SIGTERM does. (granian, and uvicorn's supervisor with --workers, restart their workers
+    on SIGHUP, their own choice.)"""
+    import signal
+
+    log = tmp_path / "serve.log"
+    prelude = "import signal; signal.signal(signal.SIGHUP, signal.SIG_DFL)"  # Not nohup's.
+    with serve_hub(hub_root, log, "--server", "uvicorn", prelude=prelude) as running:
+        running.proc.send_signal(signal.SIGHUP)
+        assert running.proc.wait(timeout=15) == 0
+    assert "Traceback" not in log.read_text() and "Error" not in log.read_text()
+
+
 def test_bad_options_fail_in_one_line(tmp_path, capsys):
     assert main(["serve", str(tmp_path / "missing")]) != 0
     assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "none")]) != 0

@@ -7,11 +7,14 @@ thread of this process on an already bound socket (port 0 works), for `tfhub dem
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from .. import errors
@@ -116,16 +119,37 @@ def _serve_granian(*, host: str, port: int, workers: int) -> None:
 def _serve_uvicorn(*, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-        ws="none",
-    )
+    with _sighup_stops_gracefully():
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_level="warning",
+            ws="none",
+        )
+
+
+@contextlib.contextmanager
+def _sighup_stops_gracefully() -> Iterator[None]:
+    """While the block runs, SIGHUP (the terminal that started the server closed) stops it as
+    SIGTERM does: uvicorn's single server handles SIGINT and SIGTERM only, so SIGHUP met the
+    `tfhub` command's own handler inside uvicorn's event loop (a traceback, exit 0). Its worker
+    supervisor (`--workers` > 1) installs its own SIGHUP handler (it restarts the workers, as
+    granian does). Left alone when SIGHUP is ignored (`nohup`) or outside the main thread."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    ):
+        yield
+        return
+    previous = signal.signal(signal.SIGHUP, lambda *_: signal.raise_signal(signal.SIGTERM))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 class BackgroundServer:
