@@ -162,6 +162,38 @@ def test_graph_mode_tf1_module_with_a_cut_checkpoint_fails_at_construction(upstr
     assert isinstance(caught.value, OSError) and caught.value.path == str(tf1_module)
 
 
+def test_a_missing_asset_is_named_by_every_loader(upstream_copy, tmp_path):
+    """A vocabulary file lost from assets/ (a partial copy): TensorFlow failed in the table's
+    initializer, "Graph execution error: Detected at node text_file_init/..." (hub.load,
+    hub.KerasLayer), or only in the user's session (hub.Module in a graph)."""
+    import tensorflow as tf
+
+    tf1_module = upstream_copy / "tf1_text_vocab"
+    (tf1_module / "assets" / "tokens.txt").unlink()
+    tf2_model = Path(models.save_text_embedding(str(tmp_path / "tf2")))
+    (asset,) = (tf2_model / "assets").iterdir()
+    asset.unlink()
+
+    def module_in_a_graph(path: Path) -> object:
+        with tf.Graph().as_default():
+            return hub.Module(str(path))
+
+    loads: list[tuple[Path, Callable[[Path], object]]] = [
+        (tf1_module, module_in_a_graph),
+        (tf1_module, lambda path: hub.load(str(path))),
+        (tf1_module, lambda path: hub.KerasLayer(str(path))),
+        (tf2_model, lambda path: hub.load(str(path))),
+        (tf2_model, lambda path: hub.KerasLayer(str(path))),
+    ]
+    for model, load in loads:
+        with pytest.raises(errors.MissingModelFileError) as caught:
+            load(model)
+        name = "tokens.txt" if model == tf1_module else asset.name
+        assert caught.value.problem == f"assets/{name} is missing", model
+        assert str(caught.value).startswith(f"The model {model} cannot be loaded: assets/")
+        assert isinstance(caught.value, FileNotFoundError)
+
+
 @pytest.mark.parametrize("query", ["", "?X-Amz-Signature=5ecret"])
 def test_a_damaged_cache_entry_says_how_to_fetch_it_anew(
     query, good_model, server, served_dir, isolated_cache, capsys

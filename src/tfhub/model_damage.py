@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from . import cache, errors, saved_model_proto
@@ -23,6 +23,8 @@ from .utils.lazy import tensorflow as tf
 VARIABLES_DIR = "variables"
 VARIABLES_INDEX = "variables/variables.index"
 VARIABLES_DATA_PREFIX = "variables.data-"
+ASSETS_DIR = "assets"
+_ASSETS_COLLECTION = "saved_model_assets"  # TF1's legacy collection of AssetFileDefs.
 
 
 @contextlib.contextmanager
@@ -53,7 +55,8 @@ def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedMo
     """Finds the damaged file of a model folder that TensorFlow failed to load.
 
     Checks, in order: `saved_model.pb` (present, parses, holds a MetaGraph), the checkpoint in
-    `variables/` (present, every tensor readable with its length and checksum) and, for a cache
+    `variables/` (present, every tensor readable with its length and checksum), the asset files
+    the graphs name (present in `assets/`) and, for a cache
     entry whose manifest records content hashes, every file against what was installed. Reads
     the whole checkpoint: call it only after loading failed.
 
@@ -76,6 +79,9 @@ def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedMo
             todo=saved_model_proto.no_pb_problem(module_path)[1] if missing else None,
         )
     problem, missing = _checkpoint_damage(module_path, saved_model)
+    if problem is None:
+        problem = missing_asset(module_path, saved_model.meta_graphs)
+        missing = problem is not None
     if problem is None:
         problem = _installed_content_damage(module_path)
     if problem is None:
@@ -101,6 +107,31 @@ def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, 
         reason = lines[0] if lines else type(err).__name__
         return f"its checkpoint in {VARIABLES_DIR}/ cannot be read ({reason})", False
     return None, False
+
+
+def missing_asset(module_path: str, meta_graphs: Iterable[Any]) -> str | None:
+    """Which asset file the graphs `meta_graphs` name (a vocabulary, a tokenizer model) is not
+    in the model's `assets/`, if any ("assets/vocab.txt is missing"): TensorFlow fails in the
+    graph's initializer, naming a node rather than the model."""
+    for meta_graph in meta_graphs:
+        for filename in _asset_filenames(meta_graph):
+            if not tf.io.gfile.exists(os.path.join(module_path, ASSETS_DIR, filename)):
+                return f"{ASSETS_DIR}/{filename} is missing"
+    return None
+
+
+def _asset_filenames(meta_graph: Any) -> list[str]:
+    """The asset files a MetaGraph names: in `asset_file_def` (TF2, and TF1 since 1.x's
+    builder), or in the `saved_model_assets` collection (TF1 Hub modules)."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    names = [asset.filename for asset in meta_graph.asset_file_def]
+    if _ASSETS_COLLECTION in meta_graph.collection_def:
+        for packed in meta_graph.collection_def[_ASSETS_COLLECTION].any_list.value:
+            asset = meta_graph_pb2.AssetFileDef()
+            if packed.Unpack(asset):
+                names.append(asset.filename)
+    return names
 
 
 def _expects_variables(variables: str, saved_model: Any) -> bool:

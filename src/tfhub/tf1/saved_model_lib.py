@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import _tf_private, errors
 from ..protos import ModuleAttachment
-from ..saved_model_proto import read_saved_model_proto
+from ..saved_model_proto import damaged_model_error, read_saved_model_proto
 from ..utils.lazy import tensorflow as tf
 from .meta_graph_lib import split_tensor_name
 
@@ -157,10 +157,15 @@ def _check_asset_node(node: Any) -> None:
         raise errors.ModuleSpecError(f"Asset node {node.name!r} must be a scalar.")
 
 
-def _merge_assets_key_collection(saved_model: Any, path: str) -> None:
-    """Points asset constants at `<path>/assets` files and drops the ASSETS_KEY collection."""
+def _merge_assets_key_collection(saved_model: Any, path: str) -> dict[str, str]:
+    """Points asset constants at `<path>/assets` files and drops the ASSETS_KEY collection.
+
+    Returns:
+        {asset filename as recorded: its path under `<path>/assets`}.
+    """
     from tensorflow.core.protobuf import meta_graph_pb2
 
+    assets: dict[str, str] = {}
     for meta_graph in saved_model.meta_graphs:
         node_asset_map = {}
         if ASSETS_KEY in meta_graph.collection_def:
@@ -168,16 +173,21 @@ def _merge_assets_key_collection(saved_model: Any, path: str) -> None:
                 asset = meta_graph_pb2.AssetFileDef()
                 any_proto.Unpack(asset)
                 node_name = split_tensor_name(asset.tensor_info.name)[0]
-                node_asset_map[node_name] = _asset_path(path, asset.filename)
+                node_asset_map[node_name] = assets[asset.filename] = _asset_path(
+                    path, asset.filename
+                )
             del meta_graph.collection_def[ASSETS_KEY]
         for asset_file_def in list(meta_graph.asset_file_def):
             node_name = split_tensor_name(asset_file_def.tensor_info.name)[0]
-            node_asset_map.setdefault(node_name, _asset_path(path, asset_file_def.filename))
+            asset_path = _asset_path(path, asset_file_def.filename)
+            node_asset_map.setdefault(node_name, asset_path)
+            assets.setdefault(asset_file_def.filename, asset_path)
         del meta_graph.asset_file_def[:]  # Upstream's modules keep assets in ASSETS_KEY only.
         for node in meta_graph.graph_def.node:
             if node.name in node_asset_map:
                 _check_asset_node(node)
                 node.attr["value"].tensor.string_val[0] = node_asset_map[node.name].encode()
+    return assets
 
 
 def _asset_tensor_filenames(meta_graph: Any) -> dict[str, bytes]:
@@ -319,8 +329,13 @@ def load(path: str) -> SavedModelHandler:
     """Reads `<path>/saved_model.pb`, pointing asset tensors at `<path>/assets`.
 
     Raises:
-        tfhub.errors.TFHubLoadError: if the file is missing or cannot be parsed.
+        tfhub.errors.TFHubLoadError: if the file is missing or cannot be parsed;
+            `tfhub.errors.MissingModelFileError` if an asset file the graphs name is missing
+            (else the session's table initializer would fail, naming a graph node).
     """
     proto = read_saved_model_proto(path)
-    _merge_assets_key_collection(proto, path)
+    for filename, asset_path in _merge_assets_key_collection(proto, path).items():
+        if not tf.io.gfile.exists(asset_path):
+            problem = f"assets/{filename} is missing"
+            raise damaged_model_error(path, problem, missing=True)
     return SavedModelHandler(proto, source=path)
