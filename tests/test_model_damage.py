@@ -162,7 +162,7 @@ def test_graph_mode_tf1_module_with_a_cut_checkpoint_fails_at_construction(upstr
     assert isinstance(caught.value, OSError) and caught.value.path == str(tf1_module)
 
 
-def test_a_missing_asset_is_named_by_every_loader(upstream_copy, tmp_path):
+def test_a_missing_asset_is_named_by_every_loader(upstream_copy, tmp_path, capsys):
     """A vocabulary file lost from assets/ (a partial copy): TensorFlow failed in the table's
     initializer, "Graph execution error: Detected at node text_file_init/..." (hub.load,
     hub.KerasLayer), or only in the user's session (hub.Module in a graph)."""
@@ -192,6 +192,10 @@ def test_a_missing_asset_is_named_by_every_loader(upstream_copy, tmp_path):
         assert caught.value.problem == f"assets/{name} is missing", model
         assert str(caught.value).startswith(f"The model {model} cannot be loaded: assets/")
         assert isinstance(caught.value, FileNotFoundError)
+    capsys.readouterr()
+    for model in (tf1_module, tf2_model):  # `tfhub inspect` showed the TF1 module as whole.
+        assert main(["inspect", str(model)]) == 1
+        assert f"The model {model} cannot be loaded: assets/" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("query", ["", "?X-Amz-Signature=5ecret"])

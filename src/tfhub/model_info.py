@@ -181,10 +181,15 @@ def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
         A JSON-serializable dict.
 
     Raises:
-        tfhub.errors.TFHubLoadError: if the folder holds no readable saved_model.pb.
+        tfhub.errors.TFHubLoadError: if the folder holds no readable saved_model.pb;
+            `tfhub.errors.DamagedModelError` if its checkpoint cannot be read, or an asset file
+            its graphs name is missing (`MissingModelFileError`).
     """
     tf = import_tensorflow("Describing a model")
     proto = saved_model.read_saved_model_proto(module_path)  # Clear error for non-SavedModels.
+    missing = model_damage.missing_asset(module_path, proto.meta_graphs)
+    if missing is not None:  # As for a checkpoint that cannot be read (`_variables`).
+        raise saved_model_proto.damaged_model_error(module_path, missing, missing=True)
     is_tf1 = saved_model.is_tf1_hub_module(module_path)
     is_tf2 = any(meta.HasField("object_graph_def") for meta in proto.meta_graphs)
     meta_graphs = []
