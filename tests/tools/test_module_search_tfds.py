@@ -29,7 +29,6 @@ class DatasetNotFoundError(ValueError):
 
 def _stand_in(images: Any, labels: Any, calls: list[dict[str, Any]]) -> types.ModuleType:
     """A `tensorflow_datasets` knowing "shapes" (configs "small": on disk, "big": not)."""
-    import tensorflow as tf
 
     def builder_cls(name: str) -> type:
         if name != "shapes":
@@ -43,14 +42,31 @@ def _stand_in(images: Any, labels: Any, calls: list[dict[str, Any]]) -> types.Mo
         if name != "shapes/small":
             raise AssertionError(f"Dataset {name}: could not find data in ~/tensorflow_datasets")
         count = int(kwargs["split"].partition("[:")[2].rstrip("]") or len(labels))
-        return [
-            {"image": tf.constant(images[i]), "label": tf.constant(labels[i])} for i in range(count)
-        ]
+        split = _Split(images[:count], labels[:count])
+        module.loaded.append(split)  # type: ignore[attr-defined]
+        return split
 
     module = types.ModuleType("tensorflow_datasets")
     module.builder_cls = builder_cls  # type: ignore[attr-defined]
     module.load = load  # type: ignore[attr-defined]
+    module.loaded = []  # type: ignore[attr-defined]
     return module
+
+
+class _Split:
+    """A split as `tfds.load` returns it: iterable again and again, each pass making its
+    examples anew (dicts of eager tensors); counts the passes."""
+
+    def __init__(self, images: Any, labels: Any) -> None:
+        self._images, self._labels = images, labels
+        self.passes = 0
+
+    def __iter__(self) -> Any:
+        import tensorflow as tf
+
+        self.passes += 1
+        for image, label in zip(self._images, self._labels, strict=True):
+            yield {"image": tf.constant(image), "label": tf.constant(label)}
 
 
 @pytest.mark.tf
@@ -88,3 +104,33 @@ def test_tfds_names_with_a_config_are_loaded_offline_and_errors_say_why(
     assert "Cannot use the image folder data/flowers: it is not a folder" in line
     with pytest.raises(errors.DatasetUnavailableError):
         lib.load_dataset(lib.DataSpec.parse("shapes/big#3"))
+
+
+@pytest.mark.tf
+def test_a_tfds_split_is_read_again_per_size_not_kept_decoded(
+    shape_images: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every decoded example was kept at its own size for the whole run (Oxford Flowers 102:
+    ~6 GB); now the labels, and the images resized to the size in use as uint8, as for a
+    folder. A grey dataset's one channel (MNIST's) is given to the module as three."""
+    import numpy as np
+
+    decoded = image_folders.decode_images(
+        image_folders.list_image_files(str(shape_images)), (40, 40)
+    )
+    grey = decoded.images[:, :, :, :1]
+    fake = _stand_in(grey, decoded.label_ids, [])
+    monkeypatch.setitem(sys.modules, "tensorflow_datasets", fake)
+    dataset = lib.load_dataset(lib.DataSpec.parse("shapes/small"))
+    (split,) = fake.loaded
+    assert split.passes == 1  # The labels.
+    np.testing.assert_array_equal(dataset.labels, decoded.label_ids)
+    batches = list(dataset.batches((40, 40), 7))
+    assert [len(batch) for batch in batches] == [7] * 8 + [4] and split.passes == 2
+    np.testing.assert_allclose(
+        np.concatenate(batches), np.repeat(grey, 3, axis=-1) / 255.0, atol=1e-6
+    )
+    list(dataset.batches((40, 40), 7))  # The next module of that size: kept, not read again.
+    assert split.passes == 2
+    assert np.concatenate(list(dataset.batches((20, 20), 7))).shape == (60, 20, 20, 3)
+    assert split.passes == 3
