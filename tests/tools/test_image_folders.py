@@ -139,6 +139,46 @@ def test_decodes_all_formats_and_skips_unreadable_files_by_name(
 
 
 @pytest.mark.tf
+def test_webp_images_are_read_with_or_without_alpha_and_by_content(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """TensorFlow 2.21 decodes WebP, which was left out as undecodable: lossy and lossless,
+    with alpha (DecodeImage refuses channels=3 for those: DecodeWebP with 4), the first frame
+    of an animation with alpha, and a WebP whatever its name. Compared with PIL (first frame,
+    alpha dropped as PIL's convert("RGB") drops it). An animation without alpha, which
+    TensorFlow reads only by corrupting its heap (DecodeWebP, channels=0), is skipped by name."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    smooth = np.kron(rng.integers(0, 256, (6, 8, 3)), np.ones((4, 4, 1))).astype(np.uint8)
+    alpha = np.full(smooth.shape[:2], 90, np.uint8)
+    rgb, rgba = Image.fromarray(smooth), Image.fromarray(np.dstack([smooth, alpha]))
+    root = tmp_path / "imgs"
+    for folder in ("a", "b"):
+        (root / folder).mkdir(parents=True)
+    rgb.save(root / "a" / "lossy.webp", quality=90)
+    rgb.save(root / "a" / "lossless.webp", lossless=True)
+    rgba.save(root / "a" / "alpha_lossless.WEBP", lossless=True)  # VP8L with its alpha bit.
+    rgba.save(root / "a" / "alpha_lossy.webp", quality=90)  # VP8X with its alpha flag.
+    rgb.save(root / "b" / "named.jpg", format="WEBP", lossless=True)
+    inverted = [Image.fromarray(255 - smooth)]
+    rgba.save(root / "b" / "anim_alpha.webp", save_all=True, append_images=inverted, lossless=True)
+    rgb.save(root / "b" / "anim.webp", save_all=True, append_images=inverted, lossless=True)
+    files = image_folders.list_image_files(os.fspath(root))
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        decoded = image_folders.decode_images(files, smooth.shape[:2])  # No resizing.
+    assert decoded.skipped == (os.fspath(root / "b" / "anim.webp"),)
+    assert "anim.webp" in caplog.text
+    read = [path for path in files.paths if path not in decoded.skipped]
+    assert len(read) == len(decoded.images) == 6
+    for path, image in zip(read, decoded.images, strict=True):
+        with Image.open(path) as opened:
+            expected = np.asarray(opened.convert("RGB"))  # The first frame.
+        tolerance = 8 if "lossy" in path else 0  # Two libwebp builds' chroma upsampling.
+        np.testing.assert_allclose(image, expected, atol=tolerance, err_msg=path)
+
+
+@pytest.mark.tf
 def test_a_class_of_only_unreadable_files_is_an_error(tmp_path: Path) -> None:
     image_sets.make_image_folder(tmp_path / "imgs", classes=("circle",), per_class=2)
     (tmp_path / "imgs" / "square").mkdir()

@@ -25,9 +25,9 @@ from .. import errors
 
 logger = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
 # Images that TensorFlow cannot decode (upstream's ImageDataGenerator read TIFF and PPM).
-_LEFT_OUT_IMAGES = frozenset({".tif", ".tiff", ".ppm", ".webp"})
+_LEFT_OUT_IMAGES = frozenset({".tif", ".tiff", ".ppm"})
 _LISTED_IMAGES = IMAGE_EXTENSIONS | _LEFT_OUT_IMAGES
 _DECODE_BATCH = 256
 _NAMED_AT_MOST = 10  # Files named in a message, at most (then "and N more").
@@ -132,7 +132,7 @@ def list_image_files(image_dir: str, *, flag: str = "image_dir") -> ImageFiles:
     per_class = [_images_below(os.path.join(image_dir, label), left_out) for label in labels]
     if left_out:
         logger.warning(
-            "Left out %d image(s) of a format TensorFlow cannot decode (TIFF, PPM, WebP): %s. "
+            "Left out %d image(s) of a format TensorFlow cannot decode (TIFF, PPM): %s. "
             "Convert them to PNG or JPEG to use them.", len(left_out), named(left_out)
         )  # fmt: skip
     if not any(per_class):
@@ -162,7 +162,12 @@ def _decode_one(path: Any, image_size: tuple[int, int], *, as_float: bool = Fals
     with `as_float`, the same pixels as float32 in [0, 1] (uint8 value / 255)."""
     import tensorflow as tf
 
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    contents = tf.io.read_file(path)
+    image = tf.cond(
+        _is_webp_with_alpha(contents),
+        lambda: tf.io.decode_webp(contents, channels=4)[0][..., :3],  # First frame, no alpha.
+        lambda: tf.io.decode_image(contents, channels=3, expand_animations=False),
+    )
     image.set_shape([None, None, 3])
     # Same pixels as resizing the uint8 image, ~40% less CPU: ResizeBilinear is slower on uint8.
     resized = tf.image.resize(tf.cast(image, tf.float32), image_size, method="bilinear")
@@ -170,6 +175,35 @@ def _decode_one(path: Any, image_size: tuple[int, int], *, as_float: bool = Fals
     if as_float:  # Exactly tf.cast(uint8 pixels, float32) / 255, without the two casts.
         return pixels / 255.0
     return tf.cast(pixels, tf.uint8)
+
+
+def _is_webp_with_alpha(contents: Any) -> Any:
+    """Graph ops: whether `contents` is a WebP file with alpha (RIFF....WEBP, then a VP8X chunk
+    with its alpha flag, or a lossless VP8L one with its alpha bit).
+
+    TensorFlow's DecodeImage refuses channels=3 for those; DecodeWebP takes them with
+    channels=4 only. Any other WebP goes to DecodeImage with channels=3: a still image is read,
+    an animation without alpha refused (an unreadable file); DecodeWebP's channels=0 must never
+    see one, as it writes RGBA frames into a buffer sized for RGB (heap corruption, TF 2.21).
+    """
+    import tensorflow as tf
+
+    def flag(offset: int, bit: int) -> Any:
+        byte = tf.io.decode_raw(tf.strings.substr(contents, offset, 1), tf.uint8)[0]
+        return tf.not_equal(tf.bitwise.bitwise_and(byte, bit), 0)
+
+    def has_alpha() -> Any:
+        chunk = tf.strings.substr(contents, 12, 4)
+        extended = tf.logical_and(tf.equal(chunk, b"VP8X"), flag(20, 0x10))
+        lossless = tf.logical_and(tf.equal(chunk, b"VP8L"), flag(24, 0x10))
+        return tf.logical_or(extended, lossless)
+
+    def webp_with_alpha() -> Any:  # The file is long enough for every byte read here.
+        header = tf.strings.substr(contents, 0, 4) + tf.strings.substr(contents, 8, 4)
+        return tf.cond(tf.equal(header, b"RIFFWEBP"), has_alpha, lambda: tf.constant(False))
+
+    long_enough = tf.strings.length(contents) >= 30
+    return tf.cond(long_enough, webp_with_alpha, lambda: tf.constant(False))
 
 
 def _path_tensor(paths: tuple[str, ...]) -> Any:
