@@ -107,9 +107,18 @@ def test_corrupt_gzip_is_a_clear_error(tmp_path, seed):
 
 
 def test_html_and_garbage_are_not_archives(tmp_path):
+    """Other archive kinds are named, with what to do (a zipped SavedModel: "starts with
+    b'PK\\x03\\x04...'" said nothing a user would recognise)."""
+    repack = r", not a tar archive \(plain, or compressed .*\) as TF Hub models are: unpack it"
     for content, kind in [
         (b"<!DOCTYPE html><html>", "HTML page"),
-        (b"PK\x03\x04zip", r"not a \.tar.* archive \(starts with b'PK"),
+        (b"PK\x03\x04zip", "is a ZIP archive" + repack),
+        (b"PK\x05\x06" + bytes(18), "is a ZIP archive"),  # An empty one.
+        (b"\x28\xb5\x2f\xfd\x04", r"is a Zstandard stream \(\.zst\)" + repack),
+        (b"7z\xbc\xaf\x27\x1c\x00\x04", "is a 7-Zip archive"),
+        (b"Rar!\x1a\x07\x01\x00", "is a RAR archive"),
+        (b"\x04\x22\x4d\x18\x64", "is an LZ4 stream"),
+        (b"\x00\x01garbage", r"not a \.tar.* archive \(starts with b'\\x00\\x01garbage'\)"),
         (b"", r"not a \.tar.* archive \(it is empty: 0 bytes\)"),  # It said "starts with b''".
     ]:
         path = tmp_path / "x.tar.gz"

@@ -83,6 +83,21 @@ def sniff(head: bytes) -> str:
     return "unknown"
 
 
+# Archives and compressors that are not TF Hub's, by their first bytes: named in the error.
+_OTHER_ARCHIVES = (
+    ((b"PK\x03\x04", b"PK\x05\x06"), "a ZIP archive"),
+    ((b"\x28\xb5\x2f\xfd",), "a Zstandard stream (.zst)"),
+    ((b"7z\xbc\xaf\x27\x1c",), "a 7-Zip archive"),
+    ((b"Rar!\x1a\x07",), "a RAR archive"),
+    ((b"\x04\x22\x4d\x18",), "an LZ4 stream"),
+)
+
+
+def _other_archive_kind(head: bytes) -> str | None:
+    """What another kind of archive `head` starts, e.g. "a ZIP archive"; None if none."""
+    return next((what for magics, what in _OTHER_ARCHIVES if head.startswith(magics)), None)
+
+
 def _is_v7_tar_header(head: bytes) -> bool:
     """True for a pre-POSIX tar header (no "ustar" magic) whose checksum is right."""
     if len(head) < 512 or not head[:1].strip(b"\0"):
@@ -142,6 +157,14 @@ def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
             "hosting protocol?)."
         )
     if kind == "unknown":
+        other = _other_archive_kind(head)
+        if other is not None:
+            raise errors.NotAnArchiveError(
+                f"{source} does not appear to be a valid module. Its content is {other}, not a "
+                "tar archive (plain, or compressed with gzip, bzip2 or xz) as TF Hub models "
+                "are: unpack it and pack the model folder again (`tfhub pack FOLDER -o "
+                "model.tar.gz`, or `tar czf`)."
+            )
         what = f"starts with {head[:16]!r}" if head else "it is empty: 0 bytes"
         raise errors.NotAnArchiveError(
             f"{source} does not appear to be a valid module. Its content is not a .tar, "
