@@ -270,6 +270,7 @@ def test_a_file_is_not_a_model_folder(good_model, tmp_path):
         ("model.keras", "it is a Keras model file", "Load it with keras.models.load_model, or "),
         ("weights.H5", "it is a Keras model file", "Load it with keras.models.load_model, or "),
         ("model.tflite", "it is a TensorFlow Lite model", "Run it with tf.lite.Interpreter."),
+        ("model.zip", "it is a ZIP archive", "Unzip it and pass the folder that holds saved_"),
         (
             "copy/saved_model.pb",
             "it is the model's saved_model.pb",

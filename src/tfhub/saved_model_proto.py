@@ -125,6 +125,7 @@ _OTHER_MODEL_FILES = (
         "model.export(FOLDER) in Keras 3, model.save(FOLDER) in tf_keras.",
     ),
     ((".tflite",), "a TensorFlow Lite model", "Run it with tf.lite.Interpreter."),
+    ((".zip",), "a ZIP archive", "Unzip it and pass the folder that holds saved_model.pb."),
 )
 
 
