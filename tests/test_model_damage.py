@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -248,6 +249,35 @@ def test_inspect_names_the_damaged_file(good_model, tmp_path):
         "error": "cannot be loaded: its checkpoint in variables/ cannot be read "
         "(Read less bytes than requested)"
     }
+
+
+def test_a_model_one_folder_down_is_offered(good_model, tmp_path, isolated_cache, capsys):
+    """`tar czf m.tar.gz mymodel/` puts the model one folder down: its cache entry said "holds
+    no saved_model.pb ... remove it with `tfhub cache rm` and load again", which downloads the
+    same archive; a local folder said nothing of the model inside it."""
+    outer = tmp_path / "outer"
+    shutil.copytree(good_model, outer / "mymodel")
+    with pytest.raises(errors.MissingModelFileError) as caught:
+        hub.load(str(outer))
+    assert str(caught.value) == (
+        f"The model {outer} cannot be loaded: it holds no saved_model.pb, but its folder "
+        f"mymodel/ does. Did you mean {outer / 'mymodel'}?"
+    )
+    archive = tmp_path / "nested.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(outer / "mymodel", arcname="mymodel")
+    handle = "https://hub.example/nested/1"
+    assert main(["import", str(archive), "--handle", handle]) == 0
+    entry = Path(capsys.readouterr().out.strip())
+    with pytest.raises(errors.MissingModelFileError) as caught:
+        hub.load(handle)
+    assert str(caught.value) == (
+        f"The model {handle} (at {entry}) cannot be loaded: its archive holds the model in a "
+        f"folder, mymodel/, not at its top. Load {entry / 'mymodel'}, or repack the archive "
+        "with the model's files at its top (`tfhub pack MODEL_FOLDER -o model.tar.gz` packs a "
+        "folder's contents)."
+    )
+    assert hub.load(str(entry / "mymodel")) is not None
 
 
 def test_a_file_is_not_a_model_folder(good_model, tmp_path):

@@ -129,6 +129,9 @@ _OTHER_MODEL_FILES = (
 )
 
 
+_MODEL_FILE_NAMES = (SAVED_MODEL_FILENAME_PB, "saved_model.pbtxt")
+
+
 def model_file_kind(path: str) -> tuple[str, str]:
     """What a file given where a model folder belongs is, and what to do with it.
 
@@ -141,7 +144,7 @@ def model_file_kind(path: str) -> tuple[str, str]:
             "and load HANDLE."
         )
     name = os.path.basename(path)
-    if name in (SAVED_MODEL_FILENAME_PB, "saved_model.pbtxt"):
+    if name in _MODEL_FILE_NAMES:
         return f"the model's {name}", f"Pass its folder, {os.path.dirname(os.path.abspath(path))}."
     for endings, what, todo in _OTHER_MODEL_FILES:
         if name.lower().endswith(endings):
@@ -149,13 +152,40 @@ def model_file_kind(path: str) -> tuple[str, str]:
     return "a file", f"Pass the folder that holds {SAVED_MODEL_FILENAME_PB}."
 
 
+def model_below(folder: str) -> str | None:
+    """A sub-folder of the local `folder` (one level down) that holds a saved_model.pb (or
+    .pbtxt), e.g. of an archive packed one level too high; None if there is none."""
+    try:
+        names = sorted(os.listdir(folder))
+    except (OSError, ValueError):
+        return None
+    for name in names:
+        below = os.path.join(folder, name)
+        if any(os.path.isfile(os.path.join(below, pb)) for pb in _MODEL_FILE_NAMES):
+            return below
+    return None
+
+
 def no_pb_problem(module_path: str) -> tuple[str, str | None]:
     """Why a folder has no saved_model.pb, and what to do if that is not the default: it is a
-    file (an archive, a Keras or TFLite model, the saved_model.pb itself), or it lacks one."""
-    if "://" in module_path or not os.path.isfile(module_path):
+    file (an archive, a Keras or TFLite model, the saved_model.pb itself), its model is one
+    folder down, or it lacks one."""
+    if "://" not in module_path and os.path.isfile(module_path):
+        what, todo = model_file_kind(module_path)
+        return f"it is {what}, not a model folder", todo
+    below = None if "://" in module_path else model_below(module_path)
+    if below is None:
         return f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel", None
-    what, todo = model_file_kind(module_path)
-    return f"it is {what}, not a model folder", todo
+    name = os.path.basename(below)
+    if cache.read_descriptor_handle(module_path) is None:
+        return f"it holds no {SAVED_MODEL_FILENAME_PB}, but its folder {name}/ does", (
+            f"Did you mean {below}?"
+        )
+    return (  # Downloading it again would give the same: the archive is packed so.
+        f"its archive holds the model in a folder, {name}/, not at its top",
+        f"Load {below}, or repack the archive with the model's files at its top (`tfhub "
+        "pack MODEL_FOLDER -o model.tar.gz` packs a folder's contents).",
+    )
 
 
 def damaged_model_error(

@@ -31,25 +31,9 @@ def _unavailable(
     )
 
 
-def _holds_model(folder: str) -> bool:
-    return bool(_present(folder))
-
-
 def _present(folder: str) -> list[str]:
     """The model files (MODEL_FILES) that `folder` holds."""
     return [name for name in MODEL_FILES if os.path.isfile(os.path.join(folder, name))]
-
-
-def _model_below(folder: str) -> str | None:
-    """A sub-folder (one level down) that holds a model, e.g. an archive extracted one level
-    too high; None if there is none."""
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        return None
-    return next(
-        (os.path.join(folder, n) for n in names if _holds_model(os.path.join(folder, n))), None
-    )
 
 
 def resolve_model_folder(handle: str, *, flag: str) -> str:
@@ -68,7 +52,7 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
             of `tfhub.resolve` propagate as they are: they name the URL and what to do.)
     """
     from ..saved_model import resolve
-    from ..saved_model_proto import model_file_kind
+    from ..saved_model_proto import model_below, model_file_kind
 
     try:
         folder = resolve(handle)
@@ -92,7 +76,7 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
     if not os.path.isdir(folder):
         what, todo = model_file_kind(folder)
         raise _unavailable(handle, flag, f"is {what}, not a model folder", todo)
-    below = _model_below(folder)
+    below = model_below(folder)
     remedy = f"Did you mean {below}?" if below else "Pass the folder that holds saved_model.pb."
     problem = "is not a SavedModel or TF1 Hub module: its folder has no saved_model.pb"
     raise _unavailable(handle, flag, problem, remedy)
