@@ -197,7 +197,9 @@ def test_gcs_archive_errors_are_tfhubs_and_say_what_to_do(monkeypatch, isolated_
     assert "Nothing was installed: try again; if it fails again" in str(caught.value)
     with tf.io.gfile.GFile("ram://bucket/zip.tar.gz", "wb") as zipped:
         zipped.write(b"PK\x03\x04" + bytes(100))  # A .zip named .tar.gz.
-    with pytest.raises(errors.NotAnArchiveError, match=r"with b'PK.*\)\. Check the handle\.$"):
+    with pytest.raises(
+        errors.NotAnArchiveError, match=r"is a ZIP archive, .*\. Check the handle\.$"
+    ):
         hub.resolve("gs://bucket/zip.tar.gz")
     tf.io.gfile.makedirs("ram://bucket/folder.tar.gz")  # Any other read failure.
     with pytest.raises(errors.DownloadError, match=r"folder.tar.gz is a directory\. Check the"):
