@@ -31,6 +31,10 @@ _LEFT_OUT_IMAGES = frozenset({".tif", ".tiff", ".ppm"})
 _LISTED_IMAGES = IMAGE_EXTENSIONS | _LEFT_OUT_IMAGES
 _DECODE_BATCH = 256
 _NAMED_AT_MOST = 10  # Files named in a message, at most (then "and N more").
+_WEBP_HINT = (
+    ". TensorFlow reads a WebP only without transparency or animation: convert such files to "
+    "PNG or JPEG to use them"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,12 +166,12 @@ def _decode_one(path: Any, image_size: tuple[int, int], *, as_float: bool = Fals
     with `as_float`, the same pixels as float32 in [0, 1] (uint8 value / 255)."""
     import tensorflow as tf
 
-    contents = tf.io.read_file(path)
-    image = tf.cond(
-        _is_webp_with_alpha(contents),
-        lambda: tf.io.decode_webp(contents, channels=4)[0][..., :3],  # First frame, no alpha.
-        lambda: tf.io.decode_image(contents, channels=3, expand_animations=False),
-    )
+    # A WebP too (TF 2.21), unless it has alpha or is animated: DecodeImage refuses channels=3
+    # for those (an unreadable file). DecodeWebP would take one with alpha (channels=4 only),
+    # but the per-image test of the file's header cost ~3.5% of make_image_classifier's first
+    # epoch; and it must never get channels=0, with which it writes an animation's RGBA frames
+    # into a buffer sized for RGB (heap corruption, TF 2.21).
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
     image.set_shape([None, None, 3])
     # Same pixels as resizing the uint8 image, ~40% less CPU: ResizeBilinear is slower on uint8.
     resized = tf.image.resize(tf.cast(image, tf.float32), image_size, method="bilinear")
@@ -175,34 +179,6 @@ def _decode_one(path: Any, image_size: tuple[int, int], *, as_float: bool = Fals
     if as_float:  # Exactly tf.cast(uint8 pixels, float32) / 255, without the two casts.
         return pixels / 255.0
     return tf.cast(pixels, tf.uint8)
-
-
-def _is_webp_with_alpha(contents: Any) -> Any:
-    """Graph ops: whether `contents` is a WebP file with alpha (RIFF....WEBP, then a VP8X chunk
-    with its alpha flag, or a lossless VP8L one with its alpha bit).
-
-    TensorFlow's DecodeImage refuses channels=3 for those; DecodeWebP takes them with
-    channels=4 only. Any other WebP goes to DecodeImage with channels=3: a still image is read,
-    an animation without alpha refused (an unreadable file); DecodeWebP's channels=0 must never
-    see one, as it writes RGBA frames into a buffer sized for RGB (heap corruption, TF 2.21).
-    """
-    import tensorflow as tf
-
-    # The first 30 bytes, padded with zeros: every byte read below exists, however short the
-    # file (a few small ops per image; no tf.cond, whose If op costs more).
-    head = tf.io.decode_raw(tf.strings.substr(contents, 0, 30) + bytes(30), tf.uint8)
-
-    def matches(offset: int, expected: bytes) -> Any:
-        window = head[offset : offset + len(expected)]
-        return tf.reduce_all(tf.equal(window, tf.constant(list(expected), tf.uint8)))
-
-    def flag(offset: int, bit: int) -> Any:
-        return tf.not_equal(tf.bitwise.bitwise_and(head[offset], bit), 0)
-
-    is_webp = tf.logical_and(matches(0, b"RIFF"), matches(8, b"WEBP"))
-    extended = tf.logical_and(matches(12, b"VP8X"), flag(20, 0x10))
-    lossless = tf.logical_and(matches(12, b"VP8L"), flag(24, 0x10))
-    return tf.logical_and(is_webp, tf.logical_or(extended, lossless))
 
 
 def _path_tensor(paths: tuple[str, ...]) -> Any:
@@ -236,8 +212,12 @@ def _report_unreadable(files: ImageFiles, read: np.ndarray) -> tuple[str, ...]:
     """
     skipped = tuple(path for path, ok in zip(files.paths, read, strict=True) if not ok)
     if skipped:
+        webp = any(path.lower().endswith(".webp") for path in skipped)
         logger.warning(
-            "Skipped %d file(s) that could not be read as images: %s", len(skipped), named(skipped)
+            "Skipped %d file(s) that could not be read as images: %s%s",
+            len(skipped),
+            named(skipped),
+            _WEBP_HINT if webp else "",
         )
     label_ids = np.asarray(files.label_ids, np.int32)[read]
     unreadable = [label for i, label in enumerate(files.labels) if not np.any(label_ids == i)]
@@ -252,7 +232,8 @@ def _report_unreadable(files: ImageFiles, read: np.ndarray) -> tuple[str, ...]:
 
 
 def decode_images(files: ImageFiles, image_size: tuple[int, int]) -> DecodedImages:
-    """Reads, decodes (JPEG, PNG, BMP, GIF: first frame) and resizes every image, in parallel.
+    """Reads, decodes (JPEG, PNG, BMP, GIF: first frame, WebP) and resizes every image, in
+    parallel.
 
     Args:
         files: the images to read.
