@@ -280,6 +280,22 @@ def test_a_model_one_folder_down_is_offered(good_model, tmp_path, isolated_cache
     assert hub.load(str(entry / "mymodel")) is not None
 
 
+def test_a_tensorflow_js_model_is_named(tmp_path):
+    """A TF.js variant (model.json and weight shards, as Kaggle and tfhub.dev publish) said
+    "holds no saved_model.pb, so it is not a SavedModel"."""
+    tfjs = tmp_path / "tfjs"
+    tfjs.mkdir()
+    (tfjs / "model.json").write_text('{"format": "graph-model", "modelTopology": {}}')
+    (tfjs / "group1-shard1of1.bin").write_bytes(bytes(16))
+    with pytest.raises(errors.MissingModelFileError) as caught:
+        hub.load(str(tfjs))
+    assert str(caught.value) == (
+        f"The model {tfjs} cannot be loaded: it is a TensorFlow.js model (model.json), not a "
+        "SavedModel. Load it with TensorFlow.js, or get the model's TensorFlow 2 (SavedModel) "
+        "variant."
+    )
+
+
 def test_a_file_is_not_a_model_folder(good_model, tmp_path):
     """TensorFlow said "SavedModel file does not exist at: <file>/{saved_model.pbtxt|...}"."""
     archive = models.make_tarball(str(good_model), str(tmp_path / "model.tar.gz"))

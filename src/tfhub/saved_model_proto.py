@@ -168,12 +168,18 @@ def model_below(folder: str) -> str | None:
 
 def no_pb_problem(module_path: str) -> tuple[str, str | None]:
     """Why a folder has no saved_model.pb, and what to do if that is not the default: it is a
-    file (an archive, a Keras or TFLite model, the saved_model.pb itself), its model is one
-    folder down, or it lacks one."""
+    file (an archive, a Keras or TFLite model, the saved_model.pb itself), a TensorFlow.js
+    model, its model is one folder down, or it lacks one."""
     if "://" not in module_path and os.path.isfile(module_path):
         what, todo = model_file_kind(module_path)
         return f"it is {what}, not a model folder", todo
-    below = None if "://" in module_path else model_below(module_path)
+    local = "://" not in module_path
+    if local and os.path.isfile(os.path.join(module_path, "model.json")):
+        return (  # Kaggle and tfhub.dev publish TF.js variants of many models.
+            "it is a TensorFlow.js model (model.json), not a SavedModel",
+            "Load it with TensorFlow.js, or get the model's TensorFlow 2 (SavedModel) variant.",
+        )
+    below = model_below(module_path) if local else None
     if below is None:
         return f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel", None
     name = os.path.basename(below)
