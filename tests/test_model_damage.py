@@ -318,6 +318,11 @@ def test_a_file_is_not_a_model_folder(good_model, tmp_path):
         ("model.tflite", "it is a TensorFlow Lite model", "Run it with tf.lite.Interpreter."),
         ("model.zip", "it is a ZIP archive", "Unzip it and pass the folder that holds saved_"),
         (
+            "frozen_inference_graph.pb",
+            "it is a protocol buffer file, e.g. a frozen TensorFlow 1 graph",
+            "A SavedModel is a folder holding saved_model.pb (and variables/); load a frozen",
+        ),
+        (
             "copy/saved_model.pb",
             "it is the model's saved_model.pb",
             f"Pass its folder, {pb.parent}.",

@@ -126,6 +126,12 @@ _OTHER_MODEL_FILES = (
     ),
     ((".tflite",), "a TensorFlow Lite model", "Run it with tf.lite.Interpreter."),
     ((".zip",), "a ZIP archive", "Unzip it and pass the folder that holds saved_model.pb."),
+    (
+        (".pb",),
+        "a protocol buffer file, e.g. a frozen TensorFlow 1 graph",
+        "A SavedModel is a folder holding saved_model.pb (and variables/); load a frozen graph "
+        "with tf.compat.v1.GraphDef and tf.graph_util.import_graph_def.",
+    ),
 )
 
 
