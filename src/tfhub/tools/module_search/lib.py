@@ -87,7 +87,34 @@ def _round_robin(files: image_folders.ImageFiles, limit: int | None) -> image_fo
     )
 
 
-class FolderDataset:
+class _KeptImages:
+    """A dataset's images kept resized as uint8, one size at a time (`_read` makes them), and
+    handed out as float batches."""
+
+    _kept: tuple[tuple[int, int], np.ndarray] | None = None  # (size, uint8 images).
+
+    def batches(self, size: tuple[int, int], batch_size: int) -> Iterator[np.ndarray]:
+        """The images as float batches [<= batch_size, height, width, 3] in [0, 1], in order.
+
+        The images are read once per size and kept as uint8; each batch is made float only
+        when asked for (TF Flowers at 224x224: 0.55 GB kept, where all of it as float32 took
+        2.2 GB more).
+
+        Raises:
+            Whatever `_read` raises (a folder: CorruptImageError).
+        """
+        if self._kept is None or self._kept[0] != size:
+            self._kept = (size, self._read(size))  # Keep one size at a time (memory).
+        pixels = self._kept[1]
+        for start in range(0, len(pixels), batch_size):
+            yield pixels[start : start + batch_size].astype(np.float32) / 255.0
+
+    def _read(self, size: tuple[int, int]) -> np.ndarray:
+        """The uint8 images [n, height, width, 3] at `size`, in order."""
+        raise NotImplementedError
+
+
+class FolderDataset(_KeptImages):
     """A local image folder (one sub-folder per class), decoded once per image size."""
 
     def __init__(self, spec: DataSpec) -> None:
@@ -101,35 +128,22 @@ class FolderDataset:
         self.files = _round_robin(files, spec.num_examples)
         self.labels = np.asarray(self.files.label_ids, np.int64)
         _check_classes(self.labels, spec)
-        self._cache: dict[tuple[int, int], np.ndarray] = {}
 
-    def batches(self, size: tuple[int, int], batch_size: int) -> Iterator[np.ndarray]:
-        """The images as float batches [<= batch_size, height, width, 3] in [0, 1], in order.
-
-        The images are decoded once per size and kept as uint8; each batch is made float only
-        when asked for (TF Flowers at 224x224: 0.55 GB kept, where all of it as float32 took
-        2.2 GB more).
+    def _read(self, size: tuple[int, int]) -> np.ndarray:
+        """The images decoded and resized.
 
         Raises:
             tfhub.errors.CorruptImageError: naming every file that cannot be decoded.
         """
-        pixels = self._pixels(size)
-        for start in range(0, len(pixels), batch_size):
-            yield pixels[start : start + batch_size].astype(np.float32) / 255.0
-
-    def _pixels(self, size: tuple[int, int]) -> np.ndarray:
-        """The uint8 images [n, height, width, 3] at `size`, decoded on first use."""
-        if size not in self._cache:
-            decoded = image_folders.decode_images(self.files, size)
-            if decoded.skipped:
-                raise errors.CorruptImageError(
-                    f"Cannot decode {len(decoded.skipped)} image(s) of {self.spec.name}: "
-                    f"{image_folders.named(decoded.skipped)}. Remove or replace them. Received: "
-                    f"dataset={str(self.spec)!r}",
-                    paths=list(decoded.skipped),
-                )
-            self._cache = {size: decoded.images}  # Keep one size at a time (memory).
-        return self._cache[size]
+        decoded = image_folders.decode_images(self.files, size)
+        if decoded.skipped:
+            raise errors.CorruptImageError(
+                f"Cannot decode {len(decoded.skipped)} image(s) of {self.spec.name}: "
+                f"{image_folders.named(decoded.skipped)}. Remove or replace them. Received: "
+                f"dataset={str(self.spec)!r}",
+                paths=list(decoded.skipped),
+            )
+        return decoded.images
 
 
 def _check_classes(labels: np.ndarray, spec: DataSpec) -> None:
@@ -143,7 +157,7 @@ def _check_classes(labels: np.ndarray, spec: DataSpec) -> None:
         )
 
 
-class TfdsDataset:
+class TfdsDataset(_KeptImages):
     """A tensorflow_datasets dataset that is already on this machine (never downloaded), read
     again for each image size and kept resized (uint8), as a folder is."""
 
@@ -169,28 +183,18 @@ class TfdsDataset:
         self._dataset = dataset
         self.labels = np.asarray([int(example["label"]) for example in dataset], np.int64)
         _check_classes(self.labels, spec)
-        self._cache: dict[tuple[int, int], np.ndarray] = {}
 
-    def batches(self, size: tuple[int, int], batch_size: int) -> Iterator[np.ndarray]:
-        """The images as float batches [<= batch_size, height, width, 3] in [0, 1], resized
-        (bilinear), in order; each batch is made float only when asked for."""
-        pixels = self._pixels(size)
-        for start in range(0, len(pixels), batch_size):
-            yield pixels[start : start + batch_size].astype(np.float32) / 255.0
-
-    def _pixels(self, size: tuple[int, int]) -> np.ndarray:
-        """The uint8 images [n, height, width, 3] at `size`, read on first use (one size kept
-        at a time, as `FolderDataset` keeps them)."""
+    def _read(self, size: tuple[int, int]) -> np.ndarray:
+        """The split read again, each image resized (bilinear); a grey image's one channel is
+        given as three."""
         import tensorflow as tf
 
-        if size not in self._cache:
-            pixels = np.empty((len(self.labels), *size, 3), np.uint8)
-            for row, example in enumerate(self._dataset):
-                image = tf.image.convert_image_dtype(example["image"], tf.float32)
-                resized = tf.image.resize(image, size).numpy()[..., :3]  # Grey: broadcast.
-                pixels[row] = np.clip(np.round(resized * 255.0), 0, 255).astype(np.uint8)
-            self._cache = {size: pixels}
-        return self._cache[size]
+        pixels = np.empty((len(self.labels), *size, 3), np.uint8)
+        for row, example in enumerate(self._dataset):
+            image = tf.image.convert_image_dtype(example["image"], tf.float32)
+            resized = tf.image.resize(image, size).numpy()[..., :3]  # Grey: broadcast.
+            pixels[row] = np.clip(np.round(resized * 255.0), 0, 255).astype(np.uint8)
+        return pixels
 
 
 def _unavailable(spec: DataSpec, why: str) -> errors.DatasetUnavailableError:
