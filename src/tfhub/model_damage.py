@@ -24,7 +24,6 @@ VARIABLES_DIR = "variables"
 VARIABLES_INDEX = "variables/variables.index"
 VARIABLES_DATA_PREFIX = "variables.data-"
 ASSETS_DIR = "assets"
-_ASSETS_COLLECTION = "saved_model_assets"  # TF1's legacy collection of AssetFileDefs.
 
 
 @contextlib.contextmanager
@@ -123,15 +122,8 @@ def missing_asset(module_path: str, meta_graphs: Iterable[Any]) -> str | None:
 def _asset_filenames(meta_graph: Any) -> list[str]:
     """The asset files a MetaGraph names: in `asset_file_def` (TF2, and TF1 since 1.x's
     builder), or in the `saved_model_assets` collection (TF1 Hub modules)."""
-    from tensorflow.core.protobuf import meta_graph_pb2
-
-    names = [asset.filename for asset in meta_graph.asset_file_def]
-    if _ASSETS_COLLECTION in meta_graph.collection_def:
-        for packed in meta_graph.collection_def[_ASSETS_COLLECTION].any_list.value:
-            asset = meta_graph_pb2.AssetFileDef()
-            if packed.Unpack(asset):
-                names.append(asset.filename)
-    return names
+    assets = [*meta_graph.asset_file_def, *saved_model_proto.collection_asset_defs(meta_graph)]
+    return [asset.filename for asset in assets]
 
 
 def _expects_variables(variables: str, saved_model: Any) -> bool:

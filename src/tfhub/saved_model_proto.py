@@ -116,6 +116,24 @@ def read_saved_model_proto(module_path: str) -> Any:
     return saved_model
 
 
+# TF1's legacy collection of the assets' AssetFileDefs, where TF1 Hub modules keep them.
+ASSETS_COLLECTION = "saved_model_assets"
+
+
+def collection_asset_defs(meta_graph: Any) -> list[Any]:
+    """The AssetFileDefs in a MetaGraph's ASSETS_COLLECTION (empty if it has none)."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    if ASSETS_COLLECTION not in meta_graph.collection_def:
+        return []
+    assets = []
+    for packed in meta_graph.collection_def[ASSETS_COLLECTION].any_list.value:
+        asset = meta_graph_pb2.AssetFileDef()
+        packed.Unpack(asset)
+        assets.append(asset)
+    return assets
+
+
 # Model files that are not SavedModel folders, by file name ending: what they are, what to do.
 _OTHER_MODEL_FILES = (
     (

@@ -22,7 +22,12 @@ from typing import Any
 
 from .. import _tf_private, errors
 from ..protos import ModuleAttachment
-from ..saved_model_proto import damaged_model_error, read_saved_model_proto
+from ..saved_model_proto import (
+    ASSETS_COLLECTION,
+    collection_asset_defs,
+    damaged_model_error,
+    read_saved_model_proto,
+)
 from ..utils.lazy import tensorflow as tf
 from .meta_graph_lib import split_tensor_name
 
@@ -31,7 +36,7 @@ logger = logging.getLogger(__name__)
 SIGNATURE_COLLECTION = ("__saved_model_lib_signatures",)
 ATTACHMENT_COLLECTION_INTERNAL = ("__hub_module_attachments",)
 ATTACHMENT_COLLECTION_SAVED = "hub_module_attachments"
-ASSETS_KEY = "saved_model_assets"
+ASSETS_KEY = ASSETS_COLLECTION
 ASSET_FILEPATHS = "asset_filepaths"
 _ASSET_PLACEHOLDER = b"SAVEDMODEL-ASSET"
 
@@ -163,15 +168,11 @@ def _merge_assets_key_collection(saved_model: Any, path: str) -> dict[str, str]:
     Returns:
         {asset filename as recorded: its path under `<path>/assets`}.
     """
-    from tensorflow.core.protobuf import meta_graph_pb2
-
     assets: dict[str, str] = {}
     for meta_graph in saved_model.meta_graphs:
         node_asset_map = {}
         if ASSETS_KEY in meta_graph.collection_def:
-            for any_proto in meta_graph.collection_def[ASSETS_KEY].any_list.value:
-                asset = meta_graph_pb2.AssetFileDef()
-                any_proto.Unpack(asset)
+            for asset in collection_asset_defs(meta_graph):
                 node_name = split_tensor_name(asset.tensor_info.name)[0]
                 node_asset_map[node_name] = assets[asset.filename] = _asset_path(
                     path, asset.filename
