@@ -153,7 +153,12 @@ _OTHER_MODEL_FILES = (
 )
 
 
-_MODEL_FILE_NAMES = (SAVED_MODEL_FILENAME_PB, "saved_model.pbtxt")
+MODEL_FILE_NAMES = (SAVED_MODEL_FILENAME_PB, "saved_model.pbtxt")
+
+
+def model_files_in(folder: str) -> list[str]:
+    """The names of the MODEL_FILE_NAMES that the local `folder` holds (as files)."""
+    return [name for name in MODEL_FILE_NAMES if os.path.isfile(os.path.join(folder, name))]
 
 
 def model_file_kind(path: str) -> tuple[str, str]:
@@ -168,7 +173,7 @@ def model_file_kind(path: str) -> tuple[str, str]:
             "and load HANDLE."
         )
     name = os.path.basename(path)
-    if name in _MODEL_FILE_NAMES:
+    if name in MODEL_FILE_NAMES:
         return f"the model's {name}", f"Pass its folder, {os.path.dirname(os.path.abspath(path))}."
     for endings, what, todo in _OTHER_MODEL_FILES:
         if name.lower().endswith(endings):
@@ -185,7 +190,7 @@ def model_below(folder: str) -> str | None:
         return None
     for name in names:
         below = os.path.join(folder, name)
-        if any(os.path.isfile(os.path.join(below, pb)) for pb in _MODEL_FILE_NAMES):
+        if model_files_in(below):
             return below
     return None
 

@@ -17,8 +17,6 @@ from collections.abc import Iterator
 
 from .. import errors
 
-MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
-
 
 def _unavailable(
     handle: str, flag: str, problem: str, remedy: str
@@ -29,11 +27,6 @@ def _unavailable(
         flag=flag,
         problem=problem,
     )
-
-
-def _present(folder: str) -> list[str]:
-    """The model files (MODEL_FILES) that `folder` holds."""
-    return [name for name in MODEL_FILES if os.path.isfile(os.path.join(folder, name))]
 
 
 def resolve_model_folder(handle: str, *, flag: str) -> str:
@@ -52,7 +45,7 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
             of `tfhub.resolve` propagate as they are: they name the URL and what to do.)
     """
     from ..saved_model import resolve
-    from ..saved_model_proto import model_below, model_file_kind
+    from ..saved_model_proto import model_below, model_file_kind, model_files_in
 
     try:
         folder = resolve(handle)
@@ -66,7 +59,7 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
         ) from err
     if "://" in folder:
         return folder
-    present = _present(folder)
+    present = model_files_in(folder)
     if present:
         if not any(os.path.getsize(os.path.join(folder, name)) for name in present):
             raise _unavailable(
