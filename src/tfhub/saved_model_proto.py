@@ -199,18 +199,20 @@ def no_pb_problem(module_path: str) -> tuple[str, str | None]:
     """Why a folder has no saved_model.pb, and what to do if that is not the default: it is a
     file (an archive, a Keras or TFLite model, the saved_model.pb itself), a TensorFlow.js
     model, its model is one folder down, or it lacks one."""
-    if "://" not in module_path and os.path.isfile(module_path):
+    not_a_saved_model = f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel"
+    if "://" in module_path:  # Remote folders get the plain answer (no listing).
+        return not_a_saved_model, None
+    if os.path.isfile(module_path):
         what, todo = model_file_kind(module_path)
         return f"it is {what}, not a model folder", todo
-    local = "://" not in module_path
-    if local and os.path.isfile(os.path.join(module_path, "model.json")):
+    if os.path.isfile(os.path.join(module_path, "model.json")):
         return (  # Kaggle and tfhub.dev publish TF.js variants of many models.
             "it is a TensorFlow.js model (model.json), not a SavedModel",
             "Load it with TensorFlow.js, or get the model's TensorFlow 2 (SavedModel) variant.",
         )
-    below = model_below(module_path) if local else None
+    below = model_below(module_path)
     if below is None:
-        return f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel", None
+        return not_a_saved_model, None
     name = os.path.basename(below)
     if cache.read_descriptor_handle(module_path) is None:
         return f"it holds no {SAVED_MODEL_FILENAME_PB}, but its folder {name}/ does", (
