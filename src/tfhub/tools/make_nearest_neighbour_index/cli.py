@@ -84,9 +84,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
 
 def _bad_flag(flag: str, value: object, message: str) -> errors.ToolFlagError:
-    return errors.ToolFlagError(
-        f"{message} Received: {flag.lstrip('-')}={value!r}", flag=flag.lstrip("-"), value=value
-    )
+    name = flag.lstrip("-")  # "--num_trees" -> "num_trees", as the other tools name it.
+    return errors.ToolFlagError(f"{message} Received: {name}={value!r}", flag=name, value=value)
 
 
 def _require(args: argparse.Namespace, *names: str) -> None:
