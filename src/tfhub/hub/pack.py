@@ -140,6 +140,17 @@ def pack(
     """
     folder = check_model_folder(model_dir)
     target, kind = _checked_target(output, folder)
+    return _write_pack(folder, output, target, kind, compresslevel)
+
+
+def _write_pack(
+    folder: Path,
+    output: str | os.PathLike[str],
+    target: Path,
+    kind: str | None,
+    compresslevel: int,
+) -> PackedArchive:
+    """`pack` once its checks have passed: `target` and `kind` are `_checked_target`'s."""
     members = _sorted_members(folder)
     digest = hashlib.sha256()
     if kind is not None:  # /dev/stdout, a named pipe: written into, never replaced.
@@ -317,6 +328,7 @@ def pack_model(
         NotAModelError: if the folder is not a loadable model.
         OSError: if the archive cannot be written.
     """
-    _checked_target(output, check_model_folder(model_dir))  # Before TensorFlow's seconds.
+    folder = check_model_folder(model_dir)
+    target, kind = _checked_target(output, folder)  # Before TensorFlow's seconds.
     check_loadable(model_dir)
-    return pack(model_dir, output, compresslevel=compresslevel)
+    return _write_pack(folder, output, target, kind, compresslevel)
