@@ -133,6 +133,64 @@ def test_a_path_starting_with_a_tilde_offers_the_home_folders(tmp_path, monkeypa
         hub.resolve("~/models/y")
 
 
+def test_a_quoted_path_says_the_quotes_are_part_of_it(tmp_path):
+    """A path pasted with its shell quotes, `hub.load("'/x/model'")`, said only that it does
+    not exist."""
+    model = tmp_path / "model"
+    model.mkdir()
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        hub.resolve(f"'{model}'")
+    assert str(caught.value) == (
+        f"'{model}' does not exist: the quote marks around it are part of the path; remove "
+        f"them: {model} exists."
+    )
+    with pytest.raises(errors.ModelNotFoundError, match=r"part of the path; remove them\.$"):
+        hub.resolve(f'"{tmp_path / "other"}"')
+
+
+def test_a_path_with_an_environment_variable_offers_it_expanded(tmp_path, monkeypatch):
+    """Python does not expand `$VAR` (nor did upstream), so `hub.load("$MODELS/x")` said only
+    "does not exist", while the shell finds the folder."""
+    monkeypatch.setenv("MODELS", str(tmp_path))
+    (tmp_path / "x").mkdir()
+    for handle in ("$MODELS/x", "${MODELS}/x"):
+        with pytest.raises(errors.ModelNotFoundError) as caught:
+            hub.resolve(handle)
+        assert str(caught.value) == (
+            f"{handle} does not exist: a program does not expand environment variables as a "
+            f"shell does (os.path.expandvars). Did you mean '{tmp_path / 'x'}'?"
+        )
+    with pytest.raises(errors.ModelNotFoundError, match=r"\(os.path.expandvars\)\.$"):
+        hub.resolve("$MODELS/y")
+
+
+def test_a_url_without_its_scheme_offers_the_url(server, served_dir, tmp_path, monkeypatch):
+    """A URL pasted without `https://` (or with `http:/`, `https//`) was taken for a local path:
+    "tfhub.dev/google/x/1 does not exist." The offered URL is the one that works."""
+    monkeypatch.chdir(tmp_path)
+    make_tar_gz(served_dir / "m.tar.gz")
+    address = server.url("m.tar.gz").removeprefix("http://")
+    offered = []
+    for handle in (address, f"http:/{address}", f"http//{address}", f"HTTP:{address}"):
+        with pytest.raises(
+            errors.ModelNotFoundError, match=r"If it is a URL, write it as '(.*)'\.$"
+        ) as caught:
+            hub.resolve(handle)
+        assert str(caught.value).startswith(f"{handle} does not exist. ")
+        offered.append(str(caught.value).split("write it as ")[1][1:-2])
+    assert offered == [f"http://{address}"] * 4
+    assert read_tree(hub.resolve(offered[0])) == MODEL_FILES
+    with pytest.raises(
+        errors.ModelNotFoundError, match="write it as 'https://tfhub.dev/google/x/1'"
+    ):
+        hub.resolve("tfhub.dev/google/x/1")
+    with pytest.raises(errors.ModelNotFoundError, match="write it as 'gs://bucket/m'"):
+        hub.resolve("gs:/bucket/m")
+    for relative in ("https/m", "models.v2/m", "model.tar.gz", "$5 model"):
+        with pytest.raises(errors.ModelNotFoundError, match=r" does not exist\.$"):
+            hub.resolve(relative)
+
+
 def test_uncompressed_format_reads_gcs_in_place(server, monkeypatch, tmp_path):
     bucket = tmp_path / "bucket"
     (bucket / "m").mkdir(parents=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from .. import errors, handles
 from ..utils.paths import home_expanded
@@ -47,18 +48,63 @@ class PathResolver(Resolver):
 
 
 def _not_found(handle: str, path: str, found: Callable[[str], bool]) -> str:
-    """The message for a path that does not exist. Spaces around a path (easy to paste, and
-    invisible in a message) are shown, and the path without them offered if it exists; so is
-    the home folder's path for a `~` (expanded by shells, not by Python or upstream)."""
+    """The message for a path that does not exist, with the likely slip when there is one:
+    spaces around it (invisible in a message), quotes, a `~` or `$VAR` (expanded by shells, not
+    by Python or upstream), or a URL whose scheme is missing or misspelled. Where the slip can
+    be undone, the path it names is offered if it exists."""
     stripped = path.strip()
-    if stripped == path:
-        home = home_expanded(path)
-        if home != path and found(home):
-            return (
-                f"{handle} does not exist: a program does not expand ~ as a shell does. Did "
-                f"you mean {home!r} (os.path.expanduser)?"
-            )
-        return f"{handle} does not exist."
-    if not stripped or not found(stripped):
-        return f"{handle!r} does not exist (mind the spaces around it)."
-    return f"{handle!r} does not exist: the path has spaces around it. Did you mean {stripped!r}?"
+    if stripped != path:
+        if not stripped or not found(stripped):
+            return f"{handle!r} does not exist (mind the spaces around it)."
+        return (
+            f"{handle!r} does not exist: the path has spaces around it. Did you mean {stripped!r}?"
+        )
+    if len(path) > 1 and path[0] == path[-1] and path[0] in "'\"":
+        unquoted = path[1:-1]
+        exists = f": {unquoted} exists" if found(unquoted) else ""
+        return (
+            f"{handle} does not exist: the quote marks around it are part of the path; remove "
+            f"them{exists}."
+        )
+    home = home_expanded(path)
+    if home != path and found(home):
+        return (
+            f"{handle} does not exist: a program does not expand ~ as a shell does. Did "
+            f"you mean {home!r} (os.path.expanduser)?"
+        )
+    if _VARIABLE.search(path):
+        expanded = os.path.expanduser(os.path.expandvars(path))
+        offer = f" Did you mean {expanded!r}?" if found(expanded) else ""
+        return (
+            f"{handle} does not exist: a program does not expand environment variables as a "
+            f"shell does (os.path.expandvars).{offer}"
+        )
+    url = _meant_url(path)
+    if url is not None:
+        return f"{handle} does not exist. If it is a URL, write it as {url!r}."
+    return f"{handle} does not exist."
+
+
+# $NAME and ${NAME}, as a shell (and os.path.expandvars) would expand them.
+_VARIABLE = re.compile(r"\$(?:[A-Za-z_]\w*|\{[A-Za-z_]\w*\})")
+# `http:/x`, `https//x`, `https:x`, `gs:/b`: a scheme with its `://` mistyped.
+_MISTYPED_SCHEME = re.compile(r"^(https?|gs)(?::/?|//+)(?=[^/])", re.IGNORECASE)
+# `tfhub.dev/google/x/1`, `127.0.0.1:8000/m`: a host name (a dot and a top-level domain of
+# letters, an IPv4 address, or localhost), maybe with a port, then a path: no `https://`.
+_HOST_FIRST = re.compile(
+    r"^(?:(localhost|\d{1,3}(?:\.\d{1,3}){3})|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
+    r"(?::\d{1,5})?/"
+)
+
+
+def _meant_url(path: str) -> str | None:
+    """The URL a path that does not exist was likely meant to be, or None: a mistyped scheme
+    mended, or a scheme put before a host name that starts a relative path (http:// for this
+    machine or an address, as local servers are; else https://)."""
+    mistyped = _MISTYPED_SCHEME.match(path)
+    if mistyped is not None:
+        return f"{mistyped.group(1).lower()}://{path[mistyped.end() :]}"
+    host = _HOST_FIRST.match(path)
+    if host is not None:
+        return f"{'http' if host.group(1) else 'https'}://{path}"
+    return None
