@@ -7,6 +7,8 @@ down; pages, latest-version URLs and folder versions are proxied to tfhub serve.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
@@ -73,3 +75,49 @@ def test_nginx_serves_archives_and_proxies_the_rest(tmp_path):
             log = app.access_log()
     assert "GET /lab/vision/m?tf-hub-format=compressed" in log  # Proxied: latest is the app's.
     assert "GET /lab/vision/m/1?tf-hub-format=compressed" not in log  # nginx sent that one.
+
+
+def _prefix_proxy(port: int, app_port: int, *, strip: bool) -> str:
+    """An nginx `server` that publishes the hub below /hub/, as a team's existing site would:
+    passing the prefix on (`proxy_pass http://app;`) or stripping it (`.../;`)."""
+    target = f"http://127.0.0.1:{app_port}{'/' if strip else ''}"
+    return f"""server {{
+    listen 127.0.0.1:{port};
+    location = /healthz {{ return 200 "ok"; }}
+    location /hub/ {{ proxy_pass {target}; proxy_set_header Host $http_host; }}
+}}
+"""
+
+
+def test_a_hub_below_a_path_answers_through_either_kind_of_proxy(tmp_path):
+    """`--base-url https://corp.example/hub` made the pages link to /hub/..., but the server
+    answered only at /: behind a proxy that passes the path on (nginx's `proxy_pass` without a
+    URI, the usual form), or opened directly, every page, archive and link was a 404."""
+    root = tmp_path / "root"
+    write_publisher(root, "lab", "Lab")
+    doc = write_model_doc(root, "lab/m/1", description="Version one.")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    app_port, passing, stripping = free_port(), free_port(), free_port()
+    base_url = f"http://127.0.0.1:{passing}/hub"
+    log = tmp_path / "serve.log"
+    with (
+        serve_hub(root, log, "--base-url", base_url, port=app_port) as app,
+        run_nginx(_prefix_proxy(passing, app_port, strip=False), tmp_path / "n1", port=passing),
+        run_nginx(_prefix_proxy(stripping, app_port, strip=True), tmp_path / "n2", port=stripping),
+    ):
+        for proxy in (f"http://127.0.0.1:{passing}", f"http://127.0.0.1:{stripping}", app.url()):
+            hub_url = f"{proxy.rstrip('/')}/hub"
+            page = requests.get(f"{hub_url}/lab/m/1", timeout=10)
+            assert page.status_code == 200 and "Version one." in page.text, proxy
+            found = re.findall(r'(?:href|src)="([^"]+)"', page.text)
+            links = [link for link in found if "example.com" not in link]  # The doc's own.
+            assert len(links) >= 5 and all(link.startswith(f"{base_url}/") for link in links)
+            for link in links:  # Every link of the page answers (the CSS, the API, the archive).
+                local = link.replace(base_url, hub_url)
+                assert requests.get(local, timeout=10).status_code == 200, local
+            assert requests.get(f"{hub_url}/", timeout=10).status_code == 200
+            assert read_tree(hub.resolve(f"{hub_url}/lab/m/1")) == MODEL_FILES
+        assert requests.get(app.url("lab/m/1"), timeout=10).status_code == 200  # Also at /.
+        assert requests.get(app.url("hubx/lab/m/1"), timeout=10).status_code == 404
+    logged = log.read_text()
+    assert '"GET /hub/lab/m/1" 200' in logged and '"GET /lab/m/1" 200' in logged  # As asked.

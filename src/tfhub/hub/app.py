@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,7 +28,7 @@ from . import api, archives, pages, protocol, refresh
 from .catalog import Catalog, Model, Version
 from .docs_format import DocKind
 from .files import FileResponse
-from .middleware import AccessLog, TokenAuth, enable_access_log
+from .middleware import AccessLog, PathPrefix, TokenAuth, enable_access_log
 from .search import SearchIndex
 from .settings import ServeSettings, default_cache_dir, read_tokens
 
@@ -258,6 +259,9 @@ def create_app(settings: ServeSettings) -> Any:
     wrapped: Any = app
     if tokens is not None:
         wrapped = TokenAuth(wrapped, tokens)
+    prefix = urlsplit(settings.base_url or "").path.rstrip("/")
+    if prefix:
+        wrapped = PathPrefix(wrapped, prefix)
     if settings.access_log:
         wrapped = AccessLog(wrapped)
     return wrapped

@@ -1,4 +1,4 @@
-"""ASGI middleware of the hub server: bearer-token auth and the access log.
+"""ASGI middleware of the hub server: bearer-token auth, the base URL's path and the access log.
 
 Auth (only with `--token-file`): a request without `Authorization: Bearer <token>` gets 401
 with `WWW-Authenticate: Bearer` (and `Basic`), a wrong token 403; tokens are compared in constant
@@ -17,6 +17,7 @@ import logging
 import sys
 import time
 from typing import Any
+from urllib.parse import unquote
 
 from .files import Receive, Scope, Send
 
@@ -94,6 +95,32 @@ class TokenAuth:
             await send_text(send, 403, "403 Forbidden: this token is not accepted by this hub.")
         else:
             await self.app(scope, receive, send)
+
+
+class PathPrefix:
+    """Serves the hub below the path of its `--base-url` as well as at `/`.
+
+    With `--base-url https://corp.example/hub`, the pages link to `/hub/...`. A reverse proxy
+    may strip that prefix (nginx `proxy_pass http://host:port/;`) or pass it on (`proxy_pass
+    http://host:port;`, or a browser pointed at the server itself); both reach the same routes.
+    A request whose path starts with the prefix is answered as the path without it.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        """`prefix`: the base URL's path as written in the URL (percent-encoded), e.g. "/hub"."""
+        self.app = app
+        self.raw_prefix = prefix.rstrip("/").encode("latin-1")
+        self.prefix = unquote(prefix.rstrip("/"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and (path == self.prefix or path.startswith(self.prefix + "/")):
+            rest = path[len(self.prefix) :] or "/"
+            raw = scope.get("raw_path")
+            scope = {**scope, "path": rest}
+            if raw is not None and raw.startswith(self.raw_prefix):
+                scope["raw_path"] = raw[len(self.raw_prefix) :] or b"/"
+        await self.app(scope, receive, send)
 
 
 class AccessLog:
