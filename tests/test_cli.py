@@ -41,6 +41,18 @@ def test_errors_are_one_line_and_nonzero(capsys, tmp_path, monkeypatch):
     assert code == 7 and "Traceback" in err
 
 
+def test_a_command_without_its_subcommand_prints_the_choices(capsys, isolated_cache):
+    """`tfhub` and `tfhub cache` alone said only "the following arguments are required:
+    COMMAND", without naming one; they print their whole help to stderr and exit 2."""
+    code, out, err = run(capsys, "-v")
+    assert code == 2 and out == ""
+    assert err.startswith("usage: tfhub ") and "  resolve  " in err and "Run `tfhub COMMAND" in err
+    code, out, err = run(capsys, "cache")
+    assert code == 2 and out == "" and err.startswith("usage: tfhub cache ")
+    assert all(f"    {action} " in err for action in ("list", "info", "verify", "rm", "prune"))
+    assert run(capsys, "cache", "list")[0] == 0  # A subcommand still runs.
+
+
 def test_offline_error_exit_code(capsys, monkeypatch):
     monkeypatch.setenv("TFHUB_OFFLINE", "1")
     code, _, err = run(capsys, "resolve", "https://example.invalid/m.tar.gz")

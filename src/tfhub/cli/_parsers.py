@@ -8,6 +8,7 @@ any command's module, and `tfhub NAME ...` imports only the module that adds NAM
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any, NamedTuple
 
 
@@ -45,6 +46,18 @@ COMMANDS: dict[str, Command] = {
         "module_search", "rank image feature-vector modules for an image dataset (1-NN error)"
     ),
 }
+
+
+def help_when_bare(parser: argparse.ArgumentParser) -> None:
+    """Makes `parser`, given without a subcommand (`tfhub`, `tfhub cache`), print its whole help
+    to stderr (the subcommands listed) and exit 2, as a usage error; argparse named only the
+    missing argument ("the following arguments are required: COMMAND")."""
+
+    def print_help(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+
+    parser.set_defaults(run=print_help)
 
 
 def add_command(commands: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from .. import cache, errors
-from ._parsers import add_command, add_documented_parser
+from ._parsers import add_command, add_documented_parser, help_when_bare
 
 CACHE_ENV = """\
 environment:
@@ -30,7 +30,8 @@ def add_commands(commands: Any) -> None:
         epilog=CACHE_ENV,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    sub = parser.add_subparsers(dest="cache_command", metavar="ACTION")
+    help_when_bare(parser)
     listing = _add(
         sub,
         "list",

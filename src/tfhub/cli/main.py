@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterator, Sequence
 
 from .. import __version__
 from . import _errors
-from ._parsers import COMMANDS
+from ._parsers import COMMANDS, help_when_bare
 
 EPILOG = """\
 examples:
@@ -43,7 +43,8 @@ def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentPa
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log progress (and TensorFlow's) to stderr"
     )
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    help_when_bare(parser)
     wanted = COMMANDS.keys() if commands is None else commands
     to_build = {COMMANDS[name].module for name in wanted if name in COMMANDS}
     for name, command in COMMANDS.items():
