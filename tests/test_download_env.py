@@ -259,3 +259,27 @@ if __name__ == "__main__":  # `python tests/test_download_env.py` prints the tab
     from tfhub import constants
 
     print(constants.env_table_markdown(), end="")
+
+
+def test_a_misspelt_variable_is_named_once(server, served_dir, isolated_cache, monkeypatch, caplog):
+    """`TF_HUB_CACHE_DIR=/data` (or `tfhub_cache_dir`, the absl flag's name) was ignored in
+    silence: models went to the temporary folder and were downloaded again after a reboot."""
+    from tfhub import constants
+
+    monkeypatch.setattr(constants, "_misspelt_checked", False)
+    for name in ("TF_HUB_CACHE_DIR", "tfhub_cache_dir", "TFHUB_OFFLINE_MODE", "TFHUB_UNRELATED"):
+        monkeypatch.setenv(name, "/data")
+    make_tar_gz(served_dir / "m.tar.gz")
+    with caplog.at_level("WARNING", logger="tfhub"):
+        assert hub.resolve(server.url("m.tar.gz")).startswith(str(isolated_cache))
+        hub.resolve(server.url("m.tar.gz"))
+    warned = sorted(r.getMessage() for r in caplog.records if r.name == "tfhub")
+    assert warned == [
+        f"The environment variable {name} is set, but tfhub reads no such variable: rename it "
+        f"to {meant} (names are exact), or unset it."
+        for name, meant in [
+            ("TFHUB_OFFLINE_MODE", "TFHUB_OFFLINE"),
+            ("TF_HUB_CACHE_DIR", "TFHUB_CACHE_DIR"),
+            ("tfhub_cache_dir", "TFHUB_CACHE_DIR"),
+        ]
+    ]

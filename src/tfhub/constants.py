@@ -22,7 +22,7 @@ from .utils.records import FrozenRecord
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from typing import Any
 
 TFHUB_CACHE_DIR = "TFHUB_CACHE_DIR"
@@ -173,6 +173,51 @@ def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
+# TFHUB_ variables read outside this module: `tfhub serve`'s workers, the `./run` script.
+_OTHER_TFHUB_VARIABLES = ("TFHUB_SERVE_SETTINGS", "TFHUB_VENV")
+_misspelt_checked = False
+
+
+def misspelt_variables(names: Iterable[str]) -> list[tuple[str, str]]:
+    """Returns (name, likely meant) for each of `names` that looks like a misspelt tfhub
+    variable: `TF_HUB_CACHE_DIR`, `TFHUB_CACHE_DIRECTORY`, `tfhub_cache_dir` (the absl flag's
+    name). Unknown `TFHUB_` names with no close known one are left alone."""
+    known = [var.name for var in ENV_VARS if var.name.startswith("TF")]
+    known += _OTHER_TFHUB_VARIABLES
+    found = []
+    for name in names:
+        key = name.upper().replace("-", "_")
+        if name in known or not key.startswith(("TFHUB", "TF_HUB")):
+            continue
+        if key in known:
+            found.append((name, key))
+            continue
+        import difflib  # Only for such a name: ~1 ms to import.
+
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+        if close:
+            found.append((name, close[0]))
+    return found
+
+
+def warn_misspelt_variables_once() -> None:
+    """Logs a warning, once per process, for each misspelt tfhub variable in the environment
+    (`TF_HUB_CACHE_DIR=/data` would otherwise leave models in the temporary folder, silently)."""
+    global _misspelt_checked
+    if _misspelt_checked:
+        return
+    _misspelt_checked = True
+    for name, meant in misspelt_variables(os.environ):
+        import logging
+
+        logging.getLogger("tfhub").warning(
+            "The environment variable %s is set, but tfhub reads no such variable: rename it "
+            "to %s (names are exact), or unset it.",
+            name,
+            meant,
+        )
+
+
 DEFAULT_MAX_EXTRACTED_BYTES = 256 << 30  # 256 GiB: far above any published model.
 DEFAULT_DOWNLOAD_MIN_SPEED = 1024.0  # Bytes per second, averaged over TFHUB_HTTP_TIMEOUT.
 _SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -258,6 +303,7 @@ def get_env_setting(env_var: str, flag_name: str) -> Any:
 
 def cache_dir() -> str:
     """Returns the cache folder: TFHUB_CACHE_DIR, --tfhub_cache_dir, or <tempdir>/tfhub_modules."""
+    warn_misspelt_variables_once()
     value = get_env_setting(TFHUB_CACHE_DIR, "tfhub_cache_dir")
     if not value:
         import tempfile  # Only for the default: `tempfile` costs ~1.5 ms to import.
