@@ -103,6 +103,42 @@ def test_rm_and_prune(capsys, server, served_dir, isolated_cache):
     assert sorted(os.listdir(isolated_cache)) == [".locks"]
 
 
+def test_rm_all_removes_every_entry_and_nothing_else(
+    capsys, server, served_dir, isolated_cache, tmp_path
+):
+    """Clearing the cache took `rm -rf` of the folder, which breaks a download running in
+    another process (its temporary folder and lock vanish) and takes files that are not
+    tfhub's; `tfhub cache rm --all` removes each entry under its lock, and only entries."""
+    names = ["a.tar.gz", "b.tar.gz", "c.tar.gz"]
+    for name in names:
+        make_tar_gz(served_dir / name)
+    assert main(["pull", *(server.url(name) for name in names)]) == 0
+    damaged = cache.module_dir(server.url("c.tar.gz"))
+    os.remove(os.path.join(damaged, "saved_model.pb"))
+    target = tmp_path / "kept-model"
+    target.mkdir()
+    linked = os.path.join(isolated_cache, handles.cache_key("linked"))
+    os.symlink(target, linked)
+    in_progress = os.path.join(isolated_cache, handles.cache_key("x") + ".0123abcd.tmp")
+    os.makedirs(in_progress)  # Another process's download at work: not an entry.
+    (Path(isolated_cache) / "NOTES.txt").write_text("mine")
+    capsys.readouterr()
+    code, out, err = run(capsys, "cache", "rm", "--all")
+    assert code == 0 and err == ""
+    assert out.splitlines()[-1] == f"4 entries removed from {isolated_cache}."
+    assert f"removed the link {linked} (its target was kept)" in out
+    left = sorted(os.listdir(isolated_cache))
+    assert left == sorted([".locks", "NOTES.txt", os.path.basename(in_progress)])
+    assert target.is_dir()
+    assert run(capsys, "cache", "rm", "--all")[1].endswith(
+        f"0 entries removed from {isolated_cache}.\n"
+    )
+    code, _, err = run(capsys, "cache", "rm")
+    assert code == 2 and "or --all for every entry" in err
+    code, _, err = run(capsys, "cache", "rm", "--all", "x")
+    assert code == 2 and "give it no handle. Received: ['x']" in err
+
+
 def test_import_archive_under_a_handle(capsys, tmp_path, isolated_cache, monkeypatch):
     archive = make_tar_gz(tmp_path / "m.tar.gz")
     monkeypatch.setenv("TFHUB_OFFLINE", "1")  # Importing is local: allowed offline.

@@ -65,10 +65,14 @@ def add_commands(commands: Any) -> None:
         "rm",
         help="remove entries, by handle or folder name",
         description="Remove entries (the folder, descriptor and manifest), each under its lock: "
-        "a download of the same entry is waited for. A symlinked entry is removed as a link.",
-        examples="  tfhub cache rm https://host/models/m/1\n  tfhub cache rm FOLDER_NAME",
+        "a download of the same entry is waited for. A symlinked entry is removed as a link. "
+        "--all removes every entry so (safe while other processes use the cache, unlike "
+        "rm -rf of the folder).",
+        examples="  tfhub cache rm https://host/models/m/1\n  tfhub cache rm FOLDER_NAME\n"
+        "  tfhub cache rm --all",
     )
-    remove.add_argument("entries", nargs="+", metavar="HANDLE_OR_FOLDER")
+    remove.add_argument("entries", nargs="*", metavar="HANDLE_OR_FOLDER")
+    remove.add_argument("--all", action="store_true", help="remove every entry of the cache")
     remove.set_defaults(run=run_rm)
     prune = _add(
         sub,
@@ -190,7 +194,30 @@ def _entry_path(name_or_handle: str) -> str:
 
 
 def run_rm(args: argparse.Namespace) -> int:
-    """Removes each entry under its lock; raises ModelNotFoundError if one is not in the cache."""
+    """Removes each entry (or, with --all, every entry) under its lock.
+
+    Raises:
+        tfhub.errors.ArgumentError: for both entries and --all, or neither.
+        tfhub.errors.ModelNotFoundError: if a named entry is not in the cache (the others are
+            removed).
+    """
+    if not args.entries and not args.all:
+        raise errors.ArgumentError(
+            "`tfhub cache rm` needs the handles or entry folder names to remove (as `tfhub "
+            "cache list` shows them), or --all for every entry."
+        )
+    if args.entries and args.all:
+        raise errors.ArgumentError(
+            f"`tfhub cache rm --all` removes every entry: give it no handle. Received: "
+            f"{args.entries}"
+        )
+    if args.all:
+        root = _local_root()
+        paths = cache.store.entry_paths(root)
+        for path in paths:
+            print(cache.remove(path).describe())
+        print(f"{len(paths)} {'entry' if len(paths) == 1 else 'entries'} removed from {root}.")
+        return 0
     missing = []
     for name in args.entries:
         path = _entry_path(name)
