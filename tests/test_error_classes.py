@@ -111,6 +111,7 @@ _BUILTIN_RAISES_ALLOWED = {
     ("__init__.py", "AttributeError"): "module __getattr__: Python's protocol",
     ("cache/__init__.py", "AttributeError"): "module __getattr__: Python's protocol",
     ("keras/__init__.py", "AttributeError"): "module __getattr__: Python's protocol",
+    ("resolver.py", "AttributeError"): "module __getattr__: Python's protocol (lazy FLAGS)",
     ("tools/make_image_classifier/__init__.py", "AttributeError"): "module __getattr__",
     ("keras/layer.py", "AttributeError"): "Keras probes input_shape/output_shape with hasattr",
     ("keras/layer.py", "NotImplementedError"): "Keras falls back from compute_output_shape",

@@ -118,7 +118,32 @@ if TYPE_CHECKING:  # pragma: no cover - static imports for type checkers and IDE
 
 # Submodules that `import tfhub` used to import, so `hub.errors.OfflineModeError` and
 # `hub.constants.cache_dir()` keep working after a bare `import tfhub`: imported on first access.
-_LAZY_SUBMODULES = frozenset({"constants", "errors", "keras", "utils"})
+# So do tensorflow_hub's module paths (`hub.resolver.HttpResolverBase`, `hub.registry.resolver`,
+# `hub.keras_layer.KerasLayer`): upstream's package imported them all.
+UPSTREAM_MODULE_PATHS = frozenset(
+    {
+        "compressed_module_resolver",
+        "estimator",
+        "feature_column",
+        "feature_column_v2",
+        "image_module_info_pb2",
+        "image_util",
+        "keras_layer",
+        "module",
+        "module_attachment_pb2",
+        "module_def_pb2",
+        "module_spec",
+        "module_v2",
+        "native_module",
+        "registry",
+        "resolver",
+        "saved_model_module",
+        "tools",
+        "uncompressed_module_resolver",
+        "version",
+    }
+)
+_LAZY_SUBMODULES = frozenset({"constants", "errors", "keras", "utils"}) | UPSTREAM_MODULE_PATHS
 
 
 def __getattr__(name: str) -> Any:

@@ -224,9 +224,15 @@ def test_spec_export_from_checkpoint(rich_spec: Any, tmp_path: Path) -> None:
     rich_spec.export(
         str(tmp_path / "out"), checkpoint_path=ckpt, name_transform_fn=lambda n: f"tower/{n}"
     )
-    with tf.Graph().as_default():
-        hidden = _run(hub.Module(str(tmp_path / "out"))(X, as_dict=True)["hidden"])
-    np.testing.assert_allclose(hidden, np.maximum(X @ (2 * W_HIDDEN) + B_HIDDEN, 0), atol=1e-5)
+    # Upstream's module-level helper, at its module path: the same export.
+    from tfhub.module import export_module_spec
+
+    export_module_spec(rich_spec, str(tmp_path / "out2"), ckpt, lambda n: f"tower/{n}")
+    for out in ("out", "out2"):
+        with tf.Graph().as_default():
+            hidden = _run(hub.Module(str(tmp_path / out))(X, as_dict=True)["hidden"])
+        expected = np.maximum(X @ (2 * W_HIDDEN) + B_HIDDEN, 0)
+        np.testing.assert_allclose(hidden, expected, atol=1e-5)
 
 
 def test_drop_collections_and_from_saved_model(tmp_path: Path) -> None:

@@ -6,11 +6,13 @@ registers the column classes, so tf_keras `DenseFeatures.from_config` finds them
 
 from __future__ import annotations
 
+from ._base import HubDenseColumn as DenseFeatureColumn  # Upstream's name of the base class.
 from .image import image_embedding_column
 from .text import sparse_text_embedding_column, text_embedding_column
 from .text_v2 import text_embedding_column_v2
 
 __all__ = [
+    "DenseFeatureColumn",
     "image_embedding_column",
     "sparse_text_embedding_column",
     "text_embedding_column",

@@ -1,0 +1,8 @@
+"""tensorflow_hub's `feature_column_v2` module path: `text_embedding_column_v2` (it lives in
+`tfhub.feature_column`)."""
+
+from __future__ import annotations
+
+from .feature_column import text_embedding_column_v2
+
+__all__ = ["text_embedding_column_v2"]

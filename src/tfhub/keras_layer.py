@@ -1,0 +1,46 @@
+"""tensorflow_hub's `keras_layer` module path: `from tfhub.keras_layer import KerasLayer` works as
+`from tensorflow_hub.keras_layer import KerasLayer` did. The layer lives in `tfhub.keras`."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from . import errors
+from .keras import KerasLayer
+from .saved_model import load
+
+__all__ = ["KerasLayer", "func_has_training_argument", "load_module"]
+
+
+def load_module(handle: Any, tags: Any = None, load_options: Any = None) -> Any:
+    """Returns the object a KerasLayer wraps, as upstream's helper: `hub.load(handle)`, or
+    `handle` itself if it is callable already.
+
+    Raises:
+        tfhub.errors.ArgumentError: (a ValueError) for tags or load_options with a callable.
+    """
+    if callable(handle):
+        for name, value in (("tags", tags), ("load_options", load_options)):
+            if value is not None:
+                raise errors.ArgumentError(
+                    f"Passing a callable handle is mutually exclusive with setting {name}. "
+                    f"Received: {name}={value!r}"
+                )
+        return handle
+    return load(handle, tags=tags, options=load_options)
+
+
+def func_has_training_argument(func: Any) -> bool:
+    """Returns True if `func` is callable and takes a `training` argument (by name)."""
+    if not callable(func):
+        return False
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # No signature to read (a builtin).
+        return False
+    training = parameters.get("training")
+    return training is not None and training.kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )

@@ -1,0 +1,187 @@
+"""tensorflow_hub's `resolver` module path: what custom resolvers were written against.
+
+Code such as Kaggle's own notebook resolver reads `from tensorflow_hub import resolver` and
+subclasses `resolver.HttpResolverBase`; resolvers that download call `resolver.atomic_download`
+with a `download_fn(handle, tmp_dir)`, often filled by `DownloadManager.download_and_uncompress`.
+These names keep upstream's signatures over tfhub's parts: the cache's atomic install (lock,
+temporary folder, rename, descriptor), the safe extraction of archives, the settings of
+`tfhub.constants`. tfhub's own resolvers, with their template-method base class, live in
+`tfhub.resolvers`.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from . import constants, handles
+from .constants import ModelLoadFormat, get_env_setting
+
+__all__ = [
+    "DownloadManager",
+    "HttpResolverBase",
+    "ModelLoadFormat",
+    "PathResolver",
+    "Resolver",
+    "atomic_download",
+    "create_local_module_dir",
+    "get_env_setting",
+    "model_load_format",
+    "tfhub_cache_dir",
+]
+
+
+class Resolver(abc.ABC):
+    """Upstream's resolver interface: `is_supported(handle)` and `__call__(handle) -> path`.
+
+    An instance is registered with `hub.register_resolver` (or, as with tensorflow_hub 0.10,
+    `tfhub.registry.resolver.add_implementation`); the newest registration is tried first.
+    """
+
+    @abc.abstractmethod
+    def __call__(self, handle: str) -> str:
+        """Returns the path of the model folder of a supported handle."""
+
+    @abc.abstractmethod
+    def is_supported(self, handle: str) -> bool:
+        """Returns True if the handle has this resolver's form (not that it can be resolved)."""
+
+
+class PathResolver(Resolver):
+    """Resolves local paths (and file:// or tf.io.gfile URLs): the last resolver tried."""
+
+    def is_supported(self, handle: str) -> bool:
+        return True
+
+    def __call__(self, handle: str) -> str:
+        """Returns the path if it exists.
+
+        Raises:
+            tfhub.errors.ModelNotFoundError: (an IOError, as upstream's) if it does not.
+        """
+        from .resolvers.path import PathResolver as TfhubPathResolver
+
+        return TfhubPathResolver()(handle)
+
+
+class HttpResolverBase(Resolver):
+    """Base class of http(s) resolvers, with upstream's helpers for subclasses."""
+
+    def __init__(self) -> None:
+        self._context: Any = None
+
+    def _is_running_on_colab(self) -> bool:
+        return "google.colab" in sys.modules
+
+    def _append_format_query(self, handle: str, format_query: tuple[str, str]) -> str:
+        """Returns the URL with `format_query` (e.g. ("tf-hub-format", "compressed")) added."""
+        return handles.append_format_query(handle, format_query)
+
+    def _set_url_context(self, context: Any) -> None:
+        """Sets the `ssl.SSLContext` that `_call_urlopen` uses (custom certificate authorities)."""
+        self._context = context
+
+    def _call_urlopen(self, request: Any) -> Any:
+        """`urllib.request.urlopen(request)` with the context set, and TFHUB_HTTP_TIMEOUT (a
+        read never waits without bound)."""
+        import urllib.request
+
+        return urllib.request.urlopen(
+            request, context=self._context, timeout=constants.http_timeout()
+        )
+
+    def is_http_protocol(self, handle: str) -> bool:
+        return handles.is_http_url(handle)
+
+
+def tfhub_cache_dir(default_cache_dir: str | None = None, use_temp: bool = False) -> str | None:
+    """Returns TFHUB_CACHE_DIR (or --tfhub_cache_dir), else `default_cache_dir`, else
+    `<tempdir>/tfhub_modules` if `use_temp`, else None (as upstream)."""
+    cache_dir = get_env_setting(constants.TFHUB_CACHE_DIR, "tfhub_cache_dir") or default_cache_dir
+    if not cache_dir and use_temp:
+        import tempfile
+
+        cache_dir = os.path.join(tempfile.gettempdir(), constants.DEFAULT_CACHE_SUBDIR)
+    return os.path.expanduser(str(cache_dir)) if cache_dir else None
+
+
+def model_load_format() -> str:
+    """Returns TFHUB_MODEL_LOAD_FORMAT (or the flag): "AUTO", "COMPRESSED" or "UNCOMPRESSED".
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) for any other value.
+    """
+    return constants.model_load_format().value
+
+
+def create_local_module_dir(cache_dir: str, module_name: str) -> str:
+    """Creates `cache_dir` if needed; returns the path of `module_name` in it."""
+    if "://" in cache_dir:
+        import tensorflow as tf
+
+        tf.io.gfile.makedirs(cache_dir)
+    else:
+        os.makedirs(cache_dir, exist_ok=True)
+    return os.path.join(cache_dir, module_name)
+
+
+def atomic_download(
+    handle: str,
+    download_fn: Callable[[str, str], object],
+    module_dir: str,
+    lock_file_timeout_sec: float = 10 * 60,
+) -> str:
+    """Returns `module_dir`, calling `download_fn(handle, tmp_dir)` to fill it if it is missing.
+
+    As upstream: at most one process downloads a handle at a time, and `module_dir` appears
+    only once complete. `download_fn` fills an empty temporary folder beside it, which is
+    renamed into place (and removed if `download_fn` fails).
+
+    Args:
+        handle: the handle (written in the entry's descriptor, credentials hidden).
+        download_fn: fills the folder it is given with the model's files.
+        module_dir: the entry's folder, e.g. `<cache>/<sha1 of the handle>`.
+        lock_file_timeout_sec: how long another process downloading the same handle may show
+            no sign of life before waiting for it fails (TFHUB_LOCK_TIMEOUT's meaning).
+
+    Raises:
+        tfhub.errors.LockTimeoutError: if that process stopped showing signs of life.
+        tfhub.errors.OfflineModeError: under TFHUB_OFFLINE=1, if `module_dir` is missing.
+        Whatever `download_fn` raises.
+    """
+    from .download import atomic_download as install
+
+    with constants.overrides({constants.TFHUB_LOCK_TIMEOUT: str(lock_file_timeout_sec)}):
+        return install(handle, lambda tmp_dir: download_fn(handle, tmp_dir), module_path=module_dir)
+
+
+class DownloadManager:
+    """Extracts a downloaded archive (upstream's helper of `download_fn`s)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def download_and_uncompress(self, fileobj: Any, dst_path: str) -> None:
+        """Extracts the .tar or .tar.gz read from `fileobj` into the folder `dst_path`.
+
+        Raises:
+            tfhub.errors.ArchiveError: (an IOError, as upstream's) for an archive that is not a
+                tar, is truncated or corrupt; `UnsafeArchiveError` for a member that would write
+                outside `dst_path` or is a device, a FIFO or a link out of it.
+        """
+        from . import _archive
+        from .utils.redact import redact
+
+        _archive.extract_fileobj(fileobj, dst_path, source=redact(self._url))
+
+
+def __getattr__(name: str) -> Any:
+    """`FLAGS`, absl's flags (upstream's module held them), imported on first access."""
+    if name == "FLAGS":
+        from absl import flags
+
+        return flags.FLAGS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
