@@ -6,12 +6,15 @@ from .flowers import get_default_image_dir
 from .hparams import HParams, get_default_hparams
 from .lib import make_image_classifier, train_model
 from .model import build_model
+from .strategy import NoStrategy, get_distribution_strategy
 
 __all__ = [
     "HParams",
+    "NoStrategy",
     "build_model",
     "get_default_hparams",
     "get_default_image_dir",
+    "get_distribution_strategy",
     "make_image_classifier",
     "train_model",
 ]
