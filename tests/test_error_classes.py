@@ -31,6 +31,8 @@ _DATA = {  # A value for each keyword an error class takes.
     "problem": "saved_model.pb (0 bytes) holds no MetaGraph",
     "name": "TFHUB_HTTP_TIMEOUT",
     "remedy": "Free space on the disk of the cache folder /cache.",
+    "op": "SentencepieceOp",
+    "library": "tensorflow_text",
 }
 
 

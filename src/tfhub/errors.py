@@ -291,6 +291,26 @@ class ModelPathEncodingError(TFHubLoadError, UnicodeError):
         self.path = path
 
 
+class MissingOpError(TFHubLoadError, RuntimeError):
+    """A model that uses a TensorFlow op this process has not registered: an op of a library
+    that registers its ops when imported (tensorflow_text's tokenizers, in BERT preprocessors
+    and multilingual sentence encoders), or of a newer TensorFlow. A RuntimeError, as
+    TensorFlow's "Op type not registered" error for TF2 SavedModels (TF1 modules raised its
+    NotFoundError; that error is kept as `__cause__`).
+
+    Attributes:
+        path: the model's folder ("" for a module spec built in memory).
+        op: the op's name, e.g. "SentencepieceOp".
+        library: the Python module that registers it, e.g. "tensorflow_text", if known.
+    """
+
+    def __init__(self, message: str, *, path: str, op: str, library: str | None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.op = op
+        self.library = library
+
+
 class _AvailableMixin:
     """Keeps `available`: what could have been asked for instead."""
 

@@ -1,4 +1,5 @@
-"""Why a model folder did not load: a missing, truncated or damaged `saved_model.pb` or checkpoint.
+"""Why a model folder did not load: a missing, truncated or damaged `saved_model.pb` or
+checkpoint, or an op this TensorFlow process has not registered.
 
 Loading asks TensorFlow first and diagnoses only after it failed, so a model that loads pays
 nothing. TensorFlow's own errors for damaged files are a ValueError ("0 MetaGraphs"), an OSError
@@ -6,19 +7,22 @@ nothing. TensorFlow's own errors for damaged files are a ValueError ("0 MetaGrap
 sstable"); none says which file is at fault or what to do. `diagnosed` replaces them with a
 `DamagedModelError` that names the file and says what to do: remove a damaged cache entry so
 the next load downloads it anew, or copy or export a local folder again (the message is built
-in one place, `saved_model_proto.damaged_model_error`).
+in one place, `saved_model_proto.damaged_model_error`). "Op type not registered 'X'" becomes a
+`MissingOpError` naming the library that registers X (`missing_op_error`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from . import cache, errors, saved_model_proto
 from .saved_model_proto import damaged_model_error
 from .utils.lazy import tensorflow as tf
+from .utils.redact import redact
 
 VARIABLES_DIR = "variables"
 VARIABLES_INDEX = "variables/variables.index"
@@ -28,7 +32,8 @@ ASSETS_DIR = "assets"
 
 @contextlib.contextmanager
 def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
-    """Runs the load in its body; if it fails because a file of the folder is damaged, says so.
+    """Runs the load in its body; if it fails because a file of the folder is damaged, or the
+    model uses an op this process lacks, says so.
 
     Args:
         module_path: the folder being loaded.
@@ -37,6 +42,7 @@ def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
     Raises:
         tfhub.errors.DamagedModelError: (`MissingModelFileError` for a missing file) if the
             load failed and `diagnose` finds the damaged file; the failure is its `__cause__`.
+        tfhub.errors.MissingOpError: if the model uses an op this process has not registered.
             Any other failure is raised unchanged.
     """
     try:
@@ -44,10 +50,122 @@ def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
     except errors.TFHubError:
         raise  # tfhub's own errors already say what is wrong.
     except Exception as err:
-        damaged = diagnose(module_path, handle=handle)
-        if damaged is None:
+        cause: errors.TFHubLoadError | None = missing_op_error(err, module_path, handle=handle)
+        if cause is None:
+            cause = diagnose(module_path, handle=handle)
+        if cause is None:
             raise
-        raise damaged from err
+        raise cause from err
+
+
+@contextlib.contextmanager
+def missing_ops_named(module_path: str | None, *, handle: str | None = None) -> Iterator[None]:
+    """Runs a graph import in its body; "Op type not registered" becomes a `MissingOpError`.
+
+    Raises:
+        tfhub.errors.MissingOpError: (a RuntimeError) naming the op and the library to import;
+            TensorFlow's error is its `__cause__`. Any other failure is raised unchanged.
+    """
+    try:
+        yield
+    except errors.TFHubError:
+        raise
+    except Exception as err:
+        missing = missing_op_error(err, module_path, handle=handle)
+        if missing is None:
+            raise
+        raise missing from err
+
+
+_NOT_REGISTERED = re.compile(r"Op type not registered '([^']+)'")
+# Libraries that register, when imported, ops that published models use: (op-name prefixes, the
+# module to import, its pip package, whether its versions follow TensorFlow's minor version).
+# tensorflow_text: BERT preprocessors, multilingual sentence encoders, T5/ALBERT tokenizers.
+_OP_LIBRARIES: tuple[tuple[tuple[str, ...], str, str, bool], ...] = (
+    (
+        (
+            "CaseFoldUTF8",
+            "NormalizeUTF8",
+            "RegexSplit",
+            "WordpieceTokenize",
+            "FastWordpiece",
+            "FastBertNormalize",
+            "FastSentencepiece",
+            "WhitespaceTokenize",
+            "UnicodeScriptTokenize",
+            "SplitMergeTokenize",
+            "TFText>",
+        ),
+        "tensorflow_text",
+        "tensorflow-text",
+        True,
+    ),
+    (("SimpleML",), "tensorflow_decision_forests", "tensorflow-decision-forests", True),
+    (("IO>",), "tensorflow_io", "tensorflow-io", False),
+    (("Addons>",), "tensorflow_addons", "tensorflow-addons", False),
+    (("Scann>",), "scann", "scann", False),
+)
+
+
+def _op_library(op: str) -> tuple[str, str, bool] | None:
+    """(module to import, pip package, versioned like TensorFlow) of the library of `op`."""
+    if op.startswith("Sentencepiece"):
+        # tensorflow_text's end in "Op" (SentencepieceOp, SentencepieceTokenizeOp); the others
+        # (SentencepieceEncodeSparse, ...) are tf_sentencepiece's, whose last release was for
+        # TensorFlow 2.2.
+        if op.endswith("Op"):
+            return "tensorflow_text", "tensorflow-text", True
+        return "tf_sentencepiece", "tf-sentencepiece", False
+    for prefixes, module, package, versioned in _OP_LIBRARIES:
+        if op.startswith(prefixes):
+            return module, package, versioned
+    return None
+
+
+def missing_op_error(
+    err: BaseException, module_path: str | None, *, handle: str | None = None
+) -> errors.MissingOpError | None:
+    """The error to raise for a load or graph import that failed with "Op type not registered
+    'X'", or None for any other failure.
+
+    Args:
+        err: what TensorFlow raised.
+        module_path: the model's folder, if it has one.
+        handle: the handle the user loaded, if it differs from the folder.
+    """
+    found = _NOT_REGISTERED.search(str(err))
+    if found is None:
+        return None
+    op = found.group(1)
+    named = redact(handle) if handle else module_path
+    model = f"The model {named}" if named else "The module"
+    library = _op_library(op)
+    if library is None:
+        todo = (
+            f"It comes from a library the model's author imported when saving it, or from a "
+            f"TensorFlow newer than this one ({tf.__version__}): import that library before "
+            "loading the model, or load it with the TensorFlow it was made with."
+        )
+    elif library[0] == "tf_sentencepiece":
+        todo = (
+            "It comes from tf_sentencepiece, whose last release was for TensorFlow 2.2: use a "
+            "newer version of the model (multilingual sentence encoders since version 3 use "
+            "tensorflow_text's ops), or TensorFlow 2.2 with tf_sentencepiece."
+        )
+    else:
+        module, package, versioned = library
+        version = ".".join(tf.__version__.split(".")[:2])
+        pin = f"'{package}=={version}.*'" if versioned else package
+        todo = (
+            f"It comes from {module}, which registers its ops when imported: install it "
+            f"(pip install {pin}) and `import {module}` before loading the model."
+        )
+    return errors.MissingOpError(
+        f"{model} uses the TensorFlow op {op!r}, which this process has not registered. {todo}",
+        path=module_path or "",
+        op=op,
+        library=None if library is None else library[0],
+    )
 
 
 def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedModelError | None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import errors
+from ..model_damage import missing_ops_named
 from ..utils.lazy import tensorflow as tf
 from . import meta_graph_lib, tensor_info
 from .checkpoint import init_from_checkpoint
@@ -107,7 +108,7 @@ class ModuleImpl:
         # TPU function (as upstream) the state goes to the outer graph, so that it is
         # initialized once and not on every call of the function.
         scope = tf.init_scope if is_tpu_graph_function() else lambda: tf.control_dependencies(None)
-        with scope():
+        with scope(), missing_ops_named(getattr(spec, "module_path", None)):
             self._init_state(name)
 
     def _init_state(self, name: str) -> None:
