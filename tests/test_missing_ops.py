@@ -12,21 +12,18 @@ model saved with tensorflow_text imported does in a process without it.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+from tests._helpers.python_process import run_python
 
 import tfhub as hub
 from tfhub import errors
 
 pytestmark = pytest.mark.tf
-
-TEXT_ADVICE = (
-    "It comes from tensorflow_text, which registers its ops when imported: install it (pip "
-    "install 'tensorflow-text=={version}.*') and `import tensorflow_text` before loading the "
-    "model."
-)
 
 
 def _rename_op(model: Path, old: str, new: str) -> None:
@@ -89,25 +86,35 @@ def _version() -> str:
     return ".".join(tf.__version__.split(".")[:2])
 
 
-def test_hub_load_and_keras_layer_name_tensorflow_text(tf2_model, tmp_path):
-    model = _with_op(tf2_model, tmp_path, "SentencepieceOp")
+def test_hub_load_and_keras_layer_name_the_library(tf2_model, tmp_path):
+    """An op of TensorFlow Decision Forests (not installed here: nothing can import it)."""
+    model = _with_op(tf2_model, tmp_path, "SimpleMLInferenceOpWithHandle")
     for load in (hub.load, hub.KerasLayer):
         with pytest.raises(errors.MissingOpError) as caught:
             load(str(model))
         assert str(caught.value) == (
-            f"The model {model} uses the TensorFlow op 'SentencepieceOp', which this process "
-            f"has not registered. {TEXT_ADVICE.format(version=_version())}"
+            f"The model {model} uses the TensorFlow op 'SimpleMLInferenceOpWithHandle', which "
+            "this process has not registered. It comes from tensorflow_decision_forests, which "
+            "registers its ops when imported: install it (pip install "
+            f"'tensorflow-decision-forests=={_version()}.*'); tfhub then imports it for the "
+            "models that need it (other code must `import tensorflow_decision_forests` before "
+            "loading such a model)."
         )
         assert isinstance(caught.value, RuntimeError)  # As TensorFlow's error was.
         assert "Op type not registered" in str(caught.value.__cause__)
         err = caught.value
-        assert (err.op, err.library, err.path) == ("SentencepieceOp", "tensorflow_text", str(model))
+        library = "tensorflow_decision_forests"
+        assert (err.op, err.library, err.path) == (
+            "SimpleMLInferenceOpWithHandle",
+            library,
+            str(model),
+        )
 
 
 def test_tf1_module_in_a_graph_eagerly_and_loaded(tf1_module, tmp_path):
     import tensorflow as tf
 
-    module = _with_op(tf1_module, tmp_path, "CaseFoldUTF8")
+    module = _with_op(tf1_module, tmp_path, "IO>AudioDecodeMP3")
     spec = hub.load_module_spec(str(module))  # Reading the spec needs no op.
 
     def in_a_graph():
@@ -115,17 +122,17 @@ def test_tf1_module_in_a_graph_eagerly_and_loaded(tf1_module, tmp_path):
             hub.Module(spec)
 
     for build in (in_a_graph, lambda: hub.Module(str(module)), lambda: hub.load(str(module))):
-        with pytest.raises(errors.MissingOpError, match="'CaseFoldUTF8'") as caught:
+        with pytest.raises(errors.MissingOpError, match="pip install tensorflow-io\\)") as caught:
             build()
-        assert caught.value.library == "tensorflow_text"
+        assert caught.value.library == "tensorflow_io"
         assert str(caught.value).startswith(f"The model {module} uses the TensorFlow op ")
 
 
 @pytest.mark.parametrize(
     ("op", "library", "advice"),
     [
-        ("SentencepieceEncodeSparse", "tf_sentencepiece", "whose last release was for TensorFlow"),
-        ("SimpleMLInferenceOpWithHandle", "tensorflow_decision_forests", "tensorflow-decision-"),
+        ("SentencepieceEncodeSparse", "tf_sentencepiece", "no longer installs on current"),
+        ("Addons>ImageProjectiveTransformV2", "tensorflow_addons", "use a newer version of the"),
         ("NoSuchOpAnywhere", None, "or from a TensorFlow newer than this one"),
     ],
 )
@@ -134,3 +141,105 @@ def test_other_libraries_and_unknown_ops(tf2_model, tmp_path, op, library, advic
     with pytest.raises(errors.MissingOpError, match=advice) as caught:
         hub.load(str(model))
     assert (caught.value.op, caught.value.library) == (op, library)
+
+
+needs_tensorflow_text = pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow_text") is None,
+    reason="tensorflow-text is not installed (it is in the test extra: pip install -e '.[test]')",
+)
+
+# A model made with tensorflow_text, as BERT preprocessors are: its ops are tensorflow_text's.
+SAVE_WITH_TENSORFLOW_TEXT = """
+import sys
+import tensorflow as tf
+import tensorflow_text as text
+import tfhub as hub
+
+class Tokens(tf.Module):
+    def __init__(self):
+        self.tokenizer = text.WhitespaceTokenizer()
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def __call__(self, sentences):
+        return self.tokenizer.tokenize(text.case_fold_utf8(sentences)).row_lengths()
+
+tf.saved_model.save(Tokens(), sys.argv[1])
+
+def module_fn():
+    sentences = tf.compat.v1.placeholder(tf.string, [None])
+    folded = text.case_fold_utf8(sentences)
+    hub.add_signature(inputs=sentences, outputs=tf.strings.length(folded))
+
+with tf.Graph().as_default():
+    module = hub.Module(hub.create_module_spec(module_fn))
+    with tf.compat.v1.Session() as session:
+        module.export(sys.argv[2], session)
+"""
+
+# A fresh process that never imports tensorflow_text itself.
+LOAD_WITHOUT_IMPORTING = """
+import json, sys
+import tensorflow as tf
+import tfhub as hub
+
+blocked = sys.argv[3] == "blocked"
+if blocked:
+    sys.modules["tensorflow_text"] = None  # As if it failed to import.
+results = {}
+texts = ["One two  three", "FOUR"]
+sentences = tf.constant(texts)
+for name, use in [
+    ("load", lambda: hub.load(sys.argv[1])(sentences).numpy().tolist()),
+    ("keras", lambda: hub.KerasLayer(sys.argv[1])(sentences).numpy().tolist()),
+    ("tf1_eager", lambda: hub.Module(sys.argv[2])(sentences).numpy().tolist()),
+]:
+    try:
+        results[name] = use()
+    except hub.errors.MissingOpError as err:
+        results[name] = [err.op, err.library, str(err)]
+with tf.Graph().as_default():
+    try:
+        lengths = hub.Module(sys.argv[2])(tf.constant(texts))
+        with tf.compat.v1.Session() as session:
+            results["tf1_graph"] = session.run(lengths).tolist()
+    except hub.errors.MissingOpError as err:
+        results["tf1_graph"] = [err.op, err.library, str(err)]
+results["imported"] = sys.modules.get("tensorflow_text") is not None
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def text_models(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tensorflow_text_models")
+    tf2, tf1 = folder / "tokens", folder / "tf1_tokens"
+    run_python(SAVE_WITH_TENSORFLOW_TEXT, str(tf2), str(tf1))
+    return tf2, tf1
+
+
+@needs_tensorflow_text
+def test_an_installed_op_library_is_imported_for_the_model(text_models):
+    """A BERT preprocessor loaded without `import tensorflow_text`: tensorflow_text is
+    installed, so tfhub imports it and the model runs, in every loader."""
+    tf2, tf1 = text_models
+    out = run_python(LOAD_WITHOUT_IMPORTING, str(tf2), str(tf1), "installed").stdout
+    results = json.loads(out.strip().splitlines()[-1])
+    assert results == {
+        "load": [3, 1],
+        "keras": [3, 1],
+        "tf1_eager": [14, 4],
+        "tf1_graph": [14, 4],
+        "imported": True,
+    }
+
+
+@needs_tensorflow_text
+def test_an_op_library_that_cannot_be_imported_is_named(text_models):
+    tf2, tf1 = text_models
+    out = run_python(LOAD_WITHOUT_IMPORTING, str(tf2), str(tf1), "blocked").stdout
+    results = json.loads(out.strip().splitlines()[-1])
+    assert results.pop("imported") is False
+    for name, (op, library, message) in results.items():
+        assert library == "tensorflow_text", name
+        assert op in ("CaseFoldUTF8", "TFText>WhitespaceTokenizeWithOffsetsV2"), name
+        assert "pip install 'tensorflow-text==" in message, name

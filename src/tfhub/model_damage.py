@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from . import cache, errors, saved_model_proto
+from . import cache, errors, op_libraries, saved_model_proto
 from .saved_model_proto import damaged_model_error
 from .utils.lazy import tensorflow as tf
 from .utils.redact import redact
@@ -78,48 +78,6 @@ def missing_ops_named(module_path: str | None, *, handle: str | None = None) -> 
 
 
 _NOT_REGISTERED = re.compile(r"Op type not registered '([^']+)'")
-# Libraries that register, when imported, ops that published models use: (op-name prefixes, the
-# module to import, its pip package, whether its versions follow TensorFlow's minor version).
-# tensorflow_text: BERT preprocessors, multilingual sentence encoders, T5/ALBERT tokenizers.
-_OP_LIBRARIES: tuple[tuple[tuple[str, ...], str, str, bool], ...] = (
-    (
-        (
-            "CaseFoldUTF8",
-            "NormalizeUTF8",
-            "RegexSplit",
-            "WordpieceTokenize",
-            "FastWordpiece",
-            "FastBertNormalize",
-            "FastSentencepiece",
-            "WhitespaceTokenize",
-            "UnicodeScriptTokenize",
-            "SplitMergeTokenize",
-            "TFText>",
-        ),
-        "tensorflow_text",
-        "tensorflow-text",
-        True,
-    ),
-    (("SimpleML",), "tensorflow_decision_forests", "tensorflow-decision-forests", True),
-    (("IO>",), "tensorflow_io", "tensorflow-io", False),
-    (("Addons>",), "tensorflow_addons", "tensorflow-addons", False),
-    (("Scann>",), "scann", "scann", False),
-)
-
-
-def _op_library(op: str) -> tuple[str, str, bool] | None:
-    """(module to import, pip package, versioned like TensorFlow) of the library of `op`."""
-    if op.startswith("Sentencepiece"):
-        # tensorflow_text's end in "Op" (SentencepieceOp, SentencepieceTokenizeOp); the others
-        # (SentencepieceEncodeSparse, ...) are tf_sentencepiece's, whose last release was for
-        # TensorFlow 2.2.
-        if op.endswith("Op"):
-            return "tensorflow_text", "tensorflow-text", True
-        return "tf_sentencepiece", "tf-sentencepiece", False
-    for prefixes, module, package, versioned in _OP_LIBRARIES:
-        if op.startswith(prefixes):
-            return module, package, versioned
-    return None
 
 
 def missing_op_error(
@@ -139,32 +97,37 @@ def missing_op_error(
     op = found.group(1)
     named = redact(handle) if handle else module_path
     model = f"The model {named}" if named else "The module"
-    library = _op_library(op)
+    library = op_libraries.library_of(op)
     if library is None:
         todo = (
             f"It comes from a library the model's author imported when saving it, or from a "
             f"TensorFlow newer than this one ({tf.__version__}): import that library before "
             "loading the model, or load it with the TensorFlow it was made with."
         )
-    elif library[0] == "tf_sentencepiece":
+    elif not library.maintained:
+        instead = f" ({library.instead})" if library.instead else ""
         todo = (
-            "It comes from tf_sentencepiece, whose last release was for TensorFlow 2.2: use a "
-            "newer version of the model (multilingual sentence encoders since version 3 use "
-            "tensorflow_text's ops), or TensorFlow 2.2 with tf_sentencepiece."
+            f"It comes from {library.module}, which no longer installs on current TensorFlow: "
+            f"use a newer version of the model{instead}, or the TensorFlow the model was made "
+            "with."
         )
     else:
-        module, package, versioned = library
         version = ".".join(tf.__version__.split(".")[:2])
-        pin = f"'{package}=={version}.*'" if versioned else package
+        pin = (
+            f"'{library.package}=={version}.*'"
+            if library.versioned_with_tensorflow
+            else library.package
+        )
         todo = (
-            f"It comes from {module}, which registers its ops when imported: install it "
-            f"(pip install {pin}) and `import {module}` before loading the model."
+            f"It comes from {library.module}, which registers its ops when imported: install "
+            f"it (pip install {pin}); tfhub then imports it for the models that need it "
+            f"(other code must `import {library.module}` before loading such a model)."
         )
     return errors.MissingOpError(
         f"{model} uses the TensorFlow op {op!r}, which this process has not registered. {todo}",
         path=module_path or "",
         op=op,
-        library=None if library is None else library[0],
+        library=None if library is None else library.module,
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..loaded_model import LoadedModel
 from ..model_damage import diagnosed
+from ..op_libraries import loaded_with_op_libraries
 from ..utils.lazy import tensorflow as tf
 from . import tensor_info
 from .graph_state import group_partitions
@@ -42,8 +43,12 @@ class EagerModuleImpl:
             path = f"{temp_dir.name}/module"
             export_spec(spec, path, tags=tags)
         meta_graph = spec.get_meta_graph(tags)  # type: ignore[attr-defined]
-        with diagnosed(path):
-            loaded = tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags))
+
+        def load() -> Any:
+            with diagnosed(path):
+                return tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags))
+
+        loaded = loaded_with_op_libraries(load)  # Imports tensorflow_text for its ops, if needed.
         self._model = LoadedModel(
             loaded,
             module_path=path,

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import errors
 from ..model_damage import missing_ops_named
+from ..op_libraries import import_for_graph
 from ..utils.lazy import tensorflow as tf
 from . import meta_graph_lib, tensor_info
 from .checkpoint import init_from_checkpoint
@@ -108,6 +109,7 @@ class ModuleImpl:
         # TPU function (as upstream) the state goes to the outer graph, so that it is
         # initialized once and not on every call of the function.
         scope = tf.init_scope if is_tpu_graph_function() else lambda: tf.control_dependencies(None)
+        import_for_graph(meta_graph.graph_def)  # tensorflow_text for its ops, if installed.
         with scope(), missing_ops_named(getattr(spec, "module_path", None)):
             self._init_state(name)
 
