@@ -167,6 +167,55 @@ def text_embedding_expected(sentences: list[str], *, dim: int = 4) -> np.ndarray
     return out
 
 
+def save_bert_style_preprocessor(path: str) -> str:
+    """A preprocessor shaped like tfhub.dev's BERT ones, in core TensorFlow ops.
+
+    `tokenize(sentences)` -> RaggedTensor [batch, words, pieces] of ids (a piece is a
+    character: `ord(c) % 50 + 3`); `bert_pack_inputs([segments...], seq_length)` -> the dict of
+    int32 `input_word_ids` ([CLS]=1, pieces, [SEP]=2 after each segment, 0 padding),
+    `input_mask` and `input_type_ids`, each [batch, seq_length] (truncated to fit).
+    """
+    tf = _tf()
+
+    class Preprocessor(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def tokenize(self, sentences: Any) -> Any:
+            words = tf.strings.split(sentences)
+            pieces = tf.strings.unicode_decode(words, "UTF-8")
+            return tf.ragged.map_flat_values(lambda c: tf.math.floormod(c, 50) + 3, pieces)
+
+        @tf.function  # Traced for one and for two segments below, as the real ones are.
+        def bert_pack_inputs(self, segments: Any, seq_length: Any) -> Any:
+            rows = segments[0].nrows(out_type=tf.int32)
+
+            def column(value: int) -> Any:
+                return tf.RaggedTensor.from_tensor(tf.fill([rows, 1], value))
+
+            ids, types = [column(1)], [column(0)]
+            for index, segment in enumerate(segments):
+                flat = segment.merge_dims(-2, -1)
+                ids += [flat, column(2)]
+                types += [flat * 0 + index, column(index)]
+            ids, types = tf.concat(ids, axis=1), tf.concat(types, axis=1)
+            shape = tf.stack([rows, seq_length])
+            return {
+                "input_word_ids": ids[:, :seq_length].to_tensor(0, shape=shape),
+                "input_mask": tf.ones_like(ids)[:, :seq_length].to_tensor(0, shape=shape),
+                "input_type_ids": types[:, :seq_length].to_tensor(0, shape=shape),
+            }
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def __call__(self, sentences: Any) -> Any:
+            return self.bert_pack_inputs([self.tokenize(sentences)], tf.constant(16))
+
+    model = Preprocessor()
+    segment = tf.RaggedTensorSpec([None, None, None], tf.int32, ragged_rank=2)
+    for count in (1, 2):
+        model.bert_pack_inputs.get_concrete_function([segment] * count, tf.TensorSpec([], tf.int32))
+    tf.saved_model.save(model, path)
+    return path
+
+
 def save_dropout_model(path: str) -> str:
     """x[None,4] -> (x @ W) with dropout(rate=0.5) applied only when training=True. W = I*2."""
     tf = _tf()

@@ -15,10 +15,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from .. import _tf_private, errors
+from .. import errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
-from . import _calling, _layer_body, _shapes
+from . import _calling, _layer_body, _ragged, _shapes
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class KerasLayer(_layer_body.HubLayerBody, keras.layers.Layer):
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         """Traces `call` to find the outputs' dtypes and shapes (`output_shape` applied)."""
-        return _tf_private.keras3_compute_output_spec(self.call, *args, **kwargs)
+        return _ragged.trace_output_spec(self.call, *args, **kwargs)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Returns the output shape(s): `(batch, *output_shape)`, or traced from `call`.
