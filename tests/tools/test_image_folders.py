@@ -54,6 +54,31 @@ def test_hidden_files_and_folders_are_not_images(tmp_path: Path) -> None:
     ]
 
 
+def test_system_folders_are_neither_classes_nor_images(tmp_path: Path) -> None:
+    """A zip made on macOS and unpacked elsewhere holds `__MACOSX/<class>/._photo.jpg`: it was
+    a class of no image, an error before training. A Synology share holds `@eaDir/<photo>/
+    SYNOFILE_THUMB_M.jpg` beside the photos: real JPEGs, which joined their class as extra,
+    smaller copies (some in validation, of photos in training)."""
+    root = tmp_path / "imgs"
+    image_sets.make_image_folder(root, classes=("square", "circle"), per_class=2)
+    (root / "__MACOSX" / "circle").mkdir(parents=True)
+    (root / "__MACOSX" / "circle" / "._circle_000.jpg").write_bytes(b"\x00\x05\x16\x07")
+    for folder in ("@eaDir", "$RECYCLE.BIN"):
+        (root / folder).mkdir()
+        shutil.copy(root / "circle" / "circle_000.jpg", root / folder / "x.jpg")
+    thumbs = root / "square" / "@eaDir" / "square_000.jpg"
+    thumbs.mkdir(parents=True)
+    shutil.copy(root / "square" / "square_000.jpg", thumbs / "SYNOFILE_THUMB_M.jpg")
+    files = image_folders.list_image_files(os.fspath(root))
+    assert files.labels == ("circle", "square")
+    assert [os.path.relpath(p, root) for p in files.paths] == [
+        os.path.join("circle", "circle_000.jpg"),
+        os.path.join("circle", "circle_001.png"),
+        os.path.join("square", "square_000.jpg"),
+        os.path.join("square", "square_001.png"),
+    ]
+
+
 def test_a_message_names_ten_files_then_says_how_many_more() -> None:
     paths = [f"img{i}.jpg" for i in range(25)]
     assert image_folders.named(paths[:10]) == ", ".join(paths[:10])
