@@ -22,6 +22,7 @@ from tests._helpers.hub_server import (
 )
 
 import tfhub as hub
+from tfhub import errors
 from tfhub.hub.nginx import nginx_config
 
 pytestmark = pytest.mark.skipif(
@@ -121,3 +122,29 @@ def test_a_hub_below_a_path_answers_through_either_kind_of_proxy(tmp_path):
         assert requests.get(app.url("hubx/lab/m/1"), timeout=10).status_code == 404
     logged = log.read_text()
     assert '"GET /hub/lab/m/1" 200' in logged and '"GET /lab/m/1" 200' in logged  # As asked.
+
+
+def test_the_printed_config_serves_below_the_base_urls_path(tmp_path):
+    """`--print-nginx-config` with `--base-url https://host/ml.hub`: nginx sends versioned
+    archives itself below /ml.hub/ (the config ignored the path, so they went to tfhub serve
+    or nowhere) and proxies the rest there; a path that cannot go into a config is refused."""
+    root = tmp_path / "root"
+    write_publisher(root, "lab", "Lab")
+    doc = write_model_doc(root, "lab/m/1", description="Version one.")
+    data = open(make_tar_gz(doc.with_name("1.tar.gz")), "rb").read()
+    app_port, nginx_port = free_port(), free_port()
+    base_url = f"http://127.0.0.1:{nginx_port}/ml.hub"
+    conf = nginx_config(
+        str(root), upstream=f"127.0.0.1:{app_port}", listen=f"127.0.0.1:{nginx_port}",
+        base_url=base_url,
+    )  # fmt: skip
+    with run_nginx(conf, tmp_path / "nginx", port=nginx_port):
+        archive = requests.get(f"{base_url}/lab/m/1?tf-hub-format=compressed", timeout=10)
+        assert archive.status_code == 200 and archive.content == data  # tfhub serve is down.
+        assert archive.headers["Server"].startswith("nginx")
+        with serve_hub(root, tmp_path / "serve.log", "--base-url", base_url, port=app_port):
+            page = requests.get(f"{base_url}/lab/m/1", timeout=10)
+            assert page.status_code == 200 and f'href="{base_url}/static/hub.css"' in page.text
+            assert read_tree(hub.resolve(f"{base_url}/lab/m")) == MODEL_FILES  # Latest: proxied.
+    with pytest.raises(errors.ServeConfigError, match="must be plain segments"):
+        nginx_config(str(root), upstream="h:1", listen="80", base_url="https://h/a;b")

@@ -59,7 +59,8 @@ def run_command(args: argparse.Namespace) -> int:
         from ..hub.nginx import nginx_config
 
         upstream = f"{args.host}:{args.port}"
-        print(nginx_config(args.root, upstream=upstream, listen=args.print_nginx_config))
+        listen = args.print_nginx_config
+        print(nginx_config(args.root, upstream=upstream, listen=listen, base_url=args.base_url))
         return 0
     from ..hub import APP_MODULES
 
