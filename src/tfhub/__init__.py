@@ -120,7 +120,7 @@ if TYPE_CHECKING:  # pragma: no cover - static imports for type checkers and IDE
 # `hub.constants.cache_dir()` keep working after a bare `import tfhub`: imported on first access.
 # So do tensorflow_hub's module paths (`hub.resolver.HttpResolverBase`, `hub.registry.resolver`,
 # `hub.keras_layer.KerasLayer`): upstream's package imported them all.
-UPSTREAM_MODULE_PATHS = frozenset(
+_UPSTREAM_MODULE_PATHS = frozenset(
     {
         "compressed_module_resolver",
         "estimator",
@@ -143,7 +143,7 @@ UPSTREAM_MODULE_PATHS = frozenset(
         "version",
     }
 )
-_LAZY_SUBMODULES = frozenset({"constants", "errors", "keras", "utils"}) | UPSTREAM_MODULE_PATHS
+_LAZY_SUBMODULES = frozenset({"constants", "errors", "keras", "utils"}) | _UPSTREAM_MODULE_PATHS
 
 
 def __getattr__(name: str) -> Any:

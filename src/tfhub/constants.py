@@ -207,9 +207,12 @@ def warn_misspelt_variables_once() -> None:
     if _misspelt_checked:
         return
     _misspelt_checked = True
-    for name, meant in misspelt_variables(os.environ):
-        import logging
+    found = misspelt_variables(os.environ)
+    if not found:
+        return
+    import logging  # Not on a cached resolve's path (see docs/architecture.md).
 
+    for name, meant in found:
         logging.getLogger("tfhub").warning(
             "The environment variable %s is set, but tfhub reads no such variable: rename it "
             "to %s (names are exact), or unset it.",

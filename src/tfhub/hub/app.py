@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,7 +29,7 @@ from .docs_format import DocKind
 from .files import FileResponse
 from .middleware import AccessLog, PathPrefix, TokenAuth, enable_access_log
 from .search import SearchIndex
-from .settings import ServeSettings, default_cache_dir, read_tokens
+from .settings import ServeSettings, base_path, default_cache_dir, read_tokens
 
 logger = logging.getLogger(__name__)
 _METHODS = ["GET", "HEAD"]
@@ -259,7 +258,7 @@ def create_app(settings: ServeSettings) -> Any:
     wrapped: Any = app
     if tokens is not None:
         wrapped = TokenAuth(wrapped, tokens)
-    prefix = urlsplit(settings.base_url or "").path.rstrip("/")
+    prefix = base_path(settings.base_url)
     if prefix:
         wrapped = PathPrefix(wrapped, prefix)
     if settings.access_log:

@@ -17,7 +17,7 @@ import logging
 import sys
 import time
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from .files import Receive, Scope, Send
 
@@ -107,10 +107,10 @@ class PathPrefix:
     """
 
     def __init__(self, app: ASGIApp, prefix: str) -> None:
-        """`prefix`: the base URL's path as written in the URL (percent-encoded), e.g. "/hub"."""
+        """`prefix`: the base URL's path (`settings.base_path`), e.g. "/hub"."""
         self.app = app
-        self.raw_prefix = prefix.rstrip("/").encode("latin-1")
-        self.prefix = unquote(prefix.rstrip("/"))
+        self.prefix = unquote(prefix)  # As ASGI's `path` is: decoded.
+        self.raw_prefix = quote(self.prefix).encode("ascii")  # As `raw_path`: percent-encoded.
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .. import errors
+from .settings import base_path
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 _PATH_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)*")
@@ -32,7 +32,7 @@ def nginx_config(root: str, *, upstream: str, listen: str, base_url: str | None 
     """
     text = TEMPLATE.read_text(encoding="utf-8")
     port = upstream.rsplit(":", 1)[-1]
-    prefix = urlsplit(base_url or "").path.rstrip("/")
+    prefix = base_path(base_url)
     if not _PATH_PREFIX.fullmatch(prefix):
         raise errors.ServeConfigError(
             "The path of --base-url must be plain segments (letters, digits, '.', '_', '~', "

@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
 
 from .. import errors
 
@@ -51,6 +52,12 @@ class ServeSettings:
                 f"{SETTINGS_ENV} is not set: start the server with tfhub serve."
             )
         return cls(**json.loads(raw))
+
+
+def base_path(base_url: str | None) -> str:
+    """The path of `--base-url` as written (percent-encoded), without a trailing slash: "/hub"
+    for https://corp.example/hub/, "" for none or a URL without a path."""
+    return urlsplit(base_url or "").path.rstrip("/")
 
 
 def default_cache_dir(root: str) -> str:
