@@ -9,6 +9,7 @@ in graph collections); this module gives each answer once.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -51,8 +52,29 @@ class LoadedModel:
 
     @property
     def variables(self) -> list[Any]:
-        """All variables of the model (what `obj.variables` reports)."""
+        """All variables of the model: what `obj.variables` reports, or, for a TF2 object that
+        lists none (`_tracked_variables`), the variables it tracks."""
+        tracked = self._tracked_variables
+        if tracked is not None:
+            return list(tracked)
         return list(getattr(self.obj, "variables", None) or [])
+
+    @functools.cached_property
+    def _tracked_variables(self) -> list[Any] | None:
+        """The tf.Variables among the objects a TF2 model tracks, if it lists neither
+        `variables` nor `trainable_variables` (a `tf.Module` saved with `tf.saved_model.save`:
+        the restored object has no such attributes, so upstream's layer found no weights and
+        could not fine-tune it); None for a model that lists them, a TF1 module or a plain
+        Python callable."""
+        if self.is_hub_module_v1 or any(
+            hasattr(self.obj, name) for name in ("variables", "trainable_variables")
+        ):
+            return None
+        try:
+            tracked = tf.train.TrackableView(self.obj).descendants()
+        except (TypeError, ValueError, AttributeError):  # Not a trackable object.
+            return None
+        return [item for item in tracked if isinstance(item, tf.Variable)]
 
     def trainable_variables(self) -> list[Any]:
         """The variables the model trains.
@@ -64,6 +86,9 @@ class LoadedModel:
         hold the uniquified names).
         """
         if not self.is_hub_module_v1:
+            tracked = self._tracked_variables
+            if tracked is not None:  # Each variable says whether it trains, as saved.
+                return [variable for variable in tracked if variable.trainable]
             return list(getattr(self.obj, "trainable_variables", None) or [])
         variables = self.variables
         names = [v.name for v in variables]

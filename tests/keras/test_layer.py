@@ -365,3 +365,39 @@ def test_trainable_signature_fine_tunes_beyond_upstream(flavour, model_dir) -> N
     after = model.predict(X, verbose=0)
     assert np.mean(after**2) < np.mean(before**2)  # Moved toward the zero targets.
     assert not np.allclose(layer.resolved_object.variables[0].numpy(), models.TF2_KERNEL)
+
+
+def test_a_saved_tf_module_fine_tunes_its_tracked_variables(flavour, tmp_path) -> None:
+    """A `tf.Module` saved with `tf.saved_model.save` restores without `variables` or
+    `trainable_variables` attributes: upstream's layer (and tfhub's before) found no weights,
+    logged "zero trainable weights" and trained only the layers after it. The layer now takes
+    the variables the model tracks, each trainable or not as saved."""
+    import tensorflow as tf
+
+    keras = flavour.keras
+
+    class Scale(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.kernel = tf.Variable([[1.0], [1.0]], name="kernel")
+            self.calls = tf.Variable(0.0, trainable=False, name="calls")
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def __call__(self, x):
+            return tf.matmul(x, self.kernel)
+
+    path = str(tmp_path / "scale")
+    tf.saved_model.save(Scale(), path)
+    restored = hub.load(path)
+    assert not hasattr(restored, "variables") and not hasattr(restored, "trainable_variables")
+    frozen = flavour.layer(path)
+    assert frozen.trainable_weights == [] and len(frozen.non_trainable_weights) == 2
+    layer = flavour.layer(path, trainable=True)
+    assert [tuple(w.shape) for w in layer.trainable_weights] == [(2, 1)]  # kernel
+    assert [tuple(w.shape) for w in layer.non_trainable_weights] == [()]  # calls
+    model = keras.Sequential([keras.Input((2,)), layer])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x = np.array([[1.0, 2.0], [3.0, -1.0]], np.float32)
+    y = x @ np.array([[2.0], [-1.0]], np.float32)
+    model.fit(x, y, epochs=60, verbose=0)
+    np.testing.assert_allclose(layer.trainable_weights[0].numpy(), [[2.0], [-1.0]], atol=0.05)
