@@ -425,12 +425,12 @@ def test_redirect_loop_and_bad_redirect_are_download_errors(server, isolated_cac
 def test_refused_connection_names_its_cause_not_a_timeout(monkeypatch):
     import socket
 
-    with socket.socket() as probe:  # A port nobody listens on.
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
-    with pytest.raises(errors.DownloadError) as info:
-        hub.resolve(f"http://127.0.0.1:{port}/m.tar.gz")
+    with socket.socket() as held:  # Bound, not listening: refuses; held, so no test takes it.
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        with pytest.raises(errors.DownloadError) as info:
+            hub.resolve(f"http://127.0.0.1:{port}/m.tar.gz")
     assert "refused" in str(info.value) and "timeout" not in str(info.value).lower()
 
 
@@ -471,15 +471,17 @@ def test_a_proxy_that_fails_is_named_not_the_server(server, served_dir, monkeypa
 
     from tests._helpers.http_server import answer_status
 
-    with socket.socket() as probe:  # A port nobody listens on.
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    monkeypatch.setenv("HTTP_PROXY", f"http://bob:hunter2@127.0.0.1:{port}")
-    with pytest.raises(errors.DownloadError) as info:
-        hub.resolve("http://models.invalid/m.tar.gz")
+    # A port bound but not listening refuses connections; held, so that no server of a test
+    # running beside this one takes it meanwhile (one did, in a loaded CI run).
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        monkeypatch.setenv("HTTP_PROXY", f"http://bob:hunter2@127.0.0.1:{port}")
+        with pytest.raises(errors.DownloadError) as info:
+            hub.resolve("http://models.invalid/m.tar.gz")
     message = str(info.value)
     assert f"the proxy http://***@127.0.0.1:{port} refused the connection" in message
     assert "HTTP_PROXY" in message and "NO_PROXY" in message and "hunter2" not in message
