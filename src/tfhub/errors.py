@@ -359,6 +359,13 @@ class UnknownOutputKeyError(_AvailableMixin, TFHubLoadError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class DeletedModelError(TFHubError, AssertionError):
+    """A function of a loaded model called after the model object was garbage collected
+    (`hub.KerasLayer(hub.load(handle).serve)` keeps the function, not the object that owns its
+    variables). An AssertionError, as TensorFlow's "Called a function referencing variables
+    which have been deleted"."""
+
+
 class InputSpecError(TFHubError, ValueError):
     """Inputs whose keys, dtype or shape do not match the signature (expected vs given)."""
 

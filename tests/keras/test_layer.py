@@ -401,3 +401,20 @@ def test_a_saved_tf_module_fine_tunes_its_tracked_variables(flavour, tmp_path) -
     y = x @ np.array([[2.0], [-1.0]], np.float32)
     model.fit(x, y, epochs=60, verbose=0)
     np.testing.assert_allclose(layer.trainable_weights[0].numpy(), [[2.0], [-1.0]], atol=0.05)
+
+
+def test_a_function_of_a_dropped_model_says_to_keep_the_model(flavour, model_dir) -> None:
+    """`hub.KerasLayer(hub.load(handle).__call__)` keeps the function, and nothing keeps the
+    object that owns its variables: TensorFlow said "Called a function referencing variables
+    which have been deleted. This likely means that function-local variables were created..."."""
+    import gc
+
+    layer = flavour.layer(hub.load(model_dir["tf2"]).__call__)
+    gc.collect()
+    with pytest.raises(errors.DeletedModelError, match=r"`model = hub.load\(handle\)`") as caught:
+        layer(X)
+    assert isinstance(caught.value, AssertionError)  # As TensorFlow's error.
+    kept = hub.load(model_dir["tf2"])
+    layer = flavour.layer(kept.__call__)
+    gc.collect()
+    assert layer(X).shape[0] == len(X)

@@ -20,6 +20,8 @@ from ._arguments import check_output_key
 from .hub_callable import HubCallable
 
 logger = logging.getLogger(__name__)
+# What TensorFlow says when a restored function outlives the object that owned its variables.
+_DELETED_VARIABLES = "referencing variables which have been deleted"
 
 
 def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None) -> Any:
@@ -46,6 +48,16 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
         if message is None:
             raise
         raise errors.InputSpecError(message) from err
+    except AssertionError as err:
+        if _DELETED_VARIABLES not in str(err):
+            raise
+        raise errors.DeletedModelError(
+            "The function this hub.KerasLayer calls uses variables of a loaded model that no "
+            "longer exists: in `hub.KerasLayer(hub.load(handle).serve)` nothing keeps the "
+            "object `hub.load` returned, so its variables were deleted. Keep it for as long as "
+            "the layer: `model = hub.load(handle)`, then `hub.KerasLayer(model.serve)` (or "
+            "pass the handle, with `signature=`)."
+        ) from err
     result = select_output(result, hub.output_key)
     if output_shape is not None:
         result = _shapes.apply_output_shape(inputs, result, output_shape)
