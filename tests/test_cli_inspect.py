@@ -135,3 +135,41 @@ def test_inspect_reads_a_model_on_a_gfile_url(
     assert info["variables"] == json.loads(_inspect(capsys, "--json", models["image"]))["variables"]
     assert info["variables"]["count"] > 0  # Read from ram://, not silently skipped.
     assert info["reusable"]["trainable_variables"]["count"] == 1
+
+
+def test_a_plain_module_and_a_model_that_needs_an_op_library(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A `tf.Module` saved as is lists no variables: inspect showed 0 trainable, while
+    hub.KerasLayer trains its tracked ones. A model with ops of a library (tensorflow_io, not
+    installed here) said only "cannot be loaded: RuntimeError: Op type not registered ..."."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    class Scale(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.kernel = tf.Variable(tf.ones([3, 2]), name="kernel")
+            self.steps = tf.Variable(0, trainable=False, name="steps")
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+        def __call__(self, x: Any) -> Any:
+            return tf.matmul(tf.math.abs(x), self.kernel)
+
+    path = tmp_path / "scale"
+    tf.saved_model.save(Scale(), str(path))
+    reusable = json.loads(_inspect(capsys, "--json", str(path)))["reusable"]
+    assert reusable["trainable_variables"] == {"count": 1, "bytes": 6 * 4}
+    assert reusable["non_trainable_variables"] == {"count": 1, "bytes": 4}
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString((path / "saved_model.pb").read_bytes())
+    for function in proto.meta_graphs[0].graph_def.library.function:
+        for node in function.node_def:
+            if node.op == "Abs":
+                node.op = "IO>AudioDecodeMP3"
+    (path / "saved_model.pb").write_bytes(proto.SerializeToString())
+    info = json.loads(_inspect(capsys, "--json", str(path)))
+    assert info["op_libraries"] == ["tensorflow_io"]
+    assert "uses the TensorFlow op 'IO>AudioDecodeMP3'" in info["reusable"]["error"]
+    assert "pip install tensorflow-io" in info["reusable"]["error"]
+    text = _inspect(capsys, str(path))
+    assert "uses ops of: tensorflow_io (imported by tfhub when installed)" in text.splitlines()[2]

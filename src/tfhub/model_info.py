@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from . import cache, model_damage, saved_model, saved_model_proto
+from . import cache, errors, model_damage, op_libraries, saved_model, saved_model_proto
 from .utils.lazy import import_tensorflow
 
 
@@ -145,18 +145,27 @@ def describe_reusable(module_path: str, *, loaded: Any = None) -> dict[str, Any]
         {"error": message} if it cannot be loaded; None if the loaded object has no `__call__`.
     """
     tf = import_tensorflow("Describing a model")
+    from .loaded_model import LoadedModel, takes_training  # Which variables; "`training`?".
+    from .op_libraries import loaded_with_op_libraries
+
+    def load() -> Any:
+        with model_damage.diagnosed(module_path):  # Names a damaged file or a missing op.
+            return tf.saved_model.load(module_path)
+
     try:
-        obj = tf.saved_model.load(module_path) if loaded is None else loaded
+        obj = loaded_with_op_libraries(load) if loaded is None else loaded
+    except errors.DamagedModelError as err:
+        return {"error": f"cannot be loaded: {err.problem}"}
+    except errors.MissingOpError as err:
+        return {"error": f"cannot be loaded: {err}"}
     except Exception as err:
-        damaged = model_damage.diagnose(module_path)  # Which file, if one is damaged.
-        why = damaged.problem if damaged else f"{type(err).__name__}: {str(err)[:200]}"
-        return {"error": f"cannot be loaded: {why}"}
+        return {"error": f"cannot be loaded: {type(err).__name__}: {str(err)[:200]}"}
     if not callable(obj) or not hasattr(obj.__call__, "concrete_functions"):
         return None
-    variables = list(getattr(obj, "variables", []) or [])
-    trainable = list(getattr(obj, "trainable_variables", []) or [])
+    model = LoadedModel.of(obj)  # As hub.KerasLayer adopts them (tracked ones too).
+    variables = model.variables
+    trainable = model.trainable_variables()
     trainable_ids = {id(v) for v in trainable}
-    from .loaded_model import takes_training  # The one home of "takes `training`?".
 
     return {
         "call": _call_signatures(obj, tf),
@@ -203,8 +212,10 @@ def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
     reusable = describe_reusable(module_path, loaded=loaded) if is_tf2 and not is_tf1 else None
     if reusable and "call" in reusable:
         _mark_no_input_signatures(meta_graphs)
+    ops = {op for meta in proto.meta_graphs for op in op_libraries.graph_ops(meta.graph_def)}
     return {
         "path": module_path,
+        "op_libraries": [library.module for library in op_libraries.libraries_of(sorted(ops))],
         "format": "TF1 Hub format"
         if is_tf1
         else ("TF2 SavedModel" if is_tf2 else "TF1 SavedModel"),

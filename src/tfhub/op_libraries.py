@@ -119,12 +119,17 @@ def import_if_installed(library: OpLibrary) -> bool:
     return True
 
 
+def graph_ops(graph_def: Any) -> list[str]:
+    """The names of the ops a GraphDef and its library's functions use, sorted, each once."""
+    ops = {node.op for node in graph_def.node}
+    ops.update(node.op for function in graph_def.library.function for node in function.node_def)
+    return sorted(ops)
+
+
 def import_for_graph(graph_def: Any) -> None:
     """Imports the installed libraries whose ops a GraphDef (or its functions) uses, before a
     graph import that cannot be retried cleanly (a TF1 module built into the user's graph)."""
-    ops = {node.op for node in graph_def.node}
-    ops.update(node.op for function in graph_def.library.function for node in function.node_def)
-    for library in libraries_of(ops):
+    for library in libraries_of(graph_ops(graph_def)):
         import_if_installed(library)
 
 

@@ -52,6 +52,9 @@ def _format_reusable(reusable: dict[str, Any]) -> list[str]:
 def format_text(info: dict[str, Any]) -> str:
     """Renders `describe`'s result for people."""
     lines = [f"path: {info['path']}", f"format: {info['format']}"]
+    if info["op_libraries"]:
+        libraries = ", ".join(info["op_libraries"])
+        lines.append(f"uses ops of: {libraries} (imported by tfhub when installed)")
     if "reusable" in info:
         lines += _format_reusable(info["reusable"])
     for meta in info["meta_graphs"]:
