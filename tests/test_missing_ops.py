@@ -243,3 +243,28 @@ def test_an_op_library_that_cannot_be_imported_is_named(text_models):
         assert library == "tensorflow_text", name
         assert op in ("CaseFoldUTF8", "TFText>WhitespaceTokenizeWithOffsetsV2"), name
         assert "pip install 'tensorflow-text==" in message, name
+
+
+@needs_tensorflow_text
+def test_a_published_model_names_its_op_library_on_its_page(text_models, tmp_path):
+    """`tfhub publish` loads such a model (importing tensorflow_text), records the library in
+    the signature summary, and the model's page puts `import tensorflow_text` in its snippet, as
+    tfhub.dev's pages of BERT preprocessors said to."""
+    import requests
+    from tests._helpers.hub_server import serve_hub
+
+    tf2, _ = text_models
+    root = tmp_path / "root"
+    publish = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    run_python(
+        publish,
+        "publish", str(tf2), str(root), "--handle", "lab/tokens/1",
+        "--task", "text-embedding", "--description", "Token counts.",
+    )  # fmt: skip
+    summary = json.loads(
+        (root / "assets/docs/lab/models/tokens/1.signatures.json").read_text(encoding="utf-8")
+    )
+    assert summary["op_libraries"] == ["tensorflow_text"]
+    with serve_hub(root, tmp_path / "serve.log") as hub_server:
+        page = requests.get(hub_server.url("lab/tokens/1"), timeout=10).text
+    assert "import tensorflow_text  # the model uses its ops" in page

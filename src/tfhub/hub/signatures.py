@@ -18,7 +18,8 @@ inputs and outputs without loading it; read back without TensorFlow. The JSON (s
       "call": {                          # TF2 only (null otherwise): the restored `__call__`
         "input_signatures": [[{"name": "", "dtype": "float32", "shape": [null, 3]}]],
         "takes_training": true
-      }
+      },
+      "op_libraries": ["tensorflow_text"] # libraries whose ops the model uses (absent: none)
     }
 
 A shape is a list of dimensions (null: unknown size) or null for an unknown rank. The `__call__`
@@ -94,6 +95,7 @@ class SignatureSummary:
     variable_bytes: int
     meta_graphs: tuple[MetaGraphInfo, ...]
     call: CallInfo | None = None
+    op_libraries: tuple[str, ...] = ()
     schema: int = field(default=SCHEMA)
 
     def to_json(self) -> dict[str, Any]:
@@ -106,6 +108,7 @@ class SignatureSummary:
             "variables": {"count": self.variable_count, "bytes": self.variable_bytes},
             "meta_graphs": [_meta_graph_json(meta) for meta in self.meta_graphs],
             "call": None if self.call is None else _call_json(self.call),
+            "op_libraries": list(self.op_libraries),
         }
 
 
@@ -182,6 +185,7 @@ def summary_from_json(data: dict[str, Any]) -> SignatureSummary:
             ),
             takes_training=bool(call["takes_training"]),
         ),
+        op_libraries=tuple(str(name) for name in data.get("op_libraries", ())),
     )
 
 
@@ -258,6 +262,7 @@ def compute_summary(model_dir: str, *, loaded: Any = None) -> SignatureSummary:
         variable_bytes=int(info["variables"]["bytes"]),
         meta_graphs=metas,
         call=_call_info(info.get("reusable")),
+        op_libraries=tuple(info["op_libraries"]),
     )
 
 
