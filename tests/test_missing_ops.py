@@ -182,9 +182,10 @@ import json, sys
 import tensorflow as tf
 import tfhub as hub
 
-blocked = sys.argv[3] == "blocked"
-if blocked:
-    sys.modules["tensorflow_text"] = None  # As if it failed to import.
+if sys.argv[3] == "blocked":
+    sys.modules["tensorflow_text"] = None  # As if imported already, without its ops.
+elif sys.argv[3] == "broken":
+    sys.path.insert(0, sys.argv[4])  # A tensorflow_text that fails to import.
 results = {}
 texts = ["One two  three", "FOUR"]
 sentences = tf.constant(texts)
@@ -243,6 +244,28 @@ def test_an_op_library_that_cannot_be_imported_is_named(text_models):
         assert library == "tensorflow_text", name
         assert op in ("CaseFoldUTF8", "TFText>WhitespaceTokenizeWithOffsetsV2"), name
         assert "pip install 'tensorflow-text==" in message, name
+
+
+@needs_tensorflow_text
+def test_an_installed_library_that_does_not_import_says_why(text_models, tmp_path):
+    """A tensorflow_text built for another TensorFlow fails to import ("undefined symbol"): the
+    error said to install it, which it is; it now says it did not import, and why."""
+    broken = tmp_path / "site" / "tensorflow_text"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text(
+        "raise ImportError('_regex_split_ops.so: undefined symbol: _ZN10tensorflow8OpKernel')\n"
+    )
+    tf2, tf1 = text_models
+    out = run_python(LOAD_WITHOUT_IMPORTING, str(tf2), str(tf1), "broken", str(broken.parent))
+    results = json.loads(out.stdout.strip().splitlines()[-1])
+    assert results.pop("imported") is False
+    for name, (_, library, message) in results.items():
+        assert library == "tensorflow_text", name
+        assert message.endswith(
+            "tensorflow_text is installed but did not import (ImportError: _regex_split_ops.so: "
+            "undefined symbol: _ZN10tensorflow8OpKernel): install the release built for this "
+            "TensorFlow."
+        ), (name, message)
 
 
 @needs_tensorflow_text

@@ -122,6 +122,7 @@ def missing_op_error(
             f"It comes from {library.module}, which registers its ops when imported: install "
             f"it (pip install {pin}); tfhub then imports it for the models that need it "
             f"(other code must `import {library.module}` before loading such a model)."
+            f"{op_libraries.failure_note(library)}"
         )
     return errors.MissingOpError(
         f"{model} uses the TensorFlow op {op!r}, which this process has not registered. {todo}",

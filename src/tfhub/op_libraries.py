@@ -104,19 +104,35 @@ def libraries_of(ops: Iterable[str]) -> list[OpLibrary]:
     return list(dict.fromkeys(library for library in found if library is not None))
 
 
+# Why an installed library did not import, by module (e.g. built for another TensorFlow).
+_import_failures: dict[str, str] = {}
+
+
 def import_if_installed(library: OpLibrary) -> bool:
     """Imports the library if it is installed and not imported yet; returns True if it was
-    imported now. A library that fails to import (built for another TensorFlow) is logged and
-    left alone: the load then fails with the `MissingOpError` that says what to install."""
+    imported now. A library that fails to import (built for another TensorFlow) is left alone,
+    and why is kept for the `MissingOpError` the load then raises (`failure_note`)."""
     if library.module in sys.modules or importlib.util.find_spec(library.module) is None:
         return False
     try:
         importlib.import_module(library.module)
     except Exception as err:  # An ImportError, or TensorFlow's NotFoundError for the .so.
-        logger.warning("Cannot import %s for the model's ops: %s", library.module, err)
+        first_line = (str(err).strip().splitlines() or [""])[0][:300]
+        _import_failures[library.module] = f"{type(err).__name__}: {first_line}"
         return False
     logger.info("Imported %s: the model uses its ops.", library.module)
     return True
+
+
+def failure_note(library: OpLibrary) -> str:
+    """ " It is installed but did not import (...)." if importing it failed, else ""."""
+    reason = _import_failures.get(library.module)
+    if reason is None:
+        return ""
+    return (
+        f" {library.module} is installed but did not import ({reason}): install the release "
+        "built for this TensorFlow."
+    )
 
 
 def graph_ops(graph_def: Any) -> list[str]:
@@ -145,6 +161,13 @@ def loaded_with_op_libraries(load: Callable[[], T]) -> T:
         return load()
     except errors.MissingOpError as err:
         library = library_of(err.op)
-        if library is None or not import_if_installed(library):
+        if library is None:
             raise
+        if not import_if_installed(library):
+            note = failure_note(library)
+            if not note or note in str(err):
+                raise
+            raise errors.MissingOpError(
+                f"{err}{note}", path=err.path, op=err.op, library=err.library
+            ) from err.__cause__
     return load()
