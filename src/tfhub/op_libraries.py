@@ -125,7 +125,8 @@ def import_if_installed(library: OpLibrary) -> bool:
 
 
 def failure_note(library: OpLibrary) -> str:
-    """ " It is installed but did not import (...)." if importing it failed, else ""."""
+    """The sentence a `MissingOpError` ends with when importing `library` failed: that it is
+    installed but did not import, why, and what to do; "" if it did not fail."""
     reason = _import_failures.get(library.module)
     if reason is None:
         return ""
