@@ -10,6 +10,7 @@ upstream) has another label. Lower is better.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import dataclasses
 import logging
@@ -87,7 +88,7 @@ def _round_robin(files: image_folders.ImageFiles, limit: int | None) -> image_fo
     )
 
 
-class _KeptImages:
+class _KeptImages(abc.ABC):
     """A dataset's images kept resized as uint8, one size at a time (`_read` makes them), and
     handed out as float batches."""
 
@@ -109,9 +110,9 @@ class _KeptImages:
         for start in range(0, len(pixels), batch_size):
             yield pixels[start : start + batch_size].astype(np.float32) / 255.0
 
+    @abc.abstractmethod
     def _read(self, size: tuple[int, int]) -> np.ndarray:
         """The uint8 images [n, height, width, 3] at `size`, in order."""
-        raise NotImplementedError
 
 
 class FolderDataset(_KeptImages):
