@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from . import cache, errors, op_libraries, saved_model_proto
 from .saved_model_proto import damaged_model_error
@@ -28,6 +28,7 @@ VARIABLES_DIR = "variables"
 VARIABLES_INDEX = "variables/variables.index"
 VARIABLES_DATA_PREFIX = "variables.data-"
 ASSETS_DIR = "assets"
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -56,6 +57,22 @@ def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
         if cause is None:
             raise
         raise cause from err
+
+
+def load_diagnosed(load: Callable[[], T], module_path: str, *, handle: str | None = None) -> T:
+    """Returns `load()`, a load of the folder `module_path`, its failure diagnosed as
+    `diagnosed` does; a model that uses ops of a library that is installed but not imported is
+    loaded once more after importing it (`op_libraries.loaded_with_op_libraries`).
+
+    Raises:
+        The errors of `diagnosed`.
+    """
+
+    def load_once() -> T:
+        with diagnosed(module_path, handle=handle):
+            return load()
+
+    return op_libraries.loaded_with_op_libraries(load_once)
 
 
 @contextlib.contextmanager

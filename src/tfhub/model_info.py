@@ -146,14 +146,13 @@ def describe_reusable(module_path: str, *, loaded: Any = None) -> dict[str, Any]
     """
     tf = import_tensorflow("Describing a model")
     from .loaded_model import LoadedModel, takes_training  # Which variables; "`training`?".
-    from .op_libraries import loaded_with_op_libraries
 
-    def load() -> Any:
-        with model_damage.diagnosed(module_path):  # Names a damaged file or a missing op.
-            return tf.saved_model.load(module_path)
-
-    try:
-        obj = loaded_with_op_libraries(load) if loaded is None else loaded
+    try:  # A damaged file or a missing op is named.
+        obj = (
+            model_damage.load_diagnosed(lambda: tf.saved_model.load(module_path), module_path)
+            if loaded is None
+            else loaded
+        )
     except errors.DamagedModelError as err:
         return {"error": f"cannot be loaded: {err.problem}"}
     except errors.MissingOpError as err:

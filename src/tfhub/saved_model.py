@@ -152,7 +152,6 @@ def load_model(
     # Protos, tf1/ and the damage check: not on `resolve`'s hot path.
     from . import model_damage
     from .loaded_model import LoadedModel
-    from .op_libraries import loaded_with_op_libraries
 
     module_path = resolve_for_tensorflow(handle)
     is_hub_module_v1 = is_tf1_hub_module(module_path)
@@ -161,12 +160,11 @@ def load_model(
     _check_tags(handle, module_path, tags)
     tags_list = list(tags) if tags is not None else None
     extra = {} if options is None else {"options": options}
-
-    def load() -> Any:
-        with model_damage.diagnosed(module_path, handle=handle):
-            return tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list, **extra)
-
-    obj = loaded_with_op_libraries(load)  # Imports tensorflow_text for its ops, if installed.
+    obj = model_damage.load_diagnosed(
+        lambda: tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list, **extra),
+        module_path,
+        handle=handle,
+    )  # Also imports tensorflow_text for its ops, if installed.
     obj._is_hub_module_v1 = is_hub_module_v1  # Upstream's marker, read by users' code too.
     return LoadedModel(
         obj,

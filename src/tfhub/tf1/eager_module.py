@@ -18,8 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..loaded_model import LoadedModel
-from ..model_damage import diagnosed
-from ..op_libraries import loaded_with_op_libraries
+from ..model_damage import load_diagnosed
 from ..utils.lazy import tensorflow as tf
 from . import tensor_info
 from .graph_state import group_partitions
@@ -43,12 +42,9 @@ class EagerModuleImpl:
             path = f"{temp_dir.name}/module"
             export_spec(spec, path, tags=tags)
         meta_graph = spec.get_meta_graph(tags)  # type: ignore[attr-defined]
-
-        def load() -> Any:
-            with diagnosed(path):
-                return tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags))
-
-        loaded = loaded_with_op_libraries(load)  # Imports tensorflow_text for its ops, if needed.
+        loaded = load_diagnosed(  # Also imports tensorflow_text for its ops, if installed.
+            lambda: tf.compat.v1.saved_model.load_v2(path, tags=sorted(tags)), path
+        )
         self._model = LoadedModel(
             loaded,
             module_path=path,
