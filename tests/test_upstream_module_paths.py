@@ -256,6 +256,8 @@ def test_resolver_settings_helpers(isolated_cache, monkeypatch, tmp_path):
 
 
 def test_keras_layer_module_helpers(tmp_path):
+    import tensorflow as tf
+
     from tfhub.keras_layer import func_has_training_argument, load_module
 
     def takes_training(x, training=False):
@@ -268,7 +270,17 @@ def test_keras_layer_module_helpers(tmp_path):
     assert load_module(takes_training) is takes_training
     with pytest.raises(ValueError, match="mutually exclusive with setting tags"):
         load_module(takes_training, tags=["train"])
-    assert func_has_training_argument(Callable()) and func_has_training_argument(takes_training)
+    assert func_has_training_argument(Callable())
+
+    class Model(tf.Module):  # A restored SavedModel's object: `__call__` is a tf.function.
+        @tf.function
+        def __call__(self, x, training=False):
+            return x
+
+    assert func_has_training_argument(Model())
+    # As upstream (it read `func.__call__`) and as hub.KerasLayer decides whether to pass
+    # `training`: a plain function's `__call__` is `(*args, **kwargs)`.
+    assert not func_has_training_argument(takes_training)
     assert not func_has_training_argument(lambda x: x) and not func_has_training_argument(3)
     with pytest.raises(errors.ModelNotFoundError):
         load_module(str(tmp_path / "missing"))

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from . import errors
 from .keras import KerasLayer
+from .loaded_model import takes_training
 from .saved_model import load
 
 __all__ = ["KerasLayer", "func_has_training_argument", "load_module"]
@@ -32,15 +32,8 @@ def load_module(handle: Any, tags: Any = None, load_options: Any = None) -> Any:
 
 
 def func_has_training_argument(func: Any) -> bool:
-    """Returns True if `func` is callable and takes a `training` argument (by name)."""
-    if not callable(func):
-        return False
-    try:
-        parameters = inspect.signature(func).parameters
-    except (TypeError, ValueError):  # No signature to read (a builtin).
-        return False
-    training = parameters.get("training")
-    return training is not None and training.kind in (
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        inspect.Parameter.KEYWORD_ONLY,
-    )
+    """Returns True if `func(...)` takes a `training` argument (by name), read from
+    `func.__call__` as upstream's helper and `hub.KerasLayer` read it: True for a restored
+    `tf.function` or a callable object whose `__call__` takes it; False for a plain Python
+    function, a signature's ConcreteFunction or a non-callable."""
+    return takes_training(func)
