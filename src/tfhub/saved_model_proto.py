@@ -247,11 +247,10 @@ def damaged_model_error(
     """
     cached_handle = None if "://" in module_path else cache.read_descriptor_handle(module_path)
     if todo is None and cached_handle is not None:
-        # A handle shown with its credentials redacted names no entry: its folder name does.
-        entry = os.path.basename(module_path) if "***" in cached_handle else cached_handle
         todo = (
             f"It is the cache's copy of {cached_handle}: remove it with "
-            f"`tfhub cache rm {entry}` and load again to download it anew."
+            f"`tfhub cache rm {cache.rm_argument(cached_handle, module_path)}` and load again "
+            "to download it anew."
         )
     elif todo is None:
         todo = "Check the path, or copy or export the model there again."

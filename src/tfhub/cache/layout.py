@@ -61,6 +61,17 @@ def join(root: str, name: str) -> str:
     return root.rstrip("/") + "/" + name if is_remote(root) else os.path.join(root, name)
 
 
+def rm_argument(handle: str, module_path: str) -> str:
+    """Returns what to give `tfhub cache rm` in a message to remove `handle`'s entry at
+    `module_path`: the handle, or the entry folder's name when the handle carries credentials
+    (a message shows them redacted, and a redacted handle names no entry)."""
+    from ..utils.redact import redact
+
+    if "***" in handle or redact(handle) != handle:
+        return os.path.basename(module_path)
+    return handle
+
+
 def descriptor_path(module_path: str) -> str:
     """Returns the descriptor file of a module folder (upstream's name)."""
     return module_path + DESCRIPTOR_SUFFIX

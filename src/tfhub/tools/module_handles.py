@@ -86,15 +86,11 @@ def _is_load_failure(err: Exception) -> bool:
 
 
 def _entry_name(handle: str) -> str:
-    """What `tfhub cache rm` takes for `handle` in a message: the handle, or its cache folder's
-    name if the message would show the handle with its credentials redacted."""
+    """What `tfhub cache rm` takes for `handle`'s entry, to show in a message."""
     from ..cache import layout
     from ..handles import cache_handle
-    from ..utils.redact import redact
 
-    if redact(handle) == handle:
-        return handle
-    return os.path.basename(layout.module_dir(cache_handle(handle)))
+    return layout.rm_argument(handle, layout.module_dir(cache_handle(handle)))
 
 
 @contextlib.contextmanager
