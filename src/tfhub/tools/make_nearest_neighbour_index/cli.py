@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from ... import errors
 from ...utils.paths import home_expanded, relative_below
 from ..absl_argv import double_dashed
+from .flag_values import required
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +91,7 @@ def _bad_flag(flag: str, value: object, message: str) -> errors.ToolFlagError:
 
 def _require(args: argparse.Namespace, *names: str) -> None:
     for name in names:
-        if getattr(args, name) in (None, ""):
-            raise _bad_flag(f"--{name}", None, f"You must provide --{name} for `{args.operation}`.")
+        required(args, name, operation=args.operation)
 
 
 def _require_positive(args: argparse.Namespace, *names: str) -> None:
@@ -151,30 +151,14 @@ def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
 def _generate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     from . import embedding_generator as generator
 
-    config = generator.GenerateConfig(
-        data_file_pattern=args.data_file_pattern,
-        module_url=args.module_url,
-        embed_output_dir=args.embed_output_dir,
-        projected_dim=args.projected_dim,
-        batch_size=args.batch_size,
-        upstream_format=args.upstream_format,
-        seed=args.seed,
-    )
-    dim = generator.run(config, beam_args)
+    dim = generator.run(generator.GenerateConfig.from_flags(args), beam_args)
     print(f"Embeddings of size {dim} written to {args.embed_output_dir}")
 
 
 def _build(args: argparse.Namespace) -> None:
     from . import index_builder as builder
 
-    config = builder.BuildConfig(
-        embed_output_dir=args.embed_output_dir,
-        index_output_dir=args.index_output_dir,
-        num_trees=builder.BuildConfig.num_trees if args.num_trees is None else args.num_trees,
-        library=args.index_library,
-        upstream_format=args.upstream_format,
-        allow_pickle=args.allow_pickle,
-    )
+    config = builder.BuildConfig.from_flags(args)
     if args.num_trees is not None and config.chosen_library() != "annoy":
         logger.warning(
             "--num_trees sets annoy's trees; the index is %s's (the default since tfhub "

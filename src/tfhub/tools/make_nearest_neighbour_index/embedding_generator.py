@@ -25,6 +25,7 @@ from ... import constants, errors
 from ...utils.lazy import import_optional
 from ...utils.paths import special_kind
 from . import beam_options, files
+from .flag_values import required
 from .text_embedding import TextEmbedder, project
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,27 @@ class GenerateConfig:
     upstream_format: bool = False
     seed: int | None = None
 
+    @classmethod
+    def from_flags(cls, flags: Any) -> GenerateConfig:
+        """The config of an object with upstream's flags as attributes (absl's `FLAGS`, an
+        `argparse.Namespace`), as upstream's `run(args)` read them; the optional flags it lacks
+        or leaves None take their defaults.
+
+        Raises:
+            tfhub.errors.ToolFlagError: data_file_pattern, module_url or embed_output_dir is
+                absent or empty.
+        """
+        batch_size = getattr(flags, "batch_size", None)
+        return cls(
+            data_file_pattern=required(flags, "data_file_pattern", operation="generate"),
+            module_url=required(flags, "module_url", operation="generate"),
+            embed_output_dir=required(flags, "embed_output_dir", operation="generate"),
+            projected_dim=getattr(flags, "projected_dim", None),
+            batch_size=BATCH_SIZE if batch_size is None else batch_size,
+            upstream_format=bool(getattr(flags, "upstream_format", False)),
+            seed=getattr(flags, "seed", None),
+        )
+
 
 def random_projection_matrix(
     embedding_dim: int, projected_dim: int | None, *, seed: int | None = None
@@ -121,6 +143,58 @@ def to_examples(items: Sequence[str], vectors: np.ndarray) -> list[bytes]:
         example.features.feature["embedding"].float_list.value.extend(vector.tolist())
         examples.append(example.SerializeToString(deterministic=True))
     return examples
+
+
+def generate_random_projection_weights(
+    original_dim: int,
+    projected_dim: int | None,
+    output_dir: str,
+    *,
+    upstream_format: bool = False,
+    seed: int | None = None,
+) -> np.ndarray | None:
+    """Upstream's helper: a random projection matrix [original_dim, projected_dim], written to
+    `output_dir` (as `.npy`; also as upstream's pickle with `upstream_format`).
+
+    Returns:
+        The matrix, or None (nothing written) without `projected_dim` or when it equals
+        `original_dim`.
+
+    Raises:
+        tfhub.errors.ProjectedDimError: projected_dim is not positive or above original_dim
+            (upstream then skipped the projection without a word).
+    """
+    matrix = random_projection_matrix(original_dim, projected_dim, seed=seed)
+    if matrix is not None:
+        files.write_matrix(output_dir, matrix, upstream_pickle=upstream_format)
+    return matrix
+
+
+_embedders: dict[str, TextEmbedder] = {}
+
+
+def generate_embeddings(
+    items: Sequence[str], module_url: str, random_projection_matrix: np.ndarray | None = None
+) -> tuple[Sequence[str], np.ndarray]:
+    """Upstream's helper: embeds `items` with the module (loaded once per process and handle),
+    projected by the matrix if given.
+
+    Returns:
+        (items, their float32 embeddings [len(items), dim]).
+
+    Raises:
+        tfhub.errors.NotATextEmbeddingError: the module does not embed text.
+    """
+    embedder = _embedders.get(module_url)
+    if embedder is None:
+        embedder = _embedders[module_url] = TextEmbedder(module_url)
+    return items, project(embedder(items), random_projection_matrix)
+
+
+def to_tf_example(entries: tuple[Sequence[str], np.ndarray]) -> list[bytes]:
+    """Upstream's helper: `(items, embeddings)` as serialized `tf.train.Example`s."""
+    items, vectors = entries
+    return to_examples(items, np.asarray(vectors))
 
 
 class EmbedDoFn(beam.DoFn):  # type: ignore[misc]
@@ -238,11 +312,12 @@ def build_pipeline(pipeline: Any, config: GenerateConfig, matrix: Any, output_di
     )
 
 
-def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
+def run(config: GenerateConfig | Any, beam_args: Sequence[str] = ()) -> int:
     """Runs the pipeline; the output folder appears only when it succeeded.
 
     Args:
-        config: what to embed, with which module, and where to write.
+        config: what to embed, with which module, and where to write; or, as upstream's
+            `run(args)` took, an object with the flags as attributes (absl's `FLAGS`).
         beam_args: Beam pipeline options (e.g. ["--runner=FlinkRunner", ...]).
 
     Returns:
@@ -256,6 +331,8 @@ def run(config: GenerateConfig, beam_args: Sequence[str] = ()) -> int:
         tfhub.errors.PipelineError: the pipeline failed on its runner.
         tfhub.errors.ToolFlagError: an argument of `beam_args` is no Beam pipeline option.
     """
+    if not isinstance(config, GenerateConfig):
+        config = GenerateConfig.from_flags(config)
     beam_options.check_pipeline_args(
         beam_args, tool_flags=[field.name for field in dataclasses.fields(GenerateConfig)]
     )

@@ -22,6 +22,7 @@ import numpy as np
 from ... import errors
 from ...utils.lazy import import_tensorflow
 from . import ann, files
+from .flag_values import required
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,25 @@ class BuildConfig:
     library: str | None = None
     upstream_format: bool = False
     allow_pickle: bool = False
+
+    @classmethod
+    def from_flags(cls, flags: Any) -> BuildConfig:
+        """The config of an object with the tool's flags as attributes (absl's `FLAGS`, an
+        `argparse.Namespace`), as upstream's `run(args)` read them: `--index_library` gives
+        `library`; the optional flags it lacks or leaves None take their defaults.
+
+        Raises:
+            tfhub.errors.ToolFlagError: embed_output_dir or index_output_dir is absent or empty.
+        """
+        num_trees = getattr(flags, "num_trees", None)
+        return cls(
+            embed_output_dir=required(flags, "embed_output_dir", operation="build"),
+            index_output_dir=required(flags, "index_output_dir", operation="build"),
+            num_trees=cls.num_trees if num_trees is None else num_trees,
+            library=getattr(flags, "index_library", None),
+            upstream_format=bool(getattr(flags, "upstream_format", False)),
+            allow_pickle=bool(getattr(flags, "allow_pickle", False)),
+        )
 
     def chosen_library(self) -> str:
         """The library to build with (checks it fits upstream_format).
@@ -197,8 +217,12 @@ def _index_info(index: ann.AnnIndex, count: int, seconds: float) -> dict[str, An
     }
 
 
-def run(config: BuildConfig) -> dict[str, Any]:
+def run(config: BuildConfig | Any) -> dict[str, Any]:
     """Builds the index folder; it appears only when everything was written.
+
+    Args:
+        config: what to build; or, as upstream's `run(args)` took, an object with the flags
+            as attributes (absl's `FLAGS`).
 
     Returns:
         What ann.index.json says about the index (library, dimensions, items, ...).
@@ -208,6 +232,8 @@ def run(config: BuildConfig) -> dict[str, Any]:
         tfhub.errors.OutputNotWritableError: the index folder cannot be written.
         tfhub.errors.ToolFlagError: an unknown library, or one upstream_format does not allow.
     """
+    if not isinstance(config, BuildConfig):
+        config = BuildConfig.from_flags(config)
     library = config.chosen_library()
     files.check_output_folder(config.index_output_dir, flag="index_output_dir")
     items, vectors = read_embeddings(config.embed_output_dir)

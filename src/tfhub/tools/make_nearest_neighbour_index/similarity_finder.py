@@ -16,6 +16,7 @@ import numpy as np
 
 from ... import errors
 from . import ann, files
+from .flag_values import required
 from .text_embedding import TextEmbedder, project
 
 logger = logging.getLogger(__name__)
@@ -168,6 +169,27 @@ class SimilarityFinder:
         return [match.item for match in self.find_matches(query, num_matches)]
 
 
-def load(module_url: str, index_dir: str, **kwargs: Any) -> SimilarityFinder:
-    """Upstream's `similarity_finder.load`, with keyword arguments instead of flags."""
-    return SimilarityFinder(module_url, index_dir, **kwargs)
+def load(
+    module_url: Any, index_dir: str | None = None, *, allow_pickle: bool | None = None
+) -> SimilarityFinder:
+    """Upstream's `similarity_finder.load(args)`: the finder for `args.module_url` and
+    `args.index_output_dir` (and `args.allow_pickle`, if it has one); or
+    `load(module_url, index_dir, allow_pickle=...)`.
+
+    Raises:
+        tfhub.errors.ArgumentError: (a ValueError) a handle without `index_dir`.
+        See SimilarityFinder for the rest.
+    """
+    if index_dir is None:
+        if isinstance(module_url, (str, os.PathLike)):
+            raise errors.ArgumentError(
+                "similarity_finder.load takes upstream's flags object (with module_url and "
+                "index_output_dir) or a module handle and the index folder. Received: "
+                f"module_url={module_url!r}, index_dir=None"
+            )
+        flags = module_url
+        module_url = required(flags, "module_url", operation="query")
+        index_dir = required(flags, "index_output_dir", operation="query")
+        if allow_pickle is None:
+            allow_pickle = bool(getattr(flags, "allow_pickle", False))
+    return SimilarityFinder(module_url, index_dir, allow_pickle=bool(allow_pickle))

@@ -1,0 +1,125 @@
+"""make_nearest_neighbour_index's Python API as tensorflow_hub 0.10's tests used it: each step's
+`run(FLAGS)` with absl's flags, `similarity_finder.load(FLAGS)`, and upstream's helpers
+`generate_embeddings`, `to_tf_example`, `generate_random_projection_weights`."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from tests.tools import _nn_support as nn
+
+from tfhub import errors
+from tfhub.tools.make_nearest_neighbour_index import files, index_builder, similarity_finder
+
+pytestmark = pytest.mark.tf
+
+generator = pytest.importorskip(
+    "tfhub.tools.make_nearest_neighbour_index.embedding_generator",
+    reason="apache-beam is not installed (pip install 'tfhub[tools]')",
+)
+
+
+@pytest.fixture(scope="module")
+def text_module(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text8"), dim=nn.DIM)
+
+
+def _upstream_flags(**values: object):
+    """absl flags as upstream's tests defined them (a FlagValues of their own), parsed, set."""
+    from absl import flags
+
+    flag_values = flags.FlagValues()
+    for name in ("data_file_pattern", "module_url", "embed_output_dir", "index_output_dir"):
+        flags.DEFINE_string(name, None, "", flag_values=flag_values)
+    flags.DEFINE_integer("projected_dim", None, "", flag_values=flag_values)
+    flags.DEFINE_integer("num_trees", 10, "", flag_values=flag_values)
+    flag_values(["test"])
+    for name, value in values.items():
+        setattr(flag_values, name, value)
+    return flag_values
+
+
+@pytest.mark.parametrize("projected_dim", [None, 4])
+def test_each_step_runs_on_upstreams_flags(text_module, tmp_path, projected_dim):
+    items = nn.lines(30)
+    flags = _upstream_flags(
+        data_file_pattern=nn.write_lines(tmp_path / "titles.txt", items),
+        module_url=text_module,
+        embed_output_dir=str(tmp_path / "embeds"),
+        index_output_dir=str(tmp_path / "index"),
+        projected_dim=projected_dim,
+    )
+    assert generator.run(flags) == (projected_dim or nn.DIM)
+    written = sorted(os.listdir(flags.embed_output_dir))
+    assert written[0] == "emb-00000-of-00001.tfrecords"  # Upstream's test's file name.
+    assert (files.RANDOM_PROJECTION_NPY in written) == (projected_dim is not None)
+    got_items, got_vectors = nn.read_records(flags.embed_output_dir)
+    assert sorted(got_items) == sorted(items)
+    assert got_vectors.shape == (len(items), projected_dim or nn.DIM)
+
+    info = index_builder.run(flags)
+    assert info["items"] == len(items) and os.path.isfile(tmp_path / "index" / "ann.index")
+    finder = similarity_finder.load(flags)
+    assert finder.find_similar_items(items[3], num_matches=1) == [items[3]]
+
+
+def test_build_and_load_upstreams_files_on_its_flags(tmp_path):
+    """Upstream's index_builder test: its embeddings folder, num_trees 10; the pickled matrix
+    is read only when the flags allow it."""
+    flags = _upstream_flags(
+        embed_output_dir=str(nn.copy_upstream_embeds(tmp_path / "embeds")),
+        index_output_dir=str(tmp_path / "index"),
+        module_url=nn.save_text_embedding(str(tmp_path / "text128"), dim=128),
+    )
+    index_builder.run(flags)
+    written = set(os.listdir(flags.index_output_dir))
+    assert {"ann.index", files.MAPPING_JSON, files.RANDOM_PROJECTION_FILENAME} <= written
+    with pytest.raises(errors.UnsafeFileError, match="allow_pickle"):
+        similarity_finder.load(flags)
+    assert similarity_finder.load(flags, allow_pickle=True).matrix.shape == (128, 64)
+
+
+def test_missing_flags_are_named(tmp_path):
+    flags = _upstream_flags(module_url="unused", embed_output_dir=str(tmp_path / "embeds"))
+    with pytest.raises(errors.ToolFlagError, match="provide --data_file_pattern") as caught:
+        generator.run(flags)
+    assert isinstance(caught.value, ValueError) and caught.value.flag == "data_file_pattern"
+    with pytest.raises(errors.ToolFlagError, match="provide --index_output_dir for `build`"):
+        index_builder.run(flags)
+    with pytest.raises(errors.ToolFlagError, match="provide --index_output_dir for `query`"):
+        similarity_finder.load(flags)
+    with pytest.raises(errors.ArgumentError, match="index folder"):
+        similarity_finder.load("https://hub.example/m/1")
+    assert not os.path.exists(tmp_path / "embeds")
+
+
+def test_upstreams_helpers(text_module, tmp_path):
+    import tensorflow as tf
+
+    sentences = ["the cat sat", "hello world", ""]
+    items, vectors = generator.generate_embeddings(sentences, text_module)
+    assert items is sentences and vectors.dtype == np.float32
+    np.testing.assert_allclose(
+        vectors, nn.text_embedding_expected(sentences, dim=nn.DIM), rtol=1e-6, atol=1e-6
+    )
+
+    matrix = generator.generate_random_projection_weights(nn.DIM, 3, str(tmp_path))
+    assert matrix is not None and matrix.shape == (nn.DIM, 3)
+    np.testing.assert_array_equal(np.load(tmp_path / files.RANDOM_PROJECTION_NPY), matrix)
+    assert not os.path.exists(tmp_path / files.RANDOM_PROJECTION_FILENAME)  # No pickle unasked.
+    assert generator.generate_random_projection_weights(nn.DIM, None, str(tmp_path / "x")) is None
+    assert generator.generate_random_projection_weights(nn.DIM, nn.DIM, str(tmp_path / "x")) is None
+    with pytest.raises(errors.ProjectedDimError):
+        generator.generate_random_projection_weights(nn.DIM, nn.DIM + 1, str(tmp_path / "x"))
+    assert not os.path.exists(tmp_path / "x")
+
+    _, projected = generator.generate_embeddings(sentences, text_module, matrix)
+    np.testing.assert_allclose(projected, vectors @ matrix, rtol=1e-5, atol=1e-5)
+    examples = generator.to_tf_example((sentences, projected))
+    parsed = [tf.train.Example.FromString(example) for example in examples]
+    assert [p.features.feature["item"].bytes_list.value[0].decode() for p in parsed] == sentences
+    np.testing.assert_allclose(
+        [list(p.features.feature["embedding"].float_list.value) for p in parsed], projected
+    )
