@@ -158,6 +158,29 @@ def test_control_characters_and_spaced_urls_are_refused(handle):
         handles.parse(handle)
 
 
+@pytest.mark.parametrize(
+    ("handle", "meant"),
+    [
+        ("/models/m/1\n", "/models/m/1"),  # `open("handle.txt").read()`, `$(cat ...)` in Python.
+        ("https://user:secret@h/m.tar.gz\r\n", "https://***@h/m.tar.gz"),
+        ("\tgs://bucket/m", "gs://bucket/m"),
+    ],
+)
+def test_a_line_ending_around_a_handle_offers_it_stripped(handle, meant):
+    with pytest.raises(errors.InvalidHandleError) as caught:
+        handles.check(handle)
+    message = str(caught.value)
+    assert f"strip it (handle.strip()). Did you mean {meant!r}?" in message
+    assert "secret" not in message
+
+
+def test_control_characters_inside_a_handle_offer_nothing():
+    with pytest.raises(errors.InvalidHandleError) as caught:
+        handles.check("https://h/m\nDownload Time: 1999-01-01\n")
+    assert "Did you mean" not in str(caught.value)
+    assert str(caught.value).startswith("A handle cannot hold control characters ('\\n'). ")
+
+
 @pytest.mark.parametrize("handle", ["gs://", "GS://", "gs:///m.tar.gz"])
 def test_a_gs_handle_without_a_bucket_is_invalid(handle):
     """It reached TensorFlow, whose InvalidArgumentError the CLI called "unexpected"."""

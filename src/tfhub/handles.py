@@ -102,9 +102,19 @@ def check(handle: object) -> str:
     # the loop, which names the bad ones.
     bad = [] if handle.isprintable() else _control_characters(handle)
     if bad:
+        stripped = handle.strip()
+        around = bool(stripped) and not _control_characters(stripped)
         raise errors.InvalidHandleError(
-            f"A handle cannot hold control characters ({', '.join(map(repr, bad[:3]))}). "
-            f"Received: handle={redact(repr(handle))}"
+            f"A handle cannot hold control characters "
+            f"({', '.join(map(repr, list(dict.fromkeys(bad))[:3]))})"
+            + (
+                f"; here they are around it (a line read from a file or a command's output "
+                f"keeps its newline): strip it (handle.strip()). Did you mean "
+                f"{redact(repr(stripped))}?"
+                if around
+                else "."
+            )
+            + f" Received: handle={redact(repr(handle))}"
         )
     if handle != handle.strip() and scheme(handle.strip()) is not None:
         raise errors.InvalidHandleError(
