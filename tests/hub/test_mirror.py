@@ -130,6 +130,17 @@ def test_mirror_command(served_model, server, tmp_path, capsys):
     assert "--from-docs" in capsys.readouterr().err
 
 
+def test_mirror_from_a_local_archive_file(text_model, tmp_path, capsys):
+    """A downloaded `model.tar.gz` (tfhub resolves a local path to itself) is extracted safely
+    and mirrored as its folder would be."""
+    archive = models.make_tarball(str(text_model), str(tmp_path / "model.tar.gz"))
+    want = pack.pack(text_model, tmp_path / "x.tar.gz").sha256
+    assert main(["mirror", archive, str(tmp_path / "hub"), "--as", "acme/local/1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("acme/local/1\t") and f"sha256={want}\t" in out
+    assert validator.validate_tree(tmp_path / "hub") == []
+
+
 def test_mirror_from_a_gfile_folder_read_in_place(text_model, tmp_path):
     """gs:// folders resolve in place (no download); ram:// is the tf.io.gfile stand-in here."""
     import tensorflow as tf

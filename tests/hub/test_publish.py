@@ -165,6 +165,46 @@ def test_not_a_model_and_bad_handles_are_refused(tmp_path):
         publish.publish(tmp_path / "empty", tmp_path / "a-file", HANDLE)
 
 
+@pytest.mark.parametrize("layout", ["top", "in its folder", "plain tar"])
+def test_an_archive_publishes_as_its_folder_would(text_model, tmp_path, layout):
+    """What a team holds since tfhub.dev closed: the archives it served (Kaggle's downloads are
+    the same). Published as they are, the version is the one its folder gives."""
+    archive = tmp_path / ("model.tar" if layout == "plain tar" else "model.tar.gz")
+    with tarfile.open(archive, "w" if layout == "plain tar" else "w:gz") as tar:
+        tar.add(text_model, arcname="model" if layout == "in its folder" else ".")
+    from_folder = publish.publish(text_model, tmp_path / "a", HANDLE)
+    from_archive = publish.publish(archive, tmp_path / "b", HANDLE)
+    assert from_archive.archive_sha256 == from_folder.archive_sha256
+    assert from_archive.doc.read_text() == from_folder.doc.read_text()
+    assert _tree(tmp_path / "b") == _tree(tmp_path / "a")  # No extracted folder left behind.
+    assert validator.validate_tree(tmp_path / "b") == []
+
+
+def test_a_hostile_or_empty_archive_publishes_nothing(text_model, tmp_path, capsys):
+    from tests._helpers.archives import add_members, make_tar_gz
+
+    escape = tarfile.TarInfo("../../outside.txt")
+    escape.size = 1
+    hostile = add_members(tmp_path / "hostile.tar.gz", [escape])
+    with pytest.raises(errors.UnsafeArchiveError):
+        publish.publish(hostile, tmp_path / "hub" / "x", HANDLE)
+    assert (
+        not (tmp_path / "outside.txt").exists() and not (tmp_path / "hub" / "outside.txt").exists()
+    )
+    assert _tree(tmp_path / "hub") == []
+    no_model = make_tar_gz(tmp_path / "docs.tar.gz", {"README.md": b"# a model\n"})
+    with pytest.raises(errors.NotAModelError) as caught:
+        publish.publish(no_model, tmp_path / "hub", HANDLE)
+    message = str(caught.value)
+    assert message.startswith(f"The archive {no_model} holds no loadable model (")
+    assert ".publish-" not in message and caught.value.path == no_model  # Not the staging folder.
+    assert _tree(tmp_path / "hub") == []
+    assert main(["publish", no_model, str(tmp_path / "hub"), "--handle", HANDLE]) == 1
+    assert "holds no loadable model" in capsys.readouterr().err
+    with pytest.raises(errors.NotAModelError, match="archive file, not a folder: `tfhub publish`"):
+        pack.pack(no_model, tmp_path / "again.tar.gz")
+
+
 def test_a_failed_rename_puts_the_previous_version_back(text_model, tmp_path, monkeypatch):
     first = publish.publish(text_model, tmp_path, HANDLE, info=starter.StarterInfo(task="text-x"))
     before = {p: (tmp_path / p).read_bytes() for p in _tree(tmp_path)}

@@ -26,7 +26,9 @@ def add_commands(commands: Any) -> None:
     parser.add_argument("-o", "--output", required=True, type=home_expanded, metavar="FILE.tar.gz")
     parser.set_defaults(run=run_pack)
     parser = add_command(commands, "publish")
-    parser.add_argument("model_dir", metavar="MODEL_DIR")
+    parser.add_argument(
+        "model_dir", metavar="MODEL_DIR", help="the model folder, or a .tar.gz (.tgz, .tar) of one"
+    )
     parser.add_argument("root", metavar="ROOT")
     parser.add_argument("--handle", required=True, help="publisher/model/version")
     parser.add_argument(

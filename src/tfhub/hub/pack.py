@@ -98,9 +98,14 @@ def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
     """
     folder = Path(model_dir)
     if not folder.is_dir():
+        what = (
+            "an archive file, not a folder: `tfhub publish` and `tfhub mirror` take it as it "
+            "is; to pack it anew, extract it and pack that folder"
+            if folder.is_file() and folder.name.endswith((".tar.gz", ".tgz", ".tar"))
+            else "not a folder: pack a model folder (a TF2 SavedModel or a TF1 Hub module)"
+        )
         raise errors.NotAModelError(
-            f"{folder} is not a folder: pack a model folder (a TF2 SavedModel or a TF1 Hub "
-            f"module). Received: model_dir={os.fspath(model_dir)!r}",
+            f"{folder} is {what}. Received: model_dir={os.fspath(model_dir)!r}",
             path=os.fspath(model_dir),
             reason="not a folder",
         )

@@ -18,8 +18,9 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .. import errors
+from .. import _archive, errors
 from . import docs_format as fmt
 from . import pack as pack_lib
 from . import signatures, starter, tags, validator
@@ -54,7 +55,8 @@ def publish(
     """`tfhub publish`: puts a model version into a hub folder.
 
     Args:
-        model_dir: the model folder (TF2 SavedModel or TF1 Hub module).
+        model_dir: the model folder (TF2 SavedModel or TF1 Hub module), or an archive file
+            of one (.tar.gz, .tgz, .tar), as tfhub.dev served models.
         root: the hub folder (created if missing).
         handle: `publisher/model/version`.
         doc: the Markdown doc; None writes a starter doc filled in from the model and `info`.
@@ -67,7 +69,8 @@ def publish(
     Raises:
         InvalidHandleError: a malformed handle.
         VersionExistsError: the version exists and `force` is False.
-        NotAModelError: the folder is not a loadable model.
+        NotAModelError: the folder or archive is not a loadable model.
+        tfhub.errors.ArchiveError: a damaged or hostile archive (nothing is published).
         DocValidationError: the doc has problems (`.problems`: `file:line: message`).
         PublishBusyError: another process kept publishing into the same model folder for 10 min.
     """
@@ -102,7 +105,7 @@ def install(
     """Installs a model version (see `publish`); `mirror` uses it too.
 
     Args:
-        model_dir: the model folder.
+        model_dir: the model folder, or an archive file of one.
         root: the hub folder.
         handle: the version's handle.
         doc_text: the doc's text, or None for a starter doc (or the existing doc, see below).
@@ -131,13 +134,14 @@ def install(
             keep_doc = keep_existing_doc and doc_text is None and target.is_file()
             if not force:
                 _refuse_existing(handle, target, ignore_doc=keep_doc)
-            loaded = pack_lib.check_loadable(model_dir)
-            summary = signatures.compute_summary(os.fspath(model_dir), loaded=loaded)
             staging = target.parent / staging_lib.staging_name(target.stem, uuid.uuid4().hex)
             staging.mkdir()
             try:
+                model_folder = _unpacked(model_dir, staging)
+                loaded = _check_loadable(model_folder, model_dir)
+                summary = signatures.compute_summary(model_folder, loaded=loaded)
                 return _stage_and_commit(
-                    model_dir, root, handle, summary, staging, doc_text, info, keep_doc
+                    model_folder, root, handle, summary, staging, doc_text, info, keep_doc
                 )
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -153,6 +157,52 @@ def install(
                 errno=err.errno,
             ) from err
         raise
+
+
+def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
+    """Returns the model folder: `model_dir` itself, or for an archive file of one (a .tar,
+    .tar.gz or .tgz, as tfhub.dev served models and Kaggle's downloads are), the folder in
+    `staging` it is extracted into, safely (a member that would land outside is refused). An
+    archive that holds the model in its only folder gives that folder.
+
+    Raises:
+        tfhub.errors.ArchiveError: a damaged or hostile archive (UnsafeArchiveError, ...).
+    """
+    path = os.fspath(model_dir)
+    if not os.path.isfile(path):
+        return path  # A folder, or nothing: check_loadable says which.
+    with open(path, "rb") as handle:
+        if _archive.sniff(handle.read(512)) not in ("gzip", "tar", "bz2", "xz"):
+            return path  # check_loadable says it is not a folder.
+    folder = staging / "model"
+    folder.mkdir()
+    _archive.extract_file(path, os.fspath(folder))
+    entries = list(folder.iterdir())
+    if len(entries) == 1 and entries[0].is_dir() and not _has_saved_model(folder):
+        logger.info("%s holds the model in its folder %s/.", path, entries[0].name)
+        return os.fspath(entries[0])
+    return os.fspath(folder)
+
+
+def _has_saved_model(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in ("saved_model.pb", "saved_model.pbtxt"))
+
+
+def _check_loadable(folder: str, model_dir: str | os.PathLike[str]) -> Any:
+    """`pack.check_loadable(folder)`, its error naming the archive `model_dir` if it was one."""
+    try:
+        return pack_lib.check_loadable(folder)
+    except errors.NotAModelError as err:
+        if folder == os.fspath(model_dir):
+            raise
+        archive = os.fspath(model_dir)
+        raise errors.NotAModelError(
+            f"The archive {archive} holds no loadable model ({err.reason}): it must hold a "
+            "TF2 SavedModel or a TF1 Hub module, saved_model.pb at its top. Received: "
+            f"model_dir={archive!r}",
+            path=archive,
+            reason=err.reason,
+        ) from err
 
 
 def _make_folders(folder: Path) -> list[Path]:
