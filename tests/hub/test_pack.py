@@ -108,7 +108,7 @@ def test_folder_without_saved_model_is_refused_before_tensorflow(tmp_path):
         pack.pack(tmp_path / "empty", tmp_path / "x.tar.gz")
     again = pickle.loads(pickle.dumps(caught.value))
     assert (again.path, again.reason) == (str(tmp_path / "empty"), "no saved_model.pb")
-    with pytest.raises(errors.NotAModelError, match="is not a folder"):
+    with pytest.raises(errors.NotAModelError, match="absent does not exist: check the path"):
         pack.pack(tmp_path / "absent", tmp_path / "x.tar.gz")
     assert not (tmp_path / "x.tar.gz").exists()
     (tmp_path / "empty/saved_model.pb").write_bytes(b"")
@@ -178,6 +178,23 @@ def test_symlinks_are_refused_and_nothing_is_written(tf2_model, tmp_path):
     with pytest.raises(errors.NotAModelError, match="symlink or special file"):
         pack.pack(model, tmp_path / "x.tar.gz")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("model.keras", "is a Keras model file, not a model folder. Load it with "),
+        ("saved_model.pb", "is the model's saved_model.pb, not a model folder. Pass its folder, "),
+        ("model.tflite", "is a TensorFlow Lite model, not a model folder. Run it with "),
+        ("model.tar.gz", "is an archive file, not a folder: `tfhub publish` and `tfhub mirror`"),
+    ],
+)
+def test_a_file_given_as_the_model_folder_is_named(tmp_path, name, said):
+    (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(errors.NotAModelError) as caught:
+        pack.pack(tmp_path / name, tmp_path / "x.tar.gz")
+    assert str(caught.value).startswith(f"{tmp_path / name} {said}")
+    assert ".." not in str(caught.value).replace(str(tmp_path), "")
 
 
 def test_folder_that_does_not_load_is_refused(tf2_model, tmp_path):

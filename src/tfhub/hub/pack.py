@@ -90,6 +90,25 @@ def _tarinfo(name: str, info: os.stat_result) -> tarfile.TarInfo:
     return member
 
 
+def _not_a_folder(path: Path) -> str:
+    """What `path`, given as a model folder, is instead and what to do: the end of a message
+    that starts with the path, ending with a period."""
+    from ..handles import is_archive_path
+    from ..saved_model_proto import model_file_kind
+
+    if not path.exists():
+        return "does not exist: check the path (a model folder holds saved_model.pb)."
+    if not path.is_file():
+        return "is not a folder: pack a model folder (a TF2 SavedModel or a TF1 Hub module)."
+    if is_archive_path(path.name):
+        return (
+            "is an archive file, not a folder: `tfhub publish` and `tfhub mirror` take it as it "
+            "is; to pack it anew, extract it and pack that folder."
+        )
+    what, todo = model_file_kind(os.fspath(path))
+    return f"is {what}, not a model folder. {todo}"
+
+
 def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
     """Checks, without TensorFlow, that a folder looks like a model (has saved_model.pb(txt)).
 
@@ -98,14 +117,8 @@ def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
     """
     folder = Path(model_dir)
     if not folder.is_dir():
-        what = (
-            "an archive file, not a folder: `tfhub publish` and `tfhub mirror` take it as it "
-            "is; to pack it anew, extract it and pack that folder"
-            if folder.is_file() and folder.name.endswith((".tar.gz", ".tgz", ".tar"))
-            else "not a folder: pack a model folder (a TF2 SavedModel or a TF1 Hub module)"
-        )
         raise errors.NotAModelError(
-            f"{folder} is {what}. Received: model_dir={os.fspath(model_dir)!r}",
+            f"{folder} {_not_a_folder(folder)} Received: model_dir={os.fspath(model_dir)!r}",
             path=os.fspath(model_dir),
             reason="not a folder",
         )
