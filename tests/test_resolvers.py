@@ -191,6 +191,36 @@ def test_a_url_without_its_scheme_offers_the_url(server, served_dir, tmp_path, m
             hub.resolve(relative)
 
 
+def test_a_model_handle_without_its_site_offers_the_url(
+    server, served_dir, tmp_path, monkeypatch, isolated_cache
+):
+    """kagglehub's handle (`owner/model/framework/variation/version`) or a tfhub.dev path as its
+    pages listed it, passed to hub.load, was "does not exist." The offered URL is the one that
+    works."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(constants.TFHUB_KAGGLE_ENDPOINT, server.url())
+    folder = served_dir / "models/owner/mod/frameworks/TensorFlow2/variations/v/versions"
+    folder.mkdir(parents=True)
+    make_tar_gz(folder / "2.tar.gz")
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        hub.resolve("owner/mod/TensorFlow2/v/2")
+    message = str(caught.value)
+    assert message.startswith("owner/mod/TensorFlow2/v/2 does not exist. If it is a Kaggle ")
+    offered = message.split("write it as ")[1][1:-2]
+    assert offered == "https://www.kaggle.com/models/owner/mod/TensorFlow2/v/2"
+    assert read_tree(hub.resolve(offered)) == MODEL_FILES
+    with pytest.raises(errors.ModelNotFoundError, match=r"/owner/mod/keras/v/VERSION' with the "):
+        hub.resolve("owner/mod/keras/v")
+    with pytest.raises(
+        errors.ModelNotFoundError,
+        match=r"tfhub.dev model, write it as 'https://tfhub.dev/google/imagenet/m_100/feature_vector/5'",
+    ):
+        hub.resolve("google/imagenet/m_100/feature_vector/5")
+    for relative in ("models/m", "./google/m/1", "../google/m/1", "google/m/v1", "m/1"):
+        with pytest.raises(errors.ModelNotFoundError, match=r" does not exist\.$"):
+            hub.resolve(relative)
+
+
 def test_uncompressed_format_reads_gcs_in_place(server, monkeypatch, tmp_path):
     bucket = tmp_path / "bucket"
     (bucket / "m").mkdir(parents=True)

@@ -82,6 +82,9 @@ def _not_found(handle: str, path: str, found: Callable[[str], bool]) -> str:
     url = _meant_url(path)
     if url is not None:
         return f"{handle} does not exist. If it is a URL, write it as {url!r}."
+    model = _meant_model(path)
+    if model is not None:
+        return f"{handle} does not exist. {model}"
     return f"{handle} does not exist."
 
 
@@ -95,6 +98,33 @@ _HOST_FIRST = re.compile(
     r"^(?:(localhost|\d{1,3}(?:\.\d{1,3}){3})|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
     r"(?::\d{1,5})?/"
 )
+
+
+# A model handle without its site: kagglehub's `owner/model/framework/variation[/version]`, or
+# tfhub.dev's `publisher/model.../version` as its pages listed them.
+_HANDLE_SEGMENTS = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)+$")
+_KAGGLE_FRAMEWORKS = frozenset(
+    {"tensorflow1", "tensorflow2", "tfjs", "tflite", "keras", "pytorch", "jax", "flax", "other"}
+)
+
+
+def _meant_model(path: str) -> str | None:
+    """What to write for a relative path that does not exist but reads as a model handle
+    without its site (a sentence), or None."""
+    if not _HANDLE_SEGMENTS.match(path):
+        return None
+    parts = path.split("/")
+    if len(parts) in (4, 5) and parts[2].lower() in _KAGGLE_FRAMEWORKS:
+        if len(parts) == 5 and parts[4].isdigit():
+            return f"If it is a Kaggle model, write it as 'https://www.kaggle.com/models/{path}'."
+        if len(parts) == 4:
+            return (
+                "If it is a Kaggle model, write it as "
+                f"'https://www.kaggle.com/models/{path}/VERSION' with the version to load."
+            )
+    if len(parts) >= 3 and parts[-1].isdigit():
+        return f"If it is a tfhub.dev model, write it as 'https://tfhub.dev/{path}'."
+    return None
 
 
 def _meant_url(path: str) -> str | None:
