@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from tests._helpers.python_process import REPO_ROOT, run_python
+from tests._helpers.python_process import REPO_ROOT, child_env, run_python
 
 _SCRIPT = r"""
 import contextlib, io, json, os, pickle, sys
@@ -77,3 +77,36 @@ def test_missing_tensorflow_says_what_to_run_before_doing_anything(tmp_path) -> 
     message, kind, printed = results["demo"]
     assert kind == "MissingDependencyError" and message.startswith("tfhub demo needs")
     assert printed == ""  # no step ran
+
+
+_BACKEND_SCRIPT = r"""
+import sys
+
+sys.modules["jax"] = sys.modules["torch"] = None  # Not installed, whatever this machine has.
+import tfhub as hub
+from tfhub import errors
+
+try:
+    hub.KerasLayer(sys.argv[1])
+except errors.MissingDependencyError as err:
+    print(err)
+"""
+
+
+def test_a_keras_backend_that_is_not_installed_is_named_not_a_reinstall(tmp_path) -> None:
+    """KERAS_BACKEND=jax (or "backend": "torch" in keras.json) without that package: `import
+    keras` fails on it, and the error said to install TensorFlow, Keras and tf_keras (all
+    there)."""
+    model = str(REPO_ROOT / "tests/data/upstream/tf2_saved_model")
+    env = child_env(KERAS_BACKEND="jax")
+    done = run_python(_BACKEND_SCRIPT, model, env=env)
+    assert "Keras 3 imports the backend it is set to, jax, which is not installed: " in done.stdout
+    assert "KERAS_BACKEND=jax names it. tfhub runs SavedModels on TensorFlow: set " in done.stdout
+    assert "pip install" not in done.stdout
+    (tmp_path / "keras.json").write_text('{"backend": "torch"}')
+    env = child_env(KERAS_HOME=str(tmp_path))
+    env.pop("KERAS_BACKEND", None)
+    done = run_python(_BACKEND_SCRIPT, model, env=env)
+    assert f'torch, which is not installed: "backend" in {tmp_path}/keras.json names it' in (
+        done.stdout
+    )

@@ -128,7 +128,14 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
     except ImportError as err:
         hint, command = install_hint(module_name)
         shadows = _shadowing_files(err)
-        if shadows:  # Installed, but a file of the current folder hides a module it imports.
+        backend = _keras_backend_missing(module_name, err)
+        if backend is not None:  # Keras is installed; the backend it was told to use is not.
+            hint = (
+                f"Keras 3 imports the backend it is set to, {backend}, which is not installed: "
+                f"{_keras_backend_source()} names it. tfhub runs SavedModels on TensorFlow: set "
+                "KERAS_BACKEND=tensorflow before Python starts (or in keras.json)."
+            )
+        elif shadows:  # Installed, but a file of the current folder hides a module it imports.
             hint = (
                 f"The current folder holds {', '.join(shadows)}, named like Python's own "
                 "module(s), which it hides: rename it, or run from another folder."
@@ -139,6 +146,26 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
             module=module_name,
             command=command,
         ) from err
+
+
+# What Keras 3 imports for each of its other backends: a missing one fails `import keras`.
+_KERAS_BACKEND_PACKAGES = {"jax": "jax", "jaxlib": "jax", "torch": "torch", "openvino": "openvino"}
+
+
+def _keras_backend_missing(module_name: str, err: ImportError) -> str | None:
+    """The Keras backend whose package `err` says is missing when importing Keras, or None."""
+    if module_name.split(".")[0] != "keras" or not err.name:
+        return None
+    return _KERAS_BACKEND_PACKAGES.get(err.name.split(".")[0])
+
+
+def _keras_backend_source() -> str:
+    """Where Keras read its backend from: the environment variable, else its config file."""
+    value = os.environ.get("KERAS_BACKEND")
+    if value:
+        return f"KERAS_BACKEND={value}"
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return f'"backend" in {os.path.join(home, "keras.json")}'
 
 
 def _shadowing_files(err: ImportError) -> list[str]:
