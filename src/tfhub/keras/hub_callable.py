@@ -7,6 +7,7 @@ Nothing here depends on Keras: each KerasLayer flavour holds one `HubCallable`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from .. import errors
 from .. import saved_model as saved_model_lib
 from ..loaded_model import LoadedModel, takes_training
-from . import _arguments
+from . import _arguments, _xla
 
 
 @dataclasses.dataclass
@@ -50,6 +51,11 @@ class HubCallable:
     def is_hub_module_v1(self) -> bool:
         """The model is in the TF1 Hub format."""
         return self.model.is_hub_module_v1
+
+    @functools.cached_property
+    def compiles_with_xla(self) -> bool:
+        """XLA can compile calls of `fn` (no strings in or inside, no lookup tables)."""
+        return _xla.compiles_with_xla(self.fn, self.input_specs)
 
 
 def load_handle(handle: Any, tags: Any = None, load_options: Any = None) -> LoadedModel:

@@ -39,6 +39,20 @@ class KerasLayer(_layer_body.HubLayerBody, keras.layers.Layer):
                 f"Received: keras.backend.backend()={backend!r}"
             )
 
+    @property
+    def supports_jit(self) -> bool:
+        """Whether Keras may compile this layer with XLA (`jit_compile`, by default on a GPU):
+        not when its model takes or computes strings or uses lookup tables (a text model),
+        on which XLA aborts the process; Keras then warns and compiles without XLA."""
+        if not self.__dict__.get("_jit_allowed", True):
+            return False
+        state = self.__dict__.get("_state")
+        return state is None or state.hub.compiles_with_xla
+
+    @supports_jit.setter
+    def supports_jit(self, value: bool) -> None:
+        self.__dict__["_jit_allowed"] = bool(value)  # Keras's Layer sets True at its init.
+
     def _init_keras_layer(self, *, trainable: bool, **kwargs: Any) -> None:
         declared_input_shape = _pop_input_shape(kwargs)
         super(_layer_body.HubLayerBody, self).__init__(trainable=trainable, **kwargs)
