@@ -47,13 +47,12 @@ def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
             Any other failure is raised unchanged.
     """
     try:
-        yield
+        with missing_ops_named(module_path, handle=handle):
+            yield
     except errors.TFHubError:
-        raise  # tfhub's own errors already say what is wrong.
+        raise  # tfhub's own errors (a missing op, named above) already say what is wrong.
     except Exception as err:
-        cause: errors.TFHubLoadError | None = missing_op_error(err, module_path, handle=handle)
-        if cause is None:
-            cause = diagnose(module_path, handle=handle)
+        cause = diagnose(module_path, handle=handle)
         if cause is None:
             raise
         raise cause from err
