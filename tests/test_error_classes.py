@@ -114,6 +114,7 @@ _BUILTIN_RAISES_ALLOWED = {
     ("cache/__init__.py", "AttributeError"): "module __getattr__: Python's protocol",
     ("keras/__init__.py", "AttributeError"): "module __getattr__: Python's protocol",
     ("resolver.py", "AttributeError"): "module __getattr__: Python's protocol (lazy FLAGS)",
+    ("tf_utils.py", "AttributeError"): "module __getattr__: Python's protocol (lazy TF types)",
     ("tools/make_image_classifier/__init__.py", "AttributeError"): "module __getattr__",
     ("keras/layer.py", "AttributeError"): "Keras probes input_shape/output_shape with hasattr",
     ("keras/layer.py", "NotImplementedError"): "Keras falls back from compute_output_shape",

@@ -82,6 +82,45 @@ UPSTREAM_NAMES: dict[str, list[str]] = {
     "saved_model_module": ["create_module_spec_from_saved_model"],
     "uncompressed_module_resolver": ["HttpUncompressedFileResolver"],
     "version": ["__version__"],
+    "config": [],
+    "file_utils": ["extract_file", "extract_tarfile_to_destination", "merge_relative_path"],
+    # Upstream's pruning helpers (mark_backward, prune_unused_nodes, prune_feed_map) were
+    # internals of hub.Module's graph surgery: not offered.
+    "meta_graph_lib": ["filter_collections", "prefix_shared_name_attributes", "prepend_name_scope"],
+    "module_impl": ["ModuleImpl"],
+    "saved_model_lib": [
+        "ATTACHMENT_COLLECTION_SAVED",
+        "SavedModelHandler",
+        "add_signature",
+        "attach_bytes",
+        "get_attached_bytes_map",
+        "get_variables_path",
+        "load",
+    ],
+    "tensor_info": [
+        "ParsedTensorInfo",
+        "build_input_map",
+        "build_output_map",
+        "convert_dict_to_compatible_tensor",
+        "parse_tensor_info_map",
+        "tensor_info_proto_maps_match",
+    ],
+    "tf_utils": [
+        "MAX_DIRECTORY_CREATION_ATTEMPTS",
+        "SUPPORTED_ARGUMENT_TYPES",
+        "absolute_path",
+        "atomic_write_string_to_file",
+        "bytes_to_readable_str",
+        "composite_tensor_from_components",
+        "composite_tensor_info_to_type_spec",
+        "garbage_collect_exports",
+        "get_composite_tensor_type_spec",
+        "get_temp_export_dir",
+        "get_timestamped_export_dir",
+        "is_composite_tensor",
+        "read_file_to_string",
+        "tf",
+    ],
     "image_module_info_pb2": ["DESCRIPTOR", "ImageModuleInfo"],
     "module_def_pb2": ["DESCRIPTOR", "ModuleDef"],
     "module_attachment_pb2": ["DESCRIPTOR", "ModuleAttachment"],
@@ -284,3 +323,134 @@ def test_keras_layer_module_helpers(tmp_path):
     assert not func_has_training_argument(lambda x: x) and not func_has_training_argument(3)
     with pytest.raises(errors.ModelNotFoundError):
         load_module(str(tmp_path / "missing"))
+
+
+def test_tensor_info_as_upstreams_tests_used_it(upstream_dir):
+    """`ParsedTensorInfo(dtype, shape, is_sparse)` (upstream's constructor, in its module tests)
+    is what `get_input_info_dict()` returns; maps of TensorInfo protos compare by spec."""
+    import tensorflow as tf
+
+    from tfhub import tensor_info
+
+    info = tensor_info.ParsedTensorInfo(tf.float32, tf.TensorShape([None, 3]), is_sparse=False)
+    assert (info.dtype, info.get_shape().as_list(), info.is_sparse) == (
+        tf.float32,
+        [None, 3],
+        False,
+    )
+    sparse = tensor_info.ParsedTensorInfo(tf.string, [None], True)
+    assert sparse.is_sparse and sparse.type_spec == tf.SparseTensorSpec([None], tf.string)
+    ragged = tf.RaggedTensorSpec([None, None], tf.int64)
+    assert tensor_info.ParsedTensorInfo.from_type_spec(ragged).is_composite
+    with pytest.raises(errors.ArgumentError, match="needs a dtype"):
+        tensor_info.ParsedTensorInfo()
+
+    spec = hub.load_module_spec(str(upstream_dir / "tf1_multi_sig"))
+    got = spec.get_input_info_dict()["x"]
+    assert isinstance(got, tensor_info.ParsedTensorInfo)
+    assert got.type_spec == tensor_info.ParsedTensorInfo(tf.float32, [None, 3]).type_spec
+
+    with tf.Graph().as_default():
+        a = tf.compat.v1.placeholder(tf.float32, [None, 3])
+        b = tf.compat.v1.placeholder(tf.float32, [None, 4])
+        build = tf.compat.v1.saved_model.utils.build_tensor_info
+        assert tensor_info.tensor_info_proto_maps_match({"x": build(a)}, {"x": build(a)})
+        assert not tensor_info.tensor_info_proto_maps_match({"x": build(a)}, {"x": build(b)})
+        assert not tensor_info.tensor_info_proto_maps_match({"x": build(a)}, {"y": build(a)})
+
+
+def test_tf_utils_helpers(tmp_path):
+    import tensorflow as tf
+
+    from tfhub import tf_utils
+
+    assert hub.tf_utils.tf.constant(2).numpy() == 2  # As real code wrote it.
+    assert tf_utils.SUPPORTED_ARGUMENT_TYPES == (tf.Tensor, tf.SparseTensor, tf.RaggedTensor)
+    target = str(tmp_path / "file.txt")
+    tf_utils.atomic_write_string_to_file(target, "héllo", overwrite=False)
+    assert tf_utils.read_file_to_string(target) == "héllo"
+    with pytest.raises(tf.errors.AlreadyExistsError):
+        tf_utils.atomic_write_string_to_file(target, "again", overwrite=False)
+    tf_utils.atomic_write_string_to_file(target, b"again", overwrite=True)
+    assert tf_utils.read_file_to_string(target) == "again"
+    assert sorted(os.listdir(tmp_path)) == ["file.txt"]  # No temporary file left.
+
+    assert [tf_utils.bytes_to_readable_str(n) for n in (None, 512, 1536, 3 << 20, 5 << 30)] == [
+        "None",
+        "512",
+        "1.50k",
+        "3.00M",
+        "5.00G",
+    ]
+    assert tf_utils.bytes_to_readable_str(2048, include_b=True) == "2.00kB"
+    assert tf_utils.absolute_path("gs://b/m") == "gs://b/m"
+    assert tf_utils.absolute_path("m") == os.path.abspath("m")
+
+    base = tmp_path / "exports"
+    base.mkdir()
+    for stamp in ("1600000000", "1600000001", "1600000002", "temp-1", "other"):
+        (base / stamp).mkdir()
+    tf_utils.garbage_collect_exports(str(base), 2)
+    assert sorted(os.listdir(base)) == ["1600000001", "1600000002", "other", "temp-1"]
+    new = tf_utils.get_timestamped_export_dir(str(base))
+    assert os.path.dirname(new) == os.fsencode(base) and os.path.basename(new).isdigit()
+    assert tf_utils.get_temp_export_dir(new) == os.path.join(
+        os.fsencode(base), b"temp-" + os.path.basename(new)
+    )
+
+    ragged = tf.ragged.constant([[1, 2], [3]])
+    assert tf_utils.is_composite_tensor(ragged) and not tf_utils.is_composite_tensor(tf.ones(2))
+    spec = tf_utils.get_composite_tensor_type_spec(ragged)
+    rebuilt = tf_utils.composite_tensor_from_components(spec, spec._to_components(ragged))
+    assert rebuilt.to_list() == [[1, 2], [3]]
+    with tf.Graph().as_default():
+        info = tf.compat.v1.saved_model.utils.build_tensor_info(
+            tf.compat.v1.ragged.placeholder(tf.int64, 1, [])
+        )
+        dense = tf.compat.v1.saved_model.utils.build_tensor_info(tf.ones(2))
+    assert tf_utils.composite_tensor_info_to_type_spec(info) == tf.RaggedTensorSpec(
+        [None, None], tf.int64, 1, tf.int64
+    )
+    with pytest.raises(errors.ArgumentError, match="encoding=composite_tensor"):
+        tf_utils.composite_tensor_info_to_type_spec(dense)
+
+
+def test_file_utils_extract_safely(tmp_path):
+    import io
+
+    from tfhub import file_utils
+
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    sizes = []
+    with open(archive, "rb") as handle:
+        file_utils.extract_tarfile_to_destination(handle, str(tmp_path / "out"), sizes.append)
+    assert read_tree(tmp_path / "out") == MODEL_FILES
+    assert sorted(sizes) == sorted(len(data) for data in MODEL_FILES.values())
+
+    with tarfile.open(archive) as tgz:  # One member, by upstream's extract_file.
+        member = tgz.getmember("variables/variables.index")
+        file_utils.extract_file(tgz, member, str(tmp_path / "one"), log_function=sizes.append)
+    assert (tmp_path / "one").read_bytes() == MODEL_FILES["variables/variables.index"]
+
+    escape = tarfile.TarInfo("../escaped.txt")
+    escape.size = 1
+    hostile = add_members(tmp_path / "hostile.tar.gz", [escape])
+    with open(hostile, "rb") as handle, pytest.raises(errors.UnsafeArchiveError):
+        file_utils.extract_tarfile_to_destination(handle, str(tmp_path / "bad"))
+    assert not (tmp_path / "escaped.txt").exists()
+
+    assert file_utils.merge_relative_path("/d", "/a/./b") == "/d/a/b"
+    assert file_utils.merge_relative_path("gs://b/d", "a//b") == "gs://b/d/a/b"
+    assert file_utils.merge_relative_path("/d", ".") == "/d"
+    for bad in ("../x", "a/../../x", ".."):
+        with pytest.raises(ValueError, match="is invalid"):
+            file_utils.merge_relative_path("/d", bad)
+
+    import tensorflow as tf  # A gfile destination (ram:// stands in for gs://).
+
+    with open(archive, "rb") as handle:
+        file_utils.extract_tarfile_to_destination(io.BytesIO(handle.read()), "ram://fu/out")
+    assert (
+        tf.io.gfile.GFile("ram://fu/out/variables/variables.index", "rb").read()
+        == (MODEL_FILES["variables/variables.index"])
+    )

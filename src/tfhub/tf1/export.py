@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 # Pairs (export_name, module) of the current graph. A tuple key keeps the collection out of
 # `get_all_collection_keys()` and hence out of exported meta graphs, as upstream does.
 _EXPORT_MODULES_COLLECTION = ("__tfhub_export_modules",)
-_MAX_TIMESTAMP_ATTEMPTS = 10
+MAX_TIMESTAMP_ATTEMPTS = 10
 _PREDICT_MODE = "infer"  # tf.estimator.ModeKeys.PREDICT
 
 
@@ -134,10 +134,8 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
         """
         del eval_result, is_the_final_export
         checkpoint_path = checkpoint_path or _latest_checkpoint(estimator)
-        export_dir = _timestamped_export_dir(export_path)
-        temp_dir = os.path.join(
-            os.path.dirname(export_dir), b"temp-" + os.path.basename(export_dir)
-        )
+        export_dir = timestamped_export_dir(export_path)
+        temp_dir = temp_export_dir(export_dir)
         with tf.Graph().as_default() as graph:
             session = _make_serving_session(estimator, self._serving_input_fn, checkpoint_path)
             with session:
@@ -180,14 +178,14 @@ def _latest_checkpoint(estimator: Any) -> str:
     return checkpoint
 
 
-def _timestamped_export_dir(export_path: str) -> bytes:
+def timestamped_export_dir(export_path: str | bytes) -> bytes:
     """Returns `export_path/<seconds since epoch>` (as bytes) that does not exist yet.
 
     Raises:
         RuntimeError: if no free name is found after 10 attempts (one per second).
     """
     base = os.fsencode(export_path)
-    for attempt in range(_MAX_TIMESTAMP_ATTEMPTS):
+    for attempt in range(MAX_TIMESTAMP_ATTEMPTS):
         export_dir = os.path.join(base, str(int(time.time())).encode())
         if not os.path.exists(export_dir):
             return export_dir
@@ -196,9 +194,16 @@ def _timestamped_export_dir(export_path: str) -> bytes:
         )
         time.sleep(1)
     raise errors.ExportFolderError(
-        f"Failed to obtain a unique export folder name after {_MAX_TIMESTAMP_ATTEMPTS} attempts. "
+        f"Failed to obtain a unique export folder name after {MAX_TIMESTAMP_ATTEMPTS} attempts. "
         f"Received: export_path={export_path!r}"
     )
+
+
+def temp_export_dir(export_dir: str | bytes) -> bytes:
+    """Returns the sister folder `temp-<timestamp>` an export is written into before its rename
+    (TF Serving ignores folders whose names are not integers)."""
+    folder, name = os.path.split(os.fsencode(export_dir))
+    return os.path.join(folder, b"temp-" + name)
 
 
 def garbage_collect_exports(export_path: str | bytes, exports_to_keep: int | None) -> None:

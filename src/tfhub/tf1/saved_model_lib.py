@@ -252,9 +252,14 @@ def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
     )
     folder, name = split(path)
     temp_path = join(folder, f".tmp{uuid.uuid4().hex}.{name}")
-    with tf.io.gfile.GFile(temp_path, "wb") as handle:
-        handle.write(contents)
-    tf.io.gfile.rename(temp_path, path, overwrite=overwrite)
+    try:
+        with tf.io.gfile.GFile(temp_path, "wb") as handle:
+            handle.write(contents)
+        tf.io.gfile.rename(temp_path, path, overwrite=overwrite)
+    except BaseException:
+        if tf.io.gfile.exists(temp_path):  # A full disk or a failed rename leaves nothing.
+            tf.io.gfile.remove(temp_path)
+        raise
 
 
 class SavedModelHandler:

@@ -21,8 +21,29 @@ logger = logging.getLogger(__name__)
 class ParsedTensorInfo:
     """A tensor-looking description of a signature input or output (dtype, shape, kind)."""
 
-    def __init__(self, type_spec: Any) -> None:
+    def __init__(
+        self, dtype: Any = None, shape: Any = None, is_sparse: bool = False, type_spec: Any = None
+    ) -> None:
+        """Upstream's constructor: a dense or sparse tensor of `dtype` and `shape`, or any
+        value described by `type_spec` (which then wins).
+
+        Raises:
+            tfhub.errors.ArgumentError: (a ValueError) neither a dtype nor a type_spec.
+        """
+        if type_spec is None:
+            if dtype is None:
+                raise errors.ArgumentError(
+                    "ParsedTensorInfo needs a dtype (with a shape) or a type_spec. Received: "
+                    "dtype=None, type_spec=None"
+                )
+            spec_class = tf.SparseTensorSpec if is_sparse else tf.TensorSpec
+            type_spec = spec_class(tf.TensorShape(shape), tf.as_dtype(dtype))
         self._type_spec = type_spec
+
+    @classmethod
+    def from_type_spec(cls, type_spec: Any) -> ParsedTensorInfo:
+        """The info of a value described by a `tf.TypeSpec`."""
+        return cls(type_spec=type_spec)
 
     @property
     def dtype(self) -> Any:
@@ -75,11 +96,11 @@ def parse_tensor_info(tensor_info: Any) -> ParsedTensorInfo:
     dtype = tf.dtypes.as_dtype(tensor_info.dtype) if tensor_info.dtype else None
     shape = tf.TensorShape(tensor_info.tensor_shape)
     if encoding == "name":
-        return ParsedTensorInfo(tf.TensorSpec(shape, dtype))
+        return ParsedTensorInfo.from_type_spec(tf.TensorSpec(shape, dtype))
     if encoding == "coo_sparse":
-        return ParsedTensorInfo(tf.SparseTensorSpec(shape, dtype))
+        return ParsedTensorInfo.from_type_spec(tf.SparseTensorSpec(shape, dtype))
     if encoding == "composite_tensor":
-        return ParsedTensorInfo(_decode_composite_type_spec(tensor_info))
+        return ParsedTensorInfo.from_type_spec(_decode_composite_type_spec(tensor_info))
     raise errors.ModuleSpecError(
         f"Unsupported TensorInfo encoding. Received: encoding={encoding!r}"
     )
@@ -190,6 +211,15 @@ def build_output_map(
 ) -> dict[str, Any]:
     """Builds the output tensors of a signature, resolving tensor names with `get_tensor`."""
     return {key: _output_from_tensor_info(info, get_tensor) for key, info in protomap.items()}
+
+
+def tensor_info_proto_maps_match(map_a: Mapping[str, Any], map_b: Mapping[str, Any]) -> bool:
+    """Whether two signatures' inputs (or outputs) have the same keys and, for each, the same
+    dtype, shape and kind (dense, sparse, ragged...)."""
+    parsed_a, parsed_b = parse_tensor_info_map(map_a), parse_tensor_info_map(map_b)
+    return parsed_a.keys() == parsed_b.keys() and all(
+        parsed_a[key].type_spec == parsed_b[key].type_spec for key in parsed_a
+    )
 
 
 def tensor_names(info: Any) -> list[str]:

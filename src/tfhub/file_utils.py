@@ -1,0 +1,94 @@
+"""tensorflow_hub's `file_utils` module path: extracting a tar archive into a folder (local, or
+a tf.io.gfile URL such as gs://), with upstream's names.
+
+`extract_tarfile_to_destination` uses tfhub's own extraction, which refuses what upstream's let
+through or half-wrote (a member that would land outside the folder, a link out of it, a
+device, an archive that expands beyond TFHUB_MAX_EXTRACTED_BYTES) and names what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from . import _archive, errors
+from .utils.lazy import import_tensorflow
+
+__all__ = ["extract_file", "extract_tarfile_to_destination", "merge_relative_path"]
+
+
+def extract_file(
+    tgz: Any,
+    tarinfo: Any,
+    dst_path: str,
+    buffer_size: int = 10 << 20,
+    log_function: Callable[[int], Any] | None = None,
+) -> None:
+    """Copies the member `tarinfo` of the open `tarfile.TarFile` `tgz` to the file `dst_path`
+    (a local path or a tf.io.gfile URL); `log_function(n)` is called per chunk of n bytes. A
+    member that is not a file (a folder, a link) writes nothing."""
+    source = tgz.extractfile(tarinfo)
+    if source is None:
+        return
+    gfile = import_tensorflow("file_utils.extract_file").io.gfile
+    with source, gfile.GFile(dst_path, "wb") as target:
+        while chunk := source.read(buffer_size):
+            target.write(chunk)
+            if log_function is not None:
+                log_function(len(chunk))
+
+
+def extract_tarfile_to_destination(
+    fileobj: Any, dst_path: str, log_function: Callable[[int], Any] | None = None
+) -> None:
+    """Extracts the tar archive (plain or compressed) read from `fileobj` into `dst_path` (made
+    if missing; a gs:// folder is written after a complete local extraction);
+    `log_function(n)` is called with each extracted file's size.
+
+    Raises:
+        tfhub.errors.ArchiveError: a damaged archive; `UnsafeArchiveError` for a member that
+            would be written outside `dst_path` or is a link or device; nothing is written to
+            a remote `dst_path` then.
+    """
+    source = str(getattr(fileobj, "name", "the archive"))
+    if "://" not in dst_path:
+        os.makedirs(dst_path, exist_ok=True)
+        result = _archive.extract_fileobj(fileobj, dst_path, source=source)
+    else:
+        gfile = import_tensorflow("Extracting to " + dst_path).io.gfile
+        with tempfile.TemporaryDirectory(prefix="tfhub-extract-") as local:
+            result = _archive.extract_fileobj(fileobj, local, source=source)
+            for rel in sorted(result.files):
+                target = merge_relative_path(dst_path, rel)
+                gfile.makedirs(posixpath.dirname(target))
+                gfile.copy(os.path.join(local, rel), target, overwrite=True)
+    if log_function is not None:
+        for size, _ in result.files.values():
+            log_function(size)
+
+
+def merge_relative_path(dst_path: str, rel_path: str) -> str:
+    """Joins an archive member's path to a destination folder (a local path or a URL).
+
+    Raises:
+        tfhub.errors.ArgumentError: (a ValueError, as upstream's) `rel_path` would lead out of
+            `dst_path`.
+    """
+    join, normpath = (
+        (posixpath.join, posixpath.normpath)
+        if "://" in dst_path
+        else (os.path.join, os.path.normpath)
+    )
+    relative = normpath(rel_path.lstrip("/"))
+    if relative == ".":
+        return dst_path
+    merged = join(dst_path, relative)
+    if relative == ".." or relative.startswith(("../", "..\\")) or not merged.startswith(dst_path):
+        raise errors.ArgumentError(
+            f"Relative path {rel_path!r} is invalid: it leads out of {dst_path!r}. Received: "
+            f"rel_path={rel_path!r}"
+        )
+    return merged
