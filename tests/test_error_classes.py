@@ -117,6 +117,7 @@ _BUILTIN_RAISES_ALLOWED = {
     ("tf_utils.py", "AttributeError"): "module __getattr__: Python's protocol (lazy TF types)",
     ("tools/make_image_classifier/__init__.py", "AttributeError"): "module __getattr__",
     ("keras/layer.py", "AttributeError"): "Keras probes input_shape/output_shape with hasattr",
+    ("keras/_keras2_api.py", "AttributeError"): "Keras 2's input_mask & co: hasattr probes",
     ("keras/layer.py", "NotImplementedError"): "Keras falls back from compute_output_shape",
     ("feature_column/_base.py", "NotImplementedError"): "abstract methods",
     ("feature_column/image.py", "ValueError"): "caught two lines below, re-raised as ours",

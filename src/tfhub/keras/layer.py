@@ -18,13 +18,13 @@ import numpy as np
 from .. import errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
-from . import _calling, _layer_body, _ragged, _shapes
+from . import _calling, _keras2_api, _layer_body, _ragged, _shapes
 
 logger = logging.getLogger(__name__)
 
 
 @keras.saving.register_keras_serializable(package="tfhub", name="KerasLayer")
-class KerasLayer(_layer_body.HubLayerBody, keras.layers.Layer):
+class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.layers.Layer):
     __doc__ = _layer_body.layer_docstring("keras3")
 
     _flavour = "keras3"

@@ -17,13 +17,13 @@ import tf_keras
 
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
-from . import _calling, _layer_body, _shapes, _weight_names
+from . import _calling, _keras2_api, _layer_body, _shapes, _weight_names
 
 logger = logging.getLogger(__name__)
 
 
 @tf_keras.saving.register_keras_serializable(package="tfhub", name="KerasLayer")
-class KerasLayer(_layer_body.HubLayerBody, tf_keras.layers.Layer):
+class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.layers.Layer):
     __doc__ = _layer_body.layer_docstring(
         "tf_keras",
         note="As upstream, regularization losses are always listed in `losses`, with value 0 "
