@@ -58,3 +58,30 @@ def test_handle_and_signature_errors_start_as_upstream(flavour, model_dir, tmp_p
     tf.saved_model.save(module, str(tmp_path), signatures={"double": module.double})
     with pytest.raises(ValueError, match=r"^Signature name has to be specified"):
         flavour.layer(str(tmp_path))
+
+
+def test_a_keras_export_names_the_signature_and_output_to_pass(tmp_path) -> None:
+    """A Keras 3 model exported with `model.export` (or `tf.saved_model.save`) loads as an
+    object that is not callable: the errors say which signature and output to pass, and that
+    call works."""
+    import keras
+    import numpy as np
+
+    import tfhub as hub
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.export(str(tmp_path / "exported"), verbose=False)
+    with pytest.raises(ValueError, match=r"^Signature name has to be specified") as caught:
+        hub.KerasLayer(str(tmp_path / "exported"))
+    message = str(caught.value)
+    assert "a Keras model saved with tf.saved_model.save or exported with model.export" in message
+    offered = message.split("e.g. ")[1].split(". Received")[0]
+    assert offered == "signature='serving_default', output_key='output_0'"
+    with pytest.raises(ValueError, match=r"^When using a signature, either output_key") as caught:
+        hub.KerasLayer(str(tmp_path / "exported"), signature="serving_default")
+    assert " Its outputs: ['output_0']. Received: " in str(caught.value)
+    layer = hub.KerasLayer(
+        str(tmp_path / "exported"), signature="serving_default", output_key="output_0"
+    )
+    x = np.ones((2, 3), np.float32)
+    np.testing.assert_allclose(layer(x), model(x), rtol=1e-6)

@@ -25,8 +25,11 @@ def check_output_options(
     signature: str | None,
     signature_outputs_as_dict: bool | None,
     output_key: str | None,
+    outputs: list[str] | None = None,
 ) -> tuple[str | None, bool | None, str | None]:
     """Applies the TF1 defaults and checks the signature/output arguments.
+
+    `outputs`, the signature's output names if known, are named in the error.
 
     Returns:
         (signature, signature_outputs_as_dict, output_key) after defaults.
@@ -41,10 +44,11 @@ def check_output_options(
         if not signature_outputs_as_dict:
             output_key = output_key or TF1_DEFAULT_OUTPUT
     if signature and (output_key is not None) == bool(signature_outputs_as_dict):
+        named = f" Its outputs: {outputs}." if outputs else ""
         raise errors.ArgumentError(
             "When using a signature, either output_key or signature_outputs_as_dict=True "
-            f"should be set. Received: signature={signature!r}, output_key={output_key!r}, "
-            f"signature_outputs_as_dict={signature_outputs_as_dict!r}"
+            f"should be set.{named} Received: signature={signature!r}, output_key="
+            f"{output_key!r}, signature_outputs_as_dict={signature_outputs_as_dict!r}"
         )
     if not signature and signature_outputs_as_dict:
         raise errors.ArgumentError(
@@ -61,6 +65,11 @@ def check_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
     if not isinstance(arguments, dict):
         raise errors.ArgumentError(f"`arguments` must be a dict. Received: arguments={arguments!r}")
     return dict(arguments)
+
+
+def output_names(outputs: Any) -> list[str]:
+    """The sorted names of a signature's `structured_outputs` ([] if not a dict)."""
+    return sorted(outputs) if isinstance(outputs, dict) else []
 
 
 def check_output_key(outputs: Any, output_key: str) -> None:

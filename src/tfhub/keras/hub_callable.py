@@ -108,11 +108,14 @@ def make_hub_callable(
         tfhub.errors.UnknownSignatureError: `signature` is not one of the model's signatures.
         tfhub.errors.UnknownOutputKeyError: the signature has no output `output_key`.
     """
+    signatures = getattr(model.obj, "signatures", None) or {}
+    named = signatures.get(signature) if signature else None
     signature, signature_outputs_as_dict, output_key = _arguments.check_output_options(
         is_hub_module_v1=model.is_hub_module_v1,
         signature=signature,
         signature_outputs_as_dict=signature_outputs_as_dict,
         output_key=output_key,
+        outputs=_arguments.output_names(getattr(named, "structured_outputs", None)),
     )
     fn = select_function(model.obj, signature, handle)
     if signature and output_key:
@@ -150,8 +153,10 @@ def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..
     if signature is None:
         raise errors.TFHubLoadError(
             "Signature name has to be specified for non-callable saved models (if not legacy "
-            f"TF1 Hub format). The object loaded from {handle!r} is not callable: pass one of "
-            f"its signatures ({sorted(signatures.keys())}) as `signature=`. "
+            f"TF1 Hub format). The object loaded from {handle!r} is not callable (a Keras "
+            "model saved with tf.saved_model.save or exported with model.export is not): pass "
+            f"one of its signatures ({sorted(signatures.keys())}) as `signature=` and the "
+            f"output to return as `output_key=`{_example_signature(signatures)}. "
             "Received: signature=None"
         )
     if signature not in signatures:
@@ -161,6 +166,19 @@ def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..
             available=sorted(signatures.keys()),
         )
     return signatures[signature]
+
+
+def _example_signature(signatures: Any) -> str:
+    """ ", e.g. signature='serving_default', output_key='output_0'" for a model's signatures
+    (its serving signature if it has one), or "" if it has none."""
+    if not signatures:
+        return ""
+    name = "serving_default" if "serving_default" in signatures else sorted(signatures)[0]
+    outputs = _arguments.output_names(getattr(signatures[name], "structured_outputs", None))
+    if not outputs:
+        return f", e.g. signature={name!r}"
+    others = f" (its outputs: {outputs})" if len(outputs) > 1 else ""
+    return f", e.g. signature={name!r}, output_key={outputs[0]!r}{others}"
 
 
 def input_specs_of(fn: Any, *, is_signature: bool) -> list[Any]:
