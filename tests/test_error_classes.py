@@ -18,6 +18,7 @@ _DATA = {  # A value for each keyword an error class takes.
     "scheme": "htps",
     "tried": ["HttpCompressedResolver", "PathResolver"],
     "available": ["serving_default", "tokens"],
+    "suggested": ("serving_default", "output_0"),
     "handle": "https://h/m",
     "cache_dir": "/cache",
     "path": "/models/x",

@@ -344,6 +344,28 @@ class UnknownSignatureError(_AvailableMixin, TFHubLoadError):
         self._keep_available(available)
 
 
+class SignatureRequiredError(_AvailableMixin, TFHubLoadError):
+    """A model that is not callable (a Keras model exported with `model.export`, say): a
+    signature, and the output to return, must be named (the message suggests them).
+
+    Attributes:
+        available: the names of the model's signatures.
+        suggested: (signature, output_key) of its serving signature (else the first) when that
+            has a single output, else None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        available: Iterable[Any] = (),
+        suggested: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self._keep_available(available)
+        self.suggested = suggested
+
+
 class UnknownOutputKeyError(_AvailableMixin, TFHubLoadError, KeyError):
     """The requested output key does not exist (the message lists the available ones).
 

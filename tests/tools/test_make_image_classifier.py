@@ -281,3 +281,41 @@ def test_training_runs_with_the_objects_from_before_it_out_of_the_collectors_rea
     )  # fmt: skip
     assert len(frozen_during) == 2 and min(frozen_during) > 1000
     assert gc.get_freeze_count() == 0  # Released when training ends.
+
+
+def test_a_keras_3_exported_feature_extractor_trains_through_its_signature(
+    shape_images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A feature extractor exported with Keras 3's `model.export` loads as an object that is not
+    callable; the tool calls its serving signature (it had said "pass `signature=`", which the
+    command line has no flag for), fine-tunes it, and its exports agree."""
+    import keras
+
+    from tfhub.cli.main import main
+
+    keras.utils.set_random_seed(0)
+    extractor = keras.Sequential(
+        [keras.Input((32, 32, 3)), keras.layers.Conv2D(8, 3), keras.layers.GlobalAveragePooling2D()]
+    )
+    extractor.export(os.fspath(tmp_path / "extractor"), verbose=False)
+    out = tmp_path / "out"
+    code = main(
+        ["make-image-classifier", "--image_dir", os.fspath(shape_images),
+         "--tfhub_module", os.fspath(tmp_path / "extractor"), "--do_fine_tuning",
+         "--saved_model_dir", os.fspath(out / "saved_model"),
+         "--tflite_output_file", os.fspath(out / "model.tflite"),
+         "--train_epochs", "2", "--batch_size", "8"]
+    )  # fmt: skip
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "with image size (32, 32)" in printed.out
+    images, _ = _validation_images(shape_images, (32, 32))
+    _check_exports(out / "saved_model", out / "model.tflite", images)
+
+    two = keras.Input((32, 32, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(two))
+    keras.Model(two, [pooled, pooled]).export(os.fspath(tmp_path / "two"), verbose=False)
+    from tfhub.tools.image_modules import load_module_layer
+
+    with pytest.raises(errors.NotAnImageModuleError, match="none of its signatures .* single"):
+        load_module_layer(os.fspath(tmp_path / "two"), trainable=False)

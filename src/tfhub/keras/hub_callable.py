@@ -139,25 +139,32 @@ def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..
 
     Raises:
         tfhub.errors.UnknownSignatureError: the signature does not exist (lists the others).
-        tfhub.errors.TFHubLoadError: (a ValueError) `obj` is not callable and no signature
-            was named, or it has no signatures.
+        tfhub.errors.SignatureRequiredError: (a ValueError) `obj` is not callable and no
+            signature was named (suggests one, with its output).
+        tfhub.errors.TFHubLoadError: (a ValueError) it has no signatures.
     """
     if callable(obj) and not signature:
         return obj
     signatures = getattr(obj, "signatures", None)
-    if signatures is None:
+    if not signatures:
         what = "has no signatures" if signature else "is not callable and has no signatures"
         raise errors.TFHubLoadError(  # Upstream's words first.
             f"Loaded object {what}. It was loaded from {handle!r}. Received: {obj!r}"
         )
     if signature is None:
-        raise errors.TFHubLoadError(
+        example, outputs = _example_signature(signatures)
+        shown = f"signature={example!r}"
+        if outputs:
+            shown += f", output_key={outputs[0]!r}"
+            shown += f" (its outputs: {outputs})" if len(outputs) > 1 else ""
+        raise errors.SignatureRequiredError(
             "Signature name has to be specified for non-callable saved models (if not legacy "
             f"TF1 Hub format). The object loaded from {handle!r} is not callable (a Keras "
             "model saved with tf.saved_model.save or exported with model.export is not): pass "
             f"one of its signatures ({sorted(signatures.keys())}) as `signature=` and the "
-            f"output to return as `output_key=`{_example_signature(signatures)}. "
-            "Received: signature=None"
+            f"output to return as `output_key=`, e.g. {shown}. Received: signature=None",
+            available=sorted(signatures.keys()),
+            suggested=(example, outputs[0]) if len(outputs) == 1 else None,
         )
     if signature not in signatures:
         raise errors.UnknownSignatureError(
@@ -168,17 +175,10 @@ def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..
     return signatures[signature]
 
 
-def _example_signature(signatures: Any) -> str:
-    """ ", e.g. signature='serving_default', output_key='output_0'" for a model's signatures
-    (its serving signature if it has one), or "" if it has none."""
-    if not signatures:
-        return ""
+def _example_signature(signatures: Any) -> tuple[str, list[str]]:
+    """A model's serving signature (else its first) and that signature's output names."""
     name = "serving_default" if "serving_default" in signatures else sorted(signatures)[0]
-    outputs = _arguments.output_names(getattr(signatures[name], "structured_outputs", None))
-    if not outputs:
-        return f", e.g. signature={name!r}"
-    others = f" (its outputs: {outputs})" if len(outputs) > 1 else ""
-    return f", e.g. signature={name!r}, output_key={outputs[0]!r}{others}"
+    return name, _arguments.output_names(getattr(signatures[name], "structured_outputs", None))
 
 
 def input_specs_of(fn: Any, *, is_signature: bool) -> list[Any]:

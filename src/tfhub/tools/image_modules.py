@@ -27,16 +27,33 @@ def load_module_layer(handle: str, *, trainable: bool, flag: str = "tfhub_module
         trainable: whether the module's variables train.
         flag: the flag that named the module, for error messages.
 
+    A module that is not callable (a Keras 3 model exported with `model.export`) is called
+    through its serving signature (or its only one) when that has a single output.
+
     Raises:
         tfhub.errors.ModuleUnavailableError: the handle leads to no model folder, or its
             files cannot be loaded.
+        tfhub.errors.NotAnImageModuleError: it is not callable and has no single-output
+            signature.
     """
     from ..keras import keras_layer_class
     from .module_handles import loading, resolve_model_folder
 
     resolve_model_folder(handle, flag=flag)
     with loading(handle, flag=flag):
-        return keras_layer_class()(handle, trainable=trainable)
+        try:
+            return keras_layer_class()(handle, trainable=trainable)
+        except errors.SignatureRequiredError as err:
+            suggested = err.suggested
+            if suggested is None:
+                problem = f"it is not callable, and none of its signatures {err.available} "
+                raise _not_image_module(handle, problem + "has a single output", flag) from err
+        # Not callable, as a Keras 3 model exported with `model.export`: its serving signature.
+        signature, output_key = suggested
+        logger.info("%s is not callable: using its signature %r.", handle, signature)
+        return keras_layer_class()(
+            handle, trainable=trainable, signature=signature, output_key=output_key
+        )
 
 
 def _not_image_module(
