@@ -221,6 +221,45 @@ def test_a_model_handle_without_its_site_offers_the_url(
             hub.resolve(relative)
 
 
+def test_each_signature_of_a_signed_url_finds_one_cache_entry(
+    server, served_dir, isolated_cache, monkeypatch
+):
+    """A presigned URL expires and is signed anew: hashed as given (upstream's key), each new
+    signature downloaded the model again into one more entry. The signature's parameters are
+    left out of the key; a parameter that names the object (S3's versionId) is not."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    base = server.url("m.tar.gz")
+    first = hub.resolve(f"{base}?X-Amz-Date=20261202T000000Z&X-Amz-Expires=60&X-Amz-Signature=a1")
+    again = hub.resolve(f"{base}?X-Amz-Date=20261202T010000Z&X-Amz-Expires=60&X-Amz-Signature=b2")
+    assert again == first == os.path.join(isolated_cache, handles.cache_key(base))
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+    descriptor = open(first + ".descriptor.txt").read()
+    assert descriptor.startswith(f"Module: {base}\n") and "Signature" not in descriptor
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")  # The signature expired: the cache still answers.
+    assert hub.resolve(f"{base}?X-Amz-Signature=c3") == first
+    azure = f"{base}?sv=2022-11-02&sp=r&se=2026-12-03T00:00:00Z&sr=b&sig=Zm9v"
+    assert hub.resolve(azure) == first
+    monkeypatch.delenv("TFHUB_OFFLINE")
+    versioned = hub.resolve(f"{base}?versionId=7&X-Amz-Signature=d4")
+    assert versioned != first and len(archive_gets(server, "m.tar.gz")) == 2
+    assert handles.cache_handle(f"{base}?signatures=1") == f"{base}?signatures=1"  # Not signed.
+
+
+def test_a_signed_url_cached_by_tensorflow_hub_is_found_under_its_key(
+    server, served_dir, isolated_cache
+):
+    """tensorflow_hub hashed the signed URL as given; that entry is still found."""
+    signed = server.url("m.tar.gz") + "?X-Amz-Signature=a1"
+    upstream_entry = os.path.join(isolated_cache, handles.cache_key(signed))
+    os.makedirs(upstream_entry)
+    with open(os.path.join(upstream_entry, "saved_model.pb"), "wb") as handle:
+        handle.write(b"\x08\x01")
+    with open(upstream_entry + ".descriptor.txt", "w") as handle:
+        handle.write(f"Module: {signed}\nDownload Time: 2024-01-01 00:00:00\n")
+    assert hub.resolve(signed) == upstream_entry
+    assert archive_gets(server, "m.tar.gz") == []
+
+
 def test_uncompressed_format_reads_gcs_in_place(server, monkeypatch, tmp_path):
     bucket = tmp_path / "bucket"
     (bucket / "m").mkdir(parents=True)

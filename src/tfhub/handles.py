@@ -146,6 +146,35 @@ def is_archive_path(path: str) -> bool:
 _SIGNATURE_PARAMETERS = frozenset({"x-amz-signature", "x-goog-signature", "signature", "sig"})
 
 
+# Query parameters that only carry a signed URL's signature, credentials and validity (S3 V4 and
+# V2, GCS V4 and V2, CloudFront, Azure SAS): two signed URLs of one object differ only in them.
+# Parameters that name the object (S3's `versionId`, say) are not among them.
+_SIGNING_PREFIXES = ("x-amz-", "x-goog-")
+_SIGNING_PARAMETERS = frozenset(
+    {"awsaccesskeyid", "googleaccessid", "expires", "signature", "key-pair-id", "policy"}
+    | {"sig", "se", "st", "sv", "sp", "spr", "sr", "sip", "si", "ss", "srt", "sdd"}
+    | {"skoid", "sktid", "skt", "ske", "sks", "skv", "saoid", "suoid", "scid"}
+)
+
+
+def unsigned_url(url: str) -> str:
+    """Returns a signed URL without the query parameters of its signature (the same for every
+    signature of one object); any other URL as given."""
+    if not is_signed_url(url):
+        return url
+    parts = urllib.parse.urlsplit(url)
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if not _is_signing_parameter(urllib.parse.unquote(pair.partition("=")[0]).lower())
+    ]
+    return urllib.parse.urlunsplit(parts._replace(query="&".join(kept)))
+
+
+def _is_signing_parameter(name: str) -> bool:
+    return name.startswith(_SIGNING_PREFIXES) or name in _SIGNING_PARAMETERS
+
+
 def is_signed_url(url: str) -> bool:
     """Whether `url` is a signed URL (an S3 presigned URL, a GCS signed URL, an Azure SAS)."""
     query = urllib.parse.urlsplit(url).query
@@ -348,13 +377,18 @@ def _check_http_url(url: str) -> None:
         raise errors.InvalidHandleError(f"The URL names no host. Received: handle={redact(url)!r}")
 
 
-def cache_handle(handle: str) -> str:
+def cache_handle(handle: str, parsed: Handle | None = None) -> str:
     """Returns the string hashed for a handle's cache folder.
 
     Kaggle URLs in canonical form, http(s) and gs:// schemes lower-cased (`HTTP://h/x` is
-    `http://h/x`); anything else as given (upstream's key).
+    `http://h/x`); a signed URL (S3 presigned, GCS signed, Azure SAS) without its signature's
+    parameters, so that each new signature of one object finds the entry the first one made
+    (upstream hashed them as given: one download, and one entry, per signature); anything else
+    as given (upstream's key). `parsed` is `parse(handle)`, if the caller has it.
     """
-    parsed = parse(handle)
-    if isinstance(parsed, (KaggleModel, HttpModel, GcsPath)):
+    parsed = parse(handle) if parsed is None else parsed
+    if isinstance(parsed, HttpModel):
+        return unsigned_url(str(parsed))
+    if isinstance(parsed, (KaggleModel, GcsPath)):
         return str(parsed)
     return handle

@@ -26,8 +26,8 @@ class HttpCompressedResolver(Resolver):
     def _resolve(self, handle: str) -> str:
         parsed = handles.parse(handle)
         assert isinstance(parsed, (handles.HttpModel, handles.KaggleModel))
-        key = str(parsed)
-        if key != handle:  # A Kaggle URL in another form: tensorflow_hub hashed it as given.
+        key = handles.cache_handle(handle, parsed)
+        if key != handle:  # Kaggle's other form, a signed URL: tensorflow_hub hashed it as given.
             as_given = cache.module_dir(handle)
             if cache.is_complete(as_given):
                 return as_given
