@@ -418,3 +418,20 @@ def test_a_function_of_a_dropped_model_says_to_keep_the_model(flavour, model_dir
     layer = flavour.layer(kept.__call__)
     gc.collect()
     assert layer(X).shape[0] == len(X)
+
+
+def test_python_lists_are_inputs_as_the_models_pages_write_them(flavour, model_dir) -> None:
+    """`embed = hub.KerasLayer(url); embed(["cat is on the mat", "dog is in the fog"])`: Keras 3
+    said "Only input tensors may be passed as positional arguments" (tf_keras took them)."""
+    import tensorflow as tf
+
+    sentences = ["hello world", "the CAT sat", ""]
+    embed = flavour.layer(model_dir["text"])
+    np.testing.assert_allclose(embed(sentences), embed(tf.constant(sentences)))
+    np.testing.assert_allclose(embed(tuple(sentences)), embed(tf.constant(sentences)))
+    layer = flavour.layer(model_dir["tf2"])
+    np.testing.assert_allclose(layer(X.tolist()), layer(tf.constant(X)), rtol=1e-6)
+    lengths = tf.function(
+        lambda x: x.row_lengths(), input_signature=[tf.RaggedTensorSpec([None, None], tf.string)]
+    )
+    assert flavour.layer(lengths)([["a", "b"], ["c"]]).numpy().tolist() == [2, 1]

@@ -157,10 +157,16 @@ class HubLayerBody(_LayerBase):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Calls the layer after checking that no object of the other Keras flavour is involved.
 
+        Python values as its input (`layer(["a sentence", ...])`, as the models' pages write
+        it) become a tensor first (a RaggedTensor for rows of different lengths): Keras 3 takes
+        only tensors positionally ("Only input tensors may be passed as positional arguments").
+
         Raises:
             tfhub.errors.KerasFlavourError: an input or the enclosing layer is of the other
                 flavour.
         """
+        if args and _is_python_value(args[0]):
+            args = (_python_value_as_tensor(args[0]), *args[1:])
         first = args[0] if args else kwargs.get("inputs")
         if not isinstance(first, tf.Tensor):  # Only KerasTensors can be of the other flavour.
             for tensor in tf.nest.flatten(first):
@@ -225,6 +231,26 @@ class HubLayerBody(_LayerBase):
             f"a {_NAMES[self._flavour]} layer; for {_NAMES[other]} models use "
             f"{_compat.class_path(other)})>"
         )
+
+
+_PYTHON_SCALARS = (str, bytes, bool, int, float)
+
+
+def _is_python_value(value: Any) -> bool:
+    """A Python scalar or a (nested) non-empty list or tuple of them: no tensor, no array."""
+    if isinstance(value, _PYTHON_SCALARS):
+        return True
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    return all(isinstance(leaf, _PYTHON_SCALARS) for leaf in tf.nest.flatten(value))
+
+
+def _python_value_as_tensor(value: Any) -> Any:
+    """`tf.constant(value)`; a ragged nesting (sentences of different lengths) as a RaggedTensor."""
+    try:
+        return tf.constant(value)
+    except ValueError:
+        return tf.ragged.constant(value)
 
 
 @dataclasses.dataclass(eq=False)  # Hashed by identity, as any attribute Keras may track.
