@@ -237,6 +237,39 @@ def test_an_archive_into_a_pipe_is_the_packed_bytes_and_the_pipe_stays(tf2_model
     assert sorted(os.listdir(tmp_path)) == ["m.fifo", "m.tar.gz"]  # No .part file left.
 
 
+def test_a_named_pipe_nobody_reads_is_an_error_not_a_wait_forever(
+    tf2_model, tmp_path, monkeypatch, capsys
+):
+    """`tfhub pack -o FIFO` with no reader blocked in open() forever (as `tar czf FIFO` does);
+    a reader that comes within the wait gets the archive."""
+    import threading
+    import time
+
+    from tfhub.cli.main import main
+
+    fifo = tmp_path / "m.fifo"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(pack, "FIFO_READER_WAIT", 0.5)
+    started = time.monotonic()
+    with pytest.raises(errors.PublishTargetError, match="No process read the named pipe") as caught:
+        pack.pack(tf2_model, fifo)
+    assert time.monotonic() - started < 10 and isinstance(caught.value, OSError | ValueError)
+    assert main(["pack", str(tf2_model), "-o", str(fifo)]) != 0
+    assert f"start its reader (e.g. `cat {fifo} > model.tar.gz`)" in capsys.readouterr().err
+    monkeypatch.setattr(pack, "FIFO_READER_WAIT", 30.0)
+    received: list[bytes] = []
+
+    def read_later() -> None:
+        time.sleep(0.3)  # The reader comes after the pack started.
+        received.append(fifo.read_bytes())
+
+    reader = threading.Thread(target=read_later, daemon=True)
+    reader.start()
+    packed = pack.pack(tf2_model, fifo)
+    reader.join(timeout=30)
+    assert len(received[0]) == packed.size and fifo.is_fifo()
+
+
 def test_pack_to_stdout_streams_the_archive_and_reports_on_stderr(tf2_model, tmp_path):
     """`tfhub pack MODEL -o /dev/stdout | ssh host 'cat > m.tar.gz'`: the report line would
     have been mixed into the archive. The test writes to /proc/self/fd/1, where /dev/stdout

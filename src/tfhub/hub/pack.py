@@ -13,6 +13,7 @@ the model with TensorFlow and is what `tfhub pack` / `tfhub publish` add on top.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import hashlib
 import logging
@@ -20,6 +21,7 @@ import os
 import re
 import stat
 import tarfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -172,7 +174,7 @@ def _write_pack(
     members = _sorted_members(folder)
     digest = hashlib.sha256()
     if kind is not None:  # /dev/stdout, a named pipe: written into, never replaced.
-        with _write_failures(output, target, None), open(target, "wb") as raw:
+        with _write_failures(output, target, None), _open_stream(target, kind) as raw:
             hashing = _HashingWriter(raw, digest)
             _write_archive(hashing, members, compresslevel)
         size = hashing.size
@@ -194,6 +196,39 @@ def _write_pack(
     files = sum(1 for _, _, info in members if stat.S_ISREG(info.st_mode))
     logger.info("Packed %s (%d files) into %s", folder, files, output)
     return PackedArchive(Path(output), size, digest.hexdigest(), files)
+
+
+# How long `pack` waits for a process to open a named pipe it writes into (`tar czf FIFO`
+# waits forever).
+FIFO_READER_WAIT = 60.0
+
+
+def _open_stream(target: Path, kind: str) -> IO[bytes]:
+    """Opens a stream output for writing; a named pipe once a process reads it.
+
+    Raises:
+        PublishTargetError: no process opened the pipe for reading within FIFO_READER_WAIT s.
+    """
+    if kind != "FIFO":
+        return open(target, "wb")
+    deadline = time.monotonic() + FIFO_READER_WAIT
+    while True:
+        try:  # Without O_NONBLOCK, open() waits for a reader for as long as it takes.
+            fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as err:
+            if err.errno != errno.ENXIO:  # ENXIO: nobody has the pipe open for reading yet.
+                raise
+        if time.monotonic() >= deadline:
+            raise errors.PublishTargetError(
+                f"No process read the named pipe {target} within {FIFO_READER_WAIT:g} s: start "
+                f"its reader (e.g. `cat {target} > model.tar.gz`), or write the archive to a "
+                f"file. Received: output={os.fspath(target)!r}",
+                path=os.fspath(target),
+            )
+        time.sleep(0.05)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "wb")
 
 
 def _checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, str | None]:
