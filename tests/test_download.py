@@ -93,6 +93,51 @@ def test_404_and_403_fail_at_once(server, served_dir, isolated_cache, status):
     _assert_no_entry(isolated_cache, handle)
 
 
+def _answer_body(status: int, content_type: str, body: bytes):
+    def behaviour(handler, path, query) -> bool:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+        return True
+
+    return behaviour
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "quoted"),
+    [
+        (
+            "text/plain; charset=utf-8",
+            b"\n  Token expired: ask the hub's owner.\n",
+            "Token expired: ask the hub's owner.",
+        ),
+        (
+            "text/plain",
+            b"bad \x1b[31mred\x1b[0m " + b"x" * 600,
+            ("bad [31mred[0m " + "x" * 600)[:300],
+        ),
+        ("text/html", b"<html><body>Forbidden</body></html>", None),
+        ("application/xml", b"<Error><Code>AccessDenied</Code></Error>", None),
+    ],
+)
+def test_an_error_answer_quotes_a_short_plain_text_body(
+    server, isolated_cache, content_type, body, quoted
+):
+    """What a server says in a text/plain error body is quoted (one line, printable, 300
+    characters at most); HTML pages and XML are not."""
+    server.state.behaviours.append(_answer_body(403, content_type, body))
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(server.url("m.tar.gz"))
+    message = str(info.value)
+    if quoted is None:
+        assert "The server says" not in message
+    else:
+        said = quoted.rstrip(".")
+        assert f'The server says: "{said}."' in message and "\x1b" not in message
+
+
 def test_moved_hint_names_kaggle():
     from tfhub import _http
 

@@ -195,10 +195,34 @@ def _body_capper(max_body: int) -> Any:
 
 
 def check_status(response: Any, *, handle: str, url: str) -> None:
-    """Raises HTTPStatusError unless the response is a 200/206 success."""
+    """Raises HTTPStatusError unless the response is a 200/206 success; the first line of a
+    short text/plain body (what a hub server says went wrong) is quoted in it."""
     if response.status_code not in (200, 206):
+        said = _server_says(response)
         response.close()
-        raise status_error(response.status_code, handle=handle, url=url)
+        raise status_error(response.status_code, handle=handle, url=url, server_says=said)
+
+
+_ERROR_BODY_LIMIT = 2048
+
+
+def _server_says(response: Any) -> str | None:
+    """The first non-empty line of a text/plain error body (at most 2 KB read, 300 characters
+    kept, printable characters only), or None for another body or a failed read."""
+    if not response.headers.get("Content-Type", "").lower().startswith("text/plain"):
+        return None
+    try:
+        if getattr(response, "_content_consumed", False):  # Read by the body capper.
+            data = (response.content or b"")[:_ERROR_BODY_LIMIT]
+        else:
+            data = response.raw.read(_ERROR_BODY_LIMIT, decode_content=True) or b""
+    except Exception:  # A dropped connection: the status alone is the answer.
+        return None
+    for line in data.decode("utf-8", "replace").splitlines():
+        text = "".join(char for char in line if char.isprintable()).strip()
+        if text:
+            return text[:300]
+    return None
 
 
 class HttpBody(io.RawIOBase):

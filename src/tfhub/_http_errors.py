@@ -61,10 +61,15 @@ def kaggle_hint(url: str, status: int) -> str:
     )
 
 
-def status_error(status: int, *, handle: str, url: str) -> errors.HTTPStatusError:
-    """Builds the error for an HTTP error status, naming the handle and URL."""
+def status_error(
+    status: int, *, handle: str, url: str, server_says: str | None = None
+) -> errors.HTTPStatusError:
+    """Builds the error for an HTTP error status, naming the handle and URL, and quoting what
+    the server said (the first line of its text/plain body), if anything."""
     what = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(status, "HTTP error")
     message = f"Cannot download {handle!r}: the server answered {status} {what} for {url}."
+    if server_says:
+        message += f' The server says: "{server_says.rstrip(".")}."'  # One period, inside.
     if status in (401, 403, 404):
         hint = moved_hint(url) or kaggle_hint(url, status) or _token.status_hint(url, status)
         message += hint or " Check the handle."

@@ -206,6 +206,22 @@ def test_not_mirrored_uncompressed_and_unknown(server):
     assert requests.post(server.url("test/half-plus-two/1"), timeout=10).status_code == 405
 
 
+def test_a_missing_version_or_model_names_what_the_hub_has(server):
+    """hub.resolve(".../test/half-plus-two/3") said only "404 Not Found ... Check the handle":
+    the hub names the versions (or the publisher's models) and the client quotes it."""
+    with pytest.raises(errors.HTTPStatusError) as raised:
+        hub.resolve(server.url("test/half-plus-two/3"))
+    assert (
+        'The server says: "404 Not Found: no model test/half-plus-two/3: test/half-plus-two '
+        'has version(s) 1, 2." Check the handle.'
+    ) in str(raised.value)
+    answer = requests.get(server.url("test/nope/1?tf-hub-format=compressed"), timeout=10)
+    assert answer.text.startswith("404 Not Found: no model test/nope/1: the publisher test has ")
+    assert "test/half-plus-two" in answer.text and "test/fresh" in answer.text
+    answer = requests.get(server.url("nobody/x/1?tf-hub-format=compressed"), timeout=10)
+    assert answer.text == "404 Not Found: no model nobody/x/1.\n"
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -121,11 +121,11 @@ async def protocol_or_page(request: Request) -> Response:
     if wanted == protocol.COMPRESSED:
         if found is None:
             plain = _plain_archive(state, segments, compressed=True)
-            return plain or _not_found(segments)
+            return plain or _not_found(state, segments)
         latest = not segments[-1].isdigit() or segments[-1] != str(found[1].version)
         return await _archive(state, *found, latest=latest)
     if found is None:
-        return _not_found(segments)
+        return _not_found(state, segments)
     if wanted == protocol.UNCOMPRESSED:
         return _uncompressed(state, *found)
     return PlainTextResponse(
@@ -134,8 +134,9 @@ async def protocol_or_page(request: Request) -> Response:
     )
 
 
-def _not_found(segments: list[str]) -> Response:
-    return PlainTextResponse(f"404 Not Found: no model {'/'.join(segments)}.\n", status_code=404)
+def _not_found(state: HubState, segments: list[str]) -> Response:
+    reason = state.catalog.not_found_reason(segments)
+    return PlainTextResponse(f"404 Not Found: no model {reason}.\n", status_code=404)
 
 
 def _plain_archive(state: HubState, segments: list[str], *, compressed: bool) -> Any:

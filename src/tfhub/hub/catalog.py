@@ -198,6 +198,24 @@ class Catalog:
         """
         return _find_in(self.models, segments)
 
+    def not_found_reason(self, segments: list[str]) -> str:
+        """Why `find(segments)` found nothing, as the end of "no model ...": the versions the
+        model has, or the models its publisher has (a few), so a client can name the right one.
+        """
+        handle = "/".join(segments)
+        if len(segments) >= 3 and segments[-1].isdigit():
+            model = self.models.get("/".join(segments[:-1]))
+            if model is not None and model.versions:
+                versions = ", ".join(str(number) for number in sorted(model.versions))
+                return f"{handle}: {model.handle} has version(s) {versions}"
+        publisher = self.publishers.get(segments[0]) if segments else None
+        if publisher is not None and publisher.models:
+            names = sorted(publisher.models)  # Handles: `publisher/model`.
+            more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+            shown = ", ".join(names[:10]) + more
+            return f"{handle}: the publisher {publisher.name} has {shown}"
+        return handle
+
     def find_collection(self, segments: list[str]) -> tuple[Model, Version] | None:
         """Like `find`, for `publisher/collections/name[/N]` (tfhub.dev's collection URLs)."""
         if len(segments) < 3 or segments[1] != "collections":
