@@ -173,3 +173,27 @@ def test_a_plain_module_and_a_model_that_needs_an_op_library(
     assert "pip install tensorflow-io" in info["reusable"]["error"]
     text = _inspect(capsys, str(path))
     assert "uses ops of: tensorflow_io (imported by tfhub when installed)" in text.splitlines()[2]
+
+
+def test_a_model_that_is_not_callable_says_how_hub_keras_layer_takes_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A Keras 3 `model.export` has signatures and no `__call__`: inspect printed no `__call__`
+    line, and hub.KerasLayer(handle) then failed."""
+    import keras
+
+    import tfhub as hub
+
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).export(
+        str(tmp_path / "exported"), verbose=False
+    )
+    text = _inspect(capsys, str(tmp_path / "exported"))
+    line = next(line for line in text.splitlines() if line.startswith("__call__"))
+    assert line == (
+        "__call__: none (not callable): hub.KerasLayer(handle, signature='serving_default', "
+        "output_key='output_0') calls a signature"
+    )
+    layer = hub.KerasLayer(
+        str(tmp_path / "exported"), signature="serving_default", output_key="output_0"
+    )
+    assert layer(np.ones((1, 3), np.float32)).shape == (1, 2)

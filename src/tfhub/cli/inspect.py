@@ -49,6 +49,21 @@ def _format_reusable(reusable: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _not_callable(meta_graphs: list[dict[str, Any]]) -> str:
+    """The line for a TF2 SavedModel without `__call__` (a Keras 3 `model.export`, say): how
+    hub.KerasLayer takes it."""
+    signatures = {name: sig for meta in meta_graphs for name, sig in meta["signatures"].items()}
+    if not signatures:
+        return "__call__: none (not callable, and no signatures: hub.KerasLayer cannot use it)"
+    name = "serving_default" if "serving_default" in signatures else sorted(signatures)[0]
+    outputs = sorted(signatures[name]["outputs"])
+    output = f", output_key={outputs[0]!r}" if len(outputs) == 1 else ""
+    return (
+        f"__call__: none (not callable): hub.KerasLayer(handle, signature={name!r}{output}) "
+        "calls a signature"
+    )
+
+
 def format_text(info: dict[str, Any]) -> str:
     """Renders `describe`'s result for people."""
     lines = [f"path: {info['path']}", f"format: {info['format']}"]
@@ -57,6 +72,8 @@ def format_text(info: dict[str, Any]) -> str:
         lines.append(f"uses ops of: {libraries} (imported by tfhub when installed)")
     if "reusable" in info:
         lines += _format_reusable(info["reusable"])
+    elif info["format"] == "TF2 SavedModel":
+        lines.append(_not_callable(info["meta_graphs"]))
     for meta in info["meta_graphs"]:
         lines.append(f"tags: {meta['tags']}")
         for name, sig in meta["signatures"].items():
