@@ -166,3 +166,74 @@ def test_a_model_tflite_cannot_convert_is_one_error_naming_the_ops(
     with pytest.raises(errors.TFLiteConversionError):
         export(model, ("a", "b", "c"), outputs, say=print)
     assert "Custom ops: BesselI0e" in capfd.readouterr().err  # ... unless TFHUB_DEBUG is set.
+
+
+# Upstream's flags of tools/make_image_classifier/make_image_classifier.py at v0.10.0, read from
+# its wheel: name -> default.
+UPSTREAM_FLAG_DEFAULTS = {
+    "image_dir": None,
+    "tfhub_module": "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4",
+    "image_size": None,
+    "saved_model_dir": None,
+    "tflite_output_file": None,
+    "labels_output_file": None,
+    "summaries_dir": None,
+    "assert_accuracy_at_least": None,
+    "train_epochs": 5,
+    "do_fine_tuning": False,
+    "batch_size": 32,
+    "learning_rate": 0.005,
+    "momentum": 0.9,
+    "dropout_rate": 0.2,
+    "set_memory_growth": False,
+    "l1_regularizer": 0.0,
+    "l2_regularizer": 0.0001,
+    "label_smoothing": 0.1,
+    "validation_split": 0.2,
+    "do_data_augmentation": False,
+    "rotation_range": 40,
+    "horizontal_flip": True,
+    "width_shift_range": 0.2,
+    "height_shift_range": 0.2,
+    "shear_range": 0.2,
+    "zoom_range": 0.2,
+    "distribution_strategy": None,
+}
+
+
+def test_upstreams_module_drives_the_tool_by_its_flags(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    """Code written against tensorflow_hub 0.10 sets `make_image_classifier.FLAGS` and calls
+    `main(None)`; the name is also tfhub's Python API function, which keeps working."""
+    from tfhub.tools import make_image_classifier as mic
+    from tfhub.tools.make_image_classifier import make_image_classifier as retrain_script
+
+    assert {name: retrain_script.FLAGS[name].value for name in retrain_script.FLAGS} == (
+        UPSTREAM_FLAG_DEFAULTS
+    )
+    retrain_script.FLAGS.image_dir = os.fspath(shape_images)
+    retrain_script.FLAGS.tfhub_module = image_modules["fixed"]
+    retrain_script.FLAGS.saved_model_dir = os.fspath(tmp_path / "saved_model")
+    retrain_script.FLAGS.labels_output_file = os.fspath(tmp_path / "labels.txt")
+    retrain_script.FLAGS.train_epochs = 1
+    retrain_script.FLAGS.batch_size = 8
+    try:
+        retrain_script.main(None)
+        assert (tmp_path / "labels.txt").read_text() == "circle\nsquare\ntriangle\n"
+        assert (tmp_path / "saved_model" / "saved_model.pb").is_file()
+        retrain_script.FLAGS.learning_rate = 1e-9  # Learns nothing: about 1/3 right.
+        retrain_script.FLAGS.assert_accuracy_at_least = 1.0  # Raises as upstream did.
+        with pytest.raises(AssertionError, match="ACCURACY FAILED"):
+            retrain_script.main(None)
+    finally:
+        for name in retrain_script.FLAGS:
+            retrain_script.FLAGS[name].value = UPSTREAM_FLAG_DEFAULTS[name]
+
+    assert mic.make_image_classifier is retrain_script and train is retrain_script
+    model, labels, history = mic.make_image_classifier(  # tfhub's function, as before.
+        image_modules["fixed"],
+        os.fspath(shape_images),
+        get_default_hparams()._replace(train_epochs=1, batch_size=8),
+    )
+    assert labels == ("circle", "square", "triangle") and len(history.history["loss"]) == 1

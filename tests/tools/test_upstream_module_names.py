@@ -15,6 +15,10 @@ from tests._helpers.python_process import child_env
     [
         ("tfhub", "usage: tfhub "),
         ("tfhub.tools.make_image_classifier", "usage: make_image_classifier "),
+        (
+            "tfhub.tools.make_image_classifier.make_image_classifier",
+            "usage: make_image_classifier ",
+        ),
         ("tfhub.tools.make_nearest_neighbour_index", "usage: make_nearest_neighbour_index "),
         (
             "tfhub.tools.make_nearest_neighbour_index.make_nearest_neighbour_index",
@@ -42,5 +46,11 @@ def test_upstreams_lib_module_gives_the_packages_objects() -> None:
     from tfhub.tools.make_image_classifier import make_image_classifier_lib as lib
 
     for name in lib.__all__:
-        assert getattr(lib, name) is getattr(package, name), name
-    assert callable(package.make_image_classifier)  # Still the function, not a module.
+        if name != "make_image_classifier":
+            assert getattr(lib, name) is getattr(package, name), name
+    # The package's name is upstream's module of that name (FLAGS, main), callable as the
+    # function: the same training.
+    assert callable(package.make_image_classifier) and hasattr(
+        package.make_image_classifier, "FLAGS"
+    )
+    assert lib.make_image_classifier.__module__ == "tfhub.tools.make_image_classifier.lib"

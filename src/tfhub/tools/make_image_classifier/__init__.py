@@ -8,6 +8,8 @@ Python API (upstream's `make_image_classifier_lib`)::
     model, labels, history = mic.make_image_classifier(handle, "photos/", hparams)
 
 Command line: `make_image_classifier --image_dir photos/ ...` or `tfhub make-image-classifier`.
+`make_image_classifier` is also upstream's program module (`FLAGS`, `main`, `run_main`), callable
+as the function.
 Modules: `hparams` (HParams), `data` (tf.data input pipeline), `export` (outputs), `model`
 (the classifier and its compilation), `strategy` (distribution and GPU memory), `flowers` (the
 default images), `lib` (training), `callbacks` (Keras callbacks), `cli` (flags); image folders
@@ -49,7 +51,12 @@ __all__ = [
     "train_model",
 ]
 
-_LAZY = {name: ".lib" for name in __all__ if name not in ("HParams", "get_default_hparams")}
+# `make_image_classifier` is upstream's module of that name, callable as `lib`'s function.
+_LAZY = {
+    name: ".lib"
+    for name in __all__
+    if name not in ("HParams", "get_default_hparams", "make_image_classifier")
+}
 _LAZY.update(
     Outputs=".export",
     build_model=".model",
@@ -79,6 +86,6 @@ def __getattr__(name: str) -> Any:
     """
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    if name in _SUBMODULES:
+    if name in _SUBMODULES or name == "make_image_classifier":
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

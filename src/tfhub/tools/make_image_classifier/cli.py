@@ -22,7 +22,8 @@ _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
 
 
-def _bool(value: str) -> bool:
+def absl_bool(value: str) -> bool:
+    """Parses an absl boolean flag's value (true/false, 1/0, yes/no, t/f, y/n)."""
     lowered = value.strip().lower()
     if lowered in _TRUE | _FALSE:
         return lowered in _TRUE
@@ -36,7 +37,7 @@ def _add_bool(parser: Any, name: str, default: bool, help_text: str) -> None:
         nargs="?",
         const=True,
         default=default,
-        type=_bool,
+        type=absl_bool,
         metavar="BOOL",
         help=f"{help_text} (default: {default}; --no{name} turns it off)",
     )
