@@ -435,3 +435,6 @@ def test_python_lists_are_inputs_as_the_models_pages_write_them(flavour, model_d
         lambda x: x.row_lengths(), input_signature=[tf.RaggedTensorSpec([None, None], tf.string)]
     )
     assert flavour.layer(lengths)([["a", "b"], ["c"]]).numpy().tolist() == [2, 1]
+    dict_io = flavour.layer(model_dir["dict_io"], output_key="sum")
+    got = dict_io({"a": [[1.0, 2.0]], "b": tf.constant([[3.0, 4.0]])})
+    np.testing.assert_allclose(got, [[7.0, 10.0]])

@@ -158,15 +158,16 @@ class HubLayerBody(_LayerBase):
         """Calls the layer after checking that no object of the other Keras flavour is involved.
 
         Python values as its input (`layer(["a sentence", ...])`, as the models' pages write
-        it) become a tensor first (a RaggedTensor for rows of different lengths): Keras 3 takes
-        only tensors positionally ("Only input tensors may be passed as positional arguments").
+        it, or in a dict of inputs) become tensors first (a RaggedTensor for rows of different
+        lengths): Keras 3 takes only tensors positionally ("Only input tensors may be passed as
+        positional arguments").
 
         Raises:
             tfhub.errors.KerasFlavourError: an input or the enclosing layer is of the other
                 flavour.
         """
-        if args and _is_python_value(args[0]):
-            args = (_python_value_as_tensor(args[0]), *args[1:])
+        if args:
+            args = (_python_values_as_tensors(args[0]), *args[1:])
         first = args[0] if args else kwargs.get("inputs")
         if not isinstance(first, tf.Tensor):  # Only KerasTensors can be of the other flavour.
             for tensor in tf.nest.flatten(first):
@@ -243,6 +244,19 @@ def _is_python_value(value: Any) -> bool:
     if not isinstance(value, (list, tuple)) or not value:
         return False
     return all(isinstance(leaf, _PYTHON_SCALARS) for leaf in tf.nest.flatten(value))
+
+
+def _python_values_as_tensors(inputs: Any) -> Any:
+    """`inputs` with Python values made tensors: the whole input, or each value of a dict of
+    inputs (`{"a": [[1.0, 2.0]], ...}`); anything else as it is."""
+    if _is_python_value(inputs):
+        return _python_value_as_tensor(inputs)
+    if isinstance(inputs, dict) and any(_is_python_value(value) for value in inputs.values()):
+        return {
+            key: _python_value_as_tensor(value) if _is_python_value(value) else value
+            for key, value in inputs.items()
+        }
+    return inputs
 
 
 def _python_value_as_tensor(value: Any) -> Any:
