@@ -204,7 +204,7 @@ def test_a_damaged_cache_entry_says_how_to_fetch_it_anew(
     query, good_model, server, served_dir, isolated_cache, capsys
 ):
     """Same-size damage passes resolve's size check; load names the entry and `tfhub cache rm`
-    (a signed URL, shown redacted, by its folder's name)."""
+    (a signed URL by the entry's URL, without its signature: the key of every signature)."""
     handle = server.url("model.tar.gz") + query
     models.make_tarball(str(good_model), str(served_dir / "model.tar.gz"))
     entry = Path(hub.resolve(handle))
@@ -215,7 +215,7 @@ def test_a_damaged_cache_entry_says_how_to_fetch_it_anew(
     message = str(caught.value)
     shown = handle.replace("5ecret", "***")
     assert message.startswith(f"The model {shown} (at {entry}) cannot be loaded: ")
-    rm_argument = entry.name if query else handle
+    rm_argument = server.url("model.tar.gz")
     assert f"remove it with `tfhub cache rm {rm_argument}` and load again" in message
     assert "5ecret" not in message
     assert main(["cache", "rm", rm_argument]) == 0

@@ -184,7 +184,10 @@ def test_a_signed_urls_secrets_are_never_written_or_shown(
         tfhub.resolve(server.url("gone.tar.gz") + query)
     descriptors = [p.read_text() for p in isolated_cache.glob("*.descriptor.txt")]
     shown = [out, err, *(o + e for _, o, e in listed), str(info.value), *descriptors]
-    assert len(descriptors) == 1 and "X-Amz-Signature=***" in descriptors[0]
+    # The entry is the URL's without its signature (one entry for every signature of it).
+    assert len(descriptors) == 1 and descriptors[0].startswith(
+        f"Module: {server.url('m.tar.gz')}\n"
+    )
     for secret in ("AKIDEXAMPLE", "T0ken", "S1gnature"):
         assert not [text for text in shown if secret in text], secret
         assert secret.encode() not in pickle.dumps(info.value)
