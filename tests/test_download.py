@@ -10,6 +10,7 @@ import time
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import (
+    answer_body,
     answer_html,
     answer_status,
     archive_gets,
@@ -93,18 +94,6 @@ def test_404_and_403_fail_at_once(server, served_dir, isolated_cache, status):
     _assert_no_entry(isolated_cache, handle)
 
 
-def _answer_body(status: int, content_type: str, body: bytes):
-    def behaviour(handler, path, query) -> bool:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-        return True
-
-    return behaviour
-
-
 @pytest.mark.parametrize(
     ("content_type", "body", "quoted"),
     [
@@ -127,7 +116,7 @@ def test_an_error_answer_quotes_a_short_plain_text_body(
 ):
     """What a server says in a text/plain error body is quoted (one line, printable, 300
     characters at most); HTML pages and XML are not."""
-    server.state.behaviours.append(_answer_body(403, content_type, body))
+    server.state.behaviours.append(answer_body("m.tar.gz", 403, content_type, body))
     with pytest.raises(errors.HTTPStatusError) as info:
         hub.resolve(server.url("m.tar.gz"))
     message = str(info.value)

@@ -188,21 +188,26 @@ def answer_status(
     return behaviour
 
 
-def answer_html(suffix: str) -> Behaviour:
-    """Answers 200 with an HTML page (a login or model page) instead of the archive."""
+def answer_body(suffix: str, status: int, content_type: str, body: bytes) -> Behaviour:
+    """Answers `status` with `body` of `content_type` to paths ending in `suffix`."""
 
     def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
         if not _matches(path, suffix):
             return False
-        body = b"<!DOCTYPE html><html><head><title>Model</title></head><body>hi</body></html>"
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
         return True
 
     return behaviour
+
+
+def answer_html(suffix: str) -> Behaviour:
+    """Answers 200 with an HTML page (a login or model page) instead of the archive."""
+    page = b"<!DOCTYPE html><html><head><title>Model</title></head><body>hi</body></html>"
+    return answer_body(suffix, 200, "text/html; charset=utf-8", page)
 
 
 def drop_mid_body(

@@ -51,3 +51,11 @@ def image_modules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     ImageModuleInfo of 32x32 and a variable-size input.
     """
     return _Modules(tmp_path_factory.mktemp("image_modules"))
+
+
+@pytest.fixture(scope="session")
+def text_module(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A tiny TF2 text embedding (8 dimensions) for the nearest-neighbour tool's tests."""
+    from tests.tools import _nn_support as nn
+
+    return nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text8"), dim=nn.DIM)

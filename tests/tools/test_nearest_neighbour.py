@@ -28,11 +28,6 @@ generator = pytest.importorskip(
 
 
 @pytest.fixture(scope="module")
-def text_module(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text8"), dim=nn.DIM)
-
-
-@pytest.fixture(scope="module")
 def upstream_vectors() -> tuple[list[str], np.ndarray]:
     return nn.read_records(str(nn.UPSTREAM_EMBEDS))
 

@@ -25,11 +25,6 @@ pytest.importorskip(
 )
 
 
-@pytest.fixture(scope="module")
-def text_module(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text8"), dim=nn.DIM)
-
-
 def test_e2e_then_query_through_tfhub(text_module, tmp_path, capsys):
     items = nn.lines(30)
     data = nn.write_lines(tmp_path / "titles-1.txt", items[:15])

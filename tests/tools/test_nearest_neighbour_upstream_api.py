@@ -21,11 +21,6 @@ generator = pytest.importorskip(
 )
 
 
-@pytest.fixture(scope="module")
-def text_module(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return nn.save_text_embedding(str(tmp_path_factory.mktemp("te") / "text8"), dim=nn.DIM)
-
-
 def _upstream_flags(**values: object):
     """absl flags as upstream's tests defined them (a FlagValues of their own), parsed, set."""
     from absl import flags
