@@ -260,7 +260,7 @@ def test_a_signed_url_cached_by_tensorflow_hub_is_found_under_its_key(
     assert archive_gets(server, "m.tar.gz") == []
 
 
-def test_uncompressed_format_reads_gcs_in_place(server, monkeypatch, tmp_path):
+def test_uncompressed_format_reads_gcs_in_place(server, served_dir, monkeypatch, tmp_path):
     bucket = tmp_path / "bucket"
     (bucket / "m").mkdir(parents=True)
     seen = []
@@ -280,6 +280,13 @@ def test_uncompressed_format_reads_gcs_in_place(server, monkeypatch, tmp_path):
         ValueError, match="Expected 303 See other HTTP response but received code 404"
     ):
         hub.resolve(server.url("models/m/1"))
+    make_tar_gz(served_dir / "m.tar.gz")  # A plain server answers with the archive: 200.
+    with pytest.raises(ValueError, match="received code 200") as caught:
+        hub.resolve(server.url("m.tar.gz"))
+    assert "The server sent the model itself, not the gs:// location" in str(caught.value)
+    assert str(caught.value).endswith(
+        "Unset TFHUB_MODEL_LOAD_FORMAT (or set it to COMPRESSED) to download the archive."
+    )
 
 
 @pytest.mark.parametrize("fmt", ["AUTO", "COMPRESSED", "compressed"])

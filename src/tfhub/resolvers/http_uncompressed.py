@@ -51,9 +51,17 @@ class HttpUncompressedResolver(Resolver):
         response = _http.get(url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES)
         try:
             if response.status_code != 303:
+                sent = (
+                    "The server sent the model itself, not the gs:// location of its files"
+                    if response.status_code == 200
+                    else "The server gave no gs:// location of the model's files"
+                )
                 raise errors.InvalidHandleError(
                     f"Expected 303 See other HTTP response but received code {response.status_code}"
-                    f" from {redact(url)}."
+                    f" from {redact(url)}. {sent}: {constants.TFHUB_MODEL_LOAD_FORMAT}="
+                    "UNCOMPRESSED reads models in place from a bucket, which only hosting-protocol "
+                    f"servers backed by one offer. Unset {constants.TFHUB_MODEL_LOAD_FORMAT} (or "
+                    "set it to COMPRESSED) to download the archive."
                 )
             body = response.content
         finally:
