@@ -251,6 +251,22 @@ def test_inspect_names_the_damaged_file(good_model, tmp_path):
     }
 
 
+def test_tf_servings_model_folder_offers_its_newest_version(good_model, tmp_path):
+    """TF Serving's base path (`models/m/1/`, `models/m/2/`, `models/m/10/`) given as the
+    model: the first folder by name (1/) was offered; the newest version is."""
+    base = tmp_path / "m"
+    for version in ("1", "2", "10"):
+        shutil.copytree(good_model, base / version)
+    (base / "notes").mkdir()
+    with pytest.raises(errors.MissingModelFileError) as caught:
+        hub.load(str(base))
+    assert str(caught.value) == (
+        f"The model {base} cannot be loaded: it holds no saved_model.pb, but its version "
+        f"folders 1/, 2/, 10/ do (TF Serving's layout). Did you mean {base / '10'} (the newest)?"
+    )
+    assert hub.load(str(base / "10")) is not None
+
+
 def test_a_model_one_folder_down_is_offered(good_model, tmp_path, isolated_cache, capsys):
     """`tar czf m.tar.gz mymodel/` puts the model one folder down: its cache entry said "holds
     no saved_model.pb ... remove it with `tfhub cache rm` and load again", which downloads the

@@ -181,18 +181,26 @@ def model_file_kind(path: str) -> tuple[str, str]:
     return "a file", f"Pass the folder that holds {SAVED_MODEL_FILENAME_PB}."
 
 
-def model_below(folder: str) -> str | None:
-    """A sub-folder of the local `folder` (one level down) that holds a saved_model.pb (or
-    .pbtxt), e.g. of an archive packed one level too high; None if there is none."""
+def models_below(folder: str) -> list[str]:
+    """The sub-folders of the local `folder` (one level down) that hold a saved_model.pb (or
+    .pbtxt), e.g. of an archive packed one level too high, or TF Serving's version folders
+    (`1/`, `2/`): numbered ones first, newest first, then the others by name."""
     try:
-        names = sorted(os.listdir(folder))
+        names = os.listdir(folder)
     except (OSError, ValueError):
-        return None
-    for name in names:
-        below = os.path.join(folder, name)
-        if model_files_in(below):
-            return below
-    return None
+        return []
+    ordered = sorted(
+        names, key=lambda name: (not name.isdigit(), -int(name) if name.isdigit() else 0, name)
+    )
+    return [
+        os.path.join(folder, name) for name in ordered if model_files_in(os.path.join(folder, name))
+    ]
+
+
+def model_below(folder: str) -> str | None:
+    """The first of `models_below(folder)`, or None if there is none."""
+    found = models_below(folder)
+    return found[0] if found else None
 
 
 def no_pb_problem(module_path: str) -> tuple[str, str | None]:
@@ -210,11 +218,20 @@ def no_pb_problem(module_path: str) -> tuple[str, str | None]:
             "it is a TensorFlow.js model (model.json), not a SavedModel",
             "Load it with TensorFlow.js, or get the model's TensorFlow 2 (SavedModel) variant.",
         )
-    below = model_below(module_path)
-    if below is None:
+    found = models_below(module_path)
+    if not found:
         return not_a_saved_model, None
+    below = found[0]
     name = os.path.basename(below)
     if cache.read_descriptor_handle(module_path) is None:
+        versions = [os.path.basename(path) for path in found if os.path.basename(path).isdigit()]
+        if len(versions) > 1:  # TF Serving's layout: <model>/<version>/saved_model.pb.
+            listed = ", ".join(f"{version}/" for version in sorted(versions, key=int))
+            return (
+                f"it holds no {SAVED_MODEL_FILENAME_PB}, but its version folders {listed} do "
+                "(TF Serving's layout)",
+                f"Did you mean {below} (the newest)?",
+            )
         return f"it holds no {SAVED_MODEL_FILENAME_PB}, but its folder {name}/ does", (
             f"Did you mean {below}?"
         )
