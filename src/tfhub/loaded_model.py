@@ -237,6 +237,15 @@ def takes_training(fn: Any) -> bool:
     )
 
 
+def traced_functions(fn: Any) -> list[Any]:
+    """The concrete functions TensorFlow traced for `fn`: a restored (or Python) `tf.function`'s
+    own, or those of an object's `__call__` that is one; [] for anything else."""
+    concrete = getattr(fn, "concrete_functions", None)
+    if concrete is None and callable(fn):
+        concrete = getattr(fn.__call__, "concrete_functions", None)
+    return list(concrete or [])
+
+
 def smart_cond(training: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
     """Runs `true_fn()` or `false_fn()` for a Python bool (None: False) or a bool tensor.
 

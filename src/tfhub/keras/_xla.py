@@ -8,9 +8,9 @@ model aborts the whole process ("Check failed: DataTypeCanUseMemcpy(dtype())").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
+from ..loaded_model import traced_functions
 from ..utils.lazy import tensorflow as tf
 
 # Lookup-table ops hold no string attribute when their keys are integers; XLA compiles none.
@@ -36,15 +36,11 @@ def compiles_with_xla(fn: Any, input_specs: list[Any]) -> bool:
     return not any(_has_strings_or_tables(f.graph.as_graph_def()) for f in _traced(fn))
 
 
-def _traced(fn: Any) -> Iterator[Any]:
+def _traced(fn: Any) -> list[Any]:
     """The concrete functions of `fn` that TensorFlow traced (none for a plain callable)."""
     if hasattr(fn, "graph") and hasattr(fn, "structured_input_signature"):
-        yield fn  # A ConcreteFunction (a signature).
-        return
-    concrete = getattr(fn, "concrete_functions", None)
-    if concrete is None and callable(fn):
-        concrete = getattr(fn.__call__, "concrete_functions", None)
-    yield from concrete or []
+        return [fn]  # A ConcreteFunction (a signature).
+    return traced_functions(fn)
 
 
 def _has_strings_or_tables(graph_def: Any) -> bool:

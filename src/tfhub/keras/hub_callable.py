@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import errors
 from .. import saved_model as saved_model_lib
-from ..loaded_model import LoadedModel, takes_training
+from ..loaded_model import LoadedModel, takes_training, traced_functions
 from . import _arguments, _xla
 
 
@@ -194,11 +194,8 @@ def input_specs_of(fn: Any, *, is_signature: bool) -> list[Any]:
     input_signature = getattr(fn, "input_signature", None)
     if input_signature:
         return [input_signature[0]]
-    concrete = getattr(fn, "concrete_functions", None)
-    if concrete is None and callable(fn):
-        concrete = getattr(fn.__call__, "concrete_functions", None)
     specs = []
-    for function in concrete or []:
+    for function in traced_functions(fn):
         args = function.structured_input_signature[0]
         if args and args[0] not in specs:
             specs.append(args[0])

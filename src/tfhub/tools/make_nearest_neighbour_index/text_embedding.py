@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
+from ...loaded_model import traced_functions
 from ...saved_model import load
 from ...utils.lazy import import_tensorflow
 from ..module_handles import loading, resolve_model_folder
@@ -62,8 +63,7 @@ def _first_inputs(fn: Any) -> str:
     """What the first input of a restored function takes, e.g. "float32 [None, 32, 32, 3]"
     (several forms joined by " or "); "" if TensorFlow does not say."""
     forms = []
-    restored = fn if hasattr(fn, "concrete_functions") else fn.__call__ if callable(fn) else None
-    for concrete in getattr(restored, "concrete_functions", ()):
+    for concrete in traced_functions(fn):
         args = concrete.structured_input_signature[0]
         spec: Any = args[0] if args else None
         if hasattr(spec, "dtype") and hasattr(spec, "shape"):
