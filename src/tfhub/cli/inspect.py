@@ -10,6 +10,7 @@ import argparse
 import json
 from typing import Any
 
+from ..keras._arguments import suggested_signature
 from ..model_info import describe
 from ..saved_model import resolve
 from ._parsers import add_command
@@ -55,8 +56,9 @@ def _not_callable(meta_graphs: list[dict[str, Any]]) -> str:
     signatures = {name: sig for meta in meta_graphs for name, sig in meta["signatures"].items()}
     if not signatures:
         return "__call__: none (not callable, and no signatures: hub.KerasLayer cannot use it)"
-    name = "serving_default" if "serving_default" in signatures else sorted(signatures)[0]
-    outputs = sorted(signatures[name]["outputs"])
+    name, outputs = suggested_signature(
+        {key: sorted(signature["outputs"]) for key, signature in signatures.items()}
+    )
     output = f", output_key={outputs[0]!r}" if len(outputs) == 1 else ""
     return (
         f"__call__: none (not callable): hub.KerasLayer(handle, signature={name!r}{output}) "

@@ -72,6 +72,18 @@ def output_names(outputs: Any) -> list[str]:
     return sorted(outputs) if isinstance(outputs, dict) else []
 
 
+def suggested_signature(outputs_by_signature: dict[str, list[str]]) -> tuple[str, list[str]]:
+    """The signature to suggest for a model that is not callable, and its output names: the
+    serving signature if there is one, else the first by name. `outputs_by_signature` must not
+    be empty."""
+    name = (
+        "serving_default"
+        if "serving_default" in outputs_by_signature
+        else sorted(outputs_by_signature)[0]
+    )
+    return name, outputs_by_signature[name]
+
+
 def check_output_key(outputs: Any, output_key: str) -> None:
     """Raises UnknownOutputKeyError early if a signature's known outputs lack `output_key`."""
     if isinstance(outputs, dict) and output_key not in outputs:

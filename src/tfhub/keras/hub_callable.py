@@ -152,7 +152,12 @@ def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..
             f"Loaded object {what}. It was loaded from {handle!r}. Received: {obj!r}"
         )
     if signature is None:
-        example, outputs = _example_signature(signatures)
+        example, outputs = _arguments.suggested_signature(
+            {
+                name: _arguments.output_names(getattr(function, "structured_outputs", None))
+                for name, function in signatures.items()
+            }
+        )
         shown = f"signature={example!r}"
         if outputs:
             shown += f", output_key={outputs[0]!r}"
@@ -173,12 +178,6 @@ def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..
             available=sorted(signatures.keys()),
         )
     return signatures[signature]
-
-
-def _example_signature(signatures: Any) -> tuple[str, list[str]]:
-    """A model's serving signature (else its first) and that signature's output names."""
-    name = "serving_default" if "serving_default" in signatures else sorted(signatures)[0]
-    return name, _arguments.output_names(getattr(signatures[name], "structured_outputs", None))
 
 
 def input_specs_of(fn: Any, *, is_signature: bool) -> list[Any]:
