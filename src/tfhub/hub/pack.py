@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import errors
+from ..handles import is_archive_path
+from ..saved_model_proto import model_file_kind, model_files_in
 from ..utils import live_files
 from ..utils.paths import (
     STREAMS,
@@ -95,9 +97,6 @@ def _tarinfo(name: str, info: os.stat_result) -> tarfile.TarInfo:
 def _not_a_folder(path: Path) -> str:
     """What `path`, given as a model folder, is instead and what to do: the end of a message
     that starts with the path, ending with a period."""
-    from ..handles import is_archive_path
-    from ..saved_model_proto import model_file_kind
-
     if not path.exists():
         return "does not exist: check the path (a model folder holds saved_model.pb)."
     if not path.is_file():
@@ -124,7 +123,7 @@ def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
             path=os.fspath(model_dir),
             reason="not a folder",
         )
-    if not any((folder / name).is_file() for name in ("saved_model.pb", "saved_model.pbtxt")):
+    if not model_files_in(os.fspath(folder)):
         raise errors.NotAModelError(
             f"{folder} holds no saved_model.pb: it is not a SavedModel or TF1 Hub module (save "
             "it with tf.saved_model.save, or export it with hub.Module.export). Received: "

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _archive, errors
+from ..saved_model_proto import model_files_in
 from . import docs_format as fmt
 from . import pack as pack_lib
 from . import signatures, starter, tags, validator
@@ -178,14 +179,10 @@ def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
     folder.mkdir()
     _archive.extract_file(path, os.fspath(folder))
     entries = list(folder.iterdir())
-    if len(entries) == 1 and entries[0].is_dir() and not _has_saved_model(folder):
+    if len(entries) == 1 and entries[0].is_dir() and not model_files_in(os.fspath(folder)):
         logger.info("%s holds the model in its folder %s/.", path, entries[0].name)
         return os.fspath(entries[0])
     return os.fspath(folder)
-
-
-def _has_saved_model(folder: Path) -> bool:
-    return any((folder / name).is_file() for name in ("saved_model.pb", "saved_model.pbtxt"))
 
 
 def _check_loadable(folder: str, model_dir: str | os.PathLike[str]) -> Any:
