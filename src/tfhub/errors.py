@@ -37,6 +37,11 @@ class TFHubError(Exception):
     every message.
     """
 
+    # AutoGraph (Keras's `fit`, `tf.function`) re-raises an exception whose class has its own
+    # `__init__` as a `StagingError`, which is no longer the builtin its caller catches
+    # (`except ValueError`); with this attribute, it lets tfhub's errors through as they are.
+    ag_pass_through = True
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 

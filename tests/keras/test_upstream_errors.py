@@ -85,3 +85,20 @@ def test_a_keras_export_names_the_signature_and_output_to_pass(tmp_path) -> None
     )
     x = np.ones((2, 3), np.float32)
     np.testing.assert_allclose(layer(x), model(x), rtol=1e-6)
+
+
+def test_errors_inside_fit_and_tf_function_keep_their_class(flavour, model_dir) -> None:
+    """AutoGraph (Keras's `fit`, `tf.function`) re-raised every tfhub error as a StagingError,
+    which `except ValueError` no longer caught (upstream's plain ValueError went through)."""
+    import numpy as np
+
+    layer = flavour.layer(model_dir["tf2"], trainable=True)  # Takes float32 [None, 3].
+    model = flavour.keras.Sequential([layer, flavour.keras.layers.Dense(1)])
+    model.compile(flavour.keras.optimizers.SGD(0.01), "mse")
+    with pytest.raises(errors.InputSpecError, match="float32\\[None, 3\\]") as raised:
+        model.fit(np.ones((4, 5), np.float32), np.ones((4, 1)), epochs=1, verbose=0)
+    assert isinstance(raised.value, ValueError)
+
+    traced = tf.function(lambda x: flavour.layer(model_dir["tf2"])(x))
+    with pytest.raises(errors.InputSpecError, match="float32\\[None, 3\\]"):
+        traced(tf.ones((2, 5)))
