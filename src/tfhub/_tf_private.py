@@ -110,6 +110,20 @@ def trackable_class() -> type:
     return tf.__internal__.tracking.Trackable
 
 
+def in_xla_compilation() -> bool:
+    """Whether the graph being built will be compiled by XLA: inside `tf.function(jit_compile=
+    True)` at any depth (tf_keras's `jit_compile=True` included). False when executing eagerly.
+
+    Reaches `tensorflow.python.ops.control_flow_util.GraphOrParentsInXlaContext` (no public
+    name). Checked on TensorFlow 2.21.
+    """
+    if tf.executing_eagerly():
+        return False
+    from tensorflow.python.ops import control_flow_util
+
+    return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
+
+
 # --- TensorFlow: the TF1 Hub format (tfhub/tf1) -------------------------------------------------
 
 

@@ -397,6 +397,13 @@ class InputSpecError(TFHubError, ValueError):
     """Inputs whose keys, dtype or shape do not match the signature (expected vs given)."""
 
 
+class XlaStringInputError(TFHubError, ValueError):
+    """A hub.KerasLayer called on strings inside a function that XLA compiles (Keras's
+    `jit_compile=True`, `tf.function(jit_compile=True)`): XLA has no string tensors. Raised
+    while tracing, instead of TensorFlow's "Detected unsupported operations ... DT_STRING" at
+    the first step."""
+
+
 class NotATF1ModuleError(TFHubLoadError):
     """A path that is not in the TF1 Hub format (the message says if it is a TF2 SavedModel)."""
 

@@ -62,3 +62,62 @@ def test_xla_compiles_numeric_models_and_is_refused_for_text_models(model_dir):
         "tf1 text": [False, False, True, True],
         "set by the user": [False],
     }
+
+
+_STRINGS_UNDER_XLA_SCRIPT = r"""
+import json, os, sys
+
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+from tfhub import errors
+from tfhub.keras.layer import KerasLayer as Keras3Layer
+from tfhub.keras.tf_keras_layer import KerasLayer as TfKerasLayer
+
+floats, text = sys.argv[1:]
+strings = tf.constant(["a b", "c", "hello world", ""])
+results = {}
+
+
+def outcome(run):
+    try:
+        run()
+        return "ran"
+    except errors.XlaStringInputError as err:
+        return type(err).__name__ if "jit_compile=False" in str(err) else str(err)
+
+
+def fit_tf_keras(handle, kwargs, x):
+    model = tf_keras.Sequential([TfKerasLayer(handle, trainable=True, **kwargs),
+                                 tf_keras.layers.Dense(1)])
+    model.compile("sgd", "mse", jit_compile=True)
+    model.fit(x, np.ones((4, 1)), epochs=1, verbose=0)
+
+
+results["tf_keras text"] = outcome(
+    lambda: fit_tf_keras(text, {"input_shape": [], "dtype": tf.string}, strings))
+results["tf_keras floats"] = outcome(
+    lambda: fit_tf_keras(floats, {}, np.ones((4, 3), np.float32)))
+layer = Keras3Layer(text)
+results["keras3 tf.function"] = outcome(
+    lambda: tf.function(lambda x: layer(x), jit_compile=True)(strings))
+results["keras3 eager"] = outcome(lambda: layer(strings))
+print(json.dumps(results))
+"""
+
+
+def test_strings_under_xla_are_refused_while_tracing(model_dir):
+    """Strings reaching the layer inside a function XLA compiles (tf_keras's
+    `jit_compile=True`, whose layers Keras does not ask; a `tf.function(jit_compile=True)`)
+    are refused with the fix, where TensorFlow said "Detected unsupported operations ...
+    DT_STRING" at the first step."""
+    done = run_python(_STRINGS_UNDER_XLA_SCRIPT, model_dir["tf2"], model_dir["text"])
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert results == {
+        "tf_keras text": "XlaStringInputError",
+        "tf_keras floats": "ran",
+        "keras3 tf.function": "XlaStringInputError",
+        "keras3 eager": "ran",
+    }

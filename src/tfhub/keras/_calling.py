@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from .. import errors
+from .. import _tf_private, errors
 from ..loaded_model import call_with_training
 from ..utils.lazy import tensorflow as tf
 from . import _shapes
@@ -39,7 +39,9 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
     Raises:
         tfhub.errors.InputSpecError: inputs that match none of the function's input specs.
         tfhub.errors.UnknownOutputKeyError: `output_key` is not among the outputs.
+        tfhub.errors.XlaStringInputError: string inputs in a function XLA compiles.
     """
+    _check_no_strings_for_xla(hub, inputs)
     inputs = cast_inputs(inputs, hub.input_specs)
     try:
         result = _invoke(hub, inputs, training)
@@ -62,6 +64,21 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
     if output_shape is not None:
         result = _shapes.apply_output_shape(inputs, result, output_shape)
     return result
+
+
+def _check_no_strings_for_xla(hub: HubCallable, inputs: Any) -> None:
+    """Raises if XLA will compile this call and `inputs` hold strings, which XLA cannot take:
+    TensorFlow would fail only at the first step, naming neither the layer nor the fix."""
+    if not _tf_private.in_xla_compilation():
+        return
+    if not any(getattr(x, "dtype", None) == tf.string for x in tf.nest.flatten(inputs)):
+        return
+    raise errors.XlaStringInputError(
+        f"XLA cannot compile the model of {hub.handle!r} on strings: XLA has no string tensors "
+        "(nor lookup tables), and this hub.KerasLayer is called on string inputs inside a "
+        "function compiled with XLA. Compile without it: `model.compile(..., "
+        "jit_compile=False)` in Keras, or a `tf.function` without `jit_compile=True`."
+    )
 
 
 def _invoke(hub: HubCallable, inputs: Any, training: Any) -> Any:
