@@ -49,6 +49,18 @@ class TFHubError(Exception):
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
+def restore_data_after_keras(err: BaseException) -> None:
+    """Puts back the attributes (`.available`, ...) of an error Keras re-created.
+
+    Keras (both flavours) re-raises an exception from a layer's `call` as `type(e)(message)`,
+    the layer's arguments added to the message (and marks it `_keras_call_info_injected`): the
+    new error keeps the class but not the original's data. The original is its `__context__`.
+    """
+    original = err.__context__
+    if getattr(err, "_keras_call_info_injected", False) and type(original) is type(err):
+        err.__dict__.update(original.__dict__)
+
+
 class FrozenInstanceError(TFHubError, AttributeError):
     """An assignment to (or deletion of) a field of an immutable record: a parsed handle, an
     extraction's result (`utils/records.py`), as `dataclasses.FrozenInstanceError` for a frozen

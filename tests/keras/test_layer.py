@@ -254,8 +254,11 @@ def test_errors_name_what_is_expected(flavour, model_dir) -> None:
     with pytest.raises(errors.UnknownOutputKeyError, match=r"available: \['hidden', 'logits'\]"):
         flavour.layer(model_dir["tf2"], signature="features", output_key="nope")
     layer = flavour.layer(model_dir["dict_io"], output_key="nope")
-    with pytest.raises(errors.UnknownOutputKeyError, match=r"available: \['prod', 'sum'\]"):
+    with pytest.raises(
+        errors.UnknownOutputKeyError, match=r"available: \['prod', 'sum'\]"
+    ) as raised:
         layer({"a": tf.zeros((1, 2)), "b": tf.zeros((1, 2))})
+    assert raised.value.available == ["prod", "sum"]  # Kept when Keras re-creates the error.
     layer = flavour.layer(model_dir["tf2"])
     with pytest.raises(
         errors.InputSpecError, match=r"float32\[None, 3\].*Received: inputs=float32\[2, 5\]"

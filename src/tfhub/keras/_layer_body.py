@@ -177,7 +177,11 @@ class HubLayerBody(_LayerBase):
         message = _compat.enclosing_flavour_mismatch_message(self._flavour)
         if message:  # E.g. inside a subclassed model of the other flavour.
             raise errors.KerasFlavourError(message)
-        return super().__call__(*args, **kwargs)
+        try:
+            return super().__call__(*args, **kwargs)
+        except errors.TFHubError as err:
+            errors.restore_data_after_keras(err)
+            raise
 
     def _warn_if_trainable_without_weights(self) -> None:
         """Logs once per layer (as upstream did) if it is trainable but has no trainable weights."""
