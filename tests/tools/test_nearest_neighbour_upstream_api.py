@@ -118,3 +118,37 @@ def test_upstreams_helpers(text_module, tmp_path):
     np.testing.assert_allclose(
         [list(p.features.feature["embedding"].float_list.value) for p in parsed], projected
     )
+
+
+def test_upstreams_program_module_runs_on_its_flags(text_module, tmp_path, capsys):
+    """Code written for tensorflow_hub 0.10's program sets its `FLAGS` and calls
+    `main(["prog", operation])`; `validate_args` checks them first, as upstream's did."""
+    from tfhub.tools.make_nearest_neighbour_index import make_nearest_neighbour_index as hub2ann
+
+    defaults = {name: hub2ann.FLAGS[name].value for name in hub2ann.FLAGS}
+    assert {name: defaults[name] for name in ("num_trees", "projected_dim", "allow_pickle")} == {
+        "num_trees": None,  # 100 for annoy, as upstream, set by the builder.
+        "projected_dim": None,
+        "allow_pickle": False,
+    }
+    items = nn.lines(30)
+    try:
+        with pytest.raises(errors.ToolFlagError, match="^You need to specify one of four"):
+            hub2ann.validate_args(["prog"])
+        with pytest.raises(ValueError, match="provide --data_file_pattern for `e2e`"):
+            hub2ann.validate_args(["prog", "e2e"])
+        hub2ann.FLAGS.data_file_pattern = nn.write_lines(tmp_path / "titles.txt", items)
+        hub2ann.FLAGS.module_url = text_module
+        hub2ann.FLAGS.embed_output_dir = str(tmp_path / "embeds")
+        hub2ann.FLAGS.index_output_dir = str(tmp_path / "index")
+        assert hub2ann.validate_args(["prog", "e2e"]) == "e2e"
+        hub2ann.main(["prog", "e2e"])
+        assert os.path.isfile(tmp_path / "index" / "ann.index")
+        hub2ann.FLAGS.query = [items[7]]
+        hub2ann.FLAGS.num_matches = 1
+        capsys.readouterr()
+        hub2ann.main(["prog", "query"])
+        assert capsys.readouterr().out.splitlines()[-1].endswith("\t" + items[7])
+    finally:
+        for name, value in defaults.items():
+            hub2ann.FLAGS[name].value = value

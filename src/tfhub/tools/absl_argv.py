@@ -1,14 +1,30 @@
-"""Command lines as upstream's absl-based tools took them, for argparse.
+"""Command lines as upstream's absl-based tools took them, for argparse, and the tools' flags
+as absl `FlagValues` for code that drives upstream's program modules.
 
 absl flags take a long flag after one dash as well as after two (`-image_dir=photos`,
 `-nodo_fine_tuning`, `-num_trees 10`); argparse only after two. Upstream's console scripts
-accepted both, so scripts written for them keep working. Nothing here imports TensorFlow.
+accepted both, so scripts written for them keep working. Nothing here imports TensorFlow; absl
+is imported only by `flag_values`.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import Any
+
+from ..utils.lazy import import_optional
+
+_TRUE = {"1", "true", "t", "yes", "y"}
+_FALSE = {"0", "false", "f", "no", "n"}
+
+
+def absl_bool(value: str) -> bool:
+    """Parses an absl boolean flag's value (true/false, 1/0, yes/no, t/f, y/n)."""
+    lowered = value.strip().lower()
+    if lowered in _TRUE | _FALSE:
+        return lowered in _TRUE
+    raise argparse.ArgumentTypeError(f"expected true or false. Received: {value!r}")
 
 
 def long_flags(parser: argparse.ArgumentParser) -> set[str]:
@@ -37,3 +53,42 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
             arg = "-" + arg
         rewritten.append(arg)
     return rewritten
+
+
+def flag_values(parser: argparse.ArgumentParser, *, purpose: str) -> Any:
+    """The parser's options as absl flags of their own `absl.flags.FlagValues` (not absl's
+    global one, so they clash with no program's flags), with the parser's defaults, readable
+    and settable at once: upstream's program modules had such a `FLAGS`.
+
+    Each long option becomes one flag of its kind: boolean for `absl_bool` values and
+    `store_true` options (`--noname` is absl's own), enum for choices (unset is None), multi
+    string for repeatable options, integer, float, else string. `--help` and `--verbose` stay
+    the command line's.
+
+    Raises:
+        tfhub.errors.MissingDependencyError: absl is not installed (it comes with TensorFlow).
+    """
+    flags = import_optional("absl.flags", purpose=purpose)
+    values = flags.FlagValues()
+    for action in parser._actions:  # argparse keeps no public list of its options.
+        long_names = [name for name in action.option_strings if name.startswith("--")]
+        negated = long_names and long_names[0] == f"--no{action.dest}"
+        if not long_names or negated or action.dest in ("help", "verbose"):
+            continue
+        name, text = action.dest, (action.help or "").replace("%(default)s", str(action.default))
+        store_flag = action.nargs == 0 and isinstance(action.const, bool)  # store_true/false
+        if action.choices:
+            choices = [choice for choice in action.choices if choice]  # "" is unset upstream.
+            flags.DEFINE_enum(name, action.default, choices, text, flag_values=values)
+        elif action.type is absl_bool or store_flag:
+            flags.DEFINE_bool(name, action.default, text, flag_values=values)
+        elif type(action).__name__ == "_AppendAction":  # action="append", argparse's class.
+            flags.DEFINE_multi_string(name, action.default, text, flag_values=values)
+        elif action.type is int:
+            flags.DEFINE_integer(name, action.default, text, flag_values=values)
+        elif action.type is float:
+            flags.DEFINE_float(name, action.default, text, flag_values=values)
+        else:
+            flags.DEFINE_string(name, action.default, text, flag_values=values)
+    values.mark_as_parsed()  # Readable and settable before any command line is parsed.
+    return values

@@ -13,21 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...utils.paths import home_expanded
-from ..absl_argv import double_dashed
+from ..absl_argv import absl_bool, double_dashed
 from .hparams import HParams, get_default_hparams
 
 DEFAULT_MODULE = "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"
-
-_TRUE = {"1", "true", "t", "yes", "y"}
-_FALSE = {"0", "false", "f", "no", "n"}
-
-
-def absl_bool(value: str) -> bool:
-    """Parses an absl boolean flag's value (true/false, 1/0, yes/no, t/f, y/n)."""
-    lowered = value.strip().lower()
-    if lowered in _TRUE | _FALSE:
-        return lowered in _TRUE
-    raise argparse.ArgumentTypeError(f"expected true or false. Received: {value!r}")
 
 
 def _add_bool(parser: Any, name: str, default: bool, help_text: str) -> None:

@@ -21,40 +21,12 @@ import sys
 import types
 from typing import Any
 
-from ...utils.lazy import import_optional
+from .. import absl_argv
 from . import cli
 
 __all__ = ["FLAGS", "main", "run_main"]
 
-_flags = import_optional("absl.flags", purpose="make_image_classifier's FLAGS")
-
-
-def _define_flags() -> Any:
-    """upstream's flags, made from the command line's parser (one home for names, types and
-    defaults); absl boolean flags take `--noname` as the parser does."""
-    values = _flags.FlagValues()
-    for action in cli.build_parser()._actions:  # argparse keeps no public list of its options.
-        long_names = [name for name in action.option_strings if name.startswith("--")]
-        negated = long_names and long_names[0] == f"--no{action.dest}"
-        if not long_names or negated or action.dest in ("help", "verbose"):
-            continue
-        name, text = action.dest, (action.help or "").replace("%(default)s", str(action.default))
-        if action.choices:  # upstream's enum: its values other than "" (unset is None).
-            choices = [choice for choice in action.choices if choice]
-            _flags.DEFINE_enum(name, action.default, choices, text, flag_values=values)
-        elif action.type is cli.absl_bool:
-            _flags.DEFINE_bool(name, action.default, text, flag_values=values)
-        elif action.type is int:
-            _flags.DEFINE_integer(name, action.default, text, flag_values=values)
-        elif action.type is float:
-            _flags.DEFINE_float(name, action.default, text, flag_values=values)
-        else:
-            _flags.DEFINE_string(name, action.default, text, flag_values=values)
-    values.mark_as_parsed()  # Readable and settable before any command line is parsed.
-    return values
-
-
-FLAGS = _define_flags()
+FLAGS = absl_argv.flag_values(cli.build_parser(), purpose="make_image_classifier's FLAGS")
 
 
 def main(args: Any) -> None:
