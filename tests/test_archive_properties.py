@@ -28,6 +28,7 @@ SMALL_FILE = _archive_writer.SMALL_FILE  # Bigger files are never sent to a writ
 _SETTINGS = settings(
     max_examples=int(os.environ.get("TFHUB_PROPERTY_EXAMPLES", "60")),
     deadline=None,
+    database=None,  # No .hypothesis folder in the checkout: each run draws afresh.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 _FORMATS = {"gnu": tarfile.GNU_FORMAT, "ustar": tarfile.USTAR_FORMAT, "pax": tarfile.PAX_FORMAT}
