@@ -13,11 +13,14 @@ import io
 import os
 import random
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
+# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
+hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
 from hypothesis import HealthCheck, given, reject, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
