@@ -233,6 +233,8 @@ def test_redact_hides_userinfo_and_secret_query_parameters():
 
     assert redact("x https://u:p%40w@h:8/m?q=a@b y") == "x https://***@h:8/m?q=a@b y"
     assert redact("gs://b/m user@example.com") == "gs://b/m user@example.com"
+    # Glued to a letter or digit (Hypothesis found it: the pattern began at a word boundary).
+    assert redact("0https://u:pw@h/x,from=https://t@h") == "0https://***@h/x,from=https://***@h"
     presigned = (  # An S3 presigned URL, as `aws s3 presign` writes it, quoted in a message.
         "Received: handle='https://b.s3.amazonaws.com/m.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256"
         "&X-Amz-Credential=AKIA%2F20261202%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261202T"

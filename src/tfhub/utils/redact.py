@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 
 # scheme://userinfo@ — userinfo cannot hold "/", "?", "#" or whitespace; it may hold "@" only
-# percent-encoded, but a greedy match up to the last "@" of the authority is safer. Compiled
+# percent-encoded, but a greedy match up to the last "@" of the authority is safer. The scheme
+# may follow any character, a letter or digit too ("0https://u:p@h" in a joined string). Compiled
 # by `re`'s cache at the first call, not at import (every tfhub process imports this module).
-_USERINFO = r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s]*@"
+_USERINFO = r"(?i)([a-z][a-z0-9+.\-]*://)[^/?#\s]*@"
 
 # Query parameters that hold a secret (matched whole, any case): signatures and session tokens
 # of signed URLs (AWS SigV4 and V2, GCS V4 and V2, CloudFront, Azure SAS) and the usual names
