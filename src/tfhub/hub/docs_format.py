@@ -26,6 +26,7 @@ import enum
 import logging
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +122,17 @@ def parse_handle(text: str) -> DocHandle:
             f"version: a number). Received: handle={text!r}"
         )
     return DocHandle(match["publisher"], match["model"], int(match["version"]))
+
+
+def url_parts(value: str) -> urllib.parse.SplitResult | None:
+    """A metadata value (asset-path, colab, demo) split as a URL; None if it cannot be (an
+    unclosed IPv6 host `http://[::1`, a NUL character): people write these values by hand."""
+    if "\0" in value:
+        return None
+    try:
+        return urllib.parse.urlsplit(value)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

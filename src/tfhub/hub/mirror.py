@@ -204,7 +204,8 @@ def mirror_doc_assets(
         if doc.kind is not DocKind.MODULE or (only is not None and str(doc.handle) not in only):
             continue
         asset = doc.first(validator.ASSET_PATH)
-        if not asset or urllib.parse.urlsplit(asset).scheme not in validator.REMOTE_SCHEMES:
+        parts = fmt.url_parts(asset) if asset else None
+        if asset is None or parts is None or parts.scheme not in validator.REMOTE_SCHEMES:
             continue
         if not force and _has_model_files(doc.path):
             continue

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .docs_format import url_parts
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ class TagDefinitions:
 
 
 def _check_url(key: str, value: str, domain: str | None) -> list[str]:
-    parts = urllib.parse.urlsplit(value)
-    if parts.scheme != "https" or not parts.netloc or " " in value:
+    parts = url_parts(value)
+    if parts is None or parts.scheme != "https" or not parts.netloc or " " in value:
         return [f"{key} must be an https URL. Received: {value!r}"]
     if domain and parts.netloc != domain:
         return [f"{key} must point to {domain}. Received: {value!r}"]

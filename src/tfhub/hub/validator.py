@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,7 +247,17 @@ def _asset_path_problems(doc: DocFile) -> list[Problem]:
     asset = value.value
     if asset == "legacy":  # tfhub.dev's marker for assets it hosted itself.
         return []
-    if not urllib.parse.urlsplit(asset).path.endswith(suffix):
+    parts = fmt.url_parts(asset)
+    if parts is None:
+        return [
+            _at(
+                doc,
+                value.line,
+                "'asset-path' is neither a URL nor a path (a bracket left open, a NUL "
+                f"character). Received: {asset!r}",
+            )
+        ]
+    if not parts.path.endswith(suffix):
         return [_at(doc, value.line, f"'asset-path' must end with {suffix}. Received: {asset!r}")]
     if _GITHUB_DOWNLOAD.fullmatch(asset):
         return [
@@ -259,7 +268,7 @@ def _asset_path_problems(doc: DocFile) -> list[Problem]:
                 f"robots.txt forbids fetching; host the file elsewhere. Received: {asset!r}",
             )
         ]
-    if urllib.parse.urlsplit(asset).scheme in REMOTE_SCHEMES:
+    if parts.scheme in REMOTE_SCHEMES:
         return []
     return _local_asset_problems(doc, value)
 
