@@ -1,0 +1,170 @@
+"""The hub server's app on requests Hypothesis makes (paths with dots, slashes, percent-escapes,
+non-ASCII, the protocol's queries, any method): every answer is an HTTP answer below 500, and
+nothing from outside the hub folder is ever in a body. A 500 is only for a folder version the
+server refuses to pack (it links out of the hub folder), and says so."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz
+from tests._helpers.hub_server import write_model_doc, write_publisher
+
+hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
+# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
+hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
+from hypothesis import HealthCheck, event, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+pytest.importorskip("starlette", reason="the hub server's packages: pip install 'tfhub[hub]'")
+from tfhub.hub.app import create_app  # noqa: E402
+from tfhub.hub.settings import ServeSettings  # noqa: E402
+
+SECRET = b"SECRET-OUTSIDE-THE-HUB-FOLDER"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A hub folder with an archive version, a folder version, a publisher, and beside it
+    (outside) a secret file, which a third (folder) version links to."""
+    base = tmp_path_factory.mktemp("hub")
+    root, outside = base / "root", base / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(SECRET)
+    write_publisher(root, "test", "Test Lab")
+    doc = write_model_doc(root, "test/half-plus-two/1", description="Halves and adds two.")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    folder_doc = write_model_doc(root, "test/half-plus-two/2", description="A folder version.")
+    for name, data in MODEL_FILES.items():
+        (folder_doc.parent / "2" / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder_doc.parent / "2" / name).write_bytes(data)
+    linked_doc = write_model_doc(root, "test/half-plus-two/3", description="A link out.")
+    for name, data in MODEL_FILES.items():
+        (linked_doc.parent / "3" / name).parent.mkdir(parents=True, exist_ok=True)
+        (linked_doc.parent / "3" / name).write_bytes(data)
+    os.symlink(outside / "secret.txt", linked_doc.parent / "3" / "assets_link.txt")
+    settings = ServeSettings(
+        root=str(root), cache_dir=str(base / "cache"), access_log=False, rescan_seconds=0
+    )
+    return create_app(settings)
+
+
+def _request(app: Any, method: str, raw_path: bytes, query: bytes) -> tuple[int, bytes]:
+    """Sends one HTTP request to the ASGI app; returns its status and body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": urllib.parse.unquote(raw_path.decode("ascii")),
+        "raw_path": raw_path,
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"hub.test")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+    }
+    status: list[int] = []
+    body: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    asyncio.run(app(scope, receive, send))
+    return status[0], b"".join(body)
+
+
+_SEGMENT = st.one_of(
+    st.sampled_from(
+        [
+            "test",
+            "half-plus-two",
+            "1",
+            "2",
+            "3",
+            "latest",
+            "..",
+            ".",
+            "",
+            "%2e%2e",
+            "%2F",
+            "assets_link.txt",
+            "saved_model.pb",
+            "variables",
+            "api",
+            "static",
+            "search",
+            "healthz",
+            "1.tar.gz",
+            "..%2F..%2Foutside",
+            "%00",
+            "models",
+            "collections",
+            "publisher",
+        ]
+    ),  # fmt: skip
+    st.text(alphabet="abz09-_.~%/é", max_size=12).map(
+        lambda text: urllib.parse.quote(text, safe="%/")
+    ),
+)
+_QUERY = st.one_of(
+    st.just(""),
+    st.sampled_from(
+        [
+            "tf-hub-format=compressed",
+            "tf-hub-format=uncompressed",
+            "q=text",
+            "tf-hub-format=",
+            "tf-hub-format=%ff",
+            "q=%00",
+            "page=-1",
+            "page=x",
+        ]
+    ),  # fmt: skip
+    st.text(alphabet="abq=&%09-", max_size=16),
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("TFHUB_PROPERTY_EXAMPLES", "150")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    method=st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "OPTIONS"]),
+    segments=st.one_of(  # Below a model most of the time, where the protocol answers.
+        st.builds(lambda tail: ["test", "half-plus-two", *tail], st.lists(_SEGMENT, max_size=3)),
+        st.lists(_SEGMENT, min_size=1, max_size=6),
+    ),
+    query=_QUERY,
+)
+@example(method="GET", segments=["test", "half-plus-two", "2"], query="tf-hub-format=compressed")
+@example(method="GET", segments=["test", "half-plus-two", "3"], query="tf-hub-format=compressed")
+@example(method="GET", segments=["test", "half-plus-two", "3", "assets_link.txt"], query="")
+def test_any_request_gets_an_answer_and_nothing_from_outside(app, method, segments, query):
+    raw_path = ("/" + "/".join(segments)).encode("ascii")
+    status, body = _request(app, method, raw_path, query.encode("ascii"))
+    event(f"status {status}")  # pytest --hypothesis-show-statistics shows what was reached.
+    if status == 500:  # Only the version whose folder holds a link out: refused, said so.
+        assert b"test/half-plus-two/3 cannot be packed" in body, body[:300]
+    else:
+        assert 200 <= status < 500, (status, body[:300])
+    assert SECRET not in body
+    if body[:2] == b"\x1f\x8b":  # An archive: its members hold no secret either.
+        import gzip
+
+        assert SECRET not in gzip.decompress(body)
