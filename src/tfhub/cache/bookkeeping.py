@@ -286,6 +286,11 @@ def safe_relpath(rel: object) -> bool:
     return all(part not in ("", ".", "..") for part in rel.split("/"))
 
 
+# What reading a manifest that is not tfhub's (damaged, cut short, foreign) raises: bad JSON,
+# missing keys, values of the wrong type, and Infinity (JSON's float) where a count is expected.
+_UNREADABLE = (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError)
+
+
 def parse_header(first_line: str) -> ManifestHeader | None:
     """Parses a manifest's first line; None if it is not a valid header (or format 1)."""
     try:
@@ -299,7 +304,7 @@ def parse_header(first_line: str) -> ManifestHeader | None:
             files_digest=str(raw["files_digest"]),
             files_bytes=int(raw["files_bytes"]),
         )
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except _UNREADABLE:
         return None
     if raw.get("format") != 2 or not all(map(safe_relpath, sample)) or header.file_count < 1:
         return None
@@ -378,7 +383,7 @@ def _parse_files(text: str, header: ManifestHeader) -> Manifest | None:
         files = json.loads(text)["files"]
         sizes = {str(rel): int(entry[0]) for rel, entry in files.items()}
         digests = {str(rel): str(entry[1]) for rel, entry in files.items()}
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+    except _UNREADABLE:
         return None
     if len(sizes) != header.file_count or not all(map(safe_relpath, sizes)):
         return None
@@ -388,7 +393,7 @@ def _parse_files(text: str, header: ManifestHeader) -> Manifest | None:
 def _parse_v1(text: str) -> Manifest | None:
     try:
         sizes = {str(k): int(v) for k, v in json.loads(text)["files"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except _UNREADABLE:
         return None
     if not sizes or not all(map(safe_relpath, sizes)):
         return None
