@@ -271,6 +271,18 @@ def test_errors_name_what_is_expected(flavour, model_dir) -> None:
     pair = flavour.layer(str(UPSTREAM_TF1), signature="sum_pair", output_key="default")
     with pytest.raises(errors.InputSpecError, match=r"'b': 'float32\[None\]'.*'c': "):
         pair({"a": tf.zeros((2,)), "c": tf.zeros((2,))})
+    # `arguments` the function does not take, or lacks, are named when the layer is built (a
+    # TypeError, as TensorFlow's at the first call).
+    with pytest.raises(errors.ArgumentTypeError, match=r"\['scale'\].*takes \['sentences'\]"):
+        flavour.layer(model_dir["text"], arguments={"scale": 2.0})
+    with pytest.raises(TypeError, match=r"needs \['scale'\] besides its input"):
+        flavour.layer(model_dir["scaled"])
+    # output_shape must be nested like the outputs and fit them (ValueErrors, as TensorFlow's).
+    two = {"a": tf.zeros((1, 2)), "b": tf.zeros((1, 2))}
+    with pytest.raises(errors.ArgumentError, match=r"not nested like.*'prod': \[1, 2\]"):
+        flavour.layer(model_dir["dict_io"], output_shape=[4])(two)
+    with pytest.raises(ValueError, match=r"does not fit the model's output of shape \[2, 2\]"):
+        flavour.layer(model_dir["tf2"], output_shape=[4])(tf.zeros((2, 3)))
     with pytest.raises(ValueError, match="signature_outputs_as_dict is only valid"):
         flavour.layer(model_dir["tf2"], signature_outputs_as_dict=True)
     with pytest.raises(ValueError, match=r"pass the rest by keyword. Received: _sentinel=\['x'\]"):

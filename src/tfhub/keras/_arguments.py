@@ -67,6 +67,37 @@ def check_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
     return dict(arguments)
 
 
+def check_arguments_taken(
+    arguments: dict[str, Any], parameters: Any, *, handle: Any, signature: str | None
+) -> None:
+    """Raises if the function a layer calls takes some of `arguments` by no parameter of that
+    name, or needs a parameter besides its input that `arguments` lacks (TensorFlow would say
+    so only at the first call, naming neither the layer nor what it takes). `parameters`:
+    the function's `hub_callable.FunctionParameters` (names, required).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError, as TensorFlow's at the call, and a
+            ValueError) naming the arguments it does not take, or those it lacks.
+    """
+    target = f"signature {signature!r}" if signature else "the model's __call__"
+    unknown = sorted(set(arguments) - set(parameters.names))
+    if unknown:
+        raise errors.ArgumentTypeError(
+            f"`arguments` names {unknown}, which {target} of {handle!r} does not take: it "
+            f"takes {parameters.names}. Pass only those. Received: arguments={arguments!r}"
+        )
+    # A signature takes its inputs by name (they come in the call's dict); a __call__ takes
+    # its input first: any other parameter without a default must come from `arguments`.
+    needed = [] if signature else [name for name in parameters.required[1:] if name != "training"]
+    missing = [name for name in needed if name not in arguments]
+    if missing:
+        raise errors.ArgumentTypeError(
+            f"{target} of {handle!r} needs {missing} besides its input: pass "
+            f"arguments={{{', '.join(f'{name!r}: ...' for name in missing)}}}. Received: "
+            f"arguments={arguments!r}"
+        )
+
+
 def output_names(outputs: Any) -> list[str]:
     """The sorted names of a signature's `structured_outputs` ([] if not a dict)."""
     return sorted(outputs) if isinstance(outputs, dict) else []

@@ -44,15 +44,43 @@ def nest_from_shapes(shapes: Any) -> Any:
 
 
 def apply_output_shape(inputs: Any, outputs: Any, output_shape: Any) -> Any:
-    """Sets the static shape `[batch, *output_shape]` on each output tensor (in place)."""
+    """Sets the static shape `[batch, *output_shape]` on each output tensor (in place).
+
+    Raises:
+        tfhub.errors.ArgumentError: (a ValueError, as TensorFlow's) `output_shape` is not
+            nested like the outputs, or does not fit an output's shape.
+    """
     first = next(iter(tf.nest.flatten(inputs)), None)
     full = _with_batch_size(getattr(first, "shape", None), output_shape)
+    given = nest_from_shapes(output_shape)
+    try:
+        tf.nest.assert_same_structure(outputs, full)
+    except (TypeError, ValueError):
+        raise errors.ArgumentError(
+            f"output_shape is not nested like the model's outputs "
+            f"({_describe_shapes(outputs)}): give one shape per output, nested as they are, or "
+            f"pick one output with output_key. Received: output_shape={given!r}"
+        ) from None
 
     def set_shape(tensor: Any, shape: Any) -> Any:
-        tensor.set_shape(shape)
+        try:
+            tensor.set_shape(shape)
+        except ValueError:
+            raise errors.ArgumentError(
+                f"output_shape does not fit the model's output of shape "
+                f"{_describe_shapes(tensor)} (the batch dimension first, then output_shape's): "
+                f"give the output's shape without its batch dimension, or leave output_shape "
+                f"out. Received: output_shape={given!r}"
+            ) from None
         return tensor
 
     return tf.nest.map_structure(set_shape, outputs, full)
+
+
+def _describe_shapes(outputs: Any) -> str:
+    """`[2, 4]`, or `{'prod': [2, 2], 'sum': [2, 2]}`: the shapes of a nest of tensors."""
+    shapes = tf.nest.map_structure(lambda tensor: tf.TensorShape(tensor.shape).as_list(), outputs)
+    return str(shapes)
 
 
 def full_output_shape(input_shape: Any, output_shape: Any) -> Any:

@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import errors
 from .. import saved_model as saved_model_lib
@@ -107,6 +107,8 @@ def make_hub_callable(
         ValueError: bad combinations of arguments (see `check_output_options`).
         tfhub.errors.UnknownSignatureError: `signature` is not one of the model's signatures.
         tfhub.errors.UnknownOutputKeyError: the signature has no output `output_key`.
+        tfhub.errors.ArgumentTypeError: the function takes no parameter of a name in
+            `arguments`, or `arguments` lacks one it needs besides its input.
     """
     signatures = getattr(model.obj, "signatures", None) or {}
     named = signatures.get(signature) if signature else None
@@ -120,6 +122,10 @@ def make_hub_callable(
     fn = select_function(model.obj, signature, handle)
     if signature and output_key:
         _arguments.check_output_key(getattr(fn, "structured_outputs", None), output_key)
+    arguments = _arguments.check_arguments(arguments)
+    parameters = function_parameters(fn)
+    if parameters is not None:
+        _arguments.check_arguments_taken(arguments, parameters, handle=handle, signature=signature)
     return HubCallable(
         handle=handle,
         model=model,
@@ -128,10 +134,33 @@ def make_hub_callable(
         output_key=output_key,
         signature_outputs_as_dict=signature_outputs_as_dict,
         has_training_argument=takes_training(fn),
-        arguments=_arguments.check_arguments(arguments),
+        arguments=arguments,
         input_specs=input_specs_of(fn, is_signature=signature is not None),
         train_fn=model.training_function(signature) if signature else None,
     )
+
+
+class FunctionParameters(NamedTuple):
+    """The parameters of the functions TensorFlow traced for a callable, in order."""
+
+    names: list[str]
+    required: list[str]  # Those without a default value.
+
+
+def function_parameters(fn: Any) -> FunctionParameters | None:
+    """The parameters of every function TensorFlow traced for `fn` (a restored function, an
+    object's `__call__`, a signature); None if unknown: a Python callable, nothing traced, or a
+    function that takes `**kwargs`."""
+    functions = traced_functions(fn) or ([fn] if hasattr(fn, "function_type") else [])
+    names: dict[str, None] = {}
+    required: dict[str, None] = {}
+    for function in functions:
+        parameters = list(function.function_type.parameters.values())
+        if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters):
+            return None
+        names.update(dict.fromkeys(parameter.name for parameter in parameters))
+        required.update(dict.fromkeys(p.name for p in parameters if p.default is p.empty))
+    return FunctionParameters(list(names), list(required)) if names else None
 
 
 def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..., Any]:
