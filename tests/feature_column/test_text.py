@@ -167,3 +167,26 @@ def test_trainable_sparse_column_gets_gradients():
         for token in tokens:
             expected[vocab.index(token) if token in vocab else len(vocab)] += 1.0 / len(tokens)
     np.testing.assert_allclose(gradient, expected, atol=1e-6)
+
+
+def test_a_key_that_names_no_feature_is_refused_when_the_column_is_made():
+    """A key that is not a string (nor a feature column) failed only when the column was used,
+    with "'int' object has no attribute 'name'"; an empty key, with "Feature  is not in
+    features dictionary"."""
+    makers = {
+        "text_embedding_column": lambda key: hub.text_embedding_column(key, TEXT_V1),
+        "sparse_text_embedding_column": lambda key: hub.sparse_text_embedding_column(
+            key, TEXT_V1, "sum", None
+        ),
+        "image_embedding_column": lambda key: hub.image_embedding_column(key, IMAGE_V1),
+        "text_embedding_column_v2": lambda key: hub.text_embedding_column_v2(key, TEXT_V2),
+    }
+    for name, make in makers.items():
+        with pytest.raises(TypeError, match=f"hub.{name} names its feature by a string key"):
+            make(3)
+        with pytest.raises(errors.ArgumentError, match="a non-empty string. Received: key=''"):
+            make("")
+    by_column = hub.text_embedding_column(
+        tf.feature_column.categorical_column_with_identity("ids", 3), TEXT_V1
+    )  # A feature column identifying the feature, as upstream allowed.
+    assert by_column.name.startswith("ids")

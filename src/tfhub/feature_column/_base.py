@@ -302,6 +302,28 @@ def as_handle(module_spec: Any) -> Any:
     return os.fspath(module_spec) if isinstance(module_spec, os.PathLike) else module_spec
 
 
+def checked_key(key: Any, column: str) -> Any:
+    """Returns `key` if it can name the feature: a non-empty string, or a feature column.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError and a ValueError) for anything else: the
+            feature column code would fail later with "'int' object has no attribute 'name'".
+        tfhub.errors.ArgumentError: (a ValueError) for an empty string.
+    """
+    if isinstance(key, str):
+        if not key:
+            raise errors.ArgumentError(
+                f"hub.{column} needs the key of a feature: a non-empty string. Received: key=''"
+            )
+        return key
+    if isinstance(getattr(key, "name", None), str):  # A feature column identifying it.
+        return key
+    raise errors.ArgumentTypeError(
+        f"hub.{column} names its feature by a string key (or a feature column). Received: "
+        f"key={key!r} of type {type(key).__name__}"
+    )
+
+
 def require_handle(module_spec: Any, column: str) -> None:
     """Raises ConfigNotSupportedError unless the column was built from a handle string.
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
-from ._base import LoadedModule, TensorFn, as_handle, tf
+from ._base import LoadedModule, TensorFn, as_handle, checked_key, tf
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import ModuleSource, TF1ModuleColumn
 
@@ -162,4 +162,6 @@ def image_embedding_column(key: str, module_spec: Any, image_size: Any = None) -
             image size and `image_size` is not given.
         ValueError: if `image_size` is not a pair of positive ints.
     """
-    return _ImageEmbeddingColumn(key, as_handle(module_spec), image_size)
+    return _ImageEmbeddingColumn(
+        checked_key(key, "image_embedding_column"), as_handle(module_spec), image_size
+    )

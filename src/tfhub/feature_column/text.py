@@ -7,7 +7,7 @@ from typing import Any
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training
-from ._base import LoadedModule, TensorFn, as_handle, tf
+from ._base import LoadedModule, TensorFn, as_handle, checked_key, tf
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import TF1ModuleColumn
 
@@ -174,7 +174,9 @@ def text_embedding_column(key: str, module_spec: Any, trainable: bool = False) -
             what the signature must look like).
         tfhub.errors.NotATF1ModuleError: if the handle is a TF2 SavedModel.
     """
-    return _TextEmbeddingColumn(key, as_handle(module_spec), trainable)
+    return _TextEmbeddingColumn(
+        checked_key(key, "text_embedding_column"), as_handle(module_spec), trainable
+    )
 
 
 def sparse_text_embedding_column(
@@ -202,5 +204,9 @@ def sparse_text_embedding_column(
         tfhub.errors.ModuleSpecError: if the module is not a text embedding.
     """
     return _SparseTextEmbeddingColumn(
-        key, combiner, as_handle(module_spec), default_value, trainable
+        checked_key(key, "sparse_text_embedding_column"),
+        combiner,
+        as_handle(module_spec),
+        default_value,
+        trainable,
     )

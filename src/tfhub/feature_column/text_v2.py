@@ -7,7 +7,7 @@ from typing import Any
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training, takes_training
-from ._base import HubDenseColumn, LoadedModule, TensorFn, as_handle, tf
+from ._base import HubDenseColumn, LoadedModule, TensorFn, as_handle, checked_key, tf
 from ._signatures import read_tf2_call_first_inputs, read_tf2_call_outputs
 
 
@@ -133,4 +133,6 @@ def text_embedding_column_v2(
         ValueError: if `__call__` returns a dict and `output_key` is None.
         tfhub.errors.TFHubLoadError: if the handle is a TF1 Hub module or has no `__call__`.
     """
-    return _TextEmbeddingColumnV2(key, as_handle(module_path), output_key, trainable)
+    return _TextEmbeddingColumnV2(
+        checked_key(key, "text_embedding_column_v2"), as_handle(module_path), output_key, trainable
+    )
