@@ -25,6 +25,7 @@ from ._http_errors import cause_text, raise_for_request_error, status_error
 from ._http_errors import is_connection_error as _is_connection_error
 from ._http_errors import kaggle_hint as kaggle_hint
 from ._http_errors import moved_hint as moved_hint
+from .utils.numbers import is_number
 from .utils.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def retry_after(response: Any) -> float | None:
     value = str(response.headers.get("Retry-After") or "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if is_number(value):
         seconds = float(value)
     else:
         import email.utils
@@ -247,7 +248,7 @@ class HttpBody(io.RawIOBase):
         self._response = get(url, handle=handle)
         check_status(self._response, handle=handle, url=url)
         length = self._response.headers.get("Content-Length")
-        self.total = int(length) if length and length.isdigit() else None
+        self.total = int(length) if length and is_number(length) else None
         self.content_type = self._response.headers.get("Content-Type", "")
         # Resume only the same content: If-Range makes a changed file come back whole (200).
         headers = self._response.headers

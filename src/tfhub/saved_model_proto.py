@@ -13,6 +13,7 @@ from typing import Any
 
 from . import cache, errors, handles
 from .utils.lazy import tensorflow as tf
+from .utils.numbers import is_number
 
 TF1_MODULE_MARKER = "tfhub_module.pb"
 SAVED_MODEL_FILENAME_PB = "saved_model.pb"
@@ -190,7 +191,7 @@ def models_below(folder: str) -> list[str]:
     except (OSError, ValueError):
         return []
     ordered = sorted(
-        names, key=lambda name: (not name.isdigit(), -int(name) if name.isdigit() else 0, name)
+        names, key=lambda name: (not is_number(name), -int(name) if is_number(name) else 0, name)
     )
     return [
         os.path.join(folder, name) for name in ordered if model_files_in(os.path.join(folder, name))
@@ -224,7 +225,7 @@ def no_pb_problem(module_path: str) -> tuple[str, str | None]:
     below = found[0]
     name = os.path.basename(below)
     if cache.read_descriptor_handle(module_path) is None:
-        versions = [os.path.basename(path) for path in found if os.path.basename(path).isdigit()]
+        versions = [os.path.basename(path) for path in found if is_number(os.path.basename(path))]
         if len(versions) > 1:  # TF Serving's layout: <model>/<version>/saved_model.pb.
             listed = ", ".join(f"{version}/" for version in sorted(versions, key=int))
             return (

@@ -116,12 +116,20 @@ _SEGMENT = st.one_of(
             "publisher",
         ]
     ),  # fmt: skip
-    st.text(alphabet="abz09-_.~%/é", max_size=12).map(
+    st.text(alphabet="abz09-_.~%/é²٣", max_size=12).map(
         lambda text: urllib.parse.quote(text, safe="%/")
     ),
 )
+_NUMBER = st.one_of(
+    st.integers(-5, 10**20).map(str), st.text(alphabet="0123456789²٣-+ .e", max_size=6)
+)
 _QUERY = st.one_of(
     st.just(""),
+    st.builds(  # The JSON API's paging and search.
+        lambda name, value: f"{name}={urllib.parse.quote(value)}",
+        st.sampled_from(["offset", "limit", "q", "task", "publisher"]),
+        _NUMBER,
+    ),
     st.sampled_from(
         [
             "tf-hub-format=compressed",
@@ -148,11 +156,15 @@ _QUERY = st.one_of(
     method=st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "OPTIONS"]),
     segments=st.one_of(  # Below a model most of the time, where the protocol answers.
         st.builds(lambda tail: ["test", "half-plus-two", *tail], st.lists(_SEGMENT, max_size=3)),
+        st.builds(lambda tail: ["api", "models", *tail], st.lists(_SEGMENT, max_size=3)),
         st.lists(_SEGMENT, min_size=1, max_size=6),
     ),
     query=_QUERY,
 )
 @example(method="GET", segments=["test", "half-plus-two", "2"], query="tf-hub-format=compressed")
+@example(method="GET", segments=["api", "models"], query="offset=%C2%B2")  # "²".isdigit()
+@example(method="GET", segments=["test", "half-plus-two", "%C2%B2"], query="")
+@example(method="GET", segments=[""], query="start=%C2%B2")
 @example(method="GET", segments=["test", "half-plus-two", "3"], query="tf-hub-format=compressed")
 @example(method="GET", segments=["test", "half-plus-two", "3", "assets_link.txt"], query="")
 def test_any_request_gets_an_answer_and_nothing_from_outside(app, method, segments, query):

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..utils import filelock
+from ..utils.numbers import is_number
 from ..utils.redact import redact
 from . import layout
 
@@ -75,7 +76,7 @@ def read_upstream_lock(module_path: str) -> UpstreamLock | None:
 
 def _split_upstream(content: str) -> tuple[str | None, int | None, str]:
     parts = content.rsplit(".", 2)
-    if len(parts) != 3 or not parts[1].isdigit():
+    if len(parts) != 3 or not is_number(parts[1]):
         return None, None, content.rsplit(".", 1)[-1]
     return parts[0], int(parts[1]), parts[2]
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..utils.numbers import is_number
 from . import protocol
 from .catalog import FACETS, Model, Version, folder_size
 
@@ -84,7 +85,7 @@ def _filters(request: Request) -> dict[str, str]:
 
 def _int_param(request: Request, name: str, default: int) -> int:
     value = request.query_params.get(name, "")
-    return int(value) if value.isdigit() else default
+    return int(value) if is_number(value) else default
 
 
 async def search_models(request: Request) -> Response:

@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import errors
+from ..utils.numbers import is_number
 from . import api, archives, pages, protocol, refresh
 from .catalog import Catalog, Model, Version
 from .docs_format import DocKind
@@ -122,7 +123,7 @@ async def protocol_or_page(request: Request) -> Response:
         if found is None:
             plain = _plain_archive(state, segments, compressed=True)
             return plain or _not_found(state, segments)
-        latest = not segments[-1].isdigit() or segments[-1] != str(found[1].version)
+        latest = not is_number(segments[-1]) or segments[-1] != str(found[1].version)
         return await _archive(state, *found, latest=latest)
     if found is None:
         return _not_found(state, segments)

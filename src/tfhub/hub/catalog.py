@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import errors
+from ..utils.numbers import is_number
 from . import docs_format, protocol
 from .docs_format import DocFile, DocKind
 from .signatures import SignatureSummary, read_summary
@@ -203,7 +204,7 @@ class Catalog:
         model has, or the models its publisher has (a few), so a client can name the right one.
         """
         handle = "/".join(segments)
-        if len(segments) >= 3 and segments[-1].isdigit():
+        if len(segments) >= 3 and is_number(segments[-1]):
             model = self.models.get("/".join(segments[:-1]))
             if model is not None and model.versions:
                 versions = ", ".join(str(number) for number in sorted(model.versions))
@@ -236,7 +237,7 @@ def url_model_name(doc: DocFile) -> str:
 
 
 def _find_in(table: dict[str, Model], segments: list[str]) -> tuple[Model, Version] | None:
-    if len(segments) >= 3 and segments[-1].isdigit():
+    if len(segments) >= 3 and is_number(segments[-1]):
         model = table.get("/".join(segments[:-1]))
         if model is not None and int(segments[-1]) in model.versions:
             return model, model.versions[int(segments[-1])]

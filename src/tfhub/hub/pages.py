@@ -18,6 +18,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from ..utils.numbers import is_number
 from . import render
 from .api import version_size
 from .catalog import FACETS, Model, Version
@@ -105,7 +106,7 @@ def index_page(request: Request, state: HubState) -> Response:
     filters = {name: request.query_params.get(name, "") for name in FACETS}
     hits = state.index.search(query, filters)
     start = request.query_params.get("start", "0")
-    first = min(int(start), max(0, len(hits) - 1)) if start.isdigit() else 0
+    first = min(int(start), max(0, len(hits) - 1)) if is_number(start) else 0
     kept = {key: value for key, value in request.query_params.items() if key != "start" and value}
     return _html(
         "index.html",

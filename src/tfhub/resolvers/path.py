@@ -6,6 +6,7 @@ import os
 import re
 
 from .. import errors, handles
+from ..utils.numbers import is_number
 from ..utils.paths import home_expanded
 from . import gcs
 from .base import Resolver
@@ -115,14 +116,14 @@ def _meant_model(path: str) -> str | None:
         return None
     parts = path.split("/")
     if len(parts) in (4, 5) and parts[2].lower() in _KAGGLE_FRAMEWORKS:
-        if len(parts) == 5 and parts[4].isdigit():
+        if len(parts) == 5 and is_number(parts[4]):
             return f"If it is a Kaggle model, write it as 'https://www.kaggle.com/models/{path}'."
         if len(parts) == 4:
             return (
                 "If it is a Kaggle model, write it as "
                 f"'https://www.kaggle.com/models/{path}/VERSION' with the version to load."
             )
-    if len(parts) >= 3 and parts[-1].isdigit():
+    if len(parts) >= 3 and is_number(parts[-1]):
         return f"If it is a tfhub.dev model, write it as 'https://tfhub.dev/{path}'."
     return None
 

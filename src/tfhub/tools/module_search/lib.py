@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
+from ...utils.numbers import is_number
 from ...utils.paths import closed_descriptor, describe_descriptor, home_expanded
 from .. import image_folders, image_modules
 
@@ -48,7 +49,7 @@ class DataSpec:
             tfhub.errors.ToolFlagError: an empty name or an N that is not a positive integer.
         """
         name, _, count = spec.partition("#")
-        if not name or (count and (not count.isdigit() or int(count) < 1)):
+        if not name or (count and (not is_number(count) or int(count) < 1)):
             raise errors.ToolFlagError(
                 "--dataset must be NAME or NAME#N (N a positive number of examples), e.g. "
                 f"./flowers#500. Received: dataset={spec!r}",

@@ -1,0 +1,45 @@
+"""Numbers read from text that is not tfhub's own (folder names, query parameters, HTTP headers,
+lock files, flags): `str.isdigit()` is True for `²` and `٣`, and the `int(...)` after it raised.
+Each such place now reads only ASCII digits as a number (`utils.numbers.is_number`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfhub import _http, errors, saved_model_proto
+from tfhub.cache import locks
+from tfhub.utils.numbers import is_number
+
+
+def test_is_number_reads_only_ascii_digits():
+    assert [is_number(text) for text in ["0", "0123", "", "²", "٣", "1²", "-1", "+1", " 1"]] == [
+        True, True, False, False, False, False, False, False, False,
+    ]  # fmt: skip
+
+
+def test_a_superscript_version_folder_is_not_a_version(tmp_path):
+    for name in ["1", "²", "2"]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "saved_model.pb").write_bytes(b"")
+    names = [path.rsplit("/", 1)[-1] for path in saved_model_proto.models_below(str(tmp_path))]
+    assert names == ["2", "1", "²"]  # Numbered ones first, newest first, then the others.
+    problem, todo = saved_model_proto.no_pb_problem(str(tmp_path))
+    assert "version folders 1/, 2/" in problem and todo.endswith("/2 (the newest)?")
+
+
+def test_a_retry_after_header_of_other_digits_asks_for_no_wait():
+    class Answer:
+        headers = {"Retry-After": "²"}
+
+    assert _http.retry_after(Answer()) is None
+
+
+def test_an_upstream_lock_file_with_other_digits_names_no_process():
+    assert locks._split_upstream("host.²³.task") == (None, None, "task")
+    assert locks._split_upstream("host.123.task") == ("host", 123, "task")
+
+
+def test_a_dataset_count_of_other_digits_is_a_flag_error():
+    lib = pytest.importorskip("tfhub.tools.module_search.lib")
+    with pytest.raises(errors.ToolFlagError, match="NAME#N"):
+        lib.DataSpec.parse("./flowers#²")
