@@ -349,9 +349,16 @@ def test_the_cap_is_validated(monkeypatch):
 
     monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "1.5G")
     assert constants.max_extracted_bytes() == 3 << 29
-    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "lots")
-    with pytest.raises(ValueError, match="TFHUB_MAX_EXTRACTED_BYTES.*Received: 'lots'"):
-        constants.max_extracted_bytes()
+    for raw in ["lots", "inf", "nan", "1e400", "²"]:  # Not numbers, or none int() can hold.
+        monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", raw)
+        with pytest.raises(errors.SettingError, match=f"BYTES must be .*Received: '{raw}'"):
+            constants.max_extracted_bytes()
+        monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", raw)
+        with pytest.raises(errors.SettingError, match=f"SPEED must be .*Received: '{raw}'"):
+            constants.download_min_speed()
+        monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", raw)  # Seconds: none of these either.
+        with pytest.raises(errors.SettingError, match=f"TIMEOUT must be .*Received: '{raw}'"):
+            constants.lock_timeout()
 
 
 def test_gnu_sparse_member_is_refused(tmp_path):

@@ -98,8 +98,9 @@ _ENVIRONMENT = st.fixed_dictionaries(
     optional={
         "TFHUB_OFFLINE": st.sampled_from(["1", "0", "yes", "maybe"]),
         "TFHUB_MODEL_LOAD_FORMAT": st.sampled_from(["COMPRESSED", "UNCOMPRESSED", "AUTO", "zip"]),
-        "TFHUB_HTTP_TIMEOUT": st.sampled_from(["5", "0", "-1", "abc"]),
-        "TFHUB_MAX_EXTRACTED_BYTES": st.sampled_from(["1K", "10", "1T", "lots"]),
+        "TFHUB_HTTP_TIMEOUT": st.sampled_from(["5", "0", "-1", "abc", "inf", "nan"]),
+        "TFHUB_MAX_EXTRACTED_BYTES": st.sampled_from(["1K", "10", "1T", "lots", "inf", "1e400"]),
+        "TFHUB_DOWNLOAD_MIN_SPEED": st.sampled_from(["0", "1M", "inf", "nan", "-5"]),
     },
 )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import enum
+import math
 import os
 import sys
 
@@ -374,7 +375,7 @@ def _positive_seconds(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value <= 0 or value != value:
+    if not 0 < value < math.inf:  # Also refuses NaN.
         raise errors.SettingError(
             f"{name} must be a positive number of seconds. Received: {raw!r}", name=name
         )
@@ -442,7 +443,7 @@ def _parse_size(name: str, raw: str) -> int:
         value = float(text[: len(text) - len(suffix)]) * _SIZE_SUFFIXES[suffix]
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not 0 < value < math.inf:  # Also refuses NaN and what overflows a float ("1e400").
         raise errors.SettingError(
             f"{name} must be a positive number of bytes, optionally with a K, M, G or T suffix "
             f"(e.g. 512G). Received: {raw!r}",
