@@ -5,6 +5,7 @@ Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -102,7 +103,7 @@ def check_hparams(
         ("assert_accuracy_at_least", assert_accuracy_at_least, lambda v: v <= 1, "at most 1")
     )
     for name, value, test, what in checks:
-        if value is not None and not test(value):
+        if value is not None and not (math.isfinite(value) and test(value)):  # No inf, NaN.
             raise errors.ToolFlagError(
                 f"--{name} must be {what}. Received: {name}={value!r}", flag=name, value=value
             )
