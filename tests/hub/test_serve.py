@@ -408,10 +408,12 @@ def test_bad_options_fail_in_one_line(tmp_path, capsys):
     assert main(["serve", str(tmp_path), "--port", "99999"]) != 0
     assert main(["serve", str(tmp_path), "--workers", "0"]) != 0
     assert main(["serve", str(tmp_path), "--host", "no-such-host.invalid"]) != 0
+    assert main(["serve", str(tmp_path), "--rescan", "nan"]) != 0  # Its watcher would fail.
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 7 and "not a folder" in lines[0] and "holds no token" in lines[2]
+    assert len(lines) == 8 and "not a folder" in lines[0] and "holds no token" in lines[2]
     assert "--base-url must be" in lines[3] and "between 1 and 65535" in lines[4]
     assert "--workers must be 1 or more" in lines[5] and "Cannot listen on" in lines[6]
+    assert "--rescan must be a number of seconds" in lines[7]
     assert all(line.startswith("tfhub: ") for line in lines)
     error = errors.ServeConfigError("bad", option="--token-file")
     again = pickle.loads(pickle.dumps(error))

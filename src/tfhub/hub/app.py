@@ -10,6 +10,7 @@ GET and HEAD are served (read-only).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -79,7 +80,8 @@ def check_settings(settings: ServeSettings) -> frozenset[str] | None:
     """Checks what can be checked without scanning ROOT; returns the tokens (None: no auth).
 
     Raises:
-        tfhub.errors.ServeConfigError: if ROOT is not a folder or the token file is unusable.
+        tfhub.errors.ServeConfigError: if ROOT is not a folder, the token file is unusable, or
+            --base-url or --rescan has a value it cannot have.
     """
     if not os.path.isdir(settings.root):
         raise errors.ServeConfigError(
@@ -92,6 +94,12 @@ def check_settings(settings: ServeSettings) -> frozenset[str] | None:
             "--base-url must be the hub's public http(s) URL, e.g. https://hub.example.com. "
             f"Received: {settings.base_url!r}",
             option="--base-url",
+        )
+    if not 0 <= settings.rescan_seconds < math.inf:  # Also refuses NaN.
+        raise errors.ServeConfigError(
+            "--rescan must be a number of seconds, or 0 to never look for new docs. Received: "
+            f"{settings.rescan_seconds}",
+            option="--rescan",
         )
     base = settings.uncompressed_base
     if base and not base.startswith("gs://"):
