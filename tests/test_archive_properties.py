@@ -13,27 +13,18 @@ import io
 import os
 import random
 import tarfile
-import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, reject
+from hypothesis import strategies as st
+from tests._helpers.properties import property_settings
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
-# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
-hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
-from hypothesis import HealthCheck, given, reject, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from tfhub import _archive, _archive_writer, errors  # noqa: E402
+from tfhub import _archive, _archive_writer, errors
 
 SMALL_FILE = _archive_writer.SMALL_FILE  # Bigger files are never sent to a writer process.
 
-_SETTINGS = settings(
-    max_examples=int(os.environ.get("TFHUB_PROPERTY_EXAMPLES", "60")),
-    deadline=None,
-    database=None,  # No .hypothesis folder in the checkout: each run draws afresh.
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+_SETTINGS = property_settings(60)
 _FORMATS = {"gnu": tarfile.GNU_FORMAT, "ustar": tarfile.USTAR_FORMAT, "pax": tarfile.PAX_FORMAT}
 
 # Path parts: ASCII and non-ASCII letters, digits, dots, dashes, spaces; never "." or "..".

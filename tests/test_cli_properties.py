@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.http_server import serve_folder
+from tests._helpers.properties import property_settings
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
-# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
-hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from tfhub.cli.main import main  # noqa: E402
+from tfhub.cli.main import main
 
 
 @pytest.fixture(scope="module")
@@ -105,12 +101,7 @@ _ENVIRONMENT = st.fixed_dictionaries(
 )
 
 
-@settings(
-    max_examples=int(os.environ.get("TFHUB_PROPERTY_EXAMPLES", "60")),
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@property_settings(60)
 @given(data=st.data(), environment=_ENVIRONMENT)
 def test_every_run_ends_in_a_classified_line_and_a_valid_cache(
     world, tmp_path, monkeypatch, capsys, data, environment

@@ -7,22 +7,17 @@ none, with no leftovers."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
-import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
 from tests._helpers.archives import make_tar_gz, read_tree
 from tests._helpers.http_server import answer_html, answer_status, drop_mid_body, ignore_range
+from tests._helpers.properties import property_settings
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
-# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
-hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
-from hypothesis import HealthCheck, event, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-import tfhub as hub  # noqa: E402
-from tfhub import errors  # noqa: E402
-from tfhub.cache import health  # noqa: E402
+import tfhub as hub
+from tfhub import errors
+from tfhub.cache import health
 
 OLD = {"saved_model.pb": b"old", "variables/data": os.urandom(200_000)}
 NEW = {"saved_model.pb": b"new", "variables/data": os.urandom(250_000)}
@@ -68,12 +63,7 @@ def _behaviour(fault, served: Path):
     return once
 
 
-@settings(
-    max_examples=int(os.environ.get("TFHUB_PROPERTY_EXAMPLES", "40")),
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@property_settings(40)
 @given(faults=st.lists(_FAULT, max_size=4))
 def test_resolve_gives_one_whole_archive_or_a_tfhub_error(
     server, served_dir, tmp_path_factory, monkeypatch, faults

@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import string
-import tempfile
 import urllib.parse
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests._helpers.properties import property_settings
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
-# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
-hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from tfhub import errors, handles
+from tfhub.utils.redact import redact
 
-from tfhub import errors, handles  # noqa: E402
-from tfhub.utils.redact import redact  # noqa: E402
-
-_SETTINGS = settings(max_examples=300, deadline=None, database=None)
+_SETTINGS = property_settings(300)
 
 _HOST = st.from_regex(r"[a-z][a-z0-9\-]{0,15}(\.[a-z][a-z0-9\-]{0,10}){0,3}", fullmatch=True)
 _PORT = st.one_of(st.just(""), st.integers(1, 65535).map(lambda port: f":{port}"))

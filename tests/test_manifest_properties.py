@@ -5,20 +5,14 @@ valid manifest" and never raises, so a damaged cache entry is re-fetched, not a 
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
-import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from tests._helpers.properties import property_settings
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
-# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
-hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
-from hypothesis import example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from tfhub.cache import bookkeeping
 
-from tfhub.cache import bookkeeping  # noqa: E402
-
-_SETTINGS = settings(max_examples=300, deadline=None, database=None)
+_SETTINGS = property_settings(300)
 _PART = st.text(min_size=1, max_size=15).filter(
     lambda part: part not in (".", "..") and "/" not in part and "\\" not in part
     and "\0" not in part

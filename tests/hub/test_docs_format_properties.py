@@ -4,26 +4,14 @@ never a crash."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+from hypothesis import example, given
+from hypothesis import strategies as st
+from tests._helpers.properties import property_settings
 
-import pytest
+from tfhub import errors
+from tfhub.hub import docs_format, tags, validator
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
-# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
-hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
-from hypothesis import HealthCheck, example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from tfhub import errors  # noqa: E402
-from tfhub.hub import docs_format, tags, validator  # noqa: E402
-
-_SETTINGS = settings(
-    max_examples=300,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+_SETTINGS = property_settings(300)
 _KEYS = ["asset-path", "format", "fine-tunable", "task", "module-type", "parent-model",
          "license", "network-architecture", "dataset", "language", "colab", "demo"]  # fmt: skip
 _VALUE = st.one_of(

@@ -7,26 +7,16 @@ from __future__ import annotations
 import os
 import random
 import tarfile
-import tempfile
 from pathlib import Path
 
-import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests._helpers.properties import property_settings
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
-# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
-hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from tfhub import _archive
+from tfhub.hub import pack
 
-from tfhub import _archive  # noqa: E402
-from tfhub.hub import pack  # noqa: E402
-
-_SETTINGS = settings(
-    max_examples=40,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+_SETTINGS = property_settings(40)
 _PART = st.text(alphabet=st.sampled_from("abAB01._-é日 "), min_size=1, max_size=12).filter(
     lambda part: part.strip(".") != "" and part == part.strip()
 )

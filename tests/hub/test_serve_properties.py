@@ -7,24 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import urllib.parse
-from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import event, example, given
+from hypothesis import strategies as st
 from tests._helpers.archives import MODEL_FILES, make_tar_gz
 from tests._helpers.hub_server import write_model_doc, write_publisher
-
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
-# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
-hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
-from hypothesis import HealthCheck, event, example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from tests._helpers.properties import property_settings
 
 pytest.importorskip("starlette", reason="the hub server's packages: pip install 'tfhub[hub]'")
-from tfhub.hub.app import create_app  # noqa: E402
-from tfhub.hub.settings import ServeSettings  # noqa: E402
+from tfhub.hub.app import create_app
+from tfhub.hub.settings import ServeSettings
 
 SECRET = b"SECRET-OUTSIDE-THE-HUB-FOLDER"
 
@@ -146,12 +141,7 @@ _QUERY = st.one_of(
 )
 
 
-@settings(
-    max_examples=int(os.environ.get("TFHUB_PROPERTY_EXAMPLES", "150")),
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@property_settings(150)
 @given(
     method=st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "OPTIONS"]),
     segments=st.one_of(  # Below a model most of the time, where the protocol answers.

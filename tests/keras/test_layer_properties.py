@@ -6,19 +6,13 @@ IndexError."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a test dependency")
-# Its caches go to one folder of the machine's temporary folder, not ./.hypothesis in the checkout.
-hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir(), "tfhub-hypothesis"))
-from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import event, given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from tests._helpers.properties import property_settings  # noqa: E402
 from tests.keras.conftest import flavour_tuple  # noqa: E402
 
 from tfhub import errors  # noqa: E402
@@ -47,12 +41,7 @@ _KWARGS = st.fixed_dictionaries(
 )
 
 
-@settings(
-    max_examples=int(os.environ.get("TFHUB_PROPERTY_EXAMPLES", "60")),
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@property_settings(60)
 @given(
     flavour_name=st.sampled_from(["keras3", "tf_keras"]),
     model=st.sampled_from(_MODELS),
