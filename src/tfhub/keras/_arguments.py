@@ -88,7 +88,8 @@ def check_arguments_taken(
         )
     # A signature takes its inputs by name (they come in the call's dict); a __call__ takes
     # its input first: any other parameter without a default must come from `arguments`.
-    needed = [] if signature else [name for name in parameters.required[1:] if name != "training"]
+    given_by_call = {parameters.names[0], "training"}  # The input, and what the layer passes.
+    needed = [] if signature else [n for n in parameters.required if n not in given_by_call]
     missing = [name for name in needed if name not in arguments]
     if missing:
         raise errors.ArgumentTypeError(

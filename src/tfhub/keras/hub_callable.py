@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -140,6 +141,14 @@ def make_hub_callable(
     )
 
 
+# Parameters a call can name (not `*args`): the only ones `arguments` can give.
+_NAMED = (
+    inspect.Parameter.POSITIONAL_ONLY,
+    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    inspect.Parameter.KEYWORD_ONLY,
+)
+
+
 class FunctionParameters(NamedTuple):
     """The parameters of the functions TensorFlow traced for a callable, in order."""
 
@@ -159,7 +168,9 @@ def function_parameters(fn: Any) -> FunctionParameters | None:
         if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters):
             return None
         names.update(dict.fromkeys(parameter.name for parameter in parameters))
-        required.update(dict.fromkeys(p.name for p in parameters if p.default is p.empty))
+        required.update(
+            dict.fromkeys(p.name for p in parameters if p.default is p.empty and p.kind in _NAMED)
+        )
     return FunctionParameters(list(names), list(required)) if names else None
 
 
