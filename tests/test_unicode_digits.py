@@ -15,6 +15,7 @@ def test_is_number_reads_only_ascii_digits():
     assert [is_number(text) for text in ["0", "0123", "", "²", "٣", "1²", "-1", "+1", " 1"]] == [
         True, True, False, False, False, False, False, False, False,
     ]  # fmt: skip
+    assert is_number("9" * 4300) and not is_number("9" * 4301)  # int() refuses more digits.
 
 
 def test_a_superscript_version_folder_is_not_a_version(tmp_path):

@@ -153,6 +153,7 @@ _QUERY = st.one_of(
 )
 @example(method="GET", segments=["test", "half-plus-two", "2"], query="tf-hub-format=compressed")
 @example(method="GET", segments=["api", "models"], query="offset=%C2%B2")  # "²".isdigit()
+@example(method="GET", segments=["api", "models"], query="limit=" + "9" * 5000)  # int() refuses
 @example(method="GET", segments=["test", "half-plus-two", "%C2%B2"], query="")
 @example(method="GET", segments=[""], query="start=%C2%B2")
 @example(method="GET", segments=["test", "half-plus-two", "3"], query="tf-hub-format=compressed")
