@@ -287,6 +287,42 @@ def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
     assert _names(isolated_cache) == [cache.LOCKS_DIRNAME] and _locks(isolated_cache) == []
 
 
+def test_ctrl_c_taken_by_another_thread_still_stops_a_stalled_download(
+    server, served_dir, isolated_cache, monkeypatch
+):
+    """The kernel gives a signal to any thread that does not block it; Python runs the handler
+    when the main thread next runs Python. A Ctrl-C that landed on another thread (one of the
+    program's own, say) left the main thread waiting for the stalled download's next chunk:
+    it stopped only when the stall ended (the CI saw it once, as a timeout of the test above).
+    tfhub's own threads block the stop signals, and the wait wakes to look at signals."""
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(300_000)})
+    server.state.behaviours.append(delay("m.tar.gz", 20, stall_after=100_000))
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "30")
+    script = (
+        "import signal, sys, threading, time\n"
+        "import tfhub as hub\n"
+        "def other():  # A thread of the program's own, not blocking SIGINT.\n"
+        "    while not any(t.name == 'tfhub-read' for t in threading.enumerate()):\n"
+        "        time.sleep(0.01)\n"
+        "    time.sleep(0.5)  # Mid-body: the server has sent 100 KB and stalls.\n"
+        "    signal.pthread_kill(threading.get_ident(), signal.SIGINT)\n"
+        "    time.sleep(60)\n"
+        "threading.Thread(target=other, daemon=True).start()\n"
+        "started = time.monotonic()\n"
+        "try:\n"
+        "    hub.resolve(sys.argv[1])\n"
+        "except KeyboardInterrupt:\n"
+        "    print(f'interrupted after {time.monotonic() - started:.1f} s')\n"
+    )
+    proc = start_python(script, server.url("m.tar.gz"))
+    try:
+        out, err = proc.communicate(timeout=15)  # Not the 20 s stall.
+    finally:
+        proc.kill()
+    assert "interrupted after" in out, err
+    assert _names(isolated_cache) == [cache.LOCKS_DIRNAME] and _locks(isolated_cache) == []
+
+
 # A command that does `what_follows`, which sends it SIGTERM (`os.kill(os.getpid(), ...)`
 # delivers it before the call returns); the exit code and stderr show how it ended. Run in a
 # fresh process: SIGTERM's handler is the main thread's. `before` runs before the command.

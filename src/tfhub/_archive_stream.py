@@ -29,6 +29,7 @@ import queue
 import threading
 
 from . import constants, errors
+from .utils.threads import daemon_thread
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
@@ -42,6 +43,10 @@ INPUT_DEPTH = READ_AHEAD // READ_SIZE  # Compressed chunks read ahead, at most.
 BATCH = 8  # Chunks handed over at once, at most (1 MiB): one wake-up of the consumer.
 DEPTH = 8  # Batches waiting, at most (<= 8 MiB: absorbs scheduling delays on a busy machine).
 MAX_HEADER_READ = 1 << 20  # Bytes tarfile may read at once (pax and GNU long-name headers).
+# How long the consumer waits for a chunk before looking at signals: Ctrl-C or SIGTERM that the
+# kernel gives to another thread (a reader, the lock's heartbeat) only trips a flag, which the
+# main thread reads when it runs Python; a wait without a timeout would last the whole stall.
+SIGNAL_CHECK_SECONDS = 0.1
 
 _MAGIC = {"gzip": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00"}
 
@@ -135,7 +140,7 @@ class Decoder:
 
 
 def _daemon(target: Callable[..., None], args: tuple[Any, ...], name: str) -> threading.Thread:
-    return threading.Thread(target=target, args=args, name=name, daemon=True)
+    return daemon_thread(target, args=args, name=name)  # type: ignore[no-any-return]
 
 
 class Inflater:
@@ -219,7 +224,12 @@ class Inflater:
         """The next chunk of the tar stream, or how it ended (called by the consumer only)."""
         if self._pending:
             return self._pending.popleft()
-        item = self._queue.get()
+        while True:
+            try:
+                item = self._queue.get(timeout=SIGNAL_CHECK_SECONDS)
+                break
+            except queue.Empty:
+                continue  # Back in Python: a pending signal's handler runs here.
         if isinstance(item, list):
             self._pending.extend(item)
             return self._pending.popleft()

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from .. import constants, errors
 from ..utils import lazy
 from ..utils.redact import redact
+from ..utils.threads import daemon_thread
 
 # (exception class, label, exit code); the first matching row wins.
 _TABLE: list[tuple[type[BaseException], str, int]] = [
@@ -128,7 +129,7 @@ class _Redelivery:
         self._raised: weakref.ref[_Terminated] | None = None
         self._signum = signal.SIGTERM  # The last stop signal that arrived.
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="tfhub-sigterm", daemon=True)
+        self._thread = daemon_thread(self._watch, name="tfhub-sigterm")
 
     def start(self) -> None:
         """Starts the watching thread (before any signal: the handler itself takes no lock, as

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .. import constants, errors
+from .threads import daemon_thread
 
 try:
     import fcntl
@@ -91,7 +92,7 @@ class _Heartbeat:
     def __init__(self, fd: int) -> None:
         self._fd = fd
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="tfhub-lock-heartbeat", daemon=True)
+        self._thread = daemon_thread(self._run, name="tfhub-lock-heartbeat")
         self._thread.start()
 
     def _run(self) -> None:
