@@ -328,7 +328,7 @@ def test_ctrl_c_taken_by_another_thread_still_stops_a_stalled_download(
 # fresh process: SIGTERM's handler is the main thread's. `before` runs before the command.
 _SELF_TERMINATING = """
 import os, signal, sys, time
-signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGTERM, signal.SIGHUP}})  # As a shell does.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGTERM, signal.SIGHUP, signal.SIGINT}})
 signal.signal(signal.SIGHUP, signal.SIG_DFL)
 {before}
 from tfhub.cli._errors import run_reported
@@ -356,13 +356,14 @@ def _run_self_terminating(what_follows: str, before: str = "") -> subprocess.Com
     )
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_stop_signal_swallowed_by_a_library_is_delivered_again(signum):
     """A library's bare `except:` (or a finalizer, whose exceptions Python drops) could
     swallow the KeyboardInterrupt SIGTERM raised: the command then ran to its end and exited
     0, as `generate` did on CI with a whole Beam pipeline still to run. SIGHUP (a closed
     terminal or ssh connection) ended Python at once, leaving a download's temporary folder;
-    it now unwinds as SIGTERM does."""
+    it now unwinds as SIGTERM does. Ctrl-C is delivered again too, and still ends as
+    "interrupted" (130)."""
     what_follows = f"""
     try:
         os.kill(os.getpid(), {int(signum)})  # The signal arrives here...
@@ -374,7 +375,8 @@ def test_a_stop_signal_swallowed_by_a_library_is_delivered_again(signum):
     done = _run_self_terminating(what_follows)
     assert done.returncode == 128 + signum, done.stdout + done.stderr
     assert "ran to its end" not in done.stdout
-    assert done.stderr.strip().splitlines()[-1] == f"prog: terminated ({signum.name})"
+    ended = "interrupted" if signum == signal.SIGINT else f"terminated ({signum.name})"
+    assert done.stderr.strip().splitlines()[-1] == f"prog: {ended}"
     seconds = float(done.stdout.split()[-2])
     assert seconds < 15, done.stdout  # Delivered again within seconds, not after the work.
 

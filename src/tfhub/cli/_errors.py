@@ -96,8 +96,9 @@ def quiet_tensorflow(*, quiet: bool) -> Iterator[None]:
 
 
 class _Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP arrived: unwinds as Ctrl-C does (libraries such as Apache Beam pass a
-    KeyboardInterrupt through, or re-raise one), so `finally` blocks remove temporary folders."""
+    """SIGTERM, SIGHUP or Ctrl-C arrived: unwinds as Ctrl-C does (libraries such as Apache Beam
+    pass a KeyboardInterrupt through, or re-raise one), so `finally` blocks remove temporary
+    folders; watched by `_Redelivery` in case it is swallowed."""
 
 
 # The signals that end a command after its clean-up: SIGTERM (`kill`, `timeout`, `docker stop`)
@@ -148,6 +149,11 @@ class _Redelivery:
         """Stops watching (the command has ended or reported its termination)."""
         self._stop.set()
 
+    def join(self) -> None:
+        """Waits for the watching thread to end (after `stop`; at once if it never started)."""
+        if self._thread.is_alive():
+            self._thread.join()
+
     def _watch(self) -> None:
         while not self._stop.wait(_REDELIVER_SECONDS):
             raised = self._raised
@@ -161,7 +167,8 @@ _redelivery: _Redelivery | None = None
 @contextlib.contextmanager
 def _stop_signals_unwind() -> Iterator[None]:
     """Makes SIGTERM (`kill`, `timeout`, `docker stop`) and SIGHUP (a closed terminal or ssh
-    connection) unwind the command as Ctrl-C does.
+    connection) unwind the command as Ctrl-C does; each of the three (Ctrl-C while Python's
+    own handler is in place) is delivered again if its KeyboardInterrupt is swallowed.
 
     By default either ends Python at once, leaving what a command had under way: a partial
     download's temporary folder (maybe gigabytes) in the cache, a tool's temporary output
@@ -174,16 +181,19 @@ def _stop_signals_unwind() -> Iterator[None]:
         yield
         return
     handled = [num for num in _STOP_SIGNALS if signal.getsignal(num) is signal.SIG_DFL]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # Python's own Ctrl-C.
+        handled.append(signal.SIGINT)
     if not handled:
         yield
         return
-
+    previous = {signum: signal.getsignal(signum) for signum in handled}
     redelivery = _Redelivery()
 
     def terminate(signum: int, frame: object) -> None:
         global _stopped_by
-        _stopped_by = signal.Signals(signum)
-        raise redelivery.raised(_stopped_by)
+        if signum != signal.SIGINT:  # Ctrl-C ends as "interrupted" (130), as Python's does.
+            _stopped_by = signal.Signals(signum)
+        raise redelivery.raised(signal.Signals(signum))
 
     global _stopped_by, _redelivery
     _stopped_by, _redelivery = None, redelivery
@@ -194,8 +204,9 @@ def _stop_signals_unwind() -> Iterator[None]:
         yield
     finally:
         redelivery.stop()
+        redelivery.join()  # No redelivery after this: Python's Ctrl-C handler comes back.
         for signum in handled:
-            signal.signal(signum, signal.SIG_DFL)
+            signal.signal(signum, previous[signum])
         _stopped_by, _redelivery = None, None  # The command has reported it (inside the block).
 
 
