@@ -251,6 +251,12 @@ def test_a_redirect_with_an_endless_body_is_not_read(capsys, server, served_dir)
     assert sent and sent[0] < 32 << 20  # The client hung up after 64 KB (+ socket buffers).
 
 
+# A command a shell starts in the foreground gets Python's Ctrl-C handler; one started by a
+# background job of a script (`./run test &`) inherits SIGINT ignored, and Python keeps it so:
+# the children that test Ctrl-C put the foreground's handler back, whatever ran the suite.
+_CTRL_C_AS_A_SHELL_GIVES = "signal.signal(signal.SIGINT, signal.default_int_handler)"
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
     server, served_dir, isolated_cache, monkeypatch, signum
@@ -267,6 +273,7 @@ def test_stopped_mid_stall_ends_at_once_and_keeps_nothing(
         # test process would be inherited).
         "import signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, "
         "signal.SIGINT, signal.SIGHUP}); signal.signal(signal.SIGHUP, signal.SIG_DFL); "
+        f"{_CTRL_C_AS_A_SHELL_GIVES}; "
         "from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))",
         "resolve",
         server.url("m.tar.gz"),
@@ -300,6 +307,7 @@ def test_ctrl_c_taken_by_another_thread_still_stops_a_stalled_download(
     monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "30")
     script = (
         "import signal, sys, threading, time\n"
+        f"{_CTRL_C_AS_A_SHELL_GIVES}\n"
         "import tfhub as hub\n"
         "def other():  # A thread of the program's own, not blocking SIGINT.\n"
         "    while not any(t.name == 'tfhub-read' for t in threading.enumerate()):\n"
@@ -330,6 +338,7 @@ _SELF_TERMINATING = """
 import os, signal, sys, time
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGTERM, signal.SIGHUP, signal.SIGINT}})
 signal.signal(signal.SIGHUP, signal.SIG_DFL)
+signal.signal(signal.SIGINT, signal.default_int_handler)  # As a shell gives it (see above).
 {before}
 from tfhub.cli._errors import run_reported
 
