@@ -5,7 +5,6 @@ cache stays valid (`tfhub cache verify` passes after each run)."""
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
@@ -121,6 +120,4 @@ def test_every_run_ends_in_a_classified_line_and_a_valid_cache(
         assert "Traceback" not in err and "unexpected error" not in err, (argv, err)
         if code not in (0, None):
             assert err.strip(), argv  # A failure says why.
-    stdin = io.StringIO()
-    monkeypatch.setattr("sys.stdin", stdin)
     assert main(["cache", "verify"]) == 0, capsys.readouterr().err
