@@ -153,6 +153,32 @@ def test_extraction_matches_tarfile(
         assert digest == hashlib.new(result.algorithm, (ours / name).read_bytes()).hexdigest()
 
 
+@_SETTINGS
+@given(members=_safe_members(), fmt=st.sampled_from(["gnu", "pax"]), dot=st.booleans())
+def test_an_imported_archive_resolves_offline_to_its_tree_and_verifies(
+    tmp_path_factory, monkeypatch, members, fmt, dot
+):
+    """`tfhub import` of the archive, then `hub.resolve` of its handle with TFHUB_OFFLINE=1:
+    the entry holds the archive's tree, and the cache's full check passes (the manifest
+    written at install matches every file, whatever its name)."""
+    import tfhub as hub
+    from tfhub.cache import health
+    from tfhub.cache.importing import import_archive
+
+    work = tmp_path_factory.mktemp("import")
+    archive = work / "m.tar.gz"
+    _write_tar(archive, members, fmt, True, dot)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(work / "cache"))
+    handle = "https://hub.example/models/m/1.tar.gz"
+    folder = import_archive(os.fspath(archive), handle)
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    assert hub.resolve(handle) == folder
+    with tarfile.open(archive) as tar:
+        tar.extractall(work / "theirs", filter="data")
+    assert _tree(Path(folder)) == _tree(work / "theirs")
+    assert health.full_damage(folder) is None
+
+
 _HOSTILE_NAME = st.one_of(
     st.builds(lambda part: "../" + part, _PART),
     st.builds(lambda part: "a/../../" + part, _PART),

@@ -577,3 +577,24 @@ def test_a_busy_server_is_retried_after_the_wait_it_asks_for(
     path = hub.resolve(server.url("m.tar.gz"))
     assert os.path.isfile(os.path.join(path, "saved_model.pb"))
     assert time.monotonic() - started >= 1.5  # Not the first backoff's 0.25 s.
+
+
+def test_an_archive_with_links_inside_is_downloaded_once(server, served_dir, isolated_cache):
+    """The manifest recorded a link's own size (its target's name) while the checks read the
+    file it leads to: every resolve found the entry "damaged" and downloaded it again."""
+    import io
+    import tarfile
+
+    with tarfile.open(served_dir / "m.tar.gz", "w:gz") as archive:
+        for name, data in MODEL_FILES.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        for name, target in [("alias.pb", "saved_model.pb"), ("nowhere", "missing.txt")]:
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            archive.addfile(info)
+    first = hub.resolve(server.url("m.tar.gz"))
+    assert hub.resolve(server.url("m.tar.gz")) == first
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+    assert cache.full_damage(first) is None

@@ -172,13 +172,21 @@ class Manifest(NamedTuple):
 
 
 def list_files(folder: str) -> dict[str, int]:
-    """Returns {relative path: size} of every regular file below `folder` ('/' separators)."""
+    """Returns {relative path: size} of every file below `folder` ('/' separators).
+
+    A link to a file counts as the file it leads to (its size, as the checks read it through
+    the link: recording the link's own size made every later check find it "damaged"); a
+    link that leads nowhere is no file.
+    """
     files: dict[str, int] = {}
     for dirpath, _, filenames in os.walk(folder):
         for filename in filenames:
             full = os.path.join(dirpath, filename)
-            rel = os.path.relpath(full, folder).replace(os.sep, "/")
-            files[rel] = os.lstat(full).st_size
+            try:
+                size = os.stat(full).st_size
+            except OSError:
+                continue  # A dangling link (the archive's checks allowed it: it points inside).
+            files[os.path.relpath(full, folder).replace(os.sep, "/")] = size
     return files
 
 
