@@ -139,10 +139,6 @@ class Decoder:
             raise EOFError("compressed data ended before the end-of-stream marker")
 
 
-def _daemon(target: Callable[..., None], args: tuple[Any, ...], name: str) -> threading.Thread:
-    return daemon_thread(target, args=args, name=name)  # type: ignore[no-any-return]
-
-
 class Inflater:
     """Decompresses `read`'s stream in background threads into a bounded queue of chunks.
 
@@ -158,9 +154,9 @@ class Inflater:
         self._input: queue.Queue[bytes | _Failure] = queue.Queue(INPUT_DEPTH)
         self._stop = threading.Event()
         decode_from = read if kind == "tar" else self._next_input
-        self._threads = [_daemon(self._run, (decode_from, head), "tfhub-extract")]
+        self._threads = [daemon_thread(self._run, args=(decode_from, head), name="tfhub-extract")]
         if kind != "tar":
-            self._threads.append(_daemon(self._read_ahead, (read,), "tfhub-read"))
+            self._threads.append(daemon_thread(self._read_ahead, args=(read,), name="tfhub-read"))
         for thread in self._threads:
             thread.start()
 

@@ -21,7 +21,9 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not import
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 
-def daemon_thread(target: Callable[..., None], *, name: str, args: tuple[Any, ...] = ()) -> Any:
+def daemon_thread(
+    target: Callable[..., None], *, name: str, args: tuple[Any, ...] = ()
+) -> threading.Thread:
     """A daemon thread (not started) that runs `target(*args)` with the stop signals blocked."""
 
     def run() -> None:
