@@ -52,14 +52,14 @@ def apply_output_shape(inputs: Any, outputs: Any, output_shape: Any) -> Any:
     """
     first = next(iter(tf.nest.flatten(inputs)), None)
     full = _with_batch_size(getattr(first, "shape", None), output_shape)
-    given = nest_from_shapes(output_shape)
     try:
         tf.nest.assert_same_structure(outputs, full)
     except (TypeError, ValueError):
         raise errors.ArgumentError(
             f"output_shape is not nested like the model's outputs "
             f"({_describe_shapes(outputs)}): give one shape per output, nested as they are, or "
-            f"pick one output with output_key. Received: output_shape={given!r}"
+            f"pick one output with output_key. Received: output_shape="
+            f"{nest_from_shapes(output_shape)!r}"
         ) from None
 
     def set_shape(tensor: Any, shape: Any) -> Any:
@@ -70,7 +70,7 @@ def apply_output_shape(inputs: Any, outputs: Any, output_shape: Any) -> Any:
                 f"output_shape does not fit the model's output of shape "
                 f"{_describe_shapes(tensor)} (the batch dimension first, then output_shape's): "
                 f"give the output's shape without its batch dimension, or leave output_shape "
-                f"out. Received: output_shape={given!r}"
+                f"out. Received: output_shape={nest_from_shapes(output_shape)!r}"
             ) from None
         return tensor
 
