@@ -152,3 +152,69 @@ def test_upstreams_program_module_runs_on_its_flags(text_module, tmp_path, capsy
     finally:
         for name, value in defaults.items():
             hub2ann.FLAGS[name].value = value
+
+
+def test_upstreams_five_argument_constructor(tmp_path):
+    """Upstream's SimilarityFinder(module_url, index_file_path, mapping_file_path, dimensions,
+    random_projection_matrix_file): on a folder as upstream's tool writes it, on the same files
+    kept apart under other names, and by keyword; it finds what the folder's finder finds."""
+    index_dir = tmp_path / "index"
+    config = index_builder.BuildConfig(
+        str(nn.copy_upstream_embeds(tmp_path / "embeds")),
+        str(index_dir),
+        num_trees=10,
+        upstream_format=True,
+    )
+    index_builder.run(config)
+    for name in (files.INDEX_INFO_JSON, files.MAPPING_JSON, files.RANDOM_PROJECTION_NPY):
+        if os.path.exists(index_dir / name):
+            os.remove(index_dir / name)  # Now it is a folder as upstream's tool writes it.
+    module = nn.save_text_embedding(str(tmp_path / "text128"), dim=128)
+    names = (files.INDEX_FILENAME, files.MAPPING_FILENAME, files.RANDOM_PROJECTION_FILENAME)
+    index_file, mapping_file, matrix_file = (str(index_dir / name) for name in names)
+    query = "the cat sat on the mat"
+    expected = similarity_finder.SimilarityFinder(module, str(index_dir), allow_pickle=True)
+    expected_matches = expected.find_matches(query, 10)
+    assert len(expected_matches) == 10
+
+    with pytest.raises(errors.UnsafeFileError, match="allow_pickle"):
+        similarity_finder.SimilarityFinder(module, index_file, mapping_file, 64, matrix_file)
+    finder = similarity_finder.SimilarityFinder(
+        module, index_file, mapping_file, 64, matrix_file, allow_pickle=True
+    )
+    assert finder.find_matches(query, 10) == expected_matches
+    assert finder.find_similar_items(query, 3) == expected.find_similar_items(query, 3)
+
+    apart = [tmp_path / "a" / "my.ann", tmp_path / "b" / "items.pkl", tmp_path / "c" / "m.pkl"]
+    for source, target in zip((index_file, mapping_file, matrix_file), apart, strict=True):
+        target.parent.mkdir()
+        os.replace(source, target)
+    finder = similarity_finder.SimilarityFinder(
+        module_url=module,
+        index_file_path=str(apart[0]),
+        mapping_file_path=str(apart[1]),
+        dimensions=None,  # Not used, as upstream: the module and the matrix say it.
+        random_projection_matrix_file=str(apart[2]),
+        allow_pickle=True,
+    )
+    assert finder.find_matches(query, 10) == expected_matches
+
+    with pytest.raises(errors.IndexDimensionError) as caught:  # No matrix: 128 != 64.
+        similarity_finder.SimilarityFinder(
+            module, str(apart[0]), str(apart[1]), 128, str(tmp_path / "none"), allow_pickle=True
+        )
+    assert (caught.value.index_dir, caught.value.query_dim) == (str(apart[0]), 128)
+    with pytest.raises(errors.IndexFilesError, match="build the index first") as caught:
+        similarity_finder.SimilarityFinder(
+            module, str(apart[0]), str(tmp_path / "none"), 64, str(apart[2]), allow_pickle=True
+        )
+    assert caught.value.problem == "no mapping"
+    with pytest.raises(errors.IndexFilesError, match="index file .* does not exist"):
+        similarity_finder.SimilarityFinder(  # Before the module: this one does not exist.
+            str(tmp_path / "no-module"), str(tmp_path / "none"), str(apart[1]), 64, None
+        )
+    for wrong in ((), (None, None, 64, str(apart[2])), (str(apart[0]), None, 64, str(apart[2]))):
+        with pytest.raises(errors.ArgumentError, match="SimilarityFinder takes"):
+            similarity_finder.SimilarityFinder(module, *wrong)
+    with pytest.raises(errors.IndexFilesError, match="is a file, not a folder"):
+        similarity_finder.SimilarityFinder(module, str(apart[0]))  # A folder's form.

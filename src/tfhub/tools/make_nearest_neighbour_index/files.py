@@ -19,6 +19,7 @@ allows it, and then through an unpickler that accepts nothing but NumPy arrays a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -202,17 +203,32 @@ def _load_pickle(path: str, *, allow_pickle: bool, what: str) -> Any:
         ) from err
 
 
+def _safe_and_pickle_paths(path: str, safe_suffix: str) -> tuple[str, str]:
+    """The safe file read first and upstream's pickle, for upstream's name `path` (or for the
+    safe file's own name, which has no pickle beside it)."""
+    if path.endswith(safe_suffix):
+        return path, path
+    return path + safe_suffix, path
+
+
 def read_matrix(folder: str, *, allow_pickle: bool) -> np.ndarray | None:
     """Reads the folder's projection matrix (.npy first, else upstream's pickle), or None.
+
+    Raises:
+        See read_matrix_file.
+    """
+    return read_matrix_file(join(folder, RANDOM_PROJECTION_FILENAME), allow_pickle=allow_pickle)
+
+
+def read_matrix_file(path: str, *, allow_pickle: bool) -> np.ndarray | None:
+    """Reads a projection matrix: `path`.npy first, else upstream's pickle `path`; or None if
+    neither exists. A `path` ending in .npy is read as that file only.
 
     Raises:
         tfhub.errors.UnsafeFileError: only the pickle exists and allow_pickle is False.
         tfhub.errors.IndexFilesError: the file is damaged or not a 2-D float matrix.
     """
-    npy_path, pickle_path = (
-        join(folder, RANDOM_PROJECTION_NPY),
-        join(folder, RANDOM_PROJECTION_FILENAME),
-    )
+    npy_path, pickle_path = _safe_and_pickle_paths(path, ".npy")
     if exists(npy_path):
         try:
             matrix = np.load(io.BytesIO(read_bytes(npy_path)), allow_pickle=False)
@@ -220,15 +236,71 @@ def read_matrix(folder: str, *, allow_pickle: bool) -> np.ndarray | None:
             raise errors.IndexFilesError(
                 f"Cannot read {npy_path}: {err}.", path=npy_path, problem=str(err)
             ) from err
-    elif exists(pickle_path):
+    elif pickle_path != npy_path and exists(pickle_path):
         matrix = _load_pickle(pickle_path, allow_pickle=allow_pickle, what="projection matrix")
     else:
         return None
     if not isinstance(matrix, np.ndarray) or matrix.ndim != 2:
         raise errors.IndexFilesError(
-            f"The projection matrix in {folder} is not a 2-D array.", path=folder, problem="shape"
+            f"The projection matrix {path} is not a 2-D array.", path=path, problem="shape"
         )
     return matrix
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexFiles:
+    """Where one index's files are, under upstream's names (the safe files tfhub writes sit
+    beside them: the same name plus .json or .npy).
+
+    Attributes:
+        index: the ANN index file (its description, ann.index.json, beside it).
+        mapping: upstream's pickled mapping (`mapping`.json read first).
+        matrix: upstream's pickled projection matrix (`matrix`.npy read first), or None for
+            none (the index holds the module's own embeddings).
+        received: how the caller named them, for messages ("index_output_dir='index'").
+        folder: the index folder, if the files are a folder's.
+    """
+
+    index: str
+    mapping: str
+    matrix: str | None
+    received: str
+    folder: str | None = None
+
+    @classmethod
+    def in_folder(cls, folder: str) -> IndexFiles:
+        """The files of an index folder, as build writes them."""
+        return cls(
+            index=join(folder, INDEX_FILENAME),
+            mapping=join(folder, MAPPING_FILENAME),
+            matrix=join(folder, RANDOM_PROJECTION_FILENAME),
+            received=f"index_output_dir={folder!r}",
+            folder=folder,
+        )
+
+    @property
+    def where(self) -> str:
+        """The folder, or else the index file: what messages name."""
+        return self.folder if self.folder is not None else self.index
+
+    def check_exists(self) -> None:
+        """Checks that the folder (or, without one, the local index file) exists; remote
+        paths are left to the reading.
+
+        Raises:
+            tfhub.errors.IndexFilesError: it does not exist.
+        """
+        if self.folder is not None:
+            check_index_folder(self.folder)
+        elif not is_remote(self.index) and not os.path.isfile(self.index):
+            what = "is not a file" if os.path.exists(self.index) else "does not exist"
+            raise errors.IndexFilesError(
+                f"The index file {self.index} {what}: build the index first "
+                f"(make_nearest_neighbour_index build), or pass its file. Received: "
+                f"{self.received}",
+                path=self.index,
+                problem=what,
+            )
 
 
 def check_index_folder(folder: str) -> None:
@@ -253,13 +325,28 @@ def read_mapping(folder: str, *, allow_pickle: bool) -> list[str]:
     """Reads the items of an index folder in id order (JSON first, else upstream's pickle).
 
     Raises:
+        See read_mapping_file.
+    """
+    return read_mapping_file(
+        join(folder, MAPPING_FILENAME),
+        allow_pickle=allow_pickle,
+        received=f"index_output_dir={folder!r}",
+    )
+
+
+def read_mapping_file(path: str, *, allow_pickle: bool, received: str) -> list[str]:
+    """Reads an index's items in id order: `path`.json first, else upstream's pickle `path` (a
+    `path` ending in .json is read as that file only). `received` says in messages how the
+    caller named the index ("index_output_dir='index'").
+
+    Raises:
         tfhub.errors.IndexFilesError: neither file exists, or the mapping is damaged.
         tfhub.errors.UnsafeFileError: only the pickle exists and allow_pickle is False.
     """
-    json_path, pickle_path = join(folder, MAPPING_JSON), join(folder, MAPPING_FILENAME)
+    json_path, pickle_path = _safe_and_pickle_paths(path, ".json")
     if exists(json_path):
         items = _read_json(json_path)
-    elif exists(pickle_path):
+    elif pickle_path != json_path and exists(pickle_path):
         mapping = _load_pickle(pickle_path, allow_pickle=allow_pickle, what="index mapping")
         if not isinstance(mapping, dict) or sorted(mapping) != list(range(len(mapping))):
             raise errors.IndexFilesError(
@@ -269,16 +356,16 @@ def read_mapping(folder: str, *, allow_pickle: bool) -> list[str]:
             )
         items = [mapping[i] for i in range(len(mapping))]
     else:
+        names = json_path if json_path == pickle_path else f"{json_path} or {pickle_path}"
         raise errors.IndexFilesError(
-            f"The index folder {folder} has no {MAPPING_JSON} or {MAPPING_FILENAME}: build the "
-            "index first (make_nearest_neighbour_index build). Received: "
-            f"index_output_dir={folder!r}",
-            path=folder,
+            f"The index has no mapping (there is no {names}): build the index first "
+            f"(make_nearest_neighbour_index build). Received: {received}",
+            path=pickle_path,
             problem="no mapping",
         )
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         raise errors.IndexFilesError(
-            f"The mapping of {folder} is not a list of strings.", path=folder, problem="mapping"
+            f"The mapping {path} is not a list of strings.", path=path, problem="mapping"
         )
     return items
 
@@ -299,9 +386,14 @@ def _read_json(path: str) -> Any:
         ) from err
 
 
-def read_index_info(folder: str) -> dict[str, Any] | None:
-    """Reads ann.index.json (None for folders made by upstream, which have none)."""
-    path = join(folder, INDEX_INFO_JSON)
+def read_index_info(index_path: str) -> dict[str, Any] | None:
+    """Reads the index's description, `index_path`.json (None if there is none, as for
+    indexes made by upstream).
+
+    Raises:
+        tfhub.errors.IndexFilesError: the file is damaged or describes no index.
+    """
+    path = index_path + ".json"
     if not exists(path):
         return None
     info = _read_json(path)

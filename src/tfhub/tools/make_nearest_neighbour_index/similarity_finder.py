@@ -30,24 +30,24 @@ class Match:
     distance: float
 
 
-def _dimension_error(index_dir: str, index_dim: int, query_dim: int, why: str) -> Exception:
+def _dimension_error(where: str, index_dim: int, query_dim: int, why: str) -> Exception:
     return errors.IndexDimensionError(
-        f"The index in {index_dir} holds {index_dim}-dimensional vectors but the query vectors "
+        f"The index in {where} holds {index_dim}-dimensional vectors but the query vectors "
         f"have {query_dim} dimensions ({why}). Query with the module (and projection matrix) "
-        f"the index was built with. Received: index_output_dir={index_dir!r}",
-        index_dir=index_dir,
+        f"the index was built with. Received: {where!r}",
+        index_dir=where,
         index_dim=index_dim,
         query_dim=query_dim,
     )
 
 
-def _local_index_file(index_dir: str) -> str:
-    path = files.join(index_dir, files.INDEX_FILENAME)
+def _local_index_file(index_files: files.IndexFiles) -> str:
+    path = index_files.index
     if not files.exists(path):
         raise errors.IndexFilesError(
-            f"The index folder {index_dir} has no {files.INDEX_FILENAME}: build the index first "
-            f"(make_nearest_neighbour_index build). Received: index_output_dir={index_dir!r}",
-            path=index_dir,
+            f"The index {path} does not exist: build the index first "
+            f"(make_nearest_neighbour_index build). Received: {index_files.received}",
+            path=index_files.where,
             problem="no index file",
         )
     if not files.is_remote(path):
@@ -58,26 +58,41 @@ def _local_index_file(index_dir: str) -> str:
     return local
 
 
-class LoadedIndex:
-    """An index folder in memory: the ANN index, the items and the projection matrix."""
+def _index_files(index: str | files.IndexFiles) -> files.IndexFiles:
+    return index if isinstance(index, files.IndexFiles) else files.IndexFiles.in_folder(index)
 
-    def __init__(self, index_dir: str, *, query_dim: int, allow_pickle: bool = False) -> None:
-        """Loads the folder for queries of `query_dim` dimensions (after projection).
+
+class LoadedIndex:
+    """An index in memory: the ANN index and its items."""
+
+    def __init__(
+        self,
+        index_dir: str | files.IndexFiles,
+        *,
+        query_dim: int,
+        allow_pickle: bool = False,
+    ) -> None:
+        """Loads the index folder (or the files upstream's SimilarityFinder named) for queries
+        of `query_dim` dimensions (after projection).
 
         Raises:
             tfhub.errors.IndexFilesError: missing or damaged files.
             tfhub.errors.IndexDimensionError: the index holds vectors of another size.
             tfhub.errors.UnsafeFileError: upstream's pickles without allow_pickle.
         """
-        self.index_dir = index_dir
-        files.check_index_folder(index_dir)
-        self.items = files.read_mapping(index_dir, allow_pickle=allow_pickle)
-        info = files.read_index_info(index_dir)
-        path = _local_index_file(index_dir)
+        index_files = _index_files(index_dir)
+        self.index_dir = index_files.where
+        self.received = index_files.received
+        index_files.check_exists()
+        self.items = files.read_mapping_file(
+            index_files.mapping, allow_pickle=allow_pickle, received=index_files.received
+        )
+        info = files.read_index_info(index_files.index)
+        path = _local_index_file(index_files)
         if info is not None:
             if int(info["dimensions"]) != query_dim:
                 raise _dimension_error(
-                    index_dir, int(info["dimensions"]), query_dim, "as ann.index.json records"
+                    self.index_dir, int(info["dimensions"]), query_dim, "as ann.index.json records"
                 )
             self.index = ann.make_index(str(info["library"]), query_dim, info.get("params", {}))
         else:  # Upstream's folder: annoy, whose file does not record the dimension.
@@ -85,9 +100,9 @@ class LoadedIndex:
         count = self._load(path, dimensions_recorded=info is not None)
         if count != len(self.items):
             raise errors.IndexFilesError(
-                f"The index in {index_dir} holds {count} items but its mapping {len(self.items)}: "
-                "the files do not belong together; build the index again.",
-                path=index_dir,
+                f"The index in {self.index_dir} holds {count} items but its mapping "
+                f"{len(self.items)}: the files do not belong together; build the index again.",
+                path=self.index_dir,
                 problem="count mismatch",
             )
 
@@ -105,7 +120,7 @@ class LoadedIndex:
                 raise errors.IndexFilesError(
                     f"The {self.index.name} index {path} is damaged (cut short?): its size does "
                     f"not fit {self.index.dim}-dimensional vectors, as ann.index.json records. "
-                    f"Build the index again. Received: index_output_dir={self.index_dir!r}",
+                    f"Build the index again. Received: {self.received}",
                     path=path,
                     problem="damaged",
                 ) from err
@@ -113,7 +128,7 @@ class LoadedIndex:
                 f"The index {path} does not hold {self.index.dim}-dimensional vectors, the size "
                 "of the query vectors, or it is damaged. Query with the module (and projection "
                 "matrix) the index was built with, or build the index again. Received: "
-                f"index_output_dir={self.index_dir!r}",
+                f"{self.received}",
                 index_dir=self.index_dir,
                 index_dim=None,
                 query_dim=self.index.dim,
@@ -121,7 +136,7 @@ class LoadedIndex:
         except Exception as err:
             raise errors.IndexFilesError(
                 f"Cannot read the {self.index.name} index {path}: {err}. Build it again. "
-                f"Received: index_output_dir={self.index_dir!r}",
+                f"Received: {self.received}",
                 path=path,
                 problem=str(err),
             ) from err
@@ -132,32 +147,92 @@ class LoadedIndex:
         return [Match(self.items[int(i)], float(d)) for i, d in zip(ids, distances, strict=True)]
 
 
+def _finder_files(
+    index_dir: str | None,
+    index_file_path: str | None,
+    mapping_file_path: str | None,
+    matrix_file: str | None,
+) -> files.IndexFiles:
+    """The files SimilarityFinder reads: a folder's, or upstream's separately named ones."""
+    upstream_form = (index_file_path, mapping_file_path, matrix_file) != (None, None, None)
+    if not upstream_form and index_dir is not None:
+        return files.IndexFiles.in_folder(os.fspath(index_dir))
+    index = index_file_path if index_file_path is not None else index_dir
+    if index is None or mapping_file_path is None or (index_file_path and index_dir):
+        raise errors.ArgumentError(
+            "SimilarityFinder takes the index folder, SimilarityFinder(module_url, index_dir), "
+            "or upstream's files, SimilarityFinder(module_url, index_file_path, "
+            "mapping_file_path, dimensions, random_projection_matrix_file). Received: "
+            f"index_dir={index_dir!r}, index_file_path={index_file_path!r}, "
+            f"mapping_file_path={mapping_file_path!r}, "
+            f"random_projection_matrix_file={matrix_file!r}"
+        )
+    index = os.fspath(index)
+    return files.IndexFiles(
+        index=index,
+        mapping=os.fspath(mapping_file_path),
+        matrix=os.fspath(matrix_file) if matrix_file is not None else None,
+        received=f"index_file_path={index!r}",
+    )
+
+
 class SimilarityFinder:
     """Finds the items of an index most similar to a text (upstream's class, plus distances)."""
 
-    def __init__(self, module_url: str, index_dir: str, *, allow_pickle: bool = False) -> None:
+    def __init__(
+        self,
+        module_url: str,
+        index_dir: str | None = None,
+        mapping_file_path: str | None = None,
+        dimensions: int | None = None,
+        random_projection_matrix_file: str | None = None,
+        *,
+        index_file_path: str | None = None,
+        allow_pickle: bool = False,
+    ) -> None:
         """Loads the module, the projection matrix and the index.
 
+        Args:
+            module_url: the text-embedding module's handle.
+            index_dir: the index folder (as `build` writes it).
+            mapping_file_path, dimensions, random_projection_matrix_file, index_file_path:
+                upstream's form, `SimilarityFinder(module_url, index_file_path,
+                mapping_file_path, dimensions, random_projection_matrix_file)`: the files by
+                their own paths (the .json and .npy files tfhub writes are read first from
+                beside them; a matrix file that does not exist means no projection).
+                `dimensions` is not used, as upstream: the module and matrix say it.
+            allow_pickle: read upstream's pickled mapping and matrix (they can run code).
+
         Raises:
+            tfhub.errors.ArgumentError: (a ValueError) neither a folder nor upstream's files.
             tfhub.errors.NotATextEmbeddingError: the module does not embed text.
             tfhub.errors.IndexDimensionError: the module, matrix and index do not fit together.
             tfhub.errors.IndexFilesError, UnsafeFileError: see LoadedIndex.
         """
-        files.check_index_folder(index_dir)  # Before the module loads (seconds).
+        del dimensions  # Upstream overwrote it with the module's and the matrix's own.
+        index_files = _finder_files(
+            index_dir, index_file_path, mapping_file_path, random_projection_matrix_file
+        )
+        index_files.check_exists()  # Before the module loads (seconds).
         self.embedder = TextEmbedder(module_url)
-        self.matrix = files.read_matrix(index_dir, allow_pickle=allow_pickle)
+        self.matrix = (
+            files.read_matrix_file(index_files.matrix, allow_pickle=allow_pickle)
+            if index_files.matrix is not None
+            else None
+        )
         query_dim = self.embedder.dim
+        where = index_files.where
         if self.matrix is not None:
             if self.matrix.shape[0] != self.embedder.dim:
                 raise _dimension_error(
-                    index_dir,
+                    where,
                     int(self.matrix.shape[1]),
                     self.embedder.dim,
                     f"the module gives {self.embedder.dim}-dimensional embeddings, the "
                     f"projection matrix takes {self.matrix.shape[0]}",
                 )
             query_dim = int(self.matrix.shape[1])
-        self.index = LoadedIndex(index_dir, query_dim=query_dim, allow_pickle=allow_pickle)
+        self.index = LoadedIndex(index_files, query_dim=query_dim, allow_pickle=allow_pickle)
 
     def find_matches(self, query: str, num_matches: int = 5) -> list[Match]:
         """The `num_matches` items nearest to `query`, with their distances."""
