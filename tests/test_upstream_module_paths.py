@@ -454,3 +454,79 @@ def test_file_utils_extract_safely(tmp_path):
         tf.io.gfile.GFile("ram://fu/out/variables/variables.index", "rb").read()
         == (MODEL_FILES["variables/variables.index"])
     )
+
+
+def test_saved_model_handler_methods(upstream_dir):
+    """Upstream's SavedModelHandler: copies of its MetaGraphs in and out, and the attached
+    messages of one graph variant."""
+    from tfhub import saved_model_lib
+
+    handler = saved_model_lib.load(str(upstream_dir / "tf1_image_info"))
+    tags = handler.get_tags()
+    assert tags and all(isinstance(t, frozenset) for t in tags)
+    for variant in tags:
+        attached = handler.get_attached_bytes_map(variant)
+        assert attached["numbers"] == bytes.fromhex("0a022a45")  # As upstream serialized it.
+    copy = handler.get_meta_graph_copy(tags[0])
+    copy.meta_info_def.tags.append("changed")
+    assert "changed" not in handler.get_meta_graph(tags[0]).meta_info_def.tags
+    other = saved_model_lib.SavedModelHandler()
+    other.add_meta_graph_copy(handler.get_meta_graph_copy(tags[0]))
+    assert other.get_tags() == [tags[0]]
+    assert other.get_attached_bytes_map(tags[0]) == handler.get_attached_bytes_map(tags[0])
+    with pytest.raises(KeyError, match="No such graph variant"):
+        handler.get_meta_graph_copy(["nope"])
+
+
+def test_parsed_tensor_info_is_supported_type():
+    import tensorflow as tf
+
+    from tfhub import tensor_info
+
+    parsed = tensor_info.ParsedTensorInfo
+    assert parsed(tf.float32, [None]).is_supported_type
+    assert parsed(tf.string, [None], is_sparse=True).is_supported_type
+    assert parsed.from_type_spec(tf.RaggedTensorSpec([None, None], tf.int64)).is_supported_type
+    dataset = tf.data.DatasetSpec(tf.TensorSpec([], tf.int32))
+    assert not parsed.from_type_spec(dataset).is_supported_type
+
+
+def test_an_empty_signature_name_means_default(upstream_dir):
+    """Upstream's Module asked its ModuleImpl (`get_signature_name`): no name, None or "",
+    is the "default" signature."""
+    import tensorflow as tf
+
+    with tf.Graph().as_default():
+        module = hub.Module(str(upstream_dir / "tf1_multi_sig"))
+        assert module._impl.get_signature_name("") == "default"
+        assert module._impl.get_signature_name("other") == "other"
+        x = tf.constant([[1.0, 2.0, 3.0]])
+        outputs = [module(x), module(x, signature=""), module(x, signature="default")]
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            first, *rest = session.run(outputs)
+    for other in rest:
+        assert (other == first).all()
+
+
+def test_export_folder_helpers_by_upstreams_keywords_and_on_a_url():
+    """tf_utils' export-folder helpers take upstream's parameter names and, as upstream, a
+    `scheme://` folder (through tf.io.gfile; TensorFlow's ram:// here, gs:// for users)."""
+    import uuid
+
+    import tensorflow as tf
+
+    from tfhub import tf_utils
+
+    base = f"ram://exports-{uuid.uuid4().hex}"
+    for stamp in ("1600000000", "1600000001", "1600000002", "temp-1"):
+        tf.io.gfile.makedirs(f"{base}/{stamp}")
+        with tf.io.gfile.GFile(f"{base}/{stamp}/saved_model.pb", "wb") as handle:
+            handle.write(b"")
+    tf_utils.garbage_collect_exports(export_dir_base=base, exports_to_keep=1)
+    assert sorted(n.rstrip("/") for n in tf.io.gfile.listdir(base)) == ["1600000002", "temp-1"]
+    new = tf_utils.get_timestamped_export_dir(export_dir_base=base)
+    assert new.startswith(base.encode() + b"/") and new.rsplit(b"/", 1)[1].isdigit()
+    assert not tf.io.gfile.exists(new)
+    temp = tf_utils.get_temp_export_dir(timestamped_export_dir=new)
+    assert temp == new.rsplit(b"/", 1)[0] + b"/temp-" + new.rsplit(b"/", 1)[1]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import shutil
 import time
 from typing import Any
 
@@ -151,9 +150,9 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
                         module.export(
                             os.fsdecode(os.path.join(temp_dir, os.fsencode(export_name))), session
                         )
-                    os.rename(temp_dir, export_dir)
+                    tf.io.gfile.rename(temp_dir, export_dir)
                 finally:
-                    shutil.rmtree(temp_dir, ignore_errors=True)
+                    _remove_left_over(temp_dir)
         del graph
         garbage_collect_exports(export_path, self._exports_to_keep)
         return export_dir
@@ -178,16 +177,18 @@ def _latest_checkpoint(estimator: Any) -> str:
     return checkpoint
 
 
-def timestamped_export_dir(export_path: str | bytes) -> bytes:
-    """Returns `export_path/<seconds since epoch>` (as bytes) that does not exist yet.
+def timestamped_export_dir(export_dir_base: str | bytes) -> bytes:
+    """Returns `export_dir_base/<seconds since epoch>` (as bytes) that does not exist yet; a
+    `scheme://` folder (gs://) is checked through tf.io.gfile.
 
     Raises:
-        RuntimeError: if no free name is found after 10 attempts (one per second).
+        tfhub.errors.ExportFolderError: (a RuntimeError, as upstream) if no free name is found
+            after 10 attempts (one per second).
     """
-    base = os.fsencode(export_path)
+    base = os.fsencode(export_dir_base)
     for attempt in range(MAX_TIMESTAMP_ATTEMPTS):
         export_dir = os.path.join(base, str(int(time.time())).encode())
-        if not os.path.exists(export_dir):
+        if not tf.io.gfile.exists(export_dir):
             return export_dir
         logger.warning(
             "Export folder %s already exists; retrying (attempt %d)", export_dir, attempt
@@ -195,28 +196,43 @@ def timestamped_export_dir(export_path: str | bytes) -> bytes:
         time.sleep(1)
     raise errors.ExportFolderError(
         f"Failed to obtain a unique export folder name after {MAX_TIMESTAMP_ATTEMPTS} attempts. "
-        f"Received: export_path={export_path!r}"
+        f"Received: export_dir_base={export_dir_base!r}"
     )
 
 
-def temp_export_dir(export_dir: str | bytes) -> bytes:
+def temp_export_dir(timestamped_export_dir: str | bytes) -> bytes:
     """Returns the sister folder `temp-<timestamp>` an export is written into before its rename
     (TF Serving ignores folders whose names are not integers)."""
-    folder, name = os.path.split(os.fsencode(export_dir))
+    folder, name = os.path.split(os.fsencode(timestamped_export_dir))
     return os.path.join(folder, b"temp-" + name)
 
 
-def garbage_collect_exports(export_path: str | bytes, exports_to_keep: int | None) -> None:
-    """Deletes all but the newest `exports_to_keep` timestamped (10-digit) export folders."""
+def garbage_collect_exports(export_dir_base: str | bytes, exports_to_keep: int | None) -> None:
+    """Deletes all but the newest `exports_to_keep` timestamped (10-digit) export folders of
+    `export_dir_base` (local, or `scheme://` through tf.io.gfile); None keeps them all."""
     if exports_to_keep is None:
         return
+    base = os.fsencode(export_dir_base)
     versions = sorted(
-        (int(name), os.path.join(os.fsencode(export_path), name))
-        for name in os.listdir(os.fsencode(export_path))
+        (int(name), os.path.join(base, name))
+        for name in (os.fsencode(n.rstrip("/")) for n in tf.io.gfile.listdir(base))
         if len(name) == 10 and name.isdigit()
     )
     for _, path in versions[:-exports_to_keep]:
-        shutil.rmtree(path, ignore_errors=True)
+        try:
+            tf.io.gfile.rmtree(path)
+        except tf.errors.NotFoundError as err:  # Removed meanwhile by another exporter.
+            logger.warning("Cannot delete %s: %s", os.fsdecode(path), err)
+
+
+def _remove_left_over(folder: bytes) -> None:
+    """Removes what a failed export left in `folder`, if anything; a failure to remove it is
+    logged (the export's own error is the one to raise)."""
+    try:
+        if tf.io.gfile.exists(folder):
+            tf.io.gfile.rmtree(folder)
+    except tf.errors.OpError as err:
+        logger.warning("Cannot remove the unfinished export %s: %s", os.fsdecode(folder), err)
 
 
 def _call_model_fn(estimator: Any, features: Any) -> Any:

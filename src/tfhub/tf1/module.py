@@ -14,7 +14,7 @@ from .. import errors, saved_model, saved_model_proto
 from ..utils.lazy import tensorflow as tf
 from . import registry, tensor_info
 from .eager_module import EagerModuleImpl
-from .module_impl import is_tpu_graph_function
+from .module_impl import is_tpu_graph_function, signature_name
 from .module_spec import ModuleSpec
 from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
 
@@ -122,7 +122,7 @@ class Module:
                 one it was created in.
         """
         check_no_sentinel(_sentinel)
-        signature = "default" if signature is None else signature
+        signature = signature_name(signature)
         input_info = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
         dict_inputs = prepare_dict_inputs(inputs, input_info, signature)
         if self._eager:

@@ -47,6 +47,11 @@ _APPLY_COLLECTIONS = [ASSET_FILEPATHS, COND_CONTEXT, WHILE_CONTEXT]
 MODULE_COLLECTIONS = [*_STATE_COLLECTIONS, TRAINABLE_VARIABLES, UPDATE_OPS, REGULARIZATION_LOSSES]
 
 
+def signature_name(signature: str | None) -> str:
+    """The signature a call names: `signature`, or "default" if it names none (None or "")."""
+    return signature or "default"
+
+
 def _raw_session(session: Any) -> Any:
     """Returns the tf.compat.v1.Session inside a (Singular)MonitoredSession, else `session`."""
     if hasattr(session, "raw_session"):
@@ -152,6 +157,10 @@ class ModuleImpl:
 
         state_map = get_state_map(meta_graph, self._state_op_types, get_tensor)
         return tensor_map, state_map
+
+    def get_signature_name(self, signature: str | None) -> str:
+        """The signature a call names: `signature`, or "default" if it names none."""
+        return signature_name(signature)
 
     def create_apply_graph(
         self, signature: str, input_tensors: Mapping[str, Any], name: str

@@ -285,6 +285,29 @@ class SavedModelHandler:
         _export_attachments(graph, meta_graph)
         self._proto.meta_graphs.extend([meta_graph])
 
+    def add_meta_graph_copy(self, meta_graph: Any) -> None:
+        """Adds a copy of the MetaGraphDef `meta_graph` (its tags as they are)."""
+        self._proto.meta_graphs.extend([meta_graph])
+
+    def get_meta_graph_copy(self, tags: Iterable[str] | None = None) -> Any:
+        """Returns a copy of the MetaGraphDef whose tag set equals `tags` (see get_meta_graph).
+
+        Raises:
+            tfhub.errors.UnknownGraphVariantError: as get_meta_graph.
+        """
+        copy = tf.compat.v1.MetaGraphDef()
+        copy.CopyFrom(self.get_meta_graph(tags))
+        return copy
+
+    def get_attached_bytes_map(self, tags: Iterable[str] | None = None) -> dict[str, bytes]:
+        """Returns the attached messages (`attach_bytes`) of the MetaGraph of `tags`.
+
+        Raises:
+            tfhub.errors.UnknownGraphVariantError: as get_meta_graph.
+            tfhub.errors.TFHubLoadError: (a ValueError) the attachments are malformed.
+        """
+        return get_attached_bytes_map(self.get_meta_graph(tags))
+
     @property
     def meta_graphs(self) -> list[Any]:
         """The MetaGraphDefs, in stored order."""

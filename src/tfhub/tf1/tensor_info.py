@@ -69,6 +69,12 @@ class ParsedTensorInfo:
         """The `tf.TypeSpec` of the value."""
         return self._type_spec
 
+    @property
+    def is_supported_type(self) -> bool:
+        """Whether hub.Module takes or returns such values: a Tensor, SparseTensor or
+        RaggedTensor (`tf_utils.SUPPORTED_ARGUMENT_TYPES`)."""
+        return issubclass(self._type_spec.value_type, (tf.Tensor, tf.SparseTensor, tf.RaggedTensor))
+
     def __repr__(self) -> str:
         if self.is_composite and not self.is_sparse:
             return f"<hub.ParsedTensorInfo type_spec={self._type_spec}>"
@@ -207,10 +213,13 @@ def _output_from_tensor_info(info: Any, get_tensor: Callable[[str], Any]) -> Any
 
 
 def build_output_map(
-    protomap: Mapping[str, Any], get_tensor: Callable[[str], Any]
+    protomap: Mapping[str, Any], get_tensor_by_name: Callable[[str], Any]
 ) -> dict[str, Any]:
-    """Builds the output tensors of a signature, resolving tensor names with `get_tensor`."""
-    return {key: _output_from_tensor_info(info, get_tensor) for key, info in protomap.items()}
+    """Builds the output tensors of a signature, resolving tensor names with
+    `get_tensor_by_name`."""
+    return {
+        key: _output_from_tensor_info(info, get_tensor_by_name) for key, info in protomap.items()
+    }
 
 
 def tensor_info_proto_maps_match(map_a: Mapping[str, Any], map_b: Mapping[str, Any]) -> bool:
