@@ -204,6 +204,7 @@ def test_upstreams_five_argument_constructor(tmp_path):
             module, str(apart[0]), str(apart[1]), 128, str(tmp_path / "none"), allow_pickle=True
         )
     assert (caught.value.index_dir, caught.value.query_dim) == (str(apart[0]), 128)
+    assert str(caught.value).endswith(f"Received: index_file_path={str(apart[0])!r}")
     with pytest.raises(errors.IndexFilesError, match="build the index first") as caught:
         similarity_finder.SimilarityFinder(
             module, str(apart[0]), str(tmp_path / "none"), 64, str(apart[2]), allow_pickle=True

@@ -30,12 +30,14 @@ class Match:
     distance: float
 
 
-def _dimension_error(where: str, index_dim: int, query_dim: int, why: str) -> Exception:
+def _dimension_error(
+    index_files: files.IndexFiles, index_dim: int, query_dim: int, why: str
+) -> Exception:
     return errors.IndexDimensionError(
-        f"The index in {where} holds {index_dim}-dimensional vectors but the query vectors "
-        f"have {query_dim} dimensions ({why}). Query with the module (and projection matrix) "
-        f"the index was built with. Received: {where!r}",
-        index_dir=where,
+        f"The index in {index_files.where} holds {index_dim}-dimensional vectors but the query "
+        f"vectors have {query_dim} dimensions ({why}). Query with the module (and projection "
+        f"matrix) the index was built with. Received: {index_files.received}",
+        index_dir=index_files.where,
         index_dim=index_dim,
         query_dim=query_dim,
     )
@@ -92,7 +94,7 @@ class LoadedIndex:
         if info is not None:
             if int(info["dimensions"]) != query_dim:
                 raise _dimension_error(
-                    self.index_dir, int(info["dimensions"]), query_dim, "as ann.index.json records"
+                    index_files, int(info["dimensions"]), query_dim, "as ann.index.json records"
                 )
             self.index = ann.make_index(str(info["library"]), query_dim, info.get("params", {}))
         else:  # Upstream's folder: annoy, whose file does not record the dimension.
@@ -221,11 +223,10 @@ class SimilarityFinder:
             else None
         )
         query_dim = self.embedder.dim
-        where = index_files.where
         if self.matrix is not None:
             if self.matrix.shape[0] != self.embedder.dim:
                 raise _dimension_error(
-                    where,
+                    index_files,
                     int(self.matrix.shape[1]),
                     self.embedder.dim,
                     f"the module gives {self.embedder.dim}-dimensional embeddings, the "
