@@ -17,8 +17,8 @@ def test_one_dash_long_flags_get_two_and_nothing_else_changes() -> None:
     argv = ["-image_dir=photos", "-nodo_fine_tuning", "-train_epochs", "3", "-v", "-x=1",
             "--batch_size", "-5", "--", "-image_dir"]  # fmt: skip
     assert double_dashed(argv, parser) == [
-        "--image_dir=photos", "--nodo_fine_tuning", "--train_epochs", "3", "-v", "-x=1",
-        "--batch_size", "-5", "--", "-image_dir",
+        "--image_dir=photos", "--nodo_fine_tuning", "--train_epochs=3", "-v", "-x=1",
+        "--batch_size=-5", "--", "-image_dir",
     ]  # fmt: skip
     args = parser.parse_args(double_dashed(["-do_fine_tuning", "-image_size=96"], parser))
     assert args.do_fine_tuning and args.image_size == 96

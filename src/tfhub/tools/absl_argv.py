@@ -27,6 +27,18 @@ def absl_bool(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false. Received: {value!r}")
 
 
+def absl_int(value: str) -> int:
+    """Parses an absl integer flag's value as absl does: decimal, or hexadecimal after "0x",
+    octal after "0o" (`--batch_size=0x20` is 32)."""
+    base = 10
+    if len(value) > 2 and value[0] == "0":
+        base = {"o": 8, "x": 16}.get(value[1], 10)
+    try:
+        return int(value, base)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer. Received: {value!r}") from None
+
+
 def long_flags(parser: argparse.ArgumentParser) -> set[str]:
     """The parser's long option strings (`--image_dir`, `--nodo_fine_tuning`, ...)."""
     return {
@@ -37,21 +49,39 @@ def long_flags(parser: argparse.ArgumentParser) -> set[str]:
     }
 
 
-def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
-    """Returns `argv` with absl's one-dash long flags of `parser` written with two dashes.
+def _flags_taking_a_value(parser: argparse.ArgumentParser) -> set[str]:
+    """The parser's long options that take exactly one value (not booleans, not `--noname`)."""
+    return {
+        option
+        for action in parser._actions  # argparse keeps them there; it has no public list.
+        for option in action.option_strings
+        if option.startswith("--") and action.nargs is None
+    }
 
-    Only the parser's own flags change (`-image_dir=x` -> `--image_dir=x`); anything else,
-    values, short flags (`-v`), and everything after `--` stays as given.
+
+def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Returns `argv` as absl read it, written for argparse: absl's one-dash long flags of
+    `parser` with two dashes (`-image_dir=x` -> `--image_dir=x`), and a flag that takes a value
+    joined to the argument after it (`--image_dir -photos` -> `--image_dir=-photos`: absl takes
+    the next argument whatever it looks like, argparse not one that starts with a dash).
+
+    Only the parser's own flags change; anything else, short flags (`-v`), and everything after
+    `--` stays as given.
     """
-    known = long_flags(parser)
+    known, taking_a_value = long_flags(parser), _flags_taking_a_value(parser)
     rewritten: list[str] = []
-    for index, arg in enumerate(argv):
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
         if arg == "--":
             return [*rewritten, *argv[index:]]
         one_dash = arg.startswith("-") and not arg.startswith("--")
         if one_dash and "-" + arg.split("=", 1)[0] in known:
             arg = "-" + arg
+        if arg in taking_a_value and index + 1 < len(argv):
+            arg, index = f"{arg}={argv[index + 1]}", index + 1
         rewritten.append(arg)
+        index += 1
     return rewritten
 
 

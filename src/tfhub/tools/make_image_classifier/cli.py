@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...utils.paths import home_expanded
-from ..absl_argv import absl_bool, double_dashed
+from ..absl_argv import absl_bool, absl_int, double_dashed
 from .hparams import HParams, get_default_hparams
 
 DEFAULT_MODULE = "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"
@@ -49,7 +49,7 @@ def _add_inputs_and_outputs(parser: Any) -> None:
     )
     parser.add_argument(
         "--image_size",
-        type=int,
+        type=absl_int,
         help="height and width of the images fed to the module; needed for modules of "
         "variable input size, else must equal the module's size",
     )
@@ -69,7 +69,7 @@ def _add_inputs_and_outputs(parser: Any) -> None:
 
 
 def _add_hparams(parser: Any, defaults: HParams) -> None:
-    number = {"train_epochs": int, "batch_size": int, "rotation_range": float}
+    number = {"train_epochs": absl_int, "batch_size": absl_int, "rotation_range": float}
     helps = {
         "train_epochs": "passes over the training images",
         "batch_size": "images per training step",

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from ... import errors
 from ...utils.paths import home_expanded, relative_below
-from ..absl_argv import double_dashed
+from ..absl_argv import absl_int, double_dashed
 from .flag_values import required
 
 logger = logging.getLogger(__name__)
@@ -51,10 +51,10 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         type=home_expanded,
         help="folder of the embedding TFRecords (local or gs://)",
     )
-    add("--projected_dim", type=int, help="randomly project the embeddings to this size")
-    add("--num_trees", type=int, help="annoy trees (default 100; annoy indexes only)")
+    add("--projected_dim", type=absl_int, help="randomly project the embeddings to this size")
+    add("--num_trees", type=absl_int, help="annoy trees (default 100; annoy indexes only)")
     add("--index_output_dir", type=home_expanded, help="folder of the index files (local or gs://)")
-    add("--num_matches", type=int, default=5, help="items a query returns (default 5)")
+    add("--num_matches", type=absl_int, default=5, help="items a query returns (default 5)")
     add(
         "--index_library",
         choices=sorted(LIBRARIES),
@@ -79,8 +79,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="query this text and exit (repeatable); without it, "
         "`query` asks interactively as upstream",
     )
-    add("--batch_size", type=int, default=1028, help="largest batch embedded at once")
-    add("--seed", type=int, help="seed of the random projection")
+    add("--batch_size", type=absl_int, default=1028, help="largest batch embedded at once")
+    add("--seed", type=absl_int, help="seed of the random projection")
     return parser
 
 

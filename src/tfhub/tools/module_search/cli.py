@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ... import errors
 from ...utils.paths import home_expanded
-from ..absl_argv import double_dashed
+from ..absl_argv import absl_int, double_dashed
 
 PROG = "tfhub-module-search"
 
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="file with a module per line (empty lines and lines starting with # ignored)",
     )
     parser.add_argument(
-        "--image_size", type=int, help="image size for modules of any size (default: 224)"
+        "--image_size", type=absl_int, help="image size for modules of any size (default: 224)"
     )
 
 
