@@ -167,3 +167,29 @@ def test_make_nearest_neighbour_index_reads_every_absl_command_line_as_absl(
     assert args.operation == operation
     for name in NN_FLAGS.keys() & given_names:
         assert getattr(args, name) == expected[name].value, (name, argv)
+
+
+# absl's flag_type() of each kind; rotation_range is a float flag in tfhub (see above).
+_FLAG_TYPES = {
+    "string": "string",
+    "integer": "int",
+    "decimal": "float",
+    "float": "float",
+    "bool": "bool",
+    "enum": "string enum",
+}
+
+
+def test_program_modules_flags_are_upstreams_kinds_and_defaults() -> None:
+    """`FLAGS` of upstream's program modules: each flag of upstream's kind (an integer flag
+    takes 0x20 when set from a command line) and, for the classifier, upstream's default."""
+    from tfhub.tools.make_image_classifier import make_image_classifier
+    from tfhub.tools.make_nearest_neighbour_index import make_nearest_neighbour_index
+
+    for flags, definitions, same_defaults in (
+        (make_image_classifier.FLAGS, CLASSIFIER_FLAGS, True),
+        (make_nearest_neighbour_index.FLAGS, NN_FLAGS, False),
+    ):
+        for name, (kind, default) in definitions.items():
+            assert flags[name].flag_type() == _FLAG_TYPES[kind], name
+            assert not same_defaults or flags[name].default == default, name

@@ -114,7 +114,7 @@ def flag_values(parser: argparse.ArgumentParser, *, purpose: str) -> Any:
             flags.DEFINE_bool(name, action.default, text, flag_values=values)
         elif type(action).__name__ == "_AppendAction":  # action="append", argparse's class.
             flags.DEFINE_multi_string(name, action.default, text, flag_values=values)
-        elif action.type is int:
+        elif action.type in (int, absl_int):
             flags.DEFINE_integer(name, action.default, text, flag_values=values)
         elif action.type is float:
             flags.DEFINE_float(name, action.default, text, flag_values=values)
