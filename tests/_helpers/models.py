@@ -312,6 +312,24 @@ def save_scaled_model(path: str) -> str:
     return _save(model, path, model.__call__)
 
 
+def save_affine_with_defaults(path: str) -> str:
+    """`__call__(x[None,1], a[]=1.0, b[]=0.0)` -> a * x + b: hyperparameters with defaults, as
+    upstream's keras_layer_test saved them (`arguments=` may give some of them)."""
+    tf = _tf()
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, 1], tf.float32),
+            tf.TensorSpec([], tf.float32),
+            tf.TensorSpec([], tf.float32),
+        ]
+    )
+    def call(x: Any, a: Any = 1.0, b: Any = 0.0) -> Any:
+        return a * x + b
+
+    return _save(tf.Module(), path, call)
+
+
 def save_mlp(
     path: str, *, inputs: int = 64, hidden: int = 256, outputs: int = 16, seed: int = 0
 ) -> str:

@@ -20,6 +20,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "batch_norm": models.save_batch_norm_model,
         "dict_io": models.save_dict_io_model,
         "scaled": models.save_scaled_model,
+        "affine_defaults": models.save_affine_with_defaults,
     }
     return {name: build(os.fspath(root / name)) for name, build in builders.items()}
 

@@ -110,6 +110,19 @@ def test_arguments_reach_the_callable_and_the_config(flavour, model_dir) -> None
         bad.get_config()
 
 
+def test_arguments_may_leave_out_parameters_with_defaults(flavour, model_dir) -> None:
+    """Upstream's keras_layer_test (testGetConfigFromConfigWithHParams): a saved `__call__(x,
+    a=1.0, b=0.0)` takes `arguments=dict(a=10.0)`; `b` keeps its default."""
+    x = np.array([[1.0], [2.0], [3.0]], np.float32)
+    layer = flavour.layer(model_dir["affine_defaults"], arguments={"a": 10.0})
+    np.testing.assert_allclose(layer(x).numpy(), [[10.0], [20.0], [30.0]])
+    clone = flavour.layer.from_config(layer.get_config())
+    np.testing.assert_allclose(clone(x).numpy(), [[10.0], [20.0], [30.0]])
+    np.testing.assert_allclose(flavour.layer(model_dir["affine_defaults"])(x).numpy(), x)
+    shifted = flavour.layer(model_dir["affine_defaults"], arguments={"b": 1.0})
+    np.testing.assert_allclose(shifted(x).numpy(), x + 1)
+
+
 def test_tags_survive_the_config(flavour, upstream_dir) -> None:
     record = upstream_record("tf1_train_tags")
     (run,) = [r for r in record["runs"] if r["api"] == "hub.KerasLayer" and r["kwargs"].get("tags")]

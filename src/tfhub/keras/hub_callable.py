@@ -159,8 +159,10 @@ class FunctionParameters(NamedTuple):
 def function_parameters(fn: Any) -> FunctionParameters | None:
     """The parameters of every function TensorFlow traced for `fn` (a restored function, an
     object's `__call__`, a signature); None if unknown: a Python callable, nothing traced, or a
-    function that takes `**kwargs`."""
+    function that takes `**kwargs`. A parameter with a default in the `tf.function` itself is
+    not required (its traced functions, made for an `input_signature`, record none)."""
     functions = traced_functions(fn) or ([fn] if hasattr(fn, "function_type") else [])
+    defaulted = _parameters_with_defaults(fn)
     names: dict[str, None] = {}
     required: dict[str, None] = {}
     for function in functions:
@@ -169,9 +171,23 @@ def function_parameters(fn: Any) -> FunctionParameters | None:
             return None
         names.update(dict.fromkeys(parameter.name for parameter in parameters))
         required.update(
-            dict.fromkeys(p.name for p in parameters if p.default is p.empty and p.kind in _NAMED)
+            dict.fromkeys(
+                p.name
+                for p in parameters
+                if p.default is p.empty and p.kind in _NAMED and p.name not in defaulted
+            )
         )
     return FunctionParameters(list(names), list(required)) if names else None
+
+
+def _parameters_with_defaults(fn: Any) -> set[str]:
+    """The parameters that have a default in `fn`'s own `tf.function` (or its `__call__`'s),
+    as it was saved: `def __call__(self, x, scale=1.0)`."""
+    for candidate in (fn, fn.__call__ if callable(fn) else None):
+        function_type = getattr(candidate, "function_type", None)
+        if function_type is not None:
+            return {p.name for p in function_type.parameters.values() if p.default is not p.empty}
+    return set()
 
 
 def select_function(obj: Any, signature: str | None, handle: Any) -> Callable[..., Any]:
