@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any, Generic, Protocol, TypeVar
 
 from .. import errors
+
+logger = logging.getLogger(__name__)
 
 
 class Implementation(Protocol):
@@ -53,7 +56,8 @@ class MultiImplRegistry(Generic[T]):
         return list(self._impls)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Calls the first supporting implementation, most recently registered first.
+        """Calls the first supporting implementation, most recently registered first; logs (at
+        INFO, as upstream) each one that does not support the arguments.
 
         Raises:
             tfhub.errors.UnsupportedHandleError: (a RuntimeError) listing every one tried.
@@ -63,6 +67,7 @@ class MultiImplRegistry(Generic[T]):
             if impl.is_supported(*args, **kwargs):
                 return impl(*args, **kwargs)
             tried.append(type(impl).__name__)
+            logger.info("%s %s does not support the provided handle.", self._name, tried[-1])
         raise errors.UnsupportedHandleError(
             f"Missing implementation that supports: {self._name}(*{args!r}, **{kwargs!r}). "
             f"Tried {tried!r}",
