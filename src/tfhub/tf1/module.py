@@ -216,10 +216,13 @@ class Module:
         """The module's regularization losses (empty unless `trainable=True`).
 
         In a graph these are the tensors added to REGULARIZATION_LOSSES by this module; in
-        eager mode they are computed now, as eager tensors.
+        eager mode they are computed now, as eager tensors. A module of one's own ModuleImpl
+        (without tfhub's `scope_name`) has none that can be told apart: [].
         """
         if self._eager:
             return self._impl.regularization_losses()
+        if not hasattr(self._impl, "scope_name"):
+            return []
         scope = self._impl.scope_name + "/"
         losses = self._graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
         return [loss for loss in losses if loss.name.startswith(scope)]

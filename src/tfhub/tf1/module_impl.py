@@ -94,7 +94,33 @@ def _check_function_use(graph: Any, meta_graph: Any) -> None:
 
 
 class ModuleImpl:
-    """A module's state in the current graph, plus the means to apply its signatures."""
+    """What a `hub.Module` delegates to: upstream's interface, which a `ModuleSpec` of one's
+    own returns from `_create_impl` (a subclass defines the three methods raising here)."""
+
+    def create_apply_graph(
+        self, signature: str, input_tensors: Mapping[str, Any], name: str
+    ) -> dict[str, Any]:
+        """Applies the signature `signature` to `input_tensors` under the name scope `name`;
+        returns its outputs {name: tensor}."""
+        raise NotImplementedError()
+
+    def get_signature_name(self, signature: str | None) -> str:
+        """The signature a call names: `signature`, or "default" if it names none."""
+        return signature_name(signature)
+
+    def export(self, path: str, session: Any) -> None:
+        """Writes the module to `path` (see `Module.export()`)."""
+        raise NotImplementedError()
+
+    @property
+    def variable_map(self) -> dict[str, Any]:
+        """{variable name in the module: Variable (or list of partitions)}."""
+        raise NotImplementedError()
+
+
+class NativeModuleImpl(ModuleImpl):
+    """A TF1 Hub format module's state in the current graph, plus the means to apply its
+    signatures."""
 
     def __init__(
         self,
@@ -157,10 +183,6 @@ class ModuleImpl:
 
         state_map = get_state_map(meta_graph, self._state_op_types, get_tensor)
         return tensor_map, state_map
-
-    def get_signature_name(self, signature: str | None) -> str:
-        """The signature a call names: `signature`, or "default" if it names none."""
-        return signature_name(signature)
 
     def create_apply_graph(
         self, signature: str, input_tensors: Mapping[str, Any], name: str

@@ -19,7 +19,7 @@ from ..utils.lazy import tensorflow as tf
 from ..utils.refused_writes import export_write_error, failed_write
 from . import saved_model_lib, tensor_info
 from .checkpoint import data_shortfall
-from .module_impl import MODULE_COLLECTIONS, ModuleImpl
+from .module_impl import MODULE_COLLECTIONS, NativeModuleImpl
 from .module_spec import ModuleSpec
 
 logger = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class NativeModuleSpec(ModuleSpec):
             if problem is not None:
                 raise damaged_model_error(self._module_path, problem)
             self._checkpoint_checked = True
-        return ModuleImpl(
+        return NativeModuleImpl(
             spec=self,
             meta_graph=self._handler.get_meta_graph(tags),
             trainable=trainable,
