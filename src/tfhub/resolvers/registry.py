@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
+import sys
 import threading
 from typing import Any, Generic, Protocol, TypeVar
 
 from .. import errors
-
-logger = logging.getLogger(__name__)
 
 
 class Implementation(Protocol):
@@ -67,9 +65,20 @@ class MultiImplRegistry(Generic[T]):
             if impl.is_supported(*args, **kwargs):
                 return impl(*args, **kwargs)
             tried.append(type(impl).__name__)
-            logger.info("%s %s does not support the provided handle.", self._name, tried[-1])
+            _log_passed_over(self._name, tried[-1])
         raise errors.UnsupportedHandleError(
             f"Missing implementation that supports: {self._name}(*{args!r}, **{kwargs!r}). "
             f"Tried {tried!r}",
             tried=tried,
+        )
+
+
+def _log_passed_over(registry: str, implementation: str) -> None:
+    """Logs at INFO level, as upstream, that `implementation` does not support the handle, if
+    the program has imported `logging` (else no handler would show an INFO record, and
+    importing it would cost a cached handle's resolve 5-8 ms; see resolvers.base)."""
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger(__name__).info(
+            "%s %s does not support the provided handle.", registry, implementation
         )
