@@ -35,7 +35,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "SUPPORTED_ARGUMENT_TYPES":  # TensorFlow's classes: imported when asked for.
-        return (tf.Tensor, tf.SparseTensor, tf.RaggedTensor)
+        from .tf1.tensor_info import supported_argument_types
+
+        return supported_argument_types()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

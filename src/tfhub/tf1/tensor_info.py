@@ -18,6 +18,11 @@ from ..utils.lazy import tensorflow as tf
 logger = logging.getLogger(__name__)
 
 
+def supported_argument_types() -> tuple[type, ...]:
+    """The kinds of values hub.Module takes and returns (`tf_utils.SUPPORTED_ARGUMENT_TYPES`)."""
+    return (tf.Tensor, tf.SparseTensor, tf.RaggedTensor)
+
+
 class ParsedTensorInfo:
     """A tensor-looking description of a signature input or output (dtype, shape, kind)."""
 
@@ -72,8 +77,8 @@ class ParsedTensorInfo:
     @property
     def is_supported_type(self) -> bool:
         """Whether hub.Module takes or returns such values: a Tensor, SparseTensor or
-        RaggedTensor (`tf_utils.SUPPORTED_ARGUMENT_TYPES`)."""
-        return issubclass(self._type_spec.value_type, (tf.Tensor, tf.SparseTensor, tf.RaggedTensor))
+        RaggedTensor (`supported_argument_types()`)."""
+        return issubclass(self._type_spec.value_type, supported_argument_types())
 
     def __repr__(self) -> str:
         if self.is_composite and not self.is_sparse:
