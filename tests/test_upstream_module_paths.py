@@ -530,3 +530,15 @@ def test_export_folder_helpers_by_upstreams_keywords_and_on_a_url():
     assert not tf.io.gfile.exists(new)
     temp = tf_utils.get_temp_export_dir(timestamped_export_dir=new)
     assert temp == new.rsplit(b"/", 1)[0] + b"/temp-" + new.rsplit(b"/", 1)[1]
+
+
+def test_column_classes_at_upstreams_module_paths():
+    """Upstream's code and tests name its (private) column classes by module path, e.g.
+    `hub.feature_column_v2._TextEmbeddingColumnV2.from_config(column.get_config())`."""
+    from tfhub import feature_column, feature_column_v2
+    from tfhub.feature_column import image, text, text_v2
+
+    assert feature_column._TextEmbeddingColumn is text._TextEmbeddingColumn
+    assert feature_column._SparseTextEmbeddingColumn is text._SparseTextEmbeddingColumn
+    assert feature_column._ImageEmbeddingColumn is image._ImageEmbeddingColumn
+    assert feature_column_v2._TextEmbeddingColumnV2 is text_v2._TextEmbeddingColumnV2

@@ -55,7 +55,7 @@ class MultiImplRegistry(Generic[T]):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Calls the first supporting implementation, most recently registered first; logs (at
-        INFO, as upstream) each one that does not support the arguments.
+        DEBUG) each one that does not support the arguments.
 
         Raises:
             tfhub.errors.UnsupportedHandleError: (a RuntimeError) listing every one tried.
@@ -74,11 +74,13 @@ class MultiImplRegistry(Generic[T]):
 
 
 def _log_passed_over(registry: str, implementation: str) -> None:
-    """Logs at INFO level, as upstream, that `implementation` does not support the handle, if
-    the program has imported `logging` (else no handler would show an INFO record, and
-    importing it would cost a cached handle's resolve 5-8 ms; see resolvers.base)."""
+    """Logs that `implementation` does not support the handle, at DEBUG level (upstream's
+    internal registry logged it at INFO: six lines for every https handle loaded by a program
+    that logs INFO, e.g. the tools' --verbose), if the program has imported `logging` (else no
+    handler would show the record, and importing it would cost a cached handle's resolve 5-8
+    ms; see resolvers.base)."""
     logging = sys.modules.get("logging")
     if logging is not None:
-        logging.getLogger(__name__).info(
+        logging.getLogger(__name__).debug(
             "%s %s does not support the provided handle.", registry, implementation
         )
