@@ -19,10 +19,11 @@ from tfhub import errors  # noqa: E402
 
 pytestmark = pytest.mark.tf
 
-_MODELS = ["tf2", "text", "dict_io", "scaled"]
+_MODELS = ["tf2", "text", "dict_io", "scaled", "affine_defaults"]
 _INPUTS = {
     "floats3": lambda: np.ones((2, 3), np.float32),
     "floats2": lambda: np.ones((2, 2), np.float32),
+    "floats1": lambda: np.ones((2, 1), np.float32),
     "strings": lambda: tf.constant(["the cat", "hello world"]),
     "dict": lambda: {"a": tf.ones((2, 2)), "b": tf.ones((2, 2))},
     "list of strings": lambda: ["the cat", "sat"],
@@ -34,7 +35,7 @@ _KWARGS = st.fixed_dictionaries(
         "signature": st.sampled_from(["serving_default", "features", "nope"]),
         "output_key": st.sampled_from(["hidden", "logits", "sum", "output_0", "nope"]),
         "output_shape": st.sampled_from([[4], [2], [], [None], [3, 3]]),
-        "arguments": st.sampled_from([{"scale": 2.0}, {"nope": 1}]),
+        "arguments": st.sampled_from([{"scale": 2.0}, {"nope": 1}, {"a": 2.0}, {"b": 1.0}]),
         "trainable": st.booleans(),
         "signature_outputs_as_dict": st.booleans(),
     },
