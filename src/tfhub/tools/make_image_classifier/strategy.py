@@ -42,7 +42,8 @@ def get_distribution_strategy(distribution_strategy_name: str | None) -> Any:
     if not distribution_strategy_name:
         return NoStrategy()
     raise errors.UnknownStrategyError(
-        f"Unknown distribution strategy; use one of {list(STRATEGIES)}. "
+        f"Unknown distribution strategy {distribution_strategy_name}; use one of "
+        f"{list(STRATEGIES)}. "
         f"Received: distribution_strategy={distribution_strategy_name!r}",
         name=distribution_strategy_name,
         available=list(STRATEGIES),
