@@ -116,6 +116,11 @@ def _serve_granian(*, host: str, port: int, workers: int) -> None:
     ).serve()
 
 
+# uvicorn's h11 protocol with a deadline for request headers (hub/uvicorn_h11.py), by import
+# path: uvicorn imports it in its worker processes too.
+_UVICORN_HTTP_PROTOCOL = "tfhub.hub.uvicorn_h11:HeaderDeadlineH11Protocol"
+
+
 def _serve_uvicorn(*, host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -129,6 +134,7 @@ def _serve_uvicorn(*, host: str, port: int, workers: int) -> None:
             access_log=False,
             log_level="warning",
             ws="none",
+            http=_UVICORN_HTTP_PROTOCOL,
         )
 
 
@@ -168,7 +174,12 @@ class BackgroundServer:
         # log_config=None: uvicorn's default runs logging.config.dictConfig, which closes every
         # handler of the process (the caller's, pytest's) - not for a server inside a program.
         config = uvicorn.Config(
-            self.app, log_config=None, log_level="warning", access_log=False, ws="none"
+            self.app,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            ws="none",
+            http=_UVICORN_HTTP_PROTOCOL,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
