@@ -751,6 +751,11 @@ class DatasetUnavailableError(ToolError, ConnectionError):
     """A dataset name that is neither a local image folder nor available offline (`.dataset`)."""
 
 
+class UnknownMeasureError(ToolError, NotImplementedError):
+    """A distance measure module_search's utils do not compute (`.measure`, `.available`);
+    a NotImplementedError, as upstream's."""
+
+
 class PipelineError(ToolError, RuntimeError):
     """The Beam pipeline of `generate` failed on its runner (`.runner`, `.cause`: the last
     line of the runner's report, usually the worker's exception)."""

@@ -26,6 +26,7 @@ from ... import errors
 from ...utils.numbers import is_number
 from ...utils.paths import closed_descriptor, describe_descriptor, home_expanded
 from .. import image_folders, image_modules
+from . import utils
 
 logger = logging.getLogger(__name__)
 
@@ -171,15 +172,17 @@ class TfdsDataset(_KeptImages):
                 is not downloaded (which needs internet access).
         """
         self.spec = spec
-        tfds = _import_tfds(spec)
+        tfds = utils.import_tfds(spec.name, str(spec))
         try:
             split = "train" if spec.num_examples is None else f"train[:{spec.num_examples}]"
             with _absl_warnings_off():  # e.g. "Variant folder ... has no dataset_info.json"
                 dataset = tfds.load(spec.name, split=split, shuffle_files=False, download=False)
         except Exception as err:
             if type(err).__name__ == "DatasetNotFoundError":
-                raise _unavailable(spec, "tensorflow_datasets has no dataset of that name") from err
-            raise _unavailable(spec, f"it is not downloaded ({type(err).__name__})") from err
+                why = "tensorflow_datasets has no dataset of that name"
+                raise utils.dataset_unavailable(spec.name, str(spec), why) from err
+            why = f"it is not downloaded ({type(err).__name__})"
+            raise utils.dataset_unavailable(spec.name, str(spec), why) from err
         # Read again for each size, not kept as decoded: Oxford Flowers 102's 8,189 photos
         # would take ~6 GB at their own sizes.
         self._dataset = dataset
@@ -197,25 +200,6 @@ class TfdsDataset(_KeptImages):
             resized = tf.image.resize(image, size).numpy()[..., :3]  # Grey: broadcast.
             pixels[row] = np.clip(np.round(resized * 255.0), 0, 255).astype(np.uint8)
         return pixels
-
-
-def _unavailable(spec: DataSpec, why: str) -> errors.DatasetUnavailableError:
-    return errors.DatasetUnavailableError(
-        f"The dataset {spec.name!r} is not a local folder and, as a tensorflow_datasets name, "
-        f"cannot be used: {why}. tensorflow_datasets names need the tensorflow_datasets "
-        "package and internet access to download the data once (`tfds build NAME`); without "
-        "them, pass a folder with one sub-folder of images per class, e.g. --dataset=./flowers"
-        f"#500. Received: dataset={str(spec)!r}",
-        dataset=str(spec),
-    )
-
-
-def _import_tfds(spec: DataSpec) -> Any:
-    try:
-        import tensorflow_datasets as tfds  # type: ignore[import-not-found]
-    except ImportError as err:
-        raise _unavailable(spec, "the tensorflow_datasets package is not installed") from err
-    return tfds
 
 
 @contextlib.contextmanager
@@ -261,14 +245,13 @@ def load_dataset(spec: DataSpec) -> FolderDataset | TfdsDataset:
 
 
 def loo_1nn_error(embeddings: np.ndarray, labels: np.ndarray) -> float:
-    """Leave-one-out 1-nearest-neighbour error (squared L2), computed in row blocks."""
+    """Leave-one-out 1-nearest-neighbour error (squared L2): `utils.knn_errorrate_loo(
+    utils.compute_distance_matrix_loo(embeddings), labels)`, a block of rows at a time."""
     x = np.asarray(embeddings, np.float64)
-    norms = np.einsum("ij,ij->i", x, x)
     wrong = 0
     for start in range(0, len(x), _ROWS_PER_BLOCK):
-        block = slice(start, start + _ROWS_PER_BLOCK)
-        distances = norms[block, None] + norms[None, :] - 2.0 * (x[block] @ x.T)
-        rows = np.arange(block.start, min(block.stop, len(x)))
+        rows = np.arange(start, min(start + _ROWS_PER_BLOCK, len(x)))
+        distances = utils.compute_distance_matrix(x, x[rows])
         distances[rows - start, rows] = np.inf
         wrong += int(np.sum(labels[rows] != labels[np.argmin(distances, axis=1)]))
     return wrong / len(x)
