@@ -350,7 +350,9 @@ def test_a_gfile_folder_its_file_system_cannot_read_is_a_download_error():
     expected = r"^Cannot read s3://bucket/m: File system"
     with pytest.raises(errors.DownloadError, match=expected) as info:
         hub.resolve("s3://bucket/m")
-    assert "Check the path, your network and your access to it." in str(info.value)
+    # Not "check your network": TensorFlow has no such file system; say what works instead.
+    assert "TensorFlow reads no s3:// paths in this process" in str(info.value)
+    assert "copy the model to a local folder, or serve it over http(s)" in str(info.value)
     assert isinstance(info.value, OSError)
 
 

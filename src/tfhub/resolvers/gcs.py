@@ -31,9 +31,17 @@ def exists(path: str) -> bool:
 def _unreadable(path: str, err: Any) -> errors.DownloadError:
     """The error for a gs:// (or other tf.io.gfile) path TensorFlow could not read."""
     reason = str(err.message).strip().rstrip(".")
-    todo = "Check the path, your network and your access to it"
-    if path.lower().startswith("gs://"):
-        todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
+    if isinstance(err, tf.errors.UnimplementedError):  # "File system scheme 's3' not ..."
+        scheme = path.split("://", 1)[0]
+        todo = (
+            f"TensorFlow reads no {scheme}:// paths in this process (it reads gs:// and local "
+            "ones): copy the model to a local folder, or serve it over http(s) (e.g. `tfhub "
+            "serve`), or import the package that registers that file system first"
+        )
+    else:
+        todo = "Check the path, your network and your access to it"
+        if path.lower().startswith("gs://"):
+            todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
     return errors.DownloadError(f"Cannot read {path}: {reason}. {todo}.")
 
 
