@@ -29,12 +29,15 @@ def _brute_distances(train: np.ndarray, test: np.ndarray, measure: str) -> np.nd
 
 
 def _brute_knn_error(d: np.ndarray, y_train: np.ndarray, y_test: np.ndarray, k: int) -> float:
-    errors_ = 0
+    """Majority vote of the k nearest, a tie won by the smallest label (scikit-learn's
+    KNeighborsClassifier, which upstream's utils_test compares with)."""
+    wrong = 0
     for i, row in enumerate(d):
         nearest = sorted(range(len(row)), key=lambda j: row[j])[:k]
-        wrong = sum(y_train[j] != y_test[i] for j in nearest)
-        errors_ += wrong >= k / 2  # A tie counts as an error, as upstream's.
-    return errors_ / len(d)
+        votes = [int(y_train[j]) for j in nearest]
+        predicted = max(sorted(set(votes)), key=votes.count)  # First of the most common.
+        wrong += predicted != y_test[i]
+    return wrong / len(d)
 
 
 @pytest.mark.parametrize("measure", ["squared_l2", "cosine"])
@@ -45,7 +48,7 @@ def test_distance_matrices_and_error_rates(measure: str) -> None:
     d = utils.compute_distance_matrix(x_train, x_test, measure)
     assert d.shape == (11, 23) and d.dtype == np.float64
     np.testing.assert_allclose(d, _brute_distances(x_train, x_test, measure), atol=1e-9)
-    for k in (1, 2, 3, 5):
+    for k in (1, 2, 3, 5, 6):
         expected = _brute_knn_error(d, y_train, y_test, k)
         assert utils.knn_errorrate(d, y_train, y_test, k=k) == pytest.approx(expected)
 
@@ -54,9 +57,14 @@ def test_distance_matrices_and_error_rates(measure: str) -> None:
     off_diagonal = ~np.eye(23, dtype=bool)
     brute = _brute_distances(x_train, x_train, measure)
     np.testing.assert_allclose(loo[off_diagonal], brute[off_diagonal], atol=1e-9)
-    for k in (1, 3):
+    for k in (1, 3, 4):
         expected = _brute_knn_error(loo, y_train, y_train, k)
         assert utils.knn_errorrate_loo(loo, y_train, k=k) == pytest.approx(expected)
+    # Several k's at once (upstream's later API): one rate each, largest k first.
+    rates = utils.knn_errorrate(d, y_train, y_test, k=[5, 1, 5, 3])
+    assert rates == [utils.knn_errorrate(d, y_train, y_test, k=k) for k in (5, 3, 1)]
+    with pytest.raises(ValueError, match="k must be between 1 and"):
+        utils.knn_errorrate(d, y_train, y_test, k=0)
     if measure == "squared_l2":  # What the command ranks by, computed a block at a time.
         assert lib.loo_1nn_error(x_train, y_train) == utils.knn_errorrate_loo(loo, y_train)
 

@@ -1,9 +1,10 @@
 """Upstream's `tools.module_search.utils`: distance matrices and k-nearest-neighbour error
 rates over embeddings, and loading a tensorflow_datasets split or a module's embedding function.
 
-Same names, arguments and results as upstream's (NumPy float64 matrices, error = 1 - accuracy;
-a tie among the k neighbours counts as an error, as upstream's). `measure` is "squared_l2"
-(upstream's) or "cosine" (1 - cosine similarity). The command ranks modules with
+Same names, arguments and results as upstream's (NumPy float64 matrices; error = 1 - accuracy
+of the majority label of the k nearest, as scikit-learn's KNeighborsClassifier, which
+upstream's tests compare with; k may be a list). `measure` is "squared_l2" or "cosine" (1 -
+cosine similarity). The command ranks modules with
 `lib.loo_1nn_error`, which computes the same as `knn_errorrate_loo(
 compute_distance_matrix_loo(x), y)` a block of rows at a time (memory: one block, not N x N).
 """
@@ -67,30 +68,60 @@ def compute_distance_matrix_loo(x: Any, measure: str = "squared_l2") -> np.ndarr
     return distances
 
 
-def _knn_error(distances: Any, y_reference: Any, y_queries: Any, k: int) -> float:
-    """The share of queries (rows of `distances`) whose k nearest references are at least half
-    of another label (for k = 1: whose nearest reference has another label)."""
+def _knn_errors(
+    distances: Any, y_reference: Any, y_queries: Any, k: int | list[int]
+) -> float | list[float]:
+    """The share of queries (rows of `distances`) that the majority label of their k nearest
+    references (a tie: the smallest label, as scikit-learn's KNeighborsClassifier) gets wrong;
+    for a list of k's, one share per k, largest k first (upstream's order).
+
+    Raises:
+        tfhub.errors.ArgumentError: (a ValueError) a k below 1 or above the references.
+    """
     d = np.asarray(distances)
-    reference, queries = np.asarray(y_reference), np.asarray(y_queries)
-    if k == 1:
-        nearest = np.argmin(d, axis=1)
-        return float(np.mean(queries != reference[nearest]))
-    nearest_k = np.argpartition(d, k - 1, axis=1)[:, :k]
-    wrong = np.sum(reference[nearest_k] != queries[:, None], axis=1)
-    return float(np.mean(wrong >= k / 2.0))
+    ks = sorted(set(k), reverse=True) if isinstance(k, list) else [k]
+    if not ks or ks[-1] < 1 or ks[0] > d.shape[1]:
+        raise errors.ArgumentError(
+            f"k must be between 1 and the number of reference samples ({d.shape[1]}). "
+            f"Received: k={k!r}"
+        )
+    classes, codes = np.unique(np.asarray(y_reference), return_inverse=True)
+    queries = np.asarray(y_queries)
+    nearest = np.argpartition(d, ks[0] - 1, axis=1)[:, : ks[0]]
+    by_distance = np.argsort(np.take_along_axis(d, nearest, axis=1), axis=1, kind="stable")
+    nearest = np.take_along_axis(nearest, by_distance, axis=1)  # Nearest first.
+    rates = []
+    for neighbours in ks:
+        votes = codes[nearest[:, :neighbours]]
+        counts = np.zeros((len(d), len(classes)), np.int64)
+        np.add.at(counts, (np.arange(len(d))[:, None], votes), 1)
+        predicted = classes[np.argmax(counts, axis=1)]  # First maximum: the smallest label.
+        rates.append(float(np.mean(queries != predicted)))
+    return rates if isinstance(k, list) else rates[0]
 
 
-def knn_errorrate(d: Any, y_train: Sequence[Any], y_test: Sequence[Any], k: int = 1) -> float:
+def knn_errorrate(
+    d: Any, y_train: Sequence[Any], y_test: Sequence[Any], k: int | list[int] = 1
+) -> float | list[float]:
     """The k-nearest-neighbour error rate (1 - accuracy) of the test samples, from their
-    distance matrix `d` [M, N] (`compute_distance_matrix`)."""
-    return _knn_error(d, y_train, y_test, k)
+    distance matrix `d` [M, N] (`compute_distance_matrix`); for a list of k's, a list of
+    rates, largest k first.
+
+    Raises:
+        tfhub.errors.ArgumentError: (a ValueError) a k below 1 or above N.
+    """
+    return _knn_errors(d, y_train, y_test, k)
 
 
-def knn_errorrate_loo(d: Any, y: Sequence[Any], k: int = 1) -> float:
+def knn_errorrate_loo(d: Any, y: Sequence[Any], k: int | list[int] = 1) -> float | list[float]:
     """The expected leave-one-out k-nearest-neighbour error rate (1 - accuracy), from the
     samples' distance matrix `d` [N, N] with infinity on its diagonal
-    (`compute_distance_matrix_loo`)."""
-    return _knn_error(d, y, y, k)
+    (`compute_distance_matrix_loo`); for a list of k's, a list of rates, largest k first.
+
+    Raises:
+        tfhub.errors.ArgumentError: (a ValueError) a k below 1 or above N.
+    """
+    return _knn_errors(d, y, y, k)
 
 
 def dataset_unavailable(name: str, shown: str, why: str) -> errors.DatasetUnavailableError:
@@ -139,9 +170,9 @@ def load_data(dataset: str, split: str, num_examples: int | None = None) -> Any:
 
 
 def load_embedding_fn(module: str) -> Callable[[Any], Any]:
-    """The module's embedding function: float images [batch, height, width, 3] in [0, 1] ->
-    feature vectors [batch, dim] (a TF2 SavedModel's `__call__`, a TF1 Hub module's or a
-    non-callable model's single-output signature, as the command loads it).
+    """The module as a `hub.KerasLayer` (upstream's): float images [batch, height, width, 3]
+    in [0, 1] -> feature vectors [batch, dim] (a TF2 SavedModel's `__call__`, a TF1 Hub
+    module's or a non-callable model's single-output signature, as the command loads it).
 
     Raises:
         tfhub.errors.ModuleUnavailableError, tfhub.errors.NotAnImageModuleError: see
@@ -149,5 +180,4 @@ def load_embedding_fn(module: str) -> Callable[[Any], Any]:
     """
     from ..image_modules import load_module_layer
 
-    layer = load_module_layer(module, trainable=False, flag="module")
-    return lambda images: layer(images)
+    return load_module_layer(module, trainable=False, flag="module")
