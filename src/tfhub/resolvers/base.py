@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import sys
+from typing import Any
 
 from ..utils.redact import redact
 
@@ -38,13 +39,23 @@ class Resolver(abc.ABC):
         return path
 
 
-def _log_resolved(resolver: str, handle: str, path: str) -> None:
-    """Logs a resolve at DEBUG level, if the program has imported `logging`.
+def debug_logger(name: str) -> Any:
+    """The logger `name` if the program has imported `logging` and that logger logs DEBUG;
+    else None (nothing to log, and nothing to format).
 
     A program that never imported `logging` has configured no handler, so a DEBUG record would
     reach none; importing `logging` (5-8 ms) would be a quarter of a cached handle's first
     resolve in a fresh process, which imports nothing else it does not need.
     """
     logging = sys.modules.get("logging")
-    if logging is not None:
-        logging.getLogger(__name__).debug("%s resolved %r to %s", resolver, redact(handle), path)
+    if logging is None:
+        return None
+    logger = logging.getLogger(name)
+    return logger if logger.isEnabledFor(logging.DEBUG) else None
+
+
+def _log_resolved(resolver: str, handle: str, path: str) -> None:
+    """Logs a resolve at DEBUG level (see `debug_logger`)."""
+    logger = debug_logger(__name__)
+    if logger is not None:
+        logger.debug("%s resolved %r to %s", resolver, redact(handle), path)

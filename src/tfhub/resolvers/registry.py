@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from typing import Any, Generic, Protocol, TypeVar
 
 from .. import errors
+from .base import debug_logger
 
 
 class Implementation(Protocol):
@@ -77,14 +77,9 @@ class MultiImplRegistry(Generic[T]):
 def _log_passed_over(registry: str, implementations: list[str]) -> None:
     """Logs, one line each, the implementations that do not support the handle, at DEBUG level
     (upstream's internal registry logged them at INFO: six lines for every https handle loaded
-    by a program that logs INFO, e.g. the tools' --verbose). Only if the program has imported
-    `logging` (else no handler would show the records, and importing it would cost a cached
-    handle's resolve 5-8 ms; see resolvers.base), and checking the level once per call
-    (~1 µs, not ~5 µs for a https handle's six)."""
-    logging = sys.modules.get("logging")
-    if logging is None or not implementations:
-        return
-    logger = logging.getLogger(__name__)
-    if logger.isEnabledFor(logging.DEBUG):
+    by a program that logs INFO, e.g. the tools' --verbose); only when DEBUG is on in a program
+    that imported `logging` (`base.debug_logger`), the level checked once per call."""
+    logger = debug_logger(__name__) if implementations else None
+    if logger is not None:
         for implementation in implementations:
             logger.debug("%s %s does not support the provided handle.", registry, implementation)
