@@ -203,11 +203,11 @@ def _load_pickle(path: str, *, allow_pickle: bool, what: str) -> Any:
         ) from err
 
 
-def _safe_and_pickle_paths(path: str, safe_suffix: str) -> tuple[str, str]:
-    """The safe file read first and upstream's pickle, for upstream's name `path` (or for the
-    safe file's own name, which has no pickle beside it)."""
+def _safe_and_pickle_paths(path: str, safe_suffix: str) -> tuple[str, str | None]:
+    """The safe file read first and upstream's pickle, for upstream's name `path`; for the
+    safe file's own name, that file and no pickle."""
     if path.endswith(safe_suffix):
-        return path, path
+        return path, None
     return path + safe_suffix, path
 
 
@@ -236,7 +236,7 @@ def read_matrix_file(path: str, *, allow_pickle: bool) -> np.ndarray | None:
             raise errors.IndexFilesError(
                 f"Cannot read {npy_path}: {err}.", path=npy_path, problem=str(err)
             ) from err
-    elif pickle_path != npy_path and exists(pickle_path):
+    elif pickle_path is not None and exists(pickle_path):
         matrix = _load_pickle(pickle_path, allow_pickle=allow_pickle, what="projection matrix")
     else:
         return None
@@ -346,7 +346,7 @@ def read_mapping_file(path: str, *, allow_pickle: bool, received: str) -> list[s
     json_path, pickle_path = _safe_and_pickle_paths(path, ".json")
     if exists(json_path):
         items = _read_json(json_path)
-    elif pickle_path != json_path and exists(pickle_path):
+    elif pickle_path is not None and exists(pickle_path):
         mapping = _load_pickle(pickle_path, allow_pickle=allow_pickle, what="index mapping")
         if not isinstance(mapping, dict) or sorted(mapping) != list(range(len(mapping))):
             raise errors.IndexFilesError(
@@ -356,11 +356,11 @@ def read_mapping_file(path: str, *, allow_pickle: bool, received: str) -> list[s
             )
         items = [mapping[i] for i in range(len(mapping))]
     else:
-        names = json_path if json_path == pickle_path else f"{json_path} or {pickle_path}"
+        names = json_path if pickle_path is None else f"{json_path} or {pickle_path}"
         raise errors.IndexFilesError(
             f"The index has no mapping (there is no {names}): build the index first "
             f"(make_nearest_neighbour_index build). Received: {received}",
-            path=pickle_path,
+            path=pickle_path or json_path,
             problem="no mapping",
         )
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
