@@ -80,14 +80,20 @@ def run(args: argparse.Namespace) -> int:
     return failed[0][1] if failed else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Console script `tfhub-module-search`; errors end as one line on stderr."""
-    from ...cli import _errors
-
+def build_parser() -> argparse.ArgumentParser:
+    """Returns the parser of the `tfhub-module-search` console script."""
     parser = argparse.ArgumentParser(
         prog=PROG, description="Rank image feature-vector modules for a labelled image dataset."
     )
     add_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console script `tfhub-module-search`; errors end as one line on stderr."""
+    from ...cli import _errors
+
+    parser = build_parser()
     args = parser.parse_args(double_dashed(sys.argv[1:] if argv is None else argv, parser))
     return _errors.run_reported(lambda: run(args), prog=PROG, verbose=True, tensorflow_logs=False)
 

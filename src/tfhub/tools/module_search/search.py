@@ -30,13 +30,7 @@ from . import cli, utils
 __all__ = ["FLAGS", "compute_score", "main", "run_main", "utils"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="search")
-    cli.add_arguments(parser)
-    return parser
-
-
-FLAGS = absl_argv.flag_values(_parser(), purpose="module_search's FLAGS")
+FLAGS = absl_argv.flag_values(cli.build_parser(), purpose="module_search's FLAGS")
 
 
 def main(argv: Sequence[str] | None) -> int:
