@@ -175,6 +175,155 @@ def test_waits_for_a_tensorflow_hub_download_in_progress(isolated_cache):
     assert read_tree(module_path) == MODEL_FILES
 
 
+def _upstream_download_growing(module_path, *, seconds, every, uid="abc"):
+    """A tensorflow_hub download of the entry in another (live) process, as its files show it:
+    its lock file, and its temporary folder growing by a file `every` seconds for `seconds`;
+    then it installs the entry and removes its lock, as tensorflow_hub does."""
+    import threading
+
+    open(module_path + ".lock", "w").write(f"otherhost.123.{uid}")
+    tmp_dir = f"{module_path}.{uid}.tmp"
+    os.makedirs(tmp_dir)
+
+    def download():
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            open(os.path.join(tmp_dir, f"part{time.monotonic_ns()}"), "wb").write(b"x")
+            time.sleep(every)
+        for name in os.listdir(tmp_dir):
+            os.remove(os.path.join(tmp_dir, name))
+        _fill(tmp_dir)
+        os.rename(tmp_dir, module_path)
+        os.remove(module_path + ".lock")
+
+    thread = threading.Thread(target=download)
+    thread.start()
+    return thread
+
+
+def test_a_growing_tensorflow_hub_download_is_waited_for_beyond_the_lock_timeout(
+    isolated_cache, monkeypatch
+):
+    # tensorflow_hub waits while the other download's folder grows, however long it takes;
+    # TFHUB_LOCK_TIMEOUT (its lock_file_timeout_sec) bounds the time without growth only.
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "1.5")
+    module_path = cache.module_dir("h")
+    os.makedirs(isolated_cache)
+    # Growing every second, so some of the waiter's checks (every 0.5 s) see no change.
+    download = _upstream_download_growing(module_path, seconds=4.0, every=1.0)
+    fetched = []
+    started = time.monotonic()
+    assert atomic_download("h", fetched.append) == module_path
+    download.join()
+    assert time.monotonic() - started > 3.5 and fetched == []  # Waited; not downloaded twice.
+    assert read_tree(module_path) == MODEL_FILES
+
+
+def test_a_stalled_tensorflow_hub_download_is_taken_over_and_its_lock_removed(
+    isolated_cache, monkeypatch
+):
+    # As tensorflow_hub does with a lock whose download shows no progress: it deletes the lock
+    # (else tensorflow_hub processes after us would wait on it again) and downloads.
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "0.5")
+    module_path = cache.module_dir("h")
+    os.makedirs(isolated_cache)
+    open(module_path + ".lock", "w").write("otherhost.123.abc")
+    os.makedirs(module_path + ".abc.tmp")
+    started = time.monotonic()
+    assert atomic_download("h", _fill) == module_path
+    assert time.monotonic() - started < 5
+    assert not os.path.exists(module_path + ".lock") and cache.is_complete(module_path)
+
+
+def test_an_entry_another_writer_installs_meanwhile_is_kept(isolated_cache):
+    # tensorflow_hub (or a fetch that writes the entry itself, as upstream's resolver_test's)
+    # installs the entry while ours downloads: it may be in use already, so it is kept, as
+    # tensorflow_hub keeps it ("Module already exists"), and ours is dropped.
+    module_path = cache.module_dir("h")
+
+    def fetch(tmp_dir):
+        _fill(module_path)  # The other writer.
+        open(os.path.join(tmp_dir, "saved_model.pb"), "wb").write(b"ours")
+
+    assert atomic_download("h", fetch) == module_path
+    assert read_tree(module_path) == MODEL_FILES and cache.is_complete(module_path)
+    assert [n for n in os.listdir(isolated_cache) if n.endswith(".tmp")] == []
+    # A damaged entry there before the download is still replaced.
+    os.remove(os.path.join(module_path, "saved_model.pb"))
+    assert atomic_download("h", lambda tmp: _fill(tmp)) == module_path
+    assert read_tree(module_path) == MODEL_FILES
+
+
+def test_tfhub_writes_tensorflow_hubs_lock_while_it_downloads(isolated_cache):
+    module_path = cache.module_dir("h")
+    seen = []
+
+    def fetch(tmp_dir):
+        content = open(module_path + ".lock").read()
+        seen.append((content, tmp_dir))
+        _fill(tmp_dir)
+
+    atomic_download("h", fetch)
+    ((content, tmp_dir),) = seen
+    # "host.pid.uid" naming our temporary folder, whose growth tensorflow_hub watches.
+    assert content == f"{socket.gethostname()}.{os.getpid()}.{tmp_dir.split('.')[-2]}"
+    assert tmp_dir == f"{module_path}.{content.rsplit('.', 1)[1]}.tmp"
+    assert not os.path.exists(module_path + ".lock")  # Removed when done...
+    with pytest.raises(RuntimeError):
+        atomic_download("g", lambda tmp: (_ for _ in ()).throw(RuntimeError("failed")))
+    assert not os.path.exists(cache.module_dir("g") + ".lock")  # ...or failed.
+
+
+@pytest.mark.tf
+def test_tensorflow_hub_waits_for_a_tfhub_download_instead_of_downloading(
+    server, served_dir, isolated_cache
+):
+    import threading
+
+    pytest.importorskip("tensorflow_hub")
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": b"from the server"})
+    handle = server.url("m.tar.gz")
+    code = (
+        "import sys, tensorflow_hub\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "print(tensorflow_hub.resolve(sys.argv[1]), flush=True)\n"
+    )
+    upstream = subprocess.Popen(
+        [sys.executable, "-c", code, handle],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        assert upstream.stdout.readline().strip() == "ready"
+        release = threading.Event()
+        module_path = cache.module_dir(handle)
+
+        def fetch(tmp_dir):
+            _fill(tmp_dir)
+            assert release.wait(60)
+
+        ours = threading.Thread(target=atomic_download, args=(handle, fetch))
+        ours.start()
+        deadline = time.monotonic() + 30
+        while not os.path.exists(module_path + ".lock") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        upstream.stdin.write("go\n")
+        upstream.stdin.flush()
+        time.sleep(2.0)  # tensorflow_hub finds our lock and waits (it polls every 5 s).
+        release.set()
+        ours.join()
+        assert upstream.stdout.readline().strip() == module_path
+        assert upstream.wait(timeout=60) == 0
+    finally:
+        upstream.kill()
+    assert archive_gets(server, "m.tar.gz") == []  # It did not download it in parallel.
+    assert read_tree(module_path) == MODEL_FILES
+
+
 # --- Locks: a bounded wait that names the holder; stale locks (issue 10, items 7, 8, 13) -------
 
 

@@ -72,8 +72,11 @@ def atomic_download(
             return module_path
         if held:
             _remove_stale_tmp_dirs(module_path)
+        # A folder there now is damaged (or `replace`d): replaced once ours is complete. One
+        # that appears while we download was installed by a process that ignores our lock.
+        replace_existing = os.path.lexists(module_path)
         try:
-            _download_into_place(handle, fetch, module_path)
+            _download_into_place(handle, fetch, module_path, replace_existing=replace_existing)
         except BaseException:
             if held and not os.path.lexists(module_path):
                 # No entry: its lock file would be a leftover (`tfhub cache info` counts it).
@@ -112,19 +115,18 @@ def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
     )
 
 
-UPSTREAM_STALL_SEC = 30.0
-
-
 def _wait_for_upstream_download(module_path: str) -> bool:
     """Waits while tensorflow_hub downloads this entry; returns True if it completed it.
 
     tensorflow_hub marks its download with `<entry>.lock` holding "host.pid.uid" and writes into
     `<entry>.<uid>.tmp`. A lock of a dead process on this host is removed at once. Otherwise we
-    wait while that folder grows; after UPSTREAM_STALL_SEC without progress (or
-    TFHUB_LOCK_TIMEOUT in all), the download is taken as abandoned.
+    wait while that folder grows, however long the download takes, as tensorflow_hub waits for
+    its own; after TFHUB_LOCK_TIMEOUT seconds without growth (upstream's
+    `lock_file_timeout_sec`), the download is taken as abandoned and its lock file removed, as
+    tensorflow_hub does.
     """
-    started = last_change = time.monotonic()
-    last_size = -1
+    last_change = time.monotonic()
+    last_seen: tuple[str, int] | None = None
     while (upstream := cache_locks.read_upstream_lock(module_path)) is not None:
         if cache.is_complete(module_path):
             return True
@@ -133,13 +135,19 @@ def _wait_for_upstream_download(module_path: str) -> bool:
             logger.info("Removing %s: the tensorflow_hub process that wrote it is gone.", stale)
             cache.store.unlink_quietly(stale)
             break
-        size = _upstream_tmp_size(module_path, upstream.task_uid)
+        seen = (upstream.content, _upstream_tmp_size(module_path, upstream.task_uid))
         now = time.monotonic()
-        if size != last_size:
-            last_size, last_change = size, now
-        elif now - last_change > UPSTREAM_STALL_SEC or now - started > constants.lock_timeout():
+        if seen != last_seen:
+            last_seen, last_change = seen, now
+        elif now - last_change > constants.lock_timeout():
             what = upstream.path
-            logger.warning("tensorflow_hub's download %s made no progress; downloading.", what)
+            logger.warning(
+                "tensorflow_hub's download %s made no progress for %s s (TFHUB_LOCK_TIMEOUT); "
+                "removing its lock file and downloading.",
+                what,
+                f"{constants.lock_timeout():g}",
+            )
+            cache_locks.remove_upstream_lock(module_path, upstream.content)
             return False
         logger.info("Waiting for tensorflow_hub's download of %s", module_path)
         time.sleep(0.5)
@@ -166,18 +174,27 @@ def _remove_stale_tmp_dirs(module_path: str) -> None:
         cache.remove_tree(stale)
 
 
-def _download_into_place(handle: str, fetch: Fetch, module_path: str) -> None:
+def _download_into_place(
+    handle: str, fetch: Fetch, module_path: str, *, replace_existing: bool
+) -> None:
     tmp_dir = cache.new_tmp_dir(module_path)
     try:
         _make_tmp_dir(tmp_dir)
-        logger.info("Downloading TF-Hub Module %r.", redact(handle))
-        try:
-            fetched = cache.bookkeeping.as_fetch_result(fetch(tmp_dir))
-        except errors.CacheError as err:
-            raise _with_disk_hint(err, module_path) from err
-        digests, algorithm = fetched if fetched else (None, None)
-        _install(handle, tmp_dir, module_path, digests=digests, algorithm=algorithm)
-        logger.info("Downloaded TF-Hub Module %r.", redact(handle))
+        with cache_locks.upstream_lock(module_path, tmp_dir):
+            logger.info("Downloading TF-Hub Module %r.", redact(handle))
+            try:
+                fetched = cache.bookkeeping.as_fetch_result(fetch(tmp_dir))
+            except errors.CacheError as err:
+                raise _with_disk_hint(err, module_path) from err
+            digests, algorithm = fetched if fetched else (None, None)
+            _install(
+                handle,
+                tmp_dir,
+                module_path,
+                digests=digests,
+                algorithm=algorithm,
+                replace_existing=replace_existing,
+            )
     finally:
         cache.remove_tree(tmp_dir)
 
@@ -219,6 +236,7 @@ def _install(
     *,
     digests: Mapping[str, tuple[int, str]] | None = None,
     algorithm: str | None = None,
+    replace_existing: bool = False,
 ) -> None:
     """Writes the bookkeeping beside the entry and renames the complete folder into place.
 
@@ -229,11 +247,17 @@ def _install(
         digests: {relative path: (size, hex hash)} computed while extracting, if any; files
             missing from it (or of another size) are hashed here.
         algorithm: the hashlib name of `digests`' hashes.
+        replace_existing: a folder at `module_path` is replaced (it was there, damaged, before
+            the download). Otherwise a complete folder found there was installed meanwhile by a
+            process that ignores tfhub's lock, maybe in use already: it is kept, as
+            tensorflow_hub keeps it, and `tmp_dir` is not installed.
 
     Raises:
         tfhub.errors.CacheError: if the bookkeeping cannot be written (naming the file); then
             neither the descriptor nor the manifest is left behind.
     """
+    if not replace_existing and _installed_by_another(module_path):
+        return
     files = cache.list_files(tmp_dir)
     known = cache.bookkeeping.known_digests(files, (digests, algorithm or "") if digests else None)
     written = [cache.descriptor_path(module_path), cache.manifest_path(module_path)]
@@ -251,9 +275,18 @@ def _install(
     try:
         os.rename(tmp_dir, module_path)
     except OSError:
-        if not cache.is_complete(module_path):
+        if not _installed_by_another(module_path):
             raise
-        logger.warning("Module already exists in %s", module_path)
+        return
+    logger.info("Downloaded TF-Hub Module %r.", redact(handle))
+
+
+def _installed_by_another(module_path: str) -> bool:
+    """True (and logged as upstream logs it) if a complete entry is at `module_path`."""
+    if not (os.path.lexists(module_path) and cache.is_complete(module_path)):
+        return False
+    logger.warning("Module already exists in %s (installed by another process).", module_path)
+    return True
 
 
 # --- Fetchers -------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ Layout (shared with tensorflow_hub, which reads and writes the same names)::
     <cache>/<sha1(handle)>.manifest.json    tfhub only: every file, its size and content hash
     <cache>/.locks/<sha1(handle)>.lock      tfhub only: the OS lock of downloads
     <cache>/<sha1(handle)>.<uuid>.tmp/      a download in progress (owner removes it)
-    <cache>/<sha1(handle)>.lock             tensorflow_hub's lock file ("host.pid.uid")
+    <cache>/<sha1(handle)>.lock             tensorflow_hub's lock file ("host.pid.uid"), which
+                                            tfhub writes too while it downloads
 """
 
 from __future__ import annotations
@@ -98,3 +99,9 @@ def new_tmp_dir(module_path: str) -> str:
     import uuid
 
     return f"{module_path}.{uuid.uuid4().hex}{TMP_SUFFIX}"
+
+
+def tmp_dir_task_uid(module_path: str, tmp_dir: str) -> str:
+    """Returns the task uid in the name of a temporary folder `<entry>.<uid>.tmp` (what
+    tensorflow_hub's lock file names)."""
+    return tmp_dir[len(module_path) + 1 : -len(TMP_SUFFIX)]

@@ -3,7 +3,9 @@
 tfhub locks `<cache>/.locks/<sha1>.lock` with `flock` (released by the kernel when its holder
 dies). tensorflow_hub writes `<cache>/<sha1>.lock` holding "<host>.<pid>.<task uid>" and
 deletes it when done; a process killed meanwhile leaves it behind. If that host is this one and
-that process is gone, the lock is stale and nobody needs to wait for it.
+that process is gone, the lock is stale and nobody needs to wait for it. tfhub writes that file
+too while it downloads (`upstream_lock`), so tensorflow_hub processes wait for its downloads as
+for their own.
 """
 
 from __future__ import annotations
@@ -52,12 +54,51 @@ class UpstreamLock:
     host: str | None
     pid: int | None
     task_uid: str
+    content: str
 
     def is_stale(self) -> bool:
         """True if the lock was written on this host by a process that no longer runs."""
         if self.host != socket.gethostname() or self.pid is None:
             return False
         return not _process_alive(self.pid)
+
+
+@contextmanager
+def upstream_lock(module_path: str, tmp_dir: str) -> Iterator[None]:
+    """Writes tensorflow_hub's lock file of the entry for a download into `tmp_dir`.
+
+    tensorflow_hub waits while that file exists and the temporary folder it names grows, as it
+    waits for its own downloads (and takes the download over after its `lock_file_timeout_sec`
+    without growth). The file is removed at the end if it is still ours. Best effort: if the
+    file exists (a tensorflow_hub download of the entry started meanwhile) or cannot be written,
+    nothing is written and the download goes on.
+    """
+    uid = layout.tmp_dir_task_uid(module_path, tmp_dir)
+    content = f"{socket.gethostname()}.{os.getpid()}.{uid}"
+    path = layout.upstream_lock_path(module_path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            os.write(fd, content.encode())
+        finally:
+            os.close(fd)
+        yield
+    finally:
+        remove_upstream_lock(module_path, content)
+
+
+def remove_upstream_lock(module_path: str, content: str) -> None:
+    """Removes tensorflow_hub's lock file of the entry if it still holds `content`."""
+    current = read_upstream_lock(module_path)
+    if current is not None and current.content == content:
+        try:
+            os.remove(current.path)
+        except OSError:
+            pass
 
 
 def read_upstream_lock(module_path: str) -> UpstreamLock | None:
@@ -71,7 +112,7 @@ def read_upstream_lock(module_path: str) -> UpstreamLock | None:
     except OSError:
         content = ""
     host, pid, uid = _split_upstream(content)
-    return UpstreamLock(path=path, host=host, pid=pid, task_uid=uid)
+    return UpstreamLock(path=path, host=host, pid=pid, task_uid=uid, content=content)
 
 
 def _split_upstream(content: str) -> tuple[str | None, int | None, str]:
