@@ -495,15 +495,21 @@ def test_min_speed_zero_turns_the_check_off(server, served_dir, monkeypatch):
     assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES
 
 
-def test_corrupt_download_names_the_url_as_upstream_did(server, served_dir, isolated_cache):
+def test_corrupt_download_names_the_handle_as_upstream_did(server, served_dir, isolated_cache):
+    # tensorflow_hub 0.10.0: IOError("%s does not appear to be a valid module." % handle), the
+    # handle as given, not the URL it requested with ?tf-hub-format=compressed.
     data = open(make_tar_gz(served_dir / "m.tar.gz", BIG_FILES), "rb").read()
     (served_dir / "m.tar.gz").write_bytes(data[: len(data) // 2])
+    (served_dir / "text.tar.gz").write_bytes(b"bad_archive")
     handle = server.url("m.tar.gz")
-    url = handles.parse(handle).download_url()
     with pytest.raises(errors.ArchiveError) as info:
         hub.resolve(handle)
-    assert str(info.value).startswith(f"{url} does not appear to be a valid module. ")
+    assert str(info.value).startswith(f"{handle} does not appear to be a valid module. ")
     assert "truncated or corrupt" in str(info.value)
+    with pytest.raises(errors.NotAnArchiveError) as info:
+        hub.resolve(server.url("text.tar.gz"))
+    assert str(info.value).startswith(f"{server.url('text.tar.gz')} does not appear to be a ")
+    assert isinstance(info.value, IOError)
 
 
 def test_folder_only_archive_installs_no_entry(server, served_dir, isolated_cache):

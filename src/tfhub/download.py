@@ -339,7 +339,9 @@ def download_and_extract(url: str, target: str, *, handle: str) -> _archive.Extr
     body.progress = bar
     try:
         # The body decides, not Content-Type: misconfigured servers label archives text/html.
-        return _archive.extract(body, target, source=url)
+        # Named as given, as upstream names it (the URL may carry the format query or be
+        # Kaggle's long form).
+        return _archive.extract(body, target, source=handle)
     except errors.NotAnArchiveError as err:
         hint = _http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle."
         raise errors.NotAnArchiveError(f"{err}{hint}") from err
