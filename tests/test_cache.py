@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -248,7 +249,14 @@ def test_an_entry_another_writer_installs_meanwhile_is_kept(isolated_cache):
     assert atomic_download("h", fetch) == module_path
     assert read_tree(module_path) == MODEL_FILES and cache.is_complete(module_path)
     assert [n for n in os.listdir(isolated_cache) if n.endswith(".tmp")] == []
-    # A damaged entry there before the download is still replaced.
+    # A damaged entry there before the download is removed first, as upstream does, so one
+    # written meanwhile is again the other writer's (upstream's
+    # testModuleDownloadedWhenEmptyFolderExists)...
+    shutil.rmtree(module_path)
+    os.makedirs(module_path)
+    assert atomic_download("h", fetch) == module_path
+    assert read_tree(module_path) == MODEL_FILES
+    # ...and ours replaces it otherwise.
     os.remove(os.path.join(module_path, "saved_model.pb"))
     assert atomic_download("h", lambda tmp: _fill(tmp)) == module_path
     assert read_tree(module_path) == MODEL_FILES

@@ -72,11 +72,12 @@ def atomic_download(
             return module_path
         if held:
             _remove_stale_tmp_dirs(module_path)
-        # A folder there now is damaged (or `replace`d): replaced once ours is complete. One
-        # that appears while we download was installed by a process that ignores our lock.
-        replace_existing = os.path.lexists(module_path)
+        if not replace and os.path.lexists(module_path):
+            cache.remove_tree(module_path)  # Damaged: removed first, as upstream does.
+        # A folder there when ours is complete is the one `replace` replaces, or one that a
+        # process ignoring our lock installed meanwhile.
         try:
-            _download_into_place(handle, fetch, module_path, replace_existing=replace_existing)
+            _download_into_place(handle, fetch, module_path, replace_existing=replace)
         except BaseException:
             if held and not os.path.lexists(module_path):
                 # No entry: its lock file would be a leftover (`tfhub cache info` counts it).
@@ -247,10 +248,10 @@ def _install(
         digests: {relative path: (size, hex hash)} computed while extracting, if any; files
             missing from it (or of another size) are hashed here.
         algorithm: the hashlib name of `digests`' hashes.
-        replace_existing: a folder at `module_path` is replaced (it was there, damaged, before
-            the download). Otherwise a complete folder found there was installed meanwhile by a
-            process that ignores tfhub's lock, maybe in use already: it is kept, as
-            tensorflow_hub keeps it, and `tmp_dir` is not installed.
+        replace_existing: a folder at `module_path` is replaced. Otherwise a complete folder
+            found there was installed meanwhile by a process that ignores tfhub's lock, maybe in
+            use already: it is kept, as tensorflow_hub keeps it, and `tmp_dir` is not
+            installed (an incomplete one is replaced).
 
     Raises:
         tfhub.errors.CacheError: if the bookkeeping cannot be written (naming the file); then
@@ -271,7 +272,7 @@ def _install(
             cache.store.unlink_quietly(path)
         raise
     if os.path.lexists(module_path):
-        cache.remove_tree(module_path)  # A damaged entry.
+        cache.remove_tree(module_path)  # The one `replace` replaces, or an incomplete one.
     try:
         os.rename(tmp_dir, module_path)
     except OSError:
