@@ -308,11 +308,14 @@ def test_sigkilled_downloader_does_not_block(server, served_dir, isolated_cache)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     server.state.behaviours.clear()
+    # It leaves tensorflow_hub's lock file (written for tensorflow_hub's processes) naming it.
+    (lock,) = [n for n in _cache_names(isolated_cache) if n.endswith(".lock")]
+    assert f".{proc.pid}." in (isolated_cache / lock).read_text()
     started = time.monotonic()
     path = hub.resolve(server.url("m.tar.gz"))
     assert time.monotonic() - started < 5
     assert read_tree(path) == BIG_FILES
-    assert not any(name.endswith(".tmp") for name in _cache_names(isolated_cache))
+    assert not any(name.endswith((".tmp", ".lock")) for name in _cache_names(isolated_cache))
 
 
 def test_failure_inside_fetch_leaves_no_tmp(isolated_cache):
