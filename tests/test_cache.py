@@ -16,7 +16,7 @@ import time
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
-from tests._helpers.http_server import answer_status, archive_gets
+from tests._helpers.http_server import answer_status, archive_gets, delay
 from tests._helpers.python_process import child_env, run_python
 
 import tfhub as hub
@@ -330,6 +330,36 @@ def test_tensorflow_hub_waits_for_a_tfhub_download_instead_of_downloading(
         upstream.kill()
     assert archive_gets(server, "m.tar.gz") == []  # It did not download it in parallel.
     assert read_tree(module_path) == MODEL_FILES
+
+
+@pytest.mark.tf
+def test_tfhub_waits_for_a_real_tensorflow_hub_download(server, served_dir, isolated_cache):
+    pytest.importorskip("tensorflow_hub")
+    files = {"saved_model.pb": b"from tensorflow_hub"}  # Flat: it makes no parent folders.
+    make_tar_gz(served_dir / "m.tar.gz", files)
+    server.state.behaviours.append(delay("m.tar.gz", 2.0))  # Its lock is there meanwhile.
+    handle = server.url("m.tar.gz")
+    module_path = cache.module_dir(handle)
+    code = "import sys, tensorflow_hub\nprint(tensorflow_hub.resolve(sys.argv[1]), flush=True)\n"
+    upstream = subprocess.Popen(
+        [sys.executable, "-c", code, handle],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(module_path + ".lock"):
+            assert time.monotonic() < deadline and upstream.poll() is None
+            time.sleep(0.02)
+        assert hub.resolve(handle) == module_path  # Waits for it rather than downloading.
+        out = upstream.communicate(timeout=60)[0]  # Its progress lines, then the path.
+        assert upstream.returncode == 0 and out.strip().splitlines()[-1] == module_path
+    finally:
+        upstream.kill()
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+    assert read_tree(module_path) == files and cache.is_complete(module_path)
 
 
 # --- Locks: a bounded wait that names the holder; stale locks (issue 10, items 7, 8, 13) -------
