@@ -3,6 +3,7 @@ bars, a full disk and a read-only cache (real tmpfs mounts, when the test may mo
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -145,6 +146,26 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(server, served_dir, tmpfs
     assert os.listdir(tmpfs / "cache" / ".locks") == []  # No leftover lock either.
     make_tar_gz(served_dir / "small.tar.gz")
     assert read_tree(hub.resolve(server.url("small.tar.gz"))) == MODEL_FILES
+
+
+def test_a_disk_full_before_the_download_leaves_no_lock_file(
+    server, served_dir, tmpfs, monkeypatch
+):
+    # Not even tensorflow_hub's lock file (its 60 bytes do not fit): an empty one left behind
+    # would make tensorflow_hub, and tfhub, wait for a download nobody runs.
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmpfs / "cache"))
+    os.makedirs(tmpfs / "cache")
+    filler = tmpfs / "filler"
+    with open(filler, "wb", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"x" * 4096)
+    with pytest.raises(errors.DiskFullError):
+        hub.resolve(server.url("m.tar.gz"))
+    assert sorted(os.listdir(tmpfs / "cache")) == [".locks"]
+    os.remove(filler)
+    assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES
+    assert not any(name.endswith(".lock") for name in os.listdir(tmpfs / "cache"))
 
 
 def test_read_only_cache_serves_reads(server, served_dir, tmpfs, monkeypatch):

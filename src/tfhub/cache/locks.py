@@ -75,20 +75,31 @@ def upstream_lock(module_path: str, tmp_dir: str) -> Iterator[None]:
     """
     uid = layout.tmp_dir_task_uid(module_path, tmp_dir)
     content = f"{socket.gethostname()}.{os.getpid()}.{uid}"
-    path = layout.upstream_lock_path(module_path)
+    written = _write_new_file(layout.upstream_lock_path(module_path), content)
+    try:
+        yield
+    finally:
+        if written:
+            remove_upstream_lock(module_path, content)
+
+
+def _write_new_file(path: str, content: str) -> bool:
+    """Creates `path` holding `content`; False (and no file left) if it exists or cannot be
+    written (a full disk leaves no empty lock behind)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except OSError:
-        yield
-        return
+        return False
     try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(content)
+    except OSError:
         try:
-            os.write(fd, content.encode())
-        finally:
-            os.close(fd)
-        yield
-    finally:
-        remove_upstream_lock(module_path, content)
+            os.remove(path)
+        except OSError:
+            pass
+        return False
+    return True
 
 
 def remove_upstream_lock(module_path: str, content: str) -> None:
