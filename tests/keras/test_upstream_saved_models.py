@@ -1,4 +1,4 @@
-"""Keras models that users saved with the real tensorflow_hub's KerasLayer load with tfhub's.
+"""Keras models saved with the real tensorflow_hub's KerasLayer load with tfhub's, and back.
 
 tensorflow_hub 0.16.1 (tf_keras, as it ran) builds, fine-tunes one step and saves models that
 hold its `hub.KerasLayer` over upstream's own fixtures, as `.h5`, `.keras` and the SavedModel
@@ -6,6 +6,9 @@ format. tfhub loads them where upstream did, with `custom_objects={"KerasLayer":
 hub.KerasLayer}` (upstream needed it too for `.h5` and `.keras`): the same predictions, the
 fine-tuned weights restored, and training goes on. Keras 3 reads the `.h5` (with
 `compile=False`: Keras 3 cannot rebuild tf_keras's compiled metrics) and the `.keras` files.
+The other way round, tensorflow_hub loads tf_keras models saved with tfhub's layer, given
+`custom_objects={"KerasLayer": ..., "tfhub>KerasLayer": ...}` (`.h5` names the class as tfhub
+registered it).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ FORMATS = ("h5", "keras", "tf")
 
 SAVE_SCRIPT = """
     import json, sys
-    import numpy as np, tensorflow as tf, tensorflow_hub as hub, tf_keras as keras
+    import numpy as np, tensorflow as tf, tf_keras as keras
+    import HUB as hub
     out, cases = sys.argv[1], json.loads(sys.argv[2])
     result = {}
     for name, (handle, input_args, inputs, trainable) in cases.items():
@@ -57,7 +61,8 @@ SAVE_SCRIPT = """
 
 LOAD_SCRIPT = """
     import json, sys
-    import numpy as np, tensorflow as tf, tfhub as hub
+    import numpy as np, tensorflow as tf
+    import HUB as hub
     keras = tf.keras
     out, cases = sys.argv[1], json.loads(sys.argv[2])
     result = {}
@@ -65,7 +70,8 @@ LOAD_SCRIPT = """
         x = tf.constant(inputs)
         for fmt in ("h5", "keras", "tf"):
             path = f"{out}/{name}_tf" if fmt == "tf" else f"{out}/{name}.{fmt}"
-            model = keras.models.load_model(path, custom_objects={"KerasLayer": hub.KerasLayer})
+            names = {"KerasLayer": hub.KerasLayer, "tfhub>KerasLayer": hub.KerasLayer}
+            model = keras.models.load_model(path, custom_objects=names)
             layer = model.layers[0]
             before = model.predict(x, verbose=0)
             model.fit(x, np.zeros((len(inputs), 2), np.float32), epochs=1, verbose=0)
@@ -78,31 +84,37 @@ LOAD_SCRIPT = """
 """
 
 
+def _cases() -> dict:
+    return {
+        name: (upstream_path(name), input_args, inputs, trainable)
+        for name, (input_args, inputs, trainable) in CASES.items()
+    }
+
+
+def _run(script: str, hub_module: str, folder: str, cases: dict) -> dict:
+    """Runs a script under tf_keras with `hub` being `hub_module`; returns what it printed."""
+    done = run_python(
+        script.replace("HUB", hub_module),
+        folder,
+        json.dumps(cases),
+        env=child_env(TF_USE_LEGACY_KERAS="1"),
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="module")
 def upstream_saved(tmp_path_factory) -> tuple[str, dict, dict]:
     """(folder, cases, what upstream computed) for models saved by tensorflow_hub 0.16.1."""
     if importlib.util.find_spec("tensorflow_hub") is None:
         pytest.skip("tensorflow_hub is not installed (`./run test` installs 0.16.1)")
     folder = os.fspath(tmp_path_factory.mktemp("upstream_saved"))
-    cases = {
-        name: (upstream_path(name), input_args, inputs, trainable)
-        for name, (input_args, inputs, trainable) in CASES.items()
-    }
-    done = run_python(
-        SAVE_SCRIPT,
-        folder,
-        json.dumps(cases),
-        env=child_env(TF_USE_LEGACY_KERAS="1"),
-    )
-    return folder, cases, json.loads(done.stdout.strip().splitlines()[-1])
+    cases = _cases()
+    return folder, cases, _run(SAVE_SCRIPT, "tensorflow_hub", folder, cases)
 
 
 def test_tf_keras_loads_upstream_saved_models_and_trains_on(upstream_saved) -> None:
     folder, cases, upstream = upstream_saved
-    done = run_python(
-        LOAD_SCRIPT, folder, json.dumps(cases), env=child_env(TF_USE_LEGACY_KERAS="1")
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = _run(LOAD_SCRIPT, "tfhub", folder, cases)
     for name in cases:
         for fmt in FORMATS:
             loaded = result[f"{name}.{fmt}"]
@@ -110,6 +122,20 @@ def test_tf_keras_loads_upstream_saved_models_and_trains_on(upstream_saved) -> N
             np.testing.assert_allclose(
                 loaded["predictions"], upstream[name]["predictions"], atol=1e-5
             )
+            assert loaded["trained"], (name, fmt)
+
+
+def test_tensorflow_hub_loads_models_saved_with_tfhub(tmp_path) -> None:
+    if importlib.util.find_spec("tensorflow_hub") is None:
+        pytest.skip("tensorflow_hub is not installed (`./run test` installs 0.16.1)")
+    cases = _cases()
+    ours = _run(SAVE_SCRIPT, "tfhub", os.fspath(tmp_path), cases)
+    result = _run(LOAD_SCRIPT, "tensorflow_hub", os.fspath(tmp_path), cases)
+    for name in cases:
+        for fmt in FORMATS:
+            loaded = result[f"{name}.{fmt}"]
+            assert loaded["class"] == "tensorflow_hub.keras_layer.KerasLayer", (name, fmt)
+            np.testing.assert_allclose(loaded["predictions"], ours[name]["predictions"], atol=1e-5)
             assert loaded["trained"], (name, fmt)
 
 
