@@ -1,6 +1,6 @@
 """Keras models saved with the real tensorflow_hub's KerasLayer load with tfhub's, and back.
 
-tensorflow_hub 0.16.1 (tf_keras, as it ran) builds, fine-tunes one step and saves models that
+tensorflow_hub 0.16.1 (tf_keras, as it ran) builds, fine-tunes (two steps) and saves models that
 hold its `hub.KerasLayer` over upstream's own fixtures, as `.h5`, `.keras` and the SavedModel
 format. tfhub loads them where upstream did, with `custom_objects={"KerasLayer":
 hub.KerasLayer}` (upstream needed it too for `.h5` and `.keras`): the same predictions, the
