@@ -390,6 +390,25 @@ def test_a_stop_signal_swallowed_by_a_library_is_delivered_again(signum):
     assert seconds < 15, done.stdout  # Delivered again within seconds, not after the work.
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_a_library_turns_into_its_own_error_still_ends_as_stopped(signum):
+    """Apache Beam's runner sometimes turns the KeyboardInterrupt of a signal into an error of
+    its own that no longer holds it (seen on CI: `generate` stopped by SIGTERM reported "The
+    Beam pipeline failed" and exited 1, not 143)."""
+    what_follows = f"""
+    try:
+        os.kill(os.getpid(), {int(signum)})  # The signal arrives here...
+        time.sleep(5)
+    except BaseException:
+        raise RuntimeError("the worker was lost") from None  # ...and becomes another error.
+    """
+    done = _run_self_terminating(what_follows)
+    assert done.returncode == 128 + signum, done.stdout + done.stderr
+    ended = "interrupted" if signum == signal.SIGINT else f"terminated ({signum.name})"
+    assert done.stderr.strip().splitlines()[-1] == f"prog: {ended}"
+    assert "the worker was lost" not in done.stderr
+
+
 def test_under_nohup_sighup_stays_ignored():
     """`nohup tfhub pull ...`: the user asked the command to outlive its terminal."""
     ignored = _run_self_terminating(

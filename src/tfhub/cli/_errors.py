@@ -105,7 +105,7 @@ class _Terminated(KeyboardInterrupt):
 # and SIGHUP (the terminal or the ssh connection that started it closed).
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
-# Set by the handler: the signal whose KeyboardInterrupt ends the command, if any.
+# Set by the handler: the signal whose KeyboardInterrupt ends the command, if any (Ctrl-C too).
 _stopped_by: signal.Signals | None = None
 
 # How often, after such a signal, the command is checked for having lost its _Terminated.
@@ -191,8 +191,7 @@ def _stop_signals_unwind() -> Iterator[None]:
 
     def terminate(signum: int, frame: object) -> None:
         global _stopped_by
-        if signum != signal.SIGINT:  # Ctrl-C ends as "interrupted" (130), as Python's does.
-            _stopped_by = signal.Signals(signum)
+        _stopped_by = signal.Signals(signum)
         raise redelivery.raised(signal.Signals(signum))
 
     global _stopped_by, _redelivery
@@ -264,20 +263,28 @@ def run_reported(
             code = int(command() or 0)
             flush_stdout()  # A closed pipe shows here, not in Python's exit.
             return code
-        except KeyboardInterrupt:
-            if _redelivery is not None:
-                _redelivery.stop()  # While the caught _Terminated is still alive.
-            if _stopped_by is not None:  # Also when a library re-raised it as a plain one.
-                tell(f"{prog}: terminated ({_stopped_by.name})")
-                return 128 + _stopped_by
-            tell(f"{prog}: interrupted")
-            return 130
+        except KeyboardInterrupt:  # Also when a library re-raised it as a plain one.
+            return _report_stopped(prog)
         except BrokenPipeError as err:
             if not _stdout_is_closed():
                 return report(err)
             return 141  # 128 + SIGPIPE: what `cmd | head` expects of a writer it stopped.
         except Exception as err:
+            if _stopped_by is not None:  # A library made the signal's unwind an error of its
+                return _report_stopped(prog)  # own (Apache Beam's runner may).
             return report(err)
+
+
+def _report_stopped(prog: str) -> int:
+    """Says how a signal (or Ctrl-C) ended the command; returns its exit code: 130 for Ctrl-C,
+    128 + the signal for SIGTERM and SIGHUP."""
+    if _redelivery is not None:
+        _redelivery.stop()  # While the caught _Terminated is still alive.
+    if _stopped_by is not None and _stopped_by != signal.SIGINT:
+        tell(f"{prog}: terminated ({_stopped_by.name})")
+        return 128 + _stopped_by
+    tell(f"{prog}: interrupted")  # Ctrl-C, as Python's own handler ends it.
+    return 130
 
 
 def flush_stdout() -> None:
