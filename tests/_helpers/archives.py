@@ -14,13 +14,31 @@ MODEL_FILES = {
 
 
 def make_tar_gz(
-    path: str | os.PathLike[str], files: dict[str, bytes] | None = None, *, compression: str = "gz"
+    path: str | os.PathLike[str],
+    files: dict[str, bytes] | None = None,
+    *,
+    compression: str = "gz",
+    folders: bool = False,
 ) -> str:
-    """Writes a tar archive with `files` (default: a fake SavedModel) and returns its path."""
+    """Writes a tar archive with `files` (default: a fake SavedModel) and returns its path.
+
+    The archive holds the files only (tfhub extracts it; tensorflow_hub cannot when a file is
+    in a folder); with `folders`, each file's folders come first as folder members, as
+    `tar czf` and `tarfile.add` write them.
+    """
     files = MODEL_FILES if files is None else files
     mode = "w" if compression == "" else f"w:{compression}"
+    written: set[str] = set()
     with tarfile.open(path, mode) as archive:
         for name, data in files.items():
+            parts = name.split("/")[:-1] if folders else []
+            for depth in range(1, len(parts) + 1):
+                folder = "/".join(parts[:depth])
+                if folder not in written:
+                    written.add(folder)
+                    member = tarfile.TarInfo(folder)
+                    member.type, member.mode, member.mtime = tarfile.DIRTYPE, 0o755, 0
+                    archive.addfile(member)
             info = tarfile.TarInfo(name)
             info.size = len(data)
             info.mtime = 0

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tfhub import errors
 from tfhub.cli.main import main
-from tfhub.hub import signatures, validator
+from tfhub.hub import model_files, signatures, validator
 
 DATA = Path(__file__).parent.parent / "data" / "hub_docs"
 VALID, BROKEN = DATA / "valid", DATA / "broken"
@@ -168,12 +170,83 @@ def _archive_tree(root: Path, upstream_dir: Path) -> None:
     stray = {"saved_model.pb": SAVED_MODEL_PB, ".DS_Store": b"x", "notes.txt": b"x"}
     make_tar_gz(doc("stray").with_name("1.tar.gz"), stray)
     make_tar_gz(doc("garbage").with_name("1.tar.gz"), {"saved_model.pb": b"\x08\xff"})
-    make_tar_gz(doc("empty").with_name("1.tar.gz"), {"variables/variables.index": b"x"})
+    make_tar_gz(
+        doc("empty").with_name("1.tar.gz"), {"variables/variables.index": b"x"}, folders=True
+    )
     doc("not-gzip").with_name("1.tar.gz").write_bytes(b"PK\x03\x04 a zip file")
 
 
 # A SavedModel proto on the wire: schema version 1, one (empty) MetaGraph.
 SAVED_MODEL_PB = b"\x08\x01\x12\x00"
+
+
+def _model_archive(path: Path, *, folders: bool, link: bool = False) -> Path:
+    """A model archive as `tar czf` writes it, or with its files only (`tar czf A *.pb v/*`)."""
+    from tests._helpers.archives import make_tar_gz
+
+    files = {
+        "saved_model.pb": SAVED_MODEL_PB,
+        "variables/variables.index": b"index",
+        "variables/variables.data-00000-of-00001": b"data",
+        "assets/vocab/words.txt": b"hello",
+    }
+    make_tar_gz(path, files, folders=folders)
+    if link:
+        import tarfile
+
+        with tarfile.open(path) as tar:
+            members = [(m, tar.extractfile(m)) for m in tar]
+            entries = [(m, f.read() if f else None) for m, f in members]
+        with tarfile.open(path, "w:gz") as tar:
+            for member, data in entries:
+                tar.addfile(member, io.BytesIO(data) if data is not None else None)
+            symlink = tarfile.TarInfo("assets/words.txt")
+            symlink.type, symlink.linkname = tarfile.SYMTYPE, "vocab/words.txt"
+            tar.addfile(symlink)
+    return path
+
+
+def _extracts_in_tensorflow_hub(archive: Path, target: Path) -> bool:
+    """Whether tensorflow_hub's own extraction (every version's) takes the archive."""
+    file_utils = pytest.importorskip("tensorflow_hub.file_utils")
+    target.mkdir()
+    try:
+        with open(archive, "rb") as data:
+            file_utils.extract_tarfile_to_destination(data, str(target))
+    except Exception:  # NotFoundError for a missing folder, ValueError for a link: it could not.
+        return False
+    return True
+
+
+def test_archives_tensorflow_hub_cannot_extract_are_reported(tmp_path):
+    good = _model_archive(tmp_path / "good.tar.gz", folders=True)
+    flat = _model_archive(tmp_path / "flat.tar.gz", folders=False)
+    linked = _model_archive(tmp_path / "linked.tar.gz", folders=True, link=True)
+
+    assert model_files.archive_problems(good) == []
+    assert _extracts_in_tensorflow_hub(good, tmp_path / "good")
+    assert model_files.archive_problems(flat) == [
+        "'variables/variables.index' comes before any member for its folder 'variables/': "
+        "tensorflow_hub makes no parent folders, so it cannot extract this archive; pack the "
+        "model folder with `tfhub pack` (or `tar czf ARCHIVE -C FOLDER .`)",
+        "'assets/vocab/words.txt' comes before any member for its folder 'assets/vocab/': "
+        "tensorflow_hub makes no parent folders, so it cannot extract this archive; pack the "
+        "model folder with `tfhub pack` (or `tar czf ARCHIVE -C FOLDER .`)",
+    ]
+    assert not _extracts_in_tensorflow_hub(flat, tmp_path / "flat")
+    assert model_files.archive_problems(linked) == [
+        "'assets/words.txt' is a symlink: tensorflow_hub extracts only files and folders "
+        '("Unexpected object type in tar archive"); put the file itself in the archive'
+    ]
+    assert not _extracts_in_tensorflow_hub(linked, tmp_path / "linked")
+
+
+def test_an_archive_of_a_folder_s_contents_by_tar_has_no_problem(tmp_path, upstream_dir):
+    """`tar czf A -C FOLDER .` names members './x', with './' and './variables' first."""
+    archive = tmp_path / "m.tar.gz"
+    subprocess.run(["tar", "czf", archive, "-C", upstream_dir / "tf1_text_vocab", "."], check=True)
+    assert model_files.archive_problems(archive) == []
+    assert _extracts_in_tensorflow_hub(archive, tmp_path / "out")
 
 
 def test_archives_and_folders_beside_docs_are_opened_and_checked(tmp_path, upstream_dir, capsys):

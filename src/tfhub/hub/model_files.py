@@ -5,8 +5,10 @@ name its pattern allows and be a file a SavedModel uses (`saved_model.pb`, `vari
 `assets/...`, ...), and a `saved_model.pb` (or `.pbtxt`) at the root must parse. tfhub does the
 same without TensorFlow: `saved_model.pb` is checked at the protobuf wire level (well-formed,
 with at least one MetaGraph, field 2 of `SavedModel`). tfhub adds `fingerprint.pb`, which
-TensorFlow writes since 2.12. The archive is read as a stream (large archives are not held in
-memory; only `saved_model.pb` is read whole).
+TensorFlow writes since 2.12. So that tensorflow_hub users can download it too, each member must
+also be one tensorflow_hub extracts: a file or a folder, each file after a member for its folder.
+The archive is read as a stream (large archives are not held in memory; only `saved_model.pb`
+is read whole).
 """
 
 from __future__ import annotations
@@ -107,10 +109,11 @@ def archive_problems(archive: Path) -> list[str]:
     """
     problems: list[str] = []
     found_proto = False
+    folders: set[str] = set()
     try:
         with tarfile.open(archive, mode="r|gz") as tar:
             for member in tar:
-                problem, is_proto = _member_problem(tar, member)
+                problem, is_proto = _member_problem(tar, member, folders)
                 found_proto |= is_proto
                 if problem:
                     problems.append(problem)
@@ -119,21 +122,57 @@ def archive_problems(archive: Path) -> list[str]:
     return _finish(problems, found_proto)
 
 
-def _member_problem(tar: tarfile.TarFile, member: tarfile.TarInfo) -> tuple[str | None, bool]:
-    """(problem or None, whether it is a root saved_model.pb(txt) that parses)."""
+def _member_problem(
+    tar: tarfile.TarFile, member: tarfile.TarInfo, folders: set[str]
+) -> tuple[str | None, bool]:
+    """(problem or None, whether it is a root saved_model.pb(txt) that parses).
+
+    `folders` holds the folders that the members before this one make; it is updated.
+    """
     try:
         _archive_tree.normalized_name(member)
     except errors.ArchiveError as err:  # Unsafe, or a name too long for a filesystem.
         return str(err), False
-    if not member.isfile():
-        return None, False
-    path = posixpath.normpath(member.name)
+    path = posixpath.normpath(member.name.lstrip("/"))
+    problem = _extraction_problem(member, path, folders)
+    if problem or not member.isfile():
+        return problem, False
     problem = path_problem(path)
     if problem or path not in _PROTOS:
         return problem, False
     stream = tar.extractfile(member)
     problem = _proto_problem(path, stream.read() if stream else b"")
     return problem, problem is None
+
+
+def _extraction_problem(member: tarfile.TarInfo, path: str, folders: set[str]) -> str | None:
+    """Why tensorflow_hub could not extract `member` (normalized `path`) in its place, or None.
+
+    tensorflow_hub (every version) extracts only files and folders, and writes each file into
+    a folder an earlier folder member made: it makes no parent folders (its tmp folder aside).
+    tfhub extracts such archives, but a hub serves tensorflow_hub users too. A missing folder
+    is reported once.
+    """
+    if member.isdir():
+        while path not in ("", "."):
+            folders.add(path)
+            path = posixpath.dirname(path)
+        return None
+    if not member.isfile():
+        kind = "symlink" if member.issym() else "hard link" if member.islnk() else "special file"
+        return (
+            f"{member.name!r} is a {kind}: tensorflow_hub extracts only files and folders "
+            '("Unexpected object type in tar archive"); put the file itself in the archive'
+        )
+    folder = posixpath.dirname(path)
+    if not folder or folder in folders:
+        return None
+    folders.add(folder)
+    return (
+        f"{member.name!r} comes before any member for its folder {folder + '/'!r}: "
+        "tensorflow_hub makes no parent folders, so it cannot extract this archive; pack the "
+        "model folder with `tfhub pack` (or `tar czf ARCHIVE -C FOLDER .`)"
+    )
 
 
 def folder_problems(folder: Path) -> list[str]:
