@@ -59,6 +59,12 @@ class LoadedModel:
             return list(tracked)
         return list(getattr(self.obj, "variables", None) or [])
 
+    @property
+    def variables_unlisted(self) -> bool:
+        """True for a TF2 model that lists neither `variables` nor `trainable_variables` (its
+        variables were found by tracking): upstream's layer gave it no weights."""
+        return self._tracked_variables is not None
+
     @functools.cached_property
     def _tracked_variables(self) -> list[Any] | None:
         """The tf.Variables among the objects a TF2 model tracks, if it lists neither

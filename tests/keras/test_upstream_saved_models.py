@@ -8,7 +8,8 @@ fine-tuned weights restored, and training goes on. Keras 3 reads the `.h5` (with
 `compile=False`: Keras 3 cannot rebuild tf_keras's compiled metrics) and the `.keras` files.
 The other way round, tensorflow_hub loads tf_keras models saved with tfhub's layer, given
 `custom_objects={"KerasLayer": ..., "tfhub>KerasLayer": ...}` (`.h5` names the class as tfhub
-registered it).
+registered it). A `.keras` file upstream saved over a model listing no `variables` (its layer
+had no weights there; tfhub's has them) loads too, the layer keeping the folder's values.
 """
 
 from __future__ import annotations
@@ -164,3 +165,71 @@ def test_keras_3_loads_upstream_saved_models(upstream_saved, name, fmt) -> None:
         fresh = hub.KerasLayer(cases[name][0]).weights
         pairs = zip(fresh, layer.weights, strict=True)
         assert max(np.abs(a.numpy() - b.numpy()).max() for a, b in pairs) > 1e-4
+
+
+# A `tf.Module` saved as it was: the loaded object lists no `variables`, so tensorflow_hub's
+# layer gave it no weights, while tfhub's tracks its two variables (to fine-tune them).
+BARE_MODULE_SCRIPT = """
+    import json, sys
+    import numpy as np, tensorflow as tf, tf_keras as keras
+    import tensorflow_hub as hub
+
+    class Affine(tf.Module):
+        def __init__(self):
+            self.w = tf.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+            self.b = tf.Variable([0.5, -0.5], trainable=False)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+        def __call__(self, x):
+            return tf.matmul(x, self.w) + self.b
+
+    out = sys.argv[1]
+    tf.saved_model.save(Affine(), f"{out}/bare")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((3,)), hub.KerasLayer(f"{out}/bare"), keras.layers.Dense(2)]
+    )
+    model.compile("adam", "mse")
+    x = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 1.0]], np.float32)
+    model.fit(x, np.ones((2, 2), np.float32), epochs=2, verbose=0)
+    model.save(f"{out}/bare.keras")
+    print(json.dumps({
+        "hub_weights": len(model.layers[0].weights),
+        "predictions": model.predict(x, verbose=0).tolist(),
+    }))
+"""
+
+BARE_MODULE_LOAD_SCRIPT = """
+    import json, sys
+    import numpy as np, tensorflow as tf
+    import tfhub as hub
+
+    path = sys.argv[1]
+    model = tf.keras.models.load_model(
+        path, custom_objects={"KerasLayer": hub.KerasLayer}, compile=False
+    )
+    x = tf.constant([[1.0, 2.0, 3.0], [0.0, -1.0, 1.0]])
+    print(json.dumps({
+        "predictions": model(x).numpy().tolist(),
+        "hub_weights": [w.numpy().tolist() for w in model.layers[0].weights],
+    }))
+"""
+
+
+@pytest.mark.parametrize("legacy", ["1", "0"], ids=["tf_keras", "keras3"])
+def test_upstream_keras_file_over_a_model_listing_no_variables_loads(tmp_path, legacy) -> None:
+    """tensorflow_hub saved no weights for such a model's layer: tfhub's keeps the folder's."""
+    if importlib.util.find_spec("tensorflow_hub") is None:
+        pytest.skip("tensorflow_hub is not installed (`./run test` installs 0.16.1)")
+    env = child_env(TF_USE_LEGACY_KERAS="1")
+    saved = run_python(BARE_MODULE_SCRIPT, os.fspath(tmp_path), env=env)
+    upstream = json.loads(saved.stdout.strip().splitlines()[-1])
+    assert upstream["hub_weights"] == 0
+    done = run_python(
+        BARE_MODULE_LOAD_SCRIPT,
+        os.fspath(tmp_path / "bare.keras"),
+        env=child_env(TF_USE_LEGACY_KERAS=legacy),
+    )
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(loaded["predictions"], upstream["predictions"], atol=1e-5)
+    assert loaded["hub_weights"] == [[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [0.5, -0.5]]

@@ -194,6 +194,29 @@ class HubLayerBody(_LayerBase):
             self.handle,
         )
 
+    # --- Saved weights --------------------------------------------------------------------------
+
+    def load_own_variables(self, store: Any) -> None:
+        """Restores the layer's weights from a `.keras` file (Keras calls it while loading).
+
+        A `.keras` file that tensorflow_hub's own layer saved over a model listing no
+        `variables` (a `tf.Module` saved as it was) holds no weights for the layer: upstream's
+        layer gave that model none. tfhub's tracks its variables (so that it can be
+        fine-tuned); loading such a file keeps them at the model folder's values, which is what
+        upstream's layer ran with. Any other count mismatch is Keras's error, as before.
+        """
+        if len(store.keys()) == 0 and self.weights and self._state.hub.model.variables_unlisted:
+            logger.info(
+                "hub.KerasLayer %r: the saved file holds no weights for this layer (saved by "
+                "tensorflow_hub, which gave a model listing no `variables` none); its %d "
+                "variables keep the values of the model folder %r.",
+                self.name,
+                len(self.weights),
+                self.handle,
+            )
+            return
+        super().load_own_variables(store)
+
     # --- Config ---------------------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
