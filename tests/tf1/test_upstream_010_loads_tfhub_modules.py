@@ -1,0 +1,280 @@
+"""TF1 Hub modules that tfhub exports load in tensorflow_hub 0.10.0's own `hub.Module`.
+
+The other direction of tests/tf1/test_upstream_fixtures.py (modules upstream exported, loaded by
+tfhub): tfhub builds and exports modules of each kind a publisher makes (several signatures
+with dict inputs and outputs, a fine-tuned export, a vocabulary asset and table, a partitioned
+variable, control flow, a sparse input, batch norm in a `train` graph variant with image-module
+info), then the same script loads them with tfhub's `hub.Module` and with 0.10.0's, and
+everything either reports must be equal: outputs, variables and their names, trainable
+variables, regularization losses, UPDATE_OPS, table initializers, asset paths, signatures.
+
+0.10.0 is the wheel from PyPI (fetched once into the user's cache; the test skips, saying so,
+where PyPI cannot be reached). Its package `__init__` imports `tf.estimator`, which TensorFlow
+2.21 no longer has, so the test imports its modules through an `__init__` of its own that leaves
+the estimator and feature columns out; its generated protobuf modules predate protobuf 4, so
+the child runs them with the pure-Python protobuf implementation. The rest is upstream's code,
+unchanged (not kept in this repository).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from tests._helpers.python_process import child_env, run_python
+
+pytestmark = [pytest.mark.tf, pytest.mark.slow]
+
+UPSTREAM_VERSION = "0.10.0"
+UPSTREAM_WHEEL = f"tensorflow_hub-{UPSTREAM_VERSION}-py2.py3-none-any.whl"
+# PyPI's sha256 of that wheel: its code runs in the test, so only that file is accepted.
+UPSTREAM_WHEEL_SHA256 = "6b0f4a5e4250445de352e4b171eaf1230df8d7be256f72cce0e5ce1268b4c335"
+
+# Imports what a TF1 user of 0.10.0 imported, without `estimator` and the feature columns.
+UPSTREAM_INIT = """\
+from tensorflow_hub.module import Module, load_module_spec
+from tensorflow_hub.module_spec import ModuleSpec
+from tensorflow_hub.native_module import add_signature, attach_message, create_module_spec
+from tensorflow_hub.image_util import ImageModuleInfo, get_expected_image_size
+from tensorflow_hub.version import __version__
+from tensorflow_hub.config import _run
+
+_run()
+"""
+
+BUILD_SCRIPT = """
+    import os, sys
+    import numpy as np, tensorflow as tf
+    import tfhub as hub
+
+    v1 = tf.compat.v1
+    out = sys.argv[1]
+
+    def multi_fn():
+        x = v1.placeholder(tf.float32, [None, 3])
+        w = v1.get_variable(
+            "w", [3, 2], initializer=v1.constant_initializer([[1., 2.], [3., 4.], [5., 6.]]),
+            regularizer=lambda t: 0.01 * tf.reduce_sum(t * t))
+        h = tf.matmul(x, w)
+        hub.add_signature(inputs=x, outputs={"default": h, "hidden": tf.nn.relu(h - 25.0)})
+        a, b = v1.placeholder(tf.float32, [None]), v1.placeholder(tf.float32, [None])
+        hub.add_signature(
+            "sum_pair", inputs={"a": a, "b": b}, outputs=a + 2 * b + tf.reduce_sum(w))
+
+    def vocab_fn():
+        path = os.path.join(out, "vocab.txt")
+        with open(path, "w") as f:
+            f.write("a\\ngood\\nfilm\\nbad\\n")
+        sentences = v1.placeholder(tf.string, [None])
+        table = tf.lookup.StaticVocabularyTable(tf.lookup.TextFileInitializer(
+            path, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
+            tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), 1)
+        embeddings = v1.get_variable(
+            "emb", [5, 2], initializer=v1.constant_initializer(np.arange(10.).reshape(5, 2)))
+        tokens = v1.string_split(sentences)
+        ids = tf.SparseTensor(tokens.indices, table.lookup(tokens.values), tokens.dense_shape)
+        hub.add_signature(
+            inputs=sentences,
+            outputs=v1.nn.embedding_lookup_sparse(embeddings, ids, None, combiner="sqrtn"))
+
+    def partitioned_fn():
+        ids = v1.placeholder(tf.int64, [None])
+        embeddings = v1.get_variable(
+            "emb", [10, 3], initializer=v1.random_normal_initializer(seed=1),
+            partitioner=v1.fixed_size_partitioner(3))
+        hub.add_signature(inputs=ids, outputs=v1.nn.embedding_lookup(embeddings, ids))
+
+    def control_flow_fn():
+        x = v1.placeholder(tf.float32, [None])
+        w = v1.get_variable("w", [], initializer=v1.constant_initializer(2.0))
+        _, y = tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * w), [0, x])
+        hub.add_signature(
+            inputs=x, outputs=tf.cond(tf.reduce_sum(y) > 0, lambda: y + 1.0, lambda: y - 1.0))
+
+    def sparse_fn():
+        x = v1.sparse_placeholder(tf.float32, [None, 4])
+        w = v1.get_variable(
+            "w", [4, 2], initializer=v1.constant_initializer(np.arange(8.).reshape(4, 2)))
+        hub.add_signature(inputs=x, outputs=tf.sparse.sparse_dense_matmul(x, w))
+
+    def image_fn(is_training=False):
+        images = v1.placeholder(tf.float32, [None, None, None, 3])  # Any size: see the info.
+        normed = v1.layers.batch_normalization(images, training=is_training, momentum=0.5)
+        hub.add_signature(
+            inputs={"images": images}, outputs=tf.reduce_mean(normed, axis=[1, 2]))
+        info = hub.ImageModuleInfo()
+        info.default_image_size.height, info.default_image_size.width = 6, 7
+        hub.attach_image_module_info(info)
+
+    def fine_tune(module, sess):
+        loss = tf.reduce_sum(module(tf.constant([[1., 1., 1.]])))
+        loss += tf.add_n(v1.losses.get_regularization_losses())
+        step = v1.train.GradientDescentOptimizer(0.1).minimize(loss)
+        sess.run(v1.variables_initializer(v1.global_variables()))
+        sess.run(step)
+
+    def export(name, module_fn, tags_and_args=None, train=None):
+        spec = hub.create_module_spec(module_fn, tags_and_args=tags_and_args or [(set(), {})])
+        with tf.Graph().as_default():
+            module = hub.Module(spec, trainable=train is not None)
+            with v1.Session() as sess:
+                sess.run([v1.global_variables_initializer(), v1.tables_initializer()])
+                if train:
+                    train(module, sess)
+                module.export(os.path.join(out, name), sess)
+
+    export("multi", multi_fn)
+    export("multi_fine_tuned", multi_fn, train=fine_tune)
+    export("vocab", vocab_fn)
+    export("partitioned", partitioned_fn)
+    export("control_flow", control_flow_fn)
+    export("sparse", sparse_fn)
+    export("image", image_fn, [(set(), {"is_training": False}), ({"train"}, {"is_training": True})])
+"""
+
+# Run with `tensorflow_hub` being tfhub or 0.10.0; prints one JSON line of what it saw.
+LOAD_SCRIPT = """
+    import json, os, sys
+    import numpy as np, tensorflow as tf
+    import HUB as hub
+
+    v1 = tf.compat.v1
+    out = sys.argv[1]
+    images = np.arange(2 * 8 * 8 * 3, dtype=np.float32).reshape(2, 8, 8, 3) / 100
+    CALLS = {
+        "multi": lambda m: {
+            "default": m(tf.constant([[1., 2., 3.]]), as_dict=True),
+            "sum_pair": m({"a": tf.constant([1.]), "b": tf.constant([2.])}, signature="sum_pair"),
+        },
+        "vocab": lambda m: m(tf.constant(["a good film", "bad zzz", ""])),
+        "partitioned": lambda m: m(tf.constant([0, 4, 9], tf.int64)),
+        "control_flow": lambda m: m(tf.constant([1., -1.])),
+        "sparse": lambda m: m(tf.SparseTensor([[0, 1], [1, 3]], [1., 2.], [2, 4])),
+        "image": lambda m: {
+            "features": m(tf.constant(images)),
+            "size": tf.constant(hub.get_expected_image_size(m)),
+        },
+    }
+    CALLS["multi_fine_tuned"] = CALLS["multi"]
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        return np.asarray(value).tolist()
+
+    seen = {}
+    for name, call in CALLS.items():
+        for trainable in (False, True):
+            for tags in ([None, {"train"}] if name == "image" else [None]):
+                with tf.Graph().as_default():
+                    module = hub.Module(os.path.join(out, name), trainable=trainable, tags=tags)
+                    hub.Module(os.path.join(out, name), trainable=trainable, tags=tags)  # Again.
+                    outputs = call(module)
+                    losses = v1.losses.get_regularization_losses()
+                    with v1.Session() as sess:
+                        sess.run([v1.global_variables_initializer(), v1.tables_initializer()])
+                        values, loss_values = sess.run([outputs, losses])
+                        asset_paths = sess.run(v1.get_collection(v1.GraphKeys.ASSET_FILEPATHS))
+                    signatures = sorted(module.get_signature_names())
+                    seen[f"{name} trainable={trainable} tags={sorted(tags or [])}"] = {
+                        "outputs": plain(values),
+                        "losses": [float(loss) for loss in loss_values],
+                        "variables": [[v.name, v.shape.as_list()] for v in v1.global_variables()],
+                        "trainable": [v.name for v in v1.trainable_variables()],
+                        "variable_map": sorted(module.variable_map),
+                        "update_ops": len(v1.get_collection(v1.GraphKeys.UPDATE_OPS)),
+                        "tables": len(v1.get_collection(v1.GraphKeys.TABLE_INITIALIZERS)),
+                        "assets": [os.path.relpath(path.decode(), out) for path in asset_paths],
+                        "signatures": {
+                            s: [sorted(module.get_input_info_dict(s)),
+                                sorted(module.get_output_info_dict(s))]
+                            for s in signatures
+                        },
+                    }
+    print(json.dumps(seen, sort_keys=True))
+"""
+
+
+def _upstream_wheel() -> Path:
+    """tensorflow_hub 0.10.0's wheel, downloaded from PyPI once into the user's cache."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tfhub-tests"
+    wheel = cache / UPSTREAM_WHEEL
+    if not wheel.is_file():
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+            + ["--only-binary=:all:", "--disable-pip-version-check", "-d", os.fspath(cache)]
+            + [f"tensorflow-hub=={UPSTREAM_VERSION}"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        if done.returncode != 0 or not wheel.is_file():
+            pytest.skip(
+                f"needs {UPSTREAM_WHEEL} from PyPI once (into {cache}), and pip could not "
+                f"fetch it: {done.stderr.strip()[-300:]}"
+            )
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert digest == UPSTREAM_WHEEL_SHA256, (
+        f"{wheel} is not PyPI's file (sha256 {digest}): remove it"
+    )
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def upstream_010(tmp_path_factory) -> Path:
+    """A folder holding 0.10.0's `tensorflow_hub` package, importable on TensorFlow 2.21."""
+    folder = tmp_path_factory.mktemp("tensorflow_hub_010")
+    with zipfile.ZipFile(_upstream_wheel()) as wheel:
+        members = [n for n in wheel.namelist() if n.startswith("tensorflow_hub/")]
+        wheel.extractall(folder, members)
+    (folder / "tensorflow_hub" / "__init__.py").write_text(UPSTREAM_INIT)
+    return folder
+
+
+def _loaded(hub_module: str, modules: Path, env: dict[str, str]) -> dict:
+    done = run_python(LOAD_SCRIPT.replace("HUB", hub_module), os.fspath(modules), env=env)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_path) -> None:
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    # tf.compat.v1.layers needs tf_keras (Keras 3 has no batch_normalization layer function).
+    run_python(BUILD_SCRIPT, os.fspath(modules), env=child_env(TF_USE_LEGACY_KERAS="1"))
+
+    ours = _loaded("tfhub", modules, child_env())
+    upstream_env = child_env(PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION="python")
+    upstream_env["PYTHONPATH"] = os.pathsep.join(
+        [os.fspath(upstream_010), upstream_env["PYTHONPATH"]]
+    )
+    check = run_python(
+        "import tensorflow_hub as hub; print(hub.__version__, hub.__file__)", env=upstream_env
+    )
+    assert check.stdout.split()[0] == UPSTREAM_VERSION
+    assert check.stdout.split()[1].startswith(os.fspath(upstream_010))
+    theirs = _loaded("tensorflow_hub", modules, upstream_env)
+
+    assert sorted(theirs) == sorted(ours)
+    assert len(ours) == 16
+    for case, seen in ours.items():
+        assert seen == theirs[case], case
+    # The cases are what they claim to be (so that equal is not trivially equal); two instances
+    # each, the first one applied.
+    assert ours["image trainable=True tags=['train']"]["update_ops"] == 2  # Moving mean, var.
+    assert ours["image trainable=False tags=[]"]["outputs"]["size"] == [6, 7]  # The info's.
+    assert ours["multi trainable=True tags=[]"]["losses"] == pytest.approx([0.91, 0.91])
+    assert ours["multi trainable=True tags=[]"]["trainable"] == ["module/w:0", "module_1/w:0"]
+    vocab = ours["vocab trainable=False tags=[]"]
+    assert vocab["tables"] == 2 and vocab["assets"]
+    assert set(vocab["assets"]) == {os.path.join("vocab", "assets", "vocab.txt")}
+    partitioned = [name for name, _ in ours["partitioned trainable=False tags=[]"]["variables"]]
+    assert partitioned[:3] == [f"module/emb/part_{i}:0" for i in range(3)]
+    fine_tuned = ours["multi_fine_tuned trainable=False tags=[]"]["outputs"]["default"]["default"]
+    assert fine_tuned != ours["multi trainable=False tags=[]"]["outputs"]["default"]["default"]
