@@ -4,8 +4,9 @@ The other direction of tests/tf1/test_upstream_fixtures.py (modules upstream exp
 tfhub): tfhub builds and exports modules of each kind a publisher makes (several signatures
 with dict inputs and outputs, a fine-tuned export, a vocabulary asset and table, a partitioned
 variable, control flow, a sparse input, batch norm in a `train` graph variant with image-module
-info), then the same script loads them with tfhub's `hub.Module` and with 0.10.0's, and
-everything either reports must be equal: outputs, variables and their names, trainable
+info, a TF1 SavedModel made into a module by `create_module_spec_from_saved_model`), then the
+same script loads them with tfhub's `hub.Module` and with 0.10.0's, and everything either
+reports must be equal: outputs, variables and their names, trainable
 variables, regularization losses, UPDATE_OPS, table initializers, asset paths, signatures.
 
 0.10.0 is the wheel from PyPI (fetched once into the user's cache; the test skips, saying so,
@@ -41,6 +42,7 @@ UPSTREAM_INIT = """\
 from tensorflow_hub.module import Module, load_module_spec
 from tensorflow_hub.module_spec import ModuleSpec
 from tensorflow_hub.native_module import add_signature, attach_message, create_module_spec
+from tensorflow_hub.saved_model_module import create_module_spec_from_saved_model
 from tensorflow_hub.image_util import ImageModuleInfo, get_expected_image_size
 from tensorflow_hub.version import __version__
 from tensorflow_hub.config import _run
@@ -136,6 +138,31 @@ BUILD_SCRIPT = """
     export("control_flow", control_flow_fn)
     export("sparse", sparse_fn)
     export("image", image_fn, [(set(), {"is_training": False}), ({"train"}, {"is_training": True})])
+
+    # A TF1 SavedModel (two signatures, a hash table) made into a module.
+    with tf.Graph().as_default():
+        x = v1.placeholder(tf.float32, [None, 3])
+        w = v1.get_variable("w", initializer=np.arange(6.0, dtype=np.float32).reshape(3, 2))
+        keys = v1.placeholder(tf.string, [None])
+        table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(["a", "b"], [1, 2], tf.string, tf.int64), -1)
+        with v1.Session() as sess:
+            sess.run([v1.global_variables_initializer(), v1.tables_initializer()])
+            builder = v1.saved_model.Builder(os.path.join(out, "tf1_saved_model"))
+            builder.add_meta_graph_and_variables(
+                sess, ["serve"], main_op=v1.tables_initializer(), signature_def_map={
+                    "serving_default": v1.saved_model.predict_signature_def(
+                        {"x": x}, {"y": tf.matmul(x, w)}),
+                    "lookup": v1.saved_model.predict_signature_def(
+                        {"keys": keys}, {"ids": table.lookup(keys)}),
+                })
+            builder.save()
+    spec = hub.create_module_spec_from_saved_model(os.path.join(out, "tf1_saved_model"))
+    with tf.Graph().as_default():
+        module = hub.Module(spec, tags={"serve"})
+        with v1.Session() as sess:
+            sess.run([v1.global_variables_initializer(), v1.tables_initializer()])
+            module.export(os.path.join(out, "from_saved_model"), sess)
 """
 
 # Run with `tensorflow_hub` being tfhub or 0.10.0; prints one JSON line of what it saw.
@@ -162,6 +189,11 @@ LOAD_SCRIPT = """
         },
     }
     CALLS["multi_fine_tuned"] = CALLS["multi"]
+    CALLS["from_saved_model"] = lambda m: {
+        "y": m({"x": tf.constant([[1., 2., 3.]])}, signature="serving_default", as_dict=True),
+        "ids": m({"keys": tf.constant(["a", "c", "b"])}, signature="lookup", as_dict=True),
+    }
+    TAG_SETS = {"image": [None, {"train"}], "from_saved_model": [{"serve"}]}
 
     def plain(value):
         if isinstance(value, dict):
@@ -171,7 +203,7 @@ LOAD_SCRIPT = """
     seen = {}
     for name, call in CALLS.items():
         for trainable in (False, True):
-            for tags in ([None, {"train"}] if name == "image" else [None]):
+            for tags in TAG_SETS.get(name, [None]):
                 with tf.Graph().as_default():
                     module = hub.Module(os.path.join(out, name), trainable=trainable, tags=tags)
                     hub.Module(os.path.join(out, name), trainable=trainable, tags=tags)  # Again.
@@ -262,7 +294,7 @@ def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_pa
     theirs = _loaded("tensorflow_hub", modules, upstream_env)
 
     assert sorted(theirs) == sorted(ours)
-    assert len(ours) == 16
+    assert len(ours) == 18
     for case, seen in ours.items():
         assert seen == theirs[case], case
     # The cases are what they claim to be (so that equal is not trivially equal); two instances
@@ -276,5 +308,7 @@ def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_pa
     assert set(vocab["assets"]) == {os.path.join("vocab", "assets", "vocab.txt")}
     partitioned = [name for name, _ in ours["partitioned trainable=False tags=[]"]["variables"]]
     assert partitioned[:3] == [f"module/emb/part_{i}:0" for i in range(3)]
+    from_saved_model = ours["from_saved_model trainable=False tags=['serve']"]
+    assert from_saved_model["outputs"] == {"ids": {"ids": [1, -1, 2]}, "y": {"y": [[16.0, 22.0]]}}
     fine_tuned = ours["multi_fine_tuned trainable=False tags=[]"]["outputs"]["default"]["default"]
     assert fine_tuned != ours["multi trainable=False tags=[]"]["outputs"]["default"]["default"]
