@@ -4,10 +4,11 @@ The other direction of tests/tf1/test_upstream_fixtures.py (modules upstream exp
 tfhub): tfhub builds and exports modules of each kind a publisher makes (several signatures
 with dict inputs and outputs, a fine-tuned export, a vocabulary asset and table, a partitioned
 variable, control flow, a sparse input, batch norm in a `train` graph variant with image-module
-info, a TF1 SavedModel made into a module by `create_module_spec_from_saved_model`), then the
-same script loads them with tfhub's `hub.Module` and with 0.10.0's, and everything either
-reports must be equal: outputs, variables and their names, trainable
-variables, regularization losses, UPDATE_OPS, table initializers, asset paths, signatures.
+info, a TF1 SavedModel made into a module by `create_module_spec_from_saved_model`, upstream's
+own text module fine-tuned and exported again), then the same script loads them with tfhub's
+`hub.Module` and with 0.10.0's, and everything either reports must be equal: outputs, variables
+and their names, trainable variables, regularization losses, UPDATE_OPS, table initializers,
+asset paths, signatures.
 
 0.10.0 is the wheel from PyPI (fetched once into the user's cache; the test skips, saying so,
 where PyPI cannot be reached). Its package `__init__` imports `tf.estimator`, which TensorFlow
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.python_process import child_env, run_python
+from tests._helpers.upstream_records import upstream_path
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -139,6 +141,16 @@ BUILD_SCRIPT = """
     export("sparse", sparse_fn)
     export("image", image_fn, [(set(), {"is_training": False}), ({"train"}, {"is_training": True})])
 
+    # Upstream's text module (vocabulary asset) loaded from its folder, fine-tuned, exported.
+    with tf.Graph().as_default():
+        module = hub.Module(sys.argv[2], trainable=True)
+        loss = tf.reduce_sum(module(tf.constant(["a good film"])))
+        step = v1.train.GradientDescentOptimizer(0.1).minimize(loss)
+        with v1.Session() as sess:
+            sess.run([v1.global_variables_initializer(), v1.tables_initializer()])
+            sess.run(step)
+            module.export(os.path.join(out, "re_exported"), sess)
+
     # A TF1 SavedModel (two signatures, a hash table) made into a module.
     with tf.Graph().as_default():
         x = v1.placeholder(tf.float32, [None, 3])
@@ -189,6 +201,7 @@ LOAD_SCRIPT = """
         },
     }
     CALLS["multi_fine_tuned"] = CALLS["multi"]
+    CALLS["re_exported"] = lambda m: m(tf.constant(["a good film", "the bad cat", ""]))
     CALLS["from_saved_model"] = lambda m: {
         "y": m({"x": tf.constant([[1., 2., 3.]])}, signature="serving_default", as_dict=True),
         "ids": m({"keys": tf.constant(["a", "c", "b"])}, signature="lookup", as_dict=True),
@@ -279,7 +292,12 @@ def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_pa
     modules = tmp_path / "modules"
     modules.mkdir()
     # tf.compat.v1.layers needs tf_keras (Keras 3 has no batch_normalization layer function).
-    run_python(BUILD_SCRIPT, os.fspath(modules), env=child_env(TF_USE_LEGACY_KERAS="1"))
+    run_python(
+        BUILD_SCRIPT,
+        os.fspath(modules),
+        os.fspath(upstream_path("tf1_text_vocab")),
+        env=child_env(TF_USE_LEGACY_KERAS="1"),
+    )
 
     ours = _loaded("tfhub", modules, child_env())
     upstream_env = child_env(PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION="python")
@@ -294,7 +312,7 @@ def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_pa
     theirs = _loaded("tensorflow_hub", modules, upstream_env)
 
     assert sorted(theirs) == sorted(ours)
-    assert len(ours) == 18
+    assert len(ours) == 20
     for case, seen in ours.items():
         assert seen == theirs[case], case
     # The cases are what they claim to be (so that equal is not trivially equal); two instances
@@ -308,6 +326,8 @@ def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_pa
     assert set(vocab["assets"]) == {os.path.join("vocab", "assets", "vocab.txt")}
     partitioned = [name for name, _ in ours["partitioned trainable=False tags=[]"]["variables"]]
     assert partitioned[:3] == [f"module/emb/part_{i}:0" for i in range(3)]
+    re_exported = ours["re_exported trainable=False tags=[]"]
+    assert set(re_exported["assets"]) == {os.path.join("re_exported", "assets", "tokens.txt")}
     from_saved_model = ours["from_saved_model trainable=False tags=['serve']"]
     assert from_saved_model["outputs"] == {"ids": {"ids": [1, -1, 2]}, "y": {"y": [[16.0, 22.0]]}}
     fine_tuned = ours["multi_fine_tuned trainable=False tags=[]"]["outputs"]["default"]["default"]
