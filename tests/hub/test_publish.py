@@ -205,6 +205,34 @@ def test_a_hostile_or_empty_archive_publishes_nothing(text_model, tmp_path, caps
         pack.pack(no_model, tmp_path / "again.tar.gz")
 
 
+def test_an_archive_holding_a_link_names_the_archive_and_the_link(text_model, tmp_path):
+    """tfhub extracts a link that points inside the archive; a hub serves only files and
+    folders (tensorflow_hub cannot extract links), so publishing says which member and what to
+    do, naming the user's archive (not the staging folder it was extracted into)."""
+    folder = tmp_path / "model"
+    shutil.copytree(text_model, folder)
+    asset = next(path for path in (folder / "assets").iterdir() if path.is_file())
+    (folder / "assets" / "alias.txt").symlink_to(asset.name)
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname=".")
+    with pytest.raises(errors.NotAModelError) as caught:
+        publish.publish(archive, tmp_path / "hub", HANDLE)
+    assert str(caught.value) == (
+        f"The archive {archive} holds the symlink assets/alias.txt -> {asset.name}: a published "
+        "model holds only files and folders (tensorflow_hub cannot extract links). Put the "
+        "file itself in the archive (`tar czhf` stores what links point to) and publish again. "
+        f"Received: model_dir={str(archive)!r}"
+    )
+    assert caught.value.path == str(archive)
+    assert caught.value.reason == "not a regular file: assets/alias.txt"
+    assert _tree(tmp_path / "hub") == []
+    with tarfile.open(archive, "w:gz", dereference=True) as tar:  # What `tar czhf` writes.
+        tar.add(folder, arcname=".")
+    publish.publish(archive, tmp_path / "hub", HANDLE)
+    assert validator.validate_tree(tmp_path / "hub") == []
+
+
 def test_a_failed_rename_puts_the_previous_version_back(text_model, tmp_path, monkeypatch):
     first = publish.publish(text_model, tmp_path, HANDLE, info=starter.StarterInfo(task="text-x"))
     before = {p: (tmp_path / p).read_bytes() for p in _tree(tmp_path)}

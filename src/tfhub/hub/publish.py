@@ -168,6 +168,7 @@ def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
 
     Raises:
         tfhub.errors.ArchiveError: a damaged or hostile archive (UnsafeArchiveError, ...).
+        NotAModelError: the archive holds a link (`_refuse_links`).
     """
     path = os.fspath(model_dir)
     if not os.path.isfile(path):
@@ -178,11 +179,33 @@ def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
     folder = staging / "model"
     folder.mkdir()
     _archive.extract_file(path, os.fspath(folder))
+    _refuse_links(folder, path)
     entries = list(folder.iterdir())
     if len(entries) == 1 and entries[0].is_dir() and not model_files_in(os.fspath(folder)):
         logger.info("%s holds the model in its folder %s/.", path, entries[0].name)
         return os.fspath(entries[0])
     return os.fspath(folder)
+
+
+def _refuse_links(folder: Path, archive: str) -> None:
+    """Raises NotAModelError, naming the archive and the member, if the archive extracted into
+    `folder` held a link (pointing inside it: others are refused on extraction). A published
+    archive holds only files and folders, as `pack` writes it: tensorflow_hub cannot extract
+    links."""
+    for current, subdirs, files in os.walk(folder):
+        for name in sorted([*subdirs, *files]):
+            link = Path(current) / name
+            if not link.is_symlink():
+                continue
+            member = link.relative_to(folder).as_posix()
+            raise errors.NotAModelError(
+                f"The archive {archive} holds the symlink {member} -> {os.readlink(link)}: a "
+                "published model holds only files and folders (tensorflow_hub cannot extract "
+                "links). Put the file itself in the archive (`tar czhf` stores what links "
+                f"point to) and publish again. Received: model_dir={archive!r}",
+                path=archive,
+                reason=f"not a regular file: {member}",
+            )
 
 
 def _check_loadable(folder: str, model_dir: str | os.PathLike[str]) -> Any:
