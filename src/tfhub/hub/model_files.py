@@ -133,7 +133,7 @@ def _member_problem(
         _archive_tree.normalized_name(member)
     except errors.ArchiveError as err:  # Unsafe, or a name too long for a filesystem.
         return str(err), False
-    path = posixpath.normpath(member.name.lstrip("/"))
+    path = posixpath.normpath(member.name)
     problem = _extraction_problem(member, path, folders)
     if problem or not member.isfile():
         return problem, False
@@ -146,22 +146,22 @@ def _member_problem(
 
 
 def _extraction_problem(member: tarfile.TarInfo, path: str, folders: set[str]) -> str | None:
-    """Why tensorflow_hub could not extract `member` (normalized `path`) in its place, or None.
+    """Why tensorflow_hub could not extract the safe `member` (normalized `path`) in its place,
+    or None.
 
     tensorflow_hub (every version) extracts only files and folders, and writes each file into
     a folder an earlier folder member made: it makes no parent folders (its tmp folder aside).
     tfhub extracts such archives, but a hub serves tensorflow_hub users too. A missing folder
-    is reported once.
+    is reported once. (Hard links and special files never get here: they are unsafe.)
     """
     if member.isdir():
         while path not in ("", "."):
             folders.add(path)
             path = posixpath.dirname(path)
         return None
-    if not member.isfile():
-        kind = "symlink" if member.issym() else "hard link" if member.islnk() else "special file"
+    if member.issym():
         return (
-            f"{member.name!r} is a {kind}: tensorflow_hub extracts only files and folders "
+            f"{member.name!r} is a symlink: tensorflow_hub extracts only files and folders "
             '("Unexpected object type in tar archive"); put the file itself in the archive'
         )
     folder = posixpath.dirname(path)
