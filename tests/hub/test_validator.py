@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -152,8 +154,6 @@ def test_validate_doc_alone_checks_a_doc_before_it_is_in_place(tmp_path):
 
 def _archive_tree(root: Path, upstream_dir: Path) -> None:
     """Module docs whose archives (or folders) are good, unsafe, stray, broken or not archives."""
-    import tarfile
-
     from tests._helpers.archives import add_members, make_tar_gz
     from tests._helpers.hub_server import write_model_doc, write_publisher
 
@@ -192,8 +192,6 @@ def _model_archive(path: Path, *, folders: bool, link: bool = False) -> Path:
     }
     make_tar_gz(path, files, folders=folders)
     if link:
-        import tarfile
-
         with tarfile.open(path) as tar:
             members = [(m, tar.extractfile(m)) for m in tar]
             entries = [(m, f.read() if f else None) for m, f in members]
@@ -309,3 +307,64 @@ def test_module_type_of_forks_from_before_the_rename_is_task(tmp_path):
     doc.write_text(doc.read_text().replace("image-classification", "classification"))
     (problem,) = validator.validate_tree(tmp_path)
     assert (problem.line, problem.message[:30]) == (6, "'task' must start with one of ")
+
+
+BOMB_SCRIPT = """
+    import resource, sys
+    from pathlib import Path
+    from tfhub.hub import model_files
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    problems = model_files.archive_problems(Path(sys.argv[1]))
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    print(problems, round(grown_mb))
+"""
+
+
+def test_a_huge_saved_model_pb_in_a_small_archive_is_checked_in_bounded_memory(tmp_path):
+    """An archive of a few MB can hold a saved_model.pb of hundreds of MB (zeros compress
+    ~1000:1): the check reads past its fields instead of holding it, as validate runs on
+    archives anyone could have put into a hub."""
+    from tests._helpers.python_process import run_python
+
+    size = 256 << 20
+    header = b"\x12" + _varint_bytes(size)  # One MetaGraph (field 2) of `size` zero bytes.
+    archive = tmp_path / "1.tar.gz"
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
+        member = tarfile.TarInfo("saved_model.pb")
+        member.size = len(header) + size
+        tar.addfile(member, io.BufferedReader(_Concatenated(header, size), 1 << 20))
+    assert archive.stat().st_size < 2 << 20
+    done = run_python(BOMB_SCRIPT, os.fspath(archive))
+    problems, grown_mb = done.stdout.strip().rsplit(" ", 1)
+    assert problems == "[]"  # Well-formed at the top level: one MetaGraph.
+    assert int(grown_mb) < 64, f"peak RSS grew by {grown_mb} MB checking a 256 MB member"
+
+
+def _varint_bytes(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+class _Concatenated(io.RawIOBase):
+    """`head` then `zeros` zero bytes, read in chunks (never held whole)."""
+
+    def __init__(self, head: bytes, zeros: int) -> None:
+        self._head, self._zeros = head, zeros
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            count = min(len(buffer), len(self._head))
+            buffer[:count], self._head = self._head[:count], self._head[count:]
+            return count
+        count = min(len(buffer), self._zeros)
+        buffer[:count] = bytes(count)
+        self._zeros -= count
+        return count

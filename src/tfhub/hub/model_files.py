@@ -7,13 +7,14 @@ same without TensorFlow: `saved_model.pb` is checked at the protobuf wire level 
 with at least one MetaGraph, field 2 of `SavedModel`). tfhub adds `fingerprint.pb`, which
 TensorFlow writes since 2.12. So that tensorflow_hub users can download it too, each member must
 also be one tensorflow_hub extracts: a file or a folder, each file after a member for its folder.
-The archive is read as a stream (large archives are not held in memory; only `saved_model.pb`
-is read whole).
+The archive is read as a stream (large archives are not held in memory; nor is `saved_model.pb`,
+whose fields are read past).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import io
 import os
 import posixpath
 import re
@@ -21,6 +22,7 @@ import tarfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from .. import _archive_tree, errors
 
@@ -39,6 +41,7 @@ _NAME = r"[\w-][-!',_\w.=:% ]*"
 _PATH = re.compile(f"{_NAME}(/{_NAME})*")
 _PROTOS = ("saved_model.pb", "saved_model.pbtxt")
 _META_GRAPHS_FIELD = 2
+_CHUNK = 1 << 20  # Bytes read at once from a saved_model.pb(txt).
 MAX_PROBLEMS = 10
 
 
@@ -54,48 +57,68 @@ def path_problem(path: str) -> str | None:
     return None
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
+def _varint(stream: IO[bytes], pos: int, first: bytes = b"") -> tuple[int, int]:
+    """Reads a varint at byte `pos` of `stream` (its first byte already read, if given);
+    returns (value, position after it)."""
     value = shift = 0
     while True:
-        if pos >= len(data) or shift > 63:
+        byte = first or stream.read(1)
+        first = b""
+        if not byte or shift > 63:
             raise ValueError("truncated varint")
-        byte = data[pos]
         pos += 1
-        value |= (byte & 0x7F) << shift
+        value |= (byte[0] & 0x7F) << shift
         shift += 7
-        if not byte & 0x80:
+        if not byte[0] & 0x80:
             return value, pos
 
 
-def saved_model_pb_problem(data: bytes) -> str | None:
-    """Why bytes are not a `SavedModel` message (top-level wire format), or None."""
+def _skip(stream: IO[bytes], length: int, pos: int) -> int:
+    """Reads past `length` bytes of `stream` in chunks (none held); returns the position."""
+    while length > 0:
+        chunk = stream.read(min(length, _CHUNK))
+        if not chunk:
+            raise ValueError("a field runs past the end")
+        length -= len(chunk)
+        pos += len(chunk)
+    return pos
+
+
+def saved_model_pb_problem(stream: IO[bytes]) -> str | None:
+    """Why the bytes of `stream` are not a `SavedModel` message (top-level wire format), or
+    None. The fields' contents are read past, not held: memory stays bounded whatever their
+    size (an archive of a few MB can hold a saved_model.pb of many GB)."""
     pos, meta_graphs = 0, 0
     try:
-        while pos < len(data):
-            key, pos = _varint(data, pos)
+        while first := stream.read(1):
+            key, pos = _varint(stream, pos, first)
             field, wire = key >> 3, key & 7
             if field == 0 or wire not in (0, 1, 2, 5):
                 raise ValueError(f"bad field key {key} at byte {pos}")
             if wire == 0:
-                _, pos = _varint(data, pos)
+                _, pos = _varint(stream, pos)
             elif wire == 2:
-                length, pos = _varint(data, pos)
-                pos += length
+                length, pos = _varint(stream, pos)
+                pos = _skip(stream, length, pos)
                 meta_graphs += field == _META_GRAPHS_FIELD
             else:
-                pos += 8 if wire == 1 else 4
-            if pos > len(data):
-                raise ValueError("a field runs past the end")
+                pos = _skip(stream, 8 if wire == 1 else 4, pos)
     except ValueError as err:
         return f"saved_model.pb does not parse as a SavedModel ({err})"
     return None if meta_graphs else "saved_model.pb holds no MetaGraph"
 
 
-def _proto_problem(name: str, data: bytes) -> str | None:
+def _proto_problem(name: str, stream: IO[bytes]) -> str | None:
+    """The problem of a root saved_model.pb or saved_model.pbtxt read from `stream`, or None;
+    read in chunks, whatever its size."""
     if name == "saved_model.pb":
-        return saved_model_pb_problem(data)
-    text = data.decode("utf-8", errors="replace")
-    return None if "meta_graphs" in text else "saved_model.pbtxt holds no meta_graphs"
+        return saved_model_pb_problem(stream)
+    word, tail = b"meta_graphs", b""
+    while chunk := stream.read(_CHUNK):
+        if word in tail + chunk:
+            return None
+        tail = chunk[-(len(word) - 1) :]
+    return "saved_model.pbtxt holds no meta_graphs"
 
 
 def archive_problems(archive: Path) -> list[str]:
@@ -140,8 +163,7 @@ def _member_problem(
     problem = path_problem(path)
     if problem or path not in _PROTOS:
         return problem, False
-    stream = tar.extractfile(member)
-    problem = _proto_problem(path, stream.read() if stream else b"")
+    problem = _proto_problem(path, tar.extractfile(member) or io.BytesIO())
     return problem, problem is None
 
 
@@ -185,7 +207,7 @@ def folder_problems(folder: Path) -> list[str]:
             problem = f"{path!r} is a symlink or special file: the server cannot pack it"
         if problem is None and path in _PROTOS:
             with open(file, "rb") as data:
-                problem = _proto_problem(path, data.read())
+                problem = _proto_problem(path, data)
             found_proto |= problem is None
         if problem:
             problems.append(problem)
