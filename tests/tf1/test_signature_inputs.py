@@ -97,3 +97,35 @@ def test_input_subject_to_colocation_is_still_refused() -> None:
 
     with pytest.raises(ValueError, match=r"(?s)input.*colocate.*loc:@u"):
         hub.create_module_spec(module_fn)
+
+
+def _doubling_module_fn() -> None:
+    x = tf.compat.v1.placeholder(tf.float32, [None, 3])
+    hub.add_signature(inputs=x, outputs=x * 2.0)
+
+
+def test_a_variable_input_is_read_as_upstream_converted_it() -> None:
+    """Upstream converted inputs with convert_to_tensor_or_indexed_slices, which reads a variable
+    (a CompositeTensor in TF 2.x, which is not passed on as it is)."""
+    spec = hub.create_module_spec(_doubling_module_fn)
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        variable = tf.compat.v1.get_variable("v", initializer=np.ones([2, 3], np.float32))
+        resource = tf.Variable(np.full([1, 3], 3.0, np.float32))
+        outputs = module(variable), module({"default": resource})
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            doubled, doubled_resource = session.run(outputs)
+    np.testing.assert_allclose(doubled, np.full([2, 3], 2.0))
+    np.testing.assert_allclose(doubled_resource, np.full([1, 3], 6.0))
+    eager_output = hub.Module(spec)(tf.Variable(np.ones([2, 3], np.float32)))
+    np.testing.assert_allclose(eager_output.numpy(), np.full([2, 3], 2.0))
+
+
+def test_a_variable_of_another_dtype_is_a_signature_input_error() -> None:
+    spec = hub.create_module_spec(_doubling_module_fn)
+    with tf.Graph().as_default():
+        variable = tf.Variable(np.ones([2, 3], np.int32))
+        with pytest.raises(errors.SignatureInputError, match="'default'") as raised:
+            hub.Module(spec)(variable)
+    assert isinstance(raised.value, ValueError)

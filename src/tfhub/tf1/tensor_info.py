@@ -159,7 +159,9 @@ def _to_tensor(value: Any, target: ParsedTensorInfo, key: str) -> Any:
 
 def _convert_one(value: Any, target: ParsedTensorInfo, key: str) -> Any:
     """Converts `value` to a tensor compatible with `target`, or raises SignatureInputError."""
-    tensor = value if _tf_private.is_composite_tensor(value) else _to_tensor(value, target, key)
+    # A variable is a CompositeTensor in TF 2.x; upstream read it (convert_to_tensor), as here.
+    passed_as_is = _tf_private.is_composite_tensor(value) and not isinstance(value, tf.Variable)
+    tensor = value if passed_as_is else _to_tensor(value, target, key)
     got, expected = _type_spec_of(tensor), target.type_spec
     if not got.is_compatible_with(expected):
         if got.value_type != expected.value_type:
