@@ -176,8 +176,14 @@ def test_fine_tune_in_session_then_export_again(rich_export: Path, tmp_path: Pat
         module = hub.Module(str(tmp_path / "tuned"))
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
-            with pytest.raises(errors.ExportError, match="already holds a TF1 Hub module"):
+            with pytest.raises(
+                errors.ExportError, match="already holds a TF1 Hub module"
+            ) as raised:
                 module.export(str(tmp_path / "tuned"), session)
+    # Upstream's export raised TensorFlow's AlreadyExistsError here; code catching it still does.
+    assert isinstance(raised.value, errors.ModuleExistsError)
+    assert isinstance(raised.value, tf.errors.AlreadyExistsError)
+    assert raised.value.path == str(tmp_path / "tuned")
     shutil.move(str(tmp_path / "tuned"), str(tmp_path / "tuned_moved"))
     with tf.Graph().as_default():
         reloaded = _run(hub.Module(str(tmp_path / "tuned_moved"))(X, as_dict=True)["hidden"])

@@ -139,7 +139,7 @@ def export_spec(
             is "w/part_0").
 
     Raises:
-        tfhub.errors.ExportError: if `path` already holds a module.
+        tfhub.errors.ModuleExistsError: (an ExportError) if `path` already holds a module.
         tfhub.errors.UnknownTagsError: if there is no graph variant for `tags`.
     """
     values = values or {}

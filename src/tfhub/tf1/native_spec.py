@@ -181,16 +181,18 @@ class NativeModuleSpec(ModuleSpec):
         """Writes the SavedModel with `variables_saver`, then the `tfhub_module.pb` marker.
 
         Raises:
-            tfhub.errors.ExportError: if `path` already holds a module (checked first, so
-                nothing is overwritten).
+            tfhub.errors.ModuleExistsError: (an ExportError and, as upstream's,
+                tf.errors.AlreadyExistsError) if `path` already holds a module (checked
+                first, so nothing is overwritten).
             tfhub.errors.ExportWriteError: (also an OSError) if the file system refuses the
                 files (a full disk or quota, no permission); a folder the export created is
                 removed.
         """
         if tf.io.gfile.exists(_marker_path(path)):
-            raise errors.ExportError(
+            raise errors.ModuleExistsError(
                 f"{path} already holds a TF1 Hub module; export to a new folder. "
-                f"Received: path={path!r}"
+                f"Received: path={path!r}",
+                path=os.fsdecode(path),
             )
         folder = os.fsdecode(path)  # Some callers pass bytes, as upstream's exporter did.
         local = "://" not in folder
