@@ -361,6 +361,14 @@ class UnknownSignatureError(_AvailableMixin, TFHubLoadError):
         self._keep_available(available)
 
 
+class UnknownEvalSignatureError(UnknownSignatureError, KeyError):
+    """`eval_function_for_module`'s function called with a signature the module lacks
+    (upstream looked it up in a dict, so raised KeyError)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
 class SignatureRequiredError(_AvailableMixin, TFHubLoadError):
     """A model that is not callable (a Keras model exported with `model.export`, say): a
     signature, and the output to return, must be named (the message suggests them).

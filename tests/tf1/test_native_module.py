@@ -215,6 +215,16 @@ def test_eval_function_for_module(rich_export: Path) -> None:
     np.testing.assert_allclose(pair, [5.0])
 
 
+def test_eval_function_unknown_signature_is_a_key_error(rich_export: Path) -> None:
+    """Upstream's function looked the signature up in a dict, so callers catch KeyError."""
+    with hub.eval_function_for_module(str(rich_export)) as f:
+        with pytest.raises(KeyError) as raised:
+            f(X, signature="nope")
+    assert isinstance(raised.value, errors.UnknownSignatureError)
+    assert "'default'" in str(raised.value) and "Received: signature='nope'" in str(raised.value)
+    assert "default" in raised.value.available
+
+
 def test_spec_export_from_checkpoint(rich_spec: Any, tmp_path: Path) -> None:
     with tf.Graph().as_default():
         module = hub.Module(rich_spec, name="tower")

@@ -76,7 +76,9 @@ def eval_function_for_module(
         tags: the graph variant to use.
 
     Yields:
-        The evaluation function.
+        The evaluation function. It raises tfhub.errors.UnknownEvalSignatureError (a KeyError,
+        as upstream's dict lookup, and an UnknownSignatureError) for a signature the module
+        lacks.
     """
     graph, placeholders, outputs, init = _build_eval_graph(spec, tags)
     with tf.compat.v1.Session(graph=graph) as session:
@@ -91,7 +93,7 @@ def eval_function_for_module(
             check_no_sentinel(_sentinel)
             signature = signature or "default"
             if signature not in placeholders:
-                raise errors.UnknownSignatureError(
+                raise errors.UnknownEvalSignatureError(
                     f"Signature {signature!r} is missing. Available signatures: "
                     f"{sorted(placeholders)}. Received: signature={signature!r}",
                     available=sorted(placeholders),
