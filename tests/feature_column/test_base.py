@@ -173,6 +173,22 @@ def test_columns_take_a_pathlib_handle_as_hub_load_does():
     assert columns[1].module_path == TEXT_V2
 
 
+def test_tf1_columns_offer_the_module_spec_as_upstream_did():
+    """Upstream's TF1 columns held a hub.ModuleSpec (the sparse column as its `module_spec`
+    field), e.g. for hub.get_expected_image_size(column.module_spec)."""
+    columns = [
+        hub.text_embedding_column("comment", TEXT_V1),
+        hub.sparse_text_embedding_column("tags", TEXT_V1, "sqrtn", ""),
+        hub.image_embedding_column("photo", IMAGE_V1),
+    ]
+    specs = [column.module_spec for column in columns]
+    assert all(isinstance(spec, hub.ModuleSpec) for spec in specs)
+    assert all("default" in spec.get_output_info_dict() for spec in specs)
+    assert hub.get_expected_image_size(columns[2].module_spec) == [8, 6]
+    in_memory = hub.load_module_spec(TEXT_V1)
+    assert hub.sparse_text_embedding_column("tags", in_memory, "sum", None).module_spec is in_memory
+
+
 def _doc_example(heading: str) -> str:
     """Returns the first ```python block after `heading` in docs/feature_columns.md."""
     doc = (REPO_ROOT / "docs" / "feature_columns.md").read_text()

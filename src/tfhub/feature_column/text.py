@@ -107,7 +107,7 @@ class _TextEmbeddingColumn(_TF1TextColumn):
 class _SparseTextEmbeddingColumn(_TF1TextColumn):
     """Returned by `hub.sparse_text_embedding_column`. Do not use directly."""
 
-    _fields = ("key", "combiner", "module_spec", "default_value", "trainable")
+    _fields = ("key", "combiner", "module_spec_path", "default_value", "trainable")
     _column = "sparse_text_embedding_column"
 
     def __init__(
@@ -125,10 +125,21 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
             )
         self.key = key
         self.combiner = combiner
-        self.module_spec = module_spec
+        self.module_spec_path = module_spec  # The handle or spec given, as the config holds it.
         self.default_value = default_value
         self.trainable = bool(trainable)
         self._open(module_spec)
+
+    @property
+    def module_spec(self) -> Any:
+        """The `hub.ModuleSpec` of the module, as upstream's column held."""
+        return self._source.module_spec_object()
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments: `module_spec` is the handle (or spec) given."""
+        config = super().get_config()
+        config["module_spec"] = config.pop("module_spec_path")
+        return config
 
     @property
     def parse_example_spec(self) -> dict[str, Any]:
