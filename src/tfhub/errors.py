@@ -417,6 +417,11 @@ class InputSpecError(TFHubError, ValueError):
     """Inputs whose keys, dtype or shape do not match the signature (expected vs given)."""
 
 
+class CallInputSpecError(InputSpecError, TypeError):
+    """Inputs a hub.KerasLayer's function does not accept: also a TypeError, as TensorFlow's
+    error binding inputs to a tf.function, which upstream's layer raised, was."""
+
+
 class XlaStringInputError(TFHubError, ValueError):
     """A hub.KerasLayer called on strings inside a function that XLA compiles (Keras's
     `jit_compile=True`, `tf.function(jit_compile=True)`): XLA has no string tensors. Raised

@@ -98,7 +98,12 @@ def test_errors_inside_fit_and_tf_function_keep_their_class(flavour, model_dir) 
     with pytest.raises(errors.InputSpecError, match="float32\\[None, 3\\]") as raised:
         model.fit(np.ones((4, 5), np.float32), np.ones((4, 1)), epochs=1, verbose=0)
     assert isinstance(raised.value, ValueError)
+    # Upstream's layer let TensorFlow's TypeError (binding inputs to a tf.function) through.
+    assert isinstance(raised.value, TypeError)
 
     traced = tf.function(lambda x: flavour.layer(model_dir["tf2"])(x))
-    with pytest.raises(errors.InputSpecError, match="float32\\[None, 3\\]"):
+    with pytest.raises(errors.InputSpecError, match="float32\\[None, 3\\]") as raised:
         traced(tf.ones((2, 5)))
+    assert isinstance(raised.value, TypeError)
+    with pytest.raises(TypeError, match="float32\\[None, 3\\]"):
+        flavour.layer(model_dir["tf2"])(tf.ones((2, 3), tf.int32))  # Eagerly, another dtype.

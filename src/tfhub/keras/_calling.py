@@ -3,7 +3,7 @@
 Passes inputs by the layer's convention (one positional input; a signature's dict inputs as
 keywords; `training` if the function takes it), casts floating inputs/outputs for mixed
 precision, picks `output_key`, applies `output_shape`, and turns input mismatches into
-`tfhub.errors.InputSpecError` messages that state the expected spec.
+`tfhub.errors.CallInputSpecError` messages that state the expected spec.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
         The output tensor(s).
 
     Raises:
-        tfhub.errors.InputSpecError: inputs that match none of the function's input specs.
+        tfhub.errors.CallInputSpecError: (an InputSpecError, and a TypeError as upstream's)
+            inputs that match none of the function's input specs.
         tfhub.errors.UnknownOutputKeyError: `output_key` is not among the outputs.
         tfhub.errors.XlaStringInputError: string inputs in a function XLA compiles.
     """
@@ -49,7 +50,7 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
         message = _input_mismatch_message(hub, inputs)
         if message is None:
             raise
-        raise errors.InputSpecError(message) from err
+        raise errors.CallInputSpecError(message) from err
     except AssertionError as err:
         if _DELETED_VARIABLES not in str(err):
             raise
