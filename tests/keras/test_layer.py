@@ -184,6 +184,23 @@ def test_dropout_model_sees_training_flag(flavour, model_dir) -> None:
     assert 0.2 < np.mean(dropped == 0.0) < 0.8
 
 
+def test_training_given_as_a_bool_tensor_picks_the_mode(flavour, model_dir) -> None:
+    """A custom train step's flag (a bool tensor): upstream's layer, and Keras's own Dropout,
+    train with tf.constant(True); tfhub's Keras 3 layer took any tensor as False."""
+    import tensorflow as tf
+
+    x = np.ones((64, 4), np.float32)
+    layer = flavour.layer(model_dir["dropout"], trainable=True)
+    frozen = flavour.layer(model_dir["dropout"])
+    traced = tf.function(lambda inputs, flag: layer(inputs, training=flag))
+    for dropped in (layer(x, training=tf.constant(True)), traced(x, tf.constant(True))):
+        assert set(np.unique(dropped.numpy())) <= {0.0, 4.0}
+        assert 0.2 < np.mean(dropped.numpy() == 0.0) < 0.8
+    np.testing.assert_allclose(layer(x, training=tf.constant(False)).numpy(), 2 * x)
+    np.testing.assert_allclose(traced(x, tf.constant(False)).numpy(), 2 * x)
+    np.testing.assert_allclose(frozen(x, training=tf.constant(True)).numpy(), 2 * x)
+
+
 def test_batch_norm_model_updates_statistics_only_when_trainable(flavour, model_dir) -> None:
     keras = flavour.keras
     x = np.array([[1.0, 2.0], [3.0, 6.0]], np.float32)

@@ -116,8 +116,12 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         """Calls the model; `training` reaches it only while the layer is trainable."""
-        python_bool = isinstance(training, bool | np.bool_)
-        training = bool(training) if self.trainable and python_bool else False
+        if not self.trainable or training is None:
+            training = False
+        elif isinstance(training, bool | np.bool_ | int):
+            training = bool(training)
+        # Else a bool tensor (a custom train step's flag): smart_cond picks the mode, as
+        # upstream's layer and Keras's own layers (Dropout, BatchNormalization) do.
         self._warn_if_trainable_without_weights()
         outputs = _calling.call(self.hub_callable, inputs, training, self.output_shape_spec)
         return _calling.cast_outputs(outputs, self.compute_dtype)
