@@ -93,7 +93,8 @@ def test_input_layer_trainable_collects_and_trains_variables(path, trainable):
 
 
 def test_two_trainable_columns_over_one_module_in_one_graph():
-    """The second load gets uniquified names (embeddings_1:0) and still counts as trainable."""
+    """Each module is made in its column's variable scope, as upstream's: both count as
+    trainable, under upstream's names (which its checkpoints hold)."""
     columns = [hub.text_embedding_column(key, TEXT_V1, trainable=True) for key in ("a", "b")]
     with tf.Graph().as_default():
         features = {key: tf.constant(SENTENCES) for key in ("a", "b")}
@@ -103,7 +104,7 @@ def test_two_trainable_columns_over_one_module_in_one_graph():
             session.run(tf.compat.v1.global_variables_initializer())
             session.run(tf.compat.v1.tables_initializer())
             result = session.run(output)
-    assert names == ["embeddings:0", "embeddings_1:0"]
+    assert names == [f"input_layer/{key}_hub_module_embedding/module/embeddings:0" for key in "ab"]
     np.testing.assert_allclose(result, np.concatenate([EXPECTED_TEXT] * 2, axis=1), atol=1e-5)
 
 

@@ -20,24 +20,16 @@ unchanged (not kept in this repository).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 from tests._helpers.python_process import child_env, run_python
+from tests._helpers.upstream_010 import upstream_env, upstream_package
 from tests._helpers.upstream_records import upstream_path
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
-
-UPSTREAM_VERSION = "0.10.0"
-UPSTREAM_WHEEL = f"tensorflow_hub-{UPSTREAM_VERSION}-py2.py3-none-any.whl"
-# PyPI's sha256 of that wheel: its code runs in the test, so only that file is accepted.
-UPSTREAM_WHEEL_SHA256 = "6b0f4a5e4250445de352e4b171eaf1230df8d7be256f72cce0e5ce1268b4c335"
 
 # Imports what a TF1 user of 0.10.0 imported, without `estimator` and the feature columns.
 UPSTREAM_INIT = """\
@@ -246,41 +238,10 @@ LOAD_SCRIPT = """
 """
 
 
-def _upstream_wheel() -> Path:
-    """tensorflow_hub 0.10.0's wheel, downloaded from PyPI once into the user's cache."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tfhub-tests"
-    wheel = cache / UPSTREAM_WHEEL
-    if not wheel.is_file():
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
-            + ["--only-binary=:all:", "--disable-pip-version-check", "-d", os.fspath(cache)]
-            + [f"tensorflow-hub=={UPSTREAM_VERSION}"],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        if done.returncode != 0 or not wheel.is_file():
-            pytest.skip(
-                f"needs {UPSTREAM_WHEEL} from PyPI once (into {cache}), and pip could not "
-                f"fetch it: {done.stderr.strip()[-300:]}"
-            )
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    assert digest == UPSTREAM_WHEEL_SHA256, (
-        f"{wheel} is not PyPI's file (sha256 {digest}): remove it"
-    )
-    return wheel
-
-
 @pytest.fixture(scope="module")
 def upstream_010(tmp_path_factory) -> Path:
     """A folder holding 0.10.0's `tensorflow_hub` package, importable on TensorFlow 2.21."""
-    folder = tmp_path_factory.mktemp("tensorflow_hub_010")
-    with zipfile.ZipFile(_upstream_wheel()) as wheel:
-        members = [n for n in wheel.namelist() if n.startswith("tensorflow_hub/")]
-        wheel.extractall(folder, members)
-    (folder / "tensorflow_hub" / "__init__.py").write_text(UPSTREAM_INIT)
-    return folder
+    return upstream_package(tmp_path_factory.mktemp("tensorflow_hub_010"), UPSTREAM_INIT)
 
 
 def _loaded(hub_module: str, modules: Path, env: dict[str, str]) -> dict:
@@ -300,16 +261,7 @@ def test_tensorflow_hub_010_loads_modules_exported_by_tfhub(upstream_010, tmp_pa
     )
 
     ours = _loaded("tfhub", modules, child_env())
-    upstream_env = child_env(PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION="python")
-    upstream_env["PYTHONPATH"] = os.pathsep.join(
-        [os.fspath(upstream_010), upstream_env["PYTHONPATH"]]
-    )
-    check = run_python(
-        "import tensorflow_hub as hub; print(hub.__version__, hub.__file__)", env=upstream_env
-    )
-    assert check.stdout.split()[0] == UPSTREAM_VERSION
-    assert check.stdout.split()[1].startswith(os.fspath(upstream_010))
-    theirs = _loaded("tensorflow_hub", modules, upstream_env)
+    theirs = _loaded("tensorflow_hub", modules, upstream_env(upstream_010))
 
     assert sorted(theirs) == sorted(ours)
     assert len(ours) == 20

@@ -3,7 +3,9 @@
 Every column is both a v1 `_DenseColumn` (for `tf.compat.v1.feature_column.input_layer`) and a v2
 `DenseColumn` (for tf_keras `DenseFeatures`, eager or graph). The module is loaded with `tfhub.load`
 (`tf.compat.v1.saved_model.load_v2`), whose functions run in eager mode and inside a `tf.Graph`
-alike, so unlike upstream's TF1 columns these also work in eager `DenseFeatures`.
+alike, so unlike upstream's TF1 columns these also work in eager `DenseFeatures`. In
+`input_layer` (a graph) a TF1 column makes a `hub.Module` instead, as upstream's did (see
+`_source.TF1ModuleColumn`), so its variables get upstream's names.
 """
 
 from __future__ import annotations
