@@ -88,6 +88,27 @@ def test_sparse_text_embedding_column_input_layer(combiner, default_value):
     np.testing.assert_allclose(result, expected_sparse(combiner, default_value), atol=1e-5)
 
 
+def test_text_columns_name_themselves_for_features_that_are_not_strings():
+    """Upstream's hub.Module refused them while the graph was built (a ValueError); eagerly,
+    tfhub's columns failed with TensorFlow's raw InvalidArgumentError of a pruned function."""
+
+    def numbers():
+        return {"title": tf.constant([[1], [2]]), "tags": tf.sparse.from_dense([[1, 2]])}
+
+    columns = [
+        hub.text_embedding_column("title", TEXT_V1),
+        hub.sparse_text_embedding_column("tags", TEXT_V1, "sum", None),
+    ]
+    for column in columns:
+        message = rf"\({column.key!r}\) embeds text.*{column.key!r} of dtype int32"
+        with pytest.raises(errors.InputSpecError, match=message) as raised:
+            tf_keras.layers.DenseFeatures([column])(numbers())
+        assert isinstance(raised.value, ValueError)
+        with tf.Graph().as_default():
+            with pytest.raises(errors.InputSpecError, match=message):
+                tf.compat.v1.feature_column.input_layer(numbers(), [column])
+
+
 def _hashed_text_module_fn():
     text = tf.compat.v1.placeholder(tf.string, [None])
     ids = tf.strings.to_hash_bucket_fast(text, 3)

@@ -77,6 +77,17 @@ class _TF1TextColumn(TF1ModuleColumn):
         return LoadedModule(model, fn, has_update_ops=train is not None)
 
 
+def _checked_strings(tensor: Any, column: Any) -> Any:
+    """Returns `tensor` if it holds strings, else raises InputSpecError naming the column (the
+    module would fail at run time, in a graph, or with TensorFlow's raw error, eagerly)."""
+    if tensor.dtype != tf.string:
+        raise errors.InputSpecError(
+            f"hub.{column._column}({column.key!r}) embeds text: it needs string features. "
+            f"Received: {column.key!r} of dtype {tensor.dtype.name}"
+        )
+    return tensor
+
+
 @register_feature_column
 class _TextEmbeddingColumn(_TF1TextColumn):
     """Returned by `hub.text_embedding_column`. Do not use directly."""
@@ -100,7 +111,7 @@ class _TextEmbeddingColumn(_TF1TextColumn):
         return {self.key: tf.io.FixedLenFeature([1], tf.string)}
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
-        return fn(tf.reshape(inputs, [-1]))
+        return fn(tf.reshape(_checked_strings(inputs, self), [-1]))
 
 
 @register_feature_column
@@ -152,6 +163,7 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
                 f"hub.sparse_text_embedding_column({self.key!r}) needs a tf.SparseTensor of "
                 f"tokens. Received: inputs={inputs!r}"
             )
+        _checked_strings(inputs.values, self)
         if self.default_value is not None:
             inputs = tf.sparse.fill_empty_rows(inputs, self.default_value)[0]
         embedded_tokens = fn(inputs.values)
