@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -185,3 +186,49 @@ def test_unreadable_signature_summary_says_what_to_do(tmp_path):
     assert again.path == str(path) and isinstance(again, ValueError)
     with pytest.raises(errors.SignatureSummaryError, match="tfhub publish --force"):
         signatures.read_summary(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize(
+    ("handle", "part"),
+    [
+        ("acme/../../../../../outside/1", "part '..'"),
+        ("acme/./1", "part '.'"),
+        ("acme/x/../y/1", "part '..'"),
+        ("acme/.hidden/1", "part '.hidden'"),
+        ("acme/emb/.git/1", "part '.git'"),
+        ("acme/日本語/1", "non-ASCII part '日本語'"),
+        ("acme/émb/1", "non-ASCII part 'émb'"),
+    ],
+)
+def test_handles_a_hub_cannot_hold_are_refused_naming_the_part(handle, part):
+    """Model parts name folders of the hub: '..' leaves it, '.x' is never served; a non-ASCII
+    URL is one tensorflow_hub cannot load."""
+    with pytest.raises(errors.InvalidHandleError, match=re.escape(f"has the {part}")) as caught:
+        fmt.parse_handle(handle)
+    assert str(caught.value).endswith(f"Received: handle={handle!r}")
+
+
+def test_doc_paths_never_leave_the_docs_folder(tmp_path):
+    """Defence in depth: a DocHandle built without parse_handle still cannot name a path
+    outside ROOT/assets/docs or in a hidden folder."""
+    for handle in (
+        fmt.DocHandle("acme", "../../../../outside", 1),
+        fmt.DocHandle("..", "x", 1),
+        fmt.DocHandle("acme", "a/.hidden", 1),
+    ):
+        for kind in (DocKind.MODULE, DocKind.COLLECTION):
+            with pytest.raises(errors.InvalidHandleError, match="outside the hub's docs folder"):
+                fmt.doc_path(tmp_path, handle, kind)
+    assert fmt.doc_path(tmp_path, fmt.DocHandle("acme", "a.b/c", 1)) == (
+        tmp_path / "assets/docs/acme/models/a.b/c/1.md"
+    )
+
+
+def test_a_doc_naming_a_dot_part_is_refused_and_a_non_ascii_one_is_a_problem(tmp_path):
+    bad = "# Module acme/../../../../../pwned/1\nA fork's doc.\n"
+    with pytest.raises(errors.DocFormatError, match=r"doc.md:1: the handle .* has the part '\.\.'"):
+        fmt.parse_text(bad, path=tmp_path / "doc.md", rel_path="doc.md")
+    doc = fmt.parse_text("# Module acme/émb/1\nDesc.\n", path=tmp_path / "d.md", rel_path="d.md")
+    assert [(p.line, p.message.split(":")[0]) for p in doc.problems] == [
+        (1, "the handle 'acme/émb/1' has the non-ASCII part 'émb'")
+    ]

@@ -178,3 +178,23 @@ def test_mirror_from_another_tfhub_serve_copies_its_doc(text_model, tmp_path):
     assert mirrored.read_text() == expected  # No --task needed: the source hub knew it.
     assert published.wrote_doc and published.doc == mirrored
     assert validator.validate_tree(tmp_path / "edge") == []
+
+
+def test_mirror_refuses_handles_a_hub_cannot_hold(served_model, server, tmp_path, capsys):
+    """A fork's doc (untrusted) whose first line names `acme/../../../../../pwned/1` is skipped
+    with a warning naming it, not mirrored outside the hub; `--as` is checked as publish checks
+    a handle."""
+    root = tmp_path / "a/b/c/fork"
+    doc = _doc_with_asset(root, "nice", server.url("acme/emb/1"))
+    doc.write_text(doc.read_text().replace("acme/nice/1", "acme/../../../../../pwned/1"))
+    assert main(["mirror", str(root), "--from-docs"]) == 0
+    err = capsys.readouterr().err
+    assert "the handle 'acme/../../../../../pwned/1' on the first line has the part '..'" in err
+    assert not (tmp_path / "a/pwned").exists()
+    assert sorted(p.name for p in doc.parent.iterdir()) == ["1.md"]
+    for handle in ("acme/../../pwned/1", "acme/.hidden/1", "acme/émb/1"):
+        source = server.url("acme/emb/1")
+        assert main(["mirror", source, str(root), "--as", handle]) == 2
+        assert f"The hub handle {handle!r} has the " in capsys.readouterr().err
+    assert not (tmp_path / "a/b/pwned").exists()
+    assert not (root / "assets/docs/acme/models/.hidden").exists()

@@ -406,3 +406,16 @@ def test_a_folder_that_cannot_be_flocked_falls_back_to_a_lock_outside_root(tmp_p
         assert not own  # Leftovers may belong to a publish on another host: kept.
     assert _tree(tmp_path / "hub") == ["assets/docs/acme/models/x"]  # No lock file in ROOT.
     assert staging.clean_tree(tmp_path / "hub/assets/docs") == []
+
+
+@pytest.mark.parametrize(
+    "handle", ["acme/../../../../../outside/1", "acme/.hidden/1", "acme/émb/1", "acme/日本語/1"]
+)
+def test_publish_refuses_handles_a_hub_cannot_hold(text_model, tmp_path, capsys, handle):
+    """'..' parts wrote outside ROOT, '.x' ones where the server never looks, non-ASCII ones
+    made URLs tensorflow_hub cannot load."""
+    root = tmp_path / "a/b/c/d/e/hub"
+    assert main(["publish", str(text_model), str(root), "--handle", handle]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"tfhub: invalid handle: The hub handle {handle!r} has the ")
+    assert _tree(tmp_path) == []

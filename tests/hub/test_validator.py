@@ -368,3 +368,28 @@ class _Concatenated(io.RawIOBase):
         buffer[:count] = bytes(count)
         self._zeros -= count
         return count
+
+
+def test_docs_naming_handles_a_hub_cannot_hold_are_reported(tmp_path, capsys):
+    """A fork's doc whose handle has a '..' part (mirror would write outside the hub) or a
+    non-ASCII part (a URL tensorflow_hub cannot load) is reported by `tfhub validate`."""
+    docs = tmp_path / "assets/docs/acme"
+    (docs / "models/nice").mkdir(parents=True)
+    (docs / "models/émb").mkdir(parents=True)
+    (docs / "acme.md").write_text("# Publisher acme\nAcme.\n")
+    meta = "<!-- task: text-embedding -->\n<!-- fine-tunable: true -->\n<!-- format: hub -->\n"
+    asset = "<!-- asset-path: https://example.com/m.tar.gz -->\n"
+    (docs / "models/nice/1.md").write_text(
+        f"# Module acme/../../../../../pwned/1\nHarmless.\n\n{asset}{meta}"
+    )
+    (docs / "models/émb/1.md").write_text(f"# Module acme/émb/1\nAccents.\n\n{asset}{meta}")
+    problems = [str(problem) for problem in validator.validate_tree(tmp_path)]
+    assert len(problems) == 2
+    assert problems[0].startswith(
+        "assets/docs/acme/models/nice/1.md:1: the handle 'acme/../../../../../pwned/1' on the "
+        "first line has the part '..'"
+    )
+    assert problems[1].startswith(
+        "assets/docs/acme/models/émb/1.md:1: the handle 'acme/émb/1' has the non-ASCII part 'émb'"
+    )
+    assert main(["validate", str(tmp_path)]) == 1

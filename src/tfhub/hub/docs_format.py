@@ -121,7 +121,53 @@ def parse_handle(text: str) -> DocHandle:
             "a-z, 0-9 and '-'; model parts: letters, digits, '_', '.', '-', joined by '/'; "
             f"version: a number). Received: handle={text!r}"
         )
-    return DocHandle(match["publisher"], match["model"], int(match["version"]))
+    handle = DocHandle(match["publisher"], match["model"], int(match["version"]))
+    reason = handle_problem(handle)
+    if reason:
+        raise errors.InvalidHandleError(
+            f"The hub handle {text!r} {reason}. Received: handle={text!r}"
+        )
+    return handle
+
+
+def is_handle_shaped(text: str) -> bool:
+    """True if the text has the form `publisher/model/version` (its parts may still be refused
+    by `parse_handle`, see `handle_problem`)."""
+    return _HANDLE.fullmatch(text.strip().strip("/")) is not None
+
+
+def _unsafe_part(handle: DocHandle) -> str | None:
+    """The first part of the handle that is empty, `.`, `..` or starts with `.`, or None."""
+    parts = [*handle.publisher.split("/"), *(handle.model.split("/") if handle.model else [])]
+    for part in parts:
+        if not part or part.startswith("."):
+            return part
+    return None
+
+
+def handle_problem(handle: DocHandle) -> str | None:
+    """Why a hub cannot hold this handle, said after the handle ("has ..."), or None.
+
+    Its parts name folders of the hub: a part that is `.` or `..` would put files outside the
+    hub folder, one that starts with `.` into a hidden folder the server never serves. A part
+    that is not ASCII makes a URL tensorflow_hub cannot load (tfhub.dev's handles are ASCII).
+    """
+    unsafe = _unsafe_part(handle)
+    if unsafe is not None:
+        return (
+            f"has the part {unsafe!r}: a handle's parts name folders of the hub, so none may be "
+            "'.' or '..' or start with '.' (that would put files outside the hub folder, or "
+            "where the server never looks); rename that part, e.g. google/text-embedding/1"
+        )
+    parts = [handle.publisher, *handle.model.split("/")]
+    odd = next((part for part in parts if not part.isascii()), None)
+    if odd is not None:
+        return (
+            f"has the non-ASCII part {odd!r}: tensorflow_hub cannot load a URL that is not "
+            "ASCII (tfhub.dev's handles are ASCII); use only a-z, A-Z, 0-9, '_', '.' and '-' "
+            "in its parts"
+        )
+    return None
 
 
 def url_parts(value: str) -> urllib.parse.SplitResult | None:
@@ -225,14 +271,31 @@ def doc_path(
     """
     base = docs_dir(root) / handle.publisher
     if kind is DocKind.PUBLISHER:
-        return base / f"{handle.publisher}.md"
-    if kind in (DocKind.MODULE, DocKind.PLACEHOLDER):
-        return base / "models" / handle.model / f"{handle.version}.md"
-    if kind is DocKind.COLLECTION:
-        return base / "collections" / handle.model / f"{handle.version}.md"
-    raise ValueError(
-        f"{kind.value} docs have no fixed path in tfhub.dev's layout. Received: {kind=}"
-    )
+        path = base / f"{handle.publisher}.md"
+    elif kind in (DocKind.MODULE, DocKind.PLACEHOLDER):
+        path = base / "models" / handle.model / f"{handle.version}.md"
+    elif kind is DocKind.COLLECTION:
+        path = base / "collections" / handle.model / f"{handle.version}.md"
+    else:
+        raise ValueError(
+            f"{kind.value} docs have no fixed path in tfhub.dev's layout. Received: {kind=}"
+        )
+    return _inside(docs_dir(root), path, handle)
+
+
+def _inside(base: Path, path: Path, handle: DocHandle) -> Path:
+    """The path, if it lies below `base` with no hidden part; else InvalidHandleError (a check
+    of its own: callers may build a DocHandle without `parse_handle`)."""
+    rel = os.path.relpath(os.path.normpath(path), os.path.normpath(base))
+    parts = Path(rel).parts
+    unsafe = _unsafe_part(handle)
+    if unsafe is not None or rel.startswith(os.pardir) or any(p.startswith(".") for p in parts):
+        raise errors.InvalidHandleError(
+            f"The hub handle {str(handle)!r} names a path outside the hub's docs folder or in a "
+            f"hidden folder ({path}): none of its parts may be '.' or '..' or start with '.'; "
+            f"rename that part. Received: handle={str(handle)!r}"
+        )
+    return path
 
 
 def _beside(doc: Path, suffix: str) -> Path:
@@ -298,7 +361,19 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
             line=1,
         )
     kind, handle = first
+    unsafe = _unsafe_part(handle)
+    if unsafe is not None:
+        raise errors.DocFormatError(
+            f"{shown}:1: the handle {str(handle)!r} on the first line has the part {unsafe!r}: "
+            "a handle's parts name folders of the hub, so none may be '.' or '..' or start "
+            "with '.'; rename that part. Received: " + repr(lines[0]),
+            path=str(path),
+            line=1,
+        )
     problems: list[Problem] = []
+    ascii_problem = handle_problem(handle)
+    if ascii_problem is not None:
+        problems.append(Problem(shown, 1, f"the handle {str(handle)!r} {ascii_problem}"))
     description, index = _read_description(lines, shown, problems)
     entries, index = _read_metadata(lines, index, shown, problems)
     body = "\n".join(lines[index:]).strip("\n")

@@ -58,6 +58,10 @@ def derive_handle(source: str) -> DocHandle | None:
 
     `https://host/publisher/model/version` gives publisher/model/version; a Kaggle model URL
     gives owner/model/variation/version (owner lower-cased). Other sources give None.
+
+    Raises:
+        InvalidHandleError: the source names a handle no hub can hold (a part such as `..`,
+            or one that is not ASCII).
     """
     parsed = handles.parse(source)
     text: str | None = None
@@ -65,12 +69,9 @@ def derive_handle(source: str) -> DocHandle | None:
         text = f"{parsed.owner.lower()}/{parsed.model}/{parsed.variation}/{parsed.version}"
     elif isinstance(parsed, handles.HttpModel) and not handles.is_archive_path(parsed.url):
         text = urllib.parse.urlsplit(parsed.url).path.strip("/")
-    if text is None:
+    if text is None or not fmt.is_handle_shaped(text):
         return None
-    try:
-        return fmt.parse_handle(text)
-    except errors.InvalidHandleError:
-        return None
+    return fmt.parse_handle(text)  # Refuses parts such as '..' (see fmt.handle_problem).
 
 
 def mirror(
@@ -130,7 +131,11 @@ def source_doc(source: str, target: DocHandle) -> str | None:
     published; its first line gets the target's handle and its asset-path the archive written
     beside it. None if the source is not such a hub or has no Module doc for the version.
     """
-    parsed, origin = handles.parse(source), derive_handle(source)
+    parsed = handles.parse(source)
+    try:
+        origin = derive_handle(source)
+    except errors.InvalidHandleError:  # Mirrored --as a handle of its own: no doc to ask for.
+        return None
     if not isinstance(parsed, handles.HttpModel) or origin is None:
         return None
     parts = urllib.parse.urlsplit(parsed.url)
@@ -208,6 +213,10 @@ def mirror_doc_assets(
         if asset is None or parts is None or parts.scheme not in validator.REMOTE_SCHEMES:
             continue
         if not force and _has_model_files(doc.path):
+            continue
+        refused = fmt.handle_problem(doc.handle)
+        if refused:
+            report.failed.append((str(doc.handle), f"{doc.display_path}: the handle {refused}"))
             continue
         try:
             path = saved_model_lib.resolve(asset)
