@@ -437,3 +437,34 @@ def test_tfhub_uncompressed_resolver_reads_the_location(secured, monkeypatch):
     url = secured.url("test/half-plus-two/1?tf-hub-format=uncompressed")
     location = HttpUncompressedResolver()._request_gcs_location(url, handle=url)
     assert location == "gs://bucket/hub/test/half-plus-two/1"
+
+
+@pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
+def test_an_archive_removed_by_hand_is_a_404_and_pages_still_render(tmp_path, server_name):
+    """`rm .../1.tar.gz` with no rescan: the download answered 500 (FileNotFoundError) and the
+    model's pages and API did too, for every version."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    for version in ("1", "2"):
+        doc = write_model_doc(root, f"acme/emb/{version}", asset=f"{version}.tar.gz")
+        make_tar_gz(doc.with_name(f"{version}.tar.gz"))
+    log = tmp_path / "serve.log"
+    with serve_hub(root, log, "--rescan", "0", "--server", server_name) as running:
+        (root / "assets/docs/acme/models/emb/1.tar.gz").unlink()
+        for method in ("GET", "HEAD"):
+            gone = requests.request(
+                method, running.url("acme/emb/1?tf-hub-format=compressed"), timeout=30
+            )
+            assert gone.status_code == 404
+        assert gone.headers["Content-Type"].startswith("text/plain")
+        gone = requests.get(running.url("acme/emb/1?tf-hub-format=compressed"), timeout=30)
+        assert gone.text == "404 Not Found: acme/emb/1 has no model files in this hub.\n"
+        for path in ("acme/emb", "acme/emb/1", "acme/emb/2"):
+            assert requests.get(running.url(path), timeout=30).status_code == 200, path
+        api = requests.get(running.url("api/models/acme/emb"), timeout=30)
+        assert api.status_code == 200
+        sizes = {v["version"]: v["size_bytes"] for v in api.json()["versions"]}
+        assert sizes[1] is None and sizes[2] > 0
+        again = requests.get(running.url("acme/emb/2?tf-hub-format=compressed"), timeout=30)
+        assert again.status_code == 200
+    assert "Traceback" not in log.read_text(errors="replace")

@@ -31,11 +31,15 @@ def _state(request: Request) -> HubState:
 
 
 def version_size(version: Version) -> int | None:
-    """The bytes a version's files take (archive, or folder), None if not in the hub."""
-    if version.archive is not None:
-        return version.archive.stat().st_size
-    if version.folder is not None:
-        return folder_size(version.folder)
+    """The bytes a version's files take (archive, or folder), None if not in the hub or
+    unknown (its archive removed by hand since the last scan: pages still render)."""
+    try:
+        if version.archive is not None:
+            return version.archive.stat().st_size
+        if version.folder is not None:
+            return folder_size(version.folder)
+    except OSError:
+        return None
     return None
 
 

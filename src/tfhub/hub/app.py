@@ -186,7 +186,9 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
         )
     if path is None:
         return PlainTextResponse(f"404 Not Found: {_not_here(model, version)}\n", status_code=404)
-    return FileResponse(path, headers=_cache_control(state, latest=latest))
+    # Removed by hand since the last scan (the catalog still lists it): the same 404.
+    missing = f"404 Not Found: {model.handle}/{version.version} has no model files in this hub.\n"
+    return FileResponse(path, headers=_cache_control(state, latest=latest), missing=missing)
 
 
 def _not_here(model: Model, version: Version) -> str:

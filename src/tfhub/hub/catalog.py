@@ -8,6 +8,7 @@ model folder, signature summary) are used only if their real path stays inside R
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -267,6 +268,7 @@ def folder_size(path: Path) -> int:
     for folder, _, files in os.walk(path):
         for name in files:
             file = Path(folder) / name
-            if file.is_file() and not file.is_symlink():
-                total += file.stat().st_size
+            with contextlib.suppress(OSError):  # Removed since the walk listed it.
+                if file.is_file() and not file.is_symlink():
+                    total += file.stat().st_size
     return total

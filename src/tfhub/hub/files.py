@@ -1,6 +1,7 @@
 """Sending a file over ASGI by the hosting protocol's rules (`protocol.plan_file`).
 
-The file is opened first and its open descriptor is measured, so a version replaced while it
+The file is opened first (a file removed since the catalog listed it is a 404 with the
+caller's message) and its open descriptor is measured, so a version replaced while it
 is served is sent whole from one inode. A whole-file GET is handed to the server with the ASGI
 `http.response.pathsend` extension when the server offers it (granian sends it from native
 code); otherwise, and for ranges, the body is read in 1 MiB chunks in a worker thread.
@@ -43,13 +44,19 @@ class FileResponse:
         *,
         content_type: str = protocol.ARCHIVE_CONTENT_TYPE,
         headers: dict[str, str] | None = None,
+        missing: str = "404 Not Found\n",
     ) -> None:
         self.path = os.fspath(path)
         self.content_type = content_type
         self.extra_headers = headers or {}
+        self.missing = missing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        fd = await anyio.to_thread.run_sync(os.open, self.path, os.O_RDONLY)
+        try:
+            fd = await anyio.to_thread.run_sync(os.open, self.path, os.O_RDONLY)
+        except (FileNotFoundError, NotADirectoryError):  # Removed since the catalog's scan.
+            await _send_missing(scope, send, self.missing)
+            return
         try:
             stat = os.fstat(fd)
             plan = protocol.plan_file(
@@ -72,6 +79,15 @@ class FileResponse:
                 await _send_chunks(send, fd, plan.start, plan.end)
         finally:
             os.close(fd)
+
+
+async def _send_missing(scope: Scope, send: Send, text: str) -> None:
+    """A plain-text 404 (the body left out for HEAD)."""
+    body = text.encode("utf-8")
+    headers = {"content-type": "text/plain; charset=utf-8", "content-length": str(len(body))}
+    scope["tfhub.bytes"] = 0
+    await send({"type": "http.response.start", "status": 404, "headers": _raw(headers)})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
 async def _send_chunks(send: Send, fd: int, start: int, end: int) -> None:
