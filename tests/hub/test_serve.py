@@ -468,3 +468,31 @@ def test_an_archive_removed_by_hand_is_a_404_and_pages_still_render(tmp_path, se
         again = requests.get(running.url("acme/emb/2?tf-hub-format=compressed"), timeout=30)
         assert again.status_code == 200
     assert "Traceback" not in log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
+def test_non_ascii_model_names_give_ascii_urls(tmp_path, server_name):
+    """A hub whose docs name `acme/émb/1` (publish refuses such handles now, a hand-written or
+    older hub may have them): the 303's Location was a 500 (UnicodeEncodeError) or a raw 0xE9
+    byte, and the page's snippet a URL tensorflow_hub cannot load."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    for handle in ("acme/émb/1", "acme/日本語/1"):
+        doc = write_model_doc(root, handle, asset="1.tar.gz")
+        make_tar_gz(doc.with_name("1.tar.gz"))
+    options = ("--uncompressed-base", "gs://bkt/hub", "--server", server_name)
+    with serve_hub(root, tmp_path / "serve.log", *options) as running:
+        for name, quoted in (("émb", "%C3%A9mb"), ("日本語", "%E6%97%A5%E6%9C%AC%E8%AA%9E")):
+            answer = requests.get(
+                running.url(f"acme/{quoted}/1?tf-hub-format=uncompressed"),
+                allow_redirects=False,
+                timeout=30,
+            )
+            assert answer.status_code == 303, name
+            assert answer.raw.headers["Location"] == f"gs://bkt/hub/acme/{quoted}/1"
+            page = requests.get(running.url(f"acme/{quoted}/1"), timeout=30).text
+            url = running.url(f"acme/{quoted}/1")
+            assert f'hub.load("{url}")' in page
+            api = requests.get(running.url(f"api/models/acme/{quoted}"), timeout=30).json()
+            assert api["versions"][0]["url"] == url
+            assert read_tree(hub.resolve(url)) == MODEL_FILES

@@ -54,7 +54,7 @@ def model_summary(model: Model, base_url: str) -> dict[str, Any]:
         "description": latest.doc.description,
         "latest_version": latest.version,
         "versions": sorted(model.versions),
-        "url": f"{base_url}/{model.handle}/{latest.version}",
+        "url": f"{base_url}/{protocol.quoted(model.handle)}/{latest.version}",
         "metadata": {facet: model.facet_values(facet) for facet in FACETS},
     }
 
@@ -63,7 +63,7 @@ def version_json(model: Model, version: Version, base_url: str) -> dict[str, Any
     """One version: where to get it, its size, doc metadata and signature summary."""
     return {
         "version": version.version,
-        "url": f"{base_url}/{model.handle}/{version.version}",
+        "url": f"{base_url}/{protocol.quoted(model.handle)}/{version.version}",
         "servable": version.servable,
         "size_bytes": version_size(version),
         "asset_path": version.asset_path,

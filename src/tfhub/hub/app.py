@@ -218,7 +218,7 @@ def _uncompressed(state: HubState, model: Model, version: Version) -> Response:
             "COMPRESSED.\n",
             status_code=406,
         )
-    location = f"{base.rstrip('/')}/{model.handle}/{version.version}"
+    location = f"{base.rstrip('/')}/{protocol.quoted(model.handle)}/{version.version}"
     return PlainTextResponse(location, status_code=303, headers={"Location": location})
 
 

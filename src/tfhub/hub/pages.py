@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from ..utils.numbers import is_number
-from . import render
+from . import protocol, render
 from .api import version_size
 from .catalog import FACETS, Model, Version
 from .starter import HUB_URL_PLACEHOLDER
@@ -154,7 +154,7 @@ def model_page(request: Request, state: HubState, model: Model, version: Version
         model=model,
         version=version,
         versions=versions,
-        url=f"{state.base_url(request)}/{model.handle}/{version.version}",
+        url=f"{state.base_url(request)}/{protocol.quoted(model.handle)}/{version.version}",
         body=_with_hub_url(rendered(version.doc.body), state.base_url(request)),
         metadata=[(key, value.value) for key, value in version.doc.entries],
         summary=version.signatures,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 
 FORMAT_QUERY_KEY = "tf-hub-format"
@@ -50,6 +51,13 @@ def split_path(raw_path: str) -> list[str] | None:
         if not _SEGMENT.fullmatch(segment) or segment.startswith("."):
             return None
     return segments
+
+
+def quoted(path: str) -> str:
+    """A path as it may go into a URL: percent-encoded UTF-8 (`acme/émb/1` ->
+    `acme/%C3%A9mb/1`), `/` kept. Headers must be ASCII, and tensorflow_hub cannot load a
+    URL that is not."""
+    return urllib.parse.quote(path, safe="/")
 
 
 def inside(path: str, root: str) -> bool:
