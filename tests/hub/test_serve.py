@@ -496,3 +496,30 @@ def test_non_ascii_model_names_give_ascii_urls(tmp_path, server_name):
             api = requests.get(running.url(f"api/models/acme/{quoted}"), timeout=30).json()
             assert api["versions"][0]["url"] == url
             assert read_tree(hub.resolve(url)) == MODEL_FILES
+
+
+@pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
+def test_control_characters_in_a_request_cannot_forge_access_log_lines(tmp_path, server_name):
+    """`%0D%0A` in a path was written decoded: a client could add a line of its own (and `%1B`
+    sent terminal escapes to whoever tails the log). They are written as \\xHH, as nginx does."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    forged = '10.9.9.9 [02/Dec/2026:18:00:00 +0000] "GET /acme/secret-model/1" 200 123456789 0.010'
+    log = tmp_path / "serve.log"
+    with serve_hub(root, log, "--server", server_name) as running:
+        for path in (
+            "/x%0D%0A" + forged.replace(" ", "%20").replace('"', "%22"),
+            "/acme/x%1B%5B2J%1B%5B31mRED%22%5C",
+        ):
+            connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+            connection.request("GET", path)
+            assert connection.getresponse().status in (400, 404)
+            connection.close()
+        deadline = time.monotonic() + 10
+        while "RED" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    text = log.read_text(errors="replace")
+    assert "\x1b" not in text and "\r" not in text
+    assert not any(line.startswith("10.9.9.9") for line in text.splitlines())
+    assert '"GET /x\\x0D\\x0A10.9.9.9 [02/Dec/2026:18:00:00 +0000] \\x22GET' in text
+    assert '"GET /acme/x\\x1B[2J\\x1B[31mRED\\x22\\x5C" ' in text

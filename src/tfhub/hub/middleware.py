@@ -157,8 +157,33 @@ def _log(scope: Scope, status: int, sent: int, seconds: float) -> None:
     when = time.strftime("%d/%b/%Y:%H:%M:%S %z")
     method = scope.get("method", "-")
     access_logger.info(
-        '%s [%s] "%s %s" %d %d %.3f', client[0], when, method, target, status, sent, seconds
+        '%s [%s] "%s %s" %d %d %.3f',
+        loggable(str(client[0])),
+        when,
+        loggable(method),
+        loggable(target),
+        status,
+        sent,
+        seconds,
     )
+
+
+def loggable(text: str) -> str:
+    """Text as the access log writes it: control and other non-printable characters, `"` and
+    `\\` as `\\xHH` (`\\uHHHH` past Latin-1) escapes, as nginx writes them, so a request
+    (`%0D%0A`, `%1B` in its path) cannot forge a log line or send terminal escapes."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return text
+    return "".join(
+        char if char.isprintable() and char not in '"\\' else _escaped(char) for char in text
+    )
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02X}"
+    return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
 
 
 def enable_access_log() -> None:
