@@ -51,6 +51,9 @@ def test_requested_format(query, wanted):
     assert protocol.requested_format(query) == wanted
 
 
+HUGE = "9" * 5000
+
+
 @pytest.mark.parametrize(
     ("headers", "status", "start", "end"),
     [
@@ -71,6 +74,14 @@ def test_requested_format(query, wanted):
         ({"if-none-match": f'"x", W/{ETAG}'}, 304, 0, 0),
         ({"if-none-match": "*"}, 304, 0, 0),
         ({"if-none-match": '"x"', "range": "bytes=1-"}, 206, 1, 100),
+        # Positions longer than int() reads (4,300 digits) are past the end of any file.
+        ({"range": f"bytes={HUGE}-"}, 416, 0, 0),
+        ({"range": f"bytes=10-{HUGE}"}, 206, 10, 100),
+        ({"range": f"bytes=-{HUGE}"}, 206, 0, 100),
+        ({"range": f"bytes={HUGE}-{HUGE}"}, 416, 0, 0),
+        ({"range": f"bytes={HUGE}1-{HUGE}"}, 200, 0, 100),  # last < first: ignored.
+        ({"range": f"bytes={'0' * 5000}10-{'0' * 5000}19"}, 206, 10, 20),
+        ({"range": "bytes=\u0661-"}, 200, 0, 100),  # An Arabic-Indic digit: malformed.
     ],
 )
 def test_plan_file(headers, status, start, end):

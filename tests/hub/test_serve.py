@@ -173,6 +173,13 @@ def test_head_etag_304_and_ranges(server, hub_root):
     assert stale.status_code == 200 and stale.content == data
     beyond = requests.get(url, headers={"Range": f"bytes={len(data)}-"}, timeout=10)
     assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(data)}"
+    huge = "9" * 5000  # More digits than int() reads: answered 500 (ValueError).
+    beyond = requests.get(url, headers={"Range": f"bytes={huge}-"}, timeout=10)
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(data)}"
+    rest = requests.get(url, headers={"Range": f"bytes=10-{huge}"}, timeout=10)
+    assert rest.status_code == 206 and rest.content == data[10:]
+    whole = requests.get(url, headers={"Range": f"bytes=-{huge}"}, timeout=10)
+    assert whole.status_code == 206 and whole.content == data
 
 
 def test_range_resume_after_a_cut(server, hub_root):

@@ -17,13 +17,15 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 
+from ..utils.numbers import is_number
+
 FORMAT_QUERY_KEY = "tf-hub-format"
 COMPRESSED = "compressed"
 UNCOMPRESSED = "uncompressed"
 ARCHIVE_CONTENT_TYPE = "application/x-tar"
 ARCHIVE_SUFFIX = ".tar.gz"
 _SEGMENT = re.compile(r"[\w.~@+-]+")  # After percent-decoding; no `/`, `\`, `%`, NUL, spaces.
-_RANGE = re.compile(r"bytes=(?P<start>\d*)-(?P<end>\d*)")
+_RANGE = re.compile(r"bytes=(?P<start>[0-9]*)-(?P<end>[0-9]*)")
 
 
 def split_path(raw_path: str) -> list[str] | None:
@@ -138,18 +140,40 @@ class FilePlan:
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
-    """Returns (start, end) for one satisfiable range, None to ignore it, False if unsatisfiable."""
+    """Returns (start, end) for one satisfiable range, None to ignore it, False if unsatisfiable.
+
+    Positions may have more digits than `int` reads (4,300): they are compared as digit
+    strings and are past the end of any file (RFC 9110 has no limit on their length).
+    """
     match = _RANGE.fullmatch(header.strip().replace(" ", ""))
     if not match or (not match["start"] and not match["end"]):
         return None  # Malformed or several ranges: RFC 9110 lets a server ignore Range.
-    if not match["start"]:  # bytes=-N: the last N bytes.
-        suffix = int(match["end"])
-        return (max(0, size - suffix), size) if suffix > 0 and size > 0 else False
-    start = int(match["start"])
-    end = min(int(match["end"]) + 1, size) if match["end"] else size
-    if match["end"] and int(match["end"]) < start:
+    first, last = _digits(match["start"]), _digits(match["end"])
+    if not first:  # bytes=-N: the last N bytes.
+        suffix = _at_most(last, size)
+        return (size - suffix, size) if suffix > 0 and size > 0 else False
+    if last and _order(last) < _order(first):
         return None
+    start = _at_most(first, size)
+    end = _at_most(last, size - 1) + 1 if last else size
     return (start, end) if start < size else False
+
+
+def _digits(text: str) -> str:
+    """ASCII digits without their leading zeros ("0" for zeros only, "" for none)."""
+    return (text.lstrip("0") or "0") if text else ""
+
+
+def _order(digits: str) -> tuple[int, str]:
+    """Sorts digit strings without leading zeros as the numbers they write."""
+    return len(digits), digits
+
+
+def _at_most(digits: str, limit: int) -> int:
+    """The number the digits write, or `limit` if it is larger (however many digits)."""
+    if not is_number(digits):  # More digits than int() reads: larger than any file.
+        return limit
+    return min(int(digits), limit)
 
 
 def _etag_matches(header: str, etag: str) -> bool:
