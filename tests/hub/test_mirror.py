@@ -198,3 +198,47 @@ def test_mirror_refuses_handles_a_hub_cannot_hold(served_model, server, tmp_path
         assert f"The hub handle {handle!r} has the " in capsys.readouterr().err
     assert not (tmp_path / "a/b/pwned").exists()
     assert not (root / "assets/docs/acme/models/.hidden").exists()
+
+
+def test_mirror_from_a_tfhub_serve_below_a_path_copies_its_doc(text_model, tmp_path, capsys):
+    """`tfhub serve --base-url https://host/hub` (behind a reverse proxy) answers its API at
+    /hub/api/...: mirror asked /api/models/hub/acme/emb (404) and silently wrote a starter doc."""
+    from tests._helpers.hub_server import free_port
+
+    from tfhub.hub import publish
+    from tfhub.hub.runner import BackgroundServer
+    from tfhub.hub.settings import ServeSettings
+
+    source_root = tmp_path / "central"
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "# Module acme/emb/1\nWord embeddings of the central hub.\n\n"
+        "<!-- asset-path: 1.tar.gz -->\n<!-- task: text-embedding -->\n"
+        "<!-- fine-tunable: true -->\n<!-- format: saved_model_2 -->\n\n## Overview\nTheirs.\n"
+    )
+    publish.publish(text_model, source_root, "acme/emb/1", doc=doc)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/hub"
+    settings = ServeSettings(
+        root=str(source_root), access_log=False, rescan_seconds=0, base_url=base
+    )
+    with BackgroundServer(settings, port=port):
+        assert (
+            main(["mirror", f"{base}/acme/emb/1", str(tmp_path / "edge"), "--as", "acme/emb/1"])
+            == 0
+        )
+        assert capsys.readouterr().err == ""
+        assert (tmp_path / "edge/assets/docs/acme/models/emb/1.md").read_text() == doc.read_text()
+        # A model the source's API does not know: a starter doc, and stderr says why.
+        (source_root / "assets/docs/acme/models/emb/1.md").unlink()
+        assert (
+            main(["mirror", f"{base}/acme/emb/1", str(tmp_path / "edge"), "--as", "acme/emb/2"])
+            == 0
+        )
+    err = capsys.readouterr().err
+    assert err.startswith(f"tfhub: Found no doc of {base}/acme/emb/1 at its hub's JSON API ")
+    assert (
+        f"(asked http://127.0.0.1:{port}/api/models/hub/acme/emb, {base}/api/models/acme/emb)"
+        in err
+    )
+    assert "writing a starter doc for acme/emb/2" in err

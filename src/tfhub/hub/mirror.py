@@ -127,29 +127,72 @@ def mirror(
 def source_doc(source: str, target: DocHandle) -> str | None:
     """The doc of a version mirrored from another `tfhub serve`, rewritten for `target`.
 
-    The source hub's JSON API (`/api/models/<publisher>/<model>`) gives each version's doc as
-    published; its first line gets the target's handle and its asset-path the archive written
-    beside it. None if the source is not such a hub or has no Module doc for the version.
+    The source hub's JSON API (`<prefix>/api/models/<publisher>/<model>`) gives each version's
+    doc as published; its first line gets the target's handle and its asset-path the archive
+    written beside it. A hub served below a path (`tfhub serve --base-url https://host/hub`)
+    has its API there: the API is asked at each prefix of the URL's path, the shortest first,
+    until one answers. None (with a warning) if no API gives a Module doc for the version.
     """
     parsed = handles.parse(source)
-    try:
-        origin = derive_handle(source)
-    except errors.InvalidHandleError:  # Mirrored --as a handle of its own: no doc to ask for.
+    if not isinstance(parsed, handles.HttpModel) or handles.is_archive_path(parsed.url):
         return None
-    if not isinstance(parsed, handles.HttpModel) or origin is None:
-        return None
-    parts = urllib.parse.urlsplit(parsed.url)
-    api = f"{parts.scheme}://{parts.netloc}/api/models/{origin.model_handle}"
-    try:
-        with _http.get(api, handle=public_source(source)) as response:
-            data = response.json() if response.status_code == 200 else {}
-    except (errors.TFHubError, ValueError) as err:
-        logger.info("No doc from %s (%s): writing a starter doc", public_source(api), err)
-        return None
-    for version in data.get("versions", []) if isinstance(data, dict) else []:
-        text = version.get("doc_markdown") if isinstance(version, dict) else None
-        if version.get("version") == origin.version and isinstance(text, str):
+    asked: list[str] = []
+    for api, origin in _api_urls(parsed.url):
+        asked.append(public_source(api))
+        try:
+            with _http.get(api, handle=public_source(source)) as response:
+                if response.status_code != 200:
+                    continue
+                data = response.json()
+        except (errors.TFHubError, ValueError) as err:
+            logger.info("No doc from %s (%s)", public_source(api), err)
+            continue
+        text = _version_doc(data, origin.version)
+        if text is not None:
             return _retargeted(text, target)
+        break  # The source's hub answered: it has no Module doc for the version.
+    if asked:
+        logger.warning(
+            "Found no doc of %s at its hub's JSON API (asked %s): writing a starter doc for "
+            "%s. If the source is a `tfhub serve`, check that its API answers there (a hub "
+            "behind a reverse proxy needs its --base-url), or edit the starter doc.",
+            public_source(source),
+            ", ".join(asked),
+            target,
+        )
+    return None
+
+
+def _api_urls(url: str) -> list[tuple[str, DocHandle]]:
+    """(API URL of the model, the version's handle there) for each prefix of the URL's path
+    that leaves a handle: `/hub/acme/emb/1` gives `/api/models/hub/acme/emb` (handle
+    hub/acme/emb/1), then `/hub/api/models/acme/emb` (acme/emb/1)."""
+    parts = urllib.parse.urlsplit(url)
+    segments = parts.path.strip("/").split("/")
+    found: list[tuple[str, DocHandle]] = []
+    for cut in range(max(0, len(segments) - 2)):
+        rest = "/".join(segments[cut:])
+        if not fmt.is_handle_shaped(rest):
+            continue
+        try:
+            origin = fmt.parse_handle(rest)
+        except errors.InvalidHandleError:
+            continue
+        prefix = "".join(f"/{segment}" for segment in segments[:cut])
+        api = f"{parts.scheme}://{parts.netloc}{prefix}/api/models/{origin.model_handle}"
+        found.append((api, origin))
+    return found
+
+
+def _version_doc(data: object, version: int | None) -> str | None:
+    """The `doc_markdown` of a version in the API's answer for a model, or None."""
+    versions = data.get("versions", []) if isinstance(data, dict) else []
+    for entry in versions if isinstance(versions, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        text = entry.get("doc_markdown")
+        if entry.get("version") == version and isinstance(text, str):
+            return text
     return None
 
 
