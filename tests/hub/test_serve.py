@@ -530,3 +530,56 @@ def test_control_characters_in_a_request_cannot_forge_access_log_lines(tmp_path,
     assert not any(line.startswith("10.9.9.9") for line in text.splitlines())
     assert '"GET /x\\x0D\\x0A10.9.9.9 [02/Dec/2026:18:00:00 +0000] \\x22GET' in text
     assert '"GET /acme/x\\x1B[2J\\x1B[31mRED\\x22\\x5C" ' in text
+
+
+@pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
+def test_an_archive_replaced_while_it_is_served_is_sent_whole_from_one_inode(tmp_path, server_name):
+    """`tfhub publish --force` renames the new archive over the old one. granian's pathsend
+    reopened the path: 17-37 of 300 answers carried the old file's Content-Length and ETag
+    with the new file's bytes, or were cut short."""
+    import hashlib
+    import shutil
+    import threading
+
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1", asset="1.tar.gz")
+    archive = doc.with_name("1.tar.gz")
+    versions = [tmp_path / "A", tmp_path / "B"]
+    make_tar_gz(versions[0])
+    versions[1].write_bytes(os.urandom(3_000_000))  # Another size, so a mix-up shows.
+    shutil.copy(versions[0], archive)
+    bodies = {hashlib.sha256(v.read_bytes()).hexdigest(): v.stat().st_size for v in versions}
+    stop = threading.Event()
+
+    def replace_again_and_again() -> None:
+        turn = 0
+        while not stop.is_set():
+            shutil.copy(versions[turn % 2], archive.with_name(".next"))
+            os.replace(archive.with_name(".next"), archive)
+            turn += 1
+            time.sleep(0.002)
+
+    broken: list[str] = []
+    with serve_hub(root, tmp_path / "serve.log", "--server", server_name) as running:
+        swapper = threading.Thread(target=replace_again_and_again)
+        swapper.start()
+        try:
+            for _ in range(200):
+                connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+                try:
+                    connection.request("GET", "/acme/emb/1?tf-hub-format=compressed")
+                    answer = connection.getresponse()
+                    body = answer.read()
+                    length, etag = int(answer.getheader("Content-Length")), answer.getheader("ETag")
+                    size = bodies.get(hashlib.sha256(body).hexdigest())
+                    if size is None or size != length or not etag.startswith(f'"{size:x}-'):
+                        broken.append(f"{length} {etag}: {len(body)} bytes")
+                except (http.client.HTTPException, OSError) as err:
+                    broken.append(repr(err))
+                finally:
+                    connection.close()
+        finally:
+            stop.set()
+            swapper.join()
+    assert broken == []

@@ -1,10 +1,12 @@
 """Sending a file over ASGI by the hosting protocol's rules (`protocol.plan_file`).
 
 The file is opened first (a file removed since the catalog listed it is a 404 with the
-caller's message) and its open descriptor is measured, so a version replaced while it
-is served is sent whole from one inode. A whole-file GET is handed to the server with the ASGI
-`http.response.pathsend` extension when the server offers it (granian sends it from native
-code); otherwise, and for ranges, the body is read in 1 MiB chunks in a worker thread.
+caller's message) and its open descriptor is measured and read, so a version replaced while it
+is served (`tfhub publish --force` renames the new archive over it) is sent whole from one
+inode, with that inode's Content-Length and ETag. The body is read in 1 MiB chunks in a worker
+thread. The ASGI `http.response.pathsend` extension is not used: it hands the server the path,
+which granian opens again (measured: 17-37 of 300 downloads during replacements carried the old
+file's length and ETag with the new file's bytes, or were cut short).
 """
 
 from __future__ import annotations
@@ -73,9 +75,7 @@ class FileResponse:
             if scope["method"] == "HEAD" or plan.status not in (200, 206):
                 scope["tfhub.bytes"] = 0
                 await send({"type": "http.response.body", "body": b""})
-            elif plan.status == 200 and "http.response.pathsend" in scope.get("extensions", {}):
-                await send({"type": "http.response.pathsend", "path": self.path})
-            else:
+            else:  # Never `http.response.pathsend`: granian reopens the PATH, maybe replaced.
                 await _send_chunks(send, fd, plan.start, plan.end)
         finally:
             os.close(fd)
