@@ -188,6 +188,11 @@ def test_register_module_for_export_rules():
             hub.register_module_for_export(module, "a")
         with pytest.raises(errors.ExportError, match="plain folder name"):
             hub.register_module_for_export(module, "a/b")
+        hub.register_module_for_export(module, b"c")  # Upstream's exporter took bytes too.
+        with pytest.raises(errors.ExportError, match="already a module registered .* 'c'"):
+            hub.register_module_for_export(module, "c")
+        with pytest.raises(errors.ExportError, match=r"\(a str\). Received: export_name=5"):
+            hub.register_module_for_export(module, 5)
     with pytest.raises(errors.EagerNotSupportedError, match="tf.Graph"):
         hub.register_module_for_export(object(), "a")
 

@@ -28,7 +28,7 @@ MAX_TIMESTAMP_ATTEMPTS = 10
 _PREDICT_MODE = "infer"  # tf.estimator.ModeKeys.PREDICT
 
 
-def register_module_for_export(module: Any, export_name: str) -> None:
+def register_module_for_export(module: Any, export_name: str | bytes) -> None:
     """Registers a `hub.Module` of the current graph to be exported as `export_name`.
 
     `LatestModuleExporter` writes the module into a subfolder named `export_name`. The name only
@@ -36,11 +36,12 @@ def register_module_for_export(module: Any, export_name: str) -> None:
 
     Args:
         module: a `hub.Module` instantiated in the current graph.
-        export_name: the subfolder name, unique within the graph.
+        export_name: the subfolder name (str, or bytes as upstream took), unique within the
+            graph.
 
     Raises:
         tfhub.errors.ExportError: if `export_name` is already taken in the current graph, or
-            if it is not a plain folder name.
+            if it is not a plain folder name (or not a str or bytes).
         tfhub.errors.EagerNotSupportedError: in eager mode (there is no graph to record it in).
     """
     if tf.executing_eagerly():
@@ -48,6 +49,12 @@ def register_module_for_export(module: Any, export_name: str) -> None:
             "hub.register_module_for_export records the module in the current tf.Graph, which "
             "does not exist in eager mode; call it from a model_fn or inside "
             "`with tf.Graph().as_default():`, or call module.export(path) directly."
+        )
+    if isinstance(export_name, bytes):  # Upstream's exporter joined it as bytes.
+        export_name = os.fsdecode(export_name)
+    if not isinstance(export_name, str):
+        raise errors.ExportError(
+            f"export_name must be a folder name (a str). Received: export_name={export_name!r}"
         )
     if not export_name or os.sep in export_name or export_name in (".", ".."):
         raise errors.ExportError(
