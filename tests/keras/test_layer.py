@@ -139,6 +139,25 @@ def test_compute_output_shape_without_output_shape_traces(flavour, model_dir) ->
     assert tuple(layer.compute_output_shape((5, 3))) == (5, 4)
 
 
+def test_compute_output_shape_of_dict_inputs_and_of_a_ragged_model(
+    flavour, model_dir, tmp_path
+) -> None:
+    """As tf_keras (and so upstream's layer): dict input shapes are traced, and a model that
+    cannot take dense inputs is a NotImplementedError (Keras 3's raised a raw TypeError)."""
+    import tensorflow as tf
+
+    layer = flavour.layer(model_dir["dict_io"], output_key="sum")
+    assert tuple(layer.compute_output_shape({"a": (None, 2), "b": (None, 2)})) == (None, 2)
+    ragged = tf.Module()
+    ragged.__call__ = tf.function(
+        lambda x: tf.reduce_sum(x, axis=1, keepdims=True),
+        input_signature=[tf.RaggedTensorSpec([None, None], tf.float32)],
+    )
+    tf.saved_model.save(ragged, str(tmp_path / "ragged"))
+    with pytest.raises(NotImplementedError):
+        flavour.layer(str(tmp_path / "ragged")).compute_output_shape((None, None))
+
+
 def test_trainable_toggle_controls_weights_losses_and_training(flavour, model_dir) -> None:
     layer = flavour.layer(model_dir["tf2"])
     expected = models.tf2_module_expected(X)

@@ -134,18 +134,39 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         """Returns the output shape(s): `(batch, *output_shape)`, or traced from `call`.
 
         Raises:
-            NotImplementedError: without `output_shape`, for an input that is not one shape.
+            NotImplementedError: without `output_shape`, if the model cannot be traced on
+                dense inputs of that shape (e.g. it takes ragged inputs).
         """
         if self.output_shape_spec is not None:
             full = _shapes.full_output_shape(input_shape, self.output_shape_spec)
             return tf.nest.map_structure(lambda shape: tuple(shape.as_list()), full)
-        if not _shapes.is_shape(input_shape):
+        inputs = self._symbolic_inputs(input_shape)
+        try:
+            spec = self.compute_output_spec(inputs)
+        except (TypeError, ValueError) as err:  # As tf_keras's Layer.compute_output_shape.
             raise NotImplementedError(
-                "hub.KerasLayer.compute_output_shape traces only single inputs; pass "
-                f"output_shape=... for nested inputs. Received: input_shape={input_shape!r}"
-            )
-        spec = self.compute_output_spec(keras.KerasTensor(tuple(input_shape), self.compute_dtype))
+                f"hub.KerasLayer could not infer the output shape of {self.handle!r} from "
+                f"dense {self.compute_dtype} inputs of shape {input_shape!r} (the model may "
+                f"take ragged, sparse or other inputs): pass output_shape=... ({err})"
+            ) from err
         return tf.nest.map_structure(lambda t: tuple(t.shape), spec)
+
+    def _symbolic_inputs(self, input_shape: Any) -> Any:
+        """KerasTensors of the layer's dtype for a shape or a dict/list/tuple nest of shapes.
+
+        Raises:
+            NotImplementedError: for something that is neither.
+        """
+        if _shapes.is_shape(input_shape):
+            return keras.KerasTensor(tuple(input_shape), self.compute_dtype)
+        if isinstance(input_shape, dict):
+            return {key: self._symbolic_inputs(shape) for key, shape in input_shape.items()}
+        if isinstance(input_shape, list | tuple) and input_shape:
+            return type(input_shape)(self._symbolic_inputs(shape) for shape in input_shape)
+        raise NotImplementedError(
+            "hub.KerasLayer.compute_output_shape takes a shape or a dict/list of shapes; pass "
+            f"output_shape=... otherwise. Received: input_shape={input_shape!r}"
+        )
 
 
 def _pop_input_shape(kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
