@@ -6,6 +6,7 @@ import http.client
 import os
 import pickle
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -455,9 +456,17 @@ def test_an_archive_removed_by_hand_is_a_404_and_pages_still_render(tmp_path, se
     for version in ("1", "2"):
         doc = write_model_doc(root, f"acme/emb/{version}", asset=f"{version}.tar.gz")
         make_tar_gz(doc.with_name(f"{version}.tar.gz"))
+    folder = write_model_doc(root, "acme/folder/1").parent / "1"  # A folder version.
+    for name, data in MODEL_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
     log = tmp_path / "serve.log"
     with serve_hub(root, log, "--rescan", "0", "--server", server_name) as running:
         (root / "assets/docs/acme/models/emb/1.tar.gz").unlink()
+        shutil.rmtree(folder)  # Before its first download (it answered 500: cannot be packed).
+        gone = requests.get(running.url("acme/folder/1?tf-hub-format=compressed"), timeout=30)
+        assert gone.status_code == 404
+        assert gone.text == "404 Not Found: acme/folder/1 has no model files in this hub.\n"
         for method in ("GET", "HEAD"):
             gone = requests.request(
                 method, running.url("acme/emb/1?tf-hub-format=compressed"), timeout=30

@@ -175,6 +175,10 @@ def _cache_control(state: HubState, *, latest: bool) -> dict[str, str]:
 
 
 async def _archive(state: HubState, model: Model, version: Version, *, latest: bool) -> Any:
+    # Removed by hand since the last scan (the catalog still lists it): a 404, not an error.
+    missing = f"404 Not Found: {model.handle}/{version.version} has no model files in this hub.\n"
+    if version.folder is not None and not version.folder.is_dir():
+        return PlainTextResponse(missing, status_code=404)
     try:
         path = await archives.archive_for(version, cache_dir=state.settings.cache_dir)
     except (errors.NotAModelError, OSError) as err:
@@ -186,8 +190,6 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
         )
     if path is None:
         return PlainTextResponse(f"404 Not Found: {_not_here(model, version)}\n", status_code=404)
-    # Removed by hand since the last scan (the catalog still lists it): the same 404.
-    missing = f"404 Not Found: {model.handle}/{version.version} has no model files in this hub.\n"
     return FileResponse(path, headers=_cache_control(state, latest=latest), missing=missing)
 
 
