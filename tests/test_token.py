@@ -64,6 +64,50 @@ def test_401_says_what_to_set(tmp_path):
     assert raised.value.status == 401
 
 
+def test_token_hints_never_show_a_urls_password(tmp_path, monkeypatch):
+    """The hint named the URL's netloc, user:password included ("TFHUB_TOKEN_HOST=alice:S3CRET@
+    127.0.0.1:8000"): a secret printed, and an entry that never matches (hosts are compared
+    without it)."""
+    from tests._helpers.http_server import answer_status
+
+    with serve_folder(str(tmp_path)) as server:
+        server.state.behaviours.append(answer_status("/m.tar.gz", 401))
+        server.state.behaviours.append(answer_status("/f.tar.gz", 403))
+        secret_url = server.url("m.tar.gz").replace("http://", "http://alice:S3CRET@")
+        with pytest.raises(errors.HTTPStatusError) as raised:
+            hub.resolve(secret_url)
+        assert f"TFHUB_TOKEN_HOST=127.0.0.1:{server.port}." in str(raised.value)
+        monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+        monkeypatch.setenv("TFHUB_TOKEN_HOST", "hub.corp")
+        with pytest.raises(errors.HTTPStatusError) as forbidden:
+            hub.resolve(secret_url.replace("m.tar.gz", "f.tar.gz"))
+        assert f"add 127.0.0.1:{server.port} to TFHUB_TOKEN_HOST" in str(forbidden.value)
+    for error in (raised.value, forbidden.value):
+        assert "S3CRET" not in str(error) and "alice" not in str(error)
+
+
+def test_a_refusal_after_a_redirect_to_another_host_names_that_host(tmp_path, monkeypatch):
+    """The hub redirects (to storage, say) and that host answers 401: the hint blamed the hub's
+    token settings, which cannot help (the token is never sent across hosts)."""
+    from tests._helpers.http_server import answer_status
+
+    with serve_folder(str(tmp_path)) as hub_server, serve_folder(str(tmp_path)) as storage:
+        storage.state.behaviours.append(answer_status("/signed.tar.gz", 401))
+        target = f"http://localhost:{storage.port}/signed.tar.gz"
+        hub_server.state.behaviours.append(redirect_to("/m.tar.gz", target))
+        monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+        monkeypatch.setenv("TFHUB_TOKEN_HOST", f"127.0.0.1:{hub_server.port}")
+        with pytest.raises(errors.HTTPStatusError) as raised:
+            hub.resolve(hub_server.url("m.tar.gz"))
+    message = str(raised.value)
+    assert f"(redirected to {target})" in message
+    assert (
+        f"It was localhost:{storage.port}, where 127.0.0.1:{hub_server.port} redirected" in message
+    )
+    assert "refused the token" not in message and "TFHUB_TOKEN_HOST=" not in message
+    assert raised.value.status == 401
+
+
 def test_403_hint_only_with_a_token(monkeypatch):
     url = "https://hub.corp/a/b/1"
     assert _token.status_hint(url, 403) == ""

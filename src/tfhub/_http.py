@@ -201,7 +201,13 @@ def check_status(response: Any, *, handle: str, url: str) -> None:
     if response.status_code not in (200, 206):
         said = _server_says(response)
         response.close()
-        raise status_error(response.status_code, handle=handle, url=url, server_says=said)
+        raise status_error(
+            response.status_code,
+            handle=handle,
+            url=url,
+            server_says=said,
+            final_url=response.url if response.history else None,  # Redirected there.
+        )
 
 
 _ERROR_BODY_LIMIT = 2048

@@ -61,17 +61,51 @@ def kaggle_hint(url: str, status: int) -> str:
     )
 
 
+def redirect_hint(url: str, final_url: str | None, status: int) -> str:
+    """What a 401/403 from the host a redirect led to means, else "" (same host, or none)."""
+    if status not in (401, 403) or not final_url:
+        return ""
+    there = _token.host_entry(final_url)
+    if there == _token.host_entry(url):
+        return ""
+    return (
+        f" It was {there}, where {_token.host_entry(url)} redirected the request, that refused "
+        f"it: {constants.TFHUB_TOKEN} is never sent across a redirect to another host, so no "
+        "token setting changes this; the link it redirects to may have expired (try again), "
+        "or that host needs access of its own: ask the hub's admin."
+    )
+
+
 def status_error(
-    status: int, *, handle: str, url: str, server_says: str | None = None
+    status: int,
+    *,
+    handle: str,
+    url: str,
+    server_says: str | None = None,
+    final_url: str | None = None,
 ) -> errors.HTTPStatusError:
     """Builds the error for an HTTP error status, naming the handle and URL, and quoting what
-    the server said (the first line of its text/plain body), if anything."""
+    the server said (the first line of its text/plain body), if anything.
+
+    Args:
+        status: the HTTP status.
+        handle: the handle as given.
+        url: the URL requested.
+        server_says: the first line of the server's text/plain error body, if any.
+        final_url: the URL that answered, if redirects led elsewhere.
+    """
     what = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(status, "HTTP error")
-    message = f"Cannot download {handle!r}: the server answered {status} {what} for {url}."
+    where = url if not final_url or final_url == url else f"{url} (redirected to {final_url})"
+    message = f"Cannot download {handle!r}: the server answered {status} {what} for {where}."
     if server_says:
         message += f' The server says: "{server_says.rstrip(".")}."'  # One period, inside.
     if status in (401, 403, 404):
-        hint = moved_hint(url) or kaggle_hint(url, status) or _token.status_hint(url, status)
+        hint = (
+            moved_hint(url)
+            or redirect_hint(url, final_url, status)
+            or kaggle_hint(url, status)
+            or _token.status_hint(url, status)
+        )
         message += hint or " Check the handle."
     elif status == 407:
         scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"

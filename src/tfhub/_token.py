@@ -14,10 +14,24 @@ from typing import Any
 from . import constants
 
 
-def _matches(url: str, hosts: tuple[str, ...]) -> bool:
+def _host_and_entry(url: str) -> tuple[str, str]:
+    """The URL's host and its `host:port` (the host alone without a port), lower-cased."""
     parsed = urllib.parse.urlsplit(url)
     host = (parsed.hostname or "").lower()
-    with_port = f"{host}:{parsed.port}" if parsed.port else host
+    try:
+        port = parsed.port
+    except ValueError:  # A port that is not a number: the host alone.
+        port = None
+    return host, (f"{host}:{port}" if port else host)
+
+
+def host_entry(url: str) -> str:
+    """The URL's `host` or `host:port`, as TFHUB_TOKEN_HOST lists it (never its user:password)."""
+    return _host_and_entry(url)[1]
+
+
+def _matches(url: str, hosts: tuple[str, ...]) -> bool:
+    host, with_port = _host_and_entry(url)
     return any(entry == (with_port if ":" in entry else host) for entry in hosts)
 
 
@@ -50,7 +64,7 @@ def auth_for(url: str) -> Any:
 def status_hint(url: str, status: int) -> str:
     """What a 401 (or, with a token set, a 403) means for the token settings, else ""."""
     found = constants.hub_token()
-    host = urllib.parse.urlsplit(url).netloc
+    host = host_entry(url)
     if status not in (401, 403) or (found is None and status == 403):
         return ""
     if found is None:
