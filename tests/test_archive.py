@@ -361,6 +361,28 @@ def test_the_cap_is_validated(monkeypatch):
             constants.lock_timeout()
 
 
+def test_seconds_and_retries_settings_are_bounded(monkeypatch, tmp_path):
+    """TFHUB_HTTP_TIMEOUT=1e10 (meaning "never") passed the check, then the socket raised a raw
+    OverflowError ("timestamp out of range for platform time_t"); TFHUB_HTTP_RETRIES=abc or -1
+    was taken silently."""
+    from tfhub import constants
+
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1e6")
+    assert constants.http_timeout() == 1e6
+    for raw in ["1e10", "99999999999", "1000001"]:
+        monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", raw)
+        with pytest.raises(errors.SettingError, match=r"at most 1,000,000\. Received"):
+            constants.http_timeout()
+    monkeypatch.delenv("TFHUB_HTTP_TIMEOUT")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", " 7 ")
+    assert constants.http_retries() == 7
+    for raw in ["abc", "-1", "2.5", "101", "٣", "9" * 5000]:
+        monkeypatch.setenv("TFHUB_HTTP_RETRIES", raw)
+        with pytest.raises(errors.SettingError, match=r"from 0 to 100\. Received") as raised:
+            constants.http_retries()
+        assert isinstance(raised.value, ValueError)
+
+
 def test_gnu_sparse_member_is_refused(tmp_path):
     import shutil
     import subprocess

@@ -19,6 +19,7 @@ import os
 import sys
 
 from . import errors
+from .utils.numbers import is_number
 from .utils.records import FrozenRecord
 
 TYPE_CHECKING = False
@@ -47,6 +48,10 @@ TFHUB_DOWNLOAD_MIN_SPEED = "TFHUB_DOWNLOAD_MIN_SPEED"
 
 DEFAULT_HTTP_TIMEOUT_SEC = 60.0
 DEFAULT_HTTP_RETRIES = 4
+# The most a seconds setting may say (11.6 days): sockets refuse deadlines past time_t's range
+# ("timestamp out of range for platform time_t" for 1e10), and no wait is meant to be endless.
+MAX_SECONDS = 1_000_000.0
+MAX_HTTP_RETRIES = 100
 DEFAULT_CACHE_SUBDIR = "tfhub_modules"
 DEFAULT_FLOWERS_URL = (
     "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
@@ -85,9 +90,14 @@ ENV_VARS: list[EnvVar] = [
     ),
     EnvVar(
         TFHUB_HTTP_TIMEOUT,
-        f"seconds to wait for a connection or a read (default {DEFAULT_HTTP_TIMEOUT_SEC:g})",
+        f"seconds to wait for a connection or a read (default {DEFAULT_HTTP_TIMEOUT_SEC:g}; "
+        f"at most {MAX_SECONDS:,.0f})",
     ),
-    EnvVar(TFHUB_HTTP_RETRIES, f"retries of a failed request (default {DEFAULT_HTTP_RETRIES})"),
+    EnvVar(
+        TFHUB_HTTP_RETRIES,
+        f"retries of a failed request (default {DEFAULT_HTTP_RETRIES}; a whole number from 0 "
+        f"to {MAX_HTTP_RETRIES})",
+    ),
     EnvVar(
         TFHUB_LOCK_TIMEOUT,
         "seconds another process downloading the same handle may show no sign of life (it "
@@ -375,20 +385,32 @@ def _positive_seconds(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not 0 < value < math.inf:  # Also refuses NaN.
+    if not 0 < value <= MAX_SECONDS:  # Also refuses NaN and infinity.
         raise errors.SettingError(
-            f"{name} must be a positive number of seconds. Received: {raw!r}", name=name
+            f"{name} must be a positive number of seconds, at most {MAX_SECONDS:,.0f}. "
+            f"Received: {raw!r}",
+            name=name,
         )
     return value
 
 
 def http_retries() -> int:
-    """Returns TFHUB_HTTP_RETRIES: how many times a failed request is retried (default 4)."""
-    raw = env(TFHUB_HTTP_RETRIES, "") or ""
-    try:
-        return max(0, int(raw)) if raw.strip() else DEFAULT_HTTP_RETRIES
-    except ValueError:
+    """Returns TFHUB_HTTP_RETRIES: how many times a failed request is retried (default 4).
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) if the variable is set and not a whole number
+            from 0 to MAX_HTTP_RETRIES.
+    """
+    raw = (env(TFHUB_HTTP_RETRIES, "") or "").strip()
+    if not raw:
         return DEFAULT_HTTP_RETRIES
+    if not is_number(raw) or int(raw) > MAX_HTTP_RETRIES:
+        raise errors.SettingError(
+            f"{TFHUB_HTTP_RETRIES} must be a whole number of retries from 0 to "
+            f"{MAX_HTTP_RETRIES}. Received: {raw!r}",
+            name=TFHUB_HTTP_RETRIES,
+        )
+    return int(raw)
 
 
 def is_debug() -> bool:
