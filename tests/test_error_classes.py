@@ -38,7 +38,8 @@ _DATA = {  # A value for each keyword an error class takes.
 
 
 def _error_classes() -> list[type[BaseException]]:
-    return [
+    built_on_use = [errors.HTTPStatusError]  # Subclasses urllib's HTTPError, imported then.
+    return built_on_use + [
         cls
         for _, cls in inspect.getmembers(errors, inspect.isclass)
         if issubclass(cls, BaseException) and cls.__module__ == errors.__name__

@@ -83,7 +83,7 @@ def status_error(
     url: str,
     server_says: str | None = None,
     final_url: str | None = None,
-) -> errors.HTTPStatusError:
+) -> errors.DownloadError:
     """Builds the error for an HTTP error status, naming the handle and URL, and quoting what
     the server said (the first line of its text/plain body), if anything.
 

@@ -219,15 +219,6 @@ class DownloadError(TFHubError, OSError):
     """A download failed (network error, timeout, server error after retries, full disk)."""
 
 
-class HTTPStatusError(DownloadError):
-    """The server answered with an error status (403, 404, 5xx after retries)."""
-
-    def __init__(self, message: str, *, status: int, url: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.url = url
-
-
 class DownloadRestartError(DownloadError):
     """The body broke off and the server cannot resume it: the download starts over.
 
@@ -548,36 +539,88 @@ class ExportWriteError(ExportError, OSError):
         self.problem = problem
 
 
-_TF_ERROR_CLASSES: dict[str, type] = {}
+_LAZY_ERROR_CLASSES: dict[str, type] = {}
 
 
 def __getattr__(name: str) -> Any:
-    """Builds, once, the error classes that subclass a TensorFlow error (TensorFlow is imported).
+    """Builds, once, the error classes that subclass a class of a heavy import, so that
+    `import tfhub` stays light; they pickle by name like the other classes.
 
     `ModuleExistsError`: a module file that exists already at an export path; upstream raised
     `tf.errors.AlreadyExistsError` (TensorFlow's rename refusing to overwrite), so this class is
-    both that and an `ExportError`. It is built on first use, keeping `import tfhub` free of
-    TensorFlow, and pickles by name like the other classes.
+    both that and an `ExportError` (TensorFlow is imported).
+
+    `HTTPStatusError`: the server answered with an error status; upstream's `urlopen` raised
+    `urllib.error.HTTPError`, so this class is both that (`.code`, `.reason`) and a
+    `DownloadError` (`urllib.error` imports `tempfile`: 14 ms).
     """
-    if name != "ModuleExistsError":
+    builders = {"ModuleExistsError": _module_exists_error, "HTTPStatusError": _http_status_error}
+    if name not in builders:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if name not in _TF_ERROR_CLASSES:
-        import tensorflow as tf
+    if name not in _LAZY_ERROR_CLASSES:
+        cls = builders[name]()
+        cls.__module__ = __name__
+        cls.__qualname__ = name
+        _LAZY_ERROR_CLASSES[name] = cls
+    return _LAZY_ERROR_CLASSES[name]
 
-        class ModuleExistsError(ExportError, tf.errors.AlreadyExistsError):
-            """A module file exists already at the export path (`.path`)."""
 
-            def __init__(self, message: str, *, path: str = "") -> None:
-                tf.errors.AlreadyExistsError.__init__(self, None, None, redact(message))
-                self.path = path
+def _module_exists_error() -> type:
+    import tensorflow as tf
 
-            def __str__(self) -> str:
-                return str(self.message)
+    class ModuleExistsError(ExportError, tf.errors.AlreadyExistsError):
+        """A module file exists already at the export path (`.path`)."""
 
-        ModuleExistsError.__module__ = __name__
-        ModuleExistsError.__qualname__ = "ModuleExistsError"
-        _TF_ERROR_CLASSES[name] = ModuleExistsError
-    return _TF_ERROR_CLASSES[name]
+        def __init__(self, message: str, *, path: str = "") -> None:
+            tf.errors.AlreadyExistsError.__init__(self, None, None, redact(message))
+            self.path = path
+
+        def __str__(self) -> str:
+            return str(self.message)
+
+    return ModuleExistsError
+
+
+def _http_status_error() -> type:
+    import http
+    import urllib.error
+
+    class HTTPStatusError(DownloadError, urllib.error.HTTPError):
+        """The server answered with an error status (403, 404, 5xx after retries).
+
+        Attributes:
+            status: the HTTP status (also `.code`, urllib's HTTPError's name for it).
+            url: the URL, credentials redacted (also `.filename`).
+        """
+
+        def __init__(self, message: str, *, status: int, url: str) -> None:
+            OSError.__init__(self, redact(message))  # Not urllib's __init__: no response body.
+            self.code = status  # `.status` is urllib's property over it.
+            self.url = url
+            self.msg = _reason_phrase(http.HTTPStatus, status)
+            self.hdrs = None  # type: ignore[assignment]  # `.headers`: none are kept,
+            self.fp = None  # type: ignore[assignment]  # nor the response body.
+            self.filename = url
+
+        def __str__(self) -> str:  # urllib's would be "HTTP Error 404: Not Found".
+            return str(self.args[0]) if self.args else ""
+
+        def __repr__(self) -> str:
+            return f"{type(self).__name__}({str(self)!r})"
+
+        def __getattr__(self, name: str) -> Any:
+            # urllib's HTTPError is also a file wrapper whose __getattr__ reads the response it
+            # holds; this one holds none.
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    return HTTPStatusError
+
+
+def _reason_phrase(statuses: Any, status: int) -> str:
+    try:
+        return str(statuses(status).phrase)
+    except ValueError:  # A status the standard does not name.
+        return ""
 
 
 # --- The private hub (publishing format, pack, publish, mirror) -----------------------------------

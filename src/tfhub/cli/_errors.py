@@ -22,7 +22,6 @@ from ..utils.threads import daemon_thread
 # (exception class, label, exit code); the first matching row wins.
 _TABLE: list[tuple[type[BaseException], str, int]] = [
     (errors.OfflineModeError, "offline", 3),
-    (errors.HTTPStatusError, "download failed", 4),
     (errors.NotAnArchiveError, "not a model archive", 4),
     (errors.DownloadError, "download failed", 4),
     (errors.UnsafeArchiveError, "unsafe archive", 5),
