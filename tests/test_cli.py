@@ -103,6 +103,33 @@ def test_rm_and_prune(capsys, server, served_dir, isolated_cache):
     assert sorted(os.listdir(isolated_cache)) == [".locks"]
 
 
+def test_rm_of_an_entry_whose_first_download_runs_waits_and_removes_it(
+    capsys, server, served_dir, isolated_cache
+):
+    """It said "Not in the cache" at once, and the download then installed the entry."""
+    import time
+
+    from tests._helpers.http_server import delay
+    from tests._helpers.python_process import child_env, python_command
+
+    from tfhub.cache import locks
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours.append(delay("m.tar.gz", 2.0))
+    url = server.url("m.tar.gz")
+    path = cache.module_dir(url)
+    code = "import sys, tfhub as hub; print(hub.resolve(sys.argv[1]))"
+    with subprocess.Popen(python_command(code, url), env=child_env()) as download:
+        deadline = time.monotonic() + 60
+        while not locks.is_download_running(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not os.path.exists(path) and locks.is_download_running(path)
+        rm_code, out, err = run(capsys, "cache", "rm", url)
+        assert download.wait(timeout=60) == 0
+    assert (rm_code, err) == (0, "") and "removed" in out
+    assert not os.path.exists(path) and not os.path.exists(path + ".descriptor.txt")
+
+
 def test_rm_all_removes_every_entry_and_nothing_else(
     capsys, server, served_dir, isolated_cache, tmp_path
 ):

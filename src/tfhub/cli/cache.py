@@ -218,10 +218,13 @@ def run_rm(args: argparse.Namespace) -> int:
             print(cache.remove(path).describe())
         print(f"{len(paths)} {'entry' if len(paths) == 1 else 'entries'} removed from {root}.")
         return 0
+    from ..cache import locks
+
     missing = []
     for name in args.entries:
         path = _entry_path(name)
-        if not os.path.lexists(path):
+        # A first download of it still running: remove waits for it, then removes its entry.
+        if not os.path.lexists(path) and not locks.is_download_running(path):
             missing.append(name)
             continue
         print(cache.remove(path).describe())
