@@ -427,6 +427,21 @@ def test_rm_and_prune_take_the_entry_lock(isolated_cache, monkeypatch):
     assert cache.is_complete(path)
 
 
+def test_rm_in_a_cache_folder_that_refuses_changes_removes_nothing(isolated_cache):
+    """The entry folder could not be renamed aside, so its files were deleted in place and the
+    folder itself stayed: a damaged entry, which an offline resolve then refused."""
+    path = atomic_download("h", _fill)
+    immutable = subprocess.run(["chattr", "+i", str(isolated_cache)], capture_output=True)
+    if immutable.returncode != 0:
+        pytest.skip(f"needs chattr +i (root, on ext4): {immutable.stderr.decode().strip()}")
+    try:
+        with pytest.raises(errors.CacheError, match="refuses changes .*nothing was removed"):
+            cache.remove(path)
+    finally:
+        subprocess.run(["chattr", "-i", str(isolated_cache)], check=True)
+    assert cache.is_complete(path) and cache.damage(path) is None
+
+
 def test_stale_tensorflow_hub_lock_costs_nothing_and_is_pruned(isolated_cache):
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],

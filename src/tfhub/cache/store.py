@@ -76,22 +76,40 @@ def remove_tree(path: str, *, strict: bool = False) -> str:
     if not os.path.isdir(path):
         os.remove(path)
         return "file"
-    doomed = path if path.endswith(DELETING_MARK + layout.TMP_SUFFIX) else _rename_aside(path)
+    doomed, refused = path, None
+    if not path.endswith(DELETING_MARK + layout.TMP_SUFFIX):
+        doomed, refused = _rename_aside(path)
+    if strict and refused is not None:
+        # Deleting in place would leave a folder of the entry's name with part of its files gone
+        # (a damaged entry): what refused the rename refuses removing the folder itself.
+        raise _not_renamed_error(path, refused)
     delete_tree(doomed)
     if strict and os.path.lexists(doomed):
         raise _not_removed_error(path, doomed)
     return "folder"
 
 
-def _rename_aside(path: str) -> str:
+def _rename_aside(path: str) -> tuple[str, OSError | None]:
+    """Renames a folder to a name `prune` removes; returns (its path now, the rename's error)."""
     import uuid
 
     doomed = f"{path}.{uuid.uuid4().hex}{DELETING_MARK}{layout.TMP_SUFFIX}"
     try:
         os.rename(path, doomed)
-    except OSError:
-        return path
-    return doomed
+    except OSError as err:
+        return path, err
+    return doomed, None
+
+
+def _not_renamed_error(path: str, err: OSError) -> errors.CacheError:
+    parent = os.path.dirname(path) or "."
+    return errors.CacheError(
+        f"Cannot remove {path}: its folder {parent} refuses changes "
+        f"({err.strerror or err}), so nothing was removed. Make {parent} writable for you "
+        f"(check `ls -ld {parent}` and `lsattr -d {parent}`), or remove the entry as the owner "
+        "of that folder.",
+        path=path,
+    )
 
 
 def _not_removed_error(path: str, doomed: str) -> errors.CacheError:
