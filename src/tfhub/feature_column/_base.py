@@ -252,11 +252,17 @@ def _add_to_collections(module: LoadedModule, collections: list[str]) -> None:
     if tf.executing_eagerly():
         return
     for collection in collections:
-        known = {id(v) for v in tf.compat.v1.get_collection(collection)}
         trainable_only = collection == tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES
-        for variable in module.trainable_variables if trainable_only else module.variables:
-            if id(variable) not in known:
-                tf.compat.v1.add_to_collection(collection, variable)
+        variables = module.trainable_variables if trainable_only else module.variables
+        add_once_to_collection(collection, variables)
+
+
+def add_once_to_collection(collection: str, variables: list[Any]) -> None:
+    """Adds to the graph's `collection` each of `variables` it does not hold yet."""
+    known = {id(v) for v in tf.compat.v1.get_collection(collection)}
+    for variable in variables:
+        if id(variable) not in known:
+            tf.compat.v1.add_to_collection(collection, variable)
 
 
 def _after(initializers: list[Any], fn: TensorFn) -> TensorFn:

@@ -15,7 +15,7 @@ import tempfile
 from typing import Any
 
 from .. import errors, saved_model
-from ._base import HubDenseColumn, require_handle, tf
+from ._base import HubDenseColumn, add_once_to_collection, require_handle, tf
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
 logger = logging.getLogger(__name__)
@@ -132,10 +132,7 @@ class TF1ModuleColumn(HubDenseColumn):
         trainable = self._is_trainable(True if trainable is None else trainable)
         module = Module(self._source.module_spec, trainable=trainable)
         for collection in weight_collections or []:
-            known = {id(v) for v in tf.compat.v1.get_collection(collection)}
-            for variable in module.variables:
-                if id(variable) not in known:
-                    tf.compat.v1.add_to_collection(collection, variable)
+            add_once_to_collection(collection, module.variables)
         return self.embed(inputs.get(self), lambda batch, training=False: module(batch))
 
     def get_config(self) -> dict[str, Any]:
