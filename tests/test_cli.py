@@ -333,6 +333,19 @@ def test_rm_finds_a_kaggle_entry_tensorflow_hub_cached_as_given(capsys, isolated
     assert os.listdir(isolated_cache / ".locks") == []  # rm removed the entry's lock file too.
 
 
+def test_cache_list_escapes_what_another_tool_wrote_in_a_descriptor(capsys, isolated_cache):
+    """A handle with a tab and a terminal escape, as another tool may write it: the list printed
+    them raw (a shifted column, a recoloured terminal)."""
+    handle = "https://h/m\t1 \x1b[31mRED"
+    entry = os.path.join(isolated_cache, handles.cache_key(handle))
+    os.makedirs(entry)
+    open(os.path.join(entry, "saved_model.pb"), "wb").write(b"pb")
+    open(entry + ".descriptor.txt", "w").write(f"Module: {handle}\n")
+    code, out, _ = run(capsys, "cache", "list")
+    assert code == 0 and out.endswith("\thttps://h/m\\x091 \\x1B[31mRED\n")
+    assert "\x1b" not in out and out.count("\t") == 3
+
+
 # --- Rough edges, quiet TensorFlow, exit codes (issue 10, items 14, 19, 21) --------------------
 
 

@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from .. import cache, errors
+from ..utils.printable import escaped
 from ._parsers import add_command, add_documented_parser, help_when_bare
 
 CACHE_ENV = """\
@@ -130,11 +131,11 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     if not entries:
         print(f"The cache {root} is empty.")
-    for item in entries:
-        state = "" if item.damage is None else f"  [damaged: {item.damage}]"
+    for item in entries:  # A descriptor another tool wrote may hold tabs or escapes.
+        state = "" if item.damage is None else f"  [damaged: {escaped(item.damage)}]"
         print(
-            f"{item.name}\t{human_size(item.size)}\t{item.download_time or '-'}\t"
-            f"{item.handle or '-'}{state}"
+            f"{item.name}\t{human_size(item.size)}\t{escaped(item.download_time or '-')}\t"
+            f"{escaped(item.handle or '-')}{state}"
         )
     return 0
 

@@ -19,6 +19,7 @@ import time
 from typing import Any
 from urllib.parse import quote, unquote
 
+from ..utils.printable import escaped
 from .files import Receive, Scope, Send
 
 access_logger = logging.getLogger("tfhub.hub.access")
@@ -170,20 +171,9 @@ def _log(scope: Scope, status: int, sent: int, seconds: float) -> None:
 
 def loggable(text: str) -> str:
     """Text as the access log writes it: control and other non-printable characters, `"` and
-    `\\` as `\\xHH` (`\\uHHHH` past Latin-1) escapes, as nginx writes them, so a request
-    (`%0D%0A`, `%1B` in its path) cannot forge a log line or send terminal escapes."""
-    if text.isprintable() and '"' not in text and "\\" not in text:
-        return text
-    return "".join(
-        char if char.isprintable() and char not in '"\\' else _escaped(char) for char in text
-    )
-
-
-def _escaped(char: str) -> str:
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02X}"
-    return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
+    `\\` as `\\xHH` escapes, as nginx writes them, so a request (`%0D%0A`, `%1B` in its path)
+    cannot forge a log line or send terminal escapes."""
+    return escaped(text, also='"\\')
 
 
 def enable_access_log() -> None:

@@ -1,0 +1,21 @@
+"""Text from others (requests, files other tools wrote) made safe to print on one line."""
+
+from __future__ import annotations
+
+
+def escaped(text: str, also: str = "") -> str:
+    """`text` with control and other non-printable characters (and those of `also`) written as
+    `\\xHH` escapes (`\\uHHHH` past Latin-1), as nginx writes them in its log, so the text cannot
+    break a line, forge one or send terminal escapes."""
+    if text.isprintable() and not any(char in text for char in also):
+        return text
+    return "".join(
+        char if char.isprintable() and char not in also else _escape(char) for char in text
+    )
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02X}"
+    return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
