@@ -267,6 +267,14 @@ def test_offline_mode_uses_cache_only(server, served_dir, isolated_cache, monkey
         hub.resolve(server.url("other.tar.gz"))
     assert "tfhub pull" in str(info.value)
     assert len(server.state.requests) == 1
+    # A value that is neither a yes nor a no was taken as "online": the network was reached.
+    monkeypatch.setenv("TFHUB_OFFLINE", "offline")
+    with pytest.raises(errors.SettingError, match="TFHUB_OFFLINE must be .*'offline'"):
+        hub.resolve(server.url("other.tar.gz"))
+    monkeypatch.setenv("TFHUB_OFFLINE", "off")
+    make_tar_gz(served_dir / "other.tar.gz")
+    hub.resolve(server.url("other.tar.gz"))
+    assert len(server.state.requests) == 2
 
 
 def test_read_only_cache_works_for_reading(server, served_dir, isolated_cache):

@@ -345,8 +345,23 @@ def model_load_format() -> ModelLoadFormat:
 
 
 def is_offline() -> bool:
-    """Returns True if TFHUB_OFFLINE asks to use the cache only."""
-    return is_true(env(TFHUB_OFFLINE))
+    """Returns True if TFHUB_OFFLINE asks to use the cache only.
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) for a value that is neither a yes nor a no
+            ("offline", say): taking it as "online" would reach the network where it is not
+            meant to.
+    """
+    raw = env(TFHUB_OFFLINE)
+    if raw is None or not raw.strip() or raw.strip().lower() in _FALSE:
+        return False
+    if is_true(raw):
+        return True
+    raise errors.SettingError(
+        f"{TFHUB_OFFLINE} must be 1, true, yes or on (cache only), or 0, false, no or off. "
+        f"Received: {raw!r}",
+        name=TFHUB_OFFLINE,
+    )
 
 
 def download_progress_env() -> bool | None:
