@@ -140,6 +140,60 @@ def test_outputs_inside_the_saved_model_dir_survive_its_replacement(tmp_path: Pa
         assert f"Received: {flag}=" in str(caught.value)
 
 
+# Outputs that would overwrite or hold one another: (flag, path, flag, path) below tmp_path.
+_OVERLAPS = [
+    ("labels_output_file", "out", "tflite_output_file", "out"),  # The labels were lost.
+    ("summaries_dir", "x", "labels_output_file", "x"),  # Failed after training.
+    ("summaries_dir", "x", "tflite_output_file", "x/model.tflite"),
+    ("labels_output_file", "l", "tflite_output_file", "l/model.tflite"),
+    ("tflite_output_file", "t", "saved_model_dir", "t/sm"),
+    ("summaries_dir", "logs", "saved_model_dir", "logs/sm"),
+    ("labels_output_file", "labels.txt", "tflite_output_file", "link/../labels.txt"),
+    ("labels_output_file", "labels.txt", "tflite_output_file", "alias.txt"),  # A link to it.
+]
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize(("flag", "path", "other_flag", "other_path"), _OVERLAPS)
+def test_outputs_at_one_path_or_inside_another_are_refused_before_training(
+    flag: str,
+    path: str,
+    other_flag: str,
+    other_path: str,
+    shape_images: Path,
+    image_modules: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "out_root"
+    out.mkdir()
+    (out / "real").mkdir()
+    (out / "link").symlink_to(out / "real")
+    (out / "alias.txt").symlink_to(out / "labels.txt")
+    monkeypatch.chdir(out)  # Relative paths, resolved against the working folder.
+    argv = [f"--image_dir={shape_images}", f"--tfhub_module={image_modules['fixed']}"]
+    argv += ["--train_epochs=1", "--batch_size=4"]
+    argv += [f"--{flag}={path}", f"--{other_flag}={other_path}"]
+    assert cli.main(argv) != 0
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("tfhub: error: Cannot write the ") and "Give each output its own" in line
+    assert f"{flag}=" in line and f"{other_flag}=" in line, line
+    assert "Epoch" not in captured.out + captured.err  # Refused before training.
+    assert sorted(os.listdir(out)) == ["alias.txt", "link", "real"]  # Nothing created.
+    assert os.listdir(out / "real") == []
+
+
+def test_several_outputs_may_go_to_a_stream_or_inside_the_saved_model_dir(tmp_path: Path) -> None:
+    devnull = os.devnull
+    check_outputs_writable(Outputs(labels_output_file=devnull, tflite_output_file=devnull))
+    sm = os.fspath(tmp_path / "sm")
+    check_outputs_writable(
+        Outputs(sm, os.path.join(sm, "m.tflite"), os.path.join(sm, "labels.txt"))
+    )
+
+
 # (flag, value, the message's start, whether the flag counts only with --do_data_augmentation)
 _OUT_OF_RANGE = [
     ("batch_size", "0", "--batch_size must be a positive number of images", False),

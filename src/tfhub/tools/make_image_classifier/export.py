@@ -19,7 +19,7 @@ from typing import Any
 
 from ... import constants, errors
 from ...utils import native_stderr
-from ...utils.paths import relative_below
+from ...utils.paths import STREAMS, relative_below, special_kind
 from ...utils.refused_writes import failed_write
 from .. import atomic_output
 
@@ -59,16 +59,59 @@ def check_outputs_writable(outputs: Outputs) -> None:
     Raises:
         tfhub.errors.OutputNotWritableError: naming the first output that cannot be written.
     """
-    for path, what, is_dir in (
-        (outputs.saved_model_dir, "saved model dir", True),
-        (outputs.tflite_output_file, "tflite output file", False),
-        (outputs.labels_output_file, "labels output file", False),
-        (outputs.summaries_dir, "summaries dir", True),
-    ):
-        if path:
-            atomic_output.check_writable(path, is_dir=is_dir, what=what)
+    for path, what, is_dir in _given(outputs):
+        atomic_output.check_writable(path, is_dir=is_dir, what=what)
     if outputs.saved_model_dir:
         _check_saved_model_dir(outputs, outputs.saved_model_dir)
+    _check_apart(outputs)
+
+
+def _given(outputs: Outputs) -> list[tuple[str, str, bool]]:
+    """(path, what, whether it is a folder) of each output asked for, in the order written."""
+    return [
+        (path, what, is_dir)
+        for path, what, is_dir in (
+            (outputs.saved_model_dir, "saved model dir", True),
+            (outputs.tflite_output_file, "tflite output file", False),
+            (outputs.labels_output_file, "labels output file", False),
+            (outputs.summaries_dir, "summaries dir", True),
+        )
+        if path
+    ]
+
+
+def _check_apart(outputs: Outputs) -> None:
+    """Refuses two outputs at the same path (links followed, relative paths made absolute), or
+    one inside another, which one write would overwrite or the other would fail on after
+    training. The labels and .tflite files may be inside the saved model dir (they are written
+    after it); a stream (/dev/null, /dev/stdout) may take several outputs."""
+    given = [each for each in _given(outputs) if special_kind(each[0]) not in STREAMS]
+    for index, (path, what, _) in enumerate(given):
+        for other, other_what, other_is_dir in given[:index] + given[index + 1 :]:
+            relative = relative_below(path, other)
+            if relative is None or (other_what == "saved model dir" and not _is_folder(what)):
+                continue
+            if relative == os.curdir:
+                reason, todo = "it is the same path as", "one would overwrite the other"
+            elif other_is_dir:
+                reason, todo = "it is inside", "the two would mix their files"
+            else:
+                reason, todo = "it is inside", "a file cannot hold another output"
+            raise errors.OutputNotWritableError(
+                f"Cannot write the {what} {path}: {reason} the {other_what} {other} ({todo}). "
+                "Give each output its own path, none inside another. Received: "
+                f"{_flag(what)}={path!r}, {_flag(other_what)}={other!r}",
+                path=path,
+                what=what,
+            )
+
+
+def _is_folder(what: str) -> bool:
+    return what.endswith(" dir")
+
+
+def _flag(what: str) -> str:
+    return what.replace(" ", "_")
 
 
 def _first_part_inside(path: str, folder: str) -> str | None:
