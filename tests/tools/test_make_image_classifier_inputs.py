@@ -185,6 +185,46 @@ def test_outputs_at_one_path_or_inside_another_are_refused_before_training(
     assert os.listdir(out / "real") == []
 
 
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    ("flag", "path", "where"),
+    [
+        ("saved_model_dir", "module", "is the module's path"),  # The module was replaced.
+        ("saved_model_dir", "link", "is the module's path"),  # A link to it.
+        ("saved_model_dir", ".", "holds the module's folder"),
+        ("saved_model_dir", "module/classifier", "is inside the module's folder"),
+        ("labels_output_file", "module/saved_model.pb", "is inside the module's folder"),
+        ("summaries_dir", "module/logs", "is inside the module's folder"),
+    ],
+)
+def test_outputs_over_a_local_module_are_refused_before_it_loads(
+    flag: str,
+    path: str,
+    where: str,
+    shape_images: Path,
+    image_modules: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import shutil
+
+    work = tmp_path / "work"
+    shutil.copytree(image_modules["fixed"], work / "module")
+    (work / "link").symlink_to(work / "module")
+    monkeypatch.chdir(work)
+    before = {name: (work / "module" / name).stat().st_mtime_ns for name in os.listdir("module")}
+    argv = [f"--image_dir={shape_images}", "--tfhub_module=module", "--train_epochs=1"]
+    assert cli.main([*argv, "--batch_size=4", f"--{flag}={path}"]) != 0
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("tfhub: error: Cannot write the ") and where in line, line
+    assert f"Received: {flag}={path!r}, tfhub_module='module'" in line
+    assert "Epoch" not in captured.out
+    after = {name: (work / "module" / name).stat().st_mtime_ns for name in os.listdir("module")}
+    assert after == before and sorted(os.listdir(work)) == ["link", "module"]
+
+
 def test_several_outputs_may_go_to_a_stream_or_inside_the_saved_model_dir(tmp_path: Path) -> None:
     devnull = os.devnull
     check_outputs_writable(Outputs(labels_output_file=devnull, tflite_output_file=devnull))

@@ -178,6 +178,36 @@ def test_unusable_inputs_and_outputs_fail_before_the_module_loads(
     assert sorted(os.listdir(tmp_path)) == before and os.listdir(tmp_path / "embeds") == []
 
 
+@pytest.mark.parametrize(
+    ("operation", "flag", "output"),
+    [
+        ("generate", "embed_output_dir", "module/emb"),
+        ("e2e", "index_output_dir", "module/index"),
+        ("e2e", "index_output_dir", "file://{tmp}/module/index"),
+    ],
+)
+def test_outputs_inside_a_local_module_are_refused_before_it_loads(
+    operation, flag, output, text_module, tmp_path, capsys, monkeypatch
+):
+    import shutil
+
+    shutil.copytree(text_module, tmp_path / "module")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lines.txt").write_text("hello world\n")
+    before = sorted(os.listdir(tmp_path / "module"))
+    outputs = {"embed_output_dir": "embeds", "index_output_dir": "index"}
+    outputs[flag] = output.format(tmp=tmp_path)
+    module = "file://" + os.fspath(tmp_path / "module") if "file:" in output else "module"
+    argv = [operation, "--data_file_pattern=lines.txt", f"--module_url={module}"]
+    argv += [f"--{name}={value}" for name, value in outputs.items()]
+    assert tool_main(argv) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("tfhub: error: Cannot write the ") and "inside the module" in line
+    assert f"Received: {flag}=" in line and "module_url=" in line
+    assert sorted(os.listdir(tmp_path / "module")) == before
+    assert sorted(os.listdir(tmp_path)) == ["lines.txt", "module"]
+
+
 def test_beam_options_reach_the_pipeline(text_module, tmp_path, capsys):
     data = nn.write_lines(tmp_path / "lines.txt", nn.lines(8))
     argv = ["generate", f"--data_file_pattern={data}", f"--module_url={text_module}",

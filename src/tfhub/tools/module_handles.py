@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator
 
 from .. import errors
+from ..utils.paths import relative_below
 
 
 def _unavailable(
@@ -126,3 +127,60 @@ def loading(handle: str, *, flag: str) -> Iterator[None]:
         raise _unavailable(
             handle, flag, problem, f"If its files are damaged or incomplete, {remedy}"
         ) from err
+
+
+def local_path(handle: str) -> str | None:
+    """The local path that a module handle names (a path or a file:// URL), or None for a URL
+    or a handle that is no handle (its loading reports that)."""
+    from ..handles import LocalPath, parse
+
+    try:
+        parsed = parse(handle)
+    except errors.InvalidHandleError:
+        return None
+    return parsed.path if isinstance(parsed, LocalPath) else None
+
+
+def check_output_apart(
+    path: str | None,
+    handle: str,
+    *,
+    what: str,
+    flag: str,
+    module_flag: str,
+    replaced_whole: bool = False,
+) -> None:
+    """Refuses, before the module is loaded, an output at the local module's path or inside
+    its folder (the module would be overwritten or changed), or, for an output folder that is
+    replaced whole (`replaced_whole`), one that holds the module (it would be deleted). Links
+    are followed, relative paths resolved and file:// URLs read as paths; remote outputs and
+    modules, and a module path that does not exist (its loading reports it), are not compared.
+
+    Args:
+        path: the output (None or "": not asked for).
+        handle: the module's handle as the user gave it.
+        what: what the output is, e.g. "saved model dir".
+        flag: the output's flag; `module_flag`: the module's flag.
+        replaced_whole: whether writing the output replaces its whole folder.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: naming both flags.
+    """
+    module = local_path(handle)
+    output = local_path(path) if path else None
+    if module is None or output is None or not os.path.lexists(module):
+        return
+    inside = relative_below(output, module)
+    if inside is not None:
+        where = "is the module's path" if inside == os.curdir else "is inside the module's folder"
+        problem = "the module would be overwritten or changed"
+    elif replaced_whole and relative_below(module, output) is not None:
+        where, problem = "holds the module's folder", "replacing it would delete the module"
+    else:
+        return
+    raise errors.OutputNotWritableError(
+        f"Cannot write the {what} {path}: it {where} {module} ({problem}). Choose a path "
+        f"outside the module's folder. Received: {flag}={path!r}, {module_flag}={handle!r}",
+        path=path,
+        what=what,
+    )

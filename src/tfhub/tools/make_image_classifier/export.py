@@ -21,7 +21,7 @@ from ... import constants, errors
 from ...utils import native_stderr
 from ...utils.paths import STREAMS, relative_below, special_kind
 from ...utils.refused_writes import failed_write
-from .. import atomic_output
+from .. import atomic_output, module_handles
 
 logger = logging.getLogger(__name__)
 
@@ -50,20 +50,41 @@ SAVED_MODEL_NAMES = frozenset(
 )
 
 
-def check_outputs_writable(outputs: Outputs) -> None:
+def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> None:
     """Checks, before training, that every requested output can be written (creates nothing),
     and that --saved_model_dir, which is replaced whole, holds nothing else than a SavedModel
     and the other outputs put inside it (e.g. the image folder given as --saved_model_dir
     would be deleted).
 
+    Args:
+        outputs: the outputs asked for.
+        module: the --tfhub_module handle: no output may be at or inside its local folder, nor
+            --saved_model_dir hold it.
+
     Raises:
         tfhub.errors.OutputNotWritableError: naming the first output that cannot be written.
     """
+    if module:
+        _check_apart_from_module(outputs, module)
     for path, what, is_dir in _given(outputs):
         atomic_output.check_writable(path, is_dir=is_dir, what=what)
     if outputs.saved_model_dir:
         _check_saved_model_dir(outputs, outputs.saved_model_dir)
     _check_apart(outputs)
+
+
+def _check_apart_from_module(outputs: Outputs, module: str) -> None:
+    """Refuses an output at or inside the local module's folder, or a --saved_model_dir (replaced
+    whole) that holds it."""
+    for path, what, _ in _given(outputs):
+        module_handles.check_output_apart(
+            path,
+            module,
+            what=what,
+            flag=_flag(what),
+            module_flag="tfhub_module",
+            replaced_whole=what == "saved model dir",
+        )
 
 
 def _given(outputs: Outputs) -> list[tuple[str, str, bool]]:

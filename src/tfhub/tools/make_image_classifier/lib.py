@@ -389,7 +389,7 @@ def train_and_export(
         Whatever `make_image_classifier` raises.
     """
     check_hparams(hparams, image_size=image_size, assert_accuracy_at_least=assert_accuracy_at_least)
-    check_outputs_writable(outputs)
+    check_outputs_writable(outputs, module=tfhub_module)
     require_tensorflow()  # Before downloading the default images.
     if not image_dir:
         image_dir = flowers.default_image_dir(say)

@@ -215,9 +215,32 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
         print_matches(finder.find_matches(text, args.num_matches), sys.stdout)
 
 
+def _check_apart_from_module(args: argparse.Namespace) -> None:
+    """Refuses, before any work, an output folder of generate or e2e at, inside or holding
+    the local --module_url folder (each output folder is replaced whole).
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: naming the output's flag and --module_url.
+    """
+    from ..module_handles import check_output_apart
+    from .files import OUTPUT_FOLDERS
+
+    flags = {"generate": ("embed_output_dir",), "e2e": ("embed_output_dir", "index_output_dir")}
+    for flag in flags.get(args.operation, ()):
+        check_output_apart(
+            getattr(args, flag),
+            args.module_url,
+            what=OUTPUT_FOLDERS[flag],
+            flag=flag,
+            module_flag="module_url",
+            replaced_whole=True,
+        )
+
+
 def run(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
     """Runs one operation of parsed arguments; returns the exit code."""
     validate(args, beam_args)
+    _check_apart_from_module(args)
     if args.operation == "e2e":  # Before generate writes anything.
         from .files import check_output_folder
 
