@@ -93,6 +93,34 @@ def test_interactive_query_of_upstream_files(tmp_path, capsys, monkeypatch):
     assert len(err) == 1 and "stdin is closed and --query is not given" in err[0]
 
 
+def test_a_query_that_is_not_utf8_is_named_and_the_next_ones_are_answered(
+    tmp_path, capsys, monkeypatch
+):
+    embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
+    index = tmp_path / "i"
+    assert tool_main(["build", f"--embed_output_dir={embeds}", f"--index_output_dir={index}"]) == 0
+    module = nn.save_text_embedding(str(tmp_path / "text128"), dim=128)
+    capsys.readouterr()
+    stdin = io.TextIOWrapper(io.BytesIO(b"the cat sat\n\xff\xfe\nhello world\n"), "utf-8")
+    monkeypatch.setattr("sys.stdin", stdin)  # Strict UTF-8, as under a UTF-8 locale.
+    argv = ["query", f"--module_url={module}", f"--index_output_dir={index}", "--allow_pickle"]
+    assert tool_main(argv) == 0  # Interactive: the bad line is skipped, the others answered.
+    captured = capsys.readouterr()
+    assert captured.out.count("Results:") == 2 and captured.out.count("Enter your query: ") == 4
+    (line,) = [line for line in captured.err.splitlines() if "UTF-8" in line]
+    assert line.startswith("tfhub: The query on line 2 is not UTF-8 text") and "\\xff\\xfe" in line
+
+    bad = os.fsdecode(b"ok \xff")  # As Python hands over argv bytes that are not UTF-8.
+    assert tool_main([*argv, f"--query={bad}", "--query=the cat sat"]) == 1
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line == (
+        "tfhub: error: --query 1 of 2 is not UTF-8 text: pass the query in UTF-8 (e.g. convert "
+        "it with iconv -f latin1 -t utf-8). Received: query=b'ok \\xff'"
+    )
+    assert captured.out == ""  # Checked before any query is answered.
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -182,11 +182,48 @@ def print_matches(matches: Sequence[Any], out: TextIO) -> None:
         print(f"{match.distance:.4f}\t{match.item}", file=out)
 
 
-def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
-    """Answers --query, or the queries typed until an empty line or EOF.
+def _not_utf8(text: str) -> bytes | None:
+    """The bytes of `text` if it is not UTF-8 text (its bad bytes arrive as lone surrogates,
+    from argv or from a stdin read with surrogateescape), else None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
+    return None
+
+
+def _check_queries(queries: Sequence[str]) -> None:
+    """Refuses, before the module loads, a --query that is not UTF-8 text.
 
     Raises:
-        tfhub.errors.ToolFlagError: no --query and stdin closed (before the module loads).
+        tfhub.errors.ToolFlagError: naming the query (its bytes) and which --query it is.
+    """
+    for number, text in enumerate(queries, 1):
+        data = _not_utf8(text)
+        if data is not None:
+            raise errors.ToolFlagError(
+                f"--query {number} of {len(queries)} is not UTF-8 text: pass the query in UTF-8 "
+                f"(e.g. convert it with iconv -f latin1 -t utf-8). Received: query={data!r}",
+                flag="query",
+                value=data,
+            )
+
+
+def _read_stdin_leniently() -> None:
+    """Makes stdin hand bytes that are not UTF-8 over as lone surrogates, so that such a line
+    is reported and skipped instead of ending the reading (or reaching TensorFlow)."""
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+
+
+def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
+    """Answers --query, or the queries typed until an empty line or EOF. A typed query that is
+    not UTF-8 text is reported on stderr (with its line number) and skipped.
+
+    Raises:
+        tfhub.errors.ToolFlagError: no --query and stdin closed, or a --query that is not
+            UTF-8 text (before the module loads).
     """
     from .similarity_finder import SimilarityFinder
 
@@ -197,6 +234,7 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
             flag="query",
             value=None,
         )
+    _check_queries(args.query or ())
     finder = SimilarityFinder(
         args.module_url, args.index_output_dir, allow_pickle=args.allow_pickle
     )
@@ -205,13 +243,24 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
             print(f"Query: {text}")
             print_matches(finder.find_matches(text, args.num_matches), sys.stdout)
         return
+    _read_stdin_leniently()
+    line = 0
     while True:  # Interactive, as upstream; ends on an empty line, EOF or Ctrl-C.
         try:
             text = ask("Enter your query: ")
         except EOFError:
             return
+        line += 1
         if not text.strip():
             return
+        data = _not_utf8(text)
+        if data is not None:
+            logger.warning(
+                "The query on line %d is not UTF-8 text, skipped: type it in UTF-8. Received: %r",
+                line,
+                data,
+            )
+            continue
         print_matches(finder.find_matches(text, args.num_matches), sys.stdout)
 
 
