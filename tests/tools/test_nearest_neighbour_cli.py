@@ -419,3 +419,47 @@ def test_worker_processes_get_the_options_and_a_failure_is_one_error(text_module
     # The runner no longer relays the worker's record of the failure (the worker itself still
     # prints its traceback to its stderr: Beam's SDK harness does, unconditionally).
     assert "Worker: severity: ERROR" not in bad_err
+
+
+def test_ctrl_c_during_an_hnswlib_build_stops_it_after_the_chunk_being_added(
+    tmp_path, capsys, monkeypatch
+):
+    import signal
+
+    import numpy as np
+    import tensorflow as tf
+
+    from tfhub.tools.make_nearest_neighbour_index import ann
+
+    chunk = getattr(ann, "HNSWLIB_CHUNK", 10_000)
+    embeds, count = tmp_path / "embeds", chunk * 2 + 1
+    embeds.mkdir()
+    vectors = np.random.default_rng(0).normal(size=(count, 4)).astype(np.float32)
+    with tf.io.TFRecordWriter(os.fspath(embeds / "emb-00000-of-00001.tfrecords")) as writer:
+        for number, vector in enumerate(vectors):
+            feature = {
+                "item": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"%d" % number])),
+                "embedding": tf.train.Feature(float_list=tf.train.FloatList(value=vector)),
+            }
+            example = tf.train.Example(features=tf.train.Features(feature=feature))
+            writer.write(example.SerializeToString())
+    added = []
+    new_index = ann.HnswlibIndex._new
+
+    class Interrupted:  # hnswlib's index; Ctrl-C arrives while add_items runs.
+        def __init__(self, index):
+            self.index = index
+
+        def __getattr__(self, name):
+            return getattr(self.index, name)
+
+        def add_items(self, data, ids):
+            added.append(len(data))
+            self.index.add_items(data, ids)
+            os.kill(os.getpid(), signal.SIGINT)  # Python acts on it once hnswlib returns.
+
+    monkeypatch.setattr(ann.HnswlibIndex, "_new", lambda self: Interrupted(new_index(self)))
+    argv = ["build", f"--embed_output_dir={embeds}", f"--index_output_dir={tmp_path / 'i'}"]
+    assert tool_main([*argv, "--index_library=hnswlib"]) == 130
+    assert added == [chunk]  # It stopped after one chunk, not after all items.
+    assert not (tmp_path / "i").exists()
