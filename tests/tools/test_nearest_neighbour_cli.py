@@ -460,6 +460,13 @@ def test_ctrl_c_during_an_hnswlib_build_stops_it_after_the_chunk_being_added(
 
     monkeypatch.setattr(ann.HnswlibIndex, "_new", lambda self: Interrupted(new_index(self)))
     argv = ["build", f"--embed_output_dir={embeds}", f"--index_output_dir={tmp_path / 'i'}"]
-    assert tool_main([*argv, "--index_library=hnswlib"]) == 130
+    # Python's own SIGINT handler, as a shell's foreground gives it: a process started in the
+    # background of a non-interactive shell (a CI script's `cmd &`) inherits SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = tool_main([*argv, "--index_library=hnswlib"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 130
     assert added == [chunk]  # It stopped after one chunk, not after all items.
     assert not (tmp_path / "i").exists()
