@@ -157,16 +157,17 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         Raises:
             NotImplementedError: for something that is neither.
         """
-        if _shapes.is_shape(input_shape):
-            return keras.KerasTensor(tuple(input_shape), self.compute_dtype)
-        if isinstance(input_shape, dict):
-            return {key: self._symbolic_inputs(shape) for key, shape in input_shape.items()}
-        if isinstance(input_shape, list | tuple) and input_shape:
-            return type(input_shape)(self._symbolic_inputs(shape) for shape in input_shape)
-        raise NotImplementedError(
-            "hub.KerasLayer.compute_output_shape takes a shape or a dict/list of shapes; pass "
-            f"output_shape=... otherwise. Received: input_shape={input_shape!r}"
-        )
+        try:
+            shapes = _shapes.nest_to_shapes(input_shape)
+            return tf.nest.map_structure(
+                lambda shape: keras.KerasTensor(tuple(shape.as_list()), self.compute_dtype),
+                shapes,
+            )
+        except (errors.ArgumentTypeError, ValueError) as err:  # ValueError: unknown rank.
+            raise NotImplementedError(
+                "hub.KerasLayer.compute_output_shape takes a shape or a dict/list of shapes; "
+                f"pass output_shape=... otherwise. Received: input_shape={input_shape!r}"
+            ) from err
 
 
 def _pop_input_shape(kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
