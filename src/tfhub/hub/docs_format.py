@@ -145,6 +145,11 @@ def _unsafe_part(handle: DocHandle) -> str | None:
     return None
 
 
+_PART_RULE = (
+    "a handle's parts name folders of the hub, so none may be '.' or '..' or start with '.'"
+)
+
+
 def handle_problem(handle: DocHandle) -> str | None:
     """Why a hub cannot hold this handle, said after the handle ("has ..."), or None.
 
@@ -155,9 +160,9 @@ def handle_problem(handle: DocHandle) -> str | None:
     unsafe = _unsafe_part(handle)
     if unsafe is not None:
         return (
-            f"has the part {unsafe!r}: a handle's parts name folders of the hub, so none may be "
-            "'.' or '..' or start with '.' (that would put files outside the hub folder, or "
-            "where the server never looks); rename that part, e.g. google/text-embedding/1"
+            f"has the part {unsafe!r}: {_PART_RULE} (that would put files outside the hub "
+            "folder, or where the server never looks); rename that part, e.g. "
+            "google/text-embedding/1"
         )
     parts = [handle.publisher, *handle.model.split("/")]
     odd = next((part for part in parts if not part.isascii()), None)
@@ -292,8 +297,8 @@ def _inside(base: Path, path: Path, handle: DocHandle) -> Path:
     if unsafe is not None or rel.startswith(os.pardir) or any(p.startswith(".") for p in parts):
         raise errors.InvalidHandleError(
             f"The hub handle {str(handle)!r} names a path outside the hub's docs folder or in a "
-            f"hidden folder ({path}): none of its parts may be '.' or '..' or start with '.'; "
-            f"rename that part. Received: handle={str(handle)!r}"
+            f"hidden folder ({path}): {_PART_RULE}; rename that part. "
+            f"Received: handle={str(handle)!r}"
         )
     return path
 
@@ -365,8 +370,7 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
     if unsafe is not None:
         raise errors.DocFormatError(
             f"{shown}:1: the handle {str(handle)!r} on the first line has the part {unsafe!r}: "
-            "a handle's parts name folders of the hub, so none may be '.' or '..' or start "
-            "with '.'; rename that part. Received: " + repr(lines[0]),
+            f"{_PART_RULE}; rename that part. Received: " + repr(lines[0]),
             path=str(path),
             line=1,
         )

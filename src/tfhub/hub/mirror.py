@@ -171,12 +171,9 @@ def _api_urls(url: str) -> list[tuple[str, DocHandle]]:
     segments = parts.path.strip("/").split("/")
     found: list[tuple[str, DocHandle]] = []
     for cut in range(max(0, len(segments) - 2)):
-        rest = "/".join(segments[cut:])
-        if not fmt.is_handle_shaped(rest):
-            continue
         try:
-            origin = fmt.parse_handle(rest)
-        except errors.InvalidHandleError:
+            origin = fmt.parse_handle("/".join(segments[cut:]))
+        except errors.InvalidHandleError:  # Not a handle, or one no hub can hold.
             continue
         prefix = "".join(f"/{segment}" for segment in segments[:cut])
         api = f"{parts.scheme}://{parts.netloc}{prefix}/api/models/{origin.model_handle}"
