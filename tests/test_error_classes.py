@@ -34,11 +34,13 @@ _DATA = {  # A value for each keyword an error class takes.
     "remedy": "Free space on the disk of the cache folder /cache.",
     "op": "SentencepieceOp",
     "library": "tensorflow_text",
+    "cause": "the connection was refused",
 }
 
 
 def _error_classes() -> list[type[BaseException]]:
-    built_on_use = [errors.HTTPStatusError]  # Subclasses urllib's HTTPError, imported then.
+    # Subclasses of urllib's HTTPError and URLError, imported then.
+    built_on_use = [errors.HTTPStatusError, errors.ConnectionFailedError]
     return built_on_use + [
         cls
         for _, cls in inspect.getmembers(errors, inspect.isclass)

@@ -170,8 +170,9 @@ def raise_for_request_error(
     """Re-raises `err` as a tfhub error, unless it is a connection error worth a retry.
 
     Raises:
-        tfhub.errors.DownloadError: TLS errors (explained), redirect loops, bad redirects, and,
-            on the last attempt, the connection error itself, named by its real cause.
+        tfhub.errors.DownloadError: TLS errors (explained), redirect loops, bad redirects.
+        tfhub.errors.ConnectionFailedError: on the last attempt, the connection error itself,
+            named by its real cause (also urllib's `URLError`, as upstream's `urlopen` raised).
         tfhub.errors.InvalidHandleError: a URL that requests refuses to fetch.
     """
     _raise_if_ssl_error(err, handle=handle, url=url)
@@ -181,9 +182,12 @@ def raise_for_request_error(
         raise err
     if last:
         tries = f"{attempts} attempt{'' if attempts == 1 else 's'}"
-        raise errors.DownloadError(
-            f"Cannot download {handle!r} from {url}: {cause_text(err, url=url)} (after {tries}; "
-            "TFHUB_HTTP_RETRIES sets how many)."
+        cause = cause_text(err, url=url)
+        raise errors.ConnectionFailedError(
+            f"Cannot download {handle!r} from {url}: {cause} (after {tries}; "
+            "TFHUB_HTTP_RETRIES sets how many).",
+            url=redact(url),
+            cause=redact(cause),
         ) from err
 
 

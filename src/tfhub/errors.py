@@ -553,8 +553,16 @@ def __getattr__(name: str) -> Any:
     `HTTPStatusError`: the server answered with an error status; upstream's `urlopen` raised
     `urllib.error.HTTPError`, so this class is both that (`.code`, `.reason`) and a
     `DownloadError` (`urllib.error` imports `tempfile`: 14 ms).
+
+    `ConnectionFailedError`: no answer came (connection refused, unknown host, timeout) after the
+    retries; upstream's `urlopen` raised `urllib.error.URLError`, so this class is both that
+    (`.reason`) and a `DownloadError`.
     """
-    builders = {"ModuleExistsError": _module_exists_error, "HTTPStatusError": _http_status_error}
+    builders = {
+        "ModuleExistsError": _module_exists_error,
+        "HTTPStatusError": _http_status_error,
+        "ConnectionFailedError": _connection_failed_error,
+    }
     if name not in builders:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if name not in _LAZY_ERROR_CLASSES:
@@ -614,6 +622,34 @@ def _http_status_error() -> type:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     return HTTPStatusError
+
+
+def _connection_failed_error() -> type:
+    import urllib.error
+
+    class ConnectionFailedError(DownloadError, urllib.error.URLError):
+        """No answer came from the server (refused, unknown host, timeout), after the retries.
+
+        Attributes:
+            url: the URL, credentials redacted (also `.filename`).
+            cause: what failed, e.g. "the connection was refused" (also `.reason`, urllib's
+                URLError's name for it).
+        """
+
+        def __init__(self, message: str, *, url: str, cause: str) -> None:
+            OSError.__init__(self, redact(message))  # Not urllib's __init__: args stay (message,).
+            self.url = url
+            self.filename = url
+            self.cause = cause
+            self.reason = cause
+
+        def __str__(self) -> str:  # urllib's would be "<urlopen error ...>".
+            return str(self.args[0]) if self.args else ""
+
+        def __repr__(self) -> str:
+            return f"{type(self).__name__}({str(self)!r})"
+
+    return ConnectionFailedError
 
 
 def _reason_phrase(statuses: Any, status: int) -> str:
