@@ -84,6 +84,9 @@ def test_generate_on_direct_runner_with_two_workers_over_http(
     assert len(best) == 3 and best[0].distance < 1e-3
     assert [m.distance for m in best] == sorted(m.distance for m in best)
     assert finder.find_similar_items(items[5], 1) == [best[0].item]
+    # A query of bytes that are not UTF-8 (read with surrogateescape) is named, not TF's error.
+    with pytest.raises(errors.ArgumentError, match=r"not UTF-8 text.*query=b'caf\\xe9'"):
+        finder.find_matches(b"caf\xe9".decode("utf-8", "surrogateescape"))
 
 
 def test_pipeline_options_default_to_direct_runner_and_quiet_workers():

@@ -1,4 +1,5 @@
-"""Text from others (requests, files other tools wrote) made safe to print on one line."""
+"""Text from others (requests, files other tools wrote, argv, stdin): made safe to print on one
+line, and checked for bytes that are not UTF-8."""
 
 from __future__ import annotations
 
@@ -19,3 +20,13 @@ def _escape(char: str) -> str:
     if code < 0x100:
         return f"\\x{code:02X}"
     return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
+
+
+def not_utf8(text: str) -> bytes | None:
+    """The bytes of `text` if it is not UTF-8 text (its bad bytes arrive as lone surrogates,
+    from argv or from a stdin read with surrogateescape), else None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
+    return None

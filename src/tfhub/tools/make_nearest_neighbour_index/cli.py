@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from ... import errors
 from ...utils.paths import home_expanded, relative_below
+from ...utils.printable import not_utf8
 from ..absl_argv import absl_int, double_dashed
 from .flag_values import required
 
@@ -182,16 +183,6 @@ def print_matches(matches: Sequence[Any], out: TextIO) -> None:
         print(f"{match.distance:.4f}\t{match.item}", file=out)
 
 
-def _not_utf8(text: str) -> bytes | None:
-    """The bytes of `text` if it is not UTF-8 text (its bad bytes arrive as lone surrogates,
-    from argv or from a stdin read with surrogateescape), else None."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape")
-    return None
-
-
 def _check_queries(queries: Sequence[str]) -> None:
     """Refuses, before the module loads, a --query that is not UTF-8 text.
 
@@ -199,7 +190,7 @@ def _check_queries(queries: Sequence[str]) -> None:
         tfhub.errors.ToolFlagError: naming the query (its bytes) and which --query it is.
     """
     for number, text in enumerate(queries, 1):
-        data = _not_utf8(text)
+        data = not_utf8(text)
         if data is not None:
             raise errors.ToolFlagError(
                 f"--query {number} of {len(queries)} is not UTF-8 text: pass the query in UTF-8 "
@@ -253,7 +244,7 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
         line += 1
         if not text.strip():
             return
-        data = _not_utf8(text)
+        data = not_utf8(text)
         if data is not None:
             logger.warning(
                 "The query on line %d is not UTF-8 text, skipped: type it in UTF-8. Received: %r",

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
+from ...utils.printable import not_utf8
 from . import ann, files
 from .flag_values import required
 from .text_embedding import TextEmbedder, project
@@ -236,7 +237,18 @@ class SimilarityFinder:
         self.index = LoadedIndex(index_files, query_dim=query_dim, allow_pickle=allow_pickle)
 
     def find_matches(self, query: str, num_matches: int = 5) -> list[Match]:
-        """The `num_matches` items nearest to `query`, with their distances."""
+        """The `num_matches` items nearest to `query`, with their distances.
+
+        Raises:
+            tfhub.errors.ArgumentError: (a ValueError) a query that is not UTF-8 text (lone
+                surrogates, e.g. from argv or a file read with surrogateescape).
+        """
+        data = not_utf8(query) if isinstance(query, str) else None
+        if data is not None:
+            raise errors.ArgumentError(
+                "The query is not UTF-8 text, so the text embedding cannot read it: pass it in "
+                f"UTF-8. Received: query={data!r}"
+            )
         vector = project(self.embedder([query]), self.matrix)[0]
         return self.index.search(vector, num_matches)
 
