@@ -16,6 +16,7 @@ from tfhub.tools import image_folders
 from tfhub.tools.make_image_classifier import cli, data, get_default_hparams
 from tfhub.tools.make_image_classifier.export import (
     Outputs,
+    check_outputs_apart_from_images,
     check_outputs_writable,
     write_labels,
 )
@@ -223,6 +224,57 @@ def test_outputs_over_a_local_module_are_refused_before_it_loads(
     assert "Epoch" not in captured.out
     after = {name: (work / "module" / name).stat().st_mtime_ns for name in os.listdir("module")}
     assert after == before and sorted(os.listdir(work)) == ["link", "module"]
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    ("flag", "path", "where"),
+    [
+        ("summaries_dir", "images/logs", "is inside the image folder"),  # Its train/ a class.
+        ("saved_model_dir", "images/runs/classifier", "is inside the image folder"),
+        ("summaries_dir", "images", "is the image folder"),
+    ],
+)
+def test_output_folders_inside_the_image_folder_are_refused_before_training(
+    flag: str,
+    path: str,
+    where: str,
+    shape_images: Path,
+    image_modules: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """They were written, and the next run over the same images failed ("the class folder(s)
+    ['logs'] hold no image") or trained on a class more."""
+    import shutil
+
+    work = tmp_path / "work"
+    shutil.copytree(shape_images, work / "images")
+    monkeypatch.chdir(work)
+    argv = ["--image_dir=images", f"--tfhub_module={image_modules['fixed']}", "--train_epochs=1"]
+    assert cli.main([*argv, "--batch_size=4", f"--{flag}={path}"]) != 0
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("tfhub: error: Cannot write the ") and where in line, line
+    assert f"Received: {flag}={path!r}, image_dir='images'" in line
+    assert "Epoch" not in captured.out
+    assert sorted(os.listdir(work / "images")) == sorted(os.listdir(shape_images))
+
+
+def test_output_files_and_hidden_folders_may_go_inside_the_image_folder(tmp_path: Path) -> None:
+    """Files beside the class folders and hidden folders are not read as classes."""
+    images = tmp_path / "images"
+    (images / "cats").mkdir(parents=True)
+    check_outputs_apart_from_images(
+        Outputs(
+            saved_model_dir=os.fspath(images / ".runs" / "classifier"),
+            labels_output_file=os.fspath(images / "labels.txt"),
+            tflite_output_file=os.fspath(images / "cats" / "model.tflite"),
+            summaries_dir=os.fspath(images / ".logs"),
+        ),
+        os.fspath(images),
+    )
 
 
 def test_several_outputs_may_go_to_a_stream_or_inside_the_saved_model_dir(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def named(paths: Sequence[str], limit: int = _NAMED_AT_MOST) -> str:
 _SYSTEM_FOLDERS = frozenset({"__MACOSX", "@eaDir", "$RECYCLE.BIN", "System Volume Information"})
 
 
-def _is_hidden(name: str) -> bool:
+def is_hidden(name: str) -> bool:
     """True for a hidden name (".xyz": `._photo.jpg` metadata files, `.ipynb_checkpoints`) or
     a system folder's."""
     return name.startswith(".") or name in _SYSTEM_FOLDERS
@@ -106,12 +106,12 @@ def _is_hidden(name: str) -> bool:
 def _images_below(folder: str, left_out: list[str]) -> list[str]:
     """Image files below `folder` (recursively, following no links), sorted; appends to
     `left_out` the images of a format TensorFlow cannot decode. Hidden files and folders and
-    system folders (`_is_hidden`) are not images, as such class folders are not classes."""
+    system folders (`is_hidden`) are not images, as such class folders are not classes."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(name for name in dirnames if not _is_hidden(name))
+        dirnames[:] = sorted(name for name in dirnames if not is_hidden(name))
         for name in sorted(filenames):
-            if _is_hidden(name):
+            if is_hidden(name):
                 continue
             extension = os.path.splitext(name)[1].lower()
             if extension in _LISTED_IMAGES:
@@ -141,7 +141,7 @@ def list_image_files(image_dir: str, *, flag: str = "image_dir") -> ImageFiles:
     labels = sorted(
         name
         for name in os.listdir(image_dir)
-        if not _is_hidden(name) and os.path.isdir(os.path.join(image_dir, name))
+        if not is_hidden(name) and os.path.isdir(os.path.join(image_dir, name))
     )
     left_out: list[str] = []
     per_class = [_images_below(os.path.join(image_dir, label), left_out) for label in labels]

@@ -73,6 +73,33 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
     _check_apart(outputs)
 
 
+def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
+    """Refuses, before training, an output folder at or inside `image_dir` (unless below a
+    hidden folder, which is not read): the next reading of the images would take it, or the
+    folders the summaries make in it, as a class.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: naming the output and --image_dir.
+    """
+    from ..image_folders import is_hidden
+
+    for path, what, is_dir in _given(outputs):
+        relative = relative_below(path, image_dir) if is_dir else None
+        if relative is None:
+            continue
+        parts = [] if relative == os.curdir else relative.split(os.sep)
+        if any(is_hidden(part) for part in parts):
+            continue
+        where = "is the image folder" if relative == os.curdir else "is inside the image folder"
+        raise errors.OutputNotWritableError(
+            f"Cannot write the {what} {path}: it {where} {image_dir}, whose next reading would "
+            "take it (or the folders it holds) as a class of images. Choose a folder outside "
+            f"--image_dir. Received: {_flag(what)}={path!r}, image_dir={image_dir!r}",
+            path=path,
+            what=what,
+        )
+
+
 def _check_apart_from_module(outputs: Outputs, module: str) -> None:
     """Refuses an output at or inside the local module's folder, or a --saved_model_dir (replaced
     whole) that holds it."""

@@ -28,7 +28,7 @@ from ...utils.refused_writes import failed_write
 from .. import atomic_output, image_folders, image_modules
 from . import callbacks as tool_callbacks
 from . import data, flowers
-from .export import Outputs, check_outputs_writable, export
+from .export import Outputs, check_outputs_apart_from_images, check_outputs_writable, export
 from .hparams import HParams, check_hparams
 from .model import attach_head, build_head, build_model, compile_model, keras_module
 from .strategy import (
@@ -390,6 +390,8 @@ def train_and_export(
     """
     check_hparams(hparams, image_size=image_size, assert_accuracy_at_least=assert_accuracy_at_least)
     check_outputs_writable(outputs, module=tfhub_module)
+    if image_dir:
+        check_outputs_apart_from_images(outputs, image_dir)
     require_tensorflow()  # Before downloading the default images.
     if not image_dir:
         image_dir = flowers.default_image_dir(say)
