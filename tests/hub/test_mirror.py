@@ -181,15 +181,20 @@ def test_mirror_from_another_tfhub_serve_copies_its_doc(text_model, tmp_path):
 
 
 def test_mirror_refuses_handles_a_hub_cannot_hold(served_model, server, tmp_path, capsys):
-    """A fork's doc (untrusted) whose first line names `acme/../../../../../pwned/1` is skipped
-    with a warning naming it, not mirrored outside the hub; `--as` is checked as publish checks
-    a handle."""
+    """A fork's doc (untrusted) whose first line names `acme/../../../../../pwned/1` is not
+    mirrored outside the hub: the run names it and fails (it exited 0 after a warning), after
+    mirroring the other docs; `--as` is checked as publish checks a handle."""
     root = tmp_path / "a/b/c/fork"
     doc = _doc_with_asset(root, "nice", server.url("acme/emb/1"))
     doc.write_text(doc.read_text().replace("acme/nice/1", "acme/../../../../../pwned/1"))
-    assert main(["mirror", str(root), "--from-docs"]) == 0
+    good = _doc_with_asset(root, "good", server.url("acme/emb/1.tar.gz"))
+    assert main(["mirror", str(root), "--from-docs"]) == 1
     err = capsys.readouterr().err
-    assert "the handle 'acme/../../../../../pwned/1' on the first line has the part '..'" in err
+    assert (
+        "tfhub: cannot mirror assets/docs/acme/models/nice/1.md: line 1: the handle "
+        "'acme/../../../../../pwned/1' on the first line has the part '..'"
+    ) in err
+    assert fmt.archive_path(good).exists(), err  # The other doc was mirrored.
     assert not (tmp_path / "a/pwned").exists()
     assert sorted(p.name for p in doc.parent.iterdir()) == ["1.md"]
     for handle in ("acme/../../pwned/1", "acme/.hidden/1", "acme/émb/1"):

@@ -457,7 +457,7 @@ def parse_doc(
         DocFormatError: if the file cannot be read as UTF-8 or its first line names no kind.
     """
     file = Path(path).absolute()
-    rel_path, shown = _relative(file, root)
+    rel_path, shown = relative_paths(file, root)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -469,7 +469,7 @@ def parse_doc(
     return parse_text(text, path=file, rel_path=rel_path, display_path=shown)
 
 
-def _relative(file: Path, root: str | os.PathLike[str] | None) -> tuple[str, str]:
+def relative_paths(file: Path, root: str | os.PathLike[str] | None) -> tuple[str, str]:
     """(path relative to ROOT/assets/docs, path shown to people)."""
     if root is None:
         return file.name, os.fspath(path_as_given(file))

@@ -36,7 +36,8 @@ _ASSET_LINE = re.compile(r"<!--\s*asset-path\s*:.*-->\s*")
 
 @dataclass(frozen=True)
 class MirrorReport:
-    """What `mirror_doc_assets` did: versions mirrored, and (handle, error) of those that failed."""
+    """What `mirror_doc_assets` did: versions mirrored, and (handle, error) of those that failed
+    (a doc that cannot be read: (its path below the hub, error))."""
 
     mirrored: list[Published] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -242,10 +243,11 @@ def mirror_doc_assets(
 
     Returns:
         The versions mirrored and those that failed (with the error's message); one failure
-        does not stop the others.
+        does not stop the others. Without `only`, a doc whose first line cannot be read (it
+        could name a Module) is a failure too, named by its path.
     """
     report = MirrorReport()
-    for doc in fmt.list_docs(root):
+    for doc in _readable_docs(root, report if only is None else None):
         if doc.kind is not DocKind.MODULE or (only is not None and str(doc.handle) not in only):
             continue
         asset = doc.first(validator.ASSET_PATH)
@@ -266,6 +268,23 @@ def mirror_doc_assets(
             logger.info("Cannot mirror %s: %s", doc.handle, err)
             report.failed.append((str(doc.handle), str(err)))
     return report
+
+
+def _readable_docs(root: str | os.PathLike[str], report: MirrorReport | None) -> list[fmt.DocFile]:
+    """The docs of the hub whose first line parses; the others go to `report.failed` (by their
+    path below the hub), or, without a report, are skipped with a warning."""
+    docs = []
+    for file in fmt.find_doc_files(root):
+        try:
+            docs.append(fmt.parse_doc(file, root=root))
+        except errors.DocFormatError as err:
+            if report is None:
+                logger.warning("Skipping %s", err)
+            else:
+                shown = fmt.relative_paths(file, root)[1]
+                reason = str(err).removeprefix(f"{shown}:{err.line}: ")
+                report.failed.append((shown, f"line {err.line}: {reason}"))
+    return docs
 
 
 def _install_kept(
