@@ -461,6 +461,32 @@ def test_kaggle_entry_written_by_tensorflow_hub_is_reused(isolated_cache, tmp_pa
     assert hub.resolve(long_) == upstream_entry  # No download (www.kaggle.com is unreachable).
 
 
+def test_uncompressed_format_follows_plain_redirects_to_the_303(server, monkeypatch):
+    """tfhub.dev's model URLs redirect to Kaggle, http to https: urllib followed such redirects
+    for upstream and stopped at the 303; tfhub took the first 302 for the answer."""
+    monkeypatch.setattr(gcs, "exists", lambda path: path == "gs://bucket/m")
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    query = "?tf-hub-format=uncompressed"  # Kept by the redirects, as real servers do.
+    server.state.behaviours += [
+        redirect_to("/old/m/1", f"/moved/m/1{query}"),
+        redirect_to("/moved/m/1", server.url(f"models/m/1{query}")),
+        see_other("/models/m/1", "gs://bucket/m"),
+    ]
+    assert hub.resolve(server.url("old/m/1")) == "gs://bucket/m"
+    asked = [target for method, target, _ in server.state.requests if method == "GET"]
+    assert asked[-3:] == [
+        "/old/m/1?tf-hub-format=uncompressed",
+        "/moved/m/1?tf-hub-format=uncompressed",
+        "/models/m/1?tf-hub-format=uncompressed",
+    ]
+    server.state.behaviours[:] = [redirect_to("/loop", "/loop")]
+    with pytest.raises(errors.DownloadError, match="redirects in a loop"):
+        hub.resolve(server.url("loop"))
+    server.state.behaviours[:] = [redirect_to("/to-file", "file:///etc/passwd")]
+    with pytest.raises(errors.DownloadError, match="not an http.s. address"):
+        hub.resolve(server.url("to-file"))
+
+
 def test_uncompressed_answer_must_be_a_gcs_location(server, monkeypatch):
     server.state.behaviours.append(see_other("/models/m/1", "https://elsewhere/m"))
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")

@@ -1,14 +1,17 @@
 """http(s) handles read in place from GCS (TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED).
 
 The server is asked for `?tf-hub-format=uncompressed` and must answer `303 See Other` with the
-model's gs:// folder in the body, which is then read in place through tf.io.gfile. The body is
-read up to MAX_LOCATION_BYTES and must be a plain `gs://bucket/path`: a hostile or broken server
-cannot make tfhub read megabytes or hand TensorFlow an arbitrary string.
+model's gs:// folder in the body (after plain redirects, e.g. from http to https, which are
+followed as urllib followed them for upstream), which is then read in place through tf.io.gfile.
+The body is read up to MAX_LOCATION_BYTES and must be a plain `gs://bucket/path`: a hostile or
+broken server cannot make tfhub read megabytes or hand TensorFlow an arbitrary string.
 """
 
 from __future__ import annotations
 
 import re
+import urllib.parse
+from typing import Any
 
 from .. import constants, errors, handles
 from ..utils.redact import redact
@@ -16,6 +19,8 @@ from .base import Resolver
 from .path import PathResolver
 
 MAX_LOCATION_BYTES = 4096
+MAX_REDIRECTS = 30  # As requests (and so the compressed format's downloads).
+_PLAIN_REDIRECTS = frozenset({301, 302, 307, 308})
 # A GCS bucket name, then an object path of printable characters without spaces or "..".
 _GCS_LOCATION = re.compile(r"^gs://[a-z0-9][a-z0-9._\-]{1,221}[a-z0-9](/[\x21-\x7e]*)?$")
 
@@ -39,9 +44,11 @@ class HttpUncompressedResolver(Resolver):
         return self._path_resolver(self._request_gcs_location(url, handle=handle))
 
     def _request_gcs_location(self, url: str, *, handle: str) -> str:
-        """Returns the gs:// location from the server's 303 answer.
+        """Returns the gs:// location from the server's 303 answer (plain redirects followed).
 
         Raises:
+            tfhub.errors.DownloadError: more than MAX_REDIRECTS plain redirects, or one to an
+                address that is not http(s).
             tfhub.errors.InvalidHandleError: (a ValueError, upstream's messages first) if the
                 answer is not a 303, or its body is longer than MAX_LOCATION_BYTES or is not a
                 gs:// path.
@@ -49,6 +56,21 @@ class HttpUncompressedResolver(Resolver):
         from .. import _http
 
         response = _http.get(url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES)
+        for _ in range(MAX_REDIRECTS):
+            target = _redirect_target(response, url=url, handle=handle)
+            if target is None:
+                break
+            url = target
+            response = _http.get(
+                url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES
+            )
+        else:
+            response.close()
+            raise errors.DownloadError(
+                f"Cannot resolve {handle!r}: the server redirects in a loop (more than "
+                f"{MAX_REDIRECTS} redirects, last to {redact(url)}). Check the handle, or tell "
+                "the server's owner."
+            )
         try:
             if response.status_code != 303:
                 sent = (
@@ -67,6 +89,26 @@ class HttpUncompressedResolver(Resolver):
         finally:
             response.close()
         return _check_location(body, url=url)
+
+
+def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
+    """The URL a plain redirect (301, 302, 307, 308) leads to, None for any other answer.
+
+    Raises:
+        tfhub.errors.DownloadError: a redirect to an address that is not http(s).
+    """
+    location = response.headers.get("Location")
+    if response.status_code not in _PLAIN_REDIRECTS or not location:
+        return None
+    response.close()
+    target = urllib.parse.urljoin(url, location)
+    if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
+        raise errors.DownloadError(
+            f"Cannot resolve {handle!r}: {redact(url)} redirected to {redact(target)[:200]}, "
+            "which is not an http(s) address (only a 303 answer names the gs:// location). "
+            "Check the handle, or tell the server's owner."
+        )
+    return target
 
 
 def _check_location(body: bytes, *, url: str) -> str:
