@@ -409,6 +409,22 @@ def test_register_resolver_is_tried_first(tmp_path, monkeypatch):
     assert [type(r).__name__ for r in resolvers.registry.implementations][-1] == "_Prefix"
 
 
+def test_a_resolver_added_to_the_registry_before_any_resolve_is_tried_first(
+    tmp_path, monkeypatch
+):
+    """`tfhub.resolvers.registry.add_implementation` before the first resolve: the built-ins,
+    installed on first use, went after it and so were tried first."""
+    monkeypatch.setattr(resolvers, "registry", resolvers.MultiImplRegistry("resolver"))
+    monkeypatch.setattr(resolvers, "_defaults_installed", False)
+    target = tmp_path / "model"
+    target.mkdir()
+    resolvers.registry.add_implementation(_Prefix("http://", str(target)))
+    assert hub.resolve("http://127.0.0.1:1/m.tar.gz") == str(target)  # Nobody listens there.
+    assert hub.resolve(str(target)) == str(target)  # The built-ins are there, after it.
+    names = [type(r).__name__ for r in resolvers.registry.implementations]
+    assert names[0] == "PathResolver" and names[-1] == "_Prefix"
+
+
 def test_env_cache_dir_read_at_call_time(server, served_dir, monkeypatch, tmp_path):
     make_tar_gz(served_dir / "m.tar.gz")
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "later"))

@@ -31,7 +31,9 @@ _defaults_installed = False
 
 
 def install_default_resolvers() -> None:
-    """Registers the built-in resolvers (once), in upstream's order."""
+    """Registers the built-in resolvers (once), in upstream's order, after every resolver
+    registered already: one added to `registry` before the first resolve is still tried
+    first."""
     global _defaults_installed
     with _defaults_lock:
         if _defaults_installed:
@@ -41,13 +43,14 @@ def install_default_resolvers() -> None:
         from .http_uncompressed import HttpUncompressedResolver
         from .path import PathResolver
 
-        for impl in (
-            PathResolver(),
-            HttpUncompressedResolver(),
-            GcsCompressedResolver(),
-            HttpCompressedResolver(),
-        ):
-            registry.add_implementation(impl)
+        registry.add_fallbacks(
+            [
+                PathResolver(),
+                HttpUncompressedResolver(),
+                GcsCompressedResolver(),
+                HttpCompressedResolver(),
+            ]
+        )
         _defaults_installed = True
 
 

@@ -35,13 +35,21 @@ class MultiImplRegistry(Generic[T]):
             tfhub.errors.ArgumentTypeError: (a TypeError) if `impl` lacks `is_supported` or
                 is not callable.
         """
-        if not callable(getattr(impl, "is_supported", None)) or not callable(impl):
-            raise errors.ArgumentTypeError(
-                "A resolver needs an `is_supported(handle)` method and a `__call__(handle)`. "
-                f"Received: resolver={impl!r}"
-            )
+        _check_implementation(impl)
         with self._lock:
             self._impls = [*self._impls, impl]
+
+    def add_fallbacks(self, impls: list[T]) -> None:
+        """Registers implementations tried after every other one, already registered or not
+        (the built-in resolvers), the last of `impls` first among them.
+
+        Raises:
+            tfhub.errors.ArgumentTypeError: as `add_implementation`.
+        """
+        for impl in impls:
+            _check_implementation(impl)
+        with self._lock:
+            self._impls = [*impls, *self._impls]
 
     def clear_implementations(self) -> None:
         """Removes every implementation (for tests)."""
@@ -83,3 +91,11 @@ def _log_passed_over(registry: str, implementations: list[str]) -> None:
     if logger is not None:
         for implementation in implementations:
             logger.debug("%s %s does not support the provided handle.", registry, implementation)
+
+
+def _check_implementation(impl: Any) -> None:
+    if not callable(getattr(impl, "is_supported", None)) or not callable(impl):
+        raise errors.ArgumentTypeError(
+            "A resolver needs an `is_supported(handle)` method and a `__call__(handle)`. "
+            f"Received: resolver={impl!r}"
+        )
