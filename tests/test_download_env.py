@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 from tests._helpers import mounts
@@ -123,6 +124,25 @@ def test_progress_bar_counts_downloaded_bytes(monkeypatch, server, served_dir):
     assert "Downloading http://127.0.0.1" in bar.desc
     hub.resolve(server.url("m.tar.gz").replace("http://", "http://u:hunter2@"))
     assert "hunter2" not in bars[1].desc and "http://***@127.0.0.1" in bars[1].desc
+
+
+def test_a_broken_progress_stream_does_not_fail_the_download(server, served_dir, tmp_path):
+    """`tfhub resolve URL 2>&1 | head -1`: once the reader has gone, drawing the bar raised
+    BrokenPipeError, and the download failed with it."""
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(2_000_000)})
+    script = (
+        "import sys, tfhub as hub; "
+        f"sys.stdout.write(hub.resolve({server.url('m.tar.gz')!r}) + '\\n')"
+    )
+    env = {**os.environ, "TFHUB_DOWNLOAD_PROGRESS": "1", "TFHUB_CACHE_DIR": str(tmp_path / "c")}
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    child.stderr.close()  # The reader of stderr goes away before the bar is drawn.
+    out, _ = child.communicate(timeout=120)
+    assert child.returncode == 0
+    folder = out.decode().strip()
+    assert folder.startswith(str(tmp_path / "c")) and os.path.isfile(f"{folder}/saved_model.pb")
 
 
 @pytest.fixture

@@ -7,10 +7,13 @@ is a terminal. Bars go to stderr, so `tfhub resolve` keeps stdout for the folder
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
 from .. import constants
+
+logger = logging.getLogger(__name__)
 
 _override: bool | None = None
 
@@ -47,8 +50,32 @@ class _NoBar:
         pass
 
 
+class _BarOverStream:
+    """A bar that stops drawing, instead of failing the download, when its stream breaks (a
+    closed stderr, a pipe whose reader went away)."""
+
+    def __init__(self, bar: Any) -> None:
+        self._bar: Any = bar
+
+    def update(self, n: int = 1) -> None:
+        self._call("update", n)
+
+    def close(self) -> None:
+        self._call("close")
+
+    def _call(self, name: str, *args: Any) -> None:
+        if self._bar is None:
+            return
+        try:
+            getattr(self._bar, name)(*args)
+        except (OSError, ValueError) as err:  # ValueError: "I/O operation on closed file".
+            logger.debug("The progress bar stopped: its stream failed (%s).", err)
+            self._bar = None
+
+
 def download_bar(*, description: str, total: int | None, tqdm_class: Any = None) -> Any:
-    """Returns a bar counting bytes (with `update(n)` and `close()`), or a no-op one.
+    """Returns a bar counting bytes (with `update(n)` and `close()`), or a no-op one. A bar
+    whose stream breaks stops drawing; the download goes on.
 
     Args:
         description: shown before the bar (e.g. the URL).
@@ -66,13 +93,18 @@ def download_bar(*, description: str, total: int | None, tqdm_class: Any = None)
         tqdm_class = tqdm
     from .redact import redact
 
-    return tqdm_class(
-        desc=redact(description),  # Never show the credentials of a URL.
-        total=total,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        file=sys.stderr,
-        leave=False,
-        mininterval=0.5,
-    )
+    try:
+        bar = tqdm_class(
+            desc=redact(description),  # Never show the credentials of a URL.
+            total=total,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            file=sys.stderr,
+            leave=False,
+            mininterval=0.5,
+        )
+    except (OSError, ValueError) as err:
+        logger.debug("No progress bar: its stream failed (%s).", err)
+        return _NoBar()
+    return _BarOverStream(bar)
