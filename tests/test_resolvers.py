@@ -70,6 +70,23 @@ def test_hosting_protocol_query_merged_and_not_hashed(server, served_dir, isolat
     assert read_tree(path) == MODEL_FILES
 
 
+def test_kaggle_endpoint_setting_is_checked_and_trimmed(server, served_dir, monkeypatch):
+    """A value with a space after it (from a .env file) was taken for a bad redirect; one
+    without a scheme blamed the handle; one with a query had the model's path put into it."""
+    folder = served_dir / "models/o/m/frameworks/TensorFlow2/variations/v/versions"
+    folder.mkdir(parents=True)
+    make_tar_gz(folder / "1.tar.gz")
+    handle = "https://www.kaggle.com/models/o/m/TensorFlow2/v/1"
+    monkeypatch.setenv(constants.TFHUB_KAGGLE_ENDPOINT, f" {server.url()} ")
+    assert read_tree(hub.resolve(handle)) == MODEL_FILES
+    host = server.url().split("://")[1].rstrip("/")
+    for value in (host, f"{server.url()}?x=1", "http:///models", "ftp://h", "http://h:port"):
+        monkeypatch.setenv(constants.TFHUB_KAGGLE_ENDPOINT, value)
+        with pytest.raises(errors.SettingError, match="TFHUB_KAGGLE_ENDPOINT must be an") as info:
+            hub.resolve(handle.replace("/1", "/2"))
+        assert isinstance(info.value, ValueError) and f"Received: {value!r}" in str(info.value)
+
+
 def test_kaggle_forms_share_one_entry(server, served_dir, monkeypatch, isolated_cache):
     monkeypatch.setenv(constants.TFHUB_KAGGLE_ENDPOINT, server.url())
     folder = served_dir / "models/owner/mod/frameworks/TensorFlow2/variations/v/versions"
@@ -409,9 +426,7 @@ def test_register_resolver_is_tried_first(tmp_path, monkeypatch):
     assert [type(r).__name__ for r in resolvers.registry.implementations][-1] == "_Prefix"
 
 
-def test_a_resolver_added_to_the_registry_before_any_resolve_is_tried_first(
-    tmp_path, monkeypatch
-):
+def test_a_resolver_added_to_the_registry_before_any_resolve_is_tried_first(tmp_path, monkeypatch):
     """`tfhub.resolvers.registry.add_implementation` before the first resolve: the built-ins,
     installed on first use, went after it and so were tried first."""
     monkeypatch.setattr(resolvers, "registry", resolvers.MultiImplRegistry("resolver"))

@@ -454,8 +454,33 @@ def flowers_url() -> str:
 
 
 def kaggle_endpoint() -> str:
-    """Returns TFHUB_KAGGLE_ENDPOINT without a trailing slash (default https://www.kaggle.com)."""
-    return (env(TFHUB_KAGGLE_ENDPOINT, "") or "").rstrip("/") or DEFAULT_KAGGLE_ENDPOINT
+    """Returns TFHUB_KAGGLE_ENDPOINT without a trailing slash (default https://www.kaggle.com).
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) for a value that is not an http(s) URL with a
+            host and no query or fragment (the model's path is appended to it).
+    """
+    import urllib.parse
+
+    raw = (env(TFHUB_KAGGLE_ENDPOINT, "") or "").strip()
+    endpoint = raw.rstrip("/")
+    if not endpoint:
+        return DEFAULT_KAGGLE_ENDPOINT
+    try:
+        parts = urllib.parse.urlsplit(endpoint)
+        sound = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        sound = sound and not (parts.query or parts.fragment or " " in endpoint)
+        _ = parts.port  # Raises ValueError for a port that is no number or out of range.
+    except ValueError:
+        sound = False
+    if not sound:
+        raise errors.SettingError(
+            f"{TFHUB_KAGGLE_ENDPOINT} must be an http(s) URL with a host and no query, such as "
+            f"{DEFAULT_KAGGLE_ENDPOINT} or http://127.0.0.1:8000 (model paths are appended to "
+            f"it). Received: {raw!r}",
+            name=TFHUB_KAGGLE_ENDPOINT,
+        )
+    return endpoint
 
 
 def tfhub_env_var_names() -> list[str]:
