@@ -120,7 +120,7 @@ _SECRET = st.from_regex(r"S3CR3T[A-Za-z0-9]{4,12}", fullmatch=True)
     upper=st.booleans(),
     then=st.sampled_from(["", "&v=1", "#part"]),
     before=st.text(max_size=20),
-    after=st.sampled_from(["", "'", '"', " and more", ")."]),
+    after=st.sampled_from(["", "'", '"', "`", " and more", ")."]),
 )
 def test_redact_removes_every_secret(
     url, user, password, token_only, token, parameter, upper, then, before, after

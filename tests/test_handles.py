@@ -252,5 +252,10 @@ def test_redact_hides_userinfo_and_secret_query_parameters():
     assert redact("https://h/m?TOKEN=t1 and https://h/n?tf-hub-format=compressed&api_key=k") == (
         "https://h/m?TOKEN=*** and https://h/n?tf-hub-format=compressed&api_key=***"
     )
+    # A handle quoted as code in a message kept its closing backtick.
+    assert (
+        redact("`tfhub pull https://h/m?token=t1` where")
+        == "`tfhub pull https://h/m?token=***` where"
+    )
     for kept in ("--num_trees=5 key=v", "https://h/m?keys=1&monkey=2", "https://h/m?token="):
         assert redact(kept) == kept

@@ -20,7 +20,7 @@ _USERINFO = r"(?i)([a-z][a-z0-9+.\-]*://)[^/?#\s]*@"
 # Query parameters that hold a secret (matched whole, any case): signatures and session tokens
 # of signed URLs (AWS SigV4 and V2, GCS V4 and V2, CloudFront, Azure SAS) and the usual names
 # of API keys and tokens. The value ends at the next parameter, fragment, space or quote (a
-# message quotes handles: `Received: handle='...'`).
+# message quotes handles: `Received: handle='...'`, or as code: `tfhub pull URL`).
 _SECRET_PARAMETER_NAMES = (
     "x-amz-signature",
     "x-amz-credential",
@@ -46,7 +46,7 @@ _SECRET_PARAMETER_NAMES = (
     "password",
 )
 _SECRET_PARAMETER = (
-    r"(?i)([?&](?:" + "|".join(map(re.escape, _SECRET_PARAMETER_NAMES)) + r")=)[^&#\s'\"]+"
+    r"(?i)([?&](?:" + "|".join(map(re.escape, _SECRET_PARAMETER_NAMES)) + r")=)[^&#\s'\"`]+"
 )
 
 
