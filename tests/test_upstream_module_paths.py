@@ -17,6 +17,7 @@ import urllib.request
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
+from tests._helpers.http_server import archive_gets
 from tests._helpers.python_process import run_python
 
 import tfhub as hub
@@ -269,6 +270,33 @@ def test_a_downloading_resolver_written_for_tensorflow_hub(
     assert not os.path.exists(isolated_cache.parent / "outside.txt")
     assert not os.path.exists(cache.module_dir("mirror://evil.tar.gz"))
     assert not [name for name in os.listdir(isolated_cache) if name.endswith(".tmp")]
+
+
+def test_atomic_download_into_a_relative_folder(server, served_dir, monkeypatch, tmp_path):
+    """As upstream (its lock and temporary folder were absolute paths), `module_dir` may be
+    relative to the working folder, a bare name too (its dirname, "", could not be created),
+    through `resolver.atomic_download` and tfhub's own `download.atomic_download`."""
+    from tfhub import download, resolver
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+    def download_fn(handle, tmp_dir):
+        with urllib.request.urlopen(server.url("m.tar.gz"), timeout=30) as response:
+            resolver.DownloadManager(handle).download_and_uncompress(response, tmp_dir)
+
+    assert resolver.atomic_download("h", download_fn, "relentry") == "relentry"
+    assert read_tree(work / "relentry") == MODEL_FILES
+    assert cache.read_descriptor_handle(str(work / "relentry")) == "h"
+    assert download.atomic_download("h2", lambda tmp: download_fn("h2", tmp), module_path="e2") == (
+        "e2"
+    )
+    assert read_tree(work / "e2") == MODEL_FILES
+    assert resolver.atomic_download("h", download_fn, "relentry") == "relentry"  # Cached.
+    assert len(archive_gets(server, "m.tar.gz")) == 2
+    assert not [name for name in os.listdir(work) if name.endswith((".tmp", ".lock"))]
 
 
 def test_resolver_settings_helpers(isolated_cache, monkeypatch, tmp_path):

@@ -42,7 +42,8 @@ def atomic_download(
         handle: the handle (its sha1 names the folder; it is written in the descriptor, with
             any credentials redacted).
         fetch: fills an empty folder with the module's files.
-        module_path: the target folder; defaults to `<cache>/<sha1(handle)>`.
+        module_path: the target folder; defaults to `<cache>/<sha1(handle)>`. A relative
+            path is taken from the working folder (and returned as given).
         local: `fetch` reads local files only, so TFHUB_OFFLINE does not forbid it.
         replace: fetch even if the entry is complete, and replace it once the new one is
             complete (if `fetch` fails, the old entry is kept). Local caches only.
@@ -58,6 +59,13 @@ def atomic_download(
         Whatever `fetch` raises; the cache then holds no partial entry.
     """
     module_path = module_path or cache.module_dir(handle)
+    if not cache.is_remote(module_path) and not os.path.isabs(module_path):
+        # As upstream, whose lock and temporary folder were absolute: a relative folder is in
+        # the working folder (a bare name's dirname, "", could not be created); the caller's
+        # spelling is returned.
+        absolute = os.path.abspath(module_path)
+        atomic_download(handle, fetch, module_path=absolute, local=local, replace=replace)
+        return module_path
     if cache.is_remote(module_path):
         from .cache.remote import atomic_download as remote_download
 
