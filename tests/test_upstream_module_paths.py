@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
-from tests._helpers.http_server import archive_gets
+from tests._helpers.http_server import archive_gets, enable_tls
 from tests._helpers.python_process import run_python
 
 import tfhub as hub
@@ -270,6 +270,45 @@ def test_a_downloading_resolver_written_for_tensorflow_hub(
     assert not os.path.exists(isolated_cache.parent / "outside.txt")
     assert not os.path.exists(cache.module_dir("mirror://evil.tar.gz"))
     assert not [name for name in os.listdir(isolated_cache) if name.endswith(".tmp")]
+
+
+def test_http_resolver_base_has_upstreams_ssl_context(server, served_dir, certificate, monkeypatch):
+    """As tensorflow_hub's, `HttpResolverBase.__init__` makes an `ssl.SSLContext`: a subclass
+    loads its own authority into it (`self._context.load_verify_locations`), and
+    TFHUB_DISABLE_CERT_VALIDATION=true turns its checks off for `_call_urlopen`, also in an
+    object made before the variable was set. A real self-signed https server."""
+    import ssl
+    import urllib.error
+
+    from tfhub import resolver
+
+    archive = make_tar_gz(served_dir / "m.tar.gz")
+    base = enable_tls(server, *certificate)
+
+    class Fetcher(resolver.HttpResolverBase):
+        def is_supported(self, handle):
+            return handle.startswith("fetch://")
+
+        def __call__(self, handle):
+            with self._call_urlopen(urllib.request.Request(base + "m.tar.gz")) as response:
+                return response.read()
+
+    class TrustingItsAuthority(Fetcher):
+        def __init__(self):
+            super().__init__()
+            self._context.load_verify_locations(certificate[0])
+
+    expected = open(archive, "rb").read()
+    made_early = Fetcher()
+    assert isinstance(made_early._context, ssl.SSLContext)
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        made_early("fetch://m")
+    assert TrustingItsAuthority()("fetch://m") == expected
+    monkeypatch.setenv("TFHUB_DISABLE_CERT_VALIDATION", "true")
+    fetcher = Fetcher()
+    assert not fetcher._context.check_hostname and fetcher._context.verify_mode == ssl.CERT_NONE
+    assert fetcher("fetch://m") == expected
+    assert made_early("fetch://m") == expected
 
 
 def test_atomic_download_into_a_relative_folder(server, served_dir, monkeypatch, tmp_path):

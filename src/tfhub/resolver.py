@@ -12,6 +12,7 @@ temporary folder, rename, descriptor), the safe extraction of archives, the sett
 from __future__ import annotations
 
 import abc
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from typing import Any
 
 from . import constants, handles
 from .constants import ModelLoadFormat, get_env_setting
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DownloadManager",
@@ -68,10 +71,33 @@ class PathResolver(Resolver):
 
 
 class HttpResolverBase(Resolver):
-    """Base class of http(s) resolvers, with upstream's helpers for subclasses."""
+    """Base class of http(s) resolvers, with upstream's helpers for subclasses.
+
+    As upstream, `self._context` is an `ssl.SSLContext` made in `__init__` (a subclass may call
+    `self._context.load_verify_locations(...)`, or replace it with `_set_url_context`), with
+    certificate checks off under TFHUB_DISABLE_CERT_VALIDATION=true.
+    """
 
     def __init__(self) -> None:
-        self._context: Any = None
+        import ssl  # Here, not at the top: `from tfhub import resolver` stays light.
+
+        self._context: Any = ssl.create_default_context()
+        self._maybe_disable_cert_validation()
+
+    def _maybe_disable_cert_validation(self) -> None:
+        """Turns off the checks of the context's certificates and host names if
+        TFHUB_DISABLE_CERT_VALIDATION is true (for servers you trust only), read at each call."""
+        if not constants.cert_validation_disabled():
+            return
+        import ssl
+
+        context = getattr(self, "_context", None)  # A subclass may skip our __init__.
+        if context is None:
+            context = self._context = ssl.create_default_context()
+        if context.check_hostname or context.verify_mode != ssl.CERT_NONE:
+            context.check_hostname = False  # Before verify_mode, which ssl demands.
+            context.verify_mode = ssl.CERT_NONE
+            logger.warning("Disabled certificate validation for resolving handles.")
 
     def _is_running_on_colab(self) -> bool:
         return "google.colab" in sys.modules
@@ -85,12 +111,14 @@ class HttpResolverBase(Resolver):
         self._context = context
 
     def _call_urlopen(self, request: Any) -> Any:
-        """`urllib.request.urlopen(request)` with the context set, and TFHUB_HTTP_TIMEOUT (a
-        read never waits without bound)."""
+        """`urllib.request.urlopen(request)` with the context (checks off under
+        TFHUB_DISABLE_CERT_VALIDATION=true), and TFHUB_HTTP_TIMEOUT (a read never waits without
+        bound)."""
         import urllib.request
 
+        self._maybe_disable_cert_validation()  # Also when set after this object was made.
         return urllib.request.urlopen(
-            request, context=self._context, timeout=constants.http_timeout()
+            request, context=getattr(self, "_context", None), timeout=constants.http_timeout()
         )
 
     def is_http_protocol(self, handle: str) -> bool:
