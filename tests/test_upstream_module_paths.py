@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
-from tests._helpers.http_server import archive_gets, enable_tls
+from tests._helpers.http_server import archive_gets, enable_tls, see_other
 from tests._helpers.python_process import run_python
 
 import tfhub as hub
@@ -336,6 +336,80 @@ def test_atomic_download_into_a_relative_folder(server, served_dir, monkeypatch,
     assert resolver.atomic_download("h", download_fn, "relentry") == "relentry"  # Cached.
     assert len(archive_gets(server, "m.tar.gz")) == 2
     assert not [name for name in os.listdir(work) if name.endswith((".tmp", ".lock"))]
+
+
+def test_a_subclass_of_upstreams_http_compressed_file_resolver(
+    global_registry, server, served_dir, isolated_cache
+):
+    """Code written for tensorflow_hub subclasses `HttpCompressedFileResolver`, narrows
+    `is_supported` to its host and calls `super().__call__(handle)`. As upstream's, the class is
+    an `HttpResolverBase` with its helpers; resolving goes through tfhub's resolver (its cache,
+    descriptor and safe extraction)."""
+    from tfhub import compressed_module_resolver, registry, resolver
+
+    archive = make_tar_gz(served_dir / "m.tar.gz")
+    base = server.url()
+    called = []
+
+    class OurHostOnly(compressed_module_resolver.HttpCompressedFileResolver):
+        def is_supported(self, handle):
+            return handle.startswith(base) and super().is_supported(handle)
+
+        def __call__(self, handle):
+            called.append(handle)
+            return super().__call__(handle)
+
+    ours = OurHostOnly()
+    assert isinstance(ours, resolver.HttpResolverBase) and ours.is_http_protocol(base)
+    gcs = compressed_module_resolver.GcsCompressedFileResolver()
+    assert isinstance(gcs, resolver.Resolver) and gcs.is_supported("gs://b/m.tar.gz")
+    assert not ours.is_supported("https://elsewhere.example/m.tar.gz")
+    url = ours._append_compressed_format_query(base + "m.tar.gz?v=1")
+    assert url == base + "m.tar.gz?v=1&tf-hub-format=compressed"
+    assert compressed_module_resolver._append_compressed_format_query(base + "m") == (
+        base + "m?tf-hub-format=compressed"  # tensorflow_hub 0.10's module function.
+    )
+    assert ours._lock_file_timeout_sec() == compressed_module_resolver.LOCK_FILE_TIMEOUT_SEC
+    with ours._call_urlopen(urllib.request.Request(url)) as response:
+        assert response.read() == open(archive, "rb").read()
+
+    registry.resolver.add_implementation(ours)
+    path = hub.resolve(base + "m.tar.gz")
+    assert called == [base + "m.tar.gz"] and path == cache.module_dir(base + "m.tar.gz")
+    assert read_tree(path) == MODEL_FILES and hub.resolve(base + "m.tar.gz") == path
+    assert cache.read_descriptor_handle(path) == base + "m.tar.gz"
+    assert len(archive_gets(server, "m.tar.gz")) == 2  # `_call_urlopen`'s, then one download.
+    outside = tarfile.TarInfo("../outside.txt")
+    outside.size = 3
+    add_members(served_dir / "evil.tar.gz", [outside])
+    with pytest.raises(errors.UnsafeArchiveError):
+        hub.resolve(base + "evil.tar.gz")
+    assert not os.path.exists(isolated_cache.parent / "outside.txt")
+
+
+def test_upstreams_http_uncompressed_file_resolver_helpers(server, served_dir, monkeypatch):
+    """As upstream's, `HttpUncompressedFileResolver` is an `HttpResolverBase` with
+    `path_resolver`, `_append_uncompressed_format_query`, a `_call_urlopen` that returns the
+    303's gs:// body (a ValueError for any other answer) and a one-argument
+    `_request_gcs_location`. A real server answering as the hosting protocol does."""
+    from tfhub import resolver, uncompressed_module_resolver
+
+    server.state.behaviours.append(see_other("/models/m/1", "gs://bucket/m"))
+    (served_dir / "plain").write_bytes(b"not a 303")
+    ours = uncompressed_module_resolver.HttpUncompressedFileResolver()
+    assert isinstance(ours, resolver.HttpResolverBase)
+    assert isinstance(ours.path_resolver, resolver.PathResolver)
+    url = ours._append_uncompressed_format_query(server.url("models/m/1"))
+    assert url == server.url("models/m/1?tf-hub-format=uncompressed")
+    assert ours._call_urlopen(urllib.request.Request(url)) == "gs://bucket/m"
+    assert ours._request_gcs_location(url) == "gs://bucket/m"
+    for path, code in (("plain", 200), ("missing", 404)):
+        request = urllib.request.Request(ours._append_uncompressed_format_query(server.url(path)))
+        with pytest.raises(ValueError, match=f"Expected 303 See other .* received code {code}"):
+            ours._call_urlopen(request)
+    assert not ours.is_supported(server.url("models/m/1"))
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    assert ours.is_supported(server.url("models/m/1"))
 
 
 def test_resolver_settings_helpers(isolated_cache, monkeypatch, tmp_path):

@@ -1,8 +1,64 @@
 """tensorflow_hub's `uncompressed_module_resolver` module path: the resolver of
-`?tf-hub-format=uncompressed` under upstream's name (it lives in `tfhub.resolvers`)."""
+`?tf-hub-format=uncompressed` under upstream's name and base.
+
+As upstream, `HttpUncompressedFileResolver` is a `resolver.HttpResolverBase` with its helpers
+(`_append_uncompressed_format_query`, a `_call_urlopen` that returns the 303's gs:// body,
+`path_resolver`), so code written for tensorflow_hub can subclass it; what it resolves goes
+through tfhub's `HttpUncompressedResolver` (bounded reads, checked locations, tfhub's errors).
+"""
 
 from __future__ import annotations
 
-from .resolvers.http_uncompressed import HttpUncompressedResolver as HttpUncompressedFileResolver
+from typing import Any
+
+from . import errors, handles, resolver
+from .resolvers.http_uncompressed import HttpUncompressedResolver
+from .utils.redact import redact
 
 __all__ = ["HttpUncompressedFileResolver"]
+
+_UNCOMPRESSED_FORMAT_QUERY = handles.UNCOMPRESSED_FORMAT_QUERY
+
+
+class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolverBase):
+    """Resolves http(s) handles to the gs:// folder the hosting server names: tfhub's
+    `HttpUncompressedResolver` as upstream's `HttpResolverBase` subclass."""
+
+    def __init__(self) -> None:
+        HttpUncompressedResolver.__init__(self)  # Neither chains to the other.
+        resolver.HttpResolverBase.__init__(self)
+        self.path_resolver = resolver.PathResolver()
+
+    def _append_uncompressed_format_query(self, handle: str) -> str:
+        """Returns the URL with `tf-hub-format=uncompressed` added, as upstream's method."""
+        return self._append_format_query(handle, _UNCOMPRESSED_FORMAT_QUERY)
+
+    def _request_gcs_location(self, url: str, *, handle: str | None = None) -> str:
+        """Returns the gs:// location the server answers `url` (with the format query) with;
+        upstream's call, with the URL only, names that URL in errors."""
+        return super()._request_gcs_location(url, handle=url if handle is None else handle)
+
+    def _call_urlopen(self, request: Any) -> Any:
+        """Opens `request`, a `?tf-hub-format=uncompressed` URL, and returns the body of its
+        303 See Other answer (a str), as upstream's method.
+
+        Raises:
+            tfhub.errors.InvalidHandleError: (a ValueError, as upstream's) for any other answer.
+        """
+        import urllib.error
+
+        try:
+            response = super()._call_urlopen(request)
+        except urllib.error.HTTPError as err:  # urllib does not follow a 303 to gs://.
+            with err:
+                if err.code == 303:
+                    return err.read().decode()
+            code = err.code
+        else:
+            code = response.status
+            response.close()
+        url = redact(str(getattr(request, "full_url", request)))
+        raise errors.InvalidHandleError(
+            f"Expected 303 See other HTTP response but received code {code} from {url}. Only "
+            "hosting-protocol servers backed by a bucket name the gs:// folder of a model."
+        )
