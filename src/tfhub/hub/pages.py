@@ -18,6 +18,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from .._token import host_entry
 from ..utils.numbers import is_number
 from . import protocol, render
 from .api import version_size
@@ -97,7 +98,9 @@ async def page(request: Request, state: HubState, segments: list[str]) -> Respon
 
 
 def _common(request: Request, state: HubState) -> dict[str, Any]:
-    return {"base": state.base_url(request), "auth": bool(state.settings.token_file)}
+    base = state.base_url(request)
+    # The TFHUB_TOKEN_HOST entry of this hub, as the client matches it (host:port, no path).
+    return {"base": base, "auth": bool(state.settings.token_file), "token_host": host_entry(base)}
 
 
 def index_page(request: Request, state: HubState) -> Response:

@@ -1,0 +1,76 @@
+"""tfhub serve's HTML pages against a real server: the snippets they show, the docs they render
+and the 404 page."""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+import pytest
+import requests
+from tests._helpers import hub_server
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.hub_server import free_port, serve_hub, write_model_doc, write_publisher
+
+import tfhub as hub
+
+TOKEN = "page-token-for-tests"
+
+
+def _hub_with_a_model(root: Path) -> Path:
+    write_publisher(root, "lab", "Lab")
+    doc = write_model_doc(root, "lab/half-plus-two/1", description="Halves and adds two.")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    return root
+
+
+def _token_host_of_page(url: str) -> str:
+    page = requests.get(url, auth=("me", TOKEN), timeout=10)
+    assert page.status_code == 200, page.text
+    found = re.search(r"TFHUB_TOKEN_HOST=(\S+)", page.text)
+    assert found is not None, page.text
+    return found[1]
+
+
+def _resolves_with_the_snippets_entry(page_url: str, model_url: str, monkeypatch) -> None:
+    monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", _token_host_of_page(page_url))
+    assert read_tree(hub.resolve(model_url)) == MODEL_FILES
+
+
+def test_the_token_snippet_names_the_entry_the_client_matches_below_a_path(tmp_path, monkeypatch):
+    """With --base-url http://127.0.0.1:PORT/hub the snippet said TFHUB_TOKEN_HOST=
+    127.0.0.1:PORT/hub, an entry the client never matches (401)."""
+    root = _hub_with_a_model(tmp_path / "root")
+    (tmp_path / "tokens").write_text(f"{TOKEN}\n")
+    port = free_port()
+    options = ["--token-file", str(tmp_path / "tokens"), "--base-url"]
+    options.append(f"http://127.0.0.1:{port}/hub")
+    with serve_hub(root, tmp_path / "serve.log", *options, port=port) as server:
+        url = server.url("hub/lab/half-plus-two/1")
+        _resolves_with_the_snippets_entry(url, url, monkeypatch)
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine cannot listen on ::1")
+def test_the_token_snippet_names_the_entry_the_client_matches_on_ipv6(tmp_path, monkeypatch):
+    """With the Host [::1]:PORT the snippet said [::1]:PORT; the client matches ::1:PORT."""
+    root = _hub_with_a_model(tmp_path / "root")
+    (tmp_path / "tokens").write_text(f"{TOKEN}\n")
+    # The helper waits for /healthz at server.url(): point it at the IPv6 loopback.
+    monkeypatch.setattr(
+        hub_server.HubProcess, "url", lambda self, path="": f"http://[::1]:{self.port}/{path}"
+    )
+    options = ["--host", "::1", "--token-file", str(tmp_path / "tokens")]
+    with serve_hub(root, tmp_path / "serve.log", *options) as server:
+        url = server.url("lab/half-plus-two/1")
+        _resolves_with_the_snippets_entry(url, url, monkeypatch)
