@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,43 @@ def test_the_token_snippet_names_the_entry_the_client_matches_on_ipv6(tmp_path, 
     with serve_hub(root, tmp_path / "serve.log", *options) as server:
         url = server.url("lab/half-plus-two/1")
         _resolves_with_the_snippets_entry(url, url, monkeypatch)
+
+
+# Under MAX_RENDERED_CHARS: one of the slowest inputs found (nh3 on nested lists), ~0.5 s here.
+SLOW_BODY = "<ul><li>" * 8000
+
+
+def test_a_slow_doc_renders_while_other_requests_are_answered(tmp_path):
+    """The page's render (markdown-it, nh3) ran in the event loop: /healthz waited for it."""
+    write_publisher(tmp_path, "lab", "Lab")
+    write_model_doc(tmp_path, "lab/slow/1", body=SLOW_BODY)
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        took: list[float] = []
+
+        def fetch_page() -> None:
+            started = time.perf_counter()
+            assert requests.get(server.url("lab/slow/1"), timeout=60).status_code == 200
+            took.append(time.perf_counter() - started)
+
+        fetching = threading.Thread(target=fetch_page)
+        fetching.start()
+        waits = []
+        while fetching.is_alive():
+            started = time.perf_counter()
+            assert requests.get(server.url("healthz"), timeout=60).status_code == 200
+            waits.append(time.perf_counter() - started)
+            time.sleep(0.01)
+        fetching.join()
+    assert took, "the page was not answered"
+    assert len(waits) >= 3 and max(waits) < took[0] / 4, (took, waits)
+
+
+def test_a_doc_longer_than_the_renderer_takes_is_shown_as_plain_text(tmp_path):
+    write_publisher(tmp_path, "lab", "Lab")
+    body = "<div>" * 14_000  # 70,000 characters, above the cap (250 KB of them took 12 s).
+    write_model_doc(tmp_path, "lab/huge/1", body=body)
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        page = requests.get(server.url("lab/huge/1"), timeout=60)
+    assert page.status_code == 200
+    assert "This documentation is 70,0" in page.text and "this hub renders" in page.text
+    assert "&lt;div&gt;" * 100 in page.text and "<div><div>" not in page.text

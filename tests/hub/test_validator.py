@@ -393,3 +393,21 @@ def test_docs_naming_handles_a_hub_cannot_hold_are_reported(tmp_path, capsys):
         "assets/docs/acme/models/émb/1.md:1: the handle 'acme/émb/1' has the non-ASCII part 'émb'"
     )
     assert main(["validate", str(tmp_path)]) == 1
+
+
+def test_a_doc_too_long_for_the_server_to_render_is_reported(tmp_path, capsys):
+    """tfhub serve shows a body longer than render.MAX_RENDERED_CHARS as plain text."""
+    docs = tmp_path / "assets/docs/acme"
+    (docs / "models/long").mkdir(parents=True)
+    (docs / "acme.md").write_text("# Publisher acme\nAcme.\n")
+    meta = "<!-- task: text-embedding -->\n<!-- fine-tunable: true -->\n<!-- format: hub -->\n"
+    asset = "<!-- asset-path: https://example.com/m.tar.gz -->\n"
+    body = "## Overview\n" + "A long line of text.\n" * 4000
+    (docs / "models/long/1.md").write_text(f"# Module acme/long/1\nLong.\n\n{asset}{meta}\n{body}")
+    problems = [str(problem) for problem in validator.validate_tree(tmp_path)]
+    assert problems == [
+        "assets/docs/acme/models/long/1.md:9: the doc's body is 84,011 characters long, more "
+        "than the 65,536 tfhub serve renders (its page would show it as plain text); shorten "
+        "it, e.g. move long tables or examples to a linked page"
+    ]
+    assert main(["validate", str(tmp_path)]) == 1

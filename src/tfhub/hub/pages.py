@@ -1,7 +1,8 @@
 """The HTML pages: index (search and filters), publisher, collection and model pages.
 
 Pages are Jinja2 templates with autoescaping; documentation bodies are rendered by
-`render.markdown_to_html` (sanitised) and cached per text. URL segments come from
+`render.markdown_to_html` (sanitised) in a worker thread, so a slow doc does not hold up the
+other requests, and cached per text. URL segments come from
 `protocol.split_path`: `[]` is the index, `[publisher]` a publisher, `publisher/collections/...`
 a collection, anything else a model handle (with or without version).
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -51,6 +53,11 @@ def rendered(markdown: str) -> str:
     return render.markdown_to_html(markdown)
 
 
+async def rendered_in_thread(markdown: str) -> str:
+    """`rendered(markdown)` off the event loop (markdown-it yields the GIL, nh3 releases it)."""
+    return await run_in_threadpool(rendered, markdown)
+
+
 def human_size(value: int | None) -> str:
     """1234567 -> "1.2 MB"; None -> "-"."""
     if value is None:
@@ -81,7 +88,7 @@ async def page(request: Request, state: HubState, segments: list[str]) -> Respon
     if not segments:
         return index_page(request, state)
     if len(segments) == 1 and segments[0] in catalog.publishers:
-        return publisher_page(request, state, segments[0])
+        return await publisher_page(request, state, segments[0])
     found = catalog.find_collection(segments)
     if found is not None:
         return _html(
@@ -89,11 +96,11 @@ async def page(request: Request, state: HubState, segments: list[str]) -> Respon
             **_common(request, state),
             model=found[0],
             version=found[1],
-            body=rendered(found[1].doc.body),
+            body=await rendered_in_thread(found[1].doc.body),
         )
     found = catalog.find(segments)
     if found is not None:
-        return model_page(request, state, *found)
+        return await model_page(request, state, *found)
     return _html("error.html", 404, **_common(request, state), path="/".join(segments))
 
 
@@ -126,14 +133,14 @@ def index_page(request: Request, state: HubState) -> Response:
     )
 
 
-def publisher_page(request: Request, state: HubState, name: str) -> Response:
+async def publisher_page(request: Request, state: HubState, name: str) -> Response:
     publisher = state.catalog.publishers[name]
     catalog = state.catalog
     return _html(
         "publisher.html",
         **_common(request, state),
         publisher=publisher,
-        body=rendered(publisher.doc.body) if publisher.doc else "",
+        body=await rendered_in_thread(publisher.doc.body) if publisher.doc else "",
         models=[catalog.models[h] for h in publisher.models],
         collections=[catalog.collections[h] for h in publisher.collections],
     )
@@ -145,7 +152,7 @@ def _with_hub_url(body: str, base: str) -> str:
     return body.replace(HUB_URL_PLACEHOLDER, html.escape(base, quote=True))
 
 
-def model_page(request: Request, state: HubState, model: Model, version: Version) -> Response:
+async def model_page(request: Request, state: HubState, model: Model, version: Version) -> Response:
     """A model version: doc, metadata, versions with sizes, signatures, snippets."""
     versions = [
         (model.versions[v], version_size(model.versions[v]))
@@ -158,7 +165,7 @@ def model_page(request: Request, state: HubState, model: Model, version: Version
         version=version,
         versions=versions,
         url=f"{state.base_url(request)}/{protocol.quoted(model.handle)}/{version.version}",
-        body=_with_hub_url(rendered(version.doc.body), state.base_url(request)),
+        body=_with_hub_url(await rendered_in_thread(version.doc.body), state.base_url(request)),
         metadata=[(key, value.value) for key, value in version.doc.entries],
         summary=version.signatures,
     )

@@ -112,6 +112,7 @@ def validate_doc(
     problems += _metadata_key_problems(doc)
     problems += _value_problems(doc)
     problems += _asset_path_problems(doc)
+    problems += _size_problems(doc)
     if tag_values is not None:
         problems += [
             Problem(doc.display_path, value.line, message)
@@ -123,6 +124,23 @@ def validate_doc(
 
 def _at(doc: DocFile, line: int, message: str) -> Problem:
     return Problem(doc.display_path, line, message)
+
+
+def _size_problems(doc: DocFile) -> list[Problem]:
+    """A body too long for the server to render (its page shows it as plain text)."""
+    from . import render  # nh3 and markdown-it are not needed for this.
+
+    if not render.too_large(doc.body):
+        return []
+    return [
+        _at(
+            doc,
+            doc.body_line,
+            f"the doc's body is {len(doc.body):,} characters long, more than the "
+            f"{render.MAX_RENDERED_CHARS:,} tfhub serve renders (its page would show it as "
+            "plain text); shorten it, e.g. move long tables or examples to a linked page",
+        )
+    ]
 
 
 def _path_problems(doc: DocFile) -> list[Problem]:
