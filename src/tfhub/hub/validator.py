@@ -31,12 +31,16 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import errors
 from . import docs_format as fmt
 from . import model_files
 from . import tags as tags_lib
 from .docs_format import DocFile, DocKind, Problem
+
+if TYPE_CHECKING:
+    from .signatures import SignatureSummary
 
 logger = logging.getLogger(__name__)
 
@@ -401,17 +405,29 @@ def _summary_problems(doc: DocFile) -> list[Problem]:
         summary = signatures.read_summary(summary_file)
     except errors.SignatureSummaryError as err:
         return [_at(doc, 0, str(err))]
+    problems = []
+    if summary.refused_op_libraries:
+        problems.append(_at(doc, 0, _refused_message(summary_file.name, summary)))
     declared = doc.metadata[FORMAT][0]
     if summary.doc_format != declared.value:
-        return [
+        problems.append(
             _at(
                 doc,
                 declared.line,
                 f"'format' says {declared.value!r} but the model is a "
                 f"{summary.format} (format {summary.doc_format!r}, from {summary_file.name})",
             )
-        ]
-    return []
+        )
+    return problems
+
+
+def _refused_message(file_name: str, summary: SignatureSummary) -> str:
+    refused = ", ".join(map(repr, summary.refused_op_libraries))
+    return (
+        f"{file_name}: 'op_libraries' names {refused}, which is not a module name (a dotted "
+        "Python identifier such as tensorflow_text); the server leaves it out of the model "
+        "page's snippet. Write the summary again with `tfhub publish --force` or `tfhub mirror`"
+    )
 
 
 def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
