@@ -409,13 +409,25 @@ def test_a_folder_that_cannot_be_flocked_falls_back_to_a_lock_outside_root(tmp_p
 
 
 @pytest.mark.parametrize(
-    "handle", ["acme/../../../../../outside/1", "acme/.hidden/1", "acme/émb/1", "acme/日本語/1"]
+    "handle",
+    [
+        "acme/../../../../../outside/1",
+        "acme/.hidden/1",
+        "acme/émb/1",
+        "acme/日本語/1",
+        "api/x/1",
+        "static/x/1",
+        "healthz/x/1",
+    ],
 )
 def test_publish_refuses_handles_a_hub_cannot_hold(text_model, tmp_path, capsys, handle):
     """'..' parts wrote outside ROOT, '.x' ones where the server never looks, non-ASCII ones
-    made URLs tensorflow_hub cannot load."""
+    made URLs tensorflow_hub cannot load, publishers named as the server's own routes (api,
+    static, healthz) had pages and archives nobody could reach."""
     root = tmp_path / "a/b/c/d/e/hub"
     assert main(["publish", str(text_model), str(root), "--handle", handle]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"tfhub: invalid handle: The hub handle {handle!r} has the ")
+    if handle.split("/")[0] in ("api", "static", "healthz"):
+        assert "(reserved: api, healthz, static)" in err
     assert _tree(tmp_path) == []

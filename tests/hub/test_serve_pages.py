@@ -23,6 +23,8 @@ from tests._helpers.hub_server import (
 )
 
 import tfhub as hub
+from tfhub.hub.app import create_app
+from tfhub.hub.settings import ServeSettings
 
 TOKEN = "page-token-for-tests"
 
@@ -146,3 +148,12 @@ def test_the_load_snippet_imports_only_module_names(tmp_path):
     ]
     assert "os.system" not in page.text and "shutil" not in page.text
     assert api["versions"][0]["signatures"]["op_libraries"] == ["scann"]
+
+
+def test_the_reserved_publisher_names_are_the_servers_top_level_routes(tmp_path):
+    """docs_format.RESERVED_PUBLISHERS must name every first segment of the app's own routes."""
+    from tfhub.hub.docs_format import RESERVED_PUBLISHERS
+
+    app = create_app(ServeSettings(root=str(tmp_path), access_log=False, rescan_seconds=0))
+    firsts = {route.path.strip("/").split("/")[0] for route in app.routes}
+    assert firsts - {"{path:path}"} == RESERVED_PUBLISHERS

