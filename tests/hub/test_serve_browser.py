@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import requests
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.hub_server import (
     serve_hub,
@@ -48,6 +49,12 @@ def server(tmp_path_factory):
         description="Image features.",
         task="image-feature-vector",
         body="Hi <img src=x onerror=\"alert('xss')\"> [x](javascript:alert(1))",
+    )
+    collection = root / "assets/docs/lab/collections/favourites/1.md"
+    collection.parent.mkdir(parents=True)
+    collection.write_text(
+        "# Collection lab/favourites/1\nOur favourites.\n\n<!-- task: text-embedding -->\n\n"
+        "## Overview\n| Model |\n|:-----:|\n| [half-plus-two](/lab/half-plus-two/1) |\n"
     )
     with serve_hub(root, tmp_path_factory.mktemp("log") / "serve.log") as running:
         yield running
@@ -118,3 +125,58 @@ def test_a_hub_with_tokens_asks_the_browser_for_one(server, browser, tmp_path):
         page.click("text=lab/half-plus-two")
         page.wait_for_selector("#signatures")  # The model page, its CSS too, with the token.
         context.close()
+
+
+# One page of each type: index, search, publisher, collection, model, hostile doc, 404.
+PAGES = [
+    "",
+    "?q=half&task=text-embedding",
+    "lab",
+    "lab/collections/favourites/1",
+    "lab/half-plus-two/1",
+    "lab/vision/mobilenet/3",
+    "lab/nope/1",
+]
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _is_problem(message) -> bool:
+    """A console error other than a 404 (the 404 page itself, /favicon.ico, a doc's image)."""
+    return message.type == "error" and "status of 404" not in message.text
+
+
+def test_pages_send_security_headers_and_break_none_of_their_rules(server, browser):
+    """A Content-Security-Policy and friends under the sanitiser; the pages (CSS, the search
+    forms) work under it: no page logs a violation or an error."""
+    for path in PAGES:
+        answer = requests.get(server.url(path), timeout=10)
+        for name, value in SECURITY_HEADERS.items():
+            assert answer.headers.get(name) == value, (path, name, answer.headers)
+    page = browser.new_page()
+    page.add_init_script(  # Injected by the browser's debugger: the CSP does not apply to it.
+        "window.violations = [];"
+        "document.addEventListener('securitypolicyviolation', e => "
+        "window.violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if _is_problem(m) else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    for path in PAGES:
+        page.goto(server.url(path))
+        styled = page.evaluate("getComputedStyle(document.querySelector('header')).display")
+        assert styled == "flex", path  # The hub's CSS was applied.
+        problems += [f"{path}: {v}" for v in page.evaluate("window.violations")]
+    page.goto(server.url("lab"))
+    page.fill("header input[name=q]", "halves")
+    page.press("header input[name=q]", "Enter")
+    page.wait_for_url("**q=halves**")
+    assert _results(page) == ["lab/half-plus-two"]
+    page.close()
+    assert problems == [], "\n".join(problems)
