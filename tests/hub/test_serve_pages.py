@@ -157,3 +157,24 @@ def test_the_reserved_publisher_names_are_the_servers_top_level_routes(tmp_path)
     app = create_app(ServeSettings(root=str(tmp_path), access_log=False, rescan_seconds=0))
     firsts = {route.path.strip("/").split("/")[0] for route in app.routes}
     assert firsts - {"{path:path}"} == RESERVED_PUBLISHERS
+
+
+def test_the_hub_url_placeholder_is_replaced_on_every_page_with_a_doc(tmp_path):
+    """https://HUB_HOST was replaced on model pages only: publisher and collection pages kept
+    links to https://HUB_HOST/..."""
+    doc = _hub_with_a_model(tmp_path)
+    text = "See [the model](https://HUB_HOST/lab/half-plus-two/1)."
+    doc.write_text(doc.read_text() + f"\n{text}\n")
+    publisher = tmp_path / "assets/docs/lab/lab.md"
+    publisher.write_text(publisher.read_text() + f"\n{text}\n")
+    collection = tmp_path / "assets/docs/lab/collections/favourites/1.md"
+    collection.parent.mkdir(parents=True)
+    collection.write_text(
+        "# Collection lab/favourites/1\nOur favourites.\n\n<!-- task: text-embedding -->\n\n"
+        f"## Overview\n{text}\n"
+    )
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        link = f'href="{server.url("lab/half-plus-two/1")}"'
+        for path in ("lab/half-plus-two/1", "lab", "lab/collections/favourites/1"):
+            page = requests.get(server.url(path), timeout=10).text
+            assert link in page and "HUB_HOST" not in page, path

@@ -64,9 +64,16 @@ def rendered(markdown: str) -> str:
     return render.markdown_to_html(markdown)
 
 
-async def rendered_in_thread(markdown: str) -> str:
-    """`rendered(markdown)` off the event loop (markdown-it yields the GIL, nh3 releases it)."""
-    return await run_in_threadpool(rendered, markdown)
+async def doc_html(markdown: str, base: str) -> str:
+    """A doc body as sanitised HTML with this hub's URL `base` in place of the starter docs'
+    placeholder, rendered off the event loop (markdown-it yields the GIL, nh3 releases it)."""
+    return _with_hub_url(await run_in_threadpool(rendered, markdown), base)
+
+
+def _with_hub_url(body: str, base: str) -> str:
+    """Sanitised HTML with the starter docs' placeholder URL replaced by this hub's (escaped:
+    the URL may come from the request's Host header)."""
+    return body.replace(HUB_URL_PLACEHOLDER, html.escape(base, quote=True))
 
 
 def human_size(value: int | None) -> str:
@@ -107,7 +114,7 @@ async def page(request: Request, state: HubState, segments: list[str]) -> Respon
             **_common(request, state),
             model=found[0],
             version=found[1],
-            body=await rendered_in_thread(found[1].doc.body),
+            body=await doc_html(found[1].doc.body, state.base_url(request)),
         )
     found = catalog.find(segments)
     if found is not None:
@@ -151,16 +158,10 @@ async def publisher_page(request: Request, state: HubState, name: str) -> Respon
         "publisher.html",
         **_common(request, state),
         publisher=publisher,
-        body=await rendered_in_thread(publisher.doc.body) if publisher.doc else "",
+        body=await doc_html(publisher.doc.body, state.base_url(request)) if publisher.doc else "",
         models=[catalog.models[h] for h in publisher.models],
         collections=[catalog.collections[h] for h in publisher.collections],
     )
-
-
-def _with_hub_url(body: str, base: str) -> str:
-    """Sanitised HTML with the starter docs' placeholder URL replaced by this hub's (escaped:
-    the URL may come from the request's Host header)."""
-    return body.replace(HUB_URL_PLACEHOLDER, html.escape(base, quote=True))
 
 
 async def model_page(request: Request, state: HubState, model: Model, version: Version) -> Response:
@@ -176,7 +177,7 @@ async def model_page(request: Request, state: HubState, model: Model, version: V
         version=version,
         versions=versions,
         url=f"{state.base_url(request)}/{protocol.quoted(model.handle)}/{version.version}",
-        body=_with_hub_url(await rendered_in_thread(version.doc.body), state.base_url(request)),
+        body=await doc_html(version.doc.body, state.base_url(request)),
         metadata=[(key, value.value) for key, value in version.doc.entries],
         summary=version.signatures,
     )
