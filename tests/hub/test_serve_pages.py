@@ -3,10 +3,12 @@ and the 404 page."""
 
 from __future__ import annotations
 
+import html
 import re
 import socket
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,25 @@ def test_the_hub_url_placeholder_is_replaced_on_every_page_with_a_doc(tmp_path):
         for path in ("lab/half-plus-two/1", "lab", "lab/collections/favourites/1"):
             page = requests.get(server.url(path), timeout=10).text
             assert link in page and "HUB_HOST" not in page, path
+
+
+def test_the_404_page_names_the_versions_and_searches_for_the_name(tmp_path):
+    """/lab/many/99 said 'no model, collection or publisher' though lab/many exists, and the
+    search link of /lab/a+b was ?q=a+b (a search for 'a b')."""
+    _hub_with_a_model(tmp_path)
+    for version in (1, 2, 10):
+        write_model_doc(tmp_path, f"lab/many/{version}")
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        missing = requests.get(server.url("lab/many/99"), timeout=10)
+        unknown = requests.get(server.url("lab/a+b"), timeout=10)
+        base = server.url("").rstrip("/")
+    assert missing.status_code == 404
+    assert f'The model <a href="{base}/lab/many">lab/many</a> has no version 99.' in missing.text
+    links = re.findall(r'href="[^"]*(/lab/many/\d+)"', missing.text)
+    assert links == ["/lab/many/1", "/lab/many/2", "/lab/many/10"]
+    assert "no model, collection or publisher" not in missing.text
+    assert unknown.status_code == 404 and "no model, collection or publisher" in unknown.text
+    search = re.search(r'<a id="search-for-it" href="([^"]*)"', unknown.text)
+    assert search is not None, unknown.text
+    query = urllib.parse.urlsplit(html.unescape(search[1])).query
+    assert urllib.parse.parse_qs(query) == {"q": ["a+b"]}

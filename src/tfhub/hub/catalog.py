@@ -205,11 +205,10 @@ class Catalog:
         model has, or the models its publisher has (a few), so a client can name the right one.
         """
         handle = "/".join(segments)
-        if len(segments) >= 3 and is_number(segments[-1]):
-            model = self.models.get("/".join(segments[:-1]))
-            if model is not None and model.versions:
-                versions = ", ".join(str(number) for number in sorted(model.versions))
-                return f"{handle}: {model.handle} has version(s) {versions}"
+        model = self.model_without_version(segments)
+        if model is not None:
+            versions = ", ".join(str(number) for number in sorted(model.versions))
+            return f"{handle}: {model.handle} has version(s) {versions}"
         publisher = self.publishers.get(segments[0]) if segments else None
         if publisher is not None and publisher.models:
             names = sorted(publisher.models)  # Handles: `publisher/model`.
@@ -217,6 +216,13 @@ class Catalog:
             shown = ", ".join(names[:10]) + more
             return f"{handle}: the publisher {publisher.name} has {shown}"
         return handle
+
+    def model_without_version(self, segments: list[str]) -> Model | None:
+        """The model of `publisher/model/N` when it has versions but not N, else None."""
+        if len(segments) < 3 or not is_number(segments[-1]):
+            return None
+        model = self.models.get("/".join(segments[:-1]))
+        return model if model is not None and model.versions else None
 
     def find_collection(self, segments: list[str]) -> tuple[Model, Version] | None:
         """Like `find`, for `publisher/collections/name[/N]` (tfhub.dev's collection URLs)."""

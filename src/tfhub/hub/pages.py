@@ -119,7 +119,14 @@ async def page(request: Request, state: HubState, segments: list[str]) -> Respon
     found = catalog.find(segments)
     if found is not None:
         return await model_page(request, state, *found)
-    return _html("error.html", 404, **_common(request, state), path="/".join(segments))
+    return _html(
+        "error.html",
+        404,
+        **_common(request, state),
+        path="/".join(segments),
+        model=catalog.model_without_version(segments),
+        search=urllib.parse.urlencode({"q": segments[-1]}),
+    )
 
 
 def _common(request: Request, state: HubState) -> dict[str, Any]:
