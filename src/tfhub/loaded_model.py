@@ -114,6 +114,18 @@ class LoadedModel:
                 pairs.append((variable, False))
         return pairs
 
+    def upstream_weight_order(self) -> list[Any]:
+        """Every variable once, in the order tensorflow_hub's KerasLayer listed them as weights.
+
+        Weight files that Keras writes and reads by position (tf_keras `.h5` and `.keras`, the
+        legacy `.h5` of Keras 3) hold a layer's weights in this order. A TF1 module's follow
+        `obj.variables` (upstream could not train them and added them all as non-trainable);
+        any other model's trainable ones come first, as in `weights()`.
+        """
+        if not self.is_hub_module_v1:
+            return [variable for variable, _ in self.weights()]
+        return list({id(variable): variable for variable in self.variables}.values())
+
     def regularization_losses(self) -> list[LossFn]:
         """Zero-argument callables, one per scalar regularization loss of the model.
 

@@ -215,7 +215,22 @@ class HubLayerBody(_LayerBase):
                 self.handle,
             )
             return
+        self._load_variables_by_position(store)
+
+    def _load_variables_by_position(self, store: Any) -> None:
+        """Assigns the values of a `.keras` file's store (keys "0", "1", ...) to the weights."""
         super().load_own_variables(store)
+
+    def _in_upstream_order(self, weights: list[Any]) -> list[Any]:
+        """`weights` (the layer's own, as Keras lists them) with the model's variables in the
+        order tensorflow_hub's layer listed them (`LoadedModel.upstream_weight_order`), any
+        others after them as they were."""
+        state = self.__dict__.get("_state")  # Keras may ask before __init__ has set it.
+        order = [] if state is None else state.weight_order
+        ids = {id(weight) for weight in weights}
+        first = [weight for weight in order if id(weight) in ids]
+        placed = {id(weight) for weight in first}
+        return first + [weight for weight in weights if id(weight) not in placed]
 
     # --- Config ---------------------------------------------------------------------------------
 
@@ -302,3 +317,5 @@ class _Untracked:
     tags: list[str] | None
     output_shape: Any
     warned_no_weights: bool = False
+    # The layer's weights in upstream's order (set by `_adopt_model`; see `_in_upstream_order`).
+    weight_order: list[Any] = dataclasses.field(default_factory=list)

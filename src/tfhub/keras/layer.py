@@ -64,8 +64,9 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
 
     def _adopt_model(self, model: LoadedModel) -> None:
         """Tracks the model's variables as Keras weights that share their storage."""
+        wrapper = {}
         for variable, is_trainable in model.weights():
-            wrapped = keras.Variable(
+            wrapped = wrapper[id(variable)] = keras.Variable(
                 initializer=variable,
                 shape=variable.shape,
                 dtype=variable.dtype,
@@ -74,6 +75,7 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
                 name=_keras_variable_name(variable.name),
             )
             self._track_variable(wrapped)
+        self._state.weight_order = [wrapper[id(v)] for v in model.upstream_weight_order()]
         self._loss_fns = model.regularization_losses()
         self._build_at_init()
 
@@ -106,6 +108,16 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
                 "first (or use compute_output_shape)."
             )
         return tf.nest.map_structure(lambda t: tuple(t.shape), self.output)
+
+    @property
+    def non_trainable_weights(self) -> list[Any]:
+        """The weights not trained: all of them while frozen, in the order tensorflow_hub's
+        layer listed them (a TF1 module's own order), which is the order of the legacy `.h5`
+        files that Keras writes and reads by position (`trainable_weights +
+        non_trainable_weights`), so upstream's tf_keras `.h5` files load right. `.keras` and
+        `.weights.h5` files keep Keras's own order (`weights`), as tfhub always saved them."""
+        weights = super().non_trainable_weights
+        return weights if self.trainable else self._in_upstream_order(weights)
 
     def _get_own_losses(self) -> list[Any]:
         """The `add_loss` losses plus the model's regularization losses while trainable."""

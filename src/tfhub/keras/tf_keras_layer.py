@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import tf_keras
 
+from .. import errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from . import _calling, _keras2_api, _layer_body, _shapes, _weight_names
@@ -41,6 +42,7 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
         weights = model.weights()
         _weight_names.make_unique([variable for variable, _ in weights])
         add_existing_weights(self, weights)
+        self._state.weight_order = model.upstream_weight_order()  # The weights themselves.
         for loss_fn in model.regularization_losses():
             self.add_loss(self._loss_if_trainable(loss_fn))
 
@@ -65,6 +67,45 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
         if self.output_shape_spec is None:
             return super().compute_output_shape(input_shape)
         return _shapes.full_output_shape(input_shape, self.output_shape_spec)
+
+    # --- Weight order -------------------------------------------------------------------------
+    # tf_keras `.h5` files hold a layer's `trainable_weights + non_trainable_weights` and `.keras`
+    # files its own weights, both by position; upstream listed a TF1 module's variables in the
+    # module's order, all non-trainable. tfhub's frozen layer lists them in that order too, so
+    # such files load in either library; a trainable TF1 layer (beyond upstream) lists its
+    # trainable weights first in `.h5`, as Keras does for any layer.
+
+    @property
+    def non_trainable_weights(self) -> list[Any]:
+        """The weights not trained: all of them, in upstream's order, while frozen."""
+        weights = super().non_trainable_weights
+        return weights if self.trainable else self._in_upstream_order(weights)
+
+    def save_own_variables(self, store: Any) -> None:
+        """Stores the weights for a `.keras` file, in upstream's order whatever `trainable` is."""
+        for index, variable in enumerate(self._own_weights()):
+            store[f"{index}"] = variable.numpy()
+
+    def _load_variables_by_position(self, store: Any) -> None:
+        """Restores the weights `save_own_variables` stored (or upstream's layer did).
+
+        Raises:
+            tfhub.errors.ArgumentError: the store holds another number of weights (a
+                ValueError, as tf_keras's own error).
+        """
+        variables = self._own_weights()
+        if len(store.keys()) != len(variables):
+            raise errors.ArgumentError(
+                f"hub.KerasLayer {self.name!r} over {self.handle!r} has {len(variables)} weights "
+                f"({[v.name for v in variables]}), but the file holds {len(store.keys())} for "
+                f"it: it was saved over another model. Received: {len(store.keys())} weights"
+            )
+        for index, variable in enumerate(variables):
+            variable.assign(store[f"{index}"])
+
+    def _own_weights(self) -> list[Any]:
+        self._update_trackables()
+        return self._in_upstream_order(self._trainable_weights + self._non_trainable_weights)
 
 
 def add_existing_weights(layer: Any, weights: list[tuple[Any, bool]]) -> None:
