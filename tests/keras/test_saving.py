@@ -254,3 +254,58 @@ def test_a_saved_model_whose_hub_model_moved_says_how_to_restore_it(
     rebuilt, _ = _fine_tuned_model(flavour, os.fspath(moved))  # What the message says to do.
     rebuilt.load_weights(path)
     np.testing.assert_allclose(rebuilt.predict(X, verbose=0), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("gone", ["server", "file", "offline"])
+def test_a_saved_model_whose_hub_url_cannot_be_downloaded_says_how_to_restore_it(
+    flavour, model_dir, tmp_path, monkeypatch, gone
+) -> None:
+    """Loading, with a new cache, a `.keras` file whose hub.KerasLayer wrapped a URL whose
+    server has gone (or answers 404, or TFHUB_OFFLINE is set) raised the bare download error;
+    it now says, as for a moved folder, that the file keeps the layer's weights, and it keeps
+    its class and data."""
+    from tests._helpers.http_server import serve_folder
+
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    served = tmp_path / "served"
+    served.mkdir()
+    models.make_tarball(model_dir["tf2"], os.fspath(served / "tf2.tar.gz"))
+    path = os.fspath(tmp_path / "model.keras")
+    loader = flavour.keras.saving.load_model if flavour.name == "keras3" else None
+    loader = loader or flavour.keras.models.load_model
+    with serve_folder(os.fspath(served)) as server:
+        handle = server.url("tf2.tar.gz")
+        model, _ = _fine_tuned_model(flavour, handle)
+        model.save(path)
+        monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(tmp_path / "new_cache"))
+        os.remove(served / "tf2.tar.gz")
+        if gone == "offline":
+            monkeypatch.setenv("TFHUB_OFFLINE", "1")
+        if gone != "server":
+            with pytest.raises(errors.TFHubError) as caught:
+                loader(path)
+    if gone == "server":
+        with pytest.raises(errors.TFHubError) as caught:
+            loader(path)
+    expected = {
+        "server": errors.ConnectionFailedError,
+        "file": errors.HTTPStatusError,
+        "offline": errors.OfflineModeError,
+    }[gone]
+    assert type(caught.value) is expected
+    data = caught.value.handle if gone == "offline" else caught.value.url
+    assert data.startswith(handle)  # Its data too (a URL with the format query).
+    message = str(caught.value)
+    assert message.startswith(
+        f"The saved model's hub.KerasLayer {model.layers[1].name!r} loads the model it wraps "
+        f"from its handle, {handle!r}: "
+    )
+    assert message.endswith(
+        "A saved Keras model keeps the layer's weights, not that model. Load it where the handle "
+        "can be downloaded (or a cache holds it), or build your model again with "
+        "hub.KerasLayer(<the model's new path or URL>) and restore the weights with "
+        "model.load_weights(<the saved file>)."
+    )
+    rebuilt, _ = _fine_tuned_model(flavour, model_dir["tf2"])  # What the message says to do.
+    rebuilt.load_weights(path)
+    np.testing.assert_allclose(rebuilt.predict(X, verbose=0), model.predict(X, verbose=0))

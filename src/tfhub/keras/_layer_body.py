@@ -11,6 +11,7 @@ It loads the model and builds the `HubCallable`; each flavour only initializes i
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import os
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .. import errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
+from ..utils.redact import redact
 from . import _compat, _config, _shapes
 from ._arguments import check_sentinel
 from .hub_callable import HubCallable, load_handle, make_hub_callable
@@ -252,20 +254,17 @@ class HubLayerBody(_LayerBase):
         again.
 
         Raises:
-            tfhub.errors.ModelNotFoundError: the handle is a path that no longer exists; the
-                message says that the saved model needs it, and how to do without it.
+            tfhub.errors.ModelNotFoundError: the handle is a path that no longer exists;
+            tfhub.errors.DownloadError (or a subclass), tfhub.errors.OfflineModeError: the
+                handle is a URL that cannot be downloaded now (server gone, file removed,
+                offline, with a cache that does not hold it). The error keeps its class and
+                data, and its message says that the saved model needs the handle, and how to
+                do without it.
         """
         try:
             return cls(**dict(config))
-        except errors.ModelNotFoundError as err:
-            raise errors.ModelNotFoundError(
-                f"The saved model's hub.KerasLayer {config.get('name')!r} loads the model it "
-                f"wraps from its handle, {config.get('handle')!r}: {err} A saved Keras model "
-                "keeps the layer's weights, not that model. Put the model back there, or build "
-                "your model again with hub.KerasLayer(<the model's new path>) and restore the "
-                "weights with model.load_weights(<the saved file>).",
-                path=err.path,
-            ) from err
+        except (errors.ModelNotFoundError, errors.DownloadError, errors.OfflineModeError) as err:
+            raise _unreachable_handle_error(err, config) from err
 
     def __repr__(self) -> str:
         other: _compat.Flavour = "tf_keras" if self._flavour == "keras3" else "keras3"
@@ -274,6 +273,26 @@ class HubLayerBody(_LayerBase):
             f"a {_NAMES[self._flavour]} layer; for {_NAMES[other]} models use "
             f"{_compat.class_path(other)})>"
         )
+
+
+def _unreachable_handle_error(err: errors.TFHubError, config: dict[str, Any]) -> Exception:
+    """`err` saying that the saved layer `config` needs the model its handle named, and how to
+    restore the weights without it: a copy of the same class and data (as pickling makes it),
+    so `except` clauses that caught `err` catch it too."""
+    if isinstance(err, errors.ModelNotFoundError):
+        remedy = "Put the model back there"
+    else:
+        remedy = "Load it where the handle can be downloaded (or a cache holds it)"
+    message = (
+        f"The saved model's hub.KerasLayer {config.get('name')!r} loads the model it wraps from "
+        f"its handle, {config.get('handle')!r}: {err} A saved Keras model keeps the layer's "
+        f"weights, not that model. {remedy}, or build your model again with hub.KerasLayer(<the "
+        "model's new path or URL>) and restore the weights with model.load_weights(<the saved "
+        "file>)."
+    )
+    rewrapped = copy.copy(err)
+    rewrapped.args = (redact(message),)
+    return rewrapped
 
 
 _PYTHON_SCALARS = (str, bytes, bool, int, float)
