@@ -147,3 +147,31 @@ def test_an_export_onto_a_full_disk_says_so_and_leaves_the_folder_as_it_was(fine
         assert isinstance(caught.value, OSError) and isinstance(caught.value, errors.ExportError)
         assert type(caught.value.__cause__).__name__ == "ResourceExhaustedError"
         assert os.listdir(disk) == []  # Nothing half-written, no temporary left.
+
+
+def test_keras_3_model_over_a_tf1_table_module_serves_through_tf_saved_model_save(tmp_path):
+    """Keras 3's `model.export()` keeps only `TrackableResource`s: a TF1 module's table
+    initializer (another kind of resource) and its vocabulary are left out, and serving fails
+    "Table not initialized" (docs/keras.md says so: tfhub's layer cannot change what Keras's
+    export collects). The documented workaround, `tf.saved_model.save` of the model with a
+    serving signature, keeps them: it serves the model's predictions once the module's folder
+    is gone."""
+    import shutil
+
+    handle = shutil.copytree(UPSTREAM_DIR / "tf1_text_vocab", tmp_path / "tf1_text_vocab")
+    inputs = keras.Input((), dtype="string")
+    model = keras.Model(inputs, hub.KerasLayer(os.fspath(handle))(inputs))
+    sentences = tf.constant(["hello world", "the cat sat on the mat", "unknown tokens only"])
+    expected = model.predict(sentences, verbose=0)
+    model.export(os.fspath(tmp_path / "exported"), verbose=False)
+    serve = tf.function(model, input_signature=[tf.TensorSpec([None], tf.string)])
+    tf.saved_model.save(model, os.fspath(tmp_path / "saved"), signatures={"serving_default": serve})
+    shutil.rmtree(handle)
+    assert os.listdir(tmp_path / "exported" / "assets") == []  # The limit docs/keras.md states.
+    exported = tf.saved_model.load(os.fspath(tmp_path / "exported"))
+    with pytest.raises(tf.errors.FailedPreconditionError, match="Table not initialized"):
+        exported.serve(sentences)
+    assert os.listdir(tmp_path / "saved" / "assets") == ["tokens.txt"]
+    saved = tf.saved_model.load(os.fspath(tmp_path / "saved"))
+    served = saved.signatures["serving_default"](sentences)
+    np.testing.assert_allclose(served["output_0"], expected, rtol=1e-6)
