@@ -207,6 +207,34 @@ def test_mirrored_strategy_tf1_module_and_flowers_download(
     np.testing.assert_allclose(np.sum(probabilities.numpy(), axis=1), 1.0, atol=1e-5)
 
 
+def test_mirrored_strategy_trains_on_batches_that_do_not_split_evenly(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    """Keras 3 under MirroredStrategy on 2 logical CPUs with --batch_size 11: the first training
+    and validation batches split 6 and 5, the last validation batch (12 images) 1 and 0. Keras
+    3's fit and evaluate averaged their first batch over the replicas to build the model, which
+    failed ("AddN must have the same size"); the whole model trains (--do_fine_tuning: Keras'
+    own validation) and the head alone (bottlenecks), and both export."""
+    common = [
+        "--image_dir", os.fspath(shape_images), "--tfhub_module", image_modules["fixed"],
+        "--distribution_strategy", "mirrored", "--train_epochs", "2", "--batch_size", "11",
+    ]  # fmt: skip
+    for extra in (["--do_fine_tuning"], []):
+        out = tmp_path / f"out{len(extra)}"
+        printed = _run_cli(
+            [*common, *extra, "--saved_model_dir", os.fspath(out / "sm"),
+             "--tflite_output_file", os.fspath(out / "model.tflite")],
+            env={}, two_cpus=True,
+        ).stdout  # fmt: skip
+        assert "MirroredStrategy with 2 replica(s)" in printed and ", keras 3." in printed
+        assert "48 training and 12 validation images" in printed
+        assert ("run through the module once" in printed) == (not extra)
+        (last_epoch,) = [line for line in printed.splitlines() if line.startswith("Epoch 2/2:")]
+        assert "val_accuracy" in last_epoch and "nan" not in last_epoch
+        images, _ = _validation_images(shape_images, (32, 32))
+        _check_exports(out / "sm", out / "model.tflite", images)
+
+
 def test_tf_keras_with_fine_tuning_and_a_variable_size_module(
     shape_images: Path, image_modules: dict[str, str], tmp_path: Path
 ) -> None:

@@ -34,6 +34,7 @@ from .model import attach_head, build_head, build_model, compile_model, keras_mo
 from .strategy import (
     NoStrategy,
     check_keras_can_train,
+    fit_on_uneven_batches,
     get_distribution_strategy,
     set_gpu_memory_growth,
 )
@@ -126,7 +127,8 @@ def train_model(
     every = [*callbacks, logger_]
     if log_dir is not None:
         every.append(keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1))
-    with warnings.catch_warnings(), _gc_frozen():
+    uneven = fit_on_uneven_batches(model, train_data, keras_package())
+    with uneven, warnings.catch_warnings(), _gc_frozen():
         # Keras 3 learns the number of batches (unknown: unreadable files are dropped) at the
         # end of the first epoch and warns that the input "ran out of data" when it does.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
