@@ -88,6 +88,22 @@ def read_records(folder: str) -> tuple[list[str], np.ndarray]:
     return items, np.array(vectors, np.float32)
 
 
+def write_records(path: Path, records: list[tuple[bytes, list[float]]]) -> str:
+    """Writes (item, embedding) records as `generate` does: tf.train.Example with an `item`
+    bytes_list and an `embedding` float_list (TensorFlow's own writer, not the code under test)."""
+    import tensorflow as tf
+
+    with tf.io.TFRecordWriter(os.fspath(path)) as writer:
+        for item, embedding in records:
+            feature = {
+                "item": tf.train.Feature(bytes_list=tf.train.BytesList(value=[item])),
+                "embedding": tf.train.Feature(float_list=tf.train.FloatList(value=embedding)),
+            }
+            example = tf.train.Example(features=tf.train.Features(feature=feature))
+            writer.write(example.SerializeToString())
+    return os.fspath(path)
+
+
 def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     """The ids of the k most cosine-similar rows (brute force), per query."""
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import re
 import tempfile
 from pathlib import Path
 
@@ -276,6 +277,41 @@ def test_bad_embedding_folders(tmp_path):
     with pytest.raises(errors.IndexFilesError, match="Build the index again") as caught:
         similarity_finder.LoadedIndex(str(tmp_path / "cut"), query_dim=4)
     assert pickle.loads(pickle.dumps(caught.value)).path.endswith(files.MAPPING_JSON)
+
+
+_GOOD = [(b"tea", [2.0, 1.0]), (b"milk", [1.0, 2.0]), (b"juice", [1.0, 1.0])]
+
+
+@pytest.mark.parametrize(
+    "record, problem",
+    [
+        ((b"caf\xe9", [1.0, 2.0]), r"has an item that is not UTF-8 text \(b'caf\\xe9'\): "),
+        ((b"water", [1.0, 2.0, 3.0]), r"has 3 floats in its embedding where the first .* 2: "),
+    ],
+    ids=["not utf-8", "another size"],
+)
+@pytest.mark.parametrize("batch", [2, 4096], ids=["batches across files", "one batch"])
+def test_a_record_that_cannot_be_indexed_is_named_and_the_old_index_stays(
+    tmp_path, monkeypatch, record, problem, batch
+):
+    monkeypatch.setattr(index_builder, "_READ_BATCH", batch)
+    embeds, index = tmp_path / "embeds", tmp_path / "index"
+    embeds.mkdir()
+    nn.write_records(embeds / "emb-00000-of-00002.tfrecords", _GOOD)
+    second = nn.write_records(embeds / "emb-00001-of-00002.tfrecords", _GOOD)
+    index_builder.run(index_builder.BuildConfig(str(embeds), str(index)))
+    before = {name: (index / name).read_bytes() for name in os.listdir(index)}
+    nn.write_records(embeds / "emb-00001-of-00002.tfrecords", [_GOOD[0], record, _GOOD[1]])
+    with pytest.raises(errors.EmbeddingFilesError) as caught:
+        index_builder.run(index_builder.BuildConfig(str(embeds), str(index)))
+    message = str(caught.value)
+    assert message.startswith(f"The embeddings in {embeds} cannot be indexed: record 2 ")
+    assert "of emb-00001-of-00002.tfrecords has" in message
+    assert re.search(problem, message) and "generate` again" in message
+    assert (caught.value.path, caught.value.record) == (second, 2)
+    _assert_one_line_and_picklable(caught.value, "path", "record", "problem")
+    assert {name: (index / name).read_bytes() for name in os.listdir(index)} == before
+    assert sorted(os.listdir(tmp_path)) == ["embeds", "index"]  # No temporary folder left.
 
 
 def test_pickles_are_refused_or_restricted(tmp_path):

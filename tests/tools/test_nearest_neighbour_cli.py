@@ -275,6 +275,18 @@ def test_missing_embeddings_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "index").exists()
 
 
+def test_a_record_that_is_not_utf8_is_one_line_naming_it(tmp_path, capsys):
+    for name, records in (("latin1", [(b"caf\xe9", [1.0, 2.0])]),):
+        (tmp_path / name).mkdir()
+        nn.write_records(tmp_path / name / "emb-00000-of-00001.tfrecords", records)
+        argv = [f"--embed_output_dir={tmp_path / name}", f"--index_output_dir={tmp_path / 'i'}"]
+        assert tool_main(["build", *argv]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("tfhub: error: The embeddings in ")
+        assert "record 1 (counting from 1) of emb-00000-of-00001.tfrecords has " in err[0]
+        assert not (tmp_path / "i").exists()
+
+
 def test_a_full_disk_is_one_line_saying_to_free_space(text_module, tmp_path, capsys):
     embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
     data = nn.write_lines(tmp_path / "lines.txt", nn.lines(40) * 100)  # ~200 KB of records.

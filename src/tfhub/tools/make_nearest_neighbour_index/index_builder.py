@@ -112,12 +112,17 @@ def embedding_files(embed_dir: str) -> list[str]:
     return found
 
 
-def _bad_records(embed_dir: str, problem: str) -> errors.EmbeddingFilesError:
+def _bad_records(
+    embed_dir: str, problem: str, *, path: str | None = None, record: int | None = None
+) -> errors.EmbeddingFilesError:
+    """The error for embeddings that cannot be indexed (`path`: the file, if known, else the
+    folder; `record`: the record's number in it, from 1, if known)."""
     return errors.EmbeddingFilesError(
         f"The embeddings in {embed_dir} cannot be indexed: {problem}. Received: "
         f"embed_output_dir={embed_dir!r}",
-        path=embed_dir,
+        path=path or embed_dir,
         problem=problem,
+        record=record,
     )
 
 
@@ -154,6 +159,67 @@ def _damage(paths: list[str], err: Any) -> str:
     return problem
 
 
+def _decoded(items: np.ndarray) -> tuple[list[str], int | None]:
+    """The items as text, and the place of the first that is not UTF-8 (None if all are)."""
+    texts: list[str] = []
+    for place, item in enumerate(items):
+        try:
+            texts.append(item.decode("utf-8"))
+        except UnicodeDecodeError:
+            return texts, place
+    return texts, None
+
+
+# What to do about a record that cannot be indexed (ends the error's problem).
+_NOT_UTF8 = (
+    ": items must be UTF-8 text, as `generate` writes them; convert the input (e.g. iconv -f "
+    "latin1 -t utf-8) and run `make_nearest_neighbour_index generate` again"
+)
+_SIZES = (
+    ": all embeddings must have one size; make the folder's files with one module and "
+    "projection (run `make_nearest_neighbour_index generate` again)"
+)
+
+
+def _item_problem(items: np.ndarray, not_utf8: int | None) -> tuple[int, str] | None:
+    """The place of the first item that is not UTF-8 text (`not_utf8`) and what is wrong."""
+    if not_utf8 is None:
+        return None
+    item = items[not_utf8]
+    shown = repr(item[:40]) + ("..." if len(item) > 40 else "")
+    return not_utf8, f"has an item that is not UTF-8 text ({shown}){_NOT_UTF8}"
+
+
+def _size_problem(lengths: np.ndarray, dim: int) -> tuple[int, str] | None:
+    """The place of the first embedding not of `dim` floats (the first record's size), and
+    what is wrong."""
+    wrong = np.flatnonzero(lengths != dim)
+    if not wrong.size:
+        return None
+    place, length = int(wrong[0]), int(lengths[wrong[0]])
+    return place, f"has {length} floats in its embedding where the first record has {dim}{_SIZES}"
+
+
+def _locate(paths: list[str], index: int) -> tuple[str, int]:
+    """The file and the record number in it (from 1) of record `index` (from 0) of `paths`."""
+    tf = import_tensorflow("make_nearest_neighbour_index build")
+    for path in paths[:-1]:  # Not in these, it is in the last (it was read).
+        count = int(tf.data.TFRecordDataset(path).reduce(np.int64(0), lambda n, _: n + 1))
+        if index < count:
+            return path, index + 1
+        index -= count
+    return paths[-1], index + 1
+
+
+def _record_error(
+    embed_dir: str, paths: list[str], index: int, problem: str
+) -> errors.EmbeddingFilesError:
+    """The error for record `index` (from 0) of the files `paths`, naming its file and number."""
+    path, number = _locate(paths, index)
+    where = f"record {number} (counting from 1) of {os.path.basename(path)}"
+    return _bad_records(embed_dir, f"{where} {problem}", path=path, record=number)
+
+
 def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
     """Reads every (item, embedding) record of an embedding folder, in file order.
 
@@ -161,7 +227,9 @@ def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
         The items and the float32 embeddings [n, dim].
 
     Raises:
-        tfhub.errors.EmbeddingFilesError: no files, damaged records, or mixed embedding sizes.
+        tfhub.errors.EmbeddingFilesError: no files or no records; damaged records (the file
+            named); a record (its file and number named, `.path` and `.record`) whose item is
+            not UTF-8 text, or whose embedding has another size than the first record's.
     """
     paths = embedding_files(embed_dir)  # First: no TensorFlow needed to find none.
     tf = import_tensorflow("make_nearest_neighbour_index build")
@@ -169,12 +237,20 @@ def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
     rows: list[np.ndarray] = []
     try:
         for batch in _parsed_batches(paths):
-            lengths = set(batch["embedding"].row_lengths().numpy().tolist())
-            if len(lengths) != 1 or (rows and lengths != {rows[0].shape[1]}):
-                sizes = sorted(lengths | ({rows[0].shape[1]} if rows else set()))
-                raise _bad_records(embed_dir, f"the embeddings have different sizes {sizes}")
-            rows.append(batch["embedding"].to_tensor().numpy())
-            items.extend(item.decode("utf-8") for item in batch["item"].numpy())
+            raw, embeddings = batch["item"].numpy(), batch["embedding"]
+            values, splits = embeddings.flat_values.numpy(), embeddings.row_splits.numpy()
+            lengths = np.diff(splits)
+            dim = rows[0].shape[1] if rows else int(lengths[0])
+            texts, not_utf8 = _decoded(raw)
+            problems = (
+                _item_problem(raw, not_utf8),
+                _size_problem(lengths, dim),
+            )
+            bad = min((found for found in problems if found is not None), default=None)
+            if bad is not None:
+                raise _record_error(embed_dir, paths, len(items) + bad[0], bad[1])
+            rows.append(values.reshape(len(raw), dim))
+            items.extend(texts)
     except tf.errors.OpError as err:
         raise _bad_records(embed_dir, _damage(paths, err)) from err
     if not items:
