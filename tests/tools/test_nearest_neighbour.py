@@ -286,9 +286,10 @@ _GOOD = [(b"tea", [2.0, 1.0]), (b"milk", [1.0, 2.0]), (b"juice", [1.0, 1.0])]
     "record, problem",
     [
         ((b"caf\xe9", [1.0, 2.0]), r"has an item that is not UTF-8 text \(b'caf\\xe9'\): "),
+        ((b"water", []), r"has an empty embedding \(no floats\): "),
         ((b"water", [1.0, 2.0, 3.0]), r"has 3 floats in its embedding where the first .* 2: "),
     ],
-    ids=["not utf-8", "another size"],
+    ids=["not utf-8", "0 dimensions", "another size"],
 )
 @pytest.mark.parametrize("batch", [2, 4096], ids=["batches across files", "one batch"])
 def test_a_record_that_cannot_be_indexed_is_named_and_the_old_index_stays(
@@ -312,6 +313,16 @@ def test_a_record_that_cannot_be_indexed_is_named_and_the_old_index_stays(
     _assert_one_line_and_picklable(caught.value, "path", "record", "problem")
     assert {name: (index / name).read_bytes() for name in os.listdir(index)} == before
     assert sorted(os.listdir(tmp_path)) == ["embeds", "index"]  # No temporary folder left.
+
+
+def test_zero_dimensional_embeddings_write_no_index(tmp_path):
+    embeds = tmp_path / "embeds"
+    embeds.mkdir()
+    path = nn.write_records(embeds / "emb-00000-of-00001.tfrecords", [(b"a", []), (b"b", [])])
+    with pytest.raises(errors.EmbeddingFilesError, match="record 1 .* has an empty embedding"):
+        index_builder.run(index_builder.BuildConfig(str(embeds), str(tmp_path / "index")))
+    assert sorted(os.listdir(tmp_path)) == ["embeds"]
+    assert os.listdir(embeds) == [os.path.basename(path)]
 
 
 def test_pickles_are_refused_or_restricted(tmp_path):

@@ -275,8 +275,8 @@ def test_missing_embeddings_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "index").exists()
 
 
-def test_a_record_that_is_not_utf8_is_one_line_naming_it(tmp_path, capsys):
-    for name, records in (("latin1", [(b"caf\xe9", [1.0, 2.0])]),):
+def test_a_record_that_is_not_utf8_or_empty_is_one_line_naming_it(tmp_path, capsys):
+    for name, records in (("latin1", [(b"caf\xe9", [1.0, 2.0])]), ("empty", [(b"a", [])])):
         (tmp_path / name).mkdir()
         nn.write_records(tmp_path / name / "emb-00000-of-00001.tfrecords", records)
         argv = [f"--embed_output_dir={tmp_path / name}", f"--index_output_dir={tmp_path / 'i'}"]

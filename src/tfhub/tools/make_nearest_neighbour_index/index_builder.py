@@ -175,6 +175,10 @@ _NOT_UTF8 = (
     ": items must be UTF-8 text, as `generate` writes them; convert the input (e.g. iconv -f "
     "latin1 -t utf-8) and run `make_nearest_neighbour_index generate` again"
 )
+_EMPTY = (
+    ": every record needs the floats of its `embedding`; run `make_nearest_neighbour_index "
+    "generate` again, or remove the record"
+)
 _SIZES = (
     ": all embeddings must have one size; make the folder's files with one module and "
     "projection (run `make_nearest_neighbour_index generate` again)"
@@ -191,12 +195,14 @@ def _item_problem(items: np.ndarray, not_utf8: int | None) -> tuple[int, str] | 
 
 
 def _size_problem(lengths: np.ndarray, dim: int) -> tuple[int, str] | None:
-    """The place of the first embedding not of `dim` floats (the first record's size), and
-    what is wrong."""
-    wrong = np.flatnonzero(lengths != dim)
+    """The place of the first embedding that is empty or not of `dim` floats (the first
+    record's size), and what is wrong."""
+    wrong = np.flatnonzero((lengths != dim) | (lengths == 0))
     if not wrong.size:
         return None
     place, length = int(wrong[0]), int(lengths[wrong[0]])
+    if length == 0:
+        return place, f"has an empty embedding (no floats){_EMPTY}"
     return place, f"has {length} floats in its embedding where the first record has {dim}{_SIZES}"
 
 
@@ -229,7 +235,8 @@ def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
     Raises:
         tfhub.errors.EmbeddingFilesError: no files or no records; damaged records (the file
             named); a record (its file and number named, `.path` and `.record`) whose item is
-            not UTF-8 text, or whose embedding has another size than the first record's.
+            not UTF-8 text, or whose embedding is empty or of another size than the first
+            record's.
     """
     paths = embedding_files(embed_dir)  # First: no TensorFlow needed to find none.
     tf = import_tensorflow("make_nearest_neighbour_index build")
