@@ -287,9 +287,11 @@ _GOOD = [(b"tea", [2.0, 1.0]), (b"milk", [1.0, 2.0]), (b"juice", [1.0, 1.0])]
     [
         ((b"caf\xe9", [1.0, 2.0]), r"has an item that is not UTF-8 text \(b'caf\\xe9'\): "),
         ((b"water", []), r"has an empty embedding \(no floats\): "),
+        ((b"water", [1.0, float("nan")]), r"has nan in its embedding: an index cannot place"),
+        ((b"water", [float("-inf"), 1.0]), r"has -inf in its embedding: an index cannot place"),
         ((b"water", [1.0, 2.0, 3.0]), r"has 3 floats in its embedding where the first .* 2: "),
     ],
-    ids=["not utf-8", "0 dimensions", "another size"],
+    ids=["not utf-8", "0 dimensions", "nan", "inf", "another size"],
 )
 @pytest.mark.parametrize("batch", [2, 4096], ids=["batches across files", "one batch"])
 def test_a_record_that_cannot_be_indexed_is_named_and_the_old_index_stays(

@@ -183,6 +183,10 @@ _SIZES = (
     ": all embeddings must have one size; make the folder's files with one module and "
     "projection (run `make_nearest_neighbour_index generate` again)"
 )
+_NOT_FINITE = (
+    ": an index cannot place NaN or infinite values; remove the record, or fix what made the "
+    "embedding and run `make_nearest_neighbour_index generate` again"
+)
 
 
 def _item_problem(items: np.ndarray, not_utf8: int | None) -> tuple[int, str] | None:
@@ -204,6 +208,20 @@ def _size_problem(lengths: np.ndarray, dim: int) -> tuple[int, str] | None:
     if length == 0:
         return place, f"has an empty embedding (no floats){_EMPTY}"
     return place, f"has {length} floats in its embedding where the first record has {dim}{_SIZES}"
+
+
+def _value_problem(values: np.ndarray, row_splits: np.ndarray) -> tuple[int, str] | None:
+    """The place of the first embedding with a NaN or infinite value, and what is wrong.
+
+    Args:
+        values: the batch's embeddings, one after the other.
+        row_splits: where each record's embedding starts in `values` (and where the last ends).
+    """
+    bad = np.flatnonzero(~np.isfinite(values))
+    if not bad.size:
+        return None
+    place = int(np.searchsorted(row_splits, bad[0], side="right")) - 1
+    return place, f"has {values[bad[0]]} in its embedding{_NOT_FINITE}"
 
 
 def _locate(paths: list[str], index: int) -> tuple[str, int]:
@@ -235,8 +253,8 @@ def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
     Raises:
         tfhub.errors.EmbeddingFilesError: no files or no records; damaged records (the file
             named); a record (its file and number named, `.path` and `.record`) whose item is
-            not UTF-8 text, or whose embedding is empty or of another size than the first
-            record's.
+            not UTF-8 text, whose embedding is empty, of another size than the first record's,
+            or holds NaN or infinite values.
     """
     paths = embedding_files(embed_dir)  # First: no TensorFlow needed to find none.
     tf = import_tensorflow("make_nearest_neighbour_index build")
@@ -252,6 +270,7 @@ def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
             problems = (
                 _item_problem(raw, not_utf8),
                 _size_problem(lengths, dim),
+                _value_problem(values, splits),
             )
             bad = min((found for found in problems if found is not None), default=None)
             if bad is not None:
