@@ -4,10 +4,12 @@ make_image_classifier and module_search)."""
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import pytest
 from tests._helpers import image_models, models
+from tests.tools._picky_modules import save_multiple_of_module
 
 from tfhub import errors
 
@@ -63,6 +65,101 @@ def test_not_an_image_feature_vector_module(tmp_path: Path, kind: str, match: st
         layer = _layer(path)
         check_feature_vector(layer, path, image_size_for_module(layer, path))
     assert caught.value.handle == path and "Received: tfhub_module=" in str(caught.value)
+
+
+def _one_line_with_the_reason(message: str, reason: str) -> None:
+    """The module's own reason is in the one-line message, Keras' and TensorFlow's wrapping
+    is not (it kept "Exception encountered when calling KerasLayer.call().." only)."""
+    assert reason in message and "\n" not in message and "\x1b" not in message
+    for wrapping in ("Exception encountered", "Graph execution error", "Arguments received"):
+        assert wrapping not in message
+    assert "[[{{node" not in message and "[Op:" not in message
+
+
+@pytest.mark.tf
+def test_a_module_failing_at_the_size_says_why_and_the_size_it_takes(tmp_path: Path) -> None:
+    """A variable-size module that fails on --image_size 20 but runs on 224x224 (as a vision
+    transformer whose patches must tile the image): an ImageSizeError with its reason."""
+    from tfhub.tools.image_modules import check_feature_vector
+
+    path = save_multiple_of_module(tmp_path / "multiple_of_16", 16)
+    layer = _layer(path)
+    with pytest.raises(errors.ImageSizeError) as caught:
+        check_feature_vector(layer, path, (20, 20))
+    message = str(caught.value)
+    _one_line_with_the_reason(message, "image size must be a multiple of 16")
+    assert message.startswith(f"The module {path} fails on images of size (20, 20): ")
+    assert "runs on images of size (224, 224): pass --image_size=224" in message
+    assert message.endswith("Received: image_size=20") and isinstance(caught.value, ValueError)
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert (copy.handle, copy.requested, copy.works_at) == (path, 20, (224, 224))
+    assert copy.module_size == (None, None) and "multiple of 16" in copy.problem
+    assert check_feature_vector(layer, path, (32, 32)) == 3  # The layer still works.
+
+
+@pytest.mark.tf
+def test_a_module_failing_at_every_size_tried_keeps_its_reason(tmp_path: Path) -> None:
+    from tfhub.tools.image_modules import check_feature_vector
+
+    path = save_multiple_of_module(tmp_path / "multiple_of_1000", 1000)
+    with pytest.raises(errors.NotAnImageModuleError) as caught:
+        check_feature_vector(_layer(path), path, (20, 20), flag="module")
+    message = str(caught.value)
+    _one_line_with_the_reason(message, "image size must be a multiple of 1000")
+    assert f"{path} is not an image feature-vector module: it fails on " in message
+    assert "of size (20, 20): assertion failed: [image size must be" in message
+    assert message.endswith(f"Received: module={path!r}")
+
+
+@pytest.mark.tf
+def test_make_image_classifier_names_the_module_s_reason(
+    shape_images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tfhub.tools.make_image_classifier.cli import main
+
+    path = save_multiple_of_module(tmp_path / "multiple_of_16", 16)
+    argv = [f"--image_dir={shape_images}", f"--tfhub_module={path}", "--image_size=20"]
+    assert main([*argv, "--train_epochs=1"]) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    _one_line_with_the_reason(line, "image size must be a multiple of 16")
+    assert line.startswith(f"tfhub: error: The module {path} fails on images of size (20, 20)")
+    assert "pass --image_size=224" in line
+
+
+class _KerasWrapped(ValueError):
+    """As Keras re-creates an error raised in a layer's call: same class, wrapped message."""
+
+
+def test_module_reason_unwraps_keras_and_tensorflow() -> None:
+    from tfhub.tools.image_modules import module_reason
+
+    original = _KerasWrapped(
+        "Graph execution error:\n\nDetected at node f defined at (most "
+        'recent call last):\n  File "m.py", line 3, in f\n\nsize too small\n\t '
+        "[[{{node f}}]] [Op:__inference_f_7]"
+    )
+    try:
+        try:
+            raise original
+        except _KerasWrapped:
+            wrapped = _KerasWrapped(
+                "Exception encountered when calling KerasLayer.call().\n\n\x1b[1m"
+                f"{original}\x1b[0m\n\nArguments received by KerasLayer.call():\n  • inputs=x"
+            )
+            wrapped._keras_call_info_injected = True  # type: ignore[attr-defined]
+            raise wrapped from None
+    except _KerasWrapped as err:
+        assert module_reason(err) == "size too small"
+    tf_keras = ValueError(  # Its wrapping, as text only.
+        "Exception encountered when calling layer 'keras_layer' (type KerasLayer).\n\nsize "
+        "too small\n\nCall arguments received by layer 'keras_layer' (type KerasLayer):\n"
+        "  • inputs=tf.Tensor(shape=(2, 20, 20, 3), dtype=float32)"
+    )
+    assert module_reason(tf_keras) == "size too small"
+    long = module_reason(ValueError("x" * 1000 + "\nmore"), limit=50)
+    assert long == "x" * 47 + "..."
+    assert module_reason(ValueError("\n  only indented")) == "only indented"
+    assert module_reason(ValueError()) == "ValueError"
 
 
 @pytest.mark.tf

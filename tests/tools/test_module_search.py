@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from tests._helpers import image_models, image_sets
 from tests._helpers.models import save_text_embedding
+from tests.tools._picky_modules import save_multiple_of_module
 
 from tfhub import errors
 from tfhub.cli.main import main as tfhub_main
@@ -164,6 +165,22 @@ def test_a_module_that_cannot_be_scored_leaves_the_others_ranked(
     assert tool_main([f"--dataset={shape_images}#9", f"--module={missing}", f"--module={text}"])
     printed = capsys.readouterr()
     assert printed.out == "" and printed.err.strip().endswith("no module was scored.")
+
+
+@pytest.mark.tf
+def test_a_module_failing_at_the_image_size_says_why(shape_images, image_modules, tmp_path, capsys):
+    """The error line kept only Keras' "Exception encountered when calling KerasLayer.call().."
+    and dropped the module's own reason."""
+    picky = save_multiple_of_module(tmp_path / "multiple_of_16", 16)
+    argv = [f"--dataset={shape_images}#6", f"--module={picky}", "--image_size=20"]
+    assert tool_main([*argv, f"--module={image_modules['fixed']}"]) == 1
+    printed = capsys.readouterr()
+    assert printed.out.splitlines()[2].split()[-1] == image_modules["fixed"]  # Still ranked.
+    (line,) = [line for line in printed.err.splitlines() if line.startswith("tfhub: error: ")]
+    assert line.startswith(f"tfhub: error: The module {picky} fails on images of size (20, 20)")
+    assert "assertion failed: [image size must be a multiple of 16]" in line
+    assert "pass --image_size=224" in line and line.endswith("Received: image_size=20")
+    assert "Exception encountered" not in line
 
 
 @pytest.mark.tf

@@ -8,6 +8,7 @@ images [batch, height, width, 3] and return a feature vector [batch, dim].
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from .. import errors
@@ -15,6 +16,8 @@ from .. import errors
 logger = logging.getLogger(__name__)
 
 _EXPECTED_INPUT = "float32 images [batch, height, width, 3]"
+USUAL_IMAGE_SIZE = (224, 224)  # Most image modules' size, and upstream module_search's.
+_REASON_LIMIT = 300  # Characters of a module's own error kept in a one-line message.
 
 
 def load_module_layer(handle: str, *, trainable: bool, flag: str = "tfhub_module") -> Any:
@@ -183,25 +186,127 @@ def check_feature_vector(
         The length of the feature vector.
 
     Raises:
+        tfhub.errors.ImageSizeError: the module fails on images of this size but runs on
+            another (a variable-size module: its TF1 default size or 224x224), which the
+            message names, with the module's own reason (`.problem`) and `.works_at`.
         tfhub.errors.NotAnImageModuleError: if the output is not one [batch, dim] tensor, or
-            the module fails on images of this size.
+            the module fails on images of this size (and of the other), with its reason.
     """
+    try:
+        output = _run_on_black_images(layer, image_size)
+    except _call_errors() as err:
+        raise _failure_at_size(layer, handle, image_size, err, flag) from err
+    problem = _output_problem(output)
+    if problem is not None:
+        raise _not_image_module(handle, problem, flag)
+    return int(output.shape[1])
+
+
+def _call_errors() -> tuple[type[BaseException], ...]:
+    """What a module that cannot take the images raises when called."""
+    import tensorflow as tf
+
+    return (TypeError, ValueError, tf.errors.OpError)
+
+
+def _run_on_black_images(layer: Any, image_size: tuple[int, int]) -> Any:
+    """The module's output for two black images of `image_size`."""
     import tensorflow as tf
 
     images = tf.zeros([2, image_size[0], image_size[1], 3], tf.float32)
     # In replica context: under MirroredStrategy, restored functions cannot run cross-replica.
     strategy = tf.distribute.get_strategy()
-    try:
-        output = strategy.experimental_local_results(strategy.run(layer, args=(images,)))[0]
-    except (TypeError, ValueError, tf.errors.OpError) as err:
-        raise _not_image_module(
-            handle,
-            f"it fails on {_EXPECTED_INPUT} of size {image_size}: {err}".splitlines()[0],
-            flag,
-        ) from err
+    return strategy.experimental_local_results(strategy.run(layer, args=(images,)))[0]
+
+
+def _output_problem(output: Any) -> str | None:
+    """Why the module's output is not a feature vector [batch, dim], or None if it is one."""
     if isinstance(output, (dict, list, tuple)):
-        raise _not_image_module(handle, f"it returns a {type(output).__name__} of outputs", flag)
+        return f"it returns a {type(output).__name__} of outputs"
     shape = tuple(output.shape)
     if len(shape) != 2 or shape[1] is None:
-        raise _not_image_module(handle, f"its output has shape {shape}, not [batch, dim]", flag)
-    return int(shape[1])
+        return f"its output has shape {shape}, not [batch, dim]"
+    return None
+
+
+def _failure_at_size(
+    layer: Any, handle: str, image_size: tuple[int, int], err: BaseException, flag: str
+) -> errors.ToolError:
+    """The error for a module that fails on images of `image_size` with `err`: an
+    ImageSizeError if it runs on another size, else NotAnImageModuleError."""
+    reason = module_reason(err)
+    fixed = check_image_input(layer, handle, flag=flag)
+    works_at = None
+    if fixed is None or None in fixed:  # A fixed-size module has no other size to try.
+        works_at = _size_it_takes(layer, handle, image_size)
+    if works_at is None:
+        problem = f"it fails on {_EXPECTED_INPUT} of size {image_size}: {reason}"
+        return _not_image_module(handle, problem, flag)
+    height, width = image_size
+    received = height if height == width else image_size
+    return errors.ImageSizeError(
+        f"The module {handle} fails on images of size {image_size}: {reason}. It runs on "
+        f"images of size {works_at}: pass --image_size={works_at[0]} (or another size it "
+        f"takes). Received: image_size={received}",
+        handle=handle,
+        module_size=fixed,
+        requested=received,
+        works_at=works_at,
+        problem=reason,
+    )
+
+
+def _size_it_takes(layer: Any, handle: str, failed: tuple[int, int]) -> tuple[int, int] | None:
+    """Another size a variable-size module runs on and returns a feature vector for (its TF1
+    default size, else 224x224), or None."""
+    default = _tf1_default_size(handle) if layer.hub_callable.is_hub_module_v1 else None
+    for size in dict.fromkeys([default, USUAL_IMAGE_SIZE]):
+        if size is None or size == failed:
+            continue
+        try:
+            output = _run_on_black_images(layer, size)
+        except _call_errors():
+            continue
+        if _output_problem(output) is None:
+            return size
+    return None
+
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+# Keras' "Arguments received by KerasLayer.call():" (tf_keras: "Call arguments received by
+# layer ...:") and the argument lines after it.
+_KERAS_ARGUMENTS = re.compile(r"^\s*(Call a|A)rguments received by .*", re.MULTILINE | re.DOTALL)
+# Lines that wrap the reason: Keras' header, TensorFlow's graph-error header and node lines.
+_WRAPPER_LINE = re.compile(
+    r"Exception encountered when calling |Graph execution error:|Detected at node |"
+    r"<stack traces unavailable>|Node: "
+)
+_NODE_MARKS = re.compile(r"\s*\[\[\{\{node [^}]*\}\}\]\]|\s*\[Op:[^\]]*\]")
+
+
+def module_reason(err: BaseException, *, limit: int = _REASON_LIMIT) -> str:
+    """The module's own reason for `err`, in one line of at most `limit` characters.
+
+    Keras wraps an error raised in a layer's `call` ("Exception encountered when calling
+    KerasLayer.call()", the reason, then the arguments received), and TensorFlow's graph
+    errors wrap an op's message ("Graph execution error:", "Detected at node ...", a stack,
+    "[[{{node ...}}]] [Op:...]"): this keeps the reason, e.g. "assertion failed: [image size
+    must be a multiple of 16] ...". Indented lines (stacks, details) are left out.
+
+    Args:
+        err: what calling the module raised.
+        limit: the longest reason returned; a longer one is cut and ends with "...".
+
+    Returns:
+        The reason (the error's class name if its message is empty).
+    """
+    original = err.__context__ if getattr(err, "_keras_call_info_injected", False) else None
+    if original is None or type(original) is not type(err):
+        original = err  # Keras re-creates the error with its wrapping: the original is plainer.
+    message = getattr(original, "message", None)  # An OpError's, without its class.
+    text = _ANSI_CODE.sub("", message if isinstance(message, str) else str(original))
+    lines = [line for line in _KERAS_ARGUMENTS.sub("", text).splitlines() if line.strip()]
+    kept = [line for line in lines if not line[0].isspace() and not _WRAPPER_LINE.match(line)]
+    reason = " ".join(_NODE_MARKS.sub("", " ".join(kept or lines[:1])).split())
+    reason = reason or type(original).__name__
+    return reason if len(reason) <= limit else reason[: limit - 3].rstrip() + "..."
