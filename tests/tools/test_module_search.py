@@ -62,6 +62,57 @@ def test_dataset_spec():
         assert pickle.loads(pickle.dumps(caught.value)).value == bad
 
 
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        ("", "NAME is empty"),
+        ("#abc", "the NAME before '#' is empty"),
+        ("my#photos#0", "N is 0"),
+        ("my#photos#-3", "N is -3"),
+        (
+            "my#photos#abc",
+            "'abc' follows the last '#', not a number, and no folder 'my#photos#abc'",
+        ),
+        ("no#such", "'such' follows the last '#', not a number, and no folder 'no#such' exists"),
+        ("my#photos#", "nothing follows the last '#', not a number"),
+    ],
+)
+def test_a_bad_dataset_spec_says_why(spec, why, tmp_path, monkeypatch):
+    (tmp_path / "my#photos").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(errors.ToolFlagError, match="NAME#N") as caught:
+        lib.DataSpec.parse(spec)
+    assert f": {why}" in str(caught.value) and str(caught.value).endswith(f"dataset={spec!r}")
+
+
+def test_a_folder_with_a_hash_sign_in_its_name(shape_images, tmp_path, monkeypatch):
+    """`--dataset='my#photos'`, an existing folder, was refused: the spec was split at its
+    first '#'. A spec naming a folder is that folder; else N follows the last '#'."""
+    shutil.copytree(shape_images, tmp_path / "my#photos")
+    monkeypatch.chdir(tmp_path)
+    assert lib.DataSpec.parse("my#photos") == lib.DataSpec("my#photos")
+    assert lib.DataSpec.parse("my#photos#6") == lib.DataSpec("my#photos", 6)
+    assert str(lib.DataSpec.parse("my#photos#6")) == "my#photos#6"
+    assert len(lib.load_dataset(lib.DataSpec.parse("my#photos")).labels) == 60
+    assert len(lib.load_dataset(lib.DataSpec.parse("my#photos#6")).labels) == 6
+    with pytest.raises(errors.ImageFolderError, match="does not exist"):  # Not tfds: a '#'.
+        lib.load_dataset(lib.DataSpec.parse("other#photos#6"))
+    (tmp_path / "photos#6").mkdir()  # The folder itself, not 6 of "photos".
+    assert lib.DataSpec.parse("photos#6") == lib.DataSpec("photos#6")
+
+
+@pytest.mark.tf
+def test_the_command_reads_a_folder_with_a_hash_sign(
+    shape_images, image_modules, tmp_path, monkeypatch, capsys
+):
+    shutil.copytree(shape_images, tmp_path / "my#photos")
+    monkeypatch.chdir(tmp_path)
+    for spec, count in (("my#photos", 60), ("my#photos#6", 6)):
+        assert tool_main([f"--dataset={spec}", f"--module={image_modules['fixed']}"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"# Module ranking for {spec} ({count} images")
+
+
 def _save_brightness_module(path: str) -> str:
     """A poor feature vector: the mean brightness only (classes differ by colour, not by it)."""
     import tensorflow as tf

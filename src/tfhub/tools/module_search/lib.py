@@ -2,7 +2,8 @@
 
 A dataset spec is `NAME[#N]`: NAME is a local folder with one sub-folder of images per class,
 or a tensorflow_datasets name (read only if already downloaded: this tool never downloads); `#N`
-keeps N examples (taken from the classes in turn, so every class is represented).
+keeps N examples (taken from the classes in turn, so every class is represented). A spec that
+names an existing folder is that folder, `#` and all (`my#photos`); else N follows the last `#`.
 Each module embeds every image (resized to the module's size, else 224x224 as upstream; floats
 in [0, 1]); the score is the fraction of images whose nearest other image (squared L2, as
 upstream) has another label. Lower is better.
@@ -44,23 +45,48 @@ class DataSpec:
 
     @classmethod
     def parse(cls, spec: str) -> DataSpec:
-        """Parses `NAME` or `NAME#N`.
+        """Parses `NAME` or `NAME#N`. A spec that names an existing folder is that folder
+        (`my#photos`); otherwise N follows the last `#` (`my#photos#500`: the folder
+        `my#photos`, 500 examples).
 
         Raises:
-            tfhub.errors.ToolFlagError: an empty name or an N that is not a positive integer.
+            tfhub.errors.ToolFlagError: an empty name, an N that is not a positive integer,
+                or a `#` followed by no number in the name of a folder that does not exist.
         """
-        name, _, count = spec.partition("#")
-        if not name or (count and (not is_number(count) or int(count) < 1)):
-            raise errors.ToolFlagError(
-                "--dataset must be NAME or NAME#N (N a positive number of examples), e.g. "
-                f"./flowers#500. Received: dataset={spec!r}",
-                flag="dataset",
-                value=spec,
-            )
-        return cls(name, int(count) if count else None)
+        if os.path.isdir(spec):
+            return cls(spec)
+        name, hash_sign, after = spec.rpartition("#")
+        count = after if hash_sign else None
+        name = name if hash_sign else spec
+        number = None if count is None else _whole_number(count)
+        if name and (count is None or (number is not None and number >= 1)):
+            return cls(name, number)
+        raise errors.ToolFlagError(
+            "--dataset must be NAME or NAME#N (N a positive number of examples), e.g. "
+            f"./flowers#500: {_why_not_a_spec(spec, name, count, number)}. Received: "
+            f"dataset={spec!r}",
+            flag="dataset",
+            value=spec,
+        )
 
     def __str__(self) -> str:
         return self.name + (f"#{self.num_examples}" if self.num_examples else "")
+
+
+def _why_not_a_spec(spec: str, name: str, count: str | None, number: int | None) -> str:
+    """Why `spec` (NAME, `#`, count, the count's number) is not a dataset spec."""
+    if not name:
+        return "NAME is empty" if count is None else "the NAME before '#' is empty"
+    if number is not None:
+        return f"N is {number}"
+    after = repr(count) if count else "nothing"
+    return f"{after} follows the last '#', not a number, and no folder {spec!r} exists"
+
+
+def _whole_number(text: str) -> int | None:
+    """The integer of `-`digits or digits (`-3`, `500`), else None."""
+    digits = text[1:] if text.startswith("-") else text
+    return int(text) if is_number(digits) else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,8 +248,9 @@ _TFDS_NAME = re.compile(r"[a-z][a-z0-9_]*(/[A-Za-z0-9_.-]+)?(:[0-9.*]+)?")
 def _is_tfds_name(name: str) -> bool:
     """Whether NAME means a tensorflow_datasets dataset rather than a local folder: not an
     existing folder nor a path (`./x`, `/x`, `~/x`); with a `/` (`imagenette/320px`), only if
-    tensorflow_datasets is installed and knows the part before it."""
-    if os.path.isdir(name) or name.startswith((".", "/", "~")):
+    tensorflow_datasets is installed and knows the part before it; never with a `#` (no
+    tensorflow_datasets name has one: `my#photos` is a folder)."""
+    if os.path.isdir(name) or name.startswith((".", "/", "~")) or "#" in name:
         return False
     if "/" not in name and os.sep not in name:
         return True
