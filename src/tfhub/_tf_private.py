@@ -11,8 +11,9 @@ public alternative if one exists), and call it instead of importing the private 
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .utils.lazy import tensorflow as tf
@@ -45,6 +46,33 @@ def keras3_running_layer() -> Any:
         return None
     context = state.get_global_attribute("current_call_ctx")
     return None if context is None else getattr(context, "entry_layer", context)
+
+
+@contextlib.contextmanager
+def keras3_fit_without_first_batch_reduce(model: Any, data_batch: Any) -> Iterator[bool]:
+    """While the block runs, Keras 3's `fit`/`evaluate` of `model` (made under a
+    tf.distribute strategy) skip averaging their first batch over the replicas, which fails
+    for batches that do not split evenly; the compiled loss, metrics and optimizer are built
+    first from `data_batch` (KerasTensors shaped like a batch), under the strategy.
+
+    Reaches `Model._distribute_strategy` (`TensorFlowTrainer._maybe_symbolic_build` averages
+    only when it is set) and `Trainer._symbolic_build`; inside the strategy's scope
+    `model.distribute_strategy` is still that strategy. Checked on Keras 3.12-3.15; no public
+    alternative. Yields False, doing nothing, for a model without a strategy or on a Keras
+    without these names; True otherwise. On exit the model has its strategy again.
+    """
+    strategy = getattr(model, "_distribute_strategy", None)
+    symbolic_build = getattr(model, "_symbolic_build", None)
+    if strategy is None or symbolic_build is None:
+        yield False
+        return
+    with strategy.scope():
+        symbolic_build(data_batch=data_batch)
+        model._distribute_strategy = None
+        try:
+            yield True
+        finally:
+            model._distribute_strategy = strategy
 
 
 # --- tf_keras -----------------------------------------------------------------------------------

@@ -99,18 +99,12 @@ def fit_on_uneven_batches(model: Any, train_data: Any, keras_name: str) -> Itera
     on batches that do not split evenly across the replicas (7 images on 2 replicas: 4 and 3).
 
     Under a strategy, Keras 3's `fit` and `evaluate` first average their input's first batch
-    over the replicas (`strategy.reduce("MEAN", ...)`) to build the compiled loss, metrics and
-    optimizer from it, even when all of them are built already; the uneven parts of a batch
-    cannot be averaged ("Inputs to operation AddN ... must have the same size and shape").
-    The training and test steps themselves take uneven parts (as the last batch of an epoch
-    often has them). Inside this context, what that build would build is built from the shapes
-    of `train_data`'s batches, under the strategy, and Keras skips that build: the model counts as
-    made outside any strategy (`model.distribute_strategy` is then the strategy in scope: the
-    model's own, entered here). On exit the model is tied to its strategy again.
-
-    Private Keras 3 API (checked on Keras 3.15): `Model._distribute_strategy`, which
-    `TensorFlowTrainer._maybe_symbolic_build` checks before averaging, and
-    `Trainer._symbolic_build`, what it calls. Without them (another Keras) this does nothing.
+    over the replicas to build the compiled loss, metrics and optimizer from it, even when all
+    of them are built already; the uneven parts of a batch cannot be averaged ("Inputs to
+    operation AddN ... must have the same size and shape"). The training and test steps
+    themselves take uneven parts (as the last batch of an epoch often has them). Inside this
+    context, that build is done from the shapes of `train_data`'s batches and Keras skips the
+    averaging (`_tf_private.keras3_fit_without_first_batch_reduce`).
 
     Args:
         model: a compiled Keras model, made under the strategy's scope (or under none).
@@ -118,22 +112,17 @@ def fit_on_uneven_batches(model: Any, train_data: Any, keras_name: str) -> Itera
             as it does).
         keras_name: the Keras package in use, "keras" or "tf_keras" (which needs nothing).
     """
-    strategy = getattr(model, "_distribute_strategy", None)
-    symbolic_build = getattr(model, "_symbolic_build", None)
     element_spec = getattr(train_data, "element_spec", None)
-    if keras_name != "keras" or strategy is None or symbolic_build is None or element_spec is None:
+    if keras_name != "keras" or element_spec is None:
         yield
         return
     import keras
     import tensorflow as tf
 
+    from ..._tf_private import keras3_fit_without_first_batch_reduce
+
     batch = tf.nest.map_structure(
         lambda spec: keras.KerasTensor(spec.shape.as_list(), dtype=spec.dtype.name), element_spec
     )
-    with strategy.scope():
-        symbolic_build(data_batch=batch)
-        model._distribute_strategy = None
-        try:
-            yield
-        finally:
-            model._distribute_strategy = strategy
+    with keras3_fit_without_first_batch_reduce(model, batch):
+        yield
