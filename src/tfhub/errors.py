@@ -774,7 +774,9 @@ class ModuleUnavailableError(ToolError, FileNotFoundError):
 
 class ImageSizeError(ToolError, ValueError):
     """No usable image size (`.handle`, `.module_size`, `.requested`): a variable-size module
-    without --image_size, or a requested size the module does not take."""
+    without --image_size, or a requested size the module does not take; for a module that
+    fails at the requested size but runs at another, `.works_at` (that size) and `.problem`
+    (the module's own reason)."""
 
 
 class OutputNotWritableError(ToolError, OSError):
@@ -818,8 +820,10 @@ class ProjectedDimError(ToolError, ValueError):
 
 
 class EmbeddingFilesError(ToolError, ValueError):
-    """Input or embedding files that cannot be used (`.path`, `.problem`): no file matches the
-    pattern, no .tfrecords in the folder, records without `item`/`embedding`, mixed sizes."""
+    """Input or embedding files that cannot be used (`.path`, `.problem`, and `.record`, the
+    record's number in `.path` from 1, when one record is at fault): no file matches the
+    pattern, no .tfrecords in the folder, records without `item`/`embedding`, an item that is
+    not UTF-8, an empty embedding, mixed sizes, NaN or infinite values."""
 
 
 class IndexFilesError(ToolError, ValueError):
