@@ -78,6 +78,9 @@ def _check_exports(saved_model_dir: Path, tflite_file: Path, images: np.ndarray)
     import tensorflow as tf
 
     serve = tf.saved_model.load(os.fspath(saved_model_dir)).signatures["serving_default"]
+    # Upstream's names (tf_keras's first Input and Dense), whichever Keras trained it.
+    assert list(serve.structured_input_signature[1]) == ["input_1"]
+    assert list(serve.structured_outputs) == ["dense"]
     (spec,) = serve.structured_input_signature[1].values()
     assert spec.dtype == tf.float32 and spec.shape.as_list() == [None, *images.shape[1:]]
     (saved,) = serve(tf.constant(images)).values()

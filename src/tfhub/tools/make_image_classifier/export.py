@@ -22,6 +22,7 @@ from ...utils import native_stderr
 from ...utils.paths import STREAMS, relative_below, special_kind
 from ...utils.refused_writes import failed_write
 from .. import atomic_output, module_handles
+from .model import SERVING_INPUT, SERVING_OUTPUT
 
 logger = logging.getLogger(__name__)
 
@@ -205,18 +206,31 @@ def write_labels(path: str, labels: Sequence[str]) -> None:
 
 
 def save_model(model: Any, folder: str) -> None:
-    """Saves a Keras model as a SavedModel with `serving_default` (float images -> softmax).
+    """Saves a Keras model as a SavedModel with `serving_default` (float images -> softmax),
+    its input and output named as upstream's (`model.SERVING_INPUT`, `model.SERVING_OUTPUT`).
 
-    Keras 3 models go through `model.export`, tf_keras models through `tf.saved_model.save`.
+    Keras 3 models go through `keras.export.ExportArchive` (what `model.export` uses, with the
+    output named: `model.export` calls it `output_0`), tf_keras models through
+    `tf.saved_model.save` (which names them after the Input and Dense layers).
     """
+    import tensorflow as tf
+
     from ...keras._compat import object_flavour
 
-    if object_flavour(model) == "keras3":
-        model.export(folder, format="tf_saved_model", verbose=False)
-    else:
-        import tensorflow as tf
-
+    if object_flavour(model) != "keras3":
         tf.saved_model.save(model, folder)
+        return
+    import keras
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    spec = tf.TensorSpec(model.inputs[0].shape, model.inputs[0].dtype, name=SERVING_INPUT)
+    archive.add_endpoint(
+        "serve",
+        lambda images: {SERVING_OUTPUT: model(images, training=False)},
+        input_signature=[spec],
+    )
+    archive.write_out(folder, verbose=False)
 
 
 def tflite_bytes(saved_model_dir: str, *, output_file: str = "") -> bytes:

@@ -18,13 +18,26 @@ def keras_module() -> Any:
     return importlib.import_module(keras_package())
 
 
+# The names of the SavedModel's `serving_default` input and output, those of upstream's models
+# (tf_keras named its first Input "input_1" and Dense "dense"), so TF Serving clients written
+# for them work; Keras would otherwise number them per process (input_2, keras_tensor_5, ...).
+SERVING_INPUT = "input_1"
+SERVING_OUTPUT = "dense"
+
+
 def _head_layers(hparams: HParams, num_classes: int) -> list[Any]:
-    """The classifier's layers on top of the module: Dropout, softmax Dense (L1/L2)."""
+    """The classifier's layers on top of the module: Dropout, softmax Dense (L1/L2) named
+    `SERVING_OUTPUT`."""
     keras = keras_module()
     regularizer = keras.regularizers.L1L2(l1=hparams.l1_regularizer, l2=hparams.l2_regularizer)
     return [
         keras.layers.Dropout(rate=hparams.dropout_rate),
-        keras.layers.Dense(num_classes, activation="softmax", kernel_regularizer=regularizer),
+        keras.layers.Dense(
+            num_classes,
+            activation="softmax",
+            kernel_regularizer=regularizer,
+            name=SERVING_OUTPUT,
+        ),
     ]
 
 
@@ -43,7 +56,7 @@ def build_model(module_layer: Any, hparams: HParams, image_size: Any, num_classe
     keras = keras_module()
     return keras.Sequential(
         [
-            keras.Input(shape=(image_size[0], image_size[1], 3)),
+            keras.Input(shape=(image_size[0], image_size[1], 3), name=SERVING_INPUT),
             module_layer,
             *_head_layers(hparams, num_classes),
         ]
@@ -72,7 +85,11 @@ def attach_head(module_layer: Any, head: Any, image_size: Any) -> Any:
     """
     keras = keras_module()
     return keras.Sequential(
-        [keras.Input(shape=(image_size[0], image_size[1], 3)), module_layer, *head.layers]
+        [
+            keras.Input(shape=(image_size[0], image_size[1], 3), name=SERVING_INPUT),
+            module_layer,
+            *head.layers,
+        ]
     )
 
 
