@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests._helpers import image_models, image_sets
+from tests._helpers.python_process import child_env, run_python
 
 from tfhub import errors
 from tfhub.tools import image_folders
@@ -196,6 +197,78 @@ def test_validation_features_are_computed_while_training_starts_and_errors_reach
             (sets.train, sets.train_size), (None, sets.valid_size), say=lambda line: None,
             callbacks=callbacks.for_store(keras, store, broken, sets.valid_indices),
         )  # fmt: skip
+
+
+VALIDATE_MIRRORED = """
+    import json, os, sys
+    import numpy as np
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from tfhub.tools import image_folders
+    from tfhub.tools.make_image_classifier import data, get_default_hparams, lib
+
+    image_dir, module = sys.argv[1:3]
+    keras = lib.keras_module()
+    keras.utils.set_random_seed(0)
+    hparams = get_default_hparams()._replace(
+        train_epochs=2, batch_size=8, learning_rate=0.1, l1_regularizer=1e-3
+    )
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    lines = []
+    model, labels, history = lib.make_image_classifier(
+        module, image_dir, hparams, strategy, say=lines.append, seed=0
+    )
+    # The validation images, as the tool splits them, through the whole model returned.
+    decoded = image_folders.decode_images(image_folders.list_image_files(image_dir), (32, 32))
+    _, valid = data.split_indices(decoded.label_ids, hparams.validation_split)
+    images = decoded.images[valid].astype(np.float32) / 255.0
+    onehot = np.eye(len(labels), dtype=np.float32)[decoded.label_ids[valid]]
+    evaluated = model.evaluate(
+        images, onehot, batch_size=len(images), verbose=0, return_dict=True
+    )  # 12 images: 6 per replica.
+    # By hand: cross-entropy with label smoothing, plus the Dense kernel's L1 and L2 terms.
+    probabilities = np.asarray(model(images, training=False), np.float64)
+    smoothed = onehot * (1 - hparams.label_smoothing) + hparams.label_smoothing / len(labels)
+    clipped = np.clip(probabilities, 1e-7, 1 - 1e-7)
+    kernel = np.asarray(model.layers[-1].kernel, np.float64)
+    plain_loss = np.mean(-np.sum(smoothed * np.log(clipped), axis=1)) + (
+        hparams.l1_regularizer * np.abs(kernel).sum()
+        + hparams.l2_regularizer * np.square(kernel).sum()
+    )
+    right = np.argmax(probabilities, axis=1) == decoded.label_ids[valid]
+    plain_accuracy = np.float32(right.sum()) / np.float32(len(right))  # As Keras: float32.
+    print(json.dumps({
+        "lines": lines,
+        "val_loss": [float(v) for v in history.history["val_loss"]],
+        "val_accuracy": [float(v) for v in history.history["val_accuracy"]],
+        "evaluated": {k: float(v) for k, v in evaluated.items()},
+        "plain": {"loss": float(plain_loss), "accuracy": float(plain_accuracy)},
+    }))
+"""
+
+
+@pytest.mark.parametrize("flavour", ["keras3", "tf_keras"])
+def test_mirrored_bottleneck_validation_gives_what_evaluate_gives(
+    shape_images: Path, image_modules: dict[str, str], flavour: str
+) -> None:
+    """Under a MirroredStrategy of 2 logical CPUs the head's validation ran inside the
+    strategy's scope, where Keras 3's loss reduction divides by the number of replicas: the
+    val_loss printed and kept in the History was half the loss (0.76 against a training loss
+    of 1.85). It must be the loss Keras' `evaluate`, and the formula, give on the same images."""
+    done = run_python(
+        VALIDATE_MIRRORED, os.fspath(shape_images), image_modules["fixed"],
+        env=child_env(TF_USE_LEGACY_KERAS="1" if flavour == "tf_keras" else "0"),
+    )  # fmt: skip
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    lines = results["lines"]
+    assert any("MirroredStrategy with 2 replica(s)" in line for line in lines)
+    assert any("run through the module once" in line for line in lines)  # Bottlenecks.
+    val_loss, evaluated, plain = results["val_loss"][-1], results["evaluated"], results["plain"]
+    np.testing.assert_allclose(val_loss, evaluated["loss"], rtol=1e-5)
+    np.testing.assert_allclose(val_loss, plain["loss"], rtol=1e-5)
+    assert results["val_accuracy"][-1] == evaluated["accuracy"] == plain["accuracy"]
 
 
 MIRRORED_CLI = """

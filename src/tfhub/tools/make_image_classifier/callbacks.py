@@ -97,7 +97,10 @@ def head_validation(keras: Any, store: ImageStore, indices: np.ndarray) -> Any:
     plus the regularization losses, and categorical accuracy, over the readable images. It
     calls the model once on all the kept features instead of running a `tf.data` pass through
     Keras' test function, which Keras traces at the end of the first epoch (measured on TF
-    Flowers' count of images: 0.22-0.25 s of a 4 s first epoch, against ~0.07 s)."""
+    Flowers' count of images: 0.22-0.25 s of a 4 s first epoch, against ~0.07 s).
+
+    The model's loss must be a Keras `Loss` object (as `compile_model` gives it): its
+    per-image values are averaged here (`_mean_loss`), not by the loss' own reduction."""
     label_ids = np.asarray(store.files.label_ids, np.int64)
     onehot = np.eye(len(store.files.labels), dtype=np.float32)
 
@@ -108,13 +111,36 @@ def head_validation(keras: Any, store: ImageStore, indices: np.ndarray) -> Any:
                 return
             labels = label_ids[readable]
             probabilities = self.model(features, training=False)
-            loss = self.model.loss(onehot[labels], probabilities) + sum(self.model.losses)
+            loss = _mean_loss(self.model.loss, onehot[labels], probabilities)
+            loss += sum(float(value) for value in self.model.losses)
             right = np.argmax(np.asarray(probabilities), axis=-1) == labels
             logs["val_loss"] = float(loss)
             # As Keras' accuracy metric: float32 count of matches over float32 count of images.
             logs["val_accuracy"] = float(np.float32(right.sum()) / np.float32(len(right)))
 
     return HeadValidation()
+
+
+def _mean_loss(loss: Any, y_true: np.ndarray, y_pred: Any) -> float:
+    """The mean over the images of `loss` (a Keras `Loss` object, Keras 3 or tf_keras), as
+    Keras' `evaluate` reports it.
+
+    Not `loss(y_true, y_pred)`: the callbacks run inside `fit`, under the model's distribution
+    strategy's scope, where Keras 3's reduction ("sum_over_batch_size") divides the mean by
+    the number of replicas (`keras.src.losses.loss.scale_loss_for_distribution`: a replica's
+    share of the global loss, which `evaluate` multiplies back). `Loss.call` gives the
+    per-image values, unreduced and unscaled in both flavours.
+
+    Args:
+        loss: the compiled loss, e.g. `keras.losses.CategoricalCrossentropy(...)`.
+        y_true: the one-hot labels, [images, classes].
+        y_pred: the model's probabilities for them, [images, classes].
+
+    Returns:
+        The mean of the per-image losses (float32 values, averaged as float64).
+    """
+    per_image = np.asarray(loss.call(y_true, y_pred), np.float64)
+    return float(per_image.mean())
 
 
 def _batches(dataset: Any) -> Any:
