@@ -14,7 +14,7 @@ from tests._helpers.upstream_records import record
 
 import tfhub as hub
 from tfhub import cache, constants, errors, handles, resolvers
-from tfhub.resolvers import gcs
+from tfhub.resolvers import gcs, http_uncompressed
 
 
 def test_local_folder_returned_as_is(tmp_path):
@@ -516,6 +516,22 @@ def test_uncompressed_format_follows_plain_redirects_to_the_303(server, monkeypa
     server.state.behaviours[:] = [redirect_to("/to-file", "file:///etc/passwd")]
     with pytest.raises(errors.DownloadError, match="not an http.s. address"):
         hub.resolve(server.url("to-file"))
+
+
+def test_uncompressed_format_follows_thirty_redirects_as_requests_does(server, monkeypatch):
+    """requests (and so the compressed format) follows 30 redirects; the UNCOMPRESSED loop
+    fetched the 303 after the 30th and refused it unread ("more than 30 redirects")."""
+    monkeypatch.setattr(gcs, "exists", lambda path: path == "gs://bucket/m")
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    query = "?tf-hub-format=uncompressed"
+    hops = http_uncompressed.MAX_REDIRECTS
+    server.state.behaviours += [redirect_to(f"/a{i}", f"/a{i + 1}{query}") for i in range(hops)]
+    server.state.behaviours.append(see_other(f"/a{hops}", "gs://bucket/m"))
+    assert hub.resolve(server.url("a0")) == "gs://bucket/m"
+    server.state.behaviours += [redirect_to(f"/b{i}", f"/b{i + 1}{query}") for i in range(hops + 1)]
+    server.state.behaviours.append(see_other(f"/b{hops + 1}", "gs://bucket/m"))
+    with pytest.raises(errors.DownloadError, match="more than 30 redirects"):
+        hub.resolve(server.url("b0"))
 
 
 def test_uncompressed_answer_must_be_a_gcs_location(server, monkeypatch):

@@ -106,6 +106,7 @@ def get(
     headers: dict[str, str] | None = None,
     allow_redirects: bool = True,
     max_body: int | None = None,
+    with_token: bool = True,
 ) -> Any:
     """GETs a URL with streaming, retrying connection errors and 5xx with backoff.
 
@@ -116,6 +117,8 @@ def get(
         allow_redirects: follow redirects (False for the uncompressed protocol's 303).
         max_body: read at most this many bytes (plus one, to tell "longer") of the body at once,
             into `response.content`; the rest is never read. For small answers such as a 303.
+        with_token: send TFHUB_TOKEN if `url`'s host is its host (False: never, e.g. after a
+            redirect that requests would have dropped it on, `_token.kept_on_redirect`).
 
     Returns:
         The `requests.Response` (body not read yet, unless `max_body`).
@@ -128,6 +131,8 @@ def get(
     """
     session = _session()
     options = _request_options(url, headers=headers, allow_redirects=allow_redirects)
+    if not with_token:
+        options["auth"] = None
     capper = _body_capper(max_body) if max_body is not None else _deadline.redirect_body_capper
     options["hooks"] = {"response": capper}
     retries = constants.http_retries()

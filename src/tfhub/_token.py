@@ -3,7 +3,9 @@
 `auth_for(url)` gives requests an auth object that adds `Authorization: Bearer <token>` when
 the URL's host (or host:port) is listed in TFHUB_TOKEN_HOST. On a redirect, requests drops the
 header whenever the host, port or scheme changes (`Session.rebuild_auth`), and this auth object
-is not applied again, so the token never follows a redirect to another host.
+is not applied again, so the token never follows a redirect to another host. The redirects
+tfhub follows itself (the UNCOMPRESSED format's, on the way to the 303) ask `kept_on_redirect`,
+the same rule.
 """
 
 from __future__ import annotations
@@ -41,6 +43,16 @@ def token_for(url: str) -> str | None:
     if found is None or not _matches(url, found[1]):
         return None
     return found[0]
+
+
+def kept_on_redirect(source: str, target: str) -> bool:
+    """True if a request's Authorization header may follow a redirect from `source` to
+    `target`, as requests decides (`Session.should_strip_auth`): the same host and port, and
+    not from https to http. For redirects tfhub follows itself."""
+    import requests
+
+    with requests.Session() as session:
+        return not session.should_strip_auth(source, target)
 
 
 def auth_for(url: str) -> Any:

@@ -125,7 +125,8 @@ ENV_VARS: list[EnvVar] = [
     EnvVar(
         TFHUB_TOKEN,
         "a bearer token for a private hub (`tfhub serve --token-file`); sent only to the hosts "
-        "of `TFHUB_TOKEN_HOST`, never across a redirect to another host",
+        "of `TFHUB_TOKEN_HOST`, never across a redirect to another host or port or from https "
+        "to http",
     ),
     EnvVar(
         TFHUB_TOKEN_HOST,

@@ -53,23 +53,27 @@ class HttpUncompressedResolver(Resolver):
                 answer is not a 303, or its body is longer than MAX_LOCATION_BYTES or is not a
                 gs:// path.
         """
-        from .. import _http
+        from .. import _http, _token
 
         response = _http.get(url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES)
-        for _ in range(MAX_REDIRECTS):
-            target = _redirect_target(response, url=url, handle=handle)
-            if target is None:
-                break
+        redirects, with_token = 0, True
+        while (target := _redirect_target(response, url=url, handle=handle)) is not None:
+            if redirects == MAX_REDIRECTS:
+                raise errors.DownloadError(
+                    f"Cannot resolve {handle!r}: the server redirects in a loop (more than "
+                    f"{MAX_REDIRECTS} redirects, last to {redact(target)}). Check the handle, "
+                    "or tell the server's owner."
+                )
+            redirects += 1
+            # As requests: the token never follows to another host or port, nor to plain http.
+            with_token = with_token and _token.kept_on_redirect(url, target)
             url = target
             response = _http.get(
-                url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES
-            )
-        else:
-            response.close()
-            raise errors.DownloadError(
-                f"Cannot resolve {handle!r}: the server redirects in a loop (more than "
-                f"{MAX_REDIRECTS} redirects, last to {redact(url)}). Check the handle, or tell "
-                "the server's owner."
+                url,
+                handle=handle,
+                allow_redirects=False,
+                max_body=MAX_LOCATION_BYTES,
+                with_token=with_token,
             )
         try:
             if response.status_code != 303:
