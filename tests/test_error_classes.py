@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import pickle
 
@@ -60,6 +61,10 @@ def test_every_error_class_pickles_with_its_data(cls):
     again = pickle.loads(pickle.dumps(err))
     assert type(again) is cls and str(again) == str(err) and again.args == err.args
     assert vars(again) == vars(err)
+    if isinstance(err, OSError):  # Kept outside `vars`: ConnectionFailedError lost .filename.
+        fields = ("errno", "strerror", "filename", "filename2")
+        for copied in (again, copy.copy(err)):
+            assert [getattr(copied, f) for f in fields] == [getattr(err, f) for f in fields]
     params = inspect.signature(cls.__init__).parameters.values()
     for name in (p.name for p in params if p.kind is p.KEYWORD_ONLY):
         assert getattr(again, name) == _DATA[name]
@@ -80,6 +85,8 @@ def test_data_attributes_and_builtin_bases():
     assert errors.CacheError(28, "full").errno == 28  # OSError's (errno, message) form.
     full = errors.DiskFullError(28, "No space left on device", path="/c", remedy=None)
     assert isinstance(full, errors.CacheError) and (full.errno, full.path) == (28, "/c")
+    again = pickle.loads(pickle.dumps(full))
+    assert (again.errno, again.strerror, again.path) == (28, "No space left on device", "/c")
 
 
 def test_messages_never_show_credentials():

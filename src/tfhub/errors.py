@@ -17,13 +17,26 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not import
     from typing import Any
 
 
-def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
-    """Recreates a pickled tfhub error without calling `__init__` (its keywords are in `state`)."""
+# OSError's fields, kept in the exception object itself, not in its `__dict__`.
+_OS_ERROR_FIELDS = ("errno", "strerror", "filename", "filename2")
+
+
+def _rebuild(
+    cls: type[BaseException],
+    args: tuple[Any, ...],
+    state: dict[str, Any],
+    os_fields: tuple[Any, ...] = (),
+) -> Any:
+    """Recreates a pickled tfhub error without calling `__init__` (its keywords are in `state`;
+    an OSError's errno, strerror, filename and filename2 in `os_fields`)."""
     builtin: Any = cls  # The builtin whose memory layout `cls` has: its `__new__` is safe.
     while builtin.__module__ != "builtins":
         builtin = builtin.__base__ or BaseException  # Only `object` has no base.
     err = builtin.__new__(cls)
     err.args = args
+    for name, value in zip(_OS_ERROR_FIELDS, os_fields, strict=False):
+        if value is not None:  # Set to None, they would change OSError's str().
+            setattr(err, name, value)
     err.__dict__.update(state)
     return err
 
@@ -46,7 +59,11 @@ class TFHubError(Exception):
         super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+        """Pickling (and `copy.copy`) keeps the message, the data and OSError's fields."""
+        os_fields = ()
+        if isinstance(self, OSError):
+            os_fields = tuple(getattr(self, name) for name in _OS_ERROR_FIELDS)
+        return (_rebuild, (type(self), self.args, dict(self.__dict__), os_fields))
 
 
 def restore_data_after_keras(err: BaseException) -> None:
