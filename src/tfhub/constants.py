@@ -470,7 +470,9 @@ def kaggle_endpoint() -> str:
     try:
         parts = urllib.parse.urlsplit(endpoint)
         sound = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-        sound = sound and not (parts.query or parts.fragment or " " in endpoint)
+        # `?`/`#` even with nothing after them (urlsplit drops those), and no whitespace or
+        # control characters (urlsplit silently removes tabs and newlines).
+        sound = sound and not any(c in "?#" or c.isspace() or not c.isprintable() for c in endpoint)
         _ = parts.port  # Raises ValueError for a port that is no number or out of range.
     except ValueError:
         sound = False
