@@ -73,9 +73,18 @@ def restore_data_after_keras(err: BaseException) -> None:
     the layer's arguments added to the message (and marks it `_keras_call_info_injected`): the
     new error keeps the class but not the original's data. The original is its `__context__`.
     """
+    original = original_before_keras(err)
+    if original is not None:
+        err.__dict__.update(original.__dict__)
+
+
+def original_before_keras(err: BaseException) -> BaseException | None:
+    """The exception Keras re-created as `err` (see `restore_data_after_keras`), or None if
+    Keras did not re-create it."""
     original = err.__context__
     if getattr(err, "_keras_call_info_injected", False) and type(original) is type(err):
-        err.__dict__.update(original.__dict__)
+        return original
+    return None
 
 
 class FrozenInstanceError(TFHubError, AttributeError):

@@ -16,7 +16,7 @@ from .. import errors
 logger = logging.getLogger(__name__)
 
 _EXPECTED_INPUT = "float32 images [batch, height, width, 3]"
-USUAL_IMAGE_SIZE = (224, 224)  # Most image modules' size, and upstream module_search's.
+USUAL_IMAGE_SIZE = (224, 224)  # Most image modules' size; module_search's default, as upstream.
 _REASON_LIMIT = 300  # Characters of a module's own error kept in a one-line message.
 
 
@@ -163,7 +163,7 @@ def image_size_for_module(
         return requested
     if None not in fixed:
         return int(fixed[0]), int(fixed[1])  # type: ignore[arg-type]
-    default = _tf1_default_size(handle) if layer.hub_callable.is_hub_module_v1 else None
+    default = _module_default_size(layer, handle)
     if default is not None:
         return default
     raise errors.ImageSizeError(
@@ -173,6 +173,11 @@ def image_size_for_module(
         module_size=fixed,
         requested=None,
     )
+
+
+def _module_default_size(layer: Any, handle: str) -> tuple[int, int] | None:
+    """The image size a variable-size TF1 module's image-module info names, else None."""
+    return _tf1_default_size(handle) if layer.hub_callable.is_hub_module_v1 else None
 
 
 def check_feature_vector(
@@ -259,7 +264,7 @@ def _failure_at_size(
 def _size_it_takes(layer: Any, handle: str, failed: tuple[int, int]) -> tuple[int, int] | None:
     """Another size a variable-size module runs on and returns a feature vector for (its TF1
     default size, else 224x224), or None."""
-    default = _tf1_default_size(handle) if layer.hub_callable.is_hub_module_v1 else None
+    default = _module_default_size(layer, handle)
     for size in dict.fromkeys([default, USUAL_IMAGE_SIZE]):
         if size is None or size == failed:
             continue
@@ -300,9 +305,8 @@ def module_reason(err: BaseException, *, limit: int = _REASON_LIMIT) -> str:
     Returns:
         The reason (the error's class name if its message is empty).
     """
-    original = err.__context__ if getattr(err, "_keras_call_info_injected", False) else None
-    if original is None or type(original) is not type(err):
-        original = err  # Keras re-creates the error with its wrapping: the original is plainer.
+    # Keras re-creates the error with its wrapping: the original is plainer.
+    original = errors.original_before_keras(err) or err
     message = getattr(original, "message", None)  # An OpError's, without its class.
     text = _ANSI_CODE.sub("", message if isinstance(message, str) else str(original))
     lines = [line for line in _KERAS_ARGUMENTS.sub("", text).splitlines() if line.strip()]

@@ -31,7 +31,6 @@ from . import utils
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_IMAGE_SIZE = (224, 224)  # Upstream resized every image to this.
 _BATCH = 32
 _ROWS_PER_BLOCK = 1024
 
@@ -292,7 +291,7 @@ def _image_size(layer: Any, handle: str, image_size: int | None) -> tuple[int, i
     try:
         return image_modules.image_size_for_module(layer, handle, image_size, flag="module")
     except errors.ImageSizeError:
-        return DEFAULT_IMAGE_SIZE  # Any size and no --image_size: as upstream, 224x224.
+        return image_modules.USUAL_IMAGE_SIZE  # Any size and no --image_size: as upstream, 224x224.
 
 
 def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | None) -> np.ndarray:
