@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -521,14 +522,20 @@ def find_doc_files(root: str | os.PathLike[str]) -> list[Path]:
     return sorted(found)
 
 
-def list_docs(root: str | os.PathLike[str]) -> list[DocFile]:
+def list_docs(
+    root: str | os.PathLike[str],
+    *,
+    on_unreadable: Callable[[Path, errors.DocFormatError], None] | None = None,
+) -> list[DocFile]:
     """Every parseable documentation file of a hub folder, sorted by path.
 
-    Files whose first line names no kind are skipped with a warning (`tfhub validate` reports
-    them); other format problems are kept in each doc's `.problems`.
+    Files whose first line names no kind are skipped, with a warning unless `on_unreadable`
+    is given (`tfhub validate` reports them); other format problems are kept in each doc's
+    `.problems`.
 
     Args:
         root: the hub folder.
+        on_unreadable: called with each skipped file and its error instead of the warning.
 
     Returns:
         The parsed docs.
@@ -538,5 +545,8 @@ def list_docs(root: str | os.PathLike[str]) -> list[DocFile]:
         try:
             docs.append(parse_doc(file, root=root))
         except errors.DocFormatError as err:
-            logger.warning("Skipping %s", err)
+            if on_unreadable is None:
+                logger.warning("Skipping %s", err)
+            else:
+                on_unreadable(file, err)
     return docs

@@ -273,18 +273,15 @@ def mirror_doc_assets(
 def _readable_docs(root: str | os.PathLike[str], report: MirrorReport | None) -> list[fmt.DocFile]:
     """The docs of the hub whose first line parses; the others go to `report.failed` (by their
     path below the hub), or, without a report, are skipped with a warning."""
-    docs = []
-    for file in fmt.find_doc_files(root):
-        try:
-            docs.append(fmt.parse_doc(file, root=root))
-        except errors.DocFormatError as err:
-            if report is None:
-                logger.warning("Skipping %s", err)
-            else:
-                shown = fmt.relative_paths(file, root)[1]
-                reason = str(err).removeprefix(f"{shown}:{err.line}: ")
-                report.failed.append((shown, f"line {err.line}: {reason}"))
-    return docs
+    if report is None:
+        return fmt.list_docs(root)
+
+    def fail(file: Path, err: errors.DocFormatError) -> None:
+        shown = fmt.relative_paths(file, root)[1]
+        reason = str(err).removeprefix(f"{shown}:{err.line}: ")
+        report.failed.append((shown, f"line {err.line}: {reason}"))
+
+    return fmt.list_docs(root, on_unreadable=fail)
 
 
 def _install_kept(
