@@ -223,8 +223,8 @@ def test_inspect_reports_signatures_and_variables(capsys, upstream_dir):
     tf2_bytes = 4 * sum(math.prod(shape) for shape in tf2_vars)
     assert f"variables: {len(tf2_vars)} ({tf2_bytes} bytes)" in out
     code, out, err = run(capsys, "inspect", str(upstream_dir))  # Not a model folder.
-    assert code == 1 and out == "" and err.count("\n") == 1
-    assert err.startswith("tfhub: error: ") and "saved_model.pb" in err
+    assert code == 7 and out == "" and err.count("\n") == 1
+    assert err.startswith("tfhub: not found: ") and "saved_model.pb" in err
 
 
 @pytest.mark.tf
@@ -390,6 +390,52 @@ def test_mistyped_scheme_exits_2_without_tensorflow(tmp_path):
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("tfhub: invalid handle: No resolver reads htps:// handles")
     assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "needs"),
+    [
+        (["resolve", "gs://bucket/m.tar.gz"], "Reading gs:// paths needs the package"),
+        (["inspect", "{upstream}/tf2_saved_model"], "Describing a model needs the package"),
+    ],
+)
+def test_a_missing_dependency_exits_8(argv, needs, upstream_dir):
+    """It exited 1 as "tfhub: error:": MissingDependencyError is a TFHubError, and that row of
+    the error table came before ImportError's."""
+    from tests._helpers.python_process import child_env
+
+    code = (
+        "import sys\nsys.modules['tensorflow'] = None  # As if not installed.\n"
+        "from tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
+    )
+    argv = [arg.format(upstream=upstream_dir) for arg in argv]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=60,
+    )
+    assert done.returncode == 8, done.stderr
+    assert done.stderr.startswith(f"tfhub: missing dependency: {needs} 'tensorflow'")
+    assert done.stderr.count("\n") == 1 and "pip install" in done.stderr
+
+
+@pytest.mark.tf
+def test_inspect_and_tools_of_a_folder_without_a_model_exit_not_found(capsys, tmp_path):
+    """`tfhub inspect` of a folder without saved_model.pb and a tool's missing module exit 7
+    (the model is not found there), as `tfhub resolve` of a missing path; they exited 1."""
+    from tests._helpers.image_sets import make_image_folder
+
+    (tmp_path / "empty").mkdir()
+    code, out, err = run(capsys, "inspect", str(tmp_path / "empty"))
+    assert code == 7 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"tfhub: not found: The model {tmp_path / 'empty'} cannot be loaded")
+    make_image_folder(tmp_path / "images", per_class=2)
+    images = str(tmp_path / "images")
+    argv = ["make-image-classifier", "--image_dir", images, "--tfhub_module", "/nonexistent"]
+    code, out, err = run(capsys, *argv)
+    assert code == 7 and err.startswith("tfhub: not found: The module /nonexistent does not exist")
 
 
 def test_credentials_are_not_shown_by_pull_or_cache_list(capsys, server, served_dir):

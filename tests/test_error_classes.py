@@ -167,3 +167,41 @@ def test_users_get_tfhub_errors_not_bare_builtins():
                     found.add((rel, name))
     assert found - set(_BUILTIN_RAISES_ALLOWED) == set()
     assert set(_BUILTIN_RAISES_ALLOWED) - found == set()  # Keep the list true.
+
+
+# What each exit code of the `tfhub` command means (docs/cli.md, "Errors"), by tfhub's kinds of
+# error first, then by the builtin a class subclasses; 1 for any other error.
+_CODE_OF_KIND: list[tuple[type[BaseException], int]] = [
+    (errors.OfflineModeError, 3),  # Offline and not cached.
+    (errors.DownloadError, 4),  # Download failed, not an archive.
+    (errors.ArchiveError, 5),  # Bad or unsafe archive.
+    (errors.CacheError, 6),  # Cache not usable.
+    (errors.InvalidHandleError, 2),  # Invalid or unsupported handle, invalid value.
+    (errors.UnsupportedHandleError, 2),
+    (errors.SettingError, 2),
+    (errors.ArgumentError, 2),
+]
+_CODE_OF_BUILTIN: list[tuple[type[BaseException], int]] = [
+    (FileNotFoundError, 7),  # Not found.
+    (ImportError, 8),  # Missing dependency.
+]
+
+
+def _documented_code(err: BaseException) -> int:
+    for cls, code in _CODE_OF_KIND + _CODE_OF_BUILTIN:
+        if isinstance(err, cls):
+            return code
+    return 1
+
+
+@pytest.mark.parametrize("cls", _error_classes(), ids=lambda cls: cls.__name__)
+def test_every_error_class_exits_with_the_code_its_meaning_documents(cls):
+    """MissingDependencyError exited 1, not 8, and the FileNotFoundErrors other than
+    ModelNotFoundError (a model folder without saved_model.pb, a tool's module that does not
+    exist) 1, not 7: the catch-all TFHubError row of the table came before theirs."""
+    from tfhub.cli import _errors
+
+    err = _instance(cls)
+    label, code = _errors.classify(err)
+    assert code == _documented_code(err), (label, code)
+    assert (code == 7) == (label == "not found") and (code == 8) == (label == "missing dependency")

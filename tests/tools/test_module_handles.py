@@ -102,7 +102,7 @@ def test_the_tools_name_their_module_flag(
     line = err.strip().splitlines()[-1]  # module_search logs "Scoring ..." before it.
     assert "Traceback" not in err
     flag = argv[2].lstrip("-")
-    assert line.startswith("tfhub: error: The module") and "no saved_model.pb" in line
+    assert line.startswith("tfhub: not found: The module") and "no saved_model.pb" in line
     assert line.endswith(f"Received: {flag}={os.fspath(not_a_model)!r}")
 
 

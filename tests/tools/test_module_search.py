@@ -205,7 +205,7 @@ def test_a_module_that_cannot_be_scored_leaves_the_others_ranked(
     assert len(table) == 3 and table[2].split()[:1] + table[2].split()[-1:] == ["1", good]
     err = [line for line in printed.err.splitlines() if not line.startswith("tfhub: Scoring")]
     assert err[0].startswith("tfhub: error: ") and "not an image feature-vector module" in err[0]
-    assert err[1].startswith(f"tfhub: error: The module {missing} does not exist")
+    assert err[1].startswith(f"tfhub: not found: The module {missing} does not exist")
     assert err[2] == (
         f"tfhub: 2 of 3 modules could not be scored ({text}, {missing}): see the errors above; "
         "the table ranks the others."

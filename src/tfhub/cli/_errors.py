@@ -13,32 +13,65 @@ import threading
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from .. import constants, errors
 from ..utils import lazy
 from ..utils.redact import redact
 from ..utils.threads import daemon_thread
 
-# (exception class, label, exit code); the first matching row wins.
-_TABLE: list[tuple[type[BaseException], str, int]] = [
-    (errors.OfflineModeError, "offline", 3),
-    (errors.NotAnArchiveError, "not a model archive", 4),
-    (errors.DownloadError, "download failed", 4),
-    (errors.UnsafeArchiveError, "unsafe archive", 5),
-    (errors.ArchiveError, "bad archive", 5),
-    (errors.CacheError, "cache error", 6),
-    (errors.ModelNotFoundError, "not found", 7),
-    (errors.UnknownSchemeError, "invalid handle", 2),
-    (errors.UnsupportedHandleError, "unsupported handle", 2),
-    (errors.InvalidHandleError, "invalid handle", 2),
-    (errors.SettingError, "invalid value", 2),
-    (errors.ArgumentError, "invalid value", 2),
-    (errors.TFHubError, "error", 1),
-    (FileNotFoundError, "not found", 7),
-    (ImportError, "missing dependency", 8),
-    (OSError, "OS error", 1),
-    (ValueError, "invalid value", 2),
+
+class _Row(NamedTuple):
+    """One row of `_TABLE`: errors of class `cls` are reported as `tfhub: <label>: <message>`
+    and exit `code`."""
+
+    cls: type[BaseException]
+    label: str
+    code: int
+
+
+# The exit codes (docs/cli.md, `tfhub --help`): 2 invalid handle or value, 3 offline and not
+# cached, 4 download failed, 5 bad or unsafe archive, 6 cache not usable, 7 not found (a path or
+# handle that does not exist, or that does not hold what the command needs there: an archive
+# file, a model's saved_model.pb or variables, a hub's assets/docs), 8 missing dependency, 1 any
+# other error.
+# The first matching row wins, so a class comes before its bases; the builtins whose meaning
+# has a code (FileNotFoundError, ImportError) come before the catch-all TFHubError, which tfhub's
+# MissingModelFileError or MissingDependencyError would match first (their MRO lists it first).
+_TABLE: list[_Row] = [
+    _Row(errors.OfflineModeError, "offline", 3),
+    _Row(errors.NotAnArchiveError, "not a model archive", 4),
+    _Row(errors.DownloadError, "download failed", 4),
+    _Row(errors.UnsafeArchiveError, "unsafe archive", 5),
+    _Row(errors.ArchiveError, "bad archive", 5),
+    _Row(errors.CacheError, "cache error", 6),
+    _Row(errors.ModelNotFoundError, "not found", 7),
+    _Row(errors.UnknownSchemeError, "invalid handle", 2),
+    _Row(errors.UnsupportedHandleError, "unsupported handle", 2),
+    _Row(errors.InvalidHandleError, "invalid handle", 2),
+    _Row(errors.SettingError, "invalid value", 2),
+    _Row(errors.ArgumentError, "invalid value", 2),
+    _Row(FileNotFoundError, "not found", 7),
+    _Row(ImportError, "missing dependency", 8),
+    _Row(errors.TFHubError, "error", 1),
+    _Row(OSError, "OS error", 1),
+    _Row(ValueError, "invalid value", 2),
 ]
+
+
+def classify(err: BaseException) -> tuple[str, int]:
+    """Returns the label and exit code of `err`: those of the first row of `_TABLE` it matches.
+
+    Args:
+        err: the exception that ended the command.
+
+    Returns:
+        (label, exit code); ("unexpected error", 1) for an exception no row matches.
+    """
+    for row in _TABLE:
+        if isinstance(err, row.cls):
+            return row.label, row.code
+    return "unexpected error", 1
 
 
 def report(err: BaseException) -> int:
@@ -50,11 +83,7 @@ def report(err: BaseException) -> int:
     Returns:
         The process exit code (never 0).
     """
-    label, code = "unexpected error", 1
-    for cls, row_label, row_code in _TABLE:
-        if isinstance(err, cls):
-            label, code = row_label, row_code
-            break
+    label, code = classify(err)
     if constants.is_debug() and sys.stderr is not None:
         with contextlib.suppress(OSError, ValueError):
             traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
