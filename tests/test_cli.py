@@ -421,6 +421,19 @@ def test_a_missing_dependency_exits_8(argv, needs, upstream_dir):
     assert done.stderr.count("\n") == 1 and "pip install" in done.stderr
 
 
+def test_publish_and_pack_of_a_missing_or_empty_folder_exit_not_found(capsys, tmp_path):
+    """Exit 7, as `tfhub inspect` and `tfhub resolve` of such a path; it was 1."""
+    (tmp_path / "empty").mkdir()
+    for model in (tmp_path / "missing", tmp_path / "empty"):
+        for argv in (
+            ["publish", str(model), str(tmp_path / "hub"), "--handle", "acme/m/1"],
+            ["pack", str(model), "-o", str(tmp_path / "m.tar.gz")],
+        ):
+            code, out, err = run(capsys, *argv)
+            assert code == 7 and out == "" and err.startswith(f"tfhub: not found: {model} ")
+    assert not (tmp_path / "hub").exists() and not (tmp_path / "m.tar.gz").exists()
+
+
 @pytest.mark.tf
 def test_inspect_and_tools_of_a_folder_without_a_model_exit_not_found(capsys, tmp_path):
     """`tfhub inspect` of a folder without saved_model.pb and a tool's missing module exit 7

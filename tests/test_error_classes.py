@@ -205,3 +205,19 @@ def test_every_error_class_exits_with_the_code_its_meaning_documents(cls):
     label, code = _errors.classify(err)
     assert code == _documented_code(err), (label, code)
     assert (code == 7) == (label == "not found") and (code == 8) == (label == "missing dependency")
+
+
+@pytest.mark.parametrize(
+    ("reason", "code"),
+    [
+        ("not a folder", 7),  # Missing, or a file: no model folder where the command looked.
+        ("no saved_model.pb", 7),  # A folder, but no model in it: as `tfhub inspect` says 7.
+        ("not a regular file: variables/link", 1),  # A model, but not one to publish.
+        ("saved_model.pb (0 bytes) holds no MetaGraph", 1),  # A damaged model.
+    ],
+)
+def test_a_folder_that_holds_no_model_exits_not_found(reason, code):
+    from tfhub.cli import _errors
+
+    err = errors.NotAModelError("m", path="/models/x", reason=reason)
+    assert _errors.classify(err) == (("not found", 7) if code == 7 else ("error", 1))

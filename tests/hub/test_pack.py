@@ -213,9 +213,9 @@ def test_pack_command_prints_the_archive_and_refuses_non_models(tf2_model, tmp_p
     out, _ = capsys.readouterr()
     packed = pack.pack(tf2_model, tmp_path / "again.tar.gz")
     assert out == f"{output}\t{packed.size}\tsha256={packed.sha256}\n"
-    assert main(["pack", str(tmp_path), "-o", str(tmp_path / "no.tar.gz")]) == 1
+    assert main(["pack", str(tmp_path), "-o", str(tmp_path / "no.tar.gz")]) == 7
     _, err = capsys.readouterr()
-    assert err.startswith("tfhub: error: ") and "holds no saved_model.pb" in err
+    assert err.startswith("tfhub: not found: ") and "holds no saved_model.pb" in err
     assert len(err.strip().splitlines()) == 1
 
 

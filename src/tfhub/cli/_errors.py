@@ -20,14 +20,24 @@ from ..utils import lazy
 from ..utils.redact import redact
 from ..utils.threads import daemon_thread
 
+# NotAModelError's `.reason` (hub/pack.py's check_model_folder) when no model is where the
+# command was pointed: the path is missing or not a folder, or the folder holds no
+# saved_model.pb. Its other reasons (a symlink inside, a model that does not load) are 1.
+_NO_MODEL_THERE = frozenset({"not a folder", "no saved_model.pb"})
+
+
+def _no_model_there(err: BaseException) -> bool:
+    return getattr(err, "reason", None) in _NO_MODEL_THERE
+
 
 class _Row(NamedTuple):
-    """One row of `_TABLE`: errors of class `cls` are reported as `tfhub: <label>: <message>`
-    and exit `code`."""
+    """One row of `_TABLE`: errors of class `cls` (for which `when` holds, if given) are
+    reported as `tfhub: <label>: <message>` and exit `code`."""
 
     cls: type[BaseException]
     label: str
     code: int
+    when: Callable[[BaseException], bool] | None = None
 
 
 # The exit codes (docs/cli.md, `tfhub --help`): 2 invalid handle or value, 3 offline and not
@@ -46,6 +56,7 @@ _TABLE: list[_Row] = [
     _Row(errors.ArchiveError, "bad archive", 5),
     _Row(errors.CacheError, "cache error", 6),
     _Row(errors.ModelNotFoundError, "not found", 7),
+    _Row(errors.NotAModelError, "not found", 7, when=_no_model_there),
     _Row(errors.UnknownSchemeError, "invalid handle", 2),
     _Row(errors.UnsupportedHandleError, "unsupported handle", 2),
     _Row(errors.InvalidHandleError, "invalid handle", 2),
@@ -69,7 +80,7 @@ def classify(err: BaseException) -> tuple[str, int]:
         (label, exit code); ("unexpected error", 1) for an exception no row matches.
     """
     for row in _TABLE:
-        if isinstance(err, row.cls):
+        if isinstance(err, row.cls) and (row.when is None or row.when(err)):
             return row.label, row.code
     return "unexpected error", 1
 
