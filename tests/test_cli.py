@@ -368,16 +368,47 @@ def test_cache_commands_say_they_manage_local_caches(capsys, monkeypatch):
         assert code == 6 and "manages local cache folders" in err and out == "", command
 
 
-@pytest.mark.parametrize(
-    "command", [["resolve"], ["pull"], ["import"], ["cache", "list"], ["cache", "prune"]]
-)
+# The environment variables each command's --help must name (besides TFHUB_DEBUG, in all).
+_DOWNLOADS = ["TFHUB_CACHE_DIR", "TFHUB_OFFLINE", "TFHUB_TOKEN", "TFHUB_TOKEN_HOST", "HTTPS_PROXY"]
+_HELP_ENVIRONMENT = {
+    ("resolve",): _DOWNLOADS,
+    ("pull",): _DOWNLOADS,
+    ("import",): ["TFHUB_CACHE_DIR", "TFHUB_MAX_EXTRACTED_BYTES"],
+    ("inspect",): [*_DOWNLOADS, "TF_CPP_MIN_LOG_LEVEL"],
+    ("cache", "list"): ["TFHUB_CACHE_DIR"],
+    ("cache", "prune"): ["TFHUB_CACHE_DIR", "TFHUB_LOCK_TIMEOUT"],
+    ("demo",): ["TF_CPP_MIN_LOG_LEVEL"],
+    ("pack",): ["TF_CPP_MIN_LOG_LEVEL"],
+    ("publish",): ["TFHUB_MAX_EXTRACTED_BYTES", "TF_CPP_MIN_LOG_LEVEL"],
+    ("validate",): [],
+    ("mirror",): [*_DOWNLOADS, "TFHUB_KAGGLE_ENDPOINT", "TF_CPP_MIN_LOG_LEVEL"],
+    ("serve",): [],
+}
+
+
+@pytest.mark.parametrize("command", sorted(_HELP_ENVIRONMENT), ids=" ".join)
 def test_subcommand_help_has_description_examples_and_environment(capsys, command):
+    """docs/cli.md: `tfhub COMMAND --help` shows what a command does, examples and the
+    environment variables that apply to it; inspect, demo, pack, publish, validate, mirror and
+    serve showed neither examples nor variables."""
+    from tfhub import constants
+
     with pytest.raises(SystemExit) as info:
         main([*command, "--help"])
     out = capsys.readouterr().out
     assert info.value.code == 0
-    assert "examples:" in out and "environment:" in out and "TFHUB_CACHE_DIR" in out
     assert len(out.split("\n\n")[1]) > 40  # A description, not just the usage line.
+    examples = out.split("\nexamples:\n", 1)[1].split("\n\n")[0].splitlines()
+    assert examples and all(f"tfhub {command[0]}" in line for line in examples), examples
+    section = out.split("\nenvironment:\n", 1)[1].splitlines()
+    named = [
+        line.split()[0].rstrip(",") for line in section if line.startswith("  ") and line[2] != " "
+    ]
+    for name in [*_HELP_ENVIRONMENT[command], "TFHUB_DEBUG"]:
+        assert name in named, (name, section)
+    known = {name.strip() for var in constants.ENV_VARS for name in var.name.split(",")}
+    assert set(named) <= known  # Only variables tfhub documents (constants.ENV_VARS).
+    assert max(map(len, examples + section)) <= 100
 
 
 def test_mistyped_scheme_exits_2_without_tensorflow(tmp_path):

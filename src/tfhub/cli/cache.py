@@ -8,16 +8,13 @@ import json
 import os
 from typing import Any
 
-from .. import cache, errors
+from .. import cache, constants, errors
 from ..utils.printable import escaped
-from ._parsers import add_command, add_documented_parser, help_when_bare
+from ._parsers import add_command, add_documented_parser, environment, help_when_bare
 
-CACHE_ENV = """\
-environment:
-  TFHUB_CACHE_DIR     the cache folder (default <tempdir>/tfhub_modules)
-  TFHUB_LOCK_TIMEOUT  seconds rm waits for a download that shows no sign of life (default 120)
-"""
-
+CACHE_ENV = environment(
+    constants.TFHUB_CACHE_DIR, constants.TFHUB_LOCK_TIMEOUT, constants.TFHUB_DEBUG
+)
 
 _add = functools.partial(add_documented_parser, environment=CACHE_ENV)
 

@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from .. import cache, constants, errors
 from ..hub import APP_MODULES
 from ..utils.lazy import import_optional, import_tensorflow, require
-from ._parsers import add_command
+from ._parsers import add_documented_parser, environment
 
 BUNDLED_MODEL = "half_plus_two_v1.tar.gz"
 MODEL_URL_PATH = "models/tfhub-demo/half_plus_two/1"
@@ -210,7 +210,21 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub demo` to the `tfhub` parser."""
-    parser = add_command(commands, "demo")
+    parser = add_documented_parser(
+        commands,
+        "demo",
+        description="Serve the model shipped with tfhub (half_plus_two, TF1 Hub format) over "
+        "HTTP on 127.0.0.1, resolve it into a temporary cache, inspect it, run it with "
+        "hub.load, hub.KerasLayer in Keras 3 (saved to .keras and loaded back) and hub.Module "
+        "in a TF1 graph; then stop the server and remove every temporary file. Offline.",
+        examples="  tfhub demo\n  tfhub demo -v      # TensorFlow's start-up lines too",
+        environment=environment(
+            constants.TF_CPP_MIN_LOG_LEVEL,
+            constants.TFHUB_DEBUG,
+            note="(TFHUB_CACHE_DIR, TFHUB_OFFLINE and TFHUB_MODEL_LOAD_FORMAT do not apply: "
+            "the demo\nuses its own temporary cache.)",
+        ),
+    )
     parser.set_defaults(run=run_command)
 
 

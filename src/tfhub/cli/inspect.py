@@ -10,15 +10,29 @@ import argparse
 import json
 from typing import Any
 
+from .. import constants
 from ..keras._arguments import suggested_signature
 from ..model_info import describe
 from ..saved_model import resolve
-from ._parsers import add_command
+from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment
+
+INSPECT_ENV = environment(
+    *DOWNLOAD_VARIABLES, constants.TF_CPP_MIN_LOG_LEVEL, constants.TFHUB_DEBUG
+)
 
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub inspect` to the `tfhub` parser."""
-    parser = add_command(commands, "inspect")
+    parser = add_documented_parser(
+        commands,
+        "inspect",
+        description="Resolve a handle (downloading it into the cache if needed) and show the "
+        "model: its format (TF1 Hub module or TF2 SavedModel), tag sets, signatures with their "
+        "inputs and outputs, variables, and the op libraries it needs; for a TF2 reusable "
+        "SavedModel also how hub.KerasLayer calls it. Uses TensorFlow.",
+        examples="  tfhub inspect https://host/models/m/1\n  tfhub inspect ./my_model --json",
+        environment=INSPECT_ENV,
+    )
     parser.add_argument("handle")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_inspect)

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from .. import errors
+from .. import constants, errors
 from ..hub import docs_format as fmt
 from ..hub import mirror as mirror_lib
 from ..hub import pack as pack_lib
@@ -16,16 +16,40 @@ from ..hub import staging, starter, validator
 from ..hub.publish import Published
 from ..utils.paths import home_expanded
 from . import _errors
-from ._parsers import add_command
+from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment
+
+_LOADING = (constants.TF_CPP_MIN_LOG_LEVEL, constants.TFHUB_DEBUG)  # Commands that load a model.
+PACK_ENV = environment(*_LOADING)
+PUBLISH_ENV = environment(constants.TFHUB_MAX_EXTRACTED_BYTES, *_LOADING)
+VALIDATE_ENV = environment(constants.TFHUB_DEBUG)
+MIRROR_ENV = environment(*DOWNLOAD_VARIABLES, *_LOADING)
 
 
 def add_commands(commands: Any) -> None:
     """Adds pack, publish, validate and mirror to the `tfhub` parser."""
-    parser = add_command(commands, "pack")
+    parser = add_documented_parser(
+        commands,
+        "pack",
+        description="Load a model folder (TF2 SavedModel or TF1 Hub module) with TensorFlow to "
+        "check it, then write a deterministic .tar.gz of it (the same folder gives the same "
+        "bytes) and print `ARCHIVE<TAB>SIZE<TAB>sha256=...`.",
+        examples="  tfhub pack ./my_model -o my_model.tar.gz\n"
+        "  tfhub pack ./my_model -o /dev/stdout | ssh host 'cat > my_model.tar.gz'",
+        environment=PACK_ENV,
+    )
     parser.add_argument("model_dir", metavar="MODEL_DIR")
     parser.add_argument("-o", "--output", required=True, type=home_expanded, metavar="FILE.tar.gz")
     parser.set_defaults(run=run_pack)
-    parser = add_command(commands, "publish")
+    parser = add_documented_parser(
+        commands,
+        "publish",
+        description="Add a model version to a hub folder (tfhub.dev's layout): load the model "
+        "(a folder or a .tar.gz of one), pack it, write its signature summary and its doc (the "
+        "--doc given, or a starter doc), all or nothing. Versions are immutable unless --force.",
+        examples="  tfhub publish ./my_model hub/ --handle acme/text-embedding/1 --license "
+        "apache-2.0\n  tfhub publish model.tar.gz hub/ --handle acme/text-embedding/2 --doc 2.md",
+        environment=PUBLISH_ENV,
+    )
     parser.add_argument(
         "model_dir", metavar="MODEL_DIR", help="the model folder, or a .tar.gz (.tgz, .tar) of one"
     )
@@ -37,10 +61,29 @@ def add_commands(commands: Any) -> None:
     _add_starter_options(parser)
     parser.add_argument("--force", action="store_true", help="replace an existing version")
     parser.set_defaults(run=run_publish)
-    parser = add_command(commands, "validate")
+    parser = add_documented_parser(
+        commands,
+        "validate",
+        description="Check every doc under ROOT/assets/docs as tfhub.dev's CI did (and the model "
+        "files beside each model doc); print one `file:line: message` per problem, exit 1 if "
+        "there is any. Also removes what killed publishes left behind.",
+        examples="  tfhub validate hub/",
+        environment=VALIDATE_ENV,
+    )
     parser.add_argument("root", metavar="ROOT")
     parser.set_defaults(run=run_validate)
-    parser = add_command(commands, "mirror")
+    parser = add_documented_parser(
+        commands,
+        "mirror",
+        description="Resolve each HANDLE as tfhub.resolve does (a hub or Kaggle URL, a gs:// "
+        "path, a local folder or .tar.gz) and publish it into ROOT, for air-gapped servers; "
+        "with --from-docs, mirror the URL asset-paths of ROOT's docs.",
+        examples="  tfhub mirror https://hub.example/acme/emb/1 hub/\n"
+        "  tfhub mirror ./downloaded_model hub/ --as acme/emb/1\n"
+        "  TFHUB_TOKEN=... TFHUB_TOKEN_HOST=hub.corp tfhub mirror https://hub.corp/acme/emb/1 "
+        "hub/\n  tfhub mirror hub/ --from-docs",
+        environment=MIRROR_ENV,
+    )
     parser.add_argument("sources", nargs="*", metavar="HANDLE", help="anything tfhub resolves")
     parser.add_argument("root", metavar="ROOT")
     parser.add_argument("--as", dest="as_handle", help="publisher/model/version (one HANDLE)")

@@ -6,23 +6,18 @@ import argparse
 import functools
 from typing import Any
 
+from .. import constants
 from ..saved_model import resolve
 from ..utils.redact import redact
-from ._parsers import add_documented_parser
+from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment
 
-RESOLVE_ENV = """\
-environment:
-  TFHUB_CACHE_DIR          the cache folder (default <tempdir>/tfhub_modules)
-  TFHUB_OFFLINE=1          use the cache only
-  TFHUB_MODEL_LOAD_FORMAT  AUTO (default), COMPRESSED or UNCOMPRESSED
-  TFHUB_HTTP_TIMEOUT       seconds per connection or read (default 60)
-  TFHUB_HTTP_RETRIES       retries of a failed request (default 4)
-  TFHUB_LOCK_TIMEOUT       seconds another process's download may show no sign of life (120)
-  TFHUB_DOWNLOAD_PROGRESS  0/1: progress bar off/on (default: on in a terminal)
-  TFHUB_KAGGLE_ENDPOINT    download Kaggle models from this base URL
-  HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, TFHUB_DISABLE_CERT_VALIDATION
-"""
-
+RESOLVE_ENV = environment(*DOWNLOAD_VARIABLES, constants.TFHUB_DEBUG)
+IMPORT_ENV = environment(
+    constants.TFHUB_CACHE_DIR,
+    constants.TFHUB_LOCK_TIMEOUT,
+    constants.TFHUB_MAX_EXTRACTED_BYTES,
+    constants.TFHUB_DEBUG,
+)
 
 _parser = functools.partial(add_documented_parser, environment=RESOLVE_ENV)
 
@@ -52,7 +47,9 @@ def add_commands(commands: Any) -> None:
         "import",
         description="Extract a local archive into the cache entry of a handle (http(s) URLs "
         "and gs:// archives), as if it had been downloaded from there.",
-        examples="  tfhub import model.tar.gz --handle https://host/models/m/1",
+        examples="  tfhub import model.tar.gz --handle https://host/models/m/1\n"
+        "  ssh host cat model.tar.gz | tfhub import /dev/stdin --handle https://host/models/m/1",
+        environment=IMPORT_ENV,
     )
     parser.add_argument("archive", help="a .tar, .tar.gz or .tgz file of the model folder")
     parser.add_argument("--handle", required=True, help="the handle it will be found under")

@@ -7,16 +7,28 @@ import logging
 import os
 from typing import Any
 
+from .. import constants
 from ..utils.lazy import require
 from ..utils.paths import home_expanded
-from ._parsers import add_command
+from ._parsers import add_documented_parser, environment
 
 logger = logging.getLogger(__name__)
 
 
 def add_commands(commands: Any) -> None:
     """Adds `tfhub serve` to the `tfhub` parser."""
-    parser = add_command(commands, "serve")
+    parser = add_documented_parser(
+        commands,
+        "serve",
+        description="Serve a hub folder (tfhub.dev's layout) over HTTP: models by the hosting "
+        "protocol (what hub.load and tensorflow_hub download), pages, search and a JSON API. "
+        "Read-only; SIGINT or SIGTERM stops it gracefully (exit 0). See docs/hub.md.",
+        examples="  tfhub serve hub/\n"
+        "  tfhub serve hub/ --host 0.0.0.0 --workers 4 --base-url https://hub.corp.example\n"
+        "  tfhub serve hub/ --token-file tokens.txt   # clients set TFHUB_TOKEN, TFHUB_TOKEN_HOST\n"
+        "  tfhub serve hub/ --print-nginx-config 80 > /etc/nginx/conf.d/hub.conf",
+        environment=environment(constants.TFHUB_DEBUG),
+    )
     parser.add_argument("root", metavar="ROOT", help="the hub folder (holding assets/docs/...)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port (8000)")
