@@ -407,6 +407,28 @@ def test_sighup_stops_a_uvicorn_server_gracefully(hub_root, tmp_path):
     assert "Traceback" not in log.read_text() and "Error" not in log.read_text()
 
 
+@pytest.mark.parametrize(("server_name", "workers"), [("granian", "1"), ("uvicorn", "2")])
+def test_a_non_gs_uncompressed_base_is_warned_about_once_and_sigterm_exits_0(
+    hub_root, tmp_path, server_name, workers
+):
+    """The warning was printed 4 times per start, with one worker too: by the command's option
+    check, again by `serve`'s, by each worker's app and its first scan of ROOT. SIGTERM stops
+    the server gracefully: exit 0 (docs/cli.md, docs/hub.md), not 143 as other commands."""
+    log = tmp_path / "serve.log"
+    options = ("--uncompressed-base", "https://x/hub", "--server", server_name)
+    with serve_hub(hub_root, log, *options, "--workers", workers) as running:
+        answer = requests.get(
+            running.url("test/half-plus-two/1?tf-hub-format=uncompressed"),
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code == 303  # The base is used as given.
+    assert running.proc.returncode == 0
+    text = log.read_text()
+    assert text.count("--uncompressed-base https://x/hub is not a gs:// location") == 1, text
+    assert "Traceback" not in text
+
+
 def test_bad_options_fail_in_one_line(tmp_path, capsys):
     assert main(["serve", str(tmp_path / "missing")]) != 0
     assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "none")]) != 0

@@ -77,7 +77,7 @@ def run_command(args: argparse.Namespace) -> int:
     from ..hub import APP_MODULES
 
     require(*APP_MODULES, args.server, purpose="tfhub serve")
-    from ..hub.runner import check_options, serve
+    from ..hub.runner import serve
     from ..hub.settings import ServeSettings
 
     settings = ServeSettings(
@@ -89,8 +89,16 @@ def run_command(args: argparse.Namespace) -> int:
         access_log=not args.no_access_log,
         rescan_seconds=args.rescan,
     )
-    options = {"host": args.host, "port": args.port, "workers": args.workers}
-    check_options(settings, server=args.server, **options)
-    print(f"tfhub: serving {settings.root} at http://{args.host}:{args.port}/", flush=True)
-    serve(settings, server=args.server, **options)
+
+    def announce() -> None:  # Once the options passed their checks.
+        print(f"tfhub: serving {settings.root} at http://{args.host}:{args.port}/", flush=True)
+
+    serve(
+        settings,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        server=args.server,
+        on_ready=announce,
+    )
     return 0

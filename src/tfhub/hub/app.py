@@ -101,6 +101,13 @@ def check_settings(settings: ServeSettings) -> frozenset[str] | None:
             f"{settings.rescan_seconds}",
             option="--rescan",
         )
+    return read_tokens(settings.token_file) if settings.token_file else None
+
+
+def warn_about_settings(settings: ServeSettings) -> None:
+    """Logs a warning for each setting that works but is likely a mistake: an
+    --uncompressed-base that is not a gs:// location. Called once, by the parent process
+    (`runner.check_options`), not by each worker or rescan as `check_settings` is."""
     base = settings.uncompressed_base
     if base and not base.startswith("gs://"):
         logger.warning(
@@ -108,7 +115,6 @@ def check_settings(settings: ServeSettings) -> frozenset[str] | None:
             "resolvers read uncompressed models only from gs:// (other clients may differ).",
             base,
         )
-    return read_tokens(settings.token_file) if settings.token_file else None
 
 
 def hub_state(request: Request) -> HubState:

@@ -14,7 +14,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import errors
@@ -26,7 +26,15 @@ SERVERS = ("granian", "uvicorn")
 DEFAULT_SERVER = "granian"
 
 
-def serve(settings: ServeSettings, *, host: str, port: int, workers: int, server: str) -> None:
+def serve(
+    settings: ServeSettings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    server: str,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
     """Serves ROOT until interrupted.
 
     Args:
@@ -35,12 +43,16 @@ def serve(settings: ServeSettings, *, host: str, port: int, workers: int, server
         port: the TCP port.
         workers: how many worker processes (each a full, independent copy of the app).
         server: "granian" (Rust HTTP core, files sent natively) or "uvicorn".
+        on_ready: called once the options passed their checks, before the server starts
+            (`tfhub serve` prints its address then).
 
     Raises:
         tfhub.errors.ServeConfigError: for an unknown server or bad options (checked here,
             before any worker starts; each worker then scans ROOT).
     """
     check_options(settings, host=host, port=port, workers=workers, server=server)
+    if on_ready is not None:
+        on_ready()
     os.environ[SETTINGS_ENV] = settings.to_env()
     if server == "granian":
         _serve_granian(host=host, port=port, workers=workers)
@@ -51,7 +63,8 @@ def serve(settings: ServeSettings, *, host: str, port: int, workers: int, server
 def check_options(
     settings: ServeSettings, *, host: str, port: int, workers: int, server: str
 ) -> None:
-    """Checks, in the parent before any worker starts, every option that can be checked.
+    """Checks, in the parent before any worker starts, every option that can be checked, and
+    warns (once: workers do not) about a setting that is likely a mistake.
 
     Raises:
         tfhub.errors.ServeConfigError: an unknown server, a port outside 1-65535 or already in
@@ -70,10 +83,11 @@ def check_options(
         raise errors.ServeConfigError(
             f"--port must be between 1 and 65535. Received: {port}", option="--port"
         )
-    from .app import check_settings
+    from .app import check_settings, warn_about_settings
 
     check_settings(settings)
     _check_free(host, port)
+    warn_about_settings(settings)
 
 
 def _check_free(host: str, port: int) -> None:
