@@ -253,7 +253,18 @@ def test_env_var_tables_are_generated_from_constants():
     root = Path(__file__).parent.parent
     for doc in ("README.md", "docs/resolving.md"):
         text = (root / doc).read_text()
-        assert table in text, f"{doc}: paste the output of `python tests/test_download_env.py`"
+        assert table in text, f"{doc}: paste the output of `python -m tfhub.constants`"
+    from tests._helpers.python_process import child_env
+
+    printed = subprocess.run(  # The command docs/resolving.md gives (it gave a test file's path,
+        [sys.executable, "-m", "tfhub.constants"],  # which needs PYTHONPATH=. to run).
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=60,
+        check=True,
+    )
+    assert printed.stdout == table
     documented = {name for var in constants.ENV_VARS for name in var.name.split(", ")}
     defined = {
         value
@@ -261,12 +272,6 @@ def test_env_var_tables_are_generated_from_constants():
         if name.isupper() and isinstance(value, str) and value.startswith(("TFHUB_", "TF_"))
     }
     assert defined <= documented  # Every variable in constants.py is in the table.
-
-
-if __name__ == "__main__":  # `python tests/test_download_env.py` prints the table for the docs.
-    from tfhub import constants
-
-    print(constants.env_table_markdown(), end="")
 
 
 def test_a_misspelt_variable_is_named_once(server, served_dir, isolated_cache, monkeypatch, caplog):
