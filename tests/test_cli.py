@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -696,3 +697,47 @@ def test_import_reads_an_archive_from_a_pipe(tmp_path, isolated_cache):
         piped.wait(timeout=30)
     assert done.returncode == 0, done.stderr
     assert read_tree(done.stdout.strip()) == MODEL_FILES
+
+
+def _ipv6_loopback_port() -> int:
+    """A free TCP port on ::1; skips the test where this machine has no IPv6 loopback."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+            return int(sock.getsockname()[1])
+    except OSError as err:
+        pytest.skip(f"this machine has no IPv6 loopback (::1): {err}")
+
+
+def test_serve_on_an_ipv6_address_prints_a_url_that_opens(tmp_path):
+    import requests
+    from tests._helpers.hub_server import SRC, _stop, write_publisher
+
+    write_publisher(tmp_path, "lab", "Lab")
+    port = _ipv6_loopback_port()
+    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, "serve", str(tmp_path), "--host", "::1", "--port", str(port)],
+        env=dict(os.environ, PYTHONPATH=SRC),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        url = line.rsplit(" at ", 1)[-1].strip()
+        assert url == f"http://[::1]:{port}/", line
+        for _ in range(200):  # The address is printed before the server listens.
+            try:
+                assert requests.get(url + "healthz", timeout=5).status_code == 200
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        else:
+            pytest.fail(f"nothing answered at {url}")
+    finally:
+        _stop(child)

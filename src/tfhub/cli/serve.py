@@ -65,6 +65,13 @@ def add_commands(commands: Any) -> None:
     parser.set_defaults(run=run_command)
 
 
+def listening_url(host: str, port: int) -> str:
+    """Returns the URL `tfhub serve` prints for `--host` and `--port`: an IPv6 address (`::1`)
+    goes in brackets, as URLs write it (RFC 3986), so the printed URL can be opened as it is."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Serves until interrupted (or prints the nginx config)."""
     if args.print_nginx_config:
@@ -91,7 +98,8 @@ def run_command(args: argparse.Namespace) -> int:
     )
 
     def announce() -> None:  # Once the options passed their checks.
-        print(f"tfhub: serving {settings.root} at http://{args.host}:{args.port}/", flush=True)
+        url = listening_url(args.host, args.port)
+        print(f"tfhub: serving {settings.root} at {url}", flush=True)
 
     serve(
         settings,
