@@ -167,6 +167,8 @@ def test_mirror_from_another_tfhub_serve_copies_its_doc(text_model, tmp_path):
         "<!-- asset-path: 3.tar.gz -->\n<!-- task: text-embedding -->\n"
         "<!-- fine-tunable: true -->\n<!-- format: saved_model_2 -->\n"
         "<!-- license: apache-2.0 -->\n\n## Overview\nWritten by the central team.\n"
+        'model = hub.load("https://HUB_HOST/acme/emb/3")\n'
+        "Older: https://HUB_HOST/acme/emb/3.1 and https://HUB_HOST/acme/emb/31.\n"
     )
     publish.publish(text_model, source_root, "acme/emb/3", doc=doc)
     settings = ServeSettings(root=str(source_root), access_log=False, rescan_seconds=0)
@@ -174,7 +176,13 @@ def test_mirror_from_another_tfhub_serve_copies_its_doc(text_model, tmp_path):
         source = central.url("acme/emb/3")
         published = mirror.mirror(source, tmp_path / "edge", as_handle="team/emb/7")
     mirrored = tmp_path / "edge/assets/docs/team/models/emb/7.md"
-    expected = doc.read_text().replace("acme/emb/3", "team/emb/7").replace("3.tar.gz", "7.tar.gz")
+    expected = (
+        doc.read_text()
+        .replace("# Module acme/emb/3", "# Module team/emb/7")
+        .replace("3.tar.gz", "7.tar.gz")
+        # The edge hub's page tells users to load its own handle (it named acme/emb/3).
+        .replace('HUB_HOST/acme/emb/3")', 'HUB_HOST/team/emb/7")')
+    )
     assert mirrored.read_text() == expected  # No --task needed: the source hub knew it.
     assert published.wrote_doc and published.doc == mirrored
     assert validator.validate_tree(tmp_path / "edge") == []
@@ -247,3 +255,30 @@ def test_mirror_from_a_tfhub_serve_below_a_path_copies_its_doc(text_model, tmp_p
         in err
     )
     assert "writing a starter doc for acme/emb/2" in err
+
+
+def test_mirror_without_as_from_a_hub_below_a_path_keeps_its_handle(text_model, tmp_path):
+    """Without --as, a version of a hub served below a path (`https://host/hub/acme/emb/1`)
+    is the hub's acme/emb/1, as its API says: mirror installed it as hub/acme/emb/1, under a
+    made-up publisher 'hub', with the doc's first line rewritten to that."""
+    from tests._helpers.hub_server import free_port
+
+    from tfhub.hub import publish
+    from tfhub.hub.runner import BackgroundServer
+    from tfhub.hub.settings import ServeSettings
+
+    source_root = tmp_path / "central"
+    publish.publish(text_model, source_root, "acme/emb/1")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/hub"
+    settings = ServeSettings(
+        root=str(source_root), access_log=False, rescan_seconds=0, base_url=base
+    )
+    with BackgroundServer(settings, port=port):
+        published = mirror.mirror(f"{base}/acme/emb/1", tmp_path / "edge")
+    edge_docs = tmp_path / "edge/assets/docs"
+    assert published.doc == edge_docs / "acme/models/emb/1.md"
+    assert not (edge_docs / "hub").exists()
+    source_doc = (source_root / "assets/docs/acme/models/emb/1.md").read_text()
+    assert published.doc.read_text() == source_doc
+    assert validator.validate_tree(tmp_path / "edge") == []

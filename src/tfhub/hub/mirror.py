@@ -88,8 +88,9 @@ def mirror(
     Args:
         source: any handle `tfhub.resolve` accepts.
         root: the hub folder.
-        as_handle: the handle in the hub (`publisher/model/version`); default: derived from the
-            source (see `derive_handle`).
+        as_handle: the handle in the hub (`publisher/model/version`); default: the version's
+            handle in the source hub, if its JSON API answers (a hub served below a path
+            included), else derived from the source (see `derive_handle`).
         info: description, task and license for a starter doc.
         force: replace a version that is already mirrored or published.
 
@@ -102,7 +103,11 @@ def mirror(
         tfhub.errors.TFHubError: resolving failed (download, not found, offline, ...).
         NotAModelError, DocValidationError: as `publish`.
     """
-    target = fmt.parse_handle(as_handle) if as_handle else derive_handle(source)
+    explicit = fmt.parse_handle(as_handle) if as_handle else None
+    derived = None if explicit else derive_handle(source)
+    found, asked = _source_doc(source)
+    # A hub served below a path (https://host/hub/acme/emb/1) names acme/emb/1, as its API says.
+    target = explicit or (found.origin if found else derived)
     if target is None:
         raise errors.InvalidHandleError(
             f"Cannot tell the hub handle of {public_source(source)!r}: pass --as "
@@ -110,13 +115,24 @@ def mirror(
         )
     path = saved_model_lib.resolve(source)
     base = info or starter.StarterInfo()
-    has_doc = fmt.doc_path(root, target).is_file()
+    doc_text = None
+    if not fmt.doc_path(root, target).is_file():
+        doc_text = _retargeted(found, target) if found else None
+        if found is None and asked:
+            logger.warning(
+                "Found no doc of %s at its hub's JSON API (asked %s): writing a starter doc for "
+                "%s. If the source is a `tfhub serve`, check that its API answers there (a hub "
+                "behind a reverse proxy needs its --base-url), or edit the starter doc.",
+                public_source(source),
+                ", ".join(asked),
+                target,
+            )
     with _local_copy(path) as local:
         published = install(
             local,
             root,
             target,
-            doc_text=None if has_doc else source_doc(source, target),
+            doc_text=doc_text,
             info=_described(base, target, source),
             force=force,
             keep_existing_doc=True,
@@ -125,18 +141,29 @@ def mirror(
     return published
 
 
-def source_doc(source: str, target: DocHandle) -> str | None:
-    """The doc of a version mirrored from another `tfhub serve`, rewritten for `target`.
+@dataclass(frozen=True)
+class SourceDoc:
+    """A version's Module doc as another `tfhub serve` published it."""
+
+    text: str  # The doc, its first line `# Module <origin>`.
+    origin: DocHandle  # The version's handle in that hub.
+
+
+def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
+    """The Module doc of the version `source` names on another `tfhub serve`, if it has one.
 
     The source hub's JSON API (`<prefix>/api/models/<publisher>/<model>`) gives each version's
-    doc as published; its first line gets the target's handle and its asset-path the archive
-    written beside it. A hub served below a path (`tfhub serve --base-url https://host/hub`)
+    doc as published. A hub served below a path (`tfhub serve --base-url https://host/hub`)
     has its API there: the API is asked at each prefix of the URL's path, the shortest first,
-    until one answers. None (with a warning) if no API gives a Module doc for the version.
+    until one answers.
+
+    Returns:
+        (the doc, or None if no API gives a Module doc for the version; the API URLs asked,
+        none for a source that is not a hub URL).
     """
     parsed = handles.parse(source)
     if not isinstance(parsed, handles.HttpModel) or handles.is_archive_path(parsed.url):
-        return None
+        return None, []
     asked: list[str] = []
     for api, origin in _api_urls(parsed.url):
         asked.append(public_source(api))
@@ -149,19 +176,10 @@ def source_doc(source: str, target: DocHandle) -> str | None:
             logger.info("No doc from %s (%s)", public_source(api), err)
             continue
         text = _version_doc(data, origin.version)
-        if text is not None:
-            return _retargeted(text, target)
+        if text is not None and text.startswith(f"# {DocKind.MODULE.value} "):
+            return SourceDoc(text.replace("\r\n", "\n"), origin), asked
         break  # The source's hub answered: it has no Module doc for the version.
-    if asked:
-        logger.warning(
-            "Found no doc of %s at its hub's JSON API (asked %s): writing a starter doc for "
-            "%s. If the source is a `tfhub serve`, check that its API answers there (a hub "
-            "behind a reverse proxy needs its --base-url), or edit the starter doc.",
-            public_source(source),
-            ", ".join(asked),
-            target,
-        )
-    return None
+    return None, asked
 
 
 def _api_urls(url: str) -> list[tuple[str, DocHandle]]:
@@ -194,14 +212,19 @@ def _version_doc(data: object, version: int | None) -> str | None:
     return None
 
 
-def _retargeted(text: str, target: DocHandle) -> str | None:
-    """A Module doc with the first line and asset-path of `target` (None if not a Module doc)."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    if not lines[0].startswith(f"# {DocKind.MODULE.value} "):
-        return None
+def _retargeted(doc: SourceDoc, target: DocHandle) -> str:
+    """The source's doc for `target`: its first line names `target`, its asset-path is the
+    archive written beside it, and a hub URL of the source version in its body (the usage
+    snippet's `https://HUB_HOST/<origin>`) names `target` too."""
+    lines = doc.text.split("\n")
     lines[0] = f"# {DocKind.MODULE.value} {target}"
     asset = f"<!-- {validator.ASSET_PATH}: {target.version}{fmt.ARCHIVE_SUFFIX} -->"
-    return "\n".join(asset if _ASSET_LINE.match(line) else line for line in lines)
+    text = "\n".join(asset if _ASSET_LINE.match(line) else line for line in lines)
+    # Not a longer path or version: https://HUB_HOST/acme/emb/1 but not .../acme/emb/12.
+    origin_url = re.compile(
+        re.escape(f"{starter.HUB_URL_PLACEHOLDER}/{doc.origin}") + r"(?![\w/.-])"
+    )
+    return origin_url.sub(f"{starter.HUB_URL_PLACEHOLDER}/{target}", text)
 
 
 def _described(base: starter.StarterInfo, target: DocHandle, source: str) -> starter.StarterInfo:
