@@ -80,7 +80,7 @@ def read_records(folder: str) -> tuple[list[str], np.ndarray]:
     import tensorflow as tf
 
     items, vectors = [], []
-    for path in sorted(glob.glob(os.path.join(folder, "*.tfrecords"))):
+    for path in sorted(glob.glob(os.path.join(glob.escape(folder), "*.tfrecords"))):
         for record in tf.data.TFRecordDataset(path):
             example = tf.train.Example.FromString(record.numpy())
             items.append(example.features.feature["item"].bytes_list.value[0].decode())

@@ -204,6 +204,30 @@ def test_tf1_text_module_from_a_folder_and_over_http(tmp_path, served_dir, serve
     )
 
 
+def test_glob_characters_in_folder_names_are_their_own(text_module, tmp_path, monkeypatch):
+    """Beam and build found the embedding files with a glob of the folder's path: `emb[1]`
+    then matched `emb1` (generate failed, build read another folder's files or none)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    os.mkdir(tmp_path / "tmp")
+    items = nn.lines(12)
+    # What a glob of "a*b/emb[1]" matches instead: other records in "axb/emb1".
+    os.makedirs(tmp_path / "axb" / "emb1")
+    nn.write_records(tmp_path / "axb" / "emb1" / "emb-x.tfrecords", [(b"other", [1.0] * nn.DIM)])
+    embeds = tmp_path / "a*b" / "emb[1]"
+    config = generator.GenerateConfig(
+        nn.write_lines(tmp_path / "lines.txt", items), text_module, str(embeds)
+    )
+    assert generator.run(config) == nn.DIM
+    assert os.listdir(tmp_path / "tmp") == []  # Beam's link to the folder is gone.
+    assert sorted(nn.read_records(str(embeds))[0]) == sorted(items)
+
+    index = tmp_path / "a*b" / "index[1]?"
+    info = index_builder.run(index_builder.BuildConfig(str(embeds), str(index)))
+    assert info["items"] == len(items)
+    finder = similarity_finder.SimilarityFinder(text_module, str(index))
+    assert finder.find_similar_items(items[3], 1) == [items[3]]
+
+
 def _assert_one_line_and_picklable(err: errors.TFHubError, *fields: str) -> None:
     assert "\n" not in str(err)
     again = pickle.loads(pickle.dumps(err))

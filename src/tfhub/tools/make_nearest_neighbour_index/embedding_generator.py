@@ -10,12 +10,14 @@ module, loaded once per worker (`DoFn.setup`) -> optional random projection -> s
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import glob
 import logging
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -24,6 +26,7 @@ import numpy as np
 from ... import constants, errors
 from ...utils.lazy import import_optional
 from ...utils.paths import special_kind
+from .. import atomic_output
 from . import beam_options, files
 from .flag_values import required
 from .text_embedding import TextEmbedder, project
@@ -345,9 +348,52 @@ def run(config: GenerateConfig | Any, beam_args: Sequence[str] = ()) -> int:
         if matrix is not None:
             files.write_matrix(output_dir, matrix, upstream_pickle=config.upstream_format)
             logger.info("Random projection %s -> %s written.", embedding_dim, matrix.shape[1])
-        _run_pipeline(options, config, matrix, output_dir)
+        with _beam_folder(output_dir, config.embed_output_dir) as beam_dir:
+            _run_pipeline(options, config, matrix, beam_dir)
         _remove_beam_leftovers(output_dir)
     return embedding_dim if matrix is None else int(matrix.shape[1])
+
+
+_GLOB_CHARACTERS = re.compile(r"[*?[]")
+
+
+@contextlib.contextmanager
+def _beam_folder(output_dir: str, embed_output_dir: str) -> Iterator[str]:
+    """The path of `output_dir` to give Beam: itself, or, if it holds glob characters (`emb[1]`),
+    a link to it from the temporary folder (removed afterwards). Beam finds the files it wrote
+    with a glob of the folder's path and has no way to escape one: `[1]` then matched nothing
+    and the write failed ("src and dst files do not exist").
+
+    Args:
+        output_dir: the folder to write into (local or remote).
+        embed_output_dir: the folder as the user named it (for the error).
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: the link cannot be made (a local folder with glob
+            characters on a system without symbolic links).
+    """
+    if files.is_remote(output_dir) or not _GLOB_CHARACTERS.search(os.path.abspath(output_dir)):
+        yield output_dir
+        return
+    link_dir = tempfile.mkdtemp(prefix="tfhub-emb-")
+    try:
+        link = os.path.join(link_dir, "out")
+        try:
+            if _GLOB_CHARACTERS.search(link):
+                raise OSError(f"the temporary folder {link_dir} has glob characters too")
+            os.symlink(os.path.abspath(output_dir), link, target_is_directory=True)
+        except OSError as err:
+            raise atomic_output.not_writable(
+                embed_output_dir,
+                f"Beam cannot write to a path with glob characters (*?[) and the link around "
+                f"it failed ({err})",
+                what=files.OUTPUT_FOLDERS["embed_output_dir"],
+                flag="embed_output_dir",
+                todo="Choose a folder without them.",
+            ) from err
+        yield link
+    finally:
+        shutil.rmtree(link_dir, ignore_errors=True)
 
 
 class _QuietFailedSteps(logging.Filter):

@@ -76,6 +76,15 @@ def exists(path: str) -> bool:
     return bool(_gfile().exists(path)) if is_remote(path) else os.path.exists(path)
 
 
+def list_names(folder: str) -> list[str]:
+    """The names in a local or remote folder ([] if it is not a folder), listed, not globbed:
+    the folder's own name may hold glob characters (`emb[1]`, `a*b`)."""
+    if is_remote(folder):
+        gfile = _gfile()
+        return [name.rstrip("/") for name in gfile.listdir(folder)] if gfile.isdir(folder) else []
+    return os.listdir(folder) if os.path.isdir(folder) else []
+
+
 def read_bytes(path: str) -> bytes:
     """Reads a local or remote file."""
     if is_remote(path):

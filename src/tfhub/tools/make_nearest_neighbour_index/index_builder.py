@@ -9,7 +9,6 @@ as upstream's pickles, so tensorflow_hub 0.10's `make_nearest_neighbour_index qu
 from __future__ import annotations
 
 import dataclasses
-import glob
 import logging
 import os
 import re
@@ -86,16 +85,17 @@ class BuildConfig:
 
 
 def embedding_files(embed_dir: str) -> list[str]:
-    """The `*.tfrecords` files of an embedding folder, sorted.
+    """The `*.tfrecords` files of an embedding folder, sorted (hidden names skipped, as a glob
+    skips them). The folder is listed, not globbed, so glob characters in its name (`emb[1]`,
+    `a*b`) are its own.
 
     Raises:
         tfhub.errors.EmbeddingFilesError: if there are none.
     """
-    pattern = files.join(embed_dir, "*" + files.EMBED_FILE_SUFFIX)
     found = sorted(
-        import_tensorflow("build").io.gfile.glob(pattern)
-        if files.is_remote(pattern)
-        else glob.glob(pattern)
+        files.join(embed_dir, name)
+        for name in files.list_names(embed_dir)
+        if name.endswith(files.EMBED_FILE_SUFFIX) and not name.startswith(".")
     )
     if not found:
         where = f"in {embed_dir}"
