@@ -9,6 +9,7 @@ import os
 import pickle
 import re
 
+import numpy as np
 import pytest
 from tests._helpers import mounts
 from tests.tools import _nn_support as nn
@@ -91,6 +92,25 @@ def test_interactive_query_of_upstream_files(tmp_path, capsys, monkeypatch):
     assert tool_main([*argv, "--allow_pickle"]) != 0  # It said "input(): lost sys.stdin".
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "stdin is closed and --query is not given" in err[0]
+
+
+def test_build_with_allow_pickle_writes_the_safe_matrix_that_query_reads(tmp_path, capsys):
+    """Built from upstream's pickled matrix (read with --allow_pickle), the index folder holds
+    the .npy matrix too: querying it needs no --allow_pickle."""
+    embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
+    index = tmp_path / "i"
+    argv = ["build", f"--embed_output_dir={embeds}", f"--index_output_dir={index}"]
+    assert tool_main([*argv, "--allow_pickle"]) == 0
+    with open(embeds / files.RANDOM_PROJECTION_FILENAME, "rb") as handle:
+        matrix = pickle.load(handle)  # The test's own trusted reading of upstream's file.
+    assert (index / files.RANDOM_PROJECTION_FILENAME).exists()  # Still copied, as before.
+    np.testing.assert_array_equal(np.load(index / files.RANDOM_PROJECTION_NPY), matrix)
+    module = nn.save_text_embedding(str(tmp_path / "text128"), dim=128)
+    capsys.readouterr()
+    query = ["query", f"--module_url={module}", f"--index_output_dir={index}", "--query=the cat"]
+    assert tool_main(query) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("Results:") == 1 and "allow_pickle" not in captured.err
 
 
 def test_a_query_that_is_not_utf8_is_named_and_the_next_ones_are_answered(

@@ -39,7 +39,8 @@ class BuildConfig:
         library: "annoy", "hnswlib", "faiss" or "usearch" (None: annoy with upstream_format,
             else ann.DEFAULT_LIBRARY).
         upstream_format: annoy index plus upstream's pickled mapping and matrix.
-        allow_pickle: read an upstream-pickled projection matrix to check its size.
+        allow_pickle: read an upstream-pickled projection matrix to check its size; it is
+            then also written as .npy, so query reads the index without allow_pickle.
     """
 
     embed_output_dir: str
@@ -287,7 +288,9 @@ def read_embeddings(embed_dir: str) -> tuple[list[str], np.ndarray]:
 def _copy_matrix(config: BuildConfig, output_dir: str, dim: int) -> None:
     """Copies the projection matrix files (and checks the matrix's size where it may be read).
 
-    With upstream_format, a matrix that only exists as .npy is also written as upstream's pickle.
+    A matrix that was read is also written as .npy if only upstream's pickle held it (read
+    with allow_pickle), so that `query` reads the index without --allow_pickle; with
+    upstream_format, one that only exists as .npy is also written as upstream's pickle.
     """
     embed_dir = config.embed_output_dir
     matrix = None
@@ -303,9 +306,12 @@ def _copy_matrix(config: BuildConfig, output_dir: str, dim: int) -> None:
         if files.exists(source):
             with open(os.path.join(output_dir, name), "wb") as handle:
                 handle.write(files.read_bytes(source))
-    pickled = os.path.join(output_dir, files.RANDOM_PROJECTION_FILENAME)
-    if config.upstream_format and matrix is not None and not os.path.exists(pickled):
-        files.write_matrix(output_dir, matrix, upstream_pickle=True)
+    if matrix is None:
+        return
+    no_npy = not os.path.exists(os.path.join(output_dir, files.RANDOM_PROJECTION_NPY))
+    no_pickle = not os.path.exists(os.path.join(output_dir, files.RANDOM_PROJECTION_FILENAME))
+    if no_npy or (config.upstream_format and no_pickle):
+        files.write_matrix(output_dir, matrix, upstream_pickle=config.upstream_format and no_pickle)
 
 
 def _index_info(index: ann.AnnIndex, count: int, seconds: float) -> dict[str, Any]:
