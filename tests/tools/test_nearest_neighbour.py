@@ -4,6 +4,7 @@ upstream's own files."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import pickle
@@ -269,6 +270,31 @@ def test_unwritable_output_folder(text_module, tmp_path):
     with pytest.raises(errors.OutputNotWritableError, match="not a folder"):
         index_builder.run(index_builder.BuildConfig(str(nn.UPSTREAM_EMBEDS), str(blocker)))
     assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("library", ["annoy", "hnswlib"])
+def test_num_matches_below_one_is_an_argument_error(text_module, tmp_path, library):
+    """The command refuses --num_matches 0; the API did not (0 returned [], and -1 every item
+    with annoy, hnswlib's own TypeError with hnswlib)."""
+    items = nn.lines(6)
+    vectors = nn.text_embedding_expected(items, dim=nn.DIM)
+    records = [
+        (item.encode(), vector.tolist()) for item, vector in zip(items, vectors, strict=True)
+    ]
+    os.mkdir(tmp_path / "embeds")
+    nn.write_records(tmp_path / "embeds" / "emb-00000-of-00001.tfrecords", records)
+    config = index_builder.BuildConfig(str(tmp_path / "embeds"), str(tmp_path / "index"))
+    index_builder.run(dataclasses.replace(config, library=library))
+    finder = similarity_finder.SimilarityFinder(text_module, str(tmp_path / "index"))
+    for bad in (0, -1, np.int64(0)):
+        with pytest.raises(errors.ArgumentError, match=rf"positive.*Received: num_matches={bad}$"):
+            finder.find_matches(items[0], bad)
+        with pytest.raises(errors.ArgumentError, match="num_matches"):
+            finder.find_similar_items(items[0], bad)
+    for bad in (2.5, True, "3"):
+        with pytest.raises(errors.ArgumentTypeError, match=r"integer.*Received: num_matches="):
+            finder.find_matches(items[0], bad)
+    assert finder.find_similar_items(items[0], np.int64(1)) == [items[0]]
 
 
 def test_query_with_another_dimension(text_module, tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import numbers
 import os
 import tempfile
 from typing import Any
@@ -179,6 +180,25 @@ def _finder_files(
     )
 
 
+def _check_num_matches(num_matches: int) -> None:
+    """Checks the number of items a query asks for (as the command's --num_matches is checked).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: it is not an integer (a bool is not one here).
+        tfhub.errors.ArgumentError: it is below 1.
+    """
+    if isinstance(num_matches, bool) or not isinstance(num_matches, numbers.Integral):
+        raise errors.ArgumentTypeError(
+            "num_matches must be an integer, the number of items a query returns. Received: "
+            f"num_matches={num_matches!r}"
+        )
+    if num_matches < 1:
+        raise errors.ArgumentError(
+            "num_matches must be a positive integer, the number of items a query returns. "
+            f"Received: num_matches={int(num_matches)}"
+        )
+
+
 class SimilarityFinder:
     """Finds the items of an index most similar to a text (upstream's class, plus distances)."""
 
@@ -241,8 +261,11 @@ class SimilarityFinder:
 
         Raises:
             tfhub.errors.ArgumentError: (a ValueError) a query that is not UTF-8 text (lone
-                surrogates, e.g. from argv or a file read with surrogateescape).
+                surrogates, e.g. from argv or a file read with surrogateescape), or
+                num_matches below 1.
+            tfhub.errors.ArgumentTypeError: (a TypeError) num_matches is not an integer.
         """
+        _check_num_matches(num_matches)
         data = not_utf8(query) if isinstance(query, str) else None
         if data is not None:
             raise errors.ArgumentError(
@@ -253,7 +276,11 @@ class SimilarityFinder:
         return self.index.search(vector, num_matches)
 
     def find_similar_items(self, query: str, num_matches: int = 5) -> list[str]:
-        """The `num_matches` items nearest to `query` (upstream's method)."""
+        """The `num_matches` items nearest to `query` (upstream's method).
+
+        Raises:
+            See find_matches.
+        """
         return [match.item for match in self.find_matches(query, num_matches)]
 
 
