@@ -44,6 +44,17 @@ def test_module_list_lines(tmp_path, monkeypatch):
     assert lib.read_module_list(str(listed)) == ["https://h/m/1", "/home/ada/models/m"]
 
 
+@pytest.mark.parametrize("first", ["https://h/m/1", "# candidates"])
+def test_a_module_list_saved_by_notepad_starts_with_its_first_line(tmp_path, first):
+    """Windows Notepad saves UTF-8 with a byte order mark, which was read as part of the first
+    handle ("\ufeffhttps://...") or made a first comment line a handle."""
+    listed = tmp_path / "modules.txt"
+    listed.write_bytes(f"{first}\r\nhttps://h/m/2\r\n".encode("utf-8-sig"))
+    assert listed.read_bytes().startswith(b"\xef\xbb\xbf")
+    expected = ["https://h/m/1"] if first.startswith("https") else []
+    assert lib.read_module_list(str(listed)) == [*expected, "https://h/m/2"]
+
+
 def test_a_module_list_on_a_closed_stdin_says_so(tmp_path):
     """`--module_list /dev/stdin <&-` said "No such file or directory"."""
     number = os.open(os.devnull, os.O_RDONLY)

@@ -319,13 +319,14 @@ def score_module(
 
 def read_module_list(path: str) -> list[str]:
     """Module handles of a file, one a line (a leading ~ expanded, as in --module); empty
-    lines and lines starting with # ignored.
+    lines and lines starting with # ignored. A UTF-8 byte order mark, which Windows Notepad
+    writes at the start, is not part of the first line.
 
     Raises:
         tfhub.errors.ToolFlagError: the file does not exist or is not UTF-8 text.
     """
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:
             lines = [line.strip() for line in handle]
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
