@@ -75,6 +75,25 @@ def keras3_fit_without_first_batch_reduce(model: Any, data_batch: Any) -> Iterat
             model._distribute_strategy = strategy
 
 
+def keras3_archive_set_call(
+    archive: Any, fn: Callable[..., Any], input_signature: list[Any]
+) -> None:
+    """Makes the object that `archive` (a `keras.export.ExportArchive`) saves callable: `fn`,
+    traced on `input_signature`, becomes the `__call__` of what `tf.saved_model.load` returns,
+    without being a signature (which TF Serving and the TFLite converter would list).
+
+    Reaches `ExportArchive._tf_trackable`, the object `write_out` saves (`add_endpoint` sets
+    each endpoint as its attribute and also makes it a signature). Checked on Keras 3.12-3.15.
+    On a Keras without it, falls back to the public `add_endpoint("__call__", ...)`: the
+    SavedModel is callable the same, with a `__call__` signature besides the others.
+    """
+    root = getattr(archive, "_tf_trackable", None)
+    if root is None:
+        archive.add_endpoint("__call__", fn, input_signature=input_signature)
+        return
+    root.__call__ = tf.function(fn, input_signature=input_signature, autograph=False)
+
+
 # --- tf_keras -----------------------------------------------------------------------------------
 
 

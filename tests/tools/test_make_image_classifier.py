@@ -74,16 +74,19 @@ def _validation_images(image_dir: Path, size: tuple[int, int]) -> tuple[np.ndarr
 
 
 def _check_exports(saved_model_dir: Path, tflite_file: Path, images: np.ndarray) -> np.ndarray:
-    """Checks the SavedModel's serving_default and the .tflite file agree; returns probabilities."""
+    """Checks the SavedModel's serving_default, the SavedModel called as a function (as
+    upstream's, e.g. by hub.KerasLayer) and the .tflite file agree; returns probabilities."""
     import tensorflow as tf
 
-    serve = tf.saved_model.load(os.fspath(saved_model_dir)).signatures["serving_default"]
+    loaded = tf.saved_model.load(os.fspath(saved_model_dir))
+    serve = loaded.signatures["serving_default"]
     # Upstream's names (tf_keras's first Input and Dense), whichever Keras trained it.
     assert list(serve.structured_input_signature[1]) == ["input_1"]
     assert list(serve.structured_outputs) == ["dense"]
     (spec,) = serve.structured_input_signature[1].values()
     assert spec.dtype == tf.float32 and spec.shape.as_list() == [None, *images.shape[1:]]
     (saved,) = serve(tf.constant(images)).values()
+    np.testing.assert_allclose(loaded(tf.constant(images)).numpy(), saved.numpy(), atol=1e-6)
     lite = image_models.tflite_predictions(tflite_file, images)
     np.testing.assert_allclose(lite, saved.numpy(), atol=1e-4, rtol=0)
     np.testing.assert_allclose(lite.sum(axis=1), 1.0, atol=1e-5)

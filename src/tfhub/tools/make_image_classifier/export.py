@@ -211,10 +211,18 @@ def save_model(model: Any, folder: str) -> None:
 
     Keras 3 models go through `keras.export.ExportArchive` (what `model.export` uses, with the
     output named: `model.export` calls it `output_0`), tf_keras models through
-    `tf.saved_model.save` (which names them after the Input and Dense layers).
+    `tf.saved_model.save` (which names them after the Input and Dense layers). Either way the
+    loaded SavedModel is callable, as upstream's: `tf.saved_model.load(folder)(images)` returns
+    the probabilities, and `hub.KerasLayer(folder)` reuses the classifier (with its
+    `variables` and `trainable_variables`).
+
+    Args:
+        model: the classifier (`model.build_model`), in either Keras flavour.
+        folder: where the SavedModel is written.
     """
     import tensorflow as tf
 
+    from ..._tf_private import keras3_archive_set_call
     from ...keras._compat import object_flavour
 
     if object_flavour(model) != "keras3":
@@ -230,6 +238,8 @@ def save_model(model: Any, folder: str) -> None:
         lambda images: {SERVING_OUTPUT: model(images, training=False)},
         input_signature=[spec],
     )
+    # Not an endpoint: each endpoint is also a signature, and serving_default stays the one.
+    keras3_archive_set_call(archive, lambda images: model(images, training=False), [spec])
     archive.write_out(folder, verbose=False)
 
 
