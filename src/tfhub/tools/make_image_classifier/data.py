@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -238,3 +238,44 @@ def make_datasets(store: ImageStore, *, hparams: HParams, seed: int | None = Non
     if len(valid_idx):
         valid = _batched(store, onehot, valid_idx, hparams.batch_size)
     return Datasets(train, valid, len(train_idx), len(valid_idx), valid_idx)
+
+
+def steps_per_epoch(dataset: Any, size: int, batch_size: int, *, what: str) -> int | None:
+    """How many batches an epoch takes from `dataset`: for one that never ends (a `.repeat()`ed
+    tf.data dataset, or a Python iterator, as upstream's Python API took), upstream's
+    `size // batch_size` (at least 1); None for anything Keras reads to its end (the tool's own
+    datasets, whose images may turn out unreadable, have no fixed number of batches).
+
+    Args:
+        dataset: the batches given to `model.fit` (None: none).
+        size: how many images (or feature vectors) an epoch covers.
+        batch_size: images per batch.
+        what: "train_data_and_size" or "valid_data_and_size", named in the error.
+
+    Returns:
+        The number of batches, or None.
+
+    Raises:
+        tfhub.errors.ArgumentError: `dataset` never ends and `size` is not positive (no
+            number of batches can be known: the epoch would never end).
+    """
+    if dataset is None or not _never_ends(dataset):
+        return None
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+        raise errors.ArgumentError(
+            f"{what} holds a dataset that never ends (repeated, infinite cardinality): its "
+            "size, the number of images an epoch takes from it, must be a positive integer. "
+            f"Pass (dataset, number of images), or a dataset that ends. Received: size={size!r}"
+        )
+    return max(1, int(size) // batch_size)
+
+
+def _never_ends(dataset: Any) -> bool:
+    """Whether `dataset` is a tf.data dataset of infinite cardinality, or a Python iterator
+    (a generator: Keras cannot know its end)."""
+    cardinality = getattr(dataset, "cardinality", None)
+    if callable(cardinality) and hasattr(dataset, "element_spec"):
+        import tensorflow as tf
+
+        return int(cardinality()) == int(tf.data.INFINITE_CARDINALITY)
+    return isinstance(dataset, Iterator)

@@ -105,9 +105,13 @@ def train_model(
 ) -> Any:
     """Compiles and trains `model` (call under the strategy's scope), as upstream.
 
+    Data that never ends (a `.repeat()`ed tf.data dataset, a generator), as upstream's Python
+    API took, is read `size // batch_size` batches per epoch, as upstream did; other data is
+    read to its end each epoch.
+
     Args:
         model: the model from `build_model`.
-        hparams: uses train_epochs, learning_rate, momentum, label_smoothing.
+        hparams: uses train_epochs, batch_size, learning_rate, momentum, label_smoothing.
         train_data_and_size: (tf.data batches of (images, one-hot labels), number of images).
         valid_data_and_size: the same for validation (data may be None).
         log_dir: where TensorBoard summaries go (None: none).
@@ -116,11 +120,22 @@ def train_model(
 
     Returns:
         The History of `model.fit` (`history["val_accuracy"]` per epoch if validating).
+
+    Raises:
+        tfhub.errors.ArgumentError: data that never ends with a size that is not positive.
     """
     keras = keras_module()
-    compile_model(model, hparams)
     train_data, train_size = train_data_and_size
-    valid_data, _ = valid_data_and_size
+    valid_data, valid_size = valid_data_and_size
+    steps = {
+        "steps_per_epoch": data.steps_per_epoch(
+            train_data, train_size, hparams.batch_size, what="train_data_and_size"
+        ),
+        "validation_steps": data.steps_per_epoch(
+            valid_data, valid_size, hparams.batch_size, what="valid_data_and_size"
+        ),
+    }
+    compile_model(model, hparams)
     logger_ = tool_callbacks.epoch_logger(
         keras, epochs=hparams.train_epochs, images=train_size, say=say
     )
@@ -139,6 +154,7 @@ def train_model(
             callbacks=every,
             shuffle=False,  # The tf.data pipeline shuffles.
             verbose=0,
+            **steps,
         )
 
 
