@@ -333,6 +333,28 @@ def test_values_out_of_range_are_one_line_before_anything_is_read(
         assert caught.value.flag == flag and isinstance(caught.value, ValueError)
 
 
+def test_an_accuracy_bound_without_validation_is_refused_before_anything_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Upstream trained, then failed with "ACCURACY FAILED" for want of a validation set."""
+    from tfhub.tools.make_image_classifier.hparams import check_hparams
+
+    argv = [f"--image_dir={tmp_path / 'no_images'}", f"--tfhub_module={tmp_path / 'no_module'}"]
+    argv += [f"--saved_model_dir={tmp_path / 'sm'}", "--validation_split=0"]
+    assert cli.main([*argv, "--assert_accuracy_at_least=0.8"]) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("tfhub: error: --assert_accuracy_at_least checks the final validation")
+    assert line.endswith("Received: validation_split=0, assert_accuracy_at_least=0.8")
+    assert os.listdir(tmp_path) == []
+    no_validation = get_default_hparams()._replace(validation_split=0.0)
+    with pytest.raises(errors.ToolFlagError) as caught:  # The Python API checks the same.
+        check_hparams(no_validation, assert_accuracy_at_least=0.8)
+    assert caught.value.flag == "assert_accuracy_at_least" and caught.value.value == 0.8
+    check_hparams(no_validation)  # Either alone is fine.
+    check_hparams(no_validation, assert_accuracy_at_least=0.0)  # 0 asserts nothing.
+    check_hparams(get_default_hparams(), assert_accuracy_at_least=0.8)
+
+
 def test_shifts_in_pixels_must_fit_the_image_and_the_extremes_work() -> None:
     images = np.random.default_rng(0).random((2, 32, 48, 3), dtype=np.float32)
     extremes = get_default_hparams()._replace(

@@ -91,7 +91,8 @@ def check_hparams(
 ) -> None:
     """Checks, before any work, the values that Keras or TensorFlow would reject only later
     (with a message that names neither the flag nor the value), --image_size, and an accuracy
-    bound that no run can reach (e.g. 90 meant as 90%: upstream failed after training).
+    bound that no run can reach (e.g. 90 meant as 90%: upstream failed after training), and an
+    accuracy bound with no validation set to check it on (validation_split 0).
 
     Raises:
         tfhub.errors.ToolFlagError: naming the first value out of its range.
@@ -107,3 +108,13 @@ def check_hparams(
             raise errors.ToolFlagError(
                 f"--{name} must be {what}. Received: {name}={value!r}", flag=name, value=value
             )
+    if assert_accuracy_at_least and hparams.validation_split == 0:
+        raise errors.ToolFlagError(
+            "--assert_accuracy_at_least checks the final validation accuracy, but "
+            "--validation_split 0 holds out no image to validate on. Give --validation_split "
+            f"above 0 (default: {HParams().validation_split}) or leave out "
+            "--assert_accuracy_at_least. Received: validation_split=0, "
+            f"assert_accuracy_at_least={assert_accuracy_at_least!r}",
+            flag="assert_accuracy_at_least",
+            value=assert_accuracy_at_least,
+        )
