@@ -355,6 +355,32 @@ def test_an_accuracy_bound_without_validation_is_refused_before_anything_is_read
     check_hparams(get_default_hparams(), assert_accuracy_at_least=0.8)
 
 
+@pytest.mark.parametrize("line_break", ["\n", "\r", "\r\n"])
+def test_a_class_folder_name_with_a_line_break_is_refused_before_training(
+    line_break: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its label would be two lines of the labels file, shifting every label after it."""
+    images = tmp_path / "images"
+    bad = f"tabby{line_break}cat"
+    for label in ("dog", bad):
+        (images / label).mkdir(parents=True)
+        (images / label / "a.png").write_bytes(b"")  # Listed, not decoded, before training.
+    out = tmp_path / "out"
+    argv = [f"--image_dir={images}", f"--tfhub_module={tmp_path / 'no_module'}"]
+    assert cli.main([*argv, f"--labels_output_file={out / 'labels.txt'}"]) != 0
+    message = capsys.readouterr().err.strip()
+    assert message.startswith(f"tfhub: error: Cannot use the image folder {images}: ")
+    assert repr(bad) in message and "Rename the class folder" in message
+    assert not out.exists()
+    from tfhub.tools.make_image_classifier import make_image_classifier
+
+    with pytest.raises(errors.ImageFolderError) as caught:  # The Python API, before loading.
+        make_image_classifier(
+            os.fspath(tmp_path / "no_module"), os.fspath(images), get_default_hparams()
+        )
+    assert caught.value.path == os.fspath(images) and repr(bad) in caught.value.problem
+
+
 def test_shifts_in_pixels_must_fit_the_image_and_the_extremes_work() -> None:
     images = np.random.default_rng(0).random((2, 32, 48, 3), dtype=np.float32)
     extremes = get_default_hparams()._replace(

@@ -197,6 +197,33 @@ def _check_saved_model_dir(outputs: Outputs, folder: str) -> None:
     )
 
 
+def check_labels_one_per_line(labels: Sequence[str], image_dir: str, *, flag: str) -> None:
+    """Refuses, before training, class names (the class folders' names) that the labels file,
+    one label per line, cannot hold: a name with a line break (newline, carriage return, or
+    another that `str.splitlines` splits at) would read back as several labels, and every
+    label after it would name the wrong prediction.
+
+    Args:
+        labels: the class names, in prediction order.
+        image_dir: the image folder, named in the error.
+        flag: the flag that named it ("image_dir").
+
+    Raises:
+        tfhub.errors.ImageFolderError: naming the class folders to rename.
+    """
+    broken = [label for label in labels if label.splitlines() != [label]]
+    if not broken:
+        return
+    problem = f"the class folder name(s) {broken} hold a line break"
+    raise errors.ImageFolderError(
+        f"Cannot use the image folder {image_dir}: {problem}, which the labels file (one label "
+        "per line) cannot hold. Rename the class folder(s) without newlines or carriage "
+        f"returns. Received: {flag}={image_dir!r}",
+        path=image_dir,
+        problem=problem,
+    )
+
+
 def write_labels(path: str, labels: Sequence[str]) -> None:
     """Writes the labels, one per line (ending with a newline), in prediction order, in UTF-8;
     a class folder name that is not UTF-8 is written as its bytes."""

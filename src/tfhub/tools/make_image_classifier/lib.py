@@ -28,7 +28,13 @@ from ...utils.refused_writes import failed_write
 from .. import atomic_output, image_folders, image_modules
 from . import callbacks as tool_callbacks
 from . import data, flowers
-from .export import Outputs, check_outputs_apart_from_images, check_outputs_writable, export
+from .export import (
+    Outputs,
+    check_labels_one_per_line,
+    check_outputs_apart_from_images,
+    check_outputs_writable,
+    export,
+)
 from .hparams import HParams, check_hparams
 from .model import attach_head, build_head, build_model, compile_model, keras_module
 from .strategy import (
@@ -206,8 +212,8 @@ def make_image_classifier(
         `model.fit`).
 
     Raises:
-        tfhub.errors.ImageFolderError: for an unusable image folder (a class with no readable
-            image: after the first epoch).
+        tfhub.errors.ImageFolderError: for an unusable image folder (a class folder whose
+            name has a line break; a class with no readable image: after the first epoch).
         tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (after the folder
             is listed, before anything is loaded).
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
@@ -218,6 +224,7 @@ def make_image_classifier(
     """
     check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
     files = image_folders.list_image_files(image_dir)
+    check_labels_one_per_line(files.labels, image_dir, flag=files.flag)
     require_tensorflow()
     strategy = distribution_strategy or NoStrategy()
     check_keras_can_train(strategy, keras_package())
