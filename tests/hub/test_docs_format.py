@@ -106,6 +106,22 @@ def test_first_line_without_a_kind_raises_with_file_and_line(tmp_path):
     )
 
 
+def test_a_version_too_long_for_int_is_a_doc_format_error_naming_file_and_line(tmp_path):
+    """More than 4,300 digits made int() raise a bare ValueError that stopped serve and validate."""
+    digits = "1" * 5000
+    bad = tmp_path / "1.md"
+    bad.write_text(f"# Module acme/model/{digits}\nToo long.\n")
+    with pytest.raises(errors.DocFormatError) as caught:
+        fmt.parse_doc(bad)
+    assert caught.value.line == 1 and caught.value.path == str(bad)
+    assert str(caught.value).startswith(f"{bad}:1: the handle on the first line is refused")
+    assert "at most 18 digits" in str(caught.value) and digits not in str(caught.value)
+    for handle in (f"acme/model/{digits}", f"acme/model/{'9' * (fmt.MAX_VERSION_DIGITS + 1)}"):
+        with pytest.raises(errors.InvalidHandleError, match="at most 18 digits"):
+            fmt.parse_handle(handle)
+    assert fmt.parse_handle(f"acme/model/{'9' * fmt.MAX_VERSION_DIGITS}").version == 10**18 - 1
+
+
 def test_handles_parse_with_slashes_and_reject_bad_forms():
     handle = fmt.parse_handle("google/imagenet/mobilenet_v2_100_224/feature_vector/5")
     assert handle == fmt.DocHandle("google", "imagenet/mobilenet_v2_100_224/feature_vector", 5)

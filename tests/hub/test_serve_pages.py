@@ -202,3 +202,30 @@ def test_the_404_page_names_the_versions_and_searches_for_the_name(tmp_path):
     assert search is not None, unknown.text
     query = urllib.parse.urlsplit(html.unescape(search[1])).query
     assert urllib.parse.parse_qs(query) == {"q": ["a+b"]}
+
+
+def test_a_doc_whose_version_is_too_long_for_int_is_skipped_at_start_and_on_rescan(
+    tmp_path, caplog
+):
+    """More than 4,300 digits in a version made int() raise a ValueError: `tfhub serve` did not
+    start, and a rescan failed whole (new versions were never served)."""
+    from tfhub.hub.runner import BackgroundServer
+
+    _hub_with_a_model(tmp_path)
+    huge = tmp_path / "assets/docs/lab/models/huge"
+    huge.mkdir(parents=True)
+    (huge / "1.md").write_text(f"# Module lab/huge/{'7' * 5000}\nHuge.\n")
+    settings = ServeSettings(root=str(tmp_path), access_log=False, rescan_seconds=0.1)
+    with BackgroundServer(settings) as server:
+        assert "assets/docs/lab/models/huge/1.md:1: the handle on the first line" in caplog.text
+        url = server.url("lab/late/1?tf-hub-format=compressed")
+        assert requests.get(url, timeout=10).status_code == 404
+        (huge / "2.md").write_text(f"# Module lab/huge/{'8' * 5000}\nHuge.\n")
+        make_tar_gz(write_model_doc(tmp_path, "lab/late/1").with_name("1.tar.gz"))
+        deadline = time.monotonic() + 20
+        while requests.get(url, timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "the rescan did not pick up lab/late/1"
+            time.sleep(0.05)
+        page = requests.get(server.url("lab/half-plus-two/1"), timeout=10)
+        assert page.status_code == 200
+    assert "Re-scanning" not in caplog.text

@@ -463,3 +463,24 @@ def test_a_doc_too_long_for_the_server_to_render_is_reported(tmp_path, capsys):
         "it, e.g. move long tables or examples to a linked page"
     ]
     assert main(["validate", str(tmp_path)]) == 1
+
+
+def test_a_version_too_long_for_int_is_one_problem_line(tmp_path, capsys):
+    """A first line or handle with more than 4,300 digits made int() raise a ValueError that
+    stopped `tfhub validate` after the first such file, naming no file."""
+    docs = tmp_path / "assets/docs/acme"
+    (docs / "models/huge").mkdir(parents=True)
+    (docs / "acme.md").write_text("# Publisher acme\nAcme.\n")
+    (docs / "models/huge/1.md").write_text(f"# Module acme/huge/{'7' * 5000}\nHuge.\n")
+    (docs / "models/huge/2.md").write_text(f"# Lite acme/huge/{'7' * 5000}\nHuge.\n")
+    problems = [str(problem) for problem in validator.validate_tree(tmp_path)]
+    assert [problem.split(": ")[0] for problem in problems] == [
+        "assets/docs/acme/models/huge/1.md:1",
+        "assets/docs/acme/models/huge/2.md:1",
+    ]
+    assert all("at most 18 digits" in problem for problem in problems)
+    capsys.readouterr()
+    assert main(["validate", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and "integer string conversion" not in out + err
+    assert "huge/1.md:1: the handle on the first line is refused" in out

@@ -46,6 +46,10 @@ PUBLISHER_PATTERN = r"[a-z\d-]+"
 MODEL_PATTERN = r"[\w.-]+(?:/[\w.-]+)*"
 COLLECTION_PATTERN = r"(?:\w|-|/|&|;|\.)+"
 VERSION_PATTERN = r"\d+"
+# The most digits a version may have. tfhub.dev's versions are small numbers; without a bound,
+# a doc or handle with more than 4,300 digits made `int()` raise a bare ValueError (Python's
+# limit on integer string conversion) that stopped `tfhub serve` and `tfhub validate`.
+MAX_VERSION_DIGITS = 18
 _METADATA_LINE = re.compile(r"^<!--(?P<key>[\w\s-]+):(?P<value>.+)-->$")
 _ICON_LINE_PREFIX = "[![Icon URL]]"
 
@@ -122,13 +126,35 @@ def parse_handle(text: str) -> DocHandle:
             "a-z, 0-9 and '-'; model parts: letters, digits, '_', '.', '-', joined by '/'; "
             f"version: a number). Received: handle={text!r}"
         )
-    handle = DocHandle(match["publisher"], match["model"], int(match["version"]))
+    handle = DocHandle(match["publisher"], match["model"], version_number(match["version"]))
     reason = handle_problem(handle)
     if reason:
         raise errors.InvalidHandleError(
             f"The hub handle {text!r} {reason}. Received: handle={text!r}"
         )
     return handle
+
+
+def version_number(digits: str) -> int:
+    """The number a handle's version writes (the digits `VERSION_PATTERN` matched).
+
+    Args:
+        digits: the version as written, e.g. "5".
+
+    Returns:
+        The version.
+
+    Raises:
+        InvalidHandleError: if it has more than `MAX_VERSION_DIGITS` digits (the message shows
+            the first few and how many there are).
+    """
+    if len(digits) > MAX_VERSION_DIGITS:
+        shown = digits[:MAX_VERSION_DIGITS] + "..."
+        raise errors.InvalidHandleError(
+            f"A hub handle's version is a number of at most {MAX_VERSION_DIGITS} digits, e.g. "
+            f"1; shorten it. Received: version={shown!r} ({len(digits):,} digits)"
+        )
+    return int(digits)
 
 
 def is_handle_shaped(text: str) -> bool:
@@ -340,13 +366,23 @@ def is_model_dir(path: Path) -> bool:
 
 
 def parse_first_line(line: str) -> tuple[DocKind, DocHandle] | None:
-    """The kind and handle of a first line like `# Module google/x/1`, or None."""
+    """The kind and handle of a first line like `# Module google/x/1`, or None.
+
+    Args:
+        line: the doc's first line.
+
+    Returns:
+        (kind, handle), or None if the line names no kind.
+
+    Raises:
+        InvalidHandleError: if the version is too long (see `version_number`).
+    """
     line = line.replace("&zwnj;", "").rstrip("\r")
     for kind, pattern in _FIRST_LINE.items():
         match = pattern.fullmatch(line)
         if match:
             groups = match.groupdict()
-            version = int(groups["version"]) if "version" in groups else None
+            version = version_number(groups["version"]) if "version" in groups else None
             return kind, DocHandle(groups["publisher"], groups.get("model") or "", version)
     return None
 
@@ -364,11 +400,16 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
         The parsed doc.
 
     Raises:
-        DocFormatError: if the first line names no kind.
+        DocFormatError: if the first line names no kind, or a version too long to be one.
     """
     shown = display_path or rel_path
     lines = text.replace("\r\n", "\n").split("\n")
-    first = parse_first_line(lines[0])
+    try:
+        first = parse_first_line(lines[0])
+    except errors.InvalidHandleError as err:
+        raise errors.DocFormatError(
+            f"{shown}:1: the handle on the first line is refused: {err}", path=str(path), line=1
+        ) from err
     if first is None:
         raise errors.DocFormatError(
             f"{shown}:1: the first line must be '# <Kind> publisher/model/version' with Kind "
