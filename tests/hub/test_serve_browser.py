@@ -159,6 +159,12 @@ def test_pages_send_security_headers_and_break_none_of_their_rules(server, brows
         answer = requests.get(server.url(path), timeout=10)
         for name, value in SECURITY_HEADERS.items():
             assert answer.headers.get(name) == value, (path, name, answer.headers)
+    assert _problems_of_pages(browser, server, PAGES) == []
+
+
+def _problems_of_pages(browser, server, paths: list[str]) -> list[str]:
+    """Visits the pages, checks the hub's CSS applied to each and the header's search form
+    works (from the second page), and returns the CSP violations and console errors met."""
     page = browser.new_page()
     page.add_init_script(  # Injected by the browser's debugger: the CSP does not apply to it.
         "window.violations = [];"
@@ -168,15 +174,24 @@ def test_pages_send_security_headers_and_break_none_of_their_rules(server, brows
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if _is_problem(m) else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
-    for path in PAGES:
+    for path in paths:
         page.goto(server.url(path))
         styled = page.evaluate("getComputedStyle(document.querySelector('header')).display")
-        assert styled == "flex", path  # The hub's CSS was applied.
         problems += [f"{path}: {v}" for v in page.evaluate("window.violations")]
-    page.goto(server.url("lab"))
+        assert styled == "flex", (path, problems)  # The hub's CSS was applied.
+    page.goto(server.url(paths[1]))
     page.fill("header input[name=q]", "halves")
     page.press("header input[name=q]", "Enter")
     page.wait_for_url("**q=halves**")
     assert _results(page) == ["lab/half-plus-two"]
     page.close()
-    assert problems == [], "\n".join(problems)
+    return problems
+
+
+def test_behind_a_base_url_of_another_origin_the_pages_break_no_rule(server, browser, tmp_path):
+    """The CSS and search forms were linked at --base-url's origin: a browser that reached the
+    hub at another one (here the server's own address) met style-src/form-action 'self'."""
+    options = ["--base-url", "http://hub.example.test/hub"]
+    with serve_hub(server.root, tmp_path / "serve.log", *options) as behind:
+        paths = ["hub/", "lab", "hub/lab/half-plus-two/1", "hub/lab/nope/1"]
+        assert _problems_of_pages(browser, behind, paths) == []

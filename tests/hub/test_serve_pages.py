@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import urllib.parse
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,71 @@ def test_a_doc_whose_version_is_too_long_for_int_is_skipped_at_start_and_on_resc
         page = requests.get(server.url("lab/half-plus-two/1"), timeout=10)
         assert page.status_code == 200
     assert "Re-scanning" not in caplog.text
+
+
+class _GovernedUrls(HTMLParser):
+    """The URLs of a page that its Content-Security-Policy governs, by directive."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "link" and values.get("rel") == "stylesheet":
+            self.found.append(("style-src", values.get("href") or ""))
+        elif tag == "form":
+            self.found.append(("form-action", values.get("action") or ""))
+        elif tag == "script":
+            self.found.append(("script-src", values.get("src") or ""))
+
+
+def _allowed(policy: str, directive: str, url: str, page_url: str) -> bool:
+    """Whether the policy lets the page at `page_url` use `url` for `directive` (the subset of
+    CSP the hub's header uses: 'self', 'none', scheme and origin sources)."""
+    directives = {}
+    for part in policy.split(";"):
+        name, *sources = part.split()
+        directives[name] = sources
+    sources = directives.get(directive, directives.get("default-src", []))
+    target, page = urllib.parse.urlsplit(url), urllib.parse.urlsplit(page_url)
+    for source in sources:
+        if source == "'self'" and (target.scheme, target.netloc) == (page.scheme, page.netloc):
+            return True
+        if source.endswith(":") and target.scheme == source[:-1]:
+            return True
+        if "://" in source and f"{target.scheme}://{target.netloc}" == source.rstrip("/"):
+            return True
+    return False
+
+
+def test_with_a_base_url_of_another_origin_the_csp_allows_the_pages_css_and_forms(tmp_path):
+    """The pages linked their CSS and search forms to absolute --base-url URLs: a browser that
+    reached the hub at another origin (the server's own address, a proxy) met style-src 'self'
+    and form-action 'self', and the pages came unstyled with a search that did nothing."""
+    from tfhub.hub.runner import BackgroundServer
+
+    _hub_with_a_model(tmp_path)
+    settings = ServeSettings(
+        root=str(tmp_path),
+        access_log=False,
+        rescan_seconds=0,
+        base_url="https://hub.example.test/hub",
+    )
+    with BackgroundServer(settings) as server:
+        for path in ("", "hub/", "lab", "hub/lab/half-plus-two/1", "lab/nope/1"):
+            page_url = server.url(path)
+            answer = requests.get(page_url, timeout=10)
+            policy = answer.headers["Content-Security-Policy"]
+            parser = _GovernedUrls()
+            parser.feed(answer.text)
+            for directive, url in parser.found:
+                used = urllib.parse.urljoin(page_url, html.unescape(url))
+                assert _allowed(policy, directive, used, page_url), (path, directive, used)
+                if directive == "style-src":
+                    css = requests.get(used, timeout=10)
+                    assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
+            assert ("style-src", "/hub/static/hub.css") in parser.found, path
+            assert ("form-action", "/hub/") in parser.found, path
+        model = requests.get(server.url("hub/lab/half-plus-two/1"), timeout=10).text
+        assert 'hub.load("https://hub.example.test/hub/lab/half-plus-two/1")' in model

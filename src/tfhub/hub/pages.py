@@ -34,7 +34,9 @@ PAGE_SIZE = 50
 TEMPLATES = Path(__file__).parent / "templates"
 # Defence in depth under the sanitiser: the pages use no inline style or script, only the
 # hub's CSS, images (docs may link any http(s) one) and the search form. A doc's external
-# image is fetched without this private hub's URL as the Referer.
+# image is fetched without this private hub's URL as the Referer. The CSS and the forms'
+# actions are path-only URLs (`site`, see `_common`): 'self' then covers them whatever origin
+# the browser used, also one other than --base-url's (a proxy, the server's own address).
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
@@ -130,9 +132,20 @@ async def page(request: Request, state: HubState, segments: list[str]) -> Respon
 
 
 def _common(request: Request, state: HubState) -> dict[str, Any]:
+    """What every page's template reads.
+
+    `base` is the hub's public URL (links, snippets); `site` only its path ("" or "/hub"), for
+    the URLs the Content-Security-Policy governs (the stylesheet, the forms' actions): the
+    browser resolves them against the origin it used, which 'self' allows. `token_host` is
+    the TFHUB_TOKEN_HOST entry of this hub, as the client matches it (host:port, no path).
+    """
     base = state.base_url(request)
-    # The TFHUB_TOKEN_HOST entry of this hub, as the client matches it (host:port, no path).
-    return {"base": base, "auth": bool(state.settings.token_file), "token_host": host_entry(base)}
+    return {
+        "base": base,
+        "site": urllib.parse.urlsplit(base).path,
+        "auth": bool(state.settings.token_file),
+        "token_host": host_entry(base),
+    }
 
 
 def index_page(request: Request, state: HubState) -> Response:
