@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import shutil
@@ -388,6 +389,100 @@ def test_leftovers_of_a_killed_publish_are_removed(text_model, tmp_path, capsys)
     child.wait(timeout=30)
     publish.publish(text_model, root, "acme/text/embedding/3")  # Cleans the folder it locks.
     assert not [p for p in _tree(root) if "/." in p]
+
+
+def test_a_failed_publish_leaves_the_folder_a_concurrent_publish_waits_on(
+    text_model, tmp_path, caplog
+):
+    """Two publishes of one handle into a new hub: the first failed (its doc had problems) while
+    the second waited for the folder's lock, and removed the folders it had made once it let
+    the lock go. The second then locked a removed folder and failed to stage in it
+    (FileNotFoundError); now it publishes, and the first removed nothing it did not make."""
+    import threading
+    import time
+
+    caplog.set_level(logging.INFO, logger="tfhub.hub.staging")
+    root = tmp_path / "hub"
+    bad = tmp_path / "bad.md"
+    bad.write_text("# Module acme/other/1\nThe wrong handle.\n")
+    results: dict[str, object] = {}
+
+    def run(name: str, doc: Path | None) -> None:
+        try:
+            results[name] = publish.publish(text_model, root, HANDLE, doc=doc)
+        except BaseException as err:  # The test reads it below.
+            results[name] = err
+
+    failing = threading.Thread(target=run, args=("failing", bad))
+    failing.start()
+    folder, deadline = root / MODEL_DIR, time.monotonic() + 60
+    while not (folder.is_dir() and [p for p in folder.glob(".1.publish-*")]):
+        assert failing.is_alive() and time.monotonic() < deadline, results  # Not staging yet.
+        time.sleep(0.005)
+    waiting = threading.Thread(target=run, args=("waiting", None))
+    waiting.start()
+    failing.join(timeout=120)
+    waiting.join(timeout=120)
+    assert isinstance(results["failing"], errors.DocValidationError), results
+    published = results["waiting"]
+    assert isinstance(published, publish.Published), published
+    assert published.archive.is_file() and published.doc.is_file()
+    assert validator.validate_tree(root) == []
+    assert not [p for p in _tree(root) if "/." in p]  # No staging folder left.
+    assert "was removed by a failed publish; making it again" in caplog.text  # The race.
+
+
+def test_a_folder_removed_again_and_again_is_one_publish_busy_error(tmp_path, monkeypatch):
+    """Each time the lock was taken, a failed publish had removed the folder: after
+    `_LOCK_ATTEMPTS` tries, one PublishBusyError (not a bare FileNotFoundError) and no
+    folders left."""
+    import contextlib
+
+    from tfhub.hub import staging
+
+    @contextlib.contextmanager
+    def always_removed(folder: Path, *, what: str, timeout: float = 1.0):
+        shutil.rmtree(folder)  # As a failed publish that held the lock would have.
+        raise FileNotFoundError(2, "removed while its publish lock was waited for", str(folder))
+        yield True
+
+    monkeypatch.setattr(staging, "folder_lock", always_removed)
+    with pytest.raises(errors.PublishBusyError, match="failed and removed it 20 times"):
+        publish.publish(tmp_path / "model", tmp_path / "hub", HANDLE)
+    assert _tree(tmp_path / "hub") == []
+
+
+def test_a_folder_removed_while_its_lock_is_waited_for_is_reported(tmp_path):
+    """The waiting publish locked the removed folder's inode; staging then failed in it."""
+    import threading
+
+    from tfhub.hub import staging
+
+    folder = tmp_path / "acme/models/x"
+    folder.mkdir(parents=True)
+    outcome: list[BaseException | None] = []
+
+    def wait_for_the_lock() -> None:
+        try:
+            with staging.folder_lock(folder, what="publishing", timeout=30):
+                outcome.append(None)
+        except BaseException as err:  # The test reads it below.
+            outcome.append(err)
+
+    with staging.folder_lock(folder, what="publishing"):
+        waiter = threading.Thread(target=wait_for_the_lock)
+        waiter.start()
+        waiter.join(timeout=0.3)  # Waiting for the lock.
+        staging.remove_made_folders(
+            [tmp_path / "acme", tmp_path / "acme/models", folder], locked=True
+        )
+    waiter.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], FileNotFoundError), outcome
+    assert not (tmp_path / "acme").exists()
+    folder.mkdir(parents=True)  # Made again by someone else: not the folder that was waited for.
+    (folder / "keep").write_text("")
+    staging.remove_made_folders([tmp_path / "acme/models", folder], locked=False)
+    assert (folder / "keep").exists()  # Not empty: kept, and its parents too.
 
 
 def test_a_folder_that_cannot_be_flocked_falls_back_to_a_lock_outside_root(tmp_path, monkeypatch):

@@ -126,30 +126,31 @@ def install(
             "missing).",
             path=os.fspath(root),
         )
-    created = _make_folders(target.parent)
+    made: list[Path] = []  # The folders this call makes: a failed publish removes them.
     try:
-        what = f"publishing into {target.parent}"
-        with staging_lib.folder_lock(target.parent, what=what) as own:
-            if own:  # Leftovers of killed publishes: nobody else can own them now.
-                staging_lib.remove_leftovers(target.parent)
-            keep_doc = keep_existing_doc and doc_text is None and target.is_file()
-            if not force:
-                _refuse_existing(handle, target, ignore_doc=keep_doc)
-            staging = target.parent / staging_lib.staging_name(target.stem, uuid.uuid4().hex)
-            staging.mkdir()
+        with contextlib.ExitStack() as stack:
+            own = staging_lib.lock_model_folder(stack, target.parent, made)
             try:
-                model_folder = _unpacked(model_dir, staging)
-                loaded = _check_loadable(model_folder, model_dir)
-                summary = signatures.compute_summary(model_folder, loaded=loaded)
-                return _stage_and_commit(
-                    model_folder, root, handle, summary, staging, doc_text, info, keep_doc
-                )
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+                if own:  # Leftovers of killed publishes: nobody else can own them now.
+                    staging_lib.remove_leftovers(target.parent)
+                keep_doc = keep_existing_doc and doc_text is None and target.is_file()
+                if not force:
+                    _refuse_existing(handle, target, ignore_doc=keep_doc)
+                staging = target.parent / staging_lib.staging_name(target.stem, uuid.uuid4().hex)
+                staging.mkdir()
+                try:
+                    model_folder = _unpacked(model_dir, staging)
+                    loaded = _check_loadable(model_folder, model_dir)
+                    summary = signatures.compute_summary(model_folder, loaded=loaded)
+                    return _stage_and_commit(
+                        model_folder, root, handle, summary, staging, doc_text, info, keep_doc
+                    )
+                finally:
+                    shutil.rmtree(staging, ignore_errors=True)
+            except BaseException:  # No empty folders left; under the lock (see staging).
+                staging_lib.remove_made_folders(made, locked=True)
+                raise
     except BaseException as err:
-        for folder in reversed(created):  # A failed publish leaves no empty folders either.
-            with contextlib.suppress(OSError):
-                folder.rmdir()
         if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS:
             raise errors.PublishWriteError(
                 f"Cannot publish {handle} into {target.parent}: {err.strerror or err}. Free "
@@ -223,13 +224,6 @@ def _check_loadable(folder: str, model_dir: str | os.PathLike[str]) -> Any:
             path=archive,
             reason=err.reason,
         ) from err
-
-
-def _make_folders(folder: Path) -> list[Path]:
-    """Creates a folder and its missing parents; returns those created, outermost first."""
-    missing = [path for path in (folder, *folder.parents) if not path.exists()][::-1]
-    folder.mkdir(parents=True, exist_ok=True)
-    return missing
 
 
 def _existing(target: Path) -> list[Path]:

@@ -6,14 +6,18 @@ while they do, so no lock file is written into ROOT, and the kernel releases the
 holder dies, even by SIGKILL. A staging folder whose folder lock is free therefore belongs to
 nobody: `publish` removes such leftovers under its lock, and `tfhub validate` removes them when
 it can take the lock at once. (Older tfhub versions left `.<version>.md.publish.lock` files;
-they are removed the same way.) Where a folder cannot be flocked (NFS wants a file open for
-writing), a lock file in the temp folder is used instead, and leftovers are then kept: a
-publish from another host may own them.
+they are removed the same way.) A failed publish removes the empty folders it made itself, the
+model folder only under its lock (`remove_made_folders`); a publish that waited for that lock then
+holds a removed folder, which `folder_lock` detects (FileNotFoundError): `lock_model_folder`, which
+publishes enter through, makes the folder again and locks again. Where a folder cannot be flocked
+(NFS wants a file open for writing), a lock file in the temp folder is used instead, and leftovers
+are then kept: a publish from another host may own them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -68,6 +72,9 @@ def folder_lock(folder: Path, *, what: str, timeout: float = DEFAULT_TIMEOUT) ->
 
     Raises:
         PublishBusyError: if another process held the lock for `timeout` seconds.
+        FileNotFoundError: if the folder is missing, or was removed while this waited (a
+            failed publish removes the folders it made, see `remove_made_folders`): the caller
+            makes it again and locks again.
     """
     if fcntl is None:  # pragma: no cover
         with _fallback_lock(folder, what=what):
@@ -86,11 +93,26 @@ def folder_lock(folder: Path, *, what: str, timeout: float = DEFAULT_TIMEOUT) ->
                 tempfile.gettempdir(),
             )
             with _fallback_lock(folder, what=what):
+                _check_still_there(fd, folder)
                 yield False
             return
+        _check_still_there(fd, folder)
         yield True  # Closing the descriptor releases the lock.
     finally:
         os.close(fd)
+
+
+def _check_still_there(fd: int, folder: Path) -> None:
+    """Raises FileNotFoundError unless `folder` is still the folder open as `fd` (it may have
+    been removed, or removed and made again, while its lock was waited for)."""
+    try:
+        same = os.path.samestat(os.fstat(fd), os.stat(folder))
+    except FileNotFoundError:
+        same = False
+    if not same:
+        raise FileNotFoundError(
+            errno.ENOENT, "removed while its publish lock was waited for", os.fspath(folder)
+        )
 
 
 def _wait(fd: int, folder: Path, *, what: str, timeout: float) -> None:
@@ -140,6 +162,119 @@ def remove_leftovers(folder: Path) -> list[Path]:
                 path.unlink()
         logger.info("Removed %s, left by an interrupted publish", path)
     return found
+
+
+# How often a publish makes its model folder again when a failed publish of the same model
+# removed it while this one waited for its lock (each time, another publish failed).
+_LOCK_ATTEMPTS = 20
+
+
+def lock_model_folder(stack: contextlib.ExitStack, folder: Path, made: list[Path]) -> bool:
+    """Makes the model folder (and missing parents) and enters its publish lock into `stack`.
+
+    A failed publish of the same model removes the folders it made; if it does so while this
+    one waits for the lock, `folder_lock` says so (FileNotFoundError) and the folder is made
+    and locked again. On failure, the folders made here are removed if nobody holds the lock.
+
+    Args:
+        stack: where the lock is held until the publish ends.
+        folder: the model folder (the doc's).
+        made: extended with each folder this call makes, outermost first.
+
+    Returns:
+        `folder_lock`'s value: True if the folder itself is locked.
+
+    Raises:
+        PublishBusyError: another publish held the lock for `DEFAULT_TIMEOUT` seconds,
+            or failed publishes removed the folder `_LOCK_ATTEMPTS` times.
+        OSError: the folder cannot be made.
+    """
+    what = f"publishing into {folder}"
+    attempts = 0
+    try:
+        while True:
+            try:
+                _make_folders(folder, made)
+                return stack.enter_context(folder_lock(folder, what=what))
+            except FileNotFoundError as err:
+                attempts += 1
+                if attempts >= _LOCK_ATTEMPTS:
+                    raise errors.PublishBusyError(
+                        f"Other processes publishing into {folder} failed and removed it "
+                        f"{attempts} times while this one waited; let them finish, then try "
+                        "again.",
+                        path=os.fspath(folder),
+                    ) from err
+                logger.info("%s was removed by a failed publish; making it again", folder)
+    except BaseException:
+        remove_made_folders(made, locked=False)
+        raise
+
+
+def _make_folders(folder: Path, made: list[Path]) -> None:
+    """Creates a folder and its missing parents, appending each one this call creates (not
+    one that exists, or that another process creates meanwhile) to `made`, outermost first.
+
+    Raises:
+        OSError: a folder cannot be made (FileNotFoundError: a parent was removed meanwhile).
+    """
+    for path in [*reversed(folder.parents), folder]:
+        if path.is_dir():
+            continue
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if not path.is_dir():  # A file in the way.
+                raise
+            continue
+        if path not in made:  # Made again after a failed publish removed it: listed once.
+            made.append(path)
+            made.sort(key=lambda made_path: len(made_path.parts))  # Outermost first.
+
+
+def remove_made_folders(made: list[Path], *, locked: bool) -> None:
+    """Removes, innermost first, the empty ones of the folders a failed publish made.
+
+    Only folders this publish made are given (never one that another publish made and may be
+    waiting on). The innermost is a model folder whose lock other publishes of that model wait
+    for: it is removed only under that lock, held by the caller or else taken here if it is
+    free at once, so that no publish holding the lock loses its folder; one waiting for it
+    sees the folder go (`folder_lock` raises FileNotFoundError) and makes it again.
+
+    Args:
+        made: the folders this publish made, outermost first.
+        locked: True if the caller holds the lock of `made[-1]`.
+    """
+    if not made:
+        return
+    if locked:
+        _remove_empty(made)
+        return
+    if fcntl is None:  # pragma: no cover
+        return
+    try:
+        fd = os.open(made[-1], os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except FileNotFoundError:  # Removed already (by a publish holding its lock): the rest.
+        _remove_empty(made[:-1])
+        return
+    except OSError:  # Cannot tell whether a publish works in it: leave it.
+        return
+    try:
+        if _try_lock(fd):
+            _remove_empty(made)
+    except OSError as err:  # Cannot tell whether a publish works in it: leave it.
+        logger.info("Cannot lock %s (%s); leaving the folders this publish made", made[-1], err)
+    finally:
+        os.close(fd)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Removes each folder, innermost (last) first, while it is empty."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:  # Not empty (another publish's files, a sibling model): keep it.
+            return
 
 
 def clean_tree(docs: Path) -> list[Path]:
