@@ -614,3 +614,41 @@ def test_an_archive_replaced_while_it_is_served_is_sent_whole_from_one_inode(tmp
             stop.set()
             swapper.join()
     assert broken == []
+
+
+def test_a_changed_token_file_is_read_again_and_a_removed_token_is_refused(tmp_path):
+    """Tokens were read once at start: one removed from --token-file kept working until a
+    restart, and a rescan after the file was emptied failed with a traceback each time (so
+    new versions were not served either). Now each request sees the file as it is; an empty
+    file refuses every token, with a warning, and the rescans go on."""
+    root = tmp_path / "root"
+    write_publisher(root, "test", "Test")
+    make_tar_gz(write_model_doc(root, "test/one/1").with_name("1.tar.gz"))
+    tokens = tmp_path / "tokens"
+    tokens.write_text("old-token\nkept-token\n")
+    options = ["--token-file", str(tokens), "--rescan", "0.2", "--workers", "2"]
+    with serve_hub(root, tmp_path / "serve.log", *options) as server:
+        url = server.url("test/one/1?tf-hub-format=compressed")
+
+        def status(token: str) -> int:
+            headers = {"Authorization": f"Bearer {token}"}
+            return requests.get(url, headers=headers, timeout=10).status_code
+
+        assert status("old-token") == 200 == status("kept-token")
+        tokens.write_text("kept-token\nnew-token\n")  # As many bytes: the time tells.
+        assert (status("old-token"), status("new-token"), status("kept-token")) == (403, 200, 200)
+        tokens.write_text("# every token revoked\n")
+        assert (status("kept-token"), status("new-token")) == (403, 403)
+        make_tar_gz(write_model_doc(root, "test/two/1").with_name("1.tar.gz"))
+        deadline = time.monotonic() + 20
+        while "ok 2 models" not in requests.get(server.url("healthz"), timeout=10).text:
+            assert time.monotonic() < deadline, server.access_log()[-3000:]
+            time.sleep(0.05)
+        tokens.unlink()
+        assert status("kept-token") == 403
+        tokens.write_text("kept-token\n")
+        assert status("kept-token") == 200 and status("new-token") == 403
+    log = server.access_log()
+    assert f"The token file {tokens} holds no token" in log
+    assert "Every token is refused until it holds tokens again" in log
+    assert "Traceback" not in log and "Re-scanning" not in log

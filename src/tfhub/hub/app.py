@@ -31,7 +31,7 @@ from .docs_format import DocKind
 from .files import FileResponse
 from .middleware import AccessLog, PathPrefix, TokenAuth, enable_access_log
 from .search import SearchIndex
-from .settings import ServeSettings, base_path, default_cache_dir, read_tokens
+from .settings import ServeSettings, TokenFile, base_path, default_cache_dir
 
 logger = logging.getLogger(__name__)
 _METHODS = ["GET", "HEAD"]
@@ -56,7 +56,7 @@ class HubState:
         Raises:
             tfhub.errors.ServeConfigError: if ROOT is not a folder.
         """
-        check_settings(settings)
+        check_root(settings)  # Not the token file: `TokenFile` reads it when it changes.
         started = time.perf_counter()
         catalog = Catalog.scan(settings.root)
         scanned = time.perf_counter()
@@ -76,12 +76,11 @@ class HubState:
         return str(request.base_url).rstrip("/")
 
 
-def check_settings(settings: ServeSettings) -> frozenset[str] | None:
-    """Checks what can be checked without scanning ROOT; returns the tokens (None: no auth).
+def check_root(settings: ServeSettings) -> None:
+    """Checks that ROOT is a folder (at start and before each rescan).
 
     Raises:
-        tfhub.errors.ServeConfigError: if ROOT is not a folder, the token file is unusable, or
-            --base-url or --rescan has a value it cannot have.
+        tfhub.errors.ServeConfigError: if it is not.
     """
     if not os.path.isdir(settings.root):
         raise errors.ServeConfigError(
@@ -89,6 +88,16 @@ def check_settings(settings: ServeSettings) -> frozenset[str] | None:
             "holding assets/docs/<publisher>/...).",
             option="ROOT",
         )
+
+
+def check_settings(settings: ServeSettings) -> TokenFile | None:
+    """Checks what can be checked without scanning ROOT; returns the tokens (None: no auth).
+
+    Raises:
+        tfhub.errors.ServeConfigError: if ROOT is not a folder, the token file is unusable, or
+            --base-url or --rescan has a value it cannot have.
+    """
+    check_root(settings)
     if settings.base_url and not settings.base_url.startswith(("http://", "https://")):
         raise errors.ServeConfigError(
             "--base-url must be the hub's public http(s) URL, e.g. https://hub.example.com. "
@@ -101,13 +110,13 @@ def check_settings(settings: ServeSettings) -> frozenset[str] | None:
             f"{settings.rescan_seconds}",
             option="--rescan",
         )
-    return read_tokens(settings.token_file) if settings.token_file else None
+    return TokenFile(settings.token_file) if settings.token_file else None
 
 
 def warn_about_settings(settings: ServeSettings) -> None:
     """Logs a warning for each setting that works but is likely a mistake: an
     --uncompressed-base that is not a gs:// location. Called once, by the parent process
-    (`runner.check_options`), not by each worker or rescan as `check_settings` is."""
+    (`runner.check_options`), not by each worker as `check_settings` is."""
     base = settings.uncompressed_base
     if base and not base.startswith("gs://"):
         logger.warning(
@@ -277,7 +286,7 @@ def create_app(settings: ServeSettings) -> Any:
     app.state.hub = state
     wrapped: Any = app
     if tokens is not None:
-        wrapped = TokenAuth(wrapped, tokens)
+        wrapped = TokenAuth(wrapped, tokens.tokens)
     prefix = base_path(settings.base_url)
     if prefix:
         wrapped = PathPrefix(wrapped, prefix)

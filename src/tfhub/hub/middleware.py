@@ -16,6 +16,7 @@ import hmac
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -65,15 +66,23 @@ def _basic_password(credentials: str) -> str:
 
 
 class TokenAuth:
-    """Refuses requests without a known bearer token (401 without one, 403 with a wrong one)."""
+    """Refuses requests without a known bearer token (401 without one, 403 with a wrong one).
 
-    def __init__(self, app: ASGIApp, tokens: frozenset[str]) -> None:
+    The known tokens are asked of `tokens` at each request (`settings.TokenFile.tokens` reads
+    the file again when it changed), so a token removed from the file is refused at once.
+    """
+
+    def __init__(self, app: ASGIApp, tokens: Callable[[], frozenset[str]]) -> None:
         self.app = app
-        self.tokens = [token.encode() for token in tokens]
+        self._tokens = tokens
+        self._encoded: tuple[frozenset[str], list[bytes]] = (frozenset(), [])
 
     def _known(self, token: str) -> bool:
+        current = self._tokens()
+        if current is not self._encoded[0]:
+            self._encoded = (current, [known.encode() for known in current])
         given = token.encode()
-        return any([hmac.compare_digest(given, known) for known in self.tokens])
+        return any([hmac.compare_digest(given, known) for known in self._encoded[1]])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:

@@ -18,6 +18,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from .. import errors
 from .docs_format import docs_dir
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ async def _watch(app: Any, load: Callable[[], Any], root: str, every: float) -> 
             app.state.hub = await anyio.to_thread.run_sync(load)
             stamp = current
             logger.info("Re-scanned %s: %d models", root, len(app.state.hub.catalog.models))
+        except errors.TFHubError as err:  # Says what is wrong (ROOT gone): no traceback.
+            logger.warning("Re-scanning %s failed; still serving the previous scan: %s", root, err)
         except Exception:
             logger.exception("Re-scanning %s failed; still serving the previous scan", root)
 

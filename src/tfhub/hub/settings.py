@@ -7,13 +7,16 @@ Workers are separate processes started by the ASGI server, so the settings trave
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from .. import errors
 
+logger = logging.getLogger(__name__)
 SETTINGS_ENV = "TFHUB_SERVE_SETTINGS"
 
 
@@ -88,3 +91,69 @@ def read_tokens(path: str) -> frozenset[str]:
             option="--token-file",
         )
     return tokens
+
+
+# A file written within this long before it was read may be written again with the same size
+# and timestamp (filesystems keep coarse times): it is read again at each call until it is older.
+_RACY_NS = 2_000_000_000
+
+
+def _file_stamp(path: str) -> tuple[int, ...] | None:
+    """What changes when a file is written, replaced or made unreadable (its mtime last); None
+    if it is gone."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_ctime_ns, stat.st_mtime_ns)
+
+
+def _racy(stamp: tuple[int, ...] | None) -> bool:
+    """True if the file changed so recently that a change to come may keep its stamp."""
+    return stamp is not None and time.time_ns() - stamp[-1] < _RACY_NS
+
+
+class TokenFile:
+    """The tokens of `--token-file`, read again whenever the file changes while serving.
+
+    A token removed from the file is refused from the next request on. While the file is
+    empty, missing or unreadable, no token is accepted (the safe side: emptying the file
+    revokes every token), with a warning, until it holds tokens again.
+    """
+
+    def __init__(self, path: str) -> None:
+        """Reads the file.
+
+        Args:
+            path: the token file.
+
+        Raises:
+            tfhub.errors.ServeConfigError: if it cannot be read or holds no token (at start, a
+                mistake to report; later, the same state only refuses every token).
+        """
+        self.path = path
+        self._stamp = _file_stamp(path)  # Before reading: a write meanwhile is read next time.
+        self._racy = _racy(self._stamp)
+        self._tokens = read_tokens(path)
+        self._warned = ""
+
+    def tokens(self) -> frozenset[str]:
+        """The tokens the file holds now (read again if it changed since the last read)."""
+        stamp = _file_stamp(self.path)
+        if stamp != self._stamp or self._racy:
+            self._stamp, self._racy = stamp, _racy(stamp)
+            self._tokens = self._read_again()
+        return self._tokens
+
+    def _read_again(self) -> frozenset[str]:
+        try:
+            tokens = read_tokens(self.path)
+        except errors.ServeConfigError as err:
+            if str(err) != self._warned:  # Once per state, not at each racy read.
+                logger.warning("%s Every token is refused until it holds tokens again.", err)
+                self._warned = str(err)
+            return frozenset()
+        self._warned = ""
+        if tokens != self._tokens:
+            logger.info("Read the changed token file %s: %d token(s)", self.path, len(tokens))
+        return tokens
