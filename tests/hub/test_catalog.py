@@ -87,6 +87,34 @@ def test_search_words_prefixes_and_filters(tmp_path):
     assert index.facets["task"]["image-feature-vector"] == 1
 
 
+def test_search_finds_runs_of_a_compound_name_and_handles_with_their_version(tmp_path):
+    """`mobilenet_v2_1` asked for the word `1` too (absent), `efficientnet/b` for the word `b`
+    (too short to be a prefix), and `acme/model/1` for `1`: none found the model they name."""
+    root = tmp_path / "root"
+    write_publisher(root, "google", "Google")
+    write_publisher(root, "acme", "Acme")
+    write_model_doc(root, "google/imagenet/mobilenet_v2_100_224/feature_vector/5")
+    write_model_doc(root, "google/efficientnet/b0/feature-vector/1")
+    write_model_doc(root, "acme/model/1")
+    write_model_doc(root, "acme/model/2")
+    write_model_doc(root, "acme/other/3")
+    index = SearchIndex.build(Catalog.scan(root))
+
+    def found(query: str) -> list[str]:
+        return [model.handle for model in index.search(query)]
+
+    mobilenet = ["google/imagenet/mobilenet_v2_100_224/feature_vector"]
+    for query in ("mobilenet_v2_1", "mobilenet_v2_100", "MobileNet_V2", "v2_100_2", "mobilenet v2"):
+        assert found(query) == mobilenet, query
+    for query in ("efficientnet/b", "efficientnet/b0", "b0/feature-vector", "efficientnet-b0"):
+        assert found(query) == ["google/efficientnet/b0/feature-vector"], query
+    for query in ("acme/model/1", "acme/model/2", "acme/model", "model/1", "acme/model/"):
+        assert found(query) == ["acme/model"], query
+    assert found("acme/other/3") == ["acme/other"]
+    assert found("acme/model/3") == [] and found("mobilenet_v3") == []
+    assert found("google/imagenet/mobilenet_v2_100_224/feature_vector/5") == mobilenet
+
+
 @pytest.mark.parametrize("tree", ["valid", "broken"])
 def test_every_page_of_the_example_trees_renders(tree):
     import requests

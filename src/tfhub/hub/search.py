@@ -1,9 +1,16 @@
 """Full-text search and filters over a catalog's models, built once in memory.
 
-Each model's text (handle, description, metadata values, documentation body) is cut into
-lower-case words; a query matches the models that contain every query word, as a whole word
-or as a word prefix (`mobile` finds `mobilenet`), ranked by how often the words occur (words of
-the handle and description count more). Filters keep models whose latest doc has the value.
+Each model's text (handle, its versions' handles, description, metadata values, documentation
+body) is cut into lower-case words; a query matches the models that contain every query word,
+as a whole word or as a word prefix (`mobile` finds `mobilenet`), ranked by how often the words
+occur (words of the handle and description count more). Filters keep models whose latest doc
+has the value.
+
+A compound word (parts joined by `.`, `_`, `-` or `/`: `mobilenet_v2_100_224`,
+`google/efficientnet/b0`) is indexed whole, by its parts, and by each run of parts to its end
+(`v2_100_224`), so a query compound matches as a prefix of any run (`mobilenet_v2_1`,
+`efficientnet/b`, `acme/model/1`); a query compound that matches no model asks for its parts
+instead (`efficientnet-b0` finds `efficientnet_b0`).
 """
 
 from __future__ import annotations
@@ -15,8 +22,8 @@ from dataclasses import dataclass, field
 
 from .catalog import FACETS, Catalog, Model
 
-_WORD = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*|[^\W\d_]+", re.UNICODE)
-_PARTS = re.compile(r"[._-]")
+_WORD = re.compile(r"[a-z0-9]+(?:[._/-][a-z0-9]+)*|[^\W\d_]+", re.UNICODE)
+_PARTS = re.compile(r"[._/-]")
 _TITLE_WEIGHT = 5
 MAX_QUERY_WORDS = 16
 MIN_PREFIX = 3  # Shorter query words match whole words only.
@@ -30,8 +37,30 @@ def words(text: str) -> list[str]:
     tokens = _WORD.findall(text.lower())
     found = list(tokens)
     for token in tokens:
-        if "_" in token or "-" in token or "." in token:
-            found.extend(part for part in _PARTS.split(token) if part)
+        parts = _parts(token)
+        if len(parts) > 1:
+            found.extend(parts)
+    return found
+
+
+def _parts(token: str) -> list[str]:
+    """The parts of a compound word (`mobilenet_v2` -> `mobilenet`, `v2`); [token] if none."""
+    return [part for part in _PARTS.split(token) if part]
+
+
+def _runs(token: str) -> list[str]:
+    """The runs of two or more parts that end a compound word: `v2_100_224` and `100_224` of
+    `mobilenet_v2_100_224` (the word itself and its last part are indexed as words)."""
+    separators = list(_PARTS.finditer(token))
+    return [token[separator.end() :] for separator in separators[:-1]]
+
+
+def index_words(text: str) -> list[str]:
+    """What the index holds for a text: its `words`, and the runs that end its compound words
+    (`_runs`), so that a query naming parts from the middle on (`v2_1`) matches as a prefix."""
+    found = words(text)
+    for token in _WORD.findall(text.lower()):
+        found.extend(_runs(token))
     return found
 
 
@@ -69,6 +98,19 @@ class SearchIndex:
                 found[handle] = found.get(handle, 0) + weight
         return found
 
+    def _matching_word(self, token: str) -> dict[str, int]:
+        """Models matching one query word; a compound one that matches none asks for every
+        part instead (each as `_matching` does), with their weights summed."""
+        found = self._matching(token)
+        parts = _parts(token)
+        if found or len(parts) < 2:
+            return found
+        together = self._matching(parts[0])
+        for part in parts[1:]:
+            more = self._matching(part)
+            together = {key: together[key] + more[key] for key in together.keys() & more.keys()}
+        return together
+
     def search(self, query: str = "", filters: dict[str, str] | None = None) -> list[Model]:
         """Models matching every word of `query` and every filter, best first.
 
@@ -80,8 +122,9 @@ class SearchIndex:
             The models, by score then handle.
         """
         scores: dict[str, int] | None = None
-        for word in dict.fromkeys(words(query)[:MAX_QUERY_WORDS]):
-            found = self._matching(word)
+        tokens = dict.fromkeys(_WORD.findall(query.lower()))  # Compounds whole (see above).
+        for token in list(tokens)[:MAX_QUERY_WORDS]:
+            found = self._matching_word(token)
             if scores is None:
                 scores = found
             else:
@@ -100,9 +143,13 @@ def _model_words(model: Model) -> Counter[str]:
     doc = model.latest.doc
     counts: Counter[str] = Counter()
     title = f"{model.handle} {doc.description}"
-    for word in words(title):
+    for word in index_words(title):
         counts[word] += _TITLE_WEIGHT
+    for version in model.versions:  # `acme/model/1` and `model/1`, not the bare number.
+        for token in _WORD.findall(f"{model.handle}/{version}".lower()):
+            for word in [token, *_runs(token)]:
+                counts[word] += _TITLE_WEIGHT
     metadata = " ".join(value.value for _, value in doc.entries)
-    counts.update(words(metadata))
-    counts.update(words(doc.body))
+    counts.update(index_words(metadata))
+    counts.update(index_words(doc.body))
     return counts
