@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 import shutil
@@ -191,6 +192,29 @@ def test_signature_summary_round_trips_without_tensorflow(tmp_path):
     signatures.write_summary(summary, path)
     assert signatures.read_summary(path) == summary
     assert '"shape": null' in path.read_text() and list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('"files_bytes": Infinity', "OverflowError"),
+        ('"files_bytes": 1e999', "OverflowError"),
+        ('"files_bytes": ' + "9" * 5000, "ValueError"),
+        ('"files_bytes": ' + "[" * 100_000, "RecursionError"),
+    ],
+    ids=["infinity", "1e999", "5000-digits", "nested"],
+)
+def test_a_signature_summary_with_odd_numbers_is_unreadable_not_a_crash(tmp_path, text, error):
+    """`int(Infinity)` raised OverflowError, and deep nesting RecursionError, past the except
+    of read_summary: `tfhub serve` did not start and `tfhub validate` stopped."""
+    from tests._helpers.hub_server import signature_summary_json
+
+    path = tmp_path / "1.signatures.json"
+    valid = json.dumps(signature_summary_json())
+    assert '"files_bytes": 1234' in valid
+    path.write_text(valid.replace('"files_bytes": 1234', text))
+    with pytest.raises(errors.SignatureSummaryError, match=error):
+        signatures.read_summary(path)
 
 
 def test_unreadable_signature_summary_says_what_to_do(tmp_path):

@@ -159,6 +159,7 @@ def summary_from_json(data: dict[str, Any]) -> SignatureSummary:
 
     Raises:
         KeyError, TypeError, ValueError: if the object does not follow schema 1.
+        OverflowError: for a count or dimension that is infinite (JSON's `Infinity`, `1e999`).
     """
     if data.get("schema") != SCHEMA:
         raise ValueError(f"unknown schema {data.get('schema')!r} (this tfhub reads {SCHEMA})")
@@ -230,7 +231,16 @@ def read_summary(path: str | os.PathLike[str]) -> SignatureSummary:
     try:
         with open(path, encoding="utf-8") as file:
             return summary_from_json(json.load(file))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+    # OverflowError: int() of an infinite number; RecursionError: arrays nested too deep.
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as err:
         raise errors.SignatureSummaryError(
             f"Cannot read the signature summary {os.fspath(path)} ({type(err).__name__}: "
             f"{err}); write it again with `tfhub publish --force` or `tfhub mirror`.",
