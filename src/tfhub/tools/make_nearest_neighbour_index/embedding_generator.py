@@ -378,19 +378,23 @@ def _beam_folder(output_dir: str, embed_output_dir: str) -> Iterator[str]:
     link_dir = tempfile.mkdtemp(prefix="tfhub-emb-")
     try:
         link = os.path.join(link_dir, "out")
-        try:
-            if _GLOB_CHARACTERS.search(link):
-                raise OSError(f"the temporary folder {link_dir} has glob characters too")
-            os.symlink(os.path.abspath(output_dir), link, target_is_directory=True)
-        except OSError as err:
+        failure = ""
+        if _GLOB_CHARACTERS.search(link):
+            failure = f"the temporary folder {link_dir} has glob characters too"
+        else:
+            try:
+                os.symlink(os.path.abspath(output_dir), link, target_is_directory=True)
+            except OSError as err:
+                failure = str(err)
+        if failure:
             raise atomic_output.not_writable(
                 embed_output_dir,
                 f"Beam cannot write to a path with glob characters (*?[) and the link around "
-                f"it failed ({err})",
+                f"it failed ({failure})",
                 what=files.OUTPUT_FOLDERS["embed_output_dir"],
                 flag="embed_output_dir",
                 todo="Choose a folder without them.",
-            ) from err
+            )
         yield link
     finally:
         shutil.rmtree(link_dir, ignore_errors=True)
