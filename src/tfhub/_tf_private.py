@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .utils.lazy import tensorflow as tf
@@ -76,22 +76,32 @@ def keras3_fit_without_first_batch_reduce(model: Any, data_batch: Any) -> Iterat
 
 
 def keras3_archive_set_call(
-    archive: Any, fn: Callable[..., Any], input_signature: list[Any]
+    archive: Any,
+    fn: Callable[..., Any],
+    input_signature: list[Any],
+    regularization_losses: Sequence[Callable[[], Any]] = (),
 ) -> None:
-    """Makes the object that `archive` (a `keras.export.ExportArchive`) saves callable: `fn`,
-    traced on `input_signature`, becomes the `__call__` of what `tf.saved_model.load` returns,
-    without being a signature (which TF Serving and the TFLite converter would list).
+    """Makes the object that `archive` (a `keras.export.ExportArchive`) saves a reusable
+    SavedModel, as `tf.saved_model.save` of a tf_keras model is: `fn`, traced on
+    `input_signature`, becomes the `__call__` of what `tf.saved_model.load` returns, without
+    being a signature (which TF Serving and the TFLite converter would list), and each of
+    `regularization_losses` (no arguments, a scalar) one of its `regularization_losses`
+    (what `hub.KerasLayer(..., trainable=True)` adds to the model's losses).
 
     Reaches `ExportArchive._tf_trackable`, the object `write_out` saves (`add_endpoint` sets
     each endpoint as its attribute and also makes it a signature). Checked on Keras 3.12-3.15.
     On a Keras without it, falls back to the public `add_endpoint("__call__", ...)`: the
-    SavedModel is callable the same, with a `__call__` signature besides the others.
+    SavedModel is callable the same, with a `__call__` signature besides the others, and
+    without regularization losses.
     """
     root = getattr(archive, "_tf_trackable", None)
     if root is None:
         archive.add_endpoint("__call__", fn, input_signature=input_signature)
         return
     root.__call__ = tf.function(fn, input_signature=input_signature, autograph=False)
+    root.regularization_losses = [
+        tf.function(loss, input_signature=[], autograph=False) for loss in regularization_losses
+    ]
 
 
 # --- tf_keras -----------------------------------------------------------------------------------

@@ -66,3 +66,24 @@ def test_hub_keras_layer_reuses_the_exported_classifier(
 
     np.testing.assert_allclose(reused.predict(_images(), verbose=0), expected, atol=1e-6)
     assert layer.trainable_weights == [] and len(layer.weights) > 2
+
+
+def test_the_exported_classifier_keeps_its_regularization_losses(
+    image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    """The Dense kernel's L2 term (--l2_regularizer, 1e-4 by default) is one of the loaded
+    SavedModel's `regularization_losses`, as in upstream's tf_keras export, so fine-tuning the
+    classifier with `hub.KerasLayer(d, trainable=True)` keeps it."""
+    import tensorflow as tf
+
+    import tfhub
+
+    model, _ = _exported(image_modules, tmp_path / "sm")
+    expected = [float(loss) for loss in model.losses]
+    loaded = tf.saved_model.load(os.fspath(tmp_path / "sm"))
+
+    assert len(expected) == 1 and expected[0] > 0
+    assert [float(loss()) for loss in loaded.regularization_losses] == pytest.approx(expected)
+    layer = tfhub.KerasLayer(os.fspath(tmp_path / "sm"), trainable=True)
+    layer(tf.constant(_images()))
+    assert [float(loss) for loss in layer.losses] == pytest.approx(expected)

@@ -241,7 +241,7 @@ def save_model(model: Any, folder: str) -> None:
     `tf.saved_model.save` (which names them after the Input and Dense layers). Either way the
     loaded SavedModel is callable, as upstream's: `tf.saved_model.load(folder)(images)` returns
     the probabilities, and `hub.KerasLayer(folder)` reuses the classifier (with its
-    `variables` and `trainable_variables`).
+    `variables`, `trainable_variables` and `regularization_losses`).
 
     Args:
         model: the classifier (`model.build_model`), in either Keras flavour.
@@ -266,8 +266,19 @@ def save_model(model: Any, folder: str) -> None:
         input_signature=[spec],
     )
     # Not an endpoint: each endpoint is also a signature, and serving_default stays the one.
-    keras3_archive_set_call(archive, lambda images: model(images, training=False), [spec])
+    keras3_archive_set_call(
+        archive,
+        lambda images: model(images, training=False),
+        [spec],
+        regularization_losses=[_loss_at(model, i) for i in range(len(model.losses))],
+    )
     archive.write_out(folder, verbose=False)
+
+
+def _loss_at(model: Any, index: int) -> Callable[[], Any]:
+    """A function returning the model's `index`-th loss (the Dense kernel's L2 term, and the
+    module's own losses when fine-tuned), computed from the variables when called."""
+    return lambda: model.losses[index]
 
 
 def tflite_bytes(saved_model_dir: str, *, output_file: str = "") -> bytes:
