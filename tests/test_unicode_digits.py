@@ -44,3 +44,19 @@ def test_a_dataset_count_of_other_digits_is_a_flag_error():
     lib = pytest.importorskip("tfhub.tools.module_search.lib")
     with pytest.raises(errors.ToolFlagError, match="NAME#N"):
         lib.DataSpec.parse("./flowers#²")
+
+
+def test_a_kaggle_version_of_other_digits_or_too_many_is_no_version(capsys):
+    """A Kaggle URL's version of 5,000 digits ended `hub.resolve` with Python's bare
+    ValueError ("Exceeds the limit (4300 digits) for integer string conversion"); one of other
+    scripts' digits (`٣`) was read as version 3, another model's URL."""
+    from tfhub import handles
+    from tfhub.cli.main import main
+
+    base = "https://www.kaggle.com/models/google/bert/tensorFlow2/en-uncased/"
+    with pytest.raises(errors.InvalidHandleError, match="this one has 5,000 digits"):
+        handles.parse(base + "9" * 5000)
+    assert main(["resolve", base + "9" * 5000]) == 2
+    assert "tfhub: invalid handle: A Kaggle model's version is a number" in capsys.readouterr().err
+    assert not isinstance(handles.parse(base + "٣"), handles.KaggleModel)
+    assert handles.parse(base + "3") == handles.parse(base + "3/")

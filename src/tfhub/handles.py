@@ -15,6 +15,7 @@ import unicodedata
 import urllib.parse
 
 from . import constants, errors
+from .utils.numbers import is_number
 from .utils.records import FrozenRecord
 from .utils.redact import redact
 
@@ -38,11 +39,11 @@ _KAGGLE_FRAMEWORKS = {
 
 _KAGGLE_LONG = re.compile(
     r"^(?P<owner>[^/]+)/(?P<model>[^/]+)/frameworks/(?P<framework>[^/]+)"
-    r"/variations/(?P<variation>[^/]+)/versions/(?P<version>\d+)/?$"
+    r"/variations/(?P<variation>[^/]+)/versions/(?P<version>[0-9]+)/?$"
 )
 _KAGGLE_SHORT = re.compile(
     r"^(?P<owner>[^/]+)/(?P<model>[^/]+)/(?P<framework>[^/]+)"
-    r"/(?P<variation>[^/]+)/(?P<version>\d+)/?$"
+    r"/(?P<variation>[^/]+)/(?P<version>[0-9]+)/?$"
 )
 
 
@@ -295,7 +296,12 @@ Handle = LocalPath | GcsPath | HttpModel | KaggleModel
 
 
 def parse_kaggle(url: str) -> KaggleModel | None:
-    """Parses both Kaggle model URL forms; None if `url` is not a Kaggle model version URL."""
+    """Parses both Kaggle model URL forms; None if `url` is not a Kaggle model version URL.
+
+    Raises:
+        tfhub.errors.InvalidHandleError: for a version longer than Python reads as a number
+            (4,300 digits).
+    """
     parsed = urllib.parse.urlsplit(normalize_scheme(url))
     if parsed.scheme != "https" or parsed.hostname not in ("www.kaggle.com", "kaggle.com"):
         return None
@@ -309,6 +315,12 @@ def parse_kaggle(url: str) -> KaggleModel | None:
     if match is None:
         return None
     fields = match.groupdict()
+    if not is_number(fields["version"]):
+        digits = fields["version"]
+        raise errors.InvalidHandleError(
+            f"A Kaggle model's version is a number such as 1 or 2; this one has {len(digits):,} "
+            f"digits. Check the URL. Received: version={digits[:20] + '...'!r}"
+        )
     return KaggleModel(
         owner=fields["owner"],
         model=fields["model"],
