@@ -741,3 +741,21 @@ def test_serve_on_an_ipv6_address_prints_a_url_that_opens(tmp_path):
             pytest.fail(f"nothing answered at {url}")
     finally:
         _stop(child)
+
+
+def test_a_missing_token_file_or_doc_exits_not_found(capsys, tmp_path, monkeypatch):
+    """`serve --token-file` and `publish --doc` of a file that does not exist exit 7 (not
+    found), as every command's missing path does (they exited 1); `--token-file=~/...`
+    expands `~` as the other path options do (it looked for a folder named `~`)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "hub" / "assets" / "docs").mkdir(parents=True)
+    missing = tmp_path / "home" / "tokens.txt"
+    code, out, err = run(capsys, "serve", str(tmp_path / "hub"), "--token-file=~/tokens.txt")
+    assert code == 7 and out == ""
+    assert err.startswith(f"tfhub: not found: Cannot read the token file {missing}: "), err
+    (tmp_path / "model").mkdir()
+    doc = tmp_path / "no-such-doc.md"
+    argv = ["publish", str(tmp_path / "model"), str(tmp_path / "hub"), "--handle", "acme/m/1"]
+    code, out, err = run(capsys, *argv, "--doc", str(doc))
+    assert code == 7 and out == ""
+    assert err.startswith(f"tfhub: not found: Cannot read the doc {doc} as UTF-8 text: "), err

@@ -30,6 +30,12 @@ def _no_model_there(err: BaseException) -> bool:
     return getattr(err, "reason", None) in _NO_MODEL_THERE
 
 
+def _file_missing(err: BaseException) -> bool:
+    """True for an error raised because a file the command was given does not exist (its
+    cause is a FileNotFoundError: `serve --token-file`, `publish --doc`, serve's ROOT)."""
+    return isinstance(err.__cause__, FileNotFoundError)
+
+
 class _Row(NamedTuple):
     """One row of `_TABLE`: errors of class `cls` (for which `when` holds, if given) are
     reported as `tfhub: <label>: <message>` and exit `code`."""
@@ -63,6 +69,7 @@ _TABLE: list[_Row] = [
     _Row(errors.SettingError, "invalid value", 2),
     _Row(errors.ArgumentError, "invalid value", 2),
     _Row(FileNotFoundError, "not found", 7),
+    _Row(errors.TFHubError, "not found", 7, when=_file_missing),
     _Row(ImportError, "missing dependency", 8),
     _Row(errors.TFHubError, "error", 1),
     _Row(OSError, "OS error", 1),

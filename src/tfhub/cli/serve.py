@@ -34,7 +34,9 @@ def add_commands(commands: Any) -> None:
     parser.add_argument("--port", type=int, default=8000, help="TCP port (8000)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (1)")
     parser.add_argument(
-        "--token-file", help="require 'Authorization: Bearer <token>' with a token of this file"
+        "--token-file",
+        type=home_expanded,
+        help="require 'Authorization: Bearer <token>' with a token of this file",
     )
     parser.add_argument("--base-url", help="the public URL of the hub, used in the pages' snippets")
     parser.add_argument(
