@@ -508,6 +508,34 @@ def test_an_archive_removed_by_hand_is_a_404_and_pages_still_render(tmp_path, se
     assert "Traceback" not in log.read_text(errors="replace")
 
 
+def test_a_removed_archive_of_a_local_asset_path_is_missing_not_unmirrored(tmp_path):
+    """`asset-path: 2.tar.gz` with 2.tar.gz removed (then scanned): the 404 and the page said
+    "not mirrored" and pointed at `tfhub mirror ROOT --from-docs`, which copies only URLs."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    for version in ("1", "2"):
+        doc = write_model_doc(root, f"acme/text-emb/{version}", asset=f"{version}.tar.gz")
+        make_tar_gz(doc.with_name(f"{version}.tar.gz"))
+    (root / "assets/docs/acme/models/text-emb/2.tar.gz").unlink()  # Before the scan.
+    with serve_hub(root, tmp_path / "serve.log") as running:
+        gone = requests.get(running.url("acme/text-emb/2?tf-hub-format=compressed"), timeout=30)
+        page = requests.get(running.url("acme/text-emb/2"), timeout=30)
+    archive = "assets/docs/acme/models/text-emb/2.tar.gz"
+    assert gone.status_code == 404
+    assert "not mirrored" not in gone.text and "--from-docs" not in gone.text
+    assert f"its archive {archive} (the doc's local asset-path) is missing" in gone.text
+    assert (
+        "'tfhub publish MODEL_DIR ROOT --handle acme/text-emb/2 --doc "
+        "ROOT/assets/docs/acme/models/text-emb/2.md --force'"
+    ) in gone.text
+    assert page.status_code == 200
+    assert 'id="not-mirrored"' not in page.text and "not mirrored" not in page.text
+    warning = re.search(r'<p class="warning" id="missing-archive">(.*?)</p>', page.text, re.S)
+    assert warning is not None, page.text
+    assert f"<code>{archive}</code>" in warning[1] and "--force</code>" in warning[1]
+    assert "archive missing" in page.text  # Its row in the versions table.
+
+
 @pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
 def test_non_ascii_model_names_give_ascii_urls(tmp_path, server_name):
     """A hub whose docs name `acme/émb/1` (publish refuses such handles now, a hand-written or

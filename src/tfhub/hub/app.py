@@ -218,6 +218,13 @@ def _not_here(model: Model, version: Version) -> str:
             f"{handle} was hosted by tfhub.dev itself (asset-path: legacy) and is not in this "
             f"hub; add it with 'tfhub mirror SOURCE ROOT --as {handle}'."
         )
+    if version.missing_archive:
+        return (
+            f"{handle} has no model files in this hub: its archive {version.missing_archive} "
+            "(the doc's local asset-path) is missing; restore that file below ROOT, or publish "
+            f"the version again with 'tfhub publish MODEL_DIR ROOT --handle {handle} --doc "
+            f"ROOT/{version.doc_below_root} --force'."
+        )
     if version.asset_path:
         return (
             f"{handle} is not mirrored here (its files are at {version.asset_path}; run "

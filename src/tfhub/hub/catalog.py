@@ -65,6 +65,26 @@ class Version:
     def servable(self) -> bool:
         return self.archive is not None or self.folder is not None
 
+    @property
+    def missing_archive(self) -> str | None:
+        """The archive's path below ROOT (`assets/docs/.../<version>.tar.gz`) when a Module
+        doc's asset-path names a file beside it (not a URL, not `legacy`) and the version has
+        no model files: the archive was published and then removed. None otherwise.
+
+        Such a version is not "not mirrored": `tfhub mirror --from-docs` copies only URLs.
+        """
+        asset = self.asset_path
+        parts = docs_format.url_parts(asset) if asset and asset != "legacy" else None
+        local = parts is not None and not parts.scheme and not parts.netloc
+        if self.servable or not local or self.doc.kind is not DocKind.MODULE:
+            return None
+        return self.doc_below_root[: -len(".md")] + docs_format.ARCHIVE_SUFFIX
+
+    @property
+    def doc_below_root(self) -> str:
+        """The doc's path below ROOT, with `/` separators (`assets/docs/.../<version>.md`)."""
+        return f"{docs_format.DOCS_DIR_POSIX}/{self.doc.rel_path}"
+
 
 @dataclass
 class Model:
