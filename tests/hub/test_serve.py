@@ -450,6 +450,26 @@ def test_bad_options_fail_in_one_line(tmp_path, capsys):
     assert isinstance(again, ValueError) and again.option == "--token-file"
 
 
+@pytest.mark.parametrize(
+    ("base_url", "reason"),
+    [
+        ("https://hub.example.com/?x=1", "no query or fragment"),
+        ("https://hub.example.com/hub?", "no query or fragment"),
+        ("https://hub.example.com/#top", "no query or fragment"),
+        ("https://user:pass@hub.example.com/hub", "no credentials"),
+        ("https://[::1/hub", "e.g. https://hub.example.com."),
+    ],
+)
+def test_a_base_url_the_pages_cannot_extend_is_refused(tmp_path, capsys, base_url, reason):
+    """--base-url 'https://hub.example.com/?x=1' was accepted and the pages' links became
+    https://hub.example.com/?x=1/acme/emb/1; credentials would be shown to every visitor."""
+    assert main(["serve", str(tmp_path), "--base-url", base_url]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("tfhub: ") and len(err.strip().splitlines()) == 1, err
+    assert "--base-url must be the hub's public http(s) URL" in err and reason in err
+    assert "Received: 'https://" in err and "user:pass@" not in err  # The CLI hides them.
+
+
 def test_a_port_in_use_is_refused_in_one_line(server, hub_root, capsys):
     """granian shares a port between processes (SO_REUSEPORT): a second server must not start."""
     assert main(["serve", str(hub_root), "--port", str(server.port)]) != 0

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,12 +99,8 @@ def check_settings(settings: ServeSettings) -> TokenFile | None:
             --base-url or --rescan has a value it cannot have.
     """
     check_root(settings)
-    if settings.base_url and not settings.base_url.startswith(("http://", "https://")):
-        raise errors.ServeConfigError(
-            "--base-url must be the hub's public http(s) URL, e.g. https://hub.example.com. "
-            f"Received: {settings.base_url!r}",
-            option="--base-url",
-        )
+    if settings.base_url:
+        check_base_url(settings.base_url)
     if not 0 <= settings.rescan_seconds < math.inf:  # Also refuses NaN.
         raise errors.ServeConfigError(
             "--rescan must be a number of seconds, or 0 to never look for new docs. Received: "
@@ -111,6 +108,35 @@ def check_settings(settings: ServeSettings) -> TokenFile | None:
             option="--rescan",
         )
     return TokenFile(settings.token_file) if settings.token_file else None
+
+
+def check_base_url(base_url: str) -> None:
+    """Refuses a --base-url the pages cannot put paths after: not http(s), not a URL, or one
+    with a query, a fragment or credentials (`https://hub.example.com/?x=1` gave page links
+    such as `https://hub.example.com/?x=1/acme/emb/1`).
+
+    Args:
+        base_url: the --base-url option as given.
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming the option, for such a URL.
+    """
+    example = "--base-url must be the hub's public http(s) URL, e.g. https://hub.example.com"
+    try:
+        parts = urllib.parse.urlsplit(base_url)
+    except ValueError:  # An unclosed IPv6 host: https://[::1
+        parts = None
+    if parts is None or not base_url.startswith(("http://", "https://")):
+        problem = ""
+    elif "?" in base_url or "#" in base_url:
+        problem = " with no query or fragment ('?' or '#': the pages add paths after it)"
+    elif "@" in parts.netloc:
+        problem = " with no credentials (user:password@: pages would show them to every visitor)"
+    else:
+        return
+    raise errors.ServeConfigError(
+        f"{example}{problem}. Received: {base_url!r}", option="--base-url"
+    )
 
 
 def warn_about_settings(settings: ServeSettings) -> None:
