@@ -107,6 +107,21 @@ def test_asset_paths_of_existing_docs_are_mirrored_and_the_docs_kept(
     assert (again.mirrored, again.failed) == ([], [])
 
 
+def test_a_doc_saved_with_a_utf8_bom_is_mirrored_and_kept(text_model, server, served_dir, tmp_path):
+    """A doc saved with a BOM (Windows editors) was skipped by `--from-docs`: its first line,
+    `\\ufeff# Module ...`, named no kind; publishing beside it re-read it the same way."""
+    pack.pack(text_model, served_dir / "bom.tar.gz")
+    root = tmp_path / "hub"
+    doc = _doc_with_asset(root, "bom", server.url("bom.tar.gz"))
+    doc.write_bytes(b"\xef\xbb\xbf" + doc.read_bytes())
+    (root / "assets/docs/acme/acme.md").write_text("# Publisher acme\nAcme.\n")
+    saved = doc.read_bytes()
+    report = mirror.mirror_doc_assets(root)
+    assert [p.handle for p in report.mirrored] == ["acme/bom/1"] and report.failed == []
+    assert doc.read_bytes() == saved and fmt.archive_path(doc).is_file()
+    assert validator.validate_tree(root) == []
+
+
 def test_mirror_command_from_docs_reports_each_failure(server, tmp_path, capsys):
     root = tmp_path / "hub"
     _doc_with_asset(root, "gone", server.url("gone.tar.gz"))

@@ -556,6 +556,26 @@ def test_a_removed_archive_of_a_local_asset_path_is_missing_not_unmirrored(tmp_p
     assert "archive missing" in page.text  # Its row in the versions table.
 
 
+def test_a_doc_saved_with_a_utf8_bom_is_served(tmp_path):
+    """A doc saved by a Windows editor (UTF-8 with a BOM) was skipped: `\\ufeff# Module ...`
+    names no kind, so its model was missing from the hub."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/bom/1", asset="1.tar.gz", description="Saved with a BOM.")
+    doc.write_bytes(b"\xef\xbb\xbf" + doc.read_bytes())
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    with serve_hub(root, tmp_path / "serve.log") as running:
+        archive = requests.get(running.url("acme/bom/1?tf-hub-format=compressed"), timeout=30)
+        page = requests.get(running.url("acme/bom/1"), timeout=30)
+        api = requests.get(running.url("api/models/acme/bom"), timeout=30)
+        index = requests.get(running.url(""), timeout=30)
+    assert archive.status_code == 200 and archive.content == _archive(root, "acme/bom/1")
+    assert page.status_code == 200 and "Saved with a BOM." in page.text
+    assert api.status_code == 200
+    assert api.json()["versions"][0]["doc_markdown"].startswith("# Module acme/bom/1\n")
+    assert "acme/bom" in index.text
+
+
 @pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
 def test_non_ascii_model_names_give_ascii_urls(tmp_path, server_name):
     """A hub whose docs name `acme/émb/1` (publish refuses such handles now, a hand-written or

@@ -14,6 +14,7 @@ import pytest
 
 from tfhub import errors
 from tfhub.cli.main import main
+from tfhub.hub import docs_format as fmt
 from tfhub.hub import model_files, signatures, validator
 
 DATA = Path(__file__).parent.parent / "data" / "hub_docs"
@@ -78,6 +79,19 @@ def test_validate_command_on_a_folder_without_docs_is_one_line(capsys, tmp_path)
 def valid_copy(tmp_path: Path) -> Path:
     shutil.copytree(VALID, tmp_path / "root")
     return tmp_path / "root"
+
+
+def test_docs_saved_with_a_utf8_bom_are_read(valid_copy, capsys):
+    """Windows editors save UTF-8 with a BOM: `\\ufeff# Module ...` named no kind, so every
+    such doc was skipped (a problem for validate, missing from the hub)."""
+    docs = sorted((valid_copy / "assets/docs").rglob("*.md"))
+    for doc in docs:
+        doc.write_bytes(b"\xef\xbb\xbf" + doc.read_bytes())
+    assert validator.validate_tree(valid_copy) == []
+    assert main(["validate", str(valid_copy)]) == 0
+    assert capsys.readouterr() == ("", "")
+    parsed = fmt.list_docs(valid_copy)
+    assert len(parsed) == len(docs) and all(doc.problems == () for doc in parsed)
 
 
 def test_tag_definitions_check_values_and_urls(valid_copy):

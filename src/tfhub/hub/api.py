@@ -18,6 +18,7 @@ from starlette.routing import Route
 from ..utils.numbers import is_number
 from . import protocol
 from .catalog import FACETS, Model, Version, folder_size
+from .docs_format import read_doc_text
 
 if TYPE_CHECKING:
     from .app import HubState
@@ -78,7 +79,7 @@ def version_json(model: Model, version: Version, base_url: str) -> dict[str, Any
 def doc_text(version: Version) -> str | None:
     """The version's doc as published (what `tfhub mirror` copies), None if unreadable."""
     try:
-        return version.doc.path.read_text(encoding="utf-8")
+        return read_doc_text(version.doc.path)
     except (OSError, UnicodeDecodeError):
         return None
 

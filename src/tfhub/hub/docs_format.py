@@ -494,6 +494,25 @@ def _read_metadata(
     return entries, index
 
 
+def read_doc_text(path: str | os.PathLike[str]) -> str:
+    """The text of a documentation file, read as UTF-8 without its byte-order mark.
+
+    Windows editors save UTF-8 with a BOM (U+FEFF before `# Module ...`); it is not part
+    of the doc, so its first line still names its kind. Every doc is read through here.
+
+    Args:
+        path: the Markdown file.
+
+    Returns:
+        Its text (a BOM, if any, removed).
+
+    Raises:
+        OSError: the file cannot be read.
+        UnicodeDecodeError: the file is not UTF-8.
+    """
+    return Path(path).read_text(encoding="utf-8-sig")
+
+
 def parse_doc(
     path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
 ) -> DocFile:
@@ -512,7 +531,7 @@ def parse_doc(
     file = Path(path).absolute()
     rel_path, shown = relative_paths(file, root)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_doc_text(file)
     except (OSError, UnicodeDecodeError) as err:
         raise errors.DocFormatError(
             f"{shown}:0: cannot read the documentation file as UTF-8 text: {err}",

@@ -84,7 +84,7 @@ def publish(
 
 def _read_doc(doc: str | os.PathLike[str]) -> str:
     try:
-        return Path(doc).read_text(encoding="utf-8")
+        return fmt.read_doc_text(doc)
     except (OSError, UnicodeDecodeError) as err:
         raise errors.DocFormatError(
             f"Cannot read the doc {os.fspath(doc)} as UTF-8 text: {err}",
@@ -266,7 +266,7 @@ def _stage_and_commit(
     packed = pack_lib.pack(model_dir, staging / archive_name)
     signatures.write_summary(summary, fmt.signatures_path(staged_doc))
     if keep_doc:
-        text = target.read_text(encoding="utf-8")
+        text = fmt.read_doc_text(target)
     elif doc_text is not None:
         text = doc_text
     else:
