@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests._helpers import models
+from tests._helpers import http_server, models
 
 import tfhub as hub
 from tfhub import constants, errors
@@ -120,6 +120,20 @@ def test_a_doc_saved_with_a_utf8_bom_is_mirrored_and_kept(text_model, server, se
     assert [p.handle for p in report.mirrored] == ["acme/bom/1"] and report.failed == []
     assert doc.read_bytes() == saved and fmt.archive_path(doc).is_file()
     assert validator.validate_tree(root) == []
+
+
+def test_a_deeply_nested_api_answer_is_no_doc_not_a_recursion_error(server, tmp_path):
+    """The source hub's API answered `[[[...]]]` nested 100,000 deep: RecursionError escaped
+    from response.json() as a traceback; it is an answer without a doc, like bad JSON."""
+    nested = b"[" * 100_000 + b"]" * 100_000
+    server.state.behaviours.append(
+        http_server.answer_body("/api/models/acme/emb", 200, "application/json", nested)
+    )
+    found, asked = mirror._source_doc(server.url("acme/emb/1"))
+    assert found is None and asked == [server.url("api/models/acme/emb")]
+    with pytest.raises(errors.HTTPStatusError) as raised:  # The normal reason: no archive.
+        mirror.mirror(server.url("acme/emb/1"), tmp_path / "hub")
+    assert raised.value.status == 404
 
 
 def test_mirror_command_from_docs_reports_each_failure(server, tmp_path, capsys):

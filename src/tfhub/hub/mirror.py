@@ -159,7 +159,8 @@ def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
 
     Returns:
         (the doc, or None if no API gives a Module doc for the version; the API URLs asked,
-        none for a source that is not a hub URL).
+        none for a source that is not a hub URL). An answer that is not JSON, or JSON nested
+        too deep to decode, gives no doc.
     """
     parsed = handles.parse(source)
     if not isinstance(parsed, handles.HttpModel) or handles.is_archive_path(parsed.url):
@@ -172,7 +173,7 @@ def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
                 if response.status_code != 200:
                     continue
                 data = response.json()
-        except (errors.TFHubError, ValueError) as err:
+        except (errors.TFHubError, ValueError, RecursionError) as err:  # Nested too deep.
             logger.info("No doc from %s (%s)", public_source(api), err)
             continue
         text = _version_doc(data, origin.version)
