@@ -430,8 +430,8 @@ def test_a_non_gs_uncompressed_base_is_warned_about_once_and_sigterm_exits_0(
 
 
 def test_bad_options_fail_in_one_line(tmp_path, capsys):
-    assert main(["serve", str(tmp_path / "missing")]) != 0
-    assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "none")]) != 0
+    assert main(["serve", str(tmp_path / "missing")]) == 7  # Not found, as in other commands.
+    assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "none")]) == 7
     (tmp_path / "empty").write_text("# no token here\n")
     assert main(["serve", str(tmp_path), "--token-file", str(tmp_path / "empty")]) != 0
     assert main(["serve", str(tmp_path), "--base-url", "hub.example.com"]) != 0
@@ -440,11 +440,15 @@ def test_bad_options_fail_in_one_line(tmp_path, capsys):
     assert main(["serve", str(tmp_path), "--host", "no-such-host.invalid"]) != 0
     assert main(["serve", str(tmp_path), "--rescan", "nan"]) != 0  # Its watcher would fail.
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 8 and "not a folder" in lines[0] and "holds no token" in lines[2]
+    assert len(lines) == 8 and "holds no token" in lines[2]
+    assert lines[0].startswith(f"tfhub: not found: Cannot serve {tmp_path / 'missing'}: no such ")
     assert "--base-url must be" in lines[3] and "between 1 and 65535" in lines[4]
     assert "--workers must be 1 or more" in lines[5] and "Cannot listen on" in lines[6]
     assert "--rescan must be a number of seconds" in lines[7]
     assert all(line.startswith("tfhub: ") for line in lines)
+    (tmp_path / "file").write_text("not a hub")
+    assert main(["serve", str(tmp_path / "file")]) == 1
+    assert ": not a folder. Give the hub folder" in capsys.readouterr().err
     error = errors.ServeConfigError("bad", option="--token-file")
     again = pickle.loads(pickle.dumps(error))
     assert isinstance(again, ValueError) and again.option == "--token-file"

@@ -81,14 +81,23 @@ def check_root(settings: ServeSettings) -> None:
     """Checks that ROOT is a folder (at start and before each rescan).
 
     Raises:
-        tfhub.errors.ServeConfigError: if it is not.
+        tfhub.errors.ServeConfigError: if it is not (caused by a FileNotFoundError if it does
+            not exist: `tfhub serve` then exits 7, not found).
     """
-    if not os.path.isdir(settings.root):
-        raise errors.ServeConfigError(
-            f"Cannot serve {settings.root}: not a folder. Give the hub folder (the one "
-            "holding assets/docs/<publisher>/...).",
-            option="ROOT",
-        )
+    if os.path.isdir(settings.root):
+        return
+    missing: FileNotFoundError | None = None
+    try:
+        os.stat(settings.root)
+    except FileNotFoundError as err:
+        missing = err
+    except OSError:  # There, but not a folder this process can see into.
+        pass
+    raise errors.ServeConfigError(
+        f"Cannot serve {settings.root}: {'no such folder' if missing else 'not a folder'}. Give "
+        "the hub folder (the one holding assets/docs/<publisher>/...).",
+        option="ROOT",
+    ) from missing
 
 
 def check_settings(settings: ServeSettings) -> TokenFile | None:
