@@ -137,6 +137,28 @@ def test_local_asset_path_must_stay_beside_the_doc(valid_copy, upstream_dir):
     assert problem.line == 4 and "must name a file beside the doc" in problem.message
 
 
+def test_a_model_folder_version_validates_with_the_archive_it_is_served_as(
+    valid_copy, upstream_dir, capsys
+):
+    """A model folder `2/` beside the doc is served as `2.tar.gz` (packed): that asset-path
+    validates (it was 'names 2.tar.gz, which does not exist beside the doc', and `2` 'must end
+    with .tar.gz', so such a hub could not pass `tfhub validate`)."""
+    first = valid_copy / "assets/docs/example/models/text-embedding/1.md"
+    doc = first.with_name("2.md")
+    doc.write_text(
+        first.read_text()
+        .replace("example/text-embedding/1", "example/text-embedding/2")
+        .replace("https://storage.example.com/text-embedding/1.tar.gz", "2.tar.gz")
+    )
+    (doc.parent / "2").mkdir()
+    (problem,) = validator.validate_file(doc, root=valid_copy)  # An empty folder: no model.
+    assert "names '2.tar.gz', which does not exist beside the doc" in problem.message
+    with tarfile.open(upstream_dir / "tf2_saved_model.tar.gz") as archive:
+        archive.extractall(doc.parent / "2", filter="data")
+    assert validator.validate_file(doc, root=valid_copy) == []
+    assert main(["validate", str(valid_copy)]) == 0, capsys.readouterr().out
+
+
 def test_signature_summary_beside_the_doc_must_agree_with_format(valid_copy):
     doc = valid_copy / "assets/docs/example/models/text-embedding/1.md"
     summary = signatures.SignatureSummary("TF1 Hub format", "hub", 1, 0, 0, ())

@@ -308,7 +308,7 @@ def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue) -> list[Proble
                 f"or a relative path inside the doc's folder). Received: {asset!r}",
             )
         ]
-    if not target.is_file():
+    if not target.is_file() and not _packed_from_folder(doc, target):
         return [
             _at(
                 doc,
@@ -318,6 +318,13 @@ def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue) -> list[Proble
             )
         ]
     return []
+
+
+def _packed_from_folder(doc: DocFile, target: Path) -> bool:
+    """True if `target` is the doc's `<version>.tar.gz` and a model folder `<version>/` is
+    beside the doc: the server answers that archive by packing the folder."""
+    archive = fmt.archive_path(doc.path)
+    return target == archive.resolve() and fmt.is_model_dir(fmt.model_dir_path(doc.path))
 
 
 def validate_file(path: str | os.PathLike[str], *, root: str | os.PathLike[str]) -> list[Problem]:
