@@ -104,7 +104,8 @@ def _exportable_object(layer: Any) -> Any:
     if getattr(obj, "_is_hub_module_v1", False):
         raise errors.SerializationError(
             "hub.export_layer writes TF2 SavedModels; this layer wraps a model in the TF1 Hub "
-            "format, which cannot be fine-tuned as a KerasLayer. Instantiate it with "
+            "format, which it cannot write (the layer's weights, fine-tuned or not, are the "
+            "module's graph variables). To export a fine-tuned TF1 module, instantiate it with "
             "hub.Module(spec, trainable=True) and write it with module.export(path, session). "
             f"Received: layer={layer!r}"
         )
