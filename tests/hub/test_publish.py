@@ -391,6 +391,122 @@ def test_leftovers_of_a_killed_publish_are_removed(text_model, tmp_path, capsys)
     assert not [p for p in _tree(root) if "/." in p]
 
 
+# A publish killed (SIGKILL) just before the Nth rename of its commit, after its journal was
+# written; as KILLED_PUBLISH, it reuses the first publish's summary and needs no TensorFlow.
+KILLED_COMMIT = """
+import os, signal, sys
+from tfhub.hub import commit, publish, signatures, starter
+summary = signatures.read_summary(sys.argv[3])
+publish.pack_lib.check_loadable = lambda folder: None
+publish.signatures.compute_summary = lambda folder, loaded: summary
+kill_before, renames = int(sys.argv[5]), []
+real_replace, real_journal = os.replace, commit._write_journal
+def journal(staging, planned):
+    real_journal(staging, planned)
+    renames.append("journal written")
+def replace(source, dest):
+    if renames:
+        renames.append(dest)
+        if len(renames) - 1 == kill_before:
+            os.kill(os.getpid(), signal.SIGKILL)
+    real_replace(source, dest)
+commit._write_journal = journal
+os.replace = replace
+info = starter.StarterInfo(description="The new one.")
+publish.publish(sys.argv[1], sys.argv[2], sys.argv[4], force=sys.argv[6] == "force", info=info)
+"""
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    """The contents of every file below root, by relative path (hidden ones too)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _killed_commit(model: Path, root: Path, summary: Path, handle: str, at: int, force: bool):
+    import signal
+    import subprocess
+    import sys
+
+    from tests._helpers.hub_server import SRC
+
+    argv = [str(model), str(root), str(summary), handle, str(at), "force" if force else "-"]
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_COMMIT, *argv],
+        env={**os.environ, "PYTHONPATH": SRC},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+
+@pytest.mark.parametrize("kill_before", range(1, 7))
+def test_a_publish_force_killed_while_putting_its_files_in_place_is_rolled_back(
+    text_model, tmp_path, capsys, kill_before
+):
+    """`publish --force` renames 6 times (archive, summary and doc: the old one aside, the new
+    one in). Killed before any of them, the version was half old, half new; `tfhub validate`
+    then deleted the old files kept aside, and a second publish refused to run. Now the next
+    publish or validate puts the old files back."""
+    root = tmp_path / "hub"
+    first = publish.publish(text_model, root, HANDLE, info=starter.StarterInfo(description="Old."))
+    before = _files(root)
+    other = tmp_path / "other"
+    shutil.copytree(text_model, other)
+    (other / "assets").mkdir(exist_ok=True)
+    (other / "assets" / "extra.txt").write_text("another model")
+    _killed_commit(other, root, first.signatures, HANDLE, kill_before, force=True)
+    assert main(["validate", str(root)]) == 0
+    assert "removed 1 leftover(s) of interrupted publishes" in capsys.readouterr().err
+    assert _files(root) == before
+    again = publish.publish(other, root, HANDLE, force=True)
+    assert validator.validate_tree(root) == [] and not [p for p in _tree(root) if "/." in p]
+    assert again.archive_sha256 != first.archive_sha256
+
+
+@pytest.mark.parametrize("kill_before", range(1, 4))
+def test_a_new_version_killed_while_putting_its_files_in_place_blocks_nothing(
+    text_model, tmp_path, kill_before
+):
+    """A new version's publish killed between its renames left its archive without a doc:
+    the next publish said it was already published. Now that publish rolls it back first."""
+    root = tmp_path / "hub"
+    first = publish.publish(text_model, root, HANDLE)
+    before = _files(root)
+    second = "acme/text/embedding/2"
+    _killed_commit(text_model, root, first.signatures, second, kill_before, force=False)
+    publish.publish(text_model, root, "acme/text/embedding/3")  # Locks the folder, cleans it.
+    assert {k: v for k, v in _files(root).items() if "/3." not in k} == before
+    publish.publish(text_model, root, second)
+    assert validator.validate_tree(root) == [] and not [p for p in _tree(root) if "/." in p]
+
+
+def test_a_journal_naming_paths_it_may_not_is_not_followed(tmp_path):
+    """A hub folder may come from a fork: a staging folder's journal is followed only if each
+    rename stays in the docs tree and moves something into or out of the staging folder."""
+    import json
+
+    from tfhub.hub import commit
+
+    docs = tmp_path / "hub/assets/docs"
+    folder = docs / "acme/models/m"
+    staging = folder / (".1.publish-" + "0" * 32)
+    staging.mkdir(parents=True)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    (folder / "2.md").write_text("a doc")
+    for renames in (
+        [[os.path.relpath(outside, folder), f"{staging.name}/x"]],  # Out of the docs tree.
+        [["1.md", "2.md"]],  # Not through the staging folder.
+    ):
+        (staging / commit.JOURNAL).write_text(json.dumps({"schema": 1, "renames": renames}))
+        assert commit.roll_back(staging, docs=docs) is False
+    assert outside.read_text() == "keep" and (folder / "2.md").read_text() == "a doc"
+    assert not (folder / "1.md").exists()
+    (staging / commit.JOURNAL).write_text("{not json")
+    assert commit.roll_back(staging, docs=docs) is False
+
+
 def test_a_failed_publish_leaves_the_folder_a_concurrent_publish_waits_on(
     text_model, tmp_path, caplog
 ):

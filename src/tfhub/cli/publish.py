@@ -155,10 +155,11 @@ def run_publish(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     """Prints one `file:line: message` per problem (file under ROOT as given); exit 1 if any.
 
-    Also removes what killed publishes left in folders nobody is publishing into now.
+    First removes what killed publishes left in folders nobody is publishing into now, after
+    putting back the files a publish killed while renaming had replaced (so they are checked).
     """
-    problems = validator.validate_tree(args.root)
     removed = staging.clean_tree(fmt.docs_dir(args.root))
+    problems = validator.validate_tree(args.root)
     if removed:
         _errors.tell(
             f"tfhub: removed {len(removed)} leftover(s) of interrupted publishes, e.g. {removed[0]}"

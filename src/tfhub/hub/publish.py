@@ -22,6 +22,7 @@ from typing import Any
 
 from .. import _archive, errors
 from ..saved_model_proto import model_files_in
+from . import commit as commit_lib
 from . import docs_format as fmt
 from . import pack as pack_lib
 from . import signatures, starter, tags, validator
@@ -132,7 +133,7 @@ def install(
             own = staging_lib.lock_model_folder(stack, target.parent, made)
             try:
                 if own:  # Leftovers of killed publishes: nobody else can own them now.
-                    staging_lib.remove_leftovers(target.parent)
+                    staging_lib.remove_leftovers(target.parent, docs=fmt.docs_dir(root))
                 keep_doc = keep_existing_doc and doc_text is None and target.is_file()
                 if not force:
                     _refuse_existing(handle, target, ignore_doc=keep_doc)
@@ -283,7 +284,7 @@ def _stage_and_commit(
         moves.append((staged_publisher, publisher_doc))
     if not keep_doc:
         moves.append((staged_doc, target))
-    _commit(moves, staging, stale=_model_folder(target))
+    commit_lib.commit(moves, staging, stale=_model_folder(target))
     logger.info("Published %s into %s", handle, target.parent)
     return Published(
         str(handle),
@@ -331,25 +332,3 @@ def _check_doc(
             f"The doc of {handle} has {len(lines)} problem(s):\n" + "\n".join(lines),
             problems=lines,
         )
-
-
-def _commit(moves: list[tuple[Path, Path]], staging: Path, *, stale: list[Path]) -> None:
-    """Renames staged files into place; moves replaced files aside and back on failure."""
-    done: list[tuple[Path, Path]] = []  # (from, to) renames made, to undo in reverse.
-    try:
-        for path in stale:
-            if path.exists():
-                aside = staging / f"old-{len(done)}-{path.name}"
-                os.replace(path, aside)
-                done.append((path, aside))
-        for source, dest in moves:
-            if dest.exists():
-                aside = staging / f"old-{len(done)}-{dest.name}"
-                os.replace(dest, aside)
-                done.append((dest, aside))
-            os.replace(source, dest)
-            done.append((source, dest))
-    except BaseException:
-        for source, dest in reversed(done):
-            os.replace(dest, source)
-        raise

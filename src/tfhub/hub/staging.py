@@ -5,13 +5,15 @@ doc and rename the files into place. They hold an OS lock (flock) on the model's
 while they do, so no lock file is written into ROOT, and the kernel releases the lock when its
 holder dies, even by SIGKILL. A staging folder whose folder lock is free therefore belongs to
 nobody: `publish` removes such leftovers under its lock, and `tfhub validate` removes them when
-it can take the lock at once. (Older tfhub versions left `.<version>.md.publish.lock` files;
-they are removed the same way.) A failed publish removes the empty folders it made itself, the
-model folder only under its lock (`remove_made_folders`); a publish that waited for that lock then
-holds a removed folder, which `folder_lock` detects (FileNotFoundError): `lock_model_folder`, which
-publishes enter through, makes the folder again and locks again. Where a folder cannot be flocked
-(NFS wants a file open for writing), a lock file in the temp folder is used instead, and leftovers
-are then kept: a publish from another host may own them.
+it can take the lock at once, after putting back what a publish killed while renaming its files
+into place had replaced (`commit.roll_back`). (Older tfhub versions left
+`.<version>.md.publish.lock` files; they are removed the same way.) A failed publish removes the
+empty folders it made itself, the model folder only under its lock (`remove_made_folders`); a
+publish that waited for that lock then holds a removed folder, which `folder_lock` detects
+(FileNotFoundError): `lock_model_folder`, which publishes enter through, makes the folder again
+and locks again. Where a folder cannot be flocked (NFS wants a file open for writing), a lock
+file in the temp folder is used instead, and leftovers are then kept: a publish from another
+host may own them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .. import errors
+from . import commit
 
 logger = logging.getLogger(__name__)
 
@@ -151,11 +154,27 @@ def leftovers(folder: Path) -> list[Path]:
     return [folder / name for name in names if _LEFTOVER.fullmatch(name)]
 
 
-def remove_leftovers(folder: Path) -> list[Path]:
-    """Removes `leftovers(folder)`; call it only while holding `folder_lock(folder)`."""
+def remove_leftovers(folder: Path, *, docs: Path) -> list[Path]:
+    """Removes `leftovers(folder)`; call it only while holding `folder_lock(folder)`.
+
+    A staging folder of a publish killed while it put its files in place is rolled back first
+    (`commit.roll_back`): the files it replaced go back, so nothing of the version is lost.
+
+    Args:
+        folder: a model folder.
+        docs: ROOT/assets/docs, the tree a roll-back may rename in.
+
+    Returns:
+        The leftovers removed.
+    """
     found = leftovers(folder)
     for path in found:
         if path.is_dir() and not path.is_symlink():
+            try:
+                commit.roll_back(path, docs=docs)
+            except OSError as err:  # Keep what could not be put back: nothing is deleted.
+                logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
+                continue
             shutil.rmtree(path, ignore_errors=True)
         else:
             with contextlib.suppress(OSError):
@@ -299,7 +318,7 @@ def clean_tree(docs: Path) -> list[Path]:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             if _try_lock(fd):
-                removed += remove_leftovers(folder)
+                removed += remove_leftovers(folder, docs=docs)
         except OSError as err:  # Cannot tell whether a publish owns them: leave them.
             logger.info("Cannot lock %s (%s); leaving its publish leftovers", folder, err)
         finally:

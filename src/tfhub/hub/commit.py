@@ -1,0 +1,130 @@
+"""Putting a staged publish in place, all or nothing, also when the process is killed.
+
+A publish stages its files (archive, signature summary, doc, a new publisher doc) in a hidden
+staging folder beside the doc, then renames them into place, moving the files they replace
+aside into the staging folder first. Before the first rename, the whole plan is written to
+`JOURNAL` in the staging folder; it is removed after the last one. A staging folder left with
+its journal is a publish killed half-way (SIGKILL, power loss): `roll_back` undoes the renames
+that were made, newest first, so the version is again what it was before that publish began.
+A rename was made if its target exists and its source does not, which needs no other record.
+
+Every rename moves something into or out of the staging folder, and the journal names paths
+relative to the model folder: `roll_back` refuses a journal naming a path outside the docs
+tree or a rename that does not touch the staging folder (a hub folder may come from a fork).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+JOURNAL = "journal.json"
+
+
+def commit(moves: list[tuple[Path, Path]], staging: Path, *, stale: list[Path]) -> None:
+    """Renames staged files into place; the files they replace, and `stale` ones, go aside.
+
+    Args:
+        moves: (staged file, its place) pairs, in the order to rename them.
+        staging: the staging folder (beside the doc); replaced files are moved into it.
+        stale: paths to move aside whether or not a move replaces them (a model folder
+            `<version>/` replaced by an archive).
+
+    Raises:
+        OSError: a rename failed; the renames made are undone first.
+    """
+    renames = _plan(moves, staging, stale=stale)
+    _write_journal(staging, renames)
+    done = 0
+    try:
+        for source, dest in renames:
+            os.replace(source, dest)
+            done += 1
+        (staging / JOURNAL).unlink()  # The publish is complete: nothing to undo.
+    except BaseException:
+        for source, dest in reversed(renames[:done]):
+            os.replace(dest, source)
+        raise
+
+
+def _plan(
+    moves: list[tuple[Path, Path]], staging: Path, *, stale: list[Path]
+) -> list[tuple[Path, Path]]:
+    """The renames of a commit: each existing stale path and replaced file aside (into
+    `staging`), then each staged file into place."""
+    renames: list[tuple[Path, Path]] = []
+    for path in stale:
+        if path.exists():
+            renames.append((path, staging / f"old-{len(renames)}-{path.name}"))
+    for source, dest in moves:
+        if dest.exists():
+            renames.append((dest, staging / f"old-{len(renames)}-{dest.name}"))
+        renames.append((source, dest))
+    return renames
+
+
+def _write_journal(staging: Path, renames: list[tuple[Path, Path]]) -> None:
+    """Writes the plan, durable before the first rename, paths relative to the model folder."""
+    folder = staging.parent
+    entries = [[os.path.relpath(a, folder), os.path.relpath(b, folder)] for a, b in renames]
+    partial = staging / (JOURNAL + ".partial")
+    with open(partial, "w", encoding="utf-8") as file:
+        json.dump({"schema": 1, "renames": entries}, file)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(partial, staging / JOURNAL)
+
+
+def roll_back(staging: Path, *, docs: Path) -> bool:
+    """Undoes the renames of a publish killed during its commit (see the module docstring).
+
+    Call it only while holding the model folder's publish lock.
+
+    Args:
+        staging: a staging folder a dead publish left.
+        docs: ROOT/assets/docs: no journal may name a path outside it.
+
+    Returns:
+        True if there was a journal and its renames were undone; False if there was none (the
+        publish was killed before its commit, or after it was complete), or it is unreadable
+        or names paths it may not (then nothing is renamed and the folder is only removed).
+    """
+    renames = _read_journal(staging, docs=docs)
+    if renames is None:
+        return False
+    for source, dest in reversed(renames):
+        if dest.exists() and not source.exists():
+            os.replace(dest, source)
+    logger.warning(
+        "Rolled back a publish into %s that was interrupted while putting its files in place: "
+        "the version is as it was before it",
+        staging.parent,
+    )
+    return True
+
+
+def _read_journal(staging: Path, *, docs: Path) -> list[tuple[Path, Path]] | None:
+    """The renames of the journal in `staging`, or None (no journal, or one not to follow)."""
+    try:
+        data = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
+        entries = data["renames"]
+        renames = [(staging.parent / a, staging.parent / b) for a, b in entries]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        logger.warning("Ignoring the unreadable publish journal in %s: %s", staging, err)
+        return None
+    inside = os.path.realpath(staging)
+    tree = os.path.realpath(docs)
+    for pair in renames:
+        real = [os.path.realpath(path) for path in pair]
+        in_tree = all(os.path.commonpath([tree, path]) == tree for path in real)
+        touches_staging = any(os.path.dirname(path) == inside for path in real)
+        if not (in_tree and touches_staging):
+            logger.warning("Ignoring the publish journal in %s: it names %s", staging, pair)
+            return None
+    return renames
