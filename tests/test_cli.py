@@ -104,6 +104,23 @@ def test_rm_and_prune(capsys, server, served_dir, isolated_cache):
     assert sorted(os.listdir(isolated_cache)) == [".locks"]
 
 
+def test_rm_again_after_an_rm_killed_after_the_folder_finishes_the_job(
+    capsys, server, served_dir, isolated_cache
+):
+    """An `rm` killed after its entry's folder was gone left the descriptor and manifest; the
+    same `rm` again said 'Not in the cache' (exit 7) and left them (only prune removed them)."""
+    import shutil
+
+    make_tar_gz(served_dir / "a.tar.gz")
+    entry = cache.module_dir(server.url("a.tar.gz"))
+    main(["pull", server.url("a.tar.gz")])
+    capsys.readouterr()
+    shutil.rmtree(entry)  # Where the killed rm stopped.
+    code, out, err = run(capsys, "cache", "rm", server.url("a.tar.gz"))
+    assert code == 0 and out == f"removed the bookkeeping of {entry} (its folder was gone)\n", err
+    assert sorted(os.listdir(isolated_cache)) == [".locks"]
+
+
 def test_rm_of_an_entry_whose_first_download_runs_waits_and_removes_it(
     capsys, server, served_dir, isolated_cache
 ):

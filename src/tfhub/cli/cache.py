@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from .. import cache, constants, errors
+from ..cache import layout
 from ..utils.printable import escaped
 from ._parsers import add_command, add_documented_parser, environment, help_when_bare
 
@@ -221,8 +222,11 @@ def run_rm(args: argparse.Namespace) -> int:
     missing = []
     for name in args.entries:
         path = _entry_path(name)
-        # A first download of it still running: remove waits for it, then removes its entry.
-        if not os.path.lexists(path) and not locks.is_download_running(path):
+        # A first download of it still running: remove waits for it, then removes its entry;
+        # bookkeeping without its folder (an `rm` killed half-way): remove finishes the job.
+        bookkeeping = (layout.descriptor_path(path), layout.manifest_path(path))
+        there = os.path.lexists(path) or any(os.path.lexists(p) for p in bookkeeping)
+        if not there and not locks.is_download_running(path):
             missing.append(name)
             continue
         print(cache.remove(path).describe())
