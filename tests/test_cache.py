@@ -230,10 +230,14 @@ def test_a_stalled_tensorflow_hub_download_is_taken_over_and_its_lock_removed(
     os.makedirs(isolated_cache)
     open(module_path + ".lock", "w").write("otherhost.123.abc")
     os.makedirs(module_path + ".abc.tmp")
+    open(module_path + ".abc.tmp/saved_model.pb", "wb").write(b"its first bytes")
     started = time.monotonic()
     assert atomic_download("h", _fill) == module_path
     assert time.monotonic() - started < 5
     assert not os.path.exists(module_path + ".lock") and cache.is_complete(module_path)
+    # Its folder stays: that process may still run (a stalled server), and it failed with
+    # NotFoundError when its folder was removed under it; it removes it itself when it ends.
+    assert os.listdir(module_path + ".abc.tmp") == ["saved_model.pb"]
 
 
 def test_an_entry_another_writer_installs_meanwhile_is_kept(isolated_cache):

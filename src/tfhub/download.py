@@ -76,10 +76,11 @@ def atomic_download(
         raise _offline_error(handle, module_path)
     cache.ensure_writable_root(os.path.dirname(module_path))
     with cache_locks.entry_lock(module_path, what=f"the download of {handle!r}") as held:
-        if _installed_meanwhile(handle, module_path) and not replace:
+        installed, abandoned = _installed_meanwhile(handle, module_path)
+        if installed and not replace:
             return module_path
         if held:
-            _remove_stale_tmp_dirs(module_path)
+            _remove_stale_tmp_dirs(module_path, keep=abandoned)
         if not replace and os.path.lexists(module_path):
             cache.remove_tree(module_path)  # Damaged: removed first, as upstream does.
         # A folder there when ours is complete is the one `replace` replaces, or one that a
@@ -95,12 +96,18 @@ def atomic_download(
     return module_path
 
 
-def _installed_meanwhile(handle: str, module_path: str) -> bool:
-    """Under the lock: True if the entry is complete (another process, or tensorflow_hub in
-    another process, installed it while we waited); logs a damaged entry."""
+def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | None]:
+    """Under the lock: whether the entry is complete (another process, or tensorflow_hub in
+    another process, installed it while we waited); logs a damaged entry.
+
+    Returns:
+        (complete, the temporary folder of a tensorflow_hub download whose lock was taken over
+        for showing no progress, or None): that process may still run (a stalled server), so
+        its folder is not removed under it.
+    """
     problem = cache.damage(module_path)
     if problem is None:
-        return True
+        return True, None
     if os.path.lexists(module_path):
         logger.warning(
             "Cache entry %s of %r is damaged (%s); downloading it again.",
@@ -124,21 +131,25 @@ def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
     )
 
 
-def _wait_for_upstream_download(module_path: str) -> bool:
-    """Waits while tensorflow_hub downloads this entry; returns True if it completed it.
+def _wait_for_upstream_download(module_path: str) -> tuple[bool, str | None]:
+    """Waits while tensorflow_hub downloads this entry.
 
     tensorflow_hub marks its download with `<entry>.lock` holding "host.pid.uid" and writes into
     `<entry>.<uid>.tmp`. A lock of a dead process on this host is removed at once. Otherwise we
     wait while that folder grows, however long the download takes, as tensorflow_hub waits for
     its own; after TFHUB_LOCK_TIMEOUT seconds without growth (upstream's
     `lock_file_timeout_sec`), the download is taken as abandoned and its lock file removed, as
-    tensorflow_hub does.
+    tensorflow_hub does; its temporary folder is left to it, as tensorflow_hub leaves it.
+
+    Returns:
+        (True if the entry is complete, the temporary folder of a download taken as abandoned
+        or None).
     """
     last_change = time.monotonic()
     last_seen: tuple[str, int] | None = None
     while (upstream := cache_locks.read_upstream_lock(module_path)) is not None:
         if cache.is_complete(module_path):
-            return True
+            return True, None
         if upstream.is_stale():
             stale = upstream.path
             logger.info("Removing %s: the tensorflow_hub process that wrote it is gone.", stale)
@@ -157,28 +168,38 @@ def _wait_for_upstream_download(module_path: str) -> bool:
                 f"{constants.lock_timeout():g}",
             )
             cache_locks.remove_upstream_lock(module_path, upstream.content)
-            return False
+            return False, _upstream_tmp_dir(module_path, upstream.task_uid)
         logger.info("Waiting for tensorflow_hub's download of %s", module_path)
         time.sleep(0.5)
-    return cache.is_complete(module_path)
+    return cache.is_complete(module_path), None
+
+
+def _upstream_tmp_dir(module_path: str, task_uid: str) -> str:
+    """The temporary folder of tensorflow_hub's download `task_uid` of the entry."""
+    return f"{module_path}.{task_uid}{cache.TMP_SUFFIX}"
 
 
 def _upstream_tmp_size(module_path: str, task_uid: str) -> int:
-    tmp_dir = f"{module_path}.{task_uid}{cache.TMP_SUFFIX}"
+    tmp_dir = _upstream_tmp_dir(module_path, task_uid)
     try:
         return sum(cache.list_files(tmp_dir).values()) if os.path.isdir(tmp_dir) else 0
     except OSError:
         return 0
 
 
-def _remove_stale_tmp_dirs(module_path: str) -> None:
-    """Removes temporary folders left by killed tfhub downloads of this entry (lock held).
+def _remove_stale_tmp_dirs(module_path: str, *, keep: str | None = None) -> None:
+    """Removes temporary folders left by killed downloads of this entry (lock held).
 
-    tensorflow_hub uses the same names; its downloads are live while its `<entry>.lock` exists.
+    tensorflow_hub uses the same names; its downloads are live while its `<entry>.lock` exists,
+    and one whose lock was taken over for showing no progress (`keep`) may still run: as
+    tensorflow_hub does when it takes a lock over, its folder is left to it (it removes it
+    when it ends; `tfhub cache prune` removes it if it never does).
     """
     if os.path.exists(module_path + ".lock"):
         return
     for stale in glob.glob(glob.escape(module_path) + ".*" + cache.TMP_SUFFIX):
+        if stale == keep:
+            continue
         logger.info("Removing %s, left by an interrupted download.", stale)
         cache.remove_tree(stale)
 
