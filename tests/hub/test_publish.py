@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -247,7 +248,7 @@ def test_a_failed_rename_puts_the_previous_version_back(text_model, tmp_path, mo
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(errors.PublishWriteError, match="the disk of the hub folder .* is full"):
         publish.publish(text_model, tmp_path, HANDLE, force=True)
     monkeypatch.setattr(os, "replace", real_replace)
     assert len(calls) > 3
@@ -318,6 +319,33 @@ def test_a_full_disk_publishes_nothing_and_says_so(text_model, tmp_path, capsys)
         assert main(["publish", str(text_model), str(root), "--handle", HANDLE]) == 1
         (line,) = capsys.readouterr().err.splitlines()
         assert line.startswith(f"tfhub: error: Cannot publish {HANDLE}")
+        assert sorted(os.listdir(disk)) == ["filler"]
+
+
+def test_a_disk_full_after_the_archive_says_to_free_the_hub_folders_disk(
+    text_model, tmp_path, monkeypatch, capsys
+):
+    """The disk filling up after the archive was packed (the signature summary cannot be written)
+    said to free space on the disk of "the cache folder" (`tfhub cache prune`), with a doubled
+    "..": the hub folder is no cache."""
+    packed = publish.pack_lib.pack
+
+    def pack_then_fill(*args, **kwargs):  # The disk is full once the archive is staged.
+        result = packed(*args, **kwargs)
+        with contextlib.suppress(OSError), open(disk / "filler", "ab") as filler:
+            filler.write(b"\0" * (1 << 20))
+        return result
+
+    monkeypatch.setattr(publish.pack_lib, "pack", pack_then_fill)
+    with mounts.tmpfs(tmp_path / "fs", "size=1m") as disk:
+        root = disk / "hub"
+        assert main(["publish", str(text_model), str(root), "--handle", HANDLE]) == 1
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line == (
+            f"tfhub: error: Cannot publish {HANDLE} into {root / MODEL_DIR}: the disk of the hub "
+            f"folder {root} is full. Free space on its disk, then publish again; nothing was "
+            "published."
+        )
         assert sorted(os.listdir(disk)) == ["filler"]
 
 

@@ -153,13 +153,25 @@ def install(
                 raise
     except BaseException as err:
         if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS:
-            raise errors.PublishWriteError(
-                f"Cannot publish {handle} into {target.parent}: {err.strerror or err}. Free "
-                "space on its disk, then publish again; nothing was published.",
-                path=os.fspath(target.parent),
-                errno=err.errno,
-            ) from err
+            raise _disk_full(handle, root, target.parent, err) from err
         raise
+
+
+def _disk_full(
+    handle: DocHandle, root: str | os.PathLike[str], folder: Path, err: OSError
+) -> errors.PublishWriteError:
+    """The error for a full disk (or quota) while publishing into the hub folder `root`.
+
+    Its message is tfhub's own: `err`'s may be a helper's, such as the cache's advice to run
+    `tfhub cache prune` (the signature summary is written as the cache writes its files), which
+    does not apply to a hub folder.
+    """
+    return errors.PublishWriteError(
+        f"Cannot publish {handle} into {folder}: the disk of the hub folder {os.fspath(root)} "
+        "is full. Free space on its disk, then publish again; nothing was published.",
+        path=os.fspath(folder),
+        errno=err.errno,
+    )
 
 
 def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
