@@ -7,6 +7,7 @@ import logging
 import os
 import pickle
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -347,6 +348,47 @@ def test_a_disk_full_after_the_archive_says_to_free_the_hub_folders_disk(
             "published."
         )
         assert sorted(os.listdir(disk)) == ["filler"]
+
+
+def test_a_read_only_hub_folder_says_which_folder_and_what_to_do(text_model, tmp_path, capsys):
+    """publish and mirror into a read-only file system printed the raw "tfhub: OS error: [Errno
+    30] Read-only file system: '<root>'"."""
+    with mounts.tmpfs(tmp_path / "fs", "size=1m") as disk:
+        (disk / "existing").mkdir()
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        for root in (disk / "hub", disk / "existing"):  # Missing (made), then existing.
+            for command in (["publish", "--handle", HANDLE], ["mirror", "--as", HANDLE]):
+                args = [command[0], str(text_model), str(root), *command[1:]]
+                assert main(args) == 1
+                (line,) = capsys.readouterr().err.splitlines()
+                failed = root if root.name == "hub" else root / "assets"
+                assert line == (
+                    f"tfhub: error: Cannot publish {HANDLE} into {root / MODEL_DIR}: the hub "
+                    f"folder {root} cannot be written (Read-only file system: {failed}). Choose "
+                    "a hub folder you can write to, then publish again; nothing was published."
+                )
+        with pytest.raises(errors.PublishWriteError) as caught:
+            publish.publish(text_model, disk / "hub", HANDLE)
+        assert (caught.value.path, caught.value.errno) == (str(disk / "hub" / MODEL_DIR), 30)
+
+
+def test_a_hub_folder_without_write_permission_says_so(text_model, tmp_path, capsys):
+    root = tmp_path / "hub"
+    root.mkdir()
+    immutable = subprocess.run(["chattr", "+i", str(root)], capture_output=True)
+    if immutable.returncode != 0:
+        pytest.skip(f"needs chattr +i (root, on ext4): {immutable.stderr.decode().strip()}")
+    try:
+        assert main(["publish", str(text_model), str(root), "--handle", HANDLE]) == 1
+    finally:
+        subprocess.run(["chattr", "-i", str(root)], check=True)
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"tfhub: error: Cannot publish {HANDLE} into {root / MODEL_DIR}: the hub folder {root} "
+        f"cannot be written (Operation not permitted: {root / 'assets'}). Choose a hub folder "
+        "you can write to, then publish again; nothing was published."
+    )
+    assert list(root.iterdir()) == []
 
 
 def test_a_folder_of_other_docs_beside_the_version_is_not_its_model(text_model, tmp_path):

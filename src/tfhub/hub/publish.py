@@ -12,6 +12,7 @@ what killed publishes left there; nothing but the version's files is left in ROO
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -22,6 +23,7 @@ from typing import Any
 
 from .. import _archive, errors
 from ..saved_model_proto import model_files_in
+from ..utils.refused_writes import failed_write
 from . import commit as commit_lib
 from . import docs_format as fmt
 from . import pack as pack_lib
@@ -154,6 +156,8 @@ def install(
     except BaseException as err:
         if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS:
             raise _disk_full(handle, root, target.parent, err) from err
+        if isinstance(err, OSError) and _refused_in(err, root):
+            raise _not_writable(handle, root, target.parent, err) from err
         raise
 
 
@@ -169,6 +173,35 @@ def _disk_full(
     return errors.PublishWriteError(
         f"Cannot publish {handle} into {folder}: the disk of the hub folder {os.fspath(root)} "
         "is full. Free space on its disk, then publish again; nothing was published.",
+        path=os.fspath(folder),
+        errno=err.errno,
+    )
+
+
+# A write the file system refused: read-only (only a write fails so), or no permission.
+_REFUSED_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def _refused_in(err: OSError, root: str | os.PathLike[str]) -> bool:
+    """Whether `err` is a write refused in the hub folder `root` (a model file that cannot be
+    read is not: it says so itself)."""
+    if err.errno not in _REFUSED_ERRNOS:
+        return False
+    return err.errno == errno.EROFS or failed_write(err, os.fspath(root)) is not None
+
+
+def _not_writable(
+    handle: DocHandle, root: str | os.PathLike[str], folder: Path, err: OSError
+) -> errors.PublishWriteError:
+    """The error for a write refused in the hub folder `root` (read-only, no permission),
+    naming the path that could not be written and what to do."""
+    why = err.strerror or os.strerror(err.errno or 0)
+    if isinstance(err.filename, str):
+        why = f"{why}: {err.filename}"
+    return errors.PublishWriteError(
+        f"Cannot publish {handle} into {folder}: the hub folder {os.fspath(root)} cannot be "
+        f"written ({why}). Choose a hub folder you can write to, then publish again; nothing "
+        "was published.",
         path=os.fspath(folder),
         errno=err.errno,
     )
