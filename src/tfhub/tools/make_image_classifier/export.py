@@ -1,5 +1,5 @@
 """The outputs of make_image_classifier: SavedModel, TFLite file, labels file, and the checks
-that run before training (every output path writable).
+that run before training (every output path writable); the conversion to TFLite is in `tflite`.
 
 Every output is written under a temporary name beside its target and renamed into place when
 complete (tfhub.tools.atomic_output), so an interrupted run leaves no half-written SavedModel,
@@ -11,18 +11,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ... import constants, errors
-from ...utils import native_stderr
+from ... import errors
 from ...utils.paths import STREAMS, relative_below, special_kind
 from ...utils.refused_writes import failed_write
 from .. import atomic_output, module_handles
 from .model import SERVING_INPUT, SERVING_OUTPUT
+from .tflite import tflite_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -279,65 +277,6 @@ def _loss_at(model: Any, index: int) -> Callable[[], Any]:
     """A function returning the model's `index`-th loss (the Dense kernel's L2 term, and the
     module's own losses when fine-tuned), computed from the variables when called."""
     return lambda: model.losses[index]
-
-
-def tflite_bytes(saved_model_dir: str, *, output_file: str = "") -> bytes:
-    """Converts a SavedModel to a TFLite flatbuffer (builtin ops only, no quantization).
-
-    What the converter prints (dozens of MLIR lines on stderr when it refuses a model) is shown
-    only with TFHUB_DEBUG, or when it fails otherwise; a refusal is one error naming the ops
-    TensorFlow Lite lacks.
-
-    Args:
-        saved_model_dir: the SavedModel to convert.
-        output_file: the .tflite file it is for, named in an error.
-
-    Raises:
-        tfhub.errors.TFLiteConversionError: the converter refused the model (TensorFlow's
-            ConverterError is its cause).
-    """
-    import tensorflow as tf
-
-    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
-    failure: Exception | None = None
-    with native_stderr.captured() as diagnostics:
-        try:
-            flatbuffer = bytes(converter.convert())
-        except Exception as err:
-            failure = err
-    # tf.lite's ConverterError (not a public name): the model has ops TFLite cannot express.
-    refused = type(failure).__name__ == "ConverterError"
-    shown = constants.is_debug() or (failure is not None and not refused)
-    if shown and sys.stderr is not None:  # (None: stderr closed.) Another failure: it may tell why.
-        sys.stderr.write(diagnostics.text)
-    if failure is None:
-        return flatbuffer
-    if not refused:
-        raise failure
-    raise _conversion_error(str(failure), output_file) from failure
-
-
-# The converter's list of the ops it has no builtin for, e.g. "Custom ops: BesselI0e, Lgamma".
-_MISSING_OPS = re.compile(r"^(?:Custom|Flex) ops: (.+)$", re.MULTILINE)
-
-
-def _conversion_error(message: str, output_file: str) -> errors.TFLiteConversionError:
-    """The error for a refused conversion: which ops, what was written, what to do."""
-    ops = sorted({op.strip() for line in _MISSING_OPS.findall(message) for op in line.split(",")})
-    if ops:
-        why = f"TensorFlow Lite has no builtin op for {', '.join(ops)}"
-    else:
-        lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-        why = f"the converter failed ({lines[0] if lines else 'no reason given'})"
-    return errors.TFLiteConversionError(
-        f"Cannot convert the trained model to a .tflite file: {why}. The SavedModel and labels "
-        "file, if asked for, are written. Leave out --tflite_output_file, or convert the "
-        "SavedModel with TensorFlow's select ops (converter.target_spec.supported_ops = "
-        "[tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]; the app then needs the "
-        f"Flex delegate). Received: tflite_output_file={output_file!r}",
-        ops=ops,
-        path=output_file,
-    )
 
 
 def _tflite_bytes_of(model: Any, output_file: str) -> bytes:
