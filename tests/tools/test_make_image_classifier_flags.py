@@ -6,6 +6,7 @@ on per-replica values, keras-team/keras#20585)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -237,3 +238,76 @@ def test_upstreams_module_drives_the_tool_by_its_flags(
         get_default_hparams()._replace(train_epochs=1, batch_size=8),
     )
     assert labels == ("circle", "square", "triangle") and len(history.history["loss"]) == 1
+
+
+def _old_outputs(out: Path, tflite: Path) -> Outputs:
+    """An earlier run's SavedModel folder, labels file and .tflite file (at `tflite`)."""
+    (out / "saved_model").mkdir(parents=True)
+    (out / "saved_model" / "saved_model.pb").write_bytes(b"old model")
+    (out / "labels.txt").write_text("old\n")
+    tflite.write_bytes(b"old tflite")
+    return Outputs(
+        saved_model_dir=os.fspath(out / "saved_model"),
+        tflite_output_file=os.fspath(tflite),
+        labels_output_file=os.fspath(out / "labels.txt"),
+    )
+
+
+def test_a_failed_export_names_the_outputs_still_from_an_earlier_run(
+    image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    """The .tflite on a full disk: the SavedModel and labels were new, the .tflite an earlier
+    run's, and nothing said the outputs now came from two runs."""
+    layer = load_module_layer(image_modules["fixed"], trainable=False)
+    model = build_model(layer, get_default_hparams(), (32, 32), 3)
+    with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk:
+        tflite = disk / "model.tflite"
+        outputs = _old_outputs(tmp_path / "out", tflite)
+        with contextlib.suppress(OSError), open(disk / "filler", "wb") as filler:
+            filler.write(b"\0" * (16 << 10))  # The disk is full.
+        with pytest.raises(errors.OutputNotWritableError) as caught:
+            export(model, ("a", "b", "c"), outputs, say=lambda line: None)
+        assert str(caught.value) == (
+            f"Cannot write the tflite output file {tflite}: No space left on device. Free space "
+            "on its disk, or choose a folder on a disk with room. This run wrote only the saved "
+            f"model dir {outputs.saved_model_dir} and the labels output file "
+            f"{outputs.labels_output_file}; the tflite output file {tflite} still holds an "
+            f"earlier run's output, not this run's. Received: tflite_output_file={str(tflite)!r}"
+        )
+        assert caught.value.written == [outputs.saved_model_dir, outputs.labels_output_file]
+        assert isinstance(caught.value.__cause__, OSError) and caught.value.__cause__.errno == 28
+        assert tflite.read_bytes() == b"old tflite"
+    assert (tmp_path / "out" / "labels.txt").read_text() == "a\nb\nc\n"
+
+
+def test_an_interrupted_export_names_the_outputs_still_from_an_earlier_run(
+    shape_images: Path,
+    image_modules: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C while the .tflite is converted, after the SavedModel and labels were replaced."""
+    from tfhub.tools.make_image_classifier import cli
+    from tfhub.tools.make_image_classifier import export as export_module
+
+    def interrupted(*args: object, **kwargs: object) -> bytes:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export_module, "tflite_bytes", interrupted)
+    out = tmp_path / "out"
+    outputs = _old_outputs(out, out / "model.tflite")
+    argv = [f"--image_dir={shape_images}", f"--tfhub_module={image_modules['fixed']}"]
+    argv += ["--train_epochs=1", "--batch_size=4", f"--saved_model_dir={outputs.saved_model_dir}"]
+    argv += [f"--labels_output_file={outputs.labels_output_file}"]
+    argv += [f"--tflite_output_file={outputs.tflite_output_file}"]
+    assert cli.main(argv) == 130
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        "make_image_classifier: interrupted. This run wrote only the saved model dir "
+        f"{outputs.saved_model_dir} and the labels output file {outputs.labels_output_file}; the "
+        f"tflite output file {outputs.tflite_output_file} still holds an earlier run's output, "
+        "not this run's."
+    )
+    assert (out / "model.tflite").read_bytes() == b"old tflite"
+    assert (out / "labels.txt").read_text() == "circle\nsquare\ntriangle\n"

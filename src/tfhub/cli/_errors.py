@@ -309,27 +309,31 @@ def run_reported(
             code = int(command() or 0)
             flush_stdout()  # A closed pipe shows here, not in Python's exit.
             return code
-        except KeyboardInterrupt:  # Also when a library re-raised it as a plain one.
-            return _report_stopped(prog)
+        except KeyboardInterrupt as err:  # Also when a library re-raised it as a plain one.
+            return _report_stopped(prog, err)
         except BrokenPipeError as err:
             if not _stdout_is_closed():
                 return report(err)
             return 141  # 128 + SIGPIPE: what `cmd | head` expects of a writer it stopped.
         except Exception as err:
             if _stopped_by is not None:  # A library made the signal's unwind an error of its
-                return _report_stopped(prog)  # own (Apache Beam's runner may).
+                return _report_stopped(prog, err)  # own (Apache Beam's runner may).
             return report(err)
 
 
-def _report_stopped(prog: str) -> int:
-    """Says how a signal (or Ctrl-C) ended the command; returns its exit code: 130 for Ctrl-C,
-    128 + the signal for SIGTERM and SIGHUP."""
+def _report_stopped(prog: str, err: BaseException) -> int:
+    """Says how a signal (or Ctrl-C) ended the command, with the notes the command added to
+    the exception `err` it unwound with (e.g. which outputs it had written), on one line;
+    returns its exit code: 130 for Ctrl-C, 128 + the signal for SIGTERM and SIGHUP."""
     if _redelivery is not None:
         _redelivery.stop()  # While the caught _Terminated is still alive.
+    notes = getattr(err, "__notes__", None)
+    said = " ".join(str(note) for note in notes) if isinstance(notes, list) else ""
+    said = f". {redact(' '.join(said.split()))}" if said.strip() else ""
     if _stopped_by is not None and _stopped_by != signal.SIGINT:
-        tell(f"{prog}: terminated ({_stopped_by.name})")
+        tell(f"{prog}: terminated ({_stopped_by.name}){said}")
         return 128 + _stopped_by
-    tell(f"{prog}: interrupted")  # Ctrl-C, as Python's own handler ends it.
+    tell(f"{prog}: interrupted{said}")  # Ctrl-C, as Python's own handler ends it.
     return 130
 
 

@@ -314,16 +314,50 @@ def export(
 
     A .tflite without a SavedModel is converted from a temporary SavedModel, then removed.
 
+    Each output is replaced only once complete, so a run that fails (or is interrupted) after
+    writing some outputs leaves the others as they were: maybe an earlier run's files, which do
+    not match the new ones. Its error then says which outputs this run wrote and which are
+    still an earlier run's (or were not written); an interrupt carries that as a note
+    (`__notes__`, printed by tracebacks and the tools' "interrupted" line).
+
     Raises:
         tfhub.errors.TFLiteConversionError: the model cannot become a .tflite file (the
             SavedModel and labels file, written before, stay).
+        tfhub.errors.OutputNotWritableError: an output cannot be written.
     """
+    written: list[tuple[str, str]] = []
+    try:
+        _write_outputs(model, labels, outputs, say=say, written=written)
+    except (Exception, KeyboardInterrupt) as err:
+        note = _partial_note(outputs, written)
+        if note is None:
+            raise
+        if isinstance(err, errors.ToolError):  # The message is what the tools print.
+            head, received, given = str(err).rpartition(" Received: ")
+            message = f"{head} {note}{received}{given}" if received else f"{err} {note}"
+            fields = {**vars(err), "written": [path for path, _ in written]}
+            raise type(err)(message, **fields) from err.__cause__  # (`err` is its context.)
+        err.add_note(note)  # An interrupt, or an error tfhub did not expect.
+        raise
+
+
+def _write_outputs(
+    model: Any,
+    labels: Sequence[str],
+    outputs: Outputs,
+    *,
+    say: Callable[[str], None],
+    written: list[tuple[str, str]],
+) -> None:
+    """`export`'s writes; appends (path, what) of each output to `written` once it is."""
     if outputs.saved_model_dir:  # First: it replaces its folder, and the others may be inside.
         with atomic_output.write_folder(outputs.saved_model_dir, what="saved model dir") as tmp:
             save_model(model, tmp)
+        written.append((outputs.saved_model_dir, "saved model dir"))
         say(f"SavedModel model exported to {outputs.saved_model_dir}")
     if outputs.labels_output_file:
         write_labels(outputs.labels_output_file, labels)
+        written.append((outputs.labels_output_file, "labels output file"))
         say(f"Labels written to {outputs.labels_output_file}")
     if outputs.tflite_output_file:
         if outputs.saved_model_dir:
@@ -333,4 +367,39 @@ def export(
         else:
             flatbuffer = _tflite_bytes_of(model, outputs.tflite_output_file)
         atomic_output.write_file(outputs.tflite_output_file, flatbuffer, what="tflite output file")
+        written.append((outputs.tflite_output_file, "tflite output file"))
         say(f"TFLite model exported to {outputs.tflite_output_file}")
+
+
+def _partial_note(outputs: Outputs, written: list[tuple[str, str]]) -> str | None:
+    """What an export that stopped after writing `written` left: which outputs this run wrote,
+    which still hold an earlier run's files, which were not written; None if it wrote none
+    (all are as they were) or all."""
+    pending = [
+        (path, what)
+        for path, what, _ in _given(outputs)
+        if what != "summaries dir" and (path, what) not in written
+    ]
+    if not written or not pending:
+        return None
+    earlier = [(path, what) for path, what in pending if _holds_earlier_output(path)]
+    missing = [each for each in pending if each not in earlier]
+    note = f"This run wrote only {_listed(written)}"
+    if earlier:
+        verb = "holds" if len(earlier) == 1 else "hold"
+        note += f"; {_listed(earlier)} still {verb} an earlier run's output, not this run's"
+    if missing:
+        note += f"; {_listed(missing)} {'was' if len(missing) == 1 else 'were'} not written"
+    return note + "."
+
+
+def _holds_earlier_output(path: str) -> bool:
+    """Whether the output `path` exists as a file or folder (not a stream such as /dev/null,
+    into which nothing stays)."""
+    return os.path.exists(path) and special_kind(path) is None
+
+
+def _listed(outputs: list[tuple[str, str]]) -> str:
+    """Names the outputs: "the saved model dir A, the labels output file B and the ..."."""
+    named = [f"the {what} {path}" for path, what in outputs]
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
