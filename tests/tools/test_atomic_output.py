@@ -9,6 +9,7 @@ import pickle
 import shutil
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -438,6 +439,31 @@ def test_a_live_write_keeps_its_temporary(tmp_path: Path) -> None:
                 raise _Failure
         assert _tree(Path(first)) == {"a.txt": "first"}
     assert _tree(target) == {"a.txt": "first"} and os.listdir(tmp_path) == ["out"]
+
+
+def test_a_scratch_folder_is_a_hidden_temporary_beside_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an output is made from (a .tflite file's temporary SavedModel) goes beside it, as a
+    write's temporary: a killed run's is removed by the next, a live one's is kept."""
+    target = tmp_path / "out" / "model.tflite"
+    with atomic_output.scratch_folder(os.fspath(target), what="tflite output file") as scratch:
+        assert Path(scratch).parent == target.parent and os.listdir(scratch) == []
+        assert Path(scratch).name.startswith(".model.tflite.tmp-")
+        _write_tree(Path(scratch), {"saved_model/saved_model.pb": "x"})
+        with atomic_output.scratch_folder(os.fspath(target), what="tflite output file") as other:
+            assert sorted(os.listdir(target.parent)) == sorted(
+                [Path(scratch).name, Path(other).name]
+            )  # The live one is kept.
+    assert not (tmp_path / "out").exists()  # Removed, and the folder it made.
+    left = tmp_path / "out" / ".model.tflite.tmp-00000000abcd"  # A killed run's.
+    _write_tree(left, {"saved_model/saved_model.pb": "x"})
+    with atomic_output.scratch_folder(os.fspath(target), what="tflite output file"):
+        assert not left.exists()
+    monkeypatch.setattr(tempfile, "tempdir", os.fspath(tmp_path))
+    with atomic_output.scratch_folder(os.devnull, what="tflite output file") as scratch:
+        assert Path(scratch).parent == tmp_path  # A stream has no folder of its own.
+    assert sorted(os.listdir(tmp_path)) == ["out"]
 
 
 def test_a_write_killed_between_the_renames_gets_the_old_output_back(tmp_path: Path) -> None:

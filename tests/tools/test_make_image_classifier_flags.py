@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from tests._helpers import image_models, mounts
+from tests._helpers.python_process import child_env, python_command
 
 from tfhub import errors
 from tfhub.tools.image_modules import load_module_layer
@@ -67,22 +70,70 @@ def test_a_full_disk_under_the_saved_model_is_one_error_and_leaves_nothing(
 
 
 def test_a_full_disk_under_the_tflite_conversion_says_where_and_what_to_do(
-    image_modules: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    image_modules: dict[str, str], tmp_path: Path
 ) -> None:
     layer = load_module_layer(image_modules["fixed"], trainable=False)
     model = build_model(layer, get_default_hparams(), (32, 32), 3)
-    tflite = tmp_path / "out" / "model.tflite"
     with mounts.tmpfs(tmp_path / "fs", "size=16k") as disk:
-        monkeypatch.setattr(tempfile, "tempdir", os.fspath(disk))  # TMPDIR on a small disk.
+        tflite = disk / "out" / "model.tflite"
         with pytest.raises(errors.OutputNotWritableError) as caught:
             export(model, ("a", "b", "c"), Outputs(tflite_output_file=os.fspath(tflite)), say=print)
         message = str(caught.value)
-        assert message.startswith("Cannot write the temporary SavedModel that the .tflite file")
-        assert f"in {disk}{os.sep}tfhub-classifier-" in message and "set TMPDIR" in message
-        # TensorFlow's autograph writes the code of each function it converts to TMPDIR (empty
-        # files, on a full disk): only when this process has not converted them yet.
-        left = [name for name in os.listdir(disk) if not name.startswith("__autograph_generated")]
-        assert left == [] and not tflite.exists()
+        assert message.startswith(
+            f"Cannot write the tflite output file {tflite}: the temporary SavedModel it is "
+            "converted from, beside it, cannot be written (no space"
+        )
+        assert "Free space on its disk" in message and "\n" not in message
+        assert os.listdir(disk) == []  # No temporary SavedModel, no folder made for it.
+
+
+# A make_image_classifier export killed (SIGKILL: no `finally` runs) once the temporary SavedModel
+# that a .tflite file without --saved_model_dir is converted from is written.
+KILLED_TFLITE_EXPORT = """
+import os, signal, sys
+from tfhub.tools.image_modules import load_module_layer
+from tfhub.tools.make_image_classifier import build_model, get_default_hparams
+from tfhub.tools.make_image_classifier import export
+model = build_model(load_module_layer(sys.argv[1], trainable=False), get_default_hparams(),
+                    (32, 32), 3)
+save_model = export.save_model
+def save_then_die(model, folder):
+    save_model(model, folder)
+    print(folder, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+export.save_model = save_then_die
+export.export(model, ("a", "b", "c"), export.Outputs(tflite_output_file=sys.argv[2]), say=print)
+"""
+
+
+def test_the_temporary_saved_model_of_a_killed_run_is_removed_by_the_next(
+    image_modules: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was made under TMPDIR (tempfile.TemporaryDirectory), where a killed run left it for
+    ever; it is now a hidden temporary beside the .tflite file, which the next run removes."""
+    scratch, out = tmp_path / "tmp", tmp_path / "out"
+    scratch.mkdir()
+    tflite = out / "model.tflite"
+    killed = subprocess.run(
+        python_command(KILLED_TFLITE_EXPORT, image_modules["fixed"], os.fspath(tflite)),
+        env=child_env(TMPDIR=os.fspath(scratch)),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-4000:]
+    left = Path(killed.stdout.strip().splitlines()[-1]).parent
+    assert left.parent == out and left.name.startswith(".model.tflite.tmp-"), left
+    assert (left / "saved_model" / "saved_model.pb").is_file()
+
+    monkeypatch.setattr(tempfile, "tempdir", os.fspath(scratch))
+    layer = load_module_layer(image_modules["fixed"], trainable=False)
+    model = build_model(layer, get_default_hparams(), (32, 32), 3)
+    export(model, ("a", "b", "c"), Outputs(tflite_output_file=os.fspath(tflite)), say=print)
+    assert os.listdir(out) == ["model.tflite"]
+    # Nothing in TMPDIR but what TensorFlow's autograph writes there (its converted functions).
+    assert [name for name in os.listdir(scratch) if not name.startswith("__autograph")] == []
 
 
 def test_a_full_disk_under_the_summaries_ends_training_in_one_error(

@@ -10,6 +10,9 @@ rather than be deleted.) The missing parent folders that a write creates are rem
 fails, deepest first and only while empty (`os.rmdir`): a folder that existed before, or that
 someone else filled meanwhile, stays.
 
+What an output is made from (the temporary SavedModel a .tflite file is converted from) goes in
+a `scratch_folder` beside it, named as a write's temporary, so that it is cleaned the same way.
+
 A write killed where no `finally` runs (SIGKILL, the OOM killer, a power loss) leaves its
 temporary (and maybe the old copy) behind: the next write of the same output removes them, and
 puts the old copy back first if the kill came between the two renames of a swap. A live write
@@ -446,6 +449,46 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
             os.close(live)
         if not swapped:
             _remove_created(created)
+
+
+@contextlib.contextmanager
+def scratch_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[str]:
+    """Yields a new empty folder beside the output `path`, named as a write's temporary
+    (`.<name>.tmp-<id>`), for what the output is made from (e.g. the temporary SavedModel a
+    .tflite file is converted from); it is removed when the block ends, and so are the parent
+    folders it created while empty.
+
+    A run killed meanwhile (SIGKILL, the OOM killer) leaves it behind, where the next write of
+    `path`, or its next scratch folder, removes it as a killed write's temporary (under TMPDIR
+    it would stay). An output that is a character device or a FIFO (/dev/stdout) has no folder
+    of its own: a temporary folder under TMPDIR is used then.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: the folder (or its parent) cannot be created.
+    """
+    if special_kind(path) is not None:
+        with tempfile.TemporaryDirectory(prefix="tfhub-scratch-") as scratch:
+            yield scratch
+        return
+    target = os.path.realpath(path)
+    tmp = _beside(target, "tmp", _new_token())
+    created: list[str] = []
+    live = -1  # An fd of the folder, held while the block runs (`utils.live_files`).
+    try:
+        try:
+            created = _make_folders(os.path.dirname(target))
+            _remove_leftovers(target)
+            os.mkdir(tmp)
+            live = os.open(tmp, os.O_RDONLY)
+            live_files.hold(live)
+        except OSError as err:
+            raise not_written(err, path, what=what, flag=flag) from err
+        yield tmp
+    finally:
+        _remove(tmp)
+        if live >= 0:
+            os.close(live)
+        _remove_created(created)
 
 
 def _swap_in(tmp: str, target: str, old: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -280,14 +279,17 @@ def _loss_at(model: Any, index: int) -> Callable[[], Any]:
 
 
 def _tflite_bytes_of(model: Any, output_file: str) -> bytes:
-    """Converts `model` to a TFLite flatbuffer through a temporary SavedModel, then removed.
+    """Converts `model` to a TFLite flatbuffer through a temporary SavedModel written beside
+    the .tflite file (`atomic_output.scratch_folder`: hidden, removed after; one that a killed
+    run left is removed by the next run).
 
     Raises:
         tfhub.errors.TFLiteConversionError: the converter refused the model.
         tfhub.errors.OutputNotWritableError: the temporary SavedModel cannot be written (a
-            full disk under the temporary folder, TMPDIR).
+            full disk where the .tflite file goes).
     """
-    with tempfile.TemporaryDirectory(prefix="tfhub-classifier-") as scratch:
+    what = "tflite output file"
+    with atomic_output.scratch_folder(output_file, what=what) as scratch:
         folder = os.path.join(scratch, "saved_model")
         try:
             save_model(model, folder)
@@ -295,13 +297,12 @@ def _tflite_bytes_of(model: Any, output_file: str) -> bytes:
             failed = failed_write(err, scratch)
             if failed is None:
                 raise
-            raise errors.OutputNotWritableError(
-                f"Cannot write the temporary SavedModel that the .tflite file is converted "
-                f"from, in {scratch}: {failed.strerror}. Free space on its disk, set TMPDIR to a "
-                "folder on a disk with room, or pass --saved_model_dir (the .tflite file is "
-                "then converted from that SavedModel).",
-                path=scratch,
-                what="temporary SavedModel",
+            raise atomic_output.not_writable(
+                output_file,
+                "the temporary SavedModel it is converted from, beside it, cannot be written "
+                f"({failed.strerror})",
+                what=what,
+                disk_full=failed.errno in errors.DISK_FULL_ERRNOS,
             ) from err
         return tflite_bytes(folder, output_file=output_file)
 
