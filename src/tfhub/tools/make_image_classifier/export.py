@@ -338,7 +338,9 @@ def export(
             message = f"{head} {note}{received}{given}" if received else f"{err} {note}"
             fields = {**vars(err), "written": [path for path, _ in written]}
             raise type(err)(message, **fields) from err.__cause__  # (`err` is its context.)
-        err.add_note(note)  # An interrupt, or an error tfhub did not expect.
+        # An interrupt, or an error tfhub did not expect: a note (`add_note`, set by hand as
+        # Python 3.10 has no such method; 3.11's tracebacks print it).
+        err.__notes__ = [*getattr(err, "__notes__", []), note]
         raise
 
 
