@@ -531,6 +531,28 @@ def test_manifests_of_earlier_tfhub_versions_stay_valid(isolated_cache):
     assert cache.damage(path) == "saved_model.pb is missing"
 
 
+def test_an_entry_tensorflow_hub_installed_over_a_stale_manifest_is_not_damaged(isolated_cache):
+    """tfhub's entry was removed by hand, its manifest left, and tensorflow_hub installed the
+    handle again (other files; its own descriptor, newer than the manifest). tfhub called it
+    damaged against the stale manifest ('assets/tokens.txt is missing'), deleted it and
+    downloaded again; it is checked as tensorflow_hub's entries are."""
+    path = atomic_download("h", _fill)
+    manifest = cache.manifest_path(path)
+    shutil.rmtree(path)
+    os.remove(cache.descriptor_path(path))
+    os.makedirs(os.path.join(path, "variables"))
+    for name in ("saved_model.pb", "variables/variables.index", "variables/variables.data-0"):
+        open(os.path.join(path, name), "wb").write(b"tensorflow_hub's")
+    open(cache.descriptor_path(path), "w").write("Module: h\nDownload Time: t\n")
+    past = os.stat(manifest).st_mtime_ns - 10**9
+    os.utime(manifest, ns=(past, past))  # Written before tensorflow_hub's descriptor.
+    assert cache.damage(path) is None and cache.full_damage(path) is None
+    fetched = []
+    assert atomic_download("h", fetched.append) == path and fetched == []
+    os.remove(os.path.join(path, "saved_model.pb"))  # Still checked, as tensorflow_hub's.
+    assert cache.damage(path) == "saved_model.pb is missing"
+
+
 def test_resolve_checks_a_bounded_sample_verify_checks_all(isolated_cache):
     files = {f"assets/f{i:04d}": b"x" for i in range(500)}
 

@@ -39,7 +39,7 @@ def damage_with_header(module_path: str, header: bookkeeping.ManifestHeader | No
     """Like `damage`, for an existing folder whose manifest header was read already (or None)."""
     if header is None:
         return _unlisted_damage(module_path)
-    return _sizes_damage(module_path, header.sample)
+    return _stale_manifest_checked(module_path, _sizes_damage(module_path, header.sample))
 
 
 def full_damage(module_path: str) -> str | None:
@@ -49,7 +49,29 @@ def full_damage(module_path: str) -> str | None:
     manifest = bookkeeping.read_manifest(module_path)
     if manifest is None:
         return _unlisted_damage(module_path)
-    return _sizes_damage(module_path, manifest.sizes)
+    return _stale_manifest_checked(module_path, _sizes_damage(module_path, manifest.sizes))
+
+
+def _stale_manifest_checked(module_path: str, problem: str | None) -> str | None:
+    """`problem`, found against tfhub's manifest, unless the manifest is stale: the entry was
+    installed again since by tensorflow_hub, which rewrites the descriptor (not marked as
+    tfhub's, and newer than the manifest, which tfhub writes after its descriptor) and leaves
+    a manifest it does not know. Such an entry is checked as tensorflow_hub's entries are.
+    Asked only when the manifest finds damage: no cost otherwise.
+    """
+    if problem is None:
+        return None
+    descriptor = bookkeeping.read_descriptor(module_path)
+    if descriptor is None or descriptor.written_by_tfhub:
+        return problem
+    try:
+        rewritten = (
+            os.stat(layout.descriptor_path(module_path)).st_mtime_ns
+            > os.stat(layout.manifest_path(module_path)).st_mtime_ns
+        )
+    except OSError:
+        return problem
+    return _unlisted_damage(module_path, manifest_stale=True) if rewritten else problem
 
 
 def deep_damage(module_path: str) -> tuple[str | None, bool]:
@@ -91,13 +113,15 @@ def _sizes_damage(module_path: str, sizes: dict[str, int]) -> str | None:
     return None
 
 
-def _unlisted_damage(module_path: str) -> str | None:
-    """Damage of an entry without a valid manifest."""
-    descriptor = bookkeeping.read_descriptor(module_path)
-    if descriptor is not None and descriptor.written_by_tfhub:
-        return BAD_MANIFEST
-    if os.path.exists(layout.manifest_path(module_path)):
-        return BAD_MANIFEST  # A manifest only tfhub writes, now unreadable.
+def _unlisted_damage(module_path: str, *, manifest_stale: bool = False) -> str | None:
+    """Damage of an entry without a valid manifest (or with a stale one, see
+    `_stale_manifest_checked`)."""
+    if not manifest_stale:
+        descriptor = bookkeeping.read_descriptor(module_path)
+        if descriptor is not None and descriptor.written_by_tfhub:
+            return BAD_MANIFEST
+        if os.path.exists(layout.manifest_path(module_path)):
+            return BAD_MANIFEST  # A manifest only tfhub writes, now unreadable.
     if not _holds_a_file(module_path):
         return "the folder holds no file"
     return _saved_model_damage(module_path)
