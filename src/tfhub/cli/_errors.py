@@ -31,9 +31,11 @@ def _no_model_there(err: BaseException) -> bool:
 
 
 def _file_missing(err: BaseException) -> bool:
-    """True for an error raised because a file the command was given does not exist (its
-    cause is a FileNotFoundError: `serve --token-file`, `publish --doc`, serve's ROOT)."""
-    return isinstance(err.__cause__, FileNotFoundError)
+    """True for an error raised because a file the command was given does not exist: its cause
+    is the FileNotFoundError of opening it (`serve --token-file`, `publish --doc`, serve's
+    ROOT), not a tfhub error such as MissingModelFileError (a model missing one of its files is
+    damaged: 1)."""
+    return type(err.__cause__) is FileNotFoundError
 
 
 class _Row(NamedTuple):
