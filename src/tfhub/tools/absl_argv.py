@@ -13,6 +13,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from .. import errors
 from ..utils.lazy import import_optional
 
 _TRUE = {"1", "true", "t", "yes", "y"}
@@ -67,6 +68,10 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
 
     Only the parser's own flags change; anything else, short flags (`-v`), and everything after
     `--` stays as given.
+
+    Raises:
+        tfhub.errors.ToolFlagError: for a flag given the value "--" (see
+            `_refuse_a_bare_double_dash_value`).
     """
     known, taking_a_value = long_flags(parser), _flags_taking_a_value(parser)
     rewritten: list[str] = []
@@ -80,9 +85,29 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
             arg = "-" + arg
         if arg in taking_a_value and index + 1 < len(argv):
             arg, index = f"{arg}={argv[index + 1]}", index + 1
+        _refuse_a_bare_double_dash_value(arg, taking_a_value)
         rewritten.append(arg)
         index += 1
     return rewritten
+
+
+def _refuse_a_bare_double_dash_value(arg: str, taking_a_value: set[str]) -> None:
+    """Refuses `--name=--`, which absl reads as the value "--": argparse drops that value
+    (CPython's `_get_values` removes a '--' even from `--name=--`), so the flag would read as
+    an empty list, silently.
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming the flag.
+    """
+    option, sep, value = arg.partition("=")
+    if sep and value == "--" and option in taking_a_value:
+        name = option[2:]
+        raise errors.ToolFlagError(
+            f"{option} cannot take '--' as its value here (Python's argparse, which reads the "
+            f"tools' flags, drops it); give another value. Received: {name}='--'",
+            flag=name,
+            value=value,
+        )
 
 
 def flag_values(parser: argparse.ArgumentParser, *, purpose: str) -> Any:
