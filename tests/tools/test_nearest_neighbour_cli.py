@@ -76,6 +76,10 @@ def test_interactive_query_of_upstream_files(tmp_path, capsys, monkeypatch):
         tool_main(["build", f"--embed_output_dir={embeds}", f"--index_output_dir={tmp_path / 'i'}"])
         == 0
     )
+    # The pickle was copied unread: build says what query will need, and how to avoid it.
+    assert "build with --allow_pickle, which also writes it as a safe .npy" in (
+        capsys.readouterr().err
+    )
     module = nn.save_text_embedding(str(tmp_path / "text128"), dim=128)
     monkeypatch.setattr("sys.stdin", io.StringIO("the cat sat\nhello world\n\n"))
     argv = ["query", f"--module_url={module}", f"--index_output_dir={tmp_path / 'i'}"]
@@ -86,7 +90,7 @@ def test_interactive_query_of_upstream_files(tmp_path, capsys, monkeypatch):
 
     assert tool_main(argv) != 0  # Upstream's pickled matrix, not allowed.
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--allow_pickle" in err[0]
+    assert len(err) == 1 and "`make_nearest_neighbour_index build --allow_pickle` also" in err[0]
 
     monkeypatch.setattr("sys.stdin", None)  # Started with stdin closed (`<&-`).
     assert tool_main([*argv, "--allow_pickle"]) != 0  # It said "input(): lost sys.stdin".

@@ -200,8 +200,9 @@ def _load_pickle(path: str, *, allow_pickle: bool, what: str) -> Any:
     if not allow_pickle:
         raise errors.UnsafeFileError(
             f"The {what} {path} is a Python pickle (upstream's format); reading a pickle can "
-            "run code. If you trust the file, pass --allow_pickle (allow_pickle=True), or "
-            f"rebuild the folder with tfhub, which writes safe files. Received: {path!r}",
+            "run code. If you trust the file, pass --allow_pickle (allow_pickle=True); "
+            "`make_nearest_neighbour_index build --allow_pickle` also writes the matrix as a "
+            f"safe .npy file, which later queries read without it. Received: {path!r}",
             path=path,
         )
     try:

@@ -307,6 +307,13 @@ def _copy_matrix(config: BuildConfig, output_dir: str, dim: int) -> None:
             with open(os.path.join(output_dir, name), "wb") as handle:
                 handle.write(files.read_bytes(source))
     if matrix is None:
+        if files.exists(files.join(embed_dir, files.RANDOM_PROJECTION_FILENAME)):
+            logger.warning(
+                "Copied upstream's pickled projection matrix of %s without reading it: "
+                "querying the index needs --allow_pickle. If you trust the file, build with "
+                "--allow_pickle, which also writes it as a safe .npy file.",
+                embed_dir,
+            )
         return
     no_npy = not os.path.exists(os.path.join(output_dir, files.RANDOM_PROJECTION_NPY))
     no_pickle = not os.path.exists(os.path.join(output_dir, files.RANDOM_PROJECTION_FILENAME))
