@@ -736,7 +736,8 @@ def test_serve_on_an_ipv6_address_prints_a_url_that_opens(tmp_path):
     port = _ipv6_loopback_port()
     code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
     child = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", str(tmp_path), "--host", "::1", "--port", str(port)],
+        [sys.executable, "-c", code, "serve", str(tmp_path), "--host", "::1", "--port", str(port)]
+        + ["--base-url", "https://hub.example.com/hub"],
         env=dict(os.environ, PYTHONPATH=SRC),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -746,8 +747,9 @@ def test_serve_on_an_ipv6_address_prints_a_url_that_opens(tmp_path):
     try:
         assert child.stdout is not None
         line = child.stdout.readline()
-        url = line.rsplit(" at ", 1)[-1].strip()
+        url = line.rsplit(" at ", 1)[-1].split(" (public URL ")[0]
         assert url == f"http://[::1]:{port}/", line
+        assert line.endswith(" (public URL https://hub.example.com/hub)\n"), line  # Its path.
         for _ in range(200):  # The address is printed before the server listens.
             try:
                 assert requests.get(url + "healthz", timeout=5).status_code == 200

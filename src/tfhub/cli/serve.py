@@ -101,7 +101,8 @@ def run_command(args: argparse.Namespace) -> int:
 
     def announce() -> None:  # Once the options passed their checks.
         url = listening_url(args.host, args.port)
-        print(f"tfhub: serving {settings.root} at {url}", flush=True)
+        public = f" (public URL {args.base_url})" if args.base_url else ""
+        print(f"tfhub: serving {settings.root} at {url}{public}", flush=True)
 
     serve(
         settings,
