@@ -436,3 +436,15 @@ def test_ctrl_c_in_a_beam_worker_is_an_interrupt_without_beams_traceback(
     ]
     for name in generator._BEAM_FAILURE_LOGGERS:
         assert not logging.getLogger(name).filters  # Removed again.
+
+
+def test_an_index_a_killed_build_moved_aside_is_named_by_query(tmp_path):
+    """A build killed between moving the previous index aside and renaming the new one into
+    place leaves no index folder: query said only 'does not exist: build the index first'."""
+    aside = tmp_path / ".idx.old-0123456789ab"
+    aside.mkdir()
+    with pytest.raises(errors.IndexFilesError) as caught:
+        files.check_index_folder(str(tmp_path / "idx"))
+    message = str(caught.value)
+    assert f"killed while it replaced the index left the previous one at {aside}" in message
+    assert "rename it back" in message
