@@ -247,6 +247,35 @@ def _remove(path: str) -> None:
         logger.warning("Could not remove the temporary %s: remove it by hand.", path)
 
 
+def _start_folder(
+    target: str, tmp: str, path: str, *, what: str, flag: str | None
+) -> tuple[list[str], int]:
+    """Makes the temporary folder `tmp` of a write of `target` (its missing parents first,
+    leftovers of killed writes removed) and holds it as live (`utils.live_files`).
+
+    Returns:
+        (the parent folders made, outermost first; the held descriptor of `tmp`).
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: naming `path`, if a folder cannot be made.
+    """
+    created: list[str] = []
+    live = -1
+    try:
+        created = _make_folders(os.path.dirname(target))
+        _remove_leftovers(target)
+        os.mkdir(tmp)
+        live = os.open(tmp, os.O_RDONLY)
+        live_files.hold(live)
+    except OSError as err:  # Undone here: the caller never sees what was made.
+        if live >= 0:
+            os.close(live)
+        _remove(tmp)
+        _remove_created(created)
+        raise not_written(err, path, what=what, flag=flag) from err
+    return created, live
+
+
 def _make_folders(folder: str) -> list[str]:
     """Creates `folder` and its missing parents; returns those it created, deepest first.
 
@@ -418,14 +447,7 @@ def write_folder(path: str, *, what: str, flag: str | None = None) -> Iterator[s
     swapped = False
     live = -1  # An fd of the new folder, held while this write runs (`utils.live_files`).
     try:
-        try:
-            created = _make_folders(os.path.dirname(target))
-            _remove_leftovers(target)
-            os.mkdir(tmp)
-            live = os.open(tmp, os.O_RDONLY)
-            live_files.hold(live)
-        except OSError as err:
-            raise not_written(err, path, what=what, flag=flag) from err
+        created, live = _start_folder(target, tmp, path, what=what, flag=flag)
         try:
             yield tmp
         except Exception as err:
@@ -475,14 +497,7 @@ def scratch_folder(path: str, *, what: str, flag: str | None = None) -> Iterator
     created: list[str] = []
     live = -1  # An fd of the folder, held while the block runs (`utils.live_files`).
     try:
-        try:
-            created = _make_folders(os.path.dirname(target))
-            _remove_leftovers(target)
-            os.mkdir(tmp)
-            live = os.open(tmp, os.O_RDONLY)
-            live_files.hold(live)
-        except OSError as err:
-            raise not_written(err, path, what=what, flag=flag) from err
+        created, live = _start_folder(target, tmp, path, what=what, flag=flag)
         yield tmp
     finally:
         _remove(tmp)
