@@ -210,6 +210,31 @@ def _new_token() -> str:
     return uuid.uuid4().hex[:12]
 
 
+def _leftover_pattern(name: str, kinds: str) -> re.Pattern[str]:
+    """The names `_beside` gives the output `name`'s temporaries of `kinds` ("tmp|old")."""
+    return re.compile(rf"\.{re.escape(name)}\.(?:{kinds})-([0-9a-f]{{12}})")
+
+
+def moved_aside(path: str) -> str | None:
+    """The previous output of `path` that a write killed between its two renames left aside
+    (`.<name>.old-<token>`, which the next write of `path` puts back first), or None.
+
+    Args:
+        path: the output, as the user named it.
+
+    Returns:
+        The moved-aside copy, spelled beside `path` as given.
+    """
+    parent, name = os.path.split(os.path.abspath(path))
+    try:
+        names = sorted(os.listdir(parent))
+    except OSError:
+        return None
+    pattern = _leftover_pattern(name, "old")
+    aside = [entry for entry in names if pattern.fullmatch(entry)]
+    return os.path.join(os.path.dirname(path), aside[0]) if aside else None
+
+
 def _remove_leftovers(target: str) -> None:
     """Removes what killed writes of `target` left beside it (SIGKILL, the OOM killer, a power
     loss: no `finally` ran): `.<name>.tmp-<token>`, and `.<name>.old-<token>` once `target`
@@ -218,7 +243,7 @@ def _remove_leftovers(target: str) -> None:
     the old output is put back: the output is then as it was before that write.
     """
     folder, name = os.path.split(target)
-    pattern = re.compile(rf"\.{re.escape(name)}\.(?:tmp|old)-([0-9a-f]{{12}})")
+    pattern = _leftover_pattern(name, "tmp|old")
     tokens = {entry[-12:] for entry in live_files.matching(folder, pattern)}
     for token in sorted(tokens):
         tmp, old = _beside(target, "tmp", token), _beside(target, "old", token)

@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import pickle
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -314,18 +313,6 @@ class IndexFiles:
             )
 
 
-def _moved_aside(folder: str) -> str | None:
-    """The previous index a killed build moved aside (`.<name>.old-<token>` beside `folder`,
-    see tfhub.tools.atomic_output), or None."""
-    parent, name = os.path.split(os.path.abspath(folder))
-    try:
-        names = sorted(os.listdir(parent))
-    except OSError:
-        return None
-    aside = [n for n in names if re.fullmatch(rf"\.{re.escape(name)}\.old-[0-9a-f]{{12}}", n)]
-    return os.path.join(os.path.dirname(folder), aside[0]) if aside else None
-
-
 def check_index_folder(folder: str) -> None:
     """Checks that a local index folder exists (remote folders are not checked).
 
@@ -335,7 +322,7 @@ def check_index_folder(folder: str) -> None:
     if is_remote(folder) or os.path.isdir(folder):
         return
     what = "is a file, not a folder" if os.path.exists(folder) else "does not exist"
-    moved = _moved_aside(folder) if what == "does not exist" else None
+    moved = atomic_output.moved_aside(folder) if what == "does not exist" else None
     todo = (
         "build the index first (make_nearest_neighbour_index build), or pass its folder"
         if moved is None
