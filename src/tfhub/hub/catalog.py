@@ -78,7 +78,7 @@ class Version:
         local = parts is not None and not parts.scheme and not parts.netloc
         if self.servable or not local or self.doc.kind is not DocKind.MODULE:
             return None
-        return self.doc_below_root[: -len(".md")] + docs_format.ARCHIVE_SUFFIX
+        return docs_format.archive_path(Path(self.doc_below_root)).as_posix()
 
     @property
     def doc_below_root(self) -> str:

@@ -34,7 +34,11 @@ def words(text: str) -> list[str]:
 
     `mobilenet_v2_100` gives `mobilenet_v2_100`, `mobilenet`, `v2` and `100`.
     """
-    tokens = _WORD.findall(text.lower())
+    return _with_parts(_WORD.findall(text.lower()))
+
+
+def _with_parts(tokens: list[str]) -> list[str]:
+    """The tokens, then the parts of each compound one."""
     found = list(tokens)
     for token in tokens:
         parts = _parts(token)
@@ -58,8 +62,9 @@ def _runs(token: str) -> list[str]:
 def index_words(text: str) -> list[str]:
     """What the index holds for a text: its `words`, and the runs that end its compound words
     (`_runs`), so that a query naming parts from the middle on (`v2_1`) matches as a prefix."""
-    found = words(text)
-    for token in _WORD.findall(text.lower()):
+    tokens = _WORD.findall(text.lower())  # Once: a doc body may be long.
+    found = _with_parts(tokens)
+    for token in tokens:
         found.extend(_runs(token))
     return found
 
