@@ -188,6 +188,8 @@ class CacheError(TFHubError, OSError):
 
 
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})  # The disk, or the quota, is full.
+# A write the file system refused: no permission, or a read-only file system.
+REFUSED_WRITE_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 
 class DiskFullError(CacheError):

@@ -178,15 +178,12 @@ def _disk_full(
     )
 
 
-# A write the file system refused: read-only (only a write fails so), or no permission.
-_REFUSED_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
-
-
 def _refused_in(err: OSError, root: str | os.PathLike[str]) -> bool:
     """Whether `err` is a write refused in the hub folder `root` (a model file that cannot be
     read is not: it says so itself)."""
-    if err.errno not in _REFUSED_ERRNOS:
+    if err.errno not in errors.REFUSED_WRITE_ERRNOS:
         return False
+    # Read-only: only a write fails so. No permission: a write, if it names a path in `root`.
     return err.errno == errno.EROFS or failed_write(err, os.fspath(root)) is not None
 
 
