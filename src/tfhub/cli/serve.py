@@ -67,19 +67,13 @@ def add_commands(commands: Any) -> None:
     parser.set_defaults(run=run_command)
 
 
-def listening_url(host: str, port: int) -> str:
-    """Returns the URL `tfhub serve` prints for `--host` and `--port`: an IPv6 address (`::1`)
-    goes in brackets, as URLs write it (RFC 3986), so the printed URL can be opened as it is."""
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
-
-
 def run_command(args: argparse.Namespace) -> int:
     """Serves until interrupted (or prints the nginx config)."""
     if args.print_nginx_config:
         from ..hub.nginx import nginx_config
+        from ..hub.settings import host_port
 
-        upstream = f"{args.host}:{args.port}"
+        upstream = host_port(args.host, args.port)
         listen = args.print_nginx_config
         print(nginx_config(args.root, upstream=upstream, listen=listen, base_url=args.base_url))
         return 0
@@ -87,7 +81,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     require(*APP_MODULES, args.server, purpose="tfhub serve")
     from ..hub.runner import serve
-    from ..hub.settings import ServeSettings
+    from ..hub.settings import ServeSettings, host_port
 
     settings = ServeSettings(
         root=os.path.abspath(args.root),
@@ -100,7 +94,7 @@ def run_command(args: argparse.Namespace) -> int:
     )
 
     def announce() -> None:  # Once the options passed their checks.
-        url = listening_url(args.host, args.port)
+        url = f"http://{host_port(args.host, args.port)}/"  # [::1] for IPv6: it opens.
         public = f" (public URL {args.base_url})" if args.base_url else ""
         print(f"tfhub: serving {settings.root} at {url}{public}", flush=True)
 

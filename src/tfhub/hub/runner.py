@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import errors
-from .settings import SETTINGS_ENV, ServeSettings
+from .settings import SETTINGS_ENV, ServeSettings, host_port
 
 logger = logging.getLogger(__name__)
 APP_FACTORY = "tfhub.hub.app:app_from_env"
@@ -202,7 +202,7 @@ class BackgroundServer:
 
     def url(self, path: str = "") -> str:
         """The http:// URL of `path` on this server."""
-        return f"http://{self.host}:{self.port}/{path.lstrip('/')}"
+        return f"http://{host_port(self.host, self.port)}/{path.lstrip('/')}"
 
     def start(self, *, timeout: float = 10.0) -> BackgroundServer:
         self._thread.start()

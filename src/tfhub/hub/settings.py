@@ -57,6 +57,13 @@ class ServeSettings:
         return cls(**json.loads(raw))
 
 
+def host_port(host: str, port: int) -> str:
+    """`host:port` as a URL or nginx's `proxy_pass` writes it: an IPv6 address (`::1`) in
+    brackets (RFC 3986), `[::1]:8000`; else `127.0.0.1:8000`."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}"
+
+
 def base_path(base_url: str | None) -> str:
     """The path of `--base-url` as written (percent-encoded), without a trailing slash: "/hub"
     for https://corp.example/hub/, "" for none or a URL without a path."""
