@@ -105,7 +105,11 @@ def mirror(
     """
     explicit = fmt.parse_handle(as_handle) if as_handle else None
     derived = None if explicit else derive_handle(source)
-    found, asked = _source_doc(source)
+    found: SourceDoc | None = None
+    asked: list[str] = []
+    # The source hub's API names the handle (without --as) and gives the doc (if ROOT has none).
+    if explicit is None or not fmt.doc_path(root, explicit).is_file():
+        found, asked = _source_doc(source)
     # A hub served below a path (https://host/hub/acme/emb/1) names acme/emb/1, as its API says.
     target = explicit or (found.origin if found else derived)
     if target is None:
