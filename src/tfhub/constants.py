@@ -60,15 +60,21 @@ DEFAULT_LOCK_TIMEOUT_SEC = 120.0
 DEFAULT_KAGGLE_ENDPOINT = "https://www.kaggle.com"
 
 
-class EnvVar(FrozenRecord):
-    """One environment variable: its name and what it does (one line of the docs' tables)."""
+# The proxy variables requests reads, one line in the tables and in --help.
+PROXY_VARIABLES = "HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, SSL_CERT_FILE"
 
-    _fields = ("name", "meaning")
+
+class EnvVar(FrozenRecord):
+    """One environment variable: its name, what it does (one line of the docs' tables) and
+    `brief`, the short line a command's `--help` gives it."""
+
+    _fields = ("name", "meaning", "brief")
     name: str
     meaning: str
+    brief: str
 
-    def __init__(self, name: str, meaning: str) -> None:
-        self._init_fields(name, meaning)
+    def __init__(self, name: str, meaning: str, brief: str) -> None:
+        self._init_fields(name, meaning, brief)
 
 
 ENV_VARS: list[EnvVar] = [
@@ -77,26 +83,35 @@ ENV_VARS: list[EnvVar] = [
         "the cache folder, read at every call (absl flag `--tfhub_cache_dir`; the variable "
         "wins). Default `<tempdir>/tfhub_modules`, as upstream. `file:///path` is a local "
         "folder; `gs://`, `ram://` and other `tf.io.gfile` URLs work through TensorFlow",
+        "the cache folder (default <tempdir>/tfhub_modules)",
     ),
     EnvVar(
         TFHUB_MODEL_LOAD_FORMAT,
         "`AUTO` (default), `COMPRESSED` or `UNCOMPRESSED` (flag `--tfhub_model_load_format`)",
+        "AUTO (default), COMPRESSED or UNCOMPRESSED",
     ),
-    EnvVar(TFHUB_OFFLINE, "`1`: use the cache only; a missing handle raises `OfflineModeError`"),
+    EnvVar(
+        TFHUB_OFFLINE,
+        "`1`: use the cache only; a missing handle raises `OfflineModeError`",
+        "1: use the cache only",
+    ),
     EnvVar(
         TFHUB_DOWNLOAD_PROGRESS,
         "`0`/`1`: tqdm progress bars off/on (default: on in a terminal); also "
         "`hub.disable_progress_bars()`",
+        "0/1: progress bar off/on (default: on in a terminal)",
     ),
     EnvVar(
         TFHUB_HTTP_TIMEOUT,
         f"seconds to wait for a connection or a read (default {DEFAULT_HTTP_TIMEOUT_SEC:g}; "
         f"at most {MAX_SECONDS:,.0f})",
+        f"seconds per connection or read (default {DEFAULT_HTTP_TIMEOUT_SEC:g})",
     ),
     EnvVar(
         TFHUB_HTTP_RETRIES,
         f"retries of a failed request (default {DEFAULT_HTTP_RETRIES}; a whole number from 0 "
         f"to {MAX_HTTP_RETRIES})",
+        f"retries of a failed request (default {DEFAULT_HTTP_RETRIES})",
     ),
     EnvVar(
         TFHUB_LOCK_TIMEOUT,
@@ -104,50 +119,72 @@ ENV_VARS: list[EnvVar] = [
         "touches its lock every 5 s) before waiting for it ends with `LockTimeoutError`, which "
         f"names that process (default {DEFAULT_LOCK_TIMEOUT_SEC:g}); a live download is waited "
         "for as long as it runs",
+        "seconds another process's download may show no sign of life "
+        f"({DEFAULT_LOCK_TIMEOUT_SEC:g})",
     ),
     EnvVar(
         TFHUB_DOWNLOAD_MIN_SPEED,
         "bytes/s a download must average over `TFHUB_HTTP_TIMEOUT` seconds of waiting, else "
         "`DownloadTooSlowError` (default 1024; `0`: off; `K`/`M` suffixes)",
+        "bytes/s a download must keep up (default 1024; 0: off)",
     ),
     EnvVar(
         TFHUB_MAX_EXTRACTED_BYTES,
         "most bytes one archive may expand to, else `ArchiveTooLargeError` (default 256 GiB; "
         "`K`/`M`/`G`/`T` suffixes)",
+        "most bytes an archive may expand to (default 256G)",
     ),
-    EnvVar(TFHUB_DISABLE_CERT_VALIDATION, "`true`: do not verify TLS certificates (as upstream)"),
+    EnvVar(
+        TFHUB_DISABLE_CERT_VALIDATION,
+        "`true`: do not verify TLS certificates (as upstream)",
+        "true: do not verify TLS certificates",
+    ),
     EnvVar(
         TFHUB_KAGGLE_ENDPOINT,
         "download Kaggle models from this base URL (a mirror, tests); the cache key stays "
         "www.kaggle.com's",
+        "download Kaggle models from this base URL",
     ),
-    EnvVar(TFHUB_DEBUG, "`1`: the `tfhub` command prints tracebacks"),
+    EnvVar(
+        TFHUB_DEBUG,
+        "`1`: the `tfhub` command prints tracebacks",
+        "1: print the traceback of an error",
+    ),
     EnvVar(
         TFHUB_TOKEN,
         "a bearer token for a private hub (`tfhub serve --token-file`); sent only to the hosts "
         "of `TFHUB_TOKEN_HOST`, never across a redirect to another host or port or from https "
         "to http",
+        "a private hub's bearer token (sent to TFHUB_TOKEN_HOST only)",
     ),
     EnvVar(
         TFHUB_TOKEN_HOST,
         "comma-separated `host` or `host:port` that `TFHUB_TOKEN` was issued for (without it "
         "the token is sent nowhere)",
+        "the host(s) TFHUB_TOKEN is for: host or host:port, comma-separated",
     ),
     EnvVar(
         TFHUB_FLOWERS_URL,
         "the image archive `make_image_classifier` downloads without `--image_dir` (default: "
         "upstream's TF Flowers URL)",
+        "the image archive make_image_classifier downloads without --image_dir",
     ),
-    EnvVar(TF_USE_LEGACY_KERAS, "`1`: `hub.KerasLayer` is the tf_keras layer"),
+    EnvVar(
+        TF_USE_LEGACY_KERAS,
+        "`1`: `hub.KerasLayer` is the tf_keras layer",
+        "1: hub.KerasLayer is the tf_keras layer",
+    ),
     EnvVar(
         TF_CPP_MIN_LOG_LEVEL,
         "TensorFlow's C++ log level; the `tfhub` command and the tools' commands set `3` and "
         "hide TensorFlow's start-up lines unless `-v` (`tfhub`, `make_image_classifier`) or "
         "the variable is set",
+        "TensorFlow's C++ log level (default here: 3, quiet, unless -v)",
     ),
     EnvVar(
-        "HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, SSL_CERT_FILE",
+        PROXY_VARIABLES,
         "proxies and CA bundles, read by `requests` as usual",
+        "proxies and CA bundles, read by requests",
     ),
 ]
 

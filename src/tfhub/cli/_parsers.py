@@ -50,29 +50,9 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-# The one line each environment variable gets in a command's --help (docs/resolving.md's table,
-# generated from `constants.ENV_VARS`, says more); each name is one of ENV_VARS's.
-PROXY_VARIABLES = "HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, SSL_CERT_FILE"
-ENV_HELP: dict[str, str] = {
-    c.TFHUB_CACHE_DIR: "the cache folder (default <tempdir>/tfhub_modules)",
-    c.TFHUB_OFFLINE: "1: use the cache only",
-    c.TFHUB_MODEL_LOAD_FORMAT: "AUTO (default), COMPRESSED or UNCOMPRESSED",
-    c.TFHUB_HTTP_TIMEOUT: "seconds per connection or read "
-    f"(default {c.DEFAULT_HTTP_TIMEOUT_SEC:g})",
-    c.TFHUB_HTTP_RETRIES: f"retries of a failed request (default {c.DEFAULT_HTTP_RETRIES})",
-    c.TFHUB_LOCK_TIMEOUT: "seconds another process's download may show no sign of life "
-    f"({c.DEFAULT_LOCK_TIMEOUT_SEC:g})",
-    c.TFHUB_DOWNLOAD_PROGRESS: "0/1: progress bar off/on (default: on in a terminal)",
-    c.TFHUB_DOWNLOAD_MIN_SPEED: "bytes/s a download must keep up (default 1024; 0: off)",
-    c.TFHUB_MAX_EXTRACTED_BYTES: "most bytes an archive may expand to (default 256G)",
-    c.TFHUB_KAGGLE_ENDPOINT: "download Kaggle models from this base URL",
-    c.TFHUB_TOKEN: "a private hub's bearer token (sent to TFHUB_TOKEN_HOST only)",
-    c.TFHUB_TOKEN_HOST: "the host(s) TFHUB_TOKEN is for: host or host:port, comma-separated",
-    c.TFHUB_DISABLE_CERT_VALIDATION: "true: do not verify TLS certificates",
-    PROXY_VARIABLES: "proxies and CA bundles, read by requests",
-    c.TF_CPP_MIN_LOG_LEVEL: "TensorFlow's C++ log level (default here: 3, quiet, unless -v)",
-    c.TFHUB_DEBUG: "1: print the traceback of an error",
-}
+# The one line each environment variable gets in a command's --help: `EnvVar.brief` (the docs'
+# tables, generated from the same `constants.ENV_VARS`, give its `meaning`).
+ENV_HELP: dict[str, str] = {var.name: var.brief for var in c.ENV_VARS}
 
 # What a command that downloads handles (resolve, pull, inspect, mirror) reads.
 DOWNLOAD_VARIABLES = (
@@ -89,7 +69,7 @@ DOWNLOAD_VARIABLES = (
     c.TFHUB_TOKEN,
     c.TFHUB_TOKEN_HOST,
     c.TFHUB_DISABLE_CERT_VALIDATION,
-    PROXY_VARIABLES,
+    c.PROXY_VARIABLES,
 )
 
 
