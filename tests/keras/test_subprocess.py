@@ -214,3 +214,78 @@ def test_saved_files_load_in_a_new_process_without_custom_objects(
     result = _run(script, env)
     for path, predictions in expected.items():
         np.testing.assert_allclose(result[path], predictions, atol=1e-5)
+
+
+TF1_MIRRORED_SCRIPT = """
+    import json
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+    )
+    import keras, numpy as np, tf_keras
+    from tfhub import errors
+    from tfhub.keras.layer import KerasLayer
+    from tfhub.keras.tf_keras_layer import KerasLayer as TFKerasLayer
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    images = np.random.default_rng(0).random((4, 8, 6, 3)).astype(np.float32)
+    labels = np.ones((4, 1), np.float32)
+
+    def model_in_scope(lib, layer_class, trainable):
+        with strategy.scope():
+            layer = layer_class(HANDLE, trainable=trainable)
+            inputs = lib.Input((8, 6, 3))
+            model = lib.Model(inputs, lib.layers.Dense(1)(layer(inputs)))
+            optimizer = lib.optimizers.SGD(0.1)
+        return model, optimizer
+
+    def error_of(call):
+        try:
+            call()
+            return None
+        except Exception as err:
+            return [type(err).__name__, isinstance(err, errors.ArgumentError), str(err)]
+
+    def custom_loop(model, optimizer):
+        @tf.function
+        def step(x):
+            def replica_step(x):
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(model(x, training=True))
+                grads = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            strategy.run(replica_step, args=(x,))
+        step(tf.constant(images))
+
+    out = {}
+    model, optimizer = model_in_scope(keras, KerasLayer, trainable=True)
+    out["keras3_predict"] = model.predict(images, verbose=0).shape[0]
+    model.compile(optimizer, "mse")
+    out["keras3_fit"] = error_of(lambda: model.fit(images, labels, verbose=0))
+    model, optimizer = model_in_scope(keras, KerasLayer, trainable=False)
+    model.compile(optimizer, "mse")
+    out["keras3_frozen_fit"] = error_of(lambda: model.fit(images, labels, verbose=0))
+    model, optimizer = model_in_scope(tf_keras, TFKerasLayer, trainable=True)
+    out["tf_keras_predict"] = model.predict(images, verbose=0).shape[0]
+    out["tf_keras_custom_loop"] = error_of(lambda: custom_loop(model, optimizer))
+    print(json.dumps(out))
+"""
+
+
+def test_tf1_module_under_mirrored_strategy_predicts_and_refuses_training_clearly() -> None:
+    """TensorFlow loads a TF1 Hub module's variables outside any strategy: predict works (and
+    Keras 3 trains the other layers around a frozen one), training it raised Keras 3's bare
+    AssertionError in the optimizer; now an ArgumentError that says why and what to do."""
+    from tests._helpers.upstream_records import upstream_path
+
+    script = TF1_MIRRORED_SCRIPT.replace("HANDLE", repr(upstream_path("tf1_image_info")))
+    result = _run(script, {})
+    assert result["keras3_predict"] == 4
+    assert result["tf_keras_predict"] == 4
+    assert result["keras3_frozen_fit"] is None
+    for name in ("keras3_fit", "tf_keras_custom_loop"):
+        class_name, is_argument_error, message = result[name]
+        assert is_argument_error, (name, class_name, message)
+        assert "TF1 Hub module" in message
+        assert "trainable=False" in message
+        assert "MirroredStrategy" in message

@@ -185,6 +185,42 @@ class HubLayerBody(_LayerBase):
             errors.restore_data_after_keras(err)
             raise
 
+    def _check_strategy_holds_variables(self, training: Any) -> None:
+        """Raises if the layer would train, under a tf.distribute strategy, variables that the
+        strategy did not create (its optimizer step fails on them: Keras 3 with a bare
+        AssertionError). Only Python-time work, and only under a strategy.
+
+        Raises:
+            tfhub.errors.ArgumentError: (a ValueError, as tf_keras's "was not created in the
+                distribution strategy scope") a trainable layer called with `training` not
+                False under a strategy that does not hold its trainable variables.
+        """
+        if training is False or not self.trainable or not tf.distribute.has_strategy():
+            return
+        strategy = tf.distribute.get_strategy()
+        hub = self._state.hub
+        outside = [
+            variable.name
+            for variable in hub.model.trainable_variables()
+            if not strategy.extended.variable_created_in_scope(variable)
+        ]
+        if not outside:
+            return
+        if hub.is_hub_module_v1:
+            remedy = (
+                "TensorFlow loads a TF1 Hub module's variables outside any distribution "
+                "strategy (tf.compat.v1.saved_model.load_v2), so they cannot be mirrored. Keep "
+                "the layer frozen (trainable=False) under the strategy, train without the "
+                "strategy, or use a TF2 SavedModel of the model"
+            )
+        else:
+            remedy = "Create the layer inside strategy.scope()"
+        raise errors.ArgumentError(
+            f"hub.KerasLayer {self.name!r} over {self.handle!r} cannot train under "
+            f"{type(strategy).__name__}: the strategy did not create its variables "
+            f"{outside}. {remedy}. Received: trainable=True, training={training!r}"
+        )
+
     def _warn_if_trainable_without_weights(self) -> None:
         """Logs once per layer (as upstream did) if it is trainable but has no trainable weights."""
         if not self.trainable or self.trainable_weights or self._state.warned_no_weights:

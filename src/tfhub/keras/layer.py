@@ -134,6 +134,7 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
             training = bool(training)
         # Else a bool tensor (a custom train step's flag): smart_cond picks the mode, as
         # upstream's layer and Keras's own layers (Dropout, BatchNormalization) do.
+        self._check_strategy_holds_variables(training)
         self._warn_if_trainable_without_weights()
         outputs = _calling.call(self.hub_callable, inputs, training, self.output_shape_spec)
         return _calling.cast_outputs(outputs, self.compute_dtype)

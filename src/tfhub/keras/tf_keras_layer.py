@@ -59,6 +59,7 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
             training = tf_keras.backend.learning_phase()
         if isinstance(training, int | np.bool_):
             training = bool(training)
+        self._check_strategy_holds_variables(training)
         outputs = _calling.call(self.hub_callable, inputs, training, self.output_shape_spec)
         return _calling.cast_outputs(outputs, self.compute_dtype)
 
