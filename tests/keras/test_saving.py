@@ -309,3 +309,35 @@ def test_a_saved_model_whose_hub_url_cannot_be_downloaded_says_how_to_restore_it
     rebuilt, _ = _fine_tuned_model(flavour, model_dir["tf2"])  # What the message says to do.
     rebuilt.load_weights(path)
     np.testing.assert_allclose(rebuilt.predict(X, verbose=0), model.predict(X, verbose=0))
+
+
+def test_keras3_reads_tf_keras_files_of_the_layer_as_docs_say(model_dir, tmp_path) -> None:
+    """docs/keras.md: Keras 3 reads tf_keras `.keras` files of Sequential models with
+    `compile=False` (else Keras 3 fails on tf_keras's optimizer or compile config), not those of
+    Functional models (Keras's limit for any tf_keras model); `.h5` files of both."""
+    import keras
+    import tf_keras
+
+    from tfhub.keras.layer import KerasLayer
+    from tfhub.keras.tf_keras_layer import KerasLayer as TfKerasLayer
+
+    layer = TfKerasLayer(model_dir["tf2"], trainable=True)
+    sequential = tf_keras.Sequential([tf_keras.Input((3,)), layer, tf_keras.layers.Dense(2)])
+    inputs = tf_keras.Input((3,))
+    functional = tf_keras.Model(inputs, tf_keras.layers.Dense(2)(layer(inputs)))
+    for name, model in (("sequential", sequential), ("functional", functional)):
+        model.compile(tf_keras.optimizers.SGD(0.1), "mse")
+        model.fit(X, Y, epochs=1, verbose=0)
+        expected = model.predict(X, verbose=0)
+        for fmt in ("keras", "h5"):
+            path = os.fspath(tmp_path / f"{name}.{fmt}")
+            model.save(path)
+            if (name, fmt) == ("functional", "keras"):
+                with pytest.raises((TypeError, ValueError)):  # 'Functional', or its optimizer
+                    keras.saving.load_model(path, compile=False)
+                continue
+            restored = keras.saving.load_model(path, compile=False)
+            assert any(isinstance(lay, KerasLayer) for lay in restored.layers)
+            np.testing.assert_allclose(restored.predict(X, verbose=0), expected, atol=1e-5)
+    with pytest.raises((TypeError, ValueError)):  # tf_keras's optimizer or compile config
+        keras.saving.load_model(os.fspath(tmp_path / "sequential.keras")).predict(X, verbose=0)
