@@ -134,6 +134,16 @@ def test_tags_survive_the_config(flavour, upstream_dir) -> None:
     assert layer.get_config()["tags"] == ["train"]
 
 
+def test_a_string_tags_is_one_tag_as_upstream_passed_it_to_tensorflow(flavour, upstream_dir):
+    """Upstream's layer handed `tags` to `tf.saved_model.load`, which takes a string as one
+    tag; tfhub's split `tags="train"` into the tags ['a', 'i', 'n', 'r', 't']."""
+    handle = str(upstream_dir / "tf1_train_tags")
+    x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], np.float32)
+    layer = flavour.layer(handle, tags="train")
+    np.testing.assert_allclose(layer(x).numpy(), flavour.layer(handle, tags={"train"})(x).numpy())
+    assert layer.get_config()["tags"] == ["train"]
+
+
 def test_compute_output_shape_without_output_shape_traces(flavour, model_dir) -> None:
     layer = flavour.layer(model_dir["tf2"], signature="features", output_key="hidden")
     assert tuple(layer.compute_output_shape((5, 3))) == (5, 4)

@@ -40,7 +40,8 @@ _DOCSTRING = """Wraps a SavedModel (TF2 or TF1 Hub format), or a callable, as {w
             regularization losses, and pass `training` through.
         arguments: extra keyword arguments for every call; JSON-serializable to save the layer.
         _sentinel: blocks further positional arguments.
-        tags: the MetaGraph's tags (TF1 Hub modules default to the empty set).
+        tags: the MetaGraph's tags (TF1 Hub modules default to the empty set); a string is
+            one tag, as for `tf.saved_model.load`.
         signature: call this signature instead of the object (TF1 modules: `default`).
         signature_outputs_as_dict: return the signature's whole dict of outputs.
         output_key: return this output of a dict of outputs (TF1 modules: `default`).
@@ -100,6 +101,8 @@ class HubLayerBody(_LayerBase):
         self._check_environment()
         if isinstance(handle, os.PathLike):  # A pathlib.Path, as hub.load takes: kept as str.
             handle = os.fspath(handle)
+        if isinstance(tags, str):  # One tag, as upstream's tf.saved_model.load took it.
+            tags = [tags]
         model = load_handle(handle, tags, load_options)
         hub = make_hub_callable(
             handle,
