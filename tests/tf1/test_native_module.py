@@ -339,6 +339,17 @@ def test_unknown_tags_and_signature_list_the_available_ones(rich_spec: Any) -> N
             module(X, signature="nope")
 
 
+def test_a_signature_that_is_not_a_string_says_so(rich_spec: Any) -> None:
+    """Was protobuf's bare TypeError "bad argument type for built-in operation"."""
+    pattern = r"signature name is a string.*\['default', 'embed', 'pair'\].*signature=3"
+    with pytest.raises(errors.ArgumentTypeError, match=pattern):
+        hub.Module(rich_spec)(X, signature=3)  # Eagerly.
+    with tf.Graph().as_default(), pytest.raises(TypeError, match=pattern):
+        hub.Module(rich_spec)(X, signature=3)
+    with pytest.raises(TypeError, match=pattern):
+        rich_spec.get_input_info_dict(signature=3)
+
+
 def test_wrong_input_keys_name_the_signature_keys(rich_spec: Any) -> None:
     with tf.Graph().as_default():
         module = hub.Module(rich_spec)

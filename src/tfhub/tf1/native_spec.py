@@ -133,9 +133,16 @@ class NativeModuleSpec(ModuleSpec):
 
         Raises:
             tfhub.errors.UnknownSignatureError: if there is no such signature (lists them).
+            tfhub.errors.ArgumentTypeError: (a TypeError, as upstream's protobuf lookup raised)
+                if `signature` is not a string.
         """
         meta_graph = self._handler.get_meta_graph(tags)
         signature = "default" if signature is None else signature
+        if not isinstance(signature, str):
+            raise errors.ArgumentTypeError(
+                f"A signature name is a string, one of {sorted(meta_graph.signature_def)}. "
+                f"Received: signature={signature!r}"
+            )
         if signature not in meta_graph.signature_def:
             raise errors.UnknownSignatureError(
                 f"Signature {signature!r} is missing from meta graph. Available signatures: "
