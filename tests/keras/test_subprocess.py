@@ -268,6 +268,13 @@ TF1_MIRRORED_SCRIPT = """
     model, optimizer = model_in_scope(tf_keras, TFKerasLayer, trainable=True)
     out["tf_keras_predict"] = model.predict(images, verbose=0).shape[0]
     out["tf_keras_custom_loop"] = error_of(lambda: custom_loop(model, optimizer))
+    import tfhub as hub
+    with strategy.scope():  # docs/feature_columns.md: tf_keras compile refuses a TF1 column.
+        column = hub.image_embedding_column("images", HANDLE)
+        inputs = {"images": tf_keras.Input((8, 6, 3), name="images")}
+        features = tf_keras.layers.DenseFeatures([column])(inputs)
+        model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(features))
+        out["tf_keras_column_compile"] = error_of(lambda: model.compile("sgd", "mse"))
     print(json.dumps(out))
 """
 
@@ -289,3 +296,5 @@ def test_tf1_module_under_mirrored_strategy_predicts_and_refuses_training_clearl
         assert "TF1 Hub module" in message
         assert "trainable=False" in message
         assert "MirroredStrategy" in message
+    class_name, _, message = result["tf_keras_column_compile"]
+    assert class_name == "ValueError" and "not created in the distribution strategy" in message
