@@ -275,6 +275,17 @@ TF1_MIRRORED_SCRIPT = """
         features = tf_keras.layers.DenseFeatures([column])(inputs)
         model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(features))
         out["tf_keras_column_compile"] = error_of(lambda: model.compile("sgd", "mse"))
+        column = hub.text_embedding_column_v2("text", TEXT_V2, trainable=True)
+        inputs = {"text": tf_keras.Input((), dtype=tf.string, name="text")}
+        features = tf_keras.layers.DenseFeatures([column])(inputs)
+        model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(features))
+        model.compile(tf_keras.optimizers.SGD(0.1), "mse")
+    before = [w.numpy() for w in model.trainable_weights]
+    text = tf.data.Dataset.from_tensor_slices(({"text": ["cat", "a b", "zz", "the"]}, labels))
+    model.fit(text.batch(4), verbose=0)
+    out["tf_keras_column_v2_changed"] = float(
+        max(np.abs(w.numpy() - b).max() for w, b in zip(model.trainable_weights, before))
+    )
     print(json.dumps(out))
 """
 
@@ -282,10 +293,12 @@ TF1_MIRRORED_SCRIPT = """
 def test_tf1_module_under_mirrored_strategy_predicts_and_refuses_training_clearly() -> None:
     """TensorFlow loads a TF1 Hub module's variables outside any strategy: predict works (and
     Keras 3 trains the other layers around a frozen one), training it raised Keras 3's bare
-    AssertionError in the optimizer; now an ArgumentError that says why and what to do."""
+    AssertionError in the optimizer; now an ArgumentError that says why and what to do.
+    Also docs/feature_columns.md's claims on columns under the strategy."""
     from tests._helpers.upstream_records import upstream_path
 
     script = TF1_MIRRORED_SCRIPT.replace("HANDLE", repr(upstream_path("tf1_image_info")))
+    script = script.replace("TEXT_V2", repr(upstream_path("tf2_text_embedding")))
     result = _run(script, {})
     assert result["keras3_predict"] == 4
     assert result["tf_keras_predict"] == 4
@@ -298,3 +311,4 @@ def test_tf1_module_under_mirrored_strategy_predicts_and_refuses_training_clearl
         assert "MirroredStrategy" in message
     class_name, _, message = result["tf_keras_column_compile"]
     assert class_name == "ValueError" and "not created in the distribution strategy" in message
+    assert result["tf_keras_column_v2_changed"] > 1e-4  # A TF2 column trains there.
