@@ -166,6 +166,15 @@ def test_text_column_refuses_non_text_module():
         hub.text_embedding_column_v2("t", TEXT_V1)
 
 
+def test_a_default_value_that_is_not_a_token_is_refused_when_the_column_is_made():
+    """Was TensorFlow's "Cannot convert 3 to EagerTensor of dtype string" at the first use."""
+    with pytest.raises(errors.ArgumentTypeError, match=r"default_value.*Received: default_value=3"):
+        hub.sparse_text_embedding_column("t", TEXT_V1, "sum", 3)
+    column = hub.sparse_text_embedding_column("t", TEXT_V1, "sum", b"cat")  # bytes are a token.
+    output = tf.compat.v1.feature_column.input_layer({"t": sparse_tokens()}, [column])
+    np.testing.assert_allclose(output.numpy(), expected_sparse("sum", "cat"), atol=1e-5)
+
+
 def test_text_column_over_loaded_module_spec_uses_its_folder():
     spec = hub.load_module_spec(TEXT_V1)
     column = hub.text_embedding_column("sentences", spec)

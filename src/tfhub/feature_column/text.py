@@ -134,6 +134,11 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
                 f"combiner must be 'mean', 'sqrtn' or 'sum': {combiner!r}. "
                 f"Received: combiner={combiner!r}"
             )
+        if default_value is not None and not isinstance(default_value, str | bytes):
+            raise errors.ArgumentTypeError(
+                "default_value is the token that fills an example without tokens: a string, or "
+                f"None to embed such examples as zeros. Received: default_value={default_value!r}"
+            )
         self.key = key
         self.combiner = combiner
         self.module_spec_path = module_spec  # The handle or spec given, as the config holds it.
@@ -223,7 +228,9 @@ def sparse_text_embedding_column(
         A dense feature column giving `[batch_size, K]`.
 
     Raises:
-        tfhub.errors.ArgumentError: (a ValueError) if `combiner` is not one of the three.
+        tfhub.errors.ArgumentError: (a ValueError) if `combiner` is not one of the three;
+            `tfhub.errors.ArgumentTypeError` (also a TypeError) if `default_value` is neither a
+            string nor None.
         tfhub.errors.ModuleSpecError: if the module is not a text embedding.
     """
     return _SparseTextEmbeddingColumn(
