@@ -86,3 +86,17 @@ def test_image_column_checks_image_size_against_module_and_inputs():
     layer = tf_keras.layers.DenseFeatures([column])
     with pytest.raises(errors.InputSpecError, match=r"\(None, 8, 6, 3\).*shape=\(1, 4, 4, 3\)"):
         layer({"images": tf.zeros([1, 4, 4, 3])})
+
+
+def test_images_of_another_dtype_name_the_column_and_the_remedy():
+    """Was TensorFlow's "Tensor conversion requested dtype float32 for Tensor with dtype uint8"
+    followed by every pixel of the batch, naming no column."""
+    column = hub.image_embedding_column("images", IMAGE_V1)
+    pattern = r"image_embedding_column\('images'\).*convert_image_dtype.*images.dtype=uint8"
+    with pytest.raises(errors.InputSpecError, match=pattern):
+        tf_keras.layers.DenseFeatures([column])({"images": tf.zeros([1, 8, 6, 3], tf.uint8)})
+    with tf.Graph().as_default(), pytest.raises(ValueError, match=pattern):  # As upstream's.
+        images = tf.compat.v1.placeholder(tf.uint8, [None, 8, 6, 3])
+        tf.compat.v1.feature_column.input_layer({"images": images}, [column])
+    with pytest.raises(ValueError, match=r"positive ints.*image_size=\(True, 6\)"):
+        hub.image_embedding_column("images", IMAGE_V1, image_size=(True, 6))

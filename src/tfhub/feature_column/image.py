@@ -53,7 +53,7 @@ def _checked_image_size(image_size: Any) -> tuple[int, int] | None:
         return None
     try:
         height, width = (operator.index(dim) for dim in image_size)
-        if height <= 0 or width <= 0:
+        if height <= 0 or width <= 0 or any(isinstance(dim, bool) for dim in image_size):
             raise ValueError("not positive")
     except (TypeError, ValueError) as err:
         raise errors.ArgumentError(
@@ -131,8 +131,16 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
         return LoadedModule(model, fn)
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
-        images = tf.convert_to_tensor(inputs, tf.float32)
         expected = tf.TensorShape([None, *self.image_size, 3])
+        try:
+            images = tf.convert_to_tensor(inputs, tf.float32)
+        except (TypeError, ValueError) as err:  # Another dtype: a ValueError, as upstream.
+            dtype = getattr(getattr(inputs, "dtype", None), "name", type(inputs).__name__)
+            raise errors.InputSpecError(
+                f"hub.image_embedding_column({self.key!r}) takes float32 images in [0, 1] of "
+                f"shape {tuple(expected.as_list())} (convert uint8 images with "
+                f"tf.image.convert_image_dtype(images, tf.float32)). Received: images.dtype={dtype}"
+            ) from err
         if not images.shape.is_compatible_with(expected):
             raise errors.InputSpecError(
                 f"hub.image_embedding_column({self.key!r}) takes float32 images of shape "
