@@ -512,3 +512,27 @@ def test_python_lists_are_inputs_as_the_models_pages_write_them(flavour, model_d
     dict_io = flavour.layer(model_dir["dict_io"], output_key="sum")
     got = dict_io({"a": [[1.0, 2.0]], "b": tf.constant([[3.0, 4.0]])})
     np.testing.assert_allclose(got, [[7.0, 10.0]])
+
+
+def test_one_device_strategy_trains_variables_it_did_not_create(model_dir, upstream_dir) -> None:
+    """Keras 3 under OneDeviceStrategy updates any variable: a TF1 module (whose variables no
+    strategy creates) and a layer built outside the scope train there, as before tfhub refused
+    them under the strategies that mirror variables (tests/keras/test_subprocess.py)."""
+    import keras
+    import tensorflow as tf
+
+    from tfhub.keras.layer import KerasLayer
+
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], np.float32)
+    with strategy.scope():
+        tf1_layer = KerasLayer(str(upstream_dir / "tf1_multi_sig"), trainable=True)
+    tf2_layer = KerasLayer(model_dir["tf2"], trainable=True)
+    for layer in (tf1_layer, tf2_layer):
+        model = keras.Sequential([keras.Input((3,)), layer])
+        with strategy.scope():
+            model.compile(keras.optimizers.SGD(0.1), "mse")
+            before = [w.numpy() for w in layer.trainable_weights]
+            model.fit(x, np.ones((2, 2), np.float32), verbose=0)
+        after = [w.numpy() for w in layer.trainable_weights]
+        assert any(not np.allclose(a, b) for a, b in zip(after, before, strict=True)), layer.handle

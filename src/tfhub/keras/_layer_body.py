@@ -189,18 +189,21 @@ class HubLayerBody(_LayerBase):
             raise
 
     def _check_strategy_holds_variables(self, training: Any) -> None:
-        """Raises if the layer would train, under a tf.distribute strategy, variables that the
-        strategy did not create (its optimizer step fails on them: Keras 3 with a bare
-        AssertionError). Only Python-time work, and only under a strategy.
+        """Raises if the layer would train, under a strategy that mirrors variables (Mirrored,
+        MultiWorkerMirrored, TPU), variables that the strategy did not create: the optimizer
+        step fails on them (Keras 3 with a bare AssertionError). Other strategies (e.g.
+        OneDeviceStrategy) update any variable. Only Python-time work, and only under one.
 
         Raises:
             tfhub.errors.ArgumentError: (a ValueError, as tf_keras's "was not created in the
                 distribution strategy scope") a trainable layer called with `training` not
-                False under a strategy that does not hold its trainable variables.
+                False under such a strategy that does not hold its trainable variables.
         """
         if training is False or not self.trainable or not tf.distribute.has_strategy():
             return
         strategy = tf.distribute.get_strategy()
+        if not isinstance(strategy, _mirroring_strategies()):
+            return
         hub = self._state.hub
         outside = [
             variable.name
@@ -312,6 +315,17 @@ class HubLayerBody(_LayerBase):
             f"a {_NAMES[self._flavour]} layer; for {_NAMES[other]} models use "
             f"{_compat.class_path(other)})>"
         )
+
+
+def _mirroring_strategies() -> tuple[Any, ...]:
+    """The public strategies whose optimizer updates need the variables they created."""
+    distribute = tf.distribute
+    return (
+        distribute.MirroredStrategy,
+        distribute.MultiWorkerMirroredStrategy,
+        distribute.TPUStrategy,
+        distribute.experimental.TPUStrategy,
+    )
 
 
 def _unreachable_handle_error(err: errors.TFHubError, config: dict[str, Any]) -> Exception:
