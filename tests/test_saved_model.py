@@ -50,6 +50,14 @@ def test_unknown_tags_list_the_tag_sets(upstream_dir) -> None:
         hub.load(str(upstream_dir / "tf1_train_tags"), tags=["serve"])
 
 
+def test_a_string_tags_is_one_tag_as_tensorflow_takes_it(upstream_dir) -> None:
+    # Upstream passed `tags` to tf.saved_model.load, which reads a string as one tag.
+    path = str(upstream_dir / "tf2_saved_model")
+    assert hub.load(path, tags="serve").variables[0].shape == (3, 4)
+    with pytest.raises(errors.UnknownTagsError, match=r"has no MetaGraph with tags \['train'\]"):
+        hub.load(path, tags="train")
+
+
 def test_options_are_passed_through(upstream_dir) -> None:
     import tensorflow as tf
 

@@ -113,8 +113,9 @@ def load(
 
     Args:
         handle: any handle `resolve` accepts.
-        tags: the MetaGraph's tag set. Defaults to the only/`serve` one for TF2 SavedModels
-            and to the empty set `[]` for TF1 Hub modules, as upstream does.
+        tags: the MetaGraph's tag set (a string is one tag, as for `tf.saved_model.load`).
+            Defaults to the only/`serve` one for TF2 SavedModels and to the empty set `[]`
+            for TF1 Hub modules, as upstream does.
         options: an optional `tf.saved_model.LoadOptions`, passed through.
 
     Returns:
@@ -153,6 +154,8 @@ def load_model(
     from . import model_damage
     from .loaded_model import LoadedModel
 
+    if isinstance(tags, str):  # One tag, as tf.saved_model.load (upstream's call) reads it.
+        tags = [tags]
     module_path = resolve_for_tensorflow(handle)
     is_hub_module_v1 = is_tf1_hub_module(module_path)
     if tags is None and is_hub_module_v1:
