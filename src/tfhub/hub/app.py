@@ -343,3 +343,17 @@ def app_from_env() -> Any:
     if settings.access_log:
         enable_access_log()
     return create_app(settings)
+
+
+# Proxies whose X-Forwarded-Proto/-For are believed: uvicorn's default (its proxy_headers).
+TRUSTED_PROXIES = "127.0.0.1"
+
+
+def granian_app_from_env() -> Any:
+    """`app_from_env` for granian workers, reading `X-Forwarded-Proto` and `X-Forwarded-For`
+    from a proxy on `TRUSTED_PROXIES`, as uvicorn does by default: behind nginx with TLS, the
+    pages' and the API's URLs (from each request without --base-url) then say https://, and
+    the access log names the proxy's client. granian reads neither header by itself."""
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    return wrap_asgi_with_proxy_headers(app_from_env(), TRUSTED_PROXIES)

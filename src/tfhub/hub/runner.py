@@ -22,6 +22,7 @@ from .settings import SETTINGS_ENV, ServeSettings, host_port
 
 logger = logging.getLogger(__name__)
 APP_FACTORY = "tfhub.hub.app:app_from_env"
+GRANIAN_APP_FACTORY = "tfhub.hub.app:granian_app_from_env"  # Reads X-Forwarded-* as uvicorn.
 SERVERS = ("granian", "uvicorn")
 DEFAULT_SERVER = "granian"
 
@@ -119,7 +120,7 @@ def _serve_granian(*, host: str, port: int, workers: int) -> None:
     from granian.constants import Interfaces
 
     Granian(
-        APP_FACTORY,
+        GRANIAN_APP_FACTORY,
         address=host,
         port=port,
         interface=Interfaces.ASGI,
