@@ -26,6 +26,7 @@ from .. import _http, errors, handles
 from .. import saved_model as saved_model_lib
 from ..utils.lazy import import_tensorflow
 from . import docs_format as fmt
+from . import staging as staging_lib
 from . import starter, validator
 from .docs_format import DocHandle, DocKind
 from .publish import Published, install
@@ -274,6 +275,9 @@ def mirror_doc_assets(
         does not stop the others. Without `only`, a doc whose first line cannot be read (it
         could name a Module) is a failure too, named by its path.
     """
+    # A mirror killed while putting a version's files in place left its archive without the
+    # rest: rolled back first (as `validate` does), so the version is mirrored again, whole.
+    staging_lib.clean_tree(fmt.docs_dir(root))
     report = MirrorReport()
     for doc in _readable_docs(root, report if only is None else None):
         if doc.kind is not DocKind.MODULE or (only is not None and str(doc.handle) not in only):
