@@ -37,6 +37,21 @@ def test_split_path(path, segments):
 
 
 @pytest.mark.parametrize(
+    ("raw_path", "segments"),
+    [
+        (b"/acme/emb/1", ["acme", "emb", "1"]),
+        (b"/acme/%65mb/1", ["acme", "emb", "1"]),
+        (b"/acme%2Femb%2f1", None),
+        (b"/acme%5Cemb/1", None),
+        (None, ["acme", "emb", "1"]),
+    ],
+)
+def test_request_segments_refuse_an_encoded_slash(raw_path, segments):
+    """The server gives `path` decoded (`/acme%2Femb%2f1` as `/acme/emb/1`)."""
+    assert protocol.request_segments("/acme/emb/1", raw_path) == segments
+
+
+@pytest.mark.parametrize(
     ("query", "wanted"),
     [
         ({}, None),

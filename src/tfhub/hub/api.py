@@ -105,7 +105,9 @@ async def search_models(request: Request) -> Response:
 
 async def one_model(request: Request) -> Response:
     state = _state(request)
-    segments = protocol.split_path("/" + request.path_params["handle"])
+    segments = protocol.request_segments(
+        "/" + request.path_params["handle"], request.scope.get("raw_path")
+    )
     found = state.catalog.find(segments) if segments else None
     if found is None:
         return JSONResponse({"error": "no such model"}, status_code=404)

@@ -168,7 +168,7 @@ def hub_state(request: Request) -> HubState:
 
 async def protocol_or_page(request: Request) -> Response:
     """The catch-all route: archives for `?tf-hub-format=...`, else HTML pages."""
-    segments = protocol.split_path(request.url.path)
+    segments = protocol.request_segments(request.url.path, request.scope.get("raw_path"))
     if segments is None:
         return PlainTextResponse("400 Bad Request: this path is not allowed.\n", status_code=400)
     state = hub_state(request)

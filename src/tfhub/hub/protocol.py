@@ -3,8 +3,8 @@
 One implementation, used by the ASGI app (`tfhub serve`) and by the tests' fault-injecting
 http.server shell:
 
-* `split_path` turns a URL path into safe segments or refuses it (encoded or doubled slashes,
-  `.`/`..`, backslashes, NUL, absolute paths);
+* `split_path` turns a URL path into safe segments or refuses it (doubled slashes, `.`/`..`,
+  backslashes, NUL, absolute paths), and `request_segments` also refuses encoded slashes;
 * `requested_format` reads `?tf-hub-format=` (a comma-separated list, as the protocol says);
 * `plan_file` decides status, byte range and headers for a file from `Range`, `If-Range`
   and `If-None-Match` (and `HEAD`), as RFC 9110 says for a single `bytes=` range.
@@ -25,6 +25,7 @@ UNCOMPRESSED = "uncompressed"
 ARCHIVE_CONTENT_TYPE = "application/x-tar"
 ARCHIVE_SUFFIX = ".tar.gz"
 _SEGMENT = re.compile(r"[\w.~@+-]+")  # After percent-decoding; no `/`, `\`, `%`, NUL, spaces.
+_ENCODED_SEPARATOR = re.compile(rb"%(2f|5c)", re.IGNORECASE)  # A slash or backslash, encoded.
 _RANGE = re.compile(r"bytes=(?P<start>[0-9]*)-(?P<end>[0-9]*)")
 
 
@@ -53,6 +54,25 @@ def split_path(raw_path: str) -> list[str] | None:
         if not _SEGMENT.fullmatch(segment) or segment.startswith("."):
             return None
     return segments
+
+
+def request_segments(path: str, raw_path: bytes | None) -> list[str] | None:
+    """The safe segments of a request's path (see `split_path`), or None.
+
+    ASGI servers decode `%2F` in the path they give (`/acme%2Femb%2F1` arrives as
+    `/acme/emb/1`): the path as sent is checked for an encoded `/` or `\\` too, so that such
+    a request is refused, not an alias of another URL.
+
+    Args:
+        path: the request's decoded path (ASGI `path`).
+        raw_path: the path as sent (ASGI `raw_path`), if the server gives it.
+
+    Returns:
+        The segments, or None.
+    """
+    if raw_path is not None and _ENCODED_SEPARATOR.search(raw_path):
+        return None
+    return split_path(path)
 
 
 def quoted(path: str) -> str:

@@ -1,0 +1,61 @@
+"""`tfhub serve` (granian and uvicorn, real processes on 127.0.0.1) and the HTTP edge cases
+clients and attackers send: encoded separators in paths, repeated header fields."""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.hub_server import HubProcess, serve_hub, write_model_doc, write_publisher
+
+
+@pytest.fixture(scope="module", params=["granian", "uvicorn"])
+def running(request, tmp_path_factory) -> Iterator[HubProcess]:
+    root = tmp_path_factory.mktemp("hub")
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1", asset="1.tar.gz")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    log = tmp_path_factory.mktemp("log") / "serve.log"
+    with serve_hub(Path(root), log, "--server", request.param, "--rescan", "0") as server:
+        yield server
+
+
+def _get(server: HubProcess, path: str, headers: dict[str, str] | None = None):
+    """(status, headers, body) of a GET sent as written (no client normalisation)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.putrequest("GET", path)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/acme%2femb%2f1?tf-hub-format=compressed",
+        "/acme%2Femb/1?tf-hub-format=compressed",
+        "/acme/emb%2F1",
+        "/acme%5cemb/1?tf-hub-format=compressed",
+    ],
+)
+def test_an_encoded_slash_is_refused_not_an_alias(running, path):
+    """The server decoded `%2F` before the path was checked: `/acme%2femb%2f1` was the
+    archive of acme/emb/1 (docs/hub.md says encoded slashes are refused)."""
+    status, _, body = _get(running, path)
+    assert status == 400, (path, status, body[:80])
+
+
+def test_encoded_letters_and_the_api_with_an_encoded_slash(running):
+    archive = (running.root / "assets/docs/acme/models/emb/1.tar.gz").read_bytes()
+    status, _, body = _get(running, "/acme/%65mb/1?tf-hub-format=compressed")  # %65: e.
+    assert (status, body) == (200, archive)
+    assert _get(running, "/api/models/acme/emb")[0] == 200
+    assert _get(running, "/api/models/acme%2Femb")[0] == 404
