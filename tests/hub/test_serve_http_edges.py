@@ -4,12 +4,18 @@ clients and attackers send: encoded separators in paths, repeated header fields.
 from __future__ import annotations
 
 import http.client
+import os
+import re
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.hub_server import HubProcess, serve_hub, write_model_doc, write_publisher
+
+BIG = 48 << 20  # Larger than what the server and the kernels buffer for a client.
 
 
 @pytest.fixture(scope="module", params=["granian", "uvicorn"])
@@ -18,6 +24,8 @@ def running(request, tmp_path_factory) -> Iterator[HubProcess]:
     write_publisher(root, "acme", "Acme")
     doc = write_model_doc(root, "acme/emb/1", asset="1.tar.gz")
     make_tar_gz(doc.with_name("1.tar.gz"))
+    big = write_model_doc(root, "acme/big/1", asset="1.tar.gz")
+    make_tar_gz(big.with_name("1.tar.gz"), {"saved_model.pb": os.urandom(BIG)}, compression="")
     log = tmp_path_factory.mktemp("log") / "serve.log"
     with serve_hub(Path(root), log, "--server", request.param, "--rescan", "0") as server:
         yield server
@@ -59,3 +67,20 @@ def test_encoded_letters_and_the_api_with_an_encoded_slash(running):
     assert (status, body) == (200, archive)
     assert _get(running, "/api/models/acme/emb")[0] == 200
     assert _get(running, "/api/models/acme%2Femb")[0] == 404
+
+
+def test_a_client_gone_mid_archive_stops_the_sending(running):
+    """A client that closed its connection after the first bytes: the servers take further
+    body messages silently (uvicorn's ASGI 2.3 send, granian), so the whole archive was read
+    from disk after it left, and the access log said it was all sent."""
+    with socket.socket() as client:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect(("127.0.0.1", running.port))
+        client.sendall(b"GET /acme/big/1?tf-hub-format=compressed HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")
+    line = re.compile(r'"GET /acme/big/1\?tf-hub-format=compressed" 200 (\d+) ')
+    deadline = time.monotonic() + 20
+    while not (found := line.search(running.access_log())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert found, running.access_log()[-2000:]
+    assert int(found[1]) < BIG // 2  # What was handed to the server before it noticed.

@@ -4,9 +4,10 @@ The file is opened first (a file removed since the catalog listed it is a 404 wi
 caller's message) and its open descriptor is measured and read, so a version replaced while it
 is served (`tfhub publish --force` renames the new archive over it) is sent whole from one
 inode, with that inode's Content-Length and ETag. The body is read in 1 MiB chunks in a worker
-thread. The ASGI `http.response.pathsend` extension is not used: it hands the server the path,
-which granian opens again (measured: 17-37 of 300 downloads during replacements carried the old
-file's length and ETag with the new file's bytes, or were cut short).
+thread, until the client disconnects. The ASGI `http.response.pathsend` extension is not used:
+it hands the server the path, which granian opens again (measured: 17-37 of 300 downloads
+during replacements carried the old file's length and ETag with the new file's bytes, or were
+cut short).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class FileResponse:
                 scope["tfhub.bytes"] = 0
                 await send({"type": "http.response.body", "body": b""})
             else:  # Never `http.response.pathsend`: granian reopens the PATH, maybe replaced.
-                await _send_chunks(send, fd, plan.start, plan.end)
+                await _send_until_gone(receive, send, fd, plan.start, plan.end)
         finally:
             os.close(fd)
 
@@ -88,6 +89,22 @@ async def _send_missing(scope: Scope, send: Send, text: str) -> None:
     scope["tfhub.bytes"] = 0
     await send({"type": "http.response.start", "status": 404, "headers": _raw(headers)})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+async def _send_until_gone(receive: Receive, send: Send, fd: int, start: int, end: int) -> None:
+    """`_send_chunks`, stopped when the client disconnects (`http.disconnect`): servers take
+    the body messages that follow silently (uvicorn's ASGI 2.3 `send`, granian), so the rest
+    of the file was read for nobody and the access log counted it as sent."""
+    async with anyio.create_task_group() as group:
+
+        async def stop_when_gone() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            group.cancel_scope.cancel()
+
+        group.start_soon(stop_when_gone)
+        await _send_chunks(send, fd, start, end)
+        group.cancel_scope.cancel()  # Sent: stop listening.
 
 
 async def _send_chunks(send: Send, fd: int, start: int, end: int) -> None:
