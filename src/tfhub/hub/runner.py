@@ -133,7 +133,7 @@ def _serve_granian(*, host: str, port: int, workers: int) -> None:
 
 # uvicorn's h11 protocol with a deadline for request headers (hub/uvicorn_h11.py), by import
 # path: uvicorn imports it in its worker processes too.
-_UVICORN_HTTP_PROTOCOL = "tfhub.hub.uvicorn_h11:HeaderDeadlineH11Protocol"
+_UVICORN_HTTP_PROTOCOL = "tfhub.hub.uvicorn_h11:DeadlineH11Protocol"
 
 
 def _serve_uvicorn(*, host: str, port: int, workers: int) -> None:

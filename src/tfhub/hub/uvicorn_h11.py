@@ -6,24 +6,43 @@ that connects and sends nothing, or sends a request's headers a byte at a time (
 holds its connection and file descriptor for as long as it likes (measured: still open after
 120 s; granian closes it after 30 s). Here a connection waiting for a request's headers is
 closed when they have not all arrived `HEADER_TIMEOUT_SECONDS` after the connection was made
-or the request's first bytes came, as granian does. uvicorn loads the class by its import path
-(`runner` passes it), also in its worker processes; importing this module imports uvicorn.
+or the request's first bytes came, as granian does.
+
+Nor does uvicorn time out a client that stops reading an answer: its connection, and the
+buffered part of the archive, were held for as long as the client stayed connected (measured:
+still open after 100 s; a client that sends no more data costs nothing to keep). Here a
+connection whose write buffer is full (uvicorn paused writing) and from which the client takes
+no byte for `WRITE_STALL_SECONDS` is aborted, as nginx's `send_timeout` does. uvicorn loads the
+class by its import path (`runner` passes it), also in its worker processes; importing this
+module imports uvicorn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import struct
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+try:
+    import fcntl
+    import termios
+except ImportError:  # pragma: no cover - Windows: uvicorn's buffer only.
+    fcntl = termios = None  # type: ignore[assignment]
+
 HEADER_TIMEOUT_SECONDS = 30.0  # granian's own (its http1 header_read_timeout).
+WRITE_STALL_SECONDS = 60.0  # nginx's send_timeout.
 
 
-class HeaderDeadlineH11Protocol(H11Protocol):
-    """H11Protocol closing a connection whose request headers are late (see the module)."""
+class DeadlineH11Protocol(H11Protocol):
+    """H11Protocol closing a connection whose request headers are late, or whose client takes
+    no byte of the answer for too long (see the module)."""
 
     _header_deadline: asyncio.TimerHandle | None = None
+    _write_deadline: asyncio.TimerHandle | None = None
+    _write_buffered = 0
 
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -38,7 +57,17 @@ class HeaderDeadlineH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_deadline()
+        self._disarm_write_deadline()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_deadline is None:
+            self._arm_write_deadline()
+
+    def resume_writing(self) -> None:
+        self._disarm_write_deadline()
+        super().resume_writing()
 
     def _waiting_for_headers(self) -> bool:
         """No request is being answered: the next one's headers are awaited."""
@@ -56,3 +85,33 @@ class HeaderDeadlineH11Protocol(H11Protocol):
         self._header_deadline = None
         if self._waiting_for_headers() and not self.transport.is_closing():
             self.transport.close()
+
+    def _arm_write_deadline(self) -> None:
+        self._write_buffered = self._unsent()
+        self._write_deadline = self.loop.call_later(WRITE_STALL_SECONDS, self._check_writes)
+
+    def _disarm_write_deadline(self) -> None:
+        if self._write_deadline is not None:
+            self._write_deadline.cancel()
+            self._write_deadline = None
+
+    def _check_writes(self) -> None:
+        """Aborts the connection (its buffer dropped) if the client took no byte meanwhile."""
+        self._write_deadline = None
+        if self._unsent() < self._write_buffered:
+            self._arm_write_deadline()  # Slow, but reading.
+        else:
+            self.transport.abort()
+
+    def _unsent(self) -> int:
+        """Bytes of the answer the client has not taken: uvicorn's buffer, and the kernel's
+        send queue where it can be read (Linux TIOCOUTQ; the kernel wakes a writer only once a
+        third of its queue is free, which a slow reader may take longer than the deadline to
+        read)."""
+        unsent = self.transport.get_write_buffer_size()
+        sock = self.transport.get_extra_info("socket")
+        outq = getattr(termios, "TIOCOUTQ", None)
+        if sock is not None and outq is not None and fcntl is not None:
+            with contextlib.suppress(OSError, ValueError):
+                unsent += struct.unpack("i", fcntl.ioctl(sock.fileno(), outq, bytes(4)))[0]
+        return unsent
