@@ -84,3 +84,23 @@ def test_a_client_gone_mid_archive_stops_the_sending(running):
         time.sleep(0.05)
     assert found, running.access_log()[-2000:]
     assert int(found[1]) < BIG // 2  # What was handed to the server before it noticed.
+
+
+def test_a_repeated_header_field_is_one_list(running):
+    """Only the last line of a repeated field was read: an ETag in the first of two
+    If-None-Match lines answered 200, not 304, and two Range lines the last range (206)."""
+    url = "/acme/emb/1?tf-hub-format=compressed"
+    etag = _get(running, url)[1]["ETag"]
+    connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+    for lines, expected in (
+        ([("If-None-Match", etag), ("If-None-Match", '"other"')], 304),
+        ([("Range", "bytes=0-1"), ("Range", "bytes=5-9")], 200),
+    ):
+        connection.putrequest("GET", url)
+        for name, value in lines:
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+        assert response.status == expected, lines
+    connection.close()

@@ -27,9 +27,14 @@ CHUNK = 1 << 20
 
 
 def _request_headers(scope: Scope) -> dict[str, str]:
-    return {
-        key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]
-    }
+    """The request's headers by lower-case name; a repeated field's lines joined with ", "
+    (RFC 9110, 5.3): two `If-None-Match` lines are one list (the last one alone answered 200
+    for an ETag in the first), two `Range` lines one invalid range (ignored: 200)."""
+    headers: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        name, text = key.decode("latin-1").lower(), value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {text}" if name in headers else text
+    return headers
 
 
 def _raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
