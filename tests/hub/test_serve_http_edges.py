@@ -104,3 +104,19 @@ def test_a_repeated_header_field_is_one_list(running):
         response.read()
         assert response.status == expected, lines
     connection.close()
+
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
+def test_no_cleartext_http2_that_escapes_the_header_deadline(running):
+    """granian also spoke HTTP/2 without TLS (prior knowledge), where its 30 s deadline for
+    request headers does not apply: a connection sending the preface and then nothing (or half
+    a HEADERS frame) was still open after 70 s. No client of a hub speaks it (browsers use
+    HTTP/2 over TLS only; tensorflow_hub, requests and nginx's proxy_pass speak HTTP/1.1)."""
+    with socket.create_connection(("127.0.0.1", running.port), timeout=5) as connection:
+        connection.sendall(H2_PREFACE)
+        answer = b""
+        while data := connection.recv(65536):  # Until the server closes (else: timeout).
+            answer += data
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 4"), answer[:100]

@@ -117,13 +117,16 @@ def _check_free(host: str, port: int) -> None:
 
 def _serve_granian(*, host: str, port: int, workers: int) -> None:
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
 
     Granian(
         GRANIAN_APP_FACTORY,
         address=host,
         port=port,
         interface=Interfaces.ASGI,
+        # HTTP/1.1 only: granian's default also took cleartext HTTP/2 (prior knowledge), which
+        # no hub client speaks and where its deadline for request headers does not apply.
+        http=HTTPModes.http1,
         workers=workers,
         factory=True,
         log_access=False,
