@@ -34,3 +34,18 @@ def test_urls_behind_a_tls_proxy_are_https(tmp_path, server_name):
     assert api.json()["versions"][0]["url"] == "https://hub.corp.example/acme/emb/1"
     assert direct["versions"][0]["url"] == running.url("acme/emb/1")  # Not proxied: as asked.
     assert "203.0.113.7 [" in log.read_text()  # The access log names the proxy's client.
+
+
+@pytest.mark.parametrize("server_name", ["granian", "uvicorn"])
+def test_a_proxy_sending_only_the_scheme_is_believed_too(tmp_path, server_name):
+    """Only X-Forwarded-Proto (`proxy_set_header X-Forwarded-Proto $scheme;` alone): uvicorn
+    read it, granian's own wrapper reads it only beside X-Forwarded-For."""
+    root = tmp_path / "hub"
+    write_model_doc(root, "acme/emb/1")
+    headers = {"Host": "hub.corp.example", "X-Forwarded-Proto": "https"}
+    with serve_hub(root, tmp_path / "serve.log", "--server", server_name) as running:
+        api = requests.get(running.url("api/models/acme/emb"), headers=headers, timeout=30)
+        spoofed = {**headers, "X-Forwarded-Proto": "javascript"}
+        other = requests.get(running.url("api/models/acme/emb"), headers=spoofed, timeout=30)
+    assert api.json()["versions"][0]["url"] == "https://hub.corp.example/acme/emb/1"
+    assert other.json()["versions"][0]["url"] == "http://hub.corp.example/acme/emb/1"

@@ -30,7 +30,7 @@ from . import api, archives, pages, protocol, refresh
 from .catalog import Catalog, Model, Version
 from .docs_format import DocKind
 from .files import FileResponse
-from .middleware import AccessLog, PathPrefix, TokenAuth, enable_access_log
+from .middleware import AccessLog, ForwardedHeaders, PathPrefix, TokenAuth, enable_access_log
 from .search import SearchIndex
 from .settings import ServeSettings, TokenFile, base_path, default_cache_dir
 
@@ -346,7 +346,7 @@ def app_from_env() -> Any:
 
 
 # Proxies whose X-Forwarded-Proto/-For are believed: uvicorn's default (its proxy_headers).
-TRUSTED_PROXIES = "127.0.0.1"
+TRUSTED_PROXIES = frozenset({"127.0.0.1"})
 
 
 def granian_app_from_env() -> Any:
@@ -354,6 +354,4 @@ def granian_app_from_env() -> Any:
     from a proxy on `TRUSTED_PROXIES`, as uvicorn does by default: behind nginx with TLS, the
     pages' and the API's URLs (from each request without --base-url) then say https://, and
     the access log names the proxy's client. granian reads neither header by itself."""
-    from granian.utils.proxies import wrap_asgi_with_proxy_headers
-
-    return wrap_asgi_with_proxy_headers(app_from_env(), TRUSTED_PROXIES)
+    return ForwardedHeaders(app_from_env(), TRUSTED_PROXIES)

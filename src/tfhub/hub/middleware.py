@@ -107,6 +107,41 @@ class TokenAuth:
             await self.app(scope, receive, send)
 
 
+class ForwardedHeaders:
+    """Reads `X-Forwarded-Proto` (the scheme) and `X-Forwarded-For` (the client) of a request
+    from a proxy on a trusted address, as uvicorn's `proxy_headers` does; granian reads neither.
+
+    The scheme is taken even without `X-Forwarded-For` (a proxy may send only the scheme);
+    the client is the last address of `X-Forwarded-For` that is not a trusted proxy.
+    """
+
+    def __init__(self, app: ASGIApp, trusted: frozenset[str]) -> None:
+        """`trusted`: the proxies' addresses, e.g. {"127.0.0.1"}."""
+        self.app = app
+        self.trusted = trusted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client") or ("", 0)
+        if scope["type"] == "http" and client[0] in self.trusted:
+            scope = {**scope, **self._forwarded(scope["headers"])}
+        await self.app(scope, receive, send)
+
+    def _forwarded(self, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+        """The scope entries the headers give: "scheme" and "client", where present."""
+        found: dict[str, Any] = {}
+        chain: list[str] = []
+        for name, value in headers:
+            text = value.decode("latin-1")
+            if name.lower() == b"x-forwarded-proto" and text.strip() in ("http", "https"):
+                found["scheme"] = text.strip()
+            elif name.lower() == b"x-forwarded-for":
+                chain += [host.strip() for host in text.split(",") if host.strip()]
+        outside = [host for host in chain if host not in self.trusted]
+        if chain:
+            found["client"] = ((outside or chain)[-1], 0)
+        return found
+
+
 class PathPrefix:
     """Serves the hub below the path of its `--base-url` as well as at `/`.
 
