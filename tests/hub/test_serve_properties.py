@@ -69,7 +69,12 @@ def _request(app: Any, method: str, raw_path: bytes, query: bytes) -> tuple[int,
     status: list[int] = []
     body: list[bytes] = []
 
-    async def receive() -> dict[str, Any]:
+    requested: list[bool] = []
+
+    async def receive() -> dict[str, Any]:  # As a server's: the request, then a wait.
+        if requested:
+            await asyncio.Event().wait()  # Until the client disconnects: never, here.
+        requested.append(True)
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
