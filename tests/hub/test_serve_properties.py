@@ -50,8 +50,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return create_app(settings)
 
 
-def _request(app: Any, method: str, raw_path: bytes, query: bytes) -> tuple[int, bytes]:
-    """Sends one HTTP request to the ASGI app; returns its status and body."""
+def _request(
+    app: Any, method: str, raw_path: bytes, query: bytes, *, waits: bool = True
+) -> tuple[int, bytes]:
+    """Sends one HTTP request to the ASGI app; returns its status and body. `waits`: receive
+    waits after the request, as a server's does; else it gives the request again at once."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -72,7 +75,7 @@ def _request(app: Any, method: str, raw_path: bytes, query: bytes) -> tuple[int,
     requested: list[bool] = []
 
     async def receive() -> dict[str, Any]:  # As a server's: the request, then a wait.
-        if requested:
+        if requested and waits:
             await asyncio.Event().wait()  # Until the client disconnects: never, here.
         requested.append(True)
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -176,3 +179,19 @@ def test_any_request_gets_an_answer_and_nothing_from_outside(app, method, segmen
         import gzip
 
         assert SECRET not in gzip.decompress(body)
+
+
+def test_an_archive_is_sent_to_a_receive_that_never_waits(app):
+    """Servers wait in `receive` until the client disconnects; one answering at once, again
+    and again, made the disconnect listener spin and starve the sending for ever."""
+    import threading
+
+    answers: list[tuple[int, bytes]] = []
+    raw_path, query = b"/test/half-plus-two/1", b"tf-hub-format=compressed"
+    worker = threading.Thread(
+        target=lambda: answers.append(_request(app, "GET", raw_path, query, waits=False)),
+        daemon=True,  # Left behind if it hangs.
+    )
+    worker.start()
+    worker.join(timeout=30)
+    assert answers and answers[0][0] == 200 and answers[0][1][:2] == b"\x1f\x8b"
