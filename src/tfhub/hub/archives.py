@@ -3,7 +3,8 @@
 A folder version is packed deterministically (the publishing side's `pack`) into the cache
 folder, named after a fingerprint of the folder's files (paths, sizes, mtimes): every worker
 and replica sharing the cache finds the same file, a changed folder gets a new archive, and
-packing happens once (a file lock; `pack` writes a temporary file, then renames it).
+packing happens once (a file lock; `pack` writes a temporary file, then renames it). Within a
+process, the requests for one folder take turns before they take a worker thread.
 """
 
 from __future__ import annotations
@@ -57,11 +58,23 @@ def packed_archive(folder: Path, *, cache_dir: str) -> Path:
     return target
 
 
+# One lock per folder in this process: requests for a folder being packed wait here, not each
+# in a worker thread (anyio lends 40; every download's reads need one).
+_folder_locks: dict[Path, anyio.Lock] = {}
+
+
 async def archive_for(version: Version, *, cache_dir: str) -> Path | None:
-    """The archive file to send for a version, or None if its files are not in the hub."""
+    """The archive file to send for a version, or None if its files are not in the hub.
+
+    A folder version is packed in a worker thread (`packed_archive`), one request of this
+    process at a time: the others await its end without holding a thread.
+    """
     if version.archive is not None:
         return version.archive
     if version.folder is not None:
         folder = version.folder
-        return await anyio.to_thread.run_sync(lambda: packed_archive(folder, cache_dir=cache_dir))
+        async with _folder_locks.setdefault(folder, anyio.Lock()):
+            return await anyio.to_thread.run_sync(
+                lambda: packed_archive(folder, cache_dir=cache_dir)
+            )
     return None
