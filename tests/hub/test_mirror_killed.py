@@ -1,6 +1,7 @@
 """`tfhub mirror --from-docs` killed (SIGKILL) while it puts a version's files in place, then
-run again: the rerun finishes the version and the hub validates. No TensorFlow: the model is
-a fake SavedModel (its loading and signature summary are stubbed, as in test_publish)."""
+run again: the rerun finishes the version and the hub validates; two runs at once both
+succeed. No TensorFlow: the model is a fake SavedModel (its loading and signature summary are
+stubbed, as in test_publish)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -45,6 +49,23 @@ os.replace = replace
 mirror.mirror_doc_assets(sys.argv[1])
 """
 
+# `mirror --from-docs` whose packing takes a while: it holds the model folder's lock meanwhile.
+SLOW_MIRROR = """
+import sys, time
+from tfhub.hub import mirror, pack, publish, signatures
+summary = signatures.read_summary(sys.argv[2])
+publish.pack_lib.check_loadable = lambda folder: None
+publish.signatures.compute_summary = lambda folder, loaded: summary
+real_pack = pack.pack
+def slow_pack(*args, **kwargs):
+    print("packing", flush=True)
+    time.sleep(3)
+    return real_pack(*args, **kwargs)
+publish.pack_lib.pack = slow_pack
+report = mirror.mirror_doc_assets(sys.argv[1])
+print([p.handle for p in report.mirrored], report.failed, flush=True)
+"""
+
 DOC = """# Module acme/emb/1
 Embeddings from a fork of tfhub.dev.
 
@@ -62,13 +83,30 @@ def _files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-@pytest.mark.parametrize("kill_before", [1, 2, 3])
-def test_a_rerun_finishes_a_version_whose_mirror_was_killed(
-    tmp_path, monkeypatch, capsys, kill_before
-):
-    """Killed after the archive was in place, the rerun skipped the version (it had model
-    files): it stayed without its signature summary or publisher doc, its journal left behind,
-    until `tfhub validate` rolled it back (unmirrored: a third run was needed)."""
+MIRRORED = [
+    "assets/docs/acme/acme.md",
+    "assets/docs/acme/models/emb/1.md",
+    "assets/docs/acme/models/emb/1.signatures.json",
+    "assets/docs/acme/models/emb/1.tar.gz",
+]
+
+
+@dataclass
+class Hub:
+    """ROOT, with one doc whose asset-path is an archive on a local server."""
+
+    root: Path
+    doc: Path
+    summary: Path  # The signature summary the stubs give (children read it from here).
+
+    def run(self, code: str, *args: str) -> subprocess.CompletedProcess:
+        argv = [sys.executable, "-c", code, str(self.root), str(self.summary), *args]
+        env = {**os.environ, "PYTHONPATH": SRC}
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch) -> Iterator[Hub]:
     served, root = tmp_path / "served", tmp_path / "hub"
     served.mkdir()
     make_tar_gz(served / "emb.tar.gz", FAKE_MODEL, folders=True)
@@ -82,23 +120,38 @@ def test_a_rerun_finishes_a_version_whose_mirror_was_killed(
     doc.parent.mkdir(parents=True)
     with serve_folder(str(served)) as server:
         doc.write_text(DOC.format(url=server.url("emb.tar.gz")))
-        text = doc.read_text()
-        child = subprocess.run(
-            [sys.executable, "-c", KILLED_MIRROR, str(root), str(summary_file), str(kill_before)],
-            env={**os.environ, "PYTHONPATH": SRC},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert child.returncode == -signal.SIGKILL, child.stderr
-        assert main(["mirror", str(root), "--from-docs"]) == 0
+        yield Hub(root, doc, summary_file)
+
+
+@pytest.mark.parametrize("kill_before", [1, 2, 3])
+def test_a_rerun_finishes_a_version_whose_mirror_was_killed(hub, capsys, kill_before):
+    """Killed after the archive was in place, the rerun skipped the version (it had model
+    files): it stayed without its signature summary or publisher doc, its journal left behind,
+    until `tfhub validate` rolled it back (unmirrored: a third run was needed)."""
+    text = hub.doc.read_text()
+    child = hub.run(KILLED_MIRROR, str(kill_before))
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert main(["mirror", str(hub.root), "--from-docs"]) == 0
     assert capsys.readouterr().out.startswith("acme/emb/1\t")  # Mirrored by the rerun.
-    assert _files(root) == [
-        "assets/docs/acme/acme.md",
-        "assets/docs/acme/models/emb/1.md",
-        "assets/docs/acme/models/emb/1.signatures.json",
-        "assets/docs/acme/models/emb/1.tar.gz",
-    ]
-    assert doc.read_text() == text
-    assert main(["validate", str(root)]) == 0
+    assert _files(hub.root) == MIRRORED and hub.doc.read_text() == text
+    assert main(["validate", str(hub.root)]) == 0
     assert "leftover" not in capsys.readouterr().err
+
+
+def test_two_runs_at_once_both_succeed(hub, capsys):
+    """A run that found the version unmirrored, then waited for the model folder's lock while
+    another run mirrored it, failed: "acme/emb/1 is already published ... --force"."""
+    import threading
+
+    other: list[subprocess.CompletedProcess] = []
+    thread = threading.Thread(target=lambda: other.append(hub.run(SLOW_MIRROR)))
+    thread.start()
+    lock_folder = hub.doc.parent
+    deadline = time.monotonic() + 60
+    while not [p for p in lock_folder.iterdir() if ".publish-" in p.name]:  # It is packing.
+        assert time.monotonic() < deadline and thread.is_alive(), other
+        time.sleep(0.05)
+    assert main(["mirror", str(hub.root), "--from-docs"]) == 0, capsys.readouterr().err
+    thread.join()
+    assert other[0].returncode == 0 and "['acme/emb/1'] []" in other[0].stdout, other[0]
+    assert _files(hub.root) == MIRRORED

@@ -296,6 +296,8 @@ def mirror_doc_assets(
             path = saved_model_lib.resolve(asset)
             with _local_copy(path) as local:
                 report.mirrored.append(_install_kept(local, root, doc.handle, force=force))
+        except errors.VersionExistsError:  # Another run mirrored it while this one waited.
+            logger.info("%s was mirrored meanwhile by another process", doc.handle)
         except errors.TFHubError as err:
             logger.info("Cannot mirror %s: %s", doc.handle, err)
             report.failed.append((str(doc.handle), str(err)))
