@@ -778,3 +778,66 @@ def test_a_missing_token_file_or_doc_exits_not_found(capsys, tmp_path, monkeypat
     code, out, err = run(capsys, *argv, "--doc", str(doc))
     assert code == 7 and out == ""
     assert err.startswith(f"tfhub: not found: Cannot read the doc {doc} as UTF-8 text: "), err
+
+
+def _killed_mid_delete(cache_dir: Path, tmp_path: Path, *argv: str) -> None:
+    """Runs `tfhub cache rm ARGV` in its own process group and kills the group with SIGKILL
+    while `rm -rf` deletes the first entry's files (a real kill, at a known point: the `rm` on
+    PATH marks that it started, then hangs)."""
+    import signal
+
+    from tests._helpers.python_process import child_env, python_command
+
+    bin_dir, started = tmp_path / "bin", tmp_path / "rm-started"
+    bin_dir.mkdir()
+    fake_rm = bin_dir / "rm"
+    fake_rm.write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 60\n")
+    fake_rm.chmod(0o755)
+    env = child_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    command = python_command("from tfhub.cli.main import main; main()", "cache", "rm", *argv)
+    proc = subprocess.Popen(command, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists():
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # The command and its `rm`, as a crash would.
+        proc.wait()
+    assert any(name.endswith(".deleting.tmp") for name in os.listdir(cache_dir))
+
+
+@pytest.mark.parametrize("rm_all", [True, False])
+def test_rm_again_after_an_rm_killed_mid_delete_frees_the_space(
+    capsys, tmp_path, isolated_cache, monkeypatch, rm_all
+):
+    """An `rm` killed while deleting an entry's files left them renamed aside (with the entry's
+    descriptor, manifest and lock); `rm --all` again said "0 entries removed" and left them all
+    (their disk space too: only `prune` removed them); `rm HANDLE` again left the files."""
+    from tfhub.download import atomic_download
+
+    by_path = {atomic_download(handle, _fill_model): handle for handle in ("a", "b")}
+    victim = min(by_path) if rm_all else cache.module_dir("a")  # --all goes in sorted order.
+    (survivor,) = set(by_path) - {victim}
+    argv = ["--all"] if rm_all else ["a"]
+    _killed_mid_delete(isolated_cache, tmp_path, *argv)
+    # The other entry is untouched: listed, and resolved from the cache.
+    assert run(capsys, "cache", "list")[1].startswith(os.path.basename(survivor) + "\t")
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    assert atomic_download(by_path[survivor], _fill_model) == survivor
+    code, out, err = run(capsys, "cache", "rm", *argv)
+    assert code == 0 and err == "", out + err
+    expected = [".locks"] if rm_all else [".locks", *_entry_files(survivor)]
+    assert sorted(os.listdir(isolated_cache)) == sorted(expected)
+    assert run(capsys, "cache", "info")[1].endswith("leftovers: 0\n")
+
+
+def _fill_model(target: str) -> None:
+    for name, data in MODEL_FILES.items():
+        os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+        Path(target, name).write_bytes(data)
+
+
+def _entry_files(module_path: str) -> list[str]:
+    name = os.path.basename(module_path)
+    return [name, name + ".descriptor.txt", name + ".manifest.json"]

@@ -163,10 +163,14 @@ class Removal(NamedTuple):
     """What `remove` did to one entry."""
 
     path: str
-    removed: str  # "folder", "link", "nothing", or "kept" (a check after locking kept it)
+    # "folder", "link", "nothing", "leftovers" (what an interrupted removal left), or "kept"
+    # (a check after locking kept it)
+    removed: str
 
     def describe(self) -> str:
         """One line for the CLI."""
+        if self.removed == "leftovers":
+            return f"finished removing {self.path} (an earlier removal was interrupted)"
         if self.removed == "link":
             return f"removed the link {self.path} (its target was kept)"
         if self.removed == "kept":
@@ -207,11 +211,36 @@ def remove(
         if only_if_damaged and health.damage(module_path) is None:
             return Removal(module_path, "kept")
         removed = remove_tree(module_path, strict=True)
+        interrupted = removal_leftovers(module_path)
+        for folder in interrupted:  # Before the bookkeeping, which marks the entry for a rerun.
+            remove_tree(folder, strict=True)
+        if removed == "nothing" and interrupted:
+            removed = "leftovers"
         for extra in (layout.manifest_path(module_path), layout.descriptor_path(module_path)):
             if os.path.lexists(extra):
                 os.remove(extra)
         unlink_quietly(layout.lock_path(module_path))  # Safe while held: see utils.filelock.
     return Removal(module_path, removed)
+
+
+def removal_leftovers(module_path: str) -> list[str]:
+    """Returns the folders that interrupted removals of the entry left: renamed aside, partly
+    deleted (no download uses them)."""
+    import glob
+
+    pattern = glob.escape(module_path) + ".*" + DELETING_MARK + layout.TMP_SUFFIX
+    return sorted(glob.glob(pattern))
+
+
+def interrupted_removals(root: str) -> list[str]:
+    """Returns the entries (folder paths) whose folder is gone but whose bookkeeping, or files
+    renamed aside for deletion, an interrupted removal left, sorted."""
+    if not os.path.isdir(root):
+        return []
+    marks = (layout.DESCRIPTOR_SUFFIX, layout.MANIFEST_SUFFIX, DELETING_MARK + layout.TMP_SUFFIX)
+    stems = {name.split(".", 1)[0] for name in os.listdir(root) if name.endswith(marks)}
+    paths = [os.path.join(root, stem) for stem in stems if layout.is_entry_name(stem)]
+    return sorted(path for path in paths if not os.path.lexists(path))
 
 
 def unlink_quietly(path: str) -> None:

@@ -215,6 +215,8 @@ def run_rm(args: argparse.Namespace) -> int:
         paths = cache.store.entry_paths(root)
         for path in paths:
             print(cache.remove(path).describe())
+        for path in cache.store.interrupted_removals(root):  # An earlier rm --all was killed.
+            print(cache.remove(path).describe())
         print(f"{len(paths)} {'entry' if len(paths) == 1 else 'entries'} removed from {root}.")
         return 0
     from ..cache import locks
@@ -223,9 +225,11 @@ def run_rm(args: argparse.Namespace) -> int:
     for name in args.entries:
         path = _entry_path(name)
         # A first download of it still running: remove waits for it, then removes its entry;
-        # bookkeeping without its folder (an `rm` killed half-way): remove finishes the job.
+        # bookkeeping or files renamed aside without its folder (an `rm` killed half-way):
+        # remove finishes the job.
         bookkeeping = (layout.descriptor_path(path), layout.manifest_path(path))
         there = os.path.lexists(path) or any(os.path.lexists(p) for p in bookkeeping)
+        there = there or bool(cache.store.removal_leftovers(path))
         if not there and not locks.is_download_running(path):
             missing.append(name)
             continue
