@@ -366,6 +366,24 @@ def test_tfhub_waits_for_a_real_tensorflow_hub_download(server, served_dir, isol
     assert read_tree(module_path) == files and cache.is_complete(module_path)
 
 
+def test_rm_waits_for_a_tensorflow_hub_download_and_removes_it(capsys, isolated_cache):
+    """`tfhub cache rm HANDLE` during tensorflow_hub's first download of it (in another process,
+    as its lock and growing folder show it) said "removed the bookkeeping of ... (its folder was
+    gone)" at once, and that download then installed the entry (seen with tensorflow_hub 0.16.1
+    itself); it waits for it, as for a tfhub download, and removes what it installed."""
+    from tfhub.cli.main import main
+
+    module_path = cache.module_dir("h")
+    os.makedirs(isolated_cache)
+    download = _upstream_download_growing(module_path, seconds=1.0, every=0.2)
+    try:
+        assert main(["cache", "rm", "h"]) == 0
+    finally:
+        download.join()
+    assert capsys.readouterr().out == f"removed {module_path}\n"
+    assert sorted(os.listdir(isolated_cache)) == [".locks"]
+
+
 # --- Locks: a bounded wait that names the holder; stale locks (issue 10, items 7, 8, 13) -------
 
 

@@ -13,7 +13,6 @@ import glob
 import logging
 import os
 import shutil
-import time
 from collections.abc import Callable, Mapping
 
 from . import _archive, _http, cache, constants, errors
@@ -115,7 +114,7 @@ def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | Non
             redact(handle),
             problem,
         )
-    return _wait_for_upstream_download(module_path)
+    return cache_locks.wait_for_upstream_download(module_path)
 
 
 def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
@@ -129,62 +128,6 @@ def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
         handle=redact(handle),
         cache_dir=root,
     )
-
-
-def _wait_for_upstream_download(module_path: str) -> tuple[bool, str | None]:
-    """Waits while tensorflow_hub downloads this entry.
-
-    tensorflow_hub marks its download with `<entry>.lock` holding "host.pid.uid" and writes into
-    `<entry>.<uid>.tmp`. A lock of a dead process on this host is removed at once. Otherwise we
-    wait while that folder grows, however long the download takes, as tensorflow_hub waits for
-    its own; after TFHUB_LOCK_TIMEOUT seconds without growth (upstream's
-    `lock_file_timeout_sec`), the download is taken as abandoned and its lock file removed, as
-    tensorflow_hub does; its temporary folder is left to it, as tensorflow_hub leaves it.
-
-    Returns:
-        (True if the entry is complete, the temporary folder of a download taken as abandoned
-        or None).
-    """
-    last_change = time.monotonic()
-    last_seen: tuple[str, int] | None = None
-    while (upstream := cache_locks.read_upstream_lock(module_path)) is not None:
-        if cache.is_complete(module_path):
-            return True, None
-        if upstream.is_stale():
-            stale = upstream.path
-            logger.info("Removing %s: the tensorflow_hub process that wrote it is gone.", stale)
-            cache.store.unlink_quietly(stale)
-            break
-        seen = (upstream.content, _upstream_tmp_size(module_path, upstream.task_uid))
-        now = time.monotonic()
-        if seen != last_seen:
-            last_seen, last_change = seen, now
-        elif now - last_change > constants.lock_timeout():
-            what = upstream.path
-            logger.warning(
-                "tensorflow_hub's download %s made no progress for %s s (TFHUB_LOCK_TIMEOUT); "
-                "removing its lock file and downloading.",
-                what,
-                f"{constants.lock_timeout():g}",
-            )
-            cache_locks.remove_upstream_lock(module_path, upstream.content)
-            return False, _upstream_tmp_dir(module_path, upstream.task_uid)
-        logger.info("Waiting for tensorflow_hub's download of %s", module_path)
-        time.sleep(0.5)
-    return cache.is_complete(module_path), None
-
-
-def _upstream_tmp_dir(module_path: str, task_uid: str) -> str:
-    """The temporary folder of tensorflow_hub's download `task_uid` of the entry."""
-    return f"{module_path}.{task_uid}{cache.TMP_SUFFIX}"
-
-
-def _upstream_tmp_size(module_path: str, task_uid: str) -> int:
-    tmp_dir = _upstream_tmp_dir(module_path, task_uid)
-    try:
-        return sum(cache.list_files(tmp_dir).values()) if os.path.isdir(tmp_dir) else 0
-    except OSError:
-        return 0
 
 
 def _remove_stale_tmp_dirs(module_path: str, *, keep: str | None = None) -> None:

@@ -13,14 +13,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .. import constants
 from ..utils import filelock
 from ..utils.numbers import is_number
 from ..utils.redact import redact
-from . import layout
+from . import bookkeeping, health, layout, store
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +133,62 @@ def _split_upstream(content: str) -> tuple[str | None, int | None, str]:
     if len(parts) != 3 or not is_number(parts[1]):
         return None, None, content.rsplit(".", 1)[-1]
     return parts[0], int(parts[1]), parts[2]
+
+
+def wait_for_upstream_download(module_path: str) -> tuple[bool, str | None]:
+    """Waits while tensorflow_hub downloads this entry (call it holding the entry's lock).
+
+    tensorflow_hub marks its download with `<entry>.lock` holding "host.pid.uid" and writes into
+    `<entry>.<uid>.tmp`. A lock of a dead process on this host is removed at once. Otherwise we
+    wait while that folder grows, however long the download takes, as tensorflow_hub waits for
+    its own; after TFHUB_LOCK_TIMEOUT seconds without growth (upstream's
+    `lock_file_timeout_sec`), the download is taken as abandoned and its lock file removed, as
+    tensorflow_hub does; its temporary folder is left to it, as tensorflow_hub leaves it.
+
+    Returns:
+        (True if the entry is complete, the temporary folder of a download taken as abandoned
+        or None).
+    """
+    last_change = time.monotonic()
+    last_seen: tuple[str, int] | None = None
+    while (upstream := read_upstream_lock(module_path)) is not None:
+        if health.is_complete(module_path):
+            return True, None
+        if upstream.is_stale():
+            logger.info(
+                "Removing %s: the tensorflow_hub process that wrote it is gone.", upstream.path
+            )
+            store.unlink_quietly(upstream.path)
+            break
+        seen = (upstream.content, _upstream_tmp_size(module_path, upstream.task_uid))
+        now = time.monotonic()
+        if seen != last_seen:
+            last_seen, last_change = seen, now
+        elif now - last_change > constants.lock_timeout():
+            logger.warning(
+                "tensorflow_hub's download %s made no progress for %s s (TFHUB_LOCK_TIMEOUT); "
+                "removing its lock file and going on.",
+                upstream.path,
+                f"{constants.lock_timeout():g}",
+            )
+            remove_upstream_lock(module_path, upstream.content)
+            return False, upstream_tmp_dir(module_path, upstream.task_uid)
+        logger.info("Waiting for tensorflow_hub's download of %s", module_path)
+        time.sleep(0.5)
+    return health.is_complete(module_path), None
+
+
+def upstream_tmp_dir(module_path: str, task_uid: str) -> str:
+    """Returns the temporary folder of tensorflow_hub's download `task_uid` of the entry."""
+    return f"{module_path}.{task_uid}{layout.TMP_SUFFIX}"
+
+
+def _upstream_tmp_size(module_path: str, task_uid: str) -> int:
+    tmp_dir = upstream_tmp_dir(module_path, task_uid)
+    try:
+        return sum(bookkeeping.list_files(tmp_dir).values()) if os.path.isdir(tmp_dir) else 0
+    except OSError:
+        return 0
 
 
 def _process_alive(pid: int) -> bool:

@@ -189,7 +189,8 @@ def remove(
         module_path: the entry's folder.
         only_if_damaged: re-check after locking and keep the entry if it is complete (what
             `prune` decided may be stale: another process may have just reinstalled it).
-        timeout: seconds to wait for a download of the entry (default TFHUB_LOCK_TIMEOUT).
+        timeout: seconds to wait for a download of the entry (default TFHUB_LOCK_TIMEOUT);
+            a download by tensorflow_hub is waited for while it makes progress. 0: no wait.
 
     Returns:
         What was removed.
@@ -208,6 +209,8 @@ def remove(
             f"sha1); nothing was removed. Received: module_path={module_path!r}"
         )
     with locks.entry_lock(module_path, what=f"removing cache entry {name}", timeout=timeout):
+        if timeout != 0:  # As for a tfhub download: what tensorflow_hub installs is removed.
+            locks.wait_for_upstream_download(module_path)
         if only_if_damaged and health.damage(module_path) is None:
             return Removal(module_path, "kept")
         removed = remove_tree(module_path, strict=True)
