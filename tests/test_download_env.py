@@ -244,6 +244,35 @@ def test_full_disk_while_writing_bookkeeping_names_the_file(tmpfs, monkeypatch):
     assert cache.is_complete(path)  # With room again, the next try installs it.
 
 
+def test_full_disk_while_replacing_an_entry_keeps_its_bookkeeping(tmpfs, monkeypatch):
+    """A replacement (`tfhub import --force`) failing on a full disk as it wrote the new
+    descriptor removed the kept entry's descriptor and manifest: `cache list` lost its handle,
+    `verify --deep` its hashes, and resolves its damage detection."""
+    from tfhub import cache
+    from tfhub.download import atomic_download
+
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmpfs / "cache"))
+    path = atomic_download("h", lambda target: make_tar_gz(os.path.join(target, "m.tar")))
+    before = {name: (tmpfs / "cache" / name).read_bytes() for name in _bookkeeping(path)}
+
+    def fetch_then_fill_the_disk(target):
+        open(os.path.join(target, "saved_model.pb"), "wb").write(b"new")
+        with open(tmpfs / "filler", "wb", buffering=0) as out, contextlib.suppress(OSError):
+            while True:
+                out.write(b"\0" * 4096)
+
+    with pytest.raises(errors.DiskFullError):
+        atomic_download("h", fetch_then_fill_the_disk, replace=True)
+    assert {name: (tmpfs / "cache" / name).read_bytes() for name in _bookkeeping(path)} == before
+    assert sorted(os.listdir(tmpfs / "cache")) == sorted([".locks", *before, path[-40:]])
+    assert cache.deep_damage(path) == (None, True)  # Its hashes are still there, and match.
+
+
+def _bookkeeping(module_path):
+    name = os.path.basename(module_path)
+    return [name + ".descriptor.txt", name + ".manifest.json"]
+
+
 def test_env_var_tables_are_generated_from_constants():
     from pathlib import Path
 

@@ -233,15 +233,16 @@ def _install(
         return
     files = cache.list_files(tmp_dir)
     known = cache.bookkeeping.known_digests(files, (digests, algorithm or "") if digests else None)
-    written = [cache.descriptor_path(module_path), cache.manifest_path(module_path)]
+    descriptor = cache.descriptor_path(module_path)
+    # The entry `replace` replaces is kept if this fails: so is its bookkeeping.
+    kept = _read_text(descriptor) if os.path.lexists(module_path) else None
     try:
-        cache.atomic_write_text(written[0], cache.descriptor_text(handle))
+        cache.atomic_write_text(descriptor, cache.descriptor_text(handle))
         cache.write_manifest(
             module_path, files, digests=known, algorithm=algorithm, source_dir=tmp_dir
         )
     except errors.CacheError:
-        for path in written:
-            cache.store.unlink_quietly(path)
+        _undo_bookkeeping(module_path, kept)
         raise
     if os.path.lexists(module_path):
         cache.remove_tree(module_path)  # The one `replace` replaces, or an incomplete one.
@@ -252,6 +253,31 @@ def _install(
             raise
         return
     logger.info("Downloaded TF-Hub Module %r.", redact(handle))
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as text:
+            return text.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _undo_bookkeeping(module_path: str, kept_descriptor: str | None) -> None:
+    """After a failed install: removes the descriptor and manifest written for it, or, when an
+    entry is there (the one `replace` replaces), puts its descriptor back and keeps its manifest
+    (the manifest, written last and atomically, is still its own)."""
+    descriptor = cache.descriptor_path(module_path)
+    if not os.path.lexists(module_path):
+        for path in (descriptor, cache.manifest_path(module_path)):
+            cache.store.unlink_quietly(path)
+    elif kept_descriptor is None:
+        cache.store.unlink_quietly(descriptor)  # It had none: this one is the failed install's.
+    elif _read_text(descriptor) != kept_descriptor:
+        try:
+            cache.atomic_write_text(descriptor, kept_descriptor)
+        except errors.CacheError:
+            pass  # Still the same handle; only its download time is the failed one's.
 
 
 def _installed_by_another(module_path: str) -> bool:
