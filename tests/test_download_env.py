@@ -273,6 +273,22 @@ def _bookkeeping(module_path):
     return [name + ".descriptor.txt", name + ".manifest.json"]
 
 
+def test_a_disk_too_full_to_create_the_cache_folder_is_a_disk_full_error(
+    server, served_dir, tmp_path, monkeypatch
+):
+    """It was a plain CacheError ("[Errno 28] No space left on device: ...") without the
+    remedy, where every other full disk is a DiskFullError saying what to do."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    with mounts.tmpfs(tmp_path / "fs", "size=1m,nr_inodes=3") as disk:
+        for name in ("a", "b"):  # With the root folder, every inode of the disk.
+            (disk / name).write_bytes(b"")
+        monkeypatch.setenv("TFHUB_CACHE_DIR", str(disk / "cache"))
+        with pytest.raises(errors.DiskFullError, match="the disk is full") as info:
+            hub.resolve(server.url("m.tar.gz"))
+        assert info.value.remedy is not None and str(info.value).count("Free space") == 1
+        assert info.value.path == str(disk / "cache") and sorted(os.listdir(disk)) == ["a", "b"]
+
+
 def test_env_var_tables_are_generated_from_constants():
     from pathlib import Path
 

@@ -25,11 +25,15 @@ def ensure_writable_root(root: str) -> None:
     """Creates the cache folder.
 
     Raises:
-        tfhub.errors.CacheError: if it cannot be created or written.
+        tfhub.errors.CacheError: if it cannot be created or written (DiskFullError when its
+            disk is full).
     """
     try:
         os.makedirs(root, exist_ok=True)
     except OSError as err:
+        if err.errno in errors.DISK_FULL_ERRNOS:
+            failed = f"Cannot create the cache folder {root}"
+            raise bookkeeping.write_error(failed, err, root=root, path=root) from err
         blocker = non_folder_on_path(root)
         why = f"{blocker} is a file, not a folder" if blocker else str(err)
         raise errors.CacheError(
