@@ -266,6 +266,42 @@ def test_an_entry_another_writer_installs_meanwhile_is_kept(isolated_cache):
     assert read_tree(module_path) == MODEL_FILES
 
 
+def test_an_entry_installed_while_ours_writes_its_bookkeeping_is_kept(isolated_cache):
+    """An entry another writer (tensorflow_hub, which ignores tfhub's lock) renamed into place
+    while tfhub hashed the files of its own download was removed under it (it may be in use
+    already) and replaced by tfhub's: the check that keeps it ran before the hashing only."""
+    import threading
+
+    module_path = cache.module_dir("h")
+    size = 256 << 20  # Sparse: hashing it takes a while, storing it nothing.
+    theirs = os.path.join(isolated_cache, "their-download")  # Not named like ours: not removed.
+    os.makedirs(theirs)
+    with open(os.path.join(theirs, "saved_model.pb"), "wb") as out:
+        out.truncate(size)
+    their_file = os.stat(os.path.join(theirs, "saved_model.pb")).st_ino
+
+    def other_writer():  # Installs its copy once ours is writing its bookkeeping.
+        deadline = time.monotonic() + 30
+        while not os.path.exists(cache.descriptor_path(module_path)):
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        os.rename(theirs, module_path)
+
+    def fetch(tmp_dir):  # Reports no hashes: they are computed at install.
+        with open(os.path.join(tmp_dir, "saved_model.pb"), "wb") as out:
+            out.truncate(size)
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    try:
+        assert atomic_download("h", fetch) == module_path
+    finally:
+        writer.join()
+    assert not os.path.exists(theirs) and cache.is_complete(module_path)
+    assert os.stat(os.path.join(module_path, "saved_model.pb")).st_ino == their_file  # Kept.
+    assert [n for n in os.listdir(isolated_cache) if n.endswith(".tmp")] == []
+
+
 def test_tfhub_writes_tensorflow_hubs_lock_while_it_downloads(isolated_cache):
     module_path = cache.module_dir("h")
     seen = []

@@ -245,6 +245,9 @@ def _install(
         _undo_bookkeeping(module_path, kept)
         raise
     if os.path.lexists(module_path):
+        # Checked again: another writer may have installed it while we wrote the bookkeeping.
+        if not replace_existing and _installed_by_another(module_path):
+            return
         cache.remove_tree(module_path)  # The one `replace` replaces, or an incomplete one.
     try:
         os.rename(tmp_dir, module_path)
