@@ -526,6 +526,34 @@ def test_stale_tensorflow_hub_lock_costs_nothing_and_is_pruned(isolated_cache):
     assert cache.leftovers() == [] and cache.is_complete(path)
 
 
+def test_a_lock_older_than_the_live_process_it_names_is_stale(isolated_cache, monkeypatch):
+    """tensorflow_hub's (or tfhub's) `<entry>.lock` names its writer by host and pid. After a
+    reboot, or a container restarted after a crash (same host name, pids from 1 again), that
+    pid is another live process's, often this very one's: it was waited for as a live download
+    for TFHUB_LOCK_TIMEOUT (120 s). A process that started after the lock was written did not
+    write it."""
+    from tfhub.cache import locks
+
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "10")  # Without the fix: a 10 s wait, not 120 s.
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+        try:
+            path = cache.module_dir("h")
+            os.makedirs(path + ".abc.tmp")
+            open(path + ".abc.tmp/saved_model.pb", "wb").write(b"its first bytes")
+            open(path + ".lock", "w").write(f"{socket.gethostname()}.{other.pid}.abc")
+            assert not locks.read_upstream_lock(path).is_stale()  # Written by a live one...
+            hour_ago = time.time() - 3600
+            os.utime(path + ".lock", (hour_ago, hour_ago))  # ...or before it started.
+            started = time.monotonic()
+            assert atomic_download("h", _fill) == path
+            assert time.monotonic() - started < 5 and cache.is_complete(path)
+            name = os.path.basename(path)  # Its lock and temporary folder are gone.
+            entry = [name, name + ".descriptor.txt", name + ".manifest.json"]
+            assert sorted(os.listdir(isolated_cache)) == sorted([".locks", *entry])
+        finally:
+            other.kill()
+
+
 # --- Damage detection: manifests, hashes, a bounded hot path (issue 10 item 11, issue 13) ------
 
 
