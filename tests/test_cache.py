@@ -554,6 +554,26 @@ def test_a_lock_older_than_the_live_process_it_names_is_stale(isolated_cache, mo
             other.kill()
 
 
+def test_prune_keeps_the_descriptor_of_a_tensorflow_hub_download_about_to_install(
+    capsys, isolated_cache
+):
+    """tensorflow_hub writes the descriptor, then renames its folder into place: prune, in
+    between, removed the descriptor as bookkeeping of a removed entry, and the entry it
+    installed then named no handle (`cache list` showed "-")."""
+    from tfhub.cli.main import main
+
+    module_path = cache.module_dir("h")
+    os.makedirs(module_path + ".abc.tmp")
+    _fill(module_path + ".abc.tmp")
+    open(module_path + ".lock", "w").write("otherhost.123.abc")  # Its live download...
+    open(cache.descriptor_path(module_path), "w").write("Module: h\n")  # ...installing.
+    assert main(["cache", "prune"]) == 0
+    assert capsys.readouterr().out == f"Nothing to prune in {isolated_cache}.\n"
+    os.rename(module_path + ".abc.tmp", module_path)
+    os.remove(module_path + ".lock")
+    assert cache.read_descriptor_handle(module_path) == "h"
+
+
 # --- Damage detection: manifests, hashes, a bounded hot path (issue 10 item 11, issue 13) ------
 
 

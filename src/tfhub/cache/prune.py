@@ -1,8 +1,9 @@
 """The prune policy: what `tfhub cache prune` removes, and removing it without racing anyone.
 
 Prune removes damaged entries, temporary folders and `.part` files of downloads that no live
-process owns, bookkeeping files whose entry folder is gone, and lock files nobody holds (tfhub's
-in `.locks/`, tensorflow_hub's `<entry>.lock` of a dead process on this host). Every removal
+process owns, bookkeeping files whose entry folder is gone (and that no live download is about
+to install), and lock files nobody holds (tfhub's in `.locks/`, tensorflow_hub's
+`<entry>.lock` of a dead process on this host). Every removal
 takes the entry's lock without waiting (an entry being downloaded is skipped) and checks again
 under it, so an entry another process has just installed is never deleted.
 """
@@ -90,9 +91,10 @@ def _entry_of(path: str) -> str:
 
 
 def _still_prunable(item: PruneItem, entry: str) -> bool:
-    if item.kind == "orphan bookkeeping":
-        return not os.path.lexists(entry)
-    if item.kind == "leftover download":
+    if item.kind == "orphan bookkeeping" and os.path.lexists(entry):
+        return False
+    if item.kind in ("orphan bookkeeping", "leftover download"):
+        # A live tensorflow_hub download: it writes the descriptor before its folder's rename.
         upstream = locks.read_upstream_lock(entry)
         return upstream is None or upstream.is_stale()
     return True
@@ -114,8 +116,10 @@ def _orphans(root: str) -> list[str]:
     for name in _names(root):
         stem = name.split(".", 1)[0]
         if name in (stem + layout.DESCRIPTOR_SUFFIX, stem + layout.MANIFEST_SUFFIX):
-            if layout.is_entry_name(stem) and not os.path.lexists(os.path.join(root, stem)):
-                found.append(os.path.join(root, name))
+            entry = os.path.join(root, stem)
+            if layout.is_entry_name(stem) and not os.path.lexists(entry):
+                if not locks.is_download_running(entry):  # About to install: not an orphan.
+                    found.append(os.path.join(root, name))
     return found
 
 
