@@ -289,6 +289,21 @@ def test_a_disk_too_full_to_create_the_cache_folder_is_a_disk_full_error(
         assert info.value.path == str(disk / "cache") and sorted(os.listdir(disk)) == ["a", "b"]
 
 
+def test_rm_on_a_read_only_file_system_says_so(capsys, server, served_dir, tmpfs, monkeypatch):
+    """`tfhub cache rm` on a cache mounted read-only told to check the folder's permissions
+    and attributes (`ls -ld`, `lsattr -d`), which are fine: the mount is what refuses."""
+    from tfhub.cli.main import main
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmpfs / "cache"))
+    cached = hub.resolve(server.url("m.tar.gz"))
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    assert main(["cache", "rm", server.url("m.tar.gz")]) == 6
+    err = capsys.readouterr().err
+    assert "is on a file system mounted read-only" in err and "lsattr" not in err, err
+    assert err.count("\n") == 1 and read_tree(cached) == MODEL_FILES
+
+
 def test_env_var_tables_are_generated_from_constants():
     from pathlib import Path
 

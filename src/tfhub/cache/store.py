@@ -106,7 +106,15 @@ def _rename_aside(path: str) -> tuple[str, OSError | None]:
 
 
 def _not_renamed_error(path: str, err: OSError) -> errors.CacheError:
+    import errno
+
     parent = os.path.dirname(path) or "."
+    if err.errno == errno.EROFS:  # No permission or attribute to change: the mount refuses.
+        return errors.CacheError(
+            f"Cannot remove {path}: its folder {parent} is on a file system mounted read-only, "
+            "so nothing was removed. Remove it where that file system is mounted read-write.",
+            path=path,
+        )
     return errors.CacheError(
         f"Cannot remove {path}: its folder {parent} refuses changes "
         f"({err.strerror or err}), so nothing was removed. Make {parent} writable for you "
