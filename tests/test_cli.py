@@ -781,8 +781,8 @@ def test_a_missing_token_file_or_doc_exits_not_found(capsys, tmp_path, monkeypat
 
 
 def _killed_mid_delete(cache_dir: Path, tmp_path: Path, *argv: str) -> None:
-    """Runs `tfhub cache rm ARGV` in its own process group and kills the group with SIGKILL
-    while `rm -rf` deletes the first entry's files (a real kill, at a known point: the `rm` on
+    """Runs `tfhub ARGV` in its own process group and kills the group with SIGKILL while
+    `rm -rf` deletes the first folder it deletes (a real kill, at a known point: the `rm` on
     PATH marks that it started, then hangs)."""
     import signal
 
@@ -794,7 +794,7 @@ def _killed_mid_delete(cache_dir: Path, tmp_path: Path, *argv: str) -> None:
     fake_rm.write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 60\n")
     fake_rm.chmod(0o755)
     env = child_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    command = python_command("from tfhub.cli.main import main; main()", "cache", "rm", *argv)
+    command = python_command("from tfhub.cli.main import main; main()", *argv)
     proc = subprocess.Popen(command, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
@@ -820,7 +820,7 @@ def test_rm_again_after_an_rm_killed_mid_delete_frees_the_space(
     victim = min(by_path) if rm_all else cache.module_dir("a")  # --all goes in sorted order.
     (survivor,) = set(by_path) - {victim}
     argv = ["--all"] if rm_all else ["a"]
-    _killed_mid_delete(isolated_cache, tmp_path, *argv)
+    _killed_mid_delete(isolated_cache, tmp_path, "cache", "rm", *argv)
     # The other entry is untouched: listed, and resolved from the cache.
     assert run(capsys, "cache", "list")[1].startswith(os.path.basename(survivor) + "\t")
     monkeypatch.setenv("TFHUB_OFFLINE", "1")
@@ -841,3 +841,21 @@ def _fill_model(target: str) -> None:
 def _entry_files(module_path: str) -> list[str]:
     name = os.path.basename(module_path)
     return [name, name + ".descriptor.txt", name + ".manifest.json"]
+
+
+def test_an_import_force_killed_while_deleting_the_old_entry_leaves_the_new_one(
+    capsys, tmp_path, isolated_cache, monkeypatch
+):
+    """`tfhub import --force` deleted the old entry, then renamed the new one into place: killed
+    while deleting (seconds for a big model), it left neither (the new one in a temporary
+    folder), where offline the old one may have been the only copy."""
+    handle = "https://airgap.example/models/m/1"
+    old = make_tar_gz(tmp_path / "old.tar.gz", {"saved_model.pb": b"old"})
+    new = make_tar_gz(tmp_path / "new.tar.gz", {"saved_model.pb": b"new"})
+    assert main(["import", str(old), "--handle", handle]) == 0
+    capsys.readouterr()
+    _killed_mid_delete(isolated_cache, tmp_path, "import", str(new), "--handle", handle, "--force")
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    code, out, err = run(capsys, "resolve", handle)
+    assert code == 0 and read_tree(out.strip()) == {"saved_model.pb": b"new"}, err
+    assert run(capsys, "cache", "verify", "--deep")[0] == 0

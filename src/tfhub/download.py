@@ -244,17 +244,24 @@ def _install(
     except errors.CacheError:
         _undo_bookkeeping(module_path, kept)
         raise
+    aside = None
     if os.path.lexists(module_path):
         # Checked again: another writer may have installed it while we wrote the bookkeeping.
         if not replace_existing and _installed_by_another(module_path):
             return
-        cache.remove_tree(module_path)  # The one `replace` replaces, or an incomplete one.
+        aside = cache.store.set_aside(module_path)  # The one `replace` replaces, or a damaged one.
     try:
         os.rename(tmp_dir, module_path)
     except OSError:
+        if aside is not None and not os.path.lexists(module_path):
+            old, aside = aside, None
+            os.rename(old, module_path)  # Not replaced after all: it stays.
         if not _installed_by_another(module_path):
             raise
         return
+    finally:
+        if aside is not None:
+            cache.remove_tree(aside)  # Only now: killed while deleting, ours is in place.
     logger.info("Downloaded TF-Hub Module %r.", redact(handle))
 
 

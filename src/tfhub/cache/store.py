@@ -93,6 +93,22 @@ def remove_tree(path: str, *, strict: bool = False) -> str:
     return "folder"
 
 
+def set_aside(path: str) -> str | None:
+    """Renames a folder to a name `rm` and `prune` remove, so that another can take its place
+    before its files are deleted (with `remove_tree`, which is slow for a big model).
+
+    Returns:
+        Its new name; None if it is gone already (a link or file is removed at once, and a
+        folder whose rename is refused is deleted in place, as `remove_tree` does).
+    """
+    if os.path.isdir(path) and not os.path.islink(path):
+        doomed, refused = _rename_aside(path)
+        if refused is None:
+            return doomed
+    remove_tree(path)
+    return None
+
+
 def _rename_aside(path: str) -> tuple[str, OSError | None]:
     """Renames a folder to a name `prune` removes; returns (its path now, the rename's error)."""
     import uuid
