@@ -506,3 +506,50 @@ def test_ctrl_c_during_an_hnswlib_build_stops_it_after_the_chunk_being_added(
     assert code == 130
     assert added == [chunk]  # It stopped after one chunk, not after all items.
     assert not (tmp_path / "i").exists()
+
+
+def test_sigterm_during_an_annoy_build_ends_it_at_once(tmp_path):
+    """annoy builds its trees in one call that holds no GIL and checks no signal: SIGTERM (or
+    Ctrl-C) waited for the whole build (minutes for millions of items; `docker stop` kills the
+    command first, before its clean-up)."""
+    import signal
+    import time
+
+    from tests._helpers.python_process import start_python
+
+    embeds, out = tmp_path / "embeds", tmp_path / "out"
+    embeds.mkdir()
+    out.mkdir()
+    vectors = np.random.default_rng(0).normal(size=(5000, 8)).tolist()
+    records = [(b"%d" % number, vector) for number, vector in enumerate(vectors)]
+    nn.write_records(embeds / "emb-00000-of-00001.tfrecords", records)
+    proc = start_python(
+        "import signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM}); "
+        "from tfhub.tools.make_nearest_neighbour_index.cli import main; "
+        "sys.exit(main(sys.argv[1:]))",
+        "build",
+        f"--embed_output_dir={embeds}",
+        f"--index_output_dir={out / 'index'}",
+        "--index_library=annoy",
+        "--num_trees=3000",  # 10-30 s of building here.
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not os.listdir(out):  # The temporary folder: the index is being built.
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        said = ""
+        for said in proc.stderr:  # Up to the line saying so (Python then exits in ~1-2 s).
+            if said.startswith("make_nearest_neighbour_index:"):
+                break
+        waited = time.monotonic() - sent
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, said + err
+    assert said.strip() == "make_nearest_neighbour_index: terminated (SIGTERM)", said + err
+    assert waited < 2, f"SIGTERM took {waited:.1f} s to end the build"
+    assert os.listdir(out) == []

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import abc
 import logging
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ... import errors
 from ...utils.lazy import import_optional
+from ...utils.threads import daemon_thread
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,38 @@ def normalized(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.where(norms > 0, norms, 1.0)
+
+
+def stoppable(call: Callable[[], None], *, name: str) -> None:
+    """Runs `call`, one long call into a library that releases the GIL and never checks for
+    signals (annoy's `build`), in a daemon thread while this thread waits for it.
+
+    Python runs a signal's handler only between two bytecodes of the main thread: while the
+    main thread itself is in such a call, Ctrl-C, SIGTERM or SIGHUP waits for the whole build
+    (minutes for millions of items; `docker stop` kills it first, before any clean-up). Waiting
+    for a thread instead is interrupted at once; the abandoned build ends with the process.
+    (faiss and USearch check for signals themselves; hnswlib is added in chunks.)
+
+    Args:
+        call: the work.
+        name: the thread's name.
+
+    Raises:
+        Whatever `call` raised.
+    """
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as err:  # Raised again in the waiting thread.
+            failure.append(err)
+
+    thread = daemon_thread(run, name=name)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 class DimensionMismatch(ValueError):
@@ -85,7 +119,8 @@ class AnnoyIndex(AnnIndex):
         self._index = self._new()
         for i, vector in enumerate(np.asarray(vectors, np.float32)):
             self._index.add_item(i, vector)
-        self._index.build(int(self.params["num_trees"]))
+        num_trees = int(self.params["num_trees"])
+        stoppable(lambda: self._index.build(num_trees), name="tfhub-annoy-build")
 
     def save(self, path: str) -> None:
         self._index.save(path)
