@@ -553,3 +553,42 @@ def test_sigterm_during_an_annoy_build_ends_it_at_once(tmp_path):
     assert said.strip() == "make_nearest_neighbour_index: terminated (SIGTERM)", said + err
     assert waited < 2, f"SIGTERM took {waited:.1f} s to end the build"
     assert os.listdir(out) == []
+
+
+def test_an_interrupted_build_into_a_remote_folder_leaves_no_local_staging(
+    tmp_path, capsys, monkeypatch
+):
+    """An index for a gs:// folder is written in a local staging folder, then copied: one that
+    Ctrl-C, SIGTERM or a failure stopped before the copy was left in TMPDIR (a tfhub-ann-*
+    folder as big as the index, which no later run removes)."""
+    import signal
+    import tempfile
+    import uuid
+
+    from tfhub.tools.make_nearest_neighbour_index import ann
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", os.fspath(scratch))
+    built = ann.HnswlibIndex.build
+
+    def interrupted(self, vectors):
+        built(self, vectors)
+        os.kill(os.getpid(), signal.SIGINT)  # Python acts on it at once: before the save.
+
+    monkeypatch.setattr(ann.HnswlibIndex, "build", interrupted)
+    index_dir = f"ram://nn-{uuid.uuid4().hex}/index"  # TensorFlow's stand-in for gs://.
+    argv = ["build", f"--embed_output_dir={nn.UPSTREAM_EMBEDS}", f"--index_output_dir={index_dir}"]
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = tool_main(argv)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 130, capsys.readouterr().err
+    assert [name for name in os.listdir(scratch) if name.startswith("tfhub-ann-")] == []
+    monkeypatch.setattr(ann.HnswlibIndex, "build", built)
+    assert tool_main(argv) == 0  # Uninterrupted: copied there, and the staging removed.
+    import tensorflow as tf
+
+    assert files.INDEX_FILENAME in tf.io.gfile.listdir(index_dir)
+    assert [name for name in os.listdir(scratch) if name.startswith("tfhub-ann-")] == []

@@ -8,12 +8,14 @@ as upstream's pickles, so tensorflow_hub 0.10's `make_nearest_neighbour_index qu
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -358,8 +360,10 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
         int(vectors.shape[1]),
         {"num_trees": config.num_trees} if library == "annoy" else {},
     )
-    with files.output_folder(config.index_output_dir, flag="index_output_dir") as output_dir:
-        local = output_dir if not files.is_remote(output_dir) else _local_staging()
+    with (
+        files.output_folder(config.index_output_dir, flag="index_output_dir") as output_dir,
+        _staged(output_dir) as local,
+    ):
         started = time.perf_counter()
         index.build(vectors)
         info = _index_info(index, len(items), time.perf_counter() - started)
@@ -367,25 +371,33 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
         files.write_mapping(local, items, upstream_pickle=config.upstream_format)
         files.write_json(os.path.join(local, files.INDEX_INFO_JSON), info)
         _copy_matrix(config, local, int(vectors.shape[1]))
-        if local != output_dir:
-            _upload(local, output_dir)
     logger.info(
         "Built a %s index of %d items in %.2f s.", library, len(items), info["build_seconds"]
     )
     return info
 
 
-def _local_staging() -> str:
+@contextlib.contextmanager
+def _staged(output_dir: str) -> Iterator[str]:
+    """Yields the local folder to write the index files into: `output_dir` itself, or for a
+    remote one (gs://...) a staging folder in TMPDIR (the libraries write local files only),
+    copied to `output_dir` when the block succeeds and removed however it ends (Ctrl-C,
+    SIGTERM or a failure left it, as big as the index)."""
+    if not files.is_remote(output_dir):
+        yield output_dir
+        return
     import tempfile
 
-    return tempfile.mkdtemp(prefix="tfhub-ann-")
+    local = tempfile.mkdtemp(prefix="tfhub-ann-")
+    try:
+        yield local
+        _upload(local, output_dir)
+    finally:
+        shutil.rmtree(local, ignore_errors=True)
 
 
 def _upload(local: str, remote: str) -> None:
-    """Copies a staged folder to a remote one (gs://...), then removes the staging."""
+    """Copies a staged folder's files to a remote one (gs://...)."""
     gfile = import_tensorflow("Remote index folders").io.gfile
-    try:
-        for name in sorted(os.listdir(local)):
-            gfile.copy(os.path.join(local, name), files.join(remote, name), overwrite=True)
-    finally:
-        shutil.rmtree(local, ignore_errors=True)
+    for name in sorted(os.listdir(local)):
+        gfile.copy(os.path.join(local, name), files.join(remote, name), overwrite=True)
