@@ -592,3 +592,25 @@ def test_an_interrupted_build_into_a_remote_folder_leaves_no_local_staging(
 
     assert files.INDEX_FILENAME in tf.io.gfile.listdir(index_dir)
     assert [name for name in os.listdir(scratch) if name.startswith("tfhub-ann-")] == []
+
+
+def test_a_full_disk_under_an_annoy_index_is_one_line_and_the_old_index_stays(tmp_path, capfd):
+    """annoy's OSError for a full disk has no errno (only "(28)" at its message's end), and
+    annoy prints it on stderr itself: the command printed that line, then "tfhub: OS error:
+    Unable to write: ..." naming no folder and saying nothing of freeing space."""
+    small = tmp_path / "small"
+    small.mkdir()
+    nn.write_records(small / "emb-00000-of-00001.tfrecords", [(b"a", [1.0, 0.0]), (b"b", [0, 1])])
+    with mounts.tmpfs(tmp_path / "fs", "size=512k") as disk:
+        index = disk / "index"
+        build = ["build", f"--index_output_dir={index}", "--index_library=annoy"]
+        assert tool_main([*build, f"--embed_output_dir={small}"]) == 0
+        before = {name: (index / name).read_bytes() for name in os.listdir(index)}
+        capfd.readouterr()
+        assert tool_main([*build, f"--embed_output_dir={nn.UPSTREAM_EMBEDS}"]) == 1
+        err = [line for line in capfd.readouterr().err.splitlines() if line.strip()]
+        assert err[-1].startswith(f"tfhub: error: Cannot write the index folder {index}: "), err
+        assert "Free space on its disk" in err[-1]
+        assert [line for line in err if "No space left" in line] == err[-1:]
+        assert os.listdir(disk) == ["index"]
+        assert {name: (index / name).read_bytes() for name in os.listdir(index)} == before

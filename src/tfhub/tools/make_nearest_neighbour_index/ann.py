@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import abc
 import logging
+import os
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ... import errors
+from ...utils import native_stderr
 from ...utils.lazy import import_optional
 from ...utils.threads import daemon_thread
 
@@ -71,6 +74,17 @@ def stoppable(call: Callable[[], None], *, name: str) -> None:
         raise failure[0]
 
 
+def _with_errno(err: OSError, path: str) -> OSError:
+    """annoy's OSError for a failed file operation has no errno, only at its message's end
+    ("Unable to write: No space left on device (28)"): an OSError with that errno instead, so
+    that a full disk reads as one; `err` itself if it has an errno or names none."""
+    found = re.search(r"\((\d+)\)\s*$", str(err))
+    if err.errno is not None or found is None:
+        return err
+    number = int(found.group(1))
+    return OSError(number, os.strerror(number), path)
+
+
 class DimensionMismatch(ValueError):
     """An index file that does not hold vectors of the expected size (annoy can tell)."""
 
@@ -123,7 +137,14 @@ class AnnoyIndex(AnnIndex):
         stoppable(lambda: self._index.build(num_trees), name="tfhub-annoy-build")
 
     def save(self, path: str) -> None:
-        self._index.save(path)
+        with native_stderr.captured():  # annoy prints its error too; the OSError says it.
+            try:
+                self._index.save(path)
+            except OSError as err:
+                numbered = _with_errno(err, path)
+                if numbered is err:
+                    raise
+                raise numbered from err
 
     def load(self, path: str) -> int:
         self._index = self._new()
