@@ -220,6 +220,41 @@ def test_a_model_tflite_cannot_convert_is_one_error_naming_the_ops(
     assert "Custom ops: BesselI0e" in capfd.readouterr().err  # ... unless TFHUB_DEBUG is set.
 
 
+def _save_module_with_string_ops(path: Path) -> str:
+    """An image feature vector that goes through strings (AsString, StringToNumber): TFLite has
+    them only as TF Select ops."""
+    import tensorflow as tf
+
+    class Strings(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32)])
+        def __call__(self, images):
+            means = tf.reduce_mean(images, axis=[1, 2])
+            return tf.strings.to_number(tf.strings.as_string(means, precision=4))
+
+    tf.saved_model.save(Strings(), os.fspath(path))
+    return os.fspath(path)
+
+
+def test_a_model_with_string_ops_is_one_short_error_naming_them(tmp_path: Path) -> None:
+    """The converter lists string ops as "TF Select ops: ...", not "Custom ops" or "Flex ops":
+    the error held its whole first line instead (~1,000 characters of MLIR locations)."""
+    layer = load_module_layer(_save_module_with_string_ops(tmp_path / "m"), trainable=False)
+    model = build_model(layer, get_default_hparams(), (32, 32), 3)
+    out = tmp_path / "out"
+    outputs = Outputs(tflite_output_file=os.fspath(out / "model.tflite"))
+    with pytest.raises(errors.TFLiteConversionError) as caught:
+        export(model, ("a", "b", "c"), outputs, say=print)
+    message = str(caught.value)
+    assert "TensorFlow Lite has no builtin op for AsString, StringToNumber." in message
+    assert caught.value.ops == ["AsString", "StringToNumber"] and len(message) < 600
+    assert not out.exists()  # No .tflite, and the temporary SavedModel is removed.
+    from tfhub.tools.make_image_classifier import tflite
+
+    # A reason that names no op is cut to its first 300 characters.
+    other = tflite._conversion_error("Could not translate: " + "loc(x) " * 200, "m.tflite")
+    assert other.ops == [] and "...). The SavedModel" in str(other) and len(str(other)) < 900
+
+
 # Upstream's flags of tools/make_image_classifier/make_image_classifier.py at v0.10.0, read from
 # its wheel: name -> default.
 UPSTREAM_FLAG_DEFAULTS = {

@@ -46,8 +46,13 @@ def tflite_bytes(saved_model_dir: str, *, output_file: str = "") -> bytes:
     raise _conversion_error(str(failure), output_file) from failure
 
 
-# The converter's list of the ops it has no builtin for, e.g. "Custom ops: BesselI0e, Lgamma".
-_MISSING_OPS = re.compile(r"^(?:Custom|Flex) ops: (.+)$", re.MULTILINE)
+# The converter's list of the ops it has no builtin for, e.g. "Custom ops: BesselI0e, Lgamma",
+# or "TF Select ops: AsString, StringToNumber" (ops TensorFlow's own kernels could run).
+_MISSING_OPS = re.compile(r"^(?:Custom|Flex|TF Select) ops: (.+)$", re.MULTILINE)
+
+# At most this much of the converter's first line, when it names no op (it may run on for
+# a thousand characters of MLIR locations).
+_REASON_CHARS = 300
 
 
 def _conversion_error(message: str, output_file: str) -> errors.TFLiteConversionError:
@@ -57,7 +62,10 @@ def _conversion_error(message: str, output_file: str) -> errors.TFLiteConversion
         why = f"TensorFlow Lite has no builtin op for {', '.join(ops)}"
     else:
         lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-        why = f"the converter failed ({lines[0] if lines else 'no reason given'})"
+        reason = lines[0] if lines else "no reason given"
+        if len(reason) > _REASON_CHARS:
+            reason = reason[: _REASON_CHARS - 3] + "..."
+        why = f"the converter failed ({reason})"
     return errors.TFLiteConversionError(
         f"Cannot convert the trained model to a .tflite file: {why}. The SavedModel and labels "
         "file, if asked for, are written. Leave out --tflite_output_file, or convert the "
