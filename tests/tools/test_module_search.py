@@ -317,3 +317,35 @@ def test_module_flags_are_required(shape_images, capsys):
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("tfhub: ") and "--module" in line
     assert not os.path.exists("modules.txt")
+
+
+def _save_nan_module(path) -> str:
+    """An image module whose feature vectors are NaN (0/0): a broken module, as one that
+    overflows in float16 is."""
+    import tensorflow as tf
+
+    class Nan(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32)])
+        def __call__(self, images):
+            means = tf.reduce_mean(images, axis=[1, 2])
+            return means * 0.0 / 0.0
+
+    tf.saved_model.save(Nan(), os.fspath(path))
+    return os.fspath(path)
+
+
+@pytest.mark.tf
+def test_a_module_whose_vectors_are_not_finite_is_not_ranked(
+    shape_images, image_modules, tmp_path, capsys
+):
+    """NaN distances made argmin pick the first image: the module was ranked with an error
+    rate that meant nothing (0.667 on three classes)."""
+    nan = _save_nan_module(tmp_path / "nan")
+    good = image_modules["fixed"]
+    assert tool_main([f"--dataset={shape_images}#9", f"--module={nan}", f"--module={good}"]) == 1
+    printed = capsys.readouterr()
+    table = printed.out.strip().splitlines()
+    assert len(table) == 3 and table[2].split()[-1] == good
+    (line,) = [line for line in printed.err.splitlines() if line.startswith("tfhub: error: ")]
+    assert f"{nan} is not an image feature-vector module: its feature vectors of 9 of 9" in line
+    assert "hold NaN or infinity" in line and line.endswith(f"Received: module={nan!r}")

@@ -207,6 +207,23 @@ def check_feature_vector(
     return int(output.shape[1])
 
 
+def check_finite_vectors(vectors: Any, handle: str, *, flag: str = "tfhub_module") -> None:
+    """Checks the module's feature vectors of the images, [n, dim], for NaN and infinity (a
+    broken module, or one that overflows): no distance between such vectors means anything.
+    Not checked on the black images of `check_feature_vector`, on which a module that
+    standardizes each image may divide by zero and still serve real images.
+
+    Raises:
+        tfhub.errors.NotAnImageModuleError: saying for how many of the images.
+    """
+    import numpy as np
+
+    bad = int(np.sum(~np.isfinite(np.asarray(vectors)).all(axis=1)))
+    if bad:
+        problem = f"its feature vectors of {bad} of {len(vectors)} images hold NaN or infinity"
+        raise _not_image_module(handle, problem, flag)
+
+
 def _call_errors() -> tuple[type[BaseException], ...]:
     """What a module that cannot take the images raises when called."""
     import tensorflow as tf

@@ -298,13 +298,16 @@ def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | N
     """The module's feature vectors of every image of the dataset, [n, dim].
 
     Raises:
-        tfhub.errors.NotAnImageModuleError: the module does not map images to vectors.
+        tfhub.errors.NotAnImageModuleError: the module does not map images to vectors, or
+            gives vectors that hold NaN or infinity.
     """
     layer = image_modules.load_module_layer(handle, trainable=False, flag="module")
     size = _image_size(layer, handle, image_size)
     image_modules.check_feature_vector(layer, handle, size, flag="module")
     outputs = [np.asarray(layer(batch)) for batch in dataset.batches(size, _BATCH)]
-    return np.concatenate(outputs)
+    vectors = np.concatenate(outputs)
+    image_modules.check_finite_vectors(vectors, handle, flag="module")
+    return vectors
 
 
 def score_module(
