@@ -349,3 +349,16 @@ def test_a_module_whose_vectors_are_not_finite_is_not_ranked(
     (line,) = [line for line in printed.err.splitlines() if line.startswith("tfhub: error: ")]
     assert f"{nan} is not an image feature-vector module: its feature vectors of 9 of 9" in line
     assert "hold NaN or infinity" in line and line.endswith(f"Received: module={nan!r}")
+
+
+@pytest.mark.tf
+def test_fewer_examples_than_classes_leave_out_classes_not_blame_their_images(
+    shape_images, image_modules, capsys
+):
+    """`#2` of three classes takes one image of each of the first two: the third class used to
+    be an error saying its folder held "no readable image" and to replace damaged files."""
+    argv = [f"--dataset={shape_images}#2", f"--module={image_modules['fixed']}"]
+    assert tool_main(argv) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"# Module ranking for {shape_images}#2 (2 images")
+    assert out[2].split()[1] == "1.000"  # One image of each class: its neighbour is the other.

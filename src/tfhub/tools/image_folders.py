@@ -230,8 +230,14 @@ def _report_unreadable(files: ImageFiles, read: np.ndarray) -> tuple[str, ...]:
             named(skipped),
             _WEBP_HINT if webp else "",
         )
-    label_ids = np.asarray(files.label_ids, np.int32)[read]
-    unreadable = [label for i, label in enumerate(files.labels) if not np.any(label_ids == i)]
+    listed = np.asarray(files.label_ids, np.int32)
+    label_ids = listed[read]
+    # Only classes with files listed (module_search's `#N` may take none of some classes).
+    unreadable = [
+        label
+        for i, label in enumerate(files.labels)
+        if np.any(listed == i) and not np.any(label_ids == i)
+    ]
     if unreadable:
         raise _folder_error(
             files.image_dir,
