@@ -491,8 +491,8 @@ def test_ctrl_c_during_an_hnswlib_build_stops_it_after_the_chunk_being_added(
 
         def add_items(self, data, ids):
             added.append(len(data))
+            os.kill(os.getpid(), signal.SIGINT)  # The command stops; the build after the chunk.
             self.index.add_items(data, ids)
-            os.kill(os.getpid(), signal.SIGINT)  # Python acts on it once hnswlib returns.
 
     monkeypatch.setattr(ann.HnswlibIndex, "_new", lambda self: Interrupted(new_index(self)))
     argv = ["build", f"--embed_output_dir={embeds}", f"--index_output_dir={tmp_path / 'i'}"]
@@ -506,6 +506,36 @@ def test_ctrl_c_during_an_hnswlib_build_stops_it_after_the_chunk_being_added(
     assert code == 130
     assert added == [chunk]  # It stopped after one chunk, not after all items.
     assert not (tmp_path / "i").exists()
+
+
+def test_ctrl_c_during_an_hnswlib_chunk_ends_the_build_at_once():
+    """Python acted on Ctrl-C or SIGTERM only after the chunk being added: 10-20 s for 10,000
+    items of 768 dimensions (a BERT-sized embedding), longer than `docker stop` waits."""
+    import signal
+    import threading
+    import time
+
+    from tfhub.tools.make_nearest_neighbour_index import ann
+
+    vectors = np.random.default_rng(0).normal(size=(ann.HNSWLIB_CHUNK, 384))  # 3-10 s here.
+    index = ann.make_index("hnswlib", vectors.shape[1])
+    sent = []
+
+    def interrupt():
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.3, interrupt)
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            index.build(vectors)
+        waited = time.monotonic() - sent[0]
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert waited < 1, f"Ctrl-C took {waited:.1f} s to end the build"
 
 
 def test_sigterm_during_an_annoy_build_ends_it_at_once(tmp_path):
