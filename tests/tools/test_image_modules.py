@@ -178,3 +178,36 @@ def test_a_module_with_damaged_files_is_one_error_naming_the_flag(
         load_module_layer(os.fspath(copy), trainable=False, flag="module")
     assert str(caught.value).endswith(f"Received: module={os.fspath(copy)!r}")
     assert isinstance(caught.value, OSError) and "\n" not in str(caught.value)
+
+
+@pytest.mark.tf
+def test_a_module_calling_python_code_says_the_saved_model_lacks_it(tmp_path: Path) -> None:
+    """A SavedModel keeps no tf.py_function's Python code: calling one said "Could not find
+    callback with key=pyfunc_0 in the registry. Traceback (most recent call last): ..."."""
+    from tests._helpers.python_process import run_python
+
+    from tfhub.tools.image_modules import check_feature_vector
+
+    path = os.fspath(tmp_path / "py_function")
+    run_python(  # Saved by another process: this one would still hold the Python function.
+        """
+        import sys
+        import tensorflow as tf
+
+        class PyFunc(tf.Module):
+            @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32)])
+            def __call__(self, images):
+                means = tf.reduce_mean(images, axis=[1, 2])
+                doubled = tf.py_function(lambda x: x * 2, [means], tf.float32)
+                return tf.ensure_shape(doubled, [None, 3])
+
+        tf.saved_model.save(PyFunc(), sys.argv[1])
+        """,
+        path,
+    )
+    with pytest.raises(errors.NotAnImageModuleError) as caught:
+        check_feature_vector(_layer(path), path, (32, 32))
+    message = str(caught.value)
+    _one_line_with_the_reason(message, "Could not find callback with key=pyfunc_0")
+    assert "Traceback" not in message and message.count("Could not find callback") == 1
+    assert "tf.py_function or tf.numpy_function, whose Python code a SavedModel does not" in message

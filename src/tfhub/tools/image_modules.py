@@ -304,6 +304,15 @@ _WRAPPER_LINE = re.compile(
     r"<stack traces unavailable>|Node: "
 )
 _NODE_MARKS = re.compile(r"\s*\[\[\{\{node [^}]*\}\}\]\]|\s*\[Op:[^\]]*\]")
+# A Python traceback that TensorFlow appends to an error raised by Python code in the graph
+# (tf.py_function's EagerPyFunc): it ends with the reason again.
+_PYTHON_TRACEBACK = re.compile(r"^Traceback \(most recent call last\):.*", re.MULTILINE | re.DOTALL)
+# What a tf.py_function or tf.numpy_function of a loaded SavedModel fails with.
+_PYFUNC_MISSING = "Could not find callback with key=pyfunc_"
+_PYFUNC_HINT = (
+    " (the module calls tf.py_function or tf.numpy_function, whose Python code a SavedModel "
+    "does not keep)"
+)
 
 
 def module_reason(err: BaseException, *, limit: int = _REASON_LIMIT) -> str:
@@ -326,8 +335,12 @@ def module_reason(err: BaseException, *, limit: int = _REASON_LIMIT) -> str:
     original = errors.original_before_keras(err) or err
     message = getattr(original, "message", None)  # An OpError's, without its class.
     text = _ANSI_CODE.sub("", message if isinstance(message, str) else str(original))
-    lines = [line for line in _KERAS_ARGUMENTS.sub("", text).splitlines() if line.strip()]
+    text = _PYTHON_TRACEBACK.sub("", _KERAS_ARGUMENTS.sub("", text))
+    lines = [line for line in text.splitlines() if line.strip()]
     kept = [line for line in lines if not line[0].isspace() and not _WRAPPER_LINE.match(line)]
     reason = " ".join(_NODE_MARKS.sub("", " ".join(kept or lines[:1])).split())
     reason = reason or type(original).__name__
-    return reason if len(reason) <= limit else reason[: limit - 3].rstrip() + "..."
+    hint = _PYFUNC_HINT if _PYFUNC_MISSING in reason else ""
+    if hint:
+        reason, limit = reason.rstrip("."), limit - len(hint)
+    return (reason if len(reason) <= limit else reason[: limit - 3].rstrip() + "...") + hint
