@@ -644,3 +644,17 @@ def test_a_full_disk_under_an_annoy_index_is_one_line_and_the_old_index_stays(tm
         assert [line for line in err if "No space left" in line] == err[-1:]
         assert os.listdir(disk) == ["index"]
         assert {name: (index / name).read_bytes() for name in os.listdir(index)} == before
+
+
+@pytest.mark.parametrize("library", ["faiss", "usearch"])
+def test_a_full_disk_under_a_faiss_or_usearch_index_is_one_line(library, tmp_path, capsys):
+    """faiss and USearch fail a write with a RuntimeError that has no errno: a full disk was
+    "tfhub: unexpected error: RuntimeError: Failed to serialize into stream" (USearch)."""
+    pytest.importorskip("usearch.index" if library == "usearch" else library)
+    with mounts.tmpfs(tmp_path / "fs", "size=256k") as disk:
+        argv = [f"--embed_output_dir={nn.UPSTREAM_EMBEDS}", f"--index_output_dir={disk / 'i'}"]
+        assert tool_main(["build", *argv, f"--index_library={library}"]) == 1
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+        assert line.startswith(f"tfhub: error: Cannot write the index folder {disk / 'i'}: ")
+        assert "Free space on its disk" in line
+        assert os.listdir(disk) == []

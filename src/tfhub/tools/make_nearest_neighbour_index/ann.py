@@ -9,6 +9,7 @@ upstream's, and the only one whose files upstream's tool reads.
 from __future__ import annotations
 
 import abc
+import errno
 import logging
 import os
 import re
@@ -85,6 +86,24 @@ def _with_errno(err: OSError, path: str) -> OSError:
         return err
     number = int(found.group(1))
     return OSError(number, os.strerror(number), path)
+
+
+def full_disk_error(path: str) -> OSError | None:
+    """An OSError of a full disk for a failed write of `path` whose error says nothing of it
+    (faiss's and USearch's RuntimeError carry no errno), if `path`'s disk has no free block
+    left (the failed write filled it); else None.
+
+    Args:
+        path: the file that could not be written.
+
+    Returns:
+        OSError(ENOSPC) naming `path`, or None.
+    """
+    try:
+        blocks = os.statvfs(os.path.dirname(path) or ".").f_bavail
+    except OSError:
+        return None
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path) if blocks == 0 else None
 
 
 class DimensionMismatch(ValueError):
