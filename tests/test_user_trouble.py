@@ -409,6 +409,31 @@ def test_a_stop_signal_a_library_turns_into_its_own_error_still_ends_as_stopped(
     assert "the worker was lost" not in done.stderr
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_while_the_ending_command_is_reported_is_no_traceback(signum):
+    """A signal that arrived once the command had ended (here while its error is reported)
+    raised out of the reporting: a traceback ending in `_Terminated`, exit 1. It now ends the
+    program as that signal does, after the report."""
+    what_follows = f"""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {{{int(signum)}}})
+    os.kill(os.getpid(), {int(signum)})  # Pending until the error below is read.
+
+    class Failure(Exception):
+        def __str__(self):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {{{int(signum)}}})  # Arrives here.
+            time.sleep(0.1)
+            return "the work failed"
+
+    raise Failure()
+    """
+    done = _run_self_terminating(what_follows)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "the work failed" in done.stderr, done.stderr
+    assert done.returncode == 128 + signum, done.stdout + done.stderr
+    ended = "interrupted" if signum == signal.SIGINT else f"terminated ({signum.name})"
+    assert done.stderr.strip().splitlines()[-1] == f"prog: {ended}, as it ended"
+
+
 def test_under_nohup_sighup_stays_ignored():
     """`nohup tfhub pull ...`: the user asked the command to outlive its terminal."""
     ignored = _run_self_terminating(

@@ -212,8 +212,22 @@ class _Redelivery:
 _redelivery: _Redelivery | None = None
 
 
+class StopSignals:
+    """What `_stop_signals_unwind` shares with the block it wraps.
+
+    Once the block sets `command_over` (the command returned or raised), a stop signal no
+    longer raises: raised there, while the command's error is reported or the block's other
+    context managers close, it escaped as a traceback and exit 1, and left the handlers in
+    place. It is noted in `late` instead, unless the command was stopped already.
+    """
+
+    def __init__(self) -> None:
+        self.command_over = False
+        self.late: signal.Signals | None = None
+
+
 @contextlib.contextmanager
-def _stop_signals_unwind() -> Iterator[None]:
+def _stop_signals_unwind() -> Iterator[StopSignals]:
     """Makes SIGTERM (`kill`, `timeout`, `docker stop`) and SIGHUP (a closed terminal or ssh
     connection) unwind the command as Ctrl-C does; each of the three (Ctrl-C while Python's
     own handler is in place) is delivered again if its KeyboardInterrupt is swallowed.
@@ -225,20 +239,25 @@ def _stop_signals_unwind() -> Iterator[None]:
     replaces this one while it serves). If the KeyboardInterrupt is swallowed, the signal is
     delivered again (`_Redelivery`).
     """
+    stops = StopSignals()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stops
         return
     handled = [num for num in _STOP_SIGNALS if signal.getsignal(num) is signal.SIG_DFL]
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # Python's own Ctrl-C.
         handled.append(signal.SIGINT)
     if not handled:
-        yield
+        yield stops
         return
     previous = {signum: signal.getsignal(signum) for signum in handled}
     redelivery = _Redelivery()
 
     def terminate(signum: int, frame: object) -> None:
         global _stopped_by
+        if stops.command_over:  # Too late to unwind the command: noted (see StopSignals).
+            if _stopped_by is None:
+                stops.late = signal.Signals(signum)
+            return
         _stopped_by = signal.Signals(signum)
         raise redelivery.raised(signal.Signals(signum))
 
@@ -248,7 +267,7 @@ def _stop_signals_unwind() -> Iterator[None]:
         signal.signal(signum, terminate)
     try:
         redelivery.start()  # Inside: the handlers are put back even if no thread can start.
-        yield
+        yield stops
     finally:
         redelivery.stop()
         redelivery.join()  # No redelivery after this: Python's Ctrl-C handler comes back.
@@ -302,25 +321,36 @@ def run_reported(
     from ..utils.logging import cli_logging
 
     with (
-        _stop_signals_unwind(),
+        _stop_signals_unwind() as stops,
         _file_names_printable(),
         quiet_tensorflow(quiet=not tensorflow_logs),
         cli_logging(verbose=verbose),
     ):
+        code = _run_command(command, prog, stops)
+    if stops.late is not None:  # The command had ended: its outputs are whole.
+        return _say_stopped(prog, stops.late, ", as it ended")
+    return code
+
+
+def _run_command(command: Callable[[], int | None], prog: str, stops: StopSignals) -> int:
+    """`run_reported`'s work inside its context managers: the command's exit code."""
+    try:
         try:
             code = int(command() or 0)
-            flush_stdout()  # A closed pipe shows here, not in Python's exit.
-            return code
-        except KeyboardInterrupt as err:  # Also when a library re-raised it as a plain one.
-            return _report_stopped(prog, err)
-        except BrokenPipeError as err:
-            if not _stdout_is_closed():
-                return report(err)
-            return 141  # 128 + SIGPIPE: what `cmd | head` expects of a writer it stopped.
-        except Exception as err:
-            if _stopped_by is not None:  # A library made the signal's unwind an error of its
-                return _report_stopped(prog, err)  # own (Apache Beam's runner may).
+        finally:
+            stops.command_over = True
+        flush_stdout()  # A closed pipe shows here, not in Python's exit.
+        return code
+    except KeyboardInterrupt as err:  # Also when a library re-raised it as a plain one.
+        return _report_stopped(prog, err)
+    except BrokenPipeError as err:
+        if not _stdout_is_closed():
             return report(err)
+        return 141  # 128 + SIGPIPE: what `cmd | head` expects of a writer it stopped.
+    except Exception as err:
+        if _stopped_by is not None:  # A library made the signal's unwind an error of its
+            return _report_stopped(prog, err)  # own (Apache Beam's runner may).
+        return report(err)
 
 
 def _report_stopped(prog: str, err: BaseException) -> int:
@@ -332,11 +362,17 @@ def _report_stopped(prog: str, err: BaseException) -> int:
     notes = getattr(err, "__notes__", None)
     said = " ".join(str(note) for note in notes) if isinstance(notes, list) else ""
     said = f". {redact(' '.join(said.split()))}" if said.strip() else ""
-    if _stopped_by is not None and _stopped_by != signal.SIGINT:
-        tell(f"{prog}: terminated ({_stopped_by.name}){said}")
-        return 128 + _stopped_by
-    tell(f"{prog}: interrupted{said}")  # Ctrl-C, as Python's own handler ends it.
-    return 130
+    return _say_stopped(prog, _stopped_by or signal.SIGINT, said)
+
+
+def _say_stopped(prog: str, signum: signal.Signals, said: str) -> int:
+    """Tells that `signum` ended the command (`said`: what to add); returns the exit code:
+    130 for Ctrl-C (SIGINT), as Python's own handler ends it; 128 + the signal otherwise."""
+    if signum == signal.SIGINT:
+        tell(f"{prog}: interrupted{said}")
+        return 130
+    tell(f"{prog}: terminated ({signum.name}){said}")
+    return 128 + signum
 
 
 def flush_stdout() -> None:
