@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .. import errors
+from ..utils.paths import make_folders
 from . import commit
 
 logger = logging.getLogger(__name__)
@@ -231,21 +232,15 @@ def lock_model_folder(stack: contextlib.ExitStack, folder: Path, made: list[Path
 
 
 def _make_folders(folder: Path, made: list[Path]) -> None:
-    """Creates a folder and its missing parents, appending each one this call creates (not
-    one that exists, or that another process creates meanwhile) to `made`, outermost first.
+    """Creates a folder and its missing parents (`paths.make_folders`), appending each one this
+    call creates (not one that exists, or that another process creates meanwhile) to `made`,
+    outermost first.
 
     Raises:
         OSError: a folder cannot be made (FileNotFoundError: a parent was removed meanwhile).
     """
-    for path in [*reversed(folder.parents), folder]:
-        if path.is_dir():
-            continue
-        try:
-            path.mkdir()
-        except FileExistsError:
-            if not path.is_dir():  # A file in the way.
-                raise
-            continue
+    for created in make_folders(os.fspath(folder)):
+        path = Path(created)
         if path not in made:  # Made again after a failed publish removed it: listed once.
             made.append(path)
             made.sort(key=lambda made_path: len(made_path.parts))  # Outermost first.

@@ -53,6 +53,7 @@ from ..utils.paths import (
     STREAMS,
     closed_descriptor,
     describe_descriptor,
+    make_folders,
     nearest_existing,
     special_kind,
 )
@@ -302,30 +303,9 @@ def _start_folder(
 
 
 def _make_folders(folder: str) -> list[str]:
-    """Creates `folder` and its missing parents; returns those it created, deepest first.
-
-    A folder that appears meanwhile (another writer) is used and not listed. If a folder
-    cannot be created, those created so far are removed again before the error propagates.
-    """
-    missing: list[str] = []
-    current = os.path.abspath(folder)
-    while not os.path.lexists(current):
-        missing.append(current)
-        current = os.path.dirname(current)
-    created: list[str] = []
-    try:
-        for each in reversed(missing):
-            try:
-                os.mkdir(each)
-            except FileExistsError:
-                if not os.path.isdir(each):
-                    raise
-                continue
-            created.insert(0, each)
-    except BaseException:
-        _remove_created(created)
-        raise
-    return created
+    """Creates `folder` and its missing parents (`make_folders`); returns those it created,
+    deepest first, as `_remove_created` takes them."""
+    return list(reversed(make_folders(folder)))
 
 
 def _remove_created(created: list[str]) -> None:

@@ -1,7 +1,9 @@
-"""Questions about local paths that several parts of tfhub ask (stat calls only)."""
+"""Questions about local paths that several parts of tfhub ask (stat calls only), and making a
+folder with its missing parents (`make_folders`)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -102,3 +104,46 @@ def is_terminal(path: str) -> bool:
         return os.isatty(descriptor)
     finally:
         os.close(descriptor)
+
+
+def make_folders(folder: str) -> list[str]:
+    """Creates `folder` and its missing parents, as `os.makedirs` does, telling which it made.
+
+    A folder that appears meanwhile (another writer) is used and not listed. If one cannot be
+    created, the empty ones this call created are removed again before the error propagates.
+
+    Args:
+        folder: the folder to make.
+
+    Returns:
+        The folders this call created, outermost first (empty: `folder` existed).
+
+    Raises:
+        OSError: a folder cannot be made (NotADirectoryError or FileExistsError: a file or a
+            link to nothing is in the way; FileNotFoundError: a parent was removed meanwhile).
+    """
+    missing: list[str] = []
+    current = os.path.abspath(folder)
+    while not os.path.lexists(current):
+        missing.append(current)
+        current = os.path.dirname(current)
+    if not os.path.isdir(current):  # A file, or a link to nothing, in the way.
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), current)
+    created: list[str] = []
+    try:
+        for each in reversed(missing):
+            try:
+                os.mkdir(each)
+            except FileExistsError:
+                if not os.path.isdir(each):
+                    raise
+                continue
+            created.append(each)
+    except BaseException:
+        for each in reversed(created):
+            try:
+                os.rmdir(each)
+            except OSError:  # Someone else's files are in it: it is theirs now.
+                pass
+        raise
+    return created
