@@ -59,8 +59,17 @@ class PackedArchive:
 
 
 def _members(model_dir: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
-    """(archive name, path, lstat) of every entry below `model_dir`, sorted, parents first."""
-    for folder, subdirs, files in os.walk(model_dir):
+    """(archive name, path, lstat) of every entry below `model_dir`, sorted, parents first.
+
+    Raises:
+        NotAModelError: for a symlink or a special file.
+        OSError: for a folder that cannot be listed (`os.walk` would skip it silently).
+    """
+
+    def unreadable(err: OSError) -> None:
+        raise _unreadable(err) from err
+
+    for folder, subdirs, files in os.walk(model_dir, onerror=unreadable):
         subdirs.sort()
         base = Path(folder)
         for name in sorted([*subdirs, *files]):
@@ -75,6 +84,16 @@ def _members(model_dir: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
                     reason=f"not a regular file: {path.relative_to(model_dir).as_posix()}",
                 )
             yield path.relative_to(model_dir).as_posix(), path, info
+
+
+def _unreadable(err: OSError) -> OSError:
+    """The error (of `err`'s type) for a file or folder of the model that cannot be read."""
+    failure = type(err)(
+        f"Cannot read {err.filename} ({err.strerror}): make it readable (`chmod -R u+rX` as its "
+        "owner), or pack as a user who can read it."
+    )
+    failure.errno = err.errno
+    return failure
 
 
 def _sorted_members(model_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
@@ -155,7 +174,8 @@ def pack(
         NotAModelError: if the folder holds no saved_model.pb or a symlink/special file.
         PublishTargetError: if `output` is inside `model_dir`, names a closed stream (/dev/stdout
             after `>&-`), a terminal, a block device or a socket (a ValueError).
-        OSError: if the archive cannot be written (nothing is left behind).
+        OSError: if a file or folder of the model cannot be read, or the archive cannot be
+            written (nothing is left behind either way).
     """
     folder = check_model_folder(model_dir)
     target, kind = _checked_target(output, folder)
@@ -315,7 +335,11 @@ def _write_archive(
                 if member.isdir():
                     tar.addfile(member)
                     continue
-                with open(path, "rb") as data:
+                try:
+                    data = open(path, "rb")
+                except OSError as err:
+                    raise _unreadable(err) from err
+                with data:
                     tar.addfile(member, data)
 
 
