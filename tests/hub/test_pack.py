@@ -141,7 +141,7 @@ def test_a_full_disk_says_to_free_space_and_leaves_nothing(tf2_model, tmp_path, 
 _KILLED_PACK = """
 import sys, time
 from tfhub.hub import pack
-def write_then_hang(out, members, compresslevel):
+def write_then_hang(out, *args):
     out.write(b"half an archive")
     print("writing", flush=True)
     time.sleep(600)  # Killed here, as the OOM killer would.

@@ -1,5 +1,6 @@
-"""`tfhub pack` / `tfhub publish` of odd model folders: an unreadable folder or file. Each is
-refused with one line naming the file and what to do; no archive (or part of one) is left."""
+"""`tfhub pack` / `tfhub publish` of odd model folders: an unreadable folder or file, a file
+that changes while it is packed. Each is refused with one line naming the file and what to
+do; no archive (or part of one) is left."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from tests._helpers.python_process import child_env, python_command
+
+from tfhub import errors
+from tfhub.hub import pack
 
 
 @pytest.fixture
@@ -64,3 +70,39 @@ def test_what_the_packer_cannot_read_is_named_not_left_out(shared_dir, unreadabl
         "readable (`chmod -R u+rX` as its owner), or pack as a user who can read it.\n"
     )
     assert sorted(os.listdir(shared_dir)) == ["model"]
+
+
+def _change(data: Path, how: str) -> None:
+    """Changes the file `data` a moment after the pack started (it takes a second or so)."""
+    time.sleep(0.2)
+    if how == "shrinks":
+        os.truncate(data, 1 << 20)
+    else:
+        with open(data, "ab") as out:
+            out.write(b"more")
+
+
+@pytest.mark.parametrize("how", ["shrinks", "grows"])
+def test_a_file_that_changes_while_it_is_packed_is_refused(tmp_path, how):
+    """A file that shrank while it was read failed with a bare `unexpected end of data`; one
+    that grew or was rewritten gave an archive of a mix of old and new bytes, exit 0 (`tar`
+    warns "file changed as we read it")."""
+    model = tmp_path / "model"
+    (model / "variables").mkdir(parents=True)
+    (model / "saved_model.pb").write_bytes(b"")
+    data = model / "variables/variables.data-00000-of-00001"
+    with open(data, "wb") as out:
+        out.truncate(128 << 20)  # Sparse: a second or so to read and compress.
+    writer = threading.Thread(target=_change, args=(data, how))
+    writer.start()
+    try:
+        with pytest.raises(errors.NotAModelError) as caught:
+            pack.pack(model, tmp_path / "m.tar.gz")
+    finally:
+        writer.join()
+    assert str(caught.value).startswith(
+        f"{data} changed while it was packed: pack again once nothing writes into the model folder."
+    )
+    assert caught.value.reason == f"changed while packed: {data.relative_to(model).as_posix()}"
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+    assert pack.pack(model, tmp_path / "m.tar.gz").files == 2  # Once it stays as it is.

@@ -171,7 +171,8 @@ def pack(
         The archive written.
 
     Raises:
-        NotAModelError: if the folder holds no saved_model.pb or a symlink/special file.
+        NotAModelError: if the folder holds no saved_model.pb or a symlink/special file, or a
+            file changed while it was packed.
         PublishTargetError: if `output` is inside `model_dir`, names a closed stream (/dev/stdout
             after `>&-`), a terminal, a block device or a socket (a ValueError).
         OSError: if a file or folder of the model cannot be read, or the archive cannot be
@@ -195,7 +196,7 @@ def _write_pack(
     if kind is not None:  # /dev/stdout, a named pipe: written into, never replaced.
         with _write_failures(output, target, None), _open_stream(target, kind) as raw:
             hashing = _HashingWriter(raw, digest)
-            _write_archive(hashing, members, compresslevel)
+            _write_archive(hashing, folder, members, compresslevel)
         size = hashing.size
     else:
         _remove_abandoned_parts(target)
@@ -204,7 +205,7 @@ def _write_pack(
             with _write_failures(output, target, tmp), open(tmp, "wb") as raw:
                 live_files.hold(raw.fileno())  # Live until renamed: not another pack's leftover.
                 hashing = _HashingWriter(raw, digest)
-                _write_archive(hashing, members, compresslevel)
+                _write_archive(hashing, folder, members, compresslevel)
                 raw.flush()
                 os.fsync(raw.fileno())
                 os.replace(tmp, target)
@@ -324,7 +325,7 @@ def _remove_abandoned_parts(target: Path) -> None:
 
 
 def _write_archive(
-    out: Any, members: list[tuple[str, Path, os.stat_result]], compresslevel: int
+    out: Any, folder: Path, members: list[tuple[str, Path, os.stat_result]], compresslevel: int
 ) -> None:
     with gzip.GzipFile(
         filename="", mode="wb", fileobj=out, compresslevel=compresslevel, mtime=0
@@ -334,13 +335,52 @@ def _write_archive(
                 member = _tarinfo(name, info)
                 if member.isdir():
                     tar.addfile(member)
-                    continue
-                try:
-                    data = open(path, "rb")
-                except OSError as err:
-                    raise _unreadable(err) from err
-                with data:
-                    tar.addfile(member, data)
+                else:
+                    _add_file(tar, member, folder, path, info)
+
+
+def _add_file(
+    tar: tarfile.TarFile, member: tarfile.TarInfo, folder: Path, path: Path, info: os.stat_result
+) -> None:
+    """Adds the file `path` (listed with the lstat `info`) as `member`.
+
+    Raises:
+        OSError: if it cannot be read (its own type, saying what to do).
+        NotAModelError: if it is not the file listed any more, or changed while it was read.
+    """
+    try:  # No link followed, no wait for a writer: it may have been replaced since listed.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        if err.errno in (errno.ENOENT, errno.ELOOP):  # Removed, or now a link.
+            raise _changed_error(folder, path) from err
+        raise _unreadable(err) from err
+    with open(fd, "rb") as data:
+        if _changed(info, os.fstat(fd)):
+            raise _changed_error(folder, path)
+        try:
+            tar.addfile(member, data)
+        except OSError as err:
+            if err.errno is not None:  # A write of the archive: `_write_failures` says what.
+                raise
+            raise _changed_error(folder, path) from err  # tarfile: "unexpected end of data".
+        if _changed(info, os.fstat(fd)):
+            raise _changed_error(folder, path)
+
+
+def _changed(listed: os.stat_result, now: os.stat_result) -> bool:
+    """Whether a file is not the one listed, or was written since."""
+    fields = ("st_dev", "st_ino", "st_size", "st_mtime_ns")
+    return any(getattr(listed, field) != getattr(now, field) for field in fields)
+
+
+def _changed_error(folder: Path, path: Path) -> errors.NotAModelError:
+    relative = path.relative_to(folder).as_posix()
+    return errors.NotAModelError(
+        f"{path} changed while it was packed: pack again once nothing writes into the model "
+        f"folder. Received: model_dir={os.fspath(folder)!r}",
+        path=os.fspath(folder),
+        reason=f"changed while packed: {relative}",
+    )
 
 
 class _HashingWriter:
