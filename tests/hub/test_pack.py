@@ -175,8 +175,13 @@ def test_symlinks_are_refused_and_nothing_is_written(tf2_model, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(tf2_model, model)
     (model / "assets/link.txt").symlink_to("/etc/hostname")
-    with pytest.raises(errors.NotAModelError, match="symlink or special file"):
+    with pytest.raises(errors.NotAModelError) as caught:
         pack.pack(model, tmp_path / "x.tar.gz")
+    assert str(caught.value).startswith(
+        f"{model}/assets/link.txt is a symlink; a model archive holds only regular files and "
+        "folders (copy the file it leads to in its place)."
+    )
+    assert caught.value.reason == "not a regular file: assets/link.txt"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 

@@ -1,6 +1,6 @@
-"""`tfhub pack` / `tfhub publish` of odd model folders: an unreadable folder or file, a file
-that changes while it is packed. Each is refused with one line naming the file and what to
-do; no archive (or part of one) is left."""
+"""`tfhub pack` / `tfhub publish` of odd model folders: a named pipe inside, an unreadable
+folder or file, a file that changes while it is packed. Each is refused with one line naming
+the file and what to do; no archive (or part of one) is left."""
 
 from __future__ import annotations
 
@@ -13,10 +13,47 @@ import time
 from pathlib import Path
 
 import pytest
+from tests._helpers import models
 from tests._helpers.python_process import child_env, python_command
 
 from tfhub import errors
 from tfhub.hub import pack
+
+_CLI = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
+
+
+@pytest.fixture(scope="module")
+def tf2_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A TF2 SavedModel, built once for this file."""
+    return Path(models.save_tf2_module(str(tmp_path_factory.mktemp("odd") / "model")))
+
+
+def _tfhub(*argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """Runs `tfhub *argv` in a fresh process."""
+    command = python_command(_CLI, *argv)
+    return subprocess.run(command, env=child_env(), capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.tf
+def test_a_named_pipe_in_the_model_is_refused_before_tensorflow_reads_it(tf2_model, tmp_path):
+    """A FIFO as variables/variables.index: `tfhub pack` and `tfhub publish` refused special
+    files only when packing, after TensorFlow's load, which opened the FIFO and waited for a
+    writer for ever."""
+    model = tmp_path / "model"
+    shutil.copytree(tf2_model, model)
+    (model / "variables/variables.index").unlink()
+    os.mkfifo(model / "variables/variables.index")
+    done = _tfhub("pack", os.fspath(model), "-o", os.fspath(tmp_path / "m.tar.gz"))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        f"tfhub: error: {model}/variables/variables.index is a FIFO; a model archive holds only "
+        "regular files and folders (remove it). Received: "
+        f"model_dir={os.fspath(model)!r}\n"
+    )
+    hub = tmp_path / "hub"
+    done = _tfhub("publish", os.fspath(model), os.fspath(hub), "--handle", "acme/m/1")
+    assert done.returncode == 1 and "variables.index is a FIFO" in done.stderr, done.stderr
+    assert sorted(os.listdir(tmp_path)) == ["model"]  # No archive, no hub folder.
 
 
 @pytest.fixture

@@ -76,14 +76,22 @@ def _members(model_dir: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
             path = base / name
             info = path.lstat()
             if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
-                raise errors.NotAModelError(
-                    f"{path} is a symlink or special file; a model archive holds only regular "
-                    "files and folders (copy the target in its place). Received: "
-                    f"model_dir={os.fspath(model_dir)!r}",
-                    path=os.fspath(model_dir),
-                    reason=f"not a regular file: {path.relative_to(model_dir).as_posix()}",
-                )
+                raise _not_packable(model_dir, path, info)
             yield path.relative_to(model_dir).as_posix(), path, info
+
+
+def _not_packable(model_dir: Path, path: Path, info: os.stat_result) -> errors.NotAModelError:
+    """The error for a symlink or special file `path` in the model folder `model_dir`."""
+    if stat.S_ISLNK(info.st_mode):
+        kind, todo = "symlink", "copy the file it leads to in its place"
+    else:
+        kind, todo = special_kind(os.fspath(path)) or "special file", "remove it"
+    return errors.NotAModelError(
+        f"{path} is a {kind}; a model archive holds only regular files and folders ({todo}). "
+        f"Received: model_dir={os.fspath(model_dir)!r}",
+        path=os.fspath(model_dir),
+        reason=f"not a regular file: {path.relative_to(model_dir).as_posix()}",
+    )
 
 
 def _unreadable(err: OSError) -> OSError:
@@ -150,6 +158,21 @@ def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
             path=os.fspath(model_dir),
             reason="no saved_model.pb",
         )
+    return folder
+
+
+def check_packable(model_dir: str | os.PathLike[str]) -> Path:
+    """`check_model_folder`, and that every entry in the folder is a file or folder.
+
+    Called before TensorFlow loads the model: a named pipe inside would block its load for
+    ever, and a link could lead it anywhere.
+
+    Raises:
+        NotAModelError: if it is not a model folder, or holds a symlink or special file.
+        OSError: if a folder in it cannot be listed.
+    """
+    folder = check_model_folder(model_dir)
+    _sorted_members(folder)
     return folder
 
 
@@ -444,7 +467,7 @@ def pack_model(
         NotAModelError: if the folder is not a loadable model.
         OSError: if the archive cannot be written.
     """
-    folder = check_model_folder(model_dir)
+    folder = check_packable(model_dir)
     target, kind = _checked_target(output, folder)  # Before TensorFlow's seconds.
     check_loadable(model_dir)
     return _write_pack(folder, output, target, kind, compresslevel)

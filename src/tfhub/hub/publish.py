@@ -215,8 +215,11 @@ def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
         NotAModelError: the archive holds a link (`_refuse_links`).
     """
     path = os.fspath(model_dir)
+    if os.path.isdir(path):  # A link or a named pipe inside: refused before TensorFlow reads.
+        pack_lib.check_packable(path)
+        return path
     if not os.path.isfile(path):
-        return path  # A folder, or nothing: check_loadable says which.
+        return path  # Nothing, or a special file: check_loadable says which.
     with open(path, "rb") as handle:
         if _archive.sniff(handle.read(512)) not in ("gzip", "tar", "bz2", "xz"):
             return path  # check_loadable says it is not a folder.
