@@ -197,3 +197,43 @@ def test_a_model_that_is_not_callable_says_how_hub_keras_layer_takes_it(
         str(tmp_path / "exported"), signature="serving_default", output_key="output_0"
     )
     assert layer(np.ones((1, 3), np.float32)).shape == (1, 2)
+
+
+def _limit_memory() -> None:
+    """Caps the child's address space: an unbounded read fails fast instead of filling RAM."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+
+
+@pytest.mark.parametrize(("make", "kind"), [("fifo", "FIFO"), ("/dev/zero", "character device")])
+def test_a_saved_model_pb_that_is_not_a_file_is_refused_not_read_for_ever(
+    tmp_path: Path, make: str, kind: str
+) -> None:
+    """`tfhub inspect` of a folder whose saved_model.pb is a named pipe waited for a writer for
+    ever; one that is a link to /dev/zero read until memory ran out."""
+    import os
+    import subprocess
+
+    from tests._helpers.python_process import child_env, python_command
+
+    model = tmp_path / "model"
+    model.mkdir()
+    if make == "fifo":
+        os.mkfifo(model / "saved_model.pb")
+    else:
+        (model / "saved_model.pb").symlink_to(make)
+    code = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
+    done = subprocess.run(
+        python_command(code, "inspect", os.fspath(model)),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=_limit_memory,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        f"tfhub: error: The model {model} cannot be loaded: saved_model.pb is a {kind}, not a "
+        "file. Check the path, or copy or export the model there again.\n"
+    )

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import cache, errors, model_damage, op_libraries, saved_model, saved_model_proto
 from .utils.lazy import import_tensorflow
+from .utils.paths import special_kind
 
 
 def _shape(shape_proto: Any) -> list[int | None] | None:
@@ -177,6 +178,16 @@ def describe_reusable(module_path: str, *, loaded: Any = None) -> dict[str, Any]
     }
 
 
+def _refuse_special_pb(module_path: str) -> None:
+    """Raises DamagedModelError if saved_model.pb is a special file, links followed: a named
+    pipe would be waited on for ever, /dev/zero read until memory runs out."""
+    pb_path = os.path.join(module_path, saved_model_proto.SAVED_MODEL_FILENAME_PB)
+    kind = special_kind(pb_path)  # None for a gs:// path: only local files are stat'ed.
+    if kind is not None:
+        problem = f"{saved_model_proto.SAVED_MODEL_FILENAME_PB} is a {kind}, not a file"
+        raise saved_model_proto.damaged_model_error(module_path, problem)
+
+
 def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
     """Returns what a model folder holds: format, meta graphs (tags, signatures), variables.
 
@@ -190,10 +201,12 @@ def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
 
     Raises:
         tfhub.errors.TFHubLoadError: if the folder holds no readable saved_model.pb;
-            `tfhub.errors.DamagedModelError` if its checkpoint cannot be read, or an asset file
-            its graphs name is missing (`MissingModelFileError`).
+            `tfhub.errors.DamagedModelError` if its saved_model.pb is a special file (a named
+            pipe, a device) or its checkpoint cannot be read, or an asset file its graphs name
+            is missing (`MissingModelFileError`).
     """
     tf = import_tensorflow("Describing a model")
+    _refuse_special_pb(module_path)
     proto = saved_model.read_saved_model_proto(module_path)  # Clear error for non-SavedModels.
     missing = model_damage.missing_asset(module_path, proto.meta_graphs)
     if missing is not None:  # As for a checkpoint that cannot be read (`_variables`).
