@@ -143,3 +143,27 @@ def test_a_file_that_changes_while_it_is_packed_is_refused(tmp_path, how):
     assert caught.value.reason == f"changed while packed: {data.relative_to(model).as_posix()}"
     assert sorted(os.listdir(tmp_path)) == ["model"]
     assert pack.pack(model, tmp_path / "m.tar.gz").files == 2  # Once it stays as it is.
+
+
+def test_an_output_that_is_a_folder_is_refused_before_anything_is_read(tmp_path, capsys):
+    """`tfhub pack MODEL -o dist/` read and compressed the whole model (after TensorFlow's
+    load), then failed at the rename: 'Cannot write the archive dist (Is a directory); check
+    that its folder exists and is writable'."""
+    from tfhub.cli.main import main
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "saved_model.pb").write_bytes(b"")  # Not loadable: refused before the load.
+    (tmp_path / "dist").mkdir()
+    for output in (tmp_path / "dist", f"{tmp_path}/dist/"):
+        with pytest.raises(errors.PublishTargetError) as caught:
+            pack.pack(model, output)
+        assert str(caught.value) == (
+            f"{output} is a folder: name the archive file (e.g. -o "
+            f"{os.path.join(output, 'model.tar.gz')}). Received: output={os.fspath(output)!r}"
+        )
+    assert main(["pack", os.fspath(model), "-o", os.fspath(tmp_path / "dist")]) == 1
+    assert capsys.readouterr().err.startswith(
+        f"tfhub: error: {tmp_path}/dist is a folder: name the archive file"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["dist", "model"] and not os.listdir(tmp_path / "dist")

@@ -197,7 +197,7 @@ def pack(
         NotAModelError: if the folder holds no saved_model.pb or a symlink/special file, or a
             file changed while it was packed.
         PublishTargetError: if `output` is inside `model_dir`, names a closed stream (/dev/stdout
-            after `>&-`), a terminal, a block device or a socket (a ValueError).
+            after `>&-`), a folder, a terminal, a block device or a socket (a ValueError).
         OSError: if a file or folder of the model cannot be read, or the archive cannot be
             written (nothing is left behind either way).
     """
@@ -279,7 +279,7 @@ def _checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path,
 
     Raises:
         PublishTargetError: if `output` names a closed stream, is inside `folder`, or is a
-            terminal, a block device or a socket.
+            folder, a terminal, a block device or a socket.
     """
     closed = closed_descriptor(os.fspath(output))
     if closed is not None:
@@ -294,6 +294,12 @@ def _checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path,
         raise errors.PublishTargetError(
             "The archive cannot be written inside the model folder it packs (it would be packed "
             f"into the next archive): write it elsewhere. Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    if os.path.isdir(given):  # Found only at the rename, once the whole model was packed.
+        raise errors.PublishTargetError(
+            f"{os.fspath(output)} is a folder: name the archive file (e.g. -o "
+            f"{os.path.join(output, 'model.tar.gz')}). Received: output={os.fspath(output)!r}",
             path=os.fspath(output),
         )
     kind = special_kind(os.fspath(given))
