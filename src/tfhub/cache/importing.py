@@ -7,6 +7,7 @@ import os
 
 from .. import _archive, errors, handles
 from ..download import atomic_download, with_archive_hint
+from ..saved_model_proto import model_files_in, no_pb_problem
 from ..utils.paths import (
     STREAMS,
     closed_descriptor,
@@ -85,4 +86,22 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
 
     # With --force the old entry is replaced only once the new one is complete: a bad archive
     # must not cost a working entry (in an air-gapped setup, maybe the only copy).
-    return atomic_download(key, fetch, module_path=module_path, local=True, replace=force)
+    path = atomic_download(key, fetch, module_path=module_path, local=True, replace=force)
+    _warn_if_not_loadable(path, archive, handle)
+    return path
+
+
+def _warn_if_not_loadable(module_path: str, archive: str, handle: str) -> None:
+    """Warns if the imported entry holds no saved_model.pb at its top, so `tfhub.load` of the
+    handle would fail (`tar czf A my_model/` packs the folder, not its contents). It is kept,
+    as a download of the archive would be: `hub.resolve` gives it (a TF.js model, say)."""
+    if model_files_in(module_path):
+        return
+    problem, todo = no_pb_problem(module_path)
+    logger.warning(
+        "Imported %s as %s, but %s: tfhub.load cannot load it.%s",
+        archive,
+        redact(handle),
+        problem,
+        f" {todo}" if todo else "",
+    )
