@@ -208,6 +208,31 @@ def test_a_hostile_or_empty_archive_publishes_nothing(text_model, tmp_path, caps
         pack.pack(no_model, tmp_path / "again.tar.gz")
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("model.tar.gz", b"PK\x03\x04" + bytes(60), "Its content is a ZIP archive, not a tar"),
+        ("model.tgz", b"<html><body>Sign in</body></html>", "an HTML page"),
+        ("model.tar", b"", "it is empty: 0 bytes"),
+    ],
+)
+def test_an_archive_name_on_something_else_says_what_it_holds(
+    tmp_path, capsys, name, content, said
+):
+    """A ZIP renamed .tar.gz (or a saved login page, or an empty download) was called 'an
+    archive file, not a folder: `tfhub publish` and `tfhub mirror` take it as it is', which
+    publish had just refused (exit 7)."""
+    archive = tmp_path / name
+    archive.write_bytes(content)
+    with pytest.raises(errors.NotAnArchiveError, match=said):
+        publish.publish(archive, tmp_path / "hub", HANDLE)
+    assert _tree(tmp_path / "hub") == []
+    assert main(["publish", str(archive), str(tmp_path / "hub"), "--handle", HANDLE]) == 4
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"tfhub: not a model archive: {archive} does not appear to be a valid")
+    assert "take it as it is" not in line
+
+
 def test_an_archive_holding_a_link_names_the_archive_and_the_link(text_model, tmp_path):
     """tfhub extracts a link that points inside the archive; a hub serves only files and
     folders (tensorflow_hub cannot extract links), so publishing says which member and what to

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _archive, errors
+from ..handles import is_archive_path
 from ..saved_model_proto import model_files_in
 from ..utils.refused_writes import failed_write
 from . import commit as commit_lib
@@ -212,6 +213,8 @@ def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
 
     Raises:
         tfhub.errors.ArchiveError: a damaged or hostile archive (UnsafeArchiveError, ...).
+        tfhub.errors.NotAnArchiveError: a file named as an archive that is none (a ZIP, an
+            HTML page, an empty file): the extractor says what it holds.
         NotAModelError: the archive holds a link (`_refuse_links`).
     """
     path = os.fspath(model_dir)
@@ -221,8 +224,9 @@ def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
     if not os.path.isfile(path):
         return path  # Nothing, or a special file: check_loadable says which.
     with open(path, "rb") as handle:
-        if _archive.sniff(handle.read(512)) not in ("gzip", "tar", "bz2", "xz"):
-            return path  # check_loadable says it is not a folder.
+        kind = _archive.sniff(handle.read(512))
+    if kind not in ("gzip", "tar", "bz2", "xz") and not is_archive_path(path):
+        return path  # check_loadable says what it is (a Keras file, a saved_model.pb...).
     folder = staging / "model"
     folder.mkdir()
     _archive.extract_file(path, os.fspath(folder))
