@@ -206,7 +206,9 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
 
 
-@pytest.mark.parametrize(("make", "kind"), [("fifo", "FIFO"), ("/dev/zero", "character device")])
+@pytest.mark.parametrize(
+    ("make", "kind"), [("fifo", "FIFO"), ("/dev/zero", "character device"), ("folder", "folder")]
+)
 def test_a_saved_model_pb_that_is_not_a_file_is_refused_not_read_for_ever(
     tmp_path: Path, make: str, kind: str
 ) -> None:
@@ -221,6 +223,8 @@ def test_a_saved_model_pb_that_is_not_a_file_is_refused_not_read_for_ever(
     model.mkdir()
     if make == "fifo":
         os.mkfifo(model / "saved_model.pb")
+    elif make == "folder":  # Was a bare `tfhub: OS error: [Errno 21] Is a directory: '...'`.
+        (model / "saved_model.pb").mkdir()
     else:
         (model / "saved_model.pb").symlink_to(make)
     code = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"

@@ -179,10 +179,11 @@ def describe_reusable(module_path: str, *, loaded: Any = None) -> dict[str, Any]
 
 
 def _refuse_special_pb(module_path: str) -> None:
-    """Raises DamagedModelError if saved_model.pb is a special file, links followed: a named
-    pipe would be waited on for ever, /dev/zero read until memory runs out."""
+    """Raises DamagedModelError if saved_model.pb is a folder or a special file, links
+    followed: a named pipe would be waited on for ever, /dev/zero read until memory runs out."""
     pb_path = os.path.join(module_path, saved_model_proto.SAVED_MODEL_FILENAME_PB)
-    kind = special_kind(pb_path)  # None for a gs:// path: only local files are stat'ed.
+    is_folder = "://" not in pb_path and os.path.isdir(pb_path)
+    kind = "folder" if is_folder else special_kind(pb_path)  # None for gs:// (not stat'ed).
     if kind is not None:
         problem = f"{saved_model_proto.SAVED_MODEL_FILENAME_PB} is a {kind}, not a file"
         raise saved_model_proto.damaged_model_error(module_path, problem)
