@@ -207,26 +207,39 @@ def _limit_memory() -> None:
 
 
 @pytest.mark.parametrize(
-    ("make", "kind"), [("fifo", "FIFO"), ("/dev/zero", "character device"), ("folder", "folder")]
+    ("name", "make", "kind"),
+    [
+        ("saved_model.pb", "fifo", "FIFO"),
+        ("saved_model.pb", "/dev/zero", "character device"),
+        ("saved_model.pb", "folder", "folder"),
+        ("variables/variables.index", "fifo", "FIFO"),
+        ("assets/vocab.txt", "/dev/zero", "character device"),
+    ],
 )
-def test_a_saved_model_pb_that_is_not_a_file_is_refused_not_read_for_ever(
-    tmp_path: Path, make: str, kind: str
+def test_a_model_file_that_is_not_a_file_is_refused_not_read_for_ever(
+    tmp_path: Path, models: dict[str, str], name: str, make: str, kind: str
 ) -> None:
-    """`tfhub inspect` of a folder whose saved_model.pb is a named pipe waited for a writer for
-    ever; one that is a link to /dev/zero read until memory ran out."""
+    """`tfhub inspect` of a folder whose saved_model.pb (or checkpoint, or fingerprint.pb) is a
+    named pipe waited for a writer for ever; a link to /dev/zero was read until memory ran out.
+    A saved_model.pb folder was a bare `tfhub: OS error: [Errno 21] Is a directory: '...'`."""
     import os
+    import shutil
     import subprocess
 
     from tests._helpers.python_process import child_env, python_command
 
     model = tmp_path / "model"
-    model.mkdir()
+    shutil.copytree(models["image"], model)  # A model that loads, but for its file `name`.
+    if (model / name).is_dir():
+        shutil.rmtree(model / name)
+    (model / name).unlink(missing_ok=True)
+    (model / name).parent.mkdir(exist_ok=True)
     if make == "fifo":
-        os.mkfifo(model / "saved_model.pb")
-    elif make == "folder":  # Was a bare `tfhub: OS error: [Errno 21] Is a directory: '...'`.
-        (model / "saved_model.pb").mkdir()
+        os.mkfifo(model / name)
+    elif make == "folder":
+        (model / name).mkdir()
     else:
-        (model / "saved_model.pb").symlink_to(make)
+        (model / name).symlink_to(make)
     code = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
     done = subprocess.run(
         python_command(code, "inspect", os.fspath(model)),
@@ -238,6 +251,6 @@ def test_a_saved_model_pb_that_is_not_a_file_is_refused_not_read_for_ever(
     )
     assert done.returncode == 1, done.stderr
     assert done.stderr == (
-        f"tfhub: error: The model {model} cannot be loaded: saved_model.pb is a {kind}, not a "
-        "file. Check the path, or copy or export the model there again.\n"
+        f"tfhub: error: The model {model} cannot be loaded: {name} is a {kind}, not a file. "
+        "Check the path, or copy or export the model there again.\n"
     )

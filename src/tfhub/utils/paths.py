@@ -62,6 +62,20 @@ def special_kind(path: str) -> str | None:
     return next((kind for is_kind, kind in _SPECIAL_KINDS if is_kind(mode)), None)
 
 
+def special_file_below(folder: str) -> tuple[str, str] | None:
+    """The first special file below the local `folder`, links followed (a named pipe, a link to
+    /dev/zero), as (its path relative to `folder`, its `special_kind`); None if there is none.
+    Reading one would wait for a writer for ever, or never end."""
+    for current, subdirs, files in os.walk(folder):
+        subdirs.sort()
+        for name in sorted(files):
+            path = os.path.join(current, name)
+            kind = special_kind(path)
+            if kind is not None:
+                return os.path.relpath(path, folder), kind
+    return None
+
+
 # A descriptor's path below /proc. A pattern, not compiled at import: `re`'s cache compiles it
 # at the first call (every tfhub process imports this module).
 _PROC_FD = r"/proc/(?:self|thread-self|(\d+)(?:/task/\d+)?)/fd/(\d+)"
