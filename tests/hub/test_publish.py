@@ -208,6 +208,25 @@ def test_a_hostile_or_empty_archive_publishes_nothing(text_model, tmp_path, caps
         pack.pack(no_model, tmp_path / "again.tar.gz")
 
 
+@pytest.mark.parametrize("root", ["model/hub", "model"])
+def test_a_hub_folder_inside_the_model_folder_is_refused_before_loading(tmp_path, capsys, root):
+    """`tfhub publish ./model ./model/hub` loaded the model, then failed with 'The archive
+    cannot be written inside the model folder it packs ... write it elsewhere. Received:
+    output='model/hub/.../.1.publish-<id>/1.tar.gz'': a staging path the user never gave."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "saved_model.pb").write_bytes(b"")  # Not loadable: refused before the load.
+    with pytest.raises(errors.PublishTargetError) as caught:
+        publish.publish(model, tmp_path / root, HANDLE)
+    assert str(caught.value) == (
+        f"The hub folder {tmp_path / root} is inside the model folder {model} it would "
+        f"publish: choose a hub folder outside it. Received: root={str(tmp_path / root)!r}"
+    )
+    assert sorted(os.listdir(model)) == ["saved_model.pb"]
+    assert main(["publish", str(model), str(tmp_path / root), "--handle", HANDLE]) == 1
+    assert capsys.readouterr().err.startswith(f"tfhub: error: The hub folder {tmp_path / root}")
+
+
 @pytest.mark.parametrize(
     ("name", "content", "said"),
     [

@@ -24,6 +24,7 @@ from typing import Any
 from .. import _archive, errors
 from ..handles import is_archive_path
 from ..saved_model_proto import model_files_in
+from ..utils.paths import relative_below
 from ..utils.refused_writes import failed_write
 from . import commit as commit_lib
 from . import docs_format as fmt
@@ -130,6 +131,7 @@ def install(
             "missing).",
             path=os.fspath(root),
         )
+    _refuse_root_in_model(model_dir, root)
     made: list[Path] = []  # The folders this call makes: a failed publish removes them.
     try:
         with contextlib.ExitStack() as stack:
@@ -160,6 +162,18 @@ def install(
         if isinstance(err, OSError) and _refused_in(err, root):
             raise _not_writable(handle, root, target.parent, err) from err
         raise
+
+
+def _refuse_root_in_model(model_dir: str | os.PathLike[str], root: str | os.PathLike[str]) -> None:
+    """Raises PublishTargetError if the hub folder is the model folder or inside it (the
+    archive would be staged into the folder it packs), before anything is loaded or made."""
+    if os.path.isdir(model_dir) and relative_below(os.fspath(root), os.fspath(model_dir)):
+        raise errors.PublishTargetError(
+            f"The hub folder {os.fspath(root)} is inside the model folder "
+            f"{os.fspath(model_dir)} it would publish: choose a hub folder outside it. "
+            f"Received: root={os.fspath(root)!r}",
+            path=os.fspath(root),
+        )
 
 
 def _disk_full(
