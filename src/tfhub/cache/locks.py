@@ -22,7 +22,7 @@ from .. import constants
 from ..utils import filelock
 from ..utils.numbers import is_number
 from ..utils.redact import redact
-from . import bookkeeping, health, layout, store
+from . import bookkeeping, health, layout
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def wait_for_upstream_download(module_path: str) -> tuple[bool, str | None]:
             logger.info(
                 "Removing %s: the tensorflow_hub process that wrote it is gone.", upstream.path
             )
-            store.unlink_quietly(upstream.path)
+            remove_upstream_lock(module_path, upstream.content)
             break
         seen = (upstream.content, _upstream_tmp_size(module_path, upstream.task_uid))
         now = time.monotonic()
