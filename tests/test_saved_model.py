@@ -132,3 +132,50 @@ def test_a_model_folder_whose_path_is_not_utf8_is_a_clear_error(upstream_dir, tm
                 load(handle)
             assert isinstance(info.value, UnicodeError) and isinstance(info.value, ValueError)
             assert "mod\\xe8le" in str(info.value) and info.value.path == handle
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "kind", "call"),
+    [
+        ("tf2_saved_model", "saved_model.pb", "FIFO", "hub.load"),
+        ("tf2_saved_model", "variables/variables.index", "FIFO", "hub.load"),
+        ("tf2_saved_model", "saved_model.pb", "folder", "hub.load"),
+        ("tf1_multi_sig", "saved_model.pb", "FIFO", "hub.load_module_spec"),
+    ],
+)
+def test_a_model_file_that_is_a_named_pipe_is_refused_not_waited_on(
+    upstream_dir, tmp_path, model: str, name: str, kind: str, call: str
+) -> None:
+    """hub.load of a folder whose saved_model.pb or checkpoint is a named pipe waited for a
+    writer for ever (TensorFlow's reads, and tfhub's own of saved_model.pb); a saved_model.pb
+    folder was a bare IsADirectoryError."""
+    import shutil
+    import subprocess
+
+    from tests._helpers.python_process import child_env, python_command
+
+    folder = tmp_path / "model"
+    shutil.copytree(upstream_dir / model, folder)
+    (folder / name).unlink()
+    if kind == "FIFO":
+        os.mkfifo(folder / name)
+    else:
+        (folder / name).mkdir()
+    code = (
+        "import sys, tfhub as hub\n"
+        "try:\n"
+        f"    {call}(sys.argv[1])\n"
+        "except hub.errors.DamagedModelError as err:\n"
+        "    print(type(err).__name__, err)\n"
+    )
+    done = subprocess.run(
+        python_command(code, os.fspath(folder)),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.startswith(
+        f"DamagedModelError The model {folder} cannot be loaded: {name} is a {kind}, not a file."
+    ), done.stdout + done.stderr

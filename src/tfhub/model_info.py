@@ -14,7 +14,6 @@ from typing import Any
 
 from . import cache, errors, model_damage, op_libraries, saved_model, saved_model_proto
 from .utils.lazy import import_tensorflow
-from .utils.paths import special_file_below
 
 
 def _shape(shape_proto: Any) -> list[int | None] | None:
@@ -178,20 +177,6 @@ def describe_reusable(module_path: str, *, loaded: Any = None) -> dict[str, Any]
     }
 
 
-def _refuse_unreadable_files(module_path: str) -> None:
-    """Raises DamagedModelError, before TensorFlow reads anything, if saved_model.pb is a
-    folder or a file of the model is a special one (links followed): TensorFlow would wait on a
-    named pipe for ever, and read /dev/zero until memory runs out."""
-    if "://" in module_path:  # gs:// and other filesystems hold no special files.
-        return
-    pb_name = saved_model_proto.SAVED_MODEL_FILENAME_PB
-    found = (pb_name, "folder") if os.path.isdir(os.path.join(module_path, pb_name)) else None
-    relative, kind = found or special_file_below(module_path) or (None, None)
-    if relative is not None:
-        problem = f"{relative} is a {kind}, not a file"
-        raise saved_model_proto.damaged_model_error(module_path, problem)
-
-
 def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
     """Returns what a model folder holds: format, meta graphs (tags, signatures), variables.
 
@@ -210,7 +195,7 @@ def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
             an asset file its graphs name is missing (`MissingModelFileError`).
     """
     tf = import_tensorflow("Describing a model")
-    _refuse_unreadable_files(module_path)
+    saved_model_proto.refuse_special_files(module_path)
     proto = saved_model.read_saved_model_proto(module_path)  # Clear error for non-SavedModels.
     missing = model_damage.missing_asset(module_path, proto.meta_graphs)
     if missing is not None:  # As for a checkpoint that cannot be read (`_variables`).

@@ -18,6 +18,7 @@ from .saved_model_proto import (  # Re-exported: the readers' historical home.
     read_saved_model_proto,
     read_signature_def,
     read_tag_sets,
+    refuse_special_files,
 )
 from .utils.lazy import tensorflow as tf
 
@@ -157,6 +158,7 @@ def load_model(
     if isinstance(tags, str):  # One tag, as tf.saved_model.load (upstream's call) reads it.
         tags = [tags]
     module_path = resolve_for_tensorflow(handle)
+    refuse_special_files(module_path, handle=handle)  # Named pipes: TensorFlow would hang.
     is_hub_module_v1 = is_tf1_hub_module(module_path)
     if tags is None and is_hub_module_v1:
         tags = []

@@ -8,12 +8,14 @@ variable, so it works the same in eager mode and inside a `tf.Graph`.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from typing import Any
 
 from . import cache, errors, handles
 from .utils.lazy import tensorflow as tf
 from .utils.numbers import is_number
+from .utils.paths import special_file_below, special_kind_of
 
 TF1_MODULE_MARKER = "tfhub_module.pb"
 SAVED_MODEL_FILENAME_PB = "saved_model.pb"
@@ -95,7 +97,8 @@ def read_saved_model_proto(module_path: str) -> Any:
     Raises:
         tfhub.errors.MissingModelFileError: (a TFHubLoadError and a FileNotFoundError) if the
             folder has no saved_model.pb.
-        tfhub.errors.DamagedModelError: if it does not parse or holds no MetaGraph.
+        tfhub.errors.DamagedModelError: if it does not parse or holds no MetaGraph, or is not
+            a regular file (a folder, a named pipe, a device: never read).
     """
     tf.initialize()  # The install hint if TensorFlow is missing.
     from tensorflow.core.protobuf import saved_model_pb2
@@ -106,6 +109,9 @@ def read_saved_model_proto(module_path: str) -> Any:
     except (FileNotFoundError, NotADirectoryError) as err:
         problem, todo = no_pb_problem(module_path)
         raise damaged_model_error(module_path, problem, missing=True, todo=todo) from err
+    except _NotAFileError as err:
+        problem = f"{SAVED_MODEL_FILENAME_PB} is a {err.kind}, not a file"
+        raise damaged_model_error(module_path, problem) from err
     try:
         saved_model = saved_model_pb2.SavedModel.FromString(content)
     except Exception as err:  # protobuf's DecodeError and friends.
@@ -281,10 +287,52 @@ def damaged_model_error(
     )
 
 
+def refuse_special_files(module_path: str, *, handle: str | None = None) -> None:
+    """Raises before TensorFlow reads the model if its saved_model.pb is a folder or one of
+    its files is a special file, links followed: TensorFlow would wait on a named pipe for
+    ever, and read /dev/zero until memory runs out. (Folders on `scheme://` filesystems hold
+    no special files.)
+
+    Args:
+        module_path: the model's folder.
+        handle: the handle the user loaded, for the message.
+
+    Raises:
+        tfhub.errors.DamagedModelError: naming the file and what it is.
+    """
+    if "://" in module_path:
+        return
+    pb_name = SAVED_MODEL_FILENAME_PB
+    found = (pb_name, "folder") if os.path.isdir(os.path.join(module_path, pb_name)) else None
+    relative, kind = found or special_file_below(module_path) or (None, None)
+    if relative is not None:
+        problem = f"{relative} is a {kind}, not a file"
+        raise damaged_model_error(module_path, problem, handle=handle)
+
+
+class _NotAFileError(Exception):
+    """A local path that is not a regular file (`kind`: "folder", "FIFO", ...), not read."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
 def _read_bytes(path: str) -> bytes:
-    """Reads a local file, or a `scheme://` file via tf.io.gfile (FileNotFoundError if absent)."""
+    """Reads a local file, or a `scheme://` file via tf.io.gfile (FileNotFoundError if absent).
+
+    Raises:
+        _NotAFileError: a local path that is not a regular file: opened without waiting (a
+            named pipe without a writer would block the open) and never read (/dev/zero has
+            no end).
+    """
     if "://" not in path:
-        with open(path, "rb") as local_file:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as local_file:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                kind = "folder" if stat.S_ISDIR(mode) else special_kind_of(mode) or "special file"
+                raise _NotAFileError(kind)
             return local_file.read()
     try:
         with tf.io.gfile.GFile(path, "rb") as gfile:

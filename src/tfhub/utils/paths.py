@@ -59,6 +59,11 @@ def special_kind(path: str) -> str | None:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
         return None
+    return special_kind_of(mode)
+
+
+def special_kind_of(mode: int) -> str | None:
+    """The `special_kind` of a file of `st_mode` `mode`, or None."""
     return next((kind for is_kind, kind in _SPECIAL_KINDS if is_kind(mode)), None)
 
 
