@@ -300,3 +300,42 @@ def test_a_failed_worker_never_leaves_its_parent_writing_into_a_closed_pipe(tmp_
     )
     assert (done.returncode, done.stdout.strip()) == (0, "raised taken"), done.stderr
     assert sorted(os.listdir(tmp_path)) == ["taken"]  # Nothing after the failure.
+
+
+_KILLED_WITH_BATCHES_SENT = """
+import os, sys
+from tfhub import _archive_writer
+_archive_writer.BATCH_FILES = 2
+worker = _archive_writer.WriterProcess.start(sys.argv[1])
+os.kill(worker.pid, 19)  # SIGSTOP: the batches below stay in the pipe.
+for name in ("a", "b", "c", "d"):
+    worker.add(name, b"x", True)  # Overwrites: every full batch is sent to the worker.
+print(worker.pid, flush=True)
+os._exit(0)  # Killed: no close, no abort.
+"""
+
+
+def test_batches_left_in_the_pipe_by_a_killed_parent_are_not_written(tmp_path):
+    """A download killed mid-extraction left batches in the writer's pipe, which it went on
+    writing after its parent's death, while the next resolve of the entry was removing that
+    temporary folder: a leftover `.deleting.tmp` folder in the cache."""
+    env = dict(os.environ, PYTHONPATH=SRC)
+    parent = subprocess.Popen(  # Not run(): the stopped worker holds an inherited stderr.
+        [sys.executable, "-c", _KILLED_WITH_BATCHES_SENT, str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = parent.stdout.readline()  # type: ignore[union-attr]
+    assert parent.wait(timeout=60) == 0
+    parent.stdout.close()  # type: ignore[union-attr]
+    if not line.strip():
+        pytest.skip("one core: no writer process is started")
+    pid = int(line)
+    os.kill(pid, signal.SIGCONT)
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+    assert os.listdir(tmp_path) == []

@@ -8,7 +8,7 @@ O_CREAT|O_EXCL (O_TRUNC to overwrite)|O_NOFOLLOW. The parent has decided every p
 (no `..`, no component that is a link, folders made first); the worker refuses absolute paths
 and `..` once more. An empty batch asks for an acknowledgement ("ok"). At the first failure it
 answers (path, errno, strerror) and writes nothing more; when its stdin closes (the parent is
-done, or was killed) it exits: it never outlives the extraction.
+done, or was killed) or its parent is gone, it exits: it never outlives the extraction.
 """
 
 from __future__ import annotations
@@ -61,12 +61,19 @@ def write_batch(root: int, items: list[tuple[str, bytes, bool]]) -> tuple[str, i
     return None
 
 
-def serve(root: int, requests: int = 0, answers: int = 1) -> None:
-    """Writes the batches read from `requests` until it closes.
+def serve(root: int, parent: int, requests: int = 0, answers: int = 1) -> None:
+    """Writes the batches read from `requests` until it closes, or its parent is gone.
 
     After a failed write it answers the failure once, then reads and drops what the parent still
     sends until it closes the pipe: the parent never writes into a closed pipe (which kills a
-    process that has restored SIGPIPE's default action).
+    process that has restored SIGPIPE's default action). Batches still in the pipe when the
+    parent dies (killed) are not written: the next download of the entry may already be
+    removing the temporary folder they would go into.
+
+    Args:
+        root: the extraction root's open folder fd.
+        parent: the extracting process's pid (given: the worker may start after its death).
+        requests, answers: the pipes' fds.
     """
     failure: tuple[str, int, str] | None = None
     while True:
@@ -77,6 +84,8 @@ def serve(root: int, requests: int = 0, answers: int = 1) -> None:
         body = read_exact(requests, size)
         if len(body) < size:
             return  # Cut short: the parent was killed while sending.
+        if os.getppid() != parent:
+            return  # Killed: what it sent is for nobody (a new parent: init or a subreaper).
         items = marshal.loads(body)
         if not items:
             _answer(answers, failure or "ok")
@@ -90,4 +99,4 @@ if __name__ == "__main__":
     import _signal  # Builtin; `signal` would import enum. Ctrl-C is the parent's to handle.
 
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), parent=int(sys.argv[2]))

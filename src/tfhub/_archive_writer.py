@@ -190,7 +190,7 @@ class WriterProcess:
         root = os.open(target, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
         try:
             process = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", code, str(root)],
+                [sys.executable, "-I", "-S", "-c", code, str(root), str(os.getpid())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 pass_fds=(root,),
