@@ -56,6 +56,28 @@ def test_a_named_pipe_in_the_model_is_refused_before_tensorflow_reads_it(tf2_mod
     assert sorted(os.listdir(tmp_path)) == ["model"]  # No archive, no hub folder.
 
 
+@pytest.mark.parametrize("kind", ["FIFO", "folder", "link to nothing"])
+def test_a_saved_model_pb_that_is_not_a_file_is_named_so(tf2_model, tmp_path, kind):
+    """`tfhub pack` of a model whose saved_model.pb is a named pipe said it "holds no
+    saved_model.pb": the file is there, as something else."""
+    model = tmp_path / "model"
+    shutil.copytree(tf2_model, model)
+    pb = model / "saved_model.pb"
+    pb.unlink()
+    if kind == "FIFO":
+        os.mkfifo(pb)
+    elif kind == "folder":
+        pb.mkdir()
+    else:
+        pb.symlink_to(tmp_path / "nowhere")
+    done = _tfhub("pack", os.fspath(model), "-o", os.fspath(tmp_path / "m.tar.gz"))
+    assert done.stderr == (
+        f"tfhub: error: {pb} is a {kind}, not a file: copy or export the model there again. "
+        f"Received: model_dir={os.fspath(model)!r}\n"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
 @pytest.fixture
 def shared_dir(system_tempdir):
     """A folder that the user `nobody` can read and write (tmp_path is private to root)."""

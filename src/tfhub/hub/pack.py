@@ -141,7 +141,8 @@ def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
     """Checks, without TensorFlow, that a folder looks like a model (has saved_model.pb(txt)).
 
     Raises:
-        NotAModelError: if it is not a folder or has no saved_model.pb / saved_model.pbtxt.
+        NotAModelError: if it is not a folder or has no saved_model.pb / saved_model.pbtxt
+            (or its saved_model.pb is not a file: a named pipe, a folder, a link to nothing).
     """
     folder = Path(model_dir)
     if not folder.is_dir():
@@ -149,6 +150,15 @@ def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
             f"{folder} {_not_a_folder(folder)} Received: model_dir={os.fspath(model_dir)!r}",
             path=os.fspath(model_dir),
             reason="not a folder",
+        )
+    pb = folder / "saved_model.pb"
+    if not model_files_in(os.fspath(folder)) and os.path.lexists(pb):
+        kind = special_kind(os.fspath(pb)) or ("folder" if pb.is_dir() else "link to nothing")
+        raise errors.NotAModelError(
+            f"{pb} is a {kind}, not a file: copy or export the model there again. Received: "
+            f"model_dir={os.fspath(model_dir)!r}",
+            path=os.fspath(model_dir),
+            reason=f"saved_model.pb is a {kind}",
         )
     if not model_files_in(os.fspath(folder)):
         raise errors.NotAModelError(
