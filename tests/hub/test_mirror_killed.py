@@ -19,6 +19,7 @@ import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.http_server import serve_folder
 from tests._helpers.hub_server import SRC, signature_summary_json
+from tests._helpers.killed_commit import KILL_BEFORE_RENAME
 
 from tfhub.cli.main import main
 from tfhub.hub import publish, signatures
@@ -27,27 +28,18 @@ from tfhub.hub import publish, signatures
 FAKE_MODEL = {"saved_model.pb": b"\x08\x01\x12\x00", "variables/variables.index": b"index"}
 
 # `mirror --from-docs` killed just before the Nth rename of its commit (after its journal).
-KILLED_MIRROR = """
-import os, signal, sys
-from tfhub.hub import commit, mirror, publish, signatures
+KILLED_MIRROR = (
+    KILL_BEFORE_RENAME
+    + """
+import sys
+from tfhub.hub import mirror, publish, signatures
 summary = signatures.read_summary(sys.argv[2])
 publish.pack_lib.check_loadable = lambda folder: None
 publish.signatures.compute_summary = lambda folder, loaded: summary
-kill_before, renames = int(sys.argv[3]), []
-real_replace, real_journal = os.replace, commit._write_journal
-def journal(staging, planned):
-    real_journal(staging, planned)
-    renames.append("journal written")
-def replace(source, dest):
-    if renames:
-        renames.append(dest)
-        if len(renames) - 1 == kill_before:
-            os.kill(os.getpid(), signal.SIGKILL)
-    real_replace(source, dest)
-commit._write_journal = journal
-os.replace = replace
+kill_before_rename(int(sys.argv[3]))
 mirror.mirror_doc_assets(sys.argv[1])
 """
+)
 
 # `mirror --from-docs` whose packing takes a while: it holds the model folder's lock meanwhile.
 SLOW_MIRROR = """

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers import models, mounts
+from tests._helpers.killed_commit import KILL_BEFORE_RENAME
 
 from tfhub import errors
 from tfhub.cli.main import main
@@ -507,28 +508,19 @@ def test_leftovers_of_a_killed_publish_are_removed(text_model, tmp_path, capsys)
 
 # A publish killed (SIGKILL) just before the Nth rename of its commit, after its journal was
 # written; as KILLED_PUBLISH, it reuses the first publish's summary and needs no TensorFlow.
-KILLED_COMMIT = """
-import os, signal, sys
-from tfhub.hub import commit, publish, signatures, starter
+KILLED_COMMIT = (
+    KILL_BEFORE_RENAME
+    + """
+import sys
+from tfhub.hub import publish, signatures, starter
 summary = signatures.read_summary(sys.argv[3])
 publish.pack_lib.check_loadable = lambda folder: None
 publish.signatures.compute_summary = lambda folder, loaded: summary
-kill_before, renames = int(sys.argv[5]), []
-real_replace, real_journal = os.replace, commit._write_journal
-def journal(staging, planned):
-    real_journal(staging, planned)
-    renames.append("journal written")
-def replace(source, dest):
-    if renames:
-        renames.append(dest)
-        if len(renames) - 1 == kill_before:
-            os.kill(os.getpid(), signal.SIGKILL)
-    real_replace(source, dest)
-commit._write_journal = journal
-os.replace = replace
+kill_before_rename(int(sys.argv[5]))
 info = starter.StarterInfo(description="The new one.")
 publish.publish(sys.argv[1], sys.argv[2], sys.argv[4], force=sys.argv[6] == "force", info=info)
 """
+)
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -1,0 +1,25 @@
+"""Source for child processes that kill themselves (SIGKILL) in a publish's commit."""
+
+from __future__ import annotations
+
+# Defines `kill_before_rename(n)`: from then on the process kills itself just before the Nth
+# rename of a commit (`hub.commit`), after its journal was written. Prepended to a child's code.
+KILL_BEFORE_RENAME = """
+import os, signal
+from tfhub.hub import commit
+
+def kill_before_rename(kill_before):
+    renames = []
+    real_replace, real_journal = os.replace, commit._write_journal
+    def journal(staging, planned):
+        real_journal(staging, planned)
+        renames.append("journal written")
+    def replace(source, dest):
+        if renames:
+            renames.append(dest)
+            if len(renames) - 1 == kill_before:
+                os.kill(os.getpid(), signal.SIGKILL)
+        real_replace(source, dest)
+    commit._write_journal = journal
+    os.replace = replace
+"""
