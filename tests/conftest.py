@@ -46,6 +46,20 @@ def system_tempdir() -> str:
     return _SYSTEM_TEMPDIR
 
 
+@pytest.fixture
+def shared_dir(system_tempdir: str) -> Iterator[Path]:
+    """A folder that the user `nobody` can read and write (tmp_path is private to root), for
+    the tests that run tfhub as that user; skips without root and `setpriv`."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv, to run tfhub as the user nobody")
+    folder = tempfile.mkdtemp(prefix="tfhub-shared-", dir=system_tempdir)
+    os.chmod(folder, 0o777)
+    try:
+        yield Path(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Gives every test its own empty cache folder and a clean TFHUB_* environment."""

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 import signal
 import subprocess
 import tarfile
-import tempfile
 import time
 
 import pytest
@@ -507,19 +505,6 @@ def test_a_failed_forced_import_keeps_the_entry(capsys, tmp_path, isolated_cache
     code, out, _ = run(capsys, "import", other, "--handle", handle, "--force")
     assert code == 0 and out.strip() == entry and read_tree(entry) == {"saved_model.pb": b"new"}
     assert run(capsys, "cache", "verify", "--deep")[0] == 0
-
-
-@pytest.fixture
-def shared_dir(system_tempdir):
-    """A folder that the user `nobody` can write (tmp_path is private to root)."""
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv, to run tfhub as the user nobody")
-    folder = tempfile.mkdtemp(prefix="tfhub-shared-", dir=system_tempdir)
-    os.chmod(folder, 0o777)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _as_nobody(cache_dir: str, *argv: str) -> subprocess.CompletedProcess[str]:

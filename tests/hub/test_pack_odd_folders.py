@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -76,19 +75,6 @@ def test_a_saved_model_pb_that_is_not_a_file_is_named_so(tf2_model, tmp_path, ki
         f"Received: model_dir={os.fspath(model)!r}\n"
     )
     assert sorted(os.listdir(tmp_path)) == ["model"]
-
-
-@pytest.fixture
-def shared_dir(system_tempdir):
-    """A folder that the user `nobody` can read and write (tmp_path is private to root)."""
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv, to pack as the user nobody")
-    folder = tempfile.mkdtemp(prefix="tfhub-pack-", dir=system_tempdir)
-    os.chmod(folder, 0o777)
-    try:
-        yield Path(folder)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 _PACK_AS_NOBODY = """
