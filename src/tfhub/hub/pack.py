@@ -151,8 +151,10 @@ def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
             path=os.fspath(model_dir),
             reason="not a folder",
         )
+    if model_files_in(os.fspath(folder)):
+        return folder
     pb = folder / "saved_model.pb"
-    if not model_files_in(os.fspath(folder)) and os.path.lexists(pb):
+    if os.path.lexists(pb):  # There, but not as a file.
         kind = special_kind(os.fspath(pb)) or ("folder" if pb.is_dir() else "link to nothing")
         raise errors.NotAModelError(
             f"{pb} is a {kind}, not a file: copy or export the model there again. Received: "
@@ -160,15 +162,13 @@ def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
             path=os.fspath(model_dir),
             reason=f"saved_model.pb is a {kind}",
         )
-    if not model_files_in(os.fspath(folder)):
-        raise errors.NotAModelError(
-            f"{folder} holds no saved_model.pb: it is not a SavedModel or TF1 Hub module (save "
-            "it with tf.saved_model.save, or export it with hub.Module.export). Received: "
-            f"model_dir={os.fspath(model_dir)!r}",
-            path=os.fspath(model_dir),
-            reason="no saved_model.pb",
-        )
-    return folder
+    raise errors.NotAModelError(
+        f"{folder} holds no saved_model.pb: it is not a SavedModel or TF1 Hub module (save "
+        "it with tf.saved_model.save, or export it with hub.Module.export). Received: "
+        f"model_dir={os.fspath(model_dir)!r}",
+        path=os.fspath(model_dir),
+        reason="no saved_model.pb",
+    )
 
 
 def check_packable(model_dir: str | os.PathLike[str]) -> Path:
