@@ -263,6 +263,15 @@ def removal_leftovers(module_path: str) -> list[str]:
     return sorted(glob.glob(pattern))
 
 
+def has_remains(module_path: str) -> bool:
+    """True if anything of the entry is in the cache: its folder (or link), its bookkeeping, or
+    files an interrupted removal renamed aside."""
+    bookkeeping = (layout.descriptor_path(module_path), layout.manifest_path(module_path))
+    if any(os.path.lexists(path) for path in (module_path, *bookkeeping)):
+        return True
+    return bool(removal_leftovers(module_path))
+
+
 def interrupted_removals(root: str) -> list[str]:
     """Returns the entries (folder paths) whose folder is gone but whose bookkeeping, or files
     renamed aside for deletion, an interrupted removal left, sorted."""

@@ -9,7 +9,6 @@ import os
 from typing import Any
 
 from .. import cache, constants, errors
-from ..cache import layout
 from ..utils.printable import escaped
 from ._parsers import add_command, add_documented_parser, environment, help_when_bare
 
@@ -227,10 +226,7 @@ def run_rm(args: argparse.Namespace) -> int:
         # A first download of it still running: remove waits for it, then removes its entry;
         # bookkeeping or files renamed aside without its folder (an `rm` killed half-way):
         # remove finishes the job.
-        bookkeeping = (layout.descriptor_path(path), layout.manifest_path(path))
-        there = os.path.lexists(path) or any(os.path.lexists(p) for p in bookkeeping)
-        there = there or bool(cache.store.removal_leftovers(path))
-        if not there and not locks.is_download_running(path):
+        if not cache.store.has_remains(path) and not locks.is_download_running(path):
             missing.append(name)
             continue
         print(cache.remove(path).describe())
