@@ -179,3 +179,50 @@ def test_a_model_file_that_is_a_named_pipe_is_refused_not_waited_on(
     assert done.stdout.startswith(
         f"DamagedModelError The model {folder} cannot be loaded: {name} is a {kind}, not a file."
     ), done.stdout + done.stderr
+
+
+def _limit_memory() -> None:
+    """Caps a child's address space: an unbounded read fails fast instead of filling RAM."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+
+
+def test_a_saved_model_pb_larger_than_a_protobuf_is_refused_unread(upstream_dir, tmp_path) -> None:
+    """A saved_model.pb over 2 GiB cannot be one (protobuf's limit): hub.load read all 2.5 GB
+    of it, peaking at 8 GB of memory after 28 s, before calling it "truncated or damaged"."""
+    import shutil
+    import subprocess
+
+    from tests._helpers.python_process import child_env, python_command
+
+    folder = tmp_path / "model"
+    shutil.copytree(upstream_dir / "tf1_multi_sig", folder)
+    size = 2**31  # One byte over the limit; sparse, so no disk is used.
+    os.truncate(folder / "saved_model.pb", size)
+    code = (
+        "import sys, tfhub as hub\n"
+        "from tfhub.cli.main import main\n"
+        "for load in (hub.load, hub.KerasLayer, hub.load_module_spec):\n"
+        "    try:\n"
+        "        load(sys.argv[1])\n"
+        "    except hub.errors.DamagedModelError as err:\n"
+        "        print(type(err).__name__, err, flush=True)\n"
+        "sys.exit(main(['inspect', sys.argv[1]]))\n"
+    )
+    done = subprocess.run(
+        python_command(code, os.fspath(folder)),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        preexec_fn=_limit_memory,
+    )
+    problem = (
+        f"The model {folder} cannot be loaded: saved_model.pb ({size} bytes) is larger than the "
+        "2 GiB a protobuf can hold, so TensorFlow did not write it. Check the path, or copy or "
+        "export the model there again."
+    )
+    assert done.stdout == f"DamagedModelError {problem}\n" * 3, done.stdout + done.stderr
+    assert done.returncode == 1 and done.stderr.endswith(f"tfhub: error: {problem}\n")

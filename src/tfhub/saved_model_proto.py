@@ -98,7 +98,8 @@ def read_saved_model_proto(module_path: str) -> Any:
         tfhub.errors.MissingModelFileError: (a TFHubLoadError and a FileNotFoundError) if the
             folder has no saved_model.pb.
         tfhub.errors.DamagedModelError: if it does not parse or holds no MetaGraph, or is not
-            a regular file (a folder, a named pipe, a device: never read).
+            a regular file (a folder, a named pipe, a device: never read), or is larger than
+            a protobuf can be (never read).
     """
     tf.initialize()  # The install hint if TensorFlow is missing.
     from tensorflow.core.protobuf import saved_model_pb2
@@ -109,9 +110,8 @@ def read_saved_model_proto(module_path: str) -> Any:
     except (FileNotFoundError, NotADirectoryError) as err:
         problem, todo = no_pb_problem(module_path)
         raise damaged_model_error(module_path, problem, missing=True, todo=todo) from err
-    except _NotAFileError as err:
-        problem = f"{SAVED_MODEL_FILENAME_PB} is a {err.kind}, not a file"
-        raise damaged_model_error(module_path, problem) from err
+    except _RefusedFileError as err:
+        raise damaged_model_error(module_path, err.problem) from err
     try:
         saved_model = saved_model_pb2.SavedModel.FromString(content)
     except Exception as err:  # protobuf's DecodeError and friends.
@@ -288,10 +288,11 @@ def damaged_model_error(
 
 
 def refuse_special_files(module_path: str, *, handle: str | None = None) -> None:
-    """Raises before TensorFlow reads the model if its saved_model.pb is a folder or one of
-    its files is a special file, links followed: TensorFlow would wait on a named pipe for
-    ever, and read /dev/zero until memory runs out. (Folders on `scheme://` filesystems hold
-    no special files.)
+    """Raises before TensorFlow reads the model if its saved_model.pb is a folder or larger
+    than a protobuf can be, or one of its files is a special file, links followed: TensorFlow
+    would wait on a named pipe for ever, read /dev/zero until memory runs out, and read all of
+    a 3 GB saved_model.pb (8 GB of memory) before failing to parse it. (Folders on
+    `scheme://` filesystems hold no special files, and are read by TensorFlow as they are.)
 
     Args:
         module_path: the model's folder.
@@ -302,37 +303,60 @@ def refuse_special_files(module_path: str, *, handle: str | None = None) -> None
     """
     if "://" in module_path:
         return
-    pb_name = SAVED_MODEL_FILENAME_PB
-    found = (pb_name, "folder") if os.path.isdir(os.path.join(module_path, pb_name)) else None
-    relative, kind = found or special_file_below(module_path) or (None, None)
-    if relative is not None:
-        problem = f"{relative} is a {kind}, not a file"
+    pb_path = os.path.join(module_path, SAVED_MODEL_FILENAME_PB)
+    if os.path.isdir(pb_path):
+        problem: str | None = f"{SAVED_MODEL_FILENAME_PB} is a folder, not a file"
+    else:
+        special = special_file_below(module_path)
+        problem = f"{special[0]} is a {special[1]}, not a file" if special else None
+    if problem is None and os.path.isfile(pb_path):
+        problem = _too_large_problem(os.path.getsize(pb_path))
+    if problem is not None:
         raise damaged_model_error(module_path, problem, handle=handle)
 
 
-class _NotAFileError(Exception):
-    """A local path that is not a regular file (`kind`: "folder", "FIFO", ...), not read."""
+# The largest message protobuf parses, so the largest saved_model.pb TensorFlow writes.
+_PROTO_SIZE_LIMIT = 2**31 - 1
 
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
+
+def _too_large_problem(size: int) -> str | None:
+    """What is wrong with a saved_model.pb of `size` bytes, if it is too large to be one."""
+    if size <= _PROTO_SIZE_LIMIT:
+        return None
+    return (
+        f"{SAVED_MODEL_FILENAME_PB} ({size} bytes) is larger than the 2 GiB a protobuf can "
+        "hold, so TensorFlow did not write it"
+    )
+
+
+class _RefusedFileError(Exception):
+    """A saved_model.pb not read: `problem` says why (a folder, a named pipe, too large)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
 
 
 def _read_bytes(path: str) -> bytes:
-    """Reads a local file, or a `scheme://` file via tf.io.gfile (FileNotFoundError if absent).
+    """Reads a local saved_model.pb, or a `scheme://` one via tf.io.gfile (FileNotFoundError
+    if absent).
 
     Raises:
-        _NotAFileError: a local path that is not a regular file: opened without waiting (a
+        _RefusedFileError: a local path that is not a regular file, opened without waiting (a
             named pipe without a writer would block the open) and never read (/dev/zero has
-            no end).
+            no end); or a file larger than a protobuf can be, not read either.
     """
     if "://" not in path:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with open(fd, "rb") as local_file:
-            mode = os.fstat(fd).st_mode
-            if not stat.S_ISREG(mode):
+            file_stat = os.fstat(fd)
+            if not stat.S_ISREG(file_stat.st_mode):
+                mode = file_stat.st_mode
                 kind = "folder" if stat.S_ISDIR(mode) else special_kind_of(mode) or "special file"
-                raise _NotAFileError(kind)
+                raise _RefusedFileError(f"{os.path.basename(path)} is a {kind}, not a file")
+            too_large = _too_large_problem(file_stat.st_size)
+            if too_large is not None:
+                raise _RefusedFileError(too_large)
             return local_file.read()
     try:
         with tf.io.gfile.GFile(path, "rb") as gfile:
