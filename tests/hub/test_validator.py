@@ -367,11 +367,22 @@ def test_archives_and_folders_beside_docs_are_opened_and_checked(tmp_path, upstr
     link = bad_folder.with_name("variables.link")
     link.symlink_to("/etc/passwd")
     (problem,) = [p for p in validator.validate_tree(tmp_path) if "/folder/" in p.path]
-    assert (
-        problem.message
-        == "1/: 'variables/variables.link' is a symlink or special file: the server cannot pack it"
+    assert problem.message == (
+        "1/: 'variables/variables.link' is a symlink: the server cannot pack it (copy what it "
+        "leads to in its place)"
     )
     link.unlink()
+    # A link to a folder, which `tfhub pack` refuses too, passed; a named pipe was "a symlink".
+    folder_link = bad_folder.parent.with_name("extra")
+    folder_link.symlink_to(bad_folder.parent)
+    os.mkfifo(bad_folder.with_name("pipe"))
+    found = [p.message for p in validator.validate_tree(tmp_path) if "/folder/" in p.path]
+    assert found == [
+        "1/: 'extra' is a symlink: the server cannot pack it (copy what it leads to in its place)",
+        "1/: 'variables/pipe' is a FIFO: the server cannot pack it (remove it)",
+    ]
+    folder_link.unlink()
+    bad_folder.with_name("pipe").unlink()
     assert main(["validate", str(tmp_path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 7 and out[0].startswith(f"{tmp_path}/assets/docs/acme/models/empty/1.md:4: ")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import _archive_tree, errors
+from ..utils.paths import special_kind
 
 # The files a SavedModel (TF2, TF1 Hub format, Keras) uses: tfhub.dev's list + fingerprint.pb.
 ALLOWED_PATHS = (
@@ -203,8 +204,14 @@ def folder_problems(folder: Path) -> list[str]:
     found_proto = False
     for path, file in _files(folder):
         problem = path_problem(path)
-        if file.is_symlink() or not file.is_file():
-            problem = f"{path!r} is a symlink or special file: the server cannot pack it"
+        if file.is_symlink():
+            problem = (
+                f"{path!r} is a symlink: the server cannot pack it (copy what it leads to in "
+                "its place)"
+            )
+        elif not file.is_file():
+            kind = special_kind(os.fspath(file)) or "special file"
+            problem = f"{path!r} is a {kind}: the server cannot pack it (remove it)"
         if problem is None and path in _PROTOS:
             with open(file, "rb") as data:
                 problem = _proto_problem(path, data)
@@ -215,9 +222,12 @@ def folder_problems(folder: Path) -> list[str]:
 
 
 def _files(folder: Path) -> Iterator[tuple[str, Path]]:
+    """(path relative to `folder`, path) of every entry below it but folders, sorted; links to
+    folders included (not walked into)."""
     for current, subdirs, files in os.walk(folder):
         subdirs.sort()
-        for name in sorted(files):
+        linked = [name for name in subdirs if os.path.islink(os.path.join(current, name))]
+        for name in sorted([*files, *linked]):
             file = Path(current) / name
             yield file.relative_to(folder).as_posix(), file
 
