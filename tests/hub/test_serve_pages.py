@@ -158,6 +158,8 @@ def test_the_reserved_publisher_names_are_the_servers_top_level_routes(tmp_path)
     from tfhub.hub.docs_format import RESERVED_PUBLISHERS
 
     app = create_app(ServeSettings(root=str(tmp_path), access_log=False, rescan_seconds=0))
+    while not hasattr(app, "routes"):  # The Starlette app inside the ASGI wrappers.
+        app = app.app
     firsts = {route.path.strip("/").split("/")[0] for route in app.routes}
     assert firsts - {"{path:path}"} == RESERVED_PUBLISHERS
 

@@ -332,6 +332,7 @@ def create_app(settings: ServeSettings) -> Any:
     prefix = base_path(settings.base_url)
     if prefix:
         wrapped = PathPrefix(wrapped, prefix)
+    wrapped = pages.SecurityHeaders(wrapped)  # Every answer, 401/403 and errors too.
     if settings.access_log:
         wrapped = AccessLog(wrapped)
     return wrapped

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import html
 import urllib.parse
+from collections.abc import Iterable, MutableMapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from ..utils.numbers import is_number
 from . import protocol, render
 from .api import version_size
 from .catalog import FACETS, Model, Version
+from .files import Receive, Scope, Send
 from .starter import HUB_URL_PLACEHOLDER
 
 if TYPE_CHECKING:
@@ -45,6 +47,38 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+_RAW_SECURITY_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+
+class SecurityHeaders:
+    """Adds `SECURITY_HEADERS` to every HTTP answer that does not set them itself: the pages,
+    and also what a browser may be shown otherwise (the 400 of a refused path, the protocol's
+    text 404/406, Starlette's 404 and 405, the 401/403 of `TokenAuth`, the JSON API, the CSS).
+
+    Wrap it around `TokenAuth` so that the auth answers get the headers too.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": _with_security(message.get("headers", []))}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _with_security(headers: Iterable[Sequence[bytes]]) -> list[tuple[bytes, bytes]]:
+    """The raw ASGI headers plus each security header they do not already have."""
+    raw = [(bytes(key), bytes(value)) for key, value in headers]
+    present = {key.lower() for key, _ in raw}
+    return raw + [(key, value) for key, value in _RAW_SECURITY_HEADERS if key not in present]
 
 
 @functools.lru_cache(maxsize=1)
@@ -99,7 +133,7 @@ def shape_text(shape: tuple[int | None, ...] | None) -> str:
 
 def _html(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     body = _environment().get_template(name).render(**context)
-    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+    return HTMLResponse(body, status_code=status)  # `SecurityHeaders` adds the headers.
 
 
 async def page(request: Request, state: HubState, segments: list[str]) -> Response:
