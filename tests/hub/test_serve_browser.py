@@ -195,3 +195,40 @@ def test_behind_a_base_url_of_another_origin_the_pages_break_no_rule(server, bro
     with serve_hub(server.root, tmp_path / "serve.log", *options) as behind:
         paths = ["hub/", "lab", "hub/lab/half-plus-two/1", "hub/lab/nope/1"]
         assert _problems_of_pages(browser, behind, paths) == []
+
+
+def _wide_doc_body() -> str:
+    """A doc body of what widens a page: a long URL, a long word, long inline code, a table of
+    60 columns and a long code line."""
+    url = "https://example.com/" + "a" * 400
+    columns = 60
+    return (
+        f"[{url}]({url})\n\n{'w' * 2000}\n\n`{'c' * 500}`\n\n"
+        f"| {' | '.join(f'column{i}' for i in range(columns))} |\n|{'---|' * columns}\n"
+        f"| {' | '.join('v' * 20 for _ in range(columns))} |\n\n    {'code' * 300}\n"
+    )
+
+
+def test_no_content_makes_a_page_wider_than_the_window(browser, tmp_path):
+    """A doc's long URL made its page 500,000 px wide (the whole page scrolled sideways, the
+    text of the page one very long line); a long filter value widened the index, a long handle
+    its page; on a phone (360 px) a plain model page was wider than the screen."""
+    root = tmp_path / "root"
+    write_publisher(root, "lab", "Lab")
+    write_model_doc(
+        root, "lab/wide/1", description="D" * 500, dataset="d" * 300, body=_wide_doc_body()
+    )
+    deep = "/".join(["segmentname"] * 30)
+    doc = write_model_doc(root, f"lab/{deep}/1", description="A deep handle.")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    write_signatures(doc, signature_summary_json(input_name="i" * 400, output_name="o" * 400))
+    paths = ["", "?q=wide", "lab", "lab/wide/1", f"lab/{deep}/1"]
+    with serve_hub(root, tmp_path / "serve.log") as running:
+        widths = {}
+        for width in (1024, 360):
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            for path in paths:
+                page.goto(running.url(path))
+                widths[width, path] = page.evaluate("document.documentElement.scrollWidth")
+            page.close()
+    assert {key: value for key, value in widths.items() if value > key[0]} == {}
