@@ -232,3 +232,19 @@ def test_no_content_makes_a_page_wider_than_the_window(browser, tmp_path):
                 widths[width, path] = page.evaluate("document.documentElement.scrollWidth")
             page.close()
     assert {key: value for key, value in widths.items() if value > key[0]} == {}
+
+
+def test_a_page_logs_no_error_for_the_hubs_icon(server, browser):
+    """The pages named no icon, so the browser asked /favicon.ico, a 404: each visit to the hub
+    logged 'Failed to load resource ... 404' in the console."""
+    context = browser.new_context()  # No icon cached from another test.
+    page = context.new_page()
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.goto(server.url(""))
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)  # The icon is asked for after the load.
+    context.close()
+    assert errors == []
