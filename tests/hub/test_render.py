@@ -89,3 +89,16 @@ def test_a_text_longer_than_the_renderer_takes_is_escaped_plain_text():
     assert "<em>" not in html  # Not rendered.
     short = "A *x* <script>alert(1)</script>\n" * 100
     assert "<em>x</em>" in markdown_to_html(short) and "too-large" not in markdown_to_html(short)
+
+
+def test_a_text_far_longer_than_the_renderer_takes_is_shown_only_in_part():
+    """A 10 MB doc was shown whole: a 10 MB page that took Chromium 12 s to lay out (and as
+    much memory again in the render cache)."""
+    from tfhub.hub.render import MAX_RENDERED_CHARS
+
+    huge = "word " * 2_000_000
+    html = markdown_to_html(huge)
+    assert "This documentation is 10,000,000 characters long" in html
+    assert f"its first {MAX_RENDERED_CHARS:,} characters are shown" in html
+    assert len(html) < MAX_RENDERED_CHARS + 1_000
+    assert "word " * 1000 in html
