@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,20 @@ def test_search_finds_runs_of_a_compound_name_and_handles_with_their_version(tmp
     assert found("acme/other/3") == ["acme/other"]
     assert found("acme/model/3") == [] and found("mobilenet_v3") == []
     assert found("google/imagenet/mobilenet_v2_100_224/feature_vector/5") == mobilenet
+
+
+def test_a_huge_doc_is_indexed_as_far_as_its_page_shows_it(tmp_path):
+    """Indexing takes about 1 s per MB of doc: one 10 MB doc held up each start and rescan of
+    tfhub serve (all requests wait for the first) for 10 s."""
+    root = tmp_path / "root"
+    write_publisher(root, "g", "G")
+    write_model_doc(root, "g/huge/1", body="firstword " + "word " * 2_000_000)
+    catalog = Catalog.scan(root)
+    started = time.perf_counter()
+    index = SearchIndex.build(catalog)
+    took = time.perf_counter() - started
+    assert [model.handle for model in index.search("firstword")] == ["g/huge"]
+    assert took < 2, f"indexing one 10 MB doc took {took:.1f} s"
 
 
 @pytest.mark.parametrize("tree", ["valid", "broken"])

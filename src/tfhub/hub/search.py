@@ -1,10 +1,10 @@
 """Full-text search and filters over a catalog's models, built once in memory.
 
 Each model's text (handle, its versions' handles, description, metadata values, documentation
-body) is cut into lower-case words; a query matches the models that contain every query word,
-as a whole word or as a word prefix (`mobile` finds `mobilenet`), ranked by how often the words
-occur (words of the handle and description count more). Filters keep models whose latest doc
-has the value.
+body: its first `MAX_INDEXED_CHARS` characters, what its page shows) is cut into lower-case
+words; a query matches the models that contain every query word, as a whole word or as a word
+prefix (`mobile` finds `mobilenet`), ranked by how often the words occur (words of the handle
+and description count more). Filters keep models whose latest doc has the value.
 
 A compound word (parts joined by `.`, `_`, `-` or `/`: `mobilenet_v2_100_224`,
 `google/efficientnet/b0`) is indexed whole, by its parts, and by each run of parts to its end
@@ -21,12 +21,16 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .catalog import FACETS, Catalog, Model
+from .render import MAX_RENDERED_CHARS
 
 _WORD = re.compile(r"[a-z0-9]+(?:[._/-][a-z0-9]+)*|[^\W\d_]+", re.UNICODE)
 _PARTS = re.compile(r"[._/-]")
 _TITLE_WEIGHT = 5
 MAX_QUERY_WORDS = 16
 MIN_PREFIX = 3  # Shorter query words match whole words only.
+# The start of a doc body that is indexed: what its page shows (`render.MAX_RENDERED_CHARS`).
+# Indexing takes about 1 s per MB: one 10 MB doc held up each start and rescan for 10 s.
+MAX_INDEXED_CHARS = MAX_RENDERED_CHARS
 
 
 def words(text: str) -> list[str]:
@@ -156,5 +160,5 @@ def _model_words(model: Model) -> Counter[str]:
                 counts[word] += _TITLE_WEIGHT
     metadata = " ".join(value.value for _, value in doc.entries)
     counts.update(index_words(metadata))
-    counts.update(index_words(doc.body))
+    counts.update(index_words(doc.body[:MAX_INDEXED_CHARS]))
     return counts
