@@ -300,3 +300,19 @@ def test_with_a_base_url_of_another_origin_the_csp_allows_the_pages_css_and_form
             assert ("form-action", "/hub/") in parser.found, path
         model = requests.get(server.url("hub/lab/half-plus-two/1"), timeout=10).text
         assert 'hub.load("https://hub.example.test/hub/lab/half-plus-two/1")' in model
+
+
+def test_a_publisher_page_lists_a_page_of_models_and_links_them_all(tmp_path):
+    """A publisher's page listed every model it has: 3,000 made an 870 KB page. It lists the
+    first 50 and links the index filtered by the publisher, which pages through them all."""
+    write_publisher(tmp_path, "lab", "Lab")
+    for number in range(60):
+        write_model_doc(tmp_path, f"lab/model-{number:02d}/1", description=f"Model {number}.")
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        page = requests.get(server.url("lab"), timeout=10).text
+        listed = re.findall(r'class="handle" href="[^"]*/(lab/model-\d+)/1"', page)
+        assert listed == [f"lab/model-{number:02d}" for number in range(50)]
+        link = re.search(r'<p class="count" id="all-models">[^<]*<a href="([^"]+)"', page)
+        assert link is not None, page
+        everything = requests.get(html.unescape(link[1]), timeout=10).text
+        assert "60 of 60 models (1–50 shown)" in everything

@@ -206,6 +206,8 @@ def index_page(request: Request, state: HubState) -> Response:
 
 
 async def publisher_page(request: Request, state: HubState, name: str) -> Response:
+    """A publisher: its doc, its first `PAGE_SIZE` models (the index, filtered by publisher,
+    pages through them all) and its collections."""
     publisher = state.catalog.publishers[name]
     catalog = state.catalog
     return _html(
@@ -213,7 +215,9 @@ async def publisher_page(request: Request, state: HubState, name: str) -> Respon
         **_common(request, state),
         publisher=publisher,
         body=await doc_html(publisher.doc.body, state.base_url(request)) if publisher.doc else "",
-        models=[catalog.models[h] for h in publisher.models],
+        models=[catalog.models[h] for h in publisher.models[:PAGE_SIZE]],
+        total=len(publisher.models),
+        all_models=urllib.parse.urlencode({"publisher": name}),
         collections=[catalog.collections[h] for h in publisher.collections],
     )
 
