@@ -316,3 +316,34 @@ def test_a_publisher_page_lists_a_page_of_models_and_links_them_all(tmp_path):
         assert link is not None, page
         everything = requests.get(html.unescape(link[1]), timeout=10).text
         assert "60 of 60 models (1–50 shown)" in everything
+
+
+def test_tfhub_dev_urls_of_what_the_hub_has_lead_to_the_hub(tmp_path):
+    """A fork of tfhub.dev links its models at tfhub.dev (collections list them so, usage
+    snippets load them so): the pages kept those links, which lead to Kaggle, or nowhere on a
+    hub without internet access. Those of a model, version, collection or publisher the hub
+    has now lead to the hub; others are left as written."""
+    _hub_with_a_model(tmp_path)
+    collection = tmp_path / "assets/docs/lab/collections/favourites/1.md"
+    collection.parent.mkdir(parents=True)
+    collection.write_text(
+        "# Collection lab/favourites/1\nOur favourites.\n\n<!-- task: text-embedding -->\n\n"
+        "## Models\n| Model |\n|---|\n"
+        "| [versioned](https://tfhub.dev/lab/half-plus-two/1) |\n"
+        "| [latest](https://tfhub.dev/lab/half-plus-two) |\n"
+        "| [elsewhere](https://tfhub.dev/google/nnlm-en-dim50/2) |\n"
+        "| [no such version](https://tfhub.dev/lab/half-plus-two/7) |\n\n"
+        "See https://tfhub.dev/lab. Or the [collection](https://tfhub.dev/lab/collections/favourites/1).\n\n"
+        '    hub.load("https://tfhub.dev/lab/half-plus-two/1")\n'
+    )
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        text = requests.get(server.url("lab/collections/favourites/1"), timeout=10).text
+    base = server.url("").rstrip("/")
+    links = dict(re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', text))
+    assert links[f"{base}/lab/half-plus-two/1"] == "versioned"
+    assert links[f"{base}/lab/half-plus-two"] == "latest"
+    assert links["https://tfhub.dev/google/nnlm-en-dim50/2"] == "elsewhere"
+    assert links["https://tfhub.dev/lab/half-plus-two/7"] == "no such version"
+    assert links[f"{base}/lab/collections/favourites/1"] == "collection"
+    assert f"See {base}/lab." in text
+    assert f'hub.load("{base}/lab/half-plus-two/1")' in text

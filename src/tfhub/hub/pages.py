@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 import urllib.parse
 from collections.abc import Iterable, MutableMapping, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from .._token import host_entry
 from ..utils.numbers import is_number
 from . import protocol, render
 from .api import version_size
-from .catalog import FACETS, Model, Version
+from .catalog import FACETS, Catalog, Model, Version
 from .files import Receive, Scope, Send
 from .starter import HUB_URL_PLACEHOLDER
 
@@ -81,6 +82,10 @@ def _with_security(headers: Iterable[Sequence[bytes]]) -> list[tuple[bytes, byte
     return raw + [(key, value) for key, value in _RAW_SECURITY_HEADERS if key not in present]
 
 
+# tfhub.dev's URL of a page, as a doc writes it (the path: the characters of a handle).
+_TFHUB_DEV_URL = re.compile(r"https?://tfhub\.dev/([A-Za-z0-9_.~@+/-]+)")
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
@@ -100,10 +105,38 @@ def rendered(markdown: str) -> str:
     return render.markdown_to_html(markdown)
 
 
-async def doc_html(markdown: str, base: str) -> str:
+async def doc_html(markdown: str, base: str, catalog: Catalog) -> str:
     """A doc body as sanitised HTML with this hub's URL `base` in place of the starter docs'
-    placeholder, rendered off the event loop (markdown-it yields the GIL, nh3 releases it)."""
-    return _with_hub_url(await run_in_threadpool(rendered, markdown), base)
+    placeholder and of tfhub.dev's URLs of what this hub has (`_with_hub_links`), rendered
+    off the event loop (markdown-it yields the GIL, nh3 releases it)."""
+    body = _with_hub_url(await run_in_threadpool(rendered, markdown), base)
+    return _with_hub_links(body, base, catalog)
+
+
+def _with_hub_links(body: str, base: str, catalog: Catalog) -> str:
+    """Sanitised HTML with each `https://tfhub.dev/<path>` that names a model, version,
+    collection or publisher of this hub replaced by this hub's URL of it (escaped, as in
+    `_with_hub_url`); other tfhub.dev URLs are left as written.
+
+    Docs of a fork of tfhub.dev link their models there (collections list them so, usage
+    snippets load them so); tfhub.dev redirects to Kaggle since 2023-11, and a hub without
+    internet access reaches neither.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        path = match[1].rstrip(".")  # A URL ending a sentence.
+        if not _names_something(catalog, path.rstrip("/").split("/")):
+            return match[0]
+        return f"{html.escape(base, quote=True)}/{path}{match[1][len(path) :]}"
+
+    return _TFHUB_DEV_URL.sub(replace, body)
+
+
+def _names_something(catalog: Catalog, segments: list[str]) -> bool:
+    """True if URL segments name a page of the catalog other than the index."""
+    if len(segments) == 1:
+        return segments[0] in catalog.publishers
+    return catalog.find(segments) is not None or catalog.find_collection(segments) is not None
 
 
 def _with_hub_url(body: str, base: str) -> str:
@@ -150,7 +183,7 @@ async def page(request: Request, state: HubState, segments: list[str]) -> Respon
             **_common(request, state),
             model=found[0],
             version=found[1],
-            body=await doc_html(found[1].doc.body, state.base_url(request)),
+            body=await doc_html(found[1].doc.body, state.base_url(request), catalog),
         )
     found = catalog.find(segments)
     if found is not None:
@@ -210,11 +243,13 @@ async def publisher_page(request: Request, state: HubState, name: str) -> Respon
     pages through them all) and its collections."""
     publisher = state.catalog.publishers[name]
     catalog = state.catalog
+    base = state.base_url(request)
+    body = await doc_html(publisher.doc.body, base, catalog) if publisher.doc else ""
     return _html(
         "publisher.html",
         **_common(request, state),
         publisher=publisher,
-        body=await doc_html(publisher.doc.body, state.base_url(request)) if publisher.doc else "",
+        body=body,
         models=[catalog.models[h] for h in publisher.models[:PAGE_SIZE]],
         total=len(publisher.models),
         all_models=urllib.parse.urlencode({"publisher": name}),
@@ -235,7 +270,7 @@ async def model_page(request: Request, state: HubState, model: Model, version: V
         version=version,
         versions=versions,
         url=f"{state.base_url(request)}/{protocol.quoted(model.handle)}/{version.version}",
-        body=await doc_html(version.doc.body, state.base_url(request)),
+        body=await doc_html(version.doc.body, state.base_url(request), state.catalog),
         metadata=[(key, value.value) for key, value in version.doc.entries],
         summary=version.signatures,
     )
