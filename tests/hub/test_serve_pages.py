@@ -347,3 +347,26 @@ def test_tfhub_dev_urls_of_what_the_hub_has_lead_to_the_hub(tmp_path):
     assert links[f"{base}/lab/collections/favourites/1"] == "collection"
     assert f"See {base}/lab." in text
     assert f'hub.load("{base}/lab/half-plus-two/1")' in text
+
+
+def test_a_doc_with_no_body_shows_no_empty_box(tmp_path):
+    """A model, publisher or collection doc with nothing after its metadata showed an empty
+    bordered box at the end of its page."""
+    docs = tmp_path / "assets/docs"
+    (docs / "lab").mkdir(parents=True)
+    (docs / "lab/lab.md").write_text("# Publisher lab\nLab.\n")
+    (docs / "lab/models/bare").mkdir(parents=True)
+    (docs / "lab/models/bare/1.md").write_text(
+        "# Module lab/bare/1\nBare.\n\n<!-- asset-path: https://example.com/bare.tar.gz -->\n"
+        "<!-- task: text-embedding -->\n<!-- fine-tunable: false -->\n"
+        "<!-- format: saved_model_2 -->\n"
+    )
+    (docs / "lab/collections/few").mkdir(parents=True)
+    (docs / "lab/collections/few/1.md").write_text(
+        "# Collection lab/few/1\nFew.\n\n<!-- task: text-embedding -->\n"
+    )
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        for path in ["lab/bare/1", "lab", "lab/collections/few/1"]:
+            page = requests.get(server.url(path), timeout=10)
+            assert page.status_code == 200, (path, page.text)
+            assert "<article" not in page.text, path
