@@ -116,6 +116,15 @@ def test_search_finds_runs_of_a_compound_name_and_handles_with_their_version(tmp
     assert found("google/imagenet/mobilenet_v2_100_224/feature_vector/5") == mobilenet
 
 
+def test_a_query_with_no_word_matches_no_model(tmp_path):
+    """`.*[(`, `++` or an emoji found every model ('3 of 3 models'), as an empty query does."""
+    index = SearchIndex.build(Catalog.scan(_root(tmp_path)))
+    everything = len(index.catalog.models)
+    for query in [".*[(", "++", "\U0001f600", "<>&"]:
+        assert index.search(query) == [], query
+    assert len(index.search("")) == len(index.search("  \t")) == everything
+
+
 def test_a_huge_doc_is_indexed_as_far_as_its_page_shows_it(tmp_path):
     """Indexing takes about 1 s per MB of doc: one 10 MB doc held up each start and rescan of
     tfhub serve (all requests wait for the first) for 10 s."""

@@ -124,14 +124,17 @@ class SearchIndex:
         """Models matching every word of `query` and every filter, best first.
 
         Args:
-            query: free text ("" matches every model).
+            query: free text ("" or only spaces matches every model).
             filters: facet name (see `catalog.FACETS`) -> value (case-insensitive).
 
         Returns:
-            The models, by score then handle.
+            The models, by score then handle; none for a query with nothing to search for
+            (only punctuation or symbols: `.*[(`, `++`, an emoji), which matched every model.
         """
         scores: dict[str, int] | None = None
         tokens = dict.fromkeys(_WORD.findall(query.lower()))  # Compounds whole (see above).
+        if query.strip() and not tokens:
+            return []
         for token in list(tokens)[:MAX_QUERY_WORDS]:
             found = self._matching_word(token)
             if scores is None:
