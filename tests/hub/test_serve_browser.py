@@ -248,3 +248,18 @@ def test_a_page_logs_no_error_for_the_hubs_icon(server, browser):
     page.wait_for_timeout(500)  # The icon is asked for after the load.
     context.close()
     assert errors == []
+
+
+def test_a_search_page_is_titled_by_its_query_and_page(server, browser):
+    """Every index page, whatever it searched or however far it paged, was titled 'Models':
+    tabs, history and screen readers could not tell one search from another."""
+    page = browser.new_page()
+    page.goto(server.url(""))
+    assert page.title() == "Models · tfhub"
+    page.fill("#q", "halves")
+    page.click("#search-button")
+    page.wait_for_url("**q=halves**")
+    assert page.title() == "halves – search · tfhub"
+    page.goto(server.url("?q=" + "x" * 300))
+    assert page.title() == "x" * 80 + " – search · tfhub"
+    page.close()
