@@ -371,3 +371,16 @@ def test_a_doc_with_no_body_shows_no_empty_box(tmp_path):
             page = requests.get(server.url(path), timeout=10)
             assert page.status_code == 200, (path, page.text)
             assert "<article" not in page.text, path
+
+
+def test_an_index_page_past_the_last_model_shows_the_last_page(tmp_path):
+    """?start= past the end (a link kept from a larger hub or search) showed the last model
+    alone ('60 of 60 models (60–60 shown)')."""
+    write_publisher(tmp_path, "lab", "Lab")
+    for number in range(60):
+        write_model_doc(tmp_path, f"lab/model-{number:02d}/1", description=f"Model {number}.")
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        for start in ["60", "1000", "99999999999999999999999"]:
+            page = requests.get(server.url(f"?start={start}"), timeout=10).text
+            assert "60 of 60 models (51–60 shown)" in page, start
+        assert "(56–60 shown)" in requests.get(server.url("?start=55"), timeout=10).text

@@ -220,8 +220,7 @@ def index_page(request: Request, state: HubState) -> Response:
     query = request.query_params.get("q", "")
     filters = {name: request.query_params.get(name, "") for name in FACETS}
     hits = state.index.search(query, filters)
-    start = request.query_params.get("start", "0")
-    first = min(int(start), max(0, len(hits) - 1)) if is_number(start) else 0
+    first = _first_shown(request.query_params.get("start", "0"), len(hits))
     kept = {key: value for key, value in request.query_params.items() if key != "start" and value}
     return _html(
         "index.html",
@@ -236,6 +235,14 @@ def index_page(request: Request, state: HubState) -> Response:
         models=len(state.catalog.models),
         kept=urllib.parse.urlencode(kept),
     )
+
+
+def _first_shown(start: str, total: int) -> int:
+    """The index of the first hit an index page shows for its `start` parameter: 0 for one
+    that is not a number, the start of the last page for one past the end (it showed the last
+    hit alone: 'Models (26–26 of 26)')."""
+    first = int(start) if is_number(start) else 0
+    return first if first < total else max(0, total - 1) // PAGE_SIZE * PAGE_SIZE
 
 
 async def publisher_page(request: Request, state: HubState, name: str) -> Response:
