@@ -263,3 +263,77 @@ def test_a_search_page_is_titled_by_its_query_and_page(server, browser):
     page.goto(server.url("?q=" + "x" * 300))
     assert page.title() == "x" * 80 + " – search · tfhub"
     page.close()
+
+
+# Hostile doc bodies: each would set window.pwned (or log PWNED) if any of it ran.
+RUN = "window.pwned=1;console.log('PWNED')"
+HOSTILE_BODIES = {
+    "script": f"<script>{RUN}</script>\n\n<SCRIPT>{RUN}</SCRIPT>",
+    "js-links": (
+        '[a](javascript:window.pwned=1) <a href="javascript:window.pwned=1">b</a> '
+        '[c](java&#x09;script:window.pwned=1) <a href="JaVaScRiPt:window.pwned=1">d</a>'
+    ),
+    "handlers": (
+        '<img src=x onerror="window.pwned=1"> <div onmouseover="window.pwned=1">hover</div> '
+        "<details open ontoggle=window.pwned=1><summary>s</summary></details>"
+    ),
+    "data-urls": (
+        '<a href="data:text/html,<script>parent.pwned=1</script>">x</a> '
+        "<img src=\"data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' "
+        "onload='window.pwned=1'/>\">"
+    ),
+    "svg-math": (
+        '<svg><script>window.pwned=1</script><a xlink:href="javascript:window.pwned=1">'
+        '<text>t</text></a></svg><math><mi xlink:href="javascript:window.pwned=1">m</mi></math>'
+    ),
+    "frames": (
+        '<iframe src="javascript:window.pwned=1"></iframe>'
+        '<iframe srcdoc="<script>parent.pwned=1</script>"></iframe><object data=x></object>'
+        "<embed src=x>"
+    ),
+    "style": (
+        '<p style="position:fixed;top:0;left:0;width:100%;height:100%">overlay</p>'
+        "<style>body{display:none}</style><link rel=stylesheet href=//evil.example/x.css>"
+    ),
+    "meta-base-form": (
+        '<meta http-equiv="refresh" content="0;url=javascript:window.pwned=1">'
+        '<base href="https://evil.example/"><form action="https://evil.example/">'
+        "<input name=p><button>Go</button></form>"
+    ),
+    "mutation": (
+        '<noscript><p title="</noscript><img src=x onerror=window.pwned=1>">'
+        "<!-- --><img src=x onerror=window.pwned=1> -->"
+    ),
+    "table": "| a | b |\n|---|---|\n| <img src=x onerror=window.pwned=1> | `<script>` |",
+}
+
+
+def test_no_hostile_doc_runs_script_or_breaks_its_page(browser, tmp_path):
+    """Each payload in a doc: nothing runs (no flag, no console line, no dialog), the page
+    keeps the hub's CSS and layout, and the CSP is never what stopped it (the sanitiser did)."""
+    root = tmp_path / "root"
+    write_publisher(root, "evil", "Evil")
+    for name, body in HOSTILE_BODIES.items():
+        write_model_doc(root, f"evil/{name}/1", description=f"<b>{name}</b>", body=body)
+    page = browser.new_page()
+    page.add_init_script(
+        "window.violations = [];"
+        "document.addEventListener('securitypolicyviolation', e => "
+        "window.violations.push(e.violatedDirective));"
+    )
+    seen: list[str] = []
+    page.on(
+        "console", lambda message: seen.append(message.text) if "PWNED" in message.text else None
+    )
+    page.on("dialog", lambda dialog: (seen.append(dialog.message), dialog.dismiss()))
+    with serve_hub(root, tmp_path / "serve.log") as running:
+        for name in HOSTILE_BODIES:
+            page.goto(running.url(f"evil/{name}/1"))
+            page.hover("#model-handle")
+            state = page.evaluate(
+                "[window.pwned, window.violations, document.querySelector('#model-handle')"
+                ".innerText, getComputedStyle(document.querySelector('header')).display]"
+            )
+            assert state == [None, [], f"evil/{name} version 1", "flex"], (name, state)
+    page.close()
+    assert seen == []
