@@ -384,3 +384,24 @@ def test_an_index_page_past_the_last_model_shows_the_last_page(tmp_path):
             page = requests.get(server.url(f"?start={start}"), timeout=10).text
             assert "60 of 60 models (51–60 shown)" in page, start
         assert "(56–60 shown)" in requests.get(server.url("?start=55"), timeout=10).text
+
+
+def test_a_derived_docs_parent_model_links_its_page(tmp_path):
+    """A Lite, Tfjs or Coral doc's parent-model (the module it derives from) was plain text:
+    its page did not lead to the module's page, as tfhub.dev's did."""
+    _hub_with_a_model(tmp_path)
+    models = tmp_path / "assets/docs/lab/models/half-plus-two"
+    for version, parent in [(1, "lab/half-plus-two/1"), (2, "lab/elsewhere/1")]:
+        (models / "lite").mkdir(exist_ok=True)
+        (models / f"lite/{version}.md").write_text(
+            f"# Lite lab/half-plus-two/{version}\nThe TF Lite version.\n\n"
+            f"<!-- asset-path: https://example.com/{version}.tflite -->\n"
+            f"<!-- parent-model: {parent} -->\n"
+        )
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        linked = requests.get(server.url("lab/lite-model/half-plus-two/1"), timeout=10).text
+        unknown = requests.get(server.url("lab/lite-model/half-plus-two/2"), timeout=10).text
+    base = server.url("").rstrip("/")
+    row = '<tr><th>parent-model</th><td><a href="{}" rel="noopener noreferrer nofollow">{}</a>'
+    assert row.format(f"{base}/lab/half-plus-two/1", "lab/half-plus-two/1") in linked
+    assert "<tr><th>parent-model</th><td>lab/elsewhere/1</td></tr>" in unknown

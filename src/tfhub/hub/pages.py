@@ -270,14 +270,28 @@ async def model_page(request: Request, state: HubState, model: Model, version: V
         (model.versions[v], version_size(model.versions[v]))
         for v in sorted(model.versions, reverse=True)
     ]
+    base = state.base_url(request)
     return _html(
         "model.html",
         **_common(request, state),
         model=model,
         version=version,
         versions=versions,
-        url=f"{state.base_url(request)}/{protocol.quoted(model.handle)}/{version.version}",
-        body=await doc_html(version.doc.body, state.base_url(request), state.catalog),
-        metadata=[(key, value.value) for key, value in version.doc.entries],
+        url=f"{base}/{protocol.quoted(model.handle)}/{version.version}",
+        body=await doc_html(version.doc.body, base, state.catalog),
+        metadata=[
+            (key, value.value, _metadata_link(key, value.value, base, state.catalog))
+            for key, value in version.doc.entries
+        ],
         summary=version.signatures,
     )
+
+
+def _metadata_link(key: str, value: str, base: str, catalog: Catalog) -> str | None:
+    """Where a metadata value links to: itself for an http(s) URL (colab, demo, asset-path),
+    this hub's page of a `parent-model` it has (a Lite, Tfjs or Coral doc's module), else None."""
+    if value.startswith(("http://", "https://")):
+        return value
+    if key == "parent-model" and catalog.find(value.split("/")) is not None:
+        return f"{base}/{value}"
+    return None
