@@ -386,11 +386,11 @@ def test_an_index_page_past_the_last_model_shows_the_last_page(tmp_path):
         assert "(56–60 shown)" in requests.get(server.url("?start=55"), timeout=10).text
 
 
-def test_a_derived_docs_parent_model_links_its_page(tmp_path):
-    """A Lite, Tfjs or Coral doc's parent-model (the module it derives from) was plain text:
-    its page did not lead to the module's page, as tfhub.dev's did."""
-    _hub_with_a_model(tmp_path)
-    models = tmp_path / "assets/docs/lab/models/half-plus-two"
+def _hub_with_lite_versions(root: Path) -> None:
+    """lab/half-plus-two/1 and two Lite docs: version 1 derives from it, version 2 from a
+    model the hub does not have."""
+    _hub_with_a_model(root)
+    models = root / "assets/docs/lab/models/half-plus-two"
     for version, parent in [(1, "lab/half-plus-two/1"), (2, "lab/elsewhere/1")]:
         (models / "lite").mkdir(exist_ok=True)
         (models / f"lite/{version}.md").write_text(
@@ -398,6 +398,12 @@ def test_a_derived_docs_parent_model_links_its_page(tmp_path):
             f"<!-- asset-path: https://example.com/{version}.tflite -->\n"
             f"<!-- parent-model: {parent} -->\n"
         )
+
+
+def test_a_derived_docs_parent_model_links_its_page(tmp_path):
+    """A Lite, Tfjs or Coral doc's parent-model (the module it derives from) was plain text:
+    its page did not lead to the module's page, as tfhub.dev's did."""
+    _hub_with_lite_versions(tmp_path)
     with serve_hub(tmp_path, tmp_path / "serve.log") as server:
         linked = requests.get(server.url("lab/lite-model/half-plus-two/1"), timeout=10).text
         unknown = requests.get(server.url("lab/lite-model/half-plus-two/2"), timeout=10).text
@@ -405,3 +411,17 @@ def test_a_derived_docs_parent_model_links_its_page(tmp_path):
     row = '<tr><th>parent-model</th><td><a href="{}" rel="noopener noreferrer nofollow">{}</a>'
     assert row.format(f"{base}/lab/half-plus-two/1", "lab/half-plus-two/1") in linked
     assert "<tr><th>parent-model</th><td>lab/elsewhere/1</td></tr>" in unknown
+
+
+def test_a_modules_page_lists_its_other_formats(tmp_path):
+    """tfhub.dev's model pages led to the Lite, Tfjs and Coral versions of a model; here a
+    module's page named none of them (only the index's search could find them)."""
+    _hub_with_lite_versions(tmp_path)
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        page = requests.get(server.url("lab/half-plus-two/1"), timeout=10).text
+    formats = re.search(r'<ul id="formats">(.*?)</ul>', page, re.S)
+    assert formats is not None, page
+    link = f'<a href="{server.url("lab/lite-model/half-plus-two/1")}">'
+    assert re.findall(r"<li>(.*?)</li>", formats[1]) == [
+        f"Lite: {link}lab/lite-model/half-plus-two/1</a>"
+    ]

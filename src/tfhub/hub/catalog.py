@@ -145,6 +145,8 @@ class Catalog:
     models: dict[str, Model] = field(default_factory=dict)
     collections: dict[str, Model] = field(default_factory=dict)
     publishers: dict[str, Publisher] = field(default_factory=dict)
+    # "publisher/model/version" -> the Lite, Tfjs and Coral versions whose parent-model it is.
+    derived: dict[str, list[tuple[Model, Version]]] = field(default_factory=dict)
 
     @classmethod
     def scan(cls, root: str | os.PathLike[str]) -> Catalog:
@@ -162,6 +164,7 @@ class Catalog:
         for publisher in catalog.publishers.values():
             publisher.models.sort()
             publisher.collections.sort()
+        catalog._link_derived()
         logger.info(
             "Catalog of %s: %d models, %d collections, %d publishers",
             catalog.root,
@@ -170,6 +173,16 @@ class Catalog:
             len(catalog.publishers),
         )
         return catalog
+
+    def _link_derived(self) -> None:
+        """Fills `derived`: each Lite, Tfjs or Coral version under its parent-model."""
+        for model in self.models.values():
+            if model.kind not in DERIVED_PREFIXES:
+                continue
+            for number in sorted(model.versions):
+                parent = model.versions[number].doc.first("parent-model")
+                if parent:
+                    self.derived.setdefault(parent, []).append((model, model.versions[number]))
 
     def _publisher(self, name: str) -> Publisher:
         return self.publishers.setdefault(name, Publisher(name))

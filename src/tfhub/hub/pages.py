@@ -284,6 +284,7 @@ async def model_page(request: Request, state: HubState, model: Model, version: V
             for key, value in version.doc.entries
         ],
         summary=version.signatures,
+        formats=state.catalog.derived.get(f"{model.handle}/{version.version}", []),
     )
 
 
