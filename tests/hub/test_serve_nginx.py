@@ -25,6 +25,7 @@ from tests._helpers.hub_server import (
 import tfhub as hub
 from tfhub import errors
 from tfhub.hub.nginx import nginx_config
+from tfhub.hub.pages import SECURITY_HEADERS
 
 pytestmark = pytest.mark.skipif(
     nginx_binary() is None, reason="nginx is not installed (apt-get install nginx)"
@@ -56,6 +57,8 @@ def test_nginx_serves_archives_and_proxies_the_rest(tmp_path):
         whole = requests.get(url, timeout=10)  # tfhub serve is not even running yet.
         assert whole.status_code == 200 and whole.content == data
         assert whole.headers["Server"].startswith("nginx")
+        for name, value in SECURITY_HEADERS.items():  # As tfhub serve sends on every answer.
+            assert whole.headers[name] == value, name
         etag = whole.headers["ETag"]
         part = requests.get(url, headers={"Range": "bytes=7-", "If-Range": etag}, timeout=10)
         assert part.status_code == 206 and part.content == data[7:]

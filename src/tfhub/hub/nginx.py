@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from .. import errors
+from .pages import SECURITY_HEADERS
 from .settings import base_path
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
@@ -46,6 +47,10 @@ def nginx_config(root: str, *, upstream: str, listen: str, base_url: str | None 
         "@LISTEN@": listen,
         "@PREFIX_RE@": re.escape(prefix),
         "@PREFIX@": prefix,
+        "@SECURITY_HEADERS@": "\n".join(
+            f'        add_header {name} "{value}" always;'
+            for name, value in SECURITY_HEADERS.items()
+        ),
     }
     for placeholder, value in replacements.items():
         text = text.replace(placeholder, value)
