@@ -8,6 +8,10 @@ GCS renames object by object), so tfhub keeps what it can:
 - the files are then copied into the entry folder, then the descriptor, and the manifest LAST:
   the manifest is the commit mark, so an entry whose copy was interrupted has no manifest and is
   downloaded again (over the partial copy) instead of being served;
+- each file is copied to `<entry>.<uuid>.tmp/` beside the entry and renamed into place: it
+  appears whole and replaces what is there (TensorFlow's ram:// appends to a file written
+  over, and two writers of one file mix their bytes); a killed copy leaves that folder behind,
+  outside the model's folder;
 - what is weaker: concurrent first downloads of one handle (other processes or machines) are not
   deduplicated, each downloads and copies the same bytes; `tfhub cache` commands manage local
   caches only.
@@ -88,13 +92,14 @@ def install(
         if rel not in digests:
             digests[rel] = bookkeeping.file_digest(f"{local_dir}/{rel}", algorithm)
     manifest = layout.manifest_path(module_path)
+    staging = layout.new_tmp_dir(module_path)  # `<entry>.<uuid>.tmp`, beside the entry.
     try:
         if gfile.exists(manifest):
             gfile.remove(manifest)  # Incomplete from here until the new manifest is written.
         for rel in sorted(files):
-            target = f"{module_path}/{rel}"
-            gfile.makedirs(target.rsplit("/", 1)[0])
-            gfile.copy(f"{local_dir}/{rel}", target, overwrite=True)
+            _copy_into_place(
+                gfile, f"{local_dir}/{rel}", f"{staging}/{rel}", f"{module_path}/{rel}"
+            )
         _write(gfile, layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle))
         text = bookkeeping.manifest_text(files, digests, algorithm=algorithm)
         _write(gfile, manifest, text)
@@ -106,6 +111,27 @@ def install(
             "permissions, or set TFHUB_CACHE_DIR to a writable folder.",
             path=module_path,
         ) from err
+    finally:
+        _remove_quietly(gfile, staging)
+
+
+def _copy_into_place(gfile: Any, source: str, staged: str, target: str) -> None:
+    """Copies a local file to `target` through `staged` and a rename: the file appears whole,
+    and replaces what is there (a file written over is appended to on some filesystems, as
+    TensorFlow's ram://; two processes writing one file mix their bytes)."""
+    gfile.makedirs(staged.rsplit("/", 1)[0])
+    gfile.copy(source, staged, overwrite=True)
+    gfile.makedirs(target.rsplit("/", 1)[0])
+    gfile.rename(staged, target, overwrite=True)
+
+
+def _remove_quietly(gfile: Any, folder: str) -> None:
+    """Removes this process's staging folder, if there is one (a failure is only logged)."""
+    try:
+        if gfile.exists(folder):
+            gfile.rmtree(folder)
+    except Exception as err:  # tf.errors.OpError: the filesystem refused.
+        logger.warning("Could not remove the temporary folder %s: %s", folder, err)
 
 
 def _write(gfile: Any, path: str, text: str) -> None:
