@@ -1,5 +1,6 @@
 """A cache on a tf.io.gfile filesystem (TFHUB_CACHE_DIR=gs://...), with TensorFlow's in-memory
-filesystem (ram://) standing in for GCS: interrupted copies, concurrent resolves."""
+filesystem (ram://) standing in for GCS: entries tensorflow_hub wrote there, interrupted copies,
+concurrent resolves."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tests._helpers.archives import MODEL_FILES, make_tar_gz
 from tests._helpers.http_server import archive_gets
 
 import tfhub as hub
-from tfhub import handles
+from tfhub import errors, handles
 
 pytestmark = pytest.mark.tf
 
@@ -34,9 +35,77 @@ def _write(gfile: object, path: str, data: bytes) -> None:
         out.write(data)
 
 
+def _write_upstream_entry(gfile: object, handle: str, files: dict[str, bytes]) -> str:
+    """Writes an entry as tensorflow_hub does: `<sha1>/` and `<sha1>.descriptor.txt`."""
+    entry = _entry(handle)
+    for name, data in files.items():
+        _write(gfile, f"{entry}/{name}", data)
+    descriptor = f"Module: {handle}\nDownload Time: 2021-01-01\nDownloader Hostname: h (PID:1)"
+    _write(gfile, entry + ".descriptor.txt", descriptor.encode())
+    return entry
+
+
 def _read(gfile: object, path: str) -> bytes:
     with gfile.GFile(path, "rb") as stored:
         return stored.read()
+
+
+def test_an_entry_tensorflow_hub_wrote_is_served_offline(server, gfile, monkeypatch):
+    url = server.url("m.tar.gz")  # Nothing served: the entry must be read from the cache.
+    entry = _write_upstream_entry(gfile, url, MODEL_FILES)
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    assert hub.resolve(url) == entry
+    monkeypatch.delenv("TFHUB_OFFLINE")
+    assert hub.resolve(url) == entry and archive_gets(server, "m.tar.gz") == []
+    assert not gfile.exists(entry + ".manifest.json")  # Left as tensorflow_hub wrote it.
+
+
+def test_a_damaged_entry_of_tensorflow_hub_is_downloaded_again(server, served_dir, gfile):
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = _write_upstream_entry(gfile, url, {"tfhub_module.pb": b"x"})  # No saved_model.pb.
+    assert hub.resolve(url) == entry and len(archive_gets(server, "m.tar.gz")) == 1
+    assert _read(gfile, f"{entry}/saved_model.pb") == MODEL_FILES["saved_model.pb"]
+
+
+def test_a_copy_interrupted_before_its_descriptor_is_downloaded_again(server, served_dir, gfile):
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = _entry(url)
+    _write(gfile, f"{entry}/saved_model.pb", MODEL_FILES["saved_model.pb"])  # No bookkeeping.
+    assert hub.resolve(url) == entry and len(archive_gets(server, "m.tar.gz")) == 1
+    assert gfile.exists(entry + ".manifest.json")
+
+
+def test_a_copy_over_an_entry_of_tensorflow_hub_interrupted_is_not_served(
+    server, served_dir, gfile, monkeypatch
+):
+    """The copy that replaces a damaged entry of tensorflow_hub is stopped after its first
+    file: what is there then (that file beside the old ones) is not taken for that entry."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = _write_upstream_entry(gfile, url, {"tfhub_module.pb": b"x"})
+    copy, copies = gfile.copy, []
+
+    def copy_one_file_then_stop(source: str, target: str, overwrite: bool = False) -> None:
+        if copies:
+            raise OSError("the copy stops here (a killed process)")
+        copies.append(target)
+        copy(source, target, overwrite=overwrite)
+
+    monkeypatch.setattr(gfile, "copy", copy_one_file_then_stop)
+    with pytest.raises(errors.CacheError):
+        hub.resolve(url)
+    assert len(copies) == 1 and copies[0].endswith("/saved_model.pb")
+    assert gfile.exists(f"{entry}/saved_model.pb")  # In place, beside tensorflow_hub's files.
+    assert not [name for name in gfile.listdir(hub.constants.cache_dir()) if ".tmp" in name]
+    monkeypatch.setattr(gfile, "copy", copy)
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    with pytest.raises(errors.OfflineModeError, match="no valid manifest"):
+        hub.resolve(url)
+    monkeypatch.delenv("TFHUB_OFFLINE")
+    assert hub.resolve(url) == entry and len(archive_gets(server, "m.tar.gz")) == 2
+    assert _read(gfile, f"{entry}/variables/variables.index") == b"index-bytes"
 
 
 def test_a_copy_interrupted_after_its_files_is_downloaded_again_once(server, served_dir, gfile):

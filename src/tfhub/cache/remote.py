@@ -5,13 +5,18 @@ GCS renames object by object), so tfhub keeps what it can:
 
 - a download goes into a LOCAL temporary folder first: a failed or refused download writes
   nothing to the remote cache;
-- the files are then copied into the entry folder, then the descriptor, and the manifest LAST:
-  the manifest is the commit mark, so an entry whose copy was interrupted has no manifest and is
-  downloaded again (over the partial copy) instead of being served;
+- the descriptor (marked as tfhub's) is written first, then the files are copied into the entry
+  folder, and the manifest LAST: the manifest is the commit mark, so an entry whose copy was
+  interrupted has tfhub's descriptor but no manifest and is downloaded again (over the partial
+  copy) instead of being served;
 - each file is copied to `<entry>.<uuid>.tmp/` beside the entry and renamed into place: it
   appears whole and replaces what is there (TensorFlow's ram:// appends to a file written
   over, and two writers of one file mix their bytes); a killed copy leaves that folder behind,
   outside the model's folder;
+- an entry tensorflow_hub wrote (its descriptor, not marked as tfhub's, and no manifest) is
+  served if its folder is not empty, as tensorflow_hub itself decides (and, if it is a
+  SavedModel, `saved_model.pb`); an entry with neither descriptor nor manifest is an
+  interrupted copy;
 - what is weaker: concurrent first downloads of one handle (other processes or machines) are not
   deduplicated, each downloads and copies the same bytes; `tfhub cache` commands manage local
   caches only.
@@ -96,11 +101,13 @@ def install(
     try:
         if gfile.exists(manifest):
             gfile.remove(manifest)  # Incomplete from here until the new manifest is written.
+        # tfhub's descriptor before any file: a copy interrupted from here on is not taken for
+        # an entry of tensorflow_hub (whose descriptor it would otherwise keep).
+        _write(gfile, layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle))
         for rel in sorted(files):
             _copy_into_place(
                 gfile, f"{local_dir}/{rel}", f"{staging}/{rel}", f"{module_path}/{rel}"
             )
-        _write(gfile, layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle))
         text = bookkeeping.manifest_text(files, digests, algorithm=algorithm)
         _write(gfile, manifest, text)
     except errors.CacheError:
@@ -145,14 +152,16 @@ def _write(gfile: Any, path: str, text: str) -> None:
 def damage(module_path: str) -> str | None:
     """Says what is wrong with an entry of a gfile cache (bounded check), or None.
 
-    An entry without a valid manifest is incomplete: the manifest is written last.
+    An entry tfhub wrote without a valid manifest is incomplete: the manifest is written last.
+    One tensorflow_hub wrote (its descriptor, without tfhub's mark) has no manifest: it is
+    complete if its folder is not empty (`_upstream_damage`).
     """
     gfile = _gfile()
     if not gfile.isdir(module_path):
         return "the folder does not exist"
     header = _read_header(gfile, layout.manifest_path(module_path))
     if header is None:
-        return "it has no valid manifest (an interrupted copy)"
+        return _unlisted_damage(gfile, module_path)
     for rel, size in header.sample.items():
         try:
             actual = gfile.stat(f"{module_path}/{rel}").length
@@ -167,5 +176,41 @@ def _read_header(gfile: Any, path: str) -> bookkeeping.ManifestHeader | None:
     try:
         with gfile.GFile(path, "r") as text:
             return bookkeeping.parse_header(text.readline())
+    except Exception:  # tf.errors.NotFoundError and friends.
+        return None
+
+
+def _unlisted_damage(gfile: Any, module_path: str) -> str | None:
+    """Damage of an entry without a valid manifest: none for a complete entry of
+    tensorflow_hub, which writes its descriptor (unmarked) and never a manifest."""
+    no_manifest = "it has no valid manifest (an interrupted copy)"
+    descriptor = _read_descriptor(gfile, layout.descriptor_path(module_path))
+    if descriptor is None or descriptor.written_by_tfhub:
+        return no_manifest  # tfhub's copy, interrupted before its descriptor or its manifest.
+    if gfile.exists(layout.manifest_path(module_path)):
+        return no_manifest  # Only tfhub writes one; this one cannot be read.
+    return _upstream_damage(gfile, module_path)
+
+
+def _upstream_damage(gfile: Any, module_path: str) -> str | None:
+    """What is missing from an entry of tensorflow_hub, or None: as tensorflow_hub, a folder
+    that is not empty is complete; a SavedModel (it has `variables/` or `tfhub_module.pb`)
+    must also hold `saved_model.pb`."""
+    try:
+        names = {name.rstrip("/") for name in gfile.listdir(module_path)}
+    except Exception:  # tf.errors.NotFoundError: removed meanwhile.
+        return "the folder does not exist"
+    if not names:
+        return "the folder is empty"
+    saved_model = names & {"variables", "tfhub_module.pb"}
+    if saved_model and not names & {"saved_model.pb", "saved_model.pbtxt"}:
+        return "saved_model.pb is missing"
+    return None
+
+
+def _read_descriptor(gfile: Any, path: str) -> bookkeeping.Descriptor | None:
+    try:
+        with gfile.GFile(path, "r") as text:
+            return bookkeeping.parse_descriptor(text.read(64 * 1024).splitlines())
     except Exception:  # tf.errors.NotFoundError and friends.
         return None
