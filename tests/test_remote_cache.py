@@ -60,6 +60,17 @@ def test_an_entry_tensorflow_hub_wrote_is_served_offline(server, gfile, monkeypa
     assert not gfile.exists(entry + ".manifest.json")  # Left as tensorflow_hub wrote it.
 
 
+def test_an_entry_tensorflow_hub_wrote_under_another_key_is_served(server, gfile, monkeypatch):
+    """tensorflow_hub hashed a signed URL and Kaggle's long form as given; tfhub's key differs."""
+    signed = server.url("m.tar.gz") + "?X-Amz-Signature=a1"
+    kaggle = "https://www.kaggle.com/models/o/m/frameworks/TF2/variations/v/versions/1"
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    for handle in (signed, kaggle):
+        assert handles.cache_handle(handle) != handle
+        entry = _write_upstream_entry(gfile, handle, MODEL_FILES)
+        assert hub.resolve(handle) == entry
+
+
 def test_a_damaged_entry_of_tensorflow_hub_is_downloaded_again(server, served_dir, gfile):
     make_tar_gz(served_dir / "m.tar.gz")
     url = server.url("m.tar.gz")
