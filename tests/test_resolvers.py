@@ -442,6 +442,25 @@ def test_a_resolver_added_to_the_registry_before_any_resolve_is_tried_first(tmp_
     assert names[0] == "PathResolver" and names[-1] == "_Prefix"
 
 
+def test_what_a_resolver_returns_must_be_a_path(tmp_path, monkeypatch):
+    """A resolver returning None was read as the path 'None'; a pathlib.Path or bytes, as
+    upstream's callers took them, are paths."""
+    monkeypatch.setattr(resolvers, "registry", resolvers.MultiImplRegistry("resolver"))
+    monkeypatch.setattr(resolvers, "_defaults_installed", False)
+    hub.register_resolver(_Prefix("path://", tmp_path))
+    hub.register_resolver(_Prefix("bytes://", os.fsencode(tmp_path)))
+    hub.register_resolver(_Prefix("none://", None))
+    assert hub.resolve("path://x") == hub.resolve("bytes://x") == str(tmp_path)
+    with pytest.raises(TypeError) as caught:
+        hub.resolve("none://x")
+    assert isinstance(caught.value, errors.ArgumentTypeError)
+    assert str(caught.value) == (
+        "The resolver _Prefix returned NoneType, not the path of the model's folder, for "
+        "'none://x': its __call__ must return a str (or raise an error if it cannot resolve the "
+        "handle). Received: path=None"
+    )
+
+
 def test_env_cache_dir_read_at_call_time(server, served_dir, monkeypatch, tmp_path):
     make_tar_gz(served_dir / "m.tar.gz")
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "later"))

@@ -82,6 +82,8 @@ def resolve_with_registry(handle: str) -> str:
         tfhub.errors.InvalidHandleError: for control characters or a URL with spaces around it;
             `UnknownSchemeError` (also an UnsupportedHandleError) for a `scheme://` that no
             resolver reads, listing the resolvers tried, without importing TensorFlow.
+        tfhub.errors.ArgumentTypeError: (a TypeError) a registered resolver returned something
+            that is not a path (None, say), naming that resolver.
         tfhub.errors.TFHubError: subclasses say what else went wrong.
     """
     install_default_resolvers()
@@ -89,7 +91,7 @@ def resolve_with_registry(handle: str) -> str:
         handle = os.fspath(handle)
     handles.check(handle)
     try:
-        return str(registry(handle))
+        return _as_path(registry(handle), handle)
     except errors.UnsupportedHandleError as err:
         scheme = handles.unknown_scheme(handle)
         if scheme is None or isinstance(err, errors.UnknownSchemeError):
@@ -103,3 +105,24 @@ def resolve_with_registry(handle: str) -> str:
             scheme=scheme,
             tried=err.tried,
         ) from None
+
+
+def _as_path(result: object, handle: str) -> str:
+    """The path a resolver returned, as a str (a `pathlib.Path` or bytes too, as upstream's
+    callers took them).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: for anything else, naming the resolver that returned it.
+    """
+    if isinstance(result, str):
+        return str(result)
+    if isinstance(result, (bytes, os.PathLike)):
+        return os.fsdecode(result)
+    supporting = next(
+        (impl for impl in reversed(registry.implementations) if impl.is_supported(handle)), None
+    )
+    raise errors.ArgumentTypeError(
+        f"The resolver {type(supporting).__name__} returned {type(result).__name__}, not the "
+        f"path of the model's folder, for {redact(handle)!r}: its __call__ must return a str "
+        f"(or raise an error if it cannot resolve the handle). Received: path={result!r}"
+    )
