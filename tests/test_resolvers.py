@@ -461,6 +461,24 @@ def test_what_a_resolver_returns_must_be_a_path(tmp_path, monkeypatch):
     )
 
 
+def test_upstream_atomic_download_into_a_folder_named_with_a_trailing_slash(tmp_path):
+    """`resolver.atomic_download(handle, fn, "<cache>/<entry>/")`: as upstream, the entry is
+    `<cache>/<entry>`; the temporary folder was made inside it, and the model's files lost."""
+    from tfhub import resolver
+
+    def download_fn(handle: str, tmp_dir: str) -> None:
+        for name, data in MODEL_FILES.items():
+            os.makedirs(os.path.dirname(os.path.join(tmp_dir, name)), exist_ok=True)
+            with open(os.path.join(tmp_dir, name), "wb") as out:
+                out.write(data)
+
+    module_dir = str(tmp_path / "entry") + os.sep
+    assert resolver.atomic_download("h", download_fn, module_dir) == module_dir
+    assert read_tree(module_dir) == MODEL_FILES
+    assert cache.read_descriptor_handle(str(tmp_path / "entry")) == "h"
+    assert resolver.atomic_download("h", download_fn, module_dir) == module_dir  # Cached.
+
+
 def test_env_cache_dir_read_at_call_time(server, served_dir, monkeypatch, tmp_path):
     make_tar_gz(served_dir / "m.tar.gz")
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "later"))

@@ -182,8 +182,12 @@ def atomic_download(
     """
     from .download import atomic_download as install
 
+    # As upstream (whose lock and temporary folder names dropped it), a trailing separator does
+    # not name another folder: `<entry>/` is `<entry>`, not a place inside it.
+    entry = module_dir.rstrip("/" + os.sep) or module_dir
     with constants.overrides({constants.TFHUB_LOCK_TIMEOUT: str(lock_file_timeout_sec)}):
-        return install(handle, lambda tmp_dir: download_fn(handle, tmp_dir), module_path=module_dir)
+        install(handle, lambda tmp_dir: download_fn(handle, tmp_dir), module_path=entry)
+    return module_dir
 
 
 class DownloadManager:
