@@ -479,6 +479,34 @@ def test_upstream_atomic_download_into_a_folder_named_with_a_trailing_slash(tmp_
     assert resolver.atomic_download("h", download_fn, module_dir) == module_dir  # Cached.
 
 
+def test_upstreams_uncompressed_resolver_subclassed_as_upstream_allowed(tmp_path, monkeypatch):
+    """A subclass of upstream's `HttpUncompressedFileResolver` overriding
+    `_request_gcs_location(handle_with_params)`, upstream's signature, got a TypeError (it was
+    called with a `handle=` keyword); a `path_resolver` set on one was never asked."""
+    from tfhub import resolver, uncompressed_module_resolver
+
+    class FixedLocation(uncompressed_module_resolver.HttpUncompressedFileResolver):
+        asked: list[str] = []
+
+        def _request_gcs_location(self, handle_with_params: str) -> str:
+            self.asked.append(handle_with_params)
+            return str(tmp_path)
+
+    class Recording(resolver.Resolver):
+        def is_supported(self, handle: str) -> bool:
+            return True
+
+        def __call__(self, handle: str) -> str:
+            return f"read in place: {handle}"
+
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    fixed = FixedLocation()
+    assert fixed("https://example.invalid/m/1") == str(tmp_path)
+    assert fixed.asked == ["https://example.invalid/m/1?tf-hub-format=uncompressed"]
+    fixed.path_resolver = Recording()
+    assert fixed("https://example.invalid/m/1") == f"read in place: {tmp_path}"
+
+
 def test_env_cache_dir_read_at_call_time(server, served_dir, monkeypatch, tmp_path):
     make_tar_gz(served_dir / "m.tar.gz")
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "later"))

@@ -29,6 +29,11 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
         resolver.HttpResolverBase.__init__(self)
         self.path_resolver = resolver.PathResolver()
 
+    def _resolve(self, handle: str) -> str:
+        """Upstream's `__call__`: `_request_gcs_location(url)` with the format query, then
+        `self.path_resolver` (a subclass may override either, with upstream's signature)."""
+        return self.path_resolver(self._request_gcs_location(self._format_url(handle)))
+
     def _append_uncompressed_format_query(self, handle: str) -> str:
         """Returns the URL with `tf-hub-format=uncompressed` added, as upstream's method."""
         return self._append_format_query(handle, _UNCOMPRESSED_FORMAT_QUERY)

@@ -37,11 +37,15 @@ class HttpUncompressedResolver(Resolver):
         return constants.model_load_format() is constants.ModelLoadFormat.UNCOMPRESSED
 
     def _resolve(self, handle: str) -> str:
+        url = self._format_url(handle)
+        return self._path_resolver(self._request_gcs_location(url, handle=handle))
+
+    def _format_url(self, handle: str) -> str:
+        """The URL asked for the gs:// location: the handle with `tf-hub-format=uncompressed`."""
         parsed = handles.parse(handle)
         # As upstream, the URL as given; Kaggle models at the same address as compressed ones.
         model_url = parsed.model_url() if isinstance(parsed, handles.KaggleModel) else str(parsed)
-        url = handles.append_format_query(model_url, handles.UNCOMPRESSED_FORMAT_QUERY)
-        return self._path_resolver(self._request_gcs_location(url, handle=handle))
+        return handles.append_format_query(model_url, handles.UNCOMPRESSED_FORMAT_QUERY)
 
     def _request_gcs_location(self, url: str, *, handle: str) -> str:
         """Returns the gs:// location from the server's 303 answer (plain redirects followed).
