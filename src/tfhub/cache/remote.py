@@ -98,12 +98,14 @@ def install(
             digests[rel] = bookkeeping.file_digest(f"{local_dir}/{rel}", algorithm)
     manifest = layout.manifest_path(module_path)
     staging = layout.new_tmp_dir(module_path)  # `<entry>.<uuid>.tmp`, beside the entry.
+    staged = False
     try:
         if gfile.exists(manifest):
             gfile.remove(manifest)  # Incomplete from here until the new manifest is written.
         # tfhub's descriptor before any file: a copy interrupted from here on is not taken for
         # an entry of tensorflow_hub (whose descriptor it would otherwise keep).
         _write(gfile, layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle))
+        staged = True
         for rel in sorted(files):
             _copy_into_place(
                 gfile, f"{local_dir}/{rel}", f"{staging}/{rel}", f"{module_path}/{rel}"
@@ -119,7 +121,8 @@ def install(
             path=module_path,
         ) from err
     finally:
-        _remove_quietly(gfile, staging)
+        if staged:  # Else not made: a filesystem that refused a write is not asked again.
+            _remove_quietly(gfile, staging)
 
 
 def _copy_into_place(gfile: Any, source: str, staged: str, target: str) -> None:
