@@ -417,6 +417,21 @@ def test_registry_order_and_failure_lists_tried(tmp_path, caplog):
         registry.add_implementation(object())
 
 
+def test_a_resolver_class_registered_instead_of_an_instance_is_refused(tmp_path, monkeypatch):
+    """Accepted, the class made every later resolve (a local path too) fail with a TypeError
+    ('is_supported() missing 1 required positional argument')."""
+    monkeypatch.setattr(resolvers, "registry", resolvers.MultiImplRegistry("resolver"))
+    monkeypatch.setattr(resolvers, "_defaults_installed", False)
+    for register in (hub.register_resolver, resolvers.registry.add_implementation):
+        with pytest.raises(TypeError) as caught:
+            register(_Prefix)
+        assert isinstance(caught.value, errors.ArgumentTypeError)
+        assert str(caught.value).startswith(
+            "A resolver is registered as an instance: pass _Prefix(), not the class _Prefix."
+        )
+    assert hub.resolve(str(tmp_path)) == str(tmp_path)
+
+
 def test_register_resolver_is_tried_first(tmp_path, monkeypatch):
     monkeypatch.setattr(resolvers, "registry", resolvers.MultiImplRegistry("resolver"))
     monkeypatch.setattr(resolvers, "_defaults_installed", False)

@@ -94,6 +94,11 @@ def _log_passed_over(registry: str, implementations: list[str]) -> None:
 
 
 def _check_implementation(impl: Any) -> None:
+    if isinstance(impl, type):  # Accepted, it made every later call fail with a TypeError.
+        raise errors.ArgumentTypeError(
+            f"A resolver is registered as an instance: pass {impl.__name__}(), not the class "
+            f"{impl.__name__}. Received: resolver={impl!r}"
+        )
     if not callable(getattr(impl, "is_supported", None)) or not callable(impl):
         raise errors.ArgumentTypeError(
             "A resolver needs an `is_supported(handle)` method and a `__call__(handle)`. "
