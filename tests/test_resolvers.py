@@ -361,6 +361,67 @@ def test_gcs_archive_errors_are_tfhubs_and_say_what_to_do(monkeypatch, isolated_
     assert not os.path.exists(isolated_cache) or os.listdir(isolated_cache) in ([], [".locks"])
 
 
+def _recording_bars(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Turns bars on and records every bar made (tqdm writing to a string)."""
+    import io
+
+    from tqdm import tqdm
+
+    from tfhub.utils import progress
+
+    bars: list[object] = []
+
+    class Recording(tqdm):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs["file"] = io.StringIO()
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.setattr(progress, "_override", None)
+    monkeypatch.setenv("TFHUB_DOWNLOAD_PROGRESS", "1")
+    real = progress.download_bar
+    monkeypatch.setattr(
+        progress, "download_bar", lambda **kw: real(**{**kw, "tqdm_class": Recording})
+    )
+    return bars
+
+
+@pytest.mark.tf
+def test_a_gcs_archive_shows_its_progress(monkeypatch, tmp_path):
+    """TFHUB_DOWNLOAD_PROGRESS=1 showed nothing for a gs:// archive (upstream's DownloadManager
+    reported it); its bytes are now counted as an http download's."""
+    import tensorflow as tf
+
+    bars = _recording_bars(monkeypatch)
+    real_open = gcs.open_binary
+    monkeypatch.setattr(gcs, "open_binary", lambda path: real_open(path.replace("gs:", "ram:")))
+    archive = open(make_tar_gz(tmp_path / "m.tar.gz"), "rb").read()
+    with tf.io.gfile.GFile("ram://bucket/progress.tar.gz", "wb") as stored:
+        stored.write(archive)
+    assert read_tree(hub.resolve("gs://bucket/progress.tar.gz")) == MODEL_FILES
+    (bar,) = bars
+    assert bar.n == bar.total == len(archive)
+    assert bar.desc.startswith("Downloading gs://bucket/progress.tar.gz")
+
+
+def test_upstreams_download_manager_shows_its_progress(server, served_dir, monkeypatch, tmp_path):
+    import urllib.request
+
+    from tfhub import resolver
+
+    bars = _recording_bars(monkeypatch)
+    archive = make_tar_gz(served_dir / "m.tar.gz")
+    (tmp_path / "out").mkdir()
+    with urllib.request.urlopen(server.url("m.tar.gz"), timeout=30) as response:
+        resolver.DownloadManager(server.url("m.tar.gz")).download_and_uncompress(
+            response, str(tmp_path / "out")
+        )
+    assert read_tree(tmp_path / "out") == MODEL_FILES
+    (bar,) = bars
+    assert bar.n == bar.total == os.path.getsize(archive)
+    assert bar.desc.startswith(f"Downloading {server.url('m.tar.gz')}")
+
+
 @pytest.mark.tf
 def test_a_gfile_folder_its_file_system_cannot_read_is_a_download_error():
     """`tf.io.gfile.exists` raises TensorFlow's OpError when the file system cannot answer (no

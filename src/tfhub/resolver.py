@@ -197,7 +197,8 @@ class DownloadManager:
         self._url = url
 
     def download_and_uncompress(self, fileobj: Any, dst_path: str) -> None:
-        """Extracts the .tar or .tar.gz read from `fileobj` into the folder `dst_path`.
+        """Extracts the .tar or .tar.gz read from `fileobj` into the folder `dst_path`, counting
+        the bytes read on a progress bar (TFHUB_DOWNLOAD_PROGRESS, as upstream's).
 
         Raises:
             tfhub.errors.ArchiveError: (an IOError, as upstream's) for an archive that is not a
@@ -205,9 +206,14 @@ class DownloadManager:
                 outside `dst_path` or is a device, a FIFO or a link out of it.
         """
         from . import _archive
+        from .resolvers import _progress
         from .utils.redact import redact
 
-        _archive.extract_fileobj(fileobj, dst_path, source=redact(self._url))
+        length = getattr(fileobj, "length", None)  # An http.client.HTTPResponse's body size.
+        total = length if isinstance(length, int) else None
+        description = f"Downloading {self._url}"
+        with _progress.counted(fileobj, description=description, total=total) as reader:
+            _archive.extract_fileobj(reader, dst_path, source=redact(self._url))
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 from .. import errors, handles
 from ..utils.lazy import import_tensorflow
 from ..utils.lazy import tensorflow as tf  # Imported by `open_binary` before any read.
+from . import _progress
 from .base import Resolver
 
 
@@ -74,6 +75,13 @@ class _GfileReader:
         except tf.errors.OpError as err:
             raise _unreadable(self._path, err) from err
 
+    def size(self) -> int | None:
+        """The file's size in bytes, or None if the file system does not say."""
+        try:
+            return int(tf.io.gfile.stat(self._path).length)
+        except tf.errors.OpError:
+            return None
+
     def close(self) -> None:
         self._gfile.close()
 
@@ -98,11 +106,22 @@ class GcsCompressedResolver(Resolver):
 
         def fetch(target: str) -> _archive.ExtractResult:
             try:
-                with open_binary(url) as archive:
-                    return _archive.extract_fileobj(archive, target, source=url)
+                with (
+                    open_binary(url) as archive,
+                    _progress.counted(
+                        archive, description=f"Downloading {url}", total=_size_for_bar(archive)
+                    ) as reader,
+                ):
+                    return _archive.extract_fileobj(reader, target, source=url)
             except errors.NotAnArchiveError as err:
                 raise errors.NotAnArchiveError(f"{err} Check the handle.") from err
             except errors.ArchiveError as err:
                 raise with_archive_hint(err, remote=True) from err
 
         return atomic_download(url, fetch)
+
+
+def _size_for_bar(archive: Any) -> int | None:
+    """The archive's size for a progress bar (asked only when bars are on: one request)."""
+    size = getattr(archive, "size", None)
+    return size() if callable(size) and _progress.bars_enabled() else None
