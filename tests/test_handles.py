@@ -23,6 +23,11 @@ def test_cache_key_is_sha1_of_handle_as_upstream(upstream_dir):
         ("https://h/m/1", "https://h/m/1?tf-hub-format=compressed"),
         ("https://h/m/1?a=b", "https://h/m/1?a=b&tf-hub-format=compressed"),
         ("https://h/m.tar.gz?x=1&y=2", "https://h/m.tar.gz?x=1&y=2&tf-hub-format=compressed"),
+        # Kept as written: upstream dropped parameters without a value and re-encoded others.
+        ("https://h/m?raw", "https://h/m?raw&tf-hub-format=compressed"),
+        ("https://h/m?a=&b=1&", "https://h/m?a=&b=1&tf-hub-format=compressed"),
+        ("https://h/m?p=a/b&q=x%20y#f", "https://h/m?p=a/b&q=x%20y&tf-hub-format=compressed#f"),
+        ("https://h/m?", "https://h/m?tf-hub-format=compressed"),
     ],
 )
 def test_compressed_query_is_merged(url, expected):

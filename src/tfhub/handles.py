@@ -184,12 +184,15 @@ def is_signed_url(url: str) -> bool:
 
 
 def append_format_query(url: str, query: tuple[str, str]) -> str:
-    """Adds `tf-hub-format=...` to a URL, merged with any query already there (as upstream)."""
-    parsed = list(urllib.parse.urlparse(url))
-    pairs = urllib.parse.parse_qsl(parsed[4])
-    pairs.append(query)
-    parsed[4] = urllib.parse.urlencode(pairs)
-    return urllib.parse.urlunparse(parsed)
+    """Adds `tf-hub-format=...` to a URL, after any query already there (as upstream).
+
+    The query there is kept as written: upstream decoded and encoded it again, which dropped a
+    parameter without a value (`?raw`, `?a=&b=1`) and re-encoded others (`p=a/b` -> `p=a%2Fb`).
+    """
+    parts = urllib.parse.urlsplit(url)
+    added = urllib.parse.urlencode([query])
+    kept = parts.query.rstrip("&")
+    return urllib.parse.urlunsplit(parts._replace(query=f"{kept}&{added}" if kept else added))
 
 
 class LocalPath(FrozenRecord):
