@@ -71,6 +71,21 @@ def test_an_entry_tensorflow_hub_wrote_under_another_key_is_served(server, gfile
         assert hub.resolve(handle) == entry
 
 
+def test_the_descriptor_of_tensorflow_hub_alone_is_no_entry(server, served_dir, gfile, monkeypatch):
+    """tensorflow_hub writes the descriptor, then renames its download into place: killed
+    between the two, it leaves the descriptor alone, which ram:// (listing by name prefix)
+    showed as a folder holding `.descriptor.txt`, served as the model."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = _write_upstream_entry(gfile, url, {})
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    with pytest.raises(errors.OfflineModeError, match="the folder is empty"):
+        hub.resolve(url)
+    monkeypatch.delenv("TFHUB_OFFLINE")
+    assert hub.resolve(url) == entry and len(archive_gets(server, "m.tar.gz")) == 1
+    assert _read(gfile, f"{entry}/saved_model.pb") == MODEL_FILES["saved_model.pb"]
+
+
 def test_a_damaged_entry_of_tensorflow_hub_is_downloaded_again(server, served_dir, gfile):
     make_tar_gz(served_dir / "m.tar.gz")
     url = server.url("m.tar.gz")

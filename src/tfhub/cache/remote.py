@@ -27,6 +27,7 @@ TensorFlow is imported only when such a cache is used.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 import uuid
@@ -195,14 +196,21 @@ def _unlisted_damage(gfile: Any, module_path: str) -> str | None:
     return _upstream_damage(gfile, module_path)
 
 
+# The files beside an entry (`<entry>.descriptor.txt`, `.manifest.json`, tensorflow_hub's
+# `.lock`, a staging `<entry>.<uuid>.tmp`, a `.part` being written): ram:// lists by name prefix,
+# so they are "in" the entry's folder there, which then seems to exist when only they do.
+_SIBLING = re.compile(r"^\.(?:descriptor\.txt|manifest\.json|lock|[0-9a-f]{32}\.tmp)(?:\..*)?$")
+
+
 def _upstream_damage(gfile: Any, module_path: str) -> str | None:
     """What is missing from an entry of tensorflow_hub, or None: as tensorflow_hub, a folder
     that is not empty is complete; a SavedModel (it has `variables/` or `tfhub_module.pb`)
     must also hold `saved_model.pb`."""
     try:
-        names = {name.rstrip("/") for name in gfile.listdir(module_path)}
+        listed = {name.rstrip("/") for name in gfile.listdir(module_path)}
     except Exception:  # tf.errors.NotFoundError: removed meanwhile.
         return "the folder does not exist"
+    names = {name for name in listed if not _SIBLING.match(name)}
     if not names:
         return "the folder is empty"
     saved_model = names & {"variables", "tfhub_module.pb"}
