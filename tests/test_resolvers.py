@@ -10,6 +10,7 @@ import shutil
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import archive_gets, redirect_to, see_other
+from tests._helpers.python_process import child_env, run_python
 from tests._helpers.upstream_records import record
 
 import tfhub as hub
@@ -581,6 +582,31 @@ def test_upstreams_uncompressed_resolver_subclassed_as_upstream_allowed(tmp_path
     assert fixed.asked == ["https://example.invalid/m/1?tf-hub-format=uncompressed"]
     fixed.path_resolver = Recording()
     assert fixed("https://example.invalid/m/1") == f"read in place: {tmp_path}"
+
+
+_UPSTREAM_STYLE_RESOLVE = """
+import json, os, sys
+from tfhub import resolver
+module_dir = resolver.create_local_module_dir(resolver.tfhub_cache_dir(use_temp=True), "entry")
+def download_fn(handle, tmp_dir):
+    with open(os.path.join(tmp_dir, "saved_model.pb"), "wb") as out:
+        out.write(b"pb")
+path = resolver.atomic_download("mirror://m", download_fn, module_dir)
+print(json.dumps({"path": path, "tensorflow": "tensorflow" in sys.modules}))
+"""
+
+
+def test_upstream_helpers_with_a_file_url_cache_dir_keep_to_the_local_cache(tmp_path):
+    """TFHUB_CACHE_DIR=file:///path, as `resolver.tfhub_cache_dir` returns it (upstream's
+    value): a resolver built on `create_local_module_dir` and `atomic_download` imported
+    TensorFlow at every resolve, a cached one too, and wrote through tf.io.gfile without the
+    cache's OS lock."""
+    env = child_env(TFHUB_CACHE_DIR=(tmp_path / "cache").as_uri())
+    for _ in range(2):  # Downloaded, then cached.
+        out = json.loads(run_python(_UPSTREAM_STYLE_RESOLVE, env=env, timeout=120).stdout)
+        assert out == {"path": (tmp_path / "cache" / "entry").as_uri(), "tensorflow": False}
+    assert read_tree(tmp_path / "cache" / "entry") == {"saved_model.pb": b"pb"}
+    assert os.path.isdir(tmp_path / "cache" / ".locks")  # The local cache's lock was taken.
 
 
 def test_env_cache_dir_read_at_call_time(server, served_dir, monkeypatch, tmp_path):

@@ -147,13 +147,25 @@ def model_load_format() -> str:
 
 def create_local_module_dir(cache_dir: str, module_name: str) -> str:
     """Creates `cache_dir` if needed; returns the path of `module_name` in it."""
-    if "://" in cache_dir:
+    local = _local_path(cache_dir)
+    if "://" in local:
         import tensorflow as tf
 
-        tf.io.gfile.makedirs(cache_dir)
+        tf.io.gfile.makedirs(local)
     else:
-        os.makedirs(cache_dir, exist_ok=True)
+        os.makedirs(local, exist_ok=True)
     return os.path.join(cache_dir, module_name)
+
+
+def _local_path(path: str) -> str:
+    """The local path of a `file://` URL (TFHUB_CACHE_DIR may be one, as `tfhub_cache_dir`
+    returns it): a local folder, not a tf.io.gfile filesystem (no TensorFlow, OS locks); any
+    other path as given."""
+    if path[:7].lower() != "file://":
+        return path
+    import urllib.parse
+
+    return urllib.parse.unquote(urllib.parse.urlsplit(path).path) or "/"
 
 
 def atomic_download(
@@ -184,7 +196,7 @@ def atomic_download(
 
     # As upstream (whose lock and temporary folder names dropped it), a trailing separator does
     # not name another folder: `<entry>/` is `<entry>`, not a place inside it.
-    entry = module_dir.rstrip("/" + os.sep) or module_dir
+    entry = _local_path(module_dir).rstrip("/" + os.sep) or module_dir
     with constants.overrides({constants.TFHUB_LOCK_TIMEOUT: str(lock_file_timeout_sec)}):
         install(handle, lambda tmp_dir: download_fn(handle, tmp_dir), module_path=entry)
     return module_dir
