@@ -15,7 +15,7 @@ from ..utils.lazy import tensorflow as tf
 from . import registry, tensor_info
 from .eager_module import EagerModuleImpl
 from .module_impl import is_tpu_graph_function, signature_name
-from .module_spec import ModuleSpec
+from .module_spec import ModuleSpec, export_folder
 from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
 
 __all__ = ["Module", "as_module_spec", "load_module_spec"]
@@ -166,20 +166,23 @@ class Module:
             key, message_type, tags=self._tags, required=required
         )
 
-    def export(self, path: str, session: Any = None) -> None:
+    def export(self, path: str | bytes | os.PathLike[str], session: Any = None) -> None:
         """Writes the module to `path` with the variable values held by `session`.
 
         Assets (e.g. vocabulary files) are copied into `<path>/assets`. In eager mode, pass
         no session: the current values of the eager variables are written.
 
         Args:
-            path: the folder to write the module to.
+            path: the folder to write the module to (str, bytes or os.PathLike).
             session: the Session that holds the variable values (graph mode).
 
         Raises:
             tfhub.errors.ModuleGraphError: (a RuntimeError) if there is no session in graph
                 mode, or the session or default graph is not the module's graph.
+            tfhub.errors.ExportError: if `path` is empty.
+            tfhub.errors.ArgumentTypeError: if `path` is not a str, bytes or os.PathLike.
         """
+        path = export_folder(path)
         if self._eager:
             self._impl.export(path)
             return

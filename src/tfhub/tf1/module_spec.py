@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -27,7 +28,7 @@ class ModuleSpec(abc.ABC):
 
     def export(
         self,
-        path: str,
+        path: str | bytes | os.PathLike[str],
         _sentinel: None = None,
         checkpoint_path: str | None = None,
         name_transform_fn: Callable[[str], str] | None = None,
@@ -35,15 +36,17 @@ class ModuleSpec(abc.ABC):
         """Exports the module with the variable values read from a checkpoint.
 
         Args:
-            path: the folder to write the module to.
+            path: the folder to write the module to (str, bytes or os.PathLike).
             _sentinel: prevents positional arguments after `path`.
             checkpoint_path: the checkpoint that holds the module's variables (mandatory).
             name_transform_fn: maps a variable name in the module to its name in the
                 checkpoint, e.g. `lambda name: "extra_scope/" + name`.
 
         Raises:
-            tfhub.errors.ExportError: if `checkpoint_path` is missing.
+            tfhub.errors.ExportError: if `checkpoint_path` is missing, or `path` is empty.
+            tfhub.errors.ArgumentTypeError: if `path` is not a str, bytes or os.PathLike.
         """
+        path = export_folder(path)
         if _sentinel is not None or not checkpoint_path:
             raise errors.ExportError(
                 "Missing mandatory `checkpoint_path` parameter (pass it by name). "
@@ -113,6 +116,31 @@ class ModuleSpec(abc.ABC):
     @abc.abstractmethod
     def _create_impl(self, name: str, trainable: bool, tags: set[str]) -> Any:
         """Instantiates the module in the current graph under the unused scope `name`."""
+
+
+def export_folder(path: Any) -> str:
+    """Returns the export folder `path` as a str.
+
+    Upstream's exporter passed bytes, and users pass `pathlib.Path`s: both are accepted.
+
+    Raises:
+        tfhub.errors.ExportError: (a ValueError) if `path` is empty: the module would be
+            written into the working directory.
+        tfhub.errors.ArgumentTypeError: (a TypeError) if `path` is not a str, bytes or
+            os.PathLike.
+    """
+    if not isinstance(path, str | bytes | os.PathLike):
+        raise errors.ArgumentTypeError(
+            "The export path must be a folder name (str, bytes or os.PathLike). "
+            f"Received: path={path!r} of type {type(path).__name__}"
+        )
+    folder = os.fsdecode(os.fspath(path))
+    if not folder:
+        raise errors.ExportError(
+            "The export path is empty; name the folder to write the module to (an empty path "
+            f"would write it into the working directory). Received: path={path!r}"
+        )
+    return folder
 
 
 def export_spec(
