@@ -145,6 +145,55 @@ def test_exports_to_keep_must_be_positive():
     assert hub.LatestModuleExporter("x", _serving_input_fn, exports_to_keep=None).name == "x"
 
 
+@pytest.mark.parametrize("count", [1.5, "3", True])
+def test_exports_to_keep_must_be_a_whole_number(count):
+    # 1.5 was accepted, and the export then failed in its garbage collection (a list slice).
+    with pytest.raises(TypeError, match=f"Received: exports_to_keep={count!r}") as info:
+        hub.LatestModuleExporter("tf_hub", _serving_input_fn, exports_to_keep=count)
+    assert isinstance(info.value, errors.ArgumentTypeError)
+
+
+def test_checkpoint_path_may_be_a_folder_and_must_be_a_checkpoint(trained, tmp_path):
+    estimator, _, latest = trained
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    export_dir = exporter.export(
+        estimator, os.fspath(tmp_path / "export"), checkpoint_path=estimator.model_dir
+    )
+    with tf.Graph().as_default():
+        module = hub.Module(os.fsdecode(os.path.join(export_dir, b"scale")))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            value = session.run(module.variable_map["s"])
+    assert value == tf.train.load_variable(latest, "scale/s")
+    # Upstream's Saver raised ValueError ("not a valid checkpoint"), not a tf.errors.NotFoundError.
+    index = latest + ".index"
+    for wrong in (tmp_path / "nope", tmp_path / "export", index):
+        with pytest.raises(errors.ExportError, match="checkpoint") as info:
+            exporter.export(estimator, os.fspath(tmp_path / "again"), checkpoint_path=str(wrong))
+        assert isinstance(info.value, ValueError)
+        assert f"Received: checkpoint_path={str(wrong)!r}" in str(info.value)
+    assert f"prefix such as {latest}," in str(info.value)  # The .index file was given.
+    assert not os.path.exists(tmp_path / "again")
+
+
+@pytest.mark.parametrize("estimator", ["/tmp/model_dir", types.SimpleNamespace(model_dir="/x")])
+def test_estimator_without_model_fn_says_what_it_needs(estimator, tmp_path):
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    with pytest.raises(TypeError, match="has no tf.estimator, any object with model_fn") as info:
+        exporter.export(estimator, os.fspath(tmp_path / "export"))
+    assert isinstance(info.value, errors.ArgumentTypeError)
+    assert f"Received: estimator of type {type(estimator).__name__}" in str(info.value)
+
+
+def test_empty_export_path_is_refused(trained, tmp_path, monkeypatch):
+    estimator, _, _ = trained
+    monkeypatch.chdir(tmp_path)
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    with pytest.raises(errors.ExportError, match="export_path is empty"):
+        exporter.export(estimator, "")
+    assert os.listdir(tmp_path) == []
+
+
 def test_checkpoint_not_matching_graph_names_missing_variables(trained, tmp_path):
     estimator, _, _ = trained
     with tf.Graph().as_default():

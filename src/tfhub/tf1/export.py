@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import re
 import time
 from typing import Any
 
@@ -97,7 +98,16 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
 
         Raises:
             tfhub.errors.ExportError: if `exports_to_keep` is not None and below 1.
+            tfhub.errors.ArgumentTypeError: if `exports_to_keep` is neither None nor an int.
         """
+        if exports_to_keep is not None and (
+            not isinstance(exports_to_keep, int) or isinstance(exports_to_keep, bool)
+        ):
+            raise errors.ArgumentTypeError(
+                "`exports_to_keep` must be a whole number of exports, or None to keep them all. "
+                f"Received: exports_to_keep={exports_to_keep!r} of type "
+                f"{type(exports_to_keep).__name__}"
+            )
         if exports_to_keep is not None and exports_to_keep < 1:
             raise errors.ExportError(
                 "`exports_to_keep`, if provided, must be a positive number. "
@@ -126,7 +136,8 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
             estimator: a `tf.estimator.Estimator`, or any object with `model_fn`, `config`,
                 optional `params`, and `model_dir` or `latest_checkpoint()`.
             export_path: the folder that receives the timestamped export folders.
-            checkpoint_path: the checkpoint to export; default: the estimator's latest.
+            checkpoint_path: the checkpoint to export (a prefix such as `.../model.ckpt-40`,
+                or a folder: its latest checkpoint); default: the estimator's latest.
             eval_result: unused.
             is_the_final_export: unused.
 
@@ -135,11 +146,20 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
             one module folder per export name; None if no module was registered.
 
         Raises:
-            tfhub.errors.ExportError: if there is no checkpoint, or it lacks variables of the
-                graph (the message names them).
+            tfhub.errors.ArgumentTypeError: if `estimator` has no `model_fn` (the message says
+                what it needs).
+            tfhub.errors.ExportError: if `export_path` is empty, there is no checkpoint,
+                `checkpoint_path` is not one, or it lacks variables of the graph (the message
+                names them).
         """
         del eval_result, is_the_final_export
-        checkpoint_path = checkpoint_path or _latest_checkpoint(estimator)
+        _check_estimator(estimator)
+        if not os.fspath(export_path):
+            raise errors.ExportError(
+                "export_path is empty; name the folder that receives the timestamped exports. "
+                f"Received: export_path={export_path!r}"
+            )
+        checkpoint_path = _checkpoint_prefix(checkpoint_path or _latest_checkpoint(estimator))
         export_dir = timestamped_export_dir(export_path)
         temp_dir = temp_export_dir(export_dir)
         with tf.Graph().as_default() as graph:
@@ -163,6 +183,55 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
         del graph
         garbage_collect_exports(export_path, self._exports_to_keep)
         return export_dir
+
+
+def _check_estimator(estimator: Any) -> None:
+    """Refuses an `estimator` that cannot build the graph (it has no callable `model_fn`).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError and ValueError) naming what is needed.
+    """
+    if not callable(getattr(estimator, "model_fn", None)):
+        raise errors.ArgumentTypeError(
+            "LatestModuleExporter.export needs a tf.estimator.Estimator or, as TensorFlow 2.21 "
+            "has no tf.estimator, any object with model_fn(features, labels, mode, params, "
+            "config), config (may be None), optional params, and model_dir or "
+            "latest_checkpoint() (see docs/export.md). "
+            f"Received: estimator of type {type(estimator).__name__}"
+        )
+
+
+def _checkpoint_prefix(checkpoint_path: str) -> str:
+    """Returns the checkpoint prefix `checkpoint_path`, or a folder's latest checkpoint.
+
+    Raises:
+        tfhub.errors.ExportError: (a ValueError, as upstream's Saver raised) if it is not a
+            checkpoint, or a folder without one.
+    """
+    path = os.fsdecode(checkpoint_path)
+    if tf.io.gfile.isdir(path):
+        latest = tf.train.latest_checkpoint(path)
+        if not latest:
+            raise errors.ExportError(
+                f"The folder {path} has no checkpoint (no 'checkpoint' file naming one). Pass "
+                "the checkpoint's prefix, e.g. <folder>/model.ckpt-1000. "
+                f"Received: checkpoint_path={checkpoint_path!r}"
+            )
+        return latest
+    file_of = re.match(r"(.+)\.(index|data-\d+-of-\d+)$", path)  # A file of the checkpoint.
+    cause: Exception | None = None
+    if not file_of:
+        try:
+            tf.train.load_checkpoint(path)
+            return path
+        except tf.errors.OpError as err:
+            cause = err
+    example = file_of.group(1) if file_of else "<model_dir>/model.ckpt-1000"
+    raise errors.ExportError(
+        f"The passed save_path is not a valid checkpoint: {path}. Pass a checkpoint prefix "
+        f"such as {example}, or the folder holding it. "
+        f"Received: checkpoint_path={checkpoint_path!r}"
+    ) from cause
 
 
 def _latest_checkpoint(estimator: Any) -> str:
