@@ -211,3 +211,49 @@ def test_export_onto_a_full_disk_says_so_and_leaves_nothing(
         assert message.endswith(f"Received: path={str(disk / 'module')!r}")
         assert isinstance(caught.value, OSError) and ".tmp" not in message
         assert list(disk.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs", "received"),
+    [
+        (3, None, "Received: name=3 of type int"),
+        (None, lambda x: {1: x}, "Received: inputs key 1 of type int"),
+    ],
+)
+def test_add_signature_names_a_name_or_key_that_is_not_a_string(name, inputs, received) -> None:
+    # The SignatureDef map raised a bare "bad argument type for built-in operation".
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        hub.add_signature(name=name, inputs=inputs(x) if inputs else x, outputs=x)
+
+    with pytest.raises(errors.SignatureValueTypeError, match=received) as info:
+        hub.create_module_spec(module_fn)
+    assert isinstance(info.value, TypeError)
+
+
+def test_add_signature_takes_bytes_names_and_keys_as_upstream() -> None:
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        hub.add_signature(name=b"sig", inputs={b"x": x}, outputs={b"y": x + 1.0})
+
+    spec = hub.create_module_spec(module_fn)
+    assert spec.get_signature_names() == ["sig"]
+    assert list(spec.get_output_info_dict("sig")) == ["y"]
+
+
+@pytest.mark.parametrize("entry", [set(), ({"train"},), ({"a", "b"}), "train", 7])
+def test_tags_and_args_entry_that_is_not_a_pair(entry) -> None:
+    # It raised "not enough values to unpack (expected 2, got 0)" or worse.
+    with pytest.raises(errors.ModuleSpecError, match=r"must be a pair \(tags, kwargs"):
+        hub.create_module_spec(_one_signature, tags_and_args=[(set(), {}), entry])
+
+
+def test_module_fn_that_raises_leaves_no_state_behind() -> None:
+    def broken() -> None:
+        _one_signature()
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        hub.create_module_spec(broken)
+    assert tf.executing_eagerly()
+    assert hub.create_module_spec(_one_signature).get_signature_names() == ["default"]

@@ -58,12 +58,7 @@ def create_module_spec(
     variants = list(tags_and_args) if tags_and_args else [(set(), {})]
     dropped = _collection_names(drop_collections)
     handler = saved_model_lib.SavedModelHandler()
-    for tags, kwargs in variants:
-        if isinstance(tags, str):
-            raise errors.ModuleSpecError(
-                "Each entry of tags_and_args needs a set of tags, e.g. ({'train'}, {...}), not a "
-                f"string (it would be split into letters). Received: tags={tags!r}"
-            )
+    for tags, kwargs in map(_tags_and_kwargs, variants):
         graph = tf.Graph()
         with graph.as_default():
             with tf.compat.v1.variable_scope("", use_resource=True):
@@ -75,6 +70,28 @@ def create_module_spec(
             raise errors.ModuleSpecError(error)
         handler.add_graph_copy(graph, tags=tags)
     return NativeModuleSpec(handler, None)
+
+
+def _tags_and_kwargs(entry: Any) -> tuple[Iterable[str], Mapping[str, Any]]:
+    """Returns one entry of `tags_and_args` as (tags, kwargs for module_fn).
+
+    Raises:
+        tfhub.errors.ModuleSpecError: if the entry is not a pair, or its tags are a string.
+    """
+    unordered = isinstance(entry, str | bytes | Mapping | set | frozenset)
+    pair = tuple(entry) if isinstance(entry, Iterable) and not unordered else ()
+    if len(pair) != 2:
+        raise errors.ModuleSpecError(
+            "Each entry of tags_and_args must be a pair (tags, kwargs for module_fn), e.g. "
+            f"({{'train'}}, {{'is_training': True}}). Received: entry={entry!r}"
+        )
+    tags, kwargs = pair
+    if isinstance(tags, str):
+        raise errors.ModuleSpecError(
+            "Each entry of tags_and_args needs a set of tags, e.g. ({'train'}, {...}), not a "
+            f"string (it would be split into letters). Received: tags={tags!r}"
+        )
+    return tags, kwargs
 
 
 def _collection_names(drop_collections: Iterable[str] | str | None) -> list[str]:
@@ -98,6 +115,8 @@ def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = No
     Raises:
         tfhub.errors.ModuleSpecError: if an input is subject to a tf.colocate_with(), a value
             is not a tensor, or it is called outside a module_fn (eagerly).
+        tfhub.errors.SignatureValueTypeError: (a TypeError and ModuleSpecError) if `name` or
+            a key of `inputs` or `outputs` is not a string.
     """
     name = name or "default"
     inputs = {} if inputs is None else inputs
@@ -107,6 +126,7 @@ def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = No
     if not isinstance(outputs, dict):
         outputs = {"default": outputs}
     _check_inside_module_fn("hub.add_signature()")
+    _check_names_are_strings(name, inputs, outputs)
     warning = find_signature_inputs_from_multivalued_ops(inputs)
     if warning:
         logger.error(warning)  # As upstream: it works unless colocation makes it ambiguous.
@@ -114,6 +134,31 @@ def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = No
     if message:
         raise errors.ModuleSpecError(message)
     saved_model_lib.add_signature(name, inputs, outputs)
+
+
+def _check_names_are_strings(
+    name: Any, inputs: Mapping[Any, Any], outputs: Mapping[Any, Any]
+) -> None:
+    """Refuses a signature name or input/output key that is not a str (or bytes, as upstream).
+
+    The SignatureDef map of the stored MetaGraph is keyed by strings; it raised a bare
+    "bad argument type for built-in operation" at the end of `create_module_spec`.
+
+    Raises:
+        tfhub.errors.SignatureValueTypeError: naming the offending name or key.
+    """
+    if not isinstance(name, str | bytes):
+        raise errors.SignatureValueTypeError(
+            f"hub.add_signature() needs a string name. Received: name={name!r} of type "
+            f"{type(name).__name__}"
+        )
+    for kind, tensors in (("inputs", inputs), ("outputs", outputs)):
+        for key in tensors:
+            if not isinstance(key, str | bytes):
+                raise errors.SignatureValueTypeError(
+                    f"hub.add_signature() needs string keys in {kind} (signature {name!r}). "
+                    f"Received: {kind} key {key!r} of type {type(key).__name__}"
+                )
 
 
 def attach_message(key: str, message: Any) -> None:
