@@ -338,12 +338,28 @@ def _not_a_module_error(path: str, handle: str) -> errors.NotATF1ModuleError:
         return errors.NotATF1ModuleError(
             f"{where} is not a TF1 Hub module: it has neither {marker} nor saved_model.pb."
         )
+    if _is_tf1_saved_model(path):
+        return errors.NotATF1ModuleError(
+            f"{where} is not a TF1 Hub module ({marker} is missing): it is a TF1 SavedModel, "
+            "written by tf.compat.v1.saved_model (or by a Module.export that was interrupted "
+            f"before it wrote {marker}: export it again). Make a module spec of it "
+            "with hub.create_module_spec_from_saved_model(path), or load it with "
+            "hub.load(handle)."
+        )
     return errors.NotATF1ModuleError(
         f"{where} is not a TF1 Hub module ({marker} is missing): it is a TF2 SavedModel. Load it "
         "with hub.load(handle) or hub.KerasLayer(handle) instead of hub.Module / "
-        "hub.load_module_spec (or, for a TF1 SavedModel, use "
-        "hub.create_module_spec_from_saved_model(path))."
+        "hub.load_module_spec."
     )
+
+
+def _is_tf1_saved_model(path: str) -> bool:
+    """Whether the folder's readable saved_model.pb holds no TF2 object graph."""
+    try:
+        proto = saved_model_proto.read_saved_model_proto(path)
+    except errors.TFHubLoadError:  # Damaged: say what the folder lacks, as for TF2.
+        return False
+    return not any(meta_graph.HasField("object_graph_def") for meta_graph in proto.meta_graphs)
 
 
 def as_module_spec(spec: ModuleSpec | str | os.PathLike[str]) -> ModuleSpec:
