@@ -11,13 +11,12 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import re
 import time
 from typing import Any
 
-from .. import _tf_private, errors
+from .. import errors
 from ..utils.lazy import tensorflow as tf
-from .checkpoint import full_shape
+from .export_checkpoint import check_checkpoint_matches, checkpoint_prefix, latest_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +158,7 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
                 "export_path is empty; name the folder that receives the timestamped exports. "
                 f"Received: export_path={export_path!r}"
             )
-        checkpoint_path = _checkpoint_prefix(checkpoint_path or _latest_checkpoint(estimator))
+        checkpoint_path = checkpoint_prefix(checkpoint_path or latest_checkpoint(estimator))
         export_dir = timestamped_export_dir(export_path)
         temp_dir = temp_export_dir(export_dir)
         with tf.Graph().as_default() as graph:
@@ -199,58 +198,6 @@ def _check_estimator(estimator: Any) -> None:
             "latest_checkpoint() (see docs/export.md). "
             f"Received: estimator of type {type(estimator).__name__}"
         )
-
-
-def _checkpoint_prefix(checkpoint_path: str) -> str:
-    """Returns the checkpoint prefix `checkpoint_path`, or a folder's latest checkpoint.
-
-    Raises:
-        tfhub.errors.ExportError: (a ValueError, as upstream's Saver raised) if it is not a
-            checkpoint, or a folder without one.
-    """
-    path = os.fsdecode(checkpoint_path)
-    if tf.io.gfile.isdir(path):
-        latest = tf.train.latest_checkpoint(path)
-        if not latest:
-            raise errors.ExportError(
-                f"The folder {path} has no checkpoint (no 'checkpoint' file naming one). Pass "
-                "the checkpoint's prefix, e.g. <folder>/model.ckpt-1000. "
-                f"Received: checkpoint_path={checkpoint_path!r}"
-            )
-        return latest
-    file_of = re.match(r"(.+)\.(index|data-\d+-of-\d+)$", path)  # A file of the checkpoint.
-    cause: Exception | None = None
-    if not file_of:
-        try:
-            tf.train.load_checkpoint(path)
-            return path
-        except tf.errors.OpError as err:
-            cause = err
-    example = file_of.group(1) if file_of else "<model_dir>/model.ckpt-1000"
-    raise errors.ExportError(
-        f"The passed save_path is not a valid checkpoint: {path}. Pass a checkpoint prefix "
-        f"such as {example}, or the folder holding it. "
-        f"Received: checkpoint_path={checkpoint_path!r}"
-    ) from cause
-
-
-def _latest_checkpoint(estimator: Any) -> str:
-    """Returns the estimator's latest checkpoint.
-
-    Raises:
-        tfhub.errors.ExportError: if there is none.
-    """
-    if callable(getattr(estimator, "latest_checkpoint", None)):
-        checkpoint = estimator.latest_checkpoint()
-    else:
-        model_dir = getattr(estimator, "model_dir", None)
-        checkpoint = tf.train.latest_checkpoint(model_dir) if model_dir else None
-    if not checkpoint:
-        raise errors.ExportError(
-            "LatestModuleExporter found no checkpoint to export: train the model first or pass "
-            f"checkpoint_path. Received: model_dir={getattr(estimator, 'model_dir', None)!r}"
-        )
-    return checkpoint
 
 
 def timestamped_export_dir(export_dir_base: str | bytes) -> bytes:
@@ -339,7 +286,7 @@ def _make_serving_session(estimator: Any, serving_input_fn: Any, checkpoint_path
     spec = _call_model_fn(estimator, getattr(receiver, "features", receiver))
     scaffold = getattr(spec, "scaffold", None)
     saver = getattr(scaffold, "saver", None) or tf.compat.v1.train.Saver(sharded=True)
-    _check_checkpoint_matches(checkpoint_path, saver)
+    check_checkpoint_matches(checkpoint_path, saver)
     session = tf.compat.v1.Session(config=getattr(estimator, "_session_config", None))
     try:
         with session.as_default():
@@ -348,42 +295,3 @@ def _make_serving_session(estimator: Any, serving_input_fn: Any, checkpoint_path
         session.close()
         raise
     return session
-
-
-def _check_checkpoint_matches(checkpoint_path: str, saver: Any) -> None:
-    """Raises ExportError naming graph variables the checkpoint lacks or holds in another shape."""
-    in_checkpoint = dict(tf.train.list_variables(checkpoint_path))
-    missing, mismatched = [], []
-    for name, saveable in _saver_variables(saver).items():
-        shape = full_shape(saveable)
-        if name not in in_checkpoint:
-            missing.append(name)
-        elif shape is not None and shape.is_fully_defined() and shape != in_checkpoint[name]:
-            graph, stored = shape.as_list(), list(in_checkpoint[name])
-            mismatched.append(f"{name} (graph {graph}, checkpoint {stored})")
-    if missing or mismatched:
-        details = []
-        if missing:
-            details.append(f"missing variables: {', '.join(sorted(missing))}")
-        if mismatched:
-            details.append(f"variables of another shape: {', '.join(sorted(mismatched))}")
-        raise errors.ExportError(
-            f"The checkpoint does not match the graph built by model_fn: {'; '.join(details)}. "
-            f"Export from a checkpoint written by the same model. "
-            f"Received: checkpoint_path={checkpoint_path!r}"
-        )
-
-
-def _saver_variables(saver: Any) -> dict[str, Any]:
-    """Returns {checkpoint key: what the saver restores there} (a variable, its partitions, ...).
-
-    Keys are those the Saver writes: a partitioned variable is one key.
-    """
-    var_list = getattr(saver, "_var_list", None)
-    if var_list is None:
-        var_list = tf.compat.v1.global_variables() + tf.compat.v1.get_collection(
-            tf.compat.v1.GraphKeys.SAVEABLE_OBJECTS
-        )
-    if not isinstance(var_list, dict):
-        var_list = _tf_private.saver_var_list_to_dict(var_list)
-    return dict(var_list)
