@@ -16,7 +16,12 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import tensorflow as tf
-from .export_checkpoint import check_checkpoint_matches, checkpoint_prefix, latest_checkpoint
+from .export_checkpoint import (
+    check_checkpoint_matches,
+    checkpoint_prefix,
+    graph_saver,
+    latest_checkpoint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -278,19 +283,21 @@ def _make_serving_session(estimator: Any, serving_input_fn: Any, checkpoint_path
         tfhub.errors.ExportError: if the checkpoint lacks variables of the graph, or their shapes
             differ (the message names them).
     """
-    tf.compat.v1.train.create_global_step()
+    global_step = tf.compat.v1.train.create_global_step()
     seed = getattr(getattr(estimator, "config", None), "tf_random_seed", None)
     if seed is not None:
         tf.compat.v1.set_random_seed(seed)
     receiver = serving_input_fn()  # A ServingInputReceiver, or the features themselves.
     spec = _call_model_fn(estimator, getattr(receiver, "features", receiver))
     scaffold = getattr(spec, "scaffold", None)
-    saver = getattr(scaffold, "saver", None) or tf.compat.v1.train.Saver(sharded=True)
-    check_checkpoint_matches(checkpoint_path, saver)
+    saver = getattr(scaffold, "saver", None) or graph_saver(checkpoint_path, global_step)
+    if saver is not None:
+        check_checkpoint_matches(checkpoint_path, saver)
     session = tf.compat.v1.Session(config=getattr(estimator, "_session_config", None))
     try:
         with session.as_default():
-            saver.restore(session, checkpoint_path)
+            if saver is not None:
+                saver.restore(session, checkpoint_path)
     except BaseException:
         session.close()
         raise

@@ -101,3 +101,21 @@ def saver_variables(saver: Any) -> dict[str, Any]:
     if not isinstance(var_list, dict):
         var_list = _tf_private.saver_var_list_to_dict(var_list)
     return dict(var_list)
+
+
+def graph_saver(checkpoint_path: str, global_step: Any) -> Any:
+    """Returns a Saver of the graph's variables, as a model's default Saver, or None if there is
+    nothing to restore.
+
+    `global_step` (created by the exporter, as upstream's did) is left out if the checkpoint does
+    not hold it: a plain training loop writes none, and no module needs it. Upstream failed to
+    restore such a checkpoint ("Key global_step not found").
+    """
+    held = {name for name, _ in tf.train.list_variables(checkpoint_path)}
+    if global_step.op.name in held:
+        return tf.compat.v1.train.Saver(sharded=True)
+    saveables = tf.compat.v1.global_variables() + tf.compat.v1.get_collection(
+        tf.compat.v1.GraphKeys.SAVEABLE_OBJECTS
+    )
+    var_list = [saveable for saveable in saveables if saveable is not global_step]
+    return tf.compat.v1.train.Saver(var_list, sharded=True) if var_list else None
