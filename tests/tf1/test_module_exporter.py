@@ -272,6 +272,20 @@ def test_register_module_for_export_rules():
         hub.register_module_for_export(object(), "a")
 
 
+@pytest.mark.parametrize("kind", ["spec", "layer"])
+def test_register_module_for_export_refuses_what_cannot_be_exported(kind):
+    # Both were accepted, and the exporter failed later (AttributeError, or a spec's
+    # "Missing mandatory checkpoint_path").
+    spec = hub.create_module_spec(_scale_module_fn)
+    with tf.Graph().as_default():
+        module = spec if kind == "spec" else types.SimpleNamespace(name="a Keras layer")
+        with pytest.raises(TypeError, match="needs a hub.Module") as info:
+            hub.register_module_for_export(module, "a")
+        assert isinstance(info.value, errors.ArgumentTypeError)
+        assert f"Received: module of type {type(module).__name__}" in str(info.value)
+        assert tf.compat.v1.get_collection(("__tfhub_export_modules",)) == []
+
+
 def test_export_with_partitioned_variables_from_monitored_training_session(tmp_path):
     """A model_fn with a partitioned variable, trained by MonitoredTrainingSession with Adam.
 

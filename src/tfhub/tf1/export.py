@@ -22,6 +22,7 @@ from .export_checkpoint import (
     graph_saver,
     latest_checkpoint,
 )
+from .module_spec import ModuleSpec
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +49,20 @@ def register_module_for_export(module: Any, export_name: str | bytes) -> None:
         tfhub.errors.ExportError: if `export_name` is already taken in the current graph, or
             if it is not a plain folder name (or not a str or bytes).
         tfhub.errors.EagerNotSupportedError: in eager mode (there is no graph to record it in).
+        tfhub.errors.ArgumentTypeError: if `module` is a ModuleSpec or has no
+            `export(path, session)` (e.g. a Keras layer); it failed later, in the exporter.
     """
     if tf.executing_eagerly():
         raise errors.EagerNotSupportedError(
             "hub.register_module_for_export records the module in the current tf.Graph, which "
             "does not exist in eager mode; call it from a model_fn or inside "
             "`with tf.Graph().as_default():`, or call module.export(path) directly."
+        )
+    if isinstance(module, ModuleSpec) or not callable(getattr(module, "export", None)):
+        raise errors.ArgumentTypeError(
+            "hub.register_module_for_export needs a hub.Module instantiated in this graph "
+            "(anything with export(path, session)); for a spec, instantiate it with "
+            f"hub.Module(spec). Received: module of type {type(module).__name__}"
         )
     if isinstance(export_name, bytes):  # Upstream's exporter joined it as bytes.
         export_name = os.fsdecode(export_name)
