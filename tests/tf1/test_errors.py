@@ -257,3 +257,19 @@ def test_module_fn_that_raises_leaves_no_state_behind() -> None:
         hub.create_module_spec(broken)
     assert tf.executing_eagerly()
     assert hub.create_module_spec(_one_signature).get_signature_names() == ["default"]
+
+
+def test_module_tags_may_be_one_string() -> None:
+    # A string was taken as the set of its letters: "No such graph variant: tags=['a', 'i', ...".
+    def module_fn(k: float = 1.0) -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        hub.add_signature(inputs=x, outputs=x * k)
+
+    spec = hub.create_module_spec(module_fn, tags_and_args=[(set(), {}), ({"train"}, {"k": 2.0})])
+    np.testing.assert_allclose(hub.Module(spec, tags="train")([1.0]).numpy(), [2.0])
+    with tf.Graph().as_default():
+        output = hub.Module(spec, tags="train")([1.0])
+        with tf.compat.v1.Session() as session:
+            assert session.run(output) == [2.0]
+    with pytest.raises(errors.UnknownTagsError, match=r"tags=\['serve'\]"):
+        hub.Module(spec, tags="serve")

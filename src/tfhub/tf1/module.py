@@ -56,7 +56,8 @@ class Module:
                 regularization losses to REGULARIZATION_LOSSES (and UPDATE_OPS of
                 applications are kept).
             name: variable scope name for the module (made unique).
-            tags: the graph variant to use (default: the empty set).
+            tags: the graph variant to use (default: the empty set); a lone string is one
+                tag, as in `tf.saved_model.load` (not a set of its letters).
 
         Raises:
             tfhub.errors.UnknownTagsError: if there is no graph variant for `tags`.
@@ -64,7 +65,7 @@ class Module:
         """
         self._spec = as_module_spec(spec)
         self._trainable = trainable
-        self._tags = set(tags or [])
+        self._tags = {tags} if isinstance(tags, str) else set(tags or [])
         if self._tags not in self._spec.get_tags():
             available = ", ".join(str(sorted(t)) for t in self._spec.get_tags())
             path = getattr(self._spec, "module_path", None)
