@@ -273,3 +273,20 @@ def test_module_tags_may_be_one_string() -> None:
             assert session.run(output) == [2.0]
     with pytest.raises(errors.UnknownTagsError, match=r"tags=\['serve'\]"):
         hub.Module(spec, tags="serve")
+
+
+def test_spec_questions_take_one_string_as_one_tag() -> None:
+    def module_fn(is_training: bool = False) -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 8, 8, 3])
+        hub.add_signature("train_only" if is_training else None, inputs=x, outputs=x)
+        hub.attach_message("numbers", tf.train.Int64List(value=[7]))
+
+    variants = [(set(), {}), ({"train"}, {"is_training": True})]
+    spec = hub.create_module_spec(module_fn, tags_and_args=variants)
+    assert spec.get_signature_names(tags="train") == ["train_only"]
+    assert list(spec.get_input_info_dict("train_only", tags="train")) == ["default"]
+    assert spec.get_attached_message("numbers", tf.train.Int64List, tags="train").value == [7]
+    with pytest.raises(errors.UnknownSignatureError, match=r"tags=\['train'\]"):
+        spec.get_input_info_dict("nope", tags="train")
+    with pytest.raises(errors.MissingAttachedMessageError, match=r"graph version \['train'\]"):
+        spec.get_attached_message("other", tf.train.Int64List, tags="train", required=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import errors, saved_model, saved_model_proto
 from ..utils.lazy import tensorflow as tf
-from . import registry, tensor_info
+from . import registry, saved_model_lib, tensor_info
 from .eager_module import EagerModuleImpl
 from .module_impl import is_tpu_graph_function, signature_name
 from .module_spec import ModuleSpec, export_folder
@@ -65,7 +65,7 @@ class Module:
         """
         self._spec = as_module_spec(spec)
         self._trainable = trainable
-        self._tags = {tags} if isinstance(tags, str) else set(tags or [])
+        self._tags = set(saved_model_lib.tag_set(tags))
         if self._tags not in self._spec.get_tags():
             available = ", ".join(str(sorted(t)) for t in self._spec.get_tags())
             path = getattr(self._spec, "module_path", None)

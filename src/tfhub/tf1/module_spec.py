@@ -15,6 +15,7 @@ from typing import Any
 from .. import errors
 from ..utils.lazy import tensorflow as tf
 from .checkpoint import init_from_checkpoint
+from .saved_model_lib import tag_set
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class ModuleSpec(abc.ABC):
         if attached_bytes is None:
             if required:
                 raise errors.MissingAttachedMessageError(
-                    f"No attached message for key '{key}' in graph version {sorted(tags or [])} "
+                    f"No attached message for key '{key}' in graph version {sorted(tag_set(tags))} "
                     "of Hub Module"
                 )
             return None
@@ -172,7 +173,7 @@ def export_spec(
     """
     values = values or {}
     with tf.Graph().as_default():
-        impl = spec._create_impl(name="module", trainable=False, tags=set(tags or []))
+        impl = spec._create_impl(name="module", trainable=False, tags=set(tag_set(tags)))
         if checkpoint is not None:
             prefix, rename = checkpoint
             init_from_checkpoint(prefix, {rename(k): v for k, v in impl.variable_map.items()})

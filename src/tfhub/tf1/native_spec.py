@@ -147,7 +147,7 @@ class NativeModuleSpec(ModuleSpec):
             raise errors.UnknownSignatureError(
                 f"Signature {signature!r} is missing from meta graph. Available signatures: "
                 f"{sorted(meta_graph.signature_def)} in the graph variant "
-                f"tags={sorted(tags or [])!r}{self._handler.where()}. "
+                f"tags={sorted(saved_model_lib.tag_set(tags))!r}{self._handler.where()}. "
                 f"Received: signature={signature!r}",
                 available=sorted(meta_graph.signature_def),
             )
@@ -158,7 +158,7 @@ class NativeModuleSpec(ModuleSpec):
         return self._handler.get_meta_graph(tags)
 
     def _get_attached_bytes(self, key: str, tags: Iterable[str] | None) -> bytes | None:
-        wanted = frozenset(tags or [])
+        wanted = saved_model_lib.tag_set(tags)
         if wanted not in self._attachments:
             self._handler.get_meta_graph(wanted)  # Raises UnknownTagsError.
         return self._attachments[wanted].get(key)

@@ -234,6 +234,12 @@ def _unique_basename(filename: str, used: set[str]) -> str:
     return suggestion
 
 
+def tag_set(tags: Iterable[str] | str | None) -> frozenset[str]:
+    """The graph variant's tags as a set: None is the empty set and a lone string one tag (as
+    `tf.saved_model.load` takes it), not the set of its letters."""
+    return frozenset([tags] if isinstance(tags, str) else tags or [])
+
+
 def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
     """Writes `contents` to `path` through a temporary file and a rename.
 
@@ -324,7 +330,7 @@ class SavedModelHandler:
             tfhub.errors.UnknownGraphVariantError: (a KeyError, as upstream, and an
                 UnknownTagsError) if there is no such MetaGraph (lists the tag sets).
         """
-        wanted = set(tags or [])
+        wanted = tag_set(tags)
         matches = [mg for mg in self._proto.meta_graphs if set(mg.meta_info_def.tags) == wanted]
         if len(matches) != 1:
             available = ", ".join(str(sorted(t)) for t in self.get_tags())
