@@ -323,3 +323,17 @@ def test_export_with_partitioned_variables_from_monitored_training_session(tmp_p
     w, b = (tf.train.load_variable(checkpoint, f"linear/{n}") for n in ("w", "b"))
     assert np.abs(w).max() > 0.1  # trained away from zeros
     np.testing.assert_allclose(output, X @ w + b, rtol=1e-5)
+
+
+def test_module_of_the_export_folder_points_at_the_modules_in_it(trained, tmp_path):
+    # It said only "it has neither tfhub_module.pb nor saved_model.pb".
+    estimator, _, _ = trained
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    export_dir = os.fsdecode(exporter.export(estimator, os.fspath(tmp_path / "export")))
+    with pytest.raises(errors.NotATF1ModuleError) as info:
+        hub.Module(export_dir)
+    assert str(info.value) == (
+        f"{export_dir} is not a TF1 Hub module: it has neither tfhub_module.pb nor "
+        "saved_model.pb. It holds no saved_model.pb, but its folder linear/ does. Did you mean "
+        f"{os.path.join(export_dir, 'linear')}?"
+    )

@@ -336,8 +336,10 @@ def _not_a_module_error(path: str, handle: str) -> errors.NotATF1ModuleError:
     where = f"{handle!r} (at {path})" if handle != path else path
     marker = saved_model_proto.TF1_MODULE_MARKER
     if not tf.io.gfile.exists(os.path.join(path, saved_model_proto.SAVED_MODEL_FILENAME_PB)):
+        problem, todo = saved_model_proto.no_pb_problem(path)  # E.g. the modules are below.
+        hint = f" {problem[:1].upper()}{problem[1:]}. {todo}" if todo else ""
         return errors.NotATF1ModuleError(
-            f"{where} is not a TF1 Hub module: it has neither {marker} nor saved_model.pb."
+            f"{where} is not a TF1 Hub module: it has neither {marker} nor saved_model.pb.{hint}"
         )
     if _is_tf1_saved_model(path):
         return errors.NotATF1ModuleError(
