@@ -290,3 +290,24 @@ def test_spec_questions_take_one_string_as_one_tag() -> None:
         spec.get_input_info_dict("nope", tags="train")
     with pytest.raises(errors.MissingAttachedMessageError, match=r"graph version \['train'\]"):
         spec.get_attached_message("other", tf.train.Int64List, tags="train", required=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "outer", "error", "says"),
+    [
+        ("1abc", None, errors.ArgumentError, r"starts with a digit \('1abc/'\)"),
+        ("m", "2019", errors.ArgumentError, r"starts with a digit \('2019/m/'\)"),
+        ("", None, errors.ArgumentError, "needs a non-empty name"),
+        (None, None, errors.ArgumentTypeError, "Received: name=None of type NoneType"),
+    ],
+)
+def test_module_name_tensorflow_cannot_import_under(name, outer, error, says) -> None:
+    # A leading digit raised re.error ("invalid group reference 11") from TensorFlow's
+    # prepend_name_scope; "" an IndexError; None a TypeError about default_name.
+    spec = hub.create_module_spec(_one_signature)
+    with tf.Graph().as_default():
+        hub.Module(spec, name="first")  # "" failed only once a scope was taken.
+        with tf.compat.v1.variable_scope(outer or ""):
+            with pytest.raises(error, match=says):
+                hub.Module(spec, name=name)
+        assert hub.Module(spec, name="a1")(np.ones([2], np.float32)).shape == [2]

@@ -1,4 +1,4 @@
-"""The state of a module's graph: state ops, variable maps and colocation constraints.
+"""The state of a module's graph: its scope, state ops, variable maps and colocation constraints.
 
 A module is instantiated in two parts: its *state graph* (variables, tables: the registered
 stateful ops without inputs) is imported once per `hub.Module`, and every application imports
@@ -184,3 +184,53 @@ def _named_components(tf: Any, name: str, value: Any) -> list[tuple[str, Any]]:
         ]
     flat = tf.nest.flatten(value, expand_composites=True)
     return [(name if len(flat) == 1 else f"{name}[{i}]", t) for i, t in enumerate(flat)]
+
+
+def check_scope_name(name: Any, abs_state_scope: str | None = None) -> None:
+    """Refuses a module name TensorFlow cannot import a graph under.
+
+    Args:
+        name: the `name` given to hub.Module.
+        abs_state_scope: the absolute scope it became ("outer/name/"), once known.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: if `name` is not a string.
+        tfhub.errors.ArgumentError: if it is empty (an IndexError deep inside), or the scope
+            starts with a digit: TensorFlow's `prepend_name_scope` then builds the regular
+            expression group reference "\\1" + "1abc" and fails with `re.error`.
+    """
+    if not isinstance(name, str):
+        raise errors.ArgumentTypeError(
+            f"hub.Module needs a string name. Received: name={name!r} of type {type(name).__name__}"
+        )
+    if not name:
+        raise errors.ArgumentError("hub.Module needs a non-empty name. Received: name=''")
+    if abs_state_scope and abs_state_scope[0].isdigit():
+        raise errors.ArgumentError(
+            f"TensorFlow cannot import a module under a scope that starts with a digit "
+            f"({abs_state_scope!r}); start the module's name (or its outer variable scope) with "
+            f"a letter. Received: name={name!r}"
+        )
+
+
+def state_scope(name: str) -> str:
+    """Returns an unused absolute scope "parent/name_N/" for the module's state.
+
+    Raises:
+        tfhub.errors.ModuleGraphError: (a RuntimeError) if the variable scope is free but its
+            name scope is already taken.
+    """
+    current = tf.compat.v1.get_variable_scope().name
+    with tf.name_scope(current + "/" if current else ""):
+        with tf.compat.v1.variable_scope(
+            None, default_name=name, auxiliary_name_scope=False
+        ) as scope:
+            abs_state_scope = scope.name + "/"
+        graph = tf.compat.v1.get_default_graph()
+        unique_name_scope = graph.unique_name(name, mark_as_used=False) + "/"
+        if unique_name_scope != abs_state_scope:
+            raise errors.ModuleGraphError(
+                f"variable_scope {abs_state_scope} was unused but the corresponding name_scope was "
+                "already taken."
+            )
+    return abs_state_scope

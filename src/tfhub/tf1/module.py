@@ -14,6 +14,7 @@ from .. import errors, saved_model, saved_model_proto
 from ..utils.lazy import tensorflow as tf
 from . import registry, saved_model_lib, tensor_info
 from .eager_module import EagerModuleImpl
+from .graph_state import check_scope_name, state_scope
 from .module_impl import is_tpu_graph_function, signature_name
 from .module_spec import ModuleSpec, export_folder
 from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
@@ -89,7 +90,9 @@ class Module:
     def _init_in_graph(self, name: str) -> None:
         self._graph = tf.compat.v1.get_default_graph()
         _check_function_graph(self._graph)
-        abs_state_scope = _try_get_state_scope(name)
+        check_scope_name(name)
+        abs_state_scope = state_scope(name)
+        check_scope_name(name, abs_state_scope)
         self._name = abs_state_scope.split("/")[-2]
         parent = "/".join(abs_state_scope.split("/")[:-2])
         with tf.name_scope(parent + "/" if parent else ""):
@@ -279,29 +282,6 @@ def _check_function_graph(graph: Any) -> None:
         "and call it inside, or build it inside tf.compat.v1.wrap_function, or use "
         "hub.load(handle).signatures[...] / hub.KerasLayer."
     )
-
-
-def _try_get_state_scope(name: str) -> str:
-    """Returns an unused absolute scope "parent/name_N/" for the module's state.
-
-    Raises:
-        tfhub.errors.ModuleGraphError: (a RuntimeError) if the variable scope is free but its
-            name scope is already taken.
-    """
-    current = tf.compat.v1.get_variable_scope().name
-    with tf.name_scope(current + "/" if current else ""):
-        with tf.compat.v1.variable_scope(
-            None, default_name=name, auxiliary_name_scope=False
-        ) as scope:
-            abs_state_scope = scope.name + "/"
-        graph = tf.compat.v1.get_default_graph()
-        unique_name_scope = graph.unique_name(name, mark_as_used=False) + "/"
-        if unique_name_scope != abs_state_scope:
-            raise errors.ModuleGraphError(
-                f"variable_scope {abs_state_scope} was unused but the corresponding name_scope was "
-                "already taken."
-            )
-    return abs_state_scope
 
 
 def load_module_spec(path: str | os.PathLike[str]) -> ModuleSpec:
