@@ -310,27 +310,47 @@ def refuse_special_files(module_path: str, *, handle: str | None = None) -> None
         special = special_file_below(module_path)
         problem = f"{special[0]} is a {special[1]}, not a file" if special else None
     if problem is None and os.path.isfile(pb_path):
-        problem = _too_large_problem(os.path.getsize(pb_path))
+        problem = _too_large_problem(SAVED_MODEL_FILENAME_PB, os.path.getsize(pb_path))
     if problem is not None:
         raise damaged_model_error(module_path, problem, handle=handle)
 
 
 # The largest message protobuf parses, so the largest saved_model.pb TensorFlow writes.
 _PROTO_SIZE_LIMIT = 2**31 - 1
+# A ModuleDef holds a format number and the names of a few features: a few bytes.
+_MODULE_DEF_SIZE_LIMIT = 1 << 20
 
 
-def _too_large_problem(size: int) -> str | None:
-    """What is wrong with a saved_model.pb of `size` bytes, if it is too large to be one."""
+def _too_large_problem(name: str, size: int) -> str | None:
+    """What is wrong with a model file `name` of `size` bytes, if it is too large to be one."""
+    if name == TF1_MODULE_MARKER and size > _MODULE_DEF_SIZE_LIMIT:
+        return f"{name} ({size} bytes) is larger than the 1 MiB a module's ModuleDef can be"
     if size <= _PROTO_SIZE_LIMIT:
         return None
     return (
-        f"{SAVED_MODEL_FILENAME_PB} ({size} bytes) is larger than the 2 GiB a protobuf can "
-        "hold, so TensorFlow did not write it"
+        f"{name} ({size} bytes) is larger than the 2 GiB a protobuf can hold, so TensorFlow "
+        "did not write it"
     )
 
 
+def read_module_def_bytes(module_path: str) -> bytes:
+    """Reads the folder's tfhub_module.pb (a `scheme://` folder's via tf.io.gfile).
+
+    Raises:
+        tfhub.errors.DamagedModelError: if it is missing, is not a regular file (never read:
+            a named pipe would wait for ever), or is larger than a ModuleDef can be.
+    """
+    try:
+        return _read_bytes(os.path.join(module_path, TF1_MODULE_MARKER))
+    except (FileNotFoundError, NotADirectoryError) as err:
+        problem = f"{TF1_MODULE_MARKER} is missing"
+        raise damaged_model_error(module_path, problem, missing=True) from err
+    except _RefusedFileError as err:
+        raise damaged_model_error(module_path, err.problem) from err
+
+
 class _RefusedFileError(Exception):
-    """A saved_model.pb not read: `problem` says why (a folder, a named pipe, too large)."""
+    """A model file not read: `problem` says why (a folder, a named pipe, too large)."""
 
     def __init__(self, problem: str) -> None:
         super().__init__(problem)
@@ -338,8 +358,8 @@ class _RefusedFileError(Exception):
 
 
 def _read_bytes(path: str) -> bytes:
-    """Reads a local saved_model.pb, or a `scheme://` one via tf.io.gfile (FileNotFoundError
-    if absent).
+    """Reads a local saved_model.pb or tfhub_module.pb, or a `scheme://` one via tf.io.gfile
+    (FileNotFoundError if absent).
 
     Raises:
         _RefusedFileError: a local path that is not a regular file, opened without waiting (a
@@ -354,7 +374,7 @@ def _read_bytes(path: str) -> bytes:
                 mode = file_stat.st_mode
                 kind = "folder" if stat.S_ISDIR(mode) else special_kind_of(mode) or "special file"
                 raise _RefusedFileError(f"{os.path.basename(path)} is a {kind}, not a file")
-            too_large = _too_large_problem(file_stat.st_size)
+            too_large = _too_large_problem(os.path.basename(path), file_stat.st_size)
             if too_large is not None:
                 raise _RefusedFileError(too_large)
             return local_file.read()

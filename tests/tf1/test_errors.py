@@ -311,3 +311,64 @@ def test_module_name_tensorflow_cannot_import_under(name, outer, error, says) ->
             with pytest.raises(error, match=says):
                 hub.Module(spec, name=name)
         assert hub.Module(spec, name="a1")(np.ones([2], np.float32)).shape == [2]
+
+
+def _limit_memory() -> None:
+    """Caps a child's address space: an unbounded read fails fast instead of filling RAM."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        ("fifo", "tfhub_module.pb is a FIFO, not a file"),
+        ("3 GB", "tfhub_module.pb (3221225472 bytes) is larger than the 1 MiB a module's "),
+        ("garbage", "tfhub_module.pb (9 bytes) is truncated or damaged"),
+    ],
+)
+def test_a_tfhub_module_pb_that_is_no_module_def_is_a_damaged_model(
+    upstream_dir: Path, tmp_path: Path, make: str, problem: str
+) -> None:
+    """hub.load_module_spec and hub.Module of a module whose tfhub_module.pb is a named pipe
+    said the marker "is missing"; one of 3 GB was read whole (10 GB of memory, 60 s), then it
+    and a few bytes of garbage were a bare protobuf DecodeError."""
+    import os
+    import shutil
+    import subprocess
+
+    from tests._helpers.python_process import child_env, python_command
+
+    folder = tmp_path / "module"
+    shutil.copytree(upstream_dir / "tf1_multi_sig", folder)
+    marker = folder / "tfhub_module.pb"
+    marker.unlink()
+    if make == "fifo":
+        os.mkfifo(marker)
+    elif make == "3 GB":
+        marker.touch()
+        os.truncate(marker, 3 << 30)  # Sparse: no disk used.
+    else:
+        marker.write_bytes(b"garbage\xff\xff")
+    code = (
+        "import sys, tfhub as hub\n"
+        "for load in (hub.load_module_spec, hub.Module):\n"
+        "    try:\n"
+        "        load(sys.argv[1])\n"
+        "    except hub.errors.DamagedModelError as err:\n"
+        "        print(type(err).__name__, err, flush=True)\n"
+    )
+    done = subprocess.run(
+        python_command(code, os.fspath(folder)),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=_limit_memory,
+    )
+    lines = done.stdout.splitlines()
+    expected = f"DamagedModelError The model {folder} cannot be loaded: {problem}"
+    assert len(lines) == 2, done.stdout + done.stderr
+    assert all(line.startswith(expected) for line in lines), done.stdout + done.stderr

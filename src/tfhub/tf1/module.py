@@ -297,6 +297,8 @@ def load_module_spec(path: str | os.PathLike[str]) -> ModuleSpec:
         tfhub.errors.NotATF1ModuleError: if the model is not in the TF1 Hub format (the
             message says if it is a TF2 SavedModel and what to use instead).
         tfhub.errors.ModelPathEncodingError: the model's folder path is not UTF-8.
+        tfhub.errors.DamagedModelError: a model file is a named pipe or another special file,
+            or tfhub_module.pb is too large or damaged to parse.
         tfhub.errors.TFHubError: from resolving the handle.
     """
     if isinstance(path, os.PathLike):  # A pathlib.Path, as hub.load takes.
@@ -306,6 +308,7 @@ def load_module_spec(path: str | os.PathLike[str]) -> ModuleSpec:
             f"Expected a string handle (or os.PathLike). Received: path={path!r}"
         )
     module_path = saved_model.resolve_for_tensorflow(path)
+    saved_model_proto.refuse_special_files(module_path, handle=path)  # A FIFO would hang.
     try:
         return registry.loader(module_path, handle=path)
     except errors.UnsupportedHandleError as err:

@@ -14,7 +14,12 @@ from typing import Any
 
 from .. import errors
 from ..protos import FORMAT_V3, ModuleDef
-from ..saved_model_proto import TF1_MODULE_MARKER, damaged_model_error, is_tf1_hub_module
+from ..saved_model_proto import (
+    TF1_MODULE_MARKER,
+    damaged_model_error,
+    is_tf1_hub_module,
+    read_module_def_bytes,
+)
 from ..utils.lazy import tensorflow as tf
 from ..utils.refused_writes import export_write_error, failed_write
 from . import saved_model_lib, tensor_info
@@ -50,9 +55,15 @@ class Loader:
 
         Raises:
             tfhub.errors.TFHubLoadError: for an unsupported format or required feature.
+            tfhub.errors.DamagedModelError: (a TFHubLoadError) if tfhub_module.pb is not a
+                regular file, or is too large or damaged to parse.
         """
-        with tf.io.gfile.GFile(_marker_path(path), "rb") as marker:
-            module_def = ModuleDef.FromString(marker.read())
+        content = read_module_def_bytes(path)
+        try:
+            module_def = ModuleDef.FromString(content)
+        except Exception as err:  # protobuf's DecodeError and friends.
+            problem = f"{TF1_MODULE_MARKER} ({len(content)} bytes) is truncated or damaged"
+            raise damaged_model_error(path, problem, handle=handle) from err
         if module_def.format != FORMAT_V3:
             raise errors.TFHubLoadError(
                 f"Unsupported module def format in {path}. Received: format={module_def.format!r}"
