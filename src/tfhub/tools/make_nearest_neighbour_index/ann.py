@@ -88,22 +88,36 @@ def _with_errno(err: OSError, path: str) -> OSError:
     return OSError(number, os.strerror(number), path)
 
 
-def full_disk_error(path: str) -> OSError | None:
+def _full_disk_error(path: str) -> OSError | None:
     """An OSError of a full disk for a failed write of `path` whose error says nothing of it
     (faiss's and USearch's RuntimeError carry no errno), if `path`'s disk has no free block
-    left (the failed write filled it); else None.
-
-    Args:
-        path: the file that could not be written.
-
-    Returns:
-        OSError(ENOSPC) naming `path`, or None.
-    """
+    left (the failed write filled it); else None."""
     try:
         blocks = os.statvfs(os.path.dirname(path) or ".").f_bavail
     except OSError:
         return None
     return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path) if blocks == 0 else None
+
+
+def _write_error(err: Exception, path: str) -> OSError | None:
+    """The OSError with an errno that a library's failed write of `path` stands for, where
+    its own error lacks one: annoy's OSError names its errno only in its message; faiss's
+    and USearch's RuntimeError name none, so a full disk is told from `path`'s disk having
+    no free block left. None if `err` says no more than it does (raise it as it is).
+
+    Args:
+        err: what the library's save raised.
+        path: the index file it wrote.
+
+    Returns:
+        An OSError with an errno naming `path` (ENOSPC for a full disk), or None.
+    """
+    if isinstance(err, OSError):
+        numbered = _with_errno(err, path)
+        return None if numbered is err else numbered
+    if isinstance(err, RuntimeError):
+        return _full_disk_error(path)
+    return None
 
 
 class DimensionMismatch(ValueError):
@@ -125,9 +139,25 @@ class AnnIndex(abc.ABC):
     def build(self, vectors: np.ndarray) -> None:
         """Indexes vectors [n, dim]; row i gets id i."""
 
-    @abc.abstractmethod
     def save(self, path: str) -> None:
-        """Writes the index to one file."""
+        """Writes the index to one file.
+
+        Raises:
+            OSError: with an errno (ENOSPC for a full disk) naming `path`, where the
+                library's own error for the failed write had none (see `_write_error`).
+            Whatever else the library raised.
+        """
+        try:
+            self._save(path)
+        except (OSError, RuntimeError) as err:
+            numbered = _write_error(err, path)
+            if numbered is None:
+                raise
+            raise numbered from err
+
+    @abc.abstractmethod
+    def _save(self, path: str) -> None:
+        """Writes the index to one file (the library's own call)."""
 
     @abc.abstractmethod
     def load(self, path: str) -> int:
@@ -157,15 +187,9 @@ class AnnoyIndex(AnnIndex):
         num_trees = int(self.params["num_trees"])
         stoppable(lambda: self._index.build(num_trees), name="tfhub-annoy-build")
 
-    def save(self, path: str) -> None:
+    def _save(self, path: str) -> None:
         with native_stderr.captured():  # annoy prints its error too; the OSError says it.
-            try:
-                self._index.save(path)
-            except OSError as err:
-                numbered = _with_errno(err, path)
-                if numbered is err:
-                    raise
-                raise numbered from err
+            self._index.save(path)
 
     def load(self, path: str) -> int:
         self._index = self._new()
@@ -217,7 +241,7 @@ class HnswlibIndex(AnnIndex):
         finally:
             abandoned.set()
 
-    def save(self, path: str) -> None:
+    def _save(self, path: str) -> None:
         self._index.save_index(path)
 
     def load(self, path: str) -> int:
@@ -246,7 +270,7 @@ class FaissIndex(AnnIndex):
         self._index.hnsw.efConstruction = int(self.params["ef_construction"])
         self._index.add(normalized(vectors))
 
-    def save(self, path: str) -> None:
+    def _save(self, path: str) -> None:
         self._lib().write_index(self._index, path)
 
     def load(self, path: str) -> int:
@@ -280,7 +304,7 @@ class UsearchIndex(AnnIndex):
         self._index = self._new()
         self._index.add(np.arange(len(vectors)), np.asarray(vectors, np.float32))
 
-    def save(self, path: str) -> None:
+    def _save(self, path: str) -> None:
         self._index.save(path)
 
     def load(self, path: str) -> int:

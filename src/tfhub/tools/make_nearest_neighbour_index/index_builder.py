@@ -323,21 +323,6 @@ def _copy_matrix(config: BuildConfig, output_dir: str, dim: int) -> None:
         files.write_matrix(output_dir, matrix, upstream_pickle=config.upstream_format and no_pickle)
 
 
-def _save(index: ann.AnnIndex, path: str) -> None:
-    """Writes the index file; a library's error for a full disk is an OSError saying so.
-
-    Raises:
-        OSError: ENOSPC, if the library's write failed and the disk is full.
-    """
-    try:
-        index.save(path)
-    except RuntimeError as err:  # faiss and USearch.
-        full = ann.full_disk_error(path)
-        if full is None:
-            raise
-        raise full from err
-
-
 def _index_info(index: ann.AnnIndex, count: int, seconds: float) -> dict[str, Any]:
     return {
         "library": index.name,
@@ -382,7 +367,7 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
         started = time.perf_counter()
         index.build(vectors)
         info = _index_info(index, len(items), time.perf_counter() - started)
-        _save(index, os.path.join(local, files.INDEX_FILENAME))
+        index.save(os.path.join(local, files.INDEX_FILENAME))
         files.write_mapping(local, items, upstream_pickle=config.upstream_format)
         files.write_json(os.path.join(local, files.INDEX_INFO_JSON), info)
         _copy_matrix(config, local, int(vectors.shape[1]))
