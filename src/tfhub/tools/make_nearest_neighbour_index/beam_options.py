@@ -4,10 +4,13 @@ misspelt tool flag (`--projectd_dim=4`) would give an unprojected result and exi
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
+import io
 import logging
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 
 from ... import errors
 
@@ -65,20 +68,50 @@ def unknown_pipeline_args(beam_args: Sequence[str]) -> list[str]:
     return catcher.dropped
 
 
+@contextlib.contextmanager
+def _refused_values(beam_args: Sequence[str]) -> Iterator[None]:
+    """Turns Beam's option parser ending the process on an option's value it refuses
+    (`--direct_num_workers=two`, `--direct_running_mode=bogus`, a last option without its
+    value) into one error: argparse prints Beam's whole usage (about 300 lines) and the
+    problem on stderr, then raises SystemExit(2). What the parser printed otherwise is
+    printed after all.
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming the problem argparse found.
+    """
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            yield
+    except SystemExit:
+        lines = said.getvalue().strip().splitlines()
+        problem = lines[-1].split(": error: ", 1)[-1] if lines else "it does not parse"
+        raise errors.ToolFlagError(
+            f"Apache Beam refuses a pipeline option: {problem}. Correct its value. Received: "
+            f"arguments={' '.join(beam_args)!r}",
+            flag="arguments",
+            value=" ".join(beam_args),
+        ) from None
+    sys.stderr.write(said.getvalue())
+
+
 def check_pipeline_args(beam_args: Sequence[str], *, tool_flags: Iterable[str] = ()) -> None:
     """Refuses arguments that are no Beam pipeline option (a misspelt tool flag such as
-    `--projectd_dim=4`), which Beam would drop with a warning, running without them.
+    `--projectd_dim=4`), which Beam would drop with a warning, running without them, and
+    options whose value Beam refuses.
 
     Args:
         beam_args: what the tool's parser left for Beam.
         tool_flags: the tool's own flag names, offered with Beam's as "Did you mean".
 
     Raises:
-        tfhub.errors.ToolFlagError: naming the unknown arguments, and the nearest known names.
+        tfhub.errors.ToolFlagError: naming the unknown arguments, and the nearest known names;
+            or what is wrong with a value.
     """
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    unknown = unknown_pipeline_args(beam_args)
+    with _refused_values(beam_args):
+        unknown = unknown_pipeline_args(beam_args)
     if not unknown:
         return
     known = set(PipelineOptions([]).get_all_options())
