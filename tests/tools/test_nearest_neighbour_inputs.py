@@ -36,3 +36,18 @@ def test_a_beam_option_value_beam_refuses_is_one_line(option, problem, tmp_path,
     assert line.startswith(f"tfhub: error: Apache Beam refuses a pipeline option: {problem}")
     assert line.endswith(f"Received: arguments={option!r}")
     assert sorted(os.listdir(tmp_path)) == ["lines.txt"]
+
+
+def test_an_upstream_folder_whose_index_does_not_fit_is_one_line(text_module, tmp_path, capfd):
+    """A folder without ann.index.json is read as upstream's annoy index; annoy printed its own
+    line on stderr ("Index size is not a multiple of vector size. ...: Success (0)") before
+    tfhub's error."""
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "ann.index").write_bytes(b"\0" * 7)  # No whole annoy node of 8 dimensions.
+    (index / "ann.index.mapping.json").write_text('["hello"]', encoding="utf-8")
+    argv = ["query", f"--module_url={text_module}", f"--index_output_dir={index}", "--query=a"]
+    assert tool_main(argv) == 1
+    lines = [line for line in capfd.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"tfhub: error: The index {index / 'ann.index'} does not hold 8-")

@@ -193,8 +193,9 @@ class AnnoyIndex(AnnIndex):
 
     def load(self, path: str) -> int:
         self._index = self._new()
-        try:
-            self._index.load(path, prefault=False)
+        try:  # annoy prints its error too; DimensionMismatch (or the OSError) says it.
+            with native_stderr.captured():
+                self._index.load(path, prefault=False)
         except OSError as err:  # annoy checks the file size against the node size.
             raise DimensionMismatch(f"{path} does not hold {self.dim}-dimensional vectors") from err
         return int(self._index.get_n_items())
