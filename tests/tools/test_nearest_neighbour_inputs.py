@@ -51,3 +51,33 @@ def test_an_upstream_folder_whose_index_does_not_fit_is_one_line(text_module, tm
     lines = [line for line in capfd.readouterr().err.splitlines() if line.strip()]
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"tfhub: error: The index {index / 'ann.index'} does not hold 8-")
+
+
+def test_generate_skips_blank_lines_and_a_byte_order_mark(text_module, tmp_path, capsys):
+    """Upstream indexed every blank line as an empty item (which queries then found, printed as
+    nothing); a UTF-8 byte-order mark (Notepad's) stayed in the first item, which was then
+    embedded as another text than the line. CRLF line ends and duplicates are kept as before."""
+    data = tmp_path / "lines.txt"
+    data.write_bytes(b"\xef\xbb\xbfhello world\r\n\r\n  \t\r\nthe cat\n\nhello\nhello\n")
+    embeds = tmp_path / "embeds"
+    argv = ["generate", f"--data_file_pattern={data}", f"--module_url={text_module}",
+            f"--embed_output_dir={embeds}"]  # fmt: skip
+    assert tool_main(argv) == 0, capsys.readouterr().err
+    items, vectors = nn.read_records(str(embeds))
+    assert sorted(items) == ["hello", "hello", "hello world", "the cat"]
+    expected = nn.text_embedding_expected(items, dim=nn.DIM)
+    assert vectors == pytest.approx(expected, abs=1e-5)
+
+
+def test_input_of_blank_lines_only_is_one_line(tmp_path, capsys):
+    """Such input made an embedding folder of empty items only (or, blank lines dropped, of no
+    records, which `build` then refused)."""
+    (tmp_path / "blank.txt").write_bytes(b"\xef\xbb\xbf\n  \r\n\t\n")
+    argv = ["generate", f"--data_file_pattern={tmp_path / 'blank.txt'}",
+            f"--module_url={tmp_path / 'module'}",
+            f"--embed_output_dir={tmp_path / 'e'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("tfhub: error: The 1 file(s) matching --data_file_pattern ")
+    assert "hold blank lines only" in line
+    assert sorted(os.listdir(tmp_path)) == ["blank.txt"]

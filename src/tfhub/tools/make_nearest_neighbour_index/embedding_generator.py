@@ -1,7 +1,8 @@
 """`generate`: an Apache Beam pipeline from text lines to TFRecords of their embeddings.
 
-Read lines (`beam.io.ReadFromText`) -> batch them (`BatchElements`) -> embed each batch with the
-module, loaded once per worker (`DoFn.setup`) -> optional random projection -> serialize
+Read lines (`beam.io.ReadFromText`) -> their items (blank lines dropped, a leading byte-order
+mark removed) -> batch them (`BatchElements`) -> embed each batch with the module, loaded once
+per worker (`DoFn.setup`) -> optional random projection -> serialize
 `tf.train.Example`s with `item` (the line, bytes) and `embedding` (floats) -> WriteToTFRecord
 `<embed_output_dir>/emb-*.tfrecords`, as upstream's tool did. Beam's in-process FnApiRunner
 (what the DirectRunner runs offline) unless the Beam options say otherwise (`--runner=FlinkRunner`,
@@ -10,6 +11,7 @@ module, loaded once per worker (`DoFn.setup`) -> optional random projection -> s
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import dataclasses
 import glob
@@ -229,7 +231,7 @@ def _check_inputs(pattern: str) -> None:
 
     Raises:
         tfhub.errors.EmbeddingFilesError: no file matches, only folders match, or every
-            file is empty.
+            file is empty or holds blank lines only.
     """
     if files.is_remote(pattern):
         return  # Beam checks remote patterns when it reads them.
@@ -249,12 +251,51 @@ def _check_inputs(pattern: str) -> None:
             "can split. Write the lines to a file first."
         )
         raise _input_error(pattern, message, "no regular file matches")
+    _check_some_text(pattern, found)
+
+
+def _check_some_text(pattern: str, found: list[str]) -> None:
+    """Checks that some of the files `pattern` matched holds a line with text.
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: every file is empty, or holds blank lines only.
+    """
     if not any(os.path.getsize(path) for path in found):
         message = (
             f"The {len(found)} file(s) matching --data_file_pattern {pattern} are empty: "
             "put one item to embed on each line."
         )
         raise _input_error(pattern, message, "empty files")
+    if not any(_has_text(path) for path in found):
+        message = (
+            f"The {len(found)} file(s) matching --data_file_pattern {pattern} hold blank lines "
+            "only (they are skipped): put one item to embed on each line."
+        )
+        raise _input_error(pattern, message, "blank lines only")
+
+
+_WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")
+_BOM = "\ufeff"
+
+
+def _has_text(path: str) -> bool:
+    """Whether a local file holds a byte that is neither ASCII whitespace nor part of a UTF-8
+    byte-order mark, read in chunks (a file of one huge line is not read whole)."""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 16):
+            if set(chunk.replace(codecs.BOM_UTF8, b"")) - _WHITESPACE:
+                return True
+    return False
+
+
+def item_of_line(line: str) -> Iterator[str]:
+    """The item of a line read from the input: none for a blank line (empty, or whitespace
+    only), which has no text to embed (upstream indexed it as an item, found as an empty
+    match); without the UTF-8 byte-order mark that starts a file written by some editors
+    (Beam leaves it in the first line: the first item was another text than the line)."""
+    item = line.removeprefix(_BOM)
+    if item.strip():
+        yield item
 
 
 def _first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
@@ -302,6 +343,7 @@ def build_pipeline(pipeline: Any, config: GenerateConfig, matrix: Any, output_di
     _ = (
         pipeline
         | "Read lines" >> beam.io.ReadFromText(config.data_file_pattern)
+        | "Items" >> beam.FlatMap(item_of_line)
         | "Batch"
         >> beam.transforms.util.BatchElements(
             min_batch_size=config.batch_size, max_batch_size=config.batch_size
