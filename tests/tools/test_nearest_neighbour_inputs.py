@@ -81,3 +81,17 @@ def test_input_of_blank_lines_only_is_one_line(tmp_path, capsys):
     assert line.startswith("tfhub: error: The 1 file(s) matching --data_file_pattern ")
     assert "hold blank lines only" in line
     assert sorted(os.listdir(tmp_path)) == ["blank.txt"]
+
+
+@pytest.mark.parametrize("query", ["", " \t"])
+def test_a_blank_query_is_one_line_before_the_module_loads(query, tmp_path, capsys):
+    """`--query ""` printed 5 arbitrary items, each at distance 1.4142 (an empty text embeds
+    as zeros), where the interactive prompt ends on an empty line."""
+    argv = ["query", f"--module_url={tmp_path / 'module'}", f"--index_output_dir={tmp_path}",
+            "--query=hello", f"--query={query}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        "tfhub: error: --query 2 of 2 is blank: pass the text to find similar items to (an "
+        f"empty query finds arbitrary ones). Received: query={query!r}"
+    )

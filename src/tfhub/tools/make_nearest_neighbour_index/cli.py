@@ -184,12 +184,20 @@ def print_matches(matches: Sequence[Any], out: TextIO) -> None:
 
 
 def _check_queries(queries: Sequence[str]) -> None:
-    """Refuses, before the module loads, a --query that is not UTF-8 text.
+    """Refuses, before the module loads, a --query that is blank (it has no text to find
+    items like: the interactive prompt ends on one) or not UTF-8 text.
 
     Raises:
         tfhub.errors.ToolFlagError: naming the query (its bytes) and which --query it is.
     """
     for number, text in enumerate(queries, 1):
+        if not text.strip():
+            raise errors.ToolFlagError(
+                f"--query {number} of {len(queries)} is blank: pass the text to find similar "
+                f"items to (an empty query finds arbitrary ones). Received: query={text!r}",
+                flag="query",
+                value=text,
+            )
         data = not_utf8(text)
         if data is not None:
             raise errors.ToolFlagError(
