@@ -95,3 +95,16 @@ def test_a_blank_query_is_one_line_before_the_module_loads(query, tmp_path, caps
         "tfhub: error: --query 2 of 2 is blank: pass the text to find similar items to (an "
         f"empty query finds arbitrary ones). Received: query={query!r}"
     )
+
+
+def test_input_that_is_a_link_to_nothing_is_named_so(tmp_path, capsys):
+    """It said "lines.txt is a special file"."""
+    (tmp_path / "lines.txt").symlink_to(tmp_path / "gone.txt")
+    argv = ["generate", f"--data_file_pattern={tmp_path / 'lines.txt'}",
+            f"--module_url={tmp_path / 'module'}",
+            f"--embed_output_dir={tmp_path / 'e'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    link, target = tmp_path / "lines.txt", tmp_path / "gone.txt"
+    assert f"({link} is a link to {target}, which does not exist)" in line
+    assert sorted(os.listdir(tmp_path)) == ["lines.txt"]

@@ -246,12 +246,23 @@ def _check_inputs(pattern: str) -> None:
         raise _input_error(pattern, message, "only folders match")
     if not found:
         message = (
-            f"--data_file_pattern {pattern} matches no regular file ({matches[0]} is a "
-            f"{special_kind(matches[0]) or 'special file'}): Beam reads text files, which it "
-            "can split. Write the lines to a file first."
+            f"--data_file_pattern {pattern} matches no regular file ({matches[0]} is "
+            f"{_what_is(matches[0])}): Beam reads text files, which it can split. Write the "
+            "lines to a file first."
         )
         raise _input_error(pattern, message, "no regular file matches")
     _check_some_text(pattern, found)
+
+
+def _what_is(path: str) -> str:
+    """What a path that glob matched is, where it is neither a file nor a folder: a special
+    file's kind ("a FIFO"), or the link to nothing it is."""
+    kind = special_kind(path)
+    if kind is not None:
+        return f"a {kind}"
+    if os.path.islink(path) and not os.path.exists(path):
+        return f"a link to {os.readlink(path)}, which does not exist"
+    return "a special file"
 
 
 def _check_some_text(pattern: str, found: list[str]) -> None:
