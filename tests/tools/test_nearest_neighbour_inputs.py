@@ -108,3 +108,16 @@ def test_input_that_is_a_link_to_nothing_is_named_so(tmp_path, capsys):
     link, target = tmp_path / "lines.txt", tmp_path / "gone.txt"
     assert f"({link} is a link to {target}, which does not exist)" in line
     assert sorted(os.listdir(tmp_path)) == ["lines.txt"]
+
+
+def test_e2e_refuses_upstream_format_with_another_library_before_generate(tmp_path, capsys):
+    """The refusal came from `build`, after `generate` had run its whole pipeline."""
+    data = nn.write_lines(tmp_path / "lines.txt", ["hello"])
+    argv = ["e2e", f"--data_file_pattern={data}", f"--module_url={tmp_path / 'module'}",
+            f"--embed_output_dir={tmp_path / 'embeds'}", f"--index_output_dir={tmp_path / 'i'}",
+            "--upstream_format", "--index_library=faiss"]  # fmt: skip
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("tfhub: error: --upstream_format writes annoy indexes")
+    assert line.endswith("Received: index_library='faiss'")
+    assert sorted(os.listdir(tmp_path)) == ["lines.txt"]

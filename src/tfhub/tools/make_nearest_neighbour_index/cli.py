@@ -124,6 +124,14 @@ def _require_apart(operation: str, embed_dir: str, index_dir: str) -> None:
         )
 
 
+def _require_library_fits(args: argparse.Namespace) -> None:
+    """Refuses an --index_library that --upstream_format does not write, before any work (for
+    e2e, before generate runs its pipeline)."""
+    from .index_builder import BuildConfig
+
+    BuildConfig.from_flags(args).chosen_library()
+
+
 def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     """Checks the flags an operation needs (as upstream's validate_args), before any work.
 
@@ -137,6 +145,7 @@ def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
         _require(args, "embed_output_dir", "index_output_dir")
         _require_positive(args, "num_trees")
         _require_apart(args.operation, args.embed_output_dir, args.index_output_dir)
+        _require_library_fits(args)
     if args.operation == "query":
         _require(args, "module_url", "index_output_dir")
         _require_positive(args, "num_matches")
