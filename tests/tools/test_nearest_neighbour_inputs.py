@@ -121,3 +121,21 @@ def test_e2e_refuses_upstream_format_with_another_library_before_generate(tmp_pa
     assert line.startswith("tfhub: error: --upstream_format writes annoy indexes")
     assert line.endswith("Received: index_library='faiss'")
     assert sorted(os.listdir(tmp_path)) == ["lines.txt"]
+
+
+def test_e2e_with_an_index_library_not_installed_fails_before_generate(
+    tmp_path, capsys, monkeypatch
+):
+    """The missing package was found when `build` imported it, after `generate` had run its
+    whole pipeline."""
+    from tfhub.tools.make_nearest_neighbour_index import ann
+
+    monkeypatch.setattr(ann.FaissIndex, "package", "tfhub_test_not_installed")
+    data = nn.write_lines(tmp_path / "lines.txt", ["hello"])
+    argv = ["e2e", f"--data_file_pattern={data}", f"--module_url={tmp_path / 'module'}",
+            f"--embed_output_dir={tmp_path / 'embeds'}", f"--index_output_dir={tmp_path / 'i'}",
+            "--index_library=faiss"]  # fmt: skip
+    assert tool_main(argv) == 8  # A missing dependency's exit code.
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "make_nearest_neighbour_index with index library 'faiss' needs the package " in line
+    assert sorted(os.listdir(tmp_path)) == ["lines.txt"]

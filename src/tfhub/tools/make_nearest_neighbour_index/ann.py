@@ -338,3 +338,15 @@ def make_index(library: str, dim: int, params: dict[str, Any] | None = None) -> 
             value=library,
         )
     return LIBRARIES[library](dim, params or {})
+
+
+def require_installed(library: str) -> None:
+    """Imports the package of `library` now: before a run's long work (e2e's pipeline), not
+    after it.
+
+    Raises:
+        tfhub.errors.ToolFlagError: for an unknown library name.
+        tfhub.errors.MissingDependencyError: the library's package cannot be imported; the
+            message says what to install.
+    """
+    make_index(library, 1)._lib()

@@ -125,11 +125,17 @@ def _require_apart(operation: str, embed_dir: str, index_dir: str) -> None:
 
 
 def _require_library_fits(args: argparse.Namespace) -> None:
-    """Refuses an --index_library that --upstream_format does not write, before any work (for
-    e2e, before generate runs its pipeline)."""
+    """Refuses, before any work (for e2e, before generate runs its pipeline), an
+    --index_library that --upstream_format does not write, or whose package is not installed.
+
+    Raises:
+        tfhub.errors.ToolFlagError: --upstream_format with a library other than annoy.
+        tfhub.errors.MissingDependencyError: the library cannot be imported.
+    """
+    from . import ann
     from .index_builder import BuildConfig
 
-    BuildConfig.from_flags(args).chosen_library()
+    ann.require_installed(BuildConfig.from_flags(args).chosen_library())
 
 
 def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
