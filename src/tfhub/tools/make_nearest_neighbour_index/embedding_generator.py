@@ -509,12 +509,15 @@ def _local_runner(options: Any) -> Any:
     """The FnApiRunner, made as Beam's DirectRunner makes it: its workers get the pipeline
     options. (Named by --runner=FnApiRunner, Beam makes one without them, so the worker
     processes of --direct_running_mode=multi_processing logged at INFO, whatever
-    --default_sdk_harness_log_level said.)"""
+    --default_sdk_harness_log_level said.) Only the options that differ from their defaults
+    are passed on (the workers' defaults are the same): Beam encodes the store_false ones
+    (`--no_pipeline_type_check`) as flags that no parser knows, which each worker reported
+    twice as "Discarding unparseable args"."""
     from apache_beam.portability.api import beam_provision_api_pb2
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
-    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options(drop_default=True))
     provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
     return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
 
