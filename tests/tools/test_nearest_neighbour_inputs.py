@@ -56,15 +56,18 @@ def test_an_upstream_folder_whose_index_does_not_fit_is_one_line(text_module, tm
 def test_generate_skips_blank_lines_and_a_byte_order_mark(text_module, tmp_path, capsys):
     """Upstream indexed every blank line as an empty item (which queries then found, printed as
     nothing); a UTF-8 byte-order mark (Notepad's) stayed in the first item, which was then
-    embedded as another text than the line. CRLF line ends and duplicates are kept as before."""
-    data = tmp_path / "lines.txt"
-    data.write_bytes(b"\xef\xbb\xbfhello world\r\n\r\n  \t\r\nthe cat\n\nhello\nhello\n")
+    embedded as another text than the line; a file with classic Mac line ends (CR) was one
+    item. CRLF line ends and duplicates are kept as before."""
+    (tmp_path / "lines.txt").write_bytes(
+        b"\xef\xbb\xbfhello world\r\n\r\n  \t\r\nthe cat\n\nhello\nhello\n"
+    )
+    (tmp_path / "mac.txt").write_bytes(b"sat mat\r\rthe mat\r")
     embeds = tmp_path / "embeds"
-    argv = ["generate", f"--data_file_pattern={data}", f"--module_url={text_module}",
-            f"--embed_output_dir={embeds}"]  # fmt: skip
+    argv = ["generate", f"--data_file_pattern={tmp_path / '*.txt'}",
+            f"--module_url={text_module}", f"--embed_output_dir={embeds}"]  # fmt: skip
     assert tool_main(argv) == 0, capsys.readouterr().err
     items, vectors = nn.read_records(str(embeds))
-    assert sorted(items) == ["hello", "hello", "hello world", "the cat"]
+    assert sorted(items) == ["hello", "hello", "hello world", "sat mat", "the cat", "the mat"]
     expected = nn.text_embedding_expected(items, dim=nn.DIM)
     assert vectors == pytest.approx(expected, abs=1e-5)
 

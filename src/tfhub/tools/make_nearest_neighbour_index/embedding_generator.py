@@ -1,8 +1,8 @@
 """`generate`: an Apache Beam pipeline from text lines to TFRecords of their embeddings.
 
-Read lines (`beam.io.ReadFromText`) -> their items (blank lines dropped, a leading byte-order
-mark removed) -> batch them (`BatchElements`) -> embed each batch with the module, loaded once
-per worker (`DoFn.setup`) -> optional random projection -> serialize
+Read lines (`beam.io.ReadFromText`) -> their items (split at a lone CR too, blank ones dropped,
+a leading byte-order mark removed) -> batch them (`BatchElements`) -> embed each batch with the
+module, loaded once per worker (`DoFn.setup`) -> optional random projection -> serialize
 `tf.train.Example`s with `item` (the line, bytes) and `embedding` (floats) -> WriteToTFRecord
 `<embed_output_dir>/emb-*.tfrecords`, as upstream's tool did. Beam's in-process FnApiRunner
 (what the DirectRunner runs offline) unless the Beam options say otherwise (`--runner=FlinkRunner`,
@@ -299,14 +299,16 @@ def _has_text(path: str) -> bool:
     return False
 
 
-def item_of_line(line: str) -> Iterator[str]:
-    """The item of a line read from the input: none for a blank line (empty, or whitespace
-    only), which has no text to embed (upstream indexed it as an item, found as an empty
-    match); without the UTF-8 byte-order mark that starts a file written by some editors
-    (Beam leaves it in the first line: the first item was another text than the line)."""
-    item = line.removeprefix(_BOM)
-    if item.strip():
-        yield item
+def items_of_line(line: str) -> Iterator[str]:
+    """The items of a line read from the input, as Python reads text lines: Beam ends lines at
+    LF and CRLF only, so a file with classic Mac line ends (a lone CR) read as one item.
+    Blank ones (empty, or whitespace only) have no text to embed (upstream indexed them as
+    items, found as empty matches); the UTF-8 byte-order mark that some editors put at a
+    file's start is no text either (Beam left it in the first item, which was then embedded
+    as another text than the line)."""
+    for item in line.removeprefix(_BOM).split("\r"):
+        if item.strip():
+            yield item
 
 
 def _first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
@@ -354,7 +356,7 @@ def build_pipeline(pipeline: Any, config: GenerateConfig, matrix: Any, output_di
     _ = (
         pipeline
         | "Read lines" >> beam.io.ReadFromText(config.data_file_pattern)
-        | "Items" >> beam.FlatMap(item_of_line)
+        | "Items" >> beam.FlatMap(items_of_line)
         | "Batch"
         >> beam.transforms.util.BatchElements(
             min_batch_size=config.batch_size, max_batch_size=config.batch_size
