@@ -3,7 +3,7 @@
 Read lines (`beam.io.ReadFromText`) -> their items (split at a lone CR too, blank ones dropped,
 a leading byte-order mark removed) -> batch them (`BatchElements`) -> embed each batch with the
 module, loaded once per worker (`DoFn.setup`) -> optional random projection -> serialize
-`tf.train.Example`s with `item` (the line, bytes) and `embedding` (floats) -> WriteToTFRecord
+`tf.train.Example`s with `item` (the item, UTF-8 bytes) and `embedding` (floats) -> WriteToTFRecord
 `<embed_output_dir>/emb-*.tfrecords`, as upstream's tool did. Beam's in-process FnApiRunner
 (what the DirectRunner runs offline) unless the Beam options say otherwise (`--runner=FlinkRunner`,
 `DataflowRunner`, `PrismRunner`, ...).

@@ -372,7 +372,7 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
         files.write_json(os.path.join(local, files.INDEX_INFO_JSON), info)
         _copy_matrix(config, local, int(vectors.shape[1]))
     logger.info(
-        "Built a %s index of %d items in %.2f s.", library, len(items), info["build_seconds"]
+        "Built the %s index of %d items in %.2f s.", library, len(items), info["build_seconds"]
     )
     return info
 
