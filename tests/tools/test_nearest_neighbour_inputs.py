@@ -142,3 +142,21 @@ def test_e2e_with_an_index_library_not_installed_fails_before_generate(
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "make_nearest_neighbour_index with index library 'faiss' needs the package " in line
     assert sorted(os.listdir(tmp_path)) == ["lines.txt"]
+
+
+def test_a_hidden_file_the_pattern_matches_is_named(text_module, tmp_path, capsys):
+    """Beam's `data/*` matches `data/.DS_Store` too (a shell's glob does not): its bytes failed
+    the pipeline with "A line of the input is not UTF-8 text", naming no file, since tfhub
+    looked for the line with a glob that skips hidden files."""
+    data = tmp_path / "data"
+    data.mkdir()
+    nn.write_lines(data / "titles.txt", ["hello"])
+    (data / ".DS_Store").write_bytes(b"Bud1\x00\x00\x10\x00\xff\xfe\x80\n")
+    argv = ["generate", f"--data_file_pattern={data / '*'}", f"--module_url={text_module}",
+            f"--embed_output_dir={tmp_path / 'embeds'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("tfhub: error: The Beam pipeline failed on the DirectRunner")
+    assert f"Line 1 of {data / '.DS_Store'} is not UTF-8 text: it is a hidden file" in line
+    assert f"match your text files only (e.g. {data / '*.txt'})" in line
+    assert sorted(os.listdir(tmp_path)) == ["data"]

@@ -226,6 +226,12 @@ def _input_error(pattern: str, message: str, problem: str) -> errors.EmbeddingFi
     )
 
 
+def _local_matches(pattern: str) -> list[str]:
+    """The local paths `pattern` matches as Beam matches them: hidden names too (`data/*`
+    matches `data/.DS_Store`), where a shell's glob skips them."""
+    return glob.glob(pattern, include_hidden=True)
+
+
 def _check_inputs(pattern: str) -> None:
     """Checks that a local pattern matches files that hold text (Beam checks remote ones).
 
@@ -235,7 +241,7 @@ def _check_inputs(pattern: str) -> None:
     """
     if files.is_remote(pattern):
         return  # Beam checks remote patterns when it reads them.
-    matches = glob.glob(pattern)
+    matches = _local_matches(pattern)
     if not matches:
         message = f"No file matches --data_file_pattern {pattern}."
         raise _input_error(pattern, message, "no file matches")
@@ -315,7 +321,7 @@ def _first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
     """The first local file and line (from 1) matching `pattern` that is not UTF-8, if any."""
     if files.is_remote(pattern):
         return None
-    for path in sorted(glob.glob(pattern)):
+    for path in sorted(_local_matches(pattern)):
         if not os.path.isfile(path):
             continue
         with open(path, "rb") as handle:
@@ -580,7 +586,14 @@ def _hint(err: BaseException, cause: str, config: GenerateConfig) -> str:
         return ""
     where = _first_non_utf8_line(config.data_file_pattern)
     place = f"Line {where[1]} of {where[0]}" if where else "A line of the input"
-    return f" {place} is not UTF-8 text: convert the file (e.g. iconv -f latin1 -t utf-8)."
+    todo = "convert the file (e.g. iconv -f latin1 -t utf-8)"
+    if where and os.path.basename(where[0]).startswith("."):
+        todo = (
+            "it is a hidden file, which Beam's patterns match too (a shell's do not): match "
+            f"your text files only (e.g. {os.path.join(os.path.dirname(where[0]), '*.txt')}), "
+            f"or {todo}"
+        )
+    return f" {place} is not UTF-8 text: {todo}."
 
 
 def _remove_beam_leftovers(folder: str) -> None:
