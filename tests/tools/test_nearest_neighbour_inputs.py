@@ -160,3 +160,37 @@ def test_a_hidden_file_the_pattern_matches_is_named(text_module, tmp_path, capsy
     assert f"Line 1 of {data / '.DS_Store'} is not UTF-8 text: it is a hidden file" in line
     assert f"match your text files only (e.g. {data / '*.txt'})" in line
     assert sorted(os.listdir(tmp_path)) == ["data"]
+
+
+def test_the_line_that_is_not_utf8_is_looked_for_in_decompressed_files(
+    text_module, tmp_path, capsys
+):
+    """Beam reads `titles.txt.gz` decompressed; tfhub looked for the bad line in its raw bytes
+    and named that valid file ("Line 1 of titles.txt.gz is not UTF-8 text") instead of the
+    latin-1 one."""
+    import gzip
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.txt.gz").write_bytes(gzip.compress(b"hello\nthe cat\n"))
+    (data / "b.txt").write_bytes(b"the mat\ncaf\xe9\n")
+    argv = ["generate", f"--data_file_pattern={data / '*'}", f"--module_url={text_module}",
+            f"--embed_output_dir={tmp_path / 'embeds'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"Line 2 of {data / 'b.txt'} is not UTF-8 text: convert the file" in line
+    assert sorted(os.listdir(tmp_path)) == ["data"]
+
+
+def test_a_file_that_is_not_compressed_as_its_name_says_is_one_line(tmp_path, capsys):
+    """`lines.gz` holding plain text: the check for text now reads files as Beam does, and
+    must not end in an unexpected zlib error."""
+    (tmp_path / "lines.gz").write_bytes(b"hello\n")
+    argv = ["generate", f"--data_file_pattern={tmp_path / 'lines.gz'}",
+            f"--module_url={tmp_path / 'module'}",
+            f"--embed_output_dir={tmp_path / 'e'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tfhub: error: {tmp_path / 'lines.gz'}, matched by ")
+    assert "cannot be read as Beam reads it" in line and "incorrect header check" in line
+    assert sorted(os.listdir(tmp_path)) == ["lines.gz"]

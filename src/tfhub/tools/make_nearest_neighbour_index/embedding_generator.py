@@ -16,10 +16,12 @@ import contextlib
 import dataclasses
 import glob
 import logging
+import lzma
 import os
 import re
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -283,7 +285,7 @@ def _check_some_text(pattern: str, found: list[str]) -> None:
             "put one item to embed on each line."
         )
         raise _input_error(pattern, message, "empty files")
-    if not any(_has_text(path) for path in found):
+    if not any(_has_text(pattern, path) for path in found):
         message = (
             f"The {len(found)} file(s) matching --data_file_pattern {pattern} hold blank lines "
             "only (they are skipped): put one item to embed on each line."
@@ -295,13 +297,37 @@ _WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")
 _BOM = "\ufeff"
 
 
-def _has_text(path: str) -> bool:
-    """Whether a local file holds a byte that is neither ASCII whitespace nor part of a UTF-8
-    byte-order mark, read in chunks (a file of one huge line is not read whole)."""
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 16):
-            if set(chunk.replace(codecs.BOM_UTF8, b"")) - _WHITESPACE:
-                return True
+# How a file that is not what its name's ending says fails to decompress (gzip and deflate,
+# bzip2, lzma/xz; a cut-short one: EOFError).
+_UNREADABLE = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
+
+
+def _read_as_beam(path: str) -> Any:
+    """A local input file opened as Beam reads it: decompressed if its name says it is
+    compressed (`.gz`, `.bz2`, ...), in binary."""
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems.open(path)
+
+
+def _has_text(pattern: str, path: str) -> bool:
+    """Whether a local file `pattern` matched holds a byte that is neither ASCII whitespace nor
+    part of a UTF-8 byte-order mark, read in chunks (a file of one huge line is not read whole).
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: the file cannot be decompressed as its name says.
+    """
+    try:
+        with _read_as_beam(path) as handle:
+            while chunk := handle.read(1 << 16):
+                if set(chunk.replace(codecs.BOM_UTF8, b"")) - _WHITESPACE:
+                    return True
+    except _UNREADABLE as err:
+        message = (
+            f"{path}, matched by --data_file_pattern {pattern}, cannot be read as Beam reads it "
+            f"(decompressed as its name's ending says): {err}. Rename or replace the file."
+        )
+        raise _input_error(pattern, message, "unreadable file") from err
     return False
 
 
@@ -324,12 +350,15 @@ def _first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
     for path in sorted(_local_matches(pattern)):
         if not os.path.isfile(path):
             continue
-        with open(path, "rb") as handle:
-            for number, line in enumerate(handle, 1):
-                try:
-                    line.decode("utf-8")
-                except UnicodeDecodeError:
-                    return path, number
+        try:
+            with _read_as_beam(path) as handle:
+                for number, line in enumerate(iter(handle.readline, b""), 1):
+                    try:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError:
+                        return path, number
+        except _UNREADABLE:  # Not what its name says: Beam says what is wrong.
+            continue
     return None
 
 
