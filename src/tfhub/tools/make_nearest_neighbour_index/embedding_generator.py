@@ -11,17 +11,13 @@ module, loaded once per worker (`DoFn.setup`) -> optional random projection -> s
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import dataclasses
-import glob
 import logging
-import lzma
 import os
 import re
 import shutil
 import tempfile
-import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -29,9 +25,8 @@ import numpy as np
 
 from ... import constants, errors
 from ...utils.lazy import import_optional
-from ...utils.paths import special_kind
 from .. import atomic_output
-from . import beam_options, files
+from . import beam_options, files, input_files
 from .flag_values import required
 from .text_embedding import TextEmbedder, project
 
@@ -222,146 +217,6 @@ class EmbedDoFn(beam.DoFn):  # type: ignore[misc]
         yield from to_examples(batch, vectors)
 
 
-def _input_error(pattern: str, message: str, problem: str) -> errors.EmbeddingFilesError:
-    return errors.EmbeddingFilesError(
-        f"{message} Received: data_file_pattern={pattern!r}", path=pattern, problem=problem
-    )
-
-
-def _local_matches(pattern: str) -> list[str]:
-    """The local paths `pattern` matches as Beam matches them: hidden names too (`data/*`
-    matches `data/.DS_Store`), where a shell's glob skips them."""
-    return glob.glob(pattern, include_hidden=True)
-
-
-def _check_inputs(pattern: str) -> None:
-    """Checks that a local pattern matches files that hold text (Beam checks remote ones).
-
-    Raises:
-        tfhub.errors.EmbeddingFilesError: no file matches, only folders match, or every
-            file is empty or holds blank lines only.
-    """
-    if files.is_remote(pattern):
-        return  # Beam checks remote patterns when it reads them.
-    matches = _local_matches(pattern)
-    if not matches:
-        message = f"No file matches --data_file_pattern {pattern}."
-        raise _input_error(pattern, message, "no file matches")
-    found = [path for path in matches if os.path.isfile(path)]
-    if not found and any(os.path.isdir(path) for path in matches):
-        example = os.path.join(matches[0], "*.txt")
-        message = f"--data_file_pattern {pattern} matches only folders: match files ({example})."
-        raise _input_error(pattern, message, "only folders match")
-    if not found:
-        message = (
-            f"--data_file_pattern {pattern} matches no regular file ({matches[0]} is "
-            f"{_what_is(matches[0])}): Beam reads text files, which it can split. Write the "
-            "lines to a file first."
-        )
-        raise _input_error(pattern, message, "no regular file matches")
-    _check_some_text(pattern, found)
-
-
-def _what_is(path: str) -> str:
-    """What a path that glob matched is, where it is neither a file nor a folder: a special
-    file's kind ("a FIFO"), or the link to nothing it is."""
-    kind = special_kind(path)
-    if kind is not None:
-        return f"a {kind}"
-    if os.path.islink(path) and not os.path.exists(path):
-        return f"a link to {os.readlink(path)}, which does not exist"
-    return "a special file"
-
-
-def _check_some_text(pattern: str, found: list[str]) -> None:
-    """Checks that some of the files `pattern` matched holds a line with text.
-
-    Raises:
-        tfhub.errors.EmbeddingFilesError: every file is empty, or holds blank lines only.
-    """
-    if not any(os.path.getsize(path) for path in found):
-        message = (
-            f"The {len(found)} file(s) matching --data_file_pattern {pattern} are empty: "
-            "put one item to embed on each line."
-        )
-        raise _input_error(pattern, message, "empty files")
-    if not any(_has_text(pattern, path) for path in found):
-        message = (
-            f"The {len(found)} file(s) matching --data_file_pattern {pattern} hold blank lines "
-            "only (they are skipped): put one item to embed on each line."
-        )
-        raise _input_error(pattern, message, "blank lines only")
-
-
-_WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")
-_BOM = "\ufeff"
-
-
-# How a file that is not what its name's ending says fails to decompress (gzip and deflate,
-# bzip2, lzma/xz; a cut-short one: EOFError).
-_UNREADABLE = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
-
-
-def _read_as_beam(path: str) -> Any:
-    """A local input file opened as Beam reads it: decompressed if its name says it is
-    compressed (`.gz`, `.bz2`, ...), in binary."""
-    from apache_beam.io.filesystems import FileSystems
-
-    return FileSystems.open(path)
-
-
-def _has_text(pattern: str, path: str) -> bool:
-    """Whether a local file `pattern` matched holds a byte that is neither ASCII whitespace nor
-    part of a UTF-8 byte-order mark, read in chunks (a file of one huge line is not read whole).
-
-    Raises:
-        tfhub.errors.EmbeddingFilesError: the file cannot be decompressed as its name says.
-    """
-    try:
-        with _read_as_beam(path) as handle:
-            while chunk := handle.read(1 << 16):
-                if set(chunk.replace(codecs.BOM_UTF8, b"")) - _WHITESPACE:
-                    return True
-    except _UNREADABLE as err:
-        message = (
-            f"{path}, matched by --data_file_pattern {pattern}, cannot be read as Beam reads it "
-            f"(decompressed as its name's ending says): {err}. Rename or replace the file."
-        )
-        raise _input_error(pattern, message, "unreadable file") from err
-    return False
-
-
-def items_of_line(line: str) -> Iterator[str]:
-    """The items of a line read from the input, as Python reads text lines: Beam ends lines at
-    LF and CRLF only, so a file with classic Mac line ends (a lone CR) read as one item.
-    Blank ones (empty, or whitespace only) have no text to embed (upstream indexed them as
-    items, found as empty matches); the UTF-8 byte-order mark that some editors put at a
-    file's start is no text either (Beam left it in the first item, which was then embedded
-    as another text than the line)."""
-    for item in line.removeprefix(_BOM).split("\r"):
-        if item.strip():
-            yield item
-
-
-def _first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
-    """The first local file and line (from 1) matching `pattern` that is not UTF-8, if any."""
-    if files.is_remote(pattern):
-        return None
-    for path in sorted(_local_matches(pattern)):
-        if not os.path.isfile(path):
-            continue
-        try:
-            with _read_as_beam(path) as handle:
-                for number, line in enumerate(iter(handle.readline, b""), 1):
-                    try:
-                        line.decode("utf-8")
-                    except UnicodeDecodeError:
-                        return path, number
-        except _UNREADABLE:  # Not what its name says: Beam says what is wrong.
-            continue
-    return None
-
-
 def _is_direct_runner(runner: object) -> bool:
     """Whether `runner` (a --runner value, None if not given) means Beam's DirectRunner."""
     if runner is None:
@@ -391,7 +246,7 @@ def build_pipeline(pipeline: Any, config: GenerateConfig, matrix: Any, output_di
     _ = (
         pipeline
         | "Read lines" >> beam.io.ReadFromText(config.data_file_pattern)
-        | "Items" >> beam.FlatMap(items_of_line)
+        | "Items" >> beam.FlatMap(input_files.items_of_line)
         | "Batch"
         >> beam.transforms.util.BatchElements(
             min_batch_size=config.batch_size, max_batch_size=config.batch_size
@@ -429,7 +284,7 @@ def run(config: GenerateConfig | Any, beam_args: Sequence[str] = ()) -> int:
     beam_options.check_pipeline_args(
         beam_args, tool_flags=[field.name for field in dataclasses.fields(GenerateConfig)]
     )
-    _check_inputs(config.data_file_pattern)
+    input_files.check(config.data_file_pattern)
     files.check_output_folder(config.embed_output_dir, flag="embed_output_dir")
     embedding_dim = TextEmbedder(config.module_url).dim
     matrix = random_projection_matrix(embedding_dim, config.projected_dim, seed=config.seed)
@@ -613,7 +468,7 @@ def _hint(err: BaseException, cause: str, config: GenerateConfig) -> str:
         )
     if not cause.startswith("UnicodeDecodeError"):
         return ""
-    where = _first_non_utf8_line(config.data_file_pattern)
+    where = input_files.first_non_utf8_line(config.data_file_pattern)
     place = f"Line {where[1]} of {where[0]}" if where else "A line of the input"
     todo = "convert the file (e.g. iconv -f latin1 -t utf-8)"
     if where and os.path.basename(where[0]).startswith("."):

@@ -1,0 +1,159 @@
+"""`generate`'s input files: the local files a `--data_file_pattern` matches, read as Beam reads
+them (hidden names matched too, `.gz`, `.bz2` and `.xz` decompressed), checked before the
+module loads; the items of the lines Beam reads; and, after a pipeline failed on text that is
+not UTF-8, which file and line it was. Remote patterns (gs://...) are left to Beam."""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import lzma
+import os
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from ... import errors
+from ...utils.paths import special_kind
+from . import files
+
+
+def _input_error(pattern: str, message: str, problem: str) -> errors.EmbeddingFilesError:
+    return errors.EmbeddingFilesError(
+        f"{message} Received: data_file_pattern={pattern!r}", path=pattern, problem=problem
+    )
+
+
+def _local_matches(pattern: str) -> list[str]:
+    """The local paths `pattern` matches as Beam matches them: hidden names too (`data/*`
+    matches `data/.DS_Store`), where a shell's glob skips them."""
+    return glob.glob(pattern, include_hidden=True)
+
+
+def check(pattern: str) -> None:
+    """Checks that a local pattern matches files that hold text (Beam checks remote ones).
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: no file matches, only folders match, every file
+            is empty or holds blank lines only, or a file does not decompress as its name
+            says.
+    """
+    if files.is_remote(pattern):
+        return  # Beam checks remote patterns when it reads them.
+    matches = _local_matches(pattern)
+    if not matches:
+        message = f"No file matches --data_file_pattern {pattern}."
+        raise _input_error(pattern, message, "no file matches")
+    found = [path for path in matches if os.path.isfile(path)]
+    if not found and any(os.path.isdir(path) for path in matches):
+        example = os.path.join(matches[0], "*.txt")
+        message = f"--data_file_pattern {pattern} matches only folders: match files ({example})."
+        raise _input_error(pattern, message, "only folders match")
+    if not found:
+        message = (
+            f"--data_file_pattern {pattern} matches no regular file ({matches[0]} is "
+            f"{_what_is(matches[0])}): Beam reads text files, which it can split. Write the "
+            "lines to a file first."
+        )
+        raise _input_error(pattern, message, "no regular file matches")
+    _check_some_text(pattern, found)
+
+
+def _what_is(path: str) -> str:
+    """What a path that glob matched is, where it is neither a file nor a folder: a special
+    file's kind ("a FIFO"), or the link to nothing it is."""
+    kind = special_kind(path)
+    if kind is not None:
+        return f"a {kind}"
+    if os.path.islink(path) and not os.path.exists(path):
+        return f"a link to {os.readlink(path)}, which does not exist"
+    return "a special file"
+
+
+def _check_some_text(pattern: str, found: list[str]) -> None:
+    """Checks that some of the files `pattern` matched holds a line with text.
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: every file is empty, or holds blank lines only.
+    """
+    if not any(os.path.getsize(path) for path in found):
+        message = (
+            f"The {len(found)} file(s) matching --data_file_pattern {pattern} are empty: "
+            "put one item to embed on each line."
+        )
+        raise _input_error(pattern, message, "empty files")
+    if not any(_has_text(pattern, path) for path in found):
+        message = (
+            f"The {len(found)} file(s) matching --data_file_pattern {pattern} hold blank lines "
+            "only (they are skipped): put one item to embed on each line."
+        )
+        raise _input_error(pattern, message, "blank lines only")
+
+
+_WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")
+_BOM = "\ufeff"
+
+
+# How a file that is not what its name's ending says fails to decompress (gzip and deflate,
+# bzip2, lzma/xz; a cut-short one: EOFError).
+_UNREADABLE = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
+
+
+def _read_as_beam(path: str) -> Any:
+    """A local input file opened as Beam reads it: decompressed if its name says it is
+    compressed (`.gz`, `.bz2`, ...), in binary."""
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems.open(path)
+
+
+def _has_text(pattern: str, path: str) -> bool:
+    """Whether a local file `pattern` matched holds a byte that is neither ASCII whitespace nor
+    part of a UTF-8 byte-order mark, read in chunks (a file of one huge line is not read whole).
+
+    Raises:
+        tfhub.errors.EmbeddingFilesError: the file cannot be decompressed as its name says.
+    """
+    try:
+        with _read_as_beam(path) as handle:
+            while chunk := handle.read(1 << 16):
+                if set(chunk.replace(codecs.BOM_UTF8, b"")) - _WHITESPACE:
+                    return True
+    except _UNREADABLE as err:
+        message = (
+            f"{path}, matched by --data_file_pattern {pattern}, cannot be read as Beam reads it "
+            f"(decompressed as its name's ending says): {err}. Rename or replace the file."
+        )
+        raise _input_error(pattern, message, "unreadable file") from err
+    return False
+
+
+def items_of_line(line: str) -> Iterator[str]:
+    """The items of a line read from the input, as Python reads text lines: Beam ends lines at
+    LF and CRLF only, so a file with classic Mac line ends (a lone CR) read as one item.
+    Blank ones (empty, or whitespace only) have no text to embed (upstream indexed them as
+    items, found as empty matches); the UTF-8 byte-order mark that some editors put at a
+    file's start is no text either (Beam left it in the first item, which was then embedded
+    as another text than the line)."""
+    for item in line.removeprefix(_BOM).split("\r"):
+        if item.strip():
+            yield item
+
+
+def first_non_utf8_line(pattern: str) -> tuple[str, int] | None:
+    """The first local file and line (from 1) matching `pattern` that is not UTF-8, if any."""
+    if files.is_remote(pattern):
+        return None
+    for path in sorted(_local_matches(pattern)):
+        if not os.path.isfile(path):
+            continue
+        try:
+            with _read_as_beam(path) as handle:
+                for number, line in enumerate(iter(handle.readline, b""), 1):
+                    try:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError:
+                        return path, number
+        except _UNREADABLE:  # Not what its name says: Beam says what is wrong.
+            continue
+    return None
