@@ -194,3 +194,16 @@ def test_a_file_that_is_not_compressed_as_its_name_says_is_one_line(tmp_path, ca
     assert line.startswith(f"tfhub: error: {tmp_path / 'lines.gz'}, matched by ")
     assert "cannot be read as Beam reads it" in line and "incorrect header check" in line
     assert sorted(os.listdir(tmp_path)) == ["lines.gz"]
+
+
+def test_a_file_whose_name_has_glob_characters_is_shown_how_to_match(tmp_path, capsys):
+    """`--data_file_pattern=titles[1].txt` said only "No file matches", beside that file."""
+    (tmp_path / "titles[1].txt").write_text("hello\n", encoding="utf-8")
+    pattern = tmp_path / "titles[1].txt"
+    argv = ["generate", f"--data_file_pattern={pattern}", f"--module_url={tmp_path / 'module'}",
+            f"--embed_output_dir={tmp_path / 'e'}"]  # fmt: skip
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tfhub: error: No file matches --data_file_pattern {pattern}. It is ")
+    assert f"as {tmp_path / 'titles[[]1].txt'} does." in line
+    assert sorted(os.listdir(tmp_path)) == ["titles[1].txt"]

@@ -43,6 +43,11 @@ def check(pattern: str) -> None:
     matches = _local_matches(pattern)
     if not matches:
         message = f"No file matches --data_file_pattern {pattern}."
+        if os.path.exists(pattern):  # Its name has glob characters: `titles[1].txt`.
+            message += (
+                f" It is a pattern, and the file of that name does not match it: write the "
+                f"name's glob characters as {glob.escape(pattern)} does."
+            )
         raise _input_error(pattern, message, "no file matches")
     found = [path for path in matches if os.path.isfile(path)]
     if not found and any(os.path.isdir(path) for path in matches):
