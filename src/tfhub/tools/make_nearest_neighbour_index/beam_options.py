@@ -86,11 +86,13 @@ def _refused_values(beam_args: Sequence[str]) -> Iterator[None]:
     except SystemExit:
         lines = said.getvalue().strip().splitlines()
         problem = lines[-1].split(": error: ", 1)[-1] if lines else "it does not parse"
+        # Option names only: other options' values may be secrets (--s3_secret_access_key).
+        names = " ".join(arg.split("=", 1)[0] for arg in beam_args if arg.startswith("-"))
         raise errors.ToolFlagError(
             f"Apache Beam refuses a pipeline option: {problem}. Correct its value. Received: "
-            f"arguments={' '.join(beam_args)!r}",
+            f"options {names}",
             flag="arguments",
-            value=" ".join(beam_args),
+            value=names,
         ) from None
     sys.stderr.write(said.getvalue())
 
