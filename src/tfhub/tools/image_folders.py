@@ -276,6 +276,33 @@ def decode_images(files: ImageFiles, image_size: tuple[int, int]) -> DecodedImag
     return DecodedImages(images[read], label_ids, kept, skipped)
 
 
+def first_images(
+    files: ImageFiles, image_size: tuple[int, int], *, count: int = 2, tries: int = 8
+) -> np.ndarray:
+    """The first `count` readable images of `files` (of the first `tries` files; the first of
+    them repeated to make `count`), as a module takes them: float32 [count, height, width, 3]
+    in [0, 1]. For a quick look at a module's output before a long run; unreadable files are
+    passed over silently (the run names them).
+
+    Returns:
+        The images; [0, height, width, 3] if none of the files tried is readable.
+    """
+    import tensorflow as tf
+
+    images = []
+    for path in files.paths[:tries]:
+        try:
+            images.append(_decode_one(_path_tensor((path,))[0], image_size, as_float=True))
+        except (tf.errors.OpError, ValueError):
+            continue
+        if len(images) == count:
+            break
+    if not images:
+        return np.zeros((0, *image_size, 3), np.float32)
+    images += images[:1] * (count - len(images))
+    return np.stack([image.numpy() for image in images])
+
+
 class Features(NamedTuple):
     """What an `ImageStore` keeps of each image instead of its pixels.
 

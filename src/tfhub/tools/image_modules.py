@@ -235,10 +235,31 @@ def _run_on_black_images(layer: Any, image_size: tuple[int, int]) -> Any:
     """The module's output for two black images of `image_size`."""
     import tensorflow as tf
 
-    images = tf.zeros([2, image_size[0], image_size[1], 3], tf.float32)
-    # In replica context: under MirroredStrategy, restored functions cannot run cross-replica.
+    return _run(layer, tf.zeros([2, image_size[0], image_size[1], 3], tf.float32))
+
+
+def _run(layer: Any, images: Any) -> Any:
+    """The module's output for `images` (float32 [b, height, width, 3]), in replica context:
+    under MirroredStrategy, restored functions cannot run cross-replica."""
+    import tensorflow as tf
+
     strategy = tf.distribute.get_strategy()
     return strategy.experimental_local_results(strategy.run(layer, args=(images,)))[0]
+
+
+def check_finite_on_images(
+    layer: Any, handle: str, images: Any, *, flag: str = "tfhub_module"
+) -> None:
+    """Runs the module on a few real images (float32 [b, height, width, 3] in [0, 1]; none:
+    nothing is checked) and checks their feature vectors hold no NaN or infinity, before a
+    long run that would train on them (a loss of NaN, a meaningless model). Call it under the
+    scope of the strategy the layer was made in (if any).
+
+    Raises:
+        tfhub.errors.NotAnImageModuleError: saying for how many of the images.
+    """
+    if len(images):
+        check_finite_vectors(_run(layer, images), handle, flag=flag)
 
 
 def _output_problem(output: Any) -> str | None:

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..image_folders import ImageStore
+from ... import errors
+from ..image_folders import ImageStore, named
 
 Say = Callable[[str], None]
 
@@ -44,6 +45,48 @@ def unreadable_files_check(keras: Any, store: ImageStore) -> Any:
                 store.check()
 
     return UnreadableFilesCheck()
+
+
+def finite_loss_check(keras: Any, store: ImageStore, *, handle: str, learning_rate: float) -> Any:
+    """A callback that stops training with an error at the end of an epoch whose loss is NaN
+    or infinite (as Keras' TerminateOnNaN, which stops silently): the features kept of some
+    images hold NaN or infinity (a store of a module's features), or training diverged."""
+
+    class FiniteLossCheck(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            loss = float((logs or {}).get("loss", 0.0))
+            if np.isfinite(loss):
+                return
+            _raise_for_loss(store, loss, epoch, handle=handle, learning_rate=learning_rate)
+
+    return FiniteLossCheck()
+
+
+def _raise_for_loss(
+    store: ImageStore, loss: float, epoch: int, *, handle: str, learning_rate: float
+) -> None:
+    """Raises the error for a training `loss` that is not finite after `epoch` (from 0)."""
+    stopped = f"Training stopped after epoch {epoch + 1}: the loss is {loss}"
+    if store.keeps_features:
+        readable, features = store.kept(np.arange(len(store.files.paths)))
+        bad = readable[~np.isfinite(np.asarray(features)).all(axis=1)]
+        if len(bad):
+            paths = [store.files.paths[i] for i in bad]
+            problem = f"its feature vectors of {len(bad)} image(s) hold NaN or infinity"
+            raise errors.NotAnImageModuleError(
+                f"{stopped}, because the module {handle}'s feature vectors of {len(bad)} "
+                f"image(s) hold NaN or infinity: {named(paths)}. Remove those images or use "
+                f"another module. Received: tfhub_module={handle!r}",
+                handle=handle,
+                problem=problem,
+            )
+    raise errors.ToolFlagError(
+        f"{stopped}: training diverged, or the module {handle} returns NaN or infinity for "
+        f"some images. Lower --learning_rate, or try another module. Received: "
+        f"learning_rate={learning_rate}",
+        flag="learning_rate",
+        value=learning_rate,
+    )
 
 
 def early_validation_pass(keras: Any, valid_data: Any) -> Any:

@@ -214,6 +214,11 @@ def make_image_classifier(
     Raises:
         tfhub.errors.ImageFolderError: for an unusable image folder (a class folder whose
             name has a line break; a class with no readable image: after the first epoch).
+        tfhub.errors.NotAnImageModuleError: also for a module whose feature vectors of the
+            first images (before training) or of some images (after an epoch whose loss is
+            not finite, with bottlenecks) hold NaN or infinity.
+        tfhub.errors.ToolFlagError: also for an epoch whose loss is not finite otherwise
+            (training diverged: lower --learning_rate).
         tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (after the folder
             is listed, before anything is loaded).
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
@@ -281,6 +286,21 @@ def load_module(
     return LoadedModule(tfhub_module, layer, image_size, dim, bottlenecks)
 
 
+def check_module_output(
+    module: LoadedModule, files: image_folders.ImageFiles, strategy: Any
+) -> None:
+    """Checks, before anything is trained or written, that the module's feature vectors of
+    the first readable images hold no NaN or infinity (a broken module: training on them gives
+    a loss of NaN and a meaningless model).
+
+    Raises:
+        tfhub.errors.NotAnImageModuleError: naming the module.
+    """
+    images = image_folders.first_images(files, module.image_size)
+    with contextlib.nullcontext() if module.bottlenecks else strategy.scope():
+        image_modules.check_finite_on_images(module.layer, module.handle, images)
+
+
 def train_on_module(
     module: LoadedModule,
     files: image_folders.ImageFiles,
@@ -309,6 +329,7 @@ def train_on_module(
         f"features), {keras.__name__} {keras.__version__}"
     )
     _, layer, image_size, dim, bottlenecks = module  # The layer may be reloaded below.
+    check_module_output(module, files, strategy)
     if bottlenecks:
         store = image_folders.ImageStore(files, image_size, features=module_features(layer, dim))
         how = (
@@ -338,9 +359,14 @@ def train_on_module(
             log_dir,
             say=say,
             callbacks=(
-                tool_callbacks.for_store(keras, store, sets.valid, sets.valid_indices)
-                if bottlenecks
-                else tool_callbacks.for_store(keras, store)
+                tool_callbacks.finite_loss_check(
+                    keras, store, handle=module.handle, learning_rate=hparams.learning_rate
+                ),
+                *(
+                    tool_callbacks.for_store(keras, store, sets.valid, sets.valid_indices)
+                    if bottlenecks
+                    else tool_callbacks.for_store(keras, store)
+                ),
             ),
         )
         if not bottlenecks:
