@@ -276,6 +276,61 @@ def decode_images(files: ImageFiles, image_size: tuple[int, int]) -> DecodedImag
     return DecodedImages(images[read], label_ids, kept, skipped)
 
 
+def available_memory() -> int | None:
+    """Bytes of memory this process may still take: the kernel's MemAvailable, bounded by the
+    cgroup's limit (cgroup v2: memory.max less memory.current, as in a container); None if
+    neither is known (not Linux)."""
+    found: list[int] = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
+            maximum = limit.read().strip()
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as current:
+            found.append(int(maximum) - int(current.read().strip()))
+    except (OSError, ValueError):  # No cgroup v2, or "max" (no limit).
+        pass
+    return min(found) if found else None
+
+
+def _gigabytes(count: int) -> str:
+    return f"{count / 1e9:,.1f} GB"
+
+
+def check_images_fit(
+    count: int, image_size: tuple[int, int], *, batch: int, flag: str, value: object
+) -> None:
+    """Checks that `count` images kept at `image_size` (uint8, 3 bytes a pixel) and a batch of
+    `batch` of them as float32 (twice: the cast and the scaling) fit in the memory available,
+    before anything is allocated: a size that cannot fit would grow the process until the
+    system's out-of-memory killer ends it (or another process). Nothing is checked where the
+    available memory is not known.
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming `flag` (whose `value` asked for `image_size`).
+    """
+    height, width = image_size
+    needed = (count + 2 * batch * 4) * height * width * 3
+    available = available_memory()
+    if available is None or needed <= available:
+        return
+    what = f"a batch of {batch} images at {height}x{width} as float needs"
+    if count:
+        what = f"{count} images kept at {height}x{width} and a batch of {batch} as float need"
+    raise errors.ToolFlagError(
+        f"--{flag} {value} cannot fit in memory: {what} about {_gigabytes(needed)}, and "
+        f"{_gigabytes(available)} is available. Pass a smaller --{flag} (224, upstream's "
+        f"only size, suits most modules) or fewer images. Received: {flag}={value}",
+        flag=flag,
+        value=value,
+    )
+
+
 def first_images(
     files: ImageFiles, image_size: tuple[int, int], *, count: int = 2, tries: int = 8
 ) -> np.ndarray:

@@ -223,7 +223,8 @@ def make_image_classifier(
             is listed, before anything is loaded).
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
         tfhub.errors.ImageSizeError: if no usable image size is known.
-        tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range.
+        tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range,
+            or the images at that size cannot fit in the memory available.
         tfhub.errors.UnsupportedStrategyError: Keras 3 with a MultiWorkerMirroredStrategy of
             several workers (tf_keras trains with it).
     """
@@ -231,6 +232,7 @@ def make_image_classifier(
     files = image_folders.list_image_files(image_dir)
     check_labels_one_per_line(files.labels, image_dir, flag=files.flag)
     require_tensorflow()
+    _check_images_fit(files, hparams, requested_image_size, bottlenecks=bottlenecks)
     strategy = distribution_strategy or NoStrategy()
     check_keras_can_train(strategy, keras_package())
     if not isinstance(strategy, NoStrategy):
@@ -240,6 +242,31 @@ def make_image_classifier(
         tfhub_module, hparams, strategy, requested_image_size, bottlenecks=bottlenecks
     )
     return train_on_module(module, files, hparams, strategy, log_dir, say=say, seed=seed)
+
+
+def _check_images_fit(
+    files: image_folders.ImageFiles,
+    hparams: HParams,
+    requested_image_size: int | None,
+    *,
+    bottlenecks: bool,
+) -> None:
+    """Checks that the images kept at --image_size (none with bottlenecks: their features are
+    kept) and a batch of them as float fit in the memory available, before the module loads.
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming --image_size.
+    """
+    if requested_image_size is None:
+        return
+    features = bottlenecks and uses_bottlenecks(hparams, gpus=_visible_gpus())
+    image_folders.check_images_fit(
+        0 if features else len(files.paths),
+        (requested_image_size, requested_image_size),
+        batch=hparams.batch_size,
+        flag="image_size",
+        value=requested_image_size,
+    )
 
 
 class LoadedModule(NamedTuple):

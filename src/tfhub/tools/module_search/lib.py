@@ -345,19 +345,28 @@ def read_module_list(path: str) -> list[str]:
     return [home_expanded(line) for line in lines if line and not line.startswith("#")]
 
 
-def check_image_size(image_size: int | None) -> None:
+def check_image_size(image_size: int | None, *, images: int = 0) -> None:
     """Checks --image_size, before any module is loaded.
 
+    Args:
+        image_size: the size asked for (None: none).
+        images: how many images will be kept at that size (0: not known yet).
+
     Raises:
-        tfhub.errors.ToolFlagError: for a size below 1.
+        tfhub.errors.ToolFlagError: for a size below 1, or one at which the images cannot fit
+            in the memory available.
     """
-    if image_size is not None and image_size < 1:
+    if image_size is None:
+        return
+    if image_size < 1:
         raise errors.ToolFlagError(
             f"--image_size must be a positive number of pixels, e.g. 224. Received: "
             f"image_size={image_size}",
             flag="image_size",
             value=image_size,
         )
+    size = (image_size, image_size)
+    image_folders.check_images_fit(images, size, batch=_BATCH, flag="image_size", value=image_size)
 
 
 # Failures of the dataset, not of a module: no other module could be scored either.
@@ -386,12 +395,13 @@ def rank_modules(
             scored. None: the first such error is raised.
 
     Raises:
-        tfhub.errors.ToolFlagError: `image_size` below 1 (before any module is loaded).
+        tfhub.errors.ToolFlagError: `image_size` below 1, or too large for the images to
+            fit in memory (before any module is loaded).
         tfhub.errors.CorruptImageError, ImageFolderError, DatasetUnavailableError: the images.
         Whatever `score_module` raises for the first module that cannot be scored, if
         `on_failure` is None.
     """
-    check_image_size(image_size)
+    check_image_size(image_size, images=len(dataset.labels))
     scores = []
     for handle in modules:
         logger.info("Scoring %s", handle)

@@ -1,0 +1,84 @@
+"""--image_size (module_search, make_image_classifier) is refused, in one line before any module
+loads, when the images kept at that size cannot fit in the memory available: module_search
+--image_size 100000 allocated until the system's out-of-memory killer ended the process (or
+another one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfhub import errors
+from tfhub.tools import image_folders
+from tfhub.tools.module_search import lib
+from tfhub.tools.module_search.cli import main as tool_main
+
+_50_MB = 50_000_000
+
+
+def test_available_memory_is_known_on_linux() -> None:
+    available = image_folders.available_memory()
+    assert available is not None and 0 < available < 1 << 50
+
+
+@pytest.mark.tf
+def test_an_image_size_whose_images_cannot_fit_is_refused_before_any_module_loads(
+    shape_images, tmp_path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(image_folders, "available_memory", lambda: 100_000_000)
+    missing = tmp_path / "never_loaded"  # Not reached: the check comes first.
+    argv = [f"--dataset={shape_images}#6", f"--module={missing}", "--image_size=600"]
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line.startswith(
+        "tfhub: error: --image_size 600 cannot fit in memory: a batch of 32 images at 600x600 "
+        "as float needs about 0.3 GB, and 0.1 GB is available. Pass a smaller --image_size (224"
+    )
+    assert line.endswith("Received: image_size=600") and "never_loaded" not in line
+
+
+@pytest.mark.tf
+def test_the_python_api_refuses_it_too(shape_images, monkeypatch) -> None:
+    dataset = lib.load_dataset(lib.DataSpec.parse(f"{shape_images}#6"))
+    # A batch at 600x600 as float (276.5 MB) fits; with the 6 images kept (6.5 MB) it does not.
+    monkeypatch.setattr(image_folders, "available_memory", lambda: 280_000_000)
+    with pytest.raises(errors.ToolFlagError) as e:
+        lib.rank_modules(["never/loaded"], dataset, image_size=600)
+    assert (e.value.flag, e.value.value) == ("image_size", 600)
+    assert "cannot fit in memory: 6 images kept at 600x600 and a batch of 32" in str(e.value)
+    lib.rank_modules([], dataset, image_size=590)  # (6 + 256) * 590 * 590 * 3 bytes fit.
+
+
+def test_a_size_whose_one_batch_cannot_fit_is_refused_before_the_dataset_is_read(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(image_folders, "available_memory", lambda: _50_MB)
+    argv = [f"--dataset={tmp_path / 'not_read'}", "--module=m", "--image_size=100000"]
+    assert tool_main(argv) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line.startswith(
+        "tfhub: error: --image_size 100000 cannot fit in memory: a batch of 32 images at "
+        "100000x100000 as float needs about 7,680.0 GB"
+    )
+
+
+@pytest.mark.tf
+def test_make_image_classifier_refuses_an_image_size_whose_images_cannot_fit(
+    shape_images, image_modules, tmp_path, monkeypatch
+) -> None:
+    """The same for make_image_classifier, which keeps the images (uint8) when it fine-tunes or
+    augments, and only their features with bottlenecks."""
+    from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, train_and_export
+
+    hparams = get_default_hparams()._replace(train_epochs=1, batch_size=8, do_fine_tuning=True)
+    # 60 images at 600x600 (64.8 MB) and a batch of 8 as float (69.1 MB) do not fit in 100 MB.
+    monkeypatch.setattr(image_folders, "available_memory", lambda: 100_000_000)
+    outputs = Outputs(saved_model_dir=str(tmp_path / "sm"))
+    with pytest.raises(errors.ToolFlagError) as e:
+        train_and_export(
+            str(tmp_path / "never_loaded"), str(shape_images), hparams, outputs=outputs,
+            image_size=600, say=lambda line: None,
+        )  # fmt: skip
+    assert str(e.value).startswith(
+        "--image_size 600 cannot fit in memory: 60 images kept at 600x600 and a batch of 8 "
+    )
+    assert not (tmp_path / "sm").exists()
