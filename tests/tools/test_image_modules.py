@@ -162,6 +162,19 @@ def test_module_reason_unwraps_keras_and_tensorflow() -> None:
     assert module_reason(ValueError()) == "ValueError"
 
 
+def test_a_converter_refusal_is_cut_as_a_module_reason() -> None:
+    """make_image_classifier's .tflite error cut the converter's reason with its own copy of
+    module_reason's cut, which kept the space before the "..." ("ab ab ...")."""
+    from tfhub.tools.image_modules import cut_with_ellipsis, module_reason
+    from tfhub.tools.make_image_classifier import tflite
+
+    text = "Could not translate: " + "ab " * 200
+    reason = module_reason(ValueError(text))
+    assert reason == cut_with_ellipsis(text.strip()) and reason.endswith(" ab...")
+    refused = str(tflite._conversion_error(text, "m.tflite"))
+    assert f"the converter failed ({reason}). The SavedModel" in refused
+
+
 @pytest.mark.tf
 def test_a_module_with_damaged_files_is_one_error_naming_the_flag(
     image_modules: dict[str, str], tmp_path: Path

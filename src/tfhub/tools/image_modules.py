@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 _EXPECTED_INPUT = "float32 images [batch, height, width, 3]"
 USUAL_IMAGE_SIZE = (224, 224)  # Most image modules' size; module_search's default, as upstream.
-_REASON_LIMIT = 300  # Characters of a module's own error kept in a one-line message.
+# Characters of a reason (a module's own error, TFLite's converter's) kept in a one-line message.
+REASON_LIMIT = 300
 
 
 def load_module_layer(handle: str, *, trainable: bool, flag: str = "tfhub_module") -> Any:
@@ -336,7 +337,7 @@ _PYFUNC_HINT = (
 )
 
 
-def module_reason(err: BaseException, *, limit: int = _REASON_LIMIT) -> str:
+def module_reason(err: BaseException, *, limit: int = REASON_LIMIT) -> str:
     """The module's own reason for `err`, in one line of at most `limit` characters.
 
     Keras wraps an error raised in a layer's `call` ("Exception encountered when calling
@@ -364,4 +365,10 @@ def module_reason(err: BaseException, *, limit: int = _REASON_LIMIT) -> str:
     hint = _PYFUNC_HINT if _PYFUNC_MISSING in reason else ""
     if hint:
         reason, limit = reason.rstrip("."), limit - len(hint)
-    return (reason if len(reason) <= limit else reason[: limit - 3].rstrip() + "...") + hint
+    return cut_with_ellipsis(reason, limit) + hint
+
+
+def cut_with_ellipsis(text: str, limit: int = REASON_LIMIT) -> str:
+    """`text` for a one-line message: itself if it has at most `limit` characters, else its
+    first `limit - 3` (without the spaces they end with) and "..."."""
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

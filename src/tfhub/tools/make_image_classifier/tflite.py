@@ -8,6 +8,7 @@ import sys
 
 from ... import constants, errors
 from ...utils import native_stderr
+from ..image_modules import cut_with_ellipsis
 
 
 def tflite_bytes(saved_model_dir: str, *, output_file: str = "") -> bytes:
@@ -50,10 +51,6 @@ def tflite_bytes(saved_model_dir: str, *, output_file: str = "") -> bytes:
 # or "TF Select ops: AsString, StringToNumber" (ops TensorFlow's own kernels could run).
 _MISSING_OPS = re.compile(r"^(?:Custom|Flex|TF Select) ops: (.+)$", re.MULTILINE)
 
-# At most this much of the converter's first line, when it names no op (it may run on for
-# a thousand characters of MLIR locations).
-_REASON_CHARS = 300
-
 
 def _conversion_error(message: str, output_file: str) -> errors.TFLiteConversionError:
     """The error for a refused conversion: which ops, what was written, what to do."""
@@ -62,9 +59,8 @@ def _conversion_error(message: str, output_file: str) -> errors.TFLiteConversion
         why = f"TensorFlow Lite has no builtin op for {', '.join(ops)}"
     else:
         lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-        reason = lines[0] if lines else "no reason given"
-        if len(reason) > _REASON_CHARS:
-            reason = reason[: _REASON_CHARS - 3] + "..."
+        # Its first line (it may run on for a thousand characters of MLIR locations), cut.
+        reason = cut_with_ellipsis(lines[0]) if lines else "no reason given"
         why = f"the converter failed ({reason})"
     return errors.TFLiteConversionError(
         f"Cannot convert the trained model to a .tflite file: {why}. The SavedModel and labels "
