@@ -40,6 +40,7 @@ from .model import attach_head, build_head, build_model, compile_model, keras_mo
 from .strategy import (
     NoStrategy,
     check_keras_can_train,
+    check_strategy_holds_module,
     fit_on_uneven_batches,
     get_distribution_strategy,
     set_gpu_memory_growth,
@@ -303,6 +304,8 @@ def load_module(
     Raises:
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
         tfhub.errors.ImageSizeError: if no usable image size is known.
+        tfhub.errors.UnsupportedStrategyError: the module's variables cannot be mirrored
+            (a TF1 Hub module) and would train, or tf_keras would compile a model holding them.
     """
     bottlenecks = bottlenecks and uses_bottlenecks(hparams, gpus=_visible_gpus())
     # A frozen module used as bottleneck runs in the input pipeline: plain host variables.
@@ -310,6 +313,14 @@ def load_module(
         layer = image_modules.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
         image_size = image_modules.image_size_for_module(layer, tfhub_module, requested_image_size)
         dim = image_modules.check_feature_vector(layer, tfhub_module, image_size)
+    if not bottlenecks:
+        check_strategy_holds_module(
+            layer,
+            tfhub_module,
+            strategy,
+            fine_tuning=hparams.do_fine_tuning,
+            keras_name=keras_package(),
+        )
     return LoadedModule(tfhub_module, layer, image_size, dim, bottlenecks)
 
 
@@ -396,13 +407,28 @@ def train_on_module(
                 ),
             ),
         )
-        if not bottlenecks:
-            return trained, files.labels, history
-        if not isinstance(strategy, NoStrategy):  # The whole model's variables are mirrored.
+    if not bottlenecks:
+        return trained, files.labels, history
+    return _whole_model(module, trained, hparams, strategy), files.labels, history
+
+
+def _whole_model(module: LoadedModule, head: Any, hparams: HParams, strategy: Any) -> Any:
+    """The compiled whole model (module, then the trained `head`'s layers) after training on
+    bottlenecks: under the strategy, with the module loaded again there so that all of the
+    model's variables are mirrored; but a TF1 Hub module's variables cannot be (TensorFlow
+    loads them outside any strategy), and tf_keras compiles no model under a strategy that did
+    not create them all: such a module's whole model is made outside the strategy, with the
+    module as it ran in the input pipeline."""
+    mirrored = not isinstance(strategy, NoStrategy)
+    if mirrored and module.layer.hub_callable.is_hub_module_v1:
+        mirrored = False
+    with strategy.scope() if mirrored else contextlib.nullcontext():
+        layer = module.layer
+        if mirrored:
             layer = image_modules.load_module_layer(module.handle, trainable=False)
-        model = attach_head(layer, trained, image_size)
+        model = attach_head(layer, head, module.image_size)
         compile_model(model, hparams)
-    return model, files.labels, history
+    return model
 
 
 def assert_accuracy(train_result: Any, assert_accuracy_at_least: float, *, say: Say = _log) -> None:

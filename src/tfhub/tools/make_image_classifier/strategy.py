@@ -93,6 +93,52 @@ def check_keras_can_train(strategy: Any, keras_name: str) -> None:
         )
 
 
+def check_strategy_holds_module(
+    layer: Any, handle: str, strategy: Any, *, fine_tuning: bool, keras_name: str
+) -> None:
+    """Refuses, before any image is decoded, a module in the trained model whose variables
+    `strategy` did not create (a TF1 Hub module: TensorFlow loads its variables outside any
+    strategy, so they cannot be mirrored): its fine-tuning fails in the first training step
+    (in both flavours), and tf_keras compiles no model that holds it (both with a message
+    that prints the variable's values). Keras 3 trains a head on such a frozen module.
+
+    Args:
+        layer: the module's hub.KerasLayer, loaded under `strategy`'s scope.
+        handle: the module's handle, for the message.
+        strategy: the tf.distribute strategy (or `NoStrategy`).
+        fine_tuning: whether the module's variables train (--do_fine_tuning).
+        keras_name: the Keras package in use, "keras" or "tf_keras".
+
+    Raises:
+        tfhub.errors.UnsupportedStrategyError: saying what to leave out.
+    """
+    if isinstance(strategy, NoStrategy) or not (fine_tuning or keras_name == "tf_keras"):
+        return
+    held = strategy.extended.variable_created_in_scope
+    if all(held(variable) for variable in layer.hub_callable.model.variables):  # tf.Variables.
+        return
+    name = type(strategy).__name__
+    flavour = "Keras 3" if keras_name == "keras" else keras_name
+    if fine_tuning:
+        what, remedy = "fine-tune", "Leave out --do_fine_tuning or --distribution_strategy"
+    else:
+        what = "train a model holding (with --do_data_augmentation, or on a GPU)"
+        remedy = (
+            "Leave out --do_data_augmentation (the frozen module then runs once per image, "
+            "outside the strategy), use Keras 3 (TF_USE_LEGACY_KERAS=0), or leave out "
+            "--distribution_strategy"
+        )
+    raise errors.UnsupportedStrategyError(
+        f"{flavour} cannot {what} the module {handle} under {name}: TensorFlow loads a TF1 "
+        f"Hub module's variables outside any distribution strategy, so they cannot be "
+        f"mirrored. {remedy}, or use a TF2 SavedModel of the module. Received: "
+        f"strategy={name}, do_fine_tuning={fine_tuning}",
+        strategy=name,
+        keras=keras_name,
+        handle=handle,
+    )
+
+
 @contextlib.contextmanager
 def fit_on_uneven_batches(model: Any, train_data: Any, keras_name: str) -> Iterator[None]:
     """Lets Keras 3's `fit` (and the `evaluate` of its validation) run under `model`'s strategy
