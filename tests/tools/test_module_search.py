@@ -258,6 +258,24 @@ def test_corrupt_jpeg_is_named(shape_images, image_modules, tmp_path):
     assert pickle.loads(pickle.dumps(caught.value)).paths == [bad]
 
 
+@pytest.mark.tf
+def test_an_unreadable_file_is_one_error_line_not_a_skipped_warning_too(
+    shape_images, image_modules, tmp_path, capsys
+):
+    """The command warned "Skipped 1 file(s) that could not be read as images: ..." and then
+    stopped on the same file."""
+    folder = tmp_path / "images"
+    shutil.copytree(shape_images, folder)
+    empty = folder / "circle" / "circle_000.jpg"
+    empty.write_bytes(b"")
+    assert tool_main([f"--dataset={folder}#9", f"--module={image_modules['fixed']}"]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if str(empty) in line]
+    assert err == [
+        f"tfhub: error: Cannot decode 1 image(s) of {folder}: {empty}. Remove or replace them. "
+        f"Received: dataset='{folder}#9'"
+    ]
+
+
 def test_images_of_one_class_only(shape_images, tmp_path, capsys):
     with pytest.raises(errors.ImageFolderError, match="class"):
         lib.load_dataset(lib.DataSpec(str(shape_images), 1))

@@ -215,14 +215,17 @@ def _decode_dataset(paths: tuple[str, ...], image_size: tuple[int, int]) -> Any:
     return dataset.ignore_errors().batch(_DECODE_BATCH).prefetch(tf.data.AUTOTUNE)
 
 
-def _report_unreadable(files: ImageFiles, read: np.ndarray) -> tuple[str, ...]:
-    """Warns naming the files not read; raises if a class is left without a readable image.
+def _report_unreadable(
+    files: ImageFiles, read: np.ndarray, *, warn: bool = True
+) -> tuple[str, ...]:
+    """Warns naming the files not read (if `warn`); raises if a class is left without a
+    readable image.
 
     Returns:
         The paths of the files not read.
     """
     skipped = tuple(path for path, ok in zip(files.paths, read, strict=True) if not ok)
-    if skipped:
+    if skipped and warn:
         webp = any(path.lower().endswith(".webp") for path in skipped)
         logger.warning(
             "Skipped %d file(s) that could not be read as images: %s%s",
@@ -248,13 +251,16 @@ def _report_unreadable(files: ImageFiles, read: np.ndarray) -> tuple[str, ...]:
     return skipped
 
 
-def decode_images(files: ImageFiles, image_size: tuple[int, int]) -> DecodedImages:
+def decode_images(
+    files: ImageFiles, image_size: tuple[int, int], *, warn: bool = True
+) -> DecodedImages:
     """Reads, decodes (JPEG, PNG, BMP, GIF: first frame, WebP) and resizes every image, in
     parallel.
 
     Args:
         files: the images to read.
         image_size: (height, width) to resize to (bilinear).
+        warn: whether a warning names the files skipped (False: the caller's error will).
 
     Returns:
         The decoded images, in the order of `files.paths`, without the unreadable files.
@@ -268,7 +274,7 @@ def decode_images(files: ImageFiles, image_size: tuple[int, int]) -> DecodedImag
     for indices, batch in _decode_dataset(files.paths, image_size):
         images[indices.numpy()] = batch.numpy()
         read[indices.numpy()] = True
-    skipped = _report_unreadable(files, read)
+    skipped = _report_unreadable(files, read, warn=warn)
     label_ids = np.asarray(files.label_ids, np.int32)[read]
     kept = tuple(path for path, ok in zip(files.paths, read, strict=True) if ok)
     if not skipped:  # All read: no copy (a mask would copy them all, 0.55 GB for TF Flowers).

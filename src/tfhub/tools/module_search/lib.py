@@ -163,7 +163,7 @@ class FolderDataset(_KeptImages):
         Raises:
             tfhub.errors.CorruptImageError: naming every file that cannot be decoded.
         """
-        decoded = image_folders.decode_images(self.files, size)
+        decoded = image_folders.decode_images(self.files, size, warn=False)  # Named below.
         if decoded.skipped:
             raise errors.CorruptImageError(
                 f"Cannot decode {len(decoded.skipped)} image(s) of {self.spec.name}: "
