@@ -283,3 +283,74 @@ def test_file_and_class_names_that_are_not_utf8_are_read(tmp_path: Path) -> None
     store = image_folders.ImageStore(files, (8, 8))
     assert sorted(_pass(store, np.arange(4))) == [0, 1, 2, 3]
     assert store.check() == ()
+
+
+def _png_16_bit_rgb(path: Path, pixels: np.ndarray) -> None:
+    """Writes uint16 [h, w, 3] as a 16-bit RGB PNG (Pillow writes 16 bits for grey only)."""
+    import struct
+    import zlib
+
+    height, width, _ = pixels.shape
+    rows = b"".join(b"\x00" + pixels[y].astype(">u2").tobytes() for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )  # fmt: skip
+
+
+@pytest.mark.tf
+def test_images_of_odd_content_are_read_and_an_empty_file_skipped_by_name(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What docs/tools.md promises for 16-bit, CMYK, grey, animated, 1x1 and mislabelled files,
+    on both ways of decoding (module_search's decode_images, make_image_classifier's store)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    grey = pixels[..., 0]
+    odd = tmp_path / "images" / "odd"
+    odd.mkdir(parents=True)
+    _png_16_bit_rgb(odd / "a_16_bit.png", pixels.astype(np.uint16) * 257)
+    Image.fromarray(grey.astype(np.uint16) * 257).save(odd / "b_grey_16_bit.png")
+    Image.fromarray(pixels, "RGB").convert("CMYK").save(odd / "c_cmyk.jpg", "JPEG", quality=95)
+    Image.fromarray(grey, "L").save(odd / "d_grey.png")
+    frames = [Image.fromarray(np.roll(pixels, i, axis=0), "RGB") for i in range(3)]
+    frames[0].save(odd / "e_animated.gif", save_all=True, append_images=frames[1:], loop=0)
+    Image.fromarray(pixels[:1, :1], "RGB").save(odd / "f_one_pixel.png")
+    Image.fromarray(pixels, "RGB").save(odd / "g_png_inside.jpg", "PNG")
+    (odd / "h_empty.jpg").write_bytes(b"")
+    (tmp_path / "images" / "plain").mkdir()
+    image_sets.write_image(tmp_path / "images" / "plain" / "plain.png", pixels)
+    files = image_folders.list_image_files(os.fspath(tmp_path / "images"))
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        decoded = image_folders.decode_images(files, (40, 40))
+    assert decoded.skipped == (os.fspath(odd / "h_empty.jpg"),) and "h_empty.jpg" in caplog.text
+    got = dict(zip((Path(path).name for path in decoded.paths), decoded.images, strict=True))
+    first_frame = np.asarray(Image.open(odd / "e_animated.gif").convert("RGB"))
+    cmyk_as_rgb = np.asarray(Image.open(odd / "c_cmyk.jpg").convert("RGB"), np.int32)
+    for name, expected in [
+        ("a_16_bit.png", pixels),
+        ("b_grey_16_bit.png", np.repeat(grey[..., None], 3, axis=2)),
+        ("d_grey.png", np.repeat(grey[..., None], 3, axis=2)),
+        ("e_animated.gif", first_frame),
+        ("f_one_pixel.png", np.broadcast_to(pixels[0, 0], (40, 40, 3))),
+        ("g_png_inside.jpg", pixels),
+    ]:
+        np.testing.assert_array_equal(got[name], expected, err_msg=name)
+    # Two JPEG decoders differ by a few levels; inverted or dropped ink would differ by ~100s.
+    cmyk_error = np.abs(got["c_cmyk.jpg"].astype(np.int32) - cmyk_as_rgb)
+    assert cmyk_error.mean() < 3 and cmyk_error.max() <= 16
+    store = image_folders.ImageStore(files, (40, 40))  # make_image_classifier's decoding.
+    indices = np.arange(len(files.paths))
+    for _ in store.batches(indices, 4):
+        pass
+    readable, kept = store.kept(indices)
+    np.testing.assert_array_equal(kept.numpy(), decoded.images)
+    assert len(readable) == len(files.paths) - 1
