@@ -12,7 +12,8 @@ Command line: `make_image_classifier --image_dir photos/ ...` or `tfhub make-ima
 as the function.
 Modules: `hparams` (HParams), `data` (tf.data input pipeline), `export` (outputs), `model`
 (the classifier and its compilation), `strategy` (distribution and GPU memory), `flowers` (the
-default images), `lib` (training), `callbacks` (Keras callbacks), `cli` (flags); image folders
+default images), `module_setup` (the module: loaded and checked, bottlenecks, the whole model),
+`lib` (training), `callbacks` (Keras callbacks), `cli` (flags); image folders
 and module checks are shared with module_search in `tfhub.tools.image_folders` and
 `tfhub.tools.image_modules`. Importing this package does not import TensorFlow; the names below
 are loaded on first use.

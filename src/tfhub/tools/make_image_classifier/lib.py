@@ -19,13 +19,13 @@ import gc
 import logging
 import warnings
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from ... import errors
 from ...keras._compat import keras_package
 from ...utils.lazy import require
 from ...utils.refused_writes import failed_write
-from .. import atomic_output, image_folders, image_modules
+from .. import atomic_output, image_folders
 from . import callbacks as tool_callbacks
 from . import data, flowers
 from .export import (
@@ -36,11 +36,19 @@ from .export import (
     export,
 )
 from .hparams import HParams, check_hparams
-from .model import attach_head, build_head, build_model, compile_model, keras_module
+from .model import build_head, build_model, compile_model, keras_module
+from .module_setup import (
+    LoadedModule,
+    check_images_fit,
+    check_module_output,
+    load_module,
+    module_features,
+    whole_model,
+)
+from .module_setup import uses_bottlenecks as uses_bottlenecks  # lib's name before module_setup.
 from .strategy import (
     NoStrategy,
     check_keras_can_train,
-    check_strategy_holds_module,
     fit_on_uneven_batches,
     get_distribution_strategy,
     set_gpu_memory_growth,
@@ -62,26 +70,6 @@ def require_tensorflow() -> None:
         tfhub.errors.MissingDependencyError: (an ImportError) saying what to install.
     """
     require("tensorflow", keras_package(), purpose="make_image_classifier")
-
-
-def uses_bottlenecks(hparams: HParams, *, gpus: int = 0) -> bool:
-    """Whether training runs on the module's features computed once per image: the module is
-    frozen (no do_fine_tuning), the training images are not augmented, and there is no GPU
-    (`gpus`: how many TensorFlow sees). The features are computed in the tf.data pipeline,
-    which runs on the CPU: with a GPU, the module runs in the training steps, on the GPU."""
-    return not hparams.do_fine_tuning and not data.augments(hparams) and gpus == 0
-
-
-def _visible_gpus() -> int:
-    """How many GPUs TensorFlow sees (logical devices)."""
-    import tensorflow as tf
-
-    return len(tf.config.list_logical_devices("GPU"))
-
-
-def module_features(module_layer: Any, dim: int) -> image_folders.Features:
-    """The module in inference mode, as the features an `ImageStore` keeps of each image."""
-    return image_folders.Features(lambda images: module_layer(images, training=False), dim)
 
 
 @contextlib.contextmanager
@@ -215,25 +203,25 @@ def make_image_classifier(
     Raises:
         tfhub.errors.ImageFolderError: for an unusable image folder (a class folder whose
             name has a line break; a class with no readable image: after the first epoch).
-        tfhub.errors.NotAnImageModuleError: also for a module whose feature vectors of the
-            first images (before training) or of some images (after an epoch whose loss is
-            not finite, with bottlenecks) hold NaN or infinity.
-        tfhub.errors.ToolFlagError: also for an epoch whose loss is not finite otherwise
-            (training diverged: lower --learning_rate).
         tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (after the folder
             is listed, before anything is loaded).
-        tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
+        tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector
+            module, or its feature vectors of the first images (before training) or of some
+            images (after an epoch whose loss is not finite, with bottlenecks) hold NaN or
+            infinity.
         tfhub.errors.ImageSizeError: if no usable image size is known.
         tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range,
-            or the images at that size cannot fit in the memory available.
+            or the images at that size cannot fit in the memory available; an epoch whose
+            loss is not finite otherwise (training diverged: lower --learning_rate).
         tfhub.errors.UnsupportedStrategyError: Keras 3 with a MultiWorkerMirroredStrategy of
-            several workers (tf_keras trains with it).
+            several workers (tf_keras trains with it); a TF1 Hub module under a mirroring
+            strategy that would train, or that tf_keras would compile in the trained model.
     """
     check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
     files = image_folders.list_image_files(image_dir)
     check_labels_one_per_line(files.labels, image_dir, flag=files.flag)
     require_tensorflow()
-    _check_images_fit(files, hparams, requested_image_size, bottlenecks=bottlenecks)
+    check_images_fit(files, hparams, requested_image_size, bottlenecks=bottlenecks)
     strategy = distribution_strategy or NoStrategy()
     check_keras_can_train(strategy, keras_package())
     if not isinstance(strategy, NoStrategy):
@@ -243,100 +231,6 @@ def make_image_classifier(
         tfhub_module, hparams, strategy, requested_image_size, bottlenecks=bottlenecks
     )
     return train_on_module(module, files, hparams, strategy, log_dir, say=say, seed=seed)
-
-
-def _check_images_fit(
-    files: image_folders.ImageFiles,
-    hparams: HParams,
-    requested_image_size: int | None,
-    *,
-    bottlenecks: bool,
-) -> None:
-    """Checks that the images kept at --image_size (none with bottlenecks: their features are
-    kept) and a batch of them as float fit in the memory available, before the module loads.
-
-    Raises:
-        tfhub.errors.ToolFlagError: naming --image_size.
-    """
-    if requested_image_size is None:
-        return
-    features = bottlenecks and uses_bottlenecks(hparams, gpus=_visible_gpus())
-    image_folders.check_images_fit(
-        0 if features else len(files.paths),
-        (requested_image_size, requested_image_size),
-        batch=hparams.batch_size,
-        flag="image_size",
-        value=requested_image_size,
-    )
-
-
-class LoadedModule(NamedTuple):
-    """An image feature-vector module loaded and checked for training (`load_module`).
-
-    Attributes:
-        handle: the module's handle, as given.
-        layer: the module as a hub.KerasLayer.
-        image_size: (height, width) of the images it is fed.
-        dim: the length of its feature vectors.
-        bottlenecks: whether training runs on its features computed once per image (then the
-            layer's variables are plain host variables, outside any strategy's scope).
-    """
-
-    handle: str
-    layer: Any
-    image_size: tuple[int, int]
-    dim: int
-    bottlenecks: bool
-
-
-def load_module(
-    tfhub_module: str,
-    hparams: HParams,
-    strategy: Any,
-    requested_image_size: int | None = None,
-    *,
-    bottlenecks: bool = True,
-) -> LoadedModule:
-    """Loads the module for `make_image_classifier` and checks that it is an image
-    feature-vector module: under `strategy`'s scope, unless it will serve as bottleneck
-    (`uses_bottlenecks`, and `bottlenecks` not False).
-
-    Raises:
-        tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
-        tfhub.errors.ImageSizeError: if no usable image size is known.
-        tfhub.errors.UnsupportedStrategyError: the module's variables cannot be mirrored
-            (a TF1 Hub module) and would train, or tf_keras would compile a model holding them.
-    """
-    bottlenecks = bottlenecks and uses_bottlenecks(hparams, gpus=_visible_gpus())
-    # A frozen module used as bottleneck runs in the input pipeline: plain host variables.
-    with contextlib.nullcontext() if bottlenecks else strategy.scope():
-        layer = image_modules.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
-        image_size = image_modules.image_size_for_module(layer, tfhub_module, requested_image_size)
-        dim = image_modules.check_feature_vector(layer, tfhub_module, image_size)
-    if not bottlenecks:
-        check_strategy_holds_module(
-            layer,
-            tfhub_module,
-            strategy,
-            fine_tuning=hparams.do_fine_tuning,
-            keras_name=keras_package(),
-        )
-    return LoadedModule(tfhub_module, layer, image_size, dim, bottlenecks)
-
-
-def check_module_output(
-    module: LoadedModule, files: image_folders.ImageFiles, strategy: Any
-) -> None:
-    """Checks, before anything is trained or written, that the module's feature vectors of
-    the first readable images hold no NaN or infinity (a broken module: training on them gives
-    a loss of NaN and a meaningless model).
-
-    Raises:
-        tfhub.errors.NotAnImageModuleError: naming the module.
-    """
-    images = image_folders.first_images(files, module.image_size)
-    with contextlib.nullcontext() if module.bottlenecks else strategy.scope():
-        image_modules.check_finite_on_images(module.layer, module.handle, images)
 
 
 def train_on_module(
@@ -409,26 +303,7 @@ def train_on_module(
         )
     if not bottlenecks:
         return trained, files.labels, history
-    return _whole_model(module, trained, hparams, strategy), files.labels, history
-
-
-def _whole_model(module: LoadedModule, head: Any, hparams: HParams, strategy: Any) -> Any:
-    """The compiled whole model (module, then the trained `head`'s layers) after training on
-    bottlenecks: under the strategy, with the module loaded again there so that all of the
-    model's variables are mirrored; but a TF1 Hub module's variables cannot be (TensorFlow
-    loads them outside any strategy), and tf_keras compiles no model under a strategy that did
-    not create them all: such a module's whole model is made outside the strategy, with the
-    module as it ran in the input pipeline."""
-    mirrored = not isinstance(strategy, NoStrategy)
-    if mirrored and module.layer.hub_callable.is_hub_module_v1:
-        mirrored = False
-    with strategy.scope() if mirrored else contextlib.nullcontext():
-        layer = module.layer
-        if mirrored:
-            layer = image_modules.load_module_layer(module.handle, trainable=False)
-        model = attach_head(layer, head, module.image_size)
-        compile_model(model, hparams)
-    return model
+    return whole_model(module, trained, hparams, strategy), files.labels, history
 
 
 def assert_accuracy(train_result: Any, assert_accuracy_at_least: float, *, say: Say = _log) -> None:
