@@ -821,6 +821,12 @@ class AccuracyError(ToolError, AssertionError):
     message starts with "ACCURACY FAILED", as upstream's AssertionError."""
 
 
+class TrainingDivergedError(ToolError, FloatingPointError):
+    """Training stopped at the end of an epoch whose loss is NaN or infinite (`.loss`,
+    `.epoch` from 1, `.learning_rate`, `.handle`): it diverged, or the module returns NaN or
+    infinity for some images. A FloatingPointError (an ArithmeticError)."""
+
+
 class UnknownStrategyError(ToolError, ValueError):
     """A distribution strategy name that is not known (`.name`, `.available`)."""
 

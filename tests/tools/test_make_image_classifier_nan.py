@@ -4,6 +4,7 @@ with an error naming --learning_rate instead of exporting a model that predicts 
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from pathlib import Path
@@ -69,8 +70,10 @@ def test_a_module_of_nan_for_some_images_names_them_after_the_epoch(
 def test_a_diverging_training_stops_naming_the_learning_rate(
     shape_images: Path, image_modules: dict[str, str], tmp_path: Path
 ) -> None:
-    with pytest.raises(errors.ToolFlagError) as e:
+    with pytest.raises(errors.TrainingDivergedError) as e:
         _train(image_modules["fixed"], shape_images, tmp_path / "out", learning_rate=1e38)
+    assert isinstance(e.value, FloatingPointError)
+    assert (e.value.epoch, e.value.learning_rate) == (1, 1e38) and not math.isfinite(e.value.loss)
     message = str(e.value)
     assert message.startswith("Training stopped after epoch 1: the loss is ")
     assert "Lower --learning_rate" in message

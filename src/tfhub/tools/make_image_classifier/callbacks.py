@@ -80,12 +80,14 @@ def _raise_for_loss(
                 handle=handle,
                 problem=problem,
             )
-    raise errors.ToolFlagError(
+    raise errors.TrainingDivergedError(
         f"{stopped}: training diverged, or the module {handle} returns NaN or infinity for "
         f"some images. Lower --learning_rate, or try another module. Received: "
         f"learning_rate={learning_rate}",
-        flag="learning_rate",
-        value=learning_rate,
+        loss=loss,
+        epoch=epoch + 1,
+        learning_rate=learning_rate,
+        handle=handle,
     )
 
 

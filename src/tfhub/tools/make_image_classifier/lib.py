@@ -211,8 +211,9 @@ def make_image_classifier(
             infinity.
         tfhub.errors.ImageSizeError: if no usable image size is known.
         tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range,
-            or the images at that size cannot fit in the memory available; an epoch whose
-            loss is not finite otherwise (training diverged: lower --learning_rate).
+            or the images at that size cannot fit in the memory available.
+        tfhub.errors.TrainingDivergedError: an epoch whose loss is not finite otherwise
+            (training diverged: lower --learning_rate).
         tfhub.errors.UnsupportedStrategyError: Keras 3 with a MultiWorkerMirroredStrategy of
             several workers (tf_keras trains with it); a TF1 Hub module under a mirroring
             strategy that would train, or that tf_keras would compile in the trained model.
