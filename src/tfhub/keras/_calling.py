@@ -41,6 +41,8 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
             inputs that match none of the function's input specs.
         tfhub.errors.UnknownOutputKeyError: `output_key` is not among the outputs.
         tfhub.errors.XlaStringInputError: string inputs in a function XLA compiles.
+        tfhub.errors.DeletedModelError: the function's model was deleted (see
+            `deleted_model_error`).
     """
     _check_no_strings_for_xla(hub, inputs)
     inputs = cast_inputs(inputs, hub.input_specs)
@@ -52,19 +54,41 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
             raise
         raise errors.CallInputSpecError(message) from err
     except AssertionError as err:
-        if _DELETED_VARIABLES not in str(err):
+        deleted = deleted_model_error(err)
+        if deleted is None:
             raise
-        raise errors.DeletedModelError(
-            "The function this hub.KerasLayer calls uses variables of a loaded model that no "
-            "longer exists: in `hub.KerasLayer(hub.load(handle).serve)` nothing keeps the "
-            "object `hub.load` returned, so its variables were deleted. Keep it for as long as "
-            "the layer: `model = hub.load(handle)`, then `hub.KerasLayer(model.serve)` (or "
-            "pass the handle, with `signature=`)."
-        ) from err
+        raise deleted from err
     result = select_output(result, hub.output_key)
     if output_shape is not None:
         result = _shapes.apply_output_shape(inputs, result, output_shape)
     return result
+
+
+def deleted_model_error(err: AssertionError) -> errors.DeletedModelError | None:
+    """Returns the error to raise for TensorFlow's AssertionError about deleted variables.
+
+    A function of a loaded model (`hub.load(handle).serve`, or one of its `.signatures`)
+    holds the model's variables only weakly: once nothing keeps the model, TensorFlow raises
+    "Called a function referencing variables which have been deleted" when the variables are
+    read, at the layer's construction (a signature's variables) or at its first call.
+
+    Args:
+        err: the AssertionError raised.
+
+    Returns:
+        A `tfhub.errors.DeletedModelError` (an AssertionError, as TensorFlow's) saying to keep
+        the model, if `err` is TensorFlow's error about deleted variables; else None.
+    """
+    if _DELETED_VARIABLES not in str(err):
+        return None
+    return errors.DeletedModelError(
+        "The function this hub.KerasLayer calls uses variables of a loaded model that no "
+        "longer exists: in `hub.KerasLayer(hub.load(handle).serve)` (or of "
+        "`hub.load(handle).signatures[name]`) nothing keeps the object `hub.load` returned, so "
+        "its variables were deleted. Keep it for as long as the layer: `model = "
+        "hub.load(handle)`, then `hub.KerasLayer(model.serve)` (or pass the handle, with "
+        "`signature=`)."
+    )
 
 
 def _check_no_strings_for_xla(hub: HubCallable, inputs: Any) -> None:

@@ -21,7 +21,7 @@ from .. import errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from ..utils.redact import redact
-from . import _compat, _config, _shapes
+from . import _calling, _compat, _config, _shapes
 from ._arguments import check_sentinel
 from .hub_callable import HubCallable, load_handle, make_hub_callable
 
@@ -120,7 +120,13 @@ class HubLayerBody(_LayerBase):
             output_shape=None if output_shape is None else _shapes.nest_to_shapes(output_shape),
         )
         self._func = model.obj  # Tracked: saving keeps the model's tables and assets.
-        self._adopt_model(model)
+        try:
+            self._adopt_model(model)
+        except AssertionError as err:  # A signature of a model nothing keeps (_calling.py).
+            deleted = _calling.deleted_model_error(err)
+            if deleted is None:
+                raise
+            raise deleted from err
 
     # --- What each flavour defines -------------------------------------------------------------
 

@@ -1,0 +1,32 @@
+"""The errors docs/keras.md ("Errors") promises, checked as a user meets them."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+
+import tfhub as hub
+from tfhub import errors
+
+pytestmark = pytest.mark.tf
+
+X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]], np.float32)
+
+
+def test_a_signature_of_a_dropped_model_says_to_keep_the_model(flavour, model_dir) -> None:
+    """`hub.KerasLayer(hub.load(handle).signatures["serving_default"], output_key=...)`: the
+    signature's variables are read while the layer is built, after the loaded object is gone,
+    and TensorFlow's bare AssertionError ("Called a function referencing variables which have
+    been deleted") came out of the constructor instead of DeletedModelError."""
+    with pytest.raises(errors.DeletedModelError, match=r"`model = hub.load\(handle\)`") as caught:
+        flavour.layer(
+            hub.load(model_dir["tf2"]).signatures["serving_default"], output_key="output_0"
+        )
+    assert isinstance(caught.value, AssertionError)  # As TensorFlow's error.
+    assert "signatures" in str(caught.value)
+    kept = hub.load(model_dir["tf2"])
+    layer = flavour.layer(kept.signatures["serving_default"], output_key="output_0")
+    gc.collect()
+    assert layer(X).shape == (len(X), 2)
