@@ -60,6 +60,8 @@ _DOCSTRING = """Wraps a SavedModel (TF2 or TF1 Hub format), or a callable, as {w
         ValueError: a `signature` without exactly one of `output_key` and
             `signature_outputs_as_dict`, a callable `handle` with `tags` or `load_options`, or
             a non-dict `arguments`.
+        tfhub.errors.ArgumentTypeError: (a ValueError and a TypeError) a keyword argument
+            Keras's Layer refuses, such as one it does not know.
         tfhub.errors.UnknownSignatureError: `signature` is not one of the model's signatures.
         tfhub.errors.UnknownOutputKeyError: the signature has no output `output_key`.
     """
@@ -112,7 +114,7 @@ class HubLayerBody(_LayerBase):
             signature_outputs_as_dict=signature_outputs_as_dict,
             output_key=output_key,
         )
-        self._init_keras_layer(trainable=trainable, **kwargs)
+        self._init_keras_base(trainable=trainable, kwargs=kwargs)
         # Plain Python state, kept out of Keras's attribute tracking.
         self._state = _Untracked(
             hub=hub,
@@ -127,6 +129,29 @@ class HubLayerBody(_LayerBase):
             if deleted is None:
                 raise
             raise deleted from err
+
+    def _init_keras_base(self, *, trainable: bool, kwargs: dict[str, Any]) -> None:
+        """Initializes the flavour's Keras Layer with the keyword arguments the layer does not
+        use itself.
+
+        Raises:
+            tfhub.errors.ArgumentTypeError: Keras refused one of them (a keyword it does not
+                know, a dtype it cannot use). A ValueError as Keras 3's error and a TypeError as
+                tf_keras's (and upstream's, "Keyword argument not understood").
+        """
+        try:
+            self._init_keras_layer(trainable=trainable, **kwargs)
+        except (TypeError, ValueError) as err:
+            if isinstance(err, errors.TFHubError):
+                raise
+            received = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
+            raise errors.ArgumentTypeError(
+                f"hub.KerasLayer passes the keyword arguments it does not use itself to the "
+                f"Keras Layer, which refused them: {err}. Besides handle, trainable, arguments, "
+                "tags, signature, signature_outputs_as_dict, output_key, output_shape and "
+                "load_options, pass only Keras Layer arguments (input_shape, dtype, name, ...). "
+                f"Received: {received}"
+            ) from err
 
     # --- What each flavour defines -------------------------------------------------------------
 
