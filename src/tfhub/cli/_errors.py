@@ -38,6 +38,20 @@ def _file_missing(err: BaseException) -> bool:
     return type(err.__cause__) is FileNotFoundError
 
 
+def _bad_option_value(err: BaseException) -> bool:
+    """True for a `tfhub serve` option whose value cannot be (`--port 70000`, `--workers 0`,
+    `--rescan -1`, a `--base-url` without a scheme): an invalid value, 2, as in every command.
+    ROOT, the token file and an address the machine cannot listen on (an OSError behind the
+    error: in use, not this machine's) are about what is there, not about the value: 7 or 1."""
+    option = getattr(err, "option", "")
+    return (
+        isinstance(option, str)
+        and option.startswith("--")
+        and option != "--token-file"
+        and not isinstance(err.__cause__, OSError)
+    )
+
+
 class _Row(NamedTuple):
     """One row of `_TABLE`: errors of class `cls` (for which `when` holds, if given) are
     reported as `tfhub: <label>: <message>` and exit `code`."""
@@ -69,6 +83,7 @@ _TABLE: list[_Row] = [
     _Row(errors.UnsupportedHandleError, "unsupported handle", 2),
     _Row(errors.InvalidHandleError, "invalid handle", 2),
     _Row(errors.SettingError, "invalid value", 2),
+    _Row(errors.ServeConfigError, "invalid value", 2, when=_bad_option_value),
     _Row(errors.ArgumentError, "invalid value", 2),
     _Row(FileNotFoundError, "not found", 7),
     _Row(errors.TFHubError, "not found", 7, when=_file_missing),
