@@ -469,6 +469,20 @@ def test_live_lock_holder_is_waited_for_beyond_the_limit(isolated_cache, monkeyp
         assert holder.wait(timeout=5) == 0 and time.monotonic() - started > 1.0
 
 
+def test_a_lock_timeout_below_the_heartbeat_still_waits_for_a_live_holder(
+    isolated_cache, monkeypatch
+):
+    """With TFHUB_LOCK_TIMEOUT=1, a live download in another process touched its lock only
+    every 5 s, so a second resolve took it for dead after 1 s: LockTimeoutError. A holder now
+    beats every quarter of TFHUB_LOCK_TIMEOUT when that is shorter than 5 s."""
+    path = cache.module_dir("h")
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "1")  # The holder's too: it inherits it.
+    with _lock_held_elsewhere(cache.lock_path(path), seconds=3.0, heartbeat=5.0) as holder:
+        started = time.monotonic()
+        assert atomic_download("h", _fill) == path
+        assert holder.wait(timeout=5) == 0 and time.monotonic() - started > 2.0
+
+
 def test_rm_and_prune_take_the_entry_lock(isolated_cache, monkeypatch):
     path = atomic_download("h", _fill)
     os.remove(os.path.join(path, "saved_model.pb"))  # Damaged: prune would remove it...

@@ -116,7 +116,8 @@ ENV_VARS: list[EnvVar] = [
     EnvVar(
         TFHUB_LOCK_TIMEOUT,
         "seconds another process downloading the same handle may show no sign of life (it "
-        "touches its lock every 5 s) before waiting for it ends with `LockTimeoutError`, which "
+        "touches its lock every 5 s, or every quarter of this time if shorter) before waiting "
+        "for it ends with `LockTimeoutError`, which "
         f"names that process (default {DEFAULT_LOCK_TIMEOUT_SEC:g}); a live download is waited "
         "for as long as it runs",
         "seconds another process's download may show no sign of life "

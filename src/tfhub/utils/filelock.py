@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 
 _LOG_EVERY_SEC = 10.0
 _POLL_SEC = 0.05
-HEARTBEAT_SEC = 5.0  # How often a holder touches its lock file.
+HEARTBEAT_SEC = 5.0  # How often a holder touches its lock file (`heartbeat_interval`).
+_MIN_HEARTBEAT_SEC = 0.05
 
 
 def holder_text() -> str:
@@ -78,7 +79,7 @@ def weak_file_lock(lock_path: str, *, what: str, timeout: float | None = None) -
     if fd is None:
         yield False
         return
-    heartbeat = _Heartbeat(fd)
+    heartbeat = _Heartbeat(fd, heartbeat_interval(limit))
     try:
         yield True
     finally:
@@ -86,17 +87,28 @@ def weak_file_lock(lock_path: str, *, what: str, timeout: float | None = None) -
         _release(fd)
 
 
-class _Heartbeat:
-    """Touches a held lock file every HEARTBEAT_SEC, so waiters can tell a live holder."""
+def heartbeat_interval(timeout: float) -> float:
+    """How often a holder whose own wait limit is `timeout` touches its lock: every
+    HEARTBEAT_SEC, or a quarter of `timeout` if that is shorter (at least 50 ms). Its waiters
+    read the same TFHUB_LOCK_TIMEOUT: with TFHUB_LOCK_TIMEOUT=3, a live holder beating every
+    5 s looked dead to them after 3 s."""
+    if timeout <= 0:
+        return HEARTBEAT_SEC
+    return min(HEARTBEAT_SEC, max(timeout / 4, _MIN_HEARTBEAT_SEC))
 
-    def __init__(self, fd: int) -> None:
+
+class _Heartbeat:
+    """Touches a held lock file every `interval` seconds, so waiters can tell a live holder."""
+
+    def __init__(self, fd: int, interval: float) -> None:
         self._fd = fd
+        self._interval = interval
         self._stop = threading.Event()
         self._thread = daemon_thread(self._run, name="tfhub-lock-heartbeat")
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(HEARTBEAT_SEC):
+        while not self._stop.wait(self._interval):
             try:
                 os.utime(self._fd)
             except OSError:
