@@ -103,15 +103,31 @@ async def search_models(request: Request) -> Response:
     return JSONResponse({"total": len(hits), "offset": offset, "models": models})
 
 
+def _named_model(state: HubState, segments: list[str] | None) -> Model | None:
+    """The model `/api/models/<segments>` names: the model of that handle itself, else (as the
+    protocol reads a path) the model of `publisher/model/version` or `publisher/model`.
+
+    The model itself comes first: with models `acme/x` (version 1) and `acme/x/1` (version 2),
+    `/api/models/acme/x/1` is the model `acme/x/1` (which no other API URL reaches; `tfhub
+    mirror` of `.../acme/x/1/2` asks there), not version 1 of `acme/x`.
+    """
+    if not segments:
+        return None
+    model = state.catalog.models.get("/".join(segments))
+    if model is not None and model.versions:
+        return model
+    found = state.catalog.find(segments)
+    return None if found is None else found[0]
+
+
 async def one_model(request: Request) -> Response:
     state = _state(request)
     segments = protocol.request_segments(
         "/" + request.path_params["handle"], request.scope.get("raw_path")
     )
-    found = state.catalog.find(segments) if segments else None
-    if found is None:
+    model = _named_model(state, segments)
+    if model is None:
         return JSONResponse({"error": "no such model"}, status_code=404)
-    model, _ = found
     base = state.base_url(request)
     data = model_summary(model, base)
     data["versions"] = [
