@@ -28,8 +28,8 @@ from ..utils.paths import relative_below
 from ..utils.refused_writes import failed_write
 from . import commit as commit_lib
 from . import docs_format as fmt
+from . import model_files, signatures, starter, tags, validator
 from . import pack as pack_lib
-from . import signatures, starter, tags, validator
 from . import staging as staging_lib
 from .docs_format import DocHandle, DocKind, Problem
 
@@ -146,6 +146,7 @@ def install(
                 staging.mkdir()
                 try:
                     model_folder = _unpacked(model_dir, staging)
+                    _refuse_refused_files(model_folder, model_dir)
                     loaded = _check_loadable(model_folder, model_dir)
                     summary = signatures.compute_summary(model_folder, loaded=loaded)
                     return _stage_and_commit(
@@ -271,6 +272,27 @@ def _refuse_links(folder: Path, archive: str) -> None:
                 path=archive,
                 reason=f"not a regular file: {member}",
             )
+
+
+def _refuse_refused_files(folder: str, model_dir: str | os.PathLike[str]) -> None:
+    """Raises NotAModelError, before the model is loaded, if `tfhub validate` would refuse the
+    files of the model folder (`model_files.folder_problems`: a README or another file a
+    SavedModel does not use, a file name outside tfhub.dev's pattern); else publish would
+    write a version that leaves the hub invalid. A folder without saved_model.pb is left to
+    `_check_loadable`, which says what it is."""
+    if not (os.path.isdir(folder) and model_files_in(folder)):
+        return
+    problems = model_files.folder_problems(Path(folder))
+    if not problems:
+        return
+    raise errors.NotAModelError(
+        f"The model {os.fspath(model_dir)} holds files a hub refuses (`tfhub validate` reports "
+        f"them, as tfhub.dev's CI did): {'; '.join(problems)}. Leave them out of the model "
+        "folder (or save the model again with other file names) and publish again; nothing "
+        f"was published. Received: model_dir={os.fspath(model_dir)!r}",
+        path=os.fspath(model_dir),
+        reason=f"files a hub refuses: {problems[0]}",
+    )
 
 
 def _check_loadable(folder: str, model_dir: str | os.PathLike[str]) -> Any:
