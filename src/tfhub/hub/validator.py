@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -291,8 +292,23 @@ def _asset_path_problems(doc: DocFile) -> list[Problem]:
             )
         ]
     if parts.scheme in REMOTE_SCHEMES:
-        return []
+        problem = _remote_url_problem(parts)
+        return [] if problem is None else [_at(doc, value.line, f"{problem}. Received: {asset!r}")]
     return _local_asset_problems(doc, value)
+
+
+def _remote_url_problem(parts: urllib.parse.SplitResult) -> str | None:
+    """Why an http(s) or gs:// asset-path cannot be fetched whatever the network (no host or
+    bucket, a port that is no port number), or None; `tfhub mirror` refused such a URL only
+    when it came to download it."""
+    if not parts.hostname:
+        where = "bucket (gs://BUCKET/PATH)" if parts.scheme == "gs" else "host"
+        return f"'asset-path' is a URL that names no {where}"
+    try:
+        parts.port  # noqa: B018  (reading it checks it: ValueError past 65535 or not a number)
+    except ValueError:
+        return "'asset-path' is a URL whose port is not a port number (0-65535)"
+    return None
 
 
 def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue) -> list[Problem]:
