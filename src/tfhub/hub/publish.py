@@ -26,9 +26,9 @@ from ..handles import is_archive_path
 from ..saved_model_proto import model_files_in
 from ..utils.paths import relative_below
 from ..utils.refused_writes import failed_write
+from . import catalog, model_files, signatures, starter, tags, validator
 from . import commit as commit_lib
 from . import docs_format as fmt
-from . import model_files, signatures, starter, tags, validator
 from . import pack as pack_lib
 from . import staging as staging_lib
 from .docs_format import DocHandle, DocKind, Problem
@@ -132,6 +132,7 @@ def install(
             path=os.fspath(root),
         )
     _refuse_root_in_model(model_dir, root)
+    _refuse_derived_url(handle)
     made: list[Path] = []  # The folders this call makes: a failed publish removes them.
     try:
         with contextlib.ExitStack() as stack:
@@ -163,6 +164,19 @@ def install(
         if isinstance(err, OSError) and _refused_in(err, root):
             raise _not_writable(handle, root, target.parent, err) from err
         raise
+
+
+def _refuse_derived_url(handle: DocHandle) -> None:
+    """Raises InvalidHandleError for a model path that starts with `lite-model/`, `tfjs-model/`
+    or `coral-model/`: tfhub.dev's URLs of Lite, Tfjs and Coral docs (`# Lite p/spice/1` is
+    served at `/p/lite-model/spice/1`), so such a Module and such a doc would share a URL."""
+    first = handle.model.split("/")[0]
+    if first in catalog.DERIVED_PREFIXES.values():
+        raise errors.InvalidHandleError(
+            f"The hub handle {str(handle)!r} starts its model with {first + '/'!r}, where the "
+            f"hub serves {first.split('-')[0].capitalize()} docs (as tfhub.dev did): rename "
+            f"the model. Received: handle={str(handle)!r}"
+        )
 
 
 def _refuse_root_in_model(model_dir: str | os.PathLike[str], root: str | os.PathLike[str]) -> None:

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import errors
+from . import catalog, model_files
 from . import docs_format as fmt
-from . import model_files
 from . import tags as tags_lib
 from .docs_format import DocFile, DocKind, Problem
 
@@ -475,7 +475,7 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
     problems = (
         [Problem(path, 0, message) for path, message in tag_values.errors] if tag_values else []
     )
-    claimed: dict[tuple[DocKind, str], str] = {}
+    claimed: dict[str, tuple[DocFile, str]] = {}
     for file in fmt.find_doc_files(root):
         doc, found = _check_file(file, root, tag_values)
         problems += found
@@ -484,16 +484,30 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.path, p.line))
 
 
-def _duplicate_problems(doc: DocFile, claimed: dict[tuple[DocKind, str], str]) -> list[Problem]:
-    key = (doc.kind, str(doc.handle))
-    if key in claimed:
-        return [
-            _at(
-                doc,
-                1,
-                f"{doc.kind.value} {doc.handle} is also declared by {claimed[key]}; "
-                "each handle has one doc",
-            )
-        ]
-    claimed[key] = doc.display_path
-    return []
+def _duplicate_problems(doc: DocFile, claimed: dict[str, tuple[DocFile, str]]) -> list[Problem]:
+    """A problem if another doc already claimed the URL `tfhub serve` answers this doc at.
+
+    Two docs of one handle, but also a Module `p/lite-model/spice/1` and the Lite doc
+    `p/spice/1` (served at `/p/lite-model/spice/1`, as tfhub.dev did): the server keeps the
+    first it reads and ignores the other.
+    """
+    if doc.kind is DocKind.PUBLISHER:
+        url = str(doc.handle)
+    elif doc.kind is DocKind.COLLECTION:
+        url = f"{doc.handle.publisher}/collections/{doc.handle.model}/{doc.handle.version}"
+    else:
+        url = f"{doc.handle.publisher}/{catalog.url_model_name(doc)}/{doc.handle.version}"
+    if url not in claimed:
+        claimed[url] = (doc, doc.display_path)
+        return []
+    other, path = claimed[url]
+    if (other.kind, other.handle) == (doc.kind, doc.handle):
+        message = (
+            f"{doc.kind.value} {doc.handle} is also declared by {path}; each handle has one doc"
+        )
+    else:
+        message = (
+            f"{doc.kind.value} {doc.handle} is served at /{url}, as is {other.kind.value} "
+            f"{other.handle} ({path}): the server answers one of them only; rename one"
+        )
+    return [_at(doc, 1, message)]
