@@ -25,9 +25,10 @@ from pathlib import Path
 from .. import _http, errors, handles
 from .. import saved_model as saved_model_lib
 from ..utils.lazy import import_tensorflow
+from ..utils.numbers import is_number
 from . import docs_format as fmt
+from . import protocol, starter, validator
 from . import staging as staging_lib
-from . import starter, validator
 from .docs_format import DocHandle, DocKind
 from .publish import Published, install
 
@@ -91,7 +92,8 @@ def mirror(
         root: the hub folder.
         as_handle: the handle in the hub (`publisher/model/version`); default: the version's
             handle in the source hub, if its JSON API answers (a hub served below a path
-            included), else derived from the source (see `derive_handle`).
+            included; for a URL without a version, the latest version it names), else derived
+            from the source (see `derive_handle`).
         info: description, task and license for a starter doc.
         force: replace a version that is already mirrored or published.
 
@@ -118,7 +120,8 @@ def mirror(
             f"Cannot tell the hub handle of {public_source(source)!r}: pass --as "
             "publisher/model/version. Received: as_handle=None"
         )
-    path = saved_model_lib.resolve(source)
+    # A version-less URL (the latest) is downloaded by the version its hub's API named.
+    path = saved_model_lib.resolve(found.url if found else source)
     base = info or starter.StarterInfo()
     doc_text = None
     if not fmt.doc_path(root, target).is_file():
@@ -152,6 +155,7 @@ class SourceDoc:
 
     text: str  # The doc, its first line `# Module <origin>`.
     origin: DocHandle  # The version's handle in that hub.
+    url: str  # The version's URL in that hub (with its version, for a version-less source).
 
 
 def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
@@ -171,39 +175,81 @@ def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
     if not isinstance(parsed, handles.HttpModel) or handles.is_archive_path(parsed.url):
         return None, []
     asked: list[str] = []
-    for api, origin in _api_urls(parsed.url):
-        asked.append(public_source(api))
+    for candidate in _api_urls(parsed.url):
+        asked.append(public_source(candidate.api))
         try:
-            with _http.get(api, handle=public_source(source)) as response:
+            with _http.get(candidate.api, handle=public_source(source)) as response:
                 if response.status_code != 200:
                     continue
                 data = response.json()
         except (errors.TFHubError, ValueError, RecursionError) as err:  # Nested too deep.
-            logger.info("No doc from %s (%s)", public_source(api), err)
+            logger.info("No doc from %s (%s)", public_source(candidate.api), err)
             continue
-        text = _version_doc(data, origin.version)
-        if text is not None and text.startswith(f"# {DocKind.MODULE.value} "):
-            return SourceDoc(text.replace("\r\n", "\n"), origin), asked
+        found = _module_doc(data, candidate)
+        if found is not None:
+            return found, asked
         break  # The source's hub answered: it has no Module doc for the version.
     return None, asked
 
 
-def _api_urls(url: str) -> list[tuple[str, DocHandle]]:
-    """(API URL of the model, the version's handle there) for each prefix of the URL's path
-    that leaves a handle: `/hub/acme/emb/1` gives `/api/models/hub/acme/emb` (handle
-    hub/acme/emb/1), then `/hub/api/models/acme/emb` (acme/emb/1)."""
+@dataclass(frozen=True)
+class _ApiCandidate:
+    """Where a hub URL's model may be asked: its API URL, the model's handle there, the version
+    the URL names (None: the latest), and the hub's base URL (the path before the handle)."""
+
+    api: str
+    model_handle: str
+    version: int | None
+    base: str
+
+
+def _api_urls(url: str) -> list[_ApiCandidate]:
+    """The API URLs of the model a hub URL names, at each prefix of the URL's path that leaves
+    a handle, the shortest prefix first: `/hub/acme/emb/1` gives `/api/models/hub/acme/emb`
+    (version 1 of hub/acme/emb), then `/hub/api/models/acme/emb` (acme/emb/1). A path that
+    ends with no version (`/acme/emb`, the latest) gives the model's API URLs the same way."""
     parts = urllib.parse.urlsplit(url)
     segments = parts.path.strip("/").split("/")
-    found: list[tuple[str, DocHandle]] = []
-    for cut in range(max(0, len(segments) - 2)):
-        try:
-            origin = fmt.parse_handle("/".join(segments[cut:]))
-        except errors.InvalidHandleError:  # Not a handle, or one no hub can hold.
-            continue
+    found: list[_ApiCandidate] = []
+    for cut in range(max(0, len(segments) - 1)):
         prefix = "".join(f"/{segment}" for segment in segments[:cut])
-        api = f"{parts.scheme}://{parts.netloc}{prefix}/api/models/{origin.model_handle}"
-        found.append((api, origin))
+        base = f"{parts.scheme}://{parts.netloc}{prefix}"
+        rest = "/".join(segments[cut:])
+        for text, version in _handle_readings(rest):
+            found.append(_ApiCandidate(f"{base}/api/models/{text}", text, version, base))
     return found
+
+
+def _handle_readings(path: str) -> list[tuple[str, int | None]]:
+    """(model handle, version) of a URL path that names a version (`acme/emb/1`), else of one
+    that names a model and so its latest version (`acme/emb`: version None); [] for neither
+    (or a handle no hub can hold)."""
+    try:
+        handle = fmt.parse_handle(path)
+        return [(handle.model_handle, handle.version)]
+    except errors.InvalidHandleError:
+        pass
+    if "/" in path and not is_number(path.rsplit("/", 1)[1]):
+        try:  # A model handle: what it would be with a version.
+            return [(fmt.parse_handle(f"{path}/1").model_handle, None)]
+        except errors.InvalidHandleError:
+            pass
+    return []
+
+
+def _module_doc(data: object, candidate: _ApiCandidate) -> SourceDoc | None:
+    """The Module doc of the candidate's version (the model's latest if it names none) in the
+    API's answer for the model, or None."""
+    version = candidate.version
+    if version is None and isinstance(data, dict):
+        latest = data.get("latest_version")
+        version = latest if isinstance(latest, int) and not isinstance(latest, bool) else None
+    text = _version_doc(data, version) if version is not None else None
+    if text is None or not text.startswith(f"# {DocKind.MODULE.value} "):
+        return None
+    origin = fmt.parse_handle(f"{candidate.model_handle}/{version}")
+    url = f"{candidate.base}/{protocol.quoted(str(origin))}"
+    return SourceDoc(text.replace("\r\n", "\n"), origin, url)
 
 
 def _version_doc(data: object, version: int | None) -> str | None:
