@@ -230,7 +230,10 @@ def _value_problems(doc: DocFile) -> list[Problem]:
     problems = []
     for key, value in doc.entries:
         text = value.value
-        if key in (TASK, MODULE_TYPE) and not text.startswith(TASK_PREFIXES):
+        if not text:  # `<!-- language: -->`: an empty filter value on pages and in the API.
+            message = f"metadata {key!r} has no value: give one, or leave the line out"
+            problems.append(_at(doc, value.line, message))
+        elif key in (TASK, MODULE_TYPE) and not text.startswith(TASK_PREFIXES):
             problems.append(
                 _at(
                     doc,

@@ -1,4 +1,5 @@
-"""`tfhub validate` reports an asset-path URL that cannot be fetched whatever the network.
+"""`tfhub validate` reports metadata values nothing can use: an asset-path URL that cannot be
+fetched whatever the network, an empty value.
 
 `http:///x.tar.gz` (no host) and `http://host:99999/x.tar.gz` (no port number) passed
 validate; `tfhub mirror --from-docs` then failed on them, one at a time.
@@ -48,3 +49,18 @@ def test_validate_accepts_asset_urls_with_host_and_port(tmp_path, asset):
     write_publisher(tmp_path, "acme", "Acme")
     write_model_doc(tmp_path, "acme/emb/1", asset=asset)
     assert validator.validate_tree(tmp_path) == []
+
+
+@pytest.mark.parametrize("key", ["language", "dataset", "license", "network-architecture"])
+def test_validate_reports_a_metadata_line_without_a_value(tmp_path, key):
+    """`<!-- language: -->` passed, and the index's filters and /api/facets listed an empty
+    language (tfhub.dev's tag lists refused it)."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1")
+    lines = doc.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines) if text.startswith(f"<!-- {key}:"))
+    lines[line] = f"<!-- {key}:  -->"
+    doc.write_text("\n".join(lines) + "\n")
+    problems = validator.validate_tree(tmp_path)
+    message = f"metadata {key!r} has no value: give one, or leave the line out"
+    assert [(p.line, p.message) for p in problems] == [(line + 1, message)]
