@@ -64,3 +64,25 @@ def test_validate_reports_a_metadata_line_without_a_value(tmp_path, key):
     problems = validator.validate_tree(tmp_path)
     message = f"metadata {key!r} has no value: give one, or leave the line out"
     assert [(p.line, p.message) for p in problems] == [(line + 1, message)]
+
+
+@pytest.mark.parametrize("asset", ["file:///etc/x.tar.gz", "ftp://h/x.tar.gz", "s3://b/x.tar.gz"])
+def test_validate_says_an_asset_url_of_another_scheme_is_one(tmp_path, asset):
+    """A file:// (ftp://, s3://) asset-path was reported as a file missing beside the doc, and
+    `tfhub mirror --from-docs` skipped it without a word."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1", asset=asset)
+    scheme = asset.split(":")[0]
+    message = (
+        f"'asset-path' is a {scheme}:// URL, which a hub does not fetch (`tfhub mirror` skips "
+        f"it): give an http(s) or gs:// URL, or a file beside the doc. Received: {asset!r}"
+    )
+    assert [(p.line, p.message) for p in validator.validate_tree(tmp_path)] == [(4, message)]
+
+
+def test_a_local_asset_path_with_a_colon_is_still_a_file_beside_the_doc(tmp_path):
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1", asset="model:1.tar.gz")
+    (doc.parent / "model:1.tar.gz").write_bytes(b"")
+    messages = [p.message for p in validator.validate_tree(tmp_path)]
+    assert not any("URL" in message or "does not exist" in message for message in messages)

@@ -294,6 +294,16 @@ def _asset_path_problems(doc: DocFile) -> list[Problem]:
                 f"robots.txt forbids fetching; host the file elsewhere. Received: {asset!r}",
             )
         ]
+    if parts.scheme not in REMOTE_SCHEMES and asset.lower().startswith(f"{parts.scheme}://"):
+        return [  # file://, ftp://, s3://, ...: not a file beside the doc either.
+            _at(
+                doc,
+                value.line,
+                f"'asset-path' is a {parts.scheme}:// URL, which a hub does not fetch (`tfhub "
+                "mirror` skips it): give an http(s) or gs:// URL, or a file beside the doc. "
+                f"Received: {asset!r}",
+            )
+        ]
     if parts.scheme in REMOTE_SCHEMES:
         problem = _remote_url_problem(parts)
         return [] if problem is None else [_at(doc, value.line, f"{problem}. Received: {asset!r}")]
