@@ -103,13 +103,16 @@ def starter_module_doc(
                 f"{handle}: 'task' metadata cannot be inferred from the model's inputs: {todo}"
             ],
         )
-    description = info.description or f"{handle.model} (version {handle.version})."
+    # One line: a description of several lines (or with a heading in it) broke the doc.
+    description = " ".join((info.description or "").split())
+    description = description or f"{handle.model} (version {handle.version})."
+    task = _one_line_value("task", task)
     lines = [f"# Module {handle}", description, "", f"<!-- asset-path: {asset_path} -->"]
     lines += [f"<!-- task: {task} -->"]
     lines += [f"<!-- fine-tunable: {'true' if summary.variable_count else 'false'} -->"]
     lines += [f"<!-- format: {summary.doc_format} -->"]
     if info.license:
-        lines.append(f"<!-- license: {info.license} -->")
+        lines.append(f"<!-- license: {_one_line_value('license', info.license)} -->")
     lines += ["", "## Overview", ""]
     if info.source:
         lines += [f"Mirrored from `{info.source}`.", ""]
@@ -118,6 +121,24 @@ def starter_module_doc(
     lines += [f'model = hub.load("{HUB_URL_PLACEHOLDER}/{handle}")', "```", ""]
     lines += ["## Signatures", "", *_signature_lines(summary), ""]
     return "\n".join(lines)
+
+
+def _one_line_value(key: str, value: str) -> str:
+    """`value` stripped, as it can stand in `<!-- key: value -->`.
+
+    Raises:
+        DocValidationError: for a value of several lines, or one holding `-->` or `<!--`,
+            which would end the metadata line early or start another one.
+    """
+    text = value.strip()
+    if text and "\n" not in text and "\r" not in text and "-->" not in text and "<!--" not in text:
+        return text
+    reason = "is empty" if not text else "must be one line, without '<!--' or '-->'"
+    message = (
+        f"--{key} {reason}: the starter doc writes it as '<!-- {key}: VALUE -->'. "
+        f"Received: {key}={value!r}"
+    )
+    raise errors.DocValidationError(message, problems=[message])
 
 
 def starter_publisher_doc(publisher: str) -> str:
