@@ -462,11 +462,17 @@ def test_bad_options_fail_in_one_line(tmp_path, capsys):
         ("https://hub.example.com/#top", "no query or fragment"),
         ("https://user:pass@hub.example.com/hub", "no credentials"),
         ("https://[::1/hub", "e.g. https://hub.example.com."),
+        ("https://", "with a host"),
+        ("https:///hub", "with a host"),
+        ("https://hub.example.com:99999/hub", "a port from 1 to 65535"),
+        ("https://hub.example.com:0", "a port from 1 to 65535"),
+        ("https://hub.example.com/a/../hub", "no '.' or '..' path segment"),
     ],
 )
 def test_a_base_url_the_pages_cannot_extend_is_refused(tmp_path, capsys, base_url, reason):
     """--base-url 'https://hub.example.com/?x=1' was accepted and the pages' links became
-    https://hub.example.com/?x=1/acme/emb/1; credentials would be shown to every visitor."""
+    https://hub.example.com/?x=1/acme/emb/1; credentials would be shown to every visitor;
+    'https://' (no host) made links such as https:/acme/emb/1."""
     assert main(["serve", str(tmp_path), "--base-url", base_url]) != 0
     err = capsys.readouterr().err
     assert err.startswith("tfhub: ") and len(err.strip().splitlines()) == 1, err

@@ -122,7 +122,8 @@ def check_settings(settings: ServeSettings) -> TokenFile | None:
 def check_base_url(base_url: str) -> None:
     """Refuses a --base-url the pages cannot put paths after: not http(s), not a URL, or one
     with a query, a fragment or credentials (`https://hub.example.com/?x=1` gave page links
-    such as `https://hub.example.com/?x=1/acme/emb/1`).
+    such as `https://hub.example.com/?x=1/acme/emb/1`), no host or a bad port (`https://`
+    gave links such as `https:/acme/emb/1`), or a `.` or `..` path segment.
 
     Args:
         base_url: the --base-url option as given.
@@ -141,11 +142,24 @@ def check_base_url(base_url: str) -> None:
         problem = " with no query or fragment ('?' or '#': the pages add paths after it)"
     elif "@" in parts.netloc:
         problem = " with no credentials (user:password@: pages would show them to every visitor)"
+    elif not parts.hostname or not _has_valid_port(parts):
+        problem = " with a host and, if any, a port from 1 to 65535 (pages link its pages there)"
+    elif {".", ".."} & set(parts.path.split("/")):
+        problem = " with no '.' or '..' path segment (browsers resolve them: links would break)"
     else:
         return
     raise errors.ServeConfigError(
         f"{example}{problem}. Received: {base_url!r}", option="--base-url"
     )
+
+
+def _has_valid_port(parts: urllib.parse.SplitResult) -> bool:
+    """Whether a URL's port, if it names one, is a port number (1 to 65535)."""
+    try:
+        port = parts.port
+    except ValueError:  # Not a number, or out of range.
+        return False
+    return port != 0
 
 
 def warn_about_settings(settings: ServeSettings) -> None:
