@@ -303,6 +303,10 @@ def _extract_one(
             os.mkdir(f"{tree.target}/{folder}")
             tree.dirs.add(folder)
     if member.type in _REGULAR_TYPES:  # First: nearly every member is a file.
+        if member.size < 0:  # A "-" in the octal field or a pax size: would read backwards.
+            raise errors.ArchiveError(
+                f"Archive member {member.name!r} has a negative size ({member.size})."
+            )
         made = tree.files
         overwrite = path in made
         if not overwrite and (path in tree.dirs or path in tree.links):
