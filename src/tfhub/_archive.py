@@ -20,7 +20,7 @@ import zlib
 
 from . import constants, errors
 from ._archive_stream import Inflater, TarSource
-from ._archive_tree import Tree, normalized_name
+from ._archive_tree import Tree, check_depth, normalized_name
 from ._archive_writer import Files, WorkerWriteError
 from ._tar_reader import members
 from .utils.records import FrozenRecord
@@ -318,6 +318,7 @@ def _extract_one(
     if member.isdir():
         if existing != "dir":
             _refuse_duplicate(member, existing, "folder")
+            check_depth(member.name, path)
             os.mkdir(f"{tree.target}/{path}")
             tree.dirs.add(path)
     else:  # A symbolic link: normalized_name refused every other type.

@@ -20,6 +20,10 @@ from . import errors
 MAX_LINK_HOPS = 40  # As the Linux kernel's ELOOP limit.
 NAME_MAX = 255  # Bytes per path component on common filesystems.
 PATH_MAX = 4000  # Bytes of a relative path (Linux's PATH_MAX is 4096 with the target's path).
+# Folders nested deeper than this are refused: Python 3.11's shutil.rmtree and os.walk recurse
+# once per level, so a tree 1,000 deep (2,000 bytes of "a/a/...") could not be removed or
+# scanned (RecursionError). Models nest a few levels.
+MAX_DEPTH = 200
 
 
 class _Escape(Exception):
@@ -99,6 +103,21 @@ def _check_length(name: str, norm: str) -> None:
         )
 
 
+def check_depth(member_name: str, folder: str) -> None:
+    """Refuses to create the resolved relative `folder` if it is nested too deep.
+
+    Raises:
+        tfhub.errors.ArchiveError: naming the member, if `folder` is deeper than MAX_DEPTH.
+    """
+    depth = folder.count("/") + 1
+    if depth > MAX_DEPTH:
+        raise errors.ArchiveError(
+            f"Archive member {member_name[:100]!r}... would make folders {depth} levels deep; "
+            f"at most {MAX_DEPTH} are allowed (deeper trees cannot be removed). Ask the "
+            "publisher for an archive of the model folder as saved."
+        )
+
+
 class Tree:
     """The extraction target's folders, files and links, as the archive has made them so far.
 
@@ -160,6 +179,7 @@ class Tree:
             )
         missing = []
         if parent not in self.dirs:
+            check_depth(member_name, parent)
             parts = parent.split("/")
             missing = ["/".join(parts[: i + 1]) for i in range(len(parts))]
             missing = [path for path in missing if path not in self.dirs]
