@@ -147,7 +147,10 @@ def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
         tfhub.errors.ArchiveTooLargeError: if it expands beyond TFHUB_MAX_EXTRACTED_BYTES.
         tfhub.errors.CacheError: if the disk is full or `target` cannot be written.
     """
-    head = _read_head(stream)
+    try:
+        head = _read_head(stream)
+    except Exception as err:
+        _raise_mapped(err, source=source, target=target)
     kind = sniff(head)
     if kind == "html":
         raise errors.NotAnArchiveError(
@@ -174,12 +177,17 @@ def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
     try:
         return _extract_members(TarSource(inflater, limit=limit, source=source), target, source)
     except Exception as err:
-        mapped = _as_tfhub_error(err, source=source, target=target)
-        if mapped is err:
-            raise
-        raise mapped from err
+        _raise_mapped(err, source=source, target=target)
     finally:
         inflater.close()
+
+
+def _raise_mapped(err: Exception, *, source: str, target: str) -> NoReturn:
+    """Raises the tfhub error for an extraction failure (`err` itself if it is one)."""
+    mapped = _as_tfhub_error(err, source=source, target=target)
+    if mapped is err:
+        raise err
+    raise mapped from err
 
 
 def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:

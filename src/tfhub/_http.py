@@ -261,6 +261,7 @@ class HttpBody(io.RawIOBase):
         length = self._response.headers.get("Content-Length")
         self.total = int(length) if length and is_number(length) else None
         self.content_type = self._response.headers.get("Content-Type", "")
+        self.content_encoding = self._response.headers.get("Content-Encoding", "")
         # Resume only the same content: If-Range makes a changed file come back whole (200).
         headers = self._response.headers
         self._validator = headers.get("ETag") or headers.get("Last-Modified")

@@ -15,7 +15,7 @@ import os
 import shutil
 from collections.abc import Callable, Mapping
 
-from . import _archive, _http, cache, constants, errors
+from . import _archive, _http, _http_encoding, cache, constants, errors
 from .cache import locks as cache_locks
 from .utils import progress
 from .utils.redact import redact
@@ -350,7 +350,8 @@ def download_and_extract(url: str, target: str, *, handle: str) -> _archive.Extr
         # The body decides, not Content-Type: misconfigured servers label archives text/html.
         # Named as given, as upstream names it (the URL may carry the format query or be
         # Kaggle's long form).
-        return _archive.extract(body, target, source=handle)
+        stream = _http_encoding.decoded(body, body.content_encoding, url=redact(url))
+        return _archive.extract(stream, target, source=handle)
     except errors.NotAnArchiveError as err:
         hint = _http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle."
         raise errors.NotAnArchiveError(f"{err}{hint}") from err
