@@ -217,6 +217,12 @@ def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
             err.errno,
             f"Cannot write {source}'s files into {target}: {err.strerror} ({err.filename}).{hint}",
         )
+    if isinstance(err, RecursionError):  # tarfile reads each extended header recursively.
+        return invalid(
+            source,
+            "It has hundreds of extended headers (pax or GNU long names) in a row before a "
+            "member (refused).",
+        )
     if isinstance(err, (*_corrupt_errors(), OSError)):
         return invalid(
             source, f"The archive is truncated or corrupt ({type(err).__name__}: {err})."
