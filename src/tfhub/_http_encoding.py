@@ -59,7 +59,8 @@ class _Decoded:
         """Returns up to `size` decoded bytes (b"" at the end).
 
         Raises:
-            zlib.error: for corrupt data; EOFError if the body ends inside the encoding.
+            zlib.error: for corrupt data.
+            tfhub.errors.ArchiveError: if the body ends inside the encoding.
         """
         if self._decoder is False:
             data, self._tail = (self._tail, b"") if self._tail else (self._body.read(size), b"")
@@ -70,7 +71,9 @@ class _Decoded:
             self._tail = b""
             if not data:
                 if self._decoder is not None and not self._decoder.eof:
-                    raise EOFError("the body ended inside its Content-Encoding")
+                    raise errors.ArchiveError(
+                        "The body ended inside its Content-Encoding: it was cut short."
+                    )
                 return b""
             if self._decoder is not None and self._decoder.eof:
                 if not data.startswith(b"\x1f\x8b"[: len(data)]):
