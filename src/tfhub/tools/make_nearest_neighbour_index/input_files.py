@@ -9,6 +9,7 @@ import codecs
 import glob
 import lzma
 import os
+import sys
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -26,8 +27,11 @@ def _input_error(pattern: str, message: str, problem: str) -> errors.EmbeddingFi
 
 def _local_matches(pattern: str) -> list[str]:
     """The local paths `pattern` matches as Beam matches them: hidden names too (`data/*`
-    matches `data/.DS_Store`), where a shell's glob skips them."""
-    return glob.glob(pattern, include_hidden=True)
+    matches `data/.DS_Store`), where a shell's glob skips them. (Python 3.10's glob cannot
+    match hidden names: there they are left to Beam, which then names no file in its error.)"""
+    if sys.version_info >= (3, 11):
+        return glob.glob(pattern, include_hidden=True)  # novermin
+    return glob.glob(pattern)
 
 
 def check(pattern: str) -> None:
