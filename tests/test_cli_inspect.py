@@ -199,13 +199,6 @@ def test_a_model_that_is_not_callable_says_how_hub_keras_layer_takes_it(
     assert layer(np.ones((1, 3), np.float32)).shape == (1, 2)
 
 
-def _limit_memory() -> None:
-    """Caps the child's address space: an unbounded read fails fast instead of filling RAM."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
-
-
 @pytest.mark.parametrize(
     ("name", "make", "kind"),
     [
@@ -224,9 +217,8 @@ def test_a_model_file_that_is_not_a_file_is_refused_not_read_for_ever(
     A saved_model.pb folder was a bare `tfhub: OS error: [Errno 21] Is a directory: '...'`."""
     import os
     import shutil
-    import subprocess
 
-    from tests._helpers.python_process import child_env, python_command
+    from tests._helpers.python_process import run_python
 
     model = tmp_path / "model"
     shutil.copytree(models["image"], model)  # A model that loads, but for its file `name`.
@@ -241,13 +233,8 @@ def test_a_model_file_that_is_not_a_file_is_refused_not_read_for_ever(
     else:
         (model / name).symlink_to(make)
     code = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
-    done = subprocess.run(
-        python_command(code, "inspect", os.fspath(model)),
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        preexec_fn=_limit_memory,
+    done = run_python(
+        code, "inspect", os.fspath(model), timeout=30, check=False, max_memory=8 << 30
     )
     assert done.returncode == 1, done.stderr
     assert done.stderr == (

@@ -150,9 +150,8 @@ def test_a_model_file_that_is_a_named_pipe_is_refused_not_waited_on(
     writer for ever (TensorFlow's reads, and tfhub's own of saved_model.pb); a saved_model.pb
     folder was a bare IsADirectoryError."""
     import shutil
-    import subprocess
 
-    from tests._helpers.python_process import child_env, python_command
+    from tests._helpers.python_process import run_python
 
     folder = tmp_path / "model"
     shutil.copytree(upstream_dir / model, folder)
@@ -168,33 +167,18 @@ def test_a_model_file_that_is_a_named_pipe_is_refused_not_waited_on(
         "except hub.errors.DamagedModelError as err:\n"
         "    print(type(err).__name__, err)\n"
     )
-    done = subprocess.run(
-        python_command(code, os.fspath(folder)),
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(code, os.fspath(folder), timeout=60, check=False)
     assert done.stdout.startswith(
         f"DamagedModelError The model {folder} cannot be loaded: {name} is a {kind}, not a file."
     ), done.stdout + done.stderr
-
-
-def _limit_memory() -> None:
-    """Caps a child's address space: an unbounded read fails fast instead of filling RAM."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
 
 
 def test_a_saved_model_pb_larger_than_a_protobuf_is_refused_unread(upstream_dir, tmp_path) -> None:
     """A saved_model.pb over 2 GiB cannot be one (protobuf's limit): hub.load read all 2.5 GB
     of it, peaking at 8 GB of memory after 28 s, before calling it "truncated or damaged"."""
     import shutil
-    import subprocess
 
-    from tests._helpers.python_process import child_env, python_command
+    from tests._helpers.python_process import run_python
 
     folder = tmp_path / "model"
     shutil.copytree(upstream_dir / "tf1_multi_sig", folder)
@@ -210,15 +194,7 @@ def test_a_saved_model_pb_larger_than_a_protobuf_is_refused_unread(upstream_dir,
         "        print(type(err).__name__, err, flush=True)\n"
         "sys.exit(main(['inspect', sys.argv[1]]))\n"
     )
-    done = subprocess.run(
-        python_command(code, os.fspath(folder)),
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        preexec_fn=_limit_memory,
-    )
+    done = run_python(code, os.fspath(folder), timeout=300, check=False, max_memory=8 << 30)
     problem = (
         f"The model {folder} cannot be loaded: saved_model.pb ({size} bytes) is larger than the "
         "2 GiB a protobuf can hold, so TensorFlow did not write it. Check the path, or copy or "

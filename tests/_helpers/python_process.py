@@ -6,6 +6,7 @@ Every test that spawns Python goes through here, so the child imports `src/` of 
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -36,6 +37,8 @@ def run_python(
     env: dict[str, str] | None = None,
     timeout: float = 240,
     flags: Sequence[str] = (),
+    check: bool = True,
+    max_memory: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Runs `python -c code *args` and fails the test, showing stderr, if it exits non-zero.
 
@@ -46,6 +49,9 @@ def run_python(
         timeout: seconds before the child is killed and the test fails.
         flags: interpreter options, e.g. `["-S"]` (no `site`: no `.pth` file imports anything
             before the program runs).
+        check: whether a non-zero exit fails the test.
+        max_memory: bytes of address space the child may take (RLIMIT_AS), so that an
+            unbounded read fails fast instead of filling the machine's memory.
 
     Returns:
         The finished process (stdout and stderr as text).
@@ -57,9 +63,17 @@ def run_python(
         text=True,
         timeout=timeout,
         check=False,
+        preexec_fn=None if max_memory is None else functools.partial(_cap_memory, max_memory),
     )
-    assert done.returncode == 0, done.stderr[-4000:]
+    assert not check or done.returncode == 0, done.stderr[-4000:]
     return done
+
+
+def _cap_memory(limit: int) -> None:
+    """In the child, before it runs: caps its address space at `limit` bytes."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def start_python(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:

@@ -313,13 +313,6 @@ def test_module_name_tensorflow_cannot_import_under(name, outer, error, says) ->
         assert hub.Module(spec, name="a1")(np.ones([2], np.float32)).shape == [2]
 
 
-def _limit_memory() -> None:
-    """Caps a child's address space: an unbounded read fails fast instead of filling RAM."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
-
-
 @pytest.mark.parametrize(
     ("make", "problem"),
     [
@@ -336,9 +329,8 @@ def test_a_tfhub_module_pb_that_is_no_module_def_is_a_damaged_model(
     and a few bytes of garbage were a bare protobuf DecodeError."""
     import os
     import shutil
-    import subprocess
 
-    from tests._helpers.python_process import child_env, python_command
+    from tests._helpers.python_process import run_python
 
     folder = tmp_path / "module"
     shutil.copytree(upstream_dir / "tf1_multi_sig", folder)
@@ -359,15 +351,7 @@ def test_a_tfhub_module_pb_that_is_no_module_def_is_a_damaged_model(
         "    except hub.errors.DamagedModelError as err:\n"
         "        print(type(err).__name__, err, flush=True)\n"
     )
-    done = subprocess.run(
-        python_command(code, os.fspath(folder)),
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        preexec_fn=_limit_memory,
-    )
+    done = run_python(code, os.fspath(folder), timeout=120, check=False, max_memory=8 << 30)
     lines = done.stdout.splitlines()
     expected = f"DamagedModelError The model {folder} cannot be loaded: {problem}"
     assert len(lines) == 2, done.stdout + done.stderr
