@@ -7,26 +7,15 @@ import os
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import Behaviour, answer_body
 
 import tfhub as hub
 from tfhub import errors
 
 
-def _encoded(suffix: str, body: bytes, encoding: str):
+def _encoded(suffix: str, body: bytes, encoding: str) -> Behaviour:
     """A behaviour answering `body` with the header `Content-Encoding: encoding`."""
-
-    def behaviour(handler, path, query):
-        if not path.endswith(suffix):
-            return False
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/x-tar")
-        handler.send_header("Content-Encoding", encoding)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-        return True
-
-    return behaviour
+    return answer_body(suffix, 200, "application/x-tar", body, {"Content-Encoding": encoding})
 
 
 @pytest.mark.parametrize(

@@ -188,14 +188,23 @@ def answer_status(
     return behaviour
 
 
-def answer_body(suffix: str, status: int, content_type: str, body: bytes) -> Behaviour:
-    """Answers `status` with `body` of `content_type` to paths ending in `suffix`."""
+def answer_body(
+    suffix: str,
+    status: int,
+    content_type: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+) -> Behaviour:
+    """Answers `status` with `body` of `content_type` (and any other `headers`, such as
+    Content-Encoding) to paths ending in `suffix`."""
 
     def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
         if not _matches(path, suffix):
             return False
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
