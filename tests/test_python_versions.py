@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from tests._helpers.python_process import run_python
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "tfhub"
 _VERMIN = (
@@ -18,11 +18,5 @@ _VERMIN = (
 def test_the_sources_need_no_python_newer_than_3_10() -> None:
     """`glob.glob(include_hidden=True)` (3.11) came in once: tfhub then failed on Python 3.10,
     which pyproject.toml says it supports, and no test here runs 3.10 itself."""
-    done = subprocess.run(
-        [sys.executable, "-c", _VERMIN, str(SRC)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_python(_VERMIN, str(SRC), timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr  # vermin names them on stdout.
