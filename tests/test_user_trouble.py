@@ -541,3 +541,19 @@ def test_cache_rm_says_removed_only_when_it_is(shared_dir, tmp_path, obstacle):
         assert done.returncode == 6 and _one_line(done.stderr), done.stderr
         assert "Could not remove all of" in done.stderr and left[0] in done.stderr
         assert "removed" not in done.stdout
+
+
+def test_import_of_an_archive_nobody_may_read_is_one_line_and_leaves_no_entry(shared_dir):
+    """`tfhub import` of an archive the user may not read ended in a bare PermissionError
+    ('tfhub: OS error: [Errno 13] Permission denied: ...'), saying nothing of what to do."""
+    cache_dir = os.path.join(shared_dir, "cache")
+    archive = make_tar_gz(os.path.join(shared_dir, "m.tar.gz"))
+    os.chmod(archive, 0o600)  # root's: nobody may not read it.
+    done = _as_nobody(cache_dir, "import", archive, "--handle", "https://h.example/m/1")
+    assert done.returncode == 1 and done.stdout == "", done.stderr
+    assert done.stderr == (
+        f"tfhub: error: Cannot read {archive} (Permission denied): make it readable for this "
+        "user (`chmod a+r`), or import it as a user who can read it.\n"
+    )
+    entries = [name for name in os.listdir(cache_dir) if not name.startswith(".")]
+    assert entries == [], entries

@@ -354,9 +354,18 @@ def extract_file(archive_path: str, target: str) -> ExtractResult:
     """Extracts an archive file from disk (for `tfhub import` and gs:// archives).
 
     Raises:
+        tfhub.errors.UnreadableArchiveError: (a PermissionError) if this user may not read it.
         Same as `extract`.
     """
-    with open(archive_path, "rb", buffering=0) as raw:
+    try:
+        raw = open(archive_path, "rb", buffering=0)
+    except PermissionError as err:
+        raise errors.UnreadableArchiveError(
+            f"Cannot read {archive_path} ({err.strerror}): make it readable for this user "
+            f"(`chmod a+r`), or import it as a user who can read it.",
+            path=archive_path,
+        ) from err
+    with raw:
         return extract(raw, target, source=archive_path)
 
 

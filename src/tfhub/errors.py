@@ -273,6 +273,14 @@ class ArchiveError(TFHubError, OSError):
     """A truncated or corrupt archive."""
 
 
+class UnreadableArchiveError(TFHubError, PermissionError):
+    """A local archive file (`.path`) this user may not read (`tfhub import`)."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class UnsafeArchiveError(ArchiveError):
     """An archive member that would write outside the target or is a special file."""
 

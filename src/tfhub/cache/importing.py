@@ -39,6 +39,7 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         tfhub.errors.ArgumentError: if the archive is a terminal (/dev/stdin at a prompt).
         tfhub.errors.InvalidHandleError: for a handle that is never looked up in the cache.
         tfhub.errors.ArchiveError: if it is not a valid, safe archive.
+        tfhub.errors.UnreadableArchiveError: (a PermissionError) if this user may not read it.
     """
     kind = special_kind(archive)
     if not os.path.isfile(archive) and kind not in STREAMS:  # A pipe is read as it comes.
