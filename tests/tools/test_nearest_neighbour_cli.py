@@ -206,12 +206,18 @@ def test_flag_errors_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
          "--index_output_dir and --embed_output_dir must be apart", "index_output_dir"),
         # A misspelt flag is no Beam option either: Beam would drop it and run without it.
         (["generate", "--data_file_pattern=lines.txt", "--embed_output_dir=out",
-          "--projectd_dim=4"], "Unknown argument(s) --projectd_dim=4: neither a flag of this "
+          "--projectd_dim=4"], "Unknown argument(s) --projectd_dim=...: neither a flag of this "
          "tool nor an Apache Beam pipeline option (Beam would drop them and run without). Did "
          "you mean --projected_dim?", "arguments"),
         (["e2e", "--data_file_pattern=lines.txt", "--embed_output_dir=out",
           "--index_output_dir=index", "--direct-num-workers", "2"],
-         "Unknown argument(s) --direct-num-workers 2: neither", "arguments"),
+         "Unknown argument(s) --direct-num-workers ...: neither", "arguments"),
+        # A misspelt secret option: its value is not shown.
+        (["generate", "--data_file_pattern=lines.txt", "--embed_output_dir=out",
+          "--s3_secret_acess_key=SEKRIT"], "Unknown argument(s) --s3_secret_acess_key=...: "
+         "neither a flag of this tool nor an Apache Beam pipeline option (Beam would drop them "
+         "and run without). Did you mean --s3_secret_access_key? Received: "
+         "arguments='--s3_secret_acess_key=...'", "arguments"),
     ],
 )  # fmt: skip
 def test_unusable_inputs_and_outputs_fail_before_the_module_loads(

@@ -125,12 +125,21 @@ def check_pipeline_args(beam_args: Sequence[str], *, tool_flags: Iterable[str] =
         for match in difflib.get_close_matches(_option_name(arg), names, n=1, cutoff=0.75)
     }
     hint = f" Did you mean {', '.join(f'--{name}' for name in sorted(close))}?" if close else ""
+    shown = _without_values(unknown)
     raise errors.ToolFlagError(
-        f"Unknown argument(s) {' '.join(unknown)}: neither a flag of this tool nor an Apache "
-        f"Beam pipeline option (Beam would drop them and run without).{hint} Received: "
-        f"arguments={' '.join(unknown)!r}",
+        f"Unknown argument(s) {shown}: neither a flag of this tool nor an Apache Beam pipeline "
+        f"option (Beam would drop them and run without).{hint} Received: arguments={shown!r}",
         flag="arguments",
-        value=" ".join(unknown),
+        value=shown,
+    )
+
+
+def _without_values(args: Sequence[str]) -> str:
+    """Arguments as an error shows them: option names, each value as `...` (the value of a
+    misspelt `--s3_secret_access_key` is a secret; the user has the command line)."""
+    return " ".join(
+        arg.split("=", 1)[0] + ("=..." if "=" in arg else "") if arg.startswith("-") else "..."
+        for arg in args
     )
 
 
