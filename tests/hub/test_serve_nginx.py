@@ -24,8 +24,8 @@ from tests._helpers.hub_server import (
 
 import tfhub as hub
 from tfhub import errors
+from tfhub.hub.middleware import SECURITY_HEADERS
 from tfhub.hub.nginx import nginx_config
-from tfhub.hub.pages import SECURITY_HEADERS
 
 pytestmark = pytest.mark.skipif(
     nginx_binary() is None, reason="nginx is not installed (apt-get install nginx)"

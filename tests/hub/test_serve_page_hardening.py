@@ -7,7 +7,7 @@ import pytest
 import requests
 from tests._helpers.hub_server import serve_hub, write_model_doc, write_publisher
 
-from tfhub.hub.pages import SECURITY_HEADERS
+from tfhub.hub.middleware import SECURITY_HEADERS
 
 TOKEN = "hardening-token"
 

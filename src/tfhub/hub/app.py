@@ -30,7 +30,14 @@ from . import api, archives, pages, protocol, refresh
 from .catalog import Catalog, Model, Version
 from .docs_format import DocKind
 from .files import FileResponse
-from .middleware import AccessLog, ForwardedHeaders, PathPrefix, TokenAuth, enable_access_log
+from .middleware import (
+    AccessLog,
+    ForwardedHeaders,
+    PathPrefix,
+    SecurityHeaders,
+    TokenAuth,
+    enable_access_log,
+)
 from .search import SearchIndex
 from .settings import ServeSettings, TokenFile, base_path, default_cache_dir
 
@@ -346,7 +353,7 @@ def create_app(settings: ServeSettings) -> Any:
     prefix = base_path(settings.base_url)
     if prefix:
         wrapped = PathPrefix(wrapped, prefix)
-    wrapped = pages.SecurityHeaders(wrapped)  # Every answer, 401/403 and errors too.
+    wrapped = SecurityHeaders(wrapped)  # Every answer, 401/403 and errors too.
     if settings.access_log:
         wrapped = AccessLog(wrapped)
     return wrapped

@@ -16,7 +16,7 @@ import hmac
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -166,6 +166,53 @@ class PathPrefix:
             if raw is not None and raw.startswith(self.raw_prefix):
                 scope["raw_path"] = raw[len(self.raw_prefix) :] or b"/"
         await self.app(scope, receive, send)
+
+
+# Defence in depth under the sanitiser: the pages use no inline style or script, only the
+# hub's CSS, images (docs may link any http(s) one) and the search form. A doc's external
+# image is fetched without this private hub's URL as the Referer. The CSS and the forms'
+# actions are path-only URLs (`site`, see `pages._common`): 'self' then covers them whatever origin
+# the browser used, also one other than --base-url's (a proxy, the server's own address).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+_RAW_SECURITY_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+
+class SecurityHeaders:
+    """Adds `SECURITY_HEADERS` to every HTTP answer that does not set them itself: the pages,
+    and also what a browser may be shown otherwise (the 400 of a refused path, the protocol's
+    text 404/406, Starlette's 404 and 405, the 401/403 of `TokenAuth`, the JSON API, the CSS).
+
+    Wrap it around `TokenAuth` so that the auth answers get the headers too.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": _with_security(message.get("headers", []))}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _with_security(headers: Iterable[Sequence[bytes]]) -> list[tuple[bytes, bytes]]:
+    """The raw ASGI headers plus each security header they do not already have."""
+    raw = [(bytes(key), bytes(value)) for key, value in headers]
+    present = {key.lower() for key, _ in raw}
+    return raw + [(key, value) for key, value in _RAW_SECURITY_HEADERS if key not in present]
 
 
 class AccessLog:

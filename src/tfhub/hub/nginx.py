@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from .. import errors
-from .pages import SECURITY_HEADERS
+from .middleware import SECURITY_HEADERS
 from .settings import base_path
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
