@@ -488,7 +488,7 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
     problems = (
         [Problem(path, 0, message) for path, message in tag_values.errors] if tag_values else []
     )
-    claimed: dict[str, tuple[DocFile, str]] = {}
+    claimed: dict[str, DocFile] = {}
     for file in fmt.find_doc_files(root):
         doc, found = _check_file(file, root, tag_values)
         problems += found
@@ -497,7 +497,7 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.path, p.line))
 
 
-def _duplicate_problems(doc: DocFile, claimed: dict[str, tuple[DocFile, str]]) -> list[Problem]:
+def _duplicate_problems(doc: DocFile, claimed: dict[str, DocFile]) -> list[Problem]:
     """A problem if another doc already claimed the URL `tfhub serve` answers this doc at.
 
     Two docs of one handle, but also a Module `p/lite-model/spice/1` and the Lite doc
@@ -510,10 +510,10 @@ def _duplicate_problems(doc: DocFile, claimed: dict[str, tuple[DocFile, str]]) -
         url = f"{doc.handle.publisher}/collections/{doc.handle.model}/{doc.handle.version}"
     else:
         url = f"{doc.handle.publisher}/{catalog.url_model_name(doc)}/{doc.handle.version}"
-    if url not in claimed:
-        claimed[url] = (doc, doc.display_path)
+    other = claimed.setdefault(url, doc)
+    if other is doc:
         return []
-    other, path = claimed[url]
+    path = other.display_path
     if (other.kind, other.handle) == (doc.kind, doc.handle):
         message = (
             f"{doc.kind.value} {doc.handle} is also declared by {path}; each handle has one doc"
