@@ -95,9 +95,7 @@ def saver_variables(saver: Any) -> dict[str, Any]:
     """
     var_list = getattr(saver, "_var_list", None)
     if var_list is None:
-        var_list = tf.compat.v1.global_variables() + tf.compat.v1.get_collection(
-            tf.compat.v1.GraphKeys.SAVEABLE_OBJECTS
-        )
+        var_list = _graph_saveables()
     if not isinstance(var_list, dict):
         var_list = _tf_private.saver_var_list_to_dict(var_list)
     return dict(var_list)
@@ -114,8 +112,13 @@ def graph_saver(checkpoint_path: str, global_step: Any) -> Any:
     held = {name for name, _ in tf.train.list_variables(checkpoint_path)}
     if global_step.op.name in held:
         return tf.compat.v1.train.Saver(sharded=True)
-    saveables = tf.compat.v1.global_variables() + tf.compat.v1.get_collection(
+    var_list = [saveable for saveable in _graph_saveables() if saveable is not global_step]
+    return tf.compat.v1.train.Saver(var_list, sharded=True) if var_list else None
+
+
+def _graph_saveables() -> list[Any]:
+    """What a default Saver of the current graph saves: its global variables and the
+    SAVEABLE_OBJECTS collection (lookup tables, ...)."""
+    return tf.compat.v1.global_variables() + tf.compat.v1.get_collection(
         tf.compat.v1.GraphKeys.SAVEABLE_OBJECTS
     )
-    var_list = [saveable for saveable in saveables if saveable is not global_step]
-    return tf.compat.v1.train.Saver(var_list, sharded=True) if var_list else None
