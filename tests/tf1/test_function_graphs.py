@@ -165,3 +165,15 @@ def test_creating_a_module_in_an_eager_tf_function_stays_refused() -> None:
 
     with pytest.raises(errors.EagerNotSupportedError, match="re-initialized on every call"):
         apply(tf.constant(1.0))
+
+
+def test_a_function_graph_logs_upstreams_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """Outside TPU, applying a module in a function graph logs upstream's warning, whose words
+    code that filters logs matches (tfhub's detail follows)."""
+    spec = hub.create_module_spec(_state_with_input_module_fn)
+    with caplog.at_level("WARNING", logger="tfhub"):
+        tf1.wrap_function(lambda x: hub.Module(spec)(x), [tf.TensorSpec([], tf.float32)])
+    messages = [r.getMessage() for r in caplog.records if "hub.Module" in r.getMessage()]
+    assert messages, caplog.text
+    assert messages[0].startswith("Using `hub.Module` while building a function: "), messages
+    assert "This can lead to errors if the function is not pruned." in messages[0]

@@ -85,10 +85,11 @@ def _check_function_use(graph: Any, meta_graph: Any) -> None:
                 "outside the TPU function, or build it without these collections.)"
             )
         return
-    logger.warning(
-        "Using hub.Module while building the function %s: this works when the function is "
-        "pruned to what its outputs need (e.g. tf.compat.v1.wrap_function), not where every "
-        "op runs (tf.data map functions).",
+    logger.warning(  # Upstream's words first: code that filters logs matches them.
+        "Using `hub.Module` while building a function: %s. This can lead to errors if the "
+        "function is not pruned. (It works where the function is pruned to what its outputs "
+        "need, e.g. tf.compat.v1.wrap_function, not where every op runs, e.g. tf.data map "
+        "functions.)",
         graph.name,
     )
 
