@@ -356,3 +356,20 @@ def test_a_tfhub_module_pb_that_is_no_module_def_is_a_damaged_model(
     expected = f"DamagedModelError The model {folder} cannot be loaded: {problem}"
     assert len(lines) == 2, done.stdout + done.stderr
     assert all(line.startswith(expected) for line in lines), done.stdout + done.stderr
+
+
+def test_export_below_a_file_is_an_export_write_error(tmp_path: Path) -> None:
+    """A file where the export's folder (or one above it) belongs ended in TensorFlow's bare
+    FailedPreconditionError ("... is not a directory"); hub.export_layer said ExportWriteError."""
+    (tmp_path / "notes.txt").write_text("x")
+    spec = hub.create_module_spec(_one_signature)
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            for target in (tmp_path / "notes.txt" / "module", tmp_path / "notes.txt"):
+                with pytest.raises(errors.ExportWriteError, match="notes.txt is a file") as info:
+                    module.export(str(target), session)
+                assert isinstance(info.value, OSError)
+                assert str(info.value).endswith(f"Received: path={str(target)!r}")
+    assert (tmp_path / "notes.txt").read_text() == "x"

@@ -6,6 +6,7 @@ The `Loader` turns a local module folder into a spec; `tfhub/tf1/__init__.py` re
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -32,6 +33,22 @@ logger = logging.getLogger(__name__)
 _SUPPORTED_FEATURES: frozenset[str] = frozenset()
 
 _SUPPORTED_COLLECTIONS = {*MODULE_COLLECTIONS, saved_model_lib.ATTACHMENT_COLLECTION_SAVED}
+
+
+def _check_no_file_in_the_way(folder: str) -> None:
+    """Refuses an export whose folder, or a folder above it, is a file (TensorFlow's bare
+    FailedPreconditionError "... is not a directory" otherwise, midway through the export).
+
+    Raises:
+        tfhub.errors.ExportWriteError: (also an OSError) naming the file, before anything is
+            written.
+    """
+    existing = os.path.abspath(folder)
+    while not os.path.lexists(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    if os.path.lexists(existing) and not os.path.isdir(existing):
+        refused = OSError(errno.ENOTDIR, f"{existing} is a file, not a folder")
+        raise export_write_error(refused, folder, argument="path")
 
 
 def _marker_path(module_dir: str) -> str:
@@ -203,8 +220,8 @@ class NativeModuleSpec(ModuleSpec):
                 tf.errors.AlreadyExistsError) if `path` already holds a module (checked
                 first, so nothing is overwritten).
             tfhub.errors.ExportWriteError: (also an OSError) if the file system refuses the
-                files (a full disk or quota, no permission); a folder the export created is
-                removed.
+                files (a full disk or quota, no permission; a file where a folder belongs,
+                refused first); a folder the export created is removed.
         """
         if tf.io.gfile.exists(_marker_path(path)):
             raise errors.ModuleExistsError(
@@ -214,6 +231,8 @@ class NativeModuleSpec(ModuleSpec):
             )
         folder = os.fsdecode(path)  # Some callers pass bytes, as upstream's exporter did.
         local = "://" not in folder
+        if local:
+            _check_no_file_in_the_way(folder)
         created = local and not os.path.lexists(folder)
         try:
             self._handler.export(path, variables_saver=variables_saver)
