@@ -194,6 +194,19 @@ def test_empty_export_path_is_refused(trained, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+def test_export_path_below_a_file_is_refused_naming_it(trained, tmp_path):
+    # The module's export failed midway, naming the hidden temp-<timestamp>/<name> folder.
+    estimator, _, _ = trained
+    (tmp_path / "notes.txt").write_text("x")
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    for export_path in (tmp_path / "notes.txt", tmp_path / "notes.txt" / "exports"):
+        with pytest.raises(errors.ExportWriteError, match="notes.txt is a file") as info:
+            exporter.export(estimator, str(export_path))
+        assert "temp-" not in str(info.value)
+        assert str(info.value).endswith(f"Received: export_path={str(export_path)!r}")
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+
+
 def test_checkpoint_not_matching_graph_names_missing_variables(trained, tmp_path):
     estimator, _, _ = trained
     with tf.Graph().as_default():

@@ -23,6 +23,7 @@ from .export_checkpoint import (
     latest_checkpoint,
 )
 from .module_spec import ModuleSpec
+from .native_spec import check_no_file_in_the_way
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +165,8 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
             tfhub.errors.ExportError: if `export_path` is empty, there is no checkpoint,
                 `checkpoint_path` is not one, or it lacks variables of the graph (the message
                 names them).
+            tfhub.errors.ExportWriteError: (an ExportError and OSError) if `export_path`, or a
+                folder above it, is a file.
         """
         del eval_result, is_the_final_export
         _check_estimator(estimator)
@@ -172,6 +175,8 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
                 "export_path is empty; name the folder that receives the timestamped exports. "
                 f"Received: export_path={export_path!r}"
             )
+        if "://" not in os.fsdecode(export_path):
+            check_no_file_in_the_way(os.fsdecode(export_path), argument="export_path")
         checkpoint_path = checkpoint_prefix(checkpoint_path or latest_checkpoint(estimator))
         export_dir = timestamped_export_dir(export_path)
         temp_dir = temp_export_dir(export_dir)

@@ -35,9 +35,13 @@ _SUPPORTED_FEATURES: frozenset[str] = frozenset()
 _SUPPORTED_COLLECTIONS = {*MODULE_COLLECTIONS, saved_model_lib.ATTACHMENT_COLLECTION_SAVED}
 
 
-def _check_no_file_in_the_way(folder: str) -> None:
+def check_no_file_in_the_way(folder: str, *, argument: str) -> None:
     """Refuses an export whose folder, or a folder above it, is a file (TensorFlow's bare
     FailedPreconditionError "... is not a directory" otherwise, midway through the export).
+
+    Args:
+        folder: the local export folder, as the caller named it.
+        argument: the caller's name for it, for the message (`path`, `export_path`).
 
     Raises:
         tfhub.errors.ExportWriteError: (also an OSError) naming the file, before anything is
@@ -48,7 +52,7 @@ def _check_no_file_in_the_way(folder: str) -> None:
         existing = os.path.dirname(existing)
     if os.path.lexists(existing) and not os.path.isdir(existing):
         refused = OSError(errno.ENOTDIR, f"{existing} is a file, not a folder")
-        raise export_write_error(refused, folder, argument="path")
+        raise export_write_error(refused, folder, argument=argument)
 
 
 def _marker_path(module_dir: str) -> str:
@@ -232,7 +236,7 @@ class NativeModuleSpec(ModuleSpec):
         folder = os.fsdecode(path)  # Some callers pass bytes, as upstream's exporter did.
         local = "://" not in folder
         if local:
-            _check_no_file_in_the_way(folder)
+            check_no_file_in_the_way(folder, argument="path")
         created = local and not os.path.lexists(folder)
         try:
             self._handler.export(path, variables_saver=variables_saver)
