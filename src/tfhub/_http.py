@@ -153,8 +153,12 @@ def get(
             if wait is not None:
                 reason += f", which asks to wait {wait:g} s (Retry-After)"
         # INFO: the final error says what happened; the CLI shows these with -v.
-        logger.info(
-            "Retrying %s (attempt %d of %d) after %s", redact(url), attempt + 2, retries + 1, reason
+        logger.info(  # The reason quotes the URL's path and query, signatures too: redacted.
+            "Retrying %s (attempt %d of %d) after %s",
+            redact(url),
+            attempt + 2,
+            retries + 1,
+            redact(reason),
         )
         backoff_sleep(attempt + 1, at_least=wait or 0.0)
     raise AssertionError("unreachable")
@@ -344,7 +348,7 @@ class HttpBody(io.RawIOBase):
             "Connection to %s broke at byte %d (%s); resuming.",
             redact(self.url),
             self.position,
-            cause,
+            redact(str(cause)),
         )
         backoff_sleep(self._drops)
         headers = {"Range": f"bytes={self.position}-"}

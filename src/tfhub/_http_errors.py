@@ -133,6 +133,17 @@ def brief(err: BaseException) -> str:
     return f"{type(err).__name__}: {text[:160]}"
 
 
+def chained(err: BaseException, url: str) -> BaseException | None:
+    """The cause to chain a tfhub error to: `err`, or None if `url` holds a secret.
+
+    requests' and urllib3's messages quote the request's path and query as sent (`Max retries
+    exceeded with url: /m.tar.gz?X-Amz-Signature=...`), and a traceback prints every chained
+    error: for a URL with credentials the tfhub error (redacted, and naming the cause) stands
+    alone.
+    """
+    return err if redact(url) == url else None
+
+
 def is_connection_error(err: BaseException) -> bool:
     """Returns True for errors worth a retry (not certificate errors: they do not heal)."""
     import requests
@@ -161,7 +172,7 @@ def _raise_if_ssl_error(err: BaseException, *, handle: str, url: str) -> None:
             f"Cannot download {handle!r} from {url}: TLS certificate verification failed ({err}). "
             "Point REQUESTS_CA_BUNDLE (or SSL_CERT_FILE) at your CA bundle, or, for a trusted "
             "server only, set TFHUB_DISABLE_CERT_VALIDATION=true."
-        ) from err
+        ) from chained(err, url)
 
 
 def raise_for_request_error(
@@ -188,7 +199,7 @@ def raise_for_request_error(
             "TFHUB_HTTP_RETRIES sets how many).",
             url=redact(url),
             cause=redact(cause),
-        ) from err
+        ) from chained(err, url)
 
 
 def _raise_if_headers_too_slow(err: BaseException, *, handle: str, url: str) -> None:
