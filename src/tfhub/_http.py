@@ -20,8 +20,8 @@ from typing import Any
 
 from . import _http_deadline as _deadline
 from . import _token, constants, errors, handles
+from ._http_errors import RetryRecord, cause_text, raise_for_request_error, status_error
 from ._http_errors import brief as _brief
-from ._http_errors import cause_text, raise_for_request_error, status_error
 from ._http_errors import is_connection_error as _is_connection_error
 from ._http_errors import kaggle_hint as kaggle_hint
 from ._http_errors import moved_hint as moved_hint
@@ -71,15 +71,28 @@ def _verify_setting() -> bool | str | None:
     return None
 
 
-def backoff_sleep(attempt: int, *, at_least: float = 0.0) -> None:
+def backoff_sleep(attempt: int, *, at_least: float = 0.0) -> float:
     """Sleeps before retry number `attempt` (1-based): 0.25 s, 0.5 s, 1 s, ... at most 8 s, or
-    `at_least` (what the server asked for) if longer."""
-    time.sleep(max(at_least, min(BACKOFF_MAX_SEC, BACKOFF_BASE_SEC * (2 ** (attempt - 1)))))
+    `at_least` (what the server asked for) if longer.
+
+    Returns:
+        The seconds slept.
+    """
+    seconds = max(at_least, min(BACKOFF_MAX_SEC, BACKOFF_BASE_SEC * (2 ** (attempt - 1))))
+    time.sleep(seconds)
+    return seconds
 
 
 def retry_after(response: Any) -> float | None:
     """The wait in seconds a 429 or 503 answer asks for in Retry-After (seconds, or an HTTP
     date), at most RETRY_AFTER_MAX_SEC; None if it asks for none (or an unreadable one)."""
+    seconds = asked_wait(response)
+    return None if seconds is None else min(RETRY_AFTER_MAX_SEC, seconds)
+
+
+def asked_wait(response: Any) -> float | None:
+    """The wait in seconds an answer's Retry-After asks for (0 for a past date), not capped;
+    None if it asks for none (or an unreadable one)."""
     value = str(response.headers.get("Retry-After") or "").strip()
     if not value:
         return None
@@ -96,7 +109,7 @@ def retry_after(response: Any) -> float | None:
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
         seconds = (when - datetime.now(timezone.utc)).total_seconds()
-    return min(RETRY_AFTER_MAX_SEC, max(0.0, seconds))
+    return max(0.0, seconds)
 
 
 def get(
@@ -136,9 +149,11 @@ def get(
     capper = _body_capper(max_body) if max_body is not None else _deadline.redirect_body_capper
     options["hooks"] = {"response": capper}
     retries = constants.http_retries()
+    record = RetryRecord(wait_cap=RETRY_AFTER_MAX_SEC)
     for attempt in range(retries + 1):
         last = attempt == retries
         wait = None
+        record.attempts = attempt + 1
         try:
             response = session.get(url, **options)
         except Exception as err:
@@ -146,7 +161,9 @@ def get(
             reason = _brief(err)
         else:
             if response.status_code not in _RETRY_STATUSES or last:
+                response._tfhub_retries = record  # For check_status's message.
                 return response
+            record.asked = asked_wait(response)
             wait = retry_after(response)
             response.close()
             reason = f"HTTP {response.status_code}"
@@ -160,7 +177,7 @@ def get(
             retries + 1,
             redact(reason),
         )
-        backoff_sleep(attempt + 1, at_least=wait or 0.0)
+        record.waited += backoff_sleep(attempt + 1, at_least=wait or 0.0)
     raise AssertionError("unreachable")
 
 
@@ -216,6 +233,7 @@ def check_status(response: Any, *, handle: str, url: str) -> None:
             url=url,
             server_says=said,
             final_url=response.url if response.history else None,  # Redirected there.
+            retries=getattr(response, "_tfhub_retries", None),
         )
 
 

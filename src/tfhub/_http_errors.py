@@ -7,6 +7,7 @@ does the same for error statuses, with hints about tfhub.dev's move to Kaggle.
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.parse
 
 from . import _token, constants, errors, handles
@@ -28,6 +29,36 @@ _DNS_FAILURES = (
     "getaddrinfo failed",
     "no address associated",
 )
+
+
+@dataclasses.dataclass
+class RetryRecord:
+    """How often a request was sent and how long tfhub waited between the sends, for the error
+    when the server still fails (a 429 or 503 storm).
+
+    Attributes:
+        wait_cap: the longest wait tfhub honours per retry (seconds).
+        attempts: requests sent.
+        waited: seconds slept between them, in all.
+        asked: the wait the server's last Retry-After asked for (not capped), if any.
+    """
+
+    wait_cap: float
+    attempts: int = 1
+    waited: float = 0.0
+    asked: float | None = None
+
+    def text(self) -> str:
+        """E.g. "tfhub tried 5 times over 61.8 s; the server asked to wait 3600 s (Retry-After),
+        tfhub waits at most 30 s at a time"."""
+        said = f"tfhub tried {self.attempts} time{'' if self.attempts == 1 else 's'}"
+        said += f" over {self.waited:.1f} s"
+        if self.asked is not None and self.asked > self.wait_cap:
+            said += (
+                f"; the server asked to wait {self.asked:.0f} s (Retry-After), tfhub waits at "
+                f"most {self.wait_cap:g} s at a time"
+            )
+        return said
 
 
 def moved_hint(url: str) -> str:
@@ -83,6 +114,7 @@ def status_error(
     url: str,
     server_says: str | None = None,
     final_url: str | None = None,
+    retries: RetryRecord | None = None,
 ) -> errors.DownloadError:
     """Builds the error for an HTTP error status, naming the handle and URL, and quoting what
     the server said (the first line of its text/plain body), if anything.
@@ -93,6 +125,7 @@ def status_error(
         url: the URL requested.
         server_says: the first line of the server's text/plain error body, if any.
         final_url: the URL that answered, if redirects led elsewhere.
+        retries: how the request was retried, said for a failing or overloaded server.
     """
     what = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(status, "HTTP error")
     where = url if not final_url or final_url == url else f"{url} (redirected to {final_url})"
@@ -115,8 +148,9 @@ def status_error(
             "ALL_PROXY)."
         )
     elif status in (408, 429) or status >= 500:
+        retried = retries.text() if retries else "the request was retried"
         message += (
-            " The server is failing or overloaded (the request was retried; "
+            f" The server is failing or overloaded ({retried}; "
             f"{constants.TFHUB_HTTP_RETRIES} sets how often): try again later, or tell the "
             "server's owner."
         )
