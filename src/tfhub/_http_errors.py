@@ -256,6 +256,7 @@ def _raise_if_headers_too_slow(err: BaseException, *, handle: str, url: str) -> 
 def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
     """Turns requests' URL and redirect errors into tfhub errors (they are not retried)."""
     import requests
+    import urllib3
 
     exc = requests.exceptions
     if isinstance(err, exc.TooManyRedirects):
@@ -264,7 +265,23 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
             f"{requests.models.DEFAULT_REDIRECT_LIMIT} redirects). Check the handle, or tell the "
             "server's owner."
         ) from None
-    if isinstance(err, (exc.InvalidURL, exc.InvalidSchema, exc.MissingSchema, exc.InvalidHeader)):
+    if isinstance(err, urllib3.exceptions.LocationParseError):  # A host IDNA cannot encode.
+        host = urllib.parse.urlsplit(url).hostname or ""
+        if host and host in str(err).lower():  # The handle's own host, not a redirect's.
+            raise errors.InvalidHandleError(
+                f"Cannot fetch {url}: its host name is not valid ({err}). Check the handle. "
+                f"Received: handle={handle!r}"
+            ) from None
+    if isinstance(
+        err,
+        (
+            exc.InvalidURL,
+            exc.InvalidSchema,
+            exc.MissingSchema,
+            exc.InvalidHeader,
+            urllib3.exceptions.LocationParseError,
+        ),
+    ):
         parsed = urllib.parse.urlsplit(url)
         url_is_sound = parsed.scheme in ("http", "https") and bool(parsed.hostname)
         if url_is_sound or isinstance(err, exc.InvalidHeader):  # Then a redirect was bad.
