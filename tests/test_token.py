@@ -121,7 +121,8 @@ def test_uncompressed_redirects_carry_the_token_as_requests_would(
     tmp_path, monkeypatch, certificate
 ):
     """TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED follows plain redirects itself: it sent the token
-    on every hop to the token's host, also from https to plain http (in clear text)."""
+    on every hop to the token's host, also to another port. (A hop from https to plain http is
+    refused: tests/test_http_redirects.py.)"""
     from tests._helpers.http_server import LocalServer, enable_tls, see_other
 
     from tfhub.resolvers import gcs
@@ -130,27 +131,27 @@ def test_uncompressed_redirects_carry_the_token_as_requests_would(
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])
     monkeypatch.setenv("TFHUB_TOKEN", TOKEN)
-    monkeypatch.setenv("TFHUB_TOKEN_HOST", "127.0.0.1")  # Any port: only the scheme changes.
-    secure = LocalServer(str(tmp_path))
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "127.0.0.1")  # Any port: only the port changes.
+    secure, other = LocalServer(str(tmp_path)), LocalServer(str(tmp_path))
     base = enable_tls(secure, *certificate)
+    other_base = enable_tls(other, *certificate)
     secure.start()
+    other.start()
     query = "?tf-hub-format=uncompressed"
     try:
-        with serve_folder(str(tmp_path)) as plain:
-            secure.state.behaviours += [
-                redirect_to("/old/m/1", f"/new/m/1{query}"),  # Same host and port: kept.
-                redirect_to("/new/m/1", plain.url(f"m/1{query}")),  # To plain http: dropped.
-            ]
-            plain.state.behaviours += [
-                redirect_to("/m/1", f"/m/2{query}"),  # Dropped, it stays dropped.
-                see_other("/m/2", "gs://bucket/m"),
-            ]
-            assert hub.resolve(base + "old/m/1") == "gs://bucket/m"
-            secure_sent = [
-                headers.get("Authorization") for _, _, headers in archive_gets(secure, "/1")
-            ]
-            plain_sent = [headers.get("Authorization") for _, _, headers in plain.state.requests]
+        secure.state.behaviours += [
+            redirect_to("/old/m/1", f"/new/m/1{query}"),  # Same host and port: kept.
+            redirect_to("/new/m/1", f"{other_base}m/1{query}"),  # To another port: dropped.
+        ]
+        other.state.behaviours += [
+            redirect_to("/m/1", f"/m/2{query}"),  # Dropped, it stays dropped.
+            see_other("/m/2", "gs://bucket/m"),
+        ]
+        assert hub.resolve(base + "old/m/1") == "gs://bucket/m"
+        secure_sent = [headers.get("Authorization") for _, _, headers in archive_gets(secure, "/1")]
+        other_sent = [headers.get("Authorization") for _, _, headers in other.state.requests]
     finally:
         secure.stop()
+        other.stop()
     assert secure_sent == [f"Bearer {TOKEN}"] * 2
-    assert plain_sent == [None, None]
+    assert other_sent == [None, None]

@@ -140,6 +140,7 @@ def get(
         tfhub.errors.HTTPStatusError: for 4xx, and for 5xx after the retries.
         tfhub.errors.DownloadError: for connection errors and timeouts after the retries,
             redirect loops, and redirects to URLs that cannot be fetched.
+        tfhub.errors.InsecureRedirectError: for a redirect from https to plain http.
         tfhub.errors.InvalidHandleError: for a URL that cannot be fetched at all.
     """
     session = _session()
@@ -147,7 +148,7 @@ def get(
     if not with_token:
         options["auth"] = None
     capper = _body_capper(max_body) if max_body is not None else _deadline.redirect_body_capper
-    options["hooks"] = {"response": capper}
+    options["hooks"] = {"response": [_deadline.downgrade_refuser(handle), capper]}
     retries = constants.http_retries()
     record = RetryRecord(wait_cap=RETRY_AFTER_MAX_SEC)
     for attempt in range(retries + 1):

@@ -5,7 +5,9 @@ time (each byte within the timeout) holds a request for hours, and requests read
 of every redirect into memory (a 302 with an endless body fills the RAM). `mount(session)`
 installs an adapter whose connections give up on headers that take longer than
 `HEADERS_DEADLINE_FACTOR` x TFHUB_HTTP_TIMEOUT (one timer per response, no per-chunk work), and
-`redirect_body_capper` reads at most `MAX_REDIRECT_BODY` bytes of a redirect's body.
+`redirect_body_capper` reads at most `MAX_REDIRECT_BODY` bytes of a redirect's body, and
+`downgrade_refuser` stops a redirect from https to plain http (whose answer anyone on the way
+could replace).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 import functools
 import socket
 import threading
+import urllib.parse
 from typing import Any
 
-from . import constants
+from . import constants, errors
+from .utils.redact import redact
 
 HEADERS_DEADLINE_FACTOR = 2.0  # A silent wait up to the timeout, then the headers in one go.
 MAX_REDIRECT_BODY = 64 * 1024
@@ -132,6 +136,44 @@ def redirect_body_capper(response: Any, *args: Any, **kwargs: Any) -> Any:
         response._content_consumed = True
         response.raw.close()
     return response
+
+
+def downgrade_refuser(handle: str) -> Any:
+    """Returns a requests response hook that refuses a redirect from https to plain http."""
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
+        if response.is_redirect:
+            target = urllib.parse.urljoin(response.url, response.headers.get("Location", ""))
+            try:
+                check_redirect(response.url, target, handle=handle)
+            except errors.InsecureRedirectError:
+                response.close()
+                raise
+        return response
+
+    return hook
+
+
+def check_redirect(source: str, target: str, *, handle: str) -> None:
+    """Raises InsecureRedirectError if `source` is https and `target` plain http.
+
+    Args:
+        source: the URL that answered with a redirect.
+        target: the absolute URL it redirects to.
+        handle: the handle being resolved, named in the error.
+    """
+    if urllib.parse.urlsplit(source).scheme.lower() != "https":
+        return
+    if urllib.parse.urlsplit(target).scheme.lower() != "http":
+        return
+    raise errors.InsecureRedirectError(
+        f"Cannot download {handle!r}: {source} redirected to {target[:300]}, a plain http "
+        "address: refused, since anyone on the network path could replace the model there. "
+        "Ask the server's owner to redirect to https; if you trust that network, use the "
+        "http:// address as the handle.",
+        url=redact(source),
+        target=redact(target),
+    )
 
 
 def shutdown_socket(response: Any) -> None:

@@ -269,6 +269,20 @@ class NotAnArchiveError(DownloadError):
     """The server sent something that is not a model archive (e.g. an HTML page)."""
 
 
+class InsecureRedirectError(DownloadError):
+    """An https URL redirected to a plain http one (a downgrade), which tfhub does not follow.
+
+    Attributes:
+        url: the https URL that redirected, credentials redacted.
+        target: the http URL it redirected to, credentials redacted.
+    """
+
+    def __init__(self, message: str, *, url: str, target: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.target = target
+
+
 class ArchiveError(TFHubError, OSError):
     """A truncated or corrupt archive."""
 

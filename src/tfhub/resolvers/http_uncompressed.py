@@ -14,6 +14,7 @@ import urllib.parse
 from typing import Any
 
 from .. import constants, errors, handles
+from .._http_deadline import check_redirect
 from ..utils.redact import redact
 from .base import Resolver
 from .path import PathResolver
@@ -104,12 +105,14 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
 
     Raises:
         tfhub.errors.DownloadError: a redirect to an address that is not http(s).
+        tfhub.errors.InsecureRedirectError: a redirect from https to plain http.
     """
     location = response.headers.get("Location")
     if response.status_code not in _PLAIN_REDIRECTS or not location:
         return None
     response.close()
     target = urllib.parse.urljoin(url, location)
+    check_redirect(url, target, handle=handle)  # Never from https to plain http.
     if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
         raise errors.DownloadError(
             f"Cannot resolve {handle!r}: {redact(url)} redirected to {redact(target)[:200]}, "
