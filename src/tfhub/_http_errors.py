@@ -198,15 +198,44 @@ def is_connection_error(err: BaseException) -> bool:
     )
 
 
+# OpenSSL's words for a peer that answered the TLS handshake with something that is not TLS
+# (most often plain HTTP): not a certificate problem.
+_NOT_TLS = ("wrong_version_number", "wrong version number", "record_layer_failure", "http_request")
+
+
 def _raise_if_ssl_error(err: BaseException, *, handle: str, url: str) -> None:
+    """Turns a TLS error into a DownloadError saying what to do: a certificate that cannot be
+    verified (set the CA bundle), or a server that does not speak TLS on that port."""
     import requests
 
-    if isinstance(err, requests.exceptions.SSLError):
-        raise errors.DownloadError(
-            f"Cannot download {handle!r} from {url}: TLS certificate verification failed ({err}). "
+    if not isinstance(err, requests.exceptions.SSLError):
+        return
+    lowered = str(err).lower()
+    host = _token.host_entry(url)
+    if "hostname mismatch" in lowered:
+        what = f"the server's TLS certificate is not valid for {host}"
+        remedy = (
+            "Use the host name the certificate names in the handle, or ask the server's owner "
+            "for a certificate for this name; for a trusted server only, set "
+            "TFHUB_DISABLE_CERT_VALIDATION=true."
+        )
+    elif "certificate_verify_failed" in lowered or "certificate verify failed" in lowered:
+        what = "TLS certificate verification failed"
+        remedy = (
             "Point REQUESTS_CA_BUNDLE (or SSL_CERT_FILE) at your CA bundle, or, for a trusted "
             "server only, set TFHUB_DISABLE_CERT_VALIDATION=true."
-        ) from chained(err, url)
+        )
+    elif any(marker in lowered for marker in _NOT_TLS):
+        what = f"the server at {host} does not speak TLS (https) there"
+        proxy = proxy_for(url)
+        via = f" (or the proxy {proxy} in HTTPS_PROXY is not an http proxy)" if proxy else ""
+        remedy = f"Check the port{via}; if the server serves plain http there, use http://."
+    else:
+        what = "the TLS handshake failed"
+        remedy = "Try again; if it keeps failing, tell the server's owner (or your network admin)."
+    raise errors.DownloadError(
+        f"Cannot download {handle!r} from {url}: {what} ({err}). {remedy}"
+    ) from chained(err, url)
 
 
 def raise_for_request_error(
@@ -345,12 +374,42 @@ def cause_text(err: BaseException, *, url: str = "") -> str:
             f"timed out ({type(err).__name__}: no answer within timeout {timeout:g} s; "
             "TFHUB_HTTP_TIMEOUT sets it)"
         )
+    malformed = _malformed_answer(err)
+    if malformed is not None:
+        return (
+            f"the server's answer is not valid HTTP ({type(malformed).__name__}: "
+            f"{' '.join(str(malformed).split())[:120]!r}): tell the server's owner, or check "
+            "that the handle names an http(s) server (and the port is its http port)"
+        )
     failure = _refused_or_dns(err)
     if failure == "refused":
         return "the connection was refused (is the server running, and is the port right?)"
     if failure == "dns":
         return "the host name cannot be resolved (DNS): check the host, or your network"
     return brief(err)
+
+
+def _malformed_answer(err: BaseException) -> BaseException | None:
+    """The http.client error inside `err` for a status line or headers that are not HTTP (too
+    many or too long headers, a garbled status line), or None: requests nests it in the
+    arguments of its ConnectionError and urllib3's ProtocolError."""
+    import http.client
+
+    seen: list[BaseException] = []
+    todo: list[object] = [err]
+    while todo:
+        found = todo.pop()
+        if not isinstance(found, BaseException) or any(found is old for old in seen):
+            continue
+        seen.append(found)
+        if isinstance(found, http.client.RemoteDisconnected):  # A drop, not a bad answer.
+            continue
+        if isinstance(found, (http.client.BadStatusLine, http.client.LineTooLong)):
+            return found
+        if type(found) is http.client.HTTPException:  # "got more than 100 headers"
+            return found
+        todo += [*found.args, found.__cause__, found.__context__]
+    return None
 
 
 def _refused_or_dns(err: BaseException) -> str | None:
