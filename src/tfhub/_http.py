@@ -260,6 +260,15 @@ def _server_says(response: Any) -> str | None:
     return None
 
 
+def _range_answer(status: int, content_range: str) -> str:
+    """What a server answered to a Range request that tfhub cannot resume from, in words."""
+    if status == 206:
+        return f"sent another part, Content-Range: {content_range[:80] or '(none)'!r}"
+    if status == 416:
+        return "answered 416 Range Not Satisfiable: the file is shorter now"
+    return f"ignores Range requests: it answered {status}"
+
+
 class HttpBody(io.RawIOBase):
     """The body of a GET as a raw binary stream that resumes with Range after a drop.
 
@@ -360,7 +369,8 @@ class HttpBody(io.RawIOBase):
         if self._drops > retries:
             raise errors.DownloadError(
                 f"Cannot download {self.handle!r} from {self.url}: the connection broke "
-                f"{self._drops} times (last: at byte {self.position}, {cause_text(cause)}). "
+                f"{self._drops} times (last: at byte {self.position}"
+                f"{f' of {self.total}' if self.total is not None else ''}, {cause_text(cause)}). "
                 f"{_AGAIN_HINT}"
             ) from cause
         logger.info(  # INFO like the other retries: the CLI shows it with -v.
@@ -382,7 +392,7 @@ class HttpBody(io.RawIOBase):
             raise RestartDownload(
                 f"Cannot download {self.handle!r}: the download of {self.url} broke at byte "
                 f"{self.position} ({cause_text(cause)}) and the server cannot resume it (it "
-                f"ignores Range requests). {_AGAIN_HINT}"
+                f"{_range_answer(response.status_code, content_range)}). {_AGAIN_HINT}"
             ) from cause
         self._response = response
 
