@@ -155,3 +155,17 @@ def test_uncompressed_redirects_carry_the_token_as_requests_would(
         other.stop()
     assert secure_sent == [f"Bearer {TOKEN}"] * 2
     assert other_sent == [None, None]
+
+
+def test_a_401_for_a_url_with_a_password_blames_the_password(server, monkeypatch):
+    """The hint said "The server needs a token: set TFHUB_TOKEN", though the handle carried a
+    user name and password that the server had refused."""
+    from tests._helpers.http_server import answer_status
+
+    server.state.behaviours.append(answer_status("m.tar.gz", 401))
+    handle = server.url("m.tar.gz").replace("://", "://alice:wrong-password@")
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(handle)
+    message = str(info.value)
+    assert "refused the user name and password in the handle's URL" in message
+    assert "wrong-password" not in message

@@ -73,12 +73,24 @@ def auth_for(url: str) -> Any:
     return _Bearer()
 
 
+def _has_userinfo(url: str) -> bool:
+    """True if `url` carries a user name (and maybe a password) before its host."""
+    parsed = urllib.parse.urlsplit(url)
+    return bool(parsed.username or parsed.password)
+
+
 def status_hint(url: str, status: int) -> str:
     """What a 401 (or, with a token set, a 403) means for the token settings, else ""."""
     found = constants.hub_token()
     host = host_entry(url)
     if status not in (401, 403) or (found is None and status == 403):
         return ""
+    if found is None and _has_userinfo(url):
+        return (
+            " The server refused the user name and password in the handle's URL (sent as HTTP "
+            "Basic auth): check them; if the server expects a bearer token instead, set "
+            f"{constants.TFHUB_TOKEN} to it and {constants.TFHUB_TOKEN_HOST}={host}."
+        )
     if found is None:
         return (
             f" The server needs a token: set {constants.TFHUB_TOKEN} to your token and "
