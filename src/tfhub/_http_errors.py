@@ -8,6 +8,7 @@ does the same for error statuses, with hints about tfhub.dev's move to Kaggle.
 from __future__ import annotations
 
 import dataclasses
+import re
 import urllib.parse
 
 from . import _token, constants, errors, handles
@@ -250,6 +251,7 @@ def raise_for_request_error(
         tfhub.errors.InvalidHandleError: a URL that requests refuses to fetch.
     """
     _raise_if_ssl_error(err, handle=handle, url=url)
+    _raise_if_bad_proxy(err, handle=handle, url=url)
     _raise_if_bad_url(err, handle=handle, url=url)
     _raise_if_headers_too_slow(err, handle=handle, url=url)
     if not is_connection_error(err):
@@ -327,13 +329,42 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
 def proxy_for(url: str) -> str:
     """The proxy requests sends `url` through (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, less
     NO_PROXY; none for a loopback URL), credentials redacted; "" for none."""
+    return redact(_raw_proxy_for(url))
+
+
+def _raw_proxy_for(url: str) -> str:
+    """`proxy_for` with its credentials: only to compare with what requests says."""
     import requests
 
     if handles.is_loopback_url(url):
         return ""
+    return requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url)) or ""
 
-    proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
-    return redact(proxy) if proxy else ""
+
+def _raise_if_bad_proxy(err: BaseException, *, handle: str, url: str) -> None:
+    """A proxy setting requests cannot use (a SOCKS proxy without PySocks, a malformed URL) is
+    named as such, not blamed on the server."""
+    import requests
+
+    proxy = _raw_proxy_for(url)
+    exc = requests.exceptions
+    if not proxy or not isinstance(err, (exc.InvalidSchema, exc.InvalidURL)):
+        return
+    scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
+    where = f"the proxy {redact(proxy)} in {scheme}_PROXY (or ALL_PROXY)"
+    if "socks" in str(err).lower():
+        raise errors.MissingDependencyError(
+            f"Cannot download {handle!r}: {where} is a SOCKS proxy, which needs PySocks: "
+            "pip install 'requests[socks]'.",
+            module="socks",
+            command="pip install 'requests[socks]'",
+        ) from None
+    if proxy in str(err):
+        raise errors.DownloadError(
+            f"Cannot download {handle!r}: {where} is not a valid URL ({type(err).__name__}). "
+            "Fix it, e.g. http://proxy.example:3128 (with any credentials as USER:PASSWORD@ "
+            "before the host)."
+        ) from None
 
 
 def _proxy_cause(err: BaseException, url: str) -> str:
@@ -345,6 +376,13 @@ def _proxy_cause(err: BaseException, url: str) -> str:
         return (
             f"the proxy {proxy} asks for credentials (407): put them in its URL, as "
             f"USER:PASSWORD@ before the host, in {settings}"
+        )
+    tunnel = re.search(r"Tunnel connection failed: (\d{3}[^'\")]*)", str(err))
+    if tunnel:  # The proxy answered CONNECT with an error: it was reached, and said no.
+        host = _token.host_entry(url) or "the host"
+        return (
+            f"the proxy {proxy} refused to connect to {host} ({tunnel.group(1).strip()[:80]}): "
+            f"ask your network admin to allow it, or check {settings}"
         )
     failure = _refused_or_dns(err)
     if failure == "refused":

@@ -1,0 +1,95 @@
+"""Corporate proxies: a proxy that refuses the tunnel (CONNECT answered 403), a SOCKS proxy
+without PySocks, a malformed proxy URL; each error names the proxy (credentials redacted) and
+the variable, never the server. A raw proxy on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+import tfhub as hub
+from tfhub import errors
+
+PASSWORD = "pr0xy-SECRET"
+
+
+def _refusing_proxy(answer: bytes) -> tuple[socket.socket, list[str]]:
+    """A proxy on 127.0.0.1 that answers every request with `answer`; returns (listening
+    socket, request lines it received)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    seen: list[str] = []
+
+    def loop() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                seen.append(data.decode("latin-1").split("\r\n")[0])
+                connection.sendall(answer)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return listener, seen
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_settings(monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+
+
+def test_a_proxy_that_refuses_the_tunnel_says_so(monkeypatch):
+    """A CONNECT answered 403 (a blocked site) was reported as "the proxy ... cannot be
+    reached", quoting a truncated urllib3 message."""
+    listener, seen = _refusing_proxy(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    port = listener.getsockname()[1]
+    monkeypatch.setenv("HTTPS_PROXY", f"http://user:{PASSWORD}@127.0.0.1:{port}")
+    try:
+        with pytest.raises(errors.ConnectionFailedError) as info:
+            hub.resolve("https://models.example.invalid/m.tar.gz")
+    finally:
+        listener.close()
+    assert [line.split()[:2] for line in seen] == [["CONNECT", "models.example.invalid:443"]]
+    message = str(info.value)
+    assert f"the proxy http://***@127.0.0.1:{port} refused to connect to" in message
+    assert "(403 Forbidden)" in message and "HTTPS_PROXY" in message
+    assert "cannot be reached" not in message and PASSWORD not in message
+
+
+def test_a_socks_proxy_without_pysocks_names_the_package(monkeypatch):
+    """requests' "Missing dependencies for SOCKS support" was reported as a bad redirect."""
+    pytest.importorskip("requests")
+    try:
+        import socks  # noqa: F401
+
+        pytest.skip("PySocks is installed")
+    except ImportError:
+        pass
+    monkeypatch.setenv("HTTPS_PROXY", f"socks5://user:{PASSWORD}@127.0.0.1:1080")
+    with pytest.raises(errors.MissingDependencyError) as info:
+        hub.resolve("https://models.example.invalid/m.tar.gz")
+    message = str(info.value)
+    assert "SOCKS proxy" in message and "requests[socks]" in message
+    assert "redirected" not in message and PASSWORD not in message
+
+
+def test_a_malformed_proxy_url_is_named(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", f"http://user:{PASSWORD}@[::1:3128")
+    with pytest.raises(errors.DownloadError) as info:
+        hub.resolve("https://models.example.invalid/m.tar.gz")
+    message = str(info.value)
+    assert "in HTTPS_PROXY (or ALL_PROXY) is not a valid URL" in message
+    assert "redirected" not in message and PASSWORD not in message
