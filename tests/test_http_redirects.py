@@ -42,7 +42,8 @@ def test_an_https_download_is_not_redirected_to_plain_http(
         hub.resolve(base + "m.tar.gz")
     message = str(info.value)
     assert plain_server.url("m.tar.gz") in message and "use the http:// address" in message
-    assert info.value.target == plain_server.url("m.tar.gz")
+    assert info.value.url == plain_server.url("m.tar.gz")
+    assert info.value.source == base + "m.tar.gz?tf-hub-format=compressed"
     assert archive_gets(plain_server, "m.tar.gz") == []  # Never asked.
     assert [n for n in os.listdir(isolated_cache) if n != ".locks"] == []
 

@@ -171,8 +171,8 @@ def check_redirect(source: str, target: str, *, handle: str) -> None:
         "address: refused, since anyone on the network path could replace the model there. "
         "Ask the server's owner to redirect to https; if you trust that network, use the "
         "http:// address as the handle.",
-        url=redact(source),
-        target=redact(target),
+        url=redact(target),
+        source=redact(source),
     )
 
 

@@ -273,14 +273,14 @@ class InsecureRedirectError(DownloadError):
     """An https URL redirected to a plain http one (a downgrade), which tfhub does not follow.
 
     Attributes:
-        url: the https URL that redirected, credentials redacted.
-        target: the http URL it redirected to, credentials redacted.
+        url: the plain http URL that was refused, credentials redacted.
+        source: the https URL that redirected there, credentials redacted.
     """
 
-    def __init__(self, message: str, *, url: str, target: str) -> None:
+    def __init__(self, message: str, *, url: str, source: str) -> None:
         super().__init__(message)
         self.url = url
-        self.target = target
+        self.source = source
 
 
 class ArchiveError(TFHubError, OSError):
