@@ -14,7 +14,6 @@ import urllib.parse
 from typing import Any
 
 from .. import constants, errors, handles
-from .._http_deadline import check_redirect
 from ..utils.redact import redact
 from .base import Resolver
 from .path import PathResolver
@@ -112,6 +111,8 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
         return None
     response.close()
     target = urllib.parse.urljoin(url, location)
+    from .._http_deadline import check_redirect  # Not at import: a cached handle needs no HTTP.
+
     check_redirect(url, target, handle=handle)  # Never from https to plain http.
     if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
         raise errors.DownloadError(
