@@ -213,7 +213,9 @@ def _body_capper(max_body: int) -> Any:
     """
 
     def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
-        data = response.raw.read(max_body + 1, decode_content=True) or b""
+        data = _deadline.read_within(
+            response, max_body + 1, what=f"{response.status_code} answer's body"
+        )
         response._content = data  # requests' documented-by-use cache of the body.
         response._content_consumed = True
         response.raw.close()
@@ -250,8 +252,8 @@ def _server_says(response: Any) -> str | None:
         if getattr(response, "_content_consumed", False):  # Read by the body capper.
             data = (response.content or b"")[:_ERROR_BODY_LIMIT]
         else:
-            data = response.raw.read(_ERROR_BODY_LIMIT, decode_content=True) or b""
-    except Exception:  # A dropped connection: the status alone is the answer.
+            data = _deadline.read_within(response, _ERROR_BODY_LIMIT, what="error text")
+    except Exception:  # Dropped, or too slow (cut): the status alone is the answer.
         return None
     for line in data.decode("utf-8", "replace").splitlines():
         text = "".join(char for char in line if char.isprintable()).strip()

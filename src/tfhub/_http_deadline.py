@@ -5,7 +5,8 @@ time (each byte within the timeout) holds a request for hours, and requests read
 of every redirect into memory (a 302 with an endless body fills the RAM). `mount(session)`
 installs an adapter whose connections give up on headers that take longer than
 `HEADERS_DEADLINE_FACTOR` x TFHUB_HTTP_TIMEOUT (one timer per response, no per-chunk work), and
-`redirect_body_capper` reads at most `MAX_REDIRECT_BODY` bytes of a redirect's body, and
+`redirect_body_capper` reads none of a redirect's body, `read_within` reads a small body (a
+303's location, an error's text) within the same deadline as headers, and
 `downgrade_refuser` stops a redirect from https to plain http (whose answer anyone on the way
 could replace).
 """
@@ -22,7 +23,6 @@ from . import constants, errors
 from .utils.redact import redact
 
 HEADERS_DEADLINE_FACTOR = 2.0  # A silent wait up to the timeout, then the headers in one go.
-MAX_REDIRECT_BODY = 64 * 1024
 
 
 class HeadersTooSlow(Exception):
@@ -32,9 +32,10 @@ class HeadersTooSlow(Exception):
     mistaken for a connection error and retried.
     """
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"the response headers took more than {seconds:g} s")
+    def __init__(self, seconds: float, *, what: str = "response headers") -> None:
+        super().__init__(f"the {what} took more than {seconds:g} s")
         self.seconds = seconds
+        self.what = what
 
 
 def headers_deadline() -> float:
@@ -126,16 +127,53 @@ class _Watch:
 
 
 def redirect_body_capper(response: Any, *args: Any, **kwargs: Any) -> Any:
-    """A requests response hook: reads at most MAX_REDIRECT_BODY bytes of a redirect's body.
+    """A requests response hook: a redirect's body is not read at all (its connection is closed).
 
-    Hooks run before requests follows a redirect, which would otherwise read the whole body.
+    Hooks run before requests follows a redirect, which would otherwise read the whole body (a
+    302 streaming without end filled the RAM), and any read of it could be dripped a byte per
+    TFHUB_HTTP_TIMEOUT for hours. The body of a redirect is never used.
     """
     if response.is_redirect:
-        data = response.raw.read(MAX_REDIRECT_BODY, decode_content=False) or b""
-        response._content = data  # requests' documented-by-use cache of the body.
+        response._content = b""  # requests' documented-by-use cache of the body.
         response._content_consumed = True
         response.raw.close()
     return response
+
+
+def read_within(response: Any, limit: int, *, what: str) -> bytes:
+    """Reads at most `limit` bytes of a small body (a 303's location, an error's text) within
+    the headers' deadline: each read's timeout alone lets a server drip a 4 KB body a byte per
+    TFHUB_HTTP_TIMEOUT, for days.
+
+    Args:
+        response: a streamed requests response.
+        limit: the most bytes to read.
+        what: what the body is, for the error ("303 answer's body").
+
+    Raises:
+        HeadersTooSlow: the body took longer (the connection was cut).
+    """
+    deadline = headers_deadline()
+    fired = threading.Event()
+
+    def cut() -> None:
+        fired.set()
+        shutdown_socket(response)
+
+    timer = threading.Timer(deadline, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        data = response.raw.read(limit, decode_content=True) or b""
+    except Exception as err:
+        if fired.is_set():
+            raise HeadersTooSlow(deadline, what=what) from err
+        raise
+    finally:
+        timer.cancel()
+    if fired.is_set():
+        raise HeadersTooSlow(deadline, what=what)
+    return bytes(data)
 
 
 def downgrade_refuser(handle: str) -> Any:

@@ -274,7 +274,7 @@ def _raise_if_headers_too_slow(err: BaseException, *, handle: str, url: str) -> 
     if isinstance(err, HeadersTooSlow):
         raise errors.DownloadTooSlowError(
             f"Cannot download {handle!r} from {url}: the server took more than {err.seconds:g} s "
-            f"to send its response headers ({HEADERS_DEADLINE_FACTOR:g} x "
+            f"to send its {err.what} ({HEADERS_DEADLINE_FACTOR:g} x "
             f"{constants.TFHUB_HTTP_TIMEOUT}), so the "
             "connection was cut. Try again later, or tell the server's owner; on a very slow "
             f"network set {constants.TFHUB_HTTP_TIMEOUT} higher.",
