@@ -90,3 +90,16 @@ def test_userinfo_goes_to_its_host_only_and_is_never_shown_or_written(
             with open(os.path.join(root, name), "rb") as written:
                 data = written.read()
             assert PASSWORD.encode() not in data and SECRET.encode() not in data, name
+
+
+def test_a_signed_url_a_redirect_led_to_stays_out_of_the_traceback(server, monkeypatch):
+    """A hub redirects to signed storage links: when the link could not be reached, requests'
+    error quoted its query, and it was chained into the traceback (the handle held no secret,
+    so the chain was kept)."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    signed = f"http://127.0.0.1:{_closed_port()}/blob?X-Amz-Signature={SECRET}"
+    server.state.behaviours.append(redirect_to("m.tar.gz", signed))
+    with pytest.raises(errors.ConnectionFailedError, match="refused") as info:
+        hub.resolve(server.url("m.tar.gz"))
+    shown = "".join(traceback.format_exception(info.value))
+    assert SECRET not in shown

@@ -169,14 +169,25 @@ def brief(err: BaseException) -> str:
 
 
 def chained(err: BaseException, url: str) -> BaseException | None:
-    """The cause to chain a tfhub error to: `err`, or None if `url` holds a secret.
+    """The cause to chain a tfhub error to: `err`, or None if `url` or an error of its chain
+    holds a secret.
 
     requests' and urllib3's messages quote the request's path and query as sent (`Max retries
-    exceeded with url: /m.tar.gz?X-Amz-Signature=...`), and a traceback prints every chained
-    error: for a URL with credentials the tfhub error (redacted, and naming the cause) stands
-    alone.
+    exceeded with url: /m.tar.gz?X-Amz-Signature=...`), also those of a signed URL a redirect
+    led to, and a traceback prints every chained error: then the tfhub error (redacted, and
+    naming the cause) stands alone.
     """
-    return err if redact(url) == url else None
+    if redact(url) != url:
+        return None
+    seen: BaseException | None = err
+    for _ in range(20):  # A chain, not a cycle.
+        if seen is None:
+            return err
+        text = str(seen)
+        if redact(text) != text:
+            return None
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def is_connection_error(err: BaseException) -> bool:
