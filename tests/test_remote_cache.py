@@ -103,11 +103,11 @@ def test_a_copy_interrupted_before_its_descriptor_is_downloaded_again(server, se
     assert gfile.exists(entry + ".manifest.json")
 
 
-def test_a_copy_over_an_entry_of_tensorflow_hub_interrupted_is_not_served(
+def test_a_copy_over_an_entry_of_tensorflow_hub_interrupted_leaves_that_entry(
     server, served_dir, gfile, monkeypatch
 ):
     """The copy that replaces a damaged entry of tensorflow_hub is stopped after its first
-    file: what is there then (that file beside the old ones) is not taken for that entry."""
+    file: that file is staged beside the entry, never mixed with tensorflow_hub's files."""
     make_tar_gz(served_dir / "m.tar.gz")
     url = server.url("m.tar.gz")
     entry = _write_upstream_entry(gfile, url, {"tfhub_module.pb": b"x"})
@@ -123,15 +123,20 @@ def test_a_copy_over_an_entry_of_tensorflow_hub_interrupted_is_not_served(
     with pytest.raises(errors.CacheError):
         hub.resolve(url)
     assert len(copies) == 1 and copies[0].endswith("/saved_model.pb")
-    assert gfile.exists(f"{entry}/saved_model.pb")  # In place, beside tensorflow_hub's files.
-    assert not [name for name in gfile.listdir(hub.constants.cache_dir()) if ".tmp" in name]
+    assert not gfile.exists(f"{entry}/saved_model.pb")  # Staged, never put beside the old files.
+    assert not _leftovers(gfile)
     monkeypatch.setattr(gfile, "copy", copy)
     monkeypatch.setenv("TFHUB_OFFLINE", "1")
-    with pytest.raises(errors.OfflineModeError, match="no valid manifest"):
+    with pytest.raises(errors.OfflineModeError, match="saved_model.pb is missing"):
         hub.resolve(url)
     monkeypatch.delenv("TFHUB_OFFLINE")
     assert hub.resolve(url) == entry and len(archive_gets(server, "m.tar.gz")) == 2
     assert _read(gfile, f"{entry}/variables/variables.index") == b"index-bytes"
+
+
+def _leftovers(gfile: object) -> list[str]:
+    root = hub.constants.cache_dir()
+    return [name for name in gfile.listdir(root) if ".tmp" in name or ".owner" in name]
 
 
 def test_a_copy_interrupted_after_its_files_is_downloaded_again_once(server, served_dir, gfile):
@@ -171,3 +176,92 @@ def test_concurrent_resolves_all_return_the_complete_entry(server, served_dir, g
     assert hub.resolve(url) == _entry(url)  # Complete: no download more.
     gets = len(archive_gets(server, "m.tar.gz"))
     assert hub.resolve(url) == _entry(url) and len(archive_gets(server, "m.tar.gz")) == gets
+
+
+_NEW_FILES = {"saved_model.pb": b"\x08\x02" * 32, "assets/vocab.txt": b"a\nb\n"}
+
+
+def _import(archive: str, handle: str, *, force: bool) -> str:
+    from tfhub.cache.importing import import_archive
+
+    return import_archive(archive, handle, force=force)
+
+
+def _files(gfile: object, entry: str) -> dict[str, bytes]:
+    found = {}
+    for top, _, names in gfile.walk(entry):
+        for name in names:
+            path = f"{top.rstrip('/')}/{name}"
+            if top.rstrip("/") != entry or not name.startswith("."):  # ram:// shows siblings.
+                found[path[len(entry) + 1 :]] = _read(gfile, path)
+    return found
+
+
+def test_import_force_replaces_an_entry_of_a_remote_cache(
+    server, served_dir, gfile, tmp_path, caplog
+):
+    """`tfhub import --force` kept the old entry of a gs:// cache without a word: the new
+    archive's files must replace the old ones, none of which stays (and the import warned
+    that the entry held no saved_model.pb: it looked in a local folder of that name)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = hub.resolve(url)
+    new = make_tar_gz(tmp_path / "new.tar.gz", _NEW_FILES)
+    assert _import(new, url, force=True) == entry
+    assert _files(gfile, entry) == _NEW_FILES  # The old variables/ are gone.
+    assert hub.cache.is_complete(entry) and not _leftovers(gfile)
+    manifest = _read(gfile, entry + ".manifest.json").decode()
+    assert "assets/vocab.txt" in manifest and "variables" not in manifest
+    assert hub.resolve(url) == entry and len(archive_gets(server, "m.tar.gz")) == 1
+    assert "cannot load" not in caplog.text
+
+
+def test_import_without_force_keeps_an_entry_of_a_remote_cache(server, served_dir, gfile, tmp_path):
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = hub.resolve(url)
+    assert _import(make_tar_gz(tmp_path / "new.tar.gz", _NEW_FILES), url, force=False) == entry
+    assert _files(gfile, entry) == MODEL_FILES
+
+
+def test_a_replace_failing_while_staging_keeps_the_old_entry(
+    server, served_dir, gfile, tmp_path, monkeypatch
+):
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = hub.resolve(url)
+    copy = gfile.copy
+
+    def refuse_the_second_file(source: str, target: str, overwrite: bool = False) -> None:
+        if target.endswith("vocab.txt"):
+            raise OSError("quota exceeded")
+        copy(source, target, overwrite=overwrite)
+
+    monkeypatch.setattr(gfile, "copy", refuse_the_second_file)
+    with pytest.raises(errors.CacheError, match="quota exceeded"):
+        _import(make_tar_gz(tmp_path / "new.tar.gz", _NEW_FILES), url, force=True)
+    assert _files(gfile, entry) == MODEL_FILES and hub.cache.is_complete(entry)
+    assert not _leftovers(gfile)
+
+
+def test_a_replace_failing_while_moving_into_place_leaves_no_entry(
+    server, served_dir, gfile, tmp_path, monkeypatch
+):
+    """Once the old files are going, a failure leaves no complete entry: never a mix."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = hub.resolve(url)
+    rename = gfile.rename
+
+    def refuse_the_second_file(source: str, target: str, overwrite: bool = False) -> None:
+        if target.endswith("saved_model.pb"):
+            raise OSError("the service is unavailable")
+        rename(source, target, overwrite=overwrite)
+
+    monkeypatch.setattr(gfile, "rename", refuse_the_second_file)
+    with pytest.raises(errors.CacheError, match="unavailable"):
+        _import(make_tar_gz(tmp_path / "new.tar.gz", _NEW_FILES), url, force=True)
+    monkeypatch.setattr(gfile, "rename", rename)
+    assert not hub.cache.is_complete(entry) and _files(gfile, entry) == {}
+    assert not gfile.exists(entry + ".manifest.json") and not _leftovers(gfile)
+    assert hub.resolve(url) == entry and _files(gfile, entry) == MODEL_FILES

@@ -10,7 +10,8 @@ Layout (shared with tensorflow_hub, which reads and writes the same names): see
 - `store`: create the folder, list entries, remove entries under their lock;
 - `prune`: what `tfhub cache prune` removes;
 - `importing`: `tfhub import` (put a local archive into the cache);
-- `remote`: caches on tf.io.gfile filesystems (`gs://`, `ram://`).
+- `remote`: caches on tf.io.gfile filesystems (`gs://`, `ram://`);
+- `remote_staging`: who writes a staging folder there, removing those a killed copy left.
 """
 
 from __future__ import annotations
@@ -54,7 +55,17 @@ _EXPORTS = {
     "scan": "store",
 }
 _SUBMODULES = frozenset(
-    {"bookkeeping", "health", "importing", "layout", "locks", "prune", "remote", "store"}
+    {
+        "bookkeeping",
+        "health",
+        "importing",
+        "layout",
+        "locks",
+        "prune",
+        "remote",
+        "remote_staging",
+        "store",
+    }
 )
 
 if TYPE_CHECKING:

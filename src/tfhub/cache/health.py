@@ -25,11 +25,16 @@ def damage(module_path: str) -> str | None:
     """Says what is wrong with an entry, checking a bounded sample; None if it looks complete.
 
     Args:
-        module_path: the entry's folder.
+        module_path: the entry's folder, local or on a tf.io.gfile filesystem (`gs://`, whose
+            check `tfhub.cache.remote.damage` imports TensorFlow).
 
     Returns:
         A short description of the damage, or None.
     """
+    if layout.is_remote(module_path):
+        from . import remote  # Imports TensorFlow: only for a cache on such a filesystem.
+
+        return remote.damage(module_path)
     if not os.path.isdir(module_path):
         return MISSING_FOLDER
     return damage_with_header(module_path, bookkeeping.read_header(module_path))
@@ -94,7 +99,8 @@ def deep_damage(module_path: str) -> tuple[str | None, bool]:
 
 
 def is_complete(module_path: str) -> bool:
-    """Returns True if the entry exists and its bounded check finds no damage."""
+    """Returns True if the entry exists and its bounded check finds no damage (`damage`: for a
+    local entry or one on a tf.io.gfile filesystem)."""
     return damage(module_path) is None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
 from .. import _archive, errors, handles
 from ..download import atomic_download, with_archive_hint
@@ -87,16 +88,32 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
 
     # With --force the old entry is replaced only once the new one is complete: a bad archive
     # must not cost a working entry (in an air-gapped setup, maybe the only copy).
-    path = atomic_download(key, fetch, module_path=module_path, local=True, replace=force)
+    path = _install(key, fetch, module_path, replace=force)
     _warn_if_not_loadable(path, archive, handle)
     return path
+
+
+def _install(key: str, fetch: Callable[[str], object], module_path: str, *, replace: bool) -> str:
+    """Installs the extracted archive as `module_path`, replacing the entry there if `replace`."""
+    if layout.is_remote(module_path):  # `download.atomic_download` drops `replace` for these.
+        from . import remote
+
+        return remote.atomic_download(
+            key, fetch, module_path=module_path, local=True, replace=replace
+        )
+    return atomic_download(key, fetch, module_path=module_path, local=True, replace=replace)
 
 
 def _warn_if_not_loadable(module_path: str, archive: str, handle: str) -> None:
     """Warns if the imported entry holds no saved_model.pb at its top, so `tfhub.load` of the
     handle would fail (`tar czf A my_model/` packs the folder, not its contents). It is kept,
     as a download of the archive would be: `hub.resolve` gives it (a TF.js model, say)."""
-    if model_files_in(module_path):
+    if layout.is_remote(module_path):
+        from . import remote
+
+        if remote.model_files_in(module_path):
+            return
+    elif model_files_in(module_path):
         return
     problem, todo = no_pb_problem(module_path)
     logger.warning(

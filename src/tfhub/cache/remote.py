@@ -5,14 +5,16 @@ GCS renames object by object), so tfhub keeps what it can:
 
 - a download goes into a LOCAL temporary folder first: a failed or refused download writes
   nothing to the remote cache;
-- the descriptor (marked as tfhub's) is written first, then the files are copied into the entry
-  folder, and the manifest LAST: the manifest is the commit mark, so an entry whose copy was
-  interrupted has tfhub's descriptor but no manifest and is downloaded again (over the partial
-  copy) instead of being served;
-- each file is copied to `<entry>.<uuid>.tmp/` beside the entry and renamed into place: it
-  appears whole and replaces what is there (TensorFlow's ram:// appends to a file written
-  over, and two writers of one file mix their bytes); a killed copy leaves that folder behind,
-  outside the model's folder;
+- the files are copied whole into `<entry>.<uuid>.tmp/` beside the entry (the entry there, if
+  any, is still served, and kept if the copy fails); then the old manifest is removed (the
+  entry is incomplete from here: not served, downloaded again), tfhub's descriptor is written,
+  the old files are removed, the new ones renamed into place one by one (a file appears whole:
+  TensorFlow's ram:// appends to a file written over, and two writers of one file mix their
+  bytes), and the manifest LAST: it is the commit mark. A reader never finds a mix of old and
+  new files that looks complete; a failure leaves the old entry or no complete one;
+- a staging folder names its owner in `<entry>.<uuid>.owner`: one a killed copy left is
+  removed by the next copy of the entry once its owner is known to be gone (see
+  `tfhub.cache.remote_staging`);
 - an entry tensorflow_hub wrote (its descriptor, not marked as tfhub's, and no manifest) is
   served if its folder is not empty, as tensorflow_hub itself decides (and, if it is a
   SavedModel, `saved_model.pb`); an entry with neither descriptor nor manifest is an
@@ -30,14 +32,13 @@ import logging
 import re
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from .. import constants, errors
 from ..utils.lazy import import_tensorflow
 from ..utils.redact import redact
-from . import bookkeeping, layout
+from . import bookkeeping, layout, remote_staging
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +49,33 @@ def _gfile() -> Any:
     return import_tensorflow("A cache on a tf.io.gfile filesystem (TFHUB_CACHE_DIR)").io.gfile
 
 
-def atomic_download(handle: str, fetch: Fetch, *, module_path: str, local: bool = False) -> str:
+def atomic_download(
+    handle: str,
+    fetch: Fetch,
+    *,
+    module_path: str,
+    local: bool = False,
+    replace: bool = False,
+) -> str:
     """Returns the entry of `handle` in a gfile cache, fetching and copying it there if needed.
+
+    Args:
+        handle: the handle (written in the descriptor).
+        fetch: fills an empty local folder with the module's files.
+        module_path: the entry's folder in the gfile cache.
+        local: `fetch` reads local files only, so TFHUB_OFFLINE does not forbid it.
+        replace: fetch even if the entry is complete, and replace it (kept if the fetch or the
+            copy fails; see `install`).
+
+    Returns:
+        `module_path`.
 
     Raises:
         tfhub.errors.OfflineModeError: if TFHUB_OFFLINE is set and the entry is missing.
         tfhub.errors.CacheError: if the cache cannot be written.
         Whatever `fetch` raises; nothing is then written to the cache.
     """
-    problem = damage(module_path)
+    problem = "it is to be replaced" if replace else damage(module_path)
     if problem is None:
         return module_path
     root = module_path.rsplit("/", 1)[0]
@@ -85,7 +104,17 @@ def install(
     *,
     fetched: bookkeeping.FetchResult | None = None,
 ) -> None:
-    """Copies a complete local folder into the gfile cache; the manifest is written last.
+    """Copies a complete local folder into the gfile cache, in place of any entry there.
+
+    The files are first copied whole into `<entry>.<uuid>.tmp/` (the entry there, if any, is
+    still served meanwhile and kept if this fails), then moved into the entry's folder after its
+    old files are removed; the manifest, written last, makes it complete (see `_commit`).
+
+    Args:
+        handle: the handle (written in the descriptor).
+        local_dir: the complete local folder.
+        module_path: the entry's folder in the gfile cache.
+        fetched: the hashes `fetch` computed while writing, if any.
 
     Raises:
         tfhub.errors.CacheError: naming the path, if the filesystem refuses a write.
@@ -97,22 +126,17 @@ def install(
     for rel in files:
         if rel not in digests:
             digests[rel] = bookkeeping.file_digest(f"{local_dir}/{rel}", algorithm)
-    manifest = layout.manifest_path(module_path)
-    staging = layout.new_tmp_dir(module_path)  # `<entry>.<uuid>.tmp`, beside the entry.
-    staged = False
+    manifest = bookkeeping.manifest_text(files, digests, algorithm=algorithm)
+    staging_dir = layout.new_tmp_dir(module_path)  # `<entry>.<uuid>.tmp`, beside the entry.
+    claimed = False
     try:
-        if gfile.exists(manifest):
-            gfile.remove(manifest)  # Incomplete from here until the new manifest is written.
-        # tfhub's descriptor before any file: a copy interrupted from here on is not taken for
-        # an entry of tensorflow_hub (whose descriptor it would otherwise keep).
-        _write(gfile, layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle))
-        staged = True
+        remote_staging.remove_abandoned(gfile, module_path)
+        heartbeat = remote_staging.claim(gfile, staging_dir)
+        claimed = True
         for rel in sorted(files):
-            _copy_into_place(
-                gfile, f"{local_dir}/{rel}", f"{staging}/{rel}", f"{module_path}/{rel}"
-            )
-        text = bookkeeping.manifest_text(files, digests, algorithm=algorithm)
-        _write(gfile, manifest, text)
+            _copy(gfile, f"{local_dir}/{rel}", f"{staging_dir}/{rel}")
+            heartbeat.beat()
+        _commit(gfile, handle, staging_dir, module_path, sorted(files), manifest)
     except errors.CacheError:
         raise
     except Exception as err:  # tf.errors.OpError and OSError: the filesystem refused.
@@ -122,35 +146,78 @@ def install(
             path=module_path,
         ) from err
     finally:
-        if staged:  # Else not made: a filesystem that refused a write is not asked again.
-            _remove_quietly(gfile, staging)
+        if claimed:  # Else not made: a filesystem that refused a write is not asked again.
+            remote_staging.release(gfile, staging_dir)
 
 
-def _copy_into_place(gfile: Any, source: str, staged: str, target: str) -> None:
-    """Copies a local file to `target` through `staged` and a rename: the file appears whole,
-    and replaces what is there (a file written over is appended to on some filesystems, as
-    TensorFlow's ram://; two processes writing one file mix their bytes)."""
-    gfile.makedirs(staged.rsplit("/", 1)[0])
-    gfile.copy(source, staged, overwrite=True)
+def _copy(gfile: Any, source: str, target: str) -> None:
+    """Copies a local file to a new name (written over, a file is appended to on some
+    filesystems, as TensorFlow's ram://)."""
     gfile.makedirs(target.rsplit("/", 1)[0])
-    gfile.rename(staged, target, overwrite=True)
+    gfile.copy(source, target, overwrite=True)
 
 
-def _remove_quietly(gfile: Any, folder: str) -> None:
-    """Removes this process's staging folder, if there is one (a failure is only logged)."""
+def _commit(
+    gfile: Any, handle: str, staging_dir: str, module_path: str, files: list[str], manifest: str
+) -> None:
+    """Puts the staged files in place of the entry's, as atomically as the filesystem allows.
+
+    The old manifest goes first: from then on the entry is incomplete (not served; a resolve
+    downloads it again), never a mix of old and new files that looks complete. tfhub's
+    descriptor comes next (an entry of tensorflow_hub, which has no manifest, is then no
+    longer taken for complete), then the old files go, the new ones are renamed into place, and
+    the new manifest, written last, makes the entry complete. If a step fails, what was put in
+    place is removed (as far as the filesystem lets): no half entry stays.
+    """
+    manifest_path = layout.manifest_path(module_path)
+    if gfile.exists(manifest_path):
+        gfile.remove(manifest_path)
+    remote_staging.write_text(
+        gfile, layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle)
+    )
     try:
-        if gfile.exists(folder):
-            gfile.rmtree(folder)
+        _remove_entry_files(gfile, module_path)
+        for rel in files:
+            target = f"{module_path}/{rel}"
+            gfile.makedirs(target.rsplit("/", 1)[0])
+            gfile.rename(f"{staging_dir}/{rel}", target, overwrite=True)
+        remote_staging.write_text(gfile, manifest_path, manifest)
+    except BaseException:
+        _remove_half_entry(gfile, module_path)
+        raise
+
+
+def _remove_entry_files(gfile: Any, module_path: str) -> None:
+    """Removes every file of the entry's folder (not the files beside it: its descriptor,
+    manifest and staging folders, which ram:// lists inside it)."""
+    if not gfile.isdir(module_path):
+        return
+    for top, folders, names in gfile.walk(module_path):
+        at_top = top.rstrip("/") == module_path
+        if at_top:  # Walked in place: the siblings ram:// shows inside are not entered.
+            folders[:] = [name for name in folders if not _SIBLING.match(name.rstrip("/"))]
+        for name in names:
+            if not (at_top and _SIBLING.match(name)):
+                gfile.remove(f"{top.rstrip('/')}/{name}")
+
+
+def _remove_half_entry(gfile: Any, module_path: str) -> None:
+    """Removes what a failed `_commit` put in place, and the descriptor (a failure is logged:
+    without its manifest, what stays is not served anyway)."""
+    try:
+        _remove_entry_files(gfile, module_path)
+        if gfile.exists(module_path):
+            gfile.rmtree(module_path)
+        descriptor = layout.descriptor_path(module_path)
+        if gfile.exists(descriptor):
+            gfile.remove(descriptor)
     except Exception as err:  # tf.errors.OpError: the filesystem refused.
-        logger.warning("Could not remove the temporary folder %s: %s", folder, err)
-
-
-def _write(gfile: Any, path: str, text: str) -> None:
-    """Writes through a temporary name and a (file) rename, as atomic as the filesystem allows."""
-    tmp = f"{path}.{uuid.uuid4().hex}{layout.PART_SUFFIX}"
-    with gfile.GFile(tmp, "w") as out:
-        out.write(text)
-    gfile.rename(tmp, path, overwrite=True)
+        logger.warning(
+            "Could not remove the incomplete cache entry %s (it is not used; the next "
+            "download replaces it): %s",
+            module_path,
+            err,
+        )
 
 
 def damage(module_path: str) -> str | None:
@@ -197,9 +264,12 @@ def _unlisted_damage(gfile: Any, module_path: str) -> str | None:
 
 
 # The files beside an entry (`<entry>.descriptor.txt`, `.manifest.json`, tensorflow_hub's
-# `.lock`, a staging `<entry>.<uuid>.tmp`, a `.part` being written): ram:// lists by name prefix,
-# so they are "in" the entry's folder there, which then seems to exist when only they do.
-_SIBLING = re.compile(r"^\.(?:descriptor\.txt|manifest\.json|lock|[0-9a-f]{32}\.tmp)(?:\..*)?$")
+# `.lock`, a staging `<entry>.<uuid>.tmp` and its `.owner`, a `.part` being written): ram://
+# lists by name prefix, so they are "in" the entry's folder there, which then seems to exist
+# when only they do.
+_SIBLING = re.compile(
+    r"^\.(?:descriptor\.txt|manifest\.json|lock|[0-9a-f]{32}\.(?:tmp|owner))(?:\..*)?$"
+)
 
 
 def _upstream_damage(gfile: Any, module_path: str) -> str | None:
@@ -225,3 +295,15 @@ def _read_descriptor(gfile: Any, path: str) -> bookkeeping.Descriptor | None:
             return bookkeeping.parse_descriptor(text.read(64 * 1024).splitlines())
     except Exception:  # tf.errors.NotFoundError and friends.
         return None
+
+
+def model_files_in(module_path: str) -> list[str]:
+    """The names of the model files (`saved_model.pb`, ...) at the top of a gfile entry."""
+    from ..saved_model_proto import MODEL_FILE_NAMES
+
+    gfile = _gfile()
+    return [
+        name
+        for name in MODEL_FILE_NAMES
+        if not gfile.isdir(f"{module_path}/{name}") and gfile.exists(f"{module_path}/{name}")
+    ]

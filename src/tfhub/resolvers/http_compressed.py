@@ -29,7 +29,7 @@ class HttpCompressedResolver(Resolver):
         key = handles.cache_handle(handle, parsed)
         if key != handle:  # Kaggle's other form, a signed URL: tensorflow_hub hashed it as given.
             as_given = cache.module_dir(handle)
-            if _is_complete(as_given):
+            if cache.is_complete(as_given):
                 return as_given
         module_path = cache.module_dir(key)
         if cache.is_complete(module_path):
@@ -38,12 +38,3 @@ class HttpCompressedResolver(Resolver):
 
         fetch = fetch_http_archive(parsed.download_url(), handle=handle)  # Returns the hashes.
         return atomic_download(key, fetch, module_path=module_path)
-
-
-def _is_complete(module_path: str) -> bool:
-    """Whether an entry is complete, in a local cache or on a tf.io.gfile filesystem."""
-    if cache.is_remote(module_path):
-        from ..cache import remote  # Imports TensorFlow: only for such a cache.
-
-        return remote.damage(module_path) is None
-    return cache.is_complete(module_path)

@@ -1,0 +1,190 @@
+"""The staging folders of a cache on a tf.io.gfile filesystem: who writes them, and removing
+the ones a killed copy left.
+
+A copy into a gfile cache stages its files in `<entry>.<uuid>.tmp/` (see `tfhub.cache.remote`).
+Such a filesystem has no OS lock that dies with its holder, so each copy says who writes its
+folder in a file beside it, `<entry>.<uuid>.owner` (JSON: host, pid, when it started, and
+a heartbeat it renews at least every `HEARTBEAT_SEC` while it copies). A staging folder is
+abandoned, and removed by the next copy of the same entry, when:
+
+- its owner ran on this host and no process has its pid: known at once;
+- its heartbeat is older than `ABANDONED_AFTER_SEC` (24 hours): its owner ran on another host
+  (whose processes cannot be seen from here), or its pid was reused by another process;
+- it has no owner file (a copy by tfhub before 0.3) and its newest file is older than
+  `ABANDONED_AFTER_SEC` (on a filesystem that records no modification time, as ram://, it is
+  kept: its age cannot be told).
+
+A live copy is never removed: its process runs on this host, or its heartbeat is recent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import time
+import uuid
+from typing import Any
+
+from . import layout
+
+logger = logging.getLogger(__name__)
+
+OWNER_SUFFIX = ".owner"
+HEARTBEAT_SEC = 60.0
+ABANDONED_AFTER_SEC = 24 * 3600.0
+_STAGING = re.compile(r"\.[0-9a-f]{32}" + re.escape(layout.TMP_SUFFIX) + "$")
+
+
+class Heartbeat:
+    """Renews a staging folder's owner file while its copy runs (at most every HEARTBEAT_SEC)."""
+
+    def __init__(self, gfile: Any, staging_dir: str, started: float) -> None:
+        self._gfile = gfile
+        self._staging_dir = staging_dir
+        self._started = started
+        self._last = time.monotonic()
+
+    def beat(self) -> None:
+        """Writes a new heartbeat if the last one is HEARTBEAT_SEC old."""
+        if time.monotonic() - self._last < HEARTBEAT_SEC:
+            return
+        _write_owner(self._gfile, self._staging_dir, started=self._started)
+        self._last = time.monotonic()
+
+
+def claim(gfile: Any, staging_dir: str) -> Heartbeat:
+    """Writes the owner file of a new staging folder and creates the folder.
+
+    Returns:
+        The heartbeat to renew while copying into it.
+    """
+    started = time.time()
+    gfile.makedirs(staging_dir.rsplit("/", 1)[0])
+    _write_owner(gfile, staging_dir, started=started)  # First: a folder has an owner from birth.
+    gfile.makedirs(staging_dir)
+    return Heartbeat(gfile, staging_dir, started)
+
+
+def release(gfile: Any, staging_dir: str) -> None:
+    """Removes this process's staging folder, then its owner file (a failure is only logged:
+    the next copy of the entry removes them once this process is gone)."""
+    try:
+        if gfile.exists(staging_dir):
+            gfile.rmtree(staging_dir)
+        owner = owner_path(staging_dir)
+        if gfile.exists(owner):
+            gfile.remove(owner)
+    except Exception as err:  # tf.errors.OpError: the filesystem refused.
+        logger.warning("Could not remove the temporary folder %s: %s", staging_dir, err)
+
+
+def owner_path(staging_dir: str) -> str:
+    """Returns the owner file of a staging folder: `<entry>.<uuid>.owner` (not named after the
+    folder: ram:// would list it, by name prefix, inside the folder, which rmtree then fails)."""
+    return staging_dir[: -len(layout.TMP_SUFFIX)] + OWNER_SUFFIX
+
+
+def write_text(gfile: Any, path: str, text: str) -> None:
+    """Writes through a temporary name and a (file) rename, as atomic as the filesystem allows."""
+    tmp = f"{path}.{uuid.uuid4().hex}{layout.PART_SUFFIX}"
+    with gfile.GFile(tmp, "w") as out:
+        out.write(text)
+    gfile.rename(tmp, path, overwrite=True)
+
+
+def _write_owner(gfile: Any, staging_dir: str, *, started: float) -> None:
+    owner = {"host": socket.gethostname(), "pid": os.getpid(), "started": started}
+    owner["heartbeat"] = time.time()
+    write_text(gfile, owner_path(staging_dir), json.dumps(owner))
+
+
+def staging_dirs(gfile: Any, module_path: str) -> list[str]:
+    """Returns the staging folders of an entry (from their folders and their owner files:
+    ram:// does not list a folder that holds only folders), sorted."""
+    found = set()
+    for pattern in (module_path + ".*" + layout.TMP_SUFFIX, module_path + ".*" + OWNER_SUFFIX):
+        try:
+            matches = gfile.glob(pattern)
+        except Exception:  # tf.errors.NotFoundError: no cache folder yet.
+            continue
+        for path in matches:
+            path = path.rstrip("/")
+            if path.endswith(OWNER_SUFFIX):
+                path = path[: -len(OWNER_SUFFIX)] + layout.TMP_SUFFIX
+            if _STAGING.fullmatch(path[len(module_path) :]):
+                found.add(path)
+    return sorted(found)
+
+
+def abandoned(gfile: Any, staging_dir: str, *, now: float | None = None) -> str | None:
+    """Says why a staging folder is abandoned (see the module's docstring), or None if a live
+    copy may still write it."""
+    now = time.time() if now is None else now
+    owner = _read_owner(gfile, owner_path(staging_dir))
+    if owner is None:
+        newest = _newest_mtime(gfile, staging_dir)
+        if newest and now - newest > ABANDONED_AFTER_SEC:
+            return f"it has no owner and no file changed for {_hours(now - newest)}"
+        return None
+    host, pid, heartbeat = owner
+    if host == socket.gethostname() and not _process_alive(pid):
+        return f"its process {pid} on this host is gone"
+    if now - heartbeat > ABANDONED_AFTER_SEC:  # A live copy renews it every HEARTBEAT_SEC.
+        return f"its process {pid} on {host} gave no sign of life for {_hours(now - heartbeat)}"
+    return None
+
+
+def _process_alive(pid: int) -> bool:
+    """True if a process `pid` runs on this host (maybe another that reuses the pid: the
+    heartbeat's age then tells)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it runs, as another user.
+        return True
+    return True
+
+
+def remove_abandoned(gfile: Any, module_path: str) -> list[str]:
+    """Removes the abandoned staging folders of an entry (and their owner files).
+
+    Returns:
+        The folders removed.
+    """
+    removed = []
+    for staging_dir in staging_dirs(gfile, module_path):
+        why = abandoned(gfile, staging_dir)
+        if why is not None:
+            logger.info("Removing %s, left by an interrupted copy (%s).", staging_dir, why)
+            release(gfile, staging_dir)
+            removed.append(staging_dir)
+    return removed
+
+
+def _read_owner(gfile: Any, path: str) -> tuple[str, int, float] | None:
+    try:
+        with gfile.GFile(path, "r") as text:
+            owner = json.loads(text.read(4096))
+        return str(owner["host"]), int(owner["pid"]), float(owner["heartbeat"])
+    except Exception:  # tf.errors.NotFoundError, a torn or foreign file.
+        return None
+
+
+def _newest_mtime(gfile: Any, folder: str) -> float:
+    """The newest modification time of the folder's files (time.time() scale); 0 if unknown."""
+    newest = 0
+    try:
+        for top, _, names in gfile.walk(folder):
+            for name in names:
+                newest = max(newest, gfile.stat(f"{top.rstrip('/')}/{name}").mtime_nsec)
+    except Exception:  # tf.errors.NotFoundError: removed meanwhile.
+        return 0.0
+    return newest / 1e9
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} hours"
