@@ -10,7 +10,7 @@ abandoned, and removed by the next copy of the same entry, when:
 - its owner ran on this host and no process has its pid: known at once;
 - its heartbeat is older than `ABANDONED_AFTER_SEC` (24 hours): its owner ran on another host
   (whose processes cannot be seen from here), or its pid was reused by another process;
-- it has no owner file (a copy by tfhub before 0.3) and its newest file is older than
+- it has no owner file (a copy by an earlier tfhub) and its newest file is older than
   `ABANDONED_AFTER_SEC` (on a filesystem that records no modification time, as ram://, it is
   kept: its age cannot be told).
 
