@@ -11,7 +11,8 @@ Layout (shared with tensorflow_hub, which reads and writes the same names): see
 - `prune`: what `tfhub cache prune` removes;
 - `importing`: `tfhub import` (put a local archive into the cache);
 - `remote`: caches on tf.io.gfile filesystems (`gs://`, `ram://`);
-- `remote_staging`: who writes a staging folder there, removing those a killed copy left.
+- `remote_staging`: who writes a staging folder there, removing those a killed copy left;
+- `verify`: what `tfhub cache verify` and `list` say while other processes work on the cache.
 """
 
 from __future__ import annotations

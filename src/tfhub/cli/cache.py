@@ -122,7 +122,7 @@ def human_size(size: int) -> str:
 def run_list(args: argparse.Namespace) -> int:
     """Prints `FOLDER  SIZE  DOWNLOAD_TIME  HANDLE` per entry (tab-separated), or JSON."""
     root = _local_root()
-    entries = cache.scan(root)
+    entries = _settled_scan(root)
     if args.json:
         print(json.dumps([item._asdict() for item in entries], indent=1))
         return 0
@@ -137,10 +137,25 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settled_scan(root: str) -> list[Any]:
+    """`cache.scan`, without the entries removed meanwhile, and with no damage for an entry
+    another process is installing or removing (see `tfhub.cache.verify`)."""
+    from ..cache import verify
+
+    entries = []
+    for item in cache.scan(root):
+        verdict = verify.entry_damage(item)
+        if verdict.state != "gone":
+            entries.append(
+                item._replace(damage=verdict.damage if verdict.state == "damaged" else None)
+            )
+    return entries
+
+
 def run_info(args: argparse.Namespace) -> int:
     """Prints the cache folder, its entry count, total size and leftovers."""
     root = _local_root()
-    entries = cache.scan(root)
+    entries = _settled_scan(root)
     writable = os.access(root, os.W_OK) if os.path.isdir(root) else "not created yet"
     print(f"cache folder: {root}")
     print(f"writable: {writable}")
@@ -152,21 +167,25 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Prints OK or the damage of each entry; returns 1 if any entry is damaged."""
+    """Prints OK or the damage of each entry; returns 1 if any entry is damaged.
+
+    An entry another process is installing or removing is BUSY (not damage), one removed
+    meanwhile is GONE (see `tfhub.cache.verify`).
+    """
+    from ..cache import verify
+
     root = _local_root()
     paths = cache.store.entry_paths(root)
     if not paths:
         print(f"The cache {root} is empty: nothing to verify.")
     damaged = 0
     for path in paths:
-        if args.deep:
-            problem, hashed = cache.deep_damage(path)
-            how = " (content hashes checked)" if hashed else " (sizes only: no hashes recorded)"
-        else:
-            problem, how = cache.full_damage(path), ""
-        state = f"OK{how}" if problem is None else f"DAMAGED: {problem}"
-        print(f"{os.path.basename(path)}\t{state}\t{cache.read_descriptor_handle(path) or '-'}")
-        damaged += problem is not None
+        verdict = verify.verify_entry(path, deep=args.deep)
+        print(
+            f"{os.path.basename(path)}\t{_verdict_text(verdict, deep=args.deep)}\t"
+            f"{cache.read_descriptor_handle(path) or '-'}"
+        )
+        damaged += verdict.state == "damaged"
     leftovers = cache.leftovers(root)
     if leftovers:  # Not damage (no entry is wrong), but not a clean cache either.
         print(
@@ -174,6 +193,23 @@ def run_verify(args: argparse.Namespace) -> int:
             f"(e.g. {leftovers[0]}): `tfhub cache prune` removes them."
         )
     return 1 if damaged else 0
+
+
+def _verdict_text(verdict: Any, *, deep: bool) -> str:
+    """`OK`, `DAMAGED: ...`, `BUSY: ...` or `GONE: ...` for `verify`'s line of an entry."""
+    if verdict.state == "ok":
+        if not deep:
+            return "OK"
+        return (
+            "OK (content hashes checked)"
+            if verdict.hashed
+            else ("OK (sizes only: no hashes recorded)")
+        )
+    if verdict.state == "busy":
+        return "BUSY: another process is installing or removing it (not checked)"
+    if verdict.state == "gone":
+        return "GONE: another process removed it meanwhile"
+    return f"DAMAGED: {verdict.damage}"
 
 
 def _entry_path(name_or_handle: str) -> str:

@@ -1,0 +1,78 @@
+"""What `tfhub cache verify` and `tfhub cache list` say of an entry while other processes work on
+the cache: an install in progress is not damage.
+
+An install that replaces an entry (`tfhub import --force`, a download over a damaged entry)
+writes the new manifest before it renames the new folder into place, and a removal renames the
+folder aside before deleting it: for that moment, the entry checked against its manifest looks
+damaged (files missing or of other sizes), or gone. So damage found is checked again: an entry
+whose download or removal holds its lock is reported as busy, one that is complete on the
+second look (the install ended meanwhile) as fine, and one whose folder is gone with all its
+bookkeeping (removed meanwhile) as gone; only what stays damaged with nobody at work is damage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from . import health, locks, store
+
+
+class Verdict(NamedTuple):
+    """What a check found for one entry."""
+
+    state: str  # "ok", "damaged", "busy" (a download or removal of it is running), "gone"
+    damage: str | None  # What the check found ("busy": what it found while the work ran).
+    hashed: bool = False  # Whether content hashes were compared (verify --deep).
+
+
+def settle(module_path: str, problem: str | None, check: Callable[[], str | None]) -> Verdict:
+    """Settles damage found by `check` (`problem`, its first answer) against work in progress.
+
+    Args:
+        module_path: the entry's folder.
+        problem: what `check` found a first time (None: the entry is fine).
+        check: checks the entry again.
+
+    Returns:
+        The verdict.
+    """
+    if problem is None:
+        return Verdict("ok", None)
+    if locks.is_download_running(module_path):
+        return Verdict("busy", problem)
+    problem = check()  # A download or removal that ended since the first check.
+    if problem is None:
+        return Verdict("ok", None)
+    if not store.has_remains(module_path):
+        return Verdict("gone", problem)
+    return Verdict("damaged", problem)
+
+
+def verify_entry(module_path: str, *, deep: bool = False) -> Verdict:
+    """Checks every file of an entry (`health.full_damage`; with `deep`, `health.deep_damage`),
+    not mistaking an install or removal in progress for damage.
+
+    Args:
+        module_path: the entry's folder.
+        deep: also compare content hashes.
+
+    Returns:
+        The verdict (`hashed`: whether content hashes were compared).
+    """
+    hashed = False
+
+    def check() -> str | None:
+        nonlocal hashed
+        if not deep:
+            return health.full_damage(module_path)
+        problem, hashed = health.deep_damage(module_path)
+        return problem
+
+    verdict = settle(module_path, check(), check)
+    return verdict._replace(hashed=hashed)
+
+
+def entry_damage(item: store.CacheEntry) -> Verdict:
+    """Settles the damage `store.entry` found for `tfhub cache list` (bounded check)."""
+    return settle(item.path, item.damage, lambda: health.damage(item.path))

@@ -1,0 +1,99 @@
+"""`tfhub cache verify|list|info` while another process replaces or removes an entry: work in
+progress is not damage.
+
+`tfhub import --force` writes the new manifest, then renames the old folder aside and the new
+one into place: a child process is held inside that window (it waits for a file the test
+creates) while the commands run in other processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz
+from tests._helpers.python_process import child_env, run_python, start_python
+
+from tfhub import handles
+from tfhub.cache import verify
+
+_CLI = "import sys\nfrom tfhub.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
+HANDLE = "https://h.example/models/m/1"
+
+# `tfhub import --force`, held just before the old entry is renamed aside (its new manifest is
+# written) until the file argv[1] exists.
+_HELD_IMPORT = """
+import os, sys, time
+from tfhub.cli.main import main
+
+go = sys.argv.pop(1)
+real_rename = os.rename
+
+def rename(source, target, *args, **kwargs):
+    if str(target).endswith(".deleting.tmp"):
+        print("held", flush=True)
+        while not os.path.exists(go):
+            time.sleep(0.01)
+    return real_rename(source, target, *args, **kwargs)
+
+os.rename = rename
+sys.exit(main(sys.argv[1:]))
+"""
+
+_NEW_FILES = {"saved_model.pb": b"\x08\x02" * 40, "new_only.txt": b"new"}
+
+
+def _tfhub(cache_dir: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = child_env(TFHUB_CACHE_DIR=cache_dir)
+    return run_python(_CLI, *args, env=env, timeout=120, check=False)
+
+
+@pytest.fixture
+def cache_dir(tmp_path) -> str:
+    cache_dir = os.fspath(tmp_path / "cache")
+    done = _tfhub(cache_dir, "import", make_tar_gz(tmp_path / "old.tar.gz"), "--handle", HANDLE)
+    assert done.returncode == 0, done.stderr
+    return cache_dir
+
+
+def test_verify_and_list_during_an_import_force_report_no_damage(cache_dir, tmp_path):
+    """They said DAMAGED (exit 1) for the entry being replaced: the new manifest was checked
+    against the old folder."""
+    go = tmp_path / "go"
+    new = make_tar_gz(tmp_path / "new.tar.gz", _NEW_FILES)
+    env = child_env(TFHUB_CACHE_DIR=cache_dir)
+    child = start_python(
+        _HELD_IMPORT, os.fspath(go), "import", new, "--handle", HANDLE, "--force", env=env
+    )
+    try:
+        assert child.stdout.readline() == "held\n", child.stderr.read()
+        verified = _tfhub(cache_dir, "cache", "verify")
+        listed = _tfhub(cache_dir, "cache", "list")
+        info = _tfhub(cache_dir, "cache", "info")
+    finally:
+        go.touch()
+        child.wait(timeout=120)
+    assert child.returncode == 0, child.stderr.read()
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "\tBUSY: another process is installing or removing it" in verified.stdout
+    assert listed.returncode == 0 and "damaged" not in listed.stdout
+    assert "damaged entries: 0" in info.stdout
+    after = _tfhub(cache_dir, "cache", "verify", "--deep")
+    assert after.returncode == 0 and "\tOK (content hashes checked)\t" in after.stdout
+
+
+def test_an_entry_removed_after_listing_is_gone_not_damaged(cache_dir):
+    entry = os.path.join(cache_dir, handles.cache_key(HANDLE))
+    assert verify.verify_entry(entry).state == "ok"
+    assert _tfhub(cache_dir, "cache", "rm", HANDLE).returncode == 0
+    verdict = verify.verify_entry(entry)  # As for an entry `verify` listed before the rm.
+    assert verdict.state == "gone" and verdict.damage == "the folder does not exist"
+
+
+def test_a_damaged_entry_is_still_damage(cache_dir):
+    entry = os.path.join(cache_dir, handles.cache_key(HANDLE))
+    os.remove(os.path.join(entry, "saved_model.pb"))
+    done = _tfhub(cache_dir, "cache", "verify")
+    assert done.returncode == 1 and "\tDAMAGED: saved_model.pb is missing\t" in done.stdout
+    assert len(MODEL_FILES) == 3  # The fixture's entry is the default model.
