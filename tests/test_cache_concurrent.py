@@ -97,3 +97,67 @@ def test_a_damaged_entry_is_still_damage(cache_dir):
     done = _tfhub(cache_dir, "cache", "verify")
     assert done.returncode == 1 and "\tDAMAGED: saved_model.pb is missing\t" in done.stdout
     assert len(MODEL_FILES) == 3  # The fixture's entry is the default model.
+
+
+# `tfhub ARGS...`, held once it holds the entry's lock and is about to delete (until argv[1]
+# exists).
+_HELD_REMOVAL = """
+import os, sys, time
+from tfhub.cache import store
+from tfhub.cli.main import main
+
+go = sys.argv.pop(1)
+real_remove_tree = store.remove_tree
+
+def remove_tree(path, **kwargs):
+    print("held", flush=True)
+    while not os.path.exists(go):
+        time.sleep(0.01)
+    return real_remove_tree(path, **kwargs)
+
+store.remove_tree = remove_tree
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+# `tfhub ARGS...` that prints "waiting" when it first finds the lock it wants held.
+_WAITING = """
+import fcntl, sys, types
+from tfhub.cli.main import main
+from tfhub.utils import filelock
+
+def flock(fd, operation):
+    try:
+        return fcntl.flock(fd, operation)
+    except BlockingIOError:
+        if not told:
+            told.append(print("waiting", flush=True))
+        raise
+
+told = []
+names = {name: getattr(fcntl, name) for name in dir(fcntl) if name.isupper()}
+filelock.fcntl = types.SimpleNamespace(**names, flock=flock)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("second", [["cache", "rm", HANDLE], ["cache", "rm", "--all"]])
+def test_rm_of_an_entry_another_rm_removed_while_it_waited_says_so(cache_dir, tmp_path, second):
+    """The second said "removed the bookkeeping of ... (its folder was gone)" and counted it."""
+    go = tmp_path / "go"
+    env = child_env(TFHUB_CACHE_DIR=cache_dir)
+    entry = os.path.join(cache_dir, handles.cache_key(HANDLE))
+    first = start_python(_HELD_REMOVAL, os.fspath(go), "cache", "rm", HANDLE, env=env)
+    try:
+        assert first.stdout.readline() == "held\n", first.stderr.read()
+        waiting = start_python(_WAITING, *second, env=env)
+        assert waiting.stdout.readline() == "waiting\n", waiting.communicate()
+    finally:
+        go.touch()
+        first.wait(timeout=120)
+    out, err = waiting.communicate(timeout=120)
+    assert first.returncode == 0 and waiting.returncode == 0, err
+    assert f"{entry} was removed meanwhile by another process" in out
+    assert "bookkeeping" not in out
+    if "--all" in second:
+        assert f"0 entries removed from {cache_dir}." in out

@@ -68,7 +68,8 @@ def _apply(item: PruneItem) -> PruneResult:
     try:
         if item.kind == "damaged entry":
             removal = store.remove(item.path, only_if_damaged=True, timeout=0)
-            outcome = "kept" if removal.removed == "kept" else "removed"
+            outcomes = {"kept": "kept", "gone": "skipped"}  # "gone": another prune or rm.
+            outcome = outcomes.get(removal.removed, "removed")
             return PruneResult(item, outcome, removal.describe())
         with locks.entry_lock(entry, what=f"pruning {os.path.basename(item.path)}", timeout=0):
             if not _still_prunable(item, entry):

@@ -191,8 +191,8 @@ class Removal(NamedTuple):
     """What `remove` did to one entry."""
 
     path: str
-    # "folder", "link", "nothing", "leftovers" (what an interrupted removal left), or "kept"
-    # (a check after locking kept it)
+    # "folder", "link", "nothing", "leftovers" (what an interrupted removal left), "kept"
+    # (a check after locking kept it), or "gone" (another process removed it meanwhile)
     removed: str
 
     def describe(self) -> str:
@@ -203,6 +203,8 @@ class Removal(NamedTuple):
             return f"removed the link {self.path} (its target was kept)"
         if self.removed == "kept":
             return f"kept {self.path}: it is complete again (another process installed it)"
+        if self.removed == "gone":
+            return f"{self.path} was removed meanwhile by another process"
         if self.removed == "nothing":
             return f"removed the bookkeeping of {self.path} (its folder was gone)"
         return f"removed {self.path}"
@@ -239,6 +241,8 @@ def remove(
     with locks.entry_lock(module_path, what=f"removing cache entry {name}", timeout=timeout):
         if timeout != 0:  # As for a tfhub download: what tensorflow_hub installs is removed.
             locks.wait_for_upstream_download(module_path)
+        if not has_remains(module_path):  # Another `rm` or `prune` removed it while we waited.
+            return Removal(module_path, "gone")
         if only_if_damaged and health.damage(module_path) is None:
             return Removal(module_path, "kept")
         removed = remove_tree(module_path, strict=True)

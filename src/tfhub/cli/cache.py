@@ -248,11 +248,14 @@ def run_rm(args: argparse.Namespace) -> int:
     if args.all:
         root = _local_root()
         paths = cache.store.entry_paths(root)
+        removed = 0
         for path in paths:
-            print(cache.remove(path).describe())
+            removal = cache.remove(path)
+            print(removal.describe())
+            removed += removal.removed != "gone"
         for path in cache.store.interrupted_removals(root):  # An earlier rm --all was killed.
             print(cache.remove(path).describe())
-        print(f"{len(paths)} {'entry' if len(paths) == 1 else 'entries'} removed from {root}.")
+        print(f"{removed} {'entry' if removed == 1 else 'entries'} removed from {root}.")
         return 0
     from ..cache import locks
 
