@@ -161,3 +161,26 @@ def test_rm_of_an_entry_another_rm_removed_while_it_waited_says_so(cache_dir, tm
     assert "bookkeeping" not in out
     if "--all" in second:
         assert f"0 entries removed from {cache_dir}." in out
+
+
+def test_an_import_that_waited_for_another_install_says_it_kept_that(cache_dir, tmp_path):
+    """`tfhub import` (no --force) that found the entry being replaced waited for the lock,
+    then kept what the other process installed and said nothing: its archive was dropped."""
+    go = tmp_path / "go"
+    env = child_env(TFHUB_CACHE_DIR=cache_dir)
+    new = make_tar_gz(tmp_path / "new.tar.gz", _NEW_FILES)
+    mine = make_tar_gz(tmp_path / "mine.tar.gz", {"saved_model.pb": b"mine"})
+    first = start_python(
+        _HELD_IMPORT, os.fspath(go), "import", new, "--handle", HANDLE, "--force", env=env
+    )
+    try:
+        assert first.stdout.readline() == "held\n", first.stderr.read()
+        waiting = start_python(_WAITING, "import", mine, "--handle", HANDLE, env=env)
+        assert waiting.stdout.readline() == "waiting\n", waiting.communicate()
+    finally:
+        go.touch()
+        first.wait(timeout=120)
+    out, err = waiting.communicate(timeout=120)
+    assert first.returncode == 0 and waiting.returncode == 0, err
+    assert "installed by another process while this import waited) and was kept" in err
+    assert f"pass --force to replace it with {mine}" in err

@@ -72,15 +72,12 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     key = handles.cache_handle(handle)
     module_path = layout.module_dir(key)
     if not force and health.is_complete(module_path):
-        logger.warning(
-            "%s is already in the cache (%s) and was kept; pass --force to replace it with %s.",
-            redact(handle),
-            module_path,
-            archive,
-        )
+        _warn_kept(handle, module_path, archive)
         return module_path
+    extracted = []
 
     def fetch(target: str) -> _archive.ExtractResult:
+        extracted.append(target)
         try:
             return _archive.extract_file(archive, target)
         except errors.ArchiveError as err:
@@ -89,8 +86,22 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     # With --force the old entry is replaced only once the new one is complete: a bad archive
     # must not cost a working entry (in an air-gapped setup, maybe the only copy).
     path = _install(key, fetch, module_path, replace=force)
+    if not extracted:  # Another process installed it while this one waited for its lock.
+        _warn_kept(handle, module_path, archive, meanwhile=True)
+        return path
     _warn_if_not_loadable(path, archive, handle)
     return path
+
+
+def _warn_kept(handle: str, module_path: str, archive: str, *, meanwhile: bool = False) -> None:
+    """Warns that the entry in the cache was kept and `archive` not imported."""
+    logger.warning(
+        "%s is already in the cache (%s%s) and was kept; pass --force to replace it with %s.",
+        redact(handle),
+        module_path,
+        ", installed by another process while this import waited" if meanwhile else "",
+        archive,
+    )
 
 
 def _install(key: str, fetch: Callable[[str], object], module_path: str, *, replace: bool) -> str:
