@@ -265,3 +265,15 @@ def test_a_replace_failing_while_moving_into_place_leaves_no_entry(
     assert not hub.cache.is_complete(entry) and _files(gfile, entry) == {}
     assert not gfile.exists(entry + ".manifest.json") and not _leftovers(gfile)
     assert hub.resolve(url) == entry and _files(gfile, entry) == MODEL_FILES
+
+
+def test_cache_is_complete_answers_for_remote_entries(server, served_dir, gfile):
+    """It looked for a local folder of the gs:// name: False for every remote entry."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = hub.resolve(url)
+    assert hub.cache.is_complete(entry) and hub.cache.damage(entry) is None
+    gfile.remove(entry + ".manifest.json")
+    assert not hub.cache.is_complete(entry)
+    assert "no valid manifest" in hub.cache.damage(entry)
+    assert not hub.cache.is_complete(_entry(url + "?other"))
