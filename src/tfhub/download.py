@@ -68,7 +68,9 @@ def atomic_download(
     if cache.is_remote(module_path):
         from .cache.remote import atomic_download as remote_download
 
-        return remote_download(handle, fetch, module_path=module_path, local=local)
+        return remote_download(
+            handle, fetch, module_path=module_path, local=local, replace=replace
+        )
     if not replace and cache.is_complete(module_path):
         return module_path
     if constants.is_offline() and not local:

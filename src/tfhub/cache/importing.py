@@ -106,12 +106,6 @@ def _warn_kept(handle: str, module_path: str, archive: str, *, meanwhile: bool =
 
 def _install(key: str, fetch: Callable[[str], object], module_path: str, *, replace: bool) -> str:
     """Installs the extracted archive as `module_path`, replacing the entry there if `replace`."""
-    if layout.is_remote(module_path):  # `download.atomic_download` drops `replace` for these.
-        from . import remote
-
-        return remote.atomic_download(
-            key, fetch, module_path=module_path, local=True, replace=replace
-        )
     return atomic_download(key, fetch, module_path=module_path, local=True, replace=replace)
 
 
