@@ -12,7 +12,7 @@ import os
 import subprocess
 
 import pytest
-from tests._helpers.archives import MODEL_FILES, make_tar_gz
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.python_process import child_env, run_python, start_python
 
 from tfhub import handles
@@ -184,3 +184,58 @@ def test_an_import_that_waited_for_another_install_says_it_kept_that(cache_dir, 
     assert first.returncode == 0 and waiting.returncode == 0, err
     assert "installed by another process while this import waited) and was kept" in err
     assert f"pass --force to replace it with {mine}" in err
+
+
+# `tfhub import --force`, killed just before the old entry is renamed aside: its new manifest is
+# written, its complete folder waits beside the old one.
+_KILLED_IMPORT = """
+import os, signal, sys
+from tfhub.cli.main import main
+
+real_rename = os.rename
+
+def rename(source, target, *args, **kwargs):
+    if str(target).endswith(".deleting.tmp"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_rename(source, target, *args, **kwargs)
+
+os.rename = rename
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _kill_an_import_force_before_its_rename(cache_dir: str, tmp_path) -> str:
+    """Returns the entry, left damaged (the old folder under the new manifest)."""
+    archive = make_tar_gz(tmp_path / "new.tar.gz", _NEW_FILES)
+    env = child_env(TFHUB_CACHE_DIR=cache_dir)
+    args = ("import", archive, "--handle", HANDLE, "--force")
+    killed = run_python(_KILLED_IMPORT, *args, env=env, timeout=120, check=False)
+    assert killed.returncode == -9, killed.stderr
+    entry = os.path.join(cache_dir, handles.cache_key(HANDLE))
+    assert _tfhub(cache_dir, "cache", "verify").returncode == 1  # Damaged, for now.
+    return entry
+
+
+def test_prune_finishes_an_import_force_killed_before_its_rename(cache_dir, tmp_path):
+    """Prune removed both the damaged entry and the complete new folder beside it: the killed
+    `import --force` lost the old entry and the new one."""
+    entry = _kill_an_import_force_before_its_rename(cache_dir, tmp_path)
+    done = _tfhub(cache_dir, "cache", "prune")
+    assert done.returncode == 0, done.stderr
+    assert read_tree(entry) == _NEW_FILES
+    assert _tfhub(cache_dir, "cache", "verify").returncode == 0
+    assert [name for name in os.listdir(cache_dir) if name.endswith(".tmp")] == []
+
+
+def test_a_resolve_finishes_an_import_force_killed_before_its_rename(cache_dir, tmp_path):
+    """The next download of the entry put the new folder in place instead of fetching again."""
+    entry = _kill_an_import_force_before_its_rename(cache_dir, tmp_path)
+    code = (
+        "import sys\nfrom tfhub import download\n"
+        "def fetch(folder):\n    raise SystemExit('fetched again')\n"
+        "print(download.atomic_download(sys.argv[1], fetch))\n"
+    )
+    done = run_python(code, HANDLE, env=child_env(TFHUB_CACHE_DIR=cache_dir), timeout=60)
+    assert done.stdout.strip() == entry
+    assert read_tree(entry) == _NEW_FILES
+    assert _tfhub(cache_dir, "cache", "verify").returncode == 0

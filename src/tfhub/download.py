@@ -68,9 +68,7 @@ def atomic_download(
     if cache.is_remote(module_path):
         from .cache.remote import atomic_download as remote_download
 
-        return remote_download(
-            handle, fetch, module_path=module_path, local=local, replace=replace
-        )
+        return remote_download(handle, fetch, module_path=module_path, local=local, replace=replace)
     if not replace and cache.is_complete(module_path):
         return module_path
     if constants.is_offline() and not local:
@@ -80,6 +78,13 @@ def atomic_download(
         installed, abandoned = _installed_meanwhile(handle, module_path)
         if installed and not replace:
             return module_path
+        if (
+            held
+            and not replace
+            and abandoned is None
+            and cache.recovery.finish_install(module_path)
+        ):
+            return module_path  # An install killed just before its rename, finished.
         if held:
             _remove_stale_tmp_dirs(module_path, keep=abandoned)
         if not replace and os.path.lexists(module_path):

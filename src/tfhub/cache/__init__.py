@@ -11,6 +11,7 @@ Layout (shared with tensorflow_hub, which reads and writes the same names): see
 - `prune`: what `tfhub cache prune` removes;
 - `importing`: `tfhub import` (put a local archive into the cache);
 - `remote`: caches on tf.io.gfile filesystems (`gs://`, `ram://`);
+- `recovery`: finishing an install killed between its manifest and its rename;
 - `remote_staging`: who writes a staging folder there, removing those a killed copy left;
 - `verify`: what `tfhub cache verify` and `list` say while other processes work on the cache.
 """
@@ -63,6 +64,7 @@ _SUBMODULES = frozenset(
         "layout",
         "locks",
         "prune",
+        "recovery",
         "remote",
         "remote_staging",
         "store",

@@ -6,6 +6,8 @@ to install), and lock files nobody holds (tfhub's in `.locks/`, tensorflow_hub's
 `<entry>.lock` of a dead process on this host). Every removal
 takes the entry's lock without waiting (an entry being downloaded is skipped) and checks again
 under it, so an entry another process has just installed is never deleted.
+A damaged entry whose killed install left its complete new folder beside it (`recovery`)
+gets that folder instead of being removed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 from dataclasses import dataclass
 
 from .. import errors
-from . import layout, locks, store
+from . import layout, locks, recovery, store
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,15 @@ def _apply(item: PruneItem) -> PruneResult:
     entry = _entry_of(item.path)
     try:
         if item.kind == "damaged entry":
+            if _finish_install(item.path):
+                return PruneResult(item, "kept", "finished its interrupted install")
             removal = store.remove(item.path, only_if_damaged=True, timeout=0)
             outcomes = {"kept": "kept", "gone": "skipped"}  # "gone": another prune or rm.
             outcome = outcomes.get(removal.removed, "removed")
             return PruneResult(item, outcome, removal.describe())
         with locks.entry_lock(entry, what=f"pruning {os.path.basename(item.path)}", timeout=0):
+            if not os.path.lexists(item.path):  # Put in place by `_finish_install`, say.
+                return PruneResult(item, "skipped", "gone meanwhile")
             if not _still_prunable(item, entry):
                 return PruneResult(item, "kept", "in use again")
             store.remove_tree(item.path, strict=True)
@@ -82,6 +88,16 @@ def _apply(item: PruneItem) -> PruneResult:
     except errors.CacheError as err:
         return PruneResult(item, "failed", str(err))
     return PruneResult(item, "removed")
+
+
+def _finish_install(entry: str) -> bool:
+    """Finishes an install of a damaged entry killed before its rename (`recovery`), if the
+    entry's lock is free; returns whether it did."""
+    try:
+        with locks.entry_lock(entry, what=f"pruning {os.path.basename(entry)}", timeout=0) as held:
+            return held and recovery.finish_install(entry)
+    except errors.LockTimeoutError:
+        return False
 
 
 def _entry_of(path: str) -> str:

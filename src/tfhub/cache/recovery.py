@@ -1,0 +1,60 @@
+"""Finishing an install that was killed between its two last steps.
+
+An install that replaces an entry (`tfhub import --force`, a download over a damaged entry)
+writes the new manifest, then renames its complete temporary folder into place. Killed between
+the two, the old folder stands under the new manifest (damaged) while the new folder, complete,
+waits beside it as `<entry>.<uuid>.tmp`. Removing both (as a damaged entry and a leftover
+download) lost the entry the user asked for; `finish_install` puts the new folder in place
+instead. It runs only where damage was found already (a resolve about to download again,
+`tfhub cache prune`), never on the hot path.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+
+from . import bookkeeping, health, layout, locks, store
+
+logger = logging.getLogger(__name__)
+
+
+def finish_install(module_path: str) -> bool:
+    """Puts in place a temporary folder beside a damaged entry that holds exactly the files
+    the entry's manifest lists, with their sizes (an install killed before its rename).
+
+    The caller holds the entry's lock. Nothing is done while a tensorflow_hub download of the
+    entry runs (its `<entry>.lock`), whose folders have the same names.
+
+    Args:
+        module_path: the entry's local folder.
+
+    Returns:
+        True if an install was finished (the entry is complete now).
+    """
+    manifest = bookkeeping.read_manifest(module_path)
+    if not manifest or not manifest.sizes or health.full_damage(module_path) is None:
+        return False
+    upstream = locks.read_upstream_lock(module_path)
+    if upstream is not None and not upstream.is_stale():
+        return False
+    for candidate in sorted(glob.glob(glob.escape(module_path) + ".*" + layout.TMP_SUFFIX)):
+        if store.DELETING_MARK in candidate[len(module_path) :] or not _holds(candidate, manifest):
+            continue
+        aside = store.set_aside(module_path) if os.path.lexists(module_path) else None
+        os.rename(candidate, module_path)
+        if aside is not None:
+            store.remove_tree(aside)
+        logger.warning(
+            "Finished the install of %s that an interrupted process left in %s.",
+            module_path,
+            candidate,
+        )
+        return True
+    return False
+
+
+def _holds(folder: str, manifest: bookkeeping.Manifest) -> bool:
+    """Whether `folder` holds exactly the manifest's files, with their sizes."""
+    return os.path.isdir(folder) and bookkeeping.list_files(folder) == manifest.sizes
