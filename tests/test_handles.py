@@ -264,3 +264,20 @@ def test_redact_hides_userinfo_and_secret_query_parameters():
     )
     for kept in ("--num_trees=5 key=v", "https://h/m?keys=1&monkey=2", "https://h/m?token="):
         assert redact(kept) == kept
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://h.example:0/m/1", "names a port that is not a port number (1 to 65535)"),
+        ("http://h.example:70000/m/1", "names a port that is not a port number (1 to 65535)"),
+        ("https://:443/m/1", "names no host"),
+        ("http://[::1/m/1", "cannot be parsed (Invalid IPv6 URL)"),
+    ],
+)
+def test_an_http_handle_naming_no_server_is_refused_at_once(url, problem):
+    """Port 0 was taken (nothing listens there: the download failed after its retries), as
+    the hub's --base-url and TFHUB_KAGGLE_ENDPOINT refused it; one check answers for all."""
+    with pytest.raises(errors.InvalidHandleError) as caught:
+        handles.parse(url)
+    assert str(caught.value) == f"The URL {problem}. Received: handle={url!r}"

@@ -81,7 +81,7 @@ def test_kaggle_endpoint_setting_is_checked_and_trimmed(server, served_dir, monk
     monkeypatch.setenv(constants.TFHUB_KAGGLE_ENDPOINT, f" {server.url()} ")
     assert read_tree(hub.resolve(handle)) == MODEL_FILES
     host = server.url().split("://")[1].rstrip("/")
-    bad = [host, f"{server.url()}?x=1", "http:///models", "ftp://h", "http://h:port"]
+    bad = [host, f"{server.url()}?x=1", "http:///models", "ftp://h", "http://h:port", "http://h:0"]
     bad += ["https://www.kaggle.com?", "https://www.kaggle.com#", "https://www.kag\tgle.com"]
     for value in bad:
         monkeypatch.setenv(constants.TFHUB_KAGGLE_ENDPOINT, value)

@@ -499,21 +499,17 @@ def kaggle_endpoint() -> str:
         tfhub.errors.SettingError: (a ValueError) for a value that is not an http(s) URL with a
             host and no query or fragment (the model's path is appended to it).
     """
-    import urllib.parse
+    from .utils import urls
 
     raw = (env(TFHUB_KAGGLE_ENDPOINT, "") or "").strip()
     endpoint = raw.rstrip("/")
     if not endpoint:
         return DEFAULT_KAGGLE_ENDPOINT
-    try:
-        parts = urllib.parse.urlsplit(endpoint)
-        sound = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-        # `?`/`#` even with nothing after them (urlsplit drops those), and no whitespace or
-        # control characters (urlsplit silently removes tabs and newlines).
-        sound = sound and not any(c in "?#" or c.isspace() or not c.isprintable() for c in endpoint)
-        _ = parts.port  # Raises ValueError for a port that is no number or out of range.
-    except ValueError:
-        sound = False
+    sound = endpoint.lower().startswith(("http://", "https://"))
+    sound = sound and urls.server_problem(endpoint) is None
+    # `?`/`#` even with nothing after them (urlsplit drops those), and no whitespace or
+    # control characters (urlsplit silently removes tabs and newlines).
+    sound = sound and not any(c in "?#" or c.isspace() or not c.isprintable() for c in endpoint)
     if not sound:
         raise errors.SettingError(
             f"{TFHUB_KAGGLE_ENDPOINT} must be an http(s) URL with a host and no query, such as "

@@ -15,6 +15,7 @@ import unicodedata
 import urllib.parse
 
 from . import constants, errors
+from .utils import urls
 from .utils.numbers import is_number
 from .utils.records import FrozenRecord
 from .utils.redact import redact
@@ -381,15 +382,9 @@ def parse(handle: str) -> Handle:
 
 def _check_http_url(url: str) -> None:
     """Raises InvalidHandleError for an http(s) URL without a host or with a bad port."""
-    try:
-        parsed = urllib.parse.urlsplit(url)
-        parsed.port  # noqa: B018 - raises ValueError for a port out of range.
-    except ValueError as err:
-        raise errors.InvalidHandleError(
-            f"The URL cannot be parsed ({err}). Received: handle={redact(url)!r}"
-        ) from None
-    if not parsed.hostname:
-        raise errors.InvalidHandleError(f"The URL names no host. Received: handle={redact(url)!r}")
+    problem = urls.server_problem(url)
+    if problem is not None:
+        raise errors.InvalidHandleError(f"The URL {problem}. Received: handle={redact(url)!r}")
 
 
 def cache_handle(handle: str, parsed: Handle | None = None) -> str:
