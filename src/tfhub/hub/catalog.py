@@ -103,7 +103,11 @@ class Model:
 
     @property
     def latest(self) -> Version:
-        return self.versions[max(self.versions)]
+        """The version a handle without version names: the highest that is not a Placeholder
+        (tfhub.dev's latest is the newest version one can download; a placeholder announces
+        one to come), or the highest if all are placeholders."""
+        real = [n for n, v in self.versions.items() if v.doc.kind is not DocKind.PLACEHOLDER]
+        return self.versions[max(real or self.versions)]
 
     def facet_values(self, facet: str) -> list[str]:
         """The latest doc's values for a filter (see FACETS); publisher for "publisher".
@@ -239,6 +243,11 @@ class Catalog:
         """
         handle = "/".join(segments)
         model = self.model_without_version(segments)
+        if model is not None and not is_version(segments[-1]) and segments[-1].strip("0"):
+            return (
+                f"{handle}: a version is written without leading zeros; use "
+                f"{model.handle}/{int(segments[-1])} if that is the one meant"
+            )
         if model is not None:
             versions = ", ".join(str(number) for number in sorted(model.versions))
             return f"{handle}: {model.handle} has version(s) {versions}"
@@ -276,8 +285,15 @@ def url_model_name(doc: DocFile) -> str:
     return f"{prefix}/{doc.handle.model}" if prefix else doc.handle.model
 
 
+def is_version(text: str) -> bool:
+    """True for a version as tfhub.dev writes it in a URL: a number without leading zeros
+    (`1`, `12`; not `01` or `002`). Other spellings of a number are not aliases of it: the
+    cache keys on the handle string, so each would be a second cached copy."""
+    return is_number(text) and (text == "0" or text[0] != "0")
+
+
 def _find_in(table: dict[str, Model], segments: list[str]) -> tuple[Model, Version] | None:
-    if len(segments) >= 3 and is_number(segments[-1]):
+    if len(segments) >= 3 and is_version(segments[-1]):
         model = table.get("/".join(segments[:-1]))
         if model is not None and int(segments[-1]) in model.versions:
             return model, model.versions[int(segments[-1])]
