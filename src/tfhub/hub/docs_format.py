@@ -22,6 +22,7 @@ Pure Python: no TensorFlow.
 
 from __future__ import annotations
 
+import codecs
 import enum
 import logging
 import os
@@ -494,7 +495,7 @@ def _read_metadata(
     return entries, index
 
 
-def read_doc_text(path: str | os.PathLike[str]) -> str:
+def read_doc_text(path: str | os.PathLike[str], *, shown: str | None = None) -> str:
     """The text of a documentation file, read as UTF-8 without its byte-order mark.
 
     Windows editors save UTF-8 with a BOM (U+FEFF before `# Module ...`); it is not part
@@ -502,15 +503,49 @@ def read_doc_text(path: str | os.PathLike[str]) -> str:
 
     Args:
         path: the Markdown file.
+        shown: the path to name in an error (default: `path` as given).
 
     Returns:
         Its text (a BOM, if any, removed).
 
     Raises:
         OSError: the file cannot be read.
-        UnicodeDecodeError: the file is not UTF-8.
+        DocFormatError: the file is not UTF-8 (`.line` and `.offset`, a byte offset in the file,
+            say where; a ValueError, as UnicodeDecodeError is).
     """
-    return Path(path).read_text(encoding="utf-8-sig")
+    data = Path(path).read_bytes()
+    return decode_doc(data, path=os.fspath(path), shown=os.fspath(path) if shown is None else shown)
+
+
+def decode_doc(data: bytes, *, path: str, shown: str) -> str:
+    """The text of a doc's bytes (UTF-8, a leading BOM dropped), see `read_doc_text`.
+
+    Args:
+        data: the file's bytes.
+        path: the file, for the error's `.path`.
+        shown: the path to name in the error's message.
+
+    Returns:
+        The text.
+
+    Raises:
+        DocFormatError: naming the line and the byte offset (in the file, BOM included) of the
+            first byte that is not UTF-8.
+    """
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = skip + err.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise errors.DocFormatError(
+            f"{shown}:{line}: not UTF-8 text: the byte 0x{data[offset]:02x} at byte offset "
+            f"{offset} ({err.reason}); docs are UTF-8 Markdown: save the file as UTF-8 (e.g. "
+            "'iconv -f latin1 -t utf-8'), it is left out until then",
+            path=path,
+            line=line,
+            offset=offset,
+        ) from err
 
 
 def parse_doc(
@@ -526,15 +561,16 @@ def parse_doc(
         The parsed doc; format problems other than the first line are in `.problems`.
 
     Raises:
-        DocFormatError: if the file cannot be read as UTF-8 or its first line names no kind.
+        DocFormatError: if the file cannot be read, is not UTF-8 (the error names the line and
+            the byte offset) or its first line names no kind.
     """
     file = Path(path).absolute()
     rel_path, shown = relative_paths(file, root)
     try:
-        text = read_doc_text(file)
-    except (OSError, UnicodeDecodeError) as err:
+        text = read_doc_text(file, shown=shown)
+    except OSError as err:
         raise errors.DocFormatError(
-            f"{shown}:0: cannot read the documentation file as UTF-8 text: {err}",
+            f"{shown}:0: cannot read the documentation file: {err}",
             path=str(file),
             line=0,
         ) from err
@@ -606,7 +642,7 @@ def list_docs(
             docs.append(parse_doc(file, root=root))
         except errors.DocFormatError as err:
             if on_unreadable is None:
-                logger.warning("Skipping %s", err)
+                logger.warning("Skipping a doc (not served): %s", err)
             else:
                 on_unreadable(file, err)
     return docs

@@ -89,8 +89,8 @@ def publish(
 
 def _read_doc(doc: str | os.PathLike[str]) -> str:
     try:
-        return fmt.read_doc_text(doc)
-    except (OSError, UnicodeDecodeError) as err:
+        return fmt.read_doc_text(doc)  # DocFormatError if not UTF-8, naming the byte offset.
+    except OSError as err:
         raise errors.DocFormatError(
             f"Cannot read the doc {os.fspath(doc)} as UTF-8 text: {err}",
             path=os.fspath(doc),
