@@ -65,7 +65,7 @@ def test_ordinary_markdown_is_kept():
         "## Overview\n\nText with **bold**, `code` and [a link](https://example.com/x).\n\n"
         "| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nimport tfhub\n```\n"
     )
-    assert "<h2>Overview</h2>" in html and "<strong>bold</strong>" in html
+    assert '<h2 id="user-content-overview">Overview</h2>' in html and "<strong>bold</strong>" in html
     assert '<a href="https://example.com/x" rel="noopener noreferrer nofollow">a link</a>' in html
     assert "<table>" in html and "<td>1</td>" in html
     assert '<code class="language-python">import tfhub' in html
@@ -102,3 +102,21 @@ def test_a_text_far_longer_than_the_renderer_takes_is_shown_only_in_part():
     assert f"its first {MAX_RENDERED_CHARS:,} characters are shown" in html
     assert len(html) < MAX_RENDERED_CHARS + 1_000
     assert "word " * 1000 in html
+
+
+def test_headings_get_prefixed_ids_and_fragment_links_follow_them():
+    """Heading ids were not made, and hand-written ids were stripped: `[Usage](#usage)` led
+    nowhere. Ids and `#` links now carry GitHub's `user-content-` prefix."""
+    html = markdown_to_html(
+        "See [usage](#usage), [the API](#the-api-v2) and [out](https://x.org/#usage).\n\n"
+        "## Usage\n\n## Usage\n\n## The `API` (v2)!\n\n"
+        '<h3 id="q">raw</h3>\n\n<a name="forms">named</a> <a href="#">top</a>\n'
+    )
+    assert '<h2 id="user-content-usage">Usage</h2>' in html
+    assert '<h2 id="user-content-usage-1">Usage</h2>' in html
+    assert 'id="user-content-the-api-v2"' in html
+    assert 'href="#user-content-usage"' in html and 'href="#user-content-the-api-v2"' in html
+    assert 'href="https://x.org/#usage"' in html  # Other pages' fragments are theirs.
+    assert '<h3 id="user-content-q">' in html and 'name="user-content-forms"' in html
+    assert 'href="#"' in html
+    assert ' id="q"' not in html and ' name="forms"' not in html  # No clobbering the page's.

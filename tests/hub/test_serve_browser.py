@@ -337,3 +337,22 @@ def test_no_hostile_doc_runs_script_or_breaks_its_page(browser, tmp_path):
             assert state == [None, [], f"evil/{name} version 1", "flex"], (name, state)
     page.close()
     assert seen == []
+
+
+def test_a_docs_in_page_link_scrolls_to_its_heading(browser, tmp_path):
+    """The sanitiser stripped heading ids: a doc's `[Usage](#usage)` went nowhere."""
+    write_publisher(tmp_path, "lab", "Lab")
+    filler = "\n\n".join(f"Paragraph {n} of a long overview." for n in range(80))
+    body = f"Jump to [the usage](#usage).\n\n{filler}\n\n## Usage\nCall it.\n\n{filler}"
+    write_model_doc(tmp_path, "lab/long/1", body=body)
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        page = browser.new_page(viewport={"width": 1000, "height": 600})
+        page.goto(server.url("lab/long/1"))
+        heading = page.locator("h2", has_text="Usage")
+        assert heading.get_attribute("id") == "user-content-usage"
+        assert heading.evaluate("h => h.getBoundingClientRect().top") > 600  # Below the fold.
+        page.get_by_role("link", name="the usage").click()
+        page.wait_for_function("location.hash === '#user-content-usage'")
+        top = heading.evaluate("h => h.getBoundingClientRect().top")
+        page.close()
+    assert 0 <= top < 100, top

@@ -6,6 +6,12 @@ tags and attributes: no `<script>`/`<style>` (content dropped), no event handler
 and links or images only with http(s)/mailto URLs or relative ones (no `javascript:`/`data:`).
 Every link gets `rel="noopener noreferrer nofollow"`.
 
+Headings get ids from their text, as GitHub gives them (`## Usage` -> `usage`), so a doc's
+in-page links (`[Usage](#usage)`) work. Every `id` and `name` a doc keeps, written by hand or
+made from a heading, is prefixed with `ID_PREFIX` (GitHub's `user-content-`), and so is every
+`#fragment` link: a doc cannot clobber the page's own ids (`id="q"`, the search box) or DOM
+names (`document.forms`), and `#usage` still leads to `## Usage`.
+
 Rendering costs more than linear time on hostile input (nh3 on thousands of nested `<div>`s,
 markdown-it on long runs of brackets or emphasis): 250 KB of `<div>` took 12 s. A doc longer
 than `MAX_RENDERED_CHARS` is therefore shown escaped, as preformatted text (its first
@@ -18,18 +24,67 @@ from __future__ import annotations
 
 import functools
 import html
+import re
+import unicodedata
 from typing import Any
 
 _URL_SCHEMES = {"http", "https", "mailto"}
 MAX_RENDERED_CHARS = 65_536
-_EXTRA_ATTRIBUTES = {"code": {"class"}, "pre": {"class"}, "th": {"align"}, "td": {"align"}}
+_EXTRA_ATTRIBUTES = {
+    "*": {"id"},
+    "a": {"name"},
+    "code": {"class"},
+    "pre": {"class"},
+    "th": {"align"},
+    "td": {"align"},
+}
+ID_PREFIX = "user-content-"
+_SLUG_DROPPED = re.compile(r"[^\w\- ]")  # GitHub keeps letters, digits, `_`, `-` and spaces.
 
 
 @functools.lru_cache(maxsize=1)
 def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+    parser = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+    parser.core.ruler.push("heading_ids", _heading_ids)
+    return parser
+
+
+def slug(text: str) -> str:
+    """A heading's id as GitHub makes it: lower case, punctuation dropped, spaces as `-`
+    ("Usage & tips" -> "usage--tips")."""
+    text = unicodedata.normalize("NFC", text).strip().lower()
+    return _SLUG_DROPPED.sub("", text).replace(" ", "-")
+
+
+def _heading_ids(state: Any) -> None:
+    """markdown-it core rule: an `id` for each heading from its text (`slug`), made unique
+    in the doc as GitHub does (`usage`, `usage-1`, ...); `sanitize` adds `ID_PREFIX`."""
+    seen: set[str] = set()
+    tokens = state.tokens
+    for index, token in enumerate(tokens[:-1]):
+        if token.type != "heading_open":
+            continue
+        inline = tokens[index + 1]
+        words = [c.content for c in inline.children or [] if c.type in ("text", "code_inline")]
+        base = slug("".join(words)) or "section"
+        unique, count = base, 0
+        while unique in seen:
+            count += 1
+            unique = f"{base}-{count}"
+        seen.add(unique)
+        token.attrSet("id", unique)
+
+
+def _prefixed(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: `ID_PREFIX` before ids, names and `#fragment` links."""
+    if attribute in ("id", "name"):
+        return value if value.startswith(ID_PREFIX) else ID_PREFIX + value
+    if attribute == "href" and value.startswith("#") and len(value) > 1:
+        fragment = value[1:]
+        return value if fragment.startswith(ID_PREFIX) else f"#{ID_PREFIX}{fragment}"
+    return value
 
 
 def _attributes() -> dict[str, set[str]]:
@@ -51,6 +106,7 @@ def sanitize(html: str) -> str:
         url_schemes=_URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        attribute_filter=_prefixed,
     )
 
 
