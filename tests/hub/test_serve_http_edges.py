@@ -120,3 +120,16 @@ def test_no_cleartext_http2_that_escapes_the_header_deadline(running):
         while data := connection.recv(65536):  # Until the server closes (else: timeout).
             answer += data
     assert answer == b"" or answer.startswith(b"HTTP/1.1 4"), answer[:100]
+
+
+def test_favicon_ico_is_the_hubs_icon(running):
+    """Browsers ask /favicon.ico for every answer that names no icon (the API's JSON, plain-text
+    errors, archives): it was the hub's 404 page, a 404 in the console and the access log on
+    each visit. It is now the icon the pages name (/static/favicon.svg)."""
+    status, headers, body = _get(running, "/favicon.ico")
+    svg_status, _, svg = _get(running, "/static/favicon.svg")
+    assert (status, svg_status) == (200, 200)
+    assert body == svg and headers["Content-Type"] == "image/svg+xml"
+    assert "max-age=86400" in headers["Cache-Control"]
+    assert headers["X-Content-Type-Options"] == "nosniff"  # The hub's security headers too.
+    assert _get(running, "/favicon.ico?tf-hub-format=compressed")[0] == 200

@@ -307,6 +307,16 @@ async def auth_check(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def favicon(request: Request) -> Response:
+    """/favicon.ico: the icon the pages name (`static/favicon.svg`). Browsers ask for it for
+    every answer that names no icon (the API's JSON, plain-text errors): it was a 404 page."""
+    return FileResponse(
+        str(STATIC_DIR / "favicon.svg"),
+        headers={"Cache-Control": "public, max-age=86400"},
+        content_type="image/svg+xml",
+    )
+
+
 async def healthz(request: Request) -> Response:
     state = hub_state(request)
     return PlainTextResponse(
@@ -335,6 +345,7 @@ def create_app(settings: ServeSettings) -> Any:
     state = HubState.load(settings)
     routes = [
         Route("/healthz", healthz, methods=_METHODS),
+        Route("/favicon.ico", favicon, methods=_METHODS),
         Route("/api/auth", auth_check, methods=_METHODS),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *api.routes(),
