@@ -65,7 +65,9 @@ def test_ordinary_markdown_is_kept():
         "## Overview\n\nText with **bold**, `code` and [a link](https://example.com/x).\n\n"
         "| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nimport tfhub\n```\n"
     )
-    assert '<h2 id="user-content-overview">Overview</h2>' in html and "<strong>bold</strong>" in html
+    assert (
+        '<h2 id="user-content-overview">Overview</h2>' in html and "<strong>bold</strong>" in html
+    )
     assert '<a href="https://example.com/x" rel="noopener noreferrer nofollow">a link</a>' in html
     assert "<table>" in html and "<td>1</td>" in html
     assert '<code class="language-python">import tfhub' in html

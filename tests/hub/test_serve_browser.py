@@ -356,4 +356,3 @@ def test_a_docs_in_page_link_scrolls_to_its_heading(browser, tmp_path):
         top = heading.evaluate("h => h.getBoundingClientRect().top")
         page.close()
     assert 0 <= top < 100, top
-

@@ -427,3 +427,91 @@ def test_a_modules_page_lists_its_other_formats(tmp_path):
     assert re.findall(r"<li>(.*?)</li>", formats[1]) == [
         f"Lite: {link}lab/lite-model/half-plus-two/1</a>"
     ]
+
+
+class _Selects(HTMLParser):
+    """The options of each <select> of a page: {select name: [option text, ...]} outside and
+    inside an <optgroup> (`others`), and the selected values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.options: dict[str, list[str]] = {}
+        self.others: dict[str, list[str]] = {}
+        self.selected: dict[str, str] = {}
+        self._select: str | None = None
+        self._option: str | None = None
+        self._group = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "select":
+            self._select = values["name"] or ""
+            self.options[self._select], self.others[self._select] = [], []
+        elif tag == "optgroup":
+            self._group = True
+        elif tag == "option" and self._select is not None:
+            self._option = ""
+            if "selected" in values:
+                self.selected[self._select] = values["value"] or ""
+
+    def handle_data(self, data: str) -> None:
+        if self._option is not None:
+            self._option += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "option" and self._select is not None and self._option is not None:
+            shown = self.others if self._group else self.options
+            shown[self._select].append(self._option.strip())
+            self._option = None
+        elif tag == "optgroup":
+            self._group = False
+        elif tag == "select":
+            self._select = None
+
+
+def _selects(url: str, **params: str) -> _Selects:
+    answer = requests.get(url, params=params, timeout=10)
+    assert answer.status_code == 200, answer.text
+    parsed = _Selects()
+    parsed.feed(answer.text)
+    return parsed
+
+
+def test_each_filter_counts_its_values_with_the_other_filters_and_sets_apart_the_empty(
+    tmp_path,
+):
+    """The selects listed every value of the hub with the hub's counts: with task set to
+    text-embedding, architecture offered mobilenet-v2 (1), which then found no model. Values
+    that find models come first, counted with the query and the other filters; the others
+    come apart (a form changed in several places before it is sent may still need them)."""
+    write_publisher(tmp_path, "lab", "Lab")
+    write_model_doc(tmp_path, "lab/words/1", architecture="mlp", language="en")
+    write_model_doc(tmp_path, "lab/sentences/1", architecture="transformer", language="de")
+    write_model_doc(
+        tmp_path, "lab/pictures/1", task="image-feature-vector", architecture="mobilenet-v2"
+    )
+    with serve_hub(tmp_path, tmp_path / "serve.log") as server:
+        everything = _selects(server.url(""))
+        text = _selects(server.url(""), task="text-embedding")
+        german = _selects(server.url(""), task="text-embedding", language="de")
+        searched = _selects(server.url(""), q="pictures")
+        nothing = _selects(server.url(""), task="no-such-task")
+    assert everything.options["architecture"] == [
+        "any",
+        "mlp (1)",
+        "mobilenet-v2 (1)",
+        "transformer (1)",
+    ]
+    assert everything.others["architecture"] == []
+    assert text.options["architecture"] == ["any", "mlp (1)", "transformer (1)"]
+    assert text.others["architecture"] == ["mobilenet-v2 (0)"]
+    # A filter's own other values stay counted with the other filters only.
+    assert text.options["task"] == ["any", "image-feature-vector (1)", "text-embedding (2)"]
+    assert german.options["architecture"] == ["any", "transformer (1)"]
+    assert german.options["task"] == ["any", "text-embedding (1)"]
+    assert german.others["task"] == ["image-feature-vector (0)"]
+    assert german.selected == {"task": "text-embedding", "language": "de"}
+    assert searched.options["task"] == ["any", "image-feature-vector (1)"]
+    assert nothing.others["task"] == ["no-such-task (0)"]
+    assert nothing.selected == {"task": "no-such-task"}
+    assert nothing.options["architecture"] == ["any"]

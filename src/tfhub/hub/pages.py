@@ -167,7 +167,14 @@ def _common(request: Request, state: HubState) -> dict[str, Any]:
 
 
 def index_page(request: Request, state: HubState) -> Response:
-    """The index: a search box, one select per filter, and the matching models."""
+    """The index: a search box, one select per filter, and the matching models.
+
+    Each select offers first the values that find models with the query and the other
+    filters, counted so (`SearchIndex.facet_counts`), then, apart, the hub's values that find
+    none there: they were mixed in with the hub's counts (`mobilenet-v2 (1)` beside
+    `task=text-embedding`, which found nothing). They stay offered for a form changed in
+    several places before it is sent.
+    """
     query = request.query_params.get("q", "")
     filters = {name: request.query_params.get(name, "") for name in FACETS}
     hits = state.index.search(query, filters)
@@ -178,7 +185,10 @@ def index_page(request: Request, state: HubState) -> Response:
         **_common(request, state),
         query=query,
         filters=filters,
-        facets={name: sorted(counts.items()) for name, counts in state.index.facets.items()},
+        facets={
+            name: _options(counts)
+            for name, counts in state.index.facet_counts(query, filters).items()
+        },
         hits=hits[first : first + PAGE_SIZE],
         first=first,
         page_size=PAGE_SIZE,
@@ -186,6 +196,12 @@ def index_page(request: Request, state: HubState) -> Response:
         models=len(state.catalog.models),
         kept=urllib.parse.urlencode(kept),
     )
+
+
+def _options(counts: dict[str, int]) -> tuple[list[tuple[str, int]], list[str]]:
+    """A filter's (value, count) that find models, sorted, and the values that find none."""
+    found = sorted((value, count) for value, count in counts.items() if count)
+    return found, sorted(value for value, count in counts.items() if not count)
 
 
 def _first_shown(start: str, total: int) -> int:

@@ -131,24 +131,58 @@ class SearchIndex:
             The models, by score then handle; none for a query with nothing to search for
             (only punctuation or symbols: `.*[(`, `++`, an emoji), which matched every model.
         """
+        scores = self._scores(query)
+        hits = _filtered([self.catalog.models[handle] for handle in scores], filters or {})
+        return sorted(hits, key=lambda model: (-scores[model.handle], model.handle))
+
+    def _scores(self, query: str) -> dict[str, int]:
+        """The handles of the models matching every word of `query`, with their scores."""
         scores: dict[str, int] | None = None
         tokens = dict.fromkeys(_WORD.findall(query.lower()))  # Compounds whole (see above).
         if query.strip() and not tokens:
-            return []
+            return {}
         for token in list(tokens)[:MAX_QUERY_WORDS]:
             found = self._matching_word(token)
             if scores is None:
                 scores = found
             else:
                 scores = {key: scores[key] + found[key] for key in scores.keys() & found.keys()}
-        if scores is None:
-            scores = dict.fromkeys(self.catalog.models, 0)
-        hits = [self.catalog.models[handle] for handle in scores]
-        for name, value in (filters or {}).items():
-            if name in FACETS and value:
-                wanted = value.lower()
-                hits = [model for model in hits if wanted in model.facet_keys(name)]
-        return sorted(hits, key=lambda model: (-scores[model.handle], model.handle))
+        return dict.fromkeys(self.catalog.models, 0) if scores is None else scores
+
+    def facet_counts(self, query: str, filters: dict[str, str]) -> dict[str, Counter[str]]:
+        """For each filter, how many models each of its values finds with the query and the
+        other filters (the filter's own value unset, as shops count them): a value of the hub
+        that finds none there counts 0.
+
+        Args:
+            query: the free text, as for `search`.
+            filters: facet name -> the value chosen ("" for none).
+
+        Returns:
+            facet name -> Counter of every value of the hub (lower case), and of the chosen
+            value if the hub has none such (0).
+        """
+        found = [self.catalog.models[handle] for handle in self._scores(query)]
+        counts: dict[str, Counter[str]] = {}
+        for name in FACETS:
+            others = {key: value for key, value in filters.items() if key != name}
+            counter: Counter[str] = Counter(dict.fromkeys(self.facets[name], 0))
+            for model in _filtered(found, others):
+                counter.update(model.facet_keys(name))
+            chosen = filters.get(name, "").lower()
+            if chosen:
+                counter[chosen] += 0
+            counts[name] = counter
+        return counts
+
+
+def _filtered(models: list[Model], filters: dict[str, str]) -> list[Model]:
+    """The models that have every chosen filter value (case-insensitive; "" chooses none)."""
+    for name, value in filters.items():
+        if name in FACETS and value:
+            wanted = value.lower()
+            models = [model for model in models if wanted in model.facet_keys(name)]
+    return models
 
 
 def _model_words(model: Model) -> Counter[str]:
