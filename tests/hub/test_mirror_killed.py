@@ -147,3 +147,57 @@ def test_two_runs_at_once_both_succeed(hub, capsys):
     thread.join()
     assert other[0].returncode == 0 and "['acme/emb/1'] []" in other[0].stdout, other[0]
     assert _files(hub.root) == MIRRORED
+
+
+# `mirror SOURCE ROOT --as acme/emb/1` (a starter doc) killed just before the Nth rename of its
+# commit, or (N = 0) while it packs, before its commit.
+KILLED_MIRROR_AS = (
+    KILL_BEFORE_RENAME
+    + """
+import os, signal, sys
+from tfhub.hub import mirror, publish, signatures, starter
+summary = signatures.read_summary(sys.argv[2])
+publish.pack_lib.check_loadable = lambda folder: None
+publish.signatures.compute_summary = lambda folder, loaded: summary
+if sys.argv[3] == "0":
+    publish.pack_lib.pack = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+else:
+    kill_before_rename(int(sys.argv[3]))
+info = starter.StarterInfo(task="text-embedding")
+mirror.mirror(sys.argv[4], sys.argv[1], as_handle="acme/emb/1", info=info)
+"""
+)
+
+
+def _tree(root: Path) -> dict[str, bytes | None]:
+    """Every file (with its bytes) and folder below `root`."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes() if path.is_file() else None
+        for path in sorted(root.rglob("*"))
+    }
+
+
+@pytest.mark.parametrize(
+    ("hub_has", "kill_before"),
+    [("no doc", n) for n in range(5)] + [("the publisher", n) for n in range(4)],
+)
+def test_a_killed_mirror_rolled_back_leaves_the_hub_as_it_was(tmp_path, hub_has, kill_before):
+    """A mirror writing a starter doc, killed (SIGKILL) at each step, then rolled back by
+    `tfhub validate`: its files went, but the folders it made for the version stayed
+    (assets/docs/acme/models/emb/, empty), so the hub was not as before the mirror began."""
+    root, summary = tmp_path / "hub", tmp_path / "summary.json"
+    (root / "assets/docs").mkdir(parents=True)
+    if hub_has == "the publisher":
+        (root / "assets/docs/acme").mkdir()
+        (root / "assets/docs/acme/acme.md").write_text("# Publisher acme\nAcme.\n")
+    summary.write_text(json.dumps(signature_summary_json()))
+    make_tar_gz(tmp_path / "emb.tar.gz", FAKE_MODEL, folders=True)
+    before = _tree(root)
+    argv = [sys.executable, "-c", KILLED_MIRROR_AS, str(root), str(summary), str(kill_before)]
+    env = {**os.environ, "PYTHONPATH": SRC, "TFHUB_CACHE_DIR": str(tmp_path / "cache")}
+    child = subprocess.run(
+        [*argv, str(tmp_path / "emb.tar.gz")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert main(["validate", str(root)]) == 0
+    assert _tree(root) == before

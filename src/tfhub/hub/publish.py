@@ -146,6 +146,7 @@ def install(
                 staging = target.parent / staging_lib.staging_name(target.stem, uuid.uuid4().hex)
                 staging.mkdir()
                 try:
+                    staging_lib.record_made(staging, made)  # A kill leaves no folders.
                     model_folder = _unpacked(model_dir, staging)
                     _refuse_refused_files(model_folder, model_dir)
                     loaded = _check_loadable(model_folder, model_dir)

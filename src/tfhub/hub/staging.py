@@ -11,7 +11,10 @@ into place had replaced (`commit.roll_back`). (Older tfhub versions left
 empty folders it made itself, the model folder only under its lock (`remove_made_folders`); a
 publish that waited for that lock then holds a removed folder, which `folder_lock` detects
 (FileNotFoundError): `lock_model_folder`, which publishes enter through, makes the folder again
-and locks again. Where a folder cannot be flocked (NFS wants a file open for writing), a lock
+and locks again. A publish killed outright removes nothing itself: it records in its staging
+folder how many folders it made (`record_made`), and `tfhub validate` (and `mirror --from-docs`)
+remove those that are empty after removing its leftovers, so the hub is as before it began.
+Where a folder cannot be flocked (NFS wants a file open for writing), a lock
 file in the temp folder is used instead, and leftovers are then kept: a publish from another
 host may own them.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import logging
 import os
 import re
@@ -155,7 +159,37 @@ def leftovers(folder: Path) -> list[Path]:
     return [folder / name for name in names if _LEFTOVER.fullmatch(name)]
 
 
-def remove_leftovers(folder: Path, *, docs: Path) -> list[Path]:
+MADE = "made.json"  # In a staging folder: how many folders its publish made (`record_made`).
+
+
+def record_made(staging: Path, made: list[Path]) -> None:
+    """Writes into a new staging folder how many folders its publish made: the model folder and
+    the parents above it (`made`, outermost first, ends with the model folder if not empty).
+
+    Args:
+        staging: the publish's staging folder, in the model folder.
+        made: the folders the publish made (see `lock_model_folder`).
+    """
+    levels = len(made) if made and made[-1] == staging.parent else 0
+    (staging / MADE).write_text(json.dumps({"levels": levels}), encoding="utf-8")
+
+
+def _made_by(staging: Path, *, docs: Path) -> list[Path]:
+    """The folders a dead publish recorded it made (`record_made`), outermost first; only the
+    model folder and its parents below `docs` count (ROOT/assets/docs stays: the hub's)."""
+    try:
+        levels = json.loads((staging / MADE).read_text(encoding="utf-8"))["levels"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(levels, int) or isinstance(levels, bool) or levels <= 0:
+        return []
+    folder = staging.parent
+    chain = [folder, *folder.parents]
+    below = [path for path in chain[:levels] if docs in path.parents]
+    return list(reversed(below))
+
+
+def remove_leftovers(folder: Path, *, docs: Path, remove_made: bool = False) -> list[Path]:
     """Removes `leftovers(folder)`; call it only while holding `folder_lock(folder)`.
 
     A staging folder of a publish killed while it put its files in place is rolled back first
@@ -164,11 +198,14 @@ def remove_leftovers(folder: Path, *, docs: Path) -> list[Path]:
     Args:
         folder: a model folder.
         docs: ROOT/assets/docs, the tree a roll-back may rename in.
+        remove_made: also remove the folders a dead publish made (`record_made`) if they are
+            empty then (not for a publish about to write into `folder`).
 
     Returns:
         The leftovers removed.
     """
     found = leftovers(folder)
+    made: list[Path] = []
     for path in found:
         if path.is_dir() and not path.is_symlink():
             try:
@@ -176,11 +213,14 @@ def remove_leftovers(folder: Path, *, docs: Path) -> list[Path]:
             except OSError as err:  # Keep what could not be put back: nothing is deleted.
                 logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
                 continue
+            made = max(made, _made_by(path, docs=docs), key=len)
             shutil.rmtree(path, ignore_errors=True)
         else:
             with contextlib.suppress(OSError):
                 path.unlink()
         logger.info("Removed %s, left by an interrupted publish", path)
+    if remove_made:
+        _remove_empty(made)
     return found
 
 
@@ -313,7 +353,7 @@ def clean_tree(docs: Path) -> list[Path]:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             if _try_lock(fd):
-                removed += remove_leftovers(folder, docs=docs)
+                removed += remove_leftovers(folder, docs=docs, remove_made=True)
         except OSError as err:  # Cannot tell whether a publish owns them: leave them.
             logger.info("Cannot lock %s (%s); leaving its publish leftovers", folder, err)
         finally:
