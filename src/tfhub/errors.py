@@ -783,6 +783,14 @@ class SignatureSummaryError(_HubDataError, ValueError):
     path: str
 
 
+class MirrorTooLargeError(_HubDataError, OSError):
+    """What a mirror would copy or read is larger than its bound (.path: the file or URL;
+    .limit: the bound in bytes); nothing was written into the hub."""
+
+    path: str
+    limit: int
+
+
 # --- The private hub: serving (`tfhub serve`) -----------------------------------------------------
 
 

@@ -311,3 +311,54 @@ def test_mirror_without_as_from_a_hub_below_a_path_keeps_its_handle(text_model, 
     source_doc = (source_root / "assets/docs/acme/models/emb/1.md").read_text()
     assert published.doc.read_text() == source_doc
     assert validator.validate_tree(tmp_path / "edge") == []
+
+
+def test_a_gfile_folder_larger_than_the_limit_is_refused_naming_the_file(
+    text_model, tmp_path, monkeypatch
+):
+    """A gs:// folder was copied whole, without bound (a hostile source could fill the disk):
+    it is bounded by TFHUB_MAX_EXTRACTED_BYTES, as archives are."""
+    import tensorflow as tf
+
+    source = "ram://tfhub-mirror-test/too-big"
+    for folder, _, files in tf.io.gfile.walk(str(text_model)):
+        rel = Path(folder).relative_to(text_model).as_posix()
+        tf.io.gfile.makedirs(f"{source}/{rel}")
+        for name in files:
+            tf.io.gfile.copy(f"{folder}/{name}", f"{source}/{rel}/{name}", overwrite=True)
+    with tf.io.gfile.GFile(f"{source}/assets/zz-huge.bin", "wb") as file:
+        file.write(b"\0" * (2 << 20))
+    monkeypatch.setenv(constants.TFHUB_MAX_EXTRACTED_BYTES, "1M")
+    with pytest.raises(errors.MirrorTooLargeError) as raised:
+        mirror.mirror(source, tmp_path / "hub", as_handle="acme/too-big/1")
+    assert isinstance(raised.value, OSError) and raised.value.limit == 1 << 20
+    assert raised.value.path == f"{source}/assets/zz-huge.bin"
+    message = str(raised.value)
+    assert "zz-huge.bin" in message and "1,048,576 bytes" in message
+    assert "TFHUB_MAX_EXTRACTED_BYTES" in message
+    assert not (tmp_path / "hub").exists()
+
+
+def test_an_archive_larger_than_the_limit_is_refused_naming_it(served_model, server, tmp_path):
+    """An http(s) archive is bounded as it is extracted (TFHUB_MAX_EXTRACTED_BYTES)."""
+    url = server.url("acme/emb/1.tar.gz")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(constants.TFHUB_MAX_EXTRACTED_BYTES, "1K")
+        with pytest.raises(errors.ArchiveTooLargeError) as raised:
+            mirror.mirror(url, tmp_path / "hub", as_handle="acme/emb/1")
+    assert url in str(raised.value) and "1024 bytes" in str(raised.value)
+    assert not list((tmp_path / "hub").rglob("*.tar.gz"))
+
+
+def test_an_api_answer_longer_than_the_limit_is_refused_not_read(server, tmp_path, monkeypatch):
+    """The source hub's JSON API answer was read whole into memory, however long."""
+    monkeypatch.setattr(mirror, "MAX_API_BYTES", 1000)
+    body = b'{"versions": [' + b'{"version": 1, "doc_markdown": "x"},' * 100 + b"{}]}"
+    server.state.behaviours.append(
+        http_server.answer_body("/api/models/acme/emb", 200, "application/json", body)
+    )
+    with pytest.raises(errors.MirrorTooLargeError) as raised:
+        mirror.mirror(server.url("acme/emb/1"), tmp_path / "hub")
+    assert raised.value.path == server.url("api/models/acme/emb")
+    assert "longer than 1,000 bytes" in str(raised.value)
+    assert not (tmp_path / "hub").exists()

@@ -8,6 +8,11 @@ for the version (a doc already there, e.g. from a fork of tfhub.dev whose asset-
 is kept).
 `mirror_doc_assets` does the same for the docs of a hub folder whose asset-path is a URL that is
 not mirrored yet.
+
+What a mirror takes from a source is bounded, so that a hostile or broken source cannot fill
+the disk or the memory: an archive by TFHUB_MAX_EXTRACTED_BYTES (what it expands to, checked as
+it is extracted), a gs:// model folder copied here by the same limit (the sum of its files,
+checked before each copy), and a source hub's JSON API answer by `MAX_API_BYTES`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import _http, errors, handles
+from .. import _http, constants, errors, handles
 from .. import saved_model as saved_model_lib
 from ..utils.lazy import import_tensorflow
 from ..utils.numbers import is_number
@@ -33,6 +38,9 @@ from .docs_format import DocHandle, DocKind
 from .publish import Published, install
 
 logger = logging.getLogger(__name__)
+# The most bytes of a source hub's JSON API answer for a model that are read: its versions'
+# docs (tfhub serve renders docs of up to 64 K characters; tfhub.dev's were a few KB).
+MAX_API_BYTES = 32 << 20
 _ASSET_LINE = re.compile(r"<!--\s*asset-path\s*:.*-->\s*")
 
 
@@ -178,10 +186,15 @@ def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
     for candidate in _api_urls(parsed.url):
         asked.append(public_source(candidate.api))
         try:
-            with _http.get(candidate.api, handle=public_source(source)) as response:
+            with _http.get(
+                candidate.api, handle=public_source(source), max_body=MAX_API_BYTES
+            ) as response:
                 if response.status_code != 200:
                     continue
+                _check_api_size(response.content, candidate.api)
                 data = response.json()
+        except errors.MirrorTooLargeError:
+            raise  # Not "no doc here": a source to distrust.
         except (errors.TFHubError, ValueError, RecursionError) as err:  # Nested too deep.
             logger.info("No doc from %s (%s)", public_source(candidate.api), err)
             continue
@@ -190,6 +203,18 @@ def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
             return found, asked
         break  # The source's hub answered: it has no Module doc for the version.
     return None, asked
+
+
+def _check_api_size(body: bytes, url: str) -> None:
+    """Raises MirrorTooLargeError if an API answer is longer than `MAX_API_BYTES`."""
+    if len(body) > MAX_API_BYTES:
+        raise errors.MirrorTooLargeError(
+            f"The JSON API answer {public_source(url)} is longer than {MAX_API_BYTES:,} bytes, "
+            "the most tfhub mirror reads of one (a hub's docs are far smaller): is the source "
+            "a tfhub serve? Mirror the archive's URL with --as instead.",
+            path=public_source(url),
+            limit=MAX_API_BYTES,
+        )
 
 
 @dataclass(frozen=True)
@@ -297,13 +322,31 @@ def _local_copy(path: str) -> Iterator[str]:
         yield path
         return
     tf = import_tensorflow("Mirroring a model from " + path.split("://")[0] + "://")
+    limit, total = constants.max_extracted_bytes(), 0
     with tempfile.TemporaryDirectory(prefix="tfhub-mirror-") as tmp:
         for folder, _, files in tf.io.gfile.walk(path):
             rel = os.path.relpath(folder, path) if folder != path else ""
             os.makedirs(os.path.join(tmp, rel), exist_ok=True)
             for name in files:
-                tf.io.gfile.copy(f"{folder.rstrip('/')}/{name}", os.path.join(tmp, rel, name))
+                remote = f"{folder.rstrip('/')}/{name}"
+                total += tf.io.gfile.stat(remote).length
+                _check_copied_size(total, limit, remote, path)
+                tf.io.gfile.copy(remote, os.path.join(tmp, rel, name))
         yield tmp
+
+
+def _check_copied_size(total: int, limit: int, file: str, folder: str) -> None:
+    """Raises MirrorTooLargeError if the files copied of a model folder, up to and including
+    `file`, pass `limit` (TFHUB_MAX_EXTRACTED_BYTES, the bound of an archive's contents)."""
+    if total > limit:
+        name = constants.TFHUB_MAX_EXTRACTED_BYTES
+        raise errors.MirrorTooLargeError(
+            f"Mirroring {folder} is refused at {file}: its files pass {limit:,} bytes, the "
+            f"limit set by {name}. If the model is that big, set {name} higher (bytes, or with "
+            "a K/M/G/T suffix).",
+            path=file,
+            limit=limit,
+        )
 
 
 def mirror_doc_assets(
