@@ -133,3 +133,18 @@ def test_favicon_ico_is_the_hubs_icon(running):
     assert "max-age=86400" in headers["Cache-Control"]
     assert headers["X-Content-Type-Options"] == "nosniff"  # The hub's security headers too.
     assert _get(running, "/favicon.ico?tf-hub-format=compressed")[0] == 200
+
+
+@pytest.mark.parametrize("length", [9_000, 40_000])
+def test_a_url_too_long_is_the_hubs_414_with_its_headers(running, length):
+    """A 20 KB path was answered a 40 KB 404 page (the path shown twice), and granian's own
+    414 (past ~64 KB) has none of the hub's security headers: the hub answers 414 itself from
+    8 KB on."""
+    status, headers, body = _get(running, "/" + "a" * length)
+    assert status == 414, (status, body[:100])
+    assert body.startswith(b"414 URI Too Long: this hub answers URLs of at most 8,192 bytes")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    query = _get(running, "/?q=" + "x" * length)
+    assert query[0] == 414
+    assert _get(running, "/?q=" + "x" * 8000)[0] == 200  # Below the bound: answered.

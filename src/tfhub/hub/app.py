@@ -35,6 +35,7 @@ from .middleware import (
     ForwardedHeaders,
     PathPrefix,
     SecurityHeaders,
+    TargetLength,
     TokenAuth,
     enable_access_log,
 )
@@ -364,7 +365,7 @@ def create_app(settings: ServeSettings) -> Any:
     prefix = base_path(settings.base_url)
     if prefix:
         wrapped = PathPrefix(wrapped, prefix)
-    wrapped = SecurityHeaders(wrapped)  # Every answer, 401/403 and errors too.
+    wrapped = SecurityHeaders(TargetLength(wrapped))  # Every answer, 401/403, 414 and errors.
     if settings.access_log:
         wrapped = AccessLog(wrapped)
     return wrapped

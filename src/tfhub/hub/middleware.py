@@ -184,6 +184,37 @@ SECURITY_HEADERS = {
 _RAW_SECURITY_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
 
 
+# The longest request target (path and query, as sent) the hub answers, as nginx's default
+# request-line buffer (`large_client_header_buffers 4 8k`). Handles are short: a longer URL is
+# a mistake or an attack (the 404 page of a 20 KB path was 40 KB). granian answers its own
+# 414, without `SECURITY_HEADERS`, past about 64 KB (hyper's limit), and 431 past its header
+# buffer (408 KB); this bound keeps every other long URL inside the hub's answers.
+MAX_TARGET_BYTES = 8192
+
+
+class TargetLength:
+    """Answers `414 URI Too Long` (text, with the hub's headers when inside `SecurityHeaders`)
+    for a request whose path and query are longer than `MAX_TARGET_BYTES`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "replace")
+            length = len(path) + len(scope.get("query_string", b""))
+            if length > MAX_TARGET_BYTES:
+                await send_text(
+                    send,
+                    414,
+                    f"414 URI Too Long: this hub answers URLs of at most {MAX_TARGET_BYTES:,} "
+                    f"bytes of path and query. Received: {length:,} bytes.",
+                    [("Connection", "close")],
+                )
+                return
+        await self.app(scope, receive, send)
+
+
 class SecurityHeaders:
     """Adds `SECURITY_HEADERS` to every HTTP answer that does not set them itself: the pages,
     and also what a browser may be shown otherwise (the 400 of a refused path, the protocol's
