@@ -3,6 +3,7 @@ clients and attackers send: encoded separators in paths, repeated header fields.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -148,3 +149,27 @@ def test_a_url_too_long_is_the_hubs_414_with_its_headers(running, length):
     query = _get(running, "/?q=" + "x" * length)
     assert query[0] == 414
     assert _get(running, "/?q=" + "x" * 8000)[0] == 200  # Below the bound: answered.
+
+
+def test_granian_drops_a_client_that_stops_reading(tmp_path):
+    """granian waits for a client that stops reading an archive with no deadline (still
+    holding the connection, its buffers and the file after 150 s); uvicorn_h11 drops such a
+    client after WRITE_STALL_SECONDS, and the app now does so under granian. The deadline is
+    1 s here (60 s when serving)."""
+    doc = write_model_doc(tmp_path, "acme/big/1", asset="1.tar.gz")
+    make_tar_gz(doc.with_name("1.tar.gz"), {"saved_model.pb": os.urandom(BIG)}, compression="")
+    prelude = "import tfhub.hub.files as files; files.WRITE_STALL_SECONDS = 1.0"
+    with serve_hub(tmp_path, tmp_path / "serve.log", prelude=prelude) as server:
+        with socket.socket() as client:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.connect(("127.0.0.1", server.port))
+            client.sendall(b"GET /acme/big/1?tf-hub-format=compressed HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")
+            time.sleep(4)  # Not reading: the server's sending stalls, then its deadline passes.
+            client.settimeout(20)
+            received, started = 0, time.monotonic()
+            with contextlib.suppress(ConnectionResetError):
+                while data := client.recv(1 << 20):  # What was buffered, then the close.
+                    received += len(data)
+            assert time.monotonic() - started < 15
+        assert received < BIG // 2, received

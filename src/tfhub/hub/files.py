@@ -4,7 +4,10 @@ The file is opened first (a file removed since the catalog listed it is a 404 wi
 caller's message) and its open descriptor is measured and read, so a version replaced while it
 is served (`tfhub publish --force` renames the new archive over it) is sent whole from one
 inode, with that inode's Content-Length and ETag. The body is read in 1 MiB chunks in a worker
-thread, until the client disconnects. The ASGI `http.response.pathsend` extension is not used:
+thread, until the client disconnects, or until it takes no chunk for `WRITE_STALL_SECONDS`
+(nginx's `send_timeout`): granian waits for a client that stops reading with no deadline
+(measured: still holding the connection, its 4 MB of buffers and the file, after 150 s), so
+the answer is then abandoned and the server closes the connection. The ASGI `http.response.pathsend` extension is not used:
 it hands the server the path, which granian opens again (measured: 17-37 of 300 downloads
 during replacements carried the old file's length and ETag with the new file's bytes, or were
 cut short).
@@ -12,10 +15,12 @@ cut short).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
 import anyio.to_thread
 
 from . import protocol
@@ -24,6 +29,8 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 CHUNK = 1 << 20
+WRITE_STALL_SECONDS = 60.0  # nginx's send_timeout; uvicorn_h11's for the uvicorn server.
+logger = logging.getLogger(__name__)
 
 
 def _request_headers(scope: Scope) -> dict[str, str]:
@@ -124,4 +131,9 @@ async def _send_chunks(send: Send, fd: int, start: int, end: int) -> None:
         if not data:
             raise OSError(f"file shrank while being sent (at byte {position} of {end})")
         position += len(data)
-        await send({"type": "http.response.body", "body": data, "more_body": position < end})
+        message = {"type": "http.response.body", "body": data, "more_body": position < end}
+        with anyio.move_on_after(WRITE_STALL_SECONDS) as waited:
+            await send(message)
+        if waited.cancelled_caught:  # The body is left unfinished: the server closes.
+            logger.info("Dropped a client that took no byte for %g s", WRITE_STALL_SECONDS)
+            return
