@@ -9,8 +9,8 @@ thread, until the client disconnects, or until it takes no chunk for `WRITE_STAL
 (measured: still holding the connection, its 4 MB of buffers and the file, after 150 s), so
 the answer is then abandoned and the server closes the connection. The ASGI
 `http.response.pathsend` extension is not used: it hands the server the path, which granian
-opens again (measured: 17-37 of 300 downloads during replacements carried the old file's length and ETag with the new file's bytes, or were
-cut short).
+opens again (measured: 17-37 of 300 downloads during replacements carried the old file's
+length and ETag with the new file's bytes, or were cut short).
 """
 
 from __future__ import annotations
