@@ -308,7 +308,7 @@ async def auth_check(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def favicon(request: Request) -> Response:
+async def favicon(request: Request) -> FileResponse:
     """/favicon.ico: the icon the pages name (`static/favicon.svg`). Browsers ask for it for
     every answer that names no icon (the API's JSON, plain-text errors): it was a 404 page."""
     return FileResponse(
