@@ -67,7 +67,7 @@ def test_a_version_with_a_leading_zero_is_not_an_alias(tmp_path):
     with serve_hub(tmp_path, tmp_path / "serve.log") as server:
         answers = {
             path: requests.get(server.url(path), params=COMPRESSED, timeout=10)
-            for path in ("acme/emb/01", "acme/emb/002", "acme/emb/00")
+            for path in ("acme/emb/01", "acme/emb/002", "acme/emb/00", "acme/emb/05")
         }
         page = requests.get(server.url("acme/emb/01"), timeout=10)
         api = requests.get(server.url("api/models/acme/emb/01"), timeout=10)
@@ -76,6 +76,7 @@ def test_a_version_with_a_leading_zero_is_not_an_alias(tmp_path):
         assert answer.status_code == 404, (path, answer.status_code)
     assert "acme/emb/1" in answers["acme/emb/01"].text, answers["acme/emb/01"].text
     assert "leading zero" in answers["acme/emb/01"].text
+    assert "acme/emb has version(s) 1, 2, 3" in answers["acme/emb/05"].text  # No 5 to name.
     assert page.status_code == 404
     assert api.status_code == 404
     assert canonical.status_code == 200

@@ -243,13 +243,14 @@ class Catalog:
         """
         handle = "/".join(segments)
         model = self.model_without_version(segments)
-        if model is not None and not is_version(segments[-1]) and segments[-1].strip("0"):
-            return (
-                f"{handle}: a version is written without leading zeros; use "
-                f"{model.handle}/{int(segments[-1])} if that is the one meant"
-            )
         if model is not None:
             versions = ", ".join(str(number) for number in sorted(model.versions))
+            meant = int(segments[-1])
+            if not is_version(segments[-1]) and meant in model.versions:
+                return (
+                    f"{handle}: a version is written without leading zeros; use "
+                    f"{model.handle}/{meant} if that is the one meant"
+                )
             return f"{handle}: {model.handle} has version(s) {versions}"
         publisher = self.publishers.get(segments[0]) if segments else None
         if publisher is not None and publisher.models:
