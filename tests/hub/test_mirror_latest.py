@@ -23,7 +23,8 @@ UPSTREAM_TF1 = Path(__file__).parents[1] / "data" / "upstream" / "tf1_text_vocab
 
 @pytest.fixture(scope="module")
 def source_hub(tmp_path_factory):
-    """A `tfhub serve` whose acme/emb has versions 1 and 2 (the latest)."""
+    """A `tfhub serve` whose acme/emb has versions 1 and 2 (the latest), and 3, a Placeholder
+    (which made the latest version 3, a doc without files: the mirror failed)."""
     work = tmp_path_factory.mktemp("source")
     root = work / "root"
     publish.publish(UPSTREAM_TF1, root, "acme/emb/1", info=starter.StarterInfo(description="One."))
@@ -33,6 +34,7 @@ def source_hub(tmp_path_factory):
     doc = (folder / "1.md").read_text().replace("acme/emb/1", "acme/emb/2")
     (folder / "2.md").write_text(doc.replace("asset-path: 1.tar.gz", "asset-path: 2.tar.gz"))
     (folder / "2.md").write_text((folder / "2.md").read_text().replace("One.", "Two."))
+    (folder / "3.md").write_text("# Placeholder acme/emb/3\nComing soon.\n\n## Overview\nSoon.\n")
     with serve_hub(root, work / "serve.log") as server:
         yield server
 
