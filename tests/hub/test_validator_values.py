@@ -21,11 +21,15 @@ from tfhub.hub import validator
         ("gs:///x.tar.gz", "'asset-path' is a URL that names no bucket (gs://BUCKET/PATH)"),
         (
             "http://127.0.0.1:99999/x.tar.gz",
-            "'asset-path' is a URL whose port is not a port number (0-65535)",
+            "'asset-path' is a URL that names a port that is not a port number (1 to 65535)",
+        ),
+        (  # Nothing listens on port 0: mirror failed at its download.
+            "http://127.0.0.1:0/x.tar.gz",
+            "'asset-path' is a URL that names a port that is not a port number (1 to 65535)",
         ),
         (
             "https://example.com:http/x.tar.gz",
-            "'asset-path' is a URL whose port is not a port number (0-65535)",
+            "'asset-path' is a URL that names a port that is not a port number (1 to 65535)",
         ),
     ],
 )

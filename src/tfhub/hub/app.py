@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import errors
+from ..utils import urls
 from ..utils.numbers import is_number
 from . import api, archives, pages, protocol, refresh
 from .catalog import Catalog, Model, Version
@@ -150,7 +151,7 @@ def check_base_url(base_url: str) -> None:
         problem = " with no query or fragment ('?' or '#': the pages add paths after it)"
     elif "@" in parts.netloc:
         problem = " with no credentials (user:password@: pages would show them to every visitor)"
-    elif not parts.hostname or not _has_valid_port(parts):
+    elif urls.server_problem(base_url) is not None:
         problem = " with a host and, if any, a port from 1 to 65535 (pages link its pages there)"
     elif {".", ".."} & set(parts.path.split("/")):
         problem = " with no '.' or '..' path segment (browsers resolve them: links would break)"
@@ -159,15 +160,6 @@ def check_base_url(base_url: str) -> None:
     raise errors.ServeConfigError(
         f"{example}{problem}. Received: {base_url!r}", option="--base-url"
     )
-
-
-def _has_valid_port(parts: urllib.parse.SplitResult) -> bool:
-    """Whether a URL's port, if it names one, is a port number (1 to 65535)."""
-    try:
-        port = parts.port
-    except ValueError:  # Not a number, or out of range.
-        return False
-    return port != 0
 
 
 def warn_about_settings(settings: ServeSettings) -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import errors
+from ..utils import urls
 from . import catalog, model_files
 from . import docs_format as fmt
 from . import tags as tags_lib
@@ -312,16 +313,12 @@ def _asset_path_problems(doc: DocFile) -> list[Problem]:
 
 def _remote_url_problem(parts: urllib.parse.SplitResult) -> str | None:
     """Why an http(s) or gs:// asset-path cannot be fetched whatever the network (no host or
-    bucket, a port that is no port number), or None; `tfhub mirror` refused such a URL only
-    when it came to download it."""
-    if not parts.hostname:
-        where = "bucket (gs://BUCKET/PATH)" if parts.scheme == "gs" else "host"
-        return f"'asset-path' is a URL that names no {where}"
-    try:
-        parts.port  # noqa: B018  (reading it checks it: ValueError past 65535 or not a number)
-    except ValueError:
-        return "'asset-path' is a URL whose port is not a port number (0-65535)"
-    return None
+    bucket, a port that is no port number: `urls.server_problem`), or None; `tfhub mirror`
+    refused such a URL only when it came to download it."""
+    problem = urls.server_problem(parts.geturl())
+    if problem == "names no host" and parts.scheme == "gs":
+        problem = "names no bucket (gs://BUCKET/PATH)"
+    return None if problem is None else f"'asset-path' is a URL that {problem}"
 
 
 def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue) -> list[Problem]:
