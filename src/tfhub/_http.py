@@ -20,11 +20,12 @@ from typing import Any
 
 from . import _http_deadline as _deadline
 from . import _token, constants, errors, handles
-from ._http_errors import RetryRecord, cause_text, raise_for_request_error, status_error
 from ._http_errors import brief as _brief
+from ._http_errors import cause_text, raise_for_request_error
 from ._http_errors import is_connection_error as _is_connection_error
-from ._http_errors import kaggle_hint as kaggle_hint
-from ._http_errors import moved_hint as moved_hint
+from ._http_status import RetryRecord, status_error
+from ._http_status import kaggle_hint as kaggle_hint
+from ._http_status import moved_hint as moved_hint
 from .utils.numbers import is_number
 from .utils.redact import redact
 

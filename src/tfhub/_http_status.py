@@ -1,0 +1,150 @@
+"""What an HTTP error status means, in words: `status_error` turns a 4xx/5xx answer into a tfhub
+error naming the handle and the URL, with hints about tfhub.dev's move to Kaggle, tokens sent
+(or not) across redirects, and the retries made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+
+from . import _token, constants, errors
+from ._http_errors import proxy_for
+from .utils.redact import redact
+
+# Where tfhub.dev's models were served from: (host, path prefix).
+_MOVED_LOCATIONS = (
+    ("tfhub.dev", "/"),
+    ("hub.tensorflow.google.cn", "/"),
+    ("storage.googleapis.com", "/tfhub-modules/"),
+    ("gcs.tensorflow.google.cn", "/tfhub-modules/"),
+)
+_KAGGLE_HOSTS = ("www.kaggle.com", "kaggle.com")
+
+
+@dataclasses.dataclass
+class RetryRecord:
+    """How often a request was sent and how long tfhub waited between the sends, for the error
+    when the server still fails (a 429 or 503 storm).
+
+    Attributes:
+        wait_cap: the longest wait tfhub honours per retry (seconds).
+        attempts: requests sent.
+        waited: seconds slept between them, in all.
+        asked: the wait the server's last Retry-After asked for (not capped), if any.
+    """
+
+    wait_cap: float
+    attempts: int = 1
+    waited: float = 0.0
+    asked: float | None = None
+
+    def text(self) -> str:
+        """E.g. "tfhub tried 5 times over 61.8 s; the server asked to wait 3600 s (Retry-After),
+        tfhub waits at most 30 s at a time"."""
+        said = f"tfhub tried {self.attempts} time{'' if self.attempts == 1 else 's'}"
+        said += f" over {self.waited:.1f} s"
+        if self.asked is not None and self.asked > self.wait_cap:
+            said += (
+                f"; the server asked to wait {self.asked:.0f} s (Retry-After), tfhub waits at "
+                f"most {self.wait_cap:g} s at a time"
+            )
+        return said
+
+
+def moved_hint(url: str) -> str:
+    """Returns a hint about tfhub.dev's move to Kaggle for URLs it explains, else ""."""
+    parsed = urllib.parse.urlsplit(url)
+    host, path = parsed.hostname or "", parsed.path
+    if any(
+        (host == moved or host.endswith("." + moved)) and path.startswith(prefix)
+        for moved, prefix in _MOVED_LOCATIONS
+    ):
+        return (
+            " tfhub.dev models moved to Kaggle Models (https://www.kaggle.com/models): "
+            "use the model's Kaggle URL, e.g. https://www.kaggle.com/models/OWNER/MODEL/"
+            "FRAMEWORK/VARIATION/VERSION."
+        )
+    return ""
+
+
+def kaggle_hint(url: str, status: int) -> str:
+    """Returns what a Kaggle 401/403/404 usually means, else ""."""
+    if (urllib.parse.urlsplit(url).hostname or "") not in _KAGGLE_HOSTS:
+        return ""
+    if status == 404:
+        return (
+            " Check the handle: Kaggle model URLs look like https://www.kaggle.com/models/"
+            "OWNER/MODEL/FRAMEWORK/VARIATION/VERSION."
+        )
+    return (
+        " Kaggle refuses it: the model may be private, or need you to accept its terms on its "
+        "Kaggle page first."
+    )
+
+
+def redirect_hint(url: str, final_url: str | None, status: int) -> str:
+    """What a 401/403 from the host a redirect led to means, else "" (same host, or none)."""
+    if status not in (401, 403) or not final_url:
+        return ""
+    there = _token.host_entry(final_url)
+    if there == _token.host_entry(url):
+        return ""
+    return (
+        f" It was {there}, where {_token.host_entry(url)} redirected the request, that refused "
+        f"it: {constants.TFHUB_TOKEN} is never sent across a redirect to another host, so no "
+        "token setting changes this; the link it redirects to may have expired (try again), "
+        "or that host needs access of its own: ask the hub's admin."
+    )
+
+
+def status_error(
+    status: int,
+    *,
+    handle: str,
+    url: str,
+    server_says: str | None = None,
+    final_url: str | None = None,
+    retries: RetryRecord | None = None,
+) -> errors.DownloadError:
+    """Builds the error for an HTTP error status, naming the handle and URL, and quoting what
+    the server said (the first line of its text/plain body), if anything.
+
+    Args:
+        status: the HTTP status.
+        handle: the handle as given.
+        url: the URL requested.
+        server_says: the first line of the server's text/plain error body, if any.
+        final_url: the URL that answered, if redirects led elsewhere.
+        retries: how the request was retried, said for a failing or overloaded server.
+    """
+    what = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(status, "HTTP error")
+    where = url if not final_url or final_url == url else f"{url} (redirected to {final_url})"
+    message = f"Cannot download {handle!r}: the server answered {status} {what} for {where}."
+    if server_says:
+        message += f' The server says: "{server_says.rstrip(".")}."'  # One period, inside.
+    if status in (401, 403, 404):
+        hint = (
+            moved_hint(url)
+            or redirect_hint(url, final_url, status)
+            or kaggle_hint(url, status)
+            or _token.status_hint(url, status)
+        )
+        message += hint or " Check the handle."
+    elif status == 407:
+        scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
+        message += (
+            f" The proxy {proxy_for(url) or '(from the environment)'} asks for credentials: put "
+            f"them in its URL, as USER:PASSWORD@ before the host, in {scheme}_PROXY (or "
+            "ALL_PROXY)."
+        )
+    elif status in (408, 429) or status >= 500:
+        retried = retries.text() if retries else "the request was retried"
+        message += (
+            f" The server is failing or overloaded ({retried}; "
+            f"{constants.TFHUB_HTTP_RETRIES} sets how often): try again later, or tell the "
+            "server's owner."
+        )
+    else:
+        message += " Check the handle."
+    return errors.HTTPStatusError(message, status=status, url=redact(url))
