@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tfhub import errors
+from tfhub.hub import doc_handles, signatures
 from tfhub.hub import docs_format as fmt
-from tfhub.hub import signatures
 from tfhub.hub.docs_format import DocKind
 
 DATA = Path(__file__).parent.parent / "data" / "hub_docs"
@@ -49,7 +49,7 @@ def test_every_kind_of_example_doc_parses_with_its_handle():
 
 def test_module_doc_metadata_keeps_values_in_order_with_lines():
     doc = fmt.parse_doc(VALID / fmt.DOCS_DIR / "example/models/text-embedding/1.md", root=VALID)
-    assert doc.handle == fmt.DocHandle("example", "text-embedding", 1)
+    assert doc.handle == doc_handles.DocHandle("example", "text-embedding", 1)
     assert doc.description == "Token based text embedding trained on English Wikipedia."
     assert doc.metadata["network-architecture"] == [
         fmt.MetadataValue("skip-gram", 6),
@@ -77,7 +77,11 @@ def test_description_may_follow_an_empty_line_and_span_lines(tmp_path):
 def test_publisher_icon_line_and_zwnj_and_crlf_are_accepted(tmp_path):
     text = "# Publisher&zwnj; acme\r\nAcme.\r\n\r\n[![Icon URL]](https://x/i.png)\r\n# About\r\n"
     doc = fmt.parse_text(text, path=tmp_path / "acme.md", rel_path="acme/acme.md")
-    assert (doc.kind, doc.handle, doc.problems) == (DocKind.PUBLISHER, fmt.DocHandle("acme"), ())
+    assert (doc.kind, doc.handle, doc.problems) == (
+        DocKind.PUBLISHER,
+        doc_handles.DocHandle("acme"),
+        (),
+    )
     assert doc.body == "# About"
 
 
@@ -117,24 +121,32 @@ def test_a_version_too_long_for_int_is_a_doc_format_error_naming_file_and_line(t
     assert caught.value.line == 1 and caught.value.path == str(bad)
     assert str(caught.value).startswith(f"{bad}:1: the handle on the first line is refused")
     assert "at most 18 digits" in str(caught.value) and digits not in str(caught.value)
-    for handle in (f"acme/model/{digits}", f"acme/model/{'9' * (fmt.MAX_VERSION_DIGITS + 1)}"):
+    for handle in (
+        f"acme/model/{digits}",
+        f"acme/model/{'9' * (doc_handles.MAX_VERSION_DIGITS + 1)}",
+    ):
         with pytest.raises(errors.InvalidHandleError, match="at most 18 digits"):
-            fmt.parse_handle(handle)
-    assert fmt.parse_handle(f"acme/model/{'9' * fmt.MAX_VERSION_DIGITS}").version == 10**18 - 1
+            doc_handles.parse_handle(handle)
+    assert (
+        doc_handles.parse_handle(f"acme/model/{'9' * doc_handles.MAX_VERSION_DIGITS}").version
+        == 10**18 - 1
+    )
 
 
 def test_handles_parse_with_slashes_and_reject_bad_forms():
-    handle = fmt.parse_handle("google/imagenet/mobilenet_v2_100_224/feature_vector/5")
-    assert handle == fmt.DocHandle("google", "imagenet/mobilenet_v2_100_224/feature_vector", 5)
+    handle = doc_handles.parse_handle("google/imagenet/mobilenet_v2_100_224/feature_vector/5")
+    assert handle == doc_handles.DocHandle(
+        "google", "imagenet/mobilenet_v2_100_224/feature_vector", 5
+    )
     assert str(handle) == "google/imagenet/mobilenet_v2_100_224/feature_vector/5"
     assert handle.model_handle == "google/imagenet/mobilenet_v2_100_224/feature_vector"
     for bad in ("Google/x/1", "google/x", "google/x/v1", "google//1", "google/x y/1"):
         with pytest.raises(errors.InvalidHandleError, match="publisher/model/version"):
-            fmt.parse_handle(bad)
+            doc_handles.parse_handle(bad)
 
 
 def test_layout_contract_paths(tmp_path):
-    handle = fmt.parse_handle("google/imagenet/mobilenet_v2_100_224/feature_vector/5")
+    handle = doc_handles.parse_handle("google/imagenet/mobilenet_v2_100_224/feature_vector/5")
     doc = fmt.doc_path(tmp_path, handle)
     base = tmp_path / "assets/docs/google/models/imagenet/mobilenet_v2_100_224/feature_vector"
     assert doc == base / "5.md"
@@ -144,7 +156,7 @@ def test_layout_contract_paths(tmp_path):
     assert fmt.doc_path(tmp_path, handle, DocKind.PUBLISHER) == (
         tmp_path / "assets/docs/google/google.md"
     )
-    assert fmt.doc_path(tmp_path, fmt.parse_handle("google/c/2"), DocKind.COLLECTION) == (
+    assert fmt.doc_path(tmp_path, doc_handles.parse_handle("google/c/2"), DocKind.COLLECTION) == (
         tmp_path / "assets/docs/google/collections/c/2.md"
     )
     with pytest.raises(ValueError, match="no fixed path"):
@@ -244,7 +256,7 @@ def test_handles_a_hub_cannot_hold_are_refused_naming_the_part(handle, part):
     """Model parts name folders of the hub: '..' leaves it, '.x' is never served; a non-ASCII
     URL is one tensorflow_hub cannot load."""
     with pytest.raises(errors.InvalidHandleError, match=re.escape(f"has the {part}")) as caught:
-        fmt.parse_handle(handle)
+        doc_handles.parse_handle(handle)
     assert str(caught.value).endswith(f"Received: handle={handle!r}")
 
 
@@ -252,14 +264,14 @@ def test_doc_paths_never_leave_the_docs_folder(tmp_path):
     """Defence in depth: a DocHandle built without parse_handle still cannot name a path
     outside ROOT/assets/docs or in a hidden folder."""
     for handle in (
-        fmt.DocHandle("acme", "../../../../outside", 1),
-        fmt.DocHandle("..", "x", 1),
-        fmt.DocHandle("acme", "a/.hidden", 1),
+        doc_handles.DocHandle("acme", "../../../../outside", 1),
+        doc_handles.DocHandle("..", "x", 1),
+        doc_handles.DocHandle("acme", "a/.hidden", 1),
     ):
         for kind in (DocKind.MODULE, DocKind.COLLECTION):
             with pytest.raises(errors.InvalidHandleError, match="outside the hub's docs folder"):
                 fmt.doc_path(tmp_path, handle, kind)
-    assert fmt.doc_path(tmp_path, fmt.DocHandle("acme", "a.b/c", 1)) == (
+    assert fmt.doc_path(tmp_path, doc_handles.DocHandle("acme", "a.b/c", 1)) == (
         tmp_path / "assets/docs/acme/models/a.b/c/1.md"
     )
 

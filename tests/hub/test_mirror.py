@@ -10,8 +10,8 @@ from tests._helpers import http_server, models
 import tfhub as hub
 from tfhub import constants, errors
 from tfhub.cli.main import main
+from tfhub.hub import doc_handles, mirror, pack, signatures, validator
 from tfhub.hub import docs_format as fmt
-from tfhub.hub import mirror, pack, signatures, validator
 
 pytestmark = pytest.mark.tf
 
@@ -70,14 +70,14 @@ def test_mirror_from_a_kaggle_url(text_model, server, served_dir, tmp_path, monk
     folder.mkdir(parents=True)
     pack.pack(text_model, folder / "2.tar.gz")
     source = "https://www.kaggle.com/models/Owner/mod/tensorFlow2/v/2"
-    assert mirror.derive_handle(source) == fmt.DocHandle("owner", "mod/v", 2)
+    assert mirror.derive_handle(source) == doc_handles.DocHandle("owner", "mod/v", 2)
     published = mirror.mirror(source, tmp_path)
     assert published.doc == tmp_path / "assets/docs/owner/models/mod/v/2.md"
     assert validator.validate_tree(tmp_path) == []
 
 
 def _doc_with_asset(root: Path, model: str, url: str) -> Path:
-    path = fmt.doc_path(root, fmt.parse_handle(f"acme/{model}/1"))
+    path = fmt.doc_path(root, doc_handles.parse_handle(f"acme/{model}/1"))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         f"# Module acme/{model}/1\nA model hosted elsewhere.\n\n<!-- asset-path: {url} -->\n"

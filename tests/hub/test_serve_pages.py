@@ -154,9 +154,9 @@ def test_the_load_snippet_imports_only_module_names(tmp_path):
 
 
 def test_the_reserved_publisher_names_are_the_servers_top_level_routes(tmp_path):
-    """docs_format.RESERVED_PUBLISHERS must name every first segment of the app's own routes
+    """doc_handles.RESERVED_PUBLISHERS must name every first segment of the app's own routes
     that could be a publisher's name (not `favicon.ico`: a publisher's has no `.`)."""
-    from tfhub.hub.docs_format import PUBLISHER_PATTERN, RESERVED_PUBLISHERS
+    from tfhub.hub.doc_handles import PUBLISHER_PATTERN, RESERVED_PUBLISHERS
 
     app = create_app(ServeSettings(root=str(tmp_path), access_log=False, rescan_seconds=0))
     while not hasattr(app, "routes"):  # The Starlette app inside the ASGI wrappers.

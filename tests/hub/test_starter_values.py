@@ -13,10 +13,10 @@ import pytest
 from tests._helpers.hub_server import signature_summary_json
 
 from tfhub import errors
+from tfhub.hub import doc_handles, signatures, starter, validator
 from tfhub.hub import docs_format as fmt
-from tfhub.hub import signatures, starter, validator
 
-HANDLE = fmt.parse_handle("acme/emb/1")
+HANDLE = doc_handles.parse_handle("acme/emb/1")
 
 
 @pytest.fixture

@@ -33,6 +33,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import errors
+from .doc_handles import (
+    COLLECTION_PATTERN,
+    MODEL_PATTERN,
+    PART_RULE,
+    PUBLISHER_PATTERN,
+    VERSION_PATTERN,
+    DocHandle,
+    handle_problem,
+    unsafe_part,
+    version_number,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +54,6 @@ SIGNATURES_SUFFIX = ".signatures.json"
 # Files that make a folder a model (its .md files are model assets, not docs).
 MODEL_MARKERS = ("saved_model.pb", "saved_model.pbtxt", "tfhub_module.pb")
 
-PUBLISHER_PATTERN = r"[a-z\d-]+"
-MODEL_PATTERN = r"[\w.-]+(?:/[\w.-]+)*"
-COLLECTION_PATTERN = r"(?:\w|-|/|&|;|\.)+"
-VERSION_PATTERN = r"\d+"
-# The most digits a version may have. tfhub.dev's versions are small numbers; without a bound,
-# a doc or handle with more than 4,300 digits made `int()` raise a bare ValueError (Python's
-# limit on integer string conversion) that stopped `tfhub serve` and `tfhub validate`.
-MAX_VERSION_DIGITS = 18
 _METADATA_LINE = re.compile(r"^<!--(?P<key>[\w\s-]+):(?P<value>.+)-->$")
 _ICON_LINE_PREFIX = "[![Icon URL]]"
 
@@ -83,135 +86,6 @@ def _first_line_pattern(kind: DocKind) -> re.Pattern[str]:
 
 
 _FIRST_LINE = {kind: _first_line_pattern(kind) for kind in DocKind}
-_HANDLE = re.compile(
-    rf"(?P<publisher>{PUBLISHER_PATTERN})/(?P<model>{MODEL_PATTERN})/(?P<version>{VERSION_PATTERN})"
-)
-
-
-@dataclass(frozen=True)
-class DocHandle:
-    """`publisher/model/version` (model may contain `/`); a Publisher doc has only `publisher`."""
-
-    publisher: str
-    model: str = ""
-    version: int | None = None
-
-    def __str__(self) -> str:
-        if not self.model:
-            return self.publisher
-        return f"{self.publisher}/{self.model}/{self.version}"
-
-    @property
-    def model_handle(self) -> str:
-        """`publisher/model` without the version (how the protocol names the latest version)."""
-        return f"{self.publisher}/{self.model}"
-
-
-def parse_handle(text: str) -> DocHandle:
-    """Parses a model handle `publisher/model/version` as tfhub.dev spells it.
-
-    Args:
-        text: e.g. "google/imagenet/mobilenet_v2_100_224/feature_vector/5".
-
-    Returns:
-        The handle.
-
-    Raises:
-        InvalidHandleError: if the text is not `publisher/model/version` (publisher: lower-case
-            letters, digits and `-`; model: `[\\w.-]` parts joined by `/`; version: digits).
-    """
-    match = _HANDLE.fullmatch(text.strip().strip("/"))
-    if not match:
-        raise errors.InvalidHandleError(
-            "A hub handle is publisher/model/version, e.g. google/text-embedding/1 (publisher: "
-            "a-z, 0-9 and '-'; model parts: letters, digits, '_', '.', '-', joined by '/'; "
-            f"version: a number). Received: handle={text!r}"
-        )
-    handle = DocHandle(match["publisher"], match["model"], version_number(match["version"]))
-    reason = handle_problem(handle)
-    if reason:
-        raise errors.InvalidHandleError(
-            f"The hub handle {text!r} {reason}. Received: handle={text!r}"
-        )
-    return handle
-
-
-def version_number(digits: str) -> int:
-    """The number a handle's version writes (the digits `VERSION_PATTERN` matched).
-
-    Args:
-        digits: the version as written, e.g. "5".
-
-    Returns:
-        The version.
-
-    Raises:
-        InvalidHandleError: if it has more than `MAX_VERSION_DIGITS` digits (the message shows
-            the first few and how many there are).
-    """
-    if len(digits) > MAX_VERSION_DIGITS:
-        shown = digits[:MAX_VERSION_DIGITS] + "..."
-        raise errors.InvalidHandleError(
-            f"A hub handle's version is a number of at most {MAX_VERSION_DIGITS} digits, e.g. "
-            f"1; shorten it. Received: version={shown!r} ({len(digits):,} digits)"
-        )
-    return int(digits)
-
-
-def is_handle_shaped(text: str) -> bool:
-    """True if the text has the form `publisher/model/version` (its parts may still be refused
-    by `parse_handle`, see `handle_problem`)."""
-    return _HANDLE.fullmatch(text.strip().strip("/")) is not None
-
-
-def _unsafe_part(handle: DocHandle) -> str | None:
-    """The first part of the handle that is empty, `.`, `..` or starts with `.`, or None."""
-    parts = [*handle.publisher.split("/"), *(handle.model.split("/") if handle.model else [])]
-    for part in parts:
-        if not part or part.startswith("."):
-            return part
-    return None
-
-
-# The first path segments of `tfhub serve`'s own routes (app.py; a test checks the two agree):
-# the pages and archives of a publisher named so could not be reached.
-RESERVED_PUBLISHERS = frozenset({"api", "healthz", "static"})
-_PART_RULE = (
-    "a handle's parts name folders of the hub, so none may be '.' or '..' or start with '.'"
-)
-
-
-def handle_problem(handle: DocHandle) -> str | None:
-    """Why a hub cannot hold this handle, said after the handle ("has ..."), or None.
-
-    Its parts name folders of the hub: a part that is `.` or `..` would put files outside the
-    hub folder, one that starts with `.` into a hidden folder the server never serves. A part
-    that is not ASCII makes a URL tensorflow_hub cannot load (tfhub.dev's handles are ASCII).
-    A publisher named as one of the server's own routes (`RESERVED_PUBLISHERS`) would have
-    pages and archives nobody reaches.
-    """
-    unsafe = _unsafe_part(handle)
-    if unsafe is not None:
-        return (
-            f"has the part {unsafe!r}: {_PART_RULE} (that would put files outside the hub "
-            "folder, or where the server never looks); rename that part, e.g. "
-            "google/text-embedding/1"
-        )
-    if handle.publisher in RESERVED_PUBLISHERS:
-        return (
-            f"has the publisher {handle.publisher!r}, a name tfhub serve's own routes use "
-            f"(reserved: {', '.join(sorted(RESERVED_PUBLISHERS))}): its pages and archives "
-            "could not be reached; choose another publisher name"
-        )
-    parts = [handle.publisher, *handle.model.split("/")]
-    odd = next((part for part in parts if not part.isascii()), None)
-    if odd is not None:
-        return (
-            f"has the non-ASCII part {odd!r}: tensorflow_hub cannot load a URL that is not "
-            "ASCII (tfhub.dev's handles are ASCII); use only a-z, A-Z, 0-9, '_', '.' and '-' "
-            "in its parts"
-        )
-    return None
 
 
 def url_parts(value: str) -> urllib.parse.SplitResult | None:
@@ -332,11 +206,11 @@ def _inside(base: Path, path: Path, handle: DocHandle) -> Path:
     of its own: callers may build a DocHandle without `parse_handle`)."""
     rel = os.path.relpath(os.path.normpath(path), os.path.normpath(base))
     parts = Path(rel).parts
-    unsafe = _unsafe_part(handle)
+    unsafe = unsafe_part(handle)
     if unsafe is not None or rel.startswith(os.pardir) or any(p.startswith(".") for p in parts):
         raise errors.InvalidHandleError(
             f"The hub handle {str(handle)!r} names a path outside the hub's docs folder or in a "
-            f"hidden folder ({path}): {_PART_RULE}; rename that part. "
+            f"hidden folder ({path}): {PART_RULE}; rename that part. "
             f"Received: handle={str(handle)!r}"
         )
     return path
@@ -420,11 +294,11 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
             line=1,
         )
     kind, handle = first
-    unsafe = _unsafe_part(handle)
+    unsafe = unsafe_part(handle)
     if unsafe is not None:
         raise errors.DocFormatError(
             f"{shown}:1: the handle {str(handle)!r} on the first line has the part {unsafe!r}: "
-            f"{_PART_RULE}; rename that part. Received: " + repr(lines[0]),
+            f"{PART_RULE}; rename that part. Received: " + repr(lines[0]),
             path=str(path),
             line=1,
         )

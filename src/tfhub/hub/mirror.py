@@ -31,10 +31,11 @@ from .. import _http, constants, errors, handles
 from .. import saved_model as saved_model_lib
 from ..utils.lazy import import_tensorflow
 from ..utils.numbers import is_number
+from . import doc_handles, protocol, starter, validator
 from . import docs_format as fmt
-from . import protocol, starter, validator
 from . import staging as staging_lib
-from .docs_format import DocHandle, DocKind
+from .doc_handles import DocHandle
+from .docs_format import DocKind
 from .publish import Published, install
 
 logger = logging.getLogger(__name__)
@@ -80,9 +81,9 @@ def derive_handle(source: str) -> DocHandle | None:
         text = f"{parsed.owner.lower()}/{parsed.model}/{parsed.variation}/{parsed.version}"
     elif isinstance(parsed, handles.HttpModel) and not handles.is_archive_path(parsed.url):
         text = urllib.parse.urlsplit(parsed.url).path.strip("/")
-    if text is None or not fmt.is_handle_shaped(text):
+    if text is None or not doc_handles.is_handle_shaped(text):
         return None
-    return fmt.parse_handle(text)  # Refuses parts such as '..' (see fmt.handle_problem).
+    return doc_handles.parse_handle(text)  # Refuses parts such as '..' (see handle_problem).
 
 
 def mirror(
@@ -114,7 +115,7 @@ def mirror(
         tfhub.errors.TFHubError: resolving failed (download, not found, offline, ...).
         NotAModelError, DocValidationError: as `publish`.
     """
-    explicit = fmt.parse_handle(as_handle) if as_handle else None
+    explicit = doc_handles.parse_handle(as_handle) if as_handle else None
     derived = None if explicit else derive_handle(source)
     found: SourceDoc | None = None
     asked: list[str] = []
@@ -250,13 +251,13 @@ def _handle_readings(path: str) -> list[tuple[str, int | None]]:
     that names a model and so its latest version (`acme/emb`: version None); [] for neither
     (or a handle no hub can hold)."""
     try:
-        handle = fmt.parse_handle(path)
+        handle = doc_handles.parse_handle(path)
         return [(handle.model_handle, handle.version)]
     except errors.InvalidHandleError:
         pass
     if "/" in path and not is_number(path.rsplit("/", 1)[1]):
         try:  # A model handle: what it would be with a version.
-            return [(fmt.parse_handle(f"{path}/1").model_handle, None)]
+            return [(doc_handles.parse_handle(f"{path}/1").model_handle, None)]
         except errors.InvalidHandleError:
             pass
     return []
@@ -272,7 +273,7 @@ def _module_doc(data: object, candidate: _ApiCandidate) -> SourceDoc | None:
     text = _version_doc(data, version) if version is not None else None
     if text is None or not text.startswith(f"# {DocKind.MODULE.value} "):
         return None
-    origin = fmt.parse_handle(f"{candidate.model_handle}/{version}")
+    origin = doc_handles.parse_handle(f"{candidate.model_handle}/{version}")
     url = f"{candidate.base}/{protocol.quoted(str(origin))}"
     return SourceDoc(text.replace("\r\n", "\n"), origin, url)
 
@@ -377,7 +378,7 @@ def mirror_doc_assets(
             continue
         if not force and _has_model_files(doc.path):
             continue
-        refused = fmt.handle_problem(doc.handle)
+        refused = doc_handles.handle_problem(doc.handle)
         if refused:
             report.failed.append((str(doc.handle), f"{doc.display_path}: the handle {refused}"))
             continue

@@ -26,12 +26,13 @@ from ..handles import is_archive_path
 from ..saved_model_proto import model_files_in
 from ..utils.paths import relative_below
 from ..utils.refused_writes import failed_write
-from . import catalog, model_files, signatures, starter, tags, validator
+from . import catalog, doc_handles, model_files, signatures, starter, tags, validator
 from . import commit as commit_lib
 from . import docs_format as fmt
 from . import pack as pack_lib
 from . import staging as staging_lib
-from .docs_format import DocHandle, DocKind, Problem
+from .doc_handles import DocHandle
+from .docs_format import DocKind, Problem
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def publish(
         DocValidationError: the doc has problems (`.problems`: `file:line: message`).
         PublishBusyError: another process kept publishing into the same model folder for 10 min.
     """
-    parsed = fmt.parse_handle(handle)
+    parsed = doc_handles.parse_handle(handle)
     doc_text = None if doc is None else _read_doc(doc)
     return install(
         model_dir, root, parsed, doc_text=doc_text, info=info or starter.StarterInfo(), force=force

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import errors
-from .docs_format import DocHandle, doc_path
+from .doc_handles import DocHandle
+from .docs_format import doc_path
 from .signatures import SignatureSummary, TensorInfo
 
 # Where the hub is, in starter docs; the server writes its own URL there on the pages.

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from .. import errors
 from ..utils import urls
-from . import catalog, model_files
+from . import catalog, doc_handles, model_files
 from . import docs_format as fmt
 from . import tags as tags_lib
 from .docs_format import DocFile, DocKind, Problem
@@ -59,7 +59,9 @@ REPEATED_KEYS = frozenset({DATASET, LANGUAGE, TASK, ARCHITECTURE})
 SAVED_MODEL_FORMATS = ("hub", "saved_model", "saved_model_2")
 TASK_PREFIXES = ("image-", "text-", "audio-", "video-")
 _GITHUB_DOWNLOAD = re.compile(r"https://github\.com/.*/releases/download/.*")
-_PARENT_MODEL = re.compile(rf"{fmt.PUBLISHER_PATTERN}/{fmt.MODEL_PATTERN}/{fmt.VERSION_PATTERN}")
+_PARENT_MODEL = re.compile(
+    rf"{doc_handles.PUBLISHER_PATTERN}/{doc_handles.MODEL_PATTERN}/{doc_handles.VERSION_PATTERN}"
+)
 REMOTE_SCHEMES = ("http", "https", "gs")
 
 
@@ -412,7 +414,7 @@ def _message_of(err: errors.DocFormatError) -> str:
 def _publisher_problems(doc: DocFile, root: str | os.PathLike[str]) -> list[Problem]:
     if doc.kind is DocKind.PUBLISHER:
         return []
-    expected = fmt.doc_path(root, fmt.DocHandle(doc.handle.publisher), DocKind.PUBLISHER)
+    expected = fmt.doc_path(root, doc_handles.DocHandle(doc.handle.publisher), DocKind.PUBLISHER)
     if expected.is_file():
         return []
     rel = expected.relative_to(Path(root)).as_posix()
