@@ -14,6 +14,11 @@ finishes importing, or at once if it already has (`tfhub/__init__.py` wires the 
 `import tfhub` does not import this package). `register` imports the matching layer module, whose
 decorator registers the class. Nothing is imported while neither Keras is in use, and Keras 3 on
 a backend other than TensorFlow is left alone.
+
+tf_keras models also name tfhub's feature columns (`_TextEmbeddingColumn`, ...) in the config of
+their `DenseFeatures` layer, which TensorFlow finds only among the column classes registered in
+the process; `register("tf_keras")` imports `tfhub.feature_column` too (about 20 ms once tf_keras
+is loaded), so such a model loads back after `import tfhub` alone, as one with a KerasLayer does.
 """
 
 from __future__ import annotations
@@ -31,25 +36,34 @@ LAYER_MODULES = {
     "keras": _compat.LAYER_MODULES["keras3"],
     "tf_keras": _compat.LAYER_MODULES["tf_keras"],
 }
+# Top-level Keras package -> further tfhub modules whose classes its saved models name.
+EXTRA_MODULES = {"tf_keras": ("tfhub.feature_column",)}  # DenseFeatures' hub columns.
 
 
 def register(package: str) -> bool:
-    """Imports the layer module for `package` ("keras" or "tf_keras"), which registers it.
+    """Imports the layer module for `package` ("keras" or "tf_keras"), which registers it,
+    and the other modules of `EXTRA_MODULES[package]` (tf_keras: the feature columns).
 
     Never raises: a failure here must not break the user's `import keras`; it is logged, and
-    using `hub.KerasLayer` later reports the real error.
+    using `hub.KerasLayer` (or a column) later reports the real error.
 
     Returns:
         True if the class is registered.
     """
     if package == "keras" and not _keras3_uses_tensorflow():
         return False
+    registered = _import_quietly(LAYER_MODULES[package], package)
+    for module in EXTRA_MODULES.get(package, ()):
+        _import_quietly(module, package)
+    return registered
+
+
+def _import_quietly(module: str, package: str) -> bool:
+    """Imports `module`; logs (at debug level) and returns False if that fails."""
     try:
-        importlib.import_module(LAYER_MODULES[package])
+        importlib.import_module(module)
     except Exception:
-        logger.debug(
-            "Could not register %s with %s.", LAYER_MODULES[package], package, exc_info=True
-        )
+        logger.debug("Could not register %s with %s.", module, package, exc_info=True)
         return False
     return True
 
