@@ -45,6 +45,7 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
             `deleted_model_error`).
     """
     _check_no_strings_for_xla(hub, inputs)
+    inputs = _named_for_signature(hub, inputs)
     inputs = cast_inputs(inputs, hub.input_specs)
     try:
         result = _invoke(hub, inputs, training)
@@ -104,6 +105,17 @@ def _check_no_strings_for_xla(hub: HubCallable, inputs: Any) -> None:
         "function compiled with XLA. Compile without it: `model.compile(..., "
         "jit_compile=False)` in Keras, or a `tf.function` without `jit_compile=True`."
     )
+
+
+def _named_for_signature(hub: HubCallable, inputs: Any) -> Any:
+    """`{name: inputs}` for a lone input of a signature whose other inputs all come from
+    `arguments` (`hub.open_input`), cast as that input expects: signatures take keywords only
+    (TensorFlow passes a lone positional input only to a signature with one input). Else
+    `inputs` as they are."""
+    name = hub.open_input
+    if name is None or isinstance(inputs, dict):
+        return inputs
+    return {name: _cast_one(inputs, hub.input_specs[0][name])}
 
 
 def _invoke(hub: HubCallable, inputs: Any, training: Any) -> Any:

@@ -35,6 +35,8 @@ class HubCallable:
         input_specs: the input structures `fn` was traced for (may be empty if unknown).
         train_fn: for a TF1 module whose graph has UPDATE_OPS (e.g. batch norm), `fn` that
             also runs them; called instead of `fn` when training. None otherwise.
+        open_input: for a signature whose inputs `arguments` give all but one, that one's
+            name: a lone tensor passed to the layer goes there. None otherwise.
     """
 
     handle: Any
@@ -47,6 +49,7 @@ class HubCallable:
     arguments: dict[str, Any]
     input_specs: list[Any]
     train_fn: Callable[..., Any] | None = None
+    open_input: str | None = None
 
     @property
     def is_hub_module_v1(self) -> bool:
@@ -127,6 +130,7 @@ def make_hub_callable(
     parameters = function_parameters(fn)
     if parameters is not None:
         _arguments.check_arguments_taken(arguments, parameters, handle=handle, signature=signature)
+    input_specs = input_specs_of(fn, is_signature=signature is not None)
     return HubCallable(
         handle=handle,
         model=model,
@@ -136,9 +140,20 @@ def make_hub_callable(
         signature_outputs_as_dict=signature_outputs_as_dict,
         has_training_argument=takes_training(fn),
         arguments=arguments,
-        input_specs=input_specs_of(fn, is_signature=signature is not None),
+        input_specs=input_specs,
         train_fn=model.training_function(signature) if signature else None,
+        open_input=_open_signature_input(input_specs, arguments) if signature else None,
     )
+
+
+def _open_signature_input(input_specs: list[Any], arguments: dict[str, Any]) -> str | None:
+    """The one input of a signature that `arguments` leaves to the call, if it gives all the
+    others (e.g. `scale` of `f(x, scale)`): a lone tensor is that input. None without
+    `arguments` (a lone tensor goes positionally, as upstream) or with several left."""
+    if not arguments or not input_specs or not isinstance(input_specs[0], dict):
+        return None
+    left = [name for name in input_specs[0] if name not in arguments]
+    return left[0] if len(left) == 1 else None
 
 
 # Parameters a call can name (not `*args`): the only ones `arguments` can give.
