@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ tf = pytest.importorskip("tensorflow")
 tf_keras = pytest.importorskip("tf_keras")
 
 import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -54,3 +56,38 @@ def test_a_saved_dense_features_model_loads_after_import_tfhub_alone(tmp_path):
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     for path in paths:
         np.testing.assert_allclose(loaded[path], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("source", [TEXT_V1, TEXT_V2], ids=["tf1", "tf2"])
+def test_a_saved_model_whose_module_moved_says_how_to_restore_it(source, tmp_path):
+    """Loading a `.keras` file whose column's module folder has moved said only "<folder> does
+    not exist", as it did for a hub.KerasLayer before it named the layer and the remedy."""
+    make = hub.text_embedding_column if source == TEXT_V1 else hub.text_embedding_column_v2
+
+    def fine_tuned(handle):
+        inputs = {"a": tf_keras.Input(shape=(), dtype=tf.string, name="a")}
+        features = tf_keras.layers.DenseFeatures([make("a", handle, trainable=True)])(inputs)
+        model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(features))
+        model.compile(tf_keras.optimizers.SGD(0.1), "mse")
+        model.fit({"a": np.array(SENTENCES)}, np.ones((len(SENTENCES), 1)), verbose=0)
+        return model
+
+    handle = os.fspath(tmp_path / "module")
+    shutil.copytree(source, handle)
+    model = fine_tuned(handle)
+    expected = model.predict({"a": np.array(SENTENCES)}, verbose=0)
+    path = os.fspath(tmp_path / "model.keras")
+    model.save(path)
+    moved = shutil.move(handle, tmp_path / "moved")
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        tf_keras.models.load_model(path)
+    column = "text_embedding_column" if source == TEXT_V1 else "text_embedding_column_v2"
+    assert str(caught.value).startswith(
+        f"The saved model's hub.{column} for feature 'a' loads its module from its handle, "
+        f"{handle!r}: {handle} does not exist. A saved Keras model keeps the column's weights, "
+        "not that module. Put the module back there, or build "
+    )
+    assert caught.value.path == handle and isinstance(caught.value, FileNotFoundError)
+    rebuilt = fine_tuned(os.fspath(moved))  # What the message says to do.
+    rebuilt.load_weights(path)
+    np.testing.assert_allclose(rebuilt.predict({"a": np.array(SENTENCES)}, verbose=0), expected)

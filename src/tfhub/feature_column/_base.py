@@ -10,6 +10,7 @@ alike, so unlike upstream's TF1 columns these also work in eager `DenseFeatures`
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import os
@@ -21,6 +22,7 @@ from .. import _tf_private, errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from ..utils.lazy import tf_keras
+from ..utils.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -240,8 +242,49 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
     def from_config(
         cls, config: dict[str, Any], custom_objects: Any = None, columns_by_name: Any = None
     ) -> HubDenseColumn:
+        """Rebuilds the column from `get_config()` (loading a saved Keras model): loads the
+        module from its handle again.
+
+        Raises:
+            tfhub.errors.ModelNotFoundError: the handle is a path that no longer exists;
+            tfhub.errors.DownloadError (or a subclass), tfhub.errors.OfflineModeError: the
+                handle is a URL that cannot be downloaded now. The error keeps its class and
+                data; its message says that the saved model needs the module, and how to do
+                without it.
+        """
         del custom_objects, columns_by_name
-        return cls(**dict(config))
+        try:
+            return cls(**dict(config))
+        except (errors.ModelNotFoundError, errors.DownloadError, errors.OfflineModeError) as err:
+            raise _unreachable_module_error(err, cls, config) from err
+
+
+# Each column's config field that holds its module's handle.
+_HANDLE_FIELDS = ("module_spec_path", "module_path")
+
+
+def _unreachable_module_error(
+    err: errors.TFHubError, cls: type, config: dict[str, Any]
+) -> Exception:
+    """`err` saying that the saved column `config` needs the module its handle names, and how
+    to restore the weights without it: a copy of the same class and data (as pickling makes
+    it), so `except` clauses that caught `err` catch it too."""
+    handle = next((config[field] for field in _HANDLE_FIELDS if field in config), None)
+    column = getattr(cls, "_column", "") or cls.__name__
+    if isinstance(err, errors.ModelNotFoundError):
+        remedy = "Put the module back there"
+    else:
+        remedy = "Load it where the handle can be downloaded (or a cache holds it)"
+    message = (
+        f"The saved model's hub.{column} for feature {config.get('key')!r} loads its module "
+        f"from its handle, {handle!r}: {err} A saved Keras model keeps the column's weights, "
+        f"not that module. {remedy}, or build your model again with the column over the "
+        "module's new path or URL and restore the weights with model.load_weights(<the saved "
+        "file>)."
+    )
+    rewrapped = copy.copy(err)
+    rewrapped.args = (redact(message),)
+    return rewrapped
 
 
 def _add_to_collections(module: LoadedModule, collections: list[str]) -> None:

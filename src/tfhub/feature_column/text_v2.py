@@ -47,6 +47,7 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
     """Returned by `hub.text_embedding_column_v2`. Do not use directly."""
 
     _fields = ("key", "module_path", "output_key", "trainable")
+    _column = "text_embedding_column_v2"
 
     def __init__(
         self, key: Any, module_path: str, output_key: str | None = None, trainable: bool = False
