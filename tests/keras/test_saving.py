@@ -341,3 +341,41 @@ def test_keras3_reads_tf_keras_files_of_the_layer_as_docs_say(model_dir, tmp_pat
             np.testing.assert_allclose(restored.predict(X, verbose=0), expected, atol=1e-5)
     with pytest.raises((TypeError, ValueError)):  # tf_keras's optimizer or compile config
         keras.saving.load_model(os.fspath(tmp_path / "sequential.keras")).predict(X, verbose=0)
+
+
+def test_keras3_layers_over_one_model_have_unique_paths_and_save_to_h5(model_dir, tmp_path):
+    """Keras 3 keys optimizer slots (so `.h5` files) and `get_state_tree()` by variable path;
+    a hub layer's weights had paths without the layer's name (`hidden_kernel`), so two layers
+    over one model (or a model with two variables of one name) collided: `.h5` saving failed
+    ("Unable to synchronously create dataset (name already exists)") and `get_state_tree()`
+    said "variable path is found twice". Now `<layer name>/hidden_kernel`, as `add_weight`
+    makes them, unique within the layer."""
+    import keras
+    import tensorflow as tf
+
+    from tfhub.keras.layer import KerasLayer
+
+    twins = tf.Module()  # Two variables of one name, as tf.Module code often has.
+    twins.a, twins.b = tf.Variable([1.0, 2.0, 3.0], name="w"), tf.Variable(0.5, name="w")
+    twins.__call__ = tf.function(
+        lambda x: x * twins.a + twins.b, input_signature=[tf.TensorSpec([None, 3], tf.float32)]
+    )
+    tf.saved_model.save(twins, os.fspath(tmp_path / "twins"))
+    inputs = keras.Input((3,))
+    layers = [KerasLayer(model_dir["tf2"], trainable=True) for _ in range(2)]
+    layers.append(KerasLayer(os.fspath(tmp_path / "twins"), trainable=True))
+    both = keras.layers.Concatenate()([layer(inputs) for layer in layers])
+    model = keras.Model(inputs, keras.layers.Dense(1, name="head")(both))
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    model.fit(X, np.ones((3, 1)), epochs=1, batch_size=3, verbose=0)
+    paths = [w.path for w in model.weights]
+    assert len(set(paths)) == len(paths)
+    assert f"{layers[1].name}/hidden_kernel" in paths
+    assert sorted(w.path for w in layers[2].weights) == [
+        f"{layers[2].name}/{n}" for n in "w w_1".split()
+    ]
+    assert len(model.get_state_tree()["optimizer_variables"]["adam"]) > 2
+    path = os.fspath(tmp_path / "model.h5")
+    model.save(path)
+    restored = keras.saving.load_model(path, compile=False)  # Keras 3 cannot rebuild "mse".
+    np.testing.assert_allclose(restored.predict(X, verbose=0), model.predict(X, verbose=0))

@@ -1,5 +1,8 @@
-"""Unique weight names for tf_keras hub layers: `.h5` files store optimizer slots by name
-(`Adam/m/hidden/kernel:0`), and two loads of one SavedModel have equal variable names."""
+"""Unique weight names for hub layers: `.h5` files store optimizer slots by name
+(`Adam/m/hidden/kernel:0` in tf_keras, `adam/<layer>/hidden_kernel_momentum` in Keras 3), and
+two loads of one SavedModel have equal variable names (as may two variables of one model).
+tf_keras's layer renames the variables themselves (`make_unique`); Keras 3's names its own
+Keras variables (`UniqueNames`), under the layer's name."""
 
 from __future__ import annotations
 
@@ -29,3 +32,17 @@ def make_unique(variables: list[Any]) -> None:
 
 def _taken(variable: Any) -> bool:
     return _LIVE.get(variable.name, variable) is not variable
+
+
+class UniqueNames:
+    """Hands out names unique among those it gave: `kernel`, then `kernel_1`, `kernel_2`, ..."""
+
+    def __init__(self) -> None:
+        self._given: set[str] = set()
+
+    def unique(self, name: str) -> str:
+        """Returns `name`, or `name_<n>` with the smallest n >= 1 not given yet."""
+        candidates = itertools.chain([name], (f"{name}_{n}" for n in itertools.count(1)))
+        chosen = next(candidate for candidate in candidates if candidate not in self._given)
+        self._given.add(chosen)
+        return chosen

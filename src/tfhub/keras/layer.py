@@ -18,7 +18,7 @@ import numpy as np
 from .. import errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
-from . import _calling, _keras2_api, _layer_body, _ragged, _shapes
+from . import _calling, _keras2_api, _layer_body, _ragged, _shapes, _weight_names
 
 logger = logging.getLogger(__name__)
 
@@ -63,18 +63,26 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
             self._input_shape_arg = declared_input_shape
 
     def _adopt_model(self, model: LoadedModel) -> None:
-        """Tracks the model's variables as Keras weights that share their storage."""
+        """Tracks the model's variables as Keras weights that share their storage.
+
+        Their paths are `<layer name>/<name>`, as `add_weight` makes them for any Keras layer,
+        with names unique within the layer: Keras 3 keys optimizer slots (and so `.h5` files)
+        and `get_state_tree()` by path, and two layers over one model (or a model with two
+        variables of one name) had the same paths.
+        """
         wrapper = {}
-        for variable, is_trainable in model.weights():
-            wrapped = wrapper[id(variable)] = keras.Variable(
-                initializer=variable,
-                shape=variable.shape,
-                dtype=variable.dtype,
-                trainable=is_trainable,
-                autocast=False,
-                name=_keras_variable_name(variable.name),
-            )
-            self._track_variable(wrapped)
+        names = _weight_names.UniqueNames()
+        with keras.name_scope(self.name, caller=self):
+            for variable, is_trainable in model.weights():
+                wrapped = wrapper[id(variable)] = keras.Variable(
+                    initializer=variable,
+                    shape=variable.shape,
+                    dtype=variable.dtype,
+                    trainable=is_trainable,
+                    autocast=False,
+                    name=names.unique(_keras_variable_name(variable.name)),
+                )
+                self._track_variable(wrapped)
         self._state.weight_order = [wrapper[id(v)] for v in model.upstream_weight_order()]
         self._loss_fns = model.regularization_losses()
         self._build_at_init()
