@@ -103,6 +103,12 @@ def test_export_layer_refusals(fine_tuned, tmp_path):
     with pytest.raises(TypeError, match="expects a hub.KerasLayer"):
         hub.export_layer(keras.layers.Dense(2), os.fspath(tmp_path / "dense"))
     assert not os.path.exists(tmp_path / "tf1") and not os.path.exists(tmp_path / "fn")
+    (tmp_path / "afile").write_text("x")
+    below_a_file = os.fspath(tmp_path / "afile" / "k")
+    with pytest.raises(errors.ExportWriteError) as caught:  # It said "File exists".
+        hub.export_layer(layer, below_a_file)
+    assert f"{tmp_path / 'afile'} is a file, not a folder" in str(caught.value)
+    assert (tmp_path / "afile").read_text() == "x"
 
 
 def test_export_of_a_tensorflow_hub_layer(tmp_path):

@@ -21,7 +21,7 @@ from .. import errors
 from .._tf_private import trackable_class
 from ..utils import live_files
 from ..utils.lazy import tensorflow as tf
-from ..utils.refused_writes import export_write_error, failed_write
+from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +53,14 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
             `hub.Module.export`) or over a plain Python function.
         tfhub.errors.ExportError: if `export_dir` holds files and `overwrite` is False.
         tfhub.errors.ExportWriteError: (also an OSError) if the file system refuses the files
-            (a full disk or quota, no permission); `export_dir` is left as it was.
+            (a full disk or quota, no permission, a file where a folder above it belongs);
+            `export_dir` is left as it was.
         tfhub.errors.ArgumentTypeError: (a TypeError) if `layer` is not a hub.KerasLayer.
     """
     obj = _exportable_object(layer)
     export_dir = os.fspath(export_dir)
     _check_target(export_dir, overwrite)
+    check_no_file_in_the_way(export_dir, argument="export_dir")  # A file above it.
     parent, name = os.path.split(os.path.abspath(export_dir))
     try:
         os.makedirs(parent, exist_ok=True)

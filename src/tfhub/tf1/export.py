@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import tensorflow as tf
+from ..utils.refused_writes import check_no_file_in_the_way
 from .export_checkpoint import (
     check_checkpoint_matches,
     checkpoint_prefix,
@@ -23,7 +24,6 @@ from .export_checkpoint import (
     latest_checkpoint,
 )
 from .module_spec import ModuleSpec
-from .native_spec import check_no_file_in_the_way
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ The `Loader` turns a local module folder into a spec; `tfhub/tf1/__init__.py` re
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import shutil
@@ -22,7 +21,7 @@ from ..saved_model_proto import (
     read_module_def_bytes,
 )
 from ..utils.lazy import tensorflow as tf
-from ..utils.refused_writes import export_write_error, failed_write
+from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
 from . import saved_model_lib, tensor_info
 from .checkpoint import data_shortfall
 from .module_impl import MODULE_COLLECTIONS, NativeModuleImpl
@@ -33,26 +32,6 @@ logger = logging.getLogger(__name__)
 _SUPPORTED_FEATURES: frozenset[str] = frozenset()
 
 _SUPPORTED_COLLECTIONS = {*MODULE_COLLECTIONS, saved_model_lib.ATTACHMENT_COLLECTION_SAVED}
-
-
-def check_no_file_in_the_way(folder: str, *, argument: str) -> None:
-    """Refuses an export whose folder, or a folder above it, is a file (TensorFlow's bare
-    FailedPreconditionError "... is not a directory" otherwise, midway through the export).
-
-    Args:
-        folder: the local export folder, as the caller named it.
-        argument: the caller's name for it, for the message (`path`, `export_path`).
-
-    Raises:
-        tfhub.errors.ExportWriteError: (also an OSError) naming the file, before anything is
-            written.
-    """
-    existing = os.path.abspath(folder)
-    while not os.path.lexists(existing) and os.path.dirname(existing) != existing:
-        existing = os.path.dirname(existing)
-    if os.path.lexists(existing) and not os.path.isdir(existing):
-        refused = OSError(errno.ENOTDIR, f"{existing} is a file, not a folder")
-        raise export_write_error(refused, folder, argument=argument)
 
 
 def _marker_path(module_dir: str) -> str:

@@ -53,3 +53,23 @@ def export_write_error(
         path=export_dir,
         problem=problem,
     )
+
+
+def check_no_file_in_the_way(folder: str, *, argument: str) -> None:
+    """Refuses an export whose folder, or a folder above it, is a file (TensorFlow's bare
+    FailedPreconditionError "... is not a directory" otherwise, midway through the export).
+
+    Args:
+        folder: the local export folder, as the caller named it.
+        argument: the caller's name for it, for the message (`path`, `export_path`).
+
+    Raises:
+        tfhub.errors.ExportWriteError: (also an OSError) naming the file, before anything is
+            written.
+    """
+    existing = os.path.abspath(folder)
+    while not os.path.lexists(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    if os.path.lexists(existing) and not os.path.isdir(existing):
+        refused = OSError(errno.ENOTDIR, f"{existing} is a file, not a folder")
+        raise export_write_error(refused, folder, argument=argument)
