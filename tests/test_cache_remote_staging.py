@@ -128,14 +128,15 @@ def _write_owner(gfile: object, staging_dir: str, *, host: str, pid: int, age: f
     [
         ("another-host", 1, 1.0, False),  # Its processes cannot be seen: maybe live.
         ("another-host", 1, 25.0, True),  # No heartbeat for longer than ABANDONED_AFTER_SEC.
-        (None, os.getpid(), 25.0, True),  # This host, its pid reused by a live process.
-        (None, os.getpid(), 0.0, False),  # This process: live.
+        (None, "this process", 25.0, True),  # This host, its pid reused by a live process.
+        (None, "this process", 0.0, False),  # This process: live.
     ],
 )
 def test_a_staging_folder_is_removed_only_when_its_owner_is_known_gone(
     gfile, module_path, host, pid, hours, removed
 ):
-    staging_dir = remote.layout.new_tmp_dir(module_path)
+    pid = os.getpid() if pid == "this process" else pid  # Not in the test's id: xdist workers
+    staging_dir = remote.layout.new_tmp_dir(module_path)  # must collect the same tests.
     _write_owner(gfile, staging_dir, host=host or socket.gethostname(), pid=pid, age=hours * 3600)
     assert remote_staging.remove_abandoned(gfile, module_path) == ([staging_dir] if removed else [])
     assert gfile.exists(staging_dir) is not removed
