@@ -297,6 +297,29 @@ def test_num_matches_below_one_is_an_argument_error(text_module, tmp_path, libra
     assert finder.find_similar_items(items[0], np.int64(1)) == [items[0]]
 
 
+def test_a_blank_query_is_an_argument_error_as_the_command_refuses_it(text_module, tmp_path):
+    """`query --query ""` is refused (an empty query finds arbitrary items); the API answered
+    "", "  " and "\\n" with arbitrary items."""
+    embeds = tmp_path / "embeds"
+    os.mkdir(embeds)
+    items = nn.lines(3)
+    vectors = nn.text_embedding_expected(items, dim=nn.DIM)
+    nn.write_records(
+        embeds / "emb-00000-of-00001.tfrecords",
+        [(item.encode(), vector.tolist()) for item, vector in zip(items, vectors, strict=True)],
+    )
+    index_builder.run(index_builder.BuildConfig(str(embeds), str(tmp_path / "index")))
+    finder = similarity_finder.SimilarityFinder(text_module, str(tmp_path / "index"))
+    for blank in ("", "  ", "\n\t"):
+        with pytest.raises(
+            errors.ArgumentError, match="blank.*" + re.escape(f"Received: query={blank!r}")
+        ):
+            finder.find_matches(blank)
+        with pytest.raises(errors.ArgumentError, match="blank"):
+            finder.find_similar_items(blank, 1)
+    assert finder.find_similar_items(items[0], 1) == [items[0]]
+
+
 def test_query_with_another_dimension(text_module, tmp_path):
     embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
     os.remove(embeds / files.RANDOM_PROJECTION_FILENAME)

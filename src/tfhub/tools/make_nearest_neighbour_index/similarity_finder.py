@@ -260,12 +260,18 @@ class SimilarityFinder:
         """The `num_matches` items nearest to `query`, with their distances.
 
         Raises:
-            tfhub.errors.ArgumentError: (a ValueError) a query that is not UTF-8 text (lone
-                surrogates, e.g. from argv or a file read with surrogateescape), or
-                num_matches below 1.
+            tfhub.errors.ArgumentError: (a ValueError) a query that is blank (empty or
+                whitespace only: it would find arbitrary items; the command refuses such a
+                --query too) or not UTF-8 text (lone surrogates, e.g. from argv or a file read
+                with surrogateescape), or num_matches below 1.
             tfhub.errors.ArgumentTypeError: (a TypeError) num_matches is not an integer.
         """
         _check_num_matches(num_matches)
+        if isinstance(query, (str, bytes)) and not query.strip():
+            raise errors.ArgumentError(
+                "The query is blank: pass the text to find similar items to (an empty query "
+                f"finds arbitrary ones). Received: query={query!r}"
+            )
         data = not_utf8(query) if isinstance(query, str) else None
         if data is not None:
             raise errors.ArgumentError(
