@@ -33,3 +33,22 @@ def test_tool_error_carries_its_data_and_pickles(cls: type[errors.ToolError]) ->
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is cls and str(copy) == str(error)
     assert {name: getattr(copy, name) for name in names} == data
+
+
+def test_a_value_with_runs_of_spaces_is_printed_as_it_is(tmp_path, capsys) -> None:
+    """The one error line kept every line of the message but squeezed each run of spaces to
+    one: `--image_dir 'my  photos'` was named as 'my photos', a folder the user cannot copy."""
+    from tfhub.tools.make_image_classifier.cli import main
+
+    folder = str(tmp_path / "my  photos")
+    assert main(["--image_dir", folder]) == 1
+    (line,) = capsys.readouterr().err.splitlines()[-1:]
+    assert line.startswith(f"tfhub: error: Cannot use the image folder {folder}: ")
+    assert line.endswith(f"Received: image_dir={folder!r}")
+
+
+def test_a_message_of_several_lines_is_still_one_line() -> None:
+    from tfhub.cli import _errors
+
+    message = "first line\n    indented  detail\n\nlast line  "
+    assert _errors.one_line(message) == "first line indented  detail last line"

@@ -122,11 +122,25 @@ def report(err: BaseException) -> int:
     if constants.is_debug() and sys.stderr is not None:
         with contextlib.suppress(OSError, ValueError):
             traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
-    message = redact(" ".join(str(err).split())) or type(err).__name__
+    message = redact(one_line(str(err))) or type(err).__name__
     if label == "unexpected error":
         message = f"{type(err).__name__}: {message}"
     tell(f"tfhub: {label}: {message}")
     return code
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: its lines, without the spaces around them, joined by one space.
+    Runs of spaces within a line are kept: they may be part of a value (a file name with two
+    spaces, quoted in the message) that the user copies from the error.
+
+    Args:
+        text: a message, maybe of several lines (a library's, indented).
+
+    Returns:
+        The one line ("" for a blank text).
+    """
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def tell(line: str) -> None:
@@ -376,7 +390,7 @@ def _report_stopped(prog: str, err: BaseException) -> int:
         _redelivery.stop()  # While the caught _Terminated is still alive.
     notes = getattr(err, "__notes__", None)
     said = " ".join(str(note) for note in notes) if isinstance(notes, list) else ""
-    said = f". {redact(' '.join(said.split()))}" if said.strip() else ""
+    said = f". {redact(one_line(said))}" if said.strip() else ""
     return _say_stopped(prog, _stopped_by or signal.SIGINT, said)
 
 
