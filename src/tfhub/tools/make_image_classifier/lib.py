@@ -39,12 +39,14 @@ from .hparams import HParams, check_hparams
 from .model import build_head, build_model, compile_model, keras_module
 from .module_setup import (
     LoadedModule,
+    bottlenecks_in_use,
     check_images_fit,
     check_module_output,
-    load_module,
+    load_module_for,
     module_features,
     whole_model,
 )
+from .module_setup import load_module as load_module  # The benchmark calls lib.load_module.
 from .module_setup import uses_bottlenecks as uses_bottlenecks  # lib's name before module_setup.
 from .strategy import (
     NoStrategy,
@@ -222,13 +224,14 @@ def make_image_classifier(
     files = image_folders.list_image_files(image_dir)
     check_labels_one_per_line(files.labels, image_dir, flag=files.flag)
     require_tensorflow()
+    bottlenecks = bottlenecks_in_use(hparams, allowed=bottlenecks)  # Asked once a run.
     check_images_fit(files, hparams, requested_image_size, bottlenecks=bottlenecks)
     strategy = distribution_strategy or NoStrategy()
     check_keras_can_train(strategy, keras_package())
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync
         say(f"Distribution strategy: {type(strategy).__name__} with {replicas} replica(s)")
-    module = load_module(
+    module = load_module_for(
         tfhub_module, hparams, strategy, requested_image_size, bottlenecks=bottlenecks
     )
     return train_on_module(module, files, hparams, strategy, log_dir, say=say, seed=seed)

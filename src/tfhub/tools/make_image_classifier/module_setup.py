@@ -30,6 +30,13 @@ def _visible_gpus() -> int:
     return len(tf.config.list_logical_devices("GPU"))
 
 
+def bottlenecks_in_use(hparams: HParams, *, allowed: bool = True) -> bool:
+    """Whether this run trains on the module's features computed once per image: `allowed`
+    (the Python API's `bottlenecks`) and `uses_bottlenecks` with the GPUs TensorFlow sees.
+    The one place a run asks; its answer is passed on (`check_images_fit`, `load_module`)."""
+    return allowed and uses_bottlenecks(hparams, gpus=_visible_gpus())
+
+
 def module_features(module_layer: Any, dim: int) -> image_folders.Features:
     """The module in inference mode, as the features an `ImageStore` keeps of each image."""
     return image_folders.Features(lambda images: module_layer(images, training=False), dim)
@@ -45,14 +52,17 @@ def check_images_fit(
     """Checks that the images kept at --image_size (none with bottlenecks: their features are
     kept) and a batch of them as float fit in the memory available, before the module loads.
 
+    Args:
+        files, hparams, requested_image_size: the run's.
+        bottlenecks: whether the run uses them (`bottlenecks_in_use`).
+
     Raises:
         tfhub.errors.ToolFlagError: naming --image_size.
     """
     if requested_image_size is None:
         return
-    features = bottlenecks and uses_bottlenecks(hparams, gpus=_visible_gpus())
     image_folders.check_images_fit(
-        0 if features else len(files.paths),
+        0 if bottlenecks else len(files.paths),
         (requested_image_size, requested_image_size),
         batch=hparams.batch_size,
         flag="image_size",
@@ -89,7 +99,30 @@ def load_module(
 ) -> LoadedModule:
     """Loads the module for `make_image_classifier` and checks that it is an image
     feature-vector module: under `strategy`'s scope, unless it will serve as bottleneck
-    (`uses_bottlenecks`, and `bottlenecks` not False).
+    (`bottlenecks_in_use(hparams, allowed=bottlenecks)`).
+
+    Raises:
+        See `load_module_for`.
+    """
+    return load_module_for(
+        tfhub_module,
+        hparams,
+        strategy,
+        requested_image_size,
+        bottlenecks=bottlenecks_in_use(hparams, allowed=bottlenecks),
+    )
+
+
+def load_module_for(
+    tfhub_module: str,
+    hparams: HParams,
+    strategy: Any,
+    requested_image_size: int | None = None,
+    *,
+    bottlenecks: bool,
+) -> LoadedModule:
+    """`load_module` for a run that has decided whether it uses bottlenecks
+    (`bottlenecks_in_use`): under `strategy`'s scope unless `bottlenecks`.
 
     Raises:
         tfhub.errors.NotAnImageModuleError: if the module is not an image feature-vector module.
@@ -97,7 +130,6 @@ def load_module(
         tfhub.errors.UnsupportedStrategyError: the module's variables cannot be mirrored
             (a TF1 Hub module) and would train, or tf_keras would compile a model holding them.
     """
-    bottlenecks = bottlenecks and uses_bottlenecks(hparams, gpus=_visible_gpus())
     # A frozen module used as bottleneck runs in the input pipeline: plain host variables.
     with contextlib.nullcontext() if bottlenecks else strategy.scope():
         layer = image_modules.load_module_layer(tfhub_module, trainable=hparams.do_fine_tuning)
