@@ -79,3 +79,23 @@ def test_a_diverging_training_stops_naming_the_learning_rate(
     assert "Lower --learning_rate" in message
     assert message.endswith("Received: learning_rate=1e+38")
     assert not (tmp_path / "out" / "sm").exists()
+    # The summaries were written while training ran; the error says what they hold: no value
+    # of the diverged epoch (nothing half-written), only the model graph.
+    logs = tmp_path / "out" / "logs"
+    assert (
+        f"Lower --learning_rate, or try another module. The TensorBoard summaries in {logs} "
+        "hold no epoch of this run (only its model graph): epoch 1's values are not written. "
+    ) in message
+    assert _scalar_tags(logs) == set()
+
+
+def _scalar_tags(logs: Path) -> set[str]:
+    """The tags of the values in the TensorBoard event files under `logs`."""
+    import tensorflow as tf
+
+    tags = set()
+    for events in logs.rglob("events.out.tfevents.*"):
+        for record in tf.data.TFRecordDataset(os.fspath(events)):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            tags.update(value.tag for value in event.summary.value)
+    return {tag for tag in tags if tag.startswith("epoch_")}

@@ -47,26 +47,61 @@ def unreadable_files_check(keras: Any, store: ImageStore) -> Any:
     return UnreadableFilesCheck()
 
 
-def finite_loss_check(keras: Any, store: ImageStore, *, handle: str, learning_rate: float) -> Any:
+def finite_loss_check(
+    keras: Any,
+    store: ImageStore,
+    *,
+    handle: str,
+    learning_rate: float,
+    log_dir: str | None = None,
+) -> Any:
     """A callback that stops training with an error at the end of an epoch whose loss is NaN
     or infinite (as Keras' TerminateOnNaN, which stops silently): the features kept of some
-    images hold NaN or infinity (a store of a module's features), or training diverged."""
+    images hold NaN or infinity (a store of a module's features), or training diverged.
+
+    It must come before the TensorBoard callback: that epoch's values are then never written
+    to `log_dir`, whose summaries of the epochs before it stay (the error says so)."""
 
     class FiniteLossCheck(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             loss = float((logs or {}).get("loss", 0.0))
             if np.isfinite(loss):
                 return
-            _raise_for_loss(store, loss, epoch, handle=handle, learning_rate=learning_rate)
+            _raise_for_loss(
+                store, loss, epoch, handle=handle, learning_rate=learning_rate, log_dir=log_dir
+            )
 
     return FiniteLossCheck()
 
 
+def summaries_kept(epoch: int, log_dir: str | None) -> str:
+    """What the error of a run stopped after `epoch` (from 0) says of its TensorBoard
+    summaries in `log_dir` (written while training ran; that epoch's never are): "" if none."""
+    if log_dir is None:
+        return ""
+    if epoch == 0:
+        return (
+            f" The TensorBoard summaries in {log_dir} hold no epoch of this run (only its "
+            "model graph): epoch 1's values are not written."
+        )
+    return (
+        f" The TensorBoard summaries of epoch(s) 1-{epoch} (finite losses) stay in {log_dir}; "
+        f"epoch {epoch + 1}'s values are not written."
+    )
+
+
 def _raise_for_loss(
-    store: ImageStore, loss: float, epoch: int, *, handle: str, learning_rate: float
+    store: ImageStore,
+    loss: float,
+    epoch: int,
+    *,
+    handle: str,
+    learning_rate: float,
+    log_dir: str | None = None,
 ) -> None:
     """Raises the error for a training `loss` that is not finite after `epoch` (from 0)."""
     stopped = f"Training stopped after epoch {epoch + 1}: the loss is {loss}"
+    kept = summaries_kept(epoch, log_dir)
     if store.keeps_features:
         readable, features = store.kept(np.arange(len(store.files.paths)))
         bad = readable[~np.isfinite(np.asarray(features)).all(axis=1)]
@@ -76,13 +111,13 @@ def _raise_for_loss(
             raise errors.NotAnImageModuleError(
                 f"{stopped}, because the module {handle}'s feature vectors of {len(bad)} "
                 f"image(s) hold NaN or infinity: {named(paths)}. Remove those images or use "
-                f"another module. Received: tfhub_module={handle!r}",
+                f"another module.{kept} Received: tfhub_module={handle!r}",
                 handle=handle,
                 problem=problem,
             )
     raise errors.TrainingDivergedError(
         f"{stopped}: training diverged, or the module {handle} returns NaN or infinity for "
-        f"some images. Lower --learning_rate, or try another module. Received: "
+        f"some images. Lower --learning_rate, or try another module.{kept} Received: "
         f"learning_rate={learning_rate}",
         loss=loss,
         epoch=epoch + 1,

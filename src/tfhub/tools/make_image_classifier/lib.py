@@ -295,8 +295,12 @@ def train_on_module(
             log_dir,
             say=say,
             callbacks=(
-                tool_callbacks.finite_loss_check(
-                    keras, store, handle=module.handle, learning_rate=hparams.learning_rate
+                tool_callbacks.finite_loss_check(  # Before TensorBoard's: see there.
+                    keras,
+                    store,
+                    handle=module.handle,
+                    learning_rate=hparams.learning_rate,
+                    log_dir=log_dir,
                 ),
                 *(
                     tool_callbacks.for_store(keras, store, sets.valid, sets.valid_indices)
