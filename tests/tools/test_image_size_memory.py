@@ -82,3 +82,37 @@ def test_make_image_classifier_refuses_an_image_size_whose_images_cannot_fit(
         "--image_size 600 cannot fit in memory: 60 images kept at 600x600 and a batch of 8 "
     )
     assert not (tmp_path / "sm").exists()
+
+
+@pytest.mark.tf
+@pytest.mark.timeout(120)
+def test_make_image_classifier_counts_the_modules_activations_measured_on_one_image(
+    shape_images, tmp_path, monkeypatch
+) -> None:
+    """The images (none kept: bottlenecks) and a batch as float fit, but the module's
+    activations for the batch do not: its conv layer's output alone is 91 MB an image at
+    600x600 (300 x 300 x 253 floats), 0.73 GB for a batch of 8. The check measured none of it,
+    and training would have grown the process until the out-of-memory killer ended it."""
+    from tests._helpers.image_models import save_image_feature_vector
+
+    from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, train_and_export
+
+    module = save_image_feature_vector(tmp_path / "wide", image_size=None, dim=256)
+    hparams = get_default_hparams()._replace(train_epochs=1, batch_size=8)
+    monkeypatch.setattr(image_folders, "available_memory", lambda: 400_000_000)
+    outputs = Outputs(saved_model_dir=str(tmp_path / "sm"), summaries_dir=str(tmp_path / "logs"))
+    with pytest.raises(errors.ToolFlagError) as e:
+        train_and_export(
+            module, str(shape_images), hparams, outputs=outputs, image_size=600,
+            say=lambda line: None,
+        )  # fmt: skip
+    message = str(e.value)
+    assert message.startswith(
+        "--batch_size 8 cannot fit in memory: a batch of 8 at 600x600 as float and the "
+        "module's activations for it ("
+    )
+    per_image = float(message.split("activations for it (")[1].split(" MB")[0])
+    assert 80 < per_image < 200, message
+    assert "Pass a smaller --batch_size or --image_size. Received: batch_size=8" in message
+    assert (e.value.flag, e.value.value) == ("batch_size", 8)
+    assert not (tmp_path / "sm").exists() and not (tmp_path / "logs").exists()

@@ -309,7 +309,13 @@ def _gigabytes(count: int) -> str:
 
 
 def check_images_fit(
-    count: int, image_size: tuple[int, int], *, batch: int, flag: str, value: object
+    count: int,
+    image_size: tuple[int, int],
+    *,
+    batch: int,
+    flag: str,
+    value: object,
+    per_image: int = 0,
 ) -> None:
     """Checks that `count` images kept at `image_size` (uint8, 3 bytes a pixel) and a batch of
     `batch` of them as float32 (twice: the cast and the scaling) fit in the memory available,
@@ -317,21 +323,34 @@ def check_images_fit(
     system's out-of-memory killer ends it (or another process). Nothing is checked where the
     available memory is not known.
 
+    Args:
+        count, image_size, batch: as above.
+        flag, value: the flag that asked for `image_size`, and its value, for the error.
+        per_image: bytes a module's activations take per image of the batch, at least (as
+            `host_memory.bytes_per_image` measured them; 0: not counted).
+
     Raises:
         tfhub.errors.ToolFlagError: naming `flag` (whose `value` asked for `image_size`).
     """
     height, width = image_size
-    needed = (count + 2 * batch * 4) * height * width * 3
+    needed = (count + 2 * batch * 4) * height * width * 3 + batch * per_image
     available = available_memory()
     if available is None or needed <= available:
         return
-    what = f"a batch of {batch} images at {height}x{width} as float needs"
+    what = f"a batch of {batch} images at {height}x{width} as float needs about"
     if count:
-        what = f"{count} images kept at {height}x{width} and a batch of {batch} as float need"
+        what = f"{count} images kept at {height}x{width} and a batch of {batch} as float need about"
+    advice = f"a smaller --{flag} (224, upstream's only size, suits most modules) or fewer images"
+    if per_image:
+        kept = f"{count} images kept at {height}x{width}, " if count else ""
+        what = (
+            f"{kept}a batch of {batch} at {height}x{width} as float and the module's activations "
+            f"for it ({per_image / 1e6:,.1f} MB an image, measured) need at least"
+        )
+        advice = f"a smaller --{flag} or --image_size" if flag == "batch_size" else advice
     raise errors.ToolFlagError(
-        f"--{flag} {value} cannot fit in memory: {what} about {_gigabytes(needed)}, and "
-        f"{_gigabytes(available)} is available. Pass a smaller --{flag} (224, upstream's "
-        f"only size, suits most modules) or fewer images. Received: {flag}={value}",
+        f"--{flag} {value} cannot fit in memory: {what} {_gigabytes(needed)}, and "
+        f"{_gigabytes(available)} is available. Pass {advice}. Received: {flag}={value}",
         flag=flag,
         value=value,
     )

@@ -239,13 +239,16 @@ def _run_on_black_images(layer: Any, image_size: tuple[int, int]) -> Any:
     return _run(layer, tf.zeros([2, image_size[0], image_size[1], 3], tf.float32))
 
 
-def _run(layer: Any, images: Any) -> Any:
+def run_module(layer: Any, images: Any) -> Any:
     """The module's output for `images` (float32 [b, height, width, 3]), in replica context:
     under MirroredStrategy, restored functions cannot run cross-replica."""
     import tensorflow as tf
 
     strategy = tf.distribute.get_strategy()
     return strategy.experimental_local_results(strategy.run(layer, args=(images,)))[0]
+
+
+_run = run_module
 
 
 def check_finite_on_images(

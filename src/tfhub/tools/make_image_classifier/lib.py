@@ -265,7 +265,7 @@ def train_on_module(
         f"features), {keras.__name__} {keras.__version__}"
     )
     _, layer, image_size, dim, bottlenecks = module  # The layer may be reloaded below.
-    check_module_output(module, files, strategy)
+    check_module_output(module, files, strategy, hparams=hparams)
     if bottlenecks:
         store = image_folders.ImageStore(files, image_size, features=module_features(layer, dim))
         how = (

@@ -8,7 +8,7 @@ import contextlib
 from typing import Any, NamedTuple
 
 from ...keras._compat import keras_package
-from .. import image_folders, image_modules
+from .. import host_memory, image_folders, image_modules
 from . import data
 from .hparams import HParams
 from .model import attach_head, compile_model
@@ -147,18 +147,41 @@ def load_module_for(
 
 
 def check_module_output(
-    module: LoadedModule, files: image_folders.ImageFiles, strategy: Any
+    module: LoadedModule,
+    files: image_folders.ImageFiles,
+    strategy: Any,
+    *,
+    hparams: HParams | None = None,
 ) -> None:
     """Checks, before anything is trained or written, that the module's feature vectors of
     the first readable images hold no NaN or infinity (a broken module: training on them gives
-    a loss of NaN and a meaningless model).
+    a loss of NaN and a meaningless model); with `hparams`, also that a batch and the module's
+    activations for it, measured on those images (`host_memory.bytes_per_image`: a bound below
+    what training needs, which keeps activations for the gradient), fit in the memory available
+    beside the images kept.
 
     Raises:
         tfhub.errors.NotAnImageModuleError: naming the module.
+        tfhub.errors.ToolFlagError: naming --batch_size (and the image size), whose batch
+            cannot fit in the memory available.
     """
     images = image_folders.first_images(files, module.image_size)
     with contextlib.nullcontext() if module.bottlenecks else strategy.scope():
         image_modules.check_finite_on_images(module.layer, module.handle, images)
+        if hparams is None:
+            return
+        per_image = host_memory.bytes_per_image(
+            lambda batch: image_modules.run_module(module.layer, batch), images
+        )
+    if per_image:
+        image_folders.check_images_fit(
+            0 if module.bottlenecks else len(files.paths),
+            module.image_size,
+            batch=hparams.batch_size,
+            flag="batch_size",
+            value=hparams.batch_size,
+            per_image=per_image,
+        )
 
 
 def whole_model(module: LoadedModule, head: Any, hparams: HParams, strategy: Any) -> Any:
