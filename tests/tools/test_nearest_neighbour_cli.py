@@ -441,11 +441,12 @@ def test_worker_processes_get_the_options_and_a_failure_is_one_error(text_module
             env=child_env(),
         )
         outputs.append((done.returncode, done.stderr))
-        # Before the workers read the options, Beam logs one bootstrap line each at INFO.
-        worker_info = [line for line in done.stderr.splitlines() if line.startswith("INFO:")]
-        assert all(line.endswith("Logging handler created.") for line in worker_info), done.stderr
     (good_rc, good_err), (bad_rc, bad_err) = outputs
     assert good_rc == 0, good_err
+    # Nothing but tfhub's line: no worker's start-up noise (the test below says which).
+    assert good_err.splitlines() == [
+        "tfhub: Starting the Beam pipeline (DirectRunner (FnApiRunner))."
+    ], good_err
     # The workers got only the options that differ from Beam's defaults: given all, each
     # warned twice (itself, and relayed) of "Discarding unparseable args: ['--pipeline_type_
     # check', '--direct_runner_use_stacked_bundle']" (store_false options Beam encodes badly).
@@ -668,3 +669,48 @@ def test_a_full_disk_under_a_faiss_or_usearch_index_is_one_line(library, tmp_pat
         assert line.startswith(f"tfhub: error: Cannot write the index folder {disk / 'i'}: ")
         assert "Free space on its disk" in line
         assert os.listdir(disk) == []
+
+
+def test_worker_processes_print_no_start_up_noise_and_no_line_twice(text_module, tmp_path):
+    """A normal `generate` with --direct_running_mode=multi_processing printed, per worker,
+    Beam's "apitools not found" warning, its "Logging handler created." bootstrap line,
+    "No semi_persistent_directory found" (about a main session generate does not use) twice
+    (the worker's own line and this process's relay of it, "Worker: severity: WARN ..."), and
+    TensorFlow's C++ start-up lines ("Could not find cuda drivers ..."). Worker logs asked for
+    (--default_sdk_harness_log_level=INFO) show, each once. (Without it, nothing but tfhub's
+    line: the test above; a failure still shows: the test above too.)"""
+    import subprocess
+    import sys
+
+    from tests._helpers.python_process import child_env
+
+    data = nn.write_lines(tmp_path / "titles.txt", nn.lines(8))
+    code = (
+        "import sys; from tfhub.tools.make_nearest_neighbour_index.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    argv = [f"--data_file_pattern={data}", f"--module_url={text_module}"]
+    argv += [f"--embed_output_dir={tmp_path / 'out'}", "--direct_num_workers=1"]
+    argv += ["--direct_running_mode=multi_processing", "--default_sdk_harness_log_level=INFO"]
+    env = {k: v for k, v in child_env().items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, "generate", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] == "tfhub: Starting the Beam pipeline (DirectRunner (FnApiRunner)).", lines
+    worker_info = [line for line in lines if line.startswith("INFO:")]
+    assert len(worker_info) >= 2 and len(set(worker_info)) == len(worker_info), lines
+    noise = (
+        "apitools",
+        "Logging handler created",
+        "No semi_persistent",
+        "Worker: ",
+        "cuda",
+        "absl",
+    )
+    assert not [line for line in lines if any(part in line for part in noise)], lines

@@ -345,6 +345,19 @@ def _beam_folder(output_dir: str, embed_output_dir: str) -> Iterator[str]:
         shutil.rmtree(link_dir, ignore_errors=True)
 
 
+class _NoRelayedWorkerRecords(logging.Filter):
+    """Drops the runner's relay of its worker processes' records ("Worker: severity: WARN
+    timestamp {...} message: ..."): a `beam_worker` process prints each of its records on its
+    own stderr, so every relayed one was a line printed twice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(_RELAYED)
+
+
+# How the runner's relay of a worker process's record begins (local_job_service).
+_RELAYED = "Worker: "
+
+
 class _QuietFailedSteps(logging.Filter):
     """Drops the records in which Beam logs a failed step with its traceback (its DoFn runner,
     or a worker process's record relayed by the runner): the pipeline's failure is then
@@ -363,10 +376,8 @@ class _QuietFailedSteps(logging.Filter):
 
 # The Beam loggers that report a failed step, traceback included, before the runner raises:
 # the DoFn runner's, and the one that relays a worker process's records to this process.
-_BEAM_FAILURE_LOGGERS = (
-    "apache_beam.runners.common",
-    "apache_beam.runners.portability.local_job_service",
-)
+_RELAY_LOGGER = "apache_beam.runners.portability.local_job_service"
+_BEAM_FAILURE_LOGGERS = ("apache_beam.runners.common", _RELAY_LOGGER)
 # How a worker process's relayed record of a failed step begins its traceback.
 _WORKER_FAILURE = "Error processing instruction"
 # A traceback's last line: an exception's class name (maybe dotted), then its message.
@@ -411,7 +422,37 @@ def _local_runner(options: Any) -> Any:
 
     encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options(drop_default=True))
     provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
-    return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
+    return _quiet_workers_runner(fn_runner.FnApiRunner)(
+        provision_info=fn_runner.ExtendedProvisionInfo(provision)
+    )
+
+
+# Beam's FnApiRunner starts --direct_running_mode=multi_processing workers with this command.
+_BEAM_WORKER = "-m apache_beam.runners.worker.sdk_worker_main"
+_QUIET_WORKER = "-m tfhub.tools.make_nearest_neighbour_index.beam_worker"
+
+
+def _quiet_workers_runner(runner_class: Any) -> Any:
+    """The FnApiRunner whose worker processes run `beam_worker` (Beam's worker without its
+    start-up noise) instead of Beam's: `run_pipeline` sets the environment of
+    multi_processing (a command line) on `_default_environment`, which this class reads back
+    with `beam_worker`'s module in place of Beam's."""
+    from apache_beam.transforms import environments
+
+    class QuietWorkersRunner(runner_class):  # type: ignore[misc, valid-type]
+        @property
+        def _default_environment(self) -> Any:
+            return self.__dict__.get("_tfhub_environment")
+
+        @_default_environment.setter
+        def _default_environment(self, environment: Any) -> None:
+            command = getattr(environment, "command_string", "")
+            if isinstance(command, str) and command.endswith(_BEAM_WORKER):
+                quiet = command[: -len(_BEAM_WORKER)] + _QUIET_WORKER
+                environment = environments.SubprocessSDKEnvironment.from_command_string(quiet)
+            self.__dict__["_tfhub_environment"] = environment
+
+    return QuietWorkersRunner
 
 
 def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir: str) -> None:
@@ -432,9 +473,12 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
         local = _local_runner(options)
         runner = f"{DEFAULT_RUNNER} ({LOCAL_RUNNER})"
     logger.info("Starting the Beam pipeline (%s).", runner)
-    quiet = _QuietFailedSteps()
-    beam_loggers = [logging.getLogger(name) for name in _BEAM_FAILURE_LOGGERS]
-    for beam_logger in beam_loggers:
+    filters: list[tuple[logging.Logger, logging.Filter]] = [
+        (logging.getLogger(name), _QuietFailedSteps()) for name in _BEAM_FAILURE_LOGGERS
+    ]
+    if local is not None:  # Its worker processes are beam_worker's: they print their records.
+        filters.append((logging.getLogger(_RELAY_LOGGER), _NoRelayedWorkerRecords()))
+    for beam_logger, quiet in filters:
         beam_logger.addFilter(quiet)
     try:
         with beam.Pipeline(runner=local, options=options) as pipeline:
@@ -455,7 +499,7 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
             cause=cause,
         ) from err
     finally:
-        for beam_logger in beam_loggers:
+        for beam_logger, quiet in filters:
             beam_logger.removeFilter(quiet)
 
 
