@@ -124,6 +124,20 @@ def test_the_command_reads_a_folder_with_a_hash_sign(
         assert out.startswith(f"# Module ranking for {spec} ({count} images")
 
 
+@pytest.mark.tf
+def test_a_module_named_twice_is_scored_and_ranked_once(
+    shape_images, image_modules, tmp_path, capsys
+):
+    """A module in --module and in --module_list (or repeated) was scored twice and ranked
+    twice, as two rows of the same module."""
+    fixed = image_modules["fixed"]
+    (tmp_path / "list.txt").write_text(f"{fixed}\n")
+    argv = [f"--dataset={shape_images}#6", f"--module={fixed}", f"--module={fixed}"]
+    assert tool_main([*argv, f"--module_list={tmp_path / 'list.txt'}"]) == 0
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert len(rows) == 1 and rows[0].endswith(f"  {fixed}"), rows
+
+
 def _save_brightness_module(path: str) -> str:
     """A poor feature vector: the mean brightness only (classes differ by colour, not by it)."""
     import tensorflow as tf

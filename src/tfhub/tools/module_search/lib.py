@@ -387,7 +387,8 @@ def rank_modules(
     """Scores every module, in order, and sorts them best first.
 
     Args:
-        modules: the module handles.
+        modules: the module handles; one named more than once (in --module and in
+            --module_list, say) is scored once, and ranked once.
         dataset: the labelled images.
         image_size: for modules that take any size (default 224).
         on_failure: called with a module that cannot be scored (no model there, a failed
@@ -403,7 +404,7 @@ def rank_modules(
     """
     check_image_size(image_size, images=len(dataset.labels))
     scores = []
-    for handle in modules:
+    for handle in dict.fromkeys(modules):  # Each once, in the order first named.
         logger.info("Scoring %s", handle)
         try:
             scores.append(score_module(handle, dataset, image_size=image_size))
