@@ -160,6 +160,9 @@ def test_module_reason_unwraps_keras_and_tensorflow() -> None:
     assert long == "x" * 47 + "..."
     assert module_reason(ValueError("\n  only indented")) == "only indented"
     assert module_reason(ValueError()) == "ValueError"
+    # A value in the reason is kept as it is (it was squeezed: 'my models', not a real path).
+    reason = module_reason(ValueError("No file '/data/my  models/x.pb'\n  at node y"))
+    assert reason == "No file '/data/my  models/x.pb'"
 
 
 def test_a_converter_refusal_is_cut_as_a_module_reason() -> None:

@@ -363,7 +363,8 @@ def module_reason(err: BaseException, *, limit: int = REASON_LIMIT) -> str:
     text = _PYTHON_TRACEBACK.sub("", _KERAS_ARGUMENTS.sub("", text))
     lines = [line for line in text.splitlines() if line.strip()]
     kept = [line for line in lines if not line[0].isspace() and not _WRAPPER_LINE.match(line)]
-    reason = " ".join(_NODE_MARKS.sub("", " ".join(kept or lines[:1])).split())
+    # Lines joined by one space; runs of spaces within a line stay (a quoted path's).
+    reason = _NODE_MARKS.sub("", " ".join(line.strip() for line in kept or lines[:1])).strip()
     reason = reason or type(original).__name__
     hint = _PYFUNC_HINT if _PYFUNC_MISSING in reason else ""
     if hint:
