@@ -41,7 +41,13 @@ from .middleware import (
     enable_access_log,
 )
 from .search import SearchIndex
-from .settings import ServeSettings, TokenFile, base_path, default_cache_dir
+from .settings import (
+    ServeSettings,
+    TokenFile,
+    base_path,
+    default_cache_dir,
+    warn_if_readable_by_others,
+)
 
 logger = logging.getLogger(__name__)
 _METHODS = ["GET", "HEAD"]
@@ -164,7 +170,8 @@ def check_base_url(base_url: str) -> None:
 
 def warn_about_settings(settings: ServeSettings) -> None:
     """Logs a warning for each setting that works but is likely a mistake: an
-    --uncompressed-base that is not a gs:// location. Called once, by the parent process
+    --uncompressed-base that is not a gs:// location, a token file every user may read.
+    Called once, by the parent process
     (`runner.check_options`), not by each worker as `check_settings` is."""
     base = settings.uncompressed_base
     if base and not base.startswith("gs://"):
@@ -173,6 +180,8 @@ def warn_about_settings(settings: ServeSettings) -> None:
             "resolvers read uncompressed models only from gs:// (other clients may differ).",
             base,
         )
+    if settings.token_file:
+        warn_if_readable_by_others(settings.token_file)
 
 
 def hub_state(request: Request) -> HubState:

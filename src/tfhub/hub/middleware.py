@@ -43,10 +43,14 @@ async def send_text(
 
 
 def bearer_token(scope: Scope) -> str | None:
-    """The token of `Authorization: Bearer <token>`, or the password of `Basic`, or None."""
+    """The token of `Authorization: Bearer <token>`, or the password of `Basic`, or None.
+
+    The header's bytes are read as UTF-8, as the token file is (bytes that are not UTF-8 stay
+    as surrogate escapes: `_known` compares the bytes sent).
+    """
     for key, value in scope.get("headers", []):
         if key.lower() == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
+            scheme, _, token = value.decode("utf-8", "surrogateescape").partition(" ")
             if scheme.lower() == "basic":
                 token = _basic_password(token.strip())
             elif scheme.lower() != "bearer":
@@ -81,7 +85,7 @@ class TokenAuth:
         current = self._tokens()
         if current is not self._encoded[0]:
             self._encoded = (current, [known.encode() for known in current])
-        given = token.encode()
+        given = token.encode("utf-8", "surrogateescape")
         return any([hmac.compare_digest(given, known) for known in self._encoded[1]])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

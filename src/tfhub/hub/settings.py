@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -77,13 +78,14 @@ def default_cache_dir(root: str) -> str:
 
 
 def read_tokens(path: str) -> frozenset[str]:
-    """Reads a token file: one token a line; blank lines and `#` comments ignored.
+    """Reads a token file: one token a line; blank lines and `#` comments ignored, spaces and
+    CRLF line ends around a token too, and the byte order mark an editor may put first.
 
     Raises:
         tfhub.errors.ServeConfigError: if the file cannot be read or holds no token.
     """
     try:
-        with open(path, encoding="utf-8") as file:
+        with open(path, encoding="utf-8-sig") as file:
             lines = [line.strip() for line in file]
     except (OSError, UnicodeDecodeError) as err:
         raise errors.ServeConfigError(
@@ -100,6 +102,22 @@ def read_tokens(path: str) -> frozenset[str]:
     return tokens
 
 
+def warn_if_readable_by_others(path: str) -> None:
+    """Logs a warning if every user of the machine may read the token file (mode `o+r`)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if os.name == "posix" and mode & stat.S_IROTH:
+        logger.warning(
+            "The token file %s is readable by every user of this machine (mode %o): anyone "
+            "logged in can read the tokens. Run: chmod o-rwx %s",
+            path,
+            stat.S_IMODE(mode),
+            path,
+        )
+
+
 # A file written within this long before it was read may be written again with the same size
 # and timestamp (filesystems keep coarse times): it is read again at each call until it is older.
 _RACY_NS = 2_000_000_000
@@ -109,10 +127,10 @@ def _file_stamp(path: str) -> tuple[int, ...] | None:
     """What changes when a file is written, replaced or made unreadable (its mtime last); None
     if it is gone."""
     try:
-        stat = os.stat(path)
+        info = os.stat(path)
     except OSError:
         return None
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_ctime_ns, stat.st_mtime_ns)
+    return (info.st_dev, info.st_ino, info.st_size, info.st_ctime_ns, info.st_mtime_ns)
 
 
 def _racy(stamp: tuple[int, ...] | None) -> bool:

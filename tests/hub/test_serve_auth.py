@@ -1,0 +1,74 @@
+"""A hub with `--token-file` as a team deploys it, and as a client on the network probes it."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import socket
+
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.hub_server import (
+    serve_hub,
+    write_model_doc,
+    write_publisher,
+)
+
+from tfhub.hub.app import warn_about_settings
+from tfhub.hub.settings import ServeSettings, read_tokens
+
+
+def _one_model(tmp_path):
+    root = tmp_path / "root"
+    write_publisher(root, "lab", "Lab")
+    doc = write_model_doc(root, "lab/m/1", description="Version one.")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    return root
+
+
+def test_a_token_file_saved_with_a_bom_and_crlf_keeps_its_first_token(tmp_path):
+    """An editor's UTF-8 byte order mark stuck to the first token, which every request then
+    failed to match (403); CRLF line ends, spaces and comments are ignored too."""
+    path = tmp_path / "tokens"
+    path.write_bytes(b"\xef\xbb\xbffirst-token\r\n# a comment\r\n\r\n  second-token \r\n")
+    assert read_tokens(str(path)) == {"first-token", "second-token"}
+
+
+def test_a_token_file_every_user_may_read_is_warned_about(tmp_path, caplog):
+    """A world-readable token file (mode 644, what `echo > file` makes) was served silently."""
+    path = tmp_path / "tokens"
+    path.write_text("a-token\n")
+    settings = ServeSettings(root=str(tmp_path), token_file=str(path))
+    os.chmod(path, 0o600)
+    with caplog.at_level(logging.WARNING, logger="tfhub.hub"):
+        warn_about_settings(settings)
+        assert "readable by every user" not in caplog.text
+        os.chmod(path, 0o644)
+        warn_about_settings(settings)
+    assert f"{path} is readable by every user" in caplog.text and "chmod o-rwx" in caplog.text
+    assert "a-token" not in caplog.text
+
+
+def _status(port: int, authorization: bytes) -> int:
+    """The status of a GET with these raw `Authorization` bytes (requests would re-encode)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"GET /lab/m/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Authorization: " + authorization + b"\r\n\r\n"
+        )
+        return int(sock.recv(64).split(b" ")[1])
+
+
+def test_a_non_ascii_token_is_accepted_as_bearer_and_as_basic(tmp_path):
+    """A token with a non-ASCII character (the file is UTF-8) was accepted as a Basic password
+    but refused (403) as `Bearer`: the header's UTF-8 bytes were read as Latin-1."""
+    root = _one_model(tmp_path)
+    (tmp_path / "tokens").write_text("tök€n-42\n", encoding="utf-8")
+    with serve_hub(root, tmp_path / "log", "--token-file", str(tmp_path / "tokens")) as app:
+        token = "tök€n-42".encode()
+        assert _status(app.port, b"Bearer " + token) == 200
+        assert _status(app.port, b"Basic " + base64.b64encode(b"me:" + token)) == 200
+        assert _status(app.port, b"Bearer " + "tök€n-43".encode()) == 403
+        assert _status(app.port, b"Bearer t\xf6k\x80n-42") == 403  # Latin-1 bytes: not it.
+        assert _status(app.port, b"Basic !!not-base64") == 401
+    assert "42" not in app.access_log()
