@@ -7,14 +7,20 @@ import logging
 import os
 import socket
 
+import pytest
+import requests
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.hub_server import (
+    free_port,
+    nginx_binary,
+    run_nginx,
     serve_hub,
     write_model_doc,
     write_publisher,
 )
 
 from tfhub.hub.app import warn_about_settings
+from tfhub.hub.nginx import nginx_config
 from tfhub.hub.settings import ServeSettings, read_tokens
 
 
@@ -72,3 +78,34 @@ def test_a_non_ascii_token_is_accepted_as_bearer_and_as_basic(tmp_path):
         assert _status(app.port, b"Bearer t\xf6k\x80n-42") == 403  # Latin-1 bytes: not it.
         assert _status(app.port, b"Basic !!not-base64") == 401
     assert "42" not in app.access_log()
+
+
+@pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed")
+def test_the_printed_nginx_config_sends_archives_only_with_a_token(tmp_path):
+    """`tfhub serve --token-file F --print-nginx-config` printed the auth_request lines
+    commented out: nginx sent every archive to anyone, with `Cache-Control: public` (which
+    lets shared caches keep an answer to a request with a token and give it to others)."""
+    root = _one_model(tmp_path)
+    (tmp_path / "tokens").write_text("nginx-token\n")
+    app_port, nginx_port = free_port(), free_port()
+    base_url = f"http://127.0.0.1:{nginx_port}/hub"
+    conf = nginx_config(
+        str(root), upstream=f"127.0.0.1:{app_port}", listen=f"127.0.0.1:{nginx_port}",
+        base_url=base_url,
+    )  # fmt: skip
+    options = ("--token-file", str(tmp_path / "tokens"), "--base-url", base_url)
+    with (
+        run_nginx(conf, tmp_path / "nginx", port=nginx_port),
+        serve_hub(root, tmp_path / "serve.log", *options, port=app_port),
+    ):
+        url = f"{base_url}/lab/m/1?tf-hub-format=compressed"
+        assert requests.get(url, timeout=10).status_code == 401
+        wrong = {"Authorization": "Bearer wrong"}
+        assert requests.get(url, headers=wrong, timeout=10).status_code == 403
+        archive = requests.get(url, headers={"Authorization": "Bearer nginx-token"}, timeout=10)
+        assert archive.status_code == 200 and archive.headers["Server"].startswith("nginx")
+        assert archive.headers["Cache-Control"] == "private, max-age=86400"
+        by_basic = requests.get(url, auth=("me", "nginx-token"), timeout=10)
+        assert by_basic.status_code == 200
+    assert "nginx-token" not in (tmp_path / "serve.log").read_text()
+    assert "nginx-token" not in (tmp_path / "nginx" / "access.log").read_text()

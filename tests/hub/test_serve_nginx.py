@@ -49,8 +49,8 @@ def test_nginx_serves_archives_and_proxies_the_rest(tmp_path):
     staged.mkdir()
     make_tar_gz(staged / "3.tar.gz")
     app_port, nginx_port = free_port(), free_port()
-    conf = nginx_config(
-        str(root), upstream=f"127.0.0.1:{app_port}", listen=f"127.0.0.1:{nginx_port}"
+    conf = nginx_config(  # An open hub: nginx sends archives without asking tfhub serve.
+        str(root), upstream=f"127.0.0.1:{app_port}", listen=f"127.0.0.1:{nginx_port}", auth=False
     )
     with run_nginx(conf, tmp_path / "nginx", port=nginx_port) as base:
         url = f"{base}/lab/vision/m/1?tf-hub-format=compressed"
@@ -142,7 +142,7 @@ def test_the_printed_config_serves_below_the_base_urls_path(tmp_path):
     base_url = f"http://127.0.0.1:{nginx_port}/ml.hub"
     conf = nginx_config(
         str(root), upstream=f"127.0.0.1:{app_port}", listen=f"127.0.0.1:{nginx_port}",
-        base_url=base_url,
+        base_url=base_url, auth=False,
     )  # fmt: skip
     with run_nginx(conf, tmp_path / "nginx", port=nginx_port):
         archive = requests.get(f"{base_url}/lab/m/1?tf-hub-format=compressed", timeout=10)

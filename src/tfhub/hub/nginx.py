@@ -19,7 +19,20 @@ TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 _PATH_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)*")
 
 
-def nginx_config(root: str, *, upstream: str, listen: str, base_url: str | None = None) -> str:
+_AUTH_NOTES = {
+    True: "nginx asks tfhub serve (/api/auth) to check the bearer token (401/403) before it\n"
+    "# sends an archive itself (with `tfhub serve --token-file`; an open hub answers 204).\n"
+    "# For an open hub only, comment out the two auth_request lines: nginx then sends the\n"
+    "# archives even while tfhub serve is down.",
+    False: "Made for an open hub: nginx sends the archives to anyone. With `tfhub serve\n"
+    "# --token-file`, uncomment the two auth_request lines (or print the config again with\n"
+    "# --token-file) so that nginx asks tfhub serve to check the token first.",
+}
+
+
+def nginx_config(
+    root: str, *, upstream: str, listen: str, base_url: str | None = None, auth: bool = True
+) -> str:
     """Renders the nginx `server` block (plus its `map` and `upstream`) for a hub folder.
 
     Args:
@@ -27,6 +40,10 @@ def nginx_config(root: str, *, upstream: str, listen: str, base_url: str | None 
         upstream: `host:port` of `tfhub serve`.
         listen: nginx's `listen` value, e.g. "80" or "127.0.0.1:8080".
         base_url: `tfhub serve --base-url`; its path (e.g. "/hub") prefixes the locations.
+        auth: nginx asks `tfhub serve` to check the token (`auth_request`) before it sends an
+            archive itself, and marks archives `private` (for no shared cache). The safe
+            default: without it, the archives of a hub with `--token-file` are open to anyone.
+            False (an open hub only): nginx sends archives even while `tfhub serve` is down.
 
     Returns:
         The configuration text.
@@ -47,6 +64,9 @@ def nginx_config(root: str, *, upstream: str, listen: str, base_url: str | None 
         "@LISTEN@": listen,
         "@PREFIX_RE@": re.escape(prefix),
         "@PREFIX@": prefix,
+        "@AUTH_NOTE@": _AUTH_NOTES[auth],
+        "@AUTH@": "" if auth else "# ",
+        "@ARCHIVE_CACHE@": "private" if auth else "public",
         "@SECURITY_HEADERS@": "\n".join(
             f'        add_header {name} "{value}" always;'
             for name, value in SECURITY_HEADERS.items()
