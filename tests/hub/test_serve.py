@@ -341,7 +341,7 @@ def _archive_bytes(server) -> bytes:
 def test_auth_401_403_and_tfhub_token(secured, monkeypatch, capsys):
     url = secured.url("test/half-plus-two/1")
     missing = requests.get(url + "?tf-hub-format=compressed", timeout=10)
-    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Bearer")
+    assert missing.status_code == 401 and "Bearer" in missing.headers["WWW-Authenticate"]
     wrong = requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=10)
     assert wrong.status_code == 403
     assert "Basic" in missing.headers["WWW-Authenticate"]  # Browsers ask for user/password.

@@ -84,7 +84,9 @@ def test_a_non_ascii_token_is_accepted_as_bearer_and_as_basic(tmp_path):
 def test_the_printed_nginx_config_sends_archives_only_with_a_token(tmp_path):
     """`tfhub serve --token-file F --print-nginx-config` printed the auth_request lines
     commented out: nginx sent every archive to anyone, with `Cache-Control: public` (which
-    lets shared caches keep an answer to a request with a token and give it to others)."""
+    lets shared caches keep an answer to a request with a token and give it to others). Its
+    401 names Basic, as tfhub serve's does, so that a browser asks for the token: nginx passes
+    on only the first `WWW-Authenticate`, which said Bearer (no browser prompt)."""
     root = _one_model(tmp_path)
     (tmp_path / "tokens").write_text("nginx-token\n")
     app_port, nginx_port = free_port(), free_port()
@@ -99,7 +101,8 @@ def test_the_printed_nginx_config_sends_archives_only_with_a_token(tmp_path):
         serve_hub(root, tmp_path / "serve.log", *options, port=app_port),
     ):
         url = f"{base_url}/lab/m/1?tf-hub-format=compressed"
-        assert requests.get(url, timeout=10).status_code == 401
+        missing = requests.get(url, timeout=10)
+        assert missing.status_code == 401 and "Basic" in missing.headers["WWW-Authenticate"]
         wrong = {"Authorization": "Bearer wrong"}
         assert requests.get(url, headers=wrong, timeout=10).status_code == 403
         archive = requests.get(url, headers={"Authorization": "Bearer nginx-token"}, timeout=10)

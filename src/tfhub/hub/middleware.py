@@ -1,11 +1,13 @@
 """ASGI middleware of the hub server: bearer-token auth, the base URL's path and the access log.
 
 Auth (only with `--token-file`): a request without `Authorization: Bearer <token>` gets 401
-with `WWW-Authenticate: Bearer` (and `Basic`), a wrong token 403; tokens are compared in constant
-time and never logged. Browsers cannot send a bearer token, so HTTP Basic credentials whose
-password is a token (any user name) are accepted too: the browser asks for them once.
-`/healthz` stays open for load balancers. The access log writes one line per
-request to the `tfhub.hub.access` logger: client, [time], "method path", status, bytes, seconds.
+with `WWW-Authenticate: Basic` and `Bearer` (Basic first: behind nginx's `auth_request`, only
+the first one reaches the client, and a browser asks for a password only for Basic), a wrong
+token 403; tokens are compared in constant time and never logged. Browsers cannot send a
+bearer token, so HTTP Basic credentials whose password is a token (any user name) are accepted
+too: the browser asks for them once. `/healthz` stays open for load balancers. The access log
+writes one line per request to the `tfhub.hub.access` logger: client, [time], "method path",
+status, bytes, seconds.
 """
 
 from __future__ import annotations
@@ -100,9 +102,9 @@ class TokenAuth:
                 "401 Unauthorized: this hub needs a token (send 'Authorization: Bearer <token>'; "
                 "tfhub clients: set TFHUB_TOKEN and TFHUB_TOKEN_HOST; browsers: any user name "
                 "and the token as password).",
-                [
-                    ("WWW-Authenticate", 'Bearer realm="tfhub"'),
+                [  # Basic first: nginx's auth_request passes on only the first one.
                     ("WWW-Authenticate", 'Basic realm="tfhub", charset="UTF-8"'),
+                    ("WWW-Authenticate", 'Bearer realm="tfhub"'),
                 ],
             )
         elif not self._known(token):
