@@ -6,6 +6,7 @@ import base64
 import logging
 import os
 import socket
+import traceback
 
 import pytest
 import requests
@@ -19,6 +20,7 @@ from tests._helpers.hub_server import (
     write_publisher,
 )
 
+from tfhub import errors
 from tfhub.hub.app import warn_about_settings
 from tfhub.hub.nginx import nginx_config
 from tfhub.hub.settings import ServeSettings, read_tokens
@@ -38,6 +40,18 @@ def test_a_token_file_saved_with_a_bom_and_crlf_keeps_its_first_token(tmp_path):
     path = tmp_path / "tokens"
     path.write_bytes(b"\xef\xbb\xbffirst-token\r\n# a comment\r\n\r\n  second-token \r\n")
     assert read_tokens(str(path)) == {"first-token", "second-token"}
+
+
+def test_a_token_file_that_is_not_utf8_is_refused_without_showing_its_bytes(tmp_path):
+    """The error quoted the UnicodeDecodeError (`can't decode byte 0xe9`: a byte of a token)
+    and chained it, its `object` holding the whole file, every token."""
+    path = tmp_path / "tokens"
+    path.write_bytes(b"first-token\nsecond-tok\xe9n\n")
+    with pytest.raises(errors.ServeConfigError, match="not UTF-8 text") as caught:
+        read_tokens(str(path))
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "0xe9" not in shown and "first-token" not in shown and "second-tok" not in shown
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
 def test_a_token_file_every_user_may_read_is_warned_about(tmp_path, caplog):

@@ -87,12 +87,18 @@ def read_tokens(path: str) -> frozenset[str]:
     try:
         with open(path, encoding="utf-8-sig") as file:
             lines = [line.strip() for line in file]
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
         raise errors.ServeConfigError(
             f"Cannot read the token file {path}: {err}. Give a readable text file with one token "
             "a line.",
             option="--token-file",
         ) from err
+    except UnicodeDecodeError as err:  # Neither its message nor its `object` (the file) shown.
+        raise errors.ServeConfigError(
+            f"Cannot read the token file {path}: it is not UTF-8 text (at byte {err.start}). "
+            "Save it as UTF-8, one token a line.",
+            option="--token-file",
+        ) from None
     tokens = frozenset(line for line in lines if line and not line.startswith("#"))
     if not tokens:
         raise errors.ServeConfigError(
