@@ -25,8 +25,8 @@ _AUTH_NOTES = {
     "# For an open hub only, comment out the two auth_request lines: nginx then sends the\n"
     "# archives even while tfhub serve is down.",
     False: "Made for an open hub: nginx sends the archives to anyone. With `tfhub serve\n"
-    "# --token-file`, uncomment the two auth_request lines (or print the config again with\n"
-    "# --token-file) so that nginx asks tfhub serve to check the token first.",
+    "# --token-file`, uncomment the two auth_request lines (`tfhub serve --print-nginx-config`\n"
+    "# prints them on) so that nginx asks tfhub serve to check the token first.",
 }
 
 
