@@ -230,3 +230,19 @@ def test_ci_runs_the_readme_test_command_from_its_checkout(door) -> None:
     done = run(door, script=".ci/run")
     assert done.returncode == 0, done.stderr
     assert calls(door)[-1] == "python -m pytest -n 2"
+
+
+def test_the_demo_first_says_what_it_shows() -> None:
+    """The demo's output began with "[1] serve the bundled model over HTTP": a newcomer was not
+    told what the model is, what it should compute, or that no network is used. (Real
+    `run_demo` with a step that does nothing, so no TensorFlow.)"""
+    import io
+
+    from tfhub.cli import demo
+
+    out = io.StringIO()
+    demo.run_demo(steps=[("nothing", lambda ctx: None)], out=out)
+    text = out.getvalue()
+    assert text.startswith("tfhub demo: the model bundled with tfhub, half_plus_two (y = x/2 + 2")
+    assert "No network needed" in text and "[[2.5], [3.0], [7.0]]" in text.splitlines()[3]
+    assert text.rstrip().endswith("removing the temporary cache.")

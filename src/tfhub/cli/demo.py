@@ -34,6 +34,12 @@ BUNDLED_MODEL = "half_plus_two_v1.tar.gz"
 MODEL_URL_PATH = "models/tfhub-demo/half_plus_two/1"
 DEMO_INPUT = [[1.0], [2.0], [10.0]]
 DEMO_EXPECTED = [[2.5], [3.0], [7.0]]
+INTRO = (
+    "tfhub demo: the model bundled with tfhub, half_plus_two (y = x/2 + 2; upstream's TF1 Hub\n"
+    "test module), served by a local HTTP server on 127.0.0.1 and used the ways a TensorFlow\n"
+    "Hub user would. No network needed. Each way must turn the input\n"
+    f"{DEMO_INPUT} into {DEMO_EXPECTED}."
+)
 
 
 @dataclass
@@ -201,10 +207,15 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
         workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="tfhub-demo-"))
         stack.enter_context(_fresh_cache(os.path.join(workdir, "cache")))
         ctx = DemoContext(out=out or sys.stdout, workdir=workdir, stack=stack)
+        ctx.say(INTRO)
         for number, (title, step) in enumerate(steps or STEPS, start=1):
             ctx.say(f"\n[{number}] {title}")
             step(ctx)
-        ctx.say("\ndemo OK; stopping the server and removing the temporary cache.")
+        ctx.say(
+            f"\ndemo OK: hub.load, hub.KerasLayer (saved and reloaded) and hub.Module all "
+            f"computed {DEMO_EXPECTED};\n"
+            "stopping the server and removing the temporary cache."
+        )
     return ctx
 
 
