@@ -40,7 +40,7 @@ if [[ "$1 $2" == "-m pip" ]]; then
   [[ -f "$(dirname "$0")/../no-pip" ]] && {{ echo "No module named pip" >&2; exit 1; }}
   [[ "$3" != install ]] && exit 0
   if [[ -n "${{STUB_PIP_HANG:-}}" ]]; then
-    touch "$STUB_PIP_HANG"; exec sleep 60
+    touch "$STUB_PIP_HANG"; while :; do sleep 1; done  # (no exec: a SIGINT just before it is lost)
   fi
   exit "${{STUB_PIP_RC:-0}}"
 fi
