@@ -57,17 +57,27 @@ class UpstreamLock:
     pid: int | None
     task_uid: str
     content: str
-    written: float | None = None  # The file's mtime (time.time() scale), if known.
 
     def is_stale(self) -> bool:
-        """True if the lock was written on this host by a process that no longer runs: none
-        has its pid, or the one that has it started after the lock was written (the pid was
-        reused: after a reboot, or in a container restarted with the same host name)."""
+        """True if the lock was written on this host by a process that no longer runs, or it
+        names this very process, which did not write it (a container restarted after a
+        crash, whose entrypoint got the same pid again).
+
+        A live process of another pid is never taken for a reused pid by comparing its start
+        with the file's mtime: both are wall-clock times, and a forward clock jump (an NTP
+        step, a resumed VM) made a live download look stale, so a second writer started
+        beside it. Such a lock is waited for while its download grows (see
+        `wait_for_upstream_download`).
+        """
         if self.host != socket.gethostname() or self.pid is None:
             return False
-        if not _process_alive(self.pid):
-            return True
-        return self.written is not None and _started_after(self.pid, self.written)
+        if self.pid == os.getpid():
+            return self.content not in _WRITTEN_HERE
+        return not _process_alive(self.pid)
+
+
+# The contents of the tensorflow_hub-format locks this process holds now (`upstream_lock`).
+_WRITTEN_HERE: set[str] = set()
 
 
 @contextmanager
@@ -82,12 +92,14 @@ def upstream_lock(module_path: str, tmp_dir: str) -> Iterator[None]:
     """
     uid = layout.tmp_dir_task_uid(module_path, tmp_dir)
     content = f"{socket.gethostname()}.{os.getpid()}.{uid}"
+    _WRITTEN_HERE.add(content)
     written = _write_new_file(layout.upstream_lock_path(module_path), content)
     try:
         yield
     finally:
         if written:
             remove_upstream_lock(module_path, content)
+        _WRITTEN_HERE.discard(content)
 
 
 def _write_new_file(path: str, content: str) -> bool:
@@ -122,19 +134,15 @@ def remove_upstream_lock(module_path: str, content: str) -> None:
 def read_upstream_lock(module_path: str) -> UpstreamLock | None:
     """Returns tensorflow_hub's lock of the entry, or None if there is none."""
     path = layout.upstream_lock_path(module_path)
-    written = None
     try:
         with open(path, encoding="utf-8", errors="replace") as text:
             content = text.read(4096).strip()
-            written = os.fstat(text.fileno()).st_mtime
     except FileNotFoundError:
         return None
     except OSError:
         content = ""
     host, pid, uid = _split_upstream(content)
-    return UpstreamLock(
-        path=path, host=host, pid=pid, task_uid=uid, content=content, written=written
-    )
+    return UpstreamLock(path=path, host=host, pid=pid, task_uid=uid, content=content)
 
 
 def _split_upstream(content: str) -> tuple[str | None, int | None, str]:
@@ -210,26 +218,6 @@ def _process_alive(pid: int) -> bool:
     except OSError:
         return True
     return True
-
-
-# Slack for comparing a process's start with a lock file's mtime: /proc's boot time is in whole
-# seconds, and a network filesystem stamps the mtime with its server's clock, which may lag.
-_START_SLACK_SEC = 10.0
-
-
-def _started_after(pid: int, moment: float) -> bool:
-    """True if the process `pid` started more than `_START_SLACK_SEC` after `moment` (a
-    `time.time()` value); False where that cannot be told (no /proc: not Linux)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-        with open("/proc/stat", "rb") as system:
-            boot = next(int(line.split()[1]) for line in system if line.startswith(b"btime "))
-        ticks = int(fields[19])  # Field 22, starttime: clock ticks after boot.
-        started = boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return False
-    return started > moment + _START_SLACK_SEC
 
 
 def stale_lock_files(root: str) -> list[str]:

@@ -140,8 +140,9 @@ def try_lock(lock_path: str) -> bool | None:
 
 def _open_locked(lock_path: str, *, what: str, timeout: float) -> int | None:
     """Opens and locks the file (waiting up to `timeout`); None if locking is impossible."""
-    started, started_wall = time.monotonic(), time.time()
+    started = time.monotonic()
     next_log = started + _LOG_EVERY_SEC
+    beats = _BeatWatch(lock_path, started)
     while True:
         try:
             os.makedirs(os.path.dirname(lock_path), exist_ok=True)
@@ -163,7 +164,8 @@ def _open_locked(lock_path: str, *, what: str, timeout: float) -> int | None:
                 return fd
             os.close(fd)  # `tfhub cache prune` removed the file meanwhile: lock the new one.
             continue
-        now, silence = time.monotonic(), _silence(lock_path, started_wall)
+        now = time.monotonic()
+        silence = beats.silence(now)
         if timeout == 0 or silence >= timeout:
             raise _timeout_error(lock_path, what=what, waited=now - started, silence=silence)
         if now >= next_log:
@@ -179,13 +181,33 @@ def _open_locked(lock_path: str, *, what: str, timeout: float) -> int | None:
         time.sleep(_POLL_SEC)
 
 
-def _silence(lock_path: str, started_wall: float) -> float:
-    """Seconds since the holder's last heartbeat (or since we started waiting, if later)."""
-    try:
-        beat = os.stat(lock_path).st_mtime
-    except OSError:
-        beat = 0.0
-    return time.time() - max(started_wall, beat)
+class _BeatWatch:
+    """Tells how long a holder has shown no sign of life, on the waiter's monotonic clock.
+
+    A sign of life is a CHANGE of the lock file's mtime (or inode), not its value: comparing a
+    heartbeat's wall-clock stamp with the waiter's wall clock made a live holder look dead
+    after a forward clock jump (NTP step, a resumed VM, a holder whose clock lags), and a
+    stuck one look alive for as long as a backward jump.
+    """
+
+    def __init__(self, lock_path: str, started: float) -> None:
+        self._path = lock_path
+        self._seen = self._stamp()
+        self._changed = started
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self._path)
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
+
+    def silence(self, now: float) -> float:
+        """Seconds (monotonic) since the last change seen, or since waiting began."""
+        stamp = self._stamp()
+        if stamp != self._seen:
+            self._seen, self._changed = stamp, now
+        return now - self._changed
 
 
 def _still_linked(fd: int, lock_path: str) -> bool:
