@@ -369,6 +369,11 @@ def _run_command(command: Callable[[], int | None], prog: str, stops: StopSignal
         finally:
             stops.command_over = True
         flush_stdout()  # A closed pipe shows here, not in Python's exit.
+        if _stopped_by is not None:
+            # Its KeyboardInterrupt was swallowed (a finalizer it interrupted) and the command
+            # ran to its end before `_Redelivery` delivered it again: it did all its work, so
+            # it ends as for a signal that arrives as it ends; it exited 0 as if not signalled.
+            stops.late = _stopped_by
         return code
     except KeyboardInterrupt as err:  # Also when a library re-raised it as a plain one.
         return _report_stopped(prog, err)

@@ -1,0 +1,43 @@
+"""A stop signal whose KeyboardInterrupt a finalizer swallows just before a command ends."""
+
+import os
+import subprocess
+import sys
+
+# A command that gets SIGTERM inside a finalizer (whose exceptions Python drops), as a signal
+# arriving at a random moment can, then ends at once: before the 1 s redelivery.
+_CHILD = """
+import os, signal, sys, time
+from tfhub.cli._errors import run_reported
+
+class Finalized:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        end = time.monotonic() + 5
+        while time.monotonic() < end:  # The handler runs here; its _Terminated is dropped.
+            pass
+
+def command():
+    Finalized()
+    open(sys.argv[1], "w").write("all its work")
+    return 0
+
+sys.exit(run_reported(command, prog="cmd", verbose=False, tensorflow_logs=False))
+"""
+
+
+def test_a_swallowed_stop_signal_before_the_end_still_exits_128_plus_signum(tmp_path):
+    """It exited 0, as if never signalled: `docker stop`, `timeout` and shells could not tell
+    that the signal had arrived. The command did finish its work, so it says so."""
+    done = tmp_path / "done"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    ended = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(done)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert ended.returncode == 143, ended.stderr
+    assert "cmd: terminated (SIGTERM), as it ended" in ended.stderr
+    assert done.read_text() == "all its work"
