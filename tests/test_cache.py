@@ -53,6 +53,27 @@ def test_absl_flags_and_env_precedence(monkeypatch, tmp_path):
     assert constants.model_load_format() is constants.ModelLoadFormat.COMPRESSED
 
 
+def test_a_cache_dir_with_white_space_is_used_as_given_and_warned_once(
+    monkeypatch, tmp_path, caplog
+):
+    """TFHUB_CACHE_DIR=" /data/cache" (a .env file) is a folder " " + path in the working
+    folder, for tensorflow_hub too (checked with 0.16.1: it joins the value as given), so
+    tfhub keeps it to stay shared, but it did so silently: now it warns once, naming the
+    variable and the folder used."""
+    monkeypatch.chdir(tmp_path)
+    meant = str(tmp_path / "cache")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", " " + meant)
+    with caplog.at_level("WARNING", logger="tfhub"):
+        assert cache.cache_dir() == os.path.join(str(tmp_path), " " + meant)
+        assert cache.cache_dir() == os.path.join(str(tmp_path), " " + meant)
+    said = [record.getMessage() for record in caplog.records]
+    assert len(said) == 1, said
+    assert (
+        "TFHUB_CACHE_DIR" in said[0] and repr(os.path.join(str(tmp_path), " " + meant)) in said[0]
+    )
+    assert repr(meant) in said[0]  # What the user probably meant.
+
+
 def test_entry_holds_exactly_the_archive_and_bookkeeping_is_beside(isolated_cache):
     path = atomic_download("my-handle", _fill)
     assert path == os.path.join(isolated_cache, handles.cache_key("my-handle"))

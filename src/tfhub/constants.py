@@ -362,7 +362,35 @@ def cache_dir() -> str:
         import tempfile  # Only for the default: `tempfile` costs ~1.5 ms to import.
 
         value = os.path.join(tempfile.gettempdir(), DEFAULT_CACHE_SUBDIR)
-    return os.path.expanduser(str(value))
+    value = os.path.expanduser(str(value))
+    if value != value.strip():
+        _warn_spaced_cache_dir_once(value)
+    return value
+
+
+_spaced_cache_dirs_warned: set[str] = set()
+
+
+def _warn_spaced_cache_dir_once(value: str) -> None:
+    """Warns, once per process and value, that the cache folder's setting starts or ends with
+    white space (" /data/cache" from a .env file): it is used as given, as tensorflow_hub
+    uses it, so that both keep sharing one cache; stripping it would split them."""
+    if value in _spaced_cache_dirs_warned:
+        return
+    _spaced_cache_dirs_warned.add(value)
+    import logging  # Not on a cached resolve's path (see docs/architecture.md).
+
+    source = TFHUB_CACHE_DIR if env(TFHUB_CACHE_DIR, "") else "--tfhub_cache_dir"
+    used = value if "://" in value else os.path.abspath(value)
+    logging.getLogger("tfhub").warning(
+        "%s starts or ends with white space: %r. It is used as given, as tensorflow_hub uses "
+        "it (both share one cache), so the cache folder is %r. Remove the white space if you "
+        "meant %r.",
+        source,
+        value,
+        used,
+        value.strip(),
+    )
 
 
 def model_load_format() -> ModelLoadFormat:
