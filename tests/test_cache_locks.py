@@ -123,3 +123,41 @@ def test_a_lock_naming_this_very_process_is_stale(isolated_cache):
             assert not locks.read_upstream_lock(entry).is_stale()
         finally:
             other.kill()
+
+
+_KILLED_DOWNLOAD = """
+import sys, time
+from tfhub.download import atomic_download
+
+def fetch(tmp_dir):
+    open(tmp_dir + "/saved_model.pb", "wb").write(b"partial")
+    print("fetching", flush=True)
+    time.sleep(60)
+
+atomic_download(sys.argv[1], fetch)
+"""
+
+
+def test_any_tfhub_download_removes_the_lock_file_a_killed_download_left(isolated_cache):
+    """A tfhub download killed by SIGKILL leaves tensorflow_hub's `<entry>.lock`, which
+    tensorflow_hub 0.16.1 waits on for two `lock_file_timeout_sec` (about 20 minutes) before
+    taking it over. Only a tfhub download of that same entry, or `tfhub cache prune`, removed
+    it; now any tfhub download on this host does."""
+    from tfhub import cache
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    killed = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_DOWNLOAD, "g"], stdout=subprocess.PIPE, env=env
+    )
+    with killed:
+        assert killed.stdout is not None and killed.stdout.readline() == b"fetching\n"
+        killed.kill()
+    left = cache.module_dir("g") + ".lock"
+    assert os.path.exists(left)
+
+    def fetch(target: str) -> None:
+        open(os.path.join(target, "saved_model.pb"), "wb").write(b"model")
+
+    atomic_download("h", fetch)
+    assert not os.path.exists(left)
+    assert not os.path.exists(os.path.join(isolated_cache, ".locks", os.path.basename(left)))

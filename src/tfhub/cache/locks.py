@@ -15,10 +15,10 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-from .. import constants
+from .. import constants, errors
 from ..utils import filelock
 from ..utils.numbers import is_number
 from ..utils.redact import redact
@@ -90,6 +90,7 @@ def upstream_lock(module_path: str, tmp_dir: str) -> Iterator[None]:
     file exists (a tensorflow_hub download of the entry started meanwhile) or cannot be written,
     nothing is written and the download goes on.
     """
+    remove_dead_upstream_locks(os.path.dirname(module_path), holding=module_path)
     uid = layout.tmp_dir_task_uid(module_path, tmp_dir)
     content = f"{socket.gethostname()}.{os.getpid()}.{uid}"
     _WRITTEN_HERE.add(content)
@@ -236,9 +237,46 @@ def stale_lock_files(root: str) -> list[str]:
         if name.endswith(".lock") and not os.path.lexists(entry):
             if filelock.try_lock(path) is True:
                 found.append(path)
-    for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+    return found + [upstream.path for upstream in _stale_upstream_locks(root)]
+
+
+def _stale_upstream_locks(root: str) -> list[UpstreamLock]:
+    """tensorflow_hub-format `<entry>.lock` files in `root` whose writer is gone (`is_stale`)."""
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        return []
+    found = []
+    for name in names:
         if name.endswith(layout.UPSTREAM_LOCK_SUFFIX) and layout.is_entry_name(name[:-5]):
             upstream = read_upstream_lock(os.path.join(root, name[:-5]))
             if upstream is not None and upstream.is_stale():
-                found.append(upstream.path)
+                found.append(upstream)
     return found
+
+
+def remove_dead_upstream_locks(root: str, *, holding: str) -> None:
+    """Removes the `<entry>.lock` files of processes gone from this host (a tfhub or
+    tensorflow_hub download killed by SIGKILL), each under its entry's OS lock if that is free.
+
+    tensorflow_hub 0.16.1 cannot tell such a file from a live download: a process waiting for
+    it took it over only after two `lock_file_timeout_sec` (600 s) without growth, about 20
+    minutes. Called as a tfhub download starts (holding the entry `holding`'s lock), so any
+    tfhub download on this host frees those waiters.
+    """
+    for upstream in _stale_upstream_locks(root):
+        entry = upstream.path[: -len(layout.UPSTREAM_LOCK_SUFFIX)]
+        try:
+            if entry == holding:
+                remove_upstream_lock(entry, upstream.content)
+                continue
+            with entry_lock(entry, what=f"removing {upstream.path}", timeout=0):
+                current = read_upstream_lock(entry)
+                if current is not None and current.is_stale():
+                    remove_upstream_lock(entry, current.content)
+                if not os.path.lexists(entry):  # No entry: the OS lock file just made goes too
+                    with suppress(OSError):  # (safe while held: see utils.filelock).
+                        os.remove(layout.lock_path(entry))
+        except errors.LockTimeoutError:
+            continue  # A tfhub download of that entry runs: it removes the file itself.
+        logger.info("Removed %s: the process that wrote it is gone.", upstream.path)
