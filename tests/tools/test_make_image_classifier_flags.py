@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -397,3 +398,27 @@ def test_an_interrupted_export_names_the_outputs_still_from_an_earlier_run(
     )
     assert (out / "model.tflite").read_bytes() == b"old tflite"
     assert (out / "labels.txt").read_text() == "circle\nsquare\ntriangle\n"
+
+
+@pytest.mark.parametrize("argv", [["--image_dir="], ["--image_dir", "  "]])
+def test_an_image_dir_given_empty_is_refused_not_read_as_tf_flowers(
+    argv: list[str], tmp_path: Path
+) -> None:
+    """`--image_dir=$DIR` with DIR unset trained on the downloaded TF Flowers images, silently
+    (upstream's default "" meant them); omitting the flag still does."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub.tools.make_image_classifier", *argv],
+        env=child_env(
+            TFHUB_CACHE_DIR=os.fspath(tmp_path), TFHUB_FLOWERS_URL="http://127.0.0.1:9/f"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert "--image_dir is empty" in lines[0] and "omit the flag" in lines[0], lines[0]
+    assert "TF Flowers" in lines[0] and "Received: image_dir=" in lines[0], lines[0]
+    assert os.listdir(tmp_path) == []  # Nothing downloaded or cached.

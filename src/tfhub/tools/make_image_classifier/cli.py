@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ... import errors
 from ...utils.paths import home_expanded
 from ..absl_argv import absl_bool, absl_int, double_dashed
 from .hparams import HParams, get_default_hparams
@@ -121,10 +122,37 @@ def hparams_from_args(args: argparse.Namespace) -> HParams:
     return HParams(**{name: getattr(args, name) for name in HParams._fields})
 
 
+def check_image_dir_given(image_dir: str | None) -> None:
+    """Refuses an --image_dir given empty or blank (`--image_dir=$DIR` with DIR unset), which
+    upstream read as omitted and trained on the downloaded TF Flowers images, silently.
+
+    Args:
+        image_dir: the flag's value; None when it was omitted (TF Flowers, as upstream).
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming the flag.
+    """
+    if image_dir is None or image_dir.strip():
+        return
+    raise errors.ToolFlagError(
+        "--image_dir is empty: give the folder of images (one sub-folder per class), or omit "
+        f"the flag to train on the TF Flowers example images. Received: image_dir={image_dir!r}",
+        flag="image_dir",
+        value=image_dir,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    """Trains and exports as the flags say; prints progress on stdout. Returns 0."""
+    """Trains and exports as the flags say; prints progress on stdout. Returns 0.
+
+    Raises:
+        tfhub.errors.ToolFlagError: first, for an --image_dir given empty or blank.
+        Whatever `lib.train_and_export` raises.
+    """
     from .export import Outputs
     from .lib import train_and_export
+
+    check_image_dir_given(args.image_dir)
 
     def say(line: str) -> None:
         print(line, flush=True)

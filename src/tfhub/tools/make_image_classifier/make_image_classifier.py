@@ -30,14 +30,17 @@ FLAGS = absl_argv.flag_values(cli.build_parser(), purpose="make_image_classifier
 
 
 def main(args: Any) -> None:
-    """Trains and exports as `FLAGS` say (upstream's absl main; `args` is unused).
+    """Trains and exports as `FLAGS` say (upstream's absl main; `args` is unused). An empty
+    `FLAGS.image_dir` means TF Flowers, as upstream's default "" did.
 
     Raises:
         tfhub.errors.TFHubError: subclasses say what went wrong (as the command's errors);
             upstream's "ACCURACY FAILED" as `AccuracyError`, an AssertionError.
     """
     del args
-    cli.run(argparse.Namespace(**{name: FLAGS[name].value for name in FLAGS}))
+    values = {name: FLAGS[name].value for name in FLAGS}
+    values["image_dir"] = values["image_dir"] or None  # Upstream's default "": TF Flowers.
+    cli.run(argparse.Namespace(**values))
 
 
 def run_main() -> None:
