@@ -138,6 +138,20 @@ def test_a_module_named_twice_is_scored_and_ranked_once(
     assert len(rows) == 1 and rows[0].endswith(f"  {fixed}"), rows
 
 
+@pytest.mark.tf
+def test_one_module_spelled_three_ways_is_scored_and_ranked_once(
+    shape_images, image_modules, tmp_path, capsys
+):
+    """`m`, `m/` and `file://.../m` name one model, which was scored and ranked three times; it
+    is listed once, as first spelled."""
+    fixed = image_modules["fixed"].rstrip("/")
+    spellings = [fixed, f"{fixed}/", f"file://{fixed}"]
+    argv = [f"--dataset={shape_images}#6", *(f"--module={name}" for name in spellings)]
+    assert tool_main(argv) == 0
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert len(rows) == 1 and rows[0].endswith(f"  {fixed}"), rows
+
+
 def _save_brightness_module(path: str) -> str:
     """A poor feature vector: the mean brightness only (classes differ by colour, not by it)."""
     import tensorflow as tf

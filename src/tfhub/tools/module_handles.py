@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .. import errors
 from ..utils.paths import relative_below
@@ -184,3 +184,28 @@ def check_output_apart(
         path=path,
         what=what,
     )
+
+
+def module_key(handle: str) -> str:
+    """What two spellings of one module have in common: a local path or file:// URL as its
+    absolute path with links followed (`m`, `./m/`, `file:///abs/m` are one module), a URL as
+    the string its download is cached under (`HTTP://h/m` is `http://h/m`), anything else (a
+    handle that is no handle: its loading reports that) as given."""
+    from ..handles import cache_handle
+
+    path = local_path(handle)
+    if path is not None:
+        return os.path.realpath(path)
+    try:
+        return cache_handle(handle)
+    except errors.InvalidHandleError:
+        return handle
+
+
+def distinct_modules(handles: Iterable[str]) -> list[str]:
+    """`handles` with each module once (as `module_key` compares them), in the order first
+    named, each as first spelled."""
+    first: dict[str, str] = {}
+    for handle in handles:
+        first.setdefault(module_key(handle), handle)
+    return list(first.values())

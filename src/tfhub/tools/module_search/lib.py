@@ -27,6 +27,7 @@ from ... import errors
 from ...utils.numbers import is_number
 from ...utils.paths import closed_descriptor, describe_descriptor, home_expanded
 from .. import image_folders, image_modules
+from ..module_handles import distinct_modules
 from . import utils
 
 logger = logging.getLogger(__name__)
@@ -388,7 +389,8 @@ def rank_modules(
 
     Args:
         modules: the module handles; one named more than once (in --module and in
-            --module_list, say) is scored once, and ranked once.
+            --module_list, say), or spelled two ways (`m` and `m/`, a path and its file://
+            URL), is scored once, and ranked once, as first spelled.
         dataset: the labelled images.
         image_size: for modules that take any size (default 224).
         on_failure: called with a module that cannot be scored (no model there, a failed
@@ -404,7 +406,7 @@ def rank_modules(
     """
     check_image_size(image_size, images=len(dataset.labels))
     scores = []
-    for handle in dict.fromkeys(modules):  # Each once, in the order first named.
+    for handle in distinct_modules(modules):  # Each once, in the order first named.
         logger.info("Scoring %s", handle)
         try:
             scores.append(score_module(handle, dataset, image_size=image_size))
