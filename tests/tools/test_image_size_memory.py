@@ -116,3 +116,34 @@ def test_make_image_classifier_counts_the_modules_activations_measured_on_one_im
     assert "Pass a smaller --batch_size or --image_size. Received: batch_size=8" in message
     assert (e.value.flag, e.value.value) == ("batch_size", 8)
     assert not (tmp_path / "sm").exists() and not (tmp_path / "logs").exists()
+
+
+@pytest.mark.tf
+@pytest.mark.timeout(120)
+def test_module_search_counts_the_modules_activations_measured_on_two_images(
+    shape_images, tmp_path, monkeypatch
+) -> None:
+    """The 6 images at 600x600 and a batch of 32 as float fit (283 MB), but the module's
+    activations (91 MB an image: its conv layer's output) for a batch of 32 do not: module_search
+    embedded on, unchecked, as far as the memory went. It is one module's failure now: with
+    `on_failure`, the others are still scored."""
+    from tests._helpers.image_models import save_image_feature_vector
+
+    module = save_image_feature_vector(tmp_path / "wide", image_size=None, dim=256)
+    dataset = lib.load_dataset(lib.DataSpec.parse(f"{shape_images}#6"))
+    monkeypatch.setattr(image_folders, "available_memory", lambda: 400_000_000)
+    failed: list[tuple[str, errors.TFHubError]] = []
+    scores = lib.rank_modules(
+        [module], dataset, image_size=600, on_failure=lambda *failure: failed.append(failure)
+    )
+    assert scores == [] and [handle for handle, _ in failed] == [module], failed
+    err = failed[0][1]
+    assert isinstance(err, errors.ToolFlagError) and (err.flag, err.value) == ("module", module)
+    message = str(err)
+    assert message.startswith(
+        f"--module {module} cannot fit in memory: a batch of 32 at 600x600 as float and the "
+        "module's activations for it ("
+    ), message
+    per_image = float(message.split("activations for it (")[1].split(" MB")[0])
+    assert 80 < per_image < 200, message
+    assert "Pass fewer images (--dataset NAME#N), a smaller --image_size" in message

@@ -316,6 +316,7 @@ def check_images_fit(
     flag: str,
     value: object,
     per_image: int = 0,
+    advice: str | None = None,
 ) -> None:
     """Checks that `count` images kept at `image_size` (uint8, 3 bytes a pixel) and a batch of
     `batch` of them as float32 (twice: the cast and the scaling) fit in the memory available,
@@ -328,6 +329,7 @@ def check_images_fit(
         flag, value: the flag that asked for `image_size`, and its value, for the error.
         per_image: bytes a module's activations take per image of the batch, at least (as
             `host_memory.bytes_per_image` measured them; 0: not counted).
+        advice: what the error says to pass instead (default: a smaller `flag`, ...).
 
     Raises:
         tfhub.errors.ToolFlagError: naming `flag` (whose `value` asked for `image_size`).
@@ -340,14 +342,18 @@ def check_images_fit(
     what = f"a batch of {batch} images at {height}x{width} as float needs about"
     if count:
         what = f"{count} images kept at {height}x{width} and a batch of {batch} as float need about"
-    advice = f"a smaller --{flag} (224, upstream's only size, suits most modules) or fewer images"
+    default_advice = (
+        f"a smaller --{flag} (224, upstream's only size, suits most modules) or fewer images"
+    )
     if per_image:
         kept = f"{count} images kept at {height}x{width}, " if count else ""
         what = (
             f"{kept}a batch of {batch} at {height}x{width} as float and the module's activations "
             f"for it ({per_image / 1e6:,.1f} MB an image, measured) need at least"
         )
-        advice = f"a smaller --{flag} or --image_size" if flag == "batch_size" else advice
+        if flag == "batch_size":
+            default_advice = f"a smaller --{flag} or --image_size"
+    advice = advice or default_advice
     raise errors.ToolFlagError(
         f"--{flag} {value} cannot fit in memory: {what} {_gigabytes(needed)}, and "
         f"{_gigabytes(available)} is available. Pass {advice}. Received: {flag}={value}",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import re
@@ -26,7 +27,7 @@ import numpy as np
 from ... import errors
 from ...utils.numbers import is_number
 from ...utils.paths import closed_descriptor, describe_descriptor, home_expanded
-from .. import image_folders, image_modules
+from .. import host_memory, image_folders, image_modules
 from ..module_handles import distinct_modules
 from . import utils
 
@@ -295,16 +296,49 @@ def _image_size(layer: Any, handle: str, image_size: int | None) -> tuple[int, i
         return image_modules.USUAL_IMAGE_SIZE  # Any size and no --image_size: as upstream, 224x224.
 
 
+_FITS_ADVICE = (
+    "fewer images (--dataset NAME#N), a smaller --image_size if the module takes any size, or "
+    "a module of a smaller input size"
+)
+
+
+def _check_module_fits(
+    layer: Any, handle: str, dataset: FolderDataset | TfdsDataset, size: tuple[int, int]
+) -> None:
+    """Checks, before the dataset is embedded, that its images kept at the module's input size
+    (its own, which no --image_size check saw, or --image_size) and a batch of them as float
+    fit in the memory available; then, with the images read, that a batch and the module's
+    activations for it fit, measured on the first two images (`host_memory.bytes_per_image`,
+    the measure make_image_classifier takes: a bound below what the run needs).
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming --module (the rest of the modules are still scored
+            when `rank_modules` has an `on_failure`).
+    """
+    fits = functools.partial(
+        image_folders.check_images_fit, batch=_BATCH, flag="module", value=handle
+    )
+    fits(len(dataset.labels), size, advice=_FITS_ADVICE)
+    first = next(dataset.batches(size, _BATCH))[:2]  # Reads (and keeps) every image at `size`.
+    layer(first)  # Traced at this shape before measuring.
+    per_image = host_memory.bytes_per_image(layer, first)
+    if per_image:  # The images kept are already taken from the memory available.
+        fits(0, size, per_image=per_image, advice=_FITS_ADVICE)
+
+
 def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | None) -> np.ndarray:
     """The module's feature vectors of every image of the dataset, [n, dim].
 
     Raises:
         tfhub.errors.NotAnImageModuleError: the module does not map images to vectors, or
             gives vectors that hold NaN or infinity.
+        tfhub.errors.ToolFlagError: naming --module, whose images or activations cannot fit
+            in memory (`_check_module_fits`).
     """
     layer = image_modules.load_module_layer(handle, trainable=False, flag="module")
     size = _image_size(layer, handle, image_size)
     image_modules.check_feature_vector(layer, handle, size, flag="module")
+    _check_module_fits(layer, handle, dataset, size)
     outputs = [np.asarray(layer(batch)) for batch in dataset.batches(size, _BATCH)]
     vectors = np.concatenate(outputs)
     image_modules.check_finite_vectors(vectors, handle, flag="module")
