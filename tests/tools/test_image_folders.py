@@ -1,5 +1,5 @@
-"""tfhub.tools.image_folders: listing a folder of class sub-folders and decoding its images
-(shared by make_image_classifier and module_search)."""
+"""tfhub.tools.image_folders, image_decoding, image_store: listing a folder of class sub-folders
+and decoding its images (shared by make_image_classifier and module_search)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from tests._helpers import image_sets
 
 from tfhub import errors
-from tfhub.tools import image_folders
+from tfhub.tools import image_decoding, image_folders, image_store
 
 # --- The image folder ---------------------------------------------------------------------------
 
@@ -152,7 +152,7 @@ def test_decodes_all_formats_and_skips_unreadable_files_by_name(
     (root / "circle" / "empty.png").write_bytes(b"")
     files = image_folders.list_image_files(os.fspath(root))
     with caplog.at_level(logging.WARNING, logger="tfhub"):
-        decoded = image_folders.decode_images(files, (40, 24))
+        decoded = image_decoding.decode_images(files, (40, 24))
     assert sorted(decoded.skipped) == sorted([bad, os.fspath(root / "circle" / "empty.png")])
     assert "broken.jpg" in caplog.text and "empty.png" in caplog.text
     assert decoded.images.shape == (60, 40, 24, 3) and decoded.images.dtype == np.uint8
@@ -188,7 +188,7 @@ def test_webp_images_are_read_and_the_ones_with_alpha_or_frames_skipped_by_name(
     rgb.save(root / "b" / "anim.webp", save_all=True, append_images=inverted, lossless=True)
     files = image_folders.list_image_files(os.fspath(root))
     with caplog.at_level(logging.WARNING, logger="tfhub"):
-        decoded = image_folders.decode_images(files, smooth.shape[:2])  # No resizing.
+        decoded = image_decoding.decode_images(files, smooth.shape[:2])  # No resizing.
     skipped = [os.fspath(root / "a" / "alpha.webp"), os.fspath(root / "b" / "anim.webp")]
     assert sorted(decoded.skipped) == skipped
     assert "alpha.webp" in caplog.text and "anim.webp" in caplog.text
@@ -209,13 +209,13 @@ def test_a_class_of_only_unreadable_files_is_an_error(tmp_path: Path) -> None:
     image_sets.write_corrupt_image(tmp_path / "imgs" / "square" / "a.jpg")
     files = image_folders.list_image_files(os.fspath(tmp_path / "imgs"))
     with pytest.raises(errors.ImageFolderError, match=r"\['square'\] hold no readable image"):
-        image_folders.decode_images(files, (8, 8))
+        image_decoding.decode_images(files, (8, 8))
 
 
 # --- ImageStore: decoding on first use, kept for later passes -----------------------------------
 
 
-def _pass(store: image_folders.ImageStore, indices: np.ndarray) -> dict[int, np.ndarray]:
+def _pass(store: image_store.ImageStore, indices: np.ndarray) -> dict[int, np.ndarray]:
     found = {}
     for batch, images in store.batches(indices, 4, shuffle=True, seed=1):
         assert len(batch) <= 4
@@ -229,7 +229,7 @@ def test_store_decodes_on_the_first_pass_and_keeps_the_images(tmp_path: Path) ->
     root = tmp_path / "imgs"
     image_sets.make_image_folder(root, classes=("circle", "square"), per_class=3, formats=("png",))
     files = image_folders.list_image_files(os.fspath(root))
-    store = image_folders.ImageStore(files, (16, 16))  # Decodes nothing yet.
+    store = image_store.ImageStore(files, (16, 16))  # Decodes nothing yet.
     white, black = np.full((20, 20, 3), 255, np.uint8), np.zeros((20, 20, 3), np.uint8)
     image_sets.write_image(files.paths[0], white)  # Changed after the store was made...
     first = _pass(store, np.arange(6))
@@ -237,7 +237,7 @@ def test_store_decodes_on_the_first_pass_and_keeps_the_images(tmp_path: Path) ->
     image_sets.write_image(files.paths[0], black)  # Changed after the first pass...
     second = _pass(store, np.arange(6))
     assert all(np.array_equal(first[i], second[i]) for i in range(6))  # ...is not read again.
-    reference = image_folders.decode_images(files, (16, 16))
+    reference = image_decoding.decode_images(files, (16, 16))
     np.testing.assert_array_equal(second[1], reference.images[1])  # The same decoding.
     assert store.check() == ()
 
@@ -250,7 +250,7 @@ def test_store_drops_unreadable_files_and_names_them_after_the_pass(
     image_sets.make_image_folder(root, classes=("circle", "square"), per_class=2)
     bad = image_sets.write_corrupt_image(root / "square" / "zz_broken.jpg")
     files = image_folders.list_image_files(os.fspath(root))
-    store = image_folders.ImageStore(files, (8, 8))
+    store = image_store.ImageStore(files, (8, 8))
     for _ in range(2):  # The unreadable file is left out of every pass.
         assert sorted(_pass(store, np.arange(5))) == [0, 1, 2, 3]
     with caplog.at_level(logging.WARNING, logger="tfhub"):
@@ -258,7 +258,7 @@ def test_store_drops_unreadable_files_and_names_them_after_the_pass(
     assert "zz_broken.jpg" in caplog.text
     for path in files.paths[2:4]:
         image_sets.write_corrupt_image(path)
-    fresh = image_folders.ImageStore(files, (8, 8))
+    fresh = image_store.ImageStore(files, (8, 8))
     assert sorted(_pass(fresh, np.arange(5))) == [0, 1]
     with pytest.raises(errors.ImageFolderError, match=r"\['square'\] hold no readable image"):
         fresh.check()
@@ -278,9 +278,9 @@ def test_file_and_class_names_that_are_not_utf8_are_read(tmp_path: Path) -> None
     os.rename(os.path.join(circle, first), os.path.join(circle, b"\xe9t\xe9 " + first))
     files = image_folders.list_image_files(os.fspath(root))
     assert files.labels == ("carr\udce9", "circle")
-    decoded = image_folders.decode_images(files, (8, 8))
+    decoded = image_decoding.decode_images(files, (8, 8))
     assert decoded.skipped == () and len(decoded.paths) == 4
-    store = image_folders.ImageStore(files, (8, 8))
+    store = image_store.ImageStore(files, (8, 8))
     assert sorted(_pass(store, np.arange(4))) == [0, 1, 2, 3]
     assert store.check() == ()
 
@@ -330,7 +330,7 @@ def test_images_of_odd_content_are_read_and_an_empty_file_skipped_by_name(
     image_sets.write_image(tmp_path / "images" / "plain" / "plain.png", pixels)
     files = image_folders.list_image_files(os.fspath(tmp_path / "images"))
     with caplog.at_level(logging.WARNING, logger="tfhub"):
-        decoded = image_folders.decode_images(files, (40, 40))
+        decoded = image_decoding.decode_images(files, (40, 40))
     assert decoded.skipped == (os.fspath(odd / "h_empty.jpg"),) and "h_empty.jpg" in caplog.text
     got = dict(zip((Path(path).name for path in decoded.paths), decoded.images, strict=True))
     first_frame = np.asarray(Image.open(odd / "e_animated.gif").convert("RGB"))
@@ -347,7 +347,7 @@ def test_images_of_odd_content_are_read_and_an_empty_file_skipped_by_name(
     # Two JPEG decoders differ by a few levels; inverted or dropped ink would differ by ~100s.
     cmyk_error = np.abs(got["c_cmyk.jpg"].astype(np.int32) - cmyk_as_rgb)
     assert cmyk_error.mean() < 3 and cmyk_error.max() <= 16
-    store = image_folders.ImageStore(files, (40, 40))  # make_image_classifier's decoding.
+    store = image_store.ImageStore(files, (40, 40))  # make_image_classifier's decoding.
     indices = np.arange(len(files.paths))
     for _ in store.batches(indices, 4):
         pass

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tfhub import errors
-from tfhub.tools import image_folders
+from tfhub.tools import host_memory
 from tfhub.tools.module_search import lib
 from tfhub.tools.module_search.cli import main as tool_main
 
@@ -16,7 +16,7 @@ _50_MB = 50_000_000
 
 
 def test_available_memory_is_known_on_linux() -> None:
-    available = image_folders.available_memory()
+    available = host_memory.available_memory()
     assert available is not None and 0 < available < 1 << 50
 
 
@@ -24,7 +24,7 @@ def test_available_memory_is_known_on_linux() -> None:
 def test_an_image_size_whose_images_cannot_fit_is_refused_before_any_module_loads(
     shape_images, tmp_path, monkeypatch, capsys
 ) -> None:
-    monkeypatch.setattr(image_folders, "available_memory", lambda: 100_000_000)
+    monkeypatch.setattr(host_memory, "available_memory", lambda: 100_000_000)
     missing = tmp_path / "never_loaded"  # Not reached: the check comes first.
     argv = [f"--dataset={shape_images}#6", f"--module={missing}", "--image_size=600"]
     assert tool_main(argv) == 1
@@ -40,7 +40,7 @@ def test_an_image_size_whose_images_cannot_fit_is_refused_before_any_module_load
 def test_the_python_api_refuses_it_too(shape_images, monkeypatch) -> None:
     dataset = lib.load_dataset(lib.DataSpec.parse(f"{shape_images}#6"))
     # A batch at 600x600 as float (276.5 MB) fits; with the 6 images kept (6.5 MB) it does not.
-    monkeypatch.setattr(image_folders, "available_memory", lambda: 280_000_000)
+    monkeypatch.setattr(host_memory, "available_memory", lambda: 280_000_000)
     with pytest.raises(errors.ToolFlagError) as e:
         lib.rank_modules(["never/loaded"], dataset, image_size=600)
     assert (e.value.flag, e.value.value) == ("image_size", 600)
@@ -51,7 +51,7 @@ def test_the_python_api_refuses_it_too(shape_images, monkeypatch) -> None:
 def test_a_size_whose_one_batch_cannot_fit_is_refused_before_the_dataset_is_read(
     tmp_path, monkeypatch, capsys
 ) -> None:
-    monkeypatch.setattr(image_folders, "available_memory", lambda: _50_MB)
+    monkeypatch.setattr(host_memory, "available_memory", lambda: _50_MB)
     argv = [f"--dataset={tmp_path / 'not_read'}", "--module=m", "--image_size=100000"]
     assert tool_main(argv) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
@@ -71,7 +71,7 @@ def test_make_image_classifier_refuses_an_image_size_whose_images_cannot_fit(
 
     hparams = get_default_hparams()._replace(train_epochs=1, batch_size=8, do_fine_tuning=True)
     # 60 images at 600x600 (64.8 MB) and a batch of 8 as float (69.1 MB) do not fit in 100 MB.
-    monkeypatch.setattr(image_folders, "available_memory", lambda: 100_000_000)
+    monkeypatch.setattr(host_memory, "available_memory", lambda: 100_000_000)
     outputs = Outputs(saved_model_dir=str(tmp_path / "sm"))
     with pytest.raises(errors.ToolFlagError) as e:
         train_and_export(
@@ -99,7 +99,7 @@ def test_make_image_classifier_counts_the_modules_activations_measured_on_one_im
 
     module = save_image_feature_vector(tmp_path / "wide", image_size=None, dim=256)
     hparams = get_default_hparams()._replace(train_epochs=1, batch_size=8)
-    monkeypatch.setattr(image_folders, "available_memory", lambda: 400_000_000)
+    monkeypatch.setattr(host_memory, "available_memory", lambda: 400_000_000)
     outputs = Outputs(saved_model_dir=str(tmp_path / "sm"), summaries_dir=str(tmp_path / "logs"))
     with pytest.raises(errors.ToolFlagError) as e:
         train_and_export(
@@ -131,7 +131,7 @@ def test_module_search_counts_the_modules_activations_measured_on_two_images(
 
     module = save_image_feature_vector(tmp_path / "wide", image_size=None, dim=256)
     dataset = lib.load_dataset(lib.DataSpec.parse(f"{shape_images}#6"))
-    monkeypatch.setattr(image_folders, "available_memory", lambda: 400_000_000)
+    monkeypatch.setattr(host_memory, "available_memory", lambda: 400_000_000)
     failed: list[tuple[str, errors.TFHubError]] = []
     scores = lib.rank_modules(
         [module], dataset, image_size=600, on_failure=lambda *failure: failed.append(failure)

@@ -18,7 +18,7 @@ import pytest
 from tests._helpers import image_models, image_sets
 
 from tfhub import errors
-from tfhub.tools import image_folders
+from tfhub.tools import image_decoding, image_folders
 from tfhub.tools.make_image_classifier import data, get_default_hparams
 
 pytestmark = [
@@ -66,7 +66,7 @@ def _run_cli(
 
 def _validation_images(image_dir: Path, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The validation images (float in [0, 1]) and labels, as the tool splits them."""
-    decoded = image_folders.decode_images(
+    decoded = image_decoding.decode_images(
         image_folders.list_image_files(os.fspath(image_dir)), size
     )
     _, valid = data.split_indices(decoded.label_ids, get_default_hparams().validation_split)

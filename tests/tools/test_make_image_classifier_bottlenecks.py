@@ -19,7 +19,7 @@ from tests._helpers import image_models, image_sets
 from tests._helpers.python_process import child_env, run_python
 
 from tfhub import errors
-from tfhub.tools import image_folders
+from tfhub.tools import image_decoding, image_folders, image_store
 from tfhub.tools import image_modules as image_modules_lib
 from tfhub.tools.make_image_classifier import callbacks, data, get_default_hparams, lib
 
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.tf, pytest.mark.slow]
 REPO = Path(__file__).parents[2]
 
 
-def _pass(store: image_folders.ImageStore, indices: np.ndarray) -> dict[int, np.ndarray]:
+def _pass(store: image_store.ImageStore, indices: np.ndarray) -> dict[int, np.ndarray]:
     found = {}
     for batch, values in store.batches(indices, 4, shuffle=True, seed=1):
         found.update(
@@ -54,13 +54,13 @@ def test_store_runs_the_feature_function_once_per_image_and_keeps_its_output(
         with tf.control_dependencies([counted]):
             return layer(images, training=False)
 
-    store = image_folders.ImageStore(files, (16, 16), features=image_folders.Features(features, 8))
+    store = image_store.ImageStore(files, (16, 16), features=image_store.Features(features, 8))
     assert store.keeps_features
     first = _pass(store, np.arange(6))
     assert sorted(first) == list(range(6)) and int(seen.numpy()) == 6
     second = _pass(store, np.arange(6))
     assert int(seen.numpy()) == 6  # The kept features, not computed again.
-    decoded = image_folders.decode_images(files, (16, 16))
+    decoded = image_decoding.decode_images(files, (16, 16))
     reference = image_models.image_features(decoded.images.astype(np.float32) / 255.0)
     for i in range(6):
         np.testing.assert_allclose(first[i], reference[i], rtol=1e-5, atol=1e-6)
@@ -122,7 +122,7 @@ TRAIN_BOTH_WAYS = """
 def test_training_on_bottlenecks_gives_the_model_that_training_the_whole_model_gives(
     shape_images: Path, image_modules: dict[str, str], tmp_path: Path, flavour: str
 ) -> None:
-    decoded = image_folders.decode_images(
+    decoded = image_decoding.decode_images(
         image_folders.list_image_files(os.fspath(shape_images)), (32, 32)
     )
     images = decoded.images[::5].astype(np.float32) / 255.0
@@ -163,7 +163,7 @@ def test_validation_features_are_computed_while_training_starts_and_errors_reach
     hparams = get_default_hparams()._replace(train_epochs=2, batch_size=8)
     layer = image_modules_lib.load_module_layer(image_modules["fixed"], trainable=False)
     files = image_folders.list_image_files(os.fspath(shape_images))
-    store = image_folders.ImageStore(files, (32, 32), features=lib.module_features(layer, 8))
+    store = image_store.ImageStore(files, (32, 32), features=lib.module_features(layer, 8))
     sets = data.make_datasets(store, hparams=hparams, seed=0)
     _, valid_idx = data.split_indices(np.asarray(files.label_ids), hparams.validation_split)
     seen: list[tuple[bool, float]] = []
@@ -206,7 +206,7 @@ VALIDATE_MIRRORED = """
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from tfhub.tools import image_folders
+    from tfhub.tools import image_decoding, image_folders
     from tfhub.tools.make_image_classifier import data, get_default_hparams, lib
 
     image_dir, module = sys.argv[1:3]
@@ -221,7 +221,7 @@ VALIDATE_MIRRORED = """
         module, image_dir, hparams, strategy, say=lines.append, seed=0
     )
     # The validation images, as the tool splits them, through the whole model returned.
-    decoded = image_folders.decode_images(image_folders.list_image_files(image_dir), (32, 32))
+    decoded = image_decoding.decode_images(image_folders.list_image_files(image_dir), (32, 32))
     _, valid = data.split_indices(decoded.label_ids, hparams.validation_split)
     images = decoded.images[valid].astype(np.float32) / 255.0
     onehot = np.eye(len(labels), dtype=np.float32)[decoded.label_ids[valid]]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tfhub import errors
-from tfhub.tools import image_folders
+from tfhub.tools import image_decoding, image_folders, image_store
 from tfhub.tools.make_image_classifier import cli, data, get_default_hparams
 from tfhub.tools.make_image_classifier.export import (
     Outputs,
@@ -38,8 +38,8 @@ def test_split_takes_the_first_fraction_of_each_class_for_validation() -> None:
 @pytest.mark.tf
 def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) -> None:
     files = image_folders.list_image_files(os.fspath(shape_images))
-    decoded = image_folders.decode_images(files, (32, 32))
-    store = image_folders.ImageStore(files, (32, 32))
+    decoded = image_decoding.decode_images(files, (32, 32))
+    store = image_store.ImageStore(files, (32, 32))
     hparams = get_default_hparams()._replace(batch_size=16, do_data_augmentation=True)
     sets = data.make_datasets(store, hparams=hparams, seed=3)
     assert (sets.train_size, sets.valid_size) == (48, 12)
@@ -79,7 +79,7 @@ def test_datasets_batches_one_hot_labels_and_augmentation(shape_images: Path) ->
 def test_datasets_run_without_tf_data_autotuning(shape_images: Path) -> None:
     # Its thread stalled the iterator Keras drops at each epoch's start by 2.5-5 s (see data.py).
     files = image_folders.list_image_files(os.fspath(shape_images))
-    store = image_folders.ImageStore(files, (32, 32))
+    store = image_store.ImageStore(files, (32, 32))
     for augment in (False, True):
         hparams = get_default_hparams()._replace(batch_size=16, do_data_augmentation=augment)
         sets = data.make_datasets(store, hparams=hparams, seed=3)

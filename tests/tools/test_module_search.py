@@ -16,7 +16,7 @@ from tests.tools._picky_modules import save_multiple_of_module
 
 from tfhub import errors
 from tfhub.cli.main import main as tfhub_main
-from tfhub.tools import image_folders
+from tfhub.tools import image_decoding
 from tfhub.tools.module_search import lib
 from tfhub.tools.module_search.cli import main as tool_main
 
@@ -180,7 +180,7 @@ def test_rank_modules_over_http_and_folders(
     assert [s.module for s in scores[:2]] == sorted([image_modules["tf1"], served])
     assert scores[2].module == poor and scores[2].dim == 1
 
-    images = image_folders.decode_images(dataset.files, (32, 32)).images / 255.0
+    images = image_decoding.decode_images(dataset.files, (32, 32)).images / 255.0
     expected = _brute_force_loo(image_models.image_features(images), dataset.labels)
     assert scores[0].error == pytest.approx(expected) and scores[0].dim == 8
     assert scores[2].error > scores[0].error
@@ -196,7 +196,7 @@ def test_folder_batches_are_made_float_one_at_a_time(shape_images):
     batches = list(batches)
     assert [len(batch) for batch in batches] == [8, 8, 8, 6]
     assert all(batch.dtype == np.float32 for batch in batches)
-    images = image_folders.decode_images(dataset.files, (32, 32)).images / 255.0
+    images = image_decoding.decode_images(dataset.files, (32, 32)).images / 255.0
     np.testing.assert_allclose(np.concatenate(batches), images, atol=1e-6)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tfhub import errors
-from tfhub.tools import image_folders
+from tfhub.tools import image_decoding, image_folders
 from tfhub.tools.module_search import lib
 from tfhub.tools.module_search.cli import main as tool_main
 
@@ -76,7 +76,7 @@ def test_tfds_names_with_a_config_are_loaded_offline_and_errors_say_why(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    decoded = image_folders.decode_images(
+    decoded = image_decoding.decode_images(
         image_folders.list_image_files(str(shape_images)), (40, 40)
     )
     order = [i for rank in range(20) for i in (rank, 20 + rank, 40 + rank)]  # Classes in turn.
@@ -115,7 +115,7 @@ def test_a_tfds_split_is_read_again_per_size_not_kept_decoded(
     folder. A grey dataset's one channel (MNIST's) is given to the module as three."""
     import numpy as np
 
-    decoded = image_folders.decode_images(
+    decoded = image_decoding.decode_images(
         image_folders.list_image_files(str(shape_images)), (40, 40)
     )
     grey = decoded.images[:, :, :, :1]

@@ -1,7 +1,10 @@
-"""How much host memory a call takes at its peak, measured (Linux): the growth of the process's
-peak resident set (VmHWM in /proc/self/status), reset before the call through
-/proc/self/clear_refs. make_image_classifier measures a module on one and two images this way,
-so that an --image_size whose activations for a batch cannot fit is refused before training.
+"""Host memory for the image tools: how much is available (`available_memory`), whether images
+at a size and a batch of them fit in it (`check_images_fit`, refusing the flag that asked for
+the size before anything is allocated), and how much a call takes at its peak, measured
+(Linux): the growth of the process's peak resident set (VmHWM in /proc/self/status), reset
+before the call through /proc/self/clear_refs. make_image_classifier and module_search measure
+a module on one and two images this way, so that a batch whose activations cannot fit is
+refused before the long run.
 
 Measured, not computed: what a module keeps alive while it runs depends on its graph, which a
 SavedModel does not describe at a size it has not run at. Memory freed by an earlier call and
@@ -15,6 +18,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from typing import Any
+
+from .. import errors
 
 _STATUS = "/proc/self/status"
 _CLEAR_REFS = "/proc/self/clear_refs"
@@ -79,3 +84,83 @@ def bytes_per_image(run: Callable[[Any], Any], images: Any) -> int | None:
         return None
     one, two = growths
     return max(0, min(one, two - one))
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process may still take: the kernel's MemAvailable, bounded by the
+    cgroup's limit (cgroup v2: memory.max less memory.current, as in a container); None if
+    neither is known (not Linux)."""
+    found: list[int] = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
+            maximum = limit.read().strip()
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as current:
+            found.append(int(maximum) - int(current.read().strip()))
+    except (OSError, ValueError):  # No cgroup v2, or "max" (no limit).
+        pass
+    return min(found) if found else None
+
+
+def _gigabytes(count: int) -> str:
+    return f"{count / 1e9:,.1f} GB"
+
+
+def check_images_fit(
+    count: int,
+    image_size: tuple[int, int],
+    *,
+    batch: int,
+    flag: str,
+    value: object,
+    per_image: int = 0,
+    advice: str | None = None,
+) -> None:
+    """Checks that `count` images kept at `image_size` (uint8, 3 bytes a pixel) and a batch of
+    `batch` of them as float32 (twice: the cast and the scaling) fit in the memory available,
+    before anything is allocated: a size that cannot fit would grow the process until the
+    system's out-of-memory killer ends it (or another process). Nothing is checked where the
+    available memory is not known.
+
+    Args:
+        count, image_size, batch: as above.
+        flag, value: the flag that asked for `image_size`, and its value, for the error.
+        per_image: bytes a module's activations take per image of the batch, at least (as
+            `host_memory.bytes_per_image` measured them; 0: not counted).
+        advice: what the error says to pass instead (default: a smaller `flag`, ...).
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming `flag` (whose `value` asked for `image_size`).
+    """
+    height, width = image_size
+    needed = (count + 2 * batch * 4) * height * width * 3 + batch * per_image
+    available = available_memory()
+    if available is None or needed <= available:
+        return
+    what = f"a batch of {batch} images at {height}x{width} as float needs about"
+    if count:
+        what = f"{count} images kept at {height}x{width} and a batch of {batch} as float need about"
+    default_advice = (
+        f"a smaller --{flag} (224, upstream's only size, suits most modules) or fewer images"
+    )
+    if per_image:
+        kept = f"{count} images kept at {height}x{width}, " if count else ""
+        what = (
+            f"{kept}a batch of {batch} at {height}x{width} as float and the module's activations "
+            f"for it ({per_image / 1e6:,.1f} MB an image, measured) need at least"
+        )
+        if flag == "batch_size":
+            default_advice = f"a smaller --{flag} or --image_size"
+    advice = advice or default_advice
+    raise errors.ToolFlagError(
+        f"--{flag} {value} cannot fit in memory: {what} {_gigabytes(needed)}, and "
+        f"{_gigabytes(available)} is available. Pass {advice}. Received: {flag}={value}",
+        flag=flag,
+        value=value,
+    )

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from ... import errors
-from ..image_folders import ImageStore, named
+from ..image_folders import named
+from ..image_store import ImageStore
 
 Say = Callable[[str], None]
 

@@ -1,6 +1,6 @@
 """make_image_classifier's input pipeline: image files -> `tf.data` training and validation sets.
 
-The images come from a `tfhub.tools.image_folders.ImageStore`: each is decoded in parallel the
+The images come from a `tfhub.tools.image_store.ImageStore`: each is decoded in parallel the
 first time the pipeline asks for it (during the first epoch, while training runs) and kept in
 memory as uint8 for later epochs. `make_datasets` splits each class as upstream did and builds
 the training set (shuffled each epoch, batched, augmented with Keras preprocessing layers,
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
-from ..image_folders import ImageStore
+from ..image_store import ImageStore
 from .hparams import HParams
 
 

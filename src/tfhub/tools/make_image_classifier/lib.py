@@ -25,7 +25,7 @@ from ... import errors
 from ...keras._compat import keras_package
 from ...utils.lazy import require
 from ...utils.refused_writes import failed_write
-from .. import atomic_output, image_folders
+from .. import atomic_output, image_folders, image_store
 from . import callbacks as tool_callbacks
 from . import data, flowers
 from .export import (
@@ -267,13 +267,13 @@ def train_on_module(
     _, layer, image_size, dim, bottlenecks = module  # The layer may be reloaded below.
     check_module_output(module, files, strategy, hparams=hparams)
     if bottlenecks:
-        store = image_folders.ImageStore(files, image_size, features=module_features(layer, dim))
+        store = image_store.ImageStore(files, image_size, features=module_features(layer, dim))
         how = (
             "decoded and run through the module once, during the first epoch; the classifier "
             "head trains on the module's kept features"
         )
     else:
-        store = image_folders.ImageStore(files, image_size)
+        store = image_store.ImageStore(files, image_size)
         how = "decoded during the first epoch"
     sets = data.make_datasets(store, hparams=hparams, seed=seed)
     say(

@@ -8,7 +8,7 @@ import contextlib
 from typing import Any, NamedTuple
 
 from ...keras._compat import keras_package
-from .. import host_memory, image_folders, image_modules
+from .. import host_memory, image_decoding, image_folders, image_modules, image_store
 from . import data
 from .hparams import HParams
 from .model import attach_head, compile_model
@@ -37,9 +37,9 @@ def bottlenecks_in_use(hparams: HParams, *, allowed: bool = True) -> bool:
     return allowed and uses_bottlenecks(hparams, gpus=_visible_gpus())
 
 
-def module_features(module_layer: Any, dim: int) -> image_folders.Features:
+def module_features(module_layer: Any, dim: int) -> image_store.Features:
     """The module in inference mode, as the features an `ImageStore` keeps of each image."""
-    return image_folders.Features(lambda images: module_layer(images, training=False), dim)
+    return image_store.Features(lambda images: module_layer(images, training=False), dim)
 
 
 def check_images_fit(
@@ -61,7 +61,7 @@ def check_images_fit(
     """
     if requested_image_size is None:
         return
-    image_folders.check_images_fit(
+    host_memory.check_images_fit(
         0 if bottlenecks else len(files.paths),
         (requested_image_size, requested_image_size),
         batch=hparams.batch_size,
@@ -165,7 +165,7 @@ def check_module_output(
         tfhub.errors.ToolFlagError: naming --batch_size (and the image size), whose batch
             cannot fit in the memory available.
     """
-    images = image_folders.first_images(files, module.image_size)
+    images = image_decoding.first_images(files, module.image_size)
     with contextlib.nullcontext() if module.bottlenecks else strategy.scope():
         image_modules.check_finite_on_images(module.layer, module.handle, images)
         if hparams is None:
@@ -174,7 +174,7 @@ def check_module_output(
             lambda batch: image_modules.run_module(module.layer, batch), images
         )
     if per_image:
-        image_folders.check_images_fit(
+        host_memory.check_images_fit(
             0 if module.bottlenecks else len(files.paths),
             module.image_size,
             batch=hparams.batch_size,

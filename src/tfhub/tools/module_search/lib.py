@@ -27,7 +27,7 @@ import numpy as np
 from ... import errors
 from ...utils.numbers import is_number
 from ...utils.paths import closed_descriptor, describe_descriptor, home_expanded
-from .. import host_memory, image_folders, image_modules
+from .. import host_memory, image_decoding, image_folders, image_modules
 from ..module_handles import distinct_modules
 from . import utils
 
@@ -165,7 +165,7 @@ class FolderDataset(_KeptImages):
         Raises:
             tfhub.errors.CorruptImageError: naming every file that cannot be decoded.
         """
-        decoded = image_folders.decode_images(self.files, size, warn=False)  # Named below.
+        decoded = image_decoding.decode_images(self.files, size, warn=False)  # Named below.
         if decoded.skipped:
             raise errors.CorruptImageError(
                 f"Cannot decode {len(decoded.skipped)} image(s) of {self.spec.name}: "
@@ -316,7 +316,7 @@ def _check_module_fits(
             when `rank_modules` has an `on_failure`).
     """
     fits = functools.partial(
-        image_folders.check_images_fit, batch=_BATCH, flag="module", value=handle
+        host_memory.check_images_fit, batch=_BATCH, flag="module", value=handle
     )
     fits(len(dataset.labels), size, advice=_FITS_ADVICE)
     first = next(dataset.batches(size, _BATCH))[:2]  # Reads (and keeps) every image at `size`.
@@ -401,7 +401,7 @@ def check_image_size(image_size: int | None, *, images: int = 0) -> None:
             value=image_size,
         )
     size = (image_size, image_size)
-    image_folders.check_images_fit(images, size, batch=_BATCH, flag="image_size", value=image_size)
+    host_memory.check_images_fit(images, size, batch=_BATCH, flag="image_size", value=image_size)
 
 
 # Failures of the dataset, not of a module: no other module could be scored either.
