@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tfhub import errors
-from tfhub.tools.module_handles import loading, resolve_model_folder
+from tfhub.tools.module_handles import distinct_modules, loading, resolve_model_folder
 
 
 def _model(folder: Path) -> Path:
@@ -133,3 +133,18 @@ def test_the_loaders_answer_to_damaged_files_is_one_error(handle: str, remedy: s
     for other in (errors.ImageSizeError("tfhub's own", handle="h"), TypeError("a bug")):
         with pytest.raises(type(other)), loading(handle, flag="module_url"):
             raise other
+
+
+def test_distinct_modules_keeps_the_first_spelling_of_each_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = _model(tmp_path / "m")
+    (tmp_path / "link").symlink_to(model)
+    monkeypatch.chdir(tmp_path)
+    spellings = ["m", f"{model}/", f"file://{model}", "./m", str(tmp_path / "link")]
+    urls = ["https://h.example/m/1", "HTTPS://h.example/m/1", "https://h.example/m/2"]
+    assert distinct_modules([*spellings, *urls, "m"]) == [
+        "m",
+        "https://h.example/m/1",
+        "https://h.example/m/2",
+    ]
