@@ -4,38 +4,11 @@ server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
+from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
 from tfhub import errors
-
-
-def _serve(answer: bytes) -> tuple[socket.socket, int]:
-    """Starts a raw server sending `answer` to every request; returns (socket, port)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-
-    def loop() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = connection.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                connection.sendall(answer)
-
-    threading.Thread(target=loop, daemon=True).start()
-    return listener, int(listener.getsockname()[1])
 
 
 @pytest.mark.parametrize(
@@ -53,7 +26,8 @@ def _serve(answer: bytes) -> tuple[socket.socket, int]:
 def test_an_answer_that_is_not_http_is_named(monkeypatch, answer, quoted):
     """The error quoted `ConnectionError: ('Connection aborted.', BadStatusLine(...))`."""
     monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
-    listener, port = _serve(answer)
+    listener, _ = serve_raw(answer)
+    port = listener.getsockname()[1]
     try:
         with pytest.raises(errors.ConnectionFailedError) as info:
             hub.resolve(f"http://127.0.0.1:{port}/m.tar.gz")

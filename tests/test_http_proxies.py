@@ -4,43 +4,13 @@ the variable, never the server. A raw proxy on 127.0.0.1."""
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
+from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
 from tfhub import errors
 
 PASSWORD = "pr0xy-SECRET"
-
-
-def _refusing_proxy(answer: bytes) -> tuple[socket.socket, list[str]]:
-    """A proxy on 127.0.0.1 that answers every request with `answer`; returns (listening
-    socket, request lines it received)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    seen: list[str] = []
-
-    def loop() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = connection.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                seen.append(data.decode("latin-1").split("\r\n")[0])
-                connection.sendall(answer)
-
-    threading.Thread(target=loop, daemon=True).start()
-    return listener, seen
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +24,7 @@ def _no_proxy_settings(monkeypatch):
 def test_a_proxy_that_refuses_the_tunnel_says_so(monkeypatch):
     """A CONNECT answered 403 (a blocked site) was reported as "the proxy ... cannot be
     reached", quoting a truncated urllib3 message."""
-    listener, seen = _refusing_proxy(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    listener, seen = serve_raw(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
     port = listener.getsockname()[1]
     monkeypatch.setenv("HTTPS_PROXY", f"http://user:{PASSWORD}@127.0.0.1:{port}")
     try:

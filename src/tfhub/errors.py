@@ -14,7 +14,9 @@ from .utils.redact import redact
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
     from collections.abc import Iterable
-    from typing import Any
+    from typing import Any, TypeVar
+
+    _AnyError = TypeVar("_AnyError", bound=BaseException)
 
 
 # OSError's fields, kept in the exception object itself, not in its `__dict__`.
@@ -85,6 +87,16 @@ def original_before_keras(err: BaseException) -> BaseException | None:
     if getattr(err, "_keras_call_info_injected", False) and type(original) is type(err):
         return original
     return None
+
+
+def reworded(err: _AnyError, message: str) -> _AnyError:
+    """A copy of `err` whose message is `message` (credentials redacted): same class and data,
+    so `except` clauses that caught `err` catch it too."""
+    import copy
+
+    copied = copy.copy(err)
+    copied.args = (redact(message),)
+    return copied
 
 
 class FrozenInstanceError(TFHubError, AttributeError):

@@ -10,7 +10,6 @@ alike, so unlike upstream's TF1 columns these also work in eager `DenseFeatures`
 
 from __future__ import annotations
 
-import copy
 import functools
 import logging
 import os
@@ -22,7 +21,6 @@ from .. import _tf_private, errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
 from ..utils.lazy import tf_keras
-from ..utils.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -282,9 +280,7 @@ def _unreachable_module_error(
         "module's new path or URL and restore the weights with model.load_weights(<the saved "
         "file>)."
     )
-    rewrapped = copy.copy(err)
-    rewrapped.args = (redact(message),)
-    return rewrapped
+    return errors.reworded(err, message)
 
 
 def _add_to_collections(module: LoadedModule, collections: list[str]) -> None:

@@ -11,7 +11,6 @@ It loads the model and builds the `HubCallable`; each flavour only initializes i
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 import os
@@ -20,7 +19,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .. import errors
 from ..loaded_model import LoadedModel
 from ..utils.lazy import tensorflow as tf
-from ..utils.redact import redact
 from . import _calling, _compat, _config, _shapes
 from ._arguments import check_sentinel
 from .hub_callable import HubCallable, load_handle, make_hub_callable
@@ -374,9 +372,7 @@ def _unreachable_handle_error(err: errors.TFHubError, config: dict[str, Any]) ->
         "model's new path or URL>) and restore the weights with model.load_weights(<the saved "
         "file>)."
     )
-    rewrapped = copy.copy(err)
-    rewrapped.args = (redact(message),)
-    return rewrapped
+    return errors.reworded(err, message)
 
 
 _PYTHON_SCALARS = (str, bytes, bool, int, float)

@@ -1,0 +1,38 @@
+"""A raw socket server on 127.0.0.1 that answers every request with the same bytes, whatever
+they are (not HTTP, a proxy's refusal): for the tests of what tfhub says of such answers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+
+def serve_raw(answer: bytes) -> tuple[socket.socket, list[str]]:
+    """Starts the server; returns (its listening socket, the request lines it received).
+
+    Each connection's request (up to its blank line) is read, its first line recorded, then
+    `answer` is sent and the connection closed. Close the socket to stop the server.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    seen: list[str] = []
+
+    def loop() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                seen.append(data.decode("latin-1").split("\r\n")[0])
+                connection.sendall(answer)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return listener, seen
