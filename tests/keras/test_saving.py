@@ -374,7 +374,8 @@ def test_keras3_layers_over_one_model_have_unique_paths_and_save_to_h5(model_dir
     assert sorted(w.path for w in layers[2].weights) == [
         f"{layers[2].name}/{n}" for n in "w w_1".split()
     ]
-    assert len(model.get_state_tree()["optimizer_variables"]["adam"]) > 2
+    # The optimizer's name is "adam", or "adam_1"... when other tests of this process made one.
+    assert len(model.get_state_tree()["optimizer_variables"][model.optimizer.name]) > 2
     path = os.fspath(tmp_path / "model.h5")
     model.save(path)
     restored = keras.saving.load_model(path, compile=False)  # Keras 3 cannot rebuild "mse".

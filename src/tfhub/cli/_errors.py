@@ -305,6 +305,14 @@ def _stop_signals_unwind() -> Iterator[StopSignals]:
         _stopped_by, _redelivery = None, None  # The command has reported it (inside the block).
 
 
+def stop_signal_was_the_end() -> None:
+    """Called by a command whose normal end is a stop signal (`tfhub serve` stops gracefully on
+    SIGINT, SIGTERM or SIGHUP: exit 0) once it has ended so: the signal is not reported as one
+    that cut the command short (128 + signum)."""
+    global _stopped_by
+    _stopped_by = None
+
+
 @contextlib.contextmanager
 def _file_names_printable() -> Iterator[None]:
     """Lets the command print file names that are not UTF-8 as their bytes (as `ls` does).

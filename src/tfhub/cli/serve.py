@@ -10,6 +10,7 @@ from typing import Any
 from .. import constants
 from ..utils.lazy import require
 from ..utils.paths import home_expanded
+from ._errors import stop_signal_was_the_end
 from ._parsers import add_documented_parser, environment
 
 logger = logging.getLogger(__name__)
@@ -106,4 +107,8 @@ def run_command(args: argparse.Namespace) -> int:
         server=args.server,
         on_ready=announce,
     )
+    # The server returned: a stop signal (SIGINT, SIGTERM, SIGHUP) stopped it gracefully, which
+    # is how `tfhub serve` ends (exit 0), not a command cut short (uvicorn raises the signal
+    # again once it has stopped).
+    stop_signal_was_the_end()
     return 0
