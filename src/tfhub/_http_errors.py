@@ -233,12 +233,20 @@ def _raise_if_bad_proxy(err: BaseException, *, handle: str, url: str) -> None:
             module="socks",
             command="pip install 'requests[socks]'",
         ) from None
-    if proxy in str(err):
+    if _names_proxy(str(err), proxy):
         raise errors.DownloadError(
             f"Cannot download {handle!r}: {where} is not a valid URL ({type(err).__name__}). "
             "Fix it, e.g. http://proxy.example:3128 (with any credentials as USER:PASSWORD@ "
             "before the host)."
         ) from None
+
+
+def _names_proxy(text: str, proxy: str) -> bool:
+    """Whether an error's text names the proxy: its whole URL (urllib3 2.7), or only its host
+    and port (urllib3 2.8: "Failed to parse: '[::1:3128' is not a valid host or port")."""
+    address = proxy.split("://", 1)[-1]
+    host = address.rsplit("@", 1)[-1].split("/", 1)[0]
+    return any(part and part in text for part in (proxy, address, host))
 
 
 def _proxy_cause(err: BaseException, url: str) -> str:
