@@ -170,16 +170,22 @@ def test_mirror_from_a_local_archive_file(text_model, tmp_path, capsys):
     assert validator.validate_tree(tmp_path / "hub") == []
 
 
-def test_mirror_from_a_gfile_folder_read_in_place(text_model, tmp_path):
-    """gs:// folders resolve in place (no download); ram:// is the tf.io.gfile stand-in here."""
+def _copy_to_gfile(folder: Path, url: str) -> None:
+    """Copies a local model folder to a tf.io.gfile URL (ram:// stands in for gs://)."""
     import tensorflow as tf
 
-    source = "ram://tfhub-mirror-test/model"
-    for folder, _, files in tf.io.gfile.walk(str(text_model)):
-        rel = Path(folder).relative_to(text_model).as_posix()
-        tf.io.gfile.makedirs(f"{source}/{rel}")
+    for below, _, files in tf.io.gfile.walk(str(folder)):
+        rel = Path(below).relative_to(folder).as_posix()
+        tf.io.gfile.makedirs(f"{url}/{rel}")
         for name in files:
-            tf.io.gfile.copy(f"{folder}/{name}", f"{source}/{rel}/{name}", overwrite=True)
+            tf.io.gfile.copy(f"{below}/{name}", f"{url}/{rel}/{name}", overwrite=True)
+
+
+def test_mirror_from_a_gfile_folder_read_in_place(text_model, tmp_path):
+    """gs:// folders resolve in place (no download); ram:// is the tf.io.gfile stand-in here."""
+
+    source = "ram://tfhub-mirror-test/model"
+    _copy_to_gfile(text_model, source)
     published = mirror.mirror(source, tmp_path, as_handle="acme/from-gfile/1")
     assert published.archive_sha256 == pack.pack(text_model, tmp_path / "x.tar.gz").sha256
 
@@ -321,11 +327,7 @@ def test_a_gfile_folder_larger_than_the_limit_is_refused_naming_the_file(
     import tensorflow as tf
 
     source = "ram://tfhub-mirror-test/too-big"
-    for folder, _, files in tf.io.gfile.walk(str(text_model)):
-        rel = Path(folder).relative_to(text_model).as_posix()
-        tf.io.gfile.makedirs(f"{source}/{rel}")
-        for name in files:
-            tf.io.gfile.copy(f"{folder}/{name}", f"{source}/{rel}/{name}", overwrite=True)
+    _copy_to_gfile(text_model, source)
     with tf.io.gfile.GFile(f"{source}/assets/zz-huge.bin", "wb") as file:
         file.write(b"\0" * (2 << 20))
     monkeypatch.setenv(constants.TFHUB_MAX_EXTRACTED_BYTES, "1M")
