@@ -13,8 +13,7 @@ from tests._helpers.hub_server import serve_hub, write_model_doc, write_publishe
 
 from tfhub import errors
 from tfhub.cli.main import main
-from tfhub.hub import docs_format as fmt
-from tfhub.hub import validator
+from tfhub.hub import docs_text, validator
 
 LATIN1_BODY = "Trained on caf\xe9 menus."  # Written as Latin-1: the byte 0xe9.
 
@@ -44,7 +43,7 @@ def test_validate_names_the_line_and_byte_offset_of_a_doc_that_is_not_utf8(tmp_p
         capsys.readouterr().out
     )
     with pytest.raises(errors.DocFormatError) as raised:
-        fmt.read_doc_text(doc)
+        docs_text.read_doc_text(doc)
     assert isinstance(raised.value, ValueError)  # As UnicodeDecodeError was.
     again = pickle.loads(pickle.dumps(raised.value))
     assert (again.line, again.offset, str(again)) == (line, offset, str(raised.value))

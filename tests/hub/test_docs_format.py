@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tfhub import errors
-from tfhub.hub import doc_handles, signatures
+from tfhub.hub import doc_handles, docs_layout, signatures
 from tfhub.hub import docs_format as fmt
 from tfhub.hub.docs_format import DocKind
 
@@ -48,7 +48,9 @@ def test_every_kind_of_example_doc_parses_with_its_handle():
 
 
 def test_module_doc_metadata_keeps_values_in_order_with_lines():
-    doc = fmt.parse_doc(VALID / fmt.DOCS_DIR / "example/models/text-embedding/1.md", root=VALID)
+    doc = fmt.parse_doc(
+        VALID / docs_layout.DOCS_DIR / "example/models/text-embedding/1.md", root=VALID
+    )
     assert doc.handle == doc_handles.DocHandle("example", "text-embedding", 1)
     assert doc.description == "Token based text embedding trained on English Wikipedia."
     assert doc.metadata["network-architecture"] == [
@@ -150,9 +152,9 @@ def test_layout_contract_paths(tmp_path):
     doc = fmt.doc_path(tmp_path, handle)
     base = tmp_path / "assets/docs/google/models/imagenet/mobilenet_v2_100_224/feature_vector"
     assert doc == base / "5.md"
-    assert fmt.archive_path(doc) == base / "5.tar.gz"
-    assert fmt.model_dir_path(doc) == base / "5"
-    assert fmt.signatures_path(doc) == base / "5.signatures.json"
+    assert docs_layout.archive_path(doc) == base / "5.tar.gz"
+    assert docs_layout.model_dir_path(doc) == base / "5"
+    assert docs_layout.signatures_path(doc) == base / "5.signatures.json"
     assert fmt.doc_path(tmp_path, handle, DocKind.PUBLISHER) == (
         tmp_path / "assets/docs/google/google.md"
     )
@@ -174,9 +176,9 @@ def test_listing_skips_model_folders_hidden_files_and_unparseable_docs(tmp_path,
     rel = [doc.rel_path for doc in fmt.list_docs(tmp_path / "root")]
     assert len(rel) == 8 and not any("/2/" in r or "draft" in r or "notes" in r for r in rel)
     assert "notes.md:1: the first line must be" in caplog.text
-    files = fmt.find_doc_files(tmp_path / "root")
+    files = docs_layout.find_doc_files(tmp_path / "root")
     assert models / "notes.md" in files and models / "2/assets/README.md" not in files
-    assert fmt.find_doc_files(tmp_path / "absent") == []
+    assert docs_layout.find_doc_files(tmp_path / "absent") == []
 
 
 def test_signature_summary_round_trips_without_tensorflow(tmp_path):

@@ -10,7 +10,7 @@ from tests._helpers import http_server, models
 import tfhub as hub
 from tfhub import constants, errors
 from tfhub.cli.main import main
-from tfhub.hub import doc_handles, mirror, pack, signatures, validator
+from tfhub.hub import doc_handles, docs_layout, mirror, pack, signatures, validator
 from tfhub.hub import docs_format as fmt
 
 pytestmark = pytest.mark.tf
@@ -101,7 +101,7 @@ def test_asset_paths_of_existing_docs_are_mirrored_and_the_docs_kept(
     assert [handle for handle, _ in report.failed] == ["acme/gone/1"]
     assert "404" in report.failed[0][1]
     assert good.read_text() == text and not report.mirrored[0].wrote_doc
-    assert fmt.archive_path(good).is_file() and fmt.signatures_path(good).is_file()
+    assert docs_layout.archive_path(good).is_file() and docs_layout.signatures_path(good).is_file()
     assert validator.validate_tree(root) == []
     again = mirror.mirror_doc_assets(root, only=["acme/good/1"])
     assert (again.mirrored, again.failed) == ([], [])
@@ -118,7 +118,7 @@ def test_a_doc_saved_with_a_utf8_bom_is_mirrored_and_kept(text_model, server, se
     saved = doc.read_bytes()
     report = mirror.mirror_doc_assets(root)
     assert [p.handle for p in report.mirrored] == ["acme/bom/1"] and report.failed == []
-    assert doc.read_bytes() == saved and fmt.archive_path(doc).is_file()
+    assert doc.read_bytes() == saved and docs_layout.archive_path(doc).is_file()
     assert validator.validate_tree(root) == []
 
 
@@ -237,7 +237,7 @@ def test_mirror_refuses_handles_a_hub_cannot_hold(served_model, server, tmp_path
         "tfhub: cannot mirror assets/docs/acme/models/nice/1.md: line 1: the handle "
         "'acme/../../../../../pwned/1' on the first line has the part '..'"
     ) in err
-    assert fmt.archive_path(good).exists(), err  # The other doc was mirrored.
+    assert docs_layout.archive_path(good).exists(), err  # The other doc was mirrored.
     assert not (tmp_path / "a/pwned").exists()
     assert sorted(p.name for p in doc.parent.iterdir()) == ["1.md"]
     for handle in ("acme/../../pwned/1", "acme/.hidden/1", "acme/émb/1"):

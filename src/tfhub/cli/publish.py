@@ -8,11 +8,10 @@ import sys
 from typing import Any
 
 from .. import constants, errors
-from ..hub import docs_format as fmt
+from ..hub import docs_layout, staging, starter, validator
 from ..hub import mirror as mirror_lib
 from ..hub import pack as pack_lib
 from ..hub import publish as publish_lib
-from ..hub import staging, starter, validator
 from ..hub.publish import Published
 from ..utils.paths import home_expanded
 from . import _errors
@@ -158,7 +157,7 @@ def run_validate(args: argparse.Namespace) -> int:
     First removes what killed publishes left in folders nobody is publishing into now, after
     putting back the files a publish killed while renaming had replaced (so they are checked).
     """
-    removed = staging.clean_tree(fmt.docs_dir(args.root))
+    removed = staging.clean_tree(docs_layout.docs_dir(args.root))
     problems = validator.validate_tree(args.root)
     if removed:
         _errors.tell(

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from ..utils.numbers import is_number
 from . import protocol
 from .catalog import FACETS, Model, Version, folder_size
-from .docs_format import read_doc_text
+from .docs_text import read_doc_text
 
 if TYPE_CHECKING:
     from .app import HubState

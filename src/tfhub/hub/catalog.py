@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import errors
 from ..utils.numbers import is_number
-from . import docs_format, protocol
+from . import docs_format, docs_layout, protocol
 from .docs_format import DocFile, DocKind
 from .signatures import SignatureSummary, read_summary
 
@@ -78,12 +78,12 @@ class Version:
         local = parts is not None and not parts.scheme and not parts.netloc
         if self.servable or not local or self.doc.kind is not DocKind.MODULE:
             return None
-        return docs_format.archive_path(Path(self.doc_below_root)).as_posix()
+        return docs_layout.archive_path(Path(self.doc_below_root)).as_posix()
 
     @property
     def doc_below_root(self) -> str:
         """The doc's path below ROOT, with `/` separators (`assets/docs/.../<version>.md`)."""
-        return f"{docs_format.DOCS_DIR_POSIX}/{self.doc.rel_path}"
+        return f"{docs_layout.DOCS_DIR_POSIX}/{self.doc.rel_path}"
 
 
 @dataclass
@@ -217,13 +217,13 @@ class Catalog:
         version = Version(doc, int(doc.handle.version or 0))
         if doc.kind is DocKind.COLLECTION:
             return version
-        archive = docs_format.archive_path(doc.path)
-        folder = docs_format.model_dir_path(doc.path)
+        archive = docs_layout.archive_path(doc.path)
+        folder = docs_layout.model_dir_path(doc.path)
         if archive.is_file() and is_inside(archive, self.root):
             version.archive = archive
-        elif docs_format.is_model_dir(folder) and is_inside(folder, self.root):
+        elif docs_layout.is_model_dir(folder) and is_inside(folder, self.root):
             version.folder = folder  # tfhub.dev keeps Tfjs docs in <version>/: not a model.
-        version.signatures = read_signatures(docs_format.signatures_path(doc.path), self.root)
+        version.signatures = read_signatures(docs_layout.signatures_path(doc.path), self.root)
         return version
 
     def find(self, segments: list[str]) -> tuple[Model, Version] | None:

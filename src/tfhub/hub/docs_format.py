@@ -22,7 +22,6 @@ Pure Python: no TensorFlow.
 
 from __future__ import annotations
 
-import codecs
 import enum
 import logging
 import os
@@ -44,15 +43,12 @@ from .doc_handles import (
     unsafe_part,
     version_number,
 )
+from .docs_layout import archive_path as archive_path  # Documented here (docs/hub.md).
+from .docs_layout import docs_dir, find_doc_files, inside_docs, relative_paths
+from .docs_layout import signatures_path as signatures_path  # Documented here (docs/hub.md).
+from .docs_text import read_doc_text
 
 logger = logging.getLogger(__name__)
-
-DOCS_DIR = os.path.join("assets", "docs")
-DOCS_DIR_POSIX = "assets/docs"
-ARCHIVE_SUFFIX = ".tar.gz"
-SIGNATURES_SUFFIX = ".signatures.json"
-# Files that make a folder a model (its .md files are model assets, not docs).
-MODEL_MARKERS = ("saved_model.pb", "saved_model.pbtxt", "tfhub_module.pb")
 
 _METADATA_LINE = re.compile(r"^<!--(?P<key>[\w\s-]+):(?P<value>.+)-->$")
 _ICON_LINE_PREFIX = "[![Icon URL]]"
@@ -169,11 +165,6 @@ class DocFile:
         return found[0] if found else None
 
 
-def docs_dir(root: str | os.PathLike[str]) -> Path:
-    """ROOT/assets/docs."""
-    return Path(root) / DOCS_DIR
-
-
 def doc_path(
     root: str | os.PathLike[str], handle: DocHandle, kind: DocKind = DocKind.MODULE
 ) -> Path:
@@ -198,46 +189,7 @@ def doc_path(
         raise ValueError(
             f"{kind.value} docs have no fixed path in tfhub.dev's layout. Received: {kind=}"
         )
-    return _inside(docs_dir(root), path, handle)
-
-
-def _inside(base: Path, path: Path, handle: DocHandle) -> Path:
-    """The path, if it lies below `base` with no hidden part; else InvalidHandleError (a check
-    of its own: callers may build a DocHandle without `parse_handle`)."""
-    rel = os.path.relpath(os.path.normpath(path), os.path.normpath(base))
-    parts = Path(rel).parts
-    unsafe = unsafe_part(handle)
-    if unsafe is not None or rel.startswith(os.pardir) or any(p.startswith(".") for p in parts):
-        raise errors.InvalidHandleError(
-            f"The hub handle {str(handle)!r} names a path outside the hub's docs folder or in a "
-            f"hidden folder ({path}): {PART_RULE}; rename that part. "
-            f"Received: handle={str(handle)!r}"
-        )
-    return path
-
-
-def _beside(doc: Path, suffix: str) -> Path:
-    return doc.with_name(doc.name[: -len(".md")] + suffix)
-
-
-def archive_path(doc: Path) -> Path:
-    """`<version>.tar.gz` beside the doc `<version>.md`."""
-    return _beside(doc, ARCHIVE_SUFFIX)
-
-
-def model_dir_path(doc: Path) -> Path:
-    """The model folder `<version>/` beside the doc `<version>.md`."""
-    return _beside(doc, "")
-
-
-def signatures_path(doc: Path) -> Path:
-    """`<version>.signatures.json` beside the doc `<version>.md`."""
-    return _beside(doc, SIGNATURES_SUFFIX)
-
-
-def is_model_dir(path: Path) -> bool:
-    """True if the folder holds a saved_model.pb(txt) or tfhub_module.pb."""
-    return any((path / marker).is_file() for marker in MODEL_MARKERS)
+    return inside_docs(docs_dir(root), path, handle)
 
 
 def parse_first_line(line: str) -> tuple[DocKind, DocHandle] | None:
@@ -369,59 +321,6 @@ def _read_metadata(
     return entries, index
 
 
-def read_doc_text(path: str | os.PathLike[str], *, shown: str | None = None) -> str:
-    """The text of a documentation file, read as UTF-8 without its byte-order mark.
-
-    Windows editors save UTF-8 with a BOM (U+FEFF before `# Module ...`); it is not part
-    of the doc, so its first line still names its kind. Every doc is read through here.
-
-    Args:
-        path: the Markdown file.
-        shown: the path to name in an error (default: `path` as given).
-
-    Returns:
-        Its text (a BOM, if any, removed).
-
-    Raises:
-        OSError: the file cannot be read.
-        DocFormatError: the file is not UTF-8 (`.line` and `.offset`, a byte offset in the file,
-            say where; a ValueError, as UnicodeDecodeError is).
-    """
-    data = Path(path).read_bytes()
-    return decode_doc(data, path=os.fspath(path), shown=os.fspath(path) if shown is None else shown)
-
-
-def decode_doc(data: bytes, *, path: str, shown: str) -> str:
-    """The text of a doc's bytes (UTF-8, a leading BOM dropped), see `read_doc_text`.
-
-    Args:
-        data: the file's bytes.
-        path: the file, for the error's `.path`.
-        shown: the path to name in the error's message.
-
-    Returns:
-        The text.
-
-    Raises:
-        DocFormatError: naming the line and the byte offset (in the file, BOM included) of the
-            first byte that is not UTF-8.
-    """
-    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    try:
-        return data[skip:].decode("utf-8")
-    except UnicodeDecodeError as err:
-        offset = skip + err.start
-        line = data.count(b"\n", 0, offset) + 1
-        raise errors.DocFormatError(
-            f"{shown}:{line}: not UTF-8 text: the byte 0x{data[offset]:02x} at byte offset "
-            f"{offset} ({err.reason}); docs are UTF-8 Markdown: save the file as UTF-8 (e.g. "
-            "'iconv -f latin1 -t utf-8'), it is left out until then",
-            path=path,
-            line=line,
-            offset=offset,
-        ) from err
-
-
 def parse_doc(
     path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
 ) -> DocFile:
@@ -449,47 +348,6 @@ def parse_doc(
             line=0,
         ) from err
     return parse_text(text, path=file, rel_path=rel_path, display_path=shown)
-
-
-def relative_paths(file: Path, root: str | os.PathLike[str] | None) -> tuple[str, str]:
-    """(path relative to ROOT/assets/docs, path shown to people)."""
-    if root is None:
-        return file.name, os.fspath(path_as_given(file))
-    try:
-        rel = file.relative_to(docs_dir(root).absolute()).as_posix()
-    except ValueError:
-        return file.as_posix(), file.as_posix()
-    return rel, f"{DOCS_DIR_POSIX}/{rel}"
-
-
-def path_as_given(file: Path) -> Path:
-    """The path relative to the working directory if it is below it, else absolute."""
-    try:
-        return file.relative_to(Path.cwd())
-    except ValueError:
-        return file
-
-
-def find_doc_files(root: str | os.PathLike[str]) -> list[Path]:
-    """Every `.md` file under ROOT/assets/docs, sorted, skipping the insides of model folders.
-
-    Args:
-        root: the hub folder.
-
-    Returns:
-        Absolute paths ([] if ROOT/assets/docs does not exist). Folders holding a model
-        (saved_model.pb, saved_model.pbtxt or tfhub_module.pb) and hidden entries are skipped.
-    """
-    base = docs_dir(root).absolute()
-    found: list[Path] = []
-    for folder, subdirs, files in os.walk(base):
-        current = Path(folder)
-        if current != base and is_model_dir(current):
-            subdirs[:] = []
-            continue
-        subdirs[:] = sorted(name for name in subdirs if not name.startswith("."))
-        found.extend(current / name for name in files if name.endswith(".md") and name[0] != ".")
-    return sorted(found)
 
 
 def list_docs(

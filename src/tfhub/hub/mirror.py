@@ -31,7 +31,7 @@ from .. import _http, constants, errors, handles
 from .. import saved_model as saved_model_lib
 from ..utils.lazy import import_tensorflow
 from ..utils.numbers import is_number
-from . import doc_handles, protocol, starter, validator
+from . import doc_handles, docs_layout, protocol, starter, validator
 from . import docs_format as fmt
 from . import staging as staging_lib
 from .doc_handles import DocHandle
@@ -296,7 +296,7 @@ def _retargeted(doc: SourceDoc, target: DocHandle) -> str:
     snippet's `https://HUB_HOST/<origin>`) names `target` too."""
     lines = doc.text.split("\n")
     lines[0] = f"# {DocKind.MODULE.value} {target}"
-    asset = f"<!-- {validator.ASSET_PATH}: {target.version}{fmt.ARCHIVE_SUFFIX} -->"
+    asset = f"<!-- {validator.ASSET_PATH}: {target.version}{docs_layout.ARCHIVE_SUFFIX} -->"
     text = "\n".join(asset if _ASSET_LINE.match(line) else line for line in lines)
     # Not a longer path or version: https://HUB_HOST/acme/emb/1 but not .../acme/emb/12.
     origin_url = re.compile(
@@ -367,7 +367,7 @@ def mirror_doc_assets(
     """
     # A mirror killed while putting a version's files in place left its archive without the
     # rest: rolled back first (as `validate` does), so the version is mirrored again, whole.
-    staging_lib.clean_tree(fmt.docs_dir(root))
+    staging_lib.clean_tree(docs_layout.docs_dir(root))
     report = MirrorReport()
     for doc in _readable_docs(root, report if only is None else None):
         if doc.kind is not DocKind.MODULE or (only is not None and str(doc.handle) not in only):
@@ -401,7 +401,7 @@ def _readable_docs(root: str | os.PathLike[str], report: MirrorReport | None) ->
         return fmt.list_docs(root)
 
     def fail(file: Path, err: errors.DocFormatError) -> None:
-        shown = fmt.relative_paths(file, root)[1]
+        shown = docs_layout.relative_paths(file, root)[1]
         reason = str(err).removeprefix(f"{shown}:{err.line}: ")
         report.failed.append((shown, f"line {err.line}: {reason}"))
 
@@ -424,4 +424,6 @@ def _install_kept(
 
 
 def _has_model_files(doc: Path) -> bool:
-    return fmt.archive_path(doc).exists() or fmt.is_model_dir(fmt.model_dir_path(doc))
+    return docs_layout.archive_path(doc).exists() or docs_layout.is_model_dir(
+        docs_layout.model_dir_path(doc)
+    )

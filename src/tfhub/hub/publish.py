@@ -26,7 +26,17 @@ from ..handles import is_archive_path
 from ..saved_model_proto import model_files_in
 from ..utils.paths import relative_below
 from ..utils.refused_writes import failed_write
-from . import catalog, doc_handles, model_files, signatures, starter, tags, validator
+from . import (
+    catalog,
+    doc_handles,
+    docs_layout,
+    docs_text,
+    model_files,
+    signatures,
+    starter,
+    tags,
+    validator,
+)
 from . import commit as commit_lib
 from . import docs_format as fmt
 from . import pack as pack_lib
@@ -90,7 +100,7 @@ def publish(
 
 def _read_doc(doc: str | os.PathLike[str]) -> str:
     try:
-        return fmt.read_doc_text(doc)  # DocFormatError if not UTF-8, naming the byte offset.
+        return docs_text.read_doc_text(doc)  # DocFormatError if not UTF-8, naming the byte offset.
     except OSError as err:
         raise errors.DocFormatError(
             f"Cannot read the doc {os.fspath(doc)} as UTF-8 text: {err}",
@@ -140,7 +150,7 @@ def install(
             own = staging_lib.lock_model_folder(stack, target.parent, made)
             try:
                 if own:  # Leftovers of killed publishes: nobody else can own them now.
-                    staging_lib.remove_leftovers(target.parent, docs=fmt.docs_dir(root))
+                    staging_lib.remove_leftovers(target.parent, docs=docs_layout.docs_dir(root))
                 keep_doc = keep_existing_doc and doc_text is None and target.is_file()
                 if not force:
                     _refuse_existing(handle, target, ignore_doc=keep_doc)
@@ -330,15 +340,15 @@ def _check_loadable(folder: str, model_dir: str | os.PathLike[str]) -> Any:
 
 def _existing(target: Path) -> list[Path]:
     """The files of a version that exist: doc, archive, signature summary, model folder."""
-    paths = [target, fmt.archive_path(target), fmt.signatures_path(target)]
+    paths = [target, docs_layout.archive_path(target), docs_layout.signatures_path(target)]
     return [path for path in paths if path.exists()] + _model_folder(target)
 
 
 def _model_folder(target: Path) -> list[Path]:
     """[the model folder `<version>/` beside the doc] if there is one (a folder of other docs,
     such as tfhub.dev's `<version>/default/tfjs/1.md`, is not a model folder)."""
-    folder = fmt.model_dir_path(target)
-    return [folder] if folder.is_dir() and fmt.is_model_dir(folder) else []
+    folder = docs_layout.model_dir_path(target)
+    return [folder] if folder.is_dir() and docs_layout.is_model_dir(folder) else []
 
 
 def _refuse_existing(handle: DocHandle, target: Path, *, ignore_doc: bool) -> None:
@@ -364,19 +374,19 @@ def _stage_and_commit(
 ) -> Published:
     target = fmt.doc_path(root, handle, DocKind.MODULE)
     staged_doc = staging / target.name
-    archive_name = fmt.archive_path(target).name
+    archive_name = docs_layout.archive_path(target).name
     packed = pack_lib.pack(model_dir, staging / archive_name)
-    signatures.write_summary(summary, fmt.signatures_path(staged_doc))
+    signatures.write_summary(summary, docs_layout.signatures_path(staged_doc))
     if keep_doc:
-        text = fmt.read_doc_text(target)
+        text = docs_text.read_doc_text(target)
     elif doc_text is not None:
         text = doc_text
     else:
         text = starter.starter_module_doc(handle, summary, info, asset_path=archive_name)
     staged_doc.write_text(text, encoding="utf-8")
     _check_doc(staged_doc, root, target, handle, summary)
-    moves = [(packed.path, fmt.archive_path(target))]
-    moves.append((fmt.signatures_path(staged_doc), fmt.signatures_path(target)))
+    moves = [(packed.path, docs_layout.archive_path(target))]
+    moves.append((docs_layout.signatures_path(staged_doc), docs_layout.signatures_path(target)))
     publisher_doc = fmt.doc_path(root, handle, DocKind.PUBLISHER)
     wrote_publisher = not publisher_doc.exists()
     if wrote_publisher:
@@ -390,8 +400,8 @@ def _stage_and_commit(
     return Published(
         str(handle),
         target,
-        fmt.archive_path(target),
-        fmt.signatures_path(target),
+        docs_layout.archive_path(target),
+        docs_layout.signatures_path(target),
         wrote_doc=not keep_doc,
         wrote_publisher_doc=wrote_publisher,
         archive_sha256=packed.sha256,
@@ -406,8 +416,8 @@ def _check_doc(
     summary: signatures.SignatureSummary,
 ) -> None:
     """Validates the staged doc as if it were at `target` (its archive is staged beside it)."""
-    rel = target.relative_to(fmt.docs_dir(root)).as_posix()
-    shown = f"{fmt.DOCS_DIR_POSIX}/{rel}"
+    rel = target.relative_to(docs_layout.docs_dir(root)).as_posix()
+    shown = f"{docs_layout.DOCS_DIR_POSIX}/{rel}"
     try:
         doc = fmt.parse_text(
             staged.read_text(encoding="utf-8"), path=staged, rel_path=rel, display_path=shown

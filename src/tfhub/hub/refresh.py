@@ -19,7 +19,7 @@ from typing import Any
 import anyio.to_thread
 
 from .. import errors
-from .docs_format import docs_dir
+from .docs_layout import docs_dir
 
 logger = logging.getLogger(__name__)
 

@@ -36,10 +36,11 @@ from typing import TYPE_CHECKING
 
 from .. import errors
 from ..utils import urls
-from . import catalog, doc_handles, model_files
+from . import catalog, doc_handles, docs_layout, model_files
 from . import docs_format as fmt
 from . import tags as tags_lib
 from .docs_format import DocFile, DocKind, Problem
+from .docs_layout import DOCS_DIR_POSIX
 
 if TYPE_CHECKING:
     from .signatures import SignatureSummary
@@ -156,15 +157,15 @@ def _path_problems(doc: DocFile) -> list[Problem]:
     if not rel.endswith(".md"):
         return [_at(doc, 1, f"a documentation file must end with '.md'. Received: {rel!r}")]
     if doc.kind in (DocKind.MODULE, DocKind.PLACEHOLDER, DocKind.PUBLISHER, DocKind.COLLECTION):
-        expected = fmt.doc_path(".", doc.handle, doc.kind).relative_to(fmt.docs_dir("."))
+        expected = fmt.doc_path(".", doc.handle, doc.kind).relative_to(docs_layout.docs_dir("."))
         if rel != expected.as_posix():
             return [
                 _at(
                     doc,
                     1,
                     f"the {doc.kind.value} doc of {doc.handle} must be at "
-                    f"{fmt.DOCS_DIR_POSIX}/{expected.as_posix()} (its path gives its URL); move "
-                    f"it or fix the first line. Received: {fmt.DOCS_DIR_POSIX}/{rel}",
+                    f"{DOCS_DIR_POSIX}/{expected.as_posix()} (its path gives its URL); move "
+                    f"it or fix the first line. Received: {DOCS_DIR_POSIX}/{rel}",
                 )
             ]
         return []
@@ -174,7 +175,7 @@ def _path_problems(doc: DocFile) -> list[Problem]:
                 doc,
                 1,
                 f"a {doc.kind.value} doc of publisher {publisher!r} must be under "
-                f"{fmt.DOCS_DIR_POSIX}/{publisher}/models/. Received: {fmt.DOCS_DIR_POSIX}/{rel}",
+                f"{DOCS_DIR_POSIX}/{publisher}/models/. Received: {DOCS_DIR_POSIX}/{rel}",
             )
         ]
     return []
@@ -351,8 +352,10 @@ def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue) -> list[Proble
 def _packed_from_folder(doc: DocFile, target: Path) -> bool:
     """True if `target` is the doc's `<version>.tar.gz` and a model folder `<version>/` is
     beside the doc: the server answers that archive by packing the folder."""
-    archive = fmt.archive_path(doc.path)
-    return target == archive.resolve() and fmt.is_model_dir(fmt.model_dir_path(doc.path))
+    archive = docs_layout.archive_path(doc.path)
+    return target == archive.resolve() and docs_layout.is_model_dir(
+        docs_layout.model_dir_path(doc.path)
+    )
 
 
 def validate_file(path: str | os.PathLike[str], *, root: str | os.PathLike[str]) -> list[Problem]:
@@ -384,10 +387,10 @@ def _model_file_problems(doc: DocFile) -> list[Problem]:
     """The problems of the archive or model folder beside a Module doc (see `model_files`)."""
     if doc.kind is not DocKind.MODULE:
         return []
-    archive, folder = fmt.archive_path(doc.path), fmt.model_dir_path(doc.path)
+    archive, folder = docs_layout.archive_path(doc.path), docs_layout.model_dir_path(doc.path)
     if archive.is_file():
         name, found = archive.name, model_files.archive_problems(archive)
-    elif fmt.is_model_dir(folder):
+    elif docs_layout.is_model_dir(folder):
         name, found = f"{folder.name}/", model_files.folder_problems(folder)
     else:
         return []
@@ -431,7 +434,7 @@ def _publisher_problems(doc: DocFile, root: str | os.PathLike[str]) -> list[Prob
 def _summary_problems(doc: DocFile) -> list[Problem]:
     if doc.kind is not DocKind.MODULE or doc.first(FORMAT) is None:
         return []
-    summary_file = fmt.signatures_path(doc.path)
+    summary_file = docs_layout.signatures_path(doc.path)
     if not summary_file.is_file():
         return []
     from . import signatures
@@ -477,10 +480,10 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
     Raises:
         ModelNotFoundError: if ROOT/assets/docs does not exist.
     """
-    base = fmt.docs_dir(root)
+    base = docs_layout.docs_dir(root)
     if not base.is_dir():
         raise errors.ModelNotFoundError(
-            f"{base} does not exist: a hub folder keeps its docs in ROOT/{fmt.DOCS_DIR_POSIX} "
+            f"{base} does not exist: a hub folder keeps its docs in ROOT/{DOCS_DIR_POSIX} "
             f"(tfhub.dev's layout); publish a model there with `tfhub publish`. Received: {root=}"
         )
     tag_values = tags_lib.load_tag_definitions(root)
@@ -488,7 +491,7 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
         [Problem(path, 0, message) for path, message in tag_values.errors] if tag_values else []
     )
     claimed: dict[str, DocFile] = {}
-    for file in fmt.find_doc_files(root):
+    for file in docs_layout.find_doc_files(root):
         doc, found = _check_file(file, root, tag_values)
         problems += found
         if doc is not None:

@@ -1,0 +1,105 @@
+"""Where things live in a hub folder (ROOT) in tfhub.dev's layout: the docs folder, a doc's
+archive, model folder and signature summary beside it, and the list of doc files.
+
+See `docs_format` for the layout itself. Pure Python: no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .. import errors
+from .doc_handles import PART_RULE, DocHandle, unsafe_part
+
+DOCS_DIR = os.path.join("assets", "docs")
+DOCS_DIR_POSIX = "assets/docs"
+ARCHIVE_SUFFIX = ".tar.gz"
+SIGNATURES_SUFFIX = ".signatures.json"
+# Files that make a folder a model (its .md files are model assets, not docs).
+MODEL_MARKERS = ("saved_model.pb", "saved_model.pbtxt", "tfhub_module.pb")
+
+
+def docs_dir(root: str | os.PathLike[str]) -> Path:
+    """ROOT/assets/docs."""
+    return Path(root) / DOCS_DIR
+
+
+def inside_docs(base: Path, path: Path, handle: DocHandle) -> Path:
+    """The path, if it lies below `base` with no hidden part; else InvalidHandleError (a check
+    of its own: callers may build a DocHandle without `parse_handle`)."""
+    rel = os.path.relpath(os.path.normpath(path), os.path.normpath(base))
+    parts = Path(rel).parts
+    unsafe = unsafe_part(handle)
+    if unsafe is not None or rel.startswith(os.pardir) or any(p.startswith(".") for p in parts):
+        raise errors.InvalidHandleError(
+            f"The hub handle {str(handle)!r} names a path outside the hub's docs folder or in a "
+            f"hidden folder ({path}): {PART_RULE}; rename that part. "
+            f"Received: handle={str(handle)!r}"
+        )
+    return path
+
+
+def _beside(doc: Path, suffix: str) -> Path:
+    return doc.with_name(doc.name[: -len(".md")] + suffix)
+
+
+def archive_path(doc: Path) -> Path:
+    """`<version>.tar.gz` beside the doc `<version>.md`."""
+    return _beside(doc, ARCHIVE_SUFFIX)
+
+
+def model_dir_path(doc: Path) -> Path:
+    """The model folder `<version>/` beside the doc `<version>.md`."""
+    return _beside(doc, "")
+
+
+def signatures_path(doc: Path) -> Path:
+    """`<version>.signatures.json` beside the doc `<version>.md`."""
+    return _beside(doc, SIGNATURES_SUFFIX)
+
+
+def is_model_dir(path: Path) -> bool:
+    """True if the folder holds a saved_model.pb(txt) or tfhub_module.pb."""
+    return any((path / marker).is_file() for marker in MODEL_MARKERS)
+
+
+def relative_paths(file: Path, root: str | os.PathLike[str] | None) -> tuple[str, str]:
+    """(path relative to ROOT/assets/docs, path shown to people)."""
+    if root is None:
+        return file.name, os.fspath(path_as_given(file))
+    try:
+        rel = file.relative_to(docs_dir(root).absolute()).as_posix()
+    except ValueError:
+        return file.as_posix(), file.as_posix()
+    return rel, f"{DOCS_DIR_POSIX}/{rel}"
+
+
+def path_as_given(file: Path) -> Path:
+    """The path relative to the working directory if it is below it, else absolute."""
+    try:
+        return file.relative_to(Path.cwd())
+    except ValueError:
+        return file
+
+
+def find_doc_files(root: str | os.PathLike[str]) -> list[Path]:
+    """Every `.md` file under ROOT/assets/docs, sorted, skipping the insides of model folders.
+
+    Args:
+        root: the hub folder.
+
+    Returns:
+        Absolute paths ([] if ROOT/assets/docs does not exist). Folders holding a model
+        (saved_model.pb, saved_model.pbtxt or tfhub_module.pb) and hidden entries are skipped.
+    """
+    base = docs_dir(root).absolute()
+    found: list[Path] = []
+    for folder, subdirs, files in os.walk(base):
+        current = Path(folder)
+        if current != base and is_model_dir(current):
+            subdirs[:] = []
+            continue
+        subdirs[:] = sorted(name for name in subdirs if not name.startswith("."))
+        found.extend(current / name for name in files if name.endswith(".md") and name[0] != ".")
+    return sorted(found)

@@ -1,0 +1,63 @@
+"""The text of a hub documentation file: UTF-8 with any byte-order mark dropped, or a
+DocFormatError naming the line and byte offset of the first byte that is not UTF-8."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from pathlib import Path
+
+from .. import errors
+
+
+def read_doc_text(path: str | os.PathLike[str], *, shown: str | None = None) -> str:
+    """The text of a documentation file, read as UTF-8 without its byte-order mark.
+
+    Windows editors save UTF-8 with a BOM (U+FEFF before `# Module ...`); it is not part
+    of the doc, so its first line still names its kind. Every doc is read through here.
+
+    Args:
+        path: the Markdown file.
+        shown: the path to name in an error (default: `path` as given).
+
+    Returns:
+        Its text (a BOM, if any, removed).
+
+    Raises:
+        OSError: the file cannot be read.
+        DocFormatError: the file is not UTF-8 (`.line` and `.offset`, a byte offset in the file,
+            say where; a ValueError, as UnicodeDecodeError is).
+    """
+    data = Path(path).read_bytes()
+    return decode_doc(data, path=os.fspath(path), shown=os.fspath(path) if shown is None else shown)
+
+
+def decode_doc(data: bytes, *, path: str, shown: str) -> str:
+    """The text of a doc's bytes (UTF-8, a leading BOM dropped), see `read_doc_text`.
+
+    Args:
+        data: the file's bytes.
+        path: the file, for the error's `.path`.
+        shown: the path to name in the error's message.
+
+    Returns:
+        The text.
+
+    Raises:
+        DocFormatError: naming the line and the byte offset (in the file, BOM included) of the
+            first byte that is not UTF-8.
+    """
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = skip + err.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise errors.DocFormatError(
+            f"{shown}:{line}: not UTF-8 text: the byte 0x{data[offset]:02x} at byte offset "
+            f"{offset} ({err.reason}); docs are UTF-8 Markdown: save the file as UTF-8 (e.g. "
+            "'iconv -f latin1 -t utf-8'), it is left out until then",
+            path=path,
+            line=line,
+            offset=offset,
+        ) from err
