@@ -23,3 +23,16 @@ def kill_before_rename(kill_before):
     commit._write_journal = journal
     os.replace = replace
 """
+
+
+def publish_without_tensorflow(summary_arg: int) -> str:
+    """Child-process lines that let `publish` (and `mirror`) run without TensorFlow: the model
+    passes as loadable and its signature summary is read from the file `sys.argv[summary_arg]`
+    names (written by an earlier, in-process publish). Prepended to a child's code."""
+    return f"""
+import sys
+from tfhub.hub import publish, signatures
+summary = signatures.read_summary(sys.argv[{summary_arg}])
+publish.pack_lib.check_loadable = lambda folder: None
+publish.signatures.compute_summary = lambda folder, loaded: summary
+"""

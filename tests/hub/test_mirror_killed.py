@@ -19,7 +19,7 @@ import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.http_server import serve_folder
 from tests._helpers.hub_server import SRC, signature_summary_json
-from tests._helpers.killed_commit import KILL_BEFORE_RENAME
+from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
 
 from tfhub.cli.main import main
 from tfhub.hub import publish, signatures
@@ -30,24 +30,20 @@ FAKE_MODEL = {"saved_model.pb": b"\x08\x01\x12\x00", "variables/variables.index"
 # `mirror --from-docs` killed just before the Nth rename of its commit (after its journal).
 KILLED_MIRROR = (
     KILL_BEFORE_RENAME
+    + publish_without_tensorflow(2)
     + """
-import sys
-from tfhub.hub import mirror, publish, signatures
-summary = signatures.read_summary(sys.argv[2])
-publish.pack_lib.check_loadable = lambda folder: None
-publish.signatures.compute_summary = lambda folder, loaded: summary
+from tfhub.hub import mirror
 kill_before_rename(int(sys.argv[3]))
 mirror.mirror_doc_assets(sys.argv[1])
 """
 )
 
 # `mirror --from-docs` whose packing takes a while: it holds the model folder's lock meanwhile.
-SLOW_MIRROR = """
-import sys, time
-from tfhub.hub import mirror, pack, publish, signatures
-summary = signatures.read_summary(sys.argv[2])
-publish.pack_lib.check_loadable = lambda folder: None
-publish.signatures.compute_summary = lambda folder, loaded: summary
+SLOW_MIRROR = (
+    publish_without_tensorflow(2)
+    + """
+import time
+from tfhub.hub import mirror, pack
 real_pack = pack.pack
 def slow_pack(*args, **kwargs):
     print("packing", flush=True)
@@ -57,6 +53,7 @@ publish.pack_lib.pack = slow_pack
 report = mirror.mirror_doc_assets(sys.argv[1])
 print([p.handle for p in report.mirrored], report.failed, flush=True)
 """
+)
 
 DOC = """# Module acme/emb/1
 Embeddings from a fork of tfhub.dev.
@@ -153,12 +150,9 @@ def test_two_runs_at_once_both_succeed(hub, capsys):
 # commit, or (N = 0) while it packs, before its commit.
 KILLED_MIRROR_AS = (
     KILL_BEFORE_RENAME
+    + publish_without_tensorflow(2)
     + """
-import os, signal, sys
-from tfhub.hub import mirror, publish, signatures, starter
-summary = signatures.read_summary(sys.argv[2])
-publish.pack_lib.check_loadable = lambda folder: None
-publish.signatures.compute_summary = lambda folder, loaded: summary
+from tfhub.hub import mirror, starter
 if sys.argv[3] == "0":
     publish.pack_lib.pack = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
 else:

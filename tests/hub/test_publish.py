@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers import models, mounts
-from tests._helpers.killed_commit import KILL_BEFORE_RENAME
+from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
 
 from tfhub import errors
 from tfhub.cli.main import main
@@ -448,12 +448,11 @@ def test_a_folder_of_other_docs_beside_the_version_is_not_its_model(text_model, 
 
 # A publish killed while staging (SIGKILL: no `finally` runs). The model was loaded and summarised
 # by the first, in-process publish; the child reuses that summary so that it needs no TensorFlow.
-KILLED_PUBLISH = """
-import sys, time
-from tfhub.hub import pack, publish, signatures
-summary = signatures.read_summary(sys.argv[3])
-publish.pack_lib.check_loadable = lambda folder: None
-publish.signatures.compute_summary = lambda folder, loaded: summary
+KILLED_PUBLISH = (
+    publish_without_tensorflow(3)
+    + """
+import time
+from tfhub.hub import pack
 real_pack = pack.pack
 def pack_then_hang(model_dir, output, **options):
     packed = real_pack(model_dir, output, **options)
@@ -463,6 +462,7 @@ def pack_then_hang(model_dir, output, **options):
 publish.pack_lib.pack = pack_then_hang
 publish.publish(sys.argv[1], sys.argv[2], sys.argv[4])
 """
+)
 
 
 def _start_killed_publish(text_model: Path, root: Path, summary: Path, handle: str):
@@ -510,12 +510,9 @@ def test_leftovers_of_a_killed_publish_are_removed(text_model, tmp_path, capsys)
 # written; as KILLED_PUBLISH, it reuses the first publish's summary and needs no TensorFlow.
 KILLED_COMMIT = (
     KILL_BEFORE_RENAME
+    + publish_without_tensorflow(3)
     + """
-import sys
-from tfhub.hub import publish, signatures, starter
-summary = signatures.read_summary(sys.argv[3])
-publish.pack_lib.check_loadable = lambda folder: None
-publish.signatures.compute_summary = lambda folder, loaded: summary
+from tfhub.hub import starter
 kill_before_rename(int(sys.argv[5]))
 info = starter.StarterInfo(description="The new one.")
 publish.publish(sys.argv[1], sys.argv[2], sys.argv[4], force=sys.argv[6] == "force", info=info)
