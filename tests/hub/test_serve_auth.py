@@ -128,3 +128,21 @@ def test_the_printed_nginx_config_sends_archives_only_with_a_token(tmp_path):
         assert by_basic.status_code == 200
     assert "nginx-token" not in (tmp_path / "serve.log").read_text()
     assert "nginx-token" not in (tmp_path / "nginx" / "access.log").read_text()
+
+
+def test_healthz_tells_a_request_without_a_token_only_ok(tmp_path):
+    """`/healthz` is open for load balancers; on a hub with tokens it told anyone how many
+    models the hub holds and how long its scans take. A stranger now gets "ok" only."""
+    root = _one_model(tmp_path)
+    (tmp_path / "tokens").write_text("s3cret-token\n", encoding="utf-8")
+    with serve_hub(root, tmp_path / "log", "--token-file", str(tmp_path / "tokens")) as app:
+        stranger = requests.get(app.url("healthz"), timeout=10)
+        wrong = requests.get(app.url("healthz"), auth=("me", "nope"), timeout=10)
+        known = requests.get(
+            app.url("healthz"), headers={"Authorization": "Bearer s3cret-token"}, timeout=10
+        )
+    assert (stranger.status_code, stranger.text) == (200, "ok\n")
+    assert (wrong.status_code, wrong.text) == (200, "ok\n")
+    assert known.status_code == 200 and known.text.startswith("ok 1 models; scan ")
+    with serve_hub(root, tmp_path / "log2") as open_hub:  # No tokens: nothing to hide.
+        assert requests.get(open_hub.url("healthz"), timeout=10).text.startswith("ok 1 models")

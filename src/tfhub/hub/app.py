@@ -32,6 +32,7 @@ from .catalog import Catalog, Model, Version
 from .docs_format import DocKind
 from .files import FileResponse
 from .middleware import (
+    AUTHENTICATED,
     AccessLog,
     ForwardedHeaders,
     PathPrefix,
@@ -320,7 +321,12 @@ async def favicon(request: Request) -> FileResponse:
 
 
 async def healthz(request: Request) -> Response:
+    """/healthz: "ok" and, unless the hub has tokens and the request sent none it knows, the
+    number of models and how long the last scan took (a stranger learns nothing of the catalog
+    of a private hub: the path is open for load balancers)."""
     state = hub_state(request)
+    if request.scope.get(AUTHENTICATED) is False:
+        return PlainTextResponse("ok\n")
     return PlainTextResponse(
         f"ok {len(state.catalog.models)} models; scan {state.scan_seconds:.2f} s, "
         f"index {state.index_seconds:.2f} s\n"

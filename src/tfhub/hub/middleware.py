@@ -5,7 +5,8 @@ with `WWW-Authenticate: Basic` and `Bearer` (Basic first: behind nginx's `auth_r
 the first one reaches the client, and a browser asks for a password only for Basic), a wrong
 token 403; tokens are compared in constant time and never logged. Browsers cannot send a
 bearer token, so HTTP Basic credentials whose password is a token (any user name) are accepted
-too: the browser asks for them once. `/healthz` stays open for load balancers. The access log
+too: the browser asks for them once. `/healthz` stays open for load balancers (what it tells a
+request without a token is only "ok"). The access log
 writes one line per request to the `tfhub.hub.access` logger: client, [time], "method path",
 status, bytes, seconds.
 """
@@ -27,6 +28,8 @@ from .files import Receive, Scope, Send
 
 access_logger = logging.getLogger("tfhub.hub.access")
 OPEN_PATHS = frozenset({"/healthz"})
+# Set in the scope of a request to an open path of a hub with tokens: True if it sent a known one.
+AUTHENTICATED = "tfhub.authenticated"
 ASGIApp = Any
 
 
@@ -91,7 +94,12 @@ class TokenAuth:
         return any([hmac.compare_digest(given, known) for known in self._encoded[1]])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] in OPEN_PATHS:  # Open, but told whether a known token came with it.
+            token = bearer_token(scope)
+            scope[AUTHENTICATED] = token is not None and self._known(token)
             await self.app(scope, receive, send)
             return
         token = bearer_token(scope)
