@@ -34,6 +34,7 @@ TFHUB_DISABLE_CERT_VALIDATION = "TFHUB_DISABLE_CERT_VALIDATION"
 TFHUB_OFFLINE = "TFHUB_OFFLINE"
 TFHUB_HTTP_TIMEOUT = "TFHUB_HTTP_TIMEOUT"
 TFHUB_HTTP_RETRIES = "TFHUB_HTTP_RETRIES"
+TFHUB_HTTP_RETRY_TIMEOUT = "TFHUB_HTTP_RETRY_TIMEOUT"
 TFHUB_DEBUG = "TFHUB_DEBUG"
 TFHUB_TOKEN = "TFHUB_TOKEN"  # A bearer token for a private hub (`tfhub serve --token-file`).
 TFHUB_TOKEN_HOST = "TFHUB_TOKEN_HOST"  # The host(s) it was issued for: "hub.corp" or "hub:8000".
@@ -48,6 +49,9 @@ TFHUB_DOWNLOAD_MIN_SPEED = "TFHUB_DOWNLOAD_MIN_SPEED"
 
 DEFAULT_HTTP_TIMEOUT_SEC = 60.0
 DEFAULT_HTTP_RETRIES = 4
+# Seconds a download may go on failing until data arrives again: 5 attempts timing out after
+# 60 s each, with their backoffs, fit; a server stalling or asking to wait for longer does not.
+DEFAULT_HTTP_RETRY_TIMEOUT_SEC = 600.0
 # The most a seconds setting may say (11.6 days): sockets refuse deadlines past time_t's range
 # ("timestamp out of range for platform time_t" for 1e10), and no wait is meant to be endless.
 MAX_SECONDS = 1_000_000.0
@@ -112,6 +116,16 @@ ENV_VARS: list[EnvVar] = [
         f"retries of a failed request (default {DEFAULT_HTTP_RETRIES}; a whole number from 0 "
         f"to {MAX_HTTP_RETRIES})",
         f"retries of a failed request (default {DEFAULT_HTTP_RETRIES})",
+    ),
+    EnvVar(
+        TFHUB_HTTP_RETRY_TIMEOUT,
+        "seconds a download may go on failing and retrying (failed requests, stalls, the "
+        "waits between them and those a server asks for in `Retry-After`) until data arrives "
+        "again at `TFHUB_DOWNLOAD_MIN_SPEED` on average, else `RetryTimeoutError` (default "
+        f"{DEFAULT_HTTP_RETRY_TIMEOUT_SEC:g}; at most {MAX_SECONDS:,.0f}); a download receiving "
+        "data is never cut by it",
+        "seconds a download may go on failing until data arrives again "
+        f"(default {DEFAULT_HTTP_RETRY_TIMEOUT_SEC:g})",
     ),
     EnvVar(
         TFHUB_LOCK_TIMEOUT,
@@ -448,6 +462,16 @@ def http_timeout() -> float:
         tfhub.errors.SettingError: (a ValueError) if the variable is set and not a positive number.
     """
     return _positive_seconds(TFHUB_HTTP_TIMEOUT, DEFAULT_HTTP_TIMEOUT_SEC)
+
+
+def http_retry_timeout() -> float:
+    """Returns TFHUB_HTTP_RETRY_TIMEOUT in seconds (default 600): how long a download may go on
+    failing and retrying until data arrives again (at TFHUB_DOWNLOAD_MIN_SPEED on average).
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) if the variable is set and not a positive number.
+    """
+    return _positive_seconds(TFHUB_HTTP_RETRY_TIMEOUT, DEFAULT_HTTP_RETRY_TIMEOUT_SEC)
 
 
 def lock_timeout() -> float:

@@ -295,6 +295,29 @@ class InsecureRedirectError(DownloadError):
         self.source = source
 
 
+class RetryTimeoutError(DownloadError, TimeoutError):
+    """A download kept failing, without receiving a byte, for longer than
+    TFHUB_HTTP_RETRY_TIMEOUT allows (a stalled server, one failing slowly, or asking to wait).
+
+    Attributes:
+        url: the URL, credentials redacted.
+        seconds: how long tfhub tried since the last byte arrived (or the download started).
+        cause: the last failure, in words (credentials redacted).
+        limit: the TFHUB_HTTP_RETRY_TIMEOUT in force, in seconds.
+        attempts: the failed attempts (requests and broken bodies) in that time; set by the
+            raiser, after construction (0 if it did not).
+    """
+
+    attempts: int = 0
+
+    def __init__(self, message: str, *, url: str, seconds: float, cause: str, limit: float) -> None:
+        super().__init__(message)
+        self.url = url
+        self.seconds = seconds
+        self.cause = cause
+        self.limit = limit
+
+
 class ArchiveError(TFHubError, OSError):
     """A truncated or corrupt archive."""
 
