@@ -5,7 +5,9 @@ mid-body, the stream reconnects with `Range: bytes=N-` and goes on where it stop
 reader (gunzip + tar) never notices; if the server ignores Range, `RestartDownload` (that is,
 `tfhub.errors.DownloadRestartError`) tells the caller to start over. Connection errors, timeouts
 and 5xx/429 answers are retried with exponential backoff, or after the wait a server asks for
-in Retry-After (at most 30 s each); 401/403/404 fail at once. Proxies and
+in Retry-After (at most 30 s each, logged); 401/403/404 fail at once. The retries of one
+download (its requests, resumes and restarts) stop when it has received no byte for
+TFHUB_HTTP_RETRY_TIMEOUT seconds (`_http_deadline.RetryBudget`). Proxies and
 CA bundles come from the usual environment variables (requests reads HTTPS_PROXY, NO_PROXY,
 REQUESTS_CA_BUNDLE, ...).
 """
@@ -72,14 +74,19 @@ def _verify_setting() -> bool | str | None:
     return None
 
 
+def backoff_seconds(attempt: int, *, at_least: float = 0.0) -> float:
+    """The wait before retry number `attempt` (1-based): 0.25 s, 0.5 s, 1 s, ... at most 8 s, or
+    `at_least` (what the server asked for) if longer."""
+    return max(at_least, min(BACKOFF_MAX_SEC, BACKOFF_BASE_SEC * (2 ** (attempt - 1))))
+
+
 def backoff_sleep(attempt: int, *, at_least: float = 0.0) -> float:
-    """Sleeps before retry number `attempt` (1-based): 0.25 s, 0.5 s, 1 s, ... at most 8 s, or
-    `at_least` (what the server asked for) if longer.
+    """Sleeps `backoff_seconds(attempt, at_least=at_least)`.
 
     Returns:
         The seconds slept.
     """
-    seconds = max(at_least, min(BACKOFF_MAX_SEC, BACKOFF_BASE_SEC * (2 ** (attempt - 1))))
+    seconds = backoff_seconds(attempt, at_least=at_least)
     time.sleep(seconds)
     return seconds
 
@@ -121,6 +128,7 @@ def get(
     allow_redirects: bool = True,
     max_body: int | None = None,
     with_token: bool = True,
+    budget: _deadline.RetryBudget | None = None,
 ) -> Any:
     """GETs a URL with streaming, retrying connection errors and 5xx with backoff.
 
@@ -133,6 +141,8 @@ def get(
             into `response.content`; the rest is never read. For small answers such as a 303.
         with_token: send TFHUB_TOKEN if `url`'s host is its host (False: never, e.g. after a
             redirect that requests would have dropped it on, `_token.kept_on_redirect`).
+        budget: the download's retry budget (TFHUB_HTTP_RETRY_TIMEOUT), shared with its
+            resumes and restarts; None: one of its own, from now.
 
     Returns:
         The `requests.Response` (body not read yet, unless `max_body`).
@@ -143,7 +153,11 @@ def get(
             redirect loops, and redirects to URLs that cannot be fetched.
         tfhub.errors.InsecureRedirectError: for a redirect from https to plain http.
         tfhub.errors.InvalidHandleError: for a URL that cannot be fetched at all.
+        tfhub.errors.RetryTimeoutError: the retries would last longer than
+            TFHUB_HTTP_RETRY_TIMEOUT.
     """
+    budget = budget or _deadline.RetryBudget(handle=handle, url=url)
+    budget.start()
     session = _session()
     options = _request_options(url, headers=headers, allow_redirects=allow_redirects)
     if not with_token:
@@ -161,6 +175,7 @@ def get(
         except Exception as err:
             raise_for_request_error(err, handle=handle, url=url, last=last, attempts=attempt + 1)
             reason = _brief(err)
+            budget.failed(cause_text(err, url=url))
         else:
             if response.status_code not in _RETRY_STATUSES or last:
                 response._tfhub_retries = record  # For check_status's message.
@@ -169,18 +184,53 @@ def get(
             wait = retry_after(response)
             response.close()
             reason = f"HTTP {response.status_code}"
-            if wait is not None:
-                reason += f", which asks to wait {wait:g} s (Retry-After)"
-        # INFO: the final error says what happened; the CLI shows these with -v.
-        logger.info(  # The reason quotes the URL's path and query, signatures too: redacted.
-            "Retrying %s (attempt %d of %d) after %s",
-            redact(url),
-            attempt + 2,
-            retries + 1,
-            redact(reason),
-        )
-        record.waited += backoff_sleep(attempt + 1, at_least=wait or 0.0)
+            if record.asked is not None:
+                reason += f", which asks to wait {record.asked:g} s (Retry-After)"
+            budget.failed(reason)
+        seconds = backoff_seconds(attempt + 1, at_least=wait or 0.0)
+        budget.check(seconds)
+        _log_retry(url, attempt=attempt + 2, of=retries + 1, reason=reason, wait=seconds)
+        if wait is not None:
+            _log_asked_wait(url, asked=record.asked or 0.0, wait=seconds, budget=budget)
+        time.sleep(seconds)
+        record.waited += seconds
     raise AssertionError("unreachable")
+
+
+def _log_retry(url: str, *, attempt: int, of: int, reason: str, wait: float) -> None:
+    """Logs a retry at INFO: the final error says what happened; the CLI shows these with -v."""
+    logger.info(  # The reason quotes the URL's path and query, signatures too: redacted.
+        "Retrying %s in %.2g s (attempt %d of %d) after %s",
+        redact(url),
+        wait,
+        attempt,
+        of,
+        redact(reason),
+    )
+
+
+def _log_asked_wait(url: str, *, asked: float, wait: float, budget: _deadline.RetryBudget) -> None:
+    """Says that tfhub waits because the server asked (Retry-After): at INFO when it waits as
+    long as asked, at WARNING (once per download, then INFO) when the server asked for more
+    than tfhub waits at a time."""
+    if asked <= wait or budget.warned_about_wait:
+        logger.info(
+            "Waiting %g s before retrying %s, as the server asked (%g s, Retry-After).",
+            wait,
+            redact(url),
+            asked,
+        )
+        return
+    budget.warned_about_wait = True
+    logger.warning(
+        "The server of %s asks to wait %g s before a retry (Retry-After); tfhub waits %g s (the "
+        "most it waits at a time) and retries then, giving up after %s=%g s without data.",
+        redact(url),
+        asked,
+        wait,
+        constants.TFHUB_HTTP_RETRY_TIMEOUT,
+        budget.limit,
+    )
 
 
 def _request_options(
@@ -281,7 +331,14 @@ class HttpBody(io.RawIOBase):
     a byte a second hold a download for days).
     """
 
-    def __init__(self, url: str, *, handle: str, progress: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        handle: str,
+        progress: Any = None,
+        budget: _deadline.RetryBudget | None = None,
+    ) -> None:
         super().__init__()
         self.url = url
         self.handle = handle
@@ -291,7 +348,9 @@ class HttpBody(io.RawIOBase):
         self._pace_window = constants.http_timeout()
         self._pace_seconds = 0.0
         self._pace_bytes = 0
-        self._response = get(url, handle=handle)
+        # Shared with the requests' retries, the resumes and the caller's restarts.
+        self._budget = budget or _deadline.RetryBudget(handle=handle, url=url)
+        self._response = get(url, handle=handle, budget=self._budget)
         check_status(self._response, handle=handle, url=url)
         length = self._response.headers.get("Content-Length")
         self.total = int(length) if length and is_number(length) else None
@@ -313,6 +372,7 @@ class HttpBody(io.RawIOBase):
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             return bytes(super().read(-1) or b"")
+        self._budget.start()  # Time spent using the data is not the server's.
         while True:
             if self.closed:
                 return b""  # Closed from another thread: stop, do not reconnect.
@@ -330,6 +390,7 @@ class HttpBody(io.RawIOBase):
                 self._resume(EOFError(f"connection closed at byte {self.position}"))
                 continue
             self._check_pace(len(data), time.monotonic() - started)
+            self._budget.received(len(data))
             self.position += len(data)
             if self.progress is not None and data:
                 self.progress.update(len(data))
@@ -369,6 +430,7 @@ class HttpBody(io.RawIOBase):
         self._drops += 1
         retries = constants.http_retries()
         self._response.close()
+        self._budget.failed(f"the connection broke at byte {self.position} ({cause_text(cause)})")
         if self._drops > retries:
             raise errors.DownloadError(
                 f"Cannot download {self.handle!r} from {self.url}: the connection broke "
@@ -382,11 +444,13 @@ class HttpBody(io.RawIOBase):
             self.position,
             redact(str(cause)),
         )
-        backoff_sleep(self._drops)
+        seconds = backoff_seconds(self._drops)
+        self._budget.check(seconds)
+        time.sleep(seconds)
         headers = {"Range": f"bytes={self.position}-"}
         if self._validator:
             headers["If-Range"] = self._validator
-        response = get(self.url, handle=self.handle, headers=headers)
+        response = get(self.url, handle=self.handle, headers=headers, budget=self._budget)
         if response.status_code != 416:  # Range Not Satisfiable: start over.
             check_status(response, handle=self.handle, url=self.url)
         content_range = response.headers.get("Content-Range", "")

@@ -8,7 +8,9 @@ installs an adapter whose connections give up on headers that take longer than
 `redirect_body_capper` reads none of a redirect's body, `read_within` reads a small body (a
 303's location, an error's text) within the same deadline as headers, and
 `downgrade_refuser` stops a redirect from https to plain http (whose answer anyone on the way
-could replace).
+could replace). `RetryBudget` bounds a download's retries in all (TFHUB_HTTP_RETRY_TIMEOUT): its
+requests' retries, the resumes of its body and its restarts share one clock, which runs while no
+byte arrives.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import functools
 import socket
 import threading
+import time
 import urllib.parse
 from typing import Any
 
@@ -36,6 +39,94 @@ class HeadersTooSlow(Exception):
         super().__init__(f"the {what} took more than {seconds:g} s")
         self.seconds = seconds
         self.what = what
+
+
+class RetryBudget:
+    """How long one download may go on failing (TFHUB_HTTP_RETRY_TIMEOUT), shared by the retries
+    of its requests, the resumes of its body and its restarts.
+
+    A series of failures starts with the request or read that first fails, and ends when data
+    has arrived since at TFHUB_DOWNLOAD_MIN_SPEED on average over the series (any data, if that
+    check is off): a download receiving data is never cut, while one whose server stalls, fails
+    slowly, keeps asking to wait (Retry-After) or sends a few bytes per connection gives up
+    after the setting's seconds, with an error saying how long it tried, how often, and what
+    failed last. The limit is checked before each wait and retry, so one request under way may
+    run past it by its own timeouts (at most 3 x TFHUB_HTTP_TIMEOUT: connecting, then the
+    headers).
+    """
+
+    def __init__(self, *, handle: str, url: str) -> None:
+        self.limit = constants.http_retry_timeout()
+        self.min_speed = constants.download_min_speed()
+        self.handle = handle
+        self.url = url
+        self.attempts = 0
+        self.last_failure = ""
+        self.warned_about_wait = False  # Said once: a server asks for longer than tfhub waits.
+        self._since = time.monotonic()
+        self._bytes = 0  # Received since the series started.
+
+    def start(self) -> None:
+        """A request is sent or a read begins: the clock starts now, unless a series of failures
+        is under way (then it goes on)."""
+        if not self.attempts:
+            self._since = time.monotonic()
+            self._bytes = 0
+
+    def received(self, count: int) -> None:
+        """`count` bytes arrived: the series of failures under way ends if the data since its
+        start averages TFHUB_DOWNLOAD_MIN_SPEED (a trickle of bytes between stalls does not)."""
+        if not self.attempts or not count:
+            return
+        self._bytes += count
+        if self._bytes >= self.min_speed * self.elapsed():
+            self.attempts = 0
+            self.last_failure = ""
+            self.start()
+
+    def elapsed(self) -> float:
+        """Seconds since the series started."""
+        return time.monotonic() - self._since
+
+    def failed(self, what: str) -> None:
+        """Counts a failed attempt (a request, or a body that broke off); `what` says why."""
+        self.attempts += 1
+        self.last_failure = redact(what)
+
+    def check(self, wait: float) -> None:
+        """Raises RetryTimeoutError unless waiting `wait` seconds more, then retrying, stays
+        within the limit.
+
+        Args:
+            wait: the seconds tfhub would wait before the next attempt.
+
+        Raises:
+            tfhub.errors.RetryTimeoutError: the series would last longer than the limit.
+        """
+        elapsed = self.elapsed()
+        if elapsed + wait <= self.limit:
+            return
+        name = constants.TFHUB_HTTP_RETRY_TIMEOUT
+        tries = f"{self.attempts} failed attempt{'' if self.attempts == 1 else 's'}"
+        got = "without receiving any data"
+        if self._bytes:
+            got = (
+                f"receiving only {self._bytes} bytes in that time (less than "
+                f"{constants.TFHUB_DOWNLOAD_MIN_SPEED}={self.min_speed:g} bytes/s)"
+            )
+        error = errors.RetryTimeoutError(
+            f"Cannot download {self.handle!r} from {self.url}: tfhub kept trying for "
+            f"{elapsed:.1f} s {got} ({tries}; the last: "
+            f"{self.last_failure or 'unknown'}), and {name}={self.limit:g} s bounds that. "
+            f"Try again later, or set {name} higher (e.g. {max(1800.0, 2 * self.limit):g}) to "
+            "give this server more time.",
+            url=redact(self.url),
+            seconds=elapsed,
+            cause=self.last_failure,
+            limit=self.limit,
+        )
+        error.attempts = self.attempts
+        raise error
 
 
 def headers_deadline() -> float:

@@ -13,9 +13,10 @@ import glob
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable, Mapping
 
-from . import _archive, _http, _http_encoding, cache, constants, errors
+from . import _archive, _http, _http_deadline, _http_encoding, cache, constants, errors
 from .cache import locks as cache_locks
 from .utils import progress
 from .utils.redact import redact
@@ -321,25 +322,42 @@ def fetch_http_archive(url: str, *, handle: str) -> Callable[[str], _archive.Ext
 
     def fetch(target: str) -> _archive.ExtractResult:
         retries = constants.http_retries()
+        budget = _http_deadline.RetryBudget(handle=handle, url=url)  # Across the restarts.
         for attempt in range(retries + 1):
             try:
-                return download_and_extract(url, target, handle=handle)
+                return download_and_extract(url, target, handle=handle, budget=budget)
             except _http.RestartDownload:
                 if attempt == retries:
                     raise
+                budget.failed("the download broke and the server cannot resume it")
+                seconds = _http.backoff_seconds(attempt + 1)
+                budget.check(seconds)
                 logger.info("Restarting the download of %s from the start.", redact(url))
                 _empty_folder(target)
-                _http.backoff_sleep(attempt + 1)
+                time.sleep(seconds)
         raise AssertionError("unreachable")
 
     return fetch
 
 
-def download_and_extract(url: str, target: str, *, handle: str) -> _archive.ExtractResult:
+def download_and_extract(
+    url: str,
+    target: str,
+    *,
+    handle: str,
+    budget: _http_deadline.RetryBudget | None = None,
+) -> _archive.ExtractResult:
     """Streams one archive from `url` into the folder `target` (one attempt, resuming drops).
 
     The network is read and the archive decompressed in a background thread, while this thread
     writes and hashes the files (see `_archive.extract`).
+
+    Args:
+        url: the URL to download.
+        target: the empty folder to fill.
+        handle: the handle, named in errors and in the progress bar.
+        budget: the retries' budget (TFHUB_HTTP_RETRY_TIMEOUT) shared with the caller's
+            restarts; None: one of this attempt's own.
 
     Returns:
         An `_archive.ExtractResult`: `files` maps each file's relative path to (size, hex
@@ -349,8 +367,10 @@ def download_and_extract(url: str, target: str, *, handle: str) -> _archive.Extr
         tfhub.errors.DownloadError: and its subclasses, naming the handle and URL (also
             DownloadTooSlowError below TFHUB_DOWNLOAD_MIN_SPEED).
         tfhub.errors.ArchiveError: for truncated, corrupt, unsafe or too large archives.
+        tfhub.errors.RetryTimeoutError: it kept failing for longer than
+            TFHUB_HTTP_RETRY_TIMEOUT without receiving data.
     """
-    body = _http.HttpBody(url, handle=handle)
+    body = _http.HttpBody(url, handle=handle, budget=budget)
     bar = progress.download_bar(description=f"Downloading {handle}", total=body.total)
     body.progress = bar
     try:
