@@ -6,10 +6,10 @@ reader (gunzip + tar) never notices; if the server ignores Range, `RestartDownlo
 `tfhub.errors.DownloadRestartError`) tells the caller to start over. Connection errors, timeouts
 and 5xx/429 answers are retried with exponential backoff, or after the wait a server asks for
 in Retry-After (at most 30 s each, logged); 401/403/404 fail at once. The retries of one
-download (its requests, resumes and restarts) stop when it has received no byte for
-TFHUB_HTTP_RETRY_TIMEOUT seconds (`_http_deadline.RetryBudget`). Proxies and
-CA bundles come from the usual environment variables (requests reads HTTPS_PROXY, NO_PROXY,
-REQUESTS_CA_BUNDLE, ...).
+download (its requests, resumes and restarts) stop when it has been failing for
+TFHUB_HTTP_RETRY_TIMEOUT seconds without data arriving again (`_http_deadline.RetryBudget`).
+Proxies and CA bundles come from the usual environment variables (requests reads HTTPS_PROXY,
+NO_PROXY, REQUESTS_CA_BUNDLE, ...).
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ def get(
 def _log_retry(url: str, *, attempt: int, of: int, reason: str, wait: float) -> None:
     """Logs a retry at INFO: the final error says what happened; the CLI shows these with -v."""
     logger.info(  # The reason quotes the URL's path and query, signatures too: redacted.
-        "Retrying %s in %.2g s (attempt %d of %d) after %s",
+        "Retrying %s in %g s (attempt %d of %d) after %s",
         redact(url),
         wait,
         attempt,
@@ -224,7 +224,7 @@ def _log_asked_wait(url: str, *, asked: float, wait: float, budget: _deadline.Re
     budget.warned_about_wait = True
     logger.warning(
         "The server of %s asks to wait %g s before a retry (Retry-After); tfhub waits %g s (the "
-        "most it waits at a time) and retries then, giving up after %s=%g s without data.",
+        "most it waits at a time) and retries then, giving up after %s=%g s without progress.",
         redact(url),
         asked,
         wait,
