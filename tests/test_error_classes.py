@@ -36,6 +36,7 @@ _DATA = {  # A value for each keyword an error class takes.
     "op": "SentencepieceOp",
     "library": "tensorflow_text",
     "cause": "the connection was refused",
+    "attempts": 3,
 }
 
 

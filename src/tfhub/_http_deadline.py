@@ -114,7 +114,7 @@ class RetryBudget:
                 f"receiving only {self._bytes} bytes in that time (less than "
                 f"{constants.TFHUB_DOWNLOAD_MIN_SPEED}={self.min_speed:g} bytes/s)"
             )
-        error = errors.RetryTimeoutError(
+        raise errors.RetryTimeoutError(
             f"Cannot download {self.handle!r} from {self.url}: tfhub kept trying for "
             f"{elapsed:.1f} s {got} ({tries}; the last: "
             f"{self.last_failure or 'unknown'}), and {name}={self.limit:g} s bounds that. "
@@ -124,9 +124,8 @@ class RetryBudget:
             seconds=elapsed,
             cause=self.last_failure,
             limit=self.limit,
+            attempts=self.attempts,
         )
-        error.attempts = self.attempts
-        raise error
 
 
 def headers_deadline() -> float:

@@ -304,18 +304,18 @@ class RetryTimeoutError(DownloadError, TimeoutError):
         seconds: how long tfhub tried since the last byte arrived (or the download started).
         cause: the last failure, in words (credentials redacted).
         limit: the TFHUB_HTTP_RETRY_TIMEOUT in force, in seconds.
-        attempts: the failed attempts (requests and broken bodies) in that time; set by the
-            raiser, after construction (0 if it did not).
+        attempts: the failed attempts (requests and broken bodies) in that time.
     """
 
-    attempts: int = 0
-
-    def __init__(self, message: str, *, url: str, seconds: float, cause: str, limit: float) -> None:
+    def __init__(
+        self, message: str, *, url: str, seconds: float, cause: str, limit: float, attempts: int
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.seconds = seconds
         self.cause = cause
         self.limit = limit
+        self.attempts = attempts
 
 
 class ArchiveError(TFHubError, OSError):
