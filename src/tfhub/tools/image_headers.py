@@ -1,0 +1,156 @@
+"""What an image file's header says, read before any decoding: its format and size in pixels
+(`read_header`), so that `image_folders` can leave out a decompression bomb (a small file that
+declares e.g. 30000 x 30000 pixels) and the BMP files TensorFlow decodes wrongly or not at all,
+naming them, before a `tf.data` pipeline would decode them mid-epoch.
+
+Only a few bytes are read (a JPEG's segments before its frame header are skipped, not read);
+a file whose header cannot be read is left to the decoder, which names it if it cannot decode it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import struct
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# JPEG frame headers (SOF0-SOF15 but DHT C4, JPG C8 and DAC CC), which hold the image's size.
+_JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# JPEG markers without a length: TEM, RST0-RST7, SOI, EOI.
+_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xDA)})
+_FIRST_READ = 4096  # Bytes read first: a JPEG's frame header is often among them.
+_JPEG_MAX_SEGMENTS = 1024  # Segments read before the frame header, at most (a damaged file).
+# BMP: the bits per pixel and compressions TensorFlow decodes (24- and 32-bit, uncompressed or
+# bit fields); it turns palette BMPs (1, 4, 8 bits, RLE) into wrong pixels, refuses 16-bit ones.
+_BMP_BITS_DECODED = frozenset({24, 32})
+_BMP_COMPRESSIONS_DECODED = frozenset({0, 3})
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageHeader:
+    """What a file's header says.
+
+    Attributes:
+        format: "JPEG", "PNG", "GIF", "BMP" or "WebP" (from the file's content, not its name).
+        width: the width in pixels (a GIF's: its logical screen's).
+        height: the height in pixels.
+        unsupported: why TensorFlow cannot decode the file right (e.g. "8-bit palette BMP"),
+            or "" if it can.
+    """
+
+    format: str
+    width: int
+    height: int
+    unsupported: str = ""
+
+    @property
+    def pixels(self) -> int:
+        """width x height."""
+        return self.width * self.height
+
+
+def read_header(path: str) -> ImageHeader | None:
+    """Reads the format and size of the image at `path` from its header.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The header; None if the file cannot be read or its header is not one of a JPEG, PNG,
+        GIF, BMP or WebP (the decoder then decides, and names the file if it cannot decode it).
+    """
+    try:
+        # Non-blocking: a named pipe given an image's name must not wait for a writer (its
+        # read then fails, as a folder's does).
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        return _parse(descriptor)
+    except (OSError, struct.error, ValueError):
+        return None
+    finally:
+        os.close(descriptor)
+
+
+def _parse(descriptor: int) -> ImageHeader | None:
+    """The header of the file open at `descriptor`, or None for an unknown format."""
+    start = os.read(descriptor, _FIRST_READ)
+    if start.startswith(_PNG_SIGNATURE) and start[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", start[16:24])
+        return ImageHeader("PNG", width, height)
+    if start[:6] in (b"GIF87a", b"GIF89a"):
+        width, height = struct.unpack("<HH", start[6:10])
+        return ImageHeader("GIF", width, height)
+    if start.startswith(b"BM"):
+        return _bmp(start)
+    if start[:4] == b"RIFF" and start[8:12] == b"WEBP":
+        return _webp(start)
+    if start.startswith(b"\xff\xd8"):
+        return _jpeg(descriptor, start)
+    return None
+
+
+def _bmp(start: bytes) -> ImageHeader:
+    """A BMP's size, and whether TensorFlow decodes its kind of pixels."""
+    (info_size,) = struct.unpack("<I", start[14:18])
+    if info_size == 12:  # OS/2 1.x BITMAPCOREHEADER: 16-bit sizes, no compression.
+        width, height, _, bits = struct.unpack("<HHHH", start[18:26])
+        compression = 0
+    else:
+        width, height, _, bits, compression = struct.unpack("<iiHHI", start[18:34])
+    width, height = abs(width), abs(height)  # A negative height: rows stored top-down.
+    unsupported = ""
+    if bits not in _BMP_BITS_DECODED:
+        kind = "palette " if bits <= 8 else ""
+        unsupported = f"{bits}-bit {kind}BMP"
+    elif compression not in _BMP_COMPRESSIONS_DECODED:
+        unsupported = f"compressed BMP (compression {compression})"
+    return ImageHeader("BMP", width, height, unsupported)
+
+
+def _webp(start: bytes) -> ImageHeader | None:
+    """A WebP's size, from its first chunk (VP8X: the canvas; VP8L, VP8: the image)."""
+    chunk = start[12:16]
+    if chunk == b"VP8X":
+        width = int.from_bytes(start[24:27], "little") + 1
+        height = int.from_bytes(start[27:30], "little") + 1
+        return ImageHeader("WebP", width, height)
+    if chunk == b"VP8L" and start[20:21] == b"\x2f":
+        (bits,) = struct.unpack("<I", start[21:25])
+        return ImageHeader("WebP", (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+    if chunk == b"VP8 " and start[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", start[26:30])
+        return ImageHeader("WebP", width & 0x3FFF, height & 0x3FFF)
+    return None
+
+
+def _jpeg(descriptor: int, start: bytes) -> ImageHeader | None:
+    """A JPEG's size, from its frame header (`start`: the file's first bytes); the segments
+    before it are skipped, not read."""
+    offset = 2
+    for _ in range(_JPEG_MAX_SEGMENTS):
+        marker = _bytes_at(descriptor, start, offset, 16)
+        fill = len(marker) - len(marker[1:].lstrip(b"\xff"))  # 0xFF, then fill bytes.
+        if not marker.startswith(b"\xff") or fill >= len(marker):
+            return None
+        code, offset = marker[fill], offset + fill + 1
+        if code in _JPEG_STANDALONE:
+            continue
+        segment = _bytes_at(descriptor, start, offset, 7)
+        (length,) = struct.unpack(">H", segment[:2])
+        if code in _JPEG_FRAMES:
+            height, width = struct.unpack(">xHH", segment[2:7])
+            return ImageHeader("JPEG", width, height)
+        if code == 0xDA or length < 2:  # Scan data before any frame header: damaged.
+            return None
+        offset += length
+    return None
+
+
+def _bytes_at(descriptor: int, start: bytes, offset: int, count: int) -> bytes:
+    """`count` bytes of the file at `offset` (fewer at its end): from `start` (its first bytes)
+    if they hold them, else read."""
+    if offset + count <= len(start):
+        return start[offset : offset + count]
+    return os.pread(descriptor, count, offset)
