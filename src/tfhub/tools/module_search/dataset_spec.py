@@ -1,0 +1,65 @@
+"""The `--dataset` value, `NAME[#N]`: NAME is a local folder with one sub-folder of images per
+class, or a tensorflow_datasets name; `#N` keeps N examples. A spec that names an existing folder
+is that folder, `#` and all (`my#photos`); else N follows the last `#`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from ... import errors
+from ...utils.numbers import is_number
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSpec:
+    """A parsed `--dataset` value: `name` and the number of examples (None: all)."""
+
+    name: str
+    num_examples: int | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> DataSpec:
+        """Parses `NAME` or `NAME#N`. A spec that names an existing folder is that folder
+        (`my#photos`); otherwise N follows the last `#` (`my#photos#500`: the folder
+        `my#photos`, 500 examples).
+
+        Raises:
+            tfhub.errors.ToolFlagError: an empty name, an N that is not a positive integer,
+                or a `#` followed by no number in the name of a folder that does not exist.
+        """
+        if os.path.isdir(spec):
+            return cls(spec)
+        name, hash_sign, after = spec.rpartition("#")
+        count = after if hash_sign else None
+        name = name if hash_sign else spec
+        number = None if count is None else _whole_number(count)
+        if name and (count is None or (number is not None and number >= 1)):
+            return cls(name, number)
+        raise errors.ToolFlagError(
+            "--dataset must be NAME or NAME#N (N a positive number of examples), e.g. "
+            f"./flowers#500: {_why_not_a_spec(spec, name, count, number)}. Received: "
+            f"dataset={spec!r}",
+            flag="dataset",
+            value=spec,
+        )
+
+    def __str__(self) -> str:
+        return self.name + (f"#{self.num_examples}" if self.num_examples else "")
+
+
+def _why_not_a_spec(spec: str, name: str, count: str | None, number: int | None) -> str:
+    """Why `spec` (NAME, `#`, count, the count's number) is not a dataset spec."""
+    if not name:
+        return "NAME is empty" if count is None else "the NAME before '#' is empty"
+    if number is not None:
+        return f"N is {number}"
+    after = repr(count) if count else "nothing"
+    return f"{after} follows the last '#', not a number, and no folder {spec!r} exists"
+
+
+def _whole_number(text: str) -> int | None:
+    """The integer of `-`digits or digits (`-3`, `500`), else None."""
+    digits = text[1:] if text.startswith("-") else text
+    return int(text) if is_number(digits) else None

@@ -1,0 +1,102 @@
+"""A module's feature vectors of a dataset's images: the image size it runs at (its own, else
+--image_size, else 224 as upstream), the checks that the images and a batch with the module's
+activations fit in memory (`check_image_size` before any module loads, then measured), and the
+vectors themselves (`embed`), which must be finite.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from ... import errors
+from .. import host_memory, image_modules
+from .datasets import FolderDataset, TfdsDataset
+
+_BATCH = 32  # Images per call of a module.
+
+
+def _image_size(layer: Any, handle: str, image_size: int | None) -> tuple[int, int]:
+    """The module's fixed size; else --image_size, its TF1 default size, or 224 (upstream's)."""
+    fixed = image_modules.check_image_input(layer, handle, flag="module")
+    if fixed is not None and None not in fixed:
+        return int(fixed[0]), int(fixed[1])  # type: ignore[arg-type]
+    try:
+        return image_modules.image_size_for_module(layer, handle, image_size, flag="module")
+    except errors.ImageSizeError:
+        return image_modules.USUAL_IMAGE_SIZE  # Any size and no --image_size: as upstream, 224x224.
+
+
+_FITS_ADVICE = (
+    "fewer images (--dataset NAME#N), a smaller --image_size if the module takes any size, or "
+    "a module of a smaller input size"
+)
+
+
+def _check_module_fits(
+    layer: Any, handle: str, dataset: FolderDataset | TfdsDataset, size: tuple[int, int]
+) -> None:
+    """Checks, before the dataset is embedded, that its images kept at the module's input size
+    (its own, which no --image_size check saw, or --image_size) and a batch of them as float
+    fit in the memory available; then, with the images read, that a batch and the module's
+    activations for it fit, measured on the first two images (`host_memory.bytes_per_image`,
+    the measure make_image_classifier takes: a bound below what the run needs).
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming --module (the rest of the modules are still scored
+            when `rank_modules` has an `on_failure`).
+    """
+    fits = functools.partial(
+        host_memory.check_images_fit, batch=_BATCH, flag="module", value=handle
+    )
+    fits(len(dataset.labels), size, advice=_FITS_ADVICE)
+    first = next(dataset.batches(size, _BATCH))[:2]  # Reads (and keeps) every image at `size`.
+    layer(first)  # Traced at this shape before measuring.
+    per_image = host_memory.bytes_per_image(layer, first)
+    if per_image:  # The images kept are already taken from the memory available.
+        fits(0, size, per_image=per_image, advice=_FITS_ADVICE)
+
+
+def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | None) -> np.ndarray:
+    """The module's feature vectors of every image of the dataset, [n, dim].
+
+    Raises:
+        tfhub.errors.NotAnImageModuleError: the module does not map images to vectors, or
+            gives vectors that hold NaN or infinity.
+        tfhub.errors.ToolFlagError: naming --module, whose images or activations cannot fit
+            in memory (`_check_module_fits`).
+    """
+    layer = image_modules.load_module_layer(handle, trainable=False, flag="module")
+    size = _image_size(layer, handle, image_size)
+    image_modules.check_feature_vector(layer, handle, size, flag="module")
+    _check_module_fits(layer, handle, dataset, size)
+    outputs = [np.asarray(layer(batch)) for batch in dataset.batches(size, _BATCH)]
+    vectors = np.concatenate(outputs)
+    image_modules.check_finite_vectors(vectors, handle, flag="module")
+    return vectors
+
+
+def check_image_size(image_size: int | None, *, images: int = 0) -> None:
+    """Checks --image_size, before any module is loaded.
+
+    Args:
+        image_size: the size asked for (None: none).
+        images: how many images will be kept at that size (0: not known yet).
+
+    Raises:
+        tfhub.errors.ToolFlagError: for a size below 1, or one at which the images cannot fit
+            in the memory available.
+    """
+    if image_size is None:
+        return
+    if image_size < 1:
+        raise errors.ToolFlagError(
+            f"--image_size must be a positive number of pixels, e.g. 224. Received: "
+            f"image_size={image_size}",
+            flag="image_size",
+            value=image_size,
+        )
+    size = (image_size, image_size)
+    host_memory.check_images_fit(images, size, batch=_BATCH, flag="image_size", value=image_size)
