@@ -13,10 +13,10 @@ import threading
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 from .. import constants, errors
-from ..utils import lazy
+from ..utils import lazy, printable
 from ..utils.redact import redact
 from ..utils.threads import daemon_thread
 
@@ -315,19 +315,22 @@ def stop_signal_was_the_end() -> None:
 
 @contextlib.contextmanager
 def _file_names_printable() -> Iterator[None]:
-    """Lets the command print file names that are not UTF-8 as their bytes (as `ls` does).
+    """Lets the command print any text and file name, whatever stdout's encoding.
 
-    Python decodes such a name with surrogate escapes, and a stdout with the "strict" error
-    handler (the default under a UTF-8 locale such as en_US.UTF-8; only the C and POSIX locales
-    get "surrogateescape") fails on it: `tfhub resolve` of such a folder said "invalid value:
-    'utf-8' codec can't encode character". Restored when the block ends.
+    Python decodes a file name that is not UTF-8 with surrogate escapes, and a stdout with the
+    "strict" error handler (the default under a UTF-8 locale such as en_US.UTF-8; only the C and
+    POSIX locales get "surrogateescape") fails on it: `tfhub resolve` of such a folder said
+    "invalid value: 'utf-8' codec can't encode character". Such a name is written as its bytes
+    (as `ls` does); a character the encoding lacks (`\u00e8` on an ASCII stdout,
+    PYTHONIOENCODING=ascii) as an escape, as on stderr (see `printable.register_output_errors`).
+    Restored when the block ends.
     """
     stream = sys.stdout
     before = getattr(stream, "errors", None)
-    if before != "strict" or not isinstance(stream, io.TextIOWrapper):
+    if before not in ("strict", "surrogateescape") or not isinstance(stream, io.TextIOWrapper):
         yield
         return
-    stream.reconfigure(errors="surrogateescape")
+    stream.reconfigure(errors=printable.register_output_errors())
     try:
         yield
     finally:
@@ -360,16 +363,22 @@ def run_reported(
     with (
         _stop_signals_unwind() as stops,
         _file_names_printable(),
+        _guarded_stdout() as output,
         quiet_tensorflow(quiet=not tensorflow_logs),
         cli_logging(verbose=verbose),
     ):
-        code = _run_command(command, prog, stops)
+        code = _run_command(command, prog, stops, output)
     if stops.late is not None:  # The command had ended: its outputs are whole.
         return _say_stopped(prog, stops.late, ", as it ended")
     return code
 
 
-def _run_command(command: Callable[[], int | None], prog: str, stops: StopSignals) -> int:
+def _run_command(
+    command: Callable[[], int | None],
+    prog: str,
+    stops: StopSignals,
+    output: _GuardedStdout | None,
+) -> int:
     """`run_reported`'s work inside its context managers: the command's exit code."""
     try:
         try:
@@ -392,6 +401,8 @@ def _run_command(command: Callable[[], int | None], prog: str, stops: StopSignal
     except Exception as err:
         if _stopped_by is not None:  # A library made the signal's unwind an error of its
             return _report_stopped(prog, err)  # own (Apache Beam's runner may).
+        if isinstance(err, OSError) and output is not None and output.failed is not None:
+            return _report_output_failure(err)
         return report(err)
 
 
@@ -422,6 +433,90 @@ def flush_stdout() -> None:
     sets `sys.stdout` to None and `print` writes nothing, as the caller chose."""
     if sys.stdout is not None:
         sys.stdout.flush()
+
+
+class _GuardedStdout:
+    """stdout while a command runs: notes a write or flush that failed (a full disk, an I/O
+    error), so that the error is reported as the output's, not as the command's."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.failed: OSError | None = None
+
+    def write(self, text: str) -> int:
+        """Writes `text` to the stream (noting an OSError, then raising it)."""
+        try:
+            return self._stream.write(text)
+        except OSError as err:
+            self.failed = err
+            raise
+
+    def flush(self) -> None:
+        """Flushes the stream (noting an OSError, then raising it)."""
+        try:
+            self._stream.flush()
+        except OSError as err:
+            self.failed = err
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _guarded_stdout() -> Iterator[_GuardedStdout | None]:
+    """Puts a `_GuardedStdout` in `sys.stdout` while the block runs (None without stdout)."""
+    stream = sys.stdout
+    if stream is None:
+        yield None
+        return
+    output = _GuardedStdout(stream)
+    sys.stdout = output  # type: ignore[assignment]  # A TextIO by duck typing.
+    try:
+        yield output
+    finally:
+        if sys.stdout is output:
+            sys.stdout = stream
+
+
+def write_output(text: str) -> int:
+    """Writes `text` (argparse's --help or --version, kept aside while parsing) to stdout.
+
+    Args:
+        text: what to write.
+
+    Returns:
+        0; 141 if stdout is a pipe its reader closed; 1 (said on stderr) if it cannot be written.
+    """
+    if sys.stdout is None or not text:
+        return 0
+    try:
+        with _file_names_printable():
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except BrokenPipeError as err:
+        return 141 if _stdout_is_closed() else report(err)
+    except OSError as err:
+        return _report_output_failure(err)
+    return 0
+
+
+def _report_output_failure(err: OSError) -> int:
+    """Says that stdout could not be written (`> /dev/full`: ENOSPC) and returns 1; stdout goes
+    to /dev/null from now on, so that Python's flush at exit does not fail again ("Exception
+    ignored ... OSError", exit 120)."""
+    _discard_stdout()
+    tell(f"tfhub: OS error: cannot write the output to stdout: {redact(one_line(str(err)))}")
+    return 1
+
+
+def _discard_stdout() -> None:
+    """Points descriptor 1 at /dev/null (what is still buffered goes there), if it is one."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fd = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
 
 
 def _stdout_is_closed() -> bool:

@@ -8,7 +8,9 @@ any command's module, and `tfhub NAME ...` imports only the module that adds NAM
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import textwrap
 from typing import Any, NamedTuple
 
 from .. import constants as c
@@ -96,6 +98,32 @@ def environment(*names: str, note: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+# The widest a --help gets, whatever the terminal: long lines are hard to read.
+HELP_WIDTH = 100
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """The one shape of tfhub's --help: at most `HELP_WIDTH` columns (fewer on a narrower
+    terminal); the description's paragraphs wrapped; the epilog's examples and environment
+    lines, and indented lines, kept as written."""
+
+    def __init__(self, prog: str, **kwargs: Any) -> None:
+        if kwargs.get("width") is None:
+            kwargs["width"] = min(shutil.get_terminal_size().columns, HELP_WIDTH) - 2
+        super().__init__(prog, **kwargs)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines = []
+        for line in text.splitlines():
+            if line[:1].isspace() or len(indent + line) <= width:
+                lines.append(indent + line)
+            else:
+                lines.append(
+                    textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+                )
+        return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
+
 def help_when_bare(parser: argparse.ArgumentParser) -> None:
     """Makes `parser`, given without a subcommand (`tfhub`, `tfhub cache`), print its whole help
     to stderr (the subcommands listed) and exit 2, as a usage error; argparse named only the
@@ -110,6 +138,7 @@ def help_when_bare(parser: argparse.ArgumentParser) -> None:
 
 def add_command(commands: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
     """Adds subcommand `name` (one of `COMMANDS`) with its help line; kwargs go to add_parser."""
+    kwargs.setdefault("formatter_class", HelpFormatter)
     parser: argparse.ArgumentParser = commands.add_parser(name, help=COMMANDS[name].help, **kwargs)
     return parser
 
@@ -141,6 +170,6 @@ def add_documented_parser(
         help=COMMANDS[name].help if help is None else help,
         description=description,
         epilog=f"examples:\n{examples}\n\n{environment}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     return parser

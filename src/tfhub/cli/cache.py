@@ -10,7 +10,13 @@ from typing import Any
 
 from .. import cache, constants, errors
 from ..utils.printable import escaped
-from ._parsers import add_command, add_documented_parser, environment, help_when_bare
+from ._parsers import (
+    HelpFormatter,
+    add_command,
+    add_documented_parser,
+    environment,
+    help_when_bare,
+)
 
 CACHE_ENV = environment(
     constants.TFHUB_CACHE_DIR, constants.TFHUB_LOCK_TIMEOUT, constants.TFHUB_DEBUG
@@ -26,7 +32,7 @@ def add_commands(commands: Any) -> None:
         "cache",
         description="List, check and clean the cache folder (shared with tensorflow_hub).",
         epilog=CACHE_ENV,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     sub = parser.add_subparsers(dest="cache_command", metavar="ACTION")
     help_when_bare(parser)

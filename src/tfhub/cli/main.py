@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import sys
 from collections.abc import Collection, Iterator, Sequence
 
 from .. import __version__
 from . import _errors
-from ._parsers import COMMANDS, help_when_bare
+from ._parsers import COMMANDS, HelpFormatter, help_when_bare
 
 EPILOG = """\
 examples:
   tfhub demo
-  tfhub resolve https://www.kaggle.com/models/google/mobilenet-v2/TensorFlow2/100-224-classification/2
+  tfhub resolve https://www.kaggle.com/models/google/universal-sentence-encoder/TensorFlow2/4
   tfhub cache list
 
 Run `tfhub COMMAND --help` for a command's options, examples and environment variables.
@@ -38,7 +40,7 @@ def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentPa
             "private hub (serve, publish) and upstream's tools."
         ),
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"tfhub {__version__}")
     parser.add_argument(
@@ -93,6 +95,23 @@ def _accept_verbose_everywhere(parser: argparse.ArgumentParser) -> None:
             )
 
 
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """`parser.parse_args(argv)`, writing what argparse prints on stdout (--help, --version)
+    as the commands write theirs: argparse hid a failed write (exit 0, the help lost) or left
+    it to Python's exit ("Exception ignored ... BrokenPipeError", exit 120).
+
+    Raises:
+        SystemExit: as argparse does (--help, --version, a usage error), with 141 or 1 if
+            stdout could not be written.
+    """
+    kept = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(kept):
+            return parser.parse_args(argv)
+    except SystemExit as stop:
+        raise SystemExit(_errors.write_output(kept.getvalue()) or stop.code) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the `tfhub` command.
 
@@ -104,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     # Only the named command's module is imported: `tfhub cache list` never imports the hub.
-    args = build_parser([named_command(argv) or ""]).parse_args(argv)
+    args = _parse(build_parser([named_command(argv) or ""]), argv)
     return _errors.run_reported(
         lambda: args.run(args), prog="tfhub", verbose=args.verbose, tensorflow_logs=args.verbose
     )

@@ -74,10 +74,13 @@ def run_pull(args: argparse.Namespace) -> int:
     exit_code = 0
     for handle in args.handles:
         try:
-            print(f"{redact(handle)}\t{resolve(handle)}")
+            folder = resolve(handle)
         except Exception as err:  # Reported, then the next handle.
             code = _errors.report(err)
             exit_code = exit_code or code
+            continue
+        # Outside the `try`: a failed write (a closed pipe, a full disk) ends the command.
+        print(f"{redact(handle)}\t{folder}")
         _errors.flush_stdout()
     return exit_code
 

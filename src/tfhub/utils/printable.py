@@ -30,3 +30,41 @@ def not_utf8(text: str) -> bytes | None:
     except UnicodeEncodeError:
         return text.encode("utf-8", "surrogateescape")
     return None
+
+
+# The error handler `tfhub` programs write stdout with (see `register_output_errors`).
+OUTPUT_ERRORS = "tfhub-printable"
+
+
+def register_output_errors() -> str:
+    """Registers the codec error handler `OUTPUT_ERRORS` (once) and returns its name.
+
+    It writes what the output's encoding cannot: a file name's byte that is not UTF-8 (a lone
+    surrogate, as Python decodes it) as that byte, as `ls` prints such a name; any other
+    character as a `\\xhh`, `\\uhhhh` or `\\Uhhhhhhhh` escape (an `\u00e9` on an ASCII stdout,
+    PYTHONIOENCODING=ascii), as Python's stderr writes it.
+
+    Returns:
+        The handler's name, for `TextIOWrapper.reconfigure(errors=...)`.
+    """
+    import codecs
+
+    try:
+        codecs.lookup_error(OUTPUT_ERRORS)
+    except LookupError:
+        codecs.register_error(OUTPUT_ERRORS, _output_errors)
+    return OUTPUT_ERRORS
+
+
+def _output_errors(err: UnicodeError) -> tuple[bytes, int]:
+    """The codec error handler `OUTPUT_ERRORS`: bytes for `err.object[err.start:err.end]`."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    out = bytearray()
+    for char in err.object[err.start : err.end]:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # A byte that was not UTF-8: written as it was.
+            out.append(code - 0xDC00)
+        else:
+            out += char.encode("ascii", "backslashreplace")  # As Python's stderr does.
+    return bytes(out), err.end
