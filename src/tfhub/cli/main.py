@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import io
 import sys
 from collections.abc import Collection, Iterator, Sequence
 
 from .. import __version__
-from . import _errors
 from ._parsers import COMMANDS, HelpFormatter, help_when_bare
+from ._runner import run_reported
+from ._stdout import parse_args
 
 EPILOG = """\
 examples:
@@ -95,23 +94,6 @@ def _accept_verbose_everywhere(parser: argparse.ArgumentParser) -> None:
             )
 
 
-def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
-    """`parser.parse_args(argv)`, writing what argparse prints on stdout (--help, --version)
-    as the commands write theirs: argparse hid a failed write (exit 0, the help lost) or left
-    it to Python's exit ("Exception ignored ... BrokenPipeError", exit 120).
-
-    Raises:
-        SystemExit: as argparse does (--help, --version, a usage error), with 141 or 1 if
-            stdout could not be written.
-    """
-    kept = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(kept):
-            return parser.parse_args(argv)
-    except SystemExit as stop:
-        raise SystemExit(_errors.write_output(kept.getvalue()) or stop.code) from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the `tfhub` command.
 
@@ -123,8 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     # Only the named command's module is imported: `tfhub cache list` never imports the hub.
-    args = _parse(build_parser([named_command(argv) or ""]), argv)
-    return _errors.run_reported(
+    args = parse_args(build_parser([named_command(argv) or ""]), argv)
+    return run_reported(
         lambda: args.run(args), prog="tfhub", verbose=args.verbose, tensorflow_logs=args.verbose
     )
 

@@ -14,8 +14,8 @@ from ..hub import pack as pack_lib
 from ..hub import publish as publish_lib
 from ..hub.publish import Published
 from ..utils.paths import home_expanded
-from . import _errors
 from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment
+from ._report import tell
 
 _LOADING = (constants.TF_CPP_MIN_LOG_LEVEL, constants.TFHUB_DEBUG)  # Commands that load a model.
 PACK_ENV = environment(*_LOADING)
@@ -116,7 +116,7 @@ def run_pack(args: argparse.Namespace) -> int:
     packed = pack_lib.pack_model(args.model_dir, args.output)
     line = f"{packed.path}\t{packed.size}\tsha256={packed.sha256}"
     if _is_stdout(args.output):
-        _errors.tell(line)  # Never into the archive, also with stderr closed.
+        tell(line)  # Never into the archive, also with stderr closed.
     else:
         print(line)
     return 0
@@ -144,8 +144,8 @@ def run_publish(args: argparse.Namespace) -> int:
         )
     except errors.DocValidationError as err:
         for problem in err.problems:
-            _errors.tell(str(problem))
-        _errors.tell(f"tfhub: {len(err.problems)} problem(s) in the doc; nothing written")
+            tell(str(problem))
+        tell(f"tfhub: {len(err.problems)} problem(s) in the doc; nothing written")
         return 1
     _print_published(published)
     return 0
@@ -160,13 +160,13 @@ def run_validate(args: argparse.Namespace) -> int:
     removed = staging.clean_tree(docs_layout.docs_dir(args.root))
     problems = validator.validate_tree(args.root)
     if removed:
-        _errors.tell(
+        tell(
             f"tfhub: removed {len(removed)} leftover(s) of interrupted publishes, e.g. {removed[0]}"
         )
     for problem in problems:
         print(f"{os.path.join(args.root, problem.path)}:{problem.line}: {problem.message}")
     if problems:
-        _errors.tell(f"tfhub: {len(problems)} problem(s)")
+        tell(f"tfhub: {len(problems)} problem(s)")
         return 1
     return 0
 
@@ -195,5 +195,5 @@ def run_mirror(args: argparse.Namespace) -> int:
     for published in report.mirrored:
         _print_published(published)
     for handle, message in report.failed:
-        _errors.tell(f"tfhub: cannot mirror {handle}: {' '.join(message.split())}")
+        tell(f"tfhub: cannot mirror {handle}: {' '.join(message.split())}")
     return 1 if report.failed else 0

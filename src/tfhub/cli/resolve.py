@@ -69,19 +69,20 @@ def run_pull(args: argparse.Namespace) -> int:
     A handle that fails is reported on stderr and the others are still pulled; the exit code
     is then that of the first failure.
     """
-    from . import _errors
+    from ._report import report
+    from ._stdout import flush_stdout
 
     exit_code = 0
     for handle in args.handles:
         try:
             folder = resolve(handle)
         except Exception as err:  # Reported, then the next handle.
-            code = _errors.report(err)
+            code = report(err)
             exit_code = exit_code or code
             continue
         # Outside the `try`: a failed write (a closed pipe, a full disk) ends the command.
         print(f"{redact(handle)}\t{folder}")
-        _errors.flush_stdout()
+        flush_stdout()
     return exit_code
 
 

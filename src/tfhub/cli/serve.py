@@ -10,8 +10,8 @@ from typing import Any
 from .. import constants
 from ..utils.lazy import require
 from ..utils.paths import home_expanded
-from ._errors import stop_signal_was_the_end
 from ._parsers import add_documented_parser, environment
+from ._signals import stop_signal_was_the_end
 
 logger = logging.getLogger(__name__)
 

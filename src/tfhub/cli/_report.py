@@ -1,0 +1,55 @@
+"""The one line a `tfhub` program says on stderr for an error: `tfhub: <label>: <message>`."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import traceback
+
+from .. import constants
+from ..utils.redact import redact
+from ._error_table import classify
+
+
+def report(err: BaseException) -> int:
+    """Prints one line for `err` on stderr (the traceback before it if TFHUB_DEBUG is set).
+
+    Args:
+        err: the exception that ended the command.
+
+    Returns:
+        The process exit code (never 0).
+    """
+    label, code = classify(err)
+    if constants.is_debug() and sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
+    message = redact(one_line(str(err))) or type(err).__name__
+    if label == "unexpected error":
+        message = f"{type(err).__name__}: {message}"
+    tell(f"tfhub: {label}: {message}")
+    return code
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: its lines, without the spaces around them, joined by one space.
+    Runs of spaces within a line are kept: they may be part of a value (a file name with two
+    spaces, quoted in the message) that the user copies from the error.
+
+    Args:
+        text: a message, maybe of several lines (a library's, indented).
+
+    Returns:
+        The one line ("" for a blank text).
+    """
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def tell(line: str) -> None:
+    """Prints `line` on stderr, if the process can: with stderr closed (`cmd 2>&-`) it cannot,
+    and the exit code says what happened. (Never on stdout: Python sets `sys.stderr` to None
+    when descriptor 2 was closed at start, and `print(file=None)` would write to stdout.)"""
+    if sys.stderr is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
