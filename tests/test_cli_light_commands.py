@@ -66,7 +66,10 @@ def _run_cli(*argv: str) -> dict:
 
 
 def _heavy(modules: list[str], command_module: str) -> list[str]:
-    cli_modules = {"tfhub.cli", "tfhub.cli.main", "tfhub.cli._errors", "tfhub.cli._parsers"}
+    cli_modules = {"tfhub.cli", "tfhub.cli.main", "tfhub.cli._errors", "tfhub.cli._parsers"} | {
+        f"tfhub.cli.{name}"
+        for name in ("_error_table", "_report", "_runner", "_signals", "_stdout")
+    }
     return [
         name
         for name in modules

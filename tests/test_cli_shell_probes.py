@@ -128,3 +128,35 @@ def test_every_help_fits_100_columns(monkeypatch: pytest.MonkeyPatch, columns: s
         if max(map(len, text.splitlines())) > 100
     }
     assert too_wide == {}
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tfhub.tools.make_image_classifier.cli",
+        "tfhub.tools.make_nearest_neighbour_index.cli",
+        "tfhub.tools.module_search.cli",
+    ],
+)
+def test_the_tools_help_into_a_closed_pipe_ends_quietly(module: str) -> None:
+    """`make_image_classifier --help | head -1` (and the other tools' console scripts) ended
+    with "Exception ignored ... BrokenPipeError" and exit 120, as `tfhub --help` did."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import sys; from {module} import main; sys.exit(main())",
+                "--help",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env=child_env(PYTHONUNBUFFERED=""),
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, b"")

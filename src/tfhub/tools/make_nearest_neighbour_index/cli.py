@@ -323,7 +323,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
 
     parser = build_parser(prog)
     argv = double_dashed(sys.argv[1:] if argv is None else argv, parser)
-    args, beam_args = parser.parse_known_args(argv)
+    args, beam_args = _errors.parse_args(parser, argv, known=True)
     return _errors.run_reported(
         lambda: run(args, beam_args), prog=prog, verbose=True, tensorflow_logs=False
     )

@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ...cli import _errors
 
     parser = build_parser()
-    args = parser.parse_args(double_dashed(sys.argv[1:] if argv is None else argv, parser))
+    args = _errors.parse_args(parser, double_dashed(sys.argv[1:] if argv is None else argv, parser))
     return _errors.run_reported(lambda: run(args), prog=PROG, verbose=True, tensorflow_logs=False)
 
 
