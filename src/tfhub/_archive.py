@@ -7,7 +7,8 @@ writer process (`_archive_writer`). Where members go is decided in memory (`_arc
 absolute paths, `..`, links that leave the target (through any chain of the archive's links,
 judged by what they will point to), hard links, sparse files, devices, fifos and other special
 members are refused by name before anything is created, and no write goes through a link. The
-total expanded size is capped by TFHUB_MAX_EXTRACTED_BYTES.
+total expanded size is capped by TFHUB_MAX_EXTRACTED_BYTES, the number of members by
+TFHUB_MAX_ARCHIVE_MEMBERS.
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
             member names the filesystem cannot hold (too long, a file then a folder).
         tfhub.errors.UnsafeArchiveError: for a member that is refused.
         tfhub.errors.ArchiveTooLargeError: if it expands beyond TFHUB_MAX_EXTRACTED_BYTES.
+        tfhub.errors.ArchiveTooManyMembersError: (an ArchiveTooLargeError) if it holds more
+            members than TFHUB_MAX_ARCHIVE_MEMBERS.
         tfhub.errors.CacheError: if the disk is full or `target` cannot be written.
     """
     try:
@@ -173,9 +176,11 @@ def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
             f".tar.gz or .tgz archive ({what})."
         )
     limit = constants.max_extracted_bytes()
+    max_members = constants.max_archive_members()
     inflater = Inflater(stream.read, head, kind)
     try:
-        return _extract_members(TarSource(inflater, limit=limit, source=source), target, source)
+        tar = TarSource(inflater, limit=limit, source=source)
+        return _extract_members(tar, target, source, max_members=max_members)
     except Exception as err:
         _raise_mapped(err, source=source, target=target)
     finally:
@@ -254,7 +259,9 @@ def _corrupt_errors() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
-def _extract_members(source: TarSource, target: str, name: str) -> ExtractResult:
+def _extract_members(
+    source: TarSource, target: str, name: str, *, max_members: int
+) -> ExtractResult:
     tree = Tree(target)
     sink = Files(target)
     files: dict[str, tuple[int, str]] = {}
@@ -262,6 +269,8 @@ def _extract_members(source: TarSource, target: str, name: str) -> ExtractResult
     try:
         for member in members(source):
             count += 1
+            if count > max_members:  # An integer compare: nothing more on the hot path.
+                raise _too_many_members(name, max_members)
             try:
                 _extract_one(member, source, tree, sink, files)
             except OSError as err:
@@ -280,6 +289,18 @@ def _extract_members(source: TarSource, target: str, name: str) -> ExtractResult
     tree.check_all_links()
     return ExtractResult(
         files=files, algorithm=DIGEST_ALGORITHM, members=count, by_worker=sink.by_worker
+    )
+
+
+def _too_many_members(source: str, limit: int) -> errors.ArchiveTooManyMembersError:
+    """The error for an archive of more than `limit` members (TFHUB_MAX_ARCHIVE_MEMBERS)."""
+    name = constants.TFHUB_MAX_ARCHIVE_MEMBERS
+    return errors.ArchiveTooManyMembersError(
+        f"{source} is refused: it holds more than {limit} members (files, folders and links), "
+        f"the limit set by {name}. If the model really has that many files, set {name} higher "
+        "(a whole number).",
+        source=source,
+        limit=limit,
     )
 
 

@@ -45,6 +45,7 @@ TFHUB_LOCK_TIMEOUT = "TFHUB_LOCK_TIMEOUT"
 TF_USE_LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
 TF_CPP_MIN_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
 TFHUB_MAX_EXTRACTED_BYTES = "TFHUB_MAX_EXTRACTED_BYTES"
+TFHUB_MAX_ARCHIVE_MEMBERS = "TFHUB_MAX_ARCHIVE_MEMBERS"
 TFHUB_DOWNLOAD_MIN_SPEED = "TFHUB_DOWNLOAD_MIN_SPEED"
 
 DEFAULT_HTTP_TIMEOUT_SEC = 60.0
@@ -148,6 +149,12 @@ ENV_VARS: list[EnvVar] = [
         "most bytes one archive may expand to, else `ArchiveTooLargeError` (default 256 GiB; "
         "`K`/`M`/`G`/`T` suffixes)",
         "most bytes an archive may expand to (default 256G)",
+    ),
+    EnvVar(
+        TFHUB_MAX_ARCHIVE_MEMBERS,
+        "most members (files, folders, links) one archive may hold, else "
+        "`ArchiveTooManyMembersError` (default 1,000,000; a whole number)",
+        "most members an archive may hold (default 1000000)",
     ),
     EnvVar(
         TFHUB_DISABLE_CERT_VALIDATION,
@@ -286,6 +293,9 @@ def warn_misspelt_variables_once() -> None:
 
 
 DEFAULT_MAX_EXTRACTED_BYTES = 256 << 30  # 256 GiB: far above any published model.
+# Members (files, folders, links) of one archive: SavedModels hold a handful to thousands; a
+# gzipped tar of millions of empty files is tiny, far below the bytes cap, and exhausts inodes.
+DEFAULT_MAX_ARCHIVE_MEMBERS = 1_000_000
 DEFAULT_DOWNLOAD_MIN_SPEED = 1024.0  # Bytes per second, averaged over TFHUB_HTTP_TIMEOUT.
 _SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
@@ -613,6 +623,25 @@ def max_extracted_bytes() -> int:
     if not raw.strip():
         return DEFAULT_MAX_EXTRACTED_BYTES
     return _parse_size(TFHUB_MAX_EXTRACTED_BYTES, raw)
+
+
+def max_archive_members() -> int:
+    """Returns TFHUB_MAX_ARCHIVE_MEMBERS: the most members one archive may hold (1,000,000).
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) if the variable is set and not a whole number
+            of at least 1.
+    """
+    raw = (env(TFHUB_MAX_ARCHIVE_MEMBERS, "") or "").strip()
+    if not raw:
+        return DEFAULT_MAX_ARCHIVE_MEMBERS
+    if not is_number(raw) or int(raw) < 1:
+        raise errors.SettingError(
+            f"{TFHUB_MAX_ARCHIVE_MEMBERS} must be a whole number of archive members, 1 or more "
+            f"(default {DEFAULT_MAX_ARCHIVE_MEMBERS}). Received: {raw!r}",
+            name=TFHUB_MAX_ARCHIVE_MEMBERS,
+        )
+    return int(raw)
 
 
 def download_min_speed() -> float:

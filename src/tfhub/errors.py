@@ -343,6 +343,12 @@ class ArchiveTooLargeError(ArchiveError):
         self.limit = limit
 
 
+class ArchiveTooManyMembersError(ArchiveTooLargeError):
+    """An archive of more members than TFHUB_MAX_ARCHIVE_MEMBERS (`.limit`), e.g. millions of
+    empty files: tiny on the wire and far below TFHUB_MAX_EXTRACTED_BYTES, but not below the
+    filesystem's inodes."""
+
+
 # --- Loading models -------------------------------------------------------------------------------
 
 
