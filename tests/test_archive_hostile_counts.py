@@ -7,9 +7,12 @@ and never a write outside the target.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import pickle
 import tarfile
+from typing import Any
 
 import pytest
 from tests._helpers.archives import add_members
@@ -97,3 +100,87 @@ def test_the_members_cap_is_validated(monkeypatch):
         monkeypatch.setenv(constants.TFHUB_MAX_ARCHIVE_MEMBERS, raw)
         with pytest.raises(errors.SettingError, match=f"MEMBERS must be .*Received: '{raw}'"):
             constants.max_archive_members()
+
+
+# --- Names no filesystem can hold ---------------------------------------------------------------
+
+
+def _pax(name: str, kind: bytes = tarfile.REGTYPE, **pax: str) -> tarfile.TarInfo:
+    member = tarfile.TarInfo(name)
+    member.type = kind
+    member.pax_headers = dict(pax)
+    if kind == tarfile.SYMTYPE:
+        member.linkname = "saved_model.pb"
+    return member
+
+
+def _pax_archive(path: Any, members: list[tarfile.TarInfo]) -> str:
+    """`add_members`, in the pax format (whose records may hold any byte, NUL too)."""
+    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as archive:
+        good = tarfile.TarInfo("saved_model.pb")
+        good.size = 3
+        archive.addfile(good, io.BytesIO(b"abc"))
+        for member in members:
+            archive.addfile(member, io.BytesIO(b"x" * member.size) if member.isfile() else None)
+    return os.fspath(path)
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        _pax("x", path="a\0b"),
+        _pax("x", tarfile.DIRTYPE, path="a\0b"),
+        _pax("l", tarfile.SYMTYPE, linkpath="saved\0model.pb"),
+    ],
+    ids=["file", "folder", "link-target"],
+)
+def test_a_nul_in_a_member_name_is_named(server, served_dir, member):
+    """A pax record may hold a NUL: os.open raised ValueError("embedded null byte"), reported
+    as "The archive is truncated or corrupt", which it is not."""
+    import tfhub as hub
+
+    _pax_archive(served_dir / "m.tar.gz", [member])
+    with pytest.raises(errors.ArchiveError) as info:
+        hub.resolve(server.url("m.tar.gz"))
+    message = str(info.value)
+    assert "has a NUL byte in its name or link target" in message, message
+    assert "truncated or corrupt" not in message
+    assert _cache_entries() == []
+
+
+def test_a_nul_in_a_name_sent_to_the_writer_process_is_named(tmp_path, capfd):
+    """Past WORKER_AFTER small files, the name went to the writer process, which died on the
+    ValueError with a traceback on stderr: the user read "ended unexpectedly (killed, or out of
+    memory?). Try again", a CacheError."""
+    many = [_pax(f"f{i}") for i in range(_archive_writer.WORKER_AFTER + 600)]
+    archive = _pax_archive(tmp_path / "a.tar.gz", [*many, _pax("x", path="a\0b")])
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.ArchiveError, match="has a NUL byte in its name"):
+        _archive.extract_file(archive, str(target))
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_writer_process_answers_a_nul_path_instead_of_dying(tmp_path):
+    """The worker is the last line: a path the parent let through must come back as a failed
+    write (an ArchiveError naming the member), not kill the worker."""
+    from tfhub import _archive_write_worker
+
+    root = os.open(tmp_path, os.O_RDONLY)
+    try:
+        items = [("ok", b"1", False), ("a\0b", b"2", False), ("after", b"3", False)]
+        failure = _archive_write_worker.write_batch(root, items)
+    finally:
+        os.close(root)
+    assert failure is not None and failure[:2] == ("a\0b", errno.EINVAL), failure
+    assert sorted(os.listdir(tmp_path)) == ["ok"]
+
+
+def test_an_empty_member_name_would_replace_the_module(tmp_path):
+    """A pax path "" reached the fast path as a plain name: "'' is a file, but an earlier member
+    of the same name is a dir (duplicate member names)"."""
+    archive = _pax_archive(tmp_path / "a.tar.gz", [_pax("x", path="")])
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.UnsafeArchiveError, match="'' would replace the module"):
+        _archive.extract_file(archive, str(target))

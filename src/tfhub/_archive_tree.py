@@ -44,11 +44,17 @@ def normalized_name(member: tarfile.TarInfo) -> str:
     Raises:
         tfhub.errors.UnsafeArchiveError: for absolute paths, `..`, hard links, sparse files and
             special files (devices, fifos, unknown types).
-        tfhub.errors.ArchiveError: for a name too long for the filesystem.
+        tfhub.errors.ArchiveError: for a name too long for the filesystem, or a name or link
+            target with a NUL byte.
     """
     name = member.name
     if member.type == tarfile.REGTYPE and _is_plain(name) and member.sparse is None:
         return name  # The common case, decided in a few string checks.
+    if "\0" in name or "\0" in member.linkname:  # Only a pax record can hold one.
+        raise errors.ArchiveError(
+            f"Archive member {name[:200]!r} has a NUL byte in its name or link target, which "
+            "no filesystem can hold."
+        )
     if name.startswith(("/", "\\")) or (len(name) > 2 and name[1] == ":" and name[2] in "/\\"):
         raise errors.UnsafeArchiveError(f"Archive member {name!r} has an absolute path.")
     norm = posixpath.normpath(name.replace("\\", "/"))
@@ -71,10 +77,12 @@ def normalized_name(member: tarfile.TarInfo) -> str:
 
 
 def _is_plain(name: str) -> bool:
-    """True for an ASCII relative name with no ".", ".." or empty component, that fits a name."""
+    """True for a non-empty ASCII relative name with no NUL, no ".", ".." or empty component,
+    that fits a name."""
     return (
-        len(name) <= NAME_MAX
+        0 < len(name) <= NAME_MAX
         and name.isascii()
+        and "\0" not in name
         and "\\" not in name
         and ":" not in name
         and "//" not in name

@@ -58,6 +58,8 @@ def write_batch(root: int, items: list[tuple[str, bytes, bool]]) -> tuple[str, i
                 close(fd)
         except OSError as err:
             return path, err.errno or 5, err.strerror or str(err)  # 5: EIO
+        except ValueError as err:  # A NUL in the path (the parent refuses those first).
+            return path, 22, str(err)  # EINVAL: an ArchiveError naming the member.
     return None
 
 
