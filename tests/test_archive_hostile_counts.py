@@ -8,6 +8,7 @@ and never a write outside the target.
 from __future__ import annotations
 
 import errno
+import gzip
 import io
 import os
 import pickle
@@ -184,3 +185,50 @@ def test_an_empty_member_name_would_replace_the_module(tmp_path):
     target.mkdir()
     with pytest.raises(errors.UnsafeArchiveError, match="'' would replace the module"):
         _archive.extract_file(archive, str(target))
+
+
+# --- Headers tarfile takes for the end ----------------------------------------------------------
+
+
+def _three_files() -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        for name in ("saved_model.pb", "variables/variables.index", "assets/vocab.txt"):
+            member = tarfile.TarInfo(name)
+            member.size = 3
+            archive.addfile(member, io.BytesIO(b"abc"))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [("checksum", "is damaged"), ("garbage", "is damaged"), ("cut", "is cut short")],
+)
+def test_a_damaged_header_is_not_taken_for_the_end(server, served_dir, how, said):
+    """tarfile ends an archive at a header it cannot read, as at the end marker: an archive
+    whose second header was damaged (or a plain tar cut inside it) was cached as a model of one
+    file, complete, for good."""
+    import tfhub as hub
+
+    tar = bytearray(_three_files())
+    if how == "checksum":
+        tar[1024 + 148] ^= 1
+    elif how == "garbage":
+        tar[1024:1536] = b"\x01" * 512
+    body = gzip.compress(bytes(tar)) if how != "cut" else bytes(tar[: 1024 + 100])
+    (served_dir / "m.tar.gz").write_bytes(body)
+    with pytest.raises(errors.ArchiveError) as info:
+        hub.resolve(server.url("m.tar.gz"))
+    message = str(info.value)
+    assert f"the tar header at byte 1024 {said}" in message, message
+    assert "does not appear to be a valid module" in message and "try again" in message
+    assert _cache_entries() == []
+
+
+def test_a_tar_ending_at_a_header_without_its_end_marker_is_still_read(tmp_path):
+    """As upstream (tarfile) and GNU tar: the end of the stream at a header boundary ends it."""
+    archive = tmp_path / "a.tar"
+    archive.write_bytes(_three_files()[: 3 * 1024])
+    target = tmp_path / "t"
+    target.mkdir()
+    assert len(_archive.extract_file(str(archive), str(target)).files) == 3

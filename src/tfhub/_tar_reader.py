@@ -12,6 +12,7 @@ from __future__ import annotations
 import tarfile
 from zlib import adler32
 
+from . import errors
 from ._archive_stream import TarSource
 
 TYPE_CHECKING = False
@@ -32,6 +33,8 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
 
     Raises:
         tarfile.ReadError: if the stream does not start with a tar header.
+        tfhub.errors.ArchiveError: if a later header is damaged or cut short (tarfile would
+            have ended the archive there, silently).
     """
     archive: Any = tarfile.TarFile(fileobj=source, mode="r")  # type: ignore[arg-type]
     member, end = archive.firstmember, archive.offset
@@ -52,11 +55,29 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
             source.unread(block)
         else:
             source.seek(end)
+            block = read_block(BLOCK)
+            source.unread(block)
         archive.offset = tell()
         member = archive.next()  # Anything else: tarfile decides.
+        if member is None and block.count(0) != len(block):
+            raise _damaged(block, archive.offset)
         archive.members.clear()
         plain = not archive.pax_headers
         end = archive.offset
+
+
+def _damaged(block: bytes, offset: int) -> errors.ArchiveError:
+    """The error for a header `tarfile` took for the end: the members after it would be lost.
+
+    `tarfile` ends the archive at a header it cannot read (a bad checksum, garbage, a header cut
+    short), as at the end marker (a block of zeros): a damaged archive gave part of the model,
+    cached as complete. Only the end marker, or the end of the stream at a header, ends it here.
+    """
+    what = "cut short" if len(block) < BLOCK else "damaged (not a valid header: a bad checksum?)"
+    return errors.ArchiveError(
+        f"The archive is truncated or corrupt: the tar header at byte {offset} is {what}, "
+        "before the archive's end marker (the members after it would have been lost)."
+    )
 
 
 def _field(block: bytes, start: int, end: int) -> bytes:
