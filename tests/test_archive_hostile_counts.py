@@ -232,3 +232,50 @@ def test_a_tar_ending_at_a_header_without_its_end_marker_is_still_read(tmp_path)
     target = tmp_path / "t"
     target.mkdir()
     assert len(_archive.extract_file(str(archive), str(target)).files) == 3
+
+
+# --- Links that cost time to follow -------------------------------------------------------------
+
+
+def _link(name: str, target: str) -> tarfile.TarInfo:
+    member = tarfile.TarInfo(name)
+    member.type = tarfile.SYMTYPE
+    member.linkname = target
+    return member
+
+
+def _chain(pad: int) -> list[tarfile.TarInfo]:
+    """40 links L0 -> L1 -> ... -> folder D, each target padded with `pad` x "a/../"."""
+    links = [_link(f"L{i}", "a/../" * pad + f"L{i + 1}") for i in range(39)]
+    folder = tarfile.TarInfo("D")
+    folder.type = tarfile.DIRTYPE
+    return [folder, *links, _link("L39", "a/../" * pad + "D")]
+
+
+@pytest.mark.parametrize(
+    ("pad", "refused"),
+    [(800, "Archive member 'L0' is a link in a chain of links"), (3, "'L0/f0' goes through")],
+    ids=["one-long-target", "forty-short-targets"],
+)
+def test_links_that_take_too_long_to_follow_are_refused(server, served_dir, pad, refused):
+    """Each member's folder was resolved through the archive's links again after every new link:
+    40 links with 1,600-component targets (4 KB gzipped with 200 files, each after a link)
+    took 12 s, ~60 ms a member; a million members, hours. Upstream refused every link."""
+    import tfhub as hub
+
+    members = _chain(pad)
+    for i in range(3):
+        members += [_link(f"d{i}", "D"), _empty(f"L0/f{i}")]
+    add_members(served_dir / "m.tar.gz", members)
+    with pytest.raises(errors.UnsafeArchiveError) as info:
+        hub.resolve(server.url("m.tar.gz"))
+    message = str(info.value)
+    assert refused in message and "add up to more than 256 path components" in message, message
+    assert _cache_entries() == []
+
+
+def test_a_chain_of_forty_short_links_is_still_followed(tmp_path):
+    archive = add_members(tmp_path / "a.tar.gz", [*_chain(2), _empty("L0/f")])
+    target = tmp_path / "t"
+    target.mkdir()
+    assert "D/f" in _archive.extract_file(archive, str(target)).files
