@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from tests._helpers.archives import add_members
 
-from tfhub import _archive, _archive_writer, constants, errors
+from tfhub import _archive, _archive_stream, _archive_writer, constants, errors
 
 
 def _empty(name: str) -> tarfile.TarInfo:
@@ -279,3 +279,86 @@ def test_a_chain_of_forty_short_links_is_still_followed(tmp_path):
     target = tmp_path / "t"
     target.mkdir()
     assert "D/f" in _archive.extract_file(archive, str(target)).files
+
+
+# --- Sparse members: tarfile reads their maps before they can be refused ------------------------
+
+
+def _model_then(tail: bytes) -> bytes:
+    """A GNU tar of saved_model.pb, then the raw bytes `tail`."""
+    good = tarfile.TarInfo("saved_model.pb")
+    good.size = 3
+    return good.tobuf(tarfile.GNU_FORMAT) + b"abc".ljust(512, b"\0") + tail
+
+
+def _old_gnu_sparse(extended: bool) -> bytes:
+    """An old-GNU sparse header ('S') of one 1-byte region, with its `isextended` flag."""
+    member = tarfile.TarInfo("holes")
+    member.size = 1
+    block = bytearray(member.tobuf(tarfile.GNU_FORMAT))
+    block[156:157] = tarfile.GNUTYPE_SPARSE
+    block[386:410] = b"%011o\0%011o\0" % (0, 1)  # The first (offset, numbytes).
+    block[482] = int(extended)
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+def _sparse_extension(more: bool) -> bytes:
+    block = bytearray(b"".join(b"%011o\0%011o\0" % (i + 1, 1) for i in range(21)).ljust(512, b"\0"))
+    block[504] = int(more)
+    return bytes(block)
+
+
+def _sparse_10(regions: int) -> bytes:
+    """A pax (GNU sparse 1.0) member whose map, read from its data, lists `regions` regions."""
+    member = tarfile.TarInfo("holes")
+    member.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
+                          "GNU.sparse.name": "holes", "GNU.sparse.realsize": "1"}  # fmt: skip
+    header = member.tobuf(tarfile.PAX_FORMAT)
+    sparse_map = b"%d\n" % regions + b"1\n" * (2 * regions)
+    return header + sparse_map.ljust(-(-len(sparse_map) // 512) * 512, b"\0")
+
+
+def test_a_sparse_header_cut_short_is_an_archive_error(server, served_dir):
+    """tarfile indexed the missing extension block: a raw IndexError out of hub.resolve."""
+    import tfhub as hub
+
+    (served_dir / "m.tar.gz").write_bytes(gzip.compress(_model_then(_old_gnu_sparse(True))))
+    with pytest.raises(errors.ArchiveError, match="a GNU sparse header is cut short"):
+        hub.resolve(server.url("m.tar.gz"))
+    assert _cache_entries() == []
+
+
+@pytest.mark.parametrize(
+    "sparse",
+    [
+        _old_gnu_sparse(True) + _sparse_extension(True) * 2200 + _sparse_extension(False),
+        _sparse_10(300_000),
+    ],
+    ids=["old-gnu-extensions", "pax-1.0-map"],
+)
+def test_a_sparse_map_is_bounded_before_the_member_is_refused(server, served_dir, sparse):
+    """tarfile reads a sparse member's whole map before tfhub sees the member and refuses it:
+    100 MB of map (100 KB gzipped) took 53 s and 400 MB of memory. Now one member's headers
+    stop at MAX_MEMBER_HEADERS (1 MiB and 64 KiB)."""
+    import tfhub as hub
+
+    tar = _model_then(sparse + b"\0" * 1024)
+    limit = _archive_stream.MAX_MEMBER_HEADERS
+    assert len(tar) > limit
+    (served_dir / "m.tar.gz").write_bytes(gzip.compress(tar))
+    with pytest.raises(errors.ArchiveError) as info:
+        hub.resolve(server.url("m.tar.gz"))
+    message = str(info.value)
+    assert "The headers of one member" in message and f"take more than {limit} bytes" in message
+    assert _cache_entries() == []
+
+
+def test_a_small_sparse_member_is_still_refused_as_sparse(tmp_path):
+    archive = tmp_path / "a.tar.gz"
+    archive.write_bytes(gzip.compress(_model_then(_sparse_10(3) + b"x".ljust(512, b"\0"))))
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(errors.UnsafeArchiveError, match="'holes' is a sparse file"):
+        _archive.extract_file(str(archive), str(target))

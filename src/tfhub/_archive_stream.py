@@ -43,6 +43,11 @@ INPUT_DEPTH = READ_AHEAD // READ_SIZE  # Compressed chunks read ahead, at most.
 BATCH = 8  # Chunks handed over at once, at most (1 MiB): one wake-up of the consumer.
 DEPTH = 8  # Batches waiting, at most (<= 8 MiB: absorbs scheduling delays on a busy machine).
 MAX_HEADER_READ = 1 << 20  # Bytes tarfile may read at once (pax and GNU long-name headers).
+# Bytes tarfile may read for one member's headers: pax records, GNU long names, and the maps of
+# sparse members, which tarfile reads whole (in 512-byte extension blocks, or "1\n" lines) before
+# tfhub can refuse the member: 100 MB of them (100 KB gzipped) took 53 s and 400 MB of memory.
+MAX_MEMBER_HEADERS = MAX_HEADER_READ + (64 << 10)  # One pax header of the most, and more.
+_NO_HEADER_LIMIT = 1 << 62
 # How long the consumer waits for a chunk before looking at signals: Ctrl-C or SIGTERM that the
 # kernel gives to another thread (a reader, the lock's heartbeat) only trips a flag, which the
 # main thread reads when it runs Python; a wait without a timeout would last the whole stall.
@@ -252,6 +257,7 @@ class TarSource:
         self._chunk = memoryview(b"")
         self._position = 0
         self._ended = False
+        self._headers_end = _NO_HEADER_LIMIT  # Where tarfile's reads must stop (`read`).
 
     def _fill(self) -> bool:
         """Makes the current chunk non-empty; returns False at the end of the stream."""
@@ -292,12 +298,22 @@ class TarSource:
         self._position += len(view)
         return view
 
+    def limit_headers(self, on: bool) -> None:
+        """While `on`, tarfile may read at most MAX_MEMBER_HEADERS bytes (one member's headers)."""
+        self._headers_end = self._position + MAX_MEMBER_HEADERS if on else _NO_HEADER_LIMIT
+
     def read(self, size: int = -1) -> bytes:
         """Reads exactly `size` bytes, or fewer at the end (tarfile's header reads)."""
         if size < 0 or size > MAX_HEADER_READ:
             raise errors.ArchiveError(
                 f"{self._source} does not appear to be a valid module. An extended tar header "
                 f"of {size} bytes is larger than {MAX_HEADER_READ} (refused)."
+            )
+        if self._position + size > self._headers_end:
+            raise errors.ArchiveError(
+                f"{self._source} does not appear to be a valid module. The headers of one "
+                f"member (pax records, GNU long names, a sparse file's map) take more than "
+                f"{MAX_MEMBER_HEADERS} bytes (refused)."
             )
         self._count(size)
         parts = []

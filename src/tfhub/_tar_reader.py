@@ -17,7 +17,7 @@ from ._archive_stream import TarSource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 BLOCK = tarfile.BLOCKSIZE
@@ -36,7 +36,7 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
         tfhub.errors.ArchiveError: if a later header is damaged or cut short (tarfile would
             have ended the archive there, silently).
     """
-    archive: Any = tarfile.TarFile(fileobj=source, mode="r")  # type: ignore[arg-type]
+    archive: Any = _tarfile_reads(source, lambda: tarfile.TarFile(fileobj=source, mode="r"))
     member, end = archive.firstmember, archive.offset
     archive.firstmember = None
     archive.members.clear()  # tarfile keeps every member it reads; nobody needs them.
@@ -58,12 +58,29 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
             block = read_block(BLOCK)
             source.unread(block)
         archive.offset = tell()
-        member = archive.next()  # Anything else: tarfile decides.
+        member = _tarfile_reads(source, archive.next)  # Anything else: tarfile decides.
         if member is None and block.count(0) != len(block):
             raise _damaged(block, archive.offset)
         archive.members.clear()
         plain = not archive.pax_headers
         end = archive.offset
+
+
+def _tarfile_reads(source: TarSource, read: Callable[[], Any]) -> Any:
+    """Returns `read()`, a call of tarfile reading one member's headers, bounded.
+
+    Raises:
+        tfhub.errors.ArchiveError: if the headers take more than MAX_MEMBER_HEADERS bytes.
+        tarfile.ReadError: for a GNU sparse header whose extension blocks are cut short (tarfile
+            indexes the missing block: IndexError).
+    """
+    source.limit_headers(True)
+    try:
+        return read()
+    except IndexError as err:
+        raise tarfile.ReadError("a GNU sparse header is cut short") from err
+    finally:
+        source.limit_headers(False)
 
 
 def _damaged(block: bytes, offset: int) -> errors.ArchiveError:
