@@ -36,7 +36,8 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
         tfhub.errors.ArchiveError: if a later header is damaged or cut short (tarfile would
             have ended the archive there, silently).
     """
-    archive: Any = _tarfile_reads(source, lambda: tarfile.TarFile(fileobj=source, mode="r"))
+    tar: Any = tarfile.TarFile  # Reads from any object with read/seek/tell, as TarSource.
+    archive: Any = _tarfile_reads(source, lambda: tar(fileobj=source, mode="r"))
     member, end = archive.firstmember, archive.offset
     archive.firstmember = None
     archive.members.clear()  # tarfile keeps every member it reads; nobody needs them.
