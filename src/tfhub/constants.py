@@ -125,7 +125,7 @@ ENV_VARS: list[EnvVar] = [
         "again at `TFHUB_DOWNLOAD_MIN_SPEED` on average, else `RetryTimeoutError` (default "
         f"{DEFAULT_HTTP_RETRY_TIMEOUT_SEC:g}; at most {MAX_SECONDS:,.0f}); a download receiving "
         "data is never cut by it",
-        "seconds a download may go on failing until data arrives again "
+        "seconds a failing download may keep retrying "
         f"(default {DEFAULT_HTTP_RETRY_TIMEOUT_SEC:g})",
     ),
     EnvVar(

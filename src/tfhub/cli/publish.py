@@ -19,7 +19,9 @@ from ._report import tell
 
 _LOADING = (constants.TF_CPP_MIN_LOG_LEVEL, constants.TFHUB_DEBUG)  # Commands that load a model.
 PACK_ENV = environment(*_LOADING)
-PUBLISH_ENV = environment(constants.TFHUB_MAX_EXTRACTED_BYTES, *_LOADING)
+PUBLISH_ENV = environment(
+    constants.TFHUB_MAX_EXTRACTED_BYTES, constants.TFHUB_MAX_ARCHIVE_MEMBERS, *_LOADING
+)
 VALIDATE_ENV = environment(constants.TFHUB_DEBUG)
 MIRROR_ENV = environment(*DOWNLOAD_VARIABLES, *_LOADING)
 

@@ -16,6 +16,7 @@ IMPORT_ENV = environment(
     constants.TFHUB_CACHE_DIR,
     constants.TFHUB_LOCK_TIMEOUT,
     constants.TFHUB_MAX_EXTRACTED_BYTES,
+    constants.TFHUB_MAX_ARCHIVE_MEMBERS,
     constants.TFHUB_DEBUG,
 )
 
