@@ -65,7 +65,9 @@ class EagerModuleImpl:
             tfhub.errors.SignatureInputError: if an input has the wrong dtype or shape.
         """
         info_map = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
-        tensors = tensor_info.convert_dict_to_compatible_tensor(inputs, info_map)
+        tensors = tensor_info.convert_dict_to_compatible_tensor(
+            inputs, info_map, signature=signature
+        )
         return dict(self._function(signature)(**tensors))
 
     def _function(self, signature: str) -> Callable[..., Any]:

@@ -148,7 +148,9 @@ class Module:
                 f"{self._name!r}: the default graph is another one; create a hub.Module in "
                 "each graph.)"
             )
-        tensors = tensor_info.convert_dict_to_compatible_tensor(dict_inputs, input_info)
+        tensors = tensor_info.convert_dict_to_compatible_tensor(
+            dict_inputs, input_info, signature=signature
+        )
         name = f"{self._name}_apply_{signature.replace(':', '_')}"
         return self._impl.create_apply_graph(signature=signature, input_tensors=tensors, name=name)
 

@@ -142,7 +142,12 @@ def _to_sparse_tensor(value: Any, target: ParsedTensorInfo) -> Any:
     return tf.compat.v1.convert_to_tensor_or_sparse_tensor(value, target.dtype)
 
 
-def _to_tensor(value: Any, target: ParsedTensorInfo, key: str) -> Any:
+def _where(key: str, signature: str | None) -> str:
+    """`'x'`, or `'x' of signature 'default'` when the signature is known."""
+    return f"{key!r}" if signature is None else f"{key!r} of signature {signature!r}"
+
+
+def _to_tensor(value: Any, target: ParsedTensorInfo, key: str, signature: str | None) -> Any:
     """Converts a plain value (list, numpy, SparseTensorValue) to the kind of `target`."""
     try:
         if target.is_sparse:
@@ -153,15 +158,22 @@ def _to_tensor(value: Any, target: ParsedTensorInfo, key: str) -> Any:
         return tf.convert_to_tensor(value, dtype=target.dtype)
     except (TypeError, ValueError, RuntimeError) as err:  # RuntimeError: sparse dtype mismatch.
         raise errors.SignatureInputError(
-            f"Can't convert {key!r}: {err} (the signature expects {target.type_spec})"
+            f"Can't convert {_where(key, signature)}: {err} (the signature expects "
+            f"{target.type_spec}). Received: {key}={_short(value)}"
         ) from err
 
 
-def _convert_one(value: Any, target: ParsedTensorInfo, key: str) -> Any:
+def _short(value: Any) -> str:
+    """`repr(value)`, cut to 200 characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _convert_one(value: Any, target: ParsedTensorInfo, key: str, signature: str | None) -> Any:
     """Converts `value` to a tensor compatible with `target`, or raises SignatureInputError."""
     # A variable is a CompositeTensor in TF 2.x; upstream read it (convert_to_tensor), as here.
     passed_as_is = _tf_private.is_composite_tensor(value) and not isinstance(value, tf.Variable)
-    tensor = value if passed_as_is else _to_tensor(value, target, key)
+    tensor = value if passed_as_is else _to_tensor(value, target, key, signature)
     got, expected = _type_spec_of(tensor), target.type_spec
     if not got.is_compatible_with(expected):
         if got.value_type != expected.value_type:
@@ -169,20 +181,36 @@ def _convert_one(value: Any, target: ParsedTensorInfo, key: str) -> Any:
         else:
             got_text, expected_text = str(got), str(expected)
         raise errors.SignatureInputError(
-            f"Can't convert {key!r}: Got {got_text}. Expected {expected_text}."
+            f"Can't convert {_where(key, signature)}: Got {got_text}. Expected "
+            f"{expected_text}. Pass a value that fits this input. Received: {key}={got}"
         )
     return tensor
 
 
 def convert_dict_to_compatible_tensor(
-    values: Mapping[str, Any], targets: Mapping[str, ParsedTensorInfo]
+    values: Mapping[str, Any],
+    targets: Mapping[str, ParsedTensorInfo],
+    *,
+    signature: str | None = None,
 ) -> dict[str, Any]:
     """Converts each value to a tensor compatible with the target of the same key.
 
+    Args:
+        values: the inputs, by key.
+        targets: the signature's input infos, by the same keys.
+        signature: the signature's name, for error messages.
+
+    Returns:
+        A dict of tensors (dense, sparse or ragged), by key.
+
     Raises:
-        tfhub.errors.SignatureInputError: if a value has the wrong dtype, shape or kind.
+        tfhub.errors.SignatureInputError: (a ValueError and TypeError) if a value has the wrong
+            dtype, shape or kind; the message names the input and the signature.
     """
-    return {key: _convert_one(value, targets[key], key) for key, value in sorted(values.items())}
+    return {
+        key: _convert_one(value, targets[key], key, signature)
+        for key, value in sorted(values.items())
+    }
 
 
 def build_input_map(protomap: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
