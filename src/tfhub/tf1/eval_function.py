@@ -105,6 +105,39 @@ def eval_function_for_module(
                 for key, value in feeds.items()
                 for item in _feed_items(placeholders[signature][key], value)
             )
-            return session.run(fetch, feed_dict=feed_dict)
+            return _run(session, fetch, feed_dict, signature, placeholders[signature])
 
         yield func
+
+
+def _run(
+    session: Any,
+    fetch: Any,
+    feed_dict: dict[Any, Any],
+    signature: str,
+    placeholders: dict[str, Any],
+) -> Any:
+    """Runs `fetch`; a value the placeholders cannot take names the signature.
+
+    Args:
+        session: the eval function's session.
+        fetch: what to compute.
+        feed_dict: the placeholders (or their components) and the values fed to them.
+        signature: the signature's name, for the error message.
+        placeholders: the signature's placeholders, by input key, for the error message.
+
+    Returns:
+        The computed numpy values.
+
+    Raises:
+        tfhub.errors.SignatureInputError: (a ValueError and TypeError, as Session.run raised)
+            if a fed value has the wrong shape or dtype.
+    """
+    try:
+        return session.run(fetch, feed_dict=feed_dict)
+    except (ValueError, TypeError) as err:  # Raised while feeding, before anything runs.
+        expected = {key: f"{p.dtype.name} {p.shape}" for key, p in placeholders.items()}
+        raise errors.SignatureInputError(
+            f"Cannot feed the inputs of signature {signature!r}: {err}. The signature's "
+            f"inputs take {expected}; pass values of those dtypes and shapes."
+        ) from err
