@@ -231,6 +231,9 @@ def state_scope(name: str) -> str:
         if unique_name_scope != abs_state_scope:
             raise errors.ModuleGraphError(
                 f"variable_scope {abs_state_scope} was unused but the corresponding name_scope was "
-                "already taken."
+                "already taken. (This happens when a variable scope is re-entered, e.g. with "
+                "reuse=True or tf.compat.v1.AUTO_REUSE: hub.Module does not share variables "
+                "through scopes. Apply one hub.Module several times to share its variables, or "
+                f"give each hub.Module its own name=.) Received: name={name!r}"
             )
     return abs_state_scope
