@@ -87,3 +87,52 @@ def test_module_in_a_reentered_variable_scope_says_how_to_share(spec: Any, reuse
     assert isinstance(caught.value, RuntimeError)  # As upstream.
     assert "Apply one hub.Module several times" in str(caught.value)
     assert "Received: name='encoder'" in str(caught.value)
+
+
+def _dense_module_fn(dim: int = 3) -> None:
+    x = tf.compat.v1.placeholder(tf.float32, [None, dim])
+    w = tf.compat.v1.get_variable("dense/kernel", [dim, dim])
+    b = tf.compat.v1.get_variable("dense/bias", [dim], initializer=tf.compat.v1.zeros_initializer())
+    hub.add_signature(inputs=x, outputs=tf.matmul(x, w) + b)
+
+
+@pytest.fixture(scope="module")
+def block_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A checkpoint of a model whose dense layer (3 units) is under the scope "block"."""
+    prefix = str(tmp_path_factory.mktemp("ckpt") / "model")
+    with tf.Graph().as_default():
+        with tf.compat.v1.variable_scope("block"):
+            _dense_module_fn()
+        saver = tf.compat.v1.train.Saver()
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            saver.save(session, prefix)
+    return prefix
+
+
+@pytest.mark.parametrize(
+    ("dim", "scope", "says"),
+    [
+        (4, "block/", r"doesn't match with shape of"),  # Upstream's words, kept.
+        (3, "other/", r"other/dense/(bias|kernel) is not found in"),
+    ],
+)
+def test_spec_export_from_a_checkpoint_that_does_not_fit_is_an_export_error(
+    block_checkpoint: str, tmp_path: Any, dim: int, scope: str, says: str
+) -> None:
+    spec = hub.create_module_spec(lambda: _dense_module_fn(dim))
+    with pytest.raises(errors.ExportError, match=says) as caught:
+        spec.export(
+            str(tmp_path / "module"),
+            checkpoint_path=block_checkpoint,
+            name_transform_fn=lambda name: scope + name,
+        )
+    assert isinstance(caught.value, ValueError)  # What upstream raised.
+    assert "name_transform_fn" in str(caught.value)
+    assert not (tmp_path / "module").exists()
+    hub.create_module_spec(_dense_module_fn).export(
+        str(tmp_path / "fits"),
+        checkpoint_path=block_checkpoint,
+        name_transform_fn=lambda name: "block/" + name,
+    )
+    assert hub.load_module_spec(str(tmp_path / "fits")).get_signature_names() == ["default"]

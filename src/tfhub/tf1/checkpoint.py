@@ -34,11 +34,16 @@ def init_from_checkpoint(checkpoint_path: str, variable_map: Mapping[str, Any]) 
         variable_map: {name in the checkpoint: Variable, or list of partitions}.
 
     Raises:
-        tfhub.errors.TFHubLoadError: if a variable is missing from the checkpoint or has
-            another shape.
+        tfhub.errors.TFHubLoadError: (a ValueError, as TensorFlow raised) if a variable is
+            missing from the checkpoint or has another shape.
     """
     if not _prefix_taken_for_folder(checkpoint_path):
-        tf.compat.v1.train.init_from_checkpoint(checkpoint_path, dict(variable_map))
+        try:
+            tf.compat.v1.train.init_from_checkpoint(checkpoint_path, dict(variable_map))
+        except ValueError as err:  # A variable it lacks, or holds in another shape.
+            raise errors.TFHubLoadError(
+                f"The checkpoint {checkpoint_path} does not hold the module's variables: {err}"
+            ) from err
         return
     shapes = tf.compat.v1.train.NewCheckpointReader(checkpoint_path).get_variable_to_shape_map()
     for name, variable in sorted(variable_map.items()):

@@ -169,16 +169,43 @@ def export_spec(
 
     Raises:
         tfhub.errors.ModuleExistsError: (an ExportError) if `path` already holds a module.
+        tfhub.errors.ExportError: (a ValueError, as upstream) if `checkpoint` lacks a variable
+            or holds it in another shape.
         tfhub.errors.UnknownTagsError: if there is no graph variant for `tags`.
     """
     values = values or {}
     with tf.Graph().as_default():
         impl = spec._create_impl(name="module", trainable=False, tags=set(tag_set(tags)))
         if checkpoint is not None:
-            prefix, rename = checkpoint
-            init_from_checkpoint(prefix, {rename(k): v for k, v in impl.variable_map.items()})
+            _init_from_export_checkpoint(impl.variable_map, *checkpoint)
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
             for variable in tf.compat.v1.global_variables() if values else []:
                 session.run(variable.assign(values[variable.op.name.removeprefix("module/")]))
             impl.export(path, session)
+
+
+def _init_from_export_checkpoint(
+    variable_map: Mapping[str, Any], prefix: str, rename: Callable[[str], str]
+) -> None:
+    """Initializes the variables of `variable_map` from the checkpoint `prefix`.
+
+    Args:
+        variable_map: {name in the module: variable, or its partitions}.
+        prefix: the checkpoint given to `ModuleSpec.export`.
+        rename: its `name_transform_fn` (name in the module -> name in the checkpoint).
+
+    Raises:
+        tfhub.errors.ExportError: (a ValueError, as upstream) if the checkpoint lacks a
+            variable or holds it in another shape.
+    """
+    renamed = {rename(name): variable for name, variable in variable_map.items()}
+    try:
+        init_from_checkpoint(prefix, renamed)
+    except errors.TFHubLoadError as err:
+        raise errors.ExportError(
+            f"Cannot export the module from this checkpoint: {str(err).rstrip('.')}. Pass the "
+            "checkpoint the module's variables were trained in, and a name_transform_fn that "
+            "maps each name in the module to its name there. Received: names looked up (after "
+            f"name_transform_fn) {sorted(renamed)}, checkpoint_path={prefix!r}"
+        ) from err
