@@ -136,3 +136,22 @@ def test_spec_export_from_a_checkpoint_that_does_not_fit_is_an_export_error(
         name_transform_fn=lambda name: "block/" + name,
     )
     assert hub.load_module_spec(str(tmp_path / "fits")).get_signature_names() == ["default"]
+
+
+def test_module_whose_variables_belong_to_another_module_is_a_damaged_model(
+    tmp_path: Any,
+) -> None:
+    for name, dim in (("three", 3), ("four", 4)):
+        with tf.Graph().as_default():
+            module = hub.Module(hub.create_module_spec(lambda dim=dim: _dense_module_fn(dim)))
+            with tf.compat.v1.Session() as session:
+                session.run(tf.compat.v1.global_variables_initializer())
+                module.export(str(tmp_path / name), session)
+    (tmp_path / "three" / "variables").rename(tmp_path / "old_variables")
+    (tmp_path / "four" / "variables").rename(tmp_path / "three" / "variables")
+    with tf.Graph().as_default():
+        with pytest.raises(errors.DamagedModelError, match=r"doesn't match with shape") as caught:
+            hub.Module(str(tmp_path / "three"))
+    assert isinstance(caught.value, ValueError)  # What TensorFlow raised.
+    assert caught.value.path == str(tmp_path / "three")
+    assert "export it again" in str(caught.value)

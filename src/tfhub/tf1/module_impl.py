@@ -149,9 +149,28 @@ class NativeModuleImpl(ModuleImpl):
         tensor_map, self._state_map = self._create_state_graph(name)
         self._variable_map = variable_map_from_tensor_map(tensor_map)
         if self._variable_map and self._checkpoint_path:
-            init_from_checkpoint(self._checkpoint_path, self._variable_map)
+            self._init_from_own_checkpoint(self._checkpoint_path)
         self._graph = tf.compat.v1.get_default_graph()
         self._saver: Any = None  # Built on first export: most modules are never exported.
+
+    def _init_from_own_checkpoint(self, checkpoint_path: str) -> None:
+        """Initializes the variables from the module's own `variables/` checkpoint.
+
+        Raises:
+            tfhub.errors.DamagedModelError: (a ValueError, as TensorFlow raised) if the
+                checkpoint lacks a variable of the graph or holds it in another shape.
+        """
+        try:
+            init_from_checkpoint(checkpoint_path, self._variable_map)
+        except errors.TFHubLoadError as err:
+            path = str(getattr(self._spec, "module_path", None) or checkpoint_path)
+            raise errors.DamagedModelError(
+                f"The module at {path} is damaged: its variables do not fit its graph. {err} "
+                "(Was its variables/ folder copied from another module?) Download or export it "
+                f"again. Received: module path={path!r}",
+                path=path,
+                problem="variables/ does not hold the graph's variables",
+            ) from err
 
     def _copy_meta_graph(self) -> Any:
         meta_graph = tf.compat.v1.MetaGraphDef()
