@@ -63,6 +63,7 @@ def test_eager_module_input_of_wrong_shape_names_signature_and_input(spec: Any) 
     [
         ("default", np.ones([1, 5], np.float32), r"shape \(1, 5\)"),
         ("scale", {"a": ["x"], "b": [1]}, r"'a': 'float32 \(None,\)'"),
+        ("count", [[1, 2]], r"'ids': 'SparseTensorValue of int64 \(None, None\)'"),
     ],
 )
 def test_eval_function_fed_a_wrong_value_names_the_signature(

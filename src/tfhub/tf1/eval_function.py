@@ -136,8 +136,15 @@ def _run(
     try:
         return session.run(fetch, feed_dict=feed_dict)
     except (ValueError, TypeError) as err:  # Raised while feeding, before anything runs.
-        expected = {key: f"{p.dtype.name} {p.shape}" for key, p in placeholders.items()}
+        expected = {key: _described(p) for key, p in placeholders.items()}
         raise errors.SignatureInputError(
             f"Cannot feed the inputs of signature {signature!r}: {err}. The signature's "
             f"inputs take {expected}; pass values of those dtypes and shapes."
         ) from err
+
+
+def _described(placeholder: Any) -> str:
+    """What a placeholder takes, e.g. "float32 (None, 3)" or "SparseTensorValue of int64 ..."."""
+    kinds = {tf.SparseTensor: "SparseTensorValue of ", tf.RaggedTensor: "RaggedTensorValue of "}
+    kind = next((text for cls, text in kinds.items() if isinstance(placeholder, cls)), "")
+    return f"{kind}{placeholder.dtype.name} {placeholder.shape}"
