@@ -10,6 +10,7 @@ share lives in `_layer_body`.
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any
 
 import keras
@@ -21,6 +22,10 @@ from ..utils.lazy import tensorflow as tf
 from . import _calling, _keras2_api, _layer_body, _ragged, _shapes, _weight_names
 
 logger = logging.getLogger(__name__)
+
+# id(tf.Variable) -> the live Keras variable that wraps it, shared by every layer over it. A
+# wrapper holds its tf.Variable, so while an entry exists no other object can have its id.
+_WRAPPERS: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 
 
 @keras.saving.register_keras_serializable(package="tfhub", name="KerasLayer")
@@ -68,20 +73,26 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         Their paths are `<layer name>/<name>`, as `add_weight` makes them for any Keras layer,
         with names unique within the layer: Keras 3 keys optimizer slots (and so `.h5` files)
         and `get_state_tree()` by path, and two layers over one model (or a model with two
-        variables of one name) had the same paths.
+        variables of one name) had the same paths. Layers over one loaded object (`obj =
+        hub.load(h)` passed to two layers) share one Keras variable per variable, as tf_keras
+        layers share the variable itself: Keras lists it once, so the optimizer updates it once
+        per step (with a Keras variable per layer, it updated it once per layer).
         """
         wrapper = {}
         names = _weight_names.UniqueNames()
         with keras.name_scope(self.name, caller=self):
             for variable, is_trainable in model.weights():
-                wrapped = wrapper[id(variable)] = keras.Variable(
-                    initializer=variable,
-                    shape=variable.shape,
-                    dtype=variable.dtype,
-                    trainable=is_trainable,
-                    autocast=False,
-                    name=names.unique(_keras_variable_name(variable.name)),
-                )
+                wrapped = _WRAPPERS.get(id(variable))
+                if wrapped is None:
+                    wrapped = _WRAPPERS[id(variable)] = keras.Variable(
+                        initializer=variable,
+                        shape=variable.shape,
+                        dtype=variable.dtype,
+                        trainable=is_trainable,
+                        autocast=False,
+                        name=names.unique(_keras_variable_name(variable.name)),
+                    )
+                wrapper[id(variable)] = wrapped
                 self._track_variable(wrapped)
         self._state.weight_order = [wrapper[id(v)] for v in model.upstream_weight_order()]
         self._loss_fns = model.regularization_losses()
