@@ -67,3 +67,27 @@ def test_two_layers_over_one_loaded_model_train_it_once(flavour, linear_dir, tmp
     shared.w.assign(np.zeros((3, 2), np.float32))
     model.load_weights(path)
     np.testing.assert_allclose(shared.w.numpy(), alone.w.numpy(), rtol=1e-6)
+
+
+def test_deepcopy_of_a_layer_is_an_independent_layer(flavour, linear_dir) -> None:
+    """`copy.deepcopy(layer)` (keras-tuner, scikit-learn style wrappers) gives a layer with the
+    same outputs and its own weights in both flavours; tf_keras raised "cannot pickle
+    'FuncGraph' object" from deep inside the loaded model. A layer over a Python callable has no
+    config to copy it from, and says so."""
+    import copy
+
+    import tensorflow as tf
+
+    from tfhub import errors
+
+    layer = flavour.layer(linear_dir, trainable=True)
+    layer.weights[0].assign(np.ones((3, 2), np.float32))
+    copied = copy.deepcopy(layer)
+    assert copied is not layer and copied.trainable and copied.name == layer.name
+    np.testing.assert_allclose(copied(X), layer(X))
+    copied.weights[0].assign(np.zeros((3, 2), np.float32))
+    np.testing.assert_allclose(copied(X), np.zeros((3, 2)))
+    np.testing.assert_allclose(layer(X), X @ np.ones((3, 2)))
+    fn = tf.function(lambda x: x * 2.0, input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    with pytest.raises(errors.ConfigNotSupportedError, match="string `handle`"):
+        copy.deepcopy(flavour.layer(fn))

@@ -69,6 +69,30 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
             return super().compute_output_shape(input_shape)
         return _shapes.full_output_shape(input_shape, self.output_shape_spec)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> KerasLayer:
+        """Copies the layer as Keras 3 copies (pickles) its layers: a new layer from the config,
+        which loads `handle` again, given the weights' current values. tf_keras copies a Layer
+        attribute by attribute, and a loaded model's functions cannot be copied (a TypeError,
+        "cannot pickle 'FuncGraph' object").
+
+        Raises:
+            tfhub.errors.ConfigNotSupportedError: the layer wraps a Python callable, which has
+                no config (a NotImplementedError).
+        """
+        try:
+            config = self.get_config()
+        except errors.ConfigNotSupportedError as err:
+            raise errors.reworded(
+                err,
+                "copy.deepcopy(hub.KerasLayer) builds the copy from the layer's config, as "
+                f"Keras 3 does, and this layer has none: {err} To share the callable's "
+                "variables instead, build a second hub.KerasLayer over the same callable.",
+            ) from err
+        copied = type(self).from_config(config)
+        memo[id(self)] = copied
+        copied.set_weights(self.get_weights())
+        return copied
+
     # --- Weight order -------------------------------------------------------------------------
     # tf_keras `.h5` files hold a layer's `trainable_weights + non_trainable_weights` and `.keras`
     # files its own weights, both by position; upstream listed a TF1 module's variables in the
