@@ -91,3 +91,78 @@ def test_deepcopy_of_a_layer_is_an_independent_layer(flavour, linear_dir) -> Non
     fn = tf.function(lambda x: x * 2.0, input_signature=[tf.TensorSpec([None, 3], tf.float32)])
     with pytest.raises(errors.ConfigNotSupportedError, match="string `handle`"):
         copy.deepcopy(flavour.layer(fn))
+
+
+def test_mixed_bfloat16_fits_saves_and_loads_back(flavour, linear_dir, tmp_path) -> None:
+    """Under `mixed_bfloat16` a trainable layer over float32 weights fits (its weights stay
+    float32), predicts in bfloat16 and reloads from a file with the same predictions."""
+    keras = flavour.keras
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        layer = flavour.layer(linear_dir, trainable=True)
+        model = keras.Sequential([keras.Input((3,)), layer])
+        model.compile(keras.optimizers.SGD(0.1), "mse")
+        model.fit(X, Y, epochs=1, batch_size=3, verbose=0)
+        assert layer.weights[0].dtype == "float32"
+        assert not np.allclose(layer.weights[0].numpy(), LINEAR_W)
+        assert layer(X).dtype == "bfloat16"
+        expected = model.predict(X, verbose=0)
+        path = os.fspath(tmp_path / ("model.keras" if flavour.name == "keras3" else "model.h5"))
+        model.save(path)
+        loader = keras.saving.load_model if flavour.name == "keras3" else keras.models.load_model
+        np.testing.assert_allclose(loader(path).predict(X, verbose=0), expected)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+RELOAD_EXPORTS = """
+    import json, sys
+    import numpy as np
+    import tfhub as hub
+    x = np.array(json.loads(sys.argv[1]), np.float32)
+    out = {}
+    for name, path, options in json.loads(sys.argv[2]):
+        obj = hub.load(path)
+        out[name] = {
+            "signatures": sorted(obj.signatures),
+            "layer": hub.KerasLayer(path, **options)(x).numpy().tolist(),
+            "trainable": len(hub.KerasLayer(path, trainable=True, **options).trainable_weights),
+        }
+    print(json.dumps(out))
+"""
+
+
+def test_exports_of_a_model_with_a_hub_layer_load_in_a_fresh_process(linear_dir, tmp_path):
+    """Keras 3 `model.export` and tf_keras `model.save` (SavedModel) of a fine-tuned model
+    holding a hub layer: a new interpreter loads both with `hub.load` and `hub.KerasLayer`
+    (the Keras 3 export through its serving signature), with the same predictions and the
+    model's variables trainable."""
+    import json
+
+    from tests._helpers.python_process import run_python
+    from tests.keras.conftest import flavour_tuple
+
+    exports, expected = [], {}
+    for name in ("keras3", "tf_keras"):
+        flavour = flavour_tuple(name)
+        keras = flavour.keras
+        layer = flavour.layer(linear_dir, trainable=True)
+        model = keras.Sequential([keras.Input((3,)), layer, keras.layers.Dense(1)])
+        model.compile(keras.optimizers.SGD(0.1), "mse")
+        model.fit(X, Y[:, :1], epochs=1, batch_size=3, verbose=0)
+        path = os.fspath(tmp_path / name)
+        if name == "keras3":
+            model.export(path, verbose=False)
+            options = {"signature": "serving_default", "output_key": "output_0"}
+        else:
+            model.save(path, save_format="tf")
+            options = {}
+        exports.append((name, path, options))
+        expected[name] = model.predict(X, verbose=0)
+    done = run_python(RELOAD_EXPORTS, json.dumps(X.tolist()), json.dumps(exports))
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "serving_default" in result["keras3"]["signatures"]
+    for name, predictions in expected.items():
+        np.testing.assert_allclose(result[name]["layer"], predictions, atol=1e-5)
+        assert result[name]["trainable"] == 3  # The hub model's w, the head's kernel and bias.
