@@ -259,6 +259,21 @@ def test_a_stalled_body_whose_resumes_fail_shares_one_retry_timeout(
     _assert_cache_clean(isolated_cache)
 
 
+def _answer_from_range(handler, path: str, query: str) -> tuple[bytes, int]:
+    """Sends the headers of the served file's answer (206 from a Range's start, else 200);
+    returns the file's bytes and where the body starts."""
+    with open(handler.local_path(path, query), "rb") as served:
+        body = served.read()
+    asked = handler.headers.get("Range")
+    start = int(asked[6:].rstrip("-")) if asked else 0
+    handler.send_response(206 if asked else 200)
+    if asked:
+        handler.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+    handler.send_header("Content-Length", str(len(body) - start))
+    handler.end_headers()
+    return body, start
+
+
 def _trickle(suffix: str, *, count: int):
     """Every connection (a Range request too) sends the headers at once, then `count` bytes
     of the file from where it was asked, then stalls."""
@@ -266,15 +281,7 @@ def _trickle(suffix: str, *, count: int):
     def behaviour(handler, path, query) -> bool:
         if not path.endswith(suffix):
             return False
-        with open(handler.local_path(path, query), "rb") as served:
-            body = served.read()
-        asked = handler.headers.get("Range")
-        start = int(asked[6:].rstrip("-")) if asked else 0
-        handler.send_response(206 if asked else 200)
-        if asked:
-            handler.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-        handler.send_header("Content-Length", str(len(body) - start))
-        handler.end_headers()
+        body, start = _answer_from_range(handler, path, query)
         handler.wfile.write(body[start : start + count])
         handler.wfile.flush()
         time.sleep(3)
@@ -315,15 +322,7 @@ def _dripping_with_drops(suffix: str, *, chunk: int, pause: float, drops: int):
     def behaviour(handler, path, query) -> bool:
         if not path.endswith(suffix):
             return False
-        with open(handler.local_path(path, query), "rb") as served:
-            body = served.read()
-        asked = handler.headers.get("Range")
-        start = int(asked[6:].rstrip("-")) if asked else 0
-        handler.send_response(206 if asked else 200)
-        if asked:
-            handler.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-        handler.send_header("Content-Length", str(len(body) - start))
-        handler.end_headers()
+        body, start = _answer_from_range(handler, path, query)
         with lock:
             drop = left[0] > 0
             left[0] -= drop
