@@ -182,6 +182,23 @@ class ModelNotFoundError(TFHubError, FileNotFoundError):
         self.path = path
 
 
+class EmptyHandleError(InvalidHandleError, FileNotFoundError):
+    """An empty handle (often an unset setting). tensorflow_hub took it for a local path and
+    raised IOError(" does not exist."), so `except IOError` still catches it."""
+
+
+class HandleTypeError(InvalidHandleError, TypeError):
+    """A handle that is not text (bytes, None, a number). tensorflow_hub's `resolve` raised
+    TypeError or AttributeError, its `load` ValueError; this is both a ValueError and a
+    TypeError."""
+
+
+class SpacedHandleError(InvalidHandleError, OSError):
+    """A URL with spaces or a line break around it (a line read from a file). tensorflow_hub took
+    `" http://..."` for a missing local path, or sent `"http://... "` to the server, and raised
+    an IOError either way."""
+
+
 # --- Cache ----------------------------------------------------------------------------------------
 
 

@@ -93,37 +93,55 @@ def check(handle: object) -> str:
     """Returns `handle` if it can name a model; refuses what would corrupt the cache's bookkeeping.
 
     Raises:
-        tfhub.errors.InvalidHandleError: for a non-string, an empty string, control characters
-            (a newline would add lines to the descriptor), or a URL with surrounding whitespace.
+        tfhub.errors.HandleTypeError: (an InvalidHandleError and a TypeError) for a non-string.
+        tfhub.errors.EmptyHandleError: (an InvalidHandleError and an IOError, as upstream's
+            " does not exist.") for an empty string.
+        tfhub.errors.SpacedHandleError: (an InvalidHandleError and an IOError) for a URL with
+            spaces around it, or any handle with a line break around it.
+        tfhub.errors.InvalidHandleError: for control characters inside the handle (a newline
+            would add lines to the descriptor).
     """
-    if not isinstance(handle, str) or not handle:
-        raise errors.InvalidHandleError(
-            f"A handle must be a non-empty string. Received: handle={handle!r}"
+    if not isinstance(handle, str):
+        raise errors.HandleTypeError(_not_text(handle))
+    if not handle:
+        raise errors.EmptyHandleError(
+            "A handle cannot be empty: pass a model's URL or folder (an empty handle often "
+            "comes from an unset environment variable or setting). Received: handle=''"
         )
     # isprintable() (C speed) is False for every Cc, Zl and Zp character: the common case skips
     # the loop, which names the bad ones.
     bad = [] if handle.isprintable() else _control_characters(handle)
-    if bad:
-        stripped = handle.strip()
-        around = bool(stripped) and not _control_characters(stripped)
+    stripped = handle.strip()
+    if bad and not (stripped and not _control_characters(stripped)):
         raise errors.InvalidHandleError(
             f"A handle cannot hold control characters "
-            f"({', '.join(map(repr, list(dict.fromkeys(bad))[:3]))})"
-            + (
-                f"; here they are around it (a line read from a file or a command's output "
-                f"keeps its newline): strip it (handle.strip()). Did you mean "
-                f"{redact(repr(stripped))}?"
-                if around
-                else "."
-            )
-            + f" Received: handle={redact(repr(handle))}"
-        )
-    if handle != handle.strip() and scheme(handle.strip()) is not None:
-        raise errors.InvalidHandleError(
-            "The handle is a URL with spaces around it; remove them. "
+            f"({', '.join(map(repr, list(dict.fromkeys(bad))[:3]))}). "
             f"Received: handle={redact(repr(handle))}"
         )
+    if bad:
+        raise errors.SpacedHandleError(
+            f"A handle cannot hold control characters "
+            f"({', '.join(map(repr, list(dict.fromkeys(bad))[:3]))}); here they are around it "
+            f"(a line read from a file or a command's output keeps its newline): strip it "
+            f"(handle.strip()). Did you mean {redact(repr(stripped))}? "
+            f"Received: handle={redact(repr(handle))}"
+        )
+    if handle != stripped and scheme(stripped) is not None:
+        raise errors.SpacedHandleError(
+            "The handle is a URL with spaces around it; remove them (handle.strip()). Did you "
+            f"mean {redact(repr(stripped))}? Received: handle={redact(repr(handle))}"
+        )
     return handle
+
+
+def _not_text(handle: object) -> str:
+    """The message for a handle that is not a str, offering the text of a bytes handle."""
+    offer = ""
+    if isinstance(handle, (bytes, bytearray)):
+        text = bytes(handle).decode("utf-8", "surrogateescape")
+        offer = f" Did you mean {redact(repr(text))} (handle.decode())?"
+    shown = redact(repr(handle)[:200])
+    return f"A handle must be a non-empty string.{offer} Received: handle={shown}"
 
 
 def _control_characters(handle: str) -> list[str]:
