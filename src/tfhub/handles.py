@@ -203,12 +203,15 @@ def is_signed_url(url: str) -> bool:
 
 
 def append_format_query(url: str, query: tuple[str, str]) -> str:
-    """Adds `tf-hub-format=...` to a URL, after any query already there (as upstream).
+    """Adds `tf-hub-format=...` to a URL, after any query already there (as upstream), unless
+    the URL has it already (tfhub.dev's download links did; upstream then sent it twice).
 
     The query there is kept as written: upstream decoded and encoded it again, which dropped a
     parameter without a value (`?raw`, `?a=&b=1`) and re-encoded others (`p=a/b` -> `p=a%2Fb`).
     """
     parts = urllib.parse.urlsplit(url)
+    if query in urllib.parse.parse_qsl(parts.query):  # Upstream sent it twice.
+        return url
     added = urllib.parse.urlencode([query])
     kept = parts.query.rstrip("&")
     return urllib.parse.urlunsplit(parts._replace(query=f"{kept}&{added}" if kept else added))
