@@ -68,3 +68,32 @@ def test_http_and_https_and_default_port_are_upstreams_separate_entries():
     forms = ["http://tfhub.dev/g/m/1", "https://tfhub.dev/g/m/1", "https://tfhub.dev:443/g/m/1"]
     keys = {handles.cache_key(handles.cache_handle(form)) for form in forms}
     assert keys == {handles.cache_key(form) for form in forms} and len(keys) == 3
+
+
+@pytest.mark.parametrize("prefix", ["file:", "FILE:", "file://"])
+def test_file_url_with_too_few_slashes_offers_the_path(tmp_path, prefix):
+    """`file:/abs/path` (RFC 8089's short form, as Java and some tools write it) and
+    `file://abs/path` (one slash short) said only "does not exist" (`file:`) or named no path."""
+    model = tmp_path / "m"
+    model.mkdir()
+    handle = prefix + str(model).lstrip("/") if prefix == "file://" else prefix + str(model)
+    with pytest.raises(errors.InvalidHandleError if prefix == "file://" else IOError) as info:
+        hub.resolve(handle)
+    assert f"file://{model}" in str(info.value) or repr(str(model)) in str(info.value)
+
+
+def test_percent_encoded_path_offers_the_decoded_one(tmp_path):
+    """A path taken from a file:// URL (a browser's address bar) keeps `%20`: "does not exist"
+    left the user to spot it."""
+    model = tmp_path / "my model"
+    model.mkdir()
+    with pytest.raises(errors.ModelNotFoundError, match="percent") as info:
+        hub.resolve(str(tmp_path / "my%20model"))
+    assert f"Did you mean {str(model)!r}" in str(info.value)
+
+
+def test_scheme_relative_url_offers_https():
+    """`//tfhub.dev/google/x/1` (a link copied from HTML) was taken for a local path with no
+    hint that `https:` is missing."""
+    with pytest.raises(errors.ModelNotFoundError, match="'https://tfhub.dev/google/x/1'"):
+        hub.resolve("//tfhub.dev/google/x/1")

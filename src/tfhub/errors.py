@@ -199,6 +199,11 @@ class SpacedHandleError(InvalidHandleError, OSError):
     an IOError either way."""
 
 
+class FileUrlHostError(InvalidHandleError, FileNotFoundError):
+    """A file:// URL that names a host (`file://models/m`, one slash short of
+    `file:///models/m`). tensorflow_hub found no such path and raised IOError."""
+
+
 # --- Cache ----------------------------------------------------------------------------------------
 
 

@@ -359,12 +359,16 @@ def file_url_to_path(url: str) -> str:
     """Returns the local path of a file:// URL.
 
     Raises:
-        tfhub.errors.InvalidHandleError: for a file:// URL with a remote host.
+        tfhub.errors.FileUrlHostError: (an InvalidHandleError and an IOError) for a file:// URL
+            with a host (`file://models/m`: a slash short), offering the three-slash form.
     """
     parsed = urllib.parse.urlsplit(normalize_scheme(url))
     if parsed.netloc not in ("", "localhost"):
-        raise errors.InvalidHandleError(
-            f"file:// URLs must name a local path (file:///abs/path). Received: handle={url!r}"
+        local = "file:///" + url[len("file://") :]
+        raise errors.FileUrlHostError(
+            f"file:// URLs must name a local path (file:///abs/path), not a host "
+            f"({redact(parsed.netloc)!r}). Did you mean {redact(local)!r}? "
+            f"Received: handle={redact(url)!r}"
         )
     return urllib.parse.unquote(parsed.path)
 

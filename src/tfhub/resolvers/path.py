@@ -80,6 +80,9 @@ def _not_found(handle: str, path: str, found: Callable[[str], bool]) -> str:
             f"{handle} does not exist: a program does not expand environment variables as a "
             f"shell does (os.path.expandvars).{offer}"
         )
+    decoded = _meant_path(path)
+    if decoded is not None and found(decoded[0]):
+        return f"{handle} does not exist: {decoded[1]}. Did you mean {decoded[0]!r}?"
     url = _meant_url(path)
     if url is not None:
         return f"{handle} does not exist. If it is a URL, write it as {url!r}."
@@ -128,14 +131,32 @@ def _meant_model(path: str) -> str | None:
     return None
 
 
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _meant_path(path: str) -> tuple[str, str] | None:
+    """The local path a missing path was likely meant to be, with why (a clause), or None: the
+    path of a `file:/abs` URL (RFC 8089's short form, which is not read as a URL), or a path
+    with the percent escapes of a file:// URL (`my%20model`) decoded."""
+    if path[:5].lower() == "file:" and path[5:6] == "/" and path[5:7] != "//":
+        return path[5:], "a file URL takes three slashes (file:///abs/path), or write the path"
+    if _PERCENT_ESCAPE.search(path):
+        import urllib.parse
+
+        return urllib.parse.unquote(path), "the path has percent escapes (as in a file:// URL)"
+    return None
+
+
 def _meant_url(path: str) -> str | None:
     """The URL a path that does not exist was likely meant to be, or None: a mistyped scheme
-    mended, or a scheme put before a host name that starts a relative path (http:// for this
-    machine or an address, as local servers are; else https://)."""
+    mended, or a scheme put before a host name that starts a relative path or follows `//` (a
+    scheme-relative link; http:// for this machine or an address, as local servers are; else
+    https://)."""
     mistyped = _MISTYPED_SCHEME.match(path)
     if mistyped is not None:
         return f"{mistyped.group(1).lower()}://{path[mistyped.end() :]}"
-    host = _HOST_FIRST.match(path)
+    relative = path[2:] if path.startswith("//") else path  # `//host/x`: a scheme-relative link.
+    host = _HOST_FIRST.match(relative)
     if host is not None:
-        return f"{'http' if host.group(1) else 'https'}://{path}"
+        return f"{'http' if host.group(1) else 'https'}://{relative}"
     return None
