@@ -130,3 +130,27 @@ def test_python_example_names_what_tfhub_has(doc: str, code: str) -> None:
                 assert node.attr in tfhub.__all__, (doc, node.attr)
             elif node.value.id in {"tf", "np", "keras"}:
                 assert node.value.id in imported, (doc, f"{node.value.id} is not imported")
+
+
+HELPS = ["", "resolve", "pull", "import", "inspect", "cache", "cache list", "cache rm", "demo"]
+HELPS += ["pack", "publish", "serve", "module-search", "make-image-classifier"]
+
+
+@pytest.mark.parametrize("command", HELPS)
+@pytest.mark.parametrize("columns", [80, 120])
+def test_help_prose_is_wrapped_not_broken(capsys, monkeypatch, command: str, columns: int) -> None:
+    """docs/cli.md: `tfhub COMMAND --help` shows what a command does (at most 100 columns).
+    Its prose is wrapped to the terminal: in 80 columns `tfhub --help` ended with "... 4" /
+    "(download)," / "5 (archive), ..." / "TFHUB_DEBUG=1 adds the" / "traceback.", each line of
+    the source's hard-wrapped text wrapped on its own (`tfhub demo --help` too)."""
+    from tfhub.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    with pytest.raises(SystemExit):
+        main([*command.split(), "--help"])
+    lines = capsys.readouterr().out.splitlines()
+    width = min(columns, 100) - 2
+    for line, after in zip(lines, lines[1:], strict=False):
+        prose = line and after and not line[0].isspace() and not after[0].isspace()
+        if prose and not line.startswith("usage:") and not line.endswith(":"):
+            assert len(line) + 1 + len(after.split()[0]) > width, (line, after)

@@ -115,14 +115,32 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         lines = []
-        for line in text.splitlines():
-            if line[:1].isspace() or len(indent + line) <= width:
-                lines.append(indent + line)
-            else:
+        for paragraph in _paragraphs(text.splitlines()):
+            first = paragraph[0]
+            if len(paragraph) > 1 or (not first[:1].isspace() and len(indent + first) > width):
+                joined = " ".join(line.strip() for line in paragraph)
                 lines.append(
-                    textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+                    textwrap.fill(joined, width, initial_indent=indent, subsequent_indent=indent)
                 )
+            else:
+                lines.append(indent + first)
         return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
+
+def _paragraphs(lines: list[str]) -> list[list[str]]:
+    """Groups help text into what is wrapped as one: a run of unindented lines (prose written
+    hard-wrapped in the source), ended by a blank or indented line, or by a line ending with ":"
+    (a heading such as "examples:"). Blank and indented lines stand alone, kept as written."""
+    paragraphs: list[list[str]] = []
+    in_prose = False
+    for line in lines:
+        prose = bool(line) and not line[:1].isspace()
+        if prose and in_prose:
+            paragraphs[-1].append(line)
+        else:
+            paragraphs.append([line])
+        in_prose = prose and not line.endswith(":")
+    return paragraphs
 
 
 def help_when_bare(parser: argparse.ArgumentParser) -> None:

@@ -19,6 +19,7 @@ examples:
   tfhub cache list
 
 Run `tfhub COMMAND --help` for a command's options, examples and environment variables.
+
 Errors print one line and exit 2 (invalid handle or value), 3 (offline), 4 (download),
 5 (archive), 6 (cache), 7 (not found), 8 (missing dependency) or 1; TFHUB_DEBUG=1 adds the
 traceback.
