@@ -371,6 +371,40 @@ def checked_key(key: Any, column: str) -> Any:
     )
 
 
+def text_batch(inputs: Any, column: Any) -> Any:
+    """Returns a dense text column's input `[N]` or `[N, 1]` of strings as a batch `[N]`.
+
+    Args:
+        inputs: the feature's tensor.
+        column: the column (its `key` and `_column`, the public function's name, are quoted).
+
+    Returns:
+        The strings, one per example, as a rank-1 tensor.
+
+    Raises:
+        tfhub.errors.CallInputSpecError: (a ValueError and a TypeError) if `inputs` does not hold
+            strings (the module would fail with TensorFlow's raw error, or at run time in a
+            graph), or holds several strings per example: reshaping them to a batch would give
+            more embeddings than examples.
+    """
+    where = f"hub.{column._column}({column.key!r})"
+    if inputs.dtype != tf.string:
+        raise errors.CallInputSpecError(
+            f"{where} embeds text: it needs string features. "
+            f"Received: {column.key!r} of dtype {inputs.dtype.name}"
+        )
+    shape = inputs.shape
+    if shape.rank is not None and (
+        shape.rank > 2 or (shape.rank == 2 and shape[1] not in (1, None))
+    ):
+        raise errors.CallInputSpecError(
+            f"{where} takes one string per example, of shape (batch,) or (batch, 1); to embed "
+            "several tokens per example use hub.sparse_text_embedding_column. "
+            f"Received: {column.key!r} of shape {tuple(shape.as_list())}"
+        )
+    return tf.reshape(inputs, [-1])
+
+
 def require_handle(module_spec: Any, column: str) -> None:
     """Raises ConfigNotSupportedError unless the column was built from a handle string.
 

@@ -7,7 +7,7 @@ from typing import Any
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training
-from ._base import LoadedModule, TensorFn, as_handle, checked_key, tf
+from ._base import LoadedModule, TensorFn, as_handle, checked_key, text_batch, tf
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import TF1ModuleColumn
 
@@ -111,7 +111,7 @@ class _TextEmbeddingColumn(_TF1TextColumn):
         return {self.key: tf.io.FixedLenFeature([1], tf.string)}
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
-        return fn(tf.reshape(_checked_strings(inputs, self), [-1]))
+        return fn(text_batch(inputs, self))
 
 
 @register_feature_column
@@ -171,7 +171,9 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
         _checked_strings(inputs.values, self)
         if self.default_value is not None:
             inputs = tf.sparse.fill_empty_rows(inputs, self.default_value)[0]
-        embedded_tokens = fn(inputs.values)
+        # One zero row more: safe_embedding_lookup_sparse looks up id 0 for an example without
+        # tokens (then zeroes it), which must exist even in a batch without any token.
+        embedded_tokens = tf.pad(fn(inputs.values), [[0, 1], [0, 0]])
         token_ids = tf.SparseTensor(
             indices=inputs.indices,
             values=tf.range(tf.shape(inputs.indices, out_type=tf.int64)[0]),

@@ -7,7 +7,15 @@ from typing import Any
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training, takes_training
-from ._base import HubDenseColumn, LoadedModule, TensorFn, as_handle, checked_key, tf
+from ._base import (
+    HubDenseColumn,
+    LoadedModule,
+    TensorFn,
+    as_handle,
+    checked_key,
+    text_batch,
+    tf,
+)
 from ._signatures import read_tf2_call_first_inputs, read_tf2_call_outputs
 
 
@@ -94,7 +102,7 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
         return LoadedModule(model, fn)
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
-        return fn(tf.reshape(inputs, [-1]))
+        return fn(text_batch(inputs, self))
 
 
 def _check_string_batch_input(module_path: str, handle: str) -> None:

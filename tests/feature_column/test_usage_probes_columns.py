@@ -1,0 +1,69 @@
+"""Feature columns used as TF1/tf_keras users did: odd batches and inputs that do not fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.feature_column._support import TEXT_V1, TEXT_V2
+
+tf = pytest.importorskip("tensorflow")
+tf_keras = pytest.importorskip("tf_keras")
+
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+
+def _no_tokens(rows: int) -> object:
+    """A SparseTensor of `rows` examples, none with a token."""
+    return tf.SparseTensor(tf.zeros([0, 2], tf.int64), tf.constant([], tf.string), [rows, 2])
+
+
+@pytest.mark.parametrize("combiner", ["mean", "sqrtn", "sum"])
+def test_sparse_column_embeds_a_batch_without_any_token_as_zeros(combiner):
+    """Before: TensorFlow's raw InvalidArgumentError "indices[0] == 0 out of range [0, 0)"."""
+    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, combiner, None)
+    output = tf_keras.layers.DenseFeatures([column])({"tokens": _no_tokens(3)})
+    np.testing.assert_array_equal(output.numpy(), np.zeros([3, 4], np.float32))
+
+
+def test_sparse_column_in_input_layer_embeds_a_batch_without_any_token_as_zeros():
+    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, "mean", None)
+    with tf.Graph().as_default():
+        tokens = tf.compat.v1.sparse_placeholder(tf.string)
+        output = tf.compat.v1.feature_column.input_layer({"tokens": tokens}, [column])
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.tables_initializer())
+            no_tokens = tf.compat.v1.SparseTensorValue(
+                np.zeros([0, 2], np.int64), np.array([], object), [2, 2]
+            )
+            some = tf.compat.v1.SparseTensorValue([[1, 0]], ["cat"], [2, 2])
+            np.testing.assert_array_equal(
+                session.run(output, {tokens: no_tokens}), np.zeros([2, 4])
+            )
+            assert session.run(output, {tokens: some})[0].tolist() == [0.0] * 4
+
+
+def test_text_column_v2_names_itself_for_features_that_are_not_strings():
+    """Before: a bare TypeError from binding the SavedModel's tf.function, naming neither."""
+    layer = tf_keras.layers.DenseFeatures([hub.text_embedding_column_v2("sentences", TEXT_V2)])
+    with pytest.raises(errors.InputSpecError, match=r"text_embedding_column_v2\('sentences'\)"):
+        layer({"sentences": tf.constant([1, 2])})
+    with pytest.raises(TypeError, match="int32"):  # Still the builtin TensorFlow raised.
+        layer({"sentences": tf.constant([1, 2])})
+
+
+@pytest.mark.parametrize("make", [hub.text_embedding_column, hub.text_embedding_column_v2])
+def test_dense_text_columns_refuse_several_strings_per_example(make):
+    """Before: a [2, 2] batch gave 4 embeddings, so the rows no longer matched the examples."""
+    path = TEXT_V1 if make is hub.text_embedding_column else TEXT_V2
+    layer = tf_keras.layers.DenseFeatures([make("sentences", path)])
+    for batch in (tf.constant(["a", "b"]), tf.constant([["a"], ["b"]])):
+        assert layer({"sentences": batch}).shape == (2, 4)
+    assert layer({"sentences": tf.zeros([0, 1], tf.string)}).shape == (0, 4)
+    with pytest.raises(errors.InputSpecError, match=r"one string per example.*\(2, 2\)"):
+        layer({"sentences": tf.constant([["a", "c"], ["b", "d"]])})
+    with pytest.raises(errors.InputSpecError, match="sparse_text_embedding_column"):
+        layer({"sentences": tf.constant([[["a"]], [["b"]]])})
