@@ -67,3 +67,32 @@ def test_dense_text_columns_refuse_several_strings_per_example(make):
         layer({"sentences": tf.constant([["a", "c"], ["b", "d"]])})
     with pytest.raises(errors.InputSpecError, match="sparse_text_embedding_column"):
         layer({"sentences": tf.constant([[["a"]], [["b"]]])})
+
+
+def _save_two_input_text_model(path: str) -> str:
+    """A TF2 SavedModel whose `__call__(text, scale)` needs a second tensor besides the text."""
+
+    class TwoInputs(tf.Module):
+        def __init__(self) -> None:
+            self.weights = tf.Variable(tf.ones([1, 3]))
+
+        @tf.function(
+            input_signature=[tf.TensorSpec([None], tf.string), tf.TensorSpec([None], tf.float32)]
+        )
+        def __call__(self, text, scale):
+            lengths = tf.cast(tf.strings.length(text), tf.float32)
+            return (lengths * scale)[:, None] * self.weights
+
+    tf.saved_model.save(TwoInputs(), path)
+    return path
+
+
+def test_text_column_v2_refuses_a_module_that_needs_a_second_input(tmp_path):
+    """Before: accepted when made; DenseFeatures then failed with a bare TypeError from binding
+    the tf.function ("missing a required argument: 'scale'"), naming neither column nor module."""
+    path = _save_two_input_text_model(str(tmp_path / "two_inputs"))
+    with pytest.raises(errors.ModuleSpecError, match="Module is not a text embedding") as caught:
+        hub.text_embedding_column_v2("sentences", path)
+    message = str(caught.value)
+    assert repr(path) in message and "and no other tensor" in message
+    assert "TensorSpec(shape=(None,), dtype=tf.float32" in message

@@ -108,14 +108,22 @@ def read_tf2_call_outputs(module_path: str) -> Any:
     return decode_structure(concrete.output_signature)
 
 
-def read_tf2_call_first_inputs(module_path: str) -> list[Any]:
-    """Returns what each traced `__call__` of a TF2 SavedModel takes as its first argument.
+def read_tf2_call_inputs(module_path: str) -> list[tuple[Any, list[Any]]]:
+    """Returns, for each traced `__call__` of a TF2 SavedModel, its first argument and the
+    tensors it takes besides (but `training`, which the column passes as a flag).
 
     Raises:
         tfhub.errors.TFHubLoadError: if the folder holds no TF2 SavedModel with a `__call__`.
     """
-    firsts = []
+    traces = []
     for concrete in _tf2_call_functions(module_path):
         args, kwargs = decode_structure(concrete.canonicalized_input_signature)
-        firsts.append(args[0] if args else next(iter(kwargs.values()), None))
-    return firsts
+        arguments = [*args, *kwargs.values()]
+        first = arguments[0] if arguments else None
+        others = [
+            spec
+            for spec in tf.nest.flatten(arguments[1:])
+            if isinstance(spec, tf.TensorSpec) and spec.name != "training"  # Passed as a flag.
+        ]
+        traces.append((first, others))
+    return traces

@@ -16,7 +16,7 @@ from ._base import (
     text_batch,
     tf,
 )
-from ._signatures import read_tf2_call_first_inputs, read_tf2_call_outputs
+from ._signatures import read_tf2_call_inputs, read_tf2_call_outputs
 
 
 def _output_spec(module_path: str, handle: str, output_key: str | None) -> Any:
@@ -106,19 +106,24 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
 
 
 def _check_string_batch_input(module_path: str, handle: str) -> None:
-    """Raises ModuleSpecError unless some traced `__call__` takes a string batch `[None]`.
+    """Raises ModuleSpecError unless some traced `__call__` takes only a string batch `[None]`.
 
     Raises:
-        tfhub.errors.ModuleSpecError: if no traced `__call__` takes Tensor(shape=(None,), string).
+        tfhub.errors.ModuleSpecError: if no traced `__call__` takes Tensor(shape=(None,), string)
+            as its only tensor input.
     """
     wanted = tf.TensorSpec([None], tf.string)
-    firsts = read_tf2_call_first_inputs(module_path)
-    if any(isinstance(s, tf.TensorSpec) and s.is_compatible_with(wanted) for s in firsts):
-        return
+    traces = read_tf2_call_inputs(module_path)
+    for first, others in traces:
+        if isinstance(first, tf.TensorSpec) and first.is_compatible_with(wanted) and not others:
+            return
+    first, others = traces[0]
+    takes = f"{first}" + (f" and also {', '.join(map(str, others))}" if others else "")
     raise errors.ModuleSpecError(
-        f"Module is not a text embedding: {handle!r}'s __call__ takes {firsts[0]}. A text "
-        "embedding's __call__ must take a batch of strings, Tensor(shape=(None,), dtype=string), "
-        f"and return Tensor(shape=(None, K), dtype=float32). Received: module_path={handle!r}"
+        f"Module is not a text embedding: {handle!r}'s __call__ takes {takes}. A text "
+        "embedding's __call__ must take a batch of strings, Tensor(shape=(None,), "
+        "dtype=string), and no other tensor, and return Tensor(shape=(None, K), dtype=float32). "
+        f"Received: module_path={handle!r}"
     )
 
 
