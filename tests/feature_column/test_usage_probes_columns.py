@@ -96,3 +96,17 @@ def test_text_column_v2_refuses_a_module_that_needs_a_second_input(tmp_path):
     message = str(caught.value)
     assert repr(path) in message and "and no other tensor" in message
     assert "TensorSpec(shape=(None,), dtype=tf.float32" in message
+
+
+def test_sparse_column_refuses_tokens_of_rank_3_naming_the_column():
+    """Before: TensorFlow's raw "Input to reshape is a tensor with 16 values, but the requested
+    shape has 8" (the lookup gave [batch, 2, K] where the column promises [batch, K])."""
+    column = hub.sparse_text_embedding_column("tokens", TEXT_V1, "sum", None)
+    layer = tf_keras.layers.DenseFeatures([column])
+    tokens = tf.SparseTensor([[0, 0, 0], [1, 0, 1]], ["cat", "hello"], [2, 2, 2])
+    with pytest.raises(errors.InputSpecError, match=r"sparse_text_embedding_column\('tokens'\).*"):
+        layer({"tokens": tokens})
+    with pytest.raises(
+        ValueError, match=r"\(batch, tokens\).*Received: tokens of shape \(2, 2, 2\)"
+    ):
+        layer({"tokens": tokens})

@@ -162,13 +162,24 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
         return {self.key: tf.io.VarLenFeature(tf.string)}
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
-        """Embeds every token, then bags the tokens of each example with the combiner."""
+        """Embeds every token, then bags the tokens of each example with the combiner.
+
+        Raises:
+            tfhub.errors.InputSpecError: (a ValueError) if `inputs` is not a tf.SparseTensor of
+                strings of rank 2.
+        """
         if not isinstance(inputs, tf.SparseTensor):
             raise errors.InputSpecError(
                 f"hub.sparse_text_embedding_column({self.key!r}) needs a tf.SparseTensor of "
                 f"tokens. Received: inputs={inputs!r}"
             )
         _checked_strings(inputs.values, self)
+        if inputs.shape.rank not in (None, 2):  # The lookup would give [batch, ..., K].
+            raise errors.InputSpecError(
+                f"hub.sparse_text_embedding_column({self.key!r}) takes a tf.SparseTensor of shape "
+                "(batch, tokens), one row of tokens per example. "
+                f"Received: tokens of shape {tuple(inputs.shape.as_list())}"
+            )
         if self.default_value is not None:
             inputs = tf.sparse.fill_empty_rows(inputs, self.default_value)[0]
         # One zero row more: safe_embedding_lookup_sparse looks up id 0 for an example without
