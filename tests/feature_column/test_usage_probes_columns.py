@@ -110,3 +110,14 @@ def test_sparse_column_refuses_tokens_of_rank_3_naming_the_column():
         ValueError, match=r"\(batch, tokens\).*Received: tokens of shape \(2, 2, 2\)"
     ):
         layer({"tokens": tokens})
+
+
+def test_dense_text_column_checks_a_width_unknown_until_run_time():
+    """Before: a tf_keras.Input(shape=(None,)) fed 2 strings per example gave 2 rows per
+    example, and Keras failed later on the labels' batch size (or trained on shifted rows)."""
+    column = hub.text_embedding_column_v2("sentences", TEXT_V2)
+    inputs = {"sentences": tf_keras.Input(shape=(None,), dtype=tf.string, name="sentences")}
+    model = tf_keras.Model(inputs, tf_keras.layers.DenseFeatures([column])(inputs))
+    assert model.predict({"sentences": np.array([["a"], ["b"]])}, verbose=0).shape == (2, 4)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="one string per example"):
+        model.predict({"sentences": np.array([["a", "c"], ["b", "d"]])}, verbose=0)
