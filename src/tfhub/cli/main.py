@@ -15,7 +15,7 @@ from ._stdout import parse_args
 EPILOG = """\
 examples:
   tfhub demo
-  tfhub resolve https://www.kaggle.com/models/google/universal-sentence-encoder/TensorFlow2/4
+  tfhub pull https://www.kaggle.com/models/google/mobilenet-v2/TensorFlow2/100-224-classification/2
   tfhub cache list
 
 Run `tfhub COMMAND --help` for a command's options, examples and environment variables.
