@@ -238,24 +238,35 @@ def _stall_then_silence(suffix: str, *, after: int):
     return behaviour
 
 
+def _timed_out(
+    server, served_dir, monkeypatch, behaviour, *, retries: int, limit: float
+) -> errors.RetryTimeoutError:
+    """Serves a 20 KB m.tar.gz with `behaviour` (0.3 s timeouts, `retries`, a retry timeout of
+    `limit` s) and returns the RetryTimeoutError of resolving it, checking that it came within
+    the limit plus one request's timeouts (3 x 0.3 s) and 1.5 s of slack."""
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.3")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", str(retries))
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", str(limit))
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(20000)})
+    server.state.behaviours.append(behaviour)
+    started = time.monotonic()
+    with pytest.raises(errors.RetryTimeoutError) as info:
+        hub.resolve(server.url("m.tar.gz"))
+    assert time.monotonic() - started < limit + 3 * 0.3 + 1.5
+    return info.value
+
+
 def test_a_stalled_body_whose_resumes_fail_shares_one_retry_timeout(
     server, served_dir, isolated_cache, monkeypatch
 ):
     """The stall and each resume's retries were bounded apart (the resumes' requests by
     TFHUB_HTTP_RETRIES each, the resumes by it too); now by one clock from the last byte."""
-    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.3")
-    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "6")
-    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "1.2")
-    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(20000)})
-    server.state.behaviours.append(_stall_then_silence("m.tar.gz", after=1000))
-    started = time.monotonic()
-    with pytest.raises(errors.RetryTimeoutError) as info:
-        hub.resolve(server.url("m.tar.gz"))
-    assert time.monotonic() - started < 1.2 + 3 * 0.3 + 1.5
-    message = str(info.value)
+    behaviour = _stall_then_silence("m.tar.gz", after=1000)
+    error = _timed_out(server, served_dir, monkeypatch, behaviour, retries=6, limit=1.2)
+    message = str(error)
     assert "without receiving any data" in message and "the last: timed out" in message
     # The stall counts as an attempt, then each resume request that timed out.
-    assert info.value.attempts >= 3
+    assert error.attempts >= 3
     _assert_cache_clean(isolated_cache)
 
 
@@ -297,19 +308,12 @@ def test_a_few_bytes_between_stalls_do_not_restart_the_clock(
     """Each connection brings 50 bytes, then stalls: the stalls' time was never counted
     (the minimum speed is measured over successful reads only), so only the count of
     resumes (TFHUB_HTTP_RETRIES, each with its own retries, times the restarts) ended it."""
-    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.3")
-    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "30")
-    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "1")
-    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(20000)})
-    server.state.behaviours.append(_trickle("m.tar.gz", count=50))
-    started = time.monotonic()
-    with pytest.raises(errors.RetryTimeoutError) as info:
-        hub.resolve(server.url("m.tar.gz"))
-    assert time.monotonic() - started < 1 + 3 * 0.3 + 1.5
-    message = str(info.value)
+    behaviour = _trickle("m.tar.gz", count=50)
+    error = _timed_out(server, served_dir, monkeypatch, behaviour, retries=30, limit=1.0)
+    message = str(error)
     assert "receiving only " in message and "TFHUB_DOWNLOAD_MIN_SPEED=1024 bytes/s" in message
     assert "the last: the connection broke at byte " in message
-    assert info.value.attempts >= 2
+    assert error.attempts >= 2
     _assert_cache_clean(isolated_cache)
 
 
