@@ -97,3 +97,23 @@ def test_scheme_relative_url_offers_https():
     hint that `https:` is missing."""
     with pytest.raises(errors.ModelNotFoundError, match="'https://tfhub.dev/google/x/1'"):
         hub.resolve("//tfhub.dev/google/x/1")
+
+
+def test_an_archive_url_with_a_trailing_slash_offers_the_url_without_it(server, served_dir):
+    """`.../m.tar.gz/` (a link copied with its slash) got the server's 404 and "Check the
+    handle"; the error now names the handle to try. (nginx answers 404 for a file's path with a
+    slash after it; Python's http.server serves the file anyway, so it is told to.)"""
+    make_tar_gz(served_dir / "m.tar.gz")
+
+    def as_nginx(handler, path, query) -> bool:
+        if not path.endswith(".tar.gz/"):
+            return False
+        handler.send_error(404)
+        return True
+
+    server.state.behaviours.append(as_nginx)
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(server.url("m.tar.gz") + "/")
+    assert info.value.code == 404
+    assert f"try the handle without it, {server.url('m.tar.gz')!r}." in str(info.value)
+    assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES

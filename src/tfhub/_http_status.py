@@ -52,6 +52,17 @@ class RetryRecord:
         return said
 
 
+def trailing_slash_hint(handle: str, url: str, status: int) -> str:
+    """Returns, for a 404 of a URL whose path ends with "/" (`.../m.tar.gz/`, a link copied with
+    its slash), the handle to try without it, else ""."""
+    path = urllib.parse.urlsplit(url).path
+    if status != 404 or len(path) < 2 or not path.endswith("/"):
+        return ""
+    return (
+        f" The URL's path ends with '/': try the handle without it, {redact(handle.rstrip('/'))!r}."
+    )
+
+
 def moved_hint(url: str) -> str:
     """Returns a hint about tfhub.dev's move to Kaggle for URLs it explains, else ""."""
     parsed = urllib.parse.urlsplit(url)
@@ -129,6 +140,7 @@ def status_error(
             or redirect_hint(url, final_url, status)
             or kaggle_hint(url, status)
             or _token.status_hint(url, status)
+            or trailing_slash_hint(handle, url, status)
         )
         message += hint or " Check the handle."
     elif status == 407:
