@@ -22,6 +22,7 @@ from email.utils import formatdate
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import answer_status, archive_gets
+from tests._helpers.raw_server import accept_each
 
 import tfhub as hub
 from tfhub import errors
@@ -37,20 +38,8 @@ def _quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 def silent_server() -> Iterator[str]:
     """A server on 127.0.0.1 that accepts connections, reads the request and never answers
     (until the client hangs up); yields its URL of m.tar.gz."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    held: list[socket.socket] = []
-
-    def loop() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            held.append(connection)  # Kept open, never answered.
-
-    threading.Thread(target=loop, daemon=True).start()
+    held: list[socket.socket] = []  # Kept open, never answered.
+    listener = accept_each(held.append, backlog=64)
     yield f"http://127.0.0.1:{listener.getsockname()[1]}/m.tar.gz"
     listener.close()
     for connection in held:

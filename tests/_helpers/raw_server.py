@@ -5,6 +5,26 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
+
+
+def accept_each(handle: Callable[[socket.socket], None], *, backlog: int = 8) -> socket.socket:
+    """Listens on 127.0.0.1 (a free port) and, in a daemon thread, passes each connection to
+    `handle` until the returned listening socket is closed."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(backlog)
+
+    def loop() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            handle(connection)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return listener
 
 
 def serve_raw(answer: bytes) -> tuple[socket.socket, list[str]]:
@@ -13,26 +33,17 @@ def serve_raw(answer: bytes) -> tuple[socket.socket, list[str]]:
     Each connection's request (up to its blank line) is read, its first line recorded, then
     `answer` is sent and the connection closed. Close the socket to stop the server.
     """
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
     seen: list[str] = []
 
-    def loop() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = connection.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                seen.append(data.decode("latin-1").split("\r\n")[0])
-                connection.sendall(answer)
+    def reply(connection: socket.socket) -> None:
+        with connection:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = connection.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            seen.append(data.decode("latin-1").split("\r\n")[0])
+            connection.sendall(answer)
 
-    threading.Thread(target=loop, daemon=True).start()
-    return listener, seen
+    return accept_each(reply), seen
