@@ -371,6 +371,28 @@ def checked_key(key: Any, column: str) -> Any:
     )
 
 
+def checked_strings(
+    tensor: Any, column: Any, *, error: type[errors.InputSpecError] = errors.InputSpecError
+) -> Any:
+    """Returns `tensor` if it holds strings, else raises `error` naming the column (the module
+    would fail at run time, in a graph, or with TensorFlow's raw error, eagerly).
+
+    Args:
+        tensor: the feature's tensor (a sparse feature's values).
+        column: the column (its `key` and `_column`, the public function's name, are quoted).
+        error: the InputSpecError class to raise.
+
+    Raises:
+        tfhub.errors.InputSpecError: (`error`) if `tensor` does not hold strings.
+    """
+    if tensor.dtype != tf.string:
+        raise error(
+            f"hub.{column._column}({column.key!r}) embeds text: it needs string features. "
+            f"Received: {column.key!r} of dtype {tensor.dtype.name}"
+        )
+    return tensor
+
+
 def text_batch(inputs: Any, column: Any) -> Any:
     """Returns a dense text column's input `[N]` or `[N, 1]` of strings as a batch `[N]`.
 
@@ -389,11 +411,7 @@ def text_batch(inputs: Any, column: Any) -> Any:
             then (a tf.errors.InvalidArgumentError with the same words).
     """
     where = f"hub.{column._column}({column.key!r})"
-    if inputs.dtype != tf.string:
-        raise errors.CallInputSpecError(
-            f"{where} embeds text: it needs string features. "
-            f"Received: {column.key!r} of dtype {inputs.dtype.name}"
-        )
+    checked_strings(inputs, column, error=errors.CallInputSpecError)
     shape = inputs.shape
     if shape.rank is not None and (
         shape.rank > 2 or (shape.rank == 2 and shape[1] not in (1, None))

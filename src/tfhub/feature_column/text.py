@@ -7,7 +7,7 @@ from typing import Any
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training
-from ._base import LoadedModule, TensorFn, as_handle, checked_key, text_batch, tf
+from ._base import LoadedModule, TensorFn, as_handle, checked_key, checked_strings, text_batch, tf
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import TF1ModuleColumn
 
@@ -75,17 +75,6 @@ class _TF1TextColumn(TF1ModuleColumn):
             return call_with_training(training, function, (), inputs, train_fn=train)["default"]
 
         return LoadedModule(model, fn, has_update_ops=train is not None)
-
-
-def _checked_strings(tensor: Any, column: Any) -> Any:
-    """Returns `tensor` if it holds strings, else raises InputSpecError naming the column (the
-    module would fail at run time, in a graph, or with TensorFlow's raw error, eagerly)."""
-    if tensor.dtype != tf.string:
-        raise errors.InputSpecError(
-            f"hub.{column._column}({column.key!r}) embeds text: it needs string features. "
-            f"Received: {column.key!r} of dtype {tensor.dtype.name}"
-        )
-    return tensor
 
 
 @register_feature_column
@@ -173,7 +162,7 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
                 f"hub.sparse_text_embedding_column({self.key!r}) needs a tf.SparseTensor of "
                 f"tokens. Received: inputs={inputs!r}"
             )
-        _checked_strings(inputs.values, self)
+        checked_strings(inputs.values, self)
         if inputs.shape.rank not in (None, 2):  # The lookup would give [batch, ..., K].
             raise errors.InputSpecError(
                 f"hub.sparse_text_embedding_column({self.key!r}) takes a tf.SparseTensor of shape "
