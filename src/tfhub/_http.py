@@ -80,17 +80,6 @@ def backoff_seconds(attempt: int, *, at_least: float = 0.0) -> float:
     return max(at_least, min(BACKOFF_MAX_SEC, BACKOFF_BASE_SEC * (2 ** (attempt - 1))))
 
 
-def backoff_sleep(attempt: int, *, at_least: float = 0.0) -> float:
-    """Sleeps `backoff_seconds(attempt, at_least=at_least)`.
-
-    Returns:
-        The seconds slept.
-    """
-    seconds = backoff_seconds(attempt, at_least=at_least)
-    time.sleep(seconds)
-    return seconds
-
-
 def retry_after(response: Any) -> float | None:
     """The wait in seconds a 429 or 503 answer asks for in Retry-After (seconds, or an HTTP
     date), at most RETRY_AFTER_MAX_SEC; None if it asks for none (or an unreadable one)."""
