@@ -146,9 +146,7 @@ def stdout_is_closed() -> bool:
     poller.register(fd, select.POLLOUT)
     if not any(events & select.POLLERR for _, events in poller.poll(0)):
         return False  # Writable: the broken pipe was another one (a socket, a subprocess).
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)  # Python's own flush at exit must not fail again.
-    os.close(devnull)
+    _discard_stdout()  # Python's own flush at exit must not fail again.
     return True
 
 
