@@ -112,19 +112,17 @@ def check(handle: object) -> str:
     # the loop, which names the bad ones.
     bad = [] if handle.isprintable() else _control_characters(handle)
     stripped = handle.strip()
-    if bad and not (stripped and not _control_characters(stripped)):
-        raise errors.InvalidHandleError(
-            f"A handle cannot hold control characters "
-            f"({', '.join(map(repr, list(dict.fromkeys(bad))[:3]))}). "
-            f"Received: handle={redact(repr(handle))}"
-        )
     if bad:
+        listed = ", ".join(map(repr, list(dict.fromkeys(bad))[:3]))
+        received = f"Received: handle={redact(repr(handle))}"
+        if not stripped or _control_characters(stripped):
+            raise errors.InvalidHandleError(
+                f"A handle cannot hold control characters ({listed}). {received}"
+            )
         raise errors.SpacedHandleError(
-            f"A handle cannot hold control characters "
-            f"({', '.join(map(repr, list(dict.fromkeys(bad))[:3]))}); here they are around it "
-            f"(a line read from a file or a command's output keeps its newline): strip it "
-            f"(handle.strip()). Did you mean {redact(repr(stripped))}? "
-            f"Received: handle={redact(repr(handle))}"
+            f"A handle cannot hold control characters ({listed}); here they are around it (a "
+            "line read from a file or a command's output keeps its newline): strip it "
+            f"(handle.strip()). Did you mean {redact(repr(stripped))}? {received}"
         )
     if handle != stripped and scheme(stripped) is not None:
         raise errors.SpacedHandleError(
