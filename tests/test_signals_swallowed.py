@@ -41,3 +41,36 @@ def test_a_swallowed_stop_signal_before_the_end_still_exits_128_plus_signum(tmp_
     assert ended.returncode == 143, ended.stderr
     assert "cmd: terminated (SIGTERM), as it ended" in ended.stderr
     assert done.read_text() == "all its work"
+
+
+def test_a_swallowed_stop_signal_prints_no_traceback(tmp_path):
+    """Python printed "Exception ignored in: <function Finalized.__del__ ...>" and a traceback
+    ending in `tfhub.cli._signals._Terminated` before the one line that says how the command
+    ended: noise in a log, where the one line is what tells."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    ended = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(tmp_path / "done")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert ended.returncode == 143, ended.stderr
+    assert ended.stderr == "cmd: terminated (SIGTERM), as it ended\n"
+
+
+def test_other_unraisable_exceptions_are_still_printed(tmp_path):
+    """Only the swallowed stop signal is kept quiet: a finalizer's own error still shows."""
+    child = _CHILD.replace(
+        "os.kill(os.getpid(), signal.SIGTERM)", "raise ValueError('a finalizer bug')"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    ended = subprocess.run(
+        [sys.executable, "-c", child, str(tmp_path / "done")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert ended.returncode == 0, ended.stderr
+    assert "ValueError: a finalizer bug" in ended.stderr

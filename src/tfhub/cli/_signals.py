@@ -6,6 +6,7 @@ from __future__ import annotations
 import _thread
 import contextlib
 import signal
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
@@ -84,6 +85,25 @@ class _Redelivery:
 _redelivery: _Redelivery | None = None
 
 
+@contextlib.contextmanager
+def _quiet_swallowed_stops() -> Iterator[None]:
+    """Keeps Python from printing a traceback ("Exception ignored in: ...") for a _Terminated
+    that a finalizer swallowed: the command still says, on one line, how the signal ended it
+    (`_Redelivery` delivers it again, or the runner reports it at the end). Every other
+    unraisable exception goes to the hook that was in place."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, _Terminated):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 class StopSignals:
     """What `stop_signals_unwind` shares with the block it wraps.
 
@@ -139,7 +159,8 @@ def stop_signals_unwind() -> Iterator[StopSignals]:
         signal.signal(signum, terminate)
     try:
         redelivery.start()  # Inside: the handlers are put back even if no thread can start.
-        yield stops
+        with _quiet_swallowed_stops():
+            yield stops
     finally:
         redelivery.stop()
         redelivery.join()  # No redelivery after this: Python's Ctrl-C handler comes back.
