@@ -159,8 +159,11 @@ def get(
         last = attempt == retries
         wait = None
         record.attempts = attempt + 1
+        timeout = budget.timeout()  # Within what is left of a series of failures under way.
+        options["timeout"] = (timeout, timeout)
         try:
-            response = session.get(url, **options)
+            with _deadline.bounded_by(budget):  # Its headers too.
+                response = session.get(url, **options)
         except Exception as err:
             raise_for_request_error(err, handle=handle, url=url, last=last, attempts=attempt + 1)
             reason = _brief(err)
@@ -349,6 +352,7 @@ class HttpBody(io.RawIOBase):
         headers = self._response.headers
         self._validator = headers.get("ETag") or headers.get("Last-Modified")
         self._drops = 0
+        self._read_timeout: float | None = None  # Unknown: set before the first read.
 
     def readable(self) -> bool:
         return True
@@ -366,6 +370,7 @@ class HttpBody(io.RawIOBase):
             if self.closed:
                 return b""  # Closed from another thread: stop, do not reconnect.
             started = time.monotonic()
+            self._bound_read()
             try:
                 data = self._read1(size)
             except Exception as err:
@@ -384,6 +389,14 @@ class HttpBody(io.RawIOBase):
             if self.progress is not None and data:
                 self.progress.update(len(data))
             return data
+
+    def _bound_read(self) -> None:
+        """Gives the next read TFHUB_HTTP_TIMEOUT, or what is left of the retry budget while a
+        series of failures is under way (and the full timeout again once it has ended)."""
+        timeout = self._budget.timeout()
+        if timeout != self._read_timeout:
+            _deadline.set_read_timeout(self._response, timeout)
+            self._read_timeout = timeout
 
     def _read1(self, size: int) -> bytes:
         """Reads what has arrived (at most `size`): a timeout never loses bytes read."""
@@ -451,6 +464,7 @@ class HttpBody(io.RawIOBase):
                 f"{_range_answer(response.status_code, content_range)}). {_AGAIN_HINT}"
             ) from cause
         self._response = response
+        self._read_timeout = None
 
     def close(self) -> None:
         if not self.closed:

@@ -10,22 +10,31 @@ installs an adapter whose connections give up on headers that take longer than
 `downgrade_refuser` stops a redirect from https to plain http (whose answer anyone on the way
 could replace). `RetryBudget` bounds a download's retries in all (TFHUB_HTTP_RETRY_TIMEOUT): its
 requests' retries, the resumes of its body and its restarts share one clock, which runs while no
-byte arrives.
+byte arrives; once such a series is under way, `bounded_by(budget)` and `RetryBudget.timeout` cut
+each attempt's connecting, headers and reads when the budget runs out.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 from . import constants, errors
 from .utils.redact import redact
 
 HEADERS_DEADLINE_FACTOR = 2.0  # A silent wait up to the timeout, then the headers in one go.
+MIN_ATTEMPT_SEC = 0.05  # The shortest timeout an attempt gets when the budget is nearly spent.
+# When the retry budget of the request being sent runs out (time.monotonic()), if it has started.
+_BUDGET_END: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "tfhub_budget_end", default=None
+)
 
 
 class HeadersTooSlow(Exception):
@@ -41,6 +50,14 @@ class HeadersTooSlow(Exception):
         self.what = what
 
 
+class BudgetSpent(TimeoutError):
+    """The retry budget ran out while a response's headers were awaited (the connection was cut).
+
+    A TimeoutError on purpose: urllib3 reports it as a read timeout, which `_http.get` counts as
+    a failed attempt; the budget's check then raises RetryTimeoutError. It never reaches users.
+    """
+
+
 class RetryBudget:
     """How long one download may go on failing (TFHUB_HTTP_RETRY_TIMEOUT), shared by the retries
     of its requests, the resumes of its body and its restarts.
@@ -50,9 +67,9 @@ class RetryBudget:
     check is off): a download receiving data is never cut, while one whose server stalls, fails
     slowly, keeps asking to wait (Retry-After) or sends a few bytes per connection gives up
     after the setting's seconds, with an error saying how long it tried, how often, and what
-    failed last. The limit is checked before each wait and retry, so one request under way may
-    run past it by its own timeouts (at most 3 x TFHUB_HTTP_TIMEOUT: connecting, then the
-    headers).
+    failed last. The limit is checked before each wait and retry, and while a series is under
+    way each attempt's connecting, headers and reads get at most the seconds left of it
+    (`timeout`, `bounded_by`), so no attempt runs past the limit by its own timeouts.
     """
 
     def __init__(self, *, handle: str, url: str) -> None:
@@ -60,6 +77,7 @@ class RetryBudget:
         self.min_speed = constants.download_min_speed()
         self.handle = handle
         self.url = url
+        self.http_timeout = constants.http_timeout()
         self.attempts = 0
         self.last_failure = ""
         self.warned_about_wait = False  # Said once: a server asks for longer than tfhub waits.
@@ -83,6 +101,19 @@ class RetryBudget:
             self.attempts = 0
             self.last_failure = ""
             self.start()
+
+    def end(self) -> float | None:
+        """When the series of failures under way runs out of time (`time.monotonic()`), or None
+        if none is under way (a first attempt, or data arrived since)."""
+        return self._since + self.limit if self.attempts else None
+
+    def timeout(self) -> float:
+        """The socket timeout for the next connect or read: TFHUB_HTTP_TIMEOUT, or the seconds
+        left of the series under way if fewer (at least MIN_ATTEMPT_SEC)."""
+        end = self.end()
+        if end is None:
+            return self.http_timeout
+        return max(MIN_ATTEMPT_SEC, min(self.http_timeout, end - time.monotonic()))
 
     def elapsed(self) -> float:
         """Seconds since the series started."""
@@ -133,6 +164,35 @@ def headers_deadline() -> float:
     return HEADERS_DEADLINE_FACTOR * constants.http_timeout()
 
 
+@contextlib.contextmanager
+def bounded_by(budget: RetryBudget) -> Iterator[None]:
+    """The headers of requests sent inside this block (redirects too) are cut when `budget`'s
+    series of failures under way runs out, if that is before their own deadline: a `TimeoutError`
+    then, which requests reports as a read timeout (retried, so the budget's check ends it)."""
+    token = _BUDGET_END.set(budget.end())
+    try:
+        yield
+    finally:
+        _BUDGET_END.reset(token)
+
+
+def _deadline_now() -> tuple[float, bool]:
+    """The seconds the headers of a response may take from now, and whether the retry budget
+    (not HEADERS_DEADLINE_FACTOR x TFHUB_HTTP_TIMEOUT) sets them."""
+    seconds = headers_deadline()
+    end = _BUDGET_END.get()
+    if end is None or end - time.monotonic() >= seconds:
+        return seconds, False
+    return max(MIN_ATTEMPT_SEC, end - time.monotonic()), True
+
+
+def _cut_off(seconds: float, by_budget: bool) -> Exception:
+    """The error for headers cut off at the deadline (`seconds`)."""
+    if by_budget:
+        return BudgetSpent(f"the retry budget ran out after {seconds:.2f} s waiting for headers")
+    return HeadersTooSlow(seconds)
+
+
 def mount(session: Any) -> None:
     """Makes `session`'s http(s) connections give up on headers slower than the deadline."""
     adapter = _adapter_class()()
@@ -171,16 +231,17 @@ def _watched_class(base: type) -> type:
         _tfhub_watched = True
 
         def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-            watch = _Watch(self, headers_deadline())
+            seconds, by_budget = _deadline_now()
+            watch = _Watch(self, seconds)
             try:
                 response = super().getresponse(*args, **kwargs)
             except Exception as err:
                 if watch.finish():
-                    raise HeadersTooSlow(watch.deadline) from err
+                    raise _cut_off(seconds, by_budget) from err
                 raise
             if watch.finish():  # Cut mid-line, http.client may take what came for headers.
                 response.close()
-                raise HeadersTooSlow(watch.deadline)
+                raise _cut_off(seconds, by_budget)
             return response
 
     Watched.__name__ = Watched.__qualname__ = f"Watched{base.__name__}"
@@ -309,14 +370,27 @@ def shutdown_socket(response: Any) -> None:
 
     Closing alone does not wake a read blocked in another thread (and waits for it).
     """
+    sock = _socket_of(response)
+    if sock is not None:
+        _shutdown(sock)
+
+
+def set_read_timeout(response: Any, seconds: float) -> None:
+    """Makes the next reads of a requests response's body wait at most `seconds` each."""
+    sock = _socket_of(response)
+    if sock is not None:
+        sock.settimeout(seconds)
+
+
+def _socket_of(response: Any) -> socket.socket | None:
+    """The socket a requests response's body is read from, or None once it is closed."""
     raw = getattr(response, "raw", None)
     connection = getattr(raw, "_connection", None) or getattr(raw, "connection", None)
     sock = getattr(connection, "sock", None)
-    if sock is None:  # Released already: the socket of the body's file, if still open.
+    if sock is None:  # Released already (or will close): the socket of the body's file.
         fp = getattr(getattr(raw, "_fp", None), "fp", None)
         sock = getattr(getattr(fp, "raw", None), "_sock", None)
-    if sock is not None:
-        _shutdown(sock)
+    return sock
 
 
 def _shutdown(sock: socket.socket) -> None:

@@ -1,0 +1,178 @@
+"""Time bounds of a download that keeps failing, measured with every time setting scaled down
+(TFHUB_HTTP_TIMEOUT=2, TFHUB_HTTP_RETRY_TIMEOUT=1) against raw-socket servers on 127.0.0.1:
+once a series of failures is under way, each attempt's connecting, headers and reads are cut
+when TFHUB_HTTP_RETRY_TIMEOUT runs out (they each had a full TFHUB_HTTP_TIMEOUT, 2 x for the
+headers: up to 3 x past the limit).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.raw_server import accept_each
+
+import tfhub as hub
+from tfhub import errors
+
+_SLACK = 0.6  # Thread start-up and a busy machine (2 cores, shared).
+
+
+@pytest.fixture(autouse=True)
+def _scaled_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TFHUB_HTTP_TIMEOUT=2 and a retry timeout of 1 s: a whole timeout under way overshoots."""
+    import requests  # noqa: F401  # Imported now, not inside a measured download.
+
+    import tfhub.download  # noqa: F401
+
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "2")
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "1")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "20")  # The counts do not stop these downloads.
+    monkeypatch.setattr("tfhub._http.BACKOFF_BASE_SEC", 0.25)
+    monkeypatch.setattr("tfhub._http.BACKOFF_MAX_SEC", 0.25)
+
+
+@pytest.fixture
+def archive(tmp_path) -> bytes:
+    with open(make_tar_gz(tmp_path / "m.tar.gz"), "rb") as made:
+        return made.read()
+
+
+def _request(connection: socket.socket) -> str:
+    """Reads a request up to its blank line; returns its Range start ("" for none)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    for line in data.decode("latin-1").split("\r\n"):
+        if line.lower().startswith("range: bytes="):
+            return line.split("=", 1)[1].rstrip("-")
+    return ""
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Callable[[socket.socket, int], None]], str]]:
+    """Starts servers whose each connection goes to `serve(connection, number)` in a thread of
+    its own (number: 1 for the first connection); yields a function returning the URL."""
+    listeners: list[socket.socket] = []
+    held: list[socket.socket] = []
+
+    def start(serve: Callable[[socket.socket, int], None]) -> str:
+        count = [0]
+
+        def serve_quietly(connection: socket.socket, number: int) -> None:
+            try:
+                serve(connection, number)
+            except OSError:  # The client hung up, or the test ended.
+                pass
+
+        def handle(connection: socket.socket) -> None:
+            held.append(connection)
+            count[0] += 1
+            args = (connection, count[0])
+            threading.Thread(target=serve_quietly, args=args, daemon=True).start()
+
+        listener = accept_each(handle, backlog=64)
+        listeners.append(listener)
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/m.tar.gz"
+
+    yield start
+    for sock in listeners + held:
+        sock.close()
+
+
+def _head(status: str, length: int, extra: str = "") -> bytes:
+    return f"HTTP/1.1 {status}\r\nContent-Length: {length}\r\n{extra}\r\n".encode()
+
+
+def _partial(archive: bytes, start: int) -> bytes:
+    """The headers of a 206 answer with the archive from `start`."""
+    extra = f"Content-Range: bytes {start}-{len(archive) - 1}/{len(archive)}\r\n"
+    return _head("206 Partial Content", len(archive) - start, extra)
+
+
+def _drop_half(connection: socket.socket, archive: bytes) -> None:
+    """Sends the first half of the archive, then hangs up: the series of failures starts."""
+    connection.sendall(_head("200 OK", len(archive)) + archive[: len(archive) // 2])
+    connection.shutdown(socket.SHUT_RDWR)
+
+
+def _timed(url: str) -> tuple[float, BaseException]:
+    started = time.monotonic()
+    with pytest.raises(errors.DownloadError) as info:
+        hub.resolve(url)
+    return time.monotonic() - started, info.value
+
+
+def test_a_resume_whose_headers_drip_in_stops_at_the_retry_timeout(raw_server, archive):
+    """The resume (at 0.25 s) gets its headers in three pieces 1.5 s apart (each within the
+    timeout, all within 2 x it), then its body stalls: 5.3 s for a limit of 1 s."""
+    half = len(archive) // 2
+
+    def serve(connection: socket.socket, number: int) -> None:
+        _request(connection)
+        if number == 1:
+            return _drop_half(connection, archive)
+        head = _partial(archive, half)
+        for piece in (head[:10], head[10:20], head[20:]):
+            connection.sendall(piece)
+            time.sleep(1.5)
+
+    took, err = _timed(raw_server(serve))
+    assert isinstance(err, errors.RetryTimeoutError), repr(err)
+    assert took < 1 + _SLACK, took
+    assert "the last: timed out" in str(err)
+
+
+def test_a_resume_whose_body_stalls_stops_at_the_retry_timeout(raw_server, archive):
+    """The resume's body stalls a whole timeout: 2.25 s for a limit of 1 s."""
+
+    def serve(connection: socket.socket, number: int) -> None:
+        _request(connection)
+        if number == 1:
+            return _drop_half(connection, archive)
+        connection.sendall(_partial(archive, len(archive) // 2))
+
+    took, err = _timed(raw_server(serve))
+    assert isinstance(err, errors.RetryTimeoutError), repr(err)
+    assert took < 1 + _SLACK, took
+    assert "the connection broke at byte" in str(err)
+
+
+def test_a_silent_server_is_given_up_at_the_retry_timeout(raw_server, archive):
+    """Each resume waits a whole timeout for an answer: 2.25 s for a limit of 1 s."""
+
+    def serve(connection: socket.socket, number: int) -> None:
+        _request(connection)
+        if number == 1:
+            _drop_half(connection, archive)
+
+    took, err = _timed(raw_server(serve))
+    assert isinstance(err, errors.RetryTimeoutError), repr(err)
+    assert took < 1 + _SLACK, took
+    assert err.attempts == 2
+
+
+def test_a_healthy_resume_after_the_budget_ran_low_keeps_the_full_timeout(
+    raw_server, archive, monkeypatch
+):
+    """Once data arrives again, the series ends: later reads wait a whole timeout again (a
+    read bounded by what was left of the budget would fail a healthy, slower stretch)."""
+    monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", "0")  # Any data ends the series.
+
+    def serve(connection: socket.socket, number: int) -> None:
+        start = _request(connection)
+        if number == 1:
+            return _drop_half(connection, archive)  # Resumed at 0.25 s: 0.75 s left.
+        start_at = int(start)
+        connection.sendall(_partial(archive, start_at) + archive[start_at : start_at + 10])
+        time.sleep(1.3)  # Longer than what was left, shorter than the timeout.
+        connection.sendall(archive[start_at + 10 :])
+
+    assert read_tree(hub.resolve(raw_server(serve))) == MODEL_FILES
