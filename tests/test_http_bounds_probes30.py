@@ -2,11 +2,13 @@
 (TFHUB_HTTP_TIMEOUT=2, TFHUB_HTTP_RETRY_TIMEOUT=1) against raw-socket servers on 127.0.0.1:
 once a series of failures is under way, each attempt's connecting, headers and reads are cut
 when TFHUB_HTTP_RETRY_TIMEOUT runs out (they each had a full TFHUB_HTTP_TIMEOUT, 2 x for the
-headers: up to 3 x past the limit).
+headers: up to 3 x past the limit). A body whose connection breaks often, but which keeps
+coming between the breaks, is resumed as often as it takes.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -176,3 +178,40 @@ def test_a_healthy_resume_after_the_budget_ran_low_keeps_the_full_timeout(
         connection.sendall(archive[start_at + 10 :])
 
     assert read_tree(hub.resolve(raw_server(serve))) == MODEL_FILES
+
+
+def test_a_body_that_breaks_often_but_keeps_coming_is_downloaded(raw_server, tmp_path, monkeypatch):
+    """Each connection brings 4 KB, then breaks: eight breaks, each after progress. The count
+    of resumes (TFHUB_HTTP_RETRIES) never reset, so a large download broken every few minutes
+    failed after its fifth break, however much came in between."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "3")
+    files = {**MODEL_FILES, "variables/big.bin": os.urandom(32 * 1024)}  # Incompressible.
+    with open(make_tar_gz(tmp_path / "big.tar.gz", files), "rb") as made:
+        archive = made.read()
+
+    def serve(connection: socket.socket, number: int) -> None:
+        start = int(_request(connection) or 0)
+        head = _partial(archive, start) if start else _head("200 OK", len(archive))
+        connection.sendall(head + archive[start : start + 4096])
+        connection.shutdown(socket.SHUT_RDWR)
+
+    assert read_tree(hub.resolve(raw_server(serve))) == files
+
+
+def test_breaks_that_bring_little_still_end_at_the_count(raw_server, tmp_path, monkeypatch):
+    """A resume that brings less than TFHUB_DOWNLOAD_MIN_SPEED since the series began does not
+    reset the count: a server sending 20 bytes per connection fails after the retries."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "3")
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "60")
+    files = {**MODEL_FILES, "variables/big.bin": os.urandom(4096)}
+    with open(make_tar_gz(tmp_path / "big.tar.gz", files), "rb") as made:
+        archive = made.read()
+
+    def serve(connection: socket.socket, number: int) -> None:
+        start = int(_request(connection) or 0)
+        head = _partial(archive, start) if start else _head("200 OK", len(archive))
+        connection.sendall(head + archive[start : start + (2048 if number == 1 else 20)])
+        connection.shutdown(socket.SHUT_RDWR)
+
+    _, err = _timed(raw_server(serve))
+    assert "the connection broke 4 times in a row (last: at byte 2108 of" in str(err), str(err)

@@ -315,7 +315,9 @@ def _range_answer(status: int, content_range: str) -> str:
 
 
 class HttpBody(io.RawIOBase):
-    """The body of a GET as a raw binary stream that resumes with Range after a drop.
+    """The body of a GET as a raw binary stream that resumes with Range after a drop, up to
+    TFHUB_HTTP_RETRIES drops in a row (counted again from 0 once data arrives at
+    TFHUB_DOWNLOAD_MIN_SPEED since they began, as `RetryBudget` ends a series of failures).
 
     `read(n)` returns what has arrived (at most n bytes) without copying it. A body slower than
     TFHUB_DOWNLOAD_MIN_SPEED, averaged over TFHUB_HTTP_TIMEOUT seconds spent waiting for the
@@ -385,6 +387,8 @@ class HttpBody(io.RawIOBase):
                 continue
             self._check_pace(len(data), time.monotonic() - started)
             self._budget.received(len(data))
+            if not self._budget.attempts:  # Data came at the minimum speed since the breaks:
+                self._drops = 0  # they count again from 0 (TFHUB_HTTP_RETRIES in a row).
             self.position += len(data)
             if self.progress is not None and data:
                 self.progress.update(len(data))
@@ -436,7 +440,7 @@ class HttpBody(io.RawIOBase):
         if self._drops > retries:
             raise errors.DownloadError(
                 f"Cannot download {self.handle!r} from {self.url}: the connection broke "
-                f"{self._drops} times (last: at byte {self.position}"
+                f"{self._drops} times in a row (last: at byte {self.position}"
                 f"{f' of {self.total}' if self.total is not None else ''}, {cause_text(cause)}). "
                 f"{_AGAIN_HINT}"
             ) from cause
