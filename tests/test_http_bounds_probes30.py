@@ -3,19 +3,23 @@
 once a series of failures is under way, each attempt's connecting, headers and reads are cut
 when TFHUB_HTTP_RETRY_TIMEOUT runs out (they each had a full TFHUB_HTTP_TIMEOUT, 2 x for the
 headers: up to 3 x past the limit). A body whose connection breaks often, but which keeps
-coming between the breaks, is resumed as often as it takes.
+coming between the breaks, is resumed as often as it takes. A server still answering 429/503
+when the limit is reached ends in an error that is also its status error (HTTPError upstream).
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import socket
 import threading
 import time
+import urllib.error
 from collections.abc import Callable, Iterator
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import answer_status
 from tests._helpers.raw_server import accept_each
 
 import tfhub as hub
@@ -215,3 +219,37 @@ def test_breaks_that_bring_little_still_end_at_the_count(raw_server, tmp_path, m
 
     _, err = _timed(raw_server(serve))
     assert "the connection broke 4 times in a row (last: at byte 2108 of" in str(err), str(err)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_server_still_asking_to_wait_ends_in_its_status_error(server, status):
+    """The retry timeout ran out on a 429/503 asking to wait: the error was only a
+    RetryTimeoutError, which `except urllib.error.HTTPError` (what tensorflow_hub raised for
+    that answer) and `except hub.errors.HTTPStatusError` missed."""
+    server.state.behaviours.append(
+        answer_status("m.tar.gz", status, headers={"Retry-After": "5"})  # Past the 1 s limit.
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        hub.resolve(server.url("m.tar.gz"))
+    err = info.value
+    assert isinstance(err, errors.HTTPStatusError) and err.code == err.status == status
+    assert isinstance(err, errors.RetryTimeoutError) and isinstance(err, TimeoutError)
+    assert type(err).__name__ == "RetryTimeoutStatusError" and err.attempts == 1
+    assert f"the last: HTTP {status}, which asks to wait 5 s (Retry-After)" in str(err)
+    copied = pickle.loads(pickle.dumps(err))
+    assert type(copied) is type(err) and str(copied) == str(err)
+    assert (copied.code, copied.limit, copied.attempts) == (status, 1.0, 1)
+
+
+def test_a_timeout_after_a_503_is_not_a_status_error(raw_server):
+    """The last failure decides: a 503, then silence."""
+
+    def serve(connection: socket.socket, number: int) -> None:
+        _request(connection)
+        if number == 1:
+            connection.sendall(_head("503 Service Unavailable", 0))
+
+    _, err = _timed(raw_server(serve))
+    assert isinstance(err, errors.RetryTimeoutError), repr(err)
+    assert not isinstance(err, urllib.error.HTTPError)
+    assert "the last: timed out" in str(err)

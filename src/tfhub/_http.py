@@ -178,7 +178,7 @@ def get(
             reason = f"HTTP {response.status_code}"
             if record.asked is not None:
                 reason += f", which asks to wait {record.asked:g} s (Retry-After)"
-            budget.failed(reason)
+            budget.failed(reason, status=response.status_code)
         seconds = backoff_seconds(attempt + 1, at_least=wait or 0.0)
         budget.check(seconds)
         _log_retry(url, attempt=attempt + 2, of=retries + 1, reason=reason, wait=seconds)

@@ -80,6 +80,7 @@ class RetryBudget:
         self.http_timeout = constants.http_timeout()
         self.attempts = 0
         self.last_failure = ""
+        self.last_status: int | None = None  # The last failure's HTTP status, if an answer.
         self.warned_about_wait = False  # Said once: a server asks for longer than tfhub waits.
         self._since = time.monotonic()
         self._bytes = 0  # Received since the series started.
@@ -119,10 +120,12 @@ class RetryBudget:
         """Seconds since the series started."""
         return time.monotonic() - self._since
 
-    def failed(self, what: str) -> None:
-        """Counts a failed attempt (a request, or a body that broke off); `what` says why."""
+    def failed(self, what: str, *, status: int | None = None) -> None:
+        """Counts a failed attempt (a request, or a body that broke off); `what` says why,
+        `status` is the HTTP status it was answered with (None: no answer)."""
         self.attempts += 1
         self.last_failure = redact(what)
+        self.last_status = status
 
     def check(self, wait: float) -> None:
         """Raises RetryTimeoutError unless waiting `wait` seconds more, then retrying, stays
@@ -132,7 +135,9 @@ class RetryBudget:
             wait: the seconds tfhub would wait before the next attempt.
 
         Raises:
-            tfhub.errors.RetryTimeoutError: the series would last longer than the limit.
+            tfhub.errors.RetryTimeoutError: the series would last longer than the limit; a
+                RetryTimeoutStatusError (also an HTTPStatusError) if the last attempt was
+                answered with an error status.
         """
         elapsed = self.elapsed()
         if elapsed + wait <= self.limit:
@@ -145,7 +150,11 @@ class RetryBudget:
                 f"receiving only {self._bytes} bytes in that time (less than "
                 f"{constants.TFHUB_DOWNLOAD_MIN_SPEED}={self.min_speed:g} bytes/s)"
             )
-        raise errors.RetryTimeoutError(
+        cls: Any = errors.RetryTimeoutError
+        answered: dict[str, Any] = {}
+        if self.last_status is not None:
+            cls, answered = errors.RetryTimeoutStatusError, {"status": self.last_status}
+        raise cls(
             f"Cannot download {self.handle!r} from {self.url}: tfhub kept trying for "
             f"{elapsed:.1f} s {got} ({tries}; the last: "
             f"{self.last_failure or 'unknown'}), and {name}={self.limit:g} s bounds that. "
@@ -156,6 +165,7 @@ class RetryBudget:
             cause=self.last_failure,
             limit=self.limit,
             attempts=self.attempts,
+            **answered,
         )
 
 

@@ -670,11 +670,16 @@ def __getattr__(name: str) -> Any:
     `ConnectionFailedError`: no answer came (connection refused, unknown host, timeout) after the
     retries; upstream's `urlopen` raised `urllib.error.URLError`, so this class is both that
     (`.reason`) and a `DownloadError`.
+
+    `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
+    with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
+    `TimeoutError`) and an `HTTPStatusError` (so urllib's `HTTPError`, as upstream raised).
     """
     builders = {
         "ModuleExistsError": _module_exists_error,
         "HTTPStatusError": _http_status_error,
         "ConnectionFailedError": _connection_failed_error,
+        "RetryTimeoutStatusError": _retry_timeout_status_error,
     }
     if name not in builders:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -763,6 +768,39 @@ def _connection_failed_error() -> type:
             return f"{type(self).__name__}({str(self)!r})"
 
     return ConnectionFailedError
+
+
+def _retry_timeout_status_error() -> type:
+    status_error: Any = __getattr__("HTTPStatusError")
+
+    class RetryTimeoutStatusError(RetryTimeoutError, status_error):  # type: ignore[misc]
+        """TFHUB_HTTP_RETRY_TIMEOUT ran out while the server answered with an error status (a
+        429 or 503 asking to wait): `except RetryTimeoutError` / `TimeoutError` and `except
+        HTTPStatusError` / `urllib.error.HTTPError` all catch it.
+
+        Attributes:
+            status: the last answer's HTTP status (also `.code`).
+            url, seconds, cause, limit, attempts: as `RetryTimeoutError`'s.
+        """
+
+        def __init__(
+            self,
+            message: str,
+            *,
+            url: str,
+            seconds: float,
+            cause: str,
+            limit: float,
+            attempts: int,
+            status: int,
+        ) -> None:
+            status_error.__init__(self, message, status=status, url=url)
+            self.seconds = seconds
+            self.cause = cause
+            self.limit = limit
+            self.attempts = attempts
+
+    return RetryTimeoutStatusError
 
 
 def _reason_phrase(statuses: Any, status: int) -> str:
