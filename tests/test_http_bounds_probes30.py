@@ -5,6 +5,7 @@ when TFHUB_HTTP_RETRY_TIMEOUT runs out (they each had a full TFHUB_HTTP_TIMEOUT,
 headers: up to 3 x past the limit). A body whose connection breaks often, but which keeps
 coming between the breaks, is resumed as often as it takes. A server still answering 429/503
 when the limit is reached ends in an error that is also its status error (HTTPError upstream).
+Resolving a host name is bounded by TFHUB_HTTP_TIMEOUT (delayed through socket.getaddrinfo).
 """
 
 from __future__ import annotations
@@ -253,3 +254,61 @@ def test_a_timeout_after_a_503_is_not_a_status_error(raw_server):
     assert isinstance(err, errors.RetryTimeoutError), repr(err)
     assert not isinstance(err, urllib.error.HTTPError)
     assert "the last: timed out" in str(err)
+
+
+@pytest.fixture
+def slow_dns(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """Makes resolving "localhost" take `delay` seconds (a resolver dropping packets), through
+    socket.getaddrinfo itself: other names resolve at once."""
+
+    def delay_by(delay: float) -> None:
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+            if host == "localhost":
+                time.sleep(delay)
+            return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+    return delay_by
+
+
+def test_a_resolver_that_does_not_answer_is_bounded_by_the_timeout(
+    server, served_dir, slow_dns, monkeypatch
+):
+    """getaddrinfo has no timeout: a name resolving in 8 s held each attempt 8 s (the system
+    resolver's own limits, ~10-30 s), past TFHUB_HTTP_TIMEOUT and the retry timeout."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    slow_dns(8)
+    url = server.url("m.tar.gz").replace("127.0.0.1", "localhost")
+    took, err = _timed(url)
+    assert took < 2 + _SLACK, took  # TFHUB_HTTP_TIMEOUT=2 bounds the name's resolution.
+    assert isinstance(err, errors.ConnectionFailedError), repr(err)
+    assert "the host name cannot be resolved (DNS)" in str(err)
+
+
+def test_a_slow_resolver_within_the_timeout_is_waited_for(server, served_dir, slow_dns):
+    make_tar_gz(served_dir / "m.tar.gz")
+    slow_dns(0.5)
+    url = server.url("m.tar.gz").replace("127.0.0.1", "localhost")
+    assert read_tree(hub.resolve(url)) == MODEL_FILES
+
+
+def test_each_address_of_a_name_is_tried_in_turn(server, served_dir, monkeypatch):
+    """A name whose first address refuses (an IPv6 address nothing listens on, say) is
+    reached at the next one, as urllib3 does when it resolves."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    real = socket.getaddrinfo
+    port = int(server.url("m.tar.gz").split(":")[2].split("/")[0])
+
+    def getaddrinfo(host: object, *args: object) -> object:
+        if host == "twice.test":  # 127.0.0.2 first: the server listens on 127.0.0.1 only.
+            return real("127.0.0.2", *args) + real("127.0.0.1", *args)  # type: ignore[arg-type]
+        return real(host, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setenv("NO_PROXY", "twice.test")
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    url = f"http://twice.test:{port}/m.tar.gz"
+    assert read_tree(hub.resolve(url)) == MODEL_FILES
