@@ -312,3 +312,29 @@ def test_each_address_of_a_name_is_tried_in_turn(server, served_dir, monkeypatch
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     url = f"http://twice.test:{port}/m.tar.gz"
     assert read_tree(hub.resolve(url)) == MODEL_FILES
+
+
+def test_a_303_location_dripping_in_after_a_retry_stops_at_the_retry_timeout(
+    raw_server, monkeypatch
+):
+    """The uncompressed protocol's 303 (after a 503) sends its gs:// location a byte per
+    0.25 s (each within what is left of the budget): read within 2 x TFHUB_HTTP_TIMEOUT, then
+    DownloadTooSlowError at 4.25 s for a limit of 1 s."""
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    location = b"gs://bucket/model"
+
+    def serve(connection: socket.socket, number: int) -> None:
+        _request(connection)
+        if number == 1:
+            connection.sendall(_head("503 Service Unavailable", 0, "Connection: close\r\n"))
+            return connection.shutdown(socket.SHUT_RDWR)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.sendall(_head("303 See Other", len(location)))
+        for byte in location:
+            connection.sendall(bytes([byte]))
+            time.sleep(0.25)
+
+    took, err = _timed(raw_server(serve).replace("/m.tar.gz", "/m"))
+    assert isinstance(err, errors.RetryTimeoutError), repr(err)
+    assert took < 1 + _SLACK, took
+    assert "the last: timed out" in str(err)

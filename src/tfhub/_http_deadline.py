@@ -197,11 +197,11 @@ def _deadline_now() -> tuple[float, bool]:
     return max(MIN_ATTEMPT_SEC, end - time.monotonic()), True
 
 
-def _cut_off(seconds: float, by_budget: bool) -> Exception:
-    """The error for headers cut off at the deadline (`seconds`)."""
+def _cut_off(seconds: float, by_budget: bool, *, what: str = "response headers") -> Exception:
+    """The error for `what` (headers, a small body) cut off at the deadline (`seconds`)."""
     if by_budget:
-        return BudgetSpent(f"the retry budget ran out after {seconds:.2f} s waiting for headers")
-    return HeadersTooSlow(seconds)
+        return BudgetSpent(f"the retry budget ran out after {seconds:.2f} s waiting for {what}")
+    return HeadersTooSlow(seconds, what=what)
 
 
 def mount(session: Any) -> None:
@@ -377,8 +377,8 @@ def redirect_body_capper(response: Any, *args: Any, **kwargs: Any) -> Any:
 
 def read_within(response: Any, limit: int, *, what: str) -> bytes:
     """Reads at most `limit` bytes of a small body (a 303's location, an error's text) within
-    the headers' deadline: each read's timeout alone lets a server drip a 4 KB body a byte per
-    TFHUB_HTTP_TIMEOUT, for days.
+    the headers' deadline (or what is left of the retry budget, inside `bounded_by`): each
+    read's timeout alone lets a server drip a 4 KB body a byte per TFHUB_HTTP_TIMEOUT, for days.
 
     Args:
         response: a streamed requests response.
@@ -387,8 +387,9 @@ def read_within(response: Any, limit: int, *, what: str) -> bytes:
 
     Raises:
         HeadersTooSlow: the body took longer (the connection was cut).
+        BudgetSpent: the retry budget ran out first (the connection was cut).
     """
-    deadline = headers_deadline()
+    deadline, by_budget = _deadline_now()
     fired = threading.Event()
 
     def cut() -> None:
@@ -402,12 +403,12 @@ def read_within(response: Any, limit: int, *, what: str) -> bytes:
         data = response.raw.read(limit, decode_content=True) or b""
     except Exception as err:
         if fired.is_set():
-            raise HeadersTooSlow(deadline, what=what) from err
+            raise _cut_off(deadline, by_budget, what=what) from err
         raise
     finally:
         timer.cancel()
     if fired.is_set():
-        raise HeadersTooSlow(deadline, what=what)
+        raise _cut_off(deadline, by_budget, what=what)
     return bytes(data)
 
 
