@@ -164,6 +164,8 @@ def test_a_silent_server_is_given_up_at_the_retry_timeout(raw_server, archive):
     assert isinstance(err, errors.RetryTimeoutError), repr(err)
     assert took < 1 + _SLACK, took
     assert err.attempts == 2
+    assert "s, what TFHUB_HTTP_RETRY_TIMEOUT had left)" in str(err)  # Not "within 2 s".
+    assert "TFHUB_HTTP_TIMEOUT sets it" not in str(err)
 
 
 def test_a_healthy_resume_after_the_budget_ran_low_keeps_the_full_timeout(

@@ -167,7 +167,7 @@ def get(
         except Exception as err:
             raise_for_request_error(err, handle=handle, url=url, last=last, attempts=attempt + 1)
             reason = _brief(err)
-            budget.failed(cause_text(err, url=url))
+            budget.failed(cause_text(err, url=url, timeout=timeout))
         else:
             if response.status_code not in _RETRY_STATUSES or last:
                 response._tfhub_retries = record  # For check_status's message.
@@ -436,12 +436,13 @@ class HttpBody(io.RawIOBase):
         self._drops += 1
         retries = constants.http_retries()
         self._response.close()
-        self._budget.failed(f"the connection broke at byte {self.position} ({cause_text(cause)})")
+        said = cause_text(cause, timeout=self._read_timeout)
+        self._budget.failed(f"the connection broke at byte {self.position} ({said})")
         if self._drops > retries:
             raise errors.DownloadError(
                 f"Cannot download {self.handle!r} from {self.url}: the connection broke "
                 f"{self._drops} times in a row (last: at byte {self.position}"
-                f"{f' of {self.total}' if self.total is not None else ''}, {cause_text(cause)}). "
+                f"{f' of {self.total}' if self.total is not None else ''}, {said}). "
                 f"{_AGAIN_HINT}"
             ) from cause
         logger.info(  # INFO like the other retries: the CLI shows it with -v.
@@ -464,7 +465,7 @@ class HttpBody(io.RawIOBase):
             response.close()
             raise RestartDownload(
                 f"Cannot download {self.handle!r}: the download of {self.url} broke at byte "
-                f"{self.position} ({cause_text(cause)}) and the server cannot resume it (it "
+                f"{self.position} ({said}) and the server cannot resume it (it "
                 f"{_range_answer(response.status_code, content_range)}). {_AGAIN_HINT}"
             ) from cause
         self._response = response

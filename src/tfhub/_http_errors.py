@@ -276,22 +276,29 @@ def _proxy_cause(err: BaseException, url: str) -> str:
     return f"the proxy {proxy} {how}: check {settings}"
 
 
-def cause_text(err: BaseException, *, url: str = "") -> str:
+def cause_text(err: BaseException, *, url: str = "", timeout: float | None = None) -> str:
     """Names the real cause of a connection error: refused, DNS, timeout, reset, the proxy, ...
 
     Args:
         err: what requests (or urllib3) raised.
         url: the URL asked for; with it, a proxy's failure names the proxy.
+        timeout: the timeout the attempt had, if less than TFHUB_HTTP_TIMEOUT (what was left
+            of TFHUB_HTTP_RETRY_TIMEOUT).
     """
     import requests
 
     if url and isinstance(err, requests.exceptions.ProxyError):
         return _proxy_cause(err, url)
     text = str(err)
-    timeout = constants.http_timeout()
+    setting = constants.http_timeout()
     if isinstance(err, (requests.Timeout, TimeoutError)) or "timed out" in text.lower():
+        if timeout is not None and timeout < setting:
+            return (
+                f"timed out ({type(err).__name__}: no answer within {timeout:.2g} s, what "
+                f"{constants.TFHUB_HTTP_RETRY_TIMEOUT} had left)"
+            )
         return (
-            f"timed out ({type(err).__name__}: no answer within timeout {timeout:g} s; "
+            f"timed out ({type(err).__name__}: no answer within timeout {setting:g} s; "
             "TFHUB_HTTP_TIMEOUT sets it)"
         )
     malformed = _malformed_answer(err)
