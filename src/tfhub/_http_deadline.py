@@ -464,7 +464,10 @@ def set_read_timeout(response: Any, seconds: float) -> None:
     """Makes the next reads of a requests response's body wait at most `seconds` each."""
     sock = _socket_of(response)
     if sock is not None:
-        sock.settimeout(seconds)
+        try:
+            sock.settimeout(seconds)
+        except OSError:  # Closed by another thread (`HttpBody.close`): the read says so.
+            pass
 
 
 def _socket_of(response: Any) -> socket.socket | None:
