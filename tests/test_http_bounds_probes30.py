@@ -340,3 +340,31 @@ def test_a_303_location_dripping_in_after_a_retry_stops_at_the_retry_timeout(
     assert isinstance(err, errors.RetryTimeoutError), repr(err)
     assert took < 1 + _SLACK, took
     assert "the last: timed out" in str(err)
+
+
+def test_redirects_before_a_303_share_one_retry_timeout(raw_server, monkeypatch):
+    """The uncompressed protocol follows plain redirects one request at a time: each hop had a
+    TFHUB_HTTP_RETRY_TIMEOUT of its own, so 30 hops each failing for a little less than it
+    (503, then 302) held a resolve 30 x as long (5 hours at the defaults)."""
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    monkeypatch.setattr("tfhub._http.BACKOFF_BASE_SEC", 0.3)
+    monkeypatch.setattr("tfhub._http.BACKOFF_MAX_SEC", 0.3)  # 0.3 s after each 503: 1 s in 4.
+    asked: list[str] = []
+
+    def serve(connection: socket.socket, number: int) -> None:
+        path = connection.recv(4096).decode("latin-1").split(" ", 2)[1].split("?")[0]
+        asked.append(path)
+        hop = int(path.rsplit("/h", 1)[1]) if "/h" in path else 0
+        if asked.count(path) == 1:  # Each hop's first answer.
+            answer = _head("503 Service Unavailable", 0)
+        elif hop < 4:
+            answer = _head("302 Found", 0, f"Location: /h{hop + 1}\r\n")
+        else:
+            answer = _head("303 See Other", 17) + b"gs://bucket/model"
+        connection.sendall(answer.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
+        connection.shutdown(socket.SHUT_RDWR)
+
+    with pytest.raises(errors.RetryTimeoutError) as info:
+        hub.resolve(raw_server(serve).replace("/m.tar.gz", "/m"))
+    assert isinstance(info.value, errors.HTTPStatusError) and info.value.code == 503
+    assert "/h4" not in asked and len(asked) < 8, asked  # Given up on the way.

@@ -57,9 +57,13 @@ class HttpUncompressedResolver(Resolver):
                 answer is not a 303, or its body is longer than MAX_LOCATION_BYTES or is not a
                 gs:// path.
         """
-        from .. import _http, _token
+        from .. import _http, _http_deadline, _token
 
-        response = _http.get(url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES)
+        # One TFHUB_HTTP_RETRY_TIMEOUT for the redirects in all, as requests' redirects share it.
+        budget = _http_deadline.RetryBudget(handle=handle, url=url)
+        response = _http.get(
+            url, handle=handle, allow_redirects=False, max_body=MAX_LOCATION_BYTES, budget=budget
+        )
         redirects, with_token = 0, True
         while (target := _redirect_target(response, url=url, handle=handle)) is not None:
             if redirects == MAX_REDIRECTS:
@@ -78,6 +82,7 @@ class HttpUncompressedResolver(Resolver):
                 allow_redirects=False,
                 max_body=MAX_LOCATION_BYTES,
                 with_token=with_token,
+                budget=budget,
             )
         try:
             if response.status_code != 303:
