@@ -52,7 +52,8 @@ class HeadersTooSlow(Exception):
 
 
 class BudgetSpent(TimeoutError):
-    """The retry budget ran out while a response's headers were awaited (the connection was cut).
+    """The retry budget ran out while a response's headers (or a small body read within their
+    deadline) were awaited: the connection was cut.
 
     A TimeoutError on purpose: urllib3 reports it as a read timeout, which `_http.get` counts as
     a failed attempt; the budget's check then raises RetryTimeoutError. It never reaches users.
@@ -102,6 +103,7 @@ class RetryBudget:
         if self._bytes >= self.min_speed * self.elapsed():
             self.attempts = 0
             self.last_failure = ""
+            self.last_status = None
             self.start()
 
     def end(self) -> float | None:
@@ -141,8 +143,11 @@ class RetryBudget:
                 answered with an error status.
         """
         elapsed = self.elapsed()
-        if elapsed + wait <= self.limit:
-            return
+        if elapsed + wait > self.limit:
+            raise self._timed_out(elapsed)
+
+    def _timed_out(self, elapsed: float) -> errors.RetryTimeoutError:
+        """The error saying how long tfhub tried (`elapsed`), how often and what failed last."""
         name = constants.TFHUB_HTTP_RETRY_TIMEOUT
         tries = f"{self.attempts} failed attempt{'' if self.attempts == 1 else 's'}"
         got = "without receiving any data"
@@ -153,9 +158,9 @@ class RetryBudget:
             )
         cls: Any = errors.RetryTimeoutError
         answered: dict[str, Any] = {}
-        if self.last_status is not None:
+        if self.last_status is not None:  # Also the status error upstream raised (HTTPError).
             cls, answered = errors.RetryTimeoutStatusError, {"status": self.last_status}
-        raise cls(
+        return cls(
             f"Cannot download {self.handle!r} from {self.url}: tfhub kept trying for "
             f"{elapsed:.1f} s {got} ({tries}; the last: "
             f"{self.last_failure or 'unknown'}), and {name}={self.limit:g} s bounds that. "
