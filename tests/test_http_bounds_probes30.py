@@ -174,14 +174,15 @@ def test_a_healthy_resume_after_the_budget_ran_low_keeps_the_full_timeout(
     """Once data arrives again, the series ends: later reads wait a whole timeout again (a
     read bounded by what was left of the budget would fail a healthy, slower stretch)."""
     monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", "0")  # Any data ends the series.
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "1.5")  # Time to answer on a busy machine.
 
     def serve(connection: socket.socket, number: int) -> None:
         start = _request(connection)
         if number == 1:
-            return _drop_half(connection, archive)  # Resumed at 0.25 s: 0.75 s left.
+            return _drop_half(connection, archive)  # Resumed at 0.25 s: 1.25 s left.
         start_at = int(start)
         connection.sendall(_partial(archive, start_at) + archive[start_at : start_at + 10])
-        time.sleep(1.3)  # Longer than what was left, shorter than the timeout.
+        time.sleep(1.7)  # Longer than what was left, shorter than the timeout.
         connection.sendall(archive[start_at + 10 :])
 
     assert read_tree(hub.resolve(raw_server(serve))) == MODEL_FILES
@@ -368,3 +369,29 @@ def test_redirects_before_a_303_share_one_retry_timeout(raw_server, monkeypatch)
         hub.resolve(raw_server(serve).replace("/m.tar.gz", "/m"))
     assert isinstance(info.value, errors.HTTPStatusError) and info.value.code == 503
     assert "/h4" not in asked and len(asked) < 8, asked  # Given up on the way.
+
+
+def test_an_error_text_dripping_in_after_the_retries_stops_at_the_retry_timeout(
+    raw_server, monkeypatch
+):
+    """The last retry's 503 sends its text/plain reason a byte per 0.25 s: it was read for
+    2 x TFHUB_HTTP_TIMEOUT (4 s, with a limit of 1 s) before the status error came without it."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "1")
+    reason = b"overloaded, come back later\n"
+
+    def serve(connection: socket.socket, number: int) -> None:
+        _request(connection)
+        extra = "Content-Type: text/plain\r\nConnection: close\r\n"
+        if number == 1:
+            connection.sendall(_head("503 Service Unavailable", 0, extra))
+            return connection.shutdown(socket.SHUT_RDWR)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.sendall(_head("503 Service Unavailable", len(reason), extra))
+        for byte in reason:
+            connection.sendall(bytes([byte]))
+            time.sleep(0.25)
+
+    took, err = _timed(raw_server(serve))
+    assert isinstance(err, errors.HTTPStatusError) and err.code == 503, repr(err)
+    assert took < 1 + _SLACK, took
+    assert "The server says" not in str(err)  # Cut off: the status alone.

@@ -267,11 +267,14 @@ def _body_capper(max_body: int) -> Any:
     return hook
 
 
-def check_status(response: Any, *, handle: str, url: str) -> None:
+def check_status(
+    response: Any, *, handle: str, url: str, budget: _deadline.RetryBudget | None = None
+) -> None:
     """Raises HTTPStatusError unless the response is a 200/206 success; the first line of a
-    short text/plain body (what a hub server says went wrong) is quoted in it."""
+    short text/plain body (what a hub server says went wrong) is quoted in it, if it arrives
+    within the headers' deadline (and what is left of `budget`, failures being under way)."""
     if response.status_code not in (200, 206):
-        said = _server_says(response)
+        said = _server_says(response, budget)
         response.close()
         raise status_error(
             response.status_code,
@@ -286,7 +289,7 @@ def check_status(response: Any, *, handle: str, url: str) -> None:
 _ERROR_BODY_LIMIT = 2048
 
 
-def _server_says(response: Any) -> str | None:
+def _server_says(response: Any, budget: _deadline.RetryBudget | None) -> str | None:
     """The first non-empty line of a text/plain error body (at most 2 KB read, 300 characters
     kept, printable characters only), or None for another body or a failed read."""
     if not response.headers.get("Content-Type", "").lower().startswith("text/plain"):
@@ -294,8 +297,11 @@ def _server_says(response: Any) -> str | None:
     try:
         if getattr(response, "_content_consumed", False):  # Read by the body capper.
             data = (response.content or b"")[:_ERROR_BODY_LIMIT]
-        else:
+        elif budget is None:
             data = _deadline.read_within(response, _ERROR_BODY_LIMIT, what="error text")
+        else:
+            with _deadline.bounded_by(budget):
+                data = _deadline.read_within(response, _ERROR_BODY_LIMIT, what="error text")
     except Exception:  # Dropped, or too slow (cut): the status alone is the answer.
         return None
     for line in data.decode("utf-8", "replace").splitlines():
@@ -345,7 +351,7 @@ class HttpBody(io.RawIOBase):
         # Shared with the requests' retries, the resumes and the caller's restarts.
         self._budget = budget or _deadline.RetryBudget(handle=handle, url=url)
         self._response = get(url, handle=handle, budget=self._budget)
-        check_status(self._response, handle=handle, url=url)
+        check_status(self._response, handle=handle, url=url, budget=self._budget)
         length = self._response.headers.get("Content-Length")
         self.total = int(length) if length and is_number(length) else None
         self.content_type = self._response.headers.get("Content-Type", "")
@@ -459,7 +465,7 @@ class HttpBody(io.RawIOBase):
             headers["If-Range"] = self._validator
         response = get(self.url, handle=self.handle, headers=headers, budget=self._budget)
         if response.status_code != 416:  # Range Not Satisfiable: start over.
-            check_status(response, handle=self.handle, url=self.url)
+            check_status(response, handle=self.handle, url=self.url, budget=self._budget)
         content_range = response.headers.get("Content-Range", "")
         if response.status_code != 206 or not content_range.startswith(f"bytes {self.position}-"):
             response.close()
