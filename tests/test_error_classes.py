@@ -42,7 +42,11 @@ _DATA = {  # A value for each keyword an error class takes.
 
 def _error_classes() -> list[type[BaseException]]:
     # Subclasses of urllib's HTTPError and URLError, imported then.
-    built_on_use = [errors.HTTPStatusError, errors.ConnectionFailedError]
+    built_on_use = [
+        errors.HTTPStatusError,
+        errors.ConnectionFailedError,
+        errors.RetryTimeoutStatusError,
+    ]
     return built_on_use + [
         cls
         for _, cls in inspect.getmembers(errors, inspect.isclass)

@@ -341,7 +341,9 @@ def test_a_slow_download_with_drops_is_never_cut_while_data_arrives(
     monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.4")
     files = {"saved_model.pb": os.urandom(24000)}
     make_tar_gz(served_dir / "m.tar.gz", files)
-    server.state.behaviours.append(_dripping_with_drops("m.tar.gz", chunk=2048, pause=0.1, drops=3))
+    server.state.behaviours.append(
+        _dripping_with_drops("m.tar.gz", chunk=2048, pause=0.15, drops=3)
+    )
     started = time.monotonic()
     path = hub.resolve(server.url("m.tar.gz"))
     assert time.monotonic() - started > 3 * 0.4  # Longer than the limit, in all.
