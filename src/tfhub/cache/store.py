@@ -70,27 +70,42 @@ def remove_tree(path: str, *, strict: bool = False) -> str:
         What was removed: "folder", "link" (its target is kept), "file" or "nothing".
 
     Raises:
-        tfhub.errors.CacheError: with `strict`, files of the folder could not be removed.
+        tfhub.errors.CacheError: a link or file could not be removed (its folder refuses:
+            a read-only mount, say); with `strict`, files of the folder could not be removed.
     """
-    if os.path.islink(path):
-        os.unlink(path)
-        return "link"
+    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
+        return _remove_file(path)
     if not os.path.lexists(path):
         return "nothing"
-    if not os.path.isdir(path):
-        os.remove(path)
-        return "file"
     doomed, refused = path, None
     if not path.endswith(DELETING_MARK + layout.TMP_SUFFIX):
         doomed, refused = _rename_aside(path)
     if strict and refused is not None:
         # Deleting in place would leave a folder of the entry's name with part of its files gone
         # (a damaged entry): what refused the rename refuses removing the folder itself.
-        raise _not_renamed_error(path, refused)
+        raise _refused_error(path, refused)
     delete_tree(doomed)
     if strict and os.path.lexists(doomed):
         raise _not_removed_error(path, doomed)
     return "folder"
+
+
+def _remove_file(path: str) -> str:
+    """Removes a link (not its target) or a file; returns "link", "file", or "nothing" (gone
+    meanwhile).
+
+    Raises:
+        tfhub.errors.CacheError: its folder refuses the removal (a read-only mount, no write
+            permission), saying so.
+    """
+    kind = "link" if os.path.islink(path) else "file"
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        return "nothing"  # Another `rm` or `prune` removed it meanwhile.
+    except OSError as err:
+        raise _refused_error(path, err) from err
+    return kind
 
 
 def set_aside(path: str) -> str | None:
@@ -121,7 +136,7 @@ def _rename_aside(path: str) -> tuple[str, OSError | None]:
     return doomed, None
 
 
-def _not_renamed_error(path: str, err: OSError) -> errors.CacheError:
+def _refused_error(path: str, err: OSError) -> errors.CacheError:
     import errno
 
     parent = os.path.dirname(path) or "."
@@ -252,8 +267,7 @@ def remove(
         if removed == "nothing" and interrupted:
             removed = "leftovers"
         for extra in (layout.manifest_path(module_path), layout.descriptor_path(module_path)):
-            if os.path.lexists(extra):
-                os.remove(extra)
+            remove_tree(extra, strict=True)
         unlink_quietly(layout.lock_path(module_path))  # Safe while held: see utils.filelock.
     return Removal(module_path, removed)
 

@@ -225,12 +225,14 @@ def _entry_path(name_or_handle: str) -> str:
     root = _local_root()
     # Only a sha1 names a folder: a 40-character path (`/home/me/...`) must never be joined
     # to the root (an absolute one would replace it) and removed outside the cache.
+    # An entry whose folder was deleted by hand is still named by its bookkeeping.
+    remains = cache.store.has_remains
     if cache.layout.is_entry_name(name_or_handle):
-        if os.path.lexists(os.path.join(root, name_or_handle)):
+        if remains(os.path.join(root, name_or_handle)):
             return os.path.join(root, name_or_handle)
     path = cache.module_dir(handles.cache_handle(name_or_handle), root=root)
     as_given = cache.module_dir(name_or_handle, root=root)  # tensorflow_hub's key.
-    return as_given if not os.path.lexists(path) and os.path.lexists(as_given) else path
+    return as_given if not remains(path) and remains(as_given) else path
 
 
 def run_rm(args: argparse.Namespace) -> int:

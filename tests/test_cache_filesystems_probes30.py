@@ -1,0 +1,104 @@
+"""The cache on the filesystems users run it on: read-only mounts, folders they may not read,
+links to nothing, disks out of inodes, and handles that print badly.
+
+Each test is a case that failed before (session 30's probes): a cache command must end with a
+tfhub error (one line on stderr saying what, where and what to do), never a bare OSError, and
+leave the cache valid. Tests that mount a tmpfs or switch user skip where they may not.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from tests._helpers import mounts
+
+from tfhub import cache
+from tfhub.cli.main import main
+
+UPSTREAM_ENTRY = "bf03ae91ed96b80ba42b2c59a5018ce13298d0c5"  # tf1_multi_sig, by tensorflow_hub.
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line(err: str) -> bool:
+    return err.count("\n") == 1 and "Traceback" not in err and "OS error" not in err
+
+
+def _upstream_cache(upstream_dir: Path, target: Path) -> Path:
+    """A writable copy of the cache tensorflow_hub 0.15 wrote (tests/data/upstream)."""
+    shutil.copytree(upstream_dir / "cache_0.15", target)
+    for folder, _, _ in os.walk(target):
+        os.chmod(folder, 0o755)
+    return target
+
+
+@pytest.fixture
+def tmpfs_cache(tmp_path: Path, upstream_dir: Path):
+    """tensorflow_hub's cache on a 2 MB tmpfs of its own (skips where this may not mount)."""
+    with mounts.tmpfs(tmp_path / "fs", "size=2m") as mount_point:
+        yield _upstream_cache(upstream_dir, mount_point / "cache")
+
+
+def _remount_read_only(cache_dir: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(cache_dir.parent)], check=True)
+
+
+# --- A cache mounted read-only -------------------------------------------------------------------
+
+
+def test_prune_on_a_read_only_mount_is_a_cache_error(capsys, tmpfs_cache, monkeypatch):
+    """`tfhub cache prune` of leftovers on a read-only mount ended in `tfhub: OS error: [Errno
+    30] Read-only file system: '...descriptor.txt'` (exit 1) at the first orphan file."""
+    orphan = tmpfs_cache / ("0" * 40 + cache.DESCRIPTOR_SUFFIX)
+    orphan.write_text("Module: https://h.example/gone/1\n")
+    _remount_read_only(tmpfs_cache)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmpfs_cache))
+    code, out, err = run(capsys, "cache", "prune")
+    assert code == 6 and _one_line(err), err
+    assert f"failed {orphan}" in out and "mounted read-only" in out, out
+    assert "could not be removed" in err and str(tmpfs_cache) in err
+    assert orphan.exists() and (tmpfs_cache / UPSTREAM_ENTRY).is_dir()
+
+
+def test_rm_of_bookkeeping_on_a_read_only_mount_is_a_cache_error(capsys, tmpfs_cache, monkeypatch):
+    """`tfhub cache rm` of an entry whose folder was deleted by hand (its descriptor stays)
+    raised the bare OSError of removing the descriptor on a read-only mount."""
+    shutil.rmtree(tmpfs_cache / UPSTREAM_ENTRY)
+    _remount_read_only(tmpfs_cache)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmpfs_cache))
+    code, out, err = run(capsys, "cache", "rm", UPSTREAM_ENTRY)
+    assert code == 6 and out == "" and _one_line(err), err
+    assert "mounted read-only" in err and UPSTREAM_ENTRY in err
+    assert (tmpfs_cache / (UPSTREAM_ENTRY + cache.DESCRIPTOR_SUFFIX)).exists()
+
+
+def test_a_read_only_cache_still_resolves_and_lists(capsys, tmpfs_cache, monkeypatch):
+    """What a read-only cache can do, it does: resolve what it holds, list, verify."""
+    _remount_read_only(tmpfs_cache)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmpfs_cache))
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    code, out, _ = run(capsys, "resolve", "http://127.0.0.1:43187/tf1_multi_sig.tar.gz")
+    assert code == 0 and out.strip() == str(tmpfs_cache / UPSTREAM_ENTRY)
+    assert run(capsys, "cache", "list")[0] == 0
+    assert run(capsys, "cache", "verify")[0] == 0
+
+
+def test_rm_by_folder_name_of_an_entry_deleted_by_hand(capsys, tmp_path, upstream_dir, monkeypatch):
+    """`tfhub cache rm <folder name>` of an entry whose folder was deleted by hand said "Not in
+    the cache" although `prune` and `info` count its descriptor (rm by handle removed it)."""
+    root = _upstream_cache(upstream_dir, tmp_path / "cache")
+    shutil.rmtree(root / UPSTREAM_ENTRY)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+    code, out, err = run(capsys, "cache", "rm", UPSTREAM_ENTRY)
+    assert code == 0 and err == "", err
+    assert out == f"removed the bookkeeping of {root / UPSTREAM_ENTRY} (its folder was gone)\n"
+    assert not (root / (UPSTREAM_ENTRY + cache.DESCRIPTOR_SUFFIX)).exists()
+    assert run(capsys, "cache", "prune", "--dry-run")[1] == f"Nothing to prune in {root}.\n"
