@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers import mounts
+from tests._helpers.python_process import child_env, python_command
 
 from tfhub import cache
 from tfhub.cli.main import main
@@ -102,3 +103,58 @@ def test_rm_by_folder_name_of_an_entry_deleted_by_hand(capsys, tmp_path, upstrea
     assert out == f"removed the bookkeeping of {root / UPSTREAM_ENTRY} (its folder was gone)\n"
     assert not (root / (UPSTREAM_ENTRY + cache.DESCRIPTOR_SUFFIX)).exists()
     assert run(capsys, "cache", "prune", "--dry-run")[1] == f"Nothing to prune in {root}.\n"
+
+
+# --- What TFHUB_CACHE_DIR points at ---------------------------------------------------------------
+
+
+def _links(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Cache folders that are links to nothing: (the setting, what the error must say)."""
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "unmounted" / "disk")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    return {
+        "dangling": (dangling, f"{dangling} is a link to {tmp_path / 'unmounted' / 'disk'}, "),
+        "below a dangling link": (dangling / "cache", f"{dangling} is a link to "),
+        "loop": (loop, f"{loop} is a link that leads to itself"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["dangling", "below a dangling link", "loop"])
+def test_a_cache_dir_that_is_a_link_to_nothing_is_named_so(capsys, tmp_path, monkeypatch, kind):
+    """A TFHUB_CACHE_DIR that is a link to a missing folder (a disk not mounted) or a loop of
+    links was called "a file, not a folder", sending users to look for a file."""
+    root, says = _links(tmp_path)[kind]
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+    for argv in (["cache", "list"], ["cache", "verify"], ["resolve", "https://h.invalid/m.tgz"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 6 and out == "" and _one_line(err), (argv, err)
+        assert says in err and "is a file" not in err and "TFHUB_CACHE_DIR" in err, (argv, err)
+
+
+def _as_nobody(cache_dir: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    env = child_env(TFHUB_CACHE_DIR=str(cache_dir), HOME=str(cache_dir.parent))
+    return subprocess.run(
+        [*command, *python_command(code, *argv)], env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize("where", ["the cache folder", "a folder above it"])
+def test_a_cache_folder_this_user_may_not_read_is_a_cache_error(shared_dir, upstream_dir, where):
+    """Another user's private cache: `tfhub cache list|verify|prune|rm` ended in `tfhub: OS
+    error: [Errno 13] Permission denied` (exit 1); below a private folder `cache list` called
+    it empty; `resolve` of a cached handle said "read-only and does not hold the model"."""
+    private = shared_dir / "private"
+    root = _upstream_cache(upstream_dir, private / "cache")
+    os.chmod(root if where == "the cache folder" else private, 0o700)
+    says = "cannot be read by this user" if where == "the cache folder" else "cannot be reached"
+    handle = "http://127.0.0.1:43187/tf1_multi_sig.tar.gz"
+    for argv in (["cache", "list"], ["cache", "verify"], ["cache", "prune"], ["resolve", handle]):
+        done = _as_nobody(root, *argv)
+        assert done.returncode == 6 and done.stdout == "", (argv, done.stderr)
+        assert _one_line(done.stderr) and says in done.stderr, (argv, done.stderr)
+        assert str(root) in done.stderr and "TFHUB_CACHE_DIR" in done.stderr
+    assert (root / UPSTREAM_ENTRY).is_dir()

@@ -13,7 +13,7 @@ import shutil
 from typing import NamedTuple
 
 from .. import errors
-from ..utils.paths import nearest_existing
+from ..utils.paths import nearest_existing, non_folder_kind
 from . import bookkeeping, health, layout
 
 logger = logging.getLogger(__name__)
@@ -26,21 +26,16 @@ def ensure_writable_root(root: str) -> None:
 
     Raises:
         tfhub.errors.CacheError: if it cannot be created or written (DiskFullError when its
-            disk is full).
+            disk is full), or this user may not read it (`root_error`).
     """
+    problem = root_error(root)
+    if problem is not None:
+        raise problem
     try:
         os.makedirs(root, exist_ok=True)
     except OSError as err:
-        if err.errno in errors.DISK_FULL_ERRNOS:
-            failed = f"Cannot create the cache folder {root}"
-            raise bookkeeping.write_error(failed, err, root=root, path=root) from err
-        blocker = non_folder_on_path(root)
-        why = f"{blocker} is a file, not a folder" if blocker else str(err)
-        raise errors.CacheError(
-            f"Cannot create the cache folder {root}: {why}. Set TFHUB_CACHE_DIR to a writable "
-            "folder.",
-            path=root,
-        ) from err
+        failed = f"Cannot create the cache folder {root}"
+        raise bookkeeping.write_error(failed, err, root=root, path=root) from err
     if not os.access(root, os.W_OK):
         raise errors.CacheError(
             f"The cache folder {root} is read-only and does not hold a complete copy of the "
@@ -49,8 +44,43 @@ def ensure_writable_root(root: str) -> None:
         )
 
 
+def root_error(root: str) -> errors.CacheError | None:
+    """The error for a cache folder this user can neither list nor create, or None.
+
+    That is: a file, a link to nothing or a loop of links at it or on its path; a folder on
+    its path this user may not enter; the folder itself, if this user may not read it.
+    """
+    blocker = non_folder_on_path(root)
+    if blocker is not None:
+        return errors.CacheError(
+            f"The cache folder {root} cannot exist: {blocker} {non_folder_kind(blocker)}. "
+            "Point TFHUB_CACHE_DIR at a folder (or at a path where one can be created).",
+            path=root,
+        )
+    try:
+        os.stat(root)
+    except PermissionError:
+        return errors.CacheError(
+            f"The cache folder {root} cannot be reached by this user: a folder on its path "
+            f"may not be entered (see `namei -l {root}`). Ask that folder's owner for access "
+            "(`chmod a+x`), or set TFHUB_CACHE_DIR to a folder of your own.",
+            path=root,
+        )
+    except OSError:
+        return None  # Not there yet: it is created.
+    if os.path.isdir(root) and not os.access(root, os.R_OK | os.X_OK):
+        return errors.CacheError(
+            f"The cache folder {root} cannot be read by this user (see `ls -ld {root}`). Ask "
+            f"its owner to share it (`chmod a+rx {root}`), or set TFHUB_CACHE_DIR to a folder "
+            "of your own.",
+            path=root,
+        )
+    return None
+
+
 def non_folder_on_path(root: str) -> str | None:
-    """Returns `root` or its nearest existing parent if that is not a folder (a file), else None.
+    """Returns `root` or its nearest existing parent if that is not a folder (a file, a link to
+    nothing), else None.
 
     Such a cache folder can be neither read nor created.
     """

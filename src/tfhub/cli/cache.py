@@ -95,7 +95,8 @@ def _local_root() -> str:
     """Returns the cache folder, if it is local.
 
     Raises:
-        tfhub.errors.CacheError: for a cache on a tf.io.gfile filesystem (gs://, ram://).
+        tfhub.errors.CacheError: for a cache on a tf.io.gfile filesystem (gs://, ram://), or
+            one this user can neither list nor create (`tfhub.cache.store.root_error`).
     """
     root = cache.cache_dir()
     if cache.is_remote(root):
@@ -105,13 +106,9 @@ def _local_root() -> str:
             "local folder.",
             path=root,
         )
-    blocker = cache.store.non_folder_on_path(root)
-    if blocker is not None:
-        raise errors.CacheError(
-            f"The cache folder {root} cannot exist: {blocker} is a file, not a folder. Point "
-            "TFHUB_CACHE_DIR at a folder (or at a path where one can be created).",
-            path=root,
-        )
+    problem = cache.store.root_error(root)
+    if problem is not None:
+        raise problem
     return root
 
 

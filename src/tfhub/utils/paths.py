@@ -21,6 +21,22 @@ def nearest_existing(path: str) -> str:
     return current
 
 
+def non_folder_kind(path: str) -> str:
+    """Says what `path`, which is there but is not a folder, is, as the end of a sentence
+    naming it: "is a file, not a folder", "is a link to /mnt/disk/cache, which does not exist",
+    "is a link that leads to itself (a loop of links)", "is a FIFO, not a folder"."""
+    if os.path.islink(path):
+        try:
+            os.stat(path)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                return "is a link that leads to itself (a loop of links)"
+            target = os.path.join(os.path.dirname(path), os.readlink(path))
+            return f"is a link to {target}, which does not exist"
+    kind = special_kind(path)
+    return f"is a {kind or 'file'}, not a folder"
+
+
 def home_expanded(value: str) -> str:
     """argparse `type` of a path option: `~` expanded, as a shell expands it in a word of its
     own but not after `=` (`--image_dir=~/photos` reached upstream's tools as `~/photos`, a
