@@ -158,3 +158,20 @@ def test_a_cache_folder_this_user_may_not_read_is_a_cache_error(shared_dir, upst
         assert _one_line(done.stderr) and says in done.stderr, (argv, done.stderr)
         assert str(root) in done.stderr and "TFHUB_CACHE_DIR" in done.stderr
     assert (root / UPSTREAM_ENTRY).is_dir()
+
+
+# --- What the cache commands print ---------------------------------------------------------------
+
+
+def test_verify_prints_an_odd_handle_as_list_does(capsys, tmp_path, upstream_dir, monkeypatch):
+    """A descriptor another tool wrote may hold tabs and terminal escapes: `cache list` wrote
+    them escaped, `cache verify` as they were (a fourth column, a red terminal)."""
+    root = _upstream_cache(upstream_dir, tmp_path / "cache")
+    descriptor = root / (UPSTREAM_ENTRY + cache.DESCRIPTOR_SUFFIX)
+    descriptor.write_text("Module: https://h.example/a\tb/\x1b[31mred/1\nDownload Time: now\n")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+    for command in ("list", "verify"):
+        code, out, _ = run(capsys, "cache", command)
+        line = next(line for line in out.splitlines() if line.startswith(UPSTREAM_ENTRY))
+        assert code == 0 and "\x1b" not in out, (command, out)
+        assert line.split("\t")[-1] == "https://h.example/a\\x09b/\\x1B[31mred/1", (command, out)

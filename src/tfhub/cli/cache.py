@@ -184,9 +184,10 @@ def run_verify(args: argparse.Namespace) -> int:
     damaged = 0
     for path in paths:
         verdict = verify.verify_entry(path, deep=args.deep)
-        print(
-            f"{os.path.basename(path)}\t{_verdict_text(verdict, deep=args.deep)}\t"
-            f"{cache.read_descriptor_handle(path) or '-'}"
+        handle = cache.read_descriptor_handle(path) or "-"
+        print(  # Escaped as by `list`: a descriptor another tool wrote may hold tabs or escapes.
+            f"{os.path.basename(path)}\t{escaped(_verdict_text(verdict, deep=args.deep))}\t"
+            f"{escaped(handle)}"
         )
         damaged += verdict.state == "damaged"
     leftovers = cache.leftovers(root)
