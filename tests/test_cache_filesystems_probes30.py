@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers import mounts
+from tests._helpers.archives import make_tar_gz
 from tests._helpers.python_process import child_env, python_command
 
 from tfhub import cache
@@ -175,3 +176,41 @@ def test_verify_prints_an_odd_handle_as_list_does(capsys, tmp_path, upstream_dir
         line = next(line for line in out.splitlines() if line.startswith(UPSTREAM_ENTRY))
         assert code == 0 and "\x1b" not in out, (command, out)
         assert line.split("\t")[-1] == "https://h.example/a\\x09b/\\x1B[31mred/1", (command, out)
+
+
+# --- A full disk ---------------------------------------------------------------------------------
+
+
+def test_a_disk_out_of_inodes_says_so(capsys, server, served_dir, tmp_path, monkeypatch):
+    """With no inode left (a disk of many small files) the error said only "the disk is full.
+    Free space ...", while `df -h` shows the disk nearly empty."""
+    files = {f"assets/{number}.txt": b"x" for number in range(40)}
+    make_tar_gz(served_dir / "many.tar.gz", {"saved_model.pb": b"pb", **files})
+    make_tar_gz(served_dir / "small.tar.gz")
+    with mounts.tmpfs(tmp_path / "fs", "size=4m,nr_inodes=20") as disk:
+        root = disk / "cache"
+        monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+        code, out, err = run(capsys, "resolve", server.url("many.tar.gz"))
+        assert code == 6 and out == "" and _one_line(err), err
+        assert "no inode left" in err and f"df -i {root}" in err, err
+        assert "Free space" in err and "TFHUB_CACHE_DIR" in err
+        assert sorted(os.listdir(root)) == [cache.LOCKS_DIRNAME]
+        assert os.listdir(root / cache.LOCKS_DIRNAME) == []
+        assert run(capsys, "resolve", server.url("small.tar.gz"))[0] == 0
+
+
+def test_a_full_disk_says_how_much_room_there_was(
+    capsys, server, served_dir, tmp_path, monkeypatch
+):
+    """A model bigger than the disk: the error named neither the disk's size nor what the
+    model needs, so "free space" had no target."""
+    make_tar_gz(served_dir / "big.tar.gz", {"saved_model.pb": os.urandom(3_000_000)})
+    with mounts.tmpfs(tmp_path / "fs", "size=1m") as disk:
+        root = disk / "cache"
+        monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+        code, out, err = run(capsys, "resolve", server.url("big.tar.gz"))
+        assert code == 6 and out == "" and _one_line(err), err
+        assert "The model needs more than 1" in err and "free of 1.0 MB" in err, err
+        assert err.count("Free space") == 1 and "TFHUB_CACHE_DIR" in err
+        assert sorted(os.listdir(root)) == [cache.LOCKS_DIRNAME]
+        assert run(capsys, "cache", "verify")[0] == 0

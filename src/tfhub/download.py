@@ -166,7 +166,7 @@ def _download_into_place(
             try:
                 fetched = cache.bookkeeping.as_fetch_result(fetch(tmp_dir))
             except errors.CacheError as err:
-                raise _with_disk_hint(err, module_path) from err
+                raise _with_disk_hint(err, module_path, tmp_dir) from err
             digests, algorithm = fetched if fetched else (None, None)
             _install(
                 handle,
@@ -194,17 +194,26 @@ def _make_tmp_dir(tmp_dir: str) -> None:
         raise cache.bookkeeping.write_error(failed, err, root=root, path=root) from err
 
 
-def _with_disk_hint(err: errors.CacheError, module_path: str) -> errors.CacheError:
+def _with_disk_hint(err: errors.CacheError, module_path: str, tmp_dir: str) -> errors.CacheError:
     """Adds what to do to a full-disk error that does not say it yet (the error itself
-    otherwise)."""
+    otherwise): the disk's room and, unless it ran out of inodes, the bytes the model needs at
+    least (what `tmp_dir`, still there, holds)."""
     if not isinstance(err, errors.DiskFullError) or err.remedy is not None:
         return err
+    from .utils.paths import disk_room, human_size, tree_size
+
     root = os.path.dirname(module_path)
     message = err.strerror if err.strerror is not None else str(err)
     remedy = cache.bookkeeping.free_space_remedy(root)
+    room = disk_room(root)
+    need = (
+        ""
+        if room and room.no_inode_left
+        else f"The model needs more than {human_size(tree_size(tmp_dir))}. "
+    )
     return errors.DiskFullError(
         err.errno,
-        f"{message} The temporary folder was removed. {remedy}",
+        f"{message} The temporary folder was removed. {need}{remedy}",
         path=root,
         remedy=remedy,
     )

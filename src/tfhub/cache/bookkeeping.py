@@ -67,10 +67,15 @@ def atomic_write_text(path: str, text: str) -> None:
 
 
 def free_space_remedy(root: str) -> str:
-    """What to do when the disk of the cache folder `root` is full."""
+    """What to do when the disk of the cache folder `root` is full (its room is named: a disk
+    out of inodes has bytes free)."""
+    from ..utils.paths import disk_room
+
+    room = disk_room(root)
     return (
-        f"Free space on the disk of the cache folder {root} (`tfhub cache prune`, `tfhub cache "
-        "rm`), or set TFHUB_CACHE_DIR to a folder on a disk with room."
+        f"Free space on the disk of the cache folder {root}"
+        f"{f' ({room.describe(root)})' if room else ''}: `tfhub cache prune` and `tfhub cache "
+        "rm` remove entries; or set TFHUB_CACHE_DIR to a folder on a disk with room."
     )
 
 

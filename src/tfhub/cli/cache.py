@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from .. import cache, constants, errors
+from ..utils.paths import human_size
 from ..utils.printable import escaped
 from ._parsers import (
     HelpFormatter,
@@ -110,16 +111,6 @@ def _local_root() -> str:
     if problem is not None:
         raise problem
     return root
-
-
-def human_size(size: int) -> str:
-    """Returns a size like "1.2 MB"."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
 
 
 def run_list(args: argparse.Namespace) -> int:

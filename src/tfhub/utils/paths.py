@@ -7,6 +7,7 @@ import errno
 import os
 import re
 import stat
+from typing import NamedTuple
 
 
 def nearest_existing(path: str) -> str:
@@ -35,6 +36,59 @@ def non_folder_kind(path: str) -> str:
             return f"is a link to {target}, which does not exist"
     kind = special_kind(path)
     return f"is a {kind or 'file'}, not a folder"
+
+
+def human_size(size: int) -> str:
+    """Returns a size like "1.2 MB" (units of 1024)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+class DiskRoom(NamedTuple):
+    """The room left on a disk (`disk_room`)."""
+
+    free: int  # Bytes an unprivileged user may still write.
+    total: int  # Bytes in all.
+    no_inode_left: bool  # No other file can be created, whatever the free bytes.
+
+    def describe(self, path: str) -> str:
+        """ "it has 12 KB free of 1.0 MB", or "it has no inode left for another file, though
+        3.9 MB are free; `df -i <path>` shows it"."""
+        free = human_size(self.free)
+        if self.no_inode_left:
+            return (
+                f"it has no inode left for another file, though {free} are free; `df -i {path}` "
+                "shows it"
+            )
+        return f"it has {free} free of {human_size(self.total)}"
+
+
+def disk_room(path: str) -> DiskRoom | None:
+    """The room left on the disk of `path` (or of its nearest existing parent); None if the
+    system cannot tell."""
+    try:
+        disk = os.statvfs(nearest_existing(path))
+    except (OSError, AttributeError):  # No statvfs on Windows.
+        return None
+    # f_files 0: a filesystem that counts no inodes (btrfs), which never runs out of them.
+    no_inode_left = bool(disk.f_files) and not disk.f_favail
+    return DiskRoom(disk.f_bavail * disk.f_frsize, disk.f_blocks * disk.f_frsize, no_inode_left)
+
+
+def tree_size(folder: str) -> int:
+    """The bytes of the files below `folder` (links not followed; what cannot be read: 0)."""
+    total = 0
+    for current, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(current, name)).st_size
+            except OSError:
+                pass
+    return total
 
 
 def home_expanded(value: str) -> str:
