@@ -214,3 +214,25 @@ def test_a_full_disk_says_how_much_room_there_was(
         assert err.count("Free space") == 1 and "TFHUB_CACHE_DIR" in err
         assert sorted(os.listdir(root)) == [cache.LOCKS_DIRNAME]
         assert run(capsys, "cache", "verify")[0] == 0
+
+
+def test_rm_takes_the_handle_list_shows_for_an_entry_with_credentials(
+    capsys, tmp_path, monkeypatch, isolated_cache
+):
+    """`cache list` shows a handle with credentials redacted; `cache rm` of what it showed
+    said "Not in the cache" (the redacted handle names no entry). Two entries that show the
+    same handle are not guessed between."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    shown = "https://***@h.example/m/1"
+    first = run(capsys, "import", archive, "--handle", "https://ann:secret@h.example/m/1")[1]
+    code, out, _ = run(capsys, "cache", "list")
+    assert code == 0 and out.rstrip("\n").endswith("\t" + shown), out
+    code, out, err = run(capsys, "cache", "rm", shown)
+    assert code == 0 and out == f"removed {first.strip()}\n", err
+    for user in ("ann", "bob"):
+        run(capsys, "import", archive, "--handle", f"https://{user}:secret@h.example/m/1")
+    code, out, err = run(capsys, "cache", "rm", shown)
+    assert code == 2 and out == "" and _one_line(err), err
+    names = sorted(name for name in os.listdir(isolated_cache) if cache.layout.is_entry_name(name))
+    assert f"{names[0]} and {names[1]}" in err and "nothing was removed" in err, err
+    assert len(cache.scan()) == 2

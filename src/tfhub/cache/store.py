@@ -387,6 +387,16 @@ def _is_dir_or_link(path: str) -> bool:
     return os.path.isdir(path) or os.path.islink(path)
 
 
+def entries_showing(root: str, handle: str) -> list[str]:
+    """Returns the entry folders whose descriptor names `handle` as `scan` shows it (with
+    credentials redacted: `https://***@host/m/1`), sorted."""
+    return [
+        path
+        for path in entry_paths(root)
+        if (descriptor := bookkeeping.read_descriptor(path)) and descriptor.handle == handle
+    ]
+
+
 def scan(root: str | None = None) -> list[CacheEntry]:
     """Returns every module entry in the cache, sorted by folder name."""
     return [entry(path) for path in entry_paths(root or layout.cache_dir())]

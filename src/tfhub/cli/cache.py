@@ -224,6 +224,25 @@ def _entry_path(name_or_handle: str) -> str:
     return as_given if not remains(path) and remains(as_given) else path
 
 
+def _entry_shown_as(handle: str) -> str | None:
+    """Returns the one entry that `tfhub cache list` shows with `handle` (a handle with its
+    credentials redacted names no entry), or None if none does.
+
+    Raises:
+        tfhub.errors.ArgumentError: several entries show it (their credentials differ).
+    """
+    paths = cache.store.entries_showing(_local_root(), handle)
+    if len(paths) > 1:
+        names = [os.path.basename(path) for path in paths]
+        raise errors.ArgumentError(
+            f"{len(names)} entries of the cache show the handle {escaped(handle)} (their "
+            f"credentials differ): {', '.join(names[:-1])} and {names[-1]}; nothing was "
+            f"removed. Give `tfhub cache rm` the folder name of the one to remove. Received: "
+            f"handle={handle!r}"
+        )
+    return paths[0] if paths else None
+
+
 def run_rm(args: argparse.Namespace) -> int:
     """Removes each entry (or, with --all, every entry) under its lock.
 
@@ -263,8 +282,11 @@ def run_rm(args: argparse.Namespace) -> int:
         # bookkeeping or files renamed aside without its folder (an `rm` killed half-way):
         # remove finishes the job.
         if not cache.store.has_remains(path) and not locks.is_download_running(path):
-            missing.append(name)
-            continue
+            shown = _entry_shown_as(name)
+            if shown is None:
+                missing.append(name)
+                continue
+            path = shown
         print(cache.remove(path).describe())
     if missing:
         root = cache.cache_dir()
