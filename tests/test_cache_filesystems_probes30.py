@@ -236,3 +236,34 @@ def test_rm_takes_the_handle_list_shows_for_an_entry_with_credentials(
     names = sorted(name for name in os.listdir(isolated_cache) if cache.layout.is_entry_name(name))
     assert f"{names[0]} and {names[1]}" in err and "nothing was removed" in err, err
     assert len(cache.scan()) == 2
+
+
+# --- Waiting for another process -----------------------------------------------------------------
+
+
+def test_rm_with_a_short_lock_timeout_waits_for_a_live_download(capsys, monkeypatch):
+    """`TFHUB_LOCK_TIMEOUT=1 tfhub cache rm H` while a job with the default setting downloads
+    H: that job touches its lock every 5 s, so after 1 s rm said it "has shown no sign of
+    life" and told the user to end it (a live download is waited for as long as it runs)."""
+    handle = "https://h.example/m/1"
+    module_path = cache.module_dir(handle)
+    code = """
+        import sys, time
+        from tfhub import download
+        def fetch(folder):
+            print("downloading", flush=True)
+            time.sleep(3)
+            open(folder + "/saved_model.pb", "w").close()
+        download.atomic_download(sys.argv[1], fetch, local=True)
+    """
+    env = {**child_env(), "TFHUB_CACHE_DIR": os.path.dirname(module_path)}
+    env.pop("TFHUB_LOCK_TIMEOUT", None)  # The job's own setting: the default.
+    job = subprocess.Popen(python_command(code, handle), env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert job.stdout is not None and job.stdout.readline() == "downloading\n"
+        monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "1")
+        code, out, err = run(capsys, "cache", "rm", handle)
+    finally:
+        assert job.wait(timeout=60) == 0
+    assert code == 0 and out == f"removed {module_path}\n", err
+    assert not os.path.lexists(module_path)

@@ -1,14 +1,15 @@
 """A cross-process lock that dies with its process, says who holds it, and waits a bounded time.
 
-Modelled on huggingface_hub's WeakFileLock: an OS lock (`flock`) is released by the kernel when
-its holder dies, even by SIGKILL, so a crashed download never blocks others. The holder writes
-"<host> pid <pid>" into the lock file, so a waiter can say which process it waits for, and
-touches the file every few seconds while it holds it (a heartbeat). A holder that is alive but
-stuck for good (stopped with SIGSTOP) keeps its lock and stops its heartbeat: waiting ends when
-the holder has shown no sign of life for TFHUB_LOCK_TIMEOUT seconds, with `LockTimeoutError`;
-a long download by a live process is waited for as long as it runs. Where the filesystem
-cannot lock (some network filesystems), it falls back to no lock: callers stay correct without
-it, because every install is a rename of a complete folder.
+Modelled on huggingface_hub's WeakFileLock: an OS lock (`flock`) is released by the kernel when its
+holder dies, even by SIGKILL, so a crashed download never blocks others. The holder writes "<host>
+pid <pid>" into the lock file, so a waiter can say which process it waits for, and touches the file
+every few seconds while it holds it (a heartbeat, whose interval it writes on a second line: a
+waiter with a shorter TFHUB_LOCK_TIMEOUT waits for two beats). A holder that is alive but stuck for
+good (stopped with SIGSTOP) keeps its lock and stops its heartbeat: waiting ends when the holder has
+shown no sign of life for TFHUB_LOCK_TIMEOUT seconds, with `LockTimeoutError`; a long download by a
+live process is waited for as long as it runs. Where the filesystem cannot lock (some network
+filesystems), it falls back to no lock: callers stay correct without it, because every install is a
+rename of a complete folder.
 """
 
 from __future__ import annotations
@@ -37,19 +38,39 @@ HEARTBEAT_SEC = 5.0  # How often a holder touches its lock file (`heartbeat_inte
 _MIN_HEARTBEAT_SEC = 0.05
 
 
+_BEAT_PREFIX = "heartbeat "
+
+
 def holder_text() -> str:
-    """Returns what this process writes into a lock it holds: "<host> pid <pid>"."""
+    """Returns who this process is, as it writes it into a lock it holds: "<host> pid <pid>"."""
     return f"{socket.gethostname()} pid {os.getpid()}"
 
 
 def read_holder(lock_path: str) -> str | None:
     """Returns who holds (or last held) a lock, as written by `holder_text`, or None."""
+    lines = _read_lines(lock_path)
+    return lines[0] if lines else None
+
+
+def read_heartbeat(lock_path: str) -> float | None:
+    """Returns how often the holder of a lock touches it (seconds), as it wrote it on the
+    lock's second line, or None (a holder that did not write it: an earlier tfhub)."""
+    lines = _read_lines(lock_path)
+    if len(lines) < 2 or not lines[1].startswith(_BEAT_PREFIX):
+        return None
+    try:
+        seconds = float(lines[1][len(_BEAT_PREFIX) :])
+    except ValueError:
+        return None
+    return seconds if 0 < seconds < float("inf") else None
+
+
+def _read_lines(lock_path: str) -> list[str]:
     try:
         with open(lock_path, encoding="utf-8", errors="replace") as text:
-            found = text.read(200).strip()
+            return text.read(200).strip().splitlines()
     except OSError:
-        return None
-    return found or None
+        return []
 
 
 @contextmanager
@@ -75,11 +96,12 @@ def weak_file_lock(lock_path: str, *, what: str, timeout: float | None = None) -
         with _filelock_fallback(lock_path, what=what, timeout=limit) as held:
             yield held
         return
-    fd = _open_locked(lock_path, what=what, timeout=limit)
+    interval = heartbeat_interval(limit)
+    fd = _open_locked(lock_path, what=what, timeout=limit, interval=interval)
     if fd is None:
         yield False
         return
-    heartbeat = _Heartbeat(fd, heartbeat_interval(limit))
+    heartbeat = _Heartbeat(fd, interval)
     try:
         yield True
     finally:
@@ -91,7 +113,8 @@ def heartbeat_interval(timeout: float) -> float:
     """How often a holder whose own wait limit is `timeout` touches its lock: every
     HEARTBEAT_SEC, or a quarter of `timeout` if that is shorter (at least 50 ms). Its waiters
     read the same TFHUB_LOCK_TIMEOUT: with TFHUB_LOCK_TIMEOUT=3, a live holder beating every
-    5 s looked dead to them after 3 s."""
+    5 s looked dead to them after 3 s. A waiter with a shorter TFHUB_LOCK_TIMEOUT than its
+    holder's waits for two of the holder's beats (written in the lock: `read_heartbeat`)."""
     if timeout <= 0:
         return HEARTBEAT_SEC
     return min(HEARTBEAT_SEC, max(timeout / 4, _MIN_HEARTBEAT_SEC))
@@ -138,8 +161,10 @@ def try_lock(lock_path: str) -> bool | None:
     return True
 
 
-def _open_locked(lock_path: str, *, what: str, timeout: float) -> int | None:
-    """Opens and locks the file (waiting up to `timeout`); None if locking is impossible."""
+def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) -> int | None:
+    """Opens and locks the file (waiting while its holder shows signs of life, up to `timeout`
+    without one); None if locking is impossible. Once locked, it says who holds it and how
+    often it beats (`interval`)."""
     started = time.monotonic()
     next_log = started + _LOG_EVERY_SEC
     beats = _BeatWatch(lock_path, started)
@@ -160,13 +185,13 @@ def _open_locked(lock_path: str, *, what: str, timeout: float) -> int | None:
             return None
         else:
             if _still_linked(fd, lock_path):
-                _write_holder(fd)
+                _write_holder(fd, interval)
                 return fd
             os.close(fd)  # `tfhub cache prune` removed the file meanwhile: lock the new one.
             continue
         now = time.monotonic()
         silence = beats.silence(now)
-        if timeout == 0 or silence >= timeout:
+        if timeout == 0 or (silence >= timeout and silence >= _beats_missed(lock_path)):
             raise _timeout_error(lock_path, what=what, waited=now - started, silence=silence)
         if now >= next_log:
             next_log = now + _LOG_EVERY_SEC
@@ -210,6 +235,13 @@ class _BeatWatch:
         return now - self._changed
 
 
+def _beats_missed(lock_path: str) -> float:
+    """Seconds of silence that prove nothing about a live holder: two of its beats (a holder
+    whose TFHUB_LOCK_TIMEOUT is the default beats every 5 s, whatever the waiter's is)."""
+    beat = read_heartbeat(lock_path)  # A tfhub holder never beats slower than HEARTBEAT_SEC.
+    return 2 * min(beat, HEARTBEAT_SEC) if beat is not None else 0.0
+
+
 def _still_linked(fd: int, lock_path: str) -> bool:
     try:
         return os.fstat(fd).st_ino == os.stat(lock_path).st_ino
@@ -217,10 +249,11 @@ def _still_linked(fd: int, lock_path: str) -> bool:
         return False
 
 
-def _write_holder(fd: int) -> None:
+def _write_holder(fd: int, interval: float) -> None:
+    text = f"{holder_text()}\n{_BEAT_PREFIX}{interval:g}\n"
     try:
         os.ftruncate(fd, 0)
-        os.pwrite(fd, holder_text().encode("utf-8") + b"\n", 0)
+        os.pwrite(fd, text.encode("utf-8"), 0)
     except OSError:
         pass  # A read-only or full disk: the lock still works; waiters just cannot name us.
 
