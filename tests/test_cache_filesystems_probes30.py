@@ -267,3 +267,26 @@ def test_rm_with_a_short_lock_timeout_waits_for_a_live_download(capsys, monkeypa
         assert job.wait(timeout=60) == 0
     assert code == 0 and out == f"removed {module_path}\n", err
     assert not os.path.lexists(module_path)
+
+
+def test_verify_of_an_entry_with_a_file_this_user_may_not_read(shared_dir):
+    """A file of an entry that this user may not read (root's, mode 600, in a shared cache):
+    `cache verify --deep` ended in `tfhub: OS error: [Errno 13] Permission denied` (exit 1)
+    without a word on the other entries; a folder it may not enter was "missing"."""
+    root = shared_dir / "cache"
+    archive = make_tar_gz(shared_dir / "m.tar.gz")
+    for handle in ("https://h.example/a/1", "https://h.example/b/1"):
+        assert _as_nobody(root, "import", archive, "--handle", handle).returncode == 0
+    first, second = cache.store.entry_paths(str(root))
+    os.chown(os.path.join(first, "saved_model.pb"), 0, 0)
+    os.chmod(os.path.join(first, "saved_model.pb"), 0o600)
+    os.chown(os.path.join(second, "variables"), 0, 0)
+    os.chmod(os.path.join(second, "variables"), 0o700)
+    done = _as_nobody(root, "cache", "verify", "--deep")
+    assert done.returncode == 1 and done.stderr == "", done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stdout
+    assert lines[0].startswith(os.path.basename(first) + "\tDAMAGED: saved_model.pb cannot be ")
+    assert "read by this user (Permission denied)" in lines[0], lines[0]
+    assert "DAMAGED: variables/variables." in lines[1], lines[1]
+    assert "cannot be read by this user (Permission denied)" in lines[1], lines[1]

@@ -92,7 +92,10 @@ def deep_damage(module_path: str) -> tuple[str | None, bool]:
         return problem, False
     algorithm = manifest.header.algorithm or bookkeeping.DEFAULT_ALGORITHM
     for rel, expected in sorted(manifest.digests.items()):
-        actual = bookkeeping.file_digest(_full(module_path, rel), algorithm)
+        try:
+            actual = bookkeeping.file_digest(_full(module_path, rel), algorithm)
+        except OSError as err:
+            return _unreadable(rel, err), True
         if actual != expected:
             return f"{rel} has other content than was installed ({algorithm} differs)", True
     return None, True
@@ -112,11 +115,21 @@ def _sizes_damage(module_path: str, sizes: dict[str, int]) -> str | None:
     for rel, size in sizes.items():
         try:
             actual = os.stat(_full(module_path, rel)).st_size
+        except PermissionError as err:  # A folder of the entry this user may not enter.
+            return _unreadable(rel, err)
         except OSError:
             return f"{rel} is missing" if os.path.isdir(module_path) else MISSING_FOLDER
         if actual != size:
             return f"{rel} has {actual} bytes instead of {size}"
     return None
+
+
+def _unreadable(rel: str, err: OSError) -> str:
+    """The damage of a file this user may not read (or that the disk fails to give back)."""
+    if isinstance(err, FileNotFoundError):
+        return f"{rel} is missing"
+    who = " by this user" if isinstance(err, PermissionError) else ""
+    return f"{rel} cannot be read{who} ({err.strerror or err})"
 
 
 def _unlisted_damage(module_path: str, *, manifest_stale: bool = False) -> str | None:
