@@ -290,3 +290,25 @@ def test_verify_of_an_entry_with_a_file_this_user_may_not_read(shared_dir):
     assert "read by this user (Permission denied)" in lines[0], lines[0]
     assert "DAMAGED: variables/variables." in lines[1], lines[1]
     assert "cannot be read by this user (Permission denied)" in lines[1], lines[1]
+
+
+def test_a_team_cache_keeps_its_locks_usable_by_the_team(shared_dir, monkeypatch):
+    """A cache folder shared by a group (mode 2775): the `.locks` folder and lock files that
+    one member made under the usual umask 022 were 755 and 644, so every other member ran
+    without a lock ("continuing without a lock"), racing the first one's downloads."""
+    root = shared_dir / "cache"
+    root.mkdir()
+    os.chown(root, 0, 65534)
+    os.chmod(root, 0o2775)
+    archive = make_tar_gz(shared_dir / "m.tar.gz")
+    os.chmod(archive, 0o644)
+    handle = "https://h.example/team/1"
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+    umask = os.umask(0o022)
+    try:
+        assert main(["import", str(archive), "--handle", handle]) == 0
+    finally:
+        os.umask(umask)
+    done = _as_nobody(root, "-v", "import", str(archive), "--handle", handle, "--force")
+    assert done.returncode == 0, done.stderr
+    assert "without a lock" not in done.stderr, done.stderr

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -170,8 +171,7 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
     beats = _BeatWatch(lock_path, started)
     while True:
         try:
-            os.makedirs(os.path.dirname(lock_path), exist_ok=True)
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o664)
+            fd = _open_shared(lock_path)
         except OSError as err:
             logger.info("Cannot create lock %s (%s); continuing without a lock.", lock_path, err)
             return None
@@ -204,6 +204,35 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
                 timeout,
             )
         time.sleep(_POLL_SEC)
+
+
+def _open_shared(lock_path: str) -> int:
+    """Opens (creating it if needed) a lock file, shared as its folder is.
+
+    The folder of locks gets the permissions of the folder it is in (the cache's), and a lock
+    file this process creates is readable and writable by whoever may write in that folder:
+    the umask (022 for most users) made them 755 and 644 in a cache a group shares (2775), so
+    that every other member ran without locks. As huggingface_hub's locks are (0o664).
+    """
+    folder = os.path.dirname(lock_path)
+    if not os.path.isdir(folder):
+        os.makedirs(folder, exist_ok=True)
+        _chmod_quietly(folder, stat.S_IMODE(os.stat(os.path.dirname(folder) or ".").st_mode))
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o664)
+    found = os.fstat(fd)
+    if found.st_uid == os.geteuid():
+        wanted = 0o666 & stat.S_IMODE(os.stat(folder).st_mode)  # The folder's rw bits.
+        if stat.S_IMODE(found.st_mode) != wanted:
+            _chmod_quietly(fd, wanted | stat.S_IRUSR | stat.S_IWUSR)
+    return fd
+
+
+def _chmod_quietly(target: int | str, mode: int) -> None:
+    """Sets a mode where this process may (a folder another user made keeps its own)."""
+    try:
+        os.chmod(target, mode)
+    except OSError:
+        pass
 
 
 class _BeatWatch:
