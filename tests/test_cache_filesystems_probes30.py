@@ -312,3 +312,19 @@ def test_a_team_cache_keeps_its_locks_usable_by_the_team(shared_dir, monkeypatch
     done = _as_nobody(root, "-v", "import", str(archive), "--handle", handle, "--force")
     assert done.returncode == 0, done.stderr
     assert "without a lock" not in done.stderr, done.stderr
+
+
+def test_a_link_to_a_cache_this_user_may_not_reach_says_so(shared_dir):
+    """TFHUB_CACHE_DIR a link into another user's private folder: the link was said to point
+    to a folder "which does not exist" (it does; this user may not reach it)."""
+    private = shared_dir / "private"
+    (private / "cache").mkdir(parents=True)
+    os.chmod(private, 0o700)
+    link = shared_dir / "team-cache"
+    link.symlink_to(private / "cache")
+    for argv in (["cache", "list"], ["resolve", "https://h.invalid/m.tgz"]):
+        done = _as_nobody(link, *argv)
+        assert done.returncode == 6 and done.stdout == "", done.stderr
+        assert _one_line(done.stderr) and "does not exist" not in done.stderr, done.stderr
+        assert f"{link} cannot be reached by this user" in done.stderr, done.stderr
+        assert f"namei -l {link}" in done.stderr and "TFHUB_CACHE_DIR" in done.stderr

@@ -47,16 +47,10 @@ def ensure_writable_root(root: str) -> None:
 def root_error(root: str) -> errors.CacheError | None:
     """The error for a cache folder this user can neither list nor create, or None.
 
-    That is: a file, a link to nothing or a loop of links at it or on its path; a folder on
-    its path this user may not enter; the folder itself, if this user may not read it.
+    That is: a folder (or a link) on its path this user may not enter; a file, a link to
+    nothing or a loop of links at it or on its path; the folder itself, if this user may not
+    read it.
     """
-    blocker = non_folder_on_path(root)
-    if blocker is not None:
-        return errors.CacheError(
-            f"The cache folder {root} cannot exist: {blocker} {non_folder_kind(blocker)}. "
-            "Point TFHUB_CACHE_DIR at a folder (or at a path where one can be created).",
-            path=root,
-        )
     try:
         os.stat(root)
     except PermissionError:
@@ -67,8 +61,21 @@ def root_error(root: str) -> errors.CacheError | None:
             path=root,
         )
     except OSError:
-        return None  # Not there yet: it is created.
-    if os.path.isdir(root) and not os.access(root, os.R_OK | os.X_OK):
+        blocker = non_folder_on_path(root)  # Not there: it is created, unless this is there.
+        if blocker is not None:
+            return errors.CacheError(
+                f"The cache folder {root} cannot exist: {blocker} {non_folder_kind(blocker)}. "
+                "Point TFHUB_CACHE_DIR at a folder (or at a path where one can be created).",
+                path=root,
+            )
+        return None
+    if not os.path.isdir(root):
+        return errors.CacheError(
+            f"The cache folder {root} cannot exist: {root} {non_folder_kind(root)}. Point "
+            "TFHUB_CACHE_DIR at a folder (or at a path where one can be created).",
+            path=root,
+        )
+    if not os.access(root, os.R_OK | os.X_OK):
         return errors.CacheError(
             f"The cache folder {root} cannot be read by this user (see `ls -ld {root}`). Ask "
             f"its owner to share it (`chmod a+rx {root}`), or set TFHUB_CACHE_DIR to a folder "

@@ -32,7 +32,12 @@ def non_folder_kind(path: str) -> str:
         except OSError as err:
             if err.errno == errno.ELOOP:
                 return "is a link that leads to itself (a loop of links)"
-            target = os.path.join(os.path.dirname(path), os.readlink(path))
+            try:
+                target = os.path.join(os.path.dirname(path), os.readlink(path))
+            except OSError:
+                return f"is a link this user may not follow ({err.strerror})"
+            if isinstance(err, PermissionError):
+                return f"is a link to {target}, which this user may not reach"
             return f"is a link to {target}, which does not exist"
     kind = special_kind(path)
     return f"is a {kind or 'file'}, not a folder"
