@@ -7,7 +7,6 @@ import errno
 import os
 import re
 import stat
-from typing import NamedTuple
 
 
 def nearest_existing(path: str) -> str:
@@ -53,12 +52,16 @@ def human_size(size: int) -> str:
     return f"{value:.1f} GB"
 
 
-class DiskRoom(NamedTuple):
-    """The room left on a disk (`disk_room`)."""
+class DiskRoom:
+    """The room left on a disk (`disk_room`). A plain class: `typing` (NamedTuple) is kept off
+    the extractor's import path (tests/test_import_is_lazy.py)."""
 
-    free: int  # Bytes an unprivileged user may still write.
-    total: int  # Bytes in all.
-    no_inode_left: bool  # No other file can be created, whatever the free bytes.
+    __slots__ = ("free", "no_inode_left", "total")
+
+    def __init__(self, free: int, total: int, no_inode_left: bool) -> None:
+        self.free = free  # Bytes an unprivileged user may still write.
+        self.total = total  # Bytes in all.
+        self.no_inode_left = no_inode_left  # No other file can be created, whatever is free.
 
     def describe(self, path: str) -> str:
         """ "it has 12 KB free of 1.0 MB", or "it has no inode left for another file, though
