@@ -62,20 +62,15 @@ def root_error(root: str) -> errors.CacheError | None:
         )
     except OSError:
         blocker = non_folder_on_path(root)  # Not there: it is created, unless this is there.
-        if blocker is not None:
-            return errors.CacheError(
-                f"The cache folder {root} cannot exist: {blocker} {non_folder_kind(blocker)}. "
-                "Point TFHUB_CACHE_DIR at a folder (or at a path where one can be created).",
-                path=root,
-            )
-        return None
-    if not os.path.isdir(root):
+    else:
+        blocker = None if os.path.isdir(root) else root
+    if blocker is not None:
         return errors.CacheError(
-            f"The cache folder {root} cannot exist: {root} {non_folder_kind(root)}. Point "
+            f"The cache folder {root} cannot exist: {blocker} {non_folder_kind(blocker)}. Point "
             "TFHUB_CACHE_DIR at a folder (or at a path where one can be created).",
             path=root,
         )
-    if not os.access(root, os.R_OK | os.X_OK):
+    if os.path.isdir(root) and not os.access(root, os.R_OK | os.X_OK):
         return errors.CacheError(
             f"The cache folder {root} cannot be read by this user (see `ls -ld {root}`). Ask "
             f"its owner to share it (`chmod a+rx {root}`), or set TFHUB_CACHE_DIR to a folder "
