@@ -131,7 +131,8 @@ ENV_VARS: list[EnvVar] = [
     EnvVar(
         TFHUB_LOCK_TIMEOUT,
         "seconds another process downloading the same handle may show no sign of life (it "
-        "touches its lock every 5 s, or every quarter of this time if shorter) before waiting "
+        "touches its lock every 5 s, or every quarter of this time if shorter; one that beats "
+        "less often, under a longer setting of its own, gets two of its beats) before waiting "
         "for it ends with `LockTimeoutError`, which "
         f"names that process (default {DEFAULT_LOCK_TIMEOUT_SEC:g}); a live download is waited "
         "for as long as it runs",
