@@ -518,16 +518,28 @@ def http_retries() -> int:
         tfhub.errors.SettingError: (a ValueError) if the variable is set and not a whole number
             from 0 to MAX_HTTP_RETRIES.
     """
-    raw = (env(TFHUB_HTTP_RETRIES, "") or "").strip()
+    return _whole_number(
+        TFHUB_HTTP_RETRIES, DEFAULT_HTTP_RETRIES, what="retries", low=0, high=MAX_HTTP_RETRIES
+    )
+
+
+def _whole_number(name: str, default: int, *, what: str, low: int, high: int | None = None) -> int:
+    """Returns the whole-number setting `name` (`default` if unset or blank).
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) if it is set and not a whole number from
+            `low` to `high` (no upper bound if None); the message names `what` it counts.
+    """
+    raw = (env(name, "") or "").strip()
     if not raw:
-        return DEFAULT_HTTP_RETRIES
-    if not is_number(raw) or int(raw) > MAX_HTTP_RETRIES:
-        raise errors.SettingError(
-            f"{TFHUB_HTTP_RETRIES} must be a whole number of retries from 0 to "
-            f"{MAX_HTTP_RETRIES}. Received: {raw!r}",
-            name=TFHUB_HTTP_RETRIES,
-        )
-    return int(raw)
+        return default
+    if is_number(raw) and int(raw) >= low and (high is None or int(raw) <= high):
+        return int(raw)
+    span = f"from {low} to {high}" if high is not None else f"{low} or more"
+    raise errors.SettingError(
+        f"{name} must be a whole number of {what}, {span} (default {default}). Received: {raw!r}",
+        name=name,
+    )
 
 
 def is_debug() -> bool:
@@ -633,16 +645,9 @@ def max_archive_members() -> int:
         tfhub.errors.SettingError: (a ValueError) if the variable is set and not a whole number
             of at least 1.
     """
-    raw = (env(TFHUB_MAX_ARCHIVE_MEMBERS, "") or "").strip()
-    if not raw:
-        return DEFAULT_MAX_ARCHIVE_MEMBERS
-    if not is_number(raw) or int(raw) < 1:
-        raise errors.SettingError(
-            f"{TFHUB_MAX_ARCHIVE_MEMBERS} must be a whole number of archive members, 1 or more "
-            f"(default {DEFAULT_MAX_ARCHIVE_MEMBERS}). Received: {raw!r}",
-            name=TFHUB_MAX_ARCHIVE_MEMBERS,
-        )
-    return int(raw)
+    return _whole_number(
+        TFHUB_MAX_ARCHIVE_MEMBERS, DEFAULT_MAX_ARCHIVE_MEMBERS, what="archive members", low=1
+    )
 
 
 def download_min_speed() -> float:
