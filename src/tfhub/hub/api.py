@@ -52,7 +52,7 @@ def model_summary(model: Model, base_url: str) -> dict[str, Any]:
         "publisher": model.publisher,
         "name": model.name,
         "kind": model.kind.value,
-        "description": latest.doc.description,
+        "description": latest.doc.shown_description,
         "latest_version": latest.version,
         "versions": sorted(model.versions),
         "url": f"{base_url}/{protocol.quoted(model.handle)}/{latest.version}",
@@ -140,7 +140,11 @@ async def one_model(request: Request) -> Response:
 async def publishers(request: Request) -> Response:
     catalog = _state(request).catalog
     data = [
-        {"name": p.name, "description": p.doc.description if p.doc else "", "models": p.models}
+        {
+            "name": p.name,
+            "description": p.doc.shown_description if p.doc else "",
+            "models": p.models,
+        }
         for p in sorted(catalog.publishers.values(), key=lambda p: p.name)
     ]
     return JSONResponse({"publishers": data})

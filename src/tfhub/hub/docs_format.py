@@ -52,6 +52,10 @@ logger = logging.getLogger(__name__)
 
 _METADATA_LINE = re.compile(r"^<!--(?P<key>[\w\s-]+):(?P<value>.+)-->$")
 _ICON_LINE_PREFIX = "[![Icon URL]]"
+# The most characters of a description that pages, search results and the JSON API show (and
+# search indexes): tfhub.dev's are a sentence or two. Without a bound, a 40 KB description went
+# whole into every index page, publisher page and `/api/models` answer that listed its model.
+MAX_DESCRIPTION_CHARS = 1_000
 
 
 class DocKind(enum.Enum):
@@ -134,6 +138,7 @@ class DocFile:
         rel_path: the path relative to ROOT/assets/docs, with `/` separators.
         display_path: the path shown in problems (relative to ROOT, or as given).
         problems: format problems found while parsing (see the validator for the rest).
+        description_line: the 1-based line where the description starts (0 if it has none).
     """
 
     kind: DocKind
@@ -146,6 +151,15 @@ class DocFile:
     rel_path: str
     display_path: str = ""
     problems: tuple[Problem, ...] = ()
+    description_line: int = 0
+
+    @property
+    def shown_description(self) -> str:
+        """The description as pages and the JSON API show it: its first `MAX_DESCRIPTION_CHARS`
+        characters, then `…` if it is longer (`tfhub validate` reports such a description)."""
+        if len(self.description) <= MAX_DESCRIPTION_CHARS:
+            return self.description
+        return self.description[:MAX_DESCRIPTION_CHARS].rstrip() + "…"
 
     @property
     def metadata(self) -> dict[str, list[MetadataValue]]:
@@ -258,7 +272,7 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
     refused = handle_problem(handle)  # Not ASCII, or a reserved publisher.
     if refused is not None:
         problems.append(Problem(shown, 1, f"the handle {str(handle)!r} {refused}"))
-    description, index = _read_description(lines, shown, problems)
+    description, description_line, index = _read_description(lines, shown, problems)
     entries, index = _read_metadata(lines, index, shown, problems)
     body = "\n".join(lines[index:]).strip("\n")
     return DocFile(
@@ -272,11 +286,15 @@ def parse_text(text: str, *, path: Path, rel_path: str, display_path: str = "") 
         rel_path=rel_path,
         display_path=shown,
         problems=tuple(problems),
+        description_line=description_line,
     )
 
 
-def _read_description(lines: list[str], rel_path: str, problems: list[Problem]) -> tuple[str, int]:
-    """The description after the first line (one empty line may precede it) and where it ends."""
+def _read_description(
+    lines: list[str], rel_path: str, problems: list[Problem]
+) -> tuple[str, int, int]:
+    """The description after the first line (one empty line may precede it), its 1-based first
+    line (0 if there is none) and the index of the line after it."""
     index = 1
     if index < len(lines) and not lines[index].strip():
         index += 1
@@ -293,7 +311,7 @@ def _read_description(lines: list[str], rel_path: str, problems: list[Problem]) 
                 "the second line must be a short description, e.g. 'Word2vec text embedding.'",
             )
         )
-    return " ".join(found), index
+    return " ".join(found), start + 1 if found else 0, index
 
 
 def _read_metadata(

@@ -188,7 +188,7 @@ def _filtered(models: list[Model], filters: dict[str, str]) -> list[Model]:
 def _model_words(model: Model) -> Counter[str]:
     doc = model.latest.doc
     counts: Counter[str] = Counter()
-    title = f"{model.handle} {doc.description}"
+    title = f"{model.handle} {doc.shown_description}"
     for word in index_words(title):
         counts[word] += _TITLE_WEIGHT
     for version in model.versions:  # `acme/model/1` and `model/1`, not the bare number.

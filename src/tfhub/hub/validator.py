@@ -136,19 +136,33 @@ def _at(doc: DocFile, line: int, message: str) -> Problem:
 
 
 def _size_problems(doc: DocFile) -> list[Problem]:
-    """A body too long for the server to render (its page shows it as plain text)."""
+    """A description longer than pages show (they cut it), a body too long for the server to
+    render (its page shows it as plain text)."""
     from . import render  # nh3 and markdown-it are not needed for this.
 
+    problems = []
+    if len(doc.description) > fmt.MAX_DESCRIPTION_CHARS:
+        problems.append(
+            _at(
+                doc,
+                doc.description_line,
+                f"the description is {len(doc.description):,} characters long, more than the "
+                f"{fmt.MAX_DESCRIPTION_CHARS:,} tfhub serve shows (pages, search and the API "
+                "cut it there); keep it to a sentence or two and move the rest into the body, "
+                "e.g. under '## Overview'",
+            )
+        )
     if not render.too_large(doc.body):
-        return []
+        return problems
     return [
+        *problems,
         _at(
             doc,
             doc.body_line,
             f"the doc's body is {len(doc.body):,} characters long, more than the "
             f"{render.MAX_RENDERED_CHARS:,} tfhub serve renders (its page would show it as "
             "plain text); shorten it, e.g. move long tables or examples to a linked page",
-        )
+        ),
     ]
 
 

@@ -1,0 +1,71 @@
+"""docs/hub.md followed as a team setting up its own hub would, and odd but plausible inputs:
+a doc with a huge description, a model path the collection pages own, a hub folder without
+docs, a version-less mirror URL of a model the source hub does not have (session 30 probes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.hub_server import (
+    HubProcess,
+    serve_hub,
+    write_model_doc,
+    write_publisher,
+)
+
+from tfhub.hub import docs_format as fmt
+from tfhub.hub import validator
+
+LONG_DESCRIPTION = "Verbose " + "padding " * 5_000 + "endword."  # 40,016 characters.
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    """A hub with lab/wordy/1, whose description is LONG_DESCRIPTION, and lab/short/1."""
+    root = tmp_path_factory.mktemp("hub")
+    write_publisher(root, "lab", "Lab")
+    for name, description in (("wordy", LONG_DESCRIPTION), ("short", "A short one.")):
+        doc = write_model_doc(root, f"lab/{name}/1", description=description, asset="1.tar.gz")
+        make_tar_gz(doc.with_name("1.tar.gz"))
+    with serve_hub(root, root.parent / "serve.log", "--rescan", "0") as server:
+        yield server
+
+
+def test_validate_reports_a_description_longer_than_the_pages_show(served):
+    docs = {doc.handle.model: doc for doc in fmt.list_docs(served.root)}
+    assert validator.validate_doc(docs["short"]) == []
+    problems = validator.validate_doc(docs["wordy"])
+    assert [(p.path, p.line) for p in problems] == [("assets/docs/lab/models/wordy/1.md", 2)]
+    message = problems[0].message
+    assert f"{len(LONG_DESCRIPTION):,} characters" in message, message
+    assert f"{fmt.MAX_DESCRIPTION_CHARS:,}" in message and "## Overview" in message, message
+
+
+@pytest.mark.parametrize("path", ["", "lab", "lab/wordy/1", "lab/wordy", "api/models"])
+def test_a_huge_description_is_cut_on_pages_and_in_the_api(served, path):
+    """A 40 KB description went whole into the index page, the publisher page, the model page
+    and each JSON answer (`/api/models?limit=1000` of such docs: 40 MB), unlike a long body."""
+    answer = requests.get(served.url(path), timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+    assert "Verbose padding" in answer.text
+    assert "endword" not in answer.text
+    assert len(answer.content) < 2 * fmt.MAX_DESCRIPTION_CHARS + 10_000, len(answer.content)
+
+
+def test_the_api_cuts_the_description_and_keeps_the_doc_as_published(served):
+    """`doc_markdown` stays whole: `tfhub mirror` copies the doc from it."""
+    answer = requests.get(served.url("api/models/lab/wordy"), timeout=30).json()
+    assert answer["description"].startswith("Verbose padding")
+    assert answer["description"].endswith("…")
+    assert len(answer["description"]) == fmt.MAX_DESCRIPTION_CHARS + 1 - len(" ")
+    assert LONG_DESCRIPTION in answer["versions"][0]["doc_markdown"]
+
+
+def test_search_finds_a_long_description_by_the_part_the_pages_show(served):
+    found = requests.get(served.url("api/models"), params={"q": "verbose"}, timeout=30).json()
+    assert [model["handle"] for model in found["models"]] == ["lab/wordy"]
+    hidden = requests.get(served.url("api/models"), params={"q": "endword"}, timeout=30).json()
+    assert hidden["models"] == []
