@@ -16,8 +16,9 @@ from tests._helpers.hub_server import (
     write_publisher,
 )
 
+from tfhub import errors
 from tfhub.hub import docs_format as fmt
-from tfhub.hub import validator
+from tfhub.hub import publish, validator
 
 LONG_DESCRIPTION = "Verbose " + "padding " * 5_000 + "endword."  # 40,016 characters.
 
@@ -69,3 +70,15 @@ def test_search_finds_a_long_description_by_the_part_the_pages_show(served):
     assert [model["handle"] for model in found["models"]] == ["lab/wordy"]
     hidden = requests.get(served.url("api/models"), params={"q": "endword"}, timeout=30).json()
     assert hidden["models"] == []
+
+
+@pytest.mark.parametrize("handle", ["acme/collections/x/1", "acme/collections/2"])
+def test_publish_refuses_a_model_path_the_collection_pages_own(tmp_path, handle):
+    """`/<publisher>/collections/<name>/<version>` is a collection's URL: a Module published as
+    acme/collections/x/1 had its page taken by the collection acme/x/1 (validate then failed)."""
+    root = tmp_path / "hub"
+    with pytest.raises(errors.InvalidHandleError) as caught:
+        publish.publish(tmp_path / "not-loaded", root, handle)
+    message = str(caught.value)
+    assert "'collections/'" in message and "rename the model" in message, message
+    assert not root.exists()

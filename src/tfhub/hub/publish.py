@@ -181,14 +181,20 @@ def install(
 def _refuse_derived_url(handle: DocHandle) -> None:
     """Raises InvalidHandleError for a model path that starts with `lite-model/`, `tfjs-model/`
     or `coral-model/`: tfhub.dev's URLs of Lite, Tfjs and Coral docs (`# Lite p/spice/1` is
-    served at `/p/lite-model/spice/1`), so such a Module and such a doc would share a URL."""
+    served at `/p/lite-model/spice/1`), so such a Module and such a doc would share a URL; and
+    for one that starts with `collections/`, the URLs of collections (`/p/collections/x/1`)."""
     first = handle.model.split("/")[0]
     if first in catalog.DERIVED_PREFIXES.values():
-        raise errors.InvalidHandleError(
-            f"The hub handle {str(handle)!r} starts its model with {first + '/'!r}, where the "
-            f"hub serves {first.split('-')[0].capitalize()} docs (as tfhub.dev did): rename "
-            f"the model. Received: handle={str(handle)!r}"
-        )
+        served = f"{first.split('-')[0].capitalize()} docs"
+    elif first == "collections":
+        served = "collections"
+    else:
+        return
+    raise errors.InvalidHandleError(
+        f"The hub handle {str(handle)!r} starts its model with {first + '/'!r}, where the "
+        f"hub serves {served} (as tfhub.dev did): rename the model. "
+        f"Received: handle={str(handle)!r}"
+    )
 
 
 def _refuse_root_in_model(model_dir: str | os.PathLike[str], root: str | os.PathLike[str]) -> None:
