@@ -18,7 +18,7 @@ from tests._helpers.hub_server import (
 
 from tfhub import errors
 from tfhub.hub import docs_format as fmt
-from tfhub.hub import publish, validator
+from tfhub.hub import mirror, publish, validator
 
 LONG_DESCRIPTION = "Verbose " + "padding " * 5_000 + "endword."  # 40,016 characters.
 
@@ -82,3 +82,14 @@ def test_publish_refuses_a_model_path_the_collection_pages_own(tmp_path, handle)
     message = str(caught.value)
     assert "'collections/'" in message and "rename the model" in message, message
     assert not root.exists()
+
+
+def test_a_version_less_url_of_a_model_the_source_hub_lacks_says_so(served, tmp_path):
+    """It said only 'Cannot tell the hub handle ...: pass --as', though the source hub had
+    answered that it has no such model."""
+    with pytest.raises(errors.InvalidHandleError) as caught:
+        mirror.mirror(served.url("lab/ghost"), tmp_path / "mirror")
+    message = str(caught.value)
+    assert served.url("api/models/lab/ghost") in message, message
+    assert "names such a model" in message and "--as" in message, message
+    assert not (tmp_path / "mirror").exists()

@@ -125,10 +125,7 @@ def mirror(
     # A hub served below a path (https://host/hub/acme/emb/1) names acme/emb/1, as its API says.
     target = explicit or (found.origin if found else derived)
     if target is None:
-        raise errors.InvalidHandleError(
-            f"Cannot tell the hub handle of {public_source(source)!r}: pass --as "
-            "publisher/model/version. Received: as_handle=None"
-        )
+        raise _no_target(source, asked)
     # A version-less URL (the latest) is downloaded by the version its hub's API named.
     path = saved_model_lib.resolve(found.url if found else source)
     base = info or starter.StarterInfo()
@@ -156,6 +153,21 @@ def mirror(
         )
     logger.info("Mirrored %s as %s", public_source(source), target)
     return published
+
+
+def _no_target(source: str, asked: list[str]) -> errors.InvalidHandleError:
+    """The error for a source without --as whose hub handle cannot be told (a URL without a
+    version of a model no hub API asked, `asked`, has: it said only to pass --as)."""
+    told = ""
+    if asked:
+        told = (
+            " its URL names no version and no hub's JSON API names such a model (asked "
+            f"{', '.join(asked)}): check the URL (the hub's pages list its models), or"
+        )
+    return errors.InvalidHandleError(
+        f"Cannot tell the hub handle of {public_source(source)!r}:{told} pass --as "
+        "publisher/model/version. Received: as_handle=None"
+    )
 
 
 @dataclass(frozen=True)
