@@ -4,13 +4,16 @@ docs, a version-less mirror URL of a model the source hub does not have (session
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.hub_server import (
     HubProcess,
+    free_port,
     serve_hub,
     write_model_doc,
     write_publisher,
@@ -19,6 +22,8 @@ from tests._helpers.hub_server import (
 from tfhub import errors
 from tfhub.hub import docs_format as fmt
 from tfhub.hub import mirror, publish, validator
+from tfhub.hub.runner import check_options
+from tfhub.hub.settings import ServeSettings
 
 LONG_DESCRIPTION = "Verbose " + "padding " * 5_000 + "endword."  # 40,016 characters.
 
@@ -93,3 +98,30 @@ def test_a_version_less_url_of_a_model_the_source_hub_lacks_says_so(served, tmp_
     assert served.url("api/models/lab/ghost") in message, message
     assert "names such a model" in message and "--as" in message, message
     assert not (tmp_path / "mirror").exists()
+
+
+def _check(root: Path) -> None:
+    check_options(
+        ServeSettings(root=str(root)),
+        host="127.0.0.1",
+        port=free_port(),
+        workers=1,
+        server="uvicorn",
+    )
+
+
+def test_serve_warns_about_a_hub_folder_without_docs(tmp_path, caplog):
+    """`tfhub serve hub/assets` (or a model folder) served an empty hub without a word."""
+    inside = tmp_path / "hub" / "assets"
+    inside.mkdir(parents=True)
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        _check(inside)
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 1, messages
+    assert f"{inside} has no assets/docs folder" in messages[0], messages
+    assert "tfhub publish" in messages[0], messages
+    caplog.clear()
+    (tmp_path / "hub" / "assets" / "docs").mkdir()
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        _check(tmp_path / "hub")
+    assert caplog.records == []

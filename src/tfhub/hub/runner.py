@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import errors
+from .docs_layout import docs_dir
 from .settings import SETTINGS_ENV, ServeSettings, host_port
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,22 @@ def check_options(
     check_settings(settings)
     _check_free(host, port)
     warn_about_settings(settings)
+    _warn_if_no_docs(settings.root)
+
+
+def _warn_if_no_docs(root: str) -> None:
+    """Logs a warning if ROOT has no assets/docs: a folder inside a hub (`hub/assets`), a model
+    folder or a new hub was given, and the hub has no models (it served an empty index)."""
+    if docs_dir(root).is_dir():
+        return
+    logger.warning(
+        "%s has no assets/docs folder, so the hub has no models: give the hub folder that holds "
+        "assets/docs/<publisher>/... (not a folder inside it), or fill this one with `tfhub "
+        "publish MODEL_DIR %s --handle publisher/model/version` (served within --rescan "
+        "seconds).",
+        root,
+        root,
+    )
 
 
 def _check_free(host: str, port: int) -> None:
