@@ -125,10 +125,18 @@ async def one_model(request: Request) -> Response:
     segments = protocol.request_segments(
         "/" + request.path_params["handle"], request.scope.get("raw_path")
     )
+    if segments is None:  # As the protocol's paths: `..`, hidden or odd segments.
+        return JSONResponse({"error": "400 Bad Request: this path is not allowed."}, 400)
     model = _named_model(state, segments)
-    if model is None:
-        return JSONResponse({"error": "no such model"}, status_code=404)
     base = state.base_url(request)
+    if model is None:
+        return JSONResponse(
+            {
+                "error": f"404 Not Found: no model {'/'.join(segments)} in this hub; its models "
+                f"are listed at {base}/api/models (?q= searches them)."
+            },
+            status_code=404,
+        )
     data = model_summary(model, base)
     data["versions"] = [
         version_json(model, model.versions[v], base) for v in sorted(model.versions)
