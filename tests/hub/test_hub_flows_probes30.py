@@ -5,12 +5,13 @@ docs, a version-less mirror URL of a model the source hub does not have (session
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from tests._helpers.archives import make_tar_gz
+from tests._helpers.archives import MODEL_FILES, make_tar_gz
 from tests._helpers.hub_server import (
     HubProcess,
     free_port,
@@ -22,7 +23,7 @@ from tests._helpers.hub_server import (
 from tfhub import errors
 from tfhub.hub import docs_format as fmt
 from tfhub.hub import mirror, publish, validator
-from tfhub.hub.runner import check_options
+from tfhub.hub.runner import BackgroundServer, check_options
 from tfhub.hub.settings import ServeSettings
 
 LONG_DESCRIPTION = "Verbose " + "padding " * 5_000 + "endword."  # 40,016 characters.
@@ -140,3 +141,35 @@ def test_the_api_names_a_model_it_lacks_and_refuses_a_path_the_protocol_refuses(
         refused = requests.get(served.url(path), timeout=30)
         assert refused.status_code == 400, (path, refused.text)
         assert refused.json()["error"] == "400 Bad Request: this path is not allowed."
+
+
+def test_replicas_with_their_own_caches_give_a_folder_version_one_etag(tmp_path):
+    """Each replica packs a folder version into its own cache (docs/hub.md allows it): the
+    ETag, the packed file's size and mtime, differed, so a download resumed on another replica
+    (If-Range) started again from 0 and a revalidation (If-None-Match) sent the whole archive."""
+    root = tmp_path / "hub"
+    folder = write_model_doc(root, "lab/folder/1", asset="1.tar.gz").parent / "1"
+    for name, data in MODEL_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    url = "lab/folder/1?tf-hub-format=compressed"
+    answers = []
+    for replica in ("a", "b"):
+        settings = ServeSettings(
+            root=str(root), cache_dir=str(tmp_path / replica), access_log=False, rescan_seconds=0
+        )
+        with BackgroundServer(settings) as server:
+            answers.append(requests.get(server.url(url), timeout=60))
+            time.sleep(0.05)  # The second pack is written later (another mtime).
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    assert answers[0].headers["ETag"] == answers[1].headers["ETag"]
+    etag = answers[0].headers["ETag"]
+    settings = ServeSettings(root=str(root), cache_dir=str(tmp_path / "b"), access_log=False)
+    with BackgroundServer(settings) as server:
+        again = requests.get(server.url(url), headers={"If-None-Match": etag}, timeout=60)
+        resumed = requests.get(
+            server.url(url), headers={"Range": "bytes=10-", "If-Range": etag}, timeout=60
+        )
+    assert again.status_code == 304
+    assert resumed.status_code == 206 and resumed.content == answers[0].content[10:]

@@ -3,8 +3,10 @@
 A folder version is packed deterministically (the publishing side's `pack`) into the cache
 folder, named after a fingerprint of the folder's files (paths, sizes, mtimes): every worker
 and replica sharing the cache finds the same file, a changed folder gets a new archive, and
-packing happens once (a file lock; `pack` writes a temporary file, then renames it). Within a
-process, the requests for one folder take turns before they take a worker thread.
+packing happens once (a file lock; it is packed under a temporary name, then renamed). Its
+mtime comes from the fingerprint, so replicas that each pack it into a cache of their own send
+one ETag for it. Within a process, the requests for one folder take turns before they take a
+worker thread.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import uuid
 from pathlib import Path
 
 import anyio.to_thread
@@ -48,14 +51,29 @@ def packed_archive(folder: Path, *, cache_dir: str) -> Path:
     from .pack import pack
 
     os.makedirs(cache_dir, exist_ok=True)
-    target = Path(cache_dir) / f"{fingerprint(folder)}.tar.gz"
+    name = fingerprint(folder)
+    target = Path(cache_dir) / f"{name}.tar.gz"
     if target.is_file():
         return target
     with weak_file_lock(str(target) + ".lock", what=f"packing {folder}"):
         if not target.is_file():
             logger.info("Packing %s into %s", folder, target)
-            pack(folder, target)  # Written under a temporary name, then renamed.
+            part = target.with_name(f".{name}.{uuid.uuid4().hex}.tar.gz")
+            try:
+                pack(folder, part)
+                stamp = fingerprint_mtime_ns(name)
+                os.utime(part, ns=(stamp, stamp))
+                os.replace(part, target)
+            finally:
+                part.unlink(missing_ok=True)
     return target
+
+
+def fingerprint_mtime_ns(name: str) -> int:
+    """The mtime (ns) a packed archive gets: one the folder's fingerprint gives, not the time it
+    was packed, so that its ETag (size and mtime) is the same on every replica that packs the
+    folder into a cache of its own (the bytes are the same: packing is deterministic)."""
+    return int(name[:15], 16)  # 60 bits: a time before 2007, far from the files' own.
 
 
 # One lock per folder in this process: requests for a folder being packed wait here, not each
