@@ -173,3 +173,28 @@ def test_replicas_with_their_own_caches_give_a_folder_version_one_etag(tmp_path)
         )
     assert again.status_code == 304
     assert resumed.status_code == 206 and resumed.content == answers[0].content[10:]
+
+
+def test_validate_reports_an_archive_and_a_model_folder_of_one_version(tmp_path):
+    """Both `1.tar.gz` and a model folder `1/` beside a doc (made by hand: publish --force
+    replaces a folder version whole) passed validate; the server sent the archive only."""
+    root = tmp_path / "hub"
+    write_publisher(root, "lab", "Lab")
+    doc = write_model_doc(root, "lab/both/1", asset="1.tar.gz")
+    make_tar_gz(doc.with_name("1.tar.gz"), folders=True)
+
+    def both() -> list[tuple[int, str]]:
+        found = validator.validate_file(doc, root=root)
+        return [(p.line, p.message) for p in found if "beside it too" in p.message]
+
+    assert both() == []
+    for name, data in MODEL_FILES.items():
+        (doc.parent / "1" / name).parent.mkdir(parents=True, exist_ok=True)
+        (doc.parent / "1" / name).write_bytes(data)
+    assert both() == [
+        (
+            4,
+            "1.tar.gz: the model folder 1/ is beside it too, and tfhub serve sends 1.tar.gz "
+            "only; remove the one that is not this version",
+        )
+    ]

@@ -408,6 +408,12 @@ def _model_file_problems(doc: DocFile) -> list[Problem]:
         name, found = f"{folder.name}/", model_files.folder_problems(folder)
     else:
         return []
+    if archive.is_file() and docs_layout.is_model_dir(folder):  # Made by hand: publish never.
+        found = [
+            *found,
+            f"the model folder {folder.name}/ is beside it too, and tfhub serve sends "
+            f"{archive.name} only; remove the one that is not this version",
+        ]
     asset = doc.metadata.get(ASSET_PATH)
     line = asset[0].line if asset else 1
     return [_at(doc, line, f"{name}: {message}") for message in found]
