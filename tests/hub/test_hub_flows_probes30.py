@@ -101,9 +101,9 @@ def test_a_version_less_url_of_a_model_the_source_hub_lacks_says_so(served, tmp_
     assert not (tmp_path / "mirror").exists()
 
 
-def _check(root: Path) -> None:
+def _check(root: Path, *, cache_dir: Path | None = None) -> None:
     check_options(
-        ServeSettings(root=str(root)),
+        ServeSettings(root=str(root), cache_dir=str(cache_dir or root.parent / "cache")),
         host="127.0.0.1",
         port=free_port(),
         workers=1,
@@ -198,3 +198,22 @@ def test_validate_reports_an_archive_and_a_model_folder_of_one_version(tmp_path)
             "only; remove the one that is not this version",
         )
     ]
+
+
+def test_serve_refuses_a_cache_dir_it_cannot_pack_into(tmp_path):
+    """`--cache-dir` naming a file started the server; every download of a folder version was
+    then a 500 and the log said only `[Errno 17] File exists`."""
+    (tmp_path / "hub" / "assets" / "docs").mkdir(parents=True)
+    file = tmp_path / "notes.txt"
+    file.write_text("not a folder")
+    settings = ServeSettings(root=str(tmp_path / "hub"), cache_dir=str(file))
+    with pytest.raises(errors.ServeConfigError) as caught:
+        check_options(settings, host="127.0.0.1", port=free_port(), workers=1, server="uvicorn")
+    assert caught.value.option == "--cache-dir"
+    assert str(caught.value) == (
+        f"Cannot pack folder versions into {file}: it is a file, not a folder. Give --cache-dir "
+        "a folder this user can write (it is made if missing)."
+    )
+    made = tmp_path / "new" / "cache"
+    _check(tmp_path / "hub", cache_dir=made)
+    assert made.is_dir()

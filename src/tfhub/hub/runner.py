@@ -19,7 +19,13 @@ from typing import Any
 
 from .. import errors
 from .docs_layout import docs_dir
-from .settings import SETTINGS_ENV, ServeSettings, host_port
+from .settings import (
+    SETTINGS_ENV,
+    ServeSettings,
+    check_cache_dir,
+    default_cache_dir,
+    host_port,
+)
 
 logger = logging.getLogger(__name__)
 APP_FACTORY = "tfhub.hub.app:app_from_env"
@@ -71,7 +77,8 @@ def check_options(
     Raises:
         tfhub.errors.ServeConfigError: an unknown server, a port outside 1-65535 or already in
             use (granian shares ports between processes: a second server would silently take
-            half the requests), fewer than 1 worker, a bad ROOT, token file or base URL.
+            half the requests), fewer than 1 worker, a bad ROOT, token file, base URL or
+            cache folder.
     """
     if server not in SERVERS:
         raise errors.ServeConfigError(
@@ -88,6 +95,7 @@ def check_options(
     from .app import check_settings, warn_about_settings
 
     check_settings(settings)
+    check_cache_dir(settings.cache_dir or default_cache_dir(settings.root))
     _check_free(host, port)
     warn_about_settings(settings)
     _warn_if_no_docs(settings.root)

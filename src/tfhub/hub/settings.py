@@ -77,6 +77,31 @@ def default_cache_dir(root: str) -> str:
     return os.path.join(tempfile.gettempdir(), f"tfhub-serve-{user}")
 
 
+def check_cache_dir(path: str) -> None:
+    """Makes the folder where folder versions are packed, if missing, and checks that it is a
+    folder this process may write into (else every download of a folder version was a 500,
+    its cause only in the server log).
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming --cache-dir, if it is not such a folder.
+    """
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as err:
+        problem = f"{err.strerror or err}"
+        if os.path.exists(path) and not os.path.isdir(path):
+            problem = "it is a file, not a folder"
+    else:
+        if os.access(path, os.W_OK | os.X_OK):
+            return
+        problem = "this user cannot write into it"
+    raise errors.ServeConfigError(
+        f"Cannot pack folder versions into {path}: {problem}. Give --cache-dir a folder this "
+        "user can write (it is made if missing).",
+        option="--cache-dir",
+    )
+
+
 def read_tokens(path: str) -> frozenset[str]:
     """Reads a token file: one token a line; blank lines and `#` comments ignored, spaces and
     CRLF line ends around a token too, and the byte order mark an editor may put first.
