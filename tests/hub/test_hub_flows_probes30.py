@@ -217,3 +217,26 @@ def test_serve_refuses_a_cache_dir_it_cannot_pack_into(tmp_path):
     made = tmp_path / "new" / "cache"
     _check(tmp_path / "hub", cache_dir=made)
     assert made.is_dir()
+
+
+def test_a_collection_version_it_lacks_is_a_404_naming_the_collections_versions(tmp_path):
+    """`/lab/collections/picks/5` said only that the hub has nothing there, with a link
+    searching for '5'; a model's missing version names the model and links its versions."""
+    root = tmp_path / "hub"
+    write_publisher(root, "lab", "Lab")
+    for version in (1, 2):
+        doc = root / f"assets/docs/lab/collections/picks/{version}.md"
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        doc.write_text(
+            f"# Collection lab/picks/{version}\nPicks.\n\n<!-- task: text-embedding -->\n"
+        )
+    with serve_hub(root, tmp_path / "serve.log", "--rescan", "0") as server:
+        answer = requests.get(server.url("lab/collections/picks/5"), timeout=30)
+        missing = requests.get(server.url("lab/collections/other/5"), timeout=30)
+    assert answer.status_code == 404
+    base = server.url("lab/collections/picks")
+    assert (
+        f'The collection <a href="{base}">lab/picks</a> has no version 5. Its versions:\n'
+        f'<a href="{base}/1">1</a>, <a href="{base}/2">2</a>.'
+    ) in answer.text, answer.text
+    assert missing.status_code == 404 and "has no model, collection or publisher" in missing.text

@@ -267,6 +267,13 @@ class Catalog:
         model = self.models.get("/".join(segments[:-1]))
         return model if model is not None and model.versions else None
 
+    def collection_without_version(self, segments: list[str]) -> Model | None:
+        """The collection of `publisher/collections/name/N` when it has versions but not N."""
+        if len(segments) < 4 or segments[1] != "collections" or not is_number(segments[-1]):
+            return None
+        found = self.collections.get("/".join([segments[0], *segments[2:-1]]))
+        return found if found is not None and found.versions else None
+
     def find_collection(self, segments: list[str]) -> tuple[Model, Version] | None:
         """Like `find`, for `publisher/collections/name[/N]` (tfhub.dev's collection URLs)."""
         if len(segments) < 3 or segments[1] != "collections":

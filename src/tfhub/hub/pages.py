@@ -144,7 +144,8 @@ async def page(request: Request, state: HubState, segments: list[str]) -> Respon
         404,
         **_common(request, state),
         path="/".join(segments),
-        model=catalog.model_without_version(segments),
+        model=catalog.model_without_version(segments)
+        or catalog.collection_without_version(segments),
         search=urllib.parse.urlencode({"q": segments[-1]}),
     )
 
