@@ -240,3 +240,25 @@ def test_a_collection_version_it_lacks_is_a_404_naming_the_collections_versions(
         f'<a href="{base}/1">1</a>, <a href="{base}/2">2</a>.'
     ) in answer.text, answer.text
     assert missing.status_code == 404 and "has no model, collection or publisher" in missing.text
+
+
+def test_the_archive_url_of_a_collection_says_it_is_a_collection(tmp_path):
+    """`hub.load` (or `tfhub mirror`) of a collection's URL was told 'no model ...: the
+    publisher lab has ...', as if the collection were a mistyped model."""
+    root = tmp_path / "hub"
+    write_publisher(root, "lab", "Lab")
+    doc = root / "assets/docs/lab/collections/picks/1.md"
+    doc.parent.mkdir(parents=True)
+    doc.write_text("# Collection lab/picks/1\nPicks.\n\n<!-- task: text-embedding -->\n")
+    paths = ("lab/collections/picks/1", "lab/collections/picks")
+    with serve_hub(root, tmp_path / "serve.log", "--rescan", "0") as server:
+        answers = [
+            requests.get(server.url(path), params={"tf-hub-format": "compressed"}, timeout=30)
+            for path in paths
+        ]
+    for answer, shown in zip(answers, paths, strict=True):
+        assert answer.status_code == 404
+        assert answer.text == (
+            f"404 Not Found: no model {shown}: it is the collection lab/picks, a page listing "
+            "models, not a model; load one of the models it lists.\n"
+        )

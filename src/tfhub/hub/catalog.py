@@ -252,6 +252,12 @@ class Catalog:
                     f"{model.handle}/{meant} if that is the one meant"
                 )
             return f"{handle}: {model.handle} has version(s) {versions}"
+        collection = self.find_collection(segments)
+        if collection is not None:
+            return (
+                f"{handle}: it is the collection {collection[0].handle}, a page listing models, "
+                "not a model; load one of the models it lists"
+            )
         publisher = self.publishers.get(segments[0]) if segments else None
         if publisher is not None and publisher.models:
             names = sorted(publisher.models)  # Handles: `publisher/model`.
