@@ -125,15 +125,14 @@ async def one_model(request: Request) -> Response:
     segments = protocol.request_segments(
         "/" + request.path_params["handle"], request.scope.get("raw_path")
     )
-    if segments is None:  # As the protocol's paths: `..`, hidden or odd segments.
-        return JSONResponse({"error": "400 Bad Request: this path is not allowed."}, 400)
     model = _named_model(state, segments)
     base = state.base_url(request)
-    if model is None:
+    if model is None:  # Also a path the protocol refuses (`..`, hidden or odd segments).
+        named = f"model {'/'.join(segments)}" if segments else "model at this path"
         return JSONResponse(
             {
-                "error": f"404 Not Found: no model {'/'.join(segments)} in this hub; its models "
-                f"are listed at {base}/api/models (?q= searches them)."
+                "error": f"404 Not Found: no {named} in this hub; its models are listed at "
+                f"{base}/api/models (?q= searches them)."
             },
             status_code=404,
         )
