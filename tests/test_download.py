@@ -620,3 +620,18 @@ def test_an_archive_with_links_inside_is_downloaded_once(server, served_dir, iso
     assert hub.resolve(server.url("m.tar.gz")) == first
     assert len(archive_gets(server, "m.tar.gz")) == 1
     assert cache.full_damage(first) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [(500, "500 Internal Server Error"), (502, "502 Bad Gateway"), (599, "599 HTTP error")],
+)
+def test_an_error_status_is_named_by_its_reason_phrase(
+    server, isolated_cache, monkeypatch, status, said
+):
+    """It said "the server answered 500 HTTP error" for every status but 401, 403 and 404."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    server.state.behaviours.append(answer_status("m.tar.gz", status))
+    with pytest.raises(errors.HTTPStatusError) as caught:
+        hub.resolve(server.url("m.tar.gz"))
+    assert f"the server answered {said} for " in str(caught.value)

@@ -6,6 +6,7 @@ error naming the handle and the URL, with hints about tfhub.dev's move to Kaggle
 from __future__ import annotations
 
 import dataclasses
+import http
 import urllib.parse
 
 from . import _token, constants, errors
@@ -129,7 +130,7 @@ def status_error(
         final_url: the URL that answered, if redirects led elsewhere.
         retries: how the request was retried, said for a failing or overloaded server.
     """
-    what = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(status, "HTTP error")
+    what = _phrase(status)
     where = url if not final_url or final_url == url else f"{url} (redirected to {final_url})"
     message = f"Cannot download {handle!r}: the server answered {status} {what} for {where}."
     if server_says:
@@ -160,3 +161,12 @@ def status_error(
     else:
         message += " Check the handle."
     return errors.HTTPStatusError(message, status=status, url=redact(url))
+
+
+def _phrase(status: int) -> str:
+    """The status's standard reason phrase ("Internal Server Error"), or "HTTP error" for a
+    status without one (e.g. 599)."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"
