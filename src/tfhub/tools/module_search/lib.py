@@ -43,6 +43,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _ROWS_PER_BLOCK = 1024
+# Bytes of one block of distances (float64 rows x all samples); computing it takes a few such
+# arrays at once, so memory stays near a hundred MB whatever the number of images.
+_BLOCK_BYTES = 16 * 2**20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,16 +59,54 @@ class Score:
 
 
 def loo_1nn_error(embeddings: np.ndarray, labels: np.ndarray) -> float:
-    """Leave-one-out 1-nearest-neighbour error (squared L2): `utils.knn_errorrate_loo(
-    utils.compute_distance_matrix_loo(embeddings), labels)`, a block of rows at a time."""
-    x = np.asarray(embeddings, np.float64)
-    wrong = 0
-    for start in range(0, len(x), _ROWS_PER_BLOCK):
-        rows = np.arange(start, min(start + _ROWS_PER_BLOCK, len(x)))
+    """Leave-one-out 1-nearest-neighbour error (squared L2): the share of samples whose nearest
+    other sample has another label, as `utils.knn_errorrate_loo(
+    utils.compute_distance_matrix_loo(embeddings), labels)`, in bounded memory.
+
+    A sample's copies (the same vector) are its nearest, exactly (distances computed as
+    |a|^2 + |b|^2 - 2ab round to a little above or below 0); a tie goes to the sample that comes
+    first, whatever the rounding of the machine, so the error is the same on every machine.
+    """
+    labels = np.asarray(labels)
+    x = np.array(embeddings, np.float64)
+    x += 0.0  # -0.0 is 0.0, for the copies found by their bytes.
+    groups, firsts = _copies(x)
+    nearest = firsts[_nearest_other_rows(x[firsts])][groups]
+    _nearest_copies(groups, firsts, nearest)
+    return float(np.mean(labels != labels[nearest]))
+
+
+def _copies(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which distinct vector each row of `x` is ([n], numbered in order of first appearance),
+    and the first row of each distinct vector."""
+    rows = np.ascontiguousarray(x).view(np.dtype((np.void, x.itemsize * x.shape[1]))).ravel()
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # Distinct vectors by first appearance.
+    number = np.empty_like(order)
+    number[order] = np.arange(len(order))
+    return number[inverse.ravel()], first[order]
+
+
+def _nearest_copies(groups: np.ndarray, firsts: np.ndarray, nearest: np.ndarray) -> None:
+    """Sets in `nearest` each row's first copy other than itself, for rows that have copies."""
+    counts = np.bincount(groups)
+    by_group = np.argsort(groups, kind="stable")  # Rows of each group, first row first.
+    second = by_group[np.cumsum(counts) - counts + 1 - (counts == 1)]  # Its second row, if any.
+    copied = np.flatnonzero(counts[groups] > 1)
+    first = firsts[groups[copied]]
+    nearest[copied] = np.where(first == copied, second[groups[copied]], first)
+
+
+def _nearest_other_rows(x: np.ndarray) -> np.ndarray:
+    """Each row's nearest other row (squared L2; a tie: the first), a block of rows at a time."""
+    rows_per_block = max(1, min(_ROWS_PER_BLOCK, _BLOCK_BYTES // (8 * len(x))))
+    nearest = np.empty(len(x), np.int64)
+    for start in range(0, len(x), rows_per_block):
+        rows = np.arange(start, min(start + rows_per_block, len(x)))
         distances = utils.compute_distance_matrix(x, x[rows])
         distances[rows - start, rows] = np.inf
-        wrong += int(np.sum(labels[rows] != labels[np.argmin(distances, axis=1)]))
-    return wrong / len(x)
+        nearest[rows] = np.argmin(distances, axis=1)
+    return nearest
 
 
 def score_module(

@@ -6,7 +6,9 @@ of the majority label of the k nearest, as scikit-learn's KNeighborsClassifier, 
 upstream's tests compare with; k may be a list). `measure` is "squared_l2" or "cosine" (1 -
 cosine similarity). The command ranks modules with
 `lib.loo_1nn_error`, which computes the same as `knn_errorrate_loo(
-compute_distance_matrix_loo(x), y)` a block of rows at a time (memory: one block, not N x N).
+compute_distance_matrix_loo(x), y)` a block of rows at a time (memory: one block, not N x N),
+except that it finds copies of a vector exactly (the matrix rounds their distance to a little
+above or below 0, so which copy is nearest depends on the rounding).
 """
 
 from __future__ import annotations
