@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import os
 import re
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -45,6 +46,7 @@ class _KeptImages(abc.ABC):
     handed out as float batches."""
 
     _kept: tuple[tuple[int, int], np.ndarray] | None = None  # (size, uint8 images).
+    seconds_reading = 0.0  # Spent reading the images (at every size so far): no module's time.
 
     def batches(self, size: tuple[int, int], batch_size: int) -> Iterator[np.ndarray]:
         """The images as float batches [<= batch_size, height, width, 3] in [0, 1], in order.
@@ -57,7 +59,9 @@ class _KeptImages(abc.ABC):
             Whatever `_read` raises (a folder: CorruptImageError).
         """
         if self._kept is None or self._kept[0] != size:
+            started = time.perf_counter()
             self._kept = (size, self._read(size))  # Keep one size at a time (memory).
+            self.seconds_reading += time.perf_counter() - started
         pixels = self._kept[1]
         for start in range(0, len(pixels), batch_size):
             yield pixels[start : start + batch_size].astype(np.float32) / 255.0
