@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from tfhub.tools.module_search import lib
+from tfhub.tools.module_search.cli import main as tool_main
 
 
 def _env() -> dict[str, str]:
@@ -88,6 +89,7 @@ def test_distances_of_many_images_take_bounded_memory():
 _FIRST_MODULE_TIMED = """
 import json, sys, time
 from tfhub.tools.module_search import lib
+from tfhub.tools.module_search.cli import main as tool_main
 
 dataset = lib.load_dataset(lib.DataSpec(sys.argv[1], 12))
 started = time.perf_counter()
@@ -124,3 +126,15 @@ def test_reading_the_images_is_no_modules_time(shape_images, image_modules):
     dataset = _SlowToRead(lib.DataSpec(str(shape_images), 12))
     scores = lib.rank_modules([image_modules["fixed"], image_modules["variable"]], dataset)
     assert all(score.seconds < 2.0 for score in scores), scores  # Each read for 2 s.
+
+
+@pytest.mark.parametrize("content", [b"", b"# candidates\r\n\r\n   \r\n#https://h/m/1\r\n"])
+def test_a_module_list_of_comments_only_is_named(tmp_path, capsys, content):
+    """It said "Use --module or --module_list to name the modules to rank. Received: no
+    module" to a user who had passed --module_list."""
+    listed = tmp_path / "candidates.txt"
+    listed.write_bytes(content)
+    assert tool_main([f"--dataset={tmp_path}", f"--module_list={listed}"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tfhub: error: The module list {listed} names no module: ")
+    assert line.endswith(f"Received: module_list={str(listed)!r}")

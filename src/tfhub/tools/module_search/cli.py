@@ -40,6 +40,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _no_module(module_list: str | None) -> errors.ToolFlagError:
+    """The error for a command line that names no module (`module_list`: the list given)."""
+    if module_list:
+        return errors.ToolFlagError(
+            f"The module list {module_list} names no module: each of its lines is empty or a "
+            "comment (#). Write a module a line, or name the modules with --module. Received: "
+            f"module_list={module_list!r}",
+            flag="module_list",
+            value=module_list,
+        )
+    return errors.ToolFlagError(
+        "Use --module or --module_list to name the modules to rank. Received: no module",
+        flag="module",
+        value=None,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Ranks the modules of parsed arguments and prints the table; returns the exit code.
 
@@ -55,11 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if args.module_list:
         modules.extend(lib.read_module_list(args.module_list))
     if not modules:
-        raise errors.ToolFlagError(
-            "Use --module or --module_list to name the modules to rank. Received: no module",
-            flag="module",
-            value=None,
-        )
+        raise _no_module(args.module_list)
     spec = lib.DataSpec.parse(args.dataset)
     dataset = lib.load_dataset(spec)
     failed: list[tuple[str, int]] = []  # (module, exit code of its error)
