@@ -138,3 +138,23 @@ def test_a_module_list_of_comments_only_is_named(tmp_path, capsys, content):
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"tfhub: error: The module list {listed} names no module: ")
     assert line.endswith(f"Received: module_list={str(listed)!r}")
+
+
+@pytest.mark.tf
+def test_a_module_list_on_a_gfile_filesystem_is_read_as_upstream_read_it(tmp_path, capsys):
+    """Upstream read --module_list with tf.io.gfile.GFile (gs://bucket/candidates.txt); tfhub
+    said "No such file or directory" of every such URL. ram:// stands for gs:// here."""
+    import tensorflow as tf
+
+    listed = "ram://probes30/candidates.txt"
+    with tf.io.gfile.GFile(listed, "wb") as handle:
+        handle.write("\ufeff# candidates\r\nhttps://h/m/1\r\n\r\n~/m\n".encode())
+    assert lib.read_module_list(listed) == ["https://h/m/1", os.path.expanduser("~/m")]
+    for missing, code, kind in [
+        ("ram://probes30/none.txt", 7, "not found"),
+        ("nosuchfs://b/list.txt", 1, "error"),
+    ]:
+        assert tool_main([f"--dataset={tmp_path}", f"--module_list={missing}"]) == code
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(f"tfhub: {kind}: Cannot read the module list {missing}: ")
+        assert line.endswith(f"Received: module_list={missing!r}")

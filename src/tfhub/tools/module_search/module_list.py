@@ -1,8 +1,12 @@
-"""`--module_list`: module handles read from a text file, one a line."""
+"""`--module_list`: module handles read from a text file, one a line: a local file, or a
+tf.io.gfile URL (`gs://bucket/candidates.txt`) as upstream's `tf.io.gfile.GFile` read it."""
 
 from __future__ import annotations
 
+import errno
+
 from ... import errors
+from ...utils.lazy import import_tensorflow
 from ...utils.paths import closed_descriptor, describe_descriptor, home_expanded
 
 
@@ -15,17 +19,54 @@ def read_module_list(path: str) -> list[str]:
         tfhub.errors.ToolFlagError: the file does not exist or is not UTF-8 text.
     """
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            lines = [line.strip() for line in handle]
+        text = _read_bytes(path).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        closed = closed_descriptor(path)
-        if closed is not None:  # /dev/stdin after `<&-`: "No such file" would mislead.
-            reason = f"it names {describe_descriptor(closed)}, which is closed"
-        raise errors.ToolFlagError(
-            f"Cannot read the module list {path}: {reason}. Pass a UTF-8 text file with one "
-            f"module per line, or name the modules with --module. Received: module_list={path!r}",
-            flag="module_list",
-            value=path,
-        ) from err
+        raise _unreadable(path, err) from err
+    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return [home_expanded(line) for line in lines if line and not line.startswith("#")]
+
+
+def _read_bytes(path: str) -> bytes:
+    """The bytes of a local file or of a tf.io.gfile URL (`scheme://...`).
+
+    Raises:
+        OSError: a local file that cannot be read.
+        tfhub.errors.ToolFlagError: a URL that cannot be read (chained to a FileNotFoundError
+            if it does not exist).
+    """
+    if "://" not in path:
+        with open(path, "rb") as handle:
+            return handle.read()
+    tf = import_tensorflow("A --module_list URL")
+    try:
+        with tf.io.gfile.GFile(path, "rb") as handle:
+            return bytes(handle.read())
+    except tf.errors.OpError as err:
+        failure = _as_os_error(path, err, missing=isinstance(err, tf.errors.NotFoundError))
+        raise _unreadable(path, failure) from failure
+
+
+def _as_os_error(path: str, err: Exception, *, missing: bool) -> OSError:
+    """tf.io.gfile's error `err` reading `path` as the OSError a local file would give (a
+    FileNotFoundError if `missing`), chained to it."""
+    if missing:
+        failure: OSError = FileNotFoundError(errno.ENOENT, "No such file or directory", path)
+    else:
+        message = str(getattr(err, "message", "") or type(err).__name__)
+        failure = OSError(errno.EIO, message.strip().splitlines()[0], path)
+    failure.__cause__ = err
+    return failure
+
+
+def _unreadable(path: str, err: OSError | UnicodeDecodeError) -> errors.ToolFlagError:
+    """The error for a module list that cannot be read."""
+    reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+    closed = closed_descriptor(path)
+    if closed is not None:  # /dev/stdin after `<&-`: "No such file" would mislead.
+        reason = f"it names {describe_descriptor(closed)}, which is closed"
+    return errors.ToolFlagError(
+        f"Cannot read the module list {path}: {reason}. Pass a UTF-8 text file with one "
+        f"module per line, or name the modules with --module. Received: module_list={path!r}",
+        flag="module_list",
+        value=path,
+    )
