@@ -158,3 +158,12 @@ def test_a_module_list_on_a_gfile_filesystem_is_read_as_upstream_read_it(tmp_pat
         (line,) = capsys.readouterr().err.strip().splitlines()
         assert line.startswith(f"tfhub: {kind}: Cannot read the module list {missing}: ")
         assert line.endswith(f"Received: module_list={missing!r}")
+
+
+@pytest.mark.tf
+def test_blank_modules_are_visible_in_the_last_line(shape_images, image_modules, capsys):
+    """`--module=$UNSET` and `--module=' '` were listed as "(,  )" among the modules left out."""
+    argv = [f"--dataset={shape_images}#6", "--module=", f"--module={image_modules['fixed']}"]
+    assert tool_main([*argv, "--module= "]) == 2  # The first failure's: an invalid handle.
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("tfhub: 2 of 3 modules could not be scored ('', ' '): ")

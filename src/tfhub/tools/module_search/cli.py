@@ -84,13 +84,18 @@ def run(args: argparse.Namespace) -> int:
     if scores:
         print(lib.format_table(scores, spec, len(dataset.labels)))
     if failed and len(modules) > 1:
-        names = redact(", ".join(module for module, _ in failed))
+        names = redact(", ".join(_shown(module) for module, _ in failed))
         ranked = "the table ranks the others" if scores else "no module was scored"
         _errors.tell(
             f"tfhub: {len(failed)} of {len(modules)} modules could not be scored ({names}): "
             f"see the errors above; {ranked}."
         )
     return failed[0][1] if failed else 0
+
+
+def _shown(module: str) -> str:
+    """A module as typed, quoted if it is empty or has spaces at its ends (else unseen)."""
+    return module if module and module == module.strip() else repr(module)
 
 
 def build_parser() -> argparse.ArgumentParser:
