@@ -186,3 +186,28 @@ def test_each_module_is_freed_before_the_next_loads(shape_images, image_modules,
         if type(layer).__name__ == "KerasLayer" and getattr(layer, "handle", None) in copies
     ]
     assert alive == []
+
+
+def test_n_examples_of_a_folder_of_many_classes_are_picked_in_one_pass():
+    """`#N` went over every image once per class: ImageNet's train folder (1.28 million
+    images, 1,000 classes) took about 80 s before the first image was read; 2,000 classes of 50
+    images, 12.7 s."""
+    from tfhub.tools.image_folders import ImageFiles
+    from tfhub.tools.module_search.datasets import _round_robin
+
+    classes, per_class = 2000, 50
+    files = ImageFiles(
+        image_dir="/data/train",
+        labels=tuple(f"c{c:04d}" for c in range(classes)),
+        paths=tuple(
+            f"/data/train/c{c:04d}/{i}.jpg" for c in range(classes) for i in range(per_class)
+        ),
+        label_ids=tuple(c for c in range(classes) for _ in range(per_class)),
+        flag="dataset",
+    )
+    started = time.perf_counter()
+    picked = _round_robin(files, 4001)
+    assert time.perf_counter() - started < 2.0
+    assert picked.label_ids == tuple(range(classes)) * 2 + (0,)  # The classes in turn.
+    assert picked.paths[:2] == ("/data/train/c0000/0.jpg", "/data/train/c0001/0.jpg")
+    assert picked.paths[-1] == "/data/train/c0000/2.jpg"
