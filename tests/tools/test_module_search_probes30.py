@@ -211,3 +211,12 @@ def test_n_examples_of_a_folder_of_many_classes_are_picked_in_one_pass():
     assert picked.label_ids == tuple(range(classes)) * 2 + (0,)  # The classes in turn.
     assert picked.paths[:2] == ("/data/train/c0000/0.jpg", "/data/train/c0001/0.jpg")
     assert picked.paths[-1] == "/data/train/c0000/2.jpg"
+
+
+def test_the_table_hides_credentials_of_a_module_url():
+    """Every log line showed `http://***@host/m?sig=***` while the table printed the password
+    and the signature of a module served with credentials."""
+    module = "http://ada:s3cret@127.0.0.1:8080/m.tar.gz?sig=abc"
+    table = lib.format_table([lib.Score(module, 0.25, 8, 1.0)], lib.DataSpec("d", 4), 4)
+    assert table.splitlines()[2].endswith("  http://***@127.0.0.1:8080/m.tar.gz?sig=***")
+    assert "s3cret" not in table and "abc" not in table

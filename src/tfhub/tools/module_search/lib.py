@@ -20,6 +20,7 @@ import numpy as np
 
 from ... import errors
 from ...utils.lazy import import_tensorflow
+from ...utils.redact import redact
 from ..module_handles import distinct_modules
 from . import utils
 from .dataset_spec import DataSpec
@@ -176,11 +177,13 @@ def rank_modules(
 
 
 def format_table(scores: Iterable[Score], spec: DataSpec, num_images: int) -> str:
-    """The ranked table that the command prints."""
+    """The ranked table that the command prints (credentials in a module's URL shown as ***,
+    as in every line tfhub shows)."""
     rows = [f"# Module ranking for {spec} ({num_images} images; lower 1-NN error is better)"]
     rows.append(f"{'rank':>4}  {'1nn_error':>9}  {'dim':>5}  {'seconds':>7}  module")
     for rank, score in enumerate(scores, 1):
+        module = redact(score.module)
         rows.append(
-            f"{rank:>4}  {score.error:>9.3f}  {score.dim:>5}  {score.seconds:>7.1f}  {score.module}"
+            f"{rank:>4}  {score.error:>9.3f}  {score.dim:>5}  {score.seconds:>7.1f}  {module}"
         )
     return "\n".join(rows)
