@@ -16,6 +16,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from tfhub import errors
 from tfhub.tools.module_search import lib
 from tfhub.tools.module_search.cli import main as tool_main
 
@@ -90,6 +91,7 @@ def test_distances_of_many_images_take_bounded_memory():
 
 _FIRST_MODULE_TIMED = """
 import json, sys, time
+from tfhub import errors
 from tfhub.tools.module_search import lib
 from tfhub.tools.module_search.cli import main as tool_main
 
@@ -220,3 +222,21 @@ def test_the_table_hides_credentials_of_a_module_url():
     table = lib.format_table([lib.Score(module, 0.25, 8, 1.0)], lib.DataSpec("d", 4), 4)
     assert table.splitlines()[2].endswith("  http://***@127.0.0.1:8080/m.tar.gz?sig=***")
     assert "s3cret" not in table and "abc" not in table
+
+
+def test_a_dataset_spec_made_in_python_checks_its_number(shape_images):
+    """`DataSpec(folder, -3)` picked no image (before the one-pass pick: all but the last
+    three), and then blamed the folder for holding images of "0 class(es)"."""
+    for count in (0, -3):
+        with pytest.raises(errors.ToolFlagError, match=f"N is {count}. Received: dataset="):
+            lib.DataSpec(str(shape_images), count)
+
+
+@pytest.mark.tf
+def test_compute_score_with_zero_examples_takes_them_all(shape_images, image_modules):
+    """Upstream's `if num_examples:` read 0 as all the examples; tfhub said the folder held
+    images of 0 class(es)."""
+    from tfhub.tools.module_search import search
+
+    spec = {"dataset": str(shape_images), "split": "train", "num_examples": 0}
+    assert float(search.compute_score(image_modules["fixed"], spec)) == 0.0

@@ -37,16 +37,29 @@ class DataSpec:
         number = None if count is None else _whole_number(count)
         if name and (count is None or (number is not None and number >= 1)):
             return cls(name, number)
-        raise errors.ToolFlagError(
-            "--dataset must be NAME or NAME#N (N a positive number of examples), e.g. "
-            f"./flowers#500: {_why_not_a_spec(spec, name, count, number)}. Received: "
-            f"dataset={spec!r}",
-            flag="dataset",
-            value=spec,
-        )
+        raise _bad_spec(spec, _why_not_a_spec(spec, name, count, number))
+
+    def __post_init__(self) -> None:
+        """Checks a spec made directly (the Python API), as `parse` checks the flag.
+
+        Raises:
+            tfhub.errors.ToolFlagError: a number of examples below 1.
+        """
+        if self.num_examples is not None and self.num_examples < 1:
+            spec = f"{self.name}#{self.num_examples}"
+            raise _bad_spec(spec, f"N is {self.num_examples}")
 
     def __str__(self) -> str:
         return self.name + (f"#{self.num_examples}" if self.num_examples else "")
+
+
+def _bad_spec(spec: str, why: str) -> errors.ToolFlagError:
+    return errors.ToolFlagError(
+        "--dataset must be NAME or NAME#N (N a positive number of examples), e.g. "
+        f"./flowers#500: {why}. Received: dataset={spec!r}",
+        flag="dataset",
+        value=spec,
+    )
 
 
 def _why_not_a_spec(spec: str, name: str, count: str | None, number: int | None) -> str:

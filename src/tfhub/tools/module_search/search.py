@@ -66,7 +66,7 @@ def compute_score(module_spec: str, data_spec: dict[str, Any]) -> np.ndarray:
     """Upstream's helper: the leave-one-out 1-NN error of `module_spec`'s embeddings of a
     dataset, as a 0-d array. `data_spec` is upstream's {"dataset": NAME, "split": "train",
     "num_examples": N or None}; NAME is a class-folder tree or a downloaded
-    tensorflow_datasets name, whose train split is read.
+    tensorflow_datasets name, whose train split is read; N 0 or None: all the examples.
 
     Raises:
         tfhub.errors.ToolFlagError: a split other than "train".
@@ -81,7 +81,8 @@ def compute_score(module_spec: str, data_spec: dict[str, Any]) -> np.ndarray:
             flag="split",
             value=split,
         )
-    dataset = lib.load_dataset(lib.DataSpec(data_spec["dataset"], data_spec.get("num_examples")))
+    count = data_spec.get("num_examples") or None  # 0: all of them, as upstream's `if`.
+    dataset = lib.load_dataset(lib.DataSpec(data_spec["dataset"], count))
     return np.array(lib.score_module(module_spec, dataset).error)
 
 
