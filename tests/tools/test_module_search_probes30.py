@@ -67,6 +67,8 @@ def test_ties_between_vectors_go_to_the_first_sample():
         assert lib.loo_1nn_error(x, labels) == _direct_loo(x, labels)
     signed_zero = np.array([[0.0, 1.0], [-0.0, 1.0], [5.0, 5.0]])  # -0.0 is 0.0: copies.
     assert lib.loo_1nn_error(signed_zero, np.array([0, 1, 1])) == 1.0
+    no_numbers, labels = np.zeros((5, 0), np.float32), np.array([0, 1, 0, 1, 1])
+    assert lib.loo_1nn_error(no_numbers, labels) == _direct_loo(no_numbers, labels) == 0.8
 
 
 def test_distances_of_many_images_take_bounded_memory():

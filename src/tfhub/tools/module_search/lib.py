@@ -82,6 +82,8 @@ def loo_1nn_error(embeddings: np.ndarray, labels: np.ndarray) -> float:
 def _copies(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which distinct vector each row of `x` is ([n], numbered in order of first appearance),
     and the first row of each distinct vector."""
+    if x.size == 0:  # Vectors of no number: all the same.
+        return np.zeros(len(x), np.int64), np.zeros(min(len(x), 1), np.int64)
     rows = np.ascontiguousarray(x).view(np.dtype((np.void, x.itemsize * x.shape[1]))).ravel()
     _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
     order = np.argsort(first)  # Distinct vectors by first appearance.
@@ -102,7 +104,7 @@ def _nearest_copies(groups: np.ndarray, firsts: np.ndarray, nearest: np.ndarray)
 
 def _nearest_other_rows(x: np.ndarray) -> np.ndarray:
     """Each row's nearest other row (squared L2; a tie: the first), a block of rows at a time."""
-    rows_per_block = max(1, min(_ROWS_PER_BLOCK, _BLOCK_BYTES // (8 * len(x))))
+    rows_per_block = max(1, min(_ROWS_PER_BLOCK, _BLOCK_BYTES // (8 * max(1, len(x)))))
     nearest = np.empty(len(x), np.int64)
     for start in range(0, len(x), rows_per_block):
         rows = np.arange(start, min(start + rows_per_block, len(x)))
