@@ -122,7 +122,7 @@ def score_module(
     """Embeds the dataset with one module and returns its leave-one-out 1-NN error, and the
     seconds the module took (loading, embedding, scoring): not TensorFlow's start-up nor the
     reading of the images, which the first module of each image size would pay for all."""
-    import_tensorflow("module_search")
+    import_tensorflow("Scoring an image module")
     reading = dataset.seconds_reading
     started = time.perf_counter()
     embeddings = embed(handle, dataset, image_size)

@@ -37,7 +37,7 @@ def _read_bytes(path: str) -> bytes:
     if "://" not in path:
         with open(path, "rb") as handle:
             return handle.read()
-    tf = import_tensorflow("A --module_list URL")
+    tf = import_tensorflow("Reading a --module_list URL")
     try:
         with tf.io.gfile.GFile(path, "rb") as handle:
             return bytes(handle.read())
