@@ -8,6 +8,8 @@ import gc
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -242,3 +244,42 @@ def test_compute_score_with_zero_examples_takes_them_all(shape_images, image_mod
 
     spec = {"dataset": str(shape_images), "split": "train", "num_examples": 0}
     assert float(search.compute_score(image_modules["fixed"], spec)) == 0.0
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_ctrl_c_ranks_the_modules_scored_so_far(shape_images, image_modules):
+    """Ctrl-C during a long search lost every score computed before it (upstream's too): the
+    table now ranks those, then the command ends as interrupted (130)."""
+    from tests._helpers.raw_server import accept_each
+
+    held: list[socket.socket] = []
+    listener = accept_each(held.append)  # Accepts, never answers: the download waits.
+    hanging = f"http://127.0.0.1:{listener.getsockname()[1]}/m.tar.gz"
+    argv = [
+        f"--dataset={shape_images}#6",
+        f"--module={image_modules['fixed']}",
+        f"--module={hanging}",
+    ]
+    command = [sys.executable, "-m", "tfhub.tools.module_search", *argv]
+    with subprocess.Popen(
+        command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        try:
+            lines = []
+            for line in child.stderr:  # type: ignore[union-attr]
+                lines.append(line)
+                if line.startswith(f"tfhub: Scoring {hanging}"):
+                    break
+            time.sleep(0.5)  # Into the download.
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=120)
+        finally:
+            child.kill()
+            listener.close()
+    assert child.returncode == 130, "".join(lines) + err
+    rows = out.strip().splitlines()
+    assert len(rows) == 3 and rows[2].split()[-1] == image_modules["fixed"], out
+    assert err.strip().splitlines()[-1] == (
+        "tfhub-module-search: interrupted. The table ranks the 1 module(s) scored before."
+    )

@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     """Ranks the modules of parsed arguments and prints the table; returns the exit code.
 
     A module that cannot be scored is reported in one line and the others are still scored:
-    the table ranks those, and the exit code is the first failure's.
+    the table ranks those, and the exit code is the first failure's. Interrupted (Ctrl-C, a stop
+    signal), it ranks the modules scored so far before it ends.
     """
     from ...cli import _errors
     from ...utils.redact import redact
@@ -80,7 +81,16 @@ def run(args: argparse.Namespace) -> int:
     def report(module: str, err: errors.TFHubError) -> None:
         failed.append((module, _errors.report(err)))  # One line now; the others go on.
 
-    scores = lib.rank_modules(modules, dataset, image_size=args.image_size, on_failure=report)
+    scored: list[lib.Score] = []
+    try:
+        scores = lib.rank_modules(
+            modules, dataset, image_size=args.image_size, on_failure=report, on_score=scored.append
+        )
+    except KeyboardInterrupt as err:  # Ctrl-C: rank what an hour of work has scored so far.
+        if scored:
+            print(lib.format_table(lib.ranked(scored), spec, len(dataset.labels)))
+            err.add_note(f"The table ranks the {len(scored)} module(s) scored before.")
+        raise
     if scores:
         print(lib.format_table(scores, spec, len(dataset.labels)))
     if failed and len(modules) > 1:

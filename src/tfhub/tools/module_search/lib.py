@@ -39,6 +39,7 @@ __all__ = [
     "load_dataset",
     "loo_1nn_error",
     "rank_modules",
+    "ranked",
     "read_module_list",
     "score_module",
 ]
@@ -145,6 +146,7 @@ def rank_modules(
     *,
     image_size: int | None = None,
     on_failure: Callable[[str, errors.TFHubError], None] | None = None,
+    on_score: Callable[[Score], None] | None = None,
 ) -> list[Score]:
     """Scores every module, in order, and sorts them best first.
 
@@ -157,6 +159,8 @@ def rank_modules(
         on_failure: called with a module that cannot be scored (no model there, a failed
             download, not an image feature vector) and its error; the other modules are still
             scored. None: the first such error is raised.
+        on_score: called with each module's score as soon as it is known (the command shows
+            those scored so far if it is interrupted).
 
     Raises:
         tfhub.errors.ToolFlagError: `image_size` below 1, or too large for the images to
@@ -171,12 +175,19 @@ def rank_modules(
         logger.info("Scoring %s", handle)
         try:
             scores.append(score_module(handle, dataset, image_size=image_size))
+            if on_score is not None:
+                on_score(scores[-1])
         except errors.TFHubError as err:
             if on_failure is None or isinstance(err, _DATASET_ERRORS):
                 raise
             on_failure(handle, err)
         finally:  # A loaded module lives in reference cycles: free it before the next loads.
             gc.collect()
+    return ranked(scores)
+
+
+def ranked(scores: Iterable[Score]) -> list[Score]:
+    """The scores best first (the lowest error; a tie: by module)."""
     return sorted(scores, key=lambda score: (score.error, score.module))
 
 
