@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
+from ..image_folders import ImageFiles
 from ..image_store import ImageStore
 from .hparams import HParams
 
@@ -48,6 +49,38 @@ def split_indices(label_ids: np.ndarray, validation_split: float) -> tuple[np.nd
         valid.append(members[:cut])
         train.append(members[cut:])
     return np.concatenate(train), np.concatenate(valid)
+
+
+def check_split_holds_out(files: ImageFiles, validation_split: float) -> None:
+    """Refuses a `validation_split` above 0 that holds out no image of `files`: each class
+    holds out `floor(its images x validation_split)` (upstream's split), none of a class of
+    fewer than `1 / validation_split` images. Checked as soon as the folder is listed, before
+    the module loads (or downloads).
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming --validation_split, the folder, its largest class
+            and the smallest split that holds out an image.
+    """
+    if validation_split <= 0:
+        return
+    label_ids = np.asarray(files.label_ids, np.int64)
+    if len(split_indices(label_ids, validation_split)[1]):
+        return
+    largest = int(np.bincount(label_ids).max())
+    smallest = math.ceil(100 / largest) / 100
+    while math.floor(largest * smallest) < 1:  # Rounding: 0.01 more holds one out.
+        smallest = round(smallest + 0.01, 2)
+    todo = f"Pass --validation_split {smallest} or more, or 0 to train without validation"
+    if smallest >= 1:  # One image a class: every one of them trains.
+        todo = "Add images, or pass --validation_split 0 to train without validation"
+    raise errors.ToolFlagError(
+        f"--validation_split {validation_split} holds out no image of {files.image_dir} for "
+        "validation: each class holds out that fraction of its images, rounded down, and its "
+        f"largest class has {largest} image{'s' if largest > 1 else ''}. {todo}. Received: "
+        f"validation_split={validation_split}",
+        flag="validation_split",
+        value=validation_split,
+    )
 
 
 def _shift_fraction(flag: str, value: float, size: int) -> float:
@@ -205,21 +238,15 @@ def make_datasets(store: ImageStore, *, hparams: HParams, seed: int | None = Non
         The datasets and their sizes.
 
     Raises:
-        tfhub.errors.ImageFolderError: if the training or validation set would be empty.
-        tfhub.errors.ToolFlagError: if the store keeps features and `hparams` ask for
+        tfhub.errors.ToolFlagError: if validation_split holds out no image
+            (`check_split_holds_out`), or the store keeps features and `hparams` ask for
             augmentation.
     """
     files = store.files
+    check_split_holds_out(files, hparams.validation_split)
     label_ids = np.asarray(files.label_ids, np.int64)
+    # A split below 1 leaves each class at least one training image.
     train_idx, valid_idx = split_indices(label_ids, hparams.validation_split)
-    if len(train_idx) == 0 or (hparams.validation_split > 0 and len(valid_idx) == 0):
-        which = "training" if len(train_idx) == 0 else "validation"
-        raise errors.ImageFolderError(
-            f"The {which} set is empty: {len(files.paths)} images split with "
-            f"validation_split={hparams.validation_split}. Add images or change the split.",
-            path=files.image_dir,
-            problem=f"empty {which} set",
-        )
     import tensorflow as tf
 
     onehot = tf.constant(np.eye(len(files.labels), dtype=np.float32)[label_ids])

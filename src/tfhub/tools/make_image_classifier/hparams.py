@@ -6,6 +6,7 @@ Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -59,6 +60,43 @@ def get_default_hparams() -> HParams:
     return HParams()
 
 
+# The fields that must be integers or booleans; every other field, and an accuracy bound, must be
+# a real number (numpy's count). The command's flags have these types; a Python caller's
+# HParams may come from a config file (batch_size=4.0, learning_rate="0.1", a "no" that would
+# be true), which Keras or tf.data refused only after the module loaded, as a builtin TypeError.
+_INTEGERS = frozenset({"train_epochs", "batch_size", "image_size"})
+_BOOLEANS = frozenset({"do_fine_tuning", "do_data_augmentation", "horizontal_flip"})
+
+
+def _type_wanted(name: str, value: object) -> str | None:
+    """What the value of `name` must be if `value`'s type is wrong for it; None if it is right."""
+    if name in _BOOLEANS:
+        boolean = isinstance(value, numbers.Integral) or type(value).__name__ == "bool_"
+        return None if boolean and value in (0, 1) else "True or False"
+    if isinstance(value, bool):  # An int, but never meant as a number here.
+        return "an integer" if name in _INTEGERS else "a number"
+    if name in _INTEGERS:
+        return None if isinstance(value, numbers.Integral) else "an integer"
+    return None if isinstance(value, numbers.Real) else "a number"
+
+
+def _check_types(values: dict[str, object]) -> None:
+    """Refuses the first value whose type cannot be used (None means "not given" for
+    image_size and assert_accuracy_at_least only).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError) naming the field.
+    """
+    for name, value in values.items():
+        given = name not in ("image_size", "assert_accuracy_at_least") or value is not None
+        wanted = _type_wanted(name, value) if given else None
+        if wanted is not None:
+            where = f"hparams.{name}" if name in HParams._fields else name
+            raise errors.ArgumentTypeError(
+                f"{where} must be {wanted}, not {type(value).__name__}. Received: {name}={value!r}"
+            )
+
+
 # (field, the test its value must pass, what the value must be); checked in this order.
 _CHECKS: tuple[tuple[str, Callable[[float], bool], str], ...] = (
     ("train_epochs", lambda v: v >= 1, "a positive number of passes"),
@@ -91,18 +129,28 @@ def check_hparams(
 ) -> None:
     """Checks, before any work, the values that Keras or TensorFlow would reject only later
     (with a message that names neither the flag nor the value), --image_size, and an accuracy
-    bound that no run can reach (e.g. 90 meant as 90%: upstream failed after training), and an
-    accuracy bound with no validation set to check it on (validation_split 0).
+    bound that no run can reach (e.g. 90 meant as 90%: upstream failed after training) or that
+    every run passes (below 0), and an accuracy bound with no validation set to check it on
+    (validation_split 0).
 
     Raises:
+        tfhub.errors.ArgumentTypeError: first, naming a value of the wrong type (a str, a
+            float batch size: only the Python API can pass them).
         tfhub.errors.ToolFlagError: naming the first value out of its range.
     """
+    _check_types(
+        {
+            **hparams._asdict(),
+            "image_size": image_size,
+            "assert_accuracy_at_least": assert_accuracy_at_least,
+        }
+    )
     named = _CHECKS + (_AUGMENTATION_CHECKS if hparams.do_data_augmentation else ())
     checks = [(name, getattr(hparams, name), test, what) for name, test, what in named]
     checks.append(("image_size", image_size, lambda v: v >= 1, "a positive number of pixels"))
-    checks.append(
-        ("assert_accuracy_at_least", assert_accuracy_at_least, lambda v: v <= 1, "at most 1")
-    )
+    bound = assert_accuracy_at_least
+    checks.append(("assert_accuracy_at_least", bound, lambda v: v <= 1, "at most 1"))
+    checks.append(("assert_accuracy_at_least", bound, lambda v: v >= 0, "at least 0"))
     for name, value, test, what in checks:
         if value is not None and not (math.isfinite(value) and test(value)):  # No inf, NaN.
             raise errors.ToolFlagError(

@@ -212,8 +212,11 @@ def make_image_classifier(
             images (after an epoch whose loss is not finite, with bottlenecks) hold NaN or
             infinity.
         tfhub.errors.ImageSizeError: if no usable image size is known.
+        tfhub.errors.ArgumentTypeError: a hyperparameter or the image size of the wrong type
+            (a str, a float batch size), before anything is read.
         tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range,
-            or the images at that size cannot fit in the memory available.
+            validation_split holds out no image of the folder (before the module loads), or
+            the images at that size cannot fit in the memory available.
         tfhub.errors.TrainingDivergedError: an epoch whose loss is not finite otherwise
             (training diverged: lower --learning_rate).
         tfhub.errors.UnsupportedStrategyError: Keras 3 with a MultiWorkerMirroredStrategy of
@@ -223,6 +226,7 @@ def make_image_classifier(
     check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
     files = image_folders.list_image_files(image_dir)
     check_labels_one_per_line(files.labels, image_dir, flag=files.flag)
+    data.check_split_holds_out(files, hparams.validation_split)
     require_tensorflow()
     bottlenecks = bottlenecks_in_use(hparams, allowed=bottlenecks)  # Asked once a run.
     check_images_fit(files, hparams, requested_image_size, bottlenecks=bottlenecks)
