@@ -91,3 +91,23 @@ def test_an_accuracy_bound_below_0_is_refused(
     )
     check_hparams(get_default_hparams(), assert_accuracy_at_least=0.0)  # 0 asserts nothing.
 
+
+@pytest.mark.tf
+@pytest.mark.parametrize("fine_tuning", [False, True])
+def test_a_batch_size_above_the_image_count_is_measured_as_the_images_it_holds(
+    fine_tuning: bool, tmp_path: Path
+) -> None:
+    """A batch holds at most every image: --batch_size 10**9 on 6 images trains as upstream
+    did (one batch of 6 a step), but the memory check counted 10**9 images at 224x224 as float
+    ("cannot fit in memory ... Pass a smaller --image_size (224, ...)"). Now the run goes on to
+    load the module (missing here: the next error)."""
+    from tfhub.tools.make_image_classifier import make_image_classifier
+
+    images = _small_folder(tmp_path / "images", per_class=(3, 3))
+    hparams = get_default_hparams()._replace(
+        batch_size=10**9, validation_split=0.0, do_fine_tuning=fine_tuning
+    )
+    with pytest.raises(errors.ModuleUnavailableError):
+        make_image_classifier(
+            os.fspath(tmp_path / "no_module"), os.fspath(images), hparams, requested_image_size=224
+        )

@@ -42,6 +42,12 @@ def module_features(module_layer: Any, dim: int) -> image_store.Features:
     return image_store.Features(lambda images: module_layer(images, training=False), dim)
 
 
+def largest_batch(files: image_folders.ImageFiles, hparams: HParams) -> int:
+    """The most images a batch of the run holds: --batch_size, or all the images if there are
+    fewer (a --batch_size of 10,000 on 15 images makes batches of at most 15)."""
+    return min(hparams.batch_size, len(files.paths))
+
+
 def check_images_fit(
     files: image_folders.ImageFiles,
     hparams: HParams,
@@ -64,7 +70,7 @@ def check_images_fit(
     host_memory.check_images_fit(
         0 if bottlenecks else len(files.paths),
         (requested_image_size, requested_image_size),
-        batch=hparams.batch_size,
+        batch=largest_batch(files, hparams),
         flag="image_size",
         value=requested_image_size,
     )
@@ -177,7 +183,7 @@ def check_module_output(
         host_memory.check_images_fit(
             0 if module.bottlenecks else len(files.paths),
             module.image_size,
-            batch=hparams.batch_size,
+            batch=largest_batch(files, hparams),
             flag="batch_size",
             value=hparams.batch_size,
             per_image=per_image,
