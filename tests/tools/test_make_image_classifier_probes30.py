@@ -111,3 +111,20 @@ def test_a_batch_size_above_the_image_count_is_measured_as_the_images_it_holds(
         make_image_classifier(
             os.fspath(tmp_path / "no_module"), os.fspath(images), hparams, requested_image_size=224
         )
+
+
+@pytest.mark.parametrize("flag", ["labels_output_file", "tflite_output_file"])
+def test_a_file_output_spelled_as_a_folder_is_refused_before_training(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--labels_output_file out/labels/` (a folder meant to hold the labels) trained, then
+    wrote a file named `labels` and said "Labels written to out/labels/"; upstream's GFile
+    failed after training."""
+    images = _small_folder(tmp_path / "images", per_class=(5, 5))
+    given = os.fspath(tmp_path / "out" / "labels") + os.sep
+    argv = [f"--image_dir={images}", f"--tfhub_module={tmp_path / 'no_module'}"]
+    assert cli.main([*argv, f"--{flag}={given}"]) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tfhub: error: Cannot write the {flag.replace('_', ' ')} {given}: ")
+    assert "ends with a slash" in line and line.endswith(f"Received: {flag}={given!r}")
+    assert not (tmp_path / "out").exists()

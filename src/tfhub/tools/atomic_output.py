@@ -143,6 +143,20 @@ def _refuse_other_kind(path: str, *, is_dir: bool, what: str, flag: str | None) 
         )
 
 
+def _refuse_folder_spelling(path: str, *, what: str, flag: str | None) -> None:
+    """Refuses a file output spelled as a folder, `out/labels/` (meant to hold the file?):
+    written, it would be a file named `labels`, said to be written to `out/labels/`."""
+    separators = (os.sep, os.altsep) if os.altsep else (os.sep,)
+    if path.endswith(separators):
+        raise not_writable(
+            path,
+            "it ends with a slash, as a folder does, but it names a file",
+            what=what,
+            flag=flag,
+            todo=f"Give the file's path, e.g. {os.path.join(path, 'NAME')}.",
+        )
+
+
 def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = None) -> None:
     """Checks that `path` could be written as a folder (`is_dir`) or a file; creates nothing.
 
@@ -151,8 +165,9 @@ def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = Non
 
     Raises:
         tfhub.errors.OutputNotWritableError: `path` exists and is of the other kind, or is a
-            block device or a socket, or names a closed stream, or the nearest existing folder
-            on its way is a file or does not take new files.
+            block device or a socket, or names a closed stream, or is a file output ending
+            with a slash, or the nearest existing folder on its way is a file or does not take
+            new files.
     """
     _refuse_closed(path, what=what, flag=flag)
     kind = None if is_dir else special_kind(path)
@@ -160,6 +175,8 @@ def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = Non
         _refuse_special(path, kind, what=what, flag=flag)
         return
     _refuse_other_kind(path, is_dir=is_dir, what=what, flag=flag)
+    if not is_dir:
+        _refuse_folder_spelling(path, what=what, flag=flag)
     existing = nearest_existing(path if is_dir else os.path.dirname(os.path.abspath(path)))
     try:
         if not os.path.isdir(existing):
@@ -367,9 +384,10 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
     device or a FIFO at `path` (/dev/null, /dev/stdout) is written in place instead.
 
     Raises:
-        tfhub.errors.OutputNotWritableError: `path` is a folder, a block device, a socket or a
-            closed stream (/dev/stdout after `>&-`), or the parent or the file cannot be created
-            or written; `path` is then as it was, and no temporary or created parent is left.
+        tfhub.errors.OutputNotWritableError: `path` is a folder (or ends with a slash), a block
+            device, a socket or a closed stream (/dev/stdout after `>&-`), or the parent or the
+            file cannot be created or written; `path` is then as it was, and no temporary or
+            created parent is left.
             (Should only the flush of the folder fail after the rename, the new file is in
             place, but its survival of a crash is not sure.)
     """
@@ -379,6 +397,7 @@ def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) ->
         _write_special(path, kind, data, what=what, flag=flag)
         return
     _refuse_other_kind(path, is_dir=False, what=what, flag=flag)
+    _refuse_folder_spelling(path, what=what, flag=flag)
     target = os.path.realpath(path)
     tmp = _beside(target, "tmp", _new_token())
     created: list[str] = []
