@@ -75,6 +75,10 @@ def test_hparams_of_the_wrong_type_are_refused_before_anything_is_read(
     with pytest.raises(errors.ArgumentTypeError, match="image_size must be an integer"):
         check_hparams(get_default_hparams(), image_size="224")  # type: ignore[arg-type]
     check_hparams(get_default_hparams()._replace(do_fine_tuning=1, learning_rate=1))  # Fine.
+    import numpy as np
+
+    numpy_values = {"do_fine_tuning": np.True_, "batch_size": np.int64(8)}
+    check_hparams(get_default_hparams()._replace(**numpy_values, momentum=np.float32(0.5)))
 
 
 def test_an_accuracy_bound_below_0_is_refused(
@@ -128,3 +132,4 @@ def test_a_file_output_spelled_as_a_folder_is_refused_before_training(
     assert line.startswith(f"tfhub: error: Cannot write the {flag.replace('_', ' ')} {given}: ")
     assert "ends with a slash" in line and line.endswith(f"Received: {flag}={given!r}")
     assert not (tmp_path / "out").exists()
+

@@ -71,7 +71,8 @@ _BOOLEANS = frozenset({"do_fine_tuning", "do_data_augmentation", "horizontal_fli
 def _type_wanted(name: str, value: object) -> str | None:
     """What the value of `name` must be if `value`'s type is wrong for it; None if it is right."""
     if name in _BOOLEANS:
-        boolean = isinstance(value, numbers.Integral) or type(value).__name__ == "bool_"
+        # numpy's bool (`bool` in numpy 2, `bool_` before) is not an Integral.
+        boolean = isinstance(value, numbers.Integral) or type(value).__name__ in ("bool", "bool_")
         return None if boolean and value in (0, 1) else "True or False"
     if isinstance(value, bool):  # An int, but never meant as a number here.
         return "an integer" if name in _INTEGERS else "a number"
