@@ -133,3 +133,23 @@ def test_a_file_output_spelled_as_a_folder_is_refused_before_training(
     assert "ends with a slash" in line and line.endswith(f"Received: {flag}={given!r}")
     assert not (tmp_path / "out").exists()
 
+
+@pytest.mark.tf
+def test_the_python_api_takes_a_strategy_its_name_or_none_and_refuses_anything_else(
+    tmp_path: Path,
+) -> None:
+    """`make_image_classifier(..., "mirrored")`, the CLI's name for the strategy, failed with a
+    builtin AttributeError ('str' object has no attribute 'num_replicas_in_sync') after the
+    folder was listed; so did any other object."""
+    from tfhub.tools.make_image_classifier import make_image_classifier
+
+    images = os.fspath(_small_folder(tmp_path / "images", per_class=(5, 5)))
+    missing = os.fspath(tmp_path / "no_module")  # Reached once the strategy is accepted.
+    hparams = get_default_hparams()
+    for name in ("", "mirrored"):
+        with pytest.raises(errors.ModuleUnavailableError):
+            make_image_classifier(missing, images, hparams, name)
+    with pytest.raises(errors.UnknownStrategyError, match="Received: distribution_strategy='tpu'"):
+        make_image_classifier(missing, images, hparams, "tpu")
+    with pytest.raises(errors.ArgumentTypeError, match="Received: distribution_strategy=3$"):
+        make_image_classifier(missing, images, hparams, 3)

@@ -50,6 +50,7 @@ from .module_setup import load_module as load_module  # The benchmark calls lib.
 from .module_setup import uses_bottlenecks as uses_bottlenecks  # lib's name before module_setup.
 from .strategy import (
     NoStrategy,
+    as_strategy,
     check_keras_can_train,
     fit_on_uneven_batches,
     get_distribution_strategy,
@@ -189,7 +190,8 @@ def make_image_classifier(
         image_dir: a folder with one sub-folder of images per class.
         hparams: the hyperparameters.
         distribution_strategy: a tf.distribute strategy (e.g. from `get_distribution_strategy`,
-            or a MultiWorkerMirroredStrategy); None for none.
+            or a MultiWorkerMirroredStrategy), or its name as --distribution_strategy takes it
+            ("" or "mirrored"); None for none.
         requested_image_size: height and width of the images fed to the module; needed for
             modules of variable input size, else must equal the module's size.
         log_dir: where TensorBoard summaries go (None: none).
@@ -213,12 +215,14 @@ def make_image_classifier(
             infinity.
         tfhub.errors.ImageSizeError: if no usable image size is known.
         tfhub.errors.ArgumentTypeError: a hyperparameter or the image size of the wrong type
-            (a str, a float batch size), before anything is read.
+            (a str, a float batch size), before anything is read; a distribution_strategy that
+            is no strategy, name or None.
         tfhub.errors.ToolFlagError: a hyperparameter or the image size is out of its range,
             validation_split holds out no image of the folder (before the module loads), or
             the images at that size cannot fit in the memory available.
         tfhub.errors.TrainingDivergedError: an epoch whose loss is not finite otherwise
             (training diverged: lower --learning_rate).
+        tfhub.errors.UnknownStrategyError: a strategy name that is not "" or "mirrored".
         tfhub.errors.UnsupportedStrategyError: Keras 3 with a MultiWorkerMirroredStrategy of
             several workers (tf_keras trains with it); a TF1 Hub module under a mirroring
             strategy that would train, or that tf_keras would compile in the trained model.
@@ -230,7 +234,7 @@ def make_image_classifier(
     require_tensorflow()
     bottlenecks = bottlenecks_in_use(hparams, allowed=bottlenecks)  # Asked once a run.
     check_images_fit(files, hparams, requested_image_size, bottlenecks=bottlenecks)
-    strategy = distribution_strategy or NoStrategy()
+    strategy = as_strategy(distribution_strategy)
     check_keras_can_train(strategy, keras_package())
     if not isinstance(strategy, NoStrategy):
         replicas = strategy.num_replicas_in_sync

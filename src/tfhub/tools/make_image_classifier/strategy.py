@@ -50,6 +50,31 @@ def get_distribution_strategy(distribution_strategy_name: str | None) -> Any:
     )
 
 
+def as_strategy(distribution_strategy: Any) -> Any:
+    """The strategy the Python API's `distribution_strategy` stands for: a tf.distribute
+    strategy (or `NoStrategy`) as it is, a name as --distribution_strategy takes it
+    (`get_distribution_strategy`), None for none.
+
+    Raises:
+        tfhub.errors.UnknownStrategyError: for a name that is not "" or "mirrored".
+        tfhub.errors.ArgumentTypeError: (a TypeError) for anything else (a strategy has a
+            `scope()` and a `num_replicas_in_sync`).
+    """
+    if distribution_strategy is None or isinstance(distribution_strategy, str):
+        return get_distribution_strategy(distribution_strategy)
+    if isinstance(distribution_strategy, NoStrategy) or (
+        callable(getattr(distribution_strategy, "scope", None))
+        and hasattr(distribution_strategy, "num_replicas_in_sync")
+    ):
+        return distribution_strategy
+    raise errors.ArgumentTypeError(
+        "distribution_strategy must be a tf.distribute strategy (such as "
+        'get_distribution_strategy("mirrored") makes), a name of one '
+        f"{list(STRATEGIES)}, or None, not {type(distribution_strategy).__name__}. "
+        f"Received: distribution_strategy={distribution_strategy!r}"
+    )
+
+
 def set_gpu_memory_growth(say: Say = _log) -> None:
     """Lets TensorFlow grow GPU memory as needed, on every GPU (--set_memory_growth)."""
     import tensorflow as tf
