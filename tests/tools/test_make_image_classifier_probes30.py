@@ -153,3 +153,14 @@ def test_the_python_api_takes_a_strategy_its_name_or_none_and_refuses_anything_e
         make_image_classifier(missing, images, hparams, "tpu")
     with pytest.raises(errors.ArgumentTypeError, match="Received: distribution_strategy=3$"):
         make_image_classifier(missing, images, hparams, 3)
+
+
+def test_hparams_may_be_any_object_with_the_fields() -> None:
+    """Upstream's lib read hparams by attribute, so code passes its own objects (a dataclass,
+    a SimpleNamespace); the type check must not need a NamedTuple's `_asdict`."""
+    import types
+
+    fields = get_default_hparams()._asdict()
+    check_hparams(types.SimpleNamespace(**fields))  # type: ignore[arg-type]
+    with pytest.raises(errors.ArgumentTypeError, match="hparams.batch_size must be an integer"):
+        check_hparams(types.SimpleNamespace(**{**fields, "batch_size": "32"}))  # type: ignore[arg-type]

@@ -141,7 +141,8 @@ def check_hparams(
     """
     _check_types(
         {
-            **hparams._asdict(),
+            # Any object with HParams' attributes, as upstream's lib took (not only a NamedTuple).
+            **{name: getattr(hparams, name) for name in HParams._fields if hasattr(hparams, name)},
             "image_size": image_size,
             "assert_accuracy_at_least": assert_accuracy_at_least,
         }
