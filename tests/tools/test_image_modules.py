@@ -227,3 +227,24 @@ def test_a_module_calling_python_code_says_the_saved_model_lacks_it(tmp_path: Pa
     _one_line_with_the_reason(message, "Could not find callback with key=pyfunc_0")
     assert "Traceback" not in message and message.count("Could not find callback") == 1
     assert "tf.py_function or tf.numpy_function, whose Python code a SavedModel does not" in message
+
+
+@pytest.mark.tf
+def test_a_module_with_empty_feature_vectors_is_not_an_image_module(tmp_path: Path) -> None:
+    """[batch, 0] passed: module_search ranked it at chance level, and make_image_classifier
+    would have trained its classifier on no feature at all."""
+    import tensorflow as tf
+
+    from tfhub.tools.image_modules import check_feature_vector
+
+    class Empty(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32)])
+        def __call__(self, images):
+            return tf.zeros([tf.shape(images)[0], 0])
+
+    path = os.fspath(tmp_path / "empty")
+    tf.saved_model.save(Empty(), path)
+    with pytest.raises(
+        errors.NotAnImageModuleError, match=r"shape \(2, 0\): vectors of 0 features"
+    ):
+        check_feature_vector(_layer(path), path, (32, 32))

@@ -273,6 +273,8 @@ def _output_problem(output: Any) -> str | None:
     shape = tuple(output.shape)
     if len(shape) != 2 or shape[1] is None:
         return f"its output has shape {shape}, not [batch, dim]"
+    if shape[1] == 0:  # Every image the same empty vector: a search ranks it at chance.
+        return f"its output has shape {shape}: vectors of 0 features"
     return None
 
 
