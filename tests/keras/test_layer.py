@@ -307,6 +307,24 @@ def test_output_shape_with_unknown_batch_lets_dense_build(
     np.testing.assert_allclose(out, [[2.5], [3.0], [7.0]])
 
 
+def test_a_fixed_batch_module_is_not_said_to_take_any_batch(flavour, model_dir, tmp_path) -> None:
+    """A module traced for a batch of 1 got "(the batch dimension may vary)" in its input
+    error, when it takes exactly one example; a module with a free batch still gets it."""
+    import tensorflow as tf
+
+    class One(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 3], tf.float32)])
+        def __call__(self, x):
+            return x * 2.0
+
+    tf.saved_model.save(One(), str(tmp_path / "one"))
+    with pytest.raises(errors.InputSpecError, match=r"float32\[1, 3\]") as caught:
+        flavour.layer(str(tmp_path / "one"))(tf.zeros((2, 3)))
+    assert "may vary" not in str(caught.value)
+    with pytest.raises(errors.InputSpecError, match=r"\(the batch dimension may vary\)"):
+        flavour.layer(model_dir["tf2"])(tf.zeros((2, 5)))
+
+
 def test_errors_name_what_is_expected(flavour, model_dir) -> None:
     import tensorflow as tf
 

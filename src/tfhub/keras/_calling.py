@@ -199,9 +199,21 @@ def _input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:
     target = f"signature {hub.signature!r}" if hub.signature else "the model's __call__"
     return (
         f"The inputs do not match what {target} of {hub.handle!r} expects: {expected}. "
-        f"Pass inputs of that dtype and shape (the batch dimension may vary). "
+        f"Pass inputs of that dtype and shape{_batch_note(hub.input_specs)}. "
         f"Received: inputs={_describe(inputs)}"
     )
+
+
+def _batch_note(specs: Any) -> str:
+    """The note that the batch dimension may vary, if every input of every spec has a free
+    first dimension; else "" (a module traced for a fixed batch, e.g. of 1, takes only that)."""
+    leaves = [leaf for spec in specs for _, leaf in _leaves_with_paths(spec)]
+    shapes = [getattr(leaf, "shape", None) for leaf in leaves]
+    free = all(
+        shape is not None and (shape.rank is None or (shape.rank >= 1 and shape[0] is None))
+        for shape in shapes
+    )
+    return " (the batch dimension may vary)" if free else ""
 
 
 def _compatible(inputs: Any, spec: Any) -> bool:
