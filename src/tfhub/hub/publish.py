@@ -19,7 +19,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import _archive, errors
 from ..handles import is_archive_path
@@ -93,8 +93,38 @@ def publish(
     """
     parsed = doc_handles.parse_handle(handle)
     doc_text = None if doc is None else _read_doc(doc)
+    if doc is not None and doc_text is not None:
+        _check_first_line(doc_text, os.fspath(doc), parsed)
     return install(
-        model_dir, root, parsed, doc_text=doc_text, info=info or starter.StarterInfo(), force=force
+        model_dir,
+        root,
+        parsed,
+        doc_text=doc_text,
+        info=info or starter.StarterInfo(),
+        force=force,
+        doc_shown=None if doc is None else os.fspath(doc),
+    )
+
+
+def _check_first_line(text: str, shown: str, handle: DocHandle) -> None:
+    """Refuses a given doc whose first line is not `# Module <handle>` before the model is
+    loaded (which may take minutes), naming the doc's own file.
+
+    Raises:
+        DocValidationError: with that one problem.
+    """
+    first = text.split("\n", 1)[0]
+    try:
+        found = fmt.parse_first_line(first)
+    except errors.InvalidHandleError:
+        found = None
+    if found == (DocKind.MODULE, handle):
+        return
+    problem = str(
+        Problem(shown, 1, f"the doc must start with '# Module {handle}'. Received: {first!r}")
+    )
+    raise errors.DocValidationError(
+        f"The doc of {handle} has 1 problem(s):\n{problem}", problems=[problem]
     )
 
 
@@ -118,6 +148,7 @@ def install(
     info: starter.StarterInfo,
     force: bool,
     keep_existing_doc: bool = False,
+    doc_shown: str | None = None,
 ) -> Published:
     """Installs a model version (see `publish`); `mirror` uses it too.
 
@@ -131,6 +162,8 @@ def install(
         keep_existing_doc: if the version has a doc (e.g. one whose asset-path is not mirrored
             yet) and `doc_text` is None, keep that doc and add (or, with `force`, replace) the
             model files.
+        doc_shown: the file the doc was read from, named in its problems (default: where the
+            doc goes in the hub).
 
     Returns:
         What was written.
@@ -163,7 +196,13 @@ def install(
                     loaded = _check_loadable(model_folder, model_dir)
                     summary = signatures.compute_summary(model_folder, loaded=loaded)
                     return _stage_and_commit(
-                        model_folder, root, handle, summary, staging, doc_text, info, keep_doc
+                        model_folder,
+                        root,
+                        handle,
+                        summary,
+                        staging,
+                        _DocToWrite(doc_text, doc_shown, keep_doc),
+                        info,
                     )
                 finally:
                     shutil.rmtree(staging, ignore_errors=True)
@@ -368,16 +407,25 @@ def _refuse_existing(handle: DocHandle, target: Path, *, ignore_doc: bool) -> No
         )
 
 
+class _DocToWrite(NamedTuple):
+    """The doc `install` writes: `text` (None: a starter doc), the file it came from (`shown`,
+    named in its problems), or the version's existing doc kept (`keep_existing`)."""
+
+    text: str | None
+    shown: str | None
+    keep_existing: bool
+
+
 def _stage_and_commit(
     model_dir: str | os.PathLike[str],
     root: str | os.PathLike[str],
     handle: DocHandle,
     summary: signatures.SignatureSummary,
     staging: Path,
-    doc_text: str | None,
+    doc: _DocToWrite,
     info: starter.StarterInfo,
-    keep_doc: bool,
 ) -> Published:
+    doc_text, keep_doc = doc.text, doc.keep_existing
     target = fmt.doc_path(root, handle, DocKind.MODULE)
     staged_doc = staging / target.name
     archive_name = docs_layout.archive_path(target).name
@@ -390,7 +438,7 @@ def _stage_and_commit(
     else:
         text = starter.starter_module_doc(handle, summary, info, asset_path=archive_name)
     staged_doc.write_text(text, encoding="utf-8")
-    _check_doc(staged_doc, root, target, handle, summary)
+    _check_doc(staged_doc, root, target, handle, summary, shown=doc.shown)
     moves = [(packed.path, docs_layout.archive_path(target))]
     moves.append((docs_layout.signatures_path(staged_doc), docs_layout.signatures_path(target)))
     publisher_doc = fmt.doc_path(root, handle, DocKind.PUBLISHER)
@@ -420,10 +468,13 @@ def _check_doc(
     target: Path,
     handle: DocHandle,
     summary: signatures.SignatureSummary,
+    *,
+    shown: str | None = None,
 ) -> None:
-    """Validates the staged doc as if it were at `target` (its archive is staged beside it)."""
+    """Validates the staged doc as if it were at `target` (its archive is staged beside it);
+    its problems name `shown` (default: `target`, relative to the hub folder)."""
     rel = target.relative_to(docs_layout.docs_dir(root)).as_posix()
-    shown = f"{docs_layout.DOCS_DIR_POSIX}/{rel}"
+    shown = shown or f"{docs_layout.DOCS_DIR_POSIX}/{rel}"
     try:
         doc = fmt.parse_text(
             staged.read_text(encoding="utf-8"), path=staged, rel_path=rel, display_path=shown
