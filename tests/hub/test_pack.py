@@ -185,6 +185,19 @@ def test_symlinks_are_refused_and_nothing_is_written(tf2_model, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
+def test_a_symlink_to_a_folder_is_named_so(tf2_model, tmp_path):
+    """It was told to "copy the file it leads to"."""
+    model = tmp_path / "model"
+    shutil.copytree(tf2_model, model)
+    (model / "assets/more").symlink_to(tmp_path)
+    with pytest.raises(errors.NotAModelError) as caught:
+        pack.pack(model, tmp_path / "x.tar.gz")
+    assert str(caught.value).startswith(
+        f"{model}/assets/more is a symlink to a folder; a model archive holds only regular files "
+        "and folders (copy the folder it leads to in its place)."
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "said"),
     [

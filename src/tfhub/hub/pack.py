@@ -83,7 +83,9 @@ def _members(model_dir: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
 def _not_packable(model_dir: Path, path: Path, info: os.stat_result) -> errors.NotAModelError:
     """The error for a symlink or special file `path` in the model folder `model_dir`."""
     if stat.S_ISLNK(info.st_mode):
-        kind, todo = "symlink", "copy the file it leads to in its place"
+        leads_to_folder = os.path.isdir(path)
+        kind = "symlink to a folder" if leads_to_folder else "symlink"
+        todo = f"copy the {'folder' if leads_to_folder else 'file'} it leads to in its place"
     else:
         kind, todo = special_kind(os.fspath(path)) or "special file", "remove it"
     return errors.NotAModelError(
