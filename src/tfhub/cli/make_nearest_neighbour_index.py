@@ -1,15 +1,22 @@
 """`tfhub make-nearest-neighbour-index OPERATION [flags]`: the make_nearest_neighbour_index tool.
 
 Everything after the command goes to the tool's own parser (so Beam pipeline options pass
-through); see tfhub.tools.make_nearest_neighbour_index.cli.
+through), read as the tool's console script reads it (absl's one-dash flags too); see
+tfhub.tools.make_nearest_neighbour_index.cli.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 from ._parsers import add_command
+
+PROG = "tfhub make-nearest-neighbour-index"
+# tfhub's own flag, which may also come after the operation (`... query -v`).
+_VERBOSE = ("-v", "--verbose")
 
 
 def add_commands(commands: Any) -> None:
@@ -20,11 +27,24 @@ def add_commands(commands: Any) -> None:
     parser.set_defaults(run=_run)
 
 
-def _run(args: argparse.Namespace) -> int:
-    from ..tools.make_nearest_neighbour_index import cli
+def _without_verbose(tool_args: Sequence[str]) -> tuple[list[str], bool]:
+    """The tool's arguments without tfhub's `-v` (before a `--`), and whether it was there."""
+    end = list(tool_args).index("--") if "--" in tool_args else len(tool_args)
+    kept = [arg for arg in tool_args[:end] if arg not in _VERBOSE]
+    return [*kept, *tool_args[end:]], len(kept) < end
 
-    tool_args = ["--help"] if args.tool_help or not args.tool_args else list(args.tool_args)
-    tool, beam_args = cli.build_parser("tfhub make-nearest-neighbour-index").parse_known_args(
-        tool_args
-    )
+
+def _run(args: argparse.Namespace) -> int:
+    from ..tools.absl_argv import double_dashed
+    from ..tools.make_nearest_neighbour_index import cli
+    from ..utils.logging import LIBRARY_LOGGER_NAME
+    from ._stdout import parse_args
+
+    tool_args, verbose = _without_verbose(args.tool_args)
+    if args.tool_help or not tool_args:
+        tool_args = ["--help"]
+    if verbose:  # `tfhub` set up its logging already; the level is restored as it ends.
+        logging.getLogger(LIBRARY_LOGGER_NAME).setLevel(logging.INFO)
+    parser = cli.build_parser(PROG)
+    tool, beam_args = parse_args(parser, double_dashed(tool_args, parser), known=True)
     return cli.run(tool, beam_args)

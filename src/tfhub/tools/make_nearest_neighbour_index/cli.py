@@ -34,6 +34,9 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         description="Embed text with a TF Hub module (Apache Beam), build an approximate "
         "nearest-neighbour index, and query it. Unknown --flags of generate/e2e are passed to "
         "Beam as pipeline options (e.g. --runner=FlinkRunner, --direct_num_workers=4).",
+        # No prefixes of the tool's flags, as absl's upstream took none: Beam's --project
+        # (Dataflow's) would otherwise be read as --projected_dim.
+        allow_abbrev=False,
     )
     parser.add_argument("operation", choices=OPERATIONS)
     add = parser.add_argument
