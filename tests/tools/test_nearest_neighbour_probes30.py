@@ -4,12 +4,21 @@ text-embedding modules that return the wrong thing, and the interactive query at
 
 from __future__ import annotations
 
-import pytest
+import os
+import pickle
+from collections.abc import Callable
+from typing import Any
 
+import pytest
+from tests.tools import _nn_support as nn
+
+from tfhub import errors
 from tfhub.cli.main import main as tfhub_main
 from tfhub.tools.absl_argv import double_dashed
+from tfhub.tools.make_nearest_neighbour_index import embedding_generator as generator
 from tfhub.tools.make_nearest_neighbour_index.cli import build_parser
 from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
+from tfhub.tools.make_nearest_neighbour_index.text_embedding import TextEmbedder
 
 pytestmark = pytest.mark.tf
 pytest.importorskip(
@@ -38,3 +47,91 @@ def test_the_tfhub_subcommand_reads_the_arguments_as_the_console_script(tmp_path
     assert f"The index folder {missing} does not exist" in expected
     assert tfhub_main(["make-nearest-neighbour-index", *argv, "-v"]) != 0
     assert capsys.readouterr().err.strip() == expected
+
+
+def _save_string_module(path: str, fn: Callable[[Any], Any]) -> str:
+    """A SavedModel whose `__call__` takes strings [None] and returns `fn(strings)`."""
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.__call__ = tf.function(fn, input_signature=[tf.TensorSpec([None], tf.string)])
+    tf.saved_model.save(module, path)
+    return path
+
+
+def _wrong_outputs() -> dict[str, Callable[[Any], Any]]:
+    """Modules that take strings but do not give one float vector per string, by name: a
+    fixed batch of 2 (the check on load embeds 2 strings), a size that grows with the batch,
+    two outputs, integers, vectors of no floats."""
+    import tensorflow as tf
+
+    def rows(strings: Any, dim: Any, dtype: Any = tf.float32) -> Any:
+        return tf.zeros([tf.shape(strings)[0], dim], dtype)
+
+    return {
+        "fixed_batch": lambda s: tf.zeros([2, 4]),
+        "growing": lambda s: rows(s, tf.shape(s)[0] + 2),
+        "two_outputs": lambda s: {"a": rows(s, 4), "b": rows(s, 4)},
+        "integers": lambda s: rows(s, 4, tf.int32),
+        "no_floats": lambda s: rows(s, 0),
+    }
+
+
+@pytest.fixture(scope="module")
+def wrong_modules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("wrong_text_modules")
+    return {
+        name: _save_string_module(os.fspath(root / name), fn)
+        for name, fn in _wrong_outputs().items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("two_outputs", "it returns several outputs ['a', 'b']"),  # Was: "it takes string
+        ("integers", "it returns int32 values (2, 4), not floats"),  # [None], not strings";
+        ("no_floats", "its output for 2 strings has shape (2, 0): vectors of 0 floats"),
+    ],  # "it returns EagerTensor"; accepted, and generate wrote embeddings of size 0.
+)
+def test_a_module_that_gives_no_float_vectors_is_named_on_load(wrong_modules, name, problem):
+    with pytest.raises(errors.NotATextEmbeddingError) as caught:
+        TextEmbedder(wrong_modules[name])
+    assert f"is not a text embedding: {problem}. Use a module" in str(caught.value)
+    assert caught.value.handle == wrong_modules[name]
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("fixed_batch", "its output for 3 strings has shape (2, 4)"),
+        ("growing", "its output for 3 strings has shape (3, 5), where it gave 4 floats per "
+         "string before"),
+    ],
+)  # fmt: skip
+def test_a_module_whose_output_does_not_fit_the_batch_is_named_when_called(
+    wrong_modules, name, problem
+):
+    # Both passed the check on load (2 strings): the first then gave 2 vectors for any number
+    # of strings (generate failed on "zip() argument 2 is shorter than argument 1", a query
+    # was answered with the first vector of 2), the second vectors of another size per batch.
+    embedder = TextEmbedder(wrong_modules[name])
+    with pytest.raises(errors.NotATextEmbeddingError) as caught:
+        embedder(["the cat", "sat", "hello"])
+    assert f"is not a text embedding: {problem}. Use a module" in str(caught.value)
+    assert caught.value.handle == wrong_modules[name]
+
+
+def test_generate_with_a_fixed_batch_module_is_the_modules_error(wrong_modules, tmp_path):
+    data = nn.write_lines(tmp_path / "lines.txt", nn.lines(5))
+    config = generator.GenerateConfig(data, wrong_modules["fixed_batch"], str(tmp_path / "out"))
+    with pytest.raises(errors.NotATextEmbeddingError) as caught:
+        generator.run(config)
+    # The error the step raised, not Beam's copy of it (no fields, "[while running 'Embed']"
+    # after what was received).
+    message = str(caught.value)
+    assert "its output for 5 strings has shape (2, 4)" in message
+    assert message.endswith(f"Received: module_url={wrong_modules['fixed_batch']!r}")
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert copy.handle == caught.value.handle == wrong_modules["fixed_batch"]
+    assert not (tmp_path / "out").exists()

@@ -483,8 +483,8 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
     try:
         with beam.Pipeline(runner=local, options=options) as pipeline:
             build_pipeline(pipeline, config, matrix, output_dir)
-    except errors.TFHubError:
-        raise
+    except errors.TFHubError as err:
+        raise _step_error(err) from None
     except Exception as err:
         if _interrupted(err):
             raise KeyboardInterrupt from err
@@ -501,6 +501,16 @@ def _run_pipeline(options: Any, config: GenerateConfig, matrix: Any, output_dir:
     finally:
         for beam_logger, quiet in filters:
             beam_logger.removeFilter(quiet)
+
+
+def _step_error(err: errors.TFHubError) -> errors.TFHubError:
+    """The tfhub error a step raised, where Beam raised a copy of it instead: the same class
+    made from the message alone plus " [while running 'Embed']" (so without the fields the
+    error carries, and with the message no longer ending in what was received)."""
+    original = err.__context__
+    if getattr(err, "_tagged_with_step", False) and type(original) is type(err):
+        return original  # type: ignore[return-value]
+    return err
 
 
 def _hint(err: BaseException, cause: str, config: GenerateConfig) -> str:

@@ -106,6 +106,8 @@ class TextEmbedder:
         tf = self._tf
         try:
             output = _only_output(self._fn(tf.constant(["", "hello world"])), self.handle)
+        except errors.NotATextEmbeddingError:
+            raise  # A ValueError too, but about its outputs: said already.
         except (TypeError, ValueError, tf.errors.OpError) as err:
             takes = _first_inputs(self._fn)
             if takes:
@@ -114,17 +116,47 @@ class TextEmbedder:
                 str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             )
             raise _not_text_embedding(self.handle, f"it fails on strings: {first_line}") from err
-        if not hasattr(output, "dtype") or not output.dtype.is_floating:
-            raise _not_text_embedding(self.handle, f"it returns {type(output).__name__}")
-        shape = tuple(output.shape)
-        if len(shape) != 2 or shape[0] != 2:
-            raise _not_text_embedding(self.handle, f"its output for 2 strings has shape {shape}")
-        return int(shape[1])
+        shape = _checked_output(output, 2, self.handle)
+        if shape[1] == 0:
+            raise _not_text_embedding(
+                self.handle, f"its output for 2 strings has shape {shape}: vectors of 0 floats"
+            )
+        return shape[1]
 
     def __call__(self, sentences: Sequence[str]) -> np.ndarray:
-        """Returns the float32 embeddings [len(sentences), dim]."""
+        """Returns the float32 embeddings [len(sentences), dim].
+
+        Raises:
+            tfhub.errors.NotATextEmbeddingError: the output is not [len(sentences), dim] floats
+                (a module made for a fixed batch, or whose size varies).
+        """
         output = _only_output(self._fn(self._tf.constant(list(sentences))), self.handle)
+        shape = _checked_output(output, len(sentences), self.handle)
+        if shape[1] != self.dim:
+            raise _not_text_embedding(
+                self.handle,
+                f"its output for {len(sentences)} strings has shape {shape}, where it gave "
+                f"{self.dim} floats per string before",
+            )
         return np.asarray(output.numpy(), np.float32)
+
+
+def _checked_output(output: Any, count: int, handle: str) -> tuple[int, int]:
+    """The shape of a module's output for `count` strings, checked to be [count, dim] floats.
+
+    Raises:
+        tfhub.errors.NotATextEmbeddingError: it is not a float tensor of that shape.
+    """
+    dtype = getattr(output, "dtype", None)
+    if dtype is None or not hasattr(output, "shape"):
+        raise _not_text_embedding(handle, f"it returns a {type(output).__name__}, not a tensor")
+    if not dtype.is_floating:
+        shape = tuple(output.shape)
+        raise _not_text_embedding(handle, f"it returns {dtype.name} values {shape}, not floats")
+    shape = tuple(output.shape)
+    if len(shape) != 2 or shape[0] != count:
+        raise _not_text_embedding(handle, f"its output for {count} strings has shape {shape}")
+    return int(shape[0]), int(shape[1])
 
 
 def project(vectors: np.ndarray, matrix: np.ndarray | None) -> np.ndarray:
