@@ -4,6 +4,7 @@ text-embedding modules that return the wrong thing, and the interactive query at
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from tfhub import errors
 from tfhub.cli.main import main as tfhub_main
 from tfhub.tools.absl_argv import double_dashed
 from tfhub.tools.make_nearest_neighbour_index import embedding_generator as generator
+from tfhub.tools.make_nearest_neighbour_index import index_builder
 from tfhub.tools.make_nearest_neighbour_index.cli import build_parser
 from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
 from tfhub.tools.make_nearest_neighbour_index.text_embedding import TextEmbedder
@@ -135,3 +137,33 @@ def test_generate_with_a_fixed_batch_module_is_the_modules_error(wrong_modules, 
     copy = pickle.loads(pickle.dumps(caught.value))
     assert copy.handle == caught.value.handle == wrong_modules["fixed_batch"]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def small_index(text_module: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An index folder of 10 items, embedded by `text_module` (written as generate does)."""
+    root = tmp_path_factory.mktemp("small_index")
+    os.mkdir(root / "embeds")
+    items = nn.lines(10)
+    vectors = nn.text_embedding_expected(items, dim=nn.DIM)
+    records = [
+        (item.encode(), vector.tolist()) for item, vector in zip(items, vectors, strict=True)
+    ]
+    nn.write_records(root / "embeds" / "emb-00000-of-00001.tfrecords", records)
+    index_builder.run(index_builder.BuildConfig(str(root / "embeds"), str(root / "index")))
+    return str(root / "index")
+
+
+@pytest.mark.parametrize("typed", ["the cat\n", "the cat\n\n", ""])
+def test_the_interactive_query_ends_its_output_with_a_line_end(
+    typed, text_module, small_index, capsys, monkeypatch
+):
+    # At end of input (Ctrl-D on a terminal, which echoes no newline) the output ended in
+    # "Enter your query: ", and the shell's prompt followed on that line; so did a pipe's
+    # empty line.
+    monkeypatch.setattr("sys.stdin", io.StringIO(typed))
+    argv = ["query", f"--module_url={text_module}", f"--index_output_dir={small_index}"]
+    assert tool_main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("Enter your query: \n")
+    assert out.count("Results:") == typed.count("the cat")

@@ -234,6 +234,12 @@ def _read_stdin_leniently() -> None:
         reconfigure(errors="surrogateescape")
 
 
+def _typed_on_a_terminal() -> bool:
+    """Whether stdin is a terminal (which echoes what is typed, line ends included)."""
+    isatty = getattr(sys.stdin, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
 def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
     """Answers --query, or the queries typed until an empty line or EOF. A typed query that is
     not UTF-8 text is reported on stderr (with its line number) and skipped.
@@ -265,10 +271,13 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
     while True:  # Interactive, as upstream; ends on an empty line, EOF or Ctrl-C.
         try:
             text = ask("Enter your query: ")
-        except EOFError:
+        except EOFError:  # Ctrl-D echoes no newline: the shell's prompt would follow ours.
+            print()
             return
         line += 1
         if not text.strip():
+            if not _typed_on_a_terminal():  # A terminal echoed the line's end; a pipe not.
+                print()
             return
         data = not_utf8(text)
         if data is not None:
