@@ -27,7 +27,7 @@ PROG = "make_nearest_neighbour_index"
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The parser of the tool's flags (upstream's names and defaults, plus tfhub's)."""
-    from .ann import LIBRARIES
+    from .ann import DEFAULT_LIBRARY, LIBRARIES
 
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -43,7 +43,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     add(
         "--data_file_pattern",
         type=home_expanded,
-        help="text file(s) to embed, one item per line (glob)",
+        help="text file(s) to embed, in UTF-8, one item per line (a glob; .gz/.bz2/.xz "
+        "decompressed; blank lines skipped)",
     )
     add(
         "--module_url",
@@ -53,17 +54,26 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     add(
         "--embed_output_dir",
         type=home_expanded,
-        help="folder of the embedding TFRecords (local or gs://)",
+        help="folder of the embedding TFRecords (local or gs://; replaced)",
     )
-    add("--projected_dim", type=absl_int, help="randomly project the embeddings to this size")
+    add(
+        "--projected_dim",
+        type=absl_int,
+        help="randomly project the embeddings to this size (at most the module's; default: "
+        "no projection)",
+    )
     add("--num_trees", type=absl_int, help="annoy trees (default 100; annoy indexes only)")
-    add("--index_output_dir", type=home_expanded, help="folder of the index files (local or gs://)")
+    add(
+        "--index_output_dir",
+        type=home_expanded,
+        help="folder of the index files (local or gs://; replaced by build)",
+    )
     add("--num_matches", type=absl_int, default=5, help="items a query returns (default 5)")
     add(
         "--index_library",
         choices=sorted(LIBRARIES),
-        help="ANN library (default: the "
-        "fastest at equal recall, see docs; annoy with --upstream_format)",
+        help=f"ANN library (default {DEFAULT_LIBRARY}, which measured best, see the docs; annoy "
+        "with --upstream_format)",
     )
     add(
         "--upstream_format",
@@ -83,8 +93,13 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="query this text and exit (repeatable); without it, "
         "`query` asks interactively as upstream",
     )
-    add("--batch_size", type=absl_int, default=1028, help="largest batch embedded at once")
-    add("--seed", type=absl_int, help="seed of the random projection")
+    add(
+        "--batch_size",
+        type=absl_int,
+        default=1028,
+        help="largest batch embedded at once (default 1028)",
+    )
+    add("--seed", type=absl_int, help="seed of the random projection (default: random)")
     return parser
 
 
