@@ -8,6 +8,7 @@ import io
 import os
 import pickle
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tfhub.tools.make_nearest_neighbour_index import embedding_generator as gene
 from tfhub.tools.make_nearest_neighbour_index import index_builder
 from tfhub.tools.make_nearest_neighbour_index.cli import build_parser
 from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
+from tfhub.tools.make_nearest_neighbour_index.similarity_finder import SimilarityFinder
 from tfhub.tools.make_nearest_neighbour_index.text_embedding import TextEmbedder
 
 pytestmark = pytest.mark.tf
@@ -201,3 +203,16 @@ def test_help_and_the_docs_flag_table_agree():
         else:  # --help said "largest batch embedded at once", without the default.
             said = actions[flag].help or ""
             assert f"default {default}" in said or f"default: {default}" in said, flag
+
+
+def test_a_tfhub_index_that_lost_its_description_is_named_so(text_module, small_index, tmp_path):
+    # Without ann.index.json an index folder is read as upstream's annoy one: tfhub's hnswlib
+    # index was then "does not hold 8-dimensional vectors, the size of the query vectors, or it
+    # is damaged. Query with the module ...", without a word of the description it lacks.
+    folder = tmp_path / "index"
+    shutil.copytree(small_index, folder)
+    os.remove(folder / "ann.index.json")
+    with pytest.raises(errors.IndexDimensionError) as caught:
+        SimilarityFinder(text_module, str(folder))
+    said = "The folder has no ann.index.json, which tfhub's build writes beside every index"
+    assert said in str(caught.value)

@@ -101,6 +101,8 @@ class LoadedIndex:
             self.index = ann.make_index(str(info["library"]), query_dim, info.get("params", {}))
         else:  # Upstream's folder: annoy, whose file does not record the dimension.
             self.index = ann.make_index("annoy", query_dim)
+        # tfhub's build writes ann.index.json beside its JSON mapping (upstream wrote neither).
+        self._info_lost = info is None and files.exists(index_files.mapping + ".json")
         count = self._load(path, dimensions_recorded=info is not None)
         if count != len(self.items):
             raise errors.IndexFilesError(
@@ -131,8 +133,8 @@ class LoadedIndex:
             raise errors.IndexDimensionError(
                 f"The index {path} does not hold {self.index.dim}-dimensional vectors, the size "
                 "of the query vectors, or it is damaged. Query with the module (and projection "
-                "matrix) the index was built with, or build the index again. Received: "
-                f"{self.received}",
+                f"matrix) the index was built with, or build the index again.{self._lost_hint()} "
+                f"Received: {self.received}",
                 index_dir=self.index_dir,
                 index_dim=None,
                 query_dim=self.index.dim,
@@ -144,6 +146,17 @@ class LoadedIndex:
                 path=path,
                 problem=str(err),
             ) from err
+
+    def _lost_hint(self) -> str:
+        """What to say of a folder that tfhub's build wrote and that lost its ann.index.json
+        (read as upstream's annoy index, whatever library made it); "" for other folders."""
+        if not self._info_lost:
+            return ""
+        return (
+            f" The folder has no {files.INDEX_INFO_JSON}, which tfhub's build writes beside "
+            "every index to say which library made it (without it, ann.index is read as "
+            "upstream's annoy index): if another library made it, build the index again."
+        )
 
     def search(self, vector: np.ndarray, num_matches: int) -> list[Match]:
         """The nearest items to one query vector, nearest first."""
