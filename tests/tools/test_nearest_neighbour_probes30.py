@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from tests.tools import _nn_support as nn
 
@@ -216,3 +217,24 @@ def test_a_tfhub_index_that_lost_its_description_is_named_so(text_module, small_
         SimilarityFinder(text_module, str(folder))
     said = "The folder has no ann.index.json, which tfhub's build writes beside every index"
     assert said in str(caught.value)
+
+
+def test_a_damaged_mapping_or_matrix_names_the_file_that_was_read(tmp_path):
+    # Each named upstream's pickle (ann.index.mapping, random_projection.matrix), which does
+    # not exist, where the .json / .npy file beside it had been read.
+    from tfhub.tools.make_nearest_neighbour_index import files
+
+    (tmp_path / "ann.index.mapping.json").write_text('{"a": 1}')
+    with pytest.raises(errors.IndexFilesError) as caught:
+        files.read_mapping(str(tmp_path), allow_pickle=False)
+    json_path = str(tmp_path / "ann.index.mapping.json")
+    assert f"The mapping {json_path} is not a list of strings: build" in str(caught.value)
+    assert caught.value.path == json_path
+    np.save(tmp_path / "random_projection.matrix.npy", np.zeros((8, 1, 1)))
+    with pytest.raises(errors.IndexFilesError) as caught:
+        files.read_matrix(str(tmp_path), allow_pickle=False)
+    npy_path = str(tmp_path / "random_projection.matrix.npy")
+    assert f"The projection matrix {npy_path} is not a 2-D array (it holds (8, 1, 1))" in str(
+        caught.value
+    )
+    assert caught.value.path == npy_path

@@ -239,6 +239,7 @@ def read_matrix_file(path: str, *, allow_pickle: bool) -> np.ndarray | None:
         tfhub.errors.IndexFilesError: the file is damaged or not a 2-D float matrix.
     """
     npy_path, pickle_path = _safe_and_pickle_paths(path, ".npy")
+    read = npy_path  # The file the matrix comes from, for messages.
     if exists(npy_path):
         try:
             matrix = np.load(io.BytesIO(read_bytes(npy_path)), allow_pickle=False)
@@ -247,12 +248,17 @@ def read_matrix_file(path: str, *, allow_pickle: bool) -> np.ndarray | None:
                 f"Cannot read {npy_path}: {err}.", path=npy_path, problem=str(err)
             ) from err
     elif pickle_path is not None and exists(pickle_path):
+        read = pickle_path
         matrix = _load_pickle(pickle_path, allow_pickle=allow_pickle, what="projection matrix")
     else:
         return None
     if not isinstance(matrix, np.ndarray) or matrix.ndim != 2:
+        shape = getattr(matrix, "shape", type(matrix).__name__)
         raise errors.IndexFilesError(
-            f"The projection matrix {path} is not a 2-D array.", path=path, problem="shape"
+            f"The projection matrix {read} is not a 2-D array (it holds {shape}): it is not "
+            f"generate's; run generate and build again. Received: {read!r}",
+            path=read,
+            problem="shape",
         )
     return matrix
 
@@ -359,13 +365,16 @@ def read_mapping_file(path: str, *, allow_pickle: bool, received: str) -> list[s
         tfhub.errors.UnsafeFileError: only the pickle exists and allow_pickle is False.
     """
     json_path, pickle_path = _safe_and_pickle_paths(path, ".json")
+    read = json_path  # The file the items come from, for messages.
     if exists(json_path):
         items = _read_json(json_path)
     elif pickle_path is not None and exists(pickle_path):
+        read = pickle_path
         mapping = _load_pickle(pickle_path, allow_pickle=allow_pickle, what="index mapping")
         if not isinstance(mapping, dict) or sorted(mapping) != list(range(len(mapping))):
             raise errors.IndexFilesError(
-                f"{pickle_path} is not a mapping of ids 0..n-1 to items.",
+                f"{pickle_path} is not a mapping of ids 0..n-1 to items: build the index "
+                f"again. Received: {received}",
                 path=pickle_path,
                 problem="not a mapping",
             )
@@ -380,7 +389,10 @@ def read_mapping_file(path: str, *, allow_pickle: bool, received: str) -> list[s
         )
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         raise errors.IndexFilesError(
-            f"The mapping {path} is not a list of strings.", path=path, problem="mapping"
+            f"The mapping {read} is not a list of strings: build the index again. Received: "
+            f"{received}",
+            path=read,
+            problem="mapping",
         )
     return items
 
@@ -414,6 +426,9 @@ def read_index_info(index_path: str) -> dict[str, Any] | None:
     info = _read_json(path)
     if not isinstance(info, dict) or "library" not in info or "dimensions" not in info:
         raise errors.IndexFilesError(
-            f"{path} does not describe an index.", path=path, problem="info"
+            f"{path} does not describe an index (no library and dimensions): build the index "
+            f"again. Received: {path!r}",
+            path=path,
+            problem="info",
         )
     return info

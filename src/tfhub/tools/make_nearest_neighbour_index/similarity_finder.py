@@ -107,7 +107,8 @@ class LoadedIndex:
         if count != len(self.items):
             raise errors.IndexFilesError(
                 f"The index in {self.index_dir} holds {count} items but its mapping "
-                f"{len(self.items)}: the files do not belong together; build the index again.",
+                f"{len(self.items)}: the files do not belong together; build the index again. "
+                f"Received: {self.received}",
                 path=self.index_dir,
                 problem="count mismatch",
             )
