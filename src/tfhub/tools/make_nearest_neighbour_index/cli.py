@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from ... import errors
 from ...utils.paths import home_expanded, relative_below
-from ...utils.printable import not_utf8
+from ...utils.printable import escaped, not_utf8
 from ..absl_argv import absl_int, double_dashed
 from .flag_values import required
 
@@ -208,12 +209,21 @@ def _build(args: argparse.Namespace) -> None:
     )
 
 
+def one_line(text: str) -> str:
+    """`text` with its control characters (line ends, tabs, ESC) as `\\xHH` escapes: an item
+    of an index (from input files, or records other programs wrote) or a query, printed on a
+    line of its own, can then neither end that line, forge another, split the
+    `distance<TAB>item` columns nor send terminal escapes. Other characters stay as they are
+    (no-break spaces, zero-width joiners)."""
+    return "".join(escaped(char) if unicodedata.category(char) == "Cc" else char for char in text)
+
+
 def print_matches(matches: Sequence[Any], out: TextIO) -> None:
-    """Prints results as upstream did, with the distance before each item."""
+    """Prints results as upstream did, with the distance before each item (see one_line)."""
     print("Results:", file=out)
     print("=========", file=out)
     for match in matches:
-        print(f"{match.distance:.4f}\t{match.item}", file=out)
+        print(f"{match.distance:.4f}\t{one_line(match.item)}", file=out)
 
 
 def _check_queries(queries: Sequence[str]) -> None:
@@ -278,7 +288,7 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
     )
     if args.query:
         for text in args.query:
-            print(f"Query: {text}")
+            print(f"Query: {one_line(text)}")
             print_matches(finder.find_matches(text, args.num_matches), sys.stdout)
         return
     _read_stdin_leniently()
