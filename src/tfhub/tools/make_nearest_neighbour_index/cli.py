@@ -210,12 +210,15 @@ def _build(args: argparse.Namespace) -> None:
 
 
 def one_line(text: str) -> str:
-    """`text` with its control characters (line ends, tabs, ESC) as `\\xHH` escapes: an item
-    of an index (from input files, or records other programs wrote) or a query, printed on a
-    line of its own, can then neither end that line, forge another, split the
-    `distance<TAB>item` columns nor send terminal escapes. Other characters stay as they are
-    (no-break spaces, zero-width joiners)."""
-    return "".join(escaped(char) if unicodedata.category(char) == "Cc" else char for char in text)
+    """`text` with its control characters but the tab (line ends, ESC, ...) as `\\xHH`
+    escapes: an item of an index (from input files, or records other programs wrote) or a
+    query, printed on a line of its own, can then neither end that line, forge another nor
+    send terminal escapes. Other characters stay as they are (tabs of TSV lines: the
+    `distance<TAB>item` columns split at the first tab; no-break spaces, zero-width joiners)."""
+    return "".join(
+        escaped(char) if unicodedata.category(char) == "Cc" and char != "\t" else char
+        for char in text
+    )
 
 
 def print_matches(matches: Sequence[Any], out: TextIO) -> None:
