@@ -52,3 +52,29 @@ def test_a_message_of_several_lines_is_still_one_line() -> None:
 
     message = "first line\n    indented  detail\n\nlast line  "
     assert _errors.one_line(message) == "first line indented  detail last line"
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (
+            ["tfhub.tools.make_image_classifier", "--image_dir", "x", "--learning", "0.1"],
+            "--learning",
+        ),
+        (["tfhub", "make-image-classifier", "--image_dir", "x", "--learning", "0.1"], "--learning"),
+        (["tfhub.tools.module_search", "--module_l", "list.txt", "--dataset", "x"], "--module_l"),
+        (["tfhub", "module-search", "--module_l", "list.txt", "--dataset", "x"], "--module_l"),
+    ],
+)
+def test_tool_flags_are_not_abbreviated(argv: list[str], flag: str) -> None:
+    """argparse took `--learning 0.1` for --learning_rate (and a prefix of a flag added later
+    would change meaning); upstream's absl flags refused it, as make_nearest_neighbour_index
+    does."""
+    import subprocess
+    import sys
+
+    ended = subprocess.run(
+        [sys.executable, "-m", *argv], capture_output=True, text=True, timeout=120
+    )
+    assert ended.returncode == 2, ended.stderr
+    assert f"unrecognized arguments: {flag}" in ended.stderr

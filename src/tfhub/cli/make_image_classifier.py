@@ -14,6 +14,7 @@ def add_commands(commands: Any) -> None:
         commands,
         "make-image-classifier",
         description=cli.build_parser().description,
+        allow_abbrev=False,  # As the console script.
     )
     cli.add_arguments(parser)
     parser.set_defaults(run=cli.run)

@@ -182,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="make_image_classifier",
         description="Trains an image classifier on top of an image feature-vector module "
         "from a folder of images with one sub-folder per class.",
+        allow_abbrev=False,  # As upstream's absl flags: --learning is not --learning_rate.
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     add_arguments(parser)

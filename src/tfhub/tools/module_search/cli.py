@@ -111,7 +111,9 @@ def _shown(module: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of the `tfhub-module-search` console script."""
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Rank image feature-vector modules for a labelled image dataset."
+        prog=PROG,
+        description="Rank image feature-vector modules for a labelled image dataset.",
+        allow_abbrev=False,  # As upstream's absl flags: --module_l is not --module_list.
     )
     add_arguments(parser)
     return parser
