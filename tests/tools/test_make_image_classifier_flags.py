@@ -160,13 +160,21 @@ def test_a_full_disk_under_the_summaries_ends_training_in_one_error(
 
 
 def _cluster(workers: int) -> object:
-    """What the check reads of a MultiWorkerMirroredStrategy: its cluster resolver (a real one;
-    a real strategy of several workers waits for the others)."""
+    """What the checks read of a MultiWorkerMirroredStrategy: a strategy's `scope` and
+    `num_replicas_in_sync`, and its cluster resolver (a real one; a real strategy of several
+    workers waits for the others)."""
+    import contextlib
+
     import tensorflow as tf
 
     spec = tf.train.ClusterSpec({"worker": [f"127.0.0.1:{port}" for port in range(workers)]})
     resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(spec, "worker", 0)
-    return type("MultiWorkerMirroredStrategy", (), {"cluster_resolver": resolver})()
+    fields = {
+        "cluster_resolver": resolver,
+        "num_replicas_in_sync": workers,
+        "scope": lambda self: contextlib.nullcontext(),
+    }
+    return type("MultiWorkerMirroredStrategy", (), fields)()
 
 
 def test_keras3_refuses_several_workers_before_loading_anything(shape_images: Path) -> None:
