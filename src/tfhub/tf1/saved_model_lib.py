@@ -236,8 +236,11 @@ def _unique_basename(filename: str, used: set[str]) -> str:
 
 def tag_set(tags: Iterable[str] | str | None) -> frozenset[str]:
     """The graph variant's tags as a set: None is the empty set and a lone string one tag (as
-    `tf.saved_model.load` takes it), not the set of its letters."""
-    return frozenset([tags] if isinstance(tags, str) else tags or [])
+    `tf.saved_model.load` takes it), not the set of its letters. An empty string, like None, is
+    the empty set: tensorflow_hub 0.10.0 read `set(tags or [])`, the default graph variant."""
+    if isinstance(tags, str):
+        return frozenset([tags] if tags else [])
+    return frozenset(tags or [])
 
 
 def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
