@@ -63,3 +63,22 @@ def _checkpoint(spec: Any, tmp_path: Path) -> str:
             sess.run(tf.compat.v1.global_variables_initializer())
             prefix = str(tmp_path / "ckpt" / "model")
             return tf.compat.v1.train.Saver(module.variable_map).save(sess, prefix)
+
+
+def test_a_validated_ragged_input_says_to_build_it_with_validate_false() -> None:
+    """docs/tf1.md: inputs may be "ragged built from placeholders"; with the default
+    validate=True the error spoke only of tf.colocate_with, which the reader never called."""
+
+    def ragged_fn(validate: bool) -> None:
+        values = tf.compat.v1.placeholder(tf.float32, [None])
+        splits = tf.compat.v1.placeholder(tf.int64, [None])
+        ragged = tf.RaggedTensor.from_row_splits(values, splits, validate=validate)
+        hub.add_signature(inputs=ragged, outputs=tf.reduce_sum(ragged, 1))
+
+    with pytest.raises(hub.errors.ModuleSpecError, match=r"(?s)^A tensor x .*validate=False"):
+        hub.create_module_spec(ragged_fn, tags_and_args=[(set(), {"validate": True})])
+    spec = hub.create_module_spec(ragged_fn, tags_and_args=[(set(), {"validate": False})])
+    with tf.Graph().as_default():
+        total = hub.Module(spec)(tf.ragged.constant([[1.0, 2.0], [3.0]]))
+        with tf.compat.v1.Session() as sess:
+            np.testing.assert_allclose(sess.run(total), [3.0, 3.0])

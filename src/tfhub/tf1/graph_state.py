@@ -147,9 +147,21 @@ def find_signature_input_error(signature_name: str, inputs: Mapping[str, Any]) -
                     "tf.colocate_with(y) constraint. (The reverse would be allowed.)\n"
                     f"Details: tensor '{tensor}' appears as input '{input_name}' of signature "
                     f"'{signature_name}' but has Tensor.op.colocation_groups() == "
-                    f"{tensor.op.colocation_groups()}"
+                    f"{tensor.op.colocation_groups()}{_ragged_hint(value)}"
                 )
     return None
+
+
+def _ragged_hint(value: Any) -> str:
+    """What to do when a ragged input's validation colocated its row partition, else ""."""
+    if not isinstance(value, tf.RaggedTensor):
+        return ""
+    return (
+        ". A tf.RaggedTensor input built from placeholders must skip validation, whose "
+        "assertions colocate the row partition with its placeholder: build it with "
+        "validate=False, e.g. tf.RaggedTensor.from_row_splits(values, row_splits, "
+        "validate=False)."
+    )
 
 
 def find_signature_inputs_from_multivalued_ops(inputs: Mapping[str, Any]) -> str | None:
