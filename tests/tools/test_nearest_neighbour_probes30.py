@@ -4,6 +4,7 @@ text-embedding modules that return the wrong thing, and the interactive query at
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
@@ -260,3 +261,47 @@ def test_items_with_control_characters_print_on_one_line(text_module, tmp_path, 
     shown = sorted(line.split("\t", 1)[1] for line in lines[3:])
     assert len(lines) == 6
     assert shown == ["\\x1B[2Jmat", "cat\tsat", "the cat\\x0A0.0000\tforged"]
+
+
+def _read_until(fd: int, wanted: bytes, seconds: float) -> bytes:
+    """Reads the pty `fd` until `wanted` shows (or `seconds` pass, or it closes)."""
+    import select
+    import time
+
+    seen, end = b"", time.monotonic() + seconds
+    while wanted not in seen and time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # The child ended: its side of the pty is gone.
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+@pytest.mark.tf
+def test_ctrl_c_at_the_prompt_ends_the_prompt_line_first(text_module, small_index):
+    """A terminal echoes Ctrl-C as "^C" with no line end: the last line was "Enter your query:
+    ^Cmake_nearest_neighbour_index: interrupted"."""
+    import pty
+    import signal
+    import sys
+
+    argv = [sys.executable, "-m", "tfhub.tools.make_nearest_neighbour_index", "query"]
+    argv += [f"--module_url={text_module}", f"--index_output_dir={small_index}"]
+    pid, fd = pty.fork()
+    if pid == 0:  # The child: the pty is its controlling terminal, Ctrl-C its SIGINT.
+        os.execv(sys.executable, argv)
+    try:
+        assert b"Enter your query: " in _read_until(fd, b"Enter your query: ", 120)
+        os.write(fd, b"\x03")
+        said = _read_until(fd, b"interrupted", 30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    assert b"\nmake_nearest_neighbour_index: interrupted" in said, said

@@ -302,6 +302,10 @@ def _query(args: argparse.Namespace, ask: Callable[[str], str] = input) -> None:
         except EOFError:  # Ctrl-D echoes no newline: the shell's prompt would follow ours.
             print()
             return
+        except KeyboardInterrupt:  # Nor does Ctrl-C: "interrupted" would follow the "^C".
+            if _typed_on_a_terminal():
+                print(flush=True)
+            raise
         line += 1
         if not text.strip():
             if not _typed_on_a_terminal():  # A terminal echoed the line's end; a pipe not.
