@@ -305,3 +305,26 @@ def test_ctrl_c_at_the_prompt_ends_the_prompt_line_first(text_module, small_inde
         os.waitpid(pid, 0)
         os.close(fd)
     assert b"\nmake_nearest_neighbour_index: interrupted" in said, said
+
+
+@pytest.mark.tf
+def test_a_module_giving_nan_for_a_string_is_named_when_called(tmp_path):
+    """NaN went into the embedding files; only `build`, after the whole pipeline, refused
+    them (and a query's NaN vector was answered with arbitrary items)."""
+    import tensorflow as tf
+
+    class NanForEmpty(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def __call__(self, strings):
+            lengths = tf.cast(tf.strings.length(strings), tf.float32)[:, None]
+            return tf.concat([lengths, 1.0 / lengths - 1.0 / lengths], axis=1)  # 0/0 for "".
+
+    path = os.fspath(tmp_path / "nan_for_empty")
+    tf.saved_model.save(NanForEmpty(), path)
+    embedder = TextEmbedder(path)
+    assert embedder(["a cat", "sat"]).shape == (2, 2)
+    with pytest.raises(errors.NotATextEmbeddingError) as caught:
+        embedder(["a cat", "", "sat"])
+    assert "its vectors of 1 of 3 strings hold NaN or infinity (the first for '')" in str(
+        caught.value
+    )

@@ -138,7 +138,26 @@ class TextEmbedder:
                 f"its output for {len(sentences)} strings has shape {shape}, where it gave "
                 f"{self.dim} floats per string before",
             )
-        return np.asarray(output.numpy(), np.float32)
+        vectors = np.asarray(output.numpy(), np.float32)
+        _check_finite(vectors, sentences, self.handle)
+        return vectors
+
+
+def _check_finite(vectors: np.ndarray, sentences: Sequence[str], handle: str) -> None:
+    """Refuses embeddings holding NaN or infinity (no index can place them, and `build` would
+    only find them after the whole pipeline ran), naming the first such string.
+
+    Raises:
+        tfhub.errors.NotATextEmbeddingError: saying for how many strings, and which first.
+    """
+    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    if bad.size:
+        first = sentences[int(bad[0])]
+        raise _not_text_embedding(
+            handle,
+            f"its vectors of {bad.size} of {len(sentences)} strings hold NaN or infinity "
+            f"(the first for {first[:200]!r})",
+        )
 
 
 def _checked_output(output: Any, count: int, handle: str) -> tuple[int, int]:
