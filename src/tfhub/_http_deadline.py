@@ -27,7 +27,7 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
-from . import constants, errors
+from . import _http_dns, constants, errors
 from .utils.redact import redact
 
 HEADERS_DEADLINE_FACTOR = 2.0  # A silent wait up to the timeout, then the headers in one go.
@@ -264,7 +264,7 @@ def _watched_class(base: type) -> type:
             """Connects to the addresses of a host name resolved within the connect timeout
             (the system resolver's own limits can hold getaddrinfo for half a minute)."""
             host: Any = getattr(self, "_dns_host", None)  # urllib3 2's name to resolve.
-            addresses = _resolve_within(self, host)
+            addresses = _http_dns.resolve_within(self, host)
             if not addresses:  # An address already, or no bound: urllib3 resolves as ever.
                 return super()._new_conn()
             last: Exception | None = None
@@ -281,60 +281,6 @@ def _watched_class(base: type) -> type:
 
     Watched.__name__ = Watched.__qualname__ = f"Watched{base.__name__}"
     return Watched
-
-
-def _resolve_within(connection: Any, host: Any) -> list[str]:
-    """The addresses of `host` (at `connection`'s port), resolved in a thread within the
-    connection's connect timeout; [] when there is nothing to bound (an IP address, a name
-    IDNA cannot encode, no timeout, not urllib3 2).
-
-    Raises:
-        urllib3.exceptions.NameResolutionError: the name does not resolve, or no answer came
-            within the timeout (requests reports a connection error naming DNS; retried).
-    """
-    from urllib3.exceptions import NameResolutionError
-
-    seconds = getattr(connection, "timeout", None)
-    if not isinstance(host, str) or not isinstance(seconds, (int, float)) or _is_address(host):
-        return []
-    try:
-        host.encode("idna")
-    except UnicodeError:  # urllib3 says the name is not valid.
-        return []
-    found: list[Any] = []
-    args = (found, host, connection.port)
-    thread = threading.Thread(target=_resolve_into, args=args, daemon=True, name="tfhub-dns")
-    thread.start()
-    thread.join(seconds)  # A resolver that does not answer keeps the thread until it gives up.
-    if not found:
-        why = socket.gaierror(f"no answer from the DNS resolver within {seconds:g} s")
-        raise NameResolutionError(connection.host, connection, why)
-    if isinstance(found[0], socket.gaierror):
-        raise NameResolutionError(connection.host, connection, found[0]) from found[0]
-    if isinstance(found[0], Exception):
-        return []  # urllib3 resolves again and raises its own error for it.
-    return list(dict.fromkeys(str(entry[4][0]) for entry in found[0]))
-
-
-def _resolve_into(found: list[Any], host: str, port: int) -> None:
-    """Appends getaddrinfo's answer for `host` (as urllib3 asks it), or its error, to `found`."""
-    from urllib3.util.connection import allowed_gai_family
-
-    try:
-        found.append(socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM))
-    except Exception as err:  # Handed to the connecting thread.
-        found.append(err)
-
-
-def _is_address(host: str) -> bool:
-    """Whether `host` is an IP address (nothing to resolve)."""
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
 
 
 class _Watch:
