@@ -378,7 +378,9 @@ def test_seconds_and_retries_settings_are_bounded(monkeypatch, tmp_path):
     assert constants.http_retries() == 7
     for raw in ["abc", "-1", "2.5", "101", "٣", "9" * 5000]:
         monkeypatch.setenv("TFHUB_HTTP_RETRIES", raw)
-        with pytest.raises(errors.SettingError, match=r"from 0 to 100\. Received") as raised:
+        with pytest.raises(
+            errors.SettingError, match=r"from 0 to 100 \(default 4\)\. Received"
+        ) as raised:
             constants.http_retries()
         assert isinstance(raised.value, ValueError)
 

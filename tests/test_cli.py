@@ -497,7 +497,7 @@ def test_inspect_and_tools_of_a_folder_without_a_model_exit_not_found(capsys, tm
     code, out, err = run(capsys, "inspect", str(tmp_path / "empty"))
     assert code == 7 and out == "" and err.count("\n") == 1
     assert err.startswith(f"tfhub: not found: The model {tmp_path / 'empty'} cannot be loaded")
-    make_image_folder(tmp_path / "images", per_class=2)
+    make_image_folder(tmp_path / "images", per_class=5)  # 0.2 of 5: one validation image.
     images = str(tmp_path / "images")
     argv = ["make-image-classifier", "--image_dir", images, "--tfhub_module", "/nonexistent"]
     code, out, err = run(capsys, *argv)

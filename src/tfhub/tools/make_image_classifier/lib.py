@@ -230,8 +230,8 @@ def make_image_classifier(
     check_hparams(hparams, image_size=requested_image_size)  # First: the quick checks.
     files = image_folders.list_image_files(image_dir)
     check_labels_one_per_line(files.labels, image_dir, flag=files.flag)
+    require_tensorflow()  # Before the split's check: what to install comes first.
     data.check_split_holds_out(files, hparams.validation_split)
-    require_tensorflow()
     bottlenecks = bottlenecks_in_use(hparams, allowed=bottlenecks)  # Asked once a run.
     check_images_fit(files, hparams, requested_image_size, bottlenecks=bottlenecks)
     strategy = as_strategy(distribution_strategy)
