@@ -32,17 +32,16 @@ from . import (
     docs_layout,
     docs_text,
     model_files,
+    publish_doc,
     signatures,
     starter,
-    tags,
-    validator,
 )
 from . import commit as commit_lib
 from . import docs_format as fmt
 from . import pack as pack_lib
 from . import staging as staging_lib
 from .doc_handles import DocHandle
-from .docs_format import DocKind, Problem
+from .docs_format import DocKind
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +91,9 @@ def publish(
         PublishBusyError: another process kept publishing into the same model folder for 10 min.
     """
     parsed = doc_handles.parse_handle(handle)
-    doc_text = None if doc is None else _read_doc(doc)
+    doc_text = None if doc is None else publish_doc.read_doc(doc)
     if doc is not None and doc_text is not None:
-        _check_first_line(doc_text, os.fspath(doc), parsed)
+        publish_doc.check_first_line(doc_text, os.fspath(doc), parsed)
     return install(
         model_dir,
         root,
@@ -104,39 +103,6 @@ def publish(
         force=force,
         doc_shown=None if doc is None else os.fspath(doc),
     )
-
-
-def _check_first_line(text: str, shown: str, handle: DocHandle) -> None:
-    """Refuses a given doc whose first line is not `# Module <handle>` before the model is
-    loaded (which may take minutes), naming the doc's own file.
-
-    Raises:
-        DocValidationError: with that one problem.
-    """
-    first = text.split("\n", 1)[0]
-    try:
-        found = fmt.parse_first_line(first)
-    except errors.InvalidHandleError:
-        found = None
-    if found == (DocKind.MODULE, handle):
-        return
-    problem = str(
-        Problem(shown, 1, f"the doc must start with '# Module {handle}'. Received: {first!r}")
-    )
-    raise errors.DocValidationError(
-        f"The doc of {handle} has 1 problem(s):\n{problem}", problems=[problem]
-    )
-
-
-def _read_doc(doc: str | os.PathLike[str]) -> str:
-    try:
-        return docs_text.read_doc_text(doc)  # DocFormatError if not UTF-8, naming the byte offset.
-    except OSError as err:
-        raise errors.DocFormatError(
-            f"Cannot read the doc {os.fspath(doc)} as UTF-8 text: {err}",
-            path=os.fspath(doc),
-            line=0,
-        ) from err
 
 
 def install(
@@ -438,7 +404,7 @@ def _stage_and_commit(
     else:
         text = starter.starter_module_doc(handle, summary, info, asset_path=archive_name)
     staged_doc.write_text(text, encoding="utf-8")
-    _check_doc(staged_doc, root, target, handle, summary, shown=doc.shown)
+    publish_doc.check_doc(staged_doc, root, target, handle, summary, shown=doc.shown)
     moves = [(packed.path, docs_layout.archive_path(target))]
     moves.append((docs_layout.signatures_path(staged_doc), docs_layout.signatures_path(target)))
     publisher_doc = fmt.doc_path(root, handle, DocKind.PUBLISHER)
@@ -460,43 +426,3 @@ def _stage_and_commit(
         wrote_publisher_doc=wrote_publisher,
         archive_sha256=packed.sha256,
     )
-
-
-def _check_doc(
-    staged: Path,
-    root: str | os.PathLike[str],
-    target: Path,
-    handle: DocHandle,
-    summary: signatures.SignatureSummary,
-    *,
-    shown: str | None = None,
-) -> None:
-    """Validates the staged doc as if it were at `target` (its archive is staged beside it);
-    its problems name `shown` (default: `target`, relative to the hub folder)."""
-    rel = target.relative_to(docs_layout.docs_dir(root)).as_posix()
-    shown = shown or f"{docs_layout.DOCS_DIR_POSIX}/{rel}"
-    try:
-        doc = fmt.parse_text(
-            staged.read_text(encoding="utf-8"), path=staged, rel_path=rel, display_path=shown
-        )
-    except errors.DocFormatError as err:
-        raise errors.DocValidationError(str(err), problems=[str(err)]) from err
-    problems = validator.validate_doc(doc, tag_values=tags.load_tag_definitions(root))
-    if doc.kind is not DocKind.MODULE or doc.handle != handle:
-        problems.insert(0, Problem(shown, 1, f"the doc must start with '# Module {handle}'"))
-    declared = doc.metadata.get(validator.FORMAT, [])
-    if declared and declared[0].value != summary.doc_format:
-        problems.append(
-            Problem(
-                shown,
-                declared[0].line,
-                f"'format' says {declared[0].value!r} but the "
-                f"model is a {summary.format}: use '{summary.doc_format}'",
-            )
-        )
-    if problems:
-        lines = [str(problem) for problem in problems]
-        raise errors.DocValidationError(
-            f"The doc of {handle} has {len(lines)} problem(s):\n" + "\n".join(lines),
-            problems=lines,
-        )

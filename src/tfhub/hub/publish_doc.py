@@ -1,0 +1,87 @@
+"""The doc `tfhub publish` writes beside a model version: read, and validated as it will be
+served (a given doc's problems name its own file; a wrong first line is refused before the
+model is loaded)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .. import errors
+from . import docs_format as fmt
+from . import docs_layout, docs_text, signatures, tags, validator
+from .doc_handles import DocHandle
+from .docs_format import DocKind, Problem
+
+
+def read_doc(doc: str | os.PathLike[str]) -> str:
+    try:
+        return docs_text.read_doc_text(doc)  # DocFormatError if not UTF-8, naming the byte offset.
+    except OSError as err:
+        raise errors.DocFormatError(
+            f"Cannot read the doc {os.fspath(doc)} as UTF-8 text: {err}",
+            path=os.fspath(doc),
+            line=0,
+        ) from err
+
+
+def check_first_line(text: str, shown: str, handle: DocHandle) -> None:
+    """Refuses a given doc whose first line is not `# Module <handle>` before the model is
+    loaded (which may take minutes), naming the doc's own file.
+
+    Raises:
+        DocValidationError: with that one problem.
+    """
+    first = text.split("\n", 1)[0]
+    try:
+        found = fmt.parse_first_line(first)
+    except errors.InvalidHandleError:
+        found = None
+    if found == (DocKind.MODULE, handle):
+        return
+    problem = str(
+        Problem(shown, 1, f"the doc must start with '# Module {handle}'. Received: {first!r}")
+    )
+    raise errors.DocValidationError(
+        f"The doc of {handle} has 1 problem(s):\n{problem}", problems=[problem]
+    )
+
+
+def check_doc(
+    staged: Path,
+    root: str | os.PathLike[str],
+    target: Path,
+    handle: DocHandle,
+    summary: signatures.SignatureSummary,
+    *,
+    shown: str | None = None,
+) -> None:
+    """Validates the staged doc as if it were at `target` (its archive is staged beside it);
+    its problems name `shown` (default: `target`, relative to the hub folder)."""
+    rel = target.relative_to(docs_layout.docs_dir(root)).as_posix()
+    shown = shown or f"{docs_layout.DOCS_DIR_POSIX}/{rel}"
+    try:
+        doc = fmt.parse_text(
+            staged.read_text(encoding="utf-8"), path=staged, rel_path=rel, display_path=shown
+        )
+    except errors.DocFormatError as err:
+        raise errors.DocValidationError(str(err), problems=[str(err)]) from err
+    problems = validator.validate_doc(doc, tag_values=tags.load_tag_definitions(root))
+    if doc.kind is not DocKind.MODULE or doc.handle != handle:
+        problems.insert(0, Problem(shown, 1, f"the doc must start with '# Module {handle}'"))
+    declared = doc.metadata.get(validator.FORMAT, [])
+    if declared and declared[0].value != summary.doc_format:
+        problems.append(
+            Problem(
+                shown,
+                declared[0].line,
+                f"'format' says {declared[0].value!r} but the "
+                f"model is a {summary.format}: use '{summary.doc_format}'",
+            )
+        )
+    if problems:
+        lines = [str(problem) for problem in problems]
+        raise errors.DocValidationError(
+            f"The doc of {handle} has {len(lines)} problem(s):\n" + "\n".join(lines),
+            problems=lines,
+        )
