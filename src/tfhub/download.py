@@ -16,7 +16,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 
-from . import _archive, _http, _http_deadline, _http_encoding, cache, constants, errors
+from . import _archive, _http, _http_body, _http_deadline, _http_encoding, cache, constants, errors
 from .cache import locks as cache_locks
 from .utils import progress
 from .utils.redact import redact
@@ -379,7 +379,7 @@ def download_and_extract(
         tfhub.errors.RetryTimeoutError: it kept failing for longer than
             TFHUB_HTTP_RETRY_TIMEOUT without receiving data.
     """
-    body = _http.HttpBody(url, handle=handle, budget=budget)
+    body = _http_body.HttpBody(url, handle=handle, budget=budget)
     bar = progress.download_bar(description=f"Downloading {handle}", total=body.total)
     body.progress = bar
     try:

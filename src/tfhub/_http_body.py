@@ -1,0 +1,199 @@
+"""The body of a download as a raw binary stream that resumes after a drop (`HttpBody`).
+
+If the connection drops mid-body, the stream reconnects with `Range: bytes=N-` and goes on where
+it stopped, so the reader (gunzip + tar) never notices; if the server ignores Range,
+`_http.RestartDownload` (that is, `tfhub.errors.DownloadRestartError`) tells the caller to start
+over. Requests, retries and status checks are `_http`'s.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from typing import Any
+
+from . import _http_deadline as _deadline
+from . import constants, errors
+from ._http import _AGAIN_HINT, RestartDownload, backoff_seconds, check_status, get
+from ._http_errors import cause_text
+from ._http_errors import is_connection_error as _is_connection_error
+from .utils.numbers import is_number
+from .utils.redact import redact
+
+logger = logging.getLogger(__name__)
+
+
+def _range_answer(status: int, content_range: str) -> str:
+    """What a server answered to a Range request that tfhub cannot resume from, in words."""
+    if status == 206:
+        return f"sent another part, Content-Range: {content_range[:80] or '(none)'!r}"
+    if status == 416:
+        return "answered 416 Range Not Satisfiable: the file is shorter now"
+    return f"ignores Range requests: it answered {status}"
+
+
+class HttpBody(io.RawIOBase):
+    """The body of a GET as a raw binary stream that resumes with Range after a drop, up to
+    TFHUB_HTTP_RETRIES drops in a row (counted again from 0 once data arrives at
+    TFHUB_DOWNLOAD_MIN_SPEED since they began, as `RetryBudget` ends a series of failures).
+
+    `read(n)` returns what has arrived (at most n bytes) without copying it. A body slower than
+    TFHUB_DOWNLOAD_MIN_SPEED, averaged over TFHUB_HTTP_TIMEOUT seconds spent waiting for the
+    network, raises `DownloadTooSlowError` (the per-read timeout alone lets a server dripping
+    a byte a second hold a download for days).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        handle: str,
+        progress: Any = None,
+        budget: _deadline.RetryBudget | None = None,
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self.handle = handle
+        self.position = 0
+        self.progress = progress
+        self._min_speed = constants.download_min_speed()
+        self._pace_window = constants.http_timeout()
+        self._pace_seconds = 0.0
+        self._pace_bytes = 0
+        # Shared with the requests' retries, the resumes and the caller's restarts.
+        self._budget = budget or _deadline.RetryBudget(handle=handle, url=url)
+        self._response = get(url, handle=handle, budget=self._budget)
+        check_status(self._response, handle=handle, url=url, budget=self._budget)
+        length = self._response.headers.get("Content-Length")
+        self.total = int(length) if length and is_number(length) else None
+        self.content_type = self._response.headers.get("Content-Type", "")
+        self.content_encoding = self._response.headers.get("Content-Encoding", "")
+        # Resume only the same content: If-Range makes a changed file come back whole (200).
+        headers = self._response.headers
+        self._validator = headers.get("ETag") or headers.get("Last-Modified")
+        self._drops = 0
+        self._read_timeout: float | None = None  # Unknown: set before the first read.
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return bytes(super().read(-1) or b"")
+        self._budget.start()  # Time spent using the data is not the server's.
+        while True:
+            if self.closed:
+                return b""  # Closed from another thread: stop, do not reconnect.
+            started = time.monotonic()
+            self._bound_read()
+            try:
+                data = self._read1(size)
+            except Exception as err:
+                if self.closed:
+                    return b""
+                if not _is_connection_error(err):
+                    raise
+                self._resume(err)
+                continue
+            if not data and self.total is not None and self.position < self.total:
+                self._resume(EOFError(f"connection closed at byte {self.position}"))
+                continue
+            self._check_pace(len(data), time.monotonic() - started)
+            self._budget.received(len(data))
+            if not self._budget.attempts:  # Data came at the minimum speed since the breaks:
+                self._drops = 0  # they count again from 0 (TFHUB_HTTP_RETRIES in a row).
+            self.position += len(data)
+            if self.progress is not None and data:
+                self.progress.update(len(data))
+            return data
+
+    def _bound_read(self) -> None:
+        """Gives the next read TFHUB_HTTP_TIMEOUT, or what is left of the retry budget while a
+        series of failures is under way (and the full timeout again once it has ended)."""
+        timeout = self._budget.timeout()
+        if timeout != self._read_timeout:
+            _deadline.set_read_timeout(self._response, timeout)
+            self._read_timeout = timeout
+
+    def _read1(self, size: int) -> bytes:
+        """Reads what has arrived (at most `size`): a timeout never loses bytes read."""
+        raw = self._response.raw
+        if not hasattr(raw, "read1"):
+            return bytes(raw.read(size))
+        return bytes(raw.read1(size, decode_content=False))
+
+    def _check_pace(self, count: int, seconds: float) -> None:
+        """Raises DownloadTooSlowError if the network delivers less than the minimum speed."""
+        if not self._min_speed:
+            return
+        self._pace_seconds += seconds
+        self._pace_bytes += count
+        if self._pace_seconds < self._pace_window:
+            return
+        if self._pace_bytes < self._min_speed * self._pace_seconds:
+            raise errors.DownloadTooSlowError(
+                f"Cannot download {self.handle!r} from {self.url}: only {self._pace_bytes} bytes "
+                f"arrived in {self._pace_seconds:.1f} s, less than "
+                f"{constants.TFHUB_DOWNLOAD_MIN_SPEED}={self._min_speed:g} bytes/s (averaged "
+                f"over {constants.TFHUB_HTTP_TIMEOUT}={self._pace_window:g} s). On a slow network "
+                f"set {constants.TFHUB_DOWNLOAD_MIN_SPEED} lower (e.g. 100), or to 0 to turn "
+                "this check off.",
+                url=redact(self.url),
+                min_speed=self._min_speed,
+                seconds=self._pace_seconds,
+            )
+        self._pace_seconds, self._pace_bytes = 0.0, 0
+
+    def _resume(self, cause: BaseException) -> None:
+        """Reconnects with a Range request from the current position."""
+        self._drops += 1
+        retries = constants.http_retries()
+        self._response.close()
+        said = cause_text(cause, timeout=self._read_timeout)
+        self._budget.failed(f"the connection broke at byte {self.position} ({said})")
+        if self._drops > retries:
+            raise errors.DownloadError(
+                f"Cannot download {self.handle!r} from {self.url}: the connection broke "
+                f"{self._drops} times in a row (last: at byte {self.position}"
+                f"{f' of {self.total}' if self.total is not None else ''}, {said}). "
+                f"{_AGAIN_HINT}"
+            ) from cause
+        logger.info(  # INFO like the other retries: the CLI shows it with -v.
+            "Connection to %s broke at byte %d (%s); resuming.",
+            redact(self.url),
+            self.position,
+            redact(str(cause)),
+        )
+        seconds = backoff_seconds(self._drops)
+        self._budget.check(seconds)
+        time.sleep(seconds)
+        headers = {"Range": f"bytes={self.position}-"}
+        if self._validator:
+            headers["If-Range"] = self._validator
+        response = get(self.url, handle=self.handle, headers=headers, budget=self._budget)
+        if response.status_code != 416:  # Range Not Satisfiable: start over.
+            check_status(response, handle=self.handle, url=self.url, budget=self._budget)
+        content_range = response.headers.get("Content-Range", "")
+        if response.status_code != 206 or not content_range.startswith(f"bytes {self.position}-"):
+            response.close()
+            raise RestartDownload(
+                f"Cannot download {self.handle!r}: the download of {self.url} broke at byte "
+                f"{self.position} ({said}) and the server cannot resume it (it "
+                f"{_range_answer(response.status_code, content_range)}). {_AGAIN_HINT}"
+            ) from cause
+        self._response = response
+        self._read_timeout = None
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()  # First: a reader in another thread then stops, not reconnects.
+            # Then wake that reader: closing waits for its read, up to TFHUB_HTTP_TIMEOUT on a
+            # stalled server (Ctrl-C, SIGTERM or an unsafe member would hang that long).
+            _deadline.shutdown_socket(self._response)
+            self._response.close()
