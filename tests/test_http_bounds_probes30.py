@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import answer_status
-from tests._helpers.raw_server import accept_each
+from tests._helpers.raw_server import accept_each, read_request
 
 import tfhub as hub
 from tfhub import errors
@@ -51,13 +51,7 @@ def archive(tmp_path) -> bytes:
 
 def _request(connection: socket.socket) -> str:
     """Reads a request up to its blank line; returns its Range start ("" for none)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = connection.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    for line in data.decode("latin-1").split("\r\n"):
+    for line in read_request(connection).split("\r\n"):
         if line.lower().startswith("range: bytes="):
             return line.split("=", 1)[1].rstrip("-")
     return ""

@@ -27,6 +27,17 @@ def accept_each(handle: Callable[[socket.socket], None], *, backlog: int = 8) ->
     return listener
 
 
+def read_request(connection: socket.socket) -> str:
+    """Reads a request up to its blank line (or the connection's end); returns its text."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("latin-1")
+
+
 def serve_raw(answer: bytes) -> tuple[socket.socket, list[str]]:
     """Starts the server; returns (its listening socket, the request lines it received).
 
@@ -37,13 +48,7 @@ def serve_raw(answer: bytes) -> tuple[socket.socket, list[str]]:
 
     def reply(connection: socket.socket) -> None:
         with connection:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = connection.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            seen.append(data.decode("latin-1").split("\r\n")[0])
+            seen.append(read_request(connection).split("\r\n")[0])
             connection.sendall(answer)
 
     return accept_each(reply), seen

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from .._token import host_entry
+from ..utils import paths
 from ..utils.numbers import is_number
 from . import protocol, render
 from .api import version_size
@@ -98,14 +99,7 @@ def _with_hub_url(body: str, base: str) -> str:
 
 def human_size(value: int | None) -> str:
     """1234567 -> "1.2 MB"; None -> "-"."""
-    if value is None:
-        return "-"
-    size = float(value)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
+    return "-" if value is None else paths.human_size(value, si=True)
 
 
 def shape_text(shape: tuple[int | None, ...] | None) -> str:

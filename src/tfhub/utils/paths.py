@@ -42,13 +42,15 @@ def non_folder_kind(path: str) -> str:
     return f"is a {kind or 'file'}, not a folder"
 
 
-def human_size(size: int) -> str:
-    """Returns a size like "1.2 MB" (units of 1024)."""
+def human_size(size: int, *, si: bool = False) -> str:
+    """Returns a size like "1.2 MB": in units of 1024 ("KB"), or of 1000 with `si` ("kB",
+    as the hub's pages show sizes)."""
+    step = 1000 if si else 1024
     value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
+    for unit in ("B", "kB" if si else "KB", "MB", "GB"):
+        if value < step or unit == "GB":
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
+        value /= step
     return f"{value:.1f} GB"
 
 
