@@ -43,18 +43,23 @@ def test_a_swallowed_stop_signal_before_the_end_still_exits_128_plus_signum(tmp_
     assert done.read_text() == "all its work"
 
 
-def test_a_swallowed_stop_signal_prints_no_traceback(tmp_path):
-    """Python printed "Exception ignored in: <function Finalized.__del__ ...>" and a traceback
-    ending in `tfhub.cli._signals._Terminated` before the one line that says how the command
-    ended: noise in a log, where the one line is what tells."""
+def _run(child: str, done: object) -> subprocess.CompletedProcess[str]:
+    """Runs the `child` program (its argument: the file it writes when done)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    ended = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(tmp_path / "done")],
+    return subprocess.run(
+        [sys.executable, "-c", child, str(done)],
         capture_output=True,
         text=True,
         timeout=60,
         env=env,
     )
+
+
+def test_a_swallowed_stop_signal_prints_no_traceback(tmp_path):
+    """Python printed "Exception ignored in: <function Finalized.__del__ ...>" and a traceback
+    ending in `tfhub.cli._signals._Terminated` before the one line that says how the command
+    ended: noise in a log, where the one line is what tells."""
+    ended = _run(_CHILD, tmp_path / "done")
     assert ended.returncode == 143, ended.stderr
     assert ended.stderr == "cmd: terminated (SIGTERM), as it ended\n"
 
@@ -64,13 +69,6 @@ def test_other_unraisable_exceptions_are_still_printed(tmp_path):
     child = _CHILD.replace(
         "os.kill(os.getpid(), signal.SIGTERM)", "raise ValueError('a finalizer bug')"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    ended = subprocess.run(
-        [sys.executable, "-c", child, str(tmp_path / "done")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    ended = _run(child, tmp_path / "done")
     assert ended.returncode == 0, ended.stderr
     assert "ValueError: a finalizer bug" in ended.stderr
