@@ -908,3 +908,27 @@ def test_uncompressed_answer_is_capped_and_validated(server, monkeypatch, body, 
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
     with pytest.raises(errors.InvalidHandleError, match=match):
         hub.resolve(server.url("models/m/1"))
+
+
+def test_a_dead_proxy_on_a_port_holding_407_is_not_said_to_ask_for_credentials(monkeypatch):
+    """Any "407" in the error's text was read as the proxy's status: a dead proxy on port
+    40791 "asks for credentials (407)" (a CI run drew that port)."""
+    import socket
+
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with socket.socket() as held:  # Bound, not listening: it refuses connections.
+        for port in [*range(40700, 40800), *range(14070, 14080)]:
+            try:
+                held.bind(("127.0.0.1", port))
+                break
+            except OSError:
+                continue
+        else:
+            pytest.fail("no free port holding 407 on this machine")
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        with pytest.raises(errors.DownloadError) as info:
+            hub.resolve("http://models.invalid/m.tar.gz")
+    assert f"the proxy http://127.0.0.1:{port} refused the connection" in str(info.value)
+    assert "credentials" not in str(info.value)

@@ -249,12 +249,16 @@ def _names_proxy(text: str, proxy: str) -> bool:
     return any(part and part in text for part in (proxy, address, host))
 
 
+# A proxy's 407 status in an error's text; not the digits of a port (127.0.0.1:40791).
+_ASKS_CREDENTIALS = re.compile(r"(?<![:\d])407(?!\d)")
+
+
 def _proxy_cause(err: BaseException, url: str) -> str:
     """What a ProxyError means, naming the proxy and the variables that set it."""
     scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
     proxy = proxy_for(url) or "the proxy"
     settings = f"{scheme}_PROXY (or ALL_PROXY), or list the host in NO_PROXY"
-    if "407" in str(err):
+    if _ASKS_CREDENTIALS.search(str(err)):
         return (
             f"the proxy {proxy} asks for credentials (407): put them in its URL, as "
             f"USER:PASSWORD@ before the host, in {settings}"

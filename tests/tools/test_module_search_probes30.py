@@ -263,7 +263,14 @@ def test_ctrl_c_ranks_the_modules_scored_so_far(shape_images, image_modules):
     ]
     command = [sys.executable, "-m", "tfhub.tools.module_search", *argv]
     with subprocess.Popen(
-        command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # As a shell gives a foreground command: a suite started in the background (`./run
+        # test &`) passes SIGINT on ignored, and Python keeps it so.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     ) as child:
         try:
             lines = []
