@@ -15,6 +15,11 @@ from .docs_format import DocKind, Problem
 
 
 def read_doc(doc: str | os.PathLike[str]) -> str:
+    """Returns the text of the doc file given to `publish`.
+
+    Raises:
+        tfhub.errors.DocFormatError: it cannot be read, or is not UTF-8 (naming the offset).
+    """
     try:
         return docs_text.read_doc_text(doc)  # DocFormatError if not UTF-8, naming the byte offset.
     except OSError as err:
