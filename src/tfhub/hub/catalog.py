@@ -8,7 +8,6 @@ model folder, signature summary) are used only if their real path stays inside R
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from .. import errors
 from ..utils.numbers import is_number
+from ..utils.paths import tree_size
 from . import docs_format, docs_layout, protocol
 from .docs_format import DocFile, DocKind
 from .signatures import SignatureSummary, read_summary
@@ -333,11 +333,4 @@ def read_signatures(path: Path, root: Path) -> SignatureSummary | None:
 
 def folder_size(path: Path) -> int:
     """The total size of the regular files below a folder (symlinks not followed)."""
-    total = 0
-    for folder, _, files in os.walk(path):
-        for name in files:
-            file = Path(folder) / name
-            with contextlib.suppress(OSError):  # Removed since the walk listed it.
-                if file.is_file() and not file.is_symlink():
-                    total += file.stat().st_size
-    return total
+    return tree_size(path)

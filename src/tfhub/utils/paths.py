@@ -89,15 +89,18 @@ def disk_room(path: str) -> DiskRoom | None:
     return DiskRoom(disk.f_bavail * disk.f_frsize, disk.f_blocks * disk.f_frsize, no_inode_left)
 
 
-def tree_size(folder: str) -> int:
-    """The bytes of the files below `folder` (links not followed; what cannot be read: 0)."""
+def tree_size(folder: str | os.PathLike[str]) -> int:
+    """The bytes of the regular files below `folder` (links not followed; a file removed since
+    the walk listed it, or that cannot be read: 0)."""
     total = 0
     for current, _, files in os.walk(folder):
         for name in files:
             try:
-                total += os.lstat(os.path.join(current, name)).st_size
+                info = os.lstat(os.path.join(current, name))
             except OSError:
-                pass
+                continue
+            if stat.S_ISREG(info.st_mode):
+                total += info.st_size
     return total
 
 
