@@ -71,7 +71,13 @@ def test_a_server_that_never_answers_is_given_up_after_the_retry_timeout(
     message = str(err)
     assert f"from {silent_server}" in message
     assert f"without receiving any data ({err.attempts} failed attempts" in message
-    assert "the last: timed out" in message and "TFHUB_HTTP_TIMEOUT sets it" in message
+    assert "the last: timed out" in message
+    # The last attempt had the full TFHUB_HTTP_TIMEOUT, or (on a busy machine) only what was
+    # left of the retry timeout when it started; the message names the one that bounded it.
+    assert (
+        "TFHUB_HTTP_TIMEOUT sets it" in message
+        or "what TFHUB_HTTP_RETRY_TIMEOUT had left" in message
+    ), message
     assert "TFHUB_HTTP_RETRY_TIMEOUT=1 s bounds that" in message
     assert "set TFHUB_HTTP_RETRY_TIMEOUT higher" in message
     _assert_cache_clean(isolated_cache)
