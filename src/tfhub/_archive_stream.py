@@ -248,20 +248,25 @@ class TarSource:
 
     Every byte taken counts against `limit` (TFHUB_MAX_EXTRACTED_BYTES): headers, data and
     padding, so neither big members nor millions of empty ones can exceed it.
+
+    The current chunk is kept as the decoder's bytes and an offset into them: taking a header
+    or a small file is one slice of those bytes, not two views and a copy (archives of many
+    small files take two blocks per member).
     """
 
     def __init__(self, inflater: Inflater, *, limit: int, source: str) -> None:
         self._inflater = inflater
         self._limit = limit
         self._source = source
-        self._chunk = memoryview(b"")
+        self._data = b""  # The current chunk.
+        self._offset = 0  # Where its unread bytes start.
         self._position = 0
         self._ended = False
         self._headers_end = _NO_HEADER_LIMIT  # Where tarfile's reads must stop (`read`).
 
     def _fill(self) -> bool:
         """Makes the current chunk non-empty; returns False at the end of the stream."""
-        while not self._chunk:
+        while self._offset >= len(self._data):
             if self._ended:
                 return False
             item = self._inflater.get()
@@ -271,7 +276,8 @@ class TarSource:
             if isinstance(item, _Failure):
                 self._ended = True
                 raise item.error
-            self._chunk = memoryview(item)
+            self._data = item if type(item) is bytes else bytes(item)
+            self._offset = 0
         return True
 
     def check_room(self, size: int) -> None:
@@ -293,10 +299,11 @@ class TarSource:
         """Returns up to `size` bytes of the current chunk (a view, no copy); empty at the end."""
         if not self._fill():
             return memoryview(b"")
-        view = self._chunk[:size]
-        self._chunk = self._chunk[len(view) :]
-        self._position += len(view)
-        return view
+        data, start = self._data, self._offset
+        end = min(start + size, len(data))
+        self._offset = end
+        self._position += end - start
+        return memoryview(data)[start:end]
 
     def limit_headers(self, on: bool) -> None:
         """While `on`, tarfile may read at most MAX_MEMBER_HEADERS bytes (one member's headers)."""
@@ -316,6 +323,13 @@ class TarSource:
                 f"{MAX_MEMBER_HEADERS} bytes (refused)."
             )
         self._count(size)
+        if self._offset >= len(self._data):
+            self._fill()
+        data, offset = self._data, self._offset
+        if size <= len(data) - offset:  # Within the chunk: one slice.
+            self._offset = offset + size
+            self._position += size
+            return data[offset : offset + size]
         parts = []
         while size > 0:
             view = self._take(size)
@@ -330,29 +344,30 @@ class TarSource:
 
         With `at`, first skips forward to that position (as `seek`), in one step.
         """
-        chunk = self._chunk
-        start = 0 if at is None else at - self._position
+        data, offset = self._data, self._offset
+        start = offset if at is None else offset + at - self._position
         end = start + size
-        if start < 0 or len(chunk) < end or self._position + end > self._limit:
+        if start < offset or len(data) < end or self._position + end - offset > self._limit:
             if at is not None:
                 self.seek(at)
             return self._read_block_slow(size)
-        self._chunk = chunk[end:]
-        self._position += end
-        return bytes(chunk[start:end])
+        self._offset = end
+        self._position += end - offset
+        return data[start:end]
 
     def _read_block_slow(self, size: int) -> bytes:
-        chunk = self._chunk
-        if len(chunk) < size:
+        data, offset = self._data, self._offset
+        if len(data) - offset < size:
             return self.read(size)
         self._count(size)
-        self._chunk = chunk[size:]
+        self._offset = offset + size
         self._position += size
-        return bytes(chunk[:size])
+        return data[offset : offset + size]
 
     def unread(self, data: bytes) -> None:
         """Puts back what `read_block` took (for tarfile to read it)."""
-        self._chunk = memoryview(data + bytes(self._chunk))
+        self._data = data + self._data[self._offset :]
+        self._offset = 0
         self._position -= len(data)
 
     def tell(self) -> int:
@@ -361,9 +376,9 @@ class TarSource:
     def seek(self, position: int, whence: int = os.SEEK_SET) -> int:
         """Skips forward to `position` (tarfile only moves forward in a stream)."""
         skip = position - self._position
-        if whence == os.SEEK_SET and 0 <= skip <= len(self._chunk):  # Within the chunk.
+        if whence == os.SEEK_SET and 0 <= skip <= len(self._data) - self._offset:  # In the chunk.
             self._count(skip)
-            self._chunk = self._chunk[skip:]
+            self._offset += skip
             self._position = position
             return position
         if whence != os.SEEK_SET or position < self._position:
@@ -381,10 +396,11 @@ class TarSource:
             EOFError: if the stream ends first.
         """
         self._count(size)
-        chunk = self._chunk
-        if size <= len(chunk):  # Small files: all in the current chunk.
-            view, self._chunk = chunk[:size], chunk[size:]
+        data, offset = self._data, self._offset
+        if size <= len(data) - offset:  # Small files: all in the current chunk.
+            self._offset = offset + size
             self._position += size
+            view = memoryview(data)[offset : offset + size]
             hasher.update(view)
             while view:
                 view = view[os.write(fd, view) :]
@@ -406,7 +422,7 @@ class TarSource:
         """
         if self._inflater.kind == "tar" or self._ended:
             return
-        self._chunk = memoryview(b"")
+        self._data, self._offset = b"", 0
         while True:
             item = self._inflater.get()
             if isinstance(item, _End):
