@@ -9,8 +9,10 @@ size) and, beyond upstream, `trainable=True` for signatures and TF1 Hub modules.
 
 from __future__ import annotations
 
+import inspect
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import tf_keras
@@ -21,6 +23,22 @@ from ..utils.lazy import tensorflow as tf
 from . import _calling, _keras2_api, _layer_body, _shapes, _weight_names
 
 logger = logging.getLogger(__name__)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _without_autograph(call: _F) -> _F:
+    """`call` that AutoGraph leaves alone (`tf.autograph.experimental.do_not_convert`; errors
+    keep their class), with its own signature still visible to tf_keras.
+
+    tf_keras reads a layer's `call` arguments with `inspect.getfullargspec`, which does not follow
+    `__wrapped__`: it saw the wrapper's `(*args, **kwargs)`, so it passed `training` again after
+    a positional one ("got multiple values for argument 'training'"), passed `mask=` to `call`,
+    and failed on `layer(inputs=x)` with an IndexError. `__signature__` is what it reads.
+    """
+    wrapper = tf.autograph.experimental.do_not_convert(call)
+    wrapper.__signature__ = inspect.signature(call)
+    return wrapper
 
 
 @tf_keras.saving.register_keras_serializable(package="tfhub", name="KerasLayer")
@@ -49,7 +67,7 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
     def _loss_if_trainable(self, loss_fn: Any) -> Any:
         return lambda: loss_fn() if self.trainable else 0.0
 
-    @tf.autograph.experimental.do_not_convert
+    @_without_autograph
     def call(self, inputs: Any, training: Any = None) -> Any:
         """Calls the model; `training` reaches it only while the layer is trainable."""
         self._warn_if_trainable_without_weights()

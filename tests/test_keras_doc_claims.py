@@ -1,0 +1,151 @@
+"""docs/keras.md, claim by claim, as a user of `hub.KerasLayer` runs it: in Keras 3 and in
+tf_keras (each flavour's class imported explicitly, as tests/keras does), over real SavedModels
+built here, with real models that fit, predict, save and load."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from tests._helpers import models
+
+pytestmark = pytest.mark.tf
+
+
+@pytest.fixture(scope="module")
+def handles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("doc_claims")
+    builders = {
+        "tf2": models.save_tf2_module,
+        "text": models.save_text_embedding,
+        "dropout": models.save_dropout_model,
+    }
+    return {name: build(os.fspath(root / name)) for name, build in builders.items()}
+
+
+@pytest.fixture(params=["keras3", "tf_keras"])
+def flavour(request: pytest.FixtureRequest) -> tuple[str, Any, Any]:
+    """(name, Keras module, KerasLayer class) of one flavour."""
+    if request.param == "keras3":
+        import keras
+
+        from tfhub.keras.layer import KerasLayer
+    else:
+        import tf_keras as keras
+
+        from tfhub.keras.tf_keras_layer import KerasLayer
+    return request.param, keras, KerasLayer
+
+
+def test_the_pages_first_example(flavour, handles, tmp_path: Path) -> None:
+    """The snippet at the top: fit on strings, a `.keras` file that loads without
+    custom_objects, and `model.export` serving the same predictions."""
+    import tensorflow as tf
+
+    _, keras, KerasLayer = flavour
+    embed = KerasLayer(handles["text"], input_shape=[], dtype=tf.string, trainable=True)
+    model = keras.Sequential([embed, keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    before = embed.weights[0].numpy().copy()
+    labels = np.array([[1.0], [0.0]])
+    model.fit(tf.constant(["hello world", "the cat"]), labels, epochs=1, verbose=0)
+    assert not np.allclose(before, embed.weights[0].numpy())  # Fine-tuned in place.
+    model.save(tmp_path / "classifier.keras")
+    again = keras.saving.load_model(tmp_path / "classifier.keras")
+    model.export(os.fspath(tmp_path / "serving"))
+    sentences = tf.constant(["the cat sat", "hello mat"])
+    expected = model.predict(sentences, verbose=0)
+    np.testing.assert_allclose(again.predict(sentences, verbose=0), expected, rtol=1e-5)
+    served = tf.saved_model.load(os.fspath(tmp_path / "serving")).signatures["serving_default"]
+    (output,) = served(sentences).values()
+    np.testing.assert_allclose(output.numpy(), expected, rtol=1e-5)
+
+
+def test_regularization_losses_follow_trainable(flavour, handles) -> None:
+    """In `model.losses` only while trainable (tf_keras: listed as 0 while frozen), also when
+    `trainable` is set after construction; `evaluate` adds them."""
+    name, keras, KerasLayer = flavour
+    layer = KerasLayer(handles["tf2"])
+    model = keras.Sequential([keras.Input((3,)), layer])
+    expected = models.tf2_module_expected(np.ones((1, 3), np.float32))["losses"]
+    frozen = [0.0, 0.0] if name == "tf_keras" else []
+    assert [float(loss) for loss in model.losses] == frozen
+    layer.trainable = True
+    np.testing.assert_allclose([float(loss) for loss in model.losses], expected, rtol=1e-5)
+    model.compile("sgd", "mse")
+    x = np.ones((2, 3), np.float32)
+    loss = model.evaluate(x, model.predict(x, verbose=0), verbose=0)
+    assert loss == pytest.approx(float(np.sum(expected)), rel=1e-5)
+    layer.trainable = False
+    assert [float(loss) for loss in model.losses] == frozen
+
+
+def test_mixed_precision_casts_inputs_and_outputs(flavour, handles) -> None:
+    import tensorflow as tf
+
+    _, keras, KerasLayer = flavour
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        layer = KerasLayer(handles["tf2"])
+        signature = KerasLayer(handles["tf2"], signature="features", output_key="logits")
+        model = keras.Sequential([keras.Input((3,)), layer, keras.layers.Dense(1)])
+        half = tf.ones((2, 3), tf.float16)
+        assert layer(half).dtype == tf.float16
+        assert signature(half).dtype == tf.float16  # A signature's input given positionally.
+        assert model.predict(np.ones((2, 3), np.float32), verbose=0).dtype == np.float16
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+
+
+def test_config_clone_and_json_rebuild_the_layer(flavour, handles) -> None:
+    """`clone_model` and `model_from_json` rebuild the layer from its config (no
+    custom_objects); the weights come over with `set_weights`."""
+    _, keras, KerasLayer = flavour
+    layer = KerasLayer(handles["tf2"], trainable=True, output_shape=[2])
+    model = keras.Sequential([keras.Input((3,)), layer, keras.layers.Dense(1)])
+    layer.weights[0].assign(layer.weights[0] * 2.0)
+    x = np.ones((2, 3), np.float32)
+    for copy in (keras.models.clone_model(model), keras.models.model_from_json(model.to_json())):
+        copy.set_weights(model.get_weights())
+        hub_layer = copy.layers[0]
+        assert hub_layer.trainable and hub_layer.output_shape_spec.as_list() == [2]
+        assert hub_layer.weights[0] is not layer.weights[0]
+        np.testing.assert_allclose(copy.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_keyword_inputs_reach_the_layer(flavour, handles) -> None:
+    """`layer(inputs=x)` works as for any Keras layer (tf_keras failed with an IndexError: it
+    read the layer's `call` as taking `*args, **kwargs`)."""
+    import tensorflow as tf
+
+    _, _, KerasLayer = flavour
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    outputs = KerasLayer(handles["tf2"])(inputs=tf.constant(x))
+    np.testing.assert_allclose(outputs, models.tf2_module_expected(x)["logits"], rtol=1e-5)
+
+
+def test_tf_keras_passes_training_positionally_and_no_mask(handles) -> None:
+    """tf_keras reads `call`'s own arguments: `layer(x, True)` as for its Dropout (it passed
+    `training` a second time), and a masked input as to any layer that takes no mask (it
+    passed `mask=`, which `call` does not take)."""
+    import tensorflow as tf
+    import tf_keras
+
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    layer = KerasLayer(handles["dropout"], trainable=True)
+    x = tf.ones((64, 4))
+    trained = layer(x, True).numpy()
+    assert set(np.unique(trained)) == {0.0, 4.0}  # Dropout ran: 2 * x, doubled or dropped.
+    np.testing.assert_allclose(layer(x, False), 2.0 * x.numpy())
+    inputs = tf_keras.Input((3,))
+    masked = tf_keras.layers.Masking(0.0)(inputs)
+    model = tf_keras.Model(inputs, KerasLayer(handles["tf2"])(masked))
+    ones = np.ones((2, 3), np.float32)
+    expected = models.tf2_module_expected(ones)["logits"]
+    np.testing.assert_allclose(model.predict(ones, verbose=0), expected, rtol=1e-5)
+
