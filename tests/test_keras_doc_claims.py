@@ -149,3 +149,14 @@ def test_tf_keras_passes_training_positionally_and_no_mask(handles) -> None:
     expected = models.tf2_module_expected(ones)["logits"]
     np.testing.assert_allclose(model.predict(ones, verbose=0), expected, rtol=1e-5)
 
+
+def test_a_trainable_keras_refuses_is_named_in_the_error(flavour, handles) -> None:
+    """Keras refuses a `trainable` that is not a bool; the error said "Received: " and nothing
+    (it listed only the other keyword arguments)."""
+    from tfhub import errors
+
+    _, _, KerasLayer = flavour
+    with pytest.raises(errors.ArgumentTypeError, match=r"Received: trainable='no'$"):
+        KerasLayer(handles["tf2"], trainable="no")
+    with pytest.raises(errors.ArgumentTypeError, match=r"Received: trainable=False, outputkey='x'"):
+        KerasLayer(handles["tf2"], outputkey="x")

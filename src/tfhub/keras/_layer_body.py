@@ -129,12 +129,13 @@ class HubLayerBody(_LayerBase):
             raise deleted from err
 
     def _init_keras_base(self, *, trainable: bool, kwargs: dict[str, Any]) -> None:
-        """Initializes the flavour's Keras Layer with the keyword arguments the layer does not
-        use itself.
+        """Initializes the flavour's Keras Layer with `trainable` and the keyword arguments the
+        layer does not use itself.
 
         Raises:
             tfhub.errors.ArgumentTypeError: Keras refused one of them (a keyword it does not
-                know, a dtype it cannot use). A ValueError as Keras 3's error and a TypeError as
+                know, a dtype it cannot use, a `trainable` that is not a bool; the message
+                names them all, `trainable` too). A ValueError as Keras 3's error and a TypeError as
                 tf_keras's (and upstream's, "Keyword argument not understood").
         """
         try:
@@ -142,13 +143,14 @@ class HubLayerBody(_LayerBase):
         except (TypeError, ValueError) as err:
             if isinstance(err, errors.TFHubError):
                 raise
-            received = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
+            given = {"trainable": trainable, **kwargs}
+            received = ", ".join(f"{key}={value!r}" for key, value in given.items())
             raise errors.ArgumentTypeError(
-                f"hub.KerasLayer passes the keyword arguments it does not use itself to the "
-                f"Keras Layer, which refused them: {err}. Besides handle, trainable, arguments, "
-                "tags, signature, signature_outputs_as_dict, output_key, output_shape and "
-                "load_options, pass only Keras Layer arguments (input_shape, dtype, name, ...). "
-                f"Received: {received}"
+                "hub.KerasLayer passes `trainable` and the keyword arguments it does not use "
+                f"itself to the Keras Layer, which refused them: {err}. Pass a bool as "
+                "trainable and, besides handle, arguments, tags, signature, "
+                "signature_outputs_as_dict, output_key, output_shape and load_options, only "
+                f"Keras Layer arguments (input_shape, dtype, name, ...). Received: {received}"
             ) from err
 
     # --- What each flavour defines -------------------------------------------------------------
