@@ -160,3 +160,22 @@ def test_a_trainable_keras_refuses_is_named_in_the_error(flavour, handles) -> No
         KerasLayer(handles["tf2"], trainable="no")
     with pytest.raises(errors.ArgumentTypeError, match=r"Received: trainable=False, outputkey='x'"):
         KerasLayer(handles["tf2"], outputkey="x")
+
+
+def test_a_text_layer_without_its_string_dtype_says_to_give_it(flavour, handles) -> None:
+    """Keras makes a layer's inputs of the layer's dtype: without `dtype=tf.string`, the Input
+    a Sequential model builds is float32 whatever the data (Keras 3 always; tf_keras given
+    `input_shape`). The error said only "Pass inputs of that dtype", though the data were
+    strings."""
+    import tensorflow as tf
+
+    from tfhub import errors
+
+    name, keras, KerasLayer = flavour
+    kwargs: dict[str, Any] = {"input_shape": []} if name == "tf_keras" else {}
+    with pytest.raises(errors.CallInputSpecError, match="pass dtype=tf.string to hub.KerasLayer"):
+        model = keras.Sequential([KerasLayer(handles["text"], **kwargs), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")  # tf_keras built the model above, Keras 3 builds it in fit.
+        model.fit(tf.constant(["hello world", "the cat"]), np.zeros((2, 1)), verbose=0)
+    model = keras.Sequential([KerasLayer(handles["text"], dtype=tf.string, **kwargs)])
+    assert model.predict(tf.constant(["the cat"]), verbose=0).shape == (1, 4)

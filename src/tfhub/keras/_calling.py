@@ -199,8 +199,28 @@ def _input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:
     target = f"signature {hub.signature!r}" if hub.signature else "the model's __call__"
     return (
         f"The inputs do not match what {target} of {hub.handle!r} expects: {expected}. "
-        f"Pass inputs of that dtype and shape{_batch_note(hub.input_specs)}. "
-        f"Received: inputs={_describe(inputs)}"
+        f"Pass inputs of that dtype and shape{_batch_note(hub.input_specs)}."
+        f"{_layer_dtype_hint(hub.input_specs, inputs)} Received: inputs={_describe(inputs)}"
+    )
+
+
+def _layer_dtype_hint(specs: Any, inputs: Any) -> str:
+    """A hint for floating inputs to a model of strings or integers: Keras makes a layer's
+    inputs of the layer's dtype (float32 unless `dtype=` is given), e.g. the Input that a
+    Sequential model builds in front of its first layer, whatever the data; else ""."""
+    leaves = [leaf for spec in specs for _, leaf in _leaves_with_paths(spec)]
+    wanted = {getattr(leaf, "dtype", None) for leaf in leaves}
+    given = {getattr(leaf, "dtype", None) for _, leaf in _leaves_with_paths(inputs)}
+    if len(wanted) != 1 or len(given) != 1:
+        return ""
+    (want,), (got,) = wanted, given
+    if want is None or got is None or not got.is_floating or want.is_floating:
+        return ""
+    return (
+        f" Keras gives a layer inputs of the layer's dtype ({got.name} unless hub.KerasLayer "
+        "gets dtype=; a Sequential model builds its Input with it, whatever the data): pass "
+        f"dtype=tf.{want.name} to hub.KerasLayer, or start the model with "
+        f"keras.Input(..., dtype={want.name!r})."
     )
 
 
