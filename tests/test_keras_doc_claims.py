@@ -179,3 +179,30 @@ def test_a_text_layer_without_its_string_dtype_says_to_give_it(flavour, handles)
         model.fit(tf.constant(["hello world", "the cat"]), np.zeros((2, 1)), verbose=0)
     model = keras.Sequential([KerasLayer(handles["text"], dtype=tf.string, **kwargs)])
     assert model.predict(tf.constant(["the cat"]), verbose=0).shape == (1, 4)
+
+
+def test_the_config_keeps_what_the_page_says(flavour, handles) -> None:
+    """docs/keras.md, Saving: the config keeps handle, arguments, signature,
+    signature_outputs_as_dict, output_key, output_shape and tags, not load_options."""
+    import tensorflow as tf
+
+    _, _, KerasLayer = flavour
+    layer = KerasLayer(
+        handles["tf2"],
+        signature="features",
+        signature_outputs_as_dict=True,
+        output_shape={"hidden": [4], "logits": [2]},
+        tags=["serve"],
+        load_options=tf.saved_model.LoadOptions(),
+    )
+    config = layer.get_config()
+    assert {"handle", "signature", "signature_outputs_as_dict", "output_shape", "tags"} <= set(
+        config
+    )
+    assert "load_options" not in config
+    rebuilt = KerasLayer.from_config(config)
+    outputs = rebuilt(tf.ones((2, 3)))
+    assert {key: tuple(value.shape) for key, value in outputs.items()} == {
+        "hidden": (2, 4),
+        "logits": (2, 2),
+    }
