@@ -22,6 +22,7 @@ def handles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "tf2": models.save_tf2_module,
         "text": models.save_text_embedding,
         "dropout": models.save_dropout_model,
+        "dict_io": models.save_dict_io_model,
     }
     return {name: build(os.fspath(root / name)) for name, build in builders.items()}
 
@@ -206,3 +207,17 @@ def test_the_config_keeps_what_the_page_says(flavour, handles) -> None:
         "hidden": (2, 4),
         "logits": (2, 2),
     }
+
+
+def test_python_numbers_are_inputs_of_the_dtype_the_model_takes(flavour, handles) -> None:
+    """docs/keras.md: calling the layer on Python values works, "a list of numbers too". Ints
+    (`[[1, 2, 3]]`) became int32, which a float32 model refused (CallInputSpecError)."""
+    _, _, KerasLayer = flavour
+    layer = KerasLayer(handles["tf2"])
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    expected = models.tf2_module_expected(x)["logits"]
+    np.testing.assert_allclose(layer([[1, 2, 3]]), expected, rtol=1e-5)
+    np.testing.assert_allclose(layer([[1, 2.0, 3]]), expected, rtol=1e-5)
+    outputs = KerasLayer(handles["dict_io"])({"a": [[1, 2]], "b": [[3, 4]]})
+    np.testing.assert_allclose(outputs["sum"], [[7.0, 10.0]])
+    np.testing.assert_allclose(outputs["prod"], [[3.0, 8.0]])

@@ -65,6 +65,74 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
     return result
 
 
+_PYTHON_SCALARS = (str, bytes, bool, int, float)
+
+
+def python_values_as_tensors(inputs: Any, hub: HubCallable) -> Any:
+    """`inputs` with Python values made tensors: the whole input, or each value of a dict of
+    inputs (`{"a": [[1.0, 2.0]], ...}`); anything else as it is. Numbers take the dtype the
+    model expects for them, as far as it is known (`[[1, 2, 3]]` for a float32 input would be
+    int32, which the model refuses)."""
+    spec = _lone_input_spec(hub)
+    if _is_python_value(inputs):
+        return _python_value_as_tensor(inputs, spec)
+    if isinstance(inputs, dict) and any(_is_python_value(value) for value in inputs.values()):
+        specs = spec if isinstance(spec, dict) else {}
+        return {
+            key: _python_value_as_tensor(value, specs.get(key))
+            if _is_python_value(value)
+            else value
+            for key, value in inputs.items()
+        }
+    return inputs
+
+
+def _lone_input_spec(hub: HubCallable) -> Any:
+    """The model's input spec if it was traced for one (a signature's lone input unwrapped);
+    else None."""
+    if len(hub.input_specs) != 1:
+        return None
+    (spec,) = hub.input_specs
+    if isinstance(spec, dict) and hub.signature is not None:
+        if hub.open_input is not None:
+            return spec[hub.open_input]
+        if len(spec) == 1:
+            (spec,) = spec.values()
+    return spec
+
+
+def _is_python_value(value: Any) -> bool:
+    """A Python scalar or a (nested) non-empty list or tuple of them: no tensor, no array."""
+    if isinstance(value, _PYTHON_SCALARS):
+        return True
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    return all(isinstance(leaf, _PYTHON_SCALARS) for leaf in tf.nest.flatten(value))
+
+
+def _python_value_as_tensor(value: Any, spec: Any = None) -> Any:
+    """`tf.constant(value)`, numbers of `spec`'s dtype (see `_number_dtype`); a ragged nesting
+    (sentences of different lengths) as a RaggedTensor."""
+    dtype = _number_dtype(value, spec)
+    try:
+        return tf.constant(value, dtype=dtype)
+    except ValueError:
+        return tf.ragged.constant(value, dtype=dtype)
+
+
+def _number_dtype(value: Any, spec: Any) -> Any:
+    """`spec`'s dtype for Python numbers it can hold exactly (any number for a floating dtype,
+    ints for an integer one); None (TensorFlow's own pick) otherwise, e.g. for bools."""
+    dtype = getattr(spec, "dtype", None)
+    if dtype is None or not (dtype.is_floating or dtype.is_integer):
+        return None
+    leaves = tf.nest.flatten(value)
+    numbers = (int,) if dtype.is_integer else (int, float)
+    if all(isinstance(leaf, numbers) and not isinstance(leaf, bool) for leaf in leaves):
+        return dtype
+    return None
+
+
 def deleted_model_error(err: AssertionError) -> errors.DeletedModelError | None:
     """Returns the error to raise for TensorFlow's AssertionError about deleted variables.
 

@@ -203,7 +203,7 @@ class HubLayerBody(_LayerBase):
                 flavour.
         """
         if args:
-            args = (_python_values_as_tensors(args[0]), *args[1:])
+            args = (_calling.python_values_as_tensors(args[0], self._state.hub), *args[1:])
         first = args[0] if args else kwargs.get("inputs")
         if not isinstance(first, tf.Tensor):  # Only KerasTensors can be of the other flavour.
             for tensor in tf.nest.flatten(first):
@@ -375,39 +375,6 @@ def _unreachable_handle_error(err: errors.TFHubError, config: dict[str, Any]) ->
         "file>)."
     )
     return errors.reworded(err, message)
-
-
-_PYTHON_SCALARS = (str, bytes, bool, int, float)
-
-
-def _is_python_value(value: Any) -> bool:
-    """A Python scalar or a (nested) non-empty list or tuple of them: no tensor, no array."""
-    if isinstance(value, _PYTHON_SCALARS):
-        return True
-    if not isinstance(value, (list, tuple)) or not value:
-        return False
-    return all(isinstance(leaf, _PYTHON_SCALARS) for leaf in tf.nest.flatten(value))
-
-
-def _python_values_as_tensors(inputs: Any) -> Any:
-    """`inputs` with Python values made tensors: the whole input, or each value of a dict of
-    inputs (`{"a": [[1.0, 2.0]], ...}`); anything else as it is."""
-    if _is_python_value(inputs):
-        return _python_value_as_tensor(inputs)
-    if isinstance(inputs, dict) and any(_is_python_value(value) for value in inputs.values()):
-        return {
-            key: _python_value_as_tensor(value) if _is_python_value(value) else value
-            for key, value in inputs.items()
-        }
-    return inputs
-
-
-def _python_value_as_tensor(value: Any) -> Any:
-    """`tf.constant(value)`; a ragged nesting (sentences of different lengths) as a RaggedTensor."""
-    try:
-        return tf.constant(value)
-    except ValueError:
-        return tf.ragged.constant(value)
 
 
 @dataclasses.dataclass(eq=False)  # Hashed by identity, as any attribute Keras may track.
