@@ -218,6 +218,9 @@ def test_python_numbers_are_inputs_of_the_dtype_the_model_takes(flavour, handles
     expected = models.tf2_module_expected(x)["logits"]
     np.testing.assert_allclose(layer([[1, 2, 3]]), expected, rtol=1e-5)
     np.testing.assert_allclose(layer([[1, 2.0, 3]]), expected, rtol=1e-5)
+    signature = KerasLayer(handles["tf2"], signature="features", output_key="logits")
+    np.testing.assert_allclose(signature([[1, 2, 3]]), expected, rtol=1e-5)
+    np.testing.assert_allclose(signature({"x": [[1, 2, 3]]}), expected, rtol=1e-5)
     outputs = KerasLayer(handles["dict_io"])({"a": [[1, 2]], "b": [[3, 4]]})
     np.testing.assert_allclose(outputs["sum"], [[7.0, 10.0]])
     np.testing.assert_allclose(outputs["prod"], [[3.0, 8.0]])

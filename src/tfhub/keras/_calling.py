@@ -73,7 +73,7 @@ def python_values_as_tensors(inputs: Any, hub: HubCallable) -> Any:
     inputs (`{"a": [[1.0, 2.0]], ...}`); anything else as it is. Numbers take the dtype the
     model expects for them, as far as it is known (`[[1, 2, 3]]` for a float32 input would be
     int32, which the model refuses)."""
-    spec = _lone_input_spec(hub)
+    spec = _input_spec_for(inputs, hub)
     if _is_python_value(inputs):
         return _python_value_as_tensor(inputs, spec)
     if isinstance(inputs, dict) and any(_is_python_value(value) for value in inputs.values()):
@@ -87,13 +87,13 @@ def python_values_as_tensors(inputs: Any, hub: HubCallable) -> Any:
     return inputs
 
 
-def _lone_input_spec(hub: HubCallable) -> Any:
-    """The model's input spec if it was traced for one (a signature's lone input unwrapped);
-    else None."""
+def _input_spec_for(inputs: Any, hub: HubCallable) -> Any:
+    """The model's input spec if it was traced for one (for a signature's lone input given
+    alone, that input's spec); else None."""
     if len(hub.input_specs) != 1:
         return None
     (spec,) = hub.input_specs
-    if isinstance(spec, dict) and hub.signature is not None:
+    if isinstance(spec, dict) and hub.signature is not None and not isinstance(inputs, dict):
         if hub.open_input is not None:
             return spec[hub.open_input]
         if len(spec) == 1:
