@@ -224,3 +224,24 @@ def test_python_numbers_are_inputs_of_the_dtype_the_model_takes(flavour, handles
     outputs = KerasLayer(handles["dict_io"])({"a": [[1, 2]], "b": [[3, 4]]})
     np.testing.assert_allclose(outputs["sum"], [[7.0, 10.0]])
     np.testing.assert_allclose(outputs["prod"], [[3.0, 8.0]])
+
+
+def test_copying_a_layer_over_a_callable_says_how_to_share_it(flavour) -> None:
+    """docs/keras.md, Copies: copying a layer over a Python callable raises
+    ConfigNotSupportedError; in Keras 3 too, the message now says that a copy is built from the
+    config, and how to share the callable instead (it said only that there is no config)."""
+    import copy
+    import pickle
+
+    import tensorflow as tf
+
+    from tfhub import errors
+
+    _, _, KerasLayer = flavour
+    fn = tf.function(lambda x: x * 2.0, input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    layer = KerasLayer(fn)
+    with pytest.raises(errors.ConfigNotSupportedError, match=r"copy.deepcopy\(hub.KerasLayer\)"):
+        copy.deepcopy(layer)
+    if flavour[0] == "keras3":  # Keras 3 pickles layers; tf_keras pickles only models.
+        with pytest.raises(errors.ConfigNotSupportedError, match="second hub.KerasLayer over"):
+            pickle.dumps(layer)

@@ -321,6 +321,24 @@ class HubLayerBody(_LayerBase):
         config.update(_config.config_entries(state.hub, state.output_shape, state.tags))
         return config
 
+    def _config_for_copy(self) -> dict[str, Any]:
+        """`get_config()` for a copy of the layer (`copy.deepcopy`, `pickle`), which both
+        flavours build from the config, as Keras 3 pickles any layer.
+
+        Raises:
+            tfhub.errors.ConfigNotSupportedError: the layer wraps a Python callable, which has
+                no config; the message says how to share it instead.
+        """
+        try:
+            return self.get_config()
+        except errors.ConfigNotSupportedError as err:
+            raise errors.reworded(
+                err,
+                "copy.deepcopy(hub.KerasLayer) (and pickling it) builds the copy from the "
+                f"layer's config, and this layer has none: {err} To share the callable's "
+                "variables instead, build a second hub.KerasLayer over the same callable.",
+            ) from err
+
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Any:
         """Rebuilds the layer from `get_config()` (loading a saved Keras model): loads `handle`

@@ -98,6 +98,17 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         self._loss_fns = model.regularization_losses()
         self._build_at_init()
 
+    def __reduce__(self) -> Any:
+        """Pickles the layer (`copy.deepcopy` too) as Keras 3 pickles any layer: its config and
+        weights; unpickling loads `handle` again.
+
+        Raises:
+            tfhub.errors.ConfigNotSupportedError: the layer wraps a Python callable, which has
+                no config (a NotImplementedError); the message says how to share it instead.
+        """
+        self._config_for_copy()
+        return super().__reduce__()
+
     @property
     def input_shape(self) -> Any:
         """The input shape(s) with batch dimension: of the connected input, else `input_shape=`.

@@ -97,16 +97,7 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2Aliases, tf_keras.l
             tfhub.errors.ConfigNotSupportedError: the layer wraps a Python callable, which has
                 no config (a NotImplementedError).
         """
-        try:
-            config = self.get_config()
-        except errors.ConfigNotSupportedError as err:
-            raise errors.reworded(
-                err,
-                "copy.deepcopy(hub.KerasLayer) builds the copy from the layer's config, as "
-                f"Keras 3 does, and this layer has none: {err} To share the callable's "
-                "variables instead, build a second hub.KerasLayer over the same callable.",
-            ) from err
-        copied = type(self).from_config(config)
+        copied = type(self).from_config(self._config_for_copy())
         memo[id(self)] = copied
         copied.set_weights(self.get_weights())
         return copied
