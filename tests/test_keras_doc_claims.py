@@ -4,6 +4,7 @@ built here, with real models that fit, predict, save and load."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from tests._helpers import models
+from tests._helpers.python_process import child_env, run_python
 
 pytestmark = pytest.mark.tf
 
@@ -245,3 +247,38 @@ def test_copying_a_layer_over_a_callable_says_how_to_share_it(flavour) -> None:
     if flavour[0] == "keras3":  # Keras 3 pickles layers; tf_keras pickles only models.
         with pytest.raises(errors.ConfigNotSupportedError, match="second hub.KerasLayer over"):
             pickle.dumps(layer)
+
+
+LEGACY_EXAMPLE = """
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    import tfhub as hub
+    handle, folder = sys.argv[1:]
+    embed = hub.KerasLayer(handle, input_shape=[], dtype=tf.string, trainable=True)
+    model = tf.keras.Sequential([embed, tf.keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(tf.constant(["hello world", "the cat"]), np.array([[1.0], [0.0]]), verbose=0)
+    sentences = tf.constant(["the cat sat", "hello mat"])
+    out = {"layer": type(embed).__module__, "keras": tf.keras.__name__}
+    for name in ("classifier.keras", "classifier.h5", "classifier_savedmodel"):
+        model.save(folder + "/" + name)
+        again = tf.keras.models.load_model(folder + "/" + name)
+        out[name] = float(np.abs(again.predict(sentences, verbose=0)
+                                 - model.predict(sentences, verbose=0)).max())
+    print(json.dumps(out))
+"""
+
+
+def test_the_first_example_with_tf_keras_by_the_environment(handles, tmp_path: Path) -> None:
+    """The page's example as a tf_keras user writes it (`TF_USE_LEGACY_KERAS=1`, `tf.keras`,
+    `hub.KerasLayer`): it fits on strings, and its `.keras`, `.h5` and SavedModel files load
+    back with `tf.keras.models.load_model`, no custom_objects, predicting the same."""
+    done = run_python(
+        LEGACY_EXAMPLE, handles["text"], os.fspath(tmp_path), env=child_env(TF_USE_LEGACY_KERAS="1")
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["layer"] == "tfhub.keras.tf_keras_layer"
+    assert result["keras"].startswith("tf_keras")
+    for name in ("classifier.keras", "classifier.h5", "classifier_savedmodel"):
+        assert result[name] < 1e-5, name
