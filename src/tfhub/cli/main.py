@@ -82,6 +82,34 @@ def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentPa
                 yield from _subparsers(sub)
 
 
+def chosen_parser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """Returns the parser of the (sub)command `args` chose (`tfhub cache rm` -> rm's parser).
+
+    argparse reports an argument no parser knows from the top-level parser, whose usage
+    (`tfhub [-h] [--version] [-v] COMMAND ...`) shows none of the command's options;
+    `tfhub cache rm --force X` is better answered with rm's usage.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return chosen_parser(chosen, args)
+    return parser
+
+
+def _reporting_parser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str], unknown: str
+) -> argparse.ArgumentParser:
+    """The parser that says `unknown` is unrecognized: the command's (its usage shows the
+    options it takes), or `tfhub`'s for an option given before the command (`tfhub --x ls`)."""
+    command = named_command(argv)
+    if command is not None and unknown in argv[: argv.index(command)]:
+        return parser
+    return chosen_parser(parser, args)
+
+
 def _accept_verbose_everywhere(parser: argparse.ArgumentParser) -> None:
     """Lets `-v` come after the subcommand too (`tfhub resolve -v HANDLE`)."""
     for sub in _subparsers(parser):
@@ -106,7 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     # Only the named command's module is imported: `tfhub cache list` never imports the hub.
-    args = parse_args(build_parser([named_command(argv) or ""]), argv)
+    parser = build_parser([named_command(argv) or ""])
+    args, unknown = parse_args(parser, argv, known=True)
+    if unknown:
+        _reporting_parser(parser, args, argv, unknown[0]).error(
+            f"unrecognized arguments: {' '.join(unknown)}"
+        )
     return run_reported(
         lambda: args.run(args), prog="tfhub", verbose=args.verbose, tensorflow_logs=args.verbose
     )
