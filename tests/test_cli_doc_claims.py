@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+from tests._helpers.archives import make_tar_gz
 from tests._helpers.python_process import child_env
+
+from tfhub import handles
 
 
 def _tfhub(*argv: str | bytes, **env: str) -> subprocess.CompletedProcess[bytes]:
@@ -37,3 +42,17 @@ def test_an_unknown_argument_is_said_with_the_usage_of_its_command() -> None:
         assert (done.returncode, done.stdout) == (2, b""), argv
         assert lines[0].startswith(f"usage: {usage}"), (argv, lines)
         assert lines[-1] == f"{prog}: error: unrecognized arguments: {unknown}", (argv, lines)
+
+
+def test_rm_of_an_entry_named_twice_removes_it_once(tmp_path: Path, isolated_cache: Path) -> None:
+    """`tfhub cache rm H H` (or H and its folder name) removed the entry, then said the second
+    was "not in the cache" and exited 7, as if the user had named a wrong one."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    first, second = "https://host/models/a/1", "https://host/models/b/1"
+    for handle in (first, second):
+        assert _tfhub("import", archive, "--handle", handle).returncode == 0
+    for argv in ([first, first], [second, handles.cache_key(second)]):
+        done = _tfhub("cache", "rm", *argv)
+        folder = os.path.join(isolated_cache, handles.cache_key(argv[0]))
+        assert (done.returncode, done.stderr) == (0, b""), done.stderr
+        assert done.stdout.decode() == f"removed {folder}\n"

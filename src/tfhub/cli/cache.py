@@ -243,8 +243,57 @@ def _entry_shown_as(handle: str) -> str | None:
     return paths[0] if paths else None
 
 
+def _rm_all() -> int:
+    """Removes every entry of the cache, each under its lock (`tfhub cache rm --all`)."""
+    root = _local_root()
+    removed = 0
+    for path in cache.store.entry_paths(root):
+        removal = cache.remove(path)
+        print(removal.describe())
+        removed += removal.removed != "gone"
+    for path in cache.store.interrupted_removals(root):  # An earlier rm --all was killed.
+        print(cache.remove(path).describe())
+    print(f"{removed} {'entry' if removed == 1 else 'entries'} removed from {root}.")
+    return 0
+
+
+def _rm_named(names: list[str]) -> list[str]:
+    """Removes the entries `names` name (handles or folder names), each under its lock; an
+    entry named twice (`rm H H`, a handle and its folder name) once.
+
+    Returns:
+        The names that name no entry of the cache (the others were removed).
+    """
+    from ..cache import locks
+
+    missing = []
+    removed: set[str] = set()
+    for name in dict.fromkeys(names):
+        path = _entry_path(name)
+        if path in removed or _names_one_of(name, removed):
+            continue
+        # A first download of it still running: remove waits for it, then removes its entry;
+        # bookkeeping or files renamed aside without its folder (an `rm` killed half-way):
+        # remove finishes the job.
+        if not cache.store.has_remains(path) and not locks.is_download_running(path):
+            shown = _entry_shown_as(name)
+            if shown is None:
+                missing.append(name)
+                continue
+            path = shown
+        print(cache.remove(path).describe())
+        removed.add(path)
+    return missing
+
+
+def _names_one_of(name: str, paths: set[str]) -> bool:
+    """True if `name` is the folder name of one of the entries `paths`."""
+    return any(os.path.basename(path) == name for path in paths)
+
+
 def run_rm(args: argparse.Namespace) -> int:
-    """Removes each entry (or, with --all, every entry) under its lock.
+    """Removes each entry (or, with --all, every entry) under its lock; an entry named twice
+    (`rm H H`, a handle and its folder name) once.
 
     Raises:
         tfhub.errors.ArgumentError: for both entries and --all, or neither.
@@ -262,32 +311,8 @@ def run_rm(args: argparse.Namespace) -> int:
             f"{args.entries}"
         )
     if args.all:
-        root = _local_root()
-        paths = cache.store.entry_paths(root)
-        removed = 0
-        for path in paths:
-            removal = cache.remove(path)
-            print(removal.describe())
-            removed += removal.removed != "gone"
-        for path in cache.store.interrupted_removals(root):  # An earlier rm --all was killed.
-            print(cache.remove(path).describe())
-        print(f"{removed} {'entry' if removed == 1 else 'entries'} removed from {root}.")
-        return 0
-    from ..cache import locks
-
-    missing = []
-    for name in args.entries:
-        path = _entry_path(name)
-        # A first download of it still running: remove waits for it, then removes its entry;
-        # bookkeeping or files renamed aside without its folder (an `rm` killed half-way):
-        # remove finishes the job.
-        if not cache.store.has_remains(path) and not locks.is_download_running(path):
-            shown = _entry_shown_as(name)
-            if shown is None:
-                missing.append(name)
-                continue
-            path = shown
-        print(cache.remove(path).describe())
+        return _rm_all()
+    missing = _rm_named(args.entries)
     if missing:
         root = cache.cache_dir()
         raise errors.ModelNotFoundError(
