@@ -1,4 +1,5 @@
-"""docs/cli.md, claim by claim, as users run `tfhub`: a real process (`python -m tfhub`)."""
+"""docs/cli.md, claim by claim, as users run `tfhub`: a real process (`python -m tfhub`) with
+its argv as bytes, a locale that is not UTF-8, and a real server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ import sys
 from pathlib import Path
 
 from tests._helpers.archives import make_tar_gz
+from tests._helpers.http_server import LocalServer
 from tests._helpers.python_process import child_env
 
 from tfhub import handles
+
+# Python under the C locale without its UTF-8 mode or locale coercion: argv, file names and
+# the environment are decoded as ASCII, their other bytes handed over as lone surrogates.
+_ASCII_LOCALE = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
 
 
 def _tfhub(*argv: str | bytes, **env: str) -> subprocess.CompletedProcess[bytes]:
@@ -56,3 +62,29 @@ def test_rm_of_an_entry_named_twice_removes_it_once(tmp_path: Path, isolated_cac
         folder = os.path.join(isolated_cache, handles.cache_key(argv[0]))
         assert (done.returncode, done.stderr) == (0, b""), done.stderr
         assert done.stdout.decode() == f"removed {folder}\n"
+
+
+def test_a_url_typed_under_an_ascii_locale_is_its_utf8_text(
+    served_dir: Path, server: LocalServer, isolated_cache: Path
+) -> None:
+    """Under LC_ALL=C without Python's UTF-8 mode, `tfhub resolve https://host/mod\u00e8le/1`
+    said "invalid value: 'utf-8' codec can't encode characters in position 26-27: surrogates
+    not allowed" (resolve, pull, import --handle, cache rm): a URL's bytes are UTF-8 text and
+    name the entry a UTF-8 locale names. Bytes that are not UTF-8 are a usage error that says
+    what to do; a local path keeps its bytes."""
+    (served_dir / "mod\u00e8le").mkdir()
+    make_tar_gz(served_dir / "mod\u00e8le" / "1.tar.gz")
+    url = server.url("mod\u00e8le/1")
+    folder = os.path.join(isolated_cache, handles.cache_key(url)).encode()
+    done = _tfhub("resolve", url.encode(), **_ASCII_LOCALE)
+    assert (done.returncode, done.stdout, done.stderr) == (0, folder + b"\n", b"")
+    done = _tfhub("pull", url.encode(), **_ASCII_LOCALE)
+    shown = url.replace("\u00e8", "\\xe8").encode()  # A character ASCII lacks: its escape.
+    assert (done.returncode, done.stdout) == (0, shown + b"\t" + folder + b"\n")
+    done = _tfhub("cache", "rm", url.encode(), **_ASCII_LOCALE)
+    assert (done.returncode, done.stdout) == (0, b"removed " + folder + b"\n"), done.stderr
+    done = _tfhub("resolve", server.url("mod").encode() + b"\xe8le/1", **_ASCII_LOCALE)
+    error = done.stderr.decode().splitlines()[-1]
+    assert (done.returncode, done.stdout) == (2, b"")
+    assert error.startswith("tfhub resolve: error: argument handle: the handle holds bytes")
+    assert "(\\xe8)" in error and "percent-encode them in a URL (%E8)" in error

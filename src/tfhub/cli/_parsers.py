@@ -8,12 +8,14 @@ any command's module, and `tfhub NAME ...` imports only the module that adds NAM
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import textwrap
 from typing import Any, NamedTuple
 
 from .. import constants as c
+from .. import handles
 
 
 class Command(NamedTuple):
@@ -192,3 +194,45 @@ def add_documented_parser(
         formatter_class=HelpFormatter,
     )
     return parser
+
+
+def handle_text(value: str) -> str:
+    """argparse `type` of a handle argument (`resolve`, `pull`, `inspect`, `import --handle`):
+    the handle as the user typed it, whatever the locale.
+
+    Under a locale whose encoding is not UTF-8 (LC_ALL=C with PYTHONUTF8=0, say), Python hands
+    the bytes of argv it cannot decode over as lone surrogates, which no URL or cache key can
+    hold: `tfhub resolve https://host/mod\u00e8le/1` said "invalid value: 'utf-8' codec can't
+    encode characters in position 26-27". A URL is UTF-8 text (RFC 3987): its bytes are decoded
+    as UTF-8. A local path (or file:// URL) is kept as given: it names a file by its bytes.
+
+    Raises:
+        argparse.ArgumentTypeError: a URL whose bytes are not UTF-8 either.
+    """
+    if handles.scheme(value) in (None, "file"):
+        return value
+    return cache_text(value)
+
+
+def cache_text(value: str) -> str:
+    """argparse `type` of `tfhub cache rm`'s arguments (handles and entry folder names, never
+    paths): `value`, with the bytes of argv the locale could not decode read as UTF-8, as
+    `handle_text` reads a URL's.
+
+    Raises:
+        argparse.ArgumentTypeError: `value`'s bytes are not UTF-8 text.
+    """
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raw = os.fsencode(value)  # The bytes of argv, as the user's terminal sent them.
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        shown, byte = repr(raw)[2:-1], raw[err.start]
+        raise argparse.ArgumentTypeError(
+            f"the handle holds bytes that are not UTF-8 text (\\x{byte:02x}), as a handle "
+            f"must: percent-encode them in a URL (%{byte:02X}), or type it where the terminal "
+            f"sends UTF-8. Received: handle='{shown}'"
+        ) from err

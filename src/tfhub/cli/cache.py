@@ -15,6 +15,7 @@ from ._parsers import (
     HelpFormatter,
     add_command,
     add_documented_parser,
+    cache_text,
     environment,
     help_when_bare,
 )
@@ -76,7 +77,7 @@ def add_commands(commands: Any) -> None:
         examples="  tfhub cache rm https://host/models/m/1\n  tfhub cache rm FOLDER_NAME\n"
         "  tfhub cache rm --all",
     )
-    remove.add_argument("entries", nargs="*", metavar="HANDLE_OR_FOLDER")
+    remove.add_argument("entries", nargs="*", metavar="HANDLE_OR_FOLDER", type=cache_text)
     remove.add_argument("--all", action="store_true", help="remove every entry of the cache")
     remove.set_defaults(run=run_rm)
     prune = _add(

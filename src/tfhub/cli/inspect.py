@@ -14,7 +14,7 @@ from .. import constants
 from ..keras._arguments import suggested_signature
 from ..model_info import describe
 from ..saved_model import resolve
-from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment
+from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment, handle_text
 
 INSPECT_ENV = environment(
     *DOWNLOAD_VARIABLES, constants.TF_CPP_MIN_LOG_LEVEL, constants.TFHUB_DEBUG
@@ -33,7 +33,7 @@ def add_commands(commands: Any) -> None:
         examples="  tfhub inspect https://host/models/m/1\n  tfhub inspect ./my_model --json",
         environment=INSPECT_ENV,
     )
-    parser.add_argument("handle")
+    parser.add_argument("handle", type=handle_text)
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(run=run_inspect)
 

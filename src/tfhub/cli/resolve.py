@@ -9,7 +9,7 @@ from typing import Any
 from .. import constants
 from ..saved_model import resolve
 from ..utils.redact import redact
-from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment
+from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment, handle_text
 
 RESOLVE_ENV = environment(*DOWNLOAD_VARIABLES, constants.TFHUB_DEBUG)
 IMPORT_ENV = environment(
@@ -32,7 +32,7 @@ def add_commands(commands: Any) -> None:
         "downloading it into the cache if needed, and print exactly its folder on stdout.",
         examples='  tfhub resolve https://host/models/m/1\n  cd "$(tfhub resolve -v URL)"',
     )
-    parser.add_argument("handle")
+    parser.add_argument("handle", type=handle_text)
     parser.set_defaults(run=run_resolve)
     parser = _parser(
         commands,
@@ -41,7 +41,7 @@ def add_commands(commands: Any) -> None:
         "handle that fails is reported and the others are still pulled.",
         examples="  tfhub pull URL1 URL2\n  TFHUB_CACHE_DIR=/shared/cache tfhub pull URL",
     )
-    parser.add_argument("handles", nargs="+", metavar="HANDLE")
+    parser.add_argument("handles", nargs="+", metavar="HANDLE", type=handle_text)
     parser.set_defaults(run=run_pull)
     parser = _parser(
         commands,
@@ -53,7 +53,9 @@ def add_commands(commands: Any) -> None:
         environment=IMPORT_ENV,
     )
     parser.add_argument("archive", help="a .tar, .tar.gz or .tgz file of the model folder")
-    parser.add_argument("--handle", required=True, help="the handle it will be found under")
+    parser.add_argument(
+        "--handle", required=True, type=handle_text, help="the handle it will be found under"
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing entry")
     parser.set_defaults(run=run_import)
 
