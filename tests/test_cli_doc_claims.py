@@ -88,3 +88,12 @@ def test_a_url_typed_under_an_ascii_locale_is_its_utf8_text(
     assert (done.returncode, done.stdout) == (2, b"")
     assert error.startswith("tfhub resolve: error: argument handle: the handle holds bytes")
     assert "(\\xe8)" in error and "percent-encode them in a URL (%E8)" in error
+
+
+def test_an_error_names_a_byte_that_is_not_utf8_as_its_escape(tmp_path: Path) -> None:
+    """A file name that is not UTF-8 was said as `\\udcff` (how Python holds the byte, no
+    character a user has); it is `\\xff`."""
+    missing = os.fsencode(tmp_path) + b"/model\xff"
+    done = _tfhub("resolve", missing)
+    assert done.returncode == 7
+    assert done.stderr.decode() == f"tfhub: not found: {tmp_path}/model\\xff does not exist.\n"

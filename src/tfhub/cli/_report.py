@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import traceback
 
@@ -48,8 +49,20 @@ def one_line(text: str) -> str:
 def tell(line: str) -> None:
     """Prints `line` on stderr, if the process can: with stderr closed (`cmd 2>&-`) it cannot,
     and the exit code says what happened. (Never on stdout: Python sets `sys.stderr` to None
-    when descriptor 2 was closed at start, and `print(file=None)` would write to stdout.)"""
+    when descriptor 2 was closed at start, and `print(file=None)` would write to stdout.)
+    A byte of a file name that is not UTF-8 is said as `\\xff` (see `_byte_escape`)."""
     if sys.stderr is None:
         return
     with contextlib.suppress(OSError, ValueError):
-        print(line, file=sys.stderr, flush=True)
+        print(_SURROGATE.sub(_byte_escape, line), file=sys.stderr, flush=True)
+
+
+# How Python hands over a byte of a file name, argv or environment variable that the locale's
+# encoding cannot decode (surrogateescape): U+DC80 to U+DCFF.
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _byte_escape(match: re.Match[str]) -> str:
+    """`\\xff` for the byte U+DCFF stands for; Python's stderr wrote `\\udcff`, a code that
+    names no character the user has."""
+    return f"\\x{ord(match.group()) - 0xDC00:02x}"
