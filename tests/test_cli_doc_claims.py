@@ -97,3 +97,23 @@ def test_an_error_names_a_byte_that_is_not_utf8_as_its_escape(tmp_path: Path) ->
     done = _tfhub("resolve", missing)
     assert done.returncode == 7
     assert done.stderr.decode() == f"tfhub: not found: {tmp_path}/model\\xff does not exist.\n"
+
+
+def test_import_reads_the_archive_from_stdin_given_as_dash(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """`cat m.tar.gz | tfhub import - --handle H` said "- does not exist"; tar and gzip take `-`
+    for stdin, as tfhub import now does (`/dev/stdin` as before). A terminal there is refused
+    as for /dev/stdin (tests/test_cli.py), naming /dev/stdin."""
+    handle = "https://host/models/piped/1"
+    archive = Path(make_tar_gz(tmp_path / "m.tar.gz"))
+    folder = os.path.join(isolated_cache, handles.cache_key(handle))
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub", "import", "-", "--handle", handle],
+        input=archive.read_bytes(),
+        capture_output=True,
+        env=child_env(),
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{folder}\n".encode(), b"")

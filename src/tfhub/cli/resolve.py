@@ -49,10 +49,13 @@ def add_commands(commands: Any) -> None:
         description="Extract a local archive into the cache entry of a handle (http(s) URLs "
         "and gs:// archives), as if it had been downloaded from there.",
         examples="  tfhub import model.tar.gz --handle https://host/models/m/1\n"
-        "  ssh host cat model.tar.gz | tfhub import /dev/stdin --handle https://host/models/m/1",
+        "  ssh host cat model.tar.gz | tfhub import - --handle https://host/models/m/1",
         environment=IMPORT_ENV,
     )
-    parser.add_argument("archive", help="a .tar, .tar.gz or .tgz file of the model folder")
+    parser.add_argument(
+        "archive",
+        help="a .tar, .tar.gz or .tgz file of the model folder (- or /dev/stdin: read stdin)",
+    )
     parser.add_argument(
         "--handle", required=True, type=handle_text, help="the handle it will be found under"
     )
@@ -90,8 +93,14 @@ def run_pull(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    """Imports the archive and prints the entry's folder."""
+    """Imports the archive (`-`: stdin) and prints the entry's folder."""
     from ..cache.importing import import_archive
 
-    print(import_archive(args.archive, args.handle, force=args.force))
+    print(import_archive(_archive_path(args.archive), args.handle, force=args.force))
     return 0
+
+
+def _archive_path(archive: str) -> str:
+    """Returns the path to read `tfhub import`'s archive from: `-` (as tar and gzip take it)
+    is stdin, `/dev/stdin` (a terminal there is refused, see `import_archive`)."""
+    return "/dev/stdin" if archive == "-" else archive
