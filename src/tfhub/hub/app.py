@@ -22,7 +22,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from .. import errors
 from ..utils import urls
@@ -193,9 +192,9 @@ def hub_state(request: Request) -> HubState:
 async def protocol_or_page(request: Request) -> Response:
     """The catch-all route: archives for `?tf-hub-format=...`, else HTML pages."""
     segments = protocol.request_segments(request.url.path, request.scope.get("raw_path"))
-    if segments is None:
-        return PlainTextResponse("400 Bad Request: this path is not allowed.\n", status_code=400)
     state = hub_state(request)
+    if segments is None:
+        return pages.refused_path(request, state)
     wanted = protocol.requested_format(_query_lists(request))
     if wanted is None:
         plain = _plain_archive(state, segments, compressed=False)
@@ -355,7 +354,11 @@ def create_app(settings: ServeSettings) -> Any:
         Route("/healthz", healthz, methods=_METHODS),
         Route("/favicon.ico", favicon, methods=_METHODS),
         Route("/api/auth", auth_check, methods=_METHODS),
-        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount(
+            "/static",
+            app=pages.StaticAssets(directory=STATIC_DIR, private=bool(settings.token_file)),
+            name="static",
+        ),
         *api.routes(),
         Route("/{path:path}", protocol_or_page, methods=_METHODS),
     ]

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.staticfiles import StaticFiles
 
 from .._token import host_entry
 from ..utils import paths
@@ -110,7 +111,7 @@ def shape_text(shape: tuple[int | None, ...] | None) -> str:
 
 
 def _html(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    body = _environment().get_template(name).render(**context)
+    body = _environment().get_template(name).render(status=status, **context)
     return HTMLResponse(body, status_code=status)  # middleware.SecurityHeaders adds headers.
 
 
@@ -140,8 +141,44 @@ async def page(request: Request, state: HubState, segments: list[str]) -> Respon
         path="/".join(segments),
         model=catalog.model_without_version(segments)
         or catalog.collection_without_version(segments),
-        search=urllib.parse.urlencode({"q": segments[-1]}),
+        search=urllib.parse.urlencode({"q": search_words(segments)}),
     )
+
+
+def search_words(segments: list[str]) -> str:
+    """What the 404 page of a path searches for: its last segment that is not a version
+    number (`lab/emb-typo/1` searches `emb-typo`; a search for `1` found nothing of it)."""
+    names = [segment for segment in segments if not is_number(segment)]
+    return (names or segments)[-1]
+
+
+def refused_path(request: Request, state: HubState) -> Response:
+    """The 400 of a path `protocol.split_path` refuses (`/lab/model(1)`, `/a b`, `/a%2Fb`):
+    the HTML error page for a browser (it sent `Accept: text/html`; a link copied with the
+    `)` or `,` after it gave a plain-text answer), plain text for any other client."""
+    accept = request.headers.get("accept", "")
+    if "text/html" not in accept or "tf-hub-format" in request.query_params:
+        return PlainTextResponse("400 Bad Request: this path is not allowed.\n", status_code=400)
+    raw = request.scope.get("raw_path") or request.url.path.encode()  # As sent: `a%2Fb`.
+    path = raw.decode("utf-8", "replace")[1:]
+    return _html("error.html", 400, **_common(request, state), path=path)
+
+
+class StaticAssets(StaticFiles):
+    """The pages' CSS and icon (`/static/...`), revalidated at each use (`no-cache`, ETag):
+    without `Cache-Control`, browsers kept the CSS, by its Last-Modified, for a tenth of its
+    age (weeks for a file installed months ago), so after an upgrade of tfhub the new pages
+    were shown with the old CSS. With tokens, only the browser may keep it (`private`)."""
+
+    def __init__(self, *, directory: str | Path, private: bool) -> None:
+        super().__init__(directory=directory)
+        self.cache_control = f"{'private' if private else 'public'}, no-cache"
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        """Starlette's answer (200 or 304) with `Cache-Control`."""
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = self.cache_control
+        return response
 
 
 def _common(request: Request, state: HubState) -> dict[str, Any]:

@@ -12,6 +12,9 @@ made from a heading, is prefixed with `ID_PREFIX` (GitHub's `user-content-`), an
 `#fragment` link: a doc cannot clobber the page's own ids (`id="q"`, the search box) or DOM
 names (`document.forms`), and `#usage` still leads to `## Usage`.
 
+A doc's top-level headings (`# Title`, `<h1>`) are shown as `<h2>`: the page's own `<h1>` names
+the model, and a page has one `<h1>` (screen readers jump to it as the page's title).
+
 Rendering costs more than linear time on hostile input (nh3 on thousands of nested `<div>`s,
 markdown-it on long runs of brackets or emphasis): 250 KB of `<div>` took 12 s. A doc longer
 than `MAX_RENDERED_CHARS` is therefore shown escaped, as preformatted text (its first
@@ -40,6 +43,8 @@ _EXTRA_ATTRIBUTES = {
 }
 ID_PREFIX = "user-content-"
 _SLUG_DROPPED = re.compile(r"[^\w\- ]")  # GitHub keeps letters, digits, `_`, `-` and spaces.
+# A start or end tag `h1` in sanitised HTML (its text has `<` escaped, so only tags match).
+_H1_TAG = re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -127,7 +132,12 @@ def markdown_to_html(text: str) -> str:
     """
     if too_large(text):
         return _plain_text(text)
-    return sanitize(_markdown().render(text))
+    return _demoted(sanitize(_markdown().render(text)))
+
+
+def _demoted(html: str) -> str:
+    """Sanitised HTML with each `<h1>` made an `<h2>` (the page's `<h1>` is its own)."""
+    return _H1_TAG.sub(r"<\1h2", html)
 
 
 def _plain_text(text: str) -> str:
