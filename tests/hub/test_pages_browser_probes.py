@@ -36,6 +36,7 @@ pytestmark = [
         not os.path.exists(CHROMIUM), reason=f"no browser at {CHROMIUM} (apt-get install chromium)"
     ),
 ]
+CASED = ["Zeta", "alpha", "LaBSE", "gamma", "Beta"]  # tfhub.dev has such handles (google/LaBSE).
 MANY = 120  # Models of the publisher `many`: more than two pages of the index (50 a page).
 DOC_WITH_TITLES = """# The Model
 
@@ -78,6 +79,8 @@ def server(tmp_path_factory):
     write_model_doc(root, "lab/titled/1", description="A doc with titles.", body=DOC_WITH_TITLES)
     for version in (1, 2):
         _write_collection(root, version)
+    for name in CASED:
+        write_model_doc(root, f"lab/{name}/1", description="Named with capitals or not.")
     with serve_hub(root, tmp_path_factory.mktemp("log") / "serve.log") as running:
         yield running
 
@@ -283,3 +286,14 @@ def test_paging_through_many_models_without_javascript(browser, server):
         page.click("#previous")
     assert page.locator("#results a.handle").first.inner_text() == "many/model-050"
     context.close()
+
+
+def test_models_are_listed_by_name_whatever_the_case(server, page):
+    """A plain sort listed every handle with a capital first: lab/Beta, lab/LaBSE, lab/Zeta,
+    then lab/alpha, lab/gamma (tfhub.dev has google/LaBSE, google/Wiki-words-250)."""
+    expected = ["lab/alpha", "lab/Beta", "lab/gamma", "lab/LaBSE", "lab/Zeta"]
+    page.goto(server.url("?q=capitals"))
+    assert page.locator("#results a.handle").all_inner_texts() == expected
+    page.goto(server.url("lab"))
+    listed = page.locator("ul.results a.handle").all_inner_texts()
+    assert [handle for handle in listed if handle.split("/")[-1] in CASED] == expected

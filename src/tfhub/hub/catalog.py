@@ -41,6 +41,13 @@ DERIVED_PREFIXES = {
 MODEL_KINDS = (DocKind.MODULE, DocKind.PLACEHOLDER, DocKind.LITE, DocKind.TFJS, DocKind.CORAL)
 
 
+def handle_order(handle: str) -> tuple[str, str]:
+    """The key that lists handles as a reader looks them up: by letter whatever the case
+    (`lab/alpha`, `lab/Beta`, `lab/LaBSE`, `lab/zeta`), and by case among equal ones; a
+    plain sort put every capital first (`lab/Beta`, `lab/LaBSE`, `lab/alpha`)."""
+    return handle.casefold(), handle
+
+
 def is_inside(path: Path, root: Path) -> bool:
     """True if `path` exists and its real path (symlinks followed) is inside `root`."""
     return protocol.inside(str(path), str(root))
@@ -166,8 +173,8 @@ class Catalog:
         for doc in docs_format.list_docs(catalog.root):
             catalog._add(doc)
         for publisher in catalog.publishers.values():
-            publisher.models.sort()
-            publisher.collections.sort()
+            publisher.models.sort(key=handle_order)
+            publisher.collections.sort(key=handle_order)
         catalog._link_derived()
         logger.info(
             "Catalog of %s: %d models, %d collections, %d publishers",

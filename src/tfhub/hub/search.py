@@ -20,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from .catalog import FACETS, Catalog, Model
+from .catalog import FACETS, Catalog, Model, handle_order
 from .render import MAX_RENDERED_CHARS
 
 _WORD = re.compile(r"[a-z0-9]+(?:[._/-][a-z0-9]+)*|[^\W\d_]+", re.UNICODE)
@@ -128,12 +128,13 @@ class SearchIndex:
             filters: facet name (see `catalog.FACETS`) -> value (case-insensitive).
 
         Returns:
-            The models, by score then handle; none for a query with nothing to search for
-            (only punctuation or symbols: `.*[(`, `++`, an emoji), which matched every model.
+            The models, by score then handle (`catalog.handle_order`: whatever the case);
+            none for a query with nothing to search for (only punctuation or symbols: `.*[(`,
+            `++`, an emoji), which matched every model.
         """
         scores = self._scores(query)
         hits = _filtered([self.catalog.models[handle] for handle in scores], filters or {})
-        return sorted(hits, key=lambda model: (-scores[model.handle], model.handle))
+        return sorted(hits, key=lambda model: (-scores[model.handle], handle_order(model.handle)))
 
     def _scores(self, query: str) -> dict[str, int]:
         """The handles of the models matching every word of `query`, with their scores."""
