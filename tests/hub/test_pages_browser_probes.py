@@ -297,3 +297,14 @@ def test_models_are_listed_by_name_whatever_the_case(server, page):
     page.goto(server.url("lab"))
     listed = page.locator("ul.results a.handle").all_inner_texts()
     assert [handle for handle in listed if handle.split("/")[-1] in CASED] == expected
+
+
+def test_an_empty_hub_says_how_to_add_a_model(browser, tmp_path):
+    """A hub with no model yet said 'No model matches.', as if a search had found nothing."""
+    (tmp_path / "root").mkdir()
+    with serve_hub(tmp_path / "root", tmp_path / "serve.log") as empty:
+        page = browser.new_page()
+        page.goto(empty.url(""))
+        text = page.inner_text("#no-models")
+        page.close()
+    assert "tfhub publish MODEL_DIR ROOT --handle publisher/model/1" in text
