@@ -308,3 +308,15 @@ def test_an_empty_hub_says_how_to_add_a_model(browser, tmp_path):
         text = page.inner_text("#no-models")
         page.close()
     assert "tfhub publish MODEL_DIR ROOT --handle publisher/model/1" in text
+
+
+def test_a_text_pasted_into_a_search_box_is_searched_not_refused(server, page):
+    """The search boxes took any length: 500 words pasted (10 KB once percent-encoded) made a
+    URL longer than the hub answers, and the browser showed a plain-text 414."""
+    for box in ("#q", "header input[name=q]"):
+        page.goto(server.url(""))
+        page.fill(box, "模型 " * 500)
+        with page.expect_navigation() as navigation:
+            page.press(box, "Enter")
+        assert navigation.value.status == 200, box
+        assert page.locator("#result-count").count() == 1

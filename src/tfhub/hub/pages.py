@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from .app import HubState
 
 PAGE_SIZE = 50
+# The most characters the search boxes take: 500 characters of 4 UTF-8 bytes, percent-encoded,
+# are 6,000 bytes, inside `middleware.MAX_TARGET_BYTES` with the filters; a text pasted into a
+# box (10 KB) made the browser ask a URL the hub answers with a plain-text 414. Searches
+# read the first `search.MAX_QUERY_WORDS` words anyway.
+MAX_QUERY_CHARS = 500
 TEMPLATES = Path(__file__).parent / "templates"
 # tfhub.dev's URL of a page, as a doc writes it (the path: the characters of a handle).
 _TFHUB_DEV_URL = re.compile(r"https?://tfhub\.dev/([A-Za-z0-9_.~@+/-]+)")
@@ -195,6 +200,7 @@ def _common(request: Request, state: HubState) -> dict[str, Any]:
         "site": urllib.parse.urlsplit(base).path,
         "auth": bool(state.settings.token_file),
         "token_host": host_entry(base),
+        "max_query": MAX_QUERY_CHARS,
     }
 
 
