@@ -9,6 +9,7 @@ not depend on it. Only the process that made a temporary folder removes it.
 
 from __future__ import annotations
 
+import errno
 import glob
 import logging
 import os
@@ -19,6 +20,7 @@ from collections.abc import Callable, Mapping
 from . import _archive, _http, _http_body, _http_deadline, _http_encoding, cache, constants, errors
 from .cache import locks as cache_locks
 from .utils import progress
+from .utils.printable import escaped
 from .utils.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -130,7 +132,7 @@ def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
     state = "is not in" if problem == "the folder does not exist" else f"is damaged ({problem}) in"
     root = os.path.dirname(module_path)
     return errors.OfflineModeError(
-        f"TFHUB_OFFLINE is set and {handle!r} {state} the cache {root} "
+        f"TFHUB_OFFLINE is set and {handle!r} {state} the cache {escaped(root)} "
         f"(folder {os.path.basename(module_path)}). Pre-fill the cache with "
         f"`tfhub pull {handle}` where the network is available, or unset TFHUB_OFFLINE.",
         handle=redact(handle),
@@ -196,21 +198,21 @@ def _make_tmp_dir(tmp_dir: str) -> None:
 
 def _with_disk_hint(err: errors.CacheError, module_path: str, tmp_dir: str) -> errors.CacheError:
     """Adds what to do to a full-disk error that does not say it yet (the error itself
-    otherwise): the disk's room and, unless it ran out of inodes, the bytes the model needs at
-    least (what `tmp_dir`, still there, holds)."""
+    otherwise): for a full disk, its room; and, unless it ran out of inodes, the bytes the model
+    needs at least (what `tmp_dir`, still there, holds), if any. For a used-up quota (EDQUOT),
+    no disk figures: the disk may have plenty of room. A path's control characters (a newline
+    in the cache folder's name) are shown escaped."""
     if not isinstance(err, errors.DiskFullError) or err.remedy is not None:
         return err
     from .utils.paths import disk_room, human_size, tree_size
 
     root = os.path.dirname(module_path)
-    message = err.strerror if err.strerror is not None else str(err)
-    remedy = cache.bookkeeping.free_space_remedy(root)
-    room = disk_room(root)
-    need = (
-        ""
-        if room and room.no_inode_left
-        else f"The model needs more than {human_size(tree_size(tmp_dir))}. "
-    )
+    message = escaped(err.strerror if err.strerror is not None else str(err))
+    quota = err.errno == errno.EDQUOT
+    remedy = cache.bookkeeping.free_space_remedy(root, quota=quota)
+    room = None if quota else disk_room(root)
+    size = 0 if room and room.no_inode_left else tree_size(tmp_dir)
+    need = f"The model needs more than {human_size(size)}. " if size else ""
     return errors.DiskFullError(
         err.errno,
         f"{message} The temporary folder was removed. {need}{remedy}",

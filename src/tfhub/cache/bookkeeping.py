@@ -17,6 +17,7 @@ Manifests of earlier tfhub versions (`{"files": {"<path>": size}}`) are read as 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from .. import errors
+from ..utils.printable import escaped
 from ..utils.redact import redact
 from . import layout
 
@@ -66,15 +68,25 @@ def atomic_write_text(path: str, text: str) -> None:
             os.remove(tmp)
 
 
-def free_space_remedy(root: str) -> str:
+def free_space_remedy(root: str, *, quota: bool = False) -> str:
     """What to do when the disk of the cache folder `root` is full (its room is named: a disk
-    out of inodes has bytes free)."""
+    out of inodes has bytes free), or, with `quota` (EDQUOT), when this user's disk quota is
+    used up: the disk's figures are not named then, since the disk may have plenty of room."""
     from ..utils.paths import disk_room
 
+    shown = escaped(root)
+    if quota:
+        return (
+            f"Your disk quota on the disk of the cache folder {shown} is used up (the disk "
+            "itself may have room; `quota -s` shows your limits): `tfhub cache prune` and "
+            "`tfhub cache rm` remove entries, or remove other files of yours there, or ask the "
+            "administrator for a larger quota; or set TFHUB_CACHE_DIR to a folder where you "
+            "have room."
+        )
     room = disk_room(root)
     return (
-        f"Free space on the disk of the cache folder {root}"
-        f"{f' ({room.describe(root)})' if room else ''}: `tfhub cache prune` and `tfhub cache "
+        f"Free space on the disk of the cache folder {shown}"
+        f"{f' ({room.describe(shown)})' if room else ''}: `tfhub cache prune` and `tfhub cache "
         "rm` remove entries; or set TFHUB_CACHE_DIR to a folder on a disk with room."
     )
 
@@ -83,19 +95,22 @@ def write_error(failed: str, err: OSError, *, root: str, path: str) -> errors.Ca
     """The error for an OSError while writing into the cache folder `root`.
 
     Args:
-        failed: what could not be done, e.g. "Cannot write <file>".
+        failed: what could not be done, e.g. "Cannot write <file>" (its control characters, a
+            newline in a path, are shown escaped).
         err: the OSError.
         root: the cache folder (named in what to do when the disk is full).
         path: the error's `path` attribute.
 
     Returns:
-        A CacheError saying what failed, why (a full disk, or the system's reason) and what to do.
+        A CacheError saying what failed, why (a full disk or quota, or the system's reason) and
+        what to do.
     """
+    failed = escaped(failed)
     if err.errno in errors.DISK_FULL_ERRNOS:
-        todo = free_space_remedy(root)
-        return errors.DiskFullError(
-            err.errno, f"{failed}: the disk is full. {todo}", path=path, remedy=todo
-        )
+        quota = err.errno == errno.EDQUOT
+        todo = free_space_remedy(root, quota=quota)
+        why = "your disk quota is exceeded" if quota else "the disk is full"
+        return errors.DiskFullError(err.errno, f"{failed}: {why}. {todo}", path=path, remedy=todo)
     why = f"{err.strerror or err}"
     todo = "Check the folder's permissions, or set TFHUB_CACHE_DIR to a writable folder."
     return errors.CacheError(err.errno, f"{failed}: {why}. {todo}", path=path)

@@ -37,6 +37,7 @@ from typing import Any
 
 from .. import constants, errors
 from ..utils.lazy import import_tensorflow
+from ..utils.printable import escaped
 from ..utils.redact import redact
 from . import bookkeeping, layout, remote_staging
 
@@ -81,7 +82,7 @@ def atomic_download(
     root = module_path.rsplit("/", 1)[0]
     if constants.is_offline() and not local:
         raise errors.OfflineModeError(
-            f"TFHUB_OFFLINE is set and {handle!r} is not complete in the cache {root} "
+            f"TFHUB_OFFLINE is set and {handle!r} is not complete in the cache {escaped(root)} "
             f"({problem}). Pre-fill the cache where the network is available, or unset "
             "TFHUB_OFFLINE.",
             handle=redact(handle),
@@ -141,8 +142,8 @@ def install(
         raise
     except Exception as err:  # tf.errors.OpError and OSError: the filesystem refused.
         raise errors.CacheError(
-            f"Cannot write the cache entry {module_path}: {err}. Check the filesystem's "
-            "permissions, or set TFHUB_CACHE_DIR to a writable folder.",
+            f"Cannot write the cache entry {escaped(module_path)}: {escaped(str(err))}. Check the "
+            "filesystem's permissions, or set TFHUB_CACHE_DIR to a writable folder.",
             path=module_path,
         ) from err
     finally:

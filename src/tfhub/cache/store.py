@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from .. import errors
 from ..utils.paths import nearest_existing, non_folder_kind
+from ..utils.printable import escaped
 from . import bookkeeping, health, layout
 
 logger = logging.getLogger(__name__)
@@ -34,12 +35,13 @@ def ensure_writable_root(root: str) -> None:
     try:
         os.makedirs(root, exist_ok=True)
     except OSError as err:
-        failed = f"Cannot create the cache folder {root}"
+        failed = f"Cannot create the cache folder {root}"  # Escaped by write_error.
         raise bookkeeping.write_error(failed, err, root=root, path=root) from err
     if not os.access(root, os.W_OK):
         raise errors.CacheError(
-            f"The cache folder {root} is read-only and does not hold a complete copy of the "
-            "model. Pre-fill it with `tfhub pull`, or set TFHUB_CACHE_DIR to a writable folder.",
+            f"The cache folder {escaped(root)} is read-only and does not hold a complete copy of "
+            "the model. Pre-fill it with `tfhub pull`, or set TFHUB_CACHE_DIR to a writable "
+            "folder.",
             path=root,
         )
 
@@ -51,12 +53,13 @@ def root_error(root: str) -> errors.CacheError | None:
     nothing or a loop of links at it or on its path; the folder itself, if this user may not
     read it.
     """
+    shown = escaped(root)
     try:
         os.stat(root)
     except PermissionError:
         return errors.CacheError(
-            f"The cache folder {root} cannot be reached by this user: a folder on its path "
-            f"may not be entered (see `namei -l {root}`). Ask that folder's owner for access "
+            f"The cache folder {shown} cannot be reached by this user: a folder on its path may "
+            f"not be entered (see `namei -l {shown}`). Ask that folder's owner for access "
             "(`chmod a+x`), or set TFHUB_CACHE_DIR to a folder of your own.",
             path=root,
         )
@@ -66,14 +69,15 @@ def root_error(root: str) -> errors.CacheError | None:
         blocker = None if os.path.isdir(root) else root
     if blocker is not None:
         return errors.CacheError(
-            f"The cache folder {root} cannot exist: {blocker} {non_folder_kind(blocker)}. Point "
-            "TFHUB_CACHE_DIR at a folder (or at a path where one can be created).",
+            f"The cache folder {shown} cannot exist: {escaped(blocker)} "
+            f"{non_folder_kind(blocker)}. Point TFHUB_CACHE_DIR at a folder (or at a path where "
+            "one can be created).",
             path=root,
         )
     if os.path.isdir(root) and not os.access(root, os.R_OK | os.X_OK):
         return errors.CacheError(
-            f"The cache folder {root} cannot be read by this user (see `ls -ld {root}`). Ask "
-            f"its owner to share it (`chmod a+rx {root}`), or set TFHUB_CACHE_DIR to a folder "
+            f"The cache folder {shown} cannot be read by this user (see `ls -ld {shown}`). Ask "
+            f"its owner to share it (`chmod a+rx {shown}`), or set TFHUB_CACHE_DIR to a folder "
             "of your own.",
             path=root,
         )
@@ -172,17 +176,19 @@ def _refused_error(path: str, err: OSError) -> errors.CacheError:
     import errno
 
     parent = os.path.dirname(path) or "."
+    shown = escaped(parent)
     if err.errno == errno.EROFS:  # No permission or attribute to change: the mount refuses.
         return errors.CacheError(
-            f"Cannot remove {path}: its folder {parent} is on a file system mounted read-only, "
-            "so nothing was removed. Remove it where that file system is mounted read-write.",
+            f"Cannot remove {escaped(path)}: its folder {shown} is on a file system mounted "
+            "read-only, so nothing was removed. Remove it where that file system is mounted "
+            "read-write.",
             path=path,
         )
     return errors.CacheError(
-        f"Cannot remove {path}: its folder {parent} refuses changes "
-        f"({err.strerror or err}), so nothing was removed. Make {parent} writable for you "
-        f"(check `ls -ld {parent}` and `lsattr -d {parent}`), or remove the entry as the owner "
-        "of that folder.",
+        f"Cannot remove {escaped(path)}: its folder {shown} refuses changes "
+        f"({err.strerror or err}), so nothing was removed. Make {shown} writable for you "
+        f"(check `ls -ld {shown}` and `lsattr -d {shown}`), or remove the entry as the owner of "
+        "that folder.",
         path=path,
     )
 
@@ -194,11 +200,11 @@ def _not_removed_error(path: str, doomed: str) -> errors.CacheError:
     except OSError as err:
         why = err.strerror or str(err)
     else:
-        return errors.CacheError(f"{path} was removed only on a second try.", path=path)
+        return errors.CacheError(f"{escaped(path)} was removed only on a second try.", path=path)
     return errors.CacheError(
-        f"Could not remove all of {path} ({why}); what is left is in {left}. Remove it as the "
-        "owner of those files, or give yourself write permission on its folders "
-        f"(chmod -R u+w {doomed}), then run `tfhub cache prune`.",
+        f"Could not remove all of {escaped(path)} ({why}); what is left is in {escaped(left)}. "
+        "Remove it as the owner of those files, or give yourself write permission on its folders "
+        f"(chmod -R u+w {escaped(doomed)}), then run `tfhub cache prune`.",
         path=doomed,
     )
 
@@ -245,16 +251,16 @@ class Removal(NamedTuple):
     def describe(self) -> str:
         """One line for the CLI."""
         if self.removed == "leftovers":
-            return f"finished removing {self.path} (an earlier removal was interrupted)"
+            return f"finished removing {escaped(self.path)} (an earlier removal was interrupted)"
         if self.removed == "link":
-            return f"removed the link {self.path} (its target was kept)"
+            return f"removed the link {escaped(self.path)} (its target was kept)"
         if self.removed == "kept":
-            return f"kept {self.path}: it is complete again (another process installed it)"
+            return f"kept {escaped(self.path)}: it is complete again (another process installed it)"
         if self.removed == "gone":
-            return f"{self.path} was removed meanwhile by another process"
+            return f"{escaped(self.path)} was removed meanwhile by another process"
         if self.removed == "nothing":
-            return f"removed the bookkeeping of {self.path} (its folder was gone)"
-        return f"removed {self.path}"
+            return f"removed the bookkeeping of {escaped(self.path)} (its folder was gone)"
+        return f"removed {escaped(self.path)}"
 
 
 def remove(

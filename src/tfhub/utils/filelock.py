@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .. import constants, errors
+from .printable import escaped
 from .threads import daemon_thread
 
 try:
@@ -300,9 +301,10 @@ def _timeout_error(
     holder = read_holder(lock_path)
     who = f"the process {holder}" if holder else "another process"
     return errors.LockTimeoutError(
-        f"Gave up waiting for {what} after {waited:.0f} s: {who} holds the lock {lock_path} "
-        f"and has shown no sign of life for {silence:.0f} s. If that process is stuck (stopped "
-        "or hung), end it; or set TFHUB_LOCK_TIMEOUT to wait longer (seconds).",
+        f"Gave up waiting for {what} after {waited:.0f} s: {who} holds the lock "
+        f"{escaped(lock_path)} and has shown no sign of life for {silence:.0f} s. If that "
+        "process is stuck (stopped or hung), end it; or set TFHUB_LOCK_TIMEOUT to wait longer "
+        "(seconds).",
         lock_path=lock_path,
         holder=holder,
         waited=waited,

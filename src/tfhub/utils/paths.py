@@ -8,6 +8,8 @@ import os
 import re
 import stat
 
+from .printable import escaped
+
 
 def nearest_existing(path: str) -> str:
     """Returns `path` (made absolute) if it exists, else its nearest existing parent (a folder,
@@ -32,7 +34,7 @@ def non_folder_kind(path: str) -> str:
             if err.errno == errno.ELOOP:
                 return "is a link that leads to itself (a loop of links)"
             try:
-                target = os.path.join(os.path.dirname(path), os.readlink(path))
+                target = escaped(os.path.join(os.path.dirname(path), os.readlink(path)))
             except OSError:
                 return f"is a link this user may not follow ({err.strerror})"
             if isinstance(err, PermissionError):

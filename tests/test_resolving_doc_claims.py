@@ -1,0 +1,213 @@
+"""Claims of docs/resolving.md, probed as a user (and a hostile server) meets them: real
+servers on 127.0.0.1, real archives, real cache folders, fresh processes.
+
+A disk quota cannot be set on this machine (its kernel has no quota support), so the quota
+tests have the kernel itself answer EDQUOT: a seccomp filter installed in a child process just
+before `hub.resolve` makes the chosen system calls fail with that errno, and tfhub's real code
+path meets a real `OSError(errno.EDQUOT)`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import platform
+import signal
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.http_server import LocalServer
+from tests._helpers.mounts import tmpfs
+from tests._helpers.python_process import child_env, run_python, start_python
+
+import tfhub as hub
+from tfhub import errors
+
+# --- A kernel that answers EDQUOT (seccomp), for the quota tests ----------------------------------
+
+# Installed by the child before it resolves. BPF over `struct seccomp_data` (nr at 0, arch at 4,
+# args[i] at 16 + 8 i); x86-64 system call numbers. MODE "mkdir": mkdir/mkdirat fail (the
+# download's temporary folder cannot be made); MODE "create": exclusive creates (O_EXCL, as
+# extraction makes each file) fail.
+_SECCOMP_EDQUOT = """
+import ctypes, errno, os, struct
+
+def deny_with_edquot(mode):
+    ld, jeq, jset, ret = 0x20, 0x15, 0x45, 0x06
+    never = 0xFFFFFFFF  # No system call has this number.
+    mkdir, mkdirat = (83, 258) if mode == "mkdir" else (never, never)
+    exclusive = os.O_EXCL if mode == "create" else 0  # A JSET of mask 0 never jumps.
+    program = [
+        (ld, 0, 0, 4), (jeq, 0, 9, 0xC000003E),  # Another architecture: allowed (11).
+        (ld, 0, 0, 0),  # The system call's number.
+        (jeq, 8, 0, mkdir), (jeq, 7, 0, mkdirat),  # -> 12: EDQUOT.
+        (jeq, 0, 2, 257), (ld, 0, 0, 32), (jset, 4, 3, exclusive),  # openat's flags.
+        (jeq, 0, 2, 2), (ld, 0, 0, 24), (jset, 1, 0, exclusive),  # open's flags.
+        (ret, 0, 0, 0x7FFF0000),  # 11: allowed.
+        (ret, 0, 0, 0x00050000 | errno.EDQUOT),  # 12: fails with EDQUOT.
+    ]
+    raw = b"".join(struct.pack("HBBI", *insn) for insn in program)
+    buffer = ctypes.create_string_buffer(raw, len(raw))
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = Program(len(program), ctypes.cast(buffer, ctypes.c_void_p))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.byref(prog), 0, 0):
+        raise OSError(ctypes.get_errno(), "seccomp")
+"""
+
+_RESOLVE_UNDER_QUOTA = (
+    _SECCOMP_EDQUOT
+    + """
+import sys
+import tfhub as hub
+from tfhub import errors
+from tfhub.utils.printable import escaped
+os.makedirs(os.path.join(os.environ["TFHUB_CACHE_DIR"], ".locks"))
+deny_with_edquot(sys.argv[2])
+try:
+    hub.resolve(sys.argv[1])
+except errors.DiskFullError as err:
+    print(err.errno)
+    print(str(err))
+"""
+)
+
+
+def _needs_seccomp() -> None:
+    if platform.system() != "Linux" or platform.machine() != "x86_64":
+        pytest.skip("the EDQUOT filter is written for Linux on x86-64")
+
+
+def _resolve_under_quota(url: str, cache: Path, mode: str) -> list[str]:
+    done = run_python(_RESOLVE_UNDER_QUOTA, url, mode, env=child_env(TFHUB_CACHE_DIR=str(cache)))
+    return done.stdout.splitlines()
+
+
+@pytest.mark.parametrize("mode", ["mkdir", "create"])
+def test_a_used_up_quota_is_said_without_the_disk_figures(
+    server: LocalServer, served_dir: Path, tmp_path: Path, mode: str
+) -> None:
+    """EDQUOT creating the download's temporary folder, or a file while extracting: the error
+    says the user's quota is used up and what to do, not the disk's free space (which may be
+    plenty), and the cache holds nothing but its lock folder."""
+    _needs_seccomp()
+    make_tar_gz(served_dir / "m.tar.gz")
+    cache = tmp_path / "cache"
+    lines = _resolve_under_quota(server.url("m"), cache, mode)
+    assert lines and lines[0].split()[0] == str(errno.EDQUOT), lines
+    message = "\n".join(lines[1:])
+    assert "quota" in message and "is used up" in message, message
+    assert "the disk is full" not in message and "Free space on the disk" not in message
+    assert " free of " not in message and " are free" not in message, message
+    assert "TFHUB_CACHE_DIR" in message and "tfhub cache prune" in message, message
+    assert sorted(os.listdir(cache)) == [".locks"]
+
+
+# --- Cache paths with control characters are shown escaped ----------------------------------------
+
+
+def _newline_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> Path:
+    cache = tmp_path / name
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(cache))
+    return cache
+
+
+def test_offline_error_shows_a_newline_in_the_cache_path_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _newline_cache(tmp_path, monkeypatch, "ca\nche")
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    with pytest.raises(errors.OfflineModeError) as caught:
+        hub.resolve("http://127.0.0.1:9/m")
+    assert "\n" not in str(caught.value) and "ca\\x0Ache" in str(caught.value)
+    assert caught.value.cache_dir == str(tmp_path / "ca\nche")  # The attribute stays the path.
+
+
+def test_a_cache_below_a_file_is_named_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "fi\x1ble").write_text("")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "fi\x1ble" / "cache"))
+    with pytest.raises(errors.CacheError) as caught:
+        hub.resolve("http://127.0.0.1:9/m")
+    message = str(caught.value)
+    assert "\x1b" not in message and message.count("fi\\x1Ble") == 2, message
+
+
+def test_a_full_disk_names_its_cache_escaped_and_no_empty_need(
+    server: LocalServer, served_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real full disk (a tmpfs of 8 KB) under a cache path holding a newline: every path of
+    the message is escaped; nothing was written, so no "needs more than 0 B"."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    with tmpfs(tmp_path / "fu\nll", "size=8k") as disk:
+        monkeypatch.setenv("TFHUB_CACHE_DIR", str(disk))
+        with pytest.raises(errors.DiskFullError) as caught:
+            hub.resolve(server.url("m"))
+        message = str(caught.value)
+        assert "\n" not in message and "fu\\x0All" in message, message
+        assert "needs more than 0 B" not in message, message
+        assert caught.value.path == str(disk)
+        assert sorted(os.listdir(disk)) == [".locks"]
+
+
+_HOLD_AND_STOP = """
+import os, signal, sys
+from tfhub.cache import locks
+with locks.entry_lock(sys.argv[1], what="a test") as held:
+    print("held" if held else "not held", flush=True)
+    os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+def test_lock_timeout_names_a_newline_lock_path_escaped(
+    server: LocalServer, served_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stopped process holds the entry's lock: the waiter's LockTimeoutError names the lock
+    escaped (its `lock_path` attribute stays the path)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    cache = _newline_cache(tmp_path, monkeypatch, "lo\nck")
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "1")
+    url = server.url("m")
+    from tfhub import cache as tfhub_cache
+
+    module_path = tfhub_cache.module_dir(url)
+    os.makedirs(cache)
+    env = child_env(TFHUB_CACHE_DIR=str(cache), TFHUB_LOCK_TIMEOUT="1")
+    holder = start_python(_HOLD_AND_STOP, module_path, env=env)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(errors.LockTimeoutError) as caught:
+            hub.resolve(url)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.send_signal(signal.SIGCONT)
+        holder.wait(timeout=10)
+    message = str(caught.value)
+    assert "\n" not in message and "lo\\x0Ack" in message, message
+    assert "\n" in caught.value.lock_path
+
+
+def test_resolving_a_cached_handle_in_a_fresh_process_imports_no_tensorflow(
+    server: LocalServer, served_dir: Path, tmp_path: Path
+) -> None:
+    """Downloaded in one process, resolved again in another (also with TFHUB_OFFLINE=1 and a
+    file:// cache): the same folder, and TensorFlow is never imported."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    code = """
+        import sys, tfhub as hub
+        print(hub.resolve(sys.argv[1]))
+        print("tensorflow" in sys.modules)
+    """
+    cache = tmp_path / "cache"
+    first = run_python(code, server.url("m"), env=child_env(TFHUB_CACHE_DIR=str(cache)))
+    path, imported = first.stdout.split()
+    assert imported == "False" and os.path.isfile(os.path.join(path, "saved_model.pb"))
+    for extra in ({"TFHUB_OFFLINE": "1"}, {"TFHUB_CACHE_DIR": f"file://{cache}"}):
+        env = child_env(**{"TFHUB_CACHE_DIR": str(cache), **extra})
+        again = run_python(code, server.url("m"), env=env)
+        assert again.stdout.split() == [path, "False"], (extra, again.stdout)
