@@ -13,6 +13,8 @@ import errno
 import os
 import platform
 import signal
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +22,11 @@ from tests._helpers.archives import make_tar_gz
 from tests._helpers.http_server import LocalServer
 from tests._helpers.mounts import tmpfs
 from tests._helpers.python_process import child_env, run_python, start_python
+from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
 from tfhub import errors
+from tfhub.utils.printable import escaped
 
 # --- A kernel that answers EDQUOT (seccomp), for the quota tests ----------------------------------
 
@@ -211,3 +215,61 @@ def test_resolving_a_cached_handle_in_a_fresh_process_imports_no_tensorflow(
         env = child_env(**{"TFHUB_CACHE_DIR": str(cache), **extra})
         again = run_python(code, server.url("m"), env=env)
         assert again.stdout.split() == [path, "False"], (extra, again.stdout)
+
+
+# --- A hostile hub under TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED ------------------------------------
+
+
+_LISTENERS: list[socket.socket] = []
+
+
+def _answering(answer: bytes) -> str:
+    """A raw server answering every request with `answer`; returns a handle on it."""
+    listener, _ = serve_raw(answer)
+    _LISTENERS.append(listener)
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/m"
+
+
+@pytest.fixture(autouse=True)
+def _close_raw_servers() -> Iterator[None]:
+    yield
+    while _LISTENERS:
+        _LISTENERS.pop().close()
+
+
+@pytest.mark.parametrize(
+    "body", [b"gs://b/x\x1b[2Jy", b"gs://bucket/m\nForged: line", b"\x1b]0;title\x07gs://b/m"]
+)
+def test_a_303_location_with_control_characters_is_quoted_escaped(
+    monkeypatch: pytest.MonkeyPatch, body: bytes
+) -> None:
+    """The doc: anything but a plain gs:// path raises InvalidHandleError. Its message quotes
+    what the server sent with terminal escapes and line breaks escaped."""
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    url = _answering(b"HTTP/1.1 303 See Other\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    with pytest.raises(errors.InvalidHandleError) as caught:
+        hub.resolve(url)
+    message = str(caught.value)
+    assert message.isprintable() and "GCS location" in message, message
+    assert escaped(body.decode()) in message, message
+
+
+def test_a_redirect_with_control_characters_is_named_percent_encoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plain redirect to an address holding an escape sequence, which requests would send
+    percent-encoded: it is followed, and named, percent-encoded (not written raw to a
+    terminal) when it cannot be fetched."""
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    for location, error in (
+        (b"ftp://h/\x1b[2Jx", errors.DownloadError),
+        (b"http://127.0.0.1:1/\x1b[2Jx", errors.ConnectionFailedError),
+    ):
+        url = _answering(
+            b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % location
+        )
+        with pytest.raises(error) as caught:
+            hub.resolve(url)
+        message = str(caught.value)
+        assert message.isprintable() and "/%1B[2Jx" in message, message

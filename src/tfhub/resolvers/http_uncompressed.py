@@ -14,6 +14,7 @@ import urllib.parse
 from typing import Any
 
 from .. import constants, errors, handles
+from ..utils.printable import escaped
 from ..utils.redact import redact
 from .base import Resolver
 from .path import PathResolver
@@ -115,7 +116,10 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
     if response.status_code not in _PLAIN_REDIRECTS or not location:
         return None
     response.close()
-    target = urllib.parse.urljoin(url, location)
+    from requests.utils import requote_uri  # As requests follows a redirect: control
+    # characters (a hostile server's terminal escapes) are sent, and shown, percent-encoded.
+
+    target = requote_uri(urllib.parse.urljoin(url, location))
     from .._http_deadline import check_redirect  # Not at import: a cached handle needs no HTTP.
 
     check_redirect(url, target, handle=handle)  # Never from https to plain http.
@@ -139,7 +143,7 @@ def _check_location(body: bytes, *, url: str) -> str:
     location = body.decode("utf-8", errors="replace").strip()
     if not _GCS_LOCATION.match(location) or "/../" in location + "/":
         raise errors.InvalidHandleError(
-            f"Expected server to return a GCS location but received {location[:200]} from "
+            f"Expected server to return a GCS location but received {escaped(location[:200])} from "
             f"{redact(url)}. Check the handle, or set TFHUB_MODEL_LOAD_FORMAT=COMPRESSED."
         )
     return location
