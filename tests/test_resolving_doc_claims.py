@@ -16,6 +16,7 @@ import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests._helpers.archives import make_tar_gz
@@ -288,3 +289,61 @@ def test_a_missing_relative_path_names_the_working_folder_and_what_to_do(
     assert str(tmp_path) in message and "Check the path" in message, message
     with pytest.raises(errors.ModelNotFoundError, match="Check the path"):
         hub.resolve(str(tmp_path / "none"))
+
+
+# --- A resolver written for tensorflow_hub (the doc's MirrorResolver) -----------------------------
+
+
+def _mirror_resolver(server: LocalServer) -> Any:
+    """The doc's example, pointed at the local server instead of models.corp."""
+    import hashlib
+    import urllib.request
+
+    from tfhub import resolver
+
+    class MirrorResolver(resolver.HttpResolverBase):
+        def is_supported(self, handle: str) -> bool:
+            return handle.startswith("mirror://")
+
+        def __call__(self, handle: str) -> str:
+            url = server.url(handle[len("mirror://") :] + ".tar.gz")
+            module_dir = resolver.create_local_module_dir(
+                resolver.tfhub_cache_dir(use_temp=True), hashlib.sha1(handle.encode()).hexdigest()
+            )
+
+            def download(handle: str, tmp_dir: str) -> None:
+                with self._call_urlopen(urllib.request.Request(url)) as response:
+                    resolver.DownloadManager(url).download_and_uncompress(response, tmp_dir)
+
+            return resolver.atomic_download(handle, download, module_dir)
+
+    return MirrorResolver()
+
+
+def test_a_tensorflow_hub_style_resolver_gets_tfhubs_archive_errors_with_what_to_do(
+    server: LocalServer, served_dir: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through `resolver.DownloadManager`, an unsafe or a cut archive raises tfhub's errors
+    saying what to do (as for tfhub's own downloads), and the cache holds no entry; a good
+    archive is installed."""
+    import tarfile
+
+    from tests._helpers.archives import add_members
+
+    from tfhub import resolvers
+
+    monkeypatch.setattr(resolvers, "registry", resolvers.MultiImplRegistry("resolver"))
+    monkeypatch.setattr(resolvers, "_defaults_installed", False)
+    make_tar_gz(served_dir / "good.tar.gz")
+    escape = tarfile.TarInfo("../evil")
+    escape.size = 3
+    add_members(served_dir / "evil.tar.gz", [escape])
+    packed = (served_dir / "good.tar.gz").read_bytes()
+    (served_dir / "cut.tar.gz").write_bytes(packed[: len(packed) // 2])
+    hub.register_resolver(_mirror_resolver(server))
+    with pytest.raises(errors.UnsafeArchiveError, match="Nothing was installed.*publisher"):
+        hub.resolve("mirror://evil")
+    with pytest.raises(errors.ArchiveError, match="Nothing was installed: try again"):
+        hub.resolve("mirror://cut")
+    assert [name for name in os.listdir(isolated_cache) if not name.startswith(".")] == []
+    assert os.path.isfile(os.path.join(hub.resolve("mirror://good"), "saved_model.pb"))

@@ -217,7 +217,8 @@ class DownloadManager:
                 tar, is truncated or corrupt; `UnsafeArchiveError` for a member that would write
                 outside `dst_path` or is a device, a FIFO or a link out of it.
         """
-        from . import _archive
+        from . import _archive, errors
+        from .download import with_archive_hint
         from .resolvers import _progress
         from .utils.redact import redact
 
@@ -225,7 +226,11 @@ class DownloadManager:
         total = length if isinstance(length, int) else None
         description = f"Downloading {self._url}"
         with _progress.counted(fileobj, description=description, total=total) as reader:
-            _archive.extract_fileobj(reader, dst_path, source=redact(self._url))
+            try:
+                _archive.extract_fileobj(reader, dst_path, source=redact(self._url))
+            except errors.ArchiveError as err:  # What to do, as for tfhub's own downloads.
+                remote = not self._url.lower().startswith("file:")
+                raise with_archive_hint(err, remote=remote) from err
 
 
 def __getattr__(name: str) -> Any:
