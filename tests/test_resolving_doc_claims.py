@@ -276,21 +276,6 @@ def test_a_redirect_with_control_characters_is_named_percent_encoded(
         assert message.isprintable() and "/%1B[2Jx" in message, message
 
 
-def test_a_missing_relative_path_names_the_working_folder_and_what_to_do(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The doc: relative paths are read from the current directory at each call. A missing one
-    says which directory that was, and what to do; an absolute one says what to do."""
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(errors.ModelNotFoundError) as caught:
-        hub.resolve("models/m")
-    message = str(caught.value)
-    assert message.startswith("models/m does not exist."), message  # upstream's words first
-    assert str(tmp_path) in message and "Check the path" in message, message
-    with pytest.raises(errors.ModelNotFoundError, match="Check the path"):
-        hub.resolve(str(tmp_path / "none"))
-
-
 # --- A resolver written for tensorflow_hub (the doc's MirrorResolver) -----------------------------
 
 

@@ -8,7 +8,6 @@ import re
 from .. import errors, handles
 from ..utils.numbers import is_number
 from ..utils.paths import home_expanded
-from ..utils.printable import escaped
 from . import gcs
 from .base import Resolver
 
@@ -90,18 +89,7 @@ def _not_found(handle: str, path: str, found: Callable[[str], bool]) -> str:
     model = _meant_model(path)
     if model is not None:
         return f"{handle} does not exist. {model}"
-    return f"{handle} does not exist.{_where_read(path)} Check the path, or pass the model's URL."
-
-
-def _where_read(path: str) -> str:
-    """Where a relative local path was looked for (a sentence), "" for other paths."""
-    if "://" in path or os.path.isabs(path):
-        return ""
-    try:
-        folder = os.getcwd()
-    except OSError:  # The working folder was removed.
-        return " It was looked for in the working folder, which no longer exists."
-    return f" It was looked for in the working folder, {escaped(folder)}."
+    return f"{handle} does not exist."
 
 
 # $NAME and ${NAME}, as a shell (and os.path.expandvars) would expand them.
