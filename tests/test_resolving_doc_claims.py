@@ -332,3 +332,17 @@ def test_a_tensorflow_hub_style_resolver_gets_tfhubs_archive_errors_with_what_to
         hub.resolve("mirror://cut")
     assert [name for name in os.listdir(isolated_cache) if not name.startswith(".")] == []
     assert os.path.isfile(os.path.join(hub.resolve("mirror://good"), "saved_model.pb"))
+
+
+def test_a_body_broken_once_without_retries_is_said_in_plain_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """TFHUB_HTTP_RETRIES=0 and a server that closes the connection mid-body: the error says
+    where it broke, not "broke 1 times in a row"."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    url = _answering(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n\x1f\x8b\x08\x00")
+    with pytest.raises(errors.DownloadError) as caught:
+        hub.resolve(url)
+    message = str(caught.value)
+    assert "the connection broke (at byte 4 of 1000, " in message, message
+    assert "1 times" not in message and "TFHUB_HTTP_RETRIES" in message, message

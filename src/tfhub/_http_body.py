@@ -158,10 +158,15 @@ class HttpBody(io.RawIOBase):
         said = cause_text(cause, timeout=self._read_timeout)
         self._budget.failed(f"the connection broke at byte {self.position} ({said})")
         if self._drops > retries:
+            of = f" of {self.total}" if self.total is not None else ""
+            where = f"at byte {self.position}{of}, {said}"
+            broke = (
+                f"({where})"
+                if self._drops == 1
+                else f"{self._drops} times in a row (last: {where})"
+            )
             raise errors.DownloadError(
-                f"Cannot download {self.handle!r} from {self.url}: the connection broke "
-                f"{self._drops} times in a row (last: at byte {self.position}"
-                f"{f' of {self.total}' if self.total is not None else ''}, {said}). "
+                f"Cannot download {self.handle!r} from {self.url}: the connection broke {broke}. "
                 f"{_AGAIN_HINT}"
             ) from cause
         logger.info(  # INFO like the other retries: the CLI shows it with -v.
