@@ -346,3 +346,24 @@ def test_a_body_broken_once_without_retries_is_said_in_plain_words(
     message = str(caught.value)
     assert "the connection broke (at byte 4 of 1000, " in message, message
     assert "1 times" not in message and "TFHUB_HTTP_RETRIES" in message, message
+
+
+def test_a_file_where_an_entry_belongs_is_named_as_a_file_and_replaced(
+    server: LocalServer, served_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A file (or a link to nothing) at an entry's path: the warning says what is there, not
+    "the folder does not exist", and the model is downloaded in its place."""
+    from tfhub import cache as tfhub_cache
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    for make in (lambda path: Path(path).write_text("x"), lambda path: os.symlink("/none", path)):
+        url = server.url("m") + f"?n={len(caplog.records)}"
+        entry = tfhub_cache.module_dir(url)
+        os.makedirs(os.path.dirname(entry), exist_ok=True)
+        make(entry)
+        with caplog.at_level("WARNING", logger="tfhub.download"):
+            assert hub.resolve(url) == entry
+        assert os.path.isfile(os.path.join(entry, "saved_model.pb"))
+        said = caplog.records[-1].getMessage()
+        assert "the folder does not exist" not in said
+        assert "it is a file, not a folder" in said or "it is a link to /none" in said, said

@@ -118,6 +118,10 @@ def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | Non
     if problem is None:
         return True, None
     if os.path.lexists(module_path):
+        if not os.path.isdir(module_path):  # A file, or a link to nothing: not "no folder".
+            from .utils.paths import non_folder_kind
+
+            problem = f"it {non_folder_kind(module_path)}"
         logger.warning(
             "Cache entry %s of %r is damaged (%s); downloading it again.",
             module_path,
