@@ -367,3 +367,25 @@ def test_a_file_where_an_entry_belongs_is_named_as_a_file_and_replaced(
         said = caplog.records[-1].getMessage()
         assert "the folder does not exist" not in said
         assert "it is a file, not a folder" in said or "it is a link to /none" in said, said
+
+
+def test_warnings_name_a_newline_cache_path_escaped(
+    server: LocalServer,
+    served_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A damaged entry in a cache whose path holds a newline: the warning before it is
+    downloaded again is one line (a log line cannot be forged by the folder's name)."""
+    from tfhub import cache as tfhub_cache
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    _newline_cache(tmp_path, monkeypatch, "lo\ngs")
+    entry = hub.resolve(server.url("m"))
+    os.remove(os.path.join(entry, "saved_model.pb"))
+    assert tfhub_cache.damage(entry) is not None
+    with caplog.at_level("WARNING", logger="tfhub"):
+        assert hub.resolve(server.url("m")) == entry
+    said = [record.getMessage() for record in caplog.records if "damaged" in record.getMessage()]
+    assert said and "\n" not in said[0] and "lo\\x0Ags" in said[0], said

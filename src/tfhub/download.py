@@ -124,7 +124,7 @@ def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | Non
             problem = f"it {non_folder_kind(module_path)}"
         logger.warning(
             "Cache entry %s of %r is damaged (%s); downloading it again.",
-            module_path,
+            escaped(module_path),
             redact(handle),
             problem,
         )
@@ -157,7 +157,7 @@ def _remove_stale_tmp_dirs(module_path: str, *, keep: str | None = None) -> None
     for stale in glob.glob(glob.escape(module_path) + ".*" + cache.TMP_SUFFIX):
         if stale == keep:
             continue
-        logger.info("Removing %s, left by an interrupted download.", stale)
+        logger.info("Removing %s, left by an interrupted download.", escaped(stale))
         cache.remove_tree(stale)
 
 
@@ -317,7 +317,9 @@ def _installed_by_another(module_path: str) -> bool:
     """True (and logged as upstream logs it) if a complete entry is at `module_path`."""
     if not (os.path.lexists(module_path) and cache.is_complete(module_path)):
         return False
-    logger.warning("Module already exists in %s (installed by another process).", module_path)
+    logger.warning(
+        "Module already exists in %s (installed by another process).", escaped(module_path)
+    )
     return True
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from .. import constants, errors
 from ..utils import filelock
 from ..utils.numbers import is_number
+from ..utils.printable import escaped
 from ..utils.redact import redact
 from . import bookkeeping, health, layout
 
@@ -174,7 +175,8 @@ def wait_for_upstream_download(module_path: str) -> tuple[bool, str | None]:
             return True, None
         if upstream.is_stale():
             logger.info(
-                "Removing %s: the tensorflow_hub process that wrote it is gone.", upstream.path
+                "Removing %s: the tensorflow_hub process that wrote it is gone.",
+                escaped(upstream.path),
             )
             remove_upstream_lock(module_path, upstream.content)
             break
@@ -186,12 +188,12 @@ def wait_for_upstream_download(module_path: str) -> tuple[bool, str | None]:
             logger.warning(
                 "tensorflow_hub's download %s made no progress for %s s (TFHUB_LOCK_TIMEOUT); "
                 "removing its lock file and going on.",
-                upstream.path,
+                escaped(upstream.path),
                 f"{constants.lock_timeout():g}",
             )
             remove_upstream_lock(module_path, upstream.content)
             return False, upstream_tmp_dir(module_path, upstream.task_uid)
-        logger.info("Waiting for tensorflow_hub's download of %s", module_path)
+        logger.info("Waiting for tensorflow_hub's download of %s", escaped(module_path))
         time.sleep(0.5)
     return health.is_complete(module_path), None
 
@@ -279,4 +281,4 @@ def remove_dead_upstream_locks(root: str, *, holding: str) -> None:
                         os.remove(layout.lock_path(entry))
         except errors.LockTimeoutError:
             continue  # A tfhub download of that entry runs: it removes the file itself.
-        logger.info("Removed %s: the process that wrote it is gone.", upstream.path)
+        logger.info("Removed %s: the process that wrote it is gone.", escaped(upstream.path))

@@ -15,6 +15,7 @@ import glob
 import logging
 import os
 
+from ..utils.printable import escaped
 from . import bookkeeping, health, layout, locks, store
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,8 @@ def finish_install(module_path: str) -> bool:
             store.remove_tree(aside)
         logger.warning(
             "Finished the install of %s that an interrupted process left in %s.",
-            module_path,
-            candidate,
+            escaped(module_path),
+            escaped(candidate),
         )
         return True
     return False

@@ -90,7 +90,7 @@ def atomic_download(
         )
     local_tmp = tempfile.mkdtemp(prefix="tfhub-remote-")
     try:
-        logger.info("Downloading TF-Hub Module %r (cache %s).", redact(handle), root)
+        logger.info("Downloading TF-Hub Module %r (cache %s).", redact(handle), escaped(root))
         fetched = bookkeeping.as_fetch_result(fetch(local_tmp))
         install(handle, local_tmp, module_path, fetched=fetched)
     finally:
@@ -216,7 +216,7 @@ def _remove_half_entry(gfile: Any, module_path: str) -> None:
         logger.warning(
             "Could not remove the incomplete cache entry %s (it is not used; the next "
             "download replaces it): %s",
-            module_path,
+            escaped(module_path),
             err,
         )
 

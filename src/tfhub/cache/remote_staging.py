@@ -28,6 +28,7 @@ import time
 import uuid
 from typing import Any
 
+from ..utils.printable import escaped
 from . import layout
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def release(gfile: Any, staging_dir: str) -> None:
         if gfile.exists(owner):
             gfile.remove(owner)
     except Exception as err:  # tf.errors.OpError: the filesystem refused.
-        logger.warning("Could not remove the temporary folder %s: %s", staging_dir, err)
+        logger.warning("Could not remove the temporary folder %s: %s", escaped(staging_dir), err)
 
 
 def owner_path(staging_dir: str) -> str:
@@ -159,7 +160,7 @@ def remove_abandoned(gfile: Any, module_path: str) -> list[str]:
     for staging_dir in staging_dirs(gfile, module_path):
         why = abandoned(gfile, staging_dir)
         if why is not None:
-            logger.info("Removing %s, left by an interrupted copy (%s).", staging_dir, why)
+            logger.info("Removing %s, left by an interrupted copy (%s).", escaped(staging_dir), why)
             release(gfile, staging_dir)
             removed.append(staging_dir)
     return removed

@@ -174,7 +174,9 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
         try:
             fd = _open_shared(lock_path)
         except OSError as err:
-            logger.info("Cannot create lock %s (%s); continuing without a lock.", lock_path, err)
+            logger.info(
+                "Cannot create lock %s (%s); continuing without a lock.", escaped(lock_path), err
+            )
             return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -182,7 +184,9 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
             os.close(fd)
         except OSError as err:
             os.close(fd)
-            logger.warning("Cannot lock %s (%s); continuing without a lock.", lock_path, err)
+            logger.warning(
+                "Cannot lock %s (%s); continuing without a lock.", escaped(lock_path), err
+            )
             return None
         else:
             if _still_linked(fd, lock_path):
@@ -200,7 +204,7 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
                 "Still waiting for %s: %s holds %s (%.0f s so far; TFHUB_LOCK_TIMEOUT=%g s)",
                 what,
                 read_holder(lock_path) or "another process",
-                lock_path,
+                escaped(lock_path),
                 now - started,
                 timeout,
             )
@@ -324,7 +328,7 @@ def _filelock_fallback(
     except filelock.Timeout:
         raise _timeout_error(lock_path, what=what, waited=timeout) from None
     except OSError as err:
-        logger.warning("Cannot lock %s (%s); continuing without a lock.", lock_path, err)
+        logger.warning("Cannot lock %s (%s); continuing without a lock.", escaped(lock_path), err)
         yield False
         return
     try:
