@@ -389,3 +389,27 @@ def test_warnings_name_a_newline_cache_path_escaped(
         assert hub.resolve(server.url("m")) == entry
     said = [record.getMessage() for record in caplog.records if "damaged" in record.getMessage()]
     assert said and "\n" not in said[0] and "lo\\x0Ags" in said[0], said
+
+
+def test_a_missing_file_named_by_a_hostile_archive_is_shown_escaped(
+    server: LocalServer,
+    served_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An archive may name a file with a newline and a terminal escape. When that file goes
+    missing, the warning before the download again and TFHUB_OFFLINE's error show its name
+    escaped: one line, no escape sequence reaching a terminal."""
+    name = "assets/vo\ncab\x1b[2J.txt"
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": b"x" * 10, name: b"y" * 100})
+    entry = hub.resolve(server.url("m"))
+    os.remove(os.path.join(entry, name))
+    with caplog.at_level("WARNING", logger="tfhub.download"):
+        hub.resolve(server.url("m"))
+    said = caplog.records[-1].getMessage()
+    assert said.isprintable() and escaped(name) in said, said
+    os.remove(os.path.join(entry, name))
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    with pytest.raises(errors.OfflineModeError) as caught:
+        hub.resolve(server.url("m"))
+    assert str(caught.value).isprintable() and escaped(name) in str(caught.value)

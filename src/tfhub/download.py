@@ -126,14 +126,15 @@ def _installed_meanwhile(handle: str, module_path: str) -> tuple[bool, str | Non
             "Cache entry %s of %r is damaged (%s); downloading it again.",
             escaped(module_path),
             redact(handle),
-            problem,
+            escaped(problem),  # It may name a file of a hostile archive: "a\nb is missing".
         )
     return cache_locks.wait_for_upstream_download(module_path)
 
 
 def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
     problem = cache.damage(module_path)
-    state = "is not in" if problem == "the folder does not exist" else f"is damaged ({problem}) in"
+    missing = problem == "the folder does not exist"
+    state = "is not in" if missing else f"is damaged ({escaped(problem or '')}) in"
     root = os.path.dirname(module_path)
     return errors.OfflineModeError(
         f"TFHUB_OFFLINE is set and {handle!r} {state} the cache {escaped(root)} "

@@ -83,7 +83,7 @@ def atomic_download(
     if constants.is_offline() and not local:
         raise errors.OfflineModeError(
             f"TFHUB_OFFLINE is set and {handle!r} is not complete in the cache {escaped(root)} "
-            f"({problem}). Pre-fill the cache where the network is available, or unset "
+            f"({escaped(problem)}). Pre-fill the cache where the network is available, or unset "
             "TFHUB_OFFLINE.",
             handle=redact(handle),
             cache_dir=root,
