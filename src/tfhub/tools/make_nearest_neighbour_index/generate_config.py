@@ -1,0 +1,54 @@
+"""`GenerateConfig`: what `generate` (embedding_generator) does, from upstream's flags."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .flag_values import required
+
+BATCH_SIZE = 1028  # Upstream's largest batch; every batch has this size (the last may be smaller).
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerateConfig:
+    """What `generate` does (upstream's flags).
+
+    Attributes:
+        data_file_pattern: text files, one item per line (a glob; local or remote).
+        module_url: the text-embedding module's handle.
+        embed_output_dir: where the TFRecords (and projection matrix) go; replaced.
+        projected_dim: if set and below the embedding size, project randomly to it.
+        batch_size: the largest batch the module embeds at once.
+        upstream_format: also write the matrix as upstream's pickle.
+        seed: the seed of the random projection (None: a fresh one).
+    """
+
+    data_file_pattern: str
+    module_url: str
+    embed_output_dir: str
+    projected_dim: int | None = None
+    batch_size: int = BATCH_SIZE
+    upstream_format: bool = False
+    seed: int | None = None
+
+    @classmethod
+    def from_flags(cls, flags: Any) -> GenerateConfig:
+        """The config of an object with upstream's flags as attributes (absl's `FLAGS`, an
+        `argparse.Namespace`), as upstream's `run(args)` read them; the optional flags it lacks
+        or leaves None take their defaults.
+
+        Raises:
+            tfhub.errors.ToolFlagError: data_file_pattern, module_url or embed_output_dir is
+                absent or empty.
+        """
+        batch_size = getattr(flags, "batch_size", None)
+        return cls(
+            data_file_pattern=required(flags, "data_file_pattern", operation="generate"),
+            module_url=required(flags, "module_url", operation="generate"),
+            embed_output_dir=required(flags, "embed_output_dir", operation="generate"),
+            projected_dim=getattr(flags, "projected_dim", None),
+            batch_size=BATCH_SIZE if batch_size is None else batch_size,
+            upstream_format=bool(getattr(flags, "upstream_format", False)),
+            seed=getattr(flags, "seed", None),
+        )
