@@ -1,0 +1,49 @@
+"""Reading upstream's pickles (the projection matrix, the index mapping) safely: only when the
+caller allows it, and then through an unpickler that accepts nothing but NumPy arrays and plain
+data (dict, list, str, numbers). Reading any other pickle runs code chosen by whoever wrote it.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from typing import Any
+
+from ... import errors
+from .storage import read_bytes
+
+# The only globals a trusted upstream pickle of a NumPy array or a mapping needs.
+_PICKLE_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+}
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles NumPy arrays and plain data (dict, list, str, numbers), nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return super().find_class(module, name)
+
+
+def load_pickle(path: str, *, allow_pickle: bool, what: str) -> Any:
+    if not allow_pickle:
+        raise errors.UnsafeFileError(
+            f"The {what} {path} is a Python pickle (upstream's format); reading a pickle can "
+            "run code. If you trust the file, pass --allow_pickle (allow_pickle=True); "
+            "`make_nearest_neighbour_index build --allow_pickle` also writes the matrix as a "
+            f"safe .npy file, which later queries read without it. Received: {path!r}",
+            path=path,
+        )
+    try:
+        return _NumpyOnlyUnpickler(io.BytesIO(read_bytes(path))).load()
+    except Exception as err:
+        raise errors.IndexFilesError(
+            f"Cannot read the {what} {path}: {err}. Received: {path!r}", path=path, problem=str(err)
+        ) from err
