@@ -13,7 +13,8 @@ as the function.
 Modules: `hparams` (HParams), `data` (tf.data input pipeline), `export` (outputs), `model`
 (the classifier and its compilation), `strategy` (distribution and GPU memory), `flowers` (the
 default images), `module_setup` (the module: loaded and checked, bottlenecks, the whole model),
-`lib` (training), `callbacks` (Keras callbacks), `cli` (flags); image folders, their
+`lib` (train, then export), `training` (`train_on_module`), `fit` (`train_model`),
+`callbacks` (Keras callbacks), `cli` (flags); image folders, their
 decoding and the module checks are shared with module_search in `tfhub.tools.image_folders`,
 `image_decoding`, `image_store`, `host_memory` and `tfhub.tools.image_modules`. Importing
 this package does not import TensorFlow; the names below are loaded on first use.

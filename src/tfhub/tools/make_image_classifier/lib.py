@@ -10,23 +10,22 @@ its feature vectors are computed once per image, in inference mode, in the tf.da
 the first epoch, and kept; the head (Dropout, Dense) trains on them, the same math as training
 the whole model (whose gradient does not reach a frozen module). The model returned and
 exported is still the whole model (module, Dropout, Dense), with the trained head's layers.
+
+This module checks, loads and trains (`make_image_classifier`), runs it all
+(`train_and_export`) and keeps the names code imports from it; the training on a loaded module
+is in `training` (`train_on_module`) and `fit` (`train_model`), the module's loading and
+checks in `module_setup`, the outputs in `export`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
-import warnings
-from collections.abc import Callable
 from typing import Any
 
 from ... import errors
 from ...keras._compat import keras_package
-from ...utils.lazy import require
 from ...utils.refused_writes import failed_write
-from .. import atomic_output, image_folders, image_store
-from . import callbacks as tool_callbacks
+from .. import atomic_output, image_folders
 from . import data, flowers
 from .export import (
     Outputs,
@@ -35,125 +34,25 @@ from .export import (
     check_outputs_writable,
     export,
 )
+from .fit import Say, log_progress
+from .fit import train_model as train_model
 from .hparams import HParams, check_hparams
-from .model import build_head, build_model, compile_model, keras_module
-from .module_setup import (
-    LoadedModule,
-    bottlenecks_in_use,
-    check_images_fit,
-    check_module_output,
-    load_module_for,
-    module_features,
-    whole_model,
-)
+from .model import build_head as build_head
+from .model import keras_module as keras_module
+from .module_setup import bottlenecks_in_use, check_images_fit, load_module_for
 from .module_setup import load_module as load_module  # The benchmark calls lib.load_module.
+from .module_setup import module_features as module_features
 from .module_setup import uses_bottlenecks as uses_bottlenecks  # lib's name before module_setup.
 from .strategy import (
     NoStrategy,
     as_strategy,
     check_keras_can_train,
-    fit_on_uneven_batches,
     get_distribution_strategy,
     set_gpu_memory_growth,
 )
+from .training import require_tensorflow, train_on_module
 
 logger = logging.getLogger(__name__)
-
-Say = Callable[[str], None]
-
-
-def _log(message: str) -> None:
-    logger.info("%s", message)
-
-
-def require_tensorflow() -> None:
-    """Imports TensorFlow and the Keras flavour in use now, before any long step.
-
-    Raises:
-        tfhub.errors.MissingDependencyError: (an ImportError) saying what to install.
-    """
-    require("tensorflow", keras_package(), purpose="make_image_classifier")
-
-
-@contextlib.contextmanager
-def _gc_frozen() -> Any:
-    """Moves the objects alive on entry (TensorFlow's and Keras' millions) out of the garbage
-    collector's reach until exit, so that the collections that tracing and the training loop
-    trigger do not traverse them (0.18 s CPU in the first epoch on TF Flowers' size). Does
-    nothing if objects are already frozen (the caller's freeze is kept)."""
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def train_model(
-    model: Any,
-    hparams: HParams,
-    train_data_and_size: tuple[Any, int],
-    valid_data_and_size: tuple[Any, int],
-    log_dir: str | None = None,
-    *,
-    say: Say = _log,
-    callbacks: tuple[Any, ...] = (),
-) -> Any:
-    """Compiles and trains `model` (call under the strategy's scope), as upstream.
-
-    Data that never ends (a `.repeat()`ed tf.data dataset, a generator), as upstream's Python
-    API took, is read `size // batch_size` batches per epoch, as upstream did; other data is
-    read to its end each epoch.
-
-    Args:
-        model: the model from `build_model`.
-        hparams: uses train_epochs, batch_size, learning_rate, momentum, label_smoothing.
-        train_data_and_size: (tf.data batches of (images, one-hot labels), number of images).
-        valid_data_and_size: the same for validation (data may be None).
-        log_dir: where TensorBoard summaries go (None: none).
-        say: prints one line of progress per epoch.
-        callbacks: more Keras callbacks for `model.fit`.
-
-    Returns:
-        The History of `model.fit` (`history["val_accuracy"]` per epoch if validating).
-
-    Raises:
-        tfhub.errors.ArgumentError: data that never ends with a size that is not positive.
-    """
-    keras = keras_module()
-    train_data, train_size = train_data_and_size
-    valid_data, valid_size = valid_data_and_size
-    steps = {
-        "steps_per_epoch": data.steps_per_epoch(
-            train_data, train_size, hparams.batch_size, what="train_data_and_size"
-        ),
-        "validation_steps": data.steps_per_epoch(
-            valid_data, valid_size, hparams.batch_size, what="valid_data_and_size"
-        ),
-    }
-    compile_model(model, hparams)
-    logger_ = tool_callbacks.epoch_logger(
-        keras, epochs=hparams.train_epochs, images=train_size, say=say
-    )
-    every = [*callbacks, logger_]
-    if log_dir is not None:
-        every.append(keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1))
-    uneven = fit_on_uneven_batches(model, train_data, keras_package())
-    with uneven, warnings.catch_warnings(), _gc_frozen():
-        # Keras 3 learns the number of batches (unknown: unreadable files are dropped) at the
-        # end of the first epoch and warns that the input "ran out of data" when it does.
-        warnings.filterwarnings("ignore", message="Your input ran out of data")
-        return model.fit(
-            train_data,
-            epochs=hparams.train_epochs,
-            validation_data=valid_data,
-            callbacks=every,
-            shuffle=False,  # The tf.data pipeline shuffles.
-            verbose=0,
-            **steps,
-        )
 
 
 def make_image_classifier(
@@ -164,7 +63,7 @@ def make_image_classifier(
     requested_image_size: int | None = None,
     log_dir: str | None = None,
     *,
-    say: Say = _log,
+    say: Say = log_progress,
     seed: int | None = None,
     bottlenecks: bool = True,
 ) -> tuple[Any, tuple[str, ...], Any]:
@@ -245,84 +144,9 @@ def make_image_classifier(
     return train_on_module(module, files, hparams, strategy, log_dir, say=say, seed=seed)
 
 
-def train_on_module(
-    module: LoadedModule,
-    files: image_folders.ImageFiles,
-    hparams: HParams,
-    strategy: Any,
-    log_dir: str | None = None,
-    *,
-    say: Say = _log,
-    seed: int | None = None,
-) -> tuple[Any, tuple[str, ...], Any]:
-    """`make_image_classifier`'s training, from the loaded module and the listed images on:
-    the input pipeline, the model, `model.fit`, and (bottlenecks) the whole model.
-
-    Args:
-        module: from `load_module`, with the same `hparams` and `strategy`.
-        files: the images (`image_folders.list_image_files`).
-        hparams, strategy, log_dir, say, seed: as `make_image_classifier` takes them
-            (`strategy` may be a `NoStrategy`).
-
-    Returns and raises:
-        As `make_image_classifier`.
-    """
-    keras = keras_module()
-    say(
-        f"Using module {module.handle} with image size {module.image_size} ({module.dim} "
-        f"features), {keras.__name__} {keras.__version__}"
-    )
-    _, layer, image_size, dim, bottlenecks = module  # The layer may be reloaded below.
-    check_module_output(module, files, strategy, hparams=hparams)
-    if bottlenecks:
-        store = image_store.ImageStore(files, image_size, features=module_features(layer, dim))
-        how = (
-            "decoded and run through the module once, during the first epoch; the classifier "
-            "head trains on the module's kept features"
-        )
-    else:
-        store = image_store.ImageStore(files, image_size)
-        how = "decoded during the first epoch"
-    sets = data.make_datasets(store, hparams=hparams, seed=seed)
-    say(
-        f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "
-        f"{sets.train_size} training and {sets.valid_size} validation images ({how})"
-    )
-    num_classes = len(files.labels)
-    with strategy.scope():
-        trained = (
-            build_head(hparams, dim, num_classes)
-            if bottlenecks
-            else build_model(layer, hparams, image_size, num_classes)
-        )
-        history = train_model(
-            trained,
-            hparams,
-            (sets.train, sets.train_size),
-            (None if bottlenecks else sets.valid, sets.valid_size),  # Bottlenecks: a callback.
-            log_dir,
-            say=say,
-            callbacks=(
-                tool_callbacks.finite_loss_check(  # Before TensorBoard's: see there.
-                    keras,
-                    store,
-                    handle=module.handle,
-                    learning_rate=hparams.learning_rate,
-                    log_dir=log_dir,
-                ),
-                *(
-                    tool_callbacks.for_store(keras, store, sets.valid, sets.valid_indices)
-                    if bottlenecks
-                    else tool_callbacks.for_store(keras, store)
-                ),
-            ),
-        )
-    if not bottlenecks:
-        return trained, files.labels, history
-    return whole_model(module, trained, hparams, strategy), files.labels, history
-
-
-def assert_accuracy(train_result: Any, assert_accuracy_at_least: float, *, say: Say = _log) -> None:
+def assert_accuracy(
+    train_result: Any, assert_accuracy_at_least: float, *, say: Say = log_progress
+) -> None:
     """Checks the final validation accuracy, as upstream's --assert_accuracy_at_least.
 
     Raises:
@@ -368,7 +192,7 @@ def train_and_export(
     image_size: int | None = None,
     assert_accuracy_at_least: float | None = None,
     set_memory_growth: bool = False,
-    say: Say = _log,
+    say: Say = log_progress,
 ) -> tuple[Any, tuple[str, ...], Any]:
     """Everything the make_image_classifier command does: check the outputs, get the images
     (TF Flowers if `image_dir` is None), train, check the accuracy, export.

@@ -1,0 +1,108 @@
+"""`train_on_module`: `make_image_classifier`'s training once the module is loaded and the
+images listed (the input pipeline, the model, bottlenecks or not, `model.fit`), and
+`require_tensorflow`, which it runs before any long step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...keras._compat import keras_package
+from ...utils.lazy import require
+from .. import image_folders, image_store
+from . import callbacks as tool_callbacks
+from . import data
+from .fit import Say, log_progress, train_model
+from .hparams import HParams
+from .model import build_head, build_model, keras_module
+from .module_setup import (
+    LoadedModule,
+    check_module_output,
+    module_features,
+    whole_model,
+)
+
+
+def require_tensorflow() -> None:
+    """Imports TensorFlow and the Keras flavour in use now, before any long step.
+
+    Raises:
+        tfhub.errors.MissingDependencyError: (an ImportError) saying what to install.
+    """
+    require("tensorflow", keras_package(), purpose="make_image_classifier")
+
+
+def train_on_module(
+    module: LoadedModule,
+    files: image_folders.ImageFiles,
+    hparams: HParams,
+    strategy: Any,
+    log_dir: str | None = None,
+    *,
+    say: Say = log_progress,
+    seed: int | None = None,
+) -> tuple[Any, tuple[str, ...], Any]:
+    """`make_image_classifier`'s training, from the loaded module and the listed images on:
+    the input pipeline, the model, `model.fit`, and (bottlenecks) the whole model.
+
+    Args:
+        module: from `load_module`, with the same `hparams` and `strategy`.
+        files: the images (`image_folders.list_image_files`).
+        hparams, strategy, log_dir, say, seed: as `make_image_classifier` takes them
+            (`strategy` may be a `NoStrategy`).
+
+    Returns and raises:
+        As `make_image_classifier`.
+    """
+    keras = keras_module()
+    say(
+        f"Using module {module.handle} with image size {module.image_size} ({module.dim} "
+        f"features), {keras.__name__} {keras.__version__}"
+    )
+    _, layer, image_size, dim, bottlenecks = module  # The layer may be reloaded below.
+    check_module_output(module, files, strategy, hparams=hparams)
+    if bottlenecks:
+        store = image_store.ImageStore(files, image_size, features=module_features(layer, dim))
+        how = (
+            "decoded and run through the module once, during the first epoch; the classifier "
+            "head trains on the module's kept features"
+        )
+    else:
+        store = image_store.ImageStore(files, image_size)
+        how = "decoded during the first epoch"
+    sets = data.make_datasets(store, hparams=hparams, seed=seed)
+    say(
+        f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "
+        f"{sets.train_size} training and {sets.valid_size} validation images ({how})"
+    )
+    num_classes = len(files.labels)
+    with strategy.scope():
+        trained = (
+            build_head(hparams, dim, num_classes)
+            if bottlenecks
+            else build_model(layer, hparams, image_size, num_classes)
+        )
+        history = train_model(
+            trained,
+            hparams,
+            (sets.train, sets.train_size),
+            (None if bottlenecks else sets.valid, sets.valid_size),  # Bottlenecks: a callback.
+            log_dir,
+            say=say,
+            callbacks=(
+                tool_callbacks.finite_loss_check(  # Before TensorBoard's: see there.
+                    keras,
+                    store,
+                    handle=module.handle,
+                    learning_rate=hparams.learning_rate,
+                    log_dir=log_dir,
+                ),
+                *(
+                    tool_callbacks.for_store(keras, store, sets.valid, sets.valid_indices)
+                    if bottlenecks
+                    else tool_callbacks.for_store(keras, store)
+                ),
+            ),
+        )
+    if not bottlenecks:
+        return trained, files.labels, history
+    return whole_model(module, trained, hparams, strategy), files.labels, history
