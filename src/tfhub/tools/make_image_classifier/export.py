@@ -1,5 +1,6 @@
-"""The outputs of make_image_classifier: SavedModel, TFLite file, labels file, and the checks
-that run before training (every output path writable); the conversion to TFLite is in `tflite`.
+"""The outputs of make_image_classifier: SavedModel, TFLite file, labels file, written in
+order (`export`). Where they go is `outputs.Outputs`; the checks that run before training are
+in `output_checks`; the SavedModel is saved by `saving`, converted to TFLite by `tflite`.
 
 Every output is written under a temporary name beside its target and renamed into place when
 complete (tfhub.tools.atomic_output), so an interrupted run leaves no half-written SavedModel,
@@ -8,217 +9,37 @@ complete (tfhub.tools.atomic_output), so an interrupted run leaves no half-writt
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ... import errors
-from ...utils.paths import STREAMS, relative_below, special_kind
+from ...utils.paths import special_kind
 from ...utils.refused_writes import failed_write
-from .. import atomic_output, module_handles
-from .model import SERVING_INPUT, SERVING_OUTPUT
+from .. import atomic_output
+from .output_checks import (
+    check_labels_one_per_line,
+    check_outputs_apart_from_images,
+    check_outputs_writable,
+)
+from .outputs import SAVED_MODEL_NAMES, Outputs, given_outputs
+from .saving import save_model
 from .tflite import tflite_bytes
 
+__all__ = [
+    "SAVED_MODEL_NAMES",
+    "Outputs",
+    "check_labels_one_per_line",
+    "check_outputs_apart_from_images",
+    "check_outputs_writable",
+    "export",
+    "save_model",
+    "tflite_bytes",
+    "write_labels",
+]
+
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class Outputs:
-    """Where make_image_classifier writes (each optional, as upstream's flags).
-
-    Attributes:
-        saved_model_dir: the SavedModel folder (signature `serving_default`).
-        tflite_output_file: the .tflite file.
-        labels_output_file: the labels, one per line, in the order of the predictions.
-        summaries_dir: the TensorBoard summaries folder.
-    """
-
-    saved_model_dir: str | None = None
-    tflite_output_file: str | None = None
-    labels_output_file: str | None = None
-    summaries_dir: str | None = None
-
-
-# What a SavedModel folder holds (Keras 3's export, tf.saved_model.save, tf_keras' save).
-SAVED_MODEL_NAMES = frozenset(
-    {"saved_model.pb", "saved_model.pbtxt", "variables", "assets", "assets.extra"}
-    | {"fingerprint.pb", "keras_metadata.pb"}
-)
-
-
-def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> None:
-    """Checks, before training, that every requested output can be written (creates nothing),
-    and that --saved_model_dir, which is replaced whole, holds nothing else than a SavedModel
-    and the other outputs put inside it (e.g. the image folder given as --saved_model_dir
-    would be deleted).
-
-    Args:
-        outputs: the outputs asked for.
-        module: the --tfhub_module handle: no output may be at or inside its local folder, nor
-            --saved_model_dir hold it.
-
-    Raises:
-        tfhub.errors.OutputNotWritableError: naming the first output that cannot be written.
-    """
-    if module:
-        _check_apart_from_module(outputs, module)
-    for path, what, is_dir in _given(outputs):
-        atomic_output.check_writable(path, is_dir=is_dir, what=what)
-    if outputs.saved_model_dir:
-        _check_saved_model_dir(outputs, outputs.saved_model_dir)
-    _check_apart(outputs)
-
-
-def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
-    """Refuses, before training, an output folder at or inside `image_dir` (unless below a
-    hidden folder, which is not read): the next reading of the images would take it, or the
-    folders the summaries make in it, as a class.
-
-    Raises:
-        tfhub.errors.OutputNotWritableError: naming the output and --image_dir.
-    """
-    from ..image_folders import is_hidden
-
-    for path, what, is_dir in _given(outputs):
-        relative = relative_below(path, image_dir) if is_dir else None
-        if relative is None:
-            continue
-        parts = [] if relative == os.curdir else relative.split(os.sep)
-        if any(is_hidden(part) for part in parts):
-            continue
-        where = "is the image folder" if relative == os.curdir else "is inside the image folder"
-        raise errors.OutputNotWritableError(
-            f"Cannot write the {what} {path}: it {where} {image_dir}, whose next reading would "
-            "take it (or the folders it holds) as a class of images. Choose a folder outside "
-            f"--image_dir. Received: {_flag(what)}={path!r}, image_dir={image_dir!r}",
-            path=path,
-            what=what,
-        )
-
-
-def _check_apart_from_module(outputs: Outputs, module: str) -> None:
-    """Refuses an output at or inside the local module's folder, or a --saved_model_dir (replaced
-    whole) that holds it."""
-    for path, what, _ in _given(outputs):
-        module_handles.check_output_apart(
-            path,
-            module,
-            what=what,
-            flag=_flag(what),
-            module_flag="tfhub_module",
-            replaced_whole=what == "saved model dir",
-        )
-
-
-def _given(outputs: Outputs) -> list[tuple[str, str, bool]]:
-    """(path, what, whether it is a folder) of each output asked for, in the order written."""
-    return [
-        (path, what, is_dir)
-        for path, what, is_dir in (
-            (outputs.saved_model_dir, "saved model dir", True),
-            (outputs.tflite_output_file, "tflite output file", False),
-            (outputs.labels_output_file, "labels output file", False),
-            (outputs.summaries_dir, "summaries dir", True),
-        )
-        if path
-    ]
-
-
-def _check_apart(outputs: Outputs) -> None:
-    """Refuses two outputs at the same path (links followed, relative paths made absolute), or
-    one inside another, which one write would overwrite or the other would fail on after
-    training. The labels and .tflite files may be inside the saved model dir (they are written
-    after it); a stream (/dev/null, /dev/stdout) may take several outputs."""
-    given = [each for each in _given(outputs) if special_kind(each[0]) not in STREAMS]
-    for index, (path, what, _) in enumerate(given):
-        for other, other_what, other_is_dir in given[:index] + given[index + 1 :]:
-            relative = relative_below(path, other)
-            if relative is None or (other_what == "saved model dir" and not _is_folder(what)):
-                continue
-            if relative == os.curdir:
-                reason, todo = "it is the same path as", "one would overwrite the other"
-            elif other_is_dir:
-                reason, todo = "it is inside", "the two would mix their files"
-            else:
-                reason, todo = "it is inside", "a file cannot hold another output"
-            raise errors.OutputNotWritableError(
-                f"Cannot write the {what} {path}: {reason} the {other_what} {other} ({todo}). "
-                "Give each output its own path, none inside another. Received: "
-                f"{_flag(what)}={path!r}, {_flag(other_what)}={other!r}",
-                path=path,
-                what=what,
-            )
-
-
-def _is_folder(what: str) -> bool:
-    return what.endswith(" dir")
-
-
-def _flag(what: str) -> str:
-    return what.replace(" ", "_")
-
-
-def _first_part_inside(path: str, folder: str) -> str | None:
-    """The first component of `path` below `folder` ("" for `folder` itself), or None if
-    `path` is not inside it."""
-    relative = relative_below(path, folder)
-    if relative is None:
-        return None
-    return "" if relative == os.curdir else relative.split(os.sep)[0]
-
-
-def _check_saved_model_dir(outputs: Outputs, folder: str) -> None:
-    """Refuses outputs that the SavedModel's folder would delete when it replaces `folder`
-    (the summaries, written during training, inside it; another output at its path), and a
-    `folder` holding anything else than a SavedModel and the outputs written after it."""
-    kept = set()
-    for path, what in (
-        (outputs.summaries_dir, "summaries dir"),
-        (outputs.tflite_output_file, "tflite output file"),
-        (outputs.labels_output_file, "labels output file"),
-    ):
-        part = None if not path else _first_part_inside(path, folder)
-        if part == "" or (part is not None and what == "summaries dir"):
-            raise atomic_output.not_writable(
-                path or "",
-                f"it is inside the saved model dir {folder}, which is replaced whole by the "
-                "SavedModel",
-                what=what,
-            )
-        if part is not None:
-            kept.add(part)
-    atomic_output.check_replaceable(
-        folder, lambda name: name in SAVED_MODEL_NAMES or name in kept, what="saved model dir"
-    )
-
-
-def check_labels_one_per_line(labels: Sequence[str], image_dir: str, *, flag: str) -> None:
-    """Refuses, before training, class names (the class folders' names) that the labels file,
-    one label per line, cannot hold: a name with a line break (newline, carriage return, or
-    another that `str.splitlines` splits at) would read back as several labels, and every
-    label after it would name the wrong prediction.
-
-    Args:
-        labels: the class names, in prediction order.
-        image_dir: the image folder, named in the error.
-        flag: the flag that named it ("image_dir").
-
-    Raises:
-        tfhub.errors.ImageFolderError: naming the class folders to rename.
-    """
-    broken = [label for label in labels if label.splitlines() != [label]]
-    if not broken:
-        return
-    problem = f"the class folder name(s) {broken} hold a line break"
-    raise errors.ImageFolderError(
-        f"Cannot use the image folder {image_dir}: {problem}, which the labels file (one label "
-        "per line) cannot hold. Rename the class folder(s) without newlines or carriage "
-        f"returns. Received: {flag}={image_dir!r}",
-        path=image_dir,
-        problem=problem,
-    )
 
 
 def write_labels(path: str, labels: Sequence[str]) -> None:
@@ -227,55 +48,6 @@ def write_labels(path: str, labels: Sequence[str]) -> None:
     text = "".join(f"{label}\n" for label in labels)
     data = text.encode("utf-8", "surrogateescape")
     atomic_output.write_file(path, data, what="labels output file")
-
-
-def save_model(model: Any, folder: str) -> None:
-    """Saves a Keras model as a SavedModel with `serving_default` (float images -> softmax),
-    its input and output named as upstream's (`model.SERVING_INPUT`, `model.SERVING_OUTPUT`).
-
-    Keras 3 models go through `keras.export.ExportArchive` (what `model.export` uses, with the
-    output named: `model.export` calls it `output_0`), tf_keras models through
-    `tf.saved_model.save` (which names them after the Input and Dense layers). Either way the
-    loaded SavedModel is callable, as upstream's: `tf.saved_model.load(folder)(images)` returns
-    the probabilities, and `hub.KerasLayer(folder)` reuses the classifier (with its
-    `variables`, `trainable_variables` and `regularization_losses`).
-
-    Args:
-        model: the classifier (`model.build_model`), in either Keras flavour.
-        folder: where the SavedModel is written.
-    """
-    import tensorflow as tf
-
-    from ..._tf_private import keras3_archive_set_call
-    from ...keras._compat import object_flavour
-
-    if object_flavour(model) != "keras3":
-        tf.saved_model.save(model, folder)
-        return
-    import keras
-
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    spec = tf.TensorSpec(model.inputs[0].shape, model.inputs[0].dtype, name=SERVING_INPUT)
-    archive.add_endpoint(
-        "serve",
-        lambda images: {SERVING_OUTPUT: model(images, training=False)},
-        input_signature=[spec],
-    )
-    # Not an endpoint: each endpoint is also a signature, and serving_default stays the one.
-    keras3_archive_set_call(
-        archive,
-        lambda images: model(images, training=False),
-        [spec],
-        regularization_losses=[_loss_at(model, i) for i in range(len(model.losses))],
-    )
-    archive.write_out(folder, verbose=False)
-
-
-def _loss_at(model: Any, index: int) -> Callable[[], Any]:
-    """A function returning the model's `index`-th loss (the Dense kernel's L2 term, and the
-    module's own losses when fine-tuned), computed from the variables when called."""
-    return lambda: model.losses[index]
 
 
 def _tflite_bytes_of(model: Any, output_file: str) -> bytes:
@@ -380,7 +152,7 @@ def _partial_note(outputs: Outputs, written: list[tuple[str, str]]) -> str | Non
     (all are as they were) or all."""
     pending = [
         (path, what)
-        for path, what, _ in _given(outputs)
+        for path, what, _ in given_outputs(outputs)
         if what != "summaries dir" and (path, what) not in written
     ]
     if not written or not pending:

@@ -1,0 +1,164 @@
+"""The checks of make_image_classifier's outputs that run before training: every output path
+writable, none at or inside another, the image folder or the module's folder, the SavedModel's
+folder (replaced whole) holding nothing else, and class names the labels file can hold."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from ... import errors
+from ...utils.paths import STREAMS, relative_below, special_kind
+from .. import atomic_output, module_handles
+from .outputs import SAVED_MODEL_NAMES, Outputs, flag_of, given_outputs, is_folder
+
+
+def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> None:
+    """Checks, before training, that every requested output can be written (creates nothing),
+    and that --saved_model_dir, which is replaced whole, holds nothing else than a SavedModel
+    and the other outputs put inside it (e.g. the image folder given as --saved_model_dir
+    would be deleted).
+
+    Args:
+        outputs: the outputs asked for.
+        module: the --tfhub_module handle: no output may be at or inside its local folder, nor
+            --saved_model_dir hold it.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: naming the first output that cannot be written.
+    """
+    if module:
+        _check_apart_from_module(outputs, module)
+    for path, what, is_dir in given_outputs(outputs):
+        atomic_output.check_writable(path, is_dir=is_dir, what=what)
+    if outputs.saved_model_dir:
+        _check_saved_model_dir(outputs, outputs.saved_model_dir)
+    _check_apart(outputs)
+
+
+def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
+    """Refuses, before training, an output folder at or inside `image_dir` (unless below a
+    hidden folder, which is not read): the next reading of the images would take it, or the
+    folders the summaries make in it, as a class.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: naming the output and --image_dir.
+    """
+    from ..image_folders import is_hidden
+
+    for path, what, is_dir in given_outputs(outputs):
+        relative = relative_below(path, image_dir) if is_dir else None
+        if relative is None:
+            continue
+        parts = [] if relative == os.curdir else relative.split(os.sep)
+        if any(is_hidden(part) for part in parts):
+            continue
+        where = "is the image folder" if relative == os.curdir else "is inside the image folder"
+        raise errors.OutputNotWritableError(
+            f"Cannot write the {what} {path}: it {where} {image_dir}, whose next reading would "
+            "take it (or the folders it holds) as a class of images. Choose a folder outside "
+            f"--image_dir. Received: {flag_of(what)}={path!r}, image_dir={image_dir!r}",
+            path=path,
+            what=what,
+        )
+
+
+def _check_apart_from_module(outputs: Outputs, module: str) -> None:
+    """Refuses an output at or inside the local module's folder, or a --saved_model_dir (replaced
+    whole) that holds it."""
+    for path, what, _ in given_outputs(outputs):
+        module_handles.check_output_apart(
+            path,
+            module,
+            what=what,
+            flag=flag_of(what),
+            module_flag="tfhub_module",
+            replaced_whole=what == "saved model dir",
+        )
+
+
+def _check_apart(outputs: Outputs) -> None:
+    """Refuses two outputs at the same path (links followed, relative paths made absolute), or
+    one inside another, which one write would overwrite or the other would fail on after
+    training. The labels and .tflite files may be inside the saved model dir (they are written
+    after it); a stream (/dev/null, /dev/stdout) may take several outputs."""
+    given = [each for each in given_outputs(outputs) if special_kind(each[0]) not in STREAMS]
+    for index, (path, what, _) in enumerate(given):
+        for other, other_what, other_is_dir in given[:index] + given[index + 1 :]:
+            relative = relative_below(path, other)
+            if relative is None or (other_what == "saved model dir" and not is_folder(what)):
+                continue
+            if relative == os.curdir:
+                reason, todo = "it is the same path as", "one would overwrite the other"
+            elif other_is_dir:
+                reason, todo = "it is inside", "the two would mix their files"
+            else:
+                reason, todo = "it is inside", "a file cannot hold another output"
+            raise errors.OutputNotWritableError(
+                f"Cannot write the {what} {path}: {reason} the {other_what} {other} ({todo}). "
+                "Give each output its own path, none inside another. Received: "
+                f"{flag_of(what)}={path!r}, {flag_of(other_what)}={other!r}",
+                path=path,
+                what=what,
+            )
+
+
+def _first_part_inside(path: str, folder: str) -> str | None:
+    """The first component of `path` below `folder` ("" for `folder` itself), or None if
+    `path` is not inside it."""
+    relative = relative_below(path, folder)
+    if relative is None:
+        return None
+    return "" if relative == os.curdir else relative.split(os.sep)[0]
+
+
+def _check_saved_model_dir(outputs: Outputs, folder: str) -> None:
+    """Refuses outputs that the SavedModel's folder would delete when it replaces `folder`
+    (the summaries, written during training, inside it; another output at its path), and a
+    `folder` holding anything else than a SavedModel and the outputs written after it."""
+    kept = set()
+    for path, what in (
+        (outputs.summaries_dir, "summaries dir"),
+        (outputs.tflite_output_file, "tflite output file"),
+        (outputs.labels_output_file, "labels output file"),
+    ):
+        part = None if not path else _first_part_inside(path, folder)
+        if part == "" or (part is not None and what == "summaries dir"):
+            raise atomic_output.not_writable(
+                path or "",
+                f"it is inside the saved model dir {folder}, which is replaced whole by the "
+                "SavedModel",
+                what=what,
+            )
+        if part is not None:
+            kept.add(part)
+    atomic_output.check_replaceable(
+        folder, lambda name: name in SAVED_MODEL_NAMES or name in kept, what="saved model dir"
+    )
+
+
+def check_labels_one_per_line(labels: Sequence[str], image_dir: str, *, flag: str) -> None:
+    """Refuses, before training, class names (the class folders' names) that the labels file,
+    one label per line, cannot hold: a name with a line break (newline, carriage return, or
+    another that `str.splitlines` splits at) would read back as several labels, and every
+    label after it would name the wrong prediction.
+
+    Args:
+        labels: the class names, in prediction order.
+        image_dir: the image folder, named in the error.
+        flag: the flag that named it ("image_dir").
+
+    Raises:
+        tfhub.errors.ImageFolderError: naming the class folders to rename.
+    """
+    broken = [label for label in labels if label.splitlines() != [label]]
+    if not broken:
+        return
+    problem = f"the class folder name(s) {broken} hold a line break"
+    raise errors.ImageFolderError(
+        f"Cannot use the image folder {image_dir}: {problem}, which the labels file (one label "
+        "per line) cannot hold. Rename the class folder(s) without newlines or carriage "
+        f"returns. Received: {flag}={image_dir!r}",
+        path=image_dir,
+        problem=problem,
+    )
