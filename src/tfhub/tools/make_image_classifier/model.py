@@ -53,14 +53,7 @@ def build_model(module_layer: Any, hparams: HParams, image_size: Any, num_classe
     Returns:
         A Sequential model taking float images [batch, height, width, 3] in [0, 1].
     """
-    keras = keras_module()
-    return keras.Sequential(
-        [
-            keras.Input(shape=(image_size[0], image_size[1], 3), name=SERVING_INPUT),
-            module_layer,
-            *_head_layers(hparams, num_classes),
-        ]
-    )
+    return _on_module(module_layer, image_size, _head_layers(hparams, num_classes))
 
 
 def build_head(hparams: HParams, feature_dim: int, num_classes: int) -> Any:
@@ -83,12 +76,18 @@ def attach_head(module_layer: Any, head: Any, image_size: Any) -> Any:
     Returns:
         A Sequential model taking float images [batch, height, width, 3] in [0, 1].
     """
+    return _on_module(module_layer, image_size, head.layers)
+
+
+def _on_module(module_layer: Any, image_size: Any, layers: list[Any]) -> Any:
+    """A Sequential model taking float images [batch, height, width, 3] in [0, 1] (its input
+    named `SERVING_INPUT`): the module, then `layers`."""
     keras = keras_module()
     return keras.Sequential(
         [
             keras.Input(shape=(image_size[0], image_size[1], 3), name=SERVING_INPUT),
             module_layer,
-            *head.layers,
+            *layers,
         ]
     )
 
