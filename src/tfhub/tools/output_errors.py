@@ -49,7 +49,7 @@ def not_writable(
     )
 
 
-def flag_name(what: str, flag: str | None) -> str:
+def flag_name(what: str, flag: str | None = None) -> str:
     """The flag that named the output: `flag`, or by default `what` with underscores."""
     return what.replace(" ", "_") if flag is None else flag
 

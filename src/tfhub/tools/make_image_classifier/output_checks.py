@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from ... import errors
 from ...utils.paths import STREAMS, relative_below, special_kind
 from .. import atomic_output, module_handles
-from .outputs import SAVED_MODEL_NAMES, Outputs, flag_of, given_outputs, is_folder
+from ..output_errors import flag_name
+from .outputs import SAVED_MODEL_NAMES, Outputs, given_outputs, is_folder
 
 
 def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> None:
@@ -57,7 +58,7 @@ def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
         raise errors.OutputNotWritableError(
             f"Cannot write the {what} {path}: it {where} {image_dir}, whose next reading would "
             "take it (or the folders it holds) as a class of images. Choose a folder outside "
-            f"--image_dir. Received: {flag_of(what)}={path!r}, image_dir={image_dir!r}",
+            f"--image_dir. Received: {flag_name(what)}={path!r}, image_dir={image_dir!r}",
             path=path,
             what=what,
         )
@@ -71,7 +72,7 @@ def _check_apart_from_module(outputs: Outputs, module: str) -> None:
             path,
             module,
             what=what,
-            flag=flag_of(what),
+            flag=flag_name(what),
             module_flag="tfhub_module",
             replaced_whole=what == "saved model dir",
         )
@@ -97,7 +98,7 @@ def _check_apart(outputs: Outputs) -> None:
             raise errors.OutputNotWritableError(
                 f"Cannot write the {what} {path}: {reason} the {other_what} {other} ({todo}). "
                 "Give each output its own path, none inside another. Received: "
-                f"{flag_of(what)}={path!r}, {flag_of(other_what)}={other!r}",
+                f"{flag_name(what)}={path!r}, {flag_name(other_what)}={other!r}",
                 path=path,
                 what=what,
             )

@@ -47,8 +47,3 @@ def given_outputs(outputs: Outputs) -> list[tuple[str, str, bool]]:
 def is_folder(what: str) -> bool:
     """Whether the output `what` (as `given_outputs` names it) is a folder."""
     return what.endswith(" dir")
-
-
-def flag_of(what: str) -> str:
-    """The flag that names the output `what`: "saved model dir" -> "saved_model_dir"."""
-    return what.replace(" ", "_")
