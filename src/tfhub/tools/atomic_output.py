@@ -44,15 +44,14 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from .. import errors
 from ..utils import live_files
 from ..utils.paths import nearest_existing, special_kind
 from ..utils.refused_writes import failed_write
 from .output_errors import (
+    check_replaceable,
     disk_full_error,
-    flag_name,
     not_writable,
     not_written,
     reason_of,
@@ -116,35 +115,6 @@ def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = Non
         os.remove(probe)
     except OSError as err:
         raise not_writable(path, f"{reason_of(err)} ({existing})", what=what, flag=flag) from err
-
-
-def check_replaceable(
-    path: str, is_output: Callable[[str], bool], *, what: str, flag: str | None = None
-) -> None:
-    """Refuses an existing folder that holds anything but the tool's own output: `write_folder`
-    replaces a folder whole, so those files (e.g. the input images, or a whole home folder)
-    would be deleted.
-
-    Args:
-        path: the output folder.
-        is_output: whether a name in the folder is one the tool writes there.
-        what, flag: as for `not_writable`.
-
-    Raises:
-        tfhub.errors.OutputNotWritableError: naming (up to 3 of) the other entries.
-    """
-    if not os.path.isdir(path):
-        return
-    others = sorted(name for name in os.listdir(path) if not is_output(name))
-    if others:
-        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
-        raise errors.OutputNotWritableError(
-            f"The {what} {path} holds other files ({shown}): writing it replaces the whole "
-            f"folder, which would delete them. Choose a new or empty folder. Received: "
-            f"{flag_name(what, flag)}={path!r}",
-            path=path,
-            what=what,
-        )
 
 
 def write_file(path: str, data: bytes, *, what: str, flag: str | None = None) -> None:

@@ -1,7 +1,8 @@
 """The one-line errors of the tools' outputs that cannot be written
 (`tfhub.errors.OutputNotWritableError`, an OSError naming the output and its flag), and the
 refusals that raise them before anything is written: a closed stream, a file where a folder
-goes (or back), a file output spelled as a folder, a block device or a socket.
+goes (or back), a file output spelled as a folder, a block device or a socket, a folder to
+replace that holds other files than the tool's output (`check_replaceable`).
 
 `tfhub.tools.atomic_output` writes the outputs; its `not_writable` and `not_written` are these.
 """
@@ -9,6 +10,7 @@ goes (or back), a file output spelled as a folder, a block device or a socket.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from .. import errors
 from ..utils.paths import STREAMS, closed_descriptor, describe_descriptor
@@ -119,4 +121,33 @@ def refuse_special(path: str, kind: str, *, what: str, flag: str | None) -> None
     if kind not in STREAMS:
         raise not_writable(
             path, f"it is a {kind}, not a file; give a file path", what=what, flag=flag
+        )
+
+
+def check_replaceable(
+    path: str, is_output: Callable[[str], bool], *, what: str, flag: str | None = None
+) -> None:
+    """Refuses an existing folder that holds anything but the tool's own output: `write_folder`
+    replaces a folder whole, so those files (e.g. the input images, or a whole home folder)
+    would be deleted.
+
+    Args:
+        path: the output folder.
+        is_output: whether a name in the folder is one the tool writes there.
+        what, flag: as for `not_writable`.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: naming (up to 3 of) the other entries.
+    """
+    if not os.path.isdir(path):
+        return
+    others = sorted(name for name in os.listdir(path) if not is_output(name))
+    if others:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise errors.OutputNotWritableError(
+            f"The {what} {path} holds other files ({shown}): writing it replaces the whole "
+            f"folder, which would delete them. Choose a new or empty folder. Received: "
+            f"{flag_name(what, flag)}={path!r}",
+            path=path,
+            what=what,
         )
