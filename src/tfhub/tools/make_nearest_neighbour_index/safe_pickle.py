@@ -33,6 +33,13 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
 
 
 def load_pickle(path: str, *, allow_pickle: bool, what: str) -> Any:
+    """Reads upstream's pickle `path` (local or remote) holding the index's `what`.
+
+    Raises:
+        tfhub.errors.UnsafeFileError: allow_pickle is False.
+        tfhub.errors.IndexFilesError: the pickle is damaged or holds anything but NumPy
+            arrays and plain data.
+    """
     if not allow_pickle:
         raise errors.UnsafeFileError(
             f"The {what} {path} is a Python pickle (upstream's format); reading a pickle can "
