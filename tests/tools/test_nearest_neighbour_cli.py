@@ -546,7 +546,9 @@ def test_ctrl_c_during_an_hnswlib_chunk_ends_the_build_at_once():
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
-    assert waited < 1, f"Ctrl-C took {waited:.1f} s to end the build"
+    # The whole chunk takes 3-10 s idle and longer on a busy machine (1.5 s to stop was seen
+    # under a load of 6, where the chunk itself took far longer).
+    assert waited < 2.5, f"Ctrl-C took {waited:.1f} s to end the build"
 
 
 def test_sigterm_during_an_annoy_build_ends_it_at_once(tmp_path):
