@@ -4,7 +4,9 @@
 Plain ustar/GNU/v7 headers of files, folders and links with a valid checksum (nearly every header
 real archives hold) are parsed here in a few microseconds, giving the same `TarInfo` as
 `tarfile`; anything else (pax and GNU long-name headers, sparse files, base-256 numbers, bad
-checksums, the end of the archive) is left to `tarfile`, which then decides.
+checksums, the end of the archive) is left to `tarfile`, which then decides. An archive must
+end with tar's end-of-archive marker (a block of zeros, normally two): a stream that ends at a
+header without it was cut short (`_check_end`).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
 
     Raises:
         tarfile.ReadError: if the stream does not start with a tar header.
-        tfhub.errors.ArchiveError: if a later header is damaged or cut short (tarfile would
-            have ended the archive there, silently).
+        tfhub.errors.ArchiveError: if a later header is damaged or cut short, or the stream
+            ends without the end-of-archive marker (tarfile would have ended the archive there,
+            silently).
     """
     tar: Any = tarfile.TarFile  # Reads from any object with read/seek/tell, as TarSource.
     archive: Any = _tarfile_reads(source, lambda: tar(fileobj=source, mode="r"))
@@ -60,8 +63,8 @@ def members(source: TarSource) -> Iterator[tarfile.TarInfo]:
             source.unread(block)
         archive.offset = tell()
         member = _tarfile_reads(source, archive.next)  # Anything else: tarfile decides.
-        if member is None and block.count(0) != len(block):
-            raise _damaged(block, archive.offset)
+        if member is None:
+            _check_end(block, archive.offset)
         archive.members.clear()
         plain = not archive.pax_headers
         end = archive.offset
@@ -82,6 +85,31 @@ def _tarfile_reads(source: TarSource, read: Callable[[], Any]) -> Any:
         raise tarfile.ReadError("a GNU sparse header is cut short") from err
     finally:
         source.limit_headers(False)
+
+
+def _check_end(block: bytes, offset: int) -> None:
+    """Checks that `block`, where `tarfile` ended the archive, is its end-of-archive marker.
+
+    Tar writers (GNU tar, bsdtar, Python's tarfile, `tfhub pack`) end an archive with two
+    blocks of zeros. One full zero block is accepted as the end, as tarfile and GNU tar accept
+    it (nothing can be missing: a member cannot start with a zero block). A stream that ends
+    at a header without one (an archive cut at a member's boundary) is refused: it would give
+    a partial model, cached as complete.
+
+    Raises:
+        tfhub.errors.ArchiveError: if `block` is not a full block of zeros.
+    """
+    if len(block) == BLOCK and block.count(0) == BLOCK:
+        return
+    if block.count(0) != len(block):
+        raise _damaged(block, offset)
+    raise errors.ArchiveError(
+        f"The tar stream ends at byte {offset + len(block)} without tar's end-of-archive "
+        "blocks (blocks of zeros after the last member), so it was probably cut short (an "
+        "interrupted download or copy) and members may be missing. Download it again; if it "
+        "was made by hand, re-pack the model folder with `tar czf` or Python's tarfile "
+        "(`tfhub pack FOLDER -o model.tar.gz`), which write those blocks."
+    )
 
 
 def _damaged(block: bytes, offset: int) -> errors.ArchiveError:
