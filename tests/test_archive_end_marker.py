@@ -1,4 +1,4 @@
-"""A tar stream must end with tar's end-of-archive marker.
+"""A tar stream must end with tar's end-of-archive marker; paths in extraction errors are escaped.
 
 A tar cut exactly at a member boundary (no zero blocks after the last member) reads, to tarfile
 and GNU tar, as a complete archive of fewer members: tfhub installed the partial model. Every
@@ -23,7 +23,8 @@ from tests._helpers.http_server import LocalServer
 from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
-from tfhub import errors, resolver
+from tfhub import _archive, errors, resolver
+from tfhub.utils.printable import escaped
 
 # name -> size: member boundaries at 1024, 2048 and 9216 (640: the first file's data is whole,
 # its padding missing); the last member ends at 10240, then the end marker.
@@ -140,3 +141,18 @@ def test_downloadmanager_of_tensorflow_hub_resolvers_refuses_it_too(
     with urllib.request.urlopen(url) as response, pytest.raises(errors.ArchiveError) as caught:
         resolver.DownloadManager(url).download_and_uncompress(response, str(target))
     _assert_says_cut_short(str(caught.value), url)
+
+
+# --- Paths in extraction errors ---------------------------------------------------------------
+
+
+def test_a_target_with_a_newline_and_a_terminal_escape_is_named_escaped(tmp_path: Path) -> None:
+    """A write into the target that fails names it (and the file) escaped: the message cannot
+    forge a line or send a terminal escape."""
+    target = tmp_path / "cache\nForged: line\x1b[2J"  # Never made: the first write fails.
+    with pytest.raises(errors.CacheError) as caught:
+        _archive.extract(io.BytesIO(gzip.compress(_tar())), str(target), source="SRC")
+    message = str(caught.value)
+    assert message.isprintable(), message
+    assert f"into {escaped(str(target))}:" in message, message
+    assert escaped(f"{target}/saved_model.pb") in message, message

@@ -24,6 +24,7 @@ from ._archive_stream import Inflater, TarSource
 from ._archive_tree import Tree, check_depth, normalized_name
 from ._archive_writer import Files, WorkerWriteError
 from ._tar_reader import members
+from .utils.printable import escaped
 from .utils.records import FrozenRecord
 from .utils.refused_writes import failed_write
 
@@ -203,13 +204,14 @@ def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
         return invalid(source, str(err))
     if isinstance(err, errors.TFHubError):
         return err
+    shown = escaped(target)  # A path may hold a newline or a terminal escape.
     if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS:
         return errors.DiskFullError(
-            err.errno, f"{err.strerror} while extracting {source} into {target}.", path=target
+            err.errno, f"{err.strerror} while extracting {source} into {shown}.", path=target
         )
     if isinstance(err, OSError) and err.errno in errors.REFUSED_WRITE_ERRNOS:
         return errors.CacheError(
-            err.errno, f"Cannot write {source}'s files into {target}: {err.strerror}."
+            err.errno, f"Cannot write {source}'s files into {shown}: {err.strerror}."
         )
     if isinstance(err, OSError) and _is_write_failure(err, target):
         hint = (
@@ -220,7 +222,8 @@ def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
         )
         return errors.CacheError(
             err.errno,
-            f"Cannot write {source}'s files into {target}: {err.strerror} ({err.filename}).{hint}",
+            f"Cannot write {source}'s files into {shown}: {err.strerror} "
+            f"({escaped(str(err.filename))}).{hint}",
         )
     if isinstance(err, RecursionError):  # tarfile reads each extended header recursively.
         return invalid(
@@ -382,7 +385,7 @@ def extract_file(archive_path: str, target: str) -> ExtractResult:
         raw = open(archive_path, "rb", buffering=0)
     except PermissionError as err:
         raise errors.UnreadableArchiveError(
-            f"Cannot read {archive_path} ({err.strerror}): make it readable for this user "
+            f"Cannot read {escaped(archive_path)} ({err.strerror}): make it readable for this user "
             f"(`chmod a+r`), or import it as a user who can read it.",
             path=archive_path,
         ) from err

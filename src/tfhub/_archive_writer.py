@@ -25,6 +25,7 @@ import sys
 
 from . import _archive_write_worker, errors
 from ._archive_stream import TarSource
+from .utils.printable import escaped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
@@ -285,8 +286,8 @@ class WriterProcess:
         status = self._process.wait()
         raise errors.CacheError(
             errno.EIO,
-            f"The process writing the extracted files into {self._target} ended unexpectedly "
-            f"(exit status {status}: killed, or out of memory?). Try again.",
+            f"The process writing the extracted files into {escaped(self._target)} ended "
+            f"unexpectedly (exit status {status}: killed, or out of memory?). Try again.",
             path=self._target,
         )
 
