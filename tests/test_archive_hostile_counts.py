@@ -225,15 +225,6 @@ def test_a_damaged_header_is_not_taken_for_the_end(server, served_dir, how, said
     assert _cache_entries() == []
 
 
-def test_a_tar_ending_at_a_header_without_its_end_marker_is_still_read(tmp_path):
-    """As upstream (tarfile) and GNU tar: the end of the stream at a header boundary ends it."""
-    archive = tmp_path / "a.tar"
-    archive.write_bytes(_three_files()[: 3 * 1024])
-    target = tmp_path / "t"
-    target.mkdir()
-    assert len(_archive.extract_file(str(archive), str(target)).files) == 3
-
-
 # --- Links that cost time to follow -------------------------------------------------------------
 
 
