@@ -8,11 +8,10 @@ the whole module.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import requests
 from tests._helpers.archives import make_tar_gz
+from tests._helpers.chromium import needs_chromium
 from tests._helpers.hub_server import (
     serve_hub,
     signature_summary_json,
@@ -21,21 +20,7 @@ from tests._helpers.hub_server import (
     write_signatures,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"no browser at {CHROMIUM} (apt-get install chromium)"
-    ),
-]
+pytestmark = [pytest.mark.slow, needs_chromium]
 CASED = ["Zeta", "alpha", "LaBSE", "gamma", "Beta"]  # tfhub.dev has such handles (google/LaBSE).
 MANY = 120  # Models of the publisher `many`: more than two pages of the index (50 a page).
 DOC_WITH_TITLES = """# The Model
@@ -83,22 +68,6 @@ def server(tmp_path_factory):
         write_model_doc(root, f"lab/{name}/1", description="Named with capitals or not.")
     with serve_hub(root, tmp_path_factory.mktemp("log") / "serve.log") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser):
-    opened = browser.new_page()
-    yield opened
-    opened.close()
 
 
 # Per page: lang, h1 count, heading levels in order, unlabelled controls, images without alt,
