@@ -332,7 +332,7 @@ def test_a_publisher_page_lists_a_page_of_models_and_links_them_all(tmp_path):
         assert link is not None, page
         everything = requests.get(html.unescape(link[1]), timeout=10).text
         assert "60 of 60 models (1–50 shown)" in everything
-        assert "<title>Models (1–50 of 60) · tfhub</title>" in everything
+        assert "<title>Models by lab (1–50 of 60) · tfhub</title>" in everything
 
 
 def test_tfhub_dev_urls_of_what_the_hub_has_lead_to_the_hub(tmp_path):

@@ -39,6 +39,7 @@ PAGE_SIZE = 50
 # box (10 KB) made the browser ask a URL the hub answers with a plain-text 414. Searches
 # read the first `search.MAX_QUERY_WORDS` words anyway.
 MAX_QUERY_CHARS = 500
+TITLE_VALUE_CHARS = 80  # The most characters of a query or filter value a title shows.
 TEMPLATES = Path(__file__).parent / "templates"
 # tfhub.dev's URL of a page, as a doc writes it (the path: the characters of a handle).
 _TFHUB_DEV_URL = re.compile(r"https?://tfhub\.dev/([A-Za-z0-9_.~@+/-]+)")
@@ -221,6 +222,7 @@ def index_page(request: Request, state: HubState) -> Response:
     return _html(
         "index.html",
         **_common(request, state),
+        title=index_title(query, filters),
         query=query,
         filters=filters,
         facets={
@@ -234,6 +236,22 @@ def index_page(request: Request, state: HubState) -> Response:
         models=len(state.catalog.models),
         kept=urllib.parse.urlencode(kept),
     )
+
+
+def index_title(query: str, filters: dict[str, str]) -> str:
+    """An index page's title without its range: what it searches and filters by
+    ("Models by many", "Models for task x, language en", "halves – search in models by lab"),
+    so that each filtered page has its own (all were "Models")."""
+    shown = {name: value[:TITLE_VALUE_CHARS] for name, value in filters.items() if value}
+    label = "Models"
+    if "publisher" in shown:
+        label += f" by {shown.pop('publisher')}"
+    if shown:
+        label += " for " + ", ".join(f"{name} {value}" for name, value in shown.items())
+    if not query:
+        return label
+    searched = f"{query[:TITLE_VALUE_CHARS]} – search"
+    return f"{searched} in {label[0].lower()}{label[1:]}" if label != "Models" else searched
 
 
 def _options(counts: dict[str, int]) -> tuple[list[tuple[str, int]], list[str]]:

@@ -15,6 +15,13 @@ names (`document.forms`), and `#usage` still leads to `## Usage`.
 A doc's top-level headings (`# Title`, `<h1>`) are shown as `<h2>`: the page's own `<h1>` names
 the model, and a page has one `<h1>` (screen readers jump to it as the page's title).
 
+Every image keeps or gets an `alt` (`alt=""` where a raw `<img>` had none: screen readers read
+an image without one by its file name), and a link with no text, such as `[](url)`, gets its
+URL as text (GitHub keeps such a link empty: it is invisible and a screen reader reads nothing
+useful). nh3 can only set an attribute on every tag, overwriting the alts a doc gives, so this
+is a pass over the sanitised HTML (`_accessible`); `elements` lists images and links for the
+validator's warnings.
+
 Rendering costs more than linear time on hostile input (nh3 on thousands of nested `<div>`s,
 markdown-it on long runs of brackets or emphasis): 250 KB of `<div>` took 12 s. A doc longer
 than `MAX_RENDERED_CHARS` is therefore shown escaped, as preformatted text (its first
@@ -29,6 +36,7 @@ import functools
 import html
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 _URL_SCHEMES = {"http", "https", "mailto"}
@@ -45,6 +53,12 @@ ID_PREFIX = "user-content-"
 _SLUG_DROPPED = re.compile(r"[^\w\- ]")  # GitHub keeps letters, digits, `_`, `-` and spaces.
 # A start or end tag `h1` in sanitised HTML (its text has `<` escaped, so only tags match).
 _H1_TAG = re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE)
+# A whole tag of sanitised HTML. nh3 (html5ever) writes every attribute value in double quotes
+# with `"` escaped, and escapes `<` in text: outside values, `<` starts a tag and `>` ends it,
+# so a `<img` or `>` inside a value (`title="<img src=x>"`) is never taken for a tag.
+_TAG = re.compile(r'<(/?)([A-Za-z][A-Za-z0-9]*)((?:[^">]|"[^"]*")*)>')
+_ATTRIBUTE = re.compile(r'([^\s="/>]+)(?:="([^"]*)")?')
+_LINK_END = re.compile(r"</a>", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -132,7 +146,81 @@ def markdown_to_html(text: str) -> str:
     """
     if too_large(text):
         return _plain_text(text)
-    return _demoted(sanitize(_markdown().render(text)))
+    return _demoted(_accessible(sanitize(_markdown().render(text))))
+
+
+@dataclass(frozen=True)
+class Element:
+    """An image or link of a rendered doc, as the validator checks it.
+
+    Attributes:
+        tag: "img" or "a".
+        attributes: its attributes, values unescaped (`src`, `alt`, `href`...).
+        text: for a link, its text with the alt text of images inside; "" for an image.
+    """
+
+    tag: str
+    attributes: dict[str, str]
+    text: str
+
+
+def elements(text: str) -> list[Element]:
+    """The images and links of a doc's Markdown as sanitised (before `_accessible` fills in
+    missing alts and link texts); [] for a doc too long to render."""
+    if too_large(text):
+        return []
+    fragment = sanitize(_markdown().render(text))
+    found = []
+    for match in _TAG.finditer(fragment):
+        tag = match[2].lower()
+        if match[1] or tag not in ("img", "a"):
+            continue
+        link_text = _link_text(fragment, match.end()) if tag == "a" else ""
+        found.append(Element(tag, _attributes_of(match[3]), link_text))
+    return found
+
+
+def _attributes_of(written: str) -> dict[str, str]:
+    """The attributes of a sanitised tag (the part after its name), values unescaped."""
+    return {name.lower(): html.unescape(value) for name, value in _ATTRIBUTE.findall(written)}
+
+
+def _link_text(fragment: str, start: int) -> str:
+    """The text of the link whose start tag ends at `start`: its text and its images' alts."""
+    end = _LINK_END.search(fragment, start)
+    inside = fragment[start : end.start() if end else len(fragment)]
+    parts = []
+    for piece in re.split(_TAG, inside)[::4]:  # Text between tags (split keeps 3 groups).
+        parts.append(html.unescape(piece))
+    for match in _TAG.finditer(inside):
+        if match[2].lower() == "img" and not match[1]:
+            parts.append(_attributes_of(match[3]).get("alt", ""))
+    return " ".join(part.strip() for part in parts if part.strip())
+
+
+def _accessible(fragment: str) -> str:
+    """Sanitised HTML with `alt=""` on each `<img>` that has no `alt` and its URL as the text
+    of each link that has no text nor image (`[](url)`)."""
+    shown, last = [], 0
+    for match in _TAG.finditer(fragment):
+        shown += [fragment[last : match.start()], _accessible_tag(fragment, match)]
+        last = match.end()
+    shown.append(fragment[last:])
+    return "".join(shown)
+
+
+def _accessible_tag(fragment: str, match: re.Match[str]) -> str:
+    """One tag of `_accessible`, with what it adds."""
+    tag = match[2].lower()
+    if match[1] or tag not in ("img", "a"):
+        return match[0]
+    attributes = _attributes_of(match[3])
+    if tag == "img":
+        return match[0] if "alt" in attributes else f'<{match[2]} alt=""{match[3]}>'
+    empty = re.match(r"\s*</a>", fragment[match.end() :], re.IGNORECASE)
+    if empty is None or not attributes.get("href"):
+        return match[0]
+    return match[0] + html.escape(attributes["href"], quote=False)
 
 
 def _demoted(html: str) -> str:
