@@ -59,6 +59,7 @@ _H1_TAG = re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE)
 _TAG = re.compile(r'<(/?)([A-Za-z][A-Za-z0-9]*)((?:[^">]|"[^"]*")*)>')
 _ATTRIBUTE = re.compile(r'([^\s="/>]+)(?:="([^"]*)")?')
 _LINK_END = re.compile(r"</a>", re.IGNORECASE)
+_EMPTY_LINK_END = re.compile(r"\s*</a>", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -217,7 +218,7 @@ def _accessible_tag(fragment: str, match: re.Match[str]) -> str:
     attributes = _attributes_of(match[3])
     if tag == "img":
         return match[0] if "alt" in attributes else f'<{match[2]} alt=""{match[3]}>'
-    empty = re.match(r"\s*</a>", fragment[match.end() :], re.IGNORECASE)
+    empty = _EMPTY_LINK_END.match(fragment, match.end())
     if empty is None or not attributes.get("href"):
         return match[0]
     return match[0] + html.escape(attributes["href"], quote=False)
