@@ -1,10 +1,13 @@
-"""The Keras flavour pick and the flavour of objects (no TensorFlow needed)."""
+"""The Keras flavour pick and the flavour of objects (no TensorFlow needed, but for the check
+that `hub.KerasLayer` and `tf.keras` agree, in fresh interpreters)."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
+from tests._helpers.python_process import child_env, start_python
 
 from tfhub.keras import _compat
 
@@ -14,7 +17,12 @@ from tfhub.keras import _compat
     [
         ("1", "tf_keras"),
         ("true", "tf_keras"),
-        (" TRUE ", "tf_keras"),
+        ("True", "tf_keras"),
+        # TensorFlow's rule is exact: no other case, no spaces (tf.keras is Keras 3 for these).
+        ("TRUE", "keras3"),
+        (" TRUE ", "keras3"),
+        (" 1", "keras3"),
+        ("yes", "keras3"),
         ("0", "keras3"),
         ("false", "keras3"),
         ("", "keras3"),
@@ -32,6 +40,42 @@ def test_flavour_follows_tf_use_legacy_keras(monkeypatch, value, flavour) -> Non
         "tf_keras": "tfhub.keras.tf_keras_layer.KerasLayer",
     }[flavour]
     assert _compat.class_path(flavour) == expected_class
+
+
+FLAVOURS_SCRIPT = """
+    import json
+    import tensorflow as tf
+    import tfhub as hub
+    print(json.dumps({
+        "tf.keras": tf.keras.layers.Layer.__module__.split(".")[0],
+        "hub.KerasLayer": hub.KerasLayer.__module__,
+        "same_base": issubclass(hub.KerasLayer, tf.keras.layers.Layer),
+    }))
+"""
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_hub_keras_layer_and_tf_keras_agree_on_each_spelling() -> None:
+    """In fresh interpreters (TensorFlow reads the variable when it is imported), for
+    spellings TensorFlow accepts and some it does not, `hub.KerasLayer` is a layer of the same
+    Keras as `tf.keras`. The children run side by side."""
+    spellings = {"True": "tf_keras", "TRUE": "keras", " 1": "keras"}
+    layer_modules = {"tf_keras": "tfhub.keras.tf_keras_layer", "keras": "tfhub.keras.layer"}
+    children = {
+        value: start_python(FLAVOURS_SCRIPT, env=child_env(TF_USE_LEGACY_KERAS=value))
+        for value in spellings
+    }
+    for value, child in children.items():
+        stdout, stderr = child.communicate(timeout=240)
+        assert child.returncode == 0, stderr[-4000:]
+        result = json.loads(stdout.strip().splitlines()[-1])
+        expected = {
+            "tf.keras": spellings[value],
+            "hub.KerasLayer": layer_modules[spellings[value]],
+            "same_base": True,
+        }
+        assert result == expected, f"TF_USE_LEGACY_KERAS={value!r}"
 
 
 def test_object_flavour_reads_the_class_module() -> None:

@@ -2,7 +2,8 @@
 
 Importing this package imports neither TensorFlow nor Keras. `tfhub.keras.KerasLayer` (and so
 `hub.KerasLayer`) is resolved on first attribute access, following TensorFlow's convention:
-tf_keras if the environment variable `TF_USE_LEGACY_KERAS` is `1`/`true`, else Keras 3.
+tf_keras if the environment variable `TF_USE_LEGACY_KERAS` is `1`, `true` or `True` (exactly
+these, as TensorFlow checks), else Keras 3.
 Both classes can also be imported explicitly:
 
     from tfhub.keras.layer import KerasLayer           # Keras 3

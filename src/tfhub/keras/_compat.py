@@ -1,8 +1,9 @@
 """Which Keras flavour a program uses, and how to tell the two flavours' objects apart.
 
 TensorFlow's convention: `tf.keras` is Keras 3 unless the environment variable
-`TF_USE_LEGACY_KERAS` is `1` or `true` (any case), in which case it is tf_keras (Keras 2).
-`hub.KerasLayer` follows the same rule. Nothing here imports TensorFlow or Keras.
+`TF_USE_LEGACY_KERAS` is exactly `1`, `true` or `True`, in which case it is tf_keras (Keras 2).
+`hub.KerasLayer` follows the same rule, spelling for spelling, so the two always agree (`TRUE`
+or ` 1` mean Keras 3 to both). Nothing here imports TensorFlow or Keras.
 """
 
 from __future__ import annotations
@@ -18,13 +19,20 @@ logger = logging.getLogger(__name__)
 Flavour = Literal["keras3", "tf_keras"]
 
 LEGACY_KERAS_ENV = "TF_USE_LEGACY_KERAS"
+# The values of LEGACY_KERAS_ENV that ask for tf_keras: TensorFlow's own test, character for
+# character (`tensorflow/__init__.py` and `python/util/lazy_loader.py`, TensorFlow 2.21).
+LEGACY_KERAS_VALUES = ("true", "True", "1")
 # The module that defines each flavour's KerasLayer.
 LAYER_MODULES = {"keras3": "tfhub.keras.layer", "tf_keras": "tfhub.keras.tf_keras_layer"}
 
 
 def use_legacy_keras() -> bool:
-    """Returns True if `TF_USE_LEGACY_KERAS` asks for tf_keras (read at call time)."""
-    return os.environ.get(LEGACY_KERAS_ENV, "").strip().lower() in ("1", "true")
+    """Returns True if `TF_USE_LEGACY_KERAS` asks for tf_keras (read at call time).
+
+    Only the spellings TensorFlow accepts count (`LEGACY_KERAS_VALUES`, no other case and no
+    spaces), so `hub.KerasLayer` is of the same flavour as `tf.keras`.
+    """
+    return os.environ.get(LEGACY_KERAS_ENV) in LEGACY_KERAS_VALUES
 
 
 def default_flavour() -> Flavour:
