@@ -167,6 +167,23 @@ def trackable_class() -> type:
     return tf.__internal__.tracking.Trackable
 
 
+def load_context_options() -> Any:
+    """The `tf.saved_model.LoadOptions` of the Keras model being loaded, or None outside a load.
+
+    tf_keras's `load_model(path, options=...)` holds its options in TensorFlow's load context
+    (`tf.__internal__.load_context(options)`) while it rebuilds the layers of a SavedModel
+    folder or `.h5` file; tensorflow_hub's KerasLayer (0.10+) read them there. Reaches
+    `tensorflow.python.distribute.load_context.get_load_options` (TensorFlow exports the
+    context manager, but no getter). Checked on TensorFlow 2.21; returns None on a TensorFlow
+    without that module.
+    """
+    try:
+        from tensorflow.python.distribute import load_context
+    except ImportError:
+        return None
+    return load_context.get_load_options()
+
+
 def in_xla_compilation() -> bool:
     """Whether the graph being built will be compiled by XLA: inside `tf.function(jit_compile=
     True)` at any depth (tf_keras's `jit_compile=True` included). False when executing eagerly.

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .. import errors
+from .. import _tf_private, errors
 from .. import saved_model as saved_model_lib
 from ..loaded_model import LoadedModel, takes_training, traced_functions
 from . import _arguments, _xla
@@ -65,6 +65,11 @@ class HubCallable:
 def load_handle(handle: Any, tags: Any = None, load_options: Any = None) -> LoadedModel:
     """Returns the model a KerasLayer wraps: `hub.load(handle)` or the callable itself.
 
+    A string handle loads with `load_options` or, if None, with the options of the Keras model
+    load in progress (`tf_keras.models.load_model(path, options=...)` rebuilding the layer from
+    its config), as upstream: e.g. `experimental_io_device` on a TPU host. Else TensorFlow's
+    defaults.
+
     Raises:
         tfhub.errors.ArgumentError: (a ValueError) for a callable combined with
             `tags`/`load_options`, or a non-string, non-callable handle.
@@ -73,7 +78,8 @@ def load_handle(handle: Any, tags: Any = None, load_options: Any = None) -> Load
     """
     if isinstance(handle, str):
         try:
-            return saved_model_lib.load_model(handle, tags=tags, options=load_options)
+            options = _tf_private.load_context_options() if load_options is None else load_options
+            return saved_model_lib.load_model(handle, tags=tags, options=options)
         except errors.ModelNotFoundError as err:
             if "://" in handle or os.path.isabs(handle):
                 raise
