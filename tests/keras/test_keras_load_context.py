@@ -52,17 +52,20 @@ def test_tf_keras_load_model_options_reach_the_hub_model(
 
     from tfhub.keras.tf_keras_layer import KerasLayer
 
-    model = tf_keras.Sequential([tf_keras.Input((3,)), KerasLayer(aliased_model)])
+    inputs = tf_keras.Input((3,))
+    outputs = tf_keras.layers.Add()([KerasLayer(aliased_model)(inputs) for _ in range(2)])
+    model = tf_keras.Model(inputs, outputs)
     path = os.fspath(tmp_path / ("model.h5" if save_format == "h5" else "model"))
     model.save(path, save_format=save_format)
 
     restored = tf_keras.models.load_model(path, options=_aliases_options())
-    layer = restored.layers[0]
-    assert isinstance(layer, KerasLayer)
-    assert "forward" in layer.resolved_object.function_aliases
-    np.testing.assert_allclose(restored(np.ones((1, 3), np.float32)), [[6.0]])
+    layers = [layer for layer in restored.layers if isinstance(layer, KerasLayer)]
+    assert len(layers) == 2  # Each gets the options (the context outlives the first load).
+    for layer in layers:
+        assert "forward" in layer.resolved_object.function_aliases
+    np.testing.assert_allclose(restored(np.ones((1, 3), np.float32)), [[12.0]])
     # Without options, TensorFlow's defaults (no aliases), as before.
-    plain = tf_keras.models.load_model(path).layers[0].resolved_object
+    plain = tf_keras.models.load_model(path).get_layer(layers[0].name).resolved_object
     assert not hasattr(plain, "function_aliases")
 
 
