@@ -35,6 +35,9 @@ except ImportError:  # pragma: no cover - Windows: filelock's lock, without the 
 logger = logging.getLogger(__name__)
 
 _LOG_EVERY_SEC = 10.0
+# A wait this long is said once as a WARNING (shown without -v): waiting in silence for 14 s
+# looked like a hang. The lines after it stay at INFO, every _LOG_EVERY_SEC.
+WARN_AFTER_SEC = 3.0
 _POLL_SEC = 0.05
 HEARTBEAT_SEC = 5.0  # How often a holder touches its lock file (`heartbeat_interval`).
 _MIN_HEARTBEAT_SEC = 0.05
@@ -168,7 +171,7 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
     without one); None if locking is impossible. Once locked, it says who holds it and how
     often it beats (`interval`)."""
     started = time.monotonic()
-    next_log = started + _LOG_EVERY_SEC
+    wait_log = _WaitLog(lock_path, what=what, timeout=timeout, started=started)
     beats = _BeatWatch(lock_path, started)
     while True:
         try:
@@ -198,17 +201,41 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
         silence = beats.silence(now)
         if timeout == 0 or (silence >= timeout and silence >= _beats_missed(lock_path)):
             raise _timeout_error(lock_path, what=what, waited=now - started, silence=silence)
-        if now >= next_log:
-            next_log = now + _LOG_EVERY_SEC
+        wait_log.tick(now)
+        time.sleep(_POLL_SEC)
+
+
+class _WaitLog:
+    """Says that a process waits for a lock: once as a WARNING after WARN_AFTER_SEC, then at
+    INFO every _LOG_EVERY_SEC (shown with -v)."""
+
+    def __init__(self, lock_path: str, *, what: str, timeout: float, started: float) -> None:
+        self._path = lock_path
+        self._what = what
+        self._timeout = timeout
+        self._started = started
+        self._next = started + WARN_AFTER_SEC
+        self._warned = False
+
+    def tick(self, now: float) -> None:
+        """Logs a line if one is due at `now` (monotonic seconds)."""
+        if now < self._next:
+            return
+        self._next = now + _LOG_EVERY_SEC
+        holder = read_holder(self._path)
+        who = f"the process {holder}" if holder else "another process"
+        if self._warned:
             logger.info(
                 "Still waiting for %s: %s holds %s (%.0f s so far; TFHUB_LOCK_TIMEOUT=%g s)",
-                what,
-                read_holder(lock_path) or "another process",
-                escaped(lock_path),
-                now - started,
-                timeout,
-            )
-        time.sleep(_POLL_SEC)
+                self._what, who, escaped(self._path), now - self._started, self._timeout,
+            )  # fmt: skip
+            return
+        self._warned = True
+        logger.warning(
+            "Waiting for %s: %s holds the lock %s. Waiting lasts while that process shows "
+            "signs of life, and ends after %g s without one (TFHUB_LOCK_TIMEOUT).",
+            self._what, who, escaped(self._path), self._timeout,
+        )  # fmt: skip
 
 
 def _open_shared(lock_path: str) -> int:

@@ -1,0 +1,52 @@
+"""Defects other helpers reported (session 31), each checked with real parts: real processes,
+real cache folders, real log records."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+
+# A process that holds tfhub's OS lock of the entry argv[1] for argv[2] seconds.
+_HOLDER = """
+import sys, time
+from tfhub.cache import locks
+with locks.entry_lock(sys.argv[1], what="a test"):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def _env(cache_dir: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TFHUB_")}
+    return {**env, "TFHUB_CACHE_DIR": cache_dir, "TFHUB_DOWNLOAD_PROGRESS": "0"}
+
+
+def test_waiting_for_a_lock_is_said_once_as_a_warning(tmp_path):
+    """`tfhub cache rm H` waiting for another process's lock on the entry printed nothing
+    (the "Still waiting" lines were INFO, shown only with -v): after a few seconds it says
+    once, without -v, what it waits for, who holds it and TFHUB_LOCK_TIMEOUT."""
+    cache_dir = str(tmp_path / "cache")
+    handle = "https://example.com/m/1"
+    entry = os.path.join(cache_dir, hashlib.sha1(handle.encode()).hexdigest())
+    os.makedirs(entry)
+    env = _env(cache_dir)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, entry, "5"], stdout=subprocess.PIPE, env=env
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        done = subprocess.run(
+            [sys.executable, "-m", "tfhub.cli.main", "cache", "rm", handle],
+            capture_output=True,
+            env=env,
+            timeout=30,
+        )
+    finally:
+        holder.wait(timeout=30)
+    waits = [line for line in done.stderr.decode().splitlines() if "aiting for" in line]
+    assert len(waits) == 1, done.stderr
+    assert f"pid {holder.pid}" in waits[0]
+    assert "removing cache entry" in waits[0] and "TFHUB_LOCK_TIMEOUT" in waits[0]
+    assert done.returncode == 0, done.stderr
