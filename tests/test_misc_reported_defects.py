@@ -4,9 +4,13 @@ real cache folders, real log records."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import subprocess
 import sys
+
+from tfhub.utils.logging import cli_logging
+from tfhub.utils.printable import escaped
 
 # A process that holds tfhub's OS lock of the entry argv[1] for argv[2] seconds.
 _HOLDER = """
@@ -50,3 +54,14 @@ def test_waiting_for_a_lock_is_said_once_as_a_warning(tmp_path):
     assert f"pid {holder.pid}" in waits[0]
     assert "removing cache entry" in waits[0] and "TFHUB_LOCK_TIMEOUT" in waits[0]
     assert done.returncode == 0, done.stderr
+
+
+def test_logged_lines_say_a_byte_that_is_not_utf8_as_the_error_lines_do(capfd):
+    """A warning naming a file whose name is not UTF-8 showed `\\udcff` (how Python holds the
+    byte); the CLI's error lines say `\\xff`, and so do its log lines now, whether the name
+    was passed through `escaped` or not."""
+    name = os.fsdecode(b"/tmp/model\xff")
+    with cli_logging(verbose=False):
+        logging.getLogger("tfhub.test").warning("Cannot read %s (%s)", name, escaped(name))
+    err = capfd.readouterr().err
+    assert err == "tfhub: Cannot read /tmp/model\\xff (/tmp/model\\xff)\n"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import traceback
 
 from .. import constants
+from ..utils.printable import bytes_escaped
 from ..utils.redact import redact
 from ._error_table import classify
 
@@ -50,19 +50,8 @@ def tell(line: str) -> None:
     """Prints `line` on stderr, if the process can: with stderr closed (`cmd 2>&-`) it cannot,
     and the exit code says what happened. (Never on stdout: Python sets `sys.stderr` to None
     when descriptor 2 was closed at start, and `print(file=None)` would write to stdout.)
-    A byte of a file name that is not UTF-8 is said as `\\xff` (see `_byte_escape`)."""
+    A byte of a file name that is not UTF-8 is said as `\\xff` (see `bytes_escaped`)."""
     if sys.stderr is None:
         return
     with contextlib.suppress(OSError, ValueError):
-        print(_SURROGATE.sub(_byte_escape, line), file=sys.stderr, flush=True)
-
-
-# How Python hands over a byte of a file name, argv or environment variable that the locale's
-# encoding cannot decode (surrogateescape): U+DC80 to U+DCFF.
-_SURROGATE = re.compile("[\udc80-\udcff]")
-
-
-def _byte_escape(match: re.Match[str]) -> str:
-    """`\\xff` for the byte U+DCFF stands for; Python's stderr wrote `\\udcff`, a code that
-    names no character the user has."""
-    return f"\\x{ord(match.group()) - 0xDC00:02x}"
+        print(bytes_escaped(line), file=sys.stderr, flush=True)

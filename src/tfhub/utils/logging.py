@@ -15,12 +15,14 @@ def get_logger(name: str) -> logging.Logger:
 
 
 class _RedactingFormatter(logging.Formatter):
-    """Formats records with the credentials of every URL in them replaced by `***`."""
+    """Formats records with the credentials of every URL in them replaced by `***`, and each
+    byte of a file name that is not UTF-8 said as `\\xff`, as the CLI's error lines say it."""
 
     def format(self, record: logging.LogRecord) -> str:
+        from .printable import bytes_escaped
         from .redact import redact
 
-        return redact(super().format(record))
+        return bytes_escaped(redact(super().format(record)))
 
 
 @contextmanager

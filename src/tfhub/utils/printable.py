@@ -3,11 +3,14 @@ line, and checked for bytes that are not UTF-8."""
 
 from __future__ import annotations
 
+import re
+
 
 def escaped(text: str, also: str = "") -> str:
     """`text` with control and other non-printable characters (and those of `also`) written as
     `\\xHH` escapes (`\\uHHHH` past Latin-1), as nginx writes them in its log, so the text cannot
-    break a line, forge one or send terminal escapes."""
+    break a line, forge one or send terminal escapes. A byte that was not UTF-8 is written as
+    `bytes_escaped` writes it (`\\xff`)."""
     if text.isprintable() and not any(char in text for char in also):
         return text
     return "".join(
@@ -17,9 +20,33 @@ def escaped(text: str, also: str = "") -> str:
 
 def _escape(char: str) -> str:
     code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # A byte that was not UTF-8: said as `bytes_escaped` says it.
+        return _byte_text(code)
     if code < 0x100:
         return f"\\x{code:02X}"
     return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
+
+
+# How Python hands over a byte of a file name, argv or environment variable that the locale's
+# encoding cannot decode (surrogateescape): U+DC80 to U+DCFF.
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def bytes_escaped(text: str) -> str:
+    """`text` with each byte that was not UTF-8 (a lone surrogate U+DC80 to U+DCFF, as Python
+    decodes it) written as `\\xff`; stderr wrote `\\udcff`, a code that names no character the
+    user has. What `tfhub` says on stderr (its error lines and its log lines) goes through it.
+    """
+    return _SURROGATE.sub(_byte_escape, text)
+
+
+def _byte_escape(match: re.Match[str]) -> str:
+    return _byte_text(ord(match.group()))
+
+
+def _byte_text(surrogate: int) -> str:
+    """`\\xff` for the byte the lone surrogate U+DCFF stands for."""
+    return f"\\x{surrogate - 0xDC00:02x}"
 
 
 def not_utf8(text: str) -> bytes | None:
