@@ -9,6 +9,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+import tfhub as hub
+from tfhub import errors, handles
 from tfhub.utils.logging import cli_logging
 from tfhub.utils.printable import escaped
 
@@ -65,3 +69,16 @@ def test_logged_lines_say_a_byte_that_is_not_utf8_as_the_error_lines_do(capfd):
         logging.getLogger("tfhub.test").warning("Cannot read %s (%s)", name, escaped(name))
     err = capfd.readouterr().err
     assert err == "tfhub: Cannot read /tmp/model\\xff (/tmp/model\\xff)\n"
+
+
+def test_a_url_holding_bytes_that_are_not_utf8_is_refused_as_a_handle(isolated_cache, tmp_path):
+    """`hub.resolve("https://host/m\\udcff/1")` raised a raw UnicodeEncodeError from the cache
+    key; it is an InvalidHandleError that says to percent-encode the byte. A local path may
+    hold such bytes (it names a file by them): it is looked up, not refused."""
+    with pytest.raises(errors.InvalidHandleError, match=r"not UTF-8 text \(\\xff\).*%FF"):
+        hub.resolve("https://127.0.0.1:9/m\udcff/1")
+    with pytest.raises(errors.InvalidHandleError, match="percent-encode"):
+        handles.cache_key("gs://bucket/m\udce9")
+    folder = os.path.join(os.fsencode(tmp_path), b"model\xff")
+    os.mkdir(folder)
+    assert hub.resolve(os.fsdecode(folder)) == os.fsdecode(folder)

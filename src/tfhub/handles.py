@@ -17,6 +17,7 @@ import urllib.parse
 from . import constants, errors
 from .utils import urls
 from .utils.numbers import is_number
+from .utils.printable import not_utf8
 from .utils.records import FrozenRecord
 from .utils.redact import redact
 
@@ -49,8 +50,35 @@ _KAGGLE_SHORT = re.compile(
 
 
 def cache_key(handle: str) -> str:
-    """Returns the cache folder name of a handle: sha1 of its UTF-8 bytes, hex (as upstream)."""
+    """Returns the cache folder name of a handle: sha1 of its UTF-8 bytes, hex (as upstream).
+
+    Raises:
+        tfhub.errors.InvalidHandleError: the handle holds bytes that are not UTF-8 text.
+    """
+    _check_utf8(handle)
     return hashlib.sha1(handle.encode("utf8")).hexdigest()
+
+
+def _check_utf8(handle: str) -> None:
+    """Refuses a handle holding bytes that are not UTF-8 (lone surrogates, as Python decodes
+    them from argv, a file name or the environment): a URL is UTF-8 text (RFC 3987), and
+    neither a request nor a cache key can hold them."""
+    raw = not_utf8(handle)
+    if raw is None:
+        return
+    byte = _first_bad_byte(raw)
+    raise errors.InvalidHandleError(
+        f"The handle holds bytes that are not UTF-8 text (\\x{byte:02x}), as a handle must: "
+        f"percent-encode them in a URL (%{byte:02X}). Received: handle='{redact(repr(raw)[2:-1])}'"
+    )
+
+
+def _first_bad_byte(raw: bytes) -> int:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return raw[err.start]
+    return raw[0]  # pragma: no cover - `raw` came from a text that was not UTF-8.
 
 
 def scheme(handle: str) -> str | None:
@@ -99,7 +127,8 @@ def check(handle: object) -> str:
         tfhub.errors.SpacedHandleError: (an InvalidHandleError and an IOError) for a URL with
             spaces around it, or any handle with a line break around it.
         tfhub.errors.InvalidHandleError: for control characters inside the handle (a newline
-            would add lines to the descriptor).
+            would add lines to the descriptor), or a URL holding bytes that are not UTF-8 text
+            (lone surrogates; a local path may hold them: it names a file by its bytes).
     """
     if not isinstance(handle, str):
         raise errors.HandleTypeError(_not_text(handle))
@@ -108,6 +137,8 @@ def check(handle: object) -> str:
             "A handle cannot be empty: pass a model's URL or folder (an empty handle often "
             "comes from an unset environment variable or setting). Received: handle=''"
         )
+    if scheme(handle) not in (None, "file"):  # A local path names a file by its bytes.
+        _check_utf8(handle)
     # isprintable() (C speed) is False for every Cc, Zl and Zp character: the common case skips
     # the loop, which names the bad ones.
     bad = [] if handle.isprintable() else _control_characters(handle)
