@@ -82,3 +82,21 @@ def test_a_url_holding_bytes_that_are_not_utf8_is_refused_as_a_handle(isolated_c
     folder = os.path.join(os.fsencode(tmp_path), b"model\xff")
     os.mkdir(folder)
     assert hub.resolve(os.fsdecode(folder)) == os.fsdecode(folder)
+
+
+@pytest.mark.tf
+def test_a_damaged_model_names_a_hostile_file_name_escaped(tmp_path):
+    """A model's graph names its asset files; a hostile archive's may name one with a newline
+    and a terminal escape, which `DamagedModelError` printed raw (a forged line, a cleared
+    screen). It is shown escaped."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    from tfhub import model_damage
+
+    proto = saved_model_pb2.SavedModel(saved_model_schema_version=1)
+    proto.meta_graphs.add().asset_file_def.add(filename="vocab\n\x1b[2J.txt")
+    (tmp_path / "saved_model.pb").write_bytes(proto.SerializeToString())
+    found = model_damage.diagnose(str(tmp_path))
+    assert isinstance(found, errors.MissingModelFileError)
+    assert found.problem == "assets/vocab\\x0A\\x1B[2J.txt is missing"
+    assert "\n" not in str(found) and "\x1b" not in str(found)

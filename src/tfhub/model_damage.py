@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from . import cache, errors, op_libraries, saved_model_proto
 from .saved_model_proto import damaged_model_error
 from .utils.lazy import tensorflow as tf
+from .utils.printable import escaped
 from .utils.redact import redact
 
 VARIABLES_DIR = "variables"
@@ -202,18 +203,19 @@ def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, 
     except Exception as err:  # TensorFlow's OpError, IndexError, ValueError.
         lines = str(err).strip().splitlines()
         reason = lines[0] if lines else type(err).__name__
-        return f"its checkpoint in {VARIABLES_DIR}/ cannot be read ({reason})", False
+        return f"its checkpoint in {VARIABLES_DIR}/ cannot be read ({escaped(reason)})", False
     return None, False
 
 
 def missing_asset(module_path: str, meta_graphs: Iterable[Any]) -> str | None:
     """Which asset file the graphs `meta_graphs` name (a vocabulary, a tokenizer model) is not
     in the model's `assets/`, if any ("assets/vocab.txt is missing"): TensorFlow fails in the
-    graph's initializer, naming a node rather than the model."""
+    graph's initializer, naming a node rather than the model. The name comes from the model (a
+    hostile archive's graph may name "x\\n\\x1b[2J"): it is shown `escaped`."""
     for meta_graph in meta_graphs:
         for filename in _asset_filenames(meta_graph):
             if not tf.io.gfile.exists(os.path.join(module_path, ASSETS_DIR, filename)):
-                return f"{ASSETS_DIR}/{filename} is missing"
+                return f"{ASSETS_DIR}/{escaped(filename)} is missing"
     return None
 
 
@@ -241,4 +243,4 @@ def _installed_content_damage(module_path: str) -> str | None:
     if "://" in module_path or cache.read_descriptor_handle(module_path) is None:
         return None
     problem, _ = cache.deep_damage(module_path)
-    return problem
+    return None if problem is None else escaped(problem)  # It names the archive's files.
