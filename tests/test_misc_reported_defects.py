@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import tfhub as hub
-from tfhub import errors, handles
+from tfhub import constants, errors, handles
 from tfhub.utils.logging import cli_logging
 from tfhub.utils.printable import escaped
 
@@ -100,3 +100,24 @@ def test_a_damaged_model_names_a_hostile_file_name_escaped(tmp_path):
     assert isinstance(found, errors.MissingModelFileError)
     assert found.problem == "assets/vocab\\x0A\\x1B[2J.txt is missing"
     assert "\n" not in str(found) and "\x1b" not in str(found)
+
+
+@pytest.mark.parametrize("raw", ["1_0", "\u0663", "+5", "1.5.2", "0x10"])
+def test_a_numeric_setting_reads_only_plain_ascii_numbers(raw, monkeypatch):
+    """Python's float() read `1_0` as 10 and `٣` (Arabic-Indic three) as 3: a setting held a
+    number no one wrote. Only ASCII digits, one dot and an exponent are read."""
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", raw)
+    with pytest.raises(errors.SettingError, match=r"TFHUB_LOCK_TIMEOUT must be a positive number"):
+        constants.lock_timeout()
+    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", raw + "G")
+    with pytest.raises(errors.SettingError, match="TFHUB_MAX_EXTRACTED_BYTES must be a positive"):
+        constants.max_extracted_bytes()
+
+
+def test_plain_numeric_settings_are_still_read(monkeypatch):
+    for raw, seconds in [("30", 30.0), (" 2.5 ", 2.5), (".5", 0.5), ("1e3", 1000.0)]:
+        monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", raw)
+        assert constants.lock_timeout() == seconds
+    for raw, size in [("512G", 512 << 30), ("1.5K", 1536), ("64 GiB", 64 << 30), ("1e3", 1000)]:
+        monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", raw)
+        assert constants.max_extracted_bytes() == size

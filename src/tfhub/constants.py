@@ -19,7 +19,7 @@ import os
 import sys
 
 from . import errors
-from .utils.numbers import is_number
+from .utils.numbers import is_decimal, is_number
 from .utils.records import FrozenRecord
 
 TYPE_CHECKING = False
@@ -498,10 +498,7 @@ def _positive_seconds(name: str, default: float) -> float:
     raw = env(name, "") or ""
     if not raw.strip():
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
+    value = float(raw) if is_decimal(raw.strip()) else -1.0  # Not `1_0`, nor `٣`.
     if not 0 < value <= MAX_SECONDS:  # Also refuses NaN and infinity.
         raise errors.SettingError(
             f"{name} must be a positive number of seconds, at most {MAX_SECONDS:,.0f}. "
@@ -613,10 +610,8 @@ def _parse_size(name: str, raw: str) -> int:
     """Parses "123", "64G", "1.5T" (binary units, optional trailing "B" or "iB")."""
     text = raw.strip().upper().removesuffix("IB").removesuffix("B")
     suffix = text[-1:] if text[-1:] in _SIZE_SUFFIXES else ""
-    try:
-        value = float(text[: len(text) - len(suffix)]) * _SIZE_SUFFIXES[suffix]
-    except ValueError:
-        value = -1.0
+    number = text[: len(text) - len(suffix)].strip()
+    value = float(number) * _SIZE_SUFFIXES[suffix] if is_decimal(number) else -1.0
     if not 0 < value < math.inf:  # Also refuses NaN and what overflows a float ("1e400").
         raise errors.SettingError(
             f"{name} must be a positive number of bytes, optionally with a K, M, G or T suffix "

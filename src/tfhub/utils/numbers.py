@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 
@@ -18,3 +19,17 @@ def is_number(text: str) -> bool:
     limit_of = getattr(sys, "get_int_max_str_digits", None)  # Python 3.11+; 3.10 has none.
     limit = limit_of() if limit_of is not None else 0
     return limit == 0 or len(text) <= limit
+
+
+# Digits with at most one dot, and an optional exponent: "30", "2.5", ".5", "1e3", "1.5E-2".
+_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def is_decimal(text: str) -> bool:
+    """True for a plain ASCII number that `float(text)` reads: digits, at most one dot, an
+    optional exponent (`1e3`); no sign, spaces, `inf` or `nan`.
+
+    `float()` also reads `1_0` (as 10) and digits of other scripts (`٣` as 3): a setting
+    holding one was taken for a number no one wrote.
+    """
+    return _DECIMAL.fullmatch(text) is not None
