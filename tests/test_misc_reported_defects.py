@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import tfhub as hub
-from tfhub import constants, errors, handles
+from tfhub import constants, errors, handles, resolver, resolvers
 from tfhub.utils.logging import cli_logging
 from tfhub.utils.printable import escaped
 
@@ -121,3 +121,28 @@ def test_plain_numeric_settings_are_still_read(monkeypatch):
     for raw, size in [("512G", 512 << 30), ("1.5K", 1536), ("64 GiB", 64 << 30), ("1e3", 1000)]:
         monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", raw)
         assert constants.max_extracted_bytes() == size
+
+
+class _EmptyPathResolver(resolver.Resolver):
+    """A custom resolver (upstream's interface) that answers "" for `empty://` handles."""
+
+    def is_supported(self, handle: str) -> bool:
+        return handle.startswith("empty://")
+
+    def __call__(self, handle: str) -> str:
+        return ""
+
+
+def test_a_resolver_returning_an_empty_path_is_refused(monkeypatch):
+    """A registered resolver returning "" was accepted and "" returned as the model's path
+    (the current folder, for callers that join or load it)."""
+    monkeypatch.setattr(resolvers, "registry", resolvers.MultiImplRegistry("resolver"))
+    monkeypatch.setattr(resolvers, "_defaults_installed", False)
+    hub.register_resolver(_EmptyPathResolver())
+    with pytest.raises(errors.ArgumentError) as caught:
+        hub.resolve("empty://m/1")
+    assert str(caught.value) == (
+        "The resolver _EmptyPathResolver returned an empty path for 'empty://m/1': its __call__ "
+        "must return the path of the model's folder (or raise an error if it cannot resolve "
+        "the handle). Received: path=''"
+    )

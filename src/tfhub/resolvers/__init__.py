@@ -113,16 +113,28 @@ def _as_path(result: object, handle: str) -> str:
 
     Raises:
         tfhub.errors.ArgumentTypeError: for anything else, naming the resolver that returned it.
+        tfhub.errors.ArgumentError: (a ValueError) for an empty path ("" named no folder: the
+            current one, for some callers), naming the resolver.
     """
-    if isinstance(result, str):
-        return str(result)
-    if isinstance(result, (bytes, os.PathLike)):
-        return os.fsdecode(result)
-    supporting = next(
-        (impl for impl in reversed(registry.implementations) if impl.is_supported(handle)), None
-    )
+    if isinstance(result, (str, bytes, os.PathLike)):
+        path = os.fsdecode(result) if not isinstance(result, str) else str(result)
+        if path:
+            return path
+        raise errors.ArgumentError(
+            f"The resolver {_supporting(handle)} returned an empty path for "
+            f"{redact(handle)!r}: its __call__ must return the path of the model's folder (or "
+            f"raise an error if it cannot resolve the handle). Received: path={result!r}"
+        )
     raise errors.ArgumentTypeError(
-        f"The resolver {type(supporting).__name__} returned {type(result).__name__}, not the "
+        f"The resolver {_supporting(handle)} returned {type(result).__name__}, not the "
         f"path of the model's folder, for {redact(handle)!r}: its __call__ must return a str "
         f"(or raise an error if it cannot resolve the handle). Received: path={result!r}"
     )
+
+
+def _supporting(handle: str) -> str:
+    """The class name of the resolver the registry asked for `handle` (the newest supporting)."""
+    found = next(
+        (impl for impl in reversed(registry.implementations) if impl.is_supported(handle)), None
+    )
+    return type(found).__name__
