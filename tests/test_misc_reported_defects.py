@@ -3,6 +3,7 @@ real cache folders, real log records."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -15,6 +16,7 @@ import tfhub as hub
 from tfhub import constants, errors, handles, resolver, resolvers
 from tfhub.utils.logging import cli_logging
 from tfhub.utils.printable import escaped
+from tfhub.utils.refused_writes import export_write_error, failed_write
 
 # A process that holds tfhub's OS lock of the entry argv[1] for argv[2] seconds.
 _HOLDER = """
@@ -146,3 +148,18 @@ def test_a_resolver_returning_an_empty_path_is_refused(monkeypatch):
         "must return the path of the model's folder (or raise an error if it cannot resolve "
         "the handle). Received: path=''"
     )
+
+
+def test_an_export_over_the_disk_quota_says_the_quota_is_used_up(tmp_path):
+    """On EDQUOT an export said "Free space on its disk": the disk may have plenty of room;
+    the user's quota is what is used up. (The callers, hub.export_layer and a TF1 module's
+    export, need TensorFlow: the OSError goes through `failed_write` as they pass it.)"""
+    export_dir = str(tmp_path / "export")
+    err = OSError(errno.EDQUOT, os.strerror(errno.EDQUOT), os.path.join(export_dir, "a.pb"))
+    refused = failed_write(err, export_dir)
+    assert refused is err
+    message = str(export_write_error(refused, export_dir))
+    assert "Free space" not in message
+    assert "disk quota there is used up (the disk itself may have room" in message
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.path.join(export_dir, "a.pb"))
+    assert "Free space on its disk" in str(export_write_error(full, export_dir))

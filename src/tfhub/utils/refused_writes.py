@@ -14,6 +14,12 @@ from .paths import relative_below
 # become RESOURCE_EXHAUSTED; EACCES, EPERM and EROFS PERMISSION_DENIED.
 _TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED = 8, 7
 
+# What an EDQUOT write means, said where a message names what to do (not "free space": the
+# disk may have plenty). `tfhub.cache.bookkeeping.free_space_remedy(quota=True)` says the same.
+QUOTA_USED_UP = (
+    "your disk quota there is used up (the disk itself may have room; `quota -s` shows your limits)"
+)
+
 
 def failed_write(err: BaseException, folder: str) -> OSError | None:
     """`err` as the OSError of a refused write of a file in `folder`; None if it is not one
@@ -43,7 +49,13 @@ def export_write_error(
     naming the export folder (given as `argument`) and what to do, never a temporary name users
     do not know."""
     problem = err.strerror or str(err)
-    if err.errno in errors.DISK_FULL_ERRNOS:
+    if err.errno == getattr(errno, "EDQUOT", None):  # The disk itself may have plenty of room.
+        todo = (
+            f"{QUOTA_USED_UP[0].upper()}{QUOTA_USED_UP[1:]}: remove other files of yours on "
+            "that disk, or ask the administrator for a larger quota, or choose a folder on "
+            "another disk, and export again"
+        )
+    elif err.errno in errors.DISK_FULL_ERRNOS:
         todo = "Free space on its disk (or choose a folder on another one) and export again"
     else:
         todo = "Choose a folder you can write, or fix its permissions, and export again"
