@@ -7,6 +7,7 @@ import errno
 import hashlib
 import logging
 import os
+import socket
 import subprocess
 import sys
 
@@ -59,6 +60,53 @@ def test_waiting_for_a_lock_is_said_once_as_a_warning(tmp_path):
     assert len(waits) == 1, done.stderr
     assert f"pid {holder.pid}" in waits[0]
     assert "removing cache entry" in waits[0] and "TFHUB_LOCK_TIMEOUT" in waits[0]
+    assert done.returncode == 0, done.stderr
+
+
+# A tensorflow_hub download of the entry argv[1]: its temporary folder grows for argv[2] seconds,
+# then it removes its lock file (which the test wrote, naming this process).
+_UPSTREAM_WRITER = """
+import os, sys, time
+entry, seconds = sys.argv[1], float(sys.argv[2])
+os.makedirs(entry + ".abc.tmp")
+print("writing", flush=True)
+with open(entry + ".abc.tmp/variables.data", "wb") as out:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        out.write(b"x" * 100)
+        out.flush()
+        time.sleep(0.1)
+os.remove(entry + ".lock")
+"""
+
+
+def test_waiting_for_a_tensorflow_hub_download_is_said_once_as_a_warning(tmp_path):
+    """The wait for tensorflow_hub's download of the entry was said at INFO only (twice a
+    second with -v, nothing without): it is said once as a WARNING, naming the process."""
+    cache_dir = str(tmp_path / "cache")
+    handle = "https://example.com/m/1"
+    entry = os.path.join(cache_dir, hashlib.sha1(handle.encode()).hexdigest())
+    os.makedirs(entry)
+    env = _env(cache_dir)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _UPSTREAM_WRITER, entry, "4.5"], stdout=subprocess.PIPE, env=env
+    )
+    try:
+        with open(entry + ".lock", "w") as lock:
+            lock.write(f"{socket.gethostname()}.{writer.pid}.abc")
+        assert writer.stdout is not None and writer.stdout.readline() == b"writing\n"
+        done = subprocess.run(
+            [sys.executable, "-m", "tfhub.cli.main", "cache", "rm", handle],
+            capture_output=True,
+            env=env,
+            timeout=30,
+        )
+    finally:
+        writer.wait(timeout=30)
+    waits = [line for line in done.stderr.decode().splitlines() if "aiting for" in line]
+    assert len(waits) == 1, done.stderr
+    assert f"tensorflow_hub's download of {entry} by " in waits[0]
+    assert f"pid {writer.pid}" in waits[0] and "TFHUB_LOCK_TIMEOUT" in waits[0]
     assert done.returncode == 0, done.stderr
 
 

@@ -170,6 +170,7 @@ def wait_for_upstream_download(module_path: str) -> tuple[bool, str | None]:
     """
     last_change = time.monotonic()
     last_seen: tuple[str, int] | None = None
+    wait_log = _UpstreamWaitLog(module_path, started=last_change)
     while (upstream := read_upstream_lock(module_path)) is not None:
         if health.is_complete(module_path):
             return True, None
@@ -193,9 +194,40 @@ def wait_for_upstream_download(module_path: str) -> tuple[bool, str | None]:
             )
             remove_upstream_lock(module_path, upstream.content)
             return False, upstream_tmp_dir(module_path, upstream.task_uid)
-        logger.info("Waiting for tensorflow_hub's download of %s", escaped(module_path))
+        wait_log.tick(now, upstream)
         time.sleep(0.5)
     return health.is_complete(module_path), None
+
+
+class _UpstreamWaitLog:
+    """Says that a process waits for tensorflow_hub's download of an entry: once as a WARNING
+    after `filelock.WARN_AFTER_SEC` (a wait was silent without -v), then at INFO every
+    `filelock.LOG_EVERY_SEC` (it was said at INFO twice a second)."""
+
+    def __init__(self, module_path: str, *, started: float) -> None:
+        self._path = module_path
+        self._started = started
+        self._next = started + filelock.WARN_AFTER_SEC
+        self._warned = False
+
+    def tick(self, now: float, upstream: UpstreamLock) -> None:
+        """Logs a line if one is due at `now` (monotonic seconds)."""
+        if now < self._next:
+            return
+        self._next = now + filelock.LOG_EVERY_SEC
+        who = f"{upstream.host} pid {upstream.pid}" if upstream.pid is not None else "a process"
+        if self._warned:
+            logger.info(
+                "Still waiting for tensorflow_hub's download of %s by %s (%.0f s so far)",
+                escaped(self._path), escaped(who), now - self._started,
+            )  # fmt: skip
+            return
+        self._warned = True
+        logger.warning(
+            "Waiting for tensorflow_hub's download of %s by %s (lock file %s). Waiting lasts "
+            "while it makes progress, and ends after %g s without any (TFHUB_LOCK_TIMEOUT).",
+            escaped(self._path), escaped(who), escaped(upstream.path), constants.lock_timeout(),
+        )  # fmt: skip
 
 
 def upstream_tmp_dir(module_path: str, task_uid: str) -> str:

@@ -34,9 +34,10 @@ except ImportError:  # pragma: no cover - Windows: filelock's lock, without the 
 
 logger = logging.getLogger(__name__)
 
-_LOG_EVERY_SEC = 10.0
+LOG_EVERY_SEC = 10.0
 # A wait this long is said once as a WARNING (shown without -v): waiting in silence for 14 s
-# looked like a hang. The lines after it stay at INFO, every _LOG_EVERY_SEC.
+# looked like a hang. The lines after it stay at INFO, every LOG_EVERY_SEC (also for the
+# waits of `tfhub.cache.locks.wait_for_upstream_download`).
 WARN_AFTER_SEC = 3.0
 _POLL_SEC = 0.05
 HEARTBEAT_SEC = 5.0  # How often a holder touches its lock file (`heartbeat_interval`).
@@ -207,7 +208,7 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
 
 class _WaitLog:
     """Says that a process waits for a lock: once as a WARNING after WARN_AFTER_SEC, then at
-    INFO every _LOG_EVERY_SEC (shown with -v)."""
+    INFO every LOG_EVERY_SEC (shown with -v)."""
 
     def __init__(self, lock_path: str, *, what: str, timeout: float, started: float) -> None:
         self._path = lock_path
@@ -221,7 +222,7 @@ class _WaitLog:
         """Logs a line if one is due at `now` (monotonic seconds)."""
         if now < self._next:
             return
-        self._next = now + _LOG_EVERY_SEC
+        self._next = now + LOG_EVERY_SEC
         holder = read_holder(self._path)
         who = f"the process {holder}" if holder else "another process"
         if self._warned:
