@@ -233,8 +233,8 @@ class _WaitLog:
             return
         self._warned = True
         logger.warning(
-            "Waiting for %s: %s holds the lock %s. Waiting lasts while that process shows "
-            "signs of life, and ends after %g s without one (TFHUB_LOCK_TIMEOUT).",
+            "Waiting on the lock for %s: %s holds it (%s). Waiting lasts while that process "
+            "shows signs of life, and ends after %g s without one (TFHUB_LOCK_TIMEOUT).",
             self._what, who, escaped(self._path), self._timeout,
         )  # fmt: skip
 
