@@ -224,7 +224,7 @@ class _WaitLog:
             return
         self._next = now + LOG_EVERY_SEC
         holder = read_holder(self._path)
-        who = f"the process {holder}" if holder else "another process"
+        who = f"the process {escaped(holder)}" if holder else "another process"
         if self._warned:
             logger.info(
                 "Still waiting for %s: %s holds %s (%.0f s so far; TFHUB_LOCK_TIMEOUT=%g s)",
