@@ -73,15 +73,15 @@ def free_space_remedy(root: str, *, quota: bool = False) -> str:
     out of inodes has bytes free), or, with `quota` (EDQUOT), when this user's disk quota is
     used up: the disk's figures are not named then, since the disk may have plenty of room."""
     from ..utils.paths import disk_room
+    from ..utils.refused_writes import capitalized, quota_used_up
 
     shown = escaped(root)
     if quota:
+        used_up = quota_used_up(f"on the disk of the cache folder {shown}")
         return (
-            f"Your disk quota on the disk of the cache folder {shown} is used up (the disk "
-            "itself may have room; `quota -s` shows your limits): `tfhub cache prune` and "
-            "`tfhub cache rm` remove entries, or remove other files of yours there, or ask the "
-            "administrator for a larger quota; or set TFHUB_CACHE_DIR to a folder where you "
-            "have room."
+            f"{capitalized(used_up)}: `tfhub cache prune` and `tfhub cache rm` remove entries, "
+            "or remove other files of yours there, or ask the administrator for a larger "
+            "quota; or set TFHUB_CACHE_DIR to a folder where you have room."
         )
     room = disk_room(root)
     return (

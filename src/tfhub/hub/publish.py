@@ -25,7 +25,7 @@ from .. import _archive, errors
 from ..handles import is_archive_path
 from ..saved_model_proto import model_files_in
 from ..utils.paths import relative_below
-from ..utils.refused_writes import failed_write
+from ..utils.refused_writes import failed_write, is_quota, quota_used_up
 from . import (
     catalog,
     doc_handles,
@@ -221,11 +221,18 @@ def _disk_full(
 
     Its message is tfhub's own: `err`'s may be a helper's, such as the cache's advice to run
     `tfhub cache prune` (the signature summary is written as the cache writes its files), which
-    does not apply to a hub folder.
+    does not apply to a hub folder. A used-up quota (EDQUOT) is said as such, not as a full disk.
     """
+    hub_disk = f"the disk of the hub folder {os.fspath(root)}"
+    problem = (
+        f"{quota_used_up('on ' + hub_disk)}. Remove other files of yours there, or ask the "
+        "administrator for a larger quota"
+        if is_quota(err)
+        else f"{hub_disk} is full. Free space on its disk"
+    )
     return errors.PublishWriteError(
-        f"Cannot publish {handle} into {folder}: the disk of the hub folder {os.fspath(root)} "
-        "is full. Free space on its disk, then publish again; nothing was published.",
+        f"Cannot publish {handle} into {folder}: {problem}, then publish again; nothing was "
+        "published.",
         path=os.fspath(folder),
         errno=err.errno,
     )

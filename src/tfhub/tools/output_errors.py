@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from .. import errors
 from ..utils.paths import STREAMS, closed_descriptor, describe_descriptor
+from ..utils.refused_writes import capitalized, is_quota, quota_used_up
 
 
 def not_writable(
@@ -23,6 +24,7 @@ def not_writable(
     what: str,
     flag: str | None = None,
     disk_full: bool = False,
+    quota: bool = False,
     todo: str | None = None,
 ) -> errors.OutputNotWritableError:
     """The one-line error for an output that cannot be written.
@@ -34,10 +36,17 @@ def not_writable(
         flag: the flag or argument that named it; by default `what` with underscores
             ("saved_model_dir"). The same `what` and `flag` are taken by every function of the
             tools' outputs (here and in `atomic_output`).
-        disk_full: the disk (or the quota) is full: says to free space instead.
-        todo: what to do, if neither of those (a sentence).
+        disk_full: the disk is full: says to free space instead.
+        quota: the user's disk quota is used up (EDQUOT): says so instead (not to free space
+            on a disk that may have plenty of room).
+        todo: what to do, if none of those (a sentence).
     """
-    if todo is None:
+    if todo is None and quota:
+        todo = (
+            f"{capitalized(quota_used_up('on its disk'))}: remove other files of yours there, "
+            "or ask the administrator for a larger quota, or choose a folder on another disk."
+        )
+    elif todo is None:
         todo = (
             "Free space on its disk, or choose a folder on a disk with room."
             if disk_full
@@ -67,7 +76,9 @@ def not_written(
     """`not_writable` for the OSError of a failed write of the output `path` (what to do
     depends on it: a full disk says to free space)."""
     disk_full = err.errno in errors.DISK_FULL_ERRNOS
-    return not_writable(path, reason_of(err), what=what, flag=flag, disk_full=disk_full)
+    return not_writable(
+        path, reason_of(err), what=what, flag=flag, disk_full=disk_full, quota=is_quota(err)
+    )
 
 
 def disk_full_error(err: BaseException) -> OSError | None:

@@ -14,11 +14,20 @@ from .paths import relative_below
 # become RESOURCE_EXHAUSTED; EACCES, EPERM and EROFS PERMISSION_DENIED.
 _TF_RESOURCE_EXHAUSTED, _TF_PERMISSION_DENIED = 8, 7
 
-# What an EDQUOT write means, said where a message names what to do (not "free space": the
-# disk may have plenty). `tfhub.cache.bookkeeping.free_space_remedy(quota=True)` says the same.
-QUOTA_USED_UP = (
-    "your disk quota there is used up (the disk itself may have room; `quota -s` shows your limits)"
-)
+
+def is_quota(err: OSError) -> bool:
+    """True if `err` is a write refused because the user's disk quota is used up (EDQUOT)."""
+    return err.errno == getattr(errno, "EDQUOT", None)
+
+
+def quota_used_up(where: str = "there") -> str:
+    """What an EDQUOT write means, for a message that then says what to do (never "free space":
+    the disk may have plenty), e.g. `where`="on the disk of the hub folder /srv/hub". The one
+    wording of it for the cache, exports, the hub and the tools."""
+    return (
+        f"your disk quota {where} is used up (the disk itself may have room; `quota -s` shows "
+        "your limits)"
+    )
 
 
 def failed_write(err: BaseException, folder: str) -> OSError | None:
@@ -49,11 +58,11 @@ def export_write_error(
     naming the export folder (given as `argument`) and what to do, never a temporary name users
     do not know."""
     problem = err.strerror or str(err)
-    if err.errno == getattr(errno, "EDQUOT", None):  # The disk itself may have plenty of room.
+    if is_quota(err):  # The disk itself may have plenty of room.
         todo = (
-            f"{QUOTA_USED_UP[0].upper()}{QUOTA_USED_UP[1:]}: remove other files of yours on "
-            "that disk, or ask the administrator for a larger quota, or choose a folder on "
-            "another disk, and export again"
+            f"{capitalized(quota_used_up())}: remove other files of yours on that disk, or ask "
+            "the administrator for a larger quota, or choose a folder on another disk, and "
+            "export again"
         )
     elif err.errno in errors.DISK_FULL_ERRNOS:
         todo = "Free space on its disk (or choose a folder on another one) and export again"
@@ -65,6 +74,11 @@ def export_write_error(
         path=export_dir,
         problem=problem,
     )
+
+
+def capitalized(text: str) -> str:
+    """`text` with its first letter in capitals (the rest as it is), to start a sentence."""
+    return text[:1].upper() + text[1:]
 
 
 def check_no_file_in_the_way(folder: str, *, argument: str) -> None:

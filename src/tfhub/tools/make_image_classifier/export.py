@@ -16,7 +16,7 @@ from typing import Any
 
 from ... import errors
 from ...utils.paths import special_kind
-from ...utils.refused_writes import failed_write
+from ...utils.refused_writes import failed_write, is_quota
 from .. import atomic_output
 from .output_checks import (
     check_labels_one_per_line,
@@ -75,6 +75,7 @@ def _tflite_bytes_of(model: Any, output_file: str) -> bytes:
                 f"({failed.strerror})",
                 what=what,
                 disk_full=failed.errno in errors.DISK_FULL_ERRNOS,
+                quota=is_quota(failed),
             ) from err
         return tflite_bytes(folder, output_file=output_file)
 
