@@ -31,7 +31,7 @@ from .. import _http, constants, errors, handles
 from .. import saved_model as saved_model_lib
 from ..utils.lazy import import_tensorflow
 from ..utils.numbers import is_number
-from . import doc_handles, docs_layout, protocol, starter, validator
+from . import asset_paths, doc_handles, docs_layout, protocol, starter, validator
 from . import docs_format as fmt
 from . import staging as staging_lib
 from .doc_handles import DocHandle
@@ -386,7 +386,7 @@ def mirror_doc_assets(
             continue
         asset = doc.first(validator.ASSET_PATH)
         parts = fmt.url_parts(asset) if asset else None
-        if asset is None or parts is None or parts.scheme not in validator.REMOTE_SCHEMES:
+        if asset is None or parts is None or parts.scheme not in asset_paths.REMOTE_SCHEMES:
             continue
         if not force and _has_model_files(doc.path):
             continue

@@ -25,7 +25,7 @@ one. The rules, per kind (first line `# <Kind> ...`):
 
 Warnings (logged, `file:line: warning: ...`; they do not fail validation): a body's images on
 outside hosts (a hub without internet access shows them broken), images without alt text and
-links without text (`content_warnings`).
+links without text (`doc_warnings.content_warnings`, also importable from here).
 """
 
 from __future__ import annotations
@@ -33,21 +33,19 @@ from __future__ import annotations
 import logging
 import os
 import re
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import errors
-from ..utils import urls
-from . import catalog, doc_handles, docs_layout, model_files
+from . import asset_paths, catalog, doc_handles, docs_layout, model_files
 from . import docs_format as fmt
 from . import tags as tags_lib
+from .doc_warnings import content_warnings
 from .docs_format import DocFile, DocKind, Problem
 from .docs_layout import DOCS_DIR_POSIX
 
 if TYPE_CHECKING:
-    from . import render
     from .signatures import SignatureSummary
 
 logger = logging.getLogger(__name__)
@@ -64,14 +62,9 @@ MODULE_TYPE = "module-type"  # What tfhub.dev's validator called `task` before r
 REPEATED_KEYS = frozenset({DATASET, LANGUAGE, TASK, ARCHITECTURE})
 SAVED_MODEL_FORMATS = ("hub", "saved_model", "saved_model_2")
 TASK_PREFIXES = ("image-", "text-", "audio-", "video-")
-_GITHUB_DOWNLOAD = re.compile(r"https://github\.com/.*/releases/download/.*")
 _PARENT_MODEL = re.compile(
     rf"{doc_handles.PUBLISHER_PATTERN}/{doc_handles.MODEL_PATTERN}/{doc_handles.VERSION_PATTERN}"
 )
-REMOTE_SCHEMES = ("http", "https", "gs")
-_NO_TEXT = "screen readers read nothing useful; the page shows the URL as its text"
-_OUTSIDE = "a hub without internet access shows it broken; keep images the users can reach"
-_NO_ALT = "screen readers read its file name or nothing"
 
 
 @dataclass(frozen=True)
@@ -128,7 +121,8 @@ def validate_doc(
     problems += _path_problems(doc)
     problems += _metadata_key_problems(doc)
     problems += _value_problems(doc)
-    problems += _asset_path_problems(doc)
+    assets = doc.metadata.get(ASSET_PATH, [])
+    problems += asset_paths.problems(doc, assets, RULES[doc.kind].asset_suffix)
     problems += _size_problems(doc)
     if tag_values is not None:
         problems += [
@@ -290,96 +284,6 @@ def _value_problems(doc: DocFile) -> list[Problem]:
     return problems
 
 
-def _asset_path_problems(doc: DocFile) -> list[Problem]:
-    suffix = RULES[doc.kind].asset_suffix
-    values = doc.metadata.get(ASSET_PATH, [])
-    if suffix is None or not values:
-        return []
-    value = values[0]
-    asset = value.value
-    if asset == "legacy":  # tfhub.dev's marker for assets it hosted itself.
-        return []
-    parts = fmt.url_parts(asset)
-    if parts is None:
-        return [
-            _at(
-                doc,
-                value.line,
-                "'asset-path' is neither a URL nor a path (a bracket left open, a NUL "
-                f"character). Received: {asset!r}",
-            )
-        ]
-    if not parts.path.endswith(suffix):
-        return [_at(doc, value.line, f"'asset-path' must end with {suffix}. Received: {asset!r}")]
-    if _GITHUB_DOWNLOAD.fullmatch(asset):
-        return [
-            _at(
-                doc,
-                value.line,
-                "'asset-path' is a GitHub release download, which GitHub's "
-                f"robots.txt forbids fetching; host the file elsewhere. Received: {asset!r}",
-            )
-        ]
-    if parts.scheme not in REMOTE_SCHEMES and asset.lower().startswith(f"{parts.scheme}://"):
-        return [  # file://, ftp://, s3://, ...: not a file beside the doc either.
-            _at(
-                doc,
-                value.line,
-                f"'asset-path' is a {parts.scheme}:// URL, which a hub does not fetch (`tfhub "
-                "mirror` skips it): give an http(s) or gs:// URL, or a file beside the doc. "
-                f"Received: {asset!r}",
-            )
-        ]
-    if parts.scheme in REMOTE_SCHEMES:
-        problem = _remote_url_problem(parts)
-        return [] if problem is None else [_at(doc, value.line, f"{problem}. Received: {asset!r}")]
-    return _local_asset_problems(doc, value)
-
-
-def _remote_url_problem(parts: urllib.parse.SplitResult) -> str | None:
-    """Why an http(s) or gs:// asset-path cannot be fetched whatever the network (no host or
-    bucket, a port that is no port number: `urls.server_problem`), or None; `tfhub mirror`
-    refused such a URL only when it came to download it."""
-    problem = urls.server_problem(parts.geturl())
-    if problem == "names no host" and parts.scheme == "gs":
-        problem = "names no bucket (gs://BUCKET/PATH)"
-    return None if problem is None else f"'asset-path' is a URL that {problem}"
-
-
-def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue) -> list[Problem]:
-    asset = value.value
-    folder = doc.path.parent
-    target = (folder / asset).resolve()
-    if os.path.isabs(asset) or not target.is_relative_to(folder.resolve()):
-        return [
-            _at(
-                doc,
-                value.line,
-                "a local 'asset-path' must name a file beside the doc (a URL "
-                f"or a relative path inside the doc's folder). Received: {asset!r}",
-            )
-        ]
-    if not target.is_file() and not _packed_from_folder(doc, target):
-        return [
-            _at(
-                doc,
-                value.line,
-                f"'asset-path' names {asset!r}, which does not exist beside "
-                "the doc; publish the model (`tfhub publish`) or fix the path",
-            )
-        ]
-    return []
-
-
-def _packed_from_folder(doc: DocFile, target: Path) -> bool:
-    """True if `target` is the doc's `<version>.tar.gz` and a model folder `<version>/` is
-    beside the doc: the server answers that archive by packing the folder."""
-    archive = docs_layout.archive_path(doc.path)
-    return target == archive.resolve() and docs_layout.is_model_dir(
-        docs_layout.model_dir_path(doc.path)
-    )
-
-
 def validate_file(path: str | os.PathLike[str], *, root: str | os.PathLike[str]) -> list[Problem]:
     """The problems of one documentation file of a hub folder, including its publisher's doc.
 
@@ -407,60 +311,6 @@ def _check_file(
             "%s:%d: warning: %s", os.path.join(root, warning.path), warning.line, warning.message
         )
     return doc, problems + _model_file_problems(doc)
-
-
-def content_warnings(doc: DocFile) -> list[Problem]:
-    """What a doc's body shows badly, as warnings: images on outside hosts, images without alt
-    text and links without text (as the hub renders the body; [] without markdown-it and nh3).
-
-    Args:
-        doc: the parsed doc.
-
-    Returns:
-        One `Problem` per image or link, at the first body line that names its URL (else where
-        the body starts).
-    """
-    try:
-        from . import render
-
-        found = render.elements(doc.body)
-    except ImportError:  # The hub's renderer is not installed: these checks need it.
-        logger.debug("markdown-it or nh3 is not installed: no check of %s's images and links", doc)
-        return []
-    return [
-        _at(doc, _body_line(doc, url), message)
-        for element in found
-        for url, message in _element_warnings(element)
-    ]
-
-
-def _element_warnings(element: render.Element) -> list[tuple[str, str]]:
-    """(URL, message) for each thing an image or link of a body does badly."""
-    if element.tag == "a":
-        href = element.attributes.get("href", "")
-        if element.text or not href:
-            return []
-        return [
-            (href, f"the link to {href} has no text ({_NO_TEXT}): write [where it leads]({href})")
-        ]
-    src = element.attributes.get("src", "")
-    found = []
-    host = urllib.parse.urlsplit(src).netloc
-    if host:
-        found.append((src, f"the image {src} is on another host, {host} ({_OUTSIDE})"))
-    if not element.attributes.get("alt", "").strip():
-        found.append(
-            (src, f"the image {src} has no alt text ({_NO_ALT}): write ![what it shows]({src})")
-        )
-    return found
-
-
-def _body_line(doc: DocFile, url: str) -> int:
-    """The first line of the doc's body that has `url` in it (the body's first if none)."""
-    for offset, line in enumerate(doc.body.splitlines()):
-        if url and url in line:
-            return doc.body_line + offset
-    return doc.body_line
 
 
 def _model_file_problems(doc: DocFile) -> list[Problem]:

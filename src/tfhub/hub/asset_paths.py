@@ -1,0 +1,120 @@
+"""The `asset-path` of a doc, checked as tfhub.dev's validator did: the kind's suffix, not a
+GitHub release download, an http(s) or gs:// URL a hub can fetch, or a file beside the doc
+(or the archive the server packs from a model folder beside it)."""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.parse
+from pathlib import Path
+
+from ..utils import urls
+from . import docs_format as fmt
+from . import docs_layout
+from .docs_format import DocFile, Problem
+
+REMOTE_SCHEMES = ("http", "https", "gs")
+_GITHUB_DOWNLOAD = re.compile(r"https://github\.com/.*/releases/download/.*")
+
+
+def problems(doc: DocFile, values: list[fmt.MetadataValue], suffix: str | None) -> list[Problem]:
+    """The problems of a doc's `asset-path` metadata.
+
+    Args:
+        doc: the parsed doc.
+        values: its `asset-path` values (the first counts; repeats are the metadata checks').
+        suffix: what the kind's asset must end with (`.tar.gz`, `.tflite`); None: the kind
+            takes no asset-path.
+
+    Returns:
+        The problems ([] if the asset-path is good or absent).
+    """
+    if suffix is None or not values:
+        return []
+    value = values[0]
+    asset = value.value
+    if asset == "legacy":  # tfhub.dev's marker for assets it hosted itself.
+        return []
+    parts = fmt.url_parts(asset)
+    if parts is None:
+        return [
+            Problem(
+                doc.display_path,
+                value.line,
+                "'asset-path' is neither a URL nor a path (a bracket left open, a NUL "
+                f"character). Received: {asset!r}",
+            )
+        ]
+    if not parts.path.endswith(suffix):
+        message = f"'asset-path' must end with {suffix}. Received: {asset!r}"
+        return [Problem(doc.display_path, value.line, message)]
+    if _GITHUB_DOWNLOAD.fullmatch(asset):
+        return [
+            Problem(
+                doc.display_path,
+                value.line,
+                "'asset-path' is a GitHub release download, which GitHub's "
+                f"robots.txt forbids fetching; host the file elsewhere. Received: {asset!r}",
+            )
+        ]
+    if parts.scheme not in REMOTE_SCHEMES and asset.lower().startswith(f"{parts.scheme}://"):
+        return [  # file://, ftp://, s3://, ...: not a file beside the doc either.
+            Problem(
+                doc.display_path,
+                value.line,
+                f"'asset-path' is a {parts.scheme}:// URL, which a hub does not fetch (`tfhub "
+                "mirror` skips it): give an http(s) or gs:// URL, or a file beside the doc. "
+                f"Received: {asset!r}",
+            )
+        ]
+    if parts.scheme in REMOTE_SCHEMES:
+        problem = _remote_url_problem(parts)
+        if problem is None:
+            return []
+        return [Problem(doc.display_path, value.line, f"{problem}. Received: {asset!r}")]
+    return _local_asset_problems(doc, value)
+
+
+def _remote_url_problem(parts: urllib.parse.SplitResult) -> str | None:
+    """Why an http(s) or gs:// asset-path cannot be fetched whatever the network (no host or
+    bucket, a port that is no port number: `urls.server_problem`), or None; `tfhub mirror`
+    refused such a URL only when it came to download it."""
+    problem = urls.server_problem(parts.geturl())
+    if problem == "names no host" and parts.scheme == "gs":
+        problem = "names no bucket (gs://BUCKET/PATH)"
+    return None if problem is None else f"'asset-path' is a URL that {problem}"
+
+
+def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue) -> list[Problem]:
+    asset = value.value
+    folder = doc.path.parent
+    target = (folder / asset).resolve()
+    if os.path.isabs(asset) or not target.is_relative_to(folder.resolve()):
+        return [
+            Problem(
+                doc.display_path,
+                value.line,
+                "a local 'asset-path' must name a file beside the doc (a URL "
+                f"or a relative path inside the doc's folder). Received: {asset!r}",
+            )
+        ]
+    if not target.is_file() and not _packed_from_folder(doc, target):
+        return [
+            Problem(
+                doc.display_path,
+                value.line,
+                f"'asset-path' names {asset!r}, which does not exist beside "
+                "the doc; publish the model (`tfhub publish`) or fix the path",
+            )
+        ]
+    return []
+
+
+def _packed_from_folder(doc: DocFile, target: Path) -> bool:
+    """True if `target` is the doc's `<version>.tar.gz` and a model folder `<version>/` is
+    beside the doc: the server answers that archive by packing the folder."""
+    archive = docs_layout.archive_path(doc.path)
+    return target == archive.resolve() and docs_layout.is_model_dir(
+        docs_layout.model_dir_path(doc.path)
+    )
