@@ -349,6 +349,8 @@ def create_app(settings: ServeSettings) -> Any:
             **{**settings.__dict__, "cache_dir": default_cache_dir(settings.root)}
         )
     tokens = check_settings(settings)
+    # Stamped before the load: a doc published during it is a change at the first rescan.
+    baseline = refresh.tree_stamp(settings.root) if settings.rescan_seconds > 0 else None
     state = HubState.load(settings)
     routes = [
         Route("/healthz", healthz, methods=_METHODS),
@@ -365,7 +367,7 @@ def create_app(settings: ServeSettings) -> Any:
     app = Starlette(
         routes=routes,
         lifespan=refresh.lifespan(
-            lambda: HubState.load(settings), settings.root, settings.rescan_seconds
+            lambda: HubState.load(settings), settings.root, settings.rescan_seconds, baseline
         ),
     )
     app.state.hub = state

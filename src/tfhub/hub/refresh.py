@@ -4,6 +4,10 @@ Every `rescan_seconds`, a worker stats the folders and files under ROOT/assets/d
 read) in a thread; when their names, sizes or mtimes changed (a publish renames files into
 place, which also changes the folder's mtime), it builds a new catalog and search index in a
 thread and swaps them in whole: a request sees either the old state or the new one.
+
+The first stamp is taken before the first catalog load (`create_app` passes it as `baseline`):
+a doc published while that load runs, or before the server starts serving, then differs from
+it and is picked up at the first rescan. Each rescan likewise stamps the tree before loading.
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ def tree_stamp(root: str) -> str:
     return digest.hexdigest()
 
 
-async def _watch(app: Any, load: Callable[[], Any], root: str, every: float) -> None:
-    stamp = await anyio.to_thread.run_sync(tree_stamp, root)
+async def _watch(
+    app: Any, load: Callable[[], Any], root: str, every: float, baseline: str | None
+) -> None:
+    stamp = baseline if baseline is not None else await anyio.to_thread.run_sync(tree_stamp, root)
     while True:
         await asyncio.sleep(every)
         current = await anyio.to_thread.run_sync(tree_stamp, root)
@@ -55,15 +61,23 @@ async def _watch(app: Any, load: Callable[[], Any], root: str, every: float) -> 
             logger.exception("Re-scanning %s failed; still serving the previous scan", root)
 
 
-def lifespan(load: Callable[[], Any], root: str, every: float) -> Any:
-    """A Starlette lifespan that runs the watcher while the app runs (none if every <= 0)."""
+def lifespan(load: Callable[[], Any], root: str, every: float, baseline: str | None = None) -> Any:
+    """A Starlette lifespan that runs the watcher while the app runs (none if every <= 0).
+
+    Args:
+        load: builds the new state (called in a thread when the tree changed).
+        root: the hub folder.
+        every: seconds between looks at the tree.
+        baseline: the `tree_stamp` taken before the state being served was loaded; None:
+            stamp the tree when the watcher starts (a change before that is never seen).
+    """
 
     @contextlib.asynccontextmanager
     async def run(app: Any) -> AsyncIterator[None]:
         if every <= 0:
             yield
             return
-        task = asyncio.create_task(_watch(app, load, root, every))
+        task = asyncio.create_task(_watch(app, load, root, every, baseline))
         try:
             yield
         finally:
