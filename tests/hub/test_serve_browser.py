@@ -1,16 +1,16 @@
 """The hub's pages in a real headless browser (Debian's chromium driven by playwright).
 
 No browser is downloaded: the test uses /usr/bin/chromium (`apt-get install chromium`) and is
-skipped, saying so, when it is absent or playwright is not installed.
+skipped, saying so, when it is absent or playwright is not installed. The browser fixture is
+tests/hub/conftest.py's, the skip mark tests/_helpers/chromium.py's.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import requests
 from tests._helpers.archives import make_tar_gz
+from tests._helpers.chromium import needs_chromium
 from tests._helpers.hub_server import (
     serve_hub,
     signature_summary_json,
@@ -19,21 +19,7 @@ from tests._helpers.hub_server import (
     write_signatures,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"no browser at {CHROMIUM} (apt-get install chromium)"
-    ),
-]
+pytestmark = [pytest.mark.slow, needs_chromium]
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +44,6 @@ def server(tmp_path_factory):
     )
     with serve_hub(root, tmp_path_factory.mktemp("log") / "serve.log") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _results(page) -> list[str]:
