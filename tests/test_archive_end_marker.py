@@ -156,3 +156,17 @@ def test_a_target_with_a_newline_and_a_terminal_escape_is_named_escaped(tmp_path
     assert message.isprintable(), message
     assert f"into {escaped(str(target))}:" in message, message
     assert escaped(f"{target}/saved_model.pb") in message, message
+
+
+def test_a_local_archive_named_with_a_newline_is_named_escaped(tmp_path: Path) -> None:
+    """`tfhub import` of a file whose name holds a newline and a terminal escape: the errors
+    that name the archive (a cut one here) cannot forge a line or send the escape."""
+    archive = tmp_path / "model\nForged: line\x1b[2J.tar"
+    archive.write_bytes(_tar()[:1024])  # Cut at a member boundary.
+    target = tmp_path / "target"
+    target.mkdir()
+    with pytest.raises(errors.ArchiveError) as caught:
+        _archive.extract_file(str(archive), str(target))
+    message = str(caught.value)
+    assert message.isprintable(), message
+    _assert_says_cut_short(message, escaped(str(archive)))

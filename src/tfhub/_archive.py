@@ -375,7 +375,8 @@ def _refuse_duplicate(member: tarfile.TarInfo, existing: str | None, kind: str) 
 
 
 def extract_file(archive_path: str, target: str) -> ExtractResult:
-    """Extracts an archive file from disk (for `tfhub import` and gs:// archives).
+    """Extracts an archive file from disk (for `tfhub import` and gs:// archives). Errors name
+    `archive_path` escaped (a newline or terminal escape in a file name cannot forge a line).
 
     Raises:
         tfhub.errors.UnreadableArchiveError: (a PermissionError) if this user may not read it.
@@ -390,7 +391,7 @@ def extract_file(archive_path: str, target: str) -> ExtractResult:
             path=archive_path,
         ) from err
     with raw:
-        return extract(raw, target, source=archive_path)
+        return extract(raw, target, source=escaped(archive_path))  # Named in messages.
 
 
 def extract_fileobj(fileobj: Any, target: str, *, source: str) -> ExtractResult:
