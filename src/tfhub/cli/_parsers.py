@@ -164,6 +164,51 @@ def add_command(commands: Any, name: str, **kwargs: Any) -> argparse.ArgumentPar
     return parser
 
 
+# Where `StoreOnce` notes, on the namespace being parsed, the options given so far.
+_GIVEN = "_tfhub_options_given"
+
+
+class StoreOnce(argparse._StoreAction):
+    """The action of every single-value option of tfhub's own commands: given twice with
+    different values (`tfhub import F --handle A --handle B`), it is a usage error naming both.
+
+    argparse kept the last silently, so a command that writes or publishes under a name picked
+    one of the two the user typed. The same value twice is accepted. Options of another nargs
+    (`?`, `*`, `+`, N) stay as argparse has them.
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if self.nargs is None and self.option_strings:
+            given: dict[str, tuple[str, Any]] = namespace.__dict__.setdefault(_GIVEN, {})
+            typed = option_string or self.option_strings[-1]
+            if self.dest not in given:
+                given[self.dest] = (typed, values)
+            elif given[self.dest][1] != values:
+                raise argparse.ArgumentError(self, _given_twice(*given[self.dest], typed, values))
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _given_twice(first_option: str, first: Any, option: str, value: Any) -> str:
+    """The usage error of a single-value option given twice, with different values."""
+    return (
+        "given twice, with different values: give it once. Received: "
+        f"{first_option}={str(first)!r} and {option}={str(value)!r}"
+    )
+
+
+def refuse_repeats(parser: argparse.ArgumentParser) -> None:
+    """Makes the single-value options added to `parser` from now on (and to its argument
+    groups) `StoreOnce`: given twice with different values, a usage error (exit 2)."""
+    parser.register("action", None, StoreOnce)
+    parser.register("action", "store", StoreOnce)
+
+
 def add_documented_parser(
     commands: Any,
     name: str,
@@ -193,6 +238,7 @@ def add_documented_parser(
         epilog=f"examples:\n{examples}\n\n{environment}",
         formatter_class=HelpFormatter,
     )
+    refuse_repeats(parser)
     return parser
 
 
