@@ -15,23 +15,58 @@ import unicodedata
 import urllib.parse
 
 from . import constants, errors
+from .handle_urls import (
+    ARCHIVE_SUFFIXES,
+    COMPRESSED_FORMAT_QUERY,
+    GFILE_SCHEMES,
+    UNCOMPRESSED_FORMAT_QUERY,
+    append_format_query,
+    is_archive_path,
+    is_http_url,
+    is_loopback_url,
+    normalize_scheme,
+    scheme,
+    unknown_scheme,
+)
 from .utils import urls
 from .utils.numbers import is_number
 from .utils.printable import not_utf8
 from .utils.records import FrozenRecord
 from .utils.redact import redact
 
-COMPRESSED_FORMAT_QUERY = ("tf-hub-format", "compressed")
-UNCOMPRESSED_FORMAT_QUERY = ("tf-hub-format", "uncompressed")
-ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+__all__ = [
+    "ARCHIVE_SUFFIXES",
+    "COMPRESSED_FORMAT_QUERY",
+    "GCS_GOOGLE_CN_TEMPLATE",
+    "GFILE_SCHEMES",
+    "HUB_TF_GOOGLE_CN",
+    "KAGGLE_MODELS_PREFIX",
+    "UNCOMPRESSED_FORMAT_QUERY",
+    "GcsPath",
+    "Handle",
+    "HttpModel",
+    "KaggleModel",
+    "LocalPath",
+    "append_format_query",
+    "cache_handle",
+    "cache_key",
+    "check",
+    "file_url_to_path",
+    "is_archive_path",
+    "is_http_url",
+    "is_loopback_url",
+    "is_signed_url",
+    "normalize_scheme",
+    "parse",
+    "parse_kaggle",
+    "scheme",
+    "unknown_scheme",
+    "unsigned_url",
+]
 
 HUB_TF_GOOGLE_CN = "https://hub.tensorflow.google.cn/"
 GCS_GOOGLE_CN_TEMPLATE = "https://gcs.tensorflow.google.cn/tfhub-modules/%s.tar.gz"
 KAGGLE_MODELS_PREFIX = "https://www.kaggle.com/models/"
-# Schemes that tf.io.gfile reads (TensorFlow's own and tensorflow-io's): read in place, as upstream.
-GFILE_SCHEMES = frozenset({"gs", "ram", "s3", "hdfs", "viewfs", "har", "az", "abfss", "oss"})
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
-
 # Kaggle takes framework slugs in any case (tfhub.dev redirects to ".../frameworks/TensorFlow2/",
 # model pages show ".../tensorFlow2/"): the cache key spells them one way, as model pages do.
 _KAGGLE_FRAMEWORKS = {
@@ -79,42 +114,6 @@ def _first_bad_byte(raw: bytes) -> int:
     except UnicodeDecodeError as err:
         return raw[err.start]
     return raw[0]  # pragma: no cover - `raw` came from a text that was not UTF-8.
-
-
-def scheme(handle: str) -> str | None:
-    """Returns the lower-cased scheme of a `scheme://...` handle, or None for a plain path."""
-    match = _SCHEME.match(handle)
-    return match.group(1).lower() if match else None
-
-
-def is_http_url(handle: str) -> bool:
-    """Returns True for http:// and https:// handles (the scheme in any case)."""
-    return scheme(handle) in ("http", "https")
-
-
-def is_loopback_url(url: str) -> bool:
-    """Whether `url`'s host is this machine's loopback: localhost (or a name under .localhost),
-    127.0.0.0/8 or ::1. No proxy can reach it (a proxy's loopback is the proxy's own)."""
-    import ipaddress
-
-    try:
-        host = (urllib.parse.urlsplit(url).hostname or "").rstrip(".")
-    except ValueError:  # A malformed port or bracket: not a URL this can answer for.
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def unknown_scheme(handle: str) -> str | None:
-    """Returns the scheme of a `scheme://` handle that no built-in resolver reads, else None."""
-    found = scheme(handle)
-    if found is None or found in ("http", "https", "file") or found in GFILE_SCHEMES:
-        return None
-    return found
 
 
 def check(handle: object) -> str:
@@ -178,17 +177,6 @@ def _control_characters(handle: str) -> list[str]:
     return [char for char in handle if unicodedata.category(char) in ("Cc", "Zl", "Zp")]
 
 
-def normalize_scheme(handle: str) -> str:
-    """Returns the handle with its scheme lower-cased (`HTTP://h/x` -> `http://h/x`)."""
-    found = scheme(handle)
-    return found + handle[len(found) :] if found else handle
-
-
-def is_archive_path(path: str) -> bool:
-    """Returns True if the path names a .tar, .tar.gz or .tgz file (ignoring any query)."""
-    return urllib.parse.urlsplit(path).path.endswith(ARCHIVE_SUFFIXES)
-
-
 # Query parameters that sign the URL they are in (S3 SigV4 and V2, GCS V4 and V2, CloudFront,
 # Azure SAS): the signature covers the query, so one more parameter, or the query re-encoded,
 # makes the store answer 403.
@@ -229,21 +217,6 @@ def is_signed_url(url: str) -> bool:
     query = urllib.parse.urlsplit(url).query
     names = (pair.partition("=")[0] for pair in query.split("&"))
     return any(urllib.parse.unquote(name).lower() in _SIGNATURE_PARAMETERS for name in names)
-
-
-def append_format_query(url: str, query: tuple[str, str]) -> str:
-    """Adds `tf-hub-format=...` to a URL, after any query already there (as upstream), unless
-    the URL has it already (tfhub.dev's download links did; upstream then sent it twice).
-
-    The query there is kept as written: upstream decoded and encoded it again, which dropped a
-    parameter without a value (`?raw`, `?a=&b=1`) and re-encoded others (`p=a/b` -> `p=a%2Fb`).
-    """
-    parts = urllib.parse.urlsplit(url)
-    if query in urllib.parse.parse_qsl(parts.query):  # Upstream sent it twice.
-        return url
-    added = urllib.parse.urlencode([query])
-    kept = parts.query.rstrip("&")
-    return urllib.parse.urlunsplit(parts._replace(query=f"{kept}&{added}" if kept else added))
 
 
 class LocalPath(FrozenRecord):
