@@ -1,0 +1,106 @@
+"""Refuse what cannot name a model (not text, empty, control characters, spaces around a URL,
+bytes that are not UTF-8) before it reaches a request or the cache's bookkeeping; name a
+handle's cache folder: ``cache_key(handle)`` = sha1 hex, as tensorflow_hub does."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+from . import errors
+from .handle_urls import scheme
+from .utils.printable import not_utf8
+from .utils.redact import redact
+
+
+def cache_key(handle: str) -> str:
+    """Returns the cache folder name of a handle: sha1 of its UTF-8 bytes, hex (as upstream).
+
+    Raises:
+        tfhub.errors.InvalidHandleError: the handle holds bytes that are not UTF-8 text.
+    """
+    _check_utf8(handle)
+    return hashlib.sha1(handle.encode("utf8")).hexdigest()
+
+
+def _check_utf8(handle: str) -> None:
+    """Refuses a handle holding bytes that are not UTF-8 (lone surrogates, as Python decodes
+    them from argv, a file name or the environment): a URL is UTF-8 text (RFC 3987), and
+    neither a request nor a cache key can hold them."""
+    raw = not_utf8(handle)
+    if raw is None:
+        return
+    byte = _first_bad_byte(raw)
+    raise errors.InvalidHandleError(
+        f"The handle holds bytes that are not UTF-8 text (\\x{byte:02x}), as a handle must: "
+        f"percent-encode them in a URL (%{byte:02X}). Received: handle='{redact(repr(raw)[2:-1])}'"
+    )
+
+
+def _first_bad_byte(raw: bytes) -> int:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return raw[err.start]
+    return raw[0]  # pragma: no cover - `raw` came from a text that was not UTF-8.
+
+
+def check(handle: object) -> str:
+    """Returns `handle` if it can name a model; refuses what would corrupt the cache's bookkeeping.
+
+    Raises:
+        tfhub.errors.HandleTypeError: (an InvalidHandleError and a TypeError) for a non-string.
+        tfhub.errors.EmptyHandleError: (an InvalidHandleError and an IOError, as upstream's
+            " does not exist.") for an empty string.
+        tfhub.errors.SpacedHandleError: (an InvalidHandleError and an IOError) for a URL with
+            spaces around it, or any handle with a line break around it.
+        tfhub.errors.InvalidHandleError: for control characters inside the handle (a newline
+            would add lines to the descriptor), or a URL holding bytes that are not UTF-8 text
+            (lone surrogates; a local path may hold them: it names a file by its bytes).
+    """
+    if not isinstance(handle, str):
+        raise errors.HandleTypeError(_not_text(handle))
+    if not handle:
+        raise errors.EmptyHandleError(
+            "A handle cannot be empty: pass a model's URL or folder (an empty handle often "
+            "comes from an unset environment variable or setting). Received: handle=''"
+        )
+    if scheme(handle) not in (None, "file"):  # A local path names a file by its bytes.
+        _check_utf8(handle)
+    # isprintable() (C speed) is False for every Cc, Zl and Zp character: the common case skips
+    # the loop, which names the bad ones.
+    bad = [] if handle.isprintable() else _control_characters(handle)
+    stripped = handle.strip()
+    if bad:
+        listed = ", ".join(map(repr, list(dict.fromkeys(bad))[:3]))
+        received = f"Received: handle={redact(repr(handle))}"
+        if not stripped or _control_characters(stripped):
+            raise errors.InvalidHandleError(
+                f"A handle cannot hold control characters ({listed}). {received}"
+            )
+        raise errors.SpacedHandleError(
+            f"A handle cannot hold control characters ({listed}); here they are around it (a "
+            "line read from a file or a command's output keeps its newline): strip it "
+            f"(handle.strip()). Did you mean {redact(repr(stripped))}? {received}"
+        )
+    if handle != stripped and scheme(stripped) is not None:
+        raise errors.SpacedHandleError(
+            "The handle is a URL with spaces around it; remove them (handle.strip()). Did you "
+            f"mean {redact(repr(stripped))}? Received: handle={redact(repr(handle))}"
+        )
+    return handle
+
+
+def _not_text(handle: object) -> str:
+    """The message for a handle that is not a str, offering the text of a bytes handle."""
+    offer = ""
+    if isinstance(handle, (bytes, bytearray)):
+        text = bytes(handle).decode("utf-8", "surrogateescape")
+        offer = f" Did you mean {redact(repr(text))} (handle.decode())?"
+    shown = redact(repr(handle)[:200])
+    return f"A handle must be a non-empty string.{offer} Received: handle={shown}"
+
+
+def _control_characters(handle: str) -> list[str]:
+    """The characters of `handle` that would break a line of the bookkeeping (Cc, Zl, Zp)."""
+    return [char for char in handle if unicodedata.category(char) in ("Cc", "Zl", "Zp")]
