@@ -4,16 +4,20 @@ A handle is parsed once into a frozen record (`utils/records.py`) whose ``str()`
 handle that is hashed for the cache (for Kaggle models: the canonical short form, so both URL
 forms share one cache entry). ``cache_key(handle)`` is ``sha1(handle)`` hex, exactly as
 tensorflow_hub names its cache folders, so caches are shared with the upstream library.
+
+This module is the one to import: it parses, and re-exports its parts' public names
+(`handle_check.py`: refusing what cannot name a model, `cache_key`; `handle_urls.py`: schemes and
+the format query; `handle_signing.py`: signed URLs; `handle_kaggle.py`: Kaggle's model URLs).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import urllib.parse
 
-from . import constants, errors
+from . import errors
 from .handle_check import cache_key, check
+from .handle_kaggle import KAGGLE_MODELS_PREFIX, KaggleModel, parse_kaggle
 from .handle_signing import is_signed_url, unsigned_url
 from .handle_urls import (
     ARCHIVE_SUFFIXES,
@@ -29,7 +33,6 @@ from .handle_urls import (
     unknown_scheme,
 )
 from .utils import urls
-from .utils.numbers import is_number
 from .utils.records import FrozenRecord
 from .utils.redact import redact
 
@@ -63,24 +66,9 @@ __all__ = [
     "unsigned_url",
 ]
 
+# Read by HttpModel.download_url at call time from this module (tests point it at a local server).
 HUB_TF_GOOGLE_CN = "https://hub.tensorflow.google.cn/"
 GCS_GOOGLE_CN_TEMPLATE = "https://gcs.tensorflow.google.cn/tfhub-modules/%s.tar.gz"
-KAGGLE_MODELS_PREFIX = "https://www.kaggle.com/models/"
-# Kaggle takes framework slugs in any case (tfhub.dev redirects to ".../frameworks/TensorFlow2/",
-# model pages show ".../tensorFlow2/"): the cache key spells them one way, as model pages do.
-_KAGGLE_FRAMEWORKS = {
-    name.lower(): name
-    for name in ("tensorFlow1", "tensorFlow2", "tfLite", "tfJs", "keras", "jax", "pyTorch", "other")
-}
-
-_KAGGLE_LONG = re.compile(
-    r"^(?P<owner>[^/]+)/(?P<model>[^/]+)/frameworks/(?P<framework>[^/]+)"
-    r"/variations/(?P<variation>[^/]+)/versions/(?P<version>[0-9]+)/?$"
-)
-_KAGGLE_SHORT = re.compile(
-    r"^(?P<owner>[^/]+)/(?P<model>[^/]+)/(?P<framework>[^/]+)"
-    r"/(?P<variation>[^/]+)/(?P<version>[0-9]+)/?$"
-)
 
 
 class LocalPath(FrozenRecord):
@@ -136,89 +124,7 @@ class HttpModel(FrozenRecord):
         return self.url
 
 
-class KaggleModel(FrozenRecord):
-    """A Kaggle model version; ``str()`` is the canonical short URL hashed for the cache.
-
-    Both URL forms, any case of the framework slug, ``kaggle.com`` or ``www.kaggle.com`` and any
-    query (e.g. tfhub.dev's ``?tfhub-redirect=true``) give the same canonical URL.
-    """
-
-    _fields = ("owner", "model", "framework", "variation", "version")
-    owner: str
-    model: str
-    framework: str
-    variation: str
-    version: int
-
-    def __init__(
-        self, owner: str, model: str, framework: str, variation: str, version: int
-    ) -> None:
-        self._init_fields(owner, model, framework, variation, version)
-
-    def model_url(self) -> str:
-        """Returns the long form, the one tfhub.dev redirects to, on TFHUB_KAGGLE_ENDPOINT if set.
-
-        The framework is spelled as the user wrote it.
-        """
-        endpoint = constants.kaggle_endpoint()
-        return (
-            f"{endpoint}/models/{self.owner}/{self.model}/frameworks/{self.framework}/"
-            f"variations/{self.variation}/versions/{self.version}"
-        )
-
-    def download_url(self) -> str:
-        """Returns the hosting-protocol URL that serves the model's .tar.gz (compressed query)."""
-        return append_format_query(self.model_url(), COMPRESSED_FORMAT_QUERY)
-
-    @property
-    def canonical_framework(self) -> str:
-        """The framework slug as the cache key spells it (case does not matter to Kaggle)."""
-        lowered = self.framework.lower()
-        return _KAGGLE_FRAMEWORKS.get(lowered, lowered)
-
-    def __str__(self) -> str:
-        return (
-            f"{KAGGLE_MODELS_PREFIX}{self.owner}/{self.model}/{self.canonical_framework}/"
-            f"{self.variation}/{self.version}"
-        )
-
-
 Handle = LocalPath | GcsPath | HttpModel | KaggleModel
-
-
-def parse_kaggle(url: str) -> KaggleModel | None:
-    """Parses both Kaggle model URL forms; None if `url` is not a Kaggle model version URL.
-
-    Raises:
-        tfhub.errors.InvalidHandleError: for a version longer than Python reads as a number
-            (4,300 digits).
-    """
-    parsed = urllib.parse.urlsplit(normalize_scheme(url))
-    if parsed.scheme != "https" or parsed.hostname not in ("www.kaggle.com", "kaggle.com"):
-        return None
-    if parsed.username is not None or parsed.port not in (None, 443):
-        return None
-    path = parsed.path
-    if not path.startswith("/models/"):
-        return None
-    rest = path[len("/models/") :]
-    match = _KAGGLE_LONG.match(rest) or _KAGGLE_SHORT.match(rest)
-    if match is None:
-        return None
-    fields = match.groupdict()
-    if not is_number(fields["version"]):
-        digits = fields["version"]
-        raise errors.InvalidHandleError(
-            f"A Kaggle model's version is a number such as 1 or 2; this one has {len(digits):,} "
-            f"digits. Check the URL. Received: version={digits[:20] + '...'!r}"
-        )
-    return KaggleModel(
-        owner=fields["owner"],
-        model=fields["model"],
-        framework=fields["framework"],
-        variation=fields["variation"],
-        version=int(fields["version"]),
-    )
 
 
 def file_url_to_path(url: str) -> str:

@@ -1,0 +1,111 @@
+"""Kaggle model URLs: both forms (`.../frameworks/F/variations/V/versions/N` and `.../F/V/N`)
+parsed into one frozen record whose ``str()`` is the canonical short form hashed for the cache."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+from . import constants, errors
+from .handle_urls import COMPRESSED_FORMAT_QUERY, append_format_query, normalize_scheme
+from .utils.numbers import is_number
+from .utils.records import FrozenRecord
+
+KAGGLE_MODELS_PREFIX = "https://www.kaggle.com/models/"
+# Kaggle takes framework slugs in any case (tfhub.dev redirects to ".../frameworks/TensorFlow2/",
+# model pages show ".../tensorFlow2/"): the cache key spells them one way, as model pages do.
+_KAGGLE_FRAMEWORKS = {
+    name.lower(): name
+    for name in ("tensorFlow1", "tensorFlow2", "tfLite", "tfJs", "keras", "jax", "pyTorch", "other")
+}
+
+_KAGGLE_LONG = re.compile(
+    r"^(?P<owner>[^/]+)/(?P<model>[^/]+)/frameworks/(?P<framework>[^/]+)"
+    r"/variations/(?P<variation>[^/]+)/versions/(?P<version>[0-9]+)/?$"
+)
+_KAGGLE_SHORT = re.compile(
+    r"^(?P<owner>[^/]+)/(?P<model>[^/]+)/(?P<framework>[^/]+)"
+    r"/(?P<variation>[^/]+)/(?P<version>[0-9]+)/?$"
+)
+
+
+class KaggleModel(FrozenRecord):
+    """A Kaggle model version; ``str()`` is the canonical short URL hashed for the cache.
+
+    Both URL forms, any case of the framework slug, ``kaggle.com`` or ``www.kaggle.com`` and any
+    query (e.g. tfhub.dev's ``?tfhub-redirect=true``) give the same canonical URL.
+    """
+
+    _fields = ("owner", "model", "framework", "variation", "version")
+    owner: str
+    model: str
+    framework: str
+    variation: str
+    version: int
+
+    def __init__(
+        self, owner: str, model: str, framework: str, variation: str, version: int
+    ) -> None:
+        self._init_fields(owner, model, framework, variation, version)
+
+    def model_url(self) -> str:
+        """Returns the long form, the one tfhub.dev redirects to, on TFHUB_KAGGLE_ENDPOINT if set.
+
+        The framework is spelled as the user wrote it.
+        """
+        endpoint = constants.kaggle_endpoint()
+        return (
+            f"{endpoint}/models/{self.owner}/{self.model}/frameworks/{self.framework}/"
+            f"variations/{self.variation}/versions/{self.version}"
+        )
+
+    def download_url(self) -> str:
+        """Returns the hosting-protocol URL that serves the model's .tar.gz (compressed query)."""
+        return append_format_query(self.model_url(), COMPRESSED_FORMAT_QUERY)
+
+    @property
+    def canonical_framework(self) -> str:
+        """The framework slug as the cache key spells it (case does not matter to Kaggle)."""
+        lowered = self.framework.lower()
+        return _KAGGLE_FRAMEWORKS.get(lowered, lowered)
+
+    def __str__(self) -> str:
+        return (
+            f"{KAGGLE_MODELS_PREFIX}{self.owner}/{self.model}/{self.canonical_framework}/"
+            f"{self.variation}/{self.version}"
+        )
+
+
+def parse_kaggle(url: str) -> KaggleModel | None:
+    """Parses both Kaggle model URL forms; None if `url` is not a Kaggle model version URL.
+
+    Raises:
+        tfhub.errors.InvalidHandleError: for a version longer than Python reads as a number
+            (4,300 digits).
+    """
+    parsed = urllib.parse.urlsplit(normalize_scheme(url))
+    if parsed.scheme != "https" or parsed.hostname not in ("www.kaggle.com", "kaggle.com"):
+        return None
+    if parsed.username is not None or parsed.port not in (None, 443):
+        return None
+    path = parsed.path
+    if not path.startswith("/models/"):
+        return None
+    rest = path[len("/models/") :]
+    match = _KAGGLE_LONG.match(rest) or _KAGGLE_SHORT.match(rest)
+    if match is None:
+        return None
+    fields = match.groupdict()
+    if not is_number(fields["version"]):
+        digits = fields["version"]
+        raise errors.InvalidHandleError(
+            f"A Kaggle model's version is a number such as 1 or 2; this one has {len(digits):,} "
+            f"digits. Check the URL. Received: version={digits[:20] + '...'!r}"
+        )
+    return KaggleModel(
+        owner=fields["owner"],
+        model=fields["model"],
+        framework=fields["framework"],
+        variation=fields["variation"],
+        version=int(fields["version"]),
+    )
