@@ -11,6 +11,12 @@ A compound word (parts joined by `.`, `_`, `-` or `/`: `mobilenet_v2_100_224`,
 (`v2_100_224`), so a query compound matches as a prefix of any run (`mobilenet_v2_1`,
 `efficientnet/b`, `acme/model/1`); a query compound that matches no model asks for its parts
 instead (`efficientnet-b0` finds `efficientnet_b0`).
+
+Scripts written without spaces between words (Chinese, Japanese kanji and kana, Korean hangul,
+Thai, Lao, Khmer, Myanmar) are cut as search engines without a dictionary cut them: a run of
+such characters is indexed as its overlapping pairs of characters (`文本模型` -> `文本`, `本模`,
+`模型`) and its single characters, and a query run asks for all its pairs (a one-character
+query run for that character), so any part of two or more characters of such a text matches.
 """
 
 from __future__ import annotations
@@ -23,7 +29,22 @@ from dataclasses import dataclass, field
 from .catalog import FACETS, Catalog, Model, handle_order
 from .render import MAX_RENDERED_CHARS
 
-_WORD = re.compile(r"[a-z0-9]+(?:[._/-][a-z0-9]+)*|[^\W\d_]+", re.UNICODE)
+# Letters of scripts written without spaces (with their combining marks and digits): CJK
+# ideographs (and `々〆〇`), hiragana, katakana (not `゠`, `・`), hangul, Thai, Lao, Khmer, Myanmar.
+_UNSPACED = (
+    "\u0e01-\u0e3a\u0e40-\u0e4e\u0e50-\u0e59"  # Thai
+    "\u0e81-\u0ece\u0ed0-\u0ed9\u0edc-\u0edf"  # Lao
+    "\u1000-\u1049\u1050-\u109d"  # Myanmar
+    "\u1100-\u11ff\u3131-\u318e\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff"  # Hangul
+    "\u1780-\u17d3\u17d7\u17dc\u17dd\u17e0-\u17e9"  # Khmer
+    "\u3005-\u3007\u3041-\u3096\u3099-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"  # Ideographs, half-width kana
+    "\U00020000-\U0003134f"  # Ideographs (extensions B to G)
+)
+_WORD = re.compile(
+    rf"[a-z0-9]+(?:[._/-][a-z0-9]+)*|[{_UNSPACED}]+|[^\W\d_{_UNSPACED}]+", re.UNICODE
+)
+_UNSPACED_RUN = re.compile(rf"[{_UNSPACED}]")
 _PARTS = re.compile(r"[._/-]")
 _TITLE_WEIGHT = 5
 MAX_QUERY_WORDS = 16
@@ -36,9 +57,46 @@ MAX_INDEXED_CHARS = MAX_RENDERED_CHARS
 def words(text: str) -> list[str]:
     """The search words of a text: lower-case runs of letters and digits, plus their parts.
 
-    `mobilenet_v2_100` gives `mobilenet_v2_100`, `mobilenet`, `v2` and `100`.
+    `mobilenet_v2_100` gives `mobilenet_v2_100`, `mobilenet`, `v2` and `100`; a run of a
+    script written without spaces gives its pairs of characters (`_pairs`).
     """
-    return _with_parts(_WORD.findall(text.lower()))
+    return _with_parts(_query_tokens(_WORD.findall(text.lower())))
+
+
+def _is_unspaced(token: str) -> bool:
+    """Whether a token of `_WORD` is a run of a script written without spaces."""
+    return _UNSPACED_RUN.match(token) is not None
+
+
+def _pairs(run: str) -> list[str]:
+    """The overlapping pairs of characters of a run (`文本模型` -> `文本`, `本模`, `模型`);
+    [run] for one character."""
+    return [run[start : start + 2] for start in range(max(len(run) - 1, 1))]
+
+
+def _query_tokens(tokens: list[str]) -> list[str]:
+    """The tokens of `_WORD`, each run of an unspaced script as its `_pairs`."""
+    found: list[str] = []
+    for token in tokens:
+        found.extend(_pairs(token) if _is_unspaced(token) else [token])
+    return found
+
+
+def _split(text: str) -> tuple[list[str], list[str]]:
+    """The words of a lower-case text as indexed, apart: the other words, and the `_pairs`
+    and single characters of each run of an unspaced script (so that a one-character query
+    finds them; a compound's parts and runs are only looked for in the others)."""
+    others: list[str] = []
+    unspaced: list[str] = []
+    for token in _WORD.findall(text):
+        if not _is_unspaced(token):
+            others.append(token)
+        elif len(token) == 1:
+            unspaced.append(token)
+        else:
+            unspaced.extend(_pairs(token))
+            unspaced.extend(token)
+    return others, unspaced
 
 
 def _with_parts(tokens: list[str]) -> list[str]:
@@ -66,10 +124,11 @@ def _runs(token: str) -> list[str]:
 def index_words(text: str) -> list[str]:
     """What the index holds for a text: its `words`, and the runs that end its compound words
     (`_runs`), so that a query naming parts from the middle on (`v2_1`) matches as a prefix."""
-    tokens = _WORD.findall(text.lower())  # Once: a doc body may be long.
+    tokens, unspaced = _split(text.lower())  # Once: a doc body may be long.
     found = _with_parts(tokens)
     for token in tokens:
         found.extend(_runs(token))
+    found.extend(unspaced)
     return found
 
 
@@ -139,10 +198,11 @@ class SearchIndex:
     def _scores(self, query: str) -> dict[str, int]:
         """The handles of the models matching every word of `query`, with their scores."""
         scores: dict[str, int] | None = None
-        tokens = dict.fromkeys(_WORD.findall(query.lower()))  # Compounds whole (see above).
-        if query.strip() and not tokens:
+        asked = list(dict.fromkeys(_WORD.findall(query.lower())))  # Compounds whole (see above).
+        if query.strip() and not asked:
             return {}
-        for token in list(tokens)[:MAX_QUERY_WORDS]:
+        # The first words, a run of an unspaced script counting as one (all its pairs asked).
+        for token in dict.fromkeys(_query_tokens(asked[:MAX_QUERY_WORDS])):
             found = self._matching_word(token)
             if scores is None:
                 scores = found
