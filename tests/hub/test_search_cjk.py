@@ -155,3 +155,27 @@ def test_a_served_page_finds_a_model_by_a_part_of_its_chinese_description(tmp_pa
     assert page.status_code == 200
     assert "acme/zh-text" in page.text and "acme/mixed" in page.text
     assert "acme/ja-text" not in page.text and "acme/zh-text" not in none.text
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("cafe", ["acme/cafe"]),  # Without its accent: `café` was `caf` + `é`.
+        ("CAFÉ", ["acme/cafe"]),
+        ("brû", ["acme/cafe"]),  # A prefix of `brûlée`, which was `br` + `ûlée`.
+        ("brulee", ["acme/cafe"]),
+        ("creme brulee", ["acme/cafe"]),
+        ("ûlée", []),  # No longer a word of its own.
+    ],
+)
+def test_latin_letters_with_diacritics_are_in_their_words_and_folded(index, query, expected):
+    """A Latin word with an accented letter was cut there (`brûlée` indexed as `br` and
+    `ûlée`), so `brû` found nothing, and `cafe` did not find `café` (no folding, as search
+    engines fold diacritics)."""
+    assert _found(index, query) == expected
+
+
+def test_words_keep_letters_of_any_script_and_fold_only_latin_diacritics():
+    assert words("naïve-bayes_v2 Straße") == ["naive-bayes_v2", "straße", "naive", "bayes", "v2"]
+    assert words("Tiếng Việt модель2 Ελληνικά") == ["tieng", "viet", "модель2", "ελληνικά"]
+    assert words("ガ") == ["ガ"]  # Kana voicing marks are kept (not folded to カ).

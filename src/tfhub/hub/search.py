@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -41,9 +42,9 @@ _UNSPACED = (
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"  # Ideographs, half-width kana
     "\U00020000-\U0003134f"  # Ideographs (extensions B to G)
 )
-_WORD = re.compile(
-    rf"[a-z0-9]+(?:[._/-][a-z0-9]+)*|[{_UNSPACED}]+|[^\W\d_{_UNSPACED}]+", re.UNICODE
-)
+# A word: letters and digits (of any other script: `brûlée`, `модель`), with `._/-` inside
+# for compounds (`mobilenet_v2_100`); or a run of an unspaced script.
+_WORD = re.compile(rf"[^\W_{_UNSPACED}]+(?:[._/-][^\W_{_UNSPACED}]+)*|[{_UNSPACED}]+", re.UNICODE)
 _UNSPACED_RUN = re.compile(rf"[{_UNSPACED}]")
 _PARTS = re.compile(r"[._/-]")
 _TITLE_WEIGHT = 5
@@ -54,13 +55,35 @@ MIN_PREFIX = 3  # Shorter query words match whole words only.
 MAX_INDEXED_CHARS = MAX_RENDERED_CHARS
 
 
+def _latin_folds() -> dict[int, str]:
+    """Latin letters with diacritics -> their ASCII letters (`é` -> `e`, `ñ` -> `n`), for
+    `normalized`; letters with no ASCII base (`ß`, `ø`, `æ`) are kept."""
+    folds = {}
+    for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        base = "".join(char for char in decomposed if not unicodedata.combining(char))
+        if base != chr(code) and base.isascii() and base.isalpha():
+            folds[code] = base
+    return folds
+
+
+_LATIN_FOLDS = _latin_folds()
+
+
+def normalized(text: str) -> str:
+    """`text` as words are looked for in it: lower case, and Latin letters without their
+    diacritics, so `cafe` finds `Café` and `brû` finds `brûlée` (as search engines fold them;
+    other scripts are kept as they are: Thai vowels, kana voicing marks and hangul are letters)."""
+    return text.lower().translate(_LATIN_FOLDS)
+
+
 def words(text: str) -> list[str]:
     """The search words of a text: lower-case runs of letters and digits, plus their parts.
 
     `mobilenet_v2_100` gives `mobilenet_v2_100`, `mobilenet`, `v2` and `100`; a run of a
     script written without spaces gives its pairs of characters (`_pairs`).
     """
-    return _with_parts(_query_tokens(_WORD.findall(text.lower())))
+    return _with_parts(_query_tokens(_WORD.findall(normalized(text))))
 
 
 def _is_unspaced(token: str) -> bool:
@@ -124,7 +147,7 @@ def _runs(token: str) -> list[str]:
 def index_words(text: str) -> list[str]:
     """What the index holds for a text: its `words`, and the runs that end its compound words
     (`_runs`), so that a query naming parts from the middle on (`v2_1`) matches as a prefix."""
-    tokens, unspaced = _split(text.lower())  # Once: a doc body may be long.
+    tokens, unspaced = _split(normalized(text))  # Once: a doc body may be long.
     found = _with_parts(tokens)
     for token in tokens:
         found.extend(_runs(token))
@@ -198,7 +221,7 @@ class SearchIndex:
     def _scores(self, query: str) -> dict[str, int]:
         """The handles of the models matching every word of `query`, with their scores."""
         scores: dict[str, int] | None = None
-        asked = list(dict.fromkeys(_WORD.findall(query.lower())))  # Compounds whole (see above).
+        asked = list(dict.fromkeys(_WORD.findall(normalized(query))))  # Compounds whole (above).
         if query.strip() and not asked:
             return {}
         # The first words, a run of an unspaced script counting as one (all its pairs asked).
@@ -253,7 +276,7 @@ def _model_words(model: Model) -> Counter[str]:
     for word in index_words(title):
         counts[word] += _TITLE_WEIGHT
     for version in model.versions:  # `acme/model/1` and `model/1`, not the bare number.
-        for token in _WORD.findall(f"{model.handle}/{version}".lower()):
+        for token in _WORD.findall(normalized(f"{model.handle}/{version}")):
             for word in [token, *_runs(token)]:
                 counts[word] += _TITLE_WEIGHT
     metadata = " ".join(value.value for _, value in doc.entries)
