@@ -46,8 +46,20 @@ def test_waiting_for_a_lock_is_said_once_as_a_warning(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, entry, "5"], stdout=subprocess.PIPE, env=env
     )
+    assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+    done, waits = _cache_rm_while(holder, handle, env)
+    assert len(waits) == 1, done.stderr
+    assert f"pid {holder.pid}" in waits[0]
+    assert "removing cache entry" in waits[0] and "TFHUB_LOCK_TIMEOUT" in waits[0]
+    assert done.returncode == 0, done.stderr
+
+
+def _cache_rm_while(
+    holder: subprocess.Popen[bytes], handle: str, env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[bytes], list[str]]:
+    """Runs `tfhub cache rm handle` (no -v) while `holder` holds the entry, then waits for
+    `holder` to end; returns the run and its stderr lines about waiting."""
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
         done = subprocess.run(
             [sys.executable, "-m", "tfhub.cli.main", "cache", "rm", handle],
             capture_output=True,
@@ -56,11 +68,7 @@ def test_waiting_for_a_lock_is_said_once_as_a_warning(tmp_path):
         )
     finally:
         holder.wait(timeout=30)
-    waits = [line for line in done.stderr.decode().splitlines() if "aiting" in line]
-    assert len(waits) == 1, done.stderr
-    assert f"pid {holder.pid}" in waits[0]
-    assert "removing cache entry" in waits[0] and "TFHUB_LOCK_TIMEOUT" in waits[0]
-    assert done.returncode == 0, done.stderr
+    return done, [line for line in done.stderr.decode().splitlines() if "aiting" in line]
 
 
 # A tensorflow_hub download of the entry argv[1]: its temporary folder grows for argv[2] seconds,
@@ -91,19 +99,10 @@ def test_waiting_for_a_tensorflow_hub_download_is_said_once_as_a_warning(tmp_pat
     writer = subprocess.Popen(
         [sys.executable, "-c", _UPSTREAM_WRITER, entry, "4.5"], stdout=subprocess.PIPE, env=env
     )
-    try:
-        with open(entry + ".lock", "w") as lock:
-            lock.write(f"{socket.gethostname()}.{writer.pid}.abc")
-        assert writer.stdout is not None and writer.stdout.readline() == b"writing\n"
-        done = subprocess.run(
-            [sys.executable, "-m", "tfhub.cli.main", "cache", "rm", handle],
-            capture_output=True,
-            env=env,
-            timeout=30,
-        )
-    finally:
-        writer.wait(timeout=30)
-    waits = [line for line in done.stderr.decode().splitlines() if "aiting" in line]
+    with open(entry + ".lock", "w") as lock:
+        lock.write(f"{socket.gethostname()}.{writer.pid}.abc")
+    assert writer.stdout is not None and writer.stdout.readline() == b"writing\n"
+    done, waits = _cache_rm_while(writer, handle, env)
     assert len(waits) == 1, done.stderr
     assert f"tensorflow_hub's download of {entry} by " in waits[0]
     assert f"pid {writer.pid}" in waits[0] and "TFHUB_LOCK_TIMEOUT" in waits[0]
