@@ -30,10 +30,19 @@ def _check_utf8(handle: str) -> None:
     raw = not_utf8(handle)
     if raw is None:
         return
-    byte = _first_bad_byte(raw)
     raise errors.InvalidHandleError(
-        f"The handle holds bytes that are not UTF-8 text (\\x{byte:02x}), as a handle must: "
-        f"percent-encode them in a URL (%{byte:02X}). Received: handle='{redact(repr(raw)[2:-1])}'"
+        f"The handle {not_utf8_problem(raw)}. Received: handle='{redact(repr(raw)[2:-1])}'"
+    )
+
+
+def not_utf8_problem(raw: bytes) -> str:
+    """What is wrong with a handle of bytes `raw` that are not UTF-8 text, and what to do, for
+    a message that names the handle first ("holds bytes that are not UTF-8 text (\\xff), ...");
+    also the CLI's, which reads argv's bytes (`cli._parsers.cache_text`)."""
+    byte = _first_bad_byte(raw)
+    return (
+        f"holds bytes that are not UTF-8 text (\\x{byte:02x}), as a handle must: percent-encode "
+        f"them in a URL (%{byte:02X})"
     )
 
 

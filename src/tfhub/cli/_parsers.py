@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from .. import constants as c
 from .. import handles
+from ..handle_check import not_utf8_problem
 
 
 class Command(NamedTuple):
@@ -276,9 +277,7 @@ def cache_text(value: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        shown, byte = repr(raw)[2:-1], raw[err.start]
         raise argparse.ArgumentTypeError(
-            f"the handle holds bytes that are not UTF-8 text (\\x{byte:02x}), as a handle "
-            f"must: percent-encode them in a URL (%{byte:02X}), or type it where the terminal "
-            f"sends UTF-8. Received: handle='{shown}'"
+            f"the handle {not_utf8_problem(raw)}, or type it where the terminal sends UTF-8. "
+            f"Received: handle='{repr(raw)[2:-1]}'"
         ) from err
