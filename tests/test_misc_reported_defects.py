@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,11 +39,7 @@ def test_waiting_for_a_lock_is_said_once_as_a_warning(tmp_path):
     """`tfhub cache rm H` waiting for another process's lock on the entry printed nothing
     (the "Still waiting" lines were INFO, shown only with -v): after a few seconds it says
     once, without -v, what it waits for, who holds it and TFHUB_LOCK_TIMEOUT."""
-    cache_dir = str(tmp_path / "cache")
-    handle = "https://example.com/m/1"
-    entry = os.path.join(cache_dir, hashlib.sha1(handle.encode()).hexdigest())
-    os.makedirs(entry)
-    env = _env(cache_dir)
+    handle, entry, env = _entry_in_a_new_cache(tmp_path)
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, entry, "5"], stdout=subprocess.PIPE, env=env
     )
@@ -52,6 +49,16 @@ def test_waiting_for_a_lock_is_said_once_as_a_warning(tmp_path):
     assert f"pid {holder.pid}" in waits[0]
     assert "removing cache entry" in waits[0] and "TFHUB_LOCK_TIMEOUT" in waits[0]
     assert done.returncode == 0, done.stderr
+
+
+def _entry_in_a_new_cache(tmp_path: Path) -> tuple[str, str, dict[str, str]]:
+    """A handle, its entry's folder (made) in a new cache below `tmp_path`, and the environment
+    of a tfhub process using that cache."""
+    cache_dir = str(tmp_path / "cache")
+    handle = "https://example.com/m/1"
+    entry = os.path.join(cache_dir, hashlib.sha1(handle.encode()).hexdigest())
+    os.makedirs(entry)
+    return handle, entry, _env(cache_dir)
 
 
 def _cache_rm_while(
@@ -91,11 +98,7 @@ os.remove(entry + ".lock")
 def test_waiting_for_a_tensorflow_hub_download_is_said_once_as_a_warning(tmp_path):
     """The wait for tensorflow_hub's download of the entry was said at INFO only (twice a
     second with -v, nothing without): it is said once as a WARNING, naming the process."""
-    cache_dir = str(tmp_path / "cache")
-    handle = "https://example.com/m/1"
-    entry = os.path.join(cache_dir, hashlib.sha1(handle.encode()).hexdigest())
-    os.makedirs(entry)
-    env = _env(cache_dir)
+    handle, entry, env = _entry_in_a_new_cache(tmp_path)
     writer = subprocess.Popen(
         [sys.executable, "-c", _UPSTREAM_WRITER, entry, "4.5"], stdout=subprocess.PIPE, env=env
     )
