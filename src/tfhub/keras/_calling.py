@@ -73,10 +73,10 @@ def python_values_as_tensors(inputs: Any, hub: HubCallable) -> Any:
     inputs (`{"a": [[1.0, 2.0]], ...}`); anything else as it is. Numbers take the dtype the
     model expects for them, as far as it is known (`[[1, 2, 3]]` for a float32 input would be
     int32, which the model refuses)."""
-    spec = _input_spec_for(inputs, hub)
     if _is_python_value(inputs):
-        return _python_value_as_tensor(inputs, spec)
+        return _python_value_as_tensor(inputs, _input_spec_for(inputs, hub))
     if isinstance(inputs, dict) and any(_is_python_value(value) for value in inputs.values()):
+        spec = _input_spec_for(inputs, hub)
         specs = spec if isinstance(spec, dict) else {}
         return {
             key: _python_value_as_tensor(value, specs.get(key))
