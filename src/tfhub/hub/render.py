@@ -51,8 +51,6 @@ _EXTRA_ATTRIBUTES = {
 }
 ID_PREFIX = "user-content-"
 _SLUG_DROPPED = re.compile(r"[^\w\- ]")  # GitHub keeps letters, digits, `_`, `-` and spaces.
-# A start or end tag `h1` in sanitised HTML (its text has `<` escaped, so only tags match).
-_H1_TAG = re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE)
 # A whole tag of sanitised HTML. nh3 (html5ever) writes every attribute value in double quotes
 # with `"` escaped, and escapes `<` in text: outside values, `<` starts a tag and `>` ends it,
 # so a `<img` or `>` inside a value (`title="<img src=x>"`) is never taken for a tag.
@@ -147,7 +145,7 @@ def markdown_to_html(text: str) -> str:
     """
     if too_large(text):
         return _plain_text(text)
-    return _demoted(_accessible(sanitize(_markdown().render(text))))
+    return _accessible(sanitize(_markdown().render(text)))
 
 
 @dataclass(frozen=True)
@@ -200,8 +198,9 @@ def _link_text(fragment: str, start: int) -> str:
 
 
 def _accessible(fragment: str) -> str:
-    """Sanitised HTML with `alt=""` on each `<img>` that has no `alt` and its URL as the text
-    of each link that has no text nor image (`[](url)`)."""
+    """Sanitised HTML with each `<h1>` made an `<h2>` (the page's `<h1>` is its own),
+    `alt=""` on each `<img>` that has no `alt` and its URL as the text of each link that has
+    no text nor image (`[](url)`)."""
     shown, last = [], 0
     for match in _TAG.finditer(fragment):
         shown += [fragment[last : match.start()], _accessible_tag(fragment, match)]
@@ -213,6 +212,8 @@ def _accessible(fragment: str) -> str:
 def _accessible_tag(fragment: str, match: re.Match[str]) -> str:
     """One tag of `_accessible`, with what it adds."""
     tag = match[2].lower()
+    if tag == "h1":
+        return f"<{match[1]}h2{match[3]}>"
     if match[1] or tag not in ("img", "a"):
         return match[0]
     attributes = _attributes_of(match[3])
@@ -222,11 +223,6 @@ def _accessible_tag(fragment: str, match: re.Match[str]) -> str:
     if empty is None or not attributes.get("href"):
         return match[0]
     return match[0] + html.escape(attributes["href"], quote=False)
-
-
-def _demoted(html: str) -> str:
-    """Sanitised HTML with each `<h1>` made an `<h2>` (the page's `<h1>` is its own)."""
-    return _H1_TAG.sub(r"<\1h2", html)
 
 
 def _plain_text(text: str) -> str:
