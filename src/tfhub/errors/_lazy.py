@@ -1,0 +1,170 @@
+"""The error classes that subclass a class of a heavy import, built on first use."""
+
+from __future__ import annotations
+
+from ..utils.redact import redact
+from ._loading import ExportError
+from ._resolving import DownloadError, RetryTimeoutError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from typing import Any
+
+# The package whose names these classes are: they pickle, and show in tracebacks, as its.
+_PACKAGE = "tfhub.errors"
+_LAZY_ERROR_CLASSES: dict[str, type] = {}
+
+
+def lazy_error_class(name: str) -> Any:
+    """Builds, once, the error classes that subclass a class of a heavy import, so that
+    `import tfhub` stays light; they pickle by name like the other classes.
+
+    `ModuleExistsError`: a module file that exists already at an export path; upstream raised
+    `tf.errors.AlreadyExistsError` (TensorFlow's rename refusing to overwrite), so this class is
+    both that and an `ExportError` (TensorFlow is imported).
+
+    `HTTPStatusError`: the server answered with an error status; upstream's `urlopen` raised
+    `urllib.error.HTTPError`, so this class is both that (`.code`, `.reason`) and a
+    `DownloadError` (`urllib.error` imports `tempfile`: 14 ms).
+
+    `ConnectionFailedError`: no answer came (connection refused, unknown host, timeout) after the
+    retries; upstream's `urlopen` raised `urllib.error.URLError`, so this class is both that
+    (`.reason`) and a `DownloadError`.
+
+    `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
+    with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
+    `TimeoutError`) and an `HTTPStatusError` (so urllib's `HTTPError`, as upstream raised).
+    """
+    builders = {
+        "ModuleExistsError": _module_exists_error,
+        "HTTPStatusError": _http_status_error,
+        "ConnectionFailedError": _connection_failed_error,
+        "RetryTimeoutStatusError": _retry_timeout_status_error,
+    }
+    if name not in builders:
+        raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
+    if name not in _LAZY_ERROR_CLASSES:
+        cls = builders[name]()
+        cls.__module__ = _PACKAGE
+        cls.__qualname__ = name
+        _LAZY_ERROR_CLASSES[name] = cls
+    return _LAZY_ERROR_CLASSES[name]
+
+
+def _module_exists_error() -> type:
+    import tensorflow as tf
+
+    class ModuleExistsError(ExportError, tf.errors.AlreadyExistsError):
+        """A module file exists already at the export path (`.path`)."""
+
+        def __init__(self, message: str, *, path: str = "") -> None:
+            tf.errors.AlreadyExistsError.__init__(self, None, None, redact(message))
+            self.path = path
+
+        def __str__(self) -> str:
+            return str(self.message)
+
+    return ModuleExistsError
+
+
+def _http_status_error() -> type:
+    import http
+    import urllib.error
+
+    class HTTPStatusError(DownloadError, urllib.error.HTTPError):
+        """The server answered with an error status (403, 404, 5xx after retries).
+
+        Attributes:
+            status: the HTTP status (also `.code`, urllib's HTTPError's name for it).
+            url: the URL, credentials redacted (also `.filename`).
+        """
+
+        def __init__(self, message: str, *, status: int, url: str) -> None:
+            OSError.__init__(self, redact(message))  # Not urllib's __init__: no response body.
+            self.code = status  # `.status` is urllib's property over it.
+            self.url = url
+            self.msg = _reason_phrase(http.HTTPStatus, status)
+            self.hdrs = None  # type: ignore[assignment]  # `.headers`: none are kept,
+            self.fp = None  # type: ignore[assignment]  # nor the response body.
+            self.filename = url
+
+        def __str__(self) -> str:  # urllib's would be "HTTP Error 404: Not Found".
+            return str(self.args[0]) if self.args else ""
+
+        def __repr__(self) -> str:
+            return f"{type(self).__name__}({str(self)!r})"
+
+        def __getattr__(self, name: str) -> Any:
+            # urllib's HTTPError is also a file wrapper whose __getattr__ reads the response it
+            # holds; this one holds none.
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    return HTTPStatusError
+
+
+def _connection_failed_error() -> type:
+    import urllib.error
+
+    class ConnectionFailedError(DownloadError, urllib.error.URLError):
+        """No answer came from the server (refused, unknown host, timeout), after the retries.
+
+        Attributes:
+            url: the URL, credentials redacted (also `.filename`).
+            cause: what failed, e.g. "the connection was refused" (also `.reason`, urllib's
+                URLError's name for it).
+        """
+
+        def __init__(self, message: str, *, url: str, cause: str) -> None:
+            OSError.__init__(self, redact(message))  # Not urllib's __init__: args stay (message,).
+            self.url = url
+            self.filename = url
+            self.cause = cause
+            self.reason = cause
+
+        def __str__(self) -> str:  # urllib's would be "<urlopen error ...>".
+            return str(self.args[0]) if self.args else ""
+
+        def __repr__(self) -> str:
+            return f"{type(self).__name__}({str(self)!r})"
+
+    return ConnectionFailedError
+
+
+def _retry_timeout_status_error() -> type:
+    status_error: Any = lazy_error_class("HTTPStatusError")
+
+    class RetryTimeoutStatusError(RetryTimeoutError, status_error):  # type: ignore[misc]
+        """TFHUB_HTTP_RETRY_TIMEOUT ran out while the server answered with an error status (a
+        429 or 503 asking to wait): `except RetryTimeoutError` / `TimeoutError` and `except
+        HTTPStatusError` / `urllib.error.HTTPError` all catch it.
+
+        Attributes:
+            status: the last answer's HTTP status (also `.code`).
+            url, seconds, cause, limit, attempts: as `RetryTimeoutError`'s.
+        """
+
+        def __init__(
+            self,
+            message: str,
+            *,
+            url: str,
+            seconds: float,
+            cause: str,
+            limit: float,
+            attempts: int,
+            status: int,
+        ) -> None:
+            status_error.__init__(self, message, status=status, url=url)
+            self.seconds = seconds
+            self.cause = cause
+            self.limit = limit
+            self.attempts = attempts
+
+    return RetryTimeoutStatusError
+
+
+def _reason_phrase(statuses: Any, status: int) -> str:
+    try:
+        return str(statuses(status).phrase)
+    except ValueError:  # A status the standard does not name.
+        return ""

@@ -1,0 +1,290 @@
+"""Errors of loading models (TF2 SavedModels, TF1 Hub modules), calling them, and exports."""
+
+from __future__ import annotations
+
+from ._base import TFHubError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from collections.abc import Iterable
+    from typing import Any
+
+# --- Loading models -------------------------------------------------------------------------------
+
+
+class TFHubLoadError(TFHubError, ValueError):
+    """A model folder that cannot be loaded as requested."""
+
+
+class DamagedModelError(TFHubLoadError, OSError):
+    """A model folder whose `saved_model.pb` or checkpoint is truncated or damaged.
+
+    Also an OSError and a ValueError: TensorFlow raised either for such files (an IndexError or
+    an OpError for some damaged checkpoints; that error is kept as `__cause__`).
+
+    Attributes:
+        path: the model's folder.
+        problem: which file and how, e.g. "saved_model.pb (0 bytes) holds no MetaGraph".
+    """
+
+    def __init__(self, message: str, *, path: str, problem: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.problem = problem
+
+
+class MissingModelFileError(DamagedModelError, FileNotFoundError):
+    """A model folder without a file it needs: `saved_model.pb`, the variables' index or data."""
+
+
+class ModelPathEncodingError(TFHubLoadError, UnicodeError):
+    """A model folder whose path is not UTF-8 (e.g. a folder named in Latin-1): TensorFlow
+    opens files by UTF-8 names only. Upstream let TensorFlow's UnicodeEncodeError through.
+
+    Attributes:
+        path: the model's folder (its undecodable bytes surrogate-escaped, as `os.fsdecode`).
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class MissingOpError(TFHubLoadError, RuntimeError):
+    """A model that uses a TensorFlow op this process has not registered: an op of a library
+    that registers its ops when imported (tensorflow_text's tokenizers, in BERT preprocessors
+    and multilingual sentence encoders), or of a newer TensorFlow. A RuntimeError, as
+    TensorFlow's "Op type not registered" error for TF2 SavedModels (TF1 modules raised its
+    NotFoundError; that error is kept as `__cause__`).
+
+    Attributes:
+        path: the model's folder ("" for a module spec built in memory).
+        op: the op's name, e.g. "SentencepieceOp".
+        library: the Python module that registers it, e.g. "tensorflow_text", if known.
+    """
+
+    def __init__(self, message: str, *, path: str, op: str, library: str | None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.op = op
+        self.library = library
+
+
+class _AvailableMixin:
+    """Keeps `available`: what could have been asked for instead."""
+
+    available: list[Any]
+
+    def _keep_available(self, available: Iterable[Any]) -> None:
+        self.available = list(available)
+
+
+class UnknownTagsError(_AvailableMixin, TFHubLoadError):
+    """The requested tag set is not one of the model's tag sets (the message lists them).
+
+    Attributes:
+        available: the model's tag sets.
+    """
+
+    def __init__(self, message: str, *, available: Iterable[Any] = ()) -> None:
+        super().__init__(message)
+        self._keep_available(available)
+
+
+class UnknownSignatureError(_AvailableMixin, TFHubLoadError):
+    """The requested signature does not exist (the message lists the available ones).
+
+    Attributes:
+        available: the names of the signatures there are.
+    """
+
+    def __init__(self, message: str, *, available: Iterable[Any] = ()) -> None:
+        super().__init__(message)
+        self._keep_available(available)
+
+
+class UnknownEvalSignatureError(UnknownSignatureError, KeyError):
+    """`eval_function_for_module`'s function called with a signature the module lacks
+    (upstream looked it up in a dict, so raised KeyError)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
+class SignatureRequiredError(_AvailableMixin, TFHubLoadError):
+    """A model that is not callable (a Keras model exported with `model.export`, say): a
+    signature, and the output to return, must be named (the message suggests them).
+
+    Attributes:
+        available: the names of the model's signatures.
+        suggested: (signature, output_key) of its serving signature (else the first) when that
+            has a single output, else None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        available: Iterable[Any] = (),
+        suggested: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self._keep_available(available)
+        self.suggested = suggested
+
+
+class UnknownOutputKeyError(_AvailableMixin, TFHubLoadError, KeyError):
+    """The requested output key does not exist (the message lists the available ones).
+
+    Attributes:
+        available: the output keys there are.
+    """
+
+    def __init__(self, message: str, *, available: Iterable[Any] = ()) -> None:
+        super().__init__(message)
+        self._keep_available(available)
+
+    def __str__(self) -> str:  # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
+class DeletedModelError(TFHubError, AssertionError):
+    """A function of a loaded model called after the model object was garbage collected
+    (`hub.KerasLayer(hub.load(handle).serve)` keeps the function, not the object that owns its
+    variables). An AssertionError, as TensorFlow's "Called a function referencing variables
+    which have been deleted"."""
+
+
+class InputSpecError(TFHubError, ValueError):
+    """Inputs whose keys, dtype or shape do not match the signature (expected vs given)."""
+
+
+class CallInputSpecError(InputSpecError, TypeError):
+    """Inputs a hub.KerasLayer's function does not accept: also a TypeError, as TensorFlow's
+    error binding inputs to a tf.function, which upstream's layer raised, was."""
+
+
+class XlaStringInputError(TFHubError, ValueError):
+    """A hub.KerasLayer called on strings inside a function that XLA compiles (Keras's
+    `jit_compile=True`, `tf.function(jit_compile=True)`): XLA has no string tensors. Raised
+    while tracing, instead of TensorFlow's "Detected unsupported operations ... DT_STRING" at
+    the first step."""
+
+
+class NotATF1ModuleError(TFHubLoadError):
+    """A path that is not in the TF1 Hub format (the message says if it is a TF2 SavedModel)."""
+
+
+class KerasFlavourError(TFHubError, TypeError):
+    """A KerasLayer of one Keras flavour used in a model of the other flavour."""
+
+
+class MissingDependencyError(TFHubError, ImportError):
+    """An optional dependency (TensorFlow and Keras, the hub server's or the tools' packages) is
+    not installed or fails to import; the message names the extra (or package) to install.
+
+    Attributes:
+        module: the module that could not be imported.
+        command: the install command that works for how tfhub was installed.
+    """
+
+    def __init__(self, message: str, *, module: str = "", command: str = "") -> None:
+        super().__init__(message)
+        self.module = module
+        self.command = command
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_missing_dependency, (type(self), str(self), self.module, self.command))
+
+
+def _rebuild_missing_dependency(
+    cls: type[MissingDependencyError], message: str, module: str, command: str
+) -> MissingDependencyError:
+    return cls(message, module=module, command=command)
+
+
+class SerializationError(TFHubError, ValueError):
+    """A layer or module that cannot be saved as requested (e.g. built from a Python callable)."""
+
+
+class ConfigNotSupportedError(SerializationError, NotImplementedError):
+    """`get_config()` of a KerasLayer over a Python callable or a column over a ModuleSpec object.
+
+    Upstream raised NotImplementedError, which `tf.saved_model.save` and Keras take as "no
+    config" and fall back from; it is also a SerializationError (ValueError), as before.
+    """
+
+
+# --- The TF1 Hub format ---------------------------------------------------------------------------
+
+
+class ModuleSpecError(TFHubError, ValueError):
+    """A module_fn or module spec that breaks the TF1 Hub format's rules."""
+
+
+class PartitionedVariablesError(ModuleSpecError, RuntimeError):
+    """Partitioned variables whose parts do not fit together (upstream raised RuntimeError)."""
+
+
+class SignatureInputError(InputSpecError, TypeError):
+    """Inputs to hub.Module that do not fit its signature (upstream raised TypeError here)."""
+
+
+class SignatureValueTypeError(ModuleSpecError, TypeError):
+    """A signature value that is not a Tensor or composite tensor (upstream raised TypeError)."""
+
+
+class NoDefaultOutputError(UnknownOutputKeyError, TypeError):
+    """hub.Module called without as_dict=True on a signature with no "default" output.
+
+    Upstream raised TypeError; the KeyError/ValueError bases keep tfhub's earlier contract.
+    """
+
+
+class UnknownGraphVariantError(UnknownTagsError, KeyError):
+    """A ModuleSpec asked for a graph variant (tag set) it lacks (upstream raised KeyError)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingAttachedMessageError(TFHubError, KeyError):
+    """get_attached_message(..., required=True) for a key the module lacks (as upstream)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
+class ExportFolderError(TFHubError, RuntimeError):
+    """No unique timestamped export folder could be made (upstream raised RuntimeError)."""
+
+
+class ModuleGraphError(TFHubError, RuntimeError):
+    """A hub.Module used with another graph or session than the one it was created in."""
+
+
+class FunctionCollectionsError(TFHubError, NotImplementedError):
+    """A hub.Module applied in a TPU function while its graph has collections (as upstream)."""
+
+
+class EagerNotSupportedError(TFHubError, RuntimeError):
+    """A TF1 feature that cannot work in eager mode (the message says what to do instead)."""
+
+
+class ExportError(TFHubError, ValueError):
+    """An export that cannot be done (bad arguments, checkpoint not matching the graph, ...)."""
+
+
+class ExportWriteError(ExportError, OSError):
+    """An export whose files the file system refused (a full disk or quota, no permission):
+    nothing was written to the export folder.
+
+    Attributes:
+        path: the export folder.
+        problem: why, e.g. "no space left on the device (the disk or quota is full)".
+    """
+
+    def __init__(self, message: str, *, path: str, problem: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.problem = problem
