@@ -4,6 +4,8 @@
 * `GET /api/models/<publisher>/<model>`: one model, all its versions, sizes, signatures and
   docs (`doc_markdown`: the Markdown file as published; `tfhub mirror` copies it);
 * `GET /api/publishers`: the publishers and their model handles;
+* `GET /api/publishers/<publisher>`: one publisher, its models, collections and doc as published
+  (`doc_markdown`; `tfhub mirror` copies it into a hub that lacks it);
 * `GET /api/facets`: each filter's values with their model counts.
 """
 
@@ -18,6 +20,7 @@ from starlette.routing import Route
 from ..utils.numbers import is_number
 from . import protocol
 from .catalog import FACETS, Model, Version, folder_size
+from .docs_format import DocFile
 from .docs_text import read_doc_text
 
 if TYPE_CHECKING:
@@ -78,8 +81,15 @@ def version_json(model: Model, version: Version, base_url: str) -> dict[str, Any
 
 def doc_text(version: Version) -> str | None:
     """The version's doc as published (what `tfhub mirror` copies), None if unreadable."""
+    return _file_text(version.doc)
+
+
+def _file_text(doc: DocFile | None) -> str | None:
+    """A doc's text as published, None if there is none or it is unreadable."""
+    if doc is None:
+        return None
     try:
-        return read_doc_text(version.doc.path)
+        return read_doc_text(doc.path)
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -157,6 +167,31 @@ async def publishers(request: Request) -> Response:
     return JSONResponse({"publishers": data})
 
 
+async def one_publisher(request: Request) -> Response:
+    state = _state(request)
+    name = request.path_params["name"]
+    publisher = state.catalog.publishers.get(name)
+    base = state.base_url(request)
+    if publisher is None:
+        return JSONResponse(
+            {
+                "error": f"404 Not Found: no publisher {name} in this hub; its publishers are "
+                f"listed at {base}/api/publishers."
+            },
+            status_code=404,
+        )
+    return JSONResponse(
+        {
+            "name": publisher.name,
+            "url": f"{base}/{protocol.quoted(publisher.name)}",
+            "description": publisher.doc.shown_description if publisher.doc else "",
+            "models": publisher.models,
+            "collections": publisher.collections,
+            "doc_markdown": _file_text(publisher.doc),
+        }
+    )
+
+
 async def facets(request: Request) -> Response:
     index = _state(request).index
     return JSONResponse({name: dict(sorted(c.items())) for name, c in index.facets.items()})
@@ -169,5 +204,6 @@ def routes() -> list[Route]:
         Route("/api/models", search_models, methods=methods),
         Route("/api/models/{handle:path}", one_model, methods=methods),
         Route("/api/publishers", publishers, methods=methods),
+        Route("/api/publishers/{name}", one_publisher, methods=methods),
         Route("/api/facets", facets, methods=methods),
     ]

@@ -141,13 +141,14 @@ def mirror(
                 ", ".join(asked),
                 target,
             )
+    described = _described(base, target, source, _publisher_doc(found, target, root, source))
     with _local_copy(path) as local:
         published = install(
             local,
             root,
             target,
             doc_text=doc_text,
-            info=_described(base, target, source),
+            info=described,
             force=force,
             keep_existing_doc=True,
         )
@@ -177,6 +178,7 @@ class SourceDoc:
     text: str  # The doc, its first line `# Module <origin>`.
     origin: DocHandle  # The version's handle in that hub.
     url: str  # The version's URL in that hub (with its version, for a version-less source).
+    base: str  # That hub's URL (the path before the handle), where its API is.
 
 
 def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
@@ -198,24 +200,48 @@ def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
     asked: list[str] = []
     for candidate in _api_urls(parsed.url):
         asked.append(public_source(candidate.api))
-        try:
-            with _http.get(
-                candidate.api, handle=public_source(source), max_body=MAX_API_BYTES
-            ) as response:
-                if response.status_code != 200:
-                    continue
-                _check_api_size(response.content, candidate.api)
-                data = response.json()
-        except errors.MirrorTooLargeError:
-            raise  # Not "no doc here": a source to distrust.
-        except (errors.TFHubError, ValueError, RecursionError) as err:  # Nested too deep.
-            logger.info("No doc from %s (%s)", public_source(candidate.api), err)
+        data = _api_answer(candidate.api, source)
+        if data is None:
             continue
         found = _module_doc(data, candidate)
         if found is not None:
             return found, asked
         break  # The source's hub answered: it has no Module doc for the version.
     return None, asked
+
+
+def _api_answer(api: str, source: str) -> object | None:
+    """The JSON a source hub's API URL answers, or None (not 200, not JSON, nested too deep,
+    or no answer).
+
+    Raises:
+        MirrorTooLargeError: the answer is longer than `MAX_API_BYTES`.
+    """
+    try:
+        with _http.get(api, handle=public_source(source), max_body=MAX_API_BYTES) as response:
+            if response.status_code != 200:
+                return None
+            _check_api_size(response.content, api)
+            data: object = response.json()
+            return data
+    except errors.MirrorTooLargeError:
+        raise  # Not "no doc here": a source to distrust.
+    except (errors.TFHubError, ValueError, RecursionError) as err:  # Nested too deep.
+        logger.info("No doc from %s (%s)", public_source(api), err)
+        return None
+
+
+def _source_publisher_doc(found: SourceDoc, source: str) -> str | None:
+    """The doc of the source version's publisher as its hub published it (its API's
+    `/api/publishers/<publisher>`; a hub from before that route gives none), or None."""
+    publisher = found.origin.publisher
+    data = _api_answer(f"{found.base}/api/publishers/{publisher}", source)
+    text = data.get("doc_markdown") if isinstance(data, dict) else None
+    if not isinstance(text, str) or text.split("\n", 1)[0].rstrip("\r") != (
+        f"# {DocKind.PUBLISHER.value} {publisher}"
+    ):
+        return None
+    return text
 
 
 def _check_api_size(body: bytes, url: str) -> None:
@@ -287,7 +313,7 @@ def _module_doc(data: object, candidate: _ApiCandidate) -> SourceDoc | None:
         return None
     origin = doc_handles.parse_handle(f"{candidate.model_handle}/{version}")
     url = f"{candidate.base}/{protocol.quoted(str(origin))}"
-    return SourceDoc(text.replace("\r\n", "\n"), origin, url)
+    return SourceDoc(text.replace("\r\n", "\n"), origin, url, candidate.base)
 
 
 def _version_doc(data: object, version: int | None) -> str | None:
@@ -317,13 +343,30 @@ def _retargeted(doc: SourceDoc, target: DocHandle) -> str:
     return origin_url.sub(f"{starter.HUB_URL_PLACEHOLDER}/{target}", text)
 
 
-def _described(base: starter.StarterInfo, target: DocHandle, source: str) -> starter.StarterInfo:
-    """The starter-doc info of a mirrored model: says where it came from."""
+def _publisher_doc(
+    found: SourceDoc | None, target: DocHandle, root: str | os.PathLike[str], source: str
+) -> str | None:
+    """The source hub's doc of the target's publisher, for a hub that has none yet: only when
+    the source is a `tfhub serve` and the version keeps its publisher (another publisher's doc
+    would describe someone else)."""
+    if found is None or found.origin.publisher != target.publisher:
+        return None
+    if fmt.doc_path(root, target, DocKind.PUBLISHER).exists():
+        return None  # The hub's own publisher doc is kept.
+    return _source_publisher_doc(found, source)
+
+
+def _described(
+    base: starter.StarterInfo, target: DocHandle, source: str, publisher_doc: str | None
+) -> starter.StarterInfo:
+    """The starter-doc info of a mirrored model: says where it came from, and carries the
+    source's publisher doc (None: a starter one, if the hub has none)."""
     return starter.StarterInfo(
         description=base.description or f"{target.model} (mirrored from {public_source(source)}).",
         task=base.task,
         license=base.license,
         source=public_source(source),
+        publisher_doc=publisher_doc,
     )
 
 

@@ -418,7 +418,8 @@ def _stage_and_commit(
     wrote_publisher = not publisher_doc.exists()
     if wrote_publisher:
         staged_publisher = staging / publisher_doc.name
-        staged_publisher.write_text(starter.starter_publisher_doc(handle.publisher), "utf-8")
+        publisher_text = publish_doc.publisher_doc_text(info.publisher_doc, root, handle)
+        staged_publisher.write_text(publisher_text, "utf-8")
         moves.append((staged_publisher, publisher_doc))
     if not keep_doc:
         moves.append((staged_doc, target))

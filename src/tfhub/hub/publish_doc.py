@@ -1,17 +1,20 @@
 """The doc `tfhub publish` writes beside a model version: read, and validated as it will be
 served (a given doc's problems name its own file; a wrong first line is refused before the
-model is loaded)."""
+model is loaded); and the publisher doc a publisher's first model gets."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from .. import errors
 from . import docs_format as fmt
-from . import docs_layout, docs_text, signatures, tags, validator
+from . import docs_layout, docs_text, signatures, starter, tags, validator
 from .doc_handles import DocHandle
 from .docs_format import DocKind, Problem
+
+logger = logging.getLogger(__name__)
 
 
 def read_doc(doc: str | os.PathLike[str]) -> str:
@@ -90,3 +93,31 @@ def check_doc(
             f"The doc of {handle} has {len(lines)} problem(s):\n" + "\n".join(lines),
             problems=lines,
         )
+
+
+def publisher_doc_text(text: str | None, root: str | os.PathLike[str], handle: DocHandle) -> str:
+    """The publisher doc a publisher's first model gets: `text` (mirror: the source hub's doc
+    of that publisher) if it is a valid `# Publisher <publisher>` doc, else a starter doc (with
+    a warning naming the problems of `text`: publish never leaves a hub that fails validate)."""
+    publisher = handle.publisher
+    starter_text = starter.starter_publisher_doc(publisher)
+    if text is None:
+        return starter_text
+    path = fmt.doc_path(root, handle, DocKind.PUBLISHER)
+    rel = path.relative_to(docs_layout.docs_dir(root)).as_posix()
+    try:
+        doc = fmt.parse_text(text, path=path, rel_path=rel)
+        problems = [str(p) for p in validator.validate_doc(doc, tag_values=None)]
+        if doc.kind is not DocKind.PUBLISHER or doc.handle.publisher != publisher:
+            problems.insert(0, f"{rel}:1: the doc must start with '# Publisher {publisher}'")
+    except errors.DocFormatError as err:
+        problems = [str(err)]
+    if not problems:
+        return text.replace("\r\n", "\n")
+    logger.warning(
+        "The source's doc of the publisher %s is not written (%s): writing a starter publisher "
+        "doc instead; edit it.",
+        publisher,
+        "; ".join(problems),
+    )
+    return starter_text

@@ -27,6 +27,9 @@ class StarterInfo:
     task: str | None = None
     license: str | None = None
     source: str | None = None  # Where the model was mirrored from, quoted in the body.
+    # The publisher doc for a publisher's first model (mirror: the source hub's; None: a
+    # starter one); one with problems is replaced by a starter one (publish_doc).
+    publisher_doc: str | None = None
 
 
 def _inputs(summary: SignatureSummary) -> list[TensorInfo]:
