@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from .. import constants, errors
@@ -112,6 +114,18 @@ def _print_published(published: Published) -> None:
     print(f"{published.handle}\t{published.archive}\tsha256={published.archive_sha256}\tdoc {doc}")
 
 
+@contextlib.contextmanager
+def _said_on_stop(note: str) -> Iterator[None]:
+    """Adds `note` to a Ctrl-C (or SIGTERM) that stops the block, which the CLI's one
+    "interrupted" line says: what the stopped publish or mirror left (`__notes__` set by hand,
+    as Python 3.10 has no `add_note`)."""
+    try:
+        yield
+    except KeyboardInterrupt as err:
+        err.__notes__ = [*getattr(err, "__notes__", []), note]
+        raise
+
+
 def run_pack(args: argparse.Namespace) -> int:
     """Prints `ARCHIVE<TAB>SIZE<TAB>sha256=...` (on stderr when the archive went to stdout:
     `tfhub pack MODEL -o /dev/stdout | ssh host 'cat > m.tar.gz'`)."""
@@ -136,14 +150,15 @@ def _is_stdout(path: str) -> bool:
 def run_publish(args: argparse.Namespace) -> int:
     """Publishes; doc problems are printed one per line (`file:line: message`), exit 1."""
     try:
-        published = publish_lib.publish(
-            args.model_dir,
-            args.root,
-            args.handle,
-            doc=args.doc,
-            info=_starter_info(args),
-            force=args.force,
-        )
+        with _said_on_stop(f"{args.handle} was not published: {args.root} is as it was."):
+            published = publish_lib.publish(
+                args.model_dir,
+                args.root,
+                args.handle,
+                doc=args.doc,
+                info=_starter_info(args),
+                force=args.force,
+            )
     except errors.DocValidationError as err:
         for problem in err.problems:
             tell(str(problem))
@@ -182,18 +197,20 @@ def run_mirror(args: argparse.Namespace) -> int:
     if not args.sources and not args.from_docs:
         raise errors.InvalidHandleError("Give at least one HANDLE to mirror, or --from-docs.")
     for source in args.sources:
-        _print_published(
-            mirror_lib.mirror(
+        shown = mirror_lib.public_source(source)
+        with _said_on_stop(f"{shown} was not mirrored; {args.root} holds what was before it."):
+            published = mirror_lib.mirror(
                 source,
                 args.root,
                 as_handle=args.as_handle,
                 info=_starter_info(args),
                 force=args.force,
             )
-        )
+        _print_published(published)
     if not args.from_docs:
         return 0
-    report = mirror_lib.mirror_doc_assets(args.root, force=args.force)
+    with _said_on_stop(f"Run `tfhub mirror {args.root} --from-docs` again to finish."):
+        report = mirror_lib.mirror_doc_assets(args.root, force=args.force)
     for published in report.mirrored:
         _print_published(published)
     for handle, message in report.failed:
