@@ -4,6 +4,8 @@ publish or mirror stopped by Ctrl-C says what it left."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
 import os
 import signal
@@ -83,6 +85,18 @@ def test_the_api_names_a_publisher_it_lacks(central):
     assert answer.status_code == 404
     message = answer.json()["error"]
     assert "no publisher ghost" in message and central.url("api/publishers") in message, message
+
+
+@pytest.mark.parametrize("name", ["..", "%3Cb%3E", ".hidden", "a%5Cb"])
+def test_the_api_echoes_no_publisher_name_the_protocol_refuses(central, name):
+    """As `/api/models/...` does: such a name is "no publisher at this path", not quoted."""
+    connection = http.client.HTTPConnection(central.host, central.port, timeout=30)
+    connection.request("GET", f"/api/publishers/{name}")  # As sent: no dot segment removed.
+    answer = connection.getresponse()
+    assert answer.status == 404
+    message = json.loads(answer.read())["error"]
+    connection.close()
+    assert message.startswith("404 Not Found: no publisher at this path in this hub"), message
 
 
 def test_mirror_copies_the_source_publishers_doc_into_a_hub_without_one(central, tmp_path):

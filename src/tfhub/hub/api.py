@@ -169,14 +169,17 @@ async def publishers(request: Request) -> Response:
 
 async def one_publisher(request: Request) -> Response:
     state = _state(request)
-    name = request.path_params["name"]
-    publisher = state.catalog.publishers.get(name)
+    segments = protocol.request_segments(
+        "/" + request.path_params["name"], request.scope.get("raw_path")
+    )
+    publisher = state.catalog.publishers.get(segments[0]) if segments else None
     base = state.base_url(request)
-    if publisher is None:
+    if publisher is None or segments is None:  # Also a name the protocol refuses (`..`, `<`).
+        named = f"publisher {segments[0]}" if segments else "publisher at this path"
         return JSONResponse(
             {
-                "error": f"404 Not Found: no publisher {name} in this hub; its publishers are "
-                f"listed at {base}/api/publishers."
+                "error": f"404 Not Found: no {named} in this hub; its publishers are listed at "
+                f"{base}/api/publishers."
             },
             status_code=404,
         )
