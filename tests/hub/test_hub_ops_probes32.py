@@ -19,6 +19,7 @@ import pytest
 import requests
 from tests._helpers import models
 
+from tfhub import errors
 from tfhub.hub import docs_format as fmt
 from tfhub.hub import mirror, publish, publish_doc, staging, starter, validator
 from tfhub.hub.doc_handles import parse_handle
@@ -225,3 +226,20 @@ def test_a_mirror_stopped_by_ctrl_c_names_the_source_not_mirrored(text_model, tm
         f"tfhub: interrupted. {text_model} was not mirrored; {root} holds what was before it."
     )
     assert _files(root) == before
+
+
+@pytest.mark.parametrize(
+    "content", [b"garbage\n", b""], ids=["not a SavedModel", "empty (a copy cut short)"]
+)
+def test_a_damaged_saved_model_pb_says_to_save_the_model_again(tmp_path, content):
+    """It said to leave the file out of the model folder, or to save the model "with other
+    file names": saved_model.pb cannot be left out, and its name was not the trouble."""
+    model = tmp_path / "model"
+    (model / "variables").mkdir(parents=True)
+    (model / "saved_model.pb").write_bytes(content)
+    with pytest.raises(errors.NotAModelError) as caught:
+        publish.publish(model, tmp_path / "hub", "acme/emb/1")
+    message = str(caught.value)
+    assert "saved_model.pb" in message and "Save the model again" in message, message
+    assert "Leave them out" not in message, message
+    assert not (tmp_path / "hub/assets/docs/acme").exists()

@@ -232,6 +232,12 @@ def _files(folder: Path) -> Iterator[tuple[str, Path]]:
             yield file.relative_to(folder).as_posix(), file
 
 
+def is_damaged_proto(problem: str) -> bool:
+    """True if a problem of `folder_problems` says the model's saved_model.pb (or .pbtxt) is
+    damaged (does not parse, holds no MetaGraph): saving the model again is the remedy."""
+    return problem.startswith(tuple(f"{name} " for name in _PROTOS))
+
+
 def _finish(problems: list[str], found_proto: bool) -> list[str]:
     if not found_proto and not any(name in p for p in problems for name in _PROTOS):
         problems.append(

@@ -329,11 +329,16 @@ def _refuse_refused_files(folder: str, model_dir: str | os.PathLike[str]) -> Non
     problems = model_files.folder_problems(Path(folder))
     if not problems:
         return
+    remedy = (
+        "Save the model again (tf.saved_model.save; a copy cut short or a file that is no "
+        "SavedModel gives this)"
+        if any(model_files.is_damaged_proto(problem) for problem in problems)
+        else "Leave them out of the model folder (or save the model again with other file names)"
+    )
     raise errors.NotAModelError(
         f"The model {os.fspath(model_dir)} holds files a hub refuses (`tfhub validate` reports "
-        f"them, as tfhub.dev's CI did): {'; '.join(problems)}. Leave them out of the model "
-        "folder (or save the model again with other file names) and publish again; nothing "
-        f"was published. Received: model_dir={os.fspath(model_dir)!r}",
+        f"them, as tfhub.dev's CI did): {'; '.join(problems)}. {remedy} and publish again; "
+        f"nothing was published. Received: model_dir={os.fspath(model_dir)!r}",
         path=os.fspath(model_dir),
         reason=f"files a hub refuses: {problems[0]}",
     )
