@@ -243,3 +243,25 @@ def test_a_damaged_saved_model_pb_says_to_save_the_model_again(tmp_path, content
     assert "saved_model.pb" in message and "Save the model again" in message, message
     assert "Leave them out" not in message, message
     assert not (tmp_path / "hub/assets/docs/acme").exists()
+
+
+@pytest.mark.parametrize("asset", ["9.tar.gz", "models/4.tar.gz", "../4.tar.gz"])
+def test_a_doc_naming_another_local_archive_is_refused_before_the_model_loads(tmp_path, asset):
+    """A --doc whose asset-path named another file was refused only after the model was loaded
+    (20 s here), saying to "publish the model (`tfhub publish`)", which was being done."""
+    doc = tmp_path / "4.md"
+    doc.write_text(
+        "# Module acme/emb/4\nEmbeddings.\n\n"
+        f"<!-- asset-path: {asset} -->\n<!-- task: text-embedding -->\n"
+        "<!-- fine-tunable: true -->\n<!-- format: saved_model_2 -->\n",
+        encoding="utf-8",
+    )
+    no_model = tmp_path / "not_loaded"  # Loading it would fail: the doc is refused first.
+    no_model.mkdir()
+    with pytest.raises(errors.DocValidationError) as caught:
+        publish.publish(no_model, tmp_path / "hub", "acme/emb/4", doc=doc)
+    assert caught.value.problems == [
+        f"{doc}:4: 'asset-path' must be '4.tar.gz', the archive `tfhub publish` writes beside "
+        f"the doc (or a URL of the model). Received: {asset!r}"
+    ]
+    assert not (tmp_path / "hub").exists()

@@ -94,6 +94,7 @@ def publish(
     doc_text = None if doc is None else publish_doc.read_doc(doc)
     if doc is not None and doc_text is not None:
         publish_doc.check_first_line(doc_text, os.fspath(doc), parsed)
+        publish_doc.check_asset_path(doc_text, os.fspath(doc), parsed)
     return install(
         model_dir,
         root,

@@ -55,6 +55,38 @@ def check_first_line(text: str, shown: str, handle: DocHandle) -> None:
     )
 
 
+def check_asset_path(text: str, shown: str, handle: DocHandle) -> None:
+    """Refuses a given doc whose local asset-path is not `<version>.tar.gz`, the archive publish
+    writes beside it, before the model is loaded (it was found after the load, and said to
+    publish the model). A URL, `legacy`, a doc that does not parse: left to `check_doc`.
+
+    Raises:
+        DocValidationError: with that one problem.
+    """
+    rel = f"{handle.publisher}/models/{handle.model}/{handle.version}.md"
+    try:
+        doc = fmt.parse_text(text, path=Path(shown), rel_path=rel, display_path=shown)
+    except errors.DocFormatError:
+        return
+    values = doc.metadata.get(validator.ASSET_PATH, [])
+    asset = values[0].value if values else "legacy"
+    parts = fmt.url_parts(asset)
+    expected = docs_layout.archive_path(Path(f"{handle.version}.md")).name
+    if asset == "legacy" or parts is None or parts.scheme or os.path.normpath(asset) == expected:
+        return
+    problem = str(
+        Problem(
+            shown,
+            values[0].line,
+            f"'asset-path' must be '{expected}', the archive `tfhub publish` writes beside the "
+            f"doc (or a URL of the model). Received: {asset!r}",
+        )
+    )
+    raise errors.DocValidationError(
+        f"The doc of {handle} has 1 problem(s):\n{problem}", problems=[problem]
+    )
+
+
 def check_doc(
     staged: Path,
     root: str | os.PathLike[str],
