@@ -10,6 +10,7 @@ listing shows ``https://***@host/m.tar.gz?X-Amz-Signature=***`` instead.
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 # scheme://userinfo@ — userinfo cannot hold "/", "?", "#" or whitespace; it may hold "@" only
 # percent-encoded, but a greedy match up to the last "@" of the authority is safer. The scheme
@@ -17,37 +18,24 @@ import re
 # by `re`'s cache at the first call, not at import (every tfhub process imports this module).
 _USERINFO = r"(?i)([a-z][a-z0-9+.\-]*://)[^/?#\s]*@"
 
-# Query parameters that hold a secret (matched whole, any case): signatures and session tokens
-# of signed URLs (AWS SigV4 and V2, GCS V4 and V2, CloudFront, Azure SAS) and the usual names
-# of API keys and tokens. The value ends at the next parameter, fragment, space or quote (a
-# message quotes handles: `Received: handle='...'`, or as code: `tfhub pull URL`).
-_SECRET_PARAMETER_NAMES = (
-    "x-amz-signature",
-    "x-amz-credential",
-    "x-amz-security-token",
-    "x-goog-signature",
-    "x-goog-credential",
-    "awsaccesskeyid",
-    "googleaccessid",
-    "signature",
-    "policy",
-    "sig",
-    "token",
-    "access_token",
-    "id_token",
-    "refresh_token",
-    "private_token",
-    "auth",
-    "api_key",
-    "apikey",
-    "key",
-    "secret",
-    "client_secret",
-    "password",
+# Query parameters that hold a secret (any case, percent-encoded or not): signatures and
+# session tokens of signed URLs (AWS SigV4 and V2, GCS V4 and V2, CloudFront, Azure SAS,
+# OpenStack Swift TempURL, Tencent COS, Alibaba OSS, Akamai, Backblaze B2) and the usual names
+# of API keys, tokens and passwords. A name is secret if it is listed, or if it holds one of
+# `_SECRET_NAME_PARTS` (`X-Oss-Signature`, `auth_token`, `X-Amz-Security-Token`, `passwd`).
+_SECRET_PARAMETER_NAMES = frozenset(
+    {"x-amz-credential", "x-goog-credential", "x-oss-credential", "awsaccesskeyid"}
+    | {"googleaccessid", "ossaccesskeyid", "accesskeyid", "q-ak", "policy", "sig"}
+    | {"temp_url_sig", "hdnts", "hmac", "jwt", "auth", "authorization", "pwd", "key"}
+    | {"api_key", "apikey", "api-key", "x-api-key"}
 )
-_SECRET_PARAMETER = (
-    r"(?i)([?&](?:" + "|".join(map(re.escape, _SECRET_PARAMETER_NAMES)) + r")=)[^&#\s'\"`]+"
-)
+_SECRET_NAME_PARTS = ("signature", "token", "secret", "passw", "credential")
+# A query parameter's name: after "?", "&", ";" (a separator some servers accept) or "#" (a
+# fragment holds an OAuth access_token), up to its "=". Its value ends at the next parameter,
+# fragment, space or quote (a message quotes handles: `Received: handle='...'`, or as code:
+# `tfhub pull URL`).
+_PARAMETER_NAME = r"[?&;#]([^=?&;#\s'\"`]{1,100})="
+_PARAMETER_VALUE = r"[^&#\s'\"`]+"
 
 
 def redact(text: str) -> str:
@@ -55,6 +43,32 @@ def redact(text: str) -> str:
     parameter that holds a secret (`?X-Amz-Signature=...`, `&token=...`), replaced by `***`."""
     if "@" in text:
         text = re.sub(_USERINFO, r"\1***@", text)
-    if "=" in text:  # The common case, a handle without a query, skips the expression.
-        text = re.sub(_SECRET_PARAMETER, r"\1***", text)
+    if "=" in text:  # The common case, a handle without a query, skips the expressions.
+        text = _redact_parameters(text)
     return text
+
+
+def is_secret_parameter(name: str) -> bool:
+    """Whether a query parameter named `name` (as written: any case, maybe percent-encoded,
+    e.g. `X%2DAmz%2DSignature`) holds a secret."""
+    name = urllib.parse.unquote(name).lower()
+    return name in _SECRET_PARAMETER_NAMES or any(part in name for part in _SECRET_NAME_PARTS)
+
+
+def _redact_parameters(text: str) -> str:
+    """`text` with the value of each secret query parameter replaced by `***`.
+
+    Each name is looked at in turn, also inside another parameter's value (`?a=1;sig=...`),
+    and a secret's value is replaced up to its end.
+    """
+    parts: list[str] = []
+    done = 0
+    for found in re.finditer(_PARAMETER_NAME, text):
+        if found.start() < done or not is_secret_parameter(found.group(1)):
+            continue
+        value = re.compile(_PARAMETER_VALUE).match(text, found.end())
+        if value is None:  # An empty value (`token=`) shows nothing.
+            continue
+        parts += [text[done : found.end()], "***"]
+        done = value.end()
+    return "".join(parts) + text[done:]
