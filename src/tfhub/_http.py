@@ -25,6 +25,7 @@ from ._http_errors import cause_text, raise_for_request_error
 from ._http_status import RetryRecord, status_error
 from ._http_status import kaggle_hint as kaggle_hint
 from ._http_status import moved_hint as moved_hint
+from .utils.logging import redact_urllib3_logs
 from .utils.numbers import is_number
 from .utils.redact import redact
 
@@ -51,6 +52,7 @@ def _session() -> Any:
     session.headers["Accept-Encoding"] = "identity"  # Archives are compressed already.
     session.headers["User-Agent"] = "tfhub (+https://github.com/tensorflow/hub compatible)"
     _deadline.mount(session)  # Bounds slow headers, which requests' timeouts do not.
+    redact_urllib3_logs()  # Its DEBUG lines quote each URL's query: signatures too.
     return session
 
 

@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 LIBRARY_LOGGER_NAME = "tfhub"
+# The loggers of urllib3 that quote the URLs tfhub asks for at DEBUG, query included (`"GET
+# /m.tar.gz?X-Amz-Signature=... HTTP/1.1" 200`, `Incremented Retry for (url='...')`).
+_URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.poolmanager")
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -23,6 +26,34 @@ class _RedactingFormatter(logging.Formatter):
         from .redact import redact
 
         return bytes_escaped(redact(super().format(record)))
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces the credentials of every URL in a record's message by `***` (the record is
+    kept: only its text changes)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .redact import redact
+
+        message = record.getMessage()
+        shown = redact(message)
+        if shown != message:
+            record.msg, record.args = shown, None
+        return True
+
+
+def redact_urllib3_logs() -> None:
+    """Makes urllib3's DEBUG records of the requests tfhub sends show no credentials.
+
+    An application logging at DEBUG (`logging.basicConfig(level=logging.DEBUG)`) gets urllib3's
+    request lines, which quote a signed URL's signature. A filter on those loggers (not on
+    the root logger, and not touching their level or propagation) redacts them; adding it
+    again does nothing.
+    """
+    for name in _URLLIB3_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(found, RedactingFilter) for found in logger.filters):
+            logger.addFilter(RedactingFilter())
 
 
 @contextmanager
