@@ -203,7 +203,15 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
 def proxy_for(url: str) -> str:
     """The proxy requests sends `url` through (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, less
     NO_PROXY; none for a loopback URL), credentials redacted; "" for none."""
-    return redact(_raw_proxy_for(url))
+    return _shown_proxy(_raw_proxy_for(url))
+
+
+def _shown_proxy(proxy: str) -> str:
+    """A proxy setting with its credentials redacted, also when it has no scheme
+    (`user:password@proxy:3128`, which requests cannot use)."""
+    if proxy and "://" not in proxy:
+        return redact(f"http://{proxy}").removeprefix("http://")
+    return redact(proxy)
 
 
 def _raw_proxy_for(url: str) -> str:
@@ -225,7 +233,7 @@ def _raise_if_bad_proxy(err: BaseException, *, handle: str, url: str) -> None:
     if not proxy or not isinstance(err, (exc.InvalidSchema, exc.InvalidURL)):
         return
     scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
-    where = f"the proxy {redact(proxy)} in {scheme}_PROXY (or ALL_PROXY)"
+    where = f"the proxy {_shown_proxy(proxy)} in {scheme}_PROXY (or ALL_PROXY)"
     if "socks" in str(err).lower():
         raise errors.MissingDependencyError(
             f"Cannot download {handle!r}: {where} is a SOCKS proxy, which needs PySocks: "
@@ -233,7 +241,8 @@ def _raise_if_bad_proxy(err: BaseException, *, handle: str, url: str) -> None:
             module="socks",
             command="pip install 'requests[socks]'",
         ) from None
-    if _names_proxy(str(err), proxy):
+    # requests' InvalidProxyURL ("Please check proxy URL") names no proxy: it is the proxy's.
+    if isinstance(err, exc.InvalidProxyURL) or _names_proxy(str(err), proxy):
         raise errors.DownloadError(
             f"Cannot download {handle!r}: {where} is not a valid URL ({type(err).__name__}). "
             "Fix it, e.g. http://proxy.example:3128 (with any credentials as USER:PASSWORD@ "
