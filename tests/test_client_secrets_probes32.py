@@ -1,0 +1,126 @@
+"""Session 32's probes of the client side: secrets a handle or the environment carries stay out
+of what tfhub shows and writes, and hostile servers on 127.0.0.1 cannot make a download
+misbehave. Real servers, real downloads, the real CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import socket
+import traceback
+
+import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.http_server import answer_status
+
+import tfhub as hub
+from tfhub import errors
+from tfhub.cli.main import main
+
+SECRET = "s3cr3t-SECRET"
+
+# Signed URLs and keys of stores the first list of secret parameters did not know, and places
+# of a query it did not look at: each was shown (and written in the descriptor) as given.
+_SECRET_QUERIES = {
+    "swift": f"temp_url_sig={SECRET}&temp_url_expires=1700000000",  # OpenStack Swift TempURL
+    "cos": f"q-sign-algorithm=sha1&q-ak=AKID&q-signature={SECRET}",  # Tencent COS
+    "oss": f"x-oss-signature-version=OSS4&x-oss-signature={SECRET}",  # Alibaba OSS V4
+    "akamai": f"hdnts=exp=1~acl=/*~hmac={SECRET}",  # Akamai token auth
+    "b2": f"Authorization={SECRET}",  # Backblaze B2 download by name
+    "auth_token": f"auth_token={SECRET}",
+    "semicolon": f"v=1;sig={SECRET}",  # A separator some servers accept.
+    "percent": f"X%2DAmz%2DSignature={SECRET}",  # Recognised as signed, but shown.
+}
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _files_holding(root: str, secret: str) -> list[str]:
+    found = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            with open(os.path.join(folder, name), "rb") as written:
+                if secret.encode() in written.read():
+                    found.append(name)
+    return found
+
+
+@pytest.mark.parametrize("query", list(_SECRET_QUERIES.values()), ids=list(_SECRET_QUERIES))
+def test_a_secret_query_stays_out_of_logs_bars_the_cache_and_its_listing(
+    query, server, served_dir, isolated_cache, monkeypatch, caplog, capsys
+):
+    monkeypatch.setenv("TFHUB_DOWNLOAD_PROGRESS", "1")
+    make_tar_gz(served_dir / "m.tar.gz")
+    stderr = io.StringIO()
+    with caplog.at_level(logging.INFO, logger="tfhub"), contextlib.redirect_stderr(stderr):
+        path = hub.resolve(f"{server.url('m.tar.gz')}?{query}")
+    assert os.path.isfile(os.path.join(path, "saved_model.pb"))
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Downloaded" in logged and SECRET not in logged
+    assert SECRET not in stderr.getvalue()
+    assert _files_holding(os.fspath(isolated_cache), SECRET) == []
+    capsys.readouterr()
+    assert main(["cache", "list"]) == 0
+    listed = capsys.readouterr()
+    assert "/m.tar.gz" in listed.out and SECRET not in listed.out + listed.err
+
+
+def test_an_access_token_in_the_fragment_is_not_shown(server, served_dir, isolated_cache, caplog):
+    """An OAuth access_token in a URL's fragment (the implicit flow's redirect) was written in
+    the descriptor and logs as given."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    with caplog.at_level(logging.INFO, logger="tfhub"):
+        hub.resolve(f"{server.url('m.tar.gz')}#access_token={SECRET}&token_type=bearer")
+    assert SECRET not in "\n".join(record.getMessage() for record in caplog.records)
+    assert _files_holding(os.fspath(isolated_cache), SECRET) == []
+
+
+def test_a_percent_encoded_signature_stays_out_of_the_error_and_its_traceback(server):
+    """`X%2DAmz%2DSignature` is `X-Amz-Signature` to the store and to tfhub's cache key, but
+    redact looked for the name as written."""
+    server.state.behaviours.append(answer_status("m.tar.gz", 404))
+    with pytest.raises(errors.HTTPStatusError, match="404") as info:
+        hub.resolve(f"{server.url('m.tar.gz')}?X%2DAmz%2DSignature={SECRET}")
+    assert SECRET not in "".join(traceback.format_exception(info.value))
+
+
+def test_urllib3_debug_lines_do_not_show_a_signature(server, served_dir):
+    """An application logging at DEBUG got urllib3's request line, `"GET
+    /m.tar.gz?X-Amz-Signature=... HTTP/1.1" 200`, for every download of a signed URL."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    records = io.StringIO()
+    handler = logging.StreamHandler(records)
+    root = logging.getLogger()
+    saved = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        hub.resolve(f"{server.url('m.tar.gz')}?X-Amz-Expires=60&X-Amz-Signature={SECRET}")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved)
+    assert '"GET /m.tar.gz?' in records.getvalue()  # urllib3's line is there, redacted.
+    assert SECRET not in records.getvalue()
+
+
+def test_a_proxy_setting_without_a_scheme_is_named_not_blamed_on_a_redirect(monkeypatch):
+    """HTTPS_PROXY=user:password@host:port (no http://) made requests raise InvalidProxyURL,
+    which tfhub reported as "the server redirected to an address that cannot be fetched"."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    proxy = f"alice:{SECRET}@127.0.0.1:{_closed_port()}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(errors.DownloadError) as info:
+        hub.resolve("http://models.example/m.tar.gz")
+    message = str(info.value)
+    assert "HTTP_PROXY" in message and "is not a valid URL" in message
+    assert "redirected" not in message
+    assert SECRET not in "".join(traceback.format_exception(info.value))
