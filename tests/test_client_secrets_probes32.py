@@ -124,3 +124,34 @@ def test_a_proxy_setting_without_a_scheme_is_named_not_blamed_on_a_redirect(monk
     assert "HTTP_PROXY" in message and "is not a valid URL" in message
     assert "redirected" not in message
     assert SECRET not in "".join(traceback.format_exception(info.value))
+
+
+@pytest.mark.parametrize("token", [f"{SECRET}\n# a comment", f"{SECRET}\r\nX-Injected: 1"])
+def test_a_token_with_a_line_break_is_a_setting_error_that_does_not_show_it(
+    server, monkeypatch, token
+):
+    """http.client refused the header with a builtin ValueError quoting it: `Invalid header
+    value b'Bearer <the token>'`."""
+    monkeypatch.setenv("TFHUB_TOKEN", token)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "127.0.0.1")
+    with pytest.raises(errors.SettingError, match="TFHUB_TOKEN holds a control character") as info:
+        hub.resolve(server.url("m.tar.gz"))
+    assert info.value.name == "TFHUB_TOKEN"
+    assert SECRET not in "".join(traceback.format_exception(info.value)) + repr(info.value)
+    assert server.state.requests == []  # Nothing was sent.
+
+
+@pytest.mark.parametrize("token", ["t\u00f6ken-SECRET", "t\u20acken-SECRET"])
+def test_a_token_beyond_ascii_is_sent_as_a_hub_reads_it(server, served_dir, monkeypatch, token):
+    """A hub reads the token file, and the header, as UTF-8; the client sent a str header,
+    which http.client encodes as latin-1: 'ö' arrived as another token (403), and '€' raised
+    a builtin UnicodeEncodeError holding the whole header (`.object`)."""
+    from tfhub.hub.middleware import bearer_token
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_TOKEN", token)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "127.0.0.1")
+    hub.resolve(server.url("m.tar.gz"))
+    ((_, _, headers),) = server.state.requests
+    sent = headers["Authorization"].encode("latin-1")  # http.server decodes it as latin-1.
+    assert bearer_token({"headers": [(b"authorization", sent)]}) == token

@@ -10,10 +10,11 @@ the same rule.
 
 from __future__ import annotations
 
+import unicodedata
 import urllib.parse
 from typing import Any
 
-from . import constants
+from . import constants, errors
 
 
 def _host_and_entry(url: str) -> tuple[str, str]:
@@ -38,11 +39,32 @@ def _matches(url: str, hosts: tuple[str, ...]) -> bool:
 
 
 def token_for(url: str) -> str | None:
-    """The TFHUB_TOKEN to send to `url`, or None (no token, or not this host)."""
+    """The TFHUB_TOKEN to send to `url`, or None (no token, or not this host).
+
+    Raises:
+        tfhub.errors.SettingError: the token holds a control character (a line break, ...),
+            which no HTTP header can carry.
+    """
     found = constants.hub_token()
     if found is None or not _matches(url, found[1]):
         return None
-    return found[0]
+    return _sendable(found[0])
+
+
+def _sendable(token: str) -> str:
+    """Returns `token`, or raises SettingError for a control character in it; the message
+    says where, never the token (http.client's own error quoted the whole header)."""
+    for index, char in enumerate(token):
+        if unicodedata.category(char) == "Cc":
+            raise errors.SettingError(
+                f"{constants.TFHUB_TOKEN} holds a control character ({ascii(char)}, character "
+                f"{index + 1} of {len(token)}), which an HTTP header cannot carry: set it to "
+                "the token alone (one line of the token file, e.g. "
+                f"{constants.TFHUB_TOKEN}=$(head -n 1 token.txt)). Received: "
+                f"{constants.TFHUB_TOKEN}=<{len(token)} characters, not shown>",
+                name=constants.TFHUB_TOKEN,
+            )
+    return token
 
 
 def kept_on_redirect(source: str, target: str) -> bool:
@@ -64,7 +86,9 @@ def auth_for(url: str) -> Any:
 
     class _Bearer(requests.auth.AuthBase):
         def __call__(self, request: Any) -> Any:
-            request.headers["Authorization"] = f"Bearer {token}"
+            # UTF-8 bytes, as a hub reads them (http.client would send a str as latin-1, and
+            # fail on characters beyond it, quoting the header).
+            request.headers["Authorization"] = b"Bearer " + token.encode("utf-8")
             return request
 
         def __repr__(self) -> str:
