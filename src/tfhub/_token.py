@@ -82,13 +82,14 @@ def auth_for(url: str) -> Any:
     token = token_for(url)
     if token is None:
         return None
+    header = b"Bearer " + token.encode("utf-8")  # As a hub reads it: see _Bearer.
     import requests.auth
 
     class _Bearer(requests.auth.AuthBase):
         def __call__(self, request: Any) -> Any:
             # UTF-8 bytes, as a hub reads them (http.client would send a str as latin-1, and
             # fail on characters beyond it, quoting the header).
-            request.headers["Authorization"] = b"Bearer " + token.encode("utf-8")
+            request.headers["Authorization"] = header
             return request
 
         def __repr__(self) -> str:
