@@ -155,3 +155,26 @@ def test_a_token_beyond_ascii_is_sent_as_a_hub_reads_it(server, served_dir, monk
     ((_, _, headers),) = server.state.requests
     sent = headers["Authorization"].encode("latin-1")  # http.server decodes it as latin-1.
     assert bearer_token({"headers": [(b"authorization", sent)]}) == token
+
+
+def test_an_archive_too_large_keeps_no_signature_in_its_data(server, monkeypatch):
+    """ArchiveTooLargeError's message was redacted, but its `.source` (what a pickle carries to
+    the parent process) held the handle with its signature."""
+    import gzip
+    import pickle
+    import tarfile
+
+    from tests._helpers.http_server import answer_body
+
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        member = tarfile.TarInfo("saved_model.pb")
+        member.size = 4 << 20
+        tar.addfile(member, io.BytesIO(bytes(member.size)))
+    body = gzip.compress(archive.getvalue())
+    server.state.behaviours.append(answer_body("m.tar.gz", 200, "application/gzip", body))
+    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "1M")
+    with pytest.raises(errors.ArchiveTooLargeError) as info:
+        hub.resolve(f"{server.url('m.tar.gz')}?X-Amz-Expires=60&X-Amz-Signature={SECRET}")
+    assert info.value.source.endswith("X-Amz-Signature=***")
+    assert SECRET.encode() not in pickle.dumps(info.value)

@@ -396,7 +396,9 @@ def download_and_extract(
         # Named as given, as upstream names it (the URL may carry the format query or be
         # Kaggle's long form).
         stream = _http_encoding.decoded(body, body.content_encoding, url=redact(url))
-        return _archive.extract(stream, target, source=handle)
+        # Redacted: the source is also kept on errors (ArchiveTooLargeError.source), which
+        # are pickled and inspected, not only printed.
+        return _archive.extract(stream, target, source=redact(handle))
     except errors.NotAnArchiveError as err:
         hint = _http.moved_hint(url) or _http.kaggle_hint(url, 404) or " Check the handle."
         raise errors.NotAnArchiveError(f"{err}{hint}") from err

@@ -11,6 +11,7 @@ from typing import Any
 from .. import errors, handles
 from ..utils.lazy import import_tensorflow
 from ..utils.lazy import tensorflow as tf  # Imported by `open_binary` before any read.
+from ..utils.redact import redact
 from . import _progress
 from .base import Resolver
 
@@ -112,7 +113,7 @@ class GcsCompressedResolver(Resolver):
                         archive, description=f"Downloading {url}", total=_size_for_bar(archive)
                     ) as reader,
                 ):
-                    return _archive.extract_fileobj(reader, target, source=url)
+                    return _archive.extract_fileobj(reader, target, source=redact(url))
             except errors.NotAnArchiveError as err:
                 raise errors.NotAnArchiveError(f"{err} Check the handle.") from err
             except errors.ArchiveError as err:
