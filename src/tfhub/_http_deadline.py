@@ -368,15 +368,40 @@ def downgrade_refuser(handle: str) -> Any:
 
     def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
         if response.is_redirect:
-            target = urllib.parse.urljoin(response.url, response.headers.get("Location", ""))
             try:
+                target = redirect_target(response, handle=handle)
                 check_redirect(response.url, target, handle=handle)
-            except errors.InsecureRedirectError:
+            except errors.DownloadError:
                 response.close()
                 raise
         return response
 
     return hook
+
+
+def redirect_target(response: Any, *, handle: str) -> str:
+    """The absolute URL a redirect's Location names, read as requests reads it (its bytes as
+    UTF-8, relative to the answering URL).
+
+    Raises:
+        tfhub.errors.DownloadError: a Location that cannot be read or parsed (not UTF-8, an
+            unclosed IPv6 host, a port above 65535): requests, and urllib.parse, raised a
+            builtin ValueError or UnicodeDecodeError for it.
+    """
+    location = response.headers.get("Location", "")
+    try:
+        target = urllib.parse.urljoin(response.url, location.encode("latin-1").decode("utf-8"))
+        _ = urllib.parse.urlsplit(target).port  # A ValueError for a port out of range.
+    except (ValueError, UnicodeError) as err:  # UnicodeError is a ValueError too.
+        from .utils.printable import escaped
+
+        shown = escaped(redact(location)[:200])
+        raise errors.DownloadError(
+            f"Cannot download {handle!r}: {redact(response.url)} redirected to an address that "
+            f"cannot be read ({type(err).__name__}: {str(err)[:80]}; Location: {shown}). Tell "
+            "the server's owner."
+        ) from None
+    return target
 
 
 def check_redirect(source: str, target: str, *, handle: str) -> None:

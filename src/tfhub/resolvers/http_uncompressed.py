@@ -109,19 +109,22 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
     """The URL a plain redirect (301, 302, 307, 308) leads to, None for any other answer.
 
     Raises:
-        tfhub.errors.DownloadError: a redirect to an address that is not http(s).
+        tfhub.errors.DownloadError: a redirect to an address that is not http(s), or to a
+            Location that cannot be read (`_http_deadline.redirect_target`).
         tfhub.errors.InsecureRedirectError: a redirect from https to plain http.
     """
     location = response.headers.get("Location")
     if response.status_code not in _PLAIN_REDIRECTS or not location:
         return None
     response.close()
-    from requests.utils import requote_uri  # As requests follows a redirect: control
-    # characters (a hostile server's terminal escapes) are sent, and shown, percent-encoded.
+    # Not at import: a cached handle needs no HTTP. requote_uri, as requests follows a
+    # redirect: control characters (a hostile server's terminal escapes) are sent, and shown,
+    # percent-encoded.
+    from requests.utils import requote_uri
 
-    target = requote_uri(urllib.parse.urljoin(url, location))
-    from .._http_deadline import check_redirect  # Not at import: a cached handle needs no HTTP.
+    from .._http_deadline import check_redirect, redirect_target
 
+    target = requote_uri(redirect_target(response, handle=handle))
     check_redirect(url, target, handle=handle)  # Never from https to plain http.
     if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
         raise errors.DownloadError(
