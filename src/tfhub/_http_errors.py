@@ -133,8 +133,11 @@ def raise_for_request_error(
     if last:
         tries = f"{attempts} attempt{'' if attempts == 1 else 's'}"
         cause = cause_text(err, url=url)
+        where = url
+        if _after_redirect(err, url):  # The address that failed is the redirect's, not `url`.
+            where = f"{url} (redirected to {err.request.url})"  # type: ignore[attr-defined]
         raise errors.ConnectionFailedError(
-            f"Cannot download {handle!r} from {url}: {cause} (after {tries}; "
+            f"Cannot download {handle!r} from {where}: {cause} (after {tries}; "
             "TFHUB_HTTP_RETRIES sets how many).",
             url=redact(url),
             cause=redact(cause),
@@ -164,6 +167,12 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
     import urllib3
 
     exc = requests.exceptions
+    if isinstance(err, exc.InvalidHeader) and not _after_redirect(err, url):
+        raise errors.DownloadError(  # urllib3's: conflicting Content-Length values, ...
+            f"Cannot download {handle!r} from {url}: the server's answer is not valid HTTP "
+            f"({type(err).__name__}: {' '.join(str(err).split())[:160]}). Tell the server's "
+            "owner."
+        ) from None
     if isinstance(err, exc.TooManyRedirects):
         raise errors.DownloadError(
             f"Cannot download {handle!r} from {url}: the server redirects in a loop (more than "
@@ -198,6 +207,12 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
             f"Cannot fetch {url}: {type(err).__name__}: {err}. Check the handle. "
             f"Received: handle={handle!r}"
         ) from None
+
+
+def _after_redirect(err: BaseException, url: str) -> bool:
+    """Whether requests raised `err` for a request a redirect led to (not `url` itself)."""
+    request = getattr(err, "request", None)
+    return request is not None and getattr(request, "url", url) != url
 
 
 def proxy_for(url: str) -> str:
