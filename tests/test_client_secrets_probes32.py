@@ -178,3 +178,65 @@ def test_an_archive_too_large_keeps_no_signature_in_its_data(server, monkeypatch
         hub.resolve(f"{server.url('m.tar.gz')}?X-Amz-Expires=60&X-Amz-Signature={SECRET}")
     assert info.value.source.endswith("X-Amz-Signature=***")
     assert SECRET.encode() not in pickle.dumps(info.value)
+
+
+def _answer_always(answer: bytes) -> socket.socket:
+    """A raw server on 127.0.0.1 answering each request with `answer`, then closing."""
+    from tests._helpers.raw_server import accept_each, read_request
+
+    def reply(connection: socket.socket) -> None:
+        with connection:
+            read_request(connection)
+            connection.sendall(answer)
+
+    return accept_each(reply)
+
+
+def test_conflicting_content_lengths_are_a_bad_answer_not_a_bad_redirect(monkeypatch):
+    """urllib3 refuses two different Content-Length values (InvalidHeader); tfhub said "the
+    server redirected to an address that cannot be fetched", though nothing redirected."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    listener = _answer_always(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nContent-Length: 500\r\n"
+        b"Connection: close\r\n\r\n" + bytes(500)
+    )
+    with listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/m.tar.gz"
+        with pytest.raises(errors.DownloadError, match="not valid HTTP") as info:
+            hub.resolve(url)
+    assert "redirect" not in str(info.value) and "Content-Length" in str(info.value)
+
+
+@pytest.mark.parametrize("load_format", ["COMPRESSED", "UNCOMPRESSED"])
+@pytest.mark.parametrize(
+    "location",
+    [b"http://[::1/m", b"http://127.0.0.1:99999/m", b"http://\xff\xfe.example/m"],
+    ids=["unclosed-ipv6", "port-out-of-range", "not-utf8"],
+)
+def test_a_redirect_to_an_unreadable_location_is_a_download_error(
+    monkeypatch, load_format, location
+):
+    """A hostile Location made requests (or tfhub's own redirect check) raise a builtin
+    ValueError or UnicodeDecodeError, which no `except tfhub.errors.DownloadError` caught."""
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", load_format)
+    listener = _answer_always(
+        b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n"
+        b"Connection: close\r\n\r\n"
+    )
+    with listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/m.tar.gz"
+        with pytest.raises(errors.DownloadError, match="redirected to an address that cannot"):
+            hub.resolve(url)
+
+
+def test_a_refused_redirect_target_is_named_not_the_handles_server(server, monkeypatch):
+    """A redirect to a port where nothing listens was reported as "Cannot download ... from
+    <the handle's URL>: the connection was refused", though that server had answered."""
+    from tests._helpers.http_server import redirect_to
+
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    target = f"http://127.0.0.1:{_closed_port()}/blob"
+    server.state.behaviours.append(redirect_to("m.tar.gz", target))
+    with pytest.raises(errors.ConnectionFailedError, match="refused") as info:
+        hub.resolve(server.url("m.tar.gz"))
+    assert f"(redirected to {target})" in str(info.value)
