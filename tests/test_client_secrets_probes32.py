@@ -240,3 +240,13 @@ def test_a_refused_redirect_target_is_named_not_the_handles_server(server, monke
     with pytest.raises(errors.ConnectionFailedError, match="refused") as info:
         hub.resolve(server.url("m.tar.gz"))
     assert f"(redirected to {target})" in str(info.value)
+
+
+def test_a_401_to_the_uncompressed_format_says_what_to_set(server, monkeypatch):
+    """The COMPRESSED format's 401 says to set TFHUB_TOKEN; the UNCOMPRESSED format's said only
+    "Expected 303 ... received code 401" and to unset TFHUB_MODEL_LOAD_FORMAT."""
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    server.state.behaviours.append(answer_status("m", 401))
+    with pytest.raises(errors.InvalidHandleError, match="received code 401") as info:
+        hub.resolve(server.url("m"))
+    assert "set TFHUB_TOKEN to your token and TFHUB_TOKEN_HOST=127.0.0.1" in str(info.value)

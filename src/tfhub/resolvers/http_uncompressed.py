@@ -92,9 +92,10 @@ class HttpUncompressedResolver(Resolver):
                     if response.status_code == 200
                     else "The server gave no gs:// location of the model's files"
                 )
+                token_hint = _token.status_hint(url, response.status_code)  # 401, 403.
                 raise errors.InvalidHandleError(
                     f"Expected 303 See other HTTP response but received code {response.status_code}"
-                    f" from {redact(url)}. {sent}: {constants.TFHUB_MODEL_LOAD_FORMAT}="
+                    f" from {redact(url)}.{token_hint} {sent}: {constants.TFHUB_MODEL_LOAD_FORMAT}="
                     "UNCOMPRESSED reads models in place from a bucket, which only hosting-protocol "
                     f"servers backed by one offer. Unset {constants.TFHUB_MODEL_LOAD_FORMAT} (or "
                     "set it to COMPRESSED) to download the archive."
