@@ -250,3 +250,36 @@ def test_a_401_to_the_uncompressed_format_says_what_to_set(server, monkeypatch):
     with pytest.raises(errors.InvalidHandleError, match="received code 401") as info:
         hub.resolve(server.url("m"))
     assert "set TFHUB_TOKEN to your token and TFHUB_TOKEN_HOST=127.0.0.1" in str(info.value)
+
+
+@pytest.mark.parametrize("load_format", ["COMPRESSED", "UNCOMPRESSED"])
+def test_a_chain_of_slow_redirects_stops_at_the_retry_timeout(monkeypatch, load_format):
+    """Each of up to 30 redirects answered just inside the headers' deadline (2 x
+    TFHUB_HTTP_TIMEOUT): one request took 60 x TFHUB_HTTP_TIMEOUT (half an hour at the
+    default) without a byte of the model, whatever TFHUB_HTTP_RETRY_TIMEOUT said."""
+    import time
+
+    from tests._helpers.raw_server import accept_each, read_request
+
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", load_format)
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.5")  # Headers may take 1 s.
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "1.5")
+    hops: list[int] = []
+
+    def redirect_slowly(connection: socket.socket) -> None:
+        with connection:
+            read_request(connection)
+            hops.append(len(hops))
+            connection.sendall(b"HTTP/1.1 302 Found\r\n")
+            time.sleep(0.4)  # Within the read timeout and the headers' deadline.
+            connection.sendall(
+                b"Location: /hop%d\r\nContent-Length: 0\r\nConnection: close\r\n\r\n" % len(hops)
+            )
+
+    with accept_each(redirect_slowly) as listener:
+        started = time.monotonic()
+        with pytest.raises(errors.RetryTimeoutError, match="redirect"):
+            hub.resolve(f"http://127.0.0.1:{listener.getsockname()[1]}/m")
+        took = time.monotonic() - started
+    assert took < 4, took  # Not the 31 hops x 0.4 s (12 s) to "redirects in a loop".
+    assert len(hops) < 10, hops

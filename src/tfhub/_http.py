@@ -151,7 +151,7 @@ def get(
     if not with_token:
         options["auth"] = None
     capper = _body_capper(max_body) if max_body is not None else _deadline.redirect_body_capper
-    options["hooks"] = {"response": [_deadline.downgrade_refuser(handle), capper]}
+    options["hooks"] = {"response": [_deadline.downgrade_refuser(handle, budget), capper]}
     retries = constants.http_retries()
     record = RetryRecord(wait_cap=RETRY_AFTER_MAX_SEC)
     for attempt in range(retries + 1):

@@ -71,7 +71,10 @@ class RetryBudget:
     after the setting's seconds, with an error saying how long it tried, how often, and what
     failed last. The limit is checked before each wait and retry, and while a series is under
     way each attempt's connecting, headers and reads get at most the seconds left of it
-    (`timeout`, `bounded_by`), so no attempt runs past the limit by its own timeouts.
+    (`timeout`, `bounded_by`), so no attempt runs past the limit by its own timeouts. A
+    redirect followed also puts the download in a series (`redirected`): a chain of up to 30
+    redirects, each answered just inside the headers' deadline, held one request for 60 x
+    TFHUB_HTTP_TIMEOUT without a byte of the model.
     """
 
     def __init__(self, *, handle: str, url: str) -> None:
@@ -84,24 +87,28 @@ class RetryBudget:
         self.last_failure = ""
         self.last_status: int | None = None  # The last failure's HTTP status, if an answer.
         self.warned_about_wait = False  # Said once: a server asks for longer than tfhub waits.
+        self.redirects = 0  # Followed since the series started (or since the first request).
         self._since = time.monotonic()
         self._bytes = 0  # Received since the series started.
 
+    def _in_series(self) -> bool:
+        return bool(self.attempts or self.redirects)
+
     def start(self) -> None:
         """A request is sent or a read begins: the clock starts now, unless a series of failures
-        is under way (then it goes on)."""
-        if not self.attempts:
+        (or redirects) is under way (then it goes on)."""
+        if not self._in_series():
             self._since = time.monotonic()
             self._bytes = 0
 
     def received(self, count: int) -> None:
         """`count` bytes arrived: the series of failures under way ends if the data since its
         start averages TFHUB_DOWNLOAD_MIN_SPEED (a trickle of bytes between stalls does not)."""
-        if not self.attempts or not count:
+        if not self._in_series() or not count:
             return
         self._bytes += count
         if self._bytes >= self.min_speed * self.elapsed():
-            self.attempts = 0
+            self.attempts = self.redirects = 0
             self.last_failure = ""
             self.last_status = None
             self.start()
@@ -109,7 +116,12 @@ class RetryBudget:
     def end(self) -> float | None:
         """When the series of failures under way runs out of time (`time.monotonic()`), or None
         if none is under way (a first attempt, or data arrived since)."""
-        return self._since + self.limit if self.attempts else None
+        return self._since + self.limit if self._in_series() else None
+
+    def redirected(self) -> None:
+        """A redirect was followed: the time since the request was sent counts against the
+        limit, as a series of failures does, until data arrives."""
+        self.redirects += 1
 
     def timeout(self) -> float:
         """The socket timeout for the next connect or read: TFHUB_HTTP_TIMEOUT, or the seconds
@@ -150,6 +162,8 @@ class RetryBudget:
         """The error saying how long tfhub tried (`elapsed`), how often and what failed last."""
         name = constants.TFHUB_HTTP_RETRY_TIMEOUT
         tries = f"{self.attempts} failed attempt{'' if self.attempts == 1 else 's'}"
+        if self.redirects:
+            tries += f" after {self.redirects} redirect{'' if self.redirects == 1 else 's'}"
         got = "without receiving any data"
         if self._bytes:
             got = (
@@ -363,8 +377,9 @@ def read_within(response: Any, limit: int, *, what: str) -> bytes:
     return bytes(data)
 
 
-def downgrade_refuser(handle: str) -> Any:
-    """Returns a requests response hook that refuses a redirect from https to plain http."""
+def downgrade_refuser(handle: str, budget: RetryBudget | None = None) -> Any:
+    """Returns a requests response hook that refuses a redirect from https to plain http, and
+    counts each redirect against `budget` (the next hop's headers are cut when it runs out)."""
 
     def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
         if response.is_redirect:
@@ -374,6 +389,9 @@ def downgrade_refuser(handle: str) -> Any:
             except errors.DownloadError:
                 response.close()
                 raise
+            if budget is not None:
+                budget.redirected()
+                _BUDGET_END.set(budget.end())  # Inside `bounded_by`, which resets it.
         return response
 
     return hook

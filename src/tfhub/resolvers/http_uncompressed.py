@@ -74,6 +74,7 @@ class HttpUncompressedResolver(Resolver):
                     "or tell the server's owner."
                 )
             redirects += 1
+            budget.redirected()  # A chain of slow redirects is bounded as failures are.
             # As requests: the token never follows to another host or port, nor to plain http.
             with_token = with_token and _token.kept_on_redirect(url, target)
             url = target
