@@ -283,3 +283,25 @@ def test_a_chain_of_slow_redirects_stops_at_the_retry_timeout(monkeypatch, load_
         took = time.monotonic() - started
     assert took < 4, took  # Not the 31 hops x 0.4 s (12 s) to "redirects in a loop".
     assert len(hops) < 10, hops
+
+
+@pytest.mark.parametrize("where", ["token", "password", "signature"])
+def test_a_server_quoting_what_it_was_sent_does_not_print_the_secret(server, monkeypatch, where):
+    """tfhub quotes the first line of a text/plain error ("The server says: ..."); a server
+    that echoes the credential it refused put the token (or password, or signature) in the
+    message, where `redact` does not see it (no URL around it)."""
+    from tests._helpers.http_server import answer_body
+
+    monkeypatch.setenv("TFHUB_TOKEN", SECRET if where == "token" else "other-token")
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "127.0.0.1")
+    said = f"invalid credential '{SECRET}' for this model\n".encode()
+    server.state.behaviours.append(answer_body("m.tar.gz", 403, "text/plain", said))
+    url = server.url("m.tar.gz")
+    if where == "password":
+        url = url.replace("://", f"://alice:{SECRET}@")
+    if where == "signature":
+        url += f"?X-Amz-Expires=60&X-Amz-Signature={SECRET}"
+    with pytest.raises(errors.HTTPStatusError, match="403") as info:
+        hub.resolve(url)
+    assert "The server says: \"invalid credential '***' for this model.\"" in str(info.value)
+    assert SECRET not in "".join(traceback.format_exception(info.value))

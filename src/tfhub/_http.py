@@ -274,6 +274,8 @@ def check_status(
     within the headers' deadline (and what is left of `budget`, failures being under way)."""
     if response.status_code not in (200, 206):
         said = _server_says(response, budget)
+        if said:  # It may quote the token or the URL's credentials it was sent.
+            said = _token.without_secrets(said, url, response.url)
         response.close()
         raise status_error(
             response.status_code,

@@ -77,6 +77,27 @@ def kept_on_redirect(source: str, target: str) -> bool:
         return not session.should_strip_auth(source, target)
 
 
+def without_secrets(text: str, *urls: str) -> str:
+    """`text` (what a server said) with TFHUB_TOKEN and the credentials of `urls` (a user
+    name or password, a secret query parameter's value) replaced by `***`: a server may
+    quote what it was sent ("invalid token 'abc123'"), which `redact` does not recognise."""
+    from .utils.redact import is_secret_parameter
+
+    found = constants.hub_token()
+    secrets = {found[0]} if found else set()
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        sent = [parts.username or "", parts.password or ""]
+        for pair in parts.query.split("&"):
+            name, _, value = pair.partition("=")
+            sent += [value] if is_secret_parameter(name) else []
+        secrets |= {form for raw in sent for form in (raw, urllib.parse.unquote_plus(raw))}
+    for secret in sorted(secrets, key=len, reverse=True):  # The longest first.
+        if len(secret) >= 4:  # Not a short word of the text ("bob").
+            text = text.replace(secret, "***")
+    return text
+
+
 def auth_for(url: str) -> Any:
     """A `requests` auth adding the bearer token for `url`, or None."""
     token = token_for(url)
