@@ -305,3 +305,27 @@ def test_a_server_quoting_what_it_was_sent_does_not_print_the_secret(server, mon
         hub.resolve(url)
     assert "The server says: \"invalid credential '***' for this model.\"" in str(info.value)
     assert SECRET not in "".join(traceback.format_exception(info.value))
+
+
+@pytest.mark.parametrize(
+    "signing",
+    [
+        ("temp_url_sig={sig}&temp_url_expires={when}"),  # OpenStack Swift TempURL
+        ("q-sign-algorithm=sha1&q-ak=AKID&q-sign-time={when}&q-signature={sig}"),  # Tencent COS
+        ("x-oss-signature-version=OSS4&x-oss-expires={when}&x-oss-signature={sig}"),  # OSS V4
+        ("OSSAccessKeyId=AK&Expires={when}&Signature={sig}"),  # Alibaba OSS V1
+    ],
+)
+def test_signed_urls_of_other_stores_are_sent_as_given_and_share_an_entry(
+    server, served_dir, signing
+):
+    """These stores sign the query too: tfhub added `tf-hub-format=compressed` (their answer:
+    403), and each new signature of one object made (and downloaded) a new cache entry."""
+    from tests._helpers.http_server import archive_gets
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    first = f"{server.url('m.tar.gz')}?v=2&" + signing.format(sig="a1", when="100")
+    second = f"{server.url('m.tar.gz')}?v=2&" + signing.format(sig="b2", when="200")
+    assert hub.resolve(first) == hub.resolve(second)
+    ((_, path, _),) = archive_gets(server, "m.tar.gz")  # One download.
+    assert path == "/" + first.split("/", 3)[3]  # As given: no `tf-hub-format` added.
