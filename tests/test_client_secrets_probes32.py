@@ -329,3 +329,21 @@ def test_signed_urls_of_other_stores_are_sent_as_given_and_share_an_entry(
     assert hub.resolve(first) == hub.resolve(second)
     ((_, path, _),) = archive_gets(server, "m.tar.gz")  # One download.
     assert path == "/" + first.split("/", 3)[3]  # As given: no `tf-hub-format` added.
+
+
+def test_a_token_sent_over_plain_http_is_warned_about_once(server, monkeypatch, caplog):
+    """TFHUB_TOKEN went to an http:// hub in clear text, silently; a hub on this machine's
+    loopback (`tfhub demo`, a hub on 127.0.0.1) is not warned about."""
+    monkeypatch.setenv("TFHUB_TOKEN", SECRET)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "hub-plain-http.invalid,127.0.0.1")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "2")
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        for _ in range(2):
+            with pytest.raises(errors.DownloadError):
+                hub.resolve("http://hub-plain-http.invalid/acme/m/1")
+        with pytest.raises(errors.HTTPStatusError):
+            hub.resolve(server.url("m.tar.gz"))  # Loopback: 404, no warning.
+    warned = [r.getMessage() for r in caplog.records if "over plain http" in r.getMessage()]
+    assert len(warned) == 1 and "hub-plain-http.invalid" in warned[0], warned
+    assert SECRET not in caplog.text

@@ -10,11 +10,16 @@ the same rule.
 
 from __future__ import annotations
 
+import functools
+import logging
 import unicodedata
 import urllib.parse
 from typing import Any
 
 from . import constants, errors
+from .handle_urls import is_loopback_url
+
+logger = logging.getLogger(__name__)
 
 
 def _host_and_entry(url: str) -> tuple[str, str]:
@@ -103,6 +108,8 @@ def auth_for(url: str) -> Any:
     token = token_for(url)
     if token is None:
         return None
+    if urllib.parse.urlsplit(url).scheme.lower() == "http" and not is_loopback_url(url):
+        _warn_plain_http(host_entry(url))
     header = b"Bearer " + token.encode("utf-8")  # As a hub reads it: see _Bearer.
     import requests.auth
 
@@ -117,6 +124,17 @@ def auth_for(url: str) -> Any:
             return "<bearer token from TFHUB_TOKEN>"  # Never the token itself.
 
     return _Bearer()
+
+
+@functools.cache  # Once per host and process: each download would say it again.
+def _warn_plain_http(host: str) -> None:
+    """Warns that TFHUB_TOKEN goes to `host` over plain http, where the network can read it."""
+    logger.warning(
+        "%s is sent to %s over plain http: anyone on the network path can read it (and use "
+        "it). Use the hub's https:// address, or, for a hub on this machine, 127.0.0.1.",
+        constants.TFHUB_TOKEN,
+        host,
+    )
 
 
 def _has_userinfo(url: str) -> bool:
