@@ -44,6 +44,22 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+def without_userinfo(url: str) -> str:
+    """Returns `url` without the user name and password before its host (`https://u:p@h/m` ->
+    `https://h/m`); any other URL as given."""
+    scheme_end = url.find("://")
+    if scheme_end < 0 or "@" not in url:  # The first test keeps resolve's hot path fast.
+        return url
+    start = scheme_end + 3
+    authority_end = len(url)
+    for stop in "/?#":
+        found = url.find(stop, start)
+        if found >= 0:
+            authority_end = min(authority_end, found)
+    at = url.rfind("@", start, authority_end)
+    return url if at < 0 else url[:start] + url[at + 1 :]
+
+
 def unknown_scheme(handle: str) -> str | None:
     """Returns the scheme of a `scheme://` handle that no built-in resolver reads, else None."""
     found = scheme(handle)

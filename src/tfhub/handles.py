@@ -31,6 +31,7 @@ from .handle_urls import (
     normalize_scheme,
     scheme,
     unknown_scheme,
+    without_userinfo,
 )
 from .utils import urls
 from .utils.records import FrozenRecord
@@ -190,12 +191,14 @@ def cache_handle(handle: str, parsed: Handle | None = None) -> str:
     Kaggle URLs in canonical form, http(s) and gs:// schemes lower-cased (`HTTP://h/x` is
     `http://h/x`); a signed URL (S3 presigned, GCS signed, Azure SAS) without its signature's
     parameters, so that each new signature of one object finds the entry the first one made
-    (upstream hashed them as given: one download, and one entry, per signature); anything else
-    as given (upstream's key). `parsed` is `parse(handle)`, if the caller has it.
+    (upstream hashed them as given: one download, and one entry, per signature); an http(s)
+    URL without its user name and password (the folder's name, sha1 of the URL with them,
+    let anyone who reads the cache folder test guessed passwords offline); anything else as
+    given (upstream's key). `parsed` is `parse(handle)`, if the caller has it.
     """
     parsed = parse(handle) if parsed is None else parsed
     if isinstance(parsed, HttpModel):
-        return unsigned_url(str(parsed))
+        return unsigned_url(without_userinfo(str(parsed)))
     if isinstance(parsed, (KaggleModel, GcsPath)):
         return str(parsed)
     return handle
