@@ -8,6 +8,7 @@ from typing import Any
 
 from ...keras._compat import keras_package
 from ...utils.lazy import require
+from ...utils.redact import redact
 from .. import image_folders, image_store
 from . import callbacks as tool_callbacks
 from . import data
@@ -55,7 +56,7 @@ def train_on_module(
     """
     keras = keras_module()
     say(
-        f"Using module {module.handle} with image size {module.image_size} ({module.dim} "
+        f"Using module {redact(module.handle)} with image size {module.image_size} ({module.dim} "
         f"features), {keras.__name__} {keras.__version__}"
     )
     _, layer, image_size, dim, bottlenecks = module  # The layer may be reloaded below.
