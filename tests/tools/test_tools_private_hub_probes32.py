@@ -384,3 +384,36 @@ def _refused_token_settings(
         assert f"the server answered {status} for {hub.url(IMAGE)}" in line and hint in line
         shown.append(printed)
     return shown
+
+
+@pytest.mark.parametrize(
+    ("main", "argv"),
+    [
+        (classifier_main, []),
+        (index_main, []),
+        (search_main, []),
+        (tfhub_main, ["make-image-classifier"]),
+        (tfhub_main, ["make-nearest-neighbour-index"]),
+        (tfhub_main, ["module-search"]),
+    ],
+    ids=lambda value: getattr(value, "__module__", None) or " ".join(value) or "-",
+)
+def test_the_tools_help_says_what_they_do_and_names_the_hub_settings(
+    main: Main, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`tfhub --help` says `tfhub COMMAND --help` gives "a command's options, examples and
+    environment variables"; the tools' commands and console scripts named no variable (not
+    TFHUB_OFFLINE, nor TFHUB_TOKEN, which a private hub needs), and `tfhub module-search
+    --help` did not say what the command does."""
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--help"])
+    assert exited.value.code == 0
+    printed = capsys.readouterr().out
+    description = printed.split("\n\n")[1]
+    assert description.split()[0] in {"Trains", "Embed", "Rank"}, printed
+    section = printed.split("\nenvironment:\n", 1)[1].splitlines()
+    named = {line.split()[0] for line in section if line.startswith("  ") and line[2] != " "}
+    expected = {"TFHUB_CACHE_DIR", "TFHUB_OFFLINE", "TFHUB_TOKEN", "TFHUB_TOKEN_HOST"}
+    assert expected | {"TFHUB_HTTP_RETRIES", "TFHUB_DEBUG"} <= named
+    if "image-classifier" in " ".join(argv) or main is classifier_main:
+        assert {"TF_USE_LEGACY_KERAS", "TFHUB_FLOWERS_URL"} <= named

@@ -10,10 +10,12 @@ from ._parsers import add_command
 
 def add_commands(commands: Any) -> None:
     """Adds the subcommand to the `tfhub` parser (same flags as `make_image_classifier`)."""
+    tool = cli.build_parser()
     parser = add_command(
         commands,
         "make-image-classifier",
-        description=cli.build_parser().description,
+        description=tool.description,
+        epilog=tool.epilog,
         allow_abbrev=False,  # As the console script.
     )
     cli.add_arguments(parser)

@@ -12,7 +12,14 @@ def add_commands(commands: Any) -> None:
     """Adds `tfhub module-search` to the `tfhub` parser."""
     from ..tools.module_search import cli
 
-    parser = add_command(commands, "module-search", allow_abbrev=False)  # As the console script.
+    tool = cli.build_parser()
+    parser = add_command(
+        commands,
+        "module-search",
+        description=tool.description,
+        epilog=tool.epilog,
+        allow_abbrev=False,  # As the console script.
+    )
     cli.add_arguments(parser)
     parser.set_defaults(run=_run)
 

@@ -178,10 +178,16 @@ def run(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of the `make_image_classifier` console script."""
+    from ... import constants
+    from ...cli._parsers import HelpFormatter
+    from ..module_handles import help_environment
+
     parser = argparse.ArgumentParser(
         prog="make_image_classifier",
         description="Trains an image classifier on top of an image feature-vector module "
         "from a folder of images with one sub-folder per class.",
+        epilog=help_environment(constants.TF_USE_LEGACY_KERAS, constants.TFHUB_FLOWERS_URL),
+        formatter_class=HelpFormatter,
         allow_abbrev=False,  # As upstream's absl flags: --learning is not --learning_rate.
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")

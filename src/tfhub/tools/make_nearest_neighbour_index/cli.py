@@ -28,10 +28,14 @@ PROG = "make_nearest_neighbour_index"
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The parser of the tool's flags (upstream's names and defaults, plus tfhub's)."""
+    from ...cli._parsers import HelpFormatter
+    from ..module_handles import help_environment
     from .ann import DEFAULT_LIBRARY, LIBRARIES
 
     parser = argparse.ArgumentParser(
         prog=prog,
+        epilog=help_environment(),
+        formatter_class=HelpFormatter,
         description="Embed text with a TF Hub module (Apache Beam), build an approximate "
         "nearest-neighbour index, and query it. Unknown --flags of generate/e2e are passed to "
         "Beam as pipeline options (e.g. --runner=FlinkRunner, --direct_num_workers=4).",

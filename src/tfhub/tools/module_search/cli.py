@@ -110,9 +110,14 @@ def _shown(module: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of the `tfhub-module-search` console script."""
+    from ...cli._parsers import HelpFormatter
+    from ..module_handles import help_environment
+
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Rank image feature-vector modules for a labelled image dataset.",
+        epilog=help_environment(),
+        formatter_class=HelpFormatter,
         allow_abbrev=False,  # As upstream's absl flags: --module_l is not --module_list.
     )
     add_arguments(parser)
