@@ -152,11 +152,33 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
     def _variable_shape(self) -> Any:
         return self.variable_shape
 
+    # What the column's feature must be, for error messages (set by each column).
+    _takes = "its feature"
+
     def _transform_feature(self, inputs: Any) -> Any:
-        return inputs.get(self.key)  # type: ignore[attr-defined]
+        return self._read_feature(inputs.get)
 
     def transform_feature(self, transformation_cache: Any, state_manager: Any) -> Any:
-        return transformation_cache.get(self.key, state_manager)  # type: ignore[attr-defined]
+        return self._read_feature(transformation_cache.get, state_manager)
+
+    def _read_feature(self, get: Callable[..., Any], *args: Any) -> Any:
+        """`get(self.key, *args)`: the feature as TensorFlow's feature-column code reads it.
+
+        Raises:
+            tfhub.errors.CallInputSpecError: (a ValueError and a TypeError, as TensorFlow's
+                errors were) if the features have no `key`, or hold a scalar or a value
+                TensorFlow cannot take (e.g. a tf.RaggedTensor) under it.
+        """
+        key = self.key  # type: ignore[attr-defined]
+        try:
+            return get(key, *args)
+        except (ValueError, TypeError) as err:
+            where = f"hub.{getattr(self, '_column', type(self).__name__)}({key!r})"
+            raise errors.CallInputSpecError(
+                f"{where} cannot read its feature {key!r} from the features given: "
+                f"{str(err).strip()} Pass a dict of features holding under {key!r} "
+                f"{self._takes}. Received: key={key!r}"
+            ) from err
 
     # --- Building --------------------------------------------------------------------------------
 
@@ -411,6 +433,13 @@ def text_batch(inputs: Any, column: Any) -> Any:
             then (a tf.errors.InvalidArgumentError with the same words).
     """
     where = f"hub.{column._column}({column.key!r})"
+    if isinstance(inputs, tf.SparseTensor):  # tf.reshape would fail with a bare ValueError.
+        raise errors.CallInputSpecError(
+            f"{where} takes a dense tensor of strings, one per example; for a tf.SparseTensor "
+            "of tokens (e.g. from tf.io.VarLenFeature) use hub.sparse_text_embedding_column, "
+            "or make the tensor dense with tf.sparse.to_dense(tokens, default_value=''). "
+            f"Received: {column.key!r} as a tf.SparseTensor of shape {inputs.shape}"
+        )
     checked_strings(inputs, column, error=errors.CallInputSpecError)
     shape = inputs.shape
     if shape.rank is not None and (

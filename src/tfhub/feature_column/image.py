@@ -98,6 +98,7 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
 
     _fields = ("key", "module_spec_path", "image_size")
     _column = "image_embedding_column"
+    _takes = "a dense float32 tensor of images in [0, 1], shape (batch, height, width, 3)"
 
     def __init__(self, key: Any, module_spec_path: Any, image_size: Any = None) -> None:
         self.key = key
@@ -132,6 +133,13 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
 
     def embed(self, inputs: Any, fn: TensorFn) -> Any:
         expected = tf.TensorShape([None, *self.image_size, 3])
+        if isinstance(inputs, tf.SparseTensor):  # Not a wrong dtype, as the message below says.
+            raise errors.InputSpecError(
+                f"hub.image_embedding_column({self.key!r}) takes a dense tensor of float32 "
+                f"images of shape {tuple(expected.as_list())}; make it dense with "
+                "tf.sparse.to_dense(images). Received: images as a tf.SparseTensor of shape "
+                f"{inputs.shape}"
+            )
         try:
             images = tf.convert_to_tensor(inputs, tf.float32)
         except (TypeError, ValueError) as err:  # Another dtype: a ValueError, as upstream.

@@ -83,6 +83,7 @@ class _TextEmbeddingColumn(_TF1TextColumn):
 
     _fields = ("key", "module_spec_path", "trainable")
     _column = "text_embedding_column"
+    _takes = "a tensor of strings, one per example: shape (batch,) or (batch, 1)"
 
     def __init__(self, key: Any, module_spec_path: Any, trainable: bool = False) -> None:
         self.key = key
@@ -109,6 +110,10 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
 
     _fields = ("key", "combiner", "module_spec_path", "default_value", "trainable")
     _column = "sparse_text_embedding_column"
+    _takes = (
+        "a tf.SparseTensor of string tokens of shape (batch, tokens) (for a tf.RaggedTensor, "
+        "e.g. from tf.strings.split, pass tokens.to_sparse())"
+    )
 
     def __init__(
         self,
@@ -160,7 +165,9 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
         if not isinstance(inputs, tf.SparseTensor):
             raise errors.InputSpecError(
                 f"hub.sparse_text_embedding_column({self.key!r}) needs a tf.SparseTensor of "
-                f"tokens. Received: inputs={inputs!r}"
+                "tokens (a dense tensor of tokens becomes one with tf.sparse.from_dense(tokens), "
+                "which drops empty strings; for one string per example use "
+                f"hub.text_embedding_column). Received: inputs={inputs!r}"
             )
         checked_strings(inputs.values, self)
         if inputs.shape.rank not in (None, 2):  # The lookup would give [batch, ..., K].

@@ -56,6 +56,7 @@ class _TextEmbeddingColumnV2(HubDenseColumn):
 
     _fields = ("key", "module_path", "output_key", "trainable")
     _column = "text_embedding_column_v2"
+    _takes = "a tensor of strings, one per example: shape (batch,) or (batch, 1)"
 
     def __init__(
         self, key: Any, module_path: str, output_key: str | None = None, trainable: bool = False
