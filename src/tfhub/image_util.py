@@ -44,8 +44,27 @@ def get_image_module_info(module_or_spec: Any, required: bool = False) -> Any:
         module_or_spec: a `hub.Module` or `hub.ModuleSpec`.
         required: if True, raise KeyError instead of returning None.
     """
+    _check_module_or_spec(module_or_spec)
     return module_or_spec.get_attached_message(
         IMAGE_MODULE_INFO_KEY, ImageModuleInfo, required=required
+    )
+
+
+def _check_module_or_spec(module_or_spec: Any) -> None:
+    """Raises ArgumentTypeError unless `module_or_spec` is (or acts as) a hub.Module or spec.
+
+    Upstream failed with "'str' object has no attribute 'get_attached_message'".
+    """
+    needed = ("get_attached_message", "get_input_info_dict")
+    if all(callable(getattr(module_or_spec, name, None)) for name in needed):
+        return
+    raise errors.ArgumentTypeError(
+        "The image helpers read a TF1 Hub module's signatures and attached ImageModuleInfo: "
+        "pass a hub.Module or a hub.ModuleSpec: hub.load_module_spec(handle) for a handle, "
+        "or for a hub.KerasLayer over a TF1 module (a TF2 SavedModel has no ImageModuleInfo: "
+        "read the size from its input shape). "
+        f"Received: module_or_spec={module_or_spec!r} of type "
+        f"{type(module_or_spec).__name__}"
     )
 
 
@@ -82,10 +101,15 @@ def get_expected_image_size(
         `[height, width]`.
 
     Raises:
+        tfhub.errors.ArgumentTypeError: if `module_or_spec` is neither a hub.Module nor a spec
+            (e.g. a handle string: pass `hub.load_module_spec(handle)`).
+        tfhub.errors.UnknownSignatureError: if the module has no `signature`.
         tfhub.errors.InputSpecError: if the input is missing or its height and width are
             unknown (a ValueError, as upstream).
     """
     info = get_image_module_info(module_or_spec)
+    if signature is not None:  # Checked even if the info answers: a typo must not pass.
+        module_or_spec.get_input_info_dict(signature)  # Raises UnknownSignatureError.
     if info is not None and info.default_image_size.height and info.default_image_size.width:
         return [info.default_image_size.height, info.default_image_size.width]
     shape = _image_input_shape(module_or_spec, signature, input_name)
@@ -106,8 +130,10 @@ def get_num_image_channels(
     """Returns the number of channels of the module's image input (usually 3).
 
     Raises:
+        tfhub.errors.ArgumentTypeError: if `module_or_spec` is neither a hub.Module nor a spec.
         tfhub.errors.InputSpecError: if the input is missing or has unknown channels.
     """
+    _check_module_or_spec(module_or_spec)
     shape = _image_input_shape(module_or_spec, signature, input_name)
     dims = _dims(shape)
     if not dims or dims[3] is None:

@@ -145,8 +145,7 @@ class Module:
         if graph is not self._graph:
             raise errors.ModuleGraphError(
                 "Module must be applied in the graph it was instantiated for. (Module "
-                f"{self._name!r}: the default graph is another one; create a hub.Module in "
-                "each graph.)"
+                f"{self._name!r}: {_where_called()})"
             )
         tensors = tensor_info.convert_dict_to_compatible_tensor(
             dict_inputs, input_info, signature=signature
@@ -363,3 +362,14 @@ def as_module_spec(spec: ModuleSpec | str | os.PathLike[str]) -> ModuleSpec:
     raise errors.ModuleSpecError(
         f"Unknown module spec type: {type(spec)!r}. Received: spec={spec!r}"
     )
+
+
+def _where_called() -> str:
+    """Says where a graph-mode module was applied instead of its graph, and what to do."""
+    if tf.executing_eagerly():
+        return (
+            "it was called in eager mode, outside any graph; call it inside `with "
+            "graph.as_default():` of the graph it was created in, or create the hub.Module "
+            "in eager mode to get eager tensors."
+        )
+    return "the default graph is another one; create a hub.Module in each graph."

@@ -103,7 +103,8 @@ class ModuleSpec(abc.ABC):
             if required:
                 raise errors.MissingAttachedMessageError(
                     f"No attached message for key '{key}' in graph version {sorted(tag_set(tags))} "
-                    "of Hub Module"
+                    f"of Hub Module{self._attached_keys_note(tags)}. A module_fn attaches one with "
+                    "hub.attach_message(key, message); pass required=False to get None instead."
                 )
             return None
         message = message_type()
@@ -113,6 +114,15 @@ class ModuleSpec(abc.ABC):
     @abc.abstractmethod
     def _get_attached_bytes(self, key: str, tags: Iterable[str] | None) -> bytes | None:
         """Returns the serialized message attached under `key`, or None."""
+
+    def _attached_keys(self, tags: Iterable[str] | None) -> list[str] | None:
+        """Returns the keys of the messages attached to the graph variant, if known."""
+        del tags
+        return None
+
+    def _attached_keys_note(self, tags: Iterable[str] | None) -> str:
+        keys = self._attached_keys(tags)
+        return "" if keys is None else f" (its attached keys: {keys})"
 
     @abc.abstractmethod
     def _create_impl(self, name: str, trainable: bool, tags: set[str]) -> Any:

@@ -174,6 +174,9 @@ class NativeModuleSpec(ModuleSpec):
             self._handler.get_meta_graph(wanted)  # Raises UnknownTagsError.
         return self._attachments[wanted].get(key)
 
+    def _attached_keys(self, tags: Iterable[str] | None) -> list[str] | None:
+        return sorted(self._attachments.get(saved_model_lib.tag_set(tags), {}))
+
     def _create_impl(self, name: str, trainable: bool, tags: set[str]) -> Any:
         """Makes the module's graph under `name`.
 
