@@ -11,6 +11,7 @@ Before:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -91,3 +92,42 @@ def test_a_graph_module_called_eagerly_says_so_and_what_to_do() -> None:
             module(np.zeros([1, 8, 6, 3], np.float32))
     with graph.as_default():
         assert module(np.zeros([1, 8, 6, 3], np.float32)).shape.as_list() == [1, 5]
+
+
+TRAIN_TAGS = upstream_path("tf1_train_tags")  # Graph variants [] and ["train"].
+
+
+@pytest.mark.parametrize("tags", [5, {1}, ["train", None]])
+def test_tags_that_are_not_strings_are_refused_naming_tags(tags: Any) -> None:
+    """Before: "'int' object is not iterable", or "'<' not supported between instances of
+    'NoneType' and 'str'" while the UnknownTagsError message was being made."""
+    spec = hub.load_module_spec(TRAIN_TAGS)
+    with pytest.raises(errors.ArgumentTypeError, match=r"tags names a graph variant.*Received"):
+        spec.get_signature_names(tags=tags)
+    with tf.Graph().as_default():
+        with pytest.raises(errors.ArgumentTypeError, match=re.escape(f"Received: tags={tags!r}")):
+            hub.Module(spec, tags=tags)
+
+
+@pytest.mark.parametrize("tags", [None, "", set(), ["train"], ("train",), "train"])
+def test_the_tags_that_name_a_variant_still_work(tags: Any) -> None:
+    assert hub.load_module_spec(TRAIN_TAGS).get_signature_names(tags=tags) == ["default"]
+
+
+def test_export_with_a_closed_session_writes_nothing_and_says_so(tmp_path: Any) -> None:
+    """Before: TensorFlow's bare RuntimeError "Attempted to use a closed Session." after the
+    export folder (assets/, variables/) was made; a closed MonitoredSession was said to have
+    another graph."""
+    with tf.Graph().as_default():
+        module = hub.Module(upstream_path("tf1_multi_sig"))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+        with pytest.raises(errors.ModuleGraphError, match="closed: call export") as caught:
+            module.export(str(tmp_path / "plain"), session)
+        assert isinstance(caught.value, RuntimeError)
+        with tf.compat.v1.train.MonitoredSession() as monitored:
+            module.export(str(tmp_path / "open"), monitored)
+        with pytest.raises(errors.ModuleGraphError, match="closed: call export"):
+            module.export(str(tmp_path / "monitored"), monitored)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["open"]
+    assert hub.load_module_spec(str(tmp_path / "open")).get_signature_names()

@@ -15,7 +15,7 @@ from ..utils.lazy import tensorflow as tf
 from . import registry, saved_model_lib, tensor_info
 from .eager_module import EagerModuleImpl
 from .graph_state import check_scope_name, state_scope
-from .module_impl import is_tpu_graph_function, signature_name
+from .module_impl import is_tpu_graph_function, raw_session, signature_name
 from .module_spec import ModuleSpec, export_folder
 from .signature_io import check_no_sentinel, prepare_dict_inputs, prepare_outputs
 
@@ -183,7 +183,8 @@ class Module:
 
         Raises:
             tfhub.errors.ModuleGraphError: (a RuntimeError) if there is no session in graph
-                mode, or the session or default graph is not the module's graph.
+                mode, the session is closed, or the session or default graph is not the
+                module's graph.
             tfhub.errors.ExportError: if `path` is empty.
             tfhub.errors.ArgumentTypeError: if `path` is not a str, bytes or os.PathLike.
         """
@@ -201,6 +202,7 @@ class Module:
                 "Module.export(path, session) in a graph needs the tf.compat.v1.Session that "
                 "holds the variable values. Received: session=None"
             )
+        _check_session_open(session)
         if self._graph is not session.graph:
             raise errors.ModuleGraphError(
                 "session graph differs from the graph where the module was instantiated."
@@ -373,3 +375,24 @@ def _where_called() -> str:
             "in eager mode to get eager tensors."
         )
     return "the default graph is another one; create a hub.Module in each graph."
+
+
+def _check_session_open(session: Any) -> None:
+    """Raises ModuleGraphError if `session` is closed, before anything is written.
+
+    Before: TensorFlow's bare "Attempted to use a closed Session." once the export folder was
+    made (a closed MonitoredSession, whose graph is None, was said to have another graph).
+    """
+    closed = session.graph is None  # A closed (Singular)MonitoredSession.
+    if not closed:
+        try:
+            raw_session(session).run([])  # Runs nothing; raises if the session is closed.
+        except RuntimeError:
+            closed = True
+    if closed:
+        raise errors.ModuleGraphError(
+            "Module.export(path, session) needs an open session holding the variable values, "
+            "but this one is closed: call export() inside the `with tf.compat.v1.Session() as "
+            "session:` (or MonitoredSession) block. "
+            f"Received: session={session!r}"
+        )

@@ -52,7 +52,7 @@ def signature_name(signature: str | None) -> str:
     return signature or "default"
 
 
-def _raw_session(session: Any) -> Any:
+def raw_session(session: Any) -> Any:
     """Returns the tf.compat.v1.Session inside a (Singular)MonitoredSession, else `session`."""
     if hasattr(session, "raw_session"):
         return session.raw_session()
@@ -275,7 +275,7 @@ class NativeModuleImpl(ModuleImpl):
         def variables_saver(variables_path: str) -> None:
             saver = self._get_saver()
             if saver is not None:
-                raw = _raw_session(session)
+                raw = raw_session(session)
                 saver.save(raw, variables_path, write_meta_graph=False, write_state=False)
 
         self._spec._export(path, variables_saver)

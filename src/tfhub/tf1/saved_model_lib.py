@@ -237,10 +237,29 @@ def _unique_basename(filename: str, used: set[str]) -> str:
 def tag_set(tags: Iterable[str] | str | None) -> frozenset[str]:
     """The graph variant's tags as a set: None is the empty set and a lone string one tag (as
     `tf.saved_model.load` takes it), not the set of its letters. An empty string, like None, is
-    the empty set: tensorflow_hub 0.10.0 read `set(tags or [])`, the default graph variant."""
+    the empty set: tensorflow_hub 0.10.0 read `set(tags or [])`, the default graph variant.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: if `tags` is not an iterable of strings (before: a bare
+            "'int' object is not iterable", or a failed sort of the tags for the error message).
+    """
     if isinstance(tags, str):
         return frozenset([tags] if tags else [])
-    return frozenset(tags or [])
+    try:
+        result = frozenset(tags or [])
+    except TypeError as err:
+        raise _tags_type_error(tags) from err
+    if any(not isinstance(tag, str | bytes) for tag in result):
+        raise _tags_type_error(tags)
+    return result
+
+
+def _tags_type_error(tags: Any) -> errors.ArgumentTypeError:
+    return errors.ArgumentTypeError(
+        "tags names a graph variant of the module: a set of strings (e.g. {'train'}), one "
+        "string, or None for the default variant. "
+        f"Received: tags={tags!r} of type {type(tags).__name__}"
+    )
 
 
 def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
