@@ -131,3 +131,35 @@ def test_export_with_a_closed_session_writes_nothing_and_says_so(tmp_path: Any) 
             module.export(str(tmp_path / "monitored"), monitored)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["open"]
     assert hub.load_module_spec(str(tmp_path / "open")).get_signature_names()
+
+
+def _sparse_and_ragged_module_fn() -> None:
+    ids = tf.compat.v1.sparse_placeholder(tf.int64, [None, None], name="ids")
+    table = tf.compat.v1.get_variable(
+        "e", initializer=np.arange(10, dtype=np.float32).reshape(5, 2)
+    )
+    hub.add_signature(inputs={"ids": ids}, outputs=tf.nn.embedding_lookup_sparse(table, ids, None))
+    values = tf.compat.v1.placeholder(tf.float32, [None])
+    splits = tf.compat.v1.placeholder(tf.int64, [None])
+    ragged = tf.RaggedTensor.from_row_splits(values, splits, validate=False)
+    hub.add_signature("rag", inputs=ragged, outputs=tf.reduce_sum(ragged, 1))
+
+
+def test_eval_function_takes_tensorflow_values_made_before_or_inside_its_block() -> None:
+    """Before: SignatureInputError "The value of a feed cannot be a tf.Tensor object" for
+    tf.constant(...) made inside the block (the private graph is the default one there) and
+    for eager tensors, sparse or ragged, made before it."""
+    eager_x = tf.ones([1, 3])
+    eager_ids = tf.SparseTensor([[0, 0]], tf.constant([3], tf.int64), [1, 1])
+    eager_ragged = tf.ragged.constant([[1.0], [2.0, 3.0]])
+    with hub.eval_function_for_module(upstream_path("tf1_multi_sig")) as f:
+        expected = f(np.ones([1, 3], np.float32))
+        np.testing.assert_allclose(f(tf.ones([1, 3])), expected)
+        np.testing.assert_allclose(f(eager_x), expected)
+        pair = f({"a": tf.ones([2]), "b": np.ones(2)}, signature="sum_pair")
+        np.testing.assert_allclose(pair, [3.0, 3.0])
+    with hub.eval_function_for_module(hub.create_module_spec(_sparse_and_ragged_module_fn)) as f:
+        np.testing.assert_allclose(f(eager_ids), [[6.0, 7.0]])
+        np.testing.assert_allclose(f(tf.SparseTensor([[0, 0]], [3], [1, 1])), [[6.0, 7.0]])
+        np.testing.assert_allclose(f(eager_ragged, signature="rag"), [1.0, 5.0])
+        np.testing.assert_allclose(f(tf.ragged.constant([[1.0, 2.0]]), signature="rag"), [3.0])

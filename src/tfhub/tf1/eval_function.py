@@ -99,6 +99,7 @@ def eval_function_for_module(
                     available=sorted(placeholders),
                 )
             feeds = prepare_dict_inputs(inputs, placeholders[signature], signature)
+            feeds = {key: _fed_value(value, session) for key, value in feeds.items()}
             fetch = prepare_outputs(outputs[signature], as_dict, signature)
             feed_dict = dict(
                 item
@@ -108,6 +109,32 @@ def eval_function_for_module(
             return _run(session, fetch, feed_dict, signature, placeholders[signature])
 
         yield func
+
+
+def _fed_value(value: Any, session: Any) -> Any:
+    """`value` as a Session can feed it: a TensorFlow value becomes its numpy value.
+
+    Inside `with eval_function_for_module(...)` the private graph is the default one, so
+    `tf.constant(...)` there makes a tensor of that graph (it is evaluated); one made before,
+    eagerly, is read. Session.run refused both ("The value of a feed cannot be a tf.Tensor").
+    """
+    if not isinstance(value, tf.Tensor | tf.SparseTensor | tf.RaggedTensor):
+        return value
+    parts = tf.nest.flatten(value, expand_composites=True)
+    if all(getattr(part, "graph", None) is session.graph for part in parts):
+        return session.run(value)
+    if not all(hasattr(part, "numpy") for part in parts):
+        return value  # A tensor of another graph: Session.run says so.
+    if isinstance(value, tf.SparseTensor):
+        return tf.compat.v1.SparseTensorValue(
+            value.indices.numpy(), value.values.numpy(), value.dense_shape.numpy()
+        )
+    if isinstance(value, tf.RaggedTensor):
+        result = value.flat_values.numpy()
+        for splits in reversed(value.nested_row_splits):
+            result = tf.compat.v1.ragged.RaggedTensorValue(result, splits.numpy())
+        return result
+    return value.numpy()
 
 
 def _run(
