@@ -84,3 +84,11 @@ def test_sparse_images_are_not_reported_as_a_wrong_dtype() -> None:
     with pytest.raises(errors.InputSpecError, match="dense.*SparseTensor") as caught:
         _dense_features("image_embedding_column", {"s": images})
     assert "images.dtype" not in str(caught.value)
+
+
+def test_text_column_v2_given_a_loaded_model_says_to_pass_its_handle() -> None:
+    """Before: the resolver's "A handle must be a non-empty string", naming no column."""
+    with pytest.raises(errors.HandleTypeError, match=r"text_embedding_column_v2.*pass that handle"):
+        hub.text_embedding_column_v2("s", hub.load(TEXT_V2))
+    with pytest.raises(TypeError, match="Received: module_path of type int"):
+        hub.text_embedding_column_v2("s", 5)

@@ -147,7 +147,28 @@ def text_embedding_column_v2(
         tfhub.errors.UnknownOutputKeyError: if `output_key` is not one of the outputs (listed).
         ValueError: if `__call__` returns a dict and `output_key` is None.
         tfhub.errors.TFHubLoadError: if the handle is a TF1 Hub module or has no `__call__`.
+        tfhub.errors.HandleTypeError: if `module_path` is not a string (e.g. a loaded model).
     """
     return _TextEmbeddingColumnV2(
-        checked_key(key, "text_embedding_column_v2"), as_handle(module_path), output_key, trainable
+        checked_key(key, "text_embedding_column_v2"),
+        _checked_module_path(as_handle(module_path)),
+        output_key,
+        trainable,
+    )
+
+
+def _checked_module_path(module_path: Any) -> Any:
+    """Returns `module_path` if it is a handle string.
+
+    Raises:
+        tfhub.errors.HandleTypeError: (a ValueError and a TypeError) for anything else, e.g. the
+            object `hub.load` returned; the resolver's "A handle must be a non-empty string"
+            named neither the column nor what to pass.
+    """
+    if isinstance(module_path, str):
+        return module_path
+    raise errors.HandleTypeError(
+        "hub.text_embedding_column_v2 takes the model's handle or path (a string, which its "
+        "config keeps), not a loaded model: for an object returned by hub.load(handle), pass "
+        f"that handle. Received: module_path of type {type(module_path).__name__}"
     )
