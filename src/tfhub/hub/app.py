@@ -326,8 +326,9 @@ async def healthz(request: Request) -> Response:
     state = hub_state(request)
     if request.scope.get(AUTHENTICATED) is False:
         return PlainTextResponse("ok\n")
+    count = len(state.catalog.models)
     return PlainTextResponse(
-        f"ok {len(state.catalog.models)} models; scan {state.scan_seconds:.2f} s, "
+        f"ok {count} model{'' if count == 1 else 's'}; scan {state.scan_seconds:.2f} s, "
         f"index {state.index_seconds:.2f} s\n"
     )
 
