@@ -151,6 +151,7 @@ def mirror(
             info=described,
             force=force,
             keep_existing_doc=True,
+            command="mirror",
         )
     logger.info("Mirrored %s as %s", public_source(source), target)
     return published
@@ -475,6 +476,7 @@ def _install_kept(
         info=starter.StarterInfo(),
         force=force,
         keep_existing_doc=True,
+        command="mirror",
     )
 
 

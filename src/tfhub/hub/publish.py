@@ -116,6 +116,7 @@ def install(
     force: bool,
     keep_existing_doc: bool = False,
     doc_shown: str | None = None,
+    command: str = "publish",
 ) -> Published:
     """Installs a model version (see `publish`); `mirror` uses it too.
 
@@ -131,6 +132,8 @@ def install(
             model files.
         doc_shown: the file the doc was read from, named in its problems (default: where the
             doc goes in the hub).
+        command: the tfhub command the user runs (`publish`, `mirror`), which an error says
+            to run again once its cause is fixed.
 
     Returns:
         What was written.
@@ -178,9 +181,9 @@ def install(
                 raise
     except BaseException as err:
         if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS:
-            raise _disk_full(handle, root, target.parent, err) from err
+            raise _disk_full(handle, root, target.parent, err, command) from err
         if isinstance(err, OSError) and _refused_in(err, root):
-            raise _not_writable(handle, root, target.parent, err) from err
+            raise _not_writable(handle, root, target.parent, err, command) from err
         raise
 
 
@@ -216,9 +219,10 @@ def _refuse_root_in_model(model_dir: str | os.PathLike[str], root: str | os.Path
 
 
 def _disk_full(
-    handle: DocHandle, root: str | os.PathLike[str], folder: Path, err: OSError
+    handle: DocHandle, root: str | os.PathLike[str], folder: Path, err: OSError, command: str
 ) -> errors.PublishWriteError:
-    """The error for a full disk (or quota) while publishing into the hub folder `root`.
+    """The error for a full disk (or quota) while publishing into the hub folder `root`, saying
+    to run `command` (publish, mirror) again.
 
     Its message is tfhub's own: `err`'s may be a helper's, such as the cache's advice to run
     `tfhub cache prune` (the signature summary is written as the cache writes its files), which
@@ -232,7 +236,7 @@ def _disk_full(
         else f"{hub_disk} is full. Free space on its disk"
     )
     return errors.PublishWriteError(
-        f"Cannot publish {handle} into {folder}: {problem}, then publish again; nothing was "
+        f"Cannot publish {handle} into {folder}: {problem}, then {command} again; nothing was "
         "published.",
         path=os.fspath(folder),
         errno=err.errno,
@@ -249,16 +253,16 @@ def _refused_in(err: OSError, root: str | os.PathLike[str]) -> bool:
 
 
 def _not_writable(
-    handle: DocHandle, root: str | os.PathLike[str], folder: Path, err: OSError
+    handle: DocHandle, root: str | os.PathLike[str], folder: Path, err: OSError, command: str
 ) -> errors.PublishWriteError:
     """The error for a write refused in the hub folder `root` (read-only, no permission),
-    naming the path that could not be written and what to do."""
+    naming the path that could not be written and what to do (then run `command` again)."""
     why = err.strerror or os.strerror(err.errno or 0)
     if isinstance(err.filename, str):
         why = f"{why}: {err.filename}"
     return errors.PublishWriteError(
         f"Cannot publish {handle} into {folder}: the hub folder {os.fspath(root)} cannot be "
-        f"written ({why}). Choose a hub folder you can write to, then publish again; nothing "
+        f"written ({why}). Choose a hub folder you can write to, then {command} again; nothing "
         "was published.",
         path=os.fspath(folder),
         errno=err.errno,
