@@ -12,7 +12,8 @@ not mirrored yet.
 What a mirror takes from a source is bounded, so that a hostile or broken source cannot fill
 the disk or the memory: an archive by TFHUB_MAX_EXTRACTED_BYTES (what it expands to, checked as
 it is extracted), a gs:// model folder copied here by the same limit (the sum of its files,
-checked before each copy), and a source hub's JSON API answer by `MAX_API_BYTES`.
+checked before each copy), and a source hub's JSON API answer by `MAX_API_BYTES` (read by
+`mirror_source`).
 """
 
 from __future__ import annotations
@@ -27,15 +28,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import _http, constants, errors, handles
+from .. import constants, errors, handles
 from .. import saved_model as saved_model_lib
 from ..utils.lazy import import_tensorflow
-from ..utils.numbers import is_number
-from . import asset_paths, doc_handles, docs_layout, protocol, starter, validator
+from . import asset_paths, doc_handles, docs_layout, starter, validator
 from . import docs_format as fmt
 from . import staging as staging_lib
 from .doc_handles import DocHandle
 from .docs_format import DocKind
+from .mirror_source import SourceDoc, public_source, source_doc, source_publisher_doc
 from .publish import Published, install
 
 logger = logging.getLogger(__name__)
@@ -52,17 +53,6 @@ class MirrorReport:
 
     mirrored: list[Published] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
-
-
-def public_source(source: str) -> str:
-    """The source as it may be written into a doc: a URL without credentials or query."""
-    parts = urllib.parse.urlsplit(source)
-    if not parts.scheme or len(parts.scheme) == 1:  # A path (or a Windows drive letter).
-        return source
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def derive_handle(source: str) -> DocHandle | None:
@@ -172,161 +162,10 @@ def _no_target(source: str, asked: list[str]) -> errors.InvalidHandleError:
     )
 
 
-@dataclass(frozen=True)
-class SourceDoc:
-    """A version's Module doc as another `tfhub serve` published it."""
-
-    text: str  # The doc, its first line `# Module <origin>`.
-    origin: DocHandle  # The version's handle in that hub.
-    url: str  # The version's URL in that hub (with its version, for a version-less source).
-    base: str  # That hub's URL (the path before the handle), where its API is.
-
-
 def _source_doc(source: str) -> tuple[SourceDoc | None, list[str]]:
-    """The Module doc of the version `source` names on another `tfhub serve`, if it has one.
-
-    The source hub's JSON API (`<prefix>/api/models/<publisher>/<model>`) gives each version's
-    doc as published. A hub served below a path (`tfhub serve --base-url https://host/hub`)
-    has its API there: the API is asked at each prefix of the URL's path, the shortest first,
-    until one answers.
-
-    Returns:
-        (the doc, or None if no API gives a Module doc for the version; the API URLs asked,
-        none for a source that is not a hub URL). An answer that is not JSON, or JSON nested
-        too deep to decode, gives no doc.
-    """
-    parsed = handles.parse(source)
-    if not isinstance(parsed, handles.HttpModel) or handles.is_archive_path(parsed.url):
-        return None, []
-    asked: list[str] = []
-    for candidate in _api_urls(parsed.url):
-        asked.append(public_source(candidate.api))
-        data = _api_answer(candidate.api, source)
-        if data is None:
-            continue
-        found = _module_doc(data, candidate)
-        if found is not None:
-            return found, asked
-        break  # The source's hub answered: it has no Module doc for the version.
-    return None, asked
-
-
-def _api_answer(api: str, source: str) -> object | None:
-    """The JSON a source hub's API URL answers, or None (not 200, not JSON, nested too deep,
-    or no answer).
-
-    Raises:
-        MirrorTooLargeError: the answer is longer than `MAX_API_BYTES`.
-    """
-    try:
-        with _http.get(api, handle=public_source(source), max_body=MAX_API_BYTES) as response:
-            if response.status_code != 200:
-                return None
-            _check_api_size(response.content, api)
-            data: object = response.json()
-            return data
-    except errors.MirrorTooLargeError:
-        raise  # Not "no doc here": a source to distrust.
-    except (errors.TFHubError, ValueError, RecursionError) as err:  # Nested too deep.
-        logger.info("No doc from %s (%s)", public_source(api), err)
-        return None
-
-
-def _source_publisher_doc(found: SourceDoc, source: str) -> str | None:
-    """The doc of the source version's publisher as its hub published it (its API's
-    `/api/publishers/<publisher>`; a hub from before that route gives none), or None."""
-    publisher = found.origin.publisher
-    data = _api_answer(f"{found.base}/api/publishers/{publisher}", source)
-    text = data.get("doc_markdown") if isinstance(data, dict) else None
-    if not isinstance(text, str) or text.split("\n", 1)[0].rstrip("\r") != (
-        f"# {DocKind.PUBLISHER.value} {publisher}"
-    ):
-        return None
-    return text
-
-
-def _check_api_size(body: bytes, url: str) -> None:
-    """Raises MirrorTooLargeError if an API answer is longer than `MAX_API_BYTES`."""
-    if len(body) > MAX_API_BYTES:
-        raise errors.MirrorTooLargeError(
-            f"The JSON API answer {public_source(url)} is longer than {MAX_API_BYTES:,} bytes, "
-            "the most tfhub mirror reads of one (a hub's docs are far smaller): is the source "
-            "a tfhub serve? Mirror the archive's URL with --as instead.",
-            path=public_source(url),
-            limit=MAX_API_BYTES,
-        )
-
-
-@dataclass(frozen=True)
-class _ApiCandidate:
-    """Where a hub URL's model may be asked: its API URL, the model's handle there, the version
-    the URL names (None: the latest), and the hub's base URL (the path before the handle)."""
-
-    api: str
-    model_handle: str
-    version: int | None
-    base: str
-
-
-def _api_urls(url: str) -> list[_ApiCandidate]:
-    """The API URLs of the model a hub URL names, at each prefix of the URL's path that leaves
-    a handle, the shortest prefix first: `/hub/acme/emb/1` gives `/api/models/hub/acme/emb`
-    (version 1 of hub/acme/emb), then `/hub/api/models/acme/emb` (acme/emb/1). A path that
-    ends with no version (`/acme/emb`, the latest) gives the model's API URLs the same way."""
-    parts = urllib.parse.urlsplit(url)
-    segments = parts.path.strip("/").split("/")
-    found: list[_ApiCandidate] = []
-    for cut in range(max(0, len(segments) - 1)):
-        prefix = "".join(f"/{segment}" for segment in segments[:cut])
-        base = f"{parts.scheme}://{parts.netloc}{prefix}"
-        rest = "/".join(segments[cut:])
-        for text, version in _handle_readings(rest):
-            found.append(_ApiCandidate(f"{base}/api/models/{text}", text, version, base))
-    return found
-
-
-def _handle_readings(path: str) -> list[tuple[str, int | None]]:
-    """(model handle, version) of a URL path that names a version (`acme/emb/1`), else of one
-    that names a model and so its latest version (`acme/emb`: version None); [] for neither
-    (or a handle no hub can hold)."""
-    try:
-        handle = doc_handles.parse_handle(path)
-        return [(handle.model_handle, handle.version)]
-    except errors.InvalidHandleError:
-        pass
-    if "/" in path and not is_number(path.rsplit("/", 1)[1]):
-        try:  # A model handle: what it would be with a version.
-            return [(doc_handles.parse_handle(f"{path}/1").model_handle, None)]
-        except errors.InvalidHandleError:
-            pass
-    return []
-
-
-def _module_doc(data: object, candidate: _ApiCandidate) -> SourceDoc | None:
-    """The Module doc of the candidate's version (the model's latest if it names none) in the
-    API's answer for the model, or None."""
-    version = candidate.version
-    if version is None and isinstance(data, dict):
-        latest = data.get("latest_version")
-        version = latest if isinstance(latest, int) and not isinstance(latest, bool) else None
-    text = _version_doc(data, version) if version is not None else None
-    if text is None or not text.startswith(f"# {DocKind.MODULE.value} "):
-        return None
-    origin = doc_handles.parse_handle(f"{candidate.model_handle}/{version}")
-    url = f"{candidate.base}/{protocol.quoted(str(origin))}"
-    return SourceDoc(text.replace("\r\n", "\n"), origin, url, candidate.base)
-
-
-def _version_doc(data: object, version: int | None) -> str | None:
-    """The `doc_markdown` of a version in the API's answer for a model, or None."""
-    versions = data.get("versions", []) if isinstance(data, dict) else []
-    for entry in versions if isinstance(versions, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        text = entry.get("doc_markdown")
-        if entry.get("version") == version and isinstance(text, str):
-            return text
-    return None
+    """The Module doc of the version `source` names on another `tfhub serve`, if it has one, and
+    the API URLs asked (`mirror_source.source_doc`, reading at most `MAX_API_BYTES` of each)."""
+    return source_doc(source, max_bytes=MAX_API_BYTES)
 
 
 def _retargeted(doc: SourceDoc, target: DocHandle) -> str:
@@ -354,7 +193,7 @@ def _publisher_doc(
         return None
     if fmt.doc_path(root, target, DocKind.PUBLISHER).exists():
         return None  # The hub's own publisher doc is kept.
-    return _source_publisher_doc(found, source)
+    return source_publisher_doc(found, source, max_bytes=MAX_API_BYTES)
 
 
 def _described(
