@@ -1,10 +1,13 @@
 """The operator's hub, a second round of probes (session 32): what `/healthz` tells a known
-client, and what `tfhub mirror` says when it cannot write into the hub folder."""
+client, and what `tfhub mirror` says to do when it cannot write into the hub folder or the model
+holds what a hub refuses (the install step it shares with `tfhub publish` said "publish again")."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -88,3 +91,34 @@ def test_a_mirror_into_a_read_only_hub_folder_says_to_mirror_again(text_model, t
         # `tfhub publish` still says to publish again: the message is the same one.
         assert main(["publish", str(text_model), str(root), "--handle", HANDLE]) == 1
         assert "then publish again; nothing was published." in capsys.readouterr().err
+
+
+@pytest.mark.tf
+def test_a_mirrored_model_with_files_a_hub_refuses_says_to_mirror_again(text_model, tmp_path):
+    """The same shared step said "and publish again" to someone running `tfhub mirror`."""
+    model = tmp_path / "model"
+    shutil.copytree(text_model, model)
+    (model / "README.txt").write_text("Notes.\n", encoding="utf-8")
+    with pytest.raises(errors.NotAModelError) as caught:
+        mirror.mirror(os.fspath(model), tmp_path / "hub", as_handle=HANDLE)
+    message = str(caught.value)
+    assert "'README.txt' is not a file a SavedModel uses" in message, message
+    assert "file names) and mirror again; nothing was published." in message, message
+    assert not (tmp_path / "hub/assets/docs/acme/models").exists()
+
+
+@pytest.mark.tf
+def test_a_mirrored_archive_holding_a_link_says_to_mirror_again(text_model, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(text_model, folder)
+    asset = next(path for path in (folder / "assets").iterdir() if path.is_file())
+    (folder / "assets" / "alias.txt").symlink_to(asset.name)
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname=".")
+    with pytest.raises(errors.NotAModelError) as caught:
+        mirror.mirror(os.fspath(archive), tmp_path / "hub", as_handle=HANDLE)
+    assert str(caught.value).endswith(
+        "(`tar czhf` stores what links point to) and mirror again. "
+        f"Received: model_dir={str(archive)!r}"
+    ), str(caught.value)

@@ -161,8 +161,8 @@ def install(
                 staging.mkdir()
                 try:
                     staging_lib.record_made(staging, made)  # A kill leaves no folders.
-                    model_folder = _unpacked(model_dir, staging)
-                    _refuse_refused_files(model_folder, model_dir)
+                    model_folder = _unpacked(model_dir, staging, command)
+                    _refuse_refused_files(model_folder, model_dir, command)
                     loaded = _check_loadable(model_folder, model_dir)
                     summary = signatures.compute_summary(model_folder, loaded=loaded)
                     return _stage_and_commit(
@@ -269,11 +269,12 @@ def _not_writable(
     )
 
 
-def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
+def _unpacked(model_dir: str | os.PathLike[str], staging: Path, command: str) -> str:
     """Returns the model folder: `model_dir` itself, or for an archive file of one (a .tar,
     .tar.gz or .tgz, as tfhub.dev served models and Kaggle's downloads are), the folder in
     `staging` it is extracted into, safely (a member that would land outside is refused). An
-    archive that holds the model in its only folder gives that folder.
+    archive that holds the model in its only folder gives that folder. `command` (publish,
+    mirror) is what an error says to run again.
 
     Raises:
         tfhub.errors.ArchiveError: a damaged or hostile archive (UnsafeArchiveError, ...).
@@ -294,7 +295,7 @@ def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
     folder = staging / "model"
     folder.mkdir()
     _archive.extract_file(path, os.fspath(folder))
-    _refuse_links(folder, path)
+    _refuse_links(folder, path, command)
     entries = list(folder.iterdir())
     if len(entries) == 1 and entries[0].is_dir() and not model_files_in(os.fspath(folder)):
         logger.info("%s holds the model in its folder %s/.", path, entries[0].name)
@@ -302,11 +303,11 @@ def _unpacked(model_dir: str | os.PathLike[str], staging: Path) -> str:
     return os.fspath(folder)
 
 
-def _refuse_links(folder: Path, archive: str) -> None:
+def _refuse_links(folder: Path, archive: str, command: str) -> None:
     """Raises NotAModelError, naming the archive and the member, if the archive extracted into
-    `folder` held a link (pointing inside it: others are refused on extraction). A published
-    archive holds only files and folders, as `pack` writes it: tensorflow_hub cannot extract
-    links."""
+    `folder` held a link (pointing inside it: others are refused on extraction), saying to run
+    `command` again without it. A published archive holds only files and folders, as `pack`
+    writes it: tensorflow_hub cannot extract links."""
     for current, subdirs, files in os.walk(folder):
         for name in sorted([*subdirs, *files]):
             link = Path(current) / name
@@ -317,18 +318,18 @@ def _refuse_links(folder: Path, archive: str) -> None:
                 f"The archive {archive} holds the symlink {member} -> {os.readlink(link)}: a "
                 "published model holds only files and folders (tensorflow_hub cannot extract "
                 "links). Put the file itself in the archive (`tar czhf` stores what links "
-                f"point to) and publish again. Received: model_dir={archive!r}",
+                f"point to) and {command} again. Received: model_dir={archive!r}",
                 path=archive,
                 reason=f"not a regular file: {member}",
             )
 
 
-def _refuse_refused_files(folder: str, model_dir: str | os.PathLike[str]) -> None:
+def _refuse_refused_files(folder: str, model_dir: str | os.PathLike[str], command: str) -> None:
     """Raises NotAModelError, before the model is loaded, if `tfhub validate` would refuse the
     files of the model folder (`model_files.folder_problems`: a README or another file a
-    SavedModel does not use, a file name outside tfhub.dev's pattern); else publish would
-    write a version that leaves the hub invalid. A folder without saved_model.pb is left to
-    `_check_loadable`, which says what it is."""
+    SavedModel does not use, a file name outside tfhub.dev's pattern), saying to run `command`
+    again once they are out; else publish would write a version that leaves the hub invalid.
+    A folder without saved_model.pb is left to `_check_loadable`, which says what it is."""
     if not (os.path.isdir(folder) and model_files_in(folder)):
         return
     problems = model_files.folder_problems(Path(folder))
@@ -342,7 +343,7 @@ def _refuse_refused_files(folder: str, model_dir: str | os.PathLike[str]) -> Non
     )
     raise errors.NotAModelError(
         f"The model {os.fspath(model_dir)} holds files a hub refuses (`tfhub validate` reports "
-        f"them, as tfhub.dev's CI did): {'; '.join(problems)}. {remedy} and publish again; "
+        f"them, as tfhub.dev's CI did): {'; '.join(problems)}. {remedy} and {command} again; "
         f"nothing was published. Received: model_dir={os.fspath(model_dir)!r}",
         path=os.fspath(model_dir),
         reason=f"files a hub refuses: {problems[0]}",
