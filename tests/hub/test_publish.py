@@ -423,7 +423,8 @@ def test_a_read_only_hub_folder_says_which_folder_and_what_to_do(text_model, tmp
                 assert line == (
                     f"tfhub: error: Cannot publish {HANDLE} into {root / MODEL_DIR}: the hub "
                     f"folder {root} cannot be written (Read-only file system: {failed}). Choose "
-                    "a hub folder you can write to, then publish again; nothing was published."
+                    f"a hub folder you can write to, then {command[0]} again; nothing was "
+                    "published."
                 )
         with pytest.raises(errors.PublishWriteError) as caught:
             publish.publish(text_model, disk / "hub", HANDLE)

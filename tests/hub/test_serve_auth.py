@@ -143,6 +143,6 @@ def test_healthz_tells_a_request_without_a_token_only_ok(tmp_path):
         )
     assert (stranger.status_code, stranger.text) == (200, "ok\n")
     assert (wrong.status_code, wrong.text) == (200, "ok\n")
-    assert known.status_code == 200 and known.text.startswith("ok 1 models; scan ")
+    assert known.status_code == 200 and known.text.startswith("ok 1 model; scan ")
     with serve_hub(root, tmp_path / "log2") as open_hub:  # No tokens: nothing to hide.
-        assert requests.get(open_hub.url("healthz"), timeout=10).text.startswith("ok 1 models")
+        assert requests.get(open_hub.url("healthz"), timeout=10).text.startswith("ok 1 model;")
