@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import inspect
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from . import errors, saved_model_proto
@@ -71,7 +71,11 @@ class LoadedModel:
         `variables` nor `trainable_variables` (a `tf.Module` saved with `tf.saved_model.save`:
         the restored object has no such attributes, so upstream's layer found no weights and
         could not fine-tune it); None for a model that lists them, a TF1 module or a plain
-        Python callable."""
+        Python callable. A trainable variable that none of its functions reads is left out
+        (when it has functions): a Keras 3 model saved with `tf.saved_model.save` after `fit`
+        tracks, over a hub.KerasLayer, a second copy of the hub model's variables (its
+        optimizer's Keras variables, saved apart from the ones the functions read), which
+        would be trainable weights that never train."""
         if self.is_hub_module_v1 or any(
             hasattr(self.obj, name) for name in ("variables", "trainable_variables")
         ):
@@ -80,7 +84,9 @@ class LoadedModel:
             tracked = tf.train.TrackableView(self.obj).descendants()
         except (TypeError, ValueError, AttributeError):  # Not a trackable object.
             return None
-        return [item for item in tracked if isinstance(item, tf.Variable)]
+        variables = [item for item in tracked if isinstance(item, tf.Variable)]
+        read = _captured_tensor_ids([*tracked, *_signature_functions(self.obj)])
+        return [v for v in variables if not (read and v.trainable) or id(v.handle) in read]
 
     def trainable_variables(self) -> list[Any]:
         """The variables the model trains.
@@ -234,6 +240,22 @@ class LoadedModel:
             return lambda: pruned()[index]
 
         return [loss_at(index) for index in range(len(tensors))]
+
+
+def _signature_functions(obj: Any) -> list[Any]:
+    """The concrete functions of a loaded object's signatures (none if it has none)."""
+    signatures = getattr(obj, "signatures", None)
+    return list(signatures.values()) if isinstance(signatures, Mapping) else []
+
+
+def _captured_tensor_ids(objects: Iterable[Any]) -> set[int]:
+    """The ids of the tensors (variable handles) that the functions among `objects` capture:
+    every concrete function of a restored `tf.function`, and concrete functions themselves."""
+    captured: set[int] = set()
+    for item in objects:
+        for concrete in getattr(item, "concrete_functions", None) or [item]:
+            captured.update(id(tensor) for tensor in getattr(concrete, "captured_inputs", ()))
+    return captured
 
 
 def takes_training(fn: Any) -> bool:
