@@ -13,7 +13,7 @@ from typing import Any
 from .. import constants
 from ..keras._arguments import suggested_signature
 from ..model_info import describe
-from ..saved_model import resolve
+from ..saved_model import resolve_for_tensorflow
 from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment, handle_text
 
 INSPECT_ENV = environment(
@@ -107,7 +107,11 @@ def format_text(info: dict[str, Any]) -> str:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    """Resolves the handle and prints its description."""
-    info = describe(resolve(args.handle))
+    """Resolves the handle and prints its description.
+
+    The folder is resolved as for TensorFlow: one whose path is not UTF-8 is refused with
+    `ModelPathEncodingError`, as `hub.load` refuses it (TensorFlow opens UTF-8 names only).
+    """
+    info = describe(resolve_for_tensorflow(args.handle))
     print(json.dumps(info, indent=1) if args.json else format_text(info))
     return 0

@@ -1,0 +1,43 @@
+"""What a new user met at the front door and in the everyday commands (session 32 probes).
+
+Each test is a defect found by running the command by hand: real commands (`tfhub.cli.main`),
+real model folders from tests/data/upstream (made by the real tensorflow_hub), real caches.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tfhub.cli.main import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as stop:  # argparse's usage errors.
+        code = int(stop.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.tf
+def test_inspect_of_a_folder_whose_path_is_not_utf8_says_so_as_hub_load_does(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, upstream_dir: Path, isolated_cache: Path
+) -> None:
+    """`tfhub inspect /tmp/mod\\xe8le` (a TF1 module copied there) ended with "tfhub: invalid
+    value: 'utf-8' codec can't encode character '\\udce8' in position 16: surrogates not
+    allowed" (exit 2): TensorFlow's UnicodeEncodeError, from reading the variables. hub.load of
+    the same folder says what is wrong and what to do (ModelPathEncodingError)."""
+    pytest.importorskip("tensorflow")
+    folder = tmp_path / os.fsdecode(b"mod\xe8le")
+    shutil.copytree(upstream_dir / "tf1_multi_sig", folder)
+    code, out, err = _run(capsys, "inspect", str(folder))
+    assert (code, out) == (1, "")
+    assert "surrogates not allowed" not in err
+    assert f"the model folder {tmp_path}/mod\\xe8le: its path is not UTF-8" in err
+    assert "Rename the folder, or copy the model to a folder whose path is UTF-8" in err
+
