@@ -41,3 +41,19 @@ def test_inspect_of_a_folder_whose_path_is_not_utf8_says_so_as_hub_load_does(
     assert f"the model folder {tmp_path}/mod\\xe8le: its path is not UTF-8" in err
     assert "Rename the folder, or copy the model to a folder whose path is UTF-8" in err
 
+
+def test_cache_rm_without_entries_is_a_usage_error_with_rms_usage(
+    capsys: pytest.CaptureFixture[str], isolated_cache: Path
+) -> None:
+    """docs/cli.md: a usage error ("an option or argument the command does not take, one
+    missing") prints the command's usage and `tfhub cache rm: error: ...`, exit 2. `tfhub cache
+    rm` alone, the likeliest slip, printed "tfhub: invalid value: ..." without the usage (every
+    other command missing its argument showed its usage), and so did `cache rm --all x`."""
+    code, out, err = _run(capsys, "cache", "rm")
+    assert (code, out) == (2, "")
+    assert err.startswith("usage: tfhub cache rm ")
+    assert "tfhub cache rm: error: " in err and "or --all for every entry" in err
+    code, out, err = _run(capsys, "cache", "rm", "--all", "x")
+    assert (code, out) == (2, "")
+    assert err.startswith("usage: tfhub cache rm ")
+    assert "tfhub cache rm: error: " in err and "give it no handle. Received: ['x']" in err

@@ -79,7 +79,7 @@ def add_commands(commands: Any) -> None:
     )
     remove.add_argument("entries", nargs="*", metavar="HANDLE_OR_FOLDER", type=cache_text)
     remove.add_argument("--all", action="store_true", help="remove every entry of the cache")
-    remove.set_defaults(run=run_rm)
+    remove.set_defaults(run=run_rm, usage_problem=rm_usage_problem)
     prune = _add(
         sub,
         "prune",
@@ -292,25 +292,35 @@ def _names_one_of(name: str, paths: set[str]) -> bool:
     return any(os.path.basename(path) == name for path in paths)
 
 
+def rm_usage_problem(args: argparse.Namespace) -> str | None:
+    """The usage error of `tfhub cache rm` given neither entries nor --all, or both (None if
+    neither): `tfhub` says it with rm's usage, as argparse says a missing argument."""
+    if not args.entries and not args.all:
+        return (
+            "`tfhub cache rm` needs the handles or entry folder names to remove (as `tfhub "
+            "cache list` shows them), or --all for every entry."
+        )
+    if args.entries and args.all:
+        return (
+            f"`tfhub cache rm --all` removes every entry: give it no handle. Received: "
+            f"{args.entries}"
+        )
+    return None
+
+
 def run_rm(args: argparse.Namespace) -> int:
     """Removes each entry (or, with --all, every entry) under its lock; an entry named twice
     (`rm H H`, a handle and its folder name) once.
 
     Raises:
-        tfhub.errors.ArgumentError: for both entries and --all, or neither.
+        tfhub.errors.ArgumentError: for both entries and --all, or neither (`tfhub` reports
+            these as usage errors before running the command: `rm_usage_problem`).
         tfhub.errors.ModelNotFoundError: if a named entry is not in the cache (the others are
             removed).
     """
-    if not args.entries and not args.all:
-        raise errors.ArgumentError(
-            "`tfhub cache rm` needs the handles or entry folder names to remove (as `tfhub "
-            "cache list` shows them), or --all for every entry."
-        )
-    if args.entries and args.all:
-        raise errors.ArgumentError(
-            f"`tfhub cache rm --all` removes every entry: give it no handle. Received: "
-            f"{args.entries}"
-        )
+    problem = rm_usage_problem(args)
+    if problem is not None:
+        raise errors.ArgumentError(problem)
     if args.all:
         return _rm_all()
     missing = _rm_named(args.entries)

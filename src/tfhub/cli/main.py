@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterator, Sequence
 
 from .. import __version__
 from ._parsers import COMMANDS, HelpFormatter, help_when_bare
+from ._report import tell
 from ._runner import run_reported
 from ._stdout import parse_args
 
@@ -123,6 +124,20 @@ def _accept_verbose_everywhere(parser: argparse.ArgumentParser) -> None:
             )
 
 
+def _usage_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int | None:
+    """Says a usage problem that argparse cannot see (`tfhub cache rm` without entries or
+    --all: the command's `usage_problem` default) as argparse says one, the command's usage
+    and `tfhub cache rm: error: ...`; returns its exit code, 2 (None if there is none)."""
+    find_problem = getattr(args, "usage_problem", None)
+    problem = find_problem(args) if find_problem is not None else None
+    if problem is None:
+        return None
+    chosen = chosen_parser(parser, args)
+    chosen.print_usage(sys.stderr)
+    tell(f"{chosen.prog}: error: {problem}")
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the `tfhub` command.
 
@@ -140,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _reporting_parser(parser, args, argv, unknown[0]).error(
             f"unrecognized arguments: {' '.join(unknown)}"
         )
+    problem_code = _usage_problem(parser, args)
+    if problem_code is not None:
+        return problem_code
     return run_reported(
         lambda: args.run(args), prog="tfhub", verbose=args.verbose, tensorflow_logs=args.verbose
     )
