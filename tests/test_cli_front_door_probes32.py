@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,23 @@ def test_cache_rm_without_entries_is_a_usage_error_with_rms_usage(
     assert (code, out) == (2, "")
     assert err.startswith("usage: tfhub cache rm ")
     assert "tfhub cache rm: error: " in err and "give it no handle. Received: ['x']" in err
+
+
+@pytest.mark.tf
+def test_demo_under_a_temporary_folder_whose_path_is_not_utf8_says_what_to_set(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`TMPDIR=/tmp/x\\xe8 tfhub demo` served and resolved the model there, then ended at step 3
+    with "tfhub: invalid value: 'utf-8' codec can't encode character '\\udce8' ...: surrogates
+    not allowed". It now says so before making anything, and what to set."""
+    pytest.importorskip("tensorflow")
+    temp = tmp_path / os.fsdecode(b"tmp\xe8")
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # Python caches the folder it picked.
+    code, out, err = _run(capsys, "demo")
+    assert (code, out) == (2, "")
+    assert "surrogates not allowed" not in err
+    assert f"The temporary folder {tmp_path}/tmp\\xe8 has a path that is not UTF-8" in err
+    assert "Set TMPDIR to a folder whose path is UTF-8" in err
+    assert os.listdir(temp) == []

@@ -187,6 +187,28 @@ def _fresh_cache(path: str) -> contextlib.AbstractContextManager[None]:
     )
 
 
+def _check_temp_folder() -> None:
+    """Refuses a temporary folder whose path is not UTF-8 before the demo makes anything there.
+
+    TensorFlow opens files by UTF-8 names only, so the demo's model folder there could not be
+    read (the demo ended at its third step with "surrogates not allowed").
+
+    Raises:
+        tfhub.errors.SettingError: the temporary folder's path is not UTF-8.
+    """
+    folder = tempfile.gettempdir()
+    try:
+        folder.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(folder).decode("utf-8", "backslashreplace")
+        raise errors.SettingError(
+            f"The temporary folder {shown} has a path that is not UTF-8, and TensorFlow opens "
+            "files by UTF-8 names only: the demo's model could not be read there. Set TMPDIR to "
+            f"a folder whose path is UTF-8 (`TMPDIR=/tmp tfhub demo`). Received: TMPDIR={shown}",
+            name="TMPDIR",
+        ) from None
+
+
 def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> DemoContext:
     """Runs the demo steps in order, then stops the server and removes every temporary file.
 
@@ -199,10 +221,12 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
 
     Raises:
         tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (before any step).
+        tfhub.errors.SettingError: the temporary folder's path (TMPDIR) is not UTF-8.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if steps is None:  # Every dependency the steps need, checked before the first step.
         require(*REQUIRED_MODULES, purpose="tfhub demo")
+    _check_temp_folder()
     with contextlib.ExitStack() as stack:
         workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="tfhub-demo-"))
         stack.enter_context(_fresh_cache(os.path.join(workdir, "cache")))
