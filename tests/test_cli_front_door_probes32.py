@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
+from tests.test_front_door import BASH, STUB, _env, door, stamps
 
 from tfhub.cli.main import main
+
+__all__ = ["door"]  # The fixture of tests/test_front_door.py, used here too.
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -78,3 +84,51 @@ def test_demo_under_a_temporary_folder_whose_path_is_not_utf8_says_what_to_set(
     assert f"The temporary folder {tmp_path}/tmp\\xe8 has a path that is not UTF-8" in err
     assert "Set TMPDIR to a folder whose path is UTF-8" in err
     assert os.listdir(temp) == []
+
+
+# pip on Ctrl-C: "ERROR: Operation cancelled by user" and exit 1, as for a failure (pip's
+# base_command returns ERROR on KeyboardInterrupt). The stub of tests/test_front_door.py died of
+# the signal instead, which `run` told apart by its status alone.
+PIP_LIKE_STUB = STUB.replace(
+    'touch "$STUB_PIP_HANG"; while',
+    "trap 'echo \"ERROR: Operation cancelled by user\" >&2; exit 1' INT\n"
+    '    touch "$STUB_PIP_HANG"; while',
+)
+
+
+def _ctrl_c_during_pip(door: dict[str, Path]) -> tuple[int, str]:
+    """Runs `run setup demo` as a terminal would and presses Ctrl-C while pip runs; returns
+    its exit status and stderr."""
+    started = door["cwd"] / "pip-started"
+    proc = subprocess.Popen(
+        [BASH, str(door["repo"] / "run"), "setup", "demo"], cwd=door["cwd"],
+        env=_env(door, STUB_PIP_HANG=str(started)), stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # Waiting for pip to start, not asserting on time.
+    assert started.exists()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    return proc.returncode, err
+
+
+def test_ctrl_c_during_the_install_says_interrupted_and_exits_130(door) -> None:
+    """Ctrl-C while pip installed printed "run: installing tfhub[tf,hub] failed (see pip's
+    message above); fix that and run again." with no message of pip's above it (grep, pip's
+    filter, died of the Ctrl-C first) and exited 1: a user who pressed Ctrl-C was told to fix
+    a failure, and a script saw a failure, not an interrupt."""
+    (door["bin"] / "python3").write_text(PIP_LIKE_STUB)
+    code, err = _ctrl_c_during_pip(door)
+    assert code == 130, err
+    assert "ERROR: Operation cancelled by user" in err
+    assert "run: installing tfhub[tf,hub] was interrupted; the next run installs it again." in err
+    assert "failed" not in err
+    assert stamps(door) == []
+    done = subprocess.run(
+        [BASH, str(door["repo"] / "run"), "setup", "demo"], cwd=door["cwd"], env=_env(door),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(stamps(door)) == 1
