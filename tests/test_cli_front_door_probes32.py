@@ -6,6 +6,7 @@ real model folders from tests/data/upstream (made by the real tensorflow_hub), r
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -132,3 +133,31 @@ def test_ctrl_c_during_the_install_says_interrupted_and_exits_130(door) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len(stamps(door)) == 1
+
+
+def test_verify_deep_says_a_tensorflow_hub_entry_had_no_sizes_to_check(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    upstream_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    isolated_cache: Path,
+) -> None:
+    """`tfhub cache verify --deep` on the cache tensorflow_hub 0.15 wrote said "OK (sizes only:
+    no hashes recorded)" for each entry; but tensorflow_hub records no sizes either (no
+    manifest): a truncated variables file still passed. An entry of an earlier tfhub (a
+    manifest of sizes) is the one checked by sizes only."""
+    root = tmp_path / "cache_0.15"
+    shutil.copytree(upstream_dir / "cache_0.15", root)
+    root.chmod(0o755)  # The fixture's folders are read-only; a manifest is written below.
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+    code, out, _ = _run(capsys, "cache", "verify", "--deep")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert "\tOK (presence only: no sizes or hashes recorded, as by tensorflow_hub)\t" in line
+    entry = root / lines[0].split("\t")[0]
+    sizes = {"files": {"saved_model.pb": (entry / "saved_model.pb").stat().st_size}}
+    Path(f"{entry}.manifest.json").write_text(json.dumps(sizes))  # An earlier tfhub's.
+    code, out, _ = _run(capsys, "cache", "verify", "--deep")
+    assert "\tOK (sizes only: no hashes recorded)\t" in out.splitlines()[0]

@@ -178,7 +178,7 @@ def run_verify(args: argparse.Namespace) -> int:
         verdict = verify.verify_entry(path, deep=args.deep)
         handle = cache.read_descriptor_handle(path) or "-"
         print(  # Escaped as by `list`: a descriptor another tool wrote may hold tabs or escapes.
-            f"{os.path.basename(path)}\t{escaped(_verdict_text(verdict, deep=args.deep))}\t"
+            f"{os.path.basename(path)}\t{escaped(_verdict_text(verdict, path, deep=args.deep))}\t"
             f"{escaped(handle)}"
         )
         damaged += verdict.state == "damaged"
@@ -191,16 +191,21 @@ def run_verify(args: argparse.Namespace) -> int:
     return 1 if damaged else 0
 
 
-def _verdict_text(verdict: Any, *, deep: bool) -> str:
-    """`OK`, `DAMAGED: ...`, `BUSY: ...` or `GONE: ...` for `verify`'s line of an entry."""
+def _verdict_text(verdict: Any, path: str, *, deep: bool) -> str:
+    """`OK`, `DAMAGED: ...`, `BUSY: ...` or `GONE: ...` for `verify`'s line of the entry `path`.
+
+    With `deep`, OK says what was checked: content hashes; sizes only (an entry of an earlier
+    tfhub: no hashes recorded); or, for an entry without a manifest (tensorflow_hub's), that
+    no sizes were recorded either, so only its files' presence was checked.
+    """
     if verdict.state == "ok":
         if not deep:
             return "OK"
-        return (
-            "OK (content hashes checked)"
-            if verdict.hashed
-            else ("OK (sizes only: no hashes recorded)")
-        )
+        if verdict.hashed:
+            return "OK (content hashes checked)"
+        if cache.bookkeeping.read_manifest(path) is None:
+            return "OK (presence only: no sizes or hashes recorded, as by tensorflow_hub)"
+        return "OK (sizes only: no hashes recorded)"
     if verdict.state == "busy":
         return "BUSY: another process is installing or removing it (not checked)"
     if verdict.state == "gone":
