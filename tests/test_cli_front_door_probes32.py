@@ -161,3 +161,32 @@ def test_verify_deep_says_a_tensorflow_hub_entry_had_no_sizes_to_check(
     Path(f"{entry}.manifest.json").write_text(json.dumps(sizes))  # An earlier tfhub's.
     code, out, _ = _run(capsys, "cache", "verify", "--deep")
     assert "\tOK (sizes only: no hashes recorded)\t" in out.splitlines()[0]
+
+
+def _refuse_constant(name: str) -> None:
+    raise AssertionError(f"not JSON: {name}")
+
+
+@pytest.mark.tf
+def test_inspect_json_is_valid_json_for_a_model_whose_losses_are_not_finite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, isolated_cache: Path
+) -> None:
+    """A model whose weights diverged during fine-tuning (a NaN) has a NaN regularization loss:
+    `tfhub inspect --json` wrote `NaN` and `Infinity`, which JSON has not (`jq`, JavaScript's
+    JSON.parse and Go refuse the whole output)."""
+    tf = pytest.importorskip("tensorflow")
+    weights = tf.Variable([float("nan"), 1.0])
+    root = tf.train.Checkpoint(weights=weights)
+    root.__call__ = tf.function(lambda x: x * weights)
+    root.__call__.get_concrete_function(tf.TensorSpec([None, 2], tf.float32))
+    root.variables = root.trainable_variables = [weights]
+    sum_loss = tf.function(lambda: tf.reduce_sum(weights), input_signature=[])
+    inf_loss = tf.function(lambda: tf.constant(float("-inf")), input_signature=[])
+    root.regularization_losses = [sum_loss, inf_loss]
+    tf.saved_model.save(root, str(tmp_path / "diverged"))
+    code, out, err = _run(capsys, "inspect", "--json", str(tmp_path / "diverged"))
+    assert code == 0, err
+    info = json.loads(out, parse_constant=_refuse_constant)
+    assert info["reusable"]["regularization_losses"] == ["nan", "-inf"]
+    code, out, err = _run(capsys, "inspect", str(tmp_path / "diverged"))
+    assert "regularization losses: 2 (nan, -inf)" in out

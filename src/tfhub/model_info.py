@@ -9,6 +9,7 @@ losses.
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import Any
 
@@ -118,12 +119,17 @@ def _variable_totals(variables: Any) -> dict[str, int]:
 
 
 def _regularization_losses(obj: Any) -> list[float | str]:
+    """The value of each regularization loss; "nan", "inf" or "-inf" for one that is not finite
+    (JSON has no such numbers: `json.dumps` wrote NaN, which JSON parsers refuse), or why it
+    cannot be computed."""
     values: list[float | str] = []
     for loss in getattr(obj, "regularization_losses", None) or []:
         try:
-            values.append(float(loss()))
+            value = float(loss())
         except Exception as err:  # A loss that cannot run eagerly: say so, keep going.
             values.append(f"cannot be computed: {type(err).__name__}")
+            continue
+        values.append(value if math.isfinite(value) else str(value))
     return values
 
 
