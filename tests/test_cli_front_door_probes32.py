@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.http_server import LocalServer
 from tests.test_front_door import BASH, STUB, _env, door, stamps
 
 from tfhub.cli.main import main
@@ -190,3 +192,27 @@ def test_inspect_json_is_valid_json_for_a_model_whose_losses_are_not_finite(
     assert info["reusable"]["regularization_losses"] == ["nan", "-inf"]
     code, out, err = _run(capsys, "inspect", str(tmp_path / "diverged"))
     assert "regularization losses: 2 (nan, -inf)" in out
+
+
+def test_rm_of_a_handle_several_entries_show_removes_nothing_as_it_says(
+    capsys: pytest.CaptureFixture[str], server: LocalServer, served_dir: Path, isolated_cache: Path
+) -> None:
+    """`tfhub cache rm OTHER 'http://***@host/m.tar.gz'` (the handle as `cache list` shows two
+    entries whose credentials differ) removed OTHER, then said "nothing was removed" (exit 2):
+    the names were looked up one by one, removing as it went."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    make_tar_gz(served_dir / "other.tar.gz")
+    port = server.url().split(":")[2].rstrip("/")
+    for handle in (
+        f"http://u:one@127.0.0.1:{port}/m.tar.gz",
+        f"http://u:two@127.0.0.1:{port}/m.tar.gz",
+        server.url("other.tar.gz"),
+    ):
+        assert _run(capsys, "resolve", handle)[0] == 0
+    listed = _run(capsys, "cache", "list")[1]
+    shown = f"http://***@127.0.0.1:{port}/m.tar.gz"
+    assert listed.count(shown) == 2
+    code, out, err = _run(capsys, "cache", "rm", server.url("other.tar.gz"), shown)
+    assert code == 2 and "nothing was removed" in err
+    assert out == ""
+    assert _run(capsys, "cache", "list")[1] == listed

@@ -270,26 +270,38 @@ def _rm_named(names: list[str]) -> list[str]:
     Returns:
         The names that name no entry of the cache (the others were removed).
     """
-    from ..cache import locks
-
+    # Every name is looked up before any entry goes: one that several entries show
+    # (`_entry_shown_as`) is refused with "nothing was removed", which must then be true.
+    targets = {name: _rm_target(name) for name in dict.fromkeys(names)}
     missing = []
     removed: set[str] = set()
-    for name in dict.fromkeys(names):
-        path = _entry_path(name)
+    for name, path in targets.items():
+        if path is None:
+            missing.append(name)
+            continue
         if path in removed or _names_one_of(name, removed):
             continue
-        # A first download of it still running: remove waits for it, then removes its entry;
-        # bookkeeping or files renamed aside without its folder (an `rm` killed half-way):
-        # remove finishes the job.
-        if not cache.store.has_remains(path) and not locks.is_download_running(path):
-            shown = _entry_shown_as(name)
-            if shown is None:
-                missing.append(name)
-                continue
-            path = shown
         print(cache.remove(path).describe())
         removed.add(path)
     return missing
+
+
+def _rm_target(name: str) -> str | None:
+    """The entry `tfhub cache rm NAME` removes (None if NAME names none).
+
+    A first download of it still running: rm waits for it, then removes its entry; bookkeeping
+    or files renamed aside without its folder (an `rm` killed half-way): rm finishes the job.
+
+    Raises:
+        tfhub.errors.ArgumentError: NAME is a handle as `cache list` shows it (credentials
+            redacted) that several entries show.
+    """
+    from ..cache import locks
+
+    path = _entry_path(name)
+    if cache.store.has_remains(path) or locks.is_download_running(path):
+        return path
+    return _entry_shown_as(name)
 
 
 def _names_one_of(name: str, paths: set[str]) -> bool:
