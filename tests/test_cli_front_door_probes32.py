@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -216,3 +217,14 @@ def test_rm_of_a_handle_several_entries_show_removes_nothing_as_it_says(
     assert code == 2 and "nothing was removed" in err
     assert out == ""
     assert _run(capsys, "cache", "list")[1] == listed
+
+
+def test_cache_rm_usage_error_with_stderr_closed_writes_nothing_on_stdout(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, isolated_cache: Path
+) -> None:
+    """With descriptor 2 closed (`tfhub cache rm 2>&-`), Python 3.10 sets `sys.stderr` to None,
+    and argparse's `print_usage(None)` writes to stdout: the usage of the usage error above
+    went there."""
+    monkeypatch.setattr(sys, "stderr", None)
+    assert main(["cache", "rm"]) == 2
+    assert capsys.readouterr().out == ""

@@ -133,7 +133,8 @@ def _usage_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     if problem is None:
         return None
     chosen = chosen_parser(parser, args)
-    chosen.print_usage(sys.stderr)
+    if sys.stderr is not None:  # Closed (`2>&-`): print_usage(None) would write to stdout.
+        chosen.print_usage(sys.stderr)
     tell(f"{chosen.prog}: error: {problem}")
     return 2
 
