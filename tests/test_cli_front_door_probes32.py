@@ -228,3 +228,21 @@ def test_cache_rm_usage_error_with_stderr_closed_writes_nothing_on_stdout(
     monkeypatch.setattr(sys, "stderr", None)
     assert main(["cache", "rm"]) == 2
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("argv", [["resolve"], ["cache", "list", "extra"], ["bogus"]])
+def test_a_usage_error_with_stderr_closed_exits_2_and_writes_nothing_on_stdout(
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    isolated_cache: Path,
+) -> None:
+    """Under Python 3.10, `tfhub resolve 2>&-` (sys.stderr None) exited 1, not 2: argparse's
+    error wrote to None (AttributeError); `tfhub cache list extra 2>&-` also wrote its usage on
+    stdout. docs/cli.md: a command started with stderr closed keeps its exit code."""
+    monkeypatch.setattr(sys, "stderr", None)
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert capsys.readouterr().out == ""
+    assert sys.stderr is None

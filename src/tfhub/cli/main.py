@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Collection, Iterator, Sequence
 
@@ -124,6 +126,23 @@ def _accept_verbose_everywhere(parser: argparse.ArgumentParser) -> None:
             )
 
 
+@contextlib.contextmanager
+def _stderr_for_argparse() -> Iterator[None]:
+    """Gives argparse a stderr that discards what it says when descriptor 2 was closed at start
+    (`tfhub resolve 2>&-`). Python 3.10 then sets `sys.stderr` to None, and a usage error wrote
+    its usage to stdout (`print_usage(None)`) and ended with an AttributeError (exit 1, not 2).
+    """
+    if sys.stderr is not None:
+        yield
+        return
+    with open(os.devnull, "w") as sink:
+        sys.stderr = sink
+        try:
+            yield
+        finally:
+            sys.stderr = None  # type: ignore[assignment]  # As the process started.
+
+
 def _usage_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int | None:
     """Says a usage problem that argparse cannot see (`tfhub cache rm` without entries or
     --all: the command's `usage_problem` default) as argparse says one, the command's usage
@@ -151,11 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Only the named command's module is imported: `tfhub cache list` never imports the hub.
     parser = build_parser([named_command(argv) or ""])
-    args, unknown = parse_args(parser, argv, known=True)
-    if unknown:
-        _reporting_parser(parser, args, argv, unknown[0]).error(
-            f"unrecognized arguments: {' '.join(unknown)}"
-        )
+    with _stderr_for_argparse():
+        args, unknown = parse_args(parser, argv, known=True)
+        if unknown:
+            _reporting_parser(parser, args, argv, unknown[0]).error(
+                f"unrecognized arguments: {' '.join(unknown)}"
+            )
     problem_code = _usage_problem(parser, args)
     if problem_code is not None:
         return problem_code
