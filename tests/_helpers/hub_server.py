@@ -235,6 +235,12 @@ class CuttingProxy:
                 sock.close()
 
     def close(self) -> None:
+        """Stops accepting: connections are refused from now on (a listening socket closed while
+        a thread waits in accept() goes on accepting on Linux; shutdown wakes that thread)."""
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._listener.close()
 
 
