@@ -99,7 +99,10 @@ def test_make_image_classifier_counts_the_modules_activations_measured_on_one_im
 
     module = save_image_feature_vector(tmp_path / "wide", image_size=None, dim=256)
     hparams = get_default_hparams()._replace(train_epochs=1, batch_size=8)
-    monkeypatch.setattr(host_memory, "available_memory", lambda: 400_000_000)
+    # The measure is the growth of the process's peak RSS, which memory the allocator kept from
+    # earlier tests (a pytest-xdist worker's) shortens: 54 MB an image was seen in a full run,
+    # 91 alone. 0.2 GB refuses a batch of 8 from 21 MB an image on; an image as float is 4.3.
+    monkeypatch.setattr(host_memory, "available_memory", lambda: 200_000_000)
     outputs = Outputs(saved_model_dir=str(tmp_path / "sm"), summaries_dir=str(tmp_path / "logs"))
     with pytest.raises(errors.ToolFlagError) as e:
         train_and_export(
@@ -112,7 +115,7 @@ def test_make_image_classifier_counts_the_modules_activations_measured_on_one_im
         "module's activations for it ("
     )
     per_image = float(message.split("activations for it (")[1].split(" MB")[0])
-    assert 80 < per_image < 200, message
+    assert 20 < per_image < 200, message  # The activations counted, not the image alone.
     assert "Pass a smaller --batch_size or --image_size. Received: batch_size=8" in message
     assert (e.value.flag, e.value.value) == ("batch_size", 8)
     assert not (tmp_path / "sm").exists() and not (tmp_path / "logs").exists()
@@ -145,5 +148,5 @@ def test_module_search_counts_the_modules_activations_measured_on_two_images(
         "module's activations for it ("
     ), message
     per_image = float(message.split("activations for it (")[1].split(" MB")[0])
-    assert 80 < per_image < 200, message
+    assert 20 < per_image < 200, message  # The activations counted, not the image alone.
     assert "Pass fewer images (--dataset NAME#N), a smaller --image_size" in message
