@@ -281,8 +281,15 @@ def test_register_module_for_export_rules():
             hub.register_module_for_export(module, "c")
         with pytest.raises(errors.ExportError, match=r"\(a str\). Received: export_name=5"):
             hub.register_module_for_export(module, 5)
+    # The argument is checked before eager mode (upstream checked neither), and the message
+    # names both, so fixing one does not lead to the other error.
+    for wrong in (spec, object()):
+        with pytest.raises(errors.ArgumentTypeError, match="needs a hub.Module") as info:
+            hub.register_module_for_export(wrong, "a")
+        assert "tf.Graph, which does not exist in eager mode" in str(info.value)
+        assert str(info.value).endswith(f"Received: module of type {type(wrong).__name__}")
     with pytest.raises(errors.EagerNotSupportedError, match="tf.Graph"):
-        hub.register_module_for_export(object(), "a")
+        hub.register_module_for_export(hub.Module(spec), "a")  # A right module, eagerly.
 
 
 @pytest.mark.parametrize("kind", ["spec", "layer"])

@@ -49,22 +49,16 @@ def register_module_for_export(module: Any, export_name: str | bytes) -> None:
     Raises:
         tfhub.errors.ExportError: if `export_name` is already taken in the current graph, or
             if it is not a plain folder name (or not a str or bytes).
-        tfhub.errors.EagerNotSupportedError: in eager mode (there is no graph to record it in).
         tfhub.errors.ArgumentTypeError: if `module` is a ModuleSpec or has no
-            `export(path, session)` (e.g. a Keras layer); it failed later, in the exporter.
+            `export(path, session)` (e.g. a Keras layer; upstream failed later, in the
+            exporter). Checked first; in eager mode the message also says a graph is needed.
+        tfhub.errors.EagerNotSupportedError: in eager mode (there is no graph to record it in).
     """
+    # Upstream checked neither; the argument is checked first, and in eager mode its message
+    # also names the graph, so one fix is not followed by the other error.
+    _check_exportable(module)
     if tf.executing_eagerly():
-        raise errors.EagerNotSupportedError(
-            "hub.register_module_for_export records the module in the current tf.Graph, which "
-            "does not exist in eager mode; call it from a model_fn or inside "
-            "`with tf.Graph().as_default():`, or call module.export(path) directly."
-        )
-    if isinstance(module, ModuleSpec) or not callable(getattr(module, "export", None)):
-        raise errors.ArgumentTypeError(
-            "hub.register_module_for_export needs a hub.Module instantiated in this graph "
-            "(anything with export(path, session)); for a spec, instantiate it with "
-            f"hub.Module(spec). Received: module of type {type(module).__name__}"
-        )
+        raise errors.EagerNotSupportedError(f"hub.register_module_for_export {_EAGER_HINT}")
     if isinstance(export_name, bytes):  # Upstream's exporter joined it as bytes.
         export_name = os.fsdecode(export_name)
     if not isinstance(export_name, str):
@@ -82,6 +76,30 @@ def register_module_for_export(module: Any, export_name: str | bytes) -> None:
                 f"Received: export_name={export_name!r}"
             )
     tf.compat.v1.add_to_collection(_EXPORT_MODULES_COLLECTION, (export_name, module))
+
+
+_EAGER_HINT = (
+    "records the module in the current tf.Graph, which does not exist in eager mode; call it "
+    "from a model_fn or inside `with tf.Graph().as_default():`, or call module.export(path) "
+    "directly."
+)
+
+
+def _check_exportable(module: Any) -> None:
+    """Raises ArgumentTypeError unless `module` offers `export(path, session)`.
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: for a ModuleSpec, or an object without `export`; in
+            eager mode the message also says that registering needs a graph.
+    """
+    if not isinstance(module, ModuleSpec) and callable(getattr(module, "export", None)):
+        return
+    eager = f" Note also: it {_EAGER_HINT}" if tf.executing_eagerly() else ""
+    raise errors.ArgumentTypeError(
+        "hub.register_module_for_export needs a hub.Module instantiated in this graph "
+        "(anything with export(path, session)); for a spec, instantiate it with "
+        f"hub.Module(spec).{eager} Received: module of type {type(module).__name__}"
+    )
 
 
 def _exporter_base() -> type:
