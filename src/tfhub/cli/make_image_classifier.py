@@ -19,4 +19,4 @@ def add_commands(commands: Any) -> None:
         allow_abbrev=False,  # As the console script.
     )
     cli.add_arguments(parser)
-    parser.set_defaults(run=cli.run)
+    parser.set_defaults(run=cli.run_command)

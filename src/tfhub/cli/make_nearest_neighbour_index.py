@@ -47,4 +47,4 @@ def _run(args: argparse.Namespace) -> int:
         logging.getLogger(LIBRARY_LOGGER_NAME).setLevel(logging.INFO)
     parser = cli.build_parser(PROG)
     tool, beam_args = parse_args(parser, double_dashed(tool_args, parser), known=True)
-    return cli.run(tool, beam_args)
+    return cli.run_command(tool, beam_args)

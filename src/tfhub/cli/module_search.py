@@ -27,4 +27,4 @@ def add_commands(commands: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from ..tools.module_search import cli
 
-    return cli.run(args)
+    return cli.run_command(args)

@@ -176,6 +176,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_command(args: argparse.Namespace) -> int:
+    """`run` as the commands run it: the tool's own progress lines shown, tfhub's with `-v`."""
+    from .. import tool_progress_shown
+
+    with tool_progress_shown():
+        return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of the `make_image_classifier` console script."""
     from ... import constants
@@ -206,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = _errors.parse_args(parser, double_dashed(sys.argv[1:] if argv is None else argv, parser))
     return _errors.run_reported(
-        lambda: run(args),
+        lambda: run_command(args),
         prog="make_image_classifier",
         verbose=args.verbose,
         tensorflow_logs=args.verbose,

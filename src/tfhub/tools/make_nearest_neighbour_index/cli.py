@@ -46,6 +46,12 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser.add_argument("operation", choices=OPERATIONS)
     add = parser.add_argument
     add(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log tfhub's progress (and TensorFlow's) to stderr",
+    )
+    add(
         "--data_file_pattern",
         type=home_expanded,
         help="text file(s) to embed, in UTF-8, one item per line (a glob; .gz/.bz2/.xz "
@@ -365,6 +371,14 @@ def run(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
     return 0
 
 
+def run_command(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
+    """`run` as the commands run it: the tool's own progress lines shown, tfhub's with `-v`."""
+    from .. import tool_progress_shown
+
+    with tool_progress_shown():
+        return run(args, beam_args)
+
+
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Console script `make_nearest_neighbour_index`; errors end as one line on stderr."""
     from ...cli import _errors
@@ -373,7 +387,10 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     argv = double_dashed(sys.argv[1:] if argv is None else argv, parser)
     args, beam_args = _errors.parse_args(parser, argv, known=True)
     return _errors.run_reported(
-        lambda: run(args, beam_args), prog=prog, verbose=True, tensorflow_logs=False
+        lambda: run_command(args, beam_args),
+        prog=prog,
+        verbose=args.verbose,
+        tensorflow_logs=args.verbose,
     )
 
 

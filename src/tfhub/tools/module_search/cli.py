@@ -120,8 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
         allow_abbrev=False,  # As upstream's absl flags: --module_l is not --module_list.
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log tfhub's progress (and TensorFlow's) to stderr",
+    )
     add_arguments(parser)
     return parser
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`run` as the commands run it: the tool's own progress lines shown, tfhub's with `-v`."""
+    from .. import tool_progress_shown
+
+    with tool_progress_shown():
+        return run(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,7 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = _errors.parse_args(parser, double_dashed(sys.argv[1:] if argv is None else argv, parser))
-    return _errors.run_reported(lambda: run(args), prog=PROG, verbose=True, tensorflow_logs=False)
+    return _errors.run_reported(
+        lambda: run_command(args), prog=PROG, verbose=args.verbose, tensorflow_logs=args.verbose
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
