@@ -45,11 +45,11 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     )
     parser.add_argument("operation", choices=OPERATIONS)
     add = parser.add_argument
-    add(
-        "-v",
+    add(  # --verbose first: the flag table of docs/tools.md names each flag by its long name.
         "--verbose",
+        "-v",
         action="store_true",
-        help="log tfhub's progress (and TensorFlow's) to stderr",
+        help="log tfhub's library progress (downloads, retries; and TensorFlow's) to stderr",
     )
     add(
         "--data_file_pattern",
