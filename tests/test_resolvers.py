@@ -856,6 +856,26 @@ def test_retries_are_not_warnings(server, served_dir, caplog):
     assert retries and all(r.levelname == "INFO" for r in retries)
 
 
+def test_a_retry_line_names_the_systems_error_in_whole_words(caplog, monkeypatch):
+    """requests' message puts the system's error last, and the line cut it at 160 characters:
+    `...NewConnectionError("WatchedHTTP`."""
+    import socket
+
+    from tfhub._http_errors import brief
+
+    with socket.socket() as closed:  # A port nothing listens on.
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "1")
+    with caplog.at_level("INFO", logger="tfhub"), pytest.raises(errors.DownloadError):
+        hub.resolve(f"http://127.0.0.1:{port}/m.tar.gz")
+    (retry,) = [r.getMessage() for r in caplog.records if "Retrying" in r.getMessage()]
+    assert retry.endswith("after ConnectionError: [Errno 111] Connection refused"), retry
+    cut = brief(ValueError("word " * 60))
+    assert cut == "ValueError: " + " ".join(["word"] * 32) + "…"
+    assert brief(ValueError("x" * 400)) == "ValueError: " + "x" * 160 + "…"
+
+
 def test_unknown_scheme_lists_resolvers_without_tensorflow():
     import subprocess
     import sys

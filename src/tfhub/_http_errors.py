@@ -23,12 +23,26 @@ _DNS_FAILURES = (
 )
 
 
+# The system's own words inside requests' and urllib3's long messages, which put them last
+# (`... (Caused by NewConnectionError("...: Failed to establish a new connection: [Errno 111]
+# Connection refused"))`): up to the quote or bracket that closes them.
+_SYSTEM_ERROR = re.compile(r"\[Errno -?\d+\] [^\"')]+")
+_BRIEF_CHARACTERS = 160
+
+
 def brief(err: BaseException) -> str:
-    """Returns a short form of a connection error, for retry logs."""
+    """Returns a short form of a connection error, for retry logs: the system's error
+    (`[Errno 111] Connection refused`) where the message holds one, else the message cut at a
+    word's end (`…` where it was cut)."""
     text = str(err)
     if "Failed to resolve" in text:
         text = text[text.index("Failed to resolve") :].rstrip('")')
-    return f"{type(err).__name__}: {text[:160]}"
+    elif found := _SYSTEM_ERROR.search(text):
+        text = found.group(0).rstrip()
+    if len(text) > _BRIEF_CHARACTERS:
+        end = text.rfind(" ", 0, _BRIEF_CHARACTERS + 1)
+        text = text[: end if end > 0 else _BRIEF_CHARACTERS].rstrip(" ,:;(") + "…"
+    return f"{type(err).__name__}: {text}"
 
 
 def chained(err: BaseException, url: str) -> BaseException | None:
