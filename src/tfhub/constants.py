@@ -200,7 +200,7 @@ ENV_VARS: list[EnvVar] = [
     EnvVar(
         TF_CPP_MIN_LOG_LEVEL,
         "TensorFlow's C++ log level; the `tfhub` command and the tools' commands set `3` and "
-        "hide TensorFlow's start-up lines unless `-v` (`tfhub`, `make_image_classifier`) or "
+        "hide TensorFlow's start-up lines unless `-v` (`tfhub` and every tool) or "
         "the variable is set",
         "TensorFlow's C++ log level (default here: 3, quiet, unless -v)",
     ),
