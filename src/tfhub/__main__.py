@@ -2,6 +2,12 @@
 
 import sys
 
-from tfhub.cli.main import main
+try:
+    from tfhub.cli.main import main
 
-sys.exit(main())
+    code = main()
+except KeyboardInterrupt:  # Between the lines here, before or after `main` (which says its own).
+    if sys.stderr is not None:
+        print("tfhub: interrupted", file=sys.stderr, flush=True)
+    code = 130
+sys.exit(code)

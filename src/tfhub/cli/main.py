@@ -1,4 +1,9 @@
-"""Entry point of the `tfhub` command (`tfhub = tfhub.cli.main:main`)."""
+"""Entry point of the `tfhub` command (`tfhub = tfhub.cli.main:main`).
+
+Only the standard library is imported when this module loads: the console script imports it
+before `main` runs, and a Ctrl-C then (a slow disk, a busy machine) would be Python's
+traceback. tfhub's own modules are imported by `main`, where Ctrl-C is `tfhub: interrupted`.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,6 @@ import importlib
 import os
 import sys
 from collections.abc import Collection, Iterator, Sequence
-
-from .. import __version__
-from ._parsers import COMMANDS, HelpFormatter, help_when_bare
-from ._report import tell
-from ._runner import run_reported
-from ._stdout import parse_args
 
 EPILOG = """\
 examples:
@@ -36,6 +35,9 @@ def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentPa
         commands: the subcommands to build in full (their modules are imported); the others
             get a placeholder that only shows their help line in `tfhub --help`. None: all.
     """
+    from .. import __version__
+    from ._parsers import COMMANDS, HelpFormatter, help_when_bare
+
     parser = argparse.ArgumentParser(
         prog="tfhub",
         description=(
@@ -151,6 +153,8 @@ def _usage_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     problem = find_problem(args) if find_problem is not None else None
     if problem is None:
         return None
+    from ._report import tell
+
     chosen = chosen_parser(parser, args)
     if sys.stderr is not None:  # Closed (`2>&-`): print_usage(None) would write to stdout.
         chosen.print_usage(sys.stderr)
@@ -165,8 +169,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: the arguments (default: sys.argv[1:]).
 
     Returns:
-        The exit code: 0 on success; errors print one line to stderr and return non-zero.
+        The exit code: 0 on success; errors print one line to stderr and return non-zero;
+        130 after `tfhub: interrupted` for a Ctrl-C at any time, while tfhub's modules import
+        too (before the command runs, when there is nothing to clean up).
     """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # The command itself reports its own (run_reported).
+        return say_interrupted()
+
+
+def say_interrupted() -> int:
+    """Says `tfhub: interrupted` on stderr (if open) and returns 130, without importing
+    anything: Ctrl-C may have cut an import of tfhub's short. The command's own Ctrl-C is
+    said by `_signals.say_stopped`, in the same words."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print("tfhub: interrupted", file=sys.stderr, flush=True)
+    return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """`main`'s work: parses `argv`, runs the command it names."""
+    from ._runner import run_reported
+    from ._stdout import parse_args
+
     argv = list(sys.argv[1:] if argv is None else argv)
     # Only the named command's module is imported: `tfhub cache list` never imports the hub.
     parser = build_parser([named_command(argv) or ""])

@@ -1,0 +1,64 @@
+"""Messages, round 2 (session 32): Ctrl-C while tfhub starts, tags, path escapes, what a
+path is."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+# How each way of starting `tfhub` runs it: `python -m tfhub` and what the console script
+# (`tfhub = tfhub.cli.main:main`) runs.
+STARTS = {
+    "python -m tfhub": ["-m", "tfhub"],
+    "console script": ["-c", "import sys; from tfhub.cli.main import main; sys.exit(main())"],
+}
+
+
+def _interrupt_after_import(start: list[str], module: str, tmp_path: Path) -> tuple[int, str]:
+    """Runs `tfhub cache list` the way `start` does and sends it SIGINT as soon as Python says
+    (-X importtime) that `module` was imported: while tfhub's modules still import."""
+    env = {**os.environ, "PYTHONPATH": SRC, "TFHUB_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-X", "importtime", *start, "cache", "list"]
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if line.rstrip().endswith(f"| {module}") or line.rstrip().endswith(f" {module}"):
+                process.send_signal(signal.SIGINT)
+                break
+        lines.extend(process.stderr)
+        code = process.wait(timeout=60)
+    said = [line for line in lines if not line.startswith("import time:")]
+    return code, "".join(said)
+
+
+# The modules after which SIGINT comes: tfhub's first (python -m tfhub then runs its
+# __main__), the command-line's helpers, a module only the command imports (the console
+# script's own line, `from tfhub.cli.main import main`, is outside tfhub's reach).
+CASES = [
+    ("python -m tfhub", "tfhub.cli"),
+    ("python -m tfhub", "tfhub.cli._parsers"),
+    ("console script", "tfhub.cli._parsers"),
+    ("python -m tfhub", "tfhub.cache.verify"),
+    ("console script", "tfhub.cache.verify"),
+]
+
+
+@pytest.mark.parametrize(("start", "module"), CASES)
+def test_ctrl_c_while_tfhub_imports_is_one_line_and_130(
+    start: str, module: str, tmp_path: Path
+) -> None:
+    code, said = _interrupt_after_import(STARTS[start], module, tmp_path)
+    assert "Traceback" not in said, said
+    assert said.strip().splitlines()[-1:] == ["tfhub: interrupted"], said
+    assert code == 130, said  # docs/cli.md: 130 for Ctrl-C.
