@@ -62,3 +62,12 @@ def test_ctrl_c_while_tfhub_imports_is_one_line_and_130(
     assert "Traceback" not in said, said
     assert said.strip().splitlines()[-1:] == ["tfhub: interrupted"], said
     assert code == 130, said  # docs/cli.md: 130 for Ctrl-C.
+
+
+@pytest.mark.parametrize("tags", [5, ["serve", None], {1}])
+def test_load_refuses_tags_that_are_not_strings_naming_tags(tags: object, tmp_path: Path) -> None:
+    from tfhub import errors, saved_model
+
+    with pytest.raises(errors.ArgumentTypeError, match=r"Received: tags=") as caught:
+        saved_model.load(str(tmp_path / "absent"), tags=tags)  # type: ignore[arg-type]
+    assert isinstance(caught.value, TypeError)

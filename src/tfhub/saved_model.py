@@ -154,9 +154,13 @@ def load_model(
     # Protos, tf1/ and the damage check: not on `resolve`'s hot path.
     from . import model_damage
     from .loaded_model import LoadedModel
+    from .tf1.saved_model_lib import tag_set
 
     if isinstance(tags, str):  # One tag, as tf.saved_model.load (upstream's call) reads it.
         tags = [tags]
+    elif tags is not None:
+        tags = list(tags) if isinstance(tags, Iterable) else tags  # Read once (a generator).
+        tag_set(tags)  # ArgumentTypeError naming tags for 5 or ['serve', None], as tf1 says.
     module_path = resolve_for_tensorflow(handle)
     refuse_special_files(module_path, handle=handle)  # Named pipes: TensorFlow would hang.
     is_hub_module_v1 = is_tf1_hub_module(module_path)
