@@ -71,3 +71,43 @@ def test_load_refuses_tags_that_are_not_strings_naming_tags(tags: object, tmp_pa
     with pytest.raises(errors.ArgumentTypeError, match=r"Received: tags=") as caught:
         saved_model.load(str(tmp_path / "absent"), tags=tags)  # type: ignore[arg-type]
     assert isinstance(caught.value, TypeError)
+
+
+def _not_utf8_folder(tmp_path: Path, *, saved_model: bool) -> str:
+    """A folder whose name holds the byte 0xE8 (not UTF-8), with a saved_model.pb if asked."""
+    folder = os.path.join(os.fsencode(tmp_path), b"mod\xe8le")
+    os.mkdir(folder)
+    if saved_model:
+        with open(os.path.join(folder, b"saved_model.pb"), "wb") as file:
+            file.write(b"")
+    return os.fsdecode(folder)
+
+
+def test_resolve_for_tensorflow_says_a_bad_byte_as_xff_in_received_too(tmp_path: Path) -> None:
+    from tfhub import errors, saved_model
+
+    folder = _not_utf8_folder(tmp_path, saved_model=True)
+    with pytest.raises(errors.ModelPathEncodingError) as caught:
+        saved_model.resolve_for_tensorflow(folder)
+    message = str(caught.value)
+    assert "\\udc" not in message, message
+    assert message.count("mod\\xe8le") == 2, message
+    assert message.endswith(f"Received: handle='{os.fsdecode(tmp_path)}/mod\\xe8le'"), message
+
+
+@pytest.mark.parametrize("command", ["pack", "publish"])
+def test_pack_and_publish_say_a_bad_byte_as_xff_in_received_too(
+    command: str, tmp_path: Path
+) -> None:
+    folder = os.path.join(_not_utf8_folder(tmp_path, saved_model=False), "absent")
+    hub = str(tmp_path / "hub")
+    more = ["-o", str(tmp_path / "m.tar.gz")] if command == "pack" else [hub, "--handle", "me/m/1"]
+    args = [command, folder, *more]
+    env = {**os.environ, "PYTHONPATH": SRC, "TFHUB_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub", *args], env=env, capture_output=True, timeout=120
+    )
+    said = done.stderr.decode("utf-8")
+    assert done.returncode != 0, said
+    assert "\\udc" not in said and "Received: model_dir=" in said, said
+    assert said.count("mod\\xe8le") == 2, said

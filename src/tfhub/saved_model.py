@@ -21,6 +21,7 @@ from .saved_model_proto import (  # Re-exported: the readers' historical home.
     refuse_special_files,
 )
 from .utils.lazy import tensorflow as tf
+from .utils.printable import escaped, repr_escaped
 
 if TYPE_CHECKING:  # Imported when loading: `resolve` must not import the loader stack.
     from .loaded_model import LoadedModel
@@ -75,13 +76,13 @@ def resolve_for_tensorflow(handle: str) -> str:
     try:
         module_path.encode("utf-8")
     except UnicodeEncodeError:
-        shown = os.fsencode(module_path).decode("utf-8", "backslashreplace")
+        shown = escaped(module_path)  # `\xe8`, as in `Received:` below.
         cached = "" if module_path == handle else " (or a TFHUB_CACHE_DIR whose path is UTF-8)"
         raise errors.ModelPathEncodingError(
             f"TensorFlow cannot read the model folder {shown}: its path is not UTF-8, and "
             f"TensorFlow opens files by UTF-8 names only. Rename the folder, or copy the model "
             f"to a folder whose path is UTF-8{cached}, and load that. Received: "
-            f"handle={handle!r}",
+            f"handle={repr_escaped(handle)}",
             path=module_path,
         ) from None
     return module_path

@@ -39,6 +39,7 @@ from ..utils.paths import (
     is_terminal,
     special_kind,
 )
+from ..utils.printable import repr_escaped
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def _not_packable(model_dir: Path, path: Path, info: os.stat_result) -> errors.N
         kind, todo = special_kind(os.fspath(path)) or "special file", "remove it"
     return errors.NotAModelError(
         f"{path} is a {kind}; a model archive holds only regular files and folders ({todo}). "
-        f"Received: model_dir={os.fspath(model_dir)!r}",
+        f"Received: model_dir={repr_escaped(os.fspath(model_dir))}",
         path=os.fspath(model_dir),
         reason=f"not a regular file: {path.relative_to(model_dir).as_posix()}",
     )
@@ -149,7 +150,8 @@ def check_model_folder(model_dir: str | os.PathLike[str]) -> Path:
     folder = Path(model_dir)
     if not folder.is_dir():
         raise errors.NotAModelError(
-            f"{folder} {_not_a_folder(folder)} Received: model_dir={os.fspath(model_dir)!r}",
+            f"{folder} {_not_a_folder(folder)} "
+            f"Received: model_dir={repr_escaped(os.fspath(model_dir))}",
             path=os.fspath(model_dir),
             reason="not a folder",
         )
@@ -418,7 +420,7 @@ def _changed_error(folder: Path, path: Path) -> errors.NotAModelError:
     relative = path.relative_to(folder).as_posix()
     return errors.NotAModelError(
         f"{path} changed while it was packed: pack again once nothing writes into the model "
-        f"folder. Received: model_dir={os.fspath(folder)!r}",
+        f"folder. Received: model_dir={repr_escaped(os.fspath(folder))}",
         path=os.fspath(folder),
         reason=f"changed while packed: {relative}",
     )
@@ -467,7 +469,7 @@ def check_loadable(model_dir: str | os.PathLike[str]) -> Any:
         )
         raise errors.NotAModelError(
             f"{folder} does not load as a model ({reason}); fix or re-export it. "
-            f"Received: model_dir={os.fspath(model_dir)!r}",
+            f"Received: model_dir={repr_escaped(os.fspath(model_dir))}",
             path=os.fspath(model_dir),
             reason=reason,
         ) from err

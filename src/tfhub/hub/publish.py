@@ -25,6 +25,7 @@ from .. import _archive, errors
 from ..handles import is_archive_path
 from ..saved_model_proto import model_files_in
 from ..utils.paths import relative_below
+from ..utils.printable import repr_escaped
 from ..utils.refused_writes import failed_write, is_quota, quota_used_up
 from . import (
     catalog,
@@ -318,7 +319,7 @@ def _refuse_links(folder: Path, archive: str, command: str) -> None:
                 f"The archive {archive} holds the symlink {member} -> {os.readlink(link)}: a "
                 "published model holds only files and folders (tensorflow_hub cannot extract "
                 "links). Put the file itself in the archive (`tar czhf` stores what links "
-                f"point to) and {command} again. Received: model_dir={archive!r}",
+                f"point to) and {command} again. Received: model_dir={repr_escaped(archive)}",
                 path=archive,
                 reason=f"not a regular file: {member}",
             )
@@ -344,7 +345,7 @@ def _refuse_refused_files(folder: str, model_dir: str | os.PathLike[str], comman
     raise errors.NotAModelError(
         f"The model {os.fspath(model_dir)} holds files a hub refuses (`tfhub validate` reports "
         f"them, as tfhub.dev's CI did): {'; '.join(problems)}. {remedy} and {command} again; "
-        f"nothing was published. Received: model_dir={os.fspath(model_dir)!r}",
+        f"nothing was published. Received: model_dir={repr_escaped(os.fspath(model_dir))}",
         path=os.fspath(model_dir),
         reason=f"files a hub refuses: {problems[0]}",
     )

@@ -49,6 +49,17 @@ def _byte_text(surrogate: int) -> str:
     return f"\\x{surrogate - 0xDC00:02x}"
 
 
+# A `\udcff` escape in a repr: a lone surrogate, after an even number of backslashes (a
+# backslash of the text is `\\` in its repr).
+_REPR_SURROGATE = re.compile(r"(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])")
+
+
+def repr_escaped(text: str) -> str:
+    """`repr(text)` (for an error's `Received: x=...`), with each byte that was not UTF-8 written
+    as `\\xff`, as `bytes_escaped` writes it in the rest of the line; repr wrote `\\udcff`."""
+    return _REPR_SURROGATE.sub(lambda match: match[1] + f"\\x{match[2]}", repr(text))
+
+
 def not_utf8(text: str) -> bytes | None:
     """The bytes of `text` if it is not UTF-8 text (its bad bytes arrive as lone surrogates,
     from argv or from a stdin read with surrogateescape), else None."""
