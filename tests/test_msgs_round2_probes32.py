@@ -111,3 +111,27 @@ def test_pack_and_publish_say_a_bad_byte_as_xff_in_received_too(
     assert done.returncode != 0, said
     assert "\\udc" not in said and "Received: model_dir=" in said, said
     assert said.count("mod\\xe8le") == 2, said
+
+
+def _tfhub(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": SRC, "TFHUB_CACHE_DIR": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "tfhub", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_keras_file_over_http_is_said_as_a_local_one_is(server, served_dir, tmp_path) -> None:
+    import zipfile
+
+    keras_file = served_dir / "m.keras"  # What model.save("m.keras") writes: a ZIP archive.
+    with zipfile.ZipFile(keras_file, "w") as archive:
+        archive.writestr("metadata.json", '{"keras_version": "3.10.0"}')
+        archive.writestr("config.json", '{"class_name": "Sequential"}')
+        archive.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n")
+    over_http = _tfhub("resolve", server.url("m.keras"), cache=tmp_path / "cache")
+    local = _tfhub("inspect", str(keras_file), cache=tmp_path / "cache")
+    assert over_http.returncode != 0 and local.returncode != 0
+    assert "unpack it and pack" not in over_http.stderr, over_http.stderr
+    assert "a Keras model file" in over_http.stderr, over_http.stderr
+    todo = "Load it with keras.models.load_model, or export a SavedModel from it"
+    assert todo in over_http.stderr and todo in local.stderr, (over_http.stderr, local.stderr)

@@ -16,7 +16,9 @@ from __future__ import annotations
 import errno
 import io
 import os
+import posixpath
 import tarfile
+import urllib.parse
 import zlib
 
 from . import constants, errors
@@ -24,6 +26,7 @@ from ._archive_stream import Inflater, TarSource
 from ._archive_tree import Tree, check_depth, normalized_name
 from ._archive_writer import Files, WorkerWriteError
 from ._tar_reader import members
+from .saved_model_proto import other_model_file_kind
 from .utils.printable import escaped
 from .utils.records import FrozenRecord
 from .utils.refused_writes import failed_write
@@ -99,6 +102,34 @@ def _other_archive_kind(head: bytes) -> str | None:
     return next((what for magics, what in _OTHER_ARCHIVES if head.startswith(magics)), None)
 
 
+def _not_a_tar_message(source: str, head: bytes) -> str:
+    """Why `source`, whose content starts with `head` and is no tar archive, is no model, and
+    what to do. A model file's name (a `.keras` file, which is a ZIP archive, or an `.h5`)
+    gets what a local file of that name is told (`model_file_kind`): unpacked, it is no
+    SavedModel folder."""
+    other = _other_archive_kind(head)
+    name = posixpath.basename(urllib.parse.urlsplit(source).path)
+    model_file = other_model_file_kind(name)
+    if model_file is not None and model_file[0] != other:
+        what, todo = model_file
+        return (
+            f"{source} does not appear to be a valid module. It is {what}, not a tar archive "
+            f"of a SavedModel folder as TF Hub models are. {todo}"
+        )
+    if other is not None:
+        return (
+            f"{source} does not appear to be a valid module. Its content is {other}, not a "
+            "tar archive (plain, or compressed with gzip, bzip2 or xz) as TF Hub models "
+            "are: unpack it and pack the model folder again (`tfhub pack FOLDER -o "
+            "model.tar.gz`, or `tar czf`)."
+        )
+    what = f"starts with {head[:16]!r}" if head else "it is empty: 0 bytes"
+    return (
+        f"{source} does not appear to be a valid module. Its content is not a .tar, "
+        f".tar.gz or .tgz archive ({what})."
+    )
+
+
 def _is_v7_tar_header(head: bytes) -> bool:
     """True for a pre-POSIX tar header (no "ustar" magic) whose checksum is right."""
     if len(head) < 512 or not head[:1].strip(b"\0"):
@@ -163,19 +194,7 @@ def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
             "hosting protocol?)."
         )
     if kind == "unknown":
-        other = _other_archive_kind(head)
-        if other is not None:
-            raise errors.NotAnArchiveError(
-                f"{source} does not appear to be a valid module. Its content is {other}, not a "
-                "tar archive (plain, or compressed with gzip, bzip2 or xz) as TF Hub models "
-                "are: unpack it and pack the model folder again (`tfhub pack FOLDER -o "
-                "model.tar.gz`, or `tar czf`)."
-            )
-        what = f"starts with {head[:16]!r}" if head else "it is empty: 0 bytes"
-        raise errors.NotAnArchiveError(
-            f"{source} does not appear to be a valid module. Its content is not a .tar, "
-            f".tar.gz or .tgz archive ({what})."
-        )
+        raise errors.NotAnArchiveError(_not_a_tar_message(source, head))
     limit = constants.max_extracted_bytes()
     max_members = constants.max_archive_members()
     inflater = Inflater(stream.read, head, kind)

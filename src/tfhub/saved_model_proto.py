@@ -182,10 +182,24 @@ def model_file_kind(path: str) -> tuple[str, str]:
     name = os.path.basename(path)
     if name in MODEL_FILE_NAMES:
         return f"the model's {name}", f"Pass its folder, {os.path.dirname(os.path.abspath(path))}."
+    return other_model_file_kind(name) or (
+        "a file",
+        f"Pass the folder that holds {SAVED_MODEL_FILENAME_PB}.",
+    )
+
+
+def other_model_file_kind(name: str) -> tuple[str, str] | None:
+    """What a model file that is not a SavedModel folder is, by its name's ending (a Keras
+    `.keras` or `.h5` file, a `.tflite` model...), and what to do with it; None if the ending is
+    none of those.
+
+    Returns:
+        (what it is, e.g. "a Keras model file"; what to do, a sentence), or None.
+    """
     for endings, what, todo in _OTHER_MODEL_FILES:
         if name.lower().endswith(endings):
             return what, todo
-    return "a file", f"Pass the folder that holds {SAVED_MODEL_FILENAME_PB}."
+    return None
 
 
 def models_below(folder: str) -> list[str]:
