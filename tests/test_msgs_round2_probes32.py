@@ -135,3 +135,21 @@ def test_a_keras_file_over_http_is_said_as_a_local_one_is(server, served_dir, tm
     assert "a Keras model file" in over_http.stderr, over_http.stderr
     todo = "Load it with keras.models.load_model, or export a SavedModel from it"
     assert todo in over_http.stderr and todo in local.stderr, (over_http.stderr, local.stderr)
+
+
+@pytest.mark.skipif(not os.path.exists(os.devnull), reason="no /dev/null")
+def test_inspect_of_a_character_device_says_what_it_is(tmp_path: Path) -> None:
+    done = _tfhub("inspect", os.devnull, cache=tmp_path / "cache")
+    assert done.returncode != 0
+    assert "it is a character device, not a model folder" in done.stderr, done.stderr
+    assert "holds no saved_model.pb" not in done.stderr, done.stderr
+
+
+def test_read_saved_model_proto_of_a_named_pipe_says_what_it_is(tmp_path: Path) -> None:
+    from tfhub import errors
+    from tfhub.saved_model_proto import read_saved_model_proto
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(errors.DamagedModelError, match="it is a FIFO, not a model folder"):
+        read_saved_model_proto(str(pipe))

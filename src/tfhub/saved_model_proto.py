@@ -15,7 +15,7 @@ from typing import Any
 from . import cache, errors, handles
 from .utils.lazy import tensorflow as tf
 from .utils.numbers import is_number
-from .utils.paths import special_file_below, special_kind_of
+from .utils.paths import special_file_below, special_kind, special_kind_of
 
 TF1_MODULE_MARKER = "tfhub_module.pb"
 SAVED_MODEL_FILENAME_PB = "saved_model.pb"
@@ -234,6 +234,11 @@ def no_pb_problem(module_path: str) -> tuple[str, str | None]:
     if os.path.isfile(module_path):
         what, todo = model_file_kind(module_path)
         return f"it is {what}, not a model folder", todo
+    special = special_kind(module_path)  # /dev/null: a character device.
+    if special is not None:
+        return f"it is a {special}, not a model folder", (
+            f"Pass the folder that holds {SAVED_MODEL_FILENAME_PB}."
+        )
     if os.path.isfile(os.path.join(module_path, "model.json")):
         return (  # Kaggle and tfhub.dev publish TF.js variants of many models.
             "it is a TensorFlow.js model (model.json), not a SavedModel",
