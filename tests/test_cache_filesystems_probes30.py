@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers import mounts
-from tests._helpers.archives import make_tar_gz
+from tests._helpers.archives import make_tar_gz, tensorflow_hub_entry
 from tests._helpers.python_process import child_env, python_command
 
 from tfhub import cache
@@ -221,19 +221,27 @@ def test_rm_takes_the_handle_list_shows_for_an_entry_with_credentials(
 ):
     """`cache list` shows a handle with credentials redacted; `cache rm` of what it showed
     said "Not in the cache" (the redacted handle names no entry). Two entries that show the
-    same handle are not guessed between."""
+    same handle are not guessed between. tfhub keys a URL without its credentials, so such
+    entries are tensorflow_hub's (keyed as given)."""
     archive = make_tar_gz(tmp_path / "m.tar.gz")
-    shown = "https://***@h.example/m/1"
     first = run(capsys, "import", archive, "--handle", "https://ann:secret@h.example/m/1")[1]
+    code, out, _ = run(capsys, "cache", "list")
+    assert code == 0 and out.rstrip("\n").endswith("\thttps://h.example/m/1"), out
+    code, out, err = run(capsys, "cache", "rm", "https://bob:other@h.example/m/1")
+    assert code == 0 and out == f"removed {first.strip()}\n", err  # One entry, any password.
+    shown = "https://***@h.example/m/1"
+    made = [tensorflow_hub_entry(isolated_cache, "https://ann:secret@h.example/m/1")]
     code, out, _ = run(capsys, "cache", "list")
     assert code == 0 and out.rstrip("\n").endswith("\t" + shown), out
     code, out, err = run(capsys, "cache", "rm", shown)
-    assert code == 0 and out == f"removed {first.strip()}\n", err
-    for user in ("ann", "bob"):
-        run(capsys, "import", archive, "--handle", f"https://{user}:secret@h.example/m/1")
+    assert code == 0 and out.startswith(f"removed {made[0]}"), err
+    made = [
+        tensorflow_hub_entry(isolated_cache, f"https://{user}:secret@h.example/m/1")
+        for user in ("ann", "bob")
+    ]
     code, out, err = run(capsys, "cache", "rm", shown)
     assert code == 2 and out == "" and _one_line(err), err
-    names = sorted(name for name in os.listdir(isolated_cache) if cache.layout.is_entry_name(name))
+    names = sorted(os.path.basename(folder) for folder in made)
     assert f"{names[0]} and {names[1]}" in err and "nothing was removed" in err, err
     assert len(cache.scan()) == 2
 
