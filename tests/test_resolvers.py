@@ -8,7 +8,7 @@ import os
 import shutil
 
 import pytest
-from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
 from tests._helpers.http_server import archive_gets, redirect_to, see_other
 from tests._helpers.python_process import child_env, run_python
 from tests._helpers.upstream_records import record
@@ -271,12 +271,7 @@ def test_a_signed_url_cached_by_tensorflow_hub_is_found_under_its_key(
 ):
     """tensorflow_hub hashed the signed URL as given; that entry is still found."""
     signed = server.url("m.tar.gz") + "?X-Amz-Signature=a1"
-    upstream_entry = os.path.join(isolated_cache, handles.cache_key(signed))
-    os.makedirs(upstream_entry)
-    with open(os.path.join(upstream_entry, "saved_model.pb"), "wb") as handle:
-        handle.write(b"\x08\x01")
-    with open(upstream_entry + ".descriptor.txt", "w") as handle:
-        handle.write(f"Module: {signed}\nDownload Time: 2024-01-01 00:00:00\n")
+    upstream_entry = tensorflow_hub_entry(isolated_cache, signed)
     assert hub.resolve(signed) == upstream_entry
     assert archive_gets(server, "m.tar.gz") == []
 
@@ -287,12 +282,7 @@ def test_a_url_with_credentials_cached_as_given_is_found_under_its_key(
     """tensorflow_hub (and tfhub before it hashed URLs without their credentials) keyed the URL
     with its user name and password: that entry is still found, not downloaded again."""
     with_password = server.url("m.tar.gz").replace("http://", "http://alice:s3cret@")
-    upstream_entry = os.path.join(isolated_cache, handles.cache_key(with_password))
-    os.makedirs(upstream_entry)
-    with open(os.path.join(upstream_entry, "saved_model.pb"), "wb") as handle:
-        handle.write(b"\x08\x01")
-    with open(upstream_entry + ".descriptor.txt", "w") as handle:
-        handle.write(f"Module: {with_password}\nDownload Time: 2024-01-01 00:00:00\n")
+    upstream_entry = tensorflow_hub_entry(isolated_cache, with_password)
     assert hub.resolve(with_password) == upstream_entry
     assert archive_gets(server, "m.tar.gz") == []
     assert handles.cache_handle("https://u:p@h:8/m?x=1#f") == "https://h:8/m?x=1#f"
