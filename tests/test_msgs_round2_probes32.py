@@ -4,7 +4,6 @@ path is."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,25 +20,56 @@ STARTS = {
 }
 
 
+# Put on the child's path as `sitecustomize`: right after the module named by
+# TFHUB_TEST_SIGINT_AFTER has run, the process gets SIGINT, as a Ctrl-C then would give it
+# (Python raises KeyboardInterrupt in the import that was under way). Sending the signal from
+# outside raced the child, which ends `cache list` within milliseconds from compiled bytecode.
+SIGINT_AFTER_IMPORT = """
+import importlib.util, os, signal, sys
+
+class _SigintAfter:
+    def __init__(self, name):
+        self.name = name
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            signal.raise_signal(signal.SIGINT)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, _SigintAfter(os.environ["TFHUB_TEST_SIGINT_AFTER"]))
+"""
+
+
 def _interrupt_after_import(start: list[str], module: str, tmp_path: Path) -> tuple[int, str]:
-    """Runs `tfhub cache list` the way `start` does and sends it SIGINT as soon as Python says
-    (-X importtime) that `module` was imported: while tfhub's modules still import."""
-    env = {**os.environ, "PYTHONPATH": SRC, "TFHUB_CACHE_DIR": str(tmp_path / "cache")}
-    command = [sys.executable, "-X", "importtime", *start, "cache", "list"]
-    with subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    ) as process:
-        assert process.stderr is not None
-        lines = []
-        for line in process.stderr:
-            lines.append(line)
-            if line.rstrip().endswith(f"| {module}") or line.rstrip().endswith(f" {module}"):
-                process.send_signal(signal.SIGINT)
-                break
-        lines.extend(process.stderr)
-        code = process.wait(timeout=60)
-    said = [line for line in lines if not line.startswith("import time:")]
-    return code, "".join(said)
+    """Runs `tfhub cache list` the way `start` does, interrupted by SIGINT right after `module`
+    was imported: while tfhub's modules still import."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SIGINT_AFTER_IMPORT)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(hook), SRC]),
+        "TFHUB_CACHE_DIR": str(tmp_path / "cache"),
+        "TFHUB_TEST_SIGINT_AFTER": module,
+    }
+    done = subprocess.run(
+        [sys.executable, *start, "cache", "list"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, done.stderr
 
 
 # The modules after which SIGINT comes: tfhub's first (python -m tfhub then runs its

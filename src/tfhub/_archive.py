@@ -26,7 +26,6 @@ from ._archive_stream import Inflater, TarSource
 from ._archive_tree import Tree, check_depth, normalized_name
 from ._archive_writer import Files, WorkerWriteError
 from ._tar_reader import members
-from .saved_model_proto import other_model_file_kind
 from .utils.printable import escaped
 from .utils.records import FrozenRecord
 from .utils.refused_writes import failed_write
@@ -107,6 +106,8 @@ def _not_a_tar_message(source: str, head: bytes) -> str:
     what to do. A model file's name (a `.keras` file, which is a ZIP archive, or an `.h5`)
     gets what a local file of that name is told (`model_file_kind`): unpacked, it is no
     SavedModel folder."""
+    from .saved_model_proto import other_model_file_kind  # The error path: not at import.
+
     other = _other_archive_kind(head)
     name = posixpath.basename(urllib.parse.urlsplit(source).path)
     model_file = other_model_file_kind(name)
