@@ -13,17 +13,18 @@ import pytest
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 # How each way of starting `tfhub` runs it: `python -m tfhub` and what the console script
-# (`tfhub = tfhub.cli.main:main`) runs.
+# (`tfhub = tfhub.cli.main:main`) runs; after `SIGINT_AFTER_IMPORT`, in one `python -c`.
 STARTS = {
-    "python -m tfhub": ["-m", "tfhub"],
-    "console script": ["-c", "import sys; from tfhub.cli.main import main; sys.exit(main())"],
+    "python -m tfhub": "import runpy; runpy.run_module('tfhub', run_name='__main__')",
+    "console script": "from tfhub.cli.main import main; sys.exit(main())",
 }
 
 
-# Put on the child's path as `sitecustomize`: right after the module named by
-# TFHUB_TEST_SIGINT_AFTER has run, the process gets SIGINT, as a Ctrl-C then would give it
-# (Python raises KeyboardInterrupt in the import that was under way). Sending the signal from
-# outside raced the child, which ends `cache list` within milliseconds from compiled bytecode.
+# Run first in the child: right after the module named by TFHUB_TEST_SIGINT_AFTER has run,
+# the process gets SIGINT, as a Ctrl-C then would give it (Python raises KeyboardInterrupt in
+# the import that was under way). Sending the signal from outside raced the child, which ends
+# `cache list` within milliseconds from compiled bytecode; a `sitecustomize` holding this was
+# not imported by every environment's start-up.
 SIGINT_AFTER_IMPORT = """
 import importlib.util, os, signal, sys
 
@@ -49,20 +50,17 @@ sys.meta_path.insert(0, _SigintAfter(os.environ["TFHUB_TEST_SIGINT_AFTER"]))
 """
 
 
-def _interrupt_after_import(start: list[str], module: str, tmp_path: Path) -> tuple[int, str]:
+def _interrupt_after_import(start: str, module: str, tmp_path: Path) -> tuple[int, str]:
     """Runs `tfhub cache list` the way `start` does, interrupted by SIGINT right after `module`
     was imported: while tfhub's modules still import."""
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(SIGINT_AFTER_IMPORT)
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(hook), SRC]),
+        "PYTHONPATH": SRC,
         "TFHUB_CACHE_DIR": str(tmp_path / "cache"),
         "TFHUB_TEST_SIGINT_AFTER": module,
     }
     done = subprocess.run(
-        [sys.executable, *start, "cache", "list"],
+        [sys.executable, "-c", SIGINT_AFTER_IMPORT + start, "cache", "list"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
