@@ -24,9 +24,12 @@ STARTS = {
 # the process gets SIGINT, as a Ctrl-C then would give it (Python raises KeyboardInterrupt in
 # the import that was under way). Sending the signal from outside raced the child, which ends
 # `cache list` within milliseconds from compiled bytecode; a `sitecustomize` holding this was
-# not imported by every environment's start-up.
+# not imported by every environment's start-up. SIGINT's handler first, as a terminal's shell
+# gives it: a suite started in the background (`.ci/run &`, a CI step) inherits SIGINT ignored,
+# and Python keeps it so (the signal then never arrived and the run ended quietly with 0).
 SIGINT_AFTER_IMPORT = """
 import importlib.util, os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 class _SigintAfter:
     def __init__(self, name):
