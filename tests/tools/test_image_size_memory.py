@@ -5,6 +5,13 @@ another one)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from tfhub import errors
@@ -84,32 +91,73 @@ def test_make_image_classifier_refuses_an_image_size_whose_images_cannot_fit(
     assert not (tmp_path / "sm").exists()
 
 
+# Each check runs as the tools run, in a process of its own: the measure then depends on nothing
+# earlier tests left. Measured as the growth of the process's peak RSS, a fresh process that had
+# run the module once at that size (as both tools do before measuring) counted 0.1 MB an image,
+# the memory its allocators kept reused, and nothing was refused; TensorFlow's own count of its
+# allocator's peak (tfhub.tools.host_memory) gives 140 MB every run.
+_CLASSIFIER_CHECK = """
+import json, sys
+from tfhub import errors
+from tfhub.tools import host_memory
+from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, train_and_export
+from tests._helpers.image_models import save_image_feature_vector
+
+images, work = sys.argv[1:3]
+module = save_image_feature_vector(work + "/wide", image_size=None, dim=256)
+hparams = get_default_hparams()._replace(train_epochs=1, batch_size=8)
+host_memory.available_memory = lambda: 200_000_000  # 0.2 GB refuses 21 MB an image and more.
+outputs = Outputs(saved_model_dir=work + "/sm", summaries_dir=work + "/logs")
+try:
+    train_and_export(module, images, hparams, outputs=outputs, image_size=600, say=print)
+except errors.ToolFlagError as e:
+    print(json.dumps([str(e), e.flag, e.value]))
+"""
+
+_MODULE_SEARCH_CHECK = """
+import json, sys
+from tfhub.tools import host_memory
+from tfhub.tools.module_search import lib
+from tests._helpers.image_models import save_image_feature_vector
+
+images, work = sys.argv[1:3]
+module = save_image_feature_vector(work + "/wide", image_size=None, dim=256)
+dataset = lib.load_dataset(lib.DataSpec.parse(images + "#6"))
+host_memory.available_memory = lambda: 400_000_000
+failed = []
+scores = lib.rank_modules(
+    [module], dataset, image_size=600, on_failure=lambda *failure: failed.append(failure)
+)
+print(json.dumps([
+    [score.module for score in scores],
+    [[handle, type(err).__name__, str(err), err.flag, err.value] for handle, err in failed],
+]))
+"""
+
+
+def _in_own_process(code: str, images: Path, work: Path) -> Any:
+    """Runs `code` with the images and a work folder as arguments in a new Python process (the
+    tests' helpers importable) and returns the JSON of its last stdout line."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+    done = subprocess.run(
+        [sys.executable, "-c", code, os.fspath(images), os.fspath(work)],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.tf
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_make_image_classifier_counts_the_modules_activations_measured_on_one_image(
-    shape_images, tmp_path, monkeypatch
+    shape_images, tmp_path
 ) -> None:
     """The images (none kept: bottlenecks) and a batch as float fit, but the module's
     activations for the batch do not: its conv layer's output alone is 91 MB an image at
     600x600 (300 x 300 x 253 floats), 0.73 GB for a batch of 8. The check measured none of it,
     and training would have grown the process until the out-of-memory killer ended it."""
-    from tests._helpers.image_models import save_image_feature_vector
-
-    from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, train_and_export
-
-    module = save_image_feature_vector(tmp_path / "wide", image_size=None, dim=256)
-    hparams = get_default_hparams()._replace(train_epochs=1, batch_size=8)
-    # The measure is the growth of the process's peak RSS, which memory the allocator kept from
-    # earlier tests (a pytest-xdist worker's) shortens: 54 MB an image was seen in a full run,
-    # 91 alone. 0.2 GB refuses a batch of 8 from 21 MB an image on; an image as float is 4.3.
-    monkeypatch.setattr(host_memory, "available_memory", lambda: 200_000_000)
-    outputs = Outputs(saved_model_dir=str(tmp_path / "sm"), summaries_dir=str(tmp_path / "logs"))
-    with pytest.raises(errors.ToolFlagError) as e:
-        train_and_export(
-            module, str(shape_images), hparams, outputs=outputs, image_size=600,
-            say=lambda line: None,
-        )  # fmt: skip
-    message = str(e.value)
+    message, flag, value = _in_own_process(_CLASSIFIER_CHECK, shape_images, tmp_path)
     assert message.startswith(
         "--batch_size 8 cannot fit in memory: a batch of 8 at 600x600 as float and the "
         "module's activations for it ("
@@ -117,32 +165,24 @@ def test_make_image_classifier_counts_the_modules_activations_measured_on_one_im
     per_image = float(message.split("activations for it (")[1].split(" MB")[0])
     assert 20 < per_image < 200, message  # The activations counted, not the image alone.
     assert "Pass a smaller --batch_size or --image_size. Received: batch_size=8" in message
-    assert (e.value.flag, e.value.value) == ("batch_size", 8)
+    assert (flag, value) == ("batch_size", 8)
     assert not (tmp_path / "sm").exists() and not (tmp_path / "logs").exists()
 
 
 @pytest.mark.tf
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_module_search_counts_the_modules_activations_measured_on_two_images(
-    shape_images, tmp_path, monkeypatch
+    shape_images, tmp_path
 ) -> None:
     """The 6 images at 600x600 and a batch of 32 as float fit (283 MB), but the module's
     activations (91 MB an image: its conv layer's output) for a batch of 32 do not: module_search
     embedded on, unchecked, as far as the memory went. It is one module's failure now: with
     `on_failure`, the others are still scored."""
-    from tests._helpers.image_models import save_image_feature_vector
-
-    module = save_image_feature_vector(tmp_path / "wide", image_size=None, dim=256)
-    dataset = lib.load_dataset(lib.DataSpec.parse(f"{shape_images}#6"))
-    monkeypatch.setattr(host_memory, "available_memory", lambda: 400_000_000)
-    failed: list[tuple[str, errors.TFHubError]] = []
-    scores = lib.rank_modules(
-        [module], dataset, image_size=600, on_failure=lambda *failure: failed.append(failure)
-    )
-    assert scores == [] and [handle for handle, _ in failed] == [module], failed
-    err = failed[0][1]
-    assert isinstance(err, errors.ToolFlagError) and (err.flag, err.value) == ("module", module)
-    message = str(err)
+    scored, failed = _in_own_process(_MODULE_SEARCH_CHECK, shape_images, tmp_path)
+    module = os.fspath(tmp_path / "wide")
+    assert scored == [] and [handle for handle, *_ in failed] == [module], failed
+    _, kind, message, flag, value = failed[0]
+    assert kind == "ToolFlagError" and (flag, value) == ("module", module)
     assert message.startswith(
         f"--module {module} cannot fit in memory: a batch of 32 at 600x600 as float and the "
         "module's activations for it ("

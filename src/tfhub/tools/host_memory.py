@@ -1,21 +1,25 @@
 """Host memory for the image tools: how much is available (`available_memory`), whether images
 at a size and a batch of them fit in it (`check_images_fit`, refusing the flag that asked for
-the size before anything is allocated), and how much a call takes at its peak, measured
-(Linux): the growth of the process's peak resident set (VmHWM in /proc/self/status), reset
-before the call through /proc/self/clear_refs. make_image_classifier and module_search measure
-a module on one and two images this way, so that a batch whose activations cannot fit is
-refused before the long run.
+the size before anything is allocated), and how much a call takes at its peak, measured:
+TensorFlow's own count of the bytes its CPU allocator holds at its peak
+(`tf.config.experimental.get_memory_info("CPU:0")`, reset before the call), else (no
+TensorFlow, or a build without those statistics; Linux) the growth of the process's peak
+resident set (VmHWM in /proc/self/status, reset through /proc/self/clear_refs).
+make_image_classifier and module_search measure a module on one and two images this way, so
+that a batch whose activations cannot fit is refused before the long run.
 
 Measured, not computed: what a module keeps alive while it runs depends on its graph, which a
-SavedModel does not describe at a size it has not run at. Memory freed by an earlier call and
-kept by the allocator is reused without growing the peak, so a measure can only fall short of
-what the call needs, never exceed it by more than the allocator's rounding: a bound to refuse
-on, never a promise that a run fits.
+SavedModel does not describe at a size it has not run at. The allocator's count is the same run
+to run; the resident set's is not: memory freed by an earlier call and kept by the allocators
+is reused without growing the peak (a process that had run the module once at that size
+measured 0.1 MB an image where TensorFlow counted 140). Either can only fall short of what the
+call needs: a bound to refuse on, never a promise that a run fits.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -49,10 +53,46 @@ def _reset_peak() -> bool:
 
 
 def peak_growths(calls: list[Callable[[], Any]]) -> list[int] | None:
-    """Runs `calls` in turn and returns, for each, how far the process's peak resident set
-    had grown by its end above the resident set before the first (bytes); None where that
-    cannot be measured (no /proc, another thread's allocation cannot be told apart either:
-    call it while no other work runs)."""
+    """Runs `calls` in turn and returns, for each, how far the peak had grown by its end above
+    what was held before the first (bytes): of TensorFlow's CPU allocator when TensorFlow is
+    imported and counts it, else of the process's resident set; None where neither can be
+    measured (no /proc). Another thread's allocation cannot be told apart: call it while no
+    other work runs."""
+    growths = _allocator_peak_growths(calls)
+    if growths is not None:
+        return growths
+    return _resident_peak_growths(calls)
+
+
+# What TensorFlow raises where a device keeps no statistics (ValueError in TF 2.x) or an older
+# TensorFlow lacks the calls (AttributeError).
+_NO_ALLOCATOR_STATISTICS = (ValueError, RuntimeError, AttributeError, NotImplementedError)
+
+
+def _allocator_peak_growths(calls: list[Callable[[], Any]]) -> list[int] | None:
+    """`peak_growths` by TensorFlow's count of its CPU allocator's bytes; None, with no call
+    run, when TensorFlow is not imported (a call that needs it has imported it) or does not
+    count them."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return None
+    device = "CPU:0"
+    try:
+        tf.config.experimental.reset_memory_stats(device)
+        before = int(tf.config.experimental.get_memory_info(device)["current"])
+    except _NO_ALLOCATOR_STATISTICS:
+        return None
+    growths = []
+    for call in calls:
+        call()
+        peak = int(tf.config.experimental.get_memory_info(device)["peak"])
+        growths.append(max(0, peak - before))
+    return growths
+
+
+def _resident_peak_growths(calls: list[Callable[[], Any]]) -> list[int] | None:
+    """`peak_growths` by the process's peak resident set (Linux); None, with no call run, where
+    it cannot be measured."""
     if not _reset_peak():
         return None
     before = _status_bytes("VmRSS")
