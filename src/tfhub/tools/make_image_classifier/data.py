@@ -170,9 +170,11 @@ def _batched(
     shuffle: bool = False,
     augment: Callable[[Any], Any] | None = None,
     seed: int | None = None,
+    replicas: int = 1,
 ) -> Any:
     """Batches of (float images in [0, 1], one-hot labels) of the readable images at `indices`;
-    (float32 features, one-hot labels) if the store keeps features.
+    (float32 features, one-hot labels) if the store keeps features. With several `replicas`, a
+    batch of fewer images than replicas (the last, at most replicas - 1 images) is left out.
 
     The store shuffles indices (8 bytes each), not images, and hands each image over once:
     decoded in parallel on the first pass, its in-memory copy (one gather per batch) later.
@@ -189,6 +191,11 @@ def _batched(
 
     plain = tf.autograph.experimental.do_not_convert  # No AutoGraph: saves tracing time.
     dataset = store.batches(indices, batch_size, shuffle=shuffle, seed=seed)
+    if replicas > 1:
+        # A replica given no image of a batch runs the model on an empty one, and TensorFlow
+        # 2.21's oneDNN Conv2D returns an empty batch of the wrong shape (its input's): the
+        # next layer fails ("Matrix size-incompatible: In[0]: [0,6]"). Uneven parts are fine.
+        dataset = dataset.filter(plain(lambda index, _: tf.size(index) >= replicas))
     if store.keeps_features:
         dataset = dataset.map(plain(with_labels))
     else:
@@ -219,11 +226,16 @@ def augments(hparams: HParams) -> bool:
     )
 
 
-def make_datasets(store: ImageStore, *, hparams: HParams, seed: int | None = None) -> Datasets:
+def make_datasets(
+    store: ImageStore, *, hparams: HParams, seed: int | None = None, replicas: int = 1
+) -> Datasets:
     """Builds the tf.data training and validation sets of the images in `store`.
 
     If the store keeps features (see `ImageStore`), the sets hold features; they cannot be
-    augmented then.
+    augmented then. For several `replicas` (a distribution strategy's), no batch leaves a
+    replica without an image: the validation set's batches are made a little smaller where
+    that makes its last batch split (`validation_batch_size`), and a training epoch's last
+    batch of fewer images than replicas is left out (a different few each epoch, reshuffled).
 
     The split is over the listed files (as upstream's ImageDataGenerator split them); a file
     found unreadable on the first pass is left out of its set, so the sets may hold fewer
@@ -233,6 +245,7 @@ def make_datasets(store: ImageStore, *, hparams: HParams, seed: int | None = Non
         store: the images and their labels (`store.files`).
         hparams: batch_size, validation_split and the augmentation parameters.
         seed: makes shuffling and augmentation reproducible.
+        replicas: how many replicas each batch is split over (1: none).
 
     Returns:
         The datasets and their sizes.
@@ -259,12 +272,26 @@ def make_datasets(store: ImageStore, *, hparams: HParams, seed: int | None = Non
         )
     augment = make_augmenter(hparams, store.image_size, seed=seed)
     train = _batched(
-        store, onehot, train_idx, hparams.batch_size, shuffle=True, augment=augment, seed=seed
-    )
+        store, onehot, train_idx, hparams.batch_size, shuffle=True, augment=augment, seed=seed,
+        replicas=replicas,
+    )  # fmt: skip
     valid = None
     if len(valid_idx):
-        valid = _batched(store, onehot, valid_idx, hparams.batch_size)
+        batch_size = validation_batch_size(len(valid_idx), hparams.batch_size, replicas)
+        valid = _batched(store, onehot, valid_idx, batch_size, replicas=replicas)
     return Datasets(train, valid, len(train_idx), len(valid_idx), valid_idx)
+
+
+def validation_batch_size(images: int, batch_size: int, replicas: int) -> int:
+    """The largest batch size up to `batch_size` whose last batch of `images` gives each of the
+    `replicas` an image (or is full): --batch_size 11 on 12 images and 2 replicas makes batches
+    of 10 and 2, not 11 and 1. The validation metrics are means over the images, whatever the
+    batches; a training batch keeps --batch_size.
+    """
+    for size in range(min(batch_size, images), 0, -1):
+        if images % size == 0 or images % size >= replicas:
+            return size
+    return batch_size
 
 
 def steps_per_epoch(dataset: Any, size: int, batch_size: int, *, what: str) -> int | None:

@@ -70,7 +70,8 @@ def train_on_module(
     else:
         store = image_store.ImageStore(files, image_size)
         how = "decoded during the first epoch"
-    sets = data.make_datasets(store, hparams=hparams, seed=seed)
+    replicas = int(getattr(strategy, "num_replicas_in_sync", 1))
+    sets = data.make_datasets(store, hparams=hparams, seed=seed, replicas=replicas)
     say(
         f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "
         f"{sets.train_size} training and {sets.valid_size} validation images ({how})"
