@@ -356,3 +356,30 @@ def test_weights_of_a_column_do_not_load_into_a_column_of_another_key(modules, t
     with pytest.raises(AssertionError, match="Python objects (that )?were not bound") as raised:
         model_2.load_weights(checkpoint).assert_consumed()
     assert "text_2_hub_module_embedding" in str(raised.value)
+
+
+# --- Reading the feature: only the feature's own value gets the column's message ---------------
+
+
+def test_an_error_of_the_key_column_is_not_reported_as_the_feature_value(modules) -> None:
+    """A column keyed by another feature column reads its input through that column's
+    transform; that column's errors (here: int ids for a string vocabulary) came back as
+    "hub.text_embedding_column(<the whole column>) cannot read its feature ... Pass a dict of
+    features holding under <the whole column> a tensor of strings", hiding what went wrong."""
+    key = tf.feature_column.categorical_column_with_vocabulary_list("words", ["a", "b"])
+    column = hub.text_embedding_column(key, modules["text"])
+    with pytest.raises(ValueError, match="dtype") as raised:
+        tf_keras.layers.DenseFeatures([column])({"words": tf.constant([[1], [2]])})
+    assert not isinstance(raised.value, errors.CallInputSpecError)
+    assert "cannot read its feature" not in str(raised.value)
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="dtype") as raised:
+            tf.compat.v1.feature_column.input_layer({"words": tf.constant([[1], [2]])}, [column])
+    assert not isinstance(raised.value, errors.CallInputSpecError)
+
+
+def test_a_feature_value_that_cannot_be_read_still_names_the_column(modules) -> None:
+    """The user's own value (a Python object TensorFlow cannot convert) keeps the message."""
+    column = hub.text_embedding_column("text", modules["text"])
+    with pytest.raises(errors.CallInputSpecError, match=r"text_embedding_column\('text'\)"):
+        tf_keras.layers.DenseFeatures([column])({"text": object()})

@@ -164,12 +164,19 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
     def _read_feature(self, get: Callable[..., Any], *args: Any) -> Any:
         """`get(self.key, *args)`: the feature as TensorFlow's feature-column code reads it.
 
+        For a string key, `get` only looks the feature up and converts the user's value to a
+        tensor, so its ValueError or TypeError is about that value. A key that is a feature
+        column is read through that column's transform: its errors are its own (they name
+        its key) and pass through unchanged, as does anything else `get` raises.
+
         Raises:
             tfhub.errors.CallInputSpecError: (a ValueError and a TypeError, as TensorFlow's
-                errors were) if the features have no `key`, or hold a scalar or a value
+                errors were) if the features have no string `key`, or hold a scalar or a value
                 TensorFlow cannot take (e.g. a tf.RaggedTensor) under it.
         """
         key = self.key  # type: ignore[attr-defined]
+        if not isinstance(key, str):
+            return get(key, *args)
         try:
             return get(key, *args)
         except (ValueError, TypeError) as err:
