@@ -244,10 +244,18 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         weight_collections: list[str] | None = None,
         trainable: bool | None = None,
     ) -> Any:
-        """The v1 path (`input_layer`): loads the module into the current graph on each call."""
+        """The v1 path (`input_layer`): makes the module in the current graph on each call."""
         trainable = self._is_trainable(True if trainable is None else trainable)
+        fn = self._input_layer_fn(list(weight_collections or []), trainable=trainable)
+        return self.embed(inputs.get(self), fn)
+
+    def _input_layer_fn(self, collections: list[str], *, trainable: bool) -> TensorFn:
+        """Loads the module for `input_layer`; returns the function that embeds a batch.
+
+        The module's variables join `collections` (and TRAINABLE_VARIABLES, its regularization
+        losses and UPDATE_OPS the graph's collections, if trainable), as a `hub.Module` does.
+        """
         module = self._load(trainable=trainable)
-        collections = list(weight_collections or [])
         if trainable:
             collections.append(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES)
             for loss_fn in module.regularization_losses:  # As a trainable hub.Module does.
@@ -255,10 +263,9 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
                     tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, loss_fn()
                 )
         _add_to_collections(module, collections)
-        fn = module.fn
         if trainable and module.has_update_ops and not tf.executing_eagerly():
-            fn = _collecting_update_ops(fn)
-        return self.embed(inputs.get(self), fn)
+            return _collecting_update_ops(module.fn)
+        return module.fn
 
     # --- Serialization ---------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import tempfile
 from typing import Any
 
 from .. import errors, saved_model
-from ._base import HubDenseColumn, add_once_to_collection, require_handle, tf
+from ._base import HubDenseColumn, TensorFn, add_once_to_collection, require_handle, tf
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
 logger = logging.getLogger(__name__)
@@ -112,28 +112,22 @@ class TF1ModuleColumn(HubDenseColumn):
     def variable_shape(self) -> Any:
         return self._signature.outputs["default"].get_shape()[1:]
 
-    def _get_dense_tensor(
-        self,
-        inputs: Any,
-        weight_collections: list[str] | None = None,
-        trainable: bool | None = None,
-    ) -> Any:
-        """The v1 path (`input_layer`): in a graph, a `hub.Module` made in the column's variable
-        scope, as upstream's columns did.
+    def _input_layer_fn(self, collections: list[str], *, trainable: bool) -> TensorFn:
+        """In a graph, a `hub.Module` made in the column's variable scope, as upstream's
+        columns did (eagerly, the base class's loaded module).
 
         So the variables are named as upstream's (`input_layer/<key>_hub_module_embedding/
         module/...`) and TF1 checkpoints written with upstream restore; the module adds its
         regularization losses and, if trainable, its UPDATE_OPS to the graph's collections.
         """
         if tf.executing_eagerly():
-            return super()._get_dense_tensor(inputs, weight_collections, trainable)
+            return super()._input_layer_fn(collections, trainable=trainable)
         from ..tf1.module import Module
 
-        trainable = self._is_trainable(True if trainable is None else trainable)
         module = Module(self._source.module_spec, trainable=trainable)
-        for collection in weight_collections or []:
+        for collection in collections:
             add_once_to_collection(collection, module.variables)
-        return self.embed(inputs.get(self), lambda batch, training=False: module(batch))
+        return lambda batch, training=False: module(batch)
 
     def get_config(self) -> dict[str, Any]:
         require_handle(self._source.module_spec, self._column)
