@@ -15,7 +15,8 @@ import tempfile
 from typing import Any
 
 from .. import errors, saved_model
-from ._base import HubDenseColumn, TensorFn, add_once_to_collection, require_handle, tf
+from ._base import HubDenseColumn, TensorFn, add_once_to_collection, tf
+from ._checks import require_handle
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ from typing import Any
 
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
-from ._base import LoadedModule, TensorFn, as_handle, checked_key, tf
+from ._base import LoadedModule, TensorFn, tf
+from ._checks import as_handle, checked_key
 from ._signatures import Signature, default_embedding_output_issue, describe
 from ._source import ModuleSource, TF1ModuleColumn
 

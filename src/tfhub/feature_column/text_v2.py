@@ -7,15 +7,8 @@ from typing import Any
 from .. import errors, saved_model
 from .._tf_private import register_feature_column
 from ..loaded_model import call_with_training, takes_training
-from ._base import (
-    HubDenseColumn,
-    LoadedModule,
-    TensorFn,
-    as_handle,
-    checked_key,
-    text_batch,
-    tf,
-)
+from ._base import HubDenseColumn, LoadedModule, TensorFn, tf
+from ._checks import as_handle, checked_key, text_batch
 from ._signatures import read_tf2_call_inputs, read_tf2_call_outputs
 
 
