@@ -383,3 +383,62 @@ def test_a_feature_value_that_cannot_be_read_still_names_the_column(modules) -> 
     column = hub.text_embedding_column("text", modules["text"])
     with pytest.raises(errors.CallInputSpecError, match=r"text_embedding_column\('text'\)"):
         tf_keras.layers.DenseFeatures([column])({"text": object()})
+
+
+# --- testWorksWithCannedEstimator & co, on tf_keras (TensorFlow 2.21 has no tf.estimator) -------
+
+
+def _train_evaluate_predict(columns: list, features: dict[str, np.ndarray]) -> np.ndarray:
+    """What upstream's canned-estimator cases did (train one step, evaluate, predict) with a
+    tf_keras DNN classifier over the same columns and data."""
+    inputs = {
+        key: tf_keras.Input(shape=value.shape[1:], dtype=tf.as_dtype(value.dtype), name=key)
+        for key, value in features.items()
+    }
+    hidden = tf_keras.layers.Dense(10, activation="relu")(
+        tf_keras.layers.DenseFeatures(columns)(inputs)
+    )
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(1, activation="sigmoid")(hidden))
+    model.compile(optimizer="adagrad", loss="binary_crossentropy")
+    labels = np.array([[1], [0]])
+    model.fit(features, labels, epochs=1, verbose=0)
+    assert np.isfinite(model.evaluate(features, labels, verbose=0))
+    return model.predict(features, verbose=0)
+
+
+@pytest.mark.parametrize("kind", ["text", "image", "text_v2"])
+def test_works_with_a_dnn_classifier(kind, text_spec, image_spec, modules) -> None:
+    """testWorksWithCannedEstimator (text, image), testWorksWithTF2DnnClassifier (v2)."""
+    if kind == "image":
+        hub_column = hub.image_embedding_column("image", image_spec)
+        first = np.array(IMAGE_FEATURES["image_a"], np.float32)
+        features = {"image": first, "number": np.array([[20], [1]], np.float32)}
+        other = tf.feature_column.numeric_column("number")
+    else:
+        if kind == "text":
+            hub_column = hub.text_embedding_column("comment", text_spec, trainable=False)
+        else:
+            hub_column = hub.text_embedding_column_v2("comment", modules["text_v2"])
+        comments = np.array([["the quick brown fox"], ["spam spam spam"]])
+        features = {"comment": comments, "upvotes": np.array([[20], [1]], np.float32)}
+        other = tf.feature_column.numeric_column("upvotes")
+    predictions = _train_evaluate_predict([hub_column, other], features)
+    assert predictions.shape == (2, 1)
+
+
+def test_text_v2_with_a_dict_output_fits_on_a_dataset(tmp_path) -> None:
+    """testWorksWithDNNEstimatorAndDataset: output_key over a dict-returning model, fed by a
+    repeated, batched tf.data pipeline of [batch, 1] strings."""
+    path = os.fspath(tmp_path / "model_returning_dicts")
+    tf.saved_model.save(_TextEmbedding(returns_dict=True), path)
+    column = hub.text_embedding_column_v2("descriptions", path, output_key="outputs")
+    dataset = tf.data.Dataset.from_tensor_slices(
+        ({"descriptions": tf.constant([["sentence"]])}, tf.constant([[1]]))
+    )
+    batches = dataset.repeat().take(30).batch(5)
+    inputs = {"descriptions": tf_keras.Input(shape=(1,), dtype=tf.string, name="descriptions")}
+    features = tf_keras.layers.DenseFeatures([column])(inputs)
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(1)(tf_keras.layers.Dense(10)(features)))
+    model.compile(optimizer="adagrad", loss=tf_keras.losses.BinaryCrossentropy(from_logits=True))
+    history = model.fit(batches, steps_per_epoch=1, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
