@@ -110,6 +110,12 @@ class TF1ModuleColumn(HubDenseColumn):
         self._signature = self._source.signature()
 
     @property
+    def module_spec(self) -> Any:
+        """The `hub.ModuleSpec` of the module (loaded, for a handle), as upstream's columns
+        held it: e.g. for `hub.get_expected_image_size(column.module_spec)`."""
+        return self._source.module_spec_object()
+
+    @property
     def variable_shape(self) -> Any:
         return self._signature.outputs["default"].get_shape()[1:]
 

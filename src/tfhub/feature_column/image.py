@@ -113,11 +113,6 @@ class _ImageEmbeddingColumn(TF1ModuleColumn):
         _check_size_fits_module(self.image_size, self._signature, module_spec_path)
 
     @property
-    def module_spec(self) -> Any:
-        """The `hub.ModuleSpec` of the module, as upstream's column offered."""
-        return self._source.module_spec_object()
-
-    @property
     def parse_example_spec(self) -> dict[str, Any]:
         height, width = self.image_size
         return {self.key: tf.io.FixedLenFeature([height, width, 3], tf.float32)}

@@ -93,11 +93,6 @@ class _TextEmbeddingColumn(_TF1TextColumn):
         self._open(module_spec_path)
 
     @property
-    def module_spec(self) -> Any:
-        """The `hub.ModuleSpec` of the module, as upstream's column offered."""
-        return self._source.module_spec_object()
-
-    @property
     def parse_example_spec(self) -> dict[str, Any]:
         return {self.key: tf.io.FixedLenFeature([1], tf.string)}
 
@@ -140,11 +135,6 @@ class _SparseTextEmbeddingColumn(_TF1TextColumn):
         self.default_value = default_value
         self.trainable = bool(trainable)
         self._open(module_spec)
-
-    @property
-    def module_spec(self) -> Any:
-        """The `hub.ModuleSpec` of the module, as upstream's column held."""
-        return self._source.module_spec_object()
 
     def get_config(self) -> dict[str, Any]:
         """The constructor's arguments: `module_spec` is the handle (or spec) given."""
