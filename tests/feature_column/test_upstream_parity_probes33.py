@@ -442,3 +442,35 @@ def test_text_v2_with_a_dict_output_fits_on_a_dataset(tmp_path) -> None:
     model.compile(optimizer="adagrad", loss=tf_keras.losses.BinaryCrossentropy(from_logits=True))
     history = model.fit(batches, steps_per_epoch=1, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+# --- input_layer's weight_collections (upstream's columns ignored them; ours fill them) ---------
+
+
+@pytest.mark.parametrize("kind", ["text", "sparse", "image", "text_v2"])
+@pytest.mark.parametrize("trainable", [False, True])
+def test_input_layer_weight_collections_get_the_modules_variables(kind, trainable, modules):
+    make = {
+        "text": lambda: hub.text_embedding_column("a", modules["text"], trainable),
+        "sparse": lambda: hub.sparse_text_embedding_column(
+            "a", modules["text"], "sum", "", trainable
+        ),
+        "image": lambda: hub.image_embedding_column("a", modules["image"]),
+        "text_v2": lambda: hub.text_embedding_column_v2("a", modules["text_v2"], None, trainable),
+    }[kind]
+    value = {
+        "text": lambda: tf.constant(["hello world"]),
+        "sparse": lambda: tf.SparseTensor([[0, 0]], ["hello world"], [1, 1]),
+        "image": lambda: tf.constant(IMAGE_FEATURES["image_a"][:1]),
+        "text_v2": lambda: tf.constant(["hello world"]),
+    }[kind]
+    with tf.Graph().as_default():
+        output = tf.compat.v1.feature_column.input_layer(
+            {"a": value()}, [make()], weight_collections=["mine"]
+        )
+        (variable,) = tf.compat.v1.global_variables()
+        assert tf.compat.v1.get_collection("mine") == [variable]
+        trains = trainable and kind != "image"  # Upstream's image column never trains.
+        assert tf.compat.v1.trainable_variables() == ([variable] if trains else [])
+        expected = [[0.1 + 0.4, 0.2 + 0.5, 0.3 + 0.6]] if kind == "image" else [[1, 2, 3, 4]]
+        np.testing.assert_allclose(_run_monitored(output), expected, rtol=1e-6)
