@@ -37,8 +37,9 @@ class PathResolver(Resolver):
             # Other filesystems of tf.io.gfile (ram://, s3://, hdfs://...): as upstream, via gfile.
             found = gcs.exists if "://" in parsed.path else os.path.exists
             if not found(parsed.path):
+                too_long = None if "://" in parsed.path else _too_long(handle, parsed.path)
                 raise errors.ModelNotFoundError(
-                    _not_found(handle, parsed.path, found), path=parsed.path
+                    too_long or _not_found(handle, parsed.path, found), path=parsed.path
                 )
             return parsed.path
         raise errors.ModelNotFoundError(
@@ -46,6 +47,65 @@ class PathResolver(Resolver):
             "path.",
             path=handle,
         )
+
+
+# Linux's limits, where os.pathconf cannot tell (no folder of the path exists to ask).
+_NAME_MAX = 255
+_PATH_MAX = 4096
+
+
+def _too_long(handle: str, path: str) -> str | None:
+    """The message for a local path that cannot exist because a name in it (or the whole path)
+    is longer than its filesystem allows (os.stat fails with ENAMETOOLONG), or None.
+
+    The limits are the filesystem's (`os.pathconf` PC_NAME_MAX, PC_PATH_MAX), asked of the
+    deepest folder of the path that exists; lengths are in bytes, as the filesystem counts.
+    """
+    folder = _existing_folder(path)
+    name_max = _pathconf(folder, "PC_NAME_MAX", _NAME_MAX)
+    for part in path.split(os.sep):
+        size = len(os.fsencode(part))
+        if size > name_max:
+            return (
+                f"{_short(handle)} is too long for the filesystem: its name {_short(part)!r} is "
+                f"{size} bytes, and the filesystem of {folder} allows at most {name_max} bytes "
+                "per file or folder name (os.pathconf PC_NAME_MAX). Check the handle (text "
+                "pasted as a path?), or shorten that name."
+            )
+    path_max = _pathconf(folder, "PC_PATH_MAX", _PATH_MAX)
+    size = len(os.fsencode(path))
+    if size >= path_max:  # PATH_MAX counts the terminating NUL byte.
+        return (
+            f"{_short(handle)} is too long for the filesystem: the path is {size} bytes, and the "
+            f"system allows fewer than {path_max} bytes (os.pathconf PC_PATH_MAX). Check the "
+            "handle, or move the model to a shorter path."
+        )
+    return None
+
+
+def _existing_folder(path: str) -> str:
+    """The deepest folder on `path` (made absolute) that exists: the one to ask its limits."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return folder
+
+
+def _pathconf(folder: str, name: str, default: int) -> int:
+    """`os.pathconf(folder, name)`, or `default` where the system cannot tell."""
+    try:
+        value = os.pathconf(folder, name)
+    except (OSError, ValueError):  # No such setting here (or the folder went away).
+        return default
+    return value if value > 0 else default
+
+
+def _short(text: str) -> str:
+    """`text`, or its first and last 40 characters around `...` if longer than 100."""
+    return text if len(text) <= 100 else f"{text[:40]}...{text[-40:]}"
 
 
 def _not_found(handle: str, path: str, found: Callable[[str], bool]) -> str:
