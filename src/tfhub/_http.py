@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from . import _http_deadline as _deadline
-from . import _token, constants, errors, handles
+from . import _http_redirect, _http_socket, _http_watch, _token, constants, errors, handles
 from ._http_errors import brief as _brief
 from ._http_errors import cause_text, raise_for_request_error
 from ._http_status import RetryRecord, status_error
@@ -51,7 +51,7 @@ def _session() -> Any:
     session = requests.Session()
     session.headers["Accept-Encoding"] = "identity"  # Archives are compressed already.
     session.headers["User-Agent"] = "tfhub (+https://github.com/tensorflow/hub compatible)"
-    _deadline.mount(session)  # Bounds slow headers, which requests' timeouts do not.
+    _http_watch.mount(session)  # Bounds slow headers, which requests' timeouts do not.
     redact_urllib3_logs()  # Its DEBUG lines quote each URL's query: signatures too.
     return session
 
@@ -150,8 +150,8 @@ def get(
     options = _request_options(url, headers=headers, allow_redirects=allow_redirects)
     if not with_token:
         options["auth"] = None
-    capper = _body_capper(max_body) if max_body is not None else _deadline.redirect_body_capper
-    options["hooks"] = {"response": [_deadline.downgrade_refuser(handle, budget), capper]}
+    capper = _body_capper(max_body) if max_body is not None else _http_redirect.redirect_body_capper
+    options["hooks"] = {"response": [_http_redirect.downgrade_refuser(handle, budget), capper]}
     retries = constants.http_retries()
     record = RetryRecord(wait_cap=RETRY_AFTER_MAX_SEC)
     for attempt in range(retries + 1):
@@ -255,7 +255,7 @@ def _body_capper(max_body: int) -> Any:
     """
 
     def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
-        data = _deadline.read_within(
+        data = _http_socket.read_within(
             response, max_body + 1, what=f"{response.status_code} answer's body"
         )
         response._content = data  # requests' documented-by-use cache of the body.
@@ -299,10 +299,10 @@ def _server_says(response: Any, budget: _deadline.RetryBudget | None) -> str | N
         if getattr(response, "_content_consumed", False):  # Read by the body capper.
             data = (response.content or b"")[:_ERROR_BODY_LIMIT]
         elif budget is None:
-            data = _deadline.read_within(response, _ERROR_BODY_LIMIT, what="error text")
+            data = _http_socket.read_within(response, _ERROR_BODY_LIMIT, what="error text")
         else:
             with _deadline.bounded_by(budget):
-                data = _deadline.read_within(response, _ERROR_BODY_LIMIT, what="error text")
+                data = _http_socket.read_within(response, _ERROR_BODY_LIMIT, what="error text")
     except Exception:  # Dropped, or too slow (cut): the status alone is the answer.
         return None
     for line in data.decode("utf-8", "replace").splitlines():

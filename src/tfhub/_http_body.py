@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from . import _http_deadline as _deadline
-from . import constants, errors
+from . import _http_socket, constants, errors
 from ._http import _AGAIN_HINT, RestartDownload, backoff_seconds, check_status, get
 from ._http_errors import cause_text
 from ._http_errors import is_connection_error as _is_connection_error
@@ -118,7 +118,7 @@ class HttpBody(io.RawIOBase):
         series of failures is under way (and the full timeout again once it has ended)."""
         timeout = self._budget.timeout()
         if timeout != self._read_timeout:
-            _deadline.set_read_timeout(self._response, timeout)
+            _http_socket.set_read_timeout(self._response, timeout)
             self._read_timeout = timeout
 
     def _read1(self, size: int) -> bytes:
@@ -200,5 +200,5 @@ class HttpBody(io.RawIOBase):
             super().close()  # First: a reader in another thread then stops, not reconnects.
             # Then wake that reader: closing waits for its read, up to TFHUB_HTTP_TIMEOUT on a
             # stalled server (Ctrl-C, SIGTERM or an unsafe member would hang that long).
-            _deadline.shutdown_socket(self._response)
+            _http_socket.shutdown_socket(self._response)
             self._response.close()

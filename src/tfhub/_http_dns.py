@@ -3,7 +3,7 @@
 `socket.getaddrinfo` has no timeout: a resolver that does not answer holds it for the system's
 own limits (glibc: 5 s a try, 2 tries, up to 3 name servers: up to half a minute) for every
 attempt of a download. `resolve_within` asks it in a thread and waits at most the connect
-timeout (TFHUB_HTTP_TIMEOUT, or what is left of the retry budget); `_http_deadline`'s
+timeout (TFHUB_HTTP_TIMEOUT, or what is left of the retry budget); `_http_watch`'s
 connections connect to the addresses it found, in order, as urllib3 does.
 """
 

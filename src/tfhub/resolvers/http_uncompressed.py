@@ -112,7 +112,7 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
 
     Raises:
         tfhub.errors.DownloadError: a redirect to an address that is not http(s), or to a
-            Location that cannot be read (`_http_deadline.redirect_target`).
+            Location that cannot be read (`_http_redirect.redirect_target`).
         tfhub.errors.InsecureRedirectError: a redirect from https to plain http.
     """
     location = response.headers.get("Location")
@@ -124,7 +124,7 @@ def _redirect_target(response: Any, *, url: str, handle: str) -> str | None:
     # percent-encoded.
     from requests.utils import requote_uri
 
-    from .._http_deadline import check_redirect, redirect_target
+    from .._http_redirect import check_redirect, redirect_target
 
     target = requote_uri(redirect_target(response, handle=handle))
     check_redirect(url, target, handle=handle)  # Never from https to plain http.
