@@ -4,14 +4,32 @@
 own limits (glibc: 5 s a try, 2 tries, up to 3 name servers: up to half a minute) for every
 attempt of a download. `resolve_within` asks it in a thread and waits at most the connect
 timeout (TFHUB_HTTP_TIMEOUT, or what is left of the retry budget); `_http_watch`'s
-connections connect to the addresses it found, in order, as urllib3 does.
+connections connect to the addresses it found, in order, as urllib3 does. A lookup that timed
+out keeps its thread until the system resolver gives up; while it runs, later lookups of the
+same name join it rather than start another (handles in a row on a dead resolver left a thread
+each). Nothing is cached: once a lookup ends, the next one asks the resolver again.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from typing import Any
+
+# The lookups under way, by (host, port, address family): joined rather than asked again.
+_RUNNING: dict[tuple[str, int, int], _Lookup] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
+def _forget_in_child() -> None:
+    """A forked child has none of its parent's threads: their lookups never end there."""
+    global _RUNNING_LOCK
+    _RUNNING_LOCK = threading.Lock()
+    _RUNNING.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def resolve_within(connection: Any, host: Any) -> list[str]:
@@ -32,29 +50,50 @@ def resolve_within(connection: Any, host: Any) -> list[str]:
         host.encode("idna")
     except UnicodeError:  # urllib3 says the name is not valid.
         return []
-    found: list[Any] = []
-    args = (found, host, connection.port)
-    thread = threading.Thread(target=_resolve_into, args=args, daemon=True, name="tfhub-dns")
-    thread.start()
-    thread.join(seconds)  # A resolver that does not answer keeps the thread until it gives up.
-    if not found:
+    lookup = _join(host, connection.port)
+    if not lookup.done.wait(seconds):
         why = socket.gaierror(f"no answer from the DNS resolver within {seconds:g} s")
         raise NameResolutionError(connection.host, connection, why)
-    if isinstance(found[0], socket.gaierror):
-        raise NameResolutionError(connection.host, connection, found[0]) from found[0]
-    if isinstance(found[0], Exception):
+    if isinstance(lookup.answer, socket.gaierror):
+        raise NameResolutionError(connection.host, connection, lookup.answer) from lookup.answer
+    if isinstance(lookup.answer, Exception):
         return []  # urllib3 resolves again and raises its own error for it.
-    return list(dict.fromkeys(str(entry[4][0]) for entry in found[0]))
+    return list(dict.fromkeys(str(entry[4][0]) for entry in lookup.answer))
 
 
-def _resolve_into(found: list[Any], host: str, port: int) -> None:
-    """Appends getaddrinfo's answer for `host` (as urllib3 asks it), or its error, to `found`."""
+class _Lookup:
+    """One getaddrinfo call in a "tfhub-dns" thread; `answer` (its result or error) is set
+    before `done`."""
+
+    def __init__(self, key: tuple[str, int, int]) -> None:
+        self.key = key
+        self.done = threading.Event()
+        self.answer: Any = None
+
+    def run(self) -> None:
+        host, port, family = self.key
+        try:
+            self.answer = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+        except Exception as err:  # Handed to the connecting threads.
+            self.answer = err
+        finally:
+            with _RUNNING_LOCK:
+                if _RUNNING.get(self.key) is self:
+                    del _RUNNING[self.key]
+            self.done.set()
+
+
+def _join(host: str, port: int) -> _Lookup:
+    """The lookup of `host` (at `port`, as urllib3 asks it) under way, or a new one started."""
     from urllib3.util.connection import allowed_gai_family
 
-    try:
-        found.append(socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM))
-    except Exception as err:  # Handed to the connecting thread.
-        found.append(err)
+    key = (host, port, int(allowed_gai_family()))
+    with _RUNNING_LOCK:
+        lookup = _RUNNING.get(key)
+        if lookup is None:
+            lookup = _RUNNING[key] = _Lookup(key)
+            threading.Thread(target=lookup.run, daemon=True, name="tfhub-dns").start()
+    return lookup
 
 
 def _is_address(host: str) -> bool:
