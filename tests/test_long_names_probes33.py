@@ -84,3 +84,4 @@ def test_a_cache_dir_too_long_names_the_setting(server, served_dir, isolated_cac
         hub.resolve(server.url("m.tar.gz"))
     message = str(info.value)
     assert "TFHUB_CACHE_DIR" in message and "too long" in message.lower()
+    assert "set TFHUB_CACHE_DIR to a shorter path" in message and "permissions" not in message

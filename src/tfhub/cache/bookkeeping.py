@@ -113,6 +113,13 @@ def write_error(failed: str, err: OSError, *, root: str, path: str) -> errors.Ca
         return errors.DiskFullError(err.errno, f"{failed}: {why}. {todo}", path=path, remedy=todo)
     why = f"{err.strerror or err}"
     todo = "Check the folder's permissions, or set TFHUB_CACHE_DIR to a writable folder."
+    if err.errno == errno.ENAMETOOLONG:  # Not a matter of permissions: the cache folder's path.
+        size = len(os.fsencode(os.fspath(root)))
+        todo = (
+            f"The cache folder's path is {size} bytes (a name in it longer than its filesystem "
+            "allows, os.pathconf PC_NAME_MAX, or the whole path over PC_PATH_MAX with the "
+            "cache's own names): set TFHUB_CACHE_DIR to a shorter path."
+        )
     return errors.CacheError(err.errno, f"{failed}: {why}. {todo}", path=path)
 
 
