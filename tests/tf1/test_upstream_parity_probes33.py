@@ -1,0 +1,598 @@
+"""Upstream tensorflow_hub 0.10.0 native_module_test.py cases that no other tfhub test covers,
+checked through `import tfhub as hub` in tf.compat.v1 graphs (TF 2.21: control flow v2)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+import tfhub as hub  # noqa: E402
+
+pytestmark = pytest.mark.tf
+tf1 = tf.compat.v1
+
+
+def _partitioned_module_fn(partitions: int, shape: list[int]) -> Any:
+    def module_fn() -> None:
+        part = tf1.get_variable(
+            "partitioned_variable",
+            initializer=tf.ones(shape),
+            partitioner=tf1.fixed_size_partitioner(partitions),
+        )
+        normal = tf1.get_variable("normal_variable", initializer=tf.ones(shape))
+        hub.add_signature(outputs=part + normal)
+
+    return module_fn
+
+
+def _stateless_module_fn() -> None:
+    x = tf1.placeholder(tf.int64)
+    hub.add_signature(inputs=x, outputs=x * x)
+
+
+def _double_module_fn() -> None:
+    w = tf.Variable(2.0)
+    x = tf1.placeholder(tf.float32)
+    hub.add_signature(inputs=x, outputs=x * w)
+
+
+def _stateful_module_fn(use_resource: bool) -> Any:
+    def module_fn() -> None:
+        v = tf1.get_variable(
+            "var123",
+            shape=[],
+            initializer=tf1.constant_initializer(10.0),
+            use_resource=use_resource,
+        )
+        hub.add_signature(outputs=v.value())
+
+    return module_fn
+
+
+def _another_stateful_module_fn() -> None:
+    module_input = tf1.placeholder(tf.float32)
+    variable = tf.Variable([3.0], name="iamtheoneandonly")
+    hub.add_signature(inputs=module_input, outputs=module_input * variable)
+
+
+def _run(fetches: Any, feed_dict: Any = None) -> Any:
+    with tf1.Session() as session:
+        session.run(tf1.global_variables_initializer())
+        session.run(tf1.tables_initializer())
+        return session.run(fetches, feed_dict=feed_dict)
+
+
+def _index_to_string(indices: Any, vocabulary_file: str) -> Any:
+    init = tf.lookup.TextFileInitializer(
+        vocabulary_file,
+        tf.int64,
+        tf.lookup.TextFileIndex.LINE_NUMBER,
+        tf.string,
+        tf.lookup.TextFileIndex.WHOLE_LINE,
+    )
+    return tf.lookup.StaticHashTable(init, "UNKNOWN").lookup(indices)
+
+
+def test_partitioned_variables_are_named_ordered_and_initialized() -> None:
+    """testModuleWithVariablesAndNoCheckpoint, testPartitionedVariables,
+    testLargePartitionedVariables."""
+
+    def module_with_variables() -> None:
+        tf1.get_variable("weights", shape=[3], initializer=tf1.zeros_initializer())
+        tf1.get_variable(
+            "partition",
+            shape=[4],
+            initializer=tf1.zeros_initializer(),
+            partitioner=tf1.fixed_size_partitioner(3),
+        )
+        hub.add_signature(outputs=tf.constant(1.0))
+
+    with tf.Graph().as_default():
+        hub.Module(hub.create_module_spec(module_with_variables), name="module")
+        names = [v.op.name for v in tf1.global_variables()]
+        assert names == [
+            "module/weights",
+            "module/partition/part_0",
+            "module/partition/part_1",
+            "module/partition/part_2",
+        ]
+        values = _run(tf1.global_variables())
+    assert [v.tolist() for v in values] == [[0.0] * 3, [0.0] * 2, [0.0], [0.0]]
+
+    with tf.Graph().as_default():
+        m = hub.Module(hub.create_module_spec(_partitioned_module_fn(3, [7, 3])), name="test")
+        out = m()
+        assert len(m.variable_map) == 2
+        assert m.variable_map["normal_variable"].name == "test/normal_variable:0"
+        assert [v.name for v in m.variable_map["partitioned_variable"]] == [
+            f"test/partitioned_variable/part_{i}:0" for i in range(3)
+        ]
+        assert [v.name for v in m.variables] == ["test/normal_variable:0"] + [
+            f"test/partitioned_variable/part_{i}:0" for i in range(3)
+        ]
+        np.testing.assert_allclose(_run(out), 2 * np.ones([7, 3]))
+
+    with tf.Graph().as_default():
+        m = hub.Module(hub.create_module_spec(_partitioned_module_fn(25, [600, 3])), name="test")
+        out = m()
+        assert len(m.variable_map["partitioned_variable"]) == 25 and len(m.variables) == 26
+        np.testing.assert_allclose(_run(out), 2 * np.ones([600, 3]))
+
+
+def test_inputs_convert_unused_inputs_are_fed_and_no_input_is_missing() -> None:
+    """testLoadModuleFromFuncDef, testUnusedInputModule, testConvertToTensor, testArgErrors."""
+
+    def unused_input_module_fn() -> None:
+        x = tf1.placeholder(tf.int64)
+        y = tf1.placeholder(tf.int64)
+        hub.add_signature(inputs={"x": x, "unused": y}, outputs=x * x)
+
+    spec = hub.create_module_spec(_stateless_module_fn)
+    with tf.Graph().as_default():
+        v = tf1.placeholder(tf.int64)
+        m = hub.Module(spec)
+        fed = m(v)
+        converted = m([10, 2])
+        with pytest.raises(TypeError):
+            m("hello")
+        with pytest.raises(TypeError, match="missing"):
+            m()
+        unused = hub.Module(hub.create_module_spec(unused_input_module_fn))
+        v1, v2 = tf1.placeholder(tf.int64), tf1.placeholder(tf.int64)
+        out = unused({"x": v1, "unused": v2})
+        values = _run([fed, converted, out], {v: 10, v1: 10, v2: 4})
+    assert values[0] == 100 and values[1].tolist() == [100, 4] and values[2] == 100
+
+
+def test_module_inside_while_loop_and_map_fn_with_gradients() -> None:
+    """testUseWithinWhileLoop, testUseWithinMap (run_v1_only upstream; here control flow v2)."""
+    spec = hub.create_module_spec(_double_module_fn)
+    with tf.Graph().as_default():
+        m = hub.Module(spec)
+        p = tf1.placeholder(tf.int32)
+        x = tf.constant(10.0)
+        oi, ox = tf.while_loop(lambda i, x: tf.less(i, p), lambda i, x: (i + 1, m(x)), [0, x])
+        w = m.variables[0]
+        dodv = tf.gradients(ox, w)[0]  # p * w**(p-1) * x
+        dodx = tf.gradients(ox, x)[0]  # w**p
+        mapped = tf.map_fn(m, tf.constant([1.0, 11.0, 101.0]))
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            for power, value, grads in ((1, 20, [10, 2]), (2, 40, [40, 4]), (4, 160, [320, 16])):
+                assert session.run([oi, ox], {p: power}) == [power, value]
+                np.testing.assert_allclose(session.run([dodv, dodx], {p: power}), grads)
+            np.testing.assert_allclose(session.run(mapped), [2.0, 22.0, 202.0])
+
+
+def test_control_dependencies_reach_the_application_but_not_the_state() -> None:
+    """testClearControlDependenciesForModuleStateButNotApplyGraphs."""
+    spec = hub.create_module_spec(_stateless_module_fn)
+
+    def graph_def(control_on_create: bool, control_on_call: bool) -> Any:
+        with tf.Graph().as_default() as graph:
+            v = tf1.placeholder(tf.int64, name="v")
+            with tf.control_dependencies([v]):
+                pass  # TF 2.x marks `v` on entering the block; every variant has that mark.
+            with tf.control_dependencies([v] if control_on_create else []):
+                m = hub.Module(spec)
+            with tf.control_dependencies([v] if control_on_call else []):
+                m(v)
+        return graph.as_graph_def()
+
+    plain = graph_def(False, False)
+    assert graph_def(True, False) == plain
+    assert graph_def(False, True) != plain
+
+
+def test_sparse_output_fed_back_as_sparse_input() -> None:
+    """testSparseTensors."""
+
+    def sparse_square_module_fn() -> None:
+        x = tf1.sparse_placeholder(tf.int64, name="x")
+        hub.add_signature(
+            inputs=x, outputs=tf.SparseTensor(x.indices, x.values * x.values, x.dense_shape)
+        )
+
+    with tf.Graph().as_default():
+        square = hub.Module(hub.create_module_spec(sparse_square_module_fn))
+        v = tf1.sparse_placeholder(tf.int64, name="v")
+        y = square(v)
+        indices, values, shape = [[0, 0], [0, 1], [1, 1]], [10, 2, 1], [2, 2]
+        with tf1.Session() as session:
+            v2 = session.run(y, {v: tf1.SparseTensorValue(indices, values, shape)})
+            v4 = session.run(y, {v: v2})
+    assert v4.indices.tolist() == indices and v4.dense_shape.tolist() == shape
+    assert v4.values.tolist() == [t**4 for t in values]
+
+
+def test_ragged_inputs_of_several_ranks_in_a_graph() -> None:
+    """TFHubRaggedTensorModuleTest.testSquare, testCombine (ragged values built with
+    validate=False: TF's ragged.placeholder validates, which upstream skips on TF 2.3)."""
+
+    def ragged_placeholder(name: str, ragged_rank: int, value_shape: list[int]) -> Any:
+        values = tf1.placeholder(tf.int64, [None, *value_shape], name=f"{name}_values")
+        splits = [
+            tf1.placeholder(tf.int64, [None], name=f"{name}_splits_{i}") for i in range(ragged_rank)
+        ]
+        return tf.RaggedTensor.from_nested_row_splits(values, splits, validate=False)
+
+    def combine(x: Any, y: Any, z: Any) -> Any:
+        return x + tf.reduce_sum(y) * z
+
+    def square_fn() -> None:
+        x = ragged_placeholder("x", 1, [])
+        hub.add_signature(inputs=x, outputs=x.with_values(x.values * x.values))
+
+    def combine_fn() -> None:
+        x, y = ragged_placeholder("x", 1, []), ragged_placeholder("y", 3, [2])
+        z = tf1.placeholder(tf.int64, [], name="z")
+        hub.add_signature(inputs={"x": x, "y": y, "z": z}, outputs=combine(x, y, z))
+
+    a_value = tf1.ragged.constant_value([[10, 20], [30, 40, 50]])
+    b_value = tf1.ragged.constant_value(
+        [[[[[1, 2], [3, 4]], []], [[[5, 6]]]], [[[[7, 8], [9, 10], [11, 12]]], [[[13, 14]]]]],
+        ragged_rank=3,
+    )
+    with tf.Graph().as_default():
+        square = hub.Module(hub.create_module_spec(square_fn))
+        combined = hub.Module(hub.create_module_spec(combine_fn))
+        a = tf.RaggedTensor.from_row_splits(
+            tf.constant(a_value.flat_values), tf.constant(a_value.row_splits), validate=False
+        )
+        b = tf.RaggedTensor.from_nested_row_splits(
+            tf.constant(b_value.flat_values),
+            [tf.constant(s) for s in b_value.nested_row_splits],
+            validate=False,
+        )
+        c = tf.constant(100, tf.int64)
+        twice = square(square(a))
+        with tf1.Session() as session:
+            got_twice, got, expected = session.run(
+                [twice, combined({"x": a, "y": b, "z": c}), combine(a, b, c)]
+            )
+    assert got_twice.row_splits.tolist() == a_value.row_splits.tolist()
+    assert got_twice.values.tolist() == [t**4 for t in a_value.values]
+    assert got.to_list() == expected.to_list()
+
+
+@pytest.mark.parametrize("where", ["input", "output"])
+def test_indexed_slices_in_a_signature_is_refused(where: str) -> None:
+    """AddSignatureWithUnsupportedTypesTest.testUnsupportedInputInSignature,
+    testUnsupportedOutputInSignature."""
+
+    def module_fn() -> None:
+        x = tf1.placeholder(tf.int64, None)
+        y = tf1.placeholder(tf.int64, None)
+        slices = tf.IndexedSlices(x, y)
+        if where == "input":
+            hub.add_signature(inputs={"x": slices}, outputs=slices.values)
+        else:
+            hub.add_signature(inputs={"x": x, "y": y}, outputs=slices)
+
+    with pytest.raises(ValueError, match="should have one of the types"):
+        hub.create_module_spec(module_fn)
+
+
+def _saved_variable_names(tmp_path: Path) -> set[str]:
+    saver = tf1.train.Saver()
+    with tf1.Session() as session:
+        session.run(tf1.global_variables_initializer())
+        path = str(tmp_path / "ckpt" / "variables")
+        saver.save(session, path, write_meta_graph=False, write_state=False)
+    return {name for name, _ in tf1.train.list_variables(path)}
+
+
+@pytest.mark.parametrize("use_resource", [True, False])
+def test_state_names_shared_names_colocation_and_checkpoint_keys(
+    tmp_path: Path, use_resource: bool
+) -> None:
+    """testVariables, testResourceVariables, testNonResourceVariables."""
+    spec = hub.create_module_spec(_stateful_module_fn(use_resource))
+    export = str(tmp_path / "exported")
+    with tf.Graph().as_default() as graph:
+        m = hub.Module(spec, name="test")
+        out = m()
+        assert list(m.variable_map) == ["var123"]
+        assert m.variable_map["var123"].name == "test/var123:0"
+        assert [v.name for v in m.variables] == ["test/var123:0"]
+        if use_resource:
+            handle = graph.get_operation_by_name("test/var123")
+            assert handle.get_attr("shared_name") == b"test/var123"
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            assert session.run(out) == 10.0
+            m.export(export, session)
+    with tf.Graph().as_default() as graph:
+        out = hub.Module(export)()
+        # The read op is colocated with the state variable, never with a copy in the apply scope.
+        groups = out.op.colocation_groups()
+        if groups != [tf.compat.as_bytes("loc:@" + out.op.name)] or not use_resource:
+            assert groups == [b"loc:@module/var123"]
+        if use_resource:
+            handle = graph.get_operation_by_name("module/var123")
+            assert handle.get_attr("shared_name") == b"module/var123"
+        assert _run(out) == 10.0
+        assert _saved_variable_names(tmp_path) == {"module/var123"}
+
+
+def test_reference_variable_in_cond_and_colocation_propagates() -> None:
+    """testNonResourceVariableInCond (values; colocation inside v1 contexts is run_v1_only),
+    testVariableColocationPropagation."""
+
+    def colocated_fn() -> None:
+        v = tf1.get_variable(
+            "var123", shape=[], initializer=tf1.constant_initializer(1.0), use_resource=False
+        )
+        v_value = v.value()
+        x = tf1.placeholder(tf.float32, name="x")
+        with tf1.colocate_with(v), tf1.colocate_with(x):
+            y = tf.add(v_value, x, name="y")
+        hub.add_signature(inputs=x, outputs=y)
+
+    with tf.Graph().as_default():
+        m = hub.Module(hub.create_module_spec(_stateful_module_fn(False)))
+        pred = tf1.placeholder(tf.bool)
+        out = tf.cond(pred, m, lambda: tf.constant(9.0))
+        colocated = hub.Module(hub.create_module_spec(colocated_fn), name="colocated")
+        u1 = tf.constant(1, name="u1")
+        u2 = tf.constant(2, name="u2")
+        with tf1.colocate_with(u1), tf1.colocate_with(u2):
+            x = tf.constant(100.0, name="x")
+        y = colocated(x)
+        assert sorted(y.op.colocation_groups()) == [
+            b"loc:@colocated/var123",
+            b"loc:@u1",
+            b"loc:@u2",
+        ]
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            assert session.run(out, {pred: True}) == 10.0
+            assert session.run(out, {pred: False}) == 9.0
+            assert session.run(y) == 101.0
+
+
+def test_trainable_module_trains_and_update_ops_follow_trainable() -> None:
+    """testLoadTrainableModuleFromFuncDef, TFHubUpdateOpsTest.testUpdateOps."""
+
+    def vector_fn() -> None:
+        v = tf1.get_variable(
+            "var123", shape=[3], initializer=tf1.constant_initializer([1.0, 2.0, 3.0])
+        )
+        hub.add_signature(outputs=v.value())
+
+    def update_ops_fn() -> None:
+        counter = tf.Variable(0, trainable=False)
+        tf1.add_to_collection(tf1.GraphKeys.UPDATE_OPS, counter.assign_add(1))
+        hub.add_signature(inputs=None, outputs=counter.value())
+
+    with tf.Graph().as_default():
+        x = hub.Module(hub.create_module_spec(vector_fn), trainable=True)()
+        step = tf.Variable(0, trainable=False, name="global_step")
+        train = tf1.train.GradientDescentOptimizer(0.40).minimize(
+            tf1.losses.mean_squared_error(x, [3.1, 3.2, 3.3]), global_step=step
+        )
+        update_spec = hub.create_module_spec(update_ops_fn)
+        trainable = hub.Module(update_spec, trainable=True)
+        fixed = hub.Module(update_spec, trainable=False)
+        trainable()
+        fixed()
+        with tf.control_dependencies(tf1.get_collection(tf1.GraphKeys.UPDATE_OPS)):
+            train = tf.group(train)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            session.run(train)
+            assert session.run(list(trainable.variable_map.values())) == [1]
+            assert session.run(list(fixed.variable_map.values())) == [0]
+            for _ in range(49):
+                session.run(train)
+            np.testing.assert_allclose(session.run(x), [3.1, 3.2, 3.3], rtol=1e-5)
+
+
+def _vocab(tmp_path: Path, name: str, words: list[str]) -> str:
+    path = tmp_path / name
+    path.write_text("".join(word + os.linesep for word in words))
+    return str(path)
+
+
+def test_asset_filepaths_collection_and_a_consumer_module_of_a_module_with_assets(
+    tmp_path: Path,
+) -> None:
+    """TFHubAssetsTest.testAssets (ASSET_FILEPATHS restored), testDuplicateAssetCopy,
+    testExportedConsumerModelWorksIfItUsesHubModuleWithAssets."""
+    vocabulary_file = _vocab(tmp_path, "tokens.txt", ["emerson", "lake", "palmer"])
+
+    def assets_module_fn() -> None:
+        indices = tf1.placeholder(tf.int64, name="indices")
+        hub.add_signature(inputs=indices, outputs=_index_to_string(indices, vocabulary_file))
+
+    def duplicate_asset_fn() -> None:
+        i1 = tf1.placeholder(tf.int64, name="indices1")
+        i2 = tf1.placeholder(tf.int64, name="indices2")
+        hub.add_signature(
+            inputs={"indices_1": i1, "indices_2": i2},
+            outputs={
+                "x": _index_to_string(i1, vocabulary_file),
+                "y": _index_to_string(i2, vocabulary_file),
+            },
+        )
+
+    small = str(tmp_path / "small-module")
+    with tf.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(assets_module_fn))
+        duplicate = hub.Module(hub.create_module_spec(duplicate_asset_fn))
+        both = duplicate({"indices_1": [1, 2], "indices_2": [2, 0]}, as_dict=True)
+        with tf1.Session() as session:
+            session.run(tf1.tables_initializer())
+            got = session.run(both)
+            assert {key: list(value) for key, value in got.items()} == {
+                "x": [b"lake", b"palmer"],
+                "y": [b"palmer", b"emerson"],
+            }
+            module.export(small, session)
+            duplicate.export(str(tmp_path / "duplicate"), session)
+    assert os.listdir(tmp_path / "duplicate" / "assets") == ["tokens.txt"]
+    os.remove(vocabulary_file)
+    inner = str(tmp_path / "inner-module")
+    shutil.move(small, inner)
+
+    with tf.Graph().as_default():
+        output = hub.Module(inner)(tf.constant([1, 2], tf.int64))
+        with tf1.Session() as session:
+            session.run(tf1.tables_initializer())
+            assert list(session.run(output)) == [b"lake", b"palmer"]
+            paths = [session.run(t) for t in tf1.get_collection(tf1.GraphKeys.ASSET_FILEPATHS)]
+        # One for the state graph, one for the application.
+        assert paths == [os.path.join(inner, "assets", "tokens.txt").encode()] * 2
+
+    def consumer_module_fn() -> None:
+        indices = tf1.placeholder(tf.int64, name="indices")
+        hub.add_signature(inputs=indices, outputs=tf.identity(hub.Module(inner)(indices)))
+
+    consumer = str(tmp_path / "consumer-module")
+    with tf.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(consumer_module_fn))
+        with tf1.Session() as session:
+            module.export(consumer, session)
+    shutil.rmtree(inner)
+    serving = str(tmp_path / "serving-module")
+    shutil.move(consumer, serving)
+    with tf.Graph().as_default():
+        output = hub.Module(serving)(tf.constant([1, 2], tf.int64))
+        with tf1.Session() as session:
+            session.run(tf1.tables_initializer())
+            assert list(session.run(output)) == [b"lake", b"palmer"]
+
+
+def test_stateful_module_applied_many_times_and_in_other_scopes(tmp_path: Path) -> None:
+    """TFHubApplyStatefulModuleMultipleTimesTest (both tests)."""
+    spec = hub.create_module_spec(_another_stateful_module_fn)
+    with tf.Graph().as_default():
+        m = hub.Module(spec, trainable=True, name="moduleA")
+        with tf.name_scope("foo"), tf1.variable_scope("bar"):
+            times2 = m(tf.constant([2.0]))
+        with tf.name_scope("baz"):
+            times3 = m(tf.constant([3.0]))
+        assert len(m.variable_map) == 1
+        assert m.variable_map["iamtheoneandonly"].name == "moduleA/iamtheoneandonly:0"
+        step = tf.Variable(0, trainable=False, name="global_step")
+        train = tf1.train.GradientDescentOptimizer(0.05).minimize(
+            tf1.losses.mean_squared_error(times2, [4.0]), global_step=step
+        )
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            np.testing.assert_allclose(session.run([times2, times3]), [[6.0], [9.0]])
+            for _ in range(50):
+                session.run(train)
+            np.testing.assert_allclose(session.run([times2, times3]), [[4.0], [6.0]], rtol=1e-4)
+            m.export(str(tmp_path / "module"), session)
+    with tf.Graph().as_default():
+        m = hub.Module(str(tmp_path / "module"), name="moduleB")
+        values = _run([m(tf.constant([4.0])), m(tf.constant([5.0]))])
+    np.testing.assert_allclose(values, [[8.0], [10.0]], rtol=1e-4)
+
+
+def test_gradients_flow_through_conditionals_and_loops_of_a_module() -> None:
+    """TFHubModulesWithControlFlow (cond, nested cond, while, foldl; v1 and v2 flavours are one
+    here: TF 2.21 graphs build control flow v2)."""
+
+    def cond_fn() -> None:
+        x = tf1.placeholder(tf.float32, name="x", shape=[])
+        hub.add_signature(
+            inputs=x, outputs=tf.cond(0 < x, lambda: tf.identity(x), lambda: tf.constant(0.0))
+        )
+
+    def nested_cond_fn() -> None:
+        x = tf1.placeholder(tf.float32, name="x", shape=[])
+        result = tf.cond(
+            0 < x,
+            lambda: tf.cond(3 < x, lambda: tf.identity(x), lambda: tf.multiply(x, 1.0)),
+            lambda: tf.cond(x < -3, lambda: tf.constant(0.0), lambda: tf.multiply(0.0, 1.0)),
+        )
+        hub.add_signature(inputs=x, outputs=result)
+
+    def while_fn() -> None:
+        x = tf1.placeholder(tf.float32, name="x", shape=[])
+        n = tf1.placeholder(tf.int32, name="n")
+        _, pow_x = tf.while_loop(
+            lambda i, ix: i < n, lambda i, ix: [tf.add(i, 1), ix * x], [0, tf.constant(1.0)]
+        )
+        hub.add_signature(inputs={"x": x, "n": n}, outputs=pow_x)
+
+    def foldl_fn() -> None:
+        elems = tf1.placeholder(tf.float32, name="elems", shape=[None])
+        a = tf1.placeholder(tf.float32, name="a")
+        summed = tf.foldl(
+            lambda acc, x: acc + tf.cond(x > a, lambda: x, lambda: 0.0),
+            elems,
+            initializer=tf.constant(0.0),
+        )
+        hub.add_signature(inputs={"elems": elems, "a": a}, outputs=summed)
+
+    for module_fn in (cond_fn, nested_cond_fn):
+        with tf.Graph().as_default():
+            x = tf1.placeholder(tf.float32)
+            y = hub.Module(hub.create_module_spec(module_fn))(x)
+            grad = tf.gradients([y], [x])
+            with tf1.Session() as session:
+                np.testing.assert_allclose(session.run(y, {x: 9.1}), 9.1)
+                np.testing.assert_allclose(session.run(y, {x: -2.4}), 0.0)
+                np.testing.assert_allclose(session.run(grad, {x: 2}), [1.0])
+                np.testing.assert_allclose(session.run(grad, {x: -2}), [0.0])
+    with tf.Graph().as_default():
+        x, n = tf1.placeholder(tf.float32), tf1.placeholder(tf.int32)
+        m = hub.Module(hub.create_module_spec(while_fn))
+        y = m({"x": x, "n": n})
+        grad = tf.gradients([y], [x])
+        in_cond = tf.cond(
+            tf.equal(0, 0), lambda: m({"x": tf.constant(3.0), "n": 2}), lambda: tf.constant(4.0)
+        )
+        elems, a = tf1.placeholder(tf.float32, [None]), tf1.placeholder(tf.float32)
+        out = hub.Module(hub.create_module_spec(foldl_fn))({"elems": elems, "a": a})
+        elems_grad = tf.gradients([out], [elems])
+        with tf1.Session() as session:
+            np.testing.assert_allclose(session.run(y, {x: 9.1, n: 1}), 9.1)
+            np.testing.assert_allclose(session.run(y, {x: 2.4, n: 2}), 5.76)
+            np.testing.assert_allclose(session.run(grad, {x: 2, n: 3}), [12.0])
+            assert session.run(in_cond) == 9.0
+            feed = {a: 1.1, elems: [10, 0, 0.5, 1.2]}
+            np.testing.assert_allclose(session.run(out, feed), 11.2)
+            np.testing.assert_allclose(session.run(elems_grad, feed), [[1.0, 0.0, 0.0, 1.0]])
+
+
+def test_attached_messages_overwrite_per_variant_and_come_as_copies() -> None:
+    """TFHubModuleWithAttachedMessages: testModuleSpec (overwritten key), testGraphVersions,
+    testSeparateCopies, testModule."""
+
+    def module_fn(tagged: int = 0) -> None:
+        x = tf1.placeholder(tf.float32, shape=[None])
+        hub.add_signature(inputs={"x": x}, outputs={"y": 2 * x})
+        hub.attach_message("numbers", tf1.train.Int64List(value=[-3]))  # Overwritten.
+        hub.attach_message("numbers", tf1.train.Int64List(value=[42, 69]))
+        hub.attach_message("letters", tf1.train.BytesList(value=[b"abc", b"xyz"]))
+        hub.attach_message("tagged", tf1.train.Int64List(value=[tagged]))
+
+    tags_and_args = [(set(), {"tagged": 1}), ({"double", "the", "value"}, {"tagged": 2})]
+    spec = hub.create_module_spec(module_fn, tags_and_args=tags_and_args)
+    assert list(spec.get_attached_message("letters", tf1.train.BytesList).value) == [b"abc", b"xyz"]
+    numbers = spec.get_attached_message("numbers", tf1.train.Int64List)
+    assert list(numbers.value) == [42, 69]
+    numbers.Clear()
+    assert list(spec.get_attached_message("numbers", tf1.train.Int64List).value) == [42, 69]
+    for tags, args in tags_and_args:
+        on_spec = spec.get_attached_message("tagged", tf1.train.Int64List, tags=tags)
+        assert list(on_spec.value) == [args["tagged"]]
+        with tf.Graph().as_default():
+            module = hub.Module(spec, tags=tags)
+            assert list(module.get_attached_message("tagged", tf1.train.Int64List).value) == [
+                args["tagged"]
+            ]
+            assert list(module.get_attached_message("numbers", tf1.train.Int64List).value) == [
+                42,
+                69,
+            ]
