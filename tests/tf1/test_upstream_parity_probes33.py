@@ -596,3 +596,336 @@ def test_attached_messages_overwrite_per_variant_and_come_as_copies() -> None:
                 42,
                 69,
             ]
+
+
+class _TaggedSpec(hub.ModuleSpec):
+    """upstream module_test's spec of one's own: a `special` variant with more signatures."""
+
+    def get_tags(self) -> Any:
+        return [set(), {"special"}]
+
+    def get_signature_names(self, tags: Any = None) -> Any:
+        if tags == {"special"}:
+            return iter(["default", "extra", "sparse", "ragged"])
+        return iter(["default"])
+
+    def get_input_info_dict(self, signature: Any = None, tags: Any = None) -> Any:
+        from tfhub import tensor_info
+
+        if signature == "ragged" and tags == {"special"}:
+            spec = tf.RaggedTensorSpec([None, None, None, 3], tf.float32, ragged_rank=2)
+            return {"x": tensor_info.ParsedTensorInfo.from_type_spec(spec)}
+        sparse = signature == "sparse" and tags == {"special"}
+        result = {"x": tensor_info.ParsedTensorInfo(tf.float32, [None], is_sparse=sparse)}
+        if signature == "extra" and tags == {"special"}:
+            result["y"] = result["x"]
+        return result
+
+    def get_output_info_dict(self, signature: Any = None, tags: Any = None) -> Any:
+        from tfhub import tensor_info
+
+        result = {"default": tensor_info.ParsedTensorInfo(tf.float32, [None], is_sparse=False)}
+        if signature == "extra" and tags == {"special"}:
+            result["z"] = result["default"]
+        return result
+
+    def _create_impl(self, name: str, trainable: bool, tags: Any) -> Any:
+        return _DoublingImpl(name)
+
+    def _get_attached_bytes(self, key: str, tags: Any) -> None:
+        return None
+
+
+class _DoublingImpl(hub.module_impl.ModuleImpl):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        with tf1.variable_scope(name):
+            pass
+
+    def create_apply_graph(self, signature: str, input_tensors: Any, name: str) -> Any:
+        with tf1.name_scope(name):
+            if signature == "sparse":
+                input_tensors = {k: tf1.sparse_tensor_to_dense(v) for k, v in input_tensors.items()}
+            result = {"default": 2 * input_tensors["x"]}
+            if signature == "extra":
+                result["z"] = 2 * input_tensors["x"] + 3 * input_tensors["y"]
+            return result
+
+    def export(self, path: str, session: Any) -> None:
+        raise NotImplementedError()
+
+    @property
+    def variable_map(self) -> Any:
+        raise NotImplementedError()
+
+
+def test_a_spec_of_ones_own_with_tags_through_module_and_eval_function() -> None:
+    """module_test.py: ModuleTest (all), EvalFunctionForModuleTest (all active ones),
+    TestConvertInputsOutputs.testSingleInput/testMultipleInputs through hub.Module."""
+    spec = _TaggedSpec()
+    with tf.Graph().as_default():
+        with tf1.variable_scope("foo"):
+            m = hub.Module(spec)
+            results = [m([1, 2]), m({"x": [1, 2]})]
+        as_dict = m([1, 2], as_dict=True)
+        assert isinstance(as_dict, dict) and list(as_dict) == ["default"]
+        assert sorted(m.get_signature_names()) == ["default"]
+        assert list(m.get_input_info_dict()) == ["x"]
+        assert list(m.get_output_info_dict()) == ["default"]
+        special = hub.Module(spec, tags={"special"})
+        assert sorted(special.get_signature_names()) == ["default", "extra", "ragged", "sparse"]
+        assert sorted(special.get_input_info_dict(signature="extra")) == ["x", "y"]
+        assert sorted(special.get_output_info_dict(signature="extra")) == ["default", "z"]
+        with pytest.raises(TypeError, match=r"missing \['x'\]"):
+            m(None)
+        with pytest.raises(TypeError, match=r"extra given \['y'\]"):
+            m({"x": [1, 2], "y": [1, 2]})
+        for missing in (None, {}, {"z": 1}):
+            with pytest.raises(TypeError, match=r"missing \['x', 'y'\]"):
+                special(missing, signature="extra")
+        with pytest.raises(TypeError, match="Signature expects multiple inputs. Use a dict."):
+            special(1, signature="extra")
+        with tf1.Session() as session:
+            assert [v.tolist() for v in session.run(results)] == [[2, 4], [2, 4]]
+
+    with hub.eval_function_for_module(spec) as f:
+        assert f([1, 2]).tolist() == [2, 4]
+        assert f({"x": [1, 2]}).tolist() == [2, 4]
+        result = f({"x": [1, 2]}, as_dict=True)
+    assert list(result) == ["default"]
+    with hub.eval_function_for_module(spec, tags={"special"}) as f:
+        sparse = tf1.SparseTensorValue([[0]], [1], [2])  # The value [1, 0].
+        assert f(sparse, signature="sparse").tolist() == [2, 0]
+        extra = f({"x": [1], "y": [2]}, signature="extra", as_dict=True)
+    assert extra["default"].tolist() == [2] and extra["z"].tolist() == [8]
+
+
+def test_state_scopes_are_unique_and_a_taken_name_scope_is_refused() -> None:
+    """module_test.py GetStateScopeTest (through hub.Module, which picks its state scope so)."""
+    spec = hub.create_module_spec(_stateless_module_fn)
+    with tf.Graph().as_default():
+        first, second = hub.Module(spec, name="a"), hub.Module(spec, name="a")
+        assert first(1).name.startswith("a_apply_default/")
+        assert second(1).name.startswith("a_1_apply_default/")
+        with tf1.name_scope("a") as scope:
+            assert scope == "a_2/"
+    with tf.Graph().as_default():
+        hub.Module(spec, name="a")
+        with tf1.variable_scope(None, default_name="a") as vs:
+            assert vs.name == "a_1"
+    with tf.Graph().as_default():
+        with tf1.variable_scope("vs"):
+            assert hub.Module(spec, name="a")(1).name.startswith("vs/a_apply_default/")
+        with tf1.name_scope("foo"), tf1.variable_scope("vs2"):
+            assert hub.Module(spec, name="a")(1).name.startswith("foo/vs2/a_apply_default/")
+    with tf.Graph().as_default():
+        with tf1.name_scope("a"):
+            pass
+        with pytest.raises(RuntimeError, match="name_scope was already taken"):
+            hub.Module(spec, name="a")
+
+
+def _instantiate(handler: Any, tags: Any = None) -> Any:
+    with tf.Graph().as_default() as graph:
+        tf1.train.import_meta_graph(handler.get_meta_graph(tags), import_scope="")
+    return graph
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_saved_model_handler_assets_keep_their_files_and_distinct_names(
+    tmp_path: Path, as_bytes: bool
+) -> None:
+    """saved_model_lib_test.py: testAssets, testWithMultipleAssetsWithSameBasename(AsBytes)."""
+    from tfhub import saved_model_lib
+
+    files: list[Any] = [str(tmp_path / "asset" / d / "hello.txt") for d in ("a", "b")]
+    for path, text in zip(files, ("hello A", "hello B"), strict=True):
+        os.makedirs(os.path.dirname(path))
+        Path(path).write_text(text)
+    if as_bytes:
+        files = [os.fsencode(path) for path in files]
+    with tf.Graph().as_default() as graph:
+        assets = [tf.constant(f, name=n) for f, n in zip(files, ("file_a", "file_b"), strict=True)]
+        for asset in assets:
+            graph.add_to_collection(tf1.GraphKeys.ASSET_FILEPATHS, asset)
+        saved_model_lib.add_signature("default", {}, {"default": assets[0]})
+    handler = saved_model_lib.SavedModelHandler()
+    handler.add_graph_copy(graph)
+    export_dir = str(tmp_path / "exported")
+    handler.export(export_dir)
+    shutil.rmtree(tmp_path / "asset")
+    assert sorted(os.listdir(os.path.join(export_dir, "assets"))) == ["hello.txt", "hello.txt0"]
+    with _instantiate(saved_model_lib.load(export_dir)).as_default():
+        with tf1.Session() as session:
+            path_a, path_b = session.run(["file_a:0", "file_b:0"])
+    assert path_a == os.path.join(export_dir, "assets", "hello.txt").encode()
+    with open(path_a) as a, open(path_b) as b:
+        assert (a.read(), b.read()) == ("hello A", "hello B")
+
+
+def test_saved_model_handler_signatures_tags_and_attachments() -> None:
+    """saved_model_lib_test.py: testSignatures, testSignatureImplementationIsInvisible,
+    testTags, testModuleAttachments, testNoModuleAttachments,
+    testEmptyCollectionsDoNotShowUpInMetaGraphDef."""
+    from tfhub import saved_model_lib
+
+    with tf.Graph().as_default() as graph:
+        input_a, input_b = tf.constant(2), tf.constant(3)
+        mul = input_a * input_b
+        saved_model_lib.add_signature("six", {}, {"out": mul})
+        saved_model_lib.add_signature("mul2", {"in": input_b}, {"out": mul})
+    handler = saved_model_lib.SavedModelHandler()
+    handler.add_graph_copy(graph)
+    signatures = handler.get_meta_graph_copy().signature_def
+    assert set(signatures) == {"six", "mul2"}
+    assert (list(signatures["six"].inputs), list(signatures["six"].outputs)) == ([], ["out"])
+    assert (list(signatures["mul2"].inputs), list(signatures["mul2"].outputs)) == (["in"], ["out"])
+
+    with tf.Graph().as_default() as graph:
+        saved_model_lib.add_signature("test", {}, {})
+        assert graph.get_all_collection_keys() == []
+    handler = saved_model_lib.SavedModelHandler()
+    handler.add_graph_copy(graph)
+    (meta_graph,) = handler.meta_graphs
+    assert len(meta_graph.collection_def) == 0 and len(meta_graph.signature_def) == 1
+    assert saved_model_lib.get_attached_bytes_map(meta_graph) == {}
+    assert saved_model_lib.ATTACHMENT_COLLECTION_SAVED not in meta_graph.collection_def
+
+    with tf.Graph().as_default() as graph:
+        tf.Variable("name")
+        assert len(graph.get_all_collection_keys()) == 2
+        for key in graph.get_all_collection_keys():
+            del graph.get_collection_ref(key)[:]
+        saved_model_lib.add_signature("default", {}, {"default": tf.constant(1)})
+        saved_model_lib.attach_bytes("key1", b"oops")
+        saved_model_lib.attach_bytes("key2", b"value2")
+        saved_model_lib.attach_bytes("key1", b"value1")
+    handler = saved_model_lib.SavedModelHandler()
+    handler.add_graph_copy(graph, ["tag1"])
+    handler.add_graph_copy(graph, ["tag1", "tag2"])
+    assert sorted(handler.get_tags(), key=sorted) == [{"tag1"}, {"tag1", "tag2"}]
+    assert handler.get_meta_graph_copy(["tag2", "tag1"]) is not None
+    with pytest.raises(KeyError):
+        handler.get_meta_graph_copy(["tag2"])
+    meta_graph = handler.get_meta_graph_copy(["tag1"])
+    assert saved_model_lib.get_attached_bytes_map(meta_graph) == {
+        "key1": b"value1",
+        "key2": b"value2",
+    }
+    assert set(meta_graph.collection_def) == {saved_model_lib.ATTACHMENT_COLLECTION_SAVED}
+
+
+def _signature(inputs: dict[str, Any], outputs: dict[str, Any]) -> Any:
+    build = tf1.saved_model.utils.build_tensor_info
+    return tf1.saved_model.signature_def_utils.build_signature_def(
+        {k: build(v) for k, v in inputs.items()}, {k: build(v) for k, v in outputs.items()}
+    )
+
+
+def test_tensor_info_maps_parse_print_match_and_map_tensors() -> None:
+    """tensor_info_test.py: testParsingTensorInfoProtoMaps, testRepr,
+    testMatchingTensorInfoProtoMaps, testBuildInputMap, testBuildOutputMap, testConvertTensors."""
+    from tfhub import tensor_info
+
+    with tf.Graph().as_default() as graph:
+        x = tf1.placeholder(tf.string, [2])
+        y = tf1.placeholder(tf.int32, [2])
+        z = tf1.sparse_placeholder(tf.float32, [2, 10])
+        r = tf1.ragged.placeholder(tf.float32, 1, ())
+        sig = _signature({"x": x}, {"y": y, "z": z, "r": r})
+        inputs = tensor_info.parse_tensor_info_map(sig.inputs)
+        outputs = tensor_info.parse_tensor_info_map(sig.outputs)
+        assert set(inputs) == {"x"} and set(outputs) == {"y", "z", "r"}
+        expected = {
+            "x": (inputs, [2], tf.string, False, False, tf.TensorSpec([2], tf.string)),
+            "y": (outputs, [2], tf.int32, False, False, tf.TensorSpec([2], tf.int32)),
+            "z": (
+                outputs,
+                [2, 10],
+                tf.float32,
+                True,
+                True,
+                tf.SparseTensorSpec([2, 10], tf.float32),
+            ),
+            "r": (
+                outputs,
+                [None, None],
+                tf.float32,
+                False,
+                True,
+                tf.RaggedTensorSpec([None, None], tf.float32),
+            ),
+        }
+        for key, (parsed, shape, dtype, is_sparse, is_composite, type_spec) in expected.items():
+            info = parsed[key]
+            assert info.get_shape().as_list() == shape and info.dtype == dtype
+            assert (info.is_sparse, info.is_composite) == (is_sparse, is_composite)
+            assert info.type_spec == type_spec and info.is_supported_type
+        assert repr(outputs["y"]) == "<hub.ParsedTensorInfo shape=(2,) dtype=int32 is_sparse=False>"
+        assert repr(outputs["z"]) == (
+            "<hub.ParsedTensorInfo shape=(2, 10) dtype=float32 is_sparse=True>"
+        )
+        assert repr(outputs["r"]) == (
+            "<hub.ParsedTensorInfo type_spec=RaggedTensorSpec(TensorShape([None, None]), "
+            "tf.float32, 1, tf.int64)>"
+        )
+
+        sig1 = _signature(
+            {"x": tf1.placeholder(tf.int32, [2])}, {"x": tf1.placeholder(tf.int32, [2])}
+        )
+        sig2 = _signature(
+            {"x": tf1.placeholder(tf.int32, [2])}, {"x": tf1.sparse_placeholder(tf.int64, [2])}
+        )
+        sig3 = _signature(
+            {"x": tf1.placeholder(tf.int32, [None])}, {"x": tf1.placeholder(tf.int32, [2])}
+        )
+        assert tensor_info.tensor_info_proto_maps_match(sig1.inputs, sig2.inputs)
+        assert not tensor_info.tensor_info_proto_maps_match(sig1.outputs, sig2.outputs)
+        assert not tensor_info.tensor_info_proto_maps_match(sig1.inputs, sig3.inputs)
+        assert tensor_info.tensor_info_proto_maps_match(sig1.outputs, sig3.outputs)
+
+        xi = tf1.placeholder(tf.int32, [2])
+        ys = tf1.sparse_placeholder(tf.string, [None])
+        rr = tf1.ragged.placeholder(tf.float32, 1, ())
+        input_map = tensor_info.build_input_map(
+            _signature({"x": xi, "y": ys, "r": rr}, {}).inputs, {"x": xi, "y": ys, "r": rr}
+        )
+        assert len(input_map) == 6
+        for tensor in (xi, ys.indices, ys.values, ys.dense_shape, rr.values, rr.row_splits):
+            assert input_map[tensor.name] is tensor
+        output_map = tensor_info.build_output_map(
+            _signature({}, {"x": xi, "y": ys, "r": rr}).outputs, graph.get_tensor_by_name
+        )
+        assert len(output_map) == 3 and output_map["x"] is xi
+        assert output_map["y"].indices is ys.indices and output_map["y"].values is ys.values
+        assert output_map["y"].dense_shape is ys.dense_shape
+        assert output_map["r"].values is rr.values and output_map["r"].row_splits is rr.row_splits
+
+        a = tf1.placeholder(tf.int32, [None])
+        targets = tensor_info.parse_tensor_info_map(_signature({"a": a}, {}).inputs)
+        converted = tensor_info.convert_dict_to_compatible_tensor({"a": [1, 2, 3]}, targets)
+        assert converted["a"].dtype == a.dtype
+        with pytest.raises(TypeError, match="Got SparseTensor. Expected Tensor."):
+            tensor_info.convert_dict_to_compatible_tensor(
+                {"a": tf1.sparse_placeholder(tf.int32, [])}, targets
+            )
+
+
+def test_exported_module_served_as_a_tarball_over_http(
+    tmp_path: Path, served_dir: Path, server: Any
+) -> None:
+    """e2e_test.py testHttpLocations: export, pack, serve on 127.0.0.1, use by URL."""
+    from tests._helpers.models import make_tarball
+
+    export_path = str(tmp_path / "module")
+    with tf.Graph().as_default():
+        m = hub.Module(hub.create_module_spec(_stateless_module_fn), name="test_module")
+        out = m(10)
+        with tf1.Session() as session:
+            assert session.run(out) == 100
+            m.export(export_path, session)
+    make_tarball(export_path, str(served_dir / "test_module.tgz"))
+    with tf.Graph().as_default():
+        out = hub.Module(server.url("test_module.tgz"))(11)
+        with tf1.Session() as session:
+            assert session.run(out) == 121
