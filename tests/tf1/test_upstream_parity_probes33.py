@@ -929,3 +929,89 @@ def test_exported_module_served_as_a_tarball_over_http(
         out = hub.Module(server.url("test_module.tgz"))(11)
         with tf1.Session() as session:
             assert session.run(out) == 121
+
+
+@pytest.fixture(scope="module")
+def newer_types_module(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A module whose signatures carry a type this version does not take or return (an
+    IndexedSlices input of `slices_in`, output of `default`), as a newer writer could make:
+    exported by tfhub, then its TensorInfos rewritten in saved_model.pb."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    def module_fn() -> None:
+        x = tf1.placeholder(tf.int64, [None], name="x")
+        y = tf1.placeholder(tf.int64, [None], name="y")
+        tf.subtract(y, x, name="flipped")
+        hub.add_signature(inputs={"x": x, "y": y}, outputs=tf.add(x, y, name="sum"))
+        hub.add_signature("plain", inputs={"x": x, "y": y}, outputs=x - y)
+        v = tf1.placeholder(tf.int64, [None], name="v")
+        i = tf1.placeholder(tf.int64, [None], name="i")
+        hub.add_signature("slices_in", inputs={"x": v, "i": i}, outputs=v * i)
+
+    path = str(tmp_path_factory.mktemp("newer") / "module")
+    with tf.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(module_fn))
+        with tf1.Session() as session:
+            module.export(path, session)
+    pb = os.path.join(path, "saved_model.pb")
+    saved_model = saved_model_pb2.SavedModel()
+    with open(pb, "rb") as handle:
+        saved_model.ParseFromString(handle.read())
+    with tf.Graph().as_default() as graph:
+        tf1.train.import_meta_graph(saved_model.meta_graphs[0])
+        tensor = graph.get_tensor_by_name
+        build = tf1.saved_model.utils.build_tensor_info
+        slices_out = build(tf.IndexedSlices(tensor("sum:0"), tensor("flipped:0")))
+        slices_in = build(tf.IndexedSlices(tensor("v:0"), tensor("i:0")))
+    for meta_graph in saved_model.meta_graphs:
+        meta_graph.signature_def["default"].outputs["default"].CopyFrom(slices_out)
+        meta_graph.signature_def["slices_in"].inputs["x"].CopyFrom(slices_in)
+        del meta_graph.signature_def["slices_in"].inputs["i"]
+    with open(pb, "wb") as handle:
+        handle.write(saved_model.SerializeToString())
+    return path
+
+
+@pytest.mark.parametrize("mode", ["graph", "eval_function", "eager"])
+def test_a_signature_of_an_unsupported_type_is_refused_when_called(
+    newer_types_module: str, mode: str
+) -> None:
+    """AddSignatureWithUnsupportedTypesTest.testUnsupportedInputInCall and
+    testUnsupportedOutputInCall: the module loads (its other signatures work), the signatures
+    with such a type raise a ValueError naming it."""
+    from tfhub import errors
+
+    spec = hub.load_module_spec(newer_types_module)
+    assert not spec.get_output_info_dict()["default"].is_supported_type
+    inputs = {"x": [1, 2], "y": [3, 4]}
+    expected = {
+        "default": "Signature 'default' expects a IndexedSlices for output 'default', which is "
+        "not supported by this version of tensorflow_hub.",
+        "slices_in": "Signature 'slices_in' expects a IndexedSlices for input 'x', which is "
+        "not supported by this version of tensorflow_hub.",
+    }
+
+    def check(call: Any) -> Any:
+        for signature, message in expected.items():
+            with pytest.raises(ValueError) as info:
+                call(signature)
+            assert str(info.value).startswith(message)
+            assert isinstance(info.value, errors.ModuleSpecError)
+        return call("plain")
+
+    if mode == "graph":
+        with tf.Graph().as_default():
+            module = hub.Module(spec)
+            plain = check(lambda signature: module(inputs, signature=signature))
+            with tf1.Session() as session:
+                assert session.run(plain).tolist() == [-2, -2]
+    elif mode == "eval_function":
+        with pytest.raises(ValueError, match="expects a IndexedSlices"):
+            with hub.eval_function_for_module(spec):
+                pass
+    else:
+        module = hub.Module(spec)
+        assert check(lambda signature: module(inputs, signature=signature)).numpy().tolist() == [
+            -2,
+            -2,
+        ]

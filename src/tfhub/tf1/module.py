@@ -122,12 +122,16 @@ class Module:
         Raises:
             tfhub.errors.UnknownSignatureError: for an unknown signature (lists them).
             tfhub.errors.SignatureInputError: for missing/extra keys or incompatible inputs.
+            tfhub.errors.ModuleSpecError: (a ValueError) for a signature with an input or
+                output of a type hub.Module does not take or return (e.g. IndexedSlices).
             tfhub.errors.ModuleGraphError: (a RuntimeError) if used in another graph than the
                 one it was created in.
         """
         check_no_sentinel(_sentinel)
         signature = signature_name(signature)
         input_info = self._spec.get_input_info_dict(signature=signature, tags=self._tags)
+        output_info = self._spec.get_output_info_dict(signature=signature, tags=self._tags)
+        tensor_info.check_supported_types(signature, input_info, output_info)
         dict_inputs = prepare_dict_inputs(inputs, input_info, signature)
         if self._eager:
             _check_eager_module_context()

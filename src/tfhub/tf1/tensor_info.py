@@ -89,6 +89,31 @@ class ParsedTensorInfo:
         )
 
 
+def check_supported_types(
+    signature: str, input_info: Mapping[str, Any], output_info: Mapping[str, Any]
+) -> None:
+    """Refuses a signature with an input or output that hub.Module neither takes nor returns
+    (e.g. an IndexedSlices, which a newer writer could record): the module still loads, and its
+    other signatures work.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: (a ValueError, as upstream's) naming the signature, the
+            input or output and its type.
+    """
+    for kind, infos in (("input", input_info), ("output", output_info)):
+        for key in sorted(infos):
+            info = infos[key]
+            if getattr(info, "is_supported_type", True):  # A spec of one's own may lack it.
+                continue
+            type_name = info.type_spec.value_type.__name__
+            raise errors.ModuleSpecError(
+                f"Signature {signature!r} expects a {type_name} for {kind} {key!r}, which is not "
+                "supported by this version of tensorflow_hub. (hub.Module takes and returns "
+                "Tensor, SparseTensor and RaggedTensor values: call another signature of the "
+                "module, or use a version of it without this one.)"
+            )
+
+
 def _decode_composite_type_spec(tensor_info: Any) -> Any:
     from tensorflow.core.protobuf import struct_pb2
 
