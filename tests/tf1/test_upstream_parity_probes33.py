@@ -1015,3 +1015,36 @@ def test_a_signature_of_an_unsupported_type_is_refused_when_called(
             -2,
             -2,
         ]
+
+
+def test_regularization_losses_with_control_dependencies_shape_training() -> None:
+    """TFHubLayersModuleTest.testModuleWithRegularizedLayers (a dense layer from raw variables:
+    tf.compat.v1.layers needs Keras 2). y = Mx + b with 2*l2 regularizers that depend on their
+    weights, trained at x = [1, 1] towards [4, 4], learns M = [[1, 1], [1, 1]] and b = [1, 1]."""
+
+    def module_fn() -> None:
+        x = tf1.placeholder(tf.float32, [None, 2], name="x")
+
+        def l2(weights: Any) -> Any:
+            with tf.control_dependencies([weights]):
+                return 2.0 * tf1.nn.l2_loss(weights)
+
+        kernel = tf1.get_variable(
+            "dense/kernel", initializer=[[0.5, -0.5], [0.2, 0.1]], regularizer=l2
+        )
+        bias = tf1.get_variable("dense/bias", initializer=[0.0, 0.0], regularizer=l2)
+        hub.add_signature(inputs=x, outputs=tf.matmul(x, kernel) + bias)
+
+    with tf.Graph().as_default():
+        m = hub.Module(hub.create_module_spec(module_fn), trainable=True)
+        x = tf1.placeholder(tf.float32)
+        y = m(x)
+        loss = tf1.losses.mean_squared_error(y, [[4.0, 4.0]], weights=2.0)
+        loss += tf1.losses.get_regularization_loss()
+        train = tf1.train.GradientDescentOptimizer(0.1).minimize(loss)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            for _ in range(50):
+                session.run(train, {x: [[1.0, 1.0]]})
+            out = session.run(y, {x: [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]})
+    np.testing.assert_allclose(out, [[1.0, 1.0], [2.0, 2.0], [2.0, 2.0]], atol=0.001)
