@@ -795,3 +795,79 @@ def test_graph_output_shape_list(saved, pass_output_shapes: bool) -> None:
     np.testing.assert_allclose(single, [[1.0], [10.0]])
     np.testing.assert_allclose(double[:, 0, 0], [2.0, 20.0])
     np.testing.assert_allclose(triple[:, 2, 2, 2], [3.0, 30.0])
+
+
+# --- module_v2_test.py: hub.load ------------------------------------------------------------
+
+
+def _save_tf1_plus_one(path: str, make_input: Callable[[], Any], plus_one: Callable) -> str:
+    def module_fn() -> None:
+        x = make_input()
+        hub.add_signature(inputs=x, outputs=plus_one(x))
+
+    with tf.compat.v1.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(module_fn), trainable=True)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(path, session)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("model", "tags", "is_hub_module_v1"),
+    [
+        ("plus_one_tf1", None, True),
+        ("plus_one_tf1", [], True),
+        ("plus_one", None, False),
+        ("plus_one", ["serve"], False),
+    ],
+)
+def test_load(saved, model: str, tags: Any, is_hub_module_v1: bool) -> None:
+    loaded = hub.load(saved[model], tags)
+    assert loaded._is_hub_module_v1 == is_hub_module_v1
+
+
+def test_load_incomplete_model_fails(tmp_path) -> None:
+    """0.10.0 let TensorFlow's OSError through; later upstream raised ValueError ("contains
+    neither ..."). tfhub's error is both, and names the missing file."""
+    (tmp_path / "variables.txt").write_text("")
+    with pytest.raises(ValueError, match="saved_model.pb") as info:
+        hub.load(os.fspath(tmp_path))
+    assert isinstance(info.value, OSError)
+
+
+def test_load_sparse(tmp_path) -> None:
+    path = _save_tf1_plus_one(
+        os.fspath(tmp_path / "sparse"),
+        lambda: tf.compat.v1.sparse.placeholder(dtype=tf.float32, name="x"),
+        lambda x: tf.identity(tf.SparseTensor(x.indices, x.values + 1, x.dense_shape)),
+    )
+    loaded = hub.load(path)
+    assert loaded._is_hub_module_v1
+    st = tf.sparse.from_dense([[1.0, 2.0, 0.0], [0.0, 3.0, 0.0]])
+    actual = loaded.signatures["default"](
+        default_indices=st.indices, default_values=st.values, default_dense_shape=st.dense_shape
+    )["default"]
+    np.testing.assert_array_equal(actual.values, [2.0, 3.0, 4.0])
+
+
+def test_load_ragged(tmp_path) -> None:
+    path = _save_tf1_plus_one(
+        os.fspath(tmp_path / "ragged"),
+        lambda: tf.compat.v1.ragged.placeholder(
+            dtype=tf.float32, ragged_rank=1, value_shape=[], name="x"
+        ),
+        lambda x: tf.identity(x + 1),
+    )
+    loaded = hub.load(path)
+    assert loaded._is_hub_module_v1
+    rt = tf.ragged.constant([[1.0, 8.0], [3.0]])
+    actual = loaded.signatures["default"](
+        default_component_0=rt.values, default_component_1=rt.row_splits
+    )["default"]
+    np.testing.assert_array_equal(actual.values, [2.0, 9.0, 4.0])
+
+
+def test_load_without_string() -> None:
+    with pytest.raises(ValueError, match="Expected a string, got"):
+        hub.load(0)
