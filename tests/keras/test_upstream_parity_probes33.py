@@ -871,3 +871,42 @@ def test_load_ragged(tmp_path) -> None:
 def test_load_without_string() -> None:
     with pytest.raises(ValueError, match="Expected a string, got"):
         hub.load(0)
+
+
+# --- e2e_test.py: the TF2 cases (hub.resolve and hub.load over HTTP) -------------------------
+
+
+def test_e2e_resolve(saved, served_dir, server, monkeypatch) -> None:
+    """Without TFHUB_CACHE_DIR, the module lands below the temporary folder."""
+    from tests._helpers.models import make_tarball
+
+    make_tarball(saved["plus_one_tf1"], os.fspath(served_dir / "test_module.tgz"))
+    monkeypatch.delenv("TFHUB_CACHE_DIR")
+    import tempfile
+
+    module_dir = hub.resolve(server.url("test_module.tgz"))
+    assert tempfile.gettempdir() in module_dir
+    expected = ["assets", "saved_model.pb", "tfhub_module.pb", "variables"]  # As upstream.
+    assert sorted(os.listdir(module_dir)) == expected
+
+
+def test_e2e_load(served_dir, server, tmp_path) -> None:
+    from tests._helpers.models import make_tarball
+
+    class AdderModule(tf.train.Checkpoint):
+        @tf.function(input_signature=[tf.TensorSpec(shape=None, dtype=tf.float32)])
+        def add(self, x: Any) -> Any:
+            return x + x + 1.0
+
+    tf.saved_model.save(AdderModule(), os.fspath(tmp_path / "saved_model_v2"))
+    make_tarball(os.fspath(tmp_path / "saved_model_v2"), os.fspath(served_dir / "v2.tgz"))
+    restored = hub.load(server.url("v2.tgz"))
+    assert float(restored.add(2.0)) == 5.0
+
+
+def test_e2e_load_v1(upstream_dir, served_dir, server) -> None:
+    import shutil
+
+    shutil.copy(upstream_dir / "half_plus_two_v1.tar.gz", served_dir)
+    loaded = hub.load(server.url("half_plus_two_v1.tar.gz"))
+    assert loaded._is_hub_module_v1 and "default" in loaded.signatures
