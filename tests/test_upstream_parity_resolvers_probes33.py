@@ -1,0 +1,216 @@
+"""tensorflow_hub 0.10.0's resolver_test.py, registry_test.py and config behaviour, case by
+case, through tfhub's upstream module paths (`tfhub.resolver`, `tfhub.registry`, `tfhub.config`).
+
+Cases about upstream's lock *file* (its name, its contents, reclaiming it after ~20 minutes) test
+a mechanism tfhub replaced by an OS lock (docs/architecture.md); what they protect, one download
+at a time and nothing left behind, is checked here through `resolver.atomic_download`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tfhub import config, registry, resolver
+
+
+class _Impl:
+    """upstream's registry_test.TestImpl."""
+
+    def __init__(self, is_supported: Any, execute: Any) -> None:
+        self._is_supported = is_supported
+        self._execute = execute
+
+    def is_supported(self, *args: Any, **kwargs: Any) -> bool:
+        return self._is_supported(*args, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._execute(*args, **kwargs)
+
+
+def _fail(_: Any) -> Any:
+    raise AssertionError("fail_fn should not be called")
+
+
+# --- registry_test.py -------------------------------------------------------------------------
+
+
+def test_resolve_always_supported() -> None:
+    r = registry.MultiImplRegister("test")
+    r.add_implementation(_Impl(lambda _: True, lambda _: 100))
+    r.add_implementation(_Impl(lambda _: False, _fail))
+    assert r(1) == 100
+
+
+def test_resolve_when_supported() -> None:
+    r = registry.MultiImplRegister("test")
+    r.add_implementation(_Impl(lambda x: x == 1, lambda _: 100))
+    r.add_implementation(_Impl(lambda x: x == 2, lambda _: 200))
+    r.add_implementation(_Impl(lambda _: False, _fail))
+    assert (r(1), r(2)) == (100, 200)
+
+
+def test_log_when_contains_not_supported(caplog) -> None:
+    r = registry.MultiImplRegister("test")
+    r.add_implementation(_Impl(lambda x: x == 1, lambda _: 100))
+    r.add_implementation(_Impl(lambda x: x == 2, lambda _: 200))
+    r.add_implementation(_Impl(lambda _: False, _fail))
+    with caplog.at_level(logging.DEBUG):
+        assert r(2) == 200
+    skipped = [rec for rec in caplog.records if "does not support" in rec.getMessage()]
+    # Upstream logged exactly one line at INFO: "test TestImpl does not support the provided
+    # handle." (the last-added implementation, skipped before the one that answered).
+    assert len(skipped) == 1
+    assert skipped[0].getMessage().startswith("test _Impl does not support the provided handle")
+
+
+def test_resolve_in_reverse_order() -> None:
+    r = registry.MultiImplRegister("test")
+    r.add_implementation(_Impl(lambda _: True, _fail))
+    r.add_implementation(_Impl(lambda _: True, lambda _: 100))
+    assert r(1) == 100
+
+
+def test_resolve_throws_no_supported_implementation() -> None:
+    r = registry.MultiImplRegister("test")
+    r.add_implementation(_Impl(lambda _: False, lambda _: 100))
+    with pytest.raises(
+        RuntimeError, match=re.escape("Missing implementation that supports: test(*(1,), **{})")
+    ):
+        r(1)
+
+
+def test_clear_implementations() -> None:
+    r = registry.MultiImplRegister("test")
+    r.add_implementation(_Impl(lambda _: True, lambda _: 100))
+    r.clear_implementations()
+    with pytest.raises(RuntimeError, match="Missing implementation that supports"):
+        r(1)
+
+
+# --- config.py --------------------------------------------------------------------------------
+
+
+def test_config_run_installs_the_default_resolvers_in_upstreams_order(tmp_path) -> None:
+    """After `config._run()`, the global registry resolves a local folder (PathResolver, the
+    first installed, so the last tried) and refuses an unknown scheme naming what it tried."""
+    config._run()
+    config._run()  # Twice: no resolver is installed twice.
+    assert registry.resolver(os.fspath(tmp_path)) == os.fspath(tmp_path)
+    names = [type(impl).__name__ for impl in registry.resolver._impls]
+    assert len(names) == len(set(names)), names
+
+
+# --- resolver_test.py -------------------------------------------------------------------------
+
+
+def test_path_resolver_always_supported() -> None:
+    path_resolver = resolver.PathResolver()
+    assert path_resolver.is_supported("/tmp")
+    assert path_resolver.is_supported("bar/")
+    assert path_resolver.is_supported("@my/module")
+
+
+def test_path_resolver_call_with_valid_handle(tmp_path) -> None:
+    assert resolver.PathResolver()(os.fspath(tmp_path)) == os.fspath(tmp_path)
+
+
+def test_path_resolver_call_when_handle_directory_does_not_exist(tmp_path) -> None:
+    missing = os.fspath(tmp_path / "foo")
+    with pytest.raises(IOError, match=re.escape(missing)):
+        resolver.PathResolver()(missing)
+
+
+def test_cache_dir(monkeypatch) -> None:
+    monkeypatch.delenv("TFHUB_CACHE_DIR")
+    assert resolver.tfhub_cache_dir() is None
+    assert resolver.tfhub_cache_dir(use_temp=True) == os.path.join(
+        tempfile.gettempdir(), "tfhub_modules"
+    )
+    assert resolver.tfhub_cache_dir(default_cache_dir="/d", use_temp=True) == "/d"
+    flag = resolver.FLAGS["tfhub_cache_dir"]  # Upstream's test set it once flags were parsed.
+    monkeypatch.setattr(flag, "value", "/e")
+    assert resolver.tfhub_cache_dir(default_cache_dir="/d", use_temp=True) == "/e"
+    monkeypatch.setenv("TFHUB_CACHE_DIR", "/f")
+    assert resolver.tfhub_cache_dir(default_cache_dir="/d", use_temp=True) == "/f"  # env wins
+    monkeypatch.setattr(flag, "value", "")
+    assert resolver.tfhub_cache_dir(default_cache_dir="/d", use_temp=True) == "/f"
+
+
+def test_module_already_downloaded(tmp_path, caplog) -> None:
+    """A rogue process completes the module just before this one renames its temporary folder:
+    the rogue's module stays and this process's temporary folder goes. (Upstream also wrote its
+    own descriptor beside the rogue's module; tfhub leaves the descriptor to the process that
+    installed the module, so none is checked here. `.locks` holds tfhub's OS locks.)"""
+    module_dir = os.fspath(tmp_path / "module")
+
+    def rogue_download(handle: str, tmp_dir: str) -> None:
+        os.makedirs(module_dir)
+        Path(module_dir, "file").write_text("content")
+
+    with caplog.at_level(logging.WARNING):
+        assert resolver.atomic_download("module", rogue_download, module_dir) == module_dir
+    assert os.listdir(module_dir) == ["file"]
+    assert sorted(os.listdir(tmp_path)) == [".locks", "module"]
+    assert any("Module already exists in" in r.getMessage() for r in caplog.records)
+
+
+def test_module_descriptor_names_the_downloader(tmp_path) -> None:
+    module_dir = os.fspath(tmp_path / "module")
+    resolver.atomic_download(
+        "module", lambda handle, tmp_dir: Path(tmp_dir, "file").write_text("x"), module_dir
+    )
+    descriptor = (tmp_path / "module.descriptor.txt").read_text()
+    assert re.match(
+        f"Module: module\nDownload Time: .*\n"
+        f"Downloader Hostname: {re.escape(socket.gethostname())} .PID:{os.getpid()}.",
+        descriptor,
+    ), descriptor
+
+
+def test_module_concurrent_download(tmp_path) -> None:
+    """A second download that starts while the first runs waits for it, and downloads nothing."""
+    module_dir = os.fspath(tmp_path / "module")
+    errors: list[BaseException] = []
+
+    def second_download_fn(handle: str, tmp_dir: str) -> None:
+        raise AssertionError("The module should have been downloaded already.")
+
+    def second() -> None:
+        try:
+            assert resolver.atomic_download("module", second_download_fn, module_dir) == module_dir
+        except BaseException as err:  # Reported by the main thread.
+            errors.append(err)
+
+    second_thread = threading.Thread(target=second)
+
+    def first_download_fn(handle: str, tmp_dir: str) -> None:
+        Path(tmp_dir, "file").write_text("content")
+        second_thread.start()
+
+    assert resolver.atomic_download("module", first_download_fn, module_dir) == module_dir
+    second_thread.join(30)
+    assert not second_thread.is_alive()
+    assert not errors, errors
+    assert os.listdir(module_dir) == ["file"]
+
+
+def test_module_download_killed_leaves_nothing(tmp_path) -> None:
+    module_dir = os.fspath(tmp_path / "cache" / "module")
+    os.makedirs(os.path.dirname(module_dir))
+
+    def kill_download(handle: str, tmp_dir: str) -> None:
+        Path(tmp_dir, "partial").write_text("x")
+        raise OSError("Download aborted.")
+
+    with pytest.raises(OSError, match="Download aborted."):
+        resolver.atomic_download("module", kill_download, module_dir)
+    assert os.listdir(tmp_path / "cache") == [".locks"]  # tfhub's lock folder only.
