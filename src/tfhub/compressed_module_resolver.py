@@ -21,6 +21,19 @@ _COMPRESSED_FORMAT_QUERY = handles.COMPRESSED_FORMAT_QUERY
 __all__ = ["GcsCompressedFileResolver", "HttpCompressedFileResolver", "LOCK_FILE_TIMEOUT_SEC"]
 
 
+def _module_dir(handle: str) -> str:
+    """Returns the cache folder of `handle`, `<cache>/<sha1(handle)>`, creating the cache
+    folder (tensorflow_hub 0.10's function; its tests and resolvers written for it call it)."""
+    cache_dir = resolver.tfhub_cache_dir(use_temp=True)
+    assert cache_dir is not None  # use_temp=True always gives a folder.
+    return resolver.create_local_module_dir(cache_dir, handles.cache_key(handle))
+
+
+def _is_tarfile(filename: str) -> bool:
+    """Returns True if `filename` names a tar archive (tensorflow_hub 0.10's function)."""
+    return filename.endswith((".tar", ".tar.gz", ".tgz"))
+
+
 def _append_compressed_format_query(handle: str) -> str:
     """Returns the URL with `tf-hub-format=compressed` added (tensorflow_hub 0.10's function)."""
     return handles.append_format_query(handle, _COMPRESSED_FORMAT_QUERY)
