@@ -306,3 +306,73 @@ def test_compressed_module_already_downloaded(mock_module) -> None:
     times = [os.stat(os.path.join(path, f)).st_mtime_ns for f in files]
     assert http_resolver(mock_module) == path
     assert [os.stat(os.path.join(path, f)).st_mtime_ns for f in files] == times
+
+
+# --- uncompressed_module_resolver_test.py -------------------------------------------------------
+
+UNCOMPRESSED_HANDLES = ["http://example.com/module", "https://example.com/module"]
+
+
+def test_uncompressed_append_format_query() -> None:
+    from tfhub import uncompressed_module_resolver
+
+    append = uncompressed_module_resolver.HttpUncompressedFileResolver()
+    cases = [
+        ("https://example.com/module", "https://example.com/module?tf-hub-format=uncompressed"),
+        (
+            "https://example.com/module?extra=abc",
+            "https://example.com/module?extra=abc&tf-hub-format=uncompressed",
+        ),
+        (
+            "https://example.com/module?extra=abc&tf-hub-format=test",
+            "https://example.com/module?extra=abc&tf-hub-format=test&tf-hub-format=uncompressed",
+        ),
+    ]
+    for handle, expected in cases:
+        assert append._append_uncompressed_format_query(handle) == expected
+
+
+def test_uncompressed_wrong_protocol() -> None:
+    from tfhub import uncompressed_module_resolver
+
+    uncompressed = uncompressed_module_resolver.HttpUncompressedFileResolver()
+    for handle in ["foo.tar", "gs://foo.tar", "gs://model/", "gs://model/uncompressed.tgz"]:
+        assert not uncompressed.is_supported(handle)
+
+
+@pytest.mark.parametrize(
+    ("load_format", "supported"), [("COMPRESSED", False), ("UNCOMPRESSED", True), ("AUTO", False)]
+)
+def test_uncompressed_on_load_format(monkeypatch, load_format: str, supported: bool) -> None:
+    from tfhub import uncompressed_module_resolver
+
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", load_format)
+    uncompressed = uncompressed_module_resolver.HttpUncompressedFileResolver()
+    assert [uncompressed.is_supported(h) for h in UNCOMPRESSED_HANDLES] == [supported] * 2
+
+
+def test_uncompressed_server_returns_303_but_no_gcs_path(server) -> None:
+    from tests._helpers.http_server import see_other
+
+    from tfhub import uncompressed_module_resolver
+
+    server.state.behaviours.append(see_other("/google/model/1", "file://somefile"))
+    with pytest.raises(ValueError) as info:
+        uncompressed_module_resolver.HttpUncompressedFileResolver()(server.url("google/model/1"))
+    assert str(info.value).startswith(
+        "Expected server to return a GCS location but received file://somefile"
+    )
+
+
+@pytest.mark.parametrize("code", [200, 404])
+def test_uncompressed_server_returns_unexpected_code(served_dir, server, code: int) -> None:
+    """A 200 (the file is there) or a 404 (it is not) where a 303 was expected."""
+    from tfhub import uncompressed_module_resolver
+
+    if code == 200:
+        (served_dir / "model").write_text("not a redirect")
+    with pytest.raises(ValueError) as info:
+        uncompressed_module_resolver.HttpUncompressedFileResolver()(server.url("model"))
+    assert str(info.value).startswith(
+        f"Expected 303 See other HTTP response but received code {code}"
+    )
