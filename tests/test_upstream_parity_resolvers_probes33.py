@@ -376,3 +376,58 @@ def test_uncompressed_server_returns_unexpected_code(served_dir, server, code: i
     assert str(info.value).startswith(
         f"Expected 303 See other HTTP response but received code {code}"
     )
+
+
+# --- file_utils_test.py and tf_utils_test.py ----------------------------------------------------
+
+
+def test_merge_relative_paths() -> None:
+    from tfhub import file_utils
+
+    merge = file_utils.merge_relative_path
+    assert merge("gs://module-cache", "") == "gs://module-cache"
+    assert merge("gs://module-cache", "./") == "gs://module-cache"
+    assert merge("gs://module-cache", "./file") == "gs://module-cache/file"
+    assert merge("gs://module-cache", "hello/../bla") == "gs://module-cache/bla"
+    assert merge("gs://module-cache", "/") == "gs://module-cache"
+    for bad in ("/../", "hello/../../bla"):
+        with pytest.raises(ValueError, match="is invalid"):
+            merge("gs://module-cache", bad)
+
+
+def test_file_extraction(tmp_path) -> None:
+    """An archive of a folder added as "/" (its root entry has an empty name) extracts whole."""
+    import tarfile
+
+    from tfhub import file_utils
+
+    source = tmp_path / "source"
+    (source / "sub_directory").mkdir(parents=True)
+    (source / "a").write_text("content1")
+    (source / "sub_directory" / "b").write_text("content2")
+    archive = tmp_path / "archive.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(source, arcname="/")
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(archive, "rb") as fileobj:
+        file_utils.extract_tarfile_to_destination(fileobj, os.fspath(out))
+    assert sorted(os.listdir(out)) == ["a", "sub_directory"]
+    assert (out / "a").read_text() == "content1"
+    assert os.listdir(out / "sub_directory") == ["b"]
+    assert (out / "sub_directory" / "b").read_text() == "content2"
+
+
+@pytest.mark.tf
+def test_composite_tensors() -> None:
+    tf = pytest.importorskip("tensorflow")
+    from tfhub import tf_utils
+
+    ragged = tf.ragged.constant([[1, 2], [3]])
+    sparse = tf.SparseTensor([[0, 2], [3, 2]], [5, 6], [10, 10])
+    dense = tf.constant([1, 2, 3])
+    assert tf_utils.is_composite_tensor(ragged) and tf_utils.is_composite_tensor(sparse)
+    assert not tf_utils.is_composite_tensor(dense)
+    assert isinstance(tf_utils.get_composite_tensor_type_spec(ragged), tf.RaggedTensorSpec)
+    assert isinstance(tf_utils.get_composite_tensor_type_spec(sparse), tf.SparseTensorSpec)
+    assert tf_utils.get_composite_tensor_type_spec(dense) is None
