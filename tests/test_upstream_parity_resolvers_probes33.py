@@ -203,6 +203,35 @@ def test_module_concurrent_download(tmp_path) -> None:
     assert os.listdir(module_dir) == ["file"]
 
 
+def test_module_downloaded_when_empty_folder_exists(tmp_path) -> None:
+    """An empty module folder (its files deleted) is not a cached module: it is downloaded."""
+    module_dir = os.fspath(tmp_path / "module")
+    os.makedirs(module_dir)
+    calls: list[str] = []
+
+    def download(handle: str, tmp_dir: str) -> None:
+        calls.append(handle)
+        Path(tmp_dir, "file").write_text("content")
+
+    assert resolver.atomic_download("module", download, module_dir) == module_dir
+    assert calls == ["module"]
+    assert os.listdir(module_dir) == ["file"]
+    assert (tmp_path / "module.descriptor.txt").read_text().startswith("Module: module\n")
+
+
+def test_module_download_permission_denied(tmp_path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root writes into a read-only folder: the refusal cannot happen")
+    readonly_dir = tmp_path / "readonly"
+    readonly_dir.mkdir(mode=0o500)
+
+    def unused_download_fn(handle: str, tmp_dir: str) -> None:
+        raise AssertionError("Not called: the cache folder cannot be written.")
+
+    with pytest.raises(PermissionError):
+        resolver.atomic_download("module", unused_download_fn, os.fspath(readonly_dir / "m"))
+
+
 def test_module_download_killed_leaves_nothing(tmp_path) -> None:
     module_dir = os.fspath(tmp_path / "cache" / "module")
     os.makedirs(os.path.dirname(module_dir))
