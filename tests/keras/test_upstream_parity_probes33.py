@@ -646,6 +646,13 @@ def test_fails_if_output_is_not_dict(flavour, saved) -> None:
         layer(10.0)
 
 
+def test_fails_if_output_key_not_in_layer_outputs(flavour, saved) -> None:
+    """Upstream raised at the first call; tfhub, knowing the outputs, raises when the layer is
+    made (the same class and words)."""
+    with pytest.raises(ValueError, match="KerasLayer output does not contain the output key"):
+        flavour.layer(saved["plus_one_tf1"], output_key="unknown")
+
+
 def test_logs_if_training_zero_variables(flavour, saved, caplog) -> None:
     layer = flavour.layer(saved["hparams"], trainable=True)
     with caplog.at_level(logging.ERROR):
