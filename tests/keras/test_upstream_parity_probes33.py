@@ -918,3 +918,26 @@ def test_e2e_load_v1(upstream_dir, served_dir, server) -> None:
     shutil.copy(upstream_dir / "half_plus_two_v1.tar.gz", served_dir)
     loaded = hub.load(server.url("half_plus_two_v1.tar.gz"))
     assert loaded._is_hub_module_v1 and "default" in loaded.signatures
+
+
+def test_e2e_file_url_cache_dir(saved, served_dir, server, tmp_path, monkeypatch) -> None:
+    """e2e_test.test_http_locations' cache part: TFHUB_CACHE_DIR may be a file:// URL; the
+    entry and its descriptor land in that folder (beside tfhub's own `.locks` folder and the
+    entry's `.manifest.json`, docs/architecture.md's cache layout)."""
+    from tests._helpers.models import make_tarball
+
+    make_tarball(saved["plus_one_tf1"], os.fspath(served_dir / "test_module.tgz"))
+    cache_dir = tmp_path / "file_url_cache"
+    cache_dir.mkdir()
+    monkeypatch.setenv("TFHUB_CACHE_DIR", f"file://{cache_dir}")
+    module_dir = hub.resolve(server.url("test_module.tgz"))
+    content = sorted(
+        n for n in os.listdir(cache_dir) if n != ".locks" and not n.endswith(".manifest.json")
+    )
+    assert len(content) == 2 and content[1].endswith(".descriptor.txt"), content
+    files = sorted(os.listdir(cache_dir / content[0]))
+    assert files == ["assets", "saved_model.pb", "tfhub_module.pb", "variables"]
+    assert (
+        float(np.asarray(hub.load(module_dir).signatures["default"](tf.constant(2.0))["default"]))
+        == 3.0
+    )
