@@ -32,7 +32,7 @@ def exists(path: str) -> bool:
 
 def _unreadable(path: str, err: Any) -> errors.DownloadError:
     """The error for a gs:// (or other tf.io.gfile) path TensorFlow could not read."""
-    reason = str(err.message).strip().rstrip(".")
+    reason = _one_line(str(err.message), path)
     if isinstance(err, tf.errors.UnimplementedError):  # "File system scheme 's3' not ..."
         scheme = path.split("://", 1)[0]
         todo = (
@@ -45,6 +45,14 @@ def _unreadable(path: str, err: Any) -> errors.DownloadError:
         if path.lower().startswith("gs://"):
             todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
     return errors.DownloadError(f"Cannot read {path}: {reason}. {todo}.")
+
+
+def _one_line(message: str, path: str) -> str:
+    """TensorFlow's message on one line (it adds "\n\t when reading <path>", which ours says
+    already), without its final period."""
+    lines = [line.strip() for line in message.splitlines()]
+    kept = [line for line in lines if line and line != f"when reading {path}"]
+    return " ".join(kept).rstrip(".")
 
 
 def open_binary(path: str) -> Any:
