@@ -18,7 +18,7 @@ from tests._helpers.python_process import start_python
 import tfhub as hub
 from tfhub import errors
 from tfhub.cli.main import main
-from tfhub.hub import pack
+from tfhub.hub import pack, pack_output
 
 pytestmark = pytest.mark.tf
 
@@ -140,12 +140,12 @@ def test_a_full_disk_says_to_free_space_and_leaves_nothing(tf2_model, tmp_path, 
 
 _KILLED_PACK = """
 import sys, time
-from tfhub.hub import pack
+from tfhub.hub import pack, pack_archive
 def write_then_hang(out, *args):
     out.write(b"half an archive")
     print("writing", flush=True)
     time.sleep(600)  # Killed here, as the OOM killer would.
-pack._write_archive = write_then_hang
+pack_archive.write_archive = write_then_hang
 pack.pack(sys.argv[1], sys.argv[2])
 """
 
@@ -267,14 +267,14 @@ def test_a_named_pipe_nobody_reads_is_an_error_not_a_wait_forever(
 
     fifo = tmp_path / "m.fifo"
     os.mkfifo(fifo)
-    monkeypatch.setattr(pack, "FIFO_READER_WAIT", 0.5)
+    monkeypatch.setattr(pack_output, "FIFO_READER_WAIT", 0.5)
     started = time.monotonic()
     with pytest.raises(errors.PublishTargetError, match="No process read the named pipe") as caught:
         pack.pack(tf2_model, fifo)
     assert time.monotonic() - started < 10 and isinstance(caught.value, OSError | ValueError)
     assert main(["pack", str(tf2_model), "-o", str(fifo)]) != 0
     assert f"start its reader (e.g. `cat {fifo} > model.tar.gz`)" in capsys.readouterr().err
-    monkeypatch.setattr(pack, "FIFO_READER_WAIT", 30.0)
+    monkeypatch.setattr(pack_output, "FIFO_READER_WAIT", 30.0)
     received: list[bytes] = []
 
     def read_later() -> None:

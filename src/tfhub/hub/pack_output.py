@@ -1,0 +1,139 @@
+"""Where `pack` writes its archive: the output checked before the model is read, a stream
+(/dev/stdout, a named pipe) opened without waiting for ever, a failed write said as such, and
+the temporary files that killed packs left beside a file output.
+
+A file is written as a unique temporary file beside the target and renamed into place (by
+`pack`); a stream is written into, never replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from .. import errors
+from ..utils import live_files
+from ..utils.paths import (
+    STREAMS,
+    closed_descriptor,
+    describe_descriptor,
+    is_terminal,
+    special_kind,
+)
+
+# How long `pack` waits for a process to open a named pipe it writes into (`tar czf FIFO`
+# waits forever).
+FIFO_READER_WAIT = 60.0
+
+
+def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, str | None]:
+    """The path `pack` writes for `output` and its `special_kind`.
+
+    Raises:
+        PublishTargetError: if `output` names a closed stream, is inside `folder`, or is a
+            folder, a terminal, a block device or a socket.
+    """
+    closed = closed_descriptor(os.fspath(output))
+    if closed is not None:
+        raise errors.PublishTargetError(
+            f"{os.fspath(output)} names {describe_descriptor(closed)}, which is closed (e.g. "
+            "by `>&-`): run it with that stream open, or write the archive to a file. "
+            f"Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    given = Path(output)
+    if Path(os.path.realpath(given)).is_relative_to(folder.absolute().resolve()):
+        raise errors.PublishTargetError(
+            "The archive cannot be written inside the model folder it packs (it would be packed "
+            f"into the next archive): write it elsewhere. Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    if os.path.isdir(given):  # Found only at the rename, once the whole model was packed.
+        raise errors.PublishTargetError(
+            f"{os.fspath(output)} is a folder: name the archive file (e.g. -o "
+            f"{os.path.join(output, 'model.tar.gz')}). Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    kind = special_kind(os.fspath(given))
+    if kind is not None and kind not in STREAMS:
+        raise errors.PublishTargetError(
+            f"{os.fspath(output)} is a {kind}: write the archive to a file (or a pipe). "
+            f"Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    if kind == "character device" and is_terminal(os.fspath(given)):
+        raise errors.PublishTargetError(  # Binary on a screen; as `tar czf /dev/tty` refuses.
+            f"{os.fspath(output)} is a terminal: redirect the archive to a file "
+            f"(`> model.tar.gz`) or a pipe. Received: output={os.fspath(output)!r}",
+            path=os.fspath(output),
+        )
+    # A file is written through a link, as `tar czf` and a shell's `>` write: the link stays and
+    # the file it leads to gets the archive (the rename would otherwise replace the link).
+    target = given if kind is not None else Path(os.path.realpath(given))
+    return target, kind
+
+
+def open_stream(target: Path, kind: str) -> IO[bytes]:
+    """Opens a stream output for writing; a named pipe once a process reads it.
+
+    Raises:
+        PublishTargetError: no process opened the pipe for reading within FIFO_READER_WAIT s.
+    """
+    if kind != "FIFO":
+        return open(target, "wb")
+    deadline = time.monotonic() + FIFO_READER_WAIT
+    while True:
+        try:  # Without O_NONBLOCK, open() waits for a reader for as long as it takes.
+            fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as err:
+            if err.errno != errno.ENXIO:  # ENXIO: nobody has the pipe open for reading yet.
+                raise
+        if time.monotonic() >= deadline:
+            raise errors.PublishTargetError(
+                f"No process read the named pipe {target} within {FIFO_READER_WAIT:g} s: start "
+                f"its reader (e.g. `cat {target} > model.tar.gz`), or write the archive to a "
+                f"file. Received: output={os.fspath(target)!r}",
+                path=os.fspath(target),
+            )
+        time.sleep(0.05)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "wb")
+
+
+@contextlib.contextmanager
+def write_failures(
+    output: str | os.PathLike[str], target: Path, tmp: Path | None
+) -> Iterator[None]:
+    """Turns a failed write of the archive (to `target`, or its temporary `tmp`) into an OSError
+    saying what to do; a model file that cannot be read raises its own error."""
+    try:
+        yield
+    except OSError as err:
+        disk_full = err.errno in errors.DISK_FULL_ERRNOS  # Only a write fails so, named or not.
+        written = {os.fspath(target)} | ({os.fspath(tmp)} if tmp is not None else set())
+        if not disk_full and err.filename not in written:
+            raise  # A file of the model that cannot be read says so itself.
+        todo = (
+            "free space on its disk, or write it elsewhere"
+            if disk_full
+            else "check that its folder exists and is writable"
+        )
+        failure = type(err)(
+            f"Cannot write the archive {os.fspath(output)} ({err.strerror}); {todo}"
+        )
+        failure.errno = err.errno
+        raise failure from err
+
+
+def remove_abandoned_parts(target: Path) -> None:
+    """Removes the `.<name>.<id>.part` files that killed packs of `target` left beside it
+    (SIGKILL: no `finally` ran); a live pack's stays (`utils.live_files`)."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{32}}\.part")
+    live_files.remove_abandoned(os.fspath(target.parent), pattern, left_by="a pack")
