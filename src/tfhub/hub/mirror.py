@@ -31,7 +31,7 @@ from pathlib import Path
 from .. import constants, errors, handles
 from .. import saved_model as saved_model_lib
 from ..utils.lazy import import_tensorflow
-from . import asset_paths, doc_handles, docs_layout, starter, validator
+from . import asset_paths, doc_handles, doc_rules, docs_layout, starter
 from . import docs_format as fmt
 from . import staging as staging_lib
 from .doc_handles import DocHandle
@@ -174,7 +174,7 @@ def _retargeted(doc: SourceDoc, target: DocHandle) -> str:
     snippet's `https://HUB_HOST/<origin>`) names `target` too."""
     lines = doc.text.split("\n")
     lines[0] = f"# {DocKind.MODULE.value} {target}"
-    asset = f"<!-- {validator.ASSET_PATH}: {target.version}{docs_layout.ARCHIVE_SUFFIX} -->"
+    asset = f"<!-- {doc_rules.ASSET_PATH}: {target.version}{docs_layout.ARCHIVE_SUFFIX} -->"
     text = "\n".join(asset if _ASSET_LINE.match(line) else line for line in lines)
     # Not a longer path or version: https://HUB_HOST/acme/emb/1 but not .../acme/emb/12.
     origin_url = re.compile(
@@ -267,7 +267,7 @@ def mirror_doc_assets(
     for doc in _readable_docs(root, report if only is None else None):
         if doc.kind is not DocKind.MODULE or (only is not None and str(doc.handle) not in only):
             continue
-        asset = doc.first(validator.ASSET_PATH)
+        asset = doc.first(doc_rules.ASSET_PATH)
         parts = fmt.url_parts(asset) if asset else None
         if asset is None or parts is None or parts.scheme not in asset_paths.REMOTE_SCHEMES:
             continue

@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 
 from .. import errors
+from . import doc_rules, docs_layout, docs_text, signatures, starter, tags
 from . import docs_format as fmt
-from . import docs_layout, docs_text, signatures, starter, tags, validator
 from .doc_handles import DocHandle
 from .docs_format import DocKind, Problem
 
@@ -68,7 +68,7 @@ def check_asset_path(text: str, shown: str, handle: DocHandle) -> None:
         doc = fmt.parse_text(text, path=Path(shown), rel_path=rel, display_path=shown)
     except errors.DocFormatError:
         return
-    values = doc.metadata.get(validator.ASSET_PATH, [])
+    values = doc.metadata.get(doc_rules.ASSET_PATH, [])
     asset = values[0].value if values else "legacy"
     parts = fmt.url_parts(asset)
     expected = docs_layout.archive_path(Path(f"{handle.version}.md")).name
@@ -106,10 +106,10 @@ def check_doc(
         )
     except errors.DocFormatError as err:
         raise errors.DocValidationError(str(err), problems=[str(err)]) from err
-    problems = validator.validate_doc(doc, tag_values=tags.load_tag_definitions(root))
+    problems = doc_rules.validate_doc(doc, tag_values=tags.load_tag_definitions(root))
     if doc.kind is not DocKind.MODULE or doc.handle != handle:
         problems.insert(0, Problem(shown, 1, f"the doc must start with '# Module {handle}'"))
-    declared = doc.metadata.get(validator.FORMAT, [])
+    declared = doc.metadata.get(doc_rules.FORMAT, [])
     if declared and declared[0].value != summary.doc_format:
         problems.append(
             Problem(
@@ -139,7 +139,7 @@ def publisher_doc_text(text: str | None, root: str | os.PathLike[str], handle: D
     rel = path.relative_to(docs_layout.docs_dir(root)).as_posix()
     try:
         doc = fmt.parse_text(text, path=path, rel_path=rel)
-        problems = [str(p) for p in validator.validate_doc(doc, tag_values=None)]
+        problems = [str(p) for p in doc_rules.validate_doc(doc, tag_values=None)]
         if doc.kind is not DocKind.PUBLISHER or doc.handle.publisher != publisher:
             problems.insert(0, f"{rel}:1: the doc must start with '# Publisher {publisher}'")
     except errors.DocFormatError as err:

@@ -1,25 +1,11 @@
-"""Validate documentation files as tfhub.dev's validator (tools/validator.py) did.
+"""Validate a hub folder's documentation files as tfhub.dev's validator (tools/validator.py) did.
 
 Every problem comes with its file and line (`file:line: message`); nothing stops at the first
-one. The rules, per kind (first line `# <Kind> ...`):
+one. Each doc is checked on its own by `doc_rules.validate_doc` (its path, metadata, values,
+asset-path, sizes and tag values); this module adds what needs the rest of the hub folder:
 
-- the file is a `.md` file under its publisher's folder; a Publisher doc is
-  `<publisher>/<publisher>.md`; tfhub adds that a Module/Placeholder doc is at
-  `<publisher>/models/<model>/<version>.md` and a Collection at
-  `<publisher>/collections/<name>/<version>.md` (so the served URL matches the handle);
-- a short description follows the first line, then only metadata lines up to the first heading;
-- the required metadata is present, no metadata outside the kind's allowed keys, no repeated
-  key except task, dataset, language and network-architecture;
-- `module-type`, tfhub.dev's name of `task` before it was renamed, is accepted in its place
-  (forks from before the rename), but not beside `task`;
-- `task` values start with image-, text-, audio- or video-; a Module's `format` is hub,
-  saved_model or saved_model_2; `fine-tunable` is true or false; `parent-model` is a handle;
-- `asset-path` ends with .tar.gz (Module, Tfjs) or .tflite (Lite, Coral), is not a GitHub release
-  download; a relative asset-path names a file beside the doc that exists;
-- if ROOT/tags/<tag>.yaml files exist (tfhub.dev's tag definitions), enumerable tag values
-  must be ids listed there, and URL tags must point to their required domain;
-- the publisher's doc exists; no two docs declare the same kind and handle; a signature summary
-  beside a Module doc agrees with its `format`;
+- the publisher's doc exists; no two docs declare the same kind and handle (nor share the URL
+  the server answers them at); a signature summary beside a Module doc agrees with its `format`;
 - the archive (or model folder) beside a Module doc holds only files a SavedModel uses, safe to
   extract, with a root saved_model.pb that parses (`model_files`), as tfhub.dev's CI checked.
 
@@ -32,15 +18,35 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import errors
-from . import asset_paths, catalog, doc_handles, docs_layout, model_files
+from . import catalog, doc_handles, docs_layout, model_files
 from . import docs_format as fmt
 from . import tags as tags_lib
+from .doc_rules import (
+    ARCHITECTURE,
+    ASSET_PATH,
+    COLAB,
+    DATASET,
+    DEMO,
+    FINE_TUNABLE,
+    FORMAT,
+    LANGUAGE,
+    LICENSE,
+    MODULE_TYPE,
+    PARENT_MODEL,
+    REPEATED_KEYS,
+    RULES,
+    SAVED_MODEL_FORMATS,
+    TASK,
+    TASK_PREFIXES,
+    VISUALIZER,
+    KindRules,
+    at,
+    validate_doc,
+)
 from .doc_warnings import content_warnings
 from .docs_format import DocFile, DocKind, Problem
 from .docs_layout import DOCS_DIR_POSIX
@@ -48,240 +54,32 @@ from .docs_layout import DOCS_DIR_POSIX
 if TYPE_CHECKING:
     from .signatures import SignatureSummary
 
+__all__ = [
+    "ARCHITECTURE",
+    "ASSET_PATH",
+    "COLAB",
+    "DATASET",
+    "DEMO",
+    "FINE_TUNABLE",
+    "FORMAT",
+    "LANGUAGE",
+    "LICENSE",
+    "MODULE_TYPE",
+    "PARENT_MODEL",
+    "REPEATED_KEYS",
+    "RULES",
+    "SAVED_MODEL_FORMATS",
+    "TASK",
+    "TASK_PREFIXES",
+    "VISUALIZER",
+    "KindRules",
+    "content_warnings",
+    "validate_doc",
+    "validate_file",
+    "validate_tree",
+]
+
 logger = logging.getLogger(__name__)
-
-ARCHITECTURE, ASSET_PATH, COLAB, DATASET = "network-architecture", "asset-path", "colab", "dataset"
-DEMO, FINE_TUNABLE, FORMAT, LANGUAGE = "demo", "fine-tunable", "format", "language"
-LICENSE, PARENT_MODEL, TASK, VISUALIZER = (
-    "license",
-    "parent-model",
-    "task",
-    "interactive-visualizer",
-)
-MODULE_TYPE = "module-type"  # What tfhub.dev's validator called `task` before renaming it.
-REPEATED_KEYS = frozenset({DATASET, LANGUAGE, TASK, ARCHITECTURE})
-SAVED_MODEL_FORMATS = ("hub", "saved_model", "saved_model_2")
-TASK_PREFIXES = ("image-", "text-", "audio-", "video-")
-_PARENT_MODEL = re.compile(
-    rf"{doc_handles.PUBLISHER_PATTERN}/{doc_handles.MODEL_PATTERN}/{doc_handles.VERSION_PATTERN}"
-)
-
-
-@dataclass(frozen=True)
-class KindRules:
-    """The metadata a kind requires and allows, and the suffix of its asset-path."""
-
-    required: frozenset[str]
-    optional: frozenset[str]
-    asset_suffix: str | None = None
-
-    @property
-    def allowed(self) -> frozenset[str]:
-        """Required and optional keys."""
-        return self.required | self.optional
-
-
-RULES: dict[DocKind, KindRules] = {
-    DocKind.MODULE: KindRules(
-        frozenset({ASSET_PATH, FINE_TUNABLE, FORMAT, TASK}),
-        frozenset({ARCHITECTURE, COLAB, DATASET, LANGUAGE, LICENSE, VISUALIZER}),
-        ".tar.gz",
-    ),
-    DocKind.PLACEHOLDER: KindRules(
-        frozenset({TASK}),
-        frozenset({DATASET, FINE_TUNABLE, VISUALIZER, LANGUAGE, LICENSE, ARCHITECTURE}),
-    ),
-    DocKind.TFJS: KindRules(
-        frozenset({ASSET_PATH, PARENT_MODEL}), frozenset({COLAB, DEMO, VISUALIZER}), ".tar.gz"
-    ),
-    DocKind.LITE: KindRules(
-        frozenset({ASSET_PATH, PARENT_MODEL}), frozenset({COLAB, VISUALIZER}), ".tflite"
-    ),
-    DocKind.CORAL: KindRules(
-        frozenset({ASSET_PATH, PARENT_MODEL}), frozenset({COLAB, VISUALIZER}), ".tflite"
-    ),
-    DocKind.PUBLISHER: KindRules(frozenset(), frozenset()),
-    DocKind.COLLECTION: KindRules(frozenset({TASK}), frozenset({DATASET, LANGUAGE, ARCHITECTURE})),
-}
-
-
-def validate_doc(
-    doc: DocFile, *, tag_values: tags_lib.TagDefinitions | None = None
-) -> list[Problem]:
-    """The problems of one parsed doc, on its own (no look at other docs of the tree).
-
-    Args:
-        doc: the parsed doc (its `rel_path` is where it is, or will be, under ROOT/assets/docs).
-        tag_values: tfhub.dev's tag definitions (ROOT/tags), or None to skip those checks.
-
-    Returns:
-        The problems (parse problems first), in line order per check.
-    """
-    problems = list(doc.problems)
-    problems += _path_problems(doc)
-    problems += _metadata_key_problems(doc)
-    problems += _value_problems(doc)
-    assets = doc.metadata.get(ASSET_PATH, [])
-    problems += asset_paths.problems(doc, assets, RULES[doc.kind].asset_suffix)
-    problems += _size_problems(doc)
-    if tag_values is not None:
-        problems += [
-            Problem(doc.display_path, value.line, message)
-            for key, value in doc.entries
-            for message in tag_values.check(key, value.value)
-        ]
-    return problems
-
-
-def _at(doc: DocFile, line: int, message: str) -> Problem:
-    return Problem(doc.display_path, line, message)
-
-
-def _size_problems(doc: DocFile) -> list[Problem]:
-    """A description longer than pages show (they cut it), a body too long for the server to
-    render (its page shows it as plain text)."""
-    from . import render  # nh3 and markdown-it are not needed for this.
-
-    problems = []
-    if len(doc.description) > fmt.MAX_DESCRIPTION_CHARS:
-        problems.append(
-            _at(
-                doc,
-                doc.description_line,
-                f"the description is {len(doc.description):,} characters long, more than the "
-                f"{fmt.MAX_DESCRIPTION_CHARS:,} tfhub serve shows (pages, search and the API "
-                "cut it there); keep it to a sentence or two and move the rest into the body, "
-                "e.g. under '## Overview'",
-            )
-        )
-    if not render.too_large(doc.body):
-        return problems
-    return [
-        *problems,
-        _at(
-            doc,
-            doc.body_line,
-            f"the doc's body is {len(doc.body):,} characters long, more than the "
-            f"{render.MAX_RENDERED_CHARS:,} tfhub serve renders (its page would show it as "
-            "plain text); shorten it, e.g. move long tables or examples to a linked page",
-        ),
-    ]
-
-
-def _path_problems(doc: DocFile) -> list[Problem]:
-    publisher, rel = doc.handle.publisher, doc.rel_path
-    if not rel.endswith(".md"):
-        return [_at(doc, 1, f"a documentation file must end with '.md'. Received: {rel!r}")]
-    if doc.kind in (DocKind.MODULE, DocKind.PLACEHOLDER, DocKind.PUBLISHER, DocKind.COLLECTION):
-        expected = fmt.doc_path(".", doc.handle, doc.kind).relative_to(docs_layout.docs_dir("."))
-        if rel != expected.as_posix():
-            return [
-                _at(
-                    doc,
-                    1,
-                    f"the {doc.kind.value} doc of {doc.handle} must be at "
-                    f"{DOCS_DIR_POSIX}/{expected.as_posix()} (its path gives its URL); move "
-                    f"it or fix the first line. Received: {DOCS_DIR_POSIX}/{rel}",
-                )
-            ]
-        return []
-    if not rel.startswith(f"{publisher}/models/"):
-        return [
-            _at(
-                doc,
-                1,
-                f"a {doc.kind.value} doc of publisher {publisher!r} must be under "
-                f"{DOCS_DIR_POSIX}/{publisher}/models/. Received: {DOCS_DIR_POSIX}/{rel}",
-            )
-        ]
-    return []
-
-
-def _metadata_key_problems(doc: DocFile) -> list[Problem]:
-    rules = RULES[doc.kind]
-    metadata = doc.metadata
-    problems = []
-    legacy = MODULE_TYPE in metadata and TASK in rules.allowed  # tfhub.dev's old name of task.
-    missing = sorted(rules.required - metadata.keys() - ({TASK} if legacy else set()))
-    if missing:
-        problems.append(
-            _at(
-                doc,
-                1,
-                f"{doc.kind.value} docs require the metadata {missing} (as "
-                "'<!-- key: value -->' lines after the description)",
-            )
-        )
-    seen: set[str] = set()
-    for key, value in doc.entries:
-        if legacy and key == MODULE_TYPE and TASK in metadata:
-            problems.append(
-                _at(
-                    doc,
-                    value.line,
-                    "'module-type' is tfhub.dev's old name of 'task': give 'task' only",
-                )
-            )
-        elif legacy and key == MODULE_TYPE:
-            continue  # Accepted as 'task' (docs of tfhub.dev forks from before the rename).
-        elif key not in rules.allowed:
-            allowed = sorted(rules.allowed) or "none"
-            problems.append(
-                _at(
-                    doc,
-                    value.line,
-                    f"unsupported metadata {key!r} for a {doc.kind.value} doc (allowed: {allowed})",
-                )
-            )
-        elif key in seen and key not in REPEATED_KEYS:
-            problems.append(
-                _at(
-                    doc,
-                    value.line,
-                    f"metadata {key!r} may be given only once (only "
-                    f"{sorted(REPEATED_KEYS)} repeat)",
-                )
-            )
-        seen.add(key)
-    return problems
-
-
-def _value_problems(doc: DocFile) -> list[Problem]:
-    problems = []
-    for key, value in doc.entries:
-        text = value.value
-        if not text:  # `<!-- language: -->`: an empty filter value on pages and in the API.
-            message = f"metadata {key!r} has no value: give one, or leave the line out"
-            problems.append(_at(doc, value.line, message))
-        elif key in (TASK, MODULE_TYPE) and not text.startswith(TASK_PREFIXES):
-            problems.append(
-                _at(
-                    doc,
-                    value.line,
-                    f"'task' must start with one of {list(TASK_PREFIXES)}. Received: {text!r}",
-                )
-            )
-        elif key == FORMAT and doc.kind is DocKind.MODULE and text not in SAVED_MODEL_FORMATS:
-            problems.append(
-                _at(
-                    doc,
-                    value.line,
-                    f"'format' must be one of {list(SAVED_MODEL_FORMATS)}. Received: {text!r}",
-                )
-            )
-        elif key == FINE_TUNABLE and text not in ("true", "false"):
-            problems.append(
-                _at(doc, value.line, f"'fine-tunable' must be true or false. Received: {text!r}")
-            )
-        elif key == PARENT_MODEL and not _PARENT_MODEL.fullmatch(text):
-            problems.append(
-                _at(
-                    doc,
-                    value.line,
-                    f"'parent-model' must be a handle publisher/model/version. Received: {text!r}",
-                )
-            )
-    return problems
 
 
 def validate_file(path: str | os.PathLike[str], *, root: str | os.PathLike[str]) -> list[Problem]:
@@ -332,7 +130,7 @@ def _model_file_problems(doc: DocFile) -> list[Problem]:
         ]
     asset = doc.metadata.get(ASSET_PATH)
     line = asset[0].line if asset else 1
-    return [_at(doc, line, f"{name}: {message}") for message in found]
+    return [at(doc, line, f"{name}: {message}") for message in found]
 
 
 def _shown(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
@@ -358,7 +156,7 @@ def _publisher_problems(doc: DocFile, root: str | os.PathLike[str]) -> list[Prob
         return []
     rel = expected.relative_to(Path(root)).as_posix()
     return [
-        _at(
+        at(
             doc,
             1,
             f"the publisher {doc.handle.publisher!r} has no documentation; add it at "
@@ -378,14 +176,14 @@ def _summary_problems(doc: DocFile) -> list[Problem]:
     try:
         summary = signatures.read_summary(summary_file)
     except errors.SignatureSummaryError as err:
-        return [_at(doc, 0, str(err))]
+        return [at(doc, 0, str(err))]
     problems = []
     if summary.refused_op_libraries:
-        problems.append(_at(doc, 0, _refused_message(summary_file.name, summary)))
+        problems.append(at(doc, 0, _refused_message(summary_file.name, summary)))
     declared = doc.metadata[FORMAT][0]
     if summary.doc_format != declared.value:
         problems.append(
-            _at(
+            at(
                 doc,
                 declared.line,
                 f"'format' says {declared.value!r} but the model is a "
@@ -461,4 +259,4 @@ def _duplicate_problems(doc: DocFile, claimed: dict[str, DocFile]) -> list[Probl
             f"{doc.kind.value} {doc.handle} is served at /{url}, as is {other.kind.value} "
             f"{other.handle} ({path}): the server answers one of them only; rename one"
         )
-    return [_at(doc, 1, message)]
+    return [at(doc, 1, message)]
