@@ -64,6 +64,13 @@ def is_model_dir(path: Path) -> bool:
     return any((path / marker).is_file() for marker in MODEL_MARKERS)
 
 
+def model_dir_beside(doc: Path) -> list[Path]:
+    """[the model folder `<version>/` beside the doc] if there is one (a folder of other docs,
+    such as tfhub.dev's `<version>/default/tfjs/1.md`, is not a model folder)."""
+    folder = model_dir_path(doc)
+    return [folder] if folder.is_dir() and is_model_dir(folder) else []
+
+
 def relative_paths(file: Path, root: str | os.PathLike[str] | None) -> tuple[str, str]:
     """(path relative to ROOT/assets/docs, path shown to people)."""
     if root is None:

@@ -1,0 +1,209 @@
+"""What `publish` (and `mirror`) refuse, and how each refusal says what to do.
+
+Before anything is written: a model path where the hub serves other kinds of docs, a hub
+folder that is a file or lies inside the model folder, an existing version (without `force`),
+an archive holding a link, model files `tfhub validate` would refuse, a model that does not
+load. While writing: a full disk or used-up quota, and a hub folder that cannot be written,
+each said as the hub folder's (`write_failure`), never as a helper's advice.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+from .. import errors
+from ..saved_model_proto import model_files_in
+from ..utils.paths import relative_below
+from ..utils.printable import repr_escaped
+from ..utils.refused_writes import failed_write, is_quota, quota_used_up
+from . import catalog, docs_layout, model_files
+from . import pack as pack_lib
+from .doc_handles import DocHandle
+
+
+def refuse_derived_url(handle: DocHandle) -> None:
+    """Raises InvalidHandleError for a model path that starts with `lite-model/`, `tfjs-model/`
+    or `coral-model/`: tfhub.dev's URLs of Lite, Tfjs and Coral docs (`# Lite p/spice/1` is
+    served at `/p/lite-model/spice/1`), so such a Module and such a doc would share a URL; and
+    for one that starts with `collections/`, the URLs of collections (`/p/collections/x/1`)."""
+    first = handle.model.split("/")[0]
+    if first in catalog.DERIVED_PREFIXES.values():
+        served = f"{first.split('-')[0].capitalize()} docs"
+    elif first == "collections":
+        served = "collections"
+    else:
+        return
+    raise errors.InvalidHandleError(
+        f"The hub handle {str(handle)!r} starts its model with {first + '/'!r}, where the "
+        f"hub serves {served} (as tfhub.dev did): rename the model. "
+        f"Received: handle={str(handle)!r}"
+    )
+
+
+def refuse_root(model_dir: str | os.PathLike[str], root: str | os.PathLike[str]) -> None:
+    """Raises PublishTargetError if the hub folder is a file, or is the model folder or inside
+    it (the archive would be staged into the folder it packs), before anything is loaded or
+    made."""
+    if Path(root).exists() and not Path(root).is_dir():
+        raise errors.PublishTargetError(
+            f"The hub folder {os.fspath(root)} is a file: give a folder (it is created if "
+            "missing).",
+            path=os.fspath(root),
+        )
+    if os.path.isdir(model_dir) and relative_below(os.fspath(root), os.fspath(model_dir)):
+        raise errors.PublishTargetError(
+            f"The hub folder {os.fspath(root)} is inside the model folder "
+            f"{os.fspath(model_dir)} it would publish: choose a hub folder outside it. "
+            f"Received: root={os.fspath(root)!r}",
+            path=os.fspath(root),
+        )
+
+
+def refuse_existing(handle: DocHandle, target: Path, *, ignore_doc: bool) -> None:
+    """Raises VersionExistsError if a file of the version whose doc is `target` exists (doc,
+    archive, signature summary, model folder; the doc not if `ignore_doc`)."""
+    found = [path for path in _existing(target) if not (ignore_doc and path == target)]
+    if found:
+        raise errors.VersionExistsError(
+            f"{handle} is already published ({found[0]}); versions are immutable: publish a new "
+            "version, or pass --force to replace it.",
+            handle=str(handle),
+            path=os.fspath(found[0]),
+        )
+
+
+def _existing(target: Path) -> list[Path]:
+    """The files of a version that exist: doc, archive, signature summary, model folder."""
+    paths = [target, docs_layout.archive_path(target), docs_layout.signatures_path(target)]
+    return [path for path in paths if path.exists()] + docs_layout.model_dir_beside(target)
+
+
+def refuse_links(folder: Path, archive: str, command: str) -> None:
+    """Raises NotAModelError, naming the archive and the member, if the archive extracted into
+    `folder` held a link (pointing inside it: others are refused on extraction), saying to run
+    `command` again without it. A published archive holds only files and folders, as `pack`
+    writes it: tensorflow_hub cannot extract links."""
+    for current, subdirs, files in os.walk(folder):
+        for name in sorted([*subdirs, *files]):
+            link = Path(current) / name
+            if not link.is_symlink():
+                continue
+            member = link.relative_to(folder).as_posix()
+            raise errors.NotAModelError(
+                f"The archive {archive} holds the symlink {member} -> {os.readlink(link)}: a "
+                "published model holds only files and folders (tensorflow_hub cannot extract "
+                "links). Put the file itself in the archive (`tar czhf` stores what links "
+                f"point to) and {command} again. Received: model_dir={repr_escaped(archive)}",
+                path=archive,
+                reason=f"not a regular file: {member}",
+            )
+
+
+def refuse_refused_files(folder: str, model_dir: str | os.PathLike[str], command: str) -> None:
+    """Raises NotAModelError, before the model is loaded, if `tfhub validate` would refuse the
+    files of the model folder (`model_files.folder_problems`: a README or another file a
+    SavedModel does not use, a file name outside tfhub.dev's pattern), saying to run `command`
+    again once they are out; else publish would write a version that leaves the hub invalid.
+    A folder without saved_model.pb is left to `check_loadable`, which says what it is."""
+    if not (os.path.isdir(folder) and model_files_in(folder)):
+        return
+    problems = model_files.folder_problems(Path(folder))
+    if not problems:
+        return
+    remedy = (
+        "Save the model again (tf.saved_model.save; a copy cut short or a file that is no "
+        "SavedModel gives this)"
+        if any(model_files.is_damaged_proto(problem) for problem in problems)
+        else "Leave them out of the model folder (or save the model again with other file names)"
+    )
+    raise errors.NotAModelError(
+        f"The model {os.fspath(model_dir)} holds files a hub refuses (`tfhub validate` reports "
+        f"them, as tfhub.dev's CI did): {'; '.join(problems)}. {remedy} and {command} again; "
+        f"nothing was published. Received: model_dir={repr_escaped(os.fspath(model_dir))}",
+        path=os.fspath(model_dir),
+        reason=f"files a hub refuses: {problems[0]}",
+    )
+
+
+def check_loadable(folder: str, model_dir: str | os.PathLike[str]) -> Any:
+    """`pack.check_loadable(folder)`, its error naming the archive `model_dir` if it was one."""
+    try:
+        return pack_lib.check_loadable(folder)
+    except errors.NotAModelError as err:
+        if folder == os.fspath(model_dir):
+            raise
+        archive = os.fspath(model_dir)
+        raise errors.NotAModelError(
+            f"The archive {archive} holds no loadable model ({err.reason}): it must hold a "
+            "TF2 SavedModel or a TF1 Hub module, saved_model.pb at its top. Received: "
+            f"model_dir={archive!r}",
+            path=archive,
+            reason=err.reason,
+        ) from err
+
+
+def write_failure(
+    err: BaseException, handle: DocHandle, root: str | os.PathLike[str], folder: Path, command: str
+) -> errors.PublishWriteError | None:
+    """The error a publish into `folder` of the hub folder `root` that failed with `err` ends
+    in, saying to run `command` (publish, mirror) again; None if `err` is not a write into the
+    hub that failed (it is raised as it is)."""
+    if isinstance(err, OSError) and err.errno in errors.DISK_FULL_ERRNOS:
+        return disk_full(handle, root, folder, err, command)
+    if isinstance(err, OSError) and _refused_in(err, root):
+        return _not_writable(handle, root, folder, err, command)
+    return None
+
+
+def disk_full(
+    handle: DocHandle, root: str | os.PathLike[str], folder: Path, err: OSError, command: str
+) -> errors.PublishWriteError:
+    """The error for a full disk (or quota) while publishing into the hub folder `root`, saying
+    to run `command` (publish, mirror) again.
+
+    Its message is tfhub's own: `err`'s may be a helper's, such as the cache's advice to run
+    `tfhub cache prune` (the signature summary is written as the cache writes its files), which
+    does not apply to a hub folder. A used-up quota (EDQUOT) is said as such, not as a full disk.
+    """
+    hub_disk = f"the disk of the hub folder {os.fspath(root)}"
+    problem = (
+        f"{quota_used_up('on ' + hub_disk)}. Remove other files of yours there, or ask the "
+        "administrator for a larger quota"
+        if is_quota(err)
+        else f"{hub_disk} is full. Free space on its disk"
+    )
+    return errors.PublishWriteError(
+        f"Cannot publish {handle} into {folder}: {problem}, then {command} again; nothing was "
+        "published.",
+        path=os.fspath(folder),
+        errno=err.errno,
+    )
+
+
+def _refused_in(err: OSError, root: str | os.PathLike[str]) -> bool:
+    """Whether `err` is a write refused in the hub folder `root` (a model file that cannot be
+    read is not: it says so itself)."""
+    if err.errno not in errors.REFUSED_WRITE_ERRNOS:
+        return False
+    # Read-only: only a write fails so. No permission: a write, if it names a path in `root`.
+    return err.errno == errno.EROFS or failed_write(err, os.fspath(root)) is not None
+
+
+def _not_writable(
+    handle: DocHandle, root: str | os.PathLike[str], folder: Path, err: OSError, command: str
+) -> errors.PublishWriteError:
+    """The error for a write refused in the hub folder `root` (read-only, no permission),
+    naming the path that could not be written and what to do (then run `command` again)."""
+    why = err.strerror or os.strerror(err.errno or 0)
+    if isinstance(err.filename, str):
+        why = f"{why}: {err.filename}"
+    return errors.PublishWriteError(
+        f"Cannot publish {handle} into {folder}: the hub folder {os.fspath(root)} cannot be "
+        f"written ({why}). Choose a hub folder you can write to, then {command} again; nothing "
+        "was published.",
+        path=os.fspath(folder),
+        errno=err.errno,
+    )
