@@ -15,7 +15,6 @@ import hashlib
 import logging
 import os
 import stat
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,7 +103,7 @@ def _write_pack(
         size = hashing.size
     else:
         pack_output.remove_abandoned_parts(target)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        tmp = pack_output.part_path(target)
         try:
             with pack_output.write_failures(output, target, tmp), open(tmp, "wb") as raw:
                 live_files.hold(raw.fileno())  # Live until renamed: not another pack's leftover.

@@ -13,6 +13,7 @@ import errno
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -130,6 +131,12 @@ def write_failures(
         )
         failure.errno = err.errno
         raise failure from err
+
+
+def part_path(target: Path) -> Path:
+    """A unique temporary `.<name>.<id>.part` beside `target`, renamed over it once written
+    (what `remove_abandoned_parts` looks for)."""
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
 
 
 def remove_abandoned_parts(target: Path) -> None:
