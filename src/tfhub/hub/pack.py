@@ -93,7 +93,7 @@ def _write_pack(
     """`pack` once its checks have passed: `target` and `kind` are `checked_target`'s."""
     members = sorted_members(folder)
     digest = hashlib.sha256()
-    if kind is not None:  # /dev/stdout, a named pipe: written into, never replaced.
+    if kind is not None:  # /dev/stdout, a named pipe, a deleted file: written into.
         with (
             pack_output.write_failures(output, target, None),
             pack_output.open_stream(target, kind) as raw,

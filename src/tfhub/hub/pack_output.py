@@ -33,8 +33,14 @@ from ..utils.paths import (
 FIFO_READER_WAIT = 60.0
 
 
+# The `kind` of an output that leads to a file without a name any more: /dev/stdout of
+# `> out.tar.gz` once out.tar.gz was removed (its link reads "out.tar.gz (deleted)").
+DELETED_FILE = "deleted file"
+
+
 def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, str | None]:
-    """The path `pack` writes for `output` and its `special_kind`.
+    """The path `pack` writes for `output` and its kind: its `special_kind`, DELETED_FILE (both
+    written into), or None (a file, replaced by a rename).
 
     Raises:
         PublishTargetError: if `output` names a closed stream, is inside `folder`, or is a
@@ -74,6 +80,9 @@ def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, 
             f"(`> model.tar.gz`) or a pipe. Received: output={os.fspath(output)!r}",
             path=os.fspath(output),
         )
+    if kind is None and os.path.exists(given) and not os.path.lexists(os.path.realpath(given)):
+        # A descriptor's file removed since: a rename would make a file named "... (deleted)".
+        return given, DELETED_FILE
     # A file is written through a link, as `tar czf` and a shell's `>` write: the link stays and
     # the file it leads to gets the archive (the rename would otherwise replace the link).
     target = given if kind is not None else Path(os.path.realpath(given))
@@ -81,7 +90,8 @@ def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, 
 
 
 def open_stream(target: Path, kind: str) -> IO[bytes]:
-    """Opens a stream output for writing; a named pipe once a process reads it.
+    """Opens an output written into (`checked_target`'s kind) for writing; a named pipe once a
+    process reads it.
 
     Raises:
         PublishTargetError: no process opened the pipe for reading within FIFO_READER_WAIT s.
