@@ -218,7 +218,7 @@ def test_an_export_over_the_disk_quota_says_the_quota_is_used_up(tmp_path):
 def test_publishing_and_tool_outputs_over_the_disk_quota_say_the_quota_is_used_up(tmp_path):
     """`tfhub publish` and the tools' outputs said "Free space on its disk" for EDQUOT too, as
     exports did: the one wording, `refused_writes.quota_used_up`, says what is used up."""
-    from tfhub.hub import publish
+    from tfhub.hub import publish_refusals
     from tfhub.hub.doc_handles import parse_handle
     from tfhub.tools import output_errors
 
@@ -226,11 +226,11 @@ def test_publishing_and_tool_outputs_over_the_disk_quota_say_the_quota_is_used_u
     root, folder = tmp_path / "hub", tmp_path / "hub" / "lab"
     quota = OSError(errno.EDQUOT, os.strerror(errno.EDQUOT), str(folder / "1.tar.gz"))
     full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder / "1.tar.gz"))
-    published = str(publish._disk_full(handle, root, folder, quota, "publish"))
+    published = str(publish_refusals.disk_full(handle, root, folder, quota, "publish"))
     assert f"your disk quota on the disk of the hub folder {root} is used up" in published
     assert "Free space" not in published and published.endswith("nothing was published.")
     assert "is full. Free space on its disk" in str(
-        publish._disk_full(handle, root, folder, full, "publish")
+        publish_refusals.disk_full(handle, root, folder, full, "publish")
     )
     written = str(output_errors.not_written(quota, str(tmp_path / "out"), what="saved model dir"))
     assert "Your disk quota on its disk is used up" in written and "Free space" not in written

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from .. import errors
 
-# NotAModelError's `.reason` (hub/pack.py's check_model_folder) when no model is where the
+# NotAModelError's `.reason` (hub/pack_folder.py's check_model_folder) when no model is where the
 # command was pointed: the path is missing or not a folder, or the folder holds no
 # saved_model.pb. Its other reasons (a symlink inside, a model that does not load) are 1.
 _NO_MODEL_THERE = frozenset({"not a folder", "no saved_model.pb"})

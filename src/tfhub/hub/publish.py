@@ -42,10 +42,6 @@ from .docs_format import DocKind
 
 logger = logging.getLogger(__name__)
 
-# tests/test_misc_reported_defects.py calls `publish._disk_full`; its home is publish_refusals.
-# Remove this alias once that test calls `publish_refusals.disk_full`.
-_disk_full = refusals.disk_full
-
 
 @dataclass(frozen=True)
 class Published:
