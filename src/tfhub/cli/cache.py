@@ -9,16 +9,10 @@ import os
 from typing import Any
 
 from .. import cache, constants, errors
+from ..help_text import HelpFormatter, environment
 from ..utils.paths import human_size
 from ..utils.printable import escaped
-from ._parsers import (
-    HelpFormatter,
-    add_command,
-    add_documented_parser,
-    cache_text,
-    environment,
-    help_when_bare,
-)
+from ._parsers import add_command, add_documented_parser, cache_text, help_when_bare
 
 CACHE_ENV = environment(
     constants.TFHUB_CACHE_DIR, constants.TFHUB_LOCK_TIMEOUT, constants.TFHUB_DEBUG

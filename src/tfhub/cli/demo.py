@@ -26,9 +26,10 @@ from importlib import resources
 from typing import Any, TextIO
 
 from .. import cache, constants, errors
+from ..help_text import environment
 from ..hub import APP_MODULES
 from ..utils.lazy import import_optional, import_tensorflow, require
-from ._parsers import add_documented_parser, environment
+from ._parsers import add_documented_parser
 
 BUNDLED_MODEL = "half_plus_two_v1.tar.gz"
 MODEL_URL_PATH = "models/tfhub-demo/half_plus_two/1"

@@ -11,10 +11,11 @@ import json
 from typing import Any
 
 from .. import constants
+from ..help_text import DOWNLOAD_VARIABLES, environment
 from ..keras._arguments import suggested_signature
 from ..model_info import describe
 from ..saved_model import resolve_for_tensorflow
-from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment, handle_text
+from ._parsers import add_documented_parser, handle_text
 
 INSPECT_ENV = environment(
     *DOWNLOAD_VARIABLES, constants.TF_CPP_MIN_LOG_LEVEL, constants.TFHUB_DEBUG

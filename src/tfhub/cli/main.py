@@ -36,7 +36,8 @@ def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentPa
             get a placeholder that only shows their help line in `tfhub --help`. None: all.
     """
     from .. import __version__
-    from ._parsers import COMMANDS, HelpFormatter, help_when_bare
+    from ..help_text import HelpFormatter
+    from ._parsers import COMMANDS, help_when_bare
 
     parser = argparse.ArgumentParser(
         prog="tfhub",

@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import constants, errors
+from ..help_text import DOWNLOAD_VARIABLES, environment
 from ..hub import docs_layout, staging, starter, validator
 from ..hub import mirror as mirror_lib
 from ..hub import pack as pack_lib
 from ..hub import publish as publish_lib
 from ..hub.publish import Published
 from ..utils.paths import home_expanded
-from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment
+from ._parsers import add_documented_parser
 from ._report import tell
 
 _LOADING = (constants.TF_CPP_MIN_LOG_LEVEL, constants.TFHUB_DEBUG)  # Commands that load a model.

@@ -7,9 +7,10 @@ import functools
 from typing import Any
 
 from .. import constants
+from ..help_text import DOWNLOAD_VARIABLES, environment
 from ..saved_model import resolve
 from ..utils.redact import redact
-from ._parsers import DOWNLOAD_VARIABLES, add_documented_parser, environment, handle_text
+from ._parsers import add_documented_parser, handle_text
 
 RESOLVE_ENV = environment(*DOWNLOAD_VARIABLES, constants.TFHUB_DEBUG)
 IMPORT_ENV = environment(

@@ -19,23 +19,6 @@ from .. import errors
 from ..utils.paths import relative_below
 
 
-def help_environment(*extra: str) -> str:
-    """The `environment:` section of a tool's --help: the variables that decide how its module
-    handle is fetched (the cache, TFHUB_OFFLINE, a private hub's TFHUB_TOKEN, ...), `extra`,
-    then TFHUB_DEBUG.
-
-    Args:
-        *extra: the tool's own variables (names in `tfhub.constants.ENV_VARS`).
-
-    Returns:
-        The section's text, as `tfhub resolve --help` ends with it.
-    """
-    from .. import constants
-    from ..cli._parsers import DOWNLOAD_VARIABLES, environment
-
-    return environment(*DOWNLOAD_VARIABLES, *extra, constants.TFHUB_DEBUG)
-
-
 def _unavailable(
     handle: str, flag: str, problem: str, remedy: str
 ) -> errors.ModuleUnavailableError:

@@ -187,8 +187,7 @@ def run_command(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of the `make_image_classifier` console script."""
     from ... import constants
-    from ...cli._parsers import HelpFormatter
-    from ..module_handles import help_environment
+    from ...help_text import HelpFormatter, help_environment
 
     parser = argparse.ArgumentParser(
         prog="make_image_classifier",

@@ -28,8 +28,7 @@ PROG = "make_nearest_neighbour_index"
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The parser of the tool's flags (upstream's names and defaults, plus tfhub's)."""
-    from ...cli._parsers import HelpFormatter
-    from ..module_handles import help_environment
+    from ...help_text import HelpFormatter, help_environment
     from .ann import DEFAULT_LIBRARY, LIBRARIES
 
     parser = argparse.ArgumentParser(

@@ -110,8 +110,7 @@ def _shown(module: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """Returns the parser of the `tfhub-module-search` console script."""
-    from ...cli._parsers import HelpFormatter
-    from ..module_handles import help_environment
+    from ...help_text import HelpFormatter, help_environment
 
     parser = argparse.ArgumentParser(
         prog=PROG,
