@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from .. import handles
 from ..handle_check import not_utf8_problem
@@ -70,6 +70,41 @@ def add_command(commands: Any, name: str, **kwargs: Any) -> argparse.ArgumentPar
     """Adds subcommand `name` (one of `COMMANDS`) with its help line; kwargs go to add_parser."""
     kwargs.setdefault("formatter_class", HelpFormatter)
     parser: argparse.ArgumentParser = commands.add_parser(name, help=COMMANDS[name].help, **kwargs)
+    return parser
+
+
+class ToolCli(Protocol):
+    """A tool's `cli` module, as `add_tool_command` uses it."""
+
+    def build_parser(self) -> argparse.ArgumentParser: ...
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run_command(self, args: argparse.Namespace) -> int: ...
+
+
+def add_tool_command(commands: Any, name: str, tool: ToolCli) -> argparse.ArgumentParser:
+    """Adds subcommand `name` (one of `COMMANDS`) that runs a tool as its console script does:
+    the same flags, description and epilog (its environment section), and no abbreviated flags.
+
+    Args:
+        commands: the subparsers object to add to.
+        name: the subcommand's name.
+        tool: the tool's `cli` module (`build_parser`, `add_arguments`, `run_command`).
+
+    Returns:
+        The new parser.
+    """
+    console = tool.build_parser()
+    parser = add_command(
+        commands,
+        name,
+        description=console.description,
+        epilog=console.epilog,
+        allow_abbrev=False,  # As the console script (and upstream's absl flags).
+    )
+    tool.add_arguments(parser)
+    parser.set_defaults(run=tool.run_command)
     return parser
 
 

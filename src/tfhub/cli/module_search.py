@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-from ._parsers import add_command
+from ..tools.module_search import cli
+from ._parsers import add_tool_command
 
 
 def add_commands(commands: Any) -> None:
-    """Adds `tfhub module-search` to the `tfhub` parser."""
-    from ..tools.module_search import cli
-
-    tool = cli.build_parser()
-    parser = add_command(
-        commands,
-        "module-search",
-        description=tool.description,
-        epilog=tool.epilog,
-        allow_abbrev=False,  # As the console script.
-    )
-    cli.add_arguments(parser)
-    parser.set_defaults(run=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from ..tools.module_search import cli
-
-    return cli.run_command(args)
+    """Adds `tfhub module-search` to the `tfhub` parser (same flags as `tfhub-module-search`)."""
+    add_tool_command(commands, "module-search", cli)
