@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from .. import cache, constants, errors
@@ -18,7 +18,33 @@ CACHE_ENV = environment(
     constants.TFHUB_CACHE_DIR, constants.TFHUB_LOCK_TIMEOUT, constants.TFHUB_DEBUG
 )
 
-_add = functools.partial(add_documented_parser, environment=CACHE_ENV)
+
+def _add_action(
+    actions: Any,
+    name: str,
+    *,
+    run: Callable[[argparse.Namespace], int],
+    switch: tuple[str, str] | None = None,
+    **documented: str,
+) -> argparse.ArgumentParser:
+    """Adds `tfhub cache NAME`, run by `run`.
+
+    Args:
+        actions: the subparsers object of `tfhub cache`.
+        name: the action's name.
+        run: what runs it.
+        switch: its one on/off option, if it has one: (the option, its help line).
+        **documented: `help`, `description`, `examples` (as `add_documented_parser` takes them).
+
+    Returns:
+        The new parser.
+    """
+    parser = add_documented_parser(actions, name, environment=CACHE_ENV, **documented)
+    if switch is not None:
+        option, help_line = switch
+        parser.add_argument(option, action="store_true", help=help_line)
+    parser.set_defaults(run=run)
+    return parser
 
 
 def add_commands(commands: Any) -> None:
@@ -32,37 +58,40 @@ def add_commands(commands: Any) -> None:
     )
     sub = parser.add_subparsers(dest="cache_command", metavar="ACTION")
     help_when_bare(parser)
-    listing = _add(
+    _add_action(
         sub,
         "list",
+        run=run_list,
+        switch=("--json", "print a JSON list instead"),
         help="one line per entry: folder, size, time, handle",
         description="Print one line per entry: FOLDER, SIZE, DOWNLOAD-TIME, HANDLE (tab-"
         "separated; damaged entries are marked). Sizes come from the manifests: fast.",
         examples="  tfhub cache list\n  tfhub cache list --json",
     )
-    listing.add_argument("--json", action="store_true", help="print a JSON list instead")
-    listing.set_defaults(run=run_list)
-    _add(
+    _add_action(
         sub,
         "info",
+        run=run_info,
         help="where the cache is and how big",
         description="Print the cache folder, whether it is writable, its entries, total size, "
         "damaged entries and leftovers.",
         examples="  tfhub cache info",
-    ).set_defaults(run=run_info)
-    verify = _add(
+    )
+    _add_action(
         sub,
         "verify",
+        run=run_verify,
+        switch=("--deep", "also compare content hashes"),
         help="check every entry; exit 1 if one is damaged",
         description="Check every file of every entry against its manifest (sizes; with --deep "
         "also content hashes). Exit 1 if an entry is damaged; `tfhub cache prune` removes it.",
         examples="  tfhub cache verify\n  tfhub cache verify --deep",
     )
-    verify.add_argument("--deep", action="store_true", help="also compare content hashes")
-    verify.set_defaults(run=run_verify)
-    remove = _add(
+    remove = _add_action(
         sub,
         "rm",
+        run=run_rm,
+        switch=("--all", "remove every entry of the cache"),
         help="remove entries, by handle or folder name",
         description="Remove entries (the folder, descriptor and manifest), each under its lock: "
         "a download of the same entry is waited for. A symlinked entry is removed as a link. "
@@ -72,19 +101,18 @@ def add_commands(commands: Any) -> None:
         "  tfhub cache rm --all",
     )
     remove.add_argument("entries", nargs="*", metavar="HANDLE_OR_FOLDER", type=cache_text)
-    remove.add_argument("--all", action="store_true", help="remove every entry of the cache")
-    remove.set_defaults(run=run_rm, usage_problem=rm_usage_problem)
-    prune = _add(
+    remove.set_defaults(usage_problem=rm_usage_problem)
+    _add_action(
         sub,
         "prune",
+        run=run_prune,
+        switch=("--dry-run", "only print what would go"),
         help="remove damaged entries and leftovers of downloads",
         description="Remove damaged entries, temporary folders of interrupted downloads, "
         "bookkeeping of removed entries and lock files nobody holds (including tensorflow_hub's "
         "of dead processes). Entries being downloaded are skipped.",
         examples="  tfhub cache prune --dry-run\n  tfhub cache prune",
     )
-    prune.add_argument("--dry-run", action="store_true", help="only print what would go")
-    prune.set_defaults(run=run_prune)
 
 
 def _local_root() -> str:
