@@ -1,0 +1,203 @@
+"""Claims of docs/resolving.md that no other test checked, probed as a user meets them: a real
+HTTP server on 127.0.0.1, real archives, real cache folders, fresh processes.
+
+Each test names the claim it checks (quoted from the page) in its docstring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
+from tests._helpers.http_server import LocalServer, archive_gets
+from tests._helpers.python_process import child_env, run_python
+
+import tfhub as hub
+from tfhub import errors
+
+
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def test_the_descriptor_is_upstreams_lines_then_written_by_tfhub(
+    server: LocalServer, served_dir: Path, isolated_cache: Path
+) -> None:
+    """`<sha1>.descriptor.txt  "Module: <handle>\\nDownload Time: ...\\nDownloader Hostname:
+    ..."` and "tfhub adds a last line, `Written by: tfhub`, to its descriptors"."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    handle = server.url("m.tar.gz")
+    path = hub.resolve(handle)
+    assert path == str(isolated_cache / _sha1(handle))
+    lines = Path(path + ".descriptor.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == f"Module: {handle}"
+    assert lines[1].startswith("Download Time: ") and lines[2].startswith("Downloader Hostname: ")
+    assert lines[-1] == "Written by: tfhub" and len(lines) == 4, lines
+
+
+def _spellings(server: LocalServer) -> dict[str, str]:
+    """{what the page names: a spelling of `server`'s m_x.tar.gz} hashed as written."""
+    plain = server.url("m_x.tar.gz")
+    return {
+        "host in capitals": plain.replace("127.0.0.1", "LOCALHOST"),
+        "percent escape": server.url("m%5Fx.tar.gz"),
+        "trailing slash": plain + "/",
+        "fragment": plain + "#weights",
+    }
+
+
+def test_each_spelling_of_a_url_is_its_own_entry_and_a_scheme_in_capitals_is_not(
+    server: LocalServer, served_dir: Path, isolated_cache: Path
+) -> None:
+    """ "Schemes are case-insensitive (`HTTP://h/m` is `http://h/m`, one cache entry). Everything
+    else in a URL is hashed as written ...: a host in capitals, percent escapes (`%5F` for `_`), a
+    trailing slash or a fragment each make their own cache entry"."""
+    make_tar_gz(served_dir / "m_x.tar.gz")
+    plain = server.url("m_x.tar.gz")
+    first = hub.resolve(plain)
+    assert hub.resolve("HTTP" + plain[len("http") :]) == first
+    assert len(archive_gets(server, "m_x.tar.gz")) == 1  # The capital scheme found the entry.
+    folders = {first}
+    for what, spelling in _spellings(server).items():
+        folder = hub.resolve(spelling)
+        assert folder == str(isolated_cache / _sha1(spelling)), what
+        assert read_tree(folder) == MODEL_FILES, what
+        folders.add(folder)
+    assert len(folders) == 5
+
+
+def test_each_spelling_finds_the_entry_tensorflow_hub_made_for_it(
+    server: LocalServer, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "... each make their own cache entry, and each finds the entry tensorflow_hub made for
+    that spelling" (offline: nothing is downloaded, nothing is served)."""
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    for what, spelling in _spellings(server).items():
+        entry = tensorflow_hub_entry(isolated_cache, spelling)
+        assert hub.resolve(spelling) == entry, what
+    assert server.state.requests == []
+
+
+def test_a_cloudfront_signed_url_is_sent_as_given_and_keyed_without_its_signature(
+    server: LocalServer, served_dir: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "A signed URL (... `Signature` ...) is requested exactly as given"; "Its cache folder is
+    `sha1` of the URL without the signature's parameters (... CloudFront's
+    `Expires`/`Signature`/`Key-Pair-Id`/`Policy` ...), so a URL signed anew finds the entry the
+    first signature made, also with `TFHUB_OFFLINE=1` after the signature expired; the
+    descriptor records that unsigned URL"."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    base = server.url("m.tar.gz")
+    canned = f"{base}?Expires=1767225600&Signature=c2lnbmVk~a&Key-Pair-Id=K2JCJMDEHXQW5F"
+    path = hub.resolve(canned)
+    assert path == str(isolated_cache / _sha1(base))
+    ((_, sent, _),) = archive_gets(server, "m.tar.gz")
+    assert sent == canned[len(server.url("")) - 1 :]  # No tf-hub-format added.
+    descriptor = Path(path + ".descriptor.txt").read_text(encoding="utf-8")
+    assert descriptor.startswith(f"Module: {base}\n") and "Key-Pair-Id" not in descriptor
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    custom = f"{base}?Policy=eyJTdGF0ZW1lbnQiOltdfQ__&Signature=b3RoZXI_&Key-Pair-Id=K2JCJMDEHXQW5F"
+    assert hub.resolve(custom) == path
+
+
+_MISSPELT_CHILD = """
+import logging, sys
+import tfhub as hub
+from tfhub import errors
+logging.basicConfig(stream=sys.stdout, format="%(name)s %(levelname)s %(message)s")
+print("local:", hub.resolve(sys.argv[1]), flush=True)
+for _ in range(2):
+    try:
+        hub.resolve("http://127.0.0.1:9/m.tar.gz")
+    except errors.OfflineModeError:
+        print("offline", flush=True)
+"""
+
+
+def test_a_misspelt_cache_variable_is_named_once_when_the_cache_is_first_looked_up(
+    tmp_path: Path,
+) -> None:
+    """ "A variable whose name is close to one of these (`TF_HUB_CACHE_DIR`,
+    `TFHUB_CACHE_DIRECTORY`, `tfhub_cache_dir`) is named in one warning per process, with the
+    name tfhub reads, when tfhub first looks up its cache folder (a program that only loads
+    local paths never does)"."""
+    env = child_env(TFHUB_CACHE_DIRECTORY=str(tmp_path / "meant"), TFHUB_OFFLINE="1")
+    env["TFHUB_CACHE_DIR"] = str(tmp_path / "cache")
+    lines = run_python(_MISSPELT_CHILD, str(tmp_path), env=env).stdout.splitlines()
+    assert lines == [
+        f"local: {tmp_path}",
+        "tfhub WARNING The environment variable TFHUB_CACHE_DIRECTORY is set, but tfhub reads "
+        "no such variable: rename it to TFHUB_CACHE_DIR (names are exact), or unset it.",
+        "offline",
+        "offline",
+    ]
+
+
+def test_a_used_up_quota_says_how_to_see_it(
+    server: LocalServer, served_dir: Path, tmp_path: Path
+) -> None:
+    """ "When it is the user's disk quota that is used up (`EDQUOT`), the error ... says to remove
+    entries or other files of the user's, ask for a larger quota (`quota -s` shows it), or set
+    TFHUB_CACHE_DIR elsewhere" (the kernel answers EDQUOT through the seccomp filter of
+    tests/test_resolving_doc_claims.py)."""
+    from tests.test_resolving_doc_claims import _needs_seccomp, _resolve_under_quota
+
+    _needs_seccomp()
+    make_tar_gz(served_dir / "m.tar.gz")
+    lines = _resolve_under_quota(server.url("m"), tmp_path / "cache", "create")
+    message = "\n".join(lines[1:])
+    assert "`quota -s`" in message and "larger quota" in message, message
+    assert "TFHUB_CACHE_DIR" in message, message
+
+
+def test_offline_error_carries_the_handle_and_the_cache(
+    isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "`TFHUB_OFFLINE=1` uses the cache only; a missing handle raises `OfflineModeError` naming
+    the handle and the cache (also as `.handle` and `.cache_dir`)"."""
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    handle = "https://127.0.0.1:9/models/m.tar.gz"
+    with pytest.raises(errors.OfflineModeError) as info:
+        hub.resolve(handle)
+    assert info.value.handle == handle and info.value.cache_dir == str(isolated_cache)
+    assert handle in str(info.value) and str(isolated_cache) in str(info.value)
+
+
+_UPSTREAM_ATOMIC_DOWNLOAD = """
+import os, sys
+from tfhub import resolver
+calls = []
+def download(handle, tmp_dir):
+    calls.append(handle)
+    with open(os.path.join(tmp_dir, "saved_model.pb"), "wb") as pb:
+        pb.write(b"model")
+cache_dir = resolver.tfhub_cache_dir(use_temp=True)
+module_dir = resolver.create_local_module_dir(cache_dir, "entry")
+print(cache_dir)
+print(resolver.atomic_download("h", download, module_dir))
+print(resolver.atomic_download("h", download, module_dir[len("file://"):] + "/"))
+print(len(calls), "tensorflow" in sys.modules)
+"""
+
+
+def test_upstreams_atomic_download_reads_a_file_url_and_a_trailing_slash_as_the_entry(
+    tmp_path: Path,
+) -> None:
+    """ "`atomic_download` locks the entry ... (a `module_dir` with a trailing slash names the same
+    entry, and a `file://` one, as `tfhub_cache_dir()` returns `TFHUB_CACHE_DIR=file:///path`,
+    is that local folder: no TensorFlow, the OS lock; both are returned as given)"."""
+    cache = tmp_path / "cache"
+    env = child_env(TFHUB_CACHE_DIR=f"file://{cache}", TFHUB_DOWNLOAD_PROGRESS="0")
+    lines = run_python(_UPSTREAM_ATOMIC_DOWNLOAD, env=env).stdout.splitlines()
+    assert lines == [f"file://{cache}", f"file://{cache}/entry", f"{cache}/entry/", "1 False"]
+    assert read_tree(cache / "entry") == {"saved_model.pb": b"model"}
+    assert sorted(os.listdir(cache)) == [
+        ".locks",
+        "entry",
+        "entry.descriptor.txt",
+        "entry.manifest.json",
+    ]
+    assert os.listdir(cache / ".locks") == ["entry.lock"]  # The OS lock's file.
