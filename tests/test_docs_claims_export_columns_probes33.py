@@ -1,0 +1,154 @@
+"""Claims of docs/export.md that no other test checked, on real TF1 modules and checkpoints of a
+real tf.compat.v1 graph.
+
+Each test names the claim it checks (quoted from the page) in its docstring.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+import tfhub as hub  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+X = np.array([[1.0], [2.0], [-3.0]], np.float32)
+
+
+def _scale_module_fn() -> None:
+    x = tf.compat.v1.placeholder(tf.float32, [None, 1])
+    s = tf.compat.v1.get_variable("s", [], initializer=tf.compat.v1.ones_initializer())
+    hub.add_signature(inputs=x, outputs=x * s)
+
+
+@pytest.fixture(scope="module")
+def spec() -> Any:
+    return hub.create_module_spec(_scale_module_fn)
+
+
+def _serving_input_fn() -> Any:
+    x = tf.compat.v1.placeholder(tf.float32, [None, 1], name="x")
+    return types.SimpleNamespace(features={"x": x}, receiver_tensors={"x": x})
+
+
+def _checkpoint(model_dir: Path, values: dict[str, float], *, step: bool = True) -> str:
+    """Writes a checkpoint of scalar variables `values` (and the global step) into model_dir."""
+    with tf.Graph().as_default():
+        for name, value in values.items():
+            tf.compat.v1.get_variable(
+                name, [], initializer=tf.compat.v1.constant_initializer(value)
+            )
+        if step:
+            tf.compat.v1.train.create_global_step()
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            return tf.compat.v1.train.Saver().save(session, os.fspath(model_dir / "model.ckpt"))
+
+
+def _exported_scale(export_dir: bytes, name: str) -> np.ndarray:
+    module = hub.load(os.fsdecode(os.path.join(export_dir, os.fsencode(name))))
+    return module.signatures["default"](default=tf.constant(X))["default"].numpy()
+
+
+def test_model_fn_gets_config_the_seed_and_the_global_step_it_asks_for(
+    spec: Any, tmp_path: Path
+) -> None:
+    """ "`estimator` may be any object with `model_fn` (called with the arguments it accepts among
+    `features`, `labels`, `mode`, `params`, `config`), `config` (may be None; `tf_random_seed` is
+    honoured)"; "the exporter creates the global step before calling `model_fn` (which may use
+    it)"."""
+    _checkpoint(tmp_path, {"scale/s": 3.0})
+    seen: dict[str, Any] = {}
+
+    def model_fn(features: Any, config: Any) -> Any:  # No labels, mode nor params.
+        seen["config"] = config
+        seen["seed"] = tf.compat.v1.get_default_graph().seed
+        seen["step"] = tf.compat.v1.train.get_global_step()
+        module = hub.Module(spec, name="scale")
+        hub.register_module_for_export(module, "scale")
+        return types.SimpleNamespace(predictions=module(features["x"]))
+
+    config = types.SimpleNamespace(tf_random_seed=1234)
+    estimator = types.SimpleNamespace(model_fn=model_fn, config=config, model_dir=str(tmp_path))
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    export_dir = exporter.export(estimator, os.fspath(tmp_path / "export"))
+    assert seen["config"] is config and seen["seed"] == 1234
+    assert seen["step"] is not None and seen["step"].name == "global_step:0"
+    np.testing.assert_allclose(_exported_scale(export_dir, "scale"), X * 3.0)
+
+
+def test_a_scaffold_saver_of_the_model_fn_is_used_as_it_is(spec: Any, tmp_path: Path) -> None:
+    """ "A `scaffold.saver` returned by `model_fn` is used as it is": here it restores the
+    module's variable from a checkpoint that stores it under another name, which the exporter's
+    own saver (the graph's names) could not find."""
+    _checkpoint(tmp_path, {"stored_scale": 5.0}, step=False)
+
+    def model_fn(features: Any, labels: Any, mode: Any) -> Any:
+        module = hub.Module(spec, name="scale")
+        hub.register_module_for_export(module, "scale")
+        (variable,) = module.variables
+        saver = tf.compat.v1.train.Saver({"stored_scale": variable})
+        scaffold = types.SimpleNamespace(saver=saver)
+        return types.SimpleNamespace(predictions=module(features["x"]), scaffold=scaffold)
+
+    estimator = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=str(tmp_path))
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    export_dir = exporter.export(estimator, os.fspath(tmp_path / "export"))
+    np.testing.assert_allclose(_exported_scale(export_dir, "scale"), X * 5.0)
+
+
+def test_no_registered_module_returns_none_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ "It returns None, with a warning, if no module was registered"; nothing is written."""
+    _checkpoint(tmp_path, {"v": 1.0})
+
+    def model_fn(features: Any) -> Any:
+        tf.compat.v1.get_variable("v", [])
+        return types.SimpleNamespace(predictions=features["x"])
+
+    estimator = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=str(tmp_path))
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        assert exporter.export(estimator, os.fspath(tmp_path / "export")) is None
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("zero modules" in m and "register_module_for_export" in m for m in warned), warned
+    assert not (tmp_path / "export").exists()
+
+
+# --- docs/feature_columns.md ----------------------------------------------------------------------
+
+ODD_STRINGS = [b"", "h\u00e9llo w\u00f6rld \u732b".encode(), b"\xff\xfe bad utf-8", b"cat"]
+
+
+@pytest.mark.parametrize("flavour", ["tf1", "tf2"])
+def test_odd_strings_embed_as_the_module_embeds_them_and_no_rows_give_zero_rows(
+    flavour: str,
+) -> None:
+    """ "**Odd batches**: empty strings, non-ASCII and invalid UTF-8 bytes embed as any other
+    string (the module decides), a batch of 0 rows gives `[0, K]`" (DenseFeatures, eagerly)."""
+    tf_keras = pytest.importorskip("tf_keras")
+    from tests.feature_column._support import TEXT_V1, TEXT_V2
+
+    if flavour == "tf1":
+        column = hub.text_embedding_column("s", TEXT_V1)
+        module = hub.load(TEXT_V1).signatures["default"]
+        direct = module(sentences=tf.constant(ODD_STRINGS))["default"].numpy()
+    else:
+        column = hub.text_embedding_column_v2("s", TEXT_V2)
+        direct = hub.load(TEXT_V2)(tf.constant(ODD_STRINGS)).numpy()
+    layer = tf_keras.layers.DenseFeatures([column])
+    embedded = layer({"s": tf.constant(ODD_STRINGS)}).numpy()
+    np.testing.assert_allclose(embedded, direct, rtol=1e-6)
+    assert np.isfinite(embedded).all()
+    empty = layer({"s": tf.constant([], tf.string)}).numpy()
+    assert empty.shape == (0, direct.shape[1])
