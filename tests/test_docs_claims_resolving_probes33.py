@@ -201,3 +201,38 @@ def test_upstreams_atomic_download_reads_a_file_url_and_a_trailing_slash_as_the_
         "entry.manifest.json",
     ]
     assert os.listdir(cache / ".locks") == ["entry.lock"]  # The OS lock's file.
+
+
+_BOTH_LIBRARIES = """
+import sys
+if sys.argv[2] == "tensorflow_hub":
+    import tensorflow_hub
+    import tfhub
+    from absl import flags
+else:
+    import tfhub
+    from absl import flags
+    print("defined on import:", "tfhub_cache_dir" in flags.FLAGS)
+    import tensorflow_hub
+flags.FLAGS(["prog", "--tfhub_cache_dir=" + sys.argv[1], "--tfhub_model_load_format=UNCOMPRESSED"])
+from tensorflow_hub import resolver
+from tfhub import cache, constants
+print("tfhub:", cache.cache_dir(), constants.model_load_format().value)
+print("tensorflow_hub:", resolver.tfhub_cache_dir(), resolver.model_load_format())
+"""
+
+
+@pytest.mark.parametrize("first", ["tensorflow_hub", "tfhub"])
+def test_tfhub_and_tensorflow_hub_share_the_absl_flags_in_either_order(
+    tmp_path: Path, first: str
+) -> None:
+    """ "tfhub defines the absl flags itself, as soon as `absl.flags` is imported ..., and reuses
+    tensorflow_hub's if that was imported first: both libraries work in one process"."""
+    pytest.importorskip("tensorflow_hub")
+    env = {k: v for k, v in child_env().items() if not k.startswith("TFHUB_")}
+    lines = run_python(_BOTH_LIBRARIES, str(tmp_path), first, env=env).stdout.splitlines()
+    expected = [
+        f"tfhub: {tmp_path} UNCOMPRESSED",
+        f"tensorflow_hub: {tmp_path} UNCOMPRESSED",
+    ]
+    assert lines == (["defined on import: True"] if first == "tfhub" else []) + expected
