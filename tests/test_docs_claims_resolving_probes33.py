@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from tests._helpers import mounts
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
 from tests._helpers.http_server import LocalServer, archive_gets
 from tests._helpers.python_process import child_env, run_python
@@ -236,3 +237,33 @@ def test_tfhub_and_tensorflow_hub_share_the_absl_flags_in_either_order(
         f"tensorflow_hub: {tmp_path} UNCOMPRESSED",
     ]
     assert lines == (["defined on import: True"] if first == "tfhub" else []) + expected
+
+
+def test_the_archive_is_asked_for_without_an_encoding(
+    server: LocalServer, served_dir: Path, isolated_cache: Path
+) -> None:
+    """ "tfhub asks for `Accept-Encoding: identity`" (requests asks for gzip and deflate)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    hub.resolve(server.url("m.tar.gz"))
+    ((_, _, headers),) = archive_gets(server, "m.tar.gz")
+    assert {k.lower(): v for k, v in headers.items()}["accept-encoding"] == "identity"
+
+
+def test_a_disk_too_full_for_the_lock_leaves_no_lock_behind(
+    server: LocalServer, served_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "A disk too full for the lock file's few bytes leaves no lock behind" (nor tfhub's
+    `.locks/<sha1>.lock` nor tensorflow_hub's `<sha1>.lock`): a real tmpfs filled to its last
+    byte."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    with mounts.tmpfs(tmp_path / "fs", "size=64k") as disk:
+        root = disk / "cache"
+        (root / ".locks").mkdir(parents=True)
+        with pytest.raises(OSError), open(disk / "filler", "wb") as filler:
+            while True:
+                filler.write(b"x" * 4096)
+                filler.flush()
+        monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+        with pytest.raises(errors.DiskFullError):
+            hub.resolve(server.url("m.tar.gz"))
+        assert os.listdir(root) == [".locks"] and os.listdir(root / ".locks") == []
