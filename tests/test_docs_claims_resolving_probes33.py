@@ -267,3 +267,35 @@ def test_a_disk_too_full_for_the_lock_leaves_no_lock_behind(
         with pytest.raises(errors.DiskFullError):
             hub.resolve(server.url("m.tar.gz"))
         assert os.listdir(root) == [".locks"] and os.listdir(root / ".locks") == []
+
+
+def _python_blocks() -> list[str]:
+    import re
+
+    page = (Path(__file__).parent.parent / "docs" / "resolving.md").read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", page, re.S)
+
+
+def test_the_pages_resolver_examples_run_as_written(
+    server: LocalServer, served_dir: Path, isolated_cache: Path
+) -> None:
+    """The two resolver examples of the page, run as written (the mirror's host replaced by a
+    local server): `MyResolver` maps `mine://x`; `MirrorResolver`, registered tensorflow_hub
+    0.10's way, downloads into tfhub's cache, once."""
+    mine, mirror = (block for block in _python_blocks() if "class " in block)
+    assert "https://models.corp/" in mirror
+    make_tar_gz(served_dir / "m.tar.gz")
+    code = (
+        "import sys, tfhub as hub\n"
+        + mine
+        + mirror.replace("https://models.corp/", server.url(""))
+        + "print(hub.resolve('mine://x'))\n"
+        + "print(hub.resolve('mirror://m.tar.gz'))\n"
+        + "print(hub.resolve('mirror://m.tar.gz'))\n"
+    )
+    env = child_env(TFHUB_CACHE_DIR=str(isolated_cache), TFHUB_DOWNLOAD_PROGRESS="0")
+    lines = run_python(code, env=env).stdout.splitlines()
+    entry = str(isolated_cache / _sha1("mirror://m.tar.gz"))
+    assert lines == ["/models/x", entry, entry]
+    assert read_tree(entry) == MODEL_FILES
+    assert len(archive_gets(server, "m.tar.gz")) == 1
