@@ -299,3 +299,28 @@ def test_the_pages_resolver_examples_run_as_written(
     assert lines == ["/models/x", entry, entry]
     assert read_tree(entry) == MODEL_FILES
     assert len(archive_gets(server, "m.tar.gz")) == 1
+
+
+_IMPORTS_TENSORFLOW = """
+import sys
+import tfhub as hub
+for handle in sys.argv[1:]:
+    try:
+        hub.resolve(handle)
+    except Exception:  # The missing ram:// folder: what matters is the import.
+        pass
+    print(handle.split(":")[0], "tensorflow" in sys.modules)
+"""
+
+
+def test_resolve_imports_tensorflow_only_for_tf_io_gfile_paths(
+    server: LocalServer, served_dir: Path, isolated_cache: Path, tmp_path: Path
+) -> None:
+    """ "`hub.resolve(handle)` ... never imports TensorFlow (except for `gs://` and the other
+    `tf.io.gfile` paths, such as `ram://`, which are read through `tf.io.gfile`, as
+    upstream)": a local folder, a download and a mistyped scheme do not; `ram://` does."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    handles_in_order = [str(tmp_path), server.url("m.tar.gz"), "htps://h/m", "ram://models/m"]
+    env = child_env(TFHUB_CACHE_DIR=str(isolated_cache), TFHUB_DOWNLOAD_PROGRESS="0")
+    lines = run_python(_IMPORTS_TENSORFLOW, *handles_in_order, env=env).stdout.splitlines()
+    assert lines == [f"{tmp_path} False", "http False", "htps False", "ram True"]
