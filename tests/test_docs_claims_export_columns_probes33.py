@@ -1,7 +1,7 @@
 """Claims of docs/export.md that no other test checked, on real TF1 modules and checkpoints of a
 real tf.compat.v1 graph.
 
-Each test names the claim it checks (quoted from the page) in its docstring.
+Each test quotes the claim it checks in its docstring.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests._helpers.python_process import child_env, run_python
 
 tf = pytest.importorskip("tensorflow")
 
@@ -62,7 +63,9 @@ def _exported_scale(export_dir: bytes, name: str) -> np.ndarray:
 def test_model_fn_gets_config_the_seed_and_the_global_step_it_asks_for(
     spec: Any, tmp_path: Path
 ) -> None:
-    """ "`estimator` may be any object with `model_fn` (called with the arguments it accepts among
+    """The page says:
+
+    "`estimator` may be any object with `model_fn` (called with the arguments it accepts among
     `features`, `labels`, `mode`, `params`, `config`), `config` (may be None; `tf_random_seed` is
     honoured)"; "the exporter creates the global step before calling `model_fn` (which may use
     it)"."""
@@ -87,7 +90,9 @@ def test_model_fn_gets_config_the_seed_and_the_global_step_it_asks_for(
 
 
 def test_a_scaffold_saver_of_the_model_fn_is_used_as_it_is(spec: Any, tmp_path: Path) -> None:
-    """ "A `scaffold.saver` returned by `model_fn` is used as it is": here it restores the
+    """The page says:
+
+    "A `scaffold.saver` returned by `model_fn` is used as it is": here it restores the
     module's variable from a checkpoint that stores it under another name, which the exporter's
     own saver (the graph's names) could not find."""
     _checkpoint(tmp_path, {"stored_scale": 5.0}, step=False)
@@ -109,7 +114,9 @@ def test_a_scaffold_saver_of_the_model_fn_is_used_as_it_is(spec: Any, tmp_path: 
 def test_no_registered_module_returns_none_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """ "It returns None, with a warning, if no module was registered"; nothing is written."""
+    """The page says:
+
+    "It returns None, with a warning, if no module was registered"; nothing is written."""
     _checkpoint(tmp_path, {"v": 1.0})
 
     def model_fn(features: Any) -> Any:
@@ -134,7 +141,9 @@ ODD_STRINGS = [b"", "h\u00e9llo w\u00f6rld \u732b".encode(), b"\xff\xfe bad utf-
 def test_odd_strings_embed_as_the_module_embeds_them_and_no_rows_give_zero_rows(
     flavour: str,
 ) -> None:
-    """ "**Odd batches**: empty strings, non-ASCII and invalid UTF-8 bytes embed as any other
+    """The page says:
+
+    "**Odd batches**: empty strings, non-ASCII and invalid UTF-8 bytes embed as any other
     string (the module decides), a batch of 0 rows gives `[0, K]`" (DenseFeatures, eagerly)."""
     tf_keras = pytest.importorskip("tf_keras")
     from tests.feature_column._support import TEXT_V1, TEXT_V2
@@ -152,3 +161,34 @@ def test_odd_strings_embed_as_the_module_embeds_them_and_no_rows_give_zero_rows(
     assert np.isfinite(embedded).all()
     empty = layer({"s": tf.constant([], tf.string)}).numpy()
     assert empty.shape == (0, direct.shape[1])
+
+
+_IN_MEMORY_SPEC_CHILD = """
+import os
+import tensorflow as tf
+import tf_keras
+import tfhub as hub
+
+def module_fn():
+    text = tf.compat.v1.placeholder(tf.string, [None])
+    table = tf.compat.v1.get_variable("e", [3, 2], initializer=tf.compat.v1.ones_initializer())
+    rows = tf.strings.to_hash_bucket_fast(text, 3)
+    hub.add_signature(inputs=text, outputs=tf.gather(table, rows))
+
+column = hub.text_embedding_column("a", hub.create_module_spec(module_fn))
+layer = tf_keras.layers.DenseFeatures([column])
+for words in (["x"], ["y", "z"]):
+    print(layer({"a": tf.constant(words)}).numpy().tolist())
+print(len([n for n in os.listdir(os.environ["TMPDIR"]) if n.startswith("tfhub_feature_column_")]))
+"""
+
+
+def test_an_in_memory_spec_is_exported_once_to_a_folder_removed_at_exit(tmp_path: Path) -> None:
+    """The page says:
+
+    "**In-memory specs** (`hub.create_module_spec(...)`) are instantiated once per column in
+    a private graph and exported to a temporary folder (removed at exit)"."""
+    env = child_env(TMPDIR=str(tmp_path))
+    lines = run_python(_IN_MEMORY_SPEC_CHILD, env=env).stdout.splitlines()
+    assert lines == ["[[1.0, 1.0]]", "[[1.0, 1.0], [1.0, 1.0]]", "1"]
+    assert not [n for n in os.listdir(tmp_path) if n.startswith("tfhub_feature_column_")]

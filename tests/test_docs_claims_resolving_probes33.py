@@ -1,7 +1,7 @@
 """Claims of docs/resolving.md that no other test checked, probed as a user meets them: a real
 HTTP server on 127.0.0.1, real archives, real cache folders, fresh processes.
 
-Each test names the claim it checks (quoted from the page) in its docstring.
+Each test quotes the claim it checks in its docstring.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ def _spellings(server: LocalServer) -> dict[str, str]:
 def test_each_spelling_of_a_url_is_its_own_entry_and_a_scheme_in_capitals_is_not(
     server: LocalServer, served_dir: Path, isolated_cache: Path
 ) -> None:
-    """ "Schemes are case-insensitive (`HTTP://h/m` is `http://h/m`, one cache entry). Everything
+    """The page says:
+
+    "Schemes are case-insensitive (`HTTP://h/m` is `http://h/m`, one cache entry). Everything
     else in a URL is hashed as written ...: a host in capitals, percent escapes (`%5F` for `_`), a
     trailing slash or a fragment each make their own cache entry"."""
     make_tar_gz(served_dir / "m_x.tar.gz")
@@ -73,7 +75,9 @@ def test_each_spelling_of_a_url_is_its_own_entry_and_a_scheme_in_capitals_is_not
 def test_each_spelling_finds_the_entry_tensorflow_hub_made_for_it(
     server: LocalServer, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "... each make their own cache entry, and each finds the entry tensorflow_hub made for
+    """The page says:
+
+    "... each make their own cache entry, and each finds the entry tensorflow_hub made for
     that spelling" (offline: nothing is downloaded, nothing is served)."""
     monkeypatch.setenv("TFHUB_OFFLINE", "1")
     for what, spelling in _spellings(server).items():
@@ -85,7 +89,9 @@ def test_each_spelling_finds_the_entry_tensorflow_hub_made_for_it(
 def test_a_cloudfront_signed_url_is_sent_as_given_and_keyed_without_its_signature(
     server: LocalServer, served_dir: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "A signed URL (... `Signature` ...) is requested exactly as given"; "Its cache folder is
+    """The page says:
+
+    "A signed URL (... `Signature` ...) is requested exactly as given"; "Its cache folder is
     `sha1` of the URL without the signature's parameters (... CloudFront's
     `Expires`/`Signature`/`Key-Pair-Id`/`Policy` ...), so a URL signed anew finds the entry the
     first signature made, also with `TFHUB_OFFLINE=1` after the signature expired; the
@@ -121,7 +127,9 @@ for _ in range(2):
 def test_a_misspelt_cache_variable_is_named_once_when_the_cache_is_first_looked_up(
     tmp_path: Path,
 ) -> None:
-    """ "A variable whose name is close to one of these (`TF_HUB_CACHE_DIR`,
+    """The page says:
+
+    "A variable whose name is close to one of these (`TF_HUB_CACHE_DIR`,
     `TFHUB_CACHE_DIRECTORY`, `tfhub_cache_dir`) is named in one warning per process, with the
     name tfhub reads, when tfhub first looks up its cache folder (a program that only loads
     local paths never does)"."""
@@ -140,7 +148,9 @@ def test_a_misspelt_cache_variable_is_named_once_when_the_cache_is_first_looked_
 def test_a_used_up_quota_says_how_to_see_it(
     server: LocalServer, served_dir: Path, tmp_path: Path
 ) -> None:
-    """ "When it is the user's disk quota that is used up (`EDQUOT`), the error ... says to remove
+    """The page says:
+
+    "When it is the user's disk quota that is used up (`EDQUOT`), the error ... says to remove
     entries or other files of the user's, ask for a larger quota (`quota -s` shows it), or set
     TFHUB_CACHE_DIR elsewhere" (the kernel answers EDQUOT through the seccomp filter of
     tests/test_resolving_doc_claims.py)."""
@@ -157,7 +167,9 @@ def test_a_used_up_quota_says_how_to_see_it(
 def test_offline_error_carries_the_handle_and_the_cache(
     isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "`TFHUB_OFFLINE=1` uses the cache only; a missing handle raises `OfflineModeError` naming
+    """The page says:
+
+    "`TFHUB_OFFLINE=1` uses the cache only; a missing handle raises `OfflineModeError` naming
     the handle and the cache (also as `.handle` and `.cache_dir`)"."""
     monkeypatch.setenv("TFHUB_OFFLINE", "1")
     handle = "https://127.0.0.1:9/models/m.tar.gz"
@@ -187,7 +199,9 @@ print(len(calls), "tensorflow" in sys.modules)
 def test_upstreams_atomic_download_reads_a_file_url_and_a_trailing_slash_as_the_entry(
     tmp_path: Path,
 ) -> None:
-    """ "`atomic_download` locks the entry ... (a `module_dir` with a trailing slash names the same
+    """The page says:
+
+    "`atomic_download` locks the entry ... (a `module_dir` with a trailing slash names the same
     entry, and a `file://` one, as `tfhub_cache_dir()` returns `TFHUB_CACHE_DIR=file:///path`,
     is that local folder: no TensorFlow, the OS lock; both are returned as given)"."""
     cache = tmp_path / "cache"
@@ -227,7 +241,9 @@ print("tensorflow_hub:", resolver.tfhub_cache_dir(), resolver.model_load_format(
 def test_tfhub_and_tensorflow_hub_share_the_absl_flags_in_either_order(
     tmp_path: Path, first: str
 ) -> None:
-    """ "tfhub defines the absl flags itself, as soon as `absl.flags` is imported ..., and reuses
+    """The page says:
+
+    "tfhub defines the absl flags itself, as soon as `absl.flags` is imported ..., and reuses
     tensorflow_hub's if that was imported first: both libraries work in one process"."""
     pytest.importorskip("tensorflow_hub")
     env = {k: v for k, v in child_env().items() if not k.startswith("TFHUB_")}
@@ -242,7 +258,9 @@ def test_tfhub_and_tensorflow_hub_share_the_absl_flags_in_either_order(
 def test_the_archive_is_asked_for_without_an_encoding(
     server: LocalServer, served_dir: Path, isolated_cache: Path
 ) -> None:
-    """ "tfhub asks for `Accept-Encoding: identity`" (requests asks for gzip and deflate)."""
+    """The page says:
+
+    "tfhub asks for `Accept-Encoding: identity`" (requests asks for gzip and deflate)."""
     make_tar_gz(served_dir / "m.tar.gz")
     hub.resolve(server.url("m.tar.gz"))
     ((_, _, headers),) = archive_gets(server, "m.tar.gz")
@@ -252,7 +270,9 @@ def test_the_archive_is_asked_for_without_an_encoding(
 def test_a_disk_too_full_for_the_lock_leaves_no_lock_behind(
     server: LocalServer, served_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "A disk too full for the lock file's few bytes leaves no lock behind" (nor tfhub's
+    """The page says:
+
+    "A disk too full for the lock file's few bytes leaves no lock behind" (nor tfhub's
     `.locks/<sha1>.lock` nor tensorflow_hub's `<sha1>.lock`): a real tmpfs filled to its last
     byte."""
     make_tar_gz(served_dir / "m.tar.gz")
@@ -316,7 +336,9 @@ for handle in sys.argv[1:]:
 def test_resolve_imports_tensorflow_only_for_tf_io_gfile_paths(
     server: LocalServer, served_dir: Path, isolated_cache: Path, tmp_path: Path
 ) -> None:
-    """ "`hub.resolve(handle)` ... never imports TensorFlow (except for `gs://` and the other
+    """The page says:
+
+    "`hub.resolve(handle)` ... never imports TensorFlow (except for `gs://` and the other
     `tf.io.gfile` paths, such as `ram://`, which are read through `tf.io.gfile`, as
     upstream)": a local folder, a download and a mistyped scheme do not; `ram://` does."""
     make_tar_gz(served_dir / "m.tar.gz")
