@@ -19,6 +19,7 @@ from tests._helpers.python_process import child_env, run_python
 tf = pytest.importorskip("tensorflow")
 
 import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
 
 pytestmark = pytest.mark.tf
 
@@ -192,3 +193,36 @@ def test_an_in_memory_spec_is_exported_once_to_a_folder_removed_at_exit(tmp_path
     lines = run_python(_IN_MEMORY_SPEC_CHILD, env=env).stdout.splitlines()
     assert lines == ["[[1.0, 1.0]]", "[[1.0, 1.0], [1.0, 1.0]]", "1"]
     assert not [n for n in os.listdir(tmp_path) if n.startswith("tfhub_feature_column_")]
+
+
+@pytest.fixture(scope="module")
+def tf2_layer() -> Any:
+    from tests._helpers.upstream_records import upstream_path
+
+    return hub.KerasLayer(os.fspath(upstream_path("tf2_saved_model")))
+
+
+def test_export_layer_below_a_file_or_onto_a_read_only_disk_names_the_folder(
+    tf2_layer: Any, tmp_path: Path
+) -> None:
+    """The page says:
+
+    "A full disk (or quota), a folder it may not write, or a file where a folder above it belongs
+    raises `ExportWriteError` (an `ExportError` and an `OSError`) naming the export folder and
+    what to do; the folder is left as it was" (a read-only tmpfs: root may write any folder)."""
+    from tests._helpers import mounts
+
+    (tmp_path / "file").write_text("kept")
+    below_a_file = tmp_path / "file" / "exported"
+    with pytest.raises(errors.ExportWriteError) as caught:
+        hub.export_layer(tf2_layer, os.fspath(below_a_file))
+    assert isinstance(caught.value, OSError) and isinstance(caught.value, errors.ExportError)
+    assert str(caught.value).startswith(f"Cannot write the export to {below_a_file}: ")
+    assert "Choose a folder you can write" in str(caught.value)
+    assert os.listdir(tmp_path) == ["file"] and (tmp_path / "file").read_text() == "kept"
+    with mounts.tmpfs(tmp_path / "ro", "size=64k,ro") as disk:
+        with pytest.raises(errors.ExportWriteError) as caught:
+            hub.export_layer(tf2_layer, os.fspath(disk / "exported"))
+        assert isinstance(caught.value, OSError)
+        assert str(caught.value).startswith(f"Cannot write the export to {disk / 'exported'}: ")
+        assert os.listdir(disk) == []
