@@ -244,3 +244,58 @@ def test_tfhub_subcommands_but_the_index_tools_take_the_two_dash_form_only(
         tfhub_main(argv)
     assert ended.value.code == 2
     assert said in capsys.readouterr().err
+
+
+@pytest.mark.tf
+def test_module_search_image_size_fixed_tf1_default_or_224(
+    shape_images: Path, image_modules: dict[str, str]
+) -> None:
+    """module_search `--image_size`: "for modules that take any size (default 224 ...); a
+    module with a fixed input size gets its own size, whatever `--image_size` says, and a TF1
+    module that takes any size but names a default one (ImageModuleInfo) gets that when no
+    `--image_size` is given"."""
+    from tests._helpers import image_models
+
+    from tfhub.tools import image_decoding
+    from tfhub.tools.module_search import embedding, lib
+
+    dataset = lib.load_dataset(lib.DataSpec(str(shape_images), 3))
+
+    def features_at(size: int) -> np.ndarray:
+        images = image_decoding.decode_images(dataset.files, (size, size)).images / 255.0
+        return image_models.image_features(images)
+
+    at_32, at_48 = features_at(32), features_at(48)
+    assert not np.allclose(at_32, at_48, atol=1e-4)  # The sizes are told apart.
+    checks = [
+        ("fixed", 48, at_32),
+        ("tf1", None, at_32),
+        ("tf1", 48, at_48),
+        ("variable", 48, at_48),
+        ("variable", None, features_at(224)),
+    ]
+    for name, image_size, expected in checks:
+        vectors = embedding.embed(image_modules[name], dataset, image_size)
+        np.testing.assert_allclose(vectors, expected, atol=1e-4, err_msg=f"{name} {image_size}")
+
+
+@pytest.mark.tf
+def test_a_relative_path_in_the_module_list_is_relative_to_the_current_folder(
+    shape_images: Path,
+    image_modules: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--module_list FILE`: "a relative path in it is relative to the current folder, as
+    upstream, not to the list's folder"."""
+    from tfhub.tools.module_search.cli import main as tool_main
+
+    shutil.copytree(image_modules["fixed"], tmp_path / "mods" / "m")
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "candidates.txt").write_text("# candidates\nmods/m\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    argv = [f"--dataset={shape_images}#6", "--module_list=lists/candidates.txt"]
+    assert tool_main(argv) == 0, capsys.readouterr().err
+    rows = capsys.readouterr().out.splitlines()
+    assert len(rows) == 3 and rows[2].startswith("   1 ") and rows[2].endswith("  mods/m")
