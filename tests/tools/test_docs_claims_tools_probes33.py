@@ -299,3 +299,28 @@ def test_a_relative_path_in_the_module_list_is_relative_to_the_current_folder(
     assert tool_main(argv) == 0, capsys.readouterr().err
     rows = capsys.readouterr().out.splitlines()
     assert len(rows) == 3 and rows[2].startswith("   1 ") and rows[2].endswith("  mods/m")
+
+
+def test_module_search_distances_take_about_64_mb_whatever_the_number_of_images() -> None:
+    """module_search: "the distances are computed a block of images at a time, in about 64 MB
+    whatever the number of images (besides the vectors themselves)". A whole matrix of 6,000
+    images would take 288 MB."""
+    import tracemalloc
+
+    from tfhub.tools.module_search import lib
+
+    rng = np.random.default_rng(0)
+    peaks = []
+    for count in (1500, 6000):
+        vectors = rng.normal(size=(count, 16)).astype(np.float32)
+        labels = rng.integers(0, 5, count)
+        tracemalloc.start()
+        try:
+            lib.loo_1nn_error(vectors, labels)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    mb = 2**20
+    assert all(
+        peak < 80 * mb for peak in peaks
+    )  # At most about 64 MB., [peak / mb for peak in peaks]
