@@ -324,3 +324,26 @@ def test_module_search_distances_take_about_64_mb_whatever_the_number_of_images(
     assert all(
         peak < 80 * mb for peak in peaks
     )  # At most about 64 MB., [peak / mb for peak in peaks]
+
+
+def test_system_volume_information_and_jupyters_checkpoints_are_not_classes(
+    tmp_path: Path,
+) -> None:
+    """Input pipeline: hidden folders ("such as the `.ipynb_checkpoints` Jupyter makes") and
+    system folders (`System Volume Information`, besides those test_image_folders.py checks)
+    are neither classes nor images."""
+    from tests._helpers import image_sets
+
+    from tfhub.tools import image_folders
+
+    root = tmp_path / "imgs"
+    image_sets.make_image_folder(root, classes=("square", "circle"), per_class=2)
+    for folder in (".ipynb_checkpoints", "System Volume Information"):
+        (root / folder).mkdir()
+        shutil.copy(root / "circle" / "circle_000.jpg", root / folder / "x.jpg")
+    (root / "square" / ".ipynb_checkpoints").mkdir()
+    shutil.copy(root / "square" / "square_000.jpg", root / "square" / ".ipynb_checkpoints")
+    files = image_folders.list_image_files(os.fspath(root))
+    assert files.labels == ("circle", "square")
+    assert len(files.paths) == 4
+    assert not any("ipynb" in path or "Volume" in path for path in files.paths)
