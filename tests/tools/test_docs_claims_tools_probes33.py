@@ -347,3 +347,40 @@ def test_system_volume_information_and_jupyters_checkpoints_are_not_classes(
     assert files.labels == ("circle", "square")
     assert len(files.paths) == 4
     assert not any("ipynb" in path or "Volume" in path for path in files.paths)
+
+
+@pytest.mark.tf
+def test_the_model_is_upstreams_module_dropout_softmax_dense_sgd_label_smoothing(
+    image_modules: dict[str, str],
+) -> None:
+    """make_image_classifier: "The model is upstream's: the module as a `hub.KerasLayer`,
+    Dropout, and a softmax Dense layer with L1/L2 regularization, trained with SGD and momentum
+    on categorical cross-entropy with label smoothing", each from its flag."""
+    from tfhub.keras import KerasLayer
+    from tfhub.tools.image_modules import load_module_layer
+    from tfhub.tools.make_image_classifier import build_model, get_default_hparams
+    from tfhub.tools.make_image_classifier.model import compile_model
+
+    hparams = get_default_hparams()._replace(
+        dropout_rate=0.3,
+        l1_regularizer=0.01,
+        l2_regularizer=0.02,
+        learning_rate=0.125,
+        momentum=0.75,
+        label_smoothing=0.25,
+    )
+    layer = load_module_layer(image_modules["fixed"], trainable=False)
+    model = build_model(layer, hparams, (32, 32), 3)
+    compile_model(model, hparams)
+    module, dropout, dense = model.layers
+    assert isinstance(module, KerasLayer) and not module.trainable
+    assert type(dropout).__name__ == "Dropout" and dropout.rate == pytest.approx(0.3)
+    assert dense.units == 3 and dense.activation.__name__ == "softmax"
+    regularizer = dense.kernel_regularizer.get_config()
+    assert regularizer == {"l1": pytest.approx(0.01), "l2": pytest.approx(0.02)}
+    optimizer = model.optimizer
+    assert type(optimizer).__name__ == "SGD"
+    assert float(np.asarray(optimizer.learning_rate)) == pytest.approx(0.125)
+    assert float(np.asarray(optimizer.momentum)) == pytest.approx(0.75)
+    assert type(model.loss).__name__ == "CategoricalCrossentropy"
+    assert model.loss.get_config()["label_smoothing"] == pytest.approx(0.25)
