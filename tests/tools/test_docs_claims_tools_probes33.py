@@ -84,20 +84,34 @@ def test_nearest_neighbour_flag_defaults(argv: list[str], expected: dict[str, ob
     assert ann.make_index("annoy", 4).params["num_trees"] == 100
 
 
+def _summary_tags(folder: Path) -> set[tuple[str, str]]:
+    """(tag, plugin) of every summary value in the TensorBoard event files of `folder`."""
+    import tensorflow as tf
+
+    tags = set()
+    for events in folder.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(os.fspath(events)):
+            tags.update((v.tag, v.metadata.plugin_data.plugin_name) for v in event.summary.value)
+    return tags
+
+
 @pytest.mark.tf
 def test_each_epoch_is_one_line_and_a_strategy_may_be_given_by_its_flags_name(
-    shape_images: Path, image_modules: dict[str, str]
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
 ) -> None:
     """make_image_classifier: "Each epoch prints one line with loss, accuracy, validation loss
     and accuracy, its duration and training images/s". Python API: the strategy may also be
     given by its flag's name ("" or "mirrored"); `history.history["val_accuracy"]`; the
-    classes are the sub-folder names, sorted."""
+    classes are the sub-folder names, sorted. Bottlenecks: TensorBoard summaries (`train/`,
+    `validation/`) "of the head's training; histograms are of the head's weights" (the module,
+    which has weights of its own, has none)."""
     from tfhub.tools import make_image_classifier as mic
 
     said: list[str] = []
     hparams = mic.get_default_hparams()._replace(train_epochs=1, batch_size=16)
+    logs = tmp_path / "logs"
     _, labels, history = mic.make_image_classifier(
-        image_modules["fixed"], str(shape_images), hparams, "", say=said.append
+        image_modules["fixed"], str(shape_images), hparams, "", log_dir=str(logs), say=said.append
     )
     assert labels == ("circle", "square", "triangle")
     assert len(history.history["val_accuracy"]) == 1
@@ -109,6 +123,13 @@ def test_each_epoch_is_one_line_and_a_strategy_may_be_given_by_its_flags_name(
         rf"val_loss {number} \(\d+\.\d s, \d+ training images/s\)",
         epochs[0],
     ), epochs[0]
+
+    train, validation = _summary_tags(logs / "train"), _summary_tags(logs / "validation")
+    histograms = sorted(tag for tag, plugin in train if plugin == "histograms")
+    assert len(histograms) == 2 and all("dense/" in tag for tag in histograms), histograms
+    assert {"kernel", "bias"} == {tag.split("dense/")[1].split("/")[0] for tag in histograms}
+    for tag in ("epoch_loss", "epoch_accuracy"):
+        assert (tag, "scalars") in train and (tag, "scalars") in validation
 
 
 @pytest.mark.tf
