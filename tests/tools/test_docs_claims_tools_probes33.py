@@ -130,6 +130,7 @@ def test_each_epoch_is_one_line_and_a_strategy_may_be_given_by_its_flags_name(
     assert {"kernel", "bias"} == {tag.split("dense/")[1].split("/")[0] for tag in histograms}
     for tag in ("epoch_loss", "epoch_accuracy"):
         assert (tag, "scalars") in train and (tag, "scalars") in validation
+    assert not any(tag.startswith("evaluation_") for tag, _ in validation)  # No test function.
 
 
 @pytest.mark.tf
