@@ -406,3 +406,22 @@ def test_the_model_is_upstreams_module_dropout_softmax_dense_sgd_label_smoothing
     assert float(np.asarray(optimizer.momentum)) == pytest.approx(0.75)
     assert type(model.loss).__name__ == "CategoricalCrossentropy"
     assert model.loss.get_config()["label_smoothing"] == pytest.approx(0.25)
+
+
+@pytest.mark.tf
+def test_compute_score_with_no_number_of_examples_takes_them_all(
+    shape_images: Path, image_modules: dict[str, str]
+) -> None:
+    """module_search.search: `compute_score(module_spec, {..., "num_examples": N})`, "N 0 or
+    None: all the examples" (0: test_module_search_probes30.py)."""
+    from tfhub.tools.module_search import lib, search
+
+    spec = {"dataset": str(shape_images), "split": "train", "num_examples": None}
+    score = float(search.compute_score(image_modules["fixed"], spec))
+    every = lib.load_dataset(lib.DataSpec(str(shape_images)))
+    assert len(every.labels) == 60
+    assert score == lib.score_module(image_modules["fixed"], every).error
+    assert score == 0.0
+    # One image a class: each one's nearest is of another class (tells "all" apart from few).
+    three = {**spec, "num_examples": 3}
+    assert float(search.compute_score(image_modules["fixed"], three)) == 1.0
