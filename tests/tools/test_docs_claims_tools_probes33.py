@@ -425,3 +425,24 @@ def test_compute_score_with_no_number_of_examples_takes_them_all(
     # One image a class: each one's nearest is of another class (tells "all" apart from few).
     three = {**spec, "num_examples": 3}
     assert float(search.compute_score(image_modules["fixed"], three)) == 1.0
+
+
+def test_a_missing_local_module_is_named_before_tf_flowers_are_downloaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ModuleUnavailableError`: "the module path does not exist ... (all three tools; before
+    loading)"; make_image_classifier without --image_dir checks it before it downloads TF
+    Flowers (218 MB), not after. The Flowers URL is a closed port: a download would fail
+    otherwise."""
+    from tfhub import errors
+    from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, train_and_export
+
+    monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(tmp_path / "cache"))
+    monkeypatch.setenv("TFHUB_FLOWERS_URL", "http://127.0.0.1:9/flower_photos.tgz")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    said: list[str] = []
+    missing = os.fspath(tmp_path / "no_module")
+    with pytest.raises(errors.ModuleUnavailableError) as caught:
+        train_and_export(missing, None, get_default_hparams(), outputs=Outputs(), say=said.append)
+    assert caught.value.handle == missing and caught.value.flag == "tfhub_module"
+    assert said == [] and not (tmp_path / "cache").exists()
