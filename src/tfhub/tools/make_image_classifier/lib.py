@@ -182,6 +182,19 @@ def _summaries_error(
     return atomic_output.not_written(failed, summaries_dir, what="summaries dir")
 
 
+def _check_local_module(tfhub_module: str) -> None:
+    """Checks that a local --tfhub_module is a model folder, before TF Flowers (218 MB) are
+    downloaded for a run that would then stop at the module (a URL is checked as it loads).
+
+    Raises:
+        tfhub.errors.ModuleUnavailableError: the path does not exist or holds no model.
+    """
+    from ..module_handles import local_path, resolve_model_folder
+
+    if local_path(tfhub_module) is not None:
+        resolve_model_folder(tfhub_module, flag="tfhub_module")
+
+
 def train_and_export(
     tfhub_module: str,
     image_dir: str | None,
@@ -203,6 +216,8 @@ def train_and_export(
             an export cannot be written.
         tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (before the
             default images are downloaded).
+        tfhub.errors.ModuleUnavailableError: a local module path holds no model (before the
+            default images are downloaded; else when the module loads).
         tfhub.errors.AccuracyError: if the accuracy is too low (nothing is exported then).
         tfhub.errors.ToolFlagError: first, for a hyperparameter or image size out of range.
         Whatever `make_image_classifier` raises.
@@ -213,6 +228,7 @@ def train_and_export(
         check_outputs_apart_from_images(outputs, image_dir)
     require_tensorflow()  # Before downloading the default images.
     if not image_dir:
+        _check_local_module(tfhub_module)
         image_dir = flowers.default_image_dir(say)
     if set_memory_growth:
         set_gpu_memory_growth(say)
