@@ -184,7 +184,12 @@ def test_a_retry_after_storm_ends_in_a_clear_error_and_a_clean_cache(
     with pytest.raises(errors.RetryTimeoutError) as info:
         hub.resolve(server.url("m.tar.gz"))
     assert time.monotonic() - started < 3
-    assert "the last: HTTP 429, which asks to wait " in str(info.value)
+    message = str(info.value)
+    assert "TFHUB_HTTP_RETRY_TIMEOUT=0.7 s bounds that" in message and info.value.attempts > 1
+    # Retry-After: 0 retries at once, so on a busy machine an attempt can start just before the
+    # budget ends and be cut by it (seen once in a full run): then that cut is the last failure.
+    if asked != "0" or "the last: HTTP 429" in message:
+        assert "the last: HTTP 429, which asks to wait " in message, message
     _assert_cache_clean(isolated_cache)
     # The cache stays usable: the server heals, the same handle downloads.
     server.state.behaviours.clear()
