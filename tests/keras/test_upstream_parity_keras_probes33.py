@@ -50,16 +50,22 @@ def _save_half_plus_one(path: str, *, from_keras: bool) -> str:
         trainable=False,
     )
     model = tf_keras.Model(inp, plus_1(times_w(inp)))
+    return _save_regularized(model, times_w.kernel, tf.float32, path, from_keras=from_keras)
+
+
+def _save_regularized(model: Any, kernel: Any, dtype: Any, path: str, *, from_keras: bool) -> str:
+    """Saves `model` (inputs [batch, 1] of `dtype`, one regularization loss) as tf_keras saves
+    it, or as a reusable SavedModel of its own whose one trainable variable is `kernel`."""
     if from_keras:
         tf.saved_model.save(model, path)
         return path
     obj = tf.train.Checkpoint()
     obj.__call__ = tf.function(
         lambda inputs: model(inputs, training=False),
-        input_signature=[tf.TensorSpec((None, 1), tf.float32)],
+        input_signature=[tf.TensorSpec((None, 1), dtype)],
     )
     obj.variables = model.trainable_variables + model.non_trainable_variables
-    obj.trainable_variables = [times_w.kernel]
+    obj.trainable_variables = [kernel]
     obj.regularization_losses = [tf.function(lambda: model.losses[0], input_signature=[])]
     tf.saved_model.save(obj, path)
     return path
@@ -80,19 +86,7 @@ def _save_2d_text_embedding(path: str, *, from_keras: bool) -> str:
         use_bias=False,
     )
     model = tf_keras.Model(inp, times_w(_StringLength()(inp)))
-    if from_keras:
-        tf.saved_model.save(model, path)
-        return path
-    obj = tf.train.Checkpoint()
-    obj.__call__ = tf.function(
-        lambda inputs: model(inputs, training=False),
-        input_signature=[tf.TensorSpec((None, 1), tf.string)],
-    )
-    obj.variables = model.trainable_variables + model.non_trainable_variables
-    obj.trainable_variables = [times_w.kernel]
-    obj.regularization_losses = [tf.function(lambda: model.losses[0], input_signature=[])]
-    tf.saved_model.save(obj, path)
-    return path
+    return _save_regularized(model, times_w.kernel, tf.string, path, from_keras=from_keras)
 
 
 def _save_batch_norm(path: str, *, from_keras: bool) -> str:
