@@ -66,16 +66,19 @@ def _run_cli(*argv: str) -> dict:
 
 
 def _heavy(modules: list[str], command_module: str) -> list[str]:
-    cli_modules = {"tfhub.cli", "tfhub.cli.main", "tfhub.cli._errors", "tfhub.cli._parsers"} | {
-        f"tfhub.cli.{name}"
-        for name in ("_error_table", "_report", "_runner", "_signals", "_stdout")
+    # The command's front door, and the programs' runner (tfhub/program/) every command runs in.
+    light = {"tfhub.cli", "tfhub.cli.main", "tfhub.cli._parsers", "tfhub.program"} | {
+        f"tfhub.program.{name}" for name in ("error_table", "report", "runner", "signals", "stdout")
     }
     return [
         name
         for name in modules
         if name.split(".")[0] in HEAVY_PACKAGES
         or name.startswith(HEAVY_TFHUB_PREFIXES)
-        or (name.startswith("tfhub.cli.") and name not in cli_modules | {command_module})
+        or (
+            name.startswith(("tfhub.cli.", "tfhub.program."))
+            and name not in light | {command_module}
+        )
     ]
 
 

@@ -208,10 +208,10 @@ def test_every_error_class_exits_with_the_code_its_meaning_documents(cls):
     """MissingDependencyError exited 1, not 8, and the FileNotFoundErrors other than
     ModelNotFoundError (a model folder without saved_model.pb, a tool's module that does not
     exist) 1, not 7: the catch-all TFHubError row of the table came before theirs."""
-    from tfhub.cli import _errors
+    from tfhub.program.error_table import classify
 
     err = _instance(cls)
-    label, code = _errors.classify(err)
+    label, code = classify(err)
     assert code == _documented_code(err), (label, code)
     assert (code == 7) == (label == "not found") and (code == 8) == (label == "missing dependency")
 
@@ -226,7 +226,7 @@ def test_every_error_class_exits_with_the_code_its_meaning_documents(cls):
     ],
 )
 def test_a_folder_that_holds_no_model_exits_not_found(reason, code):
-    from tfhub.cli import _errors
+    from tfhub.program.error_table import classify
 
     err = errors.NotAModelError("m", path="/models/x", reason=reason)
-    assert _errors.classify(err) == (("not found", 7) if code == 7 else ("error", 1))
+    assert classify(err) == (("not found", 7) if code == 7 else ("error", 1))

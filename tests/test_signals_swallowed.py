@@ -8,7 +8,7 @@ import sys
 # arriving at a random moment can, then ends at once: before the 1 s redelivery.
 _CHILD = """
 import os, signal, sys, time
-from tfhub.cli._errors import run_reported
+from tfhub.program.runner import run_reported
 
 class Finalized:
     def __del__(self):
@@ -57,7 +57,7 @@ def _run(child: str, done: object) -> subprocess.CompletedProcess[str]:
 
 def test_a_swallowed_stop_signal_prints_no_traceback(tmp_path):
     """Python printed "Exception ignored in: <function Finalized.__del__ ...>" and a traceback
-    ending in `tfhub.cli._signals._Terminated` before the one line that says how the command
+    ending in `tfhub.program.signals._Terminated` before the one line that says how the command
     ended: noise in a log, where the one line is what tells."""
     ended = _run(_CHILD, tmp_path / "done")
     assert ended.returncode == 143, ended.stderr

@@ -338,7 +338,7 @@ signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGTERM, signal.SIGHUP, sign
 signal.signal(signal.SIGHUP, signal.SIG_DFL)
 signal.signal(signal.SIGINT, signal.default_int_handler)  # As a shell gives it (see above).
 {before}
-from tfhub.cli._errors import run_reported
+from tfhub.program.runner import run_reported
 
 def command():
     {what_follows}

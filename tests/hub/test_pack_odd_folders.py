@@ -79,12 +79,12 @@ def test_a_saved_model_pb_that_is_not_a_file_is_named_so(tf2_model, tmp_path, ki
 
 _PACK_AS_NOBODY = """
 import sys
-from tfhub.cli import _errors
 from tfhub.hub import pack
+from tfhub.program.report import report
 try:
     pack.pack(sys.argv[1], sys.argv[2])
 except Exception as err:
-    sys.exit(_errors.report(err))
+    sys.exit(report(err))
 """
 
 

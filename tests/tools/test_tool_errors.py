@@ -48,10 +48,10 @@ def test_a_value_with_runs_of_spaces_is_printed_as_it_is(tmp_path, capsys) -> No
 
 
 def test_a_message_of_several_lines_is_still_one_line() -> None:
-    from tfhub.cli import _errors
+    from tfhub.program.report import one_line
 
     message = "first line\n    indented  detail\n\nlast line  "
-    assert _errors.one_line(message) == "first line indented  detail last line"
+    assert one_line(message) == "first line indented  detail last line"
 
 
 @pytest.mark.parametrize(

@@ -154,7 +154,7 @@ def _usage_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     problem = find_problem(args) if find_problem is not None else None
     if problem is None:
         return None
-    from ._report import tell
+    from ..program.report import tell
 
     chosen = chosen_parser(parser, args)
     if sys.stderr is not None:  # Closed (`2>&-`): print_usage(None) would write to stdout.
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def say_interrupted() -> int:
     """Says `tfhub: interrupted` on stderr (if open) and returns 130, without importing
     anything: Ctrl-C may have cut an import of tfhub's short. The command's own Ctrl-C is
-    said by `_signals.say_stopped`, in the same words."""
+    said by `program.signals.say_stopped`, in the same words."""
     if sys.stderr is not None:
         with contextlib.suppress(OSError, ValueError):
             print("tfhub: interrupted", file=sys.stderr, flush=True)
@@ -192,8 +192,8 @@ def say_interrupted() -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     """`main`'s work: parses `argv`, runs the command it names."""
-    from ._runner import run_reported
-    from ._stdout import parse_args
+    from ..program.runner import run_reported
+    from ..program.stdout import parse_args
 
     argv = list(sys.argv[1:] if argv is None else argv)
     # Only the named command's module is imported: `tfhub cache list` never imports the hub.

@@ -35,10 +35,10 @@ def _without_verbose(tool_args: Sequence[str]) -> tuple[list[str], bool]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ..program.stdout import parse_args
     from ..tools.absl_argv import double_dashed
     from ..tools.make_nearest_neighbour_index import cli
     from ..utils.logging import LIBRARY_LOGGER_NAME
-    from ._stdout import parse_args
 
     tool_args, verbose = _without_verbose(args.tool_args)
     if args.tool_help or not tool_args:

@@ -16,9 +16,9 @@ from ..hub import mirror as mirror_lib
 from ..hub import pack as pack_lib
 from ..hub import publish as publish_lib
 from ..hub.publish import Published
+from ..program.report import tell
 from ..utils.paths import home_expanded
 from ._parsers import add_documented_parser
-from ._report import tell
 
 _LOADING = (constants.TF_CPP_MIN_LOG_LEVEL, constants.TFHUB_DEBUG)  # Commands that load a model.
 PACK_ENV = environment(*_LOADING)

@@ -76,8 +76,8 @@ def run_pull(args: argparse.Namespace) -> int:
     A handle that fails is reported on stderr and the others are still pulled; the exit code
     is then that of the first failure.
     """
-    from ._report import report
-    from ._stdout import flush_stdout
+    from ..program.report import report
+    from ..program.stdout import flush_stdout
 
     exit_code = 0
     for handle in args.handles:

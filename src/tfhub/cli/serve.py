@@ -9,10 +9,10 @@ from typing import Any
 
 from .. import constants
 from ..help_text import environment
+from ..program.signals import stop_signal_was_the_end
 from ..utils.lazy import require
 from ..utils.paths import home_expanded
 from ._parsers import add_documented_parser
-from ._signals import stop_signal_was_the_end
 
 logger = logging.getLogger(__name__)
 

@@ -208,11 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0 on success; an error prints one line on stderr and returns non-zero.
     """
-    from ...cli import _errors
+    from ...program.runner import run_reported
+    from ...program.stdout import parse_args
 
     parser = build_parser()
-    args = _errors.parse_args(parser, double_dashed(sys.argv[1:] if argv is None else argv, parser))
-    return _errors.run_reported(
+    args = parse_args(parser, double_dashed(sys.argv[1:] if argv is None else argv, parser))
+    return run_reported(
         lambda: run_command(args),
         prog="make_image_classifier",
         verbose=args.verbose,

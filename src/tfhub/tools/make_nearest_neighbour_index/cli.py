@@ -380,12 +380,13 @@ def run_command(args: argparse.Namespace, beam_args: Sequence[str] = ()) -> int:
 
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Console script `make_nearest_neighbour_index`; errors end as one line on stderr."""
-    from ...cli import _errors
+    from ...program.runner import run_reported
+    from ...program.stdout import parse_args
 
     parser = build_parser(prog)
     argv = double_dashed(sys.argv[1:] if argv is None else argv, parser)
-    args, beam_args = _errors.parse_args(parser, argv, known=True)
-    return _errors.run_reported(
+    args, beam_args = parse_args(parser, argv, known=True)
+    return run_reported(
         lambda: run_command(args, beam_args),
         prog=prog,
         verbose=args.verbose,

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     the table ranks those, and the exit code is the first failure's. Interrupted (Ctrl-C, a stop
     signal), it ranks the modules scored so far before it ends.
     """
-    from ...cli import _errors
+    from ...program.report import report, tell
     from ...utils.redact import redact
     from . import lib
 
@@ -78,13 +78,17 @@ def run(args: argparse.Namespace) -> int:
     dataset = lib.load_dataset(spec)
     failed: list[tuple[str, int]] = []  # (module, exit code of its error)
 
-    def report(module: str, err: errors.TFHubError) -> None:
-        failed.append((module, _errors.report(err)))  # One line now; the others go on.
+    def note_failure(module: str, err: errors.TFHubError) -> None:
+        failed.append((module, report(err)))  # One line now; the others go on.
 
     scored: list[lib.Score] = []
     try:
         scores = lib.rank_modules(
-            modules, dataset, image_size=args.image_size, on_failure=report, on_score=scored.append
+            modules,
+            dataset,
+            image_size=args.image_size,
+            on_failure=note_failure,
+            on_score=scored.append,
         )
     except KeyboardInterrupt as err:  # Ctrl-C: rank what an hour of work has scored so far.
         if scored:
@@ -96,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if failed and len(modules) > 1:
         names = redact(", ".join(_shown(module) for module, _ in failed))
         ranked = "the table ranks the others" if scores else "no module was scored"
-        _errors.tell(
+        tell(
             f"tfhub: {len(failed)} of {len(modules)} modules could not be scored ({names}): "
             f"see the errors above; {ranked}."
         )
@@ -139,11 +143,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console script `tfhub-module-search`; errors end as one line on stderr."""
-    from ...cli import _errors
+    from ...program.runner import run_reported
+    from ...program.stdout import parse_args
 
     parser = build_parser()
-    args = _errors.parse_args(parser, double_dashed(sys.argv[1:] if argv is None else argv, parser))
-    return _errors.run_reported(
+    args = parse_args(parser, double_dashed(sys.argv[1:] if argv is None else argv, parser))
+    return run_reported(
         lambda: run_command(args), prog=PROG, verbose=args.verbose, tensorflow_logs=args.verbose
     )
 

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from ..utils import printable
 from ..utils.redact import redact
-from ._report import one_line, report, tell
+from .report import one_line, report, tell
 
 
 @contextlib.contextmanager

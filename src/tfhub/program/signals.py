@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from ..utils.redact import redact
 from ..utils.threads import daemon_thread
-from ._report import one_line, tell
+from .report import one_line, tell
 
 
 class _Terminated(KeyboardInterrupt):

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 
 from .. import constants
 from ..utils import lazy
-from . import _signals
-from ._report import report
-from ._signals import StopSignals
-from ._stdout import (
+from . import signals
+from .report import report
+from .signals import StopSignals
+from .stdout import (
     GuardedStdout,
     flush_stdout,
     guarded_stdout,
@@ -45,7 +45,7 @@ def run_reported(
     from ..utils.logging import cli_logging
 
     with (
-        _signals.stop_signals_unwind() as stops,
+        signals.stop_signals_unwind() as stops,
         printable_stdout(),
         guarded_stdout() as output,
         quiet_tensorflow(quiet=not tensorflow_logs),
@@ -53,7 +53,7 @@ def run_reported(
     ):
         code = _run_command(command, prog, stops, output)
     if stops.late is not None:  # The command had ended: its outputs are whole.
-        return _signals.say_stopped(prog, stops.late, ", as it ended")
+        return signals.say_stopped(prog, stops.late, ", as it ended")
     return code
 
 
@@ -70,7 +70,7 @@ def _run_command(
         finally:
             stops.command_over = True
         flush_stdout()  # A closed pipe shows here, not in Python's exit.
-        signum = _signals.stopped_by()
+        signum = signals.stopped_by()
         if signum is not None:
             # Its KeyboardInterrupt was swallowed (a finalizer it interrupted) and the command
             # ran to its end before `_Redelivery` delivered it again: it did all its work, so
@@ -78,14 +78,14 @@ def _run_command(
             stops.late = signum
         return code
     except KeyboardInterrupt as err:  # Also when a library re-raised it as a plain one.
-        return _signals.report_stopped(prog, err)
+        return signals.report_stopped(prog, err)
     except BrokenPipeError as err:
         if not stdout_is_closed():
             return report(err)
         return 141  # 128 + SIGPIPE: what `cmd | head` expects of a writer it stopped.
     except Exception as err:
-        if _signals.stopped_by() is not None:  # A library made the signal's unwind an
-            return _signals.report_stopped(prog, err)  # error of its own (Apache Beam's may).
+        if signals.stopped_by() is not None:  # A library made the signal's unwind an
+            return signals.report_stopped(prog, err)  # error of its own (Apache Beam's may).
         if isinstance(err, OSError) and output is not None and output.failed is not None:
             return report_output_failure(err)
         return report(err)

@@ -9,7 +9,7 @@ import traceback
 from .. import constants
 from ..utils.printable import bytes_escaped
 from ..utils.redact import redact
-from ._error_table import classify
+from .error_table import classify
 
 
 def report(err: BaseException) -> int:
