@@ -19,10 +19,14 @@ from ..help_text import HelpFormatter
 
 
 class Command(NamedTuple):
-    """One `tfhub` subcommand: the `tfhub.cli` module whose `add_commands` adds it, its help."""
+    """One `tfhub` subcommand: the `tfhub.cli` module whose `add_commands` adds it, its help,
+    and whether it is a tool whose flags `tfhub` reads as its console script does (absl's
+    one-dash flags too: `cli/main.py` passes what follows the name through
+    `tools.absl_argv.read_as_absl` before parsing; see `add_tool_command`)."""
 
     module: str
     help: str
+    absl_flags: bool = False
 
 
 # In the order `tfhub --help` lists them.
@@ -43,13 +47,17 @@ COMMANDS: dict[str, Command] = {
     "make-image-classifier": Command(
         "make_image_classifier",
         "train an image classifier on top of an image feature-vector module",
+        absl_flags=True,
     ),
     "make-nearest-neighbour-index": Command(
         "make_nearest_neighbour_index",
         "embed text (Apache Beam), build and query a nearest-neighbour index",
     ),
+    # make-nearest-neighbour-index reads its own (after its operation, Beam's options among them).
     "module-search": Command(
-        "module_search", "rank image feature-vector modules for an image dataset (1-NN error)"
+        "module_search",
+        "rank image feature-vector modules for an image dataset (1-NN error)",
+        absl_flags=True,
     ),
 }
 
@@ -85,7 +93,8 @@ class ToolCli(Protocol):
 
 def add_tool_command(commands: Any, name: str, tool: ToolCli) -> argparse.ArgumentParser:
     """Adds subcommand `name` (one of `COMMANDS`) that runs a tool as its console script does:
-    the same flags, description and epilog (its environment section), and no abbreviated flags.
+    the same flags, description and epilog (its environment section), and no abbreviated flags
+    (the command's `COMMANDS` entry says `absl_flags`, so that `tfhub` reads them as absl did).
 
     Args:
         commands: the subparsers object to add to.

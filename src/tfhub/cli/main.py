@@ -80,6 +80,24 @@ def named_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _tool_flags_read_as_absl(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`argv` with what follows a tool's subcommand (`absl_flags` in `COMMANDS`) read as the
+    tool's console script reads it: `-image_dir=x` is `--image_dir=x`, as in absl's flags."""
+    from ._parsers import COMMANDS
+
+    command = named_command(argv)
+    entry = COMMANDS.get(command or "")
+    if command is None or entry is None or not entry.absl_flags:
+        return argv
+    from ..tools.absl_argv import read_as_absl  # Only a tool's command line needs it.
+
+    at = argv.index(command) + 1
+    (subcommands,) = (
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    )
+    return [*argv[:at], *read_as_absl(argv[at:], subcommands.choices[command])]
+
+
 def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
     for action in parser._actions:  # argparse keeps subcommands among the actions.
         if isinstance(action, argparse._SubParsersAction):
@@ -199,6 +217,7 @@ def _main(argv: Sequence[str] | None) -> int:
     # Only the named command's module is imported: `tfhub cache list` never imports the hub.
     parser = build_parser([named_command(argv) or ""])
     with _stderr_for_argparse():
+        argv = _tool_flags_read_as_absl(parser, argv)
         args, unknown = parse_args(parser, argv, known=True)
         if unknown:
             _reporting_parser(parser, args, argv, unknown[0]).error(

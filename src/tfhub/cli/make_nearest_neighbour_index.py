@@ -36,7 +36,7 @@ def _without_verbose(tool_args: Sequence[str]) -> tuple[list[str], bool]:
 
 def _run(args: argparse.Namespace) -> int:
     from ..program.stdout import parse_args
-    from ..tools.absl_argv import double_dashed
+    from ..tools.absl_argv import read_as_absl
     from ..tools.make_nearest_neighbour_index import cli
     from ..utils.logging import LIBRARY_LOGGER_NAME
 
@@ -46,5 +46,5 @@ def _run(args: argparse.Namespace) -> int:
     if verbose:  # `tfhub` set up its logging already; the level is restored as it ends.
         logging.getLogger(LIBRARY_LOGGER_NAME).setLevel(logging.INFO)
     parser = cli.build_parser(PROG)
-    tool, beam_args = parse_args(parser, double_dashed(tool_args, parser), known=True)
+    tool, beam_args = parse_args(parser, read_as_absl(tool_args, parser), known=True)
     return cli.run_command(tool, beam_args)

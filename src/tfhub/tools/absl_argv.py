@@ -91,6 +91,21 @@ def double_dashed(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[
     return rewritten
 
 
+def read_as_absl(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """`double_dashed(argv, parser)`, what every tool's command line goes through before
+    `parser` reads it (the console scripts, and the tools as `tfhub` subcommands); a flag given
+    '--' is then a usage error of `parser`, as argparse says its own.
+
+    Raises:
+        SystemExit: 2, after `parser`'s usage and `PROG: error: --NAME cannot take '--' ...`
+            on stderr, for a flag given the value '--'.
+    """
+    try:
+        return double_dashed(argv, parser)
+    except errors.ToolFlagError as err:
+        parser.error(str(err))
+
+
 def _refuse_a_bare_double_dash_value(arg: str, taking_a_value: set[str]) -> None:
     """Refuses `--name=--`, which absl reads as the value "--": argparse drops that value
     (CPython's `_get_values` removes a '--' even from `--name=--`), so the flag would read as

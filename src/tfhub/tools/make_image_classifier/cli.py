@@ -14,7 +14,7 @@ from typing import Any
 
 from ... import errors
 from ...utils.paths import home_expanded
-from ..absl_argv import absl_bool, absl_int, double_dashed
+from ..absl_argv import absl_bool, absl_int, read_as_absl
 from .hparams import HParams, get_default_hparams
 
 DEFAULT_MODULE = "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/4"
@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ...program.stdout import parse_args
 
     parser = build_parser()
-    args = parse_args(parser, double_dashed(sys.argv[1:] if argv is None else argv, parser))
+    args = parse_args(parser, read_as_absl(sys.argv[1:] if argv is None else argv, parser))
     return run_reported(
         lambda: run_command(args),
         prog="make_image_classifier",

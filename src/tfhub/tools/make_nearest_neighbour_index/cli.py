@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from ... import errors
 from ...utils.paths import home_expanded, relative_below
 from ...utils.printable import escaped, not_utf8
-from ..absl_argv import absl_int, double_dashed
+from ..absl_argv import absl_int, read_as_absl
 from .flag_values import required
 
 logger = logging.getLogger(__name__)
@@ -384,7 +384,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     from ...program.stdout import parse_args
 
     parser = build_parser(prog)
-    argv = double_dashed(sys.argv[1:] if argv is None else argv, parser)
+    argv = read_as_absl(sys.argv[1:] if argv is None else argv, parser)
     args, beam_args = parse_args(parser, argv, known=True)
     return run_reported(
         lambda: run_command(args, beam_args),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ... import errors
 from ...utils.paths import home_expanded
-from ..absl_argv import absl_int, double_dashed
+from ..absl_argv import absl_int, read_as_absl
 
 PROG = "tfhub-module-search"
 
@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ...program.stdout import parse_args
 
     parser = build_parser()
-    args = parse_args(parser, double_dashed(sys.argv[1:] if argv is None else argv, parser))
+    args = parse_args(parser, read_as_absl(sys.argv[1:] if argv is None else argv, parser))
     return run_reported(
         lambda: run_command(args), prog=PROG, verbose=args.verbose, tensorflow_logs=args.verbose
     )
