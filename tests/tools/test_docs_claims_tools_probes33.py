@@ -246,28 +246,6 @@ def test_the_image_classifier_flag_table_gives_the_parsers_flags_and_defaults() 
         assert defaults[flag] == expected, (flag, text)
 
 
-@pytest.mark.parametrize(
-    ("argv", "said"),
-    [
-        (["make-image-classifier", "-image_dir=/no/photos"], "unrecognized arguments: -image_dir"),
-        (["module-search", "-dataset=/no/photos", "--module=/no/m"], "required: --dataset"),
-    ],
-)
-def test_tfhub_subcommands_but_the_index_tools_take_the_two_dash_form_only(
-    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Intro: the console scripts take absl's one-dash flags; "the `tfhub make-image-classifier`
-    and `tfhub module-search` subcommands take the two-dash form only" (`tfhub
-    make-nearest-neighbour-index` reads its arguments as its console script does:
-    test_nearest_neighbour_probes30.py)."""
-    from tfhub.cli.main import main as tfhub_main
-
-    with pytest.raises(SystemExit) as ended:
-        tfhub_main(argv)
-    assert ended.value.code == 2
-    assert said in capsys.readouterr().err
-
-
 @pytest.mark.tf
 def test_module_search_image_size_fixed_tf1_default_or_224(
     shape_images: Path, image_modules: dict[str, str]
