@@ -92,6 +92,8 @@ def folder_lock(folder: Path, *, what: str, timeout: float = DEFAULT_TIMEOUT) ->
     try:
         try:
             _wait(fd, folder, what=what, timeout=timeout)
+        except errors.PublishBusyError:  # A TimeoutError, an OSError: not a failed flock.
+            raise
         except OSError as err:  # E.g. NFS, where flock needs a file open for writing.
             logger.warning(
                 "Cannot lock the folder %s (%s); using a lock file in %s instead (it "
