@@ -91,6 +91,18 @@ def test_api_auth_answers_401_403_and_204_as_the_archives_do(tmp_path):
     assert (bearer.status_code, basic.status_code) == (204, 204)
 
 
+def test_the_api_names_the_version_to_use_for_one_written_with_leading_zeros(open_hub):
+    """hub.md:439: `/acme/emb/01` is a 404 naming the version to use, "the same for pages and
+    the API"; the API's 404 named only `/api/models`."""
+    answer = requests.get(open_hub.url("api/models/acme/emb/01"), timeout=30)
+    assert answer.status_code == 404
+    error = answer.json()["error"]
+    assert "(a version is written without leading zeros: acme/emb/1)" in error, error
+    assert f"listed at {open_hub.url('api/models')}" in error
+    page = requests.get(open_hub.url("acme/emb/01"), timeout=30)
+    assert page.status_code == 404 and "no version 01" in page.text
+
+
 def test_a_search_word_shorter_than_three_characters_matches_whole_words_only(open_hub):
     """hub.md:467: words match "as whole words or prefixes": a prefix counts from 3 characters
     (`wor` finds `Word embeddings.`, `wo` finds nothing); a short whole word still matches."""

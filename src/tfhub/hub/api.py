@@ -139,10 +139,12 @@ async def one_model(request: Request) -> Response:
     base = state.base_url(request)
     if model is None:  # Also a path the protocol refuses (`..`, hidden or odd segments).
         named = f"model {'/'.join(segments)}" if segments else "model at this path"
+        meant = state.catalog.version_meant(segments) if segments else None
+        hint = "" if meant is None else f" (a version is written without leading zeros: {meant})"
         return JSONResponse(
             {
-                "error": f"404 Not Found: no {named} in this hub; its models are listed at "
-                f"{base}/api/models (?q= searches them)."
+                "error": f"404 Not Found: no {named} in this hub{hint}; its models are listed "
+                f"at {base}/api/models (?q= searches them)."
             },
             status_code=404,
         )

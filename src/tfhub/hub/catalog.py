@@ -252,11 +252,11 @@ class Catalog:
         model = self.model_without_version(segments)
         if model is not None:
             versions = ", ".join(str(number) for number in sorted(model.versions))
-            meant = int(segments[-1])
-            if not is_version(segments[-1]) and meant in model.versions:
+            meant = self.version_meant(segments)
+            if meant is not None:
                 return (
                     f"{handle}: a version is written without leading zeros; use "
-                    f"{model.handle}/{meant} if that is the one meant"
+                    f"{meant} if that is the one meant"
                 )
             return f"{handle}: {model.handle} has version(s) {versions}"
         collection = self.find_collection(segments)
@@ -272,6 +272,14 @@ class Catalog:
             shown = ", ".join(names[:10]) + more
             return f"{handle}: the publisher {publisher.name} has {shown}"
         return handle
+
+    def version_meant(self, segments: list[str]) -> str | None:
+        """The handle of a version written with leading zeros (`acme/emb/01`) as tfhub.dev
+        writes it (`acme/emb/1`) when the model has that version, else None."""
+        model = self.model_without_version(segments)
+        if model is None or is_version(segments[-1]) or int(segments[-1]) not in model.versions:
+            return None
+        return f"{model.handle}/{int(segments[-1])}"
 
     def model_without_version(self, segments: list[str]) -> Model | None:
         """The model of `publisher/model/N` when it has versions but not N, else None."""
