@@ -8,6 +8,8 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,9 @@ import pytest
 import requests
 from tests._helpers.archives import MODEL_FILES
 from tests._helpers.hub_server import (
+    free_port,
+    nginx_binary,
+    run_nginx,
     serve_hub,
     write_model_doc,
     write_publisher,
@@ -23,6 +28,7 @@ from tests._helpers.hub_server import (
 from tfhub import errors
 from tfhub.cli.main import main
 from tfhub.hub import search, staging
+from tfhub.hub.nginx import nginx_config
 from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
 
@@ -171,6 +177,59 @@ def _cli_options(command: str, capsys: pytest.CaptureFixture[str]) -> set[str]:
         main([command, "--help"])
     found = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", capsys.readouterr().out))
     return found - {"--help", "--verbose"}
+
+
+def test_the_nginx_config_of_a_hub_folder_whose_path_has_a_space_passes_nginx(tmp_path):
+    """hub.md:598: the printed config is an nginx `server` block; for a ROOT such as
+    `/srv/my hub` its `root` line had two arguments and nginx refused the whole config."""
+    binary = nginx_binary()
+    if binary is None:
+        pytest.skip("nginx is not installed (apt-get install nginx)")
+    root = _hub(tmp_path / "my hub")
+    (root / "assets/docs/acme/models/emb/3.tar.gz").write_bytes(b"archive bytes")
+    write_model_doc(root, "acme/emb/3", asset="3.tar.gz")
+    port = free_port()
+    conf = nginx_config(str(root), upstream="127.0.0.1:9", listen=f"127.0.0.1:{port}", auth=False)
+    with run_nginx(conf, tmp_path / "nginx", port=port) as base:
+        answer = requests.get(f"{base}/acme/emb/3", params=COMPRESSED, timeout=30)
+    assert (answer.status_code, answer.content) == (200, b"archive bytes")
+
+
+@pytest.mark.parametrize("listen", ["80; include x", "80\n}", "80 {", "'80'", "$port", ""])
+def test_a_listen_value_that_would_break_the_nginx_config_is_refused(tmp_path, listen, capsys):
+    """`--print-nginx-config LISTEN` pasted LISTEN into the config as written: `80; x` made a
+    directive of its own, a newline or brace broke the block. Such a value is refused in one
+    line (nginx's own `listen` values, `127.0.0.1:8080`, `[::1]:80`, `443 ssl`, still pass)."""
+    root = _hub(tmp_path / "root")
+    with pytest.raises(errors.ServeConfigError, match="--print-nginx-config") as caught:
+        nginx_config(str(root), upstream="127.0.0.1:8000", listen=listen)
+    assert caught.value.option == "--print-nginx-config"
+    for good in ("80", "127.0.0.1:8080", "[::1]:80", "443 ssl", "unix:/run/hub.sock"):
+        assert f"listen {good};" in nginx_config(str(root), upstream="h:1", listen=good)
+    code = main(["serve", str(root), "--print-nginx-config", "80;"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+def test_an_empty_listen_is_refused_not_taken_for_no_option(tmp_path):
+    """`--print-nginx-config ''` (an unset shell variable) started the server instead."""
+    root = _hub(tmp_path / "root")
+    command = [sys.executable, "-m", "tfhub.cli.main", "serve", str(root)]
+    command += ["--port", str(free_port()), "--print-nginx-config", ""]
+    env = dict(os.environ, PYTHONPATH=SRC)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "--print-nginx-config takes nginx's `listen` value" in done.stderr
+
+
+def test_a_hub_folder_nginx_cannot_name_is_refused(tmp_path):
+    """A ROOT path holding `"`, `$` (an nginx variable) or a control character cannot go into
+    the quoted `root` line: refused, naming the path and what to do."""
+    for name in ('a"b', "a$b", "a\nb"):
+        root = tmp_path / name
+        root.mkdir()
+        with pytest.raises(errors.ServeConfigError, match="move the hub folder"):
+            nginx_config(str(root), upstream="127.0.0.1:8000", listen="80")
 
 
 def test_the_publish_example_prints_what_the_command_prints():

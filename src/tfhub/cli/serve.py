@@ -71,7 +71,7 @@ def add_commands(commands: Any) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Serves until interrupted (or prints the nginx config)."""
-    if args.print_nginx_config:
+    if args.print_nginx_config is not None:  # An empty LISTEN is refused, not served.
         from ..hub.nginx import nginx_config
         from ..hub.settings import host_port
 

@@ -17,6 +17,11 @@ from .settings import base_path
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 _PATH_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)*")
+# What ends or escapes an nginx value or line: `;`, braces, quotes, `#`, `\\`, `$` (a variable),
+# and control characters (a newline would end the config's comment lines too).
+_NGINX_SPECIAL = re.compile(r"[;{}\"'#\\$\x00-\x1f\x7f]")
+# What a double-quoted nginx value cannot hold as written (the hub folder's path is quoted).
+_UNQUOTABLE = re.compile(r"[\"\\$\x00-\x1f\x7f]")
 
 
 _AUTH_NOTES = {
@@ -48,6 +53,15 @@ def nginx_config(
     Returns:
         The configuration text.
     """
+    _check_listen(listen)
+    root = os.path.abspath(root)
+    if _UNQUOTABLE.search(root):
+        raise errors.ServeConfigError(
+            "The hub folder's path holds a character an nginx config cannot quote (one of "
+            "'\"', '\\', '$' or a control character): move the hub folder to a path without "
+            f"them (or link one to it) and serve that. Received: {root!r}",
+            option="ROOT",
+        )
     text = TEMPLATE.read_text(encoding="utf-8")
     port = upstream.rsplit(":", 1)[-1]
     prefix = base_path(base_url)
@@ -58,7 +72,7 @@ def nginx_config(
             option="--base-url",
         )
     replacements = {
-        "@ROOT@": os.path.abspath(root),
+        "@ROOT@": root,
         "@UPSTREAM@": upstream,
         "@UPSTREAM_PORT@": port,
         "@LISTEN@": listen,
@@ -75,3 +89,16 @@ def nginx_config(
     for placeholder, value in replacements.items():
         text = text.replace(placeholder, value)
     return text
+
+
+def _check_listen(listen: str) -> None:
+    """Refuses a LISTEN that would end or break the config's `listen` line (nginx's own values,
+    `80`, `127.0.0.1:8080`, `[::1]:80`, `443 ssl`, `unix:/run/hub.sock`, pass)."""
+    if listen.strip() and not _NGINX_SPECIAL.search(listen):
+        return
+    raise errors.ServeConfigError(
+        "--print-nginx-config takes nginx's `listen` value: a port or address:port, e.g. 80 or "
+        "127.0.0.1:8080, optionally with parameters (443 ssl), without ';', braces, quotes, "
+        f"'#', '$', '\\' or control characters. Received: {listen!r}",
+        option="--print-nginx-config",
+    )
