@@ -69,14 +69,14 @@ def _models(server: BackgroundServer, query: str) -> list[str]:
 
 
 def test_api_auth_answers_204_on_an_open_hub(open_hub):
-    """hub.md:531: `/api/auth answers 204 to an authorised request (for nginx)`; an open hub
-    authorises every request (hub.md:607)."""
+    """hub.md, Pages and the JSON API: `/api/auth` answers 204 to an authorised request (for nginx);
+    an open hub authorises every request (Scaling out: nginx in front)."""
     answer = requests.get(open_hub.url("api/auth"), timeout=30)
     assert (answer.status_code, answer.content) == (204, b"")
 
 
 def test_api_auth_answers_401_403_and_204_as_the_archives_do(tmp_path):
-    """hub.md:606-607: nginx's `auth_request` asks `/api/auth`: 401 without a token, 403 with a
+    """hub.md, Scaling out: nginx's `auth_request` asks `/api/auth`: 401 without a token, 403 with a
     wrong one (as `tfhub serve`), 204 with a token as Bearer or as the Basic password."""
     tokens = tmp_path / "tokens"
     tokens.write_text(f"# the team's token\n{TOKEN}\n")
@@ -98,8 +98,8 @@ def test_api_auth_answers_401_403_and_204_as_the_archives_do(tmp_path):
 
 
 def test_the_api_names_the_version_to_use_for_one_written_with_leading_zeros(open_hub):
-    """hub.md:439: `/acme/emb/01` is a 404 naming the version to use, "the same for pages and
-    the API"; the API's 404 named only `/api/models`."""
+    """hub.md, The hosting protocol: `/acme/emb/01` is a 404 naming the version to use, "the same
+    for pages and the API"; the API's 404 named only `/api/models`."""
     answer = requests.get(open_hub.url("api/models/acme/emb/01"), timeout=30)
     assert answer.status_code == 404
     error = answer.json()["error"]
@@ -110,8 +110,9 @@ def test_the_api_names_the_version_to_use_for_one_written_with_leading_zeros(ope
 
 
 def test_a_search_word_shorter_than_three_characters_matches_whole_words_only(open_hub):
-    """hub.md:467: words match "as whole words or prefixes": a prefix counts from 3 characters
-    (`wor` finds `Word embeddings.`, `wo` finds nothing); a short whole word still matches."""
+    """hub.md, Pages and the JSON API: words match "as whole words or prefixes": a prefix counts
+    from 3 characters (`wor` finds `Word embeddings.`, `wo` finds nothing); a short whole word still
+    matches."""
     assert search.MIN_PREFIX == 3
     assert _models(open_hub, "wor") == ["acme/emb"]
     assert _models(open_hub, "wo") == []
@@ -119,7 +120,8 @@ def test_a_search_word_shorter_than_three_characters_matches_whole_words_only(op
 
 
 def test_a_search_reads_its_first_16_words(open_hub):
-    """hub.md:467: "all words must match": of the first 16 (a pasted page is no query)."""
+    """hub.md, Pages and the JSON API: "all words must match": of the first 16 (a pasted page is no
+    query)."""
     matching = "acme emb word wor embeddings embed embedd embeddi embeddin embedding small"
     matching += " sma smal model mod mode"
     assert len(matching.split()) == search.MAX_QUERY_WORDS == 16
@@ -128,8 +130,8 @@ def test_a_search_reads_its_first_16_words(open_hub):
 
 
 def test_a_waiting_publish_gives_up_with_one_line_saying_so(tmp_path):
-    """hub.md:218: a publish waiting for another one's lock "gives up after 10 minutes with one
-    line saying so" (the wait here is shortened; the default is 600 s)."""
+    """hub.md, `tfhub publish`: a publish waiting for another one's lock "gives up after 10 minutes
+    with one line saying so" (the wait here is shortened; the default is 600 s)."""
     assert staging.DEFAULT_TIMEOUT == 600.0
     folder = tmp_path / "acme" / "models" / "emb"
     folder.mkdir(parents=True)
@@ -148,8 +150,8 @@ def test_a_waiting_publish_gives_up_with_one_line_saying_so(tmp_path):
 
 
 def test_no_access_log_and_the_default_cache_dir(tmp_path, monkeypatch):
-    """hub.md:387 and 389: `--no-access-log` writes no line per request, and a folder version is
-    packed into `<tmp>/tfhub-serve-<uid>` without `--cache-dir`."""
+    """hub.md, the options of `tfhub serve`: `--no-access-log` writes no line per request, and a
+    folder version is packed into `<tmp>/tfhub-serve-<uid>` without `--cache-dir`."""
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     root = _hub(tmp_path / "root")
@@ -179,8 +181,22 @@ def _cli_options(command: str, capsys: pytest.CaptureFixture[str]) -> set[str]:
     return found - {"--help", "--verbose"}
 
 
+@pytest.mark.parametrize(
+    "command, section",
+    [
+        ("serve", "`tfhub serve ROOT`"),
+        ("publish", "`tfhub publish MODEL_DIR"),
+        ("mirror", "`tfhub mirror HANDLE"),
+    ],
+)
+def test_hub_md_names_every_option_of_the_command(command, section, capsys):
+    """The options of `tfhub serve`, `publish` and `mirror` each appear in their section of
+    docs/hub.md (the mirror section named neither `--force` nor `--description`/`--license`)."""
+    assert _cli_options(command, capsys) <= _documented_options(section)
+
+
 def test_the_nginx_config_of_a_hub_folder_whose_path_has_a_space_passes_nginx(tmp_path):
-    """hub.md:598: the printed config is an nginx `server` block; for a ROOT such as
+    """hub.md, Scaling out: the printed config is an nginx `server` block; for a ROOT such as
     `/srv/my hub` its `root` line had two arguments and nginx refused the whole config."""
     binary = nginx_binary()
     if binary is None:
@@ -233,11 +249,41 @@ def test_a_hub_folder_nginx_cannot_name_is_refused(tmp_path):
 
 
 def test_the_publish_example_prints_what_the_command_prints():
-    """hub.md:235: `tfhub publish` prints the handle, the archive, its sha256 and what it did
-    with the doc, tab-separated (the doc showed the handle alone; the CLI's line is checked by
+    """hub.md, `tfhub publish`: `tfhub publish` prints the handle, the archive, its sha256 and what
+    it did with the doc, tab-separated, as the example shows it (the CLI's line itself is checked by
     tests/hub/test_publish.py)."""
     text = DOC.read_text(encoding="utf-8")
     assert "$ tfhub publish ./my_model hub/ --handle acme/text-embedding/1 --description" in text
     shown = text.split("--license apache-2.0\n", 1)[1].split("\n", 1)[0]
     line = r"acme/text-embedding/1\thub/\S+/1\.tar\.gz\tsha256=\S+\tdoc written"
     assert re.fullmatch(line, shown), shown
+
+
+@pytest.mark.parametrize(
+    "options, status",
+    [
+        (["--port", "0"], 2),
+        (["--workers", "0"], 2),
+        (["--rescan", "-1"], 2),
+        (["--base-url", "ftp://hub.example/"], 2),
+        (["--cache-dir", "{file}"], 2),
+        (["--token-file", "{missing}"], 7),
+        (["--token-file", "{file}"], 1),  # Empty: no token.
+    ],
+)
+def test_serve_refuses_an_option_in_one_line_with_the_documented_status(
+    tmp_path, capsys, options, status
+):
+    """hub.md (`tfhub serve ROOT`): the exit statuses of the options refused at start."""
+    root = _hub(tmp_path / "root")
+    (tmp_path / "file").write_text("")
+    paths = {"file": tmp_path / "file", "missing": tmp_path / "missing"}
+    argv = ["serve", str(root), "--port", str(free_port()), "--rescan", "0"]
+    argv += [option.format(**paths) for option in options]
+    try:
+        code = main(argv)
+    except SystemExit as exited:  # argparse's own refusals (a port outside 1-65535).
+        code = exited.code
+    err = capsys.readouterr().err
+    assert code == status, err
+    assert "Traceback" not in err and err.strip(), err
