@@ -27,7 +27,7 @@ from tests._helpers.hub_server import (
 
 from tfhub import errors
 from tfhub.cli.main import main
-from tfhub.hub import search, staging
+from tfhub.hub import search, staging, validator
 from tfhub.hub.nginx import nginx_config
 from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
@@ -287,3 +287,25 @@ def test_serve_refuses_an_option_in_one_line_with_the_documented_status(
     err = capsys.readouterr().err
     assert code == status, err
     assert "Traceback" not in err and err.strip(), err
+
+
+def test_validate_reports_a_local_asset_path_the_server_never_answers(tmp_path):
+    """hub.md, The hub folder: the server answers a version with the files beside its doc,
+    `<version>.tar.gz` (or the folder `<version>/`). `13.md` naming `9.tar.gz`, present beside it,
+    passed `tfhub validate`, yet `/acme/emb/13` was a 404 calling `13.tar.gz` "the doc's local
+    asset-path" (`publish --doc` refuses such a doc already)."""
+    root = _hub(tmp_path / "root")
+    doc = write_model_doc(root, "acme/emb/13", asset="9.tar.gz")
+    (doc.parent / "9.tar.gz").write_bytes(b"an archive")
+    found = _asset_path_problems(root, "13.md")
+    assert len(found) == 1, found
+    assert "'13.tar.gz'" in found[0].message and "Received: '9.tar.gz'" in found[0].message
+    assert found[0].line == 4
+    write_model_doc(root, "acme/emb/13", asset="./13.tar.gz")  # Spelled otherwise: the same.
+    (doc.parent / "13.tar.gz").write_bytes(b"an archive")
+    assert _asset_path_problems(root, "13.md") == []
+
+
+def _asset_path_problems(root: Path, name: str) -> list[validator.Problem]:
+    problems = validator.validate_tree(root)
+    return [p for p in problems if p.path.endswith(name) and "asset-path" in p.message]

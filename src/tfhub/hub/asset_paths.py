@@ -73,7 +73,7 @@ def problems(doc: DocFile, values: list[fmt.MetadataValue], suffix: str | None) 
         if problem is None:
             return []
         return [Problem(doc.display_path, value.line, f"{problem}. Received: {asset!r}")]
-    return _local_asset_problems(doc, value)
+    return _local_asset_problems(doc, value, suffix)
 
 
 def _remote_url_problem(parts: urllib.parse.SplitResult) -> str | None:
@@ -86,7 +86,7 @@ def _remote_url_problem(parts: urllib.parse.SplitResult) -> str | None:
     return None if problem is None else f"'asset-path' is a URL that {problem}"
 
 
-def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue) -> list[Problem]:
+def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue, suffix: str) -> list[Problem]:
     asset = value.value
     folder = doc.path.parent
     target = (folder / asset).resolve()
@@ -97,6 +97,17 @@ def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue) -> list[Proble
                 value.line,
                 "a local 'asset-path' must name a file beside the doc (a URL "
                 f"or a relative path inside the doc's folder). Received: {asset!r}",
+            )
+        ]
+    archive = docs_layout.archive_path(doc.path)
+    if suffix == ".tar.gz" and target != archive.resolve():  # The only one the server answers.
+        return [
+            Problem(
+                doc.display_path,
+                value.line,
+                f"a local 'asset-path' must be {archive.name!r}, the archive beside the doc "
+                "that `tfhub serve` answers for this version (and `tfhub publish` writes): "
+                f"rename the file or fix the path. Received: {asset!r}",
             )
         ]
     if not target.is_file() and not _packed_from_folder(doc, target):
