@@ -99,8 +99,18 @@ def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue, suffix: str) -
                 f"or a relative path inside the doc's folder). Received: {asset!r}",
             )
         ]
+    if suffix != ".tar.gz":  # A `.tflite`: the server sends `.tar.gz` archives only.
+        return [
+            Problem(
+                doc.display_path,
+                value.line,
+                f"'asset-path' must be the URL of the model's {suffix} file: a hub serves the "
+                f".tar.gz archives of models only, not a {suffix} beside the doc. "
+                f"Received: {asset!r}",
+            )
+        ]
     archive = docs_layout.archive_path(doc.path)
-    if suffix == ".tar.gz" and target != archive.resolve():  # The only one the server answers.
+    if target != archive.resolve():  # The only one the server answers.
         return [
             Problem(
                 doc.display_path,
