@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -345,3 +346,44 @@ def test_uvicorn_closes_an_idle_keep_alive_connection_after_5_s(open_hub):
         idle = time.monotonic() - start
     assert data.startswith(b"HTTP/1.1 200"), data
     assert 4.0 < idle < 15.0, idle
+
+
+def _children(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return {int(child) for child in listing.read().split()}
+
+
+def test_granian_restarts_its_workers_on_sighup_and_stops_on_sigint_with_0(tmp_path):
+    """hub.md, `tfhub serve ROOT`: "on SIGHUP granian ... restarts its workers, as daemons do",
+    and "SIGINT and SIGTERM stop it gracefully (exit status 0)" (SIGTERM: test_serve.py)."""
+    root = _hub(tmp_path / "root")
+    with serve_hub(root, tmp_path / "serve.log", "--rescan", "0") as server:
+        before = _children(server.proc.pid)
+        assert before, server.access_log()
+        os.kill(server.proc.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while (_children(server.proc.pid) & before or not _children(server.proc.pid)) or (
+            requests.get(server.url("healthz"), timeout=10).status_code != 200
+        ):
+            assert time.monotonic() < deadline, server.access_log()
+            time.sleep(0.1)
+        assert server.proc.poll() is None
+        os.kill(server.proc.pid, signal.SIGINT)
+        assert server.proc.wait(timeout=30) == 0, server.access_log()
+
+
+def _half_closed_request(port: int) -> bytes:
+    """What the server sends to a client that half-closes its side after a request (`nc -N`)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        connection.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := connection.recv(65536):
+            data += chunk
+    return data
+
+
+def test_uvicorn_answers_a_client_that_half_closes(open_hub):
+    """hub.md, `tfhub serve ROOT`: "uvicorn answers such a client" (granian mostly does not, but
+    not always: no test of it here, it would be flaky)."""
+    assert _half_closed_request(open_hub.port).startswith(b"HTTP/1.1 200")
