@@ -30,7 +30,7 @@ from tests._helpers.hub_server import (
 
 from tfhub import errors
 from tfhub.cli.main import main
-from tfhub.hub import search, staging, validator
+from tfhub.hub import api, search, staging, validator
 from tfhub.hub.nginx import nginx_config
 from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
@@ -387,3 +387,25 @@ def test_uvicorn_answers_a_client_that_half_closes(open_hub):
     """hub.md, `tfhub serve ROOT`: "uvicorn answers such a client" (granian mostly does not, but
     not always: no test of it here, it would be flaky)."""
     assert _half_closed_request(open_hub.port).startswith(b"HTTP/1.1 200")
+
+
+def test_api_models_pages_with_limit_and_offset(tmp_path):
+    """hub.md, Pages and the JSON API: `limit` 100 unless given, at most 1,000, `offset`; a value
+    that is not a whole number is taken as not given."""
+    assert api.MAX_LIMIT == 1000
+    root = tmp_path / "root"
+    write_publisher(root, "acme", "Acme")
+    for number in range(103):
+        write_model_doc(root, f"acme/m{number:03d}/1")
+    settings = ServeSettings(root=str(root), access_log=False, rescan_seconds=0)
+    with BackgroundServer(settings) as server:
+
+        def handles(**params: str) -> list[str]:
+            answer = requests.get(server.url("api/models"), params=params, timeout=30).json()
+            assert answer["total"] == 103
+            return [model["handle"] for model in answer["models"]]
+
+        assert len(handles()) == 100 and handles()[0] == "acme/m000"
+        assert handles(limit="2", offset="101") == ["acme/m101", "acme/m102"]
+        assert len(handles(limit="5000")) == 103
+        assert handles(limit="abc", offset="-1") == handles()
