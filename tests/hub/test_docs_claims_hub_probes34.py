@@ -249,6 +249,7 @@ def test_a_hub_folder_nginx_cannot_name_is_refused(tmp_path):
         root.mkdir()
         with pytest.raises(errors.ServeConfigError, match="move the hub folder"):
             nginx_config(str(root), upstream="127.0.0.1:8000", listen="80")
+    assert main(["serve", str(tmp_path / "a$b"), "--print-nginx-config", "80"]) == 1
 
 
 def test_the_publish_example_prints_what_the_command_prints():
