@@ -410,3 +410,28 @@ def test_api_models_pages_with_limit_and_offset(tmp_path):
         assert handles(limit="2", offset="101") == ["acme/m101", "acme/m102"]
         assert len(handles(limit="5000")) == 103
         assert handles(limit="abc", offset="-1") == handles()
+
+
+def test_serve_refuses_a_root_that_is_missing_or_not_a_folder(tmp_path, capsys):
+    """hub.md, `tfhub serve ROOT`: 7 for a ROOT that does not exist, 1 for one that is a file."""
+    (tmp_path / "model.tar.gz").write_bytes(b"")
+    port = str(free_port())
+    assert main(["serve", str(tmp_path / "missing"), "--port", port]) == 7
+    assert "no such folder" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path / "model.tar.gz"), "--port", port]) == 1
+    assert "not a folder. Give the hub folder" in capsys.readouterr().err
+
+
+def test_docs_published_into_a_root_without_docs_are_served_at_the_next_rescan(tmp_path):
+    """hub.md, `tfhub serve ROOT`: a ROOT without `assets/docs` is served as an empty hub, and
+    "docs published into it later are served at the next rescan"."""
+    settings = ServeSettings(root=str(tmp_path), access_log=False, rescan_seconds=0.5)
+    with BackgroundServer(settings) as server:
+        assert requests.get(server.url("healthz"), timeout=30).text.startswith("ok 0 models")
+        write_publisher(tmp_path, "acme", "Acme")
+        write_model_doc(tmp_path, "acme/emb/1")
+        deadline = time.monotonic() + 20
+        while not requests.get(server.url("healthz"), timeout=30).text.startswith("ok 1 model"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert _models(server, "emb") == ["acme/emb"]
