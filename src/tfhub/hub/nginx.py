@@ -17,7 +17,7 @@ from .settings import base_path
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 _PATH_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)*")
-# What ends or escapes an nginx value or line: `;`, braces, quotes, `#`, `\\`, `$` (a variable),
+# What ends or escapes an nginx value or line: `;`, braces, quotes, `#`, `\`, `$` (a variable),
 # and control characters (a newline would end the config's comment lines too).
 _NGINX_SPECIAL = re.compile(r"[;{}\"'#\\$\x00-\x1f\x7f]")
 # What a double-quoted nginx value cannot hold as written (the hub folder's path is quoted).
@@ -52,6 +52,10 @@ def nginx_config(
 
     Returns:
         The configuration text.
+
+    Raises:
+        tfhub.errors.ServeConfigError: a LISTEN that would break the config, a ROOT path the
+            config cannot quote, or a `--base-url` path that is not plain segments.
     """
     _check_listen(listen)
     root = os.path.abspath(root)
