@@ -338,9 +338,9 @@ def test_env_var_tables_are_generated_from_constants():
 def test_a_misspelt_variable_is_named_once(server, served_dir, isolated_cache, monkeypatch, caplog):
     """`TF_HUB_CACHE_DIR=/data` (or `tfhub_cache_dir`, the absl flag's name) was ignored in
     silence: models went to the temporary folder and were downloaded again after a reboot."""
-    from tfhub import constants
+    from tfhub import settings_warnings
 
-    monkeypatch.setattr(constants, "_misspelt_checked", False)
+    monkeypatch.setattr(settings_warnings, "_misspelt_checked", False)
     for name in ("TF_HUB_CACHE_DIR", "tfhub_cache_dir", "TFHUB_OFFLINE_MODE", "TFHUB_UNRELATED"):
         monkeypatch.setenv(name, "/data")
     make_tar_gz(served_dir / "m.tar.gz")

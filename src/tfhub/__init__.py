@@ -19,10 +19,11 @@ __version__ = "0.1.0"
 
 
 def _define_absl_flags() -> None:
-    """Defines upstream's absl flags (`constants.define_absl_flags`)."""
-    from .constants import define_absl_flags
+    """Defines upstream's absl flags (`absl_flags.define_absl_flags`)."""
+    from .absl_flags import define_absl_flags
+    from .constants import ABSL_FLAGS
 
-    define_absl_flags()
+    define_absl_flags(ABSL_FLAGS)
 
 
 def _register_keras_layer() -> None:

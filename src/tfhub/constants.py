@@ -14,17 +14,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import enum
-import math
 import os
-import sys
 
-from . import errors
-from .utils.numbers import is_decimal, is_number
+from . import absl_flags, errors, settings_parsing, settings_warnings
 from .utils.records import FrozenRecord
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
     from typing import Any
 
 TFHUB_CACHE_DIR = "TFHUB_CACHE_DIR"
@@ -245,63 +242,11 @@ def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
-# TFHUB_ variables read outside this module: `tfhub serve`'s workers, the `./run` script.
-_OTHER_TFHUB_VARIABLES = ("TFHUB_SERVE_SETTINGS", "TFHUB_VENV")
-_misspelt_checked = False
-
-
-def misspelt_variables(names: Iterable[str]) -> list[tuple[str, str]]:
-    """Returns (name, likely meant) for each of `names` that looks like a misspelt tfhub
-    variable: `TF_HUB_CACHE_DIR`, `TFHUB_CACHE_DIRECTORY`, `tfhub_cache_dir` (the absl flag's
-    name). Unknown `TFHUB_` names with no close known one are left alone."""
-    known = [var.name for var in ENV_VARS if var.name.startswith("TF")]
-    known += _OTHER_TFHUB_VARIABLES
-    found = []
-    for name in names:
-        key = name.upper().replace("-", "_")
-        if name in known or not key.startswith(("TFHUB", "TF_HUB")):
-            continue
-        if key in known:
-            found.append((name, key))
-            continue
-        import difflib  # Only for such a name: ~1 ms to import.
-
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
-        if close:
-            found.append((name, close[0]))
-    return found
-
-
-def warn_misspelt_variables_once() -> None:
-    """Logs a warning, once per process, for each misspelt tfhub variable in the environment
-    (`TF_HUB_CACHE_DIR=/data` would otherwise leave models in the temporary folder, silently)."""
-    global _misspelt_checked
-    if _misspelt_checked:
-        return
-    _misspelt_checked = True
-    found = misspelt_variables(os.environ)
-    if not found:
-        return
-    import logging  # Not on a cached resolve's path (see docs/architecture.md).
-
-    for name, meant in found:
-        logging.getLogger("tfhub").warning(
-            "The environment variable %s is set, but tfhub reads no such variable: rename it "
-            "to %s (names are exact), or unset it.",
-            name,
-            meant,
-        )
-
-
 DEFAULT_MAX_EXTRACTED_BYTES = 256 << 30  # 256 GiB: far above any published model.
 # Members (files, folders, links) of one archive: SavedModels hold a handful to thousands; a
 # gzipped tar of millions of empty files is tiny, far below the bytes cap, and exhausts inodes.
 DEFAULT_MAX_ARCHIVE_MEMBERS = 1_000_000
 DEFAULT_DOWNLOAD_MIN_SPEED = 1024.0  # Bytes per second, averaged over TFHUB_HTTP_TIMEOUT.
-_SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-_TRUE = {"1", "true", "yes", "on", "y", "t"}
-_FALSE = {"0", "false", "no", "off", "n", "f"}
 
 
 class ModelLoadFormat(enum.Enum):
@@ -312,68 +257,26 @@ class ModelLoadFormat(enum.Enum):
     AUTO = "AUTO"  # As upstream: behaves like COMPRESSED.
 
 
-def is_true(value: str | None) -> bool:
-    """Returns True for "1", "true", "yes", "on" (any case)."""
-    return value is not None and value.strip().lower() in _TRUE
-
-
-def parse_tristate(value: str | None) -> bool | None:
-    """Returns True/False for a boolean-looking value, None if unset or empty."""
-    if value is None or not value.strip():
-        return None
-    lowered = value.strip().lower()
-    if lowered in _FALSE:
-        return False
-    return True  # Upstream treats any non-empty value as "on".
-
-
-# --- absl flags (shared with tensorflow_hub, which defines the same ones) ---
-
-
-def define_absl_flags() -> Any:
-    """Defines upstream's absl flags unless already defined; returns FLAGS or None without absl.
-
-    tensorflow_hub 0.16.1 defines the same flags when imported. If it came first, its flags are
-    reused; if tfhub comes first, ours are defined with ``allow_override`` so that importing
-    tensorflow_hub later replaces them instead of raising DuplicateFlagError.
-    """
-    try:
-        from absl import flags
-    except ImportError:
-        return None
-    flag_values = flags.FLAGS
-    if "tfhub_cache_dir" not in flag_values:
-        flags.DEFINE_string(
-            "tfhub_cache_dir",
-            None,
-            "If set, TF-Hub will download and cache Modules into this directory.",
-            allow_override=True,
-        )
-    if "tfhub_model_load_format" not in flag_values:
-        flags.DEFINE_enum(
-            "tfhub_model_load_format",
-            ModelLoadFormat.AUTO.value,
-            [item.value for item in ModelLoadFormat],
-            "COMPRESSED downloads archives into the cache, UNCOMPRESSED reads models in place "
-            "from their GCS location, AUTO behaves like COMPRESSED.",
-            allow_override=True,
-        )
-    return flag_values
-
-
-def _flag_value(name: str) -> Any:
-    """Returns an absl flag's value without parsing argv (as upstream), or None."""
-    if "absl.flags" not in sys.modules:
-        return None  # Nobody uses absl flags in this process: none can have been set.
-    flag_values = define_absl_flags()
-    if flag_values is None or name not in flag_values:
-        return None
-    return flag_values[name].value
+# Upstream's absl flags, as tensorflow_hub defines them (`absl_flags.py` defines and reads them).
+ABSL_FLAGS = (
+    absl_flags.AbslFlag(
+        "tfhub_cache_dir",
+        None,
+        "If set, TF-Hub will download and cache Modules into this directory.",
+    ),
+    absl_flags.AbslFlag(
+        "tfhub_model_load_format",
+        ModelLoadFormat.AUTO.value,
+        "COMPRESSED downloads archives into the cache, UNCOMPRESSED reads models in place "
+        "from their GCS location, AUTO behaves like COMPRESSED.",
+        choices=tuple(item.value for item in ModelLoadFormat),
+    ),
+)
 
 
 def get_env_setting(env_var: str, flag_name: str) -> Any:
     """Returns the environment variable if set and non-empty, else the absl flag's value."""
-    return env(env_var, "") or _flag_value(flag_name)
+    return env(env_var, "") or absl_flags.flag_value(flag_name, ABSL_FLAGS)
 
 
 # --- Getters ---
@@ -381,7 +284,7 @@ def get_env_setting(env_var: str, flag_name: str) -> Any:
 
 def cache_dir() -> str:
     """Returns the cache folder: TFHUB_CACHE_DIR, --tfhub_cache_dir, or <tempdir>/tfhub_modules."""
-    warn_misspelt_variables_once()
+    settings_warnings.warn_misspelt_variables_once(var.name for var in ENV_VARS)
     value = get_env_setting(TFHUB_CACHE_DIR, "tfhub_cache_dir")
     if not value:
         import tempfile  # Only for the default: `tempfile` costs ~1.5 ms to import.
@@ -389,33 +292,9 @@ def cache_dir() -> str:
         value = os.path.join(tempfile.gettempdir(), DEFAULT_CACHE_SUBDIR)
     value = os.path.expanduser(str(value))
     if value != value.strip():
-        _warn_spaced_cache_dir_once(value)
+        source = TFHUB_CACHE_DIR if env(TFHUB_CACHE_DIR, "") else "--tfhub_cache_dir"
+        settings_warnings.warn_spaced_cache_dir_once(value, source=source)
     return value
-
-
-_spaced_cache_dirs_warned: set[str] = set()
-
-
-def _warn_spaced_cache_dir_once(value: str) -> None:
-    """Warns, once per process and value, that the cache folder's setting starts or ends with
-    white space (" /data/cache" from a .env file): it is used as given, as tensorflow_hub
-    uses it, so that both keep sharing one cache; stripping it would split them."""
-    if value in _spaced_cache_dirs_warned:
-        return
-    _spaced_cache_dirs_warned.add(value)
-    import logging  # Not on a cached resolve's path (see docs/architecture.md).
-
-    source = TFHUB_CACHE_DIR if env(TFHUB_CACHE_DIR, "") else "--tfhub_cache_dir"
-    used = value if "://" in value else os.path.abspath(value)
-    logging.getLogger("tfhub").warning(
-        "%s starts or ends with white space: %r. It is used as given, as tensorflow_hub uses "
-        "it (both share one cache), so the cache folder is %r. Remove the white space if you "
-        "meant %r.",
-        source,
-        value,
-        used,
-        value.strip(),
-    )
 
 
 def model_load_format() -> ModelLoadFormat:
@@ -445,9 +324,9 @@ def is_offline() -> bool:
             meant to.
     """
     raw = env(TFHUB_OFFLINE)
-    if raw is None or not raw.strip() or raw.strip().lower() in _FALSE:
+    if not settings_parsing.parse_tristate(raw):  # Unset, blank or a no.
         return False
-    if is_true(raw):
+    if settings_parsing.is_true(raw):
         return True
     raise errors.SettingError(
         f"{TFHUB_OFFLINE} must be 1, true, yes or on (cache only), or 0, false, no or off. "
@@ -458,7 +337,7 @@ def is_offline() -> bool:
 
 def download_progress_env() -> bool | None:
     """Returns TFHUB_DOWNLOAD_PROGRESS as True/False, or None when unset (then: tty decides)."""
-    return parse_tristate(env(TFHUB_DOWNLOAD_PROGRESS))
+    return settings_parsing.parse_tristate(env(TFHUB_DOWNLOAD_PROGRESS))
 
 
 def cert_validation_disabled() -> bool:
@@ -472,7 +351,7 @@ def http_timeout() -> float:
     Raises:
         tfhub.errors.SettingError: (a ValueError) if the variable is set and not a positive number.
     """
-    return _positive_seconds(TFHUB_HTTP_TIMEOUT, DEFAULT_HTTP_TIMEOUT_SEC)
+    return _seconds(TFHUB_HTTP_TIMEOUT, DEFAULT_HTTP_TIMEOUT_SEC)
 
 
 def http_retry_timeout() -> float:
@@ -482,7 +361,7 @@ def http_retry_timeout() -> float:
     Raises:
         tfhub.errors.SettingError: (a ValueError) if the variable is set and not a positive number.
     """
-    return _positive_seconds(TFHUB_HTTP_RETRY_TIMEOUT, DEFAULT_HTTP_RETRY_TIMEOUT_SEC)
+    return _seconds(TFHUB_HTTP_RETRY_TIMEOUT, DEFAULT_HTTP_RETRY_TIMEOUT_SEC)
 
 
 def lock_timeout() -> float:
@@ -491,21 +370,13 @@ def lock_timeout() -> float:
     Raises:
         tfhub.errors.SettingError: (a ValueError) if the variable is set and not a positive number.
     """
-    return _positive_seconds(TFHUB_LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT_SEC)
+    return _seconds(TFHUB_LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT_SEC)
 
 
-def _positive_seconds(name: str, default: float) -> float:
+def _seconds(name: str, default: float) -> float:
+    """Returns the seconds setting `name` (`default` if unset or blank), at most MAX_SECONDS."""
     raw = env(name, "") or ""
-    if not raw.strip():
-        return default
-    value = float(raw) if is_decimal(raw.strip()) else -1.0  # Not `1_0`, nor `٣`.
-    if not 0 < value <= MAX_SECONDS:  # Also refuses NaN and infinity.
-        raise errors.SettingError(
-            f"{name} must be a positive number of seconds, at most {MAX_SECONDS:,.0f}. "
-            f"Received: {raw!r}",
-            name=name,
-        )
-    return value
+    return settings_parsing.positive_seconds(name, raw, default=default, most=MAX_SECONDS)
 
 
 def http_retries() -> int:
@@ -515,33 +386,19 @@ def http_retries() -> int:
         tfhub.errors.SettingError: (a ValueError) if the variable is set and not a whole number
             from 0 to MAX_HTTP_RETRIES.
     """
-    return _whole_number(
-        TFHUB_HTTP_RETRIES, DEFAULT_HTTP_RETRIES, what="retries", low=0, high=MAX_HTTP_RETRIES
-    )
-
-
-def _whole_number(name: str, default: int, *, what: str, low: int, high: int | None = None) -> int:
-    """Returns the whole-number setting `name` (`default` if unset or blank).
-
-    Raises:
-        tfhub.errors.SettingError: (a ValueError) if it is set and not a whole number from
-            `low` to `high` (no upper bound if None); the message names `what` it counts.
-    """
-    raw = (env(name, "") or "").strip()
-    if not raw:
-        return default
-    if is_number(raw) and int(raw) >= low and (high is None or int(raw) <= high):
-        return int(raw)
-    span = f"from {low} to {high}" if high is not None else f"{low} or more"
-    raise errors.SettingError(
-        f"{name} must be a whole number of {what}, {span} (default {default}). Received: {raw!r}",
-        name=name,
+    return settings_parsing.whole_number(
+        TFHUB_HTTP_RETRIES,
+        env(TFHUB_HTTP_RETRIES, "") or "",
+        DEFAULT_HTTP_RETRIES,
+        what="retries",
+        low=0,
+        high=MAX_HTTP_RETRIES,
     )
 
 
 def is_debug() -> bool:
     """Returns True if TFHUB_DEBUG asks the CLI for full tracebacks."""
-    return is_true(env(TFHUB_DEBUG))
+    return settings_parsing.is_true(env(TFHUB_DEBUG))
 
 
 def hub_token() -> tuple[str, tuple[str, ...]] | None:
@@ -571,25 +428,8 @@ def kaggle_endpoint() -> str:
         tfhub.errors.SettingError: (a ValueError) for a value that is not an http(s) URL with a
             host and no query or fragment (the model's path is appended to it).
     """
-    from .utils import urls
-
-    raw = (env(TFHUB_KAGGLE_ENDPOINT, "") or "").strip()
-    endpoint = raw.rstrip("/")
-    if not endpoint:
-        return DEFAULT_KAGGLE_ENDPOINT
-    sound = endpoint.lower().startswith(("http://", "https://"))
-    sound = sound and urls.server_problem(endpoint) is None
-    # `?`/`#` even with nothing after them (urlsplit drops those), and no whitespace or
-    # control characters (urlsplit silently removes tabs and newlines).
-    sound = sound and not any(c in "?#" or c.isspace() or not c.isprintable() for c in endpoint)
-    if not sound:
-        raise errors.SettingError(
-            f"{TFHUB_KAGGLE_ENDPOINT} must be an http(s) URL with a host and no query, such as "
-            f"{DEFAULT_KAGGLE_ENDPOINT} or http://127.0.0.1:8000 (model paths are appended to "
-            f"it). Received: {raw!r}",
-            name=TFHUB_KAGGLE_ENDPOINT,
-        )
-    return endpoint
+    raw = env(TFHUB_KAGGLE_ENDPOINT, "") or ""
+    return settings_parsing.base_url(TFHUB_KAGGLE_ENDPOINT, raw, default=DEFAULT_KAGGLE_ENDPOINT)
 
 
 def tfhub_env_var_names() -> list[str]:
@@ -606,21 +446,6 @@ def env_table_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
-def _parse_size(name: str, raw: str) -> int:
-    """Parses "123", "64G", "1.5T" (binary units, optional trailing "B" or "iB")."""
-    text = raw.strip().upper().removesuffix("IB").removesuffix("B")
-    suffix = text[-1:] if text[-1:] in _SIZE_SUFFIXES else ""
-    number = text[: len(text) - len(suffix)].strip()
-    value = float(number) * _SIZE_SUFFIXES[suffix] if is_decimal(number) else -1.0
-    if not 0 < value < math.inf:  # Also refuses NaN and what overflows a float ("1e400").
-        raise errors.SettingError(
-            f"{name} must be a positive number of bytes, optionally with a K, M, G or T suffix "
-            f"(e.g. 512G). Received: {raw!r}",
-            name=name,
-        )
-    return int(value)
-
-
 def max_extracted_bytes() -> int:
     """Returns TFHUB_MAX_EXTRACTED_BYTES: the most bytes one archive may expand to (256 GiB).
 
@@ -630,7 +455,7 @@ def max_extracted_bytes() -> int:
     raw = env(TFHUB_MAX_EXTRACTED_BYTES, "") or ""
     if not raw.strip():
         return DEFAULT_MAX_EXTRACTED_BYTES
-    return _parse_size(TFHUB_MAX_EXTRACTED_BYTES, raw)
+    return settings_parsing.size(TFHUB_MAX_EXTRACTED_BYTES, raw)
 
 
 def max_archive_members() -> int:
@@ -640,8 +465,12 @@ def max_archive_members() -> int:
         tfhub.errors.SettingError: (a ValueError) if the variable is set and not a whole number
             of at least 1.
     """
-    return _whole_number(
-        TFHUB_MAX_ARCHIVE_MEMBERS, DEFAULT_MAX_ARCHIVE_MEMBERS, what="archive members", low=1
+    return settings_parsing.whole_number(
+        TFHUB_MAX_ARCHIVE_MEMBERS,
+        env(TFHUB_MAX_ARCHIVE_MEMBERS, "") or "",
+        DEFAULT_MAX_ARCHIVE_MEMBERS,
+        what="archive members",
+        low=1,
     )
 
 
@@ -660,7 +489,7 @@ def download_min_speed() -> float:
         return DEFAULT_DOWNLOAD_MIN_SPEED
     if raw.strip() in ("0", "0.0"):
         return 0.0
-    return float(_parse_size(TFHUB_DOWNLOAD_MIN_SPEED, raw))
+    return float(settings_parsing.size(TFHUB_DOWNLOAD_MIN_SPEED, raw))
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m tfhub.constants` prints the table.

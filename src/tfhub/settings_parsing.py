@@ -1,0 +1,119 @@
+"""Reading settings' text into values: booleans, sizes, seconds, counts and URLs.
+
+Pure functions: each takes the variable's name and the text it holds (as `constants.env`
+returns it) and gives the value, or raises `tfhub.errors.SettingError` naming the variable,
+what it must be and what it held. `constants.py`'s getters pair them with the variables'
+names and defaults.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import errors
+from .utils.numbers import is_decimal, is_number
+
+_SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f"}
+
+
+def is_true(value: str | None) -> bool:
+    """Returns True for "1", "true", "yes", "on" (any case)."""
+    return value is not None and value.strip().lower() in _TRUE
+
+
+def parse_tristate(value: str | None) -> bool | None:
+    """Returns True/False for a boolean-looking value, None if unset or empty."""
+    if value is None or not value.strip():
+        return None
+    lowered = value.strip().lower()
+    if lowered in _FALSE:
+        return False
+    return True  # Upstream treats any non-empty value as "on".
+
+
+def positive_seconds(name: str, raw: str, *, default: float, most: float) -> float:
+    """Returns the seconds `raw` says (`default` if it is blank).
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) if it is not a positive number of at most
+            `most` seconds.
+    """
+    if not raw.strip():
+        return default
+    value = float(raw) if is_decimal(raw.strip()) else -1.0  # Not `1_0`, nor `٣`.
+    if not 0 < value <= most:  # Also refuses NaN and infinity.
+        raise errors.SettingError(
+            f"{name} must be a positive number of seconds, at most {most:,.0f}. Received: {raw!r}",
+            name=name,
+        )
+    return value
+
+
+def whole_number(
+    name: str, raw: str, default: int, *, what: str, low: int, high: int | None = None
+) -> int:
+    """Returns the whole number `raw` says (`default` if it is blank).
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) if it is not a whole number from `low` to
+            `high` (no upper bound if None); the message names `what` it counts.
+    """
+    raw = raw.strip()
+    if not raw:
+        return default
+    if is_number(raw) and int(raw) >= low and (high is None or int(raw) <= high):
+        return int(raw)
+    span = f"from {low} to {high}" if high is not None else f"{low} or more"
+    raise errors.SettingError(
+        f"{name} must be a whole number of {what}, {span} (default {default}). Received: {raw!r}",
+        name=name,
+    )
+
+
+def size(name: str, raw: str) -> int:
+    """Parses "123", "64G", "1.5T" (binary units, optional trailing "B" or "iB").
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) if it is not a positive size.
+    """
+    text = raw.strip().upper().removesuffix("IB").removesuffix("B")
+    suffix = text[-1:] if text[-1:] in _SIZE_SUFFIXES else ""
+    number = text[: len(text) - len(suffix)].strip()
+    value = float(number) * _SIZE_SUFFIXES[suffix] if is_decimal(number) else -1.0
+    if not 0 < value < math.inf:  # Also refuses NaN and what overflows a float ("1e400").
+        raise errors.SettingError(
+            f"{name} must be a positive number of bytes, optionally with a K, M, G or T suffix "
+            f"(e.g. 512G). Received: {raw!r}",
+            name=name,
+        )
+    return int(value)
+
+
+def base_url(name: str, raw: str, *, default: str) -> str:
+    """Returns the http(s) URL `raw` says without a trailing slash (`default` if it is blank).
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) for a value that is not an http(s) URL with a
+            host and no query or fragment (paths are appended to it).
+    """
+    from .utils import urls
+
+    endpoint = raw.strip().rstrip("/")
+    if not endpoint:
+        return default
+    sound = endpoint.lower().startswith(("http://", "https://"))
+    sound = sound and urls.server_problem(endpoint) is None
+    # `?`/`#` even with nothing after them (urlsplit drops those), and no whitespace or
+    # control characters (urlsplit silently removes tabs and newlines).
+    sound = sound and not any(c in "?#" or c.isspace() or not c.isprintable() for c in endpoint)
+    if not sound:
+        raise errors.SettingError(
+            f"{name} must be an http(s) URL with a host and no query, such as "
+            f"{default} or http://127.0.0.1:8000 (model paths are appended to "
+            f"it). Received: {raw.strip()!r}",
+            name=name,
+        )
+    return endpoint
