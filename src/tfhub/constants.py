@@ -60,6 +60,11 @@ DEFAULT_FLOWERS_URL = (
 )
 DEFAULT_LOCK_TIMEOUT_SEC = 120.0
 DEFAULT_KAGGLE_ENDPOINT = "https://www.kaggle.com"
+DEFAULT_MAX_EXTRACTED_BYTES = 256 << 30  # 256 GiB: far above any published model.
+# Members (files, folders, links) of one archive: SavedModels hold a handful to thousands; a
+# gzipped tar of millions of empty files is tiny, far below the bytes cap, and exhausts inodes.
+DEFAULT_MAX_ARCHIVE_MEMBERS = 1_000_000
+DEFAULT_DOWNLOAD_MIN_SPEED = 1024.0  # Bytes per second, averaged over TFHUB_HTTP_TIMEOUT.
 
 
 # The proxy variables requests reads, one line in the tables and in --help.
@@ -240,13 +245,6 @@ def env(name: str, default: str | None = None) -> str | None:
         value = current[name]
         return default if value is None else value
     return os.environ.get(name, default)
-
-
-DEFAULT_MAX_EXTRACTED_BYTES = 256 << 30  # 256 GiB: far above any published model.
-# Members (files, folders, links) of one archive: SavedModels hold a handful to thousands; a
-# gzipped tar of millions of empty files is tiny, far below the bytes cap, and exhausts inodes.
-DEFAULT_MAX_ARCHIVE_MEMBERS = 1_000_000
-DEFAULT_DOWNLOAD_MIN_SPEED = 1024.0  # Bytes per second, averaged over TFHUB_HTTP_TIMEOUT.
 
 
 class ModelLoadFormat(enum.Enum):
