@@ -63,7 +63,9 @@ def _json_checked(value: Any, what: str) -> Any:
         else:
             upstream = f"hub.KerasLayer(..., {what}=) is not json-serializable"
         raise errors.SerializationError(
-            f"{upstream}. The layer's config cannot be saved. Received: {what}={value!r}"
+            f"{upstream}. The layer's config cannot be saved: pass plain Python values (numbers,"
+            " strings, lists, dicts), e.g. float(x) for a NumPy scalar or a tensor, array.tolist()"
+            f" for an array. Received: {what}={value!r}"
         ) from err
     return value
 
