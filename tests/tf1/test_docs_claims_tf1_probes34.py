@@ -1,0 +1,130 @@
+"""Claims of docs/tf1.md no other test checked, tried as a reader would (session 34 probes)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+
+def _quick_start_module_fn(is_training: bool = False) -> None:
+    """The page's `module_fn`, as written."""
+    x = tf.compat.v1.placeholder(tf.float32, [None, 3])
+    w = tf.compat.v1.get_variable("w", initializer=np.eye(3, dtype=np.float32))
+    hub.add_signature(inputs=x, outputs={"default": tf.matmul(x, w), "sum": tf.reduce_sum(x, 1)})
+    hub.attach_message("about", tf.train.BytesList(value=[b"my first module"]))
+
+
+def test_the_quick_start_runs_as_written(tmp_path: Path) -> None:
+    """The Quick start: a graph module exported with a session, then used eagerly and through
+    `eval_function_for_module`, its attached message read back from the export."""
+    path = os.fspath(tmp_path / "my_module")
+    spec = hub.create_module_spec(_quick_start_module_fn)
+    with tf.Graph().as_default():
+        m = hub.Module(spec, trainable=True)
+        y = m(np.ones([2, 3], np.float32))
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            np.testing.assert_allclose(sess.run(y), np.ones([2, 3]))
+            m.export(path, sess)
+
+    m = hub.Module(path)
+    total = m(np.ones([1, 3], np.float32), as_dict=True)["sum"]
+    assert isinstance(total, tf.Tensor) and total.numpy().tolist() == [3.0]  # An eager tensor.
+    with hub.eval_function_for_module(path) as f:
+        np.testing.assert_allclose(f(np.ones([1, 3], np.float32)), np.ones([1, 3]))
+    message = m.get_attached_message("about", tf.train.BytesList)
+    assert list(message.value) == [b"my first module"]
+    about = hub.load_module_spec(path).get_attached_message("about", tf.train.BytesList)
+    assert list(about.value) == [b"my first module"]
+
+
+def test_an_eager_module_is_not_trackable_and_hub_load_of_it_saves(tmp_path: Path) -> None:
+    """Docs: "`tf.saved_model.save` of a `tf.Module` that holds one fails ("Tried to export a
+    function which references an 'untracked' resource") ... hold `hub.load(handle)` instead."""
+    path = os.fspath(tmp_path / "module")
+    hub.Module(hub.create_module_spec(_quick_start_module_fn)).export(path)  # Eager: no session.
+    spec = tf.TensorSpec([None, 3], tf.float32)
+
+    holder = tf.Module()
+    holder.module = hub.Module(path)
+    holder.f = tf.function(lambda x: holder.module(x), input_signature=[spec])
+    with pytest.raises(AssertionError, match="references an 'untracked' resource"):
+        tf.saved_model.save(holder, os.fspath(tmp_path / "eager_holder"))
+
+    holder = tf.Module()
+    holder.loaded = hub.load(path)
+    default = holder.loaded.signatures["default"]
+    holder.f = tf.function(lambda x: default(x)["default"], input_signature=[spec])
+    tf.saved_model.save(holder, os.fspath(tmp_path / "load_holder"))
+    again = tf.saved_model.load(os.fspath(tmp_path / "load_holder"))
+    np.testing.assert_allclose(again.f(tf.ones([1, 3])), np.ones([1, 3]))
+
+
+def _ragged_and_sparse_module_fn() -> None:
+    values = tf.compat.v1.placeholder(tf.float32, [None])
+    splits = tf.compat.v1.placeholder(tf.int64, [None])
+    ragged = tf.RaggedTensor.from_row_splits(values, splits, validate=False)
+    sparse = tf.compat.v1.sparse_placeholder(tf.float32, [None, 3])
+    hub.add_signature(
+        inputs={"r": ragged, "s": sparse},
+        outputs={"rs": tf.reduce_sum(ragged, axis=1), "ss": tf.sparse.reduce_sum(sparse, axis=1)},
+    )
+
+
+def test_eval_function_takes_ragged_and_sparse_tensor_values() -> None:
+    """`eval_function_for_module`'s `f` runs "on numpy values (and `SparseTensorValue` /
+    `RaggedTensorValue`s)", and on eager sparse and ragged tensors made before the block."""
+    spec = hub.create_module_spec(_ragged_and_sparse_module_fn)
+    info = spec.get_input_info_dict()
+    assert info["s"].is_sparse and info["r"].is_composite and not info["r"].is_sparse
+    ragged_value = tf.compat.v1.ragged.RaggedTensorValue(
+        np.array([1.0, 2.0, 3.0], np.float32), np.array([0, 2, 3], np.int64)
+    )
+    sparse_value = tf.compat.v1.SparseTensorValue([[0, 0], [1, 2]], [1, 5], [2, 3])
+    ragged = tf.ragged.constant([[1.0, 2.0], [3.0]])
+    sparse = tf.sparse.from_dense(tf.constant([[1.0, 0.0, 0.0], [0.0, 0.0, 5.0]]))
+    with hub.eval_function_for_module(spec) as f:
+        for inputs in ({"r": ragged_value, "s": sparse_value}, {"r": ragged, "s": sparse}):
+            out = f(inputs, as_dict=True)
+            np.testing.assert_allclose(out["rs"], [3.0, 3.0])
+            np.testing.assert_allclose(out["ss"], [1.0, 5.0])
+
+
+def test_the_error_classes_the_page_names_for_a_module(tmp_path: Path) -> None:
+    """Errors: no `default` output without `as_dict=True` → `NoDefaultOutputError` (TypeError,
+    also KeyError/ValueError, upstream's words); `eval_function_for_module`'s unknown
+    signature → `UnknownEvalSignatureError` (also a KeyError); exporting over a module →
+    `ModuleExistsError` (an `ExportError` and `tf.errors.AlreadyExistsError`)."""
+    module = hub.Module(hub.create_module_spec(_quick_start_module_fn))
+    path = os.fspath(tmp_path / "module")
+    module.export(path)
+
+    def sum_only() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 3])
+        hub.add_signature(inputs=x, outputs={"sum": tf.reduce_sum(x, 1)})
+
+    with pytest.raises(errors.NoDefaultOutputError) as caught:
+        hub.Module(hub.create_module_spec(sum_only))(np.ones([1, 3], np.float32))
+    assert all(isinstance(caught.value, kind) for kind in (TypeError, KeyError, ValueError))
+    assert str(caught.value).startswith("There is no output named 'default'. Use as_dict=True.")
+
+    with hub.eval_function_for_module(path) as f:
+        with pytest.raises(KeyError) as unknown:
+            f(np.ones([1, 3], np.float32), signature="nope")
+    assert isinstance(unknown.value, errors.UnknownEvalSignatureError)
+    assert isinstance(unknown.value, errors.UnknownSignatureError)
+    assert "['default']" in str(unknown.value)
+
+    with pytest.raises(tf.errors.AlreadyExistsError) as exists:
+        module.export(path)
+    assert isinstance(exists.value, errors.ModuleExistsError)
+    assert isinstance(exists.value, errors.ExportError)
