@@ -128,3 +128,42 @@ def test_the_error_classes_the_page_names_for_a_module(tmp_path: Path) -> None:
         module.export(path)
     assert isinstance(exists.value, errors.ModuleExistsError)
     assert isinstance(exists.value, errors.ExportError)
+
+
+def _text_module_fn(vocab: str) -> None:
+    sentences = tf.compat.v1.placeholder(tf.string, [None])
+    table = tf.compat.v1.lookup.StaticVocabularyTable(
+        tf.compat.v1.lookup.TextFileInitializer(vocab, tf.string, -2, tf.int64, -1),
+        num_oov_buckets=1,
+    )
+    table_ids = tf.ragged.map_flat_values(table.lookup, tf.strings.split(sentences))
+    embeddings = tf.compat.v1.get_variable(
+        "embeddings", initializer=np.arange(8, dtype=np.float32).reshape(4, 2)
+    )
+    vectors = tf.ragged.map_flat_values(tf.nn.embedding_lookup, embeddings, table_ids)
+    hub.add_signature(inputs=sentences, outputs=tf.reduce_mean(vectors, axis=1))
+
+
+def test_the_wrap_function_recipe_runs_a_text_module(tmp_path: Path) -> None:
+    """Docs: "Under TF2, run TF1 code with `wrap_function` as in TF1, initializers first": the page's
+    snippet as written, over a module with a vocabulary table (whose file `export` copied into
+    the module's `assets/`)."""
+    vocab = tmp_path / "tokens.txt"
+    vocab.write_text("hello\nworld\ncat\n")
+    handle = os.fspath(tmp_path / "text_module")
+    hub.Module(hub.create_module_spec(lambda: _text_module_fn(os.fspath(vocab)))).export(handle)
+    assert (tmp_path / "text_module" / "assets" / "tokens.txt").read_text() == vocab.read_text()
+    vocab.unlink()  # The module reads its own copy.
+
+    f = tf.compat.v1.wrap_function(
+        lambda s: hub.Module(handle)(s), [tf.TensorSpec([None], tf.string)]
+    )
+    g = f.graph
+    f.prune(
+        [],
+        [v.initializer for v in g.get_collection("variables")]
+        + g.get_collection("table_initializer"),
+    )()
+    np.testing.assert_allclose(f(tf.constant(["hello world"])), [[1.0, 2.0]])
+    # "dog" is out of the vocabulary: its bucket's row (6, 7), averaged with "world" (2, 3).
+    np.testing.assert_allclose(f(tf.constant(["cat", "dog world"])), [[4.0, 5.0], [4.0, 5.0]])
