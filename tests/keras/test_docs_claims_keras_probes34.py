@@ -73,3 +73,28 @@ def test_keras3_fit_takes_string_tensors_and_object_arrays_only(model_dir) -> No
     for data in (tf.constant(sentences), np.array(sentences, dtype=object)):
         model.fit(data, labels, epochs=1, verbose=0)
         assert model.predict(data, verbose=0).shape == (2, 1)
+
+
+def test_a_keras3_export_needs_a_signature_and_the_error_suggests_it(flavour, tmp_path) -> None:
+    """Docs: "`SignatureRequiredError` (a `ValueError`, upstream's "Signature name has to be
+    specified...") for a model that is not callable, such as a Keras 3 model exported with
+    `model.export`: it suggests the serving signature and its output (..., also as
+    `.suggested`)"; "a non-callable model without `signature=`, `TFHubLoadError`"."""
+    import keras
+    import tensorflow as tf
+
+    from tfhub import errors
+
+    _, KerasLayer, _ = flavour
+    exported = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    exported.export(str(tmp_path / "exported"), verbose=False)
+    with pytest.raises(errors.SignatureRequiredError) as caught:
+        KerasLayer(str(tmp_path / "exported"))
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, errors.TFHubLoadError)
+    assert str(caught.value).startswith("Signature name has to be specified")
+    assert "signature='serving_default', output_key='output_0'" in str(caught.value)
+    assert caught.value.suggested == ("serving_default", "output_0")
+    signature, output_key = caught.value.suggested
+    layer = KerasLayer(str(tmp_path / "exported"), signature=signature, output_key=output_key)
+    x = tf.ones([2, 3])
+    np.testing.assert_allclose(layer(x), exported(x), rtol=1e-6)
