@@ -98,3 +98,20 @@ def test_a_keras3_export_needs_a_signature_and_the_error_suggests_it(flavour, tm
     layer = KerasLayer(str(tmp_path / "exported"), signature=signature, output_key=output_key)
     x = tf.ones([2, 3])
     np.testing.assert_allclose(layer(x), exported(x), rtol=1e-6)
+
+
+def test_python_rows_of_different_lengths_become_a_ragged_input(flavour, tmp_path) -> None:
+    """Docs: calling the layer on Python values, "rows of different lengths become a
+    RaggedTensor", of the dtype the model takes (ints for a float32 input too)."""
+    import tensorflow as tf
+
+    class RowSums(tf.Module):
+        @tf.function(input_signature=[tf.RaggedTensorSpec([None, None], tf.float32)])
+        def __call__(self, x):
+            return tf.reduce_sum(x, axis=1)
+
+    tf.saved_model.save(RowSums(), str(tmp_path / "row_sums"))
+    _, KerasLayer, _ = flavour
+    layer = KerasLayer(str(tmp_path / "row_sums"))
+    np.testing.assert_allclose(layer([[1.0, 2.0], [3.0]]), [3.0, 3.0])
+    np.testing.assert_allclose(layer([[1, 2], [3], [4, 5, 6]]), [3.0, 3.0, 15.0])
