@@ -145,9 +145,9 @@ def _text_module_fn(vocab: str) -> None:
 
 
 def test_the_wrap_function_recipe_runs_a_text_module(tmp_path: Path) -> None:
-    """Docs: "Under TF2, run TF1 code with `wrap_function` as in TF1, initializers first": the page's
-    snippet as written, over a module with a vocabulary table (whose file `export` copied into
-    the module's `assets/`)."""
+    """Docs: "Under TF2, run TF1 code with `wrap_function` as in TF1, initializers first":
+    the page's snippet as written, over a module with a vocabulary table (whose file `export`
+    copied into the module's `assets/`)."""
     vocab = tmp_path / "tokens.txt"
     vocab.write_text("hello\nworld\ncat\n")
     handle = os.fspath(tmp_path / "text_module")
@@ -167,3 +167,22 @@ def test_the_wrap_function_recipe_runs_a_text_module(tmp_path: Path) -> None:
     np.testing.assert_allclose(f(tf.constant(["hello world"])), [[1.0, 2.0]])
     # "dog" is out of the vocabulary: its bucket's row (6, 7), averaged with "world" (2, 3).
     np.testing.assert_allclose(f(tf.constant(["cat", "dog world"])), [[4.0, 5.0], [4.0, 5.0]])
+
+
+@pytest.mark.skipif(
+    os.environ.get("TF_USE_LEGACY_KERAS") in ("1", "true", "True"),
+    reason="tf.compat.v1.layers works under tf_keras (tests/tf1/test_legacy_layers.py)",
+)
+def test_legacy_layers_under_keras3_say_what_to_use_instead() -> None:
+    """Docs ("Keras 3 note"): under Keras 3 `tf.compat.v1.layers.*` is unavailable; use
+    `tf.compat.v1.get_variable` and raw ops, or `TF_USE_LEGACY_KERAS=1`. TensorFlow's own
+    AttributeError ("`dense` is not available with Keras 3.") said neither: tfhub adds both."""
+
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 2])
+        hub.add_signature(inputs=x, outputs=tf.compat.v1.layers.dense(x, 2))
+
+    with pytest.raises(AttributeError, match="not available with Keras 3") as caught:
+        hub.create_module_spec(module_fn)
+    notes = " ".join(getattr(caught.value, "__notes__", []))
+    assert "tf.compat.v1.get_variable" in notes and "TF_USE_LEGACY_KERAS=1" in notes

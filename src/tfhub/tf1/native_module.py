@@ -62,7 +62,7 @@ def create_module_spec(
         graph = tf.Graph()
         with graph.as_default():
             with tf.compat.v1.variable_scope("", use_resource=True):
-                module_fn(**kwargs)
+                _call_module_fn(module_fn, kwargs)
             for key in dropped:
                 del tf.compat.v1.get_collection_ref(key)[:]
         error = find_state_op_colocation_error(graph, tags if report_tags else None)
@@ -70,6 +70,25 @@ def create_module_spec(
             raise errors.ModuleSpecError(error)
         handler.add_graph_copy(graph, tags=tags)
     return NativeModuleSpec(handler, None)
+
+
+_KERAS3_NOTE = (
+    "tfhub: under Keras 3, build module_fn with tf.compat.v1.get_variable and raw TensorFlow ops"
+    " (tf.matmul, tf.nn.*), or run with TF_USE_LEGACY_KERAS=1 (with tf_keras installed) to use"
+    " tf.compat.v1.layers."
+)
+
+
+def _call_module_fn(module_fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> None:
+    """Calls `module_fn(**kwargs)`; TensorFlow's AttributeError for a TF1 Keras API (e.g.
+    `tf.compat.v1.layers.dense`) under Keras 3 gets a note saying what to use instead (a note,
+    set by hand as Python 3.10 has no `add_note`, so the error keeps its class and words)."""
+    try:
+        module_fn(**kwargs)
+    except AttributeError as err:
+        if "is not available with Keras 3" in str(err):
+            err.__notes__ = [*getattr(err, "__notes__", []), _KERAS3_NOTE]
+        raise
 
 
 def _tags_and_kwargs(entry: Any) -> tuple[Iterable[str], Mapping[str, Any]]:
