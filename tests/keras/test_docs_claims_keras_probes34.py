@@ -115,3 +115,32 @@ def test_python_rows_of_different_lengths_become_a_ragged_input(flavour, tmp_pat
     layer = KerasLayer(str(tmp_path / "row_sums"))
     np.testing.assert_allclose(layer([[1.0, 2.0], [3.0]]), [3.0, 3.0])
     np.testing.assert_allclose(layer([[1, 2], [3], [4, 5, 6]]), [3.0, 3.0, 15.0])
+
+
+def test_a_layer_over_a_loaded_object_saves_as_a_folder_not_a_file(
+    flavour, model_dir, tmp_path
+) -> None:
+    """Docs ("One loaded model in two layers"): "a layer built from an object has no config, so
+    `.keras` and `.h5` files refuse it (`ConfigNotSupportedError`), while ..., Keras 3
+    `model.export` and the tf_keras SavedModel format work"."""
+    import tensorflow as tf
+
+    import tfhub as hub
+    from tfhub import errors
+
+    name, KerasLayer, keras = flavour
+    layer = KerasLayer(hub.load(model_dir["tf2"]), trainable=True)
+    model = keras.Sequential([keras.Input((3,)), layer, keras.layers.Dense(1)])
+    x = np.ones((2, 3), np.float32)
+    expected = model.predict(x, verbose=0)
+    for file in ("model.keras", "model.h5"):
+        with pytest.raises(errors.ConfigNotSupportedError, match="string `handle`"):
+            model.save(str(tmp_path / file))
+    if name == "keras3":
+        model.export(str(tmp_path / "exported"), verbose=False)
+        loaded = tf.saved_model.load(str(tmp_path / "exported"))
+        np.testing.assert_allclose(loaded.serve(x), expected, rtol=1e-5)
+    else:
+        model.save(str(tmp_path / "saved_model"))
+        again = keras.models.load_model(str(tmp_path / "saved_model"))
+        np.testing.assert_allclose(again.predict(x, verbose=0), expected, rtol=1e-5)
