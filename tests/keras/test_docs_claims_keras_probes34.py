@@ -144,3 +144,29 @@ def test_a_layer_over_a_loaded_object_saves_as_a_folder_not_a_file(
         model.save(str(tmp_path / "saved_model"))
         again = keras.models.load_model(str(tmp_path / "saved_model"))
         np.testing.assert_allclose(again.predict(x, verbose=0), expected, rtol=1e-5)
+
+
+def test_auto_load_format_downloads_the_archive_in_colab_too(
+    flavour, model_dir, served_dir, server, isolated_cache, monkeypatch
+) -> None:
+    """Docs: "`TFHUB_MODEL_LOAD_FORMAT=AUTO` in Colab ... AUTO always downloads the compressed
+    archive into the cache" (tensorflow_hub 0.10.0 read in place there). Colab is recognised
+    by `google.colab` in `sys.modules`, as upstream did."""
+    import sys
+    import types
+
+    import tensorflow as tf
+    from tests._helpers.models import make_tarball
+
+    make_tarball(model_dir["tf2"], str(served_dir / "tf2.tar.gz"))
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "AUTO")
+    _, KerasLayer, _ = flavour
+    layer = KerasLayer(server.url("tf2.tar.gz"))
+    queries = [path for method, path, _ in server.state.requests if method == "GET"]
+    assert queries and all("tf-hub-format=compressed" in path for path in queries), queries
+    entries = [p for p in isolated_cache.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(entries) == 1 and (entries[0] / "saved_model.pb").is_file()
+    x = np.ones((1, 3), np.float32)
+    expected = tf.constant(np.asarray(KerasLayer(model_dir["tf2"])(x)))
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-6)
