@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -186,3 +188,23 @@ def test_legacy_layers_under_keras3_say_what_to_use_instead() -> None:
         hub.create_module_spec(module_fn)
     notes = " ".join(getattr(caught.value, "__notes__", []))
     assert "tf.compat.v1.get_variable" in notes and "TF_USE_LEGACY_KERAS=1" in notes
+
+
+def test_a_url_works_wherever_a_path_does_through_one_cache(
+    upstream_dir: Path, served_dir: Path, server: Any, isolated_cache: Path
+) -> None:
+    """Docs: "Any handle works wherever a path does (`https://...tar.gz`, ...), through the
+    same resolver and cache as `hub.load`": `hub.Module` (eager), `eval_function_for_module`,
+    `hub.load_module_spec` and `hub.load` of one URL download it once, into one cache entry."""
+    shutil.copy(upstream_dir / "half_plus_two_v1.tar.gz", served_dir)
+    url = server.url("half_plus_two_v1.tar.gz")
+    x = np.array([[1.0], [2.0], [10.0]], np.float32)
+    np.testing.assert_allclose(hub.Module(url)(x), [[2.5], [3.0], [7.0]])
+    with hub.eval_function_for_module(url) as f:
+        np.testing.assert_allclose(f(x), [[2.5], [3.0], [7.0]])
+    assert "default" in hub.load_module_spec(url).get_signature_names()
+    assert "default" in hub.load(url).signatures
+    downloads = [path for method, path, _ in server.state.requests if method == "GET"]
+    assert len(downloads) == 1, downloads
+    entries = [p for p in isolated_cache.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(entries) == 1 and (entries[0] / "tfhub_module.pb").is_file()
