@@ -170,3 +170,24 @@ def test_auto_load_format_downloads_the_archive_in_colab_too(
     x = np.ones((1, 3), np.float32)
     expected = tf.constant(np.asarray(KerasLayer(model_dir["tf2"])(x)))
     np.testing.assert_allclose(layer(x), expected, rtol=1e-6)
+
+
+def test_a_signature_with_both_output_choices_says_to_keep_one(flavour, model_dir) -> None:
+    """Docs: "`signature` needs `output_key` or `signature_outputs_as_dict=True`": given both,
+    upstream's words ("either output_key or signature_outputs_as_dict=True should be set")
+    read as if neither were given; the ArgumentError now says to keep only one."""
+    from tfhub import errors
+
+    _, KerasLayer, _ = flavour
+    upstream = "^When using a signature, either output_key or signature_outputs_as_dict=True"
+    with pytest.raises(errors.ArgumentError, match=upstream) as both:
+        KerasLayer(
+            model_dir["tf2"],
+            signature="features",
+            output_key="logits",
+            signature_outputs_as_dict=True,
+        )
+    assert "not both" in str(both.value)
+    with pytest.raises(errors.ArgumentError, match=upstream) as neither:
+        KerasLayer(model_dir["tf2"], signature="features")
+    assert "not both" not in str(neither.value) and "['hidden', 'logits']" in str(neither.value)

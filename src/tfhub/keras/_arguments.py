@@ -45,6 +45,8 @@ def check_output_options(
             output_key = output_key or TF1_DEFAULT_OUTPUT
     if signature and (output_key is not None) == bool(signature_outputs_as_dict):
         named = f" Its outputs: {outputs}." if outputs else ""
+        if output_key is not None:  # And signature_outputs_as_dict: both given.
+            named = f" Set one of them, not both.{named}"
         raise errors.ArgumentError(
             "When using a signature, either output_key or signature_outputs_as_dict=True "
             f"should be set.{named} Received: signature={signature!r}, output_key="
