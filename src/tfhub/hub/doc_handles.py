@@ -53,7 +53,8 @@ def parse_handle(text: str) -> DocHandle:
 
     Raises:
         InvalidHandleError: if the text is not `publisher/model/version` (publisher: lower-case
-            letters, digits and `-`; model: `[\\w.-]` parts joined by `/`; version: digits).
+            letters, digits and `-`; model: `[\\w.-]` parts joined by `/`; version: digits,
+            without leading zeros, as tfhub.dev wrote them: `1`, never `01`; `0` is a version).
     """
     match = _HANDLE.fullmatch(text.strip().strip("/"))
     if not match:
@@ -63,6 +64,12 @@ def parse_handle(text: str) -> DocHandle:
             f"version: a number). Received: handle={text!r}"
         )
     handle = DocHandle(match["publisher"], match["model"], version_number(match["version"]))
+    if match["version"] != str(handle.version):
+        raise errors.InvalidHandleError(
+            f"The hub handle {text!r} writes its version with leading zeros: tfhub serve "
+            "answers such a URL with 404 (a version has one URL, as clients cache by the "
+            f"handle's text); write {handle}. Received: handle={text!r}"
+        )
     reason = handle_problem(handle)
     if reason:
         raise errors.InvalidHandleError(

@@ -1,0 +1,93 @@
+"""Follow-ups of the session 34 audit of docs/hub.md (test_docs_claims_hub_probes34.py): the
+versions `publish` and `mirror` accept, `/favicon.ico`'s caching, `--uncompressed-base` values no
+client can follow, and the exit statuses of a refused handle (2) and of a publish that gave up
+waiting for another one's lock (1)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from tests._helpers.archives import MODEL_FILES
+from tests._helpers.hub_server import free_port, write_model_doc, write_publisher
+
+import tfhub
+from tfhub.cli.main import main
+from tfhub.hub import doc_handles, staging
+from tfhub.hub.runner import BackgroundServer
+from tfhub.hub.settings import ServeSettings
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "hub.md"
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+COMPRESSED = {"tf-hub-format": "compressed"}
+TOKEN = "s3cret-token"
+
+
+def _hub(root: Path, handle: str = "acme/emb/1") -> Path:
+    """A hub holding `handle` as a model folder (served as its packed archive)."""
+    write_publisher(root, "acme", "Acme")
+    version = handle.rsplit("/", 1)[1]
+    doc = write_model_doc(root, handle, asset=f"{version}.tar.gz")
+    for name, content in MODEL_FILES.items():
+        (doc.parent / version / name).parent.mkdir(parents=True, exist_ok=True)
+        (doc.parent / version / name).write_bytes(content)
+    return root
+
+
+def _server(root: Path, cache: Path, **options: str) -> BackgroundServer:
+    settings = ServeSettings(
+        root=str(root), cache_dir=str(cache), access_log=False, rescan_seconds=0, **options
+    )
+    return BackgroundServer(settings)
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*")) if root.exists() else []
+
+
+# --- 1. The versions publish and mirror accept ----------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["publish", "mirror"])
+@pytest.mark.parametrize(
+    ("handle", "meant"), [("acme/x/01", "acme/x/1"), ("acme/x/007", "acme/x/7")]
+)
+def test_a_version_written_with_leading_zeros_is_refused_naming_the_handle_to_write(
+    tmp_path, capsys, command, handle, meant
+):
+    """`publish --handle acme/x/01` was published as acme/x/1 without a word, though the server
+    answers `/acme/x/01` with a 404 ("a version is written without leading zeros"): a team's
+    scripts and snippets saying `.../01` would never load. Refused now, exit 2, one line naming
+    the handle and what to write instead; `mirror --as` the same."""
+    model = tmp_path / "model"
+    model.mkdir()
+    root = tmp_path / "hub"
+    option = "--handle" if command == "publish" else "--as"
+    assert main([command, str(model), str(root), option, handle]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("tfhub: invalid handle: ") and repr(handle) in err, err
+    assert f"write {meant}" in err, err
+    assert _files(root) == []
+
+
+def test_a_version_0_is_served_and_loaded_as_any_other(tmp_path, monkeypatch):
+    """tfhub.dev's versions started at 1, but its validator's grammar (`\\d+`) allowed 0, the
+    server answers it (latest included) and clients load it: `publish` accepts it (hub.md says
+    so), unlike a version with leading zeros, which no URL of the hub answers."""
+    assert doc_handles.parse_handle("acme/emb/0").version == 0
+    root = _hub(tmp_path / "root", "acme/emb/0")
+    with _server(root, tmp_path / "cache") as server:
+        versioned = requests.get(server.url("acme/emb/0"), params=COMPRESSED, timeout=30)
+        latest = requests.get(server.url("api/models/acme/emb"), timeout=30).json()
+        monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "client-cache"))
+        path = Path(tfhub.resolve(server.url("acme/emb/0")))
+    assert versioned.status_code == 200 and latest["latest_version"] == 0
+    assert (path / "saved_model.pb").read_bytes() == MODEL_FILES["saved_model.pb"]
+    assert "version 0" in " ".join(DOC.read_text(encoding="utf-8").split())
