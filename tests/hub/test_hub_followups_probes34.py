@@ -91,3 +91,58 @@ def test_a_version_0_is_served_and_loaded_as_any_other(tmp_path, monkeypatch):
     assert versioned.status_code == 200 and latest["latest_version"] == 0
     assert (path / "saved_model.pb").read_bytes() == MODEL_FILES["saved_model.pb"]
     assert "version 0" in " ".join(DOC.read_text(encoding="utf-8").split())
+
+
+# --- 4. Exit statuses of a refused handle and of a publish that gave up waiting -----------------
+
+
+@pytest.mark.parametrize("command", ["publish", "mirror"])
+@pytest.mark.parametrize(
+    "handle", ["acme/x", "acme/.hidden/1", "api/x/1", "acme/lite-model/x/1", "acme/x/" + "9" * 19]
+)
+def test_a_refused_handle_exits_2_in_one_line(tmp_path, capsys, command, handle):
+    """hub.md gave no exit status for a handle `publish` or `mirror` refuses: 2, as every
+    command's invalid handle (malformed, a hidden part, a reserved publisher, a Lite URL's
+    prefix, a version too long), before anything is read or written."""
+    model = tmp_path / "model"
+    model.mkdir()
+    root = tmp_path / "hub"
+    option = "--handle" if command == "publish" else "--as"
+    assert main([command, str(model), str(root), option, handle]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("tfhub: invalid handle: "), err
+    assert _files(root) == []
+
+
+@pytest.fixture
+def held_lock(tmp_path) -> Iterator[Path]:
+    """The model folder of acme/emb in tmp_path/hub, locked as a running publish locks it."""
+    folder = tmp_path / "hub" / "assets" / "docs" / "acme" / "models" / "emb"
+    folder.mkdir(parents=True)
+    holder = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield folder
+    finally:
+        os.close(holder)
+
+
+def test_a_publish_that_gave_up_waiting_for_the_lock_exits_1_in_one_line(
+    tmp_path, capsys, monkeypatch, held_lock
+):
+    """hub.md: a waiting publish gives up after 10 minutes (`PublishBusyError`) with one line:
+    exit status 1, not the 2 of a bad value (the wait is shortened here)."""
+    monkeypatch.setattr(staging, "DEFAULT_TIMEOUT", 0.3)
+    model = tmp_path / "model"
+    model.mkdir()
+    code = main(["publish", str(model), str(tmp_path / "hub"), "--handle", "acme/emb/1"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("tfhub: error: "), err
+    assert "Another process has been publishing" in err and str(held_lock) in err
+
+
+def test_hub_md_gives_the_exit_statuses_of_publish_and_mirror_refusals():
+    text = " ".join(DOC.read_text(encoding="utf-8").split())
+    assert "Exit statuses of `publish` (and `mirror`): 0 published; 2 a handle" in text
+    assert "a publish that gave up waiting for another publish's lock (`PublishBusyError`" in text

@@ -66,13 +66,14 @@ def _try_lock(fd: int) -> bool:
 
 
 @contextlib.contextmanager
-def folder_lock(folder: Path, *, what: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[bool]:
+def folder_lock(folder: Path, *, what: str, timeout: float | None = None) -> Iterator[bool]:
     """Holds the publish lock of a model folder (an flock on the folder: no file is written).
 
     Args:
         folder: the model's folder (it must exist).
         what: what is waited for, named in the log and the error.
-        timeout: how long to wait for another publish of the same model, in seconds.
+        timeout: how long to wait for another publish of the same model, in seconds (None:
+            `DEFAULT_TIMEOUT`, read at call time).
 
     Yields:
         True if the folder itself is locked (then leftovers in it belong to nobody), False if
@@ -91,7 +92,7 @@ def folder_lock(folder: Path, *, what: str, timeout: float = DEFAULT_TIMEOUT) ->
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         try:
-            _wait(fd, folder, what=what, timeout=timeout)
+            _wait(fd, folder, what=what, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
         except errors.PublishBusyError:  # A TimeoutError, an OSError: not a failed flock.
             raise
         except OSError as err:  # E.g. NFS, where flock needs a file open for writing.
