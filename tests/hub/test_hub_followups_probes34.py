@@ -146,3 +146,35 @@ def test_hub_md_gives_the_exit_statuses_of_publish_and_mirror_refusals():
     text = " ".join(DOC.read_text(encoding="utf-8").split())
     assert "Exit statuses of `publish` (and `mirror`): 0 published; 2 a handle" in text
     assert "a publish that gave up waiting for another publish's lock (`PublishBusyError`" in text
+
+
+# --- 2. /favicon.ico is cached as /static/* is ----------------------------------------------------
+
+
+@pytest.mark.parametrize("tokens", [False, True])
+def test_favicon_is_revalidated_as_the_static_files_are(tmp_path, tokens):
+    """`/favicon.ico` was sent with `max-age=86400` while `/static/*` (its own file,
+    `favicon.svg`) is `no-cache` with an ETag: after an upgrade the old icon stayed a day, and
+    on a hub with tokens it was `public` (a shared cache could keep what needs a token)."""
+    root = _hub(tmp_path / "root")
+    options: dict[str, str] = {}
+    auth = None
+    if tokens:
+        (tmp_path / "tokens").write_text(f"{TOKEN}\n")
+        (tmp_path / "tokens").chmod(0o600)
+        options["token_file"] = str(tmp_path / "tokens")
+        auth = ("me", TOKEN)
+    with _server(root, tmp_path / "cache", **options) as server:
+        icon = requests.get(server.url("favicon.ico"), auth=auth, timeout=30)
+        static = requests.get(server.url("static/favicon.svg"), auth=auth, timeout=30)
+        again = requests.get(
+            server.url("favicon.ico"),
+            auth=auth,
+            headers={"If-None-Match": icon.headers.get("ETag", "none")},
+            timeout=30,
+        )
+    assert (icon.status_code, static.status_code) == (200, 200)
+    assert icon.content == static.content and icon.headers["Content-Type"] == "image/svg+xml"
+    assert icon.headers["Cache-Control"] == static.headers["Cache-Control"]
+    assert icon.headers["Cache-Control"] == f"{'private' if tokens else 'public'}, no-cache"
+    assert again.status_code == 304 and again.content == b""

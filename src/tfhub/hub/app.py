@@ -309,16 +309,6 @@ async def auth_check(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def favicon(request: Request) -> FileResponse:
-    """/favicon.ico: the icon the pages name (`static/favicon.svg`). Browsers ask for it for
-    every answer that names no icon (the API's JSON, plain-text errors): it was a 404 page."""
-    return FileResponse(
-        str(STATIC_DIR / "favicon.svg"),
-        headers={"Cache-Control": "public, max-age=86400"},
-        content_type="image/svg+xml",
-    )
-
-
 async def healthz(request: Request) -> Response:
     """/healthz: "ok" and, unless the hub has tokens and the request sent none it knows, the
     number of models and how long the last scan took (a stranger learns nothing of the catalog
@@ -353,15 +343,12 @@ def create_app(settings: ServeSettings) -> Any:
     # Stamped before the load: a doc published during it is a change at the first rescan.
     baseline = refresh.tree_stamp(settings.root) if settings.rescan_seconds > 0 else None
     state = HubState.load(settings)
+    static = pages.StaticAssets(directory=STATIC_DIR, private=bool(settings.token_file))
     routes = [
         Route("/healthz", healthz, methods=_METHODS),
-        Route("/favicon.ico", favicon, methods=_METHODS),
+        Route("/favicon.ico", static.favicon, methods=_METHODS),
         Route("/api/auth", auth_check, methods=_METHODS),
-        Mount(
-            "/static",
-            app=pages.StaticAssets(directory=STATIC_DIR, private=bool(settings.token_file)),
-            name="static",
-        ),
+        Mount("/static", app=static, name="static"),
         *api.routes(),
         Route("/{path:path}", protocol_or_page, methods=_METHODS),
     ]

@@ -186,6 +186,12 @@ class StaticAssets(StaticFiles):
         response.headers["Cache-Control"] = self.cache_control
         return response
 
+    async def favicon(self, request: Request) -> Response:
+        """/favicon.ico: the icon the pages name (`favicon.svg`), answered as `/static/...` is
+        (ETag, 304, `no-cache`: after an upgrade browsers show the new icon at once). Browsers
+        ask for it for every answer that names no icon (the API's JSON, plain-text errors)."""
+        return await self.get_response("favicon.svg", request.scope)
+
 
 def _common(request: Request, state: HubState) -> dict[str, Any]:
     """What every page's template reads.
