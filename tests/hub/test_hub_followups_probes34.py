@@ -178,3 +178,40 @@ def test_favicon_is_revalidated_as_the_static_files_are(tmp_path, tokens):
     assert icon.headers["Cache-Control"] == static.headers["Cache-Control"]
     assert icon.headers["Cache-Control"] == f"{'private' if tokens else 'public'}, no-cache"
     assert again.status_code == 304 and again.content == b""
+
+
+# --- 3. --uncompressed-base must be a location clients can follow -------------------------------
+
+
+@pytest.mark.parametrize(
+    "base", ["notaurl", "https://x/hub", "gs://", "gs://bucket/a b", "/srv/hub"]
+)
+def test_an_uncompressed_base_no_client_can_follow_is_refused_at_start(tmp_path, base):
+    """tensorflow_hub and tfhub read uncompressed models only from a gs:// location; with another
+    base the server started (a warning) and sent every such client a 303 it could not follow.
+    Refused at start: exit 2, one line naming the option, the value and a valid example. (A
+    child process: a server that starts would serve until the timeout.)"""
+    root = _hub(tmp_path / "root")
+    argv = ["serve", str(root), "--port", str(free_port()), "--uncompressed-base", base]
+    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    env = {**os.environ, "PYTHONPATH": SRC}
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("tfhub: invalid value: --uncompressed-base"), done.stderr
+    assert repr(base) in done.stderr and "gs://bucket/hub" in done.stderr, done.stderr
+
+
+def test_a_gs_uncompressed_base_is_answered_with_a_303(tmp_path):
+    root = _hub(tmp_path / "root")
+    with _server(root, tmp_path / "cache", uncompressed_base="gs://team-bucket/hub/") as server:
+        answer = requests.get(
+            server.url("acme/emb/1"),
+            params={"tf-hub-format": "uncompressed"},
+            allow_redirects=False,
+            timeout=30,
+        )
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == answer.text == "gs://team-bucket/hub/acme/emb/1"

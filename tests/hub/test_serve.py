@@ -408,24 +408,33 @@ def test_sighup_stops_a_uvicorn_server_gracefully(hub_root, tmp_path):
 
 
 @pytest.mark.parametrize(("server_name", "workers"), [("granian", "1"), ("uvicorn", "2")])
-def test_a_non_gs_uncompressed_base_is_warned_about_once_and_sigterm_exits_0(
+def test_a_start_warning_is_printed_once_and_sigterm_exits_0(
     hub_root, tmp_path, server_name, workers
 ):
-    """The warning was printed 4 times per start, with one worker too: by the command's option
-    check, again by `serve`'s, by each worker's app and its first scan of ROOT. SIGTERM stops
-    the server gracefully: exit 0 (docs/cli.md, docs/hub.md), not 143 as other commands."""
+    """A warning at start was printed 4 times per start, with one worker too: by the command's
+    option check, again by `serve`'s, by each worker's app and its first scan of ROOT (it was
+    about an --uncompressed-base other than gs://, now refused at start; here a token file
+    every user may read). SIGTERM stops the server gracefully: exit 0 (docs/cli.md,
+    docs/hub.md), not 143 as other commands."""
     log = tmp_path / "serve.log"
-    options = ("--uncompressed-base", "https://x/hub", "--server", server_name)
-    with serve_hub(hub_root, log, *options, "--workers", workers) as running:
+    tokens = tmp_path / "tokens"
+    tokens.write_text("tok\n")
+    tokens.chmod(0o644)
+    options = ("--uncompressed-base", "gs://bkt/hub", "--token-file", str(tokens))
+    with serve_hub(
+        hub_root, log, *options, "--server", server_name, "--workers", workers
+    ) as running:
         answer = requests.get(
             running.url("test/half-plus-two/1?tf-hub-format=uncompressed"),
+            headers={"Authorization": "Bearer tok"},
             allow_redirects=False,
             timeout=30,
         )
         assert answer.status_code == 303  # The base is used as given.
+        assert answer.headers["Location"] == "gs://bkt/hub/test/half-plus-two/1"
     assert running.proc.returncode == 0
     text = log.read_text()
-    assert text.count("--uncompressed-base https://x/hub is not a gs:// location") == 1, text
+    assert text.count(f"The token file {tokens} is readable by every user") == 1, text
     assert "Traceback" not in text
 
 

@@ -45,6 +45,7 @@ from .settings import (
     ServeSettings,
     TokenFile,
     base_path,
+    check_uncompressed_base,
     default_cache_dir,
     warn_if_readable_by_others,
 )
@@ -120,11 +121,13 @@ def check_settings(settings: ServeSettings) -> TokenFile | None:
 
     Raises:
         tfhub.errors.ServeConfigError: if ROOT is not a folder, the token file is unusable, or
-            --base-url or --rescan has a value it cannot have.
+            --base-url, --uncompressed-base or --rescan has a value it cannot have.
     """
     check_root(settings)
     if settings.base_url:
         check_base_url(settings.base_url)
+    if settings.uncompressed_base is not None:
+        check_uncompressed_base(settings.uncompressed_base)
     if not 0 <= settings.rescan_seconds < math.inf:  # Also refuses NaN.
         raise errors.ServeConfigError(
             "--rescan must be a number of seconds, or 0 to never look for new docs. Received: "
@@ -169,17 +172,9 @@ def check_base_url(base_url: str) -> None:
 
 
 def warn_about_settings(settings: ServeSettings) -> None:
-    """Logs a warning for each setting that works but is likely a mistake: an
-    --uncompressed-base that is not a gs:// location, a token file every user may read.
-    Called once, by the parent process
-    (`runner.check_options`), not by each worker as `check_settings` is."""
-    base = settings.uncompressed_base
-    if base and not base.startswith("gs://"):
-        logger.warning(
-            "--uncompressed-base %s is not a gs:// location: tensorflow_hub and tfhub's "
-            "resolvers read uncompressed models only from gs:// (other clients may differ).",
-            base,
-        )
+    """Logs a warning for each setting that works but is likely a mistake (a token file every
+    user may read). Called once, by the parent process (`runner.check_options`), not by each
+    worker as `check_settings` is."""
     if settings.token_file:
         warn_if_readable_by_others(settings.token_file)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import stat
 import tempfile
 import time
@@ -99,6 +100,30 @@ def check_cache_dir(path: str) -> None:
         f"Cannot pack folder versions into {path}: {problem}. Give --cache-dir a folder this "
         "user can write (it is made if missing).",
         option="--cache-dir",
+    )
+
+
+# The locations tfhub's resolver follows (resolvers/http_uncompressed.py checks the same;
+# tensorflow_hub wants gs:// too): gs://, a bucket name, then printable ASCII without spaces.
+_GS_FOLDER = re.compile(r"gs://[a-z0-9][a-z0-9._\-]{1,221}[a-z0-9](/[\x21-\x7e]*)?")
+
+
+def check_uncompressed_base(base: str) -> None:
+    """Refuses an --uncompressed-base no client can follow: the 303 answers of
+    `?tf-hub-format=uncompressed` name `<base>/<publisher>/<model>/<version>`, and tfhub and
+    tensorflow_hub read uncompressed models only from a gs:// folder (another base made every
+    such request fail in the client, after a mere warning at start).
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming the option, the value and a valid example.
+    """
+    if _GS_FOLDER.fullmatch(base) and ".." not in base.split("/"):
+        return
+    raise errors.ServeConfigError(
+        "--uncompressed-base must be the gs:// folder of the hub's uncompressed models, e.g. "
+        "gs://bucket/hub (tfhub and tensorflow_hub read uncompressed models only from gs://; "
+        f"without the option such requests get 406). Received: {base!r}",
+        option="--uncompressed-base",
     )
 
 
