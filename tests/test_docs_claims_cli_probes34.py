@@ -1,0 +1,131 @@
+"""docs/cli.md and README.md ("The cache", "The `tfhub` command"): the claims no other test
+checked, as a user meets them: the real `tfhub` entry point (`python -m tfhub`) in its own
+process, a real server on 127.0.0.1, real cache entries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
+from tests._helpers.http_server import LocalServer
+from tests._helpers.python_process import child_env
+
+from tfhub import handles
+
+
+def _tfhub(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Runs `python -m tfhub ARGV` as a shell would, with the test's TFHUB_* environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "tfhub", *argv],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=child_env(**env),
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_cache_layout_is_the_one_the_readme_draws(
+    server: LocalServer, served_dir: Path, isolated_cache: Path
+) -> None:
+    """README, "The cache": `<sha1(handle)>/` holds exactly the archive's files; beside it
+    `.descriptor.txt` ("Module: <handle>", download time, host, as upstream), `.manifest.json`
+    (every file's size and sha256) and `.locks/<sha1(handle)>.lock` (holder's host and pid)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    handle = server.url("m.tar.gz")
+    pulled = _tfhub("pull", handle)
+    key = handles.cache_key(handle)
+    entry = isolated_cache / key
+    assert (pulled.returncode, pulled.stdout) == (0, f"{handle}\t{entry}\n"), pulled.stderr
+    assert read_tree(entry) == MODEL_FILES
+    descriptor = (isolated_cache / f"{key}.descriptor.txt").read_text().splitlines()
+    assert descriptor[0] == f"Module: {handle}"
+    assert descriptor[1].startswith("Download Time: ")
+    assert descriptor[2].startswith(f"Downloader Hostname: {socket.gethostname()} (PID:")
+    manifest = json.loads((isolated_cache / f"{key}.manifest.json").read_text())
+    assert manifest["files"] == {
+        name: [len(data), hashlib.sha256(data).hexdigest()] for name, data in MODEL_FILES.items()
+    }
+    holder = (isolated_cache / ".locks" / f"{key}.lock").read_text().split()
+    assert holder[:2] == [socket.gethostname(), "pid"] and holder[2].isdigit()
+    assert sorted(os.listdir(isolated_cache)) == sorted(
+        [".locks", key, f"{key}.descriptor.txt", f"{key}.manifest.json"]
+    )
+
+
+def test_only_deep_verify_sees_a_same_size_change_and_it_exits_1(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """docs/cli.md: `cache verify [--deep]` ... (--deep: content hashes); exit 1 if one is
+    damaged; "--deep recomputes every file's sha256 and compares it with the one recorded at
+    install". A file rewritten in place with as many bytes passes the size check only."""
+    handle = "https://host/models/m/1"
+    made = _tfhub("import", make_tar_gz(tmp_path / "m.tar.gz"), "--handle", handle)
+    assert made.returncode == 0, made.stderr
+    pb = Path(made.stdout.strip()) / "saved_model.pb"
+    pb.write_bytes(b"\x09" * len(MODEL_FILES["saved_model.pb"]))
+    quick = _tfhub("cache", "verify")
+    assert (quick.returncode, quick.stdout) == (0, f"{pb.parent.name}\tOK\t{handle}\n")
+    deep = _tfhub("cache", "verify", "--deep")
+    assert deep.returncode == 1 and deep.stderr == ""
+    assert deep.stdout == (
+        f"{pb.parent.name}\tDAMAGED: saved_model.pb has other content than was installed"
+        f" (sha256 differs)\t{handle}\n"
+    )
+
+
+def test_cache_info_and_verify_count_damage_and_leftovers(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """docs/cli.md: `cache info` says where the cache is, its entries, size and leftovers;
+    `cache verify` names leftovers of interrupted downloads with its exit status unchanged
+    (0 with none damaged, 1 with one)."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    for handle in ("https://host/m/1", "https://host/m/2"):
+        assert _tfhub("import", archive, "--handle", handle).returncode == 0
+    leftover = isolated_cache / (handles.cache_key("https://host/m/3") + ".0123abcd.tmp")
+    leftover.mkdir()
+    size = sum(len(data) for data in MODEL_FILES.values())
+    info = _tfhub("cache", "info")
+    assert info.returncode == 0 and info.stdout.splitlines() == [
+        f"cache folder: {isolated_cache}",
+        "writable: True",
+        "entries: 2",
+        f"total size: {2 * size / 1024:.1f} KB",  # 1024-based, as `ls -sh`.
+        "damaged entries: 0",
+        "leftovers: 1",
+    ]
+    verified = _tfhub("cache", "verify")
+    assert verified.returncode == 0 and "1 leftover(s)" in verified.stdout
+    assert str(leftover) in verified.stdout
+    os.remove(isolated_cache / handles.cache_key("https://host/m/2") / "saved_model.pb")
+    assert "damaged entries: 1" in _tfhub("cache", "info").stdout.splitlines()
+    verified = _tfhub("cache", "verify")
+    assert verified.returncode == 1 and str(leftover) in verified.stdout
+
+
+def test_rm_of_a_handle_that_several_entries_show_names_their_folders(
+    isolated_cache: Path,
+) -> None:
+    """docs/cli.md: `cache rm` takes a handle as `cache list` shows it, credentials redacted;
+    "if several entries show it, it names their folders and removes nothing"."""
+    isolated_cache.mkdir()
+    folders = [
+        Path(tensorflow_hub_entry(isolated_cache, f"http://u:{password}@h/m.tar.gz")).name
+        for password in ("one", "two")
+    ]
+    listed = _tfhub("cache", "list").stdout
+    assert listed.count("\thttp://***@h/m.tar.gz\n") == 2 and "one" not in listed
+    removed = _tfhub("cache", "rm", "http://***@h/m.tar.gz")
+    assert removed.returncode == 2 and removed.stdout == ""
+    assert all(folder in removed.stderr for folder in folders), removed.stderr
+    assert "nothing was removed" in removed.stderr and "folder name" in removed.stderr
+    assert all((isolated_cache / folder).is_dir() for folder in folders)
+    assert _tfhub("cache", "list").stdout == listed
