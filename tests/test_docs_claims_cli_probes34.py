@@ -7,14 +7,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
 from tests._helpers.http_server import LocalServer
 from tests._helpers.python_process import child_env
@@ -134,52 +131,35 @@ def test_rm_of_a_handle_that_several_entries_show_names_their_folders(
     assert _tfhub("cache", "list").stdout == listed
 
 
-def _as_another_user() -> list[str]:
-    """The command prefix that runs what follows as a user other than the file owner (root
-    reads every file, so as root the command runs as `nobody`)."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: cannot run tfhub as a user who may not read")
-    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-
-
-def test_an_unreadable_archive_is_refused_before_the_cache_is_touched() -> None:
+def test_an_unreadable_archive_is_refused_before_the_cache_is_touched(shared_dir: Path) -> None:
     """docs/cli.md: "An archive this user may not read is `UnreadableArchiveError` (a
     `PermissionError`, exit 1), which says to make it readable; nothing is written to the
     cache." The import made the cache folder and its `.locks` first, then failed reading."""
-    prefix = _as_another_user()
-    # Not below the test's TMPDIR: pytest makes its folders 0700, which `nobody` cannot enter.
-    scratch = Path(tempfile.mkdtemp(prefix="tfhub-unreadable-", dir="/tmp"))
-    try:
-        scratch.chmod(0o777)  # The other user writes its cache here; it may not read the archive.
-        archive = Path(make_tar_gz(scratch / "m.tar.gz"))
-        archive.chmod(0o600 if prefix else 0o000)
-        cache_dir = scratch / "cache"
-        done = subprocess.run(
-            [
-                *prefix,
-                sys.executable,
-                "-m",
-                "tfhub",
-                "import",
-                str(archive),
-                "--handle",
-                "https://h/m/1",
-            ],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=child_env(TFHUB_CACHE_DIR=str(cache_dir), HOME=str(scratch)),
-            timeout=60,
-            check=False,
-        )
-        assert (done.returncode, done.stdout) == (1, ""), done.stderr
-        assert done.stderr == (
-            f"tfhub: error: Cannot read {archive} (Permission denied): make it readable for this"
-            " user (`chmod a+r`), or import it as a user who can read it.\n"
-        )
-        assert not cache_dir.exists()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    archive = Path(make_tar_gz(shared_dir / "m.tar.gz"))
+    archive.chmod(0o600)  # root's; tfhub runs as nobody.
+    cache_dir = shared_dir / "cache"
+    setpriv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    done = subprocess.run(
+        [
+            *setpriv,
+            sys.executable,
+            "-m",
+            "tfhub",
+            "import",
+            str(archive),
+            "--handle",
+            "https://h/m/1",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=child_env(TFHUB_CACHE_DIR=str(cache_dir), HOME=str(shared_dir)),
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    assert done.stderr == (
+        f"tfhub: error: Cannot read {archive} (Permission denied): make it readable for this"
+        " user (`chmod a+r`), or import it as a user who can read it.\n"
+    )
+    assert not cache_dir.exists()
