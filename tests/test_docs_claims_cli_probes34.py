@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
@@ -163,3 +165,50 @@ def test_an_unreadable_archive_is_refused_before_the_cache_is_touched(shared_dir
         " user (`chmod a+r`), or import it as a user who can read it.\n"
     )
     assert not cache_dir.exists()
+
+
+_HOLD_LOCK = """
+import sys, time
+from tfhub.utils import filelock
+filelock.HEARTBEAT_SEC = 0.1
+with filelock.weak_file_lock(sys.argv[1], what="test") as held:
+    print("held" if held else "unlocked", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_rm_of_an_entry_a_stopped_process_holds_is_exit_6_naming_it(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """docs/cli.md: `cache rm` waits for the entry's lock; "a holder that shows no sign of life
+    for `TFHUB_LOCK_TIMEOUT` seconds ends the wait with `LockTimeoutError`, exit 6, naming that
+    process"; prune skips the entry, and `verify` calls it BUSY (exit 0)."""
+    handle = "https://host/m/1"
+    made = _tfhub("import", make_tar_gz(tmp_path / "m.tar.gz"), "--handle", handle)
+    entry = Path(made.stdout.strip())
+    os.remove(entry / "saved_model.pb")  # Damaged: prune would remove it if it could.
+    lock = isolated_cache / ".locks" / f"{entry.name}.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(lock)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        holder.send_signal(signal.SIGSTOP)  # Alive, holding the lock, silent for good.
+        started = time.monotonic()
+        removed = _tfhub("cache", "rm", handle, TFHUB_LOCK_TIMEOUT="1")
+        assert time.monotonic() - started < 20
+        pruned = _tfhub("cache", "prune", TFHUB_LOCK_TIMEOUT="1")
+        verified = _tfhub("cache", "verify", TFHUB_LOCK_TIMEOUT="1")
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    assert (removed.returncode, removed.stdout) == (6, "")
+    assert removed.stderr.startswith("tfhub: cache error: Gave up waiting")
+    assert f" pid {holder.pid} holds the lock {lock}" in removed.stderr
+    assert removed.stderr.count("\n") == 1 and "TFHUB_LOCK_TIMEOUT" in removed.stderr
+    assert pruned.returncode == 0 and pruned.stdout.startswith(f"skipped {entry}: ")
+    assert verified.returncode == 0 and f"{entry.name}\tBUSY: " in verified.stdout
+    assert entry.is_dir()
