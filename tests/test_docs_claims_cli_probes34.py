@@ -4,6 +4,7 @@ process, a real server on 127.0.0.1, real cache entries."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
@@ -133,40 +135,6 @@ def test_rm_of_a_handle_that_several_entries_show_names_their_folders(
     assert _tfhub("cache", "list").stdout == listed
 
 
-def test_an_unreadable_archive_is_refused_before_the_cache_is_touched(shared_dir: Path) -> None:
-    """docs/cli.md: "An archive this user may not read is `UnreadableArchiveError` (a
-    `PermissionError`, exit 1), which says to make it readable; nothing is written to the
-    cache." The import made the cache folder and its `.locks` first, then failed reading."""
-    archive = Path(make_tar_gz(shared_dir / "m.tar.gz"))
-    archive.chmod(0o600)  # root's; tfhub runs as nobody.
-    cache_dir = shared_dir / "cache"
-    setpriv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    done = subprocess.run(
-        [
-            *setpriv,
-            sys.executable,
-            "-m",
-            "tfhub",
-            "import",
-            str(archive),
-            "--handle",
-            "https://h/m/1",
-        ],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=child_env(TFHUB_CACHE_DIR=str(cache_dir), HOME=str(shared_dir)),
-        timeout=60,
-        check=False,
-    )
-    assert (done.returncode, done.stdout) == (1, ""), done.stderr
-    assert done.stderr == (
-        f"tfhub: error: Cannot read {archive} (Permission denied): make it readable for this"
-        " user (`chmod a+r`), or import it as a user who can read it.\n"
-    )
-    assert not cache_dir.exists()
-
-
 _HOLD_LOCK = """
 import sys, time
 from tfhub.utils import filelock
@@ -177,17 +145,9 @@ with filelock.weak_file_lock(sys.argv[1], what="test") as held:
 """
 
 
-def test_rm_of_an_entry_a_stopped_process_holds_is_exit_6_naming_it(
-    tmp_path: Path, isolated_cache: Path
-) -> None:
-    """docs/cli.md: `cache rm` waits for the entry's lock; "a holder that shows no sign of life
-    for `TFHUB_LOCK_TIMEOUT` seconds ends the wait with `LockTimeoutError`, exit 6, naming that
-    process"; prune skips the entry, and `verify` calls it BUSY (exit 0)."""
-    handle = "https://host/m/1"
-    made = _tfhub("import", make_tar_gz(tmp_path / "m.tar.gz"), "--handle", handle)
-    entry = Path(made.stdout.strip())
-    os.remove(entry / "saved_model.pb")  # Damaged: prune would remove it if it could.
-    lock = isolated_cache / ".locks" / f"{entry.name}.lock"
+@contextlib.contextmanager
+def _stopped_holder(lock: Path) -> Iterator[subprocess.Popen[str]]:
+    """A process that holds tfhub's lock `lock`, then stops (SIGSTOP): alive, silent."""
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLD_LOCK, str(lock)],
         stdout=subprocess.PIPE,
@@ -196,15 +156,37 @@ def test_rm_of_an_entry_a_stopped_process_holds_is_exit_6_naming_it(
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        holder.send_signal(signal.SIGSTOP)  # Alive, holding the lock, silent for good.
+        holder.send_signal(signal.SIGSTOP)
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
+def _imported(tmp_path: Path, *handles_: str) -> list[Path]:
+    """Imports a small archive under each of `handles_`; returns their entries."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    made = [_tfhub("import", archive, "--handle", handle) for handle in handles_]
+    assert all(done.returncode == 0 for done in made), [done.stderr for done in made]
+    return [Path(done.stdout.strip()) for done in made]
+
+
+def test_rm_of_an_entry_a_stopped_process_holds_is_exit_6_naming_it(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """docs/cli.md: `cache rm` waits for the entry's lock; "a holder that shows no sign of life
+    for `TFHUB_LOCK_TIMEOUT` seconds ends the wait with `LockTimeoutError`, exit 6, naming that
+    process"; prune skips the entry, and `verify` calls it BUSY (exit 0)."""
+    handle = "https://host/m/1"
+    (entry,) = _imported(tmp_path, handle)
+    os.remove(entry / "saved_model.pb")  # Damaged: prune would remove it if it could.
+    lock = isolated_cache / ".locks" / f"{entry.name}.lock"
+    with _stopped_holder(lock) as holder:
         started = time.monotonic()
         removed = _tfhub("cache", "rm", handle, TFHUB_LOCK_TIMEOUT="1")
         assert time.monotonic() - started < 20
         pruned = _tfhub("cache", "prune", TFHUB_LOCK_TIMEOUT="1")
         verified = _tfhub("cache", "verify", TFHUB_LOCK_TIMEOUT="1")
-    finally:
-        holder.kill()
-        holder.wait(timeout=10)
     assert (removed.returncode, removed.stdout) == (6, "")
     assert removed.stderr.startswith("tfhub: cache error: Gave up waiting")
     assert f" pid {holder.pid} holds the lock {lock}" in removed.stderr
@@ -212,3 +194,28 @@ def test_rm_of_an_entry_a_stopped_process_holds_is_exit_6_naming_it(
     assert pruned.returncode == 0 and pruned.stdout.startswith(f"skipped {entry}: ")
     assert verified.returncode == 0 and f"{entry.name}\tBUSY: " in verified.stdout
     assert entry.is_dir()
+
+
+def test_rm_of_several_entries_removes_the_others_when_one_is_stuck(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """`cache rm --all` ("clears the cache safely while other processes use it") stopped at the
+    first entry whose lock a stuck process held, leaving the entries after it (which nothing
+    held) and not saying how many it had removed; `rm H1 H2` left H2. Each entry is tried, as
+    prune does item by item; the command still ends in the stuck entry's error (exit 6)."""
+    handles_ = [f"https://host/m/{number}" for number in range(4)]
+    entries = _imported(tmp_path, *handles_)
+    stuck = min(entries)  # What `rm --all` tries first; and named first below.
+    other = max(entries)
+    lock = isolated_cache / ".locks" / f"{stuck.name}.lock"
+    with _stopped_holder(lock) as holder:
+        named = _tfhub(
+            "cache", "rm", handles_[entries.index(stuck)], other.name, TFHUB_LOCK_TIMEOUT="1"
+        )
+        assert stuck.is_dir() and not other.is_dir()
+        cleared = _tfhub("cache", "rm", "--all", TFHUB_LOCK_TIMEOUT="1")
+    for done in (named, cleared):
+        assert done.returncode == 6 and done.stderr.count("\n") == 1, done.stderr
+        assert f" pid {holder.pid} holds the lock {lock}" in done.stderr
+    assert cleared.stdout.splitlines()[-1] == f"2 entries removed from {isolated_cache}."
+    assert [entry for entry in entries if entry.is_dir()] == [stuck]

@@ -16,7 +16,6 @@ from ..utils.paths import (
     is_terminal,
     special_kind,
 )
-from ..utils.printable import escaped
 from ..utils.redact import redact
 from . import health, layout
 
@@ -75,8 +74,6 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
     if not force and health.is_complete(module_path):
         _warn_kept(handle, module_path, archive)
         return module_path
-    if kind is None:  # A file: one this user may not read is refused before the cache is made.
-        _refuse_unreadable(archive)
     extracted = []
 
     def fetch(target: str) -> _archive.ExtractResult:
@@ -94,24 +91,6 @@ def import_archive(archive: str, handle: str, *, force: bool = False) -> str:
         return path
     _warn_if_not_loadable(path, archive, handle)
     return path
-
-
-def _refuse_unreadable(archive: str) -> None:
-    """Raises `extract_file`'s UnreadableArchiveError for a file this user may not open, before
-    the install makes the cache folder, its `.locks` and the entry's lock.
-
-    Raises:
-        tfhub.errors.UnreadableArchiveError: (a PermissionError) if this user may not read it.
-    """
-    try:
-        with open(archive, "rb", buffering=0):
-            pass
-    except PermissionError as err:
-        raise errors.UnreadableArchiveError(
-            f"Cannot read {escaped(archive)} ({err.strerror}): make it readable for this user "
-            f"(`chmod a+r`), or import it as a user who can read it.",
-            path=archive,
-        ) from err
 
 
 def _warn_kept(handle: str, module_path: str, archive: str, *, meanwhile: bool = False) -> None:

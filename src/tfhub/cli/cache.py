@@ -275,14 +275,46 @@ def _rm_all() -> int:
     """Removes every entry of the cache, each under its lock (`tfhub cache rm --all`)."""
     root = _local_root()
     removed = 0
+    failed: list[errors.CacheError] = []
     for path in cache.store.entry_paths(root):
-        removal = cache.remove(path)
-        print(removal.describe())
-        removed += removal.removed != "gone"
+        removal = _remove_or_note(path, failed)
+        if removal is not None:
+            print(removal.describe())
+            removed += removal.removed != "gone"
     for path in cache.store.interrupted_removals(root):  # An earlier rm --all was killed.
-        print(cache.remove(path).describe())
+        removal = _remove_or_note(path, failed)
+        if removal is not None:
+            print(removal.describe())
     print(f"{removed} {'entry' if removed == 1 else 'entries'} removed from {root}.")
+    _raise_failures(failed, root)
     return 0
+
+
+def _remove_or_note(path: str, failed: list[errors.CacheError]) -> cache.store.Removal | None:
+    """`cache.remove(path)`, or None with its CacheError (a stuck lock holder, a folder that
+    refuses changes) added to `failed`: one entry that cannot go must not keep the others."""
+    try:
+        return cache.remove(path)
+    except errors.CacheError as err:
+        failed.append(err)
+        return None
+
+
+def _raise_failures(failed: list[errors.CacheError], root: str) -> None:
+    """Raises the one error of `failed` as it is, or one CacheError saying how many there were
+    and the first; nothing if `failed` is empty.
+
+    Raises:
+        tfhub.errors.CacheError: (or its subclass that `failed` holds) if an entry was left.
+    """
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:
+        raise errors.CacheError(
+            f"{len(failed)} entries of the cache {root} could not be removed; the first: "
+            f"{failed[0]}",
+            path=root,
+        ) from failed[0]
 
 
 def _rm_named(names: list[str]) -> list[str]:
@@ -291,20 +323,27 @@ def _rm_named(names: list[str]) -> list[str]:
 
     Returns:
         The names that name no entry of the cache (the others were removed).
+
+    Raises:
+        tfhub.errors.CacheError: if an entry could not be removed (the others were tried).
     """
     # Every name is looked up before any entry goes: one that several entries show
     # (`_entry_shown_as`) is refused with "nothing was removed", which must then be true.
     targets = {name: _rm_target(name) for name in dict.fromkeys(names)}
     missing = []
     removed: set[str] = set()
+    failed: list[errors.CacheError] = []
     for name, path in targets.items():
         if path is None:
             missing.append(name)
             continue
         if path in removed or _names_one_of(name, removed):
             continue
-        print(cache.remove(path).describe())
-        removed.add(path)
+        removal = _remove_or_note(path, failed)
+        if removal is not None:
+            print(removal.describe())
+        removed.add(path)  # Tried: not again under its other name.
+    _raise_failures(failed, _local_root())
     return missing
 
 
