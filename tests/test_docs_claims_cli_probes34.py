@@ -219,3 +219,23 @@ def test_rm_of_several_entries_removes_the_others_when_one_is_stuck(
         assert f" pid {holder.pid} holds the lock {lock}" in done.stderr
     assert cleared.stdout.splitlines()[-1] == f"2 entries removed from {isolated_cache}."
     assert [entry for entry in entries if entry.is_dir()] == [stuck]
+
+
+def test_rm_all_with_two_stuck_entries_says_how_many_were_left(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """Two entries that cannot be removed are one error (exit 6) that counts them and gives the
+    first's reason; the third entry is removed and counted."""
+    entries = sorted(
+        _imported(tmp_path, "https://host/m/1", "https://host/m/2", "https://host/m/3")
+    )
+    locks = [isolated_cache / ".locks" / f"{entry.name}.lock" for entry in entries[:2]]
+    with _stopped_holder(locks[0]), _stopped_holder(locks[1]):
+        cleared = _tfhub("cache", "rm", "--all", TFHUB_LOCK_TIMEOUT="1")
+    assert cleared.returncode == 6 and cleared.stderr.count("\n") == 1, cleared.stderr
+    assert cleared.stderr.startswith(
+        f"tfhub: cache error: 2 entries of the cache {isolated_cache} could not be removed; the "
+        f"first: Gave up waiting for removing cache entry {entries[0].name} "
+    )
+    assert cleared.stdout == (f"removed {entries[2]}\n1 entry removed from {isolated_cache}.\n")
+    assert [entry.is_dir() for entry in entries] == [True, True, False]
