@@ -5,7 +5,6 @@ error naming the handle and the URL, with hints about tfhub.dev's move to Kaggle
 
 from __future__ import annotations
 
-import dataclasses
 import http
 import urllib.parse
 
@@ -23,10 +22,10 @@ _MOVED_LOCATIONS = (
 _KAGGLE_HOSTS = ("www.kaggle.com", "kaggle.com")
 
 
-@dataclasses.dataclass
 class RetryRecord:
     """How often a request was sent and how long tfhub waited between the sends, for the error
-    when the server still fails (a 429 or 503 storm).
+    when the server still fails (a 429 or 503 storm). A plain class, not a dataclass: `import
+    dataclasses` costs 5 ms on every download's start path (see utils/records.py).
 
     Attributes:
         wait_cap: the longest wait tfhub honours per retry (seconds).
@@ -35,10 +34,13 @@ class RetryRecord:
         asked: the wait the server's last Retry-After asked for (not capped), if any.
     """
 
-    wait_cap: float
-    attempts: int = 1
-    waited: float = 0.0
-    asked: float | None = None
+    def __init__(
+        self, wait_cap: float, attempts: int = 1, waited: float = 0.0, asked: float | None = None
+    ) -> None:
+        self.wait_cap = wait_cap
+        self.attempts = attempts
+        self.waited = waited
+        self.asked = asked
 
     def text(self) -> str:
         """E.g. "tfhub tried 5 times over 61.8 s; the server asked to wait 3600 s (Retry-After),

@@ -51,9 +51,7 @@ def atomic_write_text(path: str, text: str) -> None:
         tfhub.errors.CacheError: naming the file, if it cannot be written (full disk, quota,
             read-only folder); no temporary file is left.
     """
-    import uuid
-
-    tmp = f"{path}.{uuid.uuid4().hex}{layout.PART_SUFFIX}"
+    tmp = f"{path}.{layout.unique_suffix()}{layout.PART_SUFFIX}"
     try:
         with open(tmp, "w", encoding="utf-8") as out:
             out.write(text)

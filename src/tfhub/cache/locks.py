@@ -16,12 +16,12 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 
 from .. import constants, errors
 from ..utils import filelock
 from ..utils.numbers import is_number
 from ..utils.printable import escaped
+from ..utils.records import FrozenRecord
 from ..utils.redact import redact
 from . import bookkeeping, health, layout
 
@@ -49,15 +49,20 @@ def is_download_running(module_path: str) -> bool:
     return filelock.try_lock(layout.lock_path(module_path)) is False
 
 
-@dataclass(frozen=True)
-class UpstreamLock:
+class UpstreamLock(FrozenRecord):
     """tensorflow_hub's `<entry>.lock`: "<host>.<pid>.<task uid>" (the host may hold dots)."""
 
+    _fields = ("path", "host", "pid", "task_uid", "content")
     path: str
     host: str | None
     pid: int | None
     task_uid: str
     content: str
+
+    def __init__(
+        self, path: str, host: str | None, pid: int | None, task_uid: str, content: str
+    ) -> None:
+        self._init_fields(path, host, pid, task_uid, content)
 
     def is_stale(self) -> bool:
         """True if the lock was written on this host by a process that no longer runs, or it

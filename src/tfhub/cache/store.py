@@ -162,9 +162,7 @@ def set_aside(path: str) -> str | None:
 
 def _rename_aside(path: str) -> tuple[str, OSError | None]:
     """Renames a folder to a name `prune` removes; returns (its path now, the rename's error)."""
-    import uuid
-
-    doomed = f"{path}.{uuid.uuid4().hex}{DELETING_MARK}{layout.TMP_SUFFIX}"
+    doomed = f"{path}.{layout.unique_suffix()}{DELETING_MARK}{layout.TMP_SUFFIX}"
     try:
         os.rename(path, doomed)
     except OSError as err:
