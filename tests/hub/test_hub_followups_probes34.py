@@ -54,6 +54,20 @@ def _files(root: Path) -> list[str]:
 # --- 1. The versions publish and mirror accept ----------------------------------------------------
 
 
+def _refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, handle: str) -> str:
+    """Runs `tfhub publish|mirror MODEL ROOT --handle|--as handle`; checks that it exits 2 in
+    one line (`tfhub: invalid handle: ...`) with nothing written; returns that line."""
+    model = tmp_path / "model"
+    model.mkdir()
+    root = tmp_path / "hub"
+    option = "--handle" if command == "publish" else "--as"
+    assert main([command, str(model), str(root), option, handle]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("tfhub: invalid handle: "), err
+    assert _files(root) == []
+    return err
+
+
 @pytest.mark.parametrize("command", ["publish", "mirror"])
 @pytest.mark.parametrize(
     ("handle", "meant"), [("acme/x/01", "acme/x/1"), ("acme/x/007", "acme/x/7")]
@@ -65,16 +79,8 @@ def test_a_version_written_with_leading_zeros_is_refused_naming_the_handle_to_wr
     answers `/acme/x/01` with a 404 ("a version is written without leading zeros"): a team's
     scripts and snippets saying `.../01` would never load. Refused now, exit 2, one line naming
     the handle and what to write instead; `mirror --as` the same."""
-    model = tmp_path / "model"
-    model.mkdir()
-    root = tmp_path / "hub"
-    option = "--handle" if command == "publish" else "--as"
-    assert main([command, str(model), str(root), option, handle]) == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1, err
-    assert err.startswith("tfhub: invalid handle: ") and repr(handle) in err, err
-    assert f"write {meant}" in err, err
-    assert _files(root) == []
+    err = _refused(tmp_path, capsys, command, handle)
+    assert repr(handle) in err and f"write {meant}" in err, err
 
 
 def test_a_version_0_is_served_and_loaded_as_any_other(tmp_path, monkeypatch):
@@ -104,14 +110,7 @@ def test_a_refused_handle_exits_2_in_one_line(tmp_path, capsys, command, handle)
     """hub.md gave no exit status for a handle `publish` or `mirror` refuses: 2, as every
     command's invalid handle (malformed, a hidden part, a reserved publisher, a Lite URL's
     prefix, a version too long), before anything is read or written."""
-    model = tmp_path / "model"
-    model.mkdir()
-    root = tmp_path / "hub"
-    option = "--handle" if command == "publish" else "--as"
-    assert main([command, str(model), str(root), option, handle]) == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and err.startswith("tfhub: invalid handle: "), err
-    assert _files(root) == []
+    _refused(tmp_path, capsys, command, handle)
 
 
 @pytest.fixture
