@@ -191,7 +191,8 @@ def test_rm_of_an_entry_a_stopped_process_holds_is_exit_6_naming_it(
     assert removed.stderr.startswith("tfhub: cache error: Gave up waiting")
     assert f" pid {holder.pid} holds the lock {lock}" in removed.stderr
     assert removed.stderr.count("\n") == 1 and "TFHUB_LOCK_TIMEOUT" in removed.stderr
-    assert pruned.returncode == 0 and pruned.stdout.startswith(f"skipped {entry}: ")
+    assert pruned.returncode == 0 and pruned.stdout.startswith(f"skipped {entry}: "), pruned
+    assert "another tfhub process holds its lock" in pruned.stdout  # Not only a download's.
     assert verified.returncode == 0 and f"{entry.name}\tBUSY: " in verified.stdout
     assert entry.is_dir()
 
@@ -239,3 +240,19 @@ def test_rm_all_with_two_stuck_entries_says_how_many_were_left(
     )
     assert cleared.stdout == (f"removed {entries[2]}\n1 entry removed from {isolated_cache}.\n")
     assert [entry.is_dir() for entry in entries] == [True, True, False]
+
+
+def test_rm_takes_a_folder_name_with_the_slash_tab_completion_adds(
+    server: LocalServer, served_dir: Path, isolated_cache: Path
+) -> None:
+    """`tfhub cache rm <TAB>` in the cache folder completes `<sha1>/`: that names the entry as
+    `<sha1>` does (only an entry's 40-hex-digit name: nothing outside the cache is joined)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    handle = server.url("m.tar.gz")
+    assert _tfhub("pull", handle).returncode == 0
+    key = handles.cache_key(handle)
+    removed = _tfhub("cache", "rm", f"{key}/")
+    assert removed.returncode == 0, removed.stderr
+    assert not (isolated_cache / key).exists()
+    again = _tfhub("cache", "rm", f"{key}/")
+    assert again.returncode == 7 and "Not in the cache" in again.stderr, again.stderr

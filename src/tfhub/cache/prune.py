@@ -84,7 +84,9 @@ def _apply(item: PruneItem) -> PruneResult:
             if not os.path.lexists(entry):  # No entry: its lock file (ours now) goes too.
                 store.unlink_quietly(layout.lock_path(entry))
     except errors.LockTimeoutError:
-        return PruneResult(item, "skipped", "a download of this entry is running")
+        return PruneResult(
+            item, "skipped", "another tfhub process holds its lock (a download or a removal)"
+        )
     except errors.CacheError as err:
         return PruneResult(item, "failed", str(err))
     return PruneResult(item, "removed")

@@ -236,7 +236,8 @@ def _verdict_text(verdict: Any, path: str, *, deep: bool) -> str:
 
 
 def _entry_path(name_or_handle: str) -> str:
-    """Returns the entry of a folder name or handle (a Kaggle URL: tfhub's key, else as given)."""
+    """Returns the entry of a folder name (`<sha1>` or `<sha1>/`) or handle (a Kaggle URL:
+    tfhub's key, else as given)."""
     from .. import handles
 
     root = _local_root()
@@ -244,9 +245,10 @@ def _entry_path(name_or_handle: str) -> str:
     # to the root (an absolute one would replace it) and removed outside the cache.
     # An entry whose folder was deleted by hand is still named by its bookkeeping.
     remains = cache.store.has_remains
-    if cache.layout.is_entry_name(name_or_handle):
-        if remains(os.path.join(root, name_or_handle)):
-            return os.path.join(root, name_or_handle)
+    folder = name_or_handle.removesuffix("/")  # `<sha1>/`, as a shell's tab completion ends it.
+    if cache.layout.is_entry_name(folder):
+        if remains(os.path.join(root, folder)):
+            return os.path.join(root, folder)
     path = cache.module_dir(handles.cache_handle(name_or_handle), root=root)
     as_given = cache.module_dir(name_or_handle, root=root)  # tensorflow_hub's key.
     return as_given if not remains(path) and remains(as_given) else path
