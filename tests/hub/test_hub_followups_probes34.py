@@ -83,6 +83,19 @@ def test_a_version_written_with_leading_zeros_is_refused_naming_the_handle_to_wr
     assert repr(handle) in err and f"write {meant}" in err, err
 
 
+def test_validate_says_why_a_doc_named_with_leading_zeros_must_move(tmp_path, capsys):
+    """A hand-written `01.md` ("# Module acme/x/01") is reported at its first line: it must be
+    at `1.md`, and the problem says why (a version is written without leading zeros)."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    write_model_doc(root, "acme/x/01")
+    assert main(["validate", str(root)]) == 1
+    out = capsys.readouterr()
+    said = out.out + out.err
+    assert "01.md:1: the Module doc of acme/x/1 must be at assets/docs/acme/models/x/1.md" in said
+    assert "a version is written without leading zeros" in said, said
+
+
 def test_a_version_0_is_served_and_loaded_as_any_other(tmp_path, monkeypatch):
     """tfhub.dev's versions started at 1, but its validator's grammar (`\\d+`) allowed 0, the
     server answers it (latest included) and clients load it: `publish` accepts it (hub.md says

@@ -162,13 +162,16 @@ def _path_problems(doc: DocFile) -> list[Problem]:
     if doc.kind in (DocKind.MODULE, DocKind.PLACEHOLDER, DocKind.PUBLISHER, DocKind.COLLECTION):
         expected = fmt.doc_path(".", doc.handle, doc.kind).relative_to(docs_layout.docs_dir("."))
         if rel != expected.as_posix():
+            stem = rel.rsplit("/", 1)[-1].removesuffix(".md")
+            zeros = stem.isdigit() and len(stem) > 1 and stem.startswith("0")  # `01.md`.
+            why = "; a version is written without leading zeros" if zeros else ""
             return [
                 at(
                     doc,
                     1,
                     f"the {doc.kind.value} doc of {doc.handle} must be at "
-                    f"{DOCS_DIR_POSIX}/{expected.as_posix()} (its path gives its URL); move "
-                    f"it or fix the first line. Received: {DOCS_DIR_POSIX}/{rel}",
+                    f"{DOCS_DIR_POSIX}/{expected.as_posix()} (its path gives its URL{why}); "
+                    f"move it or fix the first line. Received: {DOCS_DIR_POSIX}/{rel}",
                 )
             ]
         return []
