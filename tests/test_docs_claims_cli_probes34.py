@@ -256,3 +256,22 @@ def test_rm_takes_a_folder_name_with_the_slash_tab_completion_adds(
     assert not (isolated_cache / key).exists()
     again = _tfhub("cache", "rm", f"{key}/")
     assert again.returncode == 7 and "Not in the cache" in again.stderr, again.stderr
+
+
+def test_rm_of_a_stuck_entry_and_a_missing_name_says_both(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """`rm STUCK MISSING`: the stuck entry's error (exit 6) also names what is not in the cache,
+    which the error would otherwise hide (alone, MISSING is exit 7)."""
+    (stuck,) = _imported(tmp_path, "https://host/m/1")
+    lock = isolated_cache / ".locks" / f"{stuck.name}.lock"
+    with _stopped_holder(lock):
+        done = _tfhub("cache", "rm", stuck.name, "https://host/nothing/1", TFHUB_LOCK_TIMEOUT="1")
+    assert done.returncode == 6 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(
+        f"tfhub: cache error: 1 entry of the cache {isolated_cache} could not be removed; the "
+        f"first: Gave up waiting for removing cache entry {stuck.name} "
+    )
+    assert done.stderr.rstrip().endswith("Also not in the cache: ['https://host/nothing/1']."), (
+        done.stderr
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import cache, constants, errors
@@ -302,19 +302,23 @@ def _remove_or_note(path: str, failed: list[errors.CacheError]) -> cache.store.R
         return None
 
 
-def _raise_failures(failed: list[errors.CacheError], root: str) -> None:
+def _raise_failures(
+    failed: list[errors.CacheError], root: str, missing: Sequence[str] = ()
+) -> None:
     """Raises the one error of `failed` as it is, or one CacheError saying how many there were
-    and the first; nothing if `failed` is empty.
+    and the first, naming the `missing` names too (rm's other problem, which the error would
+    otherwise hide); nothing if `failed` is empty.
 
     Raises:
         tfhub.errors.CacheError: (or its subclass that `failed` holds) if an entry was left.
     """
-    if len(failed) == 1:
+    if len(failed) == 1 and not missing:
         raise failed[0]
     if failed:
+        count = "1 entry" if len(failed) == 1 else f"{len(failed)} entries"
+        also = f" Also not in the cache: {list(missing)}." if missing else ""
         raise errors.CacheError(
-            f"{len(failed)} entries of the cache {root} could not be removed; the first: "
-            f"{failed[0]}",
+            f"{count} of the cache {root} could not be removed; the first: {failed[0]}{also}",
             path=root,
         ) from failed[0]
 
@@ -345,7 +349,7 @@ def _rm_named(names: list[str]) -> list[str]:
         if removal is not None:
             print(removal.describe())
         removed.add(path)  # Tried: not again under its other name.
-    _raise_failures(failed, _local_root())
+    _raise_failures(failed, _local_root(), missing)
     return missing
 
 
