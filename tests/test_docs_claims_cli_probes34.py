@@ -275,3 +275,21 @@ def test_rm_of_a_stuck_entry_and_a_missing_name_says_both(
     assert done.stderr.rstrip().endswith("Also not in the cache: ['https://host/nothing/1']."), (
         done.stderr
     )
+
+
+def test_cache_list_marks_a_damaged_entry_after_its_handle_and_in_json(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """docs/cli.md: `cache list`'s four columns are tab-separated; a damaged entry's line ends
+    with `  [damaged: WHAT]` after the handle, and `--json` gives WHAT as `damage` (null when
+    the entry is whole)."""
+    whole, damaged = _imported(tmp_path, "https://host/m/1", "https://host/m/2")
+    os.remove(damaged / "saved_model.pb")
+    listed = _tfhub("cache", "list")
+    as_json = json.loads(_tfhub("cache", "list", "--json").stdout)
+    lines = {line.split("\t")[0]: line.split("\t") for line in listed.stdout.splitlines()}
+    assert lines[whole.name][3] == "https://host/m/1"
+    damage = {item["name"]: item["damage"] for item in as_json}
+    assert damage[whole.name] is None and damage[damaged.name]
+    assert lines[damaged.name][3] == f"https://host/m/2  [damaged: {damage[damaged.name]}]"
+    assert all(len(columns) == 4 for columns in lines.values())
