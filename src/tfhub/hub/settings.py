@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import stat
 import tempfile
 import time
@@ -17,6 +16,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from .. import errors
+from ..utils import urls
 
 logger = logging.getLogger(__name__)
 SETTINGS_ENV = "TFHUB_SERVE_SETTINGS"
@@ -103,11 +103,6 @@ def check_cache_dir(path: str) -> None:
     )
 
 
-# The locations tfhub's resolver follows (resolvers/http_uncompressed.py checks the same;
-# tensorflow_hub wants gs:// too): gs://, a bucket name, then printable ASCII without spaces.
-_GS_FOLDER = re.compile(r"gs://[a-z0-9][a-z0-9._\-]{1,221}[a-z0-9](/[\x21-\x7e]*)?")
-
-
 def check_uncompressed_base(base: str) -> None:
     """Refuses an --uncompressed-base no client can follow: the 303 answers of
     `?tf-hub-format=uncompressed` name `<base>/<publisher>/<model>/<version>`, and tfhub and
@@ -117,7 +112,7 @@ def check_uncompressed_base(base: str) -> None:
     Raises:
         tfhub.errors.ServeConfigError: naming the option, the value and a valid example.
     """
-    if _GS_FOLDER.fullmatch(base) and ".." not in base.split("/"):
+    if urls.is_gcs_folder(base):  # What tfhub's resolver follows; tensorflow_hub wants gs://.
         return
     raise errors.ServeConfigError(
         "--uncompressed-base must be the gs:// folder of the hub's uncompressed models, e.g. "

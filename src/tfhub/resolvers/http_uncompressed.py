@@ -9,11 +9,11 @@ broken server cannot make tfhub read megabytes or hand TensorFlow an arbitrary s
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 from typing import Any
 
 from .. import constants, errors, handles
+from ..utils import urls
 from ..utils.printable import escaped
 from ..utils.redact import redact
 from .base import Resolver
@@ -23,7 +23,6 @@ MAX_LOCATION_BYTES = 4096
 MAX_REDIRECTS = 30  # As requests (and so the compressed format's downloads).
 _PLAIN_REDIRECTS = frozenset({301, 302, 307, 308})
 # A GCS bucket name, then an object path of printable characters without spaces or "..".
-_GCS_LOCATION = re.compile(r"^gs://[a-z0-9][a-z0-9._\-]{1,221}[a-z0-9](/[\x21-\x7e]*)?$")
 
 
 class HttpUncompressedResolver(Resolver):
@@ -146,7 +145,7 @@ def _check_location(body: bytes, *, url: str) -> str:
             "or set TFHUB_MODEL_LOAD_FORMAT=COMPRESSED."
         )
     location = body.decode("utf-8", errors="replace").strip()
-    if not _GCS_LOCATION.match(location) or "/../" in location + "/":
+    if not urls.is_gcs_folder(location):
         raise errors.InvalidHandleError(
             f"Expected server to return a GCS location but received {escaped(location[:200])} from "
             f"{redact(url)}. Check the handle, or set TFHUB_MODEL_LOAD_FORMAT=COMPRESSED."

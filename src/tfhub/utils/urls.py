@@ -1,9 +1,21 @@
 """Whether a URL names a server one can connect to: the one home of the host and port checks of
-handles, `TFHUB_KAGGLE_ENDPOINT`, a hub doc's `asset-path` and `tfhub serve --base-url`."""
+handles, `TFHUB_KAGGLE_ENDPOINT`, a hub doc's `asset-path` and `tfhub serve --base-url`; and
+whether a location is a gs:// folder clients read uncompressed models from (the 303 answer's
+body a resolver follows, `tfhub serve --uncompressed-base`)."""
 
 from __future__ import annotations
 
+import re
 import urllib.parse
+
+# gs://, a GCS bucket name, then printable ASCII without spaces (compiled at first use: `re`
+# caches it; the start path of a cached resolve imports this module and never calls it).
+_GCS_FOLDER = r"gs://[a-z0-9][a-z0-9._\-]{1,221}[a-z0-9](/[\x21-\x7e]*)?"
+
+
+def is_gcs_folder(location: str) -> bool:
+    """True if `location` is `gs://bucket[/path]` with no `..` segment (`/../`, a final `/..`)."""
+    return re.fullmatch(_GCS_FOLDER, location) is not None and ".." not in location.split("/")
 
 
 def server_problem(url: str) -> str | None:
