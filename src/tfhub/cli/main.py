@@ -91,19 +91,30 @@ def _tool_flags_read_as_absl(parser: argparse.ArgumentParser, argv: list[str]) -
         return argv
     from ..tools.absl_argv import read_as_absl  # Only a tool's command line needs it.
 
+    subcommands = _subcommands(parser)
+    if subcommands is None or command not in subcommands.choices:
+        return argv  # Not built with the tool's parser: argparse says what is wrong.
     at = argv.index(command) + 1
-    (subcommands,) = (
-        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
-    )
     return [*argv[:at], *read_as_absl(argv[at:], subcommands.choices[command])]
 
 
-def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
-    for action in parser._actions:  # argparse keeps subcommands among the actions.
+def _subcommands(
+    parser: argparse.ArgumentParser,
+) -> argparse._SubParsersAction[argparse.ArgumentParser] | None:
+    """The action that holds `parser`'s subcommands (argparse keeps it among the actions), or
+    None."""
+    for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            for sub in dict.fromkeys(action.choices.values()):
-                yield sub
-                yield from _subparsers(sub)
+            return action
+    return None
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    subcommands = _subcommands(parser)
+    if subcommands is not None:
+        for sub in dict.fromkeys(subcommands.choices.values()):
+            yield sub
+            yield from _subparsers(sub)
 
 
 def chosen_parser(
@@ -115,11 +126,11 @@ def chosen_parser(
     (`tfhub [-h] [--version] [-v] COMMAND ...`) shows none of the command's options;
     `tfhub cache rm --force X` is better answered with rm's usage.
     """
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            chosen = action.choices.get(getattr(args, action.dest, None) or "")
-            if chosen is not None:
-                return chosen_parser(chosen, args)
+    subcommands = _subcommands(parser)
+    if subcommands is not None:
+        chosen = subcommands.choices.get(getattr(args, subcommands.dest, None) or "")
+        if chosen is not None:
+            return chosen_parser(chosen, args)
     return parser
 
 
