@@ -247,6 +247,11 @@ def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
+def _text(name: str) -> str:
+    """The variable's text as `env` gives it, "" if unset (what the parsers take)."""
+    return env(name, "") or ""
+
+
 class ModelLoadFormat(enum.Enum):
     """How http(s) handles are fetched (upstream's `resolver.ModelLoadFormat`)."""
 
@@ -373,7 +378,7 @@ def lock_timeout() -> float:
 
 def _seconds(name: str, default: float) -> float:
     """Returns the seconds setting `name` (`default` if unset or blank), at most MAX_SECONDS."""
-    raw = env(name, "") or ""
+    raw = _text(name)
     return settings_parsing.positive_seconds(name, raw, default=default, most=MAX_SECONDS)
 
 
@@ -386,7 +391,7 @@ def http_retries() -> int:
     """
     return settings_parsing.whole_number(
         TFHUB_HTTP_RETRIES,
-        env(TFHUB_HTTP_RETRIES, "") or "",
+        _text(TFHUB_HTTP_RETRIES),
         DEFAULT_HTTP_RETRIES,
         what="retries",
         low=0,
@@ -405,10 +410,10 @@ def hub_token() -> tuple[str, tuple[str, ...]] | None:
     TFHUB_TOKEN_HOST is a comma-separated list of `host` (any port) or `host:port`, compared
     case-insensitively; without it the token is sent nowhere.
     """
-    token = (env(TFHUB_TOKEN, "") or "").strip()
+    token = _text(TFHUB_TOKEN).strip()
     if not token:
         return None
-    raw = env(TFHUB_TOKEN_HOST, "") or ""
+    raw = _text(TFHUB_TOKEN_HOST)
     hosts = tuple(host.strip().lower() for host in raw.split(",") if host.strip())
     return token, hosts
 
@@ -416,7 +421,7 @@ def hub_token() -> tuple[str, tuple[str, ...]] | None:
 def flowers_url() -> str:
     """Returns the TF Flowers archive make_image_classifier downloads without --image_dir:
     TFHUB_FLOWERS_URL if set and non-empty, else upstream's URL."""
-    return (env(TFHUB_FLOWERS_URL, "") or "").strip() or DEFAULT_FLOWERS_URL
+    return _text(TFHUB_FLOWERS_URL).strip() or DEFAULT_FLOWERS_URL
 
 
 def kaggle_endpoint() -> str:
@@ -426,7 +431,7 @@ def kaggle_endpoint() -> str:
         tfhub.errors.SettingError: (a ValueError) for a value that is not an http(s) URL with a
             host and no query or fragment (the model's path is appended to it).
     """
-    raw = env(TFHUB_KAGGLE_ENDPOINT, "") or ""
+    raw = _text(TFHUB_KAGGLE_ENDPOINT)
     return settings_parsing.base_url(TFHUB_KAGGLE_ENDPOINT, raw, default=DEFAULT_KAGGLE_ENDPOINT)
 
 
@@ -450,7 +455,7 @@ def max_extracted_bytes() -> int:
     Raises:
         tfhub.errors.SettingError: (a ValueError) if the variable is set and not a positive size.
     """
-    raw = env(TFHUB_MAX_EXTRACTED_BYTES, "") or ""
+    raw = _text(TFHUB_MAX_EXTRACTED_BYTES)
     if not raw.strip():
         return DEFAULT_MAX_EXTRACTED_BYTES
     return settings_parsing.size(TFHUB_MAX_EXTRACTED_BYTES, raw)
@@ -465,7 +470,7 @@ def max_archive_members() -> int:
     """
     return settings_parsing.whole_number(
         TFHUB_MAX_ARCHIVE_MEMBERS,
-        env(TFHUB_MAX_ARCHIVE_MEMBERS, "") or "",
+        _text(TFHUB_MAX_ARCHIVE_MEMBERS),
         DEFAULT_MAX_ARCHIVE_MEMBERS,
         what="archive members",
         low=1,
@@ -482,7 +487,7 @@ def download_min_speed() -> float:
         tfhub.errors.SettingError: (a ValueError) if the variable is set and not a size of 0 or
             more.
     """
-    raw = env(TFHUB_DOWNLOAD_MIN_SPEED, "") or ""
+    raw = _text(TFHUB_DOWNLOAD_MIN_SPEED)
     if not raw.strip():
         return DEFAULT_DOWNLOAD_MIN_SPEED
     if raw.strip() in ("0", "0.0"):
