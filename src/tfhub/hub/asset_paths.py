@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from pathlib import Path
 
 from ..utils import urls
 from . import docs_format as fmt
@@ -120,7 +119,7 @@ def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue, suffix: str) -
                 f"rename the file or fix the path. Received: {asset!r}",
             )
         ]
-    if not target.is_file() and not _packed_from_folder(doc, target):
+    if not target.is_file() and not _packed_from_folder(doc):  # `target` is the archive.
         return [
             Problem(
                 doc.display_path,
@@ -132,10 +131,7 @@ def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue, suffix: str) -
     return []
 
 
-def _packed_from_folder(doc: DocFile, target: Path) -> bool:
-    """True if `target` is the doc's `<version>.tar.gz` and a model folder `<version>/` is
-    beside the doc: the server answers that archive by packing the folder."""
-    archive = docs_layout.archive_path(doc.path)
-    return target == archive.resolve() and docs_layout.is_model_dir(
-        docs_layout.model_dir_path(doc.path)
-    )
+def _packed_from_folder(doc: DocFile) -> bool:
+    """True if a model folder `<version>/` is beside the doc: the server answers the doc's
+    `<version>.tar.gz` by packing the folder."""
+    return docs_layout.is_model_dir(docs_layout.model_dir_path(doc.path))
