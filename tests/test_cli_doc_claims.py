@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.http_server import LocalServer
-from tests._helpers.python_process import child_env
+from tests._helpers.python_process import child_env, run_tfhub
 
 from tfhub import handles
 
@@ -21,14 +21,7 @@ _ASCII_LOCALE = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
 
 def _tfhub(*argv: str | bytes, **env: str) -> subprocess.CompletedProcess[bytes]:
     """Runs `python -m tfhub ARGV` (argv given as the bytes a shell would pass)."""
-    return subprocess.run(
-        [sys.executable, "-m", "tfhub", *argv],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        env=child_env(**env),
-        timeout=60,
-        check=False,
-    )
+    return run_tfhub(*argv, text=False, **env)
 
 
 def test_an_unknown_argument_is_said_with_the_usage_of_its_command() -> None:

@@ -18,22 +18,14 @@ from pathlib import Path
 
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree, tensorflow_hub_entry
 from tests._helpers.http_server import LocalServer
-from tests._helpers.python_process import child_env
+from tests._helpers.python_process import child_env, run_tfhub
 
 from tfhub import handles
 
 
 def _tfhub(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Runs `python -m tfhub ARGV` as a shell would, with the test's TFHUB_* environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "tfhub", *argv],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=child_env(**env),
-        timeout=60,
-        check=False,
-    )
+    return run_tfhub(*argv, **env)
 
 
 def test_the_cache_layout_is_the_one_the_readme_draws(

@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).parents[2]
 SRC_DIR = REPO_ROOT / "src"
@@ -24,6 +25,22 @@ def child_env(**extra: str) -> dict[str, str]:
     paths = [os.fspath(SRC_DIR), os.fspath(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path)
     return env
+
+
+def run_tfhub(
+    *argv: str | bytes, text: bool = True, **env: str
+) -> subprocess.CompletedProcess[Any]:
+    """Runs `python -m tfhub ARGV` as a shell would (stdin empty, at most 60 s), with `env`
+    added to the test's environment; its output as str, or as bytes if not `text`."""
+    return subprocess.run(
+        [sys.executable, "-m", "tfhub", *argv],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=text,
+        env=child_env(**env),
+        timeout=60,
+        check=False,
+    )
 
 
 def python_command(code: str, *args: str, flags: Sequence[str] = ()) -> list[str]:
