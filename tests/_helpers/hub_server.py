@@ -91,6 +91,19 @@ def write_model_doc(root: Path, handle: str, **fields: str) -> Path:
     return doc
 
 
+def write_model_folder(doc: Path, files: dict[str, bytes] | None = None) -> Path:
+    """Writes `files` (default: the small model of `archives.MODEL_FILES`) into the model
+    folder beside `doc` (`<version>/` beside `<version>.md`), which the hub packs on the first
+    download; returns the folder."""
+    from .archives import MODEL_FILES
+
+    folder = doc.with_suffix("")
+    for name, data in (MODEL_FILES if files is None else files).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
 def write_signatures(doc: Path, summary: dict) -> None:
     doc.with_name(doc.name[: -len(".md")] + ".signatures.json").write_text(json.dumps(summary))
 

@@ -7,8 +7,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from tests._helpers.archives import MODEL_FILES, make_tar_gz
-from tests._helpers.hub_server import write_model_doc
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.hub_server import write_model_doc, write_model_folder
 
 from tfhub.hub import pack
 from tfhub.hub.runner import BackgroundServer
@@ -32,10 +32,7 @@ def test_many_first_downloads_of_a_folder_leave_other_downloads_alone(tmp_path, 
     root = tmp_path / "hub"
     doc = write_model_doc(root, "acme/emb/1", asset="1.tar.gz")
     make_tar_gz(doc.with_name("1.tar.gz"))
-    folder = write_model_doc(root, "acme/folder/1").parent / "1"
-    for name, data in MODEL_FILES.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
+    write_model_folder(write_model_doc(root, "acme/folder/1"))
     settings = ServeSettings(
         root=str(root), cache_dir=str(tmp_path / "cache"), access_log=False, rescan_seconds=0
     )

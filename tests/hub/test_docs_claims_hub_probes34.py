@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from tests._helpers.archives import MODEL_FILES
 from tests._helpers.hub_server import (
     free_port,
     nginx_binary,
     run_nginx,
     serve_hub,
     write_model_doc,
+    write_model_folder,
     write_publisher,
 )
 
@@ -45,10 +45,9 @@ def _hub(root: Path) -> Path:
     """acme/emb/1 (a doc only: its files are a URL) and acme/emb/2 (a model folder)."""
     write_publisher(root, "acme", "Acme")
     write_model_doc(root, "acme/emb/1", description="Word embeddings.", body="A small model.")
-    doc = write_model_doc(root, "acme/emb/2", description="Word embeddings.", asset="2.tar.gz")
-    for name, content in MODEL_FILES.items():
-        (doc.parent / "2" / name).parent.mkdir(parents=True, exist_ok=True)
-        (doc.parent / "2" / name).write_bytes(content)
+    write_model_folder(
+        write_model_doc(root, "acme/emb/2", description="Word embeddings.", asset="2.tar.gz")
+    )
     return root
 
 

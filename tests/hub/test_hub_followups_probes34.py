@@ -15,7 +15,12 @@ from pathlib import Path
 import pytest
 import requests
 from tests._helpers.archives import MODEL_FILES
-from tests._helpers.hub_server import free_port, write_model_doc, write_publisher
+from tests._helpers.hub_server import (
+    free_port,
+    write_model_doc,
+    write_model_folder,
+    write_publisher,
+)
 
 import tfhub
 from tfhub.cli.main import main
@@ -33,10 +38,7 @@ def _hub(root: Path, handle: str = "acme/emb/1") -> Path:
     """A hub holding `handle` as a model folder (served as its packed archive)."""
     write_publisher(root, "acme", "Acme")
     version = handle.rsplit("/", 1)[1]
-    doc = write_model_doc(root, handle, asset=f"{version}.tar.gz")
-    for name, content in MODEL_FILES.items():
-        (doc.parent / version / name).parent.mkdir(parents=True, exist_ok=True)
-        (doc.parent / version / name).write_bytes(content)
+    write_model_folder(write_model_doc(root, handle, asset=f"{version}.tar.gz"))
     return root
 
 

@@ -18,6 +18,7 @@ from tests._helpers.hub_server import (
     serve_hub,
     signature_summary_json,
     write_model_doc,
+    write_model_folder,
     write_publisher,
     write_signatures,
 )
@@ -53,9 +54,7 @@ def _build_root(root: Path, outside: Path) -> None:
     make_tar_gz(doc1.with_name("1.tar.gz"))
     write_signatures(doc1, signature_summary_json(input_name="x_in", output_name="y_out"))
     doc2 = write_model_doc(root, "test/half-plus-two/2", description="Halves and adds two, v2.")
-    for name, data in MODEL_FILES.items():  # A folder version: packed on the first download.
-        (doc2.parent / "2" / name).parent.mkdir(parents=True, exist_ok=True)
-        (doc2.parent / "2" / name).write_bytes(data)
+    write_model_folder(doc2)  # A folder version: packed on the first download.
     fresh = write_model_doc(root, "test/fresh/1", description="A folder packed on demand.")
     for name, data in {**MODEL_FILES, "variables/big.bin": os.urandom(2 << 20)}.items():
         (fresh.parent / "1" / name).parent.mkdir(parents=True, exist_ok=True)
@@ -517,10 +516,7 @@ def test_an_archive_removed_by_hand_is_a_404_and_pages_still_render(tmp_path, se
     for version in ("1", "2"):
         doc = write_model_doc(root, f"acme/emb/{version}", asset=f"{version}.tar.gz")
         make_tar_gz(doc.with_name(f"{version}.tar.gz"))
-    folder = write_model_doc(root, "acme/folder/1").parent / "1"  # A folder version.
-    for name, data in MODEL_FILES.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
+    folder = write_model_folder(write_model_doc(root, "acme/folder/1"))  # A folder version.
     log = tmp_path / "serve.log"
     with serve_hub(root, log, "--rescan", "0", "--server", server_name) as running:
         (root / "assets/docs/acme/models/emb/1.tar.gz").unlink()

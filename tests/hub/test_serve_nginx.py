@@ -19,6 +19,7 @@ from tests._helpers.hub_server import (
     run_nginx,
     serve_hub,
     write_model_doc,
+    write_model_folder,
     write_publisher,
 )
 
@@ -39,9 +40,7 @@ def test_nginx_serves_archives_and_proxies_the_rest(tmp_path):
     archive = make_tar_gz(doc.with_name("1.tar.gz"))
     data = open(archive, "rb").read()
     doc2 = write_model_doc(root, "lab/vision/m/2", description="Version two, a folder.")
-    for name, content in MODEL_FILES.items():
-        (doc2.parent / "2" / name).parent.mkdir(parents=True, exist_ok=True)
-        (doc2.parent / "2" / name).write_bytes(content)
+    write_model_folder(doc2)
     outside = make_tar_gz(tmp_path / "secret.tar.gz", {"saved_model.pb": b"secret"})
     linked = write_model_doc(root, "lab/linked/1", description="A symlink out of ROOT.")
     linked.with_name("1.tar.gz").symlink_to(outside)

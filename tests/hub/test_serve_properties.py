@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import event, example, given
 from hypothesis import strategies as st
-from tests._helpers.archives import MODEL_FILES, make_tar_gz
-from tests._helpers.hub_server import write_model_doc, write_publisher
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.hub_server import write_model_doc, write_model_folder, write_publisher
 from tests._helpers.properties import property_settings
 
 pytest.importorskip("starlette", reason="the hub server's packages: pip install 'tfhub[hub]'")
@@ -36,13 +36,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     doc = write_model_doc(root, "test/half-plus-two/1", description="Halves and adds two.")
     make_tar_gz(doc.with_name("1.tar.gz"))
     folder_doc = write_model_doc(root, "test/half-plus-two/2", description="A folder version.")
-    for name, data in MODEL_FILES.items():
-        (folder_doc.parent / "2" / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder_doc.parent / "2" / name).write_bytes(data)
+    write_model_folder(folder_doc)
     linked_doc = write_model_doc(root, "test/half-plus-two/3", description="A link out.")
-    for name, data in MODEL_FILES.items():
-        (linked_doc.parent / "3" / name).parent.mkdir(parents=True, exist_ok=True)
-        (linked_doc.parent / "3" / name).write_bytes(data)
+    write_model_folder(linked_doc)
     os.symlink(outside / "secret.txt", linked_doc.parent / "3" / "assets_link.txt")
     settings = ServeSettings(
         root=str(root), cache_dir=str(base / "cache"), access_log=False, rescan_seconds=0
