@@ -7,29 +7,16 @@ Every case fails at parse time: no TensorFlow is imported, nothing is written.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-SRC = Path(__file__).resolve().parents[1] / "src"
+from tests._helpers.python_process import run_tfhub
 
 
 def _tfhub(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Runs `python -m tfhub ARGS` in `tmp_path`, with its cache under `tmp_path/cache`."""
-    env = dict(os.environ, PYTHONPATH=str(SRC), TFHUB_CACHE_DIR=str(tmp_path / "cache"))
-    env.pop("TFHUB_OFFLINE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tfhub", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_tfhub(*args, cwd=tmp_path, TFHUB_CACHE_DIR=str(tmp_path / "cache"), TFHUB_OFFLINE="")
 
 
 def _files(root: Path) -> set[Path]:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests._helpers.python_process import run_tfhub
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -134,10 +135,7 @@ def test_pack_and_publish_say_a_bad_byte_as_xff_in_received_too(
     hub = str(tmp_path / "hub")
     more = ["-o", str(tmp_path / "m.tar.gz")] if command == "pack" else [hub, "--handle", "me/m/1"]
     args = [command, folder, *more]
-    env = {**os.environ, "PYTHONPATH": SRC, "TFHUB_CACHE_DIR": str(tmp_path / "cache")}
-    done = subprocess.run(
-        [sys.executable, "-m", "tfhub", *args], env=env, capture_output=True, timeout=120
-    )
+    done = run_tfhub(*args, text=False, timeout=120, TFHUB_CACHE_DIR=str(tmp_path / "cache"))
     said = done.stderr.decode("utf-8")
     assert done.returncode != 0, said
     assert "\\udc" not in said and "Received: model_dir=" in said, said
@@ -145,10 +143,7 @@ def test_pack_and_publish_say_a_bad_byte_as_xff_in_received_too(
 
 
 def _tfhub(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": SRC, "TFHUB_CACHE_DIR": str(cache)}
-    return subprocess.run(
-        [sys.executable, "-m", "tfhub", *args], env=env, capture_output=True, text=True, timeout=120
-    )
+    return run_tfhub(*args, timeout=120, TFHUB_CACHE_DIR=str(cache))
 
 
 def test_a_keras_file_over_http_is_said_as_a_local_one_is(server, served_dir, tmp_path) -> None:

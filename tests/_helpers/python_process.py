@@ -28,17 +28,23 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def run_tfhub(
-    *argv: str | bytes, text: bool = True, **env: str
+    *argv: str | bytes,
+    text: bool = True,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 60,
+    **env: str,
 ) -> subprocess.CompletedProcess[Any]:
-    """Runs `python -m tfhub ARGV` as a shell would (stdin empty, at most 60 s), with `env`
-    added to the test's environment; its output as str, or as bytes if not `text`."""
+    """Runs `python -m tfhub ARGV` as a shell would (stdin empty, in `cwd`, at most `timeout`
+    seconds), with `env` added to the test's environment (a value "" leaves the variable empty,
+    which tfhub reads as unset); its output as str, or as bytes if not `text`."""
     return subprocess.run(
         [sys.executable, "-m", "tfhub", *argv],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=text,
+        cwd=cwd,
         env=child_env(**env),
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
 
