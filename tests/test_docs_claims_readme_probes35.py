@@ -1,0 +1,326 @@
+"""README.md's "Quick start", "Using it", "Handles", "Environment variables" and "Development"
+sections, claim by claim where no other test checks the claim: the "Using it" example run as
+printed (local handles for its example.com ones), `hub.resolve` and the cache commands with
+TensorFlow missing, the handle table's archive row, the defaults the variable table states,
+`./run setup` without a name, and every file or folder the sections name. Real processes,
+a real HTTP server on 127.0.0.1, upstream's own test modules (tests/data/upstream/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import archive_gets, serve_folder
+from tests._helpers.python_process import child_env, run_python
+from tests.test_front_door import calls, door, run
+
+import tfhub as hub
+from tfhub import constants, errors, handles
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+__all__ = ["door"]  # The fixture, imported from test_front_door: `./run` in a stub checkout.
+
+
+def _section(title: str) -> str:
+    """The text of README.md's `## title` section, up to the next `## `."""
+    match = re.search(rf"^## {re.escape(title)}.*?\n(.*?)(?=^## |\Z)", README, re.S | re.M)
+    assert match, f"README.md has no section {title!r}"
+    return match.group(1)
+
+
+# --- Using it: the example, as printed ---
+
+_EXAMPLE_CHECKS = """
+import json
+sentences = tf.constant(["a good film", "a bad film"])
+reloaded = keras.saving.load_model("classifier.keras")
+exported = hub.load(EXPORTED)
+print("RESULT " + json.dumps({
+    "layer": type(embed).__module__ + "." + type(embed).__name__,
+    "loaded_embeds": obj(sentences).shape.as_list(),
+    "reloaded_predicts_the_same": bool(np.allclose(
+        reloaded.predict(sentences, verbose=0), model.predict(sentences, verbose=0))),
+    "exported_embeds_the_same": bool(np.allclose(
+        exported(sentences).numpy(), embed(sentences).numpy())),
+    "fine_tuned": not np.allclose(embed(sentences).numpy(), obj(sentences).numpy()),
+    "module_outputs": {key: value.shape.as_list() for key, value in y.items()},
+}))
+"""
+
+
+@pytest.mark.tf
+def test_the_using_it_example_runs_as_printed(tmp_path: Path, upstream_dir: Path) -> None:
+    """The example with upstream's own text embedding (TF2) and TF1 Hub module behind a local
+    server: it fits, `classifier.keras` loads back without custom_objects and predicts the same,
+    the exported fine-tuned module is reusable by `hub.load`, and the TF1 module in a graph
+    gives its "default" signature's outputs as a dict. `hub.KerasLayer` is Keras 3's."""
+    (code,) = re.findall(r"```python\n(.*?)```", _section("Using it"), re.S)
+    exported = tmp_path / "fine_tuned_embedding"
+    with serve_folder(os.fspath(upstream_dir)) as server:
+        code = code.replace(
+            "https://example.com/models/text_embedding.tar.gz",
+            server.url("tf2_text_embedding.tar.gz"),
+        ).replace(
+            "https://example.com/models/tf1_module.tar.gz", server.url("tf1_multi_sig.tar.gz")
+        )
+        assert "example.com" not in code and '"/tmp/fine_tuned_embedding"' in code
+        code = code.replace('"/tmp/fine_tuned_embedding"', "EXPORTED")
+        program = f"EXPORTED = {os.fspath(exported)!r}\n{code}{_EXAMPLE_CHECKS}"
+        script = tmp_path / "example.py"
+        script.write_text(program)
+        done = subprocess.run(
+            [sys.executable, os.fspath(script)], cwd=tmp_path, capture_output=True, text=True,
+            env=child_env(TFHUB_CACHE_DIR=os.fspath(tmp_path / "cache")), timeout=240,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert json.loads(line.removeprefix("RESULT ")) == {
+        "layer": "tfhub.keras.layer.KerasLayer",  # "Keras 3 by default".
+        "loaded_embeds": [2, 4],
+        "reloaded_predicts_the_same": True,
+        "exported_embeds_the_same": True,
+        "fine_tuned": True,
+        "module_outputs": {"default": [None, 2], "hidden": [None, 4]},
+    }
+    assert (tmp_path / "classifier.keras").is_file()
+    assert (exported / "saved_model.pb").is_file()
+
+
+# --- Quick start: `pip install tfhub` works without TensorFlow ---
+
+_WITHOUT_TENSORFLOW = """
+import importlib.abc, json, runpy, sys
+
+class NoTensorFlow(importlib.abc.MetaPathFinder):  # As after `pip install tfhub`, no extra.
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+            raise ImportError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoTensorFlow())
+import tfhub as hub
+handle = sys.argv[1]
+path = hub.resolve(handle)
+report = {"path": path, "codes": []}
+try:
+    hub.load(path)
+except ImportError as err:
+    report["load"] = [type(err).__name__, str(err)]
+for argv in (["cache", "list"], ["cache", "info"], ["cache", "verify", "--deep"],
+             ["cache", "rm", handle]):
+    sys.argv = ["tfhub", *argv]
+    try:
+        runpy.run_module("tfhub", run_name="__main__")
+    except SystemExit as done:
+        report["codes"].append(done.code)
+report["imported"] = sorted(m for m in sys.modules
+                            if m.split(".")[0] in ("tensorflow", "keras", "tf_keras"))
+print("RESULT " + json.dumps(report))
+"""
+
+
+def test_resolve_and_the_cache_commands_work_without_tensorflow(
+    server, served_dir: Path, upstream_dir: Path, isolated_cache: Path
+) -> None:
+    """Quick start: `pip install tfhub` installs it without TensorFlow; `hub.resolve` (a
+    download) and the cache commands do not need it, and `hub.load` names the extra to install."""
+    shutil.copy(upstream_dir / "tf2_saved_model.tar.gz", served_dir / "m.tar.gz")
+    handle = server.url("m.tar.gz")
+    done = run_python(_WITHOUT_TENSORFLOW, handle, timeout=60)
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    report = json.loads(line.removeprefix("RESULT "))
+    assert report["path"] == os.path.join(isolated_cache, handles.cache_key(handle))
+    assert report["codes"] == [0, 0, 0, 0] and report["imported"] == []
+    kind, message = report["load"]
+    assert kind == "MissingDependencyError" and "[tf]" in message and "pip install" in message
+    assert f"removed {report['path']}" in done.stdout  # `cache rm` did remove the entry.
+    assert not os.path.exists(report["path"])
+
+
+# --- Handles ---
+
+
+@pytest.mark.parametrize("name", ["m.tar.gz", "m.tgz", "m.tar"])
+def test_an_archive_url_gets_the_compressed_format_merged_with_its_query(
+    server, served_dir: Path, isolated_cache: Path, name: str
+) -> None:
+    """`https://host/model.tar.gz` (`.tgz`, `.tar`): `?tf-hub-format=compressed` is added here
+    too, merged with any query; downloaded once into the cache and extracted."""
+    make_tar_gz(served_dir / name, compression="" if name.endswith(".tar") else "gz")
+    handle = server.url(f"{name}?x=a%2Bb")
+    path = hub.resolve(handle)
+    assert hub.resolve(handle) == path == os.path.join(isolated_cache, handles.cache_key(handle))
+    assert read_tree(path) == MODEL_FILES
+    (request,) = archive_gets(server, name)  # Once.
+    assert request[1] == f"/{name}?x=a%2Bb&tf-hub-format=compressed"
+
+
+def test_a_signed_archive_url_is_requested_exactly_as_given(server, served_dir: Path) -> None:
+    """The table's exception: a signed URL (S3 presigned, GCS signed, Azure SAS) gets no
+    `tf-hub-format` parameter, which would break its signature (the store answers 403); two
+    signatures of one object share one cache entry."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    first = server.url("m.tar.gz?X-Amz-Date=1&X-Amz-Signature=ab")
+    again = server.url("m.tar.gz?X-Amz-Date=2&X-Amz-Signature=cd")
+    assert hub.resolve(first) == hub.resolve(again)
+    (request,) = archive_gets(server, "m.tar.gz")
+    assert request[1] == "/m.tar.gz?X-Amz-Date=1&X-Amz-Signature=ab"
+
+
+def test_a_local_folder_is_used_in_place_and_no_cache_is_made(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """`/local/folder`, `file:///local/folder`: used in place (nothing is copied, not even a
+    cache folder made); a missing path raises an error naming it, in both forms."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    assert hub.resolve(os.fspath(folder)) == hub.resolve(folder.as_uri()) == os.fspath(folder)
+    assert not isolated_cache.exists()
+    for missing in (os.fspath(tmp_path / "nope"), (tmp_path / "nope").as_uri()):
+        with pytest.raises(errors.ModelNotFoundError, match=re.escape(missing)) as raised:
+            hub.resolve(missing)
+        assert isinstance(raised.value, IOError)
+
+
+# --- Environment variables: the defaults and bounds the table states ---
+
+_GETTERS = {
+    "TFHUB_HTTP_TIMEOUT": constants.http_timeout,
+    "TFHUB_HTTP_RETRIES": constants.http_retries,
+    "TFHUB_HTTP_RETRY_TIMEOUT": constants.http_retry_timeout,
+    "TFHUB_LOCK_TIMEOUT": constants.lock_timeout,
+    "TFHUB_DOWNLOAD_MIN_SPEED": constants.download_min_speed,
+    "TFHUB_MAX_EXTRACTED_BYTES": constants.max_extracted_bytes,
+    "TFHUB_MAX_ARCHIVE_MEMBERS": constants.max_archive_members,
+}
+_UNITS = {"": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def _table_row(name: str) -> str:
+    (row,) = [
+        r for r in _section("Environment variables").splitlines() if r.startswith(f"| `{name}`")
+    ]
+    return row
+
+
+@pytest.mark.parametrize("name", sorted(_GETTERS))
+def test_the_default_the_table_states_is_the_one_used(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each number-valued variable's "default N" (with a unit for sizes) in README's table is
+    what tfhub uses when the variable is unset; "at most N" is accepted and N + 1 refused."""
+    row = _table_row(name)
+    match = re.search(r"default ([\d,.]+)(?: ?(KiB|MiB|GiB|TiB))?[;)]", row)
+    assert match, row
+    stated = float(match.group(1).replace(",", "")) * _UNITS[match.group(2) or ""]
+    assert _GETTERS[name]() == stated, row
+    most = re.search(r"at most ([\d,]+)|from 0 to (\d+)", row)
+    if most:
+        bound = (most.group(1) or most.group(2)).replace(",", "")
+        monkeypatch.setenv(name, bound)
+        assert _GETTERS[name]() == float(bound)
+        monkeypatch.setenv(name, str(int(bound) + 1))
+        with pytest.raises(errors.SettingError, match=f"^{name} must be .*Received"):
+            _GETTERS[name]()
+
+
+# --- Quick start: `./run` ---
+
+
+def test_setup_without_a_name_sets_up_the_tests(door) -> None:
+    """`./run setup [demo|test]` only sets up (default: `test`): the `test` extra, no pytest."""
+    done = run(door, "setup")
+    assert done.returncode == 0, done.stderr
+    assert "python -m pip install --quiet -e .[test]" in calls(door)
+    ran = [call.split()[:3] for call in calls(door)]
+    assert ["python", "-m", "pytest"] not in ran and not [c for c in ran if c[0] == "tfhub"]
+
+
+def test_run_test_sets_up_the_test_extra_then_runs_pytest(door) -> None:
+    """`./run test` installs the `test` extra (TensorFlow, the hub, the tools, tensorflow_hub
+    0.16.1, tensorflow-text: pyproject.toml) before it runs pytest."""
+    assert run(door, "test", "-x").returncode == 0
+    logged = calls(door)
+    install = logged.index("python -m pip install --quiet -e .[test]")
+    assert logged.index("python -m pytest -x") > install
+
+
+def test_the_extras_hold_what_the_quick_start_says() -> None:
+    """Without an extra, no TensorFlow; `tf`: TensorFlow 2.21 and tf_keras; `hub`: the server
+    (and the demo's in-process server, uvicorn); `test`: the test tools, tensorflow_hub 0.16.1,
+    tensorflow-text and the tools' and hub's extras."""
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.split(r"[=<>\[ ]", r, maxsplit=1)[0].lower() for r in requirements}
+
+    assert not names(project["dependencies"]) & {"tensorflow", "tf-keras", "keras"}
+    assert {"tensorflow==2.21.*", "tf-keras==2.21.*"} <= set(extras["tf"])
+    assert {"starlette", "uvicorn", "granian"} <= names(extras["hub"])
+    assert "tfhub[tf,hub,tools]" in extras["test"] and "tensorflow-hub==0.16.1" in extras["test"]
+    assert {"tensorflow-text", "pytest", "pytest-xdist"} <= names(extras["test"])
+
+
+def test_the_readme_example_of_run_test_selects_tests() -> None:
+    """`./run test tests/test_cache.py -k verify -rs` runs some tests (pytest exits 5 when
+    `-k` selects none)."""
+    (example,) = re.findall(r"`\./run test (tests/\S+ -k \S+) -rs`", _section("Quick start"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         *example.split()],
+        cwd=ROOT, capture_output=True, text=True, env=child_env(), timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert re.search(r"^\d+/\d+ tests collected", done.stdout, re.M), done.stdout[-2000:]
+
+
+# --- Quick start: `tfhub demo` ---
+
+
+@pytest.mark.tf
+def test_the_demo_removes_every_temporary_file(tmp_path: Path) -> None:
+    """`tfhub demo` serves the bundled module (upstream's own half_plus_two test module), runs
+    it on [[1], [2], [10]] three ways, each giving [[2.5], [3], [7]], and removes every
+    temporary file: its temporary folder is as empty afterwards as before."""
+    shipped = ROOT / "src" / "tfhub" / "data" / "half_plus_two_v1.tar.gz"
+    upstream = ROOT / "tests" / "data" / "upstream" / "half_plus_two_v1.tar.gz"
+    assert shipped.read_bytes() == upstream.read_bytes()
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub", "demo"], capture_output=True, text=True, timeout=240,
+        env=child_env(TMPDIR=os.fspath(temp), HOME=os.fspath(tmp_path)),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert done.stdout.count("-> [[2.5], [3.0], [7.0]]") == 4  # load, keras, reloaded, module.
+    assert "hosting protocol" in done.stdout and f"serving {temp}" in done.stdout
+    assert list(temp.iterdir()) == []
+
+
+# --- Every file or folder the sections name ---
+
+
+def test_every_file_and_folder_the_sections_name_exists() -> None:
+    """The guides the "Using it" table links, docs/architecture.md, tests/data/upstream/,
+    benchmarks/, `.ci/run` and the bundled module are where the README says."""
+    text = "".join(
+        _section(title)
+        for title in ("Quick start", "Using it", "Handles", "Environment variables", "Development")
+    )
+    named = set(re.findall(r"\]\(([^)#]+)\)", text))
+    named |= {"tests/data/upstream/", "benchmarks/", ".ci/run", "pyproject.toml"}
+    assert {"docs/architecture.md", "docs/resolving.md", "benchmarks/README.md"} <= named
+    for path in sorted(named):
+        assert path in text, path
+        assert (ROOT / path).exists(), f"README.md names {path}, which does not exist"
+    assert os.access(ROOT / ".ci" / "run", os.X_OK) and os.access(ROOT / "run", os.X_OK)
