@@ -324,3 +324,26 @@ def test_every_file_and_folder_the_sections_name_exists() -> None:
         assert path in text, path
         assert (ROOT / path).exists(), f"README.md names {path}, which does not exist"
     assert os.access(ROOT / ".ci" / "run", os.X_OK) and os.access(ROOT / "run", os.X_OK)
+
+
+@pytest.mark.parametrize("zero", ["0", " 0 ", "0.0", "0.00", "00", "0K"])
+def test_any_zero_turns_the_minimum_speed_off(zero: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`TFHUB_DOWNLOAD_MIN_SPEED` "`0`: off": `0.00` or `0K` were refused as "must be a
+    positive number of bytes", which is what the table says turns the check off."""
+    monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", zero)
+    assert constants.download_min_speed() == 0.0
+
+
+@pytest.mark.parametrize("bad", ["off", "-1", "fast", "1P"])
+def test_a_bad_minimum_speed_says_that_0_turns_it_off(
+    bad: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message for a bad value named only positive sizes ("e.g. 512G", for a speed), not
+    the `0` the table gives to turn the check off."""
+    monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", bad)
+    with pytest.raises(errors.SettingError) as raised:
+        constants.download_min_speed()
+    message = str(raised.value)
+    assert message.startswith("TFHUB_DOWNLOAD_MIN_SPEED must be a number of bytes per second")
+    assert "or 0 to turn the check off" in message and message.endswith(f"Received: {bad!r}")
+    assert isinstance(raised.value, ValueError) and raised.value.name == "TFHUB_DOWNLOAD_MIN_SPEED"

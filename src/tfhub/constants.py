@@ -484,15 +484,13 @@ def download_min_speed() -> float:
     for the network, is abandoned.
 
     Raises:
-        tfhub.errors.SettingError: (a ValueError) if the variable is set and not a size of 0 or
-            more.
+        tfhub.errors.SettingError: (a ValueError) if the variable is set and is neither a
+            speed nor a zero.
     """
     raw = _text(TFHUB_DOWNLOAD_MIN_SPEED)
     if not raw.strip():
         return DEFAULT_DOWNLOAD_MIN_SPEED
-    if raw.strip() in ("0", "0.0"):
-        return 0.0
-    return float(settings_parsing.size(TFHUB_DOWNLOAD_MIN_SPEED, raw))
+    return settings_parsing.speed(TFHUB_DOWNLOAD_MIN_SPEED, raw)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m tfhub.constants` prints the table.

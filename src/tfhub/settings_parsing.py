@@ -79,10 +79,7 @@ def size(name: str, raw: str) -> int:
     Raises:
         tfhub.errors.SettingError: (a ValueError) if it is not a positive size.
     """
-    text = raw.strip().upper().removesuffix("IB").removesuffix("B")
-    suffix = text[-1:] if text[-1:] in _SIZE_SUFFIXES else ""
-    number = text[: len(text) - len(suffix)].strip()
-    value = float(number) * _SIZE_SUFFIXES[suffix] if is_decimal(number) else -1.0
+    value = _bytes(raw)
     if not 0 < value < math.inf:  # Also refuses NaN and what overflows a float ("1e400").
         raise errors.SettingError(
             f"{name} must be a positive number of bytes, optionally with a K, M, G or T suffix "
@@ -90,6 +87,31 @@ def size(name: str, raw: str) -> int:
             name=name,
         )
     return int(value)
+
+
+def speed(name: str, raw: str) -> float:
+    """Parses a speed in bytes per second: "1024", "100K", "1.5M"; any zero ("0", "0.0",
+    "0K") means off and gives 0.
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) if it is neither a size nor a zero.
+    """
+    value = _bytes(raw)
+    if not 0 <= value < math.inf:
+        raise errors.SettingError(
+            f"{name} must be a number of bytes per second, optionally with a K or M suffix "
+            f"(e.g. 100K), or 0 to turn the check off. Received: {raw!r}",
+            name=name,
+        )
+    return 0.0 if value == 0 else value  # Not -0.0 for "-0".
+
+
+def _bytes(raw: str) -> float:
+    """The bytes `raw` says ("64G", "1.5T", "100KiB"), or -1.0 if it says none."""
+    text = raw.strip().upper().removesuffix("IB").removesuffix("B")
+    suffix = text[-1:] if text[-1:] in _SIZE_SUFFIXES else ""
+    number = text[: len(text) - len(suffix)].strip()
+    return float(number) * _SIZE_SUFFIXES[suffix] if is_decimal(number) else -1.0
 
 
 def base_url(name: str, raw: str, *, default: str) -> str:
