@@ -11,8 +11,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -230,6 +232,55 @@ def test_the_default_the_table_states_is_the_one_used(
         monkeypatch.setenv(name, str(int(bound) + 1))
         with pytest.raises(errors.SettingError, match=f"^{name} must be .*Received"):
             _GETTERS[name]()
+
+
+_HOLDER = """
+import sys, time
+from tfhub.utils import filelock
+filelock.HEARTBEAT_SEC = 1.5  # Its own beat (5 s in a real download), under the default limit.
+with filelock.weak_file_lock(sys.argv[1], what="a download") as held:
+    print("held" if held else "unlocked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def _fill(target: str) -> None:
+    for name, data in MODEL_FILES.items():
+        os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+        Path(target, name).write_bytes(data)
+
+
+@pytest.mark.parametrize("stopped", [False, True], ids=["live", "stopped"])
+def test_a_shorter_lock_timeout_gives_a_slower_holder_two_of_its_beats(
+    stopped: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`TFHUB_LOCK_TIMEOUT`: a holder beating every 1.5 s under its own (default) setting is
+    waited for by a process with TFHUB_LOCK_TIMEOUT=0.5 as long as it beats (live); stopped,
+    it gets two of its beats (3 s), not the waiter's 0.5 s, before `LockTimeoutError` names it."""
+    from tfhub import cache
+    from tfhub.download import atomic_download
+
+    path = cache.module_dir("h")
+    env = {k: v for k, v in child_env().items() if k != "TFHUB_LOCK_TIMEOUT"}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, cache.lock_path(path), "4"],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "0.5")
+        started = time.monotonic()
+        if not stopped:
+            assert atomic_download("h", _fill) == path
+            assert holder.wait(timeout=10) == 0 and time.monotonic() - started > 3
+            return
+        holder.send_signal(signal.SIGSTOP)
+        with pytest.raises(errors.LockTimeoutError, match=f"pid {holder.pid}"):
+            atomic_download("h", _fill)
+        assert 2.5 < time.monotonic() - started < 10
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 # --- Quick start: `./run` ---
