@@ -144,20 +144,21 @@ ENV_VARS: list[EnvVar] = [
     EnvVar(
         TFHUB_DOWNLOAD_MIN_SPEED,
         "bytes/s a download must average over `TFHUB_HTTP_TIMEOUT` seconds of waiting, else "
-        "`DownloadTooSlowError` (default 1024; `0`: off; `K`/`M` suffixes)",
-        "bytes/s a download must keep up (default 1024; 0: off)",
+        f"`DownloadTooSlowError` (default {DEFAULT_DOWNLOAD_MIN_SPEED:g}; `0`: off; `K`/`M` "
+        "suffixes)",
+        f"bytes/s a download must keep up (default {DEFAULT_DOWNLOAD_MIN_SPEED:g}; 0: off)",
     ),
     EnvVar(
         TFHUB_MAX_EXTRACTED_BYTES,
-        "most bytes one archive may expand to, else `ArchiveTooLargeError` (default 256 GiB; "
-        "`K`/`M`/`G`/`T` suffixes)",
-        "most bytes an archive may expand to (default 256G)",
+        "most bytes one archive may expand to, else `ArchiveTooLargeError` (default "
+        f"{DEFAULT_MAX_EXTRACTED_BYTES >> 30} GiB; `K`/`M`/`G`/`T` suffixes)",
+        f"most bytes an archive may expand to (default {DEFAULT_MAX_EXTRACTED_BYTES >> 30}G)",
     ),
     EnvVar(
         TFHUB_MAX_ARCHIVE_MEMBERS,
         "most members (files, folders, links) one archive may hold, else "
-        "`ArchiveTooManyMembersError` (default 1,000,000; a whole number)",
-        "most members an archive may hold (default 1000000)",
+        f"`ArchiveTooManyMembersError` (default {DEFAULT_MAX_ARCHIVE_MEMBERS:,}; a whole number)",
+        f"most members an archive may hold (default {DEFAULT_MAX_ARCHIVE_MEMBERS})",
     ),
     EnvVar(
         TFHUB_DISABLE_CERT_VALIDATION,
