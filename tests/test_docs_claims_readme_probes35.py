@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
-from tests._helpers.http_server import archive_gets, serve_folder
+from tests._helpers.http_server import archive_gets, redirect_to, serve_folder
 from tests._helpers.python_process import child_env, run_python
 from tests.test_front_door import calls, door, run
 
@@ -281,6 +281,29 @@ def test_a_shorter_lock_timeout_gives_a_slower_holder_two_of_its_beats(
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_token_is_not_sent_across_a_redirect_to_another_port_of_its_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`TFHUB_TOKEN`: never sent across a redirect to another port, even when
+    `TFHUB_TOKEN_HOST` names the host without a port (any port of it for a direct request)."""
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    make_tar_gz(tmp_path / "b" / "moved.tar.gz")
+    with serve_folder(os.fspath(tmp_path / "a")) as first:
+        with serve_folder(os.fspath(tmp_path / "b")) as other:
+            first.state.behaviours.append(redirect_to("/r.tar.gz", other.url("moved.tar.gz")))
+            monkeypatch.setenv("TFHUB_TOKEN", "s3cret-token")
+            monkeypatch.setenv("TFHUB_TOKEN_HOST", "127.0.0.1")
+            assert read_tree(hub.resolve(first.url("r.tar.gz"))) == MODEL_FILES
+            hub.resolve(other.url("moved.tar.gz") + "?direct=1")
+            sent = [
+                headers.get("Authorization") for _, _, headers in archive_gets(first, "r.tar.gz")
+            ]
+            received = [h.get("Authorization") for _, _, h in archive_gets(other, "moved.tar.gz")]
+    assert sent == ["Bearer s3cret-token"]
+    assert received == [None, "Bearer s3cret-token"]  # Redirected: none; asked directly: sent.
 
 
 # --- Quick start: `./run` ---
