@@ -7,13 +7,16 @@ a real HTTP server on 127.0.0.1, upstream's own test modules (tests/data/upstrea
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -41,6 +44,7 @@ def _section(title: str) -> str:
 # --- Using it: the example, as printed ---
 
 _EXAMPLE_CHECKS = """
+import fcntl
 import json
 sentences = tf.constant(["a good film", "a bad film"])
 reloaded = keras.saving.load_model("classifier.keras")
@@ -304,6 +308,52 @@ def test_the_token_is_not_sent_across_a_redirect_to_another_port_of_its_host(
             received = [h.get("Authorization") for _, _, h in archive_gets(other, "moved.tar.gz")]
     assert sent == ["Bearer s3cret-token"]
     assert received == [None, "Bearer s3cret-token"]  # Redirected: none; asked directly: sent.
+
+
+def _read_all(fd: int) -> bytes:
+    """What a pseudo-terminal's controller side got, until the other side is closed."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the terminal side has closed.
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_progress_bars_are_on_in_a_terminal_by_default(
+    server, served_dir: Path, isolated_cache: Path
+) -> None:
+    """`TFHUB_DOWNLOAD_PROGRESS` unset: `tfhub resolve` whose stderr is a terminal draws the
+    bar there; stdout, a pipe, gets only the folder."""
+    size = os.path.getsize(make_tar_gz(served_dir / "m.tar.gz"))
+    assert size < 1000  # Shown in bytes, not as "1.2k".
+    env = child_env()
+    env.pop("TFHUB_DOWNLOAD_PROGRESS")
+    controller, terminal = os.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # 80 columns.
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tfhub", "resolve", server.url("m.tar.gz")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal, env=env,
+        )  # fmt: skip
+        os.close(terminal)
+        terminal = -1
+        drawn = _read_all(controller)
+        out, _ = child.communicate(timeout=60)
+    finally:
+        os.close(controller)
+        if terminal != -1:
+            os.close(terminal)
+    assert child.returncode == 0
+    assert (
+        out.decode()
+        == os.path.join(isolated_cache, handles.cache_key(server.url("m.tar.gz"))) + "\n"
+    )
+    assert b"Downloading http://127.0.0.1" in drawn and f"/{size} ".encode() in drawn
 
 
 # --- Quick start: `./run` ---
