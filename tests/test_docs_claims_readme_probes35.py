@@ -24,7 +24,7 @@ import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import archive_gets, redirect_to, serve_folder
 from tests._helpers.python_process import child_env, run_python
-from tests.test_front_door import calls, door, run
+from tests.test_front_door import BASH, _env, calls, door, run
 
 import tfhub as hub
 from tfhub import constants, errors, handles
@@ -366,6 +366,21 @@ def test_setup_without_a_name_sets_up_the_tests(door) -> None:
     assert "python -m pip install --quiet -e .[test]" in calls(door)
     ran = [call.split()[:3] for call in calls(door)]
     assert ["python", "-m", "pytest"] not in ran and not [c for c in ran if c[0] == "tfhub"]
+
+
+def test_the_virtual_environment_is_dot_venv_in_the_checkout_by_default(door) -> None:
+    """Quick start: "a virtual environment in `.venv`" of the checkout, whatever the current
+    folder (`TFHUB_VENV=DIR` puts it elsewhere: the other tests of `./run` use it)."""
+    env = {k: v for k, v in _env(door).items() if k != "TFHUB_VENV"}
+    done = subprocess.run(
+        [BASH, os.fspath(door["repo"] / "run"), "setup", "demo"], cwd=door["cwd"], env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "creating the virtual environment .venv" in done.stderr
+    venv = door["repo"] / ".venv"
+    assert (venv / "bin" / "python").is_file() and list(venv.glob(".tfhub-installed-tf,hub-*"))
+    assert not door["venv"].exists() and not (door["cwd"] / ".venv").exists()
 
 
 def test_run_test_sets_up_the_test_extra_then_runs_pytest(door) -> None:
