@@ -1,9 +1,12 @@
 """README.md's "Quick start", "Using it", "Handles", "Environment variables" and "Development"
 sections, claim by claim where no other test checks the claim: the "Using it" example run as
-printed (local handles for its example.com ones), `hub.resolve` and the cache commands with
-TensorFlow missing, the handle table's archive row, the defaults the variable table states,
-`./run setup` without a name, and every file or folder the sections name. Real processes,
-a real HTTP server on 127.0.0.1, upstream's own test modules (tests/data/upstream/)."""
+printed (local handles for its example.com ones); `hub.resolve` and the cache commands with
+TensorFlow missing; the demo without network, leaving no temporary file; `./run`'s `.venv`,
+`setup` default and extras; the handle table's archive row (and its signed-URL exception) and
+local rows; the defaults and bounds the variable table states, `TFHUB_DOWNLOAD_MIN_SPEED`'s
+zero, `TFHUB_LOCK_TIMEOUT`'s two beats, `TFHUB_TOKEN` across ports, progress bars in a
+terminal; every file or folder the sections name. Real processes, real servers on 127.0.0.1,
+a real pty, upstream's own test modules (tests/data/upstream/); no mocks."""
 
 from __future__ import annotations
 
@@ -44,7 +47,6 @@ def _section(title: str) -> str:
 # --- Using it: the example, as printed ---
 
 _EXAMPLE_CHECKS = """
-import fcntl
 import json
 sentences = tf.constant(["a good film", "a bad film"])
 reloaded = keras.saving.load_model("classifier.keras")
