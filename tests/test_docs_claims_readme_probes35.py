@@ -11,6 +11,7 @@ a real pty, upstream's own test modules (tests/data/upstream/); no mocks."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -181,6 +182,24 @@ def test_a_signed_archive_url_is_requested_exactly_as_given(server, served_dir: 
     assert hub.resolve(first) == hub.resolve(again)
     (request,) = archive_gets(server, "m.tar.gz")
     assert request[1] == "/m.tar.gz?X-Amz-Date=1&X-Amz-Signature=ab"
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    ["", "/", "//", "?tfhub-redirect=true", "/?x=1#top", "#top"],
+)
+def test_a_china_mirror_handle_maps_to_its_archive_whatever_follows_the_version(
+    suffix: str,
+) -> None:
+    """`https://hub.tensorflow.google.cn/...`: "mapped to its mirror's archive". Upstream's
+    plain string template put what followed the version inside the archive's name
+    (`.../2/.tar.gz`, `.../2?tfhub-redirect=true.tar.gz`): URLs no mirror answers. The cache
+    folder stays sha1 of the handle as written, as upstream's."""
+    handle = "https://hub.tensorflow.google.cn/google/nnlm-en-dim128/2" + suffix
+    query = suffix.partition("?")[2].partition("#")[0]
+    expected = "https://gcs.tensorflow.google.cn/tfhub-modules/google/nnlm-en-dim128/2.tar.gz"
+    assert handles.parse(handle).download_url() == expected + (f"?{query}" if query else "")
+    assert handles.cache_key(handle) == hashlib.sha1(handle.encode()).hexdigest()
 
 
 def test_a_local_folder_is_used_in_place_and_no_cache_is_made(

@@ -116,13 +116,23 @@ class HttpModel(FrozenRecord):
         URL as it is, since adding `tf-hub-format` would void its signature (upstream added
         it, and the store refused the download)."""
         if self.url.startswith(HUB_TF_GOOGLE_CN):
-            return GCS_GOOGLE_CN_TEMPLATE % self.url[len(HUB_TF_GOOGLE_CN) :]
+            return _china_mirror_url(self.url)
         if is_signed_url(self.url):
             return self.url
         return append_format_query(self.url, COMPRESSED_FORMAT_QUERY)
 
     def __str__(self) -> str:
         return self.url
+
+
+def _china_mirror_url(url: str) -> str:
+    """The mirror's archive of a `https://hub.tensorflow.google.cn/...` model, as upstream maps
+    it, with slashes after the version dropped and a query kept after `.tar.gz` (upstream's
+    template put both inside the archive's name: `.../2/.tar.gz`)."""
+    rest = url[len(HUB_TF_GOOGLE_CN) :]
+    path, _, query = rest.partition("#")[0].partition("?")
+    archive = GCS_GOOGLE_CN_TEMPLATE % path.rstrip("/")
+    return f"{archive}?{query}" if query else archive
 
 
 Handle = LocalPath | GcsPath | HttpModel | KaggleModel
