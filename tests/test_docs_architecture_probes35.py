@@ -173,13 +173,19 @@ def test_a_download_by_host_name_blocks_stop_signals_in_its_dns_thread(
     assert set(STOP_SIGNALS) <= set(threads["tfhub-dns"])
 
 
-# --- "Modules that subclass TensorFlow or Keras classes ... are imported only on first use" ----
+# --- "Modules that subclass TensorFlow or Keras classes ... are imported only on first use";
+# "Every optional import goes through utils/lazy.py" ------------------------------------------
 
 _BLOCKED_IMPORTS_CODE = """
 import importlib, json, os, sys
-class Blocker:  # TensorFlow and Keras cannot be imported: a module that needs them fails.
+from tfhub.errors import MissingDependencyError
+from tfhub.utils.lazy import EXTRA_OF_MODULE, PIP_NAME_OF_MODULE
+blocked = set(EXTRA_OF_MODULE) | set(PIP_NAME_OF_MODULE)
+asked = []
+class Blocker:  # No optional package can be imported: a module that imports one fails.
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+        if name.split(".")[0] in blocked:
+            asked.append(name.split(".")[0])
             raise ImportError(f"blocked: {name}")
         return None
 sys.meta_path.insert(0, Blocker())
@@ -192,10 +198,11 @@ for folder, _, files in os.walk(package):
             names.append(rel[:-3].replace(os.sep, ".").removesuffix(".__init__"))
 failed = {}
 for name in sorted(names):
+    del asked[:]
     try:
         importlib.import_module(name)
     except ImportError as err:
-        failed[name] = str(err)
+        failed[name] = [asked[0] if asked else "", isinstance(err, MissingDependencyError)]
 print(json.dumps(failed))
 """
 
@@ -211,17 +218,53 @@ _IMPORT_TENSORFLOW = {
     "tfhub.estimator",
     "tfhub.tf_utils",
 }
+# docs/architecture.md, "Optional packages say what to install": the modules that import an
+# optional package at their top, each reached only through an entry that `require`s it first.
+_IMPORT_OPTIONAL_AT_THE_TOP = {
+    "tfhub.hub.app",
+    "tfhub.hub.api",
+    "tfhub.hub.pages",
+    "tfhub.hub.uvicorn_h11",
+    "tfhub.keras.layer",
+    "tfhub.keras.tf_keras_layer",
+}
 
 
-def test_only_the_documented_modules_import_tensorflow_or_keras_when_imported():
+def _rule(title: str) -> str:
+    """The text of the bullet `**title**` of "Rules the code keeps", on one line."""
+    return " ".join(_doc().split()).split(f"**{title}**", 1)[1].split("- **", 1)[0]
+
+
+@pytest.fixture(scope="module")
+def imports_without_optional_packages() -> dict[str, list[object]]:
+    """{module: [first optional package it asked for, raised MissingDependencyError]} of the
+    modules whose import fails with no optional package importable."""
     out = run_python(_BLOCKED_IMPORTS_CODE, str(PACKAGE), timeout=120)
-    failed = json.loads(out.stdout.strip().splitlines()[-1])
-    assert all("blocked: " in why or "cannot be imported" in why for why in failed.values())
-    found = {name for name in failed if not name.startswith("tfhub.feature_column.")}
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_only_the_documented_modules_import_tensorflow_or_keras_when_imported(
+    imports_without_optional_packages,
+):
+    found = {
+        name
+        for name, (package, _) in imports_without_optional_packages.items()
+        if package in ("tensorflow", "keras", "tf_keras")
+        and not name.startswith("tfhub.feature_column.")
+    }
     assert found == _IMPORT_TENSORFLOW
-    doc = " ".join(_doc().split())
     for module in ("keras_layer.py", "feature_column_v2.py", "estimator.py", "tf_utils.py"):
-        assert f"`{module}`" in doc.split("**Lazy TensorFlow.**", 1)[1].split("- **", 1)[0]
+        assert f"`{module}`" in _rule("Lazy TensorFlow.")
+
+
+def test_only_the_documented_modules_import_an_optional_package_without_utils_lazy(
+    imports_without_optional_packages,
+):
+    raw = {name for name, (_, said) in imports_without_optional_packages.items() if not said}
+    assert raw == _IMPORT_OPTIONAL_AT_THE_TOP
+    for module in _IMPORT_OPTIONAL_AT_THE_TOP:
+        name = module.split(".")[-1] + ".py"
+        assert f"`{name}`" in _rule("Optional packages say what to install."), name
 
 
 # --- "`tf1/` reads from the bottom to the top; no file imports one above it" -----------------
@@ -429,3 +472,20 @@ def test_the_users_lines_name_the_modules_the_public_names_come_from():
         assert where in line, line
         module = table[name].lstrip(".").replace(".", "/")
         assert (module + ".py") == where or module + "/" == where, (name, table[name])
+
+
+# --- "saved_model_proto.py: which format it is (tfhub_module.pb or not) ..., read without
+# loading" ----------------------------------------------------------------------------------------
+
+_FORMAT_CODE = """
+import json, sys
+from tfhub import saved_model_proto
+kinds = [saved_model_proto.is_tf1_hub_module(path) for path in sys.argv[1:]]
+print(json.dumps([kinds, sorted(m for m in sys.modules if m.split(".")[0] == "tensorflow")]))
+"""
+
+
+def test_the_format_of_a_local_folder_is_told_without_tensorflow(upstream_dir):
+    folders = [str(upstream_dir / name) for name in ("tf1_multi_sig", "tf2_saved_model")]
+    out = run_python(_FORMAT_CODE, *folders, timeout=60)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [[True, False], []]
