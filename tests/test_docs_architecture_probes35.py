@@ -631,3 +631,84 @@ def test_only_constants_names_the_variables_users_set():
         "TFHUB_VENV": {"settings_warnings.py"},
     }
     assert "TFHUB_SERVE_SETTINGS" in _rule("One home per question.")
+
+
+# --- The functions, classes and tables the page names, where it says they are -----------------
+
+_NAMED = [
+    ("handles.py", "cache_handle"),
+    ("handle_check.py", "cache_key"),
+    ("resolvers/registry.py", "MultiImplRegistry"),
+    ("resolvers/base.py", "Resolver"),
+    ("utils/filelock.py", "weak_file_lock"),
+    ("_http_deadline.py", "RetryBudget"),
+    ("saved_model.py", "resolve"),
+    ("saved_model.py", "load"),
+    ("saved_model.py", "load_model"),
+    ("saved_model_proto.py", "damaged_model_error"),
+    ("tf1/registry.py", "loader"),
+    ("tf1/native_spec.py", "Loader"),
+    ("tf1/native_spec.py", "NativeModuleSpec"),
+    ("loaded_model.py", "LoadedModel"),
+    ("loaded_model.py", "call_with_training"),
+    ("loaded_model.py", "smart_cond"),
+    ("keras/_xla.py", "compiles_with_xla"),
+    ("keras/layer.py", "supports_jit"),
+    ("program/runner.py", "run_reported"),
+    ("program/report.py", "tell"),
+    ("help_text.py", "HelpFormatter"),
+    ("help_text.py", "environment"),
+    ("help_text.py", "help_environment"),
+    ("cli/_parsers.py", "COMMANDS"),
+    ("cli/_parsers.py", "add_tool_command"),
+    ("utils/lazy.py", "import_optional"),
+    ("utils/lazy.py", "require"),
+    ("utils/records.py", "FrozenRecord"),
+    ("utils/paths.py", "special_kind"),
+    ("errors/_loading.py", "MissingDependencyError"),
+    ("errors/_base.py", "TFHubError"),
+    ("errors/_base.py", "SettingError"),
+    ("errors/_resolving.py", "DiskFullError"),
+    ("errors/_tools.py", "OutputNotWritableError"),
+    ("errors/_hub.py", "PublishWriteError"),
+    ("constants.py", "ENV_VARS"),
+    ("constants.py", "ABSL_FLAGS"),
+    ("tools/make_image_classifier/lib.py", "make_image_classifier"),
+    ("tools/make_image_classifier/lib.py", "train_and_export"),
+    ("tools/make_image_classifier/training.py", "train_on_module"),
+    ("tools/make_image_classifier/fit.py", "train_model"),
+    ("tools/make_image_classifier/make_image_classifier.py", "FLAGS"),
+    ("tools/make_image_classifier/make_image_classifier.py", "main"),
+    ("tf1/module_spec.py", "ModuleSpec"),
+    ("tf1/module_spec.py", "export_spec"),
+    ("tf1/native_module.py", "create_module_spec"),
+    ("tf1/native_module.py", "add_signature"),
+    ("tf1/module.py", "Module"),
+    ("tf1/module.py", "load_module_spec"),
+    ("tf1/export.py", "LatestModuleExporter"),
+    ("resolver.py", "atomic_download"),
+    ("download.py", "atomic_download"),
+    ("server.py", "serve_models"),
+]
+
+
+def _defined_names(path: Path) -> set[str]:
+    """What a file defines or imports at any depth: functions, classes, assigned names."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.Assign):
+            found |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+        elif isinstance(node, ast.ImportFrom):
+            found |= {alias.asname or alias.name for alias in node.names}
+    return found
+
+
+def test_the_names_the_page_gives_are_where_it_says():
+    doc = _doc()
+    missing = [(file, name) for file, name in _NAMED if name not in _defined_names(PACKAGE / file)]
+    assert not missing
+    assert [name for _, name in _NAMED if name not in doc] == []
