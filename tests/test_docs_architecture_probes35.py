@@ -712,3 +712,32 @@ def test_the_names_the_page_gives_are_where_it_says():
     missing = [(file, name) for file, name in _NAMED if name not in _defined_names(PACKAGE / file)]
     assert not missing
     assert [name for _, name in _NAMED if name not in doc] == []
+
+
+# --- "The programs say their own lines on stderr through `program/report.tell`, which stays
+# silent when stderr was closed (`2>&-`) rather than fail" -------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="code defect reported: tools/make_nearest_neighbour_index/beam_options.py:97 writes "
+    "to sys.stderr, None when stderr was closed: AttributeError, exit 1 instead of 7",
+)
+def test_a_tool_started_with_stderr_closed_keeps_its_exit_code(tmp_path):
+    pytest.importorskip("apache_beam", reason="make_nearest_neighbour_index generate needs Beam")
+    data = tmp_path / "data.txt"
+    data.write_text("hello\n")
+    argv = ["generate", f"--data_file_pattern={data}", f"--module_url={tmp_path / 'none'}"]
+    argv.append(f"--embed_output_dir={tmp_path / 'out'}")
+    module = "tfhub.tools.make_nearest_neighbour_index"
+    shell = 'exec "$@" 2>&-'
+    done = subprocess.run(
+        ["sh", "-c", shell, "sh", sys.executable, "-m", module, *argv],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (7, "")  # 7: not found (docs/cli.md).
