@@ -741,3 +741,45 @@ def test_a_tool_started_with_stderr_closed_keeps_its_exit_code(tmp_path):
         check=False,
     )
     assert (done.returncode, done.stdout) == (7, "")  # 7: not found (docs/cli.md).
+
+
+# --- "tensorflow_hub's lock file, read and written, so both libraries wait for each other's
+# downloads" -------------------------------------------------------------------------------------
+
+_RESOLVE_CODE = "import sys, {module} as hub; print(hub.resolve(sys.argv[1]))"
+
+
+@pytest.mark.tf
+@pytest.mark.slow  # tensorflow_hub imports TensorFlow: 5-10 s on a busy machine.
+def test_tfhub_waits_for_a_download_by_tensorflow_hub_and_uses_its_folder(
+    upstream_copy, server, served_dir, tmp_path
+):
+    pytest.importorskip("tensorflow_hub", reason="the upstream library downloads first")
+    import hashlib
+    import time
+
+    from tests._helpers.http_server import archive_gets
+
+    shutil.copy(upstream_copy / "tf2_saved_model.tar.gz", served_dir / "m.tar.gz")
+    server.state.behaviours.append(delay("m.tar.gz", 2.0, stall_after=2048, times=1))
+    url, cache = server.url("m.tar.gz"), tmp_path / "cache"
+    env = child_env(TFHUB_CACHE_DIR=str(cache))
+    code = _RESOLVE_CODE.format(module="tensorflow_hub")
+    upstream = subprocess.Popen(
+        [sys.executable, "-c", code, url], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        lock = cache / (hashlib.sha1(url.encode()).hexdigest() + ".lock")
+        deadline = time.monotonic() + 60
+        while not lock.exists() and upstream.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lock.exists(), "tensorflow_hub's download never took its lock"
+        assert upstream.poll() is None  # Still downloading (stalled) as tfhub starts.
+        ours = run_python(_RESOLVE_CODE.format(module="tfhub"), url, env=env, timeout=60)
+        theirs, _ = upstream.communicate(timeout=60)
+    finally:
+        upstream.kill()
+        upstream.wait()
+    assert upstream.returncode == 0
+    assert ours.stdout.strip() == theirs.strip().splitlines()[-1]
+    assert len(archive_gets(server, "m.tar.gz")) == 1  # tfhub downloaded nothing itself.
