@@ -191,3 +191,17 @@ def test_a_file_hiding_a_standard_module_is_named_not_a_reinstall(tmp_path, shad
     assert cause in hidden and "The current folder holds http.py, named like" in hidden
     assert "code.py" not in hidden and "pip install" not in hidden
     assert missing.endswith("Install it with: pip install no-such-module-xyz")
+
+
+def test_the_hub_runner_names_the_extra_when_called_as_a_library(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tfhub.hub.runner import serve
+    from tfhub.hub.settings import ServeSettings
+
+    monkeypatch.setitem(sys.modules, "starlette", None)  # The app's framework, as without [hub].
+    with pytest.raises(errors.MissingDependencyError) as info:
+        serve(
+            ServeSettings(root=str(tmp_path)), host="127.0.0.1", port=1, workers=1, server="uvicorn"
+        )
+    assert info.value.module == "starlette" and info.value.command == lazy.install_command("hub")

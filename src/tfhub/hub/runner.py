@@ -18,6 +18,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import errors
+from ..utils.lazy import require
+from ..utils.threads import daemon_thread
+from . import APP_MODULES
 from .docs_layout import docs_dir
 from .settings import (
     SETTINGS_ENV,
@@ -57,7 +60,11 @@ def serve(
     Raises:
         tfhub.errors.ServeConfigError: for an unknown server or bad options (checked here,
             before any worker starts; each worker then scans ROOT).
+        tfhub.errors.MissingDependencyError: (an ImportError) if the hub extra or `server` is
+            not installed, naming what to install.
     """
+    if server in SERVERS:  # An unknown one is check_options' error.
+        require(*APP_MODULES, server, purpose="serving a hub")
     check_options(settings, host=host, port=port, workers=workers, server=server)
     if on_ready is not None:
         on_ready()
@@ -225,8 +232,8 @@ class BackgroundServer:
             http=_UVICORN_HTTP_PROTOCOL,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        self._thread = daemon_thread(  # Stop signals go to the main thread, not this one.
+            self._server.run, name="tfhub-hub-server", args=([self._socket],)
         )
 
     def url(self, path: str = "") -> str:
