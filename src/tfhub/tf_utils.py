@@ -1,6 +1,7 @@
 """tensorflow_hub's `tf_utils` module path: its small TensorFlow helpers (files through
 tf.io.gfile, timestamped export folders, composite tensors), and `tf` itself as the module held
-it (`hub.tf_utils.tf.constant(...)` works). TensorFlow is imported on first use."""
+it (`hub.tf_utils.tf.constant(...)` works). Importing it imports TensorFlow: its export helpers
+are tf1/export's, which needs TensorFlow at import (as upstream's module did)."""
 
 from __future__ import annotations
 
