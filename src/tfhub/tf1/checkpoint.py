@@ -57,6 +57,22 @@ def init_from_checkpoint(checkpoint_path: str, variable_map: Mapping[str, Any]) 
         _tf_private.set_checkpoint_initializer(variable, checkpoint_path, name)
 
 
+def unreadable(checkpoint_path: str) -> Exception | None:
+    """Why `checkpoint_path` is not a checkpoint that `init_from_checkpoint` can read (neither a
+    checkpoint prefix nor a folder whose `checkpoint` file names one), or None if it is.
+
+    TensorFlow's own answer comes late and raw: a NotFoundError ("Unsuccessful
+    TensorSliceReader constructor") for a prefix without files.
+    """
+    if _prefix_taken_for_folder(checkpoint_path):
+        return None
+    try:
+        tf.train.load_checkpoint(checkpoint_path)
+    except (tf.errors.OpError, ValueError) as err:
+        return err
+    return None
+
+
 def data_shortfall(checkpoint_path: str) -> str | None:
     """What the sizes alone show wrong with a checkpoint: data files that hold fewer bytes than
     the fixed-size tensors of its index take (a file cut short by an interrupted copy or

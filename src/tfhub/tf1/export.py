@@ -73,6 +73,7 @@ def register_module_for_export(module: Any, export_name: str | bytes) -> None:
         if used_name == export_name:
             raise errors.ExportError(
                 f"There is already a module registered to be exported as {export_name!r}. "
+                "Choose another export_name: each module of the graph gets its own folder. "
                 f"Received: export_name={export_name!r}"
             )
     tf.compat.v1.add_to_collection(_EXPORT_MODULES_COLLECTION, (export_name, module))

@@ -63,6 +63,10 @@ class Module:
         Raises:
             tfhub.errors.UnknownTagsError: if there is no graph variant for `tags`.
             tfhub.errors.NotATF1ModuleError: if the handle is not a TF1 Hub module.
+            tfhub.errors.ModuleSpecError: (a ValueError) if `spec` is neither a ModuleSpec
+                nor a str or os.PathLike handle.
+            tfhub.errors.TFHubError: from resolving and loading the handle, as for
+                `hub.load_module_spec`.
         """
         self._spec = as_module_spec(spec)
         self._trainable = trainable
@@ -366,7 +370,9 @@ def as_module_spec(spec: ModuleSpec | str | os.PathLike[str]) -> ModuleSpec:
     if isinstance(spec, str | os.PathLike):
         return load_module_spec(spec)
     raise errors.ModuleSpecError(
-        f"Unknown module spec type: {type(spec)!r}. Received: spec={spec!r}"
+        f"Unknown module spec type: {type(spec)!r}. Pass a hub.ModuleSpec (from "
+        "hub.load_module_spec or hub.create_module_spec) or a handle as a str or os.PathLike "
+        f"(a path or URL). Received: spec={spec!r}"
     )
 
 

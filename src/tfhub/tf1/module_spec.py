@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import tensorflow as tf
-from .checkpoint import init_from_checkpoint
+from .checkpoint import init_from_checkpoint, unreadable
 from .saved_model_lib import tag_set
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,9 @@ class ModuleSpec(abc.ABC):
                 checkpoint, e.g. `lambda name: "extra_scope/" + name`.
 
         Raises:
-            tfhub.errors.ExportError: if `checkpoint_path` is missing, or `path` is empty.
+            tfhub.errors.ExportError: (a ValueError) if `checkpoint_path` is not given, holds
+                no checkpoint (upstream let TensorFlow's NotFoundError through), or lacks a
+                variable of the module; or if `path` is empty.
             tfhub.errors.ArgumentTypeError: if `path` is not a str, bytes or os.PathLike.
         """
         path = export_folder(path)
@@ -53,12 +55,25 @@ class ModuleSpec(abc.ABC):
                 "Missing mandatory `checkpoint_path` parameter (pass it by name). "
                 f"Received: checkpoint_path={checkpoint_path!r}"
             )
+        cause = unreadable(checkpoint_path)
+        if cause is not None:
+            raise errors.ExportError(
+                f"There is no checkpoint at {checkpoint_path}. Pass the prefix of the checkpoint "
+                "that holds the module's variables, such as <model_dir>/model.ckpt-1000 (beside "
+                "its .index file), or the folder whose `checkpoint` file names it. "
+                f"Received: checkpoint_path={checkpoint_path!r}"
+            ) from cause
         rename = name_transform_fn or (lambda name: name)
         export_spec(self, path, checkpoint=(checkpoint_path, rename))
 
     @abc.abstractmethod
     def get_signature_names(self, tags: Iterable[str] | None = None) -> list[str]:
-        """Returns the module's signature names for the graph variant `tags`."""
+        """Returns the module's signature names for the graph variant `tags`.
+
+        Raises:
+            tfhub.errors.UnknownGraphVariantError: (a KeyError, as upstream documented, and
+                an UnknownTagsError) if the module has no graph variant `tags`.
+        """
 
     @abc.abstractmethod
     def get_tags(self) -> list[frozenset[str]]:
@@ -68,13 +83,24 @@ class ModuleSpec(abc.ABC):
     def get_input_info_dict(
         self, signature: str | None = None, tags: Iterable[str] | None = None
     ) -> dict[str, Any]:
-        """Describes a signature's inputs: {name: ParsedTensorInfo (dtype, get_shape(), ...)}."""
+        """Describes a signature's inputs: {name: ParsedTensorInfo (dtype, get_shape(), ...)}.
+
+        Raises:
+            tfhub.errors.UnknownSignatureError: (a ValueError, as upstream raised, though its
+                docstring said KeyError) if there is no such signature (lists them).
+            tfhub.errors.UnknownGraphVariantError: (a KeyError) if there is no graph variant
+                `tags`.
+        """
 
     @abc.abstractmethod
     def get_output_info_dict(
         self, signature: str | None = None, tags: Iterable[str] | None = None
     ) -> dict[str, Any]:
-        """Describes a signature's outputs: {name: ParsedTensorInfo (dtype, get_shape(), ...)}."""
+        """Describes a signature's outputs: {name: ParsedTensorInfo (dtype, get_shape(), ...)}.
+
+        Raises:
+            The same as `get_input_info_dict`.
+        """
 
     def get_attached_message(
         self,

@@ -52,13 +52,22 @@ def create_module_spec(
     Raises:
         tfhub.errors.ModuleSpecError: if a graph has no signature, a duplicate signature,
             unsupported collections, or a state op colocated with a non-state op, or a tag set
-            is a string.
+            is a string or given twice.
+        tfhub.errors.ArgumentTypeError: (a TypeError) if `module_fn` is not callable.
     """
+    if not callable(module_fn):
+        raise errors.ArgumentTypeError(
+            "hub.create_module_spec needs a module_fn to call: a function that builds the "
+            "module's graph with placeholders and hub.add_signature(). "
+            f"Received: {module_fn!r} of type {type(module_fn).__name__}"
+        )
     report_tags = bool(tags_and_args)
     variants = list(tags_and_args) if tags_and_args else [(set(), {})]
     dropped = _collection_names(drop_collections)
     handler = saved_model_lib.SavedModelHandler()
-    for tags, kwargs in map(_tags_and_kwargs, variants):
+    pairs = [_tags_and_kwargs(variant) for variant in variants]
+    _check_tag_sets_differ([tags for tags, _ in pairs], variants)
+    for tags, kwargs in pairs:
         graph = tf.Graph()
         with graph.as_default():
             with tf.compat.v1.variable_scope("", use_resource=True):
@@ -113,6 +122,23 @@ def _tags_and_kwargs(entry: Any) -> tuple[Iterable[str], Mapping[str, Any]]:
     return tags, kwargs
 
 
+def _check_tag_sets_differ(tag_sets: list[Iterable[str]], variants: list[Any]) -> None:
+    """Refuses two graph variants with the same tag set, before any module_fn runs.
+
+    Raises:
+        tfhub.errors.ModuleSpecError: naming the repeated tag set.
+    """
+    seen: set[frozenset[str]] = set()
+    for tags in map(saved_model_lib.tag_set, tag_sets):
+        if tags in seen:
+            raise errors.ModuleSpecError(
+                f"Tags {sorted(tags)!r} used repeatedly in tags_and_args: each graph variant "
+                "needs its own set of tags (e.g. set() and {'train'}), which hub.Module(spec, "
+                f"tags=...) picks. Received: tags_and_args={variants!r}"
+            )
+        seen.add(tags)
+
+
 def _collection_names(drop_collections: Iterable[str] | str | None) -> list[str]:
     """The collection names to drop: a lone string is one name (not its letters)."""
     if isinstance(drop_collections, str):
@@ -135,7 +161,8 @@ def add_signature(name: str | None = None, inputs: Any = None, outputs: Any = No
         tfhub.errors.ModuleSpecError: if an input is subject to a tf.colocate_with(), a value
             is not a tensor, or it is called outside a module_fn (eagerly).
         tfhub.errors.SignatureValueTypeError: (a TypeError and ModuleSpecError) if `name` or
-            a key of `inputs` or `outputs` is not a string.
+            a key of `inputs` or `outputs` is neither a str nor bytes (taken, as upstream
+            took them, and stored as str).
     """
     name = name or "default"
     inputs = {} if inputs is None else inputs
@@ -192,7 +219,11 @@ def attach_message(key: str, message: Any) -> None:
             message, or it is called outside a module_fn (eagerly).
     """
     if not isinstance(key, str) or not re.match(r"[a-zA-Z][a-zA-Z0-9_]*$", key):
-        raise errors.ModuleSpecError(f"hub.attach_message() called with malformed key '{key}'")
+        raise errors.ModuleSpecError(
+            f"hub.attach_message() called with malformed key '{key}': a key is a Python "
+            "identifier starting with a letter (letters, digits and '_'), e.g. "
+            f"'image_module_info'. Received: key={key!r}"
+        )
     _check_inside_module_fn("hub.attach_message()")
     if not hasattr(message, "SerializeToString"):
         raise errors.ModuleSpecError(

@@ -79,7 +79,10 @@ def _check_unique_tags(tag_list: Iterable[frozenset[str]]) -> None:
     seen: set[frozenset[str]] = set()
     for tags in tag_list:
         if tags in seen:
-            raise errors.ModuleSpecError(f"Tags {sorted(tags)!r} used repeatedly")
+            raise errors.ModuleSpecError(
+                f"Tags {sorted(tags)!r} used repeatedly: two graph variants (MetaGraphs) have "
+                "this tag set, and a module needs one per tag set. Keep one of them."
+            )
         seen.add(tags)
 
 

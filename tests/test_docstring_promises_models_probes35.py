@@ -1,0 +1,257 @@
+"""Docstring promises of the model-facing public API (`hub.Module`, `hub.KerasLayer`, the TF1
+format functions, the feature columns, `hub.export_layer`) that no other test checked, each
+triggered for real on tiny models built here (session 35 probes)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+from tests._helpers import models  # noqa: E402
+
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+
+def _linear_module_fn() -> None:
+    """x[None, 3] -> x @ w, w[3, 2] of ones."""
+    x = tf.compat.v1.placeholder(tf.float32, [None, 3], name="x")
+    w = tf.compat.v1.get_variable("w", initializer=tf.ones([3, 2]))
+    hub.add_signature(inputs={"x": x}, outputs=tf.matmul(x, w))
+
+
+@pytest.fixture(scope="module")
+def linear_spec() -> Any:
+    return hub.create_module_spec(_linear_module_fn)
+
+
+@pytest.fixture(scope="module")
+def tf2_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return models.save_tf2_module(os.fspath(tmp_path_factory.mktemp("probes35") / "tf2"))
+
+
+@pytest.fixture(scope="module")
+def dict_and_no_call_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """(a text model whose `__call__` returns {"a", "b"}, a SavedModel without `__call__`)."""
+    root = tmp_path_factory.mktemp("probes35_text")
+    spec = tf.TensorSpec([None], tf.string)
+
+    class DictOut(tf.Module):
+        @tf.function(input_signature=[spec])
+        def __call__(self, text: Any) -> dict[str, Any]:
+            batch = tf.shape(text)[0]
+            return {"a": tf.ones([batch, 2]), "b": tf.zeros([batch, 2])}
+
+    class NoCall(tf.Module):
+        @tf.function(input_signature=[spec])
+        def embed(self, text: Any) -> Any:
+            return tf.ones([tf.shape(text)[0], 2])
+
+    dict_out, no_call = os.fspath(root / "dict_out"), os.fspath(root / "no_call")
+    tf.saved_model.save(DictOut(), dict_out)
+    tf.saved_model.save(NoCall(), no_call)
+    return dict_out, no_call
+
+
+def _assert_picklable(err: BaseException) -> None:
+    copy = pickle.loads(pickle.dumps(err))
+    assert type(copy) is type(err) and str(copy) == str(err)
+
+
+# --- ModuleSpec.export ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["no_such_prefix", "empty_folder"])
+def test_spec_export_from_a_path_that_holds_no_checkpoint(
+    linear_spec: Any, tmp_path: Path, where: str
+) -> None:
+    """`checkpoint_path: the checkpoint that holds the module's variables`: a path with no
+    checkpoint was TensorFlow's NotFoundError ("Unsuccessful TensorSliceReader constructor"),
+    not a tfhub error; it is an ExportError (a ValueError, as for LatestModuleExporter) naming
+    the path and what to pass, and nothing is written."""
+    checkpoint = tmp_path / where
+    if where == "empty_folder":
+        checkpoint.mkdir()
+    out = tmp_path / "out"
+    with pytest.raises(errors.ExportError) as caught:
+        linear_spec.export(os.fspath(out), checkpoint_path=os.fspath(checkpoint))
+    message = str(caught.value)
+    assert isinstance(caught.value, ValueError)
+    assert os.fspath(checkpoint) in message
+    assert "model.ckpt-1000" in message and f"Received: checkpoint_path='{checkpoint}'" in message
+    assert not out.exists()
+    _assert_picklable(caught.value)
+
+
+# --- create_module_spec, add_signature, attach_message ---------------------------------------
+
+
+def test_create_module_spec_refuses_a_module_fn_that_is_not_callable() -> None:
+    """`module_fn: builds the module's graph`: an int was Python's bare "'int' object is not
+    callable" from deep inside; it is an ArgumentTypeError (still a TypeError) saying so."""
+    with pytest.raises(errors.ArgumentTypeError) as caught:
+        hub.create_module_spec(3)  # type: ignore[arg-type]
+    assert isinstance(caught.value, TypeError)
+    assert "module_fn" in str(caught.value) and str(caught.value).endswith(
+        "Received: 3 of type int"
+    )
+
+
+def test_create_module_spec_refuses_a_tag_set_given_twice() -> None:
+    """The docstring's ModuleSpecError covers a repeated tag set; its message said only
+    "Tags [] used repeatedly": it now says each graph variant needs its own tag set."""
+    with pytest.raises(errors.ModuleSpecError) as caught:
+        hub.create_module_spec(_linear_module_fn, tags_and_args=[(set(), {}), (set(), {})])
+    message = str(caught.value)
+    assert "used repeatedly" in message and "its own set of tags" in message
+    assert "Received: tags_and_args=" in message
+
+
+@pytest.mark.parametrize("key", ["1k", "_k", "a-b", 3])
+def test_attach_message_with_a_malformed_key_says_what_a_key_is(key: Any) -> None:
+    """`key: a Python identifier starting with a letter`: the ModuleSpecError said only
+    "called with malformed key"; it now says what a key must be and what it got."""
+
+    def module_fn() -> None:
+        _linear_module_fn()
+        hub.attach_message(key, tf.train.BytesList(value=[b"x"]))
+
+    with pytest.raises(errors.ModuleSpecError) as caught:
+        hub.create_module_spec(module_fn)
+    message = str(caught.value)
+    assert "malformed key" in message and "starting with a letter" in message
+    assert message.endswith(f"Received: key={key!r}")
+
+
+def test_add_signature_takes_bytes_names_and_keys_as_upstream() -> None:
+    """`SignatureValueTypeError if name or a key ... is not a string`: bytes are strings
+    there, as upstream took them; they come back as str."""
+
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+        hub.add_signature(b"sig", inputs={b"in": x}, outputs={b"out": x * 2.0})
+
+    spec = hub.create_module_spec(module_fn)
+    assert spec.get_signature_names() == ["sig"]
+    assert list(spec.get_input_info_dict("sig")) == ["in"]
+    assert list(spec.get_output_info_dict("sig")) == ["out"]
+
+
+# --- hub.Module ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", [3, None, b"/tmp/module"])
+def test_module_of_something_that_is_not_a_spec_or_handle(spec: Any) -> None:
+    """`spec: a ModuleSpec, or a handle (a str or a path)`: anything else is a ModuleSpecError
+    (a ValueError, as upstream's "Unknown module spec type") that says what to pass."""
+    with pytest.raises(errors.ModuleSpecError) as caught:
+        hub.Module(spec)
+    message = str(caught.value)
+    assert isinstance(caught.value, ValueError) and "Unknown module spec type" in message
+    assert "hub.load_module_spec" in message and message.endswith(f"Received: spec={spec!r}")
+
+
+def test_module_returns_sparse_outputs_and_takes_none_for_no_inputs() -> None:
+    """`inputs: ... or None if it has none`; `Returns: A tensor (dense, sparse or ragged)`."""
+
+    def module_fn() -> None:
+        dense = tf.constant([[0.0, 2.0], [3.0, 0.0]])
+        hub.add_signature(outputs={"default": tf.sparse.from_dense(dense), "dense": dense})
+
+    spec = hub.create_module_spec(module_fn)
+    module = hub.Module(spec)  # Eagerly.
+    sparse = module(None)
+    assert isinstance(sparse, tf.SparseTensor)
+    np.testing.assert_array_equal(tf.sparse.to_dense(sparse), [[0.0, 2.0], [3.0, 0.0]])
+    assert sorted(module(as_dict=True)) == ["default", "dense"]
+
+
+# --- register_module_for_export --------------------------------------------------------------
+
+
+def test_register_module_for_export_of_a_taken_name_says_what_to_do(linear_spec: Any) -> None:
+    """`ExportError if export_name is already taken`: the message said nothing of what to do.
+    (`export_name: str, or bytes as upstream took`: a bytes name takes the str's place.)"""
+    with tf.Graph().as_default():
+        module = hub.Module(linear_spec)
+        hub.register_module_for_export(module, b"first")
+        with pytest.raises(errors.ExportError) as caught:
+            hub.register_module_for_export(module, "first")
+    assert "Choose another export_name" in str(caught.value)
+
+
+# --- KerasLayer ------------------------------------------------------------------------------
+
+
+def test_keras_layer_shapes_before_it_is_connected(tf2_model: str) -> None:
+    """`input_shape` / `output_shape`: AttributeError (so `hasattr` is False) saying what to do,
+    until the layer is called on a keras.Input; `input_shape=` answers at once."""
+    import keras
+
+    layer = hub.KerasLayer(tf2_model)
+    with pytest.raises(AttributeError, match="called on a keras.Input and got no input_shape="):
+        layer.input_shape  # noqa: B018
+    with pytest.raises(AttributeError, match="call it on a keras.Input first"):
+        layer.output_shape  # noqa: B018
+    assert not hasattr(layer, "output_shape")
+    assert hub.KerasLayer(tf2_model, input_shape=(3,)).input_shape == (None, 3)
+    keras.Sequential([keras.Input((3,)), layer])
+    assert layer.input_shape == (None, 3) and layer.output_shape == (None, 2)
+
+
+# --- text_embedding_column_v2 ----------------------------------------------------------------
+
+
+def test_text_embedding_column_v2_output_key_and_call_promises(
+    dict_and_no_call_models: tuple[str, str], text_model: str
+) -> None:
+    """`UnknownOutputKeyError if output_key is not one of the outputs (listed)`,
+    `ValueError if __call__ returns a dict and output_key is None`, `TFHubLoadError if ...
+    no __call__`; and output_key on a model that returns a single tensor."""
+    dict_out, no_call = dict_and_no_call_models
+    with pytest.raises(errors.UnknownOutputKeyError) as caught:
+        hub.text_embedding_column_v2("text", dict_out, output_key="zz")
+    assert caught.value.available == ["a", "b"] and "Received: output_key='zz'" in str(caught.value)
+    with pytest.raises(ValueError, match=r"keys \['a', 'b'\].*pass output_key"):
+        hub.text_embedding_column_v2("text", dict_out)
+    with pytest.raises(errors.TFHubLoadError, match="has no callable __call__"):
+        hub.text_embedding_column_v2("text", no_call)
+    with pytest.raises(errors.UnknownOutputKeyError, match="not a dict, so output_key must be"):
+        hub.text_embedding_column_v2("text", text_model, output_key="a")
+    assert hub.text_embedding_column_v2("text", dict_out, output_key="b").name
+
+
+@pytest.fixture(scope="module")
+def text_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return models.save_text_embedding(os.fspath(tmp_path_factory.mktemp("probes35") / "text"))
+
+
+# --- ModuleSpec inspection -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method", ["get_input_info_dict", "get_output_info_dict", "get_signature_names"]
+)
+def test_spec_inspection_of_an_unknown_graph_variant_or_signature(
+    linear_spec: Any, method: str
+) -> None:
+    """Upstream's docstrings: "KeyError: if there is no such signature or graph variant"; its
+    code raised ValueError for the signature. Both hold: the graph variant is a KeyError, the
+    signature a ValueError, each listing what exists."""
+    with pytest.raises(errors.UnknownGraphVariantError) as caught:
+        getattr(linear_spec, method)(tags={"serve"})
+    assert isinstance(caught.value, KeyError) and caught.value.available == [[]]
+    if method == "get_signature_names":
+        return
+    with pytest.raises(errors.UnknownSignatureError) as missing:
+        getattr(linear_spec, method)("nope")
+    assert isinstance(missing.value, ValueError) and missing.value.available == ["default"]
+    assert "Received: signature='nope'" in str(missing.value)
