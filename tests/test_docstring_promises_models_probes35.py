@@ -234,6 +234,54 @@ def text_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     return models.save_text_embedding(os.fspath(tmp_path_factory.mktemp("probes35") / "text"))
 
 
+# --- export_layer ----------------------------------------------------------------------------
+
+
+def test_export_layer_returns_the_folder_as_a_str(tf2_model: str, tmp_path: Path) -> None:
+    """`Returns: export_dir`, as a str also for a pathlib.Path, loadable again."""
+    layer = hub.KerasLayer(tf2_model)
+    exported = hub.export_layer(layer, tmp_path / "copy")  # type: ignore[arg-type]
+    assert exported == os.fspath(tmp_path / "copy") and isinstance(exported, str)
+    x = np.ones([1, 3], np.float32)
+    np.testing.assert_allclose(hub.KerasLayer(exported)(x), layer(x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("export_dir", [3, None])
+def test_export_layer_refuses_an_export_dir_that_is_not_a_path(
+    tf2_model: str, export_dir: Any
+) -> None:
+    """`export_dir: the folder to write`: an int or None was os.fspath's bare TypeError; it is
+    an ArgumentTypeError (still a TypeError) saying what to pass."""
+    with pytest.raises(errors.ArgumentTypeError) as caught:
+        hub.export_layer(hub.KerasLayer(tf2_model), export_dir)
+    assert isinstance(caught.value, TypeError)
+    assert "hub.export_layer" in str(caught.value)
+    assert str(caught.value).endswith(f"Received: export_dir={export_dir!r}")
+
+
+def test_export_layer_refuses_an_empty_export_dir(
+    tf2_model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty `export_dir` was an ExportWriteError "Cannot write the export to : No such file
+    or directory" (as if the disk refused it); it is an ExportError naming the mistake, as
+    `Module.export` and `ModuleSpec.export` raise, and the working directory stays empty."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(errors.ExportError) as caught:
+        hub.export_layer(hub.KerasLayer(tf2_model), "")
+    assert not isinstance(caught.value, errors.ExportWriteError)
+    assert "empty" in str(caught.value) and str(caught.value).endswith("Received: export_dir=''")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_layer_takes_a_bytes_export_dir(tf2_model: str, tmp_path: Path) -> None:
+    """A bytes folder name, which `Module.export` and `ModuleSpec.export` take, was a bare
+    "cannot use a string pattern on a bytes-like object"; it is written, and returned as str."""
+    target = os.fsencode(tmp_path / "bytes_dir")
+    exported = hub.export_layer(hub.KerasLayer(tf2_model), target)  # type: ignore[arg-type]
+    assert exported == os.fsdecode(target)
+    assert (tmp_path / "bytes_dir" / "saved_model.pb").is_file()
+
+
 # --- ModuleSpec inspection -------------------------------------------------------------------
 
 

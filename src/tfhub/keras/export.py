@@ -26,7 +26,9 @@ from ..utils.refused_writes import check_no_file_in_the_way, export_write_error,
 logger = logging.getLogger(__name__)
 
 
-def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str:
+def export_layer(
+    layer: Any, export_dir: str | bytes | os.PathLike[str], *, overwrite: bool = False
+) -> str:
     """Writes the layer's model, with its current (e.g. fine-tuned) weights, as a SavedModel.
 
     Example:
@@ -42,23 +44,26 @@ def export_layer(layer: Any, export_dir: str, *, overwrite: bool = False) -> str
     Args:
         layer: a `hub.KerasLayer` (Keras 3 or tf_keras flavour; also tensorflow_hub's) over a
             TF2 SavedModel or a trackable callable such as a `tf.Module`.
-        export_dir: the folder to write; it must not exist, or be empty, unless `overwrite`.
+        export_dir: the folder to write (str, bytes or os.PathLike); it must not exist, or be
+            empty, unless `overwrite`.
         overwrite: replace an existing, non-empty `export_dir`.
 
     Returns:
-        `export_dir`.
+        `export_dir`, as a str.
 
     Raises:
         tfhub.errors.SerializationError: for a layer over a TF1 Hub module (use
             `hub.Module.export`) or over a plain Python function.
-        tfhub.errors.ExportError: if `export_dir` holds files and `overwrite` is False.
+        tfhub.errors.ExportError: if `export_dir` holds files and `overwrite` is False, or is
+            empty.
         tfhub.errors.ExportWriteError: (also an OSError) if the file system refuses the files
             (a full disk or quota, no permission, a file where a folder above it belongs);
             `export_dir` is left as it was.
-        tfhub.errors.ArgumentTypeError: (a TypeError) if `layer` is not a hub.KerasLayer.
+        tfhub.errors.ArgumentTypeError: (a TypeError) if `layer` is not a hub.KerasLayer, or
+            `export_dir` is not a str, bytes or os.PathLike.
     """
     obj = _exportable_object(layer)
-    export_dir = os.fspath(export_dir)
+    export_dir = _folder_name(export_dir)
     _check_target(export_dir, overwrite)
     check_no_file_in_the_way(export_dir, argument="export_dir")  # A file above it.
     parent, name = os.path.split(os.path.abspath(export_dir))
@@ -118,6 +123,27 @@ def _exportable_object(layer: Any) -> Any:
             f"Python callable. Received: resolved_object={obj!r}"
         )
     return obj
+
+
+def _folder_name(export_dir: Any) -> str:
+    """`export_dir` as a str (bytes decoded, as `hub.Module.export` takes them).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: if it is not a str, bytes or os.PathLike.
+        tfhub.errors.ExportError: if it is empty (the model would land in the working folder).
+    """
+    if not isinstance(export_dir, str | bytes | os.PathLike):
+        raise errors.ArgumentTypeError(
+            "hub.export_layer writes the model to a folder: pass its path as a str, bytes or "
+            f"os.PathLike. Received: export_dir={export_dir!r}"
+        )
+    folder = os.fsdecode(os.fspath(export_dir))
+    if not folder:
+        raise errors.ExportError(
+            "hub.export_layer got an empty export_dir; name the folder to write the model to. "
+            f"Received: export_dir={export_dir!r}"
+        )
+    return folder
 
 
 def _check_target(export_dir: str, overwrite: bool) -> None:
