@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
-from tests._helpers import models  # noqa: E402
+from tests._helpers import image_models, models  # noqa: E402
 
 import tfhub as hub  # noqa: E402
 from tfhub import errors  # noqa: E402
@@ -303,3 +303,30 @@ def test_spec_inspection_of_an_unknown_graph_variant_or_signature(
         getattr(linear_spec, method)("nope")
     assert isinstance(missing.value, ValueError) and missing.value.available == ["default"]
     assert "Received: signature='nope'" in str(missing.value)
+
+
+# --- get_expected_image_size -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def image_module(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A TF1 image module (input "images") that attaches ImageModuleInfo (32, 32)."""
+    path = tmp_path_factory.mktemp("probes35_image") / "image"
+    return image_models.save_tf1_image_module(path, image_size=(32, 32), dim=4)
+
+
+def test_expected_image_size_refuses_an_unknown_input_name_even_with_image_module_info(
+    image_module: str,
+) -> None:
+    """`InputSpecError: if the input is missing`: with an ImageModuleInfo attached, a misspelt
+    `input_name` returned the info's size as if it were right (a misspelt `signature` was
+    already refused: "a typo must not pass"); it is refused too, naming the inputs."""
+    spec = hub.load_module_spec(image_module)
+    assert hub.get_expected_image_size(spec) == [32, 32]
+    assert hub.get_expected_image_size(spec, input_name="images") == [32, 32]
+    with pytest.raises(errors.InputSpecError) as caught:
+        hub.get_expected_image_size(spec, input_name="image")
+    assert isinstance(caught.value, ValueError)
+    assert "missing input 'image'" in str(caught.value) and "['images']" in str(caught.value)
+    with pytest.raises(errors.UnknownSignatureError):
+        hub.get_expected_image_size(spec, signature="nope")

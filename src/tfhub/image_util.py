@@ -90,7 +90,8 @@ def get_expected_image_size(
 ) -> list[int]:
     """Returns the expected `[height, width]` of the module's image input.
 
-    Taken from an attached ImageModuleInfo if there is one, else from the input's shape.
+    Taken from an attached ImageModuleInfo if there is one, else from the input's shape. A
+    `signature` or `input_name` that is given is checked even when the info answers.
 
     Args:
         module_or_spec: a `hub.Module` or `hub.ModuleSpec` that takes images.
@@ -108,8 +109,11 @@ def get_expected_image_size(
             unknown (a ValueError, as upstream).
     """
     info = get_image_module_info(module_or_spec)
-    if signature is not None:  # Checked even if the info answers: a typo must not pass.
+    # Checked even if the info answers: a typo must not pass.
+    if signature is not None:
         module_or_spec.get_input_info_dict(signature)  # Raises UnknownSignatureError.
+    if input_name is not None:
+        _image_input_shape(module_or_spec, signature, input_name)  # Raises InputSpecError.
     if info is not None and info.default_image_size.height and info.default_image_size.width:
         return [info.default_image_size.height, info.default_image_size.width]
     shape = _image_input_shape(module_or_spec, signature, input_name)
