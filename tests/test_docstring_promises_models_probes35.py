@@ -330,3 +330,18 @@ def test_expected_image_size_refuses_an_unknown_input_name_even_with_image_modul
     assert "missing input 'image'" in str(caught.value) and "['images']" in str(caught.value)
     with pytest.raises(errors.UnknownSignatureError):
         hub.get_expected_image_size(spec, signature="nope")
+
+
+def test_upstream_export_module_spec_checks_as_spec_export(
+    linear_spec: Any, tmp_path: Path
+) -> None:
+    """tensorflow_hub's `module.export_module_spec(spec, path, checkpoint_path, fn)`, the helper
+    behind `ModuleSpec.export`, skipped its checks: a path without a checkpoint was TensorFlow's
+    NotFoundError, an empty `path` wrote the module into the working directory."""
+    from tfhub.module import export_module_spec
+
+    with pytest.raises(errors.ExportError, match="There is no checkpoint at"):
+        export_module_spec(linear_spec, os.fspath(tmp_path / "a"), os.fspath(tmp_path), str)
+    with pytest.raises(errors.ExportError, match="export path is empty"):
+        export_module_spec(linear_spec, "", os.fspath(tmp_path / "ckpt"), str)
+    assert list(tmp_path.iterdir()) == []

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from .tf1.eval_function import eval_function_for_module
 from .tf1.module import Module, as_module_spec, load_module_spec
-from .tf1.module_spec import ModuleSpec, export_spec
+from .tf1.module_spec import ModuleSpec, export_folder, export_spec
 
 __all__ = [
     "Module",
@@ -29,5 +29,10 @@ def export_module_spec(
         path: the new folder.
         checkpoint_path: the checkpoint that holds the module's variables.
         name_transform_fn: maps a variable name in the module to its name in the checkpoint.
+
+    Raises:
+        tfhub.errors.ExportError: (a ValueError) if `path` is empty, or `checkpoint_path`
+            names no checkpoint or one that lacks a variable of the module.
+        tfhub.errors.ArgumentTypeError: if `path` is not a str, bytes or os.PathLike.
     """
-    export_spec(spec, path, checkpoint=(checkpoint_path, name_transform_fn))
+    export_spec(spec, export_folder(path), checkpoint=(checkpoint_path, name_transform_fn))

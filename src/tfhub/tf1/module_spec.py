@@ -55,14 +55,6 @@ class ModuleSpec(abc.ABC):
                 "Missing mandatory `checkpoint_path` parameter (pass it by name). "
                 f"Received: checkpoint_path={checkpoint_path!r}"
             )
-        cause = unreadable(checkpoint_path)
-        if cause is not None:
-            raise errors.ExportError(
-                f"There is no checkpoint at {checkpoint_path}. Pass the prefix of the checkpoint "
-                "that holds the module's variables, such as <model_dir>/model.ckpt-1000 (beside "
-                "its .index file), or the folder whose `checkpoint` file names it. "
-                f"Received: checkpoint_path={checkpoint_path!r}"
-            ) from cause
         rename = name_transform_fn or (lambda name: name)
         export_spec(self, path, checkpoint=(checkpoint_path, rename))
 
@@ -205,11 +197,13 @@ def export_spec(
 
     Raises:
         tfhub.errors.ModuleExistsError: (an ExportError) if `path` already holds a module.
-        tfhub.errors.ExportError: (a ValueError, as upstream) if `checkpoint` lacks a variable
-            or holds it in another shape.
+        tfhub.errors.ExportError: (a ValueError, as upstream) if `checkpoint` names no
+            checkpoint, or one that lacks a variable or holds it in another shape.
         tfhub.errors.UnknownTagsError: if there is no graph variant for `tags`.
     """
     values = values or {}
+    if checkpoint is not None:
+        _check_is_checkpoint(checkpoint[0])
     with tf.Graph().as_default():
         impl = spec._create_impl(name="module", trainable=False, tags=set(tag_set(tags)))
         if checkpoint is not None:
@@ -219,6 +213,23 @@ def export_spec(
             for variable in tf.compat.v1.global_variables() if values else []:
                 session.run(variable.assign(values[variable.op.name.removeprefix("module/")]))
             impl.export(path, session)
+
+
+def _check_is_checkpoint(prefix: str) -> None:
+    """Refuses a `checkpoint_path` that names no checkpoint, before anything is built.
+
+    Raises:
+        tfhub.errors.ExportError: (a ValueError; upstream let TensorFlow's NotFoundError,
+            "Unsuccessful TensorSliceReader constructor", through) naming the path.
+    """
+    cause = unreadable(prefix)
+    if cause is not None:
+        raise errors.ExportError(
+            f"There is no checkpoint at {prefix}. Pass the prefix of the checkpoint that holds "
+            "the module's variables, such as <model_dir>/model.ckpt-1000 (beside its .index "
+            "file), or the folder whose `checkpoint` file names it. "
+            f"Received: checkpoint_path={prefix!r}"
+        ) from cause
 
 
 def _init_from_export_checkpoint(
