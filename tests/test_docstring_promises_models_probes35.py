@@ -207,6 +207,33 @@ def test_keras_layer_shapes_before_it_is_connected(tf2_model: str) -> None:
     assert layer.input_shape == (None, 3) and layer.output_shape == (None, 2)
 
 
+def _layer_classes() -> list[Any]:
+    from tfhub.keras.layer import KerasLayer
+    from tfhub.keras.tf_keras_layer import KerasLayer as TfKerasLayer
+
+    return [KerasLayer, TfKerasLayer]
+
+
+@pytest.mark.parametrize("flavour", [0, 1], ids=["keras3", "tf_keras"])
+def test_keras_layer_refuses_non_dict_arguments_and_options_for_a_callable(
+    tf2_model: str, flavour: int
+) -> None:
+    """`ValueError: ... a callable handle with tags or load_options, or a non-dict arguments`
+    (ArgumentErrors, ValueErrors as upstream raised), in both Keras flavours."""
+    layer_class = _layer_classes()[flavour]
+    with pytest.raises(errors.ArgumentError) as caught:
+        layer_class(tf2_model, arguments=[("training", False)])
+    assert isinstance(caught.value, ValueError)
+    assert "`arguments` must be a dict. Received: arguments=[('training', False)]" in str(
+        caught.value
+    )
+    options = tf.saved_model.LoadOptions()
+    with pytest.raises(errors.ArgumentError, match="mutually exclusive.*load_options=<"):
+        layer_class(lambda x: x, load_options=options)
+    with pytest.raises(errors.ArgumentError, match=r"Received: tags=\['serve'\]"):
+        layer_class(lambda x: x, tags=["serve"])
+
+
 # --- text_embedding_column_v2 ----------------------------------------------------------------
 
 
