@@ -372,3 +372,26 @@ def test_upstream_export_module_spec_checks_as_spec_export(
     with pytest.raises(errors.ExportError, match="export path is empty"):
         export_module_spec(linear_spec, "", os.fspath(tmp_path / "ckpt"), str)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_attach_image_module_info_takes_only_an_image_module_info() -> None:
+    """`image_module_info: a hub.ImageModuleInfo message`: another protocol message was
+    attached as is, and `get_expected_image_size` then failed with protobuf's DecodeError (or
+    read a wrong size). It is a ModuleSpecError (a ValueError) when the module is made."""
+
+    def module_fn(message: Any) -> Any:
+        def build() -> None:
+            images = tf.compat.v1.placeholder(tf.float32, [None, 8, 8, 3], name="images")
+            hub.add_signature(inputs={"images": images}, outputs=tf.reduce_mean(images, [1, 2]))
+            hub.attach_image_module_info(message)
+
+        return build
+
+    with pytest.raises(errors.ModuleSpecError) as caught:
+        hub.create_module_spec(module_fn(tf.train.Int64List(value=[1, 2, 3])))
+    assert isinstance(caught.value, ValueError)
+    assert "hub.ImageModuleInfo" in str(caught.value)
+    assert str(caught.value).endswith("Received: image_module_info of type Int64List")
+    info = hub.ImageModuleInfo()
+    info.default_image_size.height, info.default_image_size.width = 5, 6
+    assert hub.get_expected_image_size(hub.create_module_spec(module_fn(info))) == [5, 6]
