@@ -395,3 +395,44 @@ def test_attach_image_module_info_takes_only_an_image_module_info() -> None:
     info = hub.ImageModuleInfo()
     info.default_image_size.height, info.default_image_size.width = 5, 6
     assert hub.get_expected_image_size(hub.create_module_spec(module_fn(info))) == [5, 6]
+
+
+# --- LatestModuleExporter --------------------------------------------------------------------
+
+
+class _EstimatorWithoutModelDir:
+    """`any object with model_fn, config, optional params, and ... latest_checkpoint()`."""
+
+    def __init__(self, spec: Any, model_dir: Path) -> None:
+        self.spec, self.config, self._model_dir = spec, None, os.fspath(model_dir)
+
+    def model_fn(self, features: Any, labels: Any, mode: Any, config: Any = None) -> None:
+        hub.register_module_for_export(hub.Module(self.spec), "linear")
+
+    def latest_checkpoint(self) -> str | None:
+        return tf.train.latest_checkpoint(self._model_dir)
+
+
+def test_latest_module_exporter_takes_a_features_dict_and_latest_checkpoint(
+    linear_spec: Any, tmp_path: Path
+) -> None:
+    """`serving_input_fn: ... (or a features dict)`, an estimator with `latest_checkpoint()`
+    and no `model_dir`, `checkpoint_path: ... or a folder: its latest checkpoint`; `Returns:
+    export_path/<timestamp> as bytes, holding one module folder per export name`."""
+    model_dir = tmp_path / "model"
+    with tf.Graph().as_default():
+        module = hub.Module(linear_spec)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(module.variable_map["w"].assign(np.full([3, 2], 3.0, np.float32)))
+            saver = tf.compat.v1.train.Saver()
+            saver.save(session, os.fspath(model_dir / "model.ckpt"), global_step=7)
+    exporter = hub.LatestModuleExporter("hub", lambda: {"x": tf.ones([1, 3])})
+    estimator = _EstimatorWithoutModelDir(linear_spec, model_dir)
+    for checkpoint_path in (None, os.fspath(model_dir)):
+        exported = exporter.export(estimator, os.fspath(tmp_path / "exports"), checkpoint_path)
+        assert isinstance(exported, bytes)
+        assert os.path.dirname(exported) == os.fsencode(tmp_path / "exports")
+        module_dir = os.path.join(os.fsdecode(exported), "linear")
+        with hub.eval_function_for_module(module_dir) as f:
+            np.testing.assert_allclose(f(np.ones([1, 3], np.float32)), [[9.0, 9.0]])
