@@ -436,3 +436,43 @@ def test_latest_module_exporter_takes_a_features_dict_and_latest_checkpoint(
         module_dir = os.path.join(os.fsdecode(exported), "linear")
         with hub.eval_function_for_module(module_dir) as f:
             np.testing.assert_allclose(f(np.ones([1, 3], np.float32)), [[9.0, 9.0]])
+
+
+# --- hub.load --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_tag_sets_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A TF1 SavedModel (not a Hub module) with MetaGraphs tagged ["train"] and ["eval"]."""
+    path = os.fspath(tmp_path_factory.mktemp("probes35_tags") / "two_tag_sets")
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        x = v1.placeholder(tf.float32, [None], name="x")
+        y = x * v1.get_variable("w", initializer=2.0)
+        signature = v1.saved_model.predict_signature_def({"x": x}, {"y": y})
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            builder = v1.saved_model.Builder(path)
+            builder.add_meta_graph_and_variables(
+                session, ["train"], signature_def_map={"serving_default": signature}
+            )
+            builder.add_meta_graph(["eval"], signature_def_map={"serving_default": signature})
+            builder.save()
+    return path
+
+
+def test_load_without_tags_of_a_model_with_several_tag_sets(two_tag_sets_model: str) -> None:
+    """`tags: ... Defaults to the only/serve one`: with two tag sets there is none to default
+    to, and TensorFlow's bare ValueError came through (from hub.load and hub.KerasLayer). It
+    is an UnknownTagsError (still a ValueError) listing the tag sets in `.available`."""
+    for load in (hub.load, hub.KerasLayer):
+        with pytest.raises(errors.UnknownTagsError) as caught:
+            load(two_tag_sets_model)
+        message = str(caught.value)
+        assert isinstance(caught.value, ValueError)
+        assert caught.value.available == [["train"], ["eval"]]
+        assert two_tag_sets_model in message and "pass tags=" in message
+        assert message.endswith("Received: tags=None")
+    loaded = hub.load(two_tag_sets_model, tags="eval")
+    outputs = loaded.signatures["serving_default"](x=tf.constant([1.5]))
+    np.testing.assert_allclose(outputs["y"], [3.0])

@@ -105,6 +105,25 @@ def _check_tags(handle: str, module_path: str, tags: Iterable[str] | None) -> No
     )
 
 
+def _refuse_missing_tags(handle: str, module_path: str, err: ValueError) -> None:
+    """Raises UnknownTagsError if loading without `tags` failed because the model has several
+    tag sets (TensorFlow's bare ValueError; the tag sets are read only then, not on every load).
+
+    Raises:
+        tfhub.errors.UnknownTagsError: listing the tag sets.
+    """
+    tag_sets = read_tag_sets(module_path)
+    if len(tag_sets) < 2:
+        return
+    available = ", ".join(str(sorted(tag_set)) for tag_set in tag_sets)
+    raise errors.UnknownTagsError(
+        f"The model {handle!r} (at {module_path}) has {len(tag_sets)} MetaGraphs, so there is "
+        f"no default one to load: pass tags= one of its tag sets: {available}. "
+        "Received: tags=None",
+        available=[sorted(tag_set) for tag_set in tag_sets],
+    ) from err
+
+
 def load(
     handle: str | os.PathLike[str], tags: Iterable[str] | None = None, options: Any = None
 ) -> Any:
@@ -116,8 +135,8 @@ def load(
     Args:
         handle: any handle `resolve` accepts.
         tags: the MetaGraph's tag set (a string is one tag, as for `tf.saved_model.load`).
-            Defaults to the only/`serve` one for TF2 SavedModels and to the empty set `[]`
-            for TF1 Hub modules, as upstream does.
+            Defaults to the only one (`serve` for TF2 SavedModels) and to the empty set `[]`
+            for TF1 Hub modules, as upstream does; a model with several must be given one.
         options: an optional `tf.saved_model.LoadOptions`, passed through.
 
     Returns:
@@ -126,7 +145,8 @@ def load(
     Raises:
         tfhub.errors.InvalidHandleError: (a ValueError) if `handle` is not a string (or
             os.PathLike).
-        tfhub.errors.UnknownTagsError: if `tags` matches none of the model's tag sets.
+        tfhub.errors.UnknownTagsError: (a ValueError) if `tags` matches none of the model's
+            tag sets, or is omitted for a model with several.
         tfhub.errors.DamagedModelError: (an OSError and a ValueError) if `saved_model.pb` or
             the checkpoint in `variables/` is truncated or damaged;
             `tfhub.errors.MissingModelFileError` (also a FileNotFoundError) if one is missing.
@@ -170,11 +190,16 @@ def load_model(
     _check_tags(handle, module_path, tags)
     tags_list = list(tags) if tags is not None else None
     extra = {} if options is None else {"options": options}
-    obj = model_damage.load_diagnosed(
-        lambda: tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list, **extra),
-        module_path,
-        handle=handle,
-    )  # Also imports tensorflow_text for its ops, if installed.
+    try:
+        obj = model_damage.load_diagnosed(
+            lambda: tf.compat.v1.saved_model.load_v2(module_path, tags=tags_list, **extra),
+            module_path,
+            handle=handle,
+        )  # Also imports tensorflow_text for its ops, if installed.
+    except ValueError as err:
+        if tags_list is None and not isinstance(err, errors.TFHubError):
+            _refuse_missing_tags(handle, module_path, err)
+        raise
     obj._is_hub_module_v1 = is_hub_module_v1  # Upstream's marker, read by users' code too.
     return LoadedModel(
         obj,
