@@ -476,3 +476,25 @@ def test_load_without_tags_of_a_model_with_several_tag_sets(two_tag_sets_model: 
     loaded = hub.load(two_tag_sets_model, tags="eval")
     outputs = loaded.signatures["serving_default"](x=tf.constant([1.5]))
     np.testing.assert_allclose(outputs["y"], [3.0])
+
+
+# --- TF1 feature columns over a SavedModel ---------------------------------------------------
+
+
+def test_tf1_columns_over_a_saved_model_say_what_to_use_for_that_column(
+    tf2_model: str, text_model: str
+) -> None:
+    """`NotATF1ModuleError: if the handle is a TF2 SavedModel`: image_embedding_column's message
+    advised hub.text_embedding_column_v2 for an image model; each column now names its own way
+    out, and a TF1 SavedModel's (hub.create_module_spec_from_saved_model)."""
+    with pytest.raises(errors.NotATF1ModuleError) as image:
+        hub.image_embedding_column("images", tf2_model)
+    assert "text_embedding_column_v2" not in str(image.value)
+    assert "hub.KerasLayer(handle)" in str(image.value)
+    for column in (hub.text_embedding_column, hub.sparse_text_embedding_column):
+        kwargs = {"combiner": "mean", "default_value": None} if "sparse" in column.__name__ else {}
+        with pytest.raises(errors.NotATF1ModuleError) as text:
+            column("text", text_model, **kwargs)
+        assert "hub.text_embedding_column_v2" in str(text.value)
+    for caught in (image, text):
+        assert "hub.create_module_spec_from_saved_model(path)" in str(caught.value)

@@ -22,6 +22,19 @@ from ._signatures import Signature, read_tf1_signature, signature_from_spec
 logger = logging.getLogger(__name__)
 
 
+def _other_formats(column: str) -> str:
+    """What to use instead of the TF1 column `column` for a SavedModel."""
+    tf2 = (
+        "For a TF2 SavedModel image model, apply hub.KerasLayer(handle) to the images"
+        if column == "image_embedding_column"
+        else "For a TF2 SavedModel text embedding use hub.text_embedding_column_v2"
+    )
+    return (
+        f"{tf2}; for a TF1 SavedModel (tf.compat.v1.saved_model), pass "
+        "hub.create_module_spec_from_saved_model(path) as module_spec."
+    )
+
+
 class ModuleSource:
     """A TF1 Hub module named by a handle or given as a ModuleSpec.
 
@@ -44,8 +57,8 @@ class ModuleSource:
             if not saved_model.is_tf1_hub_module(path):
                 raise errors.NotATF1ModuleError(
                     f"hub.{column} needs a module in the TF1 Hub format, but {module_spec!r} "
-                    f"(at {path}) has no tfhub_module.pb. For a TF2 SavedModel text embedding "
-                    f"use hub.text_embedding_column_v2. Received: module_spec={module_spec!r}"
+                    f"(at {path}) has no tfhub_module.pb. {_other_formats(column)} "
+                    f"Received: module_spec={module_spec!r}"
                 )
             self._path = path
         elif not isinstance(module_spec, ModuleSpec):
