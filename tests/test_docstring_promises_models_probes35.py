@@ -39,6 +39,11 @@ def tf2_model(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
+def text_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return models.save_text_embedding(os.fspath(tmp_path_factory.mktemp("probes35") / "text"))
+
+
+@pytest.fixture(scope="module")
 def dict_and_no_call_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """(a text model whose `__call__` returns {"a", "b"}, a SavedModel without `__call__`)."""
     root = tmp_path_factory.mktemp("probes35_text")
@@ -254,11 +259,6 @@ def test_text_embedding_column_v2_output_key_and_call_promises(
     with pytest.raises(errors.UnknownOutputKeyError, match="not a dict, so output_key must be"):
         hub.text_embedding_column_v2("text", text_model, output_key="a")
     assert hub.text_embedding_column_v2("text", dict_out, output_key="b").name
-
-
-@pytest.fixture(scope="module")
-def text_model(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return models.save_text_embedding(os.fspath(tmp_path_factory.mktemp("probes35") / "text"))
 
 
 # --- export_layer ----------------------------------------------------------------------------
