@@ -239,6 +239,22 @@ def test_keras_layer_refuses_non_dict_arguments_and_options_for_a_callable(
         layer_class(lambda x: x, tags=["serve"])
 
 
+@pytest.mark.parametrize("flavour", [None, 0, 1], ids=["hub.load", "keras3", "tf_keras"])
+def test_load_options_that_are_not_load_options_are_an_argument_type_error(
+    tf2_model: str, flavour: int | None
+) -> None:
+    """TensorFlow's own answer was an AttributeError from deep inside its loader."""
+    with pytest.raises(errors.ArgumentTypeError) as caught:
+        if flavour is None:
+            hub.load(tf2_model, options=3)
+        else:
+            _layer_classes()[flavour](tf2_model, load_options=3)
+    assert isinstance(caught.value, TypeError)
+    assert "must be a tf.saved_model.LoadOptions" in str(caught.value)
+    assert "Received: options=3" in str(caught.value)
+    _assert_picklable(caught.value)
+
+
 # --- text_embedding_column_v2 ----------------------------------------------------------------
 
 

@@ -145,6 +145,8 @@ def load(
     Raises:
         tfhub.errors.InvalidHandleError: (a ValueError) if `handle` is not a string (or
             os.PathLike).
+        tfhub.errors.ArgumentTypeError: (a TypeError) if `options` is not a
+            `tf.saved_model.LoadOptions`.
         tfhub.errors.UnknownTagsError: (a ValueError) if `tags` matches none of the model's
             tag sets, or is omitted for a model with several.
         tfhub.errors.DamagedModelError: (an OSError and a ValueError) if `saved_model.pb` or
@@ -182,6 +184,12 @@ def load_model(
     elif tags is not None:
         tags = list(tags) if isinstance(tags, Iterable) else tags  # Read once (a generator).
         tag_set(tags)  # ArgumentTypeError naming tags for 5 or ['serve', None], as tf1 says.
+    if options is not None and not isinstance(options, tf.saved_model.LoadOptions):
+        raise errors.ArgumentTypeError(  # TensorFlow's own error: an AttributeError deep inside.
+            "options (KerasLayer's load_options) must be a tf.saved_model.LoadOptions, e.g. "
+            "tf.saved_model.LoadOptions(experimental_io_device='/job:localhost'). "
+            f"Received: options={options!r}"
+        )
     module_path = resolve_for_tensorflow(handle)
     refuse_special_files(module_path, handle=handle)  # Named pipes: TensorFlow would hang.
     is_hub_module_v1 = is_tf1_hub_module(module_path)

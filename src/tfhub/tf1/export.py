@@ -63,7 +63,8 @@ def register_module_for_export(module: Any, export_name: str | bytes) -> None:
         export_name = os.fsdecode(export_name)
     if not isinstance(export_name, str):
         raise errors.ExportError(
-            f"export_name must be a folder name (a str). Received: export_name={export_name!r}"
+            "export_name must be a folder name (a str or bytes). "
+            f"Received: export_name={export_name!r}"
         )
     if not export_name or os.sep in export_name or export_name in (".", ".."):
         raise errors.ExportError(
