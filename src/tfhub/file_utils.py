@@ -16,6 +16,7 @@ from typing import Any
 
 from . import _archive, errors
 from .utils.lazy import import_tensorflow
+from .utils.printable import escaped
 
 __all__ = ["extract_file", "extract_tarfile_to_destination", "merge_relative_path"]
 
@@ -49,25 +50,64 @@ def extract_tarfile_to_destination(
     `log_function(n)` is called with each extracted file's size.
 
     Raises:
+        tfhub.errors.NotAnArchiveError: (an IOError; upstream's let tarfile.ReadError out)
+            content that is not a tar archive, naming `fileobj.name` and how it starts.
         tfhub.errors.ArchiveError: a damaged archive; `UnsafeArchiveError` for a member that
             would be written outside `dst_path` or is a link or device; nothing is written to
             a remote `dst_path` then.
+        tfhub.errors.CacheError: a local `dst_path` cannot be created.
     """
-    source = str(getattr(fileobj, "name", "the archive"))
-    if "://" not in dst_path:
-        os.makedirs(dst_path, exist_ok=True)
-        result = _archive.extract_fileobj(fileobj, dst_path, source=source)
-    else:
-        gfile = import_tensorflow("Extracting to " + dst_path).io.gfile
-        with tempfile.TemporaryDirectory(prefix="tfhub-extract-") as local:
-            result = _archive.extract_fileobj(fileobj, local, source=source)
-            for rel in sorted(result.files):
-                target = merge_relative_path(dst_path, rel)
-                gfile.makedirs(posixpath.dirname(target))
-                gfile.copy(os.path.join(local, rel), target, overwrite=True)
+    result = extract_into(fileobj, dst_path, source=str(getattr(fileobj, "name", "the archive")))
     if log_function is not None:
         for size, _ in result.files.values():
             log_function(size)
+
+
+def extract_into(fileobj: Any, dst_path: str, *, source: str) -> _archive.ExtractResult:
+    """Extracts the tar archive read from `fileobj` into `dst_path`: a local folder, made if
+    missing (as upstream's extraction made each member's folders), or a tf.io.gfile URL
+    (gs://), written after a complete local extraction.
+
+    Args:
+        fileobj: a binary file object with `read(n)`.
+        dst_path: the folder to fill.
+        source: the archive's URL or path, named in errors.
+
+    Returns:
+        What `_archive.extract` returns.
+
+    Raises:
+        tfhub.errors.CacheError: a local `dst_path` cannot be created (naming it and why).
+        The errors of `_archive.extract`.
+    """
+    if "://" not in dst_path:
+        _make_folder(dst_path, source=source)
+        return _archive.extract_fileobj(fileobj, dst_path, source=source)
+    gfile = import_tensorflow("Extracting to " + dst_path).io.gfile
+    with tempfile.TemporaryDirectory(prefix="tfhub-extract-") as local:
+        result = _archive.extract_fileobj(fileobj, local, source=source)
+        for rel in sorted(result.files):
+            target = merge_relative_path(dst_path, rel)
+            gfile.makedirs(posixpath.dirname(target))
+            gfile.copy(os.path.join(local, rel), target, overwrite=True)
+    return result
+
+
+def _make_folder(dst_path: str, *, source: str) -> None:
+    """Creates the local folder `dst_path` (and its parents) if missing.
+
+    Raises:
+        tfhub.errors.CacheError: it cannot be created, naming it, `source` and why.
+    """
+    try:
+        os.makedirs(dst_path, exist_ok=True)
+    except OSError as err:
+        raise errors.CacheError(
+            err.errno,
+            f"Cannot create the folder {escaped(dst_path)} to extract {source} into: "
+            f"{err.strerror}. Check that path (a file on it?) and its permissions.",
+            path=dst_path,
+        ) from err
 
 
 def merge_relative_path(dst_path: str, rel_path: str) -> str:

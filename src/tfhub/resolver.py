@@ -209,16 +209,21 @@ class DownloadManager:
         self._url = url
 
     def download_and_uncompress(self, fileobj: Any, dst_path: str) -> None:
-        """Extracts the .tar or .tar.gz read from `fileobj` into the folder `dst_path`, counting
+        """Extracts the .tar or .tar.gz read from `fileobj` into the folder `dst_path` (made if
+        missing, as upstream's; a gs:// folder is written once extracted locally), counting
         the bytes read on a progress bar (TFHUB_DOWNLOAD_PROGRESS, as upstream's).
 
         Raises:
-            tfhub.errors.ArchiveError: (an IOError, as upstream's) for an archive that is not a
-                tar, is truncated or corrupt; `UnsafeArchiveError` for a member that would write
-                outside `dst_path` or is a device, a FIFO or a link out of it.
+            tfhub.errors.NotAnArchiveError: (an IOError, as upstream's) for content that is not
+                a tar archive, naming the URL and how it starts.
+            tfhub.errors.ArchiveError: (an IOError) for an archive that is truncated or
+                corrupt; `UnsafeArchiveError` for a member that would write outside `dst_path`
+                or is a device, a FIFO or a link out of it.
+            tfhub.errors.CacheError: a local `dst_path` cannot be created.
         """
-        from . import _archive, errors
+        from . import errors
         from .download import with_archive_hint
+        from .file_utils import extract_into
         from .resolvers import _progress
         from .utils.redact import redact
 
@@ -227,7 +232,11 @@ class DownloadManager:
         description = f"Downloading {self._url}"
         with _progress.counted(fileobj, description=description, total=total) as reader:
             try:
-                _archive.extract_fileobj(reader, dst_path, source=redact(self._url))
+                extract_into(reader, dst_path, source=redact(self._url))
+            except errors.NotAnArchiveError as err:
+                raise errors.NotAnArchiveError(
+                    f"{err} Check the URL: it must serve a .tar or .tar.gz archive of the model."
+                ) from err
             except errors.ArchiveError as err:  # What to do, as for tfhub's own downloads.
                 remote = not self._url.lower().startswith("file:")
                 raise with_archive_hint(err, remote=remote) from err

@@ -1,0 +1,250 @@
+"""The promises of the docstrings of the resolving, cache and tools API that no other test
+checked, triggered for real: archives written here, a silent server on 127.0.0.1, locks held by
+other processes, cache folders on disk.
+
+Each test names the function and the promise of its docstring it checks.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
+from tests._helpers.python_process import child_env, start_python
+
+from tfhub import cache, download, errors, file_utils, resolver
+
+# Holds the entry lock of argv[1] (its TFHUB_LOCK_TIMEOUT, 0.4 s, makes it beat every 0.1 s),
+# says so, and sleeps until killed.
+_HOLD_ENTRY_LOCK = """
+import sys, time
+from tfhub.cache import locks
+with locks.entry_lock(sys.argv[1], what="a test's download"):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.fixture
+def entry(isolated_cache: Path) -> str:
+    """A complete cache entry of the handle "h" (a model file, descriptor and manifest)."""
+
+    def fetch(target: str) -> None:
+        Path(target, "saved_model.pb").write_bytes(b"\x08\x01")
+
+    return download.atomic_download("h", fetch)
+
+
+@pytest.fixture
+def lock_holder(entry: str) -> Iterator[object]:
+    """Another process holding the entry's lock (a live tfhub download, as far as we can tell)."""
+    holder = start_python(
+        _HOLD_ENTRY_LOCK, entry, env=child_env(TFHUB_LOCK_TIMEOUT="0.4", TFHUB_CACHE_DIR="")
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        yield holder
+    finally:
+        if holder.poll() is None:
+            os.kill(holder.pid, signal.SIGCONT)  # If a test stopped it.
+            holder.kill()
+        holder.communicate()
+
+
+# --- tfhub.cache.remove -------------------------------------------------------------------------
+
+
+def test_remove_refuses_a_folder_not_named_like_an_entry_and_removes_nothing(tmp_path: Path):
+    """`remove`: "InvalidHandleError: `module_path` is not named like an entry (a sha1): nothing
+    is removed, so no folder outside the cache is ever deleted"."""
+    precious = tmp_path / "projects"
+    (precious / "src").mkdir(parents=True)
+    (precious / "src" / "main.py").write_text("print(1)\n")
+    Path(f"{precious}.descriptor.txt").write_text("Module: x\n")
+    with pytest.raises(errors.InvalidHandleError) as caught:
+        cache.remove(str(precious))
+    assert isinstance(caught.value, ValueError)
+    assert str(precious) in str(caught.value) and "nothing was removed" in str(caught.value)
+    assert (precious / "src" / "main.py").read_text() == "print(1)\n"
+    assert Path(f"{precious}.descriptor.txt").exists()
+
+
+def test_remove_with_timeout_0_does_not_wait_for_a_download(entry: str, lock_holder: object):
+    """`remove(timeout=0)`: "seconds to wait for a download of the entry ... 0: no wait", and
+    "LockTimeoutError: a download of the entry held the lock too long"; the entry stays."""
+    started = time.monotonic()
+    with pytest.raises(errors.LockTimeoutError) as caught:
+        cache.remove(entry, timeout=0)
+    assert time.monotonic() - started < 2
+    assert isinstance(caught.value, TimeoutError)
+    assert "TFHUB_LOCK_TIMEOUT" in str(caught.value) and os.path.basename(entry) in str(
+        caught.value
+    )
+    assert cache.is_complete(entry)
+
+
+def test_remove_finishes_an_interrupted_removal_and_says_leftovers(entry: str):
+    """`remove` returns what it removed: "leftovers" when an earlier removal was interrupted
+    after renaming the folder aside; then nothing of the entry is left."""
+    os.rename(entry, f"{entry}.0123.deleting.tmp")
+    removal = cache.remove(entry)
+    assert removal.removed == "leftovers"
+    assert "interrupted" in removal.describe()
+    root = os.path.dirname(entry)
+    assert [name for name in os.listdir(root) if not name.startswith(".")] == []
+
+
+# --- tfhub.resolver.atomic_download (upstream's signature) ---------------------------------------
+
+
+def test_atomic_download_lock_timeout_bounds_a_holder_that_shows_no_sign_of_life(
+    entry: str, lock_holder: object
+) -> None:
+    """`resolver.atomic_download(..., lock_file_timeout_sec)`: "LockTimeoutError: if that
+    process stopped showing signs of life"; `download_fn` is not called."""
+    cache.remove_tree(entry)  # The entry is missing: a download waits for the lock.
+    os.kill(lock_holder.pid, signal.SIGSTOP)  # type: ignore[attr-defined]
+    called = []
+    started = time.monotonic()
+    with pytest.raises(errors.LockTimeoutError) as caught:
+        resolver.atomic_download("h", lambda *args: called.append(args), entry, 1)
+    assert 1 <= time.monotonic() - started < 10
+    assert isinstance(caught.value, TimeoutError) and called == []
+    assert f"pid {lock_holder.pid}" in str(caught.value)  # type: ignore[attr-defined]
+    assert not os.path.exists(entry)
+
+
+# --- tfhub.resolver.DownloadManager --------------------------------------------------------------
+
+
+def test_download_manager_creates_a_missing_destination_folder(tmp_path: Path) -> None:
+    """`DownloadManager.download_and_uncompress(fileobj, dst_path)` extracts into `dst_path`; as
+    upstream's (which made each member's folders), a folder not made yet is created, rather than
+    failing with "Something removed that folder while the archive was extracted"."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz", folders=True)
+    dst = tmp_path / "downloads" / "m"
+    with open(archive, "rb") as fileobj:
+        resolver.DownloadManager("https://h.example/m.tar.gz").download_and_uncompress(
+            fileobj, str(dst)
+        )
+    assert read_tree(dst) == MODEL_FILES
+
+
+def test_download_manager_cannot_create_the_destination_says_which_and_why(tmp_path: Path):
+    """`download_and_uncompress`: "CacheError: a local `dst_path` cannot be created" (a file on
+    its path), naming the folder; nothing is written."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    (tmp_path / "taken").write_text("a file, not a folder")
+    dst = tmp_path / "taken" / "m"
+    with open(archive, "rb") as fileobj, pytest.raises(errors.CacheError) as caught:
+        resolver.DownloadManager("https://h.example/m").download_and_uncompress(fileobj, str(dst))
+    assert isinstance(caught.value, OSError) and caught.value.path == str(dst)
+    assert str(dst) in str(caught.value) and "Not a directory" in str(caught.value)
+    assert (tmp_path / "taken").read_text() == "a file, not a folder"
+
+
+@pytest.mark.tf
+def test_download_manager_extracts_into_a_gfile_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`download_and_uncompress` into a tf.io.gfile folder (upstream's `dst_path` could be
+    gs://): the files land there, none in the working folder."""
+    import uuid
+
+    import tensorflow as tf
+
+    archive = make_tar_gz(tmp_path / "m.tar.gz", folders=True)
+    dst = f"ram://tfhub-probes35-{uuid.uuid4().hex}/m"
+    monkeypatch.chdir(tmp_path)
+    with open(archive, "rb") as fileobj:
+        resolver.DownloadManager("https://h.example/m").download_and_uncompress(fileobj, dst)
+    for name, data in MODEL_FILES.items():
+        with tf.io.gfile.GFile(f"{dst}/{name}", "rb") as copied:
+            assert copied.read() == data
+    assert sorted(os.listdir(tmp_path)) == ["m.tar.gz"]
+
+
+def test_download_manager_not_an_archive_is_an_ioerror_saying_what_to_do(tmp_path: Path) -> None:
+    """`download_and_uncompress` of content that is not a tar: tfhub's NotAnArchiveError (an
+    IOError, as upstream's), naming the URL, what it received and what to check."""
+    page = tmp_path / "page"
+    page.write_bytes(b"Service unavailable, try later\n" * 4)
+    url = "https://h.example/models/m.tar.gz"
+    with open(page, "rb") as fileobj, pytest.raises(errors.NotAnArchiveError) as caught:
+        resolver.DownloadManager(url).download_and_uncompress(fileobj, str(tmp_path / "out"))
+    message = str(caught.value)
+    assert isinstance(caught.value, IOError)
+    assert url in message and "starts with b'Service" in message
+    assert "Check the URL" in message
+
+
+def test_download_manager_refuses_a_member_out_of_the_folder(tmp_path: Path) -> None:
+    """`download_and_uncompress`: "UnsafeArchiveError for a member that would write outside
+    `dst_path`"; nothing is written there."""
+    escape = tarfile.TarInfo("../evil")
+    escape.size = 3
+    archive = add_members(tmp_path / "evil.tar.gz", [escape])
+    (tmp_path / "out").mkdir()
+    with open(archive, "rb") as fileobj, pytest.raises(errors.UnsafeArchiveError) as caught:
+        resolver.DownloadManager("https://h.example/e").download_and_uncompress(
+            fileobj, str(tmp_path / "out")
+        )
+    assert "'../evil'" in str(caught.value) and "https://h.example/e" in str(caught.value)
+    assert not (tmp_path / "evil").exists()
+
+
+def test_file_utils_extract_of_not_an_archive_names_the_file(tmp_path: Path) -> None:
+    """`file_utils.extract_tarfile_to_destination`: content that is not a tar raises tfhub's
+    NotAnArchiveError (an IOError), naming the archive read."""
+    text = tmp_path / "notes.txt"
+    text.write_text("not an archive at all\n" * 4)
+    with open(text, "rb") as fileobj, pytest.raises(errors.NotAnArchiveError) as caught:
+        file_utils.extract_tarfile_to_destination(fileobj, str(tmp_path / "out"))
+    assert isinstance(caught.value, IOError) and str(text) in str(caught.value)
+
+
+# --- tfhub.resolver.HttpResolverBase._call_urlopen ---------------------------------------------
+
+
+class _Resolver(resolver.HttpResolverBase):
+    def is_supported(self, handle: str) -> bool:
+        return True
+
+    def __call__(self, handle: str) -> str:
+        return handle
+
+
+def test_call_urlopen_never_waits_without_bound_for_a_silent_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`HttpResolverBase._call_urlopen`: "TFHUB_HTTP_TIMEOUT (a read never waits without
+    bound)": a server that accepts the connection and never answers."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1")
+    with silent:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/m"
+        started = time.monotonic()
+        with pytest.raises(OSError):
+            _Resolver()._call_urlopen(url)
+        assert time.monotonic() - started < 10
+
+
+# --- tools.make_nearest_neighbour_index.similarity_finder.load ----------------------------------
+
+
+def test_similarity_finder_load_of_a_handle_without_index_dir_says_what_to_pass() -> None:
+    """`similarity_finder.load`: "ArgumentError: (a ValueError) a handle without
+    `index_dir`"."""
+    from tfhub.tools.make_nearest_neighbour_index import similarity_finder
+
+    with pytest.raises(errors.ArgumentError) as caught:
+        similarity_finder.load("https://h.example/text-embedding/1")
+    assert isinstance(caught.value, ValueError)
+    assert "index folder" in str(caught.value) and "index_dir=None" in str(caught.value)
