@@ -248,3 +248,50 @@ def test_similarity_finder_load_of_a_handle_without_index_dir_says_what_to_pass(
         similarity_finder.load("https://h.example/text-embedding/1")
     assert isinstance(caught.value, ValueError)
     assert "index folder" in str(caught.value) and "index_dir=None" in str(caught.value)
+
+
+# --- tools.make_nearest_neighbour_index.index_builder.run ---------------------------------------
+
+
+def _write_records(path: Path, count: int, dim: int) -> None:
+    """(item, embedding) records as `generate` writes them, by TensorFlow's own writer."""
+    import tensorflow as tf
+
+    with tf.io.TFRecordWriter(os.fspath(path)) as writer:
+        for number in range(count):
+            feature = {
+                "item": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"item%d" % number])),
+                "embedding": tf.train.Feature(
+                    float_list=tf.train.FloatList(value=[float(number + k) for k in range(dim)])
+                ),
+            }
+            example = tf.train.Example(features=tf.train.Features(feature=feature))
+            writer.write(example.SerializeToString())
+
+
+@pytest.mark.tf
+def test_build_with_a_projection_matrix_of_another_run_keeps_the_index_and_says_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """`index_builder.run`: "the index folder appears only when everything was written" and
+    "EmbeddingFilesError: the embeddings cannot be read": a projection matrix whose size is not
+    the embeddings' (left by another run of generate) leaves the old index as it was, and the
+    error says what to run."""
+    import numpy as np
+
+    from tfhub.tools.make_nearest_neighbour_index import files, index_builder
+
+    embeds, index = tmp_path / "embeds", tmp_path / "index"
+    embeds.mkdir()
+    _write_records(embeds / "emb-00000-of-00001.tfrecords", 6, 4)
+    index_builder.run(index_builder.BuildConfig(str(embeds), str(index)))
+    before = {name: (index / name).read_bytes() for name in os.listdir(index)}
+    np.save(embeds / files.RANDOM_PROJECTION_NPY, np.zeros((8, 3), np.float32))
+    with pytest.raises(errors.EmbeddingFilesError) as caught:
+        index_builder.run(index_builder.BuildConfig(str(embeds), str(index)))
+    message = str(caught.value)
+    assert isinstance(caught.value, ValueError)
+    assert str(embeds) in message and "(8, 3)" in message and "size 4" in message
+    assert "run `make_nearest_neighbour_index generate` again" in message
+    assert {name: (index / name).read_bytes() for name in os.listdir(index)} == before
+    assert sorted(os.listdir(tmp_path)) == ["embeds", "index"]

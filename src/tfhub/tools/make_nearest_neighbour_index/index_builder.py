@@ -115,7 +115,9 @@ def _copy_matrix(config: BuildConfig, output_dir: str, dim: int) -> None:
     if matrix is not None and matrix.shape[1] != dim:
         raise bad_records(
             embed_dir,
-            f"the projection matrix has shape {matrix.shape} but the embeddings have size {dim}",
+            f"the projection matrix has shape {matrix.shape} but the embeddings have size {dim} "
+            "(files of different runs of generate?); run `make_nearest_neighbour_index "
+            "generate` again, which writes both",
         )
     for name in (files.RANDOM_PROJECTION_NPY, files.RANDOM_PROJECTION_FILENAME):
         source = files.join(embed_dir, name)
