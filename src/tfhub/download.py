@@ -48,7 +48,7 @@ def atomic_download(
             path is taken from the working folder (and returned as given).
         local: `fetch` reads local files only, so TFHUB_OFFLINE does not forbid it.
         replace: fetch even if the entry is complete, and replace it once the new one is
-            complete (if `fetch` fails, the old entry is kept). Local caches only.
+            complete (if `fetch` fails, the old entry is kept), in local and gfile caches.
 
     Returns:
         The module folder.

@@ -112,6 +112,8 @@ def make_image_classifier(
             module, or its feature vectors of the first images (before training) or of some
             images (after an epoch whose loss is not finite, with bottlenecks) hold NaN or
             infinity.
+        tfhub.errors.ModuleUnavailableError: (a FileNotFoundError) the module's path does not
+            exist or holds no model.
         tfhub.errors.ImageSizeError: if no usable image size is known.
         tfhub.errors.ArgumentTypeError: a hyperparameter or the image size of the wrong type
             (a str, a float batch size), before anything is read; a distribution_strategy that
