@@ -101,6 +101,38 @@ def test_remove_finishes_an_interrupted_removal_and_says_leftovers(entry: str):
     assert [name for name in os.listdir(root) if not name.startswith(".")] == []
 
 
+@pytest.mark.parametrize(
+    "call",
+    ["remove", "scan", "leftovers", "prune"],
+)
+def test_local_cache_upkeep_refuses_a_gfile_cache_and_writes_nothing(
+    call: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`remove` ("removes an entry ... holding the entry's lock"), `scan` ("every module entry
+    in the cache"), `leftovers` and `prune` work on local folders (their locks are OS locks):
+    with a cache on a tf.io.gfile filesystem they said "gone" or listed nothing, and `remove`
+    made `./ram:/cache/.locks/<sha1>.lock` in the working folder. They now refuse it, as
+    `tfhub cache` does, naming the cache and what to use instead, without importing
+    TensorFlow."""
+    from tfhub.cache import prune
+
+    monkeypatch.setenv("TFHUB_CACHE_DIR", "ram://cache")
+    monkeypatch.chdir(tmp_path)
+    calls = {
+        "remove": lambda: cache.remove(cache.module_dir("https://h.example/m/1")),
+        "scan": cache.scan,
+        "leftovers": cache.leftovers,
+        "prune": prune.prune,
+    }
+    with pytest.raises(errors.CacheError) as caught:
+        calls[call]()
+    message = str(caught.value)
+    assert "ram://cache" in message and "tf.io.gfile" in message
+    assert "local folder" in message
+    assert caught.value.path is not None and caught.value.path.startswith("ram://cache")
+    assert os.listdir(tmp_path) == []
+
+
 # --- tfhub.resolver.atomic_download (upstream's signature) ---------------------------------------
 
 

@@ -45,6 +45,25 @@ def is_remote(path: str) -> bool:
     return "://" in path
 
 
+def require_local(path: str) -> None:
+    """Checks that a cache folder (or entry) is local, for the upkeep that works on local
+    folders only (their locks are OS locks): listing, removing, pruning.
+
+    Raises:
+        tfhub.errors.CacheError: for a path on a tf.io.gfile filesystem (`gs://`, `ram://`).
+    """
+    if is_remote(path):
+        from .. import errors
+        from ..utils.printable import escaped
+
+        raise errors.CacheError(
+            f"Listing, removing and pruning cache entries work on local cache folders; "
+            f"{escaped(path)} is on a tf.io.gfile filesystem. Use that filesystem's tools (e.g. "
+            "gsutil) there, or point TFHUB_CACHE_DIR at a local folder.",
+            path=path,
+        )
+
+
 def is_entry_name(name: str) -> bool:
     """Returns True for a name an entry folder can have (a sha1 in hex)."""
     return bool(_ENTRY_NAME.match(name))

@@ -39,8 +39,13 @@ class PruneResult:
 
 
 def plan(root: str | None = None) -> list[PruneItem]:
-    """Returns what prune would remove now (nothing is changed)."""
+    """Returns what prune would remove now (nothing is changed).
+
+    Raises:
+        tfhub.errors.CacheError: for a cache on a tf.io.gfile filesystem (local caches only).
+    """
     root = root or layout.cache_dir()
+    layout.require_local(root)
     items = [
         PruneItem(item.path, "damaged entry", item.damage)
         for item in store.scan(root)
@@ -56,12 +61,20 @@ def plan(root: str | None = None) -> list[PruneItem]:
 
 
 def leftovers(root: str | None = None) -> list[str]:
-    """Returns the temporary folders, orphan bookkeeping and stale locks prune would remove."""
+    """Returns the temporary folders, orphan bookkeeping and stale locks prune would remove.
+
+    Raises:
+        tfhub.errors.CacheError: as `plan`.
+    """
     return [item.path for item in plan(root) if item.kind != "damaged entry"]
 
 
 def prune(root: str | None = None) -> list[PruneResult]:
-    """Removes what `plan` finds, each under its entry's lock, re-checked; returns what it did."""
+    """Removes what `plan` finds, each under its entry's lock, re-checked; returns what it did.
+
+    Raises:
+        tfhub.errors.CacheError: as `plan`.
+    """
     return [_apply(item) for item in plan(root)]
 
 

@@ -280,8 +280,12 @@ def remove(
         tfhub.errors.LockTimeoutError: a download of the entry held the lock too long.
         tfhub.errors.InvalidHandleError: `module_path` is not named like an entry (a sha1):
             nothing is removed, so no folder outside the cache is ever deleted.
+        tfhub.errors.CacheError: `module_path` is on a tf.io.gfile filesystem (local caches
+            only), or could not be removed (see `remove_tree`).
     """
     from . import locks  # Here: listing the cache takes no lock (nor imports filelock).
+
+    layout.require_local(module_path)
 
     name = os.path.basename(module_path)
     if not layout.is_entry_name(name):
@@ -404,5 +408,11 @@ def entries_showing(root: str, handle: str) -> list[str]:
 
 
 def scan(root: str | None = None) -> list[CacheEntry]:
-    """Returns every module entry in the cache, sorted by folder name."""
-    return [entry(path) for path in entry_paths(root or layout.cache_dir())]
+    """Returns every module entry in the cache, sorted by folder name.
+
+    Raises:
+        tfhub.errors.CacheError: for a cache on a tf.io.gfile filesystem (local caches only).
+    """
+    root = root or layout.cache_dir()
+    layout.require_local(root)
+    return [entry(path) for path in entry_paths(root)]
