@@ -76,14 +76,21 @@ def resolve_with_registry(handle: str) -> str:
             registered resolver accepts.
 
     Returns:
-        The folder's path.
+        The folder's path: the cache entry of a downloaded model; for a handle that is a path
+        (local, file://, gs:// and other tf.io.gfile ones), the path it names if it exists,
+        read in place (as upstream, whatever it names: a file too); with
+        TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED, the gs:// folder the server names.
 
     Raises:
         tfhub.errors.InvalidHandleError: for control characters or a URL with spaces around it;
-            `UnknownSchemeError` (also an UnsupportedHandleError) for a `scheme://` that no
-            resolver reads, listing the resolvers tried, without importing TensorFlow.
+            `HandleTypeError` (also a TypeError) for a handle that is not text, `EmptyHandleError`
+            (also a FileNotFoundError) for ""; `UnknownSchemeError` (also an
+            UnsupportedHandleError) for a `scheme://` that no resolver reads, listing the
+            resolvers tried, without importing TensorFlow.
+        tfhub.errors.ModelNotFoundError: (a FileNotFoundError) a path that does not exist.
         tfhub.errors.ArgumentTypeError: (a TypeError) a registered resolver returned something
-            that is not a path (None, say), naming that resolver.
+            that is not a path (None, say), naming that resolver; `ArgumentError` (a
+            ValueError) for an empty path.
         tfhub.errors.TFHubError: subclasses say what else went wrong.
     """
     install_default_resolvers()
