@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
 import tarfile
 import time
 from collections.abc import Iterator
@@ -43,7 +44,7 @@ def entry(isolated_cache: Path) -> str:
 
 
 @pytest.fixture
-def lock_holder(entry: str) -> Iterator[object]:
+def lock_holder(entry: str) -> Iterator[subprocess.Popen]:
     """Another process holding the entry's lock (a live tfhub download, as far as we can tell)."""
     holder = start_python(
         _HOLD_ENTRY_LOCK, entry, env=child_env(TFHUB_LOCK_TIMEOUT="0.4", TFHUB_CACHE_DIR="")
@@ -76,7 +77,9 @@ def test_remove_refuses_a_folder_not_named_like_an_entry_and_removes_nothing(tmp
     assert Path(f"{precious}.descriptor.txt").exists()
 
 
-def test_remove_with_timeout_0_does_not_wait_for_a_download(entry: str, lock_holder: object):
+def test_remove_with_timeout_0_does_not_wait_for_a_download(
+    entry: str, lock_holder: subprocess.Popen
+):
     """`remove(timeout=0)`: "seconds to wait for a download of the entry ... 0: no wait", and
     "LockTimeoutError: a download of the entry held the lock too long"; the entry stays."""
     started = time.monotonic()
@@ -137,20 +140,39 @@ def test_local_cache_upkeep_refuses_a_gfile_cache_and_writes_nothing(
 
 
 def test_atomic_download_lock_timeout_bounds_a_holder_that_shows_no_sign_of_life(
-    entry: str, lock_holder: object
+    entry: str, lock_holder: subprocess.Popen
 ) -> None:
     """`resolver.atomic_download(..., lock_file_timeout_sec)`: "LockTimeoutError: if that
     process stopped showing signs of life"; `download_fn` is not called."""
     cache.remove_tree(entry)  # The entry is missing: a download waits for the lock.
-    os.kill(lock_holder.pid, signal.SIGSTOP)  # type: ignore[attr-defined]
+    os.kill(lock_holder.pid, signal.SIGSTOP)
     called = []
     started = time.monotonic()
     with pytest.raises(errors.LockTimeoutError) as caught:
         resolver.atomic_download("h", lambda *args: called.append(args), entry, 1)
     assert 1 <= time.monotonic() - started < 10
     assert isinstance(caught.value, TimeoutError) and called == []
-    assert f"pid {lock_holder.pid}" in str(caught.value)  # type: ignore[attr-defined]
+    assert f"pid {lock_holder.pid}" in str(caught.value)
     assert not os.path.exists(entry)
+
+
+@pytest.mark.parametrize("seconds", ["ten", None, 0, -5.0, float("inf")])
+def test_atomic_download_lock_timeout_out_of_range_names_the_argument(
+    seconds: object, isolated_cache: Path
+) -> None:
+    """`resolver.atomic_download(..., lock_file_timeout_sec)`: "how long another process ... may
+    show no sign of life" is a positive number of seconds. Another value raised a SettingError
+    blaming TFHUB_LOCK_TIMEOUT, a variable the caller never set; it now names the argument
+    (an ArgumentError, a ValueError), and nothing is fetched or written."""
+    called = []
+    module_dir = str(isolated_cache / "entry")
+    with pytest.raises(errors.ArgumentError) as caught:
+        resolver.atomic_download("h", lambda *args: called.append(args), module_dir, seconds)
+    message = str(caught.value)
+    assert isinstance(caught.value, ValueError) and "TFHUB_LOCK_TIMEOUT" not in message
+    assert message.startswith("lock_file_timeout_sec must be a positive number of seconds")
+    assert message.endswith(f"Received: lock_file_timeout_sec={seconds!r}")
+    assert called == [] and not os.path.exists(module_dir)
 
 
 # --- tfhub.resolver.DownloadManager --------------------------------------------------------------

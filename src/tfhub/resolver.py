@@ -190,15 +190,29 @@ def atomic_download(
     Raises:
         tfhub.errors.LockTimeoutError: if that process stopped showing signs of life.
         tfhub.errors.OfflineModeError: under TFHUB_OFFLINE=1, if `module_dir` is missing.
+        tfhub.errors.ArgumentError: (a ValueError) `lock_file_timeout_sec` is not a positive
+            number of seconds (at most 1,000,000), when a download needs the lock.
         Whatever `download_fn` raises.
     """
+    from . import errors
     from .download import atomic_download as install
 
     # As upstream (whose lock and temporary folder names dropped it), a trailing separator does
     # not name another folder: `<entry>/` is `<entry>`, not a place inside it.
     entry = _local_path(module_dir).rstrip("/" + os.sep) or module_dir
-    with constants.overrides({constants.TFHUB_LOCK_TIMEOUT: str(lock_file_timeout_sec)}):
-        install(handle, lambda tmp_dir: download_fn(handle, tmp_dir), module_path=entry)
+    try:
+        with constants.overrides({constants.TFHUB_LOCK_TIMEOUT: str(lock_file_timeout_sec)}):
+            install(handle, lambda tmp_dir: download_fn(handle, tmp_dir), module_path=entry)
+    except errors.SettingError as err:
+        if err.name != constants.TFHUB_LOCK_TIMEOUT:
+            raise
+        # The variable holds the argument here: the caller set no TFHUB_LOCK_TIMEOUT.
+        raise errors.ArgumentError(
+            "lock_file_timeout_sec must be a positive number of seconds, at most "
+            f"{constants.MAX_SECONDS:,.0f}: how long another process's download of the handle "
+            "may show no sign of life before waiting for it ends. Received: "
+            f"lock_file_timeout_sec={lock_file_timeout_sec!r}"
+        ) from err
     return module_dir
 
 
