@@ -349,3 +349,34 @@ def test_build_with_a_projection_matrix_of_another_run_keeps_the_index_and_says_
     assert "run `make_nearest_neighbour_index generate` again" in message
     assert {name: (index / name).read_bytes() for name in os.listdir(index)} == before
     assert sorted(os.listdir(tmp_path)) == ["embeds", "index"]
+
+
+# --- tfhub.uncompressed_module_resolver.HttpUncompressedFileResolver -----------------------------
+
+
+def test_uncompressed_subclass_changes_the_location_and_its_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`HttpUncompressedFileResolver`: "a subclass changes how the location is asked by
+    overriding `_request_gcs_location` [upstream's one-argument signature], and how it is read
+    by replacing `path_resolver`" (no server is asked)."""
+    from tfhub import uncompressed_module_resolver
+
+    asked, read = [], []
+
+    class Mirror(uncompressed_module_resolver.HttpUncompressedFileResolver):
+        def _request_gcs_location(self, handle_with_params: str) -> str:  # Upstream's.
+            asked.append(handle_with_params)
+            return "gs://mirror/m"
+
+    mirror = Mirror()
+
+    def path_resolver(location: str) -> str:
+        read.append(location)
+        return str(tmp_path)
+
+    mirror.path_resolver = path_resolver
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    assert mirror("https://h.example/m/1") == str(tmp_path)
+    assert asked == ["https://h.example/m/1?tf-hub-format=uncompressed"]
+    assert read == ["gs://mirror/m"]

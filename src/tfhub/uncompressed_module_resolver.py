@@ -22,7 +22,13 @@ _UNCOMPRESSED_FORMAT_QUERY = handles.UNCOMPRESSED_FORMAT_QUERY
 
 class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolverBase):
     """Resolves http(s) handles to the gs:// folder the hosting server names: tfhub's
-    `HttpUncompressedResolver` as upstream's `HttpResolverBase` subclass."""
+    `HttpUncompressedResolver` as upstream's `HttpResolverBase` subclass.
+
+    Resolution asks the server through tfhub's HTTP client (bounded reads, checked redirects,
+    TFHUB_* settings), not through `_call_urlopen` (nor its `_set_url_context`): a subclass
+    changes how the location is asked by overriding `_request_gcs_location`, and how it is
+    read by replacing `path_resolver`.
+    """
 
     def __init__(self) -> None:
         HttpUncompressedResolver.__init__(self)  # Neither chains to the other.
