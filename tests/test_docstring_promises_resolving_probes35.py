@@ -7,6 +7,7 @@ Each test names the function and the promise of its docstring it checks.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, add_members, make_tar_gz, read_tree
-from tests._helpers.python_process import child_env, start_python
+from tests._helpers.python_process import child_env, run_python, start_python
 
 from tfhub import cache, download, errors, file_utils, resolver
 
@@ -380,3 +381,52 @@ def test_uncompressed_subclass_changes_the_location_and_its_reading(
     assert mirror("https://h.example/m/1") == str(tmp_path)
     assert asked == ["https://h.example/m/1?tf-hub-format=uncompressed"]
     assert read == ["gs://mirror/m"]
+
+
+# --- tools.make_image_classifier.lib without TensorFlow -----------------------------------------
+
+_WITHOUT_TENSORFLOW = """
+import json, sys
+sys.modules["tensorflow"] = None  # As if it were not installed.
+from tfhub import errors
+from tfhub.tools.make_image_classifier import lib
+from tfhub.tools.make_image_classifier.hparams import get_default_hparams
+from tfhub.tools.make_image_classifier.outputs import Outputs
+from tests._helpers.image_sets import make_image_folder
+
+work = sys.argv[1]
+make_image_folder(work + "/images", classes=("circle", "cross"), per_class=3)
+calls = {
+    "train_and_export": lambda: lib.train_and_export(
+        "https://h.example/m/1", None, get_default_hparams(),
+        outputs=Outputs(saved_model_dir=work + "/out"),
+    ),
+    "make_image_classifier": lambda: lib.make_image_classifier(
+        "https://h.example/m/1", work + "/images", get_default_hparams()
+    ),
+}
+raised = {}
+for name, call in calls.items():
+    try:
+        call()
+    except errors.MissingDependencyError as err:
+        raised[name] = [isinstance(err, ImportError), str(err)]
+print(json.dumps(raised))
+"""
+
+
+def test_make_image_classifier_without_tensorflow_says_what_to_install_first(
+    tmp_path: Path,
+) -> None:
+    """`train_and_export`: "MissingDependencyError: TensorFlow or Keras is missing (before the
+    default images are downloaded)"; `make_image_classifier`: "(after the folder is listed,
+    before anything is loaded)". An ImportError saying what to install; nothing downloaded or
+    written (HOME, where Keras keeps downloads, stays empty)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    done = run_python(_WITHOUT_TENSORFLOW, str(tmp_path), env=child_env(HOME=str(home)))
+    raised = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted(raised) == ["make_image_classifier", "train_and_export"]
+    for is_import_error, message in raised.values():
+        assert is_import_error and "'tensorflow'" in message and "pip install" in message
+    assert sorted(os.listdir(tmp_path)) == ["home", "images"] and os.listdir(home) == []
