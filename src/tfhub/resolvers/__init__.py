@@ -62,7 +62,8 @@ def register_resolver(resolver: Any) -> None:
             e.g. a `tfhub.resolvers.Resolver` subclass.
 
     Raises:
-        TypeError: if `resolver` lacks those methods.
+        tfhub.errors.ArgumentTypeError: (a TypeError) if `resolver` lacks those methods, or is
+            a class rather than an instance of one.
     """
     install_default_resolvers()
     registry.add_implementation(resolver)
