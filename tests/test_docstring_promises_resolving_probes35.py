@@ -430,3 +430,39 @@ def test_make_image_classifier_without_tensorflow_says_what_to_install_first(
     for is_import_error, message in raised.values():
         assert is_import_error and "'tensorflow'" in message and "pip install" in message
     assert sorted(os.listdir(tmp_path)) == ["home", "images"] and os.listdir(home) == []
+
+
+# --- tools.make_nearest_neighbour_index.similarity_finder.LoadedIndex ---------------------------
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("library", "scann", "library 'scann', which this tfhub does not know"),
+        ("library", 7, "library 7, which this tfhub does not know"),
+        ("dimensions", "abc", "dimensions 'abc', not a positive whole number"),
+        ("dimensions", 0, "dimensions 0, not a positive whole number"),
+        ("dimensions", True, "dimensions True, not a positive whole number"),
+    ],
+)
+def test_loaded_index_with_a_damaged_description_is_an_index_files_error(
+    field: str, value: object, said: str, tmp_path: Path
+) -> None:
+    """`LoadedIndex`: "IndexFilesError: missing or damaged files". An ann.index.json naming a
+    library this version does not know raised ToolFlagError blaming --index_library (a flag
+    the query never took), and non-numeric dimensions a bare ValueError from int()."""
+    from tfhub.tools.make_nearest_neighbour_index import index_builder, similarity_finder
+
+    embeds, index = tmp_path / "embeds", tmp_path / "index"
+    embeds.mkdir()
+    _write_records(embeds / "emb-00000-of-00001.tfrecords", 6, 4)
+    index_builder.run(index_builder.BuildConfig(str(embeds), str(index)))
+    described = index / "ann.index.json"
+    described.write_text(json.dumps({**json.loads(described.read_text()), field: value}))
+    with pytest.raises(errors.IndexFilesError) as caught:
+        similarity_finder.LoadedIndex(str(index), query_dim=4)
+    message = str(caught.value)
+    assert isinstance(caught.value, ValueError) and caught.value.path == str(described)
+    assert message.startswith(f"{described} describes an index of {said}")
+    assert "build the index again" in message and "index_library" not in message

@@ -142,7 +142,9 @@ def read_index_info(index_path: str) -> dict[str, Any] | None:
     indexes made by upstream).
 
     Raises:
-        tfhub.errors.IndexFilesError: the file is damaged or describes no index.
+        tfhub.errors.IndexFilesError: the file is damaged or describes no index, or one of a
+            library this version does not know, or of dimensions that are not a positive
+            whole number.
     """
     path = index_path + ".json"
     if not exists(path):
@@ -155,4 +157,23 @@ def read_index_info(index_path: str) -> dict[str, Any] | None:
             path=path,
             problem="info",
         )
+    problem = _info_problem(info["library"], info["dimensions"])
+    if problem is not None:
+        raise errors.IndexFilesError(
+            f"{path} describes an index of {problem}: the file is damaged or from another "
+            f"version of tfhub; build the index again. Received: {path!r}",
+            path=path,
+            problem="info",
+        )
     return info
+
+
+def _info_problem(library: object, dimensions: object) -> str | None:
+    """What is wrong with the library and dimensions ann.index.json records, or None."""
+    from .ann import LIBRARIES  # Here: reading mappings and matrices needs no index library.
+
+    if not isinstance(library, str) or library not in LIBRARIES:
+        return f"library {library!r}, which this tfhub does not know ({', '.join(LIBRARIES)})"
+    if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions < 1:
+        return f"dimensions {dimensions!r}, not a positive whole number"
+    return None
