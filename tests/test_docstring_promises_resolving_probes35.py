@@ -466,3 +466,39 @@ def test_loaded_index_with_a_damaged_description_is_an_index_files_error(
     assert isinstance(caught.value, ValueError) and caught.value.path == str(described)
     assert message.startswith(f"{described} describes an index of {said}")
     assert "build the index again" in message and "index_library" not in message
+
+
+# --- tools.make_nearest_neighbour_index.files.read_matrix_file ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"garbage, not a .npy file", "is not a NumPy .npy file of numbers"),
+        ("strings", "is not a matrix of numbers (it holds <U1)"),
+        ("objects", "is not a NumPy .npy file of numbers"),
+    ],
+)
+def test_a_projection_matrix_that_is_not_a_float_matrix_says_what_to_run(
+    content: object, said: str, tmp_path: Path
+) -> None:
+    """`read_matrix_file`: "IndexFilesError: the file is damaged or not a 2-D float matrix". A
+    matrix of strings was returned (and failed later in NumPy's matmul), and a file that is not
+    a .npy said only NumPy's words, which offer to `allow_pickle` a damaged file."""
+    import numpy as np
+
+    from tfhub.tools.make_nearest_neighbour_index import files
+
+    path = tmp_path / "random_projection.npy"
+    if content == "strings":
+        np.save(path, np.array([["a", "b"], ["c", "d"]]))
+    elif content == "objects":
+        np.save(path, np.array([[object()]], dtype=object), allow_pickle=True)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(errors.IndexFilesError) as caught:
+        files.read_matrix_file(str(path), allow_pickle=False)
+    message = str(caught.value)
+    assert isinstance(caught.value, ValueError) and caught.value.path == str(path)
+    assert message.startswith(f"The projection matrix {path} {said}")
+    assert "run generate and build again" in message

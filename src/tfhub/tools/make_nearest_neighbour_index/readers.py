@@ -46,9 +46,13 @@ def read_matrix_file(path: str, *, allow_pickle: bool) -> np.ndarray | None:
     if exists(npy_path):
         try:
             matrix = np.load(io.BytesIO(read_bytes(npy_path)), allow_pickle=False)
-        except ValueError as err:
+        except ValueError as err:  # Not a .npy file, or one of Python objects (NumPy's words
+            # then offer `allow_pickle` for a file that is damaged or not generate's).
             raise errors.IndexFilesError(
-                f"Cannot read {npy_path}: {err}.", path=npy_path, problem=str(err)
+                f"The projection matrix {npy_path} is not a NumPy .npy file of numbers (damaged, "
+                f"or not generate's): run generate and build again. Received: {npy_path!r}",
+                path=npy_path,
+                problem=str(err),
             ) from err
     elif pickle_path is not None and exists(pickle_path):
         read = pickle_path
@@ -62,6 +66,13 @@ def read_matrix_file(path: str, *, allow_pickle: bool) -> np.ndarray | None:
             f"generate's; run generate and build again. Received: {read!r}",
             path=read,
             problem="shape",
+        )
+    if not np.issubdtype(matrix.dtype, np.floating):
+        raise errors.IndexFilesError(
+            f"The projection matrix {read} is not a matrix of numbers (it holds {matrix.dtype}): "
+            f"it is not generate's; run generate and build again. Received: {read!r}",
+            path=read,
+            problem="dtype",
         )
     return matrix
 
