@@ -502,3 +502,37 @@ def test_a_projection_matrix_that_is_not_a_float_matrix_says_what_to_run(
     assert isinstance(caught.value, ValueError) and caught.value.path == str(path)
     assert message.startswith(f"The projection matrix {path} {said}")
     assert "run generate and build again" in message
+
+
+# --- tools.module_search: DataSpec and compute_score ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "num_examples", "received"),
+    [
+        ("./flowers", "5", "num_examples='5'"),
+        ("./flowers", 2.5, "num_examples=2.5"),
+        ("./flowers", True, "num_examples=True"),
+        (None, 5, "name=None"),
+    ],
+)
+def test_data_spec_of_the_wrong_type_is_an_argument_type_error(
+    name: object, num_examples: object, received: str
+) -> None:
+    """`DataSpec(name, num_examples)`: "a parsed --dataset value: `name` and the number of
+    examples (None: all)", checked "as `parse` checks the flag". A str count raised a bare
+    TypeError from `<`, and 2.5 or True were taken as counts."""
+    from tfhub.tools.module_search.dataset_spec import DataSpec
+
+    with pytest.raises(errors.ArgumentTypeError) as caught:
+        DataSpec(name, num_examples)
+    assert isinstance(caught.value, TypeError) and str(caught.value).endswith(received)
+
+
+def test_compute_score_with_a_count_that_is_no_number_names_it() -> None:
+    """`search.compute_score(module_spec, data_spec)`: upstream's {"dataset", "split",
+    "num_examples"}; a num_examples of another type is named before anything is read."""
+    from tfhub.tools.module_search import search
+
+    with pytest.raises(errors.ArgumentTypeError, match=r"Received: num_examples='5'$"):
+        search.compute_score("/no/module", {"dataset": "/no/images", "num_examples": "5"})

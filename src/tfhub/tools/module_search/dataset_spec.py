@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from numbers import Integral
 
 from ... import errors
 from ...utils.numbers import is_number
@@ -43,8 +44,21 @@ class DataSpec:
         """Checks a spec made directly (the Python API), as `parse` checks the flag.
 
         Raises:
+            tfhub.errors.ArgumentTypeError: (a TypeError) a name that is not a str, or a
+                number of examples that is not an int (a bool, a float, a str) or None.
             tfhub.errors.ToolFlagError: a number of examples below 1.
         """
+        count = self.num_examples
+        if not isinstance(self.name, str):
+            raise errors.ArgumentTypeError(
+                "A dataset's name is a str: a folder with one sub-folder of images per class, or "
+                f"a tensorflow_datasets name. Received: name={self.name!r}"
+            )
+        if count is not None and (isinstance(count, bool) or not isinstance(count, Integral)):
+            raise errors.ArgumentTypeError(
+                "num_examples is a whole number of examples to keep, or None for all of them. "
+                f"Received: num_examples={count!r}"
+            )
         if self.num_examples is not None and self.num_examples < 1:
             spec = f"{self.name}#{self.num_examples}"
             raise _bad_spec(spec, f"N is {self.num_examples}")
