@@ -536,3 +536,28 @@ def test_compute_score_with_a_count_that_is_no_number_names_it() -> None:
 
     with pytest.raises(errors.ArgumentTypeError, match=r"Received: num_examples='5'$"):
         search.compute_score("/no/module", {"dataset": "/no/images", "num_examples": "5"})
+
+
+# --- tools.make_nearest_neighbour_index.index_builder.BuildConfig -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("num_trees", "error"),
+    [
+        (0, errors.ArgumentError),
+        (-1, errors.ArgumentError),
+        ("10", errors.ArgumentTypeError),
+        (2.5, errors.ArgumentTypeError),
+        (True, errors.ArgumentTypeError),
+    ],
+)
+def test_build_config_num_trees_is_a_positive_whole_number(num_trees: object, error: type):
+    """`BuildConfig.num_trees`: "annoy's number of trees", which the command checks is
+    positive. Through the Python API, 0 built an annoy index of no tree, whose queries found
+    nothing, without a word; a str or float was written into ann.index.json's params."""
+    from tfhub.tools.make_nearest_neighbour_index.index_builder import BuildConfig
+
+    with pytest.raises(error) as caught:
+        BuildConfig("embeds", "index", num_trees=num_trees)
+    assert isinstance(caught.value, ValueError)
+    assert str(caught.value).endswith(f"Received: num_trees={num_trees!r}")

@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,26 @@ class BuildConfig:
     library: str | None = None
     upstream_format: bool = False
     allow_pickle: bool = False
+
+    def __post_init__(self) -> None:
+        """Checks `num_trees` as the command checks --num_trees.
+
+        Raises:
+            tfhub.errors.ArgumentTypeError: (a TypeError) it is not an int (a bool, a str).
+            tfhub.errors.ArgumentError: (a ValueError) it is below 1 (annoy would build an
+                index of no tree, whose queries find nothing).
+        """
+        trees = self.num_trees
+        if isinstance(trees, bool) or not isinstance(trees, Integral):
+            raise errors.ArgumentTypeError(
+                "num_trees is annoy's number of trees, a whole number. Received: "
+                f"num_trees={trees!r}"
+            )
+        if trees < 1:
+            raise errors.ArgumentError(
+                "num_trees must be a positive number of annoy trees (default 100; more trees, "
+                f"better recall). Received: num_trees={trees!r}"
+            )
 
     @classmethod
     def from_flags(cls, flags: Any) -> BuildConfig:
