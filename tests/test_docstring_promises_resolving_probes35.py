@@ -561,3 +561,28 @@ def test_build_config_num_trees_is_a_positive_whole_number(num_trees: object, er
         BuildConfig("embeds", "index", num_trees=num_trees)
     assert isinstance(caught.value, ValueError)
     assert str(caught.value).endswith(f"Received: num_trees={num_trees!r}")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("batch_size", 0, errors.ArgumentError),
+        ("batch_size", "5", errors.ArgumentTypeError),
+        ("batch_size", 64.0, errors.ArgumentTypeError),
+        ("projected_dim", "8", errors.ArgumentTypeError),
+        ("projected_dim", 2.5, errors.ArgumentTypeError),
+    ],
+)
+def test_generate_config_checks_its_numbers_before_the_pipeline(
+    field: str, value: object, error: type
+) -> None:
+    """`GenerateConfig.batch_size`: "the largest batch the module embeds at once";
+    `projected_dim`: a number of dimensions. Through the Python API, batch_size 0 or "5" ran
+    the module and failed inside the Beam pipeline (a PipelineError quoting a tf.function
+    binding error or a comparison of int and str); now the config says which field is wrong."""
+    from tfhub.tools.make_nearest_neighbour_index.generate_config import GenerateConfig
+
+    with pytest.raises(error) as caught:
+        GenerateConfig("data/*.txt", "https://h.example/m/1", "embeds", **{field: value})
+    assert isinstance(caught.value, ValueError)
+    assert str(caught.value).endswith(f"Received: {field}={value!r}")

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from numbers import Integral
 from typing import Any
 
+from ... import errors
 from .flag_values import required
 
 BATCH_SIZE = 1028  # Upstream's largest batch; every batch has this size (the last may be smaller).
+_MEANING = {
+    "batch_size": f"the largest batch the module embeds at once; default {BATCH_SIZE}",
+    "projected_dim": "the dimensions to project the embeddings to; None or 0: no projection",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +37,30 @@ class GenerateConfig:
     batch_size: int = BATCH_SIZE
     upstream_format: bool = False
     seed: int | None = None
+
+    def __post_init__(self) -> None:
+        """Checks the numbers as the command checks its flags, before any pipeline runs.
+
+        Raises:
+            tfhub.errors.ArgumentTypeError: (a TypeError) batch_size or projected_dim is not
+                an int (a bool, a float, a str); projected_dim may be None.
+            tfhub.errors.ArgumentError: (a ValueError) batch_size is below 1.
+        """
+        for field, value in (
+            ("batch_size", self.batch_size),
+            ("projected_dim", self.projected_dim),
+        ):
+            if value is None and field == "projected_dim":
+                continue
+            if isinstance(value, bool) or not isinstance(value, Integral):
+                raise errors.ArgumentTypeError(
+                    f"{field} is a whole number ({_MEANING[field]}). Received: {field}={value!r}"
+                )
+        if self.batch_size < 1:
+            raise errors.ArgumentError(
+                f"batch_size must be positive ({_MEANING['batch_size']}). Received: "
+                f"batch_size={self.batch_size!r}"
+            )
 
     @classmethod
     def from_flags(cls, flags: Any) -> GenerateConfig:
