@@ -78,6 +78,15 @@ def test_remove_refuses_a_folder_not_named_like_an_entry_and_removes_nothing(tmp
     assert Path(f"{precious}.descriptor.txt").exists()
 
 
+def test_remove_takes_an_entry_folder_written_with_a_trailing_slash(entry: str) -> None:
+    """`remove(module_path)`: "the entry's folder"; `<entry>/` (as shells complete a folder)
+    names that folder, as in `resolver.atomic_download`. It was refused as "not named like an
+    entry", though it is."""
+    removal = cache.remove(entry + "/")
+    assert (removal.path, removal.removed) == (entry, "folder")
+    assert [name for name in os.listdir(os.path.dirname(entry)) if name != ".locks"] == []
+
+
 def test_remove_with_timeout_0_does_not_wait_for_a_download(
     entry: str, lock_holder: subprocess.Popen
 ):

@@ -267,7 +267,7 @@ def remove(
     """Removes an entry and its bookkeeping (descriptor, manifest), holding the entry's lock.
 
     Args:
-        module_path: the entry's folder.
+        module_path: the entry's folder (a trailing separator is ignored).
         only_if_damaged: re-check after locking and keep the entry if it is complete (what
             `prune` decided may be stale: another process may have just reinstalled it).
         timeout: seconds to wait for a download of the entry (default TFHUB_LOCK_TIMEOUT);
@@ -286,7 +286,8 @@ def remove(
     from . import locks  # Here: listing the cache takes no lock (nor imports filelock).
 
     layout.require_local(module_path)
-
+    # `<entry>/` (as a shell completes a folder) is the entry, as in resolver.atomic_download.
+    module_path = module_path.rstrip("/" + os.sep) or module_path
     name = os.path.basename(module_path)
     if not layout.is_entry_name(name):
         raise errors.InvalidHandleError(
