@@ -166,11 +166,6 @@ def test_a_download_runs_its_documented_threads_with_stop_signals_blocked(
         assert set(STOP_SIGNALS) <= set(blocked), name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="code defect reported: src/tfhub/_http_dns.py:95 starts its 'tfhub-dns' thread with "
-    "threading.Thread, not utils.threads.daemon_thread, so it does not block the stop signals",
-)
 def test_a_download_by_host_name_blocks_stop_signals_in_its_dns_thread(
     upstream_copy, server, served_dir, tmp_path
 ):
@@ -602,12 +597,6 @@ def _threads_started_directly() -> list[str]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="code defect reported: _http_dns.py:95, hub/runner.py:228 and "
-    "tools/make_image_classifier/callbacks.py:151 start threading.Thread directly, whose "
-    "threads do not block SIGINT/SIGTERM/SIGHUP as utils.threads.daemon_thread's do",
-)
 def test_every_thread_of_tfhub_is_started_by_utils_threads():
     assert _threads_started_directly() == []
 
@@ -726,11 +715,6 @@ def test_the_names_the_page_gives_are_where_it_says():
 # silent when stderr was closed (`2>&-`) rather than fail" -------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="code defect reported: tools/make_nearest_neighbour_index/beam_options.py:97 writes "
-    "to sys.stderr, None when stderr was closed: AttributeError, exit 1 instead of 7",
-)
 def test_a_tool_started_with_stderr_closed_keeps_its_exit_code(tmp_path):
     pytest.importorskip("apache_beam", reason="make_nearest_neighbour_index generate needs Beam")
     data = tmp_path / "data.txt"

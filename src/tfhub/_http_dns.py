@@ -17,6 +17,8 @@ import socket
 import threading
 from typing import Any
 
+from .utils.threads import daemon_thread
+
 # The lookups under way, by (host, port, address family): joined rather than asked again.
 _RUNNING: dict[tuple[str, int, int], _Lookup] = {}
 _RUNNING_LOCK = threading.Lock()
@@ -92,7 +94,7 @@ def _join(host: str, port: int) -> _Lookup:
         lookup = _RUNNING.get(key)
         if lookup is None:
             lookup = _RUNNING[key] = _Lookup(key)
-            threading.Thread(target=lookup.run, daemon=True, name="tfhub-dns").start()
+            daemon_thread(lookup.run, name="tfhub-dns").start()  # Stop signals: main thread.
     return lookup
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
+from ...utils.threads import daemon_thread
 from ..image_folders import named
 from ..image_store import ImageStore
 
@@ -148,7 +149,7 @@ def early_validation_pass(keras: Any, valid_data: Any) -> Any:
                 self.error = err
 
         def on_train_begin(self, logs: Any = None) -> None:
-            self.thread = threading.Thread(target=self._read, name="tfhub-validation-pass")
+            self.thread = daemon_thread(self._read, name="tfhub-validation-pass")
             self.thread.start()
 
         def _wait(self) -> None:

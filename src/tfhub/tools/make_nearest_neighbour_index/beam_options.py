@@ -94,7 +94,8 @@ def _refused_values(beam_args: Sequence[str]) -> Iterator[None]:
             flag="arguments",
             value=names,
         ) from None
-    sys.stderr.write(said.getvalue())
+    if sys.stderr is not None:  # None when the tool was started with stderr closed.
+        sys.stderr.write(said.getvalue())
 
 
 def check_pipeline_args(beam_args: Sequence[str], *, tool_flags: Iterable[str] = ()) -> None:
