@@ -40,14 +40,17 @@ __all__ = [
 
 
 def resolve(handle: str) -> str:
-    """Resolves a handle to a local folder that holds the model, downloading it if needed.
+    """Resolves a handle to the folder that holds the model, downloading it if needed.
 
     Args:
         handle: a local path, a file:// / http(s):// / gs:// URL, a Kaggle model URL, or any
             handle a registered resolver accepts.
 
     Returns:
-        The path of a local folder with the model's files.
+        The path of the model's folder: a local one, except a gs:// folder read in place (a
+        gs:// handle to a folder, a model served UNCOMPRESSED) or an entry of a cache on a
+        tf.io.gfile filesystem; a local path handle is returned as given, as upstream did
+        (even a file: `hub.load` then says what it is).
 
     Raises:
         tfhub.errors.TFHubError: subclasses say what went wrong (missing path, download
