@@ -1,0 +1,214 @@
+"""The exception classes whose raise sites no other test triggered, each raised for real.
+
+Session 35's audit of `tfhub.errors`: for every class raised somewhere in src/ but named by no
+test, one test makes tfhub raise it the way a user would (a real handle, folder, archive,
+registry or export folder) and checks its class, the builtin upstream raised (so old `except`
+clauses catch it), its data, and that the message says what went wrong, where, and what to do;
+where a command reaches it, also the exit status docs/cli.md gives it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.python_process import child_env, python_command, run_tfhub
+
+import tfhub
+from tfhub import errors, resolvers
+
+
+@pytest.fixture
+def no_resolvers() -> Iterator[None]:
+    """The resolver registry emptied (as upstream's `clear_implementations()` in tests), then
+    given back its resolvers."""
+    resolvers.install_default_resolvers()
+    saved = list(resolvers.registry.implementations)
+    resolvers.registry.clear_implementations()
+    try:
+        yield
+    finally:
+        resolvers.registry.clear_implementations()
+        for impl in saved:
+            resolvers.registry.add_implementation(impl)
+
+
+# --- Handles --------------------------------------------------------------------------------------
+
+
+def test_an_empty_handle_is_an_empty_handle_error_and_an_ioerror():
+    with pytest.raises(errors.EmptyHandleError) as caught:
+        tfhub.resolve("")
+    err = caught.value
+    assert isinstance(err, FileNotFoundError) and isinstance(err, ValueError)  # Upstream: IOError.
+    assert isinstance(err, errors.InvalidHandleError) and err.tried == []
+    message = str(err)
+    assert "cannot be empty" in message and "Received: handle=''" in message
+    assert "pass a model's URL or folder" in message and "environment variable" in message
+
+
+@pytest.mark.parametrize(
+    ("handle", "says"),
+    [
+        (" http://127.0.0.1:9/m.tar.gz ", "spaces around it"),
+        ("http://127.0.0.1:9/m.tar.gz\n", "control characters ('\\n')"),
+    ],
+    ids=["spaces around a URL", "a line break after it"],
+)
+def test_a_url_with_spaces_or_a_line_break_around_it_is_a_spaced_handle_error(handle, says):
+    with pytest.raises(errors.SpacedHandleError) as caught:
+        tfhub.resolve(handle)
+    err = caught.value
+    assert isinstance(err, OSError) and isinstance(err, ValueError)
+    message = str(err)
+    assert says in message and f"Received: handle={handle!r}" in message
+    assert "handle.strip()" in message and "Did you mean 'http://127.0.0.1:9/m.tar.gz'?" in message
+
+
+def test_a_spaced_url_exits_2_from_the_command_line():
+    done = run_tfhub("resolve", " http://127.0.0.1:9/m.tar.gz", timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("tfhub: invalid handle: The handle is a URL with spaces")
+
+
+def test_a_file_url_naming_a_host_is_a_file_url_host_error():
+    with pytest.raises(errors.FileUrlHostError) as caught:
+        tfhub.resolve("file://models/m")
+    err = caught.value
+    assert isinstance(err, FileNotFoundError) and isinstance(err, ValueError)
+    message = str(err)
+    assert "not a host ('models')" in message and "Received: handle='file://models/m'" in message
+    assert "Did you mean 'file:///models/m'?" in message
+
+
+def test_a_file_url_naming_a_host_exits_2_not_7():
+    """A FileNotFoundError, but an invalid handle first: the table lists InvalidHandleError
+    before FileNotFoundError."""
+    done = run_tfhub("resolve", "file://models/m", timeout=30)
+    assert done.returncode == 2 and done.stderr.startswith("tfhub: invalid handle: "), done.stderr
+
+
+def test_a_bytes_handle_is_a_handle_type_error_offering_its_text():
+    with pytest.raises(errors.HandleTypeError) as caught:
+        tfhub.resolve(b"/models/m")  # type: ignore[arg-type]
+    err = caught.value
+    assert isinstance(err, TypeError) and isinstance(err, ValueError)
+    message = str(err)
+    assert "must be a non-empty string" in message and "Received: handle=b'/models/m'" in message
+    assert "Did you mean '/models/m' (handle.decode())?" in message
+
+
+# --- Resolvers ------------------------------------------------------------------------------------
+
+
+def test_no_resolver_at_all_is_an_unsupported_handle_error(no_resolvers, tmp_path):
+    with pytest.raises(errors.UnsupportedHandleError) as caught:
+        tfhub.resolve(str(tmp_path))
+    err = caught.value
+    assert isinstance(err, RuntimeError)  # As upstream's registry.
+    assert not isinstance(err, errors.UnknownSchemeError) and err.tried == []
+    assert repr(str(tmp_path)) in str(err) and "Tried []" in str(err)
+
+
+def test_a_refusing_resolver_is_listed_as_tried(no_resolvers, tmp_path):
+    class OnlyMine(resolvers.Resolver):
+        def is_supported(self, handle: str) -> bool:
+            return handle.startswith("mine://")
+
+        def _resolve(self, handle: str) -> str:  # pragma: no cover - never supported here.
+            return handle
+
+    tfhub.register_resolver(OnlyMine())
+    with pytest.raises(errors.UnsupportedHandleError) as caught:
+        tfhub.resolve(str(tmp_path))
+    assert caught.value.tried == ["OnlyMine"] and "OnlyMine" in str(caught.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect (resolvers/registry.py:78): the message keeps upstream's words only and "
+    "does not say what to do (register a resolver with hub.register_resolver)",
+)
+def test_no_resolver_at_all_says_what_to_do(no_resolvers, tmp_path):
+    with pytest.raises(errors.UnsupportedHandleError) as caught:
+        tfhub.resolve(str(tmp_path))
+    assert "register_resolver" in str(caught.value)
+
+
+# --- Archives -------------------------------------------------------------------------------------
+
+
+def _as_nobody(code: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    return subprocess.run(
+        [*command, *python_command(code, *args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+_EXTRACT_AS_NOBODY = """
+    import json, sys
+    from tfhub import _archive, errors
+    try:
+        _archive.extract_file(sys.argv[1], sys.argv[2])
+    except errors.UnreadableArchiveError as err:
+        print(json.dumps({"message": str(err), "path": err.path,
+                          "permission": isinstance(err, PermissionError),
+                          "archive_error": isinstance(err, errors.ArchiveError)}))
+"""
+
+
+def test_an_archive_this_user_may_not_read_is_an_unreadable_archive_error(shared_dir):
+    archive = make_tar_gz(shared_dir / "private.tar.gz")
+    os.chmod(archive, 0o600)  # Root's, and private: the user nobody may not read it.
+    env = child_env(HOME=str(shared_dir), TFHUB_CACHE_DIR=str(shared_dir / "cache"))
+    done = _as_nobody(_EXTRACT_AS_NOBODY, str(archive), str(shared_dir / "target"), env=env)
+    assert done.returncode == 0 and done.stdout, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["permission"] and not seen["archive_error"] and seen["path"] == str(archive)
+    assert str(archive) in seen["message"] and "make it readable" in seen["message"]
+    assert "chmod a+r" in seen["message"]
+    assert not (shared_dir / "target").exists() or not os.listdir(shared_dir / "target")
+
+
+def test_tfhub_import_of_an_unreadable_archive_exits_1_as_documented(shared_dir):
+    """docs/cli.md: "An archive this user may not read is `UnreadableArchiveError` (a
+    `PermissionError`, exit 1) ...; no entry is made in the cache"."""
+    archive = make_tar_gz(shared_dir / "private.tar.gz")
+    os.chmod(archive, 0o600)
+    cache_dir = shared_dir / "cache"
+    env = child_env(HOME=str(shared_dir), TFHUB_CACHE_DIR=str(cache_dir))
+    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    done = _as_nobody(code, "import", str(archive), "--handle", "https://h.test/m/1", env=env)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("tfhub: error: Cannot read ") and "chmod a+r" in done.stderr
+    assert not cache_dir.exists() or all(name.startswith(".") for name in os.listdir(cache_dir))
+
+
+# --- Exports (TensorFlow) -------------------------------------------------------------------------
+
+
+def test_no_free_timestamped_export_folder_is_an_export_folder_error(tmp_path, monkeypatch):
+    pytest.importorskip("tensorflow", reason="the TF1 export helpers need TensorFlow")
+    from tfhub.tf1 import export
+
+    monkeypatch.setattr(export, "MAX_TIMESTAMP_ATTEMPTS", 2)  # Upstream's 10 take 10 seconds.
+    now = int(time.time())
+    for second in range(now, now + 30):  # Every name the next seconds would give is taken.
+        (tmp_path / str(second)).mkdir()
+    with pytest.raises(errors.ExportFolderError) as caught:
+        export.timestamped_export_dir(str(tmp_path))
+    err = caught.value
+    assert isinstance(err, RuntimeError)  # As upstream.
+    message = str(err)
+    assert "unique export folder name after 2 attempts" in message
+    assert f"Received: export_dir_base={str(tmp_path)!r}" in message
