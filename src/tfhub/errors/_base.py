@@ -42,6 +42,10 @@ class TFHubError(Exception):
     (multiprocessing, Beam and `concurrent.futures` pickle exceptions), even when its `__init__`
     takes keyword-only data. Credentials in URLs (`https://user:secret@host`) are redacted from
     every message.
+
+    Raised as itself only where no subclass fits: Keras 3 on a backend other than TensorFlow
+    (`hub.KerasLayer`), a hub server that did not start or whose settings are missing, a
+    `tfhub demo` step that computed a wrong result.
     """
 
     # AutoGraph (Keras's `fit`, `tf.function`) re-raises an exception whose class has its own
@@ -92,9 +96,9 @@ def reworded(err: _AnyError, message: str) -> _AnyError:
 
 
 class FrozenInstanceError(TFHubError, AttributeError):
-    """An assignment to (or deletion of) a field of an immutable record: a parsed handle, an
-    extraction's result (`utils/records.py`), as `dataclasses.FrozenInstanceError` for a frozen
-    dataclass.
+    """An assignment to (or deletion of) a field of an immutable record (`utils/records.py`: a
+    parsed handle, an extraction's result); an AttributeError, as
+    `dataclasses.FrozenInstanceError` for a frozen dataclass.
 
     Attributes:
         field: the name of the field.
@@ -106,10 +110,12 @@ class FrozenInstanceError(TFHubError, AttributeError):
 
 
 class SettingError(TFHubError, ValueError):
-    """An environment variable (TFHUB_*) or absl flag whose value tfhub cannot use.
+    """An environment variable (TFHUB_*, or TMPDIR for `tfhub demo`) or absl flag whose value
+    tfhub cannot use; a ValueError. The message names the variable, says what to set it to, and
+    ends with what was received (a token's length, never the token).
 
     Attributes:
-        name: the variable's name.
+        name: the variable's (or flag's) name.
     """
 
     def __init__(self, message: str, *, name: str) -> None:
@@ -124,4 +130,5 @@ class ArgumentError(TFHubError, ValueError):
 
 
 class ArgumentTypeError(ArgumentError, TypeError):
-    """An argument of a type that cannot be used (upstream raised TypeError)."""
+    """An argument of a type that cannot be used (upstream raised TypeError): a TypeError, and
+    a ValueError as every ArgumentError."""

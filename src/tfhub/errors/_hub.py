@@ -26,7 +26,8 @@ def _rebuild_hub_error(cls: type, message: str, fields: dict[str, object]) -> Ex
 
 
 class DocFormatError(_HubDataError, ValueError):
-    """A documentation file that cannot be parsed at all (.path and .line say where)."""
+    """A documentation file that cannot be parsed at all (.path and .line say where; .offset,
+    the byte offset, for a file that is not UTF-8)."""
 
     path: str
     line: int

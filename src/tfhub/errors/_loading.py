@@ -13,7 +13,8 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not import
 
 
 class TFHubLoadError(TFHubError, ValueError):
-    """A model folder that cannot be loaded as requested."""
+    """A model folder that cannot be loaded as requested: a ValueError (upstream's loaders
+    raised ValueError). Subclasses say why (damaged, unknown tags or signature, ...)."""
 
 
 class DamagedModelError(TFHubLoadError, OSError):
@@ -105,7 +106,11 @@ class UnknownSignatureError(_AvailableMixin, TFHubLoadError):
 
 class UnknownEvalSignatureError(UnknownSignatureError, KeyError):
     """`eval_function_for_module`'s function called with a signature the module lacks
-    (upstream looked it up in a dict, so raised KeyError)."""
+    (upstream looked it up in a dict, so raised KeyError); also a ValueError.
+
+    Attributes:
+        available: the names of the module's signatures.
+    """
 
     def __str__(self) -> str:  # KeyError would quote the message.
         return str(self.args[0]) if self.args else ""
@@ -219,7 +224,9 @@ class ConfigNotSupportedError(SerializationError, NotImplementedError):
 
 
 class ModuleSpecError(TFHubError, ValueError):
-    """A module_fn or module spec that breaks the TF1 Hub format's rules."""
+    """A module_fn or module spec that breaks the TF1 Hub format's rules, or a module that does
+    not fit where it is used (a feature column's signature rules, a message other than
+    ImageModuleInfo to attach); a ValueError, as upstream."""
 
 
 class PartitionedVariablesError(ModuleSpecError, RuntimeError):
@@ -242,7 +249,12 @@ class NoDefaultOutputError(UnknownOutputKeyError, TypeError):
 
 
 class UnknownGraphVariantError(UnknownTagsError, KeyError):
-    """A ModuleSpec asked for a graph variant (tag set) it lacks (upstream raised KeyError)."""
+    """A ModuleSpec asked for a graph variant (tag set) it lacks (upstream raised KeyError);
+    also a ValueError, as UnknownTagsError.
+
+    Attributes:
+        available: the module's tag sets.
+    """
 
     def __str__(self) -> str:  # KeyError would quote the message.
         return str(self.args[0]) if self.args else ""
@@ -264,7 +276,8 @@ class ModuleGraphError(TFHubError, RuntimeError):
 
 
 class FunctionCollectionsError(TFHubError, NotImplementedError):
-    """A hub.Module applied in a TPU function while its graph has collections (as upstream)."""
+    """A hub.Module applied in a TPU function while its graph has collections: a
+    NotImplementedError, as upstream's."""
 
 
 class EagerNotSupportedError(TFHubError, RuntimeError):

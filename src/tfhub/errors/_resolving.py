@@ -15,10 +15,12 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not import
 
 
 class InvalidHandleError(TFHubError, ValueError):
-    """A handle string that no form of handle matches (or that a resolver cannot parse).
+    """A handle string that no form of handle matches (or that a resolver cannot parse): a
+    ValueError, as upstream's. Subclasses say which trouble: EmptyHandleError, HandleTypeError,
+    SpacedHandleError, FileUrlHostError, UnknownSchemeError.
 
     Attributes:
-        tried: the resolvers that were asked, when the handle's scheme is unknown to all.
+        tried: the resolvers that were asked (UnknownSchemeError); [] for the others.
     """
 
     def __init__(self, message: str, *, tried: Iterable[str] = ()) -> None:
@@ -27,7 +29,9 @@ class InvalidHandleError(TFHubError, ValueError):
 
 
 class UnsupportedHandleError(TFHubError, RuntimeError):
-    """No registered resolver accepts the handle; the message lists every resolver tried.
+    """No registered resolver accepts the handle (a resolver registry, `MultiImplRegistry`, none
+    of whose implementations supports it: e.g. after `registry.clear_implementations()`); the
+    message lists every resolver tried. A RuntimeError, as upstream's registry raised.
 
     Attributes:
         tried: the names of the resolvers tried, most recently registered first.
@@ -39,7 +43,13 @@ class UnsupportedHandleError(TFHubError, RuntimeError):
 
 
 class UnknownSchemeError(InvalidHandleError, UnsupportedHandleError):
-    """A handle `scheme://...` whose scheme no resolver knows (e.g. a typo such as `htps://`)."""
+    """A handle `scheme://...` whose scheme no resolver knows (e.g. a typo such as `htps://`):
+    both an InvalidHandleError (ValueError) and an UnsupportedHandleError (RuntimeError).
+
+    Attributes:
+        scheme: the scheme, e.g. "htps".
+        tried: the names of the resolvers tried, most recently registered first.
+    """
 
     def __init__(self, message: str, *, scheme: str, tried: Iterable[str] = ()) -> None:
         super().__init__(message, tried=tried)
@@ -47,7 +57,8 @@ class UnknownSchemeError(InvalidHandleError, UnsupportedHandleError):
 
 
 class ModelNotFoundError(TFHubError, FileNotFoundError):
-    """A local path, gs:// path or remote model that does not exist.
+    """A local path, gs:// path or remote model that does not exist (or a hub folder without its
+    docs folder); a FileNotFoundError, as upstream's IOError("... does not exist.").
 
     Attributes:
         path: the path (or handle) that does not exist, if known.
@@ -154,7 +165,9 @@ class LockTimeoutError(CacheError, TimeoutError):
 
 
 class DownloadError(TFHubError, OSError):
-    """A download failed (network error, timeout, server error after retries, full disk)."""
+    """A download failed (network error, timeout, server error after retries): an OSError
+    (IOError), as upstream's urlopen errors were. Subclasses say which failure; a full disk
+    while downloading is a DiskFullError (a CacheError), not a DownloadError."""
 
 
 class DownloadRestartError(DownloadError):
@@ -166,7 +179,15 @@ class DownloadRestartError(DownloadError):
 
 
 class DownloadTooSlowError(DownloadError, TimeoutError):
-    """A download slower than TFHUB_DOWNLOAD_MIN_SPEED (e.g. a server dripping bytes)."""
+    """A download slower than TFHUB_DOWNLOAD_MIN_SPEED (e.g. a server dripping bytes), or a
+    server slower to send its headers than a multiple of TFHUB_HTTP_TIMEOUT; a TimeoutError.
+
+    Attributes:
+        url: the URL, credentials redacted.
+        min_speed: the TFHUB_DOWNLOAD_MIN_SPEED in force, in bytes per second (0.0 for slow
+            headers).
+        seconds: how long the too-slow part took (the pace window, or the headers' wait).
+    """
 
     def __init__(self, message: str, *, url: str, min_speed: float, seconds: float) -> None:
         super().__init__(message)
@@ -217,11 +238,18 @@ class RetryTimeoutError(DownloadError, TimeoutError):
 
 
 class ArchiveError(TFHubError, OSError):
-    """A truncated or corrupt archive."""
+    """A truncated or corrupt archive (or one with duplicate or unreadable members); an
+    OSError. Subclasses: UnsafeArchiveError, ArchiveTooLargeError."""
 
 
 class UnreadableArchiveError(TFHubError, PermissionError):
-    """A local archive file (`.path`) this user may not read (`tfhub import`)."""
+    """A local archive file this user may not read (`tfhub import`, `tfhub publish` of an
+    archive): a PermissionError, not an ArchiveError (the archive may be sound); nothing is
+    extracted.
+
+    Attributes:
+        path: the archive file.
+    """
 
     def __init__(self, message: str, *, path: str) -> None:
         super().__init__(message)
@@ -233,7 +261,12 @@ class UnsafeArchiveError(ArchiveError):
 
 
 class ArchiveTooLargeError(ArchiveError):
-    """An archive that expands beyond TFHUB_MAX_EXTRACTED_BYTES (e.g. a decompression bomb)."""
+    """An archive that expands beyond TFHUB_MAX_EXTRACTED_BYTES (e.g. a decompression bomb).
+
+    Attributes:
+        source: the archive (URL or file) as messages name it.
+        limit: the bound in force, in bytes.
+    """
 
     def __init__(self, message: str, *, source: str, limit: int) -> None:
         super().__init__(message)
@@ -244,4 +277,4 @@ class ArchiveTooLargeError(ArchiveError):
 class ArchiveTooManyMembersError(ArchiveTooLargeError):
     """An archive of more members than TFHUB_MAX_ARCHIVE_MEMBERS (`.limit`), e.g. millions of
     empty files: tiny on the wire and far below TFHUB_MAX_EXTRACTED_BYTES, but not below the
-    filesystem's inodes."""
+    filesystem's inodes. `.source`: the archive, as messages name it."""

@@ -8,7 +8,8 @@ from ._base import TFHubError
 
 
 class ToolError(TFHubError):
-    """Base of the tools' errors: keyword data become attributes and survive pickling."""
+    """Base of the tools' errors (never raised itself): keyword data become attributes and
+    survive pickling."""
 
     def __init__(self, message: str, **data: object) -> None:
         super().__init__(message)
@@ -67,7 +68,9 @@ class UnknownStrategyError(ToolError, ValueError):
 
 class UnsupportedStrategyError(ToolError, ValueError):
     """A distribution strategy the Keras flavour in use cannot train with (`.strategy`,
-    `.workers`, `.keras`): Keras 3 and MultiWorkerMirroredStrategy over several workers."""
+    `.keras`): Keras 3 and a strategy over several workers (`.workers`), or a TF1 Hub module
+    (`.handle`), whose variables TensorFlow loads outside any strategy, fine-tuned under one (or
+    held by a tf_keras model under one)."""
 
 
 class ToolFlagError(ToolError, ValueError):
