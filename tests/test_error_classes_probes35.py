@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from tests._helpers.archives import make_tar_gz
@@ -212,3 +214,47 @@ def test_no_free_timestamped_export_folder_is_an_export_folder_error(tmp_path, m
     message = str(err)
     assert "unique export folder name after 2 attempts" in message
     assert f"Received: export_dir_base={str(tmp_path)!r}" in message
+
+
+# --- Exit statuses --------------------------------------------------------------------------------
+
+_DOCS_CLI = Path(__file__).parents[1] / "docs" / "cli.md"
+
+
+def _documented_exit_statuses() -> dict[int, str]:
+    """docs/cli.md's "Errors print one line ... and exit non-zero: 2 ..., 1 other." as
+    {status: what it says the status means}."""
+    text = " ".join(_DOCS_CLI.read_text(encoding="utf-8").split())
+    start = text.index("exit non-zero: ") + len("exit non-zero: ")
+    sentence = text[start : text.index(" 1 other.", start) + len(" 1 other")]
+    sentence = re.sub(r"\([^()]*\)", "", sentence)  # The examples in parentheses.
+    statuses: dict[int, str] = {}
+    for part in sentence.split(","):
+        match = re.fullmatch(r"(\d) (.+)", part.strip())
+        assert match, f"docs/cli.md's exit statuses: cannot read {part!r}"
+        statuses[int(match[1])] = " ".join(match[2].split())
+    return statuses
+
+
+def test_docs_cli_gives_every_exit_status_of_the_error_table_the_meaning_of_its_label():
+    """Every row of the CLI's class -> exit status table has a status docs/cli.md lists, and
+    docs/cli.md's words for that status name the row's label (1: "other")."""
+    from tfhub.program import error_table
+
+    documented = _documented_exit_statuses()
+    assert set(documented) == {1, 2, 3, 4, 5, 6, 7, 8}, documented
+    for row in error_table._TABLE:
+        meaning = documented.get(row.code, "")
+        if row.code == 1:
+            assert meaning == "other" and row.label in ("error", "OS error"), row
+            continue
+        words = [word for word in row.label.split() if len(word) > 3]
+        assert set(words) & set(meaning.split()), (row.cls.__name__, row.label, meaning)
+    assert error_table.classify(RuntimeError("x")) == ("unexpected error", 1)
+
+
+def test_the_error_table_module_lists_the_exit_statuses_docs_cli_lists():
+    from tfhub.program import error_table
+
+    listed = {int(code) for code in re.findall(r"\b(\d) [a-z]", error_table.__doc__ or "")}
+    assert listed == set(_documented_exit_statuses()), listed
