@@ -199,6 +199,7 @@ def test_tfhub_import_of_an_unreadable_archive_exits_1_as_documented(shared_dir)
 # --- Exports (TensorFlow) -------------------------------------------------------------------------
 
 
+@pytest.mark.tf
 def test_no_free_timestamped_export_folder_is_an_export_folder_error(tmp_path, monkeypatch):
     pytest.importorskip("tensorflow", reason="the TF1 export helpers need TensorFlow")
     from tfhub.tf1 import export
@@ -258,3 +259,37 @@ def test_the_error_table_module_lists_the_exit_statuses_docs_cli_lists():
 
     listed = {int(code) for code in re.findall(r"\b(\d) [a-z]", error_table.__doc__ or "")}
     assert listed == set(_documented_exit_statuses()), listed
+
+
+@pytest.mark.tf
+def test_a_module_with_update_ops_applied_in_a_tpu_function_is_a_function_collections_error():
+    """Upstream's check, without a TPU: a function graph in a TPU replication context (as
+    `tpu.replicate` builds one) applying a trainable module whose graph has UPDATE_OPS."""
+    tf = pytest.importorskip("tensorflow", reason="hub.Module needs TensorFlow")
+    replication = pytest.importorskip(
+        "tensorflow.python.tpu.tpu_replication", reason="TensorFlow's TPU replication context"
+    )
+
+    def module_fn() -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None])
+        y = x * 2.0
+        tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.UPDATE_OPS, tf.identity(y))
+        tfhub.add_signature(inputs=x, outputs=y)
+
+    def in_tpu_function(x: object) -> object:
+        context = replication.TPUReplicateContext(name="probe", num_replicas=1, pivot=tf.no_op())
+        context.Enter()
+        try:
+            return tfhub.Module(spec, trainable=True)(x)
+        finally:
+            context.Exit()
+
+    with tf.Graph().as_default():
+        spec = tfhub.create_module_spec(module_fn)
+        with pytest.raises(errors.FunctionCollectionsError) as caught:
+            tf.compat.v1.wrap_function(in_tpu_function, [tf.TensorSpec([None], tf.float32)])
+    err = caught.value
+    assert isinstance(err, NotImplementedError)  # As upstream.
+    message = str(err)
+    assert "collections inside TPU functions is not supported" in message
+    assert "['update_ops']" in message and "Apply this module outside the TPU function" in message
