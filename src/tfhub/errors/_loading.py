@@ -35,7 +35,9 @@ class DamagedModelError(TFHubLoadError, OSError):
 
 
 class MissingModelFileError(DamagedModelError, FileNotFoundError):
-    """A model folder without a file it needs: `saved_model.pb`, the variables' index or data."""
+    """A model folder without a file it needs: `saved_model.pb`, the variables' index or data,
+    or an asset file its graphs name; also a FileNotFoundError (`.path`, `.problem` as
+    DamagedModelError's)."""
 
 
 class ModelPathEncodingError(TFHubLoadError, UnicodeError):
@@ -161,12 +163,17 @@ class DeletedModelError(TFHubError, AssertionError):
 
 
 class InputSpecError(TFHubError, ValueError):
-    """Inputs whose keys, dtype or shape do not match the signature (expected vs given)."""
+    """Inputs whose keys, dtype or shape do not match the signature (expected vs given): a
+    feature column's features, or an image module whose signature lacks the image input
+    `image_util` reads (`get_expected_image_size`, `get_num_image_channels`); a ValueError,
+    as upstream."""
 
 
 class CallInputSpecError(InputSpecError, TypeError):
-    """Inputs a hub.KerasLayer's function does not accept: also a TypeError, as TensorFlow's
-    error binding inputs to a tf.function, which upstream's layer raised, was."""
+    """Inputs a hub.KerasLayer's function does not accept, or features a feature column cannot
+    read (a missing key, a SparseTensor or several strings per example for a text column):
+    also a TypeError, as TensorFlow's error binding inputs to a tf.function, which upstream's
+    layer raised, was."""
 
 
 class XlaStringInputError(TFHubError, ValueError):
@@ -234,7 +241,8 @@ class PartitionedVariablesError(ModuleSpecError, RuntimeError):
 
 
 class SignatureInputError(InputSpecError, TypeError):
-    """Inputs to hub.Module that do not fit its signature (upstream raised TypeError here)."""
+    """Inputs to hub.Module (or to `eval_function_for_module`'s function) that do not fit its
+    signature (upstream raised TypeError here); also a ValueError, as every InputSpecError."""
 
 
 class SignatureValueTypeError(ModuleSpecError, TypeError):

@@ -128,7 +128,8 @@ class DiskFullError(CacheError):
 
 
 class OfflineModeError(TFHubError, FileNotFoundError):
-    """TFHUB_OFFLINE is set and the handle is not in the cache.
+    """TFHUB_OFFLINE is set and the handle is not in the cache, or its entry is incomplete or
+    damaged (it cannot be downloaded again); a FileNotFoundError.
 
     Attributes:
         handle: the handle (credentials redacted).
