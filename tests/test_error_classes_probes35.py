@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests._helpers.archives import make_tar_gz
@@ -293,3 +294,61 @@ def test_a_module_with_update_ops_applied_in_a_tpu_function_is_a_function_collec
     message = str(err)
     assert "collections inside TPU functions is not supported" in message
     assert "['update_ops']" in message and "Apply this module outside the TPU function" in message
+
+
+def _export_with_another_graphs_session(
+    tf: object, tmp_path: Path, *, empty: bool = False
+) -> errors.ModuleGraphError:
+    """Module.export(path, session) in the module's graph, with a session of another graph."""
+    tf_: Any = tf
+
+    def module_fn() -> None:
+        x = tf_.compat.v1.placeholder(tf_.float32, [None])
+        tfhub.add_signature(inputs=x, outputs=x * 2.0)
+
+    with tf_.Graph().as_default() as module_graph:
+        module = tfhub.Module(tfhub.create_module_spec(module_fn))
+    with tf_.Graph().as_default() as other_graph:
+        if not empty:
+            tf_.constant(1.0)
+    session = tf_.compat.v1.Session(graph=other_graph)  # Not `with`: it would be default.
+    try:
+        with module_graph.as_default(), pytest.raises(errors.ModuleGraphError) as caught:
+            module.export(str(tmp_path / "export"), session)
+    finally:
+        session.close()
+    assert not (tmp_path / "export").exists()
+    return caught.value
+
+
+@pytest.mark.tf
+def test_exporting_a_module_with_another_graphs_session_is_a_module_graph_error(tmp_path):
+    tf = pytest.importorskip("tensorflow", reason="hub.Module needs TensorFlow")
+    err = _export_with_another_graphs_session(tf, tmp_path)
+    assert isinstance(err, RuntimeError)  # As upstream.
+    assert "session graph differs from the graph where the module was instantiated" in str(err)
+
+
+@pytest.mark.tf
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect (tf1/module.py:215): upstream's words only; unlike the default-graph check "
+    "above it, the message does not say what to do (pass a session of the module's graph)",
+)
+def test_exporting_with_another_graphs_session_says_what_to_do(tmp_path):
+    tf = pytest.importorskip("tensorflow", reason="hub.Module needs TensorFlow")
+    err = _export_with_another_graphs_session(tf, tmp_path)
+    assert "Session(graph=" in str(err) or "session of the module's graph" in str(err)
+
+
+@pytest.mark.tf
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect (tf1/module.py:398-401): _check_session_open takes any RuntimeError of "
+    "session.run([]) for a closed session, so an open session over an empty graph ('The "
+    "Session graph is empty') is said to be closed",
+)
+def test_an_open_session_of_an_empty_graph_is_not_said_to_be_closed(tmp_path):
+    tf = pytest.importorskip("tensorflow", reason="hub.Module needs TensorFlow")
+    err = _export_with_another_graphs_session(tf, tmp_path, empty=True)
+    assert "closed" not in str(err)
