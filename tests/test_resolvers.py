@@ -477,9 +477,10 @@ def test_registry_order_and_failure_lists_tried(tmp_path, caplog):
     ]
     with pytest.raises(RuntimeError) as info:
         registry("zzz")
-    assert str(info.value) == (
+    assert str(info.value) == (  # Upstream's words first (code matching them keeps working).
         "Missing implementation that supports: resolver(*('zzz',), **{}). "
-        "Tried ['_Prefix', '_Prefix']"
+        "Tried ['_Prefix', '_Prefix']. "
+        "Register a resolver that supports it with hub.register_resolver(...)."
     )
     registry.clear_implementations()
     assert registry.implementations == []

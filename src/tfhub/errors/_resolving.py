@@ -257,8 +257,9 @@ class UnreadableArchiveError(TFHubError, PermissionError):
         self.path = path
 
 
-class UnsafeArchiveError(ArchiveError):
-    """An archive member that would write outside the target or is a special file."""
+class UnsafeArchiveError(ArchiveError, ValueError):
+    """An archive member that would write outside the target or is a special file (a link
+    or device); also a ValueError, as upstream's `extract_tarfile_to_destination` raised."""
 
 
 class ArchiveTooLargeError(ArchiveError):

@@ -38,10 +38,11 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         """Raises if Keras 3 runs on a backend other than TensorFlow (SavedModels need it)."""
         backend = keras.backend.backend()
         if backend != "tensorflow":
-            raise errors.TFHubError(
+            raise errors.SettingError(
                 "hub.KerasLayer for Keras 3 needs the TensorFlow backend to run SavedModels: set "
                 "KERAS_BACKEND=tensorflow before importing keras. "
-                f"Received: keras.backend.backend()={backend!r}"
+                f"Received: keras.backend.backend()={backend!r}",
+                name="KERAS_BACKEND",
             )
 
     @property

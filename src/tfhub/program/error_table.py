@@ -27,8 +27,8 @@ def _no_model_there(err: BaseException) -> bool:
 def _file_missing(err: BaseException) -> bool:
     """True for an error raised because a file the command was given does not exist: its cause
     is the FileNotFoundError of opening it (`serve --token-file`, `publish --doc`, serve's
-    ROOT), not a tfhub error such as MissingModelFileError (a model missing one of its files is
-    damaged: 1)."""
+    ROOT). MissingModelFileError, itself a FileNotFoundError, is "not found" (7) by the row of
+    FileNotFoundError, before this one."""
     return type(err.__cause__) is FileNotFoundError
 
 

@@ -77,9 +77,17 @@ class MultiImplRegistry(Generic[T]):
         _log_passed_over(self._name, tried)
         raise errors.UnsupportedHandleError(
             f"Missing implementation that supports: {self._name}(*{args!r}, **{kwargs!r}). "
-            f"Tried {tried!r}",
+            f"Tried {tried!r}. {_REGISTER_HINT.get(self._name, _REGISTER_HINT['resolver'])}",
             tried=tried,
         )
+
+
+# What to do when no implementation takes the arguments (after `registry.clear_implementations()`,
+# or a handle no registered resolver supports).
+_REGISTER_HINT = {
+    "resolver": "Register a resolver that supports it with hub.register_resolver(...).",
+    "loader": "Register a loader that supports it: hub.registry.loader.add_implementation(...).",
+}
 
 
 def _log_passed_over(registry: str, implementations: list[str]) -> None:

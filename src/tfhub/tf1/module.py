@@ -213,7 +213,8 @@ class Module:
         _check_session_open(session)
         if self._graph is not session.graph:
             raise errors.ModuleGraphError(
-                "session graph differs from the graph where the module was instantiated."
+                "session graph differs from the graph where the module was instantiated. Pass "
+                "a session of the module's graph: tf.compat.v1.Session(graph=<that graph>)."
             )
         self._impl.export(path, session)
 
@@ -395,10 +396,15 @@ def _check_session_open(session: Any) -> None:
     """
     closed = session.graph is None  # A closed (Singular)MonitoredSession.
     if not closed:
-        try:
-            raw_session(session).run([])  # Runs nothing; raises if the session is closed.
-        except RuntimeError:
-            closed = True
+        raw = raw_session(session)
+        flag = getattr(raw, "_closed", None)  # tf.compat.v1.Session's own flag.
+        if flag is not None:
+            closed = bool(flag)
+        else:  # Another session class: ask it.
+            try:
+                raw.run([])  # Runs nothing; raises if the session is closed.
+            except RuntimeError as err:  # Not "The Session graph is empty.": that one is open.
+                closed = "closed" in str(err)
     if closed:
         raise errors.ModuleGraphError(
             "Module.export(path, session) needs an open session holding the variable values, "
