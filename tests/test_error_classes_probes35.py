@@ -204,12 +204,15 @@ def test_no_free_timestamped_export_folder_is_an_export_folder_error(tmp_path, m
     now = int(time.time())
     for second in range(now, now + 30):  # Every name the next seconds would give is taken.
         (tmp_path / str(second)).mkdir()
+    started = time.monotonic()
     with pytest.raises(errors.ExportFolderError) as caught:
         export.timestamped_export_dir(str(tmp_path))
+    assert time.monotonic() - started < 1.9  # One wait between the 2 attempts, none after.
     err = caught.value
     assert isinstance(err, RuntimeError)  # As upstream.
     message = str(err)
     assert "unique export folder name after 2 attempts" in message
+    assert "pass another export_dir_base" in message
     assert f"Received: export_dir_base={str(tmp_path)!r}" in message
 
 

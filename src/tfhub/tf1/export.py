@@ -255,10 +255,12 @@ def timestamped_export_dir(export_dir_base: str | bytes) -> bytes:
         logger.warning(
             "Export folder %s already exists; retrying (attempt %d)", export_dir, attempt
         )
-        time.sleep(1)
+        if attempt + 1 < MAX_TIMESTAMP_ATTEMPTS:  # No wait after the last attempt.
+            time.sleep(1)
     raise errors.ExportFolderError(
-        f"Failed to obtain a unique export folder name after {MAX_TIMESTAMP_ATTEMPTS} attempts. "
-        f"Received: export_dir_base={export_dir_base!r}"
+        f"Failed to obtain a unique export folder name after {MAX_TIMESTAMP_ATTEMPTS} attempts: "
+        "another export writes a timestamped folder there every second. Wait for it, or pass "
+        f"another export_dir_base. Received: export_dir_base={export_dir_base!r}"
     )
 
 

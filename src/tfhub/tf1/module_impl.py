@@ -71,9 +71,9 @@ def _check_function_use(graph: Any, meta_graph: Any) -> None:
     """Refuses collections in a TPU function (as upstream); warns in other function graphs.
 
     Raises:
-        tfhub.errors.ModuleGraphError: (a NotImplementedError, as upstream) if the applied
-            graph still has collections (assets, control flow contexts, update ops) in a TPU
-            function.
+        tfhub.errors.FunctionCollectionsError: (a NotImplementedError, as upstream) if the
+            applied graph still has collections (assets, control flow contexts, update ops) in
+            a TPU function.
     """
     if not graph.building_function:
         return
