@@ -26,12 +26,18 @@ def serve_models(
 
     Args:
         root: the folder to serve; `root/a/b.tar.gz` is the model `URL/a/b`.
-        host: the address to listen on (loopback by default).
+        host: the address to listen on (loopback by default; an IPv6 one such as ::1 too).
         port: the port; 0 picks a free one.
         access_log: log one line per request to the `tfhub.hub.access` logger.
 
     Yields:
         The running server (`url(path)` gives an address, `port` the port).
+
+    Raises:
+        tfhub.errors.ServeConfigError: (a ValueError) if `root` is not a folder, `host` is not
+            an address of this machine or `port` is in use (`.option` names which).
+        tfhub.errors.MissingDependencyError: (an ImportError) if the hub extra is not
+            installed, naming what to install.
     """
     from .hub import APP_MODULES
     from .utils.lazy import require

@@ -208,18 +208,59 @@ def _sighup_stops_gracefully() -> Iterator[None]:
         signal.signal(signal.SIGHUP, previous)
 
 
+def _bound_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port): an IPv4 or IPv6 address or a name of this machine.
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming `host` or `port` (an OSError the cause) if the
+            host is not an address of this machine, or the port is in use.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as err:
+        raise errors.ServeConfigError(
+            f"Cannot listen on {host!r}: {err.strerror}. Give an address of this machine, e.g. "
+            f"127.0.0.1 or ::1. Received: host={host!r}",
+            option="host",
+        ) from err
+    bound = socket.socket(family, kind, proto)
+    try:
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bound.bind(address)
+    except OSError as err:
+        bound.close()
+        raise errors.ServeConfigError(
+            f"Cannot listen on {host_port(host, port)}: {err.strerror} (another server is there, "
+            f"or the address is not this machine's); give another port (0 picks a free one) or "
+            f"host. Received: port={port}",
+            option="port",
+        ) from err
+    return bound
+
+
 class BackgroundServer:
     """The hub app served by uvicorn in a thread of this process (demo, tests)."""
 
     def __init__(self, settings: ServeSettings, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Builds the app and binds the address (the server starts with `start` or `with`).
+
+        Args:
+            settings: the app's options.
+            host: an address or name of this machine (IPv4 or IPv6).
+            port: the TCP port; 0 picks a free one (`port` then says which).
+
+        Raises:
+            tfhub.errors.ServeConfigError: for bad settings (see `create_app`), a host that is
+                not this machine's, or a port in use.
+        """
         import uvicorn
 
         from .app import create_app
 
         self.app = create_app(settings)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+        self._socket = _bound_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
         # log_config=None: uvicorn's default runs logging.config.dictConfig, which closes every
         # handler of the process (the caller's, pytest's) - not for a server inside a program.
