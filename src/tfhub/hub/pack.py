@@ -65,12 +65,14 @@ def pack(
         model_dir: the model folder; its contents become the archive's root.
         output: the archive to write (replaced atomically if it exists; through a link, the
             file it leads to). A pipe or a character device (/dev/stdout) is written into.
-        compresslevel: gzip level (1-9); the same level gives the same bytes.
+        compresslevel: gzip level, 0 (stored) to 9; the same level gives the same bytes.
 
     Returns:
         The archive written.
 
     Raises:
+        tfhub.errors.ArgumentError: (a ValueError; ArgumentTypeError, also a TypeError, for
+            one that is not an int) if `compresslevel` is not 0 to 9.
         NotAModelError: if the folder holds no saved_model.pb or a symlink/special file, or a
             file changed while it was packed.
         PublishTargetError: if `output` is inside `model_dir`, names a closed stream (/dev/stdout
@@ -78,9 +80,25 @@ def pack(
         OSError: if a file or folder of the model cannot be read, or the archive cannot be
             written (nothing is left behind either way).
     """
+    _check_compresslevel(compresslevel)
     folder = check_model_folder(model_dir)
     target, kind = pack_output.checked_target(output, folder)
     return _write_pack(folder, output, target, kind, compresslevel)
+
+
+def _check_compresslevel(compresslevel: object) -> None:
+    """Refuses a gzip level zlib would take but not mean (-1: its default) or refuse with
+    "Invalid initialization option" (10), and one that is not an int (True, "6", 1.5)."""
+    if not isinstance(compresslevel, int) or isinstance(compresslevel, bool):
+        raise errors.ArgumentTypeError(
+            "compresslevel must be an int, the gzip level from 0 (stored) to 9 (smallest). "
+            f"Received: compresslevel={compresslevel!r}"
+        )
+    if not 0 <= compresslevel <= 9:
+        raise errors.ArgumentError(
+            "compresslevel must be a gzip level from 0 (stored) to 9 (smallest; "
+            f"{DEFAULT_COMPRESSLEVEL} by default). Received: compresslevel={compresslevel}"
+        )
 
 
 def _write_pack(
@@ -161,10 +179,18 @@ def pack_model(
 ) -> PackedArchive:
     """`tfhub pack`: checks that the folder loads (TensorFlow), then packs it.
 
+    Args:
+        model_dir: the model folder, as for `pack`.
+        output: the archive to write, as for `pack`.
+        compresslevel: gzip level, 0 (stored) to 9.
+
     Raises:
+        tfhub.errors.ArgumentError: if `compresslevel` is not 0 to 9 (see `pack`).
+        PublishTargetError: for an `output` `pack` refuses.
         NotAModelError: if the folder is not a loadable model.
         OSError: if the archive cannot be written.
     """
+    _check_compresslevel(compresslevel)
     folder = check_packable(model_dir)
     target, kind = pack_output.checked_target(output, folder)  # Before TensorFlow's seconds.
     check_loadable(model_dir)
