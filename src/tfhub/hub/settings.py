@@ -50,13 +50,25 @@ class ServeSettings:
 
     @classmethod
     def from_env(cls) -> ServeSettings:
-        """Reads the settings a parent `tfhub serve` left in TFHUB_SERVE_SETTINGS."""
+        """Reads the settings a parent `tfhub serve` left in TFHUB_SERVE_SETTINGS.
+
+        Raises:
+            tfhub.errors.TFHubError: if it is not set, or not what `to_env` writes (set by
+                hand, or by another tfhub version).
+        """
         raw = os.environ.get(SETTINGS_ENV)
         if not raw:
             raise errors.TFHubError(
                 f"{SETTINGS_ENV} is not set: start the server with tfhub serve."
             )
-        return cls(**json.loads(raw))
+        try:
+            values = json.loads(raw)
+            return cls(**values)
+        except (ValueError, TypeError) as err:  # Not JSON, not an object, an unknown key.
+            raise errors.TFHubError(
+                f"{SETTINGS_ENV} does not hold the settings `tfhub serve` writes ({err}): start "
+                "the server with tfhub serve, which sets it."
+            ) from err
 
 
 def host_port(host: str, port: int) -> str:
