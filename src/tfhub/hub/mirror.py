@@ -62,8 +62,9 @@ def derive_handle(source: str) -> DocHandle | None:
     gives owner/model/variation/version (owner lower-cased). Other sources give None.
 
     Raises:
-        InvalidHandleError: the source names a handle no hub can hold (a part such as `..`,
-            or one that is not ASCII).
+        InvalidHandleError: the source names a handle no hub can hold (a part such as `..`).
+            A path that is not handle-shaped (a part that is not ASCII, an archive's name)
+            gives None: `mirror` then asks for `as_handle`.
     """
     parsed = handles.parse(source)
     text: str | None = None
@@ -259,10 +260,22 @@ def mirror_doc_assets(
         The versions mirrored and those that failed (with the error's message); one failure
         does not stop the others. Without `only`, a doc whose first line cannot be read (it
         could name a Module) is a failure too, named by its path.
+
+    Raises:
+        ModelNotFoundError: if ROOT/assets/docs does not exist (as `validate_tree`: a mistyped
+            ROOT mirrored nothing without a word).
     """
+    docs = docs_layout.docs_dir(root)
+    if not docs.is_dir():
+        raise errors.ModelNotFoundError(
+            f"{docs} does not exist, so it holds no docs to mirror the models of: give the hub "
+            f"folder that holds {docs_layout.DOCS_DIR_POSIX}/<publisher>/... (tfhub.dev's "
+            f"layout). Received: root={os.fspath(root)!r}",
+            path=os.fspath(docs),
+        )
     # A mirror killed while putting a version's files in place left its archive without the
     # rest: rolled back first (as `validate` does), so the version is mirrored again, whole.
-    staging_lib.clean_tree(docs_layout.docs_dir(root))
+    staging_lib.clean_tree(docs)
     report = MirrorReport()
     for doc in _readable_docs(root, report if only is None else None):
         if doc.kind is not DocKind.MODULE or (only is not None and str(doc.handle) not in only):
