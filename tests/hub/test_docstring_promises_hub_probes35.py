@@ -1,0 +1,282 @@
+"""Session 35: the promises in the docstrings of the hub's Python API, each triggered for real
+(real folders, real servers on 127.0.0.1): `tfhub.server.serve_models`, `runner.check_options`,
+the settings' checks, `pack`, `mirror`'s handle and docs helpers, search, the starter doc."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from tests._helpers.archives import MODEL_FILES
+from tests._helpers.hub_server import (
+    signature_summary_json,
+    write_model_doc,
+    write_model_folder,
+    write_publisher,
+)
+
+from tfhub import errors
+from tfhub.hub import app, catalog, mirror, pack, runner, search, settings, signatures, starter
+from tfhub.hub.doc_handles import parse_handle
+from tfhub.server import serve_models
+
+# --- Fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Path:
+    """A hub of three models (one a model folder, packed on its first download)."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    write_model_folder(write_model_doc(root, "acme/emb/1", asset="1.tar.gz"))
+    write_model_doc(root, "acme/Zeta/1", task="image-classification", description="A zeta net.")
+    write_model_doc(root, "acme/alpha/1", task="image-classification", description="Zeta too.")
+    return root
+
+
+@pytest.fixture
+def listening() -> Iterator[int]:
+    """A port of 127.0.0.1 another socket listens on."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        yield busy.getsockname()[1]
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    for name, data in MODEL_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def _ipv6_loopback() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+# --- serve_models / BackgroundServer -------------------------------------------------------------
+
+
+def test_serve_models_on_a_port_in_use_says_which_and_what_to_do(hub, listening):
+    with pytest.raises(errors.ServeConfigError) as caught, serve_models(str(hub), port=listening):
+        pass
+    assert f"127.0.0.1:{listening}" in str(caught.value)
+    assert "another port" in str(caught.value)
+    assert caught.value.option == "port"
+    assert isinstance(caught.value.__cause__, OSError)
+
+
+def test_serve_models_on_a_host_that_is_not_an_address_says_so(hub):
+    with (
+        pytest.raises(errors.ServeConfigError, match="no.such.host.invalid") as caught,
+        serve_models(str(hub), host="no.such.host.invalid"),
+    ):
+        pass
+    assert caught.value.option == "host"
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+def test_serve_models_listens_on_the_ipv6_loopback(hub):
+    with serve_models(str(hub), host="::1") as server:
+        assert server.url("healthz").startswith(f"http://[::1]:{server.port}/")
+        answer = requests.get(server.url("healthz"), timeout=10)
+    assert answer.status_code == 200
+    assert answer.text.startswith("ok 3 models")
+
+
+def test_serve_models_serves_root_and_logs_one_line_per_request(hub, caplog):
+    caplog.set_level(logging.INFO, logger="tfhub.hub.access")
+    with serve_models(str(hub), access_log=True) as server:
+        archive = requests.get(server.url("acme/emb/1?tf-hub-format=compressed"), timeout=30)
+        requests.get(server.url("healthz"), timeout=10)
+    assert archive.status_code == 200 and archive.content[:2] == b"\x1f\x8b"
+    lines = [r.getMessage() for r in caplog.records if r.name == "tfhub.hub.access"]
+    assert len(lines) == 2
+    assert "/acme/emb/1" in lines[0] and "/healthz" in lines[1]
+
+
+def test_serve_models_of_a_missing_root_names_it(tmp_path):
+    with (
+        pytest.raises(errors.ServeConfigError, match="no such folder") as caught,
+        serve_models(str(tmp_path / "nope")),
+    ):
+        pass
+    assert isinstance(caught.value.__cause__, FileNotFoundError)
+
+
+# --- runner.check_options and the settings' checks -----------------------------------------------
+
+
+def test_check_options_refuses_a_port_in_use(hub, listening):
+    with pytest.raises(errors.ServeConfigError, match="choose another --port") as caught:
+        runner.check_options(
+            settings.ServeSettings(str(hub)),
+            host="127.0.0.1",
+            port=listening,
+            workers=1,
+            server="uvicorn",
+        )
+    assert caught.value.option == "--port"
+
+
+def test_check_options_refuses_a_host_that_is_not_an_address(hub):
+    with pytest.raises(errors.ServeConfigError, match="127.0.0.1 or 0.0.0.0") as caught:
+        runner.check_options(
+            settings.ServeSettings(str(hub)),
+            host="no.such.host.invalid",
+            port=8080,
+            workers=1,
+            server="uvicorn",
+        )
+    assert caught.value.option == "--host"
+
+
+def test_check_cache_dir_makes_a_missing_folder_and_refuses_a_file(tmp_path):
+    settings.check_cache_dir(str(tmp_path / "made" / "here"))
+    assert (tmp_path / "made" / "here").is_dir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(errors.ServeConfigError, match="it is a file, not a folder") as caught:
+        settings.check_cache_dir(str(tmp_path / "file"))
+    assert caught.value.option == "--cache-dir"
+
+
+def test_check_uncompressed_base_takes_a_gs_folder_only(hub):
+    settings.check_uncompressed_base("gs://team-bucket/hub")
+    with pytest.raises(errors.ServeConfigError, match="e.g. gs://bucket/hub") as caught:
+        settings.check_uncompressed_base("https://storage.example/hub")
+    assert caught.value.option == "--uncompressed-base"
+    assert str(caught.value).endswith("Received: 'https://storage.example/hub'")
+
+
+def test_read_tokens_refuses_a_file_of_comments_only(tmp_path):
+    (tmp_path / "tokens").write_text("# nothing yet\n\n")
+    with pytest.raises(errors.ServeConfigError, match="holds no token") as caught:
+        settings.read_tokens(str(tmp_path / "tokens"))
+    assert caught.value.option == "--token-file"
+
+
+def test_from_env_of_a_value_that_is_not_settings_says_to_use_tfhub_serve(monkeypatch):
+    for value in ("{not json", '{"root": "/x", "no_such_option": 1}', "[1]"):
+        monkeypatch.setenv(settings.SETTINGS_ENV, value)
+        with pytest.raises(errors.TFHubError, match="start the server with tfhub serve"):
+            settings.ServeSettings.from_env()
+
+
+def test_check_root_of_a_missing_folder_is_caused_by_file_not_found(tmp_path):
+    with pytest.raises(errors.ServeConfigError, match="no such folder") as caught:
+        app.check_root(settings.ServeSettings(str(tmp_path / "gone")))
+    assert isinstance(caught.value.__cause__, FileNotFoundError)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(errors.ServeConfigError, match="not a folder") as caught:
+        app.check_root(settings.ServeSettings(str(tmp_path / "file")))
+    assert caught.value.__cause__ is None
+
+
+# --- pack ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", [10, -1, 99])
+def test_pack_refuses_a_gzip_level_outside_0_to_9(model, tmp_path, level):
+    with pytest.raises(errors.ArgumentError, match=f"Received: compresslevel={level}$"):
+        pack.pack(model, tmp_path / "out.tar.gz", compresslevel=level)
+    assert not list(tmp_path.glob("out*"))
+
+
+@pytest.mark.parametrize("level", ["6", 1.5, True, None])
+def test_pack_refuses_a_gzip_level_that_is_not_an_int(model, tmp_path, level):
+    with pytest.raises(errors.ArgumentTypeError, match="compresslevel"):
+        pack.pack(model, tmp_path / "out.tar.gz", compresslevel=level)
+    assert not list(tmp_path.glob("out*"))
+
+
+def test_pack_writes_the_same_bytes_each_time_at_each_level(model, tmp_path):
+    for level in (0, 1, 9):
+        first = pack.pack(model, tmp_path / "a.tar.gz", compresslevel=level)
+        second = pack.pack(model, tmp_path / "b.tar.gz", compresslevel=level)
+        assert (tmp_path / "a.tar.gz").read_bytes() == (tmp_path / "b.tar.gz").read_bytes()
+        assert first.sha256 == second.sha256 and first.files == len(MODEL_FILES)
+
+
+def test_pack_through_a_link_replaces_the_file_it_leads_to(model, tmp_path):
+    (tmp_path / "real.tar.gz").write_bytes(b"old")
+    (tmp_path / "link.tar.gz").symlink_to(tmp_path / "real.tar.gz")
+    packed = pack.pack(model, tmp_path / "link.tar.gz")
+    assert (tmp_path / "link.tar.gz").is_symlink()
+    assert (tmp_path / "real.tar.gz").stat().st_size == packed.size
+    assert (tmp_path / "real.tar.gz").read_bytes()[:2] == b"\x1f\x8b"
+
+
+def test_pack_into_a_missing_folder_is_an_oserror_leaving_nothing(model, tmp_path):
+    before = _files(tmp_path)
+    with pytest.raises(OSError, match="check that its folder exists"):
+        pack.pack(model, tmp_path / "no" / "dir" / "out.tar.gz")
+    assert _files(tmp_path) == before
+
+
+# --- mirror's helpers ----------------------------------------------------------------------------
+
+
+def test_derive_handle_gives_none_for_a_url_that_is_no_handle_and_refuses_dot_dot():
+    assert mirror.derive_handle("https://hub.example/acme/emb/1") == parse_handle("acme/emb/1")
+    assert mirror.derive_handle("https://hub.example/acmé/emb/1") is None  # Not ASCII: --as.
+    assert mirror.derive_handle("https://hub.example/models/x.tar.gz") is None
+    with pytest.raises(errors.InvalidHandleError, match="has the part '..'"):
+        mirror.derive_handle("https://hub.example/acme/../1")
+
+
+def test_mirror_doc_assets_of_a_folder_without_docs_says_where_they_go(tmp_path):
+    with pytest.raises(errors.ModelNotFoundError, match="assets/docs") as caught:
+        mirror.mirror_doc_assets(tmp_path / "typo")
+    assert "Received: root=" in str(caught.value)
+    assert not (tmp_path / "typo").exists()
+
+
+# --- search and the starter doc ------------------------------------------------------------------
+
+
+def test_search_matches_every_model_for_no_words_and_none_for_punctuation_only(hub):
+    index = search.SearchIndex.build(catalog.Catalog.scan(str(hub)))
+    everyone = ["acme/alpha", "acme/emb", "acme/Zeta"]  # handle_order: whatever the case.
+    assert [m.handle for m in index.search("")] == everyone
+    assert [m.handle for m in index.search("   ")] == everyone
+    assert index.search(".*[(") == [] and index.search("++") == []
+    found = index.search("", {"task": "IMAGE-Classification"})
+    assert [m.handle for m in found] == ["acme/alpha", "acme/Zeta"]
+
+
+def test_facet_counts_leave_out_the_facets_own_value_and_count_an_unknown_one_as_0(hub):
+    index = search.SearchIndex.build(catalog.Catalog.scan(str(hub)))
+    counts = index.facet_counts("", {"task": "Video-Nothing"})
+    assert counts["task"] == {"image-classification": 2, "text-embedding": 1, "video-nothing": 0}
+    assert counts["publisher"] == {"acme": 0}  # The task filter finds no model.
+
+
+def test_a_starter_doc_without_a_task_says_what_to_pass(tmp_path):
+    (tmp_path / "summary.json").write_text(json.dumps(signature_summary_json()))
+    summary = signatures.read_summary(tmp_path / "summary.json")
+    with pytest.raises(errors.DocValidationError, match="pass --task") as caught:
+        starter.starter_module_doc(
+            parse_handle("acme/x/1"), summary, starter.StarterInfo(), asset_path="1.tar.gz"
+        )
+    assert len(caught.value.problems) == 1
+    assert caught.value.problems[0].startswith("acme/x/1: 'task'")
+    assert os.fspath("assets/docs/acme/models/x/1.md") in str(caught.value)
