@@ -253,7 +253,8 @@ def mirror_doc_assets(
 
     Args:
         root: the hub folder.
-        only: handles to mirror (default: every doc whose asset-path is an http(s) or gs:// URL).
+        only: handles to mirror (default: every doc whose asset-path is an http(s) or gs:// URL);
+            one that no Module doc names is a failure.
         force: also download versions that have model files already, replacing them.
 
     Returns:
@@ -277,9 +278,11 @@ def mirror_doc_assets(
     # rest: rolled back first (as `validate` does), so the version is mirrored again, whole.
     staging_lib.clean_tree(docs)
     report = MirrorReport()
+    seen: set[str] = set()
     for doc in _readable_docs(root, report if only is None else None):
         if doc.kind is not DocKind.MODULE or (only is not None and str(doc.handle) not in only):
             continue
+        seen.add(str(doc.handle))
         asset = doc.first(doc_rules.ASSET_PATH)
         parts = fmt.url_parts(asset) if asset else None
         if asset is None or parts is None or parts.scheme not in asset_paths.REMOTE_SCHEMES:
@@ -299,7 +302,34 @@ def mirror_doc_assets(
         except errors.TFHubError as err:
             logger.info("Cannot mirror %s: %s", doc.handle, err)
             report.failed.append((str(doc.handle), str(err)))
+    report.failed.extend(_without_doc(only or [], seen, root))
     return report
+
+
+def _without_doc(
+    only: list[str], seen: set[str], root: str | os.PathLike[str]
+) -> list[tuple[str, str]]:
+    """(handle, why) of each handle of `only` that no Module doc of the hub names."""
+    failed = []
+    for handle in dict.fromkeys(only):
+        if handle in seen:
+            continue
+        try:
+            shown = docs_layout.relative_paths(
+                fmt.doc_path(root, doc_handles.parse_handle(handle)), root
+            )[1]
+        except errors.InvalidHandleError as err:
+            failed.append((handle, str(err)))
+            continue
+        failed.append(
+            (
+                handle,
+                f"no Module doc names it ({shown} does not exist, or is not a Module doc): "
+                "publish the model with `tfhub publish`, or write that doc with the URL of its "
+                "archive as asset-path",
+            )
+        )
+    return failed
 
 
 def _readable_docs(root: str | os.PathLike[str], report: MirrorReport | None) -> list[fmt.DocFile]:
