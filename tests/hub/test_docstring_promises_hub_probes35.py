@@ -8,6 +8,8 @@ import json
 import logging
 import os
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,6 +152,47 @@ def test_check_options_refuses_a_host_that_is_not_an_address(hub):
     assert caught.value.option == "--host"
 
 
+@pytest.mark.parametrize(("option", "value"), [("server", "nginx"), ("port", 0), ("workers", 0)])
+def test_serve_with_a_bad_option_starts_nothing_and_never_calls_on_ready(
+    hub, monkeypatch, option, value
+):
+    monkeypatch.delenv(settings.SETTINGS_ENV, raising=False)
+    called: list[bool] = []
+    options = {"host": "127.0.0.1", "port": 8080, "workers": 1, "server": "uvicorn"}
+    options[option] = value
+    with pytest.raises(errors.ServeConfigError, match=str(value)) as caught:
+        runner.serve(
+            settings.ServeSettings(str(hub)), on_ready=lambda: called.append(True), **options
+        )
+    assert caught.value.option == f"--{option}"
+    assert called == [] and settings.SETTINGS_ENV not in os.environ
+
+
+def test_app_from_env_serves_the_settings_a_parent_left(hub, tmp_path, monkeypatch):
+    import uvicorn
+
+    chosen = settings.ServeSettings(
+        str(hub), cache_dir=str(tmp_path / "cache"), access_log=False, rescan_seconds=0
+    )
+    monkeypatch.setenv(settings.SETTINGS_ENV, chosen.to_env())
+    server = uvicorn.Server(uvicorn.Config(app.app_from_env(), log_config=None, ws="none"))
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        worker = threading.Thread(target=server.run, args=([bound],), daemon=True)
+        worker.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not server.started and time.monotonic() < deadline:
+                time.sleep(0.01)
+            url = f"http://127.0.0.1:{bound.getsockname()[1]}/acme/emb/1"
+            answer = requests.get(url, params={"tf-hub-format": "compressed"}, timeout=30)
+        finally:
+            server.should_exit = True
+            worker.join(timeout=10)
+    assert answer.status_code == 200 and answer.content[:2] == b"\x1f\x8b"
+    assert list((tmp_path / "cache").iterdir())  # Packed into the settings' cache_dir.
+
+
 def test_check_cache_dir_makes_a_missing_folder_and_refuses_a_file(tmp_path):
     settings.check_cache_dir(str(tmp_path / "made" / "here"))
     assert (tmp_path / "made" / "here").is_dir()
@@ -216,15 +259,6 @@ def test_pack_writes_the_same_bytes_each_time_at_each_level(model, tmp_path):
         assert first.sha256 == second.sha256 and first.files == len(MODEL_FILES)
 
 
-def test_pack_through_a_link_replaces_the_file_it_leads_to(model, tmp_path):
-    (tmp_path / "real.tar.gz").write_bytes(b"old")
-    (tmp_path / "link.tar.gz").symlink_to(tmp_path / "real.tar.gz")
-    packed = pack.pack(model, tmp_path / "link.tar.gz")
-    assert (tmp_path / "link.tar.gz").is_symlink()
-    assert (tmp_path / "real.tar.gz").stat().st_size == packed.size
-    assert (tmp_path / "real.tar.gz").read_bytes()[:2] == b"\x1f\x8b"
-
-
 def test_pack_into_a_missing_folder_is_an_oserror_leaving_nothing(model, tmp_path):
     before = _files(tmp_path)
     with pytest.raises(OSError, match="check that its folder exists"):
@@ -248,6 +282,15 @@ def test_mirror_doc_assets_of_a_folder_without_docs_says_where_they_go(tmp_path)
         mirror.mirror_doc_assets(tmp_path / "typo")
     assert "Received: root=" in str(caught.value)
     assert not (tmp_path / "typo").exists()
+
+
+def test_mirror_doc_assets_reports_a_handle_of_only_that_names_no_module_doc(hub):
+    report = mirror.mirror_doc_assets(hub, only=["acme/none/1", "acme/emb/1"])
+    assert report.mirrored == []  # acme/emb/1 has its model files: nothing to do.
+    assert len(report.failed) == 1
+    handle, message = report.failed[0]
+    assert handle == "acme/none/1"
+    assert "assets/docs/acme/models/none/1.md" in message and "tfhub publish" in message
 
 
 # --- search and the starter doc ------------------------------------------------------------------
