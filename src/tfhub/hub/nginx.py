@@ -54,10 +54,12 @@ def nginx_config(
         The configuration text.
 
     Raises:
-        tfhub.errors.ServeConfigError: a LISTEN that would break the config, a ROOT path the
-            config cannot quote, or a `--base-url` path that is not plain segments.
+        tfhub.errors.ServeConfigError: a LISTEN or an upstream (`--host`) that would break
+            the config, a ROOT path the config cannot quote, or a `--base-url` path that is not
+            plain segments.
     """
     _check_listen(listen)
+    _check_upstream(upstream)
     root = os.path.abspath(root)
     if _UNQUOTABLE.search(root):
         raise errors.ServeConfigError(
@@ -105,4 +107,17 @@ def _check_listen(listen: str) -> None:
         "127.0.0.1:8080, optionally with parameters (443 ssl), without ';', braces, quotes, "
         f"'#', '$', '\\' or control characters. Received: {listen!r}",
         option="--print-nginx-config",
+    )
+
+
+def _check_upstream(upstream: str) -> None:
+    """Refuses an upstream that would end or break the config's `server host:port;` line (a
+    `--host` with `;`, braces, quotes, spaces: it was pasted into the config as given)."""
+    if " " not in upstream and not _NGINX_SPECIAL.search(upstream):
+        return
+    raise errors.ServeConfigError(
+        "--host must be an address or name of the machine tfhub serve runs on, e.g. 127.0.0.1 "
+        "or ::1, without spaces, ';', braces, quotes, '#', '$', '\\' or control characters "
+        f"(nginx's config names it as the upstream). Received: {upstream!r}",
+        option="--host",
     )
