@@ -55,7 +55,13 @@ def parse_handle(text: str) -> DocHandle:
         InvalidHandleError: if the text is not `publisher/model/version` (publisher: lower-case
             letters, digits and `-`; model: `[\\w.-]` parts joined by `/`; version: digits,
             without leading zeros, as tfhub.dev wrote them: `1`, never `01`; `0` is a version).
+            HandleTypeError (also a TypeError) if it is not a str (None, bytes, a Path).
     """
+    if not isinstance(text, str):
+        raise errors.HandleTypeError(
+            "A hub handle is the text publisher/model/version (a str), e.g. "
+            f"google/text-embedding/1. Received: handle={text!r}"
+        )
     match = _HANDLE.fullmatch(text.strip().strip("/"))
     if not match:
         raise errors.InvalidHandleError(
