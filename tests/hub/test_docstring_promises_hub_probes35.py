@@ -24,7 +24,19 @@ from tests._helpers.hub_server import (
 )
 
 from tfhub import errors
-from tfhub.hub import app, catalog, mirror, pack, runner, search, settings, signatures, starter
+from tfhub.hub import (
+    app,
+    catalog,
+    mirror,
+    nginx,
+    pack,
+    publish,
+    runner,
+    search,
+    settings,
+    signatures,
+    starter,
+)
 from tfhub.hub.doc_handles import parse_handle
 from tfhub.server import serve_models
 
@@ -234,6 +246,22 @@ def test_check_root_of_a_missing_folder_is_caused_by_file_not_found(tmp_path):
     assert caught.value.__cause__ is None
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1; return 200 x; #", "h{", "a b", "x\ny"])
+def test_nginx_config_refuses_an_upstream_that_would_break_its_server_line(host):
+    with pytest.raises(errors.ServeConfigError, match="--host") as caught:
+        nginx.nginx_config("/srv/hub", upstream=settings.host_port(host, 8000), listen="80")
+    assert caught.value.option == "--host"
+    assert str(caught.value).endswith(f"Received: {settings.host_port(host, 8000)!r}")
+
+
+def test_nginx_config_takes_ipv4_ipv6_and_named_upstreams():
+    for host in ("127.0.0.1", "::1", "hub-1.internal"):
+        upstream = settings.host_port(host, 8000)
+        assert f"server {upstream};" in nginx.nginx_config(
+            "/srv/hub", upstream=upstream, listen="80"
+        )
+
+
 # --- pack ----------------------------------------------------------------------------------------
 
 
@@ -291,6 +319,15 @@ def test_mirror_doc_assets_reports_a_handle_of_only_that_names_no_module_doc(hub
     handle, message = report.failed[0]
     assert handle == "acme/none/1"
     assert "assets/docs/acme/models/none/1.md" in message and "tfhub publish" in message
+
+
+@pytest.mark.parametrize("handle", [None, 5, b"acme/emb/1", Path("acme/emb/1")])
+def test_publish_of_a_handle_that_is_not_text_says_what_to_pass(model, tmp_path, handle):
+    with pytest.raises(errors.InvalidHandleError, match="publisher/model/version") as caught:
+        publish.publish(model, tmp_path / "hub", handle)
+    assert isinstance(caught.value, TypeError)
+    assert str(caught.value).endswith(f"Received: handle={handle!r}")
+    assert not (tmp_path / "hub").exists()
 
 
 # --- search and the starter doc ------------------------------------------------------------------
