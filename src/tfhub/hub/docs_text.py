@@ -9,8 +9,13 @@ from pathlib import Path
 
 from .. import errors
 
+# What a doc that is not UTF-8 leads to in a hub (the server, validate, mirror).
+LEFT_OUT = "it is left out until then"
 
-def read_doc_text(path: str | os.PathLike[str], *, shown: str | None = None) -> str:
+
+def read_doc_text(
+    path: str | os.PathLike[str], *, shown: str | None = None, then: str = LEFT_OUT
+) -> str:
     """The text of a documentation file, read as UTF-8 without its byte-order mark.
 
     Windows editors save UTF-8 with a BOM (U+FEFF before `# Module ...`); it is not part
@@ -19,6 +24,7 @@ def read_doc_text(path: str | os.PathLike[str], *, shown: str | None = None) -> 
     Args:
         path: the Markdown file.
         shown: the path to name in an error (default: `path` as given).
+        then: what a file that is not UTF-8 leads to, said at the end of the error.
 
     Returns:
         Its text (a BOM, if any, removed).
@@ -29,16 +35,18 @@ def read_doc_text(path: str | os.PathLike[str], *, shown: str | None = None) -> 
             say where; a ValueError, as UnicodeDecodeError is).
     """
     data = Path(path).read_bytes()
-    return decode_doc(data, path=os.fspath(path), shown=os.fspath(path) if shown is None else shown)
+    shown = os.fspath(path) if shown is None else shown
+    return decode_doc(data, path=os.fspath(path), shown=shown, then=then)
 
 
-def decode_doc(data: bytes, *, path: str, shown: str) -> str:
+def decode_doc(data: bytes, *, path: str, shown: str, then: str = LEFT_OUT) -> str:
     """The text of a doc's bytes (UTF-8, a leading BOM dropped), see `read_doc_text`.
 
     Args:
         data: the file's bytes.
         path: the file, for the error's `.path`.
         shown: the path to name in the error's message.
+        then: what a file that is not UTF-8 leads to (a served doc is left out).
 
     Returns:
         The text.
@@ -56,7 +64,7 @@ def decode_doc(data: bytes, *, path: str, shown: str) -> str:
         raise errors.DocFormatError(
             f"{shown}:{line}: not UTF-8 text: the byte 0x{data[offset]:02x} at byte offset "
             f"{offset} ({err.reason}); docs are UTF-8 Markdown: save the file as UTF-8 (e.g. "
-            "'iconv -f latin1 -t utf-8'), it is left out until then",
+            f"'iconv -f latin1 -t utf-8'), {then}",
             path=path,
             line=line,
             offset=offset,

@@ -24,7 +24,8 @@ def read_doc(doc: str | os.PathLike[str]) -> str:
         tfhub.errors.DocFormatError: it cannot be read, or is not UTF-8 (naming the offset).
     """
     try:
-        return docs_text.read_doc_text(doc)  # DocFormatError if not UTF-8, naming the byte offset.
+        # DocFormatError if not UTF-8, naming the byte offset.
+        return docs_text.read_doc_text(doc, then="then publish again (nothing was published)")
     except OSError as err:
         raise errors.DocFormatError(
             f"Cannot read the doc {os.fspath(doc)} as UTF-8 text: {err}",
