@@ -330,6 +330,18 @@ def test_publish_of_a_handle_that_is_not_text_says_what_to_pass(model, tmp_path,
     assert not (tmp_path / "hub").exists()
 
 
+def test_publish_of_a_doc_that_is_not_utf8_names_the_byte_and_says_nothing_was_published(
+    model, tmp_path
+):
+    (tmp_path / "doc.md").write_bytes(b"# Module acme/emb/1\nCaf\xe9 model.\n")
+    with pytest.raises(errors.DocFormatError, match="byte offset 23") as caught:
+        publish.publish(model, tmp_path / "hub", "acme/emb/1", doc=tmp_path / "doc.md")
+    assert caught.value.line == 2 and caught.value.offset == 23
+    assert "save the file as UTF-8" in str(caught.value)
+    assert str(caught.value).endswith("then publish again (nothing was published)")
+    assert not (tmp_path / "hub").exists()
+
+
 # --- search and the starter doc ------------------------------------------------------------------
 
 
