@@ -79,20 +79,42 @@ def load_tag_definitions(root: str | os.PathLike[str]) -> TagDefinitions | None:
     problems: list[tuple[str, str]] = []
     for key, name in {**ENUMERABLE_FILES, **URL_FILES}.items():
         file = folder / name
-        if not file.is_file():
+        if not os.path.lexists(file):  # A broken link is reported, not skipped.
             continue
         try:
             loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
             if key in URL_FILES:
                 domains[key] = _url_domain(loaded)
             else:
-                ids[key] = frozenset(str(item["id"]) for item in loaded["values"])
-        except Exception as err:
+                ids[key] = _ids(loaded)
+        except Exception as err:  # Not UTF-8, not YAML, a folder, not tfhub.dev's shape.
             problems.append((f"{TAGS_DIR}/{name}", f"cannot read the tag definitions: {err}"))
     return TagDefinitions(ids, domains, tuple(problems))
 
 
+def _ids(loaded: Any) -> frozenset[str]:
+    """The ids of an enumerable tag file in tfhub.dev's shape: `values:`, a list of `- id: x`."""
+    values = loaded.get("values") if isinstance(loaded, dict) else None
+    if isinstance(values, list) and all(isinstance(item, dict) and "id" in item for item in values):
+        return frozenset(str(item["id"]) for item in values)
+    raise ValueError(
+        "it must hold 'values:', a list of entries each with an 'id' (tfhub.dev's format, e.g. "
+        f"'values: [{{id: text-embedding}}]'). Received: {_shown(loaded)}"
+    )
+
+
+def _shown(loaded: Any) -> str:
+    """A YAML value as an error shows it: its repr, cut to 80 characters."""
+    text = repr(loaded)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _url_domain(loaded: Any) -> str | None:
+    if not isinstance(loaded, dict):
+        raise ValueError(
+            "it must hold 'format: url' and, optionally, 'required_domain: DOMAIN' (tfhub.dev's "
+            f"format). Received: {_shown(loaded)}"
+        )
     if loaded.get("format") != "url":
         raise ValueError(f"'format' must be 'url'. Received: {loaded.get('format')!r}")
     domain = loaded.get("required_domain")
