@@ -36,6 +36,7 @@ from tfhub.hub import (
     settings,
     signatures,
     starter,
+    validator,
 )
 from tfhub.hub.doc_handles import parse_handle
 from tfhub.server import serve_models
@@ -340,6 +341,23 @@ def test_publish_of_a_doc_that_is_not_utf8_names_the_byte_and_says_nothing_was_p
     assert "save the file as UTF-8" in str(caught.value)
     assert str(caught.value).endswith("then publish again (nothing was published)")
     assert not (tmp_path / "hub").exists()
+
+
+def test_tag_files_that_cannot_be_read_are_validation_problems_saying_what_to_write(hub):
+    tags = hub / "tags"
+    tags.mkdir()
+    (tags / "task.yaml").write_text("values:\n  - id: text-embedding\n")
+    (tags / "dataset.yaml").write_text("- just\n- a list\n")
+    (tags / "colab.yaml").write_text("- url\n")
+    (tags / "license.yaml").mkdir()
+    (tags / "language.yaml").symlink_to(hub / "gone.yaml")
+    problems = {p.path: p.message for p in validator.validate_tree(hub) if p.line == 0}
+    assert "'values:', a list of entries each with an 'id'" in problems["tags/dataset.yaml"]
+    assert problems["tags/dataset.yaml"].endswith("Received: ['just', 'a list']")
+    assert "'format: url'" in problems["tags/colab.yaml"]
+    assert "Is a directory" in problems["tags/license.yaml"]
+    assert "No such file" in problems["tags/language.yaml"]
+    assert "tags/task.yaml" not in problems
 
 
 # --- search and the starter doc ------------------------------------------------------------------
