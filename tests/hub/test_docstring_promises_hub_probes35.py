@@ -306,6 +306,18 @@ def test_derive_handle_gives_none_for_a_url_that_is_no_handle_and_refuses_dot_do
         mirror.derive_handle("https://hub.example/acme/../1")
 
 
+def test_mirror_refuses_an_existing_version_but_not_a_doc_waiting_for_its_model(hub, model):
+    write_model_doc(hub, "acme/wait/1", asset="https://example.com/wait.tar.gz")
+    before = {path: path.read_bytes() for path in hub.rglob("*") if path.is_file()}
+    with pytest.raises(errors.VersionExistsError, match="pass --force to replace it"):
+        mirror.mirror(str(model), hub, as_handle="acme/emb/1")
+    # Past the version check to the model's own (MODEL_FILES has no MetaGraph): not refused
+    # as existing, and nothing of the hub changed.
+    with pytest.raises(errors.NotAModelError, match="mirror again; nothing was published"):
+        mirror.mirror(str(model), hub, as_handle="acme/wait/1")
+    assert {path: path.read_bytes() for path in hub.rglob("*") if path.is_file()} == before
+
+
 def test_mirror_doc_assets_of_a_folder_without_docs_says_where_they_go(tmp_path):
     with pytest.raises(errors.ModelNotFoundError, match="assets/docs") as caught:
         mirror.mirror_doc_assets(tmp_path / "typo")
