@@ -104,7 +104,10 @@ def mirror(
         InvalidHandleError: no `as_handle` given and none can be derived, or a malformed one.
         VersionExistsError: the version exists (and is not a doc waiting for its model).
         tfhub.errors.TFHubError: resolving failed (download, not found, offline, ...).
-        NotAModelError, DocValidationError: as `publish`.
+        NotAModelError, DocValidationError, PublishTargetError, PublishWriteError,
+            PublishBusyError: as `publish`.
+        MirrorTooLargeError: the source hub's API answer, or a gs:// model folder, is larger
+            than `MAX_API_BYTES` or TFHUB_MAX_EXTRACTED_BYTES.
     """
     explicit = doc_handles.parse_handle(as_handle) if as_handle else None
     derived = None if explicit else derive_handle(source)

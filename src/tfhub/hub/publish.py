@@ -85,6 +85,10 @@ def publish(
         NotAModelError: the folder or archive is not a loadable model.
         tfhub.errors.ArchiveError: a damaged or hostile archive (nothing is published).
         DocValidationError: the doc has problems (`.problems`: `file:line: message`).
+        DocFormatError: the doc file cannot be read or is not UTF-8 (naming the byte).
+        PublishTargetError: the hub folder is a file, or the model folder or inside it.
+        PublishWriteError: the hub folder cannot be written (read-only, no permission) or its
+            disk is full (an OSError; nothing is published).
         PublishBusyError: another process kept publishing into the same model folder for 10 min.
     """
     parsed = doc_handles.parse_handle(handle)
