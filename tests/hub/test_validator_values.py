@@ -90,3 +90,30 @@ def test_a_local_asset_path_with_a_colon_is_still_a_file_beside_the_doc(tmp_path
     (doc.parent / "model:1.tar.gz").write_bytes(b"")
     messages = [p.message for p in validator.validate_tree(tmp_path)]
     assert not any("URL" in message or "does not exist" in message for message in messages)
+
+
+@pytest.mark.parametrize(
+    ("asset", "secret"),
+    [
+        ("https://reader:s3cret@example.com/x.tar.gz", "s3cret"),
+        ("https://bucket.s3.amazonaws.com/x.tar.gz?X-Amz-Signature=abc123def", "abc123def"),
+        ("https://example.com/x.tar.gz?access_token=tok987", "tok987"),
+    ],
+)
+def test_validate_refuses_an_asset_url_with_credentials_without_printing_them(
+    tmp_path, capsys, asset, secret
+):
+    """A doc's asset-path is shown to every visitor (the model's page, its doc, /api/models):
+    credentials in it were accepted and published. The problem names it redacted."""
+    from tfhub.cli.main import main
+
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1", asset=asset)
+    problems = validator.validate_tree(tmp_path)
+    assert [p.line for p in problems] == [4]
+    assert "'asset-path' holds credentials" in problems[0].message
+    assert "tfhub mirror URL ROOT --as HANDLE" in problems[0].message
+    assert "***" in problems[0].message and secret not in problems[0].message
+    assert main(["validate", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert secret not in out + err and "holds credentials" in out

@@ -9,6 +9,7 @@ import re
 import urllib.parse
 
 from ..utils import urls
+from ..utils.redact import redact
 from . import docs_format as fmt
 from . import docs_layout
 from .docs_format import DocFile, Problem
@@ -43,6 +44,18 @@ def problems(doc: DocFile, values: list[fmt.MetadataValue], suffix: str | None) 
                 value.line,
                 "'asset-path' is neither a URL nor a path (a bracket left open, a NUL "
                 f"character). Received: {asset!r}",
+            )
+        ]
+    shown = redact(asset)
+    if shown != asset:  # Before any message that quotes the value.
+        return [
+            Problem(
+                doc.display_path,
+                value.line,
+                "'asset-path' holds credentials (a user name or password, or a signature, token "
+                "or key in its query), which the model's page, its doc and /api/models would "
+                "show to every visitor: give a URL that needs none, or copy the files into the "
+                f"hub with `tfhub mirror URL ROOT --as HANDLE`. Received: {shown!r}",
             )
         ]
     if not parts.path.endswith(suffix):
