@@ -211,4 +211,20 @@ def routes() -> list[Route]:
         Route("/api/publishers", publishers, methods=methods),
         Route("/api/publishers/{name}", one_publisher, methods=methods),
         Route("/api/facets", facets, methods=methods),
+        Route("/api", unknown_path, methods=methods),
+        Route("/api/{rest:path}", unknown_path, methods=methods),  # Last: after the API's own.
     ]
+
+
+async def unknown_path(request: Request) -> Response:
+    """A JSON 404 for a path below /api that is none of the API's (a script reads JSON there;
+    no model can be at /api/...: "api" is a reserved publisher name)."""
+    base = _state(request).base_url(request)
+    return JSONResponse(
+        {
+            "error": "404 Not Found: no such API path in this hub; its API is "
+            f"{base}/api/models (?q= searches), {base}/api/models/<handle>, "
+            f"{base}/api/publishers, {base}/api/publishers/<name> and {base}/api/facets."
+        },
+        status_code=404,
+    )
