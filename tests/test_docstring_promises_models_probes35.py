@@ -299,7 +299,8 @@ def test_export_layer_refuses_an_export_dir_that_is_not_a_path(
         hub.export_layer(hub.KerasLayer(tf2_model), export_dir)
     assert isinstance(caught.value, TypeError)
     assert "hub.export_layer" in str(caught.value)
-    assert str(caught.value).endswith(f"Received: export_dir={export_dir!r}")
+    kind = type(export_dir).__name__
+    assert str(caught.value).endswith(f"Received: export_dir={export_dir!r} of type {kind}")
 
 
 def test_export_layer_refuses_an_empty_export_dir(

@@ -21,6 +21,7 @@ from .. import errors
 from .._tf_private import trackable_class
 from ..utils import live_files
 from ..utils.lazy import tensorflow as tf
+from ..utils.paths import export_folder_name
 from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
 
 logger = logging.getLogger(__name__)
@@ -132,18 +133,7 @@ def _folder_name(export_dir: Any) -> str:
         tfhub.errors.ArgumentTypeError: if it is not a str, bytes or os.PathLike.
         tfhub.errors.ExportError: if it is empty (the model would land in the working folder).
     """
-    if not isinstance(export_dir, str | bytes | os.PathLike):
-        raise errors.ArgumentTypeError(
-            "hub.export_layer writes the model to a folder: pass its path as a str, bytes or "
-            f"os.PathLike. Received: export_dir={export_dir!r}"
-        )
-    folder = os.fsdecode(os.fspath(export_dir))
-    if not folder:
-        raise errors.ExportError(
-            "hub.export_layer got an empty export_dir; name the folder to write the model to. "
-            f"Received: export_dir={export_dir!r}"
-        )
-    return folder
+    return export_folder_name(export_dir, argument="export_dir", caller="hub.export_layer")
 
 
 def _check_target(export_dir: str, overwrite: bool) -> None:

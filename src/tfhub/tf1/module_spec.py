@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import tensorflow as tf
+from ..utils.paths import export_folder_name
 from .checkpoint import init_from_checkpoint, unreadable
 from .saved_model_lib import tag_set
 
@@ -158,18 +159,7 @@ def export_folder(path: Any) -> str:
         tfhub.errors.ArgumentTypeError: (a TypeError) if `path` is not a str, bytes or
             os.PathLike.
     """
-    if not isinstance(path, str | bytes | os.PathLike):
-        raise errors.ArgumentTypeError(
-            "The export path must be a folder name (str, bytes or os.PathLike). "
-            f"Received: path={path!r} of type {type(path).__name__}"
-        )
-    folder = os.fsdecode(os.fspath(path))
-    if not folder:
-        raise errors.ExportError(
-            "The export path is empty; name the folder to write the module to (an empty path "
-            f"would write it into the working directory). Received: path={path!r}"
-        )
-    return folder
+    return export_folder_name(path, argument="path", caller="The export")
 
 
 def export_spec(

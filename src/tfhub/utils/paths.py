@@ -8,6 +8,7 @@ import os
 import re
 import stat
 
+from .. import errors
 from .printable import escaped
 
 
@@ -251,3 +252,33 @@ def make_folders(folder: str) -> list[str]:
                 pass
         raise
     return created
+
+
+def export_folder_name(path: object, *, argument: str, caller: str) -> str:
+    """Returns `path`, the folder an export writes, as a str: bytes (upstream's exporter passed
+    them) are decoded, os.PathLike (pathlib.Path) is taken.
+
+    Args:
+        path: the folder as given.
+        argument: its parameter's name, for messages (`export_dir`, `path`).
+        caller: what writes there, for messages (`hub.export_layer`, `The export`).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError) if `path` is not a str, bytes or
+            os.PathLike.
+        tfhub.errors.ExportError: (a ValueError) if `path` is empty: the export would be
+            written into the working directory.
+    """
+    if not isinstance(path, str | bytes | os.PathLike):
+        raise errors.ArgumentTypeError(
+            f"{caller} writes to a folder: pass its path as a str, bytes or os.PathLike. "
+            f"Received: {argument}={path!r} of type {type(path).__name__}"
+        )
+    folder = os.fsdecode(os.fspath(path))
+    if not folder:
+        raise errors.ExportError(
+            f"{caller} got an empty {argument}: the export path is empty; name the folder to "
+            f"write to (an empty path would write into the working directory). "
+            f"Received: {argument}={path!r}"
+        )
+    return folder
