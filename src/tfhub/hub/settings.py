@@ -119,17 +119,22 @@ def check_uncompressed_base(base: str) -> None:
     """Refuses an --uncompressed-base no client can follow: the 303 answers of
     `?tf-hub-format=uncompressed` name `<base>/<publisher>/<model>/<version>`, and tfhub and
     tensorflow_hub read uncompressed models only from a gs:// folder (another base made every
-    such request fail in the client, after a mere warning at start).
+    such request fail in the client, after a mere warning at start), and one with a query or
+    fragment, which the 303 would give every client (`?X-Goog-Signature=...`).
 
     Raises:
         tfhub.errors.ServeConfigError: naming the option, the value and a valid example.
     """
-    if urls.is_gcs_folder(base):  # What tfhub's resolver follows; tensorflow_hub wants gs://.
+    # A query or fragment (a signed URL's signature, a token) would be given to every client in
+    # the 303's Location, with the handle's path pasted after it: refused, shown redacted (as
+    # every tfhub error's message is).
+    if urls.is_gcs_folder(base) and "?" not in base and "#" not in base:
         return
     raise errors.ServeConfigError(
         "--uncompressed-base must be the gs:// folder of the hub's uncompressed models, e.g. "
-        "gs://bucket/hub (tfhub and tensorflow_hub read uncompressed models only from gs://; "
-        f"without the option such requests get 406). Received: {base!r}",
+        "gs://bucket/hub, with no query or fragment (tfhub and tensorflow_hub read "
+        "uncompressed models only from gs://, with their own credentials; without the option "
+        f"such requests get 406). Received: {base!r}",
         option="--uncompressed-base",
     )
 

@@ -1,0 +1,280 @@
+"""No secret is written or printed by the hub side (session 35 probes).
+
+Each probe runs the real thing (`tfhub serve` on 127.0.0.1, `tfhub mirror` from a real
+127.0.0.1 server that demands basic auth or a signed query, `tfhub publish` / `pack` on real
+files) with a secret in what it is given, and looks for the secret in everything it shows or
+writes: stdout, stderr, logs at -v, the files below ROOT and the served answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from tests._helpers import http_server
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.hub_server import SRC, free_port, serve_hub, write_model_doc, write_publisher
+
+SECRET = "pw-5ecr3t-35"
+SIGNATURE = "sig-5ecr3t-35"
+
+
+def _tfhub(
+    *args: str, timeout: float = 120, cache: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Runs `tfhub *args` in a child process (its own process group, killed whole if it
+    outlives `timeout`: a `tfhub serve` that should have refused to start); its stdout and
+    stderr are captured."""
+    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    env = dict(os.environ, PYTHONPATH=SRC, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("TFHUB_SERVE_SETTINGS", None)
+    if cache is not None:
+        env["TFHUB_CACHE_DIR"] = str(cache)
+    with subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            pytest.fail(f"tfhub {args[:2]} still ran after {timeout} s: {out[-2000:]}{err[-2000:]}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _files_text(folder: Path) -> str:
+    """Every file below `folder` (names and bytes as text), for looking for a secret."""
+    shown = []
+    for path in sorted(folder.rglob("*")):
+        shown.append(str(path))
+        if path.is_file():
+            shown.append(path.read_bytes().decode("latin-1"))
+    return "\n".join(shown)
+
+
+def _assert_hidden(text: str, *secrets: str) -> None:
+    for secret in secrets or (SECRET, SIGNATURE):
+        assert secret not in text, f"{secret!r} shown in:\n{text[-3000:]}"
+
+
+def _one_model(tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    write_publisher(root, "lab", "Lab")
+    doc = write_model_doc(root, "lab/m/1", description="Version one.")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    return root
+
+
+# --- tfhub serve: --base-url, --uncompressed-base --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        f"https://user:{SECRET}@hub.example",
+        f"https://hub.example/?access_token={SECRET}",
+        f"https://hub.example/hub#token={SECRET}",
+    ],
+)
+def test_serve_refuses_a_base_url_with_credentials_without_showing_them(tmp_path, base_url):
+    """A --base-url with credentials is refused (the pages would show them to every visitor);
+    the refusal named the URL as given, its password in the terminal and the service's log."""
+    root = _one_model(tmp_path)
+    done = _tfhub(
+        "serve", str(root), "--port", str(free_port()), "--base-url", base_url, timeout=30
+    )
+    assert done.returncode != 0 and "--base-url" in done.stderr
+    _assert_hidden(done.stdout + done.stderr)
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        f"https://user:{SECRET}@store.example/hub",
+        f"gs://bucket/hub?X-Goog-Signature={SECRET}",
+        f"gs://bucket/hub?access_token={SECRET}",
+    ],
+)
+def test_serve_refuses_an_uncompressed_base_with_credentials_without_showing_them(tmp_path, base):
+    """The 303 of `?tf-hub-format=uncompressed` names `<base>/<handle>`: a signed query there
+    would be given to every client (and the path after it would break the URL); a gs:// base
+    with a query was accepted, and a refused base's message showed its password."""
+    root = _one_model(tmp_path)
+    done = _tfhub(
+        "serve", str(root), "--port", str(free_port()), "--uncompressed-base", base, timeout=30
+    )
+    assert done.returncode != 0 and "--uncompressed-base" in done.stderr
+    _assert_hidden(done.stdout + done.stderr)
+
+
+def test_print_nginx_config_with_credentials_in_the_base_url_shows_none(tmp_path):
+    """`--print-nginx-config` takes only the path of --base-url; with credentials it is refused
+    as `tfhub serve` refuses them, and neither the config nor the refusal holds them."""
+    root = _one_model(tmp_path)
+    for base_url in (f"https://u:{SECRET}@hub.example/hub", f"https://u:{SECRET}@hub.example/h b"):
+        done = _tfhub(
+            "serve", str(root), "--print-nginx-config", "80", "--base-url", base_url, timeout=60
+        )
+        _assert_hidden(done.stdout + done.stderr)
+
+
+# --- tfhub serve: the token file and the tokens requests carry -------------------------------
+
+
+def test_tokens_appear_in_no_log_page_or_answer(tmp_path):
+    """Requests with `Authorization: Bearer`, Basic, or a token in the query (`?token=`,
+    `?access_token=`, a signed URL's `X-Amz-Signature`): the access log (default and -v), the
+    401/403 pages, /healthz and the API answers hold no token. The access log wrote the
+    request's query as sent, `?token=...` included."""
+    root = _one_model(tmp_path)
+    known = f"known-{SECRET}"
+    (tmp_path / "tokens").write_text(f"{known}\n", encoding="utf-8")
+    (tmp_path / "tokens").chmod(0o600)
+    answers = []
+    for verbose, log in (((), tmp_path / "log"), (("-v",), tmp_path / "log-v")):
+        options = (*verbose, "--token-file", str(tmp_path / "tokens"))
+        with serve_hub(root, log, *options) as app:
+            bearer = {"Authorization": f"Bearer {known}"}
+            for path in ("lab/m/1", "healthz", "api/models", "api/models/lab/m", "lab/m"):
+                answers.append(requests.get(app.url(path), headers=bearer, timeout=10))
+            answers.append(requests.get(app.url("lab/m/1"), auth=("me", known), timeout=10))
+            wrong = {"Authorization": f"Bearer wrong-{SECRET}"}
+            answers.append(requests.get(app.url("lab/m/1"), headers=wrong, timeout=10))
+            for query in (f"token={known}", f"access_token={known}", f"X-Amz-Signature={known}"):
+                answers.append(requests.get(app.url(f"lab/m/1?{query}"), timeout=10))
+                answers.append(requests.get(app.url(f"lab/m?{query}"), headers=bearer, timeout=10))
+        assert "GET /lab/m/1?token=***" in app.access_log()
+        _assert_hidden(app.access_log(), SECRET, base64.b64encode(f"me:{known}".encode()).decode())
+    assert {answer.status_code for answer in answers} >= {200, 401, 403}
+    for answer in answers:
+        _assert_hidden(answer.text + str(answer.headers), SECRET)
+
+
+def test_a_token_file_that_is_a_folder_or_holds_a_bad_byte_shows_no_token(tmp_path):
+    """A token file that is a folder, or that holds a byte that is not UTF-8 inside a token:
+    `tfhub serve` refuses to start, naming the file but none of its tokens."""
+    root = _one_model(tmp_path)
+    folder = tmp_path / "tokens-folder"
+    folder.mkdir()
+    (folder / "inner").write_text(f"{SECRET}\n")
+    bad = tmp_path / "tokens-bad"
+    bad.write_bytes(f"{SECRET}\nsecond-{SIGNATURE}\xe9\n".encode("latin-1"))
+    for path in (folder, bad):
+        done = _tfhub(
+            "-v",
+            "serve",
+            str(root),
+            "--port",
+            str(free_port()),
+            "--token-file",
+            str(path),
+            timeout=30,
+        )
+        assert done.returncode != 0 and str(path) in done.stderr
+        _assert_hidden(done.stdout + done.stderr)
+
+
+# --- tfhub mirror from a 127.0.0.1 server that demands basic auth and a signed query ------------
+
+
+def _guarded(handler, path: str, query: dict[str, list[str]]) -> bool:
+    """401 without `Authorization: Basic user:SECRET`, 403 without `X-Amz-Signature=SIGNATURE`
+    (a server in front of a private bucket); else the file is served."""
+    expected = "Basic " + base64.b64encode(f"user:{SECRET}".encode()).decode()
+    if handler.headers.get("Authorization") != expected:
+        handler.send_error_page(401, "Unauthorized", headers={"WWW-Authenticate": 'Basic x="y"'})
+        return True
+    if query.get("X-Amz-Signature") != [SIGNATURE]:
+        handler.send_error_page(403, "Forbidden")
+        return True
+    return False
+
+
+@pytest.fixture
+def guarded_server(tmp_path):
+    """A 127.0.0.1 server demanding basic auth and a signed query; `m.tar.gz` is a fake model
+    (the failures are before loading), `reset.tar.gz` is cut after 100 bytes of body."""
+    served = tmp_path / "served"
+    served.mkdir()
+    make_tar_gz(served / "m.tar.gz")
+    make_tar_gz(served / "reset.tar.gz")
+    with http_server.serve_folder(str(served)) as server:
+        server.state.behaviours += [_guarded, http_server.drop_mid_body("reset.tar.gz", after=100)]
+        yield server
+
+
+def _signed(server, path: str, password: str = SECRET) -> str:
+    url = server.url(path).replace("http://", f"http://user:{password}@")
+    return f"{url}?X-Amz-Signature={SIGNATURE}&access_token={SIGNATURE}"
+
+
+@pytest.mark.parametrize(
+    ("path", "password", "said"),
+    [
+        ("m.tar.gz", f"wrong-{SECRET}", "401"),
+        ("gone.tar.gz", SECRET, "404"),
+        ("reset.tar.gz", SECRET, "reset.tar.gz"),
+    ],
+)
+def test_a_failing_mirror_source_shows_no_credentials(
+    guarded_server, tmp_path, path, password, said
+):
+    """`tfhub -v mirror URL ROOT --as ...` from a source that refuses the password (401), has
+    no such file (404) or resets the connection mid-body: the error, the -v logs and ROOT hold
+    neither the password nor the signature."""
+    root = tmp_path / "root"
+    root.mkdir()
+    source = _signed(guarded_server, path, password)
+    done = _tfhub("-v", "mirror", source, str(root), "--as", "acme/m/1", cache=tmp_path / "c")
+    assert done.returncode != 0 and said in done.stderr
+    _assert_hidden(done.stdout + done.stderr + _files_text(root) + _files_text(tmp_path / "c"))
+
+
+def test_mirror_errors_before_downloading_show_no_credentials(guarded_server, tmp_path):
+    """`--as` with two HANDLEs, and a hub URL without a version whose hub's API (asked with the
+    credentials) names no model: the refusals quoted the sources as given."""
+    root = tmp_path / "root"
+    root.mkdir()
+    first, second = _signed(guarded_server, "a.tar.gz"), _signed(guarded_server, "b.tar.gz")
+    two = _tfhub("-v", "mirror", first, second, str(root), "--as", "acme/m/1")
+    assert two.returncode != 0 and "--as" in two.stderr
+    hub_url = _signed(guarded_server, "acme/emb")
+    unnamed = _tfhub("-v", "mirror", hub_url, str(root), cache=tmp_path / "c")
+    assert unnamed.returncode != 0 and "--as" in unnamed.stderr
+    for done in (two, unnamed):
+        _assert_hidden(done.stdout + done.stderr)
+    _assert_hidden(_files_text(root) + _files_text(tmp_path / "c"))
+
+
+@pytest.mark.tf
+def test_a_mirror_from_a_guarded_source_writes_and_prints_no_credentials(guarded_server, tmp_path):
+    """`tfhub -v mirror http://user:pw@host/m.tar.gz?X-Amz-Signature=... ROOT --as acme/m/1`
+    with a real SavedModel: the starter doc (it names where the model came from), the
+    signature summary, the archive, the printed report, the -v logs and the tfhub cache hold
+    neither the password nor the signature; the doc names the source without them."""
+    from tests._helpers import models
+
+    from tfhub.hub import pack
+
+    model = models.save_text_embedding(str(tmp_path / "model"))
+    pack.pack(model, tmp_path / "served" / "m.tar.gz")
+    root = tmp_path / "root"
+    root.mkdir()
+    source = _signed(guarded_server, "m.tar.gz")
+    done = _tfhub("-v", "mirror", source, str(root), "--as", "acme/m/1", cache=tmp_path / "c")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith("acme/m/1\t")
+    doc = (root / "assets/docs/acme/models/m/1.md").read_text()
+    assert f"`{guarded_server.url('m.tar.gz')}`" in doc
+    _assert_hidden(done.stdout + done.stderr + _files_text(root) + _files_text(tmp_path / "c"))
