@@ -185,6 +185,38 @@ def test_a_token_file_that_is_a_folder_or_holds_a_bad_byte_shows_no_token(tmp_pa
         _assert_hidden(done.stdout + done.stderr)
 
 
+def test_an_asset_path_with_credentials_is_served_redacted(tmp_path):
+    """A doc from a fork of tfhub.dev whose asset-path is a signed URL with a password (a
+    validate problem, but served): the pages, the JSON API (its `asset_path`, metadata and
+    `doc_markdown`), the 404 of the version's download and the search answer showed it."""
+    root = tmp_path / "root"
+    write_publisher(root, "lab", "Lab")
+    asset = f"https://user:{SECRET}@store.example/m.tar.gz?X-Amz-Signature={SIGNATURE}"
+    write_model_doc(root, "lab/m/1", asset=asset, body=f"Its files: {asset}")
+    answers = []
+    with serve_hub(root, tmp_path / "log", "-v") as app:
+        for path in (
+            "lab/m/1",
+            "lab/m",
+            "lab/m/1?tf-hub-format=compressed",
+            "api/models",
+            "api/models/lab/m",
+            "api/models/lab/m/1",
+            "api/search?q=lab",
+            "search?q=m",
+            "lab",
+            "",
+        ):
+            answers.append(requests.get(app.url(path), timeout=10))
+            html = requests.get(app.url(path), headers={"Accept": "text/html"}, timeout=10)
+            answers.append(html)
+    assert requests.codes.ok in {answer.status_code for answer in answers}
+    assert any("store.example" in answer.text for answer in answers)
+    for answer in answers:
+        _assert_hidden(f"{answer.url}\n{answer.headers}\n{answer.text}")
+    _assert_hidden(app.access_log())
+
+
 # --- tfhub mirror from a 127.0.0.1 server that demands basic auth and a signed query ------------
 
 

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..utils.numbers import is_number
+from ..utils.redact import redact
 from . import protocol
 from .catalog import FACETS, Model, Version, folder_size
 from .docs_format import DocFile
@@ -85,11 +86,12 @@ def doc_text(version: Version) -> str | None:
 
 
 def _file_text(doc: DocFile | None) -> str | None:
-    """A doc's text as published, None if there is none or it is unreadable."""
+    """A doc's text as published, None if there is none or it is unreadable; credentials in
+    its URLs (an asset-path's password or signature) redacted, as the catalog shows them."""
     if doc is None:
         return None
     try:
-        return read_doc_text(doc.path)
+        return redact(read_doc_text(doc.path))
     except (OSError, UnicodeDecodeError):
         return None
 

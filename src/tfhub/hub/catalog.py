@@ -3,11 +3,14 @@
 `Catalog.scan(root)` reads every documentation file once (with the publishing engineer's
 parser, `docs_format`) and answers lookups by handle from memory; URLs are mapped to files
 only through these lookups, never by joining a URL onto ROOT. Files beside a doc (archive,
-model folder, signature summary) are used only if their real path stays inside ROOT.
+model folder, signature summary) are used only if their real path stays inside ROOT. A doc is
+kept as the server shows it: credentials in its URLs (an asset-path with a password or a
+signed query, a link in its body) redacted, since every visitor sees the pages and the API.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
@@ -16,6 +19,7 @@ from pathlib import Path
 from .. import errors
 from ..utils.numbers import is_number
 from ..utils.paths import tree_size
+from ..utils.redact import redact
 from . import docs_format, docs_layout, protocol
 from .docs_format import DocFile, DocKind
 from .signatures import SignatureSummary, read_summary
@@ -199,6 +203,7 @@ class Catalog:
         return self.publishers.setdefault(name, Publisher(name))
 
     def _add(self, doc: DocFile) -> None:
+        doc = shown_doc(doc)
         if not is_inside(doc.path, self.root):
             logger.warning("Ignoring %s: it is a symlink out of %s", doc.path, self.root)
             return
@@ -300,6 +305,17 @@ class Catalog:
         if len(segments) < 3 or segments[1] != "collections":
             return None
         return _find_in(self.collections, [segments[0], *segments[2:]])
+
+
+def shown_doc(doc: DocFile) -> DocFile:
+    """The doc as the server shows it: the credentials of every URL in its description,
+    metadata and body (`https://user:***@host/m.tar.gz?X-Amz-Signature=***`) redacted."""
+    entries = tuple(
+        (key, dataclasses.replace(value, value=redact(value.value))) for key, value in doc.entries
+    )
+    return dataclasses.replace(
+        doc, description=redact(doc.description), entries=entries, body=redact(doc.body)
+    )
 
 
 def url_model_name(doc: DocFile) -> str:
