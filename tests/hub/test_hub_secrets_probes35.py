@@ -310,3 +310,35 @@ def test_a_mirror_from_a_guarded_source_writes_and_prints_no_credentials(guarded
     doc = (root / "assets/docs/acme/models/m/1.md").read_text()
     assert f"`{guarded_server.url('m.tar.gz')}`" in doc
     _assert_hidden(done.stdout + done.stderr + _files_text(root) + _files_text(tmp_path / "c"))
+
+
+# --- tfhub publish / pack ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory) -> str:
+    from tests._helpers import models
+
+    return models.save_text_embedding(str(tmp_path_factory.mktemp("secrets35") / "model"))
+
+
+@pytest.mark.tf
+def test_publish_and_pack_with_credentials_in_their_arguments_show_none(saved_model, tmp_path):
+    """`tfhub publish` with a --doc whose asset-path and body hold a signed URL with a password
+    (refused: a validate problem), with a source or a --doc that is such a URL (not a file),
+    and `tfhub pack` of such a URL: no output and no file below ROOT holds the secrets."""
+    root = tmp_path / "root"
+    root.mkdir()
+    url = f"https://user:{SECRET}@store.example/m.tar.gz?X-Amz-Signature={SIGNATURE}"
+    doc = write_model_doc(tmp_path / "docs", "acme/m/1", asset=url, body=f"From {url}.")
+    runs = [
+        _tfhub("-v", "publish", saved_model, str(root), "--handle", "acme/m/1", "--doc", str(doc)),
+        _tfhub("publish", url, str(root), "--handle", "acme/m/1"),
+        _tfhub("publish", saved_model, str(root), "--handle", "acme/m/1", "--doc", url),
+        _tfhub("-v", "pack", url, "-o", str(tmp_path / "out.tar.gz")),
+    ]
+    assert [done.returncode != 0 for done in runs] == [True] * len(runs)
+    assert "asset-path" in runs[0].stderr
+    for done in runs:
+        _assert_hidden(done.stdout + done.stderr)
+    _assert_hidden(_files_text(root))

@@ -16,7 +16,10 @@ import urllib.parse
 # percent-encoded, but a greedy match up to the last "@" of the authority is safer. The scheme
 # may follow any character, a letter or digit too ("0https://u:p@h" in a joined string). Compiled
 # by `re`'s cache at the first call, not at import (every tfhub process imports this module).
-_USERINFO = r"(?i)([a-z][a-z0-9+.\-]*://)[^/?#\s]*@"
+# A URL given where a path was expected is shown as a path made of it (`Path(url)` keeps one
+# slash: `https:/user:secret@host/m`): a scheme of two or more characters followed by one
+# slash counts too (not one letter: `C:/a@b` is a Windows path).
+_USERINFO = r"(?i)([a-z][a-z0-9+.\-]*://|[a-z][a-z0-9+.\-]+:/)[^/?#\s]*@"
 
 # Query parameters that hold a secret (any case, percent-encoded or not): signatures and
 # session tokens of signed URLs (AWS SigV4 and V2, GCS V4 and V2, CloudFront, Azure SAS,
