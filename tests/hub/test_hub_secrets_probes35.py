@@ -342,3 +342,38 @@ def test_publish_and_pack_with_credentials_in_their_arguments_show_none(saved_mo
     for done in runs:
         _assert_hidden(done.stdout + done.stderr)
     _assert_hidden(_files_text(root))
+
+
+def test_mirror_from_docs_whose_asset_paths_fail_shows_no_credentials(guarded_server, tmp_path):
+    """`tfhub -v mirror ROOT --from-docs` with docs whose asset-path is a signed URL with a
+    password, one refused (401), one missing (404), one reset mid-body: the failures it
+    prints, its -v logs and the files it writes hold neither secret (the docs themselves are
+    the user's, kept as written; validate flags them)."""
+    root = tmp_path / "root"
+    write_publisher(root, "acme", "Acme")
+    for model, path, password in (
+        ("refused", "m.tar.gz", f"wrong-{SECRET}"),
+        ("missing", "gone.tar.gz", SECRET),
+        ("reset", "reset.tar.gz", SECRET),
+    ):
+        write_model_doc(root, f"acme/{model}/1", asset=_signed(guarded_server, path, password))
+    docs = _files_text(root)
+    done = _tfhub("-v", "mirror", str(root), "--from-docs", cache=tmp_path / "c")
+    assert done.returncode == 1 and done.stderr.count("tfhub: cannot mirror acme/") == 3
+    _assert_hidden(done.stdout + done.stderr + _files_text(tmp_path / "c"))
+    assert _files_text(root) == docs  # Nothing written beside the docs.
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--server", "uvicorn"), ("--server", "uvicorn", "--workers", "2"), ("--workers", "2")],
+)
+def test_a_token_in_the_query_is_redacted_in_every_servers_access_log(tmp_path, options):
+    """The access log of each ASGI server `tfhub serve` runs (granian, uvicorn; one worker in
+    the process or worker processes whose logging is set up anew) hides a `?token=`."""
+    root = _one_model(tmp_path)
+    with serve_hub(root, tmp_path / "log", *options) as app:
+        for _ in range(4):  # Each worker, likely.
+            requests.get(app.url(f"lab/m/1?token={SECRET}&X-Amz-Signature={SIGNATURE}"), timeout=10)
+    assert "GET /lab/m/1?token=***&X-Amz-Signature=***" in app.access_log()
+    _assert_hidden(app.access_log())

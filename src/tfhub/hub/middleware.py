@@ -8,7 +8,7 @@ bearer token, so HTTP Basic credentials whose password is a token (any user name
 too: the browser asks for them once. `/healthz` stays open for load balancers (what it tells a
 request without a token is only "ok"). The access log
 writes one line per request to the `tfhub.hub.access` logger: client, [time], "method path",
-status, bytes, seconds.
+status, bytes, seconds; a secret in the query (`?token=`, a signature) shown as `***`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from ..utils.printable import escaped
+from ..utils.redact import redact
 from .files import Receive, Scope, Send
 
 access_logger = logging.getLogger("tfhub.hub.access")
@@ -290,7 +291,9 @@ class AccessLog:
 def _log(scope: Scope, status: int, sent: int, seconds: float) -> None:
     client = scope.get("client") or ("-", 0)
     query = scope.get("query_string", b"").decode("latin-1")
-    target = scope.get("path", "") + (f"?{query}" if query else "")
+    # A token or signature in the query (`?token=...`) is redacted here, not by the handler: a
+    # worker process of `--server uvicorn --workers N` logs through `enable_access_log`'s own.
+    target = redact(scope.get("path", "") + (f"?{query}" if query else ""))
     when = time.strftime("%d/%b/%Y:%H:%M:%S %z")
     method = scope.get("method", "-")
     access_logger.info(
