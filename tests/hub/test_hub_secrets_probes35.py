@@ -377,3 +377,30 @@ def test_a_token_in_the_query_is_redacted_in_every_servers_access_log(tmp_path, 
             requests.get(app.url(f"lab/m/1?token={SECRET}&X-Amz-Signature={SIGNATURE}"), timeout=10)
     assert "GET /lab/m/1?token=***&X-Amz-Signature=***" in app.access_log()
     _assert_hidden(app.access_log())
+
+
+@pytest.mark.tf
+def test_a_mirror_from_a_tfhub_serve_with_tokens_shows_no_token(saved_model, tmp_path):
+    """`tfhub -v mirror http://me:<token>@host/lab/m/1 ROOT` from a real `tfhub serve
+    --token-file` (the token as Basic password): the source's doc copied through its JSON API,
+    its publisher doc, the report, the -v logs (the API URLs asked), the cache and the source
+    hub's access log hold no token."""
+    from tfhub.hub import pack
+
+    source_root = tmp_path / "source"
+    write_publisher(source_root, "lab", "Lab")
+    doc = write_model_doc(source_root, "lab/m/1", description="Version one.")
+    pack.pack(saved_model, doc.with_name("1.tar.gz"))
+    token = f"tok-{SECRET}"
+    (tmp_path / "tokens").write_text(f"{token}\n")
+    (tmp_path / "tokens").chmod(0o600)
+    root = tmp_path / "root"
+    root.mkdir()
+    with serve_hub(source_root, tmp_path / "log", "--token-file", str(tmp_path / "tokens")) as hub:
+        source = hub.url("lab/m/1").replace("http://", f"http://me:{token}@")
+        done = _tfhub("-v", "mirror", source, str(root), cache=tmp_path / "c")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (root / "assets/docs/lab/models/m/1.md").read_text().startswith("# Module lab/m/1")
+    assert (root / "assets/docs/lab/lab.md").is_file()
+    _assert_hidden(done.stdout + done.stderr + hub.access_log(), token)
+    _assert_hidden(_files_text(root) + _files_text(tmp_path / "c"), token)
