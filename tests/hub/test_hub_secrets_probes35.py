@@ -404,3 +404,42 @@ def test_a_mirror_from_a_tfhub_serve_with_tokens_shows_no_token(saved_model, tmp
     assert (root / "assets/docs/lab/lab.md").is_file()
     _assert_hidden(done.stdout + done.stderr + hub.access_log(), token)
     _assert_hidden(_files_text(root) + _files_text(tmp_path / "c"), token)
+
+
+def _raw_get(port: int, authorization: bytes) -> bytes:
+    """The answer to a GET with these raw `Authorization` bytes (requests would re-encode)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"GET /lab/m/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Authorization: " + authorization + b"\r\n\r\n"
+        )
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_odd_tokens_and_a_token_file_broken_while_serving_show_no_token(tmp_path):
+    """A request whose token has a byte that is not UTF-8, or is a near miss of a known token,
+    and a token file rewritten while serving with such a byte (every token refused, a warning
+    logged): no answer and no log line (at -v) holds a token."""
+    root = _one_model(tmp_path)
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"tok-{SECRET}\n")
+    tokens.chmod(0o600)
+    with serve_hub(root, tmp_path / "log", "-v", "--token-file", str(tokens)) as app:
+        answers = [
+            _raw_get(app.port, f"Bearer tok-{SECRET}".encode() + b"\xff"),
+            _raw_get(app.port, f"Bearer tok-{SECRET}x".encode()),
+            _raw_get(app.port, b"Basic " + base64.b64encode(f"me:tok-{SECRET}".encode() + b"\xfe")),
+        ]
+        tokens.write_bytes(f"tok-{SECRET}\nnew-{SIGNATURE}\xe9\n".encode("latin-1"))
+        answers.append(_raw_get(app.port, f"Bearer tok-{SECRET}".encode()))
+    # A Basic password that is not UTF-8 is read as no token (401); the others are refused.
+    assert [answer.split(b" ")[1] for answer in answers] == [b"403", b"403", b"401", b"403"]
+    assert "token file" in app.access_log()
+    for answer in answers:
+        _assert_hidden(answer.decode("latin-1"))
+    _assert_hidden(app.access_log())
