@@ -154,7 +154,7 @@ def test_check_options_refuses_a_port_in_use(hub, listening):
 
 
 def test_check_options_refuses_a_host_that_is_not_an_address(hub):
-    with pytest.raises(errors.ServeConfigError, match="127.0.0.1 or 0.0.0.0") as caught:
+    with pytest.raises(errors.ServeConfigError, match="127.0.0.1, 0.0.0.0 or ::1") as caught:
         runner.check_options(
             settings.ServeSettings(str(hub)),
             host="no.such.host.invalid",

@@ -124,27 +124,12 @@ def _warn_if_no_docs(root: str) -> None:
 
 
 def _check_free(host: str, port: int) -> None:
-    """Binds (host, port) once, without SO_REUSEPORT, to see that nobody listens there."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except socket.gaierror as err:
-        raise errors.ServeConfigError(
-            f"Cannot listen on {host!r}: {err.strerror}. Give an address of this machine, e.g. "
-            "127.0.0.1 or 0.0.0.0.",
-            option="--host",
-        ) from err
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as err:
-            raise errors.ServeConfigError(
-                f"Cannot listen on {host}:{port}: {err.strerror} (another server is there, or "
-                "the address is not this machine's); choose another --port or --host.",
-                option="--port",
-            ) from err
+    """Binds (host, port) once, without SO_REUSEPORT, to see that nobody listens there.
+
+    Raises:
+        tfhub.errors.ServeConfigError: as `_bound_socket`, naming `--host` or `--port`.
+    """
+    _bound_socket(host, port, host_option="--host", port_option="--port").close()
 
 
 def _serve_granian(*, host: str, port: int, workers: int) -> None:
@@ -208,12 +193,18 @@ def _sighup_stops_gracefully() -> Iterator[None]:
         signal.signal(signal.SIGHUP, previous)
 
 
-def _bound_socket(host: str, port: int) -> socket.socket:
+def _bound_socket(
+    host: str, port: int, *, host_option: str = "host", port_option: str = "port"
+) -> socket.socket:
     """A socket bound to (host, port): an IPv4 or IPv6 address or a name of this machine.
 
+    Args:
+        host, port: where to listen.
+        host_option, port_option: how errors name them (`--host` for `tfhub serve`).
+
     Raises:
-        tfhub.errors.ServeConfigError: naming `host` or `port` (an OSError the cause) if the
-            host is not an address of this machine, or the port is in use.
+        tfhub.errors.ServeConfigError: naming the host or port option (an OSError the cause)
+            if the host is not an address of this machine, or the port is in use.
     """
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
@@ -222,8 +213,8 @@ def _bound_socket(host: str, port: int) -> socket.socket:
     except socket.gaierror as err:
         raise errors.ServeConfigError(
             f"Cannot listen on {host!r}: {err.strerror}. Give an address of this machine, e.g. "
-            f"127.0.0.1 or ::1. Received: host={host!r}",
-            option="host",
+            f"127.0.0.1, 0.0.0.0 or ::1. Received: {host_option}={host!r}",
+            option=host_option,
         ) from err
     bound = socket.socket(family, kind, proto)
     try:
@@ -233,9 +224,9 @@ def _bound_socket(host: str, port: int) -> socket.socket:
         bound.close()
         raise errors.ServeConfigError(
             f"Cannot listen on {host_port(host, port)}: {err.strerror} (another server is there, "
-            f"or the address is not this machine's); give another port (0 picks a free one) or "
-            f"host. Received: port={port}",
-            option="port",
+            f"or the address is not this machine's); choose another {port_option} (0 picks a "
+            f"free one) or {host_option}. Received: {port_option}={port}",
+            option=port_option,
         ) from err
     return bound
 
