@@ -129,7 +129,7 @@ def _check_free(host: str, port: int) -> None:
     Raises:
         tfhub.errors.ServeConfigError: as `_bound_socket`, naming `--host` or `--port`.
     """
-    _bound_socket(host, port, host_option="--host", port_option="--port").close()
+    _bound_socket(host, port, host_option="--host", port_option="--port", any_port=False).close()
 
 
 def _serve_granian(*, host: str, port: int, workers: int) -> None:
@@ -194,13 +194,19 @@ def _sighup_stops_gracefully() -> Iterator[None]:
 
 
 def _bound_socket(
-    host: str, port: int, *, host_option: str = "host", port_option: str = "port"
+    host: str,
+    port: int,
+    *,
+    host_option: str = "host",
+    port_option: str = "port",
+    any_port: bool = True,
 ) -> socket.socket:
     """A socket bound to (host, port): an IPv4 or IPv6 address or a name of this machine.
 
     Args:
         host, port: where to listen.
         host_option, port_option: how errors name them (`--host` for `tfhub serve`).
+        any_port: whether port 0 (any free port) is allowed, as errors then say.
 
     Raises:
         tfhub.errors.ServeConfigError: naming the host or port option (an OSError the cause)
@@ -224,8 +230,9 @@ def _bound_socket(
         bound.close()
         raise errors.ServeConfigError(
             f"Cannot listen on {host_port(host, port)}: {err.strerror} (another server is there, "
-            f"or the address is not this machine's); choose another {port_option} (0 picks a "
-            f"free one) or {host_option}. Received: {port_option}={port}",
+            f"or the address is not this machine's); choose another {port_option}"
+            f"{' (0 picks a free one)' if any_port else ''} or {host_option}. "
+            f"Received: {port_option}={port}",
             option=port_option,
         ) from err
     return bound
