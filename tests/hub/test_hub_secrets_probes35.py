@@ -443,3 +443,20 @@ def test_odd_tokens_and_a_token_file_broken_while_serving_show_no_token(tmp_path
     for answer in answers:
         _assert_hidden(answer.decode("latin-1"))
     _assert_hidden(app.access_log())
+
+
+@pytest.mark.parametrize("options", [(), ("--server", "uvicorn", "--workers", "2")])
+def test_a_skipped_doc_quoting_a_url_with_credentials_is_logged_redacted(tmp_path, options):
+    """Each worker process scans ROOT and warns about a doc it skips, quoting its bad first
+    line: redacted, and said as the `tfhub` command says it (a worker process has no `tfhub`
+    command's logging: the warning went through Python's last-resort handler, unprefixed and
+    not redacted by a formatter)."""
+    root = _one_model(tmp_path)
+    bad = root / "assets" / "docs" / "lab" / "models" / "bad" / "1.md"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(f"# Model https://me:{SECRET}@example.com/lab/bad/1\nShort.\n")
+    with serve_hub(root, tmp_path / "log", *options) as app:
+        requests.get(app.url("lab/m/1"), timeout=10)
+    said = app.access_log()
+    assert "tfhub: Skipping a doc (not served)" in said and "https://***@example.com" in said
+    _assert_hidden(said)

@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 
 from .. import errors
 from ..utils import urls
+from ..utils.logging import warnings_to_stderr
 from ..utils.numbers import is_number
 from . import api, archives, pages, protocol, refresh
 from .catalog import Catalog, Model, Version
@@ -370,7 +371,8 @@ def app_from_env() -> Any:
     """Factory for worker processes: the app for the settings in TFHUB_SERVE_SETTINGS."""
     settings = ServeSettings.from_env()
     if settings.access_log:
-        enable_access_log()
+        enable_access_log()  # First: it adds its handler only where "tfhub" has none.
+    warnings_to_stderr()
     return create_app(settings)
 
 

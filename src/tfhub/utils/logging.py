@@ -56,6 +56,20 @@ def redact_urllib3_logs() -> None:
             logger.addFilter(RedactingFilter())
 
 
+def warnings_to_stderr() -> None:
+    """In a process tfhub runs itself where nothing set up logging (a `tfhub serve` worker
+    process), sends tfhub's warnings and errors to stderr as the `tfhub` command does: "tfhub: "
+    first, credentials redacted (Python's last-resort handler would print them as written).
+    Does nothing if the "tfhub" logger has a handler already."""
+    logger = logging.getLogger(LIBRARY_LOGGER_NAME)
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)  # The access lines (INFO) have their own handler.
+    handler.setFormatter(_RedactingFormatter("tfhub: %(message)s"))
+    logger.addHandler(handler)
+
+
 @contextmanager
 def cli_logging(*, verbose: bool) -> Iterator[None]:
     """Sends tfhub's records to stderr while the block runs; used by the `tfhub` command only.
