@@ -16,7 +16,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from .. import _http, errors, handles
-from ..utils.numbers import is_number
+from ..utils.numbers import is_number, is_whole_number
 from . import doc_handles, protocol
 from .doc_handles import DocHandle
 from .docs_format import DocKind
@@ -179,7 +179,7 @@ def _module_doc(data: object, candidate: _ApiCandidate) -> SourceDoc | None:
     version = candidate.version
     if version is None and isinstance(data, dict):
         latest = data.get("latest_version")
-        version = latest if isinstance(latest, int) and not isinstance(latest, bool) else None
+        version = latest if is_whole_number(latest) else None
     text = _version_doc(data, version) if version is not None else None
     if text is None or not text.startswith(f"# {DocKind.MODULE.value} "):
         return None

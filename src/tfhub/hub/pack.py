@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import errors
 from ..utils import live_files
+from ..utils.numbers import is_whole_number
 from ..utils.printable import repr_escaped
 from . import pack_archive, pack_output
 from .pack_archive import DIR_MODE, FILE_MODE
@@ -89,7 +90,7 @@ def pack(
 def _check_compresslevel(compresslevel: object) -> None:
     """Refuses a gzip level zlib would take but not mean (-1: its default) or refuse with
     "Invalid initialization option" (10), and one that is not an int (True, "6", 1.5)."""
-    if not isinstance(compresslevel, int) or isinstance(compresslevel, bool):
+    if not is_whole_number(compresslevel):
         raise errors.ArgumentTypeError(
             "compresslevel must be an int, the gzip level from 0 (stored) to 9 (smallest). "
             f"Received: compresslevel={compresslevel!r}"

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .. import errors
+from ..utils.numbers import is_whole_number
 from ..utils.paths import make_folders
 from . import commit
 
@@ -184,7 +185,7 @@ def _made_by(staging: Path, *, docs: Path) -> list[Path]:
         levels = json.loads((staging / MADE).read_text(encoding="utf-8"))["levels"]
     except (OSError, ValueError, KeyError, TypeError):
         return []
-    if not isinstance(levels, int) or isinstance(levels, bool) or levels <= 0:
+    if not is_whole_number(levels) or levels <= 0:
         return []
     folder = staging.parent
     chain = [folder, *folder.parents]

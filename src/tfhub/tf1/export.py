@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import errors
 from ..utils.lazy import tensorflow as tf
+from ..utils.numbers import is_whole_number
 from ..utils.refused_writes import check_no_file_in_the_way
 from .export_checkpoint import (
     check_checkpoint_matches,
@@ -134,9 +135,7 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
             tfhub.errors.ExportError: if `exports_to_keep` is not None and below 1.
             tfhub.errors.ArgumentTypeError: if `exports_to_keep` is neither None nor an int.
         """
-        if exports_to_keep is not None and (
-            not isinstance(exports_to_keep, int) or isinstance(exports_to_keep, bool)
-        ):
+        if exports_to_keep is not None and not is_whole_number(exports_to_keep):
             raise errors.ArgumentTypeError(
                 "`exports_to_keep` must be a whole number of exports, or None to keep them all. "
                 f"Received: exports_to_keep={exports_to_keep!r} of type "

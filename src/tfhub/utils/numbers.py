@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
+    from typing import TypeGuard
+
 
 def is_number(text: str) -> bool:
     """True for a run of ASCII digits `0-9` that `int(text)` reads: not empty, and no longer
@@ -33,3 +37,11 @@ def is_decimal(text: str) -> bool:
     holding one was taken for a number no one wrote.
     """
     return _DECIMAL.fullmatch(text) is not None
+
+
+def is_whole_number(value: object) -> TypeGuard[int]:
+    """True for an int, NumPy's included (`numbers.Integral`), that is not a bool: `True` is
+    an int to Python, never meant as a count or a level."""
+    from numbers import Integral  # Here: this module is on the download path's import budget.
+
+    return isinstance(value, Integral) and not isinstance(value, bool)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
+from ...utils.numbers import is_whole_number
 from ..image_folders import ImageFiles
 from ..image_store import ImageStore
 from .hparams import HParams
@@ -315,7 +316,7 @@ def steps_per_epoch(dataset: Any, size: int, batch_size: int, *, what: str) -> i
     """
     if dataset is None or not _never_ends(dataset):
         return None
-    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+    if not is_whole_number(size) or size < 1:
         raise errors.ArgumentError(
             f"{what} holds a dataset that never ends (repeated, infinite cardinality): its "
             "size, the number of images an epoch takes from it, must be a positive integer. "

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from numbers import Integral
 from typing import Any
 
 from ... import errors
+from ...utils.numbers import is_whole_number
 from .flag_values import required
 
 BATCH_SIZE = 1028  # Upstream's largest batch; every batch has this size (the last may be smaller).
@@ -52,7 +52,7 @@ class GenerateConfig:
         ):
             if value is None and field == "projected_dim":
                 continue
-            if isinstance(value, bool) or not isinstance(value, Integral):
+            if not is_whole_number(value):
                 raise errors.ArgumentTypeError(
                     f"{field} is a whole number ({_MEANING[field]}). Received: {field}={value!r}"
                 )

@@ -15,13 +15,13 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 
 from ... import errors
 from ...utils.lazy import import_tensorflow
+from ...utils.numbers import is_whole_number
 from . import ann, embedding_records, files
 from .embedding_records import bad_records
 from .embedding_records import embedding_files as embedding_files
@@ -63,7 +63,7 @@ class BuildConfig:
                 index of no tree, whose queries find nothing).
         """
         trees = self.num_trees
-        if isinstance(trees, bool) or not isinstance(trees, Integral):
+        if not is_whole_number(trees):
             raise errors.ArgumentTypeError(
                 "num_trees is annoy's number of trees, a whole number. Received: "
                 f"num_trees={trees!r}"

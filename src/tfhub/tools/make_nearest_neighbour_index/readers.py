@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
+from ...utils.numbers import is_whole_number
 from .file_names import MAPPING_FILENAME, RANDOM_PROJECTION_FILENAME
 from .safe_pickle import load_pickle
 from .storage import exists, join, read_bytes
@@ -185,6 +186,6 @@ def _info_problem(library: object, dimensions: object) -> str | None:
 
     if not isinstance(library, str) or library not in LIBRARIES:
         return f"library {library!r}, which this tfhub does not know ({', '.join(LIBRARIES)})"
-    if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions < 1:
+    if not is_whole_number(dimensions) or dimensions < 1:
         return f"dimensions {dimensions!r}, not a positive whole number"
     return None

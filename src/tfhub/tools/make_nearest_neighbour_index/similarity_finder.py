@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import numbers
 import os
 import tempfile
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
+from ...utils.numbers import is_whole_number
 from ...utils.printable import not_utf8
 from . import ann, files
 from .flag_values import required
@@ -201,7 +201,7 @@ def _check_num_matches(num_matches: int) -> None:
         tfhub.errors.ArgumentTypeError: it is not an integer (a bool is not one here).
         tfhub.errors.ArgumentError: it is below 1.
     """
-    if isinstance(num_matches, bool) or not isinstance(num_matches, numbers.Integral):
+    if not is_whole_number(num_matches):
         raise errors.ArgumentTypeError(
             "num_matches must be an integer, the number of items a query returns. Received: "
             f"num_matches={num_matches!r}"

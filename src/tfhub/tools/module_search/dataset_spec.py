@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from numbers import Integral
 
 from ... import errors
-from ...utils.numbers import is_number
+from ...utils.numbers import is_number, is_whole_number
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +53,7 @@ class DataSpec:
                 "A dataset's name is a str: a folder with one sub-folder of images per class, or "
                 f"a tensorflow_datasets name. Received: name={self.name!r}"
             )
-        if count is not None and (isinstance(count, bool) or not isinstance(count, Integral)):
+        if count is not None and not is_whole_number(count):
             raise errors.ArgumentTypeError(
                 "num_examples is a whole number of examples to keep, or None for all of them. "
                 f"Received: num_examples={count!r}"
