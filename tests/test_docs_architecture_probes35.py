@@ -282,29 +282,11 @@ def _tf1_layers(text: str) -> list[list[str]]:
 
 def _tf1_imports(name: str) -> set[str]:
     """The tf1 modules `tf1/<name>.py` imports, at any depth (TYPE_CHECKING blocks left out)."""
-    tree = ast.parse((PACKAGE / "tf1" / f"{name}.py").read_text(encoding="utf-8"))
-    skipped = {
-        id(child)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-        for child in ast.walk(node)
-    }
     found = set()
-    for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
-        if isinstance(node, ast.ImportFrom):
-            base = ["tfhub", "tfhub.tf1"][node.level == 1] if node.level else ""
-            module = ".".join(part for part in (base, node.module or "") if part)
-            targets = [module] + [f"{module}.{alias.name}" for alias in node.names]
-        elif isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        else:
-            continue
-        for target in targets:
-            parts = target.split(".")
-            if parts[:2] == ["tfhub", "tf1"] and len(parts) > 2:
-                found.add(parts[2])
+    for target in _tfhub_imports(PACKAGE / "tf1" / f"{name}.py"):
+        parts = target.split(".")
+        if parts[:2] == ["tfhub", "tf1"] and len(parts) > 2:
+            found.add(parts[2])
     return found - {name}
 
 
