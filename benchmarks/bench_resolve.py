@@ -2,8 +2,9 @@
 
 Run by hand: python3 benchmarks/bench_resolve.py [--runs 5] [--loop 2000]
 Both libraries resolve the same handle from the same cache (they share its layout), with the
-server stopped, so nothing is downloaded during the timings. The two alternate run by run, and
-the machine's cores and load average are printed beside the figures.
+server stopped, so nothing is downloaded during the timings. The two alternate run by run (the
+whole processes and the loops alike; each figure is the median of `--runs`), and the machine's
+cores and load average are printed beside each figure.
 """
 
 from __future__ import annotations
@@ -53,27 +54,29 @@ def main() -> None:
             run_child_rss(PROCESS_CODE["tfhub"], handle, env=env)  # Fill the cache.
         for name in PROCESS_CODE:  # Warm-up, untimed: fills the bytecode cache of each side.
             run_child_rss(PROCESS_CODE[name], handle, env=env)
-        print(f"before: {machine()}")
         walls: dict[str, list[float]] = {name: [] for name in PROCESS_CODE}
+        loops: dict[str, list[float]] = {name: [] for name in PROCESS_CODE}
         for run in range(args.runs):  # Alternated: tfhub first in even runs, second in odd.
             names = list(PROCESS_CODE) if run % 2 == 0 else list(reversed(PROCESS_CODE))
             for name in names:
                 walls[name].append(run_child_rss(PROCESS_CODE[name], handle, env=env)[0])
-        results = {}
+        for run in range(args.runs):  # The loops alternated the same way.
+            names = list(PROCESS_CODE) if run % 2 == 0 else list(reversed(PROCESS_CODE))
+            for name in names:
+                code = LOOP_CODE.format(module=name)
+                loops[name].append(float(run_child_rss(code, handle, str(args.loop), env=env)[2]))
         for name in PROCESS_CODE:
-            loop = float(
-                run_child_rss(LOOP_CODE.format(module=name), handle, str(args.loop), env=env)[2]
-            )
-            results[name] = (median(walls[name]), loop)
             print(
                 f"{name:15s} import+resolve (whole process): {median(walls[name]) * 1000:8.1f} ms "
                 f"(runs {', '.join(f'{w * 1000:.0f}' for w in walls[name])})   "
-                f"resolve in a loop: {loop:8.1f} us/call"
+                f"resolve in a loop: {median(loops[name]):8.1f} us/call "
+                f"(runs {', '.join(f'{u:.1f}' for u in loops[name])}) | {machine()}"
             )
-        ours, theirs = results["tfhub"], results["tensorflow_hub"]
+        whole = median(walls["tensorflow_hub"]) / median(walls["tfhub"])
+        loop = median(loops["tensorflow_hub"]) / median(loops["tfhub"])
         print(
-            f"ratio (tensorflow_hub / tfhub): whole process {theirs[0] / ours[0]:.1f}x, "
-            f"loop {theirs[1] / ours[1]:.1f}x   (target: whole process >= 25x); after: {machine()}"
+            f"ratio (tensorflow_hub / tfhub): whole process {whole:.1f}x, loop {loop:.1f}x "
+            f"(target: whole process >= 25x) | {machine()}"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
