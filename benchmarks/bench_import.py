@@ -8,7 +8,8 @@ it). Two interpreter modes: as started here, and `-S` (no `site`: no `.pth` file
 anything first; this sandbox's `site` imports certifi, and with it typing, pathlib, tempfile and
 re, which hides what tfhub imports). With `--compare-src`, that tree (e.g. `git archive <commit>
 src | tar -x -C /tmp/old`) is measured too, alternated run by run. The cached handle is a local
-archive imported into a temporary cache first; the cores and load average are printed.
+archive imported into a temporary cache first; the cores and load average are printed beside
+each figure.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def main() -> None:
                     wall = statistics.median(r[1] for r in results)
                     mode = "python -S" if no_site else "python"
                     figures = f"CPU {cpu:5.1f} ms | wall {wall:5.1f} ms"
-                    print(f"{mode:9} | {label:26} | {name:9} | {figures}")
+                    print(f"{mode:9} | {label:26} | {name:9} | {figures} | {machine()}")
         print(f"after: {machine()}")
 
 
