@@ -5,7 +5,10 @@ Both sides start from an empty tf.Graph and end with the first result computed:
 - by hand: Session, `tf.compat.v1.saved_model.load(session, [], path)`, table initializers,
   run the signature's output tensor fed by name.
 The module is a text embedding (vocab asset + lookup table + 20k x 128 embeddings) followed by
-two dense layers, exported once with tfhub. Target: median ratio tfhub / by hand <= 1.2.
+two dense layers, exported once with tfhub. The two sides alternate (tfhub first in even
+repeats, second in odd). Target: median ratio tfhub / by hand <= 1.2. tensorflow_hub 0.16.1 has
+no `hub.Module` (TF2 only), so the baseline is the hand-written load. Prints one JSON line with
+the medians, every repeat, their ratio, and the machine (cores, load average) they ran on.
 
 Run: python3 benchmarks/bench_tf1_module.py [--repeats 7]
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -106,6 +110,11 @@ def _time_by_hand(path: str) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def _machine() -> str:
+    one, five, _ = os.getloadavg()
+    return f"cores {os.cpu_count()}, load {one:.2f}/{five:.2f} (1/5 min)"
+
+
 def main() -> None:
     """Runs the benchmark and prints one JSON line with the medians and their ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -118,9 +127,13 @@ def main() -> None:
         path = _build_module(Path(temp))
         _time_tfhub(path), _time_by_hand(path)  # Warm-up: op registration, file cache.
         hub_times, hand_times = [], []
-        for _ in range(args.repeats):
-            hub_seconds, hub_result = _time_tfhub(path)
-            hand_seconds, hand_result = _time_by_hand(path)
+        for repeat in range(args.repeats):
+            if repeat % 2 == 0:
+                hub_seconds, hub_result = _time_tfhub(path)
+                hand_seconds, hand_result = _time_by_hand(path)
+            else:
+                hand_seconds, hand_result = _time_by_hand(path)
+                hub_seconds, hub_result = _time_tfhub(path)
             np.testing.assert_allclose(hub_result, hand_result, rtol=1e-5, atol=1e-6)
             hub_times.append(hub_seconds)
             hand_times.append(hand_seconds)
@@ -133,6 +146,9 @@ def main() -> None:
                 "ratio": round(hub_median / hand_median, 3),
                 "target_ratio": 1.2,
                 "repeats": args.repeats,
+                "tfhub_runs_s": [round(t, 4) for t in hub_times],
+                "saved_model_load_runs_s": [round(t, 4) for t in hand_times],
+                "machine": _machine(),
             }
         )
     )
