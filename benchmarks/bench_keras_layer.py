@@ -7,7 +7,8 @@ Prints ratios measured in one run (lower is better; 1.00 = same time):
      tf_keras (target <= 1.0): a compiled GradientTape step (the layer's own cost) and one `fit`
      epoch (which adds each Keras's own training loop);
   3. time to construct and build the layer vs tensorflow_hub 0.16.1.
-Ratios are medians of back-to-back pairs (robust to a busy machine). References that show
+Ratios are medians of back-to-back pairs, the order alternating (robust to a busy machine);
+each group prints the cores and load average it ran on. References that show
 the frameworks' own overheads: tensorflow_hub's layer in eager, plain Keras 3 vs tf_keras
 Dense models of the same size in `fit`, and a minimal Keras 3 layer (tracks the SavedModel's
 variables and calls it, nothing else) in `fit`. Options: --repeats N, --json (JSON on stdout).
@@ -49,19 +50,23 @@ def _paired_ratio(
 ) -> float:
     """Median of time(candidate) / time(baseline), measured back to back in each repeat.
 
-    Pairing cancels most of the drift from other processes sharing the machine.
+    Pairing cancels most of the drift from other processes sharing the machine; the order
+    alternates (baseline first in even repeats, candidate first in odd) so neither side always
+    runs on the caches the other just warmed.
     """
     for _ in range(3):
         _block(candidate())
         _block(baseline())
     ratios = []
-    for _ in range(repeats):
+    for repeat in range(repeats):
+        first, second = (baseline, candidate) if repeat % 2 == 0 else (candidate, baseline)
         start = time.perf_counter()
-        _block(baseline())
+        _block(first())
         middle = time.perf_counter()
-        _block(candidate())
+        _block(second())
         end = time.perf_counter()
-        ratios.append((end - middle) / (middle - start))
+        firsts, seconds = middle - start, end - middle
+        ratios.append(seconds / firsts if repeat % 2 == 0 else firsts / seconds)
     return statistics.median(ratios)
 
 
@@ -231,6 +236,11 @@ def bench_construct(path: str, repeats: int) -> dict[str, float]:
     }
 
 
+def _machine() -> str:
+    one, five, _ = os.getloadavg()
+    return f"cores {os.cpu_count()}, load {one:.2f}/{five:.2f} (1/5 min)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
@@ -240,6 +250,7 @@ def main() -> None:
     from tests._helpers.models import save_mlp
 
     results: dict[str, dict[str, float]] = {}
+    machines: dict[str, str] = {}  # The cores and load average at the end of each group.
     with tempfile.TemporaryDirectory() as root:
         paths = {
             name: save_mlp(os.path.join(root, name), inputs=FEATURES, **size)
@@ -247,16 +258,20 @@ def main() -> None:
         }
         for name, path in paths.items():
             results[f"inference_{name}"] = bench_inference(path, args.repeats)
+            machines[f"inference_{name}"] = _machine()
         for name, path in paths.items():
             results[f"train_step_{name}"] = bench_train_step(path, args.repeats)
+            machines[f"train_step_{name}"] = _machine()
         for name, path in paths.items():
             results[f"fit_epoch_{name}"] = bench_fit(path, name, max(5, args.repeats // 3))
+            machines[f"fit_epoch_{name}"] = _machine()
         results["construct_and_build_small"] = bench_construct(paths["small"], 7)
+        machines["construct_and_build_small"] = _machine()
     if args.json:
-        print(json.dumps(results))
+        print(json.dumps({"results": results, "machine": machines}))
         return
     for group, values in results.items():
-        print(group)
+        print(f"{group} | {machines[group]}")
         for key, value in values.items():
             print(f"  {key:<30} {value:8.3f}")
 
