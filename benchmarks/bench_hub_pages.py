@@ -7,6 +7,7 @@ text from a 2,000-word vocabulary, 12 tasks, 40 architectures, 30 datasets, 8 la
 `tfhub serve` (one worker) in a child process and measures the time until /healthz answers (the
 scan of ROOT and the index build), then p50/p99 of sequential keep-alive requests: the index
 page, full-text searches (random words), filtered searches, model pages and the JSON search API.
+The cores and load average are printed beside each figure (tensorflow_hub has no server: no ratio).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import machine
 from _hub_servers import tfhub_serve
 
 DOC = """# Module {handle}
@@ -97,7 +99,7 @@ def main() -> None:
     parser.add_argument("--server", default="granian")
     args = parser.parse_args()
     rng = random.Random(0)
-    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()}")
+    print(f"before: {machine()}")
     print(
         f"recipe: {args.docs} docs, {args.requests} sequential keep-alive GETs per row, "
         f"tfhub serve --server {args.server} --workers 1"
@@ -105,7 +107,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as root:
         handles = make_tree(root, args.docs, rng)
         with tfhub_serve(root, server=args.server, workers=1) as server:
-            print(f"start-up (process start to /healthz answering): {server.started_s:.2f} s")
+            print(
+                f"start-up (process start to /healthz answering): {server.started_s:.2f} s "
+                f"| {machine()}"
+            )
             session = requests.Session()
             base = server.base
             print(f"  of which in the worker: {session.get(base + '/healthz').text.strip()}")
@@ -121,9 +126,9 @@ def main() -> None:
             for name, url in rows.items():
                 timed(session, url, 5)  # Warm-up (doc render cache, connections).
                 p50, p99 = timed(session, url, args.requests)
-                print(f"{name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-            print(f"server RSS: {server.rss_mb():.0f} MB")
-    print(f"load average after: {os.getloadavg()}")
+                print(f"{name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms | {machine()}")
+            print(f"server RSS: {server.rss_mb():.0f} MB | {machine()}")
+    print(f"after: {machine()}")
 
 
 if __name__ == "__main__":
