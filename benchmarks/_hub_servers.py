@@ -121,14 +121,18 @@ def nginx(root: str, *, workers: int) -> Iterator[Running]:
     """Runs Debian's nginx with the config `tfhub serve --print-nginx-config` prints.
 
     Archive requests (`/<publisher>/<model>/<version>?tf-hub-format=compressed`) are answered
-    by nginx from ROOT with sendfile; nothing listens on the upstream (never asked here).
+    by nginx from ROOT with sendfile; nothing listens on the upstream (never asked here). The
+    config is the open hub's (`auth=False`: no `auth_request` to tfhub serve), as `tfhub serve`
+    runs here without a token file; with the default (`auth=True`) every archive request would
+    ask the absent upstream first and end in a 500.
     """
     from tests._helpers.hub_server import run_nginx
 
     from tfhub.hub.nginx import nginx_config
 
     port = free_port()
-    conf = nginx_config(root, upstream=f"127.0.0.1:{free_port()}", listen=f"127.0.0.1:{port}")
+    upstream = f"127.0.0.1:{free_port()}"
+    conf = nginx_config(root, upstream=upstream, listen=f"127.0.0.1:{port}", auth=False)
     with tempfile.TemporaryDirectory(prefix="bench-nginx-") as tmp:
         started = time.perf_counter()
         with run_nginx(conf, Path(tmp), port=port, workers=workers, access_log=False) as base:
