@@ -6,15 +6,18 @@ The same file of a hub folder (ROOT/assets/docs/bench/models/big/1.tar.gz, rando
 fetched by N `curl` processes at once by the hosting protocol
 (`/bench/big/1?tf-hub-format=compressed`) from nginx (Debian's package, with the config that
 `tfhub serve --print-nginx-config` prints: sendfile, the archive mapping done by nginx; own
-config in a temp folder) and from `tfhub serve`. Contenders alternate run by run; each figure is
-the aggregate MB/s (N x size / wall time of the slowest client). The servers' resident
-memory (all worker processes) is sampled before and during the downloads.
+config in a temp folder) and from `tfhub serve`. Contenders alternate run by run (the order
+rotates by one each run, so no server always goes first); each figure is the aggregate MB/s
+(N x size / wall time of the slowest client), the summary gives best and median of the runs for
+every server alike. The servers' resident memory (all worker processes) is sampled before and
+during the downloads. The cores and load average are printed beside each figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +25,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import machine
 from _hub_servers import Running, nginx, tfhub_serve
 
 DOC = """# Module bench/big/1
@@ -90,17 +94,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--servers", default="granian,uvicorn")
     args = parser.parse_args()
-    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()}")
+    print(f"before: {machine()}")
     print(
         f"recipe: {args.clients} curl clients at once, {args.mb} MB file, {args.workers} "
-        f"workers each, best and all of {args.runs} alternated runs"
+        f"workers each, best, median and all of {args.runs} alternated runs"
     )
     results: dict[str, list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-hub-") as root:
         size = os.path.getsize(make_root(root, args.mb))
         contenders = [("nginx", None)] + [(name, name) for name in args.servers.split(",") if name]
         for run in range(args.runs):
-            for name, server in contenders:
+            shift = run % len(contenders)  # Rotated: each server goes first in turn.
+            for name, server in contenders[shift:] + contenders[:shift]:
                 if server is None:
                     context = nginx(root, workers=args.workers)
                 else:
@@ -112,19 +117,22 @@ def main() -> None:
                 results.setdefault(name, []).append(result)
                 print(
                     f"run {run + 1} {name}: {result[0]:.0f} MB/s, RSS {result[1]:.0f} -> "
-                    f"{result[2]:.0f} MB",
+                    f"{result[2]:.0f} MB | {machine()}",
                     flush=True,
                 )
     reference = max(speed for speed, _, _ in results["nginx"])
-    print(f"\nload average after: {os.getloadavg()}")
+    print(f"\nafter: {machine()}")
     for name, runs in results.items():
         best = max(speed for speed, _, _ in runs)
+        middle = statistics.median(speed for speed, _, _ in runs)
+        reference_middle = statistics.median(speed for speed, _, _ in results["nginx"])
         peaks = max(peak for _, _, peak in runs)
         befores = max(before for _, before, _ in runs)
         all_runs = ", ".join(f"{speed:.0f}" for speed, _, _ in runs)
         print(
-            f"{name}: best {best:.0f} MB/s (runs {all_runs}), {best / reference:.2f}x nginx; "
-            f"RSS {befores:.0f} MB idle, {peaks:.0f} MB peak"
+            f"{name}: best {best:.0f} MB/s, median {middle:.0f} MB/s (runs {all_runs}), "
+            f"{best / reference:.2f}x nginx (best), {middle / reference_middle:.2f}x (median); "
+            f"RSS {befores:.0f} MB idle, {peaks:.0f} MB peak | {machine()}"
         )
 
 
