@@ -5,10 +5,11 @@ Prints, with the machine's cores and load average beside the figures:
   1. `generate` items/s: the Beam pipeline on the DirectRunner (in-process, and 2 workers in
      threads) vs a plain Python loop over the same module (hub.load, batches of 1028, random
      projection, tf.train.Example, tf.io.TFRecordWriter); same lines, same 128-dimensional text
-     module, projected to 64; runs alternated, each including the module load;
+     module, projected to 64; runs alternated (the order rotates round by round), each
+     including the module load;
   2. each ANN library with the tool's settings: build time, recall@10 against exact (brute
      force cosine) search, single queries/s (as `query` issues them; libraries alternated in 5
-     rounds of 100 queries, median), index file size; on
+     rounds of 100 queries, the order rotating, median), index file size; on
      synthetic 64-dimensional vectors, clustered (a mixture of Gaussians, like topics) and
      i.i.d. Gaussian (the hardest case), 500 held-out queries each.
 Options: --json (JSON on stdout).
@@ -89,8 +90,11 @@ def bench_generate(lines: int, rounds: int, tmp: Path) -> dict[str, float]:
         ),
     }
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
     for round_ in range(rounds):
-        for name, run in contenders.items():  # Alternated, round by round.
+        shift = round_ % len(names)  # Alternated: each contender goes first in turn.
+        for name in names[shift:] + names[:shift]:
+            run = contenders[name]
             started = time.perf_counter()
             run(str(tmp / f"out-{round_}-{len(times[name])}-{abs(hash(name))}"))
             times[name].append(time.perf_counter() - started)
@@ -134,8 +138,11 @@ def bench_ann(items: int, tmp: Path, rounds: int = 5) -> dict[str, dict[str, dic
         built = {lib: _build(lib, vectors, tmp) for lib in sorted(ann.LIBRARIES)}
         rates: dict[str, list[float]] = {lib: [] for lib in built}
         hits = dict.fromkeys(built, 0)
-        for chunk in np.array_split(np.arange(len(queries)), rounds):
-            for lib, (index, _) in built.items():
+        libs = list(built)
+        for round_, chunk in enumerate(np.array_split(np.arange(len(queries)), rounds)):
+            shift = round_ % len(libs)  # Each library goes first in turn.
+            for lib in libs[shift:] + libs[:shift]:
+                index = built[lib][0]
                 started = time.perf_counter()
                 found = [index.query(queries[i], 10)[0] for i in chunk]  # type: ignore[attr-defined]
                 rates[lib].append(len(chunk) / (time.perf_counter() - started))
@@ -165,18 +172,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         before = machine()
         ann_results = bench_ann(args.items, Path(tmp))
+        after_ann = machine()  # Read at the end of each section: printed beside its figures.
         generate = bench_generate(args.lines, args.rounds, Path(tmp))
-    results = {"machine": [before, machine()], "generate_items_per_s": generate, "ann": ann_results}
+        after_generate = machine()
+    results = {
+        "machine": {"start": before, "ann": after_ann, "generate": after_generate},
+        "generate_items_per_s": generate,
+        "ann": ann_results,
+    }
     if args.json:
         print(json.dumps(results))
         return
     print(f"Machine: {before} (start), {machine()} (end)")
-    print(f"generate: {args.lines} lines, 128-d module projected to 64, median of {args.rounds}")
+    print(
+        f"generate: {args.lines} lines, 128-d module projected to 64, median of {args.rounds} "
+        f"| {after_generate}"
+    )
     loop = generate["plain Python loop"]
     for name, rate in generate.items():
         print(f"  {name:<42} {rate:9.0f} items/s  ({rate / loop:.2f}x the loop)")
     for kind, rows in ann_results.items():
-        print(f"ANN: {args.items} {kind} 64-d vectors, 500 queries, recall@10 vs exact search")
+        print(
+            f"ANN: {args.items} {kind} 64-d vectors, 500 queries, recall@10 vs exact search "
+            f"| {after_ann}"
+        )
         print(f"  {'library':<10} {'build s':>8} {'recall@10':>10} {'queries/s':>10} {'MB':>6}")
         for library, row in rows.items():
             print(
