@@ -16,16 +16,18 @@ default 5 x 734 = 3,670 images, TF Flowers' count: --per-class 100 for a quick r
     environment: the whole model on kept pixels, the path of fine-tuning and augmentation);
   - upstream: tensorflow_hub 0.16.1's KerasLayer in tf_keras (TF_USE_LEGACY_KERAS=1) fed by
     `ImageDataGenerator.flow_from_directory`, as make_image_classifier 0.10.0 did.
-Each side runs in its own process, alternated run by run. Both sides load the module before
-the clock starts; each side's first epoch then counts the same steps: listing the image folder,
-setting up its input pipeline, building and compiling the model, and the epoch itself with its
-validation. Reported per module: training
+Each side runs in its own process, alternated run by run (tfhub first in even runs, upstream
+first in odd ones, so neither always meets the images' cold page cache). Both sides load the
+module before the clock starts; each side's first epoch then counts the same steps: listing the
+image folder, setting up its input pipeline, building and compiling the model, and the epoch
+itself with its validation. Reported per module: training
 images/s of the first epoch (both sides decode every image in it), of later epochs (median),
 of the whole run (all epochs), the CPU seconds of the whole run, and the final validation
 accuracy; ratios are tfhub / upstream of the medians over runs.
 Modules: "tiny" (a conv feature vector of 8 features: the pipeline dominates) and "mobilenet"
 (MobileNetV2 alpha 0.35 with random weights, the compute of a real feature-vector module:
-the model dominates). --json prints the results as JSON.
+the model dominates). The machine's cores and load average are printed beside each module's
+figures. --json prints the results as JSON.
 """
 
 from __future__ import annotations
@@ -243,6 +245,7 @@ def _summary(name: str, runs: dict[str, list[dict]]) -> dict:
 
 def _print_row(row: dict) -> None:
     t, u = row["tfhub"], row["upstream"]
+    print(f"{row['module']:>9}: measured on {row['machine']}")
     labels = ("first epoch", "later epochs", "whole run")
     for label, key in zip(labels, RATES, strict=True):
         print(
@@ -283,10 +286,11 @@ def main() -> None:
         image_dir = os.fspath(Path(scratch) / "images")
         for name in modules:
             runs: dict[str, list[dict]] = {"tfhub": [], "upstream": []}
-            for _ in range(args.runs):
-                for side in ("tfhub", "upstream"):
+            for run in range(args.runs):
+                sides = ("tfhub", "upstream") if run % 2 == 0 else ("upstream", "tfhub")
+                for side in sides:
                     runs[side].append(_run_side(side, image_dir, handles[name], args.epochs))
-            rows.append(_summary(name, runs))
+            rows.append({**_summary(name, runs), "machine": _machine()})
             _print_row(rows[-1])
     print(f"machine after: {_machine()}")
     if args.json:
