@@ -1,6 +1,7 @@
 """Download + extract of a ~200 MB model, tfhub against tensorflow_hub 0.16.1, as users meet it.
 
 One command (a few minutes): python3 benchmarks/bench_download.py [--mb 200] [--runs 3]
+    [--rss-mb 50,200,1000] [--workdir DIR (keeps the archives for the next run)]
 
 Recipe (printed with the results):
 - the model: saved_model.pb and variables.index (4 KiB each) and one variables shard of float32
@@ -11,7 +12,8 @@ Recipe (printed with the results):
 - each measurement is a fresh process and a fresh cache resolving the URL; MB/s is archive
   bytes over the `resolve` call's wall time (imports done before, so TensorFlow's import does
   not count against tensorflow_hub; the modules tfhub imports lazily inside `resolve` count
-  against tfhub); tfhub and tensorflow_hub alternate run by run;
+  against tfhub); tfhub and tensorflow_hub alternate run by run (tfhub first in even runs,
+  tensorflow_hub first in odd ones);
 - both libraries run with their modules compiled (a `.pyc` cache made by one unmeasured resolve
   of a 1 MiB archive each, before the first measurement), as pip-installed packages have them:
   without it each of tfhub's runs would compile its lazily imported modules (~50 ms here);
@@ -203,8 +205,9 @@ def speed_rows(url: str, served: str, args: argparse.Namespace, work: str) -> No
                 limit = gunzip_limit(os.path.join(served, name))
                 speeds: dict[str, list[float]] = {module: [] for module in MODULES}
                 ours: list[Run] = []
-                for _ in range(args.runs):  # Alternated: load changes hit both.
-                    for module in MODULES:
+                for run_index in range(args.runs):  # Alternated: load changes hit both.
+                    order = MODULES if run_index % 2 == 0 else MODULES[::-1]
+                    for module in order:
                         run = measure_once(module, url + name, size_mb, work)
                         speeds[module].append(run.speed)
                         if module == "tfhub":
