@@ -8,7 +8,8 @@ files spread over 100 folders; each run is a fresh process extracting it into an
 the same filesystem: a Python process running `tfhub._archive.extract_file` (every safety
 check, sha256 of each file; Python's start-up and imports counted, from compiled bytecode as a
 pip install has it: a warm-up import fills a bytecode cache in the work folder; past 1,000
-small files a writer process creates them) against `tar -xzf`; the two alternate run by run.
+small files a writer process creates them) against `tar -xzf`; the two alternate run by run
+(tfhub first in odd-numbered runs, tar first in even-numbered ones).
 On a disk, every run's folder is kept until the end: ext4 without a journal (this VM's) skips
 inodes freed in the last 30 s one by one when it allocates, so a run made after a removal pays
 for it (0.4 s to 4 s of system time for the same 20,000 files); on tmpfs the folder is removed
@@ -161,8 +162,9 @@ def alternate_runs(
     cpu: dict[str, list[float]] = {"tfhub": [], "GNU tar": []}
     inside: list[float] = []  # tfhub's import + extraction, inside its process.
     bare: list[float] = []  # The interpreter alone.
+    contenders = (("tfhub", run_tfhub), ("GNU tar", run_tar))
     for index in range(runs):
-        for name, runner in (("tfhub", run_tfhub), ("GNU tar", run_tar)):
+        for name, runner in contenders if index % 2 == 0 else contenders[::-1]:
             target = os.path.join(work, f"out-{index}-{name[-3:]}")
             os.mkdir(target)
             waited, left = quiet_disk()  # Earlier writes land now, not in this run.
@@ -208,6 +210,7 @@ def main() -> None:
         condition = f"loaded ({cores} busy loops)" if args.loaded else "idle"
         with cpu_load(cores) if args.loaded else contextlib.nullcontext():
             times, cpu, inside, bare = alternate_runs(archive, work, args.runs, keep=keep)
+            seen = machine()  # Read while the busy loops (if any) still run.
         ours, theirs = (statistics.median(times[name]) for name in times)
         runs = {name: ", ".join(f"{value:.2f}" for value in times[name]) for name in times}
         cpu_median = {name: statistics.median(cpu[name]) for name in cpu}
@@ -216,7 +219,7 @@ def main() -> None:
             f"GNU tar {theirs:.2f} s ({runs['GNU tar']}) | ratio {ours / theirs:.2f}x "
             f"(target <= 1.0x), {(ours - theirs) / args.files * 1e6:+.0f} us per file | CPU tfhub "
             f"{cpu_median['tfhub']:.2f} s, tar {cpu_median['GNU tar']:.2f} s | in {work} "
-            f"({fs_type(work)}) | {machine()}",
+            f"({fs_type(work)}) | {seen}",
             flush=True,
         )
         own, start = statistics.median(inside), statistics.median(bare)
@@ -225,7 +228,7 @@ def main() -> None:
             f"program): {own:.2f} s ({', '.join(f'{value:.2f}' for value in inside)}), "
             f"{own / theirs:.2f}x tar's whole process; the interpreter alone (`-c pass`, same "
             f"environment) {start * 1000:.0f} ms: {sys.executable}, "
-            f"{_start_imports(tfhub_env(work))}",
+            f"{_start_imports(tfhub_env(work))} | {seen}",
             flush=True,
         )
     finally:
