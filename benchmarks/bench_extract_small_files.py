@@ -17,7 +17,9 @@ after each run. Before every run `sync` is called and the dirty and writeback pa
 for (until below 1 MB, at most 10 s: other processes may keep writing; what is left is
 printed), so no run pays for the last one's writeback. The figure is the median wall time;
 each run's CPU time (user+sys of the process and its children: tfhub's writer process, tar's
-gzip) is printed beside it, with the cores and load average. Also printed: tfhub's import +
+gzip) is printed beside it, with the cores and load average, and the gunzip limit: the
+seconds ISA-L (zlib without it) takes to inflate the same archive in memory, best of 3. Also
+printed: tfhub's import +
 extraction time measured inside its process (what `hub.resolve` costs in a program already
 running) against tar's whole process, and the interpreter's own start-up (`-c pass`, same
 environment), which the whole-process figure includes, with the interpreter's path and what its
@@ -120,6 +122,28 @@ def run_tar(archive: str, target: str) -> tuple[float, float, str, float]:
     return wall, cpu, out, wall
 
 
+def gunzip_limit(path: str) -> str:
+    """The seconds ISA-L (or zlib) takes to inflate `path` in memory, best of 3, as text."""
+    try:
+        from isal import isal_zlib as inflate_lib
+
+        library = "ISA-L"
+    except ImportError:
+        import zlib as inflate_lib
+
+        library = "zlib"
+    with open(path, "rb") as f:
+        data = f.read()
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        inflater = inflate_lib.decompressobj(31)
+        for start in range(0, len(data), 64 << 10):
+            inflater.decompress(data[start : start + (64 << 10)])
+        best = min(best, time.perf_counter() - started)
+    return f"gunzip limit ({library}, in memory) {best * 1000:.1f} ms"
+
+
 def dirty_kb() -> int:
     """Dirty + Writeback pages of the machine, in kB (/proc/meminfo)."""
     with open("/proc/meminfo") as f:
@@ -210,7 +234,7 @@ def main() -> None:
         condition = f"loaded ({cores} busy loops)" if args.loaded else "idle"
         with cpu_load(cores) if args.loaded else contextlib.nullcontext():
             times, cpu, inside, bare = alternate_runs(archive, work, args.runs, keep=keep)
-            seen = machine()  # Read while the busy loops (if any) still run.
+            seen = f"{gunzip_limit(archive)} | {machine()}"  # Under the same load.
         ours, theirs = (statistics.median(times[name]) for name in times)
         runs = {name: ", ".join(f"{value:.2f}" for value in times[name]) for name in times}
         cpu_median = {name: statistics.median(cpu[name]) for name in cpu}
