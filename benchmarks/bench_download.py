@@ -37,11 +37,18 @@ import statistics
 import sys
 import tarfile
 import tempfile
-import time
 from typing import NamedTuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, cpu_load, machine, plain_http_server, run_child_rss, with_bytecode
+from _common import (
+    child_env,
+    cpu_load,
+    inflate_seconds,
+    machine,
+    plain_http_server,
+    run_child_rss,
+    with_bytecode,
+)
 
 CODE = """
 import json, sys, threading, time
@@ -121,21 +128,9 @@ def make_archive(path: str, megabytes: int, recipe: str) -> None:
 
 
 def gunzip_limit(path: str) -> float:
-    """Returns MB/s (archive bytes) of ISA-L inflating `path` in memory, best of 3.
-
-    64 KiB input steps: the fastest step size on the reference machine (output stays in cache).
-    """
-    from isal import isal_zlib
-
-    data = open(path, "rb").read()
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        inflater = isal_zlib.decompressobj(31)
-        for start in range(0, len(data), 64 << 10):
-            inflater.decompress(data[start : start + (64 << 10)])
-        best = min(best, time.perf_counter() - started)
-    return len(data) / 2**20 / best
+    """Returns MB/s (archive bytes) of ISA-L inflating `path` in memory, best of 3."""
+    seconds, _ = inflate_seconds(path)
+    return os.path.getsize(path) / 2**20 / seconds
 
 
 class Run(NamedTuple):

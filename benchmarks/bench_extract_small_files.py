@@ -44,7 +44,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, cpu_load, machine, with_bytecode
+from _common import child_env, cpu_load, inflate_seconds, machine, with_bytecode
 
 TFHUB_CODE = """
 import time
@@ -124,24 +124,8 @@ def run_tar(archive: str, target: str) -> tuple[float, float, str, float]:
 
 def gunzip_limit(path: str) -> str:
     """The seconds ISA-L (or zlib) takes to inflate `path` in memory, best of 3, as text."""
-    try:
-        from isal import isal_zlib as inflate_lib
-
-        library = "ISA-L"
-    except ImportError:
-        import zlib as inflate_lib
-
-        library = "zlib"
-    with open(path, "rb") as f:
-        data = f.read()
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        inflater = inflate_lib.decompressobj(31)
-        for start in range(0, len(data), 64 << 10):
-            inflater.decompress(data[start : start + (64 << 10)])
-        best = min(best, time.perf_counter() - started)
-    return f"gunzip limit ({library}, in memory) {best * 1000:.1f} ms"
+    seconds, library = inflate_seconds(path)
+    return f"gunzip limit ({library}, in memory) {seconds * 1000:.1f} ms"
 
 
 def dirty_kb() -> int:
