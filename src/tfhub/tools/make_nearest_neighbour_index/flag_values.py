@@ -1,11 +1,13 @@
 """Reading the tool's flags from an object that has them as attributes (the parsed command line,
-absl's `FLAGS` upstream's `run(args)` functions took): one home for "this flag is required"."""
+absl's `FLAGS` upstream's `run(args)` functions took): one home for "this flag is required", and
+for "this number is a whole number of at least N" of the Python API's configs and calls."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ... import errors
+from ...utils.numbers import is_whole_number
 
 
 def required(flags: Any, name: str, *, operation: str) -> Any:
@@ -22,3 +24,28 @@ def required(flags: Any, name: str, *, operation: str) -> Any:
             value=value,
         )
     return value
+
+
+def check_whole_number(name: str, value: object, meaning: str, *, minimum: int | None = 1) -> None:
+    """Refuses a number argument of the Python API that the command's flag parsing would refuse.
+
+    Args:
+        name: the argument's name, as messages say it.
+        value: its value.
+        meaning: what the number counts, for messages ("annoy's number of trees").
+        minimum: the smallest value taken (None: any whole number).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError) it is not an integer (a bool, a float, a
+            str).
+        tfhub.errors.ArgumentError: (a ValueError) it is below `minimum`.
+    """
+    if not is_whole_number(value):
+        raise errors.ArgumentTypeError(
+            f"{name} must be an integer, {meaning}. Received: {name}={value!r}"
+        )
+    if minimum is not None and value < minimum:
+        raise errors.ArgumentError(
+            f"{name} must be an integer of at least {minimum} (positive), {meaning}. "
+            f"Received: {name}={int(value)}"
+        )

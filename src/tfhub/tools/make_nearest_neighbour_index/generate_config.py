@@ -5,15 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ... import errors
-from ...utils.numbers import is_whole_number
-from .flag_values import required
+from .flag_values import check_whole_number, required
 
 BATCH_SIZE = 1028  # Upstream's largest batch; every batch has this size (the last may be smaller).
-_MEANING = {
-    "batch_size": f"the largest batch the module embeds at once; default {BATCH_SIZE}",
-    "projected_dim": "the dimensions to project the embeddings to; None or 0: no projection",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,20 +40,14 @@ class GenerateConfig:
                 an int (a bool, a float, a str); projected_dim may be None.
             tfhub.errors.ArgumentError: (a ValueError) batch_size is below 1.
         """
-        for field, value in (
-            ("batch_size", self.batch_size),
-            ("projected_dim", self.projected_dim),
-        ):
-            if value is None and field == "projected_dim":
-                continue
-            if not is_whole_number(value):
-                raise errors.ArgumentTypeError(
-                    f"{field} is a whole number ({_MEANING[field]}). Received: {field}={value!r}"
-                )
-        if self.batch_size < 1:
-            raise errors.ArgumentError(
-                f"batch_size must be positive ({_MEANING['batch_size']}). Received: "
-                f"batch_size={self.batch_size!r}"
+        batch = f"the largest batch the module embeds at once (default {BATCH_SIZE})"
+        check_whole_number("batch_size", self.batch_size, batch)
+        if self.projected_dim is not None:
+            check_whole_number(
+                "projected_dim",
+                self.projected_dim,
+                "the dimensions to project the embeddings to (None or 0: no projection)",
+                minimum=None,
             )
 
     @classmethod

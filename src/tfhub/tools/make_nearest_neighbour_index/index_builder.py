@@ -21,11 +21,10 @@ import numpy as np
 
 from ... import errors
 from ...utils.lazy import import_tensorflow
-from ...utils.numbers import is_whole_number
 from . import ann, embedding_records, files
 from .embedding_records import bad_records
 from .embedding_records import embedding_files as embedding_files
-from .flag_values import required
+from .flag_values import check_whole_number, required
 
 logger = logging.getLogger(__name__)
 
@@ -62,17 +61,8 @@ class BuildConfig:
             tfhub.errors.ArgumentError: (a ValueError) it is below 1 (annoy would build an
                 index of no tree, whose queries find nothing).
         """
-        trees = self.num_trees
-        if not is_whole_number(trees):
-            raise errors.ArgumentTypeError(
-                "num_trees is annoy's number of trees, a whole number. Received: "
-                f"num_trees={trees!r}"
-            )
-        if trees < 1:
-            raise errors.ArgumentError(
-                "num_trees must be a positive number of annoy trees (default 100; more trees, "
-                f"better recall). Received: num_trees={trees!r}"
-            )
+        trees = "annoy's number of trees (default 100; more trees, better recall)"
+        check_whole_number("num_trees", self.num_trees, trees)
 
     @classmethod
     def from_flags(cls, flags: Any) -> BuildConfig:

@@ -15,10 +15,9 @@ from typing import Any
 import numpy as np
 
 from ... import errors
-from ...utils.numbers import is_whole_number
 from ...utils.printable import not_utf8
 from . import ann, files
-from .flag_values import required
+from .flag_values import check_whole_number, required
 from .text_embedding import TextEmbedder, project
 
 logger = logging.getLogger(__name__)
@@ -201,16 +200,7 @@ def _check_num_matches(num_matches: int) -> None:
         tfhub.errors.ArgumentTypeError: it is not an integer (a bool is not one here).
         tfhub.errors.ArgumentError: it is below 1.
     """
-    if not is_whole_number(num_matches):
-        raise errors.ArgumentTypeError(
-            "num_matches must be an integer, the number of items a query returns. Received: "
-            f"num_matches={num_matches!r}"
-        )
-    if num_matches < 1:
-        raise errors.ArgumentError(
-            "num_matches must be a positive integer, the number of items a query returns. "
-            f"Received: num_matches={int(num_matches)}"
-        )
+    check_whole_number("num_matches", num_matches, "the number of items a query returns")
 
 
 class SimilarityFinder:
