@@ -108,6 +108,18 @@ def write_signatures(doc: Path, summary: dict) -> None:
     doc.with_name(doc.name[: -len(".md")] + ".signatures.json").write_text(json.dumps(summary))
 
 
+def has_ipv6_loopback() -> bool:
+    """Whether this machine can listen on ::1, the IPv6 loopback."""
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -17,6 +17,7 @@ import pytest
 import requests
 from tests._helpers.archives import MODEL_FILES
 from tests._helpers.hub_server import (
+    has_ipv6_loopback,
     signature_summary_json,
     write_model_doc,
     write_model_folder,
@@ -77,17 +78,6 @@ def _files(folder: Path) -> list[str]:
     return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
 
 
-def _ipv6_loopback() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
 # --- serve_models / BackgroundServer -------------------------------------------------------------
 
 
@@ -109,7 +99,7 @@ def test_serve_models_on_a_host_that_is_not_an_address_says_so(hub):
     assert caught.value.option == "host"
 
 
-@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
 def test_serve_models_listens_on_the_ipv6_loopback(hub):
     with serve_models(str(hub), host="::1") as server:
         assert server.url("healthz").startswith(f"http://[::1]:{server.port}/")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import socket
 import threading
 import time
 import urllib.parse
@@ -18,6 +17,7 @@ from tests._helpers import hub_server
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.hub_server import (
     free_port,
+    has_ipv6_loopback,
     serve_hub,
     signature_summary_json,
     write_model_doc,
@@ -68,16 +68,7 @@ def test_the_token_snippet_names_the_entry_the_client_matches_below_a_path(tmp_p
         _resolves_with_the_snippets_entry(url, url, monkeypatch)
 
 
-def _has_ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine cannot listen on ::1")
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="this machine cannot listen on ::1")
 def test_the_token_snippet_names_the_entry_the_client_matches_on_ipv6(tmp_path, monkeypatch):
     """With the Host [::1]:PORT the snippet said [::1]:PORT; the client matches ::1:PORT."""
     root = tmp_path / "root"
