@@ -10,8 +10,6 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,7 @@ from tests._helpers.hub_server import (
     write_model_folder,
     write_publisher,
 )
+from tests._helpers.python_process import run_tfhub
 
 from tfhub import errors
 from tfhub.cli.main import main
@@ -36,7 +35,6 @@ from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "hub.md"
-SRC = str(Path(__file__).resolve().parents[2] / "src")
 TOKEN = "s3cret-token"
 COMPRESSED = {"tf-hub-format": "compressed"}
 
@@ -232,10 +230,7 @@ def test_a_listen_value_that_would_break_the_nginx_config_is_refused(tmp_path, l
 def test_an_empty_listen_is_refused_not_taken_for_no_option(tmp_path):
     """`--print-nginx-config ''` (an unset shell variable) started the server instead."""
     root = _hub(tmp_path / "root")
-    command = [sys.executable, "-m", "tfhub.cli.main", "serve", str(root)]
-    command += ["--port", str(free_port()), "--print-nginx-config", ""]
-    env = dict(os.environ, PYTHONPATH=SRC)
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    done = run_tfhub("serve", str(root), "--port", str(free_port()), "--print-nginx-config", "")
     assert done.returncode == 2, done.stderr
     assert "--print-nginx-config takes nginx's `listen` value" in done.stderr
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from tests._helpers.hub_server import (
     write_model_folder,
     write_publisher,
 )
+from tests._helpers.python_process import run_tfhub
 
 import tfhub
 from tfhub.cli.main import main
@@ -29,7 +28,6 @@ from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "hub.md"
-SRC = str(Path(__file__).resolve().parents[2] / "src")
 COMPRESSED = {"tf-hub-format": "compressed"}
 TOKEN = "s3cret-token"
 
@@ -206,12 +204,7 @@ def test_an_uncompressed_base_no_client_can_follow_is_refused_at_start(tmp_path,
     Refused at start: exit 2, one line naming the option, the value and a valid example. (A
     child process: a server that starts would serve until the timeout.)"""
     root = _hub(tmp_path / "root")
-    argv = ["serve", str(root), "--port", str(free_port()), "--uncompressed-base", base]
-    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    env = {**os.environ, "PYTHONPATH": SRC}
-    done = subprocess.run(
-        [sys.executable, "-c", code, *argv], env=env, capture_output=True, text=True, timeout=60
-    )
+    done = run_tfhub("serve", str(root), "--port", str(free_port()), "--uncompressed-base", base)
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert done.stderr.startswith("tfhub: invalid value: --uncompressed-base"), done.stderr
