@@ -56,6 +56,14 @@ def redact_urllib3_logs() -> None:
             logger.addFilter(RedactingFilter())
 
 
+def _stderr_handler() -> logging.Handler:
+    """A handler writing tfhub's records to stderr as the `tfhub` command says them: "tfhub: "
+    first, credentials redacted."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(_RedactingFormatter("tfhub: %(message)s"))
+    return handler
+
+
 def warnings_to_stderr() -> None:
     """In a process tfhub runs itself where nothing set up logging (a `tfhub serve` worker
     process), sends tfhub's warnings and errors to stderr as the `tfhub` command does: "tfhub: "
@@ -64,9 +72,8 @@ def warnings_to_stderr() -> None:
     logger = logging.getLogger(LIBRARY_LOGGER_NAME)
     if logger.handlers:
         return
-    handler = logging.StreamHandler()
+    handler = _stderr_handler()
     handler.setLevel(logging.WARNING)  # The access lines (INFO) have their own handler.
-    handler.setFormatter(_RedactingFormatter("tfhub: %(message)s"))
     logger.addHandler(handler)
 
 
@@ -87,8 +94,7 @@ def cli_logging(*, verbose: bool) -> Iterator[None]:
         Nothing.
     """
     logger = logging.getLogger(LIBRARY_LOGGER_NAME)
-    handler = logging.StreamHandler()
-    handler.setFormatter(_RedactingFormatter("tfhub: %(message)s"))
+    handler = _stderr_handler()
     saved_level, saved_propagate = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
