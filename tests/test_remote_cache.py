@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz
-from tests._helpers.http_server import archive_gets
+from tests._helpers.http_server import archive_gets, delay
 
 import tfhub as hub
 from tfhub import errors, handles
@@ -176,6 +176,32 @@ def test_concurrent_resolves_all_return_the_complete_entry(server, served_dir, g
     assert hub.resolve(url) == _entry(url)  # Complete: no download more.
     gets = len(archive_gets(server, "m.tar.gz"))
     assert hub.resolve(url) == _entry(url) and len(archive_gets(server, "m.tar.gz")) == gets
+
+
+def test_concurrent_resolves_in_one_process_download_once(server, served_dir, gfile):
+    """Threads of one process resolving one handle wait for the first one's copy (two copies
+    committed at once removed each other's files: a CacheError with an empty reason)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours.append(delay("m.tar.gz", 0.5))  # All threads start meanwhile.
+    url = server.url("m.tar.gz")
+    results: list[str] = []
+    failures: list[BaseException] = []
+
+    def resolve() -> None:
+        try:
+            results.append(hub.resolve(url))
+        except BaseException as err:  # Reported by the assertion below.
+            failures.append(err)
+
+    threads = [threading.Thread(target=resolve) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == [] and results == [_entry(url)] * 6
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+    for name, data in MODEL_FILES.items():
+        assert _read(gfile, f"{_entry(url)}/{name}") == data
 
 
 _NEW_FILES = {"saved_model.pb": b"\x08\x02" * 32, "assets/vocab.txt": b"a\nb\n"}

@@ -19,9 +19,11 @@ GCS renames object by object), so tfhub keeps what it can:
   served if its folder is not empty, as tensorflow_hub itself decides (and, if it is a
   SavedModel, `saved_model.pb`); an entry with neither descriptor nor manifest is an
   interrupted copy;
-- what is weaker: concurrent first downloads of one handle (other processes or machines) are not
-  deduplicated, each downloads and copies the same bytes; `tfhub cache` commands manage local
-  caches only.
+- threads of one process resolving one entry take turns (`_entry_turn`): the first downloads
+  and copies it, the others find it complete;
+- what is weaker: concurrent first downloads of one handle in other processes or machines are
+  not deduplicated, each downloads and copies the same bytes; `tfhub cache` commands manage
+  local caches only.
 
 TensorFlow is imported only when such a cache is used.
 """
@@ -32,7 +34,9 @@ import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .. import constants, errors
@@ -44,6 +48,28 @@ from . import bookkeeping, layout, remote_staging
 logger = logging.getLogger(__name__)
 
 Fetch = Callable[[str], object]
+
+_turns_lock = threading.Lock()
+_turns: dict[str, tuple[threading.Lock, int]] = {}  # Entry -> (its lock, threads using it).
+
+
+@contextmanager
+def _entry_turn(module_path: str) -> Iterator[None]:
+    """Holds the entry's turn among this process's threads (two copies committed at once
+    would remove each other's files); the lock is forgotten when no thread uses it."""
+    with _turns_lock:
+        lock, users = _turns.get(module_path, (threading.Lock(), 0))
+        _turns[module_path] = (lock, users + 1)
+    try:
+        with lock:
+            yield
+    finally:
+        with _turns_lock:
+            lock, users = _turns[module_path]
+            if users == 1:
+                del _turns[module_path]
+            else:
+                _turns[module_path] = (lock, users - 1)
 
 
 def _gfile() -> Any:
@@ -76,6 +102,19 @@ def atomic_download(
         tfhub.errors.CacheError: if the cache cannot be written.
         Whatever `fetch` raises; nothing is then written to the cache.
     """
+    if not replace and damage(module_path) is None:
+        return module_path
+    with _entry_turn(module_path):
+        return _download_in_turn(
+            handle, fetch, module_path=module_path, local=local, replace=replace
+        )
+
+
+def _download_in_turn(
+    handle: str, fetch: Fetch, *, module_path: str, local: bool, replace: bool
+) -> str:
+    """`atomic_download` while holding the entry's turn: another thread may have completed it
+    meanwhile."""
     problem = "it is to be replaced" if replace else damage(module_path)
     if problem is None:
         return module_path
@@ -142,7 +181,8 @@ def install(
         raise
     except Exception as err:  # tf.errors.OpError and OSError: the filesystem refused.
         raise errors.CacheError(
-            f"Cannot write the cache entry {escaped(module_path)}: {escaped(str(err))}. Check the "
+            f"Cannot write the cache entry {escaped(module_path)}: "
+            f"{escaped(str(err) or type(err).__name__)}. Check the "
             "filesystem's permissions, or set TFHUB_CACHE_DIR to a writable folder.",
             path=module_path,
         ) from err
