@@ -271,20 +271,52 @@ class BackgroundServer:
             http=_UVICORN_HTTP_PROTOCOL,
         )
         self._server = uvicorn.Server(config)
+        self._failure: BaseException | None = None  # What ended the server's thread, if raised.
         self._thread = daemon_thread(  # Stop signals go to the main thread, not this one.
-            self._server.run, name="tfhub-hub-server", args=([self._socket],)
+            self._run, name="tfhub-hub-server"
         )
+
+    def _run(self) -> None:
+        try:
+            self._server.run([self._socket])
+        except BaseException as err:  # Reported by `start` (a thread's exception is lost).
+            self._failure = err
 
     def url(self, path: str = "") -> str:
         """The http:// URL of `path` on this server."""
         return f"http://{host_port(self.host, self.port)}/{path.lstrip('/')}"
 
     def start(self, *, timeout: float = 10.0) -> BackgroundServer:
+        """Starts serving in a thread of this process and waits until it answers.
+
+        Args:
+            timeout: the longest wait, in seconds.
+
+        Returns:
+            This server.
+
+        Raises:
+            tfhub.errors.TFHubError: the server's thread ended while starting (naming what it
+                raised, if anything), or it did not start within `timeout`; it is then
+                stopped and its socket closed.
+        """
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise errors.TFHubError(f"The hub server did not start within {timeout:g} s.")
+            if not self._thread.is_alive():
+                self._socket.close()
+                failure = self._failure
+                reason = f": {type(failure).__name__}: {failure}" if failure else ""
+                raise errors.TFHubError(
+                    f"The hub server on {self.url()} stopped while starting{reason} (see the "
+                    "log above for more)."
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise errors.TFHubError(
+                    f"The hub server on {self.url()} did not start within {timeout:g} s (the "
+                    "machine may be very busy: try a longer timeout)."
+                )
             time.sleep(0.01)
         return self
 
