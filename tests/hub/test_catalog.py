@@ -9,6 +9,7 @@ import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz
 from tests._helpers.hub_server import write_model_doc, write_publisher
 
+from tfhub import errors
 from tfhub.hub.catalog import Catalog
 from tfhub.hub.search import SearchIndex, words
 
@@ -162,3 +163,12 @@ def test_every_page_of_the_example_trees_renders(tree):
         assert requests.get(server.url("api/models"), timeout=10).json()["total"] == len(
             catalog.models
         )
+
+
+def test_search_refuses_a_filter_it_does_not_have(tmp_path):
+    """`filters={"tsk": ...}` (a typo) found every model, as if no filter were asked."""
+    index = SearchIndex.build(Catalog.scan(_root(tmp_path)))
+    with pytest.raises(errors.ArgumentError, match=r"'tsk'.*task.*Received: filters="):
+        index.search("", {"tsk": "image-feature-vector"})
+    with pytest.raises(errors.ArgumentError, match="'tsk'"):
+        index.facet_counts("", {"tsk": "image-feature-vector"})

@@ -27,6 +27,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from .. import errors
 from .catalog import FACETS, Catalog, Model, handle_order
 from .render import MAX_RENDERED_CHARS
 
@@ -213,7 +214,11 @@ class SearchIndex:
             The models, by score then handle (`catalog.handle_order`: whatever the case);
             none for a query with nothing to search for (only punctuation or symbols: `.*[(`,
             `++`, an emoji), which matched every model.
+
+        Raises:
+            tfhub.errors.ArgumentError: a filter name that is not a facet.
         """
+        _check_filter_names(filters or {})
         scores = self._scores(query)
         hits = _filtered([self.catalog.models[handle] for handle in scores], filters or {})
         return sorted(hits, key=lambda model: (-scores[model.handle], handle_order(model.handle)))
@@ -245,7 +250,11 @@ class SearchIndex:
         Returns:
             facet name -> Counter of every value of the hub (lower case), and of the chosen
             value if the hub has none such (0).
+
+        Raises:
+            tfhub.errors.ArgumentError: a filter name that is not a facet.
         """
+        _check_filter_names(filters)
         found = [self.catalog.models[handle] for handle in self._scores(query)]
         counts: dict[str, Counter[str]] = {}
         for name in FACETS:
@@ -260,10 +269,20 @@ class SearchIndex:
         return counts
 
 
+def _check_filter_names(filters: dict[str, str]) -> None:
+    """Refuses a filter name that is not a facet (a typo would filter nothing)."""
+    unknown = sorted(name for name in filters if name not in FACETS)
+    if unknown:
+        raise errors.ArgumentError(
+            f"No filter named {', '.join(map(repr, unknown))}; the filters are "
+            f"{', '.join(FACETS)}. Received: filters={filters!r}"
+        )
+
+
 def _filtered(models: list[Model], filters: dict[str, str]) -> list[Model]:
     """The models that have every chosen filter value (case-insensitive; "" chooses none)."""
     for name, value in filters.items():
-        if name in FACETS and value:
+        if value:
             wanted = value.lower()
             models = [model for model in models if wanted in model.facet_keys(name)]
     return models
