@@ -1,7 +1,9 @@
-"""Helpers shared by the benchmarks: child processes with peak RSS, a model server process."""
+"""Helpers shared by the benchmarks: child processes with peak RSS, a model server process, the
+machine's limits and the busy machine of `--loaded`."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -108,11 +110,32 @@ def plain_http_server(root: str) -> Iterator[str]:
         proc.wait()
 
 
+# A competitor: spins until killed, and ends by itself (within ~0.1 s) once the benchmark that
+# started it is gone, even killed by SIGKILL or a test's timeout (its parent changes then).
+BUSY_LOOP = (
+    "import os, sys\n"
+    "parent = int(sys.argv[1])\n"
+    "while os.getppid() == parent:\n"
+    "    for _ in range(1_000_000): pass\n"
+)
+
+
 @contextmanager
 def cpu_load(processes: int) -> Iterator[None]:
-    """Runs `processes` CPU-bound competitors (busy loops) while the block runs."""
-    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    """Runs `processes` CPU-bound competitors (busy loops) while the block runs; they are killed
+    when it ends, however it ends (an exception, Ctrl-C)."""
+    procs: list[subprocess.Popen[bytes]] = []
     try:
+        for _ in range(processes):
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", BUSY_LOOP, str(os.getpid())],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,  # Holds no pipe of the benchmark's open.
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,  # Ctrl-C reaches the benchmark, which stops them.
+                )
+            )
         time.sleep(0.5)  # Let the scheduler see them.
         yield
     finally:
@@ -120,6 +143,45 @@ def cpu_load(processes: int) -> Iterator[None]:
             proc.kill()
         for proc in procs:
             proc.wait()
+
+
+def add_loaded_flag(parser: argparse.ArgumentParser) -> None:
+    """Adds `--loaded`, the same for every benchmark."""
+    parser.add_argument(
+        "--loaded",
+        action="store_true",
+        help="measure on a busy machine: one CPU-bound busy loop per core, started by the "
+        "benchmark and stopped when it ends",
+    )
+
+
+class Condition:
+    """The machine a figure was measured on: idle, or loaded with `loops` busy loops."""
+
+    def __init__(self, loops: int) -> None:
+        self.loops = loops
+
+    @property
+    def name(self) -> str:
+        """`idle` or `loaded (N busy loops)`."""
+        return f"loaded ({self.loops} busy loops)" if self.loops else "idle"
+
+    def seen(self) -> str:
+        """The condition and the machine's limits now, to print beside a figure."""
+        return f"{self.name}, {machine()}"
+
+
+@contextmanager
+def condition(loaded: bool) -> Iterator[Condition]:
+    """The one home of `--loaded`: with `loaded`, one CPU-bound busy loop per core runs while
+    the block runs (stopped however the block ends); yields the `Condition` whose `seen()` each
+    figure's line prints (read it inside the block, while the competitors still run)."""
+    if not loaded:
+        yield Condition(0)
+        return
+    cores = os.cpu_count() or 1
+    with cpu_load(cores):
+        yield Condition(cores)
 
 
 def inflate_seconds(path: str) -> tuple[float, str]:

@@ -1,7 +1,7 @@
 """Cache operations whose cost must not grow with the number of files (issue 13).
 
 Run by hand: python3 benchmarks/bench_cache_ops.py [--files 200000] [--entries 100] [--runs 7]
-    [--rm-runs 2] [--compare-src OTHER_CHECKOUT/src]
+    [--rm-runs 2] [--compare-src OTHER_CHECKOUT/src] [--loaded]
 
 Measures, each in a fresh process, against absolute targets and against `rm -rf`:
 - `hub.resolve` of a cached entry of FILES one-byte files: the call itself (target <= 50 ms);
@@ -11,8 +11,10 @@ Measures, each in a fresh process, against absolute targets and against `rm -rf`
   `tfhub resolve` of the big entry, `tfhub --help`, and `tfhub cache verify` of a cache holding
   one small entry; and the scan of `cache list` inside a process;
 - `tfhub cache rm` of that entry vs `rm -rf` of an identical tree, alternated (target <= 1.2x).
-Prints wall and CPU (user+sys of the child) time, the machine's cores and its load average
-beside every figure: on a busy machine the wall time grows, the CPU time much less.
+Prints wall and CPU (user+sys of the child) time, the condition (idle, or with `--loaded` one
+CPU-bound busy loop per core, started by the benchmark, from the first timing to the last), the
+machine's cores and its load average beside every figure: on a busy machine the wall time
+grows, the CPU time much less.
 """
 
 from __future__ import annotations
@@ -27,7 +29,16 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, median, run_child_rss, with_bytecode
+from _common import (
+    Condition,
+    add_loaded_flag,
+    child_env,
+    condition,
+    machine,
+    median,
+    run_child_rss,
+    with_bytecode,
+)
 
 RESOLVE_CODE = """
 import sys, time
@@ -60,11 +71,6 @@ print((time.perf_counter() - started) * 1000, len(entries))
 BIG = "https://bench.invalid/big.tar.gz"  # Cached before the timings: never fetched.
 
 
-def machine() -> str:
-    load = os.getloadavg()
-    return f"{os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
-
-
 def fill_entry(handle: str, files: int, env: dict[str, str]) -> str:
     """Installs an entry of `files` one-byte files through tfhub (manifest, hashes) in a child."""
     return run_child_rss(FILL_CODE, handle, str(files), env=env)[2].strip()
@@ -95,7 +101,9 @@ def timed_cpu(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall * 1000, cpu * 1000
 
 
-def bench_resolve(handle: str, env: dict[str, str], runs: int, files: int, work: str) -> None:
+def bench_resolve(
+    handle: str, env: dict[str, str], runs: int, files: int, work: str, cond: Condition
+) -> None:
     """Times the first `hub.resolve` in fresh processes: with the modules' bytecode cached (as a
     pip install has it; a first, untimed run fills the cache) and, if the environment says so,
     compiling the modules without a bytecode cache (as `bench_light_commands`)."""
@@ -112,11 +120,11 @@ def bench_resolve(handle: str, env: dict[str, str], runs: int, files: int, work:
             f"hub.resolve of the cached {files}-file entry, first call in a fresh process (its "
             f"lazy imports included; {label}): median {median(walls):.1f} ms wall, "
             f"{median(cpus):.1f} ms CPU (walls {', '.join(f'{w:.1f}' for w in walls)}); "
-            f"target <= 50 ms; {machine()}"
+            f"target <= 50 ms | {cond.seen()}"
         )
 
 
-def bench_rm(work: str, env: dict[str, str], runs: int, files: int) -> None:
+def bench_rm(work: str, env: dict[str, str], runs: int, files: int, cond: Condition) -> None:
     ours, theirs = [], []
     for run in range(runs):
         handle = f"https://bench.invalid/rm/{run}.tar.gz"
@@ -135,7 +143,7 @@ def bench_rm(work: str, env: dict[str, str], runs: int, files: int) -> None:
         f"tfhub cache rm vs rm -rf, {files} files: {median(ours):.2f} s vs "
         f"{median(theirs):.2f} s (runs "
         f"{', '.join(f'{o:.2f}/{t:.2f}' for o, t in zip(ours, theirs, strict=True))}) -> "
-        f"{ratio:.2f}x; target <= 1.2x; {machine()}"
+        f"{ratio:.2f}x; target <= 1.2x | {cond.seen()}"
     )
 
 
@@ -162,7 +170,11 @@ def light_commands(
 
 
 def bench_light_commands(
-    env: dict[str, str], small_env: dict[str, str], args: argparse.Namespace, work: str
+    env: dict[str, str],
+    small_env: dict[str, str],
+    args: argparse.Namespace,
+    work: str,
+    cond: Condition,
 ) -> None:
     """Times the light commands as whole processes, alternated run by run with the floor.
 
@@ -188,12 +200,14 @@ def bench_light_commands(
         for _, argv, command_env in commands:
             timed(argv, command_env)  # Warm-up: the page cache and, if enabled, the bytecode.
         print(f"The light commands, whole processes ({label}):")
-        time_alternated(commands, args.runs)
+        time_alternated(commands, args.runs, cond)
     scans = [float(run_child_rss(SCAN_CODE, env=env)[2].split()[0]) for _ in range(args.runs)]
-    print(f"  the scan inside `cache list`: median {median(scans):.1f} ms wall; {machine()}")
+    print(f"  the scan inside `cache list`: median {median(scans):.1f} ms wall | {cond.seen()}")
 
 
-def time_alternated(commands: list[tuple[str, list[str], dict[str, str]]], runs: int) -> None:
+def time_alternated(
+    commands: list[tuple[str, list[str], dict[str, str]]], runs: int, cond: Condition
+) -> None:
     """Runs the commands in turn (reversed every other run); prints wall, CPU and load of each."""
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in commands}
     for run in range(runs):
@@ -206,7 +220,7 @@ def time_alternated(commands: list[tuple[str, list[str], dict[str, str]]], runs:
         print(
             f"  {name}: median {median(list(walls)):.0f} ms wall (min {min(walls):.0f}), "
             f"{median(list(cpus)):.0f} ms CPU; load {min(loads):.1f}-{max(loads):.1f}, "
-            f"{os.cpu_count()} cores{target}"
+            f"{os.cpu_count()} cores{target} | {cond.name}"
         )
 
 
@@ -218,11 +232,12 @@ def main(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         fill_entry(BIG, args.files, env)
         print(f"(installed the {args.files}-file entry in {time.perf_counter() - started:.1f} s)")
-        bench_resolve(BIG, env, args.runs, args.files, work)
         small_env = child_env(TFHUB_CACHE_DIR=os.path.join(work, "small-cache"))
-        bench_light_commands(env, small_env, args, work)
-        if args.rm_runs:
-            bench_rm(work, env, args.rm_runs, args.files)
+        with condition(args.loaded) as cond:
+            bench_resolve(BIG, env, args.runs, args.files, work, cond)
+            bench_light_commands(env, small_env, args, work, cond)
+            if args.rm_runs:
+                bench_rm(work, env, args.rm_runs, args.files, cond)
         print(f"machine after: {machine()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -241,4 +256,5 @@ if __name__ == "__main__":
     parser.add_argument(
         "--rm-runs", type=int, default=2, help="alternated rm runs (0: skip, they are slow)"
     )
+    add_loaded_flag(parser)
     main(parser.parse_args())

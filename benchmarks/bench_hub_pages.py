@@ -1,13 +1,15 @@
 """`tfhub serve` over 3,000 generated docs: start-up time, index/search/model page latency.
 
 Run by hand: python3 benchmarks/bench_hub_pages.py [--docs 3000] [--requests 300]
-                 [--server granian]
+                 [--server granian] [--loaded]
 Generates a hub folder of N model docs (tfhub.dev's format: metadata lines, a few paragraphs of
 text from a 2,000-word vocabulary, 12 tasks, 40 architectures, 30 datasets, 8 languages), starts
 `tfhub serve` (one worker) in a child process and measures the time until /healthz answers (the
 scan of ROOT and the index build), then p50/p99 of sequential keep-alive requests: the index
 page, full-text searches (random words), filtered searches, model pages and the JSON search API.
-The cores and load average are printed beside each figure (tensorflow_hub has no server: no ratio).
+The condition (idle, or with `--loaded` one CPU-bound busy loop per core, started by the
+benchmark before the server and running until the last figure), the cores and the load average
+are printed beside each figure (tensorflow_hub has no server: no ratio).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import machine
+from _common import add_loaded_flag, condition, machine
 from _hub_servers import tfhub_serve
 
 DOC = """# Module {handle}
@@ -97,6 +99,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=3000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--server", default="granian")
+    add_loaded_flag(parser)
     args = parser.parse_args()
     rng = random.Random(0)
     print(f"before: {machine()}")
@@ -106,14 +109,18 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as root:
         handles = make_tree(root, args.docs, rng)
-        with tfhub_serve(root, server=args.server, workers=1) as server:
+        with (
+            condition(args.loaded) as cond,
+            tfhub_serve(root, server=args.server, workers=1) as server,
+        ):
             print(
                 f"start-up (process start to /healthz answering): {server.started_s:.2f} s "
-                f"| {machine()}"
+                f"| {cond.seen()}"
             )
             session = requests.Session()
             base = server.base
-            print(f"  of which in the worker: {session.get(base + '/healthz').text.strip()}")
+            worker = session.get(base + "/healthz").text.strip()
+            print(f"  of which in the worker: {worker} | {cond.seen()}")
             word = "w17" + "a"
             rows = {
                 "index page (all models, first 50 listed)": f"{base}/",
@@ -126,8 +133,8 @@ def main() -> None:
             for name, url in rows.items():
                 timed(session, url, 5)  # Warm-up (doc render cache, connections).
                 p50, p99 = timed(session, url, args.requests)
-                print(f"{name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms | {machine()}")
-            print(f"server RSS: {server.rss_mb():.0f} MB | {machine()}")
+                print(f"{name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms | {cond.seen()}")
+            print(f"server RSS: {server.rss_mb():.0f} MB | {cond.seen()}")
     print(f"after: {machine()}")
 
 

@@ -1,7 +1,7 @@
 """`tfhub serve` against nginx: 16 concurrent clients downloading a 200 MB model archive.
 
 Run by hand: python3 benchmarks/bench_hub_server.py [--mb 200] [--clients 16] [--runs 3]
-                 [--workers 2] [--servers granian,uvicorn]
+                 [--workers 2] [--servers granian,uvicorn] [--loaded]
 The same file of a hub folder (ROOT/assets/docs/bench/models/big/1.tar.gz, random bytes) is
 fetched by N `curl` processes at once by the hosting protocol
 (`/bench/big/1?tf-hub-format=compressed`) from nginx (Debian's package, with the config that
@@ -10,7 +10,9 @@ config in a temp folder) and from `tfhub serve`. Contenders alternate run by run
 rotates by one each run, so no server always goes first); each figure is the aggregate MB/s
 (N x size / wall time of the slowest client), the summary gives best and median of the runs for
 every server alike. The servers' resident memory (all worker processes) is sampled before and
-during the downloads. The cores and load average are printed beside each figure.
+during the downloads. The condition (idle, or with `--loaded` one CPU-bound busy loop per core,
+started by the benchmark, running from the first run to the last), the cores and the load
+average are printed beside each figure.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import machine
+from _common import Condition, add_loaded_flag, condition, machine
 from _hub_servers import Running, nginx, tfhub_serve
 
 DOC = """# Module bench/big/1
@@ -93,46 +95,61 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--servers", default="granian,uvicorn")
+    add_loaded_flag(parser)
     args = parser.parse_args()
     print(f"before: {machine()}")
     print(
         f"recipe: {args.clients} curl clients at once, {args.mb} MB file, {args.workers} "
         f"workers each, best, median and all of {args.runs} alternated runs"
     )
-    results: dict[str, list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-hub-") as root:
         size = os.path.getsize(make_root(root, args.mb))
-        contenders = [("nginx", None)] + [(name, name) for name in args.servers.split(",") if name]
-        for run in range(args.runs):
-            shift = run % len(contenders)  # Rotated: each server goes first in turn.
-            for name, server in contenders[shift:] + contenders[:shift]:
-                if server is None:
-                    context = nginx(root, workers=args.workers)
-                else:
-                    context = tfhub_serve(root, server=server, workers=args.workers)
-                with context as running:
-                    url = f"{running.base}/{HUB_PATH}"
-                    measure(running, url, 1, size)  # Warm the page cache.
-                    result = measure(running, url, args.clients, size)
-                results.setdefault(name, []).append(result)
-                print(
-                    f"run {run + 1} {name}: {result[0]:.0f} MB/s, RSS {result[1]:.0f} -> "
-                    f"{result[2]:.0f} MB | {machine()}",
-                    flush=True,
-                )
+        with condition(args.loaded) as cond:
+            results = alternated_runs(root, size, args, cond)
+            summary(results, cond)
+
+
+def alternated_runs(
+    root: str, size: int, args: argparse.Namespace, cond: Condition
+) -> dict[str, list[tuple[float, float, float]]]:
+    """(MB/s, RSS before, peak RSS) of each run of each server, the order rotating run by run."""
+    results: dict[str, list[tuple[float, float, float]]] = {}
+    contenders = [("nginx", None)] + [(name, name) for name in args.servers.split(",") if name]
+    for run in range(args.runs):
+        shift = run % len(contenders)  # Rotated: each server goes first in turn.
+        for name, server in contenders[shift:] + contenders[:shift]:
+            if server is None:
+                context = nginx(root, workers=args.workers)
+            else:
+                context = tfhub_serve(root, server=server, workers=args.workers)
+            with context as running:
+                url = f"{running.base}/{HUB_PATH}"
+                measure(running, url, 1, size)  # Warm the page cache.
+                result = measure(running, url, args.clients, size)
+            results.setdefault(name, []).append(result)
+            print(
+                f"run {run + 1} {name}: {result[0]:.0f} MB/s, RSS {result[1]:.0f} -> "
+                f"{result[2]:.0f} MB | {cond.seen()}",
+                flush=True,
+            )
+    return results
+
+
+def summary(results: dict[str, list[tuple[float, float, float]]], cond: Condition) -> None:
+    """Best and median of every server, against nginx's."""
     reference = max(speed for speed, _, _ in results["nginx"])
+    reference_middle = statistics.median(speed for speed, _, _ in results["nginx"])
     print(f"\nafter: {machine()}")
     for name, runs in results.items():
         best = max(speed for speed, _, _ in runs)
         middle = statistics.median(speed for speed, _, _ in runs)
-        reference_middle = statistics.median(speed for speed, _, _ in results["nginx"])
         peaks = max(peak for _, _, peak in runs)
         befores = max(before for _, before, _ in runs)
         all_runs = ", ".join(f"{speed:.0f}" for speed, _, _ in runs)
         print(
             f"{name}: best {best:.0f} MB/s, median {middle:.0f} MB/s (runs {all_runs}), "
             f"{best / reference:.2f}x nginx (best), {middle / reference_middle:.2f}x (median); "
-            f"RSS {befores:.0f} MB idle, {peaks:.0f} MB peak | {machine()}"
+            f"RSS {befores:.0f} MB before the downloads, {peaks:.0f} MB peak | {cond.seen()}"
         )
 
 

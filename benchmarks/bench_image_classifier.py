@@ -1,7 +1,7 @@
 """make_image_classifier's input pipeline vs upstream's (issue 8). Run:
 
     python3 benchmarks/bench_image_classifier.py [--runs 2] [--epochs 5] [--per-class 734]
-        [--modules tiny[,mobilenet]]
+        [--modules tiny[,mobilenet]] [--loaded]
 
 Trains the same classifier (module, Dropout 0.2, softmax Dense with L2 1e-4; SGD lr 0.1,
 momentum 0.9; label smoothing 0.1; batch 32; 224x224 inputs; 20% validation) on the same JPEG
@@ -26,8 +26,9 @@ of the whole run (all epochs), the CPU seconds of the whole run, and the final v
 accuracy; ratios are tfhub / upstream of the medians over runs.
 Modules: "tiny" (a conv feature vector of 8 features: the pipeline dominates) and "mobilenet"
 (MobileNetV2 alpha 0.35 with random weights, the compute of a real feature-vector module:
-the model dominates). The machine's cores and load average are printed beside each module's
-figures. --json prints the results as JSON.
+the model dominates). The condition (idle, or with `--loaded` one CPU-bound busy loop per core,
+started by the benchmark, running through every side's run), the machine's cores and load
+average are printed beside each module's figures. --json prints the results as JSON.
 """
 
 from __future__ import annotations
@@ -45,17 +46,14 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))  # For tests._helpers.
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _common import add_loaded_flag, condition, machine  # noqa: E402
 
 IMAGE_SIZE = 224
 BATCH = 32
 LEARNING_RATE = 0.1
 CLASSES = ("circle", "square", "triangle", "cross", "ring")
 SIZES = ((240, 320), (256, 256), (320, 240))
-
-
-def _machine() -> str:
-    load = os.getloadavg()
-    return f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
 
 
 def _make_inputs(root: Path, per_class: int, modules: list[str]) -> dict[str, str]:
@@ -250,18 +248,19 @@ def _print_row(row: dict) -> None:
     for label, key in zip(labels, RATES, strict=True):
         print(
             f"{row['module']:>9}: {label:>12} {t[key]:7.1f} vs {u[key]:7.1f} images/s = "
-            f"{row['ratio_' + key]:.2f}x"
+            f"{row['ratio_' + key]:.2f}x | {row['condition']}"
         )
     print(
         f"{'':>9}  CPU seconds (user+sys, all threads): first epoch "
         f"{t['first_epoch_cpu_seconds']:.1f} vs {u['first_epoch_cpu_seconds']:.1f}, whole run "
         f"{t['cpu_seconds']:.1f} vs {u['cpu_seconds']:.1f}; val accuracy tfhub "
-        f"{t['val_accuracy']} upstream {u['val_accuracy']}"
+        f"{t['val_accuracy']} upstream {u['val_accuracy']} | {row['condition']}"
     )
     for side in ("tfhub", "upstream"):
         for key in ("epoch_seconds", "epoch_cpu_seconds"):
             per_run = ", ".join("/".join(f"{s:.1f}" for s in r[key]) for r in row[side]["runs"])
-            print(f"{'':>9}  {side} {key.replace('_', ' ')} per run: {per_run}")
+            label = key.replace("_", " ")
+            print(f"{'':>9}  {side} {label} per run: {per_run} | {row['condition']}")
 
 
 def main() -> None:
@@ -271,9 +270,15 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=734, help="734: TF Flowers' 3,670")
     parser.add_argument("--modules", default="tiny", help="tiny,mobilenet (mobilenet: slow)")
     parser.add_argument("--json", action="store_true")
+    add_loaded_flag(parser)
     args = parser.parse_args()
+    if len(CLASSES) * (args.per_class - int(0.2 * args.per_class)) < BATCH:
+        parser.error(  # Upstream's side trains whole batches only: 0 steps would be an error.
+            f"--per-class must be at least 8: the training images ({len(CLASSES)} classes, "
+            f"80% of each) must fill a batch of {BATCH}. Received: --per-class={args.per_class}"
+        )
     modules = args.modules.split(",")
-    print(f"machine: {_machine()}", flush=True)
+    print(f"machine: {machine()}", flush=True)
     print(
         f"recipe: {len(CLASSES)} classes x {args.per_class} JPEGs, {IMAGE_SIZE}x{IMAGE_SIZE}, "
         f"batch {BATCH}, {args.epochs} epochs, {args.runs} runs per side alternated, fresh "
@@ -284,15 +289,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-classifier-") as scratch:
         handles = _make_inputs(Path(scratch), args.per_class, modules)
         image_dir = os.fspath(Path(scratch) / "images")
-        for name in modules:
-            runs: dict[str, list[dict]] = {"tfhub": [], "upstream": []}
-            for run in range(args.runs):
-                sides = ("tfhub", "upstream") if run % 2 == 0 else ("upstream", "tfhub")
-                for side in sides:
-                    runs[side].append(_run_side(side, image_dir, handles[name], args.epochs))
-            rows.append({**_summary(name, runs), "machine": _machine()})
-            _print_row(rows[-1])
-    print(f"machine after: {_machine()}")
+        with condition(args.loaded) as cond:
+            for name in modules:
+                runs: dict[str, list[dict]] = {"tfhub": [], "upstream": []}
+                for run in range(args.runs):
+                    sides = ("tfhub", "upstream") if run % 2 == 0 else ("upstream", "tfhub")
+                    for side in sides:
+                        runs[side].append(_run_side(side, image_dir, handles[name], args.epochs))
+                seen = {"condition": cond.name, "machine": cond.seen()}
+                rows.append({**_summary(name, runs), **seen})
+                _print_row(rows[-1])
+    print(f"machine after: {machine()}")
     if args.json:
         print(json.dumps(rows))
 

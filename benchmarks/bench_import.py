@@ -1,6 +1,6 @@
 """Start-up cost of a tfhub process: `import tfhub`, the extractor's imports, a cached resolve.
 
-Run by hand: python3 benchmarks/bench_import.py [--runs 30] [--compare-src /tmp/old/src]
+Run by hand: python3 benchmarks/bench_import.py [--runs 30] [--compare-src /tmp/old/src] [--loaded]
 Each figure is a fresh interpreter (the real binary, not pyenv's shim) running one statement,
 measured by its own CPU time (user+sys, from os.wait4) and wall time, medians over `--runs`;
 `python -c pass` is the floor. The sources' bytecode is compiled first (as a pip install has
@@ -8,8 +8,9 @@ it). Two interpreter modes: as started here, and `-S` (no `site`: no `.pth` file
 anything first; this sandbox's `site` imports certifi, and with it typing, pathlib, tempfile and
 re, which hides what tfhub imports). With `--compare-src`, that tree (e.g. `git archive <commit>
 src | tar -x -C /tmp/old`) is measured too, alternated run by run. The cached handle is a local
-archive imported into a temporary cache first; the cores and load average are printed beside
-each figure.
+archive imported into a temporary cache first; the condition (idle, or with `--loaded` one
+CPU-bound busy loop per core, started by the benchmark, running through every timed run), the
+cores and the load average are printed beside each figure.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import REPO_SRC, machine
+from _common import REPO_SRC, add_loaded_flag, condition, machine
 
 STATEMENTS = {
     "python -c pass": "pass",
@@ -58,10 +59,23 @@ def fill_cache(src: str, cache: str) -> None:
     subprocess.run([sys.executable, "-c", code, archive, HANDLE], env=env, check=True)
 
 
+def alternated(
+    trees: dict[str, str], code: str, runs: int, *, no_site: bool, cache: str
+) -> dict[str, list[tuple[float, float]]]:
+    """(CPU ms, wall ms) of `code` per run for each tree, the trees alternated run by run."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    for run in range(runs):
+        names = list(trees) if run % 2 == 0 else list(reversed(trees))
+        for name in names:
+            times[name].append(run_once(trees[name], code, no_site=no_site, cache=cache))
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--compare-src", default=None, help="another src/ tree to measure")
+    add_loaded_flag(parser)
     args = parser.parse_args()
     trees = {"this tree": REPO_SRC}
     if args.compare_src:
@@ -71,20 +85,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tfhub-bench-import-") as cache:
         fill_cache(REPO_SRC, cache)
         print(f"before: {machine()}; {args.runs} runs each, alternated")
-        for no_site in (False, True):
-            for label, code in STATEMENTS.items():
-                times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
-                for run in range(args.runs):
-                    names = list(trees) if run % 2 == 0 else list(reversed(trees))
-                    for name in names:
-                        result = run_once(trees[name], code, no_site=no_site, cache=cache)
-                        times[name].append(result)
-                for name, results in times.items():
-                    cpu = statistics.median(r[0] for r in results)
-                    wall = statistics.median(r[1] for r in results)
-                    mode = "python -S" if no_site else "python"
-                    figures = f"CPU {cpu:5.1f} ms | wall {wall:5.1f} ms"
-                    print(f"{mode:9} | {label:26} | {name:9} | {figures} | {machine()}")
+        with condition(args.loaded) as cond:
+            for no_site in (False, True):
+                for label, code in STATEMENTS.items():
+                    times = alternated(trees, code, args.runs, no_site=no_site, cache=cache)
+                    for name, results in times.items():
+                        cpu = statistics.median(r[0] for r in results)
+                        wall = statistics.median(r[1] for r in results)
+                        mode = "python -S" if no_site else "python"
+                        figures = f"CPU {cpu:5.1f} ms | wall {wall:5.1f} ms"
+                        print(f"{mode:9} | {label:26} | {name:9} | {figures} | {cond.seen()}")
         print(f"after: {machine()}")
 
 

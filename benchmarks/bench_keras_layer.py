@@ -8,10 +8,14 @@ Prints ratios measured in one run (lower is better; 1.00 = same time):
      epoch (which adds each Keras's own training loop);
   3. time to construct and build the layer vs tensorflow_hub 0.16.1.
 Ratios are medians of back-to-back pairs, the order alternating (robust to a busy machine);
-each group prints the cores and load average it ran on. References that show
+each group prints the condition (idle, or with `--loaded` one CPU-bound busy loop per core,
+started by the benchmark, running through every group), the cores and the load average it ran
+on. References that show
 the frameworks' own overheads: tensorflow_hub's layer in eager, plain Keras 3 vs tf_keras
 Dense models of the same size in `fit`, and a minimal Keras 3 layer (tracks the SavedModel's
-variables and calls it, nothing else) in `fit`. Options: --repeats N, --json (JSON on stdout).
+variables and calls it, nothing else) in `fit`. Options: --repeats N, --sizes small,big (the
+models measured), --groups (inference,train_step,fit_epoch,construct_and_build: the groups
+measured), --loaded, --json (JSON on stdout).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # For tests._helpers.models.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import Condition, add_loaded_flag, condition
 
 BATCH, FEATURES = 1024, 64
 SIZES = {"small": {"hidden": 256, "outputs": 16}, "big": {"hidden": 2048, "outputs": 256}}
@@ -236,44 +242,64 @@ def bench_construct(path: str, repeats: int) -> dict[str, float]:
     }
 
 
-def _machine() -> str:
-    one, five, _ = os.getloadavg()
-    return f"cores {os.cpu_count()}, load {one:.2f}/{five:.2f} (1/5 min)"
+GROUPS = ("inference", "train_step", "fit_epoch", "construct_and_build")
+
+
+def run_groups(
+    paths: dict[str, str], repeats: int, groups: list[str], cond: Condition
+) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    """Every group's figures, and the condition and machine at the end of each group."""
+    fit_repeats = max(min(5, repeats), repeats // 3)  # At least 5, unless fewer are asked.
+    first = next(iter(paths))
+    runs = {
+        "inference": lambda name, path: bench_inference(path, repeats),
+        "train_step": lambda name, path: bench_train_step(path, repeats),
+        "fit_epoch": lambda name, path: bench_fit(path, name, fit_repeats),
+        "construct_and_build": lambda name, path: bench_construct(path, min(7, repeats)),
+    }
+    results: dict[str, dict[str, float]] = {}
+    machines: dict[str, str] = {}
+    for group in (group for group in GROUPS if group in groups):
+        models = [(first, paths[first])] if group == "construct_and_build" else paths.items()
+        for name, path in models:
+            results[f"{group}_{name}"] = runs[group](name, path)
+            machines[f"{group}_{name}"] = cond.seen()
+    return results, machines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--sizes", default="small,big", help="the models measured: small,big")
+    parser.add_argument(
+        "--groups", default=",".join(GROUPS), help=f"the groups measured: {','.join(GROUPS)}"
+    )
     parser.add_argument("--json", action="store_true")
+    add_loaded_flag(parser)
     args = parser.parse_args()
+    unknown = set(args.groups.split(",")) - set(GROUPS) or set(args.sizes.split(",")) - set(SIZES)
+    if unknown:
+        parser.error(
+            f"unknown groups or sizes {sorted(unknown)}: the groups are {', '.join(GROUPS)}, the "
+            f"sizes {', '.join(SIZES)}. Received: --groups={args.groups} --sizes={args.sizes}"
+        )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from tests._helpers.models import save_mlp
 
-    results: dict[str, dict[str, float]] = {}
-    machines: dict[str, str] = {}  # The cores and load average at the end of each group.
     with tempfile.TemporaryDirectory() as root:
         paths = {
-            name: save_mlp(os.path.join(root, name), inputs=FEATURES, **size)
-            for name, size in SIZES.items()
+            name: save_mlp(os.path.join(root, name), inputs=FEATURES, **SIZES[name])
+            for name in args.sizes.split(",")
         }
-        for name, path in paths.items():
-            results[f"inference_{name}"] = bench_inference(path, args.repeats)
-            machines[f"inference_{name}"] = _machine()
-        for name, path in paths.items():
-            results[f"train_step_{name}"] = bench_train_step(path, args.repeats)
-            machines[f"train_step_{name}"] = _machine()
-        for name, path in paths.items():
-            results[f"fit_epoch_{name}"] = bench_fit(path, name, max(5, args.repeats // 3))
-            machines[f"fit_epoch_{name}"] = _machine()
-        results["construct_and_build_small"] = bench_construct(paths["small"], 7)
-        machines["construct_and_build_small"] = _machine()
+        with condition(args.loaded) as cond:
+            results, machines = run_groups(paths, args.repeats, args.groups.split(","), cond)
     if args.json:
         print(json.dumps({"results": results, "machine": machines}))
         return
     for group, values in results.items():
         print(f"{group} | {machines[group]}")
         for key, value in values.items():
-            print(f"  {key:<30} {value:8.3f}")
+            print(f"  {key:<30} {value:8.3f} | {cond.name}")
 
 
 if __name__ == "__main__":

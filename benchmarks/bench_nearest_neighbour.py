@@ -1,7 +1,10 @@
 """Benchmarks of make_nearest_neighbour_index (issue 8). Run:
     python3 benchmarks/bench_nearest_neighbour.py [--lines 20000] [--items 20000] [--rounds 2]
+        [--loaded]
 
-Prints, with the machine's cores and load average beside the figures:
+Prints, with the condition (idle, or with `--loaded` one CPU-bound busy loop per core, started
+by the benchmark, running through both parts), the machine's cores and load average beside the
+figures:
   1. `generate` items/s: the Beam pipeline on the DirectRunner (in-process, and 2 workers in
      threads) vs a plain Python loop over the same module (hub.load, batches of 1028, random
      projection, tf.train.Example, tf.io.TFRecordWriter); same lines, same 128-dimensional text
@@ -31,12 +34,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # For tests._helpers.models.
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _common import add_loaded_flag, condition, machine  # noqa: E402
+
 TITLES = ROOT / "tests" / "data" / "nearest_neighbour" / "data" / "titles.txt"
-
-
-def machine() -> str:
-    load = os.getloadavg()
-    return f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
 
 
 def _write_lines(path: Path, count: int) -> str:
@@ -167,15 +168,17 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    add_loaded_flag(parser)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with tempfile.TemporaryDirectory() as tmp:
-        before = machine()
+    with tempfile.TemporaryDirectory() as tmp, condition(args.loaded) as cond:
+        before = cond.seen()
         ann_results = bench_ann(args.items, Path(tmp))
-        after_ann = machine()  # Read at the end of each section: printed beside its figures.
+        after_ann = cond.seen()  # Read at the end of each section: printed beside its figures.
         generate = bench_generate(args.lines, args.rounds, Path(tmp))
-        after_generate = machine()
+        after_generate = cond.seen()
     results = {
+        "condition": cond.name,
         "machine": {"start": before, "ann": after_ann, "generate": after_generate},
         "generate_items_per_s": generate,
         "ann": ann_results,
@@ -190,7 +193,7 @@ def main() -> None:
     )
     loop = generate["plain Python loop"]
     for name, rate in generate.items():
-        print(f"  {name:<42} {rate:9.0f} items/s  ({rate / loop:.2f}x the loop)")
+        print(f"  {name:<42} {rate:9.0f} items/s  ({rate / loop:.2f}x the loop) | {cond.name}")
     for kind, rows in ann_results.items():
         print(
             f"ANN: {args.items} {kind} 64-d vectors, 500 queries, recall@10 vs exact search "
@@ -200,7 +203,7 @@ def main() -> None:
         for library, row in rows.items():
             print(
                 f"  {library:<10} {row['build_s']:8.2f} {row['recall@10']:10.3f} "
-                f"{row['queries_per_s']:10.0f} {row['file_MB']:6.1f}  {row['params']}"
+                f"{row['queries_per_s']:10.0f} {row['file_MB']:6.1f}  {row['params']} | {cond.name}"
             )
 
 

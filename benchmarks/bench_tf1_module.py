@@ -8,9 +8,11 @@ The module is a text embedding (vocab asset + lookup table + 20k x 128 embedding
 two dense layers, exported once with tfhub. The two sides alternate (tfhub first in even
 repeats, second in odd). Target: median ratio tfhub / by hand <= 1.2. tensorflow_hub 0.16.1 has
 no `hub.Module` (TF2 only), so the baseline is the hand-written load. Prints one JSON line with
-the medians, every repeat, their ratio, and the machine (cores, load average) they ran on.
+the medians, every repeat, their ratio, and the machine they ran on: the condition (idle, or
+with `--loaded` one CPU-bound busy loop per core, started by the benchmark, running through
+every timed repeat), the cores and the load average.
 
-Run: python3 benchmarks/bench_tf1_module.py [--repeats 7]
+Run: python3 benchmarks/bench_tf1_module.py [--repeats 7] [--loaded]
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import add_loaded_flag, condition
 
 VOCAB_SIZE = 20_000
 DIM = 128
@@ -110,15 +116,11 @@ def _time_by_hand(path: str) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def _machine() -> str:
-    one, five, _ = os.getloadavg()
-    return f"cores {os.cpu_count()}, load {one:.2f}/{five:.2f} (1/5 min)"
-
-
 def main() -> None:
     """Runs the benchmark and prints one JSON line with the medians and their ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    add_loaded_flag(parser)
     args = parser.parse_args()
     import tensorflow as tf
 
@@ -126,17 +128,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         path = _build_module(Path(temp))
         _time_tfhub(path), _time_by_hand(path)  # Warm-up: op registration, file cache.
-        hub_times, hand_times = [], []
-        for repeat in range(args.repeats):
-            if repeat % 2 == 0:
-                hub_seconds, hub_result = _time_tfhub(path)
-                hand_seconds, hand_result = _time_by_hand(path)
-            else:
-                hand_seconds, hand_result = _time_by_hand(path)
-                hub_seconds, hub_result = _time_tfhub(path)
-            np.testing.assert_allclose(hub_result, hand_result, rtol=1e-5, atol=1e-6)
-            hub_times.append(hub_seconds)
-            hand_times.append(hand_seconds)
+        with condition(args.loaded) as cond:
+            hub_times, hand_times = _alternated(path, args.repeats)
+            seen = cond.seen()  # Read while the competitors still run.
     hub_median, hand_median = statistics.median(hub_times), statistics.median(hand_times)
     print(
         json.dumps(
@@ -148,10 +142,27 @@ def main() -> None:
                 "repeats": args.repeats,
                 "tfhub_runs_s": [round(t, 4) for t in hub_times],
                 "saved_model_load_runs_s": [round(t, 4) for t in hand_times],
-                "machine": _machine(),
+                "condition": cond.name,
+                "machine": seen,
             }
         )
     )
+
+
+def _alternated(path: str, repeats: int) -> tuple[list[float], list[float]]:
+    """Seconds of each side per repeat, tfhub first in even repeats, second in odd ones."""
+    hub_times, hand_times = [], []
+    for repeat in range(repeats):
+        if repeat % 2 == 0:
+            hub_seconds, hub_result = _time_tfhub(path)
+            hand_seconds, hand_result = _time_by_hand(path)
+        else:
+            hand_seconds, hand_result = _time_by_hand(path)
+            hub_seconds, hub_result = _time_tfhub(path)
+        np.testing.assert_allclose(hub_result, hand_result, rtol=1e-5, atol=1e-6)
+        hub_times.append(hub_seconds)
+        hand_times.append(hand_seconds)
+    return hub_times, hand_times
 
 
 if __name__ == "__main__":
