@@ -299,7 +299,7 @@ def main() -> None:
     for group, values in results.items():
         print(f"{group} | {machines[group]}")
         for key, value in values.items():
-            print(f"  {key:<30} {value:8.3f} | {cond.name}")
+            print(f"  {key:<30} {value:8.3f} | {machines[group]}")
 
 
 if __name__ == "__main__":
