@@ -193,7 +193,7 @@ def main() -> None:
     )
     loop = generate["plain Python loop"]
     for name, rate in generate.items():
-        print(f"  {name:<42} {rate:9.0f} items/s  ({rate / loop:.2f}x the loop) | {cond.name}")
+        print(f"  {name:<42} {rate:9.0f} items/s  ({rate / loop:.2f}x the loop) | {after_generate}")
     for kind, rows in ann_results.items():
         print(
             f"ANN: {args.items} {kind} 64-d vectors, 500 queries, recall@10 vs exact search "
@@ -203,7 +203,7 @@ def main() -> None:
         for library, row in rows.items():
             print(
                 f"  {library:<10} {row['build_s']:8.2f} {row['recall@10']:10.3f} "
-                f"{row['queries_per_s']:10.0f} {row['file_MB']:6.1f}  {row['params']} | {cond.name}"
+                f"{row['queries_per_s']:10.0f} {row['file_MB']:6.1f}  {row['params']} | {after_ann}"
             )
 
 
