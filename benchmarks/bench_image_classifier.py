@@ -248,19 +248,19 @@ def _print_row(row: dict) -> None:
     for label, key in zip(labels, RATES, strict=True):
         print(
             f"{row['module']:>9}: {label:>12} {t[key]:7.1f} vs {u[key]:7.1f} images/s = "
-            f"{row['ratio_' + key]:.2f}x | {row['condition']}"
+            f"{row['ratio_' + key]:.2f}x | {row['machine']}"
         )
     print(
         f"{'':>9}  CPU seconds (user+sys, all threads): first epoch "
         f"{t['first_epoch_cpu_seconds']:.1f} vs {u['first_epoch_cpu_seconds']:.1f}, whole run "
         f"{t['cpu_seconds']:.1f} vs {u['cpu_seconds']:.1f}; val accuracy tfhub "
-        f"{t['val_accuracy']} upstream {u['val_accuracy']} | {row['condition']}"
+        f"{t['val_accuracy']} upstream {u['val_accuracy']} | {row['machine']}"
     )
     for side in ("tfhub", "upstream"):
         for key in ("epoch_seconds", "epoch_cpu_seconds"):
             per_run = ", ".join("/".join(f"{s:.1f}" for s in r[key]) for r in row[side]["runs"])
             label = key.replace("_", " ")
-            print(f"{'':>9}  {side} {label} per run: {per_run} | {row['condition']}")
+            print(f"{'':>9}  {side} {label} per run: {per_run} | {row['machine']}")
 
 
 def main() -> None:
