@@ -28,7 +28,6 @@ Recipe (printed with the results):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import os
@@ -41,8 +40,9 @@ from typing import NamedTuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (
+    Condition,
     child_env,
-    cpu_load,
+    condition,
     inflate_seconds,
     machine,
     plain_http_server,
@@ -192,9 +192,8 @@ def warm_up(url: str, served: str, work: str) -> None:
 
 
 def speed_rows(url: str, served: str, args: argparse.Namespace, work: str) -> None:
-    for condition in ("idle", "loaded"):
-        load = cpu_load(os.cpu_count() or 1) if condition == "loaded" else contextlib.nullcontext()
-        with load:
+    for loaded in (False, True):
+        with condition(loaded) as cond:
             for recipe in RECIPES:
                 name, size_mb = _archive(served, recipe, args.mb)
                 limit = gunzip_limit(os.path.join(served, name))
@@ -207,21 +206,22 @@ def speed_rows(url: str, served: str, args: argparse.Namespace, work: str) -> No
                         speeds[module].append(run.speed)
                         if module == "tfhub":
                             ours.append(run)
-                _print_row(condition, recipe, size_mb, limit, speeds)
+                _print_row(cond, recipe, size_mb, limit, speeds)
                 print(f"  {thread_summary(ours)}", flush=True)
 
 
 def _print_row(
-    condition: str, recipe: str, size_mb: float, limit: float, speeds: dict[str, list[float]]
+    cond: Condition, recipe: str, size_mb: float, limit: float, speeds: dict[str, list[float]]
 ) -> None:
     ours, theirs = (statistics.median(speeds[module]) for module in MODULES)
     runs = {m: ", ".join(f"{v:.0f}" for v in speeds[m]) for m in MODULES}
     print(
-        f"{condition:6s} {recipe:13s} {size_mb:5.0f} MB archive | tfhub {ours:5.0f} MB/s "
+        f"{'loaded' if cond.loops else 'idle':6s} {recipe:13s} {size_mb:5.0f} MB archive | "
+        f"tfhub {ours:5.0f} MB/s "
         f"({runs['tfhub']}) | tensorflow_hub {theirs:5.0f} MB/s ({runs['tensorflow_hub']}) | "
-        f"ratio {ours / theirs:.2f}x (target {'1.6' if condition == 'idle' else '1.3'}x) | "
+        f"ratio {ours / theirs:.2f}x (target {'1.3' if cond.loops else '1.6'}x) | "
         f"gunzip limit {limit:.0f} MB/s, tfhub at {ours / limit:.0%} (target >= 85%) | "
-        f"{machine()}",
+        f"{cond.seen()}",
         flush=True,
     )
 

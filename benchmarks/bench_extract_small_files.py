@@ -32,7 +32,6 @@ condition of the issue's "92 s vs 61 s on a busy machine").
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import os
 import shutil
@@ -44,7 +43,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, cpu_load, inflate_seconds, machine, with_bytecode
+from _common import add_loaded_flag, child_env, condition, inflate_seconds, with_bytecode
 
 TFHUB_CODE = """
 import time
@@ -199,9 +198,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", default=None, help="where to extract (default: the temp dir)")
-    parser.add_argument(
-        "--loaded", action="store_true", help="run a CPU-bound busy loop per core meanwhile"
-    )
+    add_loaded_flag(parser)
     args = parser.parse_args()
     if shutil.which("tar") is None:
         raise SystemExit("GNU tar is needed (apt-get install tar)")
@@ -214,16 +211,14 @@ def main() -> None:
         subprocess.run(warm, env=tfhub_env(work), check=True)  # Compiles the bytecode once.
         keep = fs_type(work) != "tmpfs"
         print(f"Outputs: {'kept until the end' if keep else 'removed after each run'}.")
-        cores = os.cpu_count() or 1
-        condition = f"loaded ({cores} busy loops)" if args.loaded else "idle"
-        with cpu_load(cores) if args.loaded else contextlib.nullcontext():
+        with condition(args.loaded) as cond:
             times, cpu, inside, bare = alternate_runs(archive, work, args.runs, keep=keep)
-            seen = f"{gunzip_limit(archive)} | {machine()}"  # Under the same load.
+            seen = f"{gunzip_limit(archive)} | {cond.seen()}"  # Under the same load.
         ours, theirs = (statistics.median(times[name]) for name in times)
         runs = {name: ", ".join(f"{value:.2f}" for value in times[name]) for name in times}
         cpu_median = {name: statistics.median(cpu[name]) for name in cpu}
         print(
-            f"{args.files} one-byte files, {condition} | tfhub {ours:.2f} s ({runs['tfhub']}) | "
+            f"{args.files} one-byte files, {cond.name} | tfhub {ours:.2f} s ({runs['tfhub']}) | "
             f"GNU tar {theirs:.2f} s ({runs['GNU tar']}) | ratio {ours / theirs:.2f}x "
             f"(target <= 1.0x), {(ours - theirs) / args.files * 1e6:+.0f} us per file | CPU tfhub "
             f"{cpu_median['tfhub']:.2f} s, tar {cpu_median['GNU tar']:.2f} s | in {work} "

@@ -11,14 +11,21 @@ one CPU-bound busy loop per core (started by the benchmark): the busy machine.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import child_env, cpu_load, machine, median, model_server, run_child_rss, with_bytecode
+from _common import (
+    add_loaded_flag,
+    child_env,
+    condition,
+    median,
+    model_server,
+    run_child_rss,
+    with_bytecode,
+)
 
 PROCESS_CODE = {
     "tfhub": "import sys, tfhub as hub; print(hub.resolve(sys.argv[1]))",
@@ -57,9 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--loop", type=int, default=2000)
-    parser.add_argument(
-        "--loaded", action="store_true", help="run a CPU-bound busy loop per core meanwhile"
-    )
+    add_loaded_flag(parser)
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="tfhub-bench-resolve-")
     try:
@@ -77,12 +82,9 @@ def main() -> None:
             run_child_rss(PROCESS_CODE["tfhub"], handle, env=env)  # Fill the cache.
         for name in PROCESS_CODE:  # Warm-up, untimed: fills the bytecode cache of each side.
             run_child_rss(PROCESS_CODE[name], handle, env=env)
-        cores = os.cpu_count() or 1
-        condition = f"loaded ({cores} busy loops)" if args.loaded else "idle"
-        load = cpu_load(cores) if args.loaded else contextlib.nullcontext()
-        with load:
+        with condition(args.loaded) as cond:
             walls, loops = timed_runs(handle, env, args.runs, args.loop)
-            seen = f"{condition}, {machine()}"  # Read while the competitors still run.
+            seen = cond.seen()  # Read while the competitors still run.
         for name in PROCESS_CODE:
             print(
                 f"{name:15s} import+resolve (whole process): {median(walls[name]) * 1000:8.1f} ms "
