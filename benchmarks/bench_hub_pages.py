@@ -7,6 +7,9 @@ text from a 2,000-word vocabulary, 12 tasks, 40 architectures, 30 datasets, 8 la
 `tfhub serve` (one worker) in a child process and measures the time until /healthz answers (the
 scan of ROOT and the index build), then p50/p99 of sequential keep-alive requests: the index
 page, full-text searches (random words), filtered searches, model pages and the JSON search API.
+Model pages twice: the same page each time (its rendered doc cached after the first view) and a
+different page each time (each doc rendered at its first view, as visitors browsing the hub
+meet most pages); the other rows ask the same URL each time, after 5 untimed requests.
 The condition (idle, or with `--loaded` one CPU-bound busy loop per core, started by the
 benchmark before the server and running until the last figure), the cores and the load average
 are printed beside each figure (tensorflow_hub has no server: no ratio).
@@ -79,10 +82,11 @@ def make_tree(root: str, count: int, rng: random.Random) -> list[str]:
     return handles
 
 
-def timed(session, url: str, runs: int) -> tuple[float, float]:
-    """p50 and p99 latency in ms of `runs` GETs (all must answer 200)."""
+def timed(session, urls: list[str], runs: int) -> tuple[float, float]:
+    """p50 and p99 latency in ms of `runs` GETs, of `urls` in turn (all must answer 200)."""
     times = []
-    for _ in range(runs):
+    for index in range(runs):
+        url = urls[index % len(urls)]
         started = time.perf_counter()
         response = session.get(url, timeout=30)
         times.append((time.perf_counter() - started) * 1000)
@@ -122,17 +126,24 @@ def main() -> None:
             worker = session.get(base + "/healthz").text.strip()
             print(f"  of which in the worker: {worker} | {cond.seen()}")
             word = "w17" + "a"
-            rows = {
-                "index page (all models, first 50 listed)": f"{base}/",
-                "search page, one word": f"{base}/?q={word}",
-                "search page, two words + task filter": f"{base}/?q=w1+w2&task=task-3",
-                "search page, filters only": f"{base}/?language=en&fine-tunable=true",
-                "model page": f"{base}/{handles[1234 % len(handles)]}",
-                "JSON API search": f"{base}/api/models?q=w3&limit=50",
+            pages = [f"{base}/{handle}" for handle in handles]
+            rows = {  # Each row's URLs, asked in turn.
+                "index page (all models, first 50 listed)": [f"{base}/"],
+                "search page, one word": [f"{base}/?q={word}"],
+                "search page, two words + task filter": [f"{base}/?q=w1+w2&task=task-3"],
+                "search page, filters only": [f"{base}/?language=en&fine-tunable=true"],
+                "model page, the same one each time (its render cached)": [
+                    pages[1234 % len(pages)]
+                ],
+                f"model page, a different one each time ({min(args.requests, len(pages))} "
+                "pages, each rendered at its first view)": pages,
+                "JSON API search": [f"{base}/api/models?q=w3&limit=50"],
             }
-            for name, url in rows.items():
-                timed(session, url, 5)  # Warm-up (doc render cache, connections).
-                p50, p99 = timed(session, url, args.requests)
+            timed(session, [f"{base}/healthz"], 5)  # Warm-up: the connection.
+            for name, urls in rows.items():
+                if len(urls) == 1:
+                    timed(session, urls, 5)  # Warm-up: this page's render cache, if any.
+                p50, p99 = timed(session, urls, args.requests)
                 print(f"{name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms | {cond.seen()}")
             print(f"server RSS: {server.rss_mb():.0f} MB | {cond.seen()}")
     print(f"after: {machine()}")
