@@ -65,7 +65,6 @@ NEEDS = {
     "bench_nearest_neighbour.py": ["tensorflow", "apache_beam"],
     "bench_image_classifier.py": ["tensorflow", "tensorflow_hub", "tf_keras"],
 }
-HEAVY = {"bench_keras_layer.py", "bench_nearest_neighbour.py", "bench_image_classifier.py"}
 
 
 def _skip_without(script: str) -> None:
@@ -107,20 +106,18 @@ def _no_loop_outlives_a_test() -> Iterator[None]:
 
 
 def _start(script: str, *args: str) -> subprocess.Popen[str]:
-    proc = _popen(script, *args)
-    STARTED.append(proc.pid)
-    return proc
-
-
-def _popen(script: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    """Starts `script ARGS --loaded` in its own session (the SIGINT of a test reaches it
+    alone; a Ctrl-C meant for pytest does not reach it)."""
+    proc = subprocess.Popen(
         [sys.executable, str(BENCHMARKS / script), *args, "--loaded"],
         env=child_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # A Ctrl-C meant for pytest does not reach it, nor ours pytest.
+        start_new_session=True,
     )
+    STARTED.append(proc.pid)
+    return proc
 
 
 def _wait_for_loops(proc: subprocess.Popen[str], timeout: float) -> list[int]:
@@ -172,7 +169,7 @@ def test_every_benchmark_without_loaded_is_probed() -> None:
     "script",
     [
         pytest.param(name, marks=[pytest.mark.tf, pytest.mark.slow])
-        if name in HEAVY or "tensorflow" in NEEDS.get(name, [])
+        if "tensorflow" in NEEDS.get(name, [])
         else name
         for name in TINY
     ],
