@@ -3,6 +3,9 @@
 tfhub asks for `Accept-Encoding: identity`, but some servers encode anyway: an object stored
 with `Content-Encoding: gzip` metadata (S3, a CDN), or a server compressing everything. The body
 is then the archive gzipped once more (or, with the metadata alone, the .tar.gz itself).
+`deflate` comes as RFC 9110's zlib stream or as the raw stream some servers send (urllib3, and
+so requests, undo both); a body labelled either way that is an archive as stored is taken as
+sent.
 `decoded(body, encoding)` returns a stream of the bytes the server stored; the resumable body
 below it still counts (and resumes) the bytes as sent. Archives sent as they are pay nothing.
 """
@@ -13,10 +16,13 @@ import zlib
 from typing import Any
 
 from . import errors
+from ._archive import sniff
 
 _READ_SIZE = 512 << 10
 _ZLIB_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
-_MAGIC = {"gzip": b"\x1f\x8b", "x-gzip": b"\x1f\x8b"}
+_GZIP_MAGIC = b"\x1f\x8b"
+_AUTO_WBITS = 32 + zlib.MAX_WBITS  # A gzip or a zlib header, whichever the stream starts with.
+_RAW_WBITS = -zlib.MAX_WBITS  # A deflate stream without a header (deflate as some servers send).
 
 
 def decoded(body: Any, encoding: str, *, url: str) -> Any:
@@ -43,17 +49,17 @@ def decoded(body: Any, encoding: str, *, url: str) -> Any:
 
 
 class _Decoded:
-    """The bytes of `body` inflated (gzip or zlib, several gzip members in a row too)."""
+    """The bytes of `body` inflated (gzip, several members in a row too, zlib or raw deflate),
+    or as sent if it is not encoded."""
 
     def __init__(self, body: Any, encoding: str) -> None:
         self._body = body
-        self._tail = b""
         self._decoder: Any = None
-        first = body.read(_READ_SIZE)
-        magic = _MAGIC.get(encoding)
-        if magic is not None and not first.startswith(magic[: len(first)]):
-            self._decoder = False  # Labelled gzip but not gzip: passed through as sent.
-        self._tail = first
+        self._tail = body.read(_READ_SIZE)
+        wbits = _wbits(self._tail, encoding)
+        self._wbits = _AUTO_WBITS if wbits is None else wbits
+        if wbits is None:
+            self._decoder = False  # Labelled but not encoded: passed through as sent.
 
     def read(self, size: int = -1) -> bytes:
         """Returns up to `size` decoded bytes (b"" at the end).
@@ -76,12 +82,27 @@ class _Decoded:
                     )
                 return b""
             if self._decoder is not None and self._decoder.eof:
-                if not data.startswith(b"\x1f\x8b"[: len(data)]):
+                if self._wbits != _AUTO_WBITS or not data.startswith(_GZIP_MAGIC[: len(data)]):
                     return b""  # Bytes after the encoded body: ignored, as after an archive.
-                self._decoder = None
+                self._decoder = None  # Another gzip member follows.
             if self._decoder is None:
-                self._decoder = zlib.decompressobj(47)  # 32 + 15: a gzip or zlib header.
+                self._decoder = zlib.decompressobj(self._wbits)
             out = self._decoder.decompress(data, size)
             self._tail = self._decoder.unconsumed_tail or self._decoder.unused_data
             if out:
                 return out
+
+
+def _wbits(first: bytes, encoding: str) -> int | None:
+    """How to inflate a body labelled `encoding` whose first bytes are `first`: zlib's `wbits`,
+    or None to take the body as sent (an archive stored with the label, not encoded)."""
+    if first.startswith(_GZIP_MAGIC[: len(first)]):
+        return _AUTO_WBITS
+    if encoding != "deflate" or sniff(first) != "unknown":
+        return None  # Labelled but not encoded: a tar, bzip2, xz (or an HTML page) as stored.
+    return _AUTO_WBITS if _is_zlib_header(first) else _RAW_WBITS
+
+
+def _is_zlib_header(first: bytes) -> bool:
+    """True if `first` starts with a zlib header (RFC 1950: deflate, a valid check number)."""
+    return len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
