@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import LocalServer, answer_body
+from tests._helpers.python_process import run_tfhub
 
 import tfhub as hub
+from tfhub import errors
 
 
 def _sha1(text: str) -> str:
@@ -81,3 +83,66 @@ def test_gzip_metadata_on_a_plain_tar_is_still_taken_as_sent(
             answer_body(name, 200, "application/x-tar", sent, {"Content-Encoding": "gzip"})
         )
         assert read_tree(hub.resolve(server.url(name))) == MODEL_FILES, name
+
+
+def test_descriptors_and_cache_list_show_the_url_an_entry_is_keyed_by(
+    server: LocalServer, served_dir: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page says: credentials "are used for the download but never shown"; messages show
+    `https://***@host/...`; "The folder name of an http(s) URL with a user name and password is
+    `sha1` of the URL without them", and a signed URL's is `sha1` of the URL without its
+    signature, whose "descriptor records that unsigned URL". The descriptor (and so `tfhub cache
+    list`) records the URL the folder's name hashes, as upstream's descriptors do; a secret the
+    key keeps (`?token=`) is shown as `***`."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    plain = server.url("m.tar.gz")
+    shown = {
+        plain.replace("http://", "http://user:s3cret@"): plain,
+        f"{plain}?X-Amz-Signature=s3cret&X-Amz-Credential=AKIA&v=1": f"{plain}?v=1",
+        f"{plain}?token=s3cret": f"{plain}?token=***",
+    }
+    for handle, recorded in shown.items():
+        entry = Path(hub.resolve(handle))
+        descriptor = Path(f"{entry}.descriptor.txt").read_text(encoding="utf-8")
+        assert descriptor.startswith(f"Module: {recorded}\n"), descriptor
+        if "***" not in recorded:  # Upstream's invariant: the folder is sha1 of that line.
+            assert entry.name == _sha1(recorded)
+    listed = run_tfhub("cache", "list", TFHUB_CACHE_DIR=str(isolated_cache)).stdout
+    assert sorted(line.split("\t")[-1] for line in listed.splitlines()) == sorted(shown.values())
+    assert "s3cret" not in listed and "***@" not in listed
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    closed = plain.replace(f":{server.port}/", ":9/").replace("http://", "http://user:s3cret@")
+    with pytest.raises(errors.DownloadError) as info:
+        hub.resolve(closed)
+    assert "http://***@127.0.0.1:9/m.tar.gz" in str(info.value), str(info.value)
+
+
+@pytest.mark.tf
+def test_a_message_saying_to_rm_an_entry_with_credentials_names_what_finds_it(
+    server: LocalServer, served_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The page says: "Where a message says to run `tfhub cache rm` for such an entry, it names
+    the entry's folder ..., since the redacted handle names none" (`?token=` stays in the key);
+    a URL with a user name and password is keyed without them, which the message names."""
+    from tests._helpers import models
+
+    from tfhub.cli.main import main
+
+    model = Path(models.save_tf2_module(str(tmp_path / "model")))
+    models.make_tarball(str(model), str(served_dir / "model.tar.gz"))
+    plain = server.url("model.tar.gz")
+    for handle, named in (
+        (f"{plain}?token=s3cret", None),
+        (plain.replace("http://", "http://user:s3cret@"), plain),
+    ):
+        entry = Path(hub.resolve(handle))
+        (shard,) = (entry / "variables").glob("variables.data-*")
+        shard.write_bytes(bytes(shard.stat().st_size))  # Same-size damage: found by load.
+        with pytest.raises(errors.DamagedModelError) as info:
+            hub.load(handle)
+        message = str(info.value)
+        argument = named or entry.name
+        assert f"remove it with `tfhub cache rm {argument}` and load again" in message, message
+        assert "s3cret" not in message
+        assert main(["cache", "rm", argument]) == 0 and not entry.exists()
+        capsys.readouterr()
