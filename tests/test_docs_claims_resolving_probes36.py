@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
-from tests._helpers.http_server import LocalServer, answer_body
+from tests._helpers.http_server import LocalServer, answer_body, see_other
 from tests._helpers.python_process import run_tfhub
 
 import tfhub as hub
-from tfhub import errors
+from tfhub import errors, handles
 
 
 def _sha1(text: str) -> str:
@@ -146,3 +146,72 @@ def test_a_message_saying_to_rm_an_entry_with_credentials_names_what_finds_it(
         assert "s3cret" not in message
         assert main(["cache", "rm", argument]) == 0 and not entry.exists()
         capsys.readouterr()
+
+
+@pytest.mark.parametrize("status", [301, 307, 308])
+def test_the_uncompressed_format_follows_each_plain_redirect(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    """The page says: "`UNCOMPRESSED` asks the server for `?tf-hub-format=uncompressed`,
+    follows plain redirects (301, 302, 307, 308: http to https, a moved hub ...), expects `303
+    See Other` with a `gs://` folder in the body, and returns that folder" (302 is
+    tests/test_resolvers.py's; the gs:// check is TensorFlow's, stood in for here)."""
+    from tfhub.resolvers import gcs
+
+    monkeypatch.setattr(gcs, "exists", lambda path: path == "gs://bucket/m")
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    moved = {"Location": "/models/m?tf-hub-format=uncompressed"}
+    server.state.behaviours += [
+        answer_body("/old/m", status, "text/html", b"moved", moved),
+        see_other("/models/m", "gs://bucket/m"),
+    ]
+    assert hub.resolve(server.url("old/m")) == "gs://bucket/m"
+    asked = [target for method, target, _ in server.state.requests if method == "GET"]
+    assert asked == ["/old/m?tf-hub-format=uncompressed", "/models/m?tf-hub-format=uncompressed"]
+
+
+@pytest.mark.parametrize(
+    ("handle", "archive"),
+    [
+        ("google/m/2/", "google/m/2.tar.gz"),
+        ("google/m/2//", "google/m/2.tar.gz"),
+        ("google/m/2?v=1", "google/m/2.tar.gz?v=1"),
+        ("google/m/2/?v=1", "google/m/2.tar.gz?v=1"),
+    ],
+)
+def test_the_china_mirror_drops_slashes_after_the_version_and_keeps_the_query(
+    server: LocalServer,
+    served_dir: Path,
+    isolated_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    handle: str,
+    archive: str,
+) -> None:
+    """The page says: "`https://hub.tensorflow.google.cn/X` | downloaded from
+    `https://gcs.tensorflow.google.cn/tfhub-modules/X.tar.gz`, as upstream; slashes after the
+    version are dropped and a query is kept after `.tar.gz` ...; the cache folder is `sha1` of
+    the handle as written" (the mirror's address, upstream's constant, points at a local
+    server)."""
+    monkeypatch.setattr(handles, "GCS_GOOGLE_CN_TEMPLATE", server.url("tfhub-modules/%s.tar.gz"))
+    (served_dir / "tfhub-modules" / "google" / "m").mkdir(parents=True)
+    make_tar_gz(served_dir / "tfhub-modules" / "google" / "m" / "2.tar.gz")
+    written = f"https://hub.tensorflow.google.cn/{handle}"
+    path = hub.resolve(written)
+    assert path == str(isolated_cache / _sha1(written))
+    assert read_tree(path) == MODEL_FILES
+    assert [target for _, target, _ in server.state.requests] == [f"/tfhub-modules/{archive}"]
+
+
+def test_a_relative_path_is_read_from_the_current_folder_at_each_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page says: "Relative paths are read from the current directory at each call, and
+    returned as written"."""
+    (tmp_path / "a" / "models" / "m").mkdir(parents=True)
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    assert hub.resolve("models/m") == "models/m"
+    assert hub.resolve("./models/m") == "./models/m"
+    monkeypatch.chdir(tmp_path / "b")
+    with pytest.raises(errors.ModelNotFoundError, match=r"^models/m does not exist\.$"):
+        hub.resolve("models/m")
