@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
-from tests._helpers.http_server import LocalServer, answer_body, see_other
+from tests._helpers.http_server import (
+    LocalServer,
+    answer_body,
+    answer_status,
+    archive_gets,
+    see_other,
+)
 from tests._helpers.python_process import run_tfhub
 
 import tfhub as hub
@@ -215,3 +221,46 @@ def test_a_relative_path_is_read_from_the_current_folder_at_each_call(
     monkeypatch.chdir(tmp_path / "b")
     with pytest.raises(errors.ModelNotFoundError, match=r"^models/m does not exist\.$"):
         hub.resolve("models/m")
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (401, "Kaggle refuses it: the model may be private, or need you to accept its terms"),
+        (403, "Kaggle refuses it: the model may be private, or need you to accept its terms"),
+        (404, "Kaggle model URLs look like https://www.kaggle.com/models/OWNER/MODEL/FRAMEWORK/"),
+    ],
+)
+def test_kaggles_refusals_say_what_they_usually_mean(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, status: int, said: str
+) -> None:
+    """The page says: "Errors name the handle and URL: ... for Kaggle URLs, a 401/403 says the
+    model may be private or need its terms accepted, a 404 shows the URL form" (kaggle.com over
+    plain http, reached through the local server acting as an HTTP proxy)."""
+    monkeypatch.setenv("HTTP_PROXY", server.url())
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    server.state.behaviours.append(answer_status("/models/o/m", status))
+    handle = "http://www.kaggle.com/models/o/m"
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(handle)
+    message = str(info.value)
+    assert info.value.code == status and f"Cannot download {handle!r}" in message
+    assert f"{handle}?tf-hub-format=compressed" in message and said in message, message
+
+
+def test_localhost_never_goes_through_a_proxy_whatever_no_proxy_says(
+    server: LocalServer, served_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page says: "A URL on this machine's loopback (`localhost`, `127.0.0.0/8`, `::1`
+    ...) never goes through a proxy, which could not reach it, whatever `NO_PROXY` says" (the
+    proxy here is a closed port: a request through it would fail)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "example.com,10.0.0.0/8")
+    url = server.url("m.tar.gz").replace("127.0.0.1", "localhost")
+    assert read_tree(hub.resolve(url)) == MODEL_FILES
+    assert len(archive_gets(server, "m.tar.gz")) == 1
