@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -18,9 +23,10 @@ from tests._helpers.http_server import (
     answer_body,
     answer_status,
     archive_gets,
+    delay,
     see_other,
 )
-from tests._helpers.python_process import run_tfhub
+from tests._helpers.python_process import child_env, run_tfhub
 
 import tfhub as hub
 from tfhub import errors, handles
@@ -264,3 +270,42 @@ def test_localhost_never_goes_through_a_proxy_whatever_no_proxy_says(
     url = server.url("m.tar.gz").replace("127.0.0.1", "localhost")
     assert read_tree(hub.resolve(url)) == MODEL_FILES
     assert len(archive_gets(server, "m.tar.gz")) == 1
+
+
+@pytest.mark.parametrize(
+    ("stop", "status", "said"),
+    [
+        (signal.SIGTERM, 128 + signal.SIGTERM, "tfhub: terminated (SIGTERM)"),
+        (signal.SIGINT, 128 + signal.SIGINT, "tfhub: interrupted"),
+    ],
+)
+def test_stopping_a_stalled_download_ends_at_once_and_leaves_nothing(
+    server: LocalServer,
+    served_dir: Path,
+    isolated_cache: Path,
+    stop: signal.Signals,
+    status: int,
+    said: str,
+) -> None:
+    """The page says: "Stopping a download (Ctrl-C, SIGTERM in the CLI) ends at once, even
+    during a stall", and "A download that fails leaves nothing in the cache: no temporary
+    folder, and no lock file for an entry that does not exist" (the server sends part of the
+    body, then nothing for a minute; TFHUB_HTTP_TIMEOUT is 60 s)."""
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(200_000)})
+    server.state.behaviours.append(delay("m.tar.gz", 60, stall_after=50_000))
+    tfhub = subprocess.Popen(
+        [sys.executable, "-m", "tfhub", "resolve", server.url("m.tar.gz")],
+        env=child_env(TFHUB_CACHE_DIR=str(isolated_cache), TFHUB_DOWNLOAD_PROGRESS="0"),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # As a terminal's.
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not archive_gets(server, "m.tar.gz") and time.monotonic() < deadline:
+        time.sleep(0.05)  # Waiting for the request, not asserting on time.
+    time.sleep(1)  # The body's first bytes are in; the server is stalling.
+    sent = time.monotonic()
+    tfhub.send_signal(stop)
+    _, err = tfhub.communicate(timeout=30)
+    assert time.monotonic() - sent < 10  # At once: not after TFHUB_HTTP_TIMEOUT's 60 s.
+    assert (tfhub.returncode, err.strip()) == (status, said)
+    assert os.listdir(isolated_cache) == [".locks"] and os.listdir(isolated_cache / ".locks") == []
