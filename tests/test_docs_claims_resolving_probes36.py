@@ -309,3 +309,23 @@ def test_stopping_a_stalled_download_ends_at_once_and_leaves_nothing(
     assert time.monotonic() - sent < 10  # At once: not after TFHUB_HTTP_TIMEOUT's 60 s.
     assert (tfhub.returncode, err.strip()) == (status, said)
     assert os.listdir(isolated_cache) == [".locks"] and os.listdir(isolated_cache / ".locks") == []
+
+
+def test_a_cache_folder_starting_with_a_tilde_is_in_the_home_folder(
+    server: LocalServer, served_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page says: "A leading `~` (`TFHUB_CACHE_DIR=~/.cache/tfhub` from a `.env` file or a
+    Dockerfile's `ENV`, which no shell expands) is the home folder", also for the flag and for
+    upstream's `resolver.tfhub_cache_dir()`; nothing is made in the working folder."""
+    from tfhub import resolver
+
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", "~/.cache/tfhub")
+    make_tar_gz(served_dir / "m.tar.gz")
+    handle = server.url("m.tar.gz")
+    assert hub.resolve(handle) == str(home / ".cache" / "tfhub" / _sha1(handle))
+    assert resolver.tfhub_cache_dir() == str(home / ".cache" / "tfhub")
+    assert os.listdir(work) == []
