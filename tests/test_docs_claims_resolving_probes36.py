@@ -329,3 +329,55 @@ def test_a_cache_folder_starting_with_a_tilde_is_in_the_home_folder(
     assert hub.resolve(handle) == str(home / ".cache" / "tfhub" / _sha1(handle))
     assert resolver.tfhub_cache_dir() == str(home / ".cache" / "tfhub")
     assert os.listdir(work) == []
+
+
+def _stderr_of_resolve_at_a_terminal(url: str, cache: Path, **env: str) -> bytes:
+    """Runs `hub.resolve(url)` in a fresh process whose stderr is a real 80x24 terminal (a
+    pty); returns what it wrote there."""
+    import fcntl
+    import struct
+    import termios
+    import threading
+
+    controller, terminal = os.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    written: list[bytes] = []
+
+    def read_all() -> None:
+        while True:
+            try:
+                data = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal's last writer has gone.
+                return
+            if not data:
+                return
+            written.append(data)
+
+    reader = threading.Thread(target=read_all, daemon=True)
+    reader.start()
+    try:
+        subprocess.run(
+            [sys.executable, "-c", "import sys, tfhub as hub; hub.resolve(sys.argv[1])", url],
+            env=child_env(TFHUB_CACHE_DIR=str(cache), **env),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal,
+            timeout=120, check=True,
+        )  # fmt: skip
+    finally:
+        os.close(terminal)
+        reader.join(timeout=10)
+        os.close(controller)
+    return b"".join(written)
+
+
+def test_the_progress_bar_is_on_in_a_terminal_unless_switched_off(
+    server: LocalServer, served_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page says: "Progress bar (tqdm, on stderr): on in a terminal;
+    `TFHUB_DOWNLOAD_PROGRESS=0`/`1` forces it"."""
+    monkeypatch.delenv("TFHUB_DOWNLOAD_PROGRESS")  # The fixture's 0: the test sets its own.
+    make_tar_gz(served_dir / "m.tar.gz", {"saved_model.pb": os.urandom(300_000)})
+    server.state.behaviours.append(delay("m.tar.gz", 1, stall_after=100_000))
+    url = server.url("m.tar.gz")
+    shown = _stderr_of_resolve_at_a_terminal(url, tmp_path / "a")
+    assert f"Downloading {url}:".encode() in shown and b"%|" in shown, shown
+    assert _stderr_of_resolve_at_a_terminal(url, tmp_path / "b", TFHUB_DOWNLOAD_PROGRESS="0") == b""
