@@ -15,10 +15,12 @@ import sys
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import (
+    Behaviour,
     LocalServer,
     answer_body,
     answer_status,
@@ -381,3 +383,49 @@ def test_the_progress_bar_is_on_in_a_terminal_unless_switched_off(
     shown = _stderr_of_resolve_at_a_terminal(url, tmp_path / "a")
     assert f"Downloading {url}:".encode() in shown and b"%|" in shown, shown
     assert _stderr_of_resolve_at_a_terminal(url, tmp_path / "b", TFHUB_DOWNLOAD_PROGRESS="0") == b""
+
+
+def _labelled_in_pieces(suffix: str, body: bytes, encoding: str, first: int) -> Behaviour:
+    """Answers `body` with `Content-Encoding: encoding`, its first `first` bytes alone (a
+    short first network read), then the rest."""
+
+    def behaviour(handler: Any, path: str, query: dict[str, list[str]]) -> bool:
+        if not path.endswith(suffix):
+            return False
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/x-tar")
+        handler.send_header("Content-Encoding", encoding)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body[:first])
+        handler.wfile.flush()
+        time.sleep(0.3)
+        handler.wfile.write(body[first:])
+        return True
+
+    return behaviour
+
+
+@pytest.mark.parametrize(
+    ("what", "compression", "encode", "first"),
+    [
+        ("a tar under zlib's deflate", "", zlib.compress, 1),
+        ("a tar under raw deflate", "", _raw_deflate, 1),
+        ("a plain tar stored with deflate metadata", "", bytes, 100),
+        ("a .tar.gz stored with gzip metadata", "gz", bytes, 1),
+    ],
+)
+def test_a_short_first_packet_of_an_encoded_body_is_still_read_right(
+    server: LocalServer,
+    served_dir: Path,
+    what: str,
+    compression: str,
+    encode: Any,
+    first: int,
+) -> None:
+    """The page says: "The format is recognised from the first 512 bytes (read until there are
+    512 or the stream ends)"; so is a Content-Encoding's, whatever the first read brings."""
+    body = encode(_tar_bytes(served_dir, compression))
+    encoding = "gzip" if compression == "gz" else "deflate"
+    server.state.behaviours.append(_labelled_in_pieces("m.tar.gz", body, encoding, first))
+    assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES, what

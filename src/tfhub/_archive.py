@@ -142,7 +142,7 @@ def _is_v7_tar_header(head: bytes) -> bool:
         return False
 
 
-def _read_head(stream: Any, size: int = 512) -> bytes:
+def read_head(stream: Any, size: int = 512) -> bytes:
     """Reads until `size` bytes or the end: a first network read may be short."""
     parts: list[bytes] = []
     got = 0
@@ -184,7 +184,7 @@ def extract(stream: Any, target: str, *, source: str) -> ExtractResult:
         tfhub.errors.CacheError: if the disk is full or `target` cannot be written.
     """
     try:
-        head = _read_head(stream)
+        head = read_head(stream)
     except Exception as err:
         _raise_mapped(err, source=source, target=target)
     kind = sniff(head)

@@ -16,7 +16,7 @@ import zlib
 from typing import Any
 
 from . import errors
-from ._archive import sniff
+from ._archive import read_head, sniff
 
 _READ_SIZE = 512 << 10
 _ZLIB_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
@@ -55,7 +55,7 @@ class _Decoded:
     def __init__(self, body: Any, encoding: str) -> None:
         self._body = body
         self._decoder: Any = None
-        self._tail = body.read(_READ_SIZE)
+        self._tail = read_head(body)  # What it is needs 512 bytes: a first read may be short.
         wbits = _wbits(self._tail, encoding)
         self._wbits = _AUTO_WBITS if wbits is None else wbits
         if wbits is None:
