@@ -69,16 +69,15 @@ def test_an_archive_under_content_encoding_deflate_is_extracted(
     isolated_cache: Path,
     what: str,
     compression: str,
-    encode: object,
+    encode: Any,
 ) -> None:
     """The page says:
 
     "a server that still answers `Content-Encoding: gzip` or `deflate` (an archive gzipped
-    again on the fly, or an S3 object stored with that metadata) has it undone first (a body
-    labelled gzip that is not gzip is taken as sent)". Deflate comes in two forms (RFC 9110's
-    zlib stream, and the raw stream some servers send, which urllib3 accepts too), and an
-    object stored with the label but not deflated is taken as sent, as for gzip."""
-    body = encode(_tar_bytes(served_dir, compression))  # type: ignore[operator]
+    again on the fly, or an S3 object stored with that metadata) has it undone first
+    (`deflate` as a zlib or a raw stream, as requests reads it; a body so labelled that is not
+    encoded, a tar, bzip2 or xz archive as stored, is taken as sent)"."""
+    body = encode(_tar_bytes(served_dir, compression))
     server.state.behaviours.append(
         answer_body("m.tar.gz", 200, "application/x-tar", body, {"Content-Encoding": "deflate"})
     )
@@ -86,17 +85,19 @@ def test_an_archive_under_content_encoding_deflate_is_extracted(
     assert read_tree(path) == MODEL_FILES, what
 
 
-def test_gzip_metadata_on_a_plain_tar_is_still_taken_as_sent(
+def test_a_body_labelled_gzip_is_undone_once_or_taken_as_sent(
     server: LocalServer, served_dir: Path
 ) -> None:
-    """The page says: "(a body labelled gzip that is not gzip is taken as sent)"; gzipped twice,
-    it is undone once."""
-    body = _tar_bytes(served_dir, "gz")
-    for name, sent in (("plain.tar.gz", body), ("twice.tar.gz", gzip.compress(body))):
+    """The page says: "a body so labelled that is not encoded, a tar, bzip2 or xz archive as
+    stored, is taken as sent"; a .tar.gz so labelled, or gzipped again, is undone once."""
+    tar, tar_gz = _tar_bytes(served_dir, ""), _tar_bytes(served_dir, "gz")
+    for name, sent in (("tar", tar), ("tgz", tar_gz), ("twice", gzip.compress(tar_gz))):
         server.state.behaviours.append(
-            answer_body(name, 200, "application/x-tar", sent, {"Content-Encoding": "gzip"})
+            answer_body(
+                f"{name}.tar.gz", 200, "application/x-tar", sent, {"Content-Encoding": "gzip"}
+            )
         )
-        assert read_tree(hub.resolve(server.url(name))) == MODEL_FILES, name
+        assert read_tree(hub.resolve(server.url(f"{name}.tar.gz"))) == MODEL_FILES, name
 
 
 def test_descriptors_and_cache_list_show_the_url_an_entry_is_keyed_by(
