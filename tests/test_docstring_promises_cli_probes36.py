@@ -11,6 +11,7 @@ import argparse
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -307,3 +308,36 @@ def test_cache_rm_refuses_an_argument_whose_bytes_are_not_utf8_as_a_usage_error(
         "tfhub cache rm: error: argument HANDLE_OR_FOLDER: the handle holds bytes that are not "
         "UTF-8 text (\\xe8)"
     ), lines
+
+
+# A line of TensorFlow's C++ logging (`I0000 00:00:1796410605.853219 16229 port.cc:153] ...`).
+_TF_LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:[\d.]+ ")
+
+
+@pytest.mark.tf
+def test_verbose_after_the_tools_operation_shows_tensorflows_lines_too(upstream_dir: Path) -> None:
+    """cli/make_nearest_neighbour_index.py: `-v` is "tfhub's own flag, which may also come after
+    the operation (`... query -v`)", and tfhub's `-v` logs "progress (and TensorFlow's)": after
+    the operation it logged tfhub's records but kept TensorFlow's lines off stderr, which
+    `tfhub -v make-nearest-neighbour-index query` and the console script's `query -v` show."""
+    env = {k: v for k, v in child_env().items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    model = str(upstream_dir / "tf2_saved_model")  # Not a text embedding: loaded, then refused.
+    flags = ["--module_url", model, "--index_output_dir", str(upstream_dir), "--query", "hi"]
+
+    def tensorflow_lines(*argv: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "tfhub", *argv],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        assert done.returncode == 1 and "is not a text embedding" in done.stderr, done.stderr
+        return [line for line in done.stderr.splitlines() if _TF_LOG_LINE.match(line)]
+
+    before = tensorflow_lines("-v", "make-nearest-neighbour-index", "query", *flags)
+    if not before:
+        pytest.skip("this TensorFlow build prints no start-up lines: nothing to compare")
+    assert tensorflow_lines("make-nearest-neighbour-index", "query", "-v", *flags)

@@ -8,7 +8,6 @@ tfhub.tools.make_nearest_neighbour_index.cli.
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,11 +18,29 @@ PROG = "tfhub make-nearest-neighbour-index"
 _VERBOSE = ("-v", "--verbose")
 
 
+class _ToolArgs(argparse.Action):
+    """Keeps what follows the command for the tool's parser, but for tfhub's `-v` (before a
+    `--`), which sets `verbose` as `tfhub -v make-nearest-neighbour-index` does: tfhub's
+    records at INFO and TensorFlow's lines shown (`run_reported`'s `tensorflow_logs`)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        tool_args, verbose = _without_verbose(values)
+        setattr(namespace, self.dest, tool_args)
+        if verbose:
+            namespace.verbose = True
+
+
 def add_commands(commands: Any) -> None:
     """Adds `tfhub make-nearest-neighbour-index` to the `tfhub` parser."""
     parser = add_command(commands, "make-nearest-neighbour-index", add_help=False)
     parser.add_argument("-h", "--help", action="store_true", dest="tool_help")
-    parser.add_argument("tool_args", nargs=argparse.REMAINDER)
+    parser.add_argument("tool_args", nargs=argparse.REMAINDER, action=_ToolArgs)
     parser.set_defaults(run=_run)
 
 
@@ -38,13 +55,10 @@ def _run(args: argparse.Namespace) -> int:
     from ..program.stdout import parse_args
     from ..tools.absl_argv import read_as_absl
     from ..tools.make_nearest_neighbour_index import cli
-    from ..utils.logging import LIBRARY_LOGGER_NAME
 
-    tool_args, verbose = _without_verbose(args.tool_args)
+    tool_args = args.tool_args  # Without tfhub's `-v` (`_ToolArgs`).
     if args.tool_help or not tool_args:
         tool_args = ["--help"]
-    if verbose:  # `tfhub` set up its logging already; the level is restored as it ends.
-        logging.getLogger(LIBRARY_LOGGER_NAME).setLevel(logging.INFO)
     parser = cli.build_parser(PROG)
     tool, beam_args = parse_args(parser, read_as_absl(tool_args, parser), known=True)
     return cli.run_command(tool, beam_args)
