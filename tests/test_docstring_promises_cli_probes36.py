@@ -341,3 +341,58 @@ def test_verbose_after_the_tools_operation_shows_tensorflows_lines_too(upstream_
     if not before:
         pytest.skip("this TensorFlow build prints no start-up lines: nothing to compare")
     assert tensorflow_lines("make-nearest-neighbour-index", "query", "-v", *flags)
+
+
+def test_demo_names_a_missing_server_package_before_any_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """demo.run_demo: "Raises: tfhub.errors.MissingDependencyError: a module the default steps
+    import is missing: the hub server's, uvicorn, TensorFlow or Keras (checked before any
+    step)". uvicorn made unimportable (`sys.modules[name] = None`, as Python's import system
+    reads it): the error names it and the demo printed nothing."""
+    from tfhub.cli import demo
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    out = io.StringIO()
+    with pytest.raises(errors.MissingDependencyError) as caught:
+        demo.run_demo(out=out)
+    assert caught.value.module == "uvicorn" and "uvicorn" in str(caught.value)
+    assert out.getvalue() == ""
+
+
+def test_demo_uses_its_own_cache_whatever_the_users_offline_and_format_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """demo._fresh_cache: the demo's cache "with TFHUB_OFFLINE off and the default load format
+    (the demo serves archives)": a user with TFHUB_OFFLINE=1 and
+    TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED set still gets the demo's model resolved."""
+    pytest.importorskip("uvicorn", reason="the demo's server runs on uvicorn")
+    from tfhub.cli import demo
+
+    monkeypatch.setenv("TFHUB_OFFLINE", "1")
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    out = io.StringIO()
+    ctx = demo.run_demo(steps=[("serve", demo.step_serve), ("resolve", demo.step_resolve)], out=out)
+    assert ctx.module_path.startswith(os.path.join(ctx.workdir, "cache") + os.sep)
+    assert "saved_model.pb" in out.getvalue()
+    assert os.environ["TFHUB_OFFLINE"] == "1"  # The user's settings, left as they were.
+
+
+def test_cache_info_says_a_cache_folder_not_made_yet_and_does_not_make_it(
+    tmp_path: Path,
+) -> None:
+    """cache.run_info and `tfhub cache info`'s description: it prints "the cache folder,
+    whether it is writable, its entries, total size, damaged entries and leftovers"; for a
+    folder not made yet, writable is "not created yet" (parse and print only: not made)."""
+    root = tmp_path / "cache"
+    done = run_tfhub("cache", "info", TFHUB_CACHE_DIR=str(root))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"cache folder: {root}",
+        "writable: not created yet",
+        "entries: 0",
+        "total size: 0 B",
+        "damaged entries: 0",
+        "leftovers: 0",
+    ]
+    assert not root.exists()

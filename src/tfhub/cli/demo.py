@@ -221,7 +221,9 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
         The context, with `handle`, `module_path` and `results` filled in.
 
     Raises:
-        tfhub.errors.MissingDependencyError: TensorFlow or Keras is missing (before any step).
+        tfhub.errors.MissingDependencyError: a module the default steps import is missing:
+            the hub server's (`APP_MODULES`), uvicorn, TensorFlow or Keras (checked before
+            any step; one error names every missing one).
         tfhub.errors.SettingError: the temporary folder's path (TMPDIR) is not UTF-8.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
