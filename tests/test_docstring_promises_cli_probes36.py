@@ -396,3 +396,28 @@ def test_cache_info_says_a_cache_folder_not_made_yet_and_does_not_make_it(
         "leftovers: 0",
     ]
     assert not root.exists()
+
+
+def test_main_returns_its_codes_and_leaves_argparses_ends_to_systemexit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """cli.main.main: returns the exit code (2 for a usage problem argparse cannot see, after
+    the usage and the error line) and raises SystemExit where argparse ends the program:
+    --version (0) and a usage error argparse sees (2)."""
+    from tfhub import __version__
+    from tfhub.cli.main import main
+
+    assert main(["cache", "rm"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("usage: tfhub cache rm ") and err[-1].startswith(
+        "tfhub cache rm: error: "
+    )
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out == f"tfhub {__version__}\n"
+    with pytest.raises(SystemExit) as stop:
+        main(["cache", "list", "--bogus"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "tfhub cache list: error: unrecognized arguments: --bogus"
+    )

@@ -201,7 +201,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0 on success; errors print one line to stderr and return non-zero;
         130 after `tfhub: interrupted` for a Ctrl-C at any time, while tfhub's modules import
-        too (before the command runs, when there is nothing to clean up).
+        too (before the command runs, when there is nothing to clean up); 2 after the usage
+        and error line of a usage problem argparse cannot see (`tfhub cache rm` alone).
+
+    Raises:
+        SystemExit: where argparse ends the program itself: --help and --version (0, or 141
+            or 1 if stdout cannot take them: `program.stdout.parse_args`) and a usage error
+            it sees (2: an unknown option, a missing argument).
     """
     try:
         return _main(argv)
