@@ -421,3 +421,22 @@ def test_main_returns_its_codes_and_leaves_argparses_ends_to_systemexit(
     assert capsys.readouterr().err.splitlines()[-1] == (
         "tfhub cache list: error: unrecognized arguments: --bogus"
     )
+
+
+def test_ctrl_c_stops_a_uvicorn_server_gracefully_with_0(tmp_path: Path) -> None:
+    """`tfhub serve`'s description: "SIGINT or SIGTERM stops it gracefully (exit 0)"
+    (serve.run_command: `stop_signal_was_the_end`). SIGTERM for both servers, SIGHUP for
+    uvicorn and SIGINT for granian are held by tests/hub; here SIGINT for uvicorn."""
+    pytest.importorskip("uvicorn", reason="tfhub serve --server uvicorn")
+    pytest.importorskip("starlette", reason="the hub app (pip install 'tfhub[hub]')")
+    from tests._helpers.hub_server import serve_hub
+
+    root = tmp_path / "hub"
+    (root / "assets" / "docs").mkdir(parents=True)
+    prelude = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)"
+    log = tmp_path / "serve.log"
+    with serve_hub(root, log, "--server", "uvicorn", "--rescan", "0", prelude=prelude) as running:
+        running.proc.send_signal(signal.SIGINT)
+        assert running.proc.wait(timeout=30) == 0, running.access_log()
+    text = log.read_text()
+    assert "Traceback" not in text and "interrupted" not in text, text
