@@ -440,3 +440,24 @@ def test_ctrl_c_stops_a_uvicorn_server_gracefully_with_0(tmp_path: Path) -> None
         assert running.proc.wait(timeout=30) == 0, running.access_log()
     text = log.read_text()
     assert "Traceback" not in text and "interrupted" not in text, text
+
+
+def test_the_demo_leaves_tensorflows_log_level_to_the_user_and_the_runner(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`tfhub demo -v`'s help: "TensorFlow's start-up lines too", as the runner promises for
+    `-v` (quiet_tensorflow: TF_CPP_MIN_LOG_LEVEL=3 unless -v or the user's). run_demo set
+    TF_CPP_MIN_LOG_LEVEL=2 itself, for good: under -v TensorFlow's CPU-features start-up line
+    (cpu_feature_guard) and its other INFO and WARNING lines were hidden, and a program
+    calling run_demo kept the setting in its environment and its subprocesses'."""
+    from tfhub.cli import demo
+
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    seen: dict[str, str | None] = {}
+
+    def read(ctx: demo.DemoContext) -> None:
+        seen["during"] = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+
+    demo.run_demo(steps=[("read", read)], out=io.StringIO())
+    assert seen == {"during": None}
+    assert "TF_CPP_MIN_LOG_LEVEL" not in os.environ

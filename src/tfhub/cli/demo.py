@@ -226,7 +226,6 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
             any step; one error names every missing one).
         tfhub.errors.SettingError: the temporary folder's path (TMPDIR) is not UTF-8.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if steps is None:  # Every dependency the steps need, checked before the first step.
         require(*REQUIRED_MODULES, purpose="tfhub demo")
     _check_temp_folder()
