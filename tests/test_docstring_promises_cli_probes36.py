@@ -360,24 +360,6 @@ def test_demo_names_a_missing_server_package_before_any_step(
     assert out.getvalue() == ""
 
 
-def test_demo_uses_its_own_cache_whatever_the_users_offline_and_format_settings(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """demo._fresh_cache: the demo's cache "with TFHUB_OFFLINE off and the default load format
-    (the demo serves archives)": a user with TFHUB_OFFLINE=1 and
-    TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED set still gets the demo's model resolved."""
-    pytest.importorskip("uvicorn", reason="the demo's server runs on uvicorn")
-    from tfhub.cli import demo
-
-    monkeypatch.setenv("TFHUB_OFFLINE", "1")
-    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
-    out = io.StringIO()
-    ctx = demo.run_demo(steps=[("serve", demo.step_serve), ("resolve", demo.step_resolve)], out=out)
-    assert ctx.module_path.startswith(os.path.join(ctx.workdir, "cache") + os.sep)
-    assert "saved_model.pb" in out.getvalue()
-    assert os.environ["TFHUB_OFFLINE"] == "1"  # The user's settings, left as they were.
-
-
 def test_cache_info_says_a_cache_folder_not_made_yet_and_does_not_make_it(
     tmp_path: Path,
 ) -> None:
