@@ -443,3 +443,13 @@ def test_the_demo_leaves_tensorflows_log_level_to_the_user_and_the_runner(
     demo.run_demo(steps=[("read", read)], out=io.StringIO())
     assert seen == {"during": None}
     assert "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+
+
+def test_a_file_url_keeps_the_bytes_of_its_path(tmp_path: Path) -> None:
+    """_parsers.handle_text: "A local path (or file:// URL) is kept as given: it names a file
+    by its bytes", whatever they are (a URL of another scheme must be UTF-8)."""
+    folder = os.fsencode(tmp_path) + b"/mod\xe8le"
+    os.mkdir(folder)
+    (Path(os.fsdecode(folder)) / "saved_model.pb").write_bytes(b"x")
+    done = run_tfhub("resolve", b"file://" + folder, text=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, folder + b"\n", b"")
