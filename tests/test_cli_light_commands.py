@@ -160,3 +160,15 @@ def test_a_partial_parser_keeps_every_command_and_builds_the_named_one(capsys):
 )
 def test_named_command_is_the_first_word_that_is_not_an_option(argv, name):
     assert named_command(argv) == name
+
+
+def test_end_of_options_before_the_command_runs_it(tmp_path, monkeypatch, capsys):
+    """`tfhub -- cache list` (the end of tfhub's options, then the command): argparse of
+    Python 3.11 took `--` for the command ("invalid choice: '--'", exit 2)."""
+    from tfhub.cli.main import main
+
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path))
+    assert main(["--", "cache", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["-v", "--", "cache", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []

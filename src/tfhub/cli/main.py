@@ -80,6 +80,18 @@ def named_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _without_end_of_options(argv: list[str]) -> list[str]:
+    """`argv` without a `--` that ends tfhub's own options before the command (`tfhub -- cache
+    list`): argparse (Python 3.11) took it for the command, "invalid choice: '--'". A `--`
+    after the command is the command's own."""
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return argv[:index] + argv[index + 1 :]
+        if not arg.startswith("-"):
+            break
+    return argv
+
+
 def _tool_flags_read_as_absl(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """`argv` with what follows a tool's subcommand (`absl_flags` in `COMMANDS`) read as the
     tool's console script reads it: `-image_dir=x` is `--image_dir=x`, as in absl's flags."""
@@ -230,7 +242,7 @@ def _main(argv: Sequence[str] | None) -> int:
     from ..program.runner import run_reported
     from ..program.stdout import parse_args
 
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _without_end_of_options(list(sys.argv[1:] if argv is None else argv))
     # Only the named command's module is imported: `tfhub cache list` never imports the hub.
     parser = build_parser([named_command(argv) or ""])
     with _stderr_for_argparse():
