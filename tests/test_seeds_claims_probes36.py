@@ -1,0 +1,267 @@
+"""The three tensorflow_hub pages this project implements, claim by claim, where no other test
+checked them (session 36 probes): the package overview (its functions' defaults, its package
+contents, hub.KerasLayer's docstring), hub.KerasLayer's reference page (its Keras 2 properties and
+methods, in Keras 3 and in tf_keras) and the TF1 Hub format guide (hub.Module in a TF1 graph,
+the guide's own `module_fn`, fine-tuning and export). tfhub.dev handles are replaced by tiny
+models built here, by tensorflow_hub's own fixtures (tests/data/upstream) and by a server on
+127.0.0.1."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from tests._helpers import models
+from tests._helpers.upstream_records import upstream_path
+from tests.keras._support import Flavour
+
+pytestmark = pytest.mark.tf
+
+TF1_MULTI_SIG = upstream_path("tf1_multi_sig")  # default: x[None,3] -> {default, hidden}.
+TF1_TRAIN_TAGS = upstream_path("tf1_train_tags")  # Graph variants: set() and {"train"}.
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Tiny SavedModels of tests/_helpers/models.py, built once for this file."""
+    root = tmp_path_factory.mktemp("seeds_models")
+    builders = {
+        "tf2": models.save_tf2_module,
+        "dict_io": models.save_dict_io_model,
+        "scaled": models.save_scaled_model,
+    }
+    return {name: build(os.fspath(root / name)) for name, build in builders.items()}
+
+
+@pytest.fixture(params=["keras3", "tf_keras"])
+def flavour(request: pytest.FixtureRequest) -> Flavour:
+    """Runs a test once with Keras 3 and once with tf_keras (each class imported explicitly)."""
+    if request.param == "keras3":
+        import keras
+
+        from tfhub.keras.layer import KerasLayer
+    else:
+        import tf_keras as keras
+
+        from tfhub.keras.tf_keras_layer import KerasLayer
+    return Flavour(request.param, KerasLayer, keras)
+
+
+# --- The package overview (000) -------------------------------------------------------------
+
+# Its FUNCTIONS section, as printed there.
+OVERVIEW_FUNCTIONS = """
+add_signature(name=None, inputs=None, outputs=None)
+attach_image_module_info(image_module_info)
+create_module_spec(module_fn, tags_and_args=None, drop_collections=None)
+create_module_spec_from_saved_model(saved_model_path, drop_collections=None)
+get_expected_image_size(module_or_spec, signature=None, input_name=None)
+get_num_image_channels(module_or_spec, signature=None, input_name=None)
+image_embedding_column(key, module_spec, image_size=None)
+load(handle, tags=None, options=None)
+load_module_spec(path)
+register_module_for_export(module, export_name)
+resolve(handle)
+sparse_text_embedding_column(key, module_spec, combiner, default_value, trainable=False)
+text_embedding_column(key, module_spec, trainable=False)
+text_embedding_column_v2(key, module_path, output_key=None, trainable=False)
+""".strip().splitlines()
+
+KERAS_LAYER_INIT = (
+    "(handle, trainable=False, arguments=None, _sentinel=None, tags=None, signature=None, "
+    "signature_outputs_as_dict=None, output_key=None, output_shape=None, load_options=None, "
+    "**kwargs)"
+)
+
+PACKAGE_CONTENTS = """
+compressed_module_resolver config estimator feature_column feature_column_v2 file_utils
+image_module_info_pb2 image_util keras_layer meta_graph_lib module module_attachment_pb2
+module_def_pb2 module_impl module_spec module_v2 native_module registry resolver saved_model_lib
+saved_model_module tensor_info tf_utils tools uncompressed_module_resolver version
+""".split()
+
+
+def _plain_signature(function: Any, *, drop_self: bool = False) -> str:
+    """`(a, b=None, **kwargs)`: names and defaults, without annotations."""
+    parameters = list(inspect.signature(function).parameters.values())[1 if drop_self else 0 :]
+    return str(inspect.Signature([p.replace(annotation=p.empty) for p in parameters]))
+
+
+@pytest.mark.parametrize("line", OVERVIEW_FUNCTIONS, ids=lambda line: line.split("(")[0])
+def test_each_function_takes_the_overviews_parameters_and_defaults(line: str) -> None:
+    """Its names and its defaults (test_upstream_signatures checks the names only)."""
+    import tfhub as hub
+
+    name, _, parameters = line.partition("(")
+    assert _plain_signature(getattr(hub, name)) == "(" + parameters
+
+
+def test_keras_layer_takes_the_overviews_parameters_in_both_flavours() -> None:
+    import tfhub as hub
+    from tfhub.keras.layer import KerasLayer as Keras3Layer
+    from tfhub.keras.tf_keras_layer import KerasLayer as TfKerasLayer
+
+    for layer_class in (hub.KerasLayer, Keras3Layer, TfKerasLayer):
+        assert _plain_signature(layer_class.__init__, drop_self=True) == KERAS_LAYER_INIT
+
+
+def test_the_package_contents_import_and_tools_is_a_package() -> None:
+    for name in PACKAGE_CONTENTS:
+        importlib.import_module(f"tfhub.{name}")
+    assert hasattr(importlib.import_module("tfhub.tools"), "__path__")
+
+
+def test_the_overviews_classes() -> None:
+    """Module and ModuleSpec are classes, ImageModuleInfo a protobuf message, KerasLayer a Keras
+    layer (of the flavour in use; both are offered)."""
+    import keras
+    import tf_keras
+    from google.protobuf import message
+
+    import tfhub as hub
+    from tfhub.keras.tf_keras_layer import KerasLayer as TfKerasLayer
+
+    assert inspect.isclass(hub.Module) and inspect.isclass(hub.ModuleSpec)
+    assert issubclass(hub.ImageModuleInfo, message.Message)
+    assert issubclass(hub.KerasLayer, keras.layers.Layer)
+    assert issubclass(TfKerasLayer, tf_keras.layers.Layer)
+
+
+# --- hub.KerasLayer's docstring (000) and reference page (001), in both flavours -------------
+
+
+def test_the_docstrings_text_embedding_example(flavour, tmp_path: Path) -> None:
+    """`hub.KerasLayer("/tmp/text_embedding_model", output_shape=[20], input_shape=[],
+    dtype=tf.string)`: outputs [batch_size, 20] from a [batch_size] tf.string input."""
+    import tensorflow as tf
+
+    _, KerasLayer, keras = flavour
+    handle = models.save_text_embedding(os.fspath(tmp_path / "text_embedding_model"), dim=20)
+    layer = KerasLayer(handle, output_shape=[20], input_shape=[], dtype=tf.string)
+    model = keras.Sequential([layer, keras.layers.Dense(1)])
+    sentences = ["hello world", "apple"]
+    assert tuple(model.output_shape) == (None, 1)
+    assert tuple(layer.output_shape) == (None, 20) and layer.dtype == "string"
+    np.testing.assert_allclose(
+        layer(tf.constant(sentences)), models.text_embedding_expected(sentences, dim=20), rtol=1e-6
+    )
+
+
+def test_tf1_defaults_tags_signature_and_output_key(flavour) -> None:
+    """For a TF1 Hub module: no `tags` means the empty tag set, no `signature` means "default",
+    no `output_key` means the "default" output, and `signature_outputs_as_dict=True` (without a
+    signature) returns all the default signature's outputs."""
+    _, KerasLayer, _ = flavour
+    x = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, -1.0]], np.float32)
+    unset = KerasLayer(TF1_TRAIN_TAGS)(x).numpy()
+    np.testing.assert_allclose(unset, KerasLayer(TF1_TRAIN_TAGS, tags=set())(x))
+    assert not np.allclose(unset, KerasLayer(TF1_TRAIN_TAGS, tags={"train"})(x))
+
+    outputs = KerasLayer(TF1_MULTI_SIG, signature_outputs_as_dict=True)(x)
+    assert sorted(outputs) == ["default", "hidden"]
+    explicit = KerasLayer(TF1_MULTI_SIG, signature="default", output_key="default")(x)
+    np.testing.assert_allclose(KerasLayer(TF1_MULTI_SIG)(x), explicit)
+    np.testing.assert_allclose(outputs["default"], explicit)
+    np.testing.assert_allclose(KerasLayer(TF1_MULTI_SIG, output_key="hidden")(x), outputs["hidden"])
+
+
+def test_output_shape_as_a_nest_like_the_outputs(flavour, model_dir) -> None:
+    """`output_shape`: "a tuple or nested tuples", without the batch size, with the nesting of
+    the callable's outputs (here a dict of two outputs); kept in the config."""
+    _, KerasLayer, keras = flavour
+    layer = KerasLayer(model_dir["dict_io"], output_shape={"sum": [2], "prod": [2]})
+    outputs = layer({"a": keras.Input((2,)), "b": keras.Input((2,))})
+    assert {key: tuple(value.shape) for key, value in outputs.items()} == {
+        "sum": (None, 2),
+        "prod": (None, 2),
+    }
+    assert layer.get_config()["output_shape"] == {"sum": [2], "prod": [2]}
+
+
+def test_arguments_are_json_in_the_config_and_not_checkpointed(flavour, model_dir, tmp_path):
+    """`arguments`: "must be JSON-serializable to save the Keras config" and are not tracked
+    by the layer's checkpointing dependencies: a checkpoint holds the model's variable only."""
+    import tensorflow as tf
+
+    _, KerasLayer, _ = flavour
+    layer = KerasLayer(model_dir["scaled"], arguments={"scale": 3.0})
+    assert json.loads(json.dumps(layer.get_config()["arguments"])) == {"scale": 3.0}
+    saved = tf.train.Checkpoint(layer=layer).write(os.fspath(tmp_path / "ckpt"))
+    names = [name for name, _ in tf.train.list_variables(saved)]
+    assert not any("scale" in name or "argument" in name for name in names), names
+    assert sum(name.endswith("/.ATTRIBUTES/VARIABLE_VALUE") for name in names) == 2  # w, counter
+
+
+def test_properties_of_a_layer_never_called(flavour, model_dir) -> None:
+    """`input`, `output`, `input_shape`, `output_shape`, `input_mask` of a layer not connected
+    to any input raise AttributeError; `metrics` is empty and `activity_regularizer` None."""
+    layer = flavour.layer(model_dir["tf2"])
+    for name in ("input", "output", "input_shape", "output_shape", "input_mask"):
+        with pytest.raises(AttributeError):
+            getattr(layer, name)
+    assert list(layer.metrics) == [] and layer.activity_regularizer is None
+    assert all(v is w for v, w in zip(layer.variables, layer.weights, strict=True))
+    assert all(
+        v is w for v, w in zip(layer.trainable_variables, layer.trainable_weights, strict=True)
+    )
+    assert all(
+        v is w
+        for v, w in zip(layer.non_trainable_variables, layer.non_trainable_weights, strict=True)
+    )
+
+
+def test_losses_carry_gradients_under_a_tape(flavour, model_dir) -> None:
+    """`losses`: "accessing `losses` under a `tf.GradientTape` will propagate gradients back to
+    the corresponding variables" (the regularized kernels; not the biases)."""
+    import tensorflow as tf
+
+    layer = flavour.layer(model_dir["tf2"], trainable=True)
+    with tf.GradientTape() as tape:
+        total = tf.add_n(layer.losses)
+    gradients = tape.gradient(total, layer.trainable_variables)
+    reached = [
+        (v, g) for v, g in zip(layer.trainable_variables, gradients, strict=True) if g is not None
+    ]
+    assert len(reached) == 2  # Two regularized kernels: 0.01 * sum(K ** 2), gradient 0.02 * K.
+    for variable, gradient in reached:
+        np.testing.assert_allclose(gradient, 0.02 * variable.numpy(), rtol=1e-6)
+
+
+def test_activity_regularizer_adds_its_loss(flavour, model_dir) -> None:
+    """`activity_regularizer`: "Optional regularizer function for the output of this layer",
+    given through **kwargs to the Layer constructor."""
+    import tensorflow as tf
+
+    _, KerasLayer, keras = flavour
+    layer = KerasLayer(model_dir["tf2"], activity_regularizer=keras.regularizers.L2(0.5))
+    outputs = layer(tf.ones([2, 3]))
+    expected = 0.5 * float(tf.reduce_sum(tf.square(outputs))) / 2  # Keras: per example.
+    activity = [float(loss) for loss in layer.losses if float(loss) != 0.0]  # tf_keras: 0, 0 too
+    assert activity == pytest.approx([expected], rel=1e-5)
+
+
+def test_build_count_params_and_set_weights(flavour, model_dir) -> None:
+    """`build(input_shape)` may be called before the first call; `count_params()` counts the
+    weights (tf_keras: ValueError before the layer is built, as upstream's Keras did; Keras 3
+    builds the layer when it wraps the weights); `set_weights` raises ValueError when the list
+    does not match the layer's weights."""
+    import tensorflow as tf
+
+    layer = flavour.layer(model_dir["tf2"])
+    if flavour.name == "tf_keras":
+        with pytest.raises(ValueError, match="isn't built"):
+            layer.count_params()
+    layer.build((None, 3))
+    assert layer.built and layer.count_params() == 3 * 4 + 4 + 4 * 2 + 2 + 4
+    assert tuple(layer(tf.ones([1, 3])).shape) == (1, 2)
+    weights = layer.get_weights()
+    with pytest.raises(ValueError):
+        layer.set_weights(weights[:1])
+    with pytest.raises(ValueError):
+        layer.set_weights([np.zeros((9, 9), np.float32)] * len(weights))
