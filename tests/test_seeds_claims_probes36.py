@@ -265,3 +265,37 @@ def test_build_count_params_and_set_weights(flavour, model_dir) -> None:
         layer.set_weights(weights[:1])
     with pytest.raises(ValueError):
         layer.set_weights([np.zeros((9, 9), np.float32)] * len(weights))
+
+
+def test_compute_mask_as_documented(flavour, model_dir) -> None:
+    """`compute_mask(inputs, mask=None)`: the layer takes no masks, so None without a mask, and
+    (as upstream's Keras said) a TypeError naming the layer when given one. Keras 3's own
+    `compute_mask(inputs, previous_mask)` took no call with `inputs` alone."""
+    import tensorflow as tf
+
+    layer = flavour.layer(model_dir["tf2"], name="hub_layer")
+    assert _plain_signature(type(layer).compute_mask, drop_self=True) == "(inputs, mask=None)"
+    x = tf.ones([2, 3])
+    assert layer.compute_mask(x) is None and layer.compute_mask(x, None) is None
+    with pytest.raises(TypeError, match="hub_layer.*does not support masking"):
+        layer.compute_mask(x, tf.ones([2, 3], tf.bool))
+    assert not layer.supports_masking
+
+
+def test_a_masked_input_still_reaches_a_keras3_layer(model_dir) -> None:
+    """With compute_mask overridden, Keras 3 must still treat the layer as one without masking
+    support (it warns and drops the mask, as before), not call compute_mask with the mask."""
+    import warnings
+
+    import keras
+
+    from tfhub.keras.layer import KerasLayer
+
+    inputs = keras.Input((3,))
+    masked = keras.layers.Masking(0.0)(inputs)
+    ones = np.ones((2, 3), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras: "this layer does not support masking".
+        model = keras.Model(inputs, KerasLayer(model_dir["tf2"])(masked))
+        predicted = model.predict(ones, verbose=0)
+    np.testing.assert_allclose(predicted, models.tf2_module_expected(ones)["logits"], rtol=1e-5)

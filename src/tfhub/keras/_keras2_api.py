@@ -3,8 +3,8 @@ lists them) and that tf_keras 2.21 or Keras 3 no longer have: a hub.KerasLayer k
 code written against tensorflow_hub 0.10's page runs.
 
 `Keras2Aliases` (both flavours): the deprecated `apply`, `get_losses_for`, `get_updates_for`.
-`Keras2NodeApi` (Keras 3): `dynamic`, `updates`, the masks, and the `get_*_at(node_index)`
-accessors of the layer's calls in functional models.
+`Keras2NodeApi` (Keras 3): `dynamic`, `updates`, the masks, Keras 2's `compute_mask(inputs,
+mask=None)` and the `get_*_at(node_index)` accessors of the layer's calls in functional models.
 """
 
 from __future__ import annotations
@@ -57,6 +57,26 @@ class Keras2NodeApi(Keras2Aliases):
     def updates(self) -> list[Any]:
         """[]: in TF2 updates (e.g. batch-norm statistics) are applied as the layer runs."""
         return []
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        """Keras 2's `compute_mask(inputs, mask=None)`: None, as the layer supports no masking.
+
+        (Keras 3's own took `(inputs, previous_mask)`, both required. Keras 3 asks for a mask
+        only from layers whose `supports_masking` is True; the layer sets it False.)
+
+        Raises:
+            tfhub.errors.ArgumentTypeError: if a mask is given (a TypeError, as Keras 2 raised).
+        """
+        del inputs
+        given = [m for m in tf.nest.flatten(mask) if m is not None]
+        if given:
+            shape = getattr(given[0], "shape", None)
+            raise errors.ArgumentTypeError(
+                f"Layer {self.name} does not support masking, but was passed an input_mask: "  # type: ignore[attr-defined]
+                "a hub.KerasLayer passes no mask to its model. Call compute_mask(inputs) "
+                f"without one. Received: mask={type(given[0]).__name__} of shape {shape}"
+            )
+        return None
 
     def _node_attribute(self, node_index: int, attribute: str, what: str) -> Any:
         nodes = self._inbound_nodes  # type: ignore[attr-defined]

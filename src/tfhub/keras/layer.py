@@ -62,6 +62,8 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
     def _init_keras_layer(self, *, trainable: bool, **kwargs: Any) -> None:
         declared_input_shape = _pop_input_shape(kwargs)
         super(_layer_body.HubLayerBody, self).__init__(trainable=trainable, **kwargs)
+        # Keras 3 infers masking support from an overridden compute_mask (Keras 2's, here).
+        self.supports_masking = False
         self._declared_input_shape = declared_input_shape
         if declared_input_shape is not None and tf.as_dtype(self.compute_dtype).is_floating:
             # Sequential then starts with a float InputLayer, as for any Keras layer. For string
