@@ -8,10 +8,12 @@ models built here, by tensorflow_hub's own fixtures (tests/data/upstream) and by
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +301,217 @@ def test_a_masked_input_still_reaches_a_keras3_layer(model_dir) -> None:
         model = keras.Model(inputs, KerasLayer(model_dir["tf2"])(masked))
         predicted = model.predict(ones, verbose=0)
     np.testing.assert_allclose(predicted, models.tf2_module_expected(ones)["logits"], rtol=1e-5)
+
+
+def test_hub_keras_layer_in_a_tf1_graph() -> None:
+    """ "It can be called both in eager and graph mode": hub.KerasLayer (Keras 3) in a tf.Graph,
+    run by a tf.compat.v1.Session (tests/keras/test_layer.py does tf_keras)."""
+    import tensorflow as tf
+
+    import tfhub as hub
+
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    eager = hub.KerasLayer(upstream_path("tf2_saved_model"))(x).numpy()
+    with tf.Graph().as_default():
+        layer = hub.KerasLayer(upstream_path("tf2_saved_model"))
+        placeholder = tf.compat.v1.placeholder(tf.float32, [None, 3])
+        outputs = layer(placeholder)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            np.testing.assert_allclose(session.run(outputs, {placeholder: x}), eager, rtol=1e-6)
+
+
+# --- The TF1 Hub format guide (002), in a TF1 graph ------------------------------------------
+
+
+def _small_module_fn() -> None:
+    """The guide's shape of module_fn in raw ops: x[None,5] -> hidden[None,7] -> y[None,3]."""
+    import tensorflow as tf
+
+    import tfhub as hub
+
+    inputs = tf.compat.v1.placeholder(dtype=tf.float32, shape=[None, 5])
+    w1 = tf.compat.v1.get_variable("layer1/kernel", initializer=tf.ones([5, 7]))
+    layer1 = tf.matmul(inputs, w1)
+    w2 = tf.compat.v1.get_variable("layer2/kernel", initializer=tf.ones([7, 3]))
+    layer2 = tf.matmul(layer1, w2)
+    hub.add_signature(inputs=inputs, outputs=dict(default=layer2, hidden_activations=layer1))
+
+
+def test_a_module_from_a_path_joins_the_graph(tmp_path: Path) -> None:
+    """`hub.Module("path/to/a/module_dir")` adds the module's variables to the current graph
+    and their initializers read the exported (here: fine-tuned) values; `y = m(x)` may be
+    called again, adding ops but sharing the weights; `as_dict=True` gives every output."""
+    import tensorflow as tf
+
+    import tfhub as hub
+
+    v1 = tf.compat.v1
+    spec = hub.create_module_spec(_small_module_fn)
+    with tf.Graph().as_default():
+        module = hub.Module(spec)  # From a spec: no checkpoint, the variables' initializers.
+        outputs = module(np.ones([1, 5], np.float32))
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            np.testing.assert_allclose(session.run(outputs), [[35.0] * 3])
+            kernel = next(v for v in module.variables if "layer1" in v.name)
+            session.run(kernel.assign(tf.fill([5, 7], 2.0)))  # "Fine-tuned".
+            module.export(os.fspath(tmp_path / "module_dir"), session)
+    assert (tmp_path / "module_dir" / "tfhub_module.pb").is_file()
+
+    with tf.Graph().as_default():
+        module = hub.Module(os.fspath(tmp_path / "module_dir"))
+        names = sorted(v.name for v in v1.global_variables())
+        assert names == ["module/layer1/kernel:0", "module/layer2/kernel:0"]
+        first = module(np.ones([1, 5], np.float32))
+        second = module(np.full([1, 5], 2.0, np.float32))
+        every = module(np.ones([1, 5], np.float32), as_dict=True)
+        assert sorted(v.name for v in v1.global_variables()) == names  # Weights shared.
+        assert sorted(every) == ["default", "hidden_activations"]
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())  # Reads the exported values.
+            np.testing.assert_allclose(session.run(first), [[70.0] * 3])
+            np.testing.assert_allclose(session.run(second), [[140.0] * 3])
+            np.testing.assert_allclose(session.run(every["hidden_activations"]), [[10.0] * 7])
+
+
+def test_signatures_dict_inputs_and_as_dict() -> None:
+    """`m(dict(...), signature=..., as_dict=True)`: inputs by the signature's keys, all of
+    them required; without `as_dict` a signature with several outputs gives "default"."""
+    import tensorflow as tf
+
+    import tfhub as hub
+
+    a, b = np.array([1.0, 2.0], np.float32), np.array([10.0, 20.0], np.float32)
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    with tf.Graph().as_default():
+        module = hub.Module(TF1_MULTI_SIG)
+        assert sorted(module.get_signature_names()) == ["default", "sum_pair"]
+        pair = module(dict(a=a, b=b), signature="sum_pair", as_dict=True)
+        single = module(x, as_dict=False)
+        both = module(x, as_dict=True)
+        with pytest.raises(TypeError, match=r"missing \['b'\]"):
+            module(dict(a=a), signature="sum_pair")
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            assert sorted(pair) == ["default"]
+            np.testing.assert_allclose(session.run(pair["default"]), a + 2.0 * b)
+            np.testing.assert_allclose(session.run(single), session.run(both["default"]))
+
+
+def test_a_module_url_is_cached_in_tfhub_cache_dir(
+    upstream_dir: Path, served_dir: Path, server: Any, tmp_path: Path, monkeypatch
+) -> None:
+    """ "When a module is created from a URL, its content is downloaded and cached in the local
+    system's temporary directory; TFHUB_CACHE_DIR overrides that location" (set here after
+    import, as users do): in TF1 graphs, downloaded once."""
+    import tensorflow as tf
+
+    import tfhub as hub
+
+    shutil.copy(upstream_dir / "tf1_multi_sig.tar.gz", served_dir)
+    url = server.url("tf1_multi_sig.tar.gz")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(tmp_path / "my_cache"))
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    results = []
+    for _ in range(2):
+        with tf.Graph().as_default():
+            outputs = hub.Module(url)(x)
+            with tf.compat.v1.Session() as session:
+                session.run(tf.compat.v1.global_variables_initializer())
+                results.append(session.run(outputs))
+    np.testing.assert_allclose(results[0], results[1])
+    gets = [path for method, path, _ in server.state.requests if method == "GET"]
+    assert len(gets) == 1, gets
+    entries = [
+        p for p in (tmp_path / "my_cache").iterdir() if p.is_dir() and not p.name.startswith(".")
+    ]
+    assert [p.name for p in entries] == [hashlib.sha1(url.encode()).hexdigest()]
+    assert (entries[0] / "tfhub_module.pb").is_file()
+
+
+_GUIDE_SCRIPT = """
+import json, sys
+import numpy as np
+import tensorflow.compat.v1 as tf  # The guide's tf.placeholder and tf.layers (TF1 style).
+import tfhub as hub
+
+def module_fn():
+  inputs = tf.placeholder(dtype=tf.float32, shape=[None, 50])
+  layer1 = tf.layers.dense(inputs, 200)
+  layer2 = tf.layers.dense(layer1, 100)
+  outputs = dict(default=layer2, hidden_activations=layer1)
+  # Add default signature.
+  hub.add_signature(inputs=inputs, outputs=outputs)
+
+spec = hub.create_module_spec(module_fn)
+
+def regularized_module_fn():  # For publishers: "tf.layers.dense(..., kernel_regularizer=...)".
+  inputs = tf.placeholder(dtype=tf.float32, shape=[None, 50])
+  l2 = lambda w: 0.01 * tf.reduce_sum(tf.square(w))
+  layer1 = tf.layers.dense(inputs, 200, kernel_regularizer=l2)
+  hub.add_signature(inputs=inputs, outputs=tf.layers.dense(layer1, 100))
+
+result = {}
+x = np.linspace(-1.0, 1.0, 100, dtype=np.float32).reshape(2, 50)
+with tf.Graph().as_default():
+  m = hub.Module(spec)
+  outputs = m(x, as_dict=True)
+  result["shapes"] = {key: value.shape.as_list() for key, value in outputs.items()}
+  result["variables"] = sorted(v.name for v in tf.global_variables())
+  with tf.Session() as session:
+    session.run(tf.global_variables_initializer())
+    result["default_shape"] = list(session.run(outputs["default"]).shape)
+with tf.Graph().as_default():
+  m = hub.Module(hub.create_module_spec(regularized_module_fn))
+  y = m(x)
+  with tf.Session() as session:
+    session.run(tf.global_variables_initializer())
+    m.export(sys.argv[1], session)
+    exported = session.run(y)
+for trainable in (True, False):
+  with tf.Graph().as_default():
+    m = hub.Module(sys.argv[1], trainable=trainable)
+    y = m(x)
+    losses = tf.losses.get_regularization_losses()
+    kernel = [v for v in m.variables if v.name.endswith("dense/kernel:0")]
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      result[str(trainable)] = {
+          "same_outputs": bool(np.allclose(session.run(y), exported)),
+          "losses": [float(v) for v in session.run(losses)],
+          "l2": float(0.01 * np.sum(session.run(kernel[0]) ** 2)),
+          "trainable_variables": len(tf.trainable_variables()),
+      }
+print("RESULT" + json.dumps(result))
+"""
+
+
+@pytest.mark.slow
+def test_the_guides_module_fn_export_and_fine_tuning(tmp_path: Path) -> None:
+    """The guide's `module_fn` as written (tf.placeholder, tf.layers.dense: TF1's layers need
+    TF_USE_LEGACY_KERAS=1 beside Keras 3), `hub.create_module_spec(module_fn)` used in a graph;
+    a publisher's kernel_regularizer exported with the module, which a consumer's
+    `hub.Module(..., trainable=True)` brings into `tf.losses.get_regularization_losses()` with
+    trainable variables (a frozen module brings neither)."""
+    from tests._helpers.python_process import child_env, run_python
+
+    proc = run_python(
+        _GUIDE_SCRIPT, str(tmp_path / "exported"), env=child_env(TF_USE_LEGACY_KERAS="1")
+    )
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))
+    result = json.loads(line[len("RESULT") :])
+    assert result["shapes"] == {"default": [2, 100], "hidden_activations": [2, 200]}
+    assert result["default_shape"] == [2, 100]
+    assert result["variables"] == [
+        "module/dense/bias:0",
+        "module/dense/kernel:0",
+        "module/dense_1/bias:0",
+        "module/dense_1/kernel:0",
+    ]
+    trained, frozen = result["True"], result["False"]
+    assert trained["same_outputs"] and frozen["same_outputs"]
+    assert trained["losses"] == pytest.approx([trained["l2"]], rel=1e-5)
+    assert trained["trainable_variables"] == 4
+    assert frozen["losses"] == [] and frozen["trainable_variables"] == 0
+    assert (tmp_path / "exported" / "tfhub_module.pb").is_file()
