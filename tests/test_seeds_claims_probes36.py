@@ -303,6 +303,28 @@ def test_a_masked_input_still_reaches_a_keras3_layer(model_dir) -> None:
     np.testing.assert_allclose(predicted, models.tf2_module_expected(ones)["logits"], rtol=1e-5)
 
 
+def test_training_as_a_boolean_tensor(flavour, tmp_path: Path) -> None:
+    """`__call__`'s reserved `training`: "Boolean scalar tensor of Python boolean": a tensor,
+    also a symbolic one inside a tf.function, picks the model's branch (dropout only when
+    training, and only for a trainable layer)."""
+    import tensorflow as tf
+
+    handle = models.save_dropout_model(os.fspath(tmp_path / "dropout"))
+    layer = flavour.layer(handle, trainable=True)
+    x = tf.ones((64, 4))  # Dropout(0.5) of 2 * x: 0 or 4; without dropout: 2.
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.bool)])
+    def run(training: Any) -> Any:
+        return layer(x, training=training)
+
+    assert set(np.unique(layer(x, training=tf.constant(True)).numpy())) == {0.0, 4.0}
+    assert set(np.unique(run(tf.constant(True)).numpy())) == {0.0, 4.0}
+    np.testing.assert_allclose(layer(x, training=tf.constant(False)), 2.0 * x.numpy())
+    np.testing.assert_allclose(run(tf.constant(False)), 2.0 * x.numpy())
+    frozen = flavour.layer(handle)
+    np.testing.assert_allclose(frozen(x, training=tf.constant(True)), 2.0 * x.numpy())
+
+
 def test_hub_keras_layer_in_a_tf1_graph() -> None:
     """ "It can be called both in eager and graph mode": hub.KerasLayer (Keras 3) in a tf.Graph,
     run by a tf.compat.v1.Session (tests/keras/test_layer.py does tf_keras)."""
@@ -373,6 +395,36 @@ def test_a_module_from_a_path_joins_the_graph(tmp_path: Path) -> None:
             np.testing.assert_allclose(session.run(first), [[70.0] * 3])
             np.testing.assert_allclose(session.run(second), [[140.0] * 3])
             np.testing.assert_allclose(session.run(every["hidden_activations"]), [[10.0] * 7])
+
+
+def test_a_relative_module_dir_and_a_fine_tuned_export(tmp_path: Path, monkeypatch) -> None:
+    """`hub.Module("path/to/a/module_dir")` (a relative path), made trainable, fine-tuned and
+    exported with `export(path, session)`: "used both for the first export and for exporting
+    fine-tuned modules"."""
+    import tensorflow as tf
+
+    import tfhub as hub
+
+    v1 = tf.compat.v1
+    monkeypatch.chdir(tmp_path)
+    with tf.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(_small_module_fn))
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            module.export("path/to/a/module_dir", session)
+    with tf.Graph().as_default():
+        module = hub.Module("path/to/a/module_dir", trainable=True)
+        assert len(v1.trainable_variables()) == 2
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            kernel = next(v for v in module.variables if "layer2" in v.name)
+            session.run(kernel.assign(tf.fill([7, 3], 0.5)))
+            module.export("path/to/fine_tuned", session)
+    with tf.Graph().as_default():
+        outputs = hub.Module("path/to/fine_tuned")(np.ones([1, 5], np.float32))
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            np.testing.assert_allclose(session.run(outputs), [[17.5] * 3])  # 5 * 7 * 0.5
 
 
 def test_signatures_dict_inputs_and_as_dict() -> None:
