@@ -567,3 +567,24 @@ def test_the_guides_module_fn_export_and_fine_tuning(tmp_path: Path) -> None:
     assert trained["trainable_variables"] == 4
     assert frozen["losses"] == [] and frozen["trainable_variables"] == 0
     assert (tmp_path / "exported" / "tfhub_module.pb").is_file()
+
+
+def test_input_and_output_shape_of_a_layer_shared_by_inputs_of_two_shapes(flavour) -> None:
+    """`input_shape`: "Only applicable if the layer has exactly one input, ... or if all inputs
+    have the same shape"; else AttributeError, pointing to `get_input_shape_at(node_index)`
+    (tf_keras's words). Keras 3's layer answered with its first call's shape."""
+    _, KerasLayer, keras = flavour
+    same = KerasLayer(lambda x: x * 2.0)
+    same(keras.Input((3,)))
+    same(keras.Input((3,)))
+    assert tuple(same.input_shape) == (None, 3) and tuple(same.output_shape) == (None, 3)
+
+    shared = KerasLayer(lambda x: x * 2.0)
+    shared(keras.Input((3,)))
+    shared(keras.Input((5,)))
+    with pytest.raises(AttributeError, match="different input shapes.*get_input_shape_at"):
+        _ = shared.input_shape
+    with pytest.raises(AttributeError, match="different output shapes.*get_output_shape_at"):
+        _ = shared.output_shape
+    assert tuple(shared.get_input_shape_at(1)) == (None, 5)
+    assert tuple(shared.get_output_shape_at(0)) == (None, 3)

@@ -117,10 +117,11 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         """The input shape(s) with batch dimension: of the connected input, else `input_shape=`.
 
         Raises:
-            AttributeError: the layer is not connected and got no `input_shape`.
+            AttributeError: the layer is not connected and got no `input_shape`, or it was
+                called on inputs of different shapes (as Keras 2 raised).
         """
         if self._inbound_nodes:
-            return tf.nest.map_structure(lambda t: tuple(t.shape), self.input)
+            return self._shape_of_every_call("input")
         if self._declared_input_shape is not None:
             return (None, *self._declared_input_shape)
         raise AttributeError(
@@ -133,14 +134,27 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         """The output shape(s) of the connected layer (functional or Sequential model).
 
         Raises:
-            AttributeError: the layer has not been called on a keras.Input yet.
+            AttributeError: the layer has not been called on a keras.Input yet, or its calls
+                gave outputs of different shapes (as Keras 2 raised).
         """
         if not self._inbound_nodes:
             raise AttributeError(
                 f"The layer {self.name!r} has no defined output shape: call it on a keras.Input "
                 "first (or use compute_output_shape)."
             )
-        return tf.nest.map_structure(lambda t: tuple(t.shape), self.output)
+        return self._shape_of_every_call("output")
+
+    def _shape_of_every_call(self, which: str) -> Any:
+        """The `which` ("input" or "output") shape(s), the same in every call on a keras.Input."""
+        get_shape_at = getattr(self, f"get_{which}_shape_at")
+        shapes = [get_shape_at(index) for index in range(len(self._inbound_nodes))]
+        if any(shape != shapes[0] for shape in shapes[1:]):
+            raise AttributeError(
+                f"The layer {self.name!r} has multiple inbound nodes, with different {which} "
+                f"shapes ({shapes}). Hence the notion of '{which} shape' is ill-defined for the "
+                f"layer. Use `get_{which}_shape_at(node_index)` instead."
+            )
+        return shapes[0]
 
     @property
     def non_trainable_weights(self) -> list[Any]:
