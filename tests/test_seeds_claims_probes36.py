@@ -303,28 +303,6 @@ def test_a_masked_input_still_reaches_a_keras3_layer(model_dir) -> None:
     np.testing.assert_allclose(predicted, models.tf2_module_expected(ones)["logits"], rtol=1e-5)
 
 
-def test_training_as_a_boolean_tensor(flavour, tmp_path: Path) -> None:
-    """`__call__`'s reserved `training`: "Boolean scalar tensor of Python boolean": a tensor,
-    also a symbolic one inside a tf.function, picks the model's branch (dropout only when
-    training, and only for a trainable layer)."""
-    import tensorflow as tf
-
-    handle = models.save_dropout_model(os.fspath(tmp_path / "dropout"))
-    layer = flavour.layer(handle, trainable=True)
-    x = tf.ones((64, 4))  # Dropout(0.5) of 2 * x: 0 or 4; without dropout: 2.
-
-    @tf.function(input_signature=[tf.TensorSpec([], tf.bool)])
-    def run(training: Any) -> Any:
-        return layer(x, training=training)
-
-    assert set(np.unique(layer(x, training=tf.constant(True)).numpy())) == {0.0, 4.0}
-    assert set(np.unique(run(tf.constant(True)).numpy())) == {0.0, 4.0}
-    np.testing.assert_allclose(layer(x, training=tf.constant(False)), 2.0 * x.numpy())
-    np.testing.assert_allclose(run(tf.constant(False)), 2.0 * x.numpy())
-    frozen = flavour.layer(handle)
-    np.testing.assert_allclose(frozen(x, training=tf.constant(True)), 2.0 * x.numpy())
-
-
 def test_hub_keras_layer_in_a_tf1_graph() -> None:
     """ "It can be called both in eager and graph mode": hub.KerasLayer (Keras 3) in a tf.Graph,
     run by a tf.compat.v1.Session (tests/keras/test_layer.py does tf_keras)."""
