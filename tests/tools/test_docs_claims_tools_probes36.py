@@ -1,0 +1,126 @@
+"""Claims of docs/tools.md that no other test checked (session 36, the second pass over it), each
+test naming the claim it checks. Real parts only: the tools' own parsers, pipelines and
+libraries, tf_keras' ImageDataGenerator transform as upstream's reference, the tiny text
+embedding's records of _nn_support."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tfhub.tools.make_image_classifier import data, get_default_hparams
+
+_SIZE = 32
+_NO_DISTORTION = get_default_hparams()._replace(
+    do_data_augmentation=True,
+    horizontal_flip=False,
+    rotation_range=0,
+    shear_range=0,
+    width_shift_range=0,
+    height_shift_range=0,
+    zoom_range=0,
+)
+
+
+def _vertical_line(count: int) -> np.ndarray:
+    """`count` grey images [count, 32, 32, 3] in [0, 1] with a white line down columns 15-16."""
+    images = np.full((count, _SIZE, _SIZE, 3), 0.5, np.float32)
+    images[:, :, 15:17, :] = 1.0
+    return images
+
+
+def _line_columns(image: np.ndarray, row: int) -> float:
+    """Where the white line crosses `row` of `image` (the mean of its bright columns)."""
+    return float(np.where(image[row, :, 0] > 0.75)[0].mean())
+
+
+@pytest.mark.tf
+def test_a_random_shear_turns_the_image_about_its_centre_as_image_data_generator() -> None:
+    """Input pipeline: augmentation "with ImageDataGenerator's meaning of the ranges" and
+    "nearest" fill; `--shear_range` "shear angle in degrees, in [-s, s]". Upstream's
+    ImageDataGenerator sheared about the image's centre: its middle row stays, the top and
+    bottom rows move opposite ways by at most sin(s) x half the height (Keras 3's RandomShear
+    shears about the top-left corner: the top row stayed and the bottom rows moved by up to the
+    whole width, out of the image)."""
+    hparams = _NO_DISTORTION._replace(shear_range=30)
+    augment = data.make_augmenter(hparams, (_SIZE, _SIZE), seed=0)
+    assert augment is not None
+    sheared = np.asarray(augment(_vertical_line(64)))
+    assert sheared.min() == pytest.approx(0.5)  # Filled with the nearest pixels, not black.
+    reach = math.sin(math.radians(30)) * (_SIZE - 1) / 2
+    tops = []
+    for image in sheared:
+        assert _line_columns(image, 16) == pytest.approx(15.5, abs=1.0)
+        top, bottom = _line_columns(image, 0) - 15.5, _line_columns(image, _SIZE - 1) - 15.5
+        assert abs(top) <= reach + 1 and top == pytest.approx(-bottom, abs=1.5), (top, bottom)
+        tops.append(top)
+    assert min(tops) < -reach / 2 and max(tops) > reach / 2  # Both ways, most of the range.
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("degrees", [10.0, -25.0, 45.0])
+def test_a_shear_by_an_angle_is_image_data_generators(degrees: float) -> None:
+    """`--shear_range`: "shear angle in degrees" with ImageDataGenerator's meaning: the image
+    sheared by an angle is what upstream's `apply_affine_transform(x, shear=angle,
+    fill_mode="nearest")` (tf_keras' copy of keras_preprocessing's) gives, up to the two
+    libraries' bilinear rounding."""
+    tf_keras_image = pytest.importorskip(
+        "tf_keras.preprocessing.image", reason="tf_keras holds upstream's ImageDataGenerator"
+    )
+    images = np.random.default_rng(0).random((2, _SIZE, _SIZE, 3), dtype=np.float32)
+    ours = np.asarray(data.shear_images(images, np.full(2, degrees, np.float32)))
+    for image, sheared in zip(images, ours, strict=True):
+        upstream = tf_keras_image.apply_affine_transform(
+            image, shear=degrees, row_axis=0, col_axis=1, channel_axis=2, fill_mode="nearest"
+        )
+        np.testing.assert_allclose(sheared, upstream, atol=1e-4)
+
+
+def _bright_centre(image: np.ndarray) -> tuple[float, float]:
+    """(row, column) of the mean of `image`'s bright pixels."""
+    rows, columns = np.where(image[:, :, 0] > 0.75)
+    return float(rows.mean()), float(columns.mean())
+
+
+@pytest.mark.tf
+def test_rotation_shifts_and_zoom_have_image_data_generators_ranges() -> None:
+    """The flag table and Input pipeline: `--rotation_range` "rotation in degrees, in [-r, r]";
+    `--width_shift_range` "fraction of the width if < 1, else pixels"; `--zoom_range` "zoom in
+    [1 - z, 1 + z], independently per axis" (ImageDataGenerator's meaning: about the centre);
+    "nearest" fill (the grey background stays grey)."""
+    centre = (_SIZE - 1) / 2
+    dot = np.full((200, _SIZE, _SIZE, 3), 0.5, np.float32)
+    dot[:, 15:17, 26:28, :] = 1.0  # 11 pixels right of the centre.
+    rotate = data.make_augmenter(_NO_DISTORTION._replace(rotation_range=30), (_SIZE, _SIZE))
+    assert rotate is not None
+    turned = np.asarray(rotate(dot))
+    assert turned.min() == pytest.approx(0.5)
+    angles = [
+        math.degrees(math.atan2(centre - r, c - centre)) for r, c in map(_bright_centre, turned)
+    ]
+    assert max(map(abs, angles)) <= 31 and min(angles) < -20 and max(angles) > 20
+
+    line = _vertical_line(200)
+    for shift in (8, 0.25):  # 8 pixels, or a quarter of 32.
+        move = data.make_augmenter(_NO_DISTORTION._replace(width_shift_range=shift), (_SIZE, _SIZE))
+        assert move is not None
+        moved = [_line_columns(image, 16) - 15.5 for image in np.asarray(move(line))]
+        assert max(map(abs, moved)) <= 8 and min(moved) <= -6 and max(moved) >= 6, shift
+
+    cross = np.full((200, _SIZE, _SIZE, 3), 0.5, np.float32)
+    cross[:, 15:17, 24:26, :] = 1.0  # A dot 9 pixels right of the centre and one 9 below it.
+    cross[:, 24:26, 15:17, :] = 1.0
+    zoom = data.make_augmenter(_NO_DISTORTION._replace(zoom_range=0.4), (_SIZE, _SIZE))
+    assert zoom is not None
+    scales = []
+    for image in np.asarray(zoom(cross)):
+        right = np.where(image[15:17, 17:, 0].max(axis=0) > 0.75)[0]
+        below = np.where(image[17:, 15:17, 0].max(axis=1) > 0.75)[0]
+        if len(right) and len(below):  # Still inside the image (zoomed in by at most 1 / 0.6).
+            scales.append((9 / (right.mean() + 17 - centre), 9 / (below.mean() + 17 - centre)))
+    across, down = np.array(scales).T
+    assert across.min() >= 0.55 and across.max() <= 1.45 and down.min() >= 0.55
+    assert across.min() < 0.75 and across.max() > 1.25  # Most of [0.6, 1.4].
+    assert np.corrcoef(across, down)[0, 1] < 0.5  # Each axis its own factor.
