@@ -6,10 +6,13 @@ embedding's records of _nn_support."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.tools import _nn_support as nn
 
+from tfhub import errors
 from tfhub.tools.make_image_classifier import data, get_default_hparams
 
 _SIZE = 32
@@ -124,3 +127,53 @@ def test_rotation_shifts_and_zoom_have_image_data_generators_ranges() -> None:
     assert across.min() >= 0.55 and across.max() <= 1.45 and down.min() >= 0.55
     assert across.min() < 0.75 and across.max() > 1.25  # Most of [0.6, 1.4].
     assert np.corrcoef(across, down)[0, 1] < 0.5  # Each axis its own factor.
+
+
+def _last_line(text: str) -> str:
+    return text.strip().splitlines()[-1]
+
+
+@pytest.mark.tf
+def test_a_projection_matrix_that_does_not_fit_is_named_by_build_and_query(
+    tmp_path: Path, text_module: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """make_nearest_neighbour_index's error table: for `build`, a projection matrix beside the
+    records whose size is not theirs is an `EmbeddingFilesError` (run generate again); a matrix
+    file that is damaged or not a 2-D matrix of numbers is an `IndexFilesError` naming it, in
+    `build` and in `query` ("run generate and build again"); one line, and no output."""
+    from tfhub.tools.make_nearest_neighbour_index import files
+    from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
+
+    embeds, index = tmp_path / "embed", tmp_path / "index"
+    embeds.mkdir()
+    vectors = np.random.default_rng(0).normal(size=(6, 4))
+    nn.write_records(
+        embeds / "emb-00000-of-00001.tfrecords",
+        [(f"item {i}".encode(), v.tolist()) for i, v in enumerate(vectors)],
+    )
+    matrix = embeds / files.RANDOM_PROJECTION_NPY
+    build = ["build", f"--embed_output_dir={embeds}", f"--index_output_dir={index}"]
+    np.save(matrix, np.ones((8, 3)))  # The records' size is 4.
+    assert tool_main(build) == 1
+    line = _last_line(capsys.readouterr().err)
+    assert line.startswith("tfhub: error: The embeddings in ") and "generate` again" in line
+    assert "(8, 3)" in line and not index.exists()
+
+    matrix.write_bytes(b"not a matrix")
+    assert tool_main(build) == 1
+    line = _last_line(capsys.readouterr().err)
+    assert f"The projection matrix {matrix} is not a NumPy .npy file" in line
+    assert "run generate and build again" in line and not index.exists()
+
+    matrix.unlink()
+    assert tool_main(build) == 0
+    np.save(index / files.RANDOM_PROJECTION_NPY, np.array([["a", "b"]]))
+    query = ["query", f"--module_url={text_module}", f"--index_output_dir={index}", "--query=x"]
+    capsys.readouterr()
+    assert tool_main(query) == 1
+    line = _last_line(capsys.readouterr().err)
+    assert "is not a matrix of numbers (it holds <U1)" in line and str(index) in line
+    with pytest.raises(errors.IndexFilesError):
+        from tfhub.tools.make_nearest_neighbour_index.similarity_finder import SimilarityFinder
+
+        SimilarityFinder(text_module, str(index))
