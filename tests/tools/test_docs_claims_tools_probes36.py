@@ -177,3 +177,108 @@ def test_a_projection_matrix_that_does_not_fit_is_named_by_build_and_query(
         from tfhub.tools.make_nearest_neighbour_index.similarity_finder import SimilarityFinder
 
         SimilarityFinder(text_module, str(index))
+
+
+@pytest.mark.parametrize(
+    ("tool", "argv", "code", "said"),
+    [
+        ("make_image_classifier", ["--image_dir=."], 2, "unrecognized arguments: --flagfile="),
+        ("module_search", ["--dataset=d", "--module=m"], 2, "unrecognized arguments: --flagfile="),
+        (
+            "make_nearest_neighbour_index",
+            ["build", "--embed_output_dir=e", "--index_output_dir=i"],
+            1,
+            "Unknown arguments for `build`",
+        ),
+        (
+            "make_nearest_neighbour_index",
+            ["generate", "--data_file_pattern=d", "--module_url=m", "--embed_output_dir=e"],
+            1,
+            "Unknown argument(s) --flagfile=...: neither a flag of this tool nor an Apache Beam",
+        ),
+    ],
+)
+def test_absls_flagfile_is_not_supported(
+    tool: str, argv: list[str], code: int, said: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Intro: "absl's `--flagfile` is not supported": each tool refuses it (a usage error, or,
+    where the rest may be Beam options, one error line) and reads nothing from the file."""
+    import importlib
+
+    main = importlib.import_module(f"tfhub.tools.{tool}.cli").main
+    flagfile = tmp_path / "flags.txt"
+    flagfile.write_text("--batch_size=-1\n")
+    try:
+        ended = main([*argv, f"--flagfile={flagfile}"])
+    except SystemExit as exit_:
+        ended = exit_.code
+    assert ended == code
+    assert said in _last_line(capsys.readouterr().err)
+
+
+@pytest.mark.tf
+def test_upstreams_run_main_runs_the_command_and_exits_with_its_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Upstream's program module: `retrain_script.run_main()` runs as the console script does
+    (upstream's `app.run(main)`): it reads `sys.argv` (absl's forms too: `-image_dir=...`,
+    `0o40`) and exits with the command's status and its one error line."""
+    from tfhub.tools.make_image_classifier import make_image_classifier as retrain_script
+
+    missing = tmp_path / "no_photos"
+    argv = ["make_image_classifier", f"-image_dir={missing}", "--batch_size=0o40"]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as ended:
+        retrain_script.run_main()
+    assert ended.value.code == 1
+    line = _last_line(capsys.readouterr().err)
+    assert line.startswith(f"tfhub: error: Cannot use the image folder {missing}")
+    monkeypatch.setattr("sys.argv", ["make_image_classifier", "--batch_size=0o40", "--nope"])
+    with pytest.raises(SystemExit) as ended:
+        retrain_script.run_main()
+    assert ended.value.code == 2
+    assert _last_line(capsys.readouterr().err).endswith("unrecognized arguments: --nope")
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_sigterm_ranks_the_modules_scored_so_far_and_exits_143(
+    shape_images: Path, image_modules: dict[str, str]
+) -> None:
+    """module_search: "Interrupted (Ctrl-C, SIGTERM), the command still prints the table of the
+    modules scored so far ... (SIGTERM: `terminated (SIGTERM)`, 143)" (Ctrl-C, 130: probes30).
+    The second module's download hangs on a server that never answers; SIGTERM comes then."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from tests._helpers.python_process import child_env
+    from tests._helpers.raw_server import accept_each
+
+    held: list[socket.socket] = []
+    listener = accept_each(held.append)
+    hanging = f"http://127.0.0.1:{listener.getsockname()[1]}/m.tar.gz"
+    fixed = image_modules["fixed"]
+    argv = [f"--dataset={shape_images}#6", f"--module={fixed}", f"--module={hanging}"]
+    command = [sys.executable, "-m", "tfhub.tools.module_search", *argv]
+    with subprocess.Popen(
+        command, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        try:
+            lines = []
+            for line in child.stderr:  # type: ignore[union-attr]
+                lines.append(line)
+                if line.startswith(f"tfhub: Scoring {hanging}"):
+                    break
+            child.send_signal(signal.SIGTERM)
+            out, err = child.communicate(timeout=120)
+        finally:
+            child.kill()
+            listener.close()
+    assert child.returncode == 143, "".join(lines) + err
+    rows = out.strip().splitlines()
+    assert len(rows) == 3 and rows[2].split()[-1] == fixed, out
+    assert _last_line(err) == (
+        "tfhub-module-search: terminated (SIGTERM). The table ranks the 1 module(s) scored before."
+    )
