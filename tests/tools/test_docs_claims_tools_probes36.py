@@ -282,3 +282,40 @@ def test_sigterm_ranks_the_modules_scored_so_far_and_exits_143(
     assert _last_line(err) == (
         "tfhub-module-search: terminated (SIGTERM). The table ranks the 1 module(s) scored before."
     )
+
+
+@pytest.mark.tf
+def test_an_earlier_runs_summaries_stay_in_the_summaries_dir(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    """The flag table: `--summaries_dir` "TensorBoard summaries (`train/`, `validation/`) ...;
+    an earlier run's summaries in the folder stay, as upstream's did" (the folder is not
+    replaced as `--saved_model_dir` is): a second run adds its event files beside the first's,
+    which keep their bytes."""
+    from tfhub.tools.make_image_classifier import Outputs, train_and_export
+
+    logs = tmp_path / "logs"
+    hparams = get_default_hparams()._replace(train_epochs=1, batch_size=16)
+
+    def run() -> None:
+        train_and_export(
+            image_modules["fixed"],
+            str(shape_images),
+            hparams,
+            outputs=Outputs(summaries_dir=str(logs)),
+            say=lambda line: None,
+        )
+
+    def events() -> dict[str, bytes]:
+        return {
+            str(path.relative_to(logs)): path.read_bytes()
+            for path in logs.rglob("events.out.tfevents.*")
+        }
+
+    run()
+    first = events()
+    assert {name.split("/")[0] for name in first} == {"train", "validation"}
+    run()
+    second = events()
+    assert len(second) == 2 * len(first)
+    assert all(second[name] == data for name, data in first.items())
