@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -319,3 +320,41 @@ def test_an_earlier_runs_summaries_stay_in_the_summaries_dir(
     second = events()
     assert len(second) == 2 * len(first)
     assert all(second[name] == data for name, data in first.items())
+
+
+def test_the_python_configs_check_their_numbers_as_the_command_checks_its_flags() -> None:
+    """make_nearest_neighbour_index, Python: `GenerateConfig` and `BuildConfig` refuse a count
+    that is not an integer (`ArgumentTypeError`, a TypeError) or below 1 (`ArgumentError`) when
+    made, as the command refuses the flags; `projected_dim` None or 0 means no projection (as
+    upstream's `if projected_dim`), and a negative one is refused there too, not after the
+    module loads."""
+    from tfhub.tools.make_nearest_neighbour_index import embedding_generator, index_builder
+
+    def generate(**numbers: Any) -> Any:
+        return embedding_generator.GenerateConfig("d.txt", "m", "e", **numbers)
+
+    for no_projection in (None, 0):
+        assert generate(projected_dim=no_projection).projected_dim == no_projection
+    for name, wrong_type in (("batch_size", 2.0), ("projected_dim", "4"), ("batch_size", True)):
+        with pytest.raises(errors.ArgumentTypeError):
+            generate(**{name: wrong_type})
+    for name, too_small in (("batch_size", 0), ("projected_dim", -1)):
+        with pytest.raises(errors.ArgumentError) as caught:
+            generate(**{name: too_small})
+        assert not isinstance(caught.value, TypeError)
+        assert str(caught.value).endswith(f"Received: {name}={too_small}")
+    with pytest.raises(errors.ArgumentTypeError):
+        index_builder.BuildConfig("e", "i", num_trees="5")  # type: ignore[arg-type]
+    with pytest.raises(errors.ArgumentError, match="at least 1 "):
+        index_builder.BuildConfig("e", "i", num_trees=0)
+
+
+def test_a_modules_reason_is_cut_to_300_characters() -> None:
+    """make_image_classifier's errors: `NotAnImageModuleError` gives "the module's own reason
+    ..., cut to 300 characters" (module_search's errors give the same reason)."""
+    from tfhub.tools.image_modules import module_reason
+
+    short = "Matrix size-incompatible: In[0]: [2,5], In[1]: [8,4]"
+    assert module_reason(ValueError(short)) == short
+    cut = module_reason(ValueError("word " * 200))
+    assert len(cut) == 300 and cut.endswith("word wo...")

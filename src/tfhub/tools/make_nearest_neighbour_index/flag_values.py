@@ -45,7 +45,8 @@ def check_whole_number(name: str, value: object, meaning: str, *, minimum: int |
             f"{name} must be an integer, {meaning}. Received: {name}={value!r}"
         )
     if minimum is not None and value < minimum:
+        positive = " (positive)" if minimum == 1 else ""
         raise errors.ArgumentError(
-            f"{name} must be an integer of at least {minimum} (positive), {meaning}. "
+            f"{name} must be an integer of at least {minimum}{positive}, {meaning}. "
             f"Received: {name}={int(value)}"
         )

@@ -38,7 +38,9 @@ class GenerateConfig:
         Raises:
             tfhub.errors.ArgumentTypeError: (a TypeError) batch_size or projected_dim is not
                 an int (a bool, a float, a str); projected_dim may be None.
-            tfhub.errors.ArgumentError: (a ValueError) batch_size is below 1.
+            tfhub.errors.ArgumentError: (a ValueError) batch_size is below 1, or
+                projected_dim below 0 (the command refuses it before any work; upstream's
+                validate_args too).
         """
         batch = f"the largest batch the module embeds at once (default {BATCH_SIZE})"
         check_whole_number("batch_size", self.batch_size, batch)
@@ -47,7 +49,7 @@ class GenerateConfig:
                 "projected_dim",
                 self.projected_dim,
                 "the dimensions to project the embeddings to (None or 0: no projection)",
-                minimum=None,
+                minimum=0,
             )
 
     @classmethod
