@@ -358,3 +358,75 @@ def test_a_modules_reason_is_cut_to_300_characters() -> None:
     assert module_reason(ValueError(short)) == short
     cut = module_reason(ValueError("word " * 200))
     assert len(cut) == 300 and cut.endswith("word wo...")
+
+
+def _doc_commands(program: str) -> list[list[str]]:
+    """The `program` command lines of docs/tools.md's bash blocks (continuations joined, `...`
+    and comments dropped), split as a shell splits them."""
+    import re
+    import shlex
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "tools.md").read_text()
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", doc, flags=re.DOTALL):
+        for line in block.replace("\\\n", " ").splitlines():
+            if line.startswith("#"):
+                continue
+            words = shlex.split(line.split(" # ")[0].replace("...", ""))
+            if words[:1] == [program]:
+                commands.append(words[1:])
+    return commands
+
+
+def test_the_beam_options_of_the_docs_examples_reach_beam() -> None:
+    """`generate` is an Apache Beam pipeline: "every Beam option passes through", and "one that
+    Beam does not know either ... is an error before any work": each example command of the
+    section (worker processes, Flink, Spark, Dataflow) is read by the tool's parser, and what it
+    leaves are options Beam knows, whose values Beam takes."""
+    from tfhub.tools.make_nearest_neighbour_index import beam_options, cli
+
+    generates = [
+        argv for argv in _doc_commands("make_nearest_neighbour_index") if argv[0] == "generate"
+    ]
+    runners = set()
+    for argv in generates:
+        args, beam_args = cli.build_parser().parse_known_args(argv)
+        assert args.operation == "generate"
+        beam_options.check_pipeline_args(beam_args)
+        runners.update(arg.split("=")[1] for arg in beam_args if arg.startswith("--runner="))
+    assert runners == {"FlinkRunner", "SparkRunner", "DataflowRunner"}
+    assert any("--direct_running_mode=multi_processing" in argv for argv in generates)
+    with pytest.raises(errors.ToolFlagError, match="Did you mean --flink_master"):
+        beam_options.check_pipeline_args(["--runner=FlinkRunner", "--flink_mastr=h:8081"])
+
+
+@pytest.mark.parametrize(
+    ("program", "module", "count"),
+    [
+        ("make_image_classifier", "make_image_classifier", 1),
+        ("tfhub-module-search", "module_search", 1),
+        ("make_nearest_neighbour_index", "make_nearest_neighbour_index", 9),
+    ],
+)
+def test_every_example_command_of_the_docs_is_read_by_its_tools_parser(
+    program: str, module: str, count: int
+) -> None:
+    """Every example command: the tool's parser reads each command line of docs/tools.md's
+    examples whole (generate's Beam options: the test above), with the values the text says."""
+    import importlib
+
+    parser = importlib.import_module(f"tfhub.tools.{module}.cli").build_parser()
+    commands = _doc_commands(program)
+    assert len(commands) == count
+    for argv in commands:
+        args, rest = parser.parse_known_args(argv)
+        assert rest == [] or args.operation == "generate", (argv, rest)
+    if program == "tfhub-module-search":
+        (args, _) = parser.parse_known_args(commands[0])
+        assert args.dataset == "./flowers#500" and args.module_list == "candidates.txt"
+        assert args.module == [
+            "https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/feature_vector/4"
+        ]
+    if program == "make_nearest_neighbour_index":
+        queries = [parser.parse_known_args(argv)[0].query for argv in commands]
+        assert ["stocks fall", "new vaccine"] in queries
