@@ -430,3 +430,43 @@ def test_every_example_command_of_the_docs_is_read_by_its_tools_parser(
     if program == "make_nearest_neighbour_index":
         queries = [parser.parse_known_args(argv)[0].query for argv in commands]
         assert ["stocks fall", "new vaccine"] in queries
+
+
+@pytest.mark.tf
+def test_projected_dim_0_means_no_projection_as_upstream(
+    tmp_path: Path, text_module: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Intro: "command lines written for upstream keep working"; upstream's validate_args took
+    `--projected_dim=0` (its check was `if FLAGS.projected_dim and FLAGS.projected_dim < 1`)
+    and generate then projected nothing (`if projected_dim and ...`). The command, and
+    upstream's program module, refuse only a negative one, before any work."""
+    from tfhub.tools.make_nearest_neighbour_index import files
+    from tfhub.tools.make_nearest_neighbour_index import make_nearest_neighbour_index as hub2ann
+    from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
+
+    data = nn.write_lines(tmp_path / "titles.txt", nn.lines(12))
+    embeds = tmp_path / "embed"
+    argv = ["generate", f"--data_file_pattern={data}", f"--module_url={text_module}"]
+    assert tool_main([*argv, f"--embed_output_dir={embeds}", "--projected_dim=0"]) == 0
+    assert f"Embeddings of size {nn.DIM} written" in capsys.readouterr().out
+    assert not (embeds / files.RANDOM_PROJECTION_NPY).exists()
+    assert nn.read_records(str(embeds))[1].shape[1] == nn.DIM
+
+    refused = tmp_path / "refused"
+    assert tool_main([*argv, f"--embed_output_dir={refused}", "--projected_dim=-1"]) == 1
+    line = _last_line(capsys.readouterr().err)
+    assert line.startswith("tfhub: error: --projected_dim must be") and line.endswith("=-1")
+    assert not refused.exists()
+
+    flags = hub2ann.FLAGS
+    saved = {name: flags[name].value for name in flags}
+    try:
+        flags.data_file_pattern, flags.module_url = data, text_module
+        flags.embed_output_dir, flags.projected_dim = str(refused), 0
+        assert hub2ann.validate_args(["prog", "generate"]) == "generate"
+        flags.projected_dim = -1
+        with pytest.raises(errors.ToolFlagError, match="projected_dim"):
+            hub2ann.validate_args(["prog", "generate"])
+    finally:
+        for name, value in saved.items():
+            flags[name].value = value

@@ -69,8 +69,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     add(
         "--projected_dim",
         type=absl_int,
-        help="randomly project the embeddings to this size (at most the module's; default: "
-        "no projection)",
+        help="randomly project the embeddings to this size (at most the module's; default, "
+        "or 0: no projection)",
     )
     add("--num_trees", type=absl_int, help="annoy trees (default 100; annoy indexes only)")
     add(
@@ -174,7 +174,10 @@ def validate(args: argparse.Namespace, beam_args: Sequence[str]) -> None:
     """
     if args.operation in ("generate", "e2e"):
         _require(args, "data_file_pattern", "module_url", "embed_output_dir")
-        _require_positive(args, "projected_dim", "batch_size")
+        _require_positive(args, "batch_size")
+        if args.projected_dim is not None and args.projected_dim < 0:  # 0: none, as upstream's.
+            message = "--projected_dim must be a positive integer (or 0: no projection)."
+            raise _bad_flag("--projected_dim", args.projected_dim, message)
     if args.operation in ("build", "e2e"):
         _require(args, "embed_output_dir", "index_output_dir")
         _require_positive(args, "num_trees")
