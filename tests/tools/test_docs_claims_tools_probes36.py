@@ -64,7 +64,7 @@ def test_a_random_shear_turns_the_image_about_its_centre_as_image_data_generator
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("degrees", [10.0, -25.0, 45.0])
+@pytest.mark.parametrize("degrees", [10.0, -25.0, 45.0, 60.0, -120.0])
 def test_a_shear_by_an_angle_is_image_data_generators(degrees: float) -> None:
     """`--shear_range`: "shear angle in degrees" with ImageDataGenerator's meaning: the image
     sheared by an angle is what upstream's `apply_affine_transform(x, shear=angle,

@@ -114,11 +114,11 @@ _CHECKS: tuple[tuple[str, Callable[[float], bool], str], ...] = (
 # The distortions the input pipeline can make (checked with --do_data_augmentation only:
 # upstream ignored them otherwise). RandomRotation turns by at most a full circle, and
 # RandomZoom's factor must stay in (-1, 1]: a zoom by 1 would scale an image to nothing. The shear
-# is ImageDataGenerator's own transform (data.shear_images), which took any angle; the bound of
-# 45 degrees stays from the Keras 3 RandomShear the tool used before.
+# is ImageDataGenerator's own transform (data.shear_images), which takes any finite angle, as
+# upstream's did.
 _AUGMENTATION_CHECKS: tuple[tuple[str, Callable[[float], bool], str], ...] = (
     ("rotation_range", lambda v: abs(v) <= 360, "in [-360, 360] degrees"),
-    ("shear_range", lambda v: abs(v) <= 45, "in [-45, 45] degrees"),
+    ("shear_range", math.isfinite, "a finite angle in degrees"),
     ("zoom_range", lambda v: abs(v) < 1, "in (-1, 1)"),
 )
 
