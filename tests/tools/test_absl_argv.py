@@ -31,7 +31,7 @@ def test_one_dash_long_flags_get_two_and_nothing_else_changes() -> None:
          "--train_epochs must be a positive number of passes"),
         (nn_main, ["build", "-embed_output_dir=e", "-index_output_dir", "e"],
          "--index_output_dir and --embed_output_dir must be apart"),
-        (search_main, ["-dataset=photos#0", "-module", "m"], "--dataset must be NAME or NAME#N"),
+        (search_main, ["-dataset=photos#-1", "-module", "m"], "--dataset must be NAME or NAME#N"),
     ],
 )  # fmt: skip
 def test_each_console_script_takes_absl_one_dash_flags(

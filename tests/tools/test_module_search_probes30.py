@@ -230,10 +230,12 @@ def test_the_table_hides_credentials_of_a_module_url():
 
 def test_a_dataset_spec_made_in_python_checks_its_number(shape_images):
     """`DataSpec(folder, -3)` picked no image (before the one-pass pick: all but the last
-    three), and then blamed the folder for holding images of "0 class(es)"."""
-    for count in (0, -3):
+    three), and then blamed the folder for holding images of "0 class(es)". 0 keeps them
+    all, as upstream's `num_examples` of 0 (and `compute_score`'s)."""
+    for count in (-1, -3):
         with pytest.raises(errors.ToolFlagError, match=f"N is {count}. Received: dataset="):
             lib.DataSpec(str(shape_images), count)
+    assert lib.DataSpec(str(shape_images), 0).num_examples is None
 
 
 @pytest.mark.tf

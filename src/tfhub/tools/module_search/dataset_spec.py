@@ -1,6 +1,7 @@
 """The `--dataset` value, `NAME[#N]`: NAME is a local folder with one sub-folder of images per
-class, or a tensorflow_datasets name; `#N` keeps N examples. A spec that names an existing folder
-is that folder, `#` and all (`my#photos`); else N follows the last `#`.
+class, or a tensorflow_datasets name; `#N` keeps N examples (`#0` all of them, as upstream's
+`if num_examples:`). A spec that names an existing folder is that folder, `#` and all
+(`my#photos`); else N follows the last `#`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ class DataSpec:
         (`my#photos`); otherwise N follows the last `#` (`my#photos#500`: the folder
         `my#photos`, 500 examples).
 
+        `NAME#0` keeps every example, as upstream's tool did (its `num_examples` of 0 took
+        none away).
+
         Raises:
-            tfhub.errors.ToolFlagError: an empty name, an N that is not a positive integer,
+            tfhub.errors.ToolFlagError: an empty name, an N that is negative or not an integer,
                 or a `#` followed by no number in the name of a folder that does not exist.
         """
         if os.path.isdir(spec):
@@ -35,8 +39,8 @@ class DataSpec:
         count = after if hash_sign else None
         name = name if hash_sign else spec
         number = None if count is None else _whole_number(count)
-        if name and (count is None or (number is not None and number >= 1)):
-            return cls(name, number)
+        if name and (count is None or (number is not None and number >= 0)):
+            return cls(name, number or None)
         raise _bad_spec(spec, _why_not_a_spec(spec, name, count, number))
 
     def __post_init__(self) -> None:
@@ -45,7 +49,8 @@ class DataSpec:
         Raises:
             tfhub.errors.ArgumentTypeError: (a TypeError) a name that is not a str, or a
                 number of examples that is not an int (a bool, a float, a str) or None.
-            tfhub.errors.ToolFlagError: a number of examples below 1.
+            tfhub.errors.ToolFlagError: a negative number of examples (0 keeps them all,
+                as None: upstream's `num_examples` of 0 took none away).
         """
         count = self.num_examples
         if not isinstance(self.name, str):
@@ -58,7 +63,9 @@ class DataSpec:
                 "num_examples is a whole number of examples to keep, or None for all of them. "
                 f"Received: num_examples={count!r}"
             )
-        if self.num_examples is not None and self.num_examples < 1:
+        if count == 0:
+            object.__setattr__(self, "num_examples", None)  # All of them, as upstream's 0.
+        elif count is not None and count < 0:
             spec = f"{self.name}#{self.num_examples}"
             raise _bad_spec(spec, f"N is {self.num_examples}")
 
@@ -68,7 +75,7 @@ class DataSpec:
 
 def _bad_spec(spec: str, why: str) -> errors.ToolFlagError:
     return errors.ToolFlagError(
-        "--dataset must be NAME or NAME#N (N a positive number of examples), e.g. "
+        "--dataset must be NAME or NAME#N (N a number of examples, 0 for all), e.g. "
         f"./flowers#500: {why}. Received: dataset={spec!r}",
         flag="dataset",
         value=spec,
