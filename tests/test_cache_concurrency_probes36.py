@@ -1,0 +1,252 @@
+"""Many users of one cache at once, and users that die midway (session 36's probes).
+
+Real processes and threads, a real server on 127.0.0.1, real archives: the cache must never be
+left corrupt (`tfhub cache verify` exits 0, no leftovers once the work is done), a model is
+downloaded once however many ask for it, and no wait is unbounded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import LocalServer, archive_gets, delay
+from tests._helpers.python_process import child_env, run_tfhub, start_python
+
+import tfhub as hub
+from tfhub import handles
+
+NEW_FILES = {"saved_model.pb": b"\x08\x02" * 40, "assets/vocab.txt": b"a\nb\n"}
+
+# Resolves argv[1] in argv[2] threads at once; prints each thread's folder.
+_RESOLVE_IN_THREADS = """
+import sys, threading, tfhub
+url, count = sys.argv[1], int(sys.argv[2])
+found = []
+threads = [threading.Thread(target=lambda: found.append(tfhub.resolve(url))) for _ in range(count)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(60)
+print("\\n".join(found))
+"""
+
+
+def _run_threads(*targets: Callable[[], object]) -> tuple[list[object], list[BaseException]]:
+    """Runs each target in its own thread; returns what they returned and what they raised."""
+    results: list[object] = []
+    failures: list[BaseException] = []
+
+    def run(target: Callable[[], object]) -> None:
+        try:
+            results.append(target())
+        except BaseException as err:  # Reported by the caller's assertions.
+            failures.append(err)
+
+    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "a thread still waits after 60 s"
+    return results, failures
+
+
+def _assert_clean(cache_dir: Path) -> None:
+    """`tfhub cache verify` exits 0 and `tfhub cache info` finds no damage and no leftover."""
+    verified = run_tfhub("cache", "verify", TFHUB_CACHE_DIR=str(cache_dir))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "leftover" not in verified.stdout, verified.stdout
+    info = run_tfhub("cache", "info", TFHUB_CACHE_DIR=str(cache_dir))
+    assert "damaged entries: 0\n" in info.stdout and "leftovers: 0\n" in info.stdout, info.stdout
+
+
+def _import(archive: str, handle: str, *, force: bool) -> str:
+    from tfhub.cache.importing import import_archive
+
+    return import_archive(archive, handle, force=force)
+
+
+# --- Local caches: processes and threads ---------------------------------------------------------
+
+
+def test_threads_of_several_processes_download_once(server, served_dir, isolated_cache):
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours.append(delay("m.tar.gz", 0.8))
+    url = server.url("m.tar.gz")
+    env = child_env(TFHUB_CACHE_DIR=str(isolated_cache))
+    procs = [start_python(_RESOLVE_IN_THREADS, url, "3", env=env) for _ in range(3)]
+    outputs = [proc.communicate(timeout=60) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 3, outputs
+    found = [line for out, _ in outputs for line in out.split()]
+    assert found == [os.path.join(isolated_cache, handles.cache_key(url))] * 9
+    assert read_tree(found[0]) == MODEL_FILES
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+    _assert_clean(isolated_cache)
+
+
+def test_resolves_while_an_import_force_replaces_the_entry(
+    server, served_dir, isolated_cache, tmp_path
+):
+    """Resolves that find the entry mid-replacement wait for it; none downloads again."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = hub.resolve(url)
+    new = make_tar_gz(tmp_path / "new.tar.gz", NEW_FILES)
+    stop = time.monotonic() + 1.5
+
+    def keep_resolving() -> list[str]:
+        seen = []
+        while time.monotonic() < stop:
+            seen.append(hub.resolve(url))
+        return seen
+
+    def replace() -> list[str]:
+        return [_import(new, url, force=True) for _ in range(3)]
+
+    results, failures = _run_threads(replace, keep_resolving, keep_resolving, keep_resolving)
+    assert failures == []
+    assert {path for seen in results for path in seen} == {entry}  # type: ignore[attr-defined]
+    assert read_tree(entry) == NEW_FILES
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+    _assert_clean(isolated_cache)
+
+
+_RESOLVE = "import sys, tfhub; print(tfhub.resolve(sys.argv[1]))"
+BIG_FILES = {"saved_model.pb": b"pb", "variables/data": os.urandom(300_000)}
+
+
+def _start_stalled_resolve(server: LocalServer, served_dir: Path, cache_dir: Path, stall: float):
+    """Starts a resolve in another process whose download stalls `stall` s midway; returns it
+    once it holds the entry's lock and writes into its temporary folder."""
+    make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
+    server.state.behaviours.append(delay("m.tar.gz", stall, stall_after=20_000, times=1))
+    env = child_env(TFHUB_CACHE_DIR=str(cache_dir))
+    proc = start_python(_RESOLVE, server.url("m.tar.gz"), env=env)
+    deadline = time.monotonic() + 30
+    while not any(name.endswith(".tmp") for name in _names(cache_dir)):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    time.sleep(0.3)
+    return proc
+
+
+def _names(cache_dir: Path) -> list[str]:
+    return sorted(os.listdir(cache_dir)) if cache_dir.is_dir() else []
+
+
+def test_a_resolve_killed_midway_then_another_leaves_a_clean_cache(
+    server, served_dir, isolated_cache
+):
+    proc = _start_stalled_resolve(server, served_dir, isolated_cache, 30)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    info = run_tfhub("cache", "info", TFHUB_CACHE_DIR=str(isolated_cache))
+    assert "leftovers: 0\n" not in info.stdout  # What it left is seen...
+    path = hub.resolve(server.url("m.tar.gz"))
+    assert read_tree(path) == BIG_FILES
+    _assert_clean(isolated_cache)  # ...and gone once the next resolve is done.
+
+
+@pytest.mark.parametrize(
+    "command", [["rm", "URL"], ["rm", "--all"], ["prune"], ["verify"], ["info"]]
+)
+def test_cache_commands_during_a_resolve_of_the_entry(server, served_dir, isolated_cache, command):
+    """The command neither breaks the download nor reports it as damage; the cache stays
+    valid."""
+    proc = _start_stalled_resolve(server, served_dir, isolated_cache, 2)
+    argv = [server.url("m.tar.gz") if arg == "URL" else arg for arg in command]
+    done = run_tfhub("cache", *argv, TFHUB_CACHE_DIR=str(isolated_cache), TFHUB_LOCK_TIMEOUT="1")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "DAMAGED" not in done.stdout and "leftover(s)" not in done.stdout, done.stdout
+    if command == ["info"]:
+        assert "leftovers: 0\n" in done.stdout, done.stdout
+    entry = out.strip()
+    if command == ["rm", "URL"]:  # It waited for the download, then removed it.
+        assert not os.path.lexists(entry) and done.stdout == f"removed {entry}\n"
+    else:
+        assert read_tree(entry) == BIG_FILES
+    _assert_clean(isolated_cache)
+
+
+# --- Caches on tf.io.gfile filesystems (ram:// is per process: threads) ------------------------
+
+
+@pytest.fixture
+def gfile(monkeypatch: pytest.MonkeyPatch) -> object:
+    """tf.io.gfile, with TFHUB_CACHE_DIR set to a new folder of the in-memory filesystem."""
+    tf = pytest.importorskip("tensorflow")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", f"ram://tfhub-cache-{uuid.uuid4().hex}")
+    return tf.io.gfile
+
+
+def _gfile_files(gfile: object, entry: str) -> dict[str, bytes]:
+    """The files of a gfile entry (ram:// lists the files beside it inside it: left out)."""
+    found = {}
+    for top, _, names in gfile.walk(entry):  # type: ignore[attr-defined]
+        for name in names:
+            path = f"{top.rstrip('/')}/{name}"
+            if top.rstrip("/") != entry or not name.startswith("."):
+                with gfile.GFile(path, "rb") as stored:  # type: ignore[attr-defined]
+                    found[path[len(entry) + 1 :]] = stored.read()
+    return found
+
+
+@pytest.mark.tf
+def test_gfile_resolves_while_an_import_force_replaces_the_entry(
+    server, served_dir, gfile, tmp_path
+):
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = hub.resolve(url)
+    new = make_tar_gz(tmp_path / "new.tar.gz", NEW_FILES)
+    stop = time.monotonic() + 1.5
+
+    def keep_resolving() -> list[str]:
+        seen = []
+        while time.monotonic() < stop:
+            seen.append(hub.resolve(url))
+        return seen
+
+    def replace() -> list[str]:
+        return [_import(new, url, force=True) for _ in range(3)]
+
+    results, failures = _run_threads(replace, keep_resolving, keep_resolving)
+    assert failures == []
+    assert {path for seen in results for path in seen} == {entry}  # type: ignore[attr-defined]
+    assert _gfile_files(gfile, entry) == NEW_FILES and hub.cache.is_complete(entry)
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+
+
+@pytest.mark.tf
+def test_gfile_spellings_of_one_entry_take_one_turn(server, served_dir, gfile, monkeypatch):
+    """`TFHUB_CACHE_DIR=ram://x/c/` and `resolver.atomic_download(..., "ram://x/c/<sha>/")`
+    name the entry `ram://x/c/<sha>`: one download. (`ram://x//c` is another folder on ram://,
+    whose names are plain strings: not the same entry.)"""
+    from tfhub import resolver
+    from tfhub.download import fetch_http_archive
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours.append(delay("m.tar.gz", 0.5))
+    url = server.url("m.tar.gz")
+    root = os.environ["TFHUB_CACHE_DIR"]
+    monkeypatch.setenv("TFHUB_CACHE_DIR", root + "/")
+    key = handles.cache_key(url)
+    fetch = fetch_http_archive(url, handle=url)
+
+    def by_upstream_api() -> str:
+        return resolver.atomic_download(url, lambda _, tmp: fetch(tmp), f"{root}/{key}/")
+
+    results, failures = _run_threads(lambda: hub.resolve(url), by_upstream_api)
+    assert failures == [] and sorted(results) == sorted([f"{root}/{key}", f"{root}/{key}/"])
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+    assert _gfile_files(gfile, f"{root}/{key}") == MODEL_FILES
