@@ -250,3 +250,44 @@ def test_gfile_spellings_of_one_entry_take_one_turn(server, served_dir, gfile, m
     assert failures == [] and sorted(results) == sorted([f"{root}/{key}", f"{root}/{key}/"])
     assert len(archive_gets(server, "m.tar.gz")) == 1
     assert _gfile_files(gfile, f"{root}/{key}") == MODEL_FILES
+
+
+# --- Killed midway -------------------------------------------------------------------------------
+
+# `tfhub import --force`, killed once the old entry is renamed aside, before the new folder is
+# renamed into place.
+_KILLED_BETWEEN_RENAMES = """
+import os, signal, sys
+from tfhub.cli.main import main
+
+real_rename = os.rename
+
+def rename(source, target, *args, **kwargs):
+    if str(source).endswith(".tmp") and not str(target).endswith(".tmp"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_rename(source, target, *args, **kwargs)
+
+os.rename = rename
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_resolve_after_an_import_force_killed_between_its_renames(
+    server, served_dir, isolated_cache, tmp_path
+):
+    """The resolve puts the new folder in place (no download), and nothing is left over."""
+    from tests._helpers.python_process import run_python
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = hub.resolve(url)
+    new = make_tar_gz(tmp_path / "new.tar.gz", NEW_FILES)
+    env = child_env(TFHUB_CACHE_DIR=str(isolated_cache))
+    args = ("import", new, "--handle", url, "--force")
+    killed = run_python(_KILLED_BETWEEN_RENAMES, *args, env=env, timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not os.path.lexists(entry)
+    assert hub.resolve(url) == entry
+    assert read_tree(entry) == NEW_FILES
+    assert len(archive_gets(server, "m.tar.gz")) == 1
+    _assert_clean(isolated_cache)

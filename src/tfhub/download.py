@@ -87,7 +87,10 @@ def atomic_download(
             and abandoned is None
             and cache.recovery.finish_install(module_path)
         ):
-            return module_path  # An install killed just before its rename, finished.
+            # An install killed just before its rename, finished; the old folder it had
+            # renamed aside (killed between its two renames) goes too.
+            _remove_stale_tmp_dirs(module_path)
+            return module_path
         if held:
             _remove_stale_tmp_dirs(module_path, keep=abandoned)
         if not replace and os.path.lexists(module_path):
