@@ -291,3 +291,35 @@ def test_a_resolve_after_an_import_force_killed_between_its_renames(
     assert read_tree(entry) == NEW_FILES
     assert len(archive_gets(server, "m.tar.gz")) == 1
     _assert_clean(isolated_cache)
+
+
+# A resolve killed while it writes the entry's bookkeeping (`<entry>.descriptor.txt.<uid>.part`,
+# fsynced before its rename).
+_KILLED_WRITING_BOOKKEEPING = """
+import os, signal, sys, tfhub
+
+real_replace = os.replace
+
+def replace(source, target, *args, **kwargs):
+    if str(source).endswith(".part"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(source, target, *args, **kwargs)
+
+os.replace = replace
+tfhub.resolve(sys.argv[1])
+"""
+
+
+def test_a_resolve_after_one_killed_writing_the_bookkeeping(server, served_dir, isolated_cache):
+    """The next resolve downloads the entry, and nothing of the killed one is left over."""
+    from tests._helpers.python_process import run_python
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    env = child_env(TFHUB_CACHE_DIR=str(isolated_cache))
+    killed = run_python(_KILLED_WRITING_BOOKKEEPING, url, env=env, timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert any(name.endswith(".part") for name in _names(isolated_cache))
+    entry = hub.resolve(url)
+    assert read_tree(entry) == MODEL_FILES
+    _assert_clean(isolated_cache)

@@ -149,7 +149,9 @@ def _offline_error(handle: str, module_path: str) -> errors.OfflineModeError:
 
 
 def _remove_stale_tmp_dirs(module_path: str, *, keep: str | None = None) -> None:
-    """Removes temporary folders left by killed downloads of this entry (lock held).
+    """Removes temporary folders left by killed downloads of this entry, and the temporary
+    files of its bookkeeping (`<entry>.descriptor.txt.<uid>.part`, written under this lock) that
+    a download killed while writing them left (lock held).
 
     tensorflow_hub uses the same names; its downloads are live while its `<entry>.lock` exists,
     and one whose lock was taken over for showing no progress (`keep`) may still run: as
@@ -163,6 +165,10 @@ def _remove_stale_tmp_dirs(module_path: str, *, keep: str | None = None) -> None
             continue
         logger.info("Removing %s, left by an interrupted download.", escaped(stale))
         cache.remove_tree(stale)
+    for suffix in (cache.DESCRIPTOR_SUFFIX, cache.MANIFEST_SUFFIX):
+        for stale in glob.glob(glob.escape(module_path + suffix) + ".*" + cache.layout.PART_SUFFIX):
+            logger.info("Removing %s, left by an interrupted download.", escaped(stale))
+            cache.store.unlink_quietly(stale)
 
 
 def _download_into_place(
