@@ -8,7 +8,10 @@ downloaded once however many ask for it, and no wait is unbounded.
 from __future__ import annotations
 
 import os
+import resource
 import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -323,3 +326,40 @@ def test_a_resolve_after_one_killed_writing_the_bookkeeping(server, served_dir, 
     entry = hub.resolve(url)
     assert read_tree(entry) == MODEL_FILES
     _assert_clean(isolated_cache)
+
+
+# --- A file the cache's filesystem refuses to let grow -------------------------------------------
+
+
+def _limit_file_size() -> None:
+    """In the child: files may not grow past 100 kB (`ulimit -f`; as a FAT32 disk refuses files
+    over 4 GB). Python ignores SIGXFSZ: a write past it fails with EFBIG."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect outside this brief's files: src/tfhub/_archive.py `_as_tfhub_error` takes an "
+    "OSError without a filename (EFBIG from os.write) for a corrupt archive",
+)
+def test_import_force_of_a_file_too_large_for_the_cache_says_so_and_keeps_the_entry(
+    isolated_cache, tmp_path
+):
+    """Said "bad archive: ... truncated or corrupt (File too large) ... get a fresh copy of the
+    archive" (exit 5): the archive is fine, the cache's disk refuses a file that big."""
+    handle = "https://h.example/m/1"
+    entry = _import(make_tar_gz(tmp_path / "old.tar.gz"), handle, force=False)
+    big = {"saved_model.pb": b"pb", "variables/data": os.urandom(300_000)}
+    archive = make_tar_gz(tmp_path / "big.tar.gz", big)
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub", "import", archive, "--handle", handle, "--force"],
+        env=child_env(TFHUB_CACHE_DIR=str(isolated_cache)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_limit_file_size,
+    )
+    assert read_tree(entry) == MODEL_FILES  # The old entry is kept...
+    _assert_clean(isolated_cache)  # ...and nothing of the new one is left.
+    assert done.returncode == 6 and "tfhub: cache error: " in done.stderr, done.stderr
+    assert str(isolated_cache) in done.stderr and "fresh copy" not in done.stderr
