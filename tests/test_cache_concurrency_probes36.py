@@ -255,6 +255,39 @@ def test_gfile_spellings_of_one_entry_take_one_turn(server, served_dir, gfile, m
     assert _gfile_files(gfile, f"{root}/{key}") == MODEL_FILES
 
 
+@pytest.mark.tf
+def test_gfile_entry_another_process_completes_meanwhile_is_kept(gfile, tmp_path, caplog):
+    """Another process (machine) copied the entry while ours downloaded it: ours was committed
+    over it, removing its files under the jobs that may be loading them already (a cluster's
+    workers starting at once on a gs:// cache). As in a local cache, the entry found complete is
+    kept and ours dropped."""
+    from tfhub.cache import remote
+    from tfhub.download import atomic_download
+
+    handle = "https://h.example/m/1"
+    entry = f"{os.environ['TFHUB_CACHE_DIR']}/{handles.cache_key(handle)}"
+    theirs = tmp_path / "theirs"
+    for name, data in MODEL_FILES.items():
+        (theirs / name).parent.mkdir(parents=True, exist_ok=True)
+        (theirs / name).write_bytes(data)
+
+    def fetch(folder: str) -> None:
+        remote.install(handle, os.fspath(theirs), entry)  # The other process, meanwhile.
+        for name, data in NEW_FILES.items():
+            os.makedirs(os.path.dirname(os.path.join(folder, name)), exist_ok=True)
+            with open(os.path.join(folder, name), "wb") as out:
+                out.write(data)
+
+    assert atomic_download(handle, fetch) == entry
+    assert _gfile_files(gfile, entry) == MODEL_FILES and hub.cache.is_complete(entry)
+    assert "installed by another process" in caplog.text
+    root = os.environ["TFHUB_CACHE_DIR"]
+    assert sorted(gfile.listdir(root)) == sorted(  # type: ignore[attr-defined]
+        name.rsplit("/", 1)[-1]
+        for name in (entry, entry + ".descriptor.txt", entry + ".manifest.json")
+    )
+
+
 # --- Killed midway -------------------------------------------------------------------------------
 
 # `tfhub import --force`, killed once the old entry is renamed aside, before the new folder is

@@ -22,8 +22,11 @@ GCS renames object by object), so tfhub keeps what it can:
 - threads of one process resolving one entry take turns (`_entry_turn`): the first downloads
   and copies it, the others find it complete;
 - what is weaker: concurrent first downloads of one handle in other processes or machines are
-  not deduplicated, each downloads and copies the same bytes; `tfhub cache` commands manage
-  local caches only.
+  not deduplicated, each downloads and stages the same bytes; one that finds the entry
+  complete once its copy is staged keeps it (another finished first, and its jobs may be
+  loading it) and drops its copy, unless it replaces on purpose (`tfhub import --force`); a
+  window remains between that check and the commit. `tfhub cache` commands manage local
+  caches only.
 
 TensorFlow is imported only when such a cache is used.
 """
@@ -131,7 +134,7 @@ def _download_in_turn(
     try:
         logger.info("Downloading TF-Hub Module %r (cache %s).", redact(handle), escaped(root))
         fetched = bookkeeping.as_fetch_result(fetch(local_tmp))
-        install(handle, local_tmp, module_path, fetched=fetched)
+        install(handle, local_tmp, module_path, fetched=fetched, replace=replace)
     finally:
         shutil.rmtree(local_tmp, ignore_errors=True)
     return module_path
@@ -143,6 +146,7 @@ def install(
     module_path: str,
     *,
     fetched: bookkeeping.FetchResult | None = None,
+    replace: bool = True,
 ) -> None:
     """Copies a complete local folder into the gfile cache, in place of any entry there.
 
@@ -155,6 +159,9 @@ def install(
         local_dir: the complete local folder.
         module_path: the entry's folder in the gfile cache.
         fetched: the hashes `fetch` computed while writing, if any.
+        replace: replace a complete entry found there once the files are staged. Otherwise
+            one found then (another process or machine copied it meanwhile, and its jobs may
+            be loading it) is kept, as in a local cache, and the staged copy dropped.
 
     Raises:
         tfhub.errors.CacheError: naming the path, if the filesystem refuses a write.
@@ -176,6 +183,8 @@ def install(
         for rel in sorted(files):
             _copy(gfile, f"{local_dir}/{rel}", f"{staging_dir}/{rel}")
             heartbeat.beat()
+        if not replace and _installed_by_another(module_path):
+            return
         _commit(gfile, handle, staging_dir, module_path, sorted(files), manifest)
     except errors.CacheError:
         raise
@@ -189,6 +198,16 @@ def install(
     finally:
         if claimed:  # Else not made: a filesystem that refused a write is not asked again.
             remote_staging.release(gfile, staging_dir)
+
+
+def _installed_by_another(module_path: str) -> bool:
+    """True (and logged, as a local cache logs it) if the entry is complete."""
+    if damage(module_path) is not None:
+        return False
+    logger.warning(
+        "Module already exists in %s (installed by another process).", escaped(module_path)
+    )
+    return True
 
 
 def _copy(gfile: Any, source: str, target: str) -> None:
