@@ -19,12 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests._helpers import mounts
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import LocalServer, archive_gets, delay
 from tests._helpers.python_process import child_env, run_tfhub, start_python
 
 import tfhub as hub
-from tfhub import handles
+from tfhub import errors, handles
 
 NEW_FILES = {"saved_model.pb": b"\x08\x02" * 40, "assets/vocab.txt": b"a\nb\n"}
 
@@ -359,6 +360,58 @@ def test_a_resolve_after_one_killed_writing_the_bookkeeping(server, served_dir, 
     entry = hub.resolve(url)
     assert read_tree(entry) == MODEL_FILES
     _assert_clean(isolated_cache)
+
+
+# --- A full disk ---------------------------------------------------------------------------------
+
+
+def _remount(disk: Path, options: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{options}", os.fspath(disk)], check=True)
+
+
+def _used_inodes(disk: Path) -> int:
+    room = os.statvfs(disk)
+    return room.f_files - room.f_ffree
+
+
+def test_import_force_on_a_disk_that_fills_up_at_each_step_keeps_the_entry(tmp_path, monkeypatch):
+    """With one inode more at each try, the disk fills up at each step of a replacement (its
+    temporary folder, each file, the descriptor, the manifest): each try ends in DiskFullError
+    naming the cache folder with the old entry intact and nothing left over, until the new one
+    fits and replaces it."""
+    from tfhub.cache import verify
+
+    handle = "https://h.example/m/1"
+    new = make_tar_gz(tmp_path / "new.tar.gz", {**NEW_FILES, "variables/data": b"v" * 5000})
+    with mounts.tmpfs(tmp_path / "fs", "size=8m,nr_inodes=1000") as disk:
+        root = disk / "cache"
+        monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(root))
+        entry = _import(make_tar_gz(tmp_path / "old.tar.gz"), handle, force=False)
+        for extra in range(30):
+            _remount(disk, f"nr_inodes={_used_inodes(disk) + extra}")
+            try:
+                _import(new, handle, force=True)
+            except errors.DiskFullError as err:
+                assert os.fspath(root) in str(err), err
+                assert read_tree(entry) == MODEL_FILES
+            else:
+                assert read_tree(entry) == {**NEW_FILES, "variables/data": b"v" * 5000}
+                break
+            finally:
+                _remount(disk, "nr_inodes=1000")
+            assert verify.verify_entry(entry).state == "ok"
+            assert hub.cache.leftovers(os.fspath(root)) == []
+            assert sorted(os.listdir(root)) == sorted(
+                [
+                    ".locks",
+                    *(
+                        os.path.basename(entry) + end
+                        for end in ("", ".descriptor.txt", ".manifest.json")
+                    ),
+                ]
+            )
+        assert extra > 3  # It failed at several steps before it fitted.
+        _assert_clean(root)
 
 
 # --- A file the cache's filesystem refuses to let grow -------------------------------------------
