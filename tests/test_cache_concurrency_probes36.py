@@ -289,6 +289,33 @@ def test_gfile_entry_another_process_completes_meanwhile_is_kept(gfile, tmp_path
     )
 
 
+@pytest.mark.tf
+@pytest.mark.parametrize("raced", ["the manifest", "a file"])
+def test_gfile_copy_racing_another_processs_copy_of_the_entry(
+    server, served_dir, gfile, tmp_path, monkeypatch, raced
+):
+    """Two processes (machines) put their copies of one entry in place at once: each removes
+    the entry's old manifest and files, and one found a file the other had just removed. That
+    ended in a CacheError ("... not found"), and its clean-up removed what the other had put
+    in place (the race the threads of one process had in CI, across processes)."""
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = hub.resolve(url)
+    remove = gfile.remove  # type: ignore[attr-defined]
+    taken: list[str] = []
+
+    def removed_by_the_other_first(path: str) -> None:
+        ours = path.endswith(".manifest.json") if raced == "the manifest" else "/variables/" in path
+        if ours and not taken:
+            taken.append(path)
+            remove(path)  # The other process, a moment earlier.
+        remove(path)
+
+    monkeypatch.setattr(gfile, "remove", removed_by_the_other_first)
+    assert _import(make_tar_gz(tmp_path / "new.tar.gz", NEW_FILES), url, force=True) == entry
+    assert taken and _gfile_files(gfile, entry) == NEW_FILES and hub.cache.is_complete(entry)
+
+
 # --- Killed midway -------------------------------------------------------------------------------
 
 # `tfhub import --force`, killed once the old entry is renamed aside, before the new folder is

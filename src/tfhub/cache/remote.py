@@ -25,8 +25,9 @@ GCS renames object by object), so tfhub keeps what it can:
   not deduplicated, each downloads and stages the same bytes; one that finds the entry
   complete once its copy is staged keeps it (another finished first, and its jobs may be
   loading it) and drops its copy, unless it replaces on purpose (`tfhub import --force`); a
-  window remains between that check and the commit. `tfhub cache` commands manage local
-  caches only.
+  window remains between that check and the commit, where two commits at once do not fail on
+  the files each removes of the other's (the last manifest written completes the entry).
+  `tfhub cache` commands manage local caches only.
 
 TensorFlow is imported only when such a cache is used.
 """
@@ -230,8 +231,7 @@ def _commit(
     place is removed (as far as the filesystem lets): no half entry stays.
     """
     manifest_path = layout.manifest_path(module_path)
-    if gfile.exists(manifest_path):
-        gfile.remove(manifest_path)
+    _remove_if_there(gfile, manifest_path)
     remote_staging.write_text(
         gfile, layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle)
     )
@@ -258,7 +258,16 @@ def _remove_entry_files(gfile: Any, module_path: str) -> None:
             folders[:] = [name for name in folders if not _SIBLING.match(name.rstrip("/"))]
         for name in names:
             if not (at_top and _SIBLING.match(name)):
-                gfile.remove(f"{top.rstrip('/')}/{name}")
+                _remove_if_there(gfile, f"{top.rstrip('/')}/{name}")
+
+
+def _remove_if_there(gfile: Any, path: str) -> None:
+    """Removes a file; one that is gone already is fine: another process or machine putting
+    its copy of the entry in place at the same time removed it (nothing locks them apart)."""
+    try:
+        gfile.remove(path)
+    except import_tensorflow("A cache on a tf.io.gfile filesystem").errors.NotFoundError:
+        pass
 
 
 def _remove_half_entry(gfile: Any, module_path: str) -> None:
