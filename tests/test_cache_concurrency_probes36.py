@@ -357,6 +357,52 @@ def test_a_resolve_after_an_import_force_killed_between_its_renames(
     _assert_clean(isolated_cache)
 
 
+# Resolves argv[1] in a thread; once it downloads, forks a child that sleeps (a worker pool
+# forked meanwhile, which never touches tfhub), prints the child's pid, and is killed.
+_KILLED_AFTER_A_FORK = """
+import os, signal, sys, threading, time, tfhub
+
+threading.Thread(target=tfhub.resolve, args=(sys.argv[1],), daemon=True).start()
+root = os.environ["TFHUB_CACHE_DIR"]
+while not (os.path.isdir(root) and any(n.endswith(".tmp") for n in os.listdir(root))):
+    time.sleep(0.02)
+time.sleep(0.3)
+child = os.fork()
+if child == 0:
+    time.sleep(60)
+    os._exit(0)
+print(child, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_download_killed_after_forking_a_worker_does_not_block_the_next(
+    server, served_dir, isolated_cache
+):
+    """The child inherited the lock (an flock belongs to the open file, which a fork shares):
+    the lock outlived the download killed, and the next resolve waited TFHUB_LOCK_TIMEOUT for
+    the dead process, then failed telling the user to end it, as long as the child ran."""
+    make_tar_gz(served_dir / "m.tar.gz", BIG_FILES)
+    server.state.behaviours.append(delay("m.tar.gz", 60, stall_after=20_000, times=1))
+    url = server.url("m.tar.gz")
+    env = child_env(TFHUB_CACHE_DIR=str(isolated_cache), TFHUB_LOCK_TIMEOUT="20")
+    proc = start_python(_KILLED_AFTER_A_FORK, url, env=env)
+    assert proc.stdout is not None
+    forked = int(proc.stdout.readline() or 0)
+    try:
+        assert proc.wait(timeout=60) == -signal.SIGKILL and forked, proc.communicate()
+        started = time.monotonic()
+        done = run_tfhub(
+            "resolve", url, TFHUB_CACHE_DIR=str(isolated_cache), TFHUB_LOCK_TIMEOUT="20"
+        )
+        assert done.returncode == 0, done.stderr
+        assert time.monotonic() - started < 10
+    finally:
+        if forked:
+            os.kill(forked, signal.SIGKILL)
+    assert read_tree(done.stdout.strip()) == BIG_FILES
+
+
 # A resolve killed while it writes the entry's bookkeeping (`<entry>.descriptor.txt.<uid>.part`,
 # fsynced before its rename).
 _KILLED_WRITING_BOOKKEEPING = """

@@ -10,6 +10,9 @@ shown no sign of life for TFHUB_LOCK_TIMEOUT seconds, with `LockTimeoutError`; a
 live process is waited for as long as it runs. Where the filesystem cannot lock (some network
 filesystems), it falls back to no lock: callers stay correct without it, because every install is a
 rename of a complete folder.
+
+A child forked while a lock is held (a worker pool) closes its copies at once: an flock belongs
+to the open file, which a fork shares, and the lock outlived its holder while such a child ran.
 """
 
 from __future__ import annotations
@@ -45,6 +48,56 @@ _MIN_HEARTBEAT_SEC = 0.05
 
 
 _BEAT_PREFIX = "heartbeat "
+
+# Held locks: fd -> the pid that locked it; no fork falls between a lock and its record here.
+_held: dict[int, int] = {}
+_fork_guard = threading.Lock()
+
+
+def _before_fork() -> None:
+    _fork_guard.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _fork_guard.release()
+
+
+def _after_fork_in_child() -> None:
+    """Closes the child's copies of its parent's locks (the parent's heartbeat goes on)."""
+    global _fork_guard
+    for fd in _held:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held.clear()
+    _fork_guard = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX.
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
+
+
+def _lock_now(fd: int) -> None:
+    """Locks `fd` at once and records it (raises as `fcntl.flock`: BlockingIOError if held)."""
+    with _fork_guard:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _held[fd] = os.getpid()
+
+
+def _release(fd: int) -> None:
+    """Unlocks and closes a held lock (not in a child forked since: its copy is closed)."""
+    with _fork_guard:
+        if _held.pop(fd, None) != os.getpid():
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
 
 def holder_text() -> str:
@@ -157,13 +210,14 @@ def try_lock(lock_path: str) -> bool | None:
     except OSError:
         return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock_now(fd)
     except BlockingIOError:
+        os.close(fd)
         return False
     except OSError:
+        os.close(fd)
         return None
-    finally:
-        os.close(fd)  # Closing releases a lock taken above.
+    _release(fd)
     return True
 
 
@@ -183,7 +237,7 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
             )
             return None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock_now(fd)
         except BlockingIOError:
             os.close(fd)
         except OSError as err:
@@ -196,7 +250,7 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
             if _still_linked(fd, lock_path):
                 _write_holder(fd, interval)
                 return fd
-            os.close(fd)  # `tfhub cache prune` removed the file meanwhile: lock the new one.
+            _release(fd)  # `tfhub cache prune` removed the file meanwhile: lock the new one.
             continue
         now = time.monotonic()
         silence = beats.silence(now)
@@ -318,13 +372,6 @@ def _write_holder(fd: int, interval: float) -> None:
         os.pwrite(fd, text.encode("utf-8"), 0)
     except OSError:
         pass  # A read-only or full disk: the lock still works; waiters just cannot name us.
-
-
-def _release(fd: int) -> None:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 def _timeout_error(
