@@ -316,6 +316,41 @@ def test_gfile_copy_racing_another_processs_copy_of_the_entry(
     assert taken and _gfile_files(gfile, entry) == NEW_FILES and hub.cache.is_complete(entry)
 
 
+def test_a_child_forked_while_a_thread_holds_a_gfile_entrys_turn_gets_its_own(tmp_path):
+    """A thread of the parent copies the entry (holding its turn) when a worker is forked: the
+    child got the turn's lock held, by a thread it does not have, and its resolve of the entry
+    waited forever. (The turn is taken directly: TensorFlow is not used after a fork.)"""
+    from tfhub.cache import remote
+
+    entry = f"ram://tfhub-cache-{uuid.uuid4().hex}/{'0' * 40}"
+    holding, done = threading.Event(), threading.Event()
+
+    def copy_in_progress() -> None:
+        with remote._entry_turn(entry):
+            holding.set()
+            done.wait(30)
+
+    thread = threading.Thread(target=copy_in_progress)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child, which exits at once.
+            code = 1
+            try:
+                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                signal.alarm(5)  # Ends a child that waits.
+                with remote._entry_turn(entry):
+                    code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+    finally:
+        done.set()
+        thread.join(timeout=30)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 # --- Killed midway -------------------------------------------------------------------------------
 
 # `tfhub import --force`, killed once the old entry is renamed aside, before the new folder is

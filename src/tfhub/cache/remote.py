@@ -35,6 +35,7 @@ TensorFlow is imported only when such a cache is used.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -57,6 +58,17 @@ _turns_lock = threading.Lock()
 _turns: dict[str, tuple[threading.Lock, int]] = {}  # Entry -> (its lock, threads using it).
 
 
+def _forget_turns() -> None:
+    """In a child forked meanwhile: the threads whose turns it inherited, held, are not there."""
+    global _turns_lock
+    _turns_lock = threading.Lock()
+    _turns.clear()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX.
+    os.register_at_fork(after_in_child=_forget_turns)
+
+
 @contextmanager
 def _entry_turn(module_path: str) -> Iterator[None]:
     """Holds the entry's turn among this process's threads (two copies committed at once
@@ -69,10 +81,8 @@ def _entry_turn(module_path: str) -> Iterator[None]:
             yield
     finally:
         with _turns_lock:
-            lock, users = _turns[module_path]
-            if users == 1:
-                del _turns[module_path]
-            else:
+            users = _turns.pop(module_path, (lock, 0))[1]  # None there: forked meanwhile.
+            if users > 1:
                 _turns[module_path] = (lock, users - 1)
 
 
