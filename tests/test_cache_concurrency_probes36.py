@@ -438,6 +438,41 @@ def test_a_download_killed_after_forking_a_worker_does_not_block_the_next(
     assert read_tree(done.stdout.strip()) == BIG_FILES
 
 
+# `tfhub cache rm ARGS`, killed once the entry's folder is renamed aside, as it deletes it.
+_KILLED_REMOVING = """
+import os, signal, sys
+from tfhub.cache import store
+from tfhub.cli.main import main
+
+def delete_tree(folder):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+store.delete_tree = delete_tree
+sys.exit(main(["cache", "rm", *sys.argv[1:]]))
+"""
+
+
+@pytest.mark.parametrize("then", ["resolve", "rm"])
+def test_a_cache_rm_killed_midway_then_a_resolve_or_rm(server, served_dir, isolated_cache, then):
+    from tests._helpers.python_process import run_python
+
+    make_tar_gz(served_dir / "m.tar.gz")
+    url = server.url("m.tar.gz")
+    entry = hub.resolve(url)
+    env = child_env(TFHUB_CACHE_DIR=str(isolated_cache))
+    killed = run_python(_KILLED_REMOVING, url, env=env, timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not os.path.lexists(entry)
+    if then == "resolve":
+        assert hub.resolve(url) == entry and read_tree(entry) == MODEL_FILES
+        assert len(archive_gets(server, "m.tar.gz")) == 2
+    else:
+        done = run_tfhub("cache", "rm", url, TFHUB_CACHE_DIR=str(isolated_cache))
+        assert done.returncode == 0, done.stderr
+        assert _names(isolated_cache) == [".locks"]
+    _assert_clean(isolated_cache)
+
+
 # A resolve killed while it writes the entry's bookkeeping (`<entry>.descriptor.txt.<uid>.part`,
 # fsynced before its rename).
 _KILLED_WRITING_BOOKKEEPING = """
