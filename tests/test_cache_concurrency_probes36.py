@@ -566,11 +566,6 @@ def _limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect outside this brief's files: src/tfhub/_archive.py `_as_tfhub_error` takes an "
-    "OSError without a filename (EFBIG from os.write) for a corrupt archive",
-)
 def test_import_force_of_a_file_too_large_for_the_cache_says_so_and_keeps_the_entry(
     isolated_cache, tmp_path
 ):
@@ -592,3 +587,4 @@ def test_import_force_of_a_file_too_large_for_the_cache_says_so_and_keeps_the_en
     _assert_clean(isolated_cache)  # ...and nothing of the new one is left.
     assert done.returncode == 6 and "tfhub: cache error: " in done.stderr, done.stderr
     assert str(isolated_cache) in done.stderr and "fresh copy" not in done.stderr
+    assert "file-size limit (`ulimit -f`)" in done.stderr, done.stderr

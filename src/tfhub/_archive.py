@@ -229,6 +229,13 @@ def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
         return errors.DiskFullError(
             err.errno, f"{err.strerror} while extracting {source} into {shown}.", path=target
         )
+    if isinstance(err, OSError) and err.errno == errno.EFBIG:  # `ulimit -f`, FAT32's 4 GB.
+        return errors.CacheError(
+            err.errno,
+            f"Cannot write {source}'s files into {shown}: a file is larger than the file-size "
+            "limit (`ulimit -f`) or the filesystem (FAT32: 4 GB) allows. Raise the limit, or "
+            "set TFHUB_CACHE_DIR to a folder on another filesystem.",
+        )
     if isinstance(err, OSError) and err.errno in errors.REFUSED_WRITE_ERRNOS:
         return errors.CacheError(
             err.errno, f"Cannot write {source}'s files into {shown}: {err.strerror}."
