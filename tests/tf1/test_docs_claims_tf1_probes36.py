@@ -118,6 +118,90 @@ def test_an_export_failing_on_a_full_disk_removes_its_temp_folder(tmp_path: Path
         assert left == [] and os.listdir(disk / "exports") == []
 
 
+# The child exports two registered modules into argv[1] from the checkpoint in argv[2], and is
+# killed (SIGKILL) when the exporter writes the second one.
+_KILLED_EXPORTER_CHILD = """
+import os, signal, sys, types
+import tensorflow as tf
+import tfhub as hub
+
+export_path, model_dir = sys.argv[1], sys.argv[2]
+
+def module_fn():
+    x = tf.compat.v1.placeholder(tf.float32, [None, 1])
+    s = tf.compat.v1.get_variable("s", [], initializer=tf.compat.v1.ones_initializer())
+    hub.add_signature(inputs=x, outputs=x * s)
+
+spec = hub.create_module_spec(module_fn)
+
+class KilledWhileWriting:
+    def export(self, path, session):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def model_fn(features):
+    module = hub.Module(spec, name="scale")
+    hub.register_module_for_export(module, "a_scale")
+    hub.register_module_for_export(KilledWhileWriting(), "b_killed")
+    return types.SimpleNamespace(predictions=module(features["x"]))
+
+def serving_input_fn():
+    x = tf.compat.v1.placeholder(tf.float32, [None, 1])
+    return types.SimpleNamespace(features={"x": x}, receiver_tensors={"x": x})
+
+estimator = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=model_dir)
+hub.LatestModuleExporter("tf_hub", serving_input_fn).export(estimator, export_path)
+"""
+
+
+def test_an_exporter_killed_half_way_leaves_only_its_temp_folder(tmp_path: Path) -> None:
+    """docs/export.md: "one killed half-way leaves it [its `temp-<timestamp>` folder] (as
+    upstream), never under a timestamped name, so TF Serving and the garbage collection ignore
+    it: delete it by hand"."""
+    import signal
+    import subprocess
+
+    from tests._helpers.python_process import child_env, python_command
+
+    _checkpoint(tmp_path, {"scale/s": np.array(3.0)})
+    export_path = tmp_path / "exports"
+    command = python_command(_KILLED_EXPORTER_CHILD, os.fspath(export_path), os.fspath(tmp_path))
+    child = subprocess.run(command, env=child_env(), capture_output=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    (left,) = os.listdir(export_path)
+    assert left.startswith("temp-") and left[len("temp-") :].isdigit()
+    assert os.listdir(export_path / left) == ["a_scale"]
+
+    spec = hub.create_module_spec(_scale_module_fn)
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn, exports_to_keep=1)
+    first = exporter.export(_estimator(spec, tmp_path), os.fspath(export_path))
+    second = exporter.export(_estimator(spec, tmp_path), os.fspath(export_path))
+    assert first != second
+    assert sorted(os.listdir(export_path)) == sorted([left, os.path.basename(second).decode()])
+    module = hub.load(os.fsdecode(os.path.join(second, b"scale")))
+    np.testing.assert_allclose(module.signatures["default"](tf.constant(X))["default"], X * 3.0)
+
+
+def test_an_export_never_writes_into_a_temp_folder_another_export_left(tmp_path: Path) -> None:
+    """docs/export.md: a killed export's `temp-<timestamp>` folder stays "never under a
+    timestamped name". An export started in the same second took the same `temp-` folder,
+    wrote its modules beside the killed export's, and renamed the mix to `<timestamp>`."""
+    import time
+
+    _checkpoint(tmp_path, {"scale/s": np.array(3.0)})
+    export_path = tmp_path / "exports"
+    now = int(time.time())
+    left = [f"temp-{second}" for second in range(now - 1, now + 2)]
+    for name in left:
+        (export_path / name / "stale_module").mkdir(parents=True)
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    spec = hub.create_module_spec(_scale_module_fn)
+    export_dir = exporter.export(_estimator(spec, tmp_path), os.fspath(export_path))
+    assert os.listdir(export_dir) == [b"scale"]
+    assert int(os.path.basename(export_dir)) > now + 1
+    for name in left:
+        assert os.listdir(export_path / name) == ["stale_module"]
+
+
 # --- docs/tf1.md ---------------------------------------------------------------------------------
 
 

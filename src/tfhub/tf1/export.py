@@ -239,8 +239,10 @@ def _check_estimator(estimator: Any) -> None:
 
 
 def timestamped_export_dir(export_dir_base: str | bytes) -> bytes:
-    """Returns `export_dir_base/<seconds since epoch>` (as bytes) that does not exist yet; a
-    `scheme://` folder (gs://) is checked through tf.io.gfile.
+    """Returns `export_dir_base/<seconds since epoch>` (as bytes) that does not exist yet, nor
+    its `temp-<seconds>` folder (which another export writes, or a killed one left: writing
+    into it would mix their modules into this export); a `scheme://` folder (gs://) is checked
+    through tf.io.gfile.
 
     Raises:
         tfhub.errors.ExportFolderError: (a RuntimeError, as upstream) if no free name is found
@@ -249,11 +251,12 @@ def timestamped_export_dir(export_dir_base: str | bytes) -> bytes:
     base = os.fsencode(export_dir_base)
     for attempt in range(MAX_TIMESTAMP_ATTEMPTS):
         export_dir = os.path.join(base, str(int(time.time())).encode())
-        if not tf.io.gfile.exists(export_dir):
+        taken = [
+            path for path in (export_dir, temp_export_dir(export_dir)) if tf.io.gfile.exists(path)
+        ]
+        if not taken:
             return export_dir
-        logger.warning(
-            "Export folder %s already exists; retrying (attempt %d)", export_dir, attempt
-        )
+        logger.warning("Export folder %s already exists; retrying (attempt %d)", taken[0], attempt)
         if attempt + 1 < MAX_TIMESTAMP_ATTEMPTS:  # No wait after the last attempt.
             time.sleep(1)
     raise errors.ExportFolderError(
