@@ -205,6 +205,34 @@ def test_an_export_never_writes_into_a_temp_folder_another_export_left(tmp_path:
 # --- docs/tf1.md ---------------------------------------------------------------------------------
 
 
+def test_module_export_into_a_read_only_folder_is_an_export_write_error(tmp_path: Path) -> None:
+    """docs/tf1.md: `Module.export(path, session)` "On a full disk (or quota), or a local folder
+    it may not write, ... raises `ExportWriteError` (an `ExportError` and an `OSError`) naming
+    `path`, and removes the folder if it made it" — in a graph and eagerly, onto a read-only
+    tmpfs (root may write any folder), and `ModuleSpec.export` too."""
+    from tests._helpers import mounts
+
+    spec = hub.create_module_spec(_scale_module_fn)
+    with mounts.tmpfs(tmp_path / "ro", "size=64k,ro") as disk:
+        target = os.fspath(disk / "module")
+        with tf.Graph().as_default():
+            module = hub.Module(spec)
+            with tf.compat.v1.Session() as sess:
+                sess.run(tf.compat.v1.global_variables_initializer())
+                with pytest.raises(errors.ExportWriteError) as in_graph:
+                    module.export(target, sess)
+        with pytest.raises(errors.ExportWriteError) as eagerly:
+            hub.Module(spec).export(target)
+        checkpoint = _checkpoint(tmp_path, {"s": np.array(1.0)})
+        with pytest.raises(errors.ExportWriteError) as of_spec:
+            spec.export(target, checkpoint_path=checkpoint)
+        for caught in (in_graph, eagerly, of_spec):
+            assert isinstance(caught.value, OSError)
+            assert isinstance(caught.value, errors.ExportError)
+            assert target in str(caught.value)
+        assert os.listdir(disk) == []
+
+
 def _quick_start_module_fn(is_training: bool = False) -> None:
     """The Quick start's `module_fn`; its message says which variant the call built."""
     x = tf.compat.v1.placeholder(tf.float32, [None, 3])

@@ -223,6 +223,11 @@ class NativeModuleSpec(ModuleSpec):
         if local:
             check_no_file_in_the_way(folder, argument="path")
         created = local and not os.path.lexists(folder)
+        if created:  # TensorFlow's own makedirs names the folder, not a file in it.
+            try:
+                os.makedirs(folder)
+            except OSError as err:  # A read-only disk, no permission, a full disk.
+                raise export_write_error(err, folder, argument="path") from err
         try:
             self._handler.export(path, variables_saver=variables_saver)
             module_def = ModuleDef(format=FORMAT_V3)
