@@ -111,11 +111,35 @@ def test_an_export_failing_on_a_full_disk_removes_its_temp_folder(tmp_path: Path
     estimator = _estimator(hub.create_module_spec(lambda: _scale_module_fn(size)), model_dir)
     exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
     with mounts.tmpfs(tmp_path / "disk", "size=256k") as disk:
+        export_path = os.fspath(disk / "exports")
         with pytest.raises(errors.ExportWriteError) as caught:
-            exporter.export(estimator, os.fspath(disk / "exports"))
+            exporter.export(estimator, export_path)
         assert isinstance(caught.value, OSError)
+        message = str(caught.value)  # The folder the caller named, not the hidden temp- one.
+        assert message.startswith(f"Cannot write the export to {export_path}: no space left")
+        assert "Free space on its disk" in message and "temp-" not in message
+        assert message.endswith(f"Received: export_path={export_path!r}")
         left = [os.path.join(root, name) for root, dirs, files in os.walk(disk) for name in files]
         assert left == [] and os.listdir(disk / "exports") == []
+
+
+def test_an_export_path_on_a_read_only_disk_is_named_in_the_error(tmp_path: Path) -> None:
+    """docs/export.md: errors name `export_path` (an `ExportWriteError`, as for a file in the
+    way), never the hidden `temp-<timestamp>/<name>` folder the modules are written into."""
+    from tests._helpers import mounts
+
+    _checkpoint(tmp_path, {"scale/s": np.array(2.0)})
+    estimator = _estimator(hub.create_module_spec(_scale_module_fn), tmp_path)
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    with mounts.tmpfs(tmp_path / "ro", "size=64k,ro") as disk:
+        for export_path in (os.fspath(disk), os.fspath(disk / "exports")):
+            with pytest.raises(errors.ExportWriteError) as caught:
+                exporter.export(estimator, export_path)
+            message = str(caught.value)
+            assert message.startswith(f"Cannot write the export to {export_path}: Read-only")
+            assert "temp-" not in message
+            assert message.endswith(f"Received: export_path={export_path!r}")
+        assert os.listdir(disk) == []
 
 
 # The child exports two registered modules into argv[1] from the checkpoint in argv[2], and is

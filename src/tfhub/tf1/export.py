@@ -8,6 +8,7 @@ what it needs from an Estimator: `model_fn`, `config` (may be None), `params` (o
 
 from __future__ import annotations
 
+import errno
 import inspect
 import logging
 import os
@@ -17,7 +18,7 @@ from typing import Any
 from .. import errors
 from ..utils.lazy import tensorflow as tf
 from ..utils.numbers import is_whole_number
-from ..utils.refused_writes import check_no_file_in_the_way
+from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
 from .export_checkpoint import (
     check_checkpoint_matches,
     checkpoint_prefix,
@@ -185,7 +186,8 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
                 `checkpoint_path` is not one, or it lacks variables of the graph (the message
                 names them).
             tfhub.errors.ExportWriteError: (an ExportError and OSError) if `export_path`, or a
-                folder above it, is a file.
+                folder above it, is a file, or the file system refuses the modules' files (a
+                full disk or quota, no permission); it names `export_path`.
         """
         del eval_result, is_the_final_export
         _check_estimator(estimator)
@@ -215,6 +217,8 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
                             os.fsdecode(os.path.join(temp_dir, os.fsencode(export_name))), session
                         )
                     tf.io.gfile.rename(temp_dir, export_dir)
+                except errors.ExportWriteError as err:  # It named the hidden temp- folder.
+                    raise _export_path_write_error(err, export_path) from err
                 finally:
                     _remove_left_over(temp_dir)
         del graph
@@ -299,6 +303,20 @@ def _remove_left_over(folder: bytes) -> None:
             tf.io.gfile.rmtree(folder)
     except tf.errors.OpError as err:
         logger.warning("Cannot remove the unfinished export %s: %s", os.fsdecode(folder), err)
+
+
+def _export_path_write_error(
+    err: errors.ExportWriteError, export_path: str | bytes
+) -> errors.ExportWriteError:
+    """The ExportWriteError of a module's export into `export_path/temp-<timestamp>/<name>`,
+    naming `export_path` (what the caller passed) instead of that folder."""
+    cause = err.__cause__
+    refused = cause if isinstance(cause, OSError) else None
+    if refused is None and cause is not None:  # TensorFlow's OpError, naming a file.
+        refused = failed_write(cause, err.path)
+    if refused is None:
+        refused = OSError(errno.EIO, err.problem)
+    return export_write_error(refused, os.fsdecode(export_path), argument="export_path")
 
 
 def _call_model_fn(estimator: Any, features: Any) -> Any:
