@@ -225,7 +225,7 @@ class NativeModuleSpec(ModuleSpec):
         created = local and not os.path.lexists(folder)
         if created:  # TensorFlow's own makedirs names the folder, not a file in it.
             try:
-                os.makedirs(folder)
+                os.makedirs(folder, exist_ok=True)  # Another export may make it now.
             except OSError as err:  # A read-only disk, no permission, a full disk.
                 raise export_write_error(err, folder, argument="path") from err
         try:
