@@ -1,0 +1,128 @@
+"""docs/cli.md and README.md ("The `tfhub` command"), second pass: the claims neither an earlier
+test nor tests/test_docs_claims_cli_probes34.py checked, as a user meets them: the real `tfhub`
+entry point (`python -m tfhub`) in its own process, real cache entries, real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.python_process import run_tfhub
+
+from tfhub import handles
+
+
+def _tfhub(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Runs `python -m tfhub ARGV` as a shell would, with the test's TFHUB_* environment."""
+    return run_tfhub(*argv, **env)
+
+
+def _one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    """The command's last stderr line (its one-line error), with no traceback before it."""
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.stderr.strip().splitlines()[-1]
+
+
+# --- The cache commands ---------------------------------------------------------------------------
+
+
+def test_cache_verify_escapes_control_characters_of_a_handle(isolated_cache: Path) -> None:
+    """docs/cli.md: "`cache list` and `cache verify` print handles with control characters
+    escaped (`\\x09`, `\\x1B`)": a handle with a tab and a terminal escape, as another tool may
+    write it in a descriptor, keeps verify's three tab-separated columns in both modes."""
+    handle = "https://h/m\t1 \x1b[31mRED"
+    key = handles.cache_key(handle)
+    (isolated_cache / key).mkdir(parents=True)
+    (isolated_cache / key / "saved_model.pb").write_bytes(b"pb")
+    (isolated_cache / f"{key}.descriptor.txt").write_text(f"Module: {handle}\n")
+    for deep in ([], ["--deep"]):
+        done = _tfhub("cache", "verify", *deep)
+        assert done.returncode == 0, done.stderr
+        (line,) = done.stdout.splitlines()
+        assert "\x1b" not in line and line.count("\t") == 2, line
+        assert line.startswith(f"{key}\tOK") and line.endswith("\thttps://h/m\\x091 \\x1B[31mRED")
+
+
+def test_cache_rm_of_a_path_is_not_in_the_cache_and_removes_nothing(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """docs/cli.md: `cache rm` takes handles and entry folder names only: "any other argument
+    is "not in the cache" (exit 7), never a path to remove" - a file beside the cache, and even
+    the entry's own full path, which names it to a shell but is neither."""
+    handle = "https://host/m/1"
+    assert _tfhub("import", make_tar_gz(tmp_path / "m.tar.gz"), "--handle", handle).returncode == 0
+    entry = isolated_cache / handles.cache_key(handle)
+    victim = tmp_path / "notes.txt"
+    victim.write_text("keep me")
+    for argument in (victim, entry):
+        done = _tfhub("cache", "rm", str(argument))
+        assert done.returncode == 7, done.stderr
+        line = _one_error_line(done)
+        assert line.startswith(f"tfhub: not found: Not in the cache {isolated_cache}: ")
+        assert repr(str(argument)) in line and "nothing else was removed" in line
+    assert victim.read_text() == "keep me"
+    listed = _tfhub("cache", "list")
+    assert listed.stdout.startswith(f"{entry.name}\t") and listed.stdout.endswith(f"\t{handle}\n")
+
+
+def test_import_takes_the_handles_the_cache_keeps_and_refuses_those_read_in_place(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    """docs/cli.md: "`import` takes handles that are looked up in the cache (http(s) URLs,
+    Kaggle URLs in either form, gs:// archives); local paths and gs:// folders are read in place
+    and refused" (an invalid handle: 2, nothing made in the cache). A Kaggle model's long and
+    short form are one entry: importing the other form finds it there."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    long_form = (
+        "https://www.kaggle.com/models/g/bert/frameworks/TensorFlow2/variations/en/versions/1"
+    )
+    short_form = "https://kaggle.com/models/g/bert/TensorFlow2/en/1"
+    folders = {}
+    for handle in (long_form, "gs://bucket/models/m.tar.gz"):
+        done = _tfhub("import", archive, "--handle", handle)
+        assert done.returncode == 0, done.stderr
+        folders[handle] = done.stdout.strip()
+        assert os.path.isfile(os.path.join(folders[handle], "saved_model.pb"))
+    again = _tfhub("import", archive, "--handle", short_form)
+    assert (again.returncode, again.stdout.strip()) == (0, folders[long_form]), again.stderr
+    assert "already in the cache" in again.stderr and "was kept" in again.stderr
+    before = sorted(os.listdir(isolated_cache))
+    for handle in ("gs://bucket/models/m", str(tmp_path / "model"), f"file://{tmp_path}/m.tar.gz"):
+        done = _tfhub("import", archive, "--handle", handle)
+        assert done.returncode == 2, done.stderr
+        line = _one_error_line(done)
+        assert line.startswith("tfhub: invalid handle: Only http(s):// URLs and gs:// archives ")
+        assert "local paths and gs:// folders are read in place" in line
+        assert line.endswith(f"Received: handle={handle!r}")
+    assert sorted(os.listdir(isolated_cache)) == before
+
+
+# --- The tools' commands --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["module-search", "--module=m"], "dataset"),
+        (["make-nearest-neighbour-index", "build", "--index_output_dir=i"], "embed_output_dir"),
+        (
+            ["make-nearest-neighbour-index", "query", "--module_url=m", "--query=q"],
+            "index_output_dir",
+        ),
+    ],
+)
+def test_the_tools_subcommands_keep_the_last_of_a_repeated_flag(
+    argv: list[str], flag: str, tmp_path: Path
+) -> None:
+    """docs/cli.md: an option given twice with different values is a usage error, "the tools'
+    subcommands keep upstream's last-one-wins": the second folder is the one used (and here
+    found missing), never a usage error."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    done = run_tfhub(*argv, f"--{flag}={first}", f"--{flag}={second}", cwd=tmp_path)
+    assert done.returncode not in (0, 2), done.stderr
+    line = _one_error_line(done)
+    assert "given twice" not in done.stderr and str(first) not in done.stderr
+    assert line.endswith(f"Received: {flag}={str(second)!r}"), line
