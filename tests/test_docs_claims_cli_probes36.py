@@ -126,3 +126,63 @@ def test_the_tools_subcommands_keep_the_last_of_a_repeated_flag(
     line = _one_error_line(done)
     assert "given twice" not in done.stderr and str(first) not in done.stderr
     assert line.endswith(f"Received: {flag}={str(second)!r}"), line
+
+
+_NN = "make-nearest-neighbour-index"
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["module-search", "--dataset=./missing", "--module=m"], "Cannot use the image folder "),
+        (["module-search", "--dataset=empty#0", "--module=m"], "--dataset must be NAME or NAME#N"),
+        (
+            [
+                _NN,
+                "generate",
+                "--data_file_pattern=missing/*.txt",
+                "--module_url=m",
+                "--embed_output_dir=out",
+            ],
+            "No file matches --data_file_pattern ",
+        ),
+        (
+            [_NN, "generate", "--module_url=m", "--embed_output_dir=out"],
+            "You must provide --data_file_pattern for `generate`",
+        ),
+        (
+            [_NN, "build", "--embed_output_dir=empty", "--index_output_dir=out"],
+            "No *.tfrecords files in empty: ",
+        ),
+        (
+            [_NN, "build", "--embed_output_dir=empty", "--index_output_dir=out", "--num_trees=0"],
+            "--num_trees must be a positive integer",
+        ),
+        (
+            [_NN, "query", "--index_output_dir=missing", "--module_url=m", "--query=q"],
+            "The index folder missing does not exist",
+        ),
+    ],
+    ids=["image-folder", "dataset-flag", "data-files", "no-flag", "embeddings", "range", "index"],
+)
+def test_the_tools_own_errors_are_one_line_and_1(
+    argv: list[str], said: str, tmp_path: Path
+) -> None:
+    """docs/cli.md: "The tools' commands report their own errors (a flag missing or out of
+    range, an image folder, input files, embeddings or index that are missing or unusable ...)
+    as one line, `tfhub: error: ...`, and exit 1", not 2 or 7 as those of the other commands."""
+    (tmp_path / "empty").mkdir()
+    done = run_tfhub(*argv, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert _one_error_line(done).startswith(f"tfhub: error: {said}")
+    assert sorted(os.listdir(tmp_path)) == ["empty"]
+
+
+def test_a_missing_file_a_tools_option_names_is_7(tmp_path: Path) -> None:
+    """docs/cli.md: "Not found" (7) is also "a file an option names (..., `module-search
+    --module_list`)", in the tools' commands as in every other."""
+    (tmp_path / "images").mkdir()
+    done = run_tfhub("module-search", "--dataset=images", "--module_list=list.txt", cwd=tmp_path)
+    assert done.returncode == 7, done.stderr
+    line = _one_error_line(done)
+    assert line.startswith("tfhub: not found: Cannot read the module list list.txt: No such ")
