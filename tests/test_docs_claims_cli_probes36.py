@@ -186,3 +186,29 @@ def test_a_missing_file_a_tools_option_names_is_7(tmp_path: Path) -> None:
     assert done.returncode == 7, done.stderr
     line = _one_error_line(done)
     assert line.startswith("tfhub: not found: Cannot read the module list list.txt: No such ")
+
+
+@pytest.mark.parametrize(
+    ("saved_model_pb", "problem"),
+    [
+        (b"", "is damaged: its saved_model.pb is empty"),
+        (b"\x08\x01" * 64, "cannot be loaded: saved_model.pb (128 bytes) holds no MetaGraph"),
+    ],
+    ids=["empty", "no-metagraph"],
+)
+def test_a_tools_damaged_module_is_1_as_a_damaged_model_is(
+    saved_model_pb: bytes, problem: str, tmp_path: Path
+) -> None:
+    """docs/cli.md: "Not found" (7) is a model folder without saved_model.pb or its variables
+    (also for "the tools' module flags"); "a model that is there but damaged (a truncated
+    `saved_model.pb`) ... is 1", as `tfhub inspect` of it is. A tool's module flag naming a
+    damaged model exited 7, "tfhub: not found: The module ... cannot be loaded"."""
+    module = tmp_path / "module"
+    (module / "variables").mkdir(parents=True)
+    (module / "saved_model.pb").write_bytes(saved_model_pb)
+    (tmp_path / "index").mkdir()
+    argv = [f"--index_output_dir={tmp_path / 'index'}", f"--module_url={module}", "--query=hi"]
+    done = run_tfhub("make-nearest-neighbour-index", "query", *argv, cwd=tmp_path)
+    line = _one_error_line(done)
+    assert line.startswith(f"tfhub: error: The module {module} {problem}. "), line
+    assert done.returncode == 1, done.stderr

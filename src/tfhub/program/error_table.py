@@ -32,6 +32,18 @@ def _file_missing(err: BaseException) -> bool:
     return type(err.__cause__) is FileNotFoundError
 
 
+def _damaged_module(err: BaseException) -> bool:
+    """True for a tool's module (ModuleUnavailableError, a FileNotFoundError) that is there but
+    damaged, as `tfhub inspect` reports a damaged model (1): the loader's answer to a damaged
+    file, kept as the cause (a DamagedModelError that is not a missing file, a cut checkpoint's
+    IndexError), or tools/module_handles.py's "is damaged" (an empty saved_model.pb). A path that
+    does not exist or holds no model, or a model missing a file it needs, stays "not found"."""
+    cause = err.__cause__
+    if cause is None:
+        return str(getattr(err, "problem", "")).startswith("is damaged")
+    return not isinstance(cause, FileNotFoundError)
+
+
 def _bad_option_value(err: BaseException) -> bool:
     """True for a `tfhub serve` option whose value cannot be (`--port 70000`, `--workers 0`,
     `--rescan -1`, a `--base-url` without a scheme): an invalid value, 2, as in every command.
@@ -74,6 +86,7 @@ _TABLE: list[_Row] = [
     _Row(errors.SettingError, "invalid value", 2),
     _Row(errors.ServeConfigError, "invalid value", 2, when=_bad_option_value),
     _Row(errors.ArgumentError, "invalid value", 2),
+    _Row(errors.ModuleUnavailableError, "error", 1, when=_damaged_module),
     _Row(FileNotFoundError, "not found", 7),
     _Row(errors.TFHubError, "not found", 7, when=_file_missing),
     _Row(ImportError, "missing dependency", 8),
