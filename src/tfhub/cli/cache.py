@@ -17,6 +17,9 @@ from ._parsers import add_command, add_documented_parser, cache_text, help_when_
 CACHE_ENV = environment(
     constants.TFHUB_CACHE_DIR, constants.TFHUB_LOCK_TIMEOUT, constants.TFHUB_DEBUG
 )
+# list, info and verify wait for no lock (an entry being installed or removed is BUSY), so
+# TFHUB_LOCK_TIMEOUT does not apply to them.
+_LOOKING_ENV = environment(constants.TFHUB_CACHE_DIR, constants.TFHUB_DEBUG)
 
 
 def _add_action(
@@ -25,6 +28,7 @@ def _add_action(
     *,
     run: Callable[[argparse.Namespace], int],
     switch: tuple[str, str] | None = None,
+    env: str = CACHE_ENV,
     **documented: str,
 ) -> argparse.ArgumentParser:
     """Adds `tfhub cache NAME`, run by `run`.
@@ -34,12 +38,13 @@ def _add_action(
         name: the action's name.
         run: what runs it.
         switch: its one on/off option, if it has one: (the option, its help line).
+        env: the `environment:` section of its help (`environment(...)`).
         **documented: `help`, `description`, `examples` (as `add_documented_parser` takes them).
 
     Returns:
         The new parser.
     """
-    parser = add_documented_parser(actions, name, environment=CACHE_ENV, **documented)
+    parser = add_documented_parser(actions, name, environment=env, **documented)
     if switch is not None:
         option, help_line = switch
         parser.add_argument(option, action="store_true", help=help_line)
@@ -61,6 +66,7 @@ def add_commands(commands: Any) -> None:
     _add_action(
         sub,
         "list",
+        env=_LOOKING_ENV,
         run=run_list,
         switch=("--json", "print a JSON list instead"),
         help="one line per entry: folder, size, time, handle",
@@ -71,6 +77,7 @@ def add_commands(commands: Any) -> None:
     _add_action(
         sub,
         "info",
+        env=_LOOKING_ENV,
         run=run_info,
         help="where the cache is and how big",
         description="Print the cache folder, whether it is writable, its entries, total size, "
@@ -80,6 +87,7 @@ def add_commands(commands: Any) -> None:
     _add_action(
         sub,
         "verify",
+        env=_LOOKING_ENV,
         run=run_verify,
         switch=("--deep", "also compare content hashes"),
         help="check every entry; exit 1 if one is damaged",
