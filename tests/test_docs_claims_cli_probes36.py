@@ -127,6 +127,46 @@ def test_the_cache_actions_that_never_wait_do_not_name_the_lock_timeout(
     assert refused.returncode == 2 and "TFHUB_LOCK_TIMEOUT must be" in refused.stderr
 
 
+# --- Errors ---------------------------------------------------------------------------------------
+
+
+def _bad_doc(tmp_path: Path) -> Path:
+    """A hub folder under `tmp_path` whose one doc has two problems; returns the doc."""
+    doc = tmp_path / "hub" / "assets" / "docs" / "p" / "models" / "m" / "1.md"
+    doc.parent.mkdir(parents=True)
+    doc.write_text("# Module p/m/1\nA model.\n\n<!-- task: classification -->\n")
+    return doc
+
+
+def test_validate_says_a_docs_problems_one_a_line_then_their_count(tmp_path: Path) -> None:
+    """docs/cli.md: "A doc's problems are the exception, one line each (`FILE:LINE: message`),
+    then `tfhub: N problem(s)` (`validate`) ..., exit 1" - not the one `tfhub: <kind>: ...`
+    line of every other error."""
+    doc = _bad_doc(tmp_path)
+    validated = _tfhub("validate", str(tmp_path / "hub"))
+    assert validated.returncode == 1, validated.stderr
+    problems = validated.stdout.splitlines()
+    assert len(problems) >= 2 and all(line.startswith(f"{doc}:") for line in problems)
+    assert validated.stderr.splitlines()[-1] == f"tfhub: {len(problems)} problem(s)"
+
+
+@pytest.mark.tf
+def test_publish_refusing_its_doc_says_its_problems_then_nothing_written(
+    tmp_path: Path, upstream_dir: Path
+) -> None:
+    """docs/cli.md: "... or `tfhub: N problem(s) in the doc; nothing written` (`publish`
+    refusing its doc), exit 1"."""
+    doc = _bad_doc(tmp_path)
+    model = upstream_dir / "tf2_saved_model"  # Read, never written.
+    root = tmp_path / "root"
+    published = _tfhub("publish", str(model), str(root), "--handle", "p/m/1", "--doc", str(doc))
+    assert published.returncode == 1, published.stderr
+    lines = published.stderr.splitlines()
+    assert lines[-1] == f"tfhub: {len(lines) - 1} problem(s) in the doc; nothing written"
+    assert len(lines) >= 3 and all(line.startswith(f"{doc}:") for line in lines[:-1]), lines
+    assert not root.exists()
+
+
 # --- The tools' commands --------------------------------------------------------------------------
 
 
@@ -223,6 +263,7 @@ def test_a_missing_file_a_tools_option_names_is_7(tmp_path: Path) -> None:
     ],
     ids=["empty", "no-metagraph"],
 )
+@pytest.mark.tf  # The loader reads the saved_model.pb that is not empty.
 def test_a_tools_damaged_module_is_1_as_a_damaged_model_is(
     saved_model_pb: bytes, problem: str, tmp_path: Path
 ) -> None:
