@@ -202,7 +202,7 @@ _NN = "make-nearest-neighbour-index"
     ("argv", "said"),
     [
         (["module-search", "--dataset=./missing", "--module=m"], "Cannot use the image folder "),
-        (["module-search", "--dataset=empty#0", "--module=m"], "--dataset must be NAME or NAME#N"),
+        (["module-search", "--dataset=empty#-1", "--module=m"], "--dataset must be NAME or NAME#N"),
         (
             [
                 _NN,

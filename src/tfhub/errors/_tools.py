@@ -30,9 +30,10 @@ class NotAnImageModuleError(ToolError, ValueError):
 
 
 class ModuleUnavailableError(ToolError, FileNotFoundError):
-    """A tool's module handle that leads to no model (`.handle`, `.flag`, `.problem`): the path
-    does not exist, or the folder holds no saved_model.pb (not a SavedModel or TF1 Hub module).
-    A FileNotFoundError (an OSError), as TensorFlow's loader raised."""
+    """A tool's module handle that leads to no usable model (`.handle`, `.flag`, `.problem`,
+    `.damaged`): the path does not exist, the folder holds no saved_model.pb (not a SavedModel
+    or TF1 Hub module) or lacks a file it needs, or (`.damaged` True) its files are there but
+    cannot be read. A FileNotFoundError (an OSError), as TensorFlow's loader raised."""
 
 
 class ImageSizeError(ToolError, ValueError):

@@ -34,14 +34,9 @@ def _file_missing(err: BaseException) -> bool:
 
 def _damaged_module(err: BaseException) -> bool:
     """True for a tool's module (ModuleUnavailableError, a FileNotFoundError) that is there but
-    damaged, as `tfhub inspect` reports a damaged model (1): the loader's answer to a damaged
-    file, kept as the cause (a DamagedModelError that is not a missing file, a cut checkpoint's
-    IndexError), or tools/module_handles.py's "is damaged" (an empty saved_model.pb). A path that
-    does not exist or holds no model, or a model missing a file it needs, stays "not found"."""
-    cause = err.__cause__
-    if cause is None:
-        return str(getattr(err, "problem", "")).startswith("is damaged")
-    return not isinstance(cause, FileNotFoundError)
+    damaged (`.damaged`), as `tfhub inspect` reports a damaged model (1). A path that does not
+    exist or holds no model, or a model missing a file it needs, stays "not found"."""
+    return getattr(err, "damaged", False) is True
 
 
 def _bad_option_value(err: BaseException) -> bool:

@@ -20,13 +20,14 @@ from ..utils.paths import relative_below
 
 
 def _unavailable(
-    handle: str, flag: str, problem: str, remedy: str
+    handle: str, flag: str, problem: str, remedy: str, *, damaged: bool = False
 ) -> errors.ModuleUnavailableError:
     return errors.ModuleUnavailableError(
         f"The module {handle} {problem}. {remedy} Received: {flag}={handle!r}",
         handle=handle,
         flag=flag,
         problem=problem,
+        damaged=damaged,
     )
 
 
@@ -64,7 +65,11 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
     if present:
         if not any(os.path.getsize(os.path.join(folder, name)) for name in present):
             raise _unavailable(
-                handle, flag, "is damaged: its saved_model.pb is empty", "Copy or export it again."
+                handle,
+                flag,
+                "is damaged: its saved_model.pb is empty",
+                "Copy or export it again.",
+                damaged=True,
             )
         return folder
     if not os.path.isdir(folder):
@@ -117,7 +122,10 @@ def loading(handle: str, *, flag: str) -> Iterator[None]:
         )
         if isinstance(err, errors.DamagedModelError):  # The loader found the damaged file.
             problem = f"cannot be loaded: {err.problem}"
-            raise _unavailable(handle, flag, problem, f"To repair it, {remedy}") from err
+            damaged = not isinstance(err, FileNotFoundError)  # Else a file it needs is missing.
+            raise _unavailable(
+                handle, flag, problem, f"To repair it, {remedy}", damaged=damaged
+            ) from err
         if not _is_load_failure(err):
             raise
         lines = str(err).strip().splitlines()
@@ -125,7 +133,11 @@ def loading(handle: str, *, flag: str) -> Iterator[None]:
         why = f"{type(err).__name__}: {first}".rstrip(": ")
         problem = f"cannot be loaded ({why})"
         raise _unavailable(
-            handle, flag, problem, f"If its files are damaged or incomplete, {remedy}"
+            handle,
+            flag,
+            problem,
+            f"If its files are damaged or incomplete, {remedy}",
+            damaged=not isinstance(err, FileNotFoundError),
         ) from err
 
 
