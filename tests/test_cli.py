@@ -394,7 +394,7 @@ _HELP_ENVIRONMENT = {
     ("import",): ["TFHUB_CACHE_DIR", "TFHUB_MAX_EXTRACTED_BYTES", "TFHUB_MAX_ARCHIVE_MEMBERS"],
     ("inspect",): [*_DOWNLOADS, "TF_CPP_MIN_LOG_LEVEL"],
     ("cache", "list"): ["TFHUB_CACHE_DIR"],
-    ("cache", "prune"): ["TFHUB_CACHE_DIR", "TFHUB_LOCK_TIMEOUT"],
+    ("cache", "prune"): ["TFHUB_CACHE_DIR"],  # Skips a locked entry: waits for none.
     ("demo",): ["TF_CPP_MIN_LOG_LEVEL"],
     ("pack",): ["TF_CPP_MIN_LOG_LEVEL"],
     ("publish",): [

@@ -17,9 +17,9 @@ from ._parsers import add_command, add_documented_parser, cache_text, help_when_
 CACHE_ENV = environment(
     constants.TFHUB_CACHE_DIR, constants.TFHUB_LOCK_TIMEOUT, constants.TFHUB_DEBUG
 )
-# list, info and verify wait for no lock (an entry being installed or removed is BUSY), so
-# TFHUB_LOCK_TIMEOUT does not apply to them.
-_LOOKING_ENV = environment(constants.TFHUB_CACHE_DIR, constants.TFHUB_DEBUG)
+# list, info, verify and prune wait for no lock (an entry being installed or removed is BUSY,
+# or skipped), so TFHUB_LOCK_TIMEOUT does not apply to them.
+_NO_WAIT_ENV = environment(constants.TFHUB_CACHE_DIR, constants.TFHUB_DEBUG)
 
 
 def _add_action(
@@ -66,7 +66,7 @@ def add_commands(commands: Any) -> None:
     _add_action(
         sub,
         "list",
-        env=_LOOKING_ENV,
+        env=_NO_WAIT_ENV,
         run=run_list,
         switch=("--json", "print a JSON list instead"),
         help="one line per entry: folder, size, time, handle",
@@ -77,7 +77,7 @@ def add_commands(commands: Any) -> None:
     _add_action(
         sub,
         "info",
-        env=_LOOKING_ENV,
+        env=_NO_WAIT_ENV,
         run=run_info,
         help="where the cache is and how big",
         description="Print the cache folder, whether it is writable, its entries, total size, "
@@ -87,7 +87,7 @@ def add_commands(commands: Any) -> None:
     _add_action(
         sub,
         "verify",
-        env=_LOOKING_ENV,
+        env=_NO_WAIT_ENV,
         run=run_verify,
         switch=("--deep", "also compare content hashes"),
         help="check every entry; exit 1 if one is damaged",
@@ -113,6 +113,7 @@ def add_commands(commands: Any) -> None:
     _add_action(
         sub,
         "prune",
+        env=_NO_WAIT_ENV,
         run=run_prune,
         switch=("--dry-run", "only print what would go"),
         help="remove damaged entries and leftovers of downloads",
