@@ -114,8 +114,8 @@ def test_the_cache_actions_that_never_wait_do_not_name_the_lock_timeout(
 ) -> None:
     """docs/cli.md: "`tfhub COMMAND --help` shows ... the environment variables that apply to
     it". list, info, verify and prune take no lock they would wait for (an entry being
-    installed is BUSY, or skipped): TFHUB_LOCK_TIMEOUT, which their help named, changes nothing for them, not even a
-    value that rm, which waits, refuses."""
+    installed is BUSY, or skipped): TFHUB_LOCK_TIMEOUT, which their help named, changes nothing
+    for them, not even a value that rm, which waits, refuses."""
     handle = "https://host/m/1"
     assert _tfhub("import", make_tar_gz(tmp_path / "m.tar.gz"), "--handle", handle).returncode == 0
     assert _environment_of_help("cache", action) == ["TFHUB_CACHE_DIR", "TFHUB_DEBUG"]

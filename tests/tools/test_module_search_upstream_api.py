@@ -97,7 +97,9 @@ def test_load_data_reads_a_local_tensorflow_datasets_split(monkeypatch) -> None:
     with pytest.raises(errors.DatasetUnavailableError, match="not downloaded"):
         utils.load_data("nope", "train")
     monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)
-    with pytest.raises(errors.DatasetUnavailableError, match="not installed"):
+    with pytest.raises(
+        errors.DatasetUnavailableError, match=r"not installed \(pip install tensorflow-datasets\)"
+    ):
         utils.load_data("shapes", "train")
 
 

@@ -148,7 +148,10 @@ def import_tfds(name: str, shown: str) -> Any:
     try:
         import tensorflow_datasets as tfds  # type: ignore[import-not-found]
     except ImportError as err:
-        why = "the tensorflow_datasets package is not installed"
+        from ...utils.lazy import install_hint
+
+        command = install_hint("tensorflow_datasets")[1]
+        why = f"the tensorflow_datasets package is not installed ({command})"
         raise dataset_unavailable(name, shown, why) from err
     return tfds
 
