@@ -1,0 +1,273 @@
+"""docs/hub.md read claim by claim a second time (session 36 probes): each claim here was tried by
+hand against a running `tfhub serve` (granian, as `tfhub serve` runs by default, or the
+uvicorn-based `BackgroundServer`) or the `tfhub validate` command and had no test yet. The
+console examples of `tfhub validate` are compared with what the command prints for the hub they
+describe, so the doc and the command cannot drift apart."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from tests._helpers.archives import MODEL_FILES
+from tests._helpers.hub_server import (
+    HubProcess,
+    serve_hub,
+    write_model_doc,
+    write_model_folder,
+    write_publisher,
+)
+from tests._helpers.python_process import child_env, run_tfhub
+
+from tfhub.hub.pack import pack
+from tfhub.hub.runner import BackgroundServer
+from tfhub.hub.settings import ServeSettings
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "hub.md"
+COMPRESSED = {"tf-hub-format": "compressed"}
+BASE = "gs://team-bucket/hub"
+
+
+def _console_blocks(section: str) -> list[list[str]]:
+    """The ```console blocks of the hub.md section whose heading starts with `section`, each as
+    its lines."""
+    text = DOC.read_text(encoding="utf-8")
+    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return [block.splitlines() for block in re.findall(r"```console\n(.*?)```", body, re.S)]
+
+
+MODULE = """# Module {handle}
+{description}
+
+<!-- asset-path: https://example.com/model.tar.gz -->
+{metadata}
+## Overview
+A model.
+"""
+
+
+def _write(root: Path, rel: str, text: str) -> None:
+    path = root / "assets" / "docs" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_the_validate_example_prints_what_the_doc_shows(tmp_path):
+    """hub.md, `tfhub validate ROOT`: the example's hub (acme/keys/1 without `format` and with
+    the task `classification`, ghost/orphan/1 without a publisher doc) gives exactly the three
+    lines shown, then `tfhub: 3 problem(s)`, exit status 1."""
+    shown = _console_blocks("`tfhub validate ROOT`")[0]
+    assert shown[0] == "$ tfhub validate hub/"
+    root = tmp_path / "hub"
+    _write(root, "acme/acme.md", "# Publisher acme\nAcme.\n")
+    fields = "<!-- fine-tunable: false -->\n<!-- task: classification -->\n"
+    _write(
+        root,
+        "acme/models/keys/1.md",
+        MODULE.format(handle="acme/keys/1", description="Keys.", metadata=fields),
+    )
+    fields = (
+        "<!-- task: text-embedding -->\n<!-- fine-tunable: false -->\n"
+        "<!-- format: saved_model_2 -->\n"
+    )
+    _write(
+        root,
+        "ghost/models/orphan/1.md",
+        MODULE.format(handle="ghost/orphan/1", description="Orphan.", metadata=fields),
+    )
+    done = run_tfhub("validate", "hub/", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines() == shown[1:-1]
+    assert done.stderr.splitlines() == shown[-1:]
+
+
+def test_the_validate_warning_example_prints_what_the_doc_shows(tmp_path):
+    """hub.md, `tfhub validate ROOT`: an image on another host is a warning on stderr at the body
+    line naming it, in the words of the example, and the exit status stays 0."""
+    shown = _console_blocks("`tfhub validate ROOT`")[1]
+    assert shown[0] == "$ tfhub validate hub/" and len(shown) == 2
+    root = tmp_path / "hub"
+    _write(root, "acme/acme.md", "# Publisher acme\nAcme.\n")
+    fields = (
+        "<!-- task: text-classification -->\n<!-- fine-tunable: false -->\n"
+        "<!-- format: saved_model_2 -->\n"
+    )
+    text = MODULE.format(handle="acme/keys/2", description="Keys.", metadata=fields)
+    text += "More.\n" * (11 - text.count("\n")) + "![Chart](https://cdn.example.com/chart.png)\n"
+    assert text.splitlines()[11].startswith("![Chart]")  # Line 12, as the example says.
+    _write(root, "acme/models/keys/2.md", text)
+    done = run_tfhub("validate", "hub/", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr
+    assert done.stderr.splitlines() == shown[1:]
+
+
+def _hub(root: Path) -> Path:
+    """google/alpha/1 (a model folder), google/beta/1 (an image model in French, a URL), the Tfjs
+    doc google/spice/2/default/1 of google/alpha/1, and old/emb/3.tar.gz with no doc (tfhub.dev's
+    storage bucket layout)."""
+    write_publisher(root, "google", "Google")
+    write_model_folder(
+        write_model_doc(root, "google/alpha/1", description="Alpha words.", asset="1.tar.gz")
+    )
+    write_model_doc(
+        root,
+        "google/beta/1",
+        description="Beta pictures.",
+        task="image-classification",
+        language="fr",
+    )
+    tfjs = (
+        "# Tfjs google/spice/2/default/1\nSpice in the browser.\n\n"
+        "<!-- asset-path: https://example.com/spice.tar.gz -->\n"
+        "<!-- parent-model: google/alpha/1 -->\n\n## Overview\nA model.\n"
+    )
+    _write(root, "google/models/spice/2/default/tfjs/1.md", tfjs)
+    model = root.parent / "model"
+    for name, data in MODEL_FILES.items():
+        (model / name).parent.mkdir(parents=True, exist_ok=True)
+        (model / name).write_bytes(data)
+    (root / "old" / "emb").mkdir(parents=True)
+    pack(model, root / "old" / "emb" / "3.tar.gz")
+    return root
+
+
+@pytest.fixture(scope="module")
+def hub_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _hub(tmp_path_factory.mktemp("hub") / "root")
+
+
+@pytest.fixture(scope="module")
+def hub(hub_root: Path) -> Iterator[BackgroundServer]:
+    settings = ServeSettings(
+        root=str(hub_root),
+        cache_dir=str(hub_root.parent / "cache"),
+        access_log=False,
+        rescan_seconds=0,
+        uncompressed_base=BASE,
+    )
+    with BackgroundServer(settings) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def granian(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    work = tmp_path_factory.mktemp("granian")
+    with serve_hub(_hub(work / "root"), work / "serve.log") as server:
+        yield server
+
+
+def test_the_search_boxes_take_500_characters_which_the_hub_answers(hub):
+    """hub.md, Pages: the search boxes take up to 500 characters, so a pasted text never makes a
+    URL longer than the hub answers: both forms say `maxlength="500"`, and 500 characters that
+    each take 4 bytes of UTF-8 (12 percent-encoded) are answered, not refused as too long."""
+    index = requests.get(hub.url(""), timeout=30).text
+    page = requests.get(hub.url("google/alpha/1"), timeout=30).text
+    boxes = re.findall(r'<input[^>]*name="q"[^>]*>', index) + re.findall(
+        r'<input[^>]*name="q"[^>]*>', page
+    )
+    assert len(boxes) == 3 and all('maxlength="500"' in box for box in boxes), boxes
+    for path in ("", "api/models"):
+        answer = requests.get(hub.url(path), params={"q": "\U0001f600" * 500}, timeout=30)
+        assert answer.status_code == 200, (path, answer.text[:200])
+
+
+def test_each_filter_lists_apart_the_values_that_find_nothing_with_the_query(hub):
+    """hub.md, Pages: each filter lists first the values that find models with the query,
+    counted so, then apart ("None with the other choices") the hub's values that find none."""
+    page = requests.get(hub.url(""), params={"q": "alpha"}, timeout=30).text
+    for name, found, other in (
+        ("task", "text-embedding", "image-classification"),
+        ("language", "en", "fr"),
+    ):
+        select = page.split(f'<select name="{name}"', 1)[1].split("</select>", 1)[0]
+        first, apart = select.split('<optgroup label="None with the other choices">')
+        assert f'<option value="{found}">{found} (1)</option>' in first, select
+        assert f'<option value="{other}">{other} (0)</option>' in apart and other not in first, (
+            select
+        )
+
+
+def test_a_tfjs_doc_is_at_tfhub_devs_url_and_links_its_parent_model(hub):
+    """hub.md, Pages: `# Tfjs google/spice/2/default/1` is at `/google/tfjs-model/spice/2/default/1`
+    (never a version of the module it derives from) and its `parent-model` links that module's
+    page; the module's page lists it among the version's other formats."""
+    page = requests.get(hub.url("google/tfjs-model/spice/2/default/1"), timeout=30)
+    assert page.status_code == 200 and "<title>google/tfjs-model/spice/2/default/1 " in page.text
+    assert f'href="{hub.url("google/alpha/1")}"' in page.text
+    for path in ("google/spice/2/default/1", "google/spice/2"):
+        assert requests.get(hub.url(path), timeout=30).status_code == 404, path
+    module = requests.get(hub.url("google/alpha/1"), timeout=30).text
+    assert f'href="{hub.url("google/tfjs-model/spice/2/default/1")}"' in module
+
+
+def test_an_archive_in_the_storage_bucket_layout_is_served_without_a_doc(hub, hub_root):
+    """hub.md, The hosting protocol: `/<p>/<m>/<v>?tf-hub-format=compressed` with
+    `ROOT/<p>/<m>/<v>.tar.gz` and no doc answers that archive (tfhub.dev's storage bucket)."""
+    archive = (hub_root / "old" / "emb" / "3.tar.gz").read_bytes()
+    answer = requests.get(hub.url("old/emb/3"), params=COMPRESSED, timeout=30)
+    assert (answer.status_code, answer.content) == (200, archive)
+    assert answer.headers["Cache-Control"] == "public, max-age=86400"
+
+
+def test_healthz_says_the_models_and_the_scan_and_index_times(hub):
+    """hub.md, Pages and the JSON API: `/healthz` says `ok 2 models; scan 0.01 s, index 0.02 s`
+    (the models, a Tfjs doc among them as in the index, then the seconds of the last scan and
+    index), one line."""
+    text = requests.get(hub.url("healthz"), timeout=30).text
+    assert re.fullmatch(r"ok 3 models; scan \d+\.\d\d s, index \d+\.\d\d s\n", text), text
+
+
+UPSTREAM_303 = """
+import json, sys
+from tensorflow_hub import uncompressed_module_resolver
+resolver = uncompressed_module_resolver.HttpUncompressedFileResolver()
+print(json.dumps([
+    resolver._request_gcs_location(resolver._append_uncompressed_format_query(url))
+    for url in sys.argv[1:]]))
+"""
+
+
+def test_tensorflow_hub_reads_the_location_of_the_303(hub):
+    """hub.md, The hosting protocol: `?tf-hub-format=uncompressed` is a 303 whose body and
+    `Location` are what tensorflow_hub 0.16.1's resolver reads: it gets `B/<p>/<m>/<v>`, for a
+    version and for the latest (named by its version)."""
+    urls = [hub.url("google/alpha/1"), hub.url("google/alpha")]
+    done = subprocess.run(
+        [sys.executable, "-c", UPSTREAM_303, *urls],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == f'["{BASE}/google/alpha/1", "{BASE}/google/alpha/1"]'
+
+
+def _raw(server: HubProcess, *headers: str) -> bytes:
+    """The answer to a GET of google/alpha/1's archive with `headers`, as sent (several lines of
+    one header stay several), on a connection the client closes."""
+    lines = ["GET /google/alpha/1?tf-hub-format=compressed HTTP/1.1", "Host: hub", *headers]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join([*lines, "Connection: close", "", ""])).encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_several_range_lines_are_ignored_and_several_if_none_match_lines_are_read(granian):
+    """hub.md, The hosting protocol: several ranges in several `Range` lines are ignored (`200`,
+    the whole file), and the ETag in any of several `If-None-Match` lines gives `304`; under
+    granian, which passes repeated header lines on as they came."""
+    whole = requests.get(granian.url("google/alpha/1"), params=COMPRESSED, timeout=30)
+    answer = _raw(granian, "Range: bytes=0-0", "Range: bytes=1-1")
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(whole.content), answer[:200]
+    answer = _raw(granian, 'If-None-Match: "other"', f"If-None-Match: {whole.headers['ETag']}")
+    assert answer.startswith(b"HTTP/1.1 304 "), answer[:200]
