@@ -10,6 +10,8 @@ import re
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -271,3 +273,36 @@ def test_several_range_lines_are_ignored_and_several_if_none_match_lines_are_rea
     assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(whole.content), answer[:200]
     answer = _raw(granian, 'If-None-Match: "other"', f"If-None-Match: {whole.headers['ETag']}")
     assert answer.startswith(b"HTTP/1.1 304 "), answer[:200]
+
+
+def _announcing_a_body(server: HubProcess, path: str, closed: list[float | None]) -> None:
+    """GETs `path` announcing a 100-byte body that never comes; appends how many seconds the
+    server took to close the connection (None: still open after 10 s)."""
+    head = f"GET {path} HTTP/1.1\r\nHost: hub\r\nContent-Length: 100\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head)
+        started = time.monotonic()
+        try:
+            while sock.recv(65536):
+                pass
+        except TimeoutError:
+            closed.append(None)
+            return
+        closed.append(time.monotonic() - started)
+
+
+def test_an_archive_request_announcing_a_body_that_never_comes_is_answered_and_closed(granian):
+    """hub.md, `tfhub serve ROOT`: a request whose headers announce a body that never comes is
+    answered at once and its connection closed (the hub reads no body). Under granian, archive
+    answers listened for the client's disconnect with `receive()`, which made granian wait for
+    that body: 2 of 10 such downloads at once held their connection past 90 s."""
+    closed: list[float | None] = []
+    path = "/google/alpha/1?tf-hub-format=compressed"
+    threads = [
+        threading.Thread(target=_announcing_a_body, args=(granian, path, closed)) for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(closed) == 20 and None not in closed, closed

@@ -74,8 +74,9 @@ class FileResponse:
             return
         try:
             stat = os.fstat(fd)
+            request_headers = _request_headers(scope)
             plan = protocol.plan_file(
-                _request_headers(scope),
+                request_headers,
                 size=stat.st_size,
                 etag=protocol.file_etag(stat.st_size, stat.st_mtime_ns),
                 content_type=self.content_type,
@@ -88,10 +89,21 @@ class FileResponse:
             if scope["method"] == "HEAD" or plan.status not in (200, 206):
                 scope["tfhub.bytes"] = 0
                 await send({"type": "http.response.body", "body": b""})
+            elif _announces_body(request_headers):  # Never `receive()`: see _announces_body.
+                await _send_chunks(send, fd, plan.start, plan.end)
             else:  # Never `http.response.pathsend`: granian reopens the PATH, maybe replaced.
                 await _send_until_gone(receive, send, fd, plan.start, plan.end)
         finally:
             os.close(fd)
+
+
+def _announces_body(headers: dict[str, str]) -> bool:
+    """True if the request's headers announce a body (a Content-Length other than 0, or a
+    Transfer-Encoding). The hub reads no body, and its answer must not wait for one: listening
+    for the client's disconnect with `receive()` made granian read the body, so a request whose
+    body never came held its connection after its answer (3 of 20 at once, past 90 s)."""
+    length = headers.get("content-length", "0").strip()
+    return "transfer-encoding" in headers or length != "0"
 
 
 async def _send_missing(scope: Scope, send: Send, text: str) -> None:
