@@ -318,3 +318,27 @@ def test_uvicorn_closes_a_connection_whose_body_never_comes_after_5_s(hub):
     closed: list[float | None] = []
     _announcing_a_body(hub.port, "/google/alpha/1?tf-hub-format=compressed", closed)
     assert closed[0] is not None and 4 < closed[0] < 10, closed
+
+
+def test_the_token_example_prints_what_the_doc_shows(tmp_path):
+    """hub.md, Tokens: `TFHUB_TOKEN= tfhub resolve URL` against a hub with tokens prints the
+    example's line (the server's 401 quoted, then the settings to make), for this hub's URL and
+    `host:port`; exit status 4, a download that failed."""
+    text = DOC.read_text(encoding="utf-8")
+    command = "$ TFHUB_TOKEN= tfhub resolve https://hub.corp.example/acme/emb/1\n"
+    shown = text.split(command, 1)[1].split("\n", 1)[0]
+    root = tmp_path / "root"
+    write_publisher(root, "acme", "Acme")
+    write_model_folder(write_model_doc(root, "acme/emb/1", asset="1.tar.gz"))
+    tokens = tmp_path / "tokens"
+    tokens.write_text("s3cret-token\n")
+    tokens.chmod(0o600)
+    with serve_hub(root, tmp_path / "serve.log", "--token-file", str(tokens)) as server:
+        host = f"127.0.0.1:{server.port}"
+        cache = str(tmp_path / "cache")
+        env = {"TFHUB_TOKEN": "", "TFHUB_TOKEN_HOST": "", "TFHUB_CACHE_DIR": cache}
+        done = run_tfhub("resolve", server.url("acme/emb/1"), **env)
+    expected = shown.replace("https://hub.corp.example", f"http://{host}")
+    expected = expected.replace("TFHUB_TOKEN_HOST=hub.corp.example", f"TFHUB_TOKEN_HOST={host}")
+    assert (done.returncode, done.stdout) == (4, ""), done.stderr
+    assert done.stderr.splitlines() == [expected]
