@@ -342,3 +342,28 @@ def test_the_token_example_prints_what_the_doc_shows(tmp_path):
     expected = expected.replace("TFHUB_TOKEN_HOST=hub.corp.example", f"TFHUB_TOKEN_HOST={host}")
     assert (done.returncode, done.stdout) == (4, ""), done.stderr
     assert done.stderr.splitlines() == [expected]
+
+
+def test_the_404_of_an_unknown_model_names_the_publishers_models_as_its_page_orders_them(tmp_path):
+    """hub.md, The hosting protocol: a handle with no model is a 404 naming the publisher's models
+    (ten at most), in the order of the publisher's page, whatever the case (`acme/alpha`,
+    `acme/LaBSE`, `acme/zeta`); a plain sort put the capitals first, so the ten named were not
+    the first ten of the page."""
+    root = tmp_path / "root"
+    write_publisher(root, "acme", "Acme")
+    names = ["LaBSE", "alpha", "zeta", *(f"m{number:02}" for number in range(10))]
+    for name in names:
+        write_model_doc(root, f"acme/{name}/1")
+    settings = ServeSettings(root=str(root), cache_dir=str(tmp_path / "cache"), access_log=False)
+    with BackgroundServer(settings) as server:
+        answer = requests.get(server.url("acme/none/1"), params=COMPRESSED, timeout=30)
+        page = requests.get(server.url("acme"), timeout=30).text
+    ordered = sorted(names, key=str.casefold)
+    shown = ", ".join(f"acme/{name}" for name in ordered[:10])
+    assert answer.status_code == 404
+    assert (
+        answer.text
+        == f"404 Not Found: no model acme/none/1: the publisher acme has {shown} and 3 more.\n"
+    )
+    linked = re.findall(r'href="http://127\.0\.0\.1:\d+/(acme/[^/"]+)/1"', page)
+    assert linked[:10] == [f"acme/{name}" for name in ordered[:10]]

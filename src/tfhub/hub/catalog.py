@@ -272,7 +272,7 @@ class Catalog:
             )
         publisher = self.publishers.get(segments[0]) if segments else None
         if publisher is not None and publisher.models:
-            names = sorted(publisher.models)  # Handles: `publisher/model`.
+            names = list(publisher.models)  # Handles, in its page's order (`handle_order`).
             more = f" and {len(names) - 10} more" if len(names) > 10 else ""
             shown = ", ".join(names[:10]) + more
             return f"{handle}: the publisher {publisher.name} has {shown}"
