@@ -6,6 +6,8 @@ describe, so the doc and the command cannot drift apart."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 import socket
 import subprocess
@@ -27,6 +29,7 @@ from tests._helpers.hub_server import (
 )
 from tests._helpers.python_process import child_env, run_tfhub
 
+from tfhub.hub import doc_warnings, validator
 from tfhub.hub.pack import pack
 from tfhub.hub.runner import BackgroundServer
 from tfhub.hub.settings import ServeSettings
@@ -367,3 +370,28 @@ def test_the_404_of_an_unknown_model_names_the_publishers_models_as_its_page_ord
     )
     linked = re.findall(r'href="http://127\.0\.0\.1:\d+/(acme/[^/"]+)/1"', page)
     assert linked[:10] == [f"acme/{name}" for name in ordered[:10]]
+
+
+@pytest.mark.parametrize(
+    "module, name, keywords",
+    [
+        ("tfhub.hub.validator", "validate_tree", ["root"]),
+        ("tfhub.hub.validator", "validate_file", ["path", "root"]),
+        ("tfhub.hub.validator", "validate_doc", ["doc"]),
+        ("tfhub.hub.validator", "Problem", ["path", "line", "message"]),
+        ("tfhub.hub.doc_warnings", "content_warnings", ["doc"]),
+        ("tfhub.hub.pack", "pack", ["model_dir", "output"]),
+        ("tfhub.hub.publish", "publish", ["model_dir", "root", "handle", "doc", "info", "force"]),
+        ("tfhub.hub.starter", "StarterInfo", ["description", "task", "license"]),
+        ("tfhub.hub.app", "create_app", []),
+        ("tfhub.hub.settings", "ServeSettings", ["root"]),
+    ],
+)
+def test_the_library_calls_hub_md_names_take_what_it_says(module, name, keywords):
+    """hub.md's "Library:" lines: each function or class named is there and takes the arguments
+    written (`validate_file(path, root=...)`, `publish(..., doc=..., info=..., force=...)`,
+    `StarterInfo(description=..., task=..., license=...)`), and the validator re-exports
+    `content_warnings`."""
+    found = getattr(importlib.import_module(module), name)
+    assert set(keywords) <= set(inspect.signature(found).parameters)
+    assert validator.content_warnings is doc_warnings.content_warnings
