@@ -395,3 +395,17 @@ def test_the_library_calls_hub_md_names_take_what_it_says(module, name, keywords
     found = getattr(importlib.import_module(module), name)
     assert set(keywords) <= set(inspect.signature(found).parameters)
     assert validator.content_warnings is doc_warnings.content_warnings
+
+
+def test_the_serve_example_prints_what_the_command_prints(tmp_path):
+    """hub.md, `tfhub serve ROOT`: the example's first line names the hub folder, the address
+    it listens on and, given `--base-url`, the public URL (the doc left that part out)."""
+    shown = _console_blocks("`tfhub serve ROOT`")[0]
+    assert shown[1].startswith("$ tfhub serve hub/ --host 0.0.0.0 --port 8000 ")
+    root = tmp_path / "hub"
+    (root / "assets" / "docs").mkdir(parents=True)
+    base = "https://hub.corp.example"
+    with serve_hub(root, tmp_path / "serve.log", "--base-url", base) as server:
+        printed = server.access_log().splitlines()[0]
+    expected = shown[2].replace("/srv/hub", str(root))
+    assert printed == expected.replace("0.0.0.0:8000", f"127.0.0.1:{server.port}")
