@@ -409,3 +409,48 @@ def test_the_serve_example_prints_what_the_command_prints(tmp_path):
         printed = server.access_log().splitlines()[0]
     expected = shown[2].replace("/srv/hub", str(root))
     assert printed == expected.replace("0.0.0.0:8000", f"127.0.0.1:{server.port}")
+
+
+def _closed_after(port: int, name: str, first: bytes, trickle: bytes, seconds: dict) -> None:
+    """Opens a connection, sends `first`, then `trickle` a byte every 5 s; records in `seconds`
+    when the server closed it (None: open after 50 s) and whether it answered."""
+    with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        started = last = time.monotonic()
+        sock.sendall(first)
+        answer, sent = b"", 0
+        while time.monotonic() - started < 50:
+            try:
+                if sent < len(trickle) and time.monotonic() - last > 5:
+                    sock.sendall(trickle[sent : sent + 1])
+                    sent, last = sent + 1, time.monotonic()
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:  # Reset by the server while a byte was sent: closed.
+                chunk = b""
+            if not chunk:
+                seconds[name] = (time.monotonic() - started, answer[:15])
+                return
+            answer += chunk
+        seconds[name] = (None, answer[:15])
+
+
+def test_granian_closes_silent_slow_and_idle_connections_after_30_s(granian):
+    """hub.md, `tfhub serve ROOT`: under granian (the default server), a connection whose request
+    headers have not all arrived 30 s after it opened is closed, whether it sends nothing or a
+    byte every 5 s (slowloris), and a keep-alive connection idle for 30 s after an answer too."""
+    request = b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n"
+    seconds: dict[str, tuple[float | None, bytes]] = {}
+    cases = {"nothing": (b"", b""), "trickle": (b"", request), "idle": (request, b"")}
+    threads = [
+        threading.Thread(target=_closed_after, args=(granian.port, name, *sent, seconds))
+        for name, sent in cases.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert seconds["idle"][1] == b"HTTP/1.1 200 OK" and seconds["nothing"][1] == b"", seconds
+    assert seconds["trickle"][1] == b"", seconds
+    for name, (closed, _) in seconds.items():
+        assert closed is not None and 25 < closed < 45, (name, seconds)
