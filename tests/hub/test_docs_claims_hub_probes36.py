@@ -454,3 +454,20 @@ def test_granian_closes_silent_slow_and_idle_connections_after_30_s(granian):
     assert seconds["trickle"][1] == b"", seconds
     for name, (closed, _) in seconds.items():
         assert closed is not None and 25 < closed < 45, (name, seconds)
+
+
+def test_mirror_ends_as_resolve_does_when_the_source_cannot_be_fetched(hub, tmp_path):
+    """hub.md, `tfhub publish` exit statuses: `mirror` also ends as `tfhub resolve` does when the
+    source cannot be fetched: 3 offline (TFHUB_OFFLINE), 4 download failed (here the source hub's
+    404); one line, and no hub folder is made."""
+    source = hub.url("google/none/1")
+    cache = str(tmp_path / "cache")
+    failed = run_tfhub("mirror", source, "hub/", cwd=tmp_path, TFHUB_CACHE_DIR=cache)
+    offline = run_tfhub(
+        "mirror", source, "hub/", cwd=tmp_path, TFHUB_CACHE_DIR=cache, TFHUB_OFFLINE="1"
+    )
+    assert failed.returncode == 4 and failed.stderr.startswith("tfhub: download failed: ")
+    assert offline.returncode == 3 and offline.stderr.startswith("tfhub: offline: ")
+    for done in (failed, offline):
+        assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert not (tmp_path / "hub").exists()
