@@ -211,6 +211,27 @@ def test_an_uncompressed_base_no_client_can_follow_is_refused_at_start(tmp_path,
     assert repr(base) in done.stderr and "gs://bucket/hub" in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize(
+    ("base", "why"),
+    [
+        ("https://x/hub", "it is not a gs:// URL"),
+        ("gs://b/hub", "'b' is not a bucket name (3 to 222 characters"),
+        ("gs://Team/hub", "'Team' is not a bucket name"),
+        ("gs://bucket/../hub", "its path has a '..' segment"),
+        ("gs://bucket/a b", "its path holds a space"),
+        ("gs://bucket/hub#x", "it has a query or fragment"),
+    ],
+)
+def test_a_refused_uncompressed_base_says_why(base, why):
+    """`gs://b/hub` was refused with only "e.g. gs://bucket/hub": a bucket name needs three
+    characters or more, in lower case, which the message did not say."""
+    from tfhub.hub.settings import check_uncompressed_base
+
+    with pytest.raises(tfhub.errors.ServeConfigError) as refused:
+        check_uncompressed_base(base)
+    assert f"with no query or fragment: {why}" in str(refused.value), str(refused.value)
+
+
 def test_a_gs_uncompressed_base_is_answered_with_a_303(tmp_path):
     root = _hub(tmp_path / "root")
     with _server(root, tmp_path / "cache", uncompressed_base="gs://team-bucket/hub/") as server:
