@@ -246,3 +246,33 @@ def test_the_flavour_is_picked_when_hub_keras_layer_is_first_used() -> None:
     done = run_python(FIRST_USE_SCRIPT, env=env)
     picked = json.loads(done.stdout.strip().splitlines()[-1])
     assert picked == ["tfhub.keras.tf_keras_layer", "tfhub.keras.tf_keras_layer"]
+
+
+def test_an_h5_of_a_trainable_tf1_layer_loads_into_a_layer_as_trainable(flavour, tmp_path) -> None:
+    """Docs ("Saving", weight order): "A trainable TF1 layer (beyond upstream) lists its
+    trainable weights first in `.h5` files, as Keras does for any layer, so load such an `.h5`
+    into a layer with the same `trainable`": over a TF1 module whose non-trainable variable sits
+    between two trainable ones, the `.h5` loads right into a trainable layer and shifted (wrong
+    values, the shapes agreeing) into a frozen one."""
+    from tests._helpers import weight_order_models
+
+    name, KerasLayer, keras = flavour
+    handle = weight_order_models.save_tf1_mixed_order_module(str(tmp_path / "tf1"))
+    x = np.ones((1, 4), np.float32)
+
+    def model(*, trainable: bool, scale: float) -> object:
+        inputs = keras.Input((4,))
+        layer = KerasLayer(handle, trainable=trainable)
+        for weight in layer.weights:
+            weight.assign(weight * scale)
+        return keras.Model(inputs, layer(inputs))
+
+    file = str(tmp_path / f"{name}.h5")
+    model(trainable=True, scale=2.0).save(file)
+    expected = weight_order_models.expected(x, scale=2.0)
+    same = model(trainable=True, scale=1.0)
+    same.load_weights(file)
+    np.testing.assert_allclose(same(x), expected, rtol=1e-6)
+    frozen = model(trainable=False, scale=1.0)
+    frozen.load_weights(file)
+    assert not np.allclose(frozen(x), expected)
