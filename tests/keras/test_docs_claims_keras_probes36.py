@@ -276,3 +276,45 @@ def test_an_h5_of_a_trainable_tf1_layer_loads_into_a_layer_as_trainable(flavour,
     frozen = model(trainable=False, scale=1.0)
     frozen.load_weights(file)
     assert not np.allclose(frozen(x), expected)
+
+
+@pytest.mark.parametrize("first", ["hub", "dense"])
+def test_keras3_reads_tf_keras_files_compiled_only_after_compiling_again(
+    model_dir, tmp_path, first
+) -> None:
+    """Docs ("Saving"): without `compile=False`, Keras 3 fails on a tf_keras file's optimizer or
+    compile config, as for any tf_keras model (a plain `Dense` first fails the same way), the
+    message varying with the file and the compile arguments; "compile the loaded model again in
+    Keras 3": loaded with `compile=False` and compiled, it trains."""
+    import keras
+    import tf_keras
+
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    def saved(optimizer: object, loss: str, fmt: str) -> str:
+        head = KerasLayer(model_dir["tf2"], trainable=True)
+        if first == "dense":
+            head = tf_keras.layers.Dense(2)
+        model = tf_keras.Sequential([tf_keras.Input((3,)), head, tf_keras.layers.Dense(1)])
+        model.compile(optimizer, loss)
+        model.fit(X, np.ones((2, 1)), verbose=0)
+        path = str(tmp_path / f"{loss}.{fmt}")
+        model.save(path)
+        return path
+
+    with pytest.raises(ValueError, match=r"Argument\(s\) not recognized: \{'jit_compile'"):
+        keras.saving.load_model(saved(tf_keras.optimizers.SGD(0.1), "mse", "keras"))
+    with pytest.raises(TypeError, match="'>' not supported between instances of 'NoneType'"):
+        keras.saving.load_model(saved("sgd", "mean_squared_error", "keras")).predict(X, verbose=0)
+    with pytest.raises(ValueError, match="Could not deserialize 'keras.metrics.mse'"):
+        keras.saving.load_model(saved("sgd", "mse", "h5"))
+    h5 = keras.saving.load_model(saved("sgd", "mean_squared_error", "h5"))
+    assert h5.predict(X, verbose=0).shape == (2, 1)
+    with pytest.raises(ValueError, match="Unknown variable: .* optimizer can only be called"):
+        h5.fit(X, np.ones((2, 1)), verbose=0)
+    for fmt in ("keras", "h5"):
+        again = keras.saving.load_model(saved("sgd", "mse", fmt), compile=False)
+        again.compile(keras.optimizers.SGD(0.1), "mse")
+        before = again.predict(X, verbose=0)
+        again.fit(X, np.ones((2, 1)), verbose=0)
+        assert not np.allclose(again.predict(X, verbose=0), before)
