@@ -318,3 +318,31 @@ def test_keras3_reads_tf_keras_files_compiled_only_after_compiling_again(
         before = again.predict(X, verbose=0)
         again.fit(X, np.ones((2, 1)), verbose=0)
         assert not np.allclose(again.predict(X, verbose=0), before)
+
+
+def test_tf_saved_model_save_keeps_a_layer_built_from_a_callable(flavour, tmp_path) -> None:
+    """Docs ("Saving"): `get_config()` of a layer built from a Python callable raises
+    `ConfigNotSupportedError`, a NotImplementedError "so `tf.saved_model.save` falls back to
+    saving without a config": the model holding it saves, with the callable's variable, and its
+    serving signature gives the model's outputs. Keras 3 tracks a layer's variables only
+    through its attributes, so the callable's variable was an "untracked resource" there."""
+    import tensorflow as tf
+
+    from tfhub import errors
+
+    name, KerasLayer, keras = flavour
+    scale = tf.Variable(3.0)
+    fn = tf.function(lambda x: x * scale, input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    fn.variables = [scale]
+    layer = KerasLayer(fn)
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, layer(inputs))
+    with pytest.raises(errors.ConfigNotSupportedError):
+        layer.get_config()
+    path = str(tmp_path / name)
+    tf.saved_model.save(model, path)
+    scale.assign(5.0)  # The SavedModel keeps the value it was saved with.
+    loaded = tf.saved_model.load(path)
+    (output,) = loaded.signatures["serving_default"](tf.ones([1, 2])).values()
+    np.testing.assert_allclose(output, [[3.0, 3.0]])
+    np.testing.assert_allclose(model(np.ones((1, 2), np.float32)), [[5.0, 5.0]])
