@@ -97,6 +97,7 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
                     )
                 wrapper[id(variable)] = wrapped
                 self._track_variable(wrapped)
+        self._model_variables = _saved_model_holder(model)
         self._state.weight_order = [wrapper[id(v)] for v in model.upstream_weight_order()]
         self._loss_fns = model.regularization_losses()
         self._build_at_init()
@@ -228,6 +229,18 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
                 "hub.KerasLayer.compute_output_shape takes a shape or a dict/list of shapes; "
                 f"pass output_shape=... otherwise. Received: input_shape={input_shape!r}"
             ) from err
+
+
+def _saved_model_holder(model: LoadedModel) -> Any:
+    """A `tf.Module` holding the model's own variables, for TensorFlow's SavedModel.
+
+    Keras 3 shows `tf.saved_model.save` only the objects a layer holds as attributes, not its
+    Keras variables; a loaded model holds its variables, but a callable (a `tf.function`
+    capturing a variable) does not, and the variable was an "untracked resource" there.
+    """
+    holder = tf.Module(name="hub_model_variables")
+    holder.tracked = list(model.variables)
+    return holder
 
 
 def _pop_input_shape(kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
