@@ -248,7 +248,18 @@ def test_the_flavour_is_picked_when_hub_keras_layer_is_first_used() -> None:
     assert picked == ["tfhub.keras.tf_keras_layer", "tfhub.keras.tf_keras_layer"]
 
 
-def test_an_h5_of_a_trainable_tf1_layer_loads_into_a_layer_as_trainable(flavour, tmp_path) -> None:
+@pytest.fixture(scope="module")
+def mixed_order_tf1(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The TF1 module of tests/_helpers/weight_order_models.py, exported once."""
+    from tests._helpers import weight_order_models
+
+    root = tmp_path_factory.mktemp("mixed_order")
+    return weight_order_models.save_tf1_mixed_order_module(str(root / "tf1"))
+
+
+def test_an_h5_of_a_trainable_tf1_layer_loads_into_a_layer_as_trainable(
+    flavour, mixed_order_tf1, tmp_path
+) -> None:
     """Docs ("Saving", weight order): "A trainable TF1 layer (beyond upstream) lists its
     trainable weights first in `.h5` files, as Keras does for any layer, so load such an `.h5`
     into a layer with the same `trainable`": over a TF1 module whose non-trainable variable sits
@@ -257,7 +268,7 @@ def test_an_h5_of_a_trainable_tf1_layer_loads_into_a_layer_as_trainable(flavour,
     from tests._helpers import weight_order_models
 
     name, KerasLayer, keras = flavour
-    handle = weight_order_models.save_tf1_mixed_order_module(str(tmp_path / "tf1"))
+    handle = mixed_order_tf1
     x = np.ones((1, 4), np.float32)
 
     def model(*, trainable: bool, scale: float) -> object:
@@ -291,29 +302,32 @@ def test_keras3_reads_tf_keras_files_compiled_only_after_compiling_again(
 
     from tfhub.keras.tf_keras_layer import KerasLayer
 
-    def saved(optimizer: object, loss: str, fmt: str) -> str:
+    def saved(optimizer: object, loss: str, fmt: str, *, fit: bool = False) -> str:
         head = KerasLayer(model_dir["tf2"], trainable=True)
         if first == "dense":
             head = tf_keras.layers.Dense(2)
         model = tf_keras.Sequential([tf_keras.Input((3,)), head, tf_keras.layers.Dense(1)])
         model.compile(optimizer, loss)
-        model.fit(X, np.ones((2, 1)), verbose=0)
+        if fit:  # The file then holds the optimizer's variables.
+            model.fit(X, np.ones((2, 1)), verbose=0)
         path = str(tmp_path / f"{loss}.{fmt}")
         model.save(path)
         return path
 
+    keras_file = saved(tf_keras.optimizers.SGD(0.1), "mse", "keras")
     with pytest.raises(ValueError, match=r"Argument\(s\) not recognized: \{'jit_compile'"):
-        keras.saving.load_model(saved(tf_keras.optimizers.SGD(0.1), "mse", "keras"))
+        keras.saving.load_model(keras_file)
+    h5_file = saved("sgd", "mse", "h5")
+    with pytest.raises(ValueError, match="Could not deserialize 'keras.metrics.mse'"):
+        keras.saving.load_model(h5_file)
     with pytest.raises(TypeError, match="'>' not supported between instances of 'NoneType'"):
         keras.saving.load_model(saved("sgd", "mean_squared_error", "keras")).predict(X, verbose=0)
-    with pytest.raises(ValueError, match="Could not deserialize 'keras.metrics.mse'"):
-        keras.saving.load_model(saved("sgd", "mse", "h5"))
-    h5 = keras.saving.load_model(saved("sgd", "mean_squared_error", "h5"))
+    h5 = keras.saving.load_model(saved("sgd", "mean_squared_error", "h5", fit=True))
     assert h5.predict(X, verbose=0).shape == (2, 1)
     with pytest.raises(ValueError, match="Unknown variable: .* optimizer can only be called"):
         h5.fit(X, np.ones((2, 1)), verbose=0)
-    for fmt in ("keras", "h5"):
-        again = keras.saving.load_model(saved("sgd", "mse", fmt), compile=False)
+    for path in (keras_file, h5_file):
+        again = keras.saving.load_model(path, compile=False)
         again.compile(keras.optimizers.SGD(0.1), "mse")
         before = again.predict(X, verbose=0)
         again.fit(X, np.ones((2, 1)), verbose=0)
