@@ -351,6 +351,100 @@ def test_a_child_forked_while_a_thread_holds_a_gfile_entrys_turn_gets_its_own(tm
     assert os.waitstatus_to_exitcode(status) == 0
 
 
+# The parent holds lock A and forks inside its block; in the child a thread takes lock B (it
+# gets A's fd number, closed by the at-fork hook), then the child's main thread leaves A's block.
+_FORK_THEN_REUSED_FD = """
+import os, sys, tempfile, threading
+from tfhub.utils import filelock
+folder = tempfile.mkdtemp()
+a, b = os.path.join(folder, "a.lock"), os.path.join(folder, "b.lock")
+inherited = filelock.weak_file_lock(a, what="A", timeout=5)
+inherited.__enter__()
+child = os.fork()
+if child == 0:
+    taken, done = threading.Event(), threading.Event()
+    def hold_b():
+        with filelock.weak_file_lock(b, what="B", timeout=5):
+            taken.set()
+            done.wait(10)
+    holder = threading.Thread(target=hold_b)
+    holder.start()
+    taken.wait(10)
+    inherited.__exit__(None, None, None)
+    print(filelock.try_lock(b), flush=True)
+    done.set()
+    holder.join()
+    os._exit(0)
+os.waitpid(child, 0)
+inherited.__exit__(None, None, None)
+"""
+
+
+def test_leaving_an_inherited_lock_in_a_forked_child_frees_no_other_lock():
+    """Held locks were recorded by fd number: the child's own lock on a reused number was
+    unlocked and closed when the child left the block it inherited, while its holder ran."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_THEN_REUSED_FD],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stdout + done.stderr
+
+
+# The forking thread holds an entry's turn; in the child, thread 2 takes the turn, the inherited
+# frame leaves, and thread 3 asks for the turn while thread 2 still holds it.
+_FORK_INSIDE_A_TURN = """
+import os, threading
+from tfhub.cache import remote
+entry = "ram://cache/" + "0" * 40
+inherited = remote._entry_turn(entry)
+inherited.__enter__()
+child = os.fork()
+if child == 0:
+    inside, taken, done = [], threading.Event(), threading.Event()
+    def second():
+        with remote._entry_turn(entry):
+            inside.append("second")
+            taken.set()
+            done.wait(10)
+    def third():
+        with remote._entry_turn(entry):
+            inside.append("third, the second done" if done.is_set() else "third with the second")
+    holder = threading.Thread(target=second)
+    holder.start()
+    taken.wait(10)
+    inherited.__exit__(None, None, None)
+    waiter = threading.Thread(target=third)
+    waiter.start()
+    waiter.join(1)
+    done.set()
+    holder.join()
+    waiter.join()
+    print(inside, flush=True)
+    os._exit(0)
+os.waitpid(child, 0)
+inherited.__exit__(None, None, None)
+"""
+
+
+def test_leaving_an_inherited_turn_in_a_forked_child_keeps_the_childs_own():
+    """The inherited frame's clean-up removed the child's own turn of the entry: a third thread
+    then made a new lock and copied while the second still did."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_INSIDE_A_TURN],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['second', 'third, the second done']", done.stdout
+
+
 # --- Killed midway -------------------------------------------------------------------------------
 
 # `tfhub import --force`, killed once the old entry is renamed aside, before the new folder is

@@ -45,6 +45,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import constants, errors
+from ..utils.filelock import WARN_AFTER_SEC
 from ..utils.lazy import import_tensorflow
 from ..utils.printable import escaped
 from ..utils.redact import redact
@@ -77,13 +78,24 @@ def _entry_turn(module_path: str) -> Iterator[None]:
         lock, users = _turns.get(module_path, (threading.Lock(), 0))
         _turns[module_path] = (lock, users + 1)
     try:
-        with lock:
+        if not lock.acquire(timeout=WARN_AFTER_SEC):
+            logger.warning(
+                "Waiting for another thread of this process to finish copying %s into the cache.",
+                escaped(module_path),
+            )
+            lock.acquire()  # Bounded by that thread's download and copy, which have deadlines.
+        try:
             yield
+        finally:
+            lock.release()
     finally:
         with _turns_lock:
-            users = _turns.pop(module_path, (lock, 0))[1]  # None there: forked meanwhile.
-            if users > 1:
-                _turns[module_path] = (lock, users - 1)
+            entry = _turns.get(module_path)
+            if entry is not None and entry[0] is lock:  # Else forked meanwhile: not ours.
+                if entry[1] > 1:
+                    _turns[module_path] = (lock, entry[1] - 1)
+                else:
+                    del _turns[module_path]
 
 
 def _gfile() -> Any:

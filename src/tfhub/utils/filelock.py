@@ -49,8 +49,11 @@ _MIN_HEARTBEAT_SEC = 0.05
 
 _BEAT_PREFIX = "heartbeat "
 
-# Held locks: fd -> the pid that locked it; no fork falls between a lock and its record here.
-_held: dict[int, int] = {}
+# Held locks: fd -> the token of the lock taken on it; no fork falls between a lock and its
+# record here. A child forked meanwhile starts with none: its copies are closed, and a number
+# it reuses for a lock of its own has another token, which a `_release` of the inherited
+# lock (a frame it inherited, leaving its `with`) does not match.
+_held: dict[int, object] = {}
 _fork_guard = threading.Lock()
 
 
@@ -82,18 +85,23 @@ if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX.
     )
 
 
-def _lock_now(fd: int) -> None:
-    """Locks `fd` at once and records it (raises as `fcntl.flock`: BlockingIOError if held)."""
+def _lock_now(fd: int) -> object:
+    """Locks `fd` at once and records it; returns the lock's token for `_release` (raises as
+    `fcntl.flock`: BlockingIOError if held)."""
+    token = object()
     with _fork_guard:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        _held[fd] = os.getpid()
+        _held[fd] = token
+    return token
 
 
-def _release(fd: int) -> None:
-    """Unlocks and closes a held lock (not in a child forked since: its copy is closed)."""
+def _release(fd: int, token: object) -> None:
+    """Unlocks and closes the lock `token` names (not in a child forked since it was taken:
+    its copy is closed, and `fd` may be another lock's there)."""
     with _fork_guard:
-        if _held.pop(fd, None) != os.getpid():
+        if _held.get(fd) is not token:
             return
+        del _held[fd]
         try:
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
@@ -156,16 +164,17 @@ def weak_file_lock(lock_path: str, *, what: str, timeout: float | None = None) -
             yield held
         return
     interval = heartbeat_interval(limit)
-    fd = _open_locked(lock_path, what=what, timeout=limit, interval=interval)
-    if fd is None:
+    locked = _open_locked(lock_path, what=what, timeout=limit, interval=interval)
+    if locked is None:
         yield False
         return
+    fd, token = locked
     heartbeat = _Heartbeat(fd, interval)
     try:
         yield True
     finally:
         heartbeat.stop()
-        _release(fd)
+        _release(fd, token)
 
 
 def heartbeat_interval(timeout: float) -> float:
@@ -210,21 +219,23 @@ def try_lock(lock_path: str) -> bool | None:
     except OSError:
         return None
     try:
-        _lock_now(fd)
+        token = _lock_now(fd)
     except BlockingIOError:
         os.close(fd)
         return False
     except OSError:
         os.close(fd)
         return None
-    _release(fd)
+    _release(fd, token)
     return True
 
 
-def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) -> int | None:
+def _open_locked(
+    lock_path: str, *, what: str, timeout: float, interval: float
+) -> tuple[int, object] | None:
     """Opens and locks the file (waiting while its holder shows signs of life, up to `timeout`
-    without one); None if locking is impossible. Once locked, it says who holds it and how
-    often it beats (`interval`)."""
+    without one): its fd and the lock's token; None if locking is impossible. Once locked, it
+    says who holds it and how often it beats (`interval`)."""
     started = time.monotonic()
     wait_log = _WaitLog(lock_path, what=what, timeout=timeout, started=started)
     beats = _BeatWatch(lock_path, started)
@@ -237,7 +248,7 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
             )
             return None
         try:
-            _lock_now(fd)
+            token = _lock_now(fd)
         except BlockingIOError:
             os.close(fd)
         except OSError as err:
@@ -249,8 +260,8 @@ def _open_locked(lock_path: str, *, what: str, timeout: float, interval: float) 
         else:
             if _still_linked(fd, lock_path):
                 _write_holder(fd, interval)
-                return fd
-            _release(fd)  # `tfhub cache prune` removed the file meanwhile: lock the new one.
+                return fd, token
+            _release(fd, token)  # `tfhub cache prune` removed the file meanwhile: lock anew.
             continue
         now = time.monotonic()
         silence = beats.silence(now)
