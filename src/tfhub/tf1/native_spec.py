@@ -225,7 +225,10 @@ class NativeModuleSpec(ModuleSpec):
         created = local and not os.path.lexists(folder)
         if created:  # TensorFlow's own makedirs names the folder, not a file in it.
             try:
-                os.makedirs(folder, exist_ok=True)  # Another export may make it now.
+                os.makedirs(os.path.dirname(os.path.abspath(folder)), exist_ok=True)
+                os.mkdir(folder)
+            except FileExistsError:
+                created = False  # Another export made it now: not this one's to remove.
             except OSError as err:  # A read-only disk, no permission, a full disk.
                 raise export_write_error(err, folder, argument="path") from err
         try:
