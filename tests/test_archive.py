@@ -523,7 +523,7 @@ def test_a_target_removed_while_extracting_is_a_cache_error(tmp_path, files):
         reader = RemovesTheTargetHalfway(raw.read())
     with pytest.raises(errors.CacheError) as caught:
         _archive.extract_fileobj(reader, str(target), source="a.tar.gz")
-    assert caught.value.errno == errno.ENOENT
+    assert caught.value.errno == errno.ENOENT and caught.value.path == str(target)
     message = caught.value.strerror  # str() starts with "[Errno 2] ", as OSError's does.
     assert message.startswith(f"Cannot write a.tar.gz's files into {target}: ")
     assert "Something removed that folder while the archive was extracted" in message

@@ -235,10 +235,11 @@ def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
             f"Cannot write {source}'s files into {shown}: a file is larger than the file-size "
             "limit (`ulimit -f`) or the filesystem (FAT32: 4 GB) allows. Raise the limit, or "
             "set TFHUB_CACHE_DIR to a folder on another filesystem.",
+            path=target,
         )
     if isinstance(err, OSError) and err.errno in errors.REFUSED_WRITE_ERRNOS:
         return errors.CacheError(
-            err.errno, f"Cannot write {source}'s files into {shown}: {err.strerror}."
+            err.errno, f"Cannot write {source}'s files into {shown}: {err.strerror}.", path=target
         )
     if isinstance(err, OSError) and _is_write_failure(err, target):
         hint = (
@@ -251,6 +252,7 @@ def _as_tfhub_error(err: Exception, *, source: str, target: str) -> Exception:
             err.errno,
             f"Cannot write {source}'s files into {shown}: {err.strerror} "
             f"({escaped(str(err.filename))}).{hint}",
+            path=target,
         )
     if isinstance(err, RecursionError):  # tarfile reads each extended header recursively.
         return invalid(
