@@ -215,7 +215,7 @@ def test_an_uncompressed_base_no_client_can_follow_is_refused_at_start(tmp_path,
     ("base", "why"),
     [
         ("https://x/hub", "it is not a gs:// URL"),
-        ("gs://b/hub", "'b' is not a bucket name (3 to 222 characters"),
+        ("gs://b/hub", "'b' is not a bucket name (3 to 223 characters"),
         ("gs://Team/hub", "'Team' is not a bucket name"),
         ("gs://bucket/../hub", "its path has a '..' segment"),
         ("gs://bucket/a b", "its path holds a space"),

@@ -72,18 +72,17 @@ def named_command(argv: Sequence[str]) -> str | None:
 
     The top-level options take no value, so the first other word is the command.
     """
-    for index, arg in enumerate(argv):
-        if arg == "--":
-            return argv[index + 1] if index + 1 < len(argv) else None
+    for arg in argv:  # A `--` before the command is skipped too (`_without_end_of_options`).
         if not arg.startswith("-"):
             return arg
     return None
 
 
 def _without_end_of_options(argv: list[str]) -> list[str]:
-    """`argv` without a `--` that ends tfhub's own options before the command (`tfhub -- cache
-    list`): argparse (Python 3.11) took it for the command, "invalid choice: '--'". A `--`
-    after the command is the command's own."""
+    """`argv` without the first `--` if it comes before the command (`tfhub -- cache list`):
+    argparse (Python 3.11) took it for the command, "invalid choice: '--'". What follows it is
+    read as before (`tfhub -- -v cache list` is verbose). A `--` after the command is the
+    command's own."""
     for index, arg in enumerate(argv):
         if arg == "--":
             return argv[:index] + argv[index + 1 :]

@@ -128,32 +128,23 @@ def check_uncompressed_base(base: str) -> None:
     # A query or fragment (a signed URL's signature, a token) would be given to every client in
     # the 303's Location, with the handle's path pasted after it: refused, shown redacted (as
     # every tfhub error's message is).
-    if urls.is_gcs_folder(base) and "?" not in base and "#" not in base:
+    problem = _why_not_a_base(base)
+    if problem is None:
         return
     raise errors.ServeConfigError(
         f"--uncompressed-base must be the gs:// folder of the hub's uncompressed models, e.g. "
-        f"gs://bucket/hub, with no query or fragment: {_why_not_a_base(base)} (tfhub and "
+        f"gs://bucket/hub, with no query or fragment: {problem} (tfhub and "
         "tensorflow_hub read uncompressed models only from gs://, with their own credentials; "
         f"without the option such requests get 406). Received: {base!r}",
         option="--uncompressed-base",
     )
 
 
-def _why_not_a_base(base: str) -> str:
-    """What makes `base` no --uncompressed-base (`check_uncompressed_base` refused it)."""
-    if not base.startswith("gs://"):
-        return "it is not a gs:// URL"
-    if "?" in base or "#" in base:
+def _why_not_a_base(base: str) -> str | None:
+    """What makes `base` no --uncompressed-base, or None if it is one."""
+    if base.startswith("gs://") and ("?" in base or "#" in base):
         return "it has a query or fragment"
-    bucket, _, path = base[len("gs://") :].partition("/")
-    if not urls.is_gcs_folder(f"gs://{bucket}"):
-        return (
-            f"{bucket!r} is not a bucket name (3 to 222 characters: lower-case letters, digits, "
-            "'-', '_' and '.', starting and ending with a letter or digit)"
-        )
-    if ".." in path.split("/"):
-        return "its path has a '..' segment"
-    return "its path holds a space or a character that is not printable ASCII"
+    return urls.gcs_folder_problem(base)
 
 
 def read_tokens(path: str) -> frozenset[str]:

@@ -8,14 +8,33 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-# gs://, a GCS bucket name, then printable ASCII without spaces (compiled at first use: `re`
-# caches it; the start path of a cached resolve imports this module and never calls it).
-_GCS_FOLDER = r"gs://[a-z0-9][a-z0-9._\-]{1,221}[a-z0-9](/[\x21-\x7e]*)?"
+# A GCS bucket name, and the path after it: printable ASCII without spaces (compiled at first
+# use: `re` caches them; the start path of a cached resolve imports this module, never calls it).
+_GCS_BUCKET = r"[a-z0-9][a-z0-9._\-]{1,221}[a-z0-9]"
+_GCS_PATH = r"[\x21-\x7e]*"
 
 
 def is_gcs_folder(location: str) -> bool:
     """True if `location` is `gs://bucket[/path]` with no `..` segment (`/../`, a final `/..`)."""
-    return re.fullmatch(_GCS_FOLDER, location) is not None and ".." not in location.split("/")
+    return gcs_folder_problem(location) is None
+
+
+def gcs_folder_problem(location: str) -> str | None:
+    """Says why `location` is no `gs://bucket[/path]` folder (as a clause: "it is not a gs://
+    URL", "'b' is not a bucket name (...)", ...), or None if it is one."""
+    if not location.startswith("gs://"):
+        return "it is not a gs:// URL"
+    bucket, _, path = location[len("gs://") :].partition("/")
+    if re.fullmatch(_GCS_BUCKET, bucket) is None:
+        return (
+            f"{bucket!r} is not a bucket name (3 to 223 characters: lower-case letters, digits, "
+            "'-', '_' and '.', starting and ending with a letter or digit)"
+        )
+    if re.fullmatch(_GCS_PATH, path) is None:
+        return "its path holds a space or a character that is not printable ASCII"
+    if ".." in path.split("/"):
+        return "its path has a '..' segment"
+    return None
 
 
 def server_problem(url: str) -> str | None:
