@@ -40,7 +40,7 @@ class DataSpec:
         name = name if hash_sign else spec
         number = None if count is None else _whole_number(count)
         if name and (count is None or (number is not None and number >= 0)):
-            return cls(name, number or None)
+            return cls(name, number)  # 0: all of them (`__post_init__`).
         raise _bad_spec(spec, _why_not_a_spec(spec, name, count, number))
 
     def __post_init__(self) -> None:
