@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from tests._helpers import mounts
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import LocalServer, archive_gets, delay
 from tests._helpers.python_process import child_env, run_tfhub, start_python
+from tests._helpers.threads import run_threads
 
 import tfhub as hub
 from tfhub import errors, handles
@@ -41,26 +41,6 @@ for thread in threads:
     thread.join(60)
 print("\\n".join(found))
 """
-
-
-def _run_threads(*targets: Callable[[], object]) -> tuple[list[object], list[BaseException]]:
-    """Runs each target in its own thread; returns what they returned and what they raised."""
-    results: list[object] = []
-    failures: list[BaseException] = []
-
-    def run(target: Callable[[], object]) -> None:
-        try:
-            results.append(target())
-        except BaseException as err:  # Reported by the caller's assertions.
-            failures.append(err)
-
-    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "a thread still waits after 60 s"
-    return results, failures
 
 
 def _assert_clean(cache_dir: Path) -> None:
@@ -96,10 +76,15 @@ def test_threads_of_several_processes_download_once(server, served_dir, isolated
     _assert_clean(isolated_cache)
 
 
-def test_resolves_while_an_import_force_replaces_the_entry(
-    server, served_dir, isolated_cache, tmp_path
-):
-    """Resolves that find the entry mid-replacement wait for it; none downloads again."""
+def _resolved_while_replaced(
+    server: LocalServer, served_dir: Path, tmp_path: Path, *, resolving_threads: int
+) -> tuple[str, set[str]]:
+    """Resolves the served archive, then resolves it again in `resolving_threads` threads for
+    1.5 s while another thread imports a new archive over it three times (`--force`).
+
+    Returns:
+        The entry, and every path the resolving threads got (asserting none raised).
+    """
     make_tar_gz(served_dir / "m.tar.gz")
     url = server.url("m.tar.gz")
     entry = hub.resolve(url)
@@ -115,9 +100,17 @@ def test_resolves_while_an_import_force_replaces_the_entry(
     def replace() -> list[str]:
         return [_import(new, url, force=True) for _ in range(3)]
 
-    results, failures = _run_threads(replace, keep_resolving, keep_resolving, keep_resolving)
+    results, failures = run_threads(replace, *[keep_resolving] * resolving_threads)
     assert failures == []
-    assert {path for seen in results for path in seen} == {entry}  # type: ignore[attr-defined]
+    return entry, {path for seen in results for path in seen}  # type: ignore[attr-defined]
+
+
+def test_resolves_while_an_import_force_replaces_the_entry(
+    server, served_dir, isolated_cache, tmp_path
+):
+    """Resolves that find the entry mid-replacement wait for it; none downloads again."""
+    entry, seen = _resolved_while_replaced(server, served_dir, tmp_path, resolving_threads=3)
+    assert seen == {entry}
     assert read_tree(entry) == NEW_FILES
     assert len(archive_gets(server, "m.tar.gz")) == 1
     _assert_clean(isolated_cache)
@@ -209,24 +202,8 @@ def _gfile_files(gfile: object, entry: str) -> dict[str, bytes]:
 def test_gfile_resolves_while_an_import_force_replaces_the_entry(
     server, served_dir, gfile, tmp_path
 ):
-    make_tar_gz(served_dir / "m.tar.gz")
-    url = server.url("m.tar.gz")
-    entry = hub.resolve(url)
-    new = make_tar_gz(tmp_path / "new.tar.gz", NEW_FILES)
-    stop = time.monotonic() + 1.5
-
-    def keep_resolving() -> list[str]:
-        seen = []
-        while time.monotonic() < stop:
-            seen.append(hub.resolve(url))
-        return seen
-
-    def replace() -> list[str]:
-        return [_import(new, url, force=True) for _ in range(3)]
-
-    results, failures = _run_threads(replace, keep_resolving, keep_resolving)
-    assert failures == []
-    assert {path for seen in results for path in seen} == {entry}  # type: ignore[attr-defined]
+    entry, seen = _resolved_while_replaced(server, served_dir, tmp_path, resolving_threads=2)
+    assert seen == {entry}
     assert _gfile_files(gfile, entry) == NEW_FILES and hub.cache.is_complete(entry)
     assert len(archive_gets(server, "m.tar.gz")) == 1
 
@@ -250,7 +227,7 @@ def test_gfile_spellings_of_one_entry_take_one_turn(server, served_dir, gfile, m
     def by_upstream_api() -> str:
         return resolver.atomic_download(url, lambda _, tmp: fetch(tmp), f"{root}/{key}/")
 
-    results, failures = _run_threads(lambda: hub.resolve(url), by_upstream_api)
+    results, failures = run_threads(lambda: hub.resolve(url), by_upstream_api)
     assert failures == [] and sorted(results) == sorted([f"{root}/{key}", f"{root}/{key}/"])
     assert len(archive_gets(server, "m.tar.gz")) == 1
     assert _gfile_files(gfile, f"{root}/{key}") == MODEL_FILES

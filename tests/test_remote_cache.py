@@ -4,12 +4,12 @@ concurrent resolves."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
 from tests._helpers.archives import MODEL_FILES, make_tar_gz
 from tests._helpers.http_server import archive_gets, delay
+from tests._helpers.threads import run_threads
 
 import tfhub as hub
 from tfhub import errors, handles
@@ -156,20 +156,7 @@ def test_a_copy_interrupted_after_its_files_is_downloaded_again_once(server, ser
 def test_concurrent_resolves_all_return_the_complete_entry(server, served_dir, gfile):
     make_tar_gz(served_dir / "m.tar.gz")
     url = server.url("m.tar.gz")
-    results: list[str] = []
-    failures: list[BaseException] = []
-
-    def resolve() -> None:
-        try:
-            results.append(hub.resolve(url))
-        except BaseException as err:  # Reported by the assertion below.
-            failures.append(err)
-
-    threads = [threading.Thread(target=resolve) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results, failures = run_threads(*[lambda: hub.resolve(url)] * 4)
     assert failures == [] and results == [_entry(url)] * 4
     for name, data in MODEL_FILES.items():
         assert _read(gfile, f"{_entry(url)}/{name}") == data
@@ -184,20 +171,7 @@ def test_concurrent_resolves_in_one_process_download_once(server, served_dir, gf
     make_tar_gz(served_dir / "m.tar.gz")
     server.state.behaviours.append(delay("m.tar.gz", 0.5))  # All threads start meanwhile.
     url = server.url("m.tar.gz")
-    results: list[str] = []
-    failures: list[BaseException] = []
-
-    def resolve() -> None:
-        try:
-            results.append(hub.resolve(url))
-        except BaseException as err:  # Reported by the assertion below.
-            failures.append(err)
-
-    threads = [threading.Thread(target=resolve) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results, failures = run_threads(*[lambda: hub.resolve(url)] * 6)
     assert failures == [] and results == [_entry(url)] * 6
     assert len(archive_gets(server, "m.tar.gz")) == 1
     for name, data in MODEL_FILES.items():
