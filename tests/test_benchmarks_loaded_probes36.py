@@ -107,7 +107,9 @@ def _no_loop_outlives_a_test() -> Iterator[None]:
 
 def _start(script: str, *args: str) -> subprocess.Popen[str]:
     """Starts `script ARGS --loaded` in its own session (the SIGINT of a test reaches it
-    alone; a Ctrl-C meant for pytest does not reach it)."""
+    alone; a Ctrl-C meant for pytest does not reach it), with Ctrl-C's default action: a test
+    run started in the background by a shell ignores SIGINT, and so would the benchmark (Python
+    keeps an ignored SIGINT ignored), as a user's terminal never has it."""
     proc = subprocess.Popen(
         [sys.executable, str(BENCHMARKS / script), *args, "--loaded"],
         env=child_env(),
@@ -115,6 +117,7 @@ def _start(script: str, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     STARTED.append(proc.pid)
     return proc
