@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests._helpers.python_process import child_env
+from tests._helpers.python_process import child_env, ctrl_c_as_in_a_terminal
 
 BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 CORES = os.cpu_count() or 1
@@ -117,7 +117,7 @@ def _start(script: str, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     STARTED.append(proc.pid)
     return proc

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from tests._helpers.archives import make_tar_gz, tensorflow_hub_entry
 from tests._helpers.http_server import LocalServer
+from tests._helpers.python_process import ctrl_c_as_in_a_terminal
 from tests.test_front_door import BASH, STUB, _env, door, stamps
 
 from tfhub.cli.main import main
@@ -107,7 +108,7 @@ def _ctrl_c_during_pip(door: dict[str, Path]) -> tuple[int, str]:
     proc = subprocess.Popen(
         [BASH, str(door["repo"] / "run"), "setup", "demo"], cwd=door["cwd"],
         env=_env(door, STUB_PIP_HANG=str(started)), stderr=subprocess.PIPE, text=True,
-        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        start_new_session=True, preexec_fn=ctrl_c_as_in_a_terminal,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while not started.exists() and proc.poll() is None and time.monotonic() < deadline:

@@ -28,7 +28,7 @@ from tests._helpers.http_server import (
     delay,
     see_other,
 )
-from tests._helpers.python_process import child_env, run_tfhub
+from tests._helpers.python_process import child_env, ctrl_c_as_in_a_terminal, run_tfhub
 
 import tfhub as hub
 from tfhub import errors, handles
@@ -300,7 +300,7 @@ def test_stopping_a_stalled_download_ends_at_once_and_leaves_nothing(
         [sys.executable, "-m", "tfhub", "resolve", server.url("m.tar.gz")],
         env=child_env(TFHUB_CACHE_DIR=str(isolated_cache), TFHUB_DOWNLOAD_PROGRESS="0"),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # As a terminal's.
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not archive_gets(server, "m.tar.gz") and time.monotonic() < deadline:

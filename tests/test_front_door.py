@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests._helpers.python_process import ctrl_c_as_in_a_terminal
 
 ROOT = Path(__file__).resolve().parents[1]
 BASH = shutil.which("bash") or "/bin/bash"
@@ -158,13 +159,6 @@ def test_a_failed_pip_install_leaves_no_stamp_and_says_so(door) -> None:
     assert len(stamps(door)) == 1
 
 
-def _ctrl_c_as_in_a_terminal() -> None:
-    """In the child before it runs `run`: SIGINT's default action, as a terminal's shell gives
-    its commands. A suite started in the background (`.ci/run &`, a CI step) inherits SIGINT
-    ignored, and bash cannot undo an ignored signal: `run` then never saw the Ctrl-C."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_an_install_interrupted_by_ctrl_c_is_redone(door) -> None:
     """Ctrl-C (SIGINT to the process group) while pip runs: no stamp; the next run installs."""
     started = door["cwd"] / "pip-started"
@@ -172,7 +166,7 @@ def test_an_install_interrupted_by_ctrl_c_is_redone(door) -> None:
     proc = subprocess.Popen(
         [BASH, path, "setup", "demo"], cwd=door["cwd"], start_new_session=True,
         env=_env(door, STUB_PIP_HANG=str(started)), stderr=subprocess.PIPE, text=True,
-        preexec_fn=_ctrl_c_as_in_a_terminal,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while not started.exists() and proc.poll() is None and time.monotonic() < deadline:

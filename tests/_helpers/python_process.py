@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -90,6 +91,13 @@ def run_python(
     )
     assert not check or done.returncode == 0, done.stderr[-4000:]
     return done
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """In a child before it runs (`preexec_fn=`): SIGINT's default action, as a terminal's shell
+    gives its commands. A suite started in the background (`./run test &`, a CI step) passes
+    SIGINT on ignored, and Python keeps an ignored SIGINT ignored: the child never saw Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _cap_memory(limit: int) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 from tests._helpers import models
+from tests._helpers.python_process import ctrl_c_as_in_a_terminal
 
 from tfhub import errors
 from tfhub.hub import docs_format as fmt
@@ -163,7 +164,7 @@ def _run_stopped_while_waiting(args: list[str], folder: Path) -> subprocess.Comp
             stderr=subprocess.PIPE,
             text=True,
             env=env,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            preexec_fn=ctrl_c_as_in_a_terminal,
         )
         deadline = time.monotonic() + 120
         while not _holds_open(process.pid, folder):

@@ -17,6 +17,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from tests._helpers.python_process import ctrl_c_as_in_a_terminal
 
 from tfhub import errors
 from tfhub.tools.module_search import lib
@@ -272,7 +273,7 @@ def test_ctrl_c_ranks_the_modules_scored_so_far(shape_images, image_modules):
         text=True,
         # As a shell gives a foreground command: a suite started in the background (`./run
         # test &`) passes SIGINT on ignored, and Python keeps it so.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_as_in_a_terminal,
     ) as child:
         try:
             lines = []

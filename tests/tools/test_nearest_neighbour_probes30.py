@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests._helpers.python_process import ctrl_c_as_in_a_terminal
 from tests.tools import _nn_support as nn
 
 from tfhub import errors
@@ -295,7 +296,7 @@ def test_ctrl_c_at_the_prompt_ends_the_prompt_line_first(text_module, small_inde
     argv += [f"--module_url={text_module}", f"--index_output_dir={small_index}"]
     pid, fd = pty.fork()
     if pid == 0:  # The child: the pty is its controlling terminal, Ctrl-C its SIGINT.
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Not ignored, as `./run test &` has it.
+        ctrl_c_as_in_a_terminal()
         os.execv(sys.executable, argv)
     try:
         assert b"Enter your query: " in _read_until(fd, b"Enter your query: ", 120)
