@@ -250,37 +250,15 @@ def test_sigterm_ranks_the_modules_scored_so_far_and_exits_143(
     modules scored so far ... (SIGTERM: `terminated (SIGTERM)`, 143)" (Ctrl-C, 130: probes30).
     The second module's download hangs on a server that never answers; SIGTERM comes then."""
     import signal
-    import socket
-    import subprocess
-    import sys
 
-    from tests._helpers.python_process import child_env
-    from tests._helpers.raw_server import accept_each
+    from tests.tools._module_search_runs import stopped_while_scoring
 
-    held: list[socket.socket] = []
-    listener = accept_each(held.append)
-    hanging = f"http://127.0.0.1:{listener.getsockname()[1]}/m.tar.gz"
     fixed = image_modules["fixed"]
-    argv = [f"--dataset={shape_images}#6", f"--module={fixed}", f"--module={hanging}"]
-    command = [sys.executable, "-m", "tfhub.tools.module_search", *argv]
-    with subprocess.Popen(
-        command, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as child:
-        try:
-            lines = []
-            for line in child.stderr:  # type: ignore[union-attr]
-                lines.append(line)
-                if line.startswith(f"tfhub: Scoring {hanging}"):
-                    break
-            child.send_signal(signal.SIGTERM)
-            out, err = child.communicate(timeout=120)
-        finally:
-            child.kill()
-            listener.close()
-    assert child.returncode == 143, "".join(lines) + err
-    rows = out.strip().splitlines()
-    assert len(rows) == 3 and rows[2].split()[-1] == fixed, out
-    assert _last_line(err) == (
+    stopped = stopped_while_scoring(shape_images, fixed, signal.SIGTERM)
+    assert stopped.returncode == 143, stopped.before + stopped.err
+    rows = stopped.out.strip().splitlines()
+    assert len(rows) == 3 and rows[2].split()[-1] == fixed, stopped.out
+    assert _last_line(stopped.err) == (
         "tfhub-module-search: terminated (SIGTERM). The table ranks the 1 module(s) scored before."
     )
 

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,18 +16,11 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from tests._helpers.python_process import ctrl_c_as_in_a_terminal
+from tests._helpers.python_process import child_env
 
 from tfhub import errors
 from tfhub.tools.module_search import lib
 from tfhub.tools.module_search.cli import main as tool_main
-
-
-def _env() -> dict[str, str]:
-    """This process's environment with tfhub and the tests importable."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    path = os.pathsep.join([os.path.join(root, "src"), root, os.environ.get("PYTHONPATH", "")])
-    return {**os.environ, "PYTHONPATH": path}
 
 
 def _direct_loo(x: np.ndarray, labels: np.ndarray) -> float:
@@ -115,7 +107,7 @@ def test_the_first_module_is_not_timed_with_tensorflow_start_up(shape_images, im
     with 0.3 s beside it) and the reading of every image: the table made it look slow."""
     script = [sys.executable, "-c", _FIRST_MODULE_TIMED, str(shape_images), image_modules["fixed"]]
     done = subprocess.run(
-        script, capture_output=True, text=True, env=_env(), timeout=240, check=False
+        script, capture_output=True, text=True, env=child_env(), timeout=240, check=False
     )
     assert done.returncode == 0, done.stderr[-2000:]
     seconds, elapsed = json.loads(done.stdout.splitlines()[-1])
@@ -254,42 +246,12 @@ def test_compute_score_with_zero_examples_takes_them_all(shape_images, image_mod
 def test_ctrl_c_ranks_the_modules_scored_so_far(shape_images, image_modules):
     """Ctrl-C during a long search lost every score computed before it (upstream's too): the
     table now ranks those, then the command ends as interrupted (130)."""
-    from tests._helpers.raw_server import accept_each
+    from tests.tools._module_search_runs import stopped_while_scoring
 
-    held: list[socket.socket] = []
-    listener = accept_each(held.append)  # Accepts, never answers: the download waits.
-    hanging = f"http://127.0.0.1:{listener.getsockname()[1]}/m.tar.gz"
-    argv = [
-        f"--dataset={shape_images}#6",
-        f"--module={image_modules['fixed']}",
-        f"--module={hanging}",
-    ]
-    command = [sys.executable, "-m", "tfhub.tools.module_search", *argv]
-    with subprocess.Popen(
-        command,
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # As a shell gives a foreground command: a suite started in the background (`./run
-        # test &`) passes SIGINT on ignored, and Python keeps it so.
-        preexec_fn=ctrl_c_as_in_a_terminal,
-    ) as child:
-        try:
-            lines = []
-            for line in child.stderr:  # type: ignore[union-attr]
-                lines.append(line)
-                if line.startswith(f"tfhub: Scoring {hanging}"):
-                    break
-            time.sleep(0.5)  # Into the download.
-            child.send_signal(signal.SIGINT)
-            out, err = child.communicate(timeout=120)
-        finally:
-            child.kill()
-            listener.close()
-    assert child.returncode == 130, "".join(lines) + err
-    rows = out.strip().splitlines()
-    assert len(rows) == 3 and rows[2].split()[-1] == image_modules["fixed"], out
-    assert err.strip().splitlines()[-1] == (
+    stopped = stopped_while_scoring(shape_images, image_modules["fixed"], signal.SIGINT)
+    assert stopped.returncode == 130, stopped.before + stopped.err
+    rows = stopped.out.strip().splitlines()
+    assert len(rows) == 3 and rows[2].split()[-1] == image_modules["fixed"], stopped.out
+    assert stopped.err.strip().splitlines()[-1] == (
         "tfhub-module-search: interrupted. The table ranks the 1 module(s) scored before."
     )
