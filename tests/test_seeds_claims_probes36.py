@@ -22,6 +22,7 @@ import pytest
 from tests._helpers import models
 from tests._helpers.upstream_records import upstream_path
 from tests.keras._support import Flavour
+from tests.keras.conftest import flavour_tuple
 
 pytestmark = pytest.mark.tf
 
@@ -44,15 +45,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(params=["keras3", "tf_keras"])
 def flavour(request: pytest.FixtureRequest) -> Flavour:
     """Runs a test once with Keras 3 and once with tf_keras (each class imported explicitly)."""
-    if request.param == "keras3":
-        import keras
-
-        from tfhub.keras.layer import KerasLayer
-    else:
-        import tf_keras as keras
-
-        from tfhub.keras.tf_keras_layer import KerasLayer
-    return Flavour(request.param, KerasLayer, keras)
+    return flavour_tuple(request.param)
 
 
 # --- The package overview (000) -------------------------------------------------------------
