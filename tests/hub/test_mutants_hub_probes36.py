@@ -4,17 +4,16 @@ names, and passes on the code as it is."""
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import json
 import logging
 import os
 import tarfile
-import urllib.parse
 import uuid
 from pathlib import Path
 
 import pytest
+from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import (
     signature_summary_json,
     write_model_doc,
@@ -159,40 +158,7 @@ def test_validate_refuses_a_tfjs_doc_outside_the_models_folder(tmp_path):
 def _get(app, path: str, headers: dict[str, str], client: str = "127.0.0.1") -> int:
     """Sends `GET path` from the address `client` to the ASGI app, as a server would; returns
     the status."""
-    return _request(app, path, headers, client)[0]
-
-
-def _request(app, path: str, headers: dict[str, str], client: str) -> tuple[int, bytes]:
-    """Sends `GET path` (as sent: `raw_path`) from `client`; returns the status and body."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": urllib.parse.unquote(path),
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"hub.test")]
-        + [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": (client, 40000),
-        "server": ("127.0.0.1", 80),
-    }
-    status: list[int] = []
-    body: list[bytes] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-        elif message["type"] == "http.response.body":
-            body.append(message.get("body", b""))
-
-    asyncio.run(app(scope, receive, send))
-    return status[0], b"".join(body)
+    return asgi_request(app, "GET", path.encode(), headers=headers, client=client)[0]
 
 
 def test_every_token_of_the_token_file_is_accepted(tmp_path):
@@ -355,7 +321,7 @@ def test_a_base_url_path_is_a_whole_segment_and_leaves_the_path_as_sent(tmp_path
     )
     assert _get(app, "/hubble", {}) == 200
     assert _get(app, "/hub/hubble", {}) == 200
-    status, body = _request(app, "/hub/a(b", {"Accept": "text/html"}, "127.0.0.1")
+    status, body = asgi_request(app, "GET", b"/hub/a(b", headers={"Accept": "text/html"})
     assert status == 400
     assert b"<code>/a(b</code>" in body
 

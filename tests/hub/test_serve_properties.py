@@ -5,7 +5,6 @@ server refuses to pack (it links out of the hub folder), and says so."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import urllib.parse
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 from tests._helpers.archives import make_tar_gz
+from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_model_folder, write_publisher
 from tests._helpers.properties import property_settings
 
@@ -44,46 +44,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
         root=str(root), cache_dir=str(base / "cache"), access_log=False, rescan_seconds=0
     )
     return create_app(settings)
-
-
-def _request(
-    app: Any, method: str, raw_path: bytes, query: bytes, *, waits: bool = True
-) -> tuple[int, bytes]:
-    """Sends one HTTP request to the ASGI app; returns its status and body. `waits`: receive
-    waits after the request, as a server's does; else it gives the request again at once."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": urllib.parse.unquote(raw_path.decode("ascii")),
-        "raw_path": raw_path,
-        "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", b"hub.test")],
-        "client": ("127.0.0.1", 1234),
-        "server": ("127.0.0.1", 80),
-    }
-    status: list[int] = []
-    body: list[bytes] = []
-
-    requested: list[bool] = []
-
-    async def receive() -> dict[str, Any]:  # As a server's: the request, then a wait.
-        if requested and waits:
-            await asyncio.Event().wait()  # Until the client disconnects: never, here.
-        requested.append(True)
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-        elif message["type"] == "http.response.body":
-            body.append(message.get("body", b""))
-
-    asyncio.run(app(scope, receive, send))
-    return status[0], b"".join(body)
 
 
 _SEGMENT = st.one_of(
@@ -164,7 +124,7 @@ _QUERY = st.one_of(
 @example(method="GET", segments=["test", "half-plus-two", "3", "assets_link.txt"], query="")
 def test_any_request_gets_an_answer_and_nothing_from_outside(app, method, segments, query):
     raw_path = ("/" + "/".join(segments)).encode("ascii")
-    status, body = _request(app, method, raw_path, query.encode("ascii"))
+    status, body = asgi_request(app, method, raw_path, query.encode("ascii"), waits=True)
     event(f"status {status}")  # pytest --hypothesis-show-statistics shows what was reached.
     if status == 500:  # Only the version whose folder holds a link out: refused, said so.
         assert b"test/half-plus-two/3 cannot be packed" in body, body[:300]
@@ -185,7 +145,7 @@ def test_an_archive_is_sent_to_a_receive_that_never_waits(app):
     answers: list[tuple[int, bytes]] = []
     raw_path, query = b"/test/half-plus-two/1", b"tf-hub-format=compressed"
     worker = threading.Thread(
-        target=lambda: answers.append(_request(app, "GET", raw_path, query, waits=False)),
+        target=lambda: answers.append(asgi_request(app, "GET", raw_path, query)),
         daemon=True,  # Left behind if it hangs.
     )
     worker.start()
