@@ -21,7 +21,7 @@ import pytest
 from tests._helpers import mounts
 from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import LocalServer, archive_gets, delay
-from tests._helpers.python_process import child_env, run_tfhub, start_python
+from tests._helpers.python_process import child_env, run_python, run_tfhub, start_python
 from tests._helpers.threads import run_threads
 
 import tfhub as hub
@@ -360,14 +360,7 @@ inherited.__exit__(None, None, None)
 def test_leaving_an_inherited_lock_in_a_forked_child_frees_no_other_lock():
     """Held locks were recorded by fd number: the child's own lock on a reused number was
     unlocked and closed when the child left the block it inherited, while its holder ran."""
-    done = subprocess.run(
-        [sys.executable, "-c", _FORK_THEN_REUSED_FD],
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(_FORK_THEN_REUSED_FD, timeout=60, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stdout + done.stderr
 
 
@@ -410,14 +403,7 @@ inherited.__exit__(None, None, None)
 def test_leaving_an_inherited_turn_in_a_forked_child_keeps_the_childs_own():
     """The inherited frame's clean-up removed the child's own turn of the entry: a third thread
     then made a new lock and copied while the second still did."""
-    done = subprocess.run(
-        [sys.executable, "-c", _FORK_INSIDE_A_TURN],
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(_FORK_INSIDE_A_TURN, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['second', 'third, the second done']", done.stdout
 
@@ -446,8 +432,6 @@ def test_a_resolve_after_an_import_force_killed_between_its_renames(
     server, served_dir, isolated_cache, tmp_path
 ):
     """The resolve puts the new folder in place (no download), and nothing is left over."""
-    from tests._helpers.python_process import run_python
-
     make_tar_gz(served_dir / "m.tar.gz")
     url = server.url("m.tar.gz")
     entry = hub.resolve(url)
@@ -525,8 +509,6 @@ sys.exit(main(["cache", "rm", *sys.argv[1:]]))
 
 @pytest.mark.parametrize("then", ["resolve", "rm"])
 def test_a_cache_rm_killed_midway_then_a_resolve_or_rm(server, served_dir, isolated_cache, then):
-    from tests._helpers.python_process import run_python
-
     make_tar_gz(served_dir / "m.tar.gz")
     url = server.url("m.tar.gz")
     entry = hub.resolve(url)
@@ -563,8 +545,6 @@ tfhub.resolve(sys.argv[1])
 
 def test_a_resolve_after_one_killed_writing_the_bookkeeping(server, served_dir, isolated_cache):
     """The next resolve downloads the entry, and nothing of the killed one is left over."""
-    from tests._helpers.python_process import run_python
-
     make_tar_gz(served_dir / "m.tar.gz")
     url = server.url("m.tar.gz")
     env = child_env(TFHUB_CACHE_DIR=str(isolated_cache))
