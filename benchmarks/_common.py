@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 REPO_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 
@@ -31,6 +32,23 @@ def with_bytecode(env: dict[str, str], pycache: str) -> dict[str, str]:
     return env
 
 
+def wait_with_usage(proc: subprocess.Popen[Any]) -> Any:
+    """Waits for `proc` through os.wait4 and returns its own resource usage (CPU, peak RSS).
+
+    Its exit code is recorded on `proc`: a Popen that still took its child for running warned
+    from `__del__`, where a Ctrl-C that landed was swallowed ("Exception ignored") and the
+    benchmark ran on. An interrupted wait kills the child first.
+    """
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage
+
+
 def run_child_rss(code: str, *args: str, env: dict[str, str]) -> tuple[float, int, str]:
     """Like run_child but measures this child's own peak RSS through os.wait4."""
     started = time.perf_counter()
@@ -39,8 +57,7 @@ def run_child_rss(code: str, *args: str, env: dict[str, str]) -> tuple[float, in
     )
     out = proc.stdout.read()  # type: ignore[union-attr]
     err = proc.stderr.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    usage = wait_with_usage(proc)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"child failed: {err.decode()[-2000:]}")

@@ -43,7 +43,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import add_loaded_flag, child_env, condition, inflate_seconds, with_bytecode
+from _common import (
+    add_loaded_flag,
+    child_env,
+    condition,
+    inflate_seconds,
+    wait_with_usage,
+    with_bytecode,
+)
 
 TFHUB_CODE = """
 import time
@@ -69,9 +76,8 @@ def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, f
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
     out = process.stdout.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(process.pid, 0)
+    usage = wait_with_usage(process)
     wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{command[0]} failed ({process.returncode})")
     return wall, usage.ru_utime + usage.ru_stime, out.decode().strip()

@@ -26,7 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import REPO_SRC, add_loaded_flag, condition, machine
+from _common import REPO_SRC, add_loaded_flag, condition, machine, wait_with_usage
 
 STATEMENTS = {
     "python -c pass": "pass",
@@ -44,9 +44,9 @@ def run_once(src: str, code: str, *, no_site: bool, cache: str) -> tuple[float, 
     command = [sys.executable, *(["-S"] if no_site else []), "-c", code, HANDLE]
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    usage = wait_with_usage(proc)
     wall = (time.perf_counter() - started) * 1e3
-    if os.waitstatus_to_exitcode(status) != 0:
+    if proc.returncode != 0:
         raise RuntimeError(f"{command} failed")
     return (usage.ru_utime + usage.ru_stime) * 1e3, wall
 
