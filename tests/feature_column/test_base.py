@@ -214,7 +214,9 @@ def test_keras3_example_in_docs_runs():
     after = namespace["embed"](namespace["sentences"]).numpy()
     # Trained weights can put a prediction near 0, where float32 rounding of two summation orders
     # (Keras' predict, numpy's matmul) exceeds any relative tolerance: an absolute one as well.
-    np.testing.assert_allclose(namespace["predictions"], after @ kernel + bias, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        namespace["predictions"], after @ kernel + bias, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_parse_example_spec_feeds_the_columns():
