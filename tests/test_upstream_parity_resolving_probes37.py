@@ -95,6 +95,22 @@ def test_an_installed_module_is_returned_without_writing(tmp_path) -> None:
     assert not os.path.exists(module_dir + ".lock")
 
 
+def test_an_empty_module_dir_is_refused_and_nothing_is_written(isolated_cache) -> None:
+    """testNotFoundGCSBucket called atomic_download with module_dir "" and expected its error,
+    not a download: a module_dir that names no folder cannot be filled, and returning "" would
+    hand the caller a path that holds nothing."""
+    from tfhub import resolver
+
+    def unused(handle: str, tmp_dir: str) -> None:
+        raise AssertionError("No folder to fill: download_fn must not be called.")
+
+    with pytest.raises(ValueError, match="module_dir") as caught:
+        resolver.atomic_download("module", unused, "")
+    assert isinstance(caught.value, errors.TFHubError)
+    assert "Received: module_dir=''" in str(caught.value)
+    assert not os.path.exists(isolated_cache)  # Nothing downloaded into the cache instead.
+
+
 def test_a_module_dir_below_a_file_fails_at_once(tmp_path) -> None:
     """testNotFoundGCSBucket: a cache folder that cannot exist is a permanent error, raised at
     once (upstream re-raised NotFoundError and retried only passing errors), not waited on."""

@@ -190,13 +190,20 @@ def atomic_download(
     Raises:
         tfhub.errors.LockTimeoutError: if that process stopped showing signs of life.
         tfhub.errors.OfflineModeError: under TFHUB_OFFLINE=1, if `module_dir` is missing.
-        tfhub.errors.ArgumentError: (a ValueError) `lock_file_timeout_sec` is not a positive
-            number of seconds (at most 1,000,000), when a download needs the lock.
+        tfhub.errors.ArgumentError: (a ValueError) `module_dir` is empty (it names no
+            folder); or, when a download needs the lock, `lock_file_timeout_sec` is not a
+            positive number of seconds (at most 1,000,000).
         Whatever `download_fn` raises.
     """
     from . import errors
     from .download import atomic_download as install
 
+    if not module_dir:  # tfhub's install would take it for "the handle's cache entry".
+        raise errors.ArgumentError(
+            "module_dir must name the folder to download the module into, e.g. "
+            "resolver.create_local_module_dir(resolver.tfhub_cache_dir(use_temp=True), "
+            f"hashlib.sha1(handle.encode()).hexdigest()). Received: module_dir={module_dir!r}"
+        )
     # As upstream (whose lock and temporary folder names dropped it), a trailing separator does
     # not name another folder: `<entry>/` is `<entry>`, not a place inside it.
     entry = _local_path(module_dir).rstrip("/" + os.sep) or module_dir
