@@ -28,6 +28,8 @@ import pytest
 from tests._helpers import image_sets
 from tests.tools import _nn_support as nn
 
+from tfhub import errors
+
 pytestmark = [
     pytest.mark.tf,
     # TF 2.21 still ships tf.lite.Interpreter (ai_edge_litert is not a dependency).
@@ -183,6 +185,42 @@ def test_end_to_end_accuracy_failure(
     with pytest.raises(AssertionError, match="ACCURACY FAILED"):
         retrain_script.main([])
     assert not (tmp_path / "sm").exists()  # No export, as upstream.
+
+
+def test_image_size_for_module_with_fixed_input_size(upstream_data: dict[str, str]) -> None:
+    """Upstream's `_image_size_for_module(hub.KerasLayer(model_dir), size)`: tfhub's is
+    `image_modules.image_size_for_module`, and the Python API raises its errors."""
+    from tfhub.tools.image_modules import image_size_for_module, load_module_layer
+    from tfhub.tools.make_image_classifier import make_image_classifier_lib as lib
+
+    handle = upstream_data["fixed"]
+    layer = load_module_layer(handle, trainable=False)
+    assert image_size_for_module(layer, handle, None) == (IMAGE_SIZE, IMAGE_SIZE)
+    assert image_size_for_module(layer, handle, IMAGE_SIZE) == (IMAGE_SIZE, IMAGE_SIZE)
+    with pytest.raises(ValueError, match="image size"):  # Upstream's words.
+        image_size_for_module(layer, handle, IMAGE_SIZE + 1)
+    hparams = lib.get_default_hparams()._replace(train_epochs=1)
+    with pytest.raises(ValueError, match="image size") as caught:
+        lib.make_image_classifier(handle, upstream_data["cmy"], hparams, None, IMAGE_SIZE + 1)
+    assert isinstance(caught.value, errors.ImageSizeError)
+    assert "expects images of size (24, 24)" in str(caught.value)
+
+
+def test_image_size_for_module_with_variable_input_size(upstream_data: dict[str, str]) -> None:
+    from tfhub.tools.image_modules import image_size_for_module, load_module_layer
+    from tfhub.tools.make_image_classifier import make_image_classifier_lib as lib
+
+    handle = upstream_data["variable"]
+    layer = load_module_layer(handle, trainable=False)
+    assert image_size_for_module(layer, handle, IMAGE_SIZE) == (IMAGE_SIZE, IMAGE_SIZE)
+    assert image_size_for_module(layer, handle, 2 * IMAGE_SIZE) == (2 * IMAGE_SIZE,) * 2
+    with pytest.raises(ValueError, match="none"):  # Upstream's words: "... specifies none."
+        image_size_for_module(layer, handle, None)
+    hparams = lib.get_default_hparams()._replace(train_epochs=1)
+    with pytest.raises(ValueError, match="none") as caught:
+        lib.make_image_classifier(handle, upstream_data["cmy"], hparams)
+    assert isinstance(caught.value, errors.ImageSizeError)
+    assert "pass --image_size" in str(caught.value)
 
 
 def test_get_distribution_strategy() -> None:

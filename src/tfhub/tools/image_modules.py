@@ -143,6 +143,8 @@ def image_size_for_module(
 
     A module with a fixed input size takes that size; a TF1 Hub module may also name a default
     size (ImageModuleInfo). `requested_image_size` (--image_size) must agree with a fixed size.
+    The errors keep upstream's words, which its tests matched: "image size" for a size the module
+    does not take, "specifies none" for a variable-size module without `requested_image_size`.
 
     Raises:
         tfhub.errors.ImageSizeError: for a variable-size module without `requested_image_size`,
@@ -154,9 +156,10 @@ def image_size_for_module(
         requested = (int(requested_image_size), int(requested_image_size))
         if any(f is not None and f != r for f, r in zip(fixed, requested, strict=True)):
             raise errors.ImageSizeError(
-                f"The module {handle} expects images of size {fixed}, but --image_size "
-                f"{requested_image_size} was requested. Omit --image_size or pass the module's "
-                f"size. Received: image_size={requested_image_size}",
+                f"The module {handle} expects images of size {fixed}, but image size "
+                f"{requested} was requested (--image_size {requested_image_size}). Omit "
+                f"--image_size or pass the module's size. Received: "
+                f"image_size={requested_image_size}",
                 handle=handle,
                 module_size=fixed,
                 requested=requested_image_size,
@@ -168,8 +171,8 @@ def image_size_for_module(
     if default is not None:
         return default
     raise errors.ImageSizeError(
-        f"Must specify an image size because the module {handle} takes images of any size "
-        f"{fixed}: pass --image_size (e.g. 224). Received: image_size=None",
+        f"Must specify an image size because the module {handle} specifies none (it takes "
+        f"images of any size {fixed}): pass --image_size (e.g. 224). Received: image_size=None",
         handle=handle,
         module_size=fixed,
         requested=None,
