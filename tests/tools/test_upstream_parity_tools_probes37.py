@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import subprocess
 import sys
 import types
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import pytest
 from tests._helpers import image_sets
+from tests._helpers.python_process import child_env
 from tests.tools import _nn_support as nn
 
 from tfhub import errors
@@ -151,20 +153,56 @@ def test_end_to_end_success(
     )
     retrain_script.main([])
 
-    printed = capsys.readouterr().out.splitlines()
+    _check_upstreams_outputs(capsys.readouterr().out.splitlines(), tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_end_to_end_success_with_the_console_script_on_tf_keras(
+    upstream_data: dict[str, str], tmp_path: Path
+) -> None:
+    """The same run as a user types it (absl's `--flag=value`), with tf_keras (Keras 2, what
+    upstream's tf.keras was) training on the Keras 2 SavedModel."""
+    flags = {
+        "image_dir": upstream_data["cmy"],
+        "tfhub_module": upstream_data["fixed"],
+        "assert_accuracy_at_least": 0.9,
+        "saved_model_dir": tmp_path / "final_saved_model",
+        "tflite_output_file": tmp_path / "final_model.tflite",
+        "labels_output_file": tmp_path / "labels.txt",
+        **DEFAULT_FLAGS,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub.tools.make_image_classifier"]
+        + [f"--{name}={value}" for name, value in flags.items()],
+        env=child_env(TF_USE_LEGACY_KERAS="1"),
+        capture_output=True,
+        text=True,
+        timeout=200,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = done.stdout.splitlines()
+    assert any("with image size (24, 24)" in line and "tf_keras 2." in line for line in printed)
+    _check_upstreams_outputs(printed, tmp_path)
+
+
+def _check_upstreams_outputs(printed: list[str], out: Path) -> None:
+    """What upstream's testEndToEndSuccess checked (and the lines its program printed): the
+    SavedModel, the labels, and the .tflite file predicting each colour's class."""
     passed = r"ACCURACY PASSED: found [01]\.\d{6}, expected at least 0\.900000"
     assert any(re.fullmatch(passed, line) for line in printed), printed
     for line in (
         "Done with training.",
-        f"Labels written to {labels_output_file}",
-        f"SavedModel model exported to {saved_model_dir}",
-        f"TFLite model exported to {tflite_output_file}",
+        f"Labels written to {out / 'labels.txt'}",
+        f"SavedModel model exported to {out / 'final_saved_model'}",
+        f"TFLite model exported to {out / 'final_model.tflite'}",
     ):
         assert line in printed
-    assert (saved_model_dir / "saved_model.pb").is_file()
-    assert labels_output_file.read_text() == "cyan\nmagenta\nyellow\n"  # Upstream's "\n".join.
-    labels = [label.strip("\n") for label in labels_output_file.open()]
-    lite_model = _lite_model(os.fspath(tflite_output_file))
+    assert (out / "final_saved_model" / "saved_model.pb").is_file()
+    assert (out / "labels.txt").read_text() == "cyan\nmagenta\nyellow\n"  # Upstream's join.
+    labels = [label.strip("\n") for label in (out / "labels.txt").open()]
+    lite_model = _lite_model(os.fspath(out / "final_model.tflite"))
     for class_name, rgb in CMY:
         output_batch = lite_model(_fill_image(rgb)[None, ...] / np.array(255.0, np.float32))
         assert labels[int(np.argmax(output_batch[0]))] == class_name
