@@ -202,8 +202,6 @@ def test_a_module_calling_python_code_says_the_saved_model_lacks_it(tmp_path: Pa
     callback with key=pyfunc_0 in the registry. Traceback (most recent call last): ..."."""
     from tests._helpers.python_process import run_python
 
-    from tfhub.tools.image_modules import check_feature_vector
-
     path = os.fspath(tmp_path / "py_function")
     run_python(  # Saved by another process: this one would still hold the Python function.
         """
@@ -221,9 +219,24 @@ def test_a_module_calling_python_code_says_the_saved_model_lacks_it(tmp_path: Pa
         """,
         path,
     )
-    with pytest.raises(errors.NotAnImageModuleError) as caught:
-        check_feature_vector(_layer(path), path, (32, 32))
-    message = str(caught.value)
+    # Checked in a fresh process too: TensorFlow's registry of Python callbacks is per process
+    # and numbered from 0, so in a process that has run a tf.py_function (Keras' fit on a
+    # generator, tf.data's from_generator) the module's "pyfunc_0" would find that one instead.
+    checked = run_python(
+        """
+        import sys
+        from tfhub import errors
+        from tfhub.tools.image_modules import check_feature_vector, load_module_layer
+
+        layer = load_module_layer(sys.argv[1], trainable=False)
+        try:
+            check_feature_vector(layer, sys.argv[1], (32, 32))
+        except errors.NotAnImageModuleError as err:
+            print(err)
+        """,
+        path,
+    )
+    message = checked.stdout.rstrip("\n")
     _one_line_with_the_reason(message, "Could not find callback with key=pyfunc_0")
     assert "Traceback" not in message and message.count("Could not find callback") == 1
     assert "tf.py_function or tf.numpy_function, whose Python code a SavedModel does not" in message
