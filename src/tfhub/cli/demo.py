@@ -125,14 +125,19 @@ def _check_result(what: str, result: list[list[float]]) -> None:
 
 
 def step_keras_layer(ctx: DemoContext) -> None:
-    """Runs the model as a hub.KerasLayer in Keras 3, saves to .keras, reloads, predicts again."""
+    """Runs the model as a hub.KerasLayer in Keras 3, saves to .keras, reloads, predicts again.
+
+    The layer is the Keras 3 one (`tfhub.keras.layer.KerasLayer`) whatever TF_USE_LEGACY_KERAS
+    says: set to 1 (for other code), it makes `hub.KerasLayer` the tf_keras layer, which a
+    Keras 3 model refuses.
+    """
     import numpy as np
 
-    import tfhub as hub
+    from ..keras import keras_layer_class
 
     keras = import_optional("keras", purpose="tfhub demo")
     inputs = keras.Input(shape=(1,), dtype="float32")
-    outputs = hub.KerasLayer(ctx.handle, output_shape=[1])(inputs)
+    outputs = keras_layer_class("keras3")(ctx.handle, output_shape=[1])(inputs)
     model = keras.Model(inputs, outputs)
     result = np.round(model.predict(np.array(DEMO_INPUT), verbose=0), 6).tolist()
     ctx.results["keras"] = result
