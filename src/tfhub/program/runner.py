@@ -94,13 +94,15 @@ def _run_command(
 @contextlib.contextmanager
 def quiet_tensorflow(*, quiet: bool) -> Iterator[None]:
     """Keeps TensorFlow's C++ start-up lines (CUDA, cuInit, CPU features, oneDNN) off stderr
-    while the block runs, if `quiet` and the user has not set TF_CPP_MIN_LOG_LEVEL."""
+    while the block runs, if `quiet` and the user has not set TF_CPP_MIN_LOG_LEVEL (empty or
+    blank is unset, as for tfhub's own variables: TensorFlow would read it as level 0)."""
     if not quiet:
         yield
         return
     name = constants.TF_CPP_MIN_LOG_LEVEL
     previous = os.environ.get(name)
-    os.environ.setdefault(name, "3")  # Read by TensorFlow when it is imported.
+    if not (previous or "").strip():
+        os.environ[name] = "3"  # Read by TensorFlow when it is imported.
     lazy.quiet_native_logs(True)
     try:
         yield
@@ -108,3 +110,5 @@ def quiet_tensorflow(*, quiet: bool) -> Iterator[None]:
         lazy.quiet_native_logs(False)
         if previous is None:
             os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
