@@ -17,6 +17,7 @@ import enum
 import os
 
 from . import absl_flags, errors, settings_parsing, settings_warnings
+from .utils import printable
 from .utils.records import FrozenRecord
 
 TYPE_CHECKING = False
@@ -314,7 +315,8 @@ def model_load_format() -> ModelLoadFormat:
     except ValueError:
         allowed = ", ".join(item.value for item in ModelLoadFormat)
         raise errors.SettingError(
-            f"{TFHUB_MODEL_LOAD_FORMAT} must be one of {allowed}. Received: {value!r}",
+            f"{TFHUB_MODEL_LOAD_FORMAT} must be one of {allowed}. "
+            f"Received: {printable.repr_escaped(str(value))}",
             name=TFHUB_MODEL_LOAD_FORMAT,
         ) from None
 
@@ -334,7 +336,7 @@ def is_offline() -> bool:
         return True
     raise errors.SettingError(
         f"{TFHUB_OFFLINE} must be 1, true, yes or on (cache only), or 0, false, no or off. "
-        f"Received: {raw!r}",
+        f"Received: {printable.repr_escaped(raw or '')}",
         name=TFHUB_OFFLINE,
     )
 

@@ -2,8 +2,8 @@
 
 Pure functions: each takes the variable's name and the text it holds (as `constants.env`
 returns it) and gives the value, or raises `tfhub.errors.SettingError` naming the variable,
-what it must be and what it held. `constants.py`'s getters pair them with the variables'
-names and defaults.
+what it must be and what it held (a byte that is not UTF-8 written `\\xff`). `constants.py`'s
+getters pair them with the variables' names and defaults.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import math
 
 from . import errors
 from .utils.numbers import is_decimal, is_number
+from .utils.printable import repr_escaped
 
 _SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
@@ -46,7 +47,8 @@ def positive_seconds(name: str, raw: str, *, default: float, most: float) -> flo
     value = float(raw) if is_decimal(raw.strip()) else -1.0  # Not `1_0`, nor `٣`.
     if not 0 < value <= most:  # Also refuses NaN and infinity.
         raise errors.SettingError(
-            f"{name} must be a positive number of seconds, at most {most:,.0f}. Received: {raw!r}",
+            f"{name} must be a positive number of seconds, at most {most:,.0f}. "
+            f"Received: {repr_escaped(raw)}",
             name=name,
         )
     return value
@@ -68,7 +70,8 @@ def whole_number(
         return int(raw)
     span = f"from {low} to {high}" if high is not None else f"{low} or more"
     raise errors.SettingError(
-        f"{name} must be a whole number of {what}, {span} (default {default}). Received: {raw!r}",
+        f"{name} must be a whole number of {what}, {span} (default {default}). "
+        f"Received: {repr_escaped(raw)}",
         name=name,
     )
 
@@ -83,7 +86,7 @@ def size(name: str, raw: str) -> int:
     if not 0 < value < math.inf:  # Also refuses NaN and what overflows a float ("1e400").
         raise errors.SettingError(
             f"{name} must be a positive number of bytes, optionally with a K, M, G or T suffix "
-            f"(e.g. 512G). Received: {raw!r}",
+            f"(e.g. 512G). Received: {repr_escaped(raw)}",
             name=name,
         )
     return int(value)
@@ -100,7 +103,7 @@ def speed(name: str, raw: str) -> float:
     if not 0 <= value < math.inf:
         raise errors.SettingError(
             f"{name} must be a number of bytes per second, optionally with a K or M suffix "
-            f"(e.g. 100K), or 0 to turn the check off. Received: {raw!r}",
+            f"(e.g. 100K), or 0 to turn the check off. Received: {repr_escaped(raw)}",
             name=name,
         )
     return 0.0 if value == 0 else value  # Not -0.0 for "-0".
@@ -135,7 +138,7 @@ def base_url(name: str, raw: str, *, default: str) -> str:
         raise errors.SettingError(
             f"{name} must be an http(s) URL with a host and no query, such as "
             f"{default} or http://127.0.0.1:8000 (model paths are appended to "
-            f"it). Received: {raw.strip()!r}",
+            f"it). Received: {repr_escaped(raw.strip())}",
             name=name,
         )
     return endpoint
