@@ -288,18 +288,29 @@ def get_env_setting(env_var: str, flag_name: str) -> Any:
 
 
 def cache_dir() -> str:
-    """Returns the cache folder: TFHUB_CACHE_DIR, --tfhub_cache_dir, or <tempdir>/tfhub_modules."""
+    """Returns the cache folder: TFHUB_CACHE_DIR, --tfhub_cache_dir, or <tempdir>/tfhub_modules.
+
+    Raises:
+        tfhub.errors.SettingError: (a ValueError) for a setting that names no folder it could
+            mean: white space only, `~user` of no such user, `file://HOST/path` (see
+            `settings_parsing.cache_folder`).
+    """
     settings_warnings.warn_misspelt_variables_once(var.name for var in ENV_VARS)
     value = get_env_setting(TFHUB_CACHE_DIR, "tfhub_cache_dir")
     if not value:
-        import tempfile  # Only for the default: `tempfile` costs ~1.5 ms to import.
-
-        value = os.path.join(tempfile.gettempdir(), DEFAULT_CACHE_SUBDIR)
-    value = os.path.expanduser(str(value))
+        return _default_cache_dir()
+    source = TFHUB_CACHE_DIR if env(TFHUB_CACHE_DIR, "") else "--tfhub_cache_dir"
+    value = settings_parsing.cache_folder(source, str(value), default_subdir=DEFAULT_CACHE_SUBDIR)
     if value != value.strip():
-        source = TFHUB_CACHE_DIR if env(TFHUB_CACHE_DIR, "") else "--tfhub_cache_dir"
         settings_warnings.warn_spaced_cache_dir_once(value, source=source)
     return value
+
+
+def _default_cache_dir() -> str:
+    """<tempdir>/tfhub_modules, as upstream."""
+    import tempfile  # Only for the default: `tempfile` costs ~1.5 ms to import.
+
+    return os.path.join(tempfile.gettempdir(), DEFAULT_CACHE_SUBDIR)
 
 
 def model_load_format() -> ModelLoadFormat:
