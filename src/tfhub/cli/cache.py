@@ -134,7 +134,8 @@ def _local_root() -> str:
     root = cache.cache_dir()
     if cache.is_remote(root):
         raise errors.CacheError(
-            f"`tfhub cache` manages local cache folders; {root} is on a tf.io.gfile filesystem. "
+            f"`tfhub cache` manages local cache folders; {escaped(root)} is on a tf.io.gfile "
+            "filesystem. "
             "Use that filesystem's tools (e.g. gsutil) there, or point TFHUB_CACHE_DIR at a "
             "local folder.",
             path=root,
@@ -153,7 +154,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(json.dumps([item._asdict() for item in entries], indent=1))
         return 0
     if not entries:
-        print(f"The cache {root} is empty.")
+        print(f"The cache {escaped(root)} is empty.")
     for item in entries:  # A descriptor another tool wrote may hold tabs or escapes.
         state = "" if item.damage is None else f"  [damaged: {escaped(item.damage)}]"
         print(
@@ -183,7 +184,7 @@ def run_info(args: argparse.Namespace) -> int:
     root = _local_root()
     entries = _settled_scan(root)
     writable = os.access(root, os.W_OK) if os.path.isdir(root) else "not created yet"
-    print(f"cache folder: {root}")
+    print(f"cache folder: {escaped(root)}")
     print(f"writable: {writable}")
     print(f"entries: {len(entries)}")
     print(f"total size: {human_size(sum(item.size for item in entries))}")
@@ -203,7 +204,7 @@ def run_verify(args: argparse.Namespace) -> int:
     root = _local_root()
     paths = cache.store.entry_paths(root)
     if not paths:
-        print(f"The cache {root} is empty: nothing to verify.")
+        print(f"The cache {escaped(root)} is empty: nothing to verify.")
     damaged = 0
     for path in paths:
         verdict = verify.verify_entry(path, deep=args.deep)
@@ -296,7 +297,7 @@ def _rm_all() -> int:
         removal = _remove_or_note(path, failed)
         if removal is not None:
             print(removal.describe())
-    print(f"{removed} {'entry' if removed == 1 else 'entries'} removed from {root}.")
+    print(f"{removed} {'entry' if removed == 1 else 'entries'} removed from {escaped(root)}.")
     _raise_failures(failed, root)
     return 0
 
@@ -327,7 +328,8 @@ def _raise_failures(
         count = "1 entry" if len(failed) == 1 else f"{len(failed)} entries"
         also = f" Also not in the cache: {list(missing)}." if missing else ""
         raise errors.CacheError(
-            f"{count} of the cache {root} could not be removed; the first: {failed[0]}{also}",
+            f"{count} of the cache {escaped(root)} could not be removed; the first: "
+            f"{failed[0]}{also}",
             path=root,
         ) from failed[0]
 
@@ -420,7 +422,8 @@ def run_rm(args: argparse.Namespace) -> int:
     if missing:
         root = cache.cache_dir()
         raise errors.ModelNotFoundError(
-            f"Not in the cache {root}: {missing}. `tfhub cache rm` takes a handle or an entry's "
+            f"Not in the cache {escaped(root)}: {missing}. `tfhub cache rm` takes a handle or an "
+            "entry's "
             "folder name (40 hex digits), as `tfhub cache list` shows them; nothing else was "
             "removed.",
             path=root,
@@ -436,24 +439,24 @@ def run_prune(args: argparse.Namespace) -> int:
     if args.dry_run:
         items = prune_policy.plan(root)
         for item in items:
-            print(f"would remove {item.path} ({item.kind}: {item.reason})")
+            print(f"would remove {escaped(item.path)} ({item.kind}: {item.reason})")
         if not items:
-            print(f"Nothing to prune in {root}.")
+            print(f"Nothing to prune in {escaped(root)}.")
         return 0
     results = prune_policy.prune(root)
     for result in results:
         if result.outcome == "removed" and result.item.kind != "damaged entry":
-            print(f"removed {result.item.path} ({result.item.kind})")
+            print(f"removed {escaped(result.item.path)} ({result.item.kind})")
         elif result.outcome == "removed":
             print(result.detail)
         else:
-            print(f"{result.outcome} {result.item.path}: {result.detail}")
+            print(f"{result.outcome} {escaped(result.item.path)}: {result.detail}")
     if not results:
-        print(f"Nothing to prune in {root}.")
+        print(f"Nothing to prune in {escaped(root)}.")
     failed = [result for result in results if result.outcome == "failed"]
     if failed:
         raise errors.CacheError(
-            f"{len(failed)} item(s) of the cache {root} could not be removed; the first: "
+            f"{len(failed)} item(s) of the cache {escaped(root)} could not be removed; the first: "
             f"{failed[0].detail}",
             path=root,
         )
