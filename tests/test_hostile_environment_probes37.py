@@ -199,3 +199,18 @@ def test_a_setting_that_is_not_utf8_is_shown_as_its_bytes(
     assert done.returncode == 2 and one_line(err), err
     assert f"tfhub: invalid value: {name} " in err and "'1\\xff'" in err, err
     assert "udc" not in err, err
+
+
+def test_a_warning_naming_a_cache_folder_with_a_line_break_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`tfhub import` of a handle already cached warned over two lines when the cache folder's
+    name held a line break (a second line that reads as a line of its own); tfhub's log lines
+    are one line each, as its error lines are, whatever the values quoted in them."""
+    root = tmp_path / "a\nb"
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    assert run(capsys, "import", archive, "--handle", HANDLE)[0] == 0
+    code, out, err = run(capsys, "import", archive, "--handle", HANDLE)
+    assert code == 0 and out.startswith(str(root)), out  # stdout: the folder itself.
+    assert one_line(err) and "already in the cache" in err and "a\\x0Ab" in err, err
