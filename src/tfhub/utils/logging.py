@@ -19,13 +19,21 @@ def get_logger(name: str) -> logging.Logger:
 
 class _RedactingFormatter(logging.Formatter):
     """Formats records with the credentials of every URL in them replaced by `***`, and each
-    byte of a file name that is not UTF-8 said as `\\xff`, as the CLI's error lines say it."""
+    byte of a file name that is not UTF-8 said as `\\xff`, as the CLI's error lines say it.
+    A record's message is one line: a control character in it (a line break in a folder's name
+    it quotes) is escaped (`\\x0A`), as `cache list` escapes it; a traceback attached to the
+    record (TFHUB_DEBUG) keeps its lines."""
 
     def format(self, record: logging.LogRecord) -> str:
         from .printable import bytes_escaped
         from .redact import redact
 
         return bytes_escaped(redact(super().format(record)))
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        from .printable import escaped
+
+        return escaped(super().formatMessage(record))
 
 
 class RedactingFilter(logging.Filter):
