@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.http_server import LocalServer
-from tests._helpers.python_process import child_env
+from tests._helpers.python_process import child_env, python_command
 
 from tfhub import constants, errors
 from tfhub.cli.main import main
@@ -214,3 +214,213 @@ def test_a_warning_naming_a_cache_folder_with_a_line_break_is_one_line(
     code, out, err = run(capsys, "import", archive, "--handle", HANDLE)
     assert code == 0 and out.startswith(str(root)), out  # stdout: the folder itself.
     assert one_line(err) and "already in the cache" in err and "a\\x0Ab" in err, err
+
+
+_JUNK = ["", "  ", "9" * 40, "-1", "\udcff\udcfe"]  # The last: bytes b"\xff\xfe", not UTF-8.
+
+
+@pytest.mark.parametrize("name", [var.name for var in constants.ENV_VARS if " " not in var.name])
+def test_every_setting_set_to_junk_works_or_is_one_invalid_value_line(
+    name: str,
+    capfdbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    served_dir: Path,
+    server: LocalServer,
+) -> None:
+    """Each variable `python -m tfhub.constants` lists, set to empty, blank, a huge number, a
+    negative one or bytes that are not UTF-8: `resolve` (a download from a local server) and
+    `cache list` work, or say in one line which variable holds what (exit 2); never a
+    traceback. (A relative cache setting lands in the working folder, here tmp_path.)"""
+    make_tar_gz(served_dir / "m.tar.gz")
+    monkeypatch.chdir(tmp_path)
+    for value in _JUNK:
+        monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+        monkeypatch.setenv(name, value)
+        for argv in (("resolve", server.url("m.tar.gz")), ("cache", "list")):
+            code = main(list(argv))
+            out, err = (
+                part.decode("utf-8", "backslashreplace") for part in capfdbinary.readouterr()
+            )
+            said = f"{name}={value!r} {argv[0]}: {code} {err!r}"
+            assert "Traceback" not in err, said
+            if code == 0:
+                assert out and (err == "" or one_line(err)), said
+            else:
+                assert code == 2 and out == "" and one_line(err), said
+                assert err.startswith(f"tfhub: invalid value: {name} "), said
+        monkeypatch.delenv(name)
+
+
+# --- Locales, encodings and outputs ----------------------------------------------------------
+
+_LOCALE_SESSION = """
+import os, sys
+from tfhub.cli.main import main
+archive, handle = sys.argv[1:]
+codes = [main(["import", archive, "--handle", handle]), main(["resolve", handle])]
+codes += [main(["cache", "list"]), main(["cache", "verify", "--deep"]), main(["cache", "info"])]
+codes += [main(["cache", "rm", handle]), main(["cache", "list"])]
+print(codes)
+"""
+
+
+@pytest.mark.parametrize(
+    "locale",
+    [
+        {"LANG": "C", "LC_ALL": "C"},
+        {"LC_ALL": "POSIX", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
+        {"PYTHONIOENCODING": "ascii"},
+    ],
+    ids=["C", "POSIX-no-utf8-mode", "ascii-stdout"],
+)
+def test_non_ascii_handles_and_cache_folders_under_odd_locales(
+    locale: dict[str, str], tmp_path: Path
+) -> None:
+    """Under the C or POSIX locale (Python's UTF-8 mode off too) or an ASCII stdout, a handle
+    and a cache folder that are not ASCII are imported, resolved, listed, verified and removed;
+    what cannot be written as it is comes out escaped, never as a traceback."""
+    cache_dir = tmp_path / "c\u00e4che"
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    env = child_env(TFHUB_CACHE_DIR=str(cache_dir), **locale)
+    done = subprocess.run(
+        python_command(_LOCALE_SESSION, archive, HANDLE),
+        env=env,
+        capture_output=True,
+        text=True,
+        errors="backslashreplace",
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.splitlines()[-1] == "[0, 0, 0, 0, 0, 0, 0]", done.stdout
+    assert os.listdir(cache_dir) in ([], [".locks"]), os.listdir(cache_dir)
+
+
+@pytest.mark.parametrize("argv", [["cache", "info"], ["cache", "verify"]], ids=" ".join)
+@pytest.mark.parametrize("stdout", ["closed", "full"])
+def test_cache_commands_with_stdout_closed_or_full(argv: list[str], stdout: str, tmp_path: Path):
+    """`tfhub cache info >&-` runs and keeps its exit code, printing nothing; `> /dev/full` is
+    one line saying stdout could not be written, exit 1 (docs/cli.md)."""
+    env = child_env(TFHUB_CACHE_DIR=str(tmp_path / "cache"))
+    command = [sys.executable, "-m", "tfhub", *argv]
+    if stdout == "closed":
+        done = subprocess.run(
+            ["sh", "-c", 'exec "$@" >&-', "sh", *command], env=env, capture_output=True, text=True
+        )
+        assert (done.returncode, done.stderr) == (0, ""), done.stderr
+        return
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(command, env=env, stdout=full, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 1 and one_line(done.stderr), done.stderr
+    assert "cannot write the output to stdout" in done.stderr, done.stderr
+
+
+# --- HOME, TMPDIR, working folders -----------------------------------------------------------
+
+
+def test_home_unset_and_tmpdir_missing_leave_a_set_cache_working(tmp_path: Path) -> None:
+    """Without HOME and with TMPDIR naming no folder, a cache given by TFHUB_CACHE_DIR works
+    (import, resolve, info); `~/cache` with HOME set is that HOME's."""
+    cache_dir = tmp_path / "cache"
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    env = child_env(TFHUB_CACHE_DIR=str(cache_dir), TMPDIR=str(tmp_path / "no-such-folder"))
+    env.pop("HOME", None)
+    for argv in (["import", archive, "--handle", HANDLE], ["resolve", HANDLE]):
+        done = tfhub_process(*argv, env=env)
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        assert done.stdout.startswith(str(cache_dir)), done.stdout
+    home = tmp_path / "home"
+    env = child_env(HOME=str(home), TFHUB_CACHE_DIR="~/cache")
+    done = tfhub_process("cache", "info", env=env)
+    assert done.returncode == 0 and f"cache folder: {home}/cache\n" in done.stdout, done.stderr
+    assert not (tmp_path / "no-such-folder").exists()
+
+
+def test_a_relative_cache_setting_is_one_cache_per_working_folder(tmp_path: Path) -> None:
+    """TFHUB_CACHE_DIR=rel (as tensorflow_hub reads it) is `rel` below the working folder:
+    run from another folder, the model is not cached there, and the offline error names that
+    folder's cache in full; the folders printed are absolute."""
+    first, second = tmp_path / "one", tmp_path / "two"
+    first.mkdir()
+    second.mkdir()
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    env = child_env(TFHUB_CACHE_DIR="rel", TFHUB_OFFLINE="1")
+    done = tfhub_process("import", archive, "--handle", HANDLE, env=env, cwd=first)
+    assert done.returncode == 0 and done.stdout.startswith(f"{first}/rel/"), done.stderr
+    done = tfhub_process("resolve", HANDLE, env=env, cwd=second)
+    assert done.returncode == 3 and one_line(done.stderr), done.stderr
+    assert f"not in the cache {second}/rel " in done.stderr, done.stderr
+    done = tfhub_process("resolve", HANDLE, env=env, cwd=first)
+    assert done.returncode == 0 and done.stdout.startswith(f"{first}/rel/"), done.stderr
+    assert sorted(os.listdir(tmp_path)) == ["m.tar.gz", "one", "two"]
+
+
+# --- Umasks and read-only caches -------------------------------------------------------------
+
+
+def _import_with_umask(cache_dir: Path, archive: str, umask: int) -> None:
+    """`tfhub import ARCHIVE --handle HANDLE` into `cache_dir` by a process with `umask`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub", "import", archive, "--handle", HANDLE],
+        env=child_env(TFHUB_CACHE_DIR=str(cache_dir)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.umask(umask),
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+@pytest.mark.parametrize("umask", [0o077, 0o000])
+def test_a_group_cache_gets_group_locks_whatever_the_umask(umask: int, tmp_path: Path) -> None:
+    """In a cache a group writes (mode 2775), the `.locks` folder gets the cache folder's mode
+    and each lock file its read/write bits (664), under umask 077 or 000 alike (docs/resolving.md,
+    "Caches a group writes"): every member can lock, and no one else can write."""
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    cache_dir.chmod(0o2775)
+    _import_with_umask(cache_dir, make_tar_gz(tmp_path / "m.tar.gz"), umask)
+    locks = cache_dir / ".locks"
+    assert locks.stat().st_mode & 0o7777 == 0o2775, oct(locks.stat().st_mode)
+    modes = {lock.name: oct(lock.stat().st_mode & 0o777) for lock in locks.iterdir()}
+    assert modes and set(modes.values()) == {"0o664"}, modes
+
+
+def _as_nobody(*argv: str, cache_dir: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
+    """`tfhub ARGV` run by the user nobody, with `cache_dir` as its cache."""
+    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    env = child_env(TFHUB_CACHE_DIR=os.fspath(cache_dir), HOME=os.path.dirname(cache_dir))
+    return subprocess.run(
+        [*command, *python_command(code, *argv)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_read_only_cache_serves_its_entries_and_refuses_changes_in_one_line(
+    shared_dir: Path,
+) -> None:
+    """A cache another user filled (755/644: read-only to nobody) resolves a cached handle and
+    lists, shows, verifies and dry-runs a prune; a missing handle, `rm` and `rm --all` end in one
+    line (exit 6) and change nothing. A cache folder nobody may not enter (no x) is one line."""
+    cache_dir = shared_dir / "cache"
+    _import_with_umask(cache_dir, make_tar_gz(shared_dir / "m.tar.gz"), 0o022)
+    before = sorted(os.listdir(cache_dir))
+    works = [["resolve", HANDLE], ["cache", "list"], ["cache", "info"], ["cache", "verify"]]
+    for argv in [*works, ["cache", "verify", "--deep"], ["cache", "prune", "--dry-run"]]:
+        done = _as_nobody(*argv, cache_dir=cache_dir)
+        assert done.returncode == 0 and done.stderr == "", (argv, done.stderr)
+    for argv in (["resolve", HANDLE + "/2"], ["cache", "rm", HANDLE], ["cache", "rm", "--all"]):
+        done = _as_nobody(*argv, cache_dir=cache_dir)
+        assert done.returncode == 6 and one_line(done.stderr), (argv, done.stderr)
+    assert sorted(os.listdir(cache_dir)) == before
+    closed = shared_dir / "closed"
+    closed.mkdir(mode=0o766)
+    closed.chmod(0o766)  # Read and write, but no x: nobody cannot enter it.
+    done = _as_nobody("cache", "list", cache_dir=closed)
+    assert done.returncode == 6 and one_line(done.stderr), done.stderr
