@@ -424,3 +424,41 @@ def test_a_read_only_cache_serves_its_entries_and_refuses_changes_in_one_line(
     closed.chmod(0o766)  # Read and write, but no x: nobody cannot enter it.
     done = _as_nobody("cache", "list", cache_dir=closed)
     assert done.returncode == 6 and one_line(done.stderr), done.stderr
+
+
+_NO_TEMP_FOLDER = (
+    'mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /var/tmp && cd /tmp && exec "$@"'
+)
+
+
+def test_no_writable_temporary_folder_is_one_line_saying_what_to_set() -> None:
+    """Where no temporary folder is writable (a container with a read-only root file system,
+    TFHUB_CACHE_DIR unset), every command said "tfhub: not found: [Errno 2] No usable temporary
+    directory found in [...]" (exit 7, as for a missing model), and `hub.resolve` raised a bare
+    FileNotFoundError: the default cache folder cannot be, so it is a CacheError (exit 6) that
+    says to set TFHUB_CACHE_DIR; `tfhub demo` says to set TMPDIR (exit 2)."""
+    if os.geteuid() != 0 or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        pytest.skip("needs root and unshare, to mount read-only folders over /tmp and /var/tmp")
+    env = child_env()
+    for name in ("TMPDIR", "TEMP", "TMP", "TFHUB_CACHE_DIR"):
+        env.pop(name, None)
+    code = "import tfhub as hub; hub.resolve('https://models.example/m/1')"
+    runs = {
+        "cache info": ["-m", "tfhub", "cache", "info"],
+        "resolve": ["-m", "tfhub", "resolve", "https://models.example/m/1"],
+        "demo": ["-m", "tfhub", "demo"],
+        "hub.resolve": ["-c", code],
+    }
+    said = {}
+    for what, argv in runs.items():
+        command = ["unshare", "-m", "sh", "-c", _NO_TEMP_FOLDER, "sh", sys.executable, *argv]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        said[what] = (done.returncode, done.stderr)
+    for what in ("cache info", "resolve"):
+        code_, err = said[what]
+        assert code_ == 6 and one_line(err) and "tfhub: cache error: " in err, (what, err)
+        assert "TFHUB_CACHE_DIR" in err, err
+    code_, err = said["demo"]
+    assert code_ == 2 and one_line(err) and "TMPDIR" in err, err
+    code_, err = said["hub.resolve"]
+    assert code_ == 1 and "tfhub.errors.CacheError: " in err, err
