@@ -307,10 +307,24 @@ def cache_dir() -> str:
 
 
 def _default_cache_dir() -> str:
-    """<tempdir>/tfhub_modules, as upstream."""
+    """<tempdir>/tfhub_modules, as upstream.
+
+    Raises:
+        tfhub.errors.CacheError: no temporary folder is writable (a read-only root file system):
+            Python's FileNotFoundError said "No usable temporary directory", and the command
+            "not found", naming neither the cause nor the setting that helps.
+    """
     import tempfile  # Only for the default: `tempfile` costs ~1.5 ms to import.
 
-    return os.path.join(tempfile.gettempdir(), DEFAULT_CACHE_SUBDIR)
+    try:
+        folder = tempfile.gettempdir()
+    except FileNotFoundError as err:  # Python tried TMPDIR, /tmp, /var/tmp, ... and the cwd.
+        raise errors.CacheError(
+            f"{TFHUB_CACHE_DIR} is not set, and its default, {DEFAULT_CACHE_SUBDIR} in the "
+            f"temporary folder, cannot be: {err.args[-1]} (none is writable). Set "
+            f"{TFHUB_CACHE_DIR} to a writable folder (or TMPDIR to one)."
+        ) from err
+    return os.path.join(folder, DEFAULT_CACHE_SUBDIR)
 
 
 def model_load_format() -> ModelLoadFormat:

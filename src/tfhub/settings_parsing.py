@@ -166,7 +166,10 @@ def cache_folder(name: str, raw: str, *, default_subdir: str) -> str:
     if not raw.strip():
         import tempfile  # Only here: ~1.5 ms to import, on every cached resolve otherwise.
 
-        default = os.path.join(tempfile.gettempdir(), default_subdir)
+        try:
+            default = os.path.join(tempfile.gettempdir(), default_subdir)
+        except FileNotFoundError:  # No writable temporary folder: none to offer.
+            default = f"{default_subdir} in the temporary folder"
         raise errors.SettingError(
             f"{name} is only white space, which names no folder: set it to the cache folder, "
             f"or unset it to use the default, {default}. {received}",

@@ -200,9 +200,17 @@ def _check_temp_folder() -> None:
     read (the demo ended at its third step with "surrogates not allowed").
 
     Raises:
-        tfhub.errors.SettingError: the temporary folder's path is not UTF-8.
+        tfhub.errors.SettingError: the temporary folder's path is not UTF-8, or there is no
+            writable temporary folder (a read-only root file system).
     """
-    folder = tempfile.gettempdir()
+    try:
+        folder = tempfile.gettempdir()
+    except FileNotFoundError as err:  # Python tried TMPDIR, /tmp, /var/tmp, ... and the cwd.
+        raise errors.SettingError(
+            f"tfhub demo needs a writable temporary folder, and there is none: {err.args[-1]}. "
+            "Set TMPDIR to a writable folder (`TMPDIR=$HOME/tmp tfhub demo`).",
+            name="TMPDIR",
+        ) from err
     try:
         folder.encode("utf-8")
     except UnicodeEncodeError:
@@ -231,9 +239,9 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
             any step; one error names every missing one).
         tfhub.errors.SettingError: the temporary folder's path (TMPDIR) is not UTF-8.
     """
+    _check_temp_folder()  # First: TensorFlow's import itself needs a temporary folder.
     if steps is None:  # Every dependency the steps need, checked before the first step.
         require(*REQUIRED_MODULES, purpose="tfhub demo")
-    _check_temp_folder()
     with contextlib.ExitStack() as stack:
         workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="tfhub-demo-"))
         stack.enter_context(_fresh_cache(os.path.join(workdir, "cache")))
