@@ -462,3 +462,17 @@ def test_no_writable_temporary_folder_is_one_line_saying_what_to_set() -> None:
     assert code_ == 2 and one_line(err) and "TMPDIR" in err, err
     code_, err = said["hub.resolve"]
     assert code_ == 1 and "tfhub.errors.CacheError: " in err, err
+
+
+def test_a_file_url_cache_setting_with_one_slash_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`TFHUB_CACHE_DIR=file:/data/cache` (RFC 8089's short form) made a folder `file:` in the
+    working folder and the cache below it. It is refused, offering `file:///data/cache`."""
+    monkeypatch.chdir(tmp_path)
+    meant = tmp_path / "cache"
+    monkeypatch.setenv("TFHUB_CACHE_DIR", f"file:{meant}")
+    code, out, err = run(capsys, "resolve", HANDLE)
+    assert code == 2 and out == "" and one_line(err), err
+    assert f"'file://{meant}'" in err, err
+    assert os.listdir(tmp_path) == []
