@@ -159,8 +159,9 @@ def cache_folder(name: str, raw: str, *, default_subdir: str) -> str:
     Raises:
         tfhub.errors.SettingError: (a ValueError) for text that names no folder it could mean:
             white space only (it made a folder of spaces in the working folder), `~user` of
-            no such user (a folder named `~user` there), or a `file://` URL with a host (a
-            slash short: `file://data/cache` is the folder `/cache`).
+            no such user (a folder named `~user` there), a `file://` URL with a host (a
+            slash short: `file://data/cache` is the folder `/cache`) or a `file:/path` (a
+            folder `file:` in the working folder).
     """
     received = f"Received: {name}={repr_escaped(raw)}"
     if not raw.strip():
@@ -175,7 +176,7 @@ def cache_folder(name: str, raw: str, *, default_subdir: str) -> str:
             f"or unset it to use the default, {default}. {received}",
             name=name,
         )
-    if raw.lower().startswith("file://"):
+    if raw.lower().startswith("file:"):
         _check_local_url(name, raw, received)
         return raw
     if not raw.startswith("~"):
@@ -196,10 +197,19 @@ def cache_folder(name: str, raw: str, *, default_subdir: str) -> str:
 
 def _check_local_url(name: str, raw: str, received: str) -> None:
     """Refuses a `file://HOST/path` cache setting: its host is dropped, and the folder would
-    be `/path` (`file://localhost/path` is allowed: RFC 8089's name for this machine)."""
+    be `/path` (`file://localhost/path` is allowed: RFC 8089's name for this machine); and
+    `file:/path`, which would be a folder `file:` in the working folder."""
     import urllib.parse
 
     parts = urllib.parse.urlsplit(raw)
+    if not raw[len("file:") :].startswith("//"):
+        meant = f"file://{parts.path}" if parts.path.startswith("/") else f"file:///{parts.path}"
+        raise errors.SettingError(
+            f"{name} is a file: URL without its two slashes, which tfhub would take as a "
+            f"folder named `file:` in the working folder: write {repr_escaped(meant)}, or the "
+            f"path alone. {received}",
+            name=name,
+        )
     if parts.netloc and parts.netloc.lower() != "localhost":
         meant = f"file:///{parts.netloc}{parts.path}"
         raise errors.SettingError(
