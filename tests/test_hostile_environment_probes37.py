@@ -476,3 +476,21 @@ def test_a_file_url_cache_setting_with_one_slash_is_refused(
     assert code == 2 and out == "" and one_line(err), err
     assert f"'file://{meant}'" in err, err
     assert os.listdir(tmp_path) == []
+
+
+def test_a_relative_cache_setting_in_a_deleted_working_folder_is_one_clear_line(
+    tmp_path: Path,
+) -> None:
+    """Run from a working folder that was deleted meanwhile (a shell left in a removed build
+    folder), TFHUB_CACHE_DIR=rel said "tfhub: not found: [Errno 2] No such file or directory"
+    (exit 7), naming neither the setting nor the folder. It is a cache error saying why."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = 'cd "$1" && rmdir "$1" && shift && exec "$@"'
+    env = child_env(TFHUB_CACHE_DIR="rel")
+    for argv in (["cache", "info"], ["resolve", HANDLE]):
+        command = ["sh", "-c", script, "sh", str(gone), sys.executable, "-m", "tfhub", *argv]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 6 and one_line(done.stderr), done.stderr
+        assert "TFHUB_CACHE_DIR" in done.stderr and "working folder" in done.stderr, done.stderr
+    assert not gone.exists()
