@@ -485,10 +485,10 @@ def test_a_relative_cache_setting_in_a_deleted_working_folder_is_one_clear_line(
     folder), TFHUB_CACHE_DIR=rel said "tfhub: not found: [Errno 2] No such file or directory"
     (exit 7), naming neither the setting nor the folder. It is a cache error saying why."""
     gone = tmp_path / "gone"
-    gone.mkdir()
     script = 'cd "$1" && rmdir "$1" && shift && exec "$@"'
     env = child_env(TFHUB_CACHE_DIR="rel")
     for argv in (["cache", "info"], ["resolve", HANDLE]):
+        gone.mkdir()
         command = ["sh", "-c", script, "sh", str(gone), sys.executable, "-m", "tfhub", *argv]
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 6 and one_line(done.stderr), done.stderr

@@ -294,6 +294,8 @@ def cache_dir() -> str:
         tfhub.errors.SettingError: (a ValueError) for a setting that names no folder it could
             mean: white space only, `~user` of no such user, `file://HOST/path` (see
             `settings_parsing.cache_folder`).
+        tfhub.errors.CacheError: no writable temporary folder for the default, or a relative
+            setting and a working folder that was deleted.
     """
     settings_warnings.warn_misspelt_variables_once(var.name for var in ENV_VARS)
     value = get_env_setting(TFHUB_CACHE_DIR, "tfhub_cache_dir")
@@ -303,7 +305,23 @@ def cache_dir() -> str:
     value = settings_parsing.cache_folder(source, str(value), default_subdir=DEFAULT_CACHE_SUBDIR)
     if value != value.strip():
         settings_warnings.warn_spaced_cache_dir_once(value, source=source)
+    if "://" not in value and not os.path.isabs(value):
+        _check_working_folder(source, value)
     return value
+
+
+def _check_working_folder(source: str, value: str) -> None:
+    """Raises CacheError if the relative cache folder `value` has no working folder to be in:
+    one deleted meanwhile made every command say "not found: [Errno 2] No such file or
+    directory", naming neither the setting nor the folder."""
+    try:
+        os.getcwd()
+    except FileNotFoundError as err:
+        raise errors.CacheError(
+            f"{source}={printable.repr_escaped(value)} is a relative path, read from the working "
+            "folder, and the working folder no longer exists (deleted while this shell was in "
+            f"it): cd to a folder that exists, or set {source} to a full path."
+        ) from err
 
 
 def _default_cache_dir() -> str:
