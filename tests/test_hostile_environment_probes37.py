@@ -494,3 +494,14 @@ def test_a_relative_cache_setting_in_a_deleted_working_folder_is_one_clear_line(
         assert done.returncode == 6 and one_line(done.stderr), done.stderr
         assert "TFHUB_CACHE_DIR" in done.stderr and "working folder" in done.stderr, done.stderr
     assert not gone.exists()
+
+
+def test_the_white_space_warning_shows_a_non_utf8_byte_as_bytes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The warning about a cache setting with white space around it quoted a byte that is not
+    UTF-8 as `\\udcff` (Python's surrogate code), where tfhub's other lines say `\\xff`."""
+    monkeypatch.setenv("TFHUB_CACHE_DIR", f"{tmp_path}/\udcffc ")
+    code, out, err = run(capsys, "cache", "info")
+    assert code == 0 and one_line(err) and "white space" in err, err
+    assert "\\xffc " in err and "udc" not in err, err
