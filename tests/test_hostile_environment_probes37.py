@@ -505,3 +505,15 @@ def test_the_white_space_warning_shows_a_non_utf8_byte_as_bytes(
     code, out, err = run(capsys, "cache", "info")
     assert code == 0 and one_line(err) and "white space" in err, err
     assert "\\xffc " in err and "udc" not in err, err
+
+
+@pytest.mark.parametrize("value", ["file://", "file://localhost"])
+def test_a_file_url_cache_setting_without_a_path_is_refused(
+    value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`TFHUB_CACHE_DIR=file://$CACHE` with CACHE unset put the cache in `/`, the top of the
+    disk (the URL's empty path taken as `/`). It names no folder: it is refused."""
+    monkeypatch.setenv("TFHUB_CACHE_DIR", value)
+    code, out, err = run(capsys, "cache", "info")
+    assert code == 2 and out == "" and one_line(err), err
+    assert "TFHUB_CACHE_DIR" in err and "no path" in err, err
