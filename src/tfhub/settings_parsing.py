@@ -197,11 +197,19 @@ def cache_folder(name: str, raw: str, *, default_subdir: str) -> str:
 
 def _check_local_url(name: str, raw: str, received: str) -> None:
     """Refuses a `file://HOST/path` cache setting: its host is dropped, and the folder would
-    be `/path` (`file://localhost/path` is allowed: RFC 8089's name for this machine); and
-    `file:/path`, which would be a folder `file:` in the working folder."""
+    be `/path` (`file://localhost/path` is allowed: RFC 8089's name for this machine);
+    `file://` alone, which would be `/`; and `file:/path`, which would be a folder `file:` in
+    the working folder."""
     import urllib.parse
 
     parts = urllib.parse.urlsplit(raw)
+    if not parts.path and (not parts.netloc or parts.netloc.lower() == "localhost"):
+        raise errors.SettingError(
+            f"{name} is a file: URL with no path (`file://$CACHE` with CACHE unset?), which "
+            "names no folder (`file://` would be `/`, the top of the disk): write the cache "
+            f"folder's URL (file:///data/tfhub_cache) or path. {received}",
+            name=name,
+        )
     if not raw[len("file:") :].startswith("//"):
         meant = f"file://{parts.path}" if parts.path.startswith("/") else f"file:///{parts.path}"
         raise errors.SettingError(
