@@ -517,3 +517,21 @@ def test_a_file_url_cache_setting_without_a_path_is_refused(
     code, out, err = run(capsys, "cache", "info")
     assert code == 2 and out == "" and one_line(err), err
     assert "TFHUB_CACHE_DIR" in err and "no path" in err, err
+
+
+@pytest.mark.parametrize("value", ["$HOME/.cache/tfhub", "${XDG_CACHE_HOME}/tfhub", "$CACHE"])
+def test_a_cache_setting_with_an_unexpanded_variable_is_refused(
+    value: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """`TFHUB_CACHE_DIR=$HOME/.cache/tfhub` in a Docker env file or a systemd unit (which pass
+    values as written, expanding nothing) made a folder literally named `$HOME` in the working
+    folder. It is refused, naming the variable no shell expanded."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", value)
+    code, out, err = run(capsys, "resolve", HANDLE)
+    assert code == 2 and out == "" and one_line(err), err
+    assert "no shell expanded" in err and value.split("/")[0] in err, err
+    assert os.listdir(tmp_path) == []
