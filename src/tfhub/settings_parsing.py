@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 from . import errors
 from .utils.numbers import is_decimal, is_number
 from .utils.printable import repr_escaped
 
 _SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+# A shell variable at the start of a setting that no shell expanded: `$HOME`, `${CACHE}`.
+_SHELL_VARIABLE = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
@@ -159,7 +163,8 @@ def cache_folder(name: str, raw: str, *, default_subdir: str) -> str:
     Raises:
         tfhub.errors.SettingError: (a ValueError) for text that names no folder it could mean:
             white space only (it made a folder of spaces in the working folder), `~user` of
-            no such user (a folder named `~user` there), a `file://` URL with a host (a
+            no such user (a folder named `~user` there), a shell variable no shell expanded
+            (`$HOME/cache`: a folder `$HOME` there), a `file://` URL with a host (a
             slash short: `file://data/cache` is the folder `/cache`) or a `file:/path` (a
             folder `file:` in the working folder).
     """
@@ -174,6 +179,15 @@ def cache_folder(name: str, raw: str, *, default_subdir: str) -> str:
         raise errors.SettingError(
             f"{name} is only white space, which names no folder: set it to the cache folder, "
             f"or unset it to use the default, {default}. {received}",
+            name=name,
+        )
+    variable = _SHELL_VARIABLE.match(raw)
+    if variable:
+        raise errors.SettingError(
+            f"{name} starts with {variable.group()}, a variable no shell expanded (a Docker env "
+            "file or a systemd unit passes values as written), so the cache would be a folder "
+            f"named {variable.group()} in the working folder: write the folder's full path. "
+            f"{received}",
             name=name,
         )
     if raw.lower().startswith("file:"):
