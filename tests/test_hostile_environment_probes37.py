@@ -143,6 +143,26 @@ def test_a_cache_setting_of_an_unknown_users_home_is_refused(
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("form", ["a file", "a dangling link", "below a file"])
+def test_a_cache_setting_that_cannot_be_a_folder_is_one_cache_error_line(
+    form: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """TFHUB_CACHE_DIR naming a file, a link to nothing (an unmounted disk) or a path below a
+    file: `resolve` and `cache list` say so in one line (exit 6) and make nothing."""
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "unmounted")
+    root = {"a file": "file", "a dangling link": "link", "below a file": "file/cache"}[form]
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / root))
+    for argv in (["resolve", HANDLE], ["cache", "list"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 6 and out == "" and one_line(err), (argv, err)
+        assert err.startswith("tfhub: cache error: ") and "TFHUB_CACHE_DIR" in err, err
+    assert sorted(os.listdir(tmp_path)) == ["file", "link"]
+
+
 def test_cache_info_escapes_a_line_break_in_the_cache_folder(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
