@@ -11,6 +11,7 @@ import os
 import pwd
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -254,6 +255,8 @@ def test_every_setting_set_to_junk_works_or_is_one_invalid_value_line(
     traceback. (A relative cache setting lands in the working folder, here tmp_path.)"""
     make_tar_gz(served_dir / "m.tar.gz")
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "tmp").mkdir()  # The default cache (TFHUB_CACHE_DIR="") goes there.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     for value in _JUNK:
         monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
         monkeypatch.setenv(name, value)
