@@ -141,6 +141,24 @@ def test_a_token_with_a_line_break_is_a_setting_error_that_does_not_show_it(
     assert server.state.requests == []  # Nothing was sent.
 
 
+def test_a_token_with_a_byte_that_is_not_utf8_is_a_setting_error_that_does_not_show_it(
+    server, monkeypatch
+):
+    """A hub reads the header as UTF-8, and tfhub sends the token so: a byte that is not UTF-8
+    (a token file in Latin-1) ended in "invalid value: 'utf-8' codec can't encode ...",
+    naming neither the variable nor what to do."""
+    monkeypatch.setenv("TFHUB_TOKEN", f"{SECRET}\udcff")  # The byte 0xff, as os.environ has it.
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "127.0.0.1")
+    with pytest.raises(
+        errors.SettingError, match="TFHUB_TOKEN holds a byte that is not UTF-8"
+    ) as info:
+        hub.resolve(server.url("m.tar.gz"))
+    message = str(info.value)
+    assert info.value.name == "TFHUB_TOKEN" and "\\xff" in message
+    assert SECRET not in "".join(traceback.format_exception(info.value)) + repr(info.value)
+    assert server.state.requests == []  # Nothing was sent.
+
+
 @pytest.mark.parametrize("token", ["t\u00f6ken-SECRET", "t\u20acken-SECRET"])
 def test_a_token_beyond_ascii_is_sent_as_a_hub_reads_it(server, served_dir, monkeypatch, token):
     """A hub reads the token file, and the header, as UTF-8; the client sent a str header,

@@ -57,9 +57,20 @@ def token_for(url: str) -> str | None:
 
 
 def _sendable(token: str) -> str:
-    """Returns `token`, or raises SettingError for a control character in it; the message
-    says where, never the token (http.client's own error quoted the whole header)."""
+    """Returns `token`, or raises SettingError for a control character or a byte that is not
+    UTF-8 in it (it is sent as UTF-8, as a hub reads it); the message says where, never the
+    token (http.client's own error quoted the whole header)."""
     for index, char in enumerate(token):
+        if "\udc80" <= char <= "\udcff":  # A byte that is not UTF-8, as os.environ has it.
+            raise errors.SettingError(
+                f"{constants.TFHUB_TOKEN} holds a byte that is not UTF-8 "
+                f"(\\x{ord(char) - 0xDC00:02x}, character {index + 1} of {len(token)}), and the "
+                "token is sent as UTF-8, as a hub reads it: set it to the token as the hub wrote "
+                "it (a token file saved in another encoding: convert it, e.g. with iconv -f latin1 "
+                "-t utf-8). Received: "
+                f"{constants.TFHUB_TOKEN}=<{len(token)} characters, not shown>",
+                name=constants.TFHUB_TOKEN,
+            )
         if unicodedata.category(char) == "Cc":
             raise errors.SettingError(
                 f"{constants.TFHUB_TOKEN} holds a control character ({ascii(char)}, character "
