@@ -292,8 +292,8 @@ def cache_dir() -> str:
 
     Raises:
         tfhub.errors.SettingError: (a ValueError) for a setting that names no folder it could
-            mean: white space only, `~user` of no such user, `file://HOST/path` (see
-            `settings_parsing.cache_folder`).
+            mean (white space only, `~user` of no such user, an unexpanded `$HOME`, ...: the
+            list is `settings_parsing.cache_folder`'s).
         tfhub.errors.CacheError: no writable temporary folder for the default, or a relative
             setting and a working folder that was deleted.
     """
@@ -302,11 +302,12 @@ def cache_dir() -> str:
     if not value:
         return _default_cache_dir()
     source = TFHUB_CACHE_DIR if env(TFHUB_CACHE_DIR, "") else "--tfhub_cache_dir"
-    value = settings_parsing.cache_folder(source, str(value), default_subdir=DEFAULT_CACHE_SUBDIR)
+    value = settings_parsing.cache_folder(source, str(value), default=_default_described)
+    # A local relative path (cache.layout.is_remote's test; that module imports this one).
+    if "://" not in value and not os.path.isabs(value):
+        _check_working_folder(source, value)  # First: the warning makes the path absolute.
     if value != value.strip():
         settings_warnings.warn_spaced_cache_dir_once(value, source=source)
-    if "://" not in value and not os.path.isabs(value):
-        _check_working_folder(source, value)
     return value
 
 
@@ -343,6 +344,14 @@ def _default_cache_dir() -> str:
             f"{TFHUB_CACHE_DIR} to a writable folder (or TMPDIR to one)."
         ) from err
     return os.path.join(folder, DEFAULT_CACHE_SUBDIR)
+
+
+def _default_described() -> str:
+    """The default cache folder, or where it would be if no temporary folder is writable."""
+    try:
+        return _default_cache_dir()
+    except errors.CacheError:
+        return f"{DEFAULT_CACHE_SUBDIR} in the temporary folder"
 
 
 def model_load_format() -> ModelLoadFormat:

@@ -1,9 +1,10 @@
-"""Reading settings' text into values: booleans, sizes, seconds, counts and URLs.
+"""Reading settings' text into values: booleans, sizes, seconds, counts, URLs, the cache folder.
 
-Pure functions: each takes the variable's name and the text it holds (as `constants.env`
-returns it) and gives the value, or raises `tfhub.errors.SettingError` naming the variable,
-what it must be and what it held (a byte that is not UTF-8 written `\\xff`). `constants.py`'s
-getters pair them with the variables' names and defaults.
+Pure functions (but `cache_folder`, which looks at the file system and HOME): each takes the
+variable's name and the text it holds (as `constants.env` returns it) and gives the value, or
+raises `tfhub.errors.SettingError` naming the variable, what it must be and what it held (a byte
+that is not UTF-8 written `\\xff`). `constants.py`'s getters pair them with the variables' names
+and defaults.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ import re
 
 from . import errors
 from .utils.numbers import is_decimal, is_number
-from .utils.printable import repr_escaped
+from .utils.printable import escaped, repr_escaped
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only.
+    from collections.abc import Callable
 
 _SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
@@ -149,57 +154,56 @@ def base_url(name: str, raw: str, *, default: str) -> str:
     return endpoint
 
 
-def cache_folder(name: str, raw: str, *, default_subdir: str) -> str:
+def cache_folder(name: str, raw: str, *, default: Callable[[], str]) -> str:
     """Returns the cache folder `raw` names, with a leading `~` or `~user` expanded.
 
     It is otherwise used as given (white space around a path included: tensorflow_hub joins it
-    so, and both share one cache); a URL (`gs://`, `file://`) is left for `tfhub.cache`.
+    so, and both share one cache); a URL (`gs://`, `file://`) is left for `tfhub.cache`. Not a
+    pure function as the others: `~` and `$` forms look at the file system (a folder of the
+    working folder named so is used as given, as tensorflow_hub uses it) and at HOME.
 
     Args:
         name: where it was set (`TFHUB_CACHE_DIR` or `--tfhub_cache_dir`).
         raw: the setting's text, not empty.
-        default_subdir: the folder used when it is unset, below the temporary folder.
+        default: says the folder used when it is unset (for the message about white space).
 
     Raises:
         tfhub.errors.SettingError: (a ValueError) for text that names no folder it could mean:
             white space only (it made a folder of spaces in the working folder), `~user` of
-            no such user (a folder named `~user` there), a shell variable no shell expanded
-            (`$HOME/cache`: a folder `$HOME` there), a `file://` URL with a host (a
-            slash short: `file://data/cache` is the folder `/cache`) or a `file:/path` (a
-            folder `file:` in the working folder).
+            no such user (a folder named `~user` there), `~` with HOME empty (the top of the
+            disk), a shell variable no shell expanded (`$HOME/cache`: a folder `$HOME` there;
+            `file://$CACHE/x`), a `file://` URL with a host (a slash short: `file://data/cache`
+            is the folder `/cache`), with no path (`/`), or a `file:/path` (a folder `file:` in
+            the working folder).
     """
     received = f"Received: {name}={repr_escaped(raw)}"
     if not raw.strip():
-        import tempfile  # Only here: ~1.5 ms to import, on every cached resolve otherwise.
-
-        try:
-            default = os.path.join(tempfile.gettempdir(), default_subdir)
-        except FileNotFoundError:  # No writable temporary folder: none to offer.
-            default = f"{default_subdir} in the temporary folder"
         raise errors.SettingError(
             f"{name} is only white space, which names no folder: set it to the cache folder, "
-            f"or unset it to use the default, {default}. {received}",
+            f"or unset it to use the default, {default()}. {received}",
             name=name,
         )
+    first = raw.split("/", 1)[0]
     variable = _SHELL_VARIABLE.match(raw)
-    if variable:
-        raise errors.SettingError(
-            f"{name} starts with {variable.group()}, a variable no shell expanded (a Docker env "
-            "file or a systemd unit passes values as written), so the cache would be a folder "
-            f"named {variable.group()} in the working folder: write the folder's full path. "
-            f"{received}",
-            name=name,
-        )
+    if variable and not os.path.lexists(first):
+        raise _unexpanded(name, variable.group(), received)
     if raw.lower().startswith("file:"):
         _check_local_url(name, raw, received)
         return raw
-    if not raw.startswith("~"):
+    if not raw.startswith("~") or os.path.lexists(first):
         return raw
+    if first == "~" and os.environ.get("HOME") == "":
+        raise errors.SettingError(
+            f"{name} starts with ~, but HOME is empty (it would be the top of the disk, /): "
+            f"set HOME, or write the cache folder's full path. {received}",
+            name=name,
+        )
     expanded = os.path.expanduser(raw)
     if expanded == raw:
-        user = raw[1:].split("/", 1)[0]
+        user = first[1:]
         said = (
-            f"starts with ~{user}, but there is no user {user!r} on this machine"
+            f"starts with ~{escaped(user)}, but there is no user {repr_escaped(user)} on this "
+            "machine"
             if user
             else "starts with ~, but HOME is not set and this user has no home folder"
         )
@@ -207,6 +211,16 @@ def cache_folder(name: str, raw: str, *, default_subdir: str) -> str:
             f"{name} {said}: write the cache folder's full path. {received}", name=name
         )
     return expanded
+
+
+def _unexpanded(name: str, variable: str, received: str) -> errors.SettingError:
+    """The error for a setting holding `variable` (`$HOME`, `${CACHE}`) no shell expanded."""
+    return errors.SettingError(
+        f"{name} holds {variable}, a variable no shell expanded (a Docker env file or a "
+        "systemd unit passes values as written), so the cache would be a folder named "
+        f"{variable}: write the folder's full path. {received}",
+        name=name,
+    )
 
 
 def _check_local_url(name: str, raw: str, received: str) -> None:
@@ -232,6 +246,9 @@ def _check_local_url(name: str, raw: str, received: str) -> None:
             f"path alone. {received}",
             name=name,
         )
+    variable = _SHELL_VARIABLE.fullmatch(parts.netloc)
+    if variable:  # file://$CACHE/x: the host is what the shell should have filled in.
+        raise _unexpanded(name, variable.group(), received)
     if parts.netloc and parts.netloc.lower() != "localhost":
         meant = f"file:///{parts.netloc}{parts.path}"
         raise errors.SettingError(
