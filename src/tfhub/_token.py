@@ -18,6 +18,7 @@ from typing import Any
 
 from . import constants, errors
 from .handle_urls import is_loopback_url
+from .utils.printable import bytes_escaped
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def _sendable(token: str) -> str:
         if "\udc80" <= char <= "\udcff":  # A byte that is not UTF-8, as os.environ has it.
             raise errors.SettingError(
                 f"{constants.TFHUB_TOKEN} holds a byte that is not UTF-8 "
-                f"(\\x{ord(char) - 0xDC00:02x}, character {index + 1} of {len(token)}), and the "
+                f"({bytes_escaped(char)}, character {index + 1} of {len(token)}), and the "
                 "token is sent as UTF-8, as a hub reads it: set it to the token as the hub wrote "
                 "it (a token file saved in another encoding: convert it, e.g. with iconv -f latin1 "
                 "-t utf-8). Received: "

@@ -208,7 +208,8 @@ def _check_temp_folder() -> None:
     except FileNotFoundError as err:  # Python tried TMPDIR, /tmp, /var/tmp, ... and the cwd.
         raise errors.SettingError(
             f"tfhub demo needs a writable temporary folder, and there is none: {err.args[-1]}. "
-            "Set TMPDIR to a writable folder (`TMPDIR=$HOME/tmp tfhub demo`).",
+            "Set TMPDIR to a writable folder that exists (`mkdir -p ~/tmp && TMPDIR=~/tmp "
+            "tfhub demo`: Python passes over a TMPDIR that does not exist).",
             name="TMPDIR",
         ) from err
     try:
@@ -237,7 +238,8 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
         tfhub.errors.MissingDependencyError: a module the default steps import is missing:
             the hub server's (`APP_MODULES`), uvicorn, TensorFlow or Keras (checked before
             any step; one error names every missing one).
-        tfhub.errors.SettingError: the temporary folder's path (TMPDIR) is not UTF-8.
+        tfhub.errors.SettingError: the temporary folder's path (TMPDIR) is not UTF-8, or no
+            temporary folder is writable.
     """
     _check_temp_folder()  # First: TensorFlow's import itself needs a temporary folder.
     if steps is None:  # Every dependency the steps need, checked before the first step.
