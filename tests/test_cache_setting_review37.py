@@ -73,3 +73,14 @@ def test_a_spaced_relative_setting_in_a_deleted_working_folder_is_one_cache_erro
     assert done.returncode == 6, done.stderr
     assert "working folder" in done.stderr and "Traceback" not in done.stderr
     assert not os.path.exists(gone)
+
+
+def test_a_folder_named_tilde_in_the_working_folder_does_not_stop_the_expansion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`~/cache` is the home folder's, as documented, even beside an accidental folder `~`."""
+    (tmp_path / "~").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TFHUB_CACHE_DIR", "~/cache")
+    assert constants.cache_dir() == str(tmp_path / "home" / "cache")

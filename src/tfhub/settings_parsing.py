@@ -190,7 +190,7 @@ def cache_folder(name: str, raw: str, *, default: Callable[[], str]) -> str:
     if raw.lower().startswith("file:"):
         _check_local_url(name, raw, received)
         return raw
-    if not raw.startswith("~") or os.path.lexists(first):
+    if not raw.startswith("~"):
         return raw
     if first == "~" and os.environ.get("HOME") == "":
         raise errors.SettingError(
@@ -199,7 +199,7 @@ def cache_folder(name: str, raw: str, *, default: Callable[[], str]) -> str:
             name=name,
         )
     expanded = os.path.expanduser(raw)
-    if expanded == raw:
+    if expanded == raw and not os.path.lexists(first):  # A folder `~ghost` there: as given.
         user = first[1:]
         said = (
             f"starts with ~{escaped(user)}, but there is no user {repr_escaped(user)} on this "
