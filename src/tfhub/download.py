@@ -14,6 +14,7 @@ import glob
 import logging
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable, Mapping
 
@@ -277,6 +278,7 @@ def _install(
     except errors.CacheError:
         _undo_bookkeeping(module_path, kept)
         raise
+    _readable_by_the_group(tmp_dir, (descriptor, cache.manifest_path(module_path)))
     aside = None
     if os.path.lexists(module_path):
         # Checked again: another writer may have installed it while we wrote the bookkeeping.
@@ -296,6 +298,41 @@ def _install(
         if aside is not None:
             cache.remove_tree(aside)  # Only now: killed while deleting, ours is in place.
     logger.info("Downloaded TF-Hub Module %r.", redact(handle))
+
+
+def _readable_by_the_group(tmp_dir: str, bookkeeping: tuple[str, ...]) -> None:
+    """In a cache a group writes (its folder grants the group write: 2775), gives the group
+    read on the entry `tmp_dir` is about to become (and enter on its folders, run on files
+    its owner may run) and on its `bookkeeping` files, whatever this process's umask: under
+    077 they were 700/600, and every other member took the entry for damaged. A private cache
+    keeps the umask's modes; so do others (not the group). Links are left as they are."""
+    try:
+        shared = os.stat(os.path.dirname(tmp_dir)).st_mode & stat.S_IWGRP
+        if not shared or os.stat(tmp_dir).st_mode & 0o050 == 0o050:
+            return  # Not a group's cache, or a umask that leaves the group its bits (022).
+    except OSError:
+        return
+    for folder, _, names in os.walk(tmp_dir):
+        _add_mode(folder, 0o050)
+        for name in names:
+            _add_mode(os.path.join(folder, name), 0o040, runnable=True)
+    for path in bookkeeping:
+        _add_mode(path, 0o040)
+
+
+def _add_mode(path: str, bits: int, *, runnable: bool = False) -> None:
+    """Adds `bits` (and, if `runnable`, the group's run bit to a file its owner may run) to
+    `path`'s mode, unless it is a link; a refusal is passed over (the entry stays valid)."""
+    try:
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            return
+        if runnable and mode & stat.S_IXUSR:
+            bits |= stat.S_IXGRP
+        if mode & bits != bits:
+            os.chmod(path, stat.S_IMODE(mode) | bits)
+    except OSError:
+        pass
 
 
 def _read_text(path: str) -> str | None:
