@@ -20,7 +20,7 @@ from tests._helpers import mounts
 from tests._helpers.archives import make_tar_gz, read_tree, tensorflow_hub_entry
 
 from tfhub import errors
-from tfhub.cache import bookkeeping, health, layout, prune, recovery, store, verify
+from tfhub.cache import bookkeeping, health, layout, locks, prune, recovery, store, verify
 from tfhub.cache.importing import import_archive
 
 
@@ -452,3 +452,88 @@ def test_a_replaced_manifest_is_read_again(isolated_cache, tmp_path):
     assert import_archive(new, handle, force=True) == entry
     assert bookkeeping.read_header(entry).file_count == len(_NEW_FILES)
     assert health.damage(entry) is None
+
+
+def test_tfhub_never_writes_over_a_live_tensorflow_hub_lock(isolated_cache, tmp_path):
+    """Mutant: `_write_new_file`'s `O_EXCL` -> `O_TRUNC`. A tfhub download that began while
+    tensorflow_hub downloaded the entry wrote its own "host.pid.uid" over tensorflow_hub's
+    lock file, and removed it when done: tensorflow_hub's waiters then took its download for
+    finished or abandoned."""
+    entry = import_archive(make_tar_gz(tmp_path / "m.tar.gz"), "https://h.example/models/m/1")
+    theirs = layout.new_tmp_dir(entry)
+    os.mkdir(theirs)
+    lock = layout.upstream_lock_path(entry)
+    with _upstream_download(entry, theirs):
+        with open(lock, encoding="utf-8") as text:
+            written = text.read()
+        with locks.upstream_lock(entry, layout.new_tmp_dir(entry)):
+            with open(lock, encoding="utf-8") as text:
+                assert text.read() == written
+        with open(lock, encoding="utf-8") as text:
+            assert text.read() == written
+
+
+def test_a_wait_for_tensorflow_hub_ends_once_the_entry_is_complete(
+    isolated_cache, tmp_path, monkeypatch
+):
+    """Mutant: `wait_for_upstream_download`'s `if health.is_complete(...)` -> `False`. A
+    tensorflow_hub download that had installed the entry but not yet removed its lock file
+    (or was killed just then) was waited for until TFHUB_LOCK_TIMEOUT without growth."""
+    import time
+
+    monkeypatch.setenv("TFHUB_LOCK_TIMEOUT", "20")
+    entry = import_archive(make_tar_gz(tmp_path / "m.tar.gz"), "https://h.example/models/m/1")
+    with _upstream_download(entry, layout.new_tmp_dir(entry)):
+        started = time.monotonic()
+        assert locks.wait_for_upstream_download(entry) == (True, None)
+        assert time.monotonic() - started < 10
+
+
+def test_import_puts_a_gs_archive_in_the_cache_and_repairs_a_damaged_entry(
+    isolated_cache, tmp_path
+):
+    """Mutants: `import_archive`'s `GcsPath and not parsed.is_archive` -> any GcsPath, and
+    its `not force and health.is_complete(...)` -> `os.path.isdir(...)`. A gs:// archive
+    (looked up in the cache) was refused, and a damaged entry was kept as "already in the
+    cache" instead of being replaced by the archive given."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    entry = import_archive(archive, "gs://bucket/models/m.tar.gz")
+    assert entry == layout.module_dir("gs://bucket/models/m.tar.gz")
+    assert health.full_damage(entry) is None
+    with pytest.raises(errors.InvalidHandleError):
+        import_archive(archive, "gs://bucket/models/m")  # A folder: read in place.
+    os.remove(os.path.join(entry, "saved_model.pb"))
+    assert import_archive(archive, "gs://bucket/models/m.tar.gz") == entry
+    assert health.deep_damage(entry) == (None, True)
+
+
+def test_a_lock_file_a_new_download_wrote_meanwhile_is_not_removed_as_dead(
+    isolated_cache, tmp_path, monkeypatch
+):
+    """Mutant: `remove_dead_upstream_locks`' re-check under the entry's lock
+    (`current.is_stale()`) dropped. A tensorflow_hub download that started after the dead lock
+    file was listed (its process rewrote `<entry>.lock`) lost its lock file. The new download
+    starts right before the entry's lock is taken: `entry_lock` itself stays the real one."""
+    holding = import_archive(make_tar_gz(tmp_path / "m.tar.gz"), "https://h.example/models/m/1")
+    other = layout.module_dir("https://h.example/models/other/1")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = layout.upstream_lock_path(other)
+    with open(lock, "w", encoding="utf-8") as text:
+        text.write(f"{socket.gethostname()}.{dead.pid}.{'0' * 32}")
+    started = []
+    real_entry_lock = locks.entry_lock
+
+    @contextlib.contextmanager
+    def entry_lock(module_path: str, **options: object) -> Iterator[bool]:
+        if module_path == other and not started:
+            started.append(stack.enter_context(_upstream_download(other, new_tmp)))
+        with real_entry_lock(module_path, **options) as held:  # type: ignore[arg-type]
+            yield held
+
+    new_tmp = layout.new_tmp_dir(other)
+    with contextlib.ExitStack() as stack:
+        monkeypatch.setattr(locks, "entry_lock", entry_lock)
+        locks.remove_dead_upstream_locks(os.fspath(isolated_cache), holding=holding)
+        assert started and os.path.exists(lock)
+        assert not locks.read_upstream_lock(other).is_stale()
