@@ -262,11 +262,14 @@ def test_prune_leaves_a_folder_tensorflow_hub_started_writing_after_the_plan(
 
 
 def test_prune_leaves_files_not_named_like_an_entrys_bookkeeping(isolated_cache, tmp_path):
-    """Mutant: `layout.is_entry_name(stem)` dropped from prune's orphan rule. A file of the
-    user's in the cache folder that merely ends like bookkeeping (`notes.descriptor.txt`)
-    was deleted as an orphan."""
+    """Mutants: `layout.is_entry_name(...)` dropped from prune's orphan and leftover rules. A
+    file of the user's in the cache folder that merely ends like bookkeeping or a download
+    (`notes.descriptor.txt`, `scratch.tmp`) was deleted."""
     import_archive(make_tar_gz(tmp_path / "m.tar.gz"), "https://h.example/models/m/1")
-    mine = [isolated_cache / "notes.descriptor.txt", isolated_cache / "run.manifest.json"]
+    mine = [
+        isolated_cache / name
+        for name in ("notes.descriptor.txt", "run.manifest.json", "scratch.tmp", "log.part")
+    ]
     for path in mine:
         path.write_text("mine")
     assert prune.plan() == [] and prune.prune() == []
@@ -537,3 +540,68 @@ def test_a_lock_file_a_new_download_wrote_meanwhile_is_not_removed_as_dead(
         locks.remove_dead_upstream_locks(os.fspath(isolated_cache), holding=holding)
         assert started and os.path.exists(lock)
         assert not locks.read_upstream_lock(other).is_stale()
+
+
+def test_a_lock_file_is_removed_only_while_it_is_still_ours(isolated_cache, tmp_path):
+    """Mutant: `remove_upstream_lock`'s `current.content == content` dropped. A download
+    ending removed `<entry>.lock` after tensorflow_hub had taken it over (rewritten it)."""
+    entry = import_archive(make_tar_gz(tmp_path / "m.tar.gz"), "https://h.example/models/m/1")
+    with _upstream_download(entry, layout.new_tmp_dir(entry)):
+        locks.remove_upstream_lock(entry, f"{socket.gethostname()}.{os.getpid()}.{'1' * 32}")
+        assert os.path.exists(layout.upstream_lock_path(entry))
+
+
+def test_a_download_replaces_the_dead_lock_file_of_its_own_entry(isolated_cache, tmp_path):
+    """Mutant: `remove_dead_upstream_locks`' removal of the held entry's own dead lock file
+    dropped. The entry's lock is held by this download, so the file was skipped as "in use":
+    the dead file stayed and tensorflow_hub processes did not see this download."""
+    entry = layout.module_dir("https://h.example/models/m/1")
+    os.makedirs(os.path.dirname(entry))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = layout.upstream_lock_path(entry)
+    with open(lock, "w", encoding="utf-8") as text:
+        text.write(f"{socket.gethostname()}.{dead.pid}.{'0' * 32}")
+    tmp_dir = layout.new_tmp_dir(entry)
+    with locks.entry_lock(entry, what="a test download", timeout=0):
+        with locks.upstream_lock(entry, tmp_dir):
+            mine = locks.read_upstream_lock(entry)
+            assert mine is not None and mine.pid == os.getpid()
+            assert layout.tmp_dir_task_uid(entry, tmp_dir) == mine.task_uid
+    assert not os.path.exists(lock)
+
+
+def test_only_hashes_of_files_of_the_reported_size_are_recorded(isolated_cache, tmp_path):
+    """Mutant: `known_digests`' `files.get(rel) == size` dropped. A hash a fetch reported for
+    a file that is not what ended on disk (another size) was recorded as its content."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "a.bin").write_bytes(b"abcd")
+    sizes = bookkeeping.list_files(os.fspath(folder))
+    reported = ({"a.bin": (3, "0" * 64)}, "sha256")
+    assert bookkeeping.known_digests(sizes, reported) == {}
+    assert bookkeeping.known_digests(sizes, ({"a.bin": (4, "f" * 64)}, "sha256")) == {
+        "a.bin": "f" * 64
+    }
+
+
+def test_an_entry_of_a_text_saved_model_or_of_tensorflow_hub_is_listed_whole(isolated_cache):
+    """Mutants: `("saved_model.pb", "saved_model.pbtxt")` -> the binary only, and the size
+    of an entry without manifest (tensorflow_hub's) -> 0. A SavedModel saved as text was
+    called damaged ("saved_model.pb is missing"); `cache list` showed tensorflow_hub's
+    entries as 0 bytes."""
+    entry = tensorflow_hub_entry(isolated_cache, "https://h.example/models/text/1")
+    os.rename(os.path.join(entry, "saved_model.pb"), os.path.join(entry, "saved_model.pbtxt"))
+    os.mkdir(os.path.join(entry, "variables"))
+    assert health.damage(entry) is None
+    listed = store.entry(entry)
+    assert (listed.size, listed.damage) == (os.path.getsize(entry + "/saved_model.pbtxt"), None)
+
+
+def test_import_keys_the_entry_as_downloads_do(isolated_cache, tmp_path):
+    """Mutant: `import_archive`'s `handles.cache_handle(handle)` -> the handle as given. An
+    import under a URL with credentials or in upper case made an entry no resolve of that
+    URL finds (and named the password in the cache folder's listing)."""
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    for given in ("https://ann:secret@h.example/m/1", "HTTPS://h.example/m/1"):
+        assert import_archive(archive, given) == layout.module_dir("https://h.example/m/1")
