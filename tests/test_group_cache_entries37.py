@@ -73,3 +73,17 @@ def test_a_private_cache_keeps_the_umasks_modes(tmp_path: Path) -> None:
     _import_as_root(cache_dir, make_tar_gz(tmp_path / "m.tar.gz"), 0o077)
     (entry,) = [p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
     assert entry.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_manifest_this_user_may_not_read_is_said_so(shared_dir: Path, tmp_path: Path) -> None:
+    """Another user's private entry (installed under umask 077 in a cache that is not a
+    group's): its manifest was "missing or corrupt", which sent users to re-download it."""
+    cache_dir = shared_dir / "cache"
+    cache_dir.mkdir()
+    cache_dir.chmod(0o755)
+    _import_as_root(cache_dir, make_tar_gz(tmp_path / "m.tar.gz"), 0o077)
+    verified = _as_group_member("cache", "verify", cache_dir=cache_dir)
+    assert verified.returncode != 0
+    assert "manifest.json cannot be read by this user" in verified.stdout + verified.stderr, (
+        verified.stdout + verified.stderr
+    )

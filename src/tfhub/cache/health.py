@@ -136,6 +136,10 @@ def _unlisted_damage(module_path: str, *, manifest_stale: bool = False) -> str |
     """Damage of an entry without a valid manifest (or with a stale one, see
     `_stale_manifest_checked`)."""
     if not manifest_stale:
+        manifest = layout.manifest_path(module_path)
+        if os.path.exists(manifest) and not os.access(manifest, os.R_OK):
+            # Another user's private entry: not missing nor corrupt (a fresh copy would not do).
+            return f"{os.path.basename(manifest)} cannot be read by this user"
         descriptor = bookkeeping.read_descriptor(module_path)
         if descriptor is not None and descriptor.written_by_tfhub:
             return BAD_MANIFEST
