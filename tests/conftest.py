@@ -13,7 +13,7 @@ import pytest
 from tests._helpers.http_server import LocalServer, serve_folder
 from tests._helpers.upstream_records import UPSTREAM_DIR
 
-from tfhub import constants
+from tfhub import constants, resolvers
 
 _TFHUB_ENV_VARS = constants.tfhub_env_var_names()  # The one list, in tfhub.constants.
 _SYSTEM_TEMPDIR = tempfile.gettempdir()  # Read at import, before private_tempdir moves TMPDIR.
@@ -118,3 +118,14 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
         timeout=60,
     )
     return str(cert), str(key)
+
+
+@pytest.fixture
+def global_registry():
+    """Restores the resolvers registered with tfhub after the test."""
+    resolvers.install_default_resolvers()
+    kept = resolvers.registry.implementations
+    yield resolvers.registry
+    resolvers.registry.clear_implementations()
+    for impl in kept:
+        resolvers.registry.add_implementation(impl)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.archives import make_tar_gz
+from tests._helpers.cache_users import import_with_umask, tfhub_as_nobody
 from tests._helpers.http_server import LocalServer
 from tests._helpers.python_process import child_env, python_command
 
@@ -382,19 +383,6 @@ def test_a_relative_cache_setting_is_one_cache_per_working_folder(tmp_path: Path
 # --- Umasks and read-only caches -------------------------------------------------------------
 
 
-def _import_with_umask(cache_dir: Path, archive: str, umask: int) -> None:
-    """`tfhub import ARCHIVE --handle HANDLE` into `cache_dir` by a process with `umask`."""
-    done = subprocess.run(
-        [sys.executable, "-m", "tfhub", "import", archive, "--handle", HANDLE],
-        env=child_env(TFHUB_CACHE_DIR=str(cache_dir)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=lambda: os.umask(umask),
-    )
-    assert done.returncode == 0 and done.stderr == "", done.stderr
-
-
 @pytest.mark.parametrize("umask", [0o077, 0o000])
 def test_a_group_cache_gets_group_locks_whatever_the_umask(umask: int, tmp_path: Path) -> None:
     """In a cache a group writes (mode 2775), the `.locks` folder gets the cache folder's mode
@@ -403,26 +391,11 @@ def test_a_group_cache_gets_group_locks_whatever_the_umask(umask: int, tmp_path:
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
     cache_dir.chmod(0o2775)
-    _import_with_umask(cache_dir, make_tar_gz(tmp_path / "m.tar.gz"), umask)
+    import_with_umask(cache_dir, make_tar_gz(tmp_path / "m.tar.gz"), HANDLE, umask)
     locks = cache_dir / ".locks"
     assert locks.stat().st_mode & 0o7777 == 0o2775, oct(locks.stat().st_mode)
     modes = {lock.name: oct(lock.stat().st_mode & 0o777) for lock in locks.iterdir()}
     assert modes and set(modes.values()) == {"0o664"}, modes
-
-
-def _as_nobody(*argv: str, cache_dir: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
-    """`tfhub ARGV` run by the user nobody, with `cache_dir` as its cache."""
-    code = "import sys; from tfhub.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    env = child_env(TFHUB_CACHE_DIR=os.fspath(cache_dir), HOME=os.path.dirname(cache_dir))
-    return subprocess.run(
-        [*command, *python_command(code, *argv)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_a_read_only_cache_serves_its_entries_and_refuses_changes_in_one_line(
@@ -432,20 +405,20 @@ def test_a_read_only_cache_serves_its_entries_and_refuses_changes_in_one_line(
     lists, shows, verifies and dry-runs a prune; a missing handle, `rm` and `rm --all` end in one
     line (exit 6) and change nothing. A cache folder nobody may not enter (no x) is one line."""
     cache_dir = shared_dir / "cache"
-    _import_with_umask(cache_dir, make_tar_gz(shared_dir / "m.tar.gz"), 0o022)
+    import_with_umask(cache_dir, make_tar_gz(shared_dir / "m.tar.gz"), HANDLE, 0o022)
     before = sorted(os.listdir(cache_dir))
     works = [["resolve", HANDLE], ["cache", "list"], ["cache", "info"], ["cache", "verify"]]
     for argv in [*works, ["cache", "verify", "--deep"], ["cache", "prune", "--dry-run"]]:
-        done = _as_nobody(*argv, cache_dir=cache_dir)
+        done = tfhub_as_nobody(*argv, cache_dir=cache_dir)
         assert done.returncode == 0 and done.stderr == "", (argv, done.stderr)
     for argv in (["resolve", HANDLE + "/2"], ["cache", "rm", HANDLE], ["cache", "rm", "--all"]):
-        done = _as_nobody(*argv, cache_dir=cache_dir)
+        done = tfhub_as_nobody(*argv, cache_dir=cache_dir)
         assert done.returncode == 6 and one_line(done.stderr), (argv, done.stderr)
     assert sorted(os.listdir(cache_dir)) == before
     closed = shared_dir / "closed"
     closed.mkdir(mode=0o766)
     closed.chmod(0o766)  # Read and write, but no x: nobody cannot enter it.
-    done = _as_nobody("cache", "list", cache_dir=closed)
+    done = tfhub_as_nobody("cache", "list", cache_dir=closed)
     assert done.returncode == 6 and one_line(done.stderr), done.stderr
 
 

@@ -183,17 +183,6 @@ def test_resolver_and_registry_paths_import_no_tensorflow():
     assert out.strip() == "[]"
 
 
-@pytest.fixture
-def global_registry():
-    """Restores the resolvers registered with tfhub after the test."""
-    resolvers.install_default_resolvers()
-    kept = resolvers.registry.implementations
-    yield resolvers.registry
-    resolvers.registry.clear_implementations()
-    for impl in kept:
-        resolvers.registry.add_implementation(impl)
-
-
 def test_a_kaggle_style_resolver_registered_the_0_10_way(global_registry, tmp_path):
     """Kaggle's notebook resolver, written against tensorflow_hub: it subclasses
     `resolver.HttpResolverBase`, maps a Kaggle model URL to the attached folder, and is added

@@ -22,22 +22,11 @@ from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
 from tests._helpers.http_server import archive_gets
 
 import tfhub as hub
-from tfhub import errors, resolvers
+from tfhub import errors
 
 
 def _sha1(handle: str) -> str:
     return hashlib.sha1(handle.encode("utf8")).hexdigest()
-
-
-@pytest.fixture
-def global_registry():
-    """Restores the resolvers registered with tfhub after the test."""
-    resolvers.install_default_resolvers()
-    kept = resolvers.registry.implementations
-    yield resolvers.registry
-    resolvers.registry.clear_implementations()
-    for impl in kept:
-        resolvers.registry.add_implementation(impl)
 
 
 # --- resolver_test.py ---------------------------------------------------------------------------
