@@ -89,10 +89,10 @@ def check_redirect(source: str, target: str, *, handle: str) -> None:
     if urllib.parse.urlsplit(target).scheme.lower() != "http":
         return
     raise errors.InsecureRedirectError(
-        f"Cannot download {handle!r}: {source} redirected to {target[:300]}, a plain http "
-        "address: refused, since anyone on the network path could replace the model there. "
-        "Ask the server's owner to redirect to https; if you trust that network, use the "
-        "http:// address as the handle.",
+        f"Cannot download {handle!r}: {source} redirected to {redact(target)[:300]}, a plain "
+        "http address: refused, since anyone on the network path could replace the model "
+        "there. Ask the server's owner to redirect to https; if you trust that network, use "
+        "the http:// address as the handle.",
         url=redact(target),
         source=redact(source),
     )
