@@ -34,3 +34,11 @@ def test_a_long_password_in_a_plain_http_redirect_is_not_shown(server, certifica
     assert "http://***@127.0.0.1:9/m.tar.gz" in str(info.value)
     assert not _leaks("".join(traceback.format_exception(info.value)))
     assert not _leaks(info.value.url)
+
+
+def test_a_long_password_in_a_bytes_handle_is_not_shown():
+    """The message quoted the bytes handle's first 200 characters, then redacted them."""
+    with pytest.raises(errors.HandleTypeError) as info:
+        hub.resolve(f"https://alice:{_LONG_SECRET}@127.0.0.1:9/m.tar.gz".encode())
+    assert "handle.decode()" in str(info.value)
+    assert not _leaks(str(info.value))

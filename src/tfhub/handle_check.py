@@ -106,7 +106,7 @@ def _not_text(handle: object) -> str:
     if isinstance(handle, (bytes, bytearray)):
         text = bytes(handle).decode("utf-8", "surrogateescape")
         offer = f" Did you mean {redact(repr(text))} (handle.decode())?"
-    shown = redact(repr(handle)[:200])
+    shown = redact(repr(handle))[:200]  # Redacted, then cut: a cut password has no "@" after it.
     return f"A handle must be a non-empty string.{offer} Received: handle={shown}"
 
 
