@@ -7,7 +7,7 @@ from __future__ import annotations
 import traceback
 
 import pytest
-from tests._helpers.http_server import enable_tls, redirect_to
+from tests._helpers.http_server import answer_body, enable_tls, redirect_to
 
 import tfhub as hub
 from tfhub import errors
@@ -42,3 +42,16 @@ def test_a_long_password_in_a_bytes_handle_is_not_shown():
         hub.resolve(f"https://alice:{_LONG_SECRET}@127.0.0.1:9/m.tar.gz".encode())
     assert "handle.decode()" in str(info.value)
     assert not _leaks(str(info.value))
+
+
+def test_a_long_token_the_server_quotes_is_not_shown(server, monkeypatch):
+    """tfhub kept the first 300 characters of what the server said, then took the token out:
+    a token running past that cut was no longer found, and its first part was shown."""
+    monkeypatch.setenv("TFHUB_TOKEN", _LONG_SECRET)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "127.0.0.1")
+    said = f"invalid token {_LONG_SECRET} for this model\n".encode()
+    server.state.behaviours.append(answer_body("m.tar.gz", 403, "text/plain", said))
+    with pytest.raises(errors.HTTPStatusError, match="403") as info:
+        hub.resolve(server.url("m.tar.gz"))
+    assert 'The server says: "invalid token *** for this model."' in str(info.value)
+    assert not _leaks("".join(traceback.format_exception(info.value)))

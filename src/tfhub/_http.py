@@ -274,8 +274,9 @@ def check_status(
     within the headers' deadline (and what is left of `budget`, failures being under way)."""
     if response.status_code not in (200, 206):
         said = _server_says(response, budget)
-        if said:  # It may quote the token or the URL's credentials it was sent.
-            said = _token.without_secrets(said, url, response.url)
+        if said:  # It may quote the token or the URL's credentials it was sent: out, then cut
+            # (a token running past the cut would not be found in what is left of it).
+            said = _token.without_secrets(said, url, response.url)[:_SAID_CHARACTERS]
         response.close()
         raise status_error(
             response.status_code,
@@ -288,11 +289,13 @@ def check_status(
 
 
 _ERROR_BODY_LIMIT = 2048
+_SAID_CHARACTERS = 300  # Of the server's line, quoted in the error.
 
 
 def _server_says(response: Any, budget: _deadline.RetryBudget | None) -> str | None:
-    """The first non-empty line of a text/plain error body (at most 2 KB read, 300 characters
-    kept, printable characters only), or None for another body or a failed read."""
+    """The first non-empty line of a text/plain error body (at most 2 KB read, printable
+    characters only; the caller cuts it to _SAID_CHARACTERS once the secrets are out), or None
+    for another body or a failed read."""
     if not response.headers.get("Content-Type", "").lower().startswith("text/plain"):
         return None
     try:
@@ -308,5 +311,5 @@ def _server_says(response: Any, budget: _deadline.RetryBudget | None) -> str | N
     for line in data.decode("utf-8", "replace").splitlines():
         text = "".join(char for char in line if char.isprintable()).strip()
         if text:
-            return text[:300]
+            return text
     return None
