@@ -4,13 +4,165 @@ led to. Real servers on 127.0.0.1."""
 
 from __future__ import annotations
 
+import gzip
+import os
 import traceback
 
 import pytest
-from tests._helpers.http_server import answer_body, enable_tls, redirect_to
+from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+from tests._helpers.http_server import (
+    answer_body,
+    answer_status,
+    archive_gets,
+    delay,
+    drop_mid_body,
+    enable_tls,
+    redirect_to,
+    serve_folder,
+)
+from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
 from tfhub import errors
+
+
+def _range_refused(suffix: str, *, times: int):
+    """Answers the first `times` Range requests with 416 Range Not Satisfiable."""
+    answered = []
+
+    def behaviour(handler, path, query) -> bool:
+        if not path.endswith(suffix) or not handler.headers.get("Range") or len(answered) >= times:
+            return False
+        answered.append(path)
+        handler.send_error_page(416, "Range Not Satisfiable")
+        return True
+
+    return behaviour
+
+
+def test_a_resume_answered_416_starts_the_download_over(server, served_dir, monkeypatch):
+    """A 416 to a resume means the file is shorter now: the download starts over (not an
+    HTTPStatusError for the 416)."""
+    monkeypatch.setattr("tfhub._http.BACKOFF_BASE_SEC", 0.01)
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours += [
+        drop_mid_body("m.tar.gz", after=100, times=1),
+        _range_refused("m.tar.gz", times=1),
+    ]
+    path = hub.resolve(server.url("m.tar.gz"))
+    assert sorted(os.listdir(path)) == ["saved_model.pb", "variables"]
+    gets = archive_gets(server, "m.tar.gz")
+    assert [request[2].get("Range") for request in gets] == [None, "bytes=100-", None]
+
+
+def test_a_redirected_download_that_receives_data_gets_the_full_timeout_again(
+    server, served_dir, monkeypatch
+):
+    """A redirect starts a series against TFHUB_HTTP_RETRY_TIMEOUT; data arriving ends it, with
+    its redirects: a healthy but slow download after a redirect is not cut at that limit."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "1")
+    monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", "0")
+    make_tar_gz(served_dir / "m.tar.gz")
+    server.state.behaviours += [
+        redirect_to("old/m.tar.gz", server.url("m.tar.gz")),
+        delay("/m.tar.gz", 1.6, stall_after=100, times=1),  # Longer than the limit, once.
+    ]
+    path = hub.resolve(server.url("old/m.tar.gz"))
+    assert sorted(os.listdir(path)) == ["saved_model.pb", "variables"]
+    asked = [
+        request[2].get("Range") for request in server.state.requests if request[1] == "/m.tar.gz"
+    ]
+    assert asked == [None]  # Never cut, never resumed.
+
+
+def _see_other_with_body(body: bytes):
+    """Answers the uncompressed format's request with 303 and `body` (a short Location)."""
+
+    def behaviour(handler, path, query) -> bool:
+        if query.get("tf-hub-format") != ["uncompressed"]:
+            return False
+        handler.send_response(303)
+        handler.send_header("Location", "gs://bucket/m")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+        return True
+
+    return behaviour
+
+
+@pytest.mark.parametrize(("size", "too_long"), [(4096, False), (4097, True)])
+def test_a_303_body_one_byte_over_the_cap_is_told_from_one_at_it(
+    server, monkeypatch, size, too_long
+):
+    """The 303's body is read up to MAX_LOCATION_BYTES plus one byte, to tell a longer one: read
+    only up to the cap, a longer body passed cut to the cap."""
+    from tfhub.resolvers.http_uncompressed import MAX_LOCATION_BYTES
+
+    assert size - MAX_LOCATION_BYTES == int(too_long)
+    server.state.behaviours.append(_see_other_with_body(b"x" * size))
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    with pytest.raises(errors.InvalidHandleError) as info:
+        hub.resolve(server.url("models/m/1"))
+    assert ("more than 4096 bytes" in str(info.value)) is too_long
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("identity", lambda tar: tar),
+        ("x-gzip", gzip.compress),
+    ],
+    ids=["identity", "x-gzip"],
+)
+def test_each_content_encoding_tfhub_undoes_gives_the_archive(server, served_dir, encoding, encode):
+    """`identity` is no encoding and `x-gzip` is gzip (deflate is
+    tests/test_docs_claims_resolving_probes36.py's, gzip tests/test_download_encoding.py's)."""
+    archive = make_tar_gz(served_dir / "source.tar", compression="")
+    with open(archive, "rb") as stored:
+        body = encode(stored.read())
+    server.state.behaviours.append(
+        answer_body("m.tar.gz", 200, "application/x-tar", body, {"Content-Encoding": encoding})
+    )
+    assert read_tree(hub.resolve(server.url("m.tar.gz"))) == MODEL_FILES
+
+
+def test_a_server_that_closes_without_answering_is_a_drop_not_a_bad_answer(monkeypatch):
+    """http.client's RemoteDisconnected is a BadStatusLine too: a connection closed before any
+    answer is named as a drop, not as an answer that is not HTTP."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    listener, seen = serve_raw(b"")  # Reads the request, then closes.
+    port = listener.getsockname()[1]
+    try:
+        with pytest.raises(errors.ConnectionFailedError) as info:
+            hub.resolve(f"http://127.0.0.1:{port}/m.tar.gz")
+    finally:
+        listener.close()
+    assert len(seen) == 1
+    assert "RemoteDisconnected" in str(info.value)
+    assert "not valid HTTP" not in str(info.value)
+
+
+def test_a_403_after_a_redirect_to_another_host_names_that_host(tmp_path, monkeypatch):
+    """As for a 401 (tests/test_token.py): a 403 from the host a redirect led to (an expired
+    signed link) is that host's refusal, which no token setting changes."""
+    with (
+        serve_folder(os.fspath(tmp_path)) as hub_server,
+        serve_folder(os.fspath(tmp_path)) as storage,
+    ):
+        storage.state.behaviours.append(answer_status("/signed.tar.gz", 403))
+        target = f"http://localhost:{storage.port}/signed.tar.gz"
+        hub_server.state.behaviours.append(redirect_to("/m.tar.gz", target))
+        monkeypatch.setenv("TFHUB_TOKEN", "a-token-of-the-hub")
+        monkeypatch.setenv("TFHUB_TOKEN_HOST", f"127.0.0.1:{hub_server.port}")
+        with pytest.raises(errors.HTTPStatusError) as raised:
+            hub.resolve(hub_server.url("m.tar.gz"))
+    message = str(raised.value)
+    assert (
+        f"It was localhost:{storage.port}, where 127.0.0.1:{hub_server.port} redirected" in message
+    )
+    assert "refused the token" not in message
+
 
 # A credential longer than the part of a text tfhub quotes: cut before it is redacted, the
 # part kept no longer looks like a credential (no "@" after a password, half a token).
@@ -54,4 +206,14 @@ def test_a_long_token_the_server_quotes_is_not_shown(server, monkeypatch):
     with pytest.raises(errors.HTTPStatusError, match="403") as info:
         hub.resolve(server.url("m.tar.gz"))
     assert 'The server says: "invalid token *** for this model."' in str(info.value)
+    assert not _leaks("".join(traceback.format_exception(info.value)))
+
+
+def test_a_long_password_in_an_unreadable_location_is_not_shown(server):
+    """The Location that cannot be read is quoted, cut to 200 characters after redaction."""
+    location = f"https://alice:{_LONG_SECRET}@127.0.0.1:99999/m.tar.gz"  # Port out of range.
+    server.state.behaviours.append(redirect_to("m.tar.gz", location))
+    with pytest.raises(errors.DownloadError, match="cannot be read") as info:
+        hub.resolve(server.url("m.tar.gz"))
+    assert "https://***@127.0.0.1:99999/m.tar.gz" in str(info.value)
     assert not _leaks("".join(traceback.format_exception(info.value)))
