@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import time
 import traceback
 
 import pytest
@@ -217,3 +218,31 @@ def test_a_long_password_in_an_unreadable_location_is_not_shown(server):
         hub.resolve(server.url("m.tar.gz"))
     assert "https://***@127.0.0.1:99999/m.tar.gz" in str(info.value)
     assert not _leaks("".join(traceback.format_exception(info.value)))
+
+
+def test_a_dripping_303_body_without_a_length_is_cut_not_taken_as_read(server, monkeypatch):
+    """A body without Content-Length ends where the connection does: cut at the deadline, the
+    read returns what came without an error, and that part was taken as the whole location."""
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.5")  # Headers and small bodies: 1 s.
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+
+    def dripping(handler, path, query) -> bool:
+        handler.send_response(303)
+        handler.send_header("Location", "gs://bucket/m")
+        handler.end_headers()
+        handler.close_connection = True
+        try:
+            for char in "gs://bucket/m" * 20:  # 0.15 s a byte: 39 s, unless hung up on.
+                handler.wfile.write(char.encode())
+                handler.wfile.flush()
+                time.sleep(0.15)
+        except OSError:
+            pass
+        return True
+
+    server.state.behaviours.append(dripping)
+    started = time.monotonic()
+    with pytest.raises(errors.DownloadTooSlowError, match="to send its 303 answer's body"):
+        hub.resolve(server.url("models/m/1"))
+    assert time.monotonic() - started < 8
