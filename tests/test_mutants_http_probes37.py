@@ -246,3 +246,22 @@ def test_a_dripping_303_body_without_a_length_is_cut_not_taken_as_read(server, m
     with pytest.raises(errors.DownloadTooSlowError, match="to send its 303 answer's body"):
         hub.resolve(server.url("models/m/1"))
     assert time.monotonic() - started < 8
+
+
+def test_a_dead_proxy_is_not_taken_for_a_socks_one_by_the_words_of_the_url(monkeypatch):
+    """Only an InvalidSchema or InvalidURL is read for a proxy setting requests cannot use: a
+    dead http proxy's connection error, quoting a URL with "socks" in it, is not a SOCKS proxy
+    wanting PySocks."""
+    import socket
+
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with socket.socket() as held:  # Bound, not listening: it refuses connections.
+        held.bind(("127.0.0.1", 0))
+        proxy = f"http://127.0.0.1:{held.getsockname()[1]}"
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        with pytest.raises(errors.DownloadError) as info:
+            hub.resolve("http://models.invalid/socks-models/m.tar.gz")
+    assert not isinstance(info.value, errors.MissingDependencyError)
+    assert f"the proxy {proxy} refused the connection" in str(info.value)
