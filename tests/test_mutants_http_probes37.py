@@ -265,3 +265,95 @@ def test_a_dead_proxy_is_not_taken_for_a_socks_one_by_the_words_of_the_url(monke
             hub.resolve("http://models.invalid/socks-models/m.tar.gz")
     assert not isinstance(info.value, errors.MissingDependencyError)
     assert f"the proxy {proxy} refused the connection" in str(info.value)
+
+
+def test_a_500_is_said_to_be_a_failing_server(server, monkeypatch):
+    """500 is the first of the server-error statuses: said to be the server's failure (and
+    retried), not "Check the handle"."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    server.state.behaviours.append(answer_status("m.tar.gz", 500))
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(server.url("m.tar.gz"))
+    assert "The server is failing or overloaded" in str(info.value)
+    assert "Check the handle" not in str(info.value)
+
+
+def test_an_error_status_carries_the_url_without_its_password(server):
+    """The message is redacted by the error's class; the data it carries (`.url`, pickled with
+    it) must be too."""
+    url = server.url("gone.tar.gz").replace("://", "://alice:s3cret-pw@")
+    with pytest.raises(errors.HTTPStatusError) as info:
+        hub.resolve(url)
+    assert info.value.url.startswith(server.url("gone.tar.gz").replace("://", "://***@"))
+    assert "s3cret-pw" not in repr(info.value.__reduce_ex__(4))
+
+
+def test_a_password_holding_an_at_sign_is_not_in_the_cache_key():
+    """The user name and password end at the authority's last "@" (as urllib reads them)."""
+    from tfhub import handles
+
+    key = handles.cache_handle("https://alice:p@ss-word@host.example/m.tar.gz")
+    assert key == "https://host.example/m.tar.gz"
+
+
+def test_a_url_of_another_scheme_holding_bytes_that_are_not_utf8_is_refused():
+    """Only a local path may hold bytes that are not UTF-8 (it names a file by its bytes)."""
+    from tfhub import handles
+
+    with pytest.raises(errors.InvalidHandleError, match="not UTF-8"):
+        handles.check("gs://bucket/m\udcff")
+
+
+def test_a_kaggle_address_over_plain_http_is_not_read_as_a_kaggle_model():
+    """Kaggle model URLs are https: an http:// one is downloaded as the URL it is."""
+    from tfhub import handles
+
+    url = "http://www.kaggle.com/models/owner/model/tensorFlow2/variation/1"
+    assert not isinstance(handles.parse(url), handles.KaggleModel)
+    assert isinstance(handles.parse(url.replace("http:", "https:")), handles.KaggleModel)
+
+
+def test_a_kaggle_address_with_more_after_the_version_is_not_a_kaggle_model():
+    """Both Kaggle forms end at the version (a slash at most): more after it is another page."""
+    from tfhub import handles
+
+    long_form = "https://www.kaggle.com/models/o/m/frameworks/tensorFlow2/variations/v/versions/1"
+    assert isinstance(handles.parse(long_form), handles.KaggleModel)
+    for extra in ("/files", "2x"):
+        assert not isinstance(handles.parse(long_form + extra), handles.KaggleModel)
+
+
+def test_a_kaggle_version_too_long_to_read_is_a_tfhub_error():
+    """Python refuses to read an integer of more than 4,300 digits (a builtin ValueError)."""
+    from tfhub import handles
+
+    url = "https://www.kaggle.com/models/o/m/tensorFlow2/v/" + "1" * 5000
+    with pytest.raises(errors.InvalidHandleError, match="5,000 digits"):
+        handles.parse(url)
+
+
+def test_an_unsigned_url_keeps_its_query_in_the_cache_key():
+    """Only a signed URL loses its signing parameters from the key: without a signature,
+    `sv=` and `se=` are the object's own query (two of them name two entries)."""
+    from tfhub import handles
+
+    url = "https://host.example/m.tar.gz?se=2030&sv=1"
+    assert handles.cache_handle(url) == url
+    assert handles.cache_handle(url + "&sig=abc") == "https://host.example/m.tar.gz"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [  # A URL given as a path (`Path(url)` keeps one slash), any secret name spelled
+        # `passw...`, a percent-encoded name, a secret's value holding another name.
+        ("/c/https:/alice:pw@host/m", "/c/https:/***@host/m"),
+        ("https://h/m?password=hunter22", "https://h/m?password=***"),
+        ("https://h/m?%73ig=abc123", "https://h/m?%73ig=***"),  # sig
+        ("https://h/m?token=abc;sig=def", "https://h/m?token=***"),
+    ],
+    ids=["one-slash", "password", "percent-encoded", "nested"],
+)
+def test_redact_hides_each_form_of_a_secret(text, shown):
+    from tfhub.utils.redact import redact
+
+    assert redact(text) == shown
