@@ -108,6 +108,20 @@ def test_a_303_body_one_byte_over_the_cap_is_told_from_one_at_it(
     assert ("more than 4096 bytes" in str(info.value)) is too_long
 
 
+def test_a_303_body_quoting_the_token_does_not_show_it(server, monkeypatch):
+    """A server echoing the request's Authorization into its 303 body (a bug, or a debugging
+    page): the body is quoted in the error, which showed the token."""
+    token = "tok-" + "S" * 40
+    monkeypatch.setenv("TFHUB_TOKEN", token)
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "127.0.0.1")
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    server.state.behaviours.append(_see_other_with_body(f"Authorization: Bearer {token}".encode()))
+    with pytest.raises(errors.InvalidHandleError) as info:
+        hub.resolve(server.url("models/m/1"))
+    assert "Bearer ***" in str(info.value)
+    assert "SSSS" not in "".join(traceback.format_exception(info.value)) + repr(info.value)
+
+
 @pytest.mark.parametrize(
     ("encoding", "encode"),
     [
