@@ -371,3 +371,12 @@ def test_redact_hides_each_form_of_a_secret(text, shown):
     from tfhub.utils.redact import redact
 
     assert redact(text) == shown
+
+
+def test_a_failed_connection_to_a_non_ascii_url_is_not_called_a_redirect(monkeypatch):
+    """requests sends the path percent-encoded (m%C3%B1 for mñ); compared as given, the URL it
+    failed on looked like another one: "(redirected to ...m%C3%B1...)" with no redirect."""
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    with pytest.raises(errors.ConnectionFailedError) as info:
+        hub.resolve("http://127.0.0.1:9/m\u00f1/1.tar.gz")  # Port 9 (discard): refused.
+    assert "redirected" not in str(info.value) and "connection was refused" in str(info.value)

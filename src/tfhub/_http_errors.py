@@ -224,9 +224,23 @@ def _raise_if_bad_url(err: BaseException, *, handle: str, url: str) -> None:
 
 
 def _after_redirect(err: BaseException, url: str) -> bool:
-    """Whether requests raised `err` for a request a redirect led to (not `url` itself)."""
+    """Whether requests raised `err` for a request a redirect led to (not `url` itself, which
+    requests sent as it prepares URLs: a non-ASCII path percent-encoded, a host in IDNA)."""
     request = getattr(err, "request", None)
-    return request is not None and getattr(request, "url", url) != url
+    sent = getattr(request, "url", url)
+    return request is not None and sent != url and sent != _as_sent(url)
+
+
+def _as_sent(url: str) -> str:
+    """`url` as requests sends it (only on a failure's path: it costs a PreparedRequest)."""
+    import requests
+
+    prepared = requests.PreparedRequest()
+    try:
+        prepared.prepare_url(url, None)
+    except requests.exceptions.RequestException:
+        return url
+    return str(prepared.url)
 
 
 def proxy_for(url: str) -> str:
