@@ -422,8 +422,11 @@ def test_a_read_only_cache_serves_its_entries_and_refuses_changes_in_one_line(
     assert done.returncode == 6 and one_line(done.stderr), done.stderr
 
 
+# /tmp and /var/tmp made read-only where they are (bind mounts), not hidden: the checkout and its
+# virtual environment may live there (a fresh clone in /tmp, as CI may make one).
 _NO_TEMP_FOLDER = (
-    'mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /var/tmp && cd /tmp && exec "$@"'
+    "for folder in /tmp /var/tmp; do mount --bind $folder $folder && "
+    'mount -o remount,ro,bind $folder || exit 99; done; cd /tmp && exec "$@"'
 )
 
 
