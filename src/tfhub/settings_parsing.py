@@ -183,14 +183,16 @@ def cache_folder(name: str, raw: str, *, default: Callable[[], str]) -> str:
             f"or unset it to use the default, {default()}. {received}",
             name=name,
         )
-    first = raw.split("/", 1)[0]
-    variable = _SHELL_VARIABLE.match(raw)
-    if variable and not os.path.lexists(first):
-        raise _unexpanded(name, variable.group(), received)
-    if raw.lower().startswith("file:"):
+    if raw[:5].lower() == "file:":
         _check_local_url(name, raw, received)
         return raw
-    if not raw.startswith("~"):
+    if raw[:1] not in ("$", "~"):
+        return raw  # A path as given: every cached resolve reads the setting, so this first.
+    first = raw.split("/", 1)[0]
+    if raw[0] == "$":
+        variable = _SHELL_VARIABLE.match(raw)
+        if variable and not os.path.lexists(first):
+            raise _unexpanded(name, variable.group(), received)
         return raw
     if first == "~" and os.environ.get("HOME") == "":
         raise errors.SettingError(
