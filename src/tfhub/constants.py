@@ -300,7 +300,7 @@ def cache_dir() -> str:
     settings_warnings.warn_misspelt_variables_once(var.name for var in ENV_VARS)
     value = get_env_setting(TFHUB_CACHE_DIR, "tfhub_cache_dir")
     if not value:
-        return _default_cache_dir()
+        return default_cache_dir()
     source = TFHUB_CACHE_DIR if env(TFHUB_CACHE_DIR, "") else "--tfhub_cache_dir"
     value = settings_parsing.cache_folder(source, str(value), default=_default_described)
     # A local relative path (cache.layout.is_remote's test; that module imports this one).
@@ -325,7 +325,7 @@ def _check_working_folder(source: str, value: str) -> None:
         ) from err
 
 
-def _default_cache_dir() -> str:
+def default_cache_dir() -> str:
     """<tempdir>/tfhub_modules, as upstream.
 
     Raises:
@@ -349,7 +349,7 @@ def _default_cache_dir() -> str:
 def _default_described() -> str:
     """The default cache folder, or where it would be if no temporary folder is writable."""
     try:
-        return _default_cache_dir()
+        return default_cache_dir()
     except errors.CacheError:
         return f"{DEFAULT_CACHE_SUBDIR} in the temporary folder"
 

@@ -127,12 +127,14 @@ class HttpResolverBase(Resolver):
 
 def tfhub_cache_dir(default_cache_dir: str | None = None, use_temp: bool = False) -> str | None:
     """Returns TFHUB_CACHE_DIR (or --tfhub_cache_dir), else `default_cache_dir`, else
-    `<tempdir>/tfhub_modules` if `use_temp`, else None (as upstream)."""
+    `<tempdir>/tfhub_modules` if `use_temp`, else None (as upstream).
+
+    Raises:
+        tfhub.errors.CacheError: (an OSError) `use_temp` and no temporary folder is writable.
+    """
     cache_dir = get_env_setting(constants.TFHUB_CACHE_DIR, "tfhub_cache_dir") or default_cache_dir
     if not cache_dir and use_temp:
-        import tempfile
-
-        cache_dir = os.path.join(tempfile.gettempdir(), constants.DEFAULT_CACHE_SUBDIR)
+        cache_dir = constants.default_cache_dir()
     return os.path.expanduser(str(cache_dir)) if cache_dir else None
 
 
