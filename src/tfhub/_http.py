@@ -274,9 +274,8 @@ def check_status(
     within the headers' deadline (and what is left of `budget`, failures being under way)."""
     if response.status_code not in (200, 206):
         said = _server_says(response, budget)
-        if said:  # It may quote the token or the URL's credentials it was sent: out, then cut
-            # (a token running past the cut would not be found in what is left of it).
-            said = _token.without_secrets(said, url, response.url)[:_SAID_CHARACTERS]
+        if said:  # It may quote the token or the URL's credentials it was sent.
+            said = _token.without_secrets(said, url, response.url, limit=_SAID_CHARACTERS)
         response.close()
         raise status_error(
             response.status_code,

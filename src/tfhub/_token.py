@@ -94,10 +94,12 @@ def kept_on_redirect(source: str, target: str) -> bool:
         return not session.should_strip_auth(source, target)
 
 
-def without_secrets(text: str, *urls: str) -> str:
+def without_secrets(text: str, *urls: str, limit: int | None = None) -> str:
     """`text` (what a server said) with TFHUB_TOKEN and the credentials of `urls` (a user
     name or password, a secret query parameter's value) replaced by `***`: a server may
-    quote what it was sent ("invalid token 'abc123'"), which `redact` does not recognise."""
+    quote what it was sent ("invalid token 'abc123'"), which `redact` does not recognise.
+    Then cut to `limit` characters, if given: only then, since a secret running past the cut
+    would not be found in what is left of it."""
     from .utils.redact import is_secret_parameter
 
     found = constants.hub_token()
@@ -112,7 +114,7 @@ def without_secrets(text: str, *urls: str) -> str:
     for secret in sorted(secrets, key=len, reverse=True):  # The longest first.
         if len(secret) >= 4:  # Not a short word of the text ("bob").
             text = text.replace(secret, "***")
-    return text
+    return text if limit is None else text[:limit]
 
 
 def auth_for(url: str) -> Any:

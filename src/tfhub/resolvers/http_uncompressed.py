@@ -148,8 +148,8 @@ def _check_location(body: bytes, *, url: str) -> str:
     if not urls.is_gcs_folder(location):
         from .._token import without_secrets
 
-        # What the server said may quote the token or credentials it was sent: out, then cut.
-        shown = escaped(without_secrets(redact(location), url)[:200])
+        # What the server said may quote the token or credentials it was sent.
+        shown = escaped(without_secrets(redact(location), url, limit=200))
         raise errors.InvalidHandleError(
             f"Expected server to return a GCS location but received {shown} from "
             f"{redact(url)}. Check the handle, or set TFHUB_MODEL_LOAD_FORMAT=COMPRESSED."
