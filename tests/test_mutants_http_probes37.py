@@ -19,6 +19,7 @@ from tests._helpers.http_server import (
     drop_mid_body,
     enable_tls,
     redirect_to,
+    see_other,
     serve_folder,
 )
 from tests._helpers.raw_server import serve_raw
@@ -76,22 +77,6 @@ def test_a_redirected_download_that_receives_data_gets_the_full_timeout_again(
     assert asked == [None]  # Never cut, never resumed.
 
 
-def _see_other_with_body(body: bytes):
-    """Answers the uncompressed format's request with 303 and `body` (a short Location)."""
-
-    def behaviour(handler, path, query) -> bool:
-        if query.get("tf-hub-format") != ["uncompressed"]:
-            return False
-        handler.send_response(303)
-        handler.send_header("Location", "gs://bucket/m")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-        return True
-
-    return behaviour
-
-
 @pytest.mark.parametrize(("size", "too_long"), [(4096, False), (4097, True)])
 def test_a_303_body_one_byte_over_the_cap_is_told_from_one_at_it(
     server, monkeypatch, size, too_long
@@ -101,7 +86,7 @@ def test_a_303_body_one_byte_over_the_cap_is_told_from_one_at_it(
     from tfhub.resolvers.http_uncompressed import MAX_LOCATION_BYTES
 
     assert size - MAX_LOCATION_BYTES == int(too_long)
-    server.state.behaviours.append(_see_other_with_body(b"x" * size))
+    server.state.behaviours.append(see_other("", "gs://bucket/m", body=b"x" * size))
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
     with pytest.raises(errors.InvalidHandleError) as info:
         hub.resolve(server.url("models/m/1"))
@@ -115,7 +100,9 @@ def test_a_303_body_quoting_the_token_does_not_show_it(server, monkeypatch):
     monkeypatch.setenv("TFHUB_TOKEN", token)
     monkeypatch.setenv("TFHUB_TOKEN_HOST", "127.0.0.1")
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
-    server.state.behaviours.append(_see_other_with_body(f"Authorization: Bearer {token}".encode()))
+    server.state.behaviours.append(
+        see_other("", "gs://bucket/m", body=f"Authorization: Bearer {token}".encode())
+    )
     with pytest.raises(errors.InvalidHandleError) as info:
         hub.resolve(server.url("models/m/1"))
     assert "Bearer ***" in str(info.value)

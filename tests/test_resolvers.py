@@ -924,20 +924,8 @@ def test_credentials_never_reach_descriptor_logs_or_errors(server, served_dir, c
     ids=["huge", "newline", "space", "dotdot"],
 )
 def test_uncompressed_answer_is_capped_and_validated(server, monkeypatch, body, match):
-    def see_other_body(handler, path, query):  # A short Location header, then the body.
-        if query.get("tf-hub-format") != ["uncompressed"]:
-            return False
-        handler.send_response(303)
-        handler.send_header("Location", "gs://bucket/m")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        try:
-            handler.wfile.write(body.encode())
-        except OSError:
-            pass  # tfhub stopped reading: the point.
-        return True
-
-    server.state.behaviours.append(see_other_body)
+    # A short Location header, then the body (tfhub stopping reading it is the point).
+    server.state.behaviours.append(see_other("", "gs://bucket/m", body=body.encode()))
     monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
     with pytest.raises(errors.InvalidHandleError, match=match):
         hub.resolve(server.url("models/m/1"))

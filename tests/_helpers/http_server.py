@@ -302,18 +302,23 @@ def delay(
     return behaviour
 
 
-def see_other(suffix: str, location: str) -> Behaviour:
-    """Answers `?tf-hub-format=uncompressed` with 303 and `location` in the body."""
+def see_other(suffix: str, location: str, body: bytes | None = None) -> Behaviour:
+    """Answers `?tf-hub-format=uncompressed` with 303 and `location`, in the Location header
+    and in the body (or `body` there instead: a hostile or odd one; a client that stops
+    reading it is no failure of the server)."""
+    sent = location.encode() if body is None else body
 
     def behaviour(handler: _Handler, path: str, query: dict[str, list[str]]) -> bool:
         if not _matches(path, suffix) or query.get("tf-hub-format") != ["uncompressed"]:
             return False
-        body = location.encode()
         handler.send_response(303)
         handler.send_header("Location", location)
-        handler.send_header("Content-Length", str(len(body)))
+        handler.send_header("Content-Length", str(len(sent)))
         handler.end_headers()
-        handler.wfile.write(body)
+        try:
+            handler.wfile.write(sent)
+        except OSError:
+            pass  # The client stopped reading (a body over its cap).
         return True
 
     return behaviour
