@@ -188,6 +188,7 @@ _CODE_OF_KIND: list[tuple[type[BaseException], int]] = [
     (errors.InvalidHandleError, 2),  # Invalid or unsupported handle, invalid value.
     (errors.UnsupportedHandleError, 2),
     (errors.SettingError, 2),
+    (errors.TempFolderError, 2),  # Set TMPDIR (docs/cli.md).
     (errors.ArgumentError, 2),
 ]
 _CODE_OF_BUILTIN: list[tuple[type[BaseException], int]] = [

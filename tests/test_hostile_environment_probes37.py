@@ -534,3 +534,45 @@ def test_a_cache_setting_with_an_unexpanded_variable_is_refused(
     assert code == 2 and out == "" and one_line(err), err
     assert "no shell expanded" in err and value.split("/")[0] in err, err
     assert os.listdir(tmp_path) == []
+
+
+def test_tensorflow_without_a_writable_temporary_folder_says_to_set_tmpdir(
+    tmp_path: Path,
+) -> None:
+    """TensorFlow's import asks Python for the temporary folder (absl's test helpers, which it
+    imports, do): with none writable (a container with a read-only root file system), `tfhub
+    inspect MODEL` said "tfhub: not found: [Errno 2] No usable temporary directory found in
+    [...]" (exit 7, as for a missing model) and `hub.load` raised that bare FileNotFoundError.
+    It is a TempFolderError (a FileNotFoundError still) that says TensorFlow needs one and to
+    set TMPDIR (exit 2)."""
+    if os.geteuid() != 0 or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        pytest.skip("needs root and unshare, to mount read-only folders over /tmp and /var/tmp")
+    import tarfile
+
+    import tfhub
+
+    with tarfile.open(Path(tfhub.__file__).parent / "data" / "half_plus_two_v1.tar.gz") as archive:
+        archive.extractall(tmp_path / "model", filter="data")
+    model = os.fspath(tmp_path / "model")
+    env = child_env()
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        env.pop(name, None)
+    code = (
+        "import tfhub as hub\ntry:\n    hub.load(__import__('sys').argv[1])\n"
+        "except FileNotFoundError as err:\n    print(type(err).__name__, err.name, err)"
+    )
+    said = {}
+    for what, argv in {
+        "inspect": ["-m", "tfhub", "inspect", model],
+        "load": ["-c", code, model],
+    }.items():
+        command = ["unshare", "-m", "sh", "-c", _NO_TEMP_FOLDER, "sh", sys.executable, *argv]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+        said[what] = (done.returncode, done.stdout, done.stderr)
+    code_, _, err = said["inspect"]
+    assert code_ == 2 and one_line(err) and err.startswith("tfhub: invalid value: "), err
+    assert "needs 'tensorflow', whose import needs a writable temporary folder" in err, err
+    assert "TMPDIR" in err and "/var/tmp" in err, err
+    code_, out, err = said["load"]
+    assert code_ == 0 and out.startswith("TempFolderError TMPDIR "), (out, err)
+    assert "Set TMPDIR to a writable folder" in out, out

@@ -123,6 +123,20 @@ class SettingError(TFHubError, ValueError):
         self.name = name
 
 
+class TempFolderError(TFHubError, FileNotFoundError):
+    """No writable temporary folder where something needs one (TensorFlow's import asks Python
+    for it); a FileNotFoundError, as Python's `tempfile` raised. The message says what needed
+    it and to set TMPDIR.
+
+    Attributes:
+        name: the variable that helps ("TMPDIR").
+    """
+
+    def __init__(self, message: str, *, name: str = "TMPDIR") -> None:
+        super().__init__(message)
+        self.name = name
+
+
 class ArgumentError(TFHubError, ValueError):
     """An argument of a public function or class (`hub.KerasLayer`, a feature column, ...)
     whose value, or whose combination with another argument, cannot be used; the message ends

@@ -79,6 +79,7 @@ _TABLE: list[_Row] = [
     _Row(errors.UnsupportedHandleError, "unsupported handle", 2),
     _Row(errors.InvalidHandleError, "invalid handle", 2),
     _Row(errors.SettingError, "invalid value", 2),
+    _Row(errors.TempFolderError, "invalid value", 2),
     _Row(errors.ServeConfigError, "invalid value", 2, when=_bad_option_value),
     _Row(errors.ArgumentError, "invalid value", 2),
     _Row(errors.ModuleUnavailableError, "error", 1, when=_damaged_module),

@@ -83,6 +83,8 @@ def install_hint(module_name: str) -> tuple[str, str]:
 
 
 _NATIVE_LOGGING = ("tensorflow", "keras", "tf_keras")
+# What Python's `tempfile` says when no temporary folder is writable.
+_NO_TEMP_FOLDER = "No usable temporary directory"
 _quiet_native_logs = False
 
 
@@ -121,10 +123,22 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
     Raises:
         tfhub.errors.MissingDependencyError: (an ImportError) if the module cannot be imported;
             the message says what to run.
+        tfhub.errors.TempFolderError: (a FileNotFoundError) its import needs a temporary folder
+            and none is writable (TensorFlow's does); the message says to set TMPDIR.
     """
     try:
         with _native_stderr_silenced(module_name):
             return collector.paused(lambda: importlib.import_module(module_name))
+    except FileNotFoundError as err:
+        if not str(err.strerror).startswith(_NO_TEMP_FOLDER):
+            raise
+        raise errors.TempFolderError(  # TensorFlow's import asks absl for a test folder.
+            f"{purpose} needs {module_name!r}, whose import needs a writable temporary folder, "
+            f"and there is none: {err.strerror}. Set TMPDIR to a writable folder that exists "
+            "(`mkdir -p ~/tmp && export TMPDIR=~/tmp`: Python passes over a TMPDIR that does "
+            "not exist).",
+            name="TMPDIR",
+        ) from err
     except ImportError as err:
         hint, command = install_hint(module_name)
         shadows = _shadowing_files(err)
