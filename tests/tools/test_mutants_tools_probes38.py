@@ -137,3 +137,14 @@ def test_a_file_system_that_cannot_flush_a_folder_is_accepted(
     monkeypatch.setattr(os, "fsync", functools.partial(fsync, failure=errno.EIO))
     with pytest.raises(errors.OutputNotWritableError, match="Input/output error"):
         atomic_output.write_file(os.fspath(tmp_path / "g.txt"), b"new", what="labels output file")
+
+
+def test_a_link_to_nothing_at_a_folder_output_is_followed_and_kept(tmp_path: Path) -> None:
+    """As the write follows it (docs/tools.md: "a symbolic link at an output path is followed
+    and kept"), the check before training does: it said "a file is in the way" of the link."""
+    link, target = tmp_path / "out", tmp_path / "real" / "out"
+    link.symlink_to(target)
+    atomic_output.check_writable(os.fspath(link), is_dir=True, what="output folder")
+    with atomic_output.write_folder(os.fspath(link), what="output folder") as tmp:
+        (Path(tmp) / "a.txt").write_text("new")
+    assert link.is_symlink() and (target / "a.txt").read_text() == "new"

@@ -90,7 +90,8 @@ def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = Non
     """Checks that `path` could be written as a folder (`is_dir`) or a file; creates nothing.
 
     A file output may be a character device or a FIFO (/dev/null, /dev/stdout): it is then
-    written in place (`write_file`).
+    written in place (`write_file`). A symbolic link is followed, as the writes follow it (a
+    link to a folder not yet made is checked where that folder would be made).
 
     Raises:
         tfhub.errors.OutputNotWritableError: `path` exists and is of the other kind, or is a
@@ -106,7 +107,8 @@ def check_writable(path: str, *, is_dir: bool, what: str, flag: str | None = Non
     refuse_other_kind(path, is_dir=is_dir, what=what, flag=flag)
     if not is_dir:
         refuse_folder_spelling(path, what=what, flag=flag)
-    existing = nearest_existing(path if is_dir else os.path.dirname(os.path.abspath(path)))
+    target = os.path.realpath(path)  # A link is followed, as the writes follow it.
+    existing = nearest_existing(target if is_dir else os.path.dirname(target))
     try:
         if not os.path.isdir(existing):
             raise NotADirectoryError(20, "a file is in the way", existing)
