@@ -8,12 +8,14 @@ import errno
 import functools
 import os
 import stat
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tfhub import errors
-from tfhub.tools import absl_argv, atomic_output
+from tfhub.tools import absl_argv, atomic_output, host_memory, image_headers
 from tfhub.tools.make_image_classifier import cli as classifier_cli
 
 # --- absl_argv -----------------------------------------------------------------------------
@@ -148,3 +150,71 @@ def test_a_link_to_nothing_at_a_folder_output_is_followed_and_kept(tmp_path: Pat
     with atomic_output.write_folder(os.fspath(link), what="output folder") as tmp:
         (Path(tmp) / "a.txt").write_text("new")
     assert link.is_symlink() and (target / "a.txt").read_text() == "new"
+
+
+# --- host_memory ---------------------------------------------------------------------------
+
+
+@pytest.mark.tf
+def test_peak_growth_is_counted_above_what_was_held_before() -> None:
+    """A call that allocates nothing has grown the peak by nothing, however much TensorFlow's
+    allocator held before it (here a 16 MB tensor)."""
+    import tensorflow as tf
+
+    held = tf.ones([4 << 20])  # noqa: F841 - held through the measure.
+    (grown,) = host_memory.peak_growths([lambda: None])
+    assert grown < 1 << 20, grown
+
+
+@pytest.mark.tf
+def test_a_calls_constant_cost_is_not_counted_per_image() -> None:
+    """`run` takes 8 MB whatever the batch, plus 1 MB an image: one image costs 1 MB more."""
+    import tensorflow as tf
+
+    def run(batch: np.ndarray) -> None:
+        constant = tf.ones([2_000_000])  # 8 MB.
+        per_image = tf.ones([len(batch) * 250_000])  # 1 MB an image.
+        del constant, per_image
+
+    images = np.zeros((2, 1, 1, 3), np.float32)
+    run(images)
+    per_image = host_memory.bytes_per_image(run, images)
+    assert per_image is not None and 0.9e6 <= per_image <= 2e6, per_image
+
+
+def test_one_image_measures_nothing_per_image() -> None:
+    """The growth of one more image cannot be told from a single image: None, not 0."""
+    assert host_memory.bytes_per_image(lambda batch: None, np.zeros((1, 4, 4, 3))) is None
+
+
+# --- image_headers -------------------------------------------------------------------------
+
+_SOI = b"\xff\xd8"
+_SOF0_300x200 = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 300, 200, 1) + b"\x01\x11\x00"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        # A Huffman table (DHT, 0xC4) before the frame header, as some encoders write it: a
+        # marker in the SOF range that holds no size.
+        ("dht_first.jpg", _SOI + b"\xff\xc4\x00\x05\x00\x01\x02" + _SOF0_300x200,
+         image_headers.ImageHeader("JPEG", 200, 300)),
+        # A marker without a length (TEM) before the frame header.
+        ("tem.jpg", _SOI + b"\xff\x01" + _SOF0_300x200,
+         image_headers.ImageHeader("JPEG", 200, 300)),
+        # A 32-bit BMP with bit fields (compression 3), which TensorFlow decodes; rows top-down.
+        ("bitfields.bmp",
+         struct.pack("<2sIHHI", b"BM", 0, 0, 0, 66) + struct.pack("<IiiHHI", 40, 5, -7, 1, 32, 3),
+         image_headers.ImageHeader("BMP", 5, 7)),
+        # An OS/2 1.x BMP (a 12-byte header of 16-bit sizes).
+        ("os2.bmp",
+         struct.pack("<2sIHHI", b"BM", 0, 0, 0, 26) + struct.pack("<IHHHH", 12, 5, 7, 1, 24),
+         image_headers.ImageHeader("BMP", 5, 7)),
+    ],
+)  # fmt: skip
+def test_headers_of_rarer_layouts_give_their_size(
+    name: str, content: bytes, expected: image_headers.ImageHeader, tmp_path: Path
+) -> None:
+    (tmp_path / name).write_bytes(content + bytes(64))
+    assert image_headers.read_header(os.fspath(tmp_path / name)) == expected
