@@ -218,3 +218,148 @@ def test_headers_of_rarer_layouts_give_their_size(
 ) -> None:
     (tmp_path / name).write_bytes(content + bytes(64))
     assert image_headers.read_header(os.fspath(tmp_path / name)) == expected
+
+
+# --- image_decoding ------------------------------------------------------------------------
+
+
+def _png(path: Path, pixels: np.ndarray) -> str:
+    import tensorflow as tf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(tf.io.encode_png(pixels).numpy())
+    return os.fspath(path)
+
+
+@pytest.mark.tf
+def test_resized_pixels_are_rounded_not_cut() -> None:
+    """Black and white side by side, resized to three pixels: the middle one is 127.5, which
+    rounds (to even) to 128; cut to uint8 it would be 127."""
+    import tempfile
+
+    from tfhub.tools import image_decoding
+
+    pixels = np.array([[[0, 0, 0], [255, 255, 255]]], np.uint8)
+    with tempfile.TemporaryDirectory() as folder:
+        path = _png(Path(folder) / "two.png", pixels)
+        row = image_decoding.decode_one(image_decoding.path_tensor((path,))[0], (1, 3)).numpy()
+    assert row[0, :, 0].tolist() == [0, 128, 255]
+
+
+@pytest.mark.tf
+def test_first_images_are_count_of_them_the_first_repeated_if_too_few(tmp_path: Path) -> None:
+    from tfhub.tools import image_decoding, image_folders
+
+    shades = [
+        _png(tmp_path / "c" / f"{i}.png", np.full((2, 2, 3), i * 60, np.uint8)) for i in (1, 2, 3)
+    ]
+    (tmp_path / "c" / "0_broken.png").write_bytes(b"not an image")
+    broken = os.fspath(tmp_path / "c" / "0_broken.png")
+
+    def files(paths: list[str]) -> image_folders.ImageFiles:
+        return image_folders.ImageFiles(
+            os.fspath(tmp_path), ("c",), tuple(paths), (0,) * len(paths)
+        )
+
+    images = image_decoding.first_images(files([broken, *shades]), (2, 2), count=2)
+    assert images.shape == (2, 2, 2, 3)
+    assert np.allclose(images[:, 0, 0, 0], [60 / 255, 120 / 255])
+    images = image_decoding.first_images(files([broken, shades[2]]), (2, 2), count=3)
+    assert images.shape == (3, 2, 2, 3) and np.allclose(images, 180 / 255)
+
+
+# --- image_modules, module_handles ---------------------------------------------------------
+
+
+@pytest.mark.tf
+def test_a_module_of_one_channel_images_is_not_an_image_module(tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    from tfhub.tools import image_modules
+
+    class OneChannel(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 8, 8, 1], tf.float32)])
+        def __call__(self, images: tf.Tensor) -> tf.Tensor:
+            return tf.reduce_mean(images, axis=[1, 2])
+
+    handle = os.fspath(tmp_path / "grey")
+    tf.saved_model.save(OneChannel(), handle)
+    layer = image_modules.load_module_layer(handle, trainable=False)
+    with pytest.raises(errors.NotAnImageModuleError, match="its input has 1 channels, not 3"):
+        image_modules.check_image_input(layer, handle)
+
+
+@pytest.mark.tf
+def test_a_requested_size_must_agree_with_each_fixed_side(tmp_path: Path) -> None:
+    """A module fixed at 32x24: --image_size 32 agrees with its height, not its width."""
+    from tests._helpers.image_models import save_image_feature_vector
+
+    from tfhub.tools import image_modules
+
+    handle = save_image_feature_vector(tmp_path / "m", image_size=(32, 24))
+    layer = image_modules.load_module_layer(handle, trainable=False)
+    assert image_modules.image_size_for_module(layer, handle) == (32, 24)
+    with pytest.raises(errors.ImageSizeError, match=r"expects images of size \(32, 24\)"):
+        image_modules.image_size_for_module(layer, handle, 32)
+
+
+@pytest.mark.tf
+def test_a_tf1_module_taking_images_and_more_is_read_by_its_images_input(tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    import tfhub as hub
+    from tfhub.tools import image_modules
+
+    def module_fn() -> None:
+        images = tf.compat.v1.placeholder(tf.float32, [None, 16, 16, 3], name="images")
+        scale = tf.compat.v1.placeholder(tf.float32, [None], name="scale")
+        features = tf.reduce_mean(images, axis=[1, 2]) * scale[:, None]
+        hub.add_signature(inputs={"images": images, "scale": scale}, outputs=features)
+
+    handle = os.fspath(tmp_path / "tf1")
+    with tf.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(module_fn))
+        with tf.compat.v1.Session() as session:
+            module.export(handle, session)
+    layer = image_modules.load_module_layer(handle, trainable=False)
+    assert image_modules.check_image_input(layer, handle) == (16, 16)
+
+
+def test_a_reason_of_exactly_the_limit_is_kept_whole_and_a_hint_fits_within_it() -> None:
+    from tfhub.tools import image_modules
+
+    assert image_modules.cut_with_ellipsis("x" * 40, 40) == "x" * 40
+    assert image_modules.cut_with_ellipsis("x" * 41, 40) == "x" * 37 + "..."
+    missing = "Could not find callback with key=pyfunc_3 in the registry. " + "y" * 400
+    reason = image_modules.module_reason(ValueError(missing), limit=120)
+    assert len(reason) <= 120 and reason.endswith("does not keep)"), reason
+
+
+def test_a_missing_file_of_a_model_is_not_called_damaged(tmp_path: Path) -> None:
+    """The loader's MissingModelFileError (a FileNotFoundError) is a model not complete, not a
+    damaged one (`.damaged` False); its other DamagedModelErrors are damaged."""
+    from tfhub.tools import module_handles
+
+    handle = os.fspath(tmp_path / "m")
+    for raised, damaged in (
+        (errors.MissingModelFileError("gone", path=handle, problem="variables missing"), False),
+        (errors.DamagedModelError("cut", path=handle, problem="saved_model.pb cut"), True),
+    ):
+        with pytest.raises(errors.ModuleUnavailableError) as caught:
+            with module_handles.loading(handle, flag="tfhub_module"):
+                raise raised
+        assert caught.value.damaged is damaged
+
+
+def test_an_output_not_replaced_whole_may_hold_the_module(tmp_path: Path) -> None:
+    """Only an output folder that is replaced whole would delete a module inside it."""
+    from tfhub.tools import module_handles
+
+    (tmp_path / "logs" / "module").mkdir(parents=True)
+    module = os.fspath(tmp_path / "logs" / "module")
+    kwargs = {"what": "summaries dir", "flag": "summaries_dir", "module_flag": "tfhub_module"}
+    module_handles.check_output_apart(os.fspath(tmp_path / "logs"), module, **kwargs)
+    with pytest.raises(errors.OutputNotWritableError, match="holds the module's folder"):
+        module_handles.check_output_apart(
+            os.fspath(tmp_path / "logs"), module, **kwargs, replaced_whole=True
+        )
