@@ -363,3 +363,110 @@ def test_an_output_not_replaced_whole_may_hold_the_module(tmp_path: Path) -> Non
         module_handles.check_output_apart(
             os.fspath(tmp_path / "logs"), module, **kwargs, replaced_whole=True
         )
+
+
+# --- module_search -------------------------------------------------------------------------
+
+
+@pytest.mark.tf
+def test_a_folder_dataset_gives_its_images_at_the_size_asked_each_time(shape_images: Path) -> None:
+    from tfhub.tools.module_search import lib
+
+    dataset = lib.FolderDataset(lib.DataSpec(os.fspath(shape_images), 6))
+    assert next(dataset.batches((8, 8), 4)).shape == (4, 8, 8, 3)
+    assert next(dataset.batches((5, 7), 4)).shape == (4, 5, 7, 3)
+
+
+def test_a_module_list_with_classic_mac_line_ends_has_a_module_a_line(tmp_path: Path) -> None:
+    from tfhub.tools.module_search import lib
+
+    (tmp_path / "list.txt").write_bytes(b"/m/one\r/m/two\r")
+    assert lib.read_module_list(os.fspath(tmp_path / "list.txt")) == ["/m/one", "/m/two"]
+
+
+def test_a_vector_with_minus_zero_is_a_copy_of_the_one_with_zero() -> None:
+    """-0.0 and 0.0 are one number: the three rows are copies of one vector either way."""
+    from tfhub.tools.module_search import lib
+
+    labels = np.array([1, 0, 0])
+    with_zeros = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    with_minus_zero = np.array([[-0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    expected = lib.loo_1nn_error(with_zeros, labels)
+    assert lib.loo_1nn_error(with_minus_zero, labels) == expected == 1.0
+
+
+def test_k_may_be_every_reference_sample() -> None:
+    from tfhub.tools.module_search import utils
+
+    d = utils.compute_distance_matrix(np.eye(3), np.eye(3)[:2])
+    assert utils.knn_errorrate(d, [0, 0, 1], [0, 1], k=3) == 0.5
+    with pytest.raises(errors.ArgumentError, match="Received: k=4"):
+        utils.knn_errorrate(d, [0, 0, 1], [0, 1], k=4)
+
+
+@pytest.mark.tf
+def test_images_that_cannot_be_read_end_the_ranking_even_with_on_failure(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    """The dataset's failure is no module's: no other module could be scored either."""
+    import shutil
+
+    from tfhub.tools.module_search import lib
+
+    folder = tmp_path / "images"
+    shutil.copytree(shape_images, folder)
+    broken = sorted((folder / "circle").iterdir())[0]
+    broken.write_bytes(b"\xff\xd8 not a jpeg")
+    dataset = lib.FolderDataset(lib.DataSpec(os.fspath(folder)))
+    failures: list[str] = []
+    with pytest.raises(errors.CorruptImageError):
+        lib.rank_modules(
+            [image_modules["fixed"], image_modules["variable"]],
+            dataset,
+            on_failure=lambda handle, err: failures.append(handle),
+        )
+    assert failures == []
+
+
+# --- make_nearest_neighbour_index ----------------------------------------------------------
+
+
+def _nn_validate(*argv: str) -> None:
+    from tfhub.tools.make_nearest_neighbour_index import cli as nn_cli
+
+    nn_cli.validate(nn_cli.build_parser().parse_args(list(argv)), [])
+
+
+def test_nn_flags_at_their_bounds() -> None:
+    """--projected_dim 0 is no projection (upstream's); --num_matches must be positive."""
+    generate = ["generate", "--data_file_pattern=d/*", "--module_url=m", "--embed_output_dir=e"]
+    _nn_validate(*generate, "--projected_dim=0")
+    with pytest.raises(errors.ToolFlagError, match="Received: projected_dim=-1"):
+        _nn_validate(*generate, "--projected_dim=-1")
+    with pytest.raises(errors.ToolFlagError, match="Received: num_matches=0"):
+        _nn_validate("query", "--module_url=m", "--index_output_dir=i", "--num_matches=0")
+
+
+def test_remote_output_folders_whose_names_share_a_start_are_apart() -> None:
+    _nn_validate("build", "--embed_output_dir=gs://b/index2", "--index_output_dir=gs://b/index")
+    with pytest.raises(errors.ToolFlagError, match="must be apart"):
+        _nn_validate("build", "--embed_output_dir=gs://b/i/e", "--index_output_dir=gs://b/i")
+
+
+@pytest.mark.parametrize(
+    ("name", "flag", "expected"),
+    [
+        ("beam-temp-emb-3f2a", "embed_output_dir", True),
+        ("emb-00000-of-00001.tfrecords", "embed_output_dir", True),
+        ("embeddings.tfrecords", "embed_output_dir", False),
+        ("ann.index.json", "index_output_dir", True),
+        ("ann.index.mapping.json", "index_output_dir", True),
+        ("notes.json", "index_output_dir", False),
+    ],
+)
+def test_the_output_folders_own_names(name: str, flag: str, expected: bool) -> None:
+    """What generate and build write (and may replace); anything else in the folder is the
+    user's, which they refuse to delete."""
+    from tfhub.tools.make_nearest_neighbour_index.file_names import is_output_name
+
+    assert is_output_name(name, flag=flag) is expected
