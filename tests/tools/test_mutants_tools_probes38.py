@@ -470,3 +470,43 @@ def test_the_output_folders_own_names(name: str, flag: str, expected: bool) -> N
     from tfhub.tools.make_nearest_neighbour_index.file_names import is_output_name
 
     assert is_output_name(name, flag=flag) is expected
+
+
+def test_remote_index_files_are_left_to_the_reading() -> None:
+    from tfhub.tools.make_nearest_neighbour_index import index_files
+
+    index_files.check_index_folder("gs://bucket/index")
+    remote = index_files.IndexFiles(
+        index="gs://bucket/ann.index",
+        mapping="gs://bucket/ann.index.mapping",
+        matrix=None,
+        received="index_file='gs://bucket/ann.index'",
+    )
+    remote.check_exists()
+    with pytest.raises(errors.IndexFilesError, match="does not exist"):
+        index_files.check_index_folder("/no/such/index")
+
+
+def test_a_value_that_is_not_finite_is_placed_in_its_own_record() -> None:
+    """A NaN that is the first value of the second record is the second record's."""
+    from tfhub.tools.make_nearest_neighbour_index.record_checks import value_problem
+
+    values = np.array([1.0, 2.0, np.nan, 4.0], np.float32)
+    found = value_problem(values, np.array([0, 2, 4]))
+    assert found is not None and found[0] == 1
+
+
+def test_a_pattern_matches_hidden_files_as_beam_does(tmp_path: Path) -> None:
+    from tfhub.tools.make_nearest_neighbour_index import input_files
+
+    (tmp_path / ".titles.txt").write_text("a title\n")
+    input_files.check(os.fspath(tmp_path / "*"))
+
+
+# --- make_image_classifier -----------------------------------------------------------------
+
+
+def test_label_smoothing_may_be_1() -> None:
+    from tfhub.tools.make_image_classifier.hparams import check_hparams, get_default_hparams
+
+    check_hparams(get_default_hparams()._replace(label_smoothing=1.0))
