@@ -510,3 +510,45 @@ def test_label_smoothing_may_be_1() -> None:
     from tfhub.tools.make_image_classifier.hparams import check_hparams, get_default_hparams
 
     check_hparams(get_default_hparams()._replace(label_smoothing=1.0))
+
+
+# --- atomic_output when a rename back fails (the one case an old copy stays aside) ---------
+
+
+def _renames_to_fail(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
+    """Makes every rename onto `target` fail, as on a file system gone read-only meanwhile."""
+    real_rename = os.rename
+
+    def rename(source: str, destination: str) -> None:
+        if os.fspath(destination) == os.fspath(target):
+            raise OSError(errno.EIO, "Input/output error", os.fspath(destination))
+        real_rename(source, destination)
+
+    monkeypatch.setattr(os, "rename", rename)
+
+
+def test_an_old_folder_that_cannot_be_put_back_stays_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    _renames_to_fail(monkeypatch, out)
+    with pytest.raises(errors.OutputNotWritableError, match="Input/output error"):
+        with atomic_output.write_folder(os.fspath(out), what="output folder") as tmp:
+            (Path(tmp) / "new.txt").write_text("new")
+    aside = atomic_output.moved_aside(os.fspath(out))
+    assert aside is not None and (Path(aside) / "old.txt").read_text() == "old"
+
+
+def test_a_killed_writes_old_folder_that_cannot_be_put_back_stays_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, aside = tmp_path / "out", tmp_path / ".out.old-0123456789ab"
+    aside.mkdir()
+    (aside / "old.txt").write_text("old")
+    _renames_to_fail(monkeypatch, out)
+    with pytest.raises(errors.OutputNotWritableError):
+        with atomic_output.write_folder(os.fspath(out), what="output folder") as tmp:
+            (Path(tmp) / "new.txt").write_text("new")
+    assert (aside / "old.txt").read_text() == "old" and not out.exists()
