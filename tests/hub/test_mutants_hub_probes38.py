@@ -1,0 +1,333 @@
+"""Rules of the private hub (the modules session 36's mutation pass left out: archives, catalog,
+files, mirror, pack, publish, ...) that a hand-made mutant (a flipped comparison, a dropped
+check) could change without any test failing: each test here fails under the mutant its
+docstring names, and passes on the code as it is."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.hub_server import (
+    signature_summary_json,
+    write_model_doc,
+    write_model_folder,
+    write_publisher,
+    write_signatures,
+)
+
+from tfhub.hub import archives, validator
+from tfhub.hub.catalog import Catalog
+from tfhub.hub.files import FileResponse
+from tfhub.hub.search import SearchIndex
+from tfhub.utils.filelock import weak_file_lock
+
+
+def _model_folder(tmp_path: Path) -> Path:
+    return write_model_folder(write_model_doc(tmp_path / "hub", "acme/emb/1", asset="1.tar.gz"))
+
+
+def test_a_folder_packed_by_another_worker_meanwhile_is_not_packed_again(tmp_path):
+    """Mutant: `if not target.is_file()` under the lock dropped; a worker that waited for the
+    lock while another process packed the folder packed it again over that archive."""
+    folder = _model_folder(tmp_path)
+    cache = tmp_path / "cache"
+    target = cache / f"{archives.fingerprint(folder)}.tar.gz"
+    result: list[Path] = []
+    with weak_file_lock(str(target) + ".lock", what="the test, packing as another worker"):
+        waiter = threading.Thread(
+            target=lambda: result.append(archives.packed_archive(folder, cache_dir=str(cache)))
+        )
+        waiter.start()
+        time.sleep(0.5)  # The waiter found no archive and waits for the lock.
+        target.write_bytes(b"packed by another worker")
+    waiter.join(timeout=30)
+    assert result == [target]
+    assert target.read_bytes() == b"packed by another worker"
+
+
+def test_a_folder_packed_into_two_caches_has_one_mtime_so_one_etag(tmp_path):
+    """Mutant: `os.utime(part, ...)` dropped; each replica's archive kept the time it was
+    packed, so two replicas sent two ETags for the same bytes."""
+    folder = _model_folder(tmp_path)
+    first = archives.packed_archive(folder, cache_dir=str(tmp_path / "one"))
+    time.sleep(0.05)
+    second = archives.packed_archive(folder, cache_dir=str(tmp_path / "two"))
+    assert first.read_bytes() == second.read_bytes()
+    assert first.stat().st_mtime_ns == second.stat().st_mtime_ns
+    assert first.stat().st_mtime_ns == archives.fingerprint_mtime_ns(first.name[:32])
+
+
+def test_a_file_rewritten_with_the_same_size_gives_a_new_archive(tmp_path):
+    """Mutant: the mtime left out of `fingerprint`; a variables file rewritten in place with
+    as many bytes kept the fingerprint, and the server kept sending the old archive."""
+    folder = _model_folder(tmp_path)
+    cache = str(tmp_path / "cache")
+    old = archives.packed_archive(folder, cache_dir=cache)
+    data = folder / "variables" / "variables.index"
+    data.write_bytes(b"X" * data.stat().st_size)
+    stamp = data.stat().st_mtime_ns + 5_000_000_000
+    os.utime(data, ns=(stamp, stamp))
+    new = archives.packed_archive(folder, cache_dir=cache)
+    assert new != old
+    assert new.read_bytes() != old.read_bytes()
+
+
+def test_a_file_of_another_size_with_the_old_mtime_gives_a_new_archive(tmp_path):
+    """Mutant: the size left out of `fingerprint`; a file replaced by one of another size that
+    kept the old mtime (`cp -p`, `rsync -t`) kept the fingerprint, and the old archive."""
+    folder = _model_folder(tmp_path)
+    data = folder / "variables" / "variables.index"
+    before = archives.fingerprint(folder)
+    stamp = data.stat().st_mtime_ns
+    data.write_bytes(b"a longer index than before")
+    os.utime(data, ns=(stamp, stamp))
+    assert archives.fingerprint(folder) != before
+
+
+def test_a_failed_pack_leaves_no_part_file_in_the_cache(tmp_path):
+    """Mutant: `part.unlink(missing_ok=True)` dropped; an archive packed but not renamed into
+    place (here: a folder where the archive goes) stayed in the cache as `.<name>.<uuid>`."""
+    folder = _model_folder(tmp_path)
+    cache = tmp_path / "cache"
+    (cache / f"{archives.fingerprint(folder)}.tar.gz").mkdir(parents=True)
+    with pytest.raises(OSError):
+        archives.packed_archive(folder, cache_dir=str(cache))
+    assert sorted(path.name for path in cache.iterdir() if not path.name.endswith(".lock")) == [
+        f"{archives.fingerprint(folder)}.tar.gz"
+    ]
+
+
+ONE_META_GRAPH = b"\x12\x00"  # A SavedModel message: field 2 (meta_graphs), empty.
+
+
+def _valid_doc(root: Path, asset: str) -> Path:
+    write_publisher(root, "acme", "Acme")
+    return write_model_doc(root, "acme/emb/1", asset=asset)
+
+
+def test_an_asset_url_is_judged_by_its_path_not_its_query(tmp_path):
+    """Mutant: `asset.endswith(suffix)` for `parts.path.endswith(suffix)`; an archive URL with
+    a query (`?alt=media`, as Google Cloud Storage's JSON API serves files) was refused, and
+    `https://host/download?file=m.tar.gz` (a page, not an archive) was accepted."""
+    good = _valid_doc(tmp_path / "good", "https://example.com/m.tar.gz?alt=media")
+    assert validator.validate_file(good, root=tmp_path / "good") == []
+    bad = _valid_doc(tmp_path / "bad", "https://example.com/download?file=m.tar.gz")
+    problems = validator.validate_file(bad, root=tmp_path / "bad")
+    assert [p.message for p in problems] == [
+        "'asset-path' must end with .tar.gz. Received: 'https://example.com/download?file=m.tar.gz'"
+    ]
+
+
+def test_an_absolute_asset_path_is_refused_even_if_it_names_the_archive_beside_the_doc(tmp_path):
+    """Mutant: `os.path.isabs(asset) or` dropped; the absolute path of the archive beside the
+    doc (which names the publishing machine's folders on every page) was accepted."""
+    doc = _valid_doc(tmp_path, "1.tar.gz")
+    make_tar_gz(doc.with_name("1.tar.gz"), {"saved_model.pb": ONE_META_GRAPH})
+    assert validator.validate_file(doc, root=tmp_path) == []
+    absolute = os.fspath(doc.with_name("1.tar.gz"))
+    doc.write_text(doc.read_text().replace("asset-path: 1.tar.gz", f"asset-path: {absolute}"))
+    problems = validator.validate_file(doc, root=tmp_path)
+    assert [p.message for p in problems] == [
+        "a local 'asset-path' must name a file beside the doc (a URL or a relative path inside "
+        f"the doc's folder). Received: {absolute!r}"
+    ]
+
+
+def test_a_local_asset_path_other_than_the_versions_archive_is_refused(tmp_path):
+    """Mutant: the `target != archive` check dropped; `model.tar.gz` beside the doc was
+    accepted, though the server answers the version with `1.tar.gz` only (a 404 for it)."""
+    doc = _valid_doc(tmp_path, "model.tar.gz")
+    make_tar_gz(doc.with_name("model.tar.gz"))
+    problems = validator.validate_file(doc, root=tmp_path)
+    assert [p.message for p in problems] == [
+        "a local 'asset-path' must be '1.tar.gz', the archive beside the doc that `tfhub serve` "
+        "answers for this version (and `tfhub publish` writes): rename the file or fix the "
+        "path. Received: 'model.tar.gz'"
+    ]
+
+
+def test_the_latest_version_is_not_a_placeholder_announcing_one(tmp_path):
+    """Mutant: `max(real or self.versions)` -> `max(self.versions)`; a placeholder for
+    version 2 became the latest, so the version-less handle answered "not published"."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1")
+    placeholder = tmp_path / "assets/docs/acme/models/emb/2.md"
+    placeholder.write_text("# Placeholder acme/emb/2\nVersion 2, soon.\n")
+    model, version = Catalog.scan(tmp_path).find(["acme", "emb"])
+    assert sorted(model.versions) == [1, 2]
+    assert version.version == 1
+
+
+def test_a_filter_value_is_listed_once_and_matched_whatever_its_case(tmp_path):
+    """Mutants: `if value not in values` dropped (a value under both `task` and tfhub.dev's old
+    `module-type` was listed twice), and `v.lower()` -> `v` in `facet_keys` (a doc's
+    `Apache-2.0` no longer matched the filter `apache-2.0`, which the query is lowered to)."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1", license="Apache-2.0")
+    doc.write_text(
+        doc.read_text().replace("-->\n", "-->\n<!-- module-type: text-embedding -->\n", 1)
+    )
+    catalog = Catalog.scan(tmp_path)
+    model = catalog.models["acme/emb"]
+    assert model.facet_values("task") == ["text-embedding"]
+    found = SearchIndex.build(catalog).search("", {"license": "apache-2.0"})
+    assert [m.handle for m in found] == ["acme/emb"]
+
+
+def test_of_two_docs_for_one_version_the_first_by_path_is_kept(tmp_path):
+    """Mutant: the "Two docs for ..." check dropped; a stray copy of a doc (here under
+    `zz-copy/`) replaced the version's doc, and the files beside the copy were served."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1", description="The right doc.")
+    stray = tmp_path / "assets/docs/acme/models/zz-copy/1.md"
+    stray.parent.mkdir()
+    stray.write_text(doc.read_text().replace("The right doc.", "A stray copy."))
+    _, version = Catalog.scan(tmp_path).find(["acme", "emb", "1"])
+    assert version.doc.path == doc
+    assert version.doc.description == "The right doc."
+
+
+def test_a_model_folder_that_is_a_symlink_out_of_root_is_not_served(tmp_path):
+    """Mutant: `and is_inside(folder, self.root)` dropped; a `<version>/` folder linking out of
+    ROOT (to any folder holding a saved_model.pb) was packed and served."""
+    outside = write_model_folder(tmp_path / "elsewhere" / "1.md")
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1", asset="1.tar.gz")
+    doc.with_suffix("").symlink_to(outside, target_is_directory=True)
+    _, version = Catalog.scan(root).find(["acme", "emb", "1"])
+    assert version.folder is None and not version.servable
+
+
+def test_a_publisher_of_ten_models_lists_them_without_and_0_more(tmp_path):
+    """Mutant: `len(names) > 10` -> `>= 10`; a 404 for a publisher of ten models ended with
+    "and 0 more"."""
+    write_publisher(tmp_path, "acme", "Acme")
+    for number in range(10):
+        write_model_doc(tmp_path, f"acme/m{number}/1")
+    reason = Catalog.scan(tmp_path).not_found_reason(["acme", "nope"])
+    assert reason == "acme/nope: the publisher acme has " + ", ".join(
+        f"acme/m{number}" for number in range(10)
+    )
+
+
+def test_only_a_collections_url_names_a_collection_without_its_version(tmp_path):
+    """Mutant: `or segments[1] != "collections"` dropped; `acme/models/favs/7` was taken for
+    the collection acme/favs."""
+    write_publisher(tmp_path, "acme", "Acme")
+    collection = tmp_path / "assets/docs/acme/collections/favs/1.md"
+    collection.parent.mkdir(parents=True)
+    collection.write_text("# Collection acme/favs/1\nFavourites.\n")
+    catalog = Catalog.scan(tmp_path)
+    assert catalog.collection_without_version(["acme", "collections", "favs", "7"]) is not None
+    assert catalog.collection_without_version(["acme", "models", "favs", "7"]) is None
+
+
+def test_version_0_is_found_by_its_url(tmp_path):
+    """Mutant: `text == "0" or` dropped from `is_version`; `acme/emb/0`, a version tfhub.dev's
+    handles allow, was a 404 (its digit taken for a leading zero)."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/0")
+    found = Catalog.scan(tmp_path).find(["acme", "emb", "0"])
+    assert found is not None and found[1].version == 0
+
+
+def test_a_signature_summary_that_is_a_symlink_out_of_root_is_not_read(tmp_path):
+    """Mutant: `or not is_inside(path, root)` dropped; `1.signatures.json` linking out of ROOT
+    was read and shown on the model's page."""
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps(signature_summary_json()))
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1")
+    write_signatures(doc, signature_summary_json())
+    _, version = Catalog.scan(root).find(["acme", "emb", "1"])
+    assert version.signatures is not None  # Read when it is a file inside ROOT.
+    summary = doc.with_name("1.signatures.json")
+    summary.unlink()
+    summary.symlink_to(outside)
+    _, version = Catalog.scan(root).find(["acme", "emb", "1"])
+    assert version.signatures is None
+
+
+def test_a_coral_doc_is_served_under_coral_model(tmp_path):
+    """Mutant: Coral dropped from DERIVED_PREFIXES; `# Coral acme/emb/1` took version 1 of the
+    module acme/emb (served at /acme/emb/1) instead of /acme/coral-model/emb/1."""
+    write_publisher(tmp_path, "acme", "Acme")
+    module = write_model_doc(tmp_path, "acme/emb/1")
+    coral = module.parent / "emb" / "coral" / "1.md"
+    coral.parent.mkdir(parents=True)
+    coral.write_text(
+        "# Coral acme/emb/1\nThe Edge TPU version.\n\n<!-- parent-model: acme/emb/1 -->\n"
+    )
+    catalog = Catalog.scan(tmp_path)
+    assert catalog.find(["acme", "emb", "1"])[1].doc.path == module
+    model, version = catalog.find(["acme", "coral-model", "emb", "1"])
+    assert model.kind.value == "Coral" and version.doc.path == coral
+    assert [m.handle for m, _ in catalog.derived["acme/emb/1"]] == ["acme/coral-model/emb"]
+
+
+def test_an_old_doc_s_module_type_is_its_task_filter(tmp_path):
+    """Mutant: "module-type" dropped from the task filter's keys; a doc of tfhub.dev's older
+    docs, which give `module-type` and no `task`, was under no task filter."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1")
+    doc.write_text(doc.read_text().replace("<!-- task: ", "<!-- module-type: "))
+    catalog = Catalog.scan(tmp_path)
+    assert catalog.models["acme/emb"].facet_values("task") == ["text-embedding"]
+    found = SearchIndex.build(catalog).search("", {"task": "text-embedding"})
+    assert [m.handle for m in found] == ["acme/emb"]
+
+
+def _send_file(path: Path, method: str = "GET", headers: dict[str, str] | None = None):
+    """(scope, messages) of `FileResponse(path)` answering one request, for a client that
+    stays connected."""
+    scope = {
+        "type": "http",
+        "method": method,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+    }
+    messages: list[dict] = []
+
+    async def receive() -> dict:
+        await asyncio.Event().wait()  # The client stays until the answer is sent.
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        messages.append(message)
+
+    asyncio.run(FileResponse(path, missing="gone\n")(scope, receive, send))
+    return scope, messages
+
+
+def test_an_archive_whose_folder_became_a_file_is_a_404(tmp_path):
+    """Mutant: NotADirectoryError left out of the 404 case; an archive whose folder was
+    replaced by a file since the scan (open: ENOTDIR) ended the request with an error."""
+    (tmp_path / "emb").write_text("no longer a folder")
+    scope, messages = _send_file(tmp_path / "emb" / "1.tar.gz")
+    assert messages[0]["status"] == 404
+    assert b"".join(m.get("body", b"") for m in messages[1:]) == b"gone\n"
+    assert scope["tfhub.bytes"] == 0
+
+
+def test_head_of_an_archive_sends_its_headers_and_no_body(tmp_path):
+    """Mutants: `scope["method"] == "HEAD" or` dropped (a HEAD sent the whole archive, which
+    a client reads as the next answer), and `scope["tfhub.bytes"] = 0` dropped for it (the
+    access log counted the archive as sent)."""
+    archive = tmp_path / "1.tar.gz"
+    archive.write_bytes(b"x" * 1000)
+    scope, messages = _send_file(archive, "HEAD")
+    assert messages[0]["status"] == 200
+    assert (b"content-length", b"1000") in messages[0]["headers"]
+    assert b"".join(m.get("body", b"") for m in messages[1:]) == b""
+    assert scope["tfhub.bytes"] == 0
+    scope, messages = _send_file(archive, "GET", {"Range": "bytes=10-19"})
+    assert messages[0]["status"] == 206
+    assert b"".join(m.get("body", b"") for m in messages[1:]) == b"x" * 10
