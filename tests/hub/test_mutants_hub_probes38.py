@@ -22,7 +22,8 @@ from tests._helpers.hub_server import (
     write_signatures,
 )
 
-from tfhub.hub import archives, validator
+from tfhub import errors
+from tfhub.hub import archives, doc_handles, mirror_source, validator
 from tfhub.hub.catalog import Catalog
 from tfhub.hub.files import FileResponse
 from tfhub.hub.search import SearchIndex
@@ -288,15 +289,17 @@ def test_an_old_doc_s_module_type_is_its_task_filter(tmp_path):
 
 def _send_file(path: Path, method: str = "GET", headers: dict[str, str] | None = None):
     """(scope, messages) of `FileResponse(path)` answering one request, for a client that
-    stays connected."""
+    stays connected; `scope["test.receives"]` counts the calls of `receive`."""
     scope = {
         "type": "http",
         "method": method,
         "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+        "test.receives": 0,
     }
     messages: list[dict] = []
 
     async def receive() -> dict:
+        scope["test.receives"] += 1
         await asyncio.Event().wait()  # The client stays until the answer is sent.
         return {"type": "http.disconnect"}
 
@@ -331,3 +334,109 @@ def test_head_of_an_archive_sends_its_headers_and_no_body(tmp_path):
     scope, messages = _send_file(archive, "GET", {"Range": "bytes=10-19"})
     assert messages[0]["status"] == 206
     assert b"".join(m.get("body", b"") for m in messages[1:]) == b"x" * 10
+
+
+@pytest.mark.parametrize("body", [{"Transfer-Encoding": "chunked"}, {"Content-Length": "5"}])
+def test_a_request_announcing_a_body_is_answered_without_receive(tmp_path, body):
+    """Mutant: `"transfer-encoding" in headers or` dropped (and the Content-Length test
+    flipped); listening for the client's disconnect made granian wait for a body that never
+    came, holding the connection after the answer."""
+    archive = tmp_path / "1.tar.gz"
+    archive.write_bytes(b"y" * 100)
+    scope, messages = _send_file(archive, "GET", body)
+    assert b"".join(m.get("body", b"") for m in messages[1:]) == b"y" * 100
+    assert scope["test.receives"] == 0
+    scope, _ = _send_file(archive, "GET", {"Content-Length": "0"})
+    assert scope["test.receives"] == 1  # No body: it listens for the client's disconnect.
+
+
+def test_an_empty_file_is_answered_with_an_empty_last_body_message(tmp_path):
+    """Mutant: `if position >= end` -> `>`; an empty file (start 0, end 0) was answered with
+    no body message at all, so the response never ended."""
+    empty = tmp_path / "1.tar.gz"
+    empty.write_bytes(b"")
+    _, messages = _send_file(empty)
+    assert messages[0]["status"] == 200
+    assert [(m["type"], m.get("body"), m.get("more_body", False)) for m in messages[1:]] == [
+        ("http.response.body", b"", False)
+    ]
+
+
+def _serve_json(served_dir: Path, path: str, data: object) -> bytes:
+    """Writes `data` as JSON at `path` below the folder the `server` fixture serves."""
+    file = served_dir / path
+    file.parent.mkdir(parents=True, exist_ok=True)
+    body = json.dumps(data).encode()
+    file.write_bytes(body)
+    return body
+
+
+def test_a_hub_that_answered_for_the_model_is_not_asked_again_below(server, served_dir):
+    """Mutant: the `break` after an answer without the version's doc dropped; the source's
+    other prefixes were asked too (`/acme/api/models/emb/sub`), each a request to a hub that
+    had already answered, and each named in the warning."""
+    doc = "# Module acme/emb/sub/1\nOne.\n"
+    _serve_json(
+        served_dir, "api/models/acme/emb/sub", {"versions": [{"version": 1, "doc_markdown": doc}]}
+    )
+    found, asked = mirror_source.source_doc(server.url("acme/emb/sub/9"), max_bytes=1 << 20)
+    assert found is None
+    assert asked == [server.url("api/models/acme/emb/sub")]
+    found, asked = mirror_source.source_doc(server.url("acme/emb/sub/1"), max_bytes=1 << 20)
+    assert found is not None and found.text == doc and len(asked) == 1
+
+
+def _found(server) -> mirror_source.SourceDoc:
+    origin = doc_handles.parse_handle("acme/emb/1")
+    return mirror_source.SourceDoc(
+        "# Module acme/emb/1\n", origin, server.url("acme/emb/1"), server.url().rstrip("/")
+    )
+
+
+def test_a_source_s_publisher_doc_must_be_that_publisher_s(server, served_dir):
+    """Mutant: the first-line check of `source_publisher_doc` dropped; whatever text the
+    source's `/api/publishers/acme` gave (another publisher's doc, a page) was written as the
+    hub's publisher doc."""
+    api = "api/publishers/acme"
+    _serve_json(served_dir, api, {"doc_markdown": "# Publisher other\nSomeone else.\n"})
+    assert (
+        mirror_source.source_publisher_doc(
+            _found(server), server.url("acme/emb/1"), max_bytes=1 << 20
+        )
+        is None
+    )
+    _serve_json(served_dir, api, {"doc_markdown": "# Publisher acme\r\nAcme.\r\n"})
+    text = mirror_source.source_publisher_doc(
+        _found(server), server.url("acme/emb/1"), max_bytes=1 << 20
+    )
+    assert text == "# Publisher acme\r\nAcme.\r\n"
+
+
+def test_an_api_answer_of_exactly_the_limit_is_read(server, served_dir):
+    """Mutant: `len(body) > max_bytes` -> `>=`; an answer of exactly `max_bytes` bytes, which
+    the limit allows, was refused as too large."""
+    body = _serve_json(
+        served_dir, "api/publishers/acme", {"doc_markdown": "# Publisher acme\nAcme.\n"}
+    )
+    found = _found(server)
+    assert (
+        mirror_source.source_publisher_doc(found, found.url, max_bytes=len(body))
+        == "# Publisher acme\nAcme.\n"
+    )
+    with pytest.raises(errors.MirrorTooLargeError):
+        mirror_source.source_publisher_doc(found, found.url, max_bytes=len(body) - 1)
+
+
+def test_only_a_module_doc_of_a_whole_numbered_version_is_taken_from_a_source(server, served_dir):
+    """Mutants: `latest if is_whole_number(latest) else None` -> `latest` (a `latest_version`
+    of 1.0 matched version 1 and then crashed on the handle `acme/emb/1.0`), the Module check
+    dropped (a Placeholder's doc was taken, to be rewritten as a Module doc), and the `\\r\\n`
+    -> `\\n` dropped (a doc written on Windows kept its `\\r`s, one at the end of every line)."""
+    api = "api/models/acme/emb"
+    placeholder = {"version": 2, "doc_markdown": "# Placeholder acme/emb/2\nSoon.\n"}
+    module = {"version": 1, "doc_markdown": "# Module acme/emb/1\r\nOne.\r\n"}
+    _serve_json(served_dir, api, {"latest_version": 1.0, "versions": [module, placeholder]})
+    assert mirror_source.source_doc(server.url("acme/emb"), max_bytes=1 << 20)[0] is None
+    assert mirror_source.source_doc(server.url("acme/emb/2"), max_bytes=1 << 20)[0] is None
+    found, _ = mirror_source.source_doc(server.url("acme/emb/1"), max_bytes=1 << 20)
+    assert found is not None and found.text == "# Module acme/emb/1\nOne.\n"
