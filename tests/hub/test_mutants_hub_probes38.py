@@ -22,8 +22,8 @@ from tests._helpers.hub_server import (
     write_signatures,
 )
 
-from tfhub import errors
-from tfhub.hub import archives, doc_handles, mirror_source, validator
+from tfhub import constants, errors
+from tfhub.hub import archives, doc_handles, mirror, mirror_source, validator
 from tfhub.hub.catalog import Catalog
 from tfhub.hub.files import FileResponse
 from tfhub.hub.search import SearchIndex
@@ -440,3 +440,102 @@ def test_only_a_module_doc_of_a_whole_numbered_version_is_taken_from_a_source(se
     assert mirror_source.source_doc(server.url("acme/emb/2"), max_bytes=1 << 20)[0] is None
     found, _ = mirror_source.source_doc(server.url("acme/emb/1"), max_bytes=1 << 20)
     assert found is not None and found.text == "# Module acme/emb/1\nOne.\n"
+
+
+@pytest.mark.tf
+def test_a_gfile_folder_of_exactly_the_limit_is_copied(tmp_path, monkeypatch):
+    """Mutant: `total > limit` -> `>=`; a gs:// model folder whose files add up to exactly
+    TFHUB_MAX_EXTRACTED_BYTES, which the limit allows, was refused."""
+    import tensorflow as tf
+
+    source = "ram://tfhub-mutants-38/exact"
+    files = {"saved_model.pb": b"\x12\x00" * 300, "variables/variables.index": b"i" * 424}
+    for name, data in files.items():
+        tf.io.gfile.makedirs(os.path.dirname(f"{source}/{name}"))
+        with tf.io.gfile.GFile(f"{source}/{name}", "wb") as file:
+            file.write(data)
+    monkeypatch.setenv(constants.TFHUB_MAX_EXTRACTED_BYTES, "1024")
+    with mirror._local_copy(source) as local:
+        copied = {
+            path.relative_to(local).as_posix(): path.read_bytes()
+            for path in Path(local).rglob("*")
+            if path.is_file()
+        }
+    assert copied == files
+    monkeypatch.setenv(constants.TFHUB_MAX_EXTRACTED_BYTES, "1023")
+    with pytest.raises(errors.MirrorTooLargeError), mirror._local_copy(source):
+        pass
+
+
+def test_mirroring_the_docs_of_a_folder_without_docs_is_refused(tmp_path):
+    """Mutant: the `docs.is_dir()` check dropped; `tfhub mirror --from-docs` of a mistyped ROOT
+    mirrored nothing without a word."""
+    with pytest.raises(errors.ModelNotFoundError, match="holds no docs to mirror"):
+        mirror.mirror_doc_assets(tmp_path / "typo")
+    assert not (tmp_path / "typo").exists()
+
+
+def test_mirroring_docs_skips_derived_docs_and_local_asset_paths(server, tmp_path):
+    """Mutants: `doc.kind is not DocKind.MODULE or` dropped (a Lite doc's .tflite URL and a
+    Tfjs doc's archive URL were downloaded as models, each a failure), and the remote-scheme
+    check dropped (a Module doc whose local archive is missing was "mirrored" from its
+    relative path, a failure)."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    module = write_model_doc(root, "acme/emb/1", asset="1.tar.gz")
+    lite = module.parent / "emb" / "lite" / "1.md"
+    lite.parent.mkdir(parents=True)
+    lite.write_text(
+        f"# Lite acme/emb/1\nThe Lite version.\n\n<!-- asset-path: {server.url('m.tflite')} -->\n"
+        "<!-- parent-model: acme/emb/1 -->\n"
+    )
+    tfjs = module.parent / "emb" / "tfjs" / "1.md"
+    tfjs.parent.mkdir(parents=True)
+    tfjs.write_text(
+        f"# Tfjs acme/emb/1\nThe TF.js version.\n\n<!-- asset-path: {server.url('m.tar.gz')} -->\n"
+        "<!-- parent-model: acme/emb/1 -->\n"
+    )
+    report = mirror.mirror_doc_assets(root)
+    assert report == mirror.MirrorReport([], [])
+
+
+def test_mirroring_docs_with_force_downloads_versions_that_have_files(server, tmp_path):
+    """Mutant: `not force and` dropped; `tfhub mirror --from-docs --force` skipped every version
+    that had model files instead of downloading it again."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1", asset=server.url("gone/1.tar.gz"))
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    assert mirror.mirror_doc_assets(root) == mirror.MirrorReport([], [])
+    report = mirror.mirror_doc_assets(root, force=True)
+    assert [handle for handle, _ in report.failed] == ["acme/emb/1"]  # Asked: a 404 here.
+    assert doc.with_name("1.tar.gz").is_file()
+
+
+def test_mirroring_docs_refuses_a_handle_a_hub_cannot_hold_before_downloading(server, tmp_path):
+    """Mutant: the `handle_problem` check dropped; a doc under the reserved publisher `api`
+    (whose pages nobody reaches) was downloaded; its failure named the download, not why."""
+    root = tmp_path / "hub"
+    write_publisher(root, "api", "Api")
+    write_model_doc(root, "api/emb/1", asset=server.url("gone/1.tar.gz"))
+    report = mirror.mirror_doc_assets(root)
+    assert report.mirrored == []
+    [(handle, reason)] = report.failed
+    assert handle == "api/emb/1"
+    assert reason.startswith("assets/docs/api/models/emb/1.md: the handle has the publisher 'api'")
+
+
+def test_mirroring_only_some_docs_leaves_other_unreadable_docs_out(tmp_path):
+    """Mutant: `report if only is None else None` -> `report`; `tfhub mirror --from-docs
+    --only acme/emb/1` failed for a doc it was not asked about (one whose first line does not
+    parse)."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    write_model_doc(root, "acme/emb/1", asset="1.tar.gz")
+    bad = root / "assets/docs/acme/models/bad/1.md"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("# Model acme/bad/1\nNot a doc kind.\n")
+    assert [path for path, _ in mirror.mirror_doc_assets(root).failed] == [
+        "assets/docs/acme/models/bad/1.md"
+    ]
+    assert mirror.mirror_doc_assets(root, only=["acme/emb/1"]) == mirror.MirrorReport([], [])
