@@ -29,6 +29,8 @@ from tfhub.hub.files import FileResponse
 from tfhub.hub.search import SearchIndex
 from tfhub.utils.filelock import weak_file_lock
 
+UPSTREAM_TF1 = Path(__file__).parents[1] / "data" / "upstream" / "tf1_text_vocab"
+
 
 def _model_folder(tmp_path: Path) -> Path:
     return write_model_folder(write_model_doc(tmp_path / "hub", "acme/emb/1", asset="1.tar.gz"))
@@ -539,3 +541,26 @@ def test_mirroring_only_some_docs_leaves_other_unreadable_docs_out(tmp_path):
         "assets/docs/acme/models/bad/1.md"
     ]
     assert mirror.mirror_doc_assets(root, only=["acme/emb/1"]) == mirror.MirrorReport([], [])
+
+
+@pytest.mark.tf
+def test_mirror_keeps_the_doc_the_hub_already_has_for_the_version(tmp_path):
+    """Mutant: `if not fmt.doc_path(root, target).is_file()` -> `if True`; the source hub's doc
+    was taken though the hub had its own doc for the version (one waiting for its model)."""
+    from tfhub.hub import publish, starter
+    from tfhub.hub.runner import BackgroundServer
+    from tfhub.hub.settings import ServeSettings
+
+    central = tmp_path / "central"
+    info = starter.StarterInfo(description="The central hub's doc.")
+    publish.publish(UPSTREAM_TF1, central, "acme/emb/1", info=info)
+    edge = tmp_path / "edge"
+    write_publisher(edge, "acme", "Acme")
+    ours = write_model_doc(edge, "acme/emb/1", description="Our own doc.")
+    ours.write_text(ours.read_text().replace("saved_model_2", "hub"))
+    settings = ServeSettings(root=str(central), access_log=False, rescan_seconds=0)
+    with BackgroundServer(settings) as server:
+        published = mirror.mirror(server.url("acme/emb/1"), edge)
+    assert published.handle == "acme/emb/1" and not published.wrote_doc
+    assert "Our own doc." in ours.read_text()
+    assert published.archive.is_file()
