@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import tarfile
 import threading
 import time
 from pathlib import Path
@@ -564,3 +565,49 @@ def test_mirror_keeps_the_doc_the_hub_already_has_for_the_version(tmp_path):
     assert published.handle == "acme/emb/1" and not published.wrote_doc
     assert "Our own doc." in ours.read_text()
     assert published.archive.is_file()
+
+
+def test_publishing_a_model_path_that_does_not_exist_says_so(tmp_path):
+    """Mutant: `if not os.path.isfile(path): return path` dropped in `_unpacked`; a mistyped
+    model path was opened as an archive, and the error was Python's FileNotFoundError (a
+    named pipe given as the model blocked the publish for ever)."""
+    from tfhub.hub import publish
+
+    with pytest.raises(errors.NotAModelError, match="does not exist") as raised:
+        publish.publish(tmp_path / "mistyped", tmp_path / "hub", "acme/emb/1")
+    assert raised.value.reason == "not a folder"
+    assert not (tmp_path / "hub" / "assets" / "docs" / "acme" / "models").exists()
+
+
+@pytest.mark.tf
+def test_publishing_a_plain_tar_without_an_archive_name_extracts_it(tmp_path):
+    """Mutant: "tar" dropped from the sniffed kinds in `_unpacked`; an uncompressed tar saved
+    without a suffix (a browser's `download`) was taken for a model file and refused."""
+    from tfhub.hub import publish
+
+    download = tmp_path / "download"
+    with tarfile.open(download, "w") as tar:
+        for path in sorted(UPSTREAM_TF1.rglob("*")):
+            tar.add(path, arcname=path.relative_to(UPSTREAM_TF1).as_posix(), recursive=False)
+    published = publish.publish(download, tmp_path / "hub", "acme/emb/1")
+    assert published.archive.is_file() and published.wrote_doc
+
+
+@pytest.mark.tf
+def test_publishing_with_force_over_a_model_folder_version_removes_the_folder(tmp_path):
+    """Mutant: `stale=docs_layout.model_dir_beside(target)` -> `stale=[]`; the version's old
+    model folder `1/` stayed beside the new archive (the old model, kept for nothing, and
+    served again as soon as the archive is removed)."""
+    from tfhub.hub import publish
+
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    old = write_model_folder(write_model_doc(root, "acme/emb/1", asset="1.tar.gz"))
+    published = publish.publish(UPSTREAM_TF1, root, "acme/emb/1", force=True)
+    assert published.archive == old.with_name("1.tar.gz") and published.archive.is_file()
+    assert not old.exists()
+    assert sorted(path.name for path in old.parent.iterdir()) == [
+        "1.md",
+        "1.signatures.json",
+        "1.tar.gz",
+    ]
