@@ -82,12 +82,10 @@ class FileResponse:
                 content_type=self.content_type,
             )
             headers = {**plan.headers, **self.extra_headers}
-            scope["tfhub.bytes"] = plan.length if plan.status in (200, 206) else 0
             await send(
                 {"type": "http.response.start", "status": plan.status, "headers": _raw(headers)}
             )
             if scope["method"] == "HEAD" or plan.status not in (200, 206):
-                scope["tfhub.bytes"] = 0
                 await send({"type": "http.response.body", "body": b""})
             elif _announces_body(request_headers):  # Never `receive()`: see _announces_body.
                 await _send_chunks(send, fd, plan.start, plan.end)
@@ -110,7 +108,6 @@ async def _send_missing(scope: Scope, send: Send, text: str) -> None:
     """A plain-text 404 (the body left out for HEAD)."""
     body = text.encode("utf-8")
     headers = {"content-type": "text/plain; charset=utf-8", "content-length": str(len(body))}
-    scope["tfhub.bytes"] = 0
     await send({"type": "http.response.start", "status": 404, "headers": _raw(headers)})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
