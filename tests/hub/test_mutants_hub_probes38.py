@@ -6,6 +6,7 @@ docstring names, and passes on the code as it is."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import os
@@ -25,7 +26,18 @@ from tests._helpers.hub_server import (
 )
 
 from tfhub import constants, errors
-from tfhub.hub import archives, commit, doc_handles, mirror, mirror_source, validator
+from tfhub.hub import (
+    archives,
+    commit,
+    doc_handles,
+    mirror,
+    mirror_source,
+    model_files,
+    pack,
+    pack_archive,
+    pack_folder,
+    validator,
+)
 from tfhub.hub import staging as staging_lib
 from tfhub.hub.catalog import Catalog
 from tfhub.hub.files import FileResponse
@@ -673,3 +685,112 @@ def test_a_client_gone_before_the_first_byte_is_logged_with_the_bytes_sent(tmp_p
     request = {"type": "http.request", "body": b"", "more_body": False}
     sent, line = _logged_bytes(caplog, archive, "HEAD", request)
     assert sent == 0 and '"HEAD /acme/emb/1?tf-hub-format=compressed" 200 0 ' in line
+
+
+def test_pack_takes_gzip_levels_0_to_9_and_refuses_10_and_minus_1(tmp_path):
+    """Mutants: `0 <= compresslevel <= 9` -> `<= 10` (level 10 reached zlib, which refused it
+    with "Invalid initialization option") and -> `1 <=` (level 0, stored, refused)."""
+    folder = _model_folder(tmp_path)
+    for level in (0, 9):
+        assert pack.pack(folder, tmp_path / f"{level}.tar.gz", compresslevel=level).files == 3
+    for level in (10, -1):
+        with pytest.raises(errors.ArgumentError, match="from 0 \\(stored\\) to 9"):
+            pack.pack(folder, tmp_path / f"{level}.tar.gz", compresslevel=level)
+        assert not (tmp_path / f"{level}.tar.gz").exists()
+
+
+def test_a_packed_archive_s_gzip_header_has_no_time(tmp_path):
+    """Mutant: `mtime=0` -> `mtime=None` in the gzip header; the archive's bytes then depend on
+    the second it was packed (two replicas, or two publishes, give two sha256s)."""
+    packed = pack.pack(_model_folder(tmp_path), tmp_path / "1.tar.gz")
+    header = packed.path.read_bytes()[:10]
+    assert header[:3] == b"\x1f\x8b\x08" and header[4:8] == b"\0\0\0\0"
+
+
+def _listed(tmp_path: Path) -> tuple[Path, list, Path]:
+    """(model folder, its members as `pack` lists them, its variables.index)."""
+    folder = _model_folder(tmp_path)
+    return folder, pack_folder.sorted_members(folder), folder / "variables" / "variables.index"
+
+
+def test_a_file_rewritten_after_listing_with_its_size_is_refused(tmp_path):
+    """Mutant: "st_mtime_ns" left out of `_changed`; a file rewritten in place with as many
+    bytes between the listing and its read was packed without a word."""
+    folder, members, index = _listed(tmp_path)
+    index.write_bytes(b"Z" * index.stat().st_size)
+    stamp = index.stat().st_mtime_ns + 5_000_000_000
+    os.utime(index, ns=(stamp, stamp))
+    with pytest.raises(errors.NotAModelError) as raised:
+        pack_archive.write_archive(io.BytesIO(), folder, members, 6)
+    assert raised.value.reason == "changed while packed: variables/variables.index"
+
+
+def test_a_file_replaced_by_a_link_after_listing_is_a_change_not_unreadable(tmp_path):
+    """Mutant: ELOOP left out of the "changed" errnos; a file replaced by a symlink after the
+    listing (O_NOFOLLOW: ELOOP) was reported as a file that cannot be read, "make it
+    readable (chmod)", instead of a folder that changed while it was packed."""
+    folder, members, index = _listed(tmp_path)
+    index.unlink()
+    index.symlink_to(folder / "saved_model.pb")
+    with pytest.raises(errors.NotAModelError) as raised:
+        pack_archive.write_archive(io.BytesIO(), folder, members, 6)
+    assert raised.value.reason == "changed while packed: variables/variables.index"
+
+
+def test_model_file_names_and_saved_model_pb_wire_format(tmp_path):
+    """Mutants of `model_files`: a name starting with '.' allowed (`[\\w.-]`), fingerprint.pb
+    (TensorFlow 2.12+) refused, field number 0 taken, wire type 5 (fixed32) refused, the
+    fixed64 / fixed32 lengths swapped, and "... and 0 more" after exactly MAX_PROBLEMS."""
+    assert model_files.path_problem("assets/.DS_Store") is not None
+    assert model_files.path_problem("fingerprint.pb") is None
+    meta_graph = b"\x12\x00"
+    problem = model_files.saved_model_pb_problem
+    assert problem(io.BytesIO(b"\x02\x00" + meta_graph)) is not None  # Field 0.
+    assert problem(io.BytesIO(b"\x15" + b"\0" * 4 + meta_graph)) is None  # Field 2, fixed32.
+    assert problem(io.BytesIO(b"\x09" + b"\0" * 8 + meta_graph)) is None  # Field 1, fixed64.
+    folder = tmp_path / "model"
+    (folder / "assets").mkdir(parents=True)
+    (folder / "saved_model.pb").write_bytes(meta_graph)
+    for number in range(model_files.MAX_PROBLEMS):
+        (folder / f"extra{number}.txt").write_text("not a model file")
+    problems = model_files.folder_problems(folder)
+    assert len(problems) == model_files.MAX_PROBLEMS
+    assert not any(p.startswith("... and") for p in problems)
+
+
+def test_a_symlink_in_a_model_folder_is_a_problem_even_with_an_allowed_name(tmp_path):
+    """Mutant: the `file.is_symlink()` check dropped; `variables/variables.index` linking to a
+    file elsewhere passed `tfhub validate` (its name is allowed, and it "is a file")."""
+    folder = tmp_path / "model"
+    (folder / "variables").mkdir(parents=True)
+    (folder / "saved_model.pb").write_bytes(b"\x12\x00")
+    elsewhere = tmp_path / "elsewhere.index"
+    elsewhere.write_bytes(b"index")
+    (folder / "variables" / "variables.index").symlink_to(elsewhere)
+    assert model_files.folder_problems(folder) == [
+        "'variables/variables.index' is a symlink: the server cannot pack it (copy what it "
+        "leads to in its place)"
+    ]
+
+
+def test_a_folder_s_members_follow_it_in_the_archive(tmp_path):
+    """Mutant: the members sorted by their name as a string, not by its parts; `assets.extra`
+    ('.' sorts before '/') and its files came between `assets` and `assets/a.txt`, so a
+    folder's contents no longer followed it, and the archive's bytes changed."""
+    folder = _model_folder(tmp_path)
+    for name in ("assets/a.txt", "assets.extra/b.txt"):
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text(name)
+    names = [name for name, _, _ in pack_folder.sorted_members(folder)]
+    assert names == [
+        "assets",
+        "assets/a.txt",
+        "assets.extra",
+        "assets.extra/b.txt",
+        "saved_model.pb",
+        "variables",
+        "variables/variables.data-00000-of-00001",
+        "variables/variables.index",
+    ]
+    with tarfile.open(pack.pack(folder, tmp_path / "1.tar.gz").path) as tar:
+        assert tar.getnames() == names
