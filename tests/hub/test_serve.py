@@ -477,6 +477,7 @@ def test_bad_options_fail_in_one_line(tmp_path, capsys):
         ("https://hub.example.com/a/../hub", "no '.' or '..' path segment"),
     ],
 )
+@pytest.mark.timeout(60)  # A check that broke would start serving: a failure, not a hang.
 def test_a_base_url_the_pages_cannot_extend_is_refused(tmp_path, capsys, base_url, reason):
     """--base-url 'https://hub.example.com/?x=1' was accepted and the pages' links became
     https://hub.example.com/?x=1/acme/emb/1; credentials would be shown to every visitor;

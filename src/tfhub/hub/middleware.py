@@ -284,8 +284,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, logging_send)
         finally:
-            sent = state["bytes"] or scope.get("tfhub.bytes", 0)
-            _log(scope, state["status"], sent, time.perf_counter() - started)
+            _log(scope, state["status"], state["bytes"], time.perf_counter() - started)
 
 
 def _log(scope: Scope, status: int, sent: int, seconds: float) -> None:
