@@ -1,0 +1,159 @@
+"""Tests that kill hand-made mutants of the resolvers, the settings, the token, the program
+runner and the `tfhub` commands (session 38).
+
+Each test pins one decision that a mutant (a flipped comparison, a dropped check, a deleted
+row or line) changed without any other test failing: the docstring names the mutant it kills.
+Real folders in tmp_path, real servers on 127.0.0.1, the real `tfhub` entry point; nothing
+under test is mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from tests._helpers.python_process import child_env
+
+from tfhub import errors
+from tfhub.cli.main import main
+from tfhub.program.error_table import classify
+from tfhub.program.report import report
+
+
+def test_a_port_in_use_is_an_error_not_an_invalid_value(capsys, tmp_path) -> None:
+    """Mutant: `_bad_option_value` without `not isinstance(err.__cause__, OSError)`. `tfhub
+    serve --port N` with N taken by another server is about what is there (exit 1, "error"),
+    not a value out of range (2, "invalid value")."""
+    pytest.importorskip("starlette")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", str(tmp_path), "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tfhub: error: Cannot listen on 127.0.0.1:"), err
+
+
+def test_an_unknown_scheme_is_said_to_be_an_invalid_handle(capsys) -> None:
+    """Mutant: the row of UnknownSchemeError dropped from the error table: `tfhub resolve
+    htps://...` said "unsupported handle" (the words for a handle no registered resolver
+    takes), not "invalid handle" (a typo in the handle, as docs/cli.md says)."""
+    assert main(["resolve", "htps://h.example/models/m/1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tfhub: invalid handle: No resolver reads htps:// handles"), err
+
+
+def test_a_plain_os_error_is_an_os_error_and_a_plain_value_error_an_invalid_value(
+    capsys,
+) -> None:
+    """Mutants: the rows of OSError and of ValueError dropped from the error table. An error
+    of the system (a library's PermissionError) is "OS error", exit 1; a library's ValueError
+    is "invalid value", exit 2: neither is an "unexpected error" (a bug, named by its class)."""
+    denied = PermissionError(13, "Permission denied", "/data/x")
+    assert classify(denied) == ("OS error", 1)
+    assert report(denied) == 1
+    assert capsys.readouterr().err == "tfhub: OS error: [Errno 13] Permission denied: '/data/x'\n"
+    assert classify(ValueError("no such size")) == ("invalid value", 2)
+    assert report(ValueError("no such size")) == 2
+    assert capsys.readouterr().err == "tfhub: invalid value: no such size\n"
+
+
+def test_a_tools_damaged_module_exits_1_not_not_found(tmp_path, capsys) -> None:
+    """Mutant: the row of a damaged ModuleUnavailableError dropped from the error table. A
+    tool's module whose saved_model.pb is empty is there but damaged: exit 1 ("error"), as
+    `tfhub inspect` reports a damaged model, not 7 ("not found", its FileNotFoundError row)."""
+    from tfhub.tools.module_handles import resolve_model_folder
+
+    (tmp_path / "saved_model.pb").write_bytes(b"")
+    with pytest.raises(errors.ModuleUnavailableError) as caught:
+        resolve_model_folder(str(tmp_path), flag="tfhub_module")
+    assert caught.value.damaged is True
+    assert classify(caught.value) == ("error", 1)
+    assert report(caught.value) == 1
+    assert capsys.readouterr().err.startswith("tfhub: error: The module ")
+
+
+def test_the_error_line_hides_credentials_a_library_quoted(capsys) -> None:
+    """Mutant: `report` without `redact`. An error tfhub did not word (a library's, a
+    registered resolver's) may quote a URL with its user name and password, or a signature:
+    the one line on stderr shows neither."""
+    err = OSError("cannot reach https://ann:s3cret-pw@h.example/m/1?X-Amz-Signature=abcdef123")
+    assert report(err) == 1
+    said = capsys.readouterr().err
+    assert said.startswith("tfhub: OS error: cannot reach https://"), said
+    assert "s3cret-pw" not in said and "abcdef123" not in said
+
+
+def test_an_unexpected_error_is_named_by_its_class(capsys) -> None:
+    """Mutant: `report` without the class name of an "unexpected error". An exception no row
+    of the table knows (a bug: a KeyError, a RuntimeError) is said with its class, which its
+    message alone may not say (a KeyError's is the key)."""
+    assert report(KeyError("signature")) == 1
+    assert capsys.readouterr().err == "tfhub: unexpected error: KeyError: 'signature'\n"
+
+
+def test_with_stderr_closed_the_error_line_never_goes_to_stdout(tmp_path) -> None:
+    """Mutant: `tell` without its `sys.stderr is None` check. Started with descriptor 2 closed
+    (`tfhub resolve X 2>&-`), Python sets sys.stderr to None and `print(file=None)` writes to
+    stdout: the error line would be read as the folder by `cd "$(tfhub resolve X 2>&-)"`."""
+    missing = tmp_path / "no-such-model"
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub", "resolve", str(missing)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=child_env(),
+        timeout=60,
+        check=False,
+        preexec_fn=lambda: os.close(2),
+    )
+    assert (done.returncode, done.stdout) == (7, b"")
+
+
+def test_a_file_name_that_is_not_utf8_is_said_as_its_bytes(tmp_path, capsys) -> None:
+    """Mutant: `tell` printing the line without `bytes_escaped`. A missing path whose name is
+    not UTF-8 (`caf\\xe9`, latin-1) was a lone surrogate that stderr cannot encode: the error
+    line was lost (the UnicodeEncodeError suppressed), not said as `caf\\xe9`."""
+    missing = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"caf\xe9"))
+    assert main(["resolve", missing]) == 7
+    err = capsys.readouterr().err
+    assert err.startswith("tfhub: not found: ") and "caf\\xe9" in err, err
+
+
+def test_a_token_host_with_a_port_is_that_host_and_port_only_for_ipv6_too(monkeypatch) -> None:
+    """Mutant: `_matches` comparing an entry with a colon to the URL's host too. An entry with
+    a colon is `host:port` (an IPv6 host without brackets, `::1:8000`, as docs/hub.md writes
+    it): it must not send the token to the host whose address is the whole entry
+    (`[::1:8000]`, another machine) on another port."""
+    from tfhub import _token
+
+    monkeypatch.setenv("TFHUB_TOKEN", "tok-123456")
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "::1:8000")
+    assert _token.token_for("http://[::1]:8000/m/1") == "tok-123456"
+    assert _token.token_for("http://[::1:8000]:9000/m/1") is None
+
+
+def test_a_four_character_secret_a_server_quotes_is_hidden(monkeypatch) -> None:
+    """Mutant: `without_secrets` hiding secrets of more than 4 characters only. Its rule is
+    "4 or more" (shorter ones are words of the text): a 4-character token or password that a
+    server quotes back is replaced."""
+    from tfhub._token import without_secrets
+
+    monkeypatch.setenv("TFHUB_TOKEN", "Zq9x")
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "h.example")
+    said = without_secrets("invalid token 'Zq9x' for ann (pw k7Wd)", "https://ann:k7Wd@h.example/m")
+    assert said == "invalid token '***' for ann (pw ***)"
+
+
+def test_a_percent_encoded_password_a_server_quotes_decoded_is_hidden() -> None:
+    """Mutant: `without_secrets` looking for a URL's secrets only as written in the URL. A
+    password with `@` is written `p%40ss...` in the URL; the server quotes it decoded."""
+    from tfhub._token import without_secrets
+
+    said = without_secrets(
+        "wrong password 'p@ssw0rd' for ann", "https://ann:p%40ssw0rd@h.example/m"
+    )
+    assert "p@ssw0rd" not in said and "***" in said
