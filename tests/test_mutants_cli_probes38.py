@@ -157,3 +157,71 @@ def test_a_percent_encoded_password_a_server_quotes_decoded_is_hidden() -> None:
         "wrong password 'p@ssw0rd' for ann", "https://ann:p%40ssw0rd@h.example/m"
     )
     assert "p@ssw0rd" not in said and "***" in said
+
+
+def test_what_a_server_said_is_cut_to_the_limit_after_its_secrets_go() -> None:
+    """Mutant: `without_secrets` ignoring `limit`. Its two callers (the http error line, the
+    303 body of the UNCOMPRESSED format) quote a server's text through it, cut to `limit`: a
+    hostile server's megabyte of text is not put in a message."""
+    from tfhub._token import without_secrets
+
+    said = without_secrets(
+        "x" * 500 + " pw=Hunter22", "https://ann:Hunter22@h.example/m", limit=200
+    )
+    assert said == "x" * 200
+
+
+class _Answers:
+    """A resolver as upstream's users wrote them: `is_supported` and `__call__`, giving back
+    `answer` for every handle."""
+
+    def __init__(self, answer: object) -> None:
+        self._answer = answer
+
+    def is_supported(self, handle: str) -> bool:
+        return True
+
+    def __call__(self, handle: str) -> object:
+        return self._answer
+
+
+@pytest.fixture
+def fresh_registry(monkeypatch):
+    """An empty resolver registry in which the defaults are installed on first use."""
+    from tfhub import resolvers
+
+    monkeypatch.setattr(resolvers, "registry", resolvers.MultiImplRegistry("resolver"))
+    monkeypatch.setattr(resolvers, "_defaults_installed", False)
+    return resolvers
+
+
+def test_an_empty_path_from_a_resolver_is_refused_naming_the_newest_supporting_one(
+    fresh_registry, tmp_path
+) -> None:
+    """Mutants: `_as_path` taking "" as a path, and `_supporting` naming the oldest resolver
+    that supports the handle. "" names no folder (the working folder, for some callers): it
+    is an ArgumentError (a ValueError) naming the resolver that returned it, the newest
+    registered, not the built-in PathResolver that also accepts the path."""
+    import tfhub as hub
+
+    hub.register_resolver(_Answers(""))
+    with pytest.raises(ValueError) as caught:
+        hub.resolve(str(tmp_path))
+    assert isinstance(caught.value, errors.ArgumentError)
+    assert str(caught.value).startswith("The resolver _Answers returned an empty path for ")
+
+
+def test_no_resolver_at_all_is_the_registrys_error_not_an_unknown_scheme(fresh_registry) -> None:
+    """Mutant: `resolve_with_registry` making an UnknownSchemeError of every
+    UnsupportedHandleError (`and` for `or`). With every resolver removed (upstream's
+    `clear_implementations`, for tests) a path or https handle is refused by the registry,
+    listing what it tried; no `None://` scheme is made up."""
+    from tfhub.resolvers import resolve_with_registry
+
+    fresh_registry.install_default_resolvers()
+    fresh_registry.registry.clear_implementations()
+    for handle in ("/models/m", "https://h.example/m/1"):
+        with pytest.raises(errors.UnsupportedHandleError) as caught:
+            resolve_with_registry(handle)
+        assert not isinstance(caught.value, errors.UnknownSchemeError)
+        assert str(caught.value).startswith("Missing implementation that supports: resolver(")
