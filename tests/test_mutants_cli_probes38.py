@@ -225,3 +225,22 @@ def test_no_resolver_at_all_is_the_registrys_error_not_an_unknown_scheme(fresh_r
             resolve_with_registry(handle)
         assert not isinstance(caught.value, errors.UnknownSchemeError)
         assert str(caught.value).startswith("Missing implementation that supports: resolver(")
+
+
+def test_a_resolver_that_cannot_be_called_is_refused_when_registered(fresh_registry) -> None:
+    """Mutant: `_check_implementation` without `not callable(impl)`. An object with
+    `is_supported` but no `__call__` (a `resolve` method instead, say) is refused at
+    registration, where the mistake is, not at the first resolve of a handle it supports."""
+    import tfhub as hub
+
+    class ResolveMethod:
+        def is_supported(self, handle: str) -> bool:
+            return True
+
+        def resolve(self, handle: str) -> str:
+            return handle
+
+    with pytest.raises(TypeError) as caught:
+        hub.register_resolver(ResolveMethod())
+    assert isinstance(caught.value, errors.ArgumentTypeError)
+    assert "needs an `is_supported(handle)` method and a `__call__(handle)`" in str(caught.value)
