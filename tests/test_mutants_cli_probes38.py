@@ -244,3 +244,41 @@ def test_a_resolver_that_cannot_be_called_is_refused_when_registered(fresh_regis
         hub.register_resolver(ResolveMethod())
     assert isinstance(caught.value, errors.ArgumentTypeError)
     assert "needs an `is_supported(handle)` method and a `__call__(handle)`" in str(caught.value)
+
+
+def _redirect_with(status: int, suffix: str, location: str):
+    """A behaviour of the test server answering `status` with `location` for `suffix`."""
+
+    def behaviour(handler, path: str, query: dict) -> bool:
+        if not path.endswith(suffix):
+            return False
+        handler.send_response(status)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return True
+
+    return behaviour
+
+
+@pytest.mark.parametrize("status", [301, 307, 308])
+def test_the_uncompressed_format_follows_each_plain_redirect_to_the_303(
+    server, monkeypatch, status: int
+) -> None:
+    """Mutant: 308 dropped from the plain redirects the UNCOMPRESSED format follows. A 301,
+    307 or 308 (a permanent move of a hub, http to https) leads to the 303 that names the
+    gs:// folder, as urllib followed them for upstream; it is not "received code 308"."""
+    from tests._helpers.http_server import see_other
+
+    from tfhub.resolvers import gcs
+
+    monkeypatch.setattr(gcs, "exists", lambda path: path == "gs://bucket/m")  # gfile's boundary.
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+    query = "?tf-hub-format=uncompressed"
+    server.state.behaviours += [
+        _redirect_with(status, "/old/m/1", f"/models/m/1{query}"),
+        see_other("/models/m/1", "gs://bucket/m"),
+    ]
+    import tfhub as hub
+
+    assert hub.resolve(server.url("old/m/1")) == "gs://bucket/m"
