@@ -282,3 +282,24 @@ def test_the_uncompressed_format_follows_each_plain_redirect_to_the_303(
     import tfhub as hub
 
     assert hub.resolve(server.url("old/m/1")) == "gs://bucket/m"
+
+
+def test_a_redirect_without_a_location_is_the_answer_not_a_loop(server, monkeypatch) -> None:
+    """Mutant: `_redirect_target` following a plain redirect without a Location. A 302 that
+    names no address is the server's answer (not the 303 the UNCOMPRESSED format needs: an
+    InvalidHandleError naming the code), not a redirect to the same URL, 30 times over, and a
+    "redirects in a loop" DownloadError."""
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", "UNCOMPRESSED")
+
+    def found_nowhere(handler, path: str, query: dict) -> bool:
+        handler.send_response(302)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return True
+
+    server.state.behaviours.append(found_nowhere)
+    import tfhub as hub
+
+    with pytest.raises(errors.InvalidHandleError, match="received code 302"):
+        hub.resolve(server.url("models/m/1"))
+    assert len(server.state.requests) == 1
