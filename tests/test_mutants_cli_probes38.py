@@ -303,3 +303,34 @@ def test_a_redirect_without_a_location_is_the_answer_not_a_loop(server, monkeypa
     with pytest.raises(errors.InvalidHandleError, match="received code 302"):
         hub.resolve(server.url("models/m/1"))
     assert len(server.state.requests) == 1
+
+
+def _path_of_length(folder: str, length: int) -> str:
+    """A path below `folder` of exactly `length` bytes, of names of at most 200 bytes."""
+    path = folder
+    while length - len(path) > 201:
+        path += "/" + "d" * 200
+    path += "/" + "d" * (length - len(path) - 1)
+    assert len(path) == length and not path.endswith("/")
+    return path
+
+
+def test_the_filesystems_limits_are_met_exactly_not_one_short(tmp_path) -> None:
+    """Mutants: `_too_long` with `>=` for a name's limit and `>` for the path's. A name of
+    exactly NAME_MAX bytes (255) is allowed: its path "does not exist", not "too long"; a path
+    of PATH_MAX bytes is too long (PATH_MAX counts the terminating NUL byte), one byte less is
+    not."""
+    import tfhub as hub
+
+    folder = os.fspath(tmp_path)
+    name_max = os.pathconf(folder, "PC_NAME_MAX")
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        hub.resolve(os.path.join(folder, "n" * name_max))
+    assert "too long" not in str(caught.value)
+    path_max = os.pathconf(folder, "PC_PATH_MAX")
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        hub.resolve(_path_of_length(folder, path_max))
+    assert f"the path is {path_max} bytes" in str(caught.value)
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        hub.resolve(_path_of_length(folder, path_max - 1))
+    assert "too long" not in str(caught.value)
