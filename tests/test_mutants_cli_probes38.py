@@ -334,3 +334,30 @@ def test_the_filesystems_limits_are_met_exactly_not_one_short(tmp_path) -> None:
     with pytest.raises(errors.ModelNotFoundError) as caught:
         hub.resolve(_path_of_length(folder, path_max - 1))
     assert "too long" not in str(caught.value)
+
+
+def test_a_missing_tfhub_dev_handle_without_its_site_offers_the_url(tmp_path, monkeypatch):
+    """Mutant: `_meant_model` wanting more than 3 segments. tfhub.dev's handles are
+    `publisher/model/version`, 3 segments: `google/nnlm-en-dim50/2` given as a path (it does
+    not exist here) is offered as its https://tfhub.dev/ URL."""
+    import tfhub as hub
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        hub.resolve("google/nnlm-en-dim50/2")
+    assert "write it as 'https://tfhub.dev/google/nnlm-en-dim50/2'" in str(caught.value)
+
+
+def test_file_urls_of_localhost_and_with_percent_escapes_name_the_local_folder(tmp_path):
+    """Mutants: `file_url_to_path` refusing `file://localhost/...` (RFC 8089's name for this
+    machine) and leaving percent escapes undecoded. Both name the local folder `my model`."""
+    import urllib.parse
+
+    import tfhub as hub
+
+    folder = tmp_path / "my model"
+    folder.mkdir()
+    url_path = urllib.parse.quote(os.fspath(folder))
+    assert "%20" in url_path
+    assert hub.resolve(f"file://{url_path}") == os.fspath(folder)
+    assert hub.resolve(f"file://localhost{url_path}") == os.fspath(folder)
