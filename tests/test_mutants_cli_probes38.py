@@ -361,3 +361,14 @@ def test_file_urls_of_localhost_and_with_percent_escapes_name_the_local_folder(t
     assert "%20" in url_path
     assert hub.resolve(f"file://{url_path}") == os.fspath(folder)
     assert hub.resolve(f"file://localhost{url_path}") == os.fspath(folder)
+
+
+def test_pull_exits_with_the_first_failures_code_and_pulls_the_rest(tmp_path, capsys) -> None:
+    """Mutant: `run_pull` keeping the last failure's exit code. `tfhub pull` reports each
+    handle that fails and pulls the others; it exits with the code of the first failure (7, a
+    missing path), not of a later one (2, an unknown scheme)."""
+    missing = os.fspath(tmp_path / "missing")
+    assert main(["pull", missing, "htps://h.example/m/1", os.fspath(tmp_path)]) == 7
+    out, err = capsys.readouterr()
+    assert out == f"{tmp_path}\t{tmp_path}\n"
+    assert [line.split(":")[1] for line in err.splitlines()] == [" not found", " invalid handle"]
