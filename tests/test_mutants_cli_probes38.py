@@ -372,3 +372,27 @@ def test_pull_exits_with_the_first_failures_code_and_pulls_the_rest(tmp_path, ca
     out, err = capsys.readouterr()
     assert out == f"{tmp_path}\t{tmp_path}\n"
     assert [line.split(":")[1] for line in err.splitlines()] == [" not found", " invalid handle"]
+
+
+def test_import_reads_the_archive_from_stdin_for_a_dash(tmp_path, isolated_cache) -> None:
+    """Mutant: `_archive_path` taking `-` as a file name. `tfhub import - --handle H` reads the
+    archive from stdin (as tar and gzip take `-`): `ssh host cat m.tar.gz | tfhub import -`."""
+    from tests._helpers.archives import make_tar_gz
+
+    from tfhub import cache
+
+    archive = make_tar_gz(tmp_path / "m.tar.gz")
+    handle = "https://h.example/models/m/1"
+    with open(archive, "rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, "-m", "tfhub", "import", "-", "--handle", handle],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=child_env(TFHUB_CACHE_DIR=os.fspath(isolated_cache)),
+            timeout=60,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == cache.module_dir(handle) + "\n"
