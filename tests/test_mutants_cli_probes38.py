@@ -396,3 +396,21 @@ def test_import_reads_the_archive_from_stdin_for_a_dash(tmp_path, isolated_cache
         )
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == cache.module_dir(handle) + "\n"
+
+
+def test_cache_list_marks_no_damage_on_an_entry_being_downloaded(isolated_cache, capsys):
+    """Mutant: `_settled_scan` keeping the damage of a busy entry. An entry whose download is
+    under way (tensorflow_hub's `<entry>.lock` of another machine) is incomplete, not damaged:
+    `tfhub cache list` marks it only once nobody works on it."""
+    from tests._helpers.archives import tensorflow_hub_entry
+
+    entry = tensorflow_hub_entry(isolated_cache, "https://h.example/models/m/1")
+    os.remove(os.path.join(entry, "saved_model.pb"))
+    (isolated_cache / os.path.basename(entry) / "variables").mkdir()
+    assert main(["cache", "list"]) == 0
+    assert "[damaged: " in capsys.readouterr().out
+    with open(entry + ".lock", "w") as lock:  # Another machine of a shared cache downloads it.
+        lock.write(f"build-7.example.{os.getppid()}.abc")
+    assert main(["cache", "list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(os.path.basename(entry)) and "damaged" not in out
