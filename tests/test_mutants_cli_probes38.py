@@ -399,9 +399,10 @@ def test_import_reads_the_archive_from_stdin_for_a_dash(tmp_path, isolated_cache
 
 
 def test_cache_list_marks_no_damage_on_an_entry_being_downloaded(isolated_cache, capsys):
-    """Mutant: `_settled_scan` keeping the damage of a busy entry. An entry whose download is
+    """Mutants: `_settled_scan` keeping the damage of a busy entry, `run_verify` counting a
+    busy entry as damaged. An entry whose download is
     under way (tensorflow_hub's `<entry>.lock` of another machine) is incomplete, not damaged:
-    `tfhub cache list` marks it only once nobody works on it."""
+    `tfhub cache list` marks it, and `verify` exits 1 for it, only once nobody works on it."""
     from tests._helpers.archives import tensorflow_hub_entry
 
     entry = tensorflow_hub_entry(isolated_cache, "https://h.example/models/m/1")
@@ -414,3 +415,5 @@ def test_cache_list_marks_no_damage_on_an_entry_being_downloaded(isolated_cache,
     assert main(["cache", "list"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(os.path.basename(entry)) and "damaged" not in out
+    assert main(["cache", "verify"]) == 0  # Busy is not damage: exit 0.
+    assert "\tBUSY: another process is installing or removing it" in capsys.readouterr().out
