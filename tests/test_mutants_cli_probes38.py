@@ -417,3 +417,16 @@ def test_cache_list_marks_no_damage_on_an_entry_being_downloaded(isolated_cache,
     assert out.startswith(os.path.basename(entry)) and "damaged" not in out
     assert main(["cache", "verify"]) == 0  # Busy is not damage: exit 0.
     assert "\tBUSY: another process is installing or removing it" in capsys.readouterr().out
+
+
+def test_cache_rm_of_a_url_with_credentials_removes_tensorflow_hubs_entry(isolated_cache):
+    """Mutant: `_entry_path` giving tfhub's key (the URL without its credentials) even when
+    only the entry keyed as given exists. tensorflow_hub keyed a URL with its user name and
+    password as given: `tfhub cache rm` of that URL removes that entry, not "Not in the
+    cache"."""
+    from tests._helpers.archives import tensorflow_hub_entry
+
+    handle = "https://alice:s3cret@h.example/models/m/1"
+    entry = tensorflow_hub_entry(isolated_cache, handle)
+    assert main(["cache", "rm", handle]) == 0
+    assert not os.path.exists(entry)
