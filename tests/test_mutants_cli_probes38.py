@@ -430,3 +430,32 @@ def test_cache_rm_of_a_url_with_credentials_removes_tensorflow_hubs_entry(isolat
     entry = tensorflow_hub_entry(isolated_cache, handle)
     assert main(["cache", "rm", handle]) == 0
     assert not os.path.exists(entry)
+
+
+def test_main_gives_back_the_stdout_it_found(tmp_path, capsys) -> None:
+    """Mutant: `guarded_stdout` leaving its wrapper in `sys.stdout`. A program that calls
+    `tfhub.cli.main.main` (a test, a notebook) gets its own stdout back: a wrapper left there
+    would wrap again on each call and keep the first call's stream."""
+    before = sys.stdout
+    assert main(["resolve", os.fspath(tmp_path)]) == 0
+    assert sys.stdout is before
+    assert capsys.readouterr().out == f"{tmp_path}\n"
+
+
+def test_a_name_the_stdout_encoding_lacks_is_printed_under_surrogateescape(tmp_path) -> None:
+    """Mutant: `printable_stdout` leaving a stdout whose error handler is "surrogateescape"
+    as it is. That handler writes a file name's undecodable bytes but fails on a character
+    the encoding lacks (`è` on an ASCII stdout): `tfhub resolve` of `modèle` printed nothing
+    and said "invalid value: 'ascii' codec can't encode character"."""
+    folder = tmp_path / "mod\u00e8le"
+    folder.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub", "resolve", os.fspath(folder)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=child_env(PYTHONIOENCODING="ascii:surrogateescape"),
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout.startswith(os.fsencode(tmp_path) + b"/mod") and done.stdout.endswith(b"\n")
