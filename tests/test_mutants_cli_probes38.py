@@ -459,3 +459,29 @@ def test_a_name_the_stdout_encoding_lacks_is_printed_under_surrogateescape(tmp_p
     )
     assert (done.returncode, done.stderr) == (0, b"")
     assert done.stdout.startswith(os.fsencode(tmp_path) + b"/mod") and done.stdout.endswith(b"\n")
+
+
+def test_a_long_output_to_a_full_disk_is_the_outputs_failure(isolated_cache) -> None:
+    """Mutant: `GuardedStdout.write` not noting its failure. An output longer than stdout's
+    buffer (`tfhub cache list --json` of many entries) fails in `write` itself, not in a
+    flush: `> /dev/full` is still "cannot write the output to stdout" on one line, exit 1,
+    not a failure of the command (its OSError reported, then Python's flush at exit failing
+    again)."""
+    from tests._helpers.archives import tensorflow_hub_entry
+
+    for number in range(60):
+        tensorflow_hub_entry(isolated_cache, f"https://h.example/models/model-{number}/1")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "tfhub", "cache", "list", "--json"],
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(TFHUB_CACHE_DIR=os.fspath(isolated_cache)),
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("tfhub: OS error: cannot write the output to stdout: ")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
