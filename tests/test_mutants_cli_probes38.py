@@ -485,3 +485,17 @@ def test_a_long_output_to_a_full_disk_is_the_outputs_failure(isolated_cache) -> 
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("tfhub: OS error: cannot write the output to stdout: ")
     assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_reported(capsys) -> None:
+    """Mutant: `_run_command` taking every BrokenPipeError for a closed stdout. A broken pipe
+    to something else (a subprocess, a socket) while stdout is open is an error of the
+    command: one line and exit 1, not the quiet 141 of `tfhub ... | head -1`."""
+    from tfhub.program.runner import run_reported
+
+    def command() -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    code = run_reported(command, prog="tfhub", verbose=False, tensorflow_logs=False)
+    assert code == 1
+    assert capsys.readouterr().err == "tfhub: OS error: [Errno 32] Broken pipe\n"
