@@ -499,3 +499,26 @@ def test_a_broken_pipe_that_is_not_stdout_is_reported(capsys) -> None:
     code = run_reported(command, prog="tfhub", verbose=False, tensorflow_logs=False)
     assert code == 1
     assert capsys.readouterr().err == "tfhub: OS error: [Errno 32] Broken pipe\n"
+
+
+@pytest.mark.parametrize(("before", "inside"), [("1", "1"), (None, "3"), (" ", "3")])
+def test_tensorflows_log_level_set_by_the_user_is_kept(monkeypatch, before, inside) -> None:
+    """Mutant: `quiet_tensorflow` setting TF_CPP_MIN_LOG_LEVEL=3 whatever the user set. A
+    user's level (1: warnings and errors) is what TensorFlow reads while the command runs;
+    unset or blank (as for tfhub's own variables), the command runs at 3; afterwards the
+    variable is as it was."""
+    from tfhub.program.runner import run_reported
+
+    if before is None:
+        monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    else:
+        monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", before)
+    seen = []
+    code = run_reported(
+        lambda: seen.append(os.environ.get("TF_CPP_MIN_LOG_LEVEL")),
+        prog="tfhub",
+        verbose=False,
+        tensorflow_logs=False,
+    )
+    assert (code, seen) == (0, [inside])
+    assert os.environ.get("TF_CPP_MIN_LOG_LEVEL") == before
