@@ -522,3 +522,44 @@ def test_tensorflows_log_level_set_by_the_user_is_kept(monkeypatch, before, insi
     )
     assert (code, seen) == (0, [inside])
     assert os.environ.get("TF_CPP_MIN_LOG_LEVEL") == before
+
+
+_SECOND_SIGNAL_WHILE_REPORTED = """
+import os, signal, sys, time
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGHUP, signal.SIGINT})
+signal.signal(signal.SIGINT, signal.default_int_handler)  # As a shell gives it.
+from tfhub.program.runner import run_reported
+
+class Note:
+    def __str__(self):  # Read when the Ctrl-C is reported: the pending SIGTERM arrives.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        time.sleep(0.1)
+        return "half of the work is done"
+
+def command():
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    os.kill(os.getpid(), signal.SIGTERM)  # Pending until the note is read.
+    try:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: the command unwinds here.
+    except KeyboardInterrupt as err:
+        err.__notes__ = [Note()]
+        raise
+
+sys.exit(run_reported(command, prog="prog", verbose=False, tensorflow_logs=False))
+"""
+
+
+def test_a_second_stop_signal_while_the_first_is_reported_changes_nothing() -> None:
+    """Mutant: the stop handler noting a late signal even when one had stopped the command.
+    Ctrl-C stopped the command; a SIGTERM (`timeout`, `docker stop`) that arrives while that is
+    said is not "as it ended" (the command did not end by itself): one line, exit 130."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SECOND_SIGNAL_WHILE_REPORTED],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "prog: interrupted. half of the work is done\n"
