@@ -563,3 +563,50 @@ def test_a_second_stop_signal_while_the_first_is_reported_changes_nothing() -> N
     )
     assert done.returncode == 130, done.stderr
     assert done.stderr == "prog: interrupted. half of the work is done\n"
+
+
+def test_the_stopped_line_hides_credentials_in_the_commands_notes(capsys) -> None:
+    """Mutant: `report_stopped` without `redact`. What a stopped command noted (`tfhub mirror`:
+    "<source> was not mirrored") may quote a URL with its password: the "interrupted" line
+    shows it redacted."""
+    from tfhub.program.signals import report_stopped
+
+    stop = KeyboardInterrupt()
+    stop.__notes__ = ["https://ann:s3cret-pw@hub.example/acme/m/1 was not mirrored"]
+    assert report_stopped("tfhub", stop) == 130
+    said = capsys.readouterr().err
+    assert said.startswith("tfhub: interrupted. https://") and said.endswith(" was not mirrored\n")
+    assert "s3cret-pw" not in said
+
+
+_STOPPED_AS_ITS_END = """
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+signal.signal(signal.SIGINT, signal.default_int_handler)  # As a shell gives it.
+from tfhub.program.runner import run_reported
+from tfhub.program.signals import stop_signal_was_the_end
+
+def serve():  # As `tfhub serve`: a stop signal is how it ends, gracefully.
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+    except KeyboardInterrupt:
+        print("stopped gracefully", flush=True)
+    stop_signal_was_the_end()
+    return 0
+
+sys.exit(run_reported(serve, prog="tfhub", verbose=False, tensorflow_logs=False))
+"""
+
+
+def test_a_command_whose_end_is_a_stop_signal_exits_0() -> None:
+    """Mutant: `stop_signal_was_the_end` doing nothing. `tfhub serve` stops gracefully on
+    Ctrl-C (or SIGTERM) and says so by calling it: exit 0 and no "interrupted" line, not 130."""
+    done = subprocess.run(
+        [sys.executable, "-c", _STOPPED_AS_ITS_END],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "stopped gracefully\n", "")
