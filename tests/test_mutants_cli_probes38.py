@@ -610,3 +610,26 @@ def test_a_command_whose_end_is_a_stop_signal_exits_0() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "stopped gracefully\n", "")
+
+
+def test_a_double_dash_after_the_command_is_the_commands_own(tmp_path, monkeypatch, capsys):
+    """Mutant: `_without_end_of_options` removing a `--` after the command too. Only a `--`
+    before the command is tfhub's to drop; after it, it ends the command's options, so that a
+    folder named `-model` is a handle: `tfhub resolve -- -model`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-model").mkdir()
+    assert main(["resolve", "--", "-model"]) == 0
+    assert capsys.readouterr().out == "-model\n"
+
+
+def test_an_unknown_option_before_the_command_is_answered_with_tfhubs_usage(capsys) -> None:
+    """Mutant: `_reporting_parser` always answering with the command's parser. An option
+    given before the command (`tfhub --bogus cache list`) is tfhub's: its usage is tfhub's,
+    not `tfhub cache list`'s, which does not list where it was given."""
+    with pytest.raises(SystemExit) as stop:
+        main(["--bogus", "cache", "list"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        "usage: tfhub [-h] [--version] [-v] COMMAND ...\n"
+        "tfhub: error: unrecognized arguments: --bogus\n"
+    )
