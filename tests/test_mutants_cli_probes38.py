@@ -633,3 +633,32 @@ def test_an_unknown_option_before_the_command_is_answered_with_tfhubs_usage(caps
         "usage: tfhub [-h] [--version] [-v] COMMAND ...\n"
         "tfhub: error: unrecognized arguments: --bogus\n"
     )
+
+
+def test_a_seconds_setting_of_exactly_its_maximum_is_taken(monkeypatch) -> None:
+    """Mutant: `positive_seconds` refusing `most` itself. The documented bound is "at most
+    1,000,000" seconds: that value is taken, one more is a SettingError."""
+    from tfhub import constants
+
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1000000")
+    assert constants.http_timeout() == 1_000_000.0
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1000001")
+    with pytest.raises(errors.SettingError, match="at most 1,000,000"):
+        constants.http_timeout()
+
+
+def test_a_file_url_is_kept_as_its_bytes_whatever_the_locale(tmp_path) -> None:
+    """Mutant: `handle_text` reading a file:// URL's argv bytes as UTF-8 text. A file:// URL
+    names a file by its bytes, as a path does: a folder whose name is latin-1 (`caf\\xe9`),
+    given as a file:// URL, is resolved, not refused as "not UTF-8"."""
+    folder = os.fsencode(tmp_path) + b"/caf\xe9"
+    os.mkdir(folder)
+    done = subprocess.run(
+        [sys.executable, "-m", "tfhub", "resolve", b"file://" + folder],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=child_env(),
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, folder + b"\n", b"")
