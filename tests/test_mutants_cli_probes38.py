@@ -662,3 +662,34 @@ def test_a_file_url_is_kept_as_its_bytes_whatever_the_locale(tmp_path) -> None:
         check=False,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, folder + b"\n", b"")
+
+
+def test_a_count_setting_takes_both_of_its_bounds(monkeypatch) -> None:
+    """Mutants: `whole_number` refusing its lowest or its highest value. TFHUB_HTTP_RETRIES
+    is "a whole number from 0 to 100": 0 (no retry) and 100 are taken, 101 is refused; the
+    archive member limit takes 1, not 0."""
+    from tfhub import constants
+
+    for value, retries in (("0", 0), ("100", 100)):
+        monkeypatch.setenv("TFHUB_HTTP_RETRIES", value)
+        assert constants.http_retries() == retries
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "101")
+    with pytest.raises(errors.SettingError, match="from 0 to 100"):
+        constants.http_retries()
+    monkeypatch.setenv("TFHUB_MAX_ARCHIVE_MEMBERS", "1")
+    assert constants.max_archive_members() == 1
+    monkeypatch.setenv("TFHUB_MAX_ARCHIVE_MEMBERS", "0")
+    with pytest.raises(errors.SettingError, match="1 or more"):
+        constants.max_archive_members()
+
+
+@pytest.mark.parametrize("endpoint", ["https://k.example/#", "https://k.example/x#top"])
+def test_an_endpoint_with_a_fragment_mark_is_refused(monkeypatch, endpoint: str) -> None:
+    """Mutant: `base_url` taking `#` (model paths are appended to the endpoint: after a `#`
+    they would never reach the server; urlsplit drops a bare `#`, so it is looked for in the
+    text)."""
+    from tfhub import constants
+
+    monkeypatch.setenv("TFHUB_KAGGLE_ENDPOINT", endpoint)
+    with pytest.raises(errors.SettingError, match="an http.s. URL with a host and no query"):
+        constants.kaggle_endpoint()
