@@ -8,10 +8,13 @@ layers throughout, Keras 3 unless the rule is tf_keras's own.
 
 from __future__ import annotations
 
+import gc
 import os
 
 import numpy as np
 import pytest
+from tests._helpers import models
+from tests._helpers.upstream_records import upstream_path
 
 from tfhub import errors
 
@@ -23,13 +26,14 @@ X2 = np.array([[1.0, 2.0], [0.5, 0.0]], np.float32)
 @pytest.fixture(scope="module")
 def training_required(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A reusable SavedModel whose `__call__(x[None,2], training)` has no default for
-    `training` (traced for both values): x * 2, plus 1 when training."""
+    `training` (traced for both values): x * 2, plus 1 when training. Its one variable's name,
+    `probes38/w`, is no other test model's."""
     import tensorflow as tf
 
     class Model(tf.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.w = tf.Variable(2.0, name="w")
+            self.w = tf.Variable(2.0, name="probes38/w")
 
         def __call__(self, x, training):
             return x * self.w + (1.0 if training else 0.0)
@@ -45,6 +49,35 @@ def training_required(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = os.fspath(tmp_path_factory.mktemp("probes38") / "training_required")
     tf.saved_model.save(root, path)
     return path
+
+
+@pytest.fixture(scope="module")
+def small_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Two tiny SavedModels: "ints", `__call__(x: int32[None,2])` -> x * 2; "signature", only
+    the signature `scaled(x: float32[None,2], scale: float32[])` -> {"y": x * 2 * scale}."""
+    import tensorflow as tf
+
+    class Ints(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+        def __call__(self, x):
+            return x * 2
+
+    class Scaled(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = tf.Variable(2.0, name="w")
+
+        @tf.function(
+            input_signature=[tf.TensorSpec([None, 2], tf.float32), tf.TensorSpec([], tf.float32)]
+        )
+        def scaled(self, x, scale):
+            return {"y": x * self.w * scale}
+
+    root = tmp_path_factory.mktemp("probes38_small")
+    tf.saved_model.save(Ints(), os.fspath(root / "ints"))
+    scaled = Scaled()
+    tf.saved_model.save(scaled, os.fspath(root / "signature"), signatures={"scaled": scaled.scaled})
+    return {"ints": os.fspath(root / "ints"), "signature": os.fspath(root / "signature")}
 
 
 def _keras3_layer():
@@ -81,13 +114,29 @@ def test_a_training_parameter_without_default_is_not_asked_of_arguments(training
     np.testing.assert_allclose(layer(X2, training=True).numpy(), 2 * X2 + 1)
 
 
+# --- _compat.py -------------------------------------------------------------------------------
+
+
+def test_a_keras3_model_run_inside_a_tf_keras_layer_call_may_hold_a_keras3_hub_layer(model_dir):
+    """Mutant: `enclosing_flavour_mismatch_message` without its `layer_flavour in running`
+    test: with a call of each flavour running (a Keras 3 model called inside a tf_keras
+    Lambda), it unpacked both and failed; the hub layer's own flavour encloses it, so fine."""
+    import keras
+    import tf_keras
+
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    inner = keras.Sequential([keras.Input((3,)), _keras3_layer()(model_dir["tf2"])])
+    outer = tf_keras.layers.Lambda(lambda t: inner(t))
+    expected = models.tf2_module_expected(x)["logits"]
+    np.testing.assert_allclose(np.asarray(outer(x)), expected, atol=1e-5)
+
+
 # --- _config.py -------------------------------------------------------------------------------
 
 
 def test_a_tf1_modules_other_signature_and_output_key_stay_in_the_config():
     """Mutants: `config_entries` leaves out any TF1 module's `signature` (resp. `output_key`),
     not only the default one: the rebuilt layer called `default` (resp. returned `default`)."""
-    from tests._helpers.upstream_records import upstream_path
 
     keras_layer = _keras3_layer()
     handle = upstream_path("tf1_multi_sig")
@@ -136,3 +185,103 @@ def test_three_tf_keras_layers_over_loads_of_one_model_have_distinct_weight_name
     layers = [KerasLayer(model_dir["tf2"]) for _ in range(3)]
     names = [weight.name for layer in layers for weight in layer.weights]
     assert len(names) == 15 and len(set(names)) == 15, names
+
+
+def test_a_graph_layers_variable_does_not_take_a_live_eager_layers_name(training_required):
+    """Mutant: `make_unique` records a variable it could not rename (a graph's) under its name,
+    in place of the live eager variable that holds it: once the graph is gone, the next eager
+    load kept the same name as the first."""
+    import tensorflow as tf
+
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    gc.collect()
+    first = KerasLayer(training_required)
+    assert [w.name for w in first.weights] == ["probes38/w:0"]
+    with tf.Graph().as_default():
+        in_graph = KerasLayer(training_required)
+        assert [w.name for w in in_graph.weights] == ["probes38/w:0"]  # Graph names stay.
+    del in_graph
+    gc.collect()
+    later = KerasLayer(training_required)
+    assert [w.name for w in later.weights] == ["probes38/w_1:0"]
+
+
+# --- _xla.py ----------------------------------------------------------------------------------
+
+
+def test_strings_only_inside_a_nested_function_keep_xla_off(tmp_path):
+    """Mutant: `_has_strings_or_tables` reads only the nodes of the traced function, not the
+    functions of its library: a model with float inputs and outputs whose `__call__` calls a
+    `tf.function` holding a string constant was said to compile with XLA (which aborts on
+    strings)."""
+    import tensorflow as tf
+
+    class Model(tf.Module):
+        @tf.function
+        def _through_text(self, x):
+            return x * tf.strings.to_number(tf.constant("2.0"))  # A string constant.
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def __call__(self, x):
+            return self._through_text(x)
+
+    path = os.fspath(tmp_path / "nested_strings")
+    tf.saved_model.save(Model(), path)
+    layer = _keras3_layer()(path)
+    np.testing.assert_allclose(layer(X2).numpy(), 2 * X2)
+    assert layer.supports_jit is False
+
+
+# --- _calling.py ------------------------------------------------------------------------------
+
+
+def test_a_tf1_signature_given_the_wrong_shape_names_what_it_expects():
+    """Mutant: `call` turns only TypeError and ValueError into a CallInputSpecError: a TF1
+    module's signature runs its graph on any shape and fails with TensorFlow's
+    InvalidArgumentError ("Matrix size-incompatible"), which then came out raw."""
+    import tensorflow as tf
+
+    layer = _keras3_layer()(upstream_path("tf1_multi_sig"))
+    with pytest.raises(errors.CallInputSpecError, match=r"float32\[None, 3\]"):
+        layer(tf.zeros((2, 4)))
+
+
+def test_python_bools_for_a_float_input_are_not_made_numbers(model_dir):
+    """Mutant: `_number_dtype` takes bools as numbers (bool is an int), so `[[True, False]]`
+    became floats for a float32 input; they stay bools, which the model refuses."""
+    layer = _keras3_layer()(model_dir["scaled"], arguments={"scale": 3.0})
+    np.testing.assert_allclose(layer([[1, 0]]).numpy(), [[6.0, 0.0]])  # Ints: made floats.
+    with pytest.raises(errors.CallInputSpecError, match=r"Received: inputs=bool\[1, 2\]"):
+        layer([[True, False]])
+
+
+def test_python_floats_for_an_int_input_are_left_to_the_model(small_models):
+    """Mutant: `_number_dtype` takes floats for an integer input too, so `[[1.5, 2.0]]` was
+    made int32 (TensorFlow refused to convert 1.5) instead of floats the model refuses by
+    name."""
+    layer = _keras3_layer()(small_models["ints"])
+    got = layer([[1, 2]])
+    assert got.dtype == "int32"
+    np.testing.assert_array_equal(got.numpy(), [[2, 4]])
+    with pytest.raises(errors.CallInputSpecError, match=r"int32\[None, 2\]"):
+        layer([[1.5, 2.0]])
+
+
+def test_python_ints_for_the_open_signature_input_take_its_dtype(small_models):
+    """Mutant: `_input_spec_for` does not pick the input `arguments` leave open from the
+    signature's dict of inputs: `[[1, 2]]` then became int32, which the float input refused."""
+    layer = _keras3_layer()(
+        small_models["signature"], signature="scaled", output_key="y", arguments={"scale": 3.0}
+    )
+    np.testing.assert_allclose(layer([[1, 2]]).numpy(), [[6.0, 12.0]])
+
+
+def test_the_layer_dtype_hint_is_only_for_a_model_of_strings_or_ints(model_dir):
+    """Mutant: `_layer_dtype_hint` without its `want.is_floating` test: float inputs of the
+    wrong shape to a float model got the hint to pass `dtype=tf.float32`, which they had."""
+    import tensorflow as tf
+
+    with pytest.raises(errors.CallInputSpecError, match=r"float32\[None, 3\]") as caught:
+        _keras3_layer()(model_dir["tf2"])(tf.zeros((2, 5)))
+    assert "Keras gives a layer inputs" not in str(caught.value)
