@@ -53,8 +53,10 @@ def training_required(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def small_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Two tiny SavedModels: "ints", `__call__(x: int32[None,2])` -> x * 2; "signature", only
-    the signature `scaled(x: float32[None,2], scale: float32[])` -> {"y": x * 2 * scale}."""
+    """Tiny SavedModels: "two_outputs", not callable, whose `serving_default` returns
+    {"double", "half"}; "ints", `__call__(x: int32[None,2])` -> x * 2; "signature", only
+    the signatures `scaled(x: float32[None,2], scale: float32[])` -> {"y": x * 2 * scale} and
+    `pair(x, y, scale)` -> {"y": (x + y) * scale}."""
     import tensorflow as tf
 
     class Ints(tf.Module):
@@ -73,11 +75,31 @@ def small_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         def scaled(self, x, scale):
             return {"y": x * self.w * scale}
 
+        @tf.function(
+            input_signature=[tf.TensorSpec([None, 2], tf.float32)] * 2
+            + [tf.TensorSpec([], tf.float32)]
+        )
+        def pair(self, x, y, scale):
+            return {"y": (x + y) * scale}
+
+    class TwoOutputs(tf.Module):  # Not callable: only its serving signature.
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def serve(self, x):
+            return {"double": x * 2.0, "half": x * 0.5}
+
     root = tmp_path_factory.mktemp("probes38_small")
+    two = TwoOutputs()
+    tf.saved_model.save(
+        two, os.fspath(root / "two_outputs"), signatures={"serving_default": two.serve}
+    )
     tf.saved_model.save(Ints(), os.fspath(root / "ints"))
     scaled = Scaled()
-    tf.saved_model.save(scaled, os.fspath(root / "signature"), signatures={"scaled": scaled.scaled})
-    return {"ints": os.fspath(root / "ints"), "signature": os.fspath(root / "signature")}
+    tf.saved_model.save(
+        scaled,
+        os.fspath(root / "signature"),
+        signatures={"scaled": scaled.scaled, "pair": scaled.pair},
+    )
+    return {name: os.fspath(root / name) for name in ("ints", "signature", "two_outputs")}
 
 
 def _keras3_layer():
@@ -285,3 +307,220 @@ def test_the_layer_dtype_hint_is_only_for_a_model_of_strings_or_ints(model_dir):
     with pytest.raises(errors.CallInputSpecError, match=r"float32\[None, 3\]") as caught:
         _keras3_layer()(model_dir["tf2"])(tf.zeros((2, 5)))
     assert "Keras gives a layer inputs" not in str(caught.value)
+
+
+def test_an_assertion_of_the_model_itself_is_not_called_a_deleted_model():
+    """Mutant: `deleted_model_error` without its test of TensorFlow's words: every
+    AssertionError of a call (here the callable's own check) was reported as "a loaded model
+    that no longer exists"."""
+    import tensorflow as tf
+
+    def checked(x):
+        tf.debugging.assert_non_negative(x, message="inputs must be non-negative")
+        return x * 2.0
+
+    layer = _keras3_layer()(checked)
+    np.testing.assert_allclose(layer(X2).numpy(), 2 * X2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="non-negative"):
+        layer(-X2)
+
+    def asserting(x):
+        assert x.shape.rank == 2, "a batch of rows"
+        return x
+
+    with pytest.raises(AssertionError, match="a batch of rows") as caught:
+        _keras3_layer()(asserting)(tf.constant([1.0]))
+    assert not isinstance(caught.value, errors.DeletedModelError)
+
+
+# --- _layer_body.py ---------------------------------------------------------------------------
+
+
+def test_a_keras_file_without_the_layers_weights_is_refused_for_a_model_listing_them(tmp_path):
+    """Mutant: `load_own_variables` keeps the model folder's values for a store of no weights
+    whatever the model, not only for one listing no `variables` (which tensorflow_hub saved
+    without weights): a `.keras` file saved over another model at the handle's path loaded
+    silently with weights it never held."""
+    import shutil
+
+    import keras
+    import tensorflow as tf
+    import tf_keras
+
+    from tfhub.keras.tf_keras_layer import KerasLayer as TfKerasLayer
+
+    class Bare(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+        def __call__(self, x):
+            return x[:, :2] * 2.0
+
+    handle = os.fspath(tmp_path / "model")
+    tf.saved_model.save(Bare(), handle)
+    saved = {
+        "tf_keras": tf_keras.Sequential([tf_keras.Input((3,)), TfKerasLayer(handle)]),
+        "keras3": keras.Sequential([keras.Input((3,)), _keras3_layer()(handle)]),
+    }
+    for name, model in saved.items():
+        model.save(os.fspath(tmp_path / f"{name}.keras"))
+    shutil.rmtree(handle)
+    models.save_tf2_module(handle)  # Another model, with 5 variables, at the same path.
+    with pytest.raises(errors.ArgumentError, match="has 5 weights .* but the file holds 0"):
+        tf_keras.models.load_model(os.fspath(tmp_path / "tf_keras.keras"))
+    with pytest.raises(ValueError, match="expected 5 variables, but received 0"):
+        keras.models.load_model(os.fspath(tmp_path / "keras3.keras"))
+
+
+# --- layer.py ---------------------------------------------------------------------------------
+
+
+def test_input_shape_and_input_dim_are_the_layers_before_any_call(model_dir):
+    """Mutants: the Keras 3 layer's `input_shape` ignores the declared `input_shape=`, and
+    `_pop_input_shape` ignores `input_dim=` (Keras 2's spelling of a 1-D input shape)."""
+    import keras
+
+    by_shape = _keras3_layer()(model_dir["tf2"], input_shape=(3,))
+    assert by_shape.input_shape == (None, 3)
+    by_dim = _keras3_layer()(model_dir["tf2"], input_dim=3)
+    assert by_dim.input_shape == (None, 3)
+    model = keras.Sequential([by_dim])  # Builds from the declared shape.
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    expected = models.tf2_module_expected(x)["logits"]
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
+
+
+def test_tf_keras_training_given_as_0_or_a_numpy_false_is_inference_under_mirroring(model_dir):
+    """Mutant: the tf_keras layer's `call` passes `training` on without making an int or a
+    NumPy bool a Python bool: `training=0` was not `False` to the strategy check, which
+    refused a trainable layer built outside `strategy.scope()` that only predicts."""
+    import tensorflow as tf
+
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    expected = models.tf2_module_expected(x)["logits"]
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    outside = KerasLayer(model_dir["tf2"], trainable=True)
+    with strategy.scope():
+        for training in (0, np.False_):
+            np.testing.assert_allclose(outside(x, training=training), expected, atol=1e-5)
+        with pytest.raises(errors.ArgumentError, match="cannot train under MirroredStrategy"):
+            outside(x, training=1)
+
+
+# --- hub_callable.py --------------------------------------------------------------------------
+
+
+def test_a_callable_with_load_options_is_refused():
+    """Mutant: `load_handle` refuses a callable with `tags` only, not with `load_options`
+    (which it would silently ignore)."""
+    import tensorflow as tf
+
+    options = tf.saved_model.LoadOptions(allow_partial_checkpoint=True)
+    with pytest.raises(errors.ArgumentError, match="mutually exclusive with setting tags or"):
+        _keras3_layer()(lambda x: x, load_options=options)
+
+
+def test_a_missing_file_url_is_not_explained_as_a_relative_path(tmp_path):
+    """Mutant: `load_handle` rewords ModelNotFoundError for any handle that is not an
+    absolute path, URLs too: a `file://` URL was said to be "a relative path"."""
+    url = (tmp_path / "gone").as_uri()
+    with pytest.raises(errors.ModelNotFoundError) as caught:
+        _keras3_layer()(url)
+    assert "relative path" not in str(caught.value)
+
+
+def test_a_lone_tensor_goes_nowhere_when_arguments_leave_two_inputs(small_models):
+    """Mutant: `_open_signature_input` takes the first input left when `arguments` leave
+    several: the lone tensor was put under `x`, and the error showed a dict the caller never
+    passed, instead of the tensor."""
+    keras_layer = _keras3_layer()
+    layer = keras_layer(
+        small_models["signature"], signature="pair", output_key="y", arguments={"scale": 3.0}
+    )
+    assert layer.hub_callable.open_input is None
+    np.testing.assert_allclose(layer({"x": X2, "y": X2}).numpy(), 6 * X2)
+    with pytest.raises(errors.CallInputSpecError, match=r"Received: inputs=float32\[2, 2\]"):
+        layer(X2)
+
+
+def test_a_model_without_call_and_a_serving_signature_of_two_outputs_suggests_no_pair(
+    small_models,
+):
+    """Mutant: `select_function` suggests `(signature, first output)` whatever the number of
+    outputs; with two, no one output is *the* answer: `.suggested` is None, both are named."""
+    with pytest.raises(errors.SignatureRequiredError) as caught:
+        _keras3_layer()(small_models["two_outputs"])
+    assert caught.value.suggested is None
+    assert caught.value.available == ["serving_default"]
+    assert "(its outputs: ['double', 'half'])" in str(caught.value)
+
+
+# --- hub_callable.input_specs_of ----------------------------------------------------------------
+
+
+def test_a_function_traced_twice_for_one_input_spec_has_that_spec_once(model_dir):
+    """Mutant: `input_specs_of` lists a spec once per traced function (the model's `__call__`
+    was traced for training=False and True): with two specs, Python ints were no longer made
+    the float32 the model takes, and the error named the spec twice."""
+    import tensorflow as tf
+
+    layer = _keras3_layer()(model_dir["tf2"])
+    assert len(layer.hub_callable.input_specs) == 1
+    x = [[1, 2, 3]]
+    expected = models.tf2_module_expected(np.array(x, np.float32))["logits"]
+    np.testing.assert_allclose(layer(x).numpy(), expected, atol=1e-5)
+    with pytest.raises(errors.CallInputSpecError, match=r"expects: float32\[None, 3\]\. Pass"):
+        layer(tf.zeros((2, 5)))
+
+
+def test_a_python_tf_function_with_an_input_signature_has_that_spec_before_any_call():
+    """Mutant: `input_specs_of` ignores a Python `tf.function`'s `input_signature` and reads
+    only its traced functions (none before the first call): Python ints were then made int32,
+    which the float32 signature refused."""
+    import tensorflow as tf
+
+    double = tf.function(lambda x: x * 2.0, input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    layer = _keras3_layer()(double)
+    assert len(layer.hub_callable.input_specs) == 1
+    np.testing.assert_allclose(layer([[1, 2]]).numpy(), [[2.0, 4.0]])
+
+
+# --- export.py --------------------------------------------------------------------------------
+
+
+def test_an_export_onto_an_existing_file_is_refused_before_writing(model_dir, tmp_path):
+    """Mutant: `_check_target` without its file test: the model was written beside the file
+    and the rename onto it failed, a write error, instead of the refusal naming the file."""
+    import tfhub as hub
+
+    target = tmp_path / "afile"
+    target.write_text("x")
+    with pytest.raises(errors.ExportError, match="The export folder is an existing file") as got:
+        hub.export_layer(_keras3_layer()(model_dir["tf2"]), os.fspath(target), overwrite=True)
+    assert not isinstance(got.value, errors.ExportWriteError)
+    assert target.read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+# --- tf_keras_layer.py ------------------------------------------------------------------------
+
+
+def test_tf_keras_in_a_graph_trains_when_the_learning_phase_is_fed(model_dir):
+    """Mutant: the tf_keras layer's `call` takes `training=None` as False instead of Keras's
+    learning phase: in a TF1 graph, feeding `learning_phase()` True no longer turned the
+    model's dropout on, as it did upstream."""
+    import tensorflow as tf
+    import tf_keras
+
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    x = np.ones((64, 4), np.float32)
+    with tf.Graph().as_default():
+        layer = KerasLayer(model_dir["dropout"], trainable=True)
+        outputs = layer(tf.constant(x))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            inference = session.run(outputs)
+            training = session.run(outputs, {tf_keras.backend.learning_phase(): True})
+    np.testing.assert_allclose(inference, 2 * x)
+    assert set(np.unique(training)) == {0.0, 4.0}  # Dropout(0.5): zeroed, or scaled by 2.
