@@ -524,3 +524,21 @@ def test_tf_keras_in_a_graph_trains_when_the_learning_phase_is_fed(model_dir):
             training = session.run(outputs, {tf_keras.backend.learning_phase(): True})
     np.testing.assert_allclose(inference, 2 * x)
     assert set(np.unique(training)) == {0.0, 4.0}  # Dropout(0.5): zeroed, or scaled by 2.
+
+
+def test_keras3_training_known_to_be_false_is_inference_under_mirroring(model_dir):
+    """Defect found through the tf_keras mutant above: Keras 3 makes `training=0` (or a NumPy
+    False) a bool tensor before `call`, and the strategy check took only the Python `False` for
+    inference: a trainable layer built outside `strategy.scope()` was refused for predicting.
+    A tensor whose value is known picks the mode as `smart_cond` does."""
+    import tensorflow as tf
+
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    expected = models.tf2_module_expected(x)["logits"]
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    outside = _keras3_layer()(model_dir["tf2"], trainable=True)
+    with strategy.scope():
+        for training in (0, np.False_, tf.constant(False)):
+            np.testing.assert_allclose(outside(x, training=training), expected, atol=1e-5)
+        with pytest.raises(errors.ArgumentError, match="cannot train under MirroredStrategy"):
+            outside(x, training=tf.constant(True))
