@@ -292,12 +292,23 @@ def smart_cond(training: Any, true_fn: Callable[[], Any], false_fn: Callable[[],
     A tensor whose value is known statically picks its branch in Python; any other tensor
     builds a `tf.cond` (what TensorFlow's private `smart_cond` does).
     """
-    if training is None or isinstance(training, bool):
-        return true_fn() if training else false_fn()
-    static = tf.get_static_value(training)
-    if static is not None:
-        return true_fn() if bool(static) else false_fn()
+    known = False if training is None else static_training(training)
+    if known is not None:
+        return true_fn() if known else false_fn()
     return tf.cond(training, true_fn, false_fn)
+
+
+def static_training(training: Any) -> bool | None:
+    """A `training` value as Python knows it: a Python bool, or a scalar whose value is known
+    statically (`training=0`, a NumPy bool, a constant tensor: Keras 3 makes such values bool
+    tensors before `call`); None for None and for anything else (a tensor known only when it
+    runs, a value of several elements)."""
+    if training is None or isinstance(training, bool):
+        return training
+    static = tf.get_static_value(training)
+    if static is None or getattr(static, "ndim", 0) != 0:
+        return None
+    return bool(static)
 
 
 def call_with_training(

@@ -542,3 +542,22 @@ def test_keras3_training_known_to_be_false_is_inference_under_mirroring(model_di
             np.testing.assert_allclose(outside(x, training=training), expected, atol=1e-5)
         with pytest.raises(errors.ArgumentError, match="cannot train under MirroredStrategy"):
             outside(x, training=tf.constant(True))
+
+
+def test_a_training_value_of_several_elements_is_not_read_as_a_bool(model_dir):
+    """Found reviewing the fix above: reading `training` for the strategy check ran on every
+    call of a trainable layer, and `bool()` of a value of several elements raised numpy's bare
+    ValueError ("truth value of an array ... is ambiguous"). With no strategy it is not read;
+    under one, such a value is not known to be inference: the layer is refused as for any
+    training it cannot rule out."""
+    import tensorflow as tf
+
+    x = np.array([[1.0, 2.0]], np.float32)
+    layer = _keras3_layer()(model_dir["scaled"], trainable=True, arguments={"scale": 1.0})
+    expected = layer(x)
+    for training in (np.array([False, True]), tf.constant([False, False])):
+        np.testing.assert_allclose(layer(x, training=training), expected)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        with pytest.raises(errors.ArgumentError, match="cannot train under MirroredStrategy"):
+            layer(x, training=tf.constant([False, False]))

@@ -17,7 +17,7 @@ import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import errors
-from ..loaded_model import LoadedModel
+from ..loaded_model import LoadedModel, static_training
 from ..utils.lazy import tensorflow as tf
 from . import _calling, _compat, _config, _shapes
 from ._arguments import check_sentinel
@@ -228,10 +228,12 @@ class HubLayerBody(_LayerBase):
         Raises:
             tfhub.errors.ArgumentError: (a ValueError, as tf_keras's "was not created in the
                 distribution strategy scope") a trainable layer called with `training` not
-                known to be False (see `_is_inference`) under such a strategy that does not hold
-                its trainable variables.
+                known to be False (`loaded_model.static_training`) under such a strategy that
+                does not hold its trainable variables.
         """
-        if _is_inference(training) or not self.trainable or not tf.distribute.has_strategy():
+        if not self.trainable or not tf.distribute.has_strategy():
+            return
+        if static_training(training) is False:  # Only inference: no optimizer step.
             return
         strategy = tf.distribute.get_strategy()
         if not isinstance(strategy, _mirroring_strategies()):
@@ -365,16 +367,6 @@ class HubLayerBody(_LayerBase):
             f"a {_NAMES[self._flavour]} layer; for {_NAMES[other]} models use "
             f"{_compat.class_path(other)})>"
         )
-
-
-def _is_inference(training: Any) -> bool:
-    """Whether `training` surely picks inference: `False`, or a value or tensor known to be
-    false (Keras 3 makes `training=0` or a NumPy False a bool tensor before `call`), read as
-    `loaded_model.smart_cond` reads it. None and tensors of unknown value are not."""
-    if training is None or isinstance(training, bool):
-        return training is False
-    static = tf.get_static_value(training)
-    return static is not None and not bool(static)
 
 
 def _mirroring_strategies() -> tuple[Any, ...]:
