@@ -111,3 +111,65 @@ def test_an_attached_message_of_an_unknown_graph_variant_names_the_tag_sets() ->
     with pytest.raises(errors.UnknownGraphVariantError, match=r"tags=\['nope'\]") as info:
         spec.get_attached_message("any", tf.train.Int64List, tags={"nope"})
     assert info.value.available == [[]]
+
+
+def _export(spec: Any, path: Path) -> Path:
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            module.export(str(path), session)
+    return path
+
+
+def test_a_module_file_with_two_graph_variants_of_one_tag_set_is_refused(tmp_path: Path) -> None:
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = _export(hub.create_module_spec(_double_module_fn), tmp_path / "module")
+    proto = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
+    proto.meta_graphs.add().CopyFrom(proto.meta_graphs[0])
+    (path / "saved_model.pb").write_bytes(proto.SerializeToString())
+    with pytest.raises(errors.ModuleSpecError, match=r"Tags \[\] used repeatedly"):
+        hub.load_module_spec(str(path))
+
+
+def test_a_checkpoint_one_byte_short_is_damage_and_a_whole_one_is_not(tmp_path: Path) -> None:
+    path = _export(hub.create_module_spec(_double_module_fn), tmp_path / "module")
+    with tf.Graph().as_default():
+        hub.Module(str(path))  # Its data file holds exactly the 4 bytes of "w": no alarm.
+    (shard,) = (path / "variables").glob("variables.data-*")
+    shard.write_bytes(shard.read_bytes()[:-1])
+    with tf.Graph().as_default(), pytest.raises(errors.DamagedModelError, match="hold 3 bytes"):
+        hub.Module(str(path))
+
+
+@pytest.mark.parametrize("key", ["info-v2", "info.v2", "info "])
+def test_an_attached_message_key_is_refused_for_any_character_after_a_good_start(
+    key: str,
+) -> None:
+    def module_fn() -> None:
+        _double_module_fn()
+        hub.attach_message(key, tf.train.Int64List(value=[1]))
+
+    with pytest.raises(errors.ModuleSpecError, match="malformed key"):
+        hub.create_module_spec(module_fn)
+
+
+def test_a_tf1_saved_model_with_a_global_step_and_summaries_makes_a_spec(tmp_path: Path) -> None:
+    # Training code's SavedModels carry these collections: always dropped, without asking.
+    export_dir = str(tmp_path / "sm")
+    with tf.Graph().as_default():
+        x = tf1.placeholder(tf.float32, [None], name="x")
+        v = tf1.get_variable("v", initializer=3.0)
+        tf1.train.get_or_create_global_step()
+        tf1.summary.scalar("v", v)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            tf1.saved_model.simple_save(session, export_dir, {"x": x}, {"y": x * v})
+    spec = hub.create_module_spec_from_saved_model(export_dir)
+    collections = set(spec.get_meta_graph({"serve"}).collection_def)
+    assert collections.isdisjoint({"global_step", "summaries"}) and "variables" in collections
+    with tf.Graph().as_default():
+        module = hub.Module(spec, tags={"serve"})
+        y = module({"x": [2.0]}, signature="serving_default", as_dict=True)["y"]
+        assert _run(y).tolist() == [6.0]
