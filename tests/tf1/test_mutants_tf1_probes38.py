@@ -4,6 +4,7 @@ on a hand-made mutant (a flipped condition, a dropped check) that the rest of th
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,47 @@ def test_a_tf1_saved_model_with_a_global_step_and_summaries_makes_a_spec(tmp_pat
         module = hub.Module(spec, tags={"serve"})
         y = module({"x": [2.0]}, signature="serving_default", as_dict=True)["y"]
         assert _run(y).tolist() == [6.0]
+
+
+def _colocated_module_fn() -> None:
+    x = tf1.placeholder(tf.float32, [None])
+    with tf1.colocate_with(x.op):
+        y = x * 2.0
+    hub.add_signature(inputs=x, outputs=y)
+
+
+def test_an_op_colocated_with_an_input_follows_the_fed_tensor_and_its_device() -> None:
+    spec = hub.create_module_spec(_colocated_module_fn)
+    with tf.Graph().as_default():
+        with tf.device("/job:worker/task:3/device:CPU:0"):
+            fed = tf.constant([1.0], name="fed")
+        out = hub.Module(spec)(fed)
+        assert out.op.colocation_groups() == [b"loc:@fed"]
+        assert out.op.device == "/job:worker/task:3/device:CPU:0"
+
+
+def test_applying_a_module_leaves_the_callers_colocated_ops_alone() -> None:
+    spec = hub.create_module_spec(_colocated_module_fn)
+    with tf.Graph().as_default():
+        anchor = tf.constant([1.0], name="anchor")
+        with tf1.colocate_with(anchor.op), tf.device("/job:worker/task:1/device:CPU:0"):
+            mine = tf.identity(anchor, name="mine")
+        hub.Module(spec)(anchor)
+        assert mine.op.device == "/job:worker/task:1/device:CPU:0"
+        assert mine.op.colocation_groups() == [b"loc:@anchor"]
+
+
+def test_export_from_a_ram_checkpoint_holding_another_shape_is_an_export_error(
+    tmp_path: Path,
+) -> None:
+    # On ram:// a checkpoint prefix looks like a folder: tfhub reads its shapes itself.
+    prefix = f"ram://tfhub-probes38-{uuid.uuid4().hex}/model"
+    with tf.Graph().as_default():
+        tf1.get_variable("w", initializer=[1.0, 2.0])
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            tf1.train.Saver().save(session, prefix, write_meta_graph=False)
+    spec = hub.create_module_spec(_double_module_fn)
+    with pytest.raises(errors.ExportError, match=r"has no variable 'w' of shape \(\)"):
+        spec.export(str(tmp_path / "module"), checkpoint_path=prefix)
+    assert not (tmp_path / "module").exists()
