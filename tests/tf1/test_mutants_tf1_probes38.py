@@ -218,3 +218,75 @@ def test_export_from_a_ram_checkpoint_holding_another_shape_is_an_export_error(
     with pytest.raises(errors.ExportError, match=r"has no variable 'w' of shape \(\)"):
         spec.export(str(tmp_path / "module"), checkpoint_path=prefix)
     assert not (tmp_path / "module").exists()
+
+
+def test_the_partitions_of_an_eager_module_are_listed_by_offset_past_ten() -> None:
+    # "w/part_10" sorts before "w/part_2" by name; the variable map orders parts by offset.
+    def module_fn() -> None:
+        w = tf1.get_variable(
+            "w",
+            initializer=tf.range(11.0),
+            partitioner=tf1.fixed_size_partitioner(11),
+        )
+        hub.add_signature(outputs=tf.concat(list(w), 0))
+
+    spec = hub.create_module_spec(module_fn)
+    parts = hub.Module(spec).variable_map["w"]
+    assert [float(part.numpy()[0]) for part in parts] == [float(i) for i in range(11)]
+
+
+def test_modules_with_one_function_name_in_four_bodies_each_keep_their_own() -> None:
+    from tensorflow.python.framework import function as legacy_function
+
+    def make_spec(factor: float) -> Any:
+        def module_fn() -> None:
+            @legacy_function.Defun(tf.float32, func_name="scale")  # Same name, other body.
+            def scale(v: Any) -> Any:
+                return v * factor
+
+            x = tf1.placeholder(tf.float32, [None])
+            hub.add_signature(inputs=x, outputs=scale(x))
+
+        return hub.create_module_spec(module_fn)
+
+    with tf.Graph().as_default():
+        outputs = [hub.Module(make_spec(factor))([1.0]) for factor in (2.0, 3.0, 4.0, 5.0)]
+        assert [value.tolist() for value in _run(outputs)] == [[2.0], [3.0], [4.0], [5.0]]
+
+
+def _vocab_module_spec(vocab: Path) -> Any:
+    def module_fn() -> None:
+        ids = tf1.placeholder(tf.int64, [None])
+        table = tf.lookup.StaticHashTable(
+            tf.lookup.TextFileInitializer(
+                str(vocab),
+                tf.int64,
+                tf.lookup.TextFileIndex.LINE_NUMBER,
+                tf.string,
+                tf.lookup.TextFileIndex.WHOLE_LINE,
+            ),
+            "UNK",
+        )
+        hub.add_signature(inputs=ids, outputs=table.lookup(ids))
+
+    return hub.create_module_spec(module_fn)
+
+
+@pytest.mark.parametrize("filename", ["..", "../saved_model.pb", "/etc/hostname"])
+def test_a_module_whose_asset_names_a_file_outside_assets_is_refused(
+    tmp_path: Path, filename: str
+) -> None:
+    from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
+
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("a\nb\n")
+    path = _export(_vocab_module_spec(vocab), tmp_path / "module")
+    proto = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
+    (packed,) = proto.meta_graphs[0].collection_def["saved_model_assets"].any_list.value
+    asset = meta_graph_pb2.AssetFileDef()
+    packed.Unpack(asset)
+    asset.filename = filename
+    packed.Pack(asset)
+    (path / "saved_model.pb").write_bytes(proto.SerializeToString())
+    with pytest.raises(errors.TFHubLoadError, match="points outside"):
+        hub.load_module_spec(str(path))
