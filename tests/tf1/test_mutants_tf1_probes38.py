@@ -290,3 +290,60 @@ def test_a_module_whose_asset_names_a_file_outside_assets_is_refused(
     (path / "saved_model.pb").write_bytes(proto.SerializeToString())
     with pytest.raises(errors.TFHubLoadError, match="points outside"):
         hub.load_module_spec(str(path))
+
+
+def _lookup(vocab: Path, ids: Any) -> Any:
+    initializer = tf.lookup.TextFileInitializer(
+        str(vocab),
+        tf.int64,
+        tf.lookup.TextFileIndex.LINE_NUMBER,
+        tf.string,
+        tf.lookup.TextFileIndex.WHOLE_LINE,
+    )
+    return tf.lookup.StaticHashTable(initializer, "UNK").lookup(ids)
+
+
+def test_an_export_copies_three_same_named_assets_and_one_used_twice(tmp_path: Path) -> None:
+    vocabs = []
+    for word in ("red", "green", "blue"):
+        (tmp_path / word).mkdir()
+        vocabs.append(tmp_path / word / "tokens.txt")
+        vocabs[-1].write_text(f"{word}\n")
+
+    def module_fn() -> None:
+        ids = tf1.placeholder(tf.int64, [None])
+        words = [_lookup(vocab, ids) for vocab in [*vocabs, vocabs[0]]]
+        hub.add_signature(inputs=ids, outputs=tf.stack(words, axis=1))
+
+    path = _export(hub.create_module_spec(module_fn), tmp_path / "module")
+    names = sorted(p.name for p in (path / "assets").iterdir())
+    assert names == ["tokens.txt", "tokens.txt0", "tokens.txt1"]
+    with tf.Graph().as_default():
+        words = hub.Module(str(path))([0])
+        assert _run(words).tolist() == [[b"red", b"green", b"blue", b"red"]]
+
+
+def test_a_tf1_saved_models_asset_is_read_from_its_own_assets_folder(tmp_path: Path) -> None:
+    # Newer writers record assets in MetaGraphDef.asset_file_def, not in a collection.
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    vocab = tmp_path / "source" / "tokens.txt"
+    vocab.parent.mkdir()
+    vocab.write_text("red\ngreen\n")
+    with tf.Graph().as_default():
+        ids = tf1.placeholder(tf.int64, [None], name="ids")
+        words = _lookup(vocab, ids)
+        with tf1.Session() as session:
+            tf1.saved_model.simple_save(session, str(tmp_path / "sm"), {"ids": ids}, {"w": words})
+    vocab.unlink()  # Only the SavedModel's assets/ copy is left.
+    pb = tmp_path / "sm" / "saved_model.pb"
+    proto = saved_model_pb2.SavedModel.FromString(pb.read_bytes())
+    meta_graph = proto.meta_graphs[0]
+    for packed in meta_graph.collection_def.pop("saved_model_assets").any_list.value:
+        packed.Unpack(meta_graph.asset_file_def.add())
+    pb.write_bytes(proto.SerializeToString())
+    spec = hub.create_module_spec_from_saved_model(str(tmp_path / "sm"))
+    with tf.Graph().as_default():
+        module = hub.Module(spec, tags={"serve"})
+        words = module({"ids": [1]}, signature="serving_default", as_dict=True)["w"]
+        assert _run(words).tolist() == [b"green"]
