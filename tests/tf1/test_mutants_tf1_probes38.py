@@ -4,6 +4,8 @@ on a hand-made mutant (a flipped condition, a dropped check) that the rest of th
 
 from __future__ import annotations
 
+import os
+import types
 import uuid
 from pathlib import Path
 from typing import Any
@@ -347,3 +349,83 @@ def test_a_tf1_saved_models_asset_is_read_from_its_own_assets_folder(tmp_path: P
         module = hub.Module(spec, tags={"serve"})
         words = module({"ids": [1]}, signature="serving_default", as_dict=True)["w"]
         assert _run(words).tolist() == [b"green"]
+
+
+def test_garbage_collection_keeps_the_newest_timestamped_exports_and_other_folders(
+    tmp_path: Path,
+) -> None:
+    from tfhub.tf1.export import garbage_collect_exports
+
+    names = ["1700000001", "1700000003", "1700000002", "123", "temp-1700000004", "best"]
+    for name in names:
+        (tmp_path / name).mkdir()
+    garbage_collect_exports(str(tmp_path), 2)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["123", "1700000002", "1700000003", "best", "temp-1700000004"]
+
+
+def test_tags_given_as_bytes_make_the_graph_variant_of_those_strings() -> None:
+    # As upstream: the MetaGraph's tags are protobuf strings, which take bytes.
+    spec = hub.create_module_spec(_double_module_fn, tags_and_args=[(set(), {}), ({b"train"}, {})])
+    assert spec.get_tags() == [frozenset(), frozenset({"train"})]
+
+
+def test_the_exporter_restores_with_the_saver_of_the_model_fns_scaffold(tmp_path: Path) -> None:
+    # The model's own Saver maps the module's variable to another checkpoint key.
+    spec = hub.create_module_spec(_double_module_fn)
+
+    def model_fn(features: Any, labels: Any, mode: str) -> Any:
+        module = hub.Module(spec, name="double")
+        hub.register_module_for_export(module, "double")
+        saver = tf1.train.Saver({"renamed_w": module.variable_map["w"]})
+        scaffold = types.SimpleNamespace(saver=saver)
+        return types.SimpleNamespace(predictions=module(features["x"]), scaffold=scaffold)
+
+    with tf.Graph().as_default():
+        stored = tf1.get_variable("renamed_w", initializer=7.0)
+        with tf1.Session() as session:
+            session.run(stored.initializer)
+            prefix = tf1.train.Saver().save(session, str(tmp_path / "ckpt" / "model.ckpt"))
+    estimator = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=None)
+    exporter = hub.LatestModuleExporter("tf_hub", lambda: {"x": tf1.placeholder(tf.float32)})
+    export_dir = exporter.export(estimator, str(tmp_path / "exports"), checkpoint_path=prefix)
+    with tf.Graph().as_default():
+        module = hub.Module(os.fsdecode(os.path.join(export_dir, b"double")))
+        assert _run(module([1.0])).tolist() == [7.0]
+
+
+def test_the_exporter_asks_latest_checkpoint_and_restores_nothing_for_stateless_modules(
+    tmp_path: Path,
+) -> None:
+    # An object with latest_checkpoint() and no model_dir; a plain loop's checkpoint holds no
+    # global_step, and the graph has no other variable: nothing to restore, nothing refused.
+    def square_module_fn() -> None:
+        x = tf1.placeholder(tf.float32, [None])
+        hub.add_signature(inputs=x, outputs=x * x)
+
+    spec = hub.create_module_spec(square_module_fn)
+
+    def model_fn(features: Any) -> Any:
+        module = hub.Module(spec, name="square")
+        hub.register_module_for_export(module, "square")
+        return types.SimpleNamespace(predictions=module(features["x"]))
+
+    with tf.Graph().as_default():
+        other = tf1.get_variable("unrelated", initializer=1.0)
+        with tf1.Session() as session:
+            session.run(other.initializer)
+            prefix = tf1.train.Saver().save(session, str(tmp_path / "ckpt" / "model.ckpt"))
+    estimator = types.SimpleNamespace(model_fn=model_fn, latest_checkpoint=lambda: prefix)
+    exporter = hub.LatestModuleExporter("tf_hub", lambda: {"x": tf1.placeholder(tf.float32)})
+    export_dir = exporter.export(estimator, str(tmp_path / "exports"))
+    with tf.Graph().as_default():
+        module = hub.Module(os.fsdecode(os.path.join(export_dir, b"square")))
+        assert _run(module([3.0])).tolist() == [9.0]
+
+
+def test_spec_export_from_no_checkpoint_says_so_before_writing(tmp_path: Path) -> None:
+    spec = hub.create_module_spec(_double_module_fn)
+    missing = str(tmp_path / "nothing" / "model.ckpt")
+    with pytest.raises(errors.ExportError, match="There is no checkpoint at"):
+        spec.export(str(tmp_path / "module"), checkpoint_path=missing)
+    assert not (tmp_path / "module").exists()
