@@ -429,3 +429,12 @@ def test_spec_export_from_no_checkpoint_says_so_before_writing(tmp_path: Path) -
     with pytest.raises(errors.ExportError, match="There is no checkpoint at"):
         spec.export(str(tmp_path / "module"), checkpoint_path=missing)
     assert not (tmp_path / "module").exists()
+
+
+def test_spec_export_refuses_a_second_positional_argument_even_with_a_checkpoint(
+    tmp_path: Path,
+) -> None:
+    spec = hub.create_module_spec(_double_module_fn)
+    checkpoint = str(tmp_path / "model.ckpt")
+    with pytest.raises(errors.ExportError, match="pass it by name"):
+        spec.export(str(tmp_path / "module"), checkpoint, checkpoint_path=checkpoint)  # type: ignore[arg-type]
