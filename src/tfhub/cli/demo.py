@@ -200,17 +200,15 @@ def _check_temp_folder() -> None:
     read (the demo ended at its third step with "surrogates not allowed").
 
     Raises:
-        tfhub.errors.SettingError: the temporary folder's path is not UTF-8, or there is no
-            writable temporary folder (a read-only root file system).
+        tfhub.errors.SettingError: the temporary folder's path is not UTF-8.
+        tfhub.errors.TempFolderError: there is no writable temporary folder (a read-only root
+            file system).
     """
     try:
         folder = tempfile.gettempdir()
     except FileNotFoundError as err:  # Python tried TMPDIR, /tmp, /var/tmp, ... and the cwd.
-        raise errors.SettingError(
-            f"tfhub demo needs a writable temporary folder, and there is none: {err.args[-1]}. "
-            "Set TMPDIR to a writable folder that exists (`mkdir -p ~/tmp && TMPDIR=~/tmp "
-            "tfhub demo`: Python passes over a TMPDIR that does not exist).",
-            name="TMPDIR",
+        raise errors.TempFolderError.none_writable(
+            "tfhub demo", err.args[-1], then="TMPDIR=~/tmp tfhub demo"
         ) from err
     try:
         folder.encode("utf-8")
@@ -238,8 +236,8 @@ def run_demo(*, steps: list[Step] | None = None, out: TextIO | None = None) -> D
         tfhub.errors.MissingDependencyError: a module the default steps import is missing:
             the hub server's (`APP_MODULES`), uvicorn, TensorFlow or Keras (checked before
             any step; one error names every missing one).
-        tfhub.errors.SettingError: the temporary folder's path (TMPDIR) is not UTF-8, or no
-            temporary folder is writable.
+        tfhub.errors.SettingError: the temporary folder's path (TMPDIR) is not UTF-8.
+        tfhub.errors.TempFolderError: no temporary folder is writable.
     """
     _check_temp_folder()  # First: TensorFlow's import itself needs a temporary folder.
     if steps is None:  # Every dependency the steps need, checked before the first step.

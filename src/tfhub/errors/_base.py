@@ -110,9 +110,10 @@ class FrozenInstanceError(TFHubError, AttributeError):
 
 
 class SettingError(TFHubError, ValueError):
-    """An environment variable (TFHUB_*, or TMPDIR for `tfhub demo`) or absl flag whose value
-    tfhub cannot use; a ValueError. The message names the variable, says what to set it to, and
-    ends with what was received (a token's length, never the token).
+    """An environment variable (TFHUB_*, or a TMPDIR whose path is not UTF-8 for `tfhub demo`)
+    or absl flag whose value tfhub cannot use; a ValueError. The message names the variable,
+    says what to set it to, and ends with what was received (a token's length, never the
+    token).
 
     Attributes:
         name: the variable's (or flag's) name.
@@ -135,6 +136,18 @@ class TempFolderError(TFHubError, FileNotFoundError):
     def __init__(self, message: str, *, name: str = "TMPDIR") -> None:
         super().__init__(message)
         self.name = name
+
+    @classmethod
+    def none_writable(
+        cls, needer: str, reason: str, *, then: str = "export TMPDIR=~/tmp"
+    ) -> TempFolderError:
+        """The error for `needer` ("tfhub demo"), which needs a temporary folder, when Python
+        found none writable (`reason`: what it said); `then` completes the suggested command."""
+        return cls(
+            f"{needer} needs a writable temporary folder, and there is none: {reason}. Set "
+            f"TMPDIR to a writable folder that exists (`mkdir -p ~/tmp && {then}`: Python "
+            "passes over a TMPDIR that does not exist)."
+        )
 
 
 class ArgumentError(TFHubError, ValueError):

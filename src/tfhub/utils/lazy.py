@@ -130,15 +130,11 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
         with _native_stderr_silenced(module_name):
             return collector.paused(lambda: importlib.import_module(module_name))
     except FileNotFoundError as err:
-        if not str(err.strerror).startswith(_NO_TEMP_FOLDER):
+        reason = str(err.strerror)
+        if not reason.startswith(_NO_TEMP_FOLDER):
             raise
-        raise errors.TempFolderError(  # TensorFlow's import asks absl for a test folder.
-            f"{purpose} needs {module_name!r}, whose import needs a writable temporary folder, "
-            f"and there is none: {err.strerror}. Set TMPDIR to a writable folder that exists "
-            "(`mkdir -p ~/tmp && export TMPDIR=~/tmp`: Python passes over a TMPDIR that does "
-            "not exist).",
-            name="TMPDIR",
-        ) from err
+        needer = f"{purpose} needs {module_name!r}, whose import"  # TensorFlow's asks absl's
+        raise errors.TempFolderError.none_writable(needer, reason) from err  # test folder.
     except ImportError as err:
         hint, command = install_hint(module_name)
         shadows = _shadowing_files(err)
@@ -217,6 +213,8 @@ def require(*module_names: str, purpose: str) -> None:
     Raises:
         tfhub.errors.MissingDependencyError: for the first module that cannot be imported;
             its message and `command` cover the other missing ones too.
+        tfhub.errors.TempFolderError: a module's import needs a temporary folder and none is
+            writable (see `import_optional`).
     """
     first: errors.MissingDependencyError | None = None
     others: list[str] = []
