@@ -393,35 +393,60 @@ def _save_channel_mean_models(root: Path) -> list[str]:
     return paths
 
 
+# Upstream's search_test ran as its own absl test program: FLAGS, a module-level global, are set
+# in a process of their own here too. In CI's pytest worker (-n 2) they once lacked `dataset`
+# when this test began (UnrecognizedFlagError at its first assignment), a state no other test
+# was seen making in two full runs with every flag deletion logged; in its own process no other
+# test's use of the process decides the result.
+_SEARCH_E2E = """
+import json, sys
+from pathlib import Path
+from absl.testing import flagsaver
+from tests.tools import test_upstream_parity_tools_probes37 as probes
+from tfhub.tools.module_search import search
+
+modules = probes._save_channel_mean_models(Path(sys.argv[1]))
+calls = []
+sys.modules["tensorflow_datasets"] = probes._fake_tfds(calls)
+saved = flagsaver.save_flag_values(search.FLAGS)
+try:
+    search.FLAGS.dataset = "cifar100"
+    search.FLAGS.module = modules
+    code = search.main([])
+finally:
+    flagsaver.restore_flag_values(saved, search.FLAGS)
+main_calls = list(calls)
+spec = {"dataset": "cifar100", "split": "train", "num_examples": None}
+score = float(search.compute_score(modules[0], spec))
+print(json.dumps({"code": code, "calls": main_calls, "modules": modules, "score": score}))
+"""
+
+
 @pytest.mark.timeout(240)
-def test_module_search_run_e2e(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from absl.testing import flagsaver
+def test_module_search_run_e2e(tmp_path: Path) -> None:
+    import json
 
-    from tfhub.tools.module_search import search
-
-    modules = _save_channel_mean_models(tmp_path)
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setitem(sys.modules, "tensorflow_datasets", _fake_tfds(calls))
-    saved = flagsaver.save_flag_values(search.FLAGS)
-    try:
-        search.FLAGS.dataset = "cifar100"
-        search.FLAGS.module = modules
-        assert search.main([]) == 0
-    finally:
-        flagsaver.restore_flag_values(saved, search.FLAGS)
-    assert calls == [
+    done = subprocess.run(
+        [sys.executable, "-c", _SEARCH_E2E, os.fspath(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=200,
+        env=child_env(),
+    )
+    assert done.returncode == 0, done.stderr
+    *table, last = done.stdout.splitlines()
+    result = json.loads(last)
+    modules = result["modules"]
+    assert result["code"] == 0
+    assert result["calls"] == [
         {"name": "cifar100", "split": "train", "shuffle_files": False, "download": False}
     ]
-    out = capsys.readouterr().out.splitlines()
-    assert out[0] == "# Module ranking for cifar100 (30 images; lower 1-NN error is better)"
+    assert table[0] == "# Module ranking for cifar100 (30 images; lower 1-NN error is better)"
     # Every image has the same vector: each one's nearest is the first other image (upstream's
     # argmin), of label 0 (of label 1 for image 0): right for images 10 and 20 only.
-    rows = [line.split() for line in out[2:4]]
+    rows = [line.split() for line in table[2:4]]
     assert [(row[1], row[2], row[4]) for row in rows] == [
         ("0.933", "3", modules[0]),
         ("0.933", "3", modules[1]),
     ]
-    spec = {"dataset": "cifar100", "split": "train", "num_examples": None}
-    assert float(search.compute_score(modules[0], spec)) == pytest.approx(28 / 30)
+    assert result["score"] == pytest.approx(28 / 30)
