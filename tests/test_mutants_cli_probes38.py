@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from tests._helpers.python_process import child_env
+from tests._helpers.python_process import child_env, run_python
 
 from tfhub import errors
 from tfhub.cli.main import main
@@ -553,14 +553,7 @@ def test_a_second_stop_signal_while_the_first_is_reported_changes_nothing() -> N
     """Mutant: the stop handler noting a late signal even when one had stopped the command.
     Ctrl-C stopped the command; a SIGTERM (`timeout`, `docker stop`) that arrives while that is
     said is not "as it ended" (the command did not end by itself): one line, exit 130."""
-    done = subprocess.run(
-        [sys.executable, "-c", _SECOND_SIGNAL_WHILE_REPORTED],
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(_SECOND_SIGNAL_WHILE_REPORTED, timeout=60, check=False)
     assert done.returncode == 130, done.stderr
     assert done.stderr == "prog: interrupted. half of the work is done\n"
 
@@ -601,14 +594,7 @@ sys.exit(run_reported(serve, prog="tfhub", verbose=False, tensorflow_logs=False)
 def test_a_command_whose_end_is_a_stop_signal_exits_0() -> None:
     """Mutant: `stop_signal_was_the_end` doing nothing. `tfhub serve` stops gracefully on
     Ctrl-C (or SIGTERM) and says so by calling it: exit 0 and no "interrupted" line, not 130."""
-    done = subprocess.run(
-        [sys.executable, "-c", _STOPPED_AS_ITS_END],
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(_STOPPED_AS_ITS_END, timeout=60, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (0, "stopped gracefully\n", "")
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pytest
 from tests._helpers import image_sets
-from tests._helpers.python_process import child_env
+from tests._helpers.python_process import child_env, run_python
 from tests.tools import _nn_support as nn
 
 from tfhub import errors
@@ -426,14 +426,7 @@ print(json.dumps({"code": code, "calls": main_calls, "modules": modules, "score"
 def test_module_search_run_e2e(tmp_path: Path) -> None:
     import json
 
-    done = subprocess.run(
-        [sys.executable, "-c", _SEARCH_E2E, os.fspath(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=200,
-        env=child_env(),
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(_SEARCH_E2E, os.fspath(tmp_path), timeout=200)
     *table, last = done.stdout.splitlines()
     result = json.loads(last)
     modules = result["modules"]
