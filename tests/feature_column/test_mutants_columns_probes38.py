@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 import pytest
+from tests.feature_column._support import IMAGE_V1
 
 tf = pytest.importorskip("tensorflow")
 tf_keras = pytest.importorskip("tf_keras")
@@ -59,19 +60,6 @@ def test_image_size_of_zero_is_refused(image_size) -> None:
     spec = hub.create_module_spec(_any_size_image_module_fn)
     with pytest.raises(errors.ArgumentError, match=r"positive ints"):
         hub.image_embedding_column("pixels", spec, image_size=image_size)
-
-
-def _fixed_size_image_module_fn() -> None:
-    images = tf.compat.v1.placeholder(tf.float32, [None, 1, 2, 3])
-    hub.add_signature(inputs={"images": images}, outputs={"default": tf.reduce_sum(images, [1, 2])})
-
-
-def test_image_size_that_does_not_fit_the_module_is_refused() -> None:
-    """image._check_size_fits_module: a module taking 1x2 images refuses image_size=(2, 2)."""
-    spec = hub.create_module_spec(_fixed_size_image_module_fn)
-    with pytest.raises(errors.ModuleSpecError, match=r"\(None, 1, 2, 3\).*image_size=\(2, 2\)"):
-        hub.image_embedding_column("pixels", spec, image_size=(2, 2))
-    assert hub.image_embedding_column("pixels", spec, image_size=(1, 2)).image_size == (1, 2)
 
 
 def _text_module_fn(output_shape: list, output_dtype: object = tf.float32, sparse: bool = False):
@@ -144,3 +132,43 @@ def test_text_v2_module_with_another_output_is_refused(tmp_path, width, dtype, s
     tf.saved_model.save(_ShapedEmbedding(width, dtype), path)
     with pytest.raises(errors.ModuleSpecError, match=f"returns TensorSpec\\({said}"):
         hub.text_embedding_column_v2("text", path)
+
+
+class _CountingEmbedding(tf.Module):
+    """A TF2 text embedding with a trainable [1, 2] weight and a non-trainable [3] variable."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weights = tf.Variable([[1.0, 2.0]])
+        self.frozen = tf.Variable([0.0, 0.0, 0.0], trainable=False)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def __call__(self, text: object) -> object:
+        lengths = tf.cast(tf.strings.length(text), tf.float32)[:, None]
+        return lengths * self.weights + tf.reduce_sum(self.frozen)
+
+
+def test_trainable_input_layer_adds_only_trainable_variables_to_trainable(tmp_path) -> None:
+    """_base._add_to_collections: TRAINABLE_VARIABLES gets the module's trainable variables
+    only; the weight collections get all of them."""
+    path = os.fspath(tmp_path / "counting")
+    tf.saved_model.save(_CountingEmbedding(), path)
+    column = hub.text_embedding_column_v2("text", path, trainable=True)
+    with tf.Graph().as_default():
+        text = tf.compat.v1.placeholder(tf.string, [None])
+        tf.compat.v1.feature_column.input_layer(
+            {"text": text}, [column], weight_collections=["weights"]
+        )
+        trainable = [v.shape.as_list() for v in tf.compat.v1.trainable_variables()]
+        weights = sorted(v.shape.as_list() for v in tf.compat.v1.get_collection("weights"))
+    assert trainable == [[1, 2]]
+    assert weights == [[1, 2], [3]]
+
+
+def test_image_config_holds_image_size_only_when_given() -> None:
+    """image.get_config: a size read from the module is not written into the config (so the
+    rebuilt column follows the module); a size given is."""
+    derived = hub.image_embedding_column("images", IMAGE_V1)
+    assert derived.image_size == (8, 6) and derived.get_config()["image_size"] is None
+    given = hub.image_embedding_column("images", IMAGE_V1, image_size=(8, 6))
+    assert given.get_config()["image_size"] == [8, 6]
