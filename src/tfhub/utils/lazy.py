@@ -133,8 +133,9 @@ def import_optional(module_name: str, *, purpose: str) -> ModuleType:
         reason = str(err.strerror)
         if not reason.startswith(_NO_TEMP_FOLDER):
             raise
-        needer = f"{purpose} needs {module_name!r}, whose import"  # TensorFlow's asks absl's
-        raise errors.TempFolderError.none_writable(needer, reason) from err  # test folder.
+        # TensorFlow's import asks absl's test helpers for their folder, which asks Python.
+        needer = f"{purpose} needs {module_name!r}, whose import"
+        raise errors.TempFolderError.none_writable(needer, reason) from err
     except ImportError as err:
         hint, command = install_hint(module_name)
         shadows = _shadowing_files(err)
