@@ -400,11 +400,14 @@ def _is_dir_or_link(path: str) -> bool:
 
 def entries_showing(root: str, handle: str) -> list[str]:
     """Returns the entry folders whose descriptor names `handle` as `scan` shows it (with
-    credentials redacted: `https://***@host/m/1`), sorted."""
+    credentials redacted: `https://***@host/m/1`), or as `tfhub cache list` prints that (a
+    control character escaped: `\\x09`), sorted."""
     return [
         path
         for path in entry_paths(root)
-        if (descriptor := bookkeeping.read_descriptor(path)) and descriptor.handle == handle
+        if (descriptor := bookkeeping.read_descriptor(path))
+        and descriptor.handle is not None
+        and handle in (descriptor.handle, escaped(descriptor.handle))
     ]
 
 
