@@ -36,3 +36,33 @@ def test_cache_rm_takes_a_handle_as_cache_list_shows_it_escaped(
     assert folder.name in out
     assert not folder.exists()
     assert _run(capsys, "cache", "list")[1].strip().endswith("is empty.")
+
+
+@pytest.mark.parametrize("handle", ["./x", "x", "models/x"])
+def test_a_relative_path_from_a_deleted_working_folder_says_so(
+    handle: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    isolated_cache: Path,
+) -> None:
+    """From a working folder that was deleted meanwhile (a shell left in a removed build
+    folder), `hub.resolve("./x")` raised FileNotFoundError "[Errno 2] No such file or
+    directory" (os.getcwd's), naming neither the handle nor why; `tfhub resolve ./x` printed
+    only that."""
+    import tfhub as hub
+    from tfhub import errors
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with pytest.raises(errors.ModelNotFoundError) as raised:
+        hub.resolve(handle)
+    message = str(raised.value)
+    assert message.startswith(f"{handle} does not exist: ")
+    assert "working folder" in message and "was deleted" in message
+    assert raised.value.path == handle
+    code, out, err = _run(capsys, "resolve", handle)
+    assert (code, out) == (7, "")
+    assert err == f"tfhub: not found: {message}\n"

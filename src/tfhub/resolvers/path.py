@@ -37,6 +37,14 @@ class PathResolver(Resolver):
             # Other filesystems of tf.io.gfile (ram://, s3://, hdfs://...): as upstream, via gfile.
             found = gcs.exists if "://" in parsed.path else os.path.exists
             if not found(parsed.path):
+                if "://" not in parsed.path and _working_folder_gone(parsed.path):
+                    raise errors.ModelNotFoundError(
+                        f"{handle} does not exist: it is a relative path, and the working folder "
+                        "it is relative to was deleted (os.getcwd fails; a shell left in a "
+                        "removed folder). Change to an existing folder (cd), or give the "
+                        "model's absolute path.",
+                        path=parsed.path,
+                    )
                 too_long = None if "://" in parsed.path else _too_long(handle, parsed.path)
                 raise errors.ModelNotFoundError(
                     too_long or _not_found(handle, parsed.path, found), path=parsed.path
@@ -47,6 +55,17 @@ class PathResolver(Resolver):
             "path.",
             path=handle,
         )
+
+
+def _working_folder_gone(path: str) -> bool:
+    """True if `path` is relative and the working folder no longer exists (os.getcwd fails)."""
+    if os.path.isabs(path):
+        return False
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
+    return False
 
 
 # Linux's limits, where os.pathconf cannot tell (no folder of the path exists to ask).
