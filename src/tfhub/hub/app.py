@@ -272,12 +272,22 @@ def _not_here(model: Model, version: Version) -> str:
             f"{handle} was hosted by tfhub.dev itself (asset-path: legacy) and is not in this "
             f"hub; add it with 'tfhub mirror SOURCE ROOT --as {handle}'."
         )
+    module = version.doc.kind is DocKind.MODULE  # Lite, Tfjs, Coral: publish and mirror refuse.
     if version.missing_archive:
+        again = (
+            f", or publish the version again with 'tfhub publish MODEL_DIR ROOT --handle "
+            f"{handle} --doc ROOT/{version.doc_below_root} --force'"
+        )
         return (
             f"{handle} has no model files in this hub: its archive {version.missing_archive} "
-            "(the doc's local asset-path) is missing; restore that file below ROOT, or publish "
-            f"the version again with 'tfhub publish MODEL_DIR ROOT --handle {handle} --doc "
-            f"ROOT/{version.doc_below_root} --force'."
+            f"(the doc's local asset-path) is missing; restore that file below ROOT"
+            f"{again if module else ''}."
+        )
+    if version.asset_path and not module:
+        return (
+            f"{handle} has no model files in this hub: its files are at {version.asset_path} "
+            f"(the asset-path of a {version.doc.kind.value} doc; 'tfhub mirror --from-docs' "
+            "copies only Module docs' files): download them from there."
         )
     if version.asset_path:
         return (

@@ -78,16 +78,16 @@ class Version:
 
     @property
     def missing_archive(self) -> str | None:
-        """The archive's path below ROOT (`assets/docs/.../<version>.tar.gz`) when a Module
-        doc's asset-path names a file beside it (not a URL, not `legacy`) and the version has
-        no model files: the archive was published and then removed. None otherwise.
+        """The archive's path below ROOT (`assets/docs/.../<version>.tar.gz`) when a Module or
+        Tfjs doc's asset-path names a file beside it (not a URL, not `legacy`) and the version
+        has no model files: the archive was put there and then removed. None otherwise.
 
         Such a version is not "not mirrored": `tfhub mirror --from-docs` copies only URLs.
         """
         asset = self.asset_path
         parts = docs_format.url_parts(asset) if asset and asset != "legacy" else None
         local = parts is not None and not parts.scheme and not parts.netloc
-        if self.servable or not local or self.doc.kind is not DocKind.MODULE:
+        if self.servable or not local or self.doc.kind not in (DocKind.MODULE, DocKind.TFJS):
             return None
         return docs_layout.archive_path(Path(self.doc_below_root)).as_posix()
 
