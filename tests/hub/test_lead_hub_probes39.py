@@ -47,3 +47,26 @@ def test_a_tfjs_version_without_its_archive_is_not_sent_to_mirror_from_docs(
     assert page.status_code == 200
     assert "tfhub publish" not in page.text  # publish refuses Tfjs handles.
     assert "tfhub mirror</code> copies them here" not in page.text
+    if asset == "1.tar.gz":
+        assert "restore that file below ROOT." in page.text
+    else:
+        assert "copies only Module docs' files" in page.text
+
+
+def test_a_tfjs_version_hosted_by_tfhub_dev_is_not_sent_to_mirror_as(tmp_path: Path) -> None:
+    """A Tfjs doc with `asset-path: legacy` (tfhub.dev hosted its files) was told "add it with
+    'tfhub mirror SOURCE ROOT --as acme/tfjs-model/emb/1'", a command that refuses that handle
+    ("starts its model with 'tfjs-model/'"); the archive beside the doc is what serves it."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    module = write_model_doc(root, "acme/emb/1", asset="https://example.com/emb.tar.gz")
+    _derived_doc(module, "Tfjs", "legacy")
+    with serve_hub(root, tmp_path / "serve.log", "--rescan", "0") as running:
+        url = running.url("acme/tfjs-model/emb/1")
+        answer = requests.get(f"{url}?tf-hub-format=compressed", timeout=30)
+        page = requests.get(url, timeout=30)
+    assert answer.status_code == 404, answer.text
+    where = "assets/docs/acme/models/emb/tfjs/1.tar.gz"
+    assert "--as" not in answer.text and "--as" not in page.text
+    assert f"as a .tar.gz archive, below ROOT at {where} (mirror and publish refuse" in answer.text
+    assert f"below ROOT at <code>{where}</code>" in page.text

@@ -263,17 +263,24 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
 
 
 def _not_here(model: Model, version: Version) -> str:
-    """Why a version has no files in this hub, and what to do."""
+    """Why a version has no files in this hub, and what to do (`Version.no_files` in words)."""
     handle = f"{model.handle}/{version.version}"
-    if version.doc.kind is DocKind.PLACEHOLDER:
+    why = version.no_files
+    if why == "placeholder":
         return f"{handle} is a placeholder: the model itself is not published."
-    if version.asset_path == "legacy":
+    if why == "legacy":
         return (
             f"{handle} was hosted by tfhub.dev itself (asset-path: legacy) and is not in this "
             f"hub; add it with 'tfhub mirror SOURCE ROOT --as {handle}'."
         )
-    module = version.doc.kind is DocKind.MODULE  # Lite, Tfjs, Coral: publish and mirror refuse.
-    if version.missing_archive:
+    if why == "derived-legacy":
+        return (
+            f"{handle} was hosted by tfhub.dev itself (asset-path: legacy) and is not in this "
+            f"hub; put its files, as a .tar.gz archive, below ROOT at "
+            f"{version.archive_below_root} (mirror and publish refuse "
+            f"{version.doc.kind.value} handles)."
+        )
+    if why == "missing-archive":
         again = (
             f", or publish the version again with 'tfhub publish MODEL_DIR ROOT --handle "
             f"{handle} --doc ROOT/{version.doc_below_root} --force'"
@@ -281,15 +288,15 @@ def _not_here(model: Model, version: Version) -> str:
         return (
             f"{handle} has no model files in this hub: its archive {version.missing_archive} "
             f"(the doc's local asset-path) is missing; restore that file below ROOT"
-            f"{again if module else ''}."
+            f"{again if version.doc.kind is DocKind.MODULE else ''}."
         )
-    if version.asset_path and not module:
+    if why == "derived-url":
         return (
             f"{handle} has no model files in this hub: its files are at {version.asset_path} "
             f"(the asset-path of a {version.doc.kind.value} doc; 'tfhub mirror --from-docs' "
             "copies only Module docs' files): download them from there."
         )
-    if version.asset_path:
+    if why == "not-mirrored":
         return (
             f"{handle} is not mirrored here (its files are at {version.asset_path}; run "
             "'tfhub mirror ROOT --from-docs' to copy them into the hub)."

@@ -78,9 +78,9 @@ class Version:
 
     @property
     def missing_archive(self) -> str | None:
-        """The archive's path below ROOT (`assets/docs/.../<version>.tar.gz`) when a Module or
-        Tfjs doc's asset-path names a file beside it (not a URL, not `legacy`) and the version
-        has no model files: the archive was put there and then removed. None otherwise.
+        """The archive's path below ROOT (`archive_below_root`) when a Module or Tfjs doc's
+        asset-path names a file beside it (not a URL, not `legacy`) and the version has no
+        model files: the archive was put there and then removed. None otherwise.
 
         Such a version is not "not mirrored": `tfhub mirror --from-docs` copies only URLs.
         """
@@ -89,7 +89,40 @@ class Version:
         local = parts is not None and not parts.scheme and not parts.netloc
         if self.servable or not local or self.doc.kind not in (DocKind.MODULE, DocKind.TFJS):
             return None
+        return self.archive_below_root
+
+    @property
+    def archive_below_root(self) -> str:
+        """Where the version's archive goes below ROOT (`assets/docs/.../<version>.tar.gz`)."""
         return docs_layout.archive_path(Path(self.doc_below_root)).as_posix()
+
+    @property
+    def no_files(self) -> str | None:
+        """Why the version has no model files in this hub (None if it has), the one answer the
+        download's 404 and the model page each put in words:
+
+        - "placeholder": a placeholder doc, no model is published;
+        - "legacy": a Module doc hosted by tfhub.dev itself (`tfhub mirror SOURCE --as`);
+        - "derived-legacy": a Lite, Tfjs or Coral doc hosted by tfhub.dev itself (mirror and
+          publish refuse their handles: only an archive put beside the doc serves it);
+        - "missing-archive": the local archive of a Module or Tfjs doc was removed;
+        - "derived-url": a Lite, Tfjs or Coral doc's URL (`mirror --from-docs` skips it);
+        - "not-mirrored": a Module doc's URL not mirrored yet;
+        - "none": no asset-path that says where the files are.
+        """
+        if self.servable:
+            return None
+        kind, asset = self.doc.kind, self.asset_path
+        if kind is DocKind.PLACEHOLDER:
+            return "placeholder"
+        if asset == "legacy":
+            return "legacy" if kind is DocKind.MODULE else "derived-legacy"
+        if self.missing_archive:
+            return "missing-archive"
+        parts = docs_format.url_parts(asset) if asset else None
+        if parts is None or not parts.scheme:
+            return "none"
+        return "not-mirrored" if kind is DocKind.MODULE else "derived-url"
 
     @property
     def doc_below_root(self) -> str:
