@@ -66,3 +66,43 @@ def test_a_relative_path_from_a_deleted_working_folder_says_so(
     code, out, err = _run(capsys, "resolve", handle)
     assert (code, out) == (7, "")
     assert err == f"tfhub: not found: {message}\n"
+
+
+def _in_a_deleted_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+
+
+@pytest.mark.tf
+def test_a_keras_layer_of_a_relative_path_from_a_deleted_working_folder_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_cache: Path
+) -> None:
+    """`hub.KerasLayer("./x")` there raised the resolver's clear error, then, while adding to it
+    where the relative path led (os.getcwd, os.path.abspath), os.getcwd's bare
+    FileNotFoundError."""
+    pytest.importorskip("tensorflow")
+    import tfhub as hub
+    from tfhub import errors
+
+    _in_a_deleted_folder(tmp_path, monkeypatch)
+    with pytest.raises(errors.ModelNotFoundError, match="working folder .* was deleted"):
+        hub.KerasLayer("./x")
+
+
+def test_a_tool_module_flag_of_a_relative_path_from_a_deleted_working_folder_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_cache: Path
+) -> None:
+    """A tool's --tfhub_module ./x there raised os.path.abspath's bare FileNotFoundError while
+    naming where the path led."""
+    from tfhub import errors
+    from tfhub.tools.module_handles import resolve_model_folder
+
+    _in_a_deleted_folder(tmp_path, monkeypatch)
+    with pytest.raises(errors.ModuleUnavailableError) as raised:
+        resolve_model_folder("./x", flag="tfhub_module")
+    message = str(raised.value)
+    assert message.startswith("The module ./x does not exist: it is a relative path, and the ")
+    assert "working folder it is relative to was deleted" in message
+    assert message.endswith("Received: tfhub_module='./x'")

@@ -17,7 +17,7 @@ import enum
 import os
 
 from . import absl_flags, errors, settings_parsing, settings_warnings
-from .utils import printable
+from .utils import paths, printable
 from .utils.records import FrozenRecord
 
 TYPE_CHECKING = False
@@ -315,14 +315,12 @@ def _check_working_folder(source: str, value: str) -> None:
     """Raises CacheError if the relative cache folder `value` has no working folder to be in:
     one deleted meanwhile made every command say "not found: [Errno 2] No such file or
     directory", naming neither the setting nor the folder."""
-    try:
-        os.getcwd()
-    except FileNotFoundError as err:
+    if paths.working_folder_gone():
         raise errors.CacheError(
             f"{source}={printable.repr_escaped(value)} is a relative path, read from the working "
             "folder, and the working folder no longer exists (deleted while this shell was in "
             f"it): cd to a folder that exists, or set {source} to a full path."
-        ) from err
+        )
 
 
 def default_cache_dir() -> str:

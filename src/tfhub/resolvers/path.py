@@ -7,7 +7,12 @@ import re
 
 from .. import errors, handles
 from ..utils.numbers import is_number
-from ..utils.paths import home_expanded
+from ..utils.paths import (
+    RELATIVE_PATH_LOST,
+    RELATIVE_PATH_LOST_REMEDY,
+    home_expanded,
+    relative_path_lost,
+)
 from . import gcs
 from .base import Resolver
 
@@ -37,12 +42,10 @@ class PathResolver(Resolver):
             # Other filesystems of tf.io.gfile (ram://, s3://, hdfs://...): as upstream, via gfile.
             found = gcs.exists if "://" in parsed.path else os.path.exists
             if not found(parsed.path):
-                if "://" not in parsed.path and _working_folder_gone(parsed.path):
+                if relative_path_lost(parsed.path):
                     raise errors.ModelNotFoundError(
-                        f"{handle} does not exist: it is a relative path, and the working folder "
-                        "it is relative to was deleted (os.getcwd fails; a shell left in a "
-                        "removed folder). Change to an existing folder (cd), or give the "
-                        "model's absolute path.",
+                        f"{handle} does not exist: {RELATIVE_PATH_LOST}. "
+                        f"{RELATIVE_PATH_LOST_REMEDY}",
                         path=parsed.path,
                     )
                 too_long = None if "://" in parsed.path else _too_long(handle, parsed.path)
@@ -55,17 +58,6 @@ class PathResolver(Resolver):
             "path.",
             path=handle,
         )
-
-
-def _working_folder_gone(path: str) -> bool:
-    """True if `path` is relative and the working folder no longer exists (os.getcwd fails)."""
-    if os.path.isabs(path):
-        return False
-    try:
-        os.getcwd()
-    except FileNotFoundError:
-        return True
-    return False
 
 
 # Linux's limits, where os.pathconf cannot tell (no folder of the path exists to ask).

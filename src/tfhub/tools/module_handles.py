@@ -16,7 +16,12 @@ import os
 from collections.abc import Iterable, Iterator
 
 from .. import errors
-from ..utils.paths import relative_below
+from ..utils.paths import (
+    RELATIVE_PATH_LOST,
+    RELATIVE_PATH_LOST_REMEDY,
+    relative_below,
+    relative_path_lost,
+)
 
 
 def _unavailable(
@@ -52,6 +57,9 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
     try:
         folder = resolve(handle)
     except errors.ModelNotFoundError as err:
+        if relative_path_lost(handle):
+            problem = f"does not exist: {RELATIVE_PATH_LOST}"
+            raise _unavailable(handle, flag, problem, RELATIVE_PATH_LOST_REMEDY) from err
         where = "" if os.path.isabs(handle) or "://" in handle else f" ({os.path.abspath(handle)})"
         raise _unavailable(
             handle,

@@ -107,6 +107,29 @@ def tree_size(folder: str | os.PathLike[str]) -> int:
     return total
 
 
+# Why a relative path names nothing when `relative_path_lost` is True, and what to do.
+RELATIVE_PATH_LOST = (
+    "it is a relative path, and the working folder it is relative to was deleted (os.getcwd "
+    "fails; a shell left in a removed folder)"
+)
+RELATIVE_PATH_LOST_REMEDY = "Change to an existing folder (cd), or give the model's absolute path."
+
+
+def working_folder_gone() -> bool:
+    """True if the working folder no longer exists (deleted while the process was in it):
+    `os.getcwd` and `os.path.abspath` of a relative path then raise FileNotFoundError."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
+    return False
+
+
+def relative_path_lost(path: str) -> bool:
+    """True if `path` is relative (not a URL) and the working folder it is relative to is gone."""
+    return "://" not in path and not os.path.isabs(path) and working_folder_gone()
+
+
 def home_expanded(value: str) -> str:
     """argparse `type` of a path option: `~` expanded, as a shell expands it in a word of its
     own but not after `=` (`--image_dir=~/photos` reached upstream's tools as `~/photos`, a
