@@ -266,7 +266,8 @@ def _entry_path(name_or_handle: str) -> str:
 
 def _entry_shown_as(handle: str) -> str | None:
     """Returns the one entry that `tfhub cache list` shows with `handle` (a handle with its
-    credentials redacted names no entry), or None if none does.
+    credentials redacted, or a control character escaped, names no entry), or None if none
+    does.
 
     Raises:
         tfhub.errors.ArgumentError: several entries show it (their credentials differ).
@@ -276,7 +277,8 @@ def _entry_shown_as(handle: str) -> str | None:
         names = [os.path.basename(path) for path in paths]
         raise errors.ArgumentError(
             f"{len(names)} entries of the cache show the handle {escaped(handle)} (their "
-            f"credentials differ): {', '.join(names[:-1])} and {names[-1]}; nothing was "
+            "credentials differ, or a character shown escaped): "
+            f"{', '.join(names[:-1])} and {names[-1]}; nothing was "
             f"removed. Give `tfhub cache rm` the folder name of the one to remove. Received: "
             f"handle={handle!r}"
         )
