@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 from tests._helpers import image_sets
+from tests.tools import _nn_support as nn
 
+from tfhub import errors
 from tfhub.tools import image_folders, image_store
 
 
@@ -75,7 +77,6 @@ def test_a_query_for_more_matches_than_items_gives_each_item_once(library: str) 
 def test_an_unknown_index_library_is_the_flags_error() -> None:
     """`make_index` and `require_installed` refuse a library they do not know by the flag
     (a ToolFlagError, a ValueError), not with a KeyError."""
-    from tfhub import errors
     from tfhub.tools.make_nearest_neighbour_index import ann
 
     for call in (lambda: ann.make_index("scann", 8), lambda: ann.require_installed("scann")):
@@ -114,7 +115,6 @@ def test_an_index_and_a_mapping_of_different_counts_are_refused(tmp_path: Path) 
     a mapping of one item fewer is refused, not read with the last item's id unmapped."""
     import json
 
-    from tfhub import errors
     from tfhub.tools.make_nearest_neighbour_index import similarity_finder
 
     index_dir, info = _build(tmp_path, library="hnswlib")
@@ -133,7 +133,6 @@ def test_a_projection_matrix_the_module_does_not_fit_is_refused_on_load(
     """The module's embeddings (8 dimensions) must fit the matrix's rows (`matrix.shape[0]`):
     a matrix of 7 rows is an IndexDimensionError when the finder loads, not a NumPy error at
     the first query."""
-    from tfhub import errors
     from tfhub.tools.make_nearest_neighbour_index import similarity_finder
 
     index_dir, info = _build(tmp_path, library="annoy")
@@ -141,3 +140,188 @@ def test_a_projection_matrix_the_module_does_not_fit_is_refused_on_load(
     np.save(Path(index_dir) / "random_projection.matrix.npy", matrix)
     with pytest.raises(errors.IndexDimensionError, match="projection matrix takes 7"):
         similarity_finder.SimilarityFinder(text_module, index_dir)
+
+
+def test_a_folder_and_upstreams_index_file_together_are_refused(tmp_path: Path) -> None:
+    """Upstream's form names the index file instead of the folder: both at once are an
+    ArgumentError before anything is read (`index_file_path and index_dir`)."""
+    from tfhub.tools.make_nearest_neighbour_index import similarity_finder
+
+    with pytest.raises(errors.ArgumentError, match="SimilarityFinder takes the index folder"):
+        similarity_finder.SimilarityFinder(
+            os.fspath(tmp_path / "no-module"),
+            os.fspath(tmp_path / "index"),
+            os.fspath(tmp_path / "ann.index.mapping"),
+            index_file_path=os.fspath(tmp_path / "ann.index"),
+        )
+
+
+@pytest.mark.tf
+def test_upstream_format_with_annoy_named_builds_upstreams_files(tmp_path: Path) -> None:
+    """upstream_format allows annoy, named or not (`library not in (None, "annoy")`): the
+    folder holds the annoy index and the pickled mapping beside the JSON one."""
+    index_dir, info = _build(tmp_path, library="annoy", upstream_format=True)
+    assert info["library"] == "annoy"
+    names = set(os.listdir(index_dir))
+    assert {"ann.index", "ann.index.mapping", "ann.index.mapping.json"} <= names
+
+
+# --- make_image_classifier: the input pipeline ----------------------------------------------
+
+
+@pytest.mark.tf
+def test_a_shift_of_one_pixel_moves_the_images_by_at_most_one_pixel() -> None:
+    """A shift of 1 is in pixels, as ImageDataGenerator took it (a fraction is below 1:
+    `abs(value) < 1`), not the whole image: on a horizontal ramp each pixel changes by at
+    most one step."""
+    from tfhub.tools.make_image_classifier import data
+    from tfhub.tools.make_image_classifier.hparams import get_default_hparams
+
+    ramp = np.tile(np.linspace(0.0, 1.0, 48, dtype=np.float32)[None, :, None], (32, 1, 3))
+    images = np.stack([ramp] * 8)
+    one_pixel = get_default_hparams()._replace(
+        do_data_augmentation=True,
+        horizontal_flip=False,
+        rotation_range=0,
+        shear_range=0,
+        zoom_range=0,
+        height_shift_range=0,
+        width_shift_range=1,
+    )
+    augment = data.make_augmenter(one_pixel, (32, 48), seed=3)
+    assert augment is not None
+    for _ in range(3):
+        moved = np.asarray(augment(images))
+        assert np.abs(moved - images).max() <= 1.0 / 47 + 1e-5
+        assert not np.allclose(moved, images)  # It does shift.
+
+
+@pytest.mark.tf
+def test_build_refuses_a_projection_matrix_of_another_size_than_the_embeddings(
+    tmp_path: Path,
+) -> None:
+    """The .npy matrix beside the embeddings must give their size (`matrix.shape[1] != dim`):
+    one of another run is refused before any index is written, not copied beside it."""
+    from tfhub.tools.make_nearest_neighbour_index import index_builder
+
+    embeds = _embeds(tmp_path)
+    (tmp_path / "first").mkdir()
+    _, info = _build(tmp_path / "first", library="annoy")
+    wrong = np.ones((8, int(info["dimensions"]) + 1), np.float32)
+    np.save(Path(embeds) / "random_projection.matrix.npy", wrong)
+    index_dir = tmp_path / "index"
+    config = index_builder.BuildConfig(embeds, os.fspath(index_dir), library="annoy")
+    with pytest.raises(errors.EmbeddingFilesError, match="the projection matrix has shape"):
+        index_builder.run(config)
+    assert not index_dir.exists()
+
+
+def test_a_split_of_classes_of_one_image_says_to_add_images(tmp_path: Path) -> None:
+    """No fraction below 1 holds out an image of a class of one image (`smallest >= 1`): the
+    error says to add images or pass 0, not to pass --validation_split 1.0 (refused)."""
+    from tfhub.tools.make_image_classifier import data
+
+    files = _image_folder(tmp_path / "imgs", per_class=1)
+    with pytest.raises(errors.ToolFlagError, match="Add images, or pass --validation_split 0"):
+        data.check_split_holds_out(files, 0.5)
+    with pytest.raises(errors.ToolFlagError, match="Pass --validation_split 0.5 or more"):
+        data.check_split_holds_out(_image_folder(tmp_path / "two", per_class=2), 0.4)
+
+
+def test_an_accuracy_equal_to_the_bound_passes() -> None:
+    """--assert_accuracy_at_least is a lower bound that the last epoch's accuracy may equal
+    (`>=`); below it is an AccuracyError."""
+    import keras
+
+    from tfhub.tools.make_image_classifier import lib
+
+    history = keras.callbacks.History()
+    history.history = {"val_accuracy": [0.25, 0.75]}
+    said: list[str] = []
+    lib.assert_accuracy(history, 0.75, say=said.append)
+    assert said == ["ACCURACY PASSED: found 0.750000, expected at least 0.750000"]
+    with pytest.raises(errors.AccuracyError, match="ACCURACY FAILED: found 0.750000"):
+        lib.assert_accuracy(history, 0.7500001, say=said.append)
+
+
+# --- make_nearest_neighbour_index: the embedding records ----------------------------------------
+
+
+@pytest.mark.tf
+def test_a_hidden_records_file_is_not_read(tmp_path: Path) -> None:
+    """Hidden names are skipped, as a glob skips them (`not name.startswith(".")`): a damaged
+    `.partial.tfrecords` beside the records is not read."""
+    from tfhub.tools.make_nearest_neighbour_index import embedding_records
+
+    nn.write_records(tmp_path / "emb-00000-of-00001.tfrecords", [(b"a", [1.0, 0.0])])
+    (tmp_path / ".partial.tfrecords").write_bytes(b"not a record")
+    items, vectors = embedding_records.read_embeddings(os.fspath(tmp_path), batch=8)
+    assert items == ["a"] and vectors.tolist() == [[1.0, 0.0]]
+
+
+@pytest.mark.tf
+def test_the_first_bad_record_is_named_by_its_file_and_number(tmp_path: Path) -> None:
+    """Of several bad records, the first is named (`min`), counted in its own file: the first
+    record of the second file (`index < count` in `_locate`), not the last of the first."""
+    from tfhub.tools.make_nearest_neighbour_index import embedding_records
+
+    good = [(b"a", [1.0, 0.0]), (b"b", [0.0, 1.0]), (b"c", [1.0, 1.0])]
+    nn.write_records(tmp_path / "emb-00000-of-00002.tfrecords", good)
+    bad = [(b"d", []), (b"e", [1.0, 2.0]), (b"f", [float("nan"), 0.0])]
+    second = nn.write_records(tmp_path / "emb-00001-of-00002.tfrecords", bad)
+    with pytest.raises(
+        errors.EmbeddingFilesError, match="record 1 \\(counting from 1\\)"
+    ) as caught:
+        embedding_records.read_embeddings(os.fspath(tmp_path), batch=16)
+    assert caught.value.path == second and caught.value.record == 1
+
+
+@pytest.mark.tf
+def test_num_trees_reaches_annoy(tmp_path: Path) -> None:
+    """build gives annoy the trees asked for (`{"num_trees": ...}`), as ann.index.json says."""
+    import json
+
+    index_dir, info = _build(tmp_path, library="annoy", num_trees=3)
+    assert info["params"]["num_trees"] == 3
+    recorded = json.loads((Path(index_dir) / "ann.index.json").read_text(encoding="utf-8"))
+    assert recorded["params"]["num_trees"] == 3
+
+
+# --- make_image_classifier: the export ------------------------------------------------------
+
+
+@pytest.mark.tf
+def test_a_failed_export_names_neither_the_summaries_nor_a_pipe_as_an_earlier_output(
+    image_modules: dict[str, str], tmp_path: Path
+) -> None:
+    """The note of a partial export lists the outputs it writes (`what != "summaries dir"`:
+    training wrote the summaries), and a named pipe at an output holds no earlier run's
+    output (`special_kind(path) is None`): it was not written."""
+    from tfhub.tools.image_modules import load_module_layer
+    from tfhub.tools.make_image_classifier import build_model, get_default_hparams
+    from tfhub.tools.make_image_classifier.export import Outputs, export
+
+    model = build_model(
+        load_module_layer(image_modules["fixed"], trainable=False),
+        get_default_hparams(),
+        (32, 32),
+        2,
+    )
+    (tmp_path / "summaries").mkdir()
+    (tmp_path / "summaries" / "events.out.tfevents.1").write_bytes(b"an earlier run's")
+    (tmp_path / "a_file").write_text("not a folder")
+    os.mkfifo(tmp_path / "pipe")
+    outputs = Outputs(
+        saved_model_dir=os.fspath(tmp_path / "saved_model"),
+        labels_output_file=os.fspath(tmp_path / "a_file" / "labels.txt"),
+        tflite_output_file=os.fspath(tmp_path / "pipe"),
+        summaries_dir=os.fspath(tmp_path / "summaries"),
+    )
+    with pytest.raises(errors.OutputNotWritableError) as caught:
+        export(model, ("a", "b"), outputs, say=lambda line: None)
+    message = str(caught.value)
+    assert f"This run wrote only the saved model dir {tmp_path / 'saved_model'};" in message
+    labels = tmp_path / "a_file" / "labels.txt"
+    pending = f"the tflite output file {tmp_path / 'pipe'} and the labels output file {labels}"
+    assert f"{pending} were not written." in message
+    assert "summaries" not in message and "earlier run" not in message
