@@ -325,3 +325,139 @@ def test_a_failed_export_names_neither_the_summaries_nor_a_pipe_as_an_earlier_ou
     pending = f"the tflite output file {tmp_path / 'pipe'} and the labels output file {labels}"
     assert f"{pending} were not written." in message
     assert "summaries" not in message and "earlier run" not in message
+
+
+@pytest.mark.tf
+def test_records_files_of_no_record_are_the_embedding_folders_error(tmp_path: Path) -> None:
+    """Files that hold no record are an EmbeddingFilesError (`if not items`), not NumPy's
+    error for concatenating nothing."""
+    from tfhub.tools.make_nearest_neighbour_index import embedding_records
+
+    nn.write_records(tmp_path / "emb-00000-of-00001.tfrecords", [])
+    with pytest.raises(errors.EmbeddingFilesError, match="the files hold no records"):
+        embedding_records.read_embeddings(os.fspath(tmp_path), batch=8)
+
+
+# --- make_nearest_neighbour_index: reading the index files --------------------------------------
+
+
+def test_a_matrix_named_by_its_npy_file_is_read_from_it(tmp_path: Path) -> None:
+    """A path ending in .npy is that file (`path.endswith(safe_suffix)`), not `x.npy.npy`."""
+    from tfhub.tools.make_nearest_neighbour_index import readers
+
+    np.save(tmp_path / "m.npy", np.eye(3, 2, dtype=np.float32))
+    matrix = readers.read_matrix_file(os.fspath(tmp_path / "m.npy"), allow_pickle=False)
+    assert matrix is not None and matrix.tolist() == np.eye(3, 2).tolist()
+
+
+def test_a_matrix_of_strings_is_refused(tmp_path: Path) -> None:
+    """A .npy matrix must hold floats (`np.issubdtype(..., np.floating)`)."""
+    from tfhub.tools.make_nearest_neighbour_index import readers
+
+    np.save(tmp_path / "m.npy", np.array([["a", "b"], ["c", "d"]]))
+    with pytest.raises(errors.IndexFilesError, match="not a matrix of numbers") as caught:
+        readers.read_matrix_file(os.fspath(tmp_path / "m.npy"), allow_pickle=False)
+    assert caught.value.problem == "dtype"
+
+
+def test_mappings_that_are_not_ids_0_to_n_or_not_strings_are_refused(tmp_path: Path) -> None:
+    """A pickled mapping must map ids 0..n-1 (`sorted(mapping) != list(range(...))`), and
+    every item of a mapping must be a string (`all(isinstance(item, str) ...)`)."""
+    import json
+    import pickle
+
+    from tfhub.tools.make_nearest_neighbour_index import readers
+
+    (tmp_path / "gaps").write_bytes(pickle.dumps({1: "a", 2: "b"}))
+    with pytest.raises(errors.IndexFilesError, match="not a mapping of ids 0..n-1") as caught:
+        readers.read_mapping_file(os.fspath(tmp_path / "gaps"), allow_pickle=True, received="r")
+    assert caught.value.problem == "not a mapping"
+    (tmp_path / "numbers.json").write_text(json.dumps(["a", 2]), encoding="utf-8")
+    with pytest.raises(errors.IndexFilesError, match="not a list of strings") as caught:
+        readers.read_mapping_file(os.fspath(tmp_path / "numbers"), allow_pickle=False, received="r")
+    assert caught.value.problem == "mapping"
+
+
+@pytest.mark.parametrize(
+    ("library", "dimensions", "problem"),
+    [("annoy", 0, "dimensions 0"), ("scann", 8, "library 'scann'")],
+)
+def test_an_index_description_of_no_dimension_or_an_unknown_library_is_refused(
+    tmp_path: Path, library: str, dimensions: int, problem: str
+) -> None:
+    """ann.index.json must name a library tfhub knows (`library not in LIBRARIES`) and
+    dimensions of at least 1 (`dimensions < 1`)."""
+    import json
+
+    from tfhub.tools.make_nearest_neighbour_index import readers
+
+    info = {"library": library, "dimensions": dimensions}
+    (tmp_path / "ann.index.json").write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(errors.IndexFilesError, match=f"describes an index of {problem}"):
+        readers.read_index_info(os.fspath(tmp_path / "ann.index"))
+
+
+# --- make_image_classifier: hyperparameters that reach the model and the datasets ----------------
+
+
+def test_zoom_alone_is_an_augmentation() -> None:
+    """Each distortion counts (`hparams.zoom_range` in `augments`): zoom alone is augmented."""
+    from tfhub.tools.make_image_classifier import data
+    from tfhub.tools.make_image_classifier.hparams import get_default_hparams
+
+    zoom = get_default_hparams()._replace(
+        do_data_augmentation=True,
+        horizontal_flip=False,
+        rotation_range=0,
+        shear_range=0,
+        width_shift_range=0,
+        height_shift_range=0,
+        zoom_range=0.5,
+    )
+    assert data.augments(zoom)
+    assert not data.augments(zoom._replace(zoom_range=0))
+
+
+@pytest.mark.tf
+def test_the_head_takes_the_dropout_rate_and_each_regularizer(
+    image_modules: dict[str, str],
+) -> None:
+    """The head's Dropout gets --dropout_rate and its Dense gets --l1_regularizer as L1 and
+    --l2_regularizer as L2."""
+    from tfhub.tools.image_modules import load_module_layer
+    from tfhub.tools.make_image_classifier import build_model, get_default_hparams
+
+    hparams = get_default_hparams()._replace(
+        dropout_rate=0.35, l1_regularizer=0.25, l2_regularizer=0.0
+    )
+    layer = load_module_layer(image_modules["fixed"], trainable=False)
+    model = build_model(layer, hparams, (32, 32), 2)
+    dropout, dense = model.layers[-2], model.layers[-1]
+    assert dropout.rate == pytest.approx(0.35)
+    kernel = np.asarray(dense.kernel)
+    assert float(sum(model.losses)) == pytest.approx(0.25 * np.abs(kernel).sum(), rel=1e-5)
+
+
+@pytest.mark.tf
+def test_no_validation_set_without_a_split(tmp_path: Path) -> None:
+    """validation_split 0 holds out nothing: no validation set (`if len(valid_idx)`)."""
+    from tfhub.tools.make_image_classifier import data
+    from tfhub.tools.make_image_classifier.hparams import get_default_hparams
+
+    store = image_store.ImageStore(_image_folder(tmp_path / "imgs"), (8, 8))
+    hparams = get_default_hparams()._replace(validation_split=0.0, do_data_augmentation=False)
+    sets = data.make_datasets(store, hparams=hparams)
+    assert sets.valid is None and (sets.train_size, sets.valid_size) == (6, 0)
+
+
+@pytest.mark.tf
+def test_a_repeated_dataset_of_fewer_images_than_a_batch_takes_one_batch() -> None:
+    """Upstream's `size // batch_size` is at least 1 (`max(1, ...)`): an epoch of 0 steps
+    would never end."""
+    import tensorflow as tf
+
+    from tfhub.tools.make_image_classifier import data
+
+    repeated = tf.data.Dataset.from_tensors(0).repeat()
+    assert data.steps_per_epoch(repeated, 3, 8, what="train_data_and_size") == 1
+    assert data.steps_per_epoch(repeated, 17, 8, what="train_data_and_size") == 2
