@@ -461,3 +461,73 @@ def test_a_repeated_dataset_of_fewer_images_than_a_batch_takes_one_batch() -> No
     repeated = tf.data.Dataset.from_tensors(0).repeat()
     assert data.steps_per_epoch(repeated, 3, 8, what="train_data_and_size") == 1
     assert data.steps_per_epoch(repeated, 17, 8, what="train_data_and_size") == 2
+
+
+@pytest.mark.tf
+def test_keras3_counts_the_chief_among_the_workers() -> None:
+    """A cluster of a chief and one worker trains on two workers (`("chief", "worker")`):
+    Keras 3 refuses it as it refuses two workers. The strategy's stand-in carries a real
+    cluster resolver (a real strategy of several workers waits for the others)."""
+    import contextlib
+
+    import tensorflow as tf
+
+    from tfhub.tools.make_image_classifier.strategy import check_keras_can_train
+
+    spec = tf.train.ClusterSpec({"chief": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]})
+    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(spec, "chief", 0)
+    fields = {
+        "cluster_resolver": resolver,
+        "num_replicas_in_sync": 2,
+        "scope": lambda self: contextlib.nullcontext(),
+    }
+    strategy = type("MultiWorkerMirroredStrategy", (), fields)()
+    with pytest.raises(errors.UnsupportedStrategyError, match="over 2 workers") as caught:
+        check_keras_can_train(strategy, "keras")
+    assert caught.value.workers == 2
+    check_keras_can_train(strategy, "tf_keras")  # tf_keras trains with it.
+
+
+# --- make_nearest_neighbour_index: the text embedding --------------------------------------------
+
+
+def _save_embedding_module(path: Path, *, callable_dict: bool) -> str:
+    """A string -> floats module: a callable one returning {"default": [n, 3], "tokens":
+    [n, 5]}, or one whose signatures "default" gives [n, 3] and "serving_default" [n, 5]."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([None], tf.string)
+
+    def width(sentences: tf.Tensor, size: int) -> tf.Tensor:
+        lengths = tf.cast(tf.strings.length(sentences), tf.float32)[:, None]
+        return tf.tile(lengths + 1.0, [1, size])
+
+    module = tf.Module()
+    if callable_dict:
+        module.__call__ = tf.function(
+            lambda sentences: {"default": width(sentences, 3), "tokens": width(sentences, 5)},
+            input_signature=[spec],
+        )
+        tf.saved_model.save(module, os.fspath(path))
+    else:
+
+        def signature(size: int) -> object:
+            return tf.function(lambda text: {"out": width(text, size)}, input_signature=[spec])
+
+        signatures = {"serving_default": signature(5), "default": signature(3)}
+        tf.saved_model.save(module, os.fspath(path), signatures=signatures)
+    return os.fspath(path)
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("callable_dict", [True, False], ids=["outputs", "signatures"])
+def test_the_default_signature_and_output_are_the_embedding(
+    tmp_path: Path, callable_dict: bool
+) -> None:
+    """A module's "default" signature comes before "serving_default", and its "default"
+    output before the others (as upstream's TF1 modules name the embedding)."""
+    from tfhub.tools.make_nearest_neighbour_index.text_embedding import TextEmbedder
+
+    embedder = TextEmbedder(_save_embedding_module(tmp_path / "m", callable_dict=callable_dict))
+    assert embedder.dim == 3
+    assert embedder(["ab"]).tolist() == [[3.0, 3.0, 3.0]]
