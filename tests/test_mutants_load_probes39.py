@@ -246,3 +246,244 @@ def test_num_image_channels_of_a_rank_3_input_is_an_input_spec_error() -> None:
     "'NoneType' object is not subscriptable" (a TypeError), not an InputSpecError."""
     with pytest.raises(errors.InputSpecError, match="with known num_channels"):
         hub.get_num_image_channels(_image_spec([None, 32, 3]))
+
+
+def test_a_keras_layer_over_a_tf1_train_graph_trains_what_that_graph_trains(tmp_path) -> None:
+    """Mutant: `LoadedModel.tags` left empty by `load_model`: a layer over a TF1 module's
+    ['train'] graph read the trainable variables of its [] graph (where `w` does not train)."""
+    import tensorflow as tf
+
+    def module_fn(train: bool) -> None:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 1], name="x")
+        w = tf.compat.v1.get_variable("w", [1], initializer=tf.ones_initializer(), trainable=train)
+        hub.add_signature(inputs={"x": x}, outputs=x * w)
+
+    spec = hub.create_module_spec(
+        module_fn, tags_and_args=[(set(), {"train": False}), ({"train"}, {"train": True})]
+    )
+    path = str(tmp_path / "module")
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(path, session)
+    training = hub.KerasLayer(path, tags=["train"], trainable=True)
+    serving = hub.KerasLayer(path, trainable=True)
+    assert [w.shape for w in training.trainable_weights] == [(1,)]
+    assert serving.trainable_weights == [] and len(serving.weights) == 1
+
+
+# --- resolver (tensorflow_hub's module path) ----------------------------------------------------
+
+
+def test_disabling_cert_validation_also_turns_off_a_context_that_checks_no_host_name(
+    server, served_dir, certificate, monkeypatch
+) -> None:
+    """Mutant: `check_hostname or verify_mode != CERT_NONE` -> `and`: a subclass whose context
+    checks certificates but not host names kept checking them under
+    TFHUB_DISABLE_CERT_VALIDATION=true (CERTIFICATE_VERIFY_FAILED from a self-signed server)."""
+    import ssl
+    import urllib.request
+
+    from tests._helpers.archives import make_tar_gz
+    from tests._helpers.http_server import enable_tls
+
+    from tfhub import resolver
+
+    archive = make_tar_gz(served_dir / "m.tar.gz")
+    base = enable_tls(server, *certificate)
+
+    class NoHostNames(resolver.HttpResolverBase):
+        def __init__(self) -> None:
+            super().__init__()
+            self._context.check_hostname = False  # Certificates still checked.
+
+        def is_supported(self, handle: str) -> bool:
+            return True
+
+        def __call__(self, handle: str) -> bytes:
+            with self._call_urlopen(urllib.request.Request(base + "m.tar.gz")) as response:
+                return response.read()
+
+    fetcher = NoHostNames()
+    assert fetcher._context.verify_mode == ssl.CERT_REQUIRED
+    monkeypatch.setenv("TFHUB_DISABLE_CERT_VALIDATION", "true")
+    assert fetcher("m") == open(archive, "rb").read()
+    assert fetcher._context.verify_mode == ssl.CERT_NONE
+
+
+def test_call_urlopen_gives_up_on_a_silent_server_after_tfhub_http_timeout(monkeypatch) -> None:
+    """Mutant: `timeout=constants.http_timeout()` dropped from `_call_urlopen`: a server that
+    accepts the connection and never answers kept the read waiting for ever."""
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    from tfhub import resolver
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)  # The kernel completes the connection; nothing ever answers.
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/m.tar.gz"
+
+    class Fetcher(resolver.HttpResolverBase):
+        def is_supported(self, handle: str) -> bool:
+            return True
+
+        def __call__(self, handle: str) -> object:
+            return self._call_urlopen(urllib.request.Request(url))
+
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "1")
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            Fetcher()("m")
+        except BaseException as err:
+            outcome.append(err)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(15)
+    listener.close()
+    assert not thread.is_alive(), "still waiting after 15 s"
+    assert isinstance(outcome[0], TimeoutError | OSError) and time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize(
+    ("scheme", "name", "local_name"),
+    [
+        ("FILE://", "cache", "cache"),  # Mutant: `path[:7].lower()` -> `path[:7]`.
+        ("file://", "my%20cache", "my cache"),  # Mutant: `urllib.parse.unquote` dropped.
+    ],
+)
+def test_create_local_module_dir_makes_the_local_folder_of_a_file_url(
+    tmp_path, monkeypatch, scheme: str, name: str, local_name: str
+) -> None:
+    """`resolver.create_local_module_dir` of a file:// cache (as `tfhub_cache_dir` returns
+    TFHUB_CACHE_DIR) makes the URL's local folder: an upper-case scheme and percent escapes
+    are read as URLs are, not as a relative path or a folder named with the escape."""
+    from tfhub import resolver
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    cache_dir = f"{scheme}{tmp_path}/{name}"
+    assert resolver.create_local_module_dir(cache_dir, "m") == f"{cache_dir}/m"
+    assert (tmp_path / local_name).is_dir()
+    assert sorted(os.listdir(tmp_path)) == sorted({"work", local_name})
+    assert os.listdir(work) == []
+
+
+def test_importing_the_registry_module_puts_the_built_in_resolvers_in_place() -> None:
+    """Mutant: `install_default_resolvers()` dropped from `tfhub.registry`: its `resolver`
+    listed no resolver until the first resolve, though code written for tensorflow_hub 0.10
+    reads (or clears) the registry right after importing it. A fresh process: no other test's
+    resolve has installed them."""
+    from tests._helpers.python_process import run_python
+
+    code = (
+        "import sys\n"
+        "from tfhub import registry\n"
+        "print(sorted(type(impl).__name__ for impl in registry.resolver.implementations))\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    out = run_python(code, timeout=120).stdout.splitlines()
+    assert out == [
+        "['GcsCompressedResolver', 'HttpCompressedResolver', 'HttpUncompressedResolver', "
+        "'PathResolver']",
+        "False",
+    ]
+
+
+# --- tf_utils -----------------------------------------------------------------------------------
+
+
+def test_bytes_to_readable_str_at_each_unit_boundary() -> None:
+    """Mutant: `num_bytes < limit` -> `<=`: exactly 1 KiB, 1 MiB and 1 GiB were written in the
+    unit below ("1024", "1024.00k", "1024.00M"), where upstream wrote "1.00k", "1.00M", "1.00G"."""
+    from tfhub import tf_utils
+
+    sizes = [1023, 1 << 10, (1 << 20) - 1, 1 << 20, 1 << 30]
+    assert [tf_utils.bytes_to_readable_str(n) for n in sizes] == [
+        "1023",
+        "1.00k",
+        "1024.00k",
+        "1.00M",
+        "1.00G",
+    ]
+
+
+# --- op_libraries -------------------------------------------------------------------------------
+
+
+def test_tensorflow_texts_sentencepiece_op_is_its_own_and_listed_once() -> None:
+    """Mutants: the `Sentencepiece` name prefix (tf_sentencepiece's ops) checked before
+    tensorflow_text's list of op names, so `SentencepieceOp` (tensorflow_text's, in
+    multilingual encoders since v3) was tf_sentencepiece's; and `libraries_of` without its
+    `dict.fromkeys`, listing tensorflow_text once per op (`tfhub inspect`'s op_libraries)."""
+    from tfhub import op_libraries
+
+    assert op_libraries.library_of("SentencepieceOp") is op_libraries.TENSORFLOW_TEXT
+    assert op_libraries.library_of("SentencepieceEncodeSparse").module == "tf_sentencepiece"
+    ops = ["SentencepieceOp", "StringLower", "WordpieceTokenizeWithOffsets"]
+    assert [lib.module for lib in op_libraries.libraries_of(ops)] == ["tensorflow_text"]
+
+
+# --- model_info ---------------------------------------------------------------------------------
+
+
+def test_describe_counts_checkpoint_variables_and_writes_an_infinite_loss_as_text(
+    tmp_path,
+) -> None:
+    """Mutants of `model_info`: the checkpoint's `_CHECKPOINTABLE_OBJECT_GRAPH` entry counted
+    as a variable, a string variable's elements counted with a dtype size, and a regularization
+    loss that is not finite kept as a float (JSON has no Infinity: `json.dumps` wrote one that
+    JSON parsers refuse)."""
+    import json
+
+    import tensorflow as tf
+
+    from tfhub import model_info
+    from tfhub.saved_model import read_saved_model_proto
+
+    class Model(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.kernel = tf.Variable([1.0, 2.0, 3.0])
+            self.vocabulary = tf.Variable(["a", "bc"])
+            initializer = tf.lookup.KeyValueTensorInitializer(["a"], [1])
+            self.table = tf.lookup.StaticHashTable(initializer, default_value=0)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+        def __call__(self, x: tf.Tensor) -> tf.Tensor:
+            found = tf.cast(self.table.lookup(tf.constant("a")), tf.float32)
+            return x * tf.reduce_sum(self.kernel) + found
+
+    model = Model()
+    model.regularization_losses = [
+        tf.function(lambda: tf.constant(float("inf")), input_signature=[])
+    ]
+    tf.saved_model.save(model, str(tmp_path / "model"))
+    info = model_info.describe(str(tmp_path / "model"))
+    assert info["variables"] == {"count": 2, "bytes": 3 * 4}
+    assert info["reusable"]["regularization_losses"] == ["inf"]
+    assert json.loads(json.dumps(info, allow_nan=False))["format"] == "TF2 SavedModel"
+    # Mutant: `__saved_model_init_op` (the table's initializer, no callable) listed.
+    saved = read_saved_model_proto(str(tmp_path / "model"))
+    assert "__saved_model_init_op" in saved.meta_graphs[0].signature_def
+    assert not [name for meta in info["meta_graphs"] for name in meta["signatures"] if "__" in name]
+
+
+def test_describe_loads_no_tf1_hub_module_as_a_reusable_saved_model(upstream_dir, tmp_path):
+    """Mutant: `is_tf2 and not is_tf1` -> `is_tf2` in `describe`: a folder with a TF2 object
+    graph and the TF1 marker (the format hub.load takes it for) was also loaded and described
+    as a TF2 reusable SavedModel."""
+    from tfhub import model_info
+
+    folder = _copy(upstream_dir, "tf2_saved_model", tmp_path)
+    shutil.copy(upstream_dir / "tf1_multi_sig" / "tfhub_module.pb", folder / "tfhub_module.pb")
+    info = model_info.describe(str(folder))
+    assert info["format"] == "TF1 Hub format" and "reusable" not in info
