@@ -487,3 +487,39 @@ def test_describe_loads_no_tf1_hub_module_as_a_reusable_saved_model(upstream_dir
     shutil.copy(upstream_dir / "tf1_multi_sig" / "tfhub_module.pb", folder / "tfhub_module.pb")
     info = model_info.describe(str(folder))
     assert info["format"] == "TF1 Hub format" and "reusable" not in info
+
+
+# --- loaded_model -------------------------------------------------------------------------------
+
+
+def test_a_tracked_variable_is_trainable_when_no_function_reads_any(tmp_path) -> None:
+    """Mutant: `not (read and v.trainable)` -> `not v.trainable` in `_tracked_variables`: a
+    model listing no variables whose functions read none of them lost its trainable ones (the
+    copies left out are those others' functions do not read, only when some are read)."""
+    import tensorflow as tf
+
+    class Doubler(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = tf.Variable(2.0)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+        def __call__(self, x: tf.Tensor) -> tf.Tensor:
+            return x * 2.0
+
+    tf.saved_model.save(Doubler(), str(tmp_path / "model"))
+    layer = hub.KerasLayer(str(tmp_path / "model"), trainable=True)
+    assert [float(w.numpy()) for w in layer.trainable_weights] == [2.0]
+
+
+def test_a_loaded_object_whose_regularization_losses_are_not_callable_is_refused(
+    upstream_dir,
+) -> None:
+    """Mutant: the `callable(loss)` check of `LoadedModel.regularization_losses` dropped: a
+    loss term that is a number, not a function returning one, was taken (upstream's KerasLayer
+    refused it with a ValueError)."""
+    obj = hub.load(str(upstream_dir / "tf2_saved_model"))
+    obj.regularization_losses = [0.5]
+    with pytest.raises(errors.ArgumentError, match="iterable of callables") as info:
+        hub.KerasLayer(obj)
+    assert isinstance(info.value, ValueError) and "Received: 0.5" in str(info.value)
