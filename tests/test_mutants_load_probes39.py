@@ -523,3 +523,41 @@ def test_a_loaded_object_whose_regularization_losses_are_not_callable_is_refused
     with pytest.raises(errors.ArgumentError, match="iterable of callables") as info:
         hub.KerasLayer(obj)
     assert isinstance(info.value, ValueError) and "Received: 0.5" in str(info.value)
+
+
+def test_a_keyword_only_training_argument_is_passed(tmp_path) -> None:
+    """Mutant: KEYWORD_ONLY dropped from `takes_training`'s kinds: a model whose `__call__`
+    takes `*, training` was called without it, so a trainable layer ran it in inference."""
+    import numpy as np
+    import tensorflow as tf
+
+    class Shifted(tf.Module):
+        @tf.function
+        def __call__(self, x: tf.Tensor, *, training: bool = False) -> tf.Tensor:
+            return x + 1.0 if training else x
+
+    model = Shifted()
+    for training in (False, True):
+        model.__call__.get_concrete_function(tf.TensorSpec([None], tf.float32), training=training)
+    tf.saved_model.save(model, str(tmp_path / "model"))
+    layer = hub.KerasLayer(str(tmp_path / "model"), trainable=True)
+    x = np.array([1.0, 2.0], np.float32)
+    np.testing.assert_allclose(np.asarray(layer(x, training=True)), [2.0, 3.0])
+    np.testing.assert_allclose(np.asarray(layer(x, training=False)), [1.0, 2.0])
+
+
+def test_a_tf1_module_loaded_by_the_user_keeps_its_trainable_variables_and_losses(
+    upstream_dir,
+) -> None:
+    """Mutant: `LoadedModel.of` ignored `_is_hub_module_v1`: a TF1 module loaded elsewhere
+    (`hub.load(path)`, as feature columns and callables are given it) was taken for a TF2
+    model, which has no `trainable_variables` or `regularization_losses` attributes: no
+    trainable variable and no loss, where its graph's collections hold three and one."""
+    from tfhub.loaded_model import LoadedModel
+
+    obj = hub.load(str(upstream_dir / "tf1_train_tags"), tags=["train"])
+    model = LoadedModel.of(obj)
+    assert model.is_hub_module_v1
+    trainable = ["dense/kernel:0", "bn/gamma:0", "bn/beta:0"]
+    assert [v.name for v in model.trainable_variables()] == trainable
+    assert len(model.regularization_losses()) == 1
