@@ -243,8 +243,12 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
         weight_collections: list[str] | None = None,
         trainable: bool | None = None,
     ) -> Any:
-        """The v1 path (`input_layer`): makes the module in the current graph on each call."""
-        trainable = self._is_trainable(True if trainable is None else trainable)
+        """The v1 path (`input_layer`): makes the module in the current graph on each call.
+
+        As upstream's (`self.trainable and trainable`), the module trains only if the column is
+        trainable and the caller asks for it: `trainable=None` (not said) leaves it frozen.
+        """
+        trainable = self._is_trainable(trainable)
         fn = self._input_layer_fn(list(weight_collections or []), trainable=trainable)
         return self.embed(inputs.get(self), fn)
 

@@ -1,0 +1,49 @@
+"""Tests that kill mutants of the feature columns that the other tests let live (session 39).
+
+Each test names the line it guards: a change there (a flipped comparison, a dropped check) made
+no other test fail. Real modules only: the upstream fixtures, TF2 SavedModels saved here, TF1
+modules made with hub.create_module_spec.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.feature_column._support import SENTENCES, TEXT_V1, TEXT_V2, sparse_tokens
+
+tf = pytest.importorskip("tensorflow")
+tf_keras = pytest.importorskip("tf_keras")
+
+from tensorflow.python.feature_column import feature_column as fc_v1  # noqa: E402
+
+import tfhub as hub  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+_TEXT_COLUMNS = {
+    "text": lambda trainable: hub.text_embedding_column("f", TEXT_V1, trainable=trainable),
+    "sparse": lambda trainable: hub.sparse_text_embedding_column(
+        "f", TEXT_V1, "sum", None, trainable=trainable
+    ),
+    "text_v2": lambda trainable: hub.text_embedding_column_v2("f", TEXT_V2, trainable=trainable),
+}
+
+
+def _feature(kind: str) -> object:
+    return sparse_tokens() if kind == "sparse" else tf.constant(SENTENCES)
+
+
+@pytest.mark.parametrize("kind", sorted(_TEXT_COLUMNS))
+@pytest.mark.parametrize(("requested", "trained"), [(None, False), (True, True)])
+def test_v1_dense_tensor_trains_the_module_only_when_asked(kind, requested, trained) -> None:
+    """_base._get_dense_tensor: as upstream's `self.trainable and trainable`, a call that does
+    not say `trainable` (None, its default) leaves even a trainable column's module frozen: its
+    variables stay out of TRAINABLE_VARIABLES (they were trainable when None counted as True)."""
+    column = _TEXT_COLUMNS[kind](True)
+    with tf.Graph().as_default():
+        builder = fc_v1._LazyBuilder({"f": _feature(kind)})
+        output = column._get_dense_tensor(builder, trainable=requested)
+        trainable = [v.name for v in tf.compat.v1.trainable_variables()]
+        everything = [v.name for v in tf.compat.v1.global_variables()]
+    assert output.shape.as_list()[-1] == 4
+    assert any(name.endswith("embeddings:0") for name in everything)
+    assert [name.endswith("embeddings:0") for name in trainable] == [True] * trained
