@@ -37,37 +37,19 @@ class LoadedModule:
     Attributes:
         model: the loaded model (its object keeps the variables and tables alive).
         fn: the function that embeds a batch.
-        has_update_ops: `fn(..., training=True)` runs the TF1 module's UPDATE_OPS.
         variables: all variables of the module.
         weights: every variable once as (variable, trainable), as `LoadedModel.weights()`.
         trainable_variables: those the module reports as trainable.
         regularization_losses: zero-argument callables, one scalar loss each.
     """
 
-    def __init__(self, model: LoadedModel, fn: TensorFn, *, has_update_ops: bool = False) -> None:
+    def __init__(self, model: LoadedModel, fn: TensorFn) -> None:
         self.model = model
         self.fn = fn
-        self.has_update_ops = has_update_ops
         self.variables = model.variables
         self.weights = model.weights()  # Reads a TF1 module's collections once.
         self.trainable_variables = [v for v, trainable in self.weights if trainable]
         self.regularization_losses = model.regularization_losses()
-
-
-def _collecting_update_ops(fn: TensorFn) -> TensorFn:
-    """For `input_layer`: `fn` in inference, plus a training call put into UPDATE_OPS.
-
-    As a trainable `hub.Module` does, the module's updates run only where the caller runs the
-    graph's UPDATE_OPS (e.g. `tf.control_dependencies` around the train op).
-    """
-
-    def fn_collecting_update_ops(inputs: Any, training: Any = False) -> Any:
-        del training
-        update = fn(inputs, training=True)
-        tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.UPDATE_OPS, update.op)
-        return fn(inputs, training=False)
-
-    return fn_collecting_update_ops
 
 
 def keras_module_layer(module: LoadedModule, *, trainable: bool, name: str) -> Any:
@@ -255,8 +237,9 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
     def _input_layer_fn(self, collections: list[str], *, trainable: bool) -> TensorFn:
         """Loads the module for `input_layer`; returns the function that embeds a batch.
 
-        The module's variables join `collections` (and TRAINABLE_VARIABLES, its regularization
-        losses and UPDATE_OPS the graph's collections, if trainable), as a `hub.Module` does.
+        The module's variables join `collections` (and, if trainable, TRAINABLE_VARIABLES, and
+        its regularization losses the graph's collection), as a `hub.Module` does. (In a graph a
+        TF1 column makes a `hub.Module` instead, which collects its UPDATE_OPS itself.)
         """
         module = self._load(trainable=trainable)
         if trainable:
@@ -266,8 +249,6 @@ class HubDenseColumn(_V1DenseColumn, _V2DenseColumn):
                     tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, loss_fn()
                 )
         _add_to_collections(module, collections)
-        if trainable and module.has_update_ops and not tf.executing_eagerly():
-            return _collecting_update_ops(module.fn)
         return module.fn
 
     # --- Serialization ---------------------------------------------------------------------------

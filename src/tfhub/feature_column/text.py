@@ -75,7 +75,7 @@ class _TF1TextColumn(TF1ModuleColumn):
             inputs = {input_name: text_batch}
             return call_with_training(training, function, (), inputs, train_fn=train)["default"]
 
-        return LoadedModule(model, fn, has_update_ops=train is not None)
+        return LoadedModule(model, fn)
 
 
 @register_feature_column
