@@ -16,6 +16,7 @@ tf_keras = pytest.importorskip("tf_keras")
 from tensorflow.python.feature_column import feature_column as fc_v1  # noqa: E402
 
 import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
 
 pytestmark = pytest.mark.tf
 
@@ -47,3 +48,51 @@ def test_v1_dense_tensor_trains_the_module_only_when_asked(kind, requested, trai
     assert output.shape.as_list()[-1] == 4
     assert any(name.endswith("embeddings:0") for name in everything)
     assert [name.endswith("embeddings:0") for name in trainable] == [True] * trained
+
+
+_TF1_COLUMNS = {
+    "text": lambda spec: hub.text_embedding_column("f", spec),
+    "sparse": lambda spec: hub.sparse_text_embedding_column("f", spec, "sum", None),
+    "image": lambda spec: hub.image_embedding_column("f", spec),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_TF1_COLUMNS))
+def test_tf1_columns_refuse_a_module_spec_that_is_neither_a_handle_nor_a_spec(kind) -> None:
+    """_source.ModuleSource: anything but a handle string or a hub.ModuleSpec is refused with
+    a ModuleSpecError naming the column (without the check: an AttributeError from reading the
+    signature of an int)."""
+    with pytest.raises(
+        errors.ModuleSpecError,
+        match=r"hub\.\w+ expects a handle string or a hub\.ModuleSpec.*Received: module_spec=42",
+    ):
+        _TF1_COLUMNS[kind](42)
+
+
+def _image_module_fn(dtype: object, extra_input: bool) -> object:
+    def module_fn() -> None:
+        images = tf.compat.v1.placeholder(dtype, [None, 4, 4, 3])
+        inputs = {"images": images}
+        features = tf.reduce_mean(tf.cast(images, tf.float32), [1, 2])
+        if extra_input:
+            inputs["scale"] = tf.compat.v1.placeholder(tf.float32, [])
+            features *= inputs["scale"]
+        hub.add_signature(inputs=inputs, outputs={"default": features})
+
+    return module_fn
+
+
+@pytest.mark.parametrize(
+    ("dtype", "extra_input", "said"),
+    [
+        (tf.float32, True, r"'scale': 'Tensor\(shape=\(\), dtype=float32\)'"),
+        (tf.uint8, False, r"'images': 'Tensor\(shape=\(None, 4, 4, 3\), dtype=uint8\)'"),
+    ],
+    ids=["images-and-another-input", "uint8-images"],
+)
+def test_image_module_taking_more_than_float32_images_is_refused(dtype, extra_input, said) -> None:
+    """image._check_image_embedding: the 'default' signature takes exactly one input, 'images',
+    of float32 (a second input, or uint8 images, passed when either clause was dropped)."""
+    spec = hub.create_module_spec(_image_module_fn(dtype, extra_input))
+    with pytest.raises(errors.ModuleSpecError, match=f"its inputs are {{.*{said}"):
+        hub.image_embedding_column("f", spec)
