@@ -96,3 +96,15 @@ def test_image_module_taking_more_than_float32_images_is_refused(dtype, extra_in
     spec = hub.create_module_spec(_image_module_fn(dtype, extra_input))
     with pytest.raises(errors.ModuleSpecError, match=f"its inputs are {{.*{said}"):
         hub.image_embedding_column("f", spec)
+
+
+def _inputless_text_module_fn() -> None:
+    hub.add_signature(inputs={}, outputs={"default": tf.ones([2, 4])})
+
+
+def test_tf1_text_module_without_inputs_is_refused() -> None:
+    """text.check_text_embedding: a 'default' signature needs exactly one input; none is refused
+    as a ModuleSpecError (`> 1` instead of `!= 1` failed on unpacking it, a bare ValueError)."""
+    spec = hub.create_module_spec(_inputless_text_module_fn)
+    with pytest.raises(errors.ModuleSpecError, match=r"it has 0 inputs \[\]"):
+        hub.text_embedding_column("f", spec)
