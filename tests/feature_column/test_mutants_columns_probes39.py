@@ -108,3 +108,14 @@ def test_tf1_text_module_without_inputs_is_refused() -> None:
     spec = hub.create_module_spec(_inputless_text_module_fn)
     with pytest.raises(errors.ModuleSpecError, match=r"it has 0 inputs \[\]"):
         hub.text_embedding_column("f", spec)
+
+
+def test_text_v2_refuses_an_output_key_for_a_single_output() -> None:
+    """text_v2._output_spec: a SavedModel whose `__call__` returns one tensor has no outputs to
+    pick from, so an output_key is refused when the column is made (not later, when indexing
+    the embedding with it)."""
+    with pytest.raises(
+        errors.UnknownOutputKeyError, match=r"returns a single .* not a dict"
+    ) as info:
+        hub.text_embedding_column_v2("f", TEXT_V2, output_key="default")
+    assert info.value.available == []
