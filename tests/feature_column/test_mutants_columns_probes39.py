@@ -119,3 +119,13 @@ def test_text_v2_refuses_an_output_key_for_a_single_output() -> None:
     ) as info:
         hub.text_embedding_column_v2("f", TEXT_V2, output_key="default")
     assert info.value.available == []
+
+
+def test_a_column_equals_only_a_column_of_its_own_class() -> None:
+    """_base.HubDenseColumn.__eq__: a hub column compared with TensorFlow's own column (or any
+    other object) is unequal, not an AttributeError on the other's missing `_values`."""
+    column = hub.text_embedding_column("f", TEXT_V1)
+    assert column == hub.text_embedding_column("f", TEXT_V1)
+    assert column != tf.feature_column.numeric_column("f")
+    assert column != "f"
+    assert column not in [tf.feature_column.numeric_column("g"), None]
