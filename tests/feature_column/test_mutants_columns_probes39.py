@@ -7,6 +7,8 @@ modules made with hub.create_module_spec.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from tests.feature_column._support import SENTENCES, TEXT_V1, TEXT_V2, sparse_tokens
 
@@ -129,3 +131,59 @@ def test_a_column_equals_only_a_column_of_its_own_class() -> None:
     assert column != tf.feature_column.numeric_column("f")
     assert column != "f"
     assert column not in [tf.feature_column.numeric_column("g"), None]
+
+
+class _Rank3Embedding(tf.Module):
+    """A TF2 SavedModel whose `__call__` maps a string batch to `[N, 2, 2]`."""
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def __call__(self, text: object) -> object:
+        lengths = tf.cast(tf.strings.length(text), tf.float32)
+        return lengths[:, None, None] * tf.ones([1, 2, 2])
+
+
+def test_text_v2_module_with_a_rank_3_output_is_refused(tmp_path) -> None:
+    """text_v2: `__call__` must return a rank-2 `[None, K]` (without the rank check a known
+    second dimension let `[None, 2, 2]` through)."""
+    path = os.fspath(tmp_path / "rank3")
+    tf.saved_model.save(_Rank3Embedding(), path)
+    with pytest.raises(errors.ModuleSpecError, match=r"returns TensorSpec\(shape=\(None, 2, 2\)"):
+        hub.text_embedding_column_v2("f", path)
+
+
+class _RegularizedEmbedding(tf.Module):
+    """A TF2 text embedding with a [1, 2] weight and a regularization loss on it (the Reusable
+    SavedModel API's `regularization_losses`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weights = tf.Variable([[1.0, 2.0]])
+
+        @tf.function(input_signature=[])
+        def weight_decay() -> object:
+            return 0.5 * tf.reduce_sum(tf.square(self.weights))
+
+        self.regularization_losses = [weight_decay]
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def __call__(self, text: object) -> object:
+        return tf.cast(tf.strings.length(text), tf.float32)[:, None] * self.weights
+
+
+@pytest.mark.parametrize("trainable", [True, False])
+def test_input_layer_collects_a_trainable_tf2_modules_regularization_losses(
+    tmp_path, trainable
+) -> None:
+    """_base._input_layer_fn: in input_layer a trainable text_v2 column adds its SavedModel's
+    regularization losses to REGULARIZATION_LOSSES, as a trainable hub.Module does; a frozen
+    one adds none (the TF1 columns' losses come from their hub.Module, tested elsewhere)."""
+    path = os.fspath(tmp_path / "regularized")
+    tf.saved_model.save(_RegularizedEmbedding(), path)
+    column = hub.text_embedding_column_v2("f", path, trainable=trainable)
+    with tf.Graph().as_default():
+        tf.compat.v1.feature_column.input_layer({"f": tf.constant(["ab"])}, [column])
+        losses = tf.compat.v1.losses.get_regularization_losses()
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            values = session.run(losses)
+    assert values == pytest.approx([2.5] if trainable else [])
