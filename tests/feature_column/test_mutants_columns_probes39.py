@@ -187,3 +187,16 @@ def test_input_layer_collects_a_trainable_tf2_modules_regularization_losses(
             session.run(tf.compat.v1.global_variables_initializer())
             values = session.run(losses)
     assert values == pytest.approx([2.5] if trainable else [])
+
+
+@pytest.mark.parametrize("layer_trainable", [True, False])
+def test_dense_features_trains_a_trainable_column_only_if_itself_trainable(layer_trainable) -> None:
+    """_base.create_state: as upstream's `self.trainable and state_manager._trainable`, a
+    trainable column in `DenseFeatures(trainable=False)` keeps its module frozen: in a graph its
+    variables stay out of TRAINABLE_VARIABLES (they joined it when only the column counted)."""
+    column = hub.text_embedding_column_v2("f", TEXT_V2, trainable=True)
+    with tf.Graph().as_default():
+        layer = tf_keras.layers.DenseFeatures([column], trainable=layer_trainable)
+        layer({"f": tf.constant(SENTENCES)})
+        trainable = [v.name for v in tf.compat.v1.trainable_variables()]
+    assert [name.endswith("embeddings:0") for name in trainable] == [True] * layer_trainable
