@@ -200,3 +200,16 @@ def test_dense_features_trains_a_trainable_column_only_if_itself_trainable(layer
         layer({"f": tf.constant(SENTENCES)})
         trainable = [v.name for v in tf.compat.v1.trainable_variables()]
     assert [name.endswith("embeddings:0") for name in trainable] == [True] * layer_trainable
+
+
+def test_dense_features_losses_vanish_once_the_layer_is_frozen(tmp_path) -> None:
+    """_base.keras_module_layer: a trainable column's regularization losses count only while
+    the layer is trainable (as upstream's KerasLayer), so `layer.trainable = False` after
+    building turns them into zeros."""
+    path = os.fspath(tmp_path / "regularized")
+    tf.saved_model.save(_RegularizedEmbedding(), path)
+    layer = tf_keras.layers.DenseFeatures([hub.text_embedding_column_v2("f", path, trainable=True)])
+    layer({"f": tf.constant(["ab"])})
+    assert [float(loss) for loss in layer.losses] == pytest.approx([2.5])
+    layer.trainable = False
+    assert [float(loss) for loss in layer.losses] == pytest.approx([0.0])
