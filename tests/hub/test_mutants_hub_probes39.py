@@ -1,0 +1,204 @@
+"""Rules of the private hub's search, settings, serving, pages and publishing helpers (the
+modules no mutation pass covered before session 39: search, signatures, tags, settings, api,
+refresh, runner, starter, publish_doc, pack_output, doc_warnings, pages, render) that a
+hand-made mutant (a flipped comparison, a dropped check) could change without any test
+failing: each test here fails under the mutant its docstring names, and passes on the code as
+it is."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+from tests._helpers.asgi import asgi_request
+from tests._helpers.hub_server import write_model_doc, write_publisher
+
+from tfhub.hub import pages, render
+from tfhub.hub.app import create_app
+from tfhub.hub.catalog import Catalog
+from tfhub.hub.search import SearchIndex
+from tfhub.hub.settings import ServeSettings
+
+
+def _handles(index: SearchIndex, query: str) -> list[str]:
+    return [model.handle for model in index.search(query)]
+
+
+def test_a_word_of_the_title_ranks_a_model_above_a_body_that_repeats_it(tmp_path):
+    """Mutant: the handle's and description's words weigh 1 (not `_TITLE_WEIGHT`); a model
+    whose body says `widget` three times then ranked above the one whose description names it."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/zeta/1", description="A widget model.")
+    write_model_doc(tmp_path, "acme/alpha/1", body="Widget, widget and widget again.")
+    index = SearchIndex.build(Catalog.scan(tmp_path))
+    assert _handles(index, "widget") == ["acme/zeta", "acme/alpha"]
+
+
+def test_a_metadata_value_found_nowhere_else_finds_its_model(tmp_path):
+    """Mutant: the doc's metadata values left out of the index; a search for a dataset the
+    doc names only in `<!-- dataset: ... -->` then found nothing."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1", dataset="quokkaset")
+    write_model_doc(tmp_path, "acme/other/1")
+    index = SearchIndex.build(Catalog.scan(tmp_path))
+    assert _handles(index, "quokkaset") == ["acme/emb"]
+
+
+def test_the_middle_run_of_a_compound_word_of_the_body_matches_as_a_prefix(tmp_path):
+    """Mutant: `index_words` without the runs that end a compound word; `v2_1` then found
+    nothing of a body naming `mobilenet_v2_100_224` (its parts, `v2` and `1`, ask `1` whole)."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1", body="Features of mobilenet_v2_100_224.")
+    index = SearchIndex.build(Catalog.scan(tmp_path))
+    assert _handles(index, "v2_1") == ["acme/emb"]
+
+
+def _app(root: Path, **options: Any) -> Any:
+    return create_app(ServeSettings(root=str(root), access_log=False, rescan_seconds=0, **options))
+
+
+def _get(app: Any, path: str, query: str = "", **headers: str) -> tuple[int, str]:
+    status, body = asgi_request(app, "GET", path.encode(), query.encode(), headers=headers)
+    return status, body.decode()
+
+
+def test_an_index_page_past_the_end_of_a_full_last_page_shows_that_page(tmp_path):
+    """Mutant: `_first_shown` rounds `total` (not `total - 1`) down to a page; with 100 models
+    (two full pages), `?start=150` then showed an empty page 101-100 instead of 51-100."""
+    write_publisher(tmp_path, "acme", "Acme")
+    for number in range(100):
+        write_model_doc(tmp_path, f"acme/m{number:03d}/1")
+    status, body = _get(_app(tmp_path), "/", "start=150")
+    assert status == 200
+    assert "100 of 100 models (51–100 shown)" in body
+    assert "acme/m099" in body and "acme/m049" not in body
+
+
+def _next_link(body: str) -> str:
+    found = re.search(r'<a id="next" href="([^"]*)"', body)
+    assert found is not None, body
+    return html.unescape(found[1])
+
+
+def test_the_next_page_link_keeps_only_the_filled_in_parameters_and_one_start(tmp_path):
+    """Mutants: `kept` without `and value` (the link then carried every empty field of the
+    form: `?q=&task=&start=50`), or without `key != "start"` (page 2's link then carried
+    the old `start=50` beside the new `start=100`)."""
+    write_publisher(tmp_path, "acme", "Acme")
+    for number in range(120):
+        write_model_doc(tmp_path, f"acme/m{number:03d}/1")
+    app = _app(tmp_path)
+    _, first = _get(app, "/", "q=&task=&publisher=acme")
+    assert _next_link(first) == "http://hub.test/?publisher=acme&start=50"
+    _, second = _get(app, "/", "publisher=acme&start=50")
+    assert _next_link(second) == "http://hub.test/?publisher=acme&start=100"
+
+
+def test_a_tfhub_dev_link_to_the_hub_gets_the_hub_url_escaped(tmp_path):
+    """Mutant: `_with_hub_links` writes the hub's URL unescaped; a base URL taken from a
+    request's Host header (`h"><script>...`) then put markup into the page."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1")
+    catalog = Catalog.scan(tmp_path)
+    base = 'http://h"><script>x</script>'
+    shown = asyncio.run(pages.doc_html("[emb](https://tfhub.dev/acme/emb/1)", base, catalog))
+    assert "<script>" not in shown
+    assert 'href="http://h&quot;&gt;&lt;script&gt;x&lt;/script&gt;/acme/emb/1"' in shown
+
+
+def test_a_refused_path_asked_in_the_hub_protocol_is_answered_in_plain_text(tmp_path):
+    """Mutant: `refused_path` without the `tf-hub-format` check; a client of the protocol that
+    also accepts text/html (`?tf-hub-format=compressed`, `Accept: text/html,*/*`) then got the
+    HTML error page instead of the protocol's plain-text 400."""
+    write_publisher(tmp_path, "acme", "Acme")
+    app = _app(tmp_path)
+    status, body = _get(
+        app, "/acme/emb(1", "tf-hub-format=compressed", Accept="text/html,*/*;q=0.8"
+    )
+    assert (status, body) == (400, "400 Bad Request: this path is not allowed.\n")
+    status, body = _get(app, "/acme/emb(1", Accept="text/html,*/*;q=0.8")
+    assert status == 400 and body.startswith("<!DOCTYPE html>")
+
+
+def test_a_metadata_value_links_only_when_it_is_an_http_url(tmp_path):
+    """Mutant: `_metadata_link` links any value with a `:`; a doc's `<!-- demo:
+    javascript:alert(1) -->` then became a `javascript:` link on the model page."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1")
+    text = doc.read_text()
+    doc.write_text(text.replace("<!-- format:", "<!-- demo: javascript:alert(1) -->\n<!-- format:"))
+    status, body = _get(_app(tmp_path), "/acme/emb/1")
+    assert status == 200
+    assert "<td>javascript:alert(1)</td>" in body and 'href="javascript:' not in body
+
+
+def test_the_404_page_searches_the_last_segment_that_is_not_a_version(tmp_path):
+    """Mutant: `search_words` keeps version numbers; the 404 page of `acme/emb-typo/1` then
+    offered a search for `1`, which finds nothing of it."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1")
+    status, body = _get(_app(tmp_path), "/acme/emb-typo/1", Accept="text/html")
+    assert status == 404
+    assert "?q=emb-typo" in body and "?q=1" not in body
+
+
+def test_a_tfhub_dev_link_to_a_publisher_the_hub_lacks_stays_at_tfhub_dev(tmp_path):
+    """Mutant: `_names_something` takes any one segment for a publisher of the hub; a link to
+    `https://tfhub.dev/google` then led to this hub's 404 page."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1")
+    catalog = Catalog.scan(tmp_path)
+    text = "[g](https://tfhub.dev/google) and [a](https://tfhub.dev/acme)"
+    shown = asyncio.run(pages.doc_html(text, "http://hub.test", catalog))
+    assert 'href="https://tfhub.dev/google"' in shown
+    assert 'href="http://hub.test/acme"' in shown
+
+
+def test_a_mailto_link_of_a_doc_is_kept():
+    """Mutant: `mailto` dropped from the allowed URL schemes; a doc's contact link then lost
+    its href (the module docstring allows http(s) and mailto)."""
+    shown = render.markdown_to_html("[Write to us](mailto:team@example.com)")
+    assert 'href="mailto:team@example.com"' in shown
+
+
+def test_an_html_comment_of_a_doc_is_not_sent_to_the_browser():
+    """Mutant: `strip_comments=False`; a doc's `<!-- ... -->` notes (drafts, internal hosts)
+    then reached every reader's page source."""
+    shown = render.markdown_to_html("Public text.\n\n<!-- internal: build-host-7 -->\n\nMore.")
+    assert "build-host-7" not in shown and "<!--" not in shown
+    assert "Public text." in shown and "More." in shown
+
+
+def test_a_fragment_link_already_prefixed_is_not_prefixed_twice():
+    """Mutant: `_prefixed` prefixes every fragment; a link written to the rendered id
+    (`#user-content-usage`, as copied from the page) then led nowhere."""
+    shown = render.markdown_to_html("## Usage\n\n[copied](#user-content-usage)")
+    assert 'href="#user-content-usage"' in shown and 'id="user-content-usage"' in shown
+
+
+def test_a_doc_of_exactly_the_largest_rendered_size_is_rendered():
+    """Mutant: `too_large` is `>=`; a doc of exactly `MAX_RENDERED_CHARS` characters (the
+    size the docstring says is rendered) was then shown as plain text."""
+    text = "*x* " + "a" * (render.MAX_RENDERED_CHARS - 4)
+    assert len(text) == render.MAX_RENDERED_CHARS
+    shown = render.markdown_to_html(text)
+    assert "<em>x</em>" in shown and "too-large" not in shown
+    assert render.elements(text + " [](https://example.com/x)") == []  # One more: too large.
+
+
+def test_a_top_level_heading_of_a_doc_is_shown_as_a_second_level_one():
+    """Mutant: `_accessible_tag` leaves `<h1>` alone; a doc's `# Title` (or `<h1>`) then
+    gave the page a second `<h1>` beside the page's own."""
+    shown = render.markdown_to_html("# Title\n\n<h1>Raw</h1>\n\n## Part")
+    assert "<h1" not in shown and "</h1>" not in shown
+    assert '<h2 id="user-content-title">Title</h2>' in shown and "<h2>Raw</h2>" in shown
+
+
+def test_an_empty_anchor_without_a_link_is_left_empty():
+    """Mutant: `_accessible_tag` without `not attributes.get("href")`; an empty `<a
+    name="x"></a>` (an anchor, no link) then raised KeyError: the page was a 500."""
+    shown = render.markdown_to_html('Before <a name="top"></a> after.')
+    assert '<a name="user-content-top" rel="noopener noreferrer nofollow"></a>' in shown
