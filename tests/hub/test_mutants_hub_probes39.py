@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_publisher
 
-from tfhub.hub import pages, render
+from tfhub.hub import api, pages, render, tags
 from tfhub.hub.app import create_app
 from tfhub.hub.catalog import Catalog
 from tfhub.hub.search import SearchIndex
@@ -202,3 +204,98 @@ def test_an_empty_anchor_without_a_link_is_left_empty():
     name="x"></a>` (an anchor, no link) then raised KeyError: the page was a 500."""
     shown = render.markdown_to_html('Before <a name="top"></a> after.')
     assert '<a name="user-content-top" rel="noopener noreferrer nofollow"></a>' in shown
+
+
+def test_three_headings_of_the_same_text_get_three_ids():
+    """Mutant: `_heading_ids` looks for a free id once (`if`, not `while`); the third
+    `## Notes` then got the second one's id, `notes-1`, and its in-page link led there."""
+    shown = render.markdown_to_html("## Notes\n\n## Notes\n\n## Notes")
+    ids = re.findall(r'<h2 id="([^"]*)">', shown)
+    assert ids == ["user-content-notes", "user-content-notes-1", "user-content-notes-2"]
+
+
+def test_elements_lists_each_image_and_link_once():
+    """Mutant: `elements` without `match[1]`; every closing `</a>` was then listed as one
+    more link, without an href."""
+    found = render.elements("[docs](https://example.com/d) and ![a cat](cat.png)")
+    assert [(element.tag, element.attributes.get("href")) for element in found] == [
+        ("a", "https://example.com/d"),
+        ("img", None),
+    ]
+
+
+def test_a_link_whose_only_content_is_an_image_takes_its_alt_as_text():
+    """Mutant: `_link_text` leaves out the alt text of images inside a link; a badge link
+    (`[![build status](badge.svg)](url)`) then counted as a link without text (a warning of
+    `tfhub validate`)."""
+    (link, image) = render.elements("[![build status](badge.svg)](https://ci.example.com)")
+    assert (link.tag, link.text) == ("a", "build status")
+    assert (image.tag, image.attributes["alt"]) == ("img", "build status")
+
+
+def _api_models(app: Any, query: str) -> dict[str, Any]:
+    status, body = _get(app, "/api/models", query)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def test_api_search_pages_by_offset_and_limit_and_counts_every_hit(tmp_path):
+    """Mutants: the page of hits cut as `hits[offset:limit]` (offset 1, limit 2 then gave one
+    model, not two), or `total` counting the page instead of every hit."""
+    write_publisher(tmp_path, "acme", "Acme")
+    for name in ("a", "b", "c", "d"):
+        write_model_doc(tmp_path, f"acme/{name}/1")
+    found = _api_models(_app(tmp_path), "offset=1&limit=2")
+    assert found["total"] == 4 and found["offset"] == 1
+    assert [model["handle"] for model in found["models"]] == ["acme/b", "acme/c"]
+
+
+def test_api_search_gives_at_most_max_limit_models(tmp_path):
+    """Mutant: `limit` not capped at `api.MAX_LIMIT`; `?limit=100000` then built one answer of
+    every model of the hub."""
+    write_publisher(tmp_path, "acme", "Acme")
+    for number in range(api.MAX_LIMIT + 1):
+        write_model_doc(tmp_path, f"acme/m{number:04d}/1")
+    found = _api_models(_app(tmp_path), "limit=100000")
+    assert found["total"] == api.MAX_LIMIT + 1
+    assert len(found["models"]) == api.MAX_LIMIT
+
+
+def _tag_definitions(root: Path, files: dict[str, str]) -> tags.TagDefinitions:
+    (root / "tags").mkdir(parents=True)
+    for name, text in files.items():
+        (root / "tags" / name).write_text(text)
+    found = tags.load_tag_definitions(root)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://example.com/demo",  # Not https.
+        "https:///demo",  # No host.
+        "https://example.com/a demo",  # A space.
+    ],
+)
+def test_a_url_tag_takes_only_an_https_url_with_a_host_and_no_space(tmp_path, value):
+    """Mutants: `_check_url` without the https check, the host check or the space check; a
+    demo at `http://...`, at `https:///demo` or with a space then passed (no required
+    domain in demo.yaml, so the domain check does not catch them)."""
+    definitions = _tag_definitions(tmp_path, {"demo.yaml": "format: url\n"})
+    assert definitions.check("demo", value) == [f"demo must be an https URL. Received: {value!r}"]
+    assert definitions.check("demo", "https://example.com/demo") == []
+
+
+def test_an_enumerable_tag_file_of_entries_without_id_is_refused_as_such(tmp_path):
+    """Mutant: `_ids` without the check that each entry has an `id`; a `dataset.yaml` of
+    `display_name`s only was then refused with a bare KeyError, `'id'`, not tfhub.dev's
+    format it must follow."""
+    definitions = _tag_definitions(tmp_path, {"dataset.yaml": "values:\n- display_name: Books\n"})
+    assert definitions.ids == {}
+    [(path, message)] = definitions.errors
+    assert path == "tags/dataset.yaml"
+    assert message.startswith(
+        "cannot read the tag definitions: it must hold 'values:', a list of entries each with "
+        "an 'id'"
+    )
