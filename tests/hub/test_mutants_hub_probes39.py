@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers.archives import make_tar_gz
 from tests._helpers.asgi import asgi_request
-from tests._helpers.hub_server import write_model_doc, write_publisher
+from tests._helpers.hub_server import signature_summary_json, write_model_doc, write_publisher
 
-from tfhub.hub import api, pages, render, tags
+from tfhub import errors
+from tfhub.hub import api, doc_handles, pages, publish_doc, render, signatures, starter, tags
 from tfhub.hub.app import create_app
 from tfhub.hub.catalog import Catalog
 from tfhub.hub.search import SearchIndex
@@ -298,4 +300,81 @@ def test_an_enumerable_tag_file_of_entries_without_id_is_refused_as_such(tmp_pat
     assert message.startswith(
         "cannot read the tag definitions: it must hold 'values:', a list of entries each with "
         "an 'id'"
+    )
+
+
+HANDLE = doc_handles.parse_handle("acme/emb/1")
+
+
+def _module_doc(root: Path, **fields: str) -> str:
+    return write_model_doc(root, "acme/emb/1", asset="1.tar.gz", **fields).read_text()
+
+
+def test_a_given_doc_of_another_kind_for_the_handle_is_refused_before_loading(tmp_path):
+    """Mutant: `check_first_line` compares only the handle; a `# Lite acme/emb/1` doc given
+    to publish the module acme/emb/1 then passed, and was refused only after the load."""
+    text = _module_doc(tmp_path).replace("# Module acme/emb/1", "# Lite acme/emb/1")
+    with pytest.raises(errors.DocValidationError) as caught:
+        publish_doc.check_first_line(text, "lite.md", HANDLE)
+    assert caught.value.problems == [
+        "lite.md:1: the doc must start with '# Module acme/emb/1'. Received: '# Lite acme/emb/1'"
+    ]
+
+
+def test_a_given_doc_whose_asset_path_is_the_archive_written_as_dot_slash_passes(tmp_path):
+    """Mutant: `check_asset_path` compares the value as written; `./1.tar.gz`, the archive
+    publish writes beside the doc, was then refused."""
+    text = _module_doc(tmp_path).replace("asset-path: 1.tar.gz", "asset-path: ./1.tar.gz")
+    publish_doc.check_asset_path(text, "doc.md", HANDLE)  # No error.
+    with pytest.raises(errors.DocValidationError):
+        publish_doc.check_asset_path(text.replace("./1.tar.gz", "./2.tar.gz"), "doc.md", HANDLE)
+
+
+def _check_doc(root: Path, text: str) -> list[str]:
+    staged = root / "stage" / "1.md"  # As publish stages it: its archive beside it.
+    staged.parent.mkdir(exist_ok=True)
+    staged.write_text(text)
+    make_tar_gz(staged.with_name("1.tar.gz"))
+    target = root / "assets/docs/acme/models/emb/1.md"
+    summary = signatures.summary_from_json(signature_summary_json())
+    try:
+        publish_doc.check_doc(staged, root, target, HANDLE, summary)
+    except errors.DocValidationError as err:
+        return list(err.problems)
+    return []
+
+
+def test_the_staged_doc_must_be_a_module_doc_of_the_handle(tmp_path):
+    """Mutant: `check_doc` checks only the handle; a staged `# Lite acme/emb/1` doc (the
+    handle right, the kind not) then passed and was published as the module's doc."""
+    text = _module_doc(tmp_path / "given")
+    assert _check_doc(tmp_path, text) == []
+    problems = _check_doc(tmp_path, text.replace("# Module", "# Lite"))
+    assert "assets/docs/acme/models/emb/1.md:1: the doc must start with '# Module acme/emb/1'" in (
+        problems
+    )
+
+
+def test_the_staged_doc_is_checked_against_the_hubs_tag_definitions(tmp_path):
+    """Mutant: `check_doc` validates without ROOT/tags; publish then wrote a doc that `tfhub
+    validate` of the hub refuses (a dataset its tags/dataset.yaml does not define)."""
+    (tmp_path / "tags").mkdir()
+    (tmp_path / "tags/dataset.yaml").write_text("values:\n- id: books\n")
+    problems = _check_doc(tmp_path, _module_doc(tmp_path / "given", dataset="films"))
+    assert [problem for problem in problems if "tags/dataset.yaml" in problem] == [
+        "assets/docs/acme/models/emb/1.md:7: dataset 'films' is not defined in "
+        "tags/dataset.yaml; add it there or use one of its ids"
+    ]
+
+
+def test_a_source_publisher_doc_of_another_publisher_is_replaced_by_a_starter(tmp_path):
+    """Mutant: `publisher_doc_text` checks only the kind; the source hub's `# Publisher lab`
+    doc was then written as acme's publisher doc (a hub `tfhub validate` refuses)."""
+    other = "# Publisher lab\nThe lab.\n"
+    assert publish_doc.publisher_doc_text(other, tmp_path, HANDLE) == (
+        starter.starter_publisher_doc("acme")
+    )
+    own = "# Publisher acme\r\nAcme's models.\r\n"
+    assert publish_doc.publisher_doc_text(own, tmp_path, HANDLE) == (
+        "# Publisher acme\nAcme's models.\n"
     )
