@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import logging
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,17 @@ from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import signature_summary_json, write_model_doc, write_publisher
 
 from tfhub import errors
-from tfhub.hub import api, doc_handles, pages, publish_doc, render, signatures, starter, tags
+from tfhub.hub import (
+    api,
+    doc_handles,
+    pages,
+    publish_doc,
+    render,
+    runner,
+    signatures,
+    starter,
+    tags,
+)
 from tfhub.hub.app import create_app
 from tfhub.hub.catalog import Catalog
 from tfhub.hub.search import SearchIndex
@@ -378,3 +390,37 @@ def test_a_source_publisher_doc_of_another_publisher_is_replaced_by_a_starter(tm
     assert publish_doc.publisher_doc_text(own, tmp_path, HANDLE) == (
         "# Publisher acme\nAcme's models.\n"
     )
+
+
+def _check_options(root: Path, *, port: int) -> None:
+    runner.check_options(
+        ServeSettings(root=str(root), cache_dir=str(root / "cache")),
+        host="127.0.0.1",
+        port=port,
+        workers=1,
+        server="uvicorn",
+    )
+
+
+def test_check_options_refuses_port_65536(tmp_path):
+    """Mutant: the port range is `<= 65536`; `--port 65536` then passed the checks and
+    failed later in the bind, naming no option range."""
+    write_publisher(tmp_path, "acme", "Acme")
+    with pytest.raises(errors.ServeConfigError, match="between 1 and 65535") as caught:
+        _check_options(tmp_path, port=65536)
+    assert caught.value.option == "--port"
+
+
+def test_check_options_warns_about_a_root_without_docs_only_then(tmp_path, caplog):
+    """Mutant: `_warn_if_no_docs` never warns; `tfhub serve hub/assets` (a folder inside the
+    hub) then served an empty index without a word."""
+    write_publisher(tmp_path, "acme", "Acme")
+    with socket.socket() as probe:  # A port free now.
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with caplog.at_level(logging.WARNING, logger="tfhub.hub.runner"):
+        _check_options(tmp_path, port=port)
+        assert not [r for r in caplog.records if "has no assets/docs" in r.getMessage()]
+        _check_options(tmp_path / "assets", port=port)
+    [warning] = [r.getMessage() for r in caplog.records if "has no assets/docs" in r.getMessage()]
+    assert warning.startswith(f"{tmp_path / 'assets'} has no assets/docs folder")
