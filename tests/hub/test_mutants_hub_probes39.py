@@ -14,6 +14,7 @@ import logging
 import re
 import socket
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -25,8 +26,11 @@ from tfhub import errors
 from tfhub.hub import (
     api,
     doc_handles,
+    doc_warnings,
+    docs_format,
     pages,
     publish_doc,
+    refresh,
     render,
     runner,
     signatures,
@@ -424,3 +428,52 @@ def test_check_options_warns_about_a_root_without_docs_only_then(tmp_path, caplo
         _check_options(tmp_path / "assets", port=port)
     [warning] = [r.getMessage() for r in caplog.records if "has no assets/docs" in r.getMessage()]
     assert warning.startswith(f"{tmp_path / 'assets'} has no assets/docs folder")
+
+
+def test_a_rescan_of_0_seconds_never_looks_at_the_tree(tmp_path):
+    """Mutant: `lifespan` starts the watcher unless `every < 0`; `--rescan 0` ("never look
+    for new docs") then re-stat the whole tree in a loop without a pause, and reloaded."""
+    write_publisher(tmp_path, "acme", "Acme")
+    loads: list[int] = []
+
+    def load() -> Any:
+        loads.append(1)
+        return SimpleNamespace(catalog=SimpleNamespace(models={}))
+
+    async def serve_a_while() -> None:
+        app = SimpleNamespace(state=SimpleNamespace(hub=None))
+        async with refresh.lifespan(load, str(tmp_path), 0)(app):
+            await asyncio.sleep(0.2)
+            write_model_doc(tmp_path, "acme/new/1")
+            await asyncio.sleep(0.5)
+
+    asyncio.run(serve_a_while())
+    assert loads == []
+
+
+def _warnings(tmp_path: Path, body: str) -> list[str]:
+    doc = write_model_doc(tmp_path, "acme/emb/1", body=body)
+    parsed = docs_format.parse_text(
+        doc.read_text(), path=doc, rel_path="acme/models/emb/1.md", display_path="1.md"
+    )
+    return [problem.message for problem in doc_warnings.content_warnings(parsed)]
+
+
+def test_an_anchor_without_href_is_no_link_without_text(tmp_path):
+    """Mutant: `_element_warnings` warns about every `<a>` without text, href or not; an
+    in-page anchor (`<a name="top"></a>`) then got "the link to  has no text"."""
+    assert _warnings(tmp_path, 'Intro <a name="top"></a> here.') == []
+    assert _warnings(tmp_path, "[](https://example.com/x)") == [
+        "the link to https://example.com/x has no text (screen readers read nothing useful; "
+        "the page shows the URL as its text): write [where it leads](https://example.com/x)"
+    ]
+
+
+def test_an_image_whose_alt_is_only_spaces_has_no_alt_text(tmp_path):
+    """Mutant: the alt text is not stripped; `<img src="cat.png" alt=" ">`, which screen
+    readers read as nothing, then passed without a warning."""
+    assert _warnings(tmp_path, '<img src="cat.png" alt=" ">') == [
+        "the image cat.png has no alt text (screen readers read its file name or nothing): "
+        "write ![what it shows](cat.png)"
+    ]
+    assert _warnings(tmp_path, '<img src="cat.png" alt="a cat">') == []
