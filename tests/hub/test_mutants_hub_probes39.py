@@ -477,3 +477,89 @@ def test_an_image_whose_alt_is_only_spaces_has_no_alt_text(tmp_path):
         "write ![what it shows](cat.png)"
     ]
     assert _warnings(tmp_path, '<img src="cat.png" alt="a cat">') == []
+
+
+def _tensor(dtype: str, shape: tuple[int | None, ...] | None) -> signatures.TensorInfo:
+    return signatures.TensorInfo("x", dtype, shape)
+
+
+def _summary(
+    *inputs: signatures.TensorInfo,
+    name: str = "serving_default",
+    call: signatures.CallInfo | None = None,
+    variables: int = 2,
+) -> signatures.SignatureSummary:
+    signature = signatures.SignatureInfo(name, tuple(inputs), (_tensor("float32", (None, 1)),))
+    meta = signatures.MetaGraphInfo(("serve",), (signature,))
+    return signatures.SignatureSummary(
+        "TF2 SavedModel", "saved_model_2", 10, variables, 8, (meta,), call=call
+    )
+
+
+@pytest.mark.parametrize(
+    ("summary", "task"),
+    [
+        (_summary(_tensor("string", (None,)), _tensor("string", (None,))), None),  # Two inputs.
+        (_summary(_tensor("uint8", (None, 224, 224, 3))), "image-feature-vector"),
+        (_summary(_tensor("float32", (None, 224, 224, 1))), "image-feature-vector"),  # Grey.
+        (_summary(_tensor("float32", (None, 8, 224, 224, 3))), None),  # Rank 5: video.
+        (_summary(_tensor("string", (None,)), name="default"), "text-embedding"),  # TF1.
+        (
+            _summary(_tensor("string", (None,)), call=signatures.CallInfo((), False)),
+            "text-embedding",  # A `__call__` without traced signatures: the signature's.
+        ),
+    ],
+)
+def test_infer_task_reads_the_one_input_of_the_model(summary, task):
+    """Mutants of `infer_task`/`_inputs`: `len(inputs) < 1` (two string inputs then made a
+    text embedding), uint8 or one channel not taken for images, rank >= 4 taken for images,
+    TF1's `default` signature not read, a `__call__` without input signatures read as none."""
+    assert starter.infer_task(summary) == task
+
+
+def _starter_doc(summary: signatures.SignatureSummary, **info: str) -> str:
+    return starter.starter_module_doc(
+        HANDLE, summary, starter.StarterInfo(**info), asset_path="1.tar.gz"
+    )
+
+
+def test_a_starter_doc_of_a_model_without_variables_is_not_fine_tunable():
+    """Mutant: `fine-tunable: true` always; a model without variables (nothing to train)
+    was then said to be fine-tunable."""
+    assert "<!-- fine-tunable: false -->" in _starter_doc(
+        _summary(_tensor("string", (None,)), variables=0)
+    )
+    assert "<!-- fine-tunable: true -->" in _starter_doc(_summary(_tensor("string", (None,))))
+
+
+@pytest.mark.parametrize("value", ["apache-2.0\rmit", "mit <!-- x"])
+def test_a_starter_doc_refuses_a_license_with_a_carriage_return_or_a_comment_start(value):
+    """Mutants: `_one_line_value` without the `\\r` or the `<!--` check; such a --license
+    then broke the metadata line of the starter doc."""
+    with pytest.raises(errors.DocValidationError, match="must be one line"):
+        _starter_doc(_summary(_tensor("string", (None,))), license=value)
+
+
+def test_a_module_name_of_op_libraries_is_ascii_and_no_keyword():
+    """Mutants: `is_module_name` without the ASCII check or the keyword check; `módulo` or
+    `a.class` (which `import` refuses or reads otherwise) then went into a snippet."""
+    assert signatures.is_module_name("tensorflow_text.ops")
+    assert not signatures.is_module_name("módulo")
+    assert not signatures.is_module_name("a.class")
+
+
+def test_op_libraries_must_be_a_list_and_refused_names_are_not_written_back():
+    """Mutants: `_op_libraries` without the list check (the string `"os"` then read as the
+    libraries `o` and `s`), or `to_json` writing the refused names back into the file."""
+    data = signature_summary_json()
+    with pytest.raises(ValueError, match="op_libraries must be a list"):
+        signatures.summary_from_json({**data, "op_libraries": "os"})
+    read = signatures.summary_from_json({**data, "op_libraries": ["tensorflow_text", "os; x"]})
+    assert read.refused_op_libraries == ("os; x",)
+    assert read.to_json()["op_libraries"] == ["tensorflow_text"]
+
+
+def test_a_reusable_description_without_call_gives_no_call_info():
+    """Mutant: `_call_info` without the `"call" in reusable` check; a reusable SavedModel
+    described without a traced `__call__` then raised KeyError instead of giving None."""
+    assert signatures._call_info({"takes_training": False}) is None
