@@ -155,6 +155,7 @@ def test_check_options_refuses_a_host_that_is_not_an_address(hub):
     assert caught.value.option == "--host"
 
 
+@pytest.mark.timeout(60)  # Were an option let through, the server would start and serve on.
 @pytest.mark.parametrize(("option", "value"), [("server", "nginx"), ("port", 0), ("workers", 0)])
 def test_serve_with_a_bad_option_starts_nothing_and_never_calls_on_ready(
     hub, monkeypatch, option, value
