@@ -6,15 +6,18 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests._helpers.cache_users import NOBODY
+from tests._helpers.python_process import child_env, python_command
 
 from tfhub import errors
-from tfhub.utils import filelock
+from tfhub.utils import filelock, paths
 
 # --- utils.filelock ---------------------------------------------------------------------------
 
@@ -129,3 +132,176 @@ def test_a_lock_file_removed_between_its_open_and_its_lock_is_locked_anew(
     with filelock.weak_file_lock(str(lock_path), what="a probe", timeout=2) as held:
         assert held and len(opened) == 2
         assert lock_path.exists() and filelock.try_lock(str(lock_path)) is False
+
+
+# --- utils.paths ------------------------------------------------------------------------------
+
+
+def test_a_link_into_a_folder_this_user_may_not_enter_is_said_so(shared_dir: Path) -> None:
+    """`non_folder_kind` of a link whose target lies in a folder the user may not enter names
+    the target and says it cannot be reached (not "does not exist": it does)."""
+    private = shared_dir / "private"
+    (private / "cache").mkdir(parents=True)
+    private.chmod(0o700)  # root's: the user nobody may not enter it.
+    link = shared_dir / "cache"
+    link.symlink_to(private / "cache")
+    code = "import sys\nfrom tfhub.utils.paths import non_folder_kind\n"
+    code += "print(non_folder_kind(sys.argv[1]))"
+    command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    done = subprocess.run(
+        [*command, *python_command(code, os.fspath(link))],
+        env=child_env(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"is a link to {private / 'cache'}, which this user may not reach\n"
+
+
+@pytest.mark.parametrize(
+    ("size", "si", "shown"),
+    [(999, False, "999 B"), (1500, False, "1.5 KB"), (1500, True, "1.5 kB"),
+     (1024, True, "1.0 kB"), (1000, False, "1000 B"), (3 * 1024**2, False, "3.0 MB")],
+)  # fmt: skip
+def test_human_size_counts_in_1024_or_in_1000_with_si(size: int, si: bool, shown: str) -> None:
+    assert paths.human_size(size, si=si) == shown
+
+
+def test_a_filesystem_that_counts_no_inodes_never_runs_out_of_them() -> None:
+    """sysfs, like btrfs, says it has 0 inodes and 0 free: not "no inode left"."""
+    if not os.path.isdir("/sys") or os.statvfs("/sys").f_files != 0:
+        pytest.skip("needs /sys mounted as sysfs, which counts no inodes")
+    room = paths.disk_room("/sys/kernel")
+    assert room is not None and not room.no_inode_left
+    assert "no inode left" not in room.describe("/sys/kernel")
+
+
+def test_tree_size_counts_regular_files_and_not_links(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "weights").write_bytes(b"x" * 1000)
+    (tmp_path / "a" / "link").symlink_to(tmp_path / "a" / "weights")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    os.mkfifo(tmp_path / "pipe")
+    assert paths.tree_size(tmp_path) == 1000
+
+
+def test_home_expanded_expands_a_users_home_and_nothing_else() -> None:
+    home_of_root = os.path.expanduser("~root")
+    if home_of_root == "~root":
+        pytest.skip("no user root to expand ~root for")
+    assert paths.home_expanded("~root/models") == os.path.join(home_of_root, "models")
+    assert paths.home_expanded("~") == os.path.expanduser("~")
+    assert paths.home_expanded("a/~/b") == "a/~/b"
+    assert paths.home_expanded("https://h/~x") == "https://h/~x"
+
+
+def test_relative_below_tells_the_folder_and_what_is_below_it_from_the_rest(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "hub"
+    assert paths.relative_below(os.fspath(folder), os.fspath(folder)) == "."
+    assert paths.relative_below(os.fspath(folder / "..foo"), os.fspath(folder)) == "..foo"
+    assert paths.relative_below(os.fspath(folder / "a" / "b"), os.fspath(folder)) == "a/b"
+    assert paths.relative_below(os.fspath(tmp_path), os.fspath(folder)) is None
+    assert paths.relative_below(os.fspath(tmp_path / "hubx"), os.fspath(folder)) is None
+    assert paths.relative_below(os.fspath(tmp_path / "x" / "y"), os.fspath(folder)) is None
+
+
+def test_make_folders_refuses_a_file_that_appears_where_it_makes_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer puts a file at `a/b` between the check and the `mkdir` of `a/b`: the
+    FileExistsError goes out (`a/b` is no folder), and `a`, made by this call, is kept since
+    it holds that writer's file."""
+    real_mkdir = os.mkdir
+    blocked = os.fspath(tmp_path / "a" / "b")
+
+    def mkdir_after_another_writer(path: str, *args: object) -> None:
+        if path == blocked:
+            Path(path).write_text("another writer's file")
+        real_mkdir(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "mkdir", mkdir_after_another_writer)
+    with pytest.raises(FileExistsError):
+        paths.make_folders(blocked)
+    assert (tmp_path / "a" / "b").read_text() == "another writer's file"
+
+
+def test_export_folder_name_takes_str_bytes_and_paths_and_refuses_empty_ones(
+    tmp_path: Path,
+) -> None:
+    name = paths.export_folder_name
+    assert name(b"/tmp/x", argument="path", caller="The export") == "/tmp/x"
+    assert name(tmp_path, argument="path", caller="The export") == os.fspath(tmp_path)
+    for empty in ("", b"", Path("")):
+        if os.fspath(empty) == ".":
+            continue  # Path("") is ".": a folder, named.
+        with pytest.raises(errors.ExportError, match="Received: path="):
+            name(empty, argument="path", caller="The export")
+    with pytest.raises(errors.ArgumentTypeError, match="of type int"):
+        name(3, argument="path", caller="The export")
+
+
+def test_is_terminal_tells_a_terminal_from_a_file(tmp_path: Path) -> None:
+    controller, terminal = os.openpty()
+    try:
+        assert paths.is_terminal(os.ttyname(terminal))
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    (tmp_path / "f").write_text("x")
+    assert not paths.is_terminal(os.fspath(tmp_path / "f"))
+    assert not paths.is_terminal(os.fspath(tmp_path / "missing"))
+
+
+# --- utils.urls -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("location", "fine"),
+    [("gs://abc/m", True), ("gs://ab/m", False), ("gs://" + "a" * 223, True),
+     ("gs://" + "a" * 224, False), ("gs://-abc/m", False), ("gs://abc-/m", False),
+     ("gs://abc/a b", False), ("gs://abc/a/../b", False), ("gs://abc/a/..b", True),
+     ("gs:/xabc/m", False), ("https://abc/m", False)],
+)  # fmt: skip
+def test_a_gcs_folder_is_a_bucket_name_and_a_printable_path_without_dot_dot(
+    location: str, fine: bool
+) -> None:
+    from tfhub.utils import urls
+
+    assert urls.is_gcs_folder(location) is fine
+
+
+# --- utils.numbers ----------------------------------------------------------------------------
+
+
+def test_is_number_takes_any_length_when_the_interpreter_has_no_digit_limit() -> None:
+    import sys
+
+    from tfhub.utils.numbers import is_number
+
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # 0: no limit; `int()` then reads any length.
+    try:
+        assert is_number("9" * 5000)
+    finally:
+        sys.set_int_max_str_digits(before)
+
+
+@pytest.mark.parametrize(
+    ("text", "fine"),
+    [("30", True), ("30.", True), ("2.5", True), (".5", True), ("1e3", True),
+     ("1.5E-2", True), ("1e+3", True), (".", False), ("1e", False), ("-1", False),
+     ("1_0", False), ("inf", False), ("1..2", False), (" 1", False), ("٣", False)],
+)  # fmt: skip
+def test_is_decimal_reads_what_float_reads_in_plain_ascii(text: str, fine: bool) -> None:
+    from tfhub.utils.numbers import is_decimal
+
+    assert is_decimal(text) is fine
+
+
+def test_is_whole_number_takes_numpy_ints_and_not_bools() -> None:
+    np = pytest.importorskip("numpy")
+    from tfhub.utils.numbers import is_whole_number
+
+    assert is_whole_number(3) and is_whole_number(np.int64(3))
+    assert not is_whole_number(True) and not is_whole_number(np.bool_(True))
+    assert not is_whole_number(3.0) and not is_whole_number("3")
