@@ -305,3 +305,155 @@ def test_is_whole_number_takes_numpy_ints_and_not_bools() -> None:
     assert is_whole_number(3) and is_whole_number(np.int64(3))
     assert not is_whole_number(True) and not is_whole_number(np.bool_(True))
     assert not is_whole_number(3.0) and not is_whole_number("3")
+
+
+# --- utils.redact -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("C:/a@b/model", "C:/a@b/model"),  # A Windows path, not a URL.
+        ("/m/https:/user:secret@host/m", "/m/https:/***@host/m"),  # Path(url) keeps one slash.
+        ("https://h/m?a=1#access_token=abc", "https://h/m?a=1#access_token=***"),
+        ("https://h/m?X%2DAmz%2DSignature=abc", "https://h/m?X%2DAmz%2DSignature=***"),
+        ("https://h/m?sig=abc&x=1", "https://h/m?sig=***&x=1"),
+        ("https://h/m?key=abc", "https://h/m?key=***"),
+        ("https://h/m?db_passwd=abc", "https://h/m?db_passwd=***"),
+        ("https://h/m?a=1;sig=abc", "https://h/m?a=1;sig=***"),
+        ("https://h/m?sig=abc;token=def", "https://h/m?sig=***"),  # One value, redacted once.
+        ("https://h/m?si%67=abc", "https://h/m?si%67=***"),  # `sig`, percent-encoded.
+        ("https://h/m?note=x&token=abc'", "https://h/m?note=x&token=***'"),
+        ("https://h/m?keep=1", "https://h/m?keep=1"),
+        ("https://u:p@h/m", "https://***@h/m"),
+    ],
+)
+def test_redact_hides_userinfo_and_secret_parameters_only(text: str, shown: str) -> None:
+    from tfhub.utils.redact import redact
+
+    assert redact(text) == shown
+
+
+def test_redact_reads_a_parameter_name_of_up_to_100_characters() -> None:
+    from tfhub.utils.redact import redact
+
+    name = "x" * 90 + "_token"
+    assert redact(f"https://h/m?{name}=abc") == f"https://h/m?{name}=***"
+
+
+# --- utils.progress ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bars_reset() -> Iterator[None]:
+    from tfhub.utils import progress
+
+    saved = progress._override
+    try:
+        yield
+    finally:
+        progress._override = saved
+
+
+def test_disabling_bars_wins_over_the_variable(
+    bars_reset: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tfhub.utils import progress
+
+    monkeypatch.setenv("TFHUB_DOWNLOAD_PROGRESS", "1")
+    progress.disable_progress_bars()
+    assert not progress.are_progress_bars_enabled()
+    assert isinstance(progress.download_bar(description="d", total=1), progress._NoBar)
+
+
+_BARS_ON_A_TERMINAL = """
+import os, sys
+from tfhub.utils import progress
+terminal = os.open(os.ttyname(int(sys.argv[1])), os.O_WRONLY)
+sys.stderr = os.fdopen(terminal, "w")
+print(progress.are_progress_bars_enabled())
+"""
+
+
+@pytest.mark.parametrize(("setting", "enabled"), [(None, "True"), ("0", "False"), ("1", "True")])
+def test_on_a_terminal_bars_show_unless_the_variable_says_0(
+    setting: str | None, enabled: str
+) -> None:
+    controller, terminal = os.openpty()
+    env = child_env()
+    env.pop("TFHUB_DOWNLOAD_PROGRESS", None)
+    if setting is not None:
+        env["TFHUB_DOWNLOAD_PROGRESS"] = setting
+    try:
+        done = subprocess.run(
+            python_command(_BARS_ON_A_TERMINAL, str(terminal)), env=env, pass_fds=(terminal,),
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert done.stdout == f"{enabled}\n", done.stderr
+
+
+def test_no_bar_when_python_started_without_a_stderr() -> None:
+    code = (
+        "import sys\nfrom tfhub.utils import progress\nprogress.enable_progress_bars()\n"
+        "print(type(progress.download_bar(description='d', total=1)).__name__)"
+    )
+    done = subprocess.run(
+        python_command(code), env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, timeout=60, check=False, preexec_fn=lambda: os.close(2),
+    )  # fmt: skip
+    assert done.stdout == "_NoBar\n"
+
+
+def test_a_bar_shows_on_stderr_in_units_of_1024_without_credentials(
+    bars_reset: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tqdm = pytest.importorskip("tqdm").tqdm
+    from tfhub.utils import progress
+
+    progress.enable_progress_bars()
+    bar = progress.download_bar(
+        description="https://user:secret@h/m.tar.gz", total=2048, tqdm_class=tqdm
+    )
+    bar.update(2048)
+    shown = capsys.readouterr()
+    bar.close()
+    assert "\n" not in capsys.readouterr().err  # Not left on the screen once done.
+    assert "secret" not in shown.err and "https://***@h/m.tar.gz" in shown.err
+    assert "/2.00k" in shown.err and shown.out == ""  # 2048 B: 2.00k in units of 1024.
+
+
+def test_a_bar_whose_reader_goes_away_stops_drawing_once(
+    bars_reset: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`... 2>&1 | head -1`: the bar's first write after the reader left raises BrokenPipeError;
+    the bar stops there (said once at DEBUG), and a bar made then is a no-op one."""
+    import logging
+
+    tqdm = pytest.importorskip("tqdm").tqdm
+    from tfhub.utils import progress
+
+    progress.enable_progress_bars()
+    reader, writer = os.pipe()
+    stream = os.fdopen(writer, "w")
+    monkeypatch.setattr("sys.stderr", stream)
+    try:
+        bar = progress.download_bar(description="d", total=10, tqdm_class=tqdm)
+        os.close(reader)  # The reader goes away.
+        time.sleep(0.6)  # Past the bar's `mininterval`: the next update draws.
+        with caplog.at_level(logging.DEBUG, logger="tfhub.utils.progress"):
+            bar.update(5)
+            bar.update(5)
+            bar.close()
+            assert isinstance(progress.download_bar(description="d", total=1), progress._NoBar)
+    finally:
+        monkeypatch.undo()
+        with contextlib.suppress(OSError):
+            stream.close()
+    said = [record.getMessage().split(" (")[0] for record in caplog.records]
+    assert said == [
+        "The progress bar stopped: its stream failed",
+        "No progress bar: its stream failed",
+    ]
