@@ -457,3 +457,108 @@ def test_a_bar_whose_reader_goes_away_stops_drawing_once(
         "The progress bar stopped: its stream failed",
         "No progress bar: its stream failed",
     ]
+
+
+# --- constants --------------------------------------------------------------------------------
+
+
+def test_nested_overrides_keep_the_outer_ones() -> None:
+    from tfhub import constants
+
+    with constants.overrides({"TFHUB_LOCK_TIMEOUT": "7"}):
+        with constants.overrides({"TFHUB_HTTP_RETRIES": "2"}):
+            assert constants.lock_timeout() == 7.0 and constants.http_retries() == 2
+        with constants.overrides({"TFHUB_LOCK_TIMEOUT": None}):
+            assert constants.lock_timeout() == constants.DEFAULT_LOCK_TIMEOUT_SEC
+
+
+@pytest.mark.parametrize("value", ["uncompressed", "Uncompressed", "UNCOMPRESSED"])
+def test_the_model_load_format_is_read_in_any_case(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tfhub import constants
+
+    monkeypatch.setenv("TFHUB_MODEL_LOAD_FORMAT", value)
+    assert constants.model_load_format() is constants.ModelLoadFormat.UNCOMPRESSED
+
+
+@pytest.mark.parametrize(
+    ("value", "offline"), [("1", True), ("yes", True), ("0", False), ("", False)]
+)
+def test_offline_is_a_yes_or_a_no(
+    value: str, offline: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tfhub import constants
+
+    monkeypatch.setenv("TFHUB_OFFLINE", value)
+    assert constants.is_offline() is offline
+
+
+@pytest.mark.parametrize(("value", "disabled"), [("true", True), ("True", False), ("1", False)])
+def test_cert_validation_is_disabled_by_exactly_true_as_upstream(
+    value: str, disabled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tfhub import constants
+
+    monkeypatch.setenv("TFHUB_DISABLE_CERT_VALIDATION", value)
+    assert constants.cert_validation_disabled() is disabled
+
+
+def test_token_hosts_are_lower_cased_and_blank_ones_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tfhub import constants
+
+    monkeypatch.setenv("TFHUB_TOKEN", " t0k ")
+    monkeypatch.setenv("TFHUB_TOKEN_HOST", "Hub.Example:8443, ,HOST2,")
+    assert constants.hub_token() == ("t0k", ("hub.example:8443", "host2"))
+    monkeypatch.setenv("TFHUB_TOKEN", "  ")
+    assert constants.hub_token() is None
+
+
+def test_blank_sizes_and_speeds_are_their_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tfhub import constants
+
+    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "  ")
+    monkeypatch.setenv("TFHUB_DOWNLOAD_MIN_SPEED", " ")
+    assert constants.max_extracted_bytes() == constants.DEFAULT_MAX_EXTRACTED_BYTES
+    assert constants.download_min_speed() == constants.DEFAULT_DOWNLOAD_MIN_SPEED
+
+
+def test_zero_retries_are_allowed_and_zero_archive_members_are_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tfhub import constants
+
+    monkeypatch.setenv("TFHUB_HTTP_RETRIES", "0")
+    monkeypatch.setenv("TFHUB_MAX_ARCHIVE_MEMBERS", "0")
+    assert constants.http_retries() == 0
+    with pytest.raises(errors.SettingError, match="TFHUB_MAX_ARCHIVE_MEMBERS"):
+        constants.max_archive_members()
+    monkeypatch.setenv("TFHUB_MAX_ARCHIVE_MEMBERS", "1")
+    assert constants.max_archive_members() == 1
+
+
+# --- file_utils -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dst", "rel", "merged"),
+    [("gs://b/d", "/a/b", "gs://b/d/a/b"), ("/d", "/a", "/d/a"), ("/d", ".", "/d"),
+     ("/d", "a/..", "/d"), ("gs://b/d", "./", "gs://b/d"), ("/d", "a/../b", "/d/b")],
+)  # fmt: skip
+def test_merge_relative_path_joins_a_member_below_the_folder(
+    dst: str, rel: str, merged: str
+) -> None:
+    from tfhub import file_utils
+
+    assert file_utils.merge_relative_path(dst, rel) == merged
+
+
+@pytest.mark.parametrize("rel", ["..", "../x", "a/../../x", "/../x", "a/../.."])
+def test_merge_relative_path_refuses_a_member_out_of_the_folder(rel: str) -> None:
+    from tfhub import file_utils
+
+    for dst in ("/d", "gs://b/d"):
+        with pytest.raises(errors.ArgumentError, match="leads out of"):
+            file_utils.merge_relative_path(dst, rel)
