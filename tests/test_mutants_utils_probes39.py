@@ -562,3 +562,101 @@ def test_merge_relative_path_refuses_a_member_out_of_the_folder(rel: str) -> Non
     for dst in ("/d", "gs://b/d"):
         with pytest.raises(errors.ArgumentError, match="leads out of"):
             file_utils.merge_relative_path(dst, rel)
+
+
+def test_config_run_installs_the_built_in_resolvers_in_upstreams_order() -> None:
+    """Upstream's entry point `config._run()`, in a fresh process (nothing resolved yet)."""
+    code = (
+        "from tfhub import config, resolvers\n"
+        "before = resolvers.registry.implementations\n"
+        "config._run()\n"
+        "print(len(before), [type(r).__name__ for r in resolvers.registry.implementations])"
+    )
+    done = subprocess.run(
+        python_command(code), env=child_env(), capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.stdout == (
+        "0 ['PathResolver', 'HttpUncompressedResolver', 'GcsCompressedResolver', "
+        "'HttpCompressedResolver']\n"
+    ), done.stderr
+
+
+# --- utils.refused_writes ---------------------------------------------------------------------
+
+
+def test_a_refused_write_counts_only_for_a_file_in_the_folder(tmp_path: Path) -> None:
+    import errno
+
+    from tfhub.utils.refused_writes import failed_write
+
+    folder = tmp_path / "export"
+    inside = OSError(errno.ENOSPC, "No space left on device", os.fspath(folder / "v" / "x.pb"))
+    assert failed_write(inside, os.fspath(folder)) is inside
+    for elsewhere in (tmp_path / "exports" / "x.pb", tmp_path / "x.pb"):
+        err = OSError(errno.ENOSPC, "No space left on device", os.fspath(elsewhere))
+        assert failed_write(err, os.fspath(folder)) is None
+    assert failed_write(OSError(errno.ENOSPC, "No space left on device"), os.fspath(folder)) is None
+    assert failed_write(ValueError("a bug"), os.fspath(folder)) is None
+
+
+def test_a_tensorflow_write_error_counts_only_when_it_names_a_file_in_the_folder(
+    tmp_path: Path,
+) -> None:
+    import errno
+
+    tf = pytest.importorskip("tensorflow")
+    from tfhub.utils.refused_writes import failed_write
+
+    folder = os.fspath(tmp_path / "export")
+    full = tf.errors.ResourceExhaustedError(None, None, f"{folder}/variables/x; No space")
+    denied = tf.errors.PermissionDeniedError(None, None, f"{folder}/saved_model.pb; denied")
+    sibling = tf.errors.ResourceExhaustedError(None, None, f"{folder}s/variables/x; No space")
+    other = tf.errors.InternalError(None, None, f"{folder}/variables/x; failed")
+    assert getattr(failed_write(full, folder), "errno", None) == errno.ENOSPC
+    assert getattr(failed_write(denied, folder), "errno", None) == errno.EACCES
+    assert failed_write(sibling, folder) is None and failed_write(other, folder) is None
+
+
+# --- utils.printable --------------------------------------------------------------------------
+
+
+def test_escaped_writes_bytes_that_were_not_utf8_and_the_extra_characters_asked_for() -> None:
+    from tfhub.utils.printable import escaped
+
+    assert escaped("a\udc80\udcffb") == "a\\x80\\xffb"  # The whole surrogate range, ends too.
+    assert escaped("a|b", also="|") == "a\\x7Cb"  # Printable, but asked for.
+    assert escaped("\x1b[31m\u2028\U0001f600") == "\\x1B[31m\\u2028\U0001f600"
+
+
+def test_repr_escaped_rewrites_only_real_surrogates() -> None:
+    from tfhub.utils.printable import repr_escaped
+
+    assert repr_escaped("a\udcffb") == "'a\\xffb'"
+    assert repr_escaped("\\udcff") == repr("\\udcff")  # A backslash and letters: kept.
+    assert repr_escaped("\\\udcff") == "'\\\\\\xff'"  # A backslash, then a bad byte.
+
+
+def test_the_output_error_handler_is_for_encoding_only() -> None:
+    from tfhub.utils.printable import register_output_errors
+
+    handler = register_output_errors()
+    assert "a\udcff\u00e9".encode("ascii", handler) == b"a\xff\\xe9"
+    with pytest.raises(UnicodeDecodeError):
+        b"\xff".decode("utf-8", handler)
+
+
+# --- utils.live_files -------------------------------------------------------------------------
+
+
+def test_leftovers_are_the_names_the_pattern_matches_whole(tmp_path: Path) -> None:
+    import re
+
+    from tfhub.utils import live_files
+
+    for name in ("m.tar.gz.tmp-abc123", "m.tar.gz.tmp-abc123.keep", "xm.tar.gz.tmp-abc124"):
+        (tmp_path / name).write_text("")
+    pattern = re.compile(r"m\.tar\.gz\.tmp-[a-z0-9]{6}")
+    assert live_files.matching(os.fspath(tmp_path), pattern) == ["m.tar.gz.tmp-abc123"]
+    live_files.remove_abandoned(os.fspath(tmp_path), pattern, left_by="a probe")
+    assert sorted(os.listdir(tmp_path)) == ["m.tar.gz.tmp-abc123.keep", "xm.tar.gz.tmp-abc124"]
