@@ -660,3 +660,60 @@ def test_leftovers_are_the_names_the_pattern_matches_whole(tmp_path: Path) -> No
     assert live_files.matching(os.fspath(tmp_path), pattern) == ["m.tar.gz.tmp-abc123"]
     live_files.remove_abandoned(os.fspath(tmp_path), pattern, left_by="a probe")
     assert sorted(os.listdir(tmp_path)) == ["m.tar.gz.tmp-abc123.keep", "xm.tar.gz.tmp-abc124"]
+
+
+# --- utils.logging and utils.lazy -------------------------------------------------------------
+
+
+def test_urllib3_request_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from tfhub.utils.logging import redact_urllib3_logs
+
+    redact_urllib3_logs()
+    with caplog.at_level(logging.DEBUG, logger="urllib3.connectionpool"):
+        logging.getLogger("urllib3.connectionpool").debug(
+            '"GET %s HTTP/1.1" 200', "/m.tar.gz?X-Amz-Signature=abc"
+        )
+    assert caplog.records[-1].getMessage() == '"GET /m.tar.gz?X-Amz-Signature=*** HTTP/1.1" 200'
+
+
+def test_warnings_to_stderr_adds_its_handler_once() -> None:
+    import logging
+
+    from tfhub.utils.logging import warnings_to_stderr
+
+    logger = logging.getLogger("tfhub")
+    before = list(logger.handlers)
+    try:
+        logger.handlers = []
+        warnings_to_stderr()
+        warnings_to_stderr()
+        assert len(logger.handlers) == 1 and logger.handlers[0].level == logging.WARNING
+    finally:
+        logger.handlers = before
+
+
+def test_a_cli_log_line_escapes_a_line_break_in_what_it_quotes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+
+    from tfhub.utils.logging import cli_logging
+
+    with cli_logging(verbose=False):
+        logging.getLogger("tfhub.probe").warning("folder %s is odd", "a\nb")
+    assert capsys.readouterr().err == "tfhub: folder a\\x0Ab is odd\n"
+
+
+def test_the_install_hint_names_tensorflow_or_the_extra() -> None:
+    from tfhub.utils.lazy import install_hint
+
+    assert install_hint("tensorflow.python")[0].startswith(
+        "Install TensorFlow 2.21, Keras and tf_keras with: pip install"
+    )
+    assert install_hint("starlette")[0].startswith("Install tfhub's 'hub' extra with: pip install")
+    assert install_hint("faiss") == (
+        "Install it with: pip install faiss-cpu",
+        "pip install faiss-cpu",
+    )
