@@ -106,3 +106,22 @@ def test_a_tool_module_flag_of_a_relative_path_from_a_deleted_working_folder_say
     assert message.startswith("The module ./x does not exist: it is a relative path, and the ")
     assert "working folder it is relative to was deleted" in message
     assert message.endswith("Received: tfhub_module='./x'")
+
+
+def test_an_import_failing_for_a_missing_file_is_not_taken_for_no_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """utils.lazy turns an import's FileNotFoundError into TempFolderError only when Python
+    found no writable temporary folder; a module that fails for a file of its own (a data file
+    it reads at import) must raise that error as it is (a surviving mutant, mututils39)."""
+    from tfhub import errors
+    from tfhub.utils.lazy import import_optional
+
+    (tmp_path / "reads_data_at_import.py").write_text(
+        "open('/nonexistent/tfhub-probe/data.bin', 'rb')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(FileNotFoundError) as raised:
+        import_optional("reads_data_at_import", purpose="the probe")
+    assert not isinstance(raised.value, errors.TempFolderError)
+    assert raised.value.filename == "/nonexistent/tfhub-probe/data.bin"
