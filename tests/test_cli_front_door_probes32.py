@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.archives import make_tar_gz, tensorflow_hub_entry
+from tests._helpers.cli import run_tfhub
 from tests._helpers.http_server import LocalServer
 from tests._helpers.python_process import ctrl_c_as_in_a_terminal
 from tests.test_front_door import BASH, STUB, _env, door, stamps
@@ -25,15 +26,6 @@ from tests.test_front_door import BASH, STUB, _env, door, stamps
 from tfhub.cli.main import main
 
 __all__ = ["door"]  # The fixture of tests/test_front_door.py, used here too.
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as stop:  # argparse's usage errors.
-        code = int(stop.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.tf
@@ -47,7 +39,7 @@ def test_inspect_of_a_folder_whose_path_is_not_utf8_says_so_as_hub_load_does(
     pytest.importorskip("tensorflow")
     folder = tmp_path / os.fsdecode(b"mod\xe8le")
     shutil.copytree(upstream_dir / "tf1_multi_sig", folder)
-    code, out, err = _run(capsys, "inspect", str(folder))
+    code, out, err = run_tfhub(capsys, "inspect", str(folder))
     assert (code, out) == (1, "")
     assert "surrogates not allowed" not in err
     assert f"the model folder {tmp_path}/mod\\xe8le: its path is not UTF-8" in err
@@ -61,11 +53,11 @@ def test_cache_rm_without_entries_is_a_usage_error_with_rms_usage(
     missing") prints the command's usage and `tfhub cache rm: error: ...`, exit 2. `tfhub cache
     rm` alone, the likeliest slip, printed "tfhub: invalid value: ..." without the usage (every
     other command missing its argument showed its usage), and so did `cache rm --all x`."""
-    code, out, err = _run(capsys, "cache", "rm")
+    code, out, err = run_tfhub(capsys, "cache", "rm")
     assert (code, out) == (2, "")
     assert err.startswith("usage: tfhub cache rm ")
     assert "tfhub cache rm: error: " in err and "or --all for every entry" in err
-    code, out, err = _run(capsys, "cache", "rm", "--all", "x")
+    code, out, err = run_tfhub(capsys, "cache", "rm", "--all", "x")
     assert (code, out) == (2, "")
     assert err.startswith("usage: tfhub cache rm ")
     assert "tfhub cache rm: error: " in err and "give it no handle. Received: ['x']" in err
@@ -83,7 +75,7 @@ def test_demo_under_a_temporary_folder_whose_path_is_not_utf8_says_what_to_set(
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))
     monkeypatch.setattr(tempfile, "tempdir", None)  # Python caches the folder it picked.
-    code, out, err = _run(capsys, "demo")
+    code, out, err = run_tfhub(capsys, "demo")
     assert (code, out) == (2, "")
     assert "surrogates not allowed" not in err
     assert f"The temporary folder {tmp_path}/tmp\\xe8 has a path that is not UTF-8" in err
@@ -154,7 +146,7 @@ def test_verify_deep_says_a_tensorflow_hub_entry_had_no_sizes_to_check(
     shutil.copytree(upstream_dir / "cache_0.15", root)
     root.chmod(0o755)  # The fixture's folders are read-only; a manifest is written below.
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(root))
-    code, out, _ = _run(capsys, "cache", "verify", "--deep")
+    code, out, _ = run_tfhub(capsys, "cache", "verify", "--deep")
     assert code == 0
     lines = out.splitlines()
     assert len(lines) == 2
@@ -163,7 +155,7 @@ def test_verify_deep_says_a_tensorflow_hub_entry_had_no_sizes_to_check(
     entry = root / lines[0].split("\t")[0]
     sizes = {"files": {"saved_model.pb": (entry / "saved_model.pb").stat().st_size}}
     Path(f"{entry}.manifest.json").write_text(json.dumps(sizes))  # An earlier tfhub's.
-    code, out, _ = _run(capsys, "cache", "verify", "--deep")
+    code, out, _ = run_tfhub(capsys, "cache", "verify", "--deep")
     assert "\tOK (sizes only: no hashes recorded)\t" in out.splitlines()[0]
 
 
@@ -188,11 +180,11 @@ def test_inspect_json_is_valid_json_for_a_model_whose_losses_are_not_finite(
     inf_loss = tf.function(lambda: tf.constant(float("-inf")), input_signature=[])
     root.regularization_losses = [sum_loss, inf_loss]
     tf.saved_model.save(root, str(tmp_path / "diverged"))
-    code, out, err = _run(capsys, "inspect", "--json", str(tmp_path / "diverged"))
+    code, out, err = run_tfhub(capsys, "inspect", "--json", str(tmp_path / "diverged"))
     assert code == 0, err
     info = json.loads(out, parse_constant=_refuse_constant)
     assert info["reusable"]["regularization_losses"] == ["nan", "-inf"]
-    code, out, err = _run(capsys, "inspect", str(tmp_path / "diverged"))
+    code, out, err = run_tfhub(capsys, "inspect", str(tmp_path / "diverged"))
     assert "regularization losses: 2 (nan, -inf)" in out
 
 
@@ -206,14 +198,14 @@ def test_rm_of_a_handle_several_entries_show_removes_nothing_as_it_says(
     port = server.url().split(":")[2].rstrip("/")
     for password in ("one", "two"):  # tensorflow_hub keyed them as given; tfhub would not.
         tensorflow_hub_entry(isolated_cache, f"http://u:{password}@127.0.0.1:{port}/m.tar.gz")
-    assert _run(capsys, "resolve", server.url("other.tar.gz"))[0] == 0
-    listed = _run(capsys, "cache", "list")[1]
+    assert run_tfhub(capsys, "resolve", server.url("other.tar.gz"))[0] == 0
+    listed = run_tfhub(capsys, "cache", "list")[1]
     shown = f"http://***@127.0.0.1:{port}/m.tar.gz"
     assert listed.count(shown) == 2
-    code, out, err = _run(capsys, "cache", "rm", server.url("other.tar.gz"), shown)
+    code, out, err = run_tfhub(capsys, "cache", "rm", server.url("other.tar.gz"), shown)
     assert code == 2 and "nothing was removed" in err
     assert out == ""
-    assert _run(capsys, "cache", "list")[1] == listed
+    assert run_tfhub(capsys, "cache", "list")[1] == listed
 
 
 def test_cache_rm_usage_error_with_stderr_closed_writes_nothing_on_stdout(

@@ -7,17 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.archives import tensorflow_hub_entry
-
-from tfhub.cli.main import main
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as stop:  # argparse's usage errors.
-        code = int(stop.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests._helpers.cli import run_tfhub
 
 
 def test_cache_rm_takes_a_handle_as_cache_list_shows_it_escaped(
@@ -27,15 +17,15 @@ def test_cache_rm_takes_a_handle_as_cache_list_shows_it_escaped(
     in its descriptor) escaped (`\\x09`), and `tfhub cache rm` refused that text as "Not in the
     cache", though its message says rm takes a handle as `tfhub cache list` shows it."""
     folder = Path(tensorflow_hub_entry(isolated_cache, "https://example.com/a\tb.tar.gz"))
-    code, listed, err = _run(capsys, "cache", "list")
+    code, listed, err = run_tfhub(capsys, "cache", "list")
     assert code == 0, err
     shown = listed.strip().split("\t")[-1]
     assert shown == "https://example.com/a\\x09b.tar.gz"
-    code, out, err = _run(capsys, "cache", "rm", shown)
+    code, out, err = run_tfhub(capsys, "cache", "rm", shown)
     assert code == 0, err
     assert folder.name in out
     assert not folder.exists()
-    assert _run(capsys, "cache", "list")[1].strip().endswith("is empty.")
+    assert run_tfhub(capsys, "cache", "list")[1].strip().endswith("is empty.")
 
 
 @pytest.mark.parametrize("handle", ["./x", "x", "models/x"])
@@ -63,7 +53,7 @@ def test_a_relative_path_from_a_deleted_working_folder_says_so(
     assert message.startswith(f"{handle} does not exist: ")
     assert "working folder" in message and "was deleted" in message
     assert raised.value.path == handle
-    code, out, err = _run(capsys, "resolve", handle)
+    code, out, err = run_tfhub(capsys, "resolve", handle)
     assert (code, out) == (7, "")
     assert err == f"tfhub: not found: {message}\n"
 

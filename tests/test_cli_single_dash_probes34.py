@@ -16,20 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tfhub.cli.main import main
+from tests._helpers.cli import run_tfhub
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-
-
-def _tfhub(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Runs `tfhub ARGV` in this process; returns its exit code, stdout and stderr."""
-    try:
-        code = main(list(argv))
-    except SystemExit as stop:  # argparse's usage errors and --help.
-        code = stop.code if isinstance(stop.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _last_line(err: str) -> str:
@@ -62,27 +51,27 @@ def _last_line(err: str) -> str:
     ],
 )
 def test_one_dash_flags_are_read(capsys, argv, expected) -> None:
-    code, out, err = _tfhub(capsys, *argv)
+    code, out, err = run_tfhub(capsys, *argv)
     assert (code, out, _last_line(err)) == (2, "", expected), err
 
 
 @pytest.mark.parametrize("command", ["make-image-classifier", "module-search"])
 def test_one_dash_help_prints_the_help(capsys, command) -> None:
     """absl's `-help`; argparse read it as `-h` with the value 'elp' (a usage error)."""
-    code, out, err = _tfhub(capsys, command, "-help")
+    code, out, err = run_tfhub(capsys, command, "-help")
     assert (code, err) == (0, "")
     assert out.startswith(f"usage: tfhub {command} [-h]") and "--image_size" in out
 
 
 def test_short_flags_and_what_follows_a_double_dash_stay_as_given(capsys) -> None:
     """`-v` is the short flag, not `--v...`; after `--` nothing is rewritten."""
-    code, out, err = _tfhub(capsys, "module-search", "-v", "--dataset=d", "--", "-image_size=1")
+    code, out, err = run_tfhub(capsys, "module-search", "-v", "--dataset=d", "--", "-image_size=1")
     assert code == 2 and out == ""
     assert _last_line(err) == "tfhub module-search: error: unrecognized arguments: -- -image_size=1"
 
 
 def test_a_double_dash_value_is_a_usage_error_of_the_subcommand(capsys) -> None:
-    code, out, err = _tfhub(capsys, "module-search", "-dataset=--")
+    code, out, err = run_tfhub(capsys, "module-search", "-dataset=--")
     assert code == 2 and out == "" and "Traceback" not in err
     assert _last_line(err).startswith(
         "tfhub module-search: error: --dataset cannot take '--' as its value here"

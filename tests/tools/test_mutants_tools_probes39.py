@@ -170,24 +170,28 @@ def test_upstream_format_with_annoy_named_builds_upstreams_files(tmp_path: Path)
 
 
 @pytest.mark.tf
+def _only_distortion(**distortion: float) -> Any:
+    """The default hparams with augmentation on and every distortion off but `distortion`."""
+    from tfhub.tools.make_image_classifier.hparams import get_default_hparams
+
+    off = dict.fromkeys(
+        ("rotation_range", "shear_range", "zoom_range", "height_shift_range", "width_shift_range"),
+        0,
+    )
+    return get_default_hparams()._replace(
+        do_data_augmentation=True, horizontal_flip=False, **{**off, **distortion}
+    )
+
+
 def test_a_shift_of_one_pixel_moves_the_images_by_at_most_one_pixel() -> None:
     """A shift of 1 is in pixels, as ImageDataGenerator took it (a fraction is below 1:
     `abs(value) < 1`), not the whole image: on a horizontal ramp each pixel changes by at
     most one step."""
     from tfhub.tools.make_image_classifier import data
-    from tfhub.tools.make_image_classifier.hparams import get_default_hparams
 
     ramp = np.tile(np.linspace(0.0, 1.0, 48, dtype=np.float32)[None, :, None], (32, 1, 3))
     images = np.stack([ramp] * 8)
-    one_pixel = get_default_hparams()._replace(
-        do_data_augmentation=True,
-        horizontal_flip=False,
-        rotation_range=0,
-        shear_range=0,
-        zoom_range=0,
-        height_shift_range=0,
-        width_shift_range=1,
-    )
+    one_pixel = _only_distortion(width_shift_range=1)
     augment = data.make_augmenter(one_pixel, (32, 48), seed=3)
     assert augment is not None
     for _ in range(3):
@@ -403,17 +407,8 @@ def test_an_index_description_of_no_dimension_or_an_unknown_library_is_refused(
 def test_zoom_alone_is_an_augmentation() -> None:
     """Each distortion counts (`hparams.zoom_range` in `augments`): zoom alone is augmented."""
     from tfhub.tools.make_image_classifier import data
-    from tfhub.tools.make_image_classifier.hparams import get_default_hparams
 
-    zoom = get_default_hparams()._replace(
-        do_data_augmentation=True,
-        horizontal_flip=False,
-        rotation_range=0,
-        shear_range=0,
-        width_shift_range=0,
-        height_shift_range=0,
-        zoom_range=0.5,
-    )
+    zoom = _only_distortion(zoom_range=0.5)
     assert data.augments(zoom)
     assert not data.augments(zoom._replace(zoom_range=0))
 
