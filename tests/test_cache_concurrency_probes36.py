@@ -486,7 +486,9 @@ def test_a_download_killed_after_forking_a_worker_does_not_block_the_next(
             "resolve", url, TFHUB_CACHE_DIR=str(isolated_cache), TFHUB_LOCK_TIMEOUT="20"
         )
         assert done.returncode == 0, done.stderr
-        assert time.monotonic() - started < 10
+        # Below TFHUB_LOCK_TIMEOUT: not a wait for the lock (a child holding it lives 60 s).
+        # Not lower: a heavily loaded machine took over 10 s to start the process and download.
+        assert time.monotonic() - started < 19
     finally:
         if forked:
             os.kill(forked, signal.SIGKILL)
