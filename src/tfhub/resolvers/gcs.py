@@ -11,6 +11,7 @@ from typing import Any
 from .. import errors, handles
 from ..utils.lazy import import_tensorflow
 from ..utils.lazy import tensorflow as tf  # Imported by `open_binary` before any read.
+from ..utils.printable import escaped
 from ..utils.redact import redact
 from . import _progress
 from .base import Resolver
@@ -49,10 +50,11 @@ def _unreadable(path: str, err: Any) -> errors.DownloadError:
 
 def _one_line(message: str, path: str) -> str:
     """TensorFlow's message on one line (it adds "\n\t when reading <path>", which ours says
-    already), without its final period."""
+    already), without its final period. It quotes the server's answer ("with body '...'"), so
+    control characters (a terminal's escapes) are written as `\\x1B`."""
     lines = [line.strip() for line in message.splitlines()]
     kept = [line for line in lines if line and line != f"when reading {path}"]
-    return " ".join(kept).rstrip(".")
+    return escaped(" ".join(kept).rstrip("."))
 
 
 def open_binary(path: str) -> Any:

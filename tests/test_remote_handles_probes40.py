@@ -1,0 +1,265 @@
+"""Probes (session 40) of the remote handles against a hostile network.
+
+gs:// is read by TensorFlow itself (libcurl, to the fixed hosts www.googleapis.com and
+storage.googleapis.com), so a child process is pointed at a stand-in for GCS on 127.0.0.1: a
+CONNECT proxy (HTTPS_PROXY) that ends TLS with a certificate for those hosts which
+CURL_CA_BUNDLE trusts, GOOGLE_AUTH_TOKEN_FOR_TESTING as the bearer token and NO_GCE_CHECK so
+that no metadata server is asked. Each bucket of the stand-in misbehaves its own way; the child
+resolves one handle per bucket in a thread and reports what it raised and how long it took.
+"""
+
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import os
+import shutil
+import socketserver
+import ssl
+import subprocess
+import tarfile
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests._helpers.python_process import child_env, run_python
+
+TOKEN = "np40-bearer-secret"
+ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
+# How long a scenario may take (TensorFlow's retries are cut to one by the child's settings).
+BOUND_SECONDS = 15.0
+
+
+def _archive() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in {"saved_model.pb": b"\x08\x01" * 64, "assets/v.txt": b"a\nb\n"}.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+ARCHIVE = _archive()
+
+
+class _Gcs(http.server.BaseHTTPRequestHandler):
+    """GCS's JSON API (www.googleapis.com) and media host (storage.googleapis.com) behind a
+    CONNECT proxy; the bucket names the misbehaviour."""
+
+    protocol_version = "HTTP/1.1"
+    tls: ssl.SSLContext
+    requests: list[str]
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_CONNECT(self) -> None:
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        connection = self.tls.wrap_socket(self.connection, server_side=True)
+        self.connection = connection
+        self.rfile = connection.makefile("rb")
+        self.wfile = connection.makefile("wb", buffering=0)
+        self.close_connection = False
+
+    def answer(self, status: int, body: bytes, kind: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        host = self.headers.get("Host", "")
+        path = urllib.parse.urlsplit(self.path).path
+        self.requests.append(f"{host}{self.path}")
+        parts = path.split("/")
+        if host.startswith("www."):  # /storage/v1/b/BUCKET[/o[/NAME]]
+            self.api(parts[4], len(parts))
+        else:  # /BUCKET/NAME
+            self.media(parts[1])
+
+    def api(self, bucket: str, depth: int) -> None:
+        if depth == 6 and bucket == "pages-forever":  # Listing: another page, always.
+            time.sleep(0.01)
+            self.answer(200, b'{"nextPageToken": "again"}')
+        elif depth > 6:  # An object's metadata: there is no such object.
+            self.answer(404, b'{"error": {"code": 404, "message": "No such object"}}')
+        else:
+            self.answer(200, json.dumps({"name": bucket, "location": "US"}).encode())
+
+    def media(self, bucket: str) -> None:
+        if bucket == "escapes":
+            self.answer(403, ESCAPES_BODY, "text/plain")
+        elif bucket == "html":
+            self.answer(200, b"<html><body>Sign in to the network</body></html>", "text/html")
+        elif bucket == "cut":  # Says the whole archive, sends half and hangs up.
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(ARCHIVE)))
+            self.end_headers()
+            self.wfile.write(ARCHIVE[: len(ARCHIVE) // 2])
+            self.close_connection = True
+        elif bucket == "missing":
+            self.answer(404, b"No such object: missing/m.tar.gz", "text/plain")
+        else:
+            self.answer(200, ARCHIVE, "application/octet-stream")
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
+@pytest.fixture(scope="module")
+def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, list[str]]]:
+    """The stand-in: (its proxy URL, the CA bundle to trust, the requests it received)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: cannot make a certificate for the GCS stand-in")
+    folder = tmp_path_factory.mktemp("gcs-tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=googleapis", "-keyout", str(key), "-out", str(cert)),
+            *("-addext", "subjectAltName=DNS:www.googleapis.com,DNS:storage.googleapis.com"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    seen: list[str] = []
+    handler = type("Handler", (_Gcs,), {"tls": context, "requests": seen})
+    server = _Server(("127.0.0.1", 0), handler)
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", os.fspath(cert), seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# The child: resolves each (name, handle, cache) in a daemon thread, waiting BOUND_SECONDS at
+# most, and prints one JSON line per scenario.
+CHILD = """
+import json, os, sys, threading, time
+import tensorflow as tf
+import tfhub as hub
+
+bound = float(sys.argv[1])
+for name, handle, cache in json.loads(sys.argv[2]):
+    os.environ["TFHUB_CACHE_DIR"] = cache
+    report = {"name": name, "hung": True}
+    def run(report=report, handle=handle):
+        start = time.monotonic()
+        try:
+            report["result"] = hub.resolve(handle)
+        except BaseException as err:
+            report["type"] = type(err).__name__
+            report["bases"] = [cls.__name__ for cls in type(err).__mro__]
+            report["module"] = type(err).__module__
+            report["message"] = str(err)
+        report["seconds"] = time.monotonic() - start
+        report["hung"] = False
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(bound)
+    print(json.dumps(report), flush=True)
+os._exit(0)
+"""
+
+SCENARIOS = {
+    "escapes": "gs://escapes/m.tar.gz",
+    "html": "gs://html/m.tar.gz",
+    "cut": "gs://cut/m.tar.gz",
+    "missing": "gs://missing/m.tar.gz",
+}
+
+
+@pytest.fixture(scope="module")
+def reports(
+    gcs: tuple[str, str, list[str]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """What the child reported for each scenario, with the local cache it used."""
+    proxy, bundle, _ = gcs
+    root = tmp_path_factory.mktemp("caches")
+    plan = []
+    for name, handle in SCENARIOS.items():
+        cache = "gs://pages-forever/cache" if name.startswith("cache-") else f"{root}/{name}"
+        plan.append((name, handle, cache))
+    env = child_env(
+        HTTPS_PROXY=proxy,
+        https_proxy=proxy,
+        NO_PROXY="",
+        no_proxy="",
+        CURL_CA_BUNDLE=bundle,
+        GOOGLE_AUTH_TOKEN_FOR_TESTING=TOKEN,
+        NO_GCE_CHECK="true",
+        GCS_RETRY_CONFIG_MAX_RETRIES="1",
+        GCS_RETRY_CONFIG_INIT_DELAY_TIME_US="10000",
+        TFHUB_HTTP_RETRY_TIMEOUT="5",
+        TFHUB_DOWNLOAD_PROGRESS="0",
+    )
+    done = run_python(CHILD, str(BOUND_SECONDS), json.dumps(plan), env=env, timeout=240)
+    found = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            report = json.loads(line)
+            found[report["name"]] = report
+    return {"reports": found, "root": root, "stderr": done.stderr}
+
+
+def _report(reports: dict[str, Any], name: str) -> dict[str, Any]:
+    report = reports["reports"][name]
+    assert not report["hung"], f"{SCENARIOS[name]} did not end within {BOUND_SECONDS} s"
+    assert "result" not in report, report
+    assert report["module"].startswith("tfhub.errors"), report
+    assert TOKEN not in report["message"], report["message"]
+    assert TOKEN not in reports["stderr"]
+    return report
+
+
+def _cache_left(reports: dict[str, Any], name: str) -> list[str]:
+    """What a failed resolve left in its local cache (its `.locks` folder aside)."""
+    cache = Path(reports["root"], name)
+    return sorted(p.name for p in cache.iterdir() if p.name != ".locks") if cache.exists() else []
+
+
+@pytest.mark.tf
+def test_a_gcs_error_body_with_terminal_escapes_is_quoted_escaped_on_one_line(
+    reports: dict[str, Any],
+) -> None:
+    report = _report(reports, "escapes")
+    message = report["message"]
+    assert "DownloadError" in report["bases"] and "OSError" in report["bases"]
+    assert "gs://escapes/m.tar.gz" in message and "403" in message
+    assert message.isprintable(), repr(message)  # No ESC, BEL, CR or line break from the body.
+    assert "\\x1B]0;owned" in message, message  # Still said, escaped.
+    assert _cache_left(reports, "escapes") == []
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    ("name", "error", "said"),
+    [
+        ("html", "NotAnArchiveError", "HTML page"),
+        ("cut", "DownloadError", "partial file"),
+        ("missing", "ModelNotFoundError", "does not exist"),
+    ],
+)
+def test_a_gcs_object_answered_badly_is_a_tfhub_error_and_leaves_no_entry(
+    reports: dict[str, Any], name: str, error: str, said: str
+) -> None:
+    report = _report(reports, name)
+    assert error in report["bases"], report
+    assert said in report["message"] and SCENARIOS[name] in report["message"], report
+    assert report["message"].isprintable(), repr(report["message"])
+    assert _cache_left(reports, name) == []
