@@ -32,6 +32,7 @@ TOKEN = "np40-bearer-secret"
 ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
 # How long a scenario may take (TensorFlow's retries are cut to one by the child's settings).
 BOUND_SECONDS = 15.0
+RETRY_TIMEOUT = 3  # TFHUB_HTTP_RETRY_TIMEOUT in the child.
 
 
 def _archive() -> bytes:
@@ -181,6 +182,8 @@ SCENARIOS = {
     "html": "gs://html/m.tar.gz",
     "cut": "gs://cut/m.tar.gz",
     "missing": "gs://missing/m.tar.gz",
+    "pages-forever": "gs://pages-forever/model",
+    "cache-pages-forever": "gs://good/m.tar.gz",
 }
 
 
@@ -205,7 +208,7 @@ def reports(
         NO_GCE_CHECK="true",
         GCS_RETRY_CONFIG_MAX_RETRIES="1",
         GCS_RETRY_CONFIG_INIT_DELAY_TIME_US="10000",
-        TFHUB_HTTP_RETRY_TIMEOUT="5",
+        TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT),
         TFHUB_DOWNLOAD_PROGRESS="0",
     )
     done = run_python(CHILD, str(BOUND_SECONDS), json.dumps(plan), env=env, timeout=240)
@@ -263,3 +266,25 @@ def test_a_gcs_object_answered_badly_is_a_tfhub_error_and_leaves_no_entry(
     assert said in report["message"] and SCENARIOS[name] in report["message"], report
     assert report["message"].isprintable(), repr(report["message"])
     assert _cache_left(reports, name) == []
+
+
+@pytest.mark.tf
+def test_a_gcs_listing_that_pages_forever_ends_in_a_timeout_error(
+    reports: dict[str, Any], gcs: tuple[str, str, list[str]]
+) -> None:
+    # TensorFlow's exists() asks the listing for one name and follows nextPageToken for ever.
+    report = _report(reports, "pages-forever")
+    assert "TimeoutError" in report["bases"] and "DownloadError" in report["bases"], report
+    assert "gs://pages-forever/model" in report["message"], report
+    assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report
+    assert report["seconds"] < RETRY_TIMEOUT + 3, report
+
+
+@pytest.mark.tf
+def test_a_gcs_cache_whose_listing_pages_forever_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    report = _report(reports, "cache-pages-forever")
+    assert "TimeoutError" in report["bases"], report
+    assert "gs://pages-forever/cache" in report["message"], report
+    assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report

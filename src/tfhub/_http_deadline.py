@@ -8,6 +8,8 @@ body). `RetryBudget` bounds a download's retries in all (TFHUB_HTTP_RETRY_TIMEOU
 requests' retries, the resumes of its body and its restarts share one clock, which runs while no
 byte arrives; once such a series is under way, `bounded_by(budget)` and `RetryBudget.timeout` cut
 each attempt's connecting, headers and reads when the budget runs out (`deadline_now`).
+`within_retry_timeout` gives a request of TensorFlow's file systems (gs://, read through its own
+libcurl) the same TFHUB_HTTP_RETRY_TIMEOUT in all.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from . import constants, errors
+from .utils.printable import escaped
 from .utils.redact import redact
+from .utils.threads import daemon_thread
+
+_T = TypeVar("_T")
 
 HEADERS_DEADLINE_FACTOR = 2.0  # A silent wait up to the timeout, then the headers in one go.
 MIN_ATTEMPT_SEC = 0.05  # The shortest timeout an attempt gets when the budget is nearly spent.
@@ -218,3 +224,52 @@ def cut_off(seconds: float, by_budget: bool, *, what: str = "response headers") 
     if by_budget:
         return BudgetSpent(f"the retry budget ran out after {seconds:.2f} s waiting for {what}")
     return HeadersTooSlow(seconds, what=what)
+
+
+def within_retry_timeout(call: Callable[[], _T], *, path: str, what: str) -> _T:
+    """Returns `call()`, a request of TensorFlow's file systems about `path`, if it ends within
+    TFHUB_HTTP_RETRY_TIMEOUT: TensorFlow's GCS file system follows a listing's nextPageToken for
+    as long as the server sends one, and retries a failing server for minutes, bounded by
+    nothing of tfhub's. It runs in a daemon thread (with the stop signals left to this one).
+
+    Args:
+        call: the request (e.g. `tf.io.gfile.exists(path)`).
+        path: what it asks about, named in the error.
+        what: the question, in words ("whether it exists").
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: (a TimeoutError) no answer in time. TensorFlow's call
+            cannot be stopped: it goes on in its thread until it ends, or the process does.
+        Whatever `call` raises.
+    """
+    limit = constants.http_retry_timeout()
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as err:  # Handed to the caller's thread.
+            outcome.append((False, err))
+
+    thread = daemon_thread(run, name="tfhub-gfile-request")
+    start = time.monotonic()
+    thread.start()
+    thread.join(limit)
+    if not outcome:
+        seconds = time.monotonic() - start
+        shown = escaped(redact(path))
+        raise errors.RetryTimeoutError(
+            f"Cannot read {shown}: TensorFlow's file system did not say {what} within "
+            f"{constants.TFHUB_HTTP_RETRY_TIMEOUT}={limit:g} s (its server failing and retried, "
+            "or a listing of the bucket that never ends). Check the path and your network, or "
+            f"set {constants.TFHUB_HTTP_RETRY_TIMEOUT} higher.",
+            url=redact(path),
+            seconds=seconds,
+            cause=f"no answer {what}",
+            limit=limit,
+            attempts=1,
+        )
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value
+    return value  # type: ignore[no-any-return]

@@ -45,6 +45,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import constants, errors
+from .._http_deadline import within_retry_timeout
 from ..utils.filelock import WARN_AFTER_SEC
 from ..utils.lazy import import_tensorflow
 from ..utils.printable import escaped
@@ -317,8 +318,21 @@ def damage(module_path: str) -> str | None:
     An entry tfhub wrote without a valid manifest is incomplete: the manifest is written last.
     One tensorflow_hub wrote (its descriptor, without tfhub's mark) has no manifest: it is
     complete if its folder is not empty (`_upstream_damage`).
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: the filesystem gives no answer within
+            TFHUB_HTTP_RETRY_TIMEOUT (GCS's listing that pages for ever, a failing server).
     """
     gfile = _gfile()
+    return within_retry_timeout(
+        lambda: _damage(gfile, module_path),
+        path=module_path,
+        what="whether the cache entry is complete",
+    )
+
+
+def _damage(gfile: Any, module_path: str) -> str | None:
+    """`damage`, without its deadline."""
     if not gfile.isdir(module_path):
         return "the folder does not exist"
     header = _read_header(gfile, layout.manifest_path(module_path))

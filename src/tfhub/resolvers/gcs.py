@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors, handles
+from .._http_deadline import within_retry_timeout
 from ..utils.lazy import import_tensorflow
 from ..utils.lazy import tensorflow as tf  # Imported by `open_binary` before any read.
 from ..utils.printable import escaped
@@ -23,10 +24,14 @@ def exists(path: str) -> bool:
     Raises:
         tfhub.errors.DownloadError: (an OSError) the file system cannot answer: no network,
             no access, a bad path; the message names the path and what to check.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) it gives no answer
+            within TFHUB_HTTP_RETRY_TIMEOUT.
     """
     tf = import_tensorflow("Reading gs:// paths")
     try:
-        return bool(tf.io.gfile.exists(path))
+        return within_retry_timeout(
+            lambda: bool(tf.io.gfile.exists(path)), path=path, what="whether it exists"
+        )
     except tf.errors.OpError as err:
         raise _unreadable(path, err) from err
 
