@@ -27,6 +27,10 @@ from typing import Any
 
 import pytest
 from tests._helpers.python_process import child_env, run_python
+from tests._helpers.raw_server import serve_raw
+
+import tfhub as hub
+from tfhub import errors
 
 TOKEN = "np40-bearer-secret"
 ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
@@ -288,3 +292,26 @@ def test_a_gcs_cache_whose_listing_pages_forever_ends_in_a_timeout_error(
     assert "TimeoutError" in report["bases"], report
     assert "gs://pages-forever/cache" in report["message"], report
     assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report
+
+
+# The hosting protocol over http(s), answered by a raw server on 127.0.0.1.
+
+
+def test_a_304_to_a_request_that_asked_for_no_cached_copy_blames_a_cache_on_the_way(
+    isolated_cache: Path,
+) -> None:
+    # tfhub sends no If-None-Match or If-Modified-Since: a 304 comes from a caching proxy or a
+    # server that got it wrong, not from a wrong handle.
+    listener, seen = serve_raw(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n")
+    handle = f"http://127.0.0.1:{listener.getsockname()[1]}/models/m/1"
+    try:
+        with pytest.raises(errors.HTTPStatusError) as caught:
+            hub.resolve(handle)
+    finally:
+        listener.close()
+    message = str(caught.value)
+    assert caught.value.code == 304 and handle in message and "?tf-hub-format=compressed" in message
+    assert "Check the handle" not in message, message
+    assert "proxy" in message and "try again" in message, message
+    assert seen == ["GET /models/m/1?tf-hub-format=compressed HTTP/1.1"]
+    assert sorted(p.name for p in isolated_cache.iterdir()) in ([], [".locks"])

@@ -112,6 +112,18 @@ def redirect_hint(url: str, final_url: str | None, status: int) -> str:
     )
 
 
+def not_modified_hint(url: str) -> str:
+    """What a 304 means: tfhub asks for no cached copy (it sends neither If-None-Match nor
+    If-Modified-Since), so a cache on the way, or a server that got it wrong, answered."""
+    proxy = proxy_for(url)
+    on_the_way = f"the proxy {proxy}" if proxy else "a cache on the way (a proxy)"
+    return (
+        " tfhub asked for no cached copy (it sends no If-None-Match or If-Modified-Since), so "
+        f"{on_the_way} or the server got it wrong: try again; if it persists, tell the owner "
+        "of the proxy or the server."
+    )
+
+
 def status_error(
     status: int,
     *,
@@ -146,6 +158,8 @@ def status_error(
             or trailing_slash_hint(handle, url, status)
         )
         message += hint or " Check the handle."
+    elif status == 304:
+        message += not_modified_hint(url)
     elif status == 407:
         scheme = urllib.parse.urlsplit(url).scheme.upper() or "HTTP"
         message += (
