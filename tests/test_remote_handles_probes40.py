@@ -93,6 +93,11 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         if depth == 6 and bucket == "pages-forever":  # Listing: another page, always.
             time.sleep(0.01)
             self.answer(200, b'{"nextPageToken": "again"}')
+        elif depth > 6 and bucket == "resized":  # Its metadata: 1000 bytes more than sent.
+            size, updated = str(len(ARCHIVE) + 1000), "2026-01-01T00:00:00.000Z"
+            self.answer(
+                200, json.dumps({"size": size, "generation": "2", "updated": updated}).encode()
+            )
         elif depth > 6:  # An object's metadata: there is no such object.
             self.answer(404, b'{"error": {"code": 404, "message": "No such object"}}')
         else:
@@ -111,8 +116,12 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         elif bucket == "missing":
             self.answer(404, b"No such object: missing/m.tar.gz", "text/plain")
-        else:
-            self.answer(200, ARCHIVE, "application/octet-stream")
+        else:  # As GCS answers a Range request (TensorFlow reads 64 MiB blocks).
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes 0-{len(ARCHIVE) - 1}/{len(ARCHIVE)}")
+            self.send_header("Content-Length", str(len(ARCHIVE)))
+            self.end_headers()
+            self.wfile.write(ARCHIVE)
 
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -160,8 +169,9 @@ import tensorflow as tf
 import tfhub as hub
 
 bound = float(sys.argv[1])
-for name, handle, cache in json.loads(sys.argv[2]):
+for name, handle, cache, bars in json.loads(sys.argv[2]):
     os.environ["TFHUB_CACHE_DIR"] = cache
+    os.environ["TFHUB_DOWNLOAD_PROGRESS"] = bars  # On: the object's size is asked first.
     report = {"name": name, "hung": True}
     def run(report=report, handle=handle):
         start = time.monotonic()
@@ -172,6 +182,7 @@ for name, handle, cache in json.loads(sys.argv[2]):
             report["bases"] = [cls.__name__ for cls in type(err).__mro__]
             report["module"] = type(err).__module__
             report["message"] = str(err)
+            report["cause"] = type(err.__cause__).__name__
         report["seconds"] = time.monotonic() - start
         report["hung"] = False
     thread = threading.Thread(target=run, daemon=True)
@@ -188,6 +199,7 @@ SCENARIOS = {
     "missing": "gs://missing/m.tar.gz",
     "pages-forever": "gs://pages-forever/model",
     "cache-pages-forever": "gs://good/m.tar.gz",
+    "resized": "gs://resized/m.tar.gz",
 }
 
 
@@ -201,7 +213,7 @@ def reports(
     plan = []
     for name, handle in SCENARIOS.items():
         cache = "gs://pages-forever/cache" if name.startswith("cache-") else f"{root}/{name}"
-        plan.append((name, handle, cache))
+        plan.append((name, handle, cache, "1" if name == "resized" else "0"))
     env = child_env(
         HTTPS_PROXY=proxy,
         https_proxy=proxy,
@@ -213,7 +225,6 @@ def reports(
         GCS_RETRY_CONFIG_MAX_RETRIES="1",
         GCS_RETRY_CONFIG_INIT_DELAY_TIME_US="10000",
         TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT),
-        TFHUB_DOWNLOAD_PROGRESS="0",
     )
     done = run_python(CHILD, str(BOUND_SECONDS), json.dumps(plan), env=env, timeout=240)
     found = {}
@@ -292,6 +303,20 @@ def test_a_gcs_cache_whose_listing_pages_forever_ends_in_a_timeout_error(
     assert "TimeoutError" in report["bases"], report
     assert "gs://pages-forever/cache" in report["message"], report
     assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report
+
+
+@pytest.mark.tf
+def test_a_gcs_object_whose_size_and_data_disagree_says_to_try_again(
+    reports: dict[str, Any],
+) -> None:
+    # The object replaced between the request of its size (for the progress bar) and its read:
+    # TensorFlow's DataLossError "File contents are inconsistent". Not the path, nor access.
+    report = _report(reports, "resized")
+    message = report["message"]
+    assert "DownloadError" in report["bases"] and "gs://resized/m.tar.gz" in message, report
+    assert "changed while it was read" in message and "try again" in message, message
+    assert "GOOGLE_APPLICATION_CREDENTIALS" not in message, message
+    assert _cache_left(reports, "resized") == []
 
 
 # The hosting protocol over http(s), answered by a raw server on 127.0.0.1.

@@ -46,6 +46,11 @@ def _unreadable(path: str, err: Any) -> errors.DownloadError:
             "ones): copy the model to a local folder, or serve it over http(s) (e.g. `tfhub "
             "serve`), or import the package that registers that file system first"
         )
+    elif "File contents are inconsistent" in reason:  # TensorFlow's InternalError for GCS.
+        todo = (
+            "Its content changed while it was read (the object was replaced meanwhile, or the "
+            "size its metadata gives and its data disagree): try again"
+        )
     else:
         todo = "Check the path, your network and your access to it"
         if path.lower().startswith("gs://"):
