@@ -32,7 +32,7 @@ from tests._helpers.raw_server import serve_raw
 import tfhub as hub
 from tfhub import errors
 
-TOKEN = "np40-bearer-secret"
+TOKEN = "ya29.np40-bearer-secret"  # Google access tokens start with "ya29.".
 ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
 # How long a scenario may take (TensorFlow's retries are cut to one by the child's settings).
 BOUND_SECONDS = 15.0
@@ -106,6 +106,9 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
     def media(self, bucket: str) -> None:
         if bucket == "escapes":
             self.answer(403, ESCAPES_BODY, "text/plain")
+        elif bucket == "echoes":  # What a proxy or a debugging endpoint may send back.
+            said = f"Invalid token {self.headers['Authorization']} (the token {TOKEN})"
+            self.answer(401, said.encode(), "text/plain")
         elif bucket == "html":
             self.answer(200, b"<html><body>Sign in to the network</body></html>", "text/html")
         elif bucket == "cut":  # Says the whole archive, sends half and hangs up.
@@ -194,6 +197,7 @@ os._exit(0)
 
 SCENARIOS = {
     "escapes": "gs://escapes/m.tar.gz",
+    "echoes": "gs://echoes/m.tar.gz",
     "html": "gs://html/m.tar.gz",
     "cut": "gs://cut/m.tar.gz",
     "missing": "gs://missing/m.tar.gz",
@@ -262,6 +266,18 @@ def test_a_gcs_error_body_with_terminal_escapes_is_quoted_escaped_on_one_line(
     assert message.isprintable(), repr(message)  # No ESC, BEL, CR or line break from the body.
     assert "\\x1B]0;owned" in message, message  # Still said, escaped.
     assert _cache_left(reports, "escapes") == []
+
+
+@pytest.mark.tf
+def test_a_gcs_error_body_echoing_the_access_token_is_quoted_without_it(
+    reports: dict[str, Any],
+) -> None:
+    report = _report(reports, "echoes")  # Checks the token is not in the message.
+    message = report["message"]
+    assert "DownloadError" in report["bases"] and "gs://echoes/m.tar.gz" in message, report
+    assert "Invalid token Bearer ***" in message, message
+    assert TOKEN[5:] not in message, message
+    assert _cache_left(reports, "echoes") == []
 
 
 @pytest.mark.tf

@@ -6,6 +6,7 @@ tfhub reaches Google Cloud Storage only through TensorFlow's `tf.io.gfile`, as u
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import errors, handles
@@ -61,10 +62,20 @@ def _unreadable(path: str, err: Any) -> errors.DownloadError:
 def _one_line(message: str, path: str) -> str:
     """TensorFlow's message on one line (it adds "\n\t when reading <path>", which ours says
     already), without its final period. It quotes the server's answer ("with body '...'"), so
-    control characters (a terminal's escapes) are written as `\\x1B`."""
+    control characters (a terminal's escapes) are written as `\\x1B`, and an access token it
+    echoes as `***`."""
     lines = [line.strip() for line in message.splitlines()]
     kept = [line for line in lines if line and line != f"when reading {path}"]
-    return escaped(" ".join(kept).rstrip("."))
+    return escaped(_ACCESS_TOKEN.sub(_hidden, " ".join(kept).rstrip(".")))
+
+
+# The OAuth access token TensorFlow sent ("Authorization: Bearer ya29...."), should the answer
+# it quotes echo it (a proxy's or a debugging endpoint's error page may).
+_ACCESS_TOKEN = re.compile(r"(?i)\b(bearer\s+)[^\s'\",;]+|\bya29\.[\w.\-]+")
+
+
+def _hidden(match: re.Match[str]) -> str:
+    return (match.group(1) or "") + "***"
 
 
 def open_binary(path: str) -> Any:
