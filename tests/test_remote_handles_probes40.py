@@ -19,6 +19,7 @@ import socketserver
 import ssl
 import subprocess
 import tarfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -79,10 +80,16 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:  # An upload (and PUT, DELETE, PATCH): recorded and refused.
+        self.requests.append(f"{self.command} {self.headers.get('Host', '')}{self.path}")
+        self.answer(403, b'{"error": {"code": 403, "message": "read-only stand-in"}}')
+
+    do_PUT = do_DELETE = do_PATCH = do_POST
+
     def do_GET(self) -> None:
         host = self.headers.get("Host", "")
         path = urllib.parse.urlsplit(self.path).path
-        self.requests.append(f"{host}{self.path}")
+        self.requests.append(f"GET {host}{self.path}")
         parts = path.split("/")
         if host.startswith("www."):  # /storage/v1/b/BUCKET[/o[/NAME]]
             self.api(parts[4], len(parts))
@@ -154,8 +161,6 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, li
     seen: list[str] = []
     handler = type("Handler", (_Gcs,), {"tls": context, "requests": seen})
     server = _Server(("127.0.0.1", 0), handler)
-    import threading
-
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", os.fspath(cert), seen
@@ -179,7 +184,10 @@ for name, handle, cache, bars in json.loads(sys.argv[2]):
     def run(report=report, handle=handle):
         start = time.monotonic()
         try:
-            report["result"] = hub.resolve(handle)
+            if name.startswith("load-"):
+                report["result"] = repr(hub.load(handle))
+            else:
+                report["result"] = hub.resolve(handle)
         except BaseException as err:
             report["type"] = type(err).__name__
             report["bases"] = [cls.__name__ for cls in type(err).__mro__]
@@ -203,6 +211,7 @@ SCENARIOS = {
     "missing": "gs://missing/m.tar.gz",
     "pages-forever": "gs://pages-forever/model",
     "cache-pages-forever": "gs://good/m.tar.gz",
+    "load-pages-forever": "gs://pages-forever/other-model",
     "resized": "gs://resized/m.tar.gz",
 }
 
@@ -305,6 +314,8 @@ def test_a_gcs_listing_that_pages_forever_ends_in_a_timeout_error(
 ) -> None:
     # TensorFlow's exists() asks the listing for one name and follows nextPageToken for ever.
     report = _report(reports, "pages-forever")
+    pages = [sent for sent in gcs[2] if "/b/pages-forever/o?" in sent and "pageToken" in sent]
+    assert len(pages) > 3, gcs[2]  # It did page (and the thread left behind may page on).
     assert "TimeoutError" in report["bases"] and "DownloadError" in report["bases"], report
     assert "gs://pages-forever/model" in report["message"], report
     assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report
@@ -312,10 +323,20 @@ def test_a_gcs_listing_that_pages_forever_ends_in_a_timeout_error(
 
 
 @pytest.mark.tf
-def test_a_gcs_cache_whose_listing_pages_forever_ends_in_a_timeout_error(
+def test_hub_load_of_a_gcs_folder_whose_listing_pages_forever_ends_in_a_timeout_error(
     reports: dict[str, Any],
 ) -> None:
+    report = _report(reports, "load-pages-forever")
+    assert "RetryTimeoutError" in report["bases"] and "TimeoutError" in report["bases"], report
+    assert "gs://pages-forever/other-model" in report["message"], report
+
+
+@pytest.mark.tf
+def test_a_gcs_cache_whose_listing_pages_forever_ends_in_a_timeout_error(
+    reports: dict[str, Any], gcs: tuple[str, str, list[str]]
+) -> None:
     report = _report(reports, "cache-pages-forever")
+    assert all(sent.startswith("GET ") for sent in gcs[2]), gcs[2]  # Nothing was written.
     assert "TimeoutError" in report["bases"], report
     assert "gs://pages-forever/cache" in report["message"], report
     assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report
