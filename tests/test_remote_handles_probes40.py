@@ -377,3 +377,22 @@ def test_a_304_to_a_request_that_asked_for_no_cached_copy_blames_a_cache_on_the_
     assert "proxy" in message and "try again" in message, message
     assert seen == ["GET /models/m/1?tf-hub-format=compressed HTTP/1.1"]
     assert sorted(p.name for p in isolated_cache.iterdir()) in ([], [".locks"])
+
+
+@pytest.mark.tf
+def test_the_local_caches_the_failed_gcs_downloads_used_verify_clean(
+    reports: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tfhub.cli.main import main
+
+    verified = 0
+    for name in SCENARIOS:
+        cache = Path(reports["root"], name)
+        if not cache.exists():
+            continue  # A scenario that failed before it looked up its entry.
+        verified += 1
+        monkeypatch.setenv("TFHUB_CACHE_DIR", os.fspath(cache))
+        assert main(["cache", "verify"]) == 0, (name, capsys.readouterr())
+        out, err = capsys.readouterr()
+        assert "leftover" not in (out + err).lower() and "DAMAGED" not in out, (name, out, err)
+    assert verified >= 5, verified
