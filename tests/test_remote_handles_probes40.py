@@ -396,3 +396,23 @@ def test_the_local_caches_the_failed_gcs_downloads_used_verify_clean(
         out, err = capsys.readouterr()
         assert "leftover" not in (out + err).lower() and "DAMAGED" not in out, (name, out, err)
     assert verified >= 5, verified
+
+
+def test_a_content_encoding_with_terminal_escapes_is_named_escaped(isolated_cache: Path) -> None:
+    # The header's value is the server's text: quoted in the error, it must not reach a terminal
+    # as escapes (ESC ]0; sets the window's title, ESC [2J clears the screen).
+    answer = (
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: br\x1b]0;owned\x07\x1b[2J\r\n"
+        b"Content-Length: 4\r\nConnection: close\r\n\r\nabcd"
+    )
+    listener, _ = serve_raw(answer)
+    handle = f"http://127.0.0.1:{listener.getsockname()[1]}/models/m/1"
+    try:
+        with pytest.raises(errors.NotAnArchiveError) as caught:
+            hub.resolve(handle)
+    finally:
+        listener.close()
+    message = str(caught.value)
+    assert message.isprintable(), repr(message)
+    assert "Content-Encoding: br\\x1B]0;owned\\x07" in message, message
+    assert sorted(p.name for p in isolated_cache.iterdir()) in ([], [".locks"])

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import errors
 from ._archive import read_head, sniff
+from .utils.printable import escaped
 
 _READ_SIZE = 512 << 10
 _ZLIB_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
@@ -34,16 +35,17 @@ def decoded(body: Any, encoding: str, *, url: str) -> Any:
         url: the URL, named in errors (credentials redacted by the caller).
 
     Raises:
-        tfhub.errors.NotAnArchiveError: for an encoding tfhub cannot undo (br, zstd, ...).
+        tfhub.errors.NotAnArchiveError: for an encoding tfhub cannot undo (br, zstd, ...),
+            named with its control characters escaped (it is the server's text).
     """
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return body
     if encoding not in _ZLIB_ENCODINGS:
         raise errors.NotAnArchiveError(
-            f"{url} was sent with Content-Encoding: {encoding[:40]}, which tfhub cannot undo (it "
-            "asks for identity; gzip and deflate are undone). Ask the server's owner to send "
-            "the archive as stored."
+            f"{url} was sent with Content-Encoding: {escaped(encoding[:40])}, which tfhub cannot "
+            "undo (it asks for identity; gzip and deflate are undone). Ask the server's owner to "
+            "send the archive as stored."
         )
     return _Decoded(body, encoding)
 
