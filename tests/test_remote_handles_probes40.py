@@ -37,7 +37,7 @@ TOKEN = "ya29.np40-bearer-secret"  # Google access tokens start with "ya29.".
 ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
 # How long a scenario may take (TensorFlow's retries are cut to one by the child's settings).
 BOUND_SECONDS = 15.0
-RETRY_TIMEOUT = 3  # TFHUB_HTTP_RETRY_TIMEOUT in the child.
+TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
 
 
 def _archive() -> bytes:
@@ -237,6 +237,7 @@ def reports(
         NO_GCE_CHECK="true",
         GCS_RETRY_CONFIG_MAX_RETRIES="1",
         GCS_RETRY_CONFIG_INIT_DELAY_TIME_US="10000",
+        TFHUB_HTTP_TIMEOUT=str(TIMEOUT),
         TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT),
     )
     done = run_python(CHILD, str(BOUND_SECONDS), json.dumps(plan), env=env, timeout=240)
@@ -319,7 +320,7 @@ def test_a_gcs_listing_that_pages_forever_ends_in_a_timeout_error(
     assert "TimeoutError" in report["bases"] and "DownloadError" in report["bases"], report
     assert "gs://pages-forever/model" in report["message"], report
     assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report
-    assert report["seconds"] < RETRY_TIMEOUT + 3, report
+    assert TIMEOUT + RETRY_TIMEOUT <= report["seconds"] < TIMEOUT + RETRY_TIMEOUT + 3, report
 
 
 @pytest.mark.tf

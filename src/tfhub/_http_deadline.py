@@ -228,9 +228,11 @@ def cut_off(seconds: float, by_budget: bool, *, what: str = "response headers") 
 
 def within_retry_timeout(call: Callable[[], _T], *, path: str, what: str) -> _T:
     """Returns `call()`, a request of TensorFlow's file systems about `path`, if it ends within
-    TFHUB_HTTP_RETRY_TIMEOUT: TensorFlow's GCS file system follows a listing's nextPageToken for
-    as long as the server sends one, and retries a failing server for minutes, bounded by
-    nothing of tfhub's. It runs in a daemon thread (with the stop signals left to this one).
+    TFHUB_HTTP_TIMEOUT (a first answer's time, as a request's first attempt gets it in full)
+    plus TFHUB_HTTP_RETRY_TIMEOUT (its retries): TensorFlow's GCS file system follows a
+    listing's nextPageToken for as long as the server sends one, and retries a failing server
+    for minutes, bounded by nothing of tfhub's. It runs in a daemon thread (with the stop
+    signals left to this one).
 
     Args:
         call: the request (e.g. `tf.io.gfile.exists(path)`).
@@ -242,7 +244,7 @@ def within_retry_timeout(call: Callable[[], _T], *, path: str, what: str) -> _T:
             cannot be stopped: it goes on in its thread until it ends, or the process does.
         Whatever `call` raises.
     """
-    limit = constants.http_retry_timeout()
+    first, limit = constants.http_timeout(), constants.http_retry_timeout()
     outcome: list[tuple[bool, Any]] = []
 
     def run() -> None:
@@ -254,15 +256,15 @@ def within_retry_timeout(call: Callable[[], _T], *, path: str, what: str) -> _T:
     thread = daemon_thread(run, name="tfhub-gfile-request")
     start = time.monotonic()
     thread.start()
-    thread.join(limit)
+    thread.join(first + limit)
     if not outcome:
         seconds = time.monotonic() - start
-        shown = escaped(redact(path))
         raise errors.RetryTimeoutError(
-            f"Cannot read {shown}: TensorFlow's file system did not say {what} within "
-            f"{constants.TFHUB_HTTP_RETRY_TIMEOUT}={limit:g} s (its server failing and retried, "
-            "or a listing of the bucket that never ends). Check the path and your network, or "
-            f"set {constants.TFHUB_HTTP_RETRY_TIMEOUT} higher.",
+            f"Cannot read {escaped(redact(path))}: TensorFlow's file system did not say {what} "
+            f"within {seconds:.0f} s ({constants.TFHUB_HTTP_TIMEOUT}={first:g} s for an answer, "
+            f"then {constants.TFHUB_HTTP_RETRY_TIMEOUT}={limit:g} s of retries; its server may "
+            "be failing, or a listing of the bucket never ends). Check the path and your "
+            f"network, or set {constants.TFHUB_HTTP_RETRY_TIMEOUT} higher.",
             url=redact(path),
             seconds=seconds,
             cause=f"no answer {what}",

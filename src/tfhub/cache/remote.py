@@ -321,7 +321,8 @@ def damage(module_path: str) -> str | None:
 
     Raises:
         tfhub.errors.RetryTimeoutError: the filesystem gives no answer within
-            TFHUB_HTTP_RETRY_TIMEOUT (GCS's listing that pages for ever, a failing server).
+            TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (GCS's listing that pages for
+            ever, a failing server).
     """
     gfile = _gfile()
     return within_retry_timeout(

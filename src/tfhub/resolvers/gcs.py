@@ -26,7 +26,7 @@ def exists(path: str) -> bool:
         tfhub.errors.DownloadError: (an OSError) the file system cannot answer: no network,
             no access, a bad path; the message names the path and what to check.
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) it gives no answer
-            within TFHUB_HTTP_RETRY_TIMEOUT.
+            within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
     tf = import_tensorflow("Reading gs:// paths")
     try:
