@@ -8,22 +8,50 @@ import threading
 from collections.abc import Callable
 
 
+class _Listener(socket.socket):
+    """A listening socket whose accepting thread is stopped before its descriptor is freed.
+
+    Closing a socket that another thread is about to `accept` on frees its descriptor number,
+    and the next socket opened (the next test's server) may get it: that thread then accepted
+    the other server's connections and answered them with this one's bytes (a "303 See Other"
+    to a download of a test run after it). `close` shuts the socket down first (a blocked or a
+    later `accept` fails at once), waits for the thread, then frees the descriptor.
+    """
+
+    stopping: threading.Event
+    thread: threading.Thread | None
+
+    def close(self) -> None:
+        if getattr(self, "thread", None) is not None and self.fileno() != -1:
+            self.stopping.set()
+            try:
+                self.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # Not connected: a listening socket on some systems. accept still fails.
+            assert self.thread is not None
+            self.thread.join(5)  # A handler still running ends on its own; it accepts no more.
+        super().close()
+
+
 def accept_each(handle: Callable[[socket.socket], None], *, backlog: int = 8) -> socket.socket:
     """Listens on 127.0.0.1 (a free port) and, in a daemon thread, passes each connection to
-    `handle` until the returned listening socket is closed."""
-    listener = socket.socket()
+    `handle` until the returned listening socket is closed (which stops the thread first)."""
+    listener = _Listener()
+    listener.stopping = threading.Event()
+    listener.thread = None
     listener.bind(("127.0.0.1", 0))
     listener.listen(backlog)
 
     def loop() -> None:
-        while True:
+        while not listener.stopping.is_set():
             try:
                 connection, _ = listener.accept()
             except OSError:
                 return
             handle(connection)
 
-    threading.Thread(target=loop, daemon=True).start()
+    listener.thread = threading.Thread(target=loop, daemon=True)
+    listener.thread.start()
     return listener
 
 
