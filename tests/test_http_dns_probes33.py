@@ -88,13 +88,13 @@ def test_a_name_is_looked_up_again_once_its_lookup_ended(
 def test_a_forked_child_does_not_join_its_parents_lookups(dead_resolver, isolated_cache):
     """The child has none of the parent's threads: a lookup under way there would never end in
     it, and every lookup of that name in the child would time out."""
-    from tfhub import _http_dns
+    from tfhub.utils import threads
 
     with pytest.raises(errors.ConnectionFailedError):
         hub.resolve(f"http://{_STUCK}:9/m.tar.gz")
-    assert _http_dns._RUNNING  # The parent's lookup is still under way.
+    assert threads.running_keys()  # The parent's lookup is still under way.
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child: exits at once.
-        os._exit(0 if not _http_dns._RUNNING else 1)
+        os._exit(0 if not threads.running_keys() else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0

@@ -8,8 +8,8 @@ body). `RetryBudget` bounds a download's retries in all (TFHUB_HTTP_RETRY_TIMEOU
 requests' retries, the resumes of its body and its restarts share one clock, which runs while no
 byte arrives; once such a series is under way, `bounded_by(budget)` and `RetryBudget.timeout` cut
 each attempt's connecting, headers and reads when the budget runs out (`deadline_now`).
-`within_retry_timeout` gives a request of TensorFlow's file systems (gs://, read through its own
-libcurl) the same TFHUB_HTTP_RETRY_TIMEOUT in all.
+`within_http_timeouts` gives a request of TensorFlow's file systems (gs://, read through its own
+libcurl) TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT in all.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from . import constants, errors
 from .utils.printable import escaped
 from .utils.redact import redact
-from .utils.threads import daemon_thread
+from .utils.threads import joined
 
 _T = TypeVar("_T")
 
@@ -226,13 +226,14 @@ def cut_off(seconds: float, by_budget: bool, *, what: str = "response headers") 
     return HeadersTooSlow(seconds, what=what)
 
 
-def within_retry_timeout(call: Callable[[], _T], *, path: str, what: str) -> _T:
+def within_http_timeouts(call: Callable[[], _T], *, path: str, what: str) -> _T:
     """Returns `call()`, a request of TensorFlow's file systems about `path`, if it ends within
     TFHUB_HTTP_TIMEOUT (a first answer's time, as a request's first attempt gets it in full)
     plus TFHUB_HTTP_RETRY_TIMEOUT (its retries): TensorFlow's GCS file system follows a
     listing's nextPageToken for as long as the server sends one, and retries a failing server
     for minutes, bounded by nothing of tfhub's. It runs in a daemon thread (with the stop
-    signals left to this one).
+    signals left to this one); while a call about `path` that timed out still runs there, the
+    same question joins it rather than starting another thread.
 
     Args:
         call: the request (e.g. `tf.io.gfile.exists(path)`).
@@ -245,23 +246,13 @@ def within_retry_timeout(call: Callable[[], _T], *, path: str, what: str) -> _T:
         Whatever `call` raises.
     """
     first, limit = constants.http_timeout(), constants.http_retry_timeout()
-    outcome: list[tuple[bool, Any]] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, call()))
-        except BaseException as err:  # Handed to the caller's thread.
-            outcome.append((False, err))
-
-    thread = daemon_thread(run, name="tfhub-gfile-request")
     start = time.monotonic()
-    thread.start()
-    thread.join(first + limit)
-    if not outcome:
+    running = joined(("gfile", what, path), call, name="tfhub-gfile-request")
+    if not running.done.wait(first + limit):
         seconds = time.monotonic() - start
         raise errors.RetryTimeoutError(
             f"Cannot read {escaped(redact(path))}: TensorFlow's file system did not say {what} "
-            f"within {seconds:.0f} s ({constants.TFHUB_HTTP_TIMEOUT}={first:g} s for an answer, "
+            f"within {seconds:.1f} s ({constants.TFHUB_HTTP_TIMEOUT}={first:g} s for an answer, "
             f"then {constants.TFHUB_HTTP_RETRY_TIMEOUT}={limit:g} s of retries; its server may "
             "be failing, or a listing of the bucket never ends). Check the path and your "
             f"network, or set {constants.TFHUB_HTTP_RETRY_TIMEOUT} higher.",
@@ -269,9 +260,6 @@ def within_retry_timeout(call: Callable[[], _T], *, path: str, what: str) -> _T:
             seconds=seconds,
             cause=f"no answer {what}",
             limit=limit,
-            attempts=1,
+            attempts=1,  # One call of TensorFlow's (its own retries are not counted).
         )
-    succeeded, value = outcome[0]
-    if not succeeded:
-        raise value
-    return value  # type: ignore[no-any-return]
+    return running.result()  # type: ignore[no-any-return]

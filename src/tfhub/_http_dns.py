@@ -12,26 +12,10 @@ each). Nothing is cached: once a lookup ends, the next one asks the resolver aga
 
 from __future__ import annotations
 
-import os
 import socket
-import threading
 from typing import Any
 
-from .utils.threads import daemon_thread
-
-# The lookups under way, by (host, port, address family): joined rather than asked again.
-_RUNNING: dict[tuple[str, int, int], _Lookup] = {}
-_RUNNING_LOCK = threading.Lock()
-
-
-def _forget_in_child() -> None:
-    """A forked child has none of its parent's threads: their lookups never end there."""
-    global _RUNNING_LOCK
-    _RUNNING_LOCK = threading.Lock()
-    _RUNNING.clear()
-
-
-os.register_at_fork(after_in_child=_forget_in_child)
+from .utils.threads import Call, joined
 
 
 def resolve_within(connection: Any, host: Any) -> list[str]:
@@ -56,46 +40,24 @@ def resolve_within(connection: Any, host: Any) -> list[str]:
     if not lookup.done.wait(seconds):
         why = socket.gaierror(f"no answer from the DNS resolver within {seconds:g} s")
         raise NameResolutionError(connection.host, connection, why)
-    if isinstance(lookup.answer, socket.gaierror):
-        raise NameResolutionError(connection.host, connection, lookup.answer) from lookup.answer
-    if isinstance(lookup.answer, Exception):
+    if isinstance(lookup.error, socket.gaierror):
+        raise NameResolutionError(connection.host, connection, lookup.error) from lookup.error
+    if lookup.error is not None:
         return []  # urllib3 resolves again and raises its own error for it.
-    return list(dict.fromkeys(str(entry[4][0]) for entry in lookup.answer))
+    return list(dict.fromkeys(str(entry[4][0]) for entry in lookup.value))
 
 
-class _Lookup:
-    """One getaddrinfo call in a "tfhub-dns" thread; `answer` (its result or error) is set
-    before `done`."""
-
-    def __init__(self, key: tuple[str, int, int]) -> None:
-        self.key = key
-        self.done = threading.Event()
-        self.answer: Any = None
-
-    def run(self) -> None:
-        host, port, family = self.key
-        try:
-            self.answer = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
-        except Exception as err:  # Handed to the connecting threads.
-            self.answer = err
-        finally:
-            with _RUNNING_LOCK:
-                if _RUNNING.get(self.key) is self:
-                    del _RUNNING[self.key]
-            self.done.set()
-
-
-def _join(host: str, port: int) -> _Lookup:
-    """The lookup of `host` (at `port`, as urllib3 asks it) under way, or a new one started."""
+def _join(host: str, port: int) -> Call:
+    """The lookup of `host` (at `port`, as urllib3 asks it) under way, or a new one started:
+    `socket.getaddrinfo` in a "tfhub-dns" thread."""
     from urllib3.util.connection import allowed_gai_family
 
-    key = (host, port, int(allowed_gai_family()))
-    with _RUNNING_LOCK:
-        lookup = _RUNNING.get(key)
-        if lookup is None:
-            lookup = _RUNNING[key] = _Lookup(key)
-            daemon_thread(lookup.run, name="tfhub-dns").start()  # Stop signals: main thread.
-    return lookup
+    family = int(allowed_gai_family())
+    return joined(
+        ("dns", host, port, family),
+        lambda: socket.getaddrinfo(host, port, family, socket.SOCK_STREAM),
+        name="tfhub-dns",
+    )
 
 
 def _is_address(host: str) -> bool:

@@ -45,10 +45,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import constants, errors
-from .._http_deadline import within_retry_timeout
+from .._http_deadline import within_http_timeouts
 from ..utils.filelock import WARN_AFTER_SEC
 from ..utils.lazy import import_tensorflow
-from ..utils.printable import escaped
+from ..utils.printable import escaped, quoted_reason
 from ..utils.redact import redact
 from . import bookkeeping, layout, remote_staging
 
@@ -210,12 +210,12 @@ def install(
         if not replace and _installed_by_another(module_path):
             return
         _commit(gfile, handle, staging_dir, module_path, sorted(files), manifest)
-    except errors.CacheError:
+    except errors.TFHubError:  # A CacheError, a RetryTimeoutError of `damage`: said already.
         raise
     except Exception as err:  # tf.errors.OpError and OSError: the filesystem refused.
         raise errors.CacheError(
             f"Cannot write the cache entry {escaped(module_path)}: "
-            f"{escaped(str(err) or type(err).__name__)}. Check the "
+            f"{quoted_reason(err, module_path)}. Check the "
             "filesystem's permissions, or set TFHUB_CACHE_DIR to a writable folder.",
             path=module_path,
         ) from err
@@ -308,7 +308,7 @@ def _remove_half_entry(gfile: Any, module_path: str) -> None:
             "Could not remove the incomplete cache entry %s (it is not used; the next "
             "download replaces it): %s",
             escaped(module_path),
-            err,
+            quoted_reason(err, module_path),
         )
 
 
@@ -325,7 +325,7 @@ def damage(module_path: str) -> str | None:
             ever, a failing server).
     """
     gfile = _gfile()
-    return within_retry_timeout(
+    return within_http_timeouts(
         lambda: _damage(gfile, module_path),
         path=module_path,
         what="whether the cache entry is complete",

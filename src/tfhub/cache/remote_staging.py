@@ -28,7 +28,7 @@ import time
 import uuid
 from typing import Any
 
-from ..utils.printable import escaped
+from ..utils.printable import escaped, quoted_reason
 from . import layout
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,11 @@ def release(gfile: Any, staging_dir: str) -> None:
         if gfile.exists(owner):
             gfile.remove(owner)
     except Exception as err:  # tf.errors.OpError: the filesystem refused.
-        logger.warning("Could not remove the temporary folder %s: %s", escaped(staging_dir), err)
+        logger.warning(
+            "Could not remove the temporary folder %s: %s",
+            escaped(staging_dir),
+            quoted_reason(err, staging_dir),
+        )
 
 
 def owner_path(staging_dir: str) -> str:

@@ -6,14 +6,13 @@ tfhub reaches Google Cloud Storage only through TensorFlow's `tf.io.gfile`, as u
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .. import errors, handles
-from .._http_deadline import within_retry_timeout
+from .._http_deadline import within_http_timeouts
 from ..utils.lazy import import_tensorflow
 from ..utils.lazy import tensorflow as tf  # Imported by `open_binary` before any read.
-from ..utils.printable import escaped
+from ..utils.printable import quoted_reason
 from ..utils.redact import redact
 from . import _progress
 from .base import Resolver
@@ -30,7 +29,7 @@ def exists(path: str) -> bool:
     """
     tf = import_tensorflow("Reading gs:// paths")
     try:
-        return within_retry_timeout(
+        return within_http_timeouts(
             lambda: bool(tf.io.gfile.exists(path)), path=path, what="whether it exists"
         )
     except tf.errors.OpError as err:
@@ -39,7 +38,7 @@ def exists(path: str) -> bool:
 
 def _unreadable(path: str, err: Any) -> errors.DownloadError:
     """The error for a gs:// (or other tf.io.gfile) path TensorFlow could not read."""
-    reason = _one_line(str(err.message), path)
+    reason = quoted_reason(err, path)
     if isinstance(err, tf.errors.UnimplementedError):  # "File system scheme 's3' not ..."
         scheme = path.split("://", 1)[0]
         todo = (
@@ -57,25 +56,6 @@ def _unreadable(path: str, err: Any) -> errors.DownloadError:
         if path.lower().startswith("gs://"):
             todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
     return errors.DownloadError(f"Cannot read {path}: {reason}. {todo}.")
-
-
-def _one_line(message: str, path: str) -> str:
-    """TensorFlow's message on one line (it adds "\n\t when reading <path>", which ours says
-    already), without its final period. It quotes the server's answer ("with body '...'"), so
-    control characters (a terminal's escapes) are written as `\\x1B`, and an access token it
-    echoes as `***`."""
-    lines = [line.strip() for line in message.splitlines()]
-    kept = [line for line in lines if line and line != f"when reading {path}"]
-    return escaped(_ACCESS_TOKEN.sub(_hidden, " ".join(kept).rstrip(".")))
-
-
-# The OAuth access token TensorFlow sent ("Authorization: Bearer ya29...."), should the answer
-# it quotes echo it (a proxy's or a debugging endpoint's error page may).
-_ACCESS_TOKEN = re.compile(r"(?i)\b(bearer\s+)[^\s'\",;]+|\bya29\.[\w.\-]+")
-
-
-def _hidden(match: re.Match[str]) -> str:
-    return (match.group(1) or "") + "***"
 
 
 def open_binary(path: str) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from .redact import hide_access_tokens
+
 
 def escaped(text: str, also: str = "") -> str:
     """`text` with control and other non-printable characters (and those of `also`) written as
@@ -106,3 +108,17 @@ def _output_errors(err: UnicodeError) -> tuple[bytes, int]:
         else:
             out += char.encode("ascii", "backslashreplace")  # As Python's stderr does.
     return bytes(out), err.end
+
+
+def quoted_reason(err: BaseException | str, path: str) -> str:
+    """Another library's error (or its message) about `path`, TensorFlow's file systems' for one,
+    as tfhub quotes it: its message (an OpError's `message`, without TensorFlow's own prefix) on
+    one line, without the "when reading <path>" line TensorFlow adds (what tfhub says names the
+    path already) and its final period, control characters escaped (it may quote the server's
+    answer, "with body '...'"), and an access token it echoes shown as `***`."""
+    message = err if isinstance(err, str) else str(getattr(err, "message", "") or err)
+    if not message and not isinstance(err, str):
+        message = type(err).__name__
+    lines = [line.strip() for line in message.splitlines()]
+    kept = [line for line in lines if line and line != f"when reading {path}"]
+    return escaped(hide_access_tokens(" ".join(kept).rstrip(".")))

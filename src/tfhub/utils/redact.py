@@ -5,6 +5,9 @@ its query, as signed URLs do (S3 presigned URLs' ``X-Amz-Signature`` and
 ``X-Amz-Security-Token``, GCS signed URLs' ``X-Goog-Signature``, Azure SAS ``sig``, an
 ``access_token``). tfhub downloads with it, but every message, log line, descriptor and
 listing shows ``https://***@host/m.tar.gz?X-Amz-Signature=***`` instead.
+
+A server's answer that another library quotes (TensorFlow's gs:// errors quote the body) may
+echo the access token sent to it: `hide_access_tokens` hides it.
 """
 
 from __future__ import annotations
@@ -75,3 +78,21 @@ def _redact_parameters(text: str) -> str:
         parts += [text[done : found.end()], "***"]
         done = value.end()
     return "".join(parts) + text[done:]
+
+
+# An OAuth access token sent as "Authorization: Bearer <token>", should a server's answer echo
+# it: after "Bearer" and a space (or its URL encodings, %20 and +), 16 characters or more of a
+# token (not a word of prose: "the bearer token is invalid" stays), or Google's own access
+# tokens ("ya29." and their characters) wherever they appear.
+_ACCESS_TOKEN = (
+    r"(?i)(bearer(?:\s+|%20|\+))[A-Za-z0-9._~+/=%\-]{16,}"
+    r"|ya29\.[A-Za-z0-9._~+/=%\-]+"
+)
+
+
+def hide_access_tokens(text: str) -> str:
+    """Returns `text` with each access token it quotes (after `Bearer`, or Google's `ya29.`
+    tokens) replaced by `***`."""
+    if "ya29." not in text and "earer" not in text.lower():
+        return text
+    return re.sub(_ACCESS_TOKEN, lambda found: (found.group(1) or "") + "***", text)

@@ -6,10 +6,16 @@ thread, but only when that thread next runs Python: if the signal went to a help
 while the main thread waits in a system call (a stalled download's read, a lock), the wait is
 not interrupted and Ctrl-C does nothing until it ends. A thread started here blocks those
 signals, so the kernel gives them to the main thread, whose wait they interrupt.
+
+`joined` runs a call that may never end (a name lookup, a request of TensorFlow's file systems)
+in such a thread, for a caller that waits for it only so long: while it runs, a later caller
+asking the same joins it rather than starting another thread (calls in a row on a dead server
+left a thread each, for ever).
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -33,3 +39,69 @@ def daemon_thread(
         target(*args)
 
     return threading.Thread(target=run, name=name, daemon=True)
+
+
+class Call:
+    """One call run in a daemon thread: its outcome (`value`, or the `error` it raised) is set
+    before `done`."""
+
+    def __init__(self, key: object, call: Callable[[], Any]) -> None:
+        self.key = key
+        self.call = call
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.value = self.call()
+        except BaseException as err:  # Handed to the waiting threads.
+            self.error = err
+        finally:
+            with _RUNNING_LOCK:
+                if _RUNNING.get(self.key) is self:
+                    del _RUNNING[self.key]
+            self.done.set()
+
+    def result(self) -> Any:
+        """The call's value, once `done`.
+
+        Raises:
+            What the call raised.
+        """
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+# The calls under way, by key: joined rather than started again.
+_RUNNING: dict[object, Call] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
+def _forget_in_child() -> None:
+    """A forked child has none of its parent's threads: their calls never end there."""
+    global _RUNNING_LOCK
+    _RUNNING_LOCK = threading.Lock()
+    _RUNNING.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
+def joined(key: object, call: Callable[[], Any], *, name: str) -> Call:
+    """The call under way for `key` (another caller's, still running), or `call` started now
+    in a daemon thread named `name` (with the stop signals left to the main thread). Wait for
+    it with `.done.wait(seconds)`, then take `.result()`."""
+    with _RUNNING_LOCK:
+        running = _RUNNING.get(key)
+        if running is None:
+            running = _RUNNING[key] = Call(key, call)
+            daemon_thread(running.run, name=name).start()
+    return running
+
+
+def running_keys() -> list[object]:
+    """The keys of the calls under way (for tests and diagnostics)."""
+    with _RUNNING_LOCK:
+        return list(_RUNNING)

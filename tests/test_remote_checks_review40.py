@@ -1,0 +1,160 @@
+"""Checks of TensorFlow's file systems (gs://, a gfile cache) bounded in time, and what their
+errors quote (session 40's review of the gs:// probes):
+
+- a check that timed out goes on in its thread (TensorFlow's call cannot be stopped); the same
+  question asked again joins it instead of starting one more thread each time;
+- a gfile cache whose completeness check times out while installing raises that timeout, not a
+  CacheError telling the user to fix permissions;
+- an access token that a server's answer echoes (after `Bearer`, URL-encoded or not, or a
+  Google `ya29.` token) is hidden wherever tfhub quotes such an answer, and prose is not.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+
+import pytest
+from tests._helpers.archives import MODEL_FILES
+
+from tfhub import errors, handles
+from tfhub._http_deadline import within_http_timeouts
+from tfhub.utils import threads
+from tfhub.utils.printable import quoted_reason
+from tfhub.utils.redact import hide_access_tokens
+
+TOKEN = "ya29.a0AfB_review40-Secret-Token-Value"
+
+
+def _live_threads(name: str) -> int:
+    return sum(thread.name == name and thread.is_alive() for thread in threading.enumerate())
+
+
+@pytest.fixture
+def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.2")
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.2")
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Set at the end of a test: the blocked calls it started end."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def test_a_check_that_timed_out_is_joined_not_started_again(short_timeouts, release) -> None:
+    calls: list[int] = []
+
+    def blocked() -> bool:
+        calls.append(1)
+        release.wait(60)
+        return True
+
+    before = _live_threads("tfhub-gfile-request")
+    for _ in range(3):
+        with pytest.raises(errors.RetryTimeoutError) as info:
+            within_http_timeouts(blocked, path="gs://b/m", what="whether it exists")
+        assert isinstance(info.value, TimeoutError)
+        assert "gs://b/m" in str(info.value) and "TFHUB_HTTP_RETRY_TIMEOUT" in str(info.value)
+    assert calls == [1]
+    assert _live_threads("tfhub-gfile-request") == before + 1
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "tfhub-gfile-request":
+            thread.join(10)
+    assert ("gfile", "whether it exists", "gs://b/m") not in threads.running_keys()
+    # Once it has ended, the next check asks again.
+    assert within_http_timeouts(lambda: "again", path="gs://b/m", what="whether it exists") == (
+        "again"
+    )
+
+
+def test_a_checks_error_is_raised_in_the_callers_thread(short_timeouts) -> None:
+    def refused() -> bool:
+        raise PermissionError("denied")
+
+    with pytest.raises(PermissionError, match="denied"):
+        within_http_timeouts(refused, path="gs://b/m", what="whether it exists")
+
+
+@pytest.fixture
+def model_dir(tmp_path) -> str:
+    for rel, data in MODEL_FILES.items():
+        path = tmp_path / "model" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return os.fspath(tmp_path / "model")
+
+
+@pytest.fixture
+def module_path(tmp_path) -> str:
+    """An entry of a gfile cache on TensorFlow's local file system (file://)."""
+    (tmp_path / "cache").mkdir()
+    return f"file://{tmp_path}/cache/{handles.cache_key('https://example.com/m/1')}"
+
+
+@pytest.mark.tf
+def test_a_completeness_check_timing_out_while_installing_is_that_timeout(
+    short_timeouts, release, model_dir, module_path, monkeypatch
+) -> None:
+    """`install(replace=False)` asks whether another process installed the entry meanwhile:
+    a check without an answer was wrapped in a CacheError saying to check permissions."""
+    pytest.importorskip("tensorflow")
+    from tfhub.cache import remote
+
+    def stalled(gfile: object, path: str) -> str | None:  # A listing that never ends.
+        release.wait(60)
+        return "unfinished"
+
+    monkeypatch.setattr(remote, "_damage", stalled)
+    with pytest.raises(errors.RetryTimeoutError) as info:
+        remote.install("https://example.com/m/1", model_dir, module_path, replace=False)
+    assert not isinstance(info.value, errors.CacheError)
+    assert "permissions" not in str(info.value)
+    assert "whether the cache entry is complete" in str(info.value)
+
+
+@pytest.mark.tf
+def test_a_refused_write_echoing_the_token_is_quoted_without_it(
+    model_dir, module_path, monkeypatch
+) -> None:
+    tf = pytest.importorskip("tensorflow")
+    from tfhub.cache import remote
+
+    def refused(gfile: object, source: str, target: str) -> None:
+        raise tf.errors.PermissionDeniedError(
+            None, None, f"403 with body 'forbidden for Bearer {TOKEN}'\n\t when uploading x"
+        )
+
+    monkeypatch.setattr(remote, "_copy", refused)
+    with pytest.raises(errors.CacheError) as info:
+        remote.install("https://example.com/m/1", model_dir, module_path)
+    message = str(info.value)
+    assert "Secret-Token" not in message and "Bearer ***" in message, message
+    assert message.isprintable(), message
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        (f"Authorization: Bearer {TOKEN}", "Authorization: Bearer ***"),
+        (f"Authorization=Bearer%20{TOKEN} denied", "Authorization=Bearer%20*** denied"),
+        (f"auth=Bearer+{TOKEN}", "auth=Bearer+***"),
+        (f"token=0{TOKEN}", "token=0***"),  # No word boundary before it: still a token.
+        ("bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "bearer ***"),  # A JWT.
+        ("The bearer token is invalid", "The bearer token is invalid"),
+        ("Bearer authentication failed", "Bearer authentication failed"),
+        ("no credentials here", "no credentials here"),
+    ],
+)
+def test_access_tokens_are_hidden_and_prose_is_kept(text: str, shown: str) -> None:
+    assert hide_access_tokens(text) == shown
+
+
+def test_a_quoted_reason_is_one_escaped_line_without_the_path_line_or_token() -> None:
+    message = f"401 with body '\x1b[2Jdenied {TOKEN}'.\n\t when reading gs://b/m.tar.gz"
+    shown = quoted_reason(message, "gs://b/m.tar.gz")
+    assert shown == "401 with body '\\x1B[2Jdenied ***'"
