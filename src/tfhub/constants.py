@@ -127,7 +127,8 @@ ENV_VARS: list[EnvVar] = [
         "waits between them and those a server asks for in `Retry-After`) until data arrives "
         "again at `TFHUB_DOWNLOAD_MIN_SPEED` on average, else `RetryTimeoutError` (default "
         f"{DEFAULT_HTTP_RETRY_TIMEOUT_SEC:g}; at most {MAX_SECONDS:,.0f}); a download receiving "
-        "data is never cut by it",
+        "data is never cut by it; with `TFHUB_HTTP_TIMEOUT`, it also bounds the whole of a "
+        "`gs://` path's existence check and a `gs://` cache entry's completeness check",
         "seconds a failing download may keep retrying "
         f"(default {DEFAULT_HTTP_RETRY_TIMEOUT_SEC:g})",
     ),
