@@ -4,17 +4,25 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import os
+import re
+import shutil
 import sys
 import types
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
-from tests._helpers.python_process import run_python
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.python_process import SRC_DIR, child_env, run_python
 
-from tfhub.utils import import_hooks, native_stderr
+from tfhub import absl_flags, constants, errors, help_text
+from tfhub.server import serve_models
+from tfhub.utils import import_hooks, lazy, native_stderr, redact
 from tfhub.utils.records import FrozenRecord
 
 # --- utils.import_hooks -----------------------------------------------------------------------
@@ -65,9 +73,8 @@ def test_a_watched_namespace_package_still_imports(on_path: Path) -> None:
 
 
 _BUILTIN_HOOK_CODE = """
-import json, sys
-from tfhub.utils import import_hooks, native_stderr
-from tfhub.utils.records import FrozenRecord
+import json
+from tfhub.utils import import_hooks
 seen = []
 import_hooks.call_after_import("_tracemalloc", lambda: seen.append("_tracemalloc"))
 import_hooks.call_after_import("_bz2", lambda: seen.append("_bz2"))
@@ -216,3 +223,255 @@ def test_a_record_given_more_or_fewer_values_than_fields_refuses_them() -> None:
     for cls in (Short, Long):
         with pytest.raises(ValueError, match="zip"):
             cls(1, 2)
+
+
+# --- utils.lazy: TensorFlow's C++ start-up lines ----------------------------------------------
+
+# A line of TensorFlow's C++ logging (`I0000 00:00:1796410605.853219 16229 port.cc:153] ...`).
+_TF_LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:[\d.]+ ", re.MULTILINE)
+
+_IMPORT_OPTIONAL_CODE = """
+import sys
+from tfhub.utils import lazy
+lazy.quiet_native_logs(sys.argv[1] == "quiet")
+lazy.import_optional(sys.argv[2], purpose="a probe")
+print("tensorflow" in sys.modules)
+"""
+
+
+def _start_up_lines(quiet: str, module: str) -> list[str]:
+    """TensorFlow's C++ lines on the stderr of a fresh process that imports `module` through
+    `import_optional` (TF_CPP_MIN_LOG_LEVEL unset: the user's choice, kept)."""
+    env = {k: v for k, v in child_env().items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = run_python(_IMPORT_OPTIONAL_CODE, quiet, module, env=env, timeout=180)
+    assert done.stdout == "True\n", done.stderr[-2000:]
+    return _TF_LOG_LINE.findall(done.stderr)
+
+
+@pytest.mark.tf
+def test_tensorflows_start_up_lines_are_hidden_only_when_asked() -> None:
+    """quiet_native_logs: the `tfhub` command hides TensorFlow's C++ start-up lines (CUDA, CPU
+    features: written to descriptor 2 even at TF_CPP_MIN_LOG_LEVEL=3) when TensorFlow is first
+    imported, also through Keras 3, which imports it; unless asked (`-v`), they are shown."""
+    shown = _start_up_lines("verbose", "tensorflow")
+    if not shown:
+        pytest.skip("this TensorFlow build prints no start-up lines: nothing to hide")
+    assert _start_up_lines("quiet", "keras") == []
+
+
+# --- utils.lazy: install hints ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["torch", "jax"])
+def test_a_missing_backend_package_asked_for_itself_is_not_a_keras_backend_problem(
+    module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_keras_backend_missing: only an import of Keras that fails on a backend's package is
+    "the backend Keras is set to"; a tool asking for `torch` or `jax` itself (an optional
+    package of its own) gets the install command of that package."""
+    monkeypatch.setitem(sys.modules, module, None)  # Not installed, whatever this machine has.
+    with pytest.raises(errors.MissingDependencyError) as caught:
+        lazy.import_optional(module, purpose="a probe")
+    assert "Keras" not in str(caught.value)
+    assert caught.value.module == module and caught.value.command == f"pip install {module}"
+
+
+_INSTALL_COMMAND_CODE = """
+import tfhub
+from tfhub.utils.lazy import install_command
+print(tfhub.__file__)
+print(install_command("tf"))
+"""
+
+
+@pytest.mark.parametrize(
+    ("package", "pyproject"),
+    [("proj/vendor/tfhub", "proj/pyproject.toml"), ("proj/src/tfhub", None)],
+    ids=["beside-another-projects-pyproject", "src-folder-without-pyproject"],
+)
+def test_only_a_source_checkout_gets_the_editable_install_command(
+    tmp_path: Path, package: str, pyproject: str | None
+) -> None:
+    """install_command: "A source checkout (`<root>/src/tfhub` next to `<root>/pyproject.toml`)"
+    gets `pip install -e "<root>[extra]"`; a copy of tfhub vendored in another project (its
+    pyproject.toml two folders up) or in a `src` folder with no pyproject.toml is not one: an
+    editable install there would install the other project, or nothing."""
+    shutil.copytree(
+        SRC_DIR / "tfhub", tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    if pyproject is not None:
+        (tmp_path / pyproject).write_text('[project]\nname = "theirs"\n')
+    env = {**child_env(), "PYTHONPATH": str((tmp_path / package).parent)}
+    done = run_python(_INSTALL_COMMAND_CODE, env=env, timeout=60)
+    assert done.stdout.splitlines() == [
+        str(tmp_path / package / "__init__.py"),
+        'pip install "tfhub[tf]"',
+    ]
+
+
+def test_missing_modules_outside_every_extra_get_their_pip_commands_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """require: when no missing module belongs to an extra of tfhub (the measured ANN
+    libraries), the one command installs their pip packages, without a `tfhub[]` install of no
+    extra before them."""
+    for module in ("faiss", "usearch"):
+        monkeypatch.setitem(sys.modules, module, None)  # Not installed, whatever this machine has.
+    with pytest.raises(errors.MissingDependencyError) as caught:
+        lazy.require("faiss", "usearch", purpose="a probe")
+    assert caught.value.command == "pip install faiss-cpu && pip install usearch"
+
+
+# --- utils.redact -----------------------------------------------------------------------------
+
+# Every query parameter name redact.py's comment promises to hide, as services spell them.
+_SECRET_NAMES = [
+    "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Security-Token", "AWSAccessKeyId",
+    "Signature", "X-Goog-Credential", "X-Goog-Signature", "GoogleAccessId", "X-Oss-Credential",
+    "X-Oss-Signature", "OSSAccessKeyId", "AccessKeyId", "q-ak", "Policy", "sig", "temp_url_sig",
+    "hdnts", "hmac", "jwt", "auth", "Authorization", "pwd", "key", "api_key", "apikey",
+    "api-key", "X-Api-Key", "access_token", "auth_token", "client_secret", "passwd", "password",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", _SECRET_NAMES)
+def test_each_secret_parameter_the_module_names_is_hidden(name: str) -> None:
+    """redact: signed URLs' signatures, credentials and tokens (AWS, GCS, OSS, CloudFront,
+    Azure SAS, Swift TempURL, Akamai) and the usual names of API keys and passwords: the value
+    is `***`, in any case, percent-encoded or not."""
+    url = f"https://host/m.tar.gz?tf-hub-format=compressed&{name}=s3cr3t&v=1"
+    assert redact.redact(url) == (f"https://host/m.tar.gz?tf-hub-format=compressed&{name}=***&v=1")
+    assert redact.is_secret_parameter(name.upper())
+    encoded = urllib.parse.quote(name, safe="").replace("-", "%2D").replace("_", "%5F")
+    assert redact.is_secret_parameter(encoded), encoded
+
+
+@pytest.mark.parametrize("name", ["tf-hub-format", "version", "keyword", "monkey", "author"])
+def test_parameters_that_only_look_like_secrets_are_shown(name: str) -> None:
+    """Listed names match whole ("key", "auth"); only the listed parts match inside a name."""
+    url = f"https://host/m?{name}=value"
+    assert redact.redact(url) == url and not redact.is_secret_parameter(name)
+
+
+@pytest.mark.parametrize("scheme", ["HTTPS://", "Http://", "S3://", "HTTPS:/"])
+def test_userinfo_is_hidden_whatever_the_case_of_the_scheme(scheme: str) -> None:
+    """A URL's scheme is case-insensitive (RFC 3986), so `HTTPS://user:pw@host` is a URL a
+    user may paste: its userinfo is hidden as a lower-case one's (and in the one-slash form
+    a path made of it takes)."""
+    assert redact.redact(f"Received: {scheme}user:pw@host/m") == f"Received: {scheme}***@host/m"
+
+
+# --- absl_flags -------------------------------------------------------------------------------
+
+
+def test_a_flag_nobody_defined_has_no_value_while_absl_is_in_use() -> None:
+    """flag_value: "an absl flag's value ..., or None": a name absl does not know (a flag of a
+    later tfhub, asked about by code that runs beside an older one) is None, not absl's
+    UnrecognizedFlagError."""
+    pytest.importorskip("absl.flags", reason="absl is what is read")
+    assert absl_flags.flag_value("tfhub_no_such_flag", constants.ABSL_FLAGS) is None
+
+
+# --- help_text --------------------------------------------------------------------------------
+
+
+def test_the_environment_section_aligns_names_up_to_25_characters() -> None:
+    """environment(): one line per variable, the meanings aligned after the widest name of up
+    to 25 characters (TFHUB_MAX_EXTRACTED_BYTES); a longer name (TFHUB_DISABLE_CERT_VALIDATION,
+    the proxies' list) has its meaning on the next line, at the same column; a note ends it."""
+    brief = help_text.ENV_HELP
+    long_name = "TFHUB_DISABLE_CERT_VALIDATION"
+    section = help_text.environment(
+        "TFHUB_OFFLINE", "TFHUB_MAX_EXTRACTED_BYTES", long_name, note="A last line."
+    )
+    assert section.splitlines() == [
+        "environment:",
+        f"  TFHUB_OFFLINE              {brief['TFHUB_OFFLINE']}",
+        f"  TFHUB_MAX_EXTRACTED_BYTES  {brief['TFHUB_MAX_EXTRACTED_BYTES']}",
+        f"  {long_name}",
+        f"  {'':25}  {brief[long_name]}",
+        "A last line.",
+    ]
+    assert help_text.environment("TFHUB_OFFLINE") == (
+        f"environment:\n  TFHUB_OFFLINE  {brief['TFHUB_OFFLINE']}\n"
+    )
+
+
+def test_help_prose_is_joined_and_headings_and_indented_lines_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HelpFormatter: a description's hard-wrapped prose (two source lines) is one paragraph,
+    wrapped to the width; a line ending with ":" (a heading) is not joined with the prose
+    after it; indented lines stay as written."""
+    monkeypatch.setenv("COLUMNS", "80")
+    parser = argparse.ArgumentParser(
+        prog="probe",
+        description="First line of prose\nand its second line.\n\nNotes:\nProse after it.\n"
+        "  an indented   line\n",
+        formatter_class=help_text.HelpFormatter,
+    )
+    text = parser.format_help()
+    assert text.split("\n\n", 1)[1] == (
+        "First line of prose and its second line.\n\n"
+        "Notes:\nProse after it.\n  an indented   line\n\n"
+        "options:\n  -h, --help  show this help message and exit\n"
+    )
+
+
+# --- server and version -----------------------------------------------------------------------
+
+
+def test_serve_models_names_a_missing_uvicorn_before_it_starts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """serve_models: "Raises: tfhub.errors.MissingDependencyError ... if the hub extra is not
+    installed, naming what to install": uvicorn, which runs the app, too."""
+    pytest.importorskip("starlette", reason="the hub app (pip install 'tfhub[hub]')")
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # Not installed, whatever this machine has.
+    with pytest.raises(errors.MissingDependencyError) as caught, serve_models(str(tmp_path)):
+        pytest.fail("the server started without uvicorn")
+    assert caught.value.module == "uvicorn"
+    assert caught.value.command == lazy.install_command("hub")
+
+
+def test_serve_models_keeps_serving_its_folder_after_the_program_changes_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """serve_models(root): a relative `root` names the folder it named when the server
+    started; the program's later `chdir` does not move what is served."""
+    pytest.importorskip("starlette", reason="the hub app (pip install 'tfhub[hub]')")
+    pytest.importorskip("uvicorn", reason="serve_models runs the app with uvicorn")
+    (tmp_path / "hub" / "m").mkdir(parents=True)
+    make_tar_gz(tmp_path / "hub" / "m" / "1.tar.gz")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with serve_models("hub") as server:
+        monkeypatch.chdir(tmp_path / "elsewhere")
+        with urllib.request.urlopen(server.url("m/1?tf-hub-format=compressed"), timeout=30) as got:
+            body = got.read()
+    assert body == (tmp_path / "hub" / "m" / "1.tar.gz").read_bytes()
+
+
+def test_the_version_module_gives_tfhubs_version() -> None:
+    """tfhub.version (tensorflow_hub's `version` module path): `__version__` is tfhub's."""
+    import tfhub
+    from tfhub import version
+
+    assert version.__version__ == tfhub.__version__ and version.__all__ == ["__version__"]
+
+
+# --- _tf_private ------------------------------------------------------------------------------
+
+
+@pytest.mark.tf
+def test_state_ops_are_the_stateful_ones_without_inputs() -> None:
+    """is_state_op_type: "a registered stateful op that takes no inputs (e.g. VarHandleOp)":
+    constants and placeholders take none but hold no state (a TF1 module's apply graph would
+    feed them as variables); ops that assign to a variable take inputs."""
+    pytest.importorskip("tensorflow", reason="reads TensorFlow's op registry")
+    from tfhub import _tf_private
+
+    kinds = ["VarHandleOp", "VariableV2", "Const", "Placeholder", "AssignVariableOp", "Nope"]
+    assert [_tf_private.is_state_op_type(kind) for kind in kinds] == [
+        True, True, False, False, False, False,
+    ]  # fmt: skip
