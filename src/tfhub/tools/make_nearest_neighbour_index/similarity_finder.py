@@ -55,10 +55,21 @@ def _local_index_file(index_files: files.IndexFiles) -> str:
         )
     if not files.is_remote(path):
         return path
+    # A copy in TMPDIR (the libraries read local files), removed once loaded (_remove_copy).
     handle, local = tempfile.mkstemp(prefix="tfhub-ann-", suffix=".index")
     with os.fdopen(handle, "wb") as out:
         out.write(files.read_bytes(path))
     return local
+
+
+def _remove_copy(path: str) -> None:
+    """Removes the local copy of a remote index once it is loaded: the libraries hold it in
+    memory, or annoy mapped it, which stays readable after the name is gone (POSIX; where
+    the system refuses to remove a mapped file, the copy stays in TMPDIR)."""
+    try:
+        os.remove(path)
+    except OSError as err:
+        logger.debug("Cannot remove the copy %s of the index: %s", path, err)
 
 
 def _index_files(index: str | files.IndexFiles) -> files.IndexFiles:
@@ -91,7 +102,6 @@ class LoadedIndex:
             index_files.mapping, allow_pickle=allow_pickle, received=index_files.received
         )
         info = files.read_index_info(index_files.index)
-        path = _local_index_file(index_files)
         if info is not None:
             if int(info["dimensions"]) != query_dim:
                 raise _dimension_error(
@@ -102,7 +112,12 @@ class LoadedIndex:
             self.index = ann.make_index("annoy", query_dim)
         # tfhub's build writes ann.index.json beside its JSON mapping (upstream wrote neither).
         self._info_lost = info is None and files.exists(index_files.mapping + ".json")
-        count = self._load(path, dimensions_recorded=info is not None)
+        path = _local_index_file(index_files)
+        try:
+            count = self._load(path, dimensions_recorded=info is not None)
+        finally:
+            if path != index_files.index:  # The local copy of a remote index: read, not kept.
+                _remove_copy(path)
         if count != len(self.items):
             raise errors.IndexFilesError(
                 f"The index in {self.index_dir} holds {count} items but its mapping "
