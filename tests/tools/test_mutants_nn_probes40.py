@@ -449,6 +449,27 @@ def test_load_of_upstreams_flags_takes_their_allow_pickle(text_module: str, tmp_
 
 
 @pytest.mark.tf
+def test_an_upstream_folder_of_another_dimension_is_not_said_to_have_lost_its_description(
+    tmp_path: Path,
+) -> None:
+    """The hint about a lost ann.index.json is for folders tfhub's build wrote (a JSON mapping
+    beside the index); upstream's folders never had one."""
+    from tfhub.tools.make_nearest_neighbour_index import index_builder, similarity_finder
+
+    _embeddings(tmp_path / "emb")
+    index = tmp_path / "index"
+    index_builder.run(
+        BuildConfig(os.fspath(tmp_path / "emb"), os.fspath(index), upstream_format=True)
+    )
+    (index / files.INDEX_INFO_JSON).unlink()
+    (index / files.MAPPING_JSON).unlink()  # Now upstream's folder: pickles and the index.
+    with pytest.raises(errors.IndexDimensionError) as caught:
+        similarity_finder.LoadedIndex(os.fspath(index), query_dim=1000, allow_pickle=True)
+    assert "does not hold 1000-dimensional vectors" in str(caught.value)
+    assert files.INDEX_INFO_JSON not in str(caught.value)
+
+
+@pytest.mark.tf
 def test_a_query_of_a_remote_index_leaves_no_copy_of_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -496,6 +517,18 @@ def test_faiss_builds_with_the_ef_construction_of_its_params(tmp_path: Path) -> 
     index.build(np.random.default_rng(0).normal(size=(20, 4)))
     index.save(os.fspath(tmp_path / "ann.index"))
     assert faiss.read_index(os.fspath(tmp_path / "ann.index")).hnsw.efConstruction == 77
+
+
+def test_faiss_finds_as_many_matches_as_asked_beyond_its_ef(tmp_path: Path) -> None:
+    """faiss's HNSW search keeps efSearch candidates: below k it returned fewer matches (66 of
+    300 asked here, with ef 10), so efSearch is raised to k."""
+    pytest.importorskip("faiss")
+    vectors = np.random.default_rng(0).normal(size=(400, 8))
+    index = ann.make_index("faiss", 8, {"ef": 10})
+    index.build(vectors)
+    ids, distances = index.query(vectors[0], 300)
+    assert len(set(ids.tolist())) == 300 and ids[0] == 0
+    assert np.all(np.diff(distances) >= -1e-6)
 
 
 # --- readers, safe_pickle --------------------------------------------------------------------
@@ -584,3 +617,43 @@ def test_the_first_string_whose_vector_is_not_finite_is_named(tmp_path: Path) ->
     assert "its vectors of 2 of 4 strings hold NaN or infinity (the first for 'a')" in str(
         caught.value
     )
+
+
+def test_an_empty_pickle_is_a_damaged_file(tmp_path: Path) -> None:
+    """Unpickling an empty file raises EOFError, not an UnpicklingError: it is still the
+    index's damaged file."""
+    (tmp_path / files.RANDOM_PROJECTION_FILENAME).write_bytes(b"")
+    with pytest.raises(errors.IndexFilesError, match="Cannot read the projection matrix"):
+        readers.read_matrix(os.fspath(tmp_path), allow_pickle=True)
+
+
+def test_an_index_file_that_is_a_folder_is_named_so(tmp_path: Path) -> None:
+    from tfhub.tools.make_nearest_neighbour_index.index_files import IndexFiles
+
+    (tmp_path / "ann.index").mkdir()
+    named = IndexFiles(
+        index=os.fspath(tmp_path / "ann.index"),
+        mapping=os.fspath(tmp_path / "ann.index.mapping"),
+        matrix=None,
+        received="index_file_path='ann.index'",
+    )
+    with pytest.raises(errors.IndexFilesError) as caught:
+        named.check_exists()
+    assert caught.value.problem == "is not a file"
+
+
+@pytest.mark.tf
+def test_a_module_returning_no_output_is_not_a_text_embedding(tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    from tfhub.tools.make_nearest_neighbour_index.text_embedding import TextEmbedder
+
+    class Nothing(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def __call__(self, strings: tf.Tensor) -> dict[str, tf.Tensor]:
+            return {}
+
+    path = os.fspath(tmp_path / "nothing")
+    tf.saved_model.save(Nothing(), path)
+    with pytest.raises(errors.NotATextEmbeddingError, match="is not a text embedding"):
+        TextEmbedder(path)
