@@ -470,6 +470,19 @@ def test_an_upstream_folder_of_another_dimension_is_not_said_to_have_lost_its_de
 
 
 @pytest.mark.tf
+def test_a_blank_query_in_bytes_is_refused(text_module: str, tmp_path: Path) -> None:
+    from tfhub.tools.make_nearest_neighbour_index import index_builder
+    from tfhub.tools.make_nearest_neighbour_index.similarity_finder import SimilarityFinder
+
+    _embeddings(tmp_path / "emb", dim=nn.DIM)
+    index = os.fspath(tmp_path / "index")
+    index_builder.run(BuildConfig(os.fspath(tmp_path / "emb"), index))
+    finder = SimilarityFinder(text_module, index)
+    with pytest.raises(errors.ArgumentError, match="The query is blank"):
+        finder.find_matches(b" \t")  # type: ignore[arg-type]
+
+
+@pytest.mark.tf
 def test_a_query_of_a_remote_index_leaves_no_copy_of_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -657,3 +670,10 @@ def test_a_module_returning_no_output_is_not_a_text_embedding(tmp_path: Path) ->
     tf.saved_model.save(Nothing(), path)
     with pytest.raises(errors.NotATextEmbeddingError, match="is not a text embedding"):
         TextEmbedder(path)
+
+
+def test_a_json_mapping_named_by_its_own_name_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    path = os.fspath(tmp_path / "ann.index.mapping.json")
+    with pytest.raises(errors.IndexFilesError, match="there is no .*mapping.json\\)") as caught:
+        readers.read_mapping_file(path, allow_pickle=False, received="r")
+    assert (caught.value.problem, caught.value.path) == ("no mapping", path)
