@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
-from ...utils.printable import not_utf8
+from ...utils.printable import not_utf8, quoted_reason
 from . import ann, files
 from .flag_values import check_whole_number, required
 from .text_embedding import TextEmbedder, project
@@ -55,10 +55,23 @@ def _local_index_file(index_files: files.IndexFiles) -> str:
         )
     if not files.is_remote(path):
         return path
+    try:
+        data = files.read_bytes(path)
+    except Exception as err:  # TensorFlow's OpError: the file system failed or refused.
+        raise errors.IndexFilesError(
+            f"Cannot read the index {path}: {quoted_reason(err, path)}. Check the path and "
+            f"your access to it, then query again. Received: {index_files.received}",
+            path=path,
+            problem="unreadable",
+        ) from err
     # A copy in TMPDIR (the libraries read local files), removed once loaded (_remove_copy).
     handle, local = tempfile.mkstemp(prefix="tfhub-ann-", suffix=".index")
-    with os.fdopen(handle, "wb") as out:
-        out.write(files.read_bytes(path))
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+    except BaseException:  # A full TMPDIR: no partial copy is left.
+        _remove_copy(local)
+        raise
     return local
 
 
@@ -114,7 +127,7 @@ class LoadedIndex:
         self._info_lost = info is None and files.exists(index_files.mapping + ".json")
         path = _local_index_file(index_files)
         try:
-            count = self._load(path, dimensions_recorded=info is not None)
+            count = self._load(path, shown=index_files.index, dimensions_recorded=info is not None)
         finally:
             if path != index_files.index:  # The local copy of a remote index: read, not kept.
                 _remove_copy(path)
@@ -127,8 +140,9 @@ class LoadedIndex:
                 problem="count mismatch",
             )
 
-    def _load(self, path: str, *, dimensions_recorded: bool) -> int:
-        """Loads the index file; returns its number of items.
+    def _load(self, path: str, *, shown: str, dimensions_recorded: bool) -> int:
+        """Loads the index file at `path` (a local copy of a remote one is named `shown`, the
+        index the user gave, in errors); returns its number of items.
 
         An annoy file whose size does not fit the dimension is damaged if ann.index.json
         recorded the dimension (`dimensions_recorded`), else (upstream's folders) of
@@ -139,14 +153,14 @@ class LoadedIndex:
         except ann.DimensionMismatch as err:
             if dimensions_recorded:
                 raise errors.IndexFilesError(
-                    f"The {self.index.name} index {path} is damaged (cut short?): its size does "
+                    f"The {self.index.name} index {shown} is damaged (cut short?): its size does "
                     f"not fit {self.index.dim}-dimensional vectors, as ann.index.json records. "
                     f"Build the index again. Received: {self.received}",
-                    path=path,
+                    path=shown,
                     problem="damaged",
                 ) from err
             raise errors.IndexDimensionError(
-                f"The index {path} does not hold {self.index.dim}-dimensional vectors, the size "
+                f"The index {shown} does not hold {self.index.dim}-dimensional vectors, the size "
                 "of the query vectors, or it is damaged. Query with the module (and projection "
                 f"matrix) the index was built with, or build the index again.{self._lost_hint()} "
                 f"Received: {self.received}",
@@ -156,9 +170,9 @@ class LoadedIndex:
             ) from err
         except Exception as err:
             raise errors.IndexFilesError(
-                f"Cannot read the {self.index.name} index {path}: {err}. Build it again. "
+                f"Cannot read the {self.index.name} index {shown}: {err}. Build it again. "
                 f"Received: {self.received}",
-                path=path,
+                path=shown,
                 problem=str(err),
             ) from err
 
