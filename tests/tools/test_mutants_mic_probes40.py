@@ -84,6 +84,47 @@ def test_a_saved_model_dir_holding_an_earlier_saved_models_files_may_be_replaced
         check_outputs_writable(Outputs(saved_model_dir=os.fspath(folder)))
 
 
+def test_outputs_given_empty_are_not_asked_for() -> None:
+    """An output flag given empty (`--saved_model_dir=`) is one not given, as upstream's
+    `if FLAGS.saved_model_dir:`: nothing to check, nothing written."""
+    from tfhub.tools.make_image_classifier.output_checks import check_outputs_writable
+    from tfhub.tools.make_image_classifier.outputs import Outputs, given_outputs
+
+    empty = Outputs(
+        saved_model_dir="", tflite_output_file="", labels_output_file="", summaries_dir=""
+    )
+    assert given_outputs(empty) == []
+    check_outputs_writable(empty)
+
+
+# --- strategy: what the Python API takes as a distribution strategy ------------------------------
+
+
+def test_a_strategy_needs_both_a_scope_and_a_replica_count() -> None:
+    """`distribution_strategy` is taken as a strategy when it has a callable `scope` and a
+    `num_replicas_in_sync` (as every tf.distribute strategy), not one of them alone."""
+    import contextlib
+
+    from tfhub import errors
+    from tfhub.tools.make_image_classifier.strategy import as_strategy
+
+    class OnlyScope:
+        def scope(self) -> contextlib.AbstractContextManager[None]:
+            return contextlib.nullcontext()
+
+    class OnlyReplicas:
+        num_replicas_in_sync = 1
+
+    class Both(OnlyScope, OnlyReplicas):
+        pass
+
+    for wrong in (OnlyScope(), OnlyReplicas()):
+        with pytest.raises(errors.ArgumentTypeError, match="must be a tf.distribute strategy"):
+            as_strategy(wrong)
+    both = Both()
+    assert as_strategy(both) is both
+
+
 # --- export: a .tflite file without a SavedModel ----------------------------------------------
 
 
@@ -105,6 +146,84 @@ def test_a_tflite_export_failing_for_another_reason_than_a_write_raises_that_err
     with pytest.raises(ValueError, match="has not yet been built"):
         export(model, ["a", "b"], outputs, say=lambda line: None)
     assert os.listdir(target) == []
+
+
+# --- callbacks: the images whose kept feature vectors are not finite -----------------------------
+
+
+def _save_module_of_one_nan_feature_for_white_images(path: Path) -> str:
+    """A TF2 module: float images -> 4 features, each the image's mean first channel, but for a
+    white image (every pixel above 0.99) its first feature is NaN and the other three finite."""
+    import tensorflow as tf
+
+    class OneNaNFeature(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+        def __call__(self, images: tf.Tensor) -> tf.Tensor:
+            mean = tf.reduce_mean(images, axis=[1, 2])[:, :1] * tf.ones([1, 4])
+            white = tf.reduce_min(images, axis=[1, 2, 3])[:, None] > 0.99
+            first = tf.constant([[True, False, False, False]])
+            return tf.where(tf.logical_and(white, first), float("nan"), mean)
+
+    tf.saved_model.save(OneNaNFeature(), os.fspath(path))
+    return os.fspath(path)
+
+
+@pytest.mark.tf
+def test_an_image_whose_kept_feature_vector_has_one_nan_is_named(tmp_path: Path) -> None:
+    """After an epoch whose loss is NaN, the images named are those whose kept feature vector
+    holds a NaN anywhere, not only those whose every feature is NaN."""
+    import numpy as np
+    from tests._helpers import image_sets
+
+    from tfhub import errors
+    from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, train_and_export
+
+    images = tmp_path / "images"
+    image_sets.make_image_folder(
+        images, classes=("circle", "square"), per_class=4, sizes=((32, 32),), formats=("png",)
+    )
+    white = images / "square" / "white.png"
+    image_sets.write_image(white, np.full((32, 32, 3), 255, np.uint8))
+    module = _save_module_of_one_nan_feature_for_white_images(tmp_path / "module")
+    # No validation split and no dropout (which can drop the one NaN feature): the white
+    # image's NaN always reaches the training loss.
+    hparams = get_default_hparams()._replace(
+        train_epochs=1, batch_size=4, validation_split=0.0, dropout_rate=0.0
+    )
+    with pytest.raises(errors.NotAnImageModuleError) as raised:
+        train_and_export(
+            module, os.fspath(images), hparams, outputs=Outputs(), image_size=32,
+            say=lambda line: None,
+        )  # fmt: skip
+    assert "feature vectors of 1 image(s) hold NaN or infinity" in str(raised.value)
+    assert os.fspath(white) in str(raised.value)
+
+
+# --- tfhub make-nearest-neighbour-index: tfhub's -v among the tool's arguments -------------------
+
+
+def test_tfhubs_v_after_the_operation_is_tfhubs_but_not_after_a_double_dash() -> None:
+    """`tfhub make-nearest-neighbour-index e2e -v` is verbose (tfhub's -v, taken out of the
+    tool's arguments); a `-v` after `--` is left to the tool (Beam's pipeline arguments)."""
+    from tfhub.cli.main import build_parser
+
+    parser = build_parser(["make-nearest-neighbour-index"])
+    args = parser.parse_args(["make-nearest-neighbour-index", "e2e", "--", "-v"])
+    assert (args.verbose, args.tool_args) == (False, ["e2e", "--", "-v"])
+    args = parser.parse_args(["make-nearest-neighbour-index", "e2e", "-v", "--", "-v"])
+    assert (args.verbose, args.tool_args) == (True, ["e2e", "--", "-v"])
+
+
+def test_tfhub_make_nearest_neighbour_index_alone_shows_the_tools_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With no operation, as with -h: the tool's help on stdout, exit 0."""
+    from tests._helpers.cli import run_tfhub
+
+    for argv in ([], ["-h"]):
+        code, out, err = run_tfhub(capsys, "make-nearest-neighbour-index", *argv)
+        assert (code, err) == (0, "")
+        assert out.startswith("usage: tfhub make-nearest-neighbour-index ")
 
 
 # --- tfhub demo: its exit code, and the check of what each way computed ----------------------
