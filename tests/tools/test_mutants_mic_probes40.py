@@ -199,6 +199,21 @@ def test_an_image_whose_kept_feature_vector_has_one_nan_is_named(tmp_path: Path)
     assert os.fspath(white) in str(raised.value)
 
 
+# --- cli: the flags make_image_classifier takes -------------------------------------------------
+
+
+def test_distribution_strategy_may_be_given_empty_as_upstreams_default() -> None:
+    """--distribution_strategy takes upstream's values: "" (its default: no strategy, as
+    `--distribution_strategy=` in a script that always passes it) and "mirrored"."""
+    from tfhub.tools.make_image_classifier import cli
+
+    parser = cli.build_parser()
+    for value in ("", "mirrored"):
+        assert (
+            parser.parse_args([f"--distribution_strategy={value}"]).distribution_strategy == value
+        )
+
+
 # --- tfhub make-nearest-neighbour-index: tfhub's -v among the tool's arguments -------------------
 
 
