@@ -214,6 +214,57 @@ def test_distribution_strategy_may_be_given_empty_as_upstreams_default() -> None
         )
 
 
+# --- lib: what train_and_export does only when asked --------------------------------------------
+
+
+def _two_classes(root: Path) -> str:
+    from tests._helpers import image_sets
+
+    image_sets.make_image_folder(
+        root, classes=("circle", "square"), per_class=2, sizes=((32, 32),), formats=("png",)
+    )
+    return os.fspath(root)
+
+
+@pytest.mark.tf
+def test_gpu_memory_growth_is_set_only_when_asked(tmp_path: Path) -> None:
+    """--set_memory_growth (upstream's line "No GPUs found for set_memory_growth" on a CPU, or
+    "All GPUs will scale memory steadily") happens before the module loads, and only when
+    asked: here the module is missing, so the run stops right after."""
+    from tfhub import errors
+    from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, train_and_export
+
+    images = _two_classes(tmp_path / "images")
+    hparams = get_default_hparams()._replace(validation_split=0.0)
+    for asked in (False, True):
+        said: list[str] = []
+        with pytest.raises(errors.ModuleUnavailableError):
+            train_and_export(
+                os.fspath(tmp_path / "no_module"), images, hparams,
+                outputs=Outputs(), set_memory_growth=asked, say=said.append,
+            )  # fmt: skip
+        growth = [line for line in said if "GPU" in line]
+        assert len(growth) == asked, said
+
+
+@pytest.mark.tf
+def test_an_accuracy_bound_of_0_checks_nothing_as_upstreams(
+    tmp_path: Path, image_modules: dict[str, str]
+) -> None:
+    """--assert_accuracy_at_least=0 is upstream's "no check" (`if FLAGS.assert_accuracy_at_
+    least:`): a run without validation (validation_split 0), which has no accuracy to check,
+    ends done instead of with ACCURACY FAILED."""
+    from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, train_and_export
+
+    hparams = get_default_hparams()._replace(train_epochs=1, batch_size=4, validation_split=0.0)
+    said: list[str] = []
+    train_and_export(
+        image_modules["fixed"], _two_classes(tmp_path / "images"), hparams, outputs=Outputs(),
+        assert_accuracy_at_least=0.0, say=said.append,
+    )  # fmt: skip
+    assert said[-1] == "Done with training." and not any("ACCURACY" in line for line in said)
+
+
 # --- tfhub make-nearest-neighbour-index: tfhub's -v among the tool's arguments -------------------
 
 
