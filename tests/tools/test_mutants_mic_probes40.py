@@ -265,6 +265,30 @@ def test_an_accuracy_bound_of_0_checks_nothing_as_upstreams(
     assert said[-1] == "Done with training." and not any("ACCURACY" in line for line in said)
 
 
+@pytest.mark.tf
+@pytest.mark.parametrize("fine_tuning", [False, True], ids=["bottlenecks", "whole_model"])
+def test_training_on_images_of_unknown_count_warns_nothing(
+    tmp_path: Path, image_modules: dict[str, str], fine_tuning: bool
+) -> None:
+    """The training images are counted as they are read (unreadable ones are dropped), so Keras
+    3 learns the number of batches at the end of the first epoch, warning "Your input ran out
+    of data" as it does: `train_model` keeps that warning from the user."""
+    import warnings
+
+    from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, train_and_export
+
+    hparams = get_default_hparams()._replace(
+        train_epochs=2, batch_size=2, validation_split=0.0, do_fine_tuning=fine_tuning
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train_and_export(
+            image_modules["fixed"], _two_classes(tmp_path / "images"), hparams,
+            outputs=Outputs(), say=lambda line: None,
+        )  # fmt: skip
+    assert not [w for w in caught if "ran out of data" in str(w.message)]
+
+
 # --- tfhub make-nearest-neighbour-index: tfhub's -v among the tool's arguments -------------------
 
 
