@@ -316,6 +316,32 @@ def test_tfhub_make_nearest_neighbour_index_alone_shows_the_tools_help(
         assert out.startswith("usage: tfhub make-nearest-neighbour-index ")
 
 
+@pytest.mark.tf
+def test_a_validation_set_of_only_unreadable_images_gives_no_validation_metrics(
+    tmp_path: Path, image_modules: dict[str, str]
+) -> None:
+    """With bottlenecks the head is validated on the kept features of the readable validation
+    images: when none is readable, the epoch has no val_loss or val_accuracy (not NaN from a
+    mean over no image), and training goes on (each class has readable training images)."""
+    from tests._helpers import image_sets
+
+    from tfhub.tools.make_image_classifier import Outputs, get_default_hparams, train_and_export
+
+    images = tmp_path / "images"
+    image_sets.make_image_folder(
+        images, classes=("circle", "square"), per_class=4, sizes=((32, 32),), formats=("png",)
+    )
+    for name in ("circle", "square"):  # Each class' first image in file order: validation's.
+        image_sets.write_corrupt_image(images / name / f"{name}_000.png")
+    hparams = get_default_hparams()._replace(train_epochs=1, batch_size=2, validation_split=0.25)
+    said: list[str] = []
+    _, _, history = train_and_export(
+        image_modules["fixed"], os.fspath(images), hparams, outputs=Outputs(), say=said.append
+    )
+    assert "run through the module once" in "\n".join(said)  # Bottlenecks.
+    assert sorted(history.history) == ["accuracy", "loss"]
+
+
 # --- tfhub demo: its exit code, and the check of what each way computed ----------------------
 
 
