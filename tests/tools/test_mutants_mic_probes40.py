@@ -125,6 +125,38 @@ def test_a_strategy_needs_both_a_scope_and_a_replica_count() -> None:
     assert as_strategy(both) is both
 
 
+@pytest.mark.parametrize(
+    ("outputs", "reason"),
+    [
+        (
+            {"labels_output_file": "x", "tflite_output_file": "x"},
+            "it is the same path as the labels output file x (one would overwrite the other)",
+        ),
+        (
+            {"labels_output_file": "s/labels.txt", "summaries_dir": "s"},
+            "it is inside the summaries dir s (the two would mix their files)",
+        ),
+        (
+            {"tflite_output_file": "m/x", "labels_output_file": "m"},
+            "it is inside the labels output file m (a file cannot hold another output)",
+        ),
+    ],
+)
+def test_outputs_at_one_path_or_one_inside_another_say_which(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outputs: dict[str, str], reason: str
+) -> None:
+    """Two outputs at one path, or one inside another, are refused saying which of the two:
+    the same path, inside a folder, or inside a file."""
+    from tfhub import errors
+    from tfhub.tools.make_image_classifier.output_checks import check_outputs_writable
+    from tfhub.tools.make_image_classifier.outputs import Outputs
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(errors.OutputNotWritableError) as raised:
+        check_outputs_writable(Outputs(**outputs))
+    assert reason in str(raised.value)
+
+
 # --- export: a .tflite file without a SavedModel ----------------------------------------------
 
 
