@@ -39,8 +39,9 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
 
 def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
     """Refuses, before training, an output folder at or inside `image_dir` (unless below a
-    hidden folder, which is not read): the next reading of the images would take it, or the
-    folders the summaries make in it, as a class.
+    hidden folder, which is not read, reached without making a new visible folder beside the
+    class folders): the next reading of the images would take it, or the folders the
+    summaries make in it, as a class (`runs/.logs` would make an empty class `runs`).
 
     Raises:
         tfhub.errors.OutputNotWritableError: naming the output and --image_dir.
@@ -52,9 +53,12 @@ def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
         if relative is None:
             continue
         parts = [] if relative == os.curdir else relative.split(os.sep)
-        if any(is_hidden(part) for part in parts):
+        top_made = bool(parts) and not os.path.isdir(os.path.join(image_dir, parts[0]))
+        if any(is_hidden(part) for part in parts) and not (top_made and not is_hidden(parts[0])):
             continue
         where = "is the image folder" if relative == os.curdir else "is inside the image folder"
+        if top_made and any(is_hidden(part) for part in parts):
+            where = f"would make the folder {parts[0]!r} in the image folder"
         raise errors.OutputNotWritableError(
             f"Cannot write the {what} {path}: it {where} {image_dir}, whose next reading would "
             "take it (or the folders it holds) as a class of images. Choose a folder outside "
