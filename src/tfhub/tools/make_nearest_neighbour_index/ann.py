@@ -22,7 +22,7 @@ import numpy as np
 from ... import errors
 from ...utils import native_stderr
 from ...utils.lazy import import_optional
-from ...utils.threads import daemon_thread
+from ...utils.threads import joined
 
 logger = logging.getLogger(__name__)
 
@@ -62,19 +62,9 @@ def stoppable(call: Callable[[], None], *, name: str) -> None:
     Raises:
         Whatever `call` raised.
     """
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            call()
-        except BaseException as err:  # Raised again in the waiting thread.
-            failure.append(err)
-
-    thread = daemon_thread(run, name=name)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
+    running = joined(object(), call, name=name)  # A key of its own: never joined by another.
+    running.done.wait()
+    running.result()
 
 
 def _with_errno(err: OSError, path: str) -> OSError:
