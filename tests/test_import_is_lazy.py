@@ -101,6 +101,10 @@ def test_resolving_a_cached_handle_skips_costly_stdlib_modules(
     added = _modules_added_by(statement, child_env())
     assert "tfhub.saved_model" in added
     assert added & (_NOT_ON_THE_START_PATH | {"logging"}) == set()
+    # Nor the HTTP client's modules, nor the threads that bound gs:// checks (session 40: the
+    # gs:// resolver, registered for every resolve, imported _http_deadline at its top).
+    assert sorted(name for name in added if name.startswith("tfhub._http")) == []
+    assert "tfhub.utils.threads" not in added
 
 
 _DOWNLOAD_CODE = """

@@ -45,7 +45,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import constants, errors
-from .._http_deadline import within_http_timeouts
 from ..utils.filelock import WARN_AFTER_SEC
 from ..utils.lazy import import_tensorflow
 from ..utils.printable import escaped, quoted_reason
@@ -325,6 +324,8 @@ def damage(module_path: str) -> str | None:
             ever, a failing server).
     """
     gfile = _gfile()
+    from .._http_deadline import within_http_timeouts  # Only for a cache on gfile.
+
     return within_http_timeouts(
         lambda: _damage(gfile, module_path),
         path=module_path,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors, handles
-from .._http_deadline import within_http_timeouts
 from ..utils.lazy import import_tensorflow
 from ..utils.lazy import tensorflow as tf  # Imported by `open_binary` before any read.
 from ..utils.printable import quoted_reason
@@ -27,6 +26,8 @@ def exists(path: str) -> bool:
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) it gives no answer
             within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
+    from .._http_deadline import within_http_timeouts  # Not on a local handle's path.
+
     tf = import_tensorflow("Reading gs:// paths")
     try:
         return within_http_timeouts(
