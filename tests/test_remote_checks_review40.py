@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -59,8 +60,8 @@ def test_a_check_that_timed_out_is_joined_not_started_again(short_timeouts, rele
             within_http_timeouts(blocked, path="gs://b/m", what="whether it exists")
         assert isinstance(info.value, TimeoutError)
         assert "gs://b/m" in str(info.value) and "TFHUB_HTTP_RETRY_TIMEOUT" in str(info.value)
-    assert calls == [1]
-    assert _live_threads("tfhub-gfile-request") == before + 1
+    assert calls == [1]  # The later asks wait for it; none starts beside it.
+    assert _live_threads("tfhub-gfile-request") == before + 2  # It, and one asking afresh after.
     release.set()
     for thread in threading.enumerate():
         if thread.name == "tfhub-gfile-request":
@@ -70,6 +71,35 @@ def test_a_check_that_timed_out_is_joined_not_started_again(short_timeouts, rele
     assert within_http_timeouts(lambda: "again", path="gs://b/m", what="whether it exists") == (
         "again"
     )
+
+
+def test_a_check_asked_after_a_change_is_not_answered_from_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A check under way when the entry was completed, joined by a check asked after that,
+    answered 'not complete' to it (and the whole model was downloaded again)."""
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "5")  # Neither check times out here.
+    state = {"complete": False}
+    began = threading.Event()
+
+    def check() -> bool:
+        seen = state["complete"]
+        began.set()
+        time.sleep(0.5)
+        return seen
+
+    first: list[bool] = []
+    earlier = threading.Thread(
+        target=lambda: first.append(
+            within_http_timeouts(check, path="gs://b/e", what="whether it is complete")
+        )
+    )
+    earlier.start()
+    assert began.wait(10)
+    state["complete"] = True  # Another process finished the entry meanwhile.
+    assert within_http_timeouts(check, path="gs://b/e", what="whether it is complete") is True
+    earlier.join(10)
+    assert first == [False]
 
 
 def test_a_checks_error_is_raised_in_the_callers_thread(short_timeouts) -> None:
@@ -158,3 +188,18 @@ def test_a_quoted_reason_is_one_escaped_line_without_the_path_line_or_token() ->
     message = f"401 with body '\x1b[2Jdenied {TOKEN}'.\n\t when reading gs://b/m.tar.gz"
     shown = quoted_reason(message, "gs://b/m.tar.gz")
     assert shown == "401 with body '\\x1B[2Jdenied ***'"
+
+
+def test_tensorflows_metadata_line_is_dropped_and_a_bare_period_kept() -> None:
+    message = (
+        "Error executing an HTTP request: HTTP response code 403.\n"
+        "\t when reading metadata of gs://b/m"
+    )
+    assert quoted_reason(message, "gs://b/m") == (
+        "Error executing an HTTP request: HTTP response code 403"
+    )
+    assert quoted_reason("...", "gs://b/m") == "..."
+
+
+def test_a_google_token_is_hidden_in_any_case() -> None:
+    assert hide_access_tokens("token YA29.A0AFB_SECRET_VALUE") == "token ***"

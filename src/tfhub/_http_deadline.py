@@ -233,7 +233,8 @@ def within_http_timeouts(call: Callable[[], _T], *, path: str, what: str) -> _T:
     listing's nextPageToken for as long as the server sends one, and retries a failing server
     for minutes, bounded by nothing of tfhub's. It runs in a daemon thread (with the stop
     signals left to this one); while a call about `path` that timed out still runs there, the
-    same question joins it rather than starting another thread.
+    same question does not start another beside it: it waits for it to end, then asks afresh
+    (`utils.threads.joined(fresh=True)`: never an answer from before it asked).
 
     Args:
         call: the request (e.g. `tf.io.gfile.exists(path)`).
@@ -247,7 +248,7 @@ def within_http_timeouts(call: Callable[[], _T], *, path: str, what: str) -> _T:
     """
     first, limit = constants.http_timeout(), constants.http_retry_timeout()
     start = time.monotonic()
-    running = joined(("gfile", what, path), call, name="tfhub-gfile-request")
+    running = joined(("gfile", what, path), call, name="tfhub-gfile-request", fresh=True)
     if not running.done.wait(first + limit):
         seconds = time.monotonic() - start
         raise errors.RetryTimeoutError(

@@ -113,12 +113,20 @@ def _output_errors(err: UnicodeError) -> tuple[bytes, int]:
 def quoted_reason(err: BaseException | str, path: str) -> str:
     """Another library's error (or its message) about `path`, TensorFlow's file systems' for one,
     as tfhub quotes it: its message (an OpError's `message`, without TensorFlow's own prefix) on
-    one line, without the "when reading <path>" line TensorFlow adds (what tfhub says names the
-    path already) and its final period, control characters escaped (it may quote the server's
-    answer, "with body '...'"), and an access token it echoes shown as `***`."""
+    one line, without the "when reading (metadata of) <path>" line TensorFlow adds (what tfhub
+    says names the path already) and its final period, control characters escaped (it may
+    quote the server's answer, "with body '...'"), and an access token it echoes as `***`."""
     message = err if isinstance(err, str) else str(getattr(err, "message", "") or err)
     if not message and not isinstance(err, str):
         message = type(err).__name__
     lines = [line.strip() for line in message.splitlines()]
-    kept = [line for line in lines if line and line != f"when reading {path}"]
-    return escaped(hide_access_tokens(" ".join(kept).rstrip(".")))
+    kept = [line for line in lines if line and not _names_the_path(line, path)]
+    joined = " ".join(kept)
+    shown = joined.rstrip(".") or joined or " ".join(line for line in lines if line)
+    return escaped(hide_access_tokens(shown))
+
+
+def _names_the_path(line: str, path: str) -> bool:
+    """Whether `line` is TensorFlow's "when reading <path>" (or "when reading metadata of
+    <path>", as its existence checks say)."""
+    return line in (f"when reading {path}", f"when reading metadata of {path}")

@@ -93,6 +93,7 @@ _ACCESS_TOKEN = (
 def hide_access_tokens(text: str) -> str:
     """Returns `text` with each access token it quotes (after `Bearer`, or Google's `ya29.`
     tokens) replaced by `***`."""
-    if "ya29." not in text and "earer" not in text.lower():
+    lowered = text.lower()
+    if "ya29." not in lowered and "earer" not in lowered:
         return text
     return re.sub(_ACCESS_TOKEN, lambda found: (found.group(1) or "") + "***", text)

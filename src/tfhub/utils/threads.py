@@ -42,21 +42,29 @@ def daemon_thread(
 
 
 class Call:
-    """One call run in a daemon thread: its outcome (`value`, or the `error` it raised) is set
-    before `done`."""
+    """One call run in a daemon thread, after the call `after` (if any) has ended: its outcome
+    (`value`, or the `error` it raised) is set before `done`; `began` once it has started."""
 
-    def __init__(self, key: object, call: Callable[[], Any]) -> None:
+    def __init__(self, key: object, call: Callable[[], Any], after: Call | None = None) -> None:
         self.key = key
         self.call = call
+        self.after = after
+        self.began = False
         self.done = threading.Event()
         self.value: Any = None
         self.error: BaseException | None = None
+        self._traceback: Any = None
 
     def run(self) -> None:
         try:
+            if self.after is not None:
+                self.after.done.wait()
+                self.after = None  # Not kept alive by a chain of calls.
+            with _RUNNING_LOCK:
+                self.began = True
             self.value = self.call()
         except BaseException as err:  # Handed to the waiting threads.
-            self.error = err
+            self.error, self._traceback = err, err.__traceback__
         finally:
             with _RUNNING_LOCK:
                 if _RUNNING.get(self.key) is self:
@@ -67,10 +75,11 @@ class Call:
         """The call's value, once `done`.
 
         Raises:
-            What the call raised.
+            What the call raised (with its own traceback: each waiting thread's raise starts
+            from it again rather than adding to the others').
         """
         if self.error is not None:
-            raise self.error
+            raise self.error.with_traceback(self._traceback)
         return self.value
 
 
@@ -89,14 +98,20 @@ def _forget_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_in_child)
 
 
-def joined(key: object, call: Callable[[], Any], *, name: str) -> Call:
+def joined(key: object, call: Callable[[], Any], *, name: str, fresh: bool = False) -> Call:
     """The call under way for `key` (another caller's, still running), or `call` started now
     in a daemon thread named `name` (with the stop signals left to the main thread). Wait for
-    it with `.done.wait(seconds)`, then take `.result()`."""
+    it with `.done.wait(seconds)`, then take `.result()`.
+
+    With `fresh`, the answer is never older than this call: a call that has already begun is
+    not joined (its answer may predate a change, e.g. an entry completed meanwhile); a new one
+    starts once it has ended, and later callers join that one until it begins. At most two
+    threads run per key: one at work (perhaps stuck), one waiting for it.
+    """
     with _RUNNING_LOCK:
         running = _RUNNING.get(key)
-        if running is None:
-            running = _RUNNING[key] = Call(key, call)
+        if running is None or (fresh and running.began):
+            running = _RUNNING[key] = Call(key, call, after=running if fresh else None)
             daemon_thread(running.run, name=name).start()
     return running
 
