@@ -39,3 +39,25 @@ def test_a_hidden_folder_at_the_top_or_inside_an_existing_class_is_allowed(
     check_outputs_apart_from_images(
         Outputs(summaries_dir=os.fspath(images.joinpath(*below))), os.fspath(images)
     )
+
+
+@pytest.mark.parametrize("flag", ["labels_output_file", "tflite_output_file"])
+def test_a_file_in_a_new_visible_folder_is_refused(images: Path, flag: str) -> None:
+    """The parent folders of a file output are made when it is written."""
+    path = os.fspath(images / "new" / "out.file")
+    with pytest.raises(errors.OutputNotWritableError) as info:
+        check_outputs_apart_from_images(Outputs(**{flag: path}), os.fspath(images))
+    assert "would make the folder 'new' in the image folder" in str(info.value)
+    assert f"Received: {flag}=" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "below", [("labels.txt",), ("cats", "m.tflite"), (".out", "x", "m.tflite")]
+)
+def test_a_file_beside_or_in_a_class_folder_or_below_a_hidden_one_is_allowed(
+    images: Path, below: tuple[str, ...]
+) -> None:
+    path = os.fspath(images.joinpath(*below))
+    check_outputs_apart_from_images(
+        Outputs(labels_output_file=path, tflite_output_file=path + ".tflite"), os.fspath(images)
+    )

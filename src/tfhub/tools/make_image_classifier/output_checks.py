@@ -39,9 +39,10 @@ def check_outputs_writable(outputs: Outputs, *, module: str | None = None) -> No
 
 def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
     """Refuses, before training, an output folder at or inside `image_dir` (unless below a
-    hidden folder, which is not read, reached without making a new visible folder beside the
-    class folders): the next reading of the images would take it, or the folders the
-    summaries make in it, as a class (`runs/.logs` would make an empty class `runs`).
+    hidden folder, which is not read), and any output whose writing would make a new visible
+    folder beside the class folders (`runs/.logs`, `new/labels.txt` would make an empty class
+    `runs` or `new`): the next reading of the images would take it, or the folders the
+    summaries make in it, as a class. A file beside the class folders or in one is allowed.
 
     Raises:
         tfhub.errors.OutputNotWritableError: naming the output and --image_dir.
@@ -49,16 +50,18 @@ def check_outputs_apart_from_images(outputs: Outputs, image_dir: str) -> None:
     from ..image_folders import is_hidden
 
     for path, what, is_dir in given_outputs(outputs):
-        relative = relative_below(path, image_dir) if is_dir else None
-        if relative is None:
-            continue
+        folder = path if is_dir else os.path.dirname(os.path.abspath(path))
+        relative = relative_below(folder, image_dir)
+        if relative is None or (not is_dir and relative == os.curdir):
+            continue  # Outside, or a file beside the class folders (not read as a class).
         parts = [] if relative == os.curdir else relative.split(os.sep)
         top_made = bool(parts) and not os.path.isdir(os.path.join(image_dir, parts[0]))
-        if any(is_hidden(part) for part in parts) and not (top_made and not is_hidden(parts[0])):
-            continue
-        where = "is the image folder" if relative == os.curdir else "is inside the image folder"
-        if top_made and any(is_hidden(part) for part in parts):
+        if is_dir and not any(is_hidden(part) for part in parts):
+            where = "is the image folder" if not parts else "is inside the image folder"
+        elif top_made and not is_hidden(parts[0]):
             where = f"would make the folder {parts[0]!r} in the image folder"
+        else:
+            continue  # Below a hidden folder, or a file in a class folder that exists.
         raise errors.OutputNotWritableError(
             f"Cannot write the {what} {path}: it {where} {image_dir}, whose next reading would "
             "take it (or the folders it holds) as a class of images. Choose a folder outside "
