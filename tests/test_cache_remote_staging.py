@@ -14,7 +14,7 @@ import socket
 import time
 
 import pytest
-from tests._helpers.archives import MODEL_FILES
+from tests._helpers.archives import write_tree
 from tests._helpers.python_process import start_python
 
 from tfhub import handles
@@ -51,11 +51,7 @@ def gfile() -> object:
 
 @pytest.fixture
 def model_dir(tmp_path) -> str:
-    for rel, data in MODEL_FILES.items():
-        path = tmp_path / "model" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return os.fspath(tmp_path / "model")
+    return write_tree(tmp_path / "model")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import json
 import os
 
 import pytest
-from tests._helpers.archives import MODEL_FILES, read_tree
+from tests._helpers.archives import MODEL_FILES, read_tree, write_tree
 from tests._helpers.python_process import child_env, run_python
 
 from tfhub.cli._parsers import COMMANDS
@@ -83,11 +83,7 @@ def _heavy(modules: list[str], command_module: str) -> list[str]:
 
 
 def _fill(target: str) -> None:
-    for rel, data in MODEL_FILES.items():
-        path = os.path.join(target, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as out:
-            out.write(data)
+    write_tree(target)
 
 
 @pytest.mark.parametrize(

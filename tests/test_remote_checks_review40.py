@@ -11,13 +11,12 @@ errors quote (session 40's review of the gs:// probes):
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from tests._helpers.archives import MODEL_FILES
+from tests._helpers.archives import write_tree
 
 from tfhub import errors, handles
 from tfhub._http_deadline import within_http_timeouts
@@ -112,11 +111,7 @@ def test_a_checks_error_is_raised_in_the_callers_thread(short_timeouts) -> None:
 
 @pytest.fixture
 def model_dir(tmp_path) -> str:
-    for rel, data in MODEL_FILES.items():
-        path = tmp_path / "model" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return os.fspath(tmp_path / "model")
+    return write_tree(tmp_path / "model")
 
 
 @pytest.fixture

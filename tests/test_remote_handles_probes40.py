@@ -17,7 +17,6 @@ import os
 import shutil
 import socketserver
 import ssl
-import subprocess
 import tarfile
 import threading
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers.http_server import self_signed_certificate
 from tests._helpers.python_process import child_env, run_python
 from tests._helpers.raw_server import serve_raw
 
@@ -144,17 +144,10 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, li
     """The stand-in: (its proxy URL, the CA bundle to trust, the requests it received)."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed: cannot make a certificate for the GCS stand-in")
-    folder = tmp_path_factory.mktemp("gcs-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-subj", "/CN=googleapis", "-keyout", str(key), "-out", str(cert)),
-            *("-addext", "subjectAltName=DNS:www.googleapis.com,DNS:storage.googleapis.com"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
+    cert, key = self_signed_certificate(
+        tmp_path_factory.mktemp("gcs-tls"),
+        "/CN=googleapis",
+        "DNS:www.googleapis.com,DNS:storage.googleapis.com",
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)

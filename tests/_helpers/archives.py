@@ -58,6 +58,17 @@ def add_members(path: str | os.PathLike[str], members: list[tarfile.TarInfo]) ->
     return os.fspath(path)
 
 
+def write_tree(folder: str | os.PathLike[str], files: dict[str, bytes] | None = None) -> str:
+    """Writes `files` ({relative path: content}; MODEL_FILES by default) below `folder`, making
+    the folders; returns `folder` as a string."""
+    for rel, data in (MODEL_FILES if files is None else files).items():
+        path = os.path.join(folder, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as out:
+            out.write(data)
+    return os.fspath(folder)
+
+
 def read_tree(folder: str | os.PathLike[str]) -> dict[str, bytes]:
     """Returns {relative path: content} of every file below `folder`."""
     found = {}

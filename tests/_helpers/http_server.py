@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -332,6 +333,26 @@ def archive_gets(server: LocalServer, suffix: str) -> list[tuple[str, str, dict[
             for request in server.state.requests
             if urllib.parse.urlsplit(request[1]).path.endswith(suffix)
         ]
+
+
+def self_signed_certificate(
+    folder: str | os.PathLike[str], subject: str, alt_names: str
+) -> tuple[str, str]:
+    """Makes a self-signed certificate and its key with openssl (in `folder`): `subject` as
+    `/CN=...`, `alt_names` as subjectAltName's value (`IP:127.0.0.1`, `DNS:a,DNS:b`). Returns
+    (certificate path, key path). The caller skips when openssl is not installed."""
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", subject, "-addext", f"subjectAltName={alt_names}"),
+            *("-keyout", key, "-out", cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
 
 
 def enable_tls(server: LocalServer, certfile: str, keyfile: str) -> str:
