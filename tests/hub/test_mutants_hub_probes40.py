@@ -55,6 +55,22 @@ def test_a_cache_dir_on_a_read_only_file_system_is_refused(tmp_path):
     assert caught.value.option == "--cache-dir"
 
 
+def test_a_doc_no_longer_utf8_since_the_scan_gives_no_markdown_not_a_500(tmp_path):
+    """Defect (found by the mutant `except (OSError, ValueError)` of `api._file_text`, which
+    no test told from the code): a doc saved again as Latin-1 after the scan made
+    `/api/models/<handle>` and `/api/publishers/<name>` a 500 until the next rescan, though
+    `doc_markdown` is documented as None for a doc that cannot be read."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1")
+    app = _app(tmp_path)
+    doc.write_bytes(doc.read_bytes().replace(b"A small model.", b"Caf\xe9 model."))
+    (tmp_path / "assets/docs/acme/acme.md").write_bytes(b"# Publisher acme\nCaf\xe9.\n")
+    status, model = _json(app, "/api/models/acme/emb")
+    assert status == 200 and model["versions"][0]["doc_markdown"] is None
+    status, publisher = _json(app, "/api/publishers/acme")
+    assert status == 200 and publisher["doc_markdown"] is None
+
+
 def test_a_token_file_rewritten_within_its_timestamps_grain_is_read_again(tmp_path, monkeypatch):
     """Mutants: `_RACY_NS = 0`, `TokenFile.tokens` reading again only when the stamp changed
     (without `or self._racy`), or the first read never taken as racy; on a file system that

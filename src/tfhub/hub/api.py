@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .. import errors
 from ..utils.numbers import is_number
 from ..utils.redact import redact
 from . import protocol
@@ -92,7 +93,7 @@ def _file_text(doc: DocFile | None) -> str | None:
         return None
     try:
         return redact(read_doc_text(doc.path))
-    except (OSError, UnicodeDecodeError):
+    except (OSError, errors.DocFormatError):  # Removed, or no longer UTF-8, since the scan.
         return None
 
 
