@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,6 +22,7 @@ from tests._helpers.hub_server import write_model_doc, write_publisher
 from tfhub import errors
 from tfhub.hub import settings
 from tfhub.hub.app import create_app
+from tfhub.hub.nginx import nginx_config
 from tfhub.hub.settings import ServeSettings
 
 
@@ -115,3 +117,28 @@ def test_a_token_file_changed_long_after_its_last_write_is_read_again(tmp_path):
     path.write_text("new-token\n")
     os.utime(path, ns=(old + 1, old + 1))
     assert tokens.tokens() == frozenset({"new-token"})
+
+
+def _archive_location(conf: str) -> re.Pattern[str]:
+    """The regex of the config's `location ~ "..."` of versioned archives, as Python reads it."""
+    [written] = re.findall(r'location ~ "(.*)" \{', conf)
+    return re.compile(written.replace("(?<", "(?P<"))
+
+
+def test_the_nginx_archive_location_takes_a_dot_of_the_base_url_path_as_a_dot(tmp_path):
+    """Mutant: the --base-url path pasted into the archive location's regex unescaped; with
+    `/hub.v1`, the `.` then matched any character, so nginx sent the archive of `/hubxv1/...`
+    (a path of no hub) itself."""
+    conf = nginx_config(
+        str(tmp_path), upstream="127.0.0.1:8000", listen="80", base_url="https://h/hub.v1"
+    )
+    location = _archive_location(conf)
+    assert location.fullmatch("/hub.v1/lab/m/1")
+    assert not location.fullmatch("/hubxv1/lab/m/1")
+
+
+def test_the_nginx_config_names_the_port_of_an_ipv6_upstream(tmp_path):
+    """Mutant: the port taken after the first `:` of the upstream; for `[::1]:8000` the
+    config's first lines then said to run `tfhub serve ... --port :1]:8000`."""
+    conf = nginx_config(str(tmp_path), upstream="[::1]:8000", listen="80")
+    assert f"tfhub serve {tmp_path} --port 8000 --print-nginx-config 80" in conf
