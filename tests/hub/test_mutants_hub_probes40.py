@@ -16,12 +16,14 @@ from typing import Any
 
 import pytest
 from tests._helpers import mounts
+from tests._helpers.archives import make_tar_gz
 from tests._helpers.asgi import asgi_request
-from tests._helpers.hub_server import write_model_doc, write_publisher
+from tests._helpers.hub_server import signature_summary_json, write_model_doc, write_publisher
 
 from tfhub import errors
-from tfhub.hub import settings
+from tfhub.hub import docs_format, render, settings, signatures, starter, tags
 from tfhub.hub.app import create_app
+from tfhub.hub.docs_format import MAX_DESCRIPTION_CHARS
 from tfhub.hub.nginx import nginx_config
 from tfhub.hub.settings import ServeSettings
 
@@ -142,3 +144,154 @@ def test_the_nginx_config_names_the_port_of_an_ipv6_upstream(tmp_path):
     config's first lines then said to run `tfhub serve ... --port :1]:8000`."""
     conf = nginx_config(str(tmp_path), upstream="[::1]:8000", listen="80")
     assert f"tfhub serve {tmp_path} --port 8000 --print-nginx-config 80" in conf
+
+
+def test_the_api_gives_the_url_of_a_non_ascii_model_percent_encoded(tmp_path):
+    """Mutant: `model_summary` writes the handle into `url` unquoted; the search results and
+    the model's JSON then gave `.../acme/émb/1`, a URL tensorflow_hub cannot load (its
+    versions' URLs, quoted, differed from it)."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/émb/1")
+    app = _app(tmp_path)
+    _, found = _json(app, "/api/models")
+    _, model = _json(app, "/api/models/acme/%C3%A9mb")
+    url = "http://hub.test/acme/%C3%A9mb/1"
+    assert [m["url"] for m in found["models"]] == [url]
+    assert model["url"] == url == model["versions"][0]["url"]
+
+
+def test_the_api_cuts_a_publishers_long_description_as_the_pages_do(tmp_path):
+    """Mutants: `/api/publishers` or `/api/publishers/<name>` giving the publisher's whole
+    description, not `shown_description`; a 40 KB one then went whole into each answer."""
+    write_publisher(tmp_path, "acme", "Wordy " + "w" * 3 * MAX_DESCRIPTION_CHARS)
+    app = _app(tmp_path)
+    _, listed = _json(app, "/api/publishers")
+    _, one = _json(app, "/api/publishers/acme")
+    for shown in (listed["publishers"][0]["description"], one["description"]):
+        assert shown.startswith("Wordy w") and shown.endswith("…")
+        assert len(shown) == MAX_DESCRIPTION_CHARS + 1
+
+
+def test_headings_without_a_word_get_section_ids():
+    """Mutant: `_heading_ids` without its `or "section"`; a heading of punctuation only
+    (`## ???`) then got the id `user-content-` and the next one `user-content--1`, which no
+    link can name."""
+    shown = render.markdown_to_html("## ???\n\n## !!!")
+    assert '<h2 id="user-content-section">' in shown
+    assert '<h2 id="user-content-section-1">' in shown
+
+
+def test_a_link_of_spaces_only_gets_its_url_as_text():
+    """Mutant: `_EMPTY_LINK_END` without `\\s*`; `[ ](url)`, a link whose text is a space,
+    then stayed without visible text (the validator's "link without text" case)."""
+    shown = render.markdown_to_html("See [ ](https://example.com/paper).")
+    assert ">https://example.com/paper </a>" in shown
+
+
+def test_the_text_of_a_link_holding_an_image_is_its_words_and_the_alt():
+    """Mutant: `_link_text` takes every other piece of the split (`[::2]`), not the text
+    between tags; the tag names (`img`) then became words of the link's text."""
+    [link, image] = sorted(
+        render.elements("[![a cat](cat.png) more](https://example.com/c)"), key=lambda e: e.tag
+    )
+    assert (link.tag, link.text, image.tag) == ("a", "more a cat", "img")
+
+
+def test_tag_files_that_are_a_broken_link_or_not_yaml_are_reported_not_skipped(tmp_path):
+    """Mutants: `load_tag_definitions` skipping a tag file unless `os.path.exists` (a broken
+    link, a definition the hub meant to have, was then skipped without a word), or catching
+    only ValueError and OSError (a file that is not YAML then stopped `tfhub validate` with
+    PyYAML's ScannerError instead of being reported)."""
+    folder = tmp_path / "tags"
+    folder.mkdir()
+    (folder / "dataset.yaml").symlink_to(tmp_path / "gone.yaml")
+    (folder / "language.yaml").write_text("values: [{id: en\n")
+    definitions = tags.load_tag_definitions(tmp_path)
+    assert definitions is not None
+    assert [path for path, _ in definitions.errors] == ["tags/dataset.yaml", "tags/language.yaml"]
+    assert all(why.startswith("cannot read the tag definitions: ") for _, why in definitions.errors)
+
+
+def test_a_license_not_defined_in_license_yaml_is_refused(tmp_path):
+    """Mutant: `license` left out of the enumerable tags; a doc's license that the hub's
+    tags/license.yaml does not define then passed `tfhub validate`."""
+    (tmp_path / "tags").mkdir()
+    (tmp_path / "tags/license.yaml").write_text("values:\n- id: apache-2.0\n")
+    definitions = tags.load_tag_definitions(tmp_path)
+    assert definitions is not None and definitions.check("license", "apache-2.0") == []
+    assert definitions.check("license", "wtfpl") == [
+        "license 'wtfpl' is not defined in tags/license.yaml; add it there or use one of its ids"
+    ]
+
+
+def _summary_of(tensor: signatures.TensorInfo) -> signatures.SignatureSummary:
+    signature = signatures.SignatureInfo("serving_default", (tensor,), ())
+    meta = signatures.MetaGraphInfo(("serve",), (signature,))
+    return signatures.SignatureSummary("TF2 SavedModel", "saved_model_2", 10, 1, 4, (meta,))
+
+
+def test_an_image_input_of_unknown_channels_is_taken_for_images():
+    """Mutant: `infer_task` takes images of 1 or 3 channels only, not of an unknown number
+    (`[None, None, None, None]`, as a model traced for any image size and channels says);
+    its starter doc then could not be written without --task."""
+    tensor = signatures.TensorInfo("images", "float32", (None, None, None, None))
+    assert starter.infer_task(_summary_of(tensor)) == "image-feature-vector"
+
+
+def test_a_summary_read_back_keeps_takes_training_and_refuses_a_library_that_is_no_name():
+    """Mutants: `summary_from_json` reading `takes_training` as False whatever the file says
+    (the API then said a model that takes `training` does not), or `is_module_name` without
+    its `isinstance(name, str)` check (an `op_libraries` entry `5` then made the whole file
+    unreadable, an AttributeError, instead of being refused alone)."""
+    data = signature_summary_json()
+    tensor = {"name": "x", "dtype": "float32", "shape": [None, 3]}
+    data["call"] = {"input_signatures": [[tensor]], "takes_training": True}
+    data["op_libraries"] = [5, "tensorflow_text"]
+    read = signatures.summary_from_json(data)
+    assert read.call is not None and read.call.takes_training is True
+    assert read.op_libraries == ("tensorflow_text",) and read.refused_op_libraries == ("5",)
+
+
+def test_a_description_of_exactly_the_shown_length_is_shown_whole(tmp_path):
+    """Mutant: `shown_description` cuts at `len(description) >= MAX_DESCRIPTION_CHARS`; a
+    description of exactly that many characters, which `tfhub validate` lets pass, was then
+    shown cut, with `…`, on the pages and in the API."""
+    text = f"# Module acme/emb/1\n{'d' * MAX_DESCRIPTION_CHARS}\n"
+    doc = docs_format.parse_text(text, path=tmp_path / "1.md", rel_path="acme/models/emb/1.md")
+    assert doc.shown_description == "d" * MAX_DESCRIPTION_CHARS
+
+
+def test_the_api_gives_the_body_of_the_latest_versions_doc(tmp_path):
+    """Mutant: `one_model` without `body_markdown`; `/api/models/<handle>` then lacked the
+    Markdown body of the model's latest doc (the body alone, without the metadata lines)."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1", body="Body of version one.")
+    write_model_doc(tmp_path, "acme/emb/2", body="Body of version two.")
+    _, model = _json(_app(tmp_path), "/api/models/acme/emb")
+    assert model["body_markdown"] == "## Overview\nBody of version two."
+
+
+def test_the_api_says_which_versions_the_hub_can_serve(tmp_path):
+    """Mutant: `version_json` says `servable: true` of every version; a version whose doc
+    names only a URL elsewhere (no archive, no folder here) was then offered to scripts as
+    downloadable from the hub."""
+    write_publisher(tmp_path, "acme", "Acme")
+    make_tar_gz(write_model_doc(tmp_path, "acme/emb/1").with_name("1.tar.gz"))
+    write_model_doc(tmp_path, "acme/emb/2")  # Its asset-path: https://example.com/...
+    _, model = _json(_app(tmp_path), "/api/models/acme/emb")
+    assert [(v["version"], v["servable"]) for v in model["versions"]] == [(1, True), (2, False)]
+
+
+def test_api_search_applies_the_filters_of_the_index_page(tmp_path):
+    """Mutant: `search_models` passes no filters to the index; `/api/models?task=...` (the
+    module docstring: "same filters as the index page") then listed every model."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1", task="text-embedding", language="en")
+    write_model_doc(tmp_path, "acme/cls/1", task="image-classification", language="fr")
+    app = _app(tmp_path)
+    for query, handles in (
+        (b"task=image-classification", ["acme/cls"]),
+        (b"language=en", ["acme/emb"]),
+    ):
+        _, found = _json(app, "/api/models", query)
+        assert [m["handle"] for m in found["models"]] == handles and found["total"] == 1
