@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,7 +19,12 @@ import pytest
 from tests._helpers import mounts
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.asgi import asgi_request
-from tests._helpers.hub_server import signature_summary_json, write_model_doc, write_publisher
+from tests._helpers.hub_server import (
+    serve_hub,
+    signature_summary_json,
+    write_model_doc,
+    write_publisher,
+)
 
 from tfhub import errors
 from tfhub.hub import docs_format, render, settings, signatures, starter, tags
@@ -181,20 +187,15 @@ def test_headings_without_a_word_get_section_ids():
     assert '<h2 id="user-content-section-1">' in shown
 
 
-def test_a_link_of_spaces_only_gets_its_url_as_text():
-    """Mutant: `_EMPTY_LINK_END` without `\\s*`; `[ ](url)`, a link whose text is a space,
-    then stayed without visible text (the validator's "link without text" case)."""
-    shown = render.markdown_to_html("See [ ](https://example.com/paper).")
-    assert ">https://example.com/paper </a>" in shown
-
-
-def test_the_text_of_a_link_holding_an_image_is_its_words_and_the_alt():
-    """Mutant: `_link_text` takes every other piece of the split (`[::2]`), not the text
-    between tags; the tag names (`img`) then became words of the link's text."""
-    [link, image] = sorted(
-        render.elements("[![a cat](cat.png) more](https://example.com/c)"), key=lambda e: e.tag
+def test_an_id_already_prefixed_is_not_prefixed_twice():
+    """Mutant: `_prefixed` prefixes every id and name, also one that already starts with
+    `user-content-`; a doc's `<h3 id="user-content-notes">` (copied from a rendered page)
+    then became `user-content-user-content-notes`, and its link `#user-content-notes`, which
+    is kept as written, led nowhere."""
+    shown = render.markdown_to_html(
+        '<h3 id="user-content-notes">Notes</h3>\n\n[to the notes](#user-content-notes)'
     )
-    assert (link.tag, link.text, image.tag) == ("a", "more a cat", "img")
+    assert '<h3 id="user-content-notes">' in shown and 'href="#user-content-notes"' in shown
 
 
 def test_tag_files_that_are_a_broken_link_or_not_yaml_are_reported_not_skipped(tmp_path):
@@ -295,3 +296,17 @@ def test_api_search_applies_the_filters_of_the_index_page(tmp_path):
     ):
         _, found = _json(app, "/api/models", query)
         assert [m["handle"] for m in found["models"]] == handles and found["total"] == 1
+
+
+def test_tfhub_serve_with_uvicorn_closes_a_connection_that_sends_no_request(tmp_path):
+    """Mutant: `_serve_uvicorn` without `http=_UVICORN_HTTP_PROTOCOL` (uvicorn's own h11
+    protocol); `tfhub serve --server uvicorn` then kept a connection that sends nothing open
+    for as long as the client liked (only the in-process server had the header deadline)."""
+    write_publisher(tmp_path, "acme", "Acme")
+    prelude = "from tfhub.hub import uvicorn_h11; uvicorn_h11.HEADER_TIMEOUT_SECONDS = 0.5"
+    options = ("--server", "uvicorn", "--rescan", "0")
+    with serve_hub(tmp_path, tmp_path / "serve.log", *options, prelude=prelude) as running:
+        with socket.create_connection(("127.0.0.1", running.port), timeout=15) as silent:
+            started = time.monotonic()
+            assert silent.recv(1) == b""  # Closed by the server, not by the timeout.
+            assert time.monotonic() - started < 10
