@@ -6,6 +6,7 @@ docstring names, and passes on the code as it is."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -25,11 +26,23 @@ from tests._helpers.hub_server import (
     write_model_doc,
     write_publisher,
 )
+from tests._helpers.threads import run_threads
 
 from tfhub import errors
-from tfhub.hub import docs_format, render, settings, signatures, starter, tags
+from tfhub.hub import (
+    docs_format,
+    docs_layout,
+    pack_output,
+    refresh,
+    render,
+    settings,
+    signatures,
+    starter,
+    tags,
+)
 from tfhub.hub.app import create_app
 from tfhub.hub.docs_format import MAX_DESCRIPTION_CHARS
+from tfhub.hub.middleware import SECURITY_HEADERS
 from tfhub.hub.nginx import nginx_config
 from tfhub.hub.settings import ServeSettings
 
@@ -152,6 +165,25 @@ def test_the_nginx_config_names_the_port_of_an_ipv6_upstream(tmp_path):
     assert f"tfhub serve {tmp_path} --port 8000 --print-nginx-config 80" in conf
 
 
+def test_the_nginx_config_names_a_relative_hub_folder_by_its_absolute_path(tmp_path, monkeypatch):
+    """Mutant: `nginx_config` without `os.path.abspath(root)`; `hub` given as ROOT then went
+    into the config as written, which nginx reads relative to its own prefix
+    (/usr/share/nginx/hub/assets/docs), not the folder tfhub serve serves."""
+    monkeypatch.chdir(tmp_path)
+    conf = nginx_config("hub", upstream="127.0.0.1:8000", listen="80")
+    hub = tmp_path / "hub"
+    assert f'root "{hub}/assets/docs";' in conf
+
+
+def test_the_nginx_config_sends_the_security_headers_with_error_answers_too(tmp_path):
+    """Mutant: the config's `add_header` lines of the security headers without `always`;
+    nginx then sent them with 2xx and 3xx answers only, not with its own 401, 403 and 404 of
+    the archive location (pages a browser shows, as tfhub serve's answers carry them)."""
+    conf = nginx_config(str(tmp_path), upstream="127.0.0.1:8000", listen="80")
+    for name, value in SECURITY_HEADERS.items():
+        assert f'add_header {name} "{value}" always;' in conf
+
+
 def test_the_api_gives_the_url_of_a_non_ascii_model_percent_encoded(tmp_path):
     """Mutant: `model_summary` writes the handle into `url` unquoted; the search results and
     the model's JSON then gave `.../acme/émb/1`, a URL tensorflow_hub cannot load (its
@@ -246,6 +278,20 @@ def test_a_description_of_exactly_the_shown_length_is_shown_whole(tmp_path):
     assert doc.shown_description == "d" * MAX_DESCRIPTION_CHARS
 
 
+def test_a_folder_of_docs_beside_a_doc_is_no_model_folder(tmp_path):
+    """Mutant: `model_dir_beside` takes any folder `<version>/` beside the doc; tfhub.dev's
+    `1/default/tfjs/1.md` (the TF.js docs of version 1) was then the version's "model
+    folder": refused as existing by publish, and removed as stale when an archive was
+    published for the version."""
+    doc = write_model_doc(tmp_path, "acme/emb/1")
+    tfjs = doc.with_suffix("") / "default" / "tfjs" / "1.md"
+    tfjs.parent.mkdir(parents=True)
+    tfjs.write_text("# Tfjs acme/emb/tfjs/1\nThe TF.js model.\n")
+    assert docs_layout.model_dir_beside(doc) == []
+    (doc.with_suffix("") / "saved_model.pb").write_bytes(b"")
+    assert docs_layout.model_dir_beside(doc) == [doc.with_suffix("")]
+
+
 def test_the_api_gives_the_body_of_the_latest_versions_doc(tmp_path):
     """Mutant: `one_model` without `body_markdown`; `/api/models/<handle>` then lacked the
     Markdown body of the model's latest doc (the body alone, without the metadata lines)."""
@@ -294,3 +340,52 @@ def test_tfhub_serve_with_uvicorn_closes_a_connection_that_sends_no_request(tmp_
             started = time.monotonic()
             assert silent.recv(1) == b""  # Closed by the server, not by the timeout.
             assert time.monotonic() - started < 10
+
+
+def test_a_named_pipe_is_written_blocking_once_its_reader_came(tmp_path):
+    """Mutant: `open_stream` leaves the pipe non-blocking (no `os.set_blocking(fd, True)`);
+    an archive larger than the pipe's buffer, written faster than its reader (`| ssh ...`)
+    takes it, then failed half-way with BlockingIOError."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    size = 4 * 1024 * 1024  # Far more than a pipe buffers (64 KiB on Linux).
+
+    def slow_reader() -> int:
+        with open(fifo, "rb") as pipe:
+            time.sleep(0.3)  # The writer fills the pipe meanwhile.
+            return len(pipe.read())
+
+    def writer() -> None:
+        with pack_output.open_stream(fifo, "FIFO") as stream:
+            stream.write(b"x" * size)
+
+    results, failures = run_threads(slow_reader, writer)
+    assert failures == [] and size in results
+
+
+def test_a_rescan_that_failed_is_tried_again_at_the_next_look(tmp_path):
+    """Mutant: the watcher takes the new stamp before loading (not once the load worked); a
+    rescan that failed (ROOT being replaced, a doc being written) was then never tried again
+    until the tree changed once more, and the hub kept serving the old scan."""
+    write_publisher(tmp_path, "acme", "Acme")
+    loads: list[int] = []
+
+    def load() -> Any:
+        loads.append(1)
+        if len(loads) == 1:
+            raise errors.TFHubError("ROOT is being replaced")
+        return SimpleNamespace(catalog=SimpleNamespace(models={}))
+
+    async def serve_a_while() -> Any:
+        app = SimpleNamespace(state=SimpleNamespace(hub=None))
+        async with refresh.lifespan(load, str(tmp_path), 0.05)(app):
+            await asyncio.sleep(0.2)
+            write_model_doc(tmp_path, "acme/new/1")
+            for _ in range(100):  # At most 5 s.
+                if app.state.hub is not None:
+                    break
+                await asyncio.sleep(0.05)
+        return app.state.hub
+
+    assert asyncio.run(serve_a_while()) is not None
+    assert len(loads) == 2
