@@ -230,6 +230,13 @@ def test_an_id_already_prefixed_is_not_prefixed_twice():
     assert '<h3 id="user-content-notes">' in shown and 'href="#user-content-notes"' in shown
 
 
+def test_the_text_of_a_link_is_read_unescaped():
+    """Mutant: `_link_text` keeps the text between tags as the sanitiser escaped it; the link
+    `[Q&A](url)` then had the text `Q&amp;A` in `tfhub validate`'s warnings."""
+    [link] = render.elements("[Q&A](https://example.com/qa)")
+    assert link.text == "Q&A"
+
+
 def test_a_tag_file_that_is_not_yaml_is_reported_not_raised(tmp_path):
     """Mutant: `load_tag_definitions` catching only ValueError and OSError; a tag file that
     is not YAML (PyYAML's ScannerError or ParserError, neither of them) then stopped `tfhub
@@ -389,3 +396,29 @@ def test_a_rescan_that_failed_is_tried_again_at_the_next_look(tmp_path):
 
     assert asyncio.run(serve_a_while()) is not None
     assert len(loads) == 2
+
+
+def test_a_pack_removes_only_its_own_leftovers_beside_the_archive(tmp_path):
+    """Mutant: the leftover pattern takes any run of hex digits, not the 32 of `part_path`;
+    a user's `.1.tar.gz.cafe.part` beside the archive was then deleted by the next pack."""
+    target = tmp_path / "1.tar.gz"
+    leftover = pack_output.part_path(target)
+    users = tmp_path / ".1.tar.gz.cafe.part"
+    for path in (leftover, users):
+        path.write_bytes(b"partial")
+    pack_output.remove_abandoned_parts(target)
+    assert not leftover.exists() and users.exists()
+
+
+def test_an_output_whose_file_was_removed_is_written_into_not_renamed_over(tmp_path):
+    """Mutant: `checked_target` without its DELETED_FILE case; the output /dev/stdout of
+    `> out.tar.gz` once out.tar.gz was removed then led to a rename that made a new file
+    named `out.tar.gz (deleted)`."""
+    (tmp_path / "model").mkdir()
+    with open(tmp_path / "out.tar.gz", "wb") as out:
+        os.unlink(tmp_path / "out.tar.gz")
+        given = f"/proc/self/fd/{out.fileno()}"
+        assert pack_output.checked_target(given, tmp_path / "model") == (
+            Path(given),
+            pack_output.DELETED_FILE,
+        )
