@@ -20,7 +20,7 @@ def test_tensorflows_multi_line_reason_is_one_line() -> None:
     )
     # What tf.io.gfile.exists raised for this path with no network (TF 2.21).
     raised = tf.errors.UnavailableError(None, None, f"{reason}\n\t when reading {path}")
-    err = gcs._unreadable(path, raised)
+    err = gcs.unreadable_error(path, raised)
     assert isinstance(err, errors.DownloadError) and isinstance(err, OSError)
     message = str(err)
     assert "\n" not in message and "\t" not in message, message

@@ -1,7 +1,8 @@
 """A remote (ram://, gs://) nearest-neighbour index is copied to TMPDIR to be loaded (the ANN
 libraries read local files). From session 40's review of that copy's removal: an error about a
 damaged remote index named the copy (already deleted) instead of the index the user gave, and a
-failed read of the remote file left a copy and raised TensorFlow's error bare."""
+failed read of the remote file left a copy; every remote read of the tool raised TensorFlow's
+error bare (now a DownloadError naming the path, as for a gs:// handle)."""
 
 from __future__ import annotations
 
@@ -66,16 +67,37 @@ def test_a_failed_read_of_a_remote_index_leaves_no_copy(
     remote = "ram://tfhub-review40/unreadable/index"
     _build_remote(tmp_path, remote)
     index_file = files.IndexFiles.in_folder(remote).index
-    real = files.read_bytes
+    real = tf.io.gfile.GFile
 
-    def failing(path: str) -> bytes:  # The bucket's server failing mid-way.
+    def failing(path: str, mode: str = "r") -> object:  # The bucket's server failing mid-way.
         if path == index_file:
             raise tf.errors.UnavailableError(None, None, "503 with body 'try later'")
-        return real(path)
+        return real(path, mode)
 
-    monkeypatch.setattr(files, "read_bytes", failing)
-    with pytest.raises(errors.IndexFilesError) as info:
+    monkeypatch.setattr(tf.io.gfile, "GFile", failing)
+    with pytest.raises(errors.DownloadError) as info:
         similarity_finder.LoadedIndex(remote, query_dim=3)
-    assert "503 with body 'try later'" in str(info.value) and info.value.path == index_file
+    assert f"Cannot read {index_file}: 503 with body 'try later'" in str(info.value)
     assert isinstance(info.value.__cause__, tf.errors.UnavailableError)
     assert _copies(temporary) == []
+
+
+@pytest.mark.parametrize("refused", ["exists", "GFile"])
+def test_any_remote_read_of_the_tool_failing_is_a_download_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused: str
+) -> None:
+    """The mapping, ann.index.json and existence checks were read through tf.io.gfile with
+    TensorFlow's OpError let out bare (a 403 on `exists` raises rather than saying False)."""
+    tf = pytest.importorskip("tensorflow")
+    remote = "ram://tfhub-review40/refused/index"
+    _build_remote(tmp_path, remote)
+
+    def refuse(path: str, *args: object) -> object:
+        raise tf.errors.PermissionDeniedError(None, None, "403 with body 'no access'")
+
+    monkeypatch.setattr(tf.io.gfile, refused, refuse)
+    with pytest.raises(errors.DownloadError) as info:
+        similarity_finder.LoadedIndex(remote, query_dim=3)
+    assert "ram://tfhub-review40/refused/index" in str(info.value)
+    assert "403 with body 'no access'" in str(info.value)
+    assert "Check the path, your network and your access to it" in str(info.value)

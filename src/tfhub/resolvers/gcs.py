@@ -34,11 +34,12 @@ def exists(path: str) -> bool:
             lambda: bool(tf.io.gfile.exists(path)), path=path, what="whether it exists"
         )
     except tf.errors.OpError as err:
-        raise _unreadable(path, err) from err
+        raise unreadable_error(path, err) from err
 
 
-def _unreadable(path: str, err: Any) -> errors.DownloadError:
-    """The error for a gs:// (or other tf.io.gfile) path TensorFlow could not read."""
+def unreadable_error(path: str, err: Any) -> errors.DownloadError:
+    """The error for a gs:// (or other tf.io.gfile) path TensorFlow could not read (`err`, its
+    OpError): the reason quoted as `quoted_reason` does, and what to do. Also the tools'."""
     reason = quoted_reason(err, path)
     if isinstance(err, tf.errors.UnimplementedError):  # "File system scheme 's3' not ..."
         scheme = path.split("://", 1)[0]
@@ -86,7 +87,7 @@ class _GfileReader:
                 f"{self._path} does not exist. Check the handle.", path=self._path
             ) from err
         except tf.errors.OpError as err:
-            raise _unreadable(self._path, err) from err
+            raise unreadable_error(self._path, err) from err
 
     def size(self) -> int | None:
         """The file's size in bytes, or None if the file system does not say."""

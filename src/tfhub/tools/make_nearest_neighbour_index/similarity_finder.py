@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
-from ...utils.printable import not_utf8, quoted_reason
+from ...utils.printable import not_utf8
 from . import ann, files
 from .flag_values import check_whole_number, required
 from .text_embedding import TextEmbedder, project
@@ -55,15 +55,7 @@ def _local_index_file(index_files: files.IndexFiles) -> str:
         )
     if not files.is_remote(path):
         return path
-    try:
-        data = files.read_bytes(path)
-    except Exception as err:  # TensorFlow's OpError: the file system failed or refused.
-        raise errors.IndexFilesError(
-            f"Cannot read the index {path}: {quoted_reason(err, path)}. Check the path and "
-            f"your access to it, then query again. Received: {index_files.received}",
-            path=path,
-            problem="unreadable",
-        ) from err
+    data = files.read_bytes(path)  # Read before the copy is made: a failed read leaves none.
     # A copy in TMPDIR (the libraries read local files), removed once loaded (_remove_copy).
     handle, local = tempfile.mkstemp(prefix="tfhub-ann-", suffix=".index")
     try:
