@@ -172,6 +172,9 @@ def test_a_refused_write_echoing_the_token_is_quoted_without_it(
         ("bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "bearer ***"),  # A JWT.
         ("The bearer token is invalid", "The bearer token is invalid"),
         ("Bearer authentication failed", "Bearer authentication failed"),
+        ("Bearer error=invalid_token", "Bearer error=invalid_token"),  # A challenge's words.
+        ("The Bearer authentication-scheme failed", "The Bearer authentication-scheme failed"),
+        ("Bearer dGhpcyBpcyBhIHRva2VuIDEyMw==", "Bearer ***"),  # base64, padded.
         ("no credentials here", "no credentials here"),
     ],
 )

@@ -82,10 +82,11 @@ def _redact_parameters(text: str) -> str:
 
 # An OAuth access token sent as "Authorization: Bearer <token>", should a server's answer echo
 # it: after "Bearer" and a space (or its URL encodings, %20 and +), 16 characters or more of a
-# token (not a word of prose: "the bearer token is invalid" stays), or Google's own access
-# tokens ("ya29." and their characters) wherever they appear.
+# token holding a digit, base64's "=" padding only at its end (not a word of prose: "the bearer
+# token is invalid", "Bearer error=invalid_token" and "the Bearer authentication-scheme" stay),
+# or Google's own access tokens ("ya29." and their characters) wherever they appear.
 _ACCESS_TOKEN = (
-    r"(?i)(bearer(?:\s+|%20|\+))[A-Za-z0-9._~+/=%\-]{16,}"
+    r"(?i)(bearer(?:\s+|%20|\+))(?=[A-Za-z0-9._~+/%\-]*\d)[A-Za-z0-9._~+/%\-]{16,}=*"
     r"|ya29\.[A-Za-z0-9._~+/=%\-]+"
 )
 
