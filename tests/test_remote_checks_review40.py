@@ -2,7 +2,8 @@
 errors quote (session 40's review of the gs:// probes):
 
 - a check that timed out goes on in its thread (TensorFlow's call cannot be stopped); the same
-  question asked again joins it instead of starting one more thread each time;
+  question asked again waits for it and then asks afresh, instead of starting one more thread
+  beside it each time, and is never answered by a check begun before it asked;
 - a gfile cache whose completeness check times out while installing raises that timeout, not a
   CacheError telling the user to fix permissions;
 - an access token that a server's answer echoes (after `Bearer`, URL-encoded or not, or a
