@@ -3,7 +3,8 @@ the next copy of the entry, a live copy's never.
 
 The cache is a `file://` URL given to `tfhub.cache.remote` as is: tf.io.gfile's local
 filesystem, which (unlike ram://) outlives the processes that write it, so a copy can be
-killed for real (SIGKILL) and its leftovers found by another process.
+killed for real (SIGKILL) and its leftovers found by another process. Also what an install
+says when its completeness check stalls, or a refused write's error echoes the access token.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 
 import pytest
 from tests._helpers.archives import write_tree
 from tests._helpers.python_process import start_python
 
-from tfhub import handles
+from tfhub import errors, handles
 from tfhub.cache import remote, remote_staging
 
 pytestmark = pytest.mark.tf
@@ -150,3 +152,49 @@ def test_a_staging_folder_without_owner_is_removed_once_a_day_old(gfile, module_
     os.utime(f"{old.removeprefix('file://')}/saved_model.pb", (day_ago, day_ago))
     assert remote_staging.remove_abandoned(gfile, module_path) == [old]
     assert gfile.exists(fresh) and not gfile.exists(old)
+
+
+# An access token a server's answer echoes (a refused upload's error quotes it).
+_TOKEN = "ya29.a0AfB_review40-Secret-Token-Value"
+
+
+def test_a_completeness_check_timing_out_while_installing_is_that_timeout(
+    model_dir, module_path, monkeypatch
+) -> None:
+    """`install(replace=False)` asks whether another process installed the entry meanwhile:
+    a check without an answer was wrapped in a CacheError saying to check permissions."""
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.2")
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.2")
+    release = threading.Event()
+
+    def stalled(gfile: object, path: str) -> str | None:  # A listing that never ends.
+        release.wait(60)
+        return "unfinished"
+
+    monkeypatch.setattr(remote, "_damage", stalled)
+    try:
+        with pytest.raises(errors.RetryTimeoutError) as info:
+            remote.install(HANDLE, model_dir, module_path, replace=False)
+    finally:
+        release.set()  # The stalled check's thread ends.
+    assert not isinstance(info.value, errors.CacheError)
+    assert "permissions" not in str(info.value)
+    assert "whether the cache entry is complete" in str(info.value)
+
+
+def test_a_refused_write_echoing_the_token_is_quoted_without_it(
+    model_dir, module_path, monkeypatch
+) -> None:
+    tf = pytest.importorskip("tensorflow")
+
+    def refused(gfile: object, source: str, target: str) -> None:
+        raise tf.errors.PermissionDeniedError(
+            None, None, f"403 with body 'forbidden for Bearer {_TOKEN}'\n\t when uploading x"
+        )
+
+    monkeypatch.setattr(remote, "_copy", refused)
+    with pytest.raises(errors.CacheError) as info:
+        remote.install(HANDLE, model_dir, module_path)
+    message = str(info.value)
+    assert "Secret-Token" not in message and "Bearer ***" in message, message
+    assert message.isprintable(), message

@@ -4,10 +4,10 @@ errors quote (session 40's review of the gs:// probes):
 - a check that timed out goes on in its thread (TensorFlow's call cannot be stopped); the same
   question asked again waits for it and then asks afresh, instead of starting one more thread
   beside it each time, and is never answered by a check begun before it asked;
-- a gfile cache whose completeness check times out while installing raises that timeout, not a
-  CacheError telling the user to fix permissions;
 - an access token that a server's answer echoes (after `Bearer`, URL-encoded or not, or a
   Google `ya29.` token) is hidden wherever tfhub quotes such an answer, and prose is not.
+
+A gfile cache's install under such failures: tests/test_cache_remote_staging.py.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from tests._helpers.archives import write_tree
 
-from tfhub import errors, handles
+from tfhub import errors
 from tfhub._http_deadline import within_http_timeouts
 from tfhub.utils import threads
 from tfhub.utils.printable import quoted_reason
@@ -108,59 +107,6 @@ def test_a_checks_error_is_raised_in_the_callers_thread(short_timeouts) -> None:
 
     with pytest.raises(PermissionError, match="denied"):
         within_http_timeouts(refused, path="gs://b/m", what="whether it exists")
-
-
-@pytest.fixture
-def model_dir(tmp_path) -> str:
-    return write_tree(tmp_path / "model")
-
-
-@pytest.fixture
-def module_path(tmp_path) -> str:
-    """An entry of a gfile cache on TensorFlow's local file system (file://)."""
-    (tmp_path / "cache").mkdir()
-    return f"file://{tmp_path}/cache/{handles.cache_key('https://example.com/m/1')}"
-
-
-@pytest.mark.tf
-def test_a_completeness_check_timing_out_while_installing_is_that_timeout(
-    short_timeouts, release, model_dir, module_path, monkeypatch
-) -> None:
-    """`install(replace=False)` asks whether another process installed the entry meanwhile:
-    a check without an answer was wrapped in a CacheError saying to check permissions."""
-    pytest.importorskip("tensorflow")
-    from tfhub.cache import remote
-
-    def stalled(gfile: object, path: str) -> str | None:  # A listing that never ends.
-        release.wait(60)
-        return "unfinished"
-
-    monkeypatch.setattr(remote, "_damage", stalled)
-    with pytest.raises(errors.RetryTimeoutError) as info:
-        remote.install("https://example.com/m/1", model_dir, module_path, replace=False)
-    assert not isinstance(info.value, errors.CacheError)
-    assert "permissions" not in str(info.value)
-    assert "whether the cache entry is complete" in str(info.value)
-
-
-@pytest.mark.tf
-def test_a_refused_write_echoing_the_token_is_quoted_without_it(
-    model_dir, module_path, monkeypatch
-) -> None:
-    tf = pytest.importorskip("tensorflow")
-    from tfhub.cache import remote
-
-    def refused(gfile: object, source: str, target: str) -> None:
-        raise tf.errors.PermissionDeniedError(
-            None, None, f"403 with body 'forbidden for Bearer {TOKEN}'\n\t when uploading x"
-        )
-
-    monkeypatch.setattr(remote, "_copy", refused)
-    with pytest.raises(errors.CacheError) as info:
-        remote.install("https://example.com/m/1", model_dir, module_path)
-    message = str(info.value)
-    assert "Secret-Token" not in message and "Bearer ***" in message, message
-    assert message.isprintable(), message
 
 
 @pytest.mark.parametrize(
