@@ -323,9 +323,9 @@ def damage(module_path: str) -> str | None:
             TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (GCS's listing that pages for
             ever, a failing server).
     """
-    gfile = _gfile()
     from .._http_deadline import within_http_timeouts  # Only for a cache on gfile.
 
+    gfile = _gfile()
     return within_http_timeouts(
         lambda: _damage(gfile, module_path),
         path=module_path,

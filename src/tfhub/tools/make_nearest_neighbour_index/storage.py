@@ -43,10 +43,9 @@ def _remote(path: str, call: Callable[[Any], _T]) -> _T:
     from ...resolvers.gcs import unreadable_error
     from ...utils.lazy import import_tensorflow
 
-    gfile = gfile_module()
     tf = import_tensorflow("Remote folders (gs:// etc.)")
     try:
-        return call(gfile)
+        return call(tf.io.gfile)
     except tf.errors.OpError as err:
         raise unreadable_error(path, err) from err
 
