@@ -1,165 +1,37 @@
 """Probes (session 40) of the remote handles against a hostile network.
 
-gs:// is read by TensorFlow itself (libcurl, to the fixed hosts www.googleapis.com and
-storage.googleapis.com), so a child process is pointed at a stand-in for GCS on 127.0.0.1: a
-CONNECT proxy (HTTPS_PROXY) that ends TLS with a certificate for those hosts which
-CURL_CA_BUNDLE trusts, GOOGLE_AUTH_TOKEN_FOR_TESTING as the bearer token and NO_GCE_CHECK so
-that no metadata server is asked. Each bucket of the stand-in misbehaves its own way; the child
-resolves one handle per bucket in a thread and reports what it raised and how long it took.
+gs:// is read by TensorFlow itself, so a child process is pointed at a stand-in for GCS on
+127.0.0.1 (tests/_helpers/gcs_stand_in.py). Each bucket of the stand-in misbehaves its own
+way; the child resolves one handle per bucket in a thread and reports what it raised and how
+long it took.
 """
 
 from __future__ import annotations
 
-import http.server
-import io
 import json
 import os
-import shutil
-import socketserver
-import ssl
-import tarfile
-import threading
-import time
-import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._helpers.http_server import self_signed_certificate
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.gcs_stand_in import TOKEN, GcsStandIn, serve_gcs
+from tests._helpers.python_process import run_python
 from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
 from tfhub import errors
 
-TOKEN = "ya29.np40-bearer-secret"  # Google access tokens start with "ya29.".
-ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
 # How long a scenario may take (TensorFlow's retries are cut to one by the child's settings).
 BOUND_SECONDS = 15.0
 TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
 
 
-def _archive() -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in {"saved_model.pb": b"\x08\x01" * 64, "assets/v.txt": b"a\nb\n"}.items():
-            member = tarfile.TarInfo(name)
-            member.size = len(data)
-            archive.addfile(member, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-ARCHIVE = _archive()
-
-
-class _Gcs(http.server.BaseHTTPRequestHandler):
-    """GCS's JSON API (www.googleapis.com) and media host (storage.googleapis.com) behind a
-    CONNECT proxy; the bucket names the misbehaviour."""
-
-    protocol_version = "HTTP/1.1"
-    tls: ssl.SSLContext
-    requests: list[str]
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_CONNECT(self) -> None:
-        self.send_response(200, "Connection established")
-        self.end_headers()
-        connection = self.tls.wrap_socket(self.connection, server_side=True)
-        self.connection = connection
-        self.rfile = connection.makefile("rb")
-        self.wfile = connection.makefile("wb", buffering=0)
-        self.close_connection = False
-
-    def answer(self, status: int, body: bytes, kind: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self) -> None:  # An upload (and PUT, DELETE, PATCH): recorded and refused.
-        self.requests.append(f"{self.command} {self.headers.get('Host', '')}{self.path}")
-        self.answer(403, b'{"error": {"code": 403, "message": "read-only stand-in"}}')
-
-    do_PUT = do_DELETE = do_PATCH = do_POST
-
-    def do_GET(self) -> None:
-        host = self.headers.get("Host", "")
-        path = urllib.parse.urlsplit(self.path).path
-        self.requests.append(f"GET {host}{self.path}")
-        parts = path.split("/")
-        if host.startswith("www."):  # /storage/v1/b/BUCKET[/o[/NAME]]
-            self.api(parts[4], len(parts))
-        else:  # /BUCKET/NAME
-            self.media(parts[1])
-
-    def api(self, bucket: str, depth: int) -> None:
-        if depth == 6 and bucket == "pages-forever":  # Listing: another page, always.
-            time.sleep(0.01)
-            self.answer(200, b'{"nextPageToken": "again"}')
-        elif depth > 6 and bucket == "resized":  # Its metadata: 1000 bytes more than sent.
-            size, updated = str(len(ARCHIVE) + 1000), "2026-01-01T00:00:00.000Z"
-            self.answer(
-                200, json.dumps({"size": size, "generation": "2", "updated": updated}).encode()
-            )
-        elif depth > 6:  # An object's metadata: there is no such object.
-            self.answer(404, b'{"error": {"code": 404, "message": "No such object"}}')
-        else:
-            self.answer(200, json.dumps({"name": bucket, "location": "US"}).encode())
-
-    def media(self, bucket: str) -> None:
-        if bucket == "escapes":
-            self.answer(403, ESCAPES_BODY, "text/plain")
-        elif bucket == "echoes":  # What a proxy or a debugging endpoint may send back.
-            said = f"Invalid token {self.headers['Authorization']} (the token {TOKEN})"
-            self.answer(401, said.encode(), "text/plain")
-        elif bucket == "html":
-            self.answer(200, b"<html><body>Sign in to the network</body></html>", "text/html")
-        elif bucket == "cut":  # Says the whole archive, sends half and hangs up.
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(ARCHIVE)))
-            self.end_headers()
-            self.wfile.write(ARCHIVE[: len(ARCHIVE) // 2])
-            self.close_connection = True
-        elif bucket == "missing":
-            self.answer(404, b"No such object: missing/m.tar.gz", "text/plain")
-        else:  # As GCS answers a Range request (TensorFlow reads 64 MiB blocks).
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes 0-{len(ARCHIVE) - 1}/{len(ARCHIVE)}")
-            self.send_header("Content-Length", str(len(ARCHIVE)))
-            self.end_headers()
-            self.wfile.write(ARCHIVE)
-
-
-class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-
 @pytest.fixture(scope="module")
-def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, list[str]]]:
-    """The stand-in: (its proxy URL, the CA bundle to trust, the requests it received)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed: cannot make a certificate for the GCS stand-in")
-    cert, key = self_signed_certificate(
-        tmp_path_factory.mktemp("gcs-tls"),
-        "/CN=googleapis",
-        "DNS:www.googleapis.com,DNS:storage.googleapis.com",
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    seen: list[str] = []
-    handler = type("Handler", (_Gcs,), {"tls": context, "requests": seen})
-    server = _Server(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", os.fspath(cert), seen
-    finally:
-        server.shutdown()
-        server.server_close()
+def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsStandIn]:
+    """The stand-in for GCS (tests/_helpers/gcs_stand_in.py)."""
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as stand_in:
+        yield stand_in
 
 
 # The child: resolves each (name, handle, cache) in a daemon thread, waiting BOUND_SECONDS at
@@ -210,29 +82,14 @@ SCENARIOS = {
 
 
 @pytest.fixture(scope="module")
-def reports(
-    gcs: tuple[str, str, list[str]], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
+def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """What the child reported for each scenario, with the local cache it used."""
-    proxy, bundle, _ = gcs
     root = tmp_path_factory.mktemp("caches")
     plan = []
     for name, handle in SCENARIOS.items():
         cache = "gs://pages-forever/cache" if name.startswith("cache-") else f"{root}/{name}"
         plan.append((name, handle, cache, "1" if name == "resized" else "0"))
-    env = child_env(
-        HTTPS_PROXY=proxy,
-        https_proxy=proxy,
-        NO_PROXY="",
-        no_proxy="",
-        CURL_CA_BUNDLE=bundle,
-        GOOGLE_AUTH_TOKEN_FOR_TESTING=TOKEN,
-        NO_GCE_CHECK="true",
-        GCS_RETRY_CONFIG_MAX_RETRIES="1",
-        GCS_RETRY_CONFIG_INIT_DELAY_TIME_US="10000",
-        TFHUB_HTTP_TIMEOUT=str(TIMEOUT),
-        TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT),
-    )
+    env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
     done = run_python(CHILD, str(BOUND_SECONDS), json.dumps(plan), env=env, timeout=240)
     found = {}
     for line in done.stdout.splitlines():
@@ -304,12 +161,12 @@ def test_a_gcs_object_answered_badly_is_a_tfhub_error_and_leaves_no_entry(
 
 @pytest.mark.tf
 def test_a_gcs_listing_that_pages_forever_ends_in_a_timeout_error(
-    reports: dict[str, Any], gcs: tuple[str, str, list[str]]
+    reports: dict[str, Any], gcs: GcsStandIn
 ) -> None:
     # TensorFlow's exists() asks the listing for one name and follows nextPageToken for ever.
     report = _report(reports, "pages-forever")
-    pages = [sent for sent in gcs[2] if "/b/pages-forever/o?" in sent and "pageToken" in sent]
-    assert len(pages) > 3, gcs[2]  # It did page (and the thread left behind may page on).
+    pages = [sent for sent in gcs.requests if "/b/pages-forever/o?" in sent and "pageToken" in sent]
+    assert len(pages) > 3, gcs.requests  # It did page (and the thread left behind may page on).
     assert "TimeoutError" in report["bases"] and "DownloadError" in report["bases"], report
     assert "gs://pages-forever/model" in report["message"], report
     assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report
@@ -327,10 +184,12 @@ def test_hub_load_of_a_gcs_folder_whose_listing_pages_forever_ends_in_a_timeout_
 
 @pytest.mark.tf
 def test_a_gcs_cache_whose_listing_pages_forever_ends_in_a_timeout_error(
-    reports: dict[str, Any], gcs: tuple[str, str, list[str]]
+    reports: dict[str, Any], gcs: GcsStandIn
 ) -> None:
     report = _report(reports, "cache-pages-forever")
-    assert all(sent.startswith("GET ") for sent in gcs[2]), gcs[2]  # Nothing was written.
+    assert all(sent.startswith("GET ") for sent in gcs.requests), (
+        gcs.requests
+    )  # Nothing was written.
     assert "TimeoutError" in report["bases"], report
     assert "gs://pages-forever/cache" in report["message"], report
     assert "TFHUB_HTTP_RETRY_TIMEOUT" in report["message"], report

@@ -1,0 +1,212 @@
+"""A stand-in for Google Cloud Storage on 127.0.0.1 that TensorFlow's GCS file system talks to.
+
+gs:// is read by TensorFlow itself (libcurl, to the fixed hosts www.googleapis.com and
+storage.googleapis.com), so a child process is pointed at the stand-in (`GcsStandIn.env`): a
+CONNECT proxy (HTTPS_PROXY) that ends TLS with a certificate for those hosts which
+CURL_CA_BUNDLE trusts, GOOGLE_AUTH_TOKEN_FOR_TESTING as the bearer token and NO_GCE_CHECK so
+that no metadata server is asked. TensorFlow reads those settings when it first reads a gs://
+path, hence the child. Each bucket misbehaves its own way (see `_Gcs`); any other bucket holds
+`ARCHIVE` under every object name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http.server
+import io
+import json
+import os
+import shutil
+import socketserver
+import ssl
+import tarfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests._helpers.http_server import self_signed_certificate
+from tests._helpers.python_process import child_env
+
+TOKEN = "ya29.np40-bearer-secret"  # Google access tokens start with "ya29.".
+ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
+STALLED_SIZE = 1 << 20  # What the "stalls" bucket's objects say they hold (it sends a trickle).
+
+
+def _archive() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in {"saved_model.pb": b"\x08\x01" * 64, "assets/v.txt": b"a\nb\n"}.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+ARCHIVE = _archive()
+
+
+class _Gcs(http.server.BaseHTTPRequestHandler):
+    """GCS's JSON API (www.googleapis.com) and media host (storage.googleapis.com) behind a
+    CONNECT proxy; the bucket names the misbehaviour:
+
+    pages-forever: a listing always offers another page (nextPageToken), so TensorFlow's
+        exists() and isdir() never end; its objects do not exist.
+    stalls: every object exists (STALLED_SIZE bytes), and its read sends a byte every 0.2 s
+        until the stand-in stops (TensorFlow's idle timeout never fires).
+    resized: an object's metadata says 1000 bytes more than its read sends.
+    escapes, echoes, html, cut, missing: an object's read is answered with a 403 quoting
+        terminal escapes, a 401 echoing the bearer token, an HTML page, half the archive then
+        a closed connection, a 404.
+    """
+
+    protocol_version = "HTTP/1.1"
+    tls: ssl.SSLContext
+    requests: list[str]
+    stopping: threading.Event
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_CONNECT(self) -> None:
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        connection = self.tls.wrap_socket(self.connection, server_side=True)
+        self.connection = connection
+        self.rfile = connection.makefile("rb")
+        self.wfile = connection.makefile("wb", buffering=0)
+        self.close_connection = False
+
+    def answer(self, status: int, body: bytes, kind: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # An upload (and PUT, DELETE, PATCH): recorded and refused.
+        self.requests.append(f"{self.command} {self.headers.get('Host', '')}{self.path}")
+        self.answer(403, b'{"error": {"code": 403, "message": "read-only stand-in"}}')
+
+    do_PUT = do_DELETE = do_PATCH = do_POST
+
+    def do_GET(self) -> None:
+        host = self.headers.get("Host", "")
+        path = urllib.parse.urlsplit(self.path).path
+        self.requests.append(f"GET {host}{self.path}")
+        parts = path.split("/")
+        if host.startswith("www."):  # /storage/v1/b/BUCKET[/o[/NAME]]
+            self.api(parts[4], len(parts))
+        else:  # /BUCKET/NAME
+            self.media(parts[1])
+
+    def api(self, bucket: str, depth: int) -> None:
+        updated = "2026-01-01T00:00:00.000Z"
+        if depth == 6 and bucket == "pages-forever":  # Listing: another page, always.
+            time.sleep(0.01)  # Pacing, so that the thread left paging does not spin.
+            self.answer(200, b'{"nextPageToken": "again"}')
+        elif depth > 6 and bucket in ("resized", "stalls"):  # An object's metadata.
+            size = len(ARCHIVE) + 1000 if bucket == "resized" else STALLED_SIZE
+            self.answer(
+                200, json.dumps({"size": str(size), "generation": "2", "updated": updated}).encode()
+            )
+        elif depth > 6:  # An object's metadata: there is no such object.
+            self.answer(404, b'{"error": {"code": 404, "message": "No such object"}}')
+        else:
+            self.answer(200, json.dumps({"name": bucket, "location": "US"}).encode())
+
+    def media(self, bucket: str) -> None:
+        if bucket == "escapes":
+            self.answer(403, ESCAPES_BODY, "text/plain")
+        elif bucket == "echoes":  # What a proxy or a debugging endpoint may send back.
+            said = f"Invalid token {self.headers['Authorization']} (the token {TOKEN})"
+            self.answer(401, said.encode(), "text/plain")
+        elif bucket == "html":
+            self.answer(200, b"<html><body>Sign in to the network</body></html>", "text/html")
+        elif bucket == "cut":  # Says the whole archive, sends half and hangs up.
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(ARCHIVE)))
+            self.end_headers()
+            self.wfile.write(ARCHIVE[: len(ARCHIVE) // 2])
+            self.close_connection = True
+        elif bucket == "missing":
+            self.answer(404, b"No such object: missing/m.tar.gz", "text/plain")
+        elif bucket == "stalls":
+            self.trickle()
+        else:  # As GCS answers a Range request (TensorFlow reads 64 MiB blocks).
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes 0-{len(ARCHIVE) - 1}/{len(ARCHIVE)}")
+            self.send_header("Content-Length", str(len(ARCHIVE)))
+            self.end_headers()
+            self.wfile.write(ARCHIVE)
+
+    def trickle(self) -> None:
+        """Answers a read of STALLED_SIZE bytes with one byte every 0.2 s, until the stand-in
+        stops: a read that never ends, yet never idles long enough for TensorFlow to give up."""
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes 0-{STALLED_SIZE - 1}/{STALLED_SIZE}")
+        self.send_header("Content-Length", str(STALLED_SIZE))
+        self.end_headers()
+        self.close_connection = True
+        with contextlib.suppress(OSError):  # The reader gave up (its process ended).
+            for _ in range(STALLED_SIZE - 1):  # Never all of it.
+                if self.stopping.wait(0.2):  # Pacing; the stand-in's end stops it.
+                    return
+                self.wfile.write(b"x")
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
+@dataclasses.dataclass(frozen=True)
+class GcsStandIn:
+    """A running stand-in: its proxy URL, the CA bundle to trust, the requests it received."""
+
+    proxy: str
+    bundle: str
+    requests: list[str]
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """A child's environment (`child_env`) whose TensorFlow reads gs:// from the stand-in,
+        retrying a failed request once after 10 ms, with `extra` added."""
+        return child_env(
+            HTTPS_PROXY=self.proxy,
+            https_proxy=self.proxy,
+            NO_PROXY="",
+            no_proxy="",
+            CURL_CA_BUNDLE=self.bundle,
+            GOOGLE_AUTH_TOKEN_FOR_TESTING=TOKEN,
+            NO_GCE_CHECK="true",
+            GCS_RETRY_CONFIG_MAX_RETRIES="1",
+            GCS_RETRY_CONFIG_INIT_DELAY_TIME_US="10000",
+            **extra,
+        )
+
+
+@contextlib.contextmanager
+def serve_gcs(folder: Path) -> Iterator[GcsStandIn]:
+    """Runs the stand-in (its certificate made in `folder`) until the block ends; skips the test
+    if openssl, which makes the certificate, is not installed."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: cannot make a certificate for the GCS stand-in")
+    cert, key = self_signed_certificate(
+        folder, "/CN=googleapis", "DNS:www.googleapis.com,DNS:storage.googleapis.com"
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    seen: list[str] = []
+    stopping = threading.Event()
+    handler = type("Handler", (_Gcs,), {"tls": context, "requests": seen, "stopping": stopping})
+    server = _Server(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield GcsStandIn(f"http://127.0.0.1:{server.server_address[1]}", os.fspath(cert), seen)
+    finally:
+        stopping.set()
+        server.shutdown()
+        server.server_close()
