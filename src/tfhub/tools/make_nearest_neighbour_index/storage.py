@@ -1,7 +1,11 @@
 """Local or remote files alike: a path with a scheme (gs://, s3://, hdfs://) goes through
 tf.io.gfile (TensorFlow imported then only), any other through the local file system. A remote
 read that TensorFlow's file system fails or refuses is a DownloadError naming the path (as for
-a gs:// handle), not TensorFlow's bare OpError."""
+a gs:// handle), not TensorFlow's bare OpError; one that gives no answer within
+TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (a GCS listing that always offers another
+page, an object that trickles) is a RetryTimeoutError naming it (`within_http_timeouts`, as a
+gs:// handle's check). A file is read in steps of READ_STEP bytes, each with that time: a big
+index that keeps arriving is not cut."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
+
+READ_STEP = 16 << 20  # Bytes of a remote file read in one bounded call.
 
 
 def is_remote(path: str) -> bool:
@@ -33,19 +39,23 @@ def gfile_module() -> Any:
     return import_tensorflow("Remote folders (gs:// etc.)").io.gfile
 
 
-def _remote(path: str, call: Callable[[Any], _T]) -> _T:
-    """Returns `call(tf.io.gfile)`, a read about the remote `path`.
+def _remote(path: str, call: Callable[[Any], _T], *, what: str) -> _T:
+    """Returns `call(tf.io.gfile)`, a read about the remote `path` asking `what` (in words,
+    for the error), if it ends within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
 
     Raises:
         tfhub.errors.DownloadError: (an OSError) TensorFlow's file system failed or refused
             (a 403, a 503, a broken connection), naming the path and what to do.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) no answer in time;
+            the call goes on in its thread (TensorFlow's cannot be stopped).
     """
+    from ..._http_deadline import within_http_timeouts  # Not on a local path's way.
     from ...resolvers.gcs import unreadable_error
     from ...utils.lazy import import_tensorflow
 
     tf = import_tensorflow("Remote folders (gs:// etc.)")
     try:
-        return call(tf.io.gfile)
+        return within_http_timeouts(lambda: call(tf.io.gfile), path=path, what=what)
     except tf.errors.OpError as err:
         raise unreadable_error(path, err) from err
 
@@ -54,22 +64,29 @@ def exists(path: str) -> bool:
     """Whether a local or remote file exists.
 
     Raises:
-        tfhub.errors.DownloadError: a remote file system that fails or refuses to say.
+        tfhub.errors.DownloadError: a remote file system that fails or refuses to say, or
+            (RetryTimeoutError) does not say in time (see the module's docstring).
     """
     if is_remote(path):
-        return _remote(path, lambda gfile: bool(gfile.exists(path)))
+        return _remote(path, lambda gfile: bool(gfile.exists(path)), what="whether it exists")
     return os.path.exists(path)
 
 
 def list_names(folder: str) -> list[str]:
     """The names in a local or remote folder ([] if it is not a folder), listed, not globbed:
-    the folder's own name may hold glob characters (`emb[1]`, `a*b`)."""
+    the folder's own name may hold glob characters (`emb[1]`, `a*b`).
+
+    Raises:
+        tfhub.errors.DownloadError: a remote file system that fails or refuses to list it, or
+            (RetryTimeoutError) does not within its time (see the module's docstring).
+    """
     if is_remote(folder):
         return _remote(
             folder,
             lambda gfile: (
                 [name.rstrip("/") for name in gfile.listdir(folder)] if gfile.isdir(folder) else []
             ),
+            what="which names the folder holds",
         )
     return os.listdir(folder) if os.path.isdir(folder) else []
 
@@ -78,15 +95,37 @@ def read_bytes(path: str) -> bytes:
     """Reads a local or remote file.
 
     Raises:
-        tfhub.errors.DownloadError: a remote file system that fails or refuses the read.
+        tfhub.errors.DownloadError: a remote file system that fails or refuses the read, or
+            (RetryTimeoutError) a step of it that does not end in time (see the module's
+            docstring).
         OSError: a local file that cannot be read.
     """
     if is_remote(path):
-        return _remote(path, lambda gfile: _read_all(gfile, path))
+        return _read_remote(path)
     with open(path, "rb") as handle:
         return handle.read()
 
 
-def _read_all(gfile: Any, path: str) -> bytes:
-    with gfile.GFile(path, "rb") as handle:
-        return bytes(handle.read())
+def _read_remote(path: str) -> bytes:
+    """Reads a remote file in steps of READ_STEP bytes, each bounded by `_remote`."""
+    opened: list[Any] = []  # The file, once a step has opened it.
+
+    def step_from(offset: int) -> Callable[[Any], bytes]:
+        # Seeks: the same step of another reader of the path, still under way, may answer in
+        # this one's stead (`utils.threads.joined`), leaving this file where it was.
+        def step(gfile: Any) -> bytes:
+            if not opened:
+                opened.append(gfile.GFile(path, "rb"))
+            opened[0].seek(offset)
+            return bytes(opened[0].read(READ_STEP))
+
+        return step
+
+    chunks: list[bytes] = []
+    offset = 0
+    while chunk := _remote(path, step_from(offset), what=f"what it holds from byte {offset:,}"):
+        chunks.append(chunk)
+        offset += len(chunk)
+    if opened:  # Not after a step timed out: its read may still run in its thread.
+        opened[0].close()
+    return b"".join(chunks)

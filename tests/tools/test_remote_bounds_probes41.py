@@ -1,0 +1,206 @@
+"""Probes (session 41): the nearest-neighbour tool's reads of gs:// folders end in time.
+
+`build` lists its --embed_output_dir and `query` reads the index's files through TensorFlow's
+file system, which follows a GCS listing's nextPageToken for as long as the server offers one
+and reads a trickling object for as long as bytes arrive. Each such read now gets
+TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (as a gs:// handle's check does), then a
+RetryTimeoutError naming the path. A child process (TensorFlow reads the stand-in's settings
+when it first reads a gs:// path) runs each scenario in a thread, through the Python API and
+the command line, and reports what it raised and how long it took.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests._helpers.gcs_stand_in import TOKEN, GcsStandIn, serve_gcs
+from tests._helpers.python_process import run_python
+
+pytestmark = pytest.mark.tf
+
+BOUND_SECONDS = 15.0  # A scenario still running then has hung (the child moves on).
+TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
+LIMIT = TIMEOUT + RETRY_TIMEOUT
+SLACK = 4.0  # The seconds a scenario may take beyond LIMIT (TensorFlow's start, a module load).
+
+# The child: runs each (name, operation, argv-like arguments) in a daemon thread, waiting
+# BOUND_SECONDS at most, and prints one JSON line per scenario.
+CHILD = """
+import contextlib, io, json, sys, threading, time
+import tensorflow as tf
+from tfhub.tools.make_nearest_neighbour_index import cli, index_builder, similarity_finder
+
+bound = float(sys.argv[1])
+module = sys.argv[2]
+for name, kind, where, out in json.loads(sys.argv[3]):
+    report = {"name": name, "hung": True}
+    def run(report=report, kind=kind, where=where, out=out):
+        start = time.monotonic()
+        try:
+            if kind == "build":
+                config = index_builder.BuildConfig(where, out, library="annoy")
+                report["result"] = repr(index_builder.run(config))
+            elif kind == "query":
+                found = similarity_finder.SimilarityFinder(module, index_dir=where)
+                report["result"] = repr(found.find_matches("a cat"))
+            else:
+                said = io.StringIO()
+                with contextlib.redirect_stderr(said):
+                    report["rc"] = cli.main(kind.split("-", 1)[1:] + where.split())
+                report["said"] = said.getvalue()
+        except BaseException as err:
+            report["type"] = type(err).__name__
+            report["bases"] = [cls.__name__ for cls in type(err).__mro__]
+            report["module"] = type(err).__module__
+            report["message"] = str(err)
+        report["seconds"] = time.monotonic() - start
+        report["hung"] = False
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(bound)
+    print(json.dumps(report), flush=True)
+import os
+os._exit(0)  # The reads left running (TensorFlow's cannot be stopped) end with the process.
+"""
+
+
+@pytest.fixture(scope="module")
+def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsStandIn]:
+    """The stand-in for GCS (tests/_helpers/gcs_stand_in.py)."""
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as stand_in:
+        yield stand_in
+
+
+@pytest.fixture(scope="module")
+def reports(
+    gcs: GcsStandIn, text_module: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """What the child reported for each scenario, by name (and its stderr)."""
+    out = tmp_path_factory.mktemp("nn-out")
+    plan = [
+        ("build", "build", "gs://pages-forever/emb", str(out / "api")),
+        ("query", "query", "gs://stalls/index", ""),
+        (
+            "cli-build",
+            "cli-build",
+            f"--embed_output_dir=gs://pages-forever/emb-cli --index_output_dir={out / 'cli'} "
+            "--index_library=annoy",
+            "",
+        ),
+        (
+            "cli-query",
+            "cli-query",
+            f"--module_url={text_module} --index_output_dir=gs://stalls/index-cli --query=cat",
+            "",
+        ),
+    ]
+    env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
+    done = run_python(
+        CHILD, str(BOUND_SECONDS), text_module, json.dumps(plan), env=env, timeout=240
+    )
+    found = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            report = json.loads(line)
+            found[report["name"]] = report
+    return {"reports": found, "stderr": done.stderr, "requests": list(gcs.requests)}
+
+
+def _ended(reports: dict[str, Any], name: str) -> dict[str, Any]:
+    """The scenario's report, checked to have ended within LIMIT (plus SLACK)."""
+    report = reports["reports"][name]
+    assert not report["hung"], f"{name} did not end within {BOUND_SECONDS} s"
+    assert "result" not in report, report
+    assert report["seconds"] < LIMIT + SLACK, report
+    assert TOKEN not in reports["stderr"]
+    return report
+
+
+def _timed_out(reports: dict[str, Any], name: str, path: str) -> str:
+    """The message of the scenario's RetryTimeoutError, which names `path` (checked)."""
+    report = _ended(reports, name)
+    assert report["module"] == "tfhub.errors", report
+    for base in ("RetryTimeoutError", "DownloadError", "TimeoutError", "OSError"):
+        assert base in report["bases"], report
+    message = report["message"]
+    assert path in message, message
+    assert "TFHUB_HTTP_TIMEOUT=1 s" in message and "TFHUB_HTTP_RETRY_TIMEOUT=2 s" in message
+    assert report["seconds"] >= LIMIT, report  # Cut by the limit, not by a failure.
+    return message
+
+
+def test_build_from_a_gcs_folder_whose_listing_pages_forever_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    _timed_out(reports, "build", "gs://pages-forever/emb")
+    pages = [r for r in reports["requests"] if "/b/pages-forever/o?" in r and "pageToken" in r]
+    assert len(pages) > 3, reports["requests"]  # It did page.
+
+
+def test_query_of_a_gcs_index_whose_read_never_ends_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    message = _timed_out(reports, "query", "gs://stalls/index/")
+    assert "did not say" in message, message
+    reads = [r for r in reports["requests"] if r.startswith("GET storage.") and "/stalls/" in r]
+    assert reads, reports["requests"]  # The object's read started (and trickled on).
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [("cli-build", "gs://pages-forever/emb-cli"), ("cli-query", "gs://stalls/index-cli/")],
+)
+def test_the_command_line_says_the_timeout_on_one_line(
+    reports: dict[str, Any], name: str, path: str
+) -> None:
+    report = _ended(reports, name)
+    assert report["rc"] == 4, report  # A download's failure, as docs/tools.md says.
+    said = report["said"]
+    assert path in said and "TFHUB_HTTP_RETRY_TIMEOUT" in said, said
+    assert "Traceback" not in said, said
+
+
+# The steps of a remote read, and local paths (read directly), in this process.
+
+
+def test_a_remote_file_bigger_than_a_step_is_read_whole_in_steps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tf = pytest.importorskip("tensorflow")
+    from tfhub.tools.make_nearest_neighbour_index import storage
+
+    assert storage.READ_STEP == 16 << 20  # What docs/tools.md and docs/resolving.md say.
+    data = bytes(range(256)) * 3 + b"end"  # 771 bytes: 110 steps of 7, the last of 1.
+    path = "ram://tfhub-probes41/steps/ann.index"
+    with tf.io.gfile.GFile(path, "wb") as out:
+        out.write(data)
+    monkeypatch.setattr(storage, "READ_STEP", 7)
+    read: list[bytes] = []
+    thread = threading.Thread(target=lambda: read.append(storage.read_bytes(path)), daemon=True)
+    thread.start()
+    thread.join(20)  # A step that does not move on reads for ever.
+    assert not thread.is_alive(), "the read did not end"
+    assert read == [data]
+
+
+def test_local_paths_are_read_directly(tmp_path: Path) -> None:
+    # No thread, no deadline module, no TensorFlow for a local path (only gs:// needs them).
+    (tmp_path / "emb").mkdir()
+    (tmp_path / "emb" / "a.tfrecords").write_bytes(b"records")
+    code = """
+        import sys, threading
+        from tfhub.tools.make_nearest_neighbour_index import storage
+        folder = sys.argv[1]
+        assert storage.exists(folder + "/emb/a.tfrecords")
+        assert storage.list_names(folder + "/emb") == ["a.tfrecords"]
+        assert storage.read_bytes(folder + "/emb/a.tfrecords") == b"records"
+        assert threading.active_count() == 1, threading.enumerate()
+        loaded = [name for name in ("tensorflow", "tfhub._http_deadline") if name in sys.modules]
+        assert not loaded, loaded
+        """
+    run_python(code, str(tmp_path))
