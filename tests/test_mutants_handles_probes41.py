@@ -1,0 +1,38 @@
+"""Mutants of the handle readers (`handle_kaggle`, `handle_signing`, `handle_urls`) that the
+other tests let live (session 41): each test here fails with the change its docstring names."""
+
+from __future__ import annotations
+
+from tfhub import handles
+
+
+def test_a_kaggle_page_outside_models_is_plain_http():
+    """Kills `path.startswith("/")` for `"/models/"`: any other 8-character first segment
+    (`/search/`) followed by owner/model/framework/variation/version read as a Kaggle model."""
+    url = "https://www.kaggle.com/search/o/m/tensorFlow2/v/1"
+    assert isinstance(handles.parse(url), handles.HttpModel)
+    assert handles.cache_handle(url) == url
+
+
+def test_a_percent_encoded_signature_name_still_marks_a_signed_url():
+    """Kills reading query names without unquoting them in `is_signed_url`: S3 decodes
+    `X%2DAmz%2DSignature`, so two signatures of one object share one cache entry."""
+    url = "https://b.s3.amazonaws.com/m.tar.gz?X-Amz-Date=20261205T000000Z&X%2DAmz%2DSignature="
+    one, other = handles.cache_handle(url + "abc"), handles.cache_handle(url + "def")
+    assert one == other == "https://b.s3.amazonaws.com/m.tar.gz"
+
+
+def test_an_at_sign_in_the_fragment_is_no_user_name():
+    """Kills ending the authority at "/" or "?" only: `https://h#me@example/m` is a model on
+    host h whose fragment holds an "@"; read as user info, its cache key would name another
+    host's model (`https://example/m`), so one server's download would fill another's entry."""
+    url = "https://h#me@example/m"
+    assert handles.without_userinfo(url) == url
+    assert handles.cache_handle(url) == url
+
+
+def test_a_query_after_an_archive_name_keeps_it_an_archive():
+    """Kills `is_archive_path` reading the whole URL: `m.tar.gz?v=1` is still an archive."""
+    assert handles.is_archive_path("https://h/m.tar.gz?v=1")
+    assert handles.is_archive_path("https://h/m.tgz?v=1#top")
+    assert not handles.is_archive_path("https://h/m?file=m.tar.gz")
