@@ -3,7 +3,9 @@ other tests let live (session 41): each test here fails with the change its docs
 
 from __future__ import annotations
 
-from tfhub import handles
+import pytest
+
+from tfhub import errors, handles
 
 
 def test_a_kaggle_page_outside_models_is_plain_http():
@@ -36,3 +38,28 @@ def test_a_query_after_an_archive_name_keeps_it_an_archive():
     assert handles.is_archive_path("https://h/m.tar.gz?v=1")
     assert handles.is_archive_path("https://h/m.tgz?v=1#top")
     assert not handles.is_archive_path("https://h/m?file=m.tar.gz")
+
+
+def test_a_huge_bytes_handle_is_shown_cut():
+    """A 100 kB bytes handle (a file read by mistake) gives a message of a few hundred
+    characters, not the file: its decoded text was offered whole ("Did you mean '...'") until
+    session 41, though the handle itself was shown cut (found with that cut mutated away)."""
+    with pytest.raises(errors.HandleTypeError) as caught:
+        handles.check(b"x" * 100_000)
+    assert len(str(caught.value)) < 1_000
+
+
+def test_the_first_byte_that_is_not_utf8_is_named():
+    """Kills naming the handle's first byte instead of its first bad one: `https://h/m\\xff`
+    (the byte as Python decodes it from argv) names \\xff and its percent form %FF."""
+    with pytest.raises(errors.InvalidHandleError) as caught:
+        handles.check("https://h/m\udcff")
+    assert "(\\xff)" in str(caught.value)
+    assert "%FF" in str(caught.value)
+
+
+def test_up_to_three_control_characters_are_listed():
+    """Kills listing one control character where three different ones are in the handle."""
+    with pytest.raises(errors.InvalidHandleError) as caught:
+        handles.check("https://h/a\x01b\x02c\x03d\x04e")
+    assert "'\\x01', '\\x02', '\\x03')" in str(caught.value)

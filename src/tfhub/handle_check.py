@@ -100,13 +100,20 @@ def check(handle: object) -> str:
     return handle
 
 
+_SHOWN = 200  # Characters of a handle that is not a str shown in its error (it may be a file).
+
+
 def _not_text(handle: object) -> str:
     """The message for a handle that is not a str, offering the text of a bytes handle."""
     offer = ""
     if isinstance(handle, (bytes, bytearray)):
-        text = bytes(handle).decode("utf-8", "surrogateescape")
-        offer = f" Did you mean {redact(repr(text))} (handle.decode())?"
-    shown = redact(repr(handle))[:200]  # Redacted, then cut: a cut password has no "@" after it.
+        text = redact(repr(bytes(handle).decode("utf-8", "surrogateescape")))
+        offer = (
+            f" Did you mean {text} (handle.decode())?"
+            if len(text) <= _SHOWN
+            else f" Did you mean handle.decode()? (Its {len(handle):,} bytes are too many to show.)"
+        )
+    shown = redact(repr(handle))[:_SHOWN]  # Redacted, then cut: a cut password has no "@" after.
     return f"A handle must be a non-empty string.{offer} Received: handle={shown}"
 
 
