@@ -34,6 +34,7 @@ from tests._helpers.python_process import child_env
 TOKEN = "ya29.np40-bearer-secret"  # Google access tokens start with "ya29.".
 ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
 STALLED_SIZE = 1 << 20  # What the "stalls" bucket's objects say they hold (it sends a trickle).
+RECORDS_NAME = "emb-00000-of-00001.tfrecords"  # The file in a "records-trickle" folder.
 
 
 def _archive() -> bytes:
@@ -61,6 +62,11 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
     escapes, echoes, html, cut, missing: an object's read is answered with a 403 quoting
         terminal escapes, a 401 echoing the bearer token, an HTML page, half the archive then
         a closed connection, a 404.
+    records-trickle: a folder's listing names one RECORDS_NAME in it, which exists
+        (STALLED_SIZE bytes) and is read as "stalls" objects are (a trickle).
+    dirs-only: takes a folder's marker (an empty upload, as tf.io.gfile.makedirs sends) and
+        refuses any other upload (a file's) with a 403, as every other bucket refuses writes.
+    silent-writes: an upload is never answered (until the stand-in stops).
     """
 
     protocol_version = "HTTP/1.1"
@@ -89,26 +95,41 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # An upload (and PUT, DELETE, PATCH): recorded and refused.
         self.requests.append(f"{self.command} {self.headers.get('Host', '')}{self.path}")
-        self.answer(403, b'{"error": {"code": 403, "message": "read-only stand-in"}}')
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        url = urllib.parse.urlsplit(self.path)
+        parts = url.path.split("/")  # /upload/storage/v1/b/BUCKET/o?uploadType=...
+        bucket = parts[5] if len(parts) > 5 and parts[1] == "upload" else ""
+        marker = "uploadType=media" in url.query and self.command == "POST"
+        if bucket == "silent-writes":
+            self.stopping.wait()  # No answer, until the stand-in stops.
+            self.close_connection = True
+        elif bucket == "dirs-only" and marker:  # A folder's marker: taken.
+            self.answer(200, json.dumps({"name": "marker/", "size": "0"}).encode())
+        else:
+            self.answer(403, b'{"error": {"code": 403, "message": "read-only stand-in"}}')
 
     do_PUT = do_DELETE = do_PATCH = do_POST
 
     def do_GET(self) -> None:
         host = self.headers.get("Host", "")
-        path = urllib.parse.urlsplit(self.path).path
+        url = urllib.parse.urlsplit(self.path)
         self.requests.append(f"GET {host}{self.path}")
-        parts = path.split("/")
+        parts = url.path.split("/")
         if host.startswith("www."):  # /storage/v1/b/BUCKET[/o[/NAME]]
-            self.api(parts[4], len(parts))
+            self.api(parts[4], len(parts), url.query)
         else:  # /BUCKET/NAME
             self.media(parts[1])
 
-    def api(self, bucket: str, depth: int) -> None:
+    def api(self, bucket: str, depth: int, query: str) -> None:
         updated = "2026-01-01T00:00:00.000Z"
         if depth == 6 and bucket == "pages-forever":  # Listing: another page, always.
             time.sleep(0.01)  # Pacing, so that the thread left paging does not spin.
             self.answer(200, b'{"nextPageToken": "again"}')
-        elif depth > 6 and bucket in ("resized", "stalls"):  # An object's metadata.
+        elif depth == 6 and bucket == "records-trickle":  # Listing: one record file.
+            prefix = urllib.parse.parse_qs(query).get("prefix", [""])[0]
+            listed = [] if RECORDS_NAME in prefix else [{"name": prefix + RECORDS_NAME}]
+            self.answer(200, json.dumps({"items": listed}).encode())
+        elif depth > 6 and bucket in ("resized", "stalls", "records-trickle"):  # Metadata.
             size = len(ARCHIVE) + 1000 if bucket == "resized" else STALLED_SIZE
             self.answer(
                 200, json.dumps({"size": str(size), "generation": "2", "updated": updated}).encode()
@@ -134,7 +155,7 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         elif bucket == "missing":
             self.answer(404, b"No such object: missing/m.tar.gz", "text/plain")
-        elif bucket == "stalls":
+        elif bucket in ("stalls", "records-trickle"):
             self.trickle()
         else:  # As GCS answers a Range request (TensorFlow reads 64 MiB blocks).
             self.send_response(206)

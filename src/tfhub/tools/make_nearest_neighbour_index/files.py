@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .. import atomic_output
+from . import storage
 from .file_names import (
     EMBED_FILE_PREFIX,
     EMBED_FILE_SUFFIX,
@@ -53,7 +54,7 @@ from .readers import (
     read_matrix,
     read_matrix_file,
 )
-from .storage import exists, gfile_module, is_remote, join, list_names, read_bytes
+from .storage import exists, is_remote, join, list_names, read_bytes
 
 __all__ = [
     "EMBED_FILE_PREFIX",
@@ -126,16 +127,16 @@ def output_folder(path: str, *, flag: str) -> Iterator[str]:
 
     Raises:
         tfhub.errors.OutputNotWritableError: if the local folder cannot be created, or `path`
-            is a file.
+            is a file; for a remote one, if TensorFlow's file system fails or refuses to
+            remove or make it (`storage.empty_folder`).
+        tfhub.errors.RetryTimeoutError: (an OSError) a remote check, removal or making of the
+            folder without an answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
     if not is_remote(path):
         with atomic_output.write_folder(path, what=OUTPUT_FOLDERS[flag], flag=flag) as tmp:
             yield tmp
         return
-    gfile = gfile_module()
-    if gfile.exists(path):
-        gfile.rmtree(path)
-    gfile.makedirs(path)
+    storage.empty_folder(path, what=OUTPUT_FOLDERS[flag], flag=flag)
     yield path
 
 

@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 from ... import errors
-from ...utils.lazy import import_tensorflow
-from . import ann, embedding_records, files
+from . import ann, embedding_records, files, storage
 from .embedding_records import bad_records
 from .embedding_records import embedding_files as embedding_files
 from .flag_values import check_whole_number, required
@@ -224,7 +223,15 @@ def _staged(output_dir: str) -> Iterator[str]:
 
 
 def _upload(local: str, remote: str) -> None:
-    """Copies a staged folder's files to a remote one (gs://...)."""
-    gfile = import_tensorflow("Remote index folders").io.gfile
+    """Copies a staged folder's files to a remote one (gs://...), each in one call of
+    TensorFlow's, with no time bound of tfhub's (`storage.upload`).
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: a file TensorFlow's file system fails or refuses
+            to write, named with --index_output_dir.
+    """
+    what = files.OUTPUT_FOLDERS["index_output_dir"]
     for name in sorted(os.listdir(local)):
-        gfile.copy(os.path.join(local, name), files.join(remote, name), overwrite=True)
+        storage.upload(
+            os.path.join(local, name), files.join(remote, name), what=what, flag="index_output_dir"
+        )

@@ -5,7 +5,13 @@ a gs:// handle), not TensorFlow's bare OpError; one that gives no answer within
 TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (a GCS listing that always offers another
 page, an object that trickles) is a RetryTimeoutError naming it (`within_http_timeouts`, as a
 gs:// handle's check). A file is read in steps of READ_STEP bytes, each with that time: a big
-index that keeps arriving is not cut."""
+index that keeps arriving is not cut.
+
+A remote output folder is made ready (`empty_folder`: whether it exists, removing it, making it)
+with the same bound, each call on its own, and its files are uploaded (`upload`) with none of
+tfhub's: an upload is one call of TensorFlow's, which a healthy slow upload of a big index may
+make long (TensorFlow's GCS_* variables bound it). A failure or refusal of either is an
+OutputNotWritableError naming the path and its flag."""
 
 from __future__ import annotations
 
@@ -28,24 +34,27 @@ def join(folder: str, name: str) -> str:
     return folder.rstrip("/") + "/" + name if is_remote(folder) else os.path.join(folder, name)
 
 
-def gfile_module() -> Any:
-    """`tf.io.gfile` (TensorFlow is imported then).
-
-    Raises:
-        tfhub.errors.MissingDependencyError: TensorFlow is not installed.
-    """
-    from ...utils.lazy import import_tensorflow
-
-    return import_tensorflow("Remote folders (gs:// etc.)").io.gfile
-
-
-def _remote(path: str, call: Callable[[Any], _T], *, what: str) -> _T:
-    """Returns `call(tf.io.gfile)`, a read about the remote `path` asking `what` (in words,
+def _remote(
+    path: str,
+    call: Callable[[Any], _T],
+    *,
+    what: str,
+    failed: Callable[[str, Any], Exception] | None = None,
+) -> _T:
+    """Returns `call(tf.io.gfile)`, a request about the remote `path` asking `what` (in words,
     for the error), if it ends within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+
+    Args:
+        path: the path the request is about, named in the errors.
+        call: the request.
+        what: the question, in words ("whether it exists").
+        failed: the error for `path` and TensorFlow's OpError (by default a read's,
+            `resolvers.gcs.unreadable_error`).
 
     Raises:
         tfhub.errors.DownloadError: (an OSError) TensorFlow's file system failed or refused
-            (a 403, a 503, a broken connection), naming the path and what to do.
+            (a 403, a 503, a broken connection), naming the path and what to do; or the error
+            `failed` gives.
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) no answer in time;
             the call goes on in its thread (TensorFlow's cannot be stopped).
     """
@@ -57,7 +66,7 @@ def _remote(path: str, call: Callable[[Any], _T], *, what: str) -> _T:
     try:
         return within_http_timeouts(lambda: call(tf.io.gfile), path=path, what=what)
     except tf.errors.OpError as err:
-        raise unreadable_error(path, err) from err
+        raise (failed or unreadable_error)(path, err) from err
 
 
 def exists(path: str) -> bool:
@@ -129,3 +138,72 @@ def _read_remote(path: str) -> bytes:
     if opened:  # Not after a step timed out: its read may still run in its thread.
         opened[0].close()
     return b"".join(chunks)
+
+
+def _not_writable(what: str, flag: str) -> Callable[[str, Any], Exception]:
+    """The error for a remote output (`what`, named by `flag`) whose write TensorFlow's file
+    system failed or refused (its OpError), naming the path and the server's answer."""
+
+    def error(path: str, err: Any) -> Exception:
+        from ...utils.printable import quoted_reason
+        from ..output_errors import not_writable
+
+        todo = "Check the path, your network and your access to it"
+        if path.lower().startswith("gs://"):
+            todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
+        reason = quoted_reason(err, path)
+        return not_writable(path, reason, what=what, flag=flag, todo=todo + ".")
+
+    return error
+
+
+def empty_folder(path: str, *, what: str, flag: str) -> None:
+    """Makes the remote folder `path` exist and hold nothing: removes it if it exists (with
+    every file in it), then makes it. Each of those calls gets TFHUB_HTTP_TIMEOUT plus
+    TFHUB_HTTP_RETRY_TIMEOUT (the removal lists the folder and deletes its files one by one:
+    a handful for an index folder).
+
+    Args:
+        path: the remote folder.
+        what: what it is ("index folder"), for the error.
+        flag: the flag that named it, for the error.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: (an OSError) TensorFlow's file system failed or
+            refused, naming the path, its flag and the server's answer.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) a call without an
+            answer in time (see the module's docstring).
+    """
+    failed = _not_writable(what, flag)
+
+    def ask(call: Callable[[Any], _T], question: str) -> _T:
+        return _remote(path, call, what=question, failed=failed)
+
+    if ask(lambda gfile: bool(gfile.exists(path)), "whether it exists"):
+        ask(lambda gfile: gfile.rmtree(path), "whether it removed the old folder")
+    ask(lambda gfile: gfile.makedirs(path), "whether it made the folder")
+
+
+def upload(local: str, remote: str, *, what: str, flag: str) -> None:
+    """Copies the local file `local` to the remote path `remote` (replacing it), with no time
+    bound of tfhub's: TensorFlow sends it in one call, which a big file on a slow link makes
+    long; its GCS_* variables bound it (GCS_REQUEST_IDLE_TIMEOUT_SECS, a stall;
+    GCS_WRITE_REQUEST_TIMEOUT_SECS, an attempt; GCS_RETRY_CONFIG_MAX_RETRIES, the retries).
+
+    Args:
+        local: the file to send.
+        remote: where it goes.
+        what: what the remote output is ("index folder"), for the error.
+        flag: the flag that named it, for the error.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: (an OSError) TensorFlow's file system failed or
+            refused, naming `remote`, the flag and the server's answer.
+    """
+    from ...utils.lazy import import_tensorflow
+
+    tf = import_tensorflow("Remote folders (gs:// etc.)")
+    try:
+        tf.io.gfile.copy(local, remote, overwrite=True)
+    except tf.errors.OpError as err:
+        raise _not_writable(what, flag)(remote, err) from err

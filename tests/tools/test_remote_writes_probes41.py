@@ -1,0 +1,219 @@
+"""Probes (session 41): `build`'s remote (gs://) index folder and record files, bounded and clear.
+
+`build --index_output_dir=gs://...` checks whether the folder exists, removes it, makes it
+(each a call of TensorFlow's file system, which follows a GCS listing's nextPageToken for as
+long as the server offers one and waits for an unanswered upload) and uploads the index's
+files. The checks, removal and making now get TFHUB_HTTP_TIMEOUT plus
+TFHUB_HTTP_RETRY_TIMEOUT, then a RetryTimeoutError naming the folder; a refused write (making
+the folder, or a file's upload) is an OutputNotWritableError naming the path and the flag, not
+TensorFlow's bare OpError. A child process (TensorFlow reads the stand-in's settings when it
+first reads a gs:// path) runs each scenario in a thread, through the Python API and the
+command line, and reports what it raised and how long it took.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests._helpers.gcs_stand_in import TOKEN, GcsStandIn, serve_gcs
+from tests._helpers.python_process import run_python
+from tests.tools import _nn_support as nn
+
+pytestmark = pytest.mark.tf
+
+BOUND_SECONDS = 15.0  # A scenario still running then has hung (the child moves on).
+TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
+LIMIT = TIMEOUT + RETRY_TIMEOUT
+SLACK = 4.0  # The seconds a scenario may take beyond LIMIT (TensorFlow's start, a build).
+
+# The child: runs each (name, kind, embedding folder, index folder) in a daemon thread, waiting
+# BOUND_SECONDS at most, and prints one JSON line per scenario.
+CHILD = """
+import contextlib, io, json, sys, threading, time
+import tensorflow as tf
+from tfhub.tools.make_nearest_neighbour_index import cli, index_builder
+
+bound = float(sys.argv[1])
+for name, kind, embed, out in json.loads(sys.argv[2]):
+    report = {"name": name, "hung": True}
+    def run(report=report, kind=kind, embed=embed, out=out):
+        start = time.monotonic()
+        try:
+            if kind == "build":
+                config = index_builder.BuildConfig(embed, out, library="annoy")
+                report["result"] = repr(index_builder.run(config))
+            else:
+                argv = ["build", f"--embed_output_dir={embed}", f"--index_output_dir={out}",
+                        "--index_library=annoy"]
+                said = io.StringIO()
+                with contextlib.redirect_stderr(said):
+                    report["rc"] = cli.main(argv)
+                report["said"] = said.getvalue()
+        except BaseException as err:
+            report["type"] = type(err).__name__
+            report["bases"] = [cls.__name__ for cls in type(err).__mro__]
+            report["module"] = type(err).__module__
+            report["message"] = str(err)
+            report["path"] = getattr(err, "path", None)
+            report["cause"] = type(err.__cause__).__name__
+        report["seconds"] = time.monotonic() - start
+        report["hung"] = False
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(bound)
+    print(json.dumps(report), flush=True)
+import os
+os._exit(0)  # The calls left running (TensorFlow's cannot be stopped) end with the process.
+"""
+
+PLAN = [
+    ("pages", "build", "gs://pages-forever/x"),
+    ("silent", "build", "gs://silent-writes/x"),
+    ("refused", "build", "gs://refuses/x"),
+    ("upload-refused", "build", "gs://dirs-only/x"),
+    ("cli-pages", "cli", "gs://pages-forever/cli"),
+    ("cli-refused", "cli", "gs://refuses/cli"),
+]
+
+
+@pytest.fixture(scope="module")
+def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsStandIn]:
+    """The stand-in for GCS (tests/_helpers/gcs_stand_in.py)."""
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as stand_in:
+        yield stand_in
+
+
+@pytest.fixture(scope="module")
+def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What the child reported for each scenario, by name (its stderr, the stand-in's requests
+    and the child's TMPDIR, where `build` stages a remote index)."""
+    embeds = nn.copy_upstream_embeds(tmp_path_factory.mktemp("nn") / "embeds")
+    plan = [(name, kind, os.fspath(embeds), out) for name, kind, out in PLAN]
+    staging = tmp_path_factory.mktemp("staging")
+    env = gcs.env(
+        TFHUB_HTTP_TIMEOUT=str(TIMEOUT),
+        TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT),
+        TMPDIR=os.fspath(staging),
+    )
+    done = run_python(CHILD, str(BOUND_SECONDS), json.dumps(plan), env=env, timeout=240)
+    found = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            report = json.loads(line)
+            found[report["name"]] = report
+    return {
+        "reports": found,
+        "stderr": done.stderr,
+        "requests": list(gcs.requests),
+        "staging": staging,
+    }
+
+
+def _ended(reports: dict[str, Any], name: str) -> dict[str, Any]:
+    """The scenario's report, checked to have ended within LIMIT (plus SLACK), in an error."""
+    report = reports["reports"][name]
+    assert not report["hung"], f"{name} did not end within {BOUND_SECONDS} s"
+    assert "result" not in report, report
+    assert report["seconds"] < LIMIT + SLACK, report
+    assert TOKEN not in reports["stderr"]
+    return report
+
+
+def _timed_out(reports: dict[str, Any], name: str, path: str) -> str:
+    """The message of the scenario's RetryTimeoutError, which names `path` (checked)."""
+    report = _ended(reports, name)
+    assert report["module"] == "tfhub.errors", report
+    for base in ("RetryTimeoutError", "DownloadError", "TimeoutError", "OSError"):
+        assert base in report["bases"], report
+    message = report["message"]
+    assert path in message, message
+    assert "TFHUB_HTTP_TIMEOUT=1 s" in message and "TFHUB_HTTP_RETRY_TIMEOUT=2 s" in message
+    assert report["seconds"] >= LIMIT, report  # Cut by the limit, not by a failure.
+    return message
+
+
+def _refused(reports: dict[str, Any], name: str, path: str) -> str:
+    """The message of the scenario's OutputNotWritableError for `path` (checked), raised from
+    TensorFlow's PermissionDeniedError (the stand-in's 403)."""
+    report = _ended(reports, name)
+    assert report["type"] == "OutputNotWritableError", report
+    assert report["module"] == "tfhub.errors" and "OSError" in report["bases"], report
+    assert report["path"] == path, report
+    assert report["cause"] == "PermissionDeniedError", report
+    message = report["message"]
+    assert f"Cannot write the index folder {path}: " in message, message
+    assert "read-only stand-in" in message, message  # The server's answer, quoted.
+    assert "index_output_dir=" in message and "\n" not in message, message
+    return message
+
+
+def test_a_gcs_index_folder_whose_listing_pages_forever_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    message = _timed_out(reports, "pages", "gs://pages-forever/x")
+    assert "whether it exists" in message, message
+    pages = [r for r in reports["requests"] if "/b/pages-forever/o?" in r and "pageToken" in r]
+    assert len(pages) > 3, reports["requests"]  # It did page.
+
+
+def test_a_gcs_index_folder_whose_making_is_never_answered_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    message = _timed_out(reports, "silent", "gs://silent-writes/x")
+    assert "whether it made the folder" in message, message
+    uploads = [r for r in reports["requests"] if r.startswith("POST ") and "/silent-writes/" in r]
+    assert uploads, reports["requests"]  # The folder's marker was sent (and never answered).
+
+
+def test_a_gcs_index_folder_the_server_refuses_to_make_is_an_output_error(
+    reports: dict[str, Any],
+) -> None:
+    _refused(reports, "refused", "gs://refuses/x")
+
+
+def test_a_refused_upload_of_an_index_file_is_an_output_error_naming_the_file(
+    reports: dict[str, Any],
+) -> None:
+    first = min(["ann.index", "ann.index.json", "ann.index.mapping.json"])  # Sent first.
+    _refused(reports, "upload-refused", f"gs://dirs-only/x/{first}")
+    sent = [r for r in reports["requests"] if r.startswith("POST ") and "/dirs-only/" in r]
+    assert any("uploadType=media" in r for r in sent), sent  # The folder was made,
+    assert any("uploadType=resumable" in r for r in sent), sent  # then the file refused.
+    left = [name for name in os.listdir(reports["staging"]) if name.startswith("tfhub-ann-")]
+    assert not left  # The staged index was removed.
+
+
+def test_the_command_line_says_a_timeout_on_one_line_exit_4(reports: dict[str, Any]) -> None:
+    report = _ended(reports, "cli-pages")
+    assert report["rc"] == 4, report  # A download's failure, as docs/tools.md says.
+    assert "Traceback" not in report["said"], report["said"]
+    (line,) = [line for line in report["said"].splitlines() if "gs://pages-forever/cli" in line]
+    assert line.startswith("tfhub: ") and "TFHUB_HTTP_RETRY_TIMEOUT" in line, line
+
+
+def test_the_command_line_says_a_refused_folder_on_one_line(reports: dict[str, Any]) -> None:
+    report = _ended(reports, "cli-refused")
+    assert report["rc"] not in (0, 4), report
+    assert "Traceback" not in report["said"], report["said"]
+    (line,) = [line for line in report["said"].splitlines() if "gs://refuses/cli" in line]
+    assert line.startswith("tfhub: error: Cannot write the index folder gs://refuses/cli: "), line
+    assert line.endswith("index_output_dir='gs://refuses/cli'"), line
+
+
+def test_local_index_folders_are_written_directly(tmp_path: Path) -> None:
+    # No thread, no deadline module for a local index folder (only gs:// needs them).
+    embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
+    code = """
+        import sys, threading
+        from tfhub.tools.make_nearest_neighbour_index import index_builder
+        config = index_builder.BuildConfig(sys.argv[1], sys.argv[2], library="annoy")
+        info = index_builder.run(config)
+        assert info["items"] == 1000, info
+        assert "tfhub._http_deadline" not in sys.modules
+        """
+    run_python(code, os.fspath(embeds), os.fspath(tmp_path / "index"))
