@@ -9,6 +9,9 @@ the folder, or a file's upload) is an OutputNotWritableError naming the path and
 TensorFlow's bare OpError. A child process (TensorFlow reads the stand-in's settings when it
 first reads a gs:// path) runs each scenario in a thread, through the Python API and the
 command line, and reports what it raised and how long it took.
+
+`build` read gs:// record files through tf.data's TFRecordDataset, which reads a trickling
+file for ever; remote record files are now copied to TMPDIR in bounded steps of 16 MiB first.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._helpers.gcs_stand_in import TOKEN, GcsStandIn, serve_gcs
-from tests._helpers.python_process import run_python
+from tests._helpers.gcs_stand_in import RECORDS_NAME, TOKEN, GcsStandIn, serve_gcs
+from tests._helpers.python_process import child_env, run_python
 from tests.tools import _nn_support as nn
 
 pytestmark = pytest.mark.tf
@@ -71,13 +74,14 @@ import os
 os._exit(0)  # The calls left running (TensorFlow's cannot be stopped) end with the process.
 """
 
-PLAN = [
-    ("pages", "build", "gs://pages-forever/x"),
-    ("silent", "build", "gs://silent-writes/x"),
-    ("refused", "build", "gs://refuses/x"),
-    ("upload-refused", "build", "gs://dirs-only/x"),
-    ("cli-pages", "cli", "gs://pages-forever/cli"),
-    ("cli-refused", "cli", "gs://refuses/cli"),
+PLAN = [  # (name, kind, embedding folder (None: local records), index folder (None: local))
+    ("pages", "build", None, "gs://pages-forever/x"),
+    ("silent", "build", None, "gs://silent-writes/x"),
+    ("refused", "build", None, "gs://refuses/x"),
+    ("upload-refused", "build", None, "gs://dirs-only/x"),
+    ("cli-pages", "cli", None, "gs://pages-forever/cli"),
+    ("cli-refused", "cli", None, "gs://refuses/cli"),
+    ("records", "build", "gs://records-trickle/emb", None),
 ]
 
 
@@ -92,8 +96,12 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsStandIn]:
 def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """What the child reported for each scenario, by name (its stderr, the stand-in's requests
     and the child's TMPDIR, where `build` stages a remote index)."""
-    embeds = nn.copy_upstream_embeds(tmp_path_factory.mktemp("nn") / "embeds")
-    plan = [(name, kind, os.fspath(embeds), out) for name, kind, out in PLAN]
+    folder = tmp_path_factory.mktemp("nn")
+    embeds = os.fspath(nn.copy_upstream_embeds(folder / "embeds"))
+    plan = [
+        (name, kind, embed or embeds, out or os.fspath(folder / name))
+        for name, kind, embed, out in PLAN
+    ]
     staging = tmp_path_factory.mktemp("staging")
     env = gcs.env(
         TFHUB_HTTP_TIMEOUT=str(TIMEOUT),
@@ -184,7 +192,7 @@ def test_a_refused_upload_of_an_index_file_is_an_output_error_naming_the_file(
     sent = [r for r in reports["requests"] if r.startswith("POST ") and "/dirs-only/" in r]
     assert any("uploadType=media" in r for r in sent), sent  # The folder was made,
     assert any("uploadType=resumable" in r for r in sent), sent  # then the file refused.
-    left = [name for name in os.listdir(reports["staging"]) if name.startswith("tfhub-ann-")]
+    left = [name for name in os.listdir(reports["staging"]) if name.startswith("tfhub-")]
     assert not left  # The staged index was removed.
 
 
@@ -205,15 +213,75 @@ def test_the_command_line_says_a_refused_folder_on_one_line(reports: dict[str, A
     assert line.endswith("index_output_dir='gs://refuses/cli'"), line
 
 
+def test_build_from_gcs_record_files_that_trickle_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # Read by tf.data's TFRecordDataset, such a file held `build` for ever.
+    message = _timed_out(reports, "records", f"gs://records-trickle/emb/{RECORDS_NAME}")
+    assert "from byte 0" in message, message
+    reads = [r for r in reports["requests"] if r.startswith("GET storage.") and "/records-" in r]
+    assert reads, reports["requests"]  # The file's read started (and trickled on).
+    left = [name for name in os.listdir(reports["staging"]) if name.startswith("tfhub-copy-")]
+    assert not left  # The partial copy was removed.
+
+
+# Remote record files read through local copies (ram://, TensorFlow's in-memory file system).
+
+
+def _ram_records(tmp_path: Path, records: list[tuple[bytes, list[float]]]) -> str:
+    """A ram:// embedding folder (unique to the test) holding `records` in two files."""
+    tf = pytest.importorskip("tensorflow")
+    folder = f"ram://tfhub-writes41/{tmp_path.name}/emb"
+    tf.io.gfile.makedirs(folder)
+    half = len(records) // 2
+    nn.write_records(f"{folder}/emb-00000-of-00002.tfrecords", records[:half])
+    nn.write_records(f"{folder}/emb-00001-of-00002.tfrecords", records[half:])
+    return folder
+
+
+def test_remote_record_files_are_read_whole_in_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tfhub.tools.make_nearest_neighbour_index import embedding_records, storage
+
+    records = [(f"item {i}".encode(), [float(i), 1.0, -2.5]) for i in range(30)]
+    folder = _ram_records(tmp_path, records)
+    monkeypatch.setattr(storage, "READ_STEP", 7)  # Many steps per file.
+    monkeypatch.setenv("TMPDIR", os.fspath(tmp_path))  # Where the copies go (and leave).
+    monkeypatch.setattr("tempfile.tempdir", None)
+    items, vectors = embedding_records.read_embeddings(folder, batch=4)
+    assert items == [item.decode() for item, _ in records]
+    assert vectors.tolist() == [vector for _, vector in records]
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("tfhub-copy-")]
+
+
+def test_a_bad_record_of_a_remote_file_is_named_by_its_remote_path(tmp_path: Path) -> None:
+    from tfhub import errors
+    from tfhub.tools.make_nearest_neighbour_index import embedding_records
+
+    records = [(f"item {i}".encode(), [float(i), 1.0]) for i in range(10)]
+    records[7] = (b"item 7", [float("nan"), 1.0])  # Record 3 of the second file.
+    folder = _ram_records(tmp_path, records)
+    with pytest.raises(errors.EmbeddingFilesError) as caught:
+        embedding_records.read_embeddings(folder, batch=4)
+    assert caught.value.path == f"{folder}/emb-00001-of-00002.tfrecords"  # Not the copy's.
+    assert caught.value.record == 3
+    assert "record 3 (counting from 1) of emb-00001-of-00002.tfrecords" in str(caught.value)
+
+
 def test_local_index_folders_are_written_directly(tmp_path: Path) -> None:
-    # No thread, no deadline module for a local index folder (only gs:// needs them).
+    # No thread, no deadline module for local folders (only gs:// needs them), no copies.
     embeds = nn.copy_upstream_embeds(tmp_path / "embeds")
     code = """
-        import sys, threading
+        import os, sys
         from tfhub.tools.make_nearest_neighbour_index import index_builder
         config = index_builder.BuildConfig(sys.argv[1], sys.argv[2], library="annoy")
         info = index_builder.run(config)
         assert info["items"] == 1000, info
         assert "tfhub._http_deadline" not in sys.modules
+        assert not [name for name in os.listdir(sys.argv[3]) if name.startswith("tfhub-")]
         """
-    run_python(code, os.fspath(embeds), os.fspath(tmp_path / "index"))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = child_env(TMPDIR=os.fspath(tmp))
+    run_python(code, os.fspath(embeds), os.fspath(tmp_path / "index"), os.fspath(tmp), env=env)

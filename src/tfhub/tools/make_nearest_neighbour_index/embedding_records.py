@@ -12,7 +12,7 @@ import numpy as np
 
 from ... import errors
 from ...utils.lazy import import_tensorflow
-from . import files
+from . import files, storage
 from .record_checks import decoded, item_problem, size_problem, value_problem
 
 
@@ -103,10 +103,12 @@ def _locate(paths: list[str], index: int) -> tuple[str, int]:
 
 
 def _record_error(
-    embed_dir: str, paths: list[str], index: int, problem: str
+    embed_dir: str, paths: list[str], index: int, problem: str, named: dict[str, str]
 ) -> errors.EmbeddingFilesError:
-    """The error for record `index` (from 0) of the files `paths`, naming its file and number."""
+    """The error for record `index` (from 0) of the files `paths`, naming its file (by its
+    name in `named`, for a local copy of a remote file) and number."""
     path, number = _locate(paths, index)
+    path = named.get(path, path)
     where = f"record {number} (counting from 1) of {os.path.basename(path)}"
     return bad_records(embed_dir, f"{where} {problem}", path=path, record=number)
 
@@ -123,8 +125,19 @@ def read_embeddings(embed_dir: str, *, batch: int) -> tuple[list[str], np.ndarra
             named); a record (its file and number named, `.path` and `.record`) whose item is
             not UTF-8 text, whose embedding is empty, of another size than the first record's,
             or holds NaN or infinite values.
+        tfhub.errors.DownloadError: a remote (gs://) record file that TensorFlow's file system
+            fails or refuses to read, or (RetryTimeoutError) a step of its read (copied in
+            steps, `storage.local_copies`) without an answer in time.
     """
-    paths = embedding_files(embed_dir)  # First: no TensorFlow needed to find none.
+    found = embedding_files(embed_dir)  # First: no TensorFlow needed to find none.
+    with storage.local_copies(found) as paths:  # tf.data reads gs:// with no time bound.
+        return _read_records(embed_dir, paths, batch, dict(zip(paths, found, strict=True)))
+
+
+def _read_records(
+    embed_dir: str, paths: list[str], batch: int, named: dict[str, str]
+) -> tuple[list[str], np.ndarray]:
+    """`read_embeddings` of the local files `paths` (`named`: the names of copies)."""
     tf = import_tensorflow("make_nearest_neighbour_index build")
     items: list[str] = []
     rows: list[np.ndarray] = []
@@ -142,7 +155,7 @@ def read_embeddings(embed_dir: str, *, batch: int) -> tuple[list[str], np.ndarra
             )
             bad = min((found for found in problems if found is not None), default=None)
             if bad is not None:
-                raise _record_error(embed_dir, paths, len(items) + bad[0], bad[1])
+                raise _record_error(embed_dir, paths, len(items) + bad[0], bad[1], named)
             rows.append(values.reshape(len(raw), dim))
             items.extend(texts)
     except tf.errors.OpError as err:

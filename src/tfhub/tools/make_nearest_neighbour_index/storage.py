@@ -5,7 +5,8 @@ a gs:// handle), not TensorFlow's bare OpError; one that gives no answer within
 TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (a GCS listing that always offers another
 page, an object that trickles) is a RetryTimeoutError naming it (`within_http_timeouts`, as a
 gs:// handle's check). A file is read in steps of READ_STEP bytes, each with that time: a big
-index that keeps arriving is not cut.
+index that keeps arriving is not cut. `local_copies` copies remote files so, for readers with no
+bound of their own (tf.data's TFRecordDataset).
 
 A remote output folder is made ready (`empty_folder`: whether it exists, removing it, making it)
 with the same bound, each call on its own, and its files are uploaded (`upload`) with none of
@@ -15,8 +16,9 @@ OutputNotWritableError naming the path and its flag."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
@@ -117,6 +119,13 @@ def read_bytes(path: str) -> bytes:
 
 def _read_remote(path: str) -> bytes:
     """Reads a remote file in steps of READ_STEP bytes, each bounded by `_remote`."""
+    return b"".join(_remote_steps(path))
+
+
+def _remote_steps(path: str) -> Iterator[bytes]:
+    """The bytes of a remote file, READ_STEP at most at a time, each step bounded by
+    `_remote` (the file is closed after the last; not after a step that timed out, whose read
+    may still run in its thread)."""
     opened: list[Any] = []  # The file, once a step has opened it.
 
     def step_from(offset: int) -> Callable[[Any], bytes]:
@@ -130,14 +139,44 @@ def _read_remote(path: str) -> bytes:
 
         return step
 
-    chunks: list[bytes] = []
     offset = 0
     while chunk := _remote(path, step_from(offset), what=f"what it holds from byte {offset:,}"):
-        chunks.append(chunk)
+        yield chunk
         offset += len(chunk)
-    if opened:  # Not after a step timed out: its read may still run in its thread.
+    if opened:
         opened[0].close()
-    return b"".join(chunks)
+
+
+@contextlib.contextmanager
+def local_copies(paths: list[str]) -> Iterator[list[str]]:
+    """Yields local files with the contents of `paths` (files of one folder): `paths` itself
+    if they are local, else copies in a `tfhub-copy-*` folder in TMPDIR, of the same names,
+    each read in bounded steps (READ_STEP bytes in memory at a time; see the module's
+    docstring) and removed however the block ends. For readers such as tf.data's
+    TFRecordDataset that read a remote file with no time bound.
+
+    Raises:
+        tfhub.errors.DownloadError: a remote file system that fails or refuses a read, or
+            (RetryTimeoutError) a step of it that does not end in time.
+        OSError: the copies cannot be written (TMPDIR full).
+    """
+    if not any(is_remote(path) for path in paths):
+        yield paths
+        return
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="tfhub-copy-")
+    try:
+        copies = []
+        for path in paths:
+            copies.append(os.path.join(folder, path.rstrip("/").rsplit("/", 1)[-1]))
+            with open(copies[-1], "wb") as out:
+                for chunk in _remote_steps(path):
+                    out.write(chunk)
+        yield copies
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _not_writable(what: str, flag: str) -> Callable[[str, Any], Exception]:
