@@ -63,3 +63,12 @@ def test_up_to_three_control_characters_are_listed():
     with pytest.raises(errors.InvalidHandleError) as caught:
         handles.check("https://h/a\x01b\x02c\x03d\x04e")
     assert "'\\x01', '\\x02', '\\x03')" in str(caught.value)
+
+
+def test_the_china_mirror_drops_a_fragment():
+    """Kills keeping the fragment in the mirror's archive name: `.../google/m/2#top` is the
+    archive `google/m/2.tar.gz`, not `google/m/2#top.tar.gz` (a fragment is never sent)."""
+    parsed = handles.parse("https://hub.tensorflow.google.cn/google/m/2#top")
+    assert (
+        parsed.download_url() == "https://gcs.tensorflow.google.cn/tfhub-modules/google/m/2.tar.gz"
+    )
