@@ -226,7 +226,7 @@ def cut_off(seconds: float, by_budget: bool, *, what: str = "response headers") 
     return HeadersTooSlow(seconds, what=what)
 
 
-def within_http_timeouts(call: Callable[[], _T], *, path: str, what: str) -> _T:
+def within_http_timeouts(call: Callable[[], _T], *, path: str, what: str, verb: str = "read") -> _T:
     """Returns `call()`, a request of TensorFlow's file systems about `path`, if it ends within
     TFHUB_HTTP_TIMEOUT (a first answer's time, as a request's first attempt gets it in full)
     plus TFHUB_HTTP_RETRY_TIMEOUT (its retries): TensorFlow's GCS file system follows a
@@ -240,6 +240,7 @@ def within_http_timeouts(call: Callable[[], _T], *, path: str, what: str) -> _T:
         call: the request (e.g. `tf.io.gfile.exists(path)`).
         path: what it asks about, named in the error.
         what: the question, in words ("whether it exists").
+        verb: what the caller could not do to `path` ("read", "remove"), for the error.
 
     Raises:
         tfhub.errors.RetryTimeoutError: (a TimeoutError) no answer in time. TensorFlow's call
@@ -252,7 +253,7 @@ def within_http_timeouts(call: Callable[[], _T], *, path: str, what: str) -> _T:
     if not running.done.wait(first + limit):
         seconds = time.monotonic() - start
         raise errors.RetryTimeoutError(
-            f"Cannot read {escaped(redact(path))}: TensorFlow's file system did not say {what} "
+            f"Cannot {verb} {escaped(redact(path))}: TensorFlow's file system did not say {what} "
             f"within {seconds:.1f} s ({constants.TFHUB_HTTP_TIMEOUT}={first:g} s for an answer, "
             f"then {constants.TFHUB_HTTP_RETRY_TIMEOUT}={limit:g} s of retries; its server may "
             "be failing, or a listing of the bucket never ends). Check the path and your "

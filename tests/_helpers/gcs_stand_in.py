@@ -35,6 +35,7 @@ TOKEN = "ya29.np40-bearer-secret"  # Google access tokens start with "ya29.".
 ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
 STALLED_SIZE = 1 << 20  # What the "stalls" bucket's objects say they hold (it sends a trickle).
 RECORDS_NAME = "emb-00000-of-00001.tfrecords"  # The file in a "records-trickle" folder.
+OTHERS_NAMES = ("ann.index", "notes.txt")  # The files in a "holds-others" folder.
 
 
 def _archive() -> bytes:
@@ -67,6 +68,8 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
     dirs-only: takes a folder's marker (an empty upload, as tf.io.gfile.makedirs sends) and
         refuses any other upload (a file's) with a 403, as every other bucket refuses writes.
     silent-writes: an upload is never answered (until the stand-in stops).
+    holds-others: any folder holds OTHERS_NAMES (a file the tools do not write, and an index
+        file), as its listing says; like every bucket it refuses writes and deletes.
     """
 
     protocol_version = "HTTP/1.1"
@@ -128,6 +131,11 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         elif depth == 6 and bucket == "records-trickle":  # Listing: one record file.
             prefix = urllib.parse.parse_qs(query).get("prefix", [""])[0]
             listed = [] if RECORDS_NAME in prefix else [{"name": prefix + RECORDS_NAME}]
+            self.answer(200, json.dumps({"items": listed}).encode())
+        elif depth == 6 and bucket == "holds-others":  # Listing: OTHERS_NAMES in any folder.
+            prefix = urllib.parse.parse_qs(query).get("prefix", [""])[0]
+            inside = prefix.endswith("/") and not prefix.rstrip("/").endswith(OTHERS_NAMES)
+            listed = [{"name": prefix + name, "size": "1"} for name in OTHERS_NAMES if inside]
             self.answer(200, json.dumps({"items": listed}).encode())
         elif depth > 6 and bucket in ("resized", "stalls", "records-trickle"):  # Metadata.
             size = len(ARCHIVE) + 1000 if bucket == "resized" else STALLED_SIZE

@@ -82,6 +82,8 @@ PLAN = [  # (name, kind, embedding folder (None: local records), index folder (N
     ("cli-pages", "cli", None, "gs://pages-forever/cli"),
     ("cli-refused", "cli", None, "gs://refuses/cli"),
     ("records", "build", "gs://records-trickle/emb", None),
+    ("others", "build", None, "gs://holds-others/x"),
+    ("cli-others", "cli", None, "gs://holds-others/cli"),
 ]
 
 
@@ -164,7 +166,7 @@ def test_a_gcs_index_folder_whose_listing_pages_forever_ends_in_a_timeout_error(
     reports: dict[str, Any],
 ) -> None:
     message = _timed_out(reports, "pages", "gs://pages-forever/x")
-    assert "whether it exists" in message, message
+    assert "which names the folder holds" in message, message  # The check of its files, first.
     pages = [r for r in reports["requests"] if "/b/pages-forever/o?" in r and "pageToken" in r]
     assert len(pages) > 3, reports["requests"]  # It did page.
 
@@ -174,6 +176,7 @@ def test_a_gcs_index_folder_whose_making_is_never_answered_ends_in_a_timeout_err
 ) -> None:
     message = _timed_out(reports, "silent", "gs://silent-writes/x")
     assert "whether it made the folder" in message, message
+    assert message.startswith("Cannot make gs://silent-writes/x: "), message  # Not "read".
     uploads = [r for r in reports["requests"] if r.startswith("POST ") and "/silent-writes/" in r]
     assert uploads, reports["requests"]  # The folder's marker was sent (and never answered).
 
@@ -285,3 +288,23 @@ def test_local_index_folders_are_written_directly(tmp_path: Path) -> None:
     tmp.mkdir()
     env = child_env(TMPDIR=os.fspath(tmp))
     run_python(code, os.fspath(embeds), os.fspath(tmp_path / "index"), os.fspath(tmp), env=env)
+
+
+def test_a_gcs_output_folder_holding_other_files_is_refused_before_anything_is_removed(
+    reports: dict[str, Any],
+) -> None:
+    """A remote index folder is emptied whole (as upstream did), so one that holds files the
+    tool does not write is refused first, as a local one is: upstream, and tfhub until session
+    41, deleted `gs://bucket/x/notes.txt` when told to write an index there."""
+    for name, path in (("others", "gs://holds-others/x"), ("cli-others", "gs://holds-others/cli")):
+        report = _ended(reports, name)
+        said = report.get("message") or report["said"]
+        assert f"{path} holds other files (notes.txt)" in said, report
+        assert "Choose a new or empty folder" in said, report
+        if name == "others":
+            assert report["type"] == "OutputNotWritableError", report
+        else:
+            assert report["rc"] not in (0, 4) and "Traceback" not in said, report
+    writes = [r for r in reports["requests"] if not r.startswith("GET ") and "holds-others" in r]
+    assert not writes, writes  # Nothing removed, nothing made.
+    assert any("/b/holds-others/o?" in r for r in reports["requests"])  # It was listed.

@@ -152,8 +152,20 @@ def check_replaceable(
     """
     if not os.path.isdir(path):
         return
-    others = sorted(name for name in os.listdir(path) if not is_output(name))
+    refuse_others(
+        path, [name for name in os.listdir(path) if not is_output(name)], what=what, flag=flag
+    )
+
+
+def refuse_others(path: str, others: list[str], *, what: str, flag: str | None = None) -> None:
+    """Refuses the output folder `path` if it holds `others` (names the tool does not write
+    there), as `check_replaceable` does; also for a remote folder's listing.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: naming (up to 3 of) `others`, sorted.
+    """
     if others:
+        others = sorted(others)
         shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
         raise errors.OutputNotWritableError(
             f"The {what} {path} holds other files ({shown}): writing it replaces the whole "

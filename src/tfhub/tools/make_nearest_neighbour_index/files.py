@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import atomic_output
+from .. import atomic_output, output_errors
 from . import storage
 from .file_names import (
     EMBED_FILE_PREFIX,
@@ -91,9 +91,9 @@ logger = logging.getLogger(__name__)
 
 def check_output_folder(path: str, *, flag: str) -> None:
     """Checks, before any work, that a local output folder could be written (creates
-    nothing), and that an existing one holds only the tool's own files (it is replaced
-    whole: e.g. an index folder given as the embedding folder would be deleted). Remote
-    folders are not checked.
+    nothing), and that an existing one, local or remote, holds only the tool's own files (it
+    is replaced whole: e.g. an index folder given as the embedding folder would be deleted;
+    upstream emptied a gs:// folder whatever it held).
 
     Args:
         path: the folder.
@@ -102,10 +102,14 @@ def check_output_folder(path: str, *, flag: str) -> None:
     Raises:
         tfhub.errors.OutputNotWritableError: `path` is a file, or a file is in its way, or
             its nearest existing parent does not take new files, or it holds other files.
+        tfhub.errors.DownloadError: a remote folder whose listing fails, is refused, or
+            (RetryTimeoutError) gives no answer in time (`storage.list_names`).
     """
-    if is_remote(path):
-        return
     what = OUTPUT_FOLDERS[flag]
+    if is_remote(path):
+        others = [name for name in list_names(path) if not is_output_name(name, flag=flag)]
+        output_errors.refuse_others(path, others, what=what, flag=flag)
+        return
     atomic_output.check_writable(path, is_dir=True, what=what, flag=flag)
     atomic_output.check_replaceable(
         path, lambda name: is_output_name(name, flag=flag), what=what, flag=flag

@@ -41,6 +41,7 @@ def _remote(
     call: Callable[[Any], _T],
     *,
     what: str,
+    verb: str = "read",
     failed: Callable[[str, Any], Exception] | None = None,
 ) -> _T:
     """Returns `call(tf.io.gfile)`, a request about the remote `path` asking `what` (in words,
@@ -50,6 +51,7 @@ def _remote(
         path: the path the request is about, named in the errors.
         call: the request.
         what: the question, in words ("whether it exists").
+        verb: what could not be done to `path` if no answer comes in time ("read", "remove").
         failed: the error for `path` and TensorFlow's OpError (by default a read's,
             `resolvers.gcs.unreadable_error`).
 
@@ -66,7 +68,7 @@ def _remote(
 
     tf = import_tensorflow("Remote folders (gs:// etc.)")
     try:
-        return within_http_timeouts(lambda: call(tf.io.gfile), path=path, what=what)
+        return within_http_timeouts(lambda: call(tf.io.gfile), path=path, what=what, verb=verb)
     except tf.errors.OpError as err:
         raise (failed or unreadable_error)(path, err) from err
 
@@ -215,12 +217,12 @@ def empty_folder(path: str, *, what: str, flag: str) -> None:
     """
     failed = _not_writable(what, flag)
 
-    def ask(call: Callable[[Any], _T], question: str) -> _T:
-        return _remote(path, call, what=question, failed=failed)
+    def ask(call: Callable[[Any], _T], question: str, verb: str) -> _T:
+        return _remote(path, call, what=question, verb=verb, failed=failed)
 
-    if ask(lambda gfile: bool(gfile.exists(path)), "whether it exists"):
-        ask(lambda gfile: gfile.rmtree(path), "whether it removed the old folder")
-    ask(lambda gfile: gfile.makedirs(path), "whether it made the folder")
+    if ask(lambda gfile: bool(gfile.exists(path)), "whether it exists", "check"):
+        ask(lambda gfile: gfile.rmtree(path), "whether it removed the old folder", "remove")
+    ask(lambda gfile: gfile.makedirs(path), "whether it made the folder", "make")
 
 
 def upload(local: str, remote: str, *, what: str, flag: str) -> None:
