@@ -1,0 +1,228 @@
+"""Rules of the private hub's middleware (auth, proxies, base path, URL length), protocol,
+JSON API, staging, docs layout and format, model-file checks, publish refusals, validator,
+renderer, starter docs, runner and mirror source that a hand-made mutant (a flipped
+comparison, a dropped check, a value left out) could change without any test failing (the
+lines session 40 planned but did not run, and modules with few earlier mutants): each test
+here fails under the mutant its docstring names, and passes on the code as it is."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import tarfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tests._helpers.asgi import asgi_request
+from tests._helpers.hub_server import write_model_doc, write_publisher
+
+from tfhub.hub import model_files, render, staging
+from tfhub.hub.app import create_app
+from tfhub.hub.settings import ServeSettings
+
+TOKEN = "s3cret-token-41"
+
+
+def _app(root: Path, **options: Any) -> Any:
+    return create_app(ServeSettings(root=str(root), access_log=False, rescan_seconds=0, **options))
+
+
+def _private_hub(tmp_path: Path, *tokens: str) -> Any:
+    """A hub of one model (ROOT tmp_path/hub) whose token file (tmp_path/tokens) holds
+    `tokens` (default: TOKEN)."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    write_model_doc(root, "acme/emb/1")
+    token_file = tmp_path / "tokens"
+    token_file.write_text("".join(f"{token}\n" for token in tokens or (TOKEN,)))
+    token_file.chmod(0o600)
+    return _app(root, token_file=str(token_file))
+
+
+def _status(app: Any, authorization: str, path: bytes = b"/api/models") -> int:
+    return asgi_request(app, "GET", path, headers={"Authorization": authorization})[0]
+
+
+def test_a_token_sent_with_a_scheme_other_than_bearer_or_basic_is_no_token(tmp_path):
+    """Mutant: `bearer_token` without its `!= "bearer"` check; the token of any scheme
+    (`Authorization: Token <t>`, as some clients send) was then taken, where the module
+    docstring says a request needs `Bearer <token>` (or Basic)."""
+    app = _private_hub(tmp_path)
+    assert _status(app, f"Token {TOKEN}") == 401
+    assert _status(app, f"Bearer {TOKEN}") == 200
+
+
+def test_security_headers_leave_a_header_the_answer_sets_itself_alone():
+    """Mutant: `_with_security` adds every security header, also one the answer set itself;
+    a route sending its own Content-Security-Policy then went out with two, which browsers
+    both enforce (the stricter union), not the route's own, as the class docstring says."""
+    from tfhub.hub.middleware import SecurityHeaders
+
+    started: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-security-policy", b"default-src 'self'")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+    async def send(message: Any) -> None:
+        started.append(message)
+
+    asyncio.run(SecurityHeaders(app)({"type": "http"}, None, send))
+    names = [name for name, _ in started[0]["headers"]]
+    assert names.count(b"content-security-policy") == 1
+    assert b"x-content-type-options" in names
+
+
+def test_a_file_of_a_sibling_folder_named_as_the_root_and_more_is_not_inside(tmp_path):
+    """Mutant: `inside` compares the real path with the root's as a text prefix (without the
+    separator); a symlink in ROOT `/srv/hub` to `/srv/hub-private/x.tar.gz` was then served
+    as inside the hub."""
+    from tfhub.hub import protocol
+
+    root, sibling = tmp_path / "hub", tmp_path / "hub-private"
+    root.mkdir()
+    sibling.mkdir()
+    (sibling / "x.tar.gz").write_bytes(b"secret")
+    os.symlink(sibling / "x.tar.gz", root / "x.tar.gz")
+    assert not protocol.inside(str(root / "x.tar.gz"), str(root))
+    assert protocol.inside(str(root), str(root))
+
+
+def _json(app: Any, path: bytes, query: bytes = b"") -> tuple[int, Any]:
+    status, body = asgi_request(app, "GET", path, query)
+    return status, json.loads(body)
+
+
+def test_api_search_takes_a_negative_offset_as_none(tmp_path):
+    """Mutant: `_int_param` reads any integer (`-1` too); `/api/models?offset=-1` then cut the
+    hits as `hits[-1:99]`: the last model only, and said `offset: -1`."""
+    write_publisher(tmp_path, "acme", "Acme")
+    for name in ("a", "b", "c"):
+        write_model_doc(tmp_path, f"acme/{name}/1")
+    status, data = _json(_app(tmp_path), b"/api/models", b"offset=-1")
+    assert status == 200 and data["offset"] == 0 and len(data["models"]) == 3
+
+
+def test_api_model_path_with_an_encoded_slash_is_refused(tmp_path):
+    """Mutant: `one_model` checks the decoded path only; `/api/models/acme%2Femb` (an encoded
+    slash, which the protocol refuses as an alias of another URL) then gave the model."""
+    write_publisher(tmp_path, "acme", "Acme")
+    write_model_doc(tmp_path, "acme/emb/1")
+    app = _app(tmp_path)
+    assert _json(app, b"/api/models/acme/emb")[0] == 200
+    assert _json(app, b"/api/models/acme%2Femb")[0] == 404
+
+
+META_GRAPH = b"\x12\x00"  # Field 2 (meta_graphs) of SavedModel, empty: the least that parses.
+
+
+def _tar(path: Path, members: list[tuple[str, bytes | None]]) -> Path:
+    """A .tar.gz of `members` in this order: (name, bytes) files, (name, None) folders."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_a_folder_member_makes_its_parent_folders_for_later_members(tmp_path):
+    """Mutant: a folder member counts as making only itself, not its parents; an archive
+    listing `assets/vocab/` then `assets/x.txt` was reported as one tensorflow_hub cannot
+    extract, though its `MakeDirs` of `assets/vocab` makes `assets` too."""
+    archive = _tar(
+        tmp_path / "1.tar.gz",
+        [("saved_model.pb", META_GRAPH), ("assets/vocab", None), ("assets/x.txt", b"x")],
+    )
+    assert model_files.archive_problems(archive) == []
+
+
+def test_a_saved_model_pb_must_hold_a_meta_graph_not_just_any_message_field():
+    """Mutant: every length-delimited field counted as a MetaGraph; a saved_model.pb of only
+    field 1 (or another message cut down to its header) then passed as a SavedModel."""
+    assert model_files.saved_model_pb_problem(io.BytesIO(b"\x0a\x00")) == (
+        "saved_model.pb holds no MetaGraph"
+    )
+    assert model_files.saved_model_pb_problem(io.BytesIO(META_GRAPH)) is None
+
+
+def test_a_varint_longer_than_ten_bytes_does_not_parse():
+    """Mutant: `_varint` without its 64-bit bound; a key or value of eleven bytes and more,
+    which no protobuf parser reads (TensorFlow refuses the file), then passed."""
+    too_long = b"\x08" + b"\xff" * 10 + b"\x01"  # Field 1, varint of 11 bytes.
+    assert "does not parse" in model_files.saved_model_pb_problem(io.BytesIO(too_long + META_GRAPH))
+    longest = b"\x08" + b"\xff" * 9 + b"\x01"  # 10 bytes: a 64-bit value.
+    assert model_files.saved_model_pb_problem(io.BytesIO(longest + META_GRAPH)) is None
+
+
+def test_meta_graphs_across_two_chunks_of_a_pbtxt_are_found(tmp_path, monkeypatch):
+    """Mutant: the tail of the previous chunk not kept; a saved_model.pbtxt whose word
+    `meta_graphs` straddles two chunks of `_CHUNK` bytes was then "holds no meta_graphs"."""
+    monkeypatch.setattr(model_files, "_CHUNK", 16)
+    text = b"x" * 10 + b"meta_graphs {}\n"  # The word spans bytes 10-20: chunks 1 and 2.
+    assert model_files._proto_problem("saved_model.pbtxt", io.BytesIO(text)) is None
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "saved_model.pbtxt").write_bytes(text)
+    assert model_files.folder_problems(folder) == []
+
+
+def test_a_root_saved_model_pbtxt_of_an_archive_is_read_too(tmp_path):
+    """Mutant: only a root saved_model.pb read in an archive; one holding a saved_model.pbtxt
+    without `meta_graphs` (no model) then passed `tfhub validate`."""
+    archive = _tar(tmp_path / "1.tar.gz", [("saved_model.pbtxt", b"nothing here\n")])
+    assert model_files.archive_problems(archive) == ["saved_model.pbtxt holds no meta_graphs"]
+    good = _tar(tmp_path / "2.tar.gz", [("saved_model.pbtxt", b"meta_graphs {}\n")])
+    assert model_files.archive_problems(good) == []
+
+
+def test_a_link_to_a_folder_inside_a_model_folder_is_a_problem(tmp_path):
+    """Mutant: `_files` lists files only, not links to folders (os.walk lists those among
+    the folders); `assets` linking to a folder outside the model then passed `tfhub
+    validate`, and the server's pack could not take it."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "saved_model.pb").write_bytes(META_GRAPH)
+    (tmp_path / "elsewhere").mkdir()
+    (folder / "assets").symlink_to(tmp_path / "elsewhere")
+    assert model_files.folder_problems(folder) == [
+        "'assets' is a symlink: the server cannot pack it (copy what it leads to in its place)"
+    ]
+
+
+def test_the_url_written_as_the_text_of_an_empty_link_is_escaped():
+    """Mutant: `_accessible_tag` writes the href of an empty link as its text unescaped; a
+    doc's `<a href="https://x/&lt;img src=x onerror=...&gt;"></a>` (the sanitiser keeps the
+    href, escaped) then put a live `<img onerror>` into the model page."""
+    shown = render.markdown_to_html(
+        '<a href="https://example.com/&lt;img src=x onerror=alert(1)&gt;"></a>'
+    )
+    assert "<img" not in shown
+    assert ">https://example.com/&lt;img src=x onerror=alert(1)&gt;</a>" in shown
+
+
+def test_a_link_to_the_empty_fragment_is_kept_as_written():
+    """Mutant: `_prefixed` prefixes `#` alone too; a doc's `[top](#)` (the top of the page)
+    then led to `#user-content-`, an id no element has."""
+    assert 'href="#"' in render.markdown_to_html("[top](#)")
+
+
+def test_a_record_of_a_negative_number_of_made_folders_removes_none(tmp_path):
+    """Mutant: `_made_by` without `levels <= 0`; a damaged `made.json` saying `-1` was read
+    as `chain[:-1]`, every folder from the model's up to the docs folder, and cleaning the
+    leftover removed the model's and publisher's folders, which that publish never made."""
+    docs = tmp_path / "hub" / "assets" / "docs"
+    model = docs / "acme" / "models" / "emb"
+    model.mkdir(parents=True)
+    left = model / staging.staging_name("1", uuid.uuid4().hex)
+    left.mkdir()
+    (left / staging.MADE).write_text(json.dumps({"levels": -1}))
+    assert staging.clean_tree(docs) == [left]
+    assert model.is_dir() and not left.exists()
