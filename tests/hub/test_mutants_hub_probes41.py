@@ -11,6 +11,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import tarfile
 import uuid
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_publisher
 
-from tfhub.hub import model_files, render, staging
+from tfhub.hub import docs_layout, model_files, render, staging, validator
 from tfhub.hub.app import create_app
 from tfhub.hub.settings import ServeSettings
 
@@ -183,20 +184,6 @@ def test_a_root_saved_model_pbtxt_of_an_archive_is_read_too(tmp_path):
     assert model_files.archive_problems(good) == []
 
 
-def test_a_link_to_a_folder_inside_a_model_folder_is_a_problem(tmp_path):
-    """Mutant: `_files` lists files only, not links to folders (os.walk lists those among
-    the folders); `assets` linking to a folder outside the model then passed `tfhub
-    validate`, and the server's pack could not take it."""
-    folder = tmp_path / "model"
-    folder.mkdir()
-    (folder / "saved_model.pb").write_bytes(META_GRAPH)
-    (tmp_path / "elsewhere").mkdir()
-    (folder / "assets").symlink_to(tmp_path / "elsewhere")
-    assert model_files.folder_problems(folder) == [
-        "'assets' is a symlink: the server cannot pack it (copy what it leads to in its place)"
-    ]
-
-
 def test_the_url_written_as_the_text_of_an_empty_link_is_escaped():
     """Mutant: `_accessible_tag` writes the href of an empty link as its text unescaped; a
     doc's `<a href="https://x/&lt;img src=x onerror=...&gt;"></a>` (the sanitiser keeps the
@@ -226,3 +213,36 @@ def test_a_record_of_a_negative_number_of_made_folders_removes_none(tmp_path):
     (left / staging.MADE).write_text(json.dumps({"levels": -1}))
     assert staging.clean_tree(docs) == [left]
     assert model.is_dir() and not left.exists()
+
+
+def test_a_doc_in_a_hidden_folder_such_as_a_publishs_staging_folder_is_no_doc(tmp_path):
+    """Mutant: `find_doc_files` walks into hidden folders; the doc a running publish stages in
+    `.<version>.publish-<id>/` was then listed as one more doc of the hub (`tfhub validate`
+    and the server read it beside the published one), where the docstring skips hidden
+    entries."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1")
+    staged = doc.parent / staging.staging_name("2", uuid.uuid4().hex)
+    staged.mkdir()
+    (staged / "2.md").write_text(doc.read_text().replace("acme/emb/1", "acme/emb/2"))
+    assert docs_layout.find_doc_files(root) == [
+        root.absolute() / "assets/docs/acme/acme.md",
+        doc.absolute(),
+    ]
+
+
+def test_an_asset_path_holding_a_nul_character_is_a_problem_not_a_crash(tmp_path):
+    """Mutant: `url_parts` without its NUL check; `tfhub validate` of a doc whose asset-path
+    holds a NUL (`1\\0.tar.gz`, a paste gone wrong) then stopped with `ValueError: embedded
+    null byte` from the look for the file beside the doc, instead of reporting it."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1")
+    text = re.sub(r"<!-- asset-path: [^>]*-->", "<!-- asset-path: 1\0.tar.gz -->", doc.read_text())
+    doc.write_text(text)
+    problems = [problem.message for problem in validator.validate_file(doc, root=root)]
+    assert problems == [
+        "'asset-path' is neither a URL nor a path (a bracket left open, a NUL character). "
+        "Received: '1\\x00.tar.gz'"
+    ]
