@@ -17,10 +17,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_publisher
 
-from tfhub.hub import docs_layout, model_files, render, staging, validator
+from tfhub import errors
+from tfhub.hub import docs_layout, model_files, render, signatures, staging, validator
 from tfhub.hub.app import create_app
 from tfhub.hub.settings import ServeSettings
 
@@ -195,12 +197,6 @@ def test_the_url_written_as_the_text_of_an_empty_link_is_escaped():
     assert ">https://example.com/&lt;img src=x onerror=alert(1)&gt;</a>" in shown
 
 
-def test_a_link_to_the_empty_fragment_is_kept_as_written():
-    """Mutant: `_prefixed` prefixes `#` alone too; a doc's `[top](#)` (the top of the page)
-    then led to `#user-content-`, an id no element has."""
-    assert 'href="#"' in render.markdown_to_html("[top](#)")
-
-
 def test_a_record_of_a_negative_number_of_made_folders_removes_none(tmp_path):
     """Mutant: `_made_by` without `levels <= 0`; a damaged `made.json` saying `-1` was read
     as `chain[:-1]`, every folder from the model's up to the docs folder, and cleaning the
@@ -246,3 +242,86 @@ def test_an_asset_path_holding_a_nul_character_is_a_problem_not_a_crash(tmp_path
         "'asset-path' is neither a URL nor a path (a bracket left open, a NUL character). "
         "Received: '1\\x00.tar.gz'"
     ]
+
+
+def test_an_archive_and_a_model_folder_beside_one_doc_is_a_problem(tmp_path):
+    """Mutant: `_model_file_problems` without its check of both; a version with a
+    `1.tar.gz` and a `1/` model folder made by hand passed `tfhub validate`, though the
+    server sends the archive only (the folder's model is never served)."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1", asset="1.tar.gz")
+    _tar(doc.with_name("1.tar.gz"), [("saved_model.pb", META_GRAPH)])
+    assert validator.validate_file(doc, root=root) == []
+    (doc.with_suffix("") / "variables").mkdir(parents=True)
+    doc.with_suffix("").joinpath("saved_model.pb").write_bytes(META_GRAPH)
+    assert [problem.message for problem in validator.validate_file(doc, root=root)] == [
+        "1.tar.gz: the model folder 1/ is beside it too, and tfhub serve sends 1.tar.gz only; "
+        "remove the one that is not this version"
+    ]
+
+
+def test_a_doc_in_a_folder_whose_name_holds_a_colon_keeps_its_whole_message(tmp_path):
+    """Mutant: `_message_of` cuts at the first `: ` even when what comes before it is not the
+    `file:line`; for a doc under a folder `a: b`, the problem then began `b/1.md:1: ...`, a
+    path that does not exist."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    folder = root / "assets/docs/acme/models/a: b"
+    folder.mkdir(parents=True)
+    (folder / "1.md").write_text("Not a first line.\n")
+    [problem] = validator.validate_tree(root)
+    assert problem.path == "assets/docs/acme/models/a: b/1.md" and problem.line == 1
+    assert "a: b/1.md:1: the first line must be" in problem.message
+
+
+def test_a_collection_and_a_module_of_the_same_name_are_served_at_two_urls(tmp_path):
+    """Mutant: `_duplicate_problems` takes a collection's URL without `collections/`; the
+    collection acme/picks/1 (served at /acme/collections/picks/1) and the module acme/picks/1
+    (at /acme/picks/1) were then reported as sharing a URL, and `tfhub validate` failed."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    write_model_doc(root, "acme/picks/1")
+    collection = root / "assets/docs/acme/collections/picks/1.md"
+    collection.parent.mkdir(parents=True)
+    collection.write_text("# Collection acme/picks/1\nPicks.\n\n<!-- task: text-embedding -->\n")
+    assert validator.validate_tree(root) == []
+
+
+def test_a_signature_summary_of_the_wrong_json_shape_is_a_summary_error(tmp_path):
+    """Mutant: `read_summary` without AttributeError among the errors it turns into a
+    SignatureSummaryError; a summary that is a JSON list (or whose `signatures` is one) then
+    raised a bare AttributeError, where the docstring promises SignatureSummaryError (which
+    `tfhub validate` reports, and the server treats as no summary)."""
+    path = tmp_path / "1.signatures.json"
+    path.write_text("[]")
+    with pytest.raises(errors.SignatureSummaryError, match="AttributeError"):
+        signatures.read_summary(path)
+
+
+def test_check_options_refuses_port_0(tmp_path):
+    """Mutant: the port range starts at 0 (`0 <= port`); `tfhub serve --port 0` then passed
+    the checks (the check's bind takes any free port for 0), though `check_options` says
+    1-65535, and the address `tfhub serve` prints ended in `:0`, which no client reaches."""
+    from tfhub.hub import runner
+
+    write_publisher(tmp_path, "acme", "Acme")
+    settings = ServeSettings(root=str(tmp_path), access_log=False, rescan_seconds=0)
+    with pytest.raises(errors.ServeConfigError, match="between 1 and 65535") as caught:
+        runner.check_options(settings, host="127.0.0.1", port=0, workers=1, server="granian")
+    assert caught.value.option == "--port"
+
+
+def test_a_doc_rewritten_with_as_many_bytes_changes_the_tree_stamp(tmp_path):
+    """Mutant: `tree_stamp` without the mtimes; a doc edited in place to a text of the same
+    length (`acme` -> `acne` in its description) then left the stamp as it was, and the
+    server never re-scanned it until a restart."""
+    from tfhub.hub import refresh
+
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1", description="Fast model.")
+    before = refresh.tree_stamp(str(tmp_path))
+    doc.write_text(doc.read_text().replace("Fast model.", "Slow model."))
+    stat = doc.stat()
+    os.utime(doc, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert refresh.tree_stamp(str(tmp_path)) != before
