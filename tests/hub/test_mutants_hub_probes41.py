@@ -325,3 +325,113 @@ def test_a_doc_rewritten_with_as_many_bytes_changes_the_tree_stamp(tmp_path):
     stat = doc.stat()
     os.utime(doc, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert refresh.tree_stamp(str(tmp_path)) != before
+
+
+def test_a_windows_path_as_mirror_source_is_shown_as_given():
+    """Mutant: `public_source` takes a one-letter scheme for a URL's; a Windows path
+    `C:\\models\\emb` (a drive letter, which `urlsplit` reads as the scheme `c`) was then
+    rebuilt as a URL, `c:\\models\\emb`, not the source as the user gave it (the docstring:
+    a path is kept)."""
+    from tfhub.hub.mirror_source import public_source
+
+    assert public_source("C:\\models\\emb") == "C:\\models\\emb"
+    assert public_source("https://me:pw@hub.example:8443/acme/emb/1?t=x") == (
+        "https://hub.example:8443/acme/emb/1"
+    )
+
+
+def test_api_search_lists_a_models_versions_in_numeric_order(tmp_path):
+    """Mutant: `model_summary` lists the versions as the scan found them, not sorted; docs
+    are read in path order (`10.md` before `2.md`), so `/api/models` then said versions
+    `[10, 2]`."""
+    write_publisher(tmp_path, "acme", "Acme")
+    for version in (2, 10):
+        write_model_doc(tmp_path, f"acme/emb/{version}")
+    status, data = _json(_app(tmp_path), b"/api/models")
+    assert status == 200 and data["models"][0]["versions"] == [2, 10]
+
+
+def test_api_gives_no_size_for_an_archive_that_became_a_symlink_loop(tmp_path):
+    """Mutant: `version_size` catches only FileNotFoundError, not every OSError; an archive
+    replaced since the scan by something `stat` cannot follow (a symlink loop, ELOOP) then
+    made `/api/models/<handle>` a 500, where the docstring says the size is None."""
+    write_publisher(tmp_path, "acme", "Acme")
+    doc = write_model_doc(tmp_path, "acme/emb/1", asset="1.tar.gz")
+    archive = _tar(doc.with_name("1.tar.gz"), [("saved_model.pb", META_GRAPH)])
+    app = _app(tmp_path)
+    archive.unlink()
+    archive.symlink_to(archive.name)  # Itself: stat() raises ELOOP.
+    status, data = _json(app, b"/api/models/acme/emb")
+    assert status == 200 and data["versions"][0]["size_bytes"] is None
+
+
+def test_the_access_log_adds_no_handler_where_the_tfhub_logger_has_one(monkeypatch):
+    """Mutant: `enable_access_log` without its check of the "tfhub" logger's handlers; under
+    the `tfhub` command (whose "tfhub" logger writes to stderr) every access line was then
+    written twice, once by each handler."""
+    import logging
+
+    from tfhub.hub.middleware import enable_access_log
+
+    access = logging.getLogger("tfhub.hub.access")
+    monkeypatch.setattr(logging.getLogger("tfhub"), "handlers", [logging.NullHandler()])
+    monkeypatch.setattr(access, "handlers", [])
+    monkeypatch.setattr(access, "level", access.level)  # Put back after the test.
+    enable_access_log()
+    assert access.handlers == [] and access.level == logging.INFO
+
+
+def test_a_background_servers_url_of_a_path_with_a_leading_slash(tmp_path):
+    """Mutant: `BackgroundServer.url` keeps the path's leading `/`; `url("/api/models")` then
+    gave `http://host:port//api/models`, a path the protocol refuses (doubled slash)."""
+    from tfhub.hub.runner import BackgroundServer
+
+    write_publisher(tmp_path, "acme", "Acme")
+    settings = ServeSettings(root=str(tmp_path), access_log=False, rescan_seconds=0)
+    with BackgroundServer(settings) as server:
+        assert server.url("/api/models") == f"http://127.0.0.1:{server.port}/api/models"
+        assert server.url("api/models") == server.url("/api/models")
+
+
+def test_a_starter_doc_says_mirrored_from_only_for_a_mirror():
+    """Mutant: `starter_module_doc` writes the "Mirrored from" line whatever `info.source`
+    is; every starter doc of `tfhub publish` then said "Mirrored from `None`."."""
+    from tests._helpers.hub_server import signature_summary_json
+
+    from tfhub.hub import starter
+    from tfhub.hub.doc_handles import parse_handle
+
+    summary = signatures.summary_from_json(signature_summary_json())
+    handle = parse_handle("acme/emb/1")
+    published = starter.starter_module_doc(
+        handle, summary, starter.StarterInfo(task="text-embedding"), asset_path="1.tar.gz"
+    )
+    assert "Mirrored from" not in published
+    mirrored = starter.starter_module_doc(
+        handle,
+        summary,
+        starter.StarterInfo(task="text-embedding", source="https://hub.example/acme/emb/1"),
+        asset_path="1.tar.gz",
+    )
+    assert "Mirrored from `https://hub.example/acme/emb/1`." in mirrored
+
+
+def test_a_waiting_publish_gives_up_once_its_timeout_is_over(tmp_path):
+    """Mutant: `_wait` compares the time waited with a far longer bound (`timeout * 1000`); a
+    publish given 0.2 s then waited 200 s for another one's lock (the default 600 s became
+    a week), though it raised the same PublishBusyError in the end."""
+    import fcntl
+    import time
+
+    folder = tmp_path / "acme" / "models" / "emb"
+    folder.mkdir(parents=True)
+    holder = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)  # Another publish at work.
+        started = time.monotonic()
+        with pytest.raises(errors.PublishBusyError, match="for 0 s"):
+            with staging.folder_lock(folder, what="publishing", timeout=0.2):
+                pytest.fail("the lock was taken while another process held it")
+        assert 0.2 <= time.monotonic() - started < 10
+    finally:
+        os.close(holder)
