@@ -72,3 +72,19 @@ def test_the_china_mirror_drops_a_fragment():
     assert (
         parsed.download_url() == "https://gcs.tensorflow.google.cn/tfhub-modules/google/m/2.tar.gz"
     )
+
+
+def test_a_short_bytes_handle_offers_its_text_with_the_password_hidden():
+    """Kills dropping the redaction of the offered text (the password would be shown)."""
+    with pytest.raises(errors.HandleTypeError) as caught:
+        handles.check(b"https://alice:s3cret@h/m.tar.gz")
+    assert "s3cret" not in str(caught.value)
+    assert "'https://***@h/m.tar.gz' (handle.decode())" in str(caught.value)
+
+
+def test_a_bytes_handle_that_is_not_utf8_is_not_offered_a_decode_that_fails():
+    """Such a handle was offered `handle.decode()`, which raises UnicodeDecodeError."""
+    with pytest.raises(errors.HandleTypeError) as caught:
+        handles.check(b"https://h/caf\xe9/m.tar.gz")
+    assert "handle.decode()" not in str(caught.value)
+    assert "not UTF-8 text" in str(caught.value)

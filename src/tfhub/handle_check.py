@@ -106,15 +106,25 @@ _SHOWN = 200  # Characters of a handle that is not a str shown in its error (it 
 def _not_text(handle: object) -> str:
     """The message for a handle that is not a str, offering the text of a bytes handle."""
     offer = ""
-    if isinstance(handle, (bytes, bytearray)):
-        text = redact(repr(bytes(handle).decode("utf-8", "surrogateescape")))
+    if isinstance(handle, (bytes, bytearray)) and _is_utf8(bytes(handle)):
+        text = redact(repr(bytes(handle).decode("utf-8")))
         offer = (
             f" Did you mean {text} (handle.decode())?"
             if len(text) <= _SHOWN
             else f" Did you mean handle.decode()? (Its {len(handle):,} bytes are too many to show.)"
         )
+    elif isinstance(handle, (bytes, bytearray)):  # handle.decode() would raise.
+        offer = " Its bytes are not UTF-8 text either: percent-encode them in a URL."
     shown = redact(repr(handle))[:_SHOWN]  # Redacted, then cut: a cut password has no "@" after.
     return f"A handle must be a non-empty string.{offer} Received: handle={shown}"
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _control_characters(handle: str) -> list[str]:
