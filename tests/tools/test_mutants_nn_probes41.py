@@ -1,0 +1,50 @@
+"""Tests that kill mutants the other tests let live (session 41's hand mutation pass over the
+nearest-neighbour tool's command, flags, input files, records, file names and index files, and
+over module_search's command, dataset spec, datasets, embedding, ranking, module list and
+upstream's modules): each test names the decision it pins down."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfhub import errors
+from tfhub.tools.module_search import lib
+
+# --- module_search: dataset_spec -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [True, 2.0, "3"])
+def test_a_dataset_spec_of_a_number_of_examples_that_is_not_an_int_is_refused(
+    count: object,
+) -> None:
+    with pytest.raises(errors.ArgumentTypeError, match=f"Received: num_examples={count!r}"):
+        lib.DataSpec("flowers", count)  # type: ignore[arg-type]
+
+
+def test_a_dataset_spec_whose_name_is_not_a_str_is_refused(tmp_path: object) -> None:
+    with pytest.raises(errors.ArgumentTypeError, match="Received: name=PosixPath"):
+        lib.DataSpec(tmp_path)  # type: ignore[arg-type]
+
+
+# --- module_search: utils (upstream's) -------------------------------------------------------
+
+
+def test_an_empty_list_of_ks_is_the_argument_error() -> None:
+    """`k=[]` names no k: refused as a k out of range is (`not ks`), not an IndexError."""
+    from tfhub.tools.module_search import utils
+
+    distances = utils.compute_distance_matrix_loo(np.eye(3))
+    with pytest.raises(errors.ArgumentError, match=r"Received: k=\[\]"):
+        utils.knn_errorrate_loo(distances, [0, 1, 1], k=[])
+
+
+# --- module_search: datasets -----------------------------------------------------------------
+
+
+def test_a_dataset_name_starting_with_a_tilde_is_a_folder_not_a_tfds_name() -> None:
+    """`~photos` (a home folder the shell did not expand) is a path, never a tensorflow_datasets
+    name: a missing folder is the folder's error, not "tensorflow_datasets is not installed"."""
+    with pytest.raises(errors.ImageFolderError) as caught:
+        lib.load_dataset(lib.DataSpec("~no_such_user_photos"))
+    assert caught.value.path == "~no_such_user_photos"
