@@ -5,6 +5,9 @@ upstream's modules): each test names the decision it pins down."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -48,3 +51,44 @@ def test_a_dataset_name_starting_with_a_tilde_is_a_folder_not_a_tfds_name() -> N
     with pytest.raises(errors.ImageFolderError) as caught:
         lib.load_dataset(lib.DataSpec("~no_such_user_photos"))
     assert caught.value.path == "~no_such_user_photos"
+
+
+# --- make_nearest_neighbour_index: file_names ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["random_projection.matrix", "random_projection.matrix.npy"])
+def test_the_projection_matrix_in_both_forms_is_the_embedding_folders_own(name: str) -> None:
+    """generate writes the matrix beside the embeddings as upstream's pickle and as tfhub's
+    .npy: an embedding folder holding them may be replaced (build's index folder: test_cli)."""
+    from tfhub.tools.make_nearest_neighbour_index.file_names import is_output_name
+
+    assert is_output_name(name, flag="embed_output_dir")
+
+
+# --- make_nearest_neighbour_index: upstream's program module ---------------------------------
+
+
+def test_validate_args_of_the_programs_name_alone_names_no_operation() -> None:
+    """`validate_args(["prog"])` (absl's argv of a command line without an operation) is the
+    flag error upstream raised, not an IndexError (`len(args) < 2`)."""
+    from tfhub.tools.make_nearest_neighbour_index import make_nearest_neighbour_index as hub2ann
+
+    with pytest.raises(errors.ToolFlagError, match="Received: operation=None") as caught:
+        hub2ann.validate_args(["make_nearest_neighbour_index"])
+    assert caught.value.flag == "operation"
+
+
+# --- make_nearest_neighbour_index: input_files -----------------------------------------------
+
+
+def test_an_empty_file_beside_one_with_text_is_taken(tmp_path: Path) -> None:
+    """The input is refused only if every matched file is empty (`any`), not if one is."""
+    pytest.importorskip("apache_beam", reason="apache-beam is not installed (tfhub[tools])")
+    from tfhub.tools.make_nearest_neighbour_index import input_files
+
+    (tmp_path / "a_empty.txt").write_bytes(b"")
+    (tmp_path / "b_text.txt").write_bytes(b"hello\n")
+    input_files.check(os.fspath(tmp_path / "*.txt"))
+    (tmp_path / "b_text.txt").write_bytes(b"")
+    with pytest.raises(errors.EmbeddingFilesError, match="The 2 file"):
+        input_files.check(os.fspath(tmp_path / "*.txt"))
