@@ -25,7 +25,7 @@ def test_a_dataset_spec_of_a_number_of_examples_that_is_not_an_int_is_refused(
         lib.DataSpec("flowers", count)  # type: ignore[arg-type]
 
 
-def test_a_dataset_spec_whose_name_is_not_a_str_is_refused(tmp_path: object) -> None:
+def test_a_dataset_spec_whose_name_is_not_a_str_is_refused(tmp_path: Path) -> None:
     with pytest.raises(errors.ArgumentTypeError, match="Received: name=PosixPath"):
         lib.DataSpec(tmp_path)  # type: ignore[arg-type]
 
@@ -63,19 +63,6 @@ def test_the_projection_matrix_in_both_forms_is_the_embedding_folders_own(name: 
     from tfhub.tools.make_nearest_neighbour_index.file_names import is_output_name
 
     assert is_output_name(name, flag="embed_output_dir")
-
-
-# --- make_nearest_neighbour_index: upstream's program module ---------------------------------
-
-
-def test_validate_args_of_the_programs_name_alone_names_no_operation() -> None:
-    """`validate_args(["prog"])` (absl's argv of a command line without an operation) is the
-    flag error upstream raised, not an IndexError (`len(args) < 2`)."""
-    from tfhub.tools.make_nearest_neighbour_index import make_nearest_neighbour_index as hub2ann
-
-    with pytest.raises(errors.ToolFlagError, match="Received: operation=None") as caught:
-        hub2ann.validate_args(["make_nearest_neighbour_index"])
-    assert caught.value.flag == "operation"
 
 
 # --- make_nearest_neighbour_index: input_files -----------------------------------------------
