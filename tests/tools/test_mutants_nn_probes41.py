@@ -79,3 +79,17 @@ def test_an_empty_file_beside_one_with_text_is_taken(tmp_path: Path) -> None:
     (tmp_path / "b_text.txt").write_bytes(b"")
     with pytest.raises(errors.EmbeddingFilesError, match="The 2 file"):
         input_files.check(os.fspath(tmp_path / "*.txt"))
+
+
+# --- make_nearest_neighbour_index: cli -------------------------------------------------------
+
+
+def test_query_without_module_url_is_refused_before_the_index_is_read(tmp_path: Path) -> None:
+    """`query` embeds its text with --module_url: without one it is the flag error, before the
+    index folder (which does not exist here) is looked at."""
+    from tfhub.tools.make_nearest_neighbour_index import cli as nn_cli
+
+    argv = ["query", f"--index_output_dir={tmp_path / 'no_index'}", "--query=tea"]
+    with pytest.raises(errors.ToolFlagError, match="provide --module_url for `query`") as caught:
+        nn_cli.run(nn_cli.build_parser().parse_args(argv))
+    assert caught.value.flag == "module_url"
