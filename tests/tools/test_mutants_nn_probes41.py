@@ -93,3 +93,19 @@ def test_query_without_module_url_is_refused_before_the_index_is_read(tmp_path: 
     with pytest.raises(errors.ToolFlagError, match="provide --module_url for `query`") as caught:
         nn_cli.run(nn_cli.build_parser().parse_args(argv))
     assert caught.value.flag == "module_url"
+
+
+def test_the_first_line_not_utf8_is_looked_for_in_sorted_files_past_unreadable_ones(
+    tmp_path: Path,
+) -> None:
+    """After a pipeline failed on text that is not UTF-8, the files are read in sorted order
+    (the first bad file is named, not the last), and one that does not decompress as its name
+    says is passed over (Beam names its own error), not the end of the search."""
+    pytest.importorskip("apache_beam", reason="apache-beam is not installed (tfhub[tools])")
+    from tfhub.tools.make_nearest_neighbour_index import input_files
+
+    (tmp_path / "a.gz").write_bytes(b"not gzip at all\n")
+    (tmp_path / "b.txt").write_bytes(b"tea\ncaf\xe9\n")
+    (tmp_path / "c.txt").write_bytes(b"caf\xe9\n")
+    found = input_files.first_non_utf8_line(os.fspath(tmp_path / "*"))
+    assert found == (os.fspath(tmp_path / "b.txt"), 2)
