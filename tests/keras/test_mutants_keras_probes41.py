@@ -1,0 +1,235 @@
+"""Tests that kill hand-made mutants of hub.KerasLayer that the suite (and session 38's
+probes) let live.
+
+Session 41 mutated `src/tfhub/keras/` a second time, one decision at a time, and ran the
+covering tests; each test here fails on one such mutant (named in its docstring) and passes on
+the code as it is. Real SavedModels and Keras layers throughout, Keras 3 unless the rule is
+tf_keras's own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.tf
+
+X2 = np.array([[1.0, 2.0], [0.5, 0.0]], np.float32)
+
+
+def _keras3_layer():
+    from tfhub.keras.layer import KerasLayer
+
+    return KerasLayer
+
+
+# --- layer.py ---------------------------------------------------------------------------------
+
+
+def test_two_keras3_layers_over_one_loaded_object_share_each_keras_variable(model_dir):
+    """Mutant: `_adopt_model` wraps each variable anew for every layer (no `_WRAPPERS`
+    lookup): a model of two layers over one `hub.load` object listed its variable twice, and
+    each optimizer step updated it twice."""
+    import keras
+
+    import tfhub as hub
+
+    obj = hub.load(model_dir["scaled"])
+    first = _keras3_layer()(obj, trainable=True, arguments={"scale": 1.0})
+    second = _keras3_layer()(obj, trainable=True, arguments={"scale": 1.0})
+    assert first.trainable_weights[0] is second.trainable_weights[0]
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Add()([first(inputs), second(inputs)]))
+    assert len(model.trainable_weights) == 1
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    # The model computes 2 * w * x (w = 2). On x = [1, 0] with target 0, the mse is
+    # (2w)^2 / 2 and its gradient 4w = 8: one SGD step moves w once, to 2 - 0.1 * 8.
+    x, y = np.array([[1.0, 0.0]], np.float32), np.array([[0.0, 0.0]], np.float32)
+    model.train_on_batch(x, y)
+    np.testing.assert_allclose(obj.variables[0].numpy(), 2.0 - 0.1 * 8.0, rtol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def twin_names(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SavedModel whose two variables have one name, `w`: `__call__(x[None,2])` -> x * a + b
+    with a = 3, b = 1."""
+    import os
+
+    import tensorflow as tf
+
+    class Twins(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = tf.Variable(3.0, name="w")
+            self.b = tf.Variable(1.0, name="w")
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def __call__(self, x):
+            return x * self.a + self.b
+
+    path = os.fspath(tmp_path_factory.mktemp("probes41") / "twin_names")
+    tf.saved_model.save(Twins(), path)
+    return path
+
+
+def test_a_models_two_variables_of_one_name_get_distinct_keras3_paths(twin_names):
+    """Mutant: `_adopt_model` names each Keras variable after its variable without
+    `UniqueNames`: both were `<layer>/w`, so `get_state_tree()` (keyed by path) kept one of
+    the two values, and optimizer slots (keyed by path too) collided."""
+    import keras
+
+    layer = _keras3_layer()(twin_names, trainable=True, name="twins")
+    paths = sorted(weight.path for weight in layer.weights)
+    assert paths == ["twins/w", "twins/w_1"]
+    model = keras.Sequential([keras.Input((2,)), layer])
+    model.compile(optimizer="sgd", loss="mse")
+    values = sorted(float(v) for v in tf_nest_leaves(model.get_state_tree()["trainable_variables"]))
+    assert values == [1.0, 3.0]
+
+
+def tf_nest_leaves(tree):
+    """The leaves of a nest of dicts."""
+    if isinstance(tree, dict):
+        return [leaf for value in tree.values() for leaf in tf_nest_leaves(value)]
+    return [tree]
+
+
+def test_input_and_output_shape_of_a_layer_called_on_two_shapes_are_refused():
+    """Mutant: `_shape_of_every_call` never compares the calls' shapes: a Keras 3 layer
+    called on inputs of two shapes answered `input_shape`/`output_shape` with the first
+    call's, where Keras 2 raised (the notion is ill-defined)."""
+    import keras
+
+    layer = _keras3_layer()(lambda x: x * 2.0)
+    layer(keras.Input((2,)))
+    layer(keras.Input((2,)))
+    assert layer.input_shape == (None, 2) and layer.output_shape == (None, 2)
+    layer(keras.Input((3,)))
+    with pytest.raises(AttributeError, match="multiple inbound nodes, with different input"):
+        layer.input_shape  # noqa: B018
+    with pytest.raises(AttributeError, match="multiple inbound nodes, with different output"):
+        layer.output_shape  # noqa: B018
+
+
+@pytest.fixture(scope="module")
+def signatures_only(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SavedModel that is not callable, with three signatures: `alpha(x: float32[None,2])`
+    -> {"a": x + 1}, `serving_default(x)` -> {"out": x * 2}, and `scaled(x, scale:
+    float32[])` -> {"y": x * 2 * scale}."""
+    import os
+
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([None, 2], tf.float32)
+
+    class Signatures(tf.Module):
+        @tf.function(input_signature=[spec])
+        def alpha(self, x):
+            return {"a": x + 1.0}
+
+        @tf.function(input_signature=[spec])
+        def serve(self, x):
+            return {"out": x * 2.0}
+
+        @tf.function(input_signature=[spec, tf.TensorSpec([], tf.float32)])
+        def scaled(self, x, scale):
+            return {"y": x * 2.0 * scale}
+
+    module = Signatures()
+    path = os.fspath(tmp_path_factory.mktemp("probes41") / "signatures_only")
+    signatures = {"alpha": module.alpha, "serving_default": module.serve, "scaled": module.scaled}
+    tf.saved_model.save(module, path, signatures=signatures)
+    return path
+
+
+def test_a_signatures_input_given_in_the_call_wins_over_arguments(signatures_only):
+    """Mutant: `_invoke` merges a signature's dict of inputs under `arguments` (`{**inputs,
+    **arguments}`): an input the call gives was overridden by `arguments`, where upstream's
+    layer updated the arguments with the inputs (`kwargs.update(inputs)`)."""
+    layer = _keras3_layer()(
+        signatures_only, signature="scaled", output_key="y", arguments={"scale": 3.0}
+    )
+    np.testing.assert_allclose(layer(X2).numpy(), X2 * 6.0)
+    given = {"x": X2, "scale": np.float32(5.0)}
+    np.testing.assert_allclose(layer(given).numpy(), X2 * 10.0)
+
+
+def test_the_signature_suggested_for_a_model_without_call_is_serving_default(signatures_only):
+    """Mutant: `suggested_signature` takes the first signature by name whatever the others
+    (`alpha` here), not `serving_default`, the one exporters mean to be called."""
+    from tfhub import errors
+
+    with pytest.raises(errors.SignatureRequiredError) as caught:
+        _keras3_layer()(signatures_only)
+    assert caught.value.suggested == ("serving_default", "out")
+    assert "signature='serving_default', output_key='out'" in str(caught.value)
+
+
+# --- tf_keras_layer.py ------------------------------------------------------------------------
+
+
+def test_a_tf_keras_file_holding_more_weights_than_the_model_is_refused(model_dir, tmp_path):
+    """Mutant: the tf_keras layer's `_load_variables_by_position` refuses a store of fewer
+    weights only (`<` for `!=`): a `.keras` file saved over a model of 5 variables, loaded
+    where the handle's folder now holds a model of 1, was read by position (here failing on a
+    shape, without saying that the file belongs to another model)."""
+    import os
+    import shutil
+
+    import tensorflow as tf
+    import tf_keras
+
+    from tfhub import errors
+    from tfhub.keras.tf_keras_layer import KerasLayer as TfKerasLayer
+
+    class One(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = tf.Variable(2.0)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+        def __call__(self, x):
+            return x * self.w
+
+    handle = os.fspath(tmp_path / "model")
+    shutil.copytree(model_dir["tf2"], handle)
+    model = tf_keras.Sequential([tf_keras.Input((3,)), TfKerasLayer(handle)])
+    model.save(os.fspath(tmp_path / "five.keras"))
+    shutil.rmtree(handle)
+    tf.saved_model.save(One(), handle)
+    with pytest.raises(errors.ArgumentError, match="has 1 weights .* but the file holds 5"):
+        tf_keras.models.load_model(os.fspath(tmp_path / "five.keras"))
+
+
+def test_tf_keras_reads_the_layers_own_call_signature(model_dir):
+    """Mutant: `_without_autograph` does not set `__signature__`: tf_keras read the wrapper's
+    `(*args, **kwargs)`, so `layer(inputs=x)` failed (an IndexError) and a positional
+    `training` was passed a second time."""
+    from tfhub.keras.tf_keras_layer import KerasLayer as TfKerasLayer
+
+    x = np.array([[1.0, 2.0, 3.0, 4.0]], np.float32)
+    layer = TfKerasLayer(model_dir["dropout"], trainable=True)
+    np.testing.assert_allclose(layer(inputs=x), 2.0 * x)
+    np.testing.assert_allclose(layer(x, False), 2.0 * x)
+    dropped = np.asarray(layer(np.ones((100, 4), np.float32), True))  # Dropout runs.
+    assert (dropped == 0).any()
+
+
+# --- _arguments.py ----------------------------------------------------------------------------
+
+
+def test_a_tf1_modules_default_signature_returns_all_its_outputs_as_a_dict():
+    """Mutant: `check_output_options` gives a TF1 module the `default` output key even with
+    `signature_outputs_as_dict=True`, so the pair counted as both set and the layer was
+    refused; upstream applies that default only without `signature_outputs_as_dict`."""
+    from tests._helpers.upstream_records import upstream_path
+
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    keras_layer = _keras3_layer()
+    handle = upstream_path("tf1_multi_sig")
+    outputs = keras_layer(handle, signature_outputs_as_dict=True)(x)
+    assert sorted(outputs) == ["default", "hidden"]
+    np.testing.assert_allclose(
+        outputs["hidden"].numpy(), keras_layer(handle, output_key="hidden")(x)
+    )
+    np.testing.assert_allclose(outputs["default"].numpy(), keras_layer(handle)(x).numpy())
