@@ -233,3 +233,41 @@ def test_a_tf1_modules_default_signature_returns_all_its_outputs_as_a_dict():
         outputs["hidden"].numpy(), keras_layer(handle, output_key="hidden")(x)
     )
     np.testing.assert_allclose(outputs["default"].numpy(), keras_layer(handle)(x).numpy())
+
+
+def test_a_falsy_fourth_positional_argument_is_refused_too(model_dir):
+    """Mutant: `check_sentinel` refuses only a truthy value (`if sentinel:`): the TF1 empty
+    tag set passed positionally after `arguments` (`KerasLayer(h, False, None, [])`) was
+    dropped silently instead of refused."""
+    from tfhub import errors
+
+    for value in ([], 0, ""):
+        with pytest.raises(errors.ArgumentError, match=r"by keyword. Received: _sentinel="):
+            _keras3_layer()(model_dir["tf2"], False, None, value)
+
+
+def test_an_empty_output_key_counts_as_given_with_a_signature(signatures_only):
+    """Mutant: `check_output_options` tests `bool(output_key)` for upstream's `output_key is
+    not None`: `output_key=""` with a signature was refused as if no output was chosen;
+    upstream took it as given, and returned the whole dict (no key to pick)."""
+    layer = _keras3_layer()(signatures_only, signature="serving_default", output_key="")
+    outputs = layer(X2)
+    assert sorted(outputs) == ["out"]
+    np.testing.assert_allclose(outputs["out"].numpy(), 2.0 * X2)
+
+
+# --- hub_callable.py --------------------------------------------------------------------------
+
+
+def test_arguments_reach_a_function_that_takes_keyword_arguments():
+    """Mutant: `function_parameters` reads a function taking `**kwargs` like any other, so
+    `arguments` it takes through them were refused as parameters it does not have."""
+    import tensorflow as tf
+
+    @tf.function
+    def scaled(x, **kwargs):
+        return x * kwargs["scale"]
+
+    scaled.get_concrete_function(tf.TensorSpec([None, 2], tf.float32), scale=3.0)
+    layer = _keras3_layer()(scaled, arguments={"scale": 3.0})
+    np.testing.assert_allclose(layer(X2).numpy(), 3.0 * X2)
