@@ -271,3 +271,44 @@ def test_arguments_reach_a_function_that_takes_keyword_arguments():
     scaled.get_concrete_function(tf.TensorSpec([None, 2], tf.float32), scale=3.0)
     layer = _keras3_layer()(scaled, arguments={"scale": 3.0})
     np.testing.assert_allclose(layer(X2).numpy(), 3.0 * X2)
+
+
+def test_a_trainable_tf1_layer_runs_the_modules_update_ops_when_training():
+    """Mutant: `make_hub_callable` gives a TF1 signature no `train_fn`: a trainable layer
+    over a module's `train` graph normalized with the batch's statistics but never ran its
+    UPDATE_OPS, so the moving mean and variance never moved, as they do in hub.Module."""
+    from tests._helpers.upstream_records import record, upstream_path
+    from tests.tf1.conftest import numpy_inputs
+
+    run = next(r for r in record("tf1_train_tags")["runs"] if "after_running_update_ops_once" in r)
+    layer = _keras3_layer()(upstream_path("tf1_train_tags"), tags=["train"], trainable=True)
+    by_name = {weight.name: weight for weight in layer.weights}
+    (x,) = numpy_inputs(run["inputs"]).values()
+    before = {name: weight.numpy().copy() for name, weight in by_name.items()}
+    layer(x, training=False)
+    for name, weight in by_name.items():
+        np.testing.assert_allclose(weight.numpy(), before[name])
+    layer(x, training=True)
+    for name, value in run["after_running_update_ops_once"].items():
+        keras_name = name[len("module/") : -len(":0")].replace("/", "_")
+        np.testing.assert_allclose(by_name[keras_name].numpy(), value["value"], atol=1e-5)
+
+
+def test_a_model_neither_callable_nor_with_signatures_is_refused_as_such(tmp_path):
+    """Mutant: `select_function` goes on past an empty `signatures` (`is None` for `not`):
+    asked to suggest one of no signatures, it failed with an IndexError instead of saying
+    that the object has neither `__call__` nor signatures."""
+    import os
+
+    import tensorflow as tf
+
+    from tfhub import errors
+
+    module = tf.Module()
+    module.w = tf.Variable(1.0)
+    path = os.fspath(tmp_path / "bare")
+    tf.saved_model.save(module, path)
+    with pytest.raises(errors.TFHubLoadError, match="is not callable and has no signatures"):
+        _keras3_layer()(path)
+    with pytest.raises(errors.TFHubLoadError, match="Loaded object has no signatures"):
+        _keras3_layer()(path, signature="serving_default", output_key="y")
