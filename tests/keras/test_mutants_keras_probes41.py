@@ -312,3 +312,31 @@ def test_a_model_neither_callable_nor_with_signatures_is_refused_as_such(tmp_pat
         _keras3_layer()(path)
     with pytest.raises(errors.TFHubLoadError, match="Loaded object has no signatures"):
         _keras3_layer()(path, signature="serving_default", output_key="y")
+
+
+# --- _calling.py ------------------------------------------------------------------------------
+
+
+def test_a_models_own_error_on_inputs_that_match_its_spec_is_not_called_a_mismatch(tmp_path):
+    """Mutant: `_input_mismatch_message` never finds a spec compatible: a model's own
+    InvalidArgumentError (here its check that inputs are non-negative) on inputs of the right
+    dtype and shape was reported as inputs that "do not match what the model expects"."""
+    import os
+
+    import tensorflow as tf
+
+    from tfhub import errors
+
+    class Checked(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def __call__(self, x):
+            with tf.control_dependencies([tf.debugging.assert_non_negative(x)]):
+                return x * 2.0
+
+    path = os.fspath(tmp_path / "checked")
+    tf.saved_model.save(Checked(), path)
+    layer = _keras3_layer()(path)
+    np.testing.assert_allclose(layer(X2).numpy(), 2.0 * X2)
+    with pytest.raises(tf.errors.InvalidArgumentError) as caught:
+        layer(-X2)
+    assert not isinstance(caught.value, errors.CallInputSpecError)
