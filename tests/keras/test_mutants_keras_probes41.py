@@ -247,9 +247,10 @@ def test_a_falsy_fourth_positional_argument_is_refused_too(model_dir):
 
 
 def test_an_empty_output_key_counts_as_given_with_a_signature(signatures_only):
-    """Mutant: `check_output_options` tests `bool(output_key)` for upstream's `output_key is
+    """Mutants: `check_output_options` tests `bool(output_key)` for upstream's `output_key is
     not None`: `output_key=""` with a signature was refused as if no output was chosen;
-    upstream took it as given, and returned the whole dict (no key to pick)."""
+    upstream took it as given, and returned the whole dict (no key to pick). And
+    `select_output` picks for any key but None: it then looked for an output named ""."""
     layer = _keras3_layer()(signatures_only, signature="serving_default", output_key="")
     outputs = layer(X2)
     assert sorted(outputs) == ["out"]
@@ -340,3 +341,18 @@ def test_a_models_own_error_on_inputs_that_match_its_spec_is_not_called_a_mismat
     with pytest.raises(tf.errors.InvalidArgumentError) as caught:
         layer(-X2)
     assert not isinstance(caught.value, errors.CallInputSpecError)
+
+
+# --- _config.py -------------------------------------------------------------------------------
+
+
+def test_signature_outputs_as_dict_survives_the_config(signatures_only):
+    """Mutant: `config_entries` leaves `signature_outputs_as_dict` out: the rebuilt layer,
+    with a signature and neither output option, was refused (a saved model did not load)."""
+    layer = _keras3_layer()(
+        signatures_only, signature="serving_default", signature_outputs_as_dict=True
+    )
+    config = layer.get_config()
+    assert config["signature_outputs_as_dict"] is True
+    outputs = _keras3_layer().from_config(config)(X2)
+    np.testing.assert_allclose(outputs["out"].numpy(), 2.0 * X2)
