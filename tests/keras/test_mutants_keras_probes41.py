@@ -356,3 +356,19 @@ def test_signature_outputs_as_dict_survives_the_config(signatures_only):
     assert config["signature_outputs_as_dict"] is True
     outputs = _keras3_layer().from_config(config)(X2)
     np.testing.assert_allclose(outputs["out"].numpy(), 2.0 * X2)
+
+
+# --- export.py --------------------------------------------------------------------------------
+
+
+def test_export_layer_writes_into_an_existing_empty_folder_without_overwrite(model_dir, tmp_path):
+    """Mutant: `_check_target` refuses any existing folder without `overwrite`, not only one
+    that holds files: the empty folder that its docstring allows was refused."""
+    import tfhub as hub
+
+    layer = _keras3_layer()(model_dir["scaled"], arguments={"scale": 3.0})
+    target = tmp_path / "empty"
+    target.mkdir()
+    assert hub.export_layer(layer, target) == str(target)
+    reloaded = _keras3_layer()(str(target), arguments={"scale": 3.0})
+    np.testing.assert_allclose(reloaded(X2).numpy(), 6.0 * X2)
