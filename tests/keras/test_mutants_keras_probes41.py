@@ -73,9 +73,10 @@ def twin_names(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def test_a_models_two_variables_of_one_name_get_distinct_keras3_paths(twin_names):
-    """Mutant: `_adopt_model` names each Keras variable after its variable without
-    `UniqueNames`: both were `<layer>/w`, so `get_state_tree()` (keyed by path) kept one of
-    the two values, and optimizer slots (keyed by path too) collided."""
+    """Mutants: `_adopt_model` names each Keras variable after its variable without
+    `UniqueNames` (and `UniqueNames.unique` forgets the names it gave): both were `<layer>/w`,
+    so `get_state_tree()` (keyed by path) kept one of the two values, and optimizer slots
+    (keyed by path too) collided."""
     import keras
 
     layer = _keras3_layer()(twin_names, trainable=True, name="twins")
