@@ -373,3 +373,21 @@ def test_export_layer_writes_into_an_existing_empty_folder_without_overwrite(mod
     assert hub.export_layer(layer, target) == str(target)
     reloaded = _keras3_layer()(str(target), arguments={"scale": 3.0})
     np.testing.assert_allclose(reloaded(X2).numpy(), 6.0 * X2)
+
+
+# --- _keras2_api.py ---------------------------------------------------------------------------
+
+
+def test_keras2_compute_mask_refuses_a_mask_it_cannot_pass_on(model_dir):
+    """Mutant: Keras 2's `compute_mask` returns None whatever mask it is given, where Keras 2
+    raised (a TypeError) for a layer that supports no masking: the mask was dropped silently."""
+    import tensorflow as tf
+
+    from tfhub import errors
+
+    layer = _keras3_layer()(model_dir["tf2"])
+    x = tf.ones([2, 3])
+    assert layer.compute_mask(x) is None and layer.compute_mask(x, mask=None) is None
+    with pytest.raises(errors.ArgumentTypeError, match="does not support masking") as caught:
+        layer.compute_mask(x, mask=tf.ones([2], tf.bool))
+    assert isinstance(caught.value, TypeError)
