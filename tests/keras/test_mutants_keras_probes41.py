@@ -49,6 +49,20 @@ def test_two_keras3_layers_over_one_loaded_object_share_each_keras_variable(mode
     np.testing.assert_allclose(obj.variables[0].numpy(), 2.0 - 0.1 * 8.0, rtol=1e-5)
 
 
+def test_input_shape_is_the_connected_inputs_before_the_declared_one(model_dir):
+    """Mutant: the Keras 3 layer's `input_shape` answers from `input_shape=` first: once
+    connected to an input with a known batch size it still said `(None, 3)`, and without
+    either it failed with an IndexError, not the AttributeError Keras 2 raised (which
+    `hasattr(layer, "input_shape")` relies on)."""
+    import keras
+
+    assert not hasattr(_keras3_layer()(model_dir["tf2"]), "input_shape")
+    layer = _keras3_layer()(model_dir["tf2"], input_shape=(3,))
+    assert layer.input_shape == (None, 3)
+    layer(keras.Input((3,), batch_size=2))
+    assert layer.input_shape == (2, 3)
+
+
 @pytest.fixture(scope="module")
 def twin_names(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SavedModel whose two variables have one name, `w`: `__call__(x[None,2])` -> x * a + b
