@@ -405,3 +405,18 @@ def test_keras2_compute_mask_refuses_a_mask_it_cannot_pass_on(model_dir):
     with pytest.raises(errors.ArgumentTypeError, match="does not support masking") as caught:
         layer.compute_mask(x, mask=tf.ones([2], tf.bool))
     assert isinstance(caught.value, TypeError)
+
+
+def test_keras3_on_another_backend_is_refused_with_the_setting_to_change(model_dir, monkeypatch):
+    """Mutant: the Keras 3 layer's `_check_environment` never refuses a backend: Keras 3 on
+    JAX (here Keras's answer patched: no other backend is installed) built the layer over a
+    SavedModel it cannot run, instead of a SettingError naming KERAS_BACKEND."""
+    import keras
+
+    from tfhub import errors
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    with pytest.raises(errors.SettingError, match="set KERAS_BACKEND=tensorflow") as caught:
+        _keras3_layer()(model_dir["tf2"])
+    assert caught.value.name == "KERAS_BACKEND"
+    assert str(caught.value).endswith("Received: keras.backend.backend()='jax'")
