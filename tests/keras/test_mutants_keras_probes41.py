@@ -420,3 +420,16 @@ def test_keras3_on_another_backend_is_refused_with_the_setting_to_change(model_d
         _keras3_layer()(model_dir["tf2"])
     assert caught.value.name == "KERAS_BACKEND"
     assert str(caught.value).endswith("Received: keras.backend.backend()='jax'")
+
+
+def test_the_serialization_error_names_only_the_arguments_that_are_not_json(model_dir):
+    """Mutant: `_json_checked` names every key of `arguments`, not only those whose values
+    JSON cannot hold: upstream's "contains non json-serializable values in key: a, b" then
+    blamed `a`, a plain float."""
+    from tfhub import errors
+
+    arguments = {"a": 2.0, "b": np.float32(1.0)}
+    layer = _keras3_layer()(model_dir["affine_defaults"], arguments=arguments)
+    with pytest.raises(errors.SerializationError, match=r"values in key: b\. ") as caught:
+        layer.get_config()
+    assert "key: a" not in str(caught.value)
