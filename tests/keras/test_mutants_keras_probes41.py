@@ -433,3 +433,26 @@ def test_the_serialization_error_names_only_the_arguments_that_are_not_json(mode
     with pytest.raises(errors.SerializationError, match=r"values in key: b\. ") as caught:
         layer.get_config()
     assert "key: a" not in str(caught.value)
+
+
+def test_keras2_node_accessors_as_keras2_raised_and_indexed(model_dir):
+    """Keras 2 raised RuntimeError for `get_input_at` of a layer never called (tfhub raised
+    only AttributeError) and indexed its nodes as a list (tfhub refused -1): mutkeras41's
+    finding, by reading tf_keras' `_get_node_attribute_at_index`."""
+    import keras
+
+    from tfhub import errors
+    from tfhub.keras.layer import KerasLayer
+
+    layer = KerasLayer(model_dir["tf2"])
+    for expected in (RuntimeError, AttributeError):
+        with pytest.raises(expected, match="never been called"):
+            layer.get_input_at(0)
+    with pytest.raises(errors.LayerNotCalledError):
+        layer.get_output_shape_at(0)
+    first, second = keras.Input((3,)), keras.Input((3,))
+    out_first, out_second = layer(first), layer(second)
+    assert layer.get_input_at(-1) is second and layer.get_output_at(-2) is out_first
+    assert layer.get_output_at(-1) is out_second
+    with pytest.raises(ValueError, match="only 2 inbound nodes"):
+        layer.get_output_at(-3)

@@ -191,6 +191,12 @@ class KerasFlavourError(TFHubError, TypeError):
     """A KerasLayer of one Keras flavour used in a model of the other flavour."""
 
 
+class LayerNotCalledError(TFHubError, AttributeError, RuntimeError):
+    """A Keras 2 accessor of a layer's calls (`get_input_at(0)`, ...) on a Keras 3 KerasLayer
+    never called on a keras.Input: a RuntimeError, as Keras 2 raised, and an AttributeError,
+    as tfhub raised before (and Keras raises for `layer.input`)."""
+
+
 class MissingDependencyError(TFHubError, ImportError):
     """An optional dependency (TensorFlow and Keras, the hub server's or the tools' packages) is
     not installed or fails to import; the message names the extra (or package) to install.

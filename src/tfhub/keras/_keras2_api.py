@@ -81,11 +81,11 @@ class Keras2NodeApi(Keras2Aliases):
     def _node_attribute(self, node_index: int, attribute: str, what: str) -> Any:
         nodes = self._inbound_nodes  # type: ignore[attr-defined]
         if not nodes:
-            raise AttributeError(
+            raise errors.LayerNotCalledError(
                 f"The layer {self.name!r} has never been called on a keras.Input, so it has no "  # type: ignore[attr-defined]
                 f"{what}."
             )
-        if not 0 <= node_index < len(nodes):
+        if not -len(nodes) <= node_index < len(nodes):  # Keras 2 indexed its list: -1 is last.
             raise errors.ArgumentError(
                 f"Asked to get {what} at node {node_index}, but the layer has only {len(nodes)} "
                 f"inbound nodes. Received: node_index={node_index}"
