@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from tests._helpers.gcs_stand_in import RECORDS_NAME, TOKEN, GcsStandIn, serve_gcs
 from tests._helpers.python_process import child_env, run_python
@@ -84,6 +85,7 @@ PLAN = [  # (name, kind, embedding folder (None: local records), index folder (N
     ("records", "build", "gs://records-trickle/emb", None),
     ("others", "build", None, "gs://holds-others/x"),
     ("cli-others", "cli", None, "gs://holds-others/cli"),
+    ("late-failure", "build", "BAD_MATRIX", "gs://refuses/late"),
 ]
 
 
@@ -100,8 +102,11 @@ def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     and the child's TMPDIR, where `build` stages a remote index)."""
     folder = tmp_path_factory.mktemp("nn")
     embeds = os.fspath(nn.copy_upstream_embeds(folder / "embeds"))
+    bad_matrix = nn.copy_upstream_embeds(folder / "bad-matrix")  # Read only at the end.
+    np.save(bad_matrix / "random_projection.matrix.npy", np.zeros((3, 5), np.float32))
+    chosen = {None: embeds, "BAD_MATRIX": os.fspath(bad_matrix)}
     plan = [
-        (name, kind, embed or embeds, out or os.fspath(folder / name))
+        (name, kind, chosen.get(embed, embed), out or os.fspath(folder / name))
         for name, kind, embed, out in PLAN
     ]
     staging = tmp_path_factory.mktemp("staging")
@@ -191,7 +196,8 @@ def test_a_refused_upload_of_an_index_file_is_an_output_error_naming_the_file(
     reports: dict[str, Any],
 ) -> None:
     first = min(["ann.index", "ann.index.json", "ann.index.mapping.json"])  # Sent first.
-    _refused(reports, "upload-refused", f"gs://dirs-only/x/{first}")
+    message = _refused(reports, "upload-refused", "gs://dirs-only/x")  # The flag's value.
+    assert f"gs://dirs-only/x: its file {first}: " in message, message
     sent = [r for r in reports["requests"] if r.startswith("POST ") and "/dirs-only/" in r]
     assert any("uploadType=media" in r for r in sent), sent  # The folder was made,
     assert any("uploadType=resumable" in r for r in sent), sent  # then the file refused.
@@ -308,3 +314,16 @@ def test_a_gcs_output_folder_holding_other_files_is_refused_before_anything_is_r
     writes = [r for r in reports["requests"] if not r.startswith("GET ") and "holds-others" in r]
     assert not writes, writes  # Nothing removed, nothing made.
     assert any("/b/holds-others/o?" in r for r in reports["requests"])  # It was listed.
+
+
+def test_a_build_failing_before_its_upload_leaves_the_remote_folder_untouched(
+    reports: dict[str, Any],
+) -> None:
+    """`build` emptied a gs:// index folder before building: a failure after that (here the
+    embeddings' projection matrix, read last, of the wrong size) left the old index deleted.
+    The folder is now emptied and made only once the index is built, just before the upload."""
+    report = _ended(reports, "late-failure")
+    assert report["type"] == "EmbeddingFilesError", report["message"]
+    assert "projection matrix" in report["message"], report
+    touched = [r for r in reports["requests"] if "/refuses/late" in r or "late%2F" in r]
+    assert not [r for r in touched if not r.startswith("GET ")], touched  # No write, no delete.

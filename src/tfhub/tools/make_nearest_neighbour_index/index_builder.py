@@ -186,10 +186,7 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
         int(vectors.shape[1]),
         {"num_trees": config.num_trees} if library == "annoy" else {},
     )
-    with (
-        files.output_folder(config.index_output_dir, flag="index_output_dir") as output_dir,
-        _staged(output_dir) as local,
-    ):
+    with _index_folder(config.index_output_dir) as local:
         started = time.perf_counter()
         index.build(vectors)
         info = _index_info(index, len(items), time.perf_counter() - started)
@@ -204,19 +201,25 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _staged(output_dir: str) -> Iterator[str]:
-    """Yields the local folder to write the index files into: `output_dir` itself, or for a
-    remote one (gs://...) a staging folder in TMPDIR (the libraries write local files only),
-    copied to `output_dir` when the block succeeds and removed however it ends (Ctrl-C,
-    SIGTERM or a failure left it, as big as the index)."""
+def _index_folder(output_dir: str) -> Iterator[str]:
+    """Yields the local folder to write the index files into. For a local `output_dir`, the
+    temporary folder `files.output_folder` renames into place when the block succeeds. For a
+    remote one (gs://...), a staging folder in TMPDIR (the libraries write local files only):
+    when the block succeeds, the remote folder is emptied (`storage.empty_folder`) and the
+    files uploaded, so a failure while building leaves the old remote index as it was; the
+    staging folder is removed however the block ends (Ctrl-C, SIGTERM or a failure left it,
+    as big as the index)."""
     if not files.is_remote(output_dir):
-        yield output_dir
+        with files.output_folder(output_dir, flag="index_output_dir") as folder:
+            yield folder
         return
     import tempfile
 
     local = tempfile.mkdtemp(prefix="tfhub-ann-")
     try:
         yield local
+        what = files.OUTPUT_FOLDERS["index_output_dir"]
+        storage.empty_folder(output_dir, what=what, flag="index_output_dir")
         _upload(local, output_dir)
     finally:
         shutil.rmtree(local, ignore_errors=True)
@@ -232,6 +235,4 @@ def _upload(local: str, remote: str) -> None:
     """
     what = files.OUTPUT_FOLDERS["index_output_dir"]
     for name in sorted(os.listdir(local)):
-        storage.upload(
-            os.path.join(local, name), files.join(remote, name), what=what, flag="index_output_dir"
-        )
+        storage.upload(os.path.join(local, name), remote, name, what=what, flag="index_output_dir")

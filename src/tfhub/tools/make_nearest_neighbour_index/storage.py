@@ -4,9 +4,11 @@ read that TensorFlow's file system fails or refuses is a DownloadError naming th
 a gs:// handle), not TensorFlow's bare OpError; one that gives no answer within
 TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (a GCS listing that always offers another
 page, an object that trickles) is a RetryTimeoutError naming it (`within_http_timeouts`, as a
-gs:// handle's check). A file is read in steps of READ_STEP bytes, each with that time: a big
-index that keeps arriving is not cut. `local_copies` copies remote files so, for readers with no
-bound of their own (tf.data's TFRecordDataset).
+gs:// handle's check). A file is read in steps of READ_STEP bytes, each with that time, so a
+big index is not cut while each step arrives in time; a link slower than that (16 MiB, or a
+block of TensorFlow's GCS reader if bigger: GCS_READ_CACHE_BLOCK_SIZE_MB, within the time) is
+cut, and the error says how much it waited for. `local_copies` copies remote files so, for
+readers with no bound of their own (tf.data's TFRecordDataset).
 
 A remote output folder is made ready (`empty_folder`: whether it exists, removing it, making it)
 with the same bound, each call on its own, and its files are uploaded (`upload`) with none of
@@ -20,6 +22,8 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
+
+from ... import errors
 
 _T = TypeVar("_T")
 
@@ -142,7 +146,8 @@ def _remote_steps(path: str) -> Iterator[bytes]:
         return step
 
     offset = 0
-    while chunk := _remote(path, step_from(offset), what=f"what it holds from byte {offset:,}"):
+    step = f"the {READ_STEP >> 20} MiB it holds from byte"
+    while chunk := _remote(path, step_from(offset), what=f"{step} {offset:,}"):
         yield chunk
         offset += len(chunk)
     if opened:
@@ -160,7 +165,8 @@ def local_copies(paths: list[str]) -> Iterator[list[str]]:
     Raises:
         tfhub.errors.DownloadError: a remote file system that fails or refuses a read, or
             (RetryTimeoutError) a step of it that does not end in time.
-        OSError: the copies cannot be written (TMPDIR full).
+        tfhub.errors.OutputNotWritableError: (an OSError) the copies cannot be written in
+            TMPDIR (a full disk, a quota, no such folder), naming it and what to do.
     """
     if not any(is_remote(path) for path in paths):
         yield paths
@@ -168,31 +174,53 @@ def local_copies(paths: list[str]) -> Iterator[list[str]]:
     import shutil
     import tempfile
 
-    folder = tempfile.mkdtemp(prefix="tfhub-copy-")
+    folder, path = "", paths[0]
     try:
-        copies = []
-        for path in paths:
-            copies.append(os.path.join(folder, path.rstrip("/").rsplit("/", 1)[-1]))
-            with open(copies[-1], "wb") as out:
-                for chunk in _remote_steps(path):
-                    out.write(chunk)
+        try:
+            folder = tempfile.mkdtemp(prefix="tfhub-copy-")
+            copies = []
+            for path in paths:
+                copies.append(os.path.join(folder, path.rstrip("/").rsplit("/", 1)[-1]))
+                with open(copies[-1], "wb") as out:
+                    for chunk in _remote_steps(path):
+                        out.write(chunk)
+        except OSError as err:
+            if isinstance(err, errors.TFHubError):  # A remote read's DownloadError.
+                raise
+            raise _copies_not_written(err, path) from err
         yield copies
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def _not_writable(what: str, flag: str) -> Callable[[str, Any], Exception]:
+def _copies_not_written(err: OSError, remote: str) -> Exception:
+    """The error for the local copy of the remote file `remote` that TMPDIR does not take
+    (`err`: a full disk, a quota, a missing or read-only folder)."""
+    import tempfile
+
+    from ..output_errors import not_written
+
+    what = f"temporary folder for a copy of {remote}"
+    return not_written(err, tempfile.gettempdir(), what=what, flag="TMPDIR")
+
+
+def _not_writable(what: str, flag: str) -> Callable[..., Exception]:
     """The error for a remote output (`what`, named by `flag`) whose write TensorFlow's file
     system failed or refused (its OpError), naming the path and the server's answer."""
 
-    def error(path: str, err: Any) -> Exception:
+    def error(path: str, err: Any, name: str | None = None) -> Exception:
+        """`name`: the file of the folder `path` whose write failed, if not the folder's."""
         from ...utils.printable import quoted_reason
         from ..output_errors import not_writable
 
         todo = "Check the path, your network and your access to it"
         if path.lower().startswith("gs://"):
             todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
-        reason = quoted_reason(err, path)
+        if name is None:
+            reason = quoted_reason(err, path)
+        else:
+            reason = f"its file {name}: {quoted_reason(err, join(path, name))}"
         return not_writable(path, reason, what=what, flag=flag, todo=todo + ".")
 
     return error
@@ -225,26 +253,27 @@ def empty_folder(path: str, *, what: str, flag: str) -> None:
     ask(lambda gfile: gfile.makedirs(path), "whether it made the folder", "make")
 
 
-def upload(local: str, remote: str, *, what: str, flag: str) -> None:
-    """Copies the local file `local` to the remote path `remote` (replacing it), with no time
+def upload(local: str, folder: str, name: str, *, what: str, flag: str) -> None:
+    """Copies the local file `local` to `name` in the remote `folder` (replacing it), with no time
     bound of tfhub's: TensorFlow sends it in one call, which a big file on a slow link makes
     long; its GCS_* variables bound it (GCS_REQUEST_IDLE_TIMEOUT_SECS, a stall;
     GCS_WRITE_REQUEST_TIMEOUT_SECS, an attempt; GCS_RETRY_CONFIG_MAX_RETRIES, the retries).
 
     Args:
         local: the file to send.
-        remote: where it goes.
+        folder: the remote folder it goes to (the flag's value).
+        name: its name there.
         what: what the remote output is ("index folder"), for the error.
         flag: the flag that named it, for the error.
 
     Raises:
         tfhub.errors.OutputNotWritableError: (an OSError) TensorFlow's file system failed or
-            refused, naming `remote`, the flag and the server's answer.
+            refused, naming `folder` and the file, the flag and the server's answer.
     """
     from ...utils.lazy import import_tensorflow
 
     tf = import_tensorflow("Remote folders (gs:// etc.)")
     try:
-        tf.io.gfile.copy(local, remote, overwrite=True)
+        tf.io.gfile.copy(local, join(folder, name), overwrite=True)
     except tf.errors.OpError as err:
-        raise _not_writable(what, flag)(remote, err) from err
+        raise _not_writable(what, flag)(folder, err, name) from err

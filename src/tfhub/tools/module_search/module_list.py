@@ -52,8 +52,9 @@ def _as_os_error(path: str, err: Exception, *, missing: bool) -> OSError:
     if missing:
         failure: OSError = FileNotFoundError(errno.ENOENT, "No such file or directory", path)
     else:
-        message = str(getattr(err, "message", "") or type(err).__name__)
-        failure = OSError(errno.EIO, message.strip().splitlines()[0], path)
+        from ...utils.printable import quoted_reason  # One line, escaped, tokens hidden.
+
+        failure = OSError(errno.EIO, quoted_reason(err, path) or type(err).__name__, path)
     failure.__cause__ = err
     return failure
 
