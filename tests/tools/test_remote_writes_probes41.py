@@ -4,8 +4,9 @@
 (each a call of TensorFlow's file system, which follows a GCS listing's nextPageToken for as
 long as the server offers one and waits for an unanswered upload) and uploads the index's
 files. The checks, removal and making now get TFHUB_HTTP_TIMEOUT plus
-TFHUB_HTTP_RETRY_TIMEOUT, then a RetryTimeoutError naming the folder; a refused write (making
-the folder, or a file's upload) is an OutputNotWritableError naming the path and the flag, not
+TFHUB_HTTP_RETRY_TIMEOUT, then a RetryTimeoutError (OutputTimeoutError for a removal or
+making) naming the folder; a refused write (making the folder, or a file's upload) is an
+OutputNotWritableError naming the path and the flag, not
 TensorFlow's bare OpError. A child process (TensorFlow reads the stand-in's settings when it
 first reads a gs:// path) runs each scenario in a thread, through the Python API and the
 command line, and reports what it raised and how long it took.
@@ -139,11 +140,17 @@ def _ended(reports: dict[str, Any], name: str) -> dict[str, Any]:
     return report
 
 
-def _timed_out(reports: dict[str, Any], name: str, path: str) -> str:
-    """The message of the scenario's RetryTimeoutError, which names `path` (checked)."""
+def _timed_out(reports: dict[str, Any], name: str, path: str, *, write: bool = False) -> str:
+    """The message of the scenario's RetryTimeoutError (for a `write`, OutputTimeoutError: not
+    a failed download), which names `path` (checked)."""
     report = _ended(reports, name)
     assert report["module"] == "tfhub.errors", report
-    for base in ("RetryTimeoutError", "DownloadError", "TimeoutError", "OSError"):
+    bases = (
+        ("OutputTimeoutError", "OutputNotWritableError")
+        if write
+        else ("RetryTimeoutError", "DownloadError")
+    )
+    for base in (*bases, "TimeoutError", "OSError"):
         assert base in report["bases"], report
     message = report["message"]
     assert path in message, message
@@ -179,9 +186,10 @@ def test_a_gcs_index_folder_whose_listing_pages_forever_ends_in_a_timeout_error(
 def test_a_gcs_index_folder_whose_making_is_never_answered_ends_in_a_timeout_error(
     reports: dict[str, Any],
 ) -> None:
-    message = _timed_out(reports, "silent", "gs://silent-writes/x")
+    message = _timed_out(reports, "silent", "gs://silent-writes/x", write=True)
     assert "whether it made the folder" in message, message
     assert message.startswith("Cannot make gs://silent-writes/x: "), message  # Not "read".
+    assert message.endswith("Received: index_output_dir='gs://silent-writes/x'"), message
     uploads = [r for r in reports["requests"] if r.startswith("POST ") and "/silent-writes/" in r]
     assert uploads, reports["requests"]  # The folder's marker was sent (and never answered).
 

@@ -47,6 +47,12 @@ class OutputNotWritableError(ToolError, OSError):
     """An output path (`.path`, `.what`) that cannot be written; checked before training."""
 
 
+class OutputTimeoutError(OutputNotWritableError, TimeoutError):
+    """A remote output folder (gs://, `.path`, `.what`) whose check, removal or making gave no
+    answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT; also a TimeoutError (a
+    write's, not a download's: the `tfhub` command exits 1, not 4)."""
+
+
 class TFLiteConversionError(ToolError, ValueError):
     """The trained model cannot become a .tflite file (`.ops`: the ops TensorFlow Lite has no
     builtin for, if the converter named them; `.path`: the .tflite file)."""

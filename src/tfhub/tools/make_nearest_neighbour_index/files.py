@@ -133,8 +133,9 @@ def output_folder(path: str, *, flag: str) -> Iterator[str]:
         tfhub.errors.OutputNotWritableError: if the local folder cannot be created, or `path`
             is a file; for a remote one, if TensorFlow's file system fails or refuses to
             remove or make it (`storage.empty_folder`).
-        tfhub.errors.RetryTimeoutError: (an OSError) a remote check, removal or making of the
-            folder without an answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+        tfhub.errors.OutputTimeoutError: (an OutputNotWritableError and TimeoutError) a remote
+            check, removal or making of the folder without an answer within
+            TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
     if not is_remote(path):
         with atomic_output.write_folder(path, what=OUTPUT_FOLDERS[flag], flag=flag) as tmp:

@@ -240,13 +240,18 @@ def empty_folder(path: str, *, what: str, flag: str) -> None:
     Raises:
         tfhub.errors.OutputNotWritableError: (an OSError) TensorFlow's file system failed or
             refused, naming the path, its flag and the server's answer.
-        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) a call without an
-            answer in time (see the module's docstring).
+        tfhub.errors.OutputTimeoutError: (an OutputNotWritableError and TimeoutError) a call
+            without an answer in time (see the module's docstring), naming the flag.
     """
     failed = _not_writable(what, flag)
 
     def ask(call: Callable[[Any], _T], question: str, verb: str) -> _T:
-        return _remote(path, call, what=question, verb=verb, failed=failed)
+        try:
+            return _remote(path, call, what=question, verb=verb, failed=failed)
+        except errors.RetryTimeoutError as err:  # A write's: not a failed download.
+            raise errors.OutputTimeoutError(
+                f"{err} Received: {flag}={path!r}", path=path, what=what
+            ) from err
 
     if ask(lambda gfile: bool(gfile.exists(path)), "whether it exists", "check"):
         ask(lambda gfile: gfile.rmtree(path), "whether it removed the old folder", "remove")
