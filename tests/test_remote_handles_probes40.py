@@ -8,15 +8,13 @@ long it took.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._helpers.gcs_stand_in import TOKEN, GcsStandIn, serve_gcs
-from tests._helpers.python_process import run_python
+from tests._helpers.gcs_stand_in import TOKEN, GcsStandIn, run_scenarios, serve_gcs
 from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
@@ -34,38 +32,17 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsStandIn]:
         yield stand_in
 
 
-# The child: resolves each (name, handle, cache) in a daemon thread, waiting BOUND_SECONDS at
-# most, and prints one JSON line per scenario.
-CHILD = """
-import json, os, sys, threading, time
-import tensorflow as tf
+# Each (name, handle, cache, bars) row, in the child (`gcs_stand_in.run_scenarios`).
+SCENARIO = """
 import tfhub as hub
 
-bound = float(sys.argv[1])
-for name, handle, cache, bars in json.loads(sys.argv[2]):
+def scenario(report, name, handle, cache, bars):
     os.environ["TFHUB_CACHE_DIR"] = cache
     os.environ["TFHUB_DOWNLOAD_PROGRESS"] = bars  # On: the object's size is asked first.
-    report = {"name": name, "hung": True}
-    def run(report=report, handle=handle):
-        start = time.monotonic()
-        try:
-            if name.startswith("load-"):
-                report["result"] = repr(hub.load(handle))
-            else:
-                report["result"] = hub.resolve(handle)
-        except BaseException as err:
-            report["type"] = type(err).__name__
-            report["bases"] = [cls.__name__ for cls in type(err).__mro__]
-            report["module"] = type(err).__module__
-            report["message"] = str(err)
-            report["cause"] = type(err.__cause__).__name__
-        report["seconds"] = time.monotonic() - start
-        report["hung"] = False
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(bound)
-    print(json.dumps(report), flush=True)
-os._exit(0)
+    if name.startswith("load-"):
+        report["result"] = repr(hub.load(handle))
+    else:
+        report["result"] = hub.resolve(handle)
 """
 
 SCENARIOS = {
@@ -90,13 +67,8 @@ def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         cache = "gs://pages-forever/cache" if name.startswith("cache-") else f"{root}/{name}"
         plan.append((name, handle, cache, "1" if name == "resized" else "0"))
     env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
-    done = run_python(CHILD, str(BOUND_SECONDS), json.dumps(plan), env=env, timeout=240)
-    found = {}
-    for line in done.stdout.splitlines():
-        if line.startswith("{"):
-            report = json.loads(line)
-            found[report["name"]] = report
-    return {"reports": found, "root": root, "stderr": done.stderr}
+    found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+    return {"reports": found, "root": root, "stderr": stderr}
 
 
 def _report(reports: dict[str, Any], name: str) -> dict[str, Any]:

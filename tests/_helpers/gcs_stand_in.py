@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 from tests._helpers.http_server import self_signed_certificate
-from tests._helpers.python_process import child_env
+from tests._helpers.python_process import child_env, run_python
 
 TOKEN = "ya29.np40-bearer-secret"  # Google access tokens start with "ya29.".
 ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
@@ -239,3 +239,63 @@ def serve_gcs(folder: Path) -> Iterator[GcsStandIn]:
         stopping.set()
         server.shutdown()
         server.server_close()
+
+
+# A child that runs `scenario(report, name, *fields)` for each row (name, *fields) of the JSON
+# plan in argv[2] in a daemon thread, waiting argv[1] seconds at most, and prints one JSON line
+# per row: what it put in `report`, or the error it raised (class, bases, module, message,
+# `.path`, the cause's class), the seconds it took, and whether it was still running.
+_SCENARIO_CHILD = """
+import contextlib, io, json, os, sys, threading, time
+import tensorflow as tf
+
+{scenario}
+
+bound = float(sys.argv[1])
+for name, *fields in json.loads(sys.argv[2]):
+    report = {{"name": name, "hung": True}}
+    def run(report=report, name=name, fields=fields):
+        start = time.monotonic()
+        try:
+            scenario(report, name, *fields)
+        except BaseException as err:
+            report["type"] = type(err).__name__
+            report["bases"] = [cls.__name__ for cls in type(err).__mro__]
+            report["module"] = type(err).__module__
+            report["message"] = str(err)
+            report["path"] = getattr(err, "path", None)
+            report["cause"] = type(err.__cause__).__name__
+        report["seconds"] = time.monotonic() - start
+        report["hung"] = False
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(bound)
+    print(json.dumps(report), flush=True)
+os._exit(0)  # The calls left running (TensorFlow's cannot be stopped) end with the process.
+"""
+
+
+def run_scenarios(
+    scenario: str, plan: list[tuple[object, ...]], *, bound: float, env: dict[str, str]
+) -> tuple[dict[str, dict[str, object]], str]:
+    """Runs each row of `plan` through `scenario` in one child process (TensorFlow reads the
+    stand-in's settings when it first reads a gs:// path, hence the child).
+
+    Args:
+        scenario: Python source defining `scenario(report, name, *fields)` (imports included),
+            which puts what it got in the dict `report` or raises.
+        plan: rows (name, *fields).
+        bound: seconds a row may run before the child moves on (it is reported "hung").
+        env: the child's environment (`GcsStandIn.env`).
+
+    Returns:
+        (each row's report by name, the child's stderr).
+    """
+    code = _SCENARIO_CHILD.format(scenario=scenario)
+    done = run_python(code, str(bound), json.dumps(plan), env=env, timeout=240)
+    found = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            report = json.loads(line)
+            found[report["name"]] = report
+    return found, done.stderr

@@ -11,14 +11,13 @@ the command line, and reports what it raised and how long it took.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._helpers.gcs_stand_in import TOKEN, GcsStandIn, serve_gcs
+from tests._helpers.gcs_stand_in import TOKEN, GcsStandIn, run_scenarios, serve_gcs
 from tests._helpers.python_process import run_python
 
 pytestmark = pytest.mark.tf
@@ -28,44 +27,22 @@ TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT
 LIMIT = TIMEOUT + RETRY_TIMEOUT
 SLACK = 4.0  # The seconds a scenario may take beyond LIMIT (TensorFlow's start, a module load).
 
-# The child: runs each (name, operation, argv-like arguments) in a daemon thread, waiting
-# BOUND_SECONDS at most, and prints one JSON line per scenario.
-CHILD = """
-import contextlib, io, json, sys, threading, time
-import tensorflow as tf
+# Each (name, kind, where, out, module) row, in the child (`gcs_stand_in.run_scenarios`).
+SCENARIO = """
 from tfhub.tools.make_nearest_neighbour_index import cli, index_builder, similarity_finder
 
-bound = float(sys.argv[1])
-module = sys.argv[2]
-for name, kind, where, out in json.loads(sys.argv[3]):
-    report = {"name": name, "hung": True}
-    def run(report=report, kind=kind, where=where, out=out):
-        start = time.monotonic()
-        try:
-            if kind == "build":
-                config = index_builder.BuildConfig(where, out, library="annoy")
-                report["result"] = repr(index_builder.run(config))
-            elif kind == "query":
-                found = similarity_finder.SimilarityFinder(module, index_dir=where)
-                report["result"] = repr(found.find_matches("a cat"))
-            else:
-                said = io.StringIO()
-                with contextlib.redirect_stderr(said):
-                    report["rc"] = cli.main(kind.split("-", 1)[1:] + where.split())
-                report["said"] = said.getvalue()
-        except BaseException as err:
-            report["type"] = type(err).__name__
-            report["bases"] = [cls.__name__ for cls in type(err).__mro__]
-            report["module"] = type(err).__module__
-            report["message"] = str(err)
-        report["seconds"] = time.monotonic() - start
-        report["hung"] = False
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(bound)
-    print(json.dumps(report), flush=True)
-import os
-os._exit(0)  # The reads left running (TensorFlow's cannot be stopped) end with the process.
+def scenario(report, name, kind, where, out, module):
+    if kind == "build":
+        config = index_builder.BuildConfig(where, out, library="annoy")
+        report["result"] = repr(index_builder.run(config))
+    elif kind == "query":
+        found = similarity_finder.SimilarityFinder(module, index_dir=where)
+        report["result"] = repr(found.find_matches("a cat"))
+    else:
+        said = io.StringIO()
+        with contextlib.redirect_stderr(said):
+            report["rc"] = cli.main(kind.split("-", 1)[1:] + where.split())
+        report["said"] = said.getvalue()
 """
 
 
@@ -100,15 +77,9 @@ def reports(
         ),
     ]
     env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
-    done = run_python(
-        CHILD, str(BOUND_SECONDS), text_module, json.dumps(plan), env=env, timeout=240
-    )
-    found = {}
-    for line in done.stdout.splitlines():
-        if line.startswith("{"):
-            report = json.loads(line)
-            found[report["name"]] = report
-    return {"reports": found, "stderr": done.stderr, "requests": list(gcs.requests)}
+    rows = [(*row, text_module) for row in plan]
+    found, stderr = run_scenarios(SCENARIO, rows, bound=BOUND_SECONDS, env=env)
+    return {"reports": found, "stderr": stderr, "requests": list(gcs.requests)}
 
 
 def _ended(reports: dict[str, Any], name: str) -> dict[str, Any]:

@@ -17,7 +17,6 @@ file for ever; remote record files are now copied to TMPDIR in bounded steps of 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests._helpers.gcs_stand_in import RECORDS_NAME, TOKEN, GcsStandIn, serve_gcs
+from tests._helpers.gcs_stand_in import RECORDS_NAME, TOKEN, GcsStandIn, run_scenarios, serve_gcs
 from tests._helpers.python_process import child_env, run_python
 from tests.tools import _nn_support as nn
 
@@ -36,44 +35,22 @@ TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT
 LIMIT = TIMEOUT + RETRY_TIMEOUT
 SLACK = 4.0  # The seconds a scenario may take beyond LIMIT (TensorFlow's start, a build).
 
-# The child: runs each (name, kind, embedding folder, index folder) in a daemon thread, waiting
-# BOUND_SECONDS at most, and prints one JSON line per scenario.
-CHILD = """
-import contextlib, io, json, sys, threading, time
-import tensorflow as tf
+# Each (name, kind, embedding folder, index folder) row, in the child
+# (`gcs_stand_in.run_scenarios`).
+SCENARIO = """
 from tfhub.tools.make_nearest_neighbour_index import cli, index_builder
 
-bound = float(sys.argv[1])
-for name, kind, embed, out in json.loads(sys.argv[2]):
-    report = {"name": name, "hung": True}
-    def run(report=report, kind=kind, embed=embed, out=out):
-        start = time.monotonic()
-        try:
-            if kind == "build":
-                config = index_builder.BuildConfig(embed, out, library="annoy")
-                report["result"] = repr(index_builder.run(config))
-            else:
-                argv = ["build", f"--embed_output_dir={embed}", f"--index_output_dir={out}",
-                        "--index_library=annoy"]
-                said = io.StringIO()
-                with contextlib.redirect_stderr(said):
-                    report["rc"] = cli.main(argv)
-                report["said"] = said.getvalue()
-        except BaseException as err:
-            report["type"] = type(err).__name__
-            report["bases"] = [cls.__name__ for cls in type(err).__mro__]
-            report["module"] = type(err).__module__
-            report["message"] = str(err)
-            report["path"] = getattr(err, "path", None)
-            report["cause"] = type(err.__cause__).__name__
-        report["seconds"] = time.monotonic() - start
-        report["hung"] = False
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(bound)
-    print(json.dumps(report), flush=True)
-import os
-os._exit(0)  # The calls left running (TensorFlow's cannot be stopped) end with the process.
+def scenario(report, name, kind, embed, out):
+    if kind == "build":
+        config = index_builder.BuildConfig(embed, out, library="annoy")
+        report["result"] = repr(index_builder.run(config))
+    else:
+        argv = ["build", f"--embed_output_dir={embed}", f"--index_output_dir={out}",
+                "--index_library=annoy"]
+        said = io.StringIO()
+        with contextlib.redirect_stderr(said):
+            report["rc"] = cli.main(argv)
+        report["said"] = said.getvalue()
 """
 
 PLAN = [  # (name, kind, embedding folder (None: local records), index folder (None: local))
@@ -116,15 +93,10 @@ def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT),
         TMPDIR=os.fspath(staging),
     )
-    done = run_python(CHILD, str(BOUND_SECONDS), json.dumps(plan), env=env, timeout=240)
-    found = {}
-    for line in done.stdout.splitlines():
-        if line.startswith("{"):
-            report = json.loads(line)
-            found[report["name"]] = report
+    found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
     return {
         "reports": found,
-        "stderr": done.stderr,
+        "stderr": stderr,
         "requests": list(gcs.requests),
         "staging": staging,
     }
