@@ -88,3 +88,12 @@ def test_a_bytes_handle_that_is_not_utf8_is_not_offered_a_decode_that_fails():
         handles.check(b"https://h/caf\xe9/m.tar.gz")
     assert "handle.decode()" not in str(caught.value)
     assert "not UTF-8 text" in str(caught.value)
+
+
+def test_a_bytes_handle_check_would_refuse_is_not_offered_as_text():
+    """b"" was offered `Did you mean '' (handle.decode())?`, and a text with control
+    characters too: check() refuses both (review41b)."""
+    for handle in (b"", b"\x1b[2Jhttps://h/m\n"):
+        with pytest.raises(errors.HandleTypeError) as caught:
+            handles.check(handle)
+        assert "Did you mean" not in str(caught.value), str(caught.value)

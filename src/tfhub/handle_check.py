@@ -105,18 +105,23 @@ _SHOWN = 200  # Characters of a handle that is not a str shown in its error (it 
 
 def _not_text(handle: object) -> str:
     """The message for a handle that is not a str, offering the text of a bytes handle."""
-    offer = ""
-    if isinstance(handle, (bytes, bytearray)) and _is_utf8(bytes(handle)):
-        text = redact(repr(bytes(handle).decode("utf-8")))
-        offer = (
-            f" Did you mean {text} (handle.decode())?"
-            if len(text) <= _SHOWN
-            else f" Did you mean handle.decode()? (Its {len(handle):,} bytes are too many to show.)"
-        )
-    elif isinstance(handle, (bytes, bytearray)):  # handle.decode() would raise.
-        offer = " Its bytes are not UTF-8 text either: percent-encode them in a URL."
+    offer = _decode_offer(bytes(handle)) if isinstance(handle, (bytes, bytearray)) else ""
     shown = redact(repr(handle))[:_SHOWN]  # Redacted, then cut: a cut password has no "@" after.
     return f"A handle must be a non-empty string.{offer} Received: handle={shown}"
+
+
+def _decode_offer(raw: bytes) -> str:
+    """What a bytes handle's error offers instead: its text, if `check` would take it and it
+    is short enough to show (redacted), else how to get it, or why it cannot be a handle."""
+    if not _is_utf8(raw):  # handle.decode() would raise.
+        return " Its bytes are not UTF-8 text either: percent-encode them in a URL."
+    text = raw.decode("utf-8")
+    if not text or not text.isprintable():  # Empty, or control characters: refused too.
+        return ""
+    shown = redact(repr(text))
+    if len(shown) > _SHOWN:
+        return f" Did you mean handle.decode()? (Its {len(raw):,} bytes are too many to show.)"
+    return f" Did you mean {shown} (handle.decode())?"
 
 
 def _is_utf8(raw: bytes) -> bool:

@@ -36,6 +36,7 @@ ESCAPES_BODY = b"denied\x1b]0;owned\x07\x1b[2J\rforged line\nsecond line"
 STALLED_SIZE = 1 << 20  # What the "stalls" bucket's objects say they hold (it sends a trickle).
 RECORDS_NAME = "emb-00000-of-00001.tfrecords"  # The file in a "records-trickle" folder.
 OTHERS_NAMES = ("ann.index", "notes.txt")  # The files in a "holds-others" folder.
+ESCAPED_NAME = "a\x1b]0;owned\x07\x1b[2Jb"  # The file in an "escname" folder.
 
 
 def _archive() -> bytes:
@@ -70,6 +71,8 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
     silent-writes: an upload is never answered (until the stand-in stops).
     holds-others: any folder holds OTHERS_NAMES (a file the tools do not write, and an index
         file), as its listing says; like every bucket it refuses writes and deletes.
+    escname: any folder holds ESCAPED_NAME (terminal escapes in a file's name).
+    list403: a listing is refused (403); TensorFlow's isdir() takes that for "no folder".
     """
 
     protocol_version = "HTTP/1.1"
@@ -132,11 +135,14 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             prefix = urllib.parse.parse_qs(query).get("prefix", [""])[0]
             listed = [] if RECORDS_NAME in prefix else [{"name": prefix + RECORDS_NAME}]
             self.answer(200, json.dumps({"items": listed}).encode())
-        elif depth == 6 and bucket == "holds-others":  # Listing: OTHERS_NAMES in any folder.
+        elif depth == 6 and bucket in ("holds-others", "escname"):  # Listing: its names.
+            names = OTHERS_NAMES if bucket == "holds-others" else (ESCAPED_NAME,)
             prefix = urllib.parse.parse_qs(query).get("prefix", [""])[0]
-            inside = prefix.endswith("/") and not prefix.rstrip("/").endswith(OTHERS_NAMES)
-            listed = [{"name": prefix + name, "size": "1"} for name in OTHERS_NAMES if inside]
+            inside = prefix.endswith("/") and not prefix.rstrip("/").endswith(names)
+            listed = [{"name": prefix + name, "size": "1"} for name in names if inside]
             self.answer(200, json.dumps({"items": listed}).encode())
+        elif depth == 6 and bucket == "list403":  # Listing: refused.
+            self.answer(403, b'{"error": {"code": 403, "message": "listing refused"}}')
         elif depth > 6 and bucket in ("resized", "stalls", "records-trickle"):  # Metadata.
             size = len(ARCHIVE) + 1000 if bucket == "resized" else STALLED_SIZE
             self.answer(

@@ -64,6 +64,10 @@ PLAN = [  # (name, kind, embedding folder (None: local records), index folder (N
     ("others", "build", None, "gs://holds-others/x"),
     ("cli-others", "cli", None, "gs://holds-others/cli"),
     ("late-failure", "build", "BAD_MATRIX", "gs://refuses/late"),
+    ("list-refused", "build", None, "gs://list403/x"),
+    ("cli-list-refused", "cli", None, "gs://list403/cli"),
+    ("escaped-name", "cli", None, "gs://escname/x"),
+    ("embed-list-refused", "build", "gs://list403/emb", None),
 ]
 
 
@@ -307,3 +311,32 @@ def test_a_build_failing_before_its_upload_leaves_the_remote_folder_untouched(
     assert "projection matrix" in report["message"], report
     touched = [r for r in reports["requests"] if "/refuses/late" in r or "late%2F" in r]
     assert not [r for r in touched if not r.startswith("GET ")], touched  # No write, no delete.
+
+
+def test_a_refused_listing_of_a_gcs_output_folder_is_an_error_before_anything_is_removed(
+    reports: dict[str, Any],
+) -> None:
+    """TensorFlow's isdir() answers False for a listing it is refused (403) or that fails
+    (503), so the check of the folder's files listed nothing and passed: the folder's files
+    were then removed (review41b). A refused listing is now a DownloadError naming the answer,
+    from the check, before the index is built; so for --embed_output_dir, which said "No
+    *.tfrecords files ... run generate first"."""
+    for name, path in (
+        ("list-refused", "gs://list403/x"),
+        ("embed-list-refused", "gs://list403/emb"),
+    ):
+        report = _ended(reports, name)
+        assert "DownloadError" in report["bases"], report
+        assert path in report["message"] and "listing refused" in report["message"], report
+    said = _ended(reports, "cli-list-refused")["said"]
+    assert "gs://list403/cli" in said and "listing refused" in said, said
+    writes = [r for r in reports["requests"] if not r.startswith("GET ") and "list403" in r]
+    assert not writes, writes
+
+
+def test_a_gcs_file_name_with_terminal_escapes_is_shown_escaped(reports: dict[str, Any]) -> None:
+    """Whoever can write to the bucket names its files: the refusal printed the name's ESC and
+    BEL bytes raw, which retitle and clear a terminal (review41b)."""
+    said = _ended(reports, "escaped-name")["said"]
+    assert "holds other files (a\\x1B]0;owned\\x07\\x1B[2Jb)" in said, said
+    assert "\x1b" not in said and "\x07" not in said, said

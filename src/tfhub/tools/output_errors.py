@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from .. import errors
 from ..utils.paths import STREAMS, closed_descriptor, describe_descriptor
+from ..utils.printable import escaped
 from ..utils.refused_writes import capitalized, is_quota, quota_used_up
 
 
@@ -165,11 +166,11 @@ def refuse_others(path: str, others: list[str], *, what: str, flag: str | None =
         tfhub.errors.OutputNotWritableError: naming (up to 3 of) `others`, sorted.
     """
     if others:
-        others = sorted(others)
-        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        others = sorted(others)  # Names anyone who writes there chose: escaped.
+        shown = ", ".join(map(escaped, others[:3])) + (", ..." if len(others) > 3 else "")
         raise errors.OutputNotWritableError(
-            f"The {what} {path} holds other files ({shown}): writing it replaces the whole "
-            f"folder, which would delete them. Choose a new or empty folder. Received: "
+            f"The {what} {escaped(path)} holds other files ({shown}): writing it replaces the "
+            "whole folder, which would delete them. Choose a new or empty folder. Received: "
             f"{flag_name(what, flag)}={path!r}",
             path=path,
             what=what,

@@ -98,13 +98,15 @@ def list_names(folder: str) -> list[str]:
             (RetryTimeoutError) does not within its time (see the module's docstring).
     """
     if is_remote(folder):
-        return _remote(
-            folder,
-            lambda gfile: (
-                [name.rstrip("/") for name in gfile.listdir(folder)] if gfile.isdir(folder) else []
-            ),
-            what="which names the folder holds",
-        )
+
+        def names(gfile: Any) -> list[str]:
+            # exists() first: isdir(), which listdir() also asks, answers False for a listing
+            # refused (403) or failing (503), where exists() raises.
+            if not gfile.exists(folder) or not gfile.isdir(folder):
+                return []
+            return [name.rstrip("/") for name in gfile.listdir(folder)]
+
+        return _remote(folder, names, what="which names the folder holds")
     return os.listdir(folder) if os.path.isdir(folder) else []
 
 
@@ -196,12 +198,13 @@ def local_copies(paths: list[str]) -> Iterator[list[str]]:
 
 def _copies_not_written(err: OSError, remote: str) -> Exception:
     """The error for the local copy of the remote file `remote` that TMPDIR does not take
-    (`err`: a full disk, a quota, a missing or read-only folder)."""
+    (`err`: a full disk, a quota, a read-only folder)."""
     import tempfile
 
+    from ...utils.printable import escaped
     from ..output_errors import not_written
 
-    what = f"temporary folder for a copy of {remote}"
+    what = f"copy of {escaped(remote)} in the temporary folder"
     return not_written(err, tempfile.gettempdir(), what=what, flag="TMPDIR")
 
 
