@@ -53,3 +53,37 @@ def test_an_unconvertible_input_is_quoted_cut_to_200_characters() -> None:
             module(words)
     quoted = str(caught.value).split("Received: default=")[1]
     assert quoted == repr(words)[:197] + "..."
+
+
+def test_a_module_of_unknown_tags_is_upstreams_value_error_listing_the_tag_sets() -> None:
+    # As upstream's Module: a ValueError "No such graph variant", not the spec's KeyError.
+    spec = hub.create_module_spec(_float_input_fn)
+    with tf.Graph().as_default():
+        with pytest.raises(
+            errors.UnknownTagsError, match=r"No such graph variant: tags=\['x'\]"
+        ) as caught:
+            hub.Module(spec, tags={"x"})
+        assert not isinstance(caught.value, KeyError)
+        assert str(caught.value).endswith("Received: tags={'x'}")
+        assert caught.value.available == [[]]
+        assert not tf1.global_variables() and not tf1.get_default_graph().get_operations()
+
+
+def _variable_fn() -> None:
+    w = tf1.get_variable("w", initializer=2.0)
+    x = tf1.placeholder(tf.float32, [None])
+    hub.add_signature(inputs=x, outputs=x * w)
+
+
+def test_export_outside_the_modules_graph_is_refused_even_with_its_session(
+    tmp_path: Any,
+) -> None:
+    spec = hub.create_module_spec(_variable_fn)
+    graph = tf.Graph()
+    with graph.as_default():
+        module = hub.Module(spec)
+    session = tf1.Session(graph=graph)  # Not entered: the default graph is another one.
+    with pytest.raises(errors.ModuleGraphError, match="default graph differs"):
+        module.export(str(tmp_path / "module"), session)
+    session.close()
+    assert not (tmp_path / "module").exists()
