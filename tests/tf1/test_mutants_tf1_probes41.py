@@ -87,3 +87,34 @@ def test_export_outside_the_modules_graph_is_refused_even_with_its_session(
         module.export(str(tmp_path / "module"), session)
     session.close()
     assert not (tmp_path / "module").exists()
+
+
+def _partitioned_fn() -> None:
+    w = tf1.get_variable(
+        "w",
+        shape=[4, 2],
+        partitioner=tf1.fixed_size_partitioner(2),
+        initializer=tf1.ones_initializer(),
+    )
+    x = tf1.placeholder(tf.float32, [None, 4])
+    hub.add_signature(inputs=x, outputs=tf.matmul(x, w))
+
+
+def test_the_variables_of_a_module_list_each_partition_of_a_partitioned_variable() -> None:
+    spec = hub.create_module_spec(_partitioned_fn)
+    with tf.Graph().as_default():
+        module = hub.Module(spec, trainable=True)
+        assert [v.op.name for v in module.variables] == ["module/w/part_0", "module/w/part_1"]
+        assert [v.op.name for v in module.trainable_variables] == [
+            "module/w/part_0",
+            "module/w/part_1",
+        ]
+
+
+def test_a_url_handle_that_is_no_module_is_named_with_its_folder(tmp_path: Any) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    handle = "file://" + str(folder)
+    with pytest.raises(errors.NotATF1ModuleError) as caught:
+        hub.load_module_spec(handle)
+    assert str(caught.value).startswith(f"{handle!r} (at ")
