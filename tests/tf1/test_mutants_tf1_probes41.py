@@ -118,3 +118,32 @@ def test_a_url_handle_that_is_no_module_is_named_with_its_folder(tmp_path: Any) 
     with pytest.raises(errors.NotATF1ModuleError) as caught:
         hub.load_module_spec(handle)
     assert str(caught.value).startswith(f"{handle!r} (at ")
+
+
+def test_the_second_module_of_one_name_applies_under_its_own_unique_name() -> None:
+    spec = hub.create_module_spec(_variable_fn)
+    with tf.Graph().as_default():
+        first, second = hub.Module(spec), hub.Module(spec)
+        x = tf.constant([1.0])
+        assert first(x).name.startswith("module_apply_default/")
+        assert second(x).name.startswith("module_1_apply_default/")
+        assert [v.op.name for v in second.variables] == ["module_1/w"]
+
+
+class _ClosedSessionWrapper:
+    """A session class of its own (no `_closed` flag) that says it is closed when run."""
+
+    def __init__(self, graph: Any) -> None:
+        self.graph = graph
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("Attempted to use a closed Session.")
+
+
+def test_export_with_a_closed_session_of_another_class_says_it_is_closed(tmp_path: Any) -> None:
+    spec = hub.create_module_spec(_variable_fn)
+    with tf.Graph().as_default() as graph:
+        module = hub.Module(spec)
+        with pytest.raises(errors.ModuleGraphError, match="this one is closed"):
+            module.export(str(tmp_path / "module"), _ClosedSessionWrapper(graph))
+    assert not (tmp_path / "module").exists()
