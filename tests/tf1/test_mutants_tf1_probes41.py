@@ -147,3 +147,31 @@ def test_export_with_a_closed_session_of_another_class_says_it_is_closed(tmp_pat
         with pytest.raises(errors.ModuleGraphError, match="this one is closed"):
             module.export(str(tmp_path / "module"), _ClosedSessionWrapper(graph))
     assert not (tmp_path / "module").exists()
+
+
+def _exported_module(tmp_path: Any) -> Any:
+    path = tmp_path / "module"
+    with tf.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(_float_input_fn))
+        with tf1.Session() as session:
+            module.export(str(path), session)
+    return path
+
+
+def test_a_module_def_of_another_format_is_refused_naming_it(tmp_path: Any) -> None:
+    from tfhub.protos import ModuleDef
+
+    path = _exported_module(tmp_path)
+    (path / "tfhub_module.pb").write_bytes(ModuleDef(format=4).SerializeToString())
+    with pytest.raises(errors.TFHubLoadError, match="Unsupported module def format.*format=4"):
+        hub.load_module_spec(str(path))
+
+
+def test_a_module_def_requiring_an_unknown_feature_is_refused_naming_it(tmp_path: Any) -> None:
+    from tfhub.protos import FORMAT_V3, ModuleDef
+
+    path = _exported_module(tmp_path)
+    module_def = ModuleDef(format=FORMAT_V3, required_features=["teleport"])
+    (path / "tfhub_module.pb").write_bytes(module_def.SerializeToString())
+    with pytest.raises(errors.TFHubLoadError, match=r"Unsupported features: \['teleport'\]"):
+        hub.load_module_spec(str(path))
