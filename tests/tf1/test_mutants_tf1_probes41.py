@@ -175,3 +175,18 @@ def test_a_module_def_requiring_an_unknown_feature_is_refused_naming_it(tmp_path
     (path / "tfhub_module.pb").write_bytes(module_def.SerializeToString())
     with pytest.raises(errors.TFHubLoadError, match=r"Unsupported features: \['teleport'\]"):
         hub.load_module_spec(str(path))
+
+
+def _state_colocated_fn() -> None:
+    x = tf1.placeholder(tf.float32, [None])
+    with tf1.colocate_with(x.op):
+        w = tf1.get_variable("w", initializer=2.0)
+    hub.add_signature(inputs=x, outputs=x * w)
+
+
+def test_a_colocation_error_names_the_tags_only_of_a_module_with_tags_and_args() -> None:
+    # As upstream: "in the graph for tags ..." only when the caller gave tags_and_args.
+    with pytest.raises(errors.ModuleSpecError, match=r"Details: node 'w'"):
+        hub.create_module_spec(_state_colocated_fn)
+    with pytest.raises(errors.ModuleSpecError, match=r"Details: in the graph for tags \{'t'\}, "):
+        hub.create_module_spec(_state_colocated_fn, [({"t"}, {})])
