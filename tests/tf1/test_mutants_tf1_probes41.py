@@ -190,3 +190,21 @@ def test_a_colocation_error_names_the_tags_only_of_a_module_with_tags_and_args()
         hub.create_module_spec(_state_colocated_fn)
     with pytest.raises(errors.ModuleSpecError, match=r"Details: in the graph for tags \{'t'\}, "):
         hub.create_module_spec(_state_colocated_fn, [({"t"}, {})])
+
+
+@pytest.mark.parametrize("export_name", [".", ".."])
+def test_an_export_name_of_dot_or_dot_dot_is_refused(export_name: str) -> None:
+    spec = hub.create_module_spec(_float_input_fn)
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        with pytest.raises(errors.ExportError, match="export_name"):
+            hub.register_module_for_export(module, export_name)
+
+
+def test_the_eval_function_refuses_a_value_of_another_shape_than_the_signatures() -> None:
+    # Its placeholders have the signature's shapes: session.run refuses a matrix for [None].
+    spec = hub.create_module_spec(_float_input_fn)
+    with hub.eval_function_for_module(spec) as f:
+        assert f([1.0, 2.0]).tolist() == [2.0, 3.0]
+        with pytest.raises(ValueError, match="shape"):
+            f([[1.0, 2.0]])
