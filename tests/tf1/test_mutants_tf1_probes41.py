@@ -208,3 +208,10 @@ def test_the_eval_function_refuses_a_value_of_another_shape_than_the_signatures(
         assert f([1.0, 2.0]).tolist() == [2.0, 3.0]
         with pytest.raises(ValueError, match="shape"):
             f([[1.0, 2.0]])
+
+
+def test_the_eval_function_feeds_nested_lists_at_the_signatures_ragged_rank() -> None:
+    spec = hub.create_module_spec(_ragged_rows_of_three_fn)
+    with hub.eval_function_for_module(spec) as f:
+        sums = f([[[1.0, 2.0, 3.0]], [[4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]])
+    assert sums.tolist() == [6.0, 15.0, 24.0]
