@@ -172,7 +172,11 @@ def run(config: BuildConfig | Any) -> dict[str, Any]:
 
     Raises:
         tfhub.errors.EmbeddingFilesError: the embeddings cannot be read.
-        tfhub.errors.OutputNotWritableError: the index folder cannot be written.
+        tfhub.errors.OutputNotWritableError: the index folder cannot be written, or holds
+            other files; OutputTimeoutError (also a TimeoutError) if removing or making a
+            remote one gives no answer in time.
+        tfhub.errors.DownloadError: a remote folder's listing or file that cannot be read;
+            RetryTimeoutError (also a TimeoutError) if a read gives no answer in time.
         tfhub.errors.ToolFlagError: an unknown library, or one upstream_format does not allow.
     """
     if not isinstance(config, BuildConfig):
