@@ -168,7 +168,7 @@ def local_copies(paths: list[str]) -> Iterator[list[str]]:
         tfhub.errors.DownloadError: a remote file system that fails or refuses a read, or
             (RetryTimeoutError) a step of it that does not end in time.
         tfhub.errors.OutputNotWritableError: (an OSError) the copies cannot be written in
-            TMPDIR (a full disk, a quota, no such folder), naming it and what to do.
+            TMPDIR (a full disk, a quota, a read-only folder), naming it and what to do.
     """
     if not any(is_remote(path) for path in paths):
         yield paths
