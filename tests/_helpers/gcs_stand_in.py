@@ -305,3 +305,17 @@ def run_scenarios(
             report = json.loads(line)
             found[report["name"]] = report
     return found, done.stderr
+
+
+def ended(
+    reports: dict[str, dict[str, object]], name: str, stderr: str, *, within: float
+) -> dict[str, object]:
+    """The report of the scenario `name` from `run_scenarios`, checked to have ended (not hung)
+    in an error (no result) within `within` seconds, and the child's `stderr` checked to hold
+    no access token of the stand-in's."""
+    report = reports[name]
+    assert not report["hung"], f"{name} did not end: {report}"
+    assert "result" not in report, report
+    assert float(report["seconds"]) < within, report  # type: ignore[arg-type]
+    assert TOKEN not in stderr
+    return report

@@ -24,7 +24,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests._helpers.gcs_stand_in import RECORDS_NAME, TOKEN, GcsStandIn, run_scenarios, serve_gcs
+from tests._helpers.gcs_stand_in import (
+    RECORDS_NAME,
+    GcsStandIn,
+    ended,
+    run_scenarios,
+    serve_gcs,
+)
 from tests._helpers.python_process import child_env, run_python
 from tests.tools import _nn_support as nn
 
@@ -108,12 +114,7 @@ def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 
 def _ended(reports: dict[str, Any], name: str) -> dict[str, Any]:
     """The scenario's report, checked to have ended within LIMIT (plus SLACK), in an error."""
-    report = reports["reports"][name]
-    assert not report["hung"], f"{name} did not end within {BOUND_SECONDS} s"
-    assert "result" not in report, report
-    assert report["seconds"] < LIMIT + SLACK, report
-    assert TOKEN not in reports["stderr"]
-    return report
+    return ended(reports["reports"], name, reports["stderr"], within=LIMIT + SLACK)
 
 
 def _timed_out(reports: dict[str, Any], name: str, path: str, *, write: bool = False) -> str:
