@@ -54,10 +54,17 @@ def unreadable_error(path: str, err: Any) -> errors.DownloadError:
             "size its metadata gives and its data disagree): try again"
         )
     else:
-        todo = "Check the path, your network and your access to it"
-        if path.lower().startswith("gs://"):
-            todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
+        todo = access_todo(path)
     return errors.DownloadError(f"Cannot read {path}: {reason}. {todo}.")
+
+
+def access_todo(path: str) -> str:
+    """What to check when TensorFlow's file system fails or refuses `path` (a sentence without
+    its final period): the path, the network, the access (for gs://, the credentials)."""
+    todo = "Check the path, your network and your access to it"
+    if path.lower().startswith("gs://"):
+        todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
+    return todo
 
 
 def open_binary(path: str) -> Any:

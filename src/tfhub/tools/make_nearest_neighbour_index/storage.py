@@ -85,7 +85,9 @@ def exists(path: str) -> bool:
             (RetryTimeoutError) does not say in time (see the module's docstring).
     """
     if is_remote(path):
-        return _remote(path, lambda gfile: bool(gfile.exists(path)), what="whether it exists")
+        from ...resolvers import gcs  # The gs:// resolver's own check: the same bound and error.
+
+        return gcs.exists(path)
     return os.path.exists(path)
 
 
@@ -214,17 +216,15 @@ def _not_writable(what: str, flag: str) -> Callable[..., Exception]:
 
     def error(path: str, err: Any, name: str | None = None) -> Exception:
         """`name`: the file of the folder `path` whose write failed, if not the folder's."""
+        from ...resolvers.gcs import access_todo
         from ...utils.printable import quoted_reason
         from ..output_errors import not_writable
 
-        todo = "Check the path, your network and your access to it"
-        if path.lower().startswith("gs://"):
-            todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
         if name is None:
             reason = quoted_reason(err, path)
         else:
             reason = f"its file {name}: {quoted_reason(err, join(path, name))}"
-        return not_writable(path, reason, what=what, flag=flag, todo=todo + ".")
+        return not_writable(path, reason, what=what, flag=flag, todo=access_todo(path) + ".")
 
     return error
 
