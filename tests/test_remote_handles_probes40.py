@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from tests._helpers.gcs_stand_in import TOKEN, GcsStandIn, run_scenarios, serve_gcs
@@ -19,6 +19,8 @@ from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
 from tfhub import errors
+
+_E = TypeVar("_E", bound=BaseException)
 
 # How long a scenario may take (TensorFlow's retries are cut to one by the child's settings).
 BOUND_SECONDS = 15.0
@@ -184,20 +186,28 @@ def test_a_gcs_object_whose_size_and_data_disagree_says_to_try_again(
 # The hosting protocol over http(s), answered by a raw server on 127.0.0.1.
 
 
+def _resolve_refused(answer: bytes, error: type[_E]) -> tuple[_E, str, list[str]]:
+    """Resolves a model URL of a raw server that gives `answer` to any request, expecting
+    `error`: (the error raised, the handle, the request lines the server saw)."""
+    listener, seen = serve_raw(answer)
+    handle = f"http://127.0.0.1:{listener.getsockname()[1]}/models/m/1"
+    try:
+        with pytest.raises(error) as caught:
+            hub.resolve(handle)
+    finally:
+        listener.close()
+    return caught.value, handle, seen
+
+
 def test_a_304_to_a_request_that_asked_for_no_cached_copy_blames_a_cache_on_the_way(
     isolated_cache: Path,
 ) -> None:
     # tfhub sends no If-None-Match or If-Modified-Since: a 304 comes from a caching proxy or a
     # server that got it wrong, not from a wrong handle.
-    listener, seen = serve_raw(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n")
-    handle = f"http://127.0.0.1:{listener.getsockname()[1]}/models/m/1"
-    try:
-        with pytest.raises(errors.HTTPStatusError) as caught:
-            hub.resolve(handle)
-    finally:
-        listener.close()
-    message = str(caught.value)
-    assert caught.value.code == 304 and handle in message and "?tf-hub-format=compressed" in message
+    answer = b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n"
+    error, handle, seen = _resolve_refused(answer, errors.HTTPStatusError)
+    message = str(error)
+    assert error.code == 304 and handle in message and "?tf-hub-format=compressed" in message
     assert "Check the handle" not in message, message
     assert "proxy" in message and "try again" in message, message
     assert seen == ["GET /models/m/1?tf-hub-format=compressed HTTP/1.1"]
@@ -230,14 +240,7 @@ def test_a_content_encoding_with_terminal_escapes_is_named_escaped(isolated_cach
         b"HTTP/1.1 200 OK\r\nContent-Encoding: br\x1b]0;owned\x07\x1b[2J\r\n"
         b"Content-Length: 4\r\nConnection: close\r\n\r\nabcd"
     )
-    listener, _ = serve_raw(answer)
-    handle = f"http://127.0.0.1:{listener.getsockname()[1]}/models/m/1"
-    try:
-        with pytest.raises(errors.NotAnArchiveError) as caught:
-            hub.resolve(handle)
-    finally:
-        listener.close()
-    message = str(caught.value)
+    message = str(_resolve_refused(answer, errors.NotAnArchiveError)[0])
     assert message.isprintable(), repr(message)
     assert "Content-Encoding: br\\x1B]0;owned\\x07" in message, message
     assert sorted(p.name for p in isolated_cache.iterdir()) in ([], [".locks"])

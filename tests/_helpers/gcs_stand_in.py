@@ -319,3 +319,21 @@ def ended(
     assert float(report["seconds"]) < within, report  # type: ignore[arg-type]
     assert TOKEN not in stderr
     return report
+
+
+def timed_out(
+    report: dict[str, object], path: str, *, bases: tuple[str, ...], settings: tuple[float, float]
+) -> str:
+    """The message of a scenario's timeout error from `ended`, checked: a tfhub error of every
+    class in `bases` (and TimeoutError, OSError) naming `path` and both settings (seconds of
+    TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT), cut by their sum, not by a failure."""
+    assert report["module"] == "tfhub.errors", report
+    for base in (*bases, "TimeoutError", "OSError"):
+        assert base in report["bases"], report  # type: ignore[operator]
+    message = str(report["message"])
+    assert path in message, message
+    timeout, retry_timeout = settings
+    assert f"TFHUB_HTTP_TIMEOUT={timeout:g} s" in message, message
+    assert f"TFHUB_HTTP_RETRY_TIMEOUT={retry_timeout:g} s" in message, message
+    assert float(report["seconds"]) >= timeout + retry_timeout, report  # type: ignore[arg-type]
+    return message

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._helpers.gcs_stand_in import GcsStandIn, ended, run_scenarios, serve_gcs
+from tests._helpers.gcs_stand_in import GcsStandIn, ended, run_scenarios, serve_gcs, timed_out
 from tests._helpers.python_process import run_python
 
 pytestmark = pytest.mark.tf
@@ -89,15 +89,8 @@ def _ended(reports: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _timed_out(reports: dict[str, Any], name: str, path: str) -> str:
     """The message of the scenario's RetryTimeoutError, which names `path` (checked)."""
-    report = _ended(reports, name)
-    assert report["module"] == "tfhub.errors", report
-    for base in ("RetryTimeoutError", "DownloadError", "TimeoutError", "OSError"):
-        assert base in report["bases"], report
-    message = report["message"]
-    assert path in message, message
-    assert "TFHUB_HTTP_TIMEOUT=1 s" in message and "TFHUB_HTTP_RETRY_TIMEOUT=2 s" in message
-    assert report["seconds"] >= LIMIT, report  # Cut by the limit, not by a failure.
-    return message
+    bases = ("RetryTimeoutError", "DownloadError")
+    return timed_out(_ended(reports, name), path, bases=bases, settings=(TIMEOUT, RETRY_TIMEOUT))
 
 
 def test_build_from_a_gcs_folder_whose_listing_pages_forever_ends_in_a_timeout_error(
