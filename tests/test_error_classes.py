@@ -140,7 +140,6 @@ _BUILTIN_RAISES_ALLOWED = {
     ("feature_column/image.py", "ValueError"): "caught two lines below, re-raised as ours",
     ("download.py", "AssertionError"): "unreachable",
     ("_http.py", "AssertionError"): "unreachable",
-    ("saved_model_proto.py", "FileNotFoundError"): "caught by its caller",
     ("_archive_stream.py", "OSError"): "tarfile's seek protocol, inside extraction",
     ("_archive_stream.py", "EOFError"): "a cut-short archive: extraction raises ArchiveError",
     ("tools/atomic_output.py", "NotADirectoryError"): "caught below: OutputNotWritableError",

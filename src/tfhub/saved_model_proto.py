@@ -378,7 +378,8 @@ class _RefusedFileError(Exception):
 
 def _read_bytes(path: str) -> bytes:
     """Reads a local saved_model.pb or tfhub_module.pb, or a `scheme://` one via tf.io.gfile
-    (FileNotFoundError if absent).
+    (FileNotFoundError if absent; `resolvers.gcs.read_bytes`, whose DownloadError and
+    RetryTimeoutError name the path).
 
     Raises:
         _RefusedFileError: a local path that is not a regular file, opened without waiting (a
@@ -397,8 +398,6 @@ def _read_bytes(path: str) -> bytes:
             if too_large is not None:
                 raise _RefusedFileError(too_large)
             return local_file.read()
-    try:
-        with tf.io.gfile.GFile(path, "rb") as gfile:
-            return gfile.read()
-    except tf.errors.NotFoundError as err:
-        raise FileNotFoundError(path) from err
+    from .resolvers import gcs  # The gfile boundary: its reads are bounded, its errors tfhub's.
+
+    return gcs.read_bytes(path)

@@ -1,12 +1,20 @@
 """gs:// archives (downloaded into the cache) and the gfile boundary for gs:// paths.
 
 tfhub reaches Google Cloud Storage only through TensorFlow's `tf.io.gfile`, as upstream does.
-`exists` and `open_binary` are that boundary: everything else in tfhub is filesystem-agnostic.
+`exists`, `open_binary` and `read_bytes` are that boundary: everything else in tfhub is
+filesystem-agnostic. Each of their requests (an existence check, a size, one read call) must
+end within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`), else a
+RetryTimeoutError names the path: TensorFlow's GCS reader waits for an object that trickles
+for as long as bytes keep coming. A read call is of READ_STEP bytes at most where tfhub chooses
+(`read_bytes`), or of the archive reader's chunk; TensorFlow's GCS reader fetches a block of
+GCS_READ_CACHE_BLOCK_SIZE_MB for it when that is bigger, so a link slower than one block in
+that time is cut too.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .. import errors, handles
 from ..utils.lazy import import_tensorflow
@@ -15,6 +23,10 @@ from ..utils.printable import quoted_reason
 from ..utils.redact import redact
 from . import _progress
 from .base import Resolver
+
+_T = TypeVar("_T")
+
+READ_STEP = 16 << 20  # Bytes `read_bytes` asks for in one bounded read call.
 
 
 def exists(path: str) -> bool:
@@ -26,15 +38,37 @@ def exists(path: str) -> bool:
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) it gives no answer
             within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
-    from .._http_deadline import within_http_timeouts  # Not on a local handle's path.
-
     tf = import_tensorflow("Reading gs:// paths")
     try:
-        return within_http_timeouts(
-            lambda: bool(tf.io.gfile.exists(path)), path=path, what="whether it exists"
-        )
+        return _bounded(lambda: bool(tf.io.gfile.exists(path)), path, what="whether it exists")
     except tf.errors.OpError as err:
         raise unreadable_error(path, err) from err
+
+
+def _bounded(call: Callable[[], _T], path: str, *, what: str) -> _T:
+    """`call()`, one request of TensorFlow's about `path`, within TFHUB_HTTP_TIMEOUT plus
+    TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`; RetryTimeoutError if not)."""
+    from .._http_deadline import within_http_timeouts  # Not on a local handle's path.
+
+    return within_http_timeouts(call, path=path, what=what)
+
+
+def read_bytes(path: str) -> bytes:
+    """Reads a whole gs:// (or any tf.io.gfile) file, READ_STEP bytes per bounded read call.
+    Imports TensorFlow.
+
+    Raises:
+        tfhub.errors.ModelNotFoundError: (a FileNotFoundError) the file does not exist.
+        tfhub.errors.DownloadError: (an OSError) TensorFlow's file system failed or refused
+            the read, naming the path and what to check.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) one read call gave
+            no answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+    """
+    chunks = []
+    with open_binary(path) as reader:
+        while chunk := reader.read(READ_STEP):
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def unreadable_error(path: str, err: Any) -> errors.DownloadError:
@@ -71,40 +105,60 @@ def open_binary(path: str) -> Any:
     """Opens a gs:// (or any tf.io.gfile) file for binary reading. Imports TensorFlow.
 
     Returns:
-        A reader with `read(n)` and `close()`, usable with `with`, whose failures are tfhub's:
-        `ModelNotFoundError` (a FileNotFoundError) for a missing file, `DownloadError` (an
-        OSError) for any other (no access, a network error), naming the path.
+        A reader with `read(n)`, `size()` and `close()`, usable with `with`, whose failures
+        are tfhub's: `ModelNotFoundError` (a FileNotFoundError) for a missing file,
+        `DownloadError` (an OSError) for any other (no access, a network error), naming the
+        path; `RetryTimeoutError` (a DownloadError) for a call that gave no answer within
+        TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (see the module's docstring).
     """
     tf = import_tensorflow("Reading gs:// paths")
     return _GfileReader(path, tf.io.gfile.GFile(path, "rb"))
 
 
 class _GfileReader:
-    """A tf.io.gfile file whose read errors (TensorFlow's OpErrors) are tfhub's."""
+    """A tf.io.gfile file whose read errors (TensorFlow's OpErrors) are tfhub's, and whose
+    calls are bounded (`_bounded`). After a read call that timed out (it may still run in its
+    thread), the file is left open: closing it under that call is not safe."""
 
     def __init__(self, path: str, gfile: Any) -> None:
         self._path = path
         self._gfile = gfile
+        self._offset = 0  # Bytes read so far.
+        self._stuck = False  # A read call timed out and may still run.
 
     def read(self, size: int = -1) -> bytes:
+        amount = "it" if size < 0 else f"its {size:,} bytes"
+        what = f"what {amount} from byte {self._offset:,} hold{'s' if size < 0 else ''}"
         try:
-            return bytes(self._gfile.read(size))
+            data = _bounded(lambda: bytes(self._gfile.read(size)), self._path, what=what)
+        except errors.RetryTimeoutError:
+            self._stuck = True
+            raise
         except tf.errors.NotFoundError as err:
             raise errors.ModelNotFoundError(
                 f"{self._path} does not exist. Check the handle.", path=self._path
             ) from err
         except tf.errors.OpError as err:
             raise unreadable_error(self._path, err) from err
+        self._offset += len(data)
+        return data
 
     def size(self) -> int | None:
-        """The file's size in bytes, or None if the file system does not say."""
+        """The file's size in bytes, or None if the file system does not say.
+
+        Raises:
+            tfhub.errors.RetryTimeoutError: no answer in time (see the module's docstring).
+        """
         try:
-            return int(tf.io.gfile.stat(self._path).length)
+            return _bounded(
+                lambda: int(tf.io.gfile.stat(self._path).length), self._path, what="its size"
+            )
         except tf.errors.OpError:
             return None
 
     def close(self) -> None:
-        self._gfile.close()
+        if not self._stuck:
+            self._gfile.close()
 
     def __enter__(self) -> _GfileReader:
         return self

@@ -1,0 +1,121 @@
+"""Probes (session 42): tfhub's own reads of gs:// files end in time.
+
+TensorFlow's GCS reader waits for an object that trickles (a byte every 0.2 s) for an hour per
+request, and retries: a gs:// archive's download and the read of a gs:// model's saved_model.pb
+were held for hours. Each read call is now bounded by TFHUB_HTTP_TIMEOUT plus
+TFHUB_HTTP_RETRY_TIMEOUT (`resolvers.gcs`). A child process talks to the stand-in for GCS
+(tests/_helpers/gcs_stand_in.py), one scenario per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests._helpers.gcs_stand_in import (
+    ARCHIVE,
+    GcsStandIn,
+    ended,
+    run_scenarios,
+    serve_gcs,
+    timed_out,
+)
+
+BOUND_SECONDS = 20.0  # How long a scenario may run before the child reports it hung.
+TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
+WITHIN = TIMEOUT + RETRY_TIMEOUT + 4  # What a timed-out scenario may take in all.
+
+# Each (name, handle, cache, bars) row, in the child (`gcs_stand_in.run_scenarios`).
+SCENARIO = """
+import os
+import tfhub as hub
+
+def scenario(report, name, handle, cache, bars):
+    os.environ["TFHUB_CACHE_DIR"] = cache
+    os.environ["TFHUB_DOWNLOAD_PROGRESS"] = bars  # On: the object's size is asked first.
+    if name.startswith("load-"):
+        report["result"] = repr(hub.load(handle))
+    else:
+        folder = hub.resolve(handle)
+        report["folder"] = folder
+        with open(os.path.join(folder, "saved_model.pb"), "rb") as pb:
+            report["pb"] = pb.read().hex()
+        report["result"] = sorted(os.listdir(folder))
+"""
+
+SCENARIOS = {
+    "stalled-archive": ("gs://stalls/m.tar.gz", "0"),
+    "stalled-archive-bars": ("gs://stalls/m.tar.gz", "1"),
+    "load-stalled-model": ("gs://stalls/model", "0"),
+    "good-archive": ("gs://good/m.tar.gz", "0"),
+    "good-archive-bars": ("gs://good/m.tar.gz", "1"),
+}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """What the child reported for each scenario, with the local caches it used."""
+    root = tmp_path_factory.mktemp("caches")
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
+        plan = [
+            (name, handle, f"{root}/{name}", bars) for name, (handle, bars) in SCENARIOS.items()
+        ]
+        env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
+        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+        yield {"reports": found, "stderr": stderr, "root": root, "gcs": gcs}
+
+
+def _left_in_cache(reports: dict[str, Any], name: str) -> list[str]:
+    """What a scenario left in its cache (its `.locks` folder aside)."""
+    cache = Path(reports["root"], name)
+    return sorted(p.name for p in cache.iterdir() if p.name != ".locks") if cache.exists() else []
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("name", ["stalled-archive", "stalled-archive-bars"])
+def test_a_gcs_archive_that_trickles_ends_in_a_timeout_error_and_leaves_no_entry(
+    reports: dict[str, Any], name: str
+) -> None:
+    report = ended(reports["reports"], name, reports["stderr"], within=WITHIN)
+    message = timed_out(
+        report,
+        "gs://stalls/m.tar.gz",
+        bases=("RetryTimeoutError", "DownloadError"),
+        settings=(TIMEOUT, RETRY_TIMEOUT),
+    )
+    assert "from byte 0" in message, message
+    assert _left_in_cache(reports, name) == []
+
+
+@pytest.mark.tf
+def test_hub_load_of_a_gcs_model_whose_saved_model_pb_trickles_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    report = ended(reports["reports"], "load-stalled-model", reports["stderr"], within=WITHIN)
+    timed_out(
+        report,
+        "gs://stalls/model/saved_model.pb",
+        bases=("RetryTimeoutError", "DownloadError"),
+        settings=(TIMEOUT, RETRY_TIMEOUT),
+    )
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("name", ["good-archive", "good-archive-bars"])
+def test_a_gcs_archive_read_in_bounded_calls_is_extracted_whole(
+    reports: dict[str, Any], name: str
+) -> None:
+    import io
+    import tarfile
+
+    report = reports["reports"][name]
+    assert not report["hung"] and "type" not in report, report
+    assert report["result"] == ["assets", "saved_model.pb"], report
+    with tarfile.open(fileobj=io.BytesIO(ARCHIVE)) as archive:
+        member = archive.extractfile("saved_model.pb")
+        assert member is not None
+        assert bytes.fromhex(report["pb"]) == member.read()
+    gcs: GcsStandIn = reports["gcs"]
+    assert any(sent.startswith("GET storage.googleapis.com/good/m.tar.gz") for sent in gcs.requests)
