@@ -30,7 +30,6 @@ from pathlib import Path
 
 from .. import constants, errors, handles
 from .. import saved_model as saved_model_lib
-from ..utils.lazy import import_tensorflow
 from . import asset_paths, doc_handles, doc_rules, docs_layout, starter
 from . import docs_format as fmt
 from . import staging as staging_lib
@@ -217,22 +216,44 @@ def _described(
 @contextlib.contextmanager
 def _local_copy(path: str) -> Iterator[str]:
     """The resolved folder itself, or for a gs:// (or other tf.io.gfile) folder read in place, a
-    temporary local copy of it."""
+    temporary local copy of it, listed and read through `resolvers.gcs`: each listing and read
+    call bounded by TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT, its failures tfhub's
+    errors naming the path, and the bytes it sends (not the sizes it states) bounded by
+    TFHUB_MAX_EXTRACTED_BYTES.
+
+    Raises:
+        tfhub.errors.DownloadError: a listing or read failed, was refused, or (RetryTimeoutError)
+            gave no answer in time.
+        tfhub.errors.ModelNotFoundError: a listed file is gone.
+        tfhub.errors.MirrorTooLargeError: the files pass TFHUB_MAX_EXTRACTED_BYTES.
+        tfhub.errors.NotAModelError: the block found the copy no model; the error names
+            `path`, not the copy.
+    """
     if "://" not in path:
         yield path
         return
-    tf = import_tensorflow("Mirroring a model from " + path.split("://")[0] + "://")
+    from ..resolvers import gcs  # Imports TensorFlow: not on a local folder's way.
+
     limit, total = constants.max_extracted_bytes(), 0
     with tempfile.TemporaryDirectory(prefix="tfhub-mirror-") as tmp:
-        for folder, _, files in tf.io.gfile.walk(path):
+        for folder, names in gcs.walk(path):
             rel = os.path.relpath(folder, path) if folder != path else ""
             os.makedirs(os.path.join(tmp, rel), exist_ok=True)
-            for name in files:
+            for name in names:
                 remote = f"{folder.rstrip('/')}/{name}"
-                total += tf.io.gfile.stat(remote).length
-                _check_copied_size(total, limit, remote, path)
-                tf.io.gfile.copy(remote, os.path.join(tmp, rel, name))
-        yield tmp
+                with (
+                    gcs.open_binary(remote) as source,
+                    open(os.path.join(tmp, rel, name), "wb") as copy,
+                ):
+                    while chunk := source.read(gcs.READ_STEP):
+                        total += len(chunk)
+                        _check_copied_size(total, limit, remote, path)
+                        copy.write(chunk)
+        try:
+            yield tmp
+        except errors.NotAModelError as err:  # Named after the source: the copy will be gone.
+            message = str(err).replace(tmp, path)
+            raise errors.NotAModelError(message, path=path, reason=err.reason) from err
 
 
 def _check_copied_size(total: int, limit: int, file: str, folder: str) -> None:

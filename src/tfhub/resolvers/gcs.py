@@ -101,6 +101,29 @@ def access_todo(path: str) -> str:
     return todo
 
 
+def walk(folder: str) -> list[tuple[str, list[str]]]:
+    """Each folder under a gs:// (or any tf.io.gfile) folder, itself first, with the names of
+    its files (`tf.io.gfile.walk`), listed in one call bounded as `exists` is. Imports
+    TensorFlow.
+
+    Raises:
+        tfhub.errors.DownloadError: (an OSError) TensorFlow's file system failed or refused a
+            listing, naming the folder and what to check.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) the listings gave
+            no answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (a GCS listing
+            that always offers another page).
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+
+    def listed() -> list[tuple[str, list[str]]]:
+        return [(top, list(names)) for top, _, names in tf.io.gfile.walk(folder)]
+
+    try:
+        return _bounded(listed, folder, what="which files it holds")
+    except tf.errors.OpError as err:
+        raise unreadable_error(folder, err) from err
+
+
 def open_binary(path: str) -> Any:
     """Opens a gs:// (or any tf.io.gfile) file for binary reading. Imports TensorFlow.
 

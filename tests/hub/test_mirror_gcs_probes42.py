@@ -1,0 +1,87 @@
+"""Probes (session 42): `tfhub mirror` of a gs:// model folder against a hostile GCS.
+
+The folder was copied with tf.io.gfile's walk, stat and copy: an object that trickles bytes
+held the mirror for hours (TensorFlow allows a read an hour, then retries), and a failing or
+refusing server let TensorFlow's bare OpError out. It is now listed and read through
+`resolvers.gcs` (each call bounded by TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT, its
+failures tfhub's errors). A child process talks to the stand-in for GCS
+(tests/_helpers/gcs_stand_in.py), one scenario per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests._helpers.gcs_stand_in import (
+    RECORDS_NAME,
+    ended,
+    run_scenarios,
+    serve_gcs,
+    timed_out,
+)
+
+BOUND_SECONDS = 20.0  # How long a scenario may run before the child reports it hung.
+TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
+WITHIN = TIMEOUT + RETRY_TIMEOUT + 4  # What a timed-out scenario may take in all.
+
+# Each (name, source, hub root) row, in the child (`gcs_stand_in.run_scenarios`).
+SCENARIO = """
+from tfhub.hub import mirror
+
+def scenario(report, name, source, root):
+    report["result"] = repr(mirror.mirror(source, root, as_handle="acme/m/1"))
+"""
+
+SCENARIOS = {
+    "trickles": "gs://records-trickle/model",
+    "not-a-model": "gs://holds-others/model",
+}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """What the child reported for each scenario, with the hub folders it used."""
+    root = tmp_path_factory.mktemp("hubs")
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
+        plan = [(name, source, f"{root}/{name}") for name, source in SCENARIOS.items()]
+        env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
+        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+        yield {"reports": found, "stderr": stderr, "root": root}
+
+
+def _hub_files(reports: dict[str, Any], name: str) -> list[str]:
+    """The files a scenario left in its hub folder."""
+    hub = Path(reports["root"], name)
+    return sorted(str(p.relative_to(hub)) for p in hub.rglob("*") if p.is_file())
+
+
+@pytest.mark.tf
+def test_mirroring_a_gcs_folder_whose_file_trickles_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    report = ended(reports["reports"], "trickles", reports["stderr"], within=WITHIN)
+    message = timed_out(
+        report,
+        f"gs://records-trickle/model/{RECORDS_NAME}",
+        bases=("RetryTimeoutError", "DownloadError"),
+        settings=(TIMEOUT, RETRY_TIMEOUT),
+    )
+    assert "from byte 0" in message, message
+    assert _hub_files(reports, "trickles") == []
+
+
+@pytest.mark.tf
+def test_a_gcs_folder_that_is_no_model_is_refused_naming_it_not_the_local_copy(
+    reports: dict[str, Any],
+) -> None:
+    # Its listing names files the stand-in's metadata does not know (TensorFlow's stat raised
+    # its bare NotFoundError); read, they are no model. The copy is gone once the error is read.
+    report = ended(reports["reports"], "not-a-model", reports["stderr"], within=WITHIN)
+    assert report["type"] == "NotAModelError" and report["module"] == "tfhub.errors", report
+    assert report["path"] == "gs://holds-others/model", report
+    assert "gs://holds-others/model holds no saved_model.pb" in report["message"], report
+    assert "tfhub-mirror-" not in report["message"], report
+    assert _hub_files(reports, "not-a-model") == []
