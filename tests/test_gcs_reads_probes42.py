@@ -119,3 +119,37 @@ def test_a_gcs_archive_read_in_bounded_calls_is_extracted_whole(
         assert bytes.fromhex(report["pb"]) == member.read()
     gcs: GcsStandIn = reports["gcs"]
     assert any(sent.startswith("GET storage.googleapis.com/good/m.tar.gz") for sent in gcs.requests)
+
+
+@pytest.mark.tf
+def test_a_read_answered_by_another_readers_call_leaves_the_next_read_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two readers of one file asking for the same bytes at once share one call
+    (`utils.threads.joined`): the reader whose own file did not move must still read on from
+    where its data ended (it read the file's start again: a corrupt archive)."""
+    import tensorflow as tf
+
+    from tfhub.resolvers import gcs
+
+    path = "ram://tfhub-gcs-reads-probes42/file.bin"
+    content = bytes(range(256)) * 64
+    with tf.io.gfile.GFile(path, "wb") as out:
+        out.write(content)
+    real_bounded = gcs._bounded
+    answered: list[str] = []
+
+    def first_answered_by_another(call: Any, where: str, *, what: str) -> Any:
+        if not answered:  # Another reader's call of the same bytes answers this one's.
+            answered.append(what)
+            with tf.io.gfile.GFile(where, "rb") as other:
+                return bytes(other.read(1000))
+        return real_bounded(call, where, what=what)
+
+    monkeypatch.setattr(gcs, "_bounded", first_answered_by_another)
+    with gcs.open_binary(path) as reader:
+        chunks = [reader.read(1000)]
+        while chunk := reader.read(1000):
+            chunks.append(chunk)
+    assert answered == ["what its 1,000 bytes from byte 0 hold"]
+    assert b"".join(chunks) == content

@@ -150,10 +150,18 @@ class _GfileReader:
         self._stuck = False  # A read call timed out and may still run.
 
     def read(self, size: int = -1) -> bytes:
+        offset = self._offset
         amount = "it" if size < 0 else f"its {size:,} bytes"
-        what = f"what {amount} from byte {self._offset:,} hold{'s' if size < 0 else ''}"
+        what = f"what {amount} from byte {offset:,} hold{'s' if size < 0 else ''}"
+
+        def step() -> bytes:
+            # Seeks: another reader's read of the same bytes, still under way, may answer in
+            # this one's stead (`utils.threads.joined`), leaving this file where it was.
+            self._gfile.seek(offset)
+            return bytes(self._gfile.read(size))
+
         try:
-            data = _bounded(lambda: bytes(self._gfile.read(size)), self._path, what=what)
+            data = _bounded(step, self._path, what=what)
         except errors.RetryTimeoutError:
             self._stuck = True
             raise
