@@ -122,34 +122,16 @@ def test_a_gcs_archive_read_in_bounded_calls_is_extracted_whole(
 
 
 @pytest.mark.tf
-def test_a_read_answered_by_another_readers_call_leaves_the_next_read_in_place(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two readers of one file asking for the same bytes at once share one call
-    (`utils.threads.joined`): the reader whose own file did not move must still read on from
-    where its data ended (it read the file's start again: a corrupt archive)."""
+def test_a_remote_tfhub_module_pb_larger_than_a_module_def_is_refused_unread_whole() -> None:
+    """A local tfhub_module.pb over 1 MiB was refused, a remote one read whole (any size)."""
     import tensorflow as tf
 
-    from tfhub.resolvers import gcs
+    from tfhub import errors, saved_model_proto
 
-    path = "ram://tfhub-gcs-reads-probes42/file.bin"
-    content = bytes(range(256)) * 64
-    with tf.io.gfile.GFile(path, "wb") as out:
-        out.write(content)
-    real_bounded = gcs._bounded
-    answered: list[str] = []
-
-    def first_answered_by_another(call: Any, where: str, *, what: str) -> Any:
-        if not answered:  # Another reader's call of the same bytes answers this one's.
-            answered.append(what)
-            with tf.io.gfile.GFile(where, "rb") as other:
-                return bytes(other.read(1000))
-        return real_bounded(call, where, what=what)
-
-    monkeypatch.setattr(gcs, "_bounded", first_answered_by_another)
-    with gcs.open_binary(path) as reader:
-        chunks = [reader.read(1000)]
-        while chunk := reader.read(1000):
-            chunks.append(chunk)
-    assert answered == ["what its 1,000 bytes from byte 0 hold"]
-    assert b"".join(chunks) == content
+    folder = "ram://tfhub-gcs-reads-probes42/big-marker"
+    with tf.io.gfile.GFile(f"{folder}/tfhub_module.pb", "wb") as out:
+        out.write(b"\0" * (2 << 20))
+    with pytest.raises(errors.DamagedModelError) as raised:
+        saved_model_proto.read_module_def_bytes(folder)
+    message = str(raised.value)
+    assert "tfhub_module.pb (over 1,048,576 bytes) is larger than the 1 MiB" in message, message

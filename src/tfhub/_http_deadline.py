@@ -226,7 +226,15 @@ def cut_off(seconds: float, by_budget: bool, *, what: str = "response headers") 
     return HeadersTooSlow(seconds, what=what)
 
 
-def within_http_timeouts(call: Callable[[], _T], *, path: str, what: str, verb: str = "read") -> _T:
+def within_http_timeouts(
+    call: Callable[[], _T],
+    *,
+    path: str,
+    what: str,
+    verb: str = "read",
+    key: object = None,
+    why: str = "its server may be failing, or a listing of the bucket never ends",
+) -> _T:
     """Returns `call()`, a request of TensorFlow's file systems about `path`, if it ends within
     TFHUB_HTTP_TIMEOUT (a first answer's time, as a request's first attempt gets it in full)
     plus TFHUB_HTTP_RETRY_TIMEOUT (its retries): TensorFlow's GCS file system follows a
@@ -234,13 +242,17 @@ def within_http_timeouts(call: Callable[[], _T], *, path: str, what: str, verb: 
     for minutes, bounded by nothing of tfhub's. It runs in a daemon thread (with the stop
     signals left to this one); while a call about `path` that timed out still runs there, the
     same question does not start another beside it: it waits for it to end, then asks afresh
-    (`utils.threads.joined(fresh=True)`: never an answer from before it asked).
+    (`utils.threads.joined(fresh=True)`: never an answer from before it asked). A question is
+    ("gfile", what, path) unless `key` names it otherwise (a reader's own read calls: another
+    reader of the same bytes must not wait behind one that is stuck).
 
     Args:
         call: the request (e.g. `tf.io.gfile.exists(path)`).
         path: what it asks about, named in the error.
         what: the question, in words ("whether it exists").
         verb: what the caller could not do to `path` ("read", "remove"), for the error.
+        key: the question's key for `joined` (default ("gfile", what, path)).
+        why: the likely causes, for the error.
 
     Raises:
         tfhub.errors.RetryTimeoutError: (a TimeoutError) no answer in time. TensorFlow's call
@@ -249,14 +261,15 @@ def within_http_timeouts(call: Callable[[], _T], *, path: str, what: str, verb: 
     """
     first, limit = constants.http_timeout(), constants.http_retry_timeout()
     start = time.monotonic()
-    running = joined(("gfile", what, path), call, name="tfhub-gfile-request", fresh=True)
+    question = ("gfile", what, path) if key is None else key
+    running = joined(question, call, name="tfhub-gfile-request", fresh=True)
     if not running.done.wait(first + limit):
         seconds = time.monotonic() - start
         raise errors.RetryTimeoutError(
             f"Cannot {verb} {escaped(redact(path))}: TensorFlow's file system did not say {what} "
             f"within {seconds:.1f} s ({constants.TFHUB_HTTP_TIMEOUT}={first:g} s for an answer, "
-            f"then {constants.TFHUB_HTTP_RETRY_TIMEOUT}={limit:g} s of retries; its server may "
-            "be failing, or a listing of the bucket never ends). Check the path and your "
+            f"then {constants.TFHUB_HTTP_RETRY_TIMEOUT}={limit:g} s of retries; {why}). "
+            "Check the path and your "
             f"network, or set {constants.TFHUB_HTTP_RETRY_TIMEOUT} higher.",
             url=redact(path),
             seconds=seconds,

@@ -128,8 +128,10 @@ ENV_VARS: list[EnvVar] = [
         "again at `TFHUB_DOWNLOAD_MIN_SPEED` on average, else `RetryTimeoutError` (default "
         f"{DEFAULT_HTTP_RETRY_TIMEOUT_SEC:g}; at most {MAX_SECONDS:,.0f}); a download receiving "
         "data is never cut by it; with `TFHUB_HTTP_TIMEOUT`, it also bounds the whole of a "
-        "`gs://` path's existence check, a `gs://` cache entry's completeness check, each read "
-        "call of a `gs://` archive or of a `gs://` model's saved_model.pb, and "
+        "`gs://` path's existence check, a `gs://` cache entry's completeness check, the check "
+        "of a `gs://` model's format, each read call of a `gs://` archive or of a `gs://` "
+        "model's saved_model.pb or tfhub_module.pb, the listing and each read of a `gs://` "
+        "folder `tfhub mirror` copies, and "
         "each of the nearest-neighbour tool's own calls on `gs://` folders (an existence check, "
         "a listing, a 16 MiB step of a read, removing or making an output folder; not a file's "
         "upload, nor Beam's reads and writes in `generate`)",

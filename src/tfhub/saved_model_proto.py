@@ -25,12 +25,15 @@ def is_tf1_hub_module(module_path: str) -> bool:
     """Returns True if the folder holds a model in the TF1 Hub format (it has tfhub_module.pb).
 
     A `scheme://` folder (gs://, ram://, s3://, file://) is checked through tf.io.gfile, as
-    upstream did; a local folder without importing TensorFlow.
+    upstream did (`resolvers.gcs.is_file`: bounded in time, its failures tfhub's DownloadError);
+    a local folder without importing TensorFlow.
     """
     marker = os.path.join(module_path, TF1_MODULE_MARKER)
     if "://" not in module_path:
         return os.path.isfile(marker)
-    return bool(tf.io.gfile.exists(marker) and not tf.io.gfile.isdir(marker))
+    from .resolvers import gcs  # The gfile boundary.
+
+    return gcs.is_file(marker)
 
 
 def read_tag_sets(module_path: str) -> list[set[str]]:
@@ -340,14 +343,21 @@ _PROTO_SIZE_LIMIT = 2**31 - 1
 _MODULE_DEF_SIZE_LIMIT = 1 << 20
 
 
-def _too_large_problem(name: str, size: int) -> str | None:
-    """What is wrong with a model file `name` of `size` bytes, if it is too large to be one."""
-    if name == TF1_MODULE_MARKER and size > _MODULE_DEF_SIZE_LIMIT:
-        return f"{name} ({size} bytes) is larger than the 1 MiB a module's ModuleDef can be"
-    if size <= _PROTO_SIZE_LIMIT:
+def _size_limit(name: str) -> int:
+    """The most bytes a model file `name` can hold."""
+    return _MODULE_DEF_SIZE_LIMIT if name == TF1_MODULE_MARKER else _PROTO_SIZE_LIMIT
+
+
+def _too_large_problem(name: str, size: int, *, shown: str | None = None) -> str | None:
+    """What is wrong with a model file `name` of `size` bytes (said as `shown`, by default
+    "N bytes"), if it is too large to be one."""
+    if size <= _size_limit(name):
         return None
+    said = shown or f"{size} bytes"
+    if name == TF1_MODULE_MARKER:
+        return f"{name} ({said}) is larger than the 1 MiB a module's ModuleDef can be"
     return (
-        f"{name} ({size} bytes) is larger than the 2 GiB a protobuf can hold, so TensorFlow "
+        f"{name} ({said}) is larger than the 2 GiB a protobuf can hold, so TensorFlow "
         "did not write it"
     )
 
@@ -400,4 +410,9 @@ def _read_bytes(path: str) -> bytes:
             return local_file.read()
     from .resolvers import gcs  # The gfile boundary: its reads are bounded, its errors tfhub's.
 
-    return gcs.read_bytes(path)
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    content = gcs.read_bytes(path, most=_size_limit(name))  # Not read whole if too large.
+    too_large = _too_large_problem(name, len(content), shown=f"over {_size_limit(name):,} bytes")
+    if too_large is not None:
+        raise _RefusedFileError(too_large)
+    return content

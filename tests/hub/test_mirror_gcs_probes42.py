@@ -85,3 +85,49 @@ def test_a_gcs_folder_that_is_no_model_is_refused_naming_it_not_the_local_copy(
     assert "gs://holds-others/model holds no saved_model.pb" in report["message"], report
     assert "tfhub-mirror-" not in report["message"], report
     assert _hub_files(reports, "not-a-model") == []
+
+
+# A child whose files may not pass 64 KiB (RLIMIT_FSIZE: a full TMPDIR, as the copy sees it)
+# mirrors a ram:// folder (TensorFlow's in-memory file system, read as gs:// is) holding more.
+_TMPDIR_FULL_CHILD = """
+import json, resource, signal, sys
+import tensorflow as tf
+from tfhub.hub import mirror
+
+source = "ram://tfhub-mirror-probes42/model"
+with tf.io.gfile.GFile(source + "/saved_model.pb", "wb") as out:
+    out.write(b"\\0" * (256 << 10))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # A write past the limit fails with EFBIG.
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    mirror.mirror(source, sys.argv[1], as_handle="acme/m/1")
+except BaseException as err:
+    print(json.dumps({"type": type(err).__name__, "bases": [c.__name__ for c in type(err).__mro__],
+                      "message": str(err), "path": getattr(err, "path", None)}))
+"""
+
+
+@pytest.mark.tf
+def test_a_tmpdir_that_does_not_take_the_copy_is_a_publish_write_error_naming_it(
+    tmp_path: Path,
+) -> None:
+    import json
+    import os
+
+    from tests._helpers.python_process import child_env, run_python
+
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    done = run_python(
+        _TMPDIR_FULL_CHILD, str(tmp_path / "hub"), env=child_env(TMPDIR=str(tmpdir)), timeout=180
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, done.stderr[-3000:]
+    report = json.loads(lines[-1])
+    assert report["type"] == "PublishWriteError", report
+    assert {"TFHubError", "OSError"} <= set(report["bases"]), report
+    message = report["message"]
+    assert "ram://tfhub-mirror-probes42/model" in message and "TMPDIR" in message, message
+    assert report["path"].startswith(str(tmpdir)), report
+    assert os.listdir(tmpdir) == []  # The copy was removed.
+    assert not (tmp_path / "hub").exists()

@@ -18,23 +18,21 @@ checked before each copy), and a source hub's JSON API answer by `MAX_API_BYTES`
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
-import tempfile
 import urllib.parse
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import constants, errors, handles
+from .. import errors, handles
 from .. import saved_model as saved_model_lib
 from . import asset_paths, doc_handles, doc_rules, docs_layout, starter
 from . import docs_format as fmt
 from . import staging as staging_lib
 from .doc_handles import DocHandle
 from .docs_format import DocKind
+from .mirror_copy import local_copy
 from .mirror_source import SourceDoc, public_source, source_doc, source_publisher_doc
 from .publish import Published, install
 
@@ -135,7 +133,7 @@ def mirror(
                 target,
             )
     described = _described(base, target, source, _publisher_doc(found, target, root, source))
-    with _local_copy(path) as local:
+    with local_copy(path) as local:
         published = install(
             local,
             root,
@@ -213,63 +211,6 @@ def _described(
     )
 
 
-@contextlib.contextmanager
-def _local_copy(path: str) -> Iterator[str]:
-    """The resolved folder itself, or for a gs:// (or other tf.io.gfile) folder read in place, a
-    temporary local copy of it, listed and read through `resolvers.gcs`: each listing and read
-    call bounded by TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT, its failures tfhub's
-    errors naming the path, and the bytes it sends (not the sizes it states) bounded by
-    TFHUB_MAX_EXTRACTED_BYTES.
-
-    Raises:
-        tfhub.errors.DownloadError: a listing or read failed, was refused, or (RetryTimeoutError)
-            gave no answer in time.
-        tfhub.errors.ModelNotFoundError: a listed file is gone.
-        tfhub.errors.MirrorTooLargeError: the files pass TFHUB_MAX_EXTRACTED_BYTES.
-        tfhub.errors.NotAModelError: the block found the copy no model; the error names
-            `path`, not the copy.
-    """
-    if "://" not in path:
-        yield path
-        return
-    from ..resolvers import gcs  # Imports TensorFlow: not on a local folder's way.
-
-    limit, total = constants.max_extracted_bytes(), 0
-    with tempfile.TemporaryDirectory(prefix="tfhub-mirror-") as tmp:
-        for folder, names in gcs.walk(path):
-            rel = os.path.relpath(folder, path) if folder != path else ""
-            os.makedirs(os.path.join(tmp, rel), exist_ok=True)
-            for name in names:
-                remote = f"{folder.rstrip('/')}/{name}"
-                with (
-                    gcs.open_binary(remote) as source,
-                    open(os.path.join(tmp, rel, name), "wb") as copy,
-                ):
-                    while chunk := source.read(gcs.READ_STEP):
-                        total += len(chunk)
-                        _check_copied_size(total, limit, remote, path)
-                        copy.write(chunk)
-        try:
-            yield tmp
-        except errors.NotAModelError as err:  # Named after the source: the copy will be gone.
-            message = str(err).replace(tmp, path)
-            raise errors.NotAModelError(message, path=path, reason=err.reason) from err
-
-
-def _check_copied_size(total: int, limit: int, file: str, folder: str) -> None:
-    """Raises MirrorTooLargeError if the files copied of a model folder, up to and including
-    `file`, pass `limit` (TFHUB_MAX_EXTRACTED_BYTES, the bound of an archive's contents)."""
-    if total > limit:
-        name = constants.TFHUB_MAX_EXTRACTED_BYTES
-        raise errors.MirrorTooLargeError(
-            f"Mirroring {folder} is refused at {file}: its files pass {limit:,} bytes, the "
-            f"limit set by {name}. If the model is that big, set {name} higher (bytes, or with "
-            "a K/M/G/T suffix).",
-            path=file,
-            limit=limit,
-        )
-
-
 def mirror_doc_assets(
     root: str | os.PathLike[str], *, only: list[str] | None = None, force: bool = False
 ) -> MirrorReport:
@@ -319,7 +260,7 @@ def mirror_doc_assets(
             continue
         try:
             path = saved_model_lib.resolve(asset)
-            with _local_copy(path) as local:
+            with local_copy(path) as local:
                 report.mirrored.append(_install_kept(local, root, doc.handle, force=force))
         except errors.VersionExistsError:  # Another run mirrored it while this one waited.
             logger.info("%s was mirrored meanwhile by another process", doc.handle)

@@ -5,14 +5,16 @@ tfhub reaches Google Cloud Storage only through TensorFlow's `tf.io.gfile`, as u
 filesystem-agnostic. Each of their requests (an existence check, a size, one read call) must
 end within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`), else a
 RetryTimeoutError names the path: TensorFlow's GCS reader waits for an object that trickles
-for as long as bytes keep coming. A read call is of READ_STEP bytes at most where tfhub chooses
-(`read_bytes`), or of the archive reader's chunk; TensorFlow's GCS reader fetches a block of
-GCS_READ_CACHE_BLOCK_SIZE_MB for it when that is bigger, so a link slower than one block in
-that time is cut too.
+for an hour per request, and retries. A reader's read calls are its own: another reader of the
+same bytes does not wait behind one that is stuck. A read call is of READ_STEP bytes at most
+where tfhub chooses (`read_bytes`), or of the archive reader's chunk; TensorFlow's GCS reader
+fetches a block of GCS_READ_CACHE_BLOCK_SIZE_MB for it when that is bigger, so a link slower
+than one block in that time is cut too.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -27,6 +29,8 @@ from .base import Resolver
 _T = TypeVar("_T")
 
 READ_STEP = 16 << 20  # Bytes `read_bytes` asks for in one bounded read call.
+_READ_WHY = "its server may be failing, or sending the object too slowly"
+_READERS = itertools.count()  # Numbers the readers: each one's read calls are its own.
 
 
 def exists(path: str) -> bool:
@@ -45,17 +49,38 @@ def exists(path: str) -> bool:
         raise unreadable_error(path, err) from err
 
 
-def _bounded(call: Callable[[], _T], path: str, *, what: str) -> _T:
+def is_file(path: str) -> bool:
+    """Returns True if a gs:// (or any tf.io.gfile) path is a file: it exists and is no
+    folder, asked in one call bounded as `exists` is. Imports TensorFlow.
+
+    Raises:
+        tfhub.errors.DownloadError: as `exists`; RetryTimeoutError, no answer in time.
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+    gfile = tf.io.gfile
+    try:
+        return _bounded(
+            lambda: bool(gfile.exists(path) and not gfile.isdir(path)),
+            path,
+            what="whether it is a file",
+        )
+    except tf.errors.OpError as err:
+        raise unreadable_error(path, err) from err
+
+
+def _bounded(call: Callable[[], _T], path: str, *, what: str, **question: Any) -> _T:
     """`call()`, one request of TensorFlow's about `path`, within TFHUB_HTTP_TIMEOUT plus
-    TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`; RetryTimeoutError if not)."""
+    TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`, given `question`'s key and why;
+    RetryTimeoutError if not)."""
     from .._http_deadline import within_http_timeouts  # Not on a local handle's path.
 
-    return within_http_timeouts(call, path=path, what=what)
+    return within_http_timeouts(call, path=path, what=what, **question)
 
 
-def read_bytes(path: str) -> bytes:
-    """Reads a whole gs:// (or any tf.io.gfile) file, READ_STEP bytes per bounded read call.
-    Imports TensorFlow.
+def read_bytes(path: str, *, most: int | None = None) -> bytes:
+    """Reads a whole gs:// (or any tf.io.gfile) file, READ_STEP bytes per bounded read call,
+    or its first `most` + 1 bytes if it is longer (the caller refuses it: a file larger than
+    it can be is not read whole). Imports TensorFlow.
 
     Raises:
         tfhub.errors.ModelNotFoundError: (a FileNotFoundError) the file does not exist.
@@ -64,10 +89,15 @@ def read_bytes(path: str) -> bytes:
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) one read call gave
             no answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
-    chunks = []
+    chunks, got = [], 0
     with open_binary(path) as reader:
-        while chunk := reader.read(READ_STEP):
+        while most is None or got <= most:
+            step = READ_STEP if most is None else min(READ_STEP, most + 1 - got)
+            chunk = reader.read(step)
+            if not chunk:
+                break
             chunks.append(chunk)
+            got += len(chunk)
     return b"".join(chunks)
 
 
@@ -140,37 +170,39 @@ def open_binary(path: str) -> Any:
 
 class _GfileReader:
     """A tf.io.gfile file whose read errors (TensorFlow's OpErrors) are tfhub's, and whose
-    calls are bounded (`_bounded`). After a read call that timed out (it may still run in its
-    thread), the file is left open: closing it under that call is not safe."""
+    calls are bounded (`_bounded`), each read call keyed by this reader and its offset. A read
+    call that timed out or was interrupted may still run in its thread: the reader is then
+    spent, and its file is left to that call rather than closed under it."""
 
     def __init__(self, path: str, gfile: Any) -> None:
         self._path = path
         self._gfile = gfile
+        self._number = next(_READERS)
         self._offset = 0  # Bytes read so far.
-        self._stuck = False  # A read call timed out and may still run.
+        self._stuck = False  # A read call may still run in its thread.
 
     def read(self, size: int = -1) -> bytes:
-        offset = self._offset
+        if self._stuck:
+            raise errors.DownloadError(
+                f"Cannot read {self._path}: an earlier read of this reader was cut short (it may "
+                "still run); open the file again."
+            )
         amount = "it" if size < 0 else f"its {size:,} bytes"
-        what = f"what {amount} from byte {offset:,} hold{'s' if size < 0 else ''}"
-
-        def step() -> bytes:
-            # Seeks: another reader's read of the same bytes, still under way, may answer in
-            # this one's stead (`utils.threads.joined`), leaving this file where it was.
-            self._gfile.seek(offset)
-            return bytes(self._gfile.read(size))
-
+        what = f"what {amount} from byte {self._offset:,} hold{'s' if size < 0 else ''}"
+        key = ("gfile-read", self._number, self._offset)
         try:
-            data = _bounded(step, self._path, what=what)
-        except errors.RetryTimeoutError:
-            self._stuck = True
-            raise
+            data = _bounded(
+                lambda: bytes(self._gfile.read(size)), self._path, what=what, key=key, why=_READ_WHY
+            )
         except tf.errors.NotFoundError as err:
             raise errors.ModelNotFoundError(
                 f"{self._path} does not exist. Check the handle.", path=self._path
             ) from err
         except tf.errors.OpError as err:
             raise unreadable_error(self._path, err) from err
+        except BaseException:  # A timeout or an interruption: the call may still run.
+            self._stuck = True
+            raise
         self._offset += len(data)
         return data
 
