@@ -29,9 +29,11 @@ def _keras3_layer():
 
 
 def test_a_model_with_an_integer_lookup_table_does_not_support_xla(tmp_path):
-    """Mutant: `_has_strings_or_tables` looks for string tensors only: a model of an
-    int64 -> int64 lookup table (no string anywhere in its graph) said it `supports_jit`, and
-    Keras 3 would have compiled it with XLA, which has no kernels for tables."""
+    """Mutants: `_has_strings_or_tables` looks for string tensors only (and `_traced` asks
+    `traced_functions` of a signature, which gives none): a model of an int64 -> int64 lookup
+    table (no string anywhere in its graph), called or through its signature, said it
+    `supports_jit`, and Keras 3 would have compiled it with XLA, which has no kernels for
+    tables."""
     import tensorflow as tf
 
     class IdTable(tf.Module):
@@ -44,13 +46,17 @@ def test_a_model_with_an_integer_lookup_table_does_not_support_xla(tmp_path):
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.int64)])
         def __call__(self, ids):
-            return tf.cast(self.table.lookup(ids), tf.float32)[:, None]
+            return {"values": tf.cast(self.table.lookup(ids), tf.float32)[:, None]}
 
     path = os.fspath(tmp_path / "int_table")
-    tf.saved_model.save(IdTable(), path)
-    layer = _keras3_layer()(path)
-    np.testing.assert_allclose(layer(tf.constant([2, 3], tf.int64)).numpy(), [[20.0], [-1.0]])
-    assert layer.supports_jit is False
+    module = IdTable()
+    tf.saved_model.save(module, path, signatures={"serving_default": module.__call__})
+    ids = tf.constant([2, 3], tf.int64)
+    called = _keras3_layer()(path, output_key="values")
+    signature = _keras3_layer()(path, signature="serving_default", output_key="values")
+    for layer in (called, signature):
+        np.testing.assert_allclose(layer(ids).numpy(), [[20.0], [-1.0]])
+        assert layer.supports_jit is False
 
 
 # --- _shapes.py -------------------------------------------------------------------------------
@@ -144,3 +150,141 @@ def test_a_tf1_module_trained_under_a_mirrored_strategy_is_refused_with_its_own_
     assert "TF1 Hub module's variables outside any distribution strategy" in message
     assert "Keep the layer frozen (trainable=False)" in message
     assert "Create the layer inside strategy.scope()" not in message
+
+
+# --- _weight_names.py -------------------------------------------------------------------------
+
+
+def test_a_second_tf_keras_layer_over_one_loaded_object_renames_nothing(model_dir):
+    """Mutant: `_taken` counts a name as taken whoever holds it: a second tf_keras layer over
+    the object `hub.load` returned renamed its (shared) variables `hidden/kernel_1:0`, ...,
+    under the first layer too, whose `.h5` weights and optimizer slots are stored by name. A
+    layer over another load of the model still gets the `_1` names."""
+    import tfhub as hub
+    from tfhub.keras.tf_keras_layer import KerasLayer
+
+    obj = hub.load(model_dir["tf2"])
+    first = KerasLayer(obj)
+    names = [weight.name for weight in first.weights]
+    assert "hidden/kernel:0" in names
+    second = KerasLayer(obj)
+    assert [weight.name for weight in first.weights] == names
+    assert [weight.name for weight in second.weights] == names
+    other = KerasLayer(hub.load(model_dir["tf2"]))
+    assert "hidden/kernel_1:0" in [weight.name for weight in other.weights]
+
+
+# --- _config.py (TF1 defaults) ----------------------------------------------------------------
+
+
+def test_a_tf1_modules_default_output_key_stays_out_of_the_config():
+    """Mutant: `config_entries` writes a TF1 module's `output_key` even when it is the
+    format's default (`default`), which it leaves out of the config as it does the default
+    signature (probes38): the config of `hub.KerasLayer(<TF1 module>)` named an output the
+    user never chose."""
+    from tests._helpers.upstream_records import upstream_path
+
+    layer = _keras3_layer()(upstream_path("tf1_multi_sig"))
+    config = layer.get_config()
+    assert "signature" not in config and "output_key" not in config
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    np.testing.assert_allclose(_keras3_layer().from_config(config)(x).numpy(), layer(x).numpy())
+
+
+def test_a_numpy_true_signature_outputs_as_dict_is_written_as_true(model_dir):
+    """Mutant: `config_entries` writes `signature_outputs_as_dict` as `value is True`: a layer
+    given NumPy's True (as a value read from an array or a flag parser may be) had `false` in
+    its config, and its rebuilt layer was refused (a signature then needs an output_key)."""
+    import json
+
+    layer = _keras3_layer()(
+        model_dir["tf2"], signature="features", signature_outputs_as_dict=np.True_
+    )
+    config = json.loads(json.dumps(layer.get_config()))
+    assert config["signature_outputs_as_dict"] is True
+    x = np.ones((2, 3), np.float32)
+    rebuilt = _keras3_layer().from_config(config)(x)
+    assert sorted(rebuilt) == sorted(layer(x))
+
+
+def test_empty_tags_stay_in_the_config_of_a_model_with_several_tag_sets(tmp_path):
+    """Mutant: `config_entries` writes `tags` only if there are some: `tags=[]` (the graph of
+    no tags, for a SavedModel that also has a `train` one) was left out of the config, and the
+    rebuilt layer, given no tags, was refused (no default graph to load)."""
+    import tensorflow as tf
+
+    path = os.fspath(tmp_path / "two_graphs")
+    builder = tf.compat.v1.saved_model.Builder(path)
+    for tags, factor in (([], 2.0), (["train"], 3.0)):
+        with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+            x = tf.compat.v1.placeholder(tf.float32, [None, 2], name="x")
+            y = tf.identity(x * factor, name="y")
+            signature = tf.compat.v1.saved_model.predict_signature_def({"x": x}, {"y": y})
+            signatures = {"serving_default": signature}
+            if tags:
+                builder.add_meta_graph(tags, signature_def_map=signatures)
+            else:
+                builder.add_meta_graph_and_variables(session, tags, signature_def_map=signatures)
+    builder.save()
+    layer = _keras3_layer()(path, tags=[], signature="serving_default", output_key="y")
+    config = layer.get_config()
+    assert config["tags"] == []
+    x = np.ones((1, 2), np.float32)
+    np.testing.assert_allclose(_keras3_layer().from_config(config)(x).numpy(), [[2.0, 2.0]])
+
+
+def test_a_layer_without_arguments_has_none_in_its_config(model_dir):
+    """Mutant: `config_entries` always writes `arguments`: the config of a layer built without
+    them said `arguments: {}`, which upstream's config (and a reader of the file) never had."""
+    layer = _keras3_layer()(model_dir["tf2"])
+    assert "arguments" not in layer.get_config()
+    scaled = _keras3_layer()(model_dir["scaled"], arguments={"scale": 2.0})
+    assert scaled.get_config()["arguments"] == {"scale": 2.0}
+
+
+# --- hub_callable.py --------------------------------------------------------------------------
+
+
+def test_a_callable_with_tags_is_refused():
+    """Mutant: `load_handle` refuses a callable with `load_options` only: `tags` given with a
+    Python callable (which has no graphs to pick) were dropped silently, where upstream raised
+    "Passing a callable handle is mutually exclusive with setting tags"."""
+    from tfhub import errors
+
+    with pytest.raises(
+        errors.ArgumentError, match="mutually exclusive with setting tags"
+    ) as caught:
+        _keras3_layer()(lambda x: x * 2.0, tags=["train"])
+    assert isinstance(caught.value, ValueError)
+    assert str(caught.value).endswith("Received: tags=['train'], load_options=None")
+
+
+# --- export.py --------------------------------------------------------------------------------
+
+
+def test_an_exported_tf_module_gets_the_serving_signature_tensorflow_gives_it(tmp_path):
+    """Mutant: `export_layer` passes `signatures={}` for an object without signatures: a
+    layer over a Python `tf.Module` whose `__call__` has an input signature was exported
+    without the `serving_default` signature that `tf.saved_model.save` gives such a module
+    (TF Serving and `saved_model_cli` call that one)."""
+    import tensorflow as tf
+
+    import tfhub as hub
+    from tfhub.keras.export import export_layer
+
+    class Doubler(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = tf.Variable(2.0)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def __call__(self, x):
+            return x * self.w
+
+    module = Doubler()
+    assert not getattr(module, "signatures", None)
+    export_dir = export_layer(_keras3_layer()(module), tmp_path / "exported")
+    exported = hub.load(export_dir)
+    assert list(exported.signatures) == ["serving_default"]
+    (output,) = exported.signatures["serving_default"](x=tf.ones((1, 2))).values()
+    np.testing.assert_allclose(output.numpy(), [[2.0, 2.0]])
