@@ -59,6 +59,29 @@ def test_a_model_with_an_integer_lookup_table_does_not_support_xla(tmp_path):
         assert layer.supports_jit is False
 
 
+def test_strings_passed_only_into_a_nested_function_keep_xla_off(tmp_path):
+    """Mutant: `_has_strings_or_tables` reads only attributes of one type, not lists of types:
+    a model that turns numbers into strings (`as_string`, whose attributes name only the
+    input's type) and hands them to a nested function (`PartitionedCall`, `Tin=[DT_STRING]`)
+    said it `supports_jit`."""
+    import tensorflow as tf
+
+    @tf.function
+    def parse(strings):
+        return tf.strings.to_number(strings) * 2.0
+
+    class Stringly(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def __call__(self, x):
+            return parse(tf.strings.as_string(x))
+
+    path = os.fspath(tmp_path / "stringly")
+    tf.saved_model.save(Stringly(), path)
+    layer = _keras3_layer()(path)
+    np.testing.assert_allclose(layer(np.ones((1, 2), np.float32)).numpy(), [[2.0, 2.0]])
+    assert layer.supports_jit is False
+
+
 # --- _shapes.py -------------------------------------------------------------------------------
 
 
@@ -288,3 +311,57 @@ def test_an_exported_tf_module_gets_the_serving_signature_tensorflow_gives_it(tm
     assert list(exported.signatures) == ["serving_default"]
     (output,) = exported.signatures["serving_default"](x=tf.ones((1, 2))).values()
     np.testing.assert_allclose(output.numpy(), [[2.0, 2.0]])
+
+
+def test_an_export_running_in_another_thread_keeps_its_temporary_folder(tmp_path):
+    """Mutant: `export_layer` does not hold its temporary folder (`live_files.hold`): a second
+    export of the same name, started while the first was writing, removed the first's folder
+    (and what it held so far) as a killed export's leftover."""
+    import threading
+
+    import tensorflow as tf
+
+    from tfhub.keras.export import export_layer
+
+    entered, release = threading.Event(), threading.Event()
+
+    class Slow(tf.Module):
+        """Waits inside tf.saved_model.save (listing its children) until released."""
+
+        def __init__(self, factor: float, *, wait: bool) -> None:
+            super().__init__()
+            self.w = tf.Variable(factor)
+            self._wait = wait
+
+        def _trackable_children(self, *args, **kwargs):
+            if self._wait:
+                self._wait = False
+                entered.set()
+                assert release.wait(60)
+            return super()._trackable_children(*args, **kwargs)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+        def __call__(self, x):
+            return x * self.w
+
+    export_dir = tmp_path / "out"
+    outcome: dict[str, object] = {}
+
+    def first_export() -> None:
+        try:
+            outcome["first"] = export_layer(_keras3_layer()(Slow(2.0, wait=True)), export_dir)
+        except Exception as err:  # Reported below, in the test's thread.
+            outcome["first"] = err
+
+    thread = threading.Thread(target=first_export)
+    thread.start()
+    try:
+        assert entered.wait(60)
+        (writing,) = tmp_path.glob(".out.export-*")  # The first export's temporary folder.
+        export_layer(_keras3_layer()(Slow(3.0, wait=False)), export_dir)
+        assert writing.is_dir()
+    finally:
+        release.set()
+        thread.join(60)
+    assert outcome["first"] == os.fspath(export_dir)
+    assert sorted(os.listdir(tmp_path)) == ["out"]
