@@ -82,6 +82,25 @@ def test_strings_passed_only_into_a_nested_function_keep_xla_off(tmp_path):
     assert layer.supports_jit is False
 
 
+def test_strings_made_and_parsed_inside_the_model_keep_xla_off(tmp_path):
+    """Defect found beside mutant X5: a model that turns its float inputs into strings and back
+    (`as_string`, `to_number`: neither op has an attribute of type string) said it
+    `supports_jit`, and Keras 3's `fit` with `jit_compile=True` then failed with TensorFlow's
+    "Detected unsupported operations" at `AsString` instead of training without XLA."""
+    import tensorflow as tf
+
+    class RoundTrip(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def __call__(self, x):
+            return tf.strings.to_number(tf.strings.as_string(x)) * 2.0
+
+    path = os.fspath(tmp_path / "round_trip")
+    tf.saved_model.save(RoundTrip(), path)
+    layer = _keras3_layer()(path)
+    np.testing.assert_allclose(layer(np.ones((1, 2), np.float32)).numpy(), [[2.0, 2.0]])
+    assert layer.supports_jit is False
+
+
 # --- _shapes.py -------------------------------------------------------------------------------
 
 

@@ -33,7 +33,16 @@ def compiles_with_xla(fn: Any, input_specs: list[Any]) -> bool:
     for spec in tf.nest.flatten(input_specs, expand_composites=False):
         if getattr(spec, "dtype", None) == tf.string:
             return False
-    return not any(_has_strings_or_tables(f.graph.as_graph_def()) for f in _traced(fn))
+    return not any(
+        _makes_strings(f.graph) or _has_strings_or_tables(f.graph.as_graph_def())
+        for f in _traced(fn)
+    )
+
+
+def _makes_strings(graph: Any) -> bool:
+    """Whether an op of `graph` (a traced function's own, not a nested function's) outputs a
+    string tensor: ops such as `AsString` name no string type in their attributes."""
+    return any(output.dtype == tf.string for op in graph.get_operations() for output in op.outputs)
 
 
 def _traced(fn: Any) -> list[Any]:
