@@ -233,6 +233,19 @@ def is_state_op_type(op_type: str) -> bool:
     return op_def is not None and op_def.is_stateful and not op_def.input_arg
 
 
+def op_outputs_strings(op_type: str) -> bool:
+    """True if `op_type` is a registered op with an output of the fixed type string (e.g.
+    AsString, whose attributes name only its input's type); False for an unknown op.
+
+    Reaches `tensorflow.python.framework.op_def_registry.get`. Checked on TensorFlow 2.21.
+    """
+    from tensorflow.python.framework import op_def_registry
+
+    op_def = op_def_registry.get(op_type)
+    string = tf.string.as_datatype_enum
+    return op_def is not None and any(arg.type == string for arg in op_def.output_arg)
+
+
 def import_scoped_meta_graph(meta_graph: Any, *, import_scope: str, input_map: Any) -> None:
     """Imports a MetaGraphDef (graph and collections) into the default graph, building no Saver.
 

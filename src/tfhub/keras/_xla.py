@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._tf_private import op_outputs_strings
 from ..loaded_model import traced_functions
 from ..utils.lazy import tensorflow as tf
 
@@ -33,16 +34,7 @@ def compiles_with_xla(fn: Any, input_specs: list[Any]) -> bool:
     for spec in tf.nest.flatten(input_specs, expand_composites=False):
         if getattr(spec, "dtype", None) == tf.string:
             return False
-    return not any(
-        _makes_strings(f.graph) or _has_strings_or_tables(f.graph.as_graph_def())
-        for f in _traced(fn)
-    )
-
-
-def _makes_strings(graph: Any) -> bool:
-    """Whether an op of `graph` (a traced function's own, not a nested function's) outputs a
-    string tensor: ops such as `AsString` name no string type in their attributes."""
-    return any(output.dtype == tf.string for op in graph.get_operations() for output in op.outputs)
+    return not any(_has_strings_or_tables(f.graph.as_graph_def()) for f in _traced(fn))
 
 
 def _traced(fn: Any) -> list[Any]:
@@ -54,13 +46,15 @@ def _traced(fn: Any) -> list[Any]:
 
 def _has_strings_or_tables(graph_def: Any) -> bool:
     """Whether a GraphDef (its nodes and the functions of its library) has a string tensor or
-    a lookup table."""
+    a lookup table: an attribute naming the string type, or an op whose registered definition
+    outputs strings (`AsString` names only its input's type; a nested function's stored nodes
+    carry no output types)."""
     string = tf.string.as_datatype_enum
     nodes = [*graph_def.node]
     for function in graph_def.library.function:
         nodes.extend(function.node_def)
     for node in nodes:
-        if any(marker in node.op for marker in _TABLE_OP_MARKERS):
+        if any(marker in node.op for marker in _TABLE_OP_MARKERS) or op_outputs_strings(node.op):
             return True
         for value in node.attr.values():
             if value.type == string or string in value.list.type:
