@@ -1,0 +1,105 @@
+"""Behaviours of the TF1 Hub format's low-level modules (saved_model_lib, colocation,
+graph_state, meta_graph_lib, module_impl, eager_module) that no other test pinned down: each
+test here fails on a hand-made mutant that the rest of the suite let live (session 42; earlier
+passes: test_mutants_tf1_probes38.py, test_mutants_tf1_probes41.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+tf1 = tf.compat.v1
+
+
+def _rewrite_saved_model(module_dir: Path, edit: Any) -> None:
+    """Applies `edit(meta_graph)` to every MetaGraphDef of `module_dir`/saved_model.pb."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = module_dir / "saved_model.pb"
+    proto = saved_model_pb2.SavedModel.FromString(path.read_bytes())
+    for meta_graph in proto.meta_graphs:
+        edit(meta_graph)
+    path.write_bytes(proto.SerializeToString())
+
+
+def test_attached_messages_stored_as_another_kind_of_collection_are_refused(
+    upstream_copy: Path,
+) -> None:
+    # As upstream's _get_attached_bytes_map: a ValueError, not a module without messages.
+    module_dir = upstream_copy / "tf1_multi_sig"
+
+    def node_list_attachments(meta_graph: Any) -> None:
+        meta_graph.collection_def["hub_module_attachments"].node_list.value.append("x:0")
+
+    _rewrite_saved_model(module_dir, node_list_attachments)
+    with pytest.raises(errors.TFHubLoadError, match="must be a bytes_list.*'node_list'"):
+        hub.load_module_spec(str(module_dir))
+
+
+def _run(fetches: Any, feed_dict: Any = None) -> Any:
+    with tf1.Session() as session:
+        session.run(tf1.global_variables_initializer())
+        session.run(tf1.tables_initializer())
+        return session.run(fetches, feed_dict=feed_dict)
+
+
+def _export(spec: Any, path: Path, **module_args: Any) -> Path:
+    with tf.Graph().as_default():
+        module = hub.Module(spec, **module_args)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            module.export(str(path), session)
+    return path
+
+
+def _tf1_saved_model_with_asset_file_def(folder: Path) -> Path:
+    """A TF1 SavedModel whose vocabulary asset is recorded as newer writers do."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    vocab = folder / "source" / "tokens.txt"
+    vocab.parent.mkdir(parents=True)
+    vocab.write_text("red\ngreen\n")
+    with tf.Graph().as_default():
+        ids = tf1.placeholder(tf.int64, [None], name="ids")
+        initializer = tf.lookup.TextFileInitializer(
+            str(vocab),
+            tf.int64,
+            tf.lookup.TextFileIndex.LINE_NUMBER,
+            tf.string,
+            tf.lookup.TextFileIndex.WHOLE_LINE,
+        )
+        words = tf.lookup.StaticHashTable(initializer, "UNK").lookup(ids)
+        with tf1.Session() as session:
+            tf1.saved_model.simple_save(session, str(folder / "sm"), {"ids": ids}, {"w": words})
+    vocab.unlink()
+    pb = folder / "sm" / "saved_model.pb"
+    proto = saved_model_pb2.SavedModel.FromString(pb.read_bytes())
+    meta_graph = proto.meta_graphs[0]
+    for packed in meta_graph.collection_def.pop("saved_model_assets").any_list.value:
+        packed.Unpack(meta_graph.asset_file_def.add())
+    pb.write_bytes(proto.SerializeToString())
+    return folder / "sm"
+
+
+def test_a_module_made_from_a_saved_model_with_asset_file_defs_exports_upstreams_layout(
+    tmp_path: Path,
+) -> None:
+    # Upstream's modules list their assets in the saved_model_assets collection only.
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    spec = hub.create_module_spec_from_saved_model(
+        str(_tf1_saved_model_with_asset_file_def(tmp_path))
+    )
+    path = _export(spec, tmp_path / "module", tags={"serve"})
+    proto = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
+    (meta_graph,) = proto.meta_graphs
+    assert list(meta_graph.asset_file_def) == []
+    assert len(meta_graph.collection_def["saved_model_assets"].any_list.value) == 1
+    assert sorted(p.name for p in (path / "assets").iterdir()) == ["tokens.txt"]
