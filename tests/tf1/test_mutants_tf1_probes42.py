@@ -103,3 +103,43 @@ def test_a_module_made_from_a_saved_model_with_asset_file_defs_exports_upstreams
     assert list(meta_graph.asset_file_def) == []
     assert len(meta_graph.collection_def["saved_model_assets"].any_list.value) == 1
     assert sorted(p.name for p in (path / "assets").iterdir()) == ["tokens.txt"]
+
+
+def test_a_failed_rename_in_atomic_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    from tfhub.tf1 import saved_model_lib
+
+    target = tmp_path / "saved_model.pb"
+    target.mkdir()  # A file cannot be renamed onto a folder.
+    (target / "keep").write_bytes(b"")
+    with pytest.raises(tf.errors.OpError):
+        saved_model_lib.atomic_write(str(target), b"proto", overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved_model.pb"]
+
+
+def _double_fn() -> None:
+    w = tf1.get_variable("w", initializer=2.0)
+    x = tf1.placeholder(tf.float32, [None])
+    hub.add_signature(inputs=x, outputs=x * w)
+
+
+def test_stored_tags_are_sorted_whatever_order_they_were_given_in() -> None:
+    # Same module, same saved_model.pb bytes: tags given as a list or a set (whose order
+    # changes with the hash seed) are stored sorted.
+    for tags in (["train", "gpu", "eval"], ["eval", "train", "gpu"]):
+        spec = hub.create_module_spec(_double_fn, tags_and_args=[(tags, {})])
+        meta_graph = spec.get_meta_graph(set(tags))
+        assert list(meta_graph.meta_info_def.tags) == ["eval", "gpu", "train"]
+
+
+def _matmul_fn() -> None:
+    x = tf1.placeholder(tf.float32, [None, 2])
+    hub.add_signature(inputs=x, outputs=tf.matmul(x, tf.ones([2, 1]), name="product"))
+
+
+def test_a_module_graph_is_stored_without_default_valued_attrs() -> None:
+    # As upstream (strip_default_attrs=True): older TensorFlow versions that do not know an
+    # attr added later with a default value can still load the module.
+    spec = hub.create_module_spec(_matmul_fn)
+    (product,) = [n for n in spec.get_meta_graph().graph_def.node if n.name == "product"]
+    assert "transpose_a" not in product.attr and "transpose_b" not in product.attr
+    assert "T" in product.attr  # Attrs without a default stay.
