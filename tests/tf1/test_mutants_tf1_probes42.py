@@ -143,3 +143,44 @@ def test_a_module_graph_is_stored_without_default_valued_attrs() -> None:
     (product,) = [n for n in spec.get_meta_graph().graph_def.node if n.name == "product"]
     assert "transpose_a" not in product.attr and "transpose_b" not in product.attr
     assert "T" in product.attr  # Attrs without a default stay.
+
+
+def _asset_filepaths_of_strings_fn() -> None:
+    x = tf1.placeholder(tf.float32, [None])
+    tf1.add_to_collection(tf1.GraphKeys.ASSET_FILEPATHS, "tokens.txt")  # Not a tensor.
+    hub.add_signature(inputs=x, outputs=x + 1.0)
+
+
+def test_an_asset_filepaths_collection_that_lists_no_tensors_is_an_export_error(
+    tmp_path: Path,
+) -> None:
+    # As upstream: a ValueError "not a list of tensors", not an export without the assets.
+    spec = hub.create_module_spec(_asset_filepaths_of_strings_fn)
+    with pytest.raises(errors.ExportError, match="ASSET_FILEPATHS is not a list of tensors"):
+        _export(spec, tmp_path / "module")
+
+
+def _asset_fn(make_asset: Any) -> Any:
+    def module_fn() -> None:
+        x = tf1.placeholder(tf.float32, [None])
+        tf1.add_to_collection(tf1.GraphKeys.ASSET_FILEPATHS, make_asset())
+        hub.add_signature(inputs=x, outputs=x + 1.0)
+
+    return module_fn
+
+
+@pytest.mark.parametrize(
+    ("make_asset", "problem"),
+    [
+        (lambda: tf.identity(tf.constant("tokens.txt")), "must be a constant"),
+        (lambda: tf.constant(["a.txt", "b.txt"]), "must be a scalar"),
+    ],
+    ids=["not-a-constant", "not-a-scalar"],
+)
+def test_an_asset_tensor_that_is_not_one_constant_string_is_named_at_export(
+    make_asset: Any, problem: str, tmp_path: Path
+) -> None:
+    # As upstream's _check_asset_node_def, before anything reads the node's value.
+    spec = hub.create_module_spec(_asset_fn(make_asset))
+    with pytest.raises(errors.ModuleSpecError, match=f"Asset node '.*' {problem}"):
+        _export(spec, tmp_path / "module")
