@@ -184,3 +184,53 @@ def test_an_asset_tensor_that_is_not_one_constant_string_is_named_at_export(
     spec = hub.create_module_spec(_asset_fn(make_asset))
     with pytest.raises(errors.ModuleSpecError, match=f"Asset node '.*' {problem}"):
         _export(spec, tmp_path / "module")
+
+
+def _colocated_with_a_constant_fn() -> None:
+    x = tf1.placeholder(tf.float32, [None], name="x")
+    anchor = tf.constant(2.0, name="anchor")
+    with tf1.colocate_with(anchor.op):
+        y = tf.multiply(x, anchor, name="y")
+    hub.add_signature(inputs=x, outputs=y)
+
+
+def test_a_colocation_with_an_op_inside_the_module_is_kept_in_the_apply_scope() -> None:
+    spec = hub.create_module_spec(_colocated_with_a_constant_fn)
+    with tf.Graph().as_default():
+        out = hub.Module(spec, name="m")(tf.constant([1.0]))
+        assert out.op.colocation_groups() == [b"loc:@m_apply_default/anchor"]
+        assert _run(out).tolist() == [2.0]
+
+
+def _colocated_with_two_inputs_fn() -> None:
+    a = tf1.placeholder(tf.float32, [None], name="a")
+    b = tf1.placeholder(tf.float32, [None], name="b")
+    with tf1.colocate_with(a.op), tf1.colocate_with(b.op):
+        total = tf.add(a, b, name="total")
+    hub.add_signature(inputs={"a": a, "b": b}, outputs=total)
+
+
+def test_an_op_colocated_with_two_inputs_takes_the_first_placed_ones_device() -> None:
+    # As upstream and tf.import_graph_def: the first colocation group (sorted) that has a
+    # device gives it; a later one without a device does not clear it.
+    spec = hub.create_module_spec(_colocated_with_two_inputs_fn)
+    with tf.Graph().as_default():
+        with tf.device("/job:worker/task:3/device:CPU:0"):
+            u = tf.constant([1.0], name="u")
+        v = tf.constant([2.0], name="v")
+        out = hub.Module(spec)({"a": u, "b": v})
+        assert out.op.colocation_groups() == [b"loc:@u", b"loc:@v"]
+        assert out.op.device == "/job:worker/task:3/device:CPU:0"
+
+
+def test_rewritten_colocation_groups_are_stored_sorted_and_once() -> None:
+    spec = hub.create_module_spec(_colocated_with_two_inputs_fn)
+    with tf.Graph().as_default():
+        u = tf.constant([1.0], name="u")
+        v = tf.constant([2.0], name="v")
+        module = hub.Module(spec)
+        swapped = module({"a": v, "b": u})
+        assert swapped.op.get_attr("_class") == [b"loc:@u", b"loc:@v"]
+        same = module({"a": u, "b": u})
+        assert same.op.get_attr("_class") == [b"loc:@u"]
+        assert [r.tolist() for r in _run([swapped, same])] == [[3.0], [2.0]]
