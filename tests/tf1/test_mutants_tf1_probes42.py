@@ -234,3 +234,24 @@ def test_rewritten_colocation_groups_are_stored_sorted_and_once() -> None:
         same = module({"a": u, "b": u})
         assert same.op.get_attr("_class") == [b"loc:@u"]
         assert [r.tolist() for r in _run([swapped, same])] == [[3.0], [2.0]]
+
+
+def test_variables_saved_with_an_empty_shared_name_stay_apart_in_a_module(tmp_path: Path) -> None:
+    # A TF1 SavedModel keeps default attrs: its reference variables have shared_name "",
+    # which means "this op's own variable" and is not prefixed with the module's scope
+    # (both would then hold the one variable "module/").
+    export_dir = str(tmp_path / "sm")
+    with tf.Graph().as_default():
+        x = tf1.placeholder(tf.float32, [None], name="x")
+        one = tf1.Variable(1.0, name="one", use_resource=False)
+        ten = tf1.Variable(10.0, name="ten", use_resource=False)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            tf1.saved_model.simple_save(session, export_dir, {"x": x}, {"y": x * one + ten})
+    spec = hub.create_module_spec_from_saved_model(export_dir)
+    graph_def = spec.get_meta_graph({"serve"}).graph_def
+    assert [n.attr["shared_name"].s for n in graph_def.node if n.op == "VariableV2"] == [b"", b""]
+    with tf.Graph().as_default():
+        module = hub.Module(spec, tags={"serve"})
+        y = module({"x": [2.0]}, signature="serving_default", as_dict=True)["y"]
+        assert _run(y).tolist() == [12.0]
