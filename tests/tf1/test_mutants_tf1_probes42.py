@@ -255,3 +255,54 @@ def test_variables_saved_with_an_empty_shared_name_stay_apart_in_a_module(tmp_pa
         module = hub.Module(spec, tags={"serve"})
         y = module({"x": [2.0]}, signature="serving_default", as_dict=True)["y"]
         assert _run(y).tolist() == [12.0]
+
+
+def _scale_function(factor: float) -> Any:
+    from tensorflow.python.framework import function as legacy_function
+
+    @legacy_function.Defun(tf.float32, func_name="scale")
+    def scale(v: Any) -> Any:
+        return v * factor
+
+    return scale
+
+
+def _meta_graph_calling(function: Any) -> Any:
+    """A MetaGraphDef whose library holds `function`, named in a node's list(func) attr (as a
+    Case op's branches) and in a gradient entry."""
+    meta_graph = tf1.MetaGraphDef()
+    library = meta_graph.graph_def.library
+    library.function.add().CopyFrom(function.definition)
+    library.gradient.add(function_name="scale", gradient_func="scale")
+    node = meta_graph.graph_def.node.add(name="case", op="Case")
+    node.attr["branches"].list.func.add(name="scale")
+    return meta_graph
+
+
+def test_a_clashing_function_is_renamed_in_list_attrs_and_gradients_but_not_if_equal() -> None:
+    from tfhub.tf1 import meta_graph_lib
+
+    with tf.Graph().as_default() as graph:
+        _scale_function(2.0).add_to_graph(graph)
+        same = _meta_graph_calling(_scale_function(2.0))
+        meta_graph_lib.rename_conflicting_functions(same, graph)  # One definition: kept.
+        assert [f.signature.name for f in same.graph_def.library.function] == ["scale"]
+        other = _meta_graph_calling(_scale_function(3.0))
+        meta_graph_lib.rename_conflicting_functions(other, graph)
+    library = other.graph_def.library
+    assert [f.signature.name for f in library.function] == ["scale_hub1"]
+    assert [f.name for f in other.graph_def.node[0].attr["branches"].list.func] == ["scale_hub1"]
+    assert (library.gradient[0].function_name, library.gradient[0].gradient_func) == (
+        "scale_hub1",
+        "scale_hub1",
+    )
+
+
+@pytest.mark.parametrize("name", ["x:0abc", "x", "x:"])
+def test_a_tensor_name_must_end_in_its_output_number(name: str) -> None:
+    # As upstream's _split_tensor_name (a ValueError), e.g. for a damaged signature.
+    from tfhub.tf1.meta_graph_lib import split_tensor_name
+
+    assert split_tensor_name("scope/x:0:12") == ("scope/x:0", 12)
+    with pytest.raises(errors.ModuleSpecError, match=f"node_name:output_number.*{name!r}"):
+        split_tensor_name(name)
