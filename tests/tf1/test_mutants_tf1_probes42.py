@@ -306,3 +306,18 @@ def test_a_tensor_name_must_end_in_its_output_number(name: str) -> None:
     assert split_tensor_name("scope/x:0:12") == ("scope/x:0", 12)
     with pytest.raises(errors.ModuleSpecError, match=f"node_name:output_number.*{name!r}"):
         split_tensor_name(name)
+
+
+def _two_output_state_op_fn() -> None:
+    # A stateful op without inputs (a state op) that has two outputs: handle and deleter.
+    tf.raw_ops.AnonymousIteratorV2(output_types=[tf.int64], output_shapes=[[]])
+    x = tf1.placeholder(tf.float32, [None])
+    hub.add_signature(inputs=x, outputs=x + 1.0)
+
+
+def test_a_state_op_with_two_outputs_is_refused_when_the_module_is_made() -> None:
+    # As upstream: a ValueError "Stateful op ... has 2 outputs, expected 1".
+    spec = hub.create_module_spec(_two_output_state_op_fn)
+    with tf.Graph().as_default():
+        with pytest.raises(errors.ModuleSpecError, match="AnonymousIteratorV2 has 2 outputs"):
+            hub.Module(spec)
