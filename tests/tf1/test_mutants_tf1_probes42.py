@@ -321,3 +321,32 @@ def test_a_state_op_with_two_outputs_is_refused_when_the_module_is_made() -> Non
     with tf.Graph().as_default():
         with pytest.raises(errors.ModuleSpecError, match="AnonymousIteratorV2 has 2 outputs"):
             hub.Module(spec)
+
+
+def _class_attr_with_another_value_fn() -> None:
+    x = tf1.placeholder(tf.float32, [None], name="x")
+    y = tf.multiply(x, 2.0, name="y")
+    values = tf1.AttrValue.ListValue(s=[b"loc:@x", b"not-a-location"])
+    y.op._set_attr("_class", tf1.AttrValue(list=values))
+    hub.add_signature(inputs=x, outputs=y)
+
+
+def test_a_class_attr_value_that_is_no_colocation_survives_the_rewrite() -> None:
+    # As upstream's _apply_colocation_attr_map: only "loc:@" values are rewritten.
+    spec = hub.create_module_spec(_class_attr_with_another_value_fn)
+    with tf.Graph().as_default():
+        out = hub.Module(spec)(tf.constant([1.0], name="u"))
+        assert out.op.get_attr("_class") == [b"not-a-location", b"loc:@u"]
+
+
+def test_inconsistent_partitions_are_upstreams_runtime_errors() -> None:
+    from tfhub.tf1.graph_state import group_partitions
+
+    parts = {"w/part_0": "p0", "w/part_1": "p1"}
+    assert group_partitions(parts, {"w/part_0": ("w", 0), "w/part_1": ("w", 2)}) == {
+        "w": ["p0", "p1"]
+    }
+    with pytest.raises(errors.PartitionedVariablesError, match="Duplicate offset 0 for .*'w'"):
+        group_partitions(parts, {"w/part_0": ("w", 0), "w/part_1": ("w", 0)})
+    with pytest.raises(RuntimeError, match=r"both single and partitioned: \['w'\]"):
+        group_partitions({"w": "v", **parts}, {"w/part_0": ("w", 0), "w/part_1": ("w", 2)})
