@@ -5,6 +5,7 @@ passes: test_mutants_tf1_probes38.py, test_mutants_tf1_probes41.py)."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -350,3 +351,27 @@ def test_inconsistent_partitions_are_upstreams_runtime_errors() -> None:
         group_partitions(parts, {"w/part_0": ("w", 0), "w/part_1": ("w", 0)})
     with pytest.raises(RuntimeError, match=r"both single and partitioned: \['w'\]"):
         group_partitions({"w": "v", **parts}, {"w/part_0": ("w", 0), "w/part_1": ("w", 2)})
+
+
+@pytest.mark.parametrize(("outer", "name"), [(None, "1module"), ("2outer", "module")])
+def test_a_module_scope_that_starts_with_a_digit_is_refused_before_the_import(
+    outer: str | None, name: str
+) -> None:
+    # TensorFlow's prepend_name_scope would build the group reference "\\1" + "1module".
+    spec = hub.create_module_spec(_double_fn)
+    with tf.Graph().as_default():
+        scope = tf1.variable_scope(outer) if outer else contextlib.nullcontext()
+        with scope, pytest.raises(errors.ArgumentError, match="starts with a digit"):
+            hub.Module(spec, name=name)
+
+
+def _ragged_input_validated_fn() -> None:
+    values = tf1.placeholder(tf.float32, [None])
+    splits = tf1.placeholder(tf.int64, [None])
+    x = tf.RaggedTensor.from_row_splits(values, splits)  # validate=True by default.
+    hub.add_signature(inputs=x, outputs=tf.reduce_sum(x, axis=1))
+
+
+def test_a_ragged_input_colocated_by_its_validation_says_to_skip_validation() -> None:
+    with pytest.raises(errors.ModuleSpecError, match=r"(?s)colocate_with.*validate=False"):
+        hub.create_module_spec(_ragged_input_validated_fn)
