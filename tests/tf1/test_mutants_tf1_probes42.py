@@ -304,7 +304,7 @@ def test_a_tensor_name_must_end_in_its_output_number(name: str) -> None:
     # As upstream's _split_tensor_name (a ValueError), e.g. for a damaged signature.
     from tfhub.tf1.meta_graph_lib import split_tensor_name
 
-    assert split_tensor_name("scope/x:0:12") == ("scope/x:0", 12)
+    assert split_tensor_name("scope/x:12") == ("scope/x", 12)
     with pytest.raises(errors.ModuleSpecError, match=f"node_name:output_number.*{name!r}"):
         split_tensor_name(name)
 
