@@ -227,7 +227,7 @@ class NativeModuleImpl(ModuleImpl):
         meta_graph_lib.import_meta_graph(
             meta_graph, input_map=feed_map, import_scope=relative_scope
         )
-        pass
+        fix_colocation_after_import(feed_map, absolute_scope)
 
         def get_tensor(tensor_name: str) -> Any:
             if tensor_name in all_feeds:  # An output that is also an input.
