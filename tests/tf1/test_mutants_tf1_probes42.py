@@ -375,3 +375,26 @@ def _ragged_input_validated_fn() -> None:
 def test_a_ragged_input_colocated_by_its_validation_says_to_skip_validation() -> None:
     with pytest.raises(errors.ModuleSpecError, match=r"(?s)colocate_with.*validate=False"):
         hub.create_module_spec(_ragged_input_validated_fn)
+
+
+def _staging_fn() -> None:
+    x = tf1.placeholder(tf.float32, [None])
+    stage = tf.raw_ops.Stage(values=[x], shared_name="buffer", name="stage")
+    with tf.control_dependencies([stage]):
+        y = tf.identity(x)
+    hub.add_signature(inputs=x, outputs=y)
+
+
+def test_each_application_prefixes_the_shared_names_of_its_ops() -> None:
+    # As upstream: two applications (or two modules) must not share one staging area.
+    spec = hub.create_module_spec(_staging_fn)
+    with tf.Graph().as_default() as graph:
+        module = hub.Module(spec)
+        module([1.0])
+        module([2.0])
+        names = [op.get_attr("shared_name") for op in graph.get_operations() if op.type == "Stage"]
+        assert names == [  # The state graph holds a copy too.
+            b"module/buffer",
+            b"module_apply_default/buffer",
+            b"module_apply_default_1/buffer",
+        ]
