@@ -398,17 +398,3 @@ def test_each_application_prefixes_the_shared_names_of_its_ops() -> None:
             b"module_apply_default/buffer",
             b"module_apply_default_1/buffer",
         ]
-
-
-def _passthrough_fn() -> None:
-    x = tf1.placeholder(tf.float32, [None], name="x")
-    hub.add_signature(inputs=x, outputs={"same": x, "next": x + 1.0})
-
-
-def test_an_output_that_is_the_input_is_the_callers_tensor() -> None:
-    spec = hub.create_module_spec(_passthrough_fn)
-    with tf.Graph().as_default():
-        given = tf.constant([1.0, 2.0], name="given")
-        outputs = hub.Module(spec)(given, as_dict=True)
-        assert outputs["same"] is given
-        assert _run(outputs["next"]).tolist() == [2.0, 3.0]
