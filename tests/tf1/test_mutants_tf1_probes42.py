@@ -5,7 +5,6 @@ passes: test_mutants_tf1_probes38.py, test_mutants_tf1_probes41.py)."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -338,31 +337,6 @@ def test_a_class_attr_value_that_is_no_colocation_survives_the_rewrite() -> None
     with tf.Graph().as_default():
         out = hub.Module(spec)(tf.constant([1.0], name="u"))
         assert out.op.get_attr("_class") == [b"not-a-location", b"loc:@u"]
-
-
-def test_inconsistent_partitions_are_upstreams_runtime_errors() -> None:
-    from tfhub.tf1.graph_state import group_partitions
-
-    parts = {"w/part_0": "p0", "w/part_1": "p1"}
-    assert group_partitions(parts, {"w/part_0": ("w", 0), "w/part_1": ("w", 2)}) == {
-        "w": ["p0", "p1"]
-    }
-    with pytest.raises(errors.PartitionedVariablesError, match="Duplicate offset 0 for .*'w'"):
-        group_partitions(parts, {"w/part_0": ("w", 0), "w/part_1": ("w", 0)})
-    with pytest.raises(RuntimeError, match=r"both single and partitioned: \['w'\]"):
-        group_partitions({"w": "v", **parts}, {"w/part_0": ("w", 0), "w/part_1": ("w", 2)})
-
-
-@pytest.mark.parametrize(("outer", "name"), [(None, "1module"), ("2outer", "module")])
-def test_a_module_scope_that_starts_with_a_digit_is_refused_before_the_import(
-    outer: str | None, name: str
-) -> None:
-    # TensorFlow's prepend_name_scope would build the group reference "\\1" + "1module".
-    spec = hub.create_module_spec(_double_fn)
-    with tf.Graph().as_default():
-        scope = tf1.variable_scope(outer) if outer else contextlib.nullcontext()
-        with scope, pytest.raises(errors.ArgumentError, match="starts with a digit"):
-            hub.Module(spec, name=name)
 
 
 def _ragged_input_validated_fn() -> None:
