@@ -339,18 +339,6 @@ def test_a_class_attr_value_that_is_no_colocation_survives_the_rewrite() -> None
         assert out.op.get_attr("_class") == [b"not-a-location", b"loc:@u"]
 
 
-def _ragged_input_validated_fn() -> None:
-    values = tf1.placeholder(tf.float32, [None])
-    splits = tf1.placeholder(tf.int64, [None])
-    x = tf.RaggedTensor.from_row_splits(values, splits)  # validate=True by default.
-    hub.add_signature(inputs=x, outputs=tf.reduce_sum(x, axis=1))
-
-
-def test_a_ragged_input_colocated_by_its_validation_says_to_skip_validation() -> None:
-    with pytest.raises(errors.ModuleSpecError, match=r"(?s)colocate_with.*validate=False"):
-        hub.create_module_spec(_ragged_input_validated_fn)
-
-
 def _staging_fn() -> None:
     x = tf1.placeholder(tf.float32, [None])
     stage = tf.raw_ops.Stage(values=[x], shared_name="buffer", name="stage")
