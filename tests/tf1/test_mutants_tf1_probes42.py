@@ -180,10 +180,13 @@ def _asset_fn(make_asset: Any) -> Any:
 def test_an_asset_tensor_that_is_not_one_constant_string_is_named_at_export(
     make_asset: Any, problem: str, tmp_path: Path
 ) -> None:
-    # As upstream's _check_asset_node_def, before anything reads the node's value.
+    # As upstream's _check_asset_node_def, before anything reads the node's value: a
+    # TypeError, as upstream raised (and a ModuleSpecError, a ValueError, as tfhub raised).
     spec = hub.create_module_spec(_asset_fn(make_asset))
-    with pytest.raises(errors.ModuleSpecError, match=f"Asset node '.*' {problem}"):
+    with pytest.raises(TypeError, match=f"Asset node '.*' {problem}") as raised:
         _export(spec, tmp_path / "module")
+    assert isinstance(raised.value, errors.AssetNodeError)
+    assert isinstance(raised.value, errors.ModuleSpecError)
 
 
 def _colocated_with_a_constant_fn() -> None:

@@ -40,6 +40,7 @@ from ._hub import _HubDataError as _HubDataError
 from ._hub import _rebuild_hub_error as _rebuild_hub_error
 from ._lazy import lazy_error_class
 from ._loading import (
+    AssetNodeError,
     CallInputSpecError,
     ConfigNotSupportedError,
     DamagedModelError,
@@ -138,6 +139,7 @@ __all__ = [
     "ArchiveError",
     "ArchiveTooLargeError",
     "ArchiveTooManyMembersError",
+    "AssetNodeError",
     "ArgumentError",
     "ArgumentTypeError",
     "CacheError",

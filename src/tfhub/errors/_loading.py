@@ -242,6 +242,11 @@ class ModuleSpecError(TFHubError, ValueError):
     ImageModuleInfo to attach); a ValueError, as upstream."""
 
 
+class AssetNodeError(ModuleSpecError, TypeError):
+    """A tensor of the ASSET_FILEPATHS collection that is not one constant string, found at
+    export (upstream's `_check_asset_node_def` raised TypeError)."""
+
+
 class PartitionedVariablesError(ModuleSpecError, RuntimeError):
     """Partitioned variables whose parts do not fit together (upstream raised RuntimeError)."""
 

@@ -154,12 +154,13 @@ def _export_attachments(graph: Any, meta_graph: Any) -> None:
 
 
 def _check_asset_node(node: Any) -> None:
+    """Raises AssetNodeError (a TypeError, as upstream) unless `node` is one constant string."""
     if node.op != "Const":
-        raise errors.ModuleSpecError(f"Asset node {node.name!r} must be a constant.")
+        raise errors.AssetNodeError(f"Asset node {node.name!r} must be a constant.")
     if tf.dtypes.as_dtype(node.attr["dtype"].type) != tf.string:
-        raise errors.ModuleSpecError(f"Asset node {node.name!r} must be of dtype string.")
+        raise errors.AssetNodeError(f"Asset node {node.name!r} must be of dtype string.")
     if len(node.attr["value"].tensor.string_val) != 1:
-        raise errors.ModuleSpecError(f"Asset node {node.name!r} must be a scalar.")
+        raise errors.AssetNodeError(f"Asset node {node.name!r} must be a scalar.")
 
 
 def _merge_assets_key_collection(saved_model: Any, path: str) -> dict[str, str]:
