@@ -37,6 +37,7 @@ STALLED_SIZE = 1 << 20  # What the "stalls" bucket's objects say they hold (it s
 RECORDS_NAME = "emb-00000-of-00001.tfrecords"  # The file in a "records-trickle" folder.
 OTHERS_NAMES = ("ann.index", "notes.txt")  # The files in a "holds-others" folder.
 ESCAPED_NAME = "a\x1b]0;owned\x07\x1b[2Jb"  # The file in an "escname" folder.
+WRITABLE = "writable"  # The bucket that works (`GcsStandIn.objects`).
 
 
 def _archive() -> bytes:
@@ -73,12 +74,17 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         file), as its listing says; like every bucket it refuses writes and deletes.
     escname: any folder holds ESCAPED_NAME (terminal escapes in a file's name).
     list403: a listing is refused (403); TensorFlow's isdir() takes that for "no folder".
+    writable: a working bucket, held in `objects` (name -> bytes, shared with the test): it
+        lists (prefix, delimiter), reads (Range), uploads (simple and resumable), deletes and
+        copies (rewriteTo) as GCS does; an object whose name holds "refuse-copy" is refused
+        (403) as a copy's source, so a move of it fails.
     """
 
     protocol_version = "HTTP/1.1"
     tls: ssl.SSLContext
     requests: list[str]
     stopping: threading.Event
+    objects: dict[str, bytes]
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -101,8 +107,11 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # An upload (and PUT, DELETE, PATCH): recorded and refused.
         self.requests.append(f"{self.command} {self.headers.get('Host', '')}{self.path}")
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
         url = urllib.parse.urlsplit(self.path)
+        if f"/b/{WRITABLE}/" in url.path:  # The working bucket (not a misbehaviour).
+            self.write_object(url, self.body())
+            return
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
         parts = url.path.split("/")  # /upload/storage/v1/b/BUCKET/o?uploadType=...
         bucket = parts[5] if len(parts) > 5 and parts[1] == "upload" else ""
         marker = "uploadType=media" in url.query and self.command == "POST"
@@ -121,6 +130,12 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         self.requests.append(f"GET {host}{self.path}")
         parts = url.path.split("/")
+        if host.startswith("www.") and len(parts) > 5 and parts[4] == WRITABLE:
+            self.api_writable(parts, url.query)
+            return
+        if not host.startswith("www.") and parts[1] == WRITABLE:
+            self.media_writable(urllib.parse.unquote("/".join(parts[2:])))
+            return
         if host.startswith("www."):  # /storage/v1/b/BUCKET[/o[/NAME]]
             self.api(parts[4], len(parts), url.query)
         else:  # /BUCKET/NAME
@@ -178,6 +193,97 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(ARCHIVE)
 
+    def answer_json(self, status: int, value: object) -> None:
+        self.answer(status, json.dumps(value).encode())
+
+    def metadata(self, name: str) -> dict[str, str]:
+        size = str(len(self.objects[name]))
+        return {"name": name, "size": size, "generation": "1", "updated": "2026-01-01T00:00:00Z"}
+
+    def api_writable(self, parts: list[str], query: str) -> None:
+        """GET /storage/v1/b/writable/o[/NAME]: a listing (prefix, delimiter) or metadata."""
+        if len(parts) > 6:
+            name = urllib.parse.unquote("/".join(parts[6:]))
+            if name in self.objects:
+                self.answer_json(200, self.metadata(name))
+            else:
+                self.answer_json(404, {"error": {"code": 404, "message": "No such object"}})
+            return
+        asked = urllib.parse.parse_qs(query)
+        prefix = asked.get("prefix", [""])[0]
+        delimiter = asked.get("delimiter", [""])[0]
+        items, prefixes = [], set()
+        for name in sorted(self.objects):
+            if not name.startswith(prefix):
+                continue
+            rest = name[len(prefix) :]
+            if delimiter and delimiter in rest:
+                prefixes.add(prefix + rest.split(delimiter)[0] + delimiter)
+            else:
+                items.append(self.metadata(name))
+        self.answer_json(200, {"items": items, "prefixes": sorted(prefixes)})
+
+    def media_writable(self, name: str) -> None:
+        """GET storage.googleapis.com/writable/NAME, with a Range header as TensorFlow sends."""
+        if name not in self.objects:
+            self.answer(404, b"No such object", "text/plain")
+            return
+        data = self.objects[name]
+        start, _, end = self.headers.get("Range", "bytes=0-").removeprefix("bytes=").partition("-")
+        first, last = int(start), min(int(end or len(data) - 1), len(data) - 1)
+        if first >= len(data):
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{len(data)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
+        self.send_header("Content-Length", str(last - first + 1))
+        self.end_headers()
+        self.wfile.write(data[first : last + 1])
+
+    def body(self) -> bytes:
+        """The request's body: TensorFlow sends an upload's chunked (with a Content-Length)."""
+        if "chunked" not in self.headers.get("Transfer-Encoding", ""):
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        chunks = []
+        while size := int(self.rfile.readline().split(b";")[0], 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        self.rfile.readline()  # The empty line after the last (empty) chunk.
+        return b"".join(chunks)
+
+    def write_object(self, url: urllib.parse.SplitResult, body: bytes) -> None:
+        """POST/PUT/DELETE of the working bucket: an upload (simple, or resumable: a session
+        URL then its PUT), a copy (rewriteTo) or a removal."""
+        asked = urllib.parse.parse_qs(url.query)
+        parts = url.path.split("/")
+        if self.command == "DELETE":
+            name = urllib.parse.unquote("/".join(parts[6:]))
+            found = self.objects.pop(name, None) is not None
+            self.answer(204 if found else 404, b"")
+        elif "rewriteTo" in parts:
+            at = parts.index("rewriteTo")
+            source = urllib.parse.unquote("/".join(parts[6:at]))
+            target = urllib.parse.unquote("/".join(parts[at + 4 :]))
+            if source not in self.objects or "refuse-copy" in source:
+                self.answer_json(403, {"error": {"code": 403, "message": "copy refused"}})
+                return
+            self.objects[target] = self.objects[source]
+            self.answer_json(200, {"done": True, "resource": self.metadata(target)})
+        elif asked.get("uploadType") == ["resumable"] and self.command == "POST":
+            session = url._replace(query=url.query + "&upload_id=1").geturl()
+            self.send_response(200)
+            self.send_header("Location", f"https://www.googleapis.com{session}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:  # A simple upload, a resumable session's PUT of the whole file, or its status.
+            name = asked["name"][0]
+            if not self.headers.get("Content-Range", "").startswith("bytes */"):
+                self.objects[name] = body
+            self.answer_json(200, self.metadata(name))
+
     def trickle(self) -> None:
         """Answers a read of STALLED_SIZE bytes with one byte every 0.2 s, until the stand-in
         stops: a read that never ends, yet never idles long enough for TensorFlow to give up."""
@@ -205,6 +311,7 @@ class GcsStandIn:
     proxy: str
     bundle: str
     requests: list[str]
+    objects: dict[str, bytes] = dataclasses.field(default_factory=dict)  # The WRITABLE bucket's.
 
     def env(self, **extra: str) -> dict[str, str]:
         """A child's environment (`child_env`) whose TensorFlow reads gs:// from the stand-in,
@@ -236,15 +343,96 @@ def serve_gcs(folder: Path) -> Iterator[GcsStandIn]:
     context.load_cert_chain(cert, key)
     seen: list[str] = []
     stopping = threading.Event()
-    handler = type("Handler", (_Gcs,), {"tls": context, "requests": seen, "stopping": stopping})
+    objects: dict[str, bytes] = {}
+    state = {"tls": context, "requests": seen, "stopping": stopping, "objects": objects}
+    handler = type("Handler", (_Gcs,), state)
     server = _Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield GcsStandIn(f"http://127.0.0.1:{server.server_address[1]}", os.fspath(cert), seen)
+        proxy = f"http://127.0.0.1:{server.server_address[1]}"
+        yield GcsStandIn(proxy, os.fspath(cert), seen, objects)
     finally:
         stopping.set()
         server.shutdown()
         server.server_close()
+
+
+# Source for a child (`run_scenarios`): Beam's FileSystem for gs:// paths through TensorFlow's
+# file system, so that a Beam pipeline in the child writes to the stand-in (Beam's own GCS
+# file system needs google-cloud-storage and talks to another API). Beam picks it by scheme.
+BEAM_GS_FILESYSTEM = """
+from apache_beam.io.filesystem import CompressedFile, CompressionTypes, FileMetadata, FileSystem
+
+class TensorFlowGcsFileSystem(FileSystem):
+    @classmethod
+    def scheme(cls):
+        return "gs"
+
+    def join(self, base, *paths):
+        return "/".join([base.rstrip("/"), *(path.strip("/") for path in paths)])
+
+    def split(self, path):
+        head, _, tail = path.rstrip("/").rpartition("/")
+        return head, tail
+
+    def has_dirs(self):
+        return False
+
+    def mkdirs(self, path):
+        tf.io.gfile.makedirs(path)
+
+    def _list(self, prefix):
+        folder = prefix if prefix.endswith("/") else prefix.rpartition("/")[0] + "/"
+        if tf.io.gfile.isdir(folder):
+            for root, _, names in tf.io.gfile.walk(folder):
+                for name in names:
+                    path = root.rstrip("/") + "/" + name
+                    if path.startswith(prefix):
+                        yield self.metadata(path)
+
+    def _open(self, path, mode, compression_type):
+        compression = FileSystem._get_compression_type(path, compression_type)
+        raw = tf.io.gfile.GFile(path, mode)
+        if compression == CompressionTypes.UNCOMPRESSED:
+            return raw
+        return CompressedFile(raw, compression_type=compression)
+
+    def create(self, path, mime_type=None, compression_type=CompressionTypes.AUTO):
+        return self._open(path, "wb", compression_type)
+
+    def open(self, path, mime_type=None, compression_type=CompressionTypes.AUTO):
+        return self._open(path, "rb", compression_type)
+
+    def copy(self, sources, targets):
+        for source, target in zip(sources, targets):
+            tf.io.gfile.copy(source, target, overwrite=True)
+
+    def rename(self, sources, targets):
+        for source, target in zip(sources, targets):
+            tf.io.gfile.rename(source, target, overwrite=True)
+
+    def exists(self, path):
+        return tf.io.gfile.exists(path)
+
+    def size(self, path):
+        return tf.io.gfile.stat(path).length
+
+    def last_updated(self, path):
+        return 0.0
+
+    def checksum(self, path):
+        return str(self.size(path))
+
+    def metadata(self, path):
+        return FileMetadata(path, self.size(path), 0.0)
+
+    def delete(self, paths):
+        for path in paths:
+            if tf.io.gfile.isdir(path):
+                tf.io.gfile.rmtree(path)
+            elif tf.io.gfile.exists(path):
+                tf.io.gfile.remove(path)
+"""
 
 
 # A child that runs `scenario(report, name, *fields)` for each row (name, *fields) of the JSON
