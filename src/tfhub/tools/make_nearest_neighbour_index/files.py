@@ -17,7 +17,9 @@ allows it, and then through an unpickler that accepts nothing but NumPy arrays a
 
 This module writes the folders and names every file function of the tool: the names are in
 `file_names`, local-or-remote access in `storage`, the reads in `readers` (pickles through
-`safe_pickle`), an index's files in `index_files`.
+`safe_pickle`), an index's files in `index_files`. A remote embedding folder is written as a
+staging sub-folder of it, whose files replace the folder's own once the run succeeded
+(`remote_output_folder`; docs/tools.md says what a run cut short leaves).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from .. import atomic_output, output_errors
-from . import storage
+from . import file_names, storage
 from .file_names import (
     EMBED_FILE_PREFIX,
     EMBED_FILE_SUFFIX,
@@ -44,6 +46,7 @@ from .file_names import (
     OUTPUT_FOLDERS,
     RANDOM_PROJECTION_FILENAME,
     RANDOM_PROJECTION_NPY,
+    is_output_folder,
     is_output_name,
 )
 from .index_files import IndexFiles, check_index_folder
@@ -70,10 +73,12 @@ __all__ = [
     "check_index_folder",
     "check_output_folder",
     "exists",
+    "is_output_folder",
     "is_output_name",
     "is_remote",
     "join",
     "list_names",
+    "other_entries",
     "output_folder",
     "read_bytes",
     "read_index_info",
@@ -93,7 +98,8 @@ def check_output_folder(path: str, *, flag: str) -> None:
     """Checks, before any work, that a local output folder could be written (creates
     nothing), and that an existing one, local or remote, holds only the tool's own files (it
     is replaced whole: e.g. an index folder given as the embedding folder would be deleted;
-    upstream emptied a gs:// folder whatever it held).
+    upstream emptied a gs:// folder whatever it held). A sub-folder named as Beam's temporary
+    folder or a staging folder is the tool's only if what it holds is (`other_entries`).
 
     Args:
         path: the folder.
@@ -106,14 +112,34 @@ def check_output_folder(path: str, *, flag: str) -> None:
             (RetryTimeoutError) gives no answer in time (`storage.list_names`).
     """
     what = OUTPUT_FOLDERS[flag]
-    if is_remote(path):
-        others = [name for name in list_names(path) if not is_output_name(name, flag=flag)]
-        output_errors.refuse_others(path, others, what=what, flag=flag)
-        return
-    atomic_output.check_writable(path, is_dir=True, what=what, flag=flag)
-    atomic_output.check_replaceable(
-        path, lambda name: is_output_name(name, flag=flag), what=what, flag=flag
-    )
+    if not is_remote(path):
+        atomic_output.check_writable(path, is_dir=True, what=what, flag=flag)
+    output_errors.refuse_others(path, other_entries(path, flag=flag), what=what, flag=flag)
+
+
+def other_entries(folder: str, *, flag: str, inside: str = "") -> list[str]:
+    """The entries of the output `folder` (local or remote; none if it is no folder) that the
+    tool does not write, as paths below it ("beam-temp-photos", "beam-temp-emb-1f/notes.txt"):
+    a sub-folder is the tool's only if `is_output_folder` names it and what it holds is (it is
+    looked into); any other sub-folder is not, whatever its name.
+
+    Args:
+        folder: the output folder, or (`inside`) its sub-folder.
+        flag: the flag that named the output folder, a key of `OUTPUT_FOLDERS`.
+        inside: the path of `folder` below the output folder ("" for the output folder).
+
+    Raises:
+        tfhub.errors.DownloadError: as `storage.list_names`.
+    """
+    found = []
+    for name, is_folder in storage.list_entries(folder):
+        below = f"{inside}/{name}" if inside else name
+        own = is_output_name(name, flag=flag, inside=inside)
+        if own and is_folder and is_output_folder(name, flag=flag):
+            found += other_entries(join(folder, name), flag=flag, inside=below)
+        elif is_folder or not own:
+            found.append(below)
+    return found
 
 
 @contextlib.contextmanager
@@ -122,8 +148,8 @@ def output_folder(path: str, *, flag: str) -> Iterator[str]:
 
     A local `path` is written as a temporary folder beside it and renamed into place
     (tfhub.tools.atomic_output), so a failure leaves the old folder (or nothing) and no
-    half-written files. A remote `path` (gs://...) is emptied and written directly, as
-    upstream did.
+    half-written files. A remote `path` (gs://...) is written as a staging sub-folder of it
+    (`remote_output_folder`), so a runner that writes there (Dataflow, Flink) writes that one.
 
     Args:
         path: the folder.
@@ -132,17 +158,69 @@ def output_folder(path: str, *, flag: str) -> Iterator[str]:
     Raises:
         tfhub.errors.OutputNotWritableError: if the local folder cannot be created, or `path`
             is a file; for a remote one, if TensorFlow's file system fails or refuses to
-            remove or make it (`storage.empty_folder`).
+            make, list, remove or move its files.
         tfhub.errors.OutputTimeoutError: (an OutputNotWritableError and TimeoutError) a remote
-            check, removal or making of the folder without an answer within
-            TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+            check, making, removal or move without an answer within TFHUB_HTTP_TIMEOUT plus
+            TFHUB_HTTP_RETRY_TIMEOUT.
     """
-    if not is_remote(path):
-        with atomic_output.write_folder(path, what=OUTPUT_FOLDERS[flag], flag=flag) as tmp:
-            yield tmp
+    if is_remote(path):
+        with remote_output_folder(path, flag=flag) as staging:
+            yield staging
         return
-    storage.empty_folder(path, what=OUTPUT_FOLDERS[flag], flag=flag)
-    yield path
+    with atomic_output.write_folder(path, what=OUTPUT_FOLDERS[flag], flag=flag) as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def remote_output_folder(path: str, *, flag: str) -> Iterator[str]:
+    """Yields a new staging sub-folder of the remote folder `path`, `tfhub-staging-<32 hex>`
+    (`file_names.staging_name`). If the block fails (or is interrupted), the staging folder is
+    removed (best effort) and `path` is left as it was. If it succeeds, the tool's files in
+    `path` are removed (old shards, an old matrix, Beam's or an earlier run's leftovers, as
+    `check_output_folder` took them), the staged files are moved up (copied on the server),
+    and the staging folder is removed. Each call is bounded (`storage`). Cut between the
+    removal and the last move, `path` holds some old files and no new one, or some new files
+    and no old one, the staging folder the new ones not moved (docs/tools.md); the next run
+    removes it.
+
+    Raises:
+        As `output_folder`; a failure once the old files are being removed names the staging
+        folder with the new files in a warning.
+    """
+    what = OUTPUT_FOLDERS[flag]
+    staging_name = file_names.staging_name()
+    staging = join(path, staging_name)
+    storage.make_folder(staging, what=what, flag=flag)
+    try:
+        yield staging
+    except BaseException:
+        _remove_staging(staging, what=what, flag=flag)
+        raise
+    try:
+        entries = storage.list_entries(staging)  # Not Beam's temporary folder, if one is left.
+        staged = [name for name, sub in entries if not sub and is_output_name(name, flag=flag)]
+        for name in list_names(path):
+            if name != staging_name and is_output_name(name, flag=flag):
+                storage.remove(join(path, name), what=what, flag=flag)
+        for name in staged:
+            storage.move(join(staging, name), join(path, name), what=what, flag=flag)
+    except OSError:
+        logger.warning(
+            "The new files are in %s: run generate again, or move them into %s.", staging, path
+        )
+        raise
+    _remove_staging(staging, what=what, flag=flag)
+
+
+def _remove_staging(staging: str, *, what: str, flag: str) -> None:
+    """Removes a staging folder, best effort (each call bounded): a failure is a warning (the
+    next run into the same folder removes it)."""
+    try:
+        storage.remove(staging, what=what, flag=flag)
+    except OSError as err:
+        logger.warning(
+            "Could not remove the staging folder %s (the next run will): %s", staging, err
+        )
 
 
 def write_json(path: str, value: Any) -> None:
@@ -151,8 +229,21 @@ def write_json(path: str, value: Any) -> None:
         json.dump(value, handle, ensure_ascii=False)
 
 
-def write_matrix(folder: str, matrix: np.ndarray, *, upstream_pickle: bool) -> None:
-    """Writes the projection matrix as .npy, and as upstream's pickle if asked."""
+def write_matrix(
+    folder: str, matrix: np.ndarray, *, upstream_pickle: bool, flag: str = "embed_output_dir"
+) -> None:
+    """Writes the projection matrix as .npy, and as upstream's pickle if asked, into a local
+    folder, or a remote one (written in TMPDIR, then uploaded: `storage.upload`, named by
+    `flag` in its errors)."""
+    if is_remote(folder):
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="tfhub-matrix-") as local:
+            write_matrix(local, matrix, upstream_pickle=upstream_pickle)
+            for name in sorted(os.listdir(local)):
+                path = os.path.join(local, name)
+                storage.upload(path, folder, name, what=OUTPUT_FOLDERS[flag], flag=flag)
+        return
     np.save(os.path.join(folder, RANDOM_PROJECTION_NPY), matrix, allow_pickle=False)
     if upstream_pickle:
         with open(os.path.join(folder, RANDOM_PROJECTION_FILENAME), "wb") as handle:

@@ -10,11 +10,12 @@ block of TensorFlow's GCS reader if bigger: GCS_READ_CACHE_BLOCK_SIZE_MB, within
 cut, and the error says how much it waited for. `local_copies` copies remote files so, for
 readers with no bound of their own (tf.data's TFRecordDataset).
 
-A remote output folder is made ready (`empty_folder`: whether it exists, removing it, making it)
-with the same bound, each call on its own, and its files are uploaded (`upload`) with none of
-tfhub's: an upload is one call of TensorFlow's, which a healthy slow upload of a big index may
-make long (TensorFlow's GCS_* variables bound it). A failure or refusal of either is an
-OutputNotWritableError naming the path and its flag."""
+A remote output folder is made ready (`empty_folder`: whether it exists, removing it, making it;
+`make_folder`, `remove`) and its staged files moved into place (`move`, a copy on the server)
+with the same bound, each call on its own (`_write_call`), and its files are uploaded (`upload`)
+with none of tfhub's: an upload is one call of TensorFlow's, which a healthy slow upload of a big
+index may make long (TensorFlow's GCS_* variables bound it). A failure or refusal of any is an
+OutputNotWritableError naming the path and its flag; no answer in time, an OutputTimeoutError."""
 
 from __future__ import annotations
 
@@ -99,17 +100,29 @@ def list_names(folder: str) -> list[str]:
         tfhub.errors.DownloadError: a remote file system that fails or refuses to list it, or
             (RetryTimeoutError) does not within its time (see the module's docstring).
     """
+    return [name for name, _ in list_entries(folder)]
+
+
+def list_entries(folder: str) -> list[tuple[str, bool]]:
+    """(name, whether it is a folder) for each entry of a local or remote folder, as
+    `list_names` lists them (a remote listing marks a folder with a trailing slash).
+
+    Raises:
+        tfhub.errors.DownloadError: as `list_names`.
+    """
     if is_remote(folder):
 
-        def names(gfile: Any) -> list[str]:
+        def entries(gfile: Any) -> list[tuple[str, bool]]:
             # exists() first: isdir(), which listdir() also asks, answers False for a listing
             # refused (403) or failing (503), where exists() raises.
             if not gfile.exists(folder) or not gfile.isdir(folder):
                 return []
-            return [name.rstrip("/") for name in gfile.listdir(folder)]
+            return [(name.rstrip("/"), name.endswith("/")) for name in gfile.listdir(folder)]
 
-        return _remote(folder, names, what="which names the folder holds")
-    return os.listdir(folder) if os.path.isdir(folder) else []
+        return _remote(folder, entries, what="which names the folder holds")
+    if not os.path.isdir(folder):
+        return []
+    return [(name, os.path.isdir(os.path.join(folder, name))) for name in os.listdir(folder)]
 
 
 def read_bytes(path: str) -> bytes:
@@ -229,6 +242,26 @@ def _not_writable(what: str, flag: str) -> Callable[..., Exception]:
     return error
 
 
+def _write_call(
+    path: str, call: Callable[[Any], _T], question: str, verb: str, *, what: str, flag: str
+) -> _T:
+    """`_remote` for a write to the remote output `path` (`what`, named by `flag`): a failure or
+    refusal is an OutputNotWritableError, no answer in time an OutputTimeoutError.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError: (an OSError) TensorFlow's file system failed or
+            refused, naming the path, its flag and the server's answer.
+        tfhub.errors.OutputTimeoutError: (an OutputNotWritableError and TimeoutError) no
+            answer in time (see the module's docstring), naming the flag.
+    """
+    try:
+        return _remote(path, call, what=question, verb=verb, failed=_not_writable(what, flag))
+    except errors.RetryTimeoutError as err:  # A write's: not a failed download.
+        raise errors.OutputTimeoutError(
+            f"{err} Received: {flag}={path!r}", path=path, what=what
+        ) from err
+
+
 def empty_folder(path: str, *, what: str, flag: str) -> None:
     """Makes the remote folder `path` exist and hold nothing: removes it if it exists (with
     every file in it), then makes it. Each of those calls gets TFHUB_HTTP_TIMEOUT plus
@@ -246,19 +279,68 @@ def empty_folder(path: str, *, what: str, flag: str) -> None:
         tfhub.errors.OutputTimeoutError: (an OutputNotWritableError and TimeoutError) a call
             without an answer in time (see the module's docstring), naming the flag.
     """
-    failed = _not_writable(what, flag)
+    remove(path, what=what, flag=flag)
+    make_folder(path, what=what, flag=flag)
 
-    def ask(call: Callable[[Any], _T], question: str, verb: str) -> _T:
-        try:
-            return _remote(path, call, what=question, verb=verb, failed=failed)
-        except errors.RetryTimeoutError as err:  # A write's: not a failed download.
-            raise errors.OutputTimeoutError(
-                f"{err} Received: {flag}={path!r}", path=path, what=what
-            ) from err
 
-    if ask(lambda gfile: bool(gfile.exists(path)), "whether it exists", "check"):
-        ask(lambda gfile: gfile.rmtree(path), "whether it removed the old folder", "remove")
-    ask(lambda gfile: gfile.makedirs(path), "whether it made the folder", "make")
+def make_folder(path: str, *, what: str, flag: str) -> None:
+    """Makes the remote folder `path` (and its parents), in one bounded call.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as
+            `empty_folder`.
+    """
+    make = "whether it made the folder"
+    _write_call(path, lambda gfile: gfile.makedirs(path), make, "make", what=what, flag=flag)
+
+
+def remove(path: str, *, what: str, flag: str) -> None:
+    """Removes the remote file or folder `path` (a folder with every file in it) if it exists:
+    whether it exists, and its removal, each in one bounded call.
+
+    Args:
+        path: the remote file or folder.
+        what: what the output it belongs to is ("embedding folder"), for the error.
+        flag: the flag that named that output, for the error.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as
+            `empty_folder`.
+    """
+
+    def kind(gfile: Any) -> str:
+        return ("folder" if gfile.isdir(path) else "file") if gfile.exists(path) else ""
+
+    found = _write_call(path, kind, "whether it exists", "check", what=what, flag=flag)
+    if not found:
+        return
+
+    def removal(gfile: Any) -> None:
+        (gfile.rmtree if found == "folder" else gfile.remove)(path)
+
+    question = f"whether it removed the old {found}"
+    _write_call(path, removal, question, "remove", what=what, flag=flag)
+
+
+def move(source: str, target: str, *, what: str, flag: str) -> None:
+    """Moves the remote file `source` to `target` (replacing it) in one bounded call: within a
+    bucket GCS copies it on the server (nothing is downloaded), then deletes `source`.
+
+    Args:
+        source: the remote file.
+        target: where it goes, on the same file system.
+        what: what the output `target` belongs to is ("embedding folder"), for the error.
+        flag: the flag that named that output, for the error.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as
+            `empty_folder`, naming `target`.
+    """
+
+    def rename(gfile: Any) -> None:
+        gfile.rename(source, target, overwrite=True)
+
+    _write_call(target, rename, "whether it moved the file", "move", what=what, flag=flag)
 
 
 def upload(local: str, folder: str, name: str, *, what: str, flag: str) -> None:
