@@ -58,6 +58,12 @@ def create(self, path, *args, **kwargs):  # Ctrl-C while Beam writes into an "in
     return _create(self, path, *args, **kwargs)
 
 TensorFlowGcsFileSystem.create = create
+_delete = TensorFlowGcsFileSystem.delete
+
+def delete(self, paths):  # Beam's temporary folder left, as a runner may leave it.
+    _delete(self, [path for path in paths if "/beam-leaves-temp/" not in path])
+
+TensorFlowGcsFileSystem.delete = delete
 
 def scenario(report, name, data, module, folder, projected):
     config = embedding_generator.GenerateConfig(
@@ -83,6 +89,7 @@ PLAN: dict[str, tuple[str, int | None, dict[str, bytes]]] = {
             f"{STAGING}/{BEAM_TEMP}/{BEAM_FILE}": b"beam's bundle in staging",
         },
     ),
+    "beam-leaves-temp": ("good", None, dict(OLD_SHARDS)),
     "user-folder": ("good", None, {**OLD_SHARDS, "beam-temp-photos/cat.jpg": b"meow"}),
     "user-file-in-beam-temp": ("good", None, {**OLD_SHARDS, f"{BEAM_TEMP}/notes.txt": b"mine"}),
 }
@@ -93,12 +100,13 @@ def _folder(name: str) -> str:
 
 
 def _objects(gcs: GcsStandIn, name: str) -> dict[str, bytes]:
-    """The objects below the scenario's folder, by path below it (folder markers left out)."""
+    """The objects below the scenario's folder, by path below it, with the markers of folders
+    in it ("tfhub-staging-.../": an empty staging folder left is one); not its own marker."""
     prefix = f"{name}/"
     return {
         key[len(prefix) :]: value
         for key, value in gcs.objects.items()
-        if key.startswith(prefix) and not key.endswith("/")
+        if key.startswith(prefix) and key != prefix
     }
 
 
@@ -199,6 +207,14 @@ def test_a_projection_matrix_is_written_into_a_remote_folder(
     assert _objects(gcs, "projected")["random_projection.matrix.npy"].startswith(b"\x93NUMPY")
 
 
+def test_a_beam_temporary_folder_left_in_the_staging_folder_is_not_moved_up(
+    reports: dict[str, Any], gcs: GcsStandIn
+) -> None:
+    report = _report(reports, "beam-leaves-temp")
+    assert report.get("result") == nn.DIM, report
+    assert sorted(_objects(gcs, "beam-leaves-temp")) == ["emb-00000-of-00001.tfrecords"]
+
+
 def test_leftovers_of_beam_and_of_a_killed_run_are_taken_and_removed(
     reports: dict[str, Any], gcs: GcsStandIn
 ) -> None:
@@ -230,6 +246,8 @@ def test_a_remote_beam_temp_folder_that_is_not_beams_is_refused(
         (f"{BEAM_TEMP}/{BEAM_FILE}/deeper.txt", f"{BEAM_TEMP}/{BEAM_FILE}"),  # A folder.
         (f"{STAGING}/photos/cat.jpg", f"{STAGING}/photos"),
         (f"tfhub-staging-1234/{BEAM_FILE}", "tfhub-staging-1234"),
+        (f"{BEAM_TEMP}/photos.emb.tfrecords", f"{BEAM_TEMP}/photos.emb.tfrecords"),
+        (f"{STAGING}/{STAGING}/emb-00000-of-00001.tfrecords", f"{STAGING}/{STAGING}"),
     ],
 )
 def test_a_local_beam_temp_folder_that_is_not_beams_is_refused(
