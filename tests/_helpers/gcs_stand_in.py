@@ -38,6 +38,7 @@ RECORDS_NAME = "emb-00000-of-00001.tfrecords"  # The file in a "records-trickle"
 OTHERS_NAMES = ("ann.index", "notes.txt")  # The files in a "holds-others" folder.
 ESCAPED_NAME = "a\x1b]0;owned\x07\x1b[2Jb"  # The file in an "escname" folder.
 WRITABLE = "writable"  # The bucket that works (`GcsStandIn.objects`).
+REFUSE_COPY = "refuse-copy-into"  # A folder of WRITABLE that no copy goes into.
 
 
 def _archive() -> bytes:
@@ -76,8 +77,8 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
     list403: a listing is refused (403); TensorFlow's isdir() takes that for "no folder".
     writable: a working bucket, held in `objects` (name -> bytes, shared with the test): it
         lists (prefix, delimiter), reads (Range), uploads (simple and resumable), deletes and
-        copies (rewriteTo) as GCS does; an object whose name holds "refuse-copy" is refused
-        (403) as a copy's source, so a move of it fails.
+        copies (rewriteTo) as GCS does; a copy (so a move) into a folder named
+        "refuse-copy-into" is refused (403), one into a sub-folder of it is not.
     """
 
     protocol_version = "HTTP/1.1"
@@ -267,7 +268,7 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             at = parts.index("rewriteTo")
             source = urllib.parse.unquote("/".join(parts[6:at]))
             target = urllib.parse.unquote("/".join(parts[at + 4 :]))
-            if source not in self.objects or "refuse-copy" in source:
+            if source not in self.objects or target.rpartition("/")[0].endswith(REFUSE_COPY):
                 self.answer_json(403, {"error": {"code": 403, "message": "copy refused"}})
                 return
             self.objects[target] = self.objects[source]

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from tests._helpers.gcs_stand_in import (
     BEAM_GS_FILESYSTEM,
+    REFUSE_COPY,
     WRITABLE,
     GcsStandIn,
     run_scenarios,
@@ -90,6 +91,7 @@ PLAN: dict[str, tuple[str, int | None, dict[str, bytes]]] = {
         },
     ),
     "beam-leaves-temp": ("good", None, dict(OLD_SHARDS)),
+    REFUSE_COPY: ("good", None, dict(OLD_SHARDS)),  # The moves up are refused.
     "user-folder": ("good", None, {**OLD_SHARDS, "beam-temp-photos/cat.jpg": b"meow"}),
     "user-file-in-beam-temp": ("good", None, {**OLD_SHARDS, f"{BEAM_TEMP}/notes.txt": b"mine"}),
 }
@@ -213,6 +215,26 @@ def test_a_beam_temporary_folder_left_in_the_staging_folder_is_not_moved_up(
     report = _report(reports, "beam-leaves-temp")
     assert report.get("result") == nn.DIM, report
     assert sorted(_objects(gcs, "beam-leaves-temp")) == ["emb-00000-of-00001.tfrecords"]
+
+
+def test_a_refused_move_up_names_the_file_and_leaves_the_new_files_in_staging(
+    reports: dict[str, Any], gcs: GcsStandIn, tmp_path: Path
+) -> None:
+    """What docs/tools.md says a failure between the removal and the last move leaves: none
+    of the old files, and the new ones complete in the staging folder, named in a warning."""
+    report = _report(reports, REFUSE_COPY)
+    assert report.get("type") == "OutputNotWritableError", report
+    folder = _folder(REFUSE_COPY)
+    assert report["path"] == folder, report
+    message = report["message"]
+    assert f"Cannot write the embedding folder {folder}: its file emb-00000-of-00001" in message
+    assert "copy refused" in message and "embed_output_dir=" in message, message
+    found = _objects(gcs, REFUSE_COPY)
+    staged = [path for path in found if path.endswith(".tfrecords")]
+    assert len(staged) == 1 and staged[0].startswith(file_names.STAGING_PREFIX), sorted(found)
+    assert f"The new files are in {folder}/{staged[0].split('/')[0]}" in reports["stderr"]
+    items, _ = _read_records(found[staged[0]], tmp_path)
+    assert sorted(items) == sorted(ITEMS)
 
 
 def test_leftovers_of_beam_and_of_a_killed_run_are_taken_and_removed(

@@ -201,9 +201,9 @@ def remote_output_folder(path: str, *, flag: str) -> Iterator[str]:
         staged = [name for name, sub in entries if not sub and is_output_name(name, flag=flag)]
         for name in list_names(path):
             if name != staging_name and is_output_name(name, flag=flag):
-                storage.remove(join(path, name), what=what, flag=flag)
+                storage.remove(path, name, what=what, flag=flag)
         for name in staged:
-            storage.move(join(staging, name), join(path, name), what=what, flag=flag)
+            storage.move(join(staging, name), path, name, what=what, flag=flag)
     except OSError:
         logger.warning(
             "The new files are in %s: run generate again, or move them into %s.", staging, path

@@ -243,22 +243,35 @@ def _not_writable(what: str, flag: str) -> Callable[..., Exception]:
 
 
 def _write_call(
-    path: str, call: Callable[[Any], _T], question: str, verb: str, *, what: str, flag: str
+    folder: str,
+    call: Callable[[Any], _T],
+    question: str,
+    verb: str,
+    *,
+    what: str,
+    flag: str,
+    name: str | None = None,
 ) -> _T:
-    """`_remote` for a write to the remote output `path` (`what`, named by `flag`): a failure or
-    refusal is an OutputNotWritableError, no answer in time an OutputTimeoutError.
+    """`_remote` for a write to the remote output `folder` (`what`, named by `flag`), or to its
+    file or sub-folder `name`: a failure or refusal is an OutputNotWritableError, no answer in
+    time an OutputTimeoutError.
 
     Raises:
         tfhub.errors.OutputNotWritableError: (an OSError) TensorFlow's file system failed or
-            refused, naming the path, its flag and the server's answer.
+            refused, naming the folder (and `name`), its flag and the server's answer.
         tfhub.errors.OutputTimeoutError: (an OutputNotWritableError and TimeoutError) no
-            answer in time (see the module's docstring), naming the flag.
+            answer in time (see the module's docstring), naming the path and the flag.
     """
+    path = folder if name is None else join(folder, name)
+
+    def failed(_: str, err: Any) -> Exception:
+        return _not_writable(what, flag)(folder, err, name)
+
     try:
-        return _remote(path, call, what=question, verb=verb, failed=_not_writable(what, flag))
+        return _remote(path, call, what=question, verb=verb, failed=failed)
     except errors.RetryTimeoutError as err:  # A write's: not a failed download.
         raise errors.OutputTimeoutError(
-            f"{err} Received: {flag}={path!r}", path=path, what=what
+            f"{err} Received: {flag}={folder!r}", path=path, what=what
         ) from err
 
 
@@ -294,24 +307,26 @@ def make_folder(path: str, *, what: str, flag: str) -> None:
     _write_call(path, lambda gfile: gfile.makedirs(path), make, "make", what=what, flag=flag)
 
 
-def remove(path: str, *, what: str, flag: str) -> None:
-    """Removes the remote file or folder `path` (a folder with every file in it) if it exists:
-    whether it exists, and its removal, each in one bounded call.
+def remove(folder: str, name: str | None = None, *, what: str, flag: str) -> None:
+    """Removes the remote `folder`, or its file or sub-folder `name`, if it exists (a folder
+    with every file in it): whether it exists, and its removal, each in one bounded call.
 
     Args:
-        path: the remote file or folder.
-        what: what the output it belongs to is ("embedding folder"), for the error.
-        flag: the flag that named that output, for the error.
+        folder: the remote folder (the flag's value, or a sub-folder of it).
+        name: the entry of `folder` to remove (None: `folder` itself).
+        what: what the output is ("embedding folder"), for the error.
+        flag: the flag that named it, for the error.
 
     Raises:
         tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as
             `empty_folder`.
     """
+    path = folder if name is None else join(folder, name)
 
     def kind(gfile: Any) -> str:
         return ("folder" if gfile.isdir(path) else "file") if gfile.exists(path) else ""
 
-    found = _write_call(path, kind, "whether it exists", "check", what=what, flag=flag)
+    found = _write_call(folder, kind, "whether it exists", "check", what=what, flag=flag, name=name)
     if not found:
         return
 
@@ -319,28 +334,31 @@ def remove(path: str, *, what: str, flag: str) -> None:
         (gfile.rmtree if found == "folder" else gfile.remove)(path)
 
     question = f"whether it removed the old {found}"
-    _write_call(path, removal, question, "remove", what=what, flag=flag)
+    _write_call(folder, removal, question, "remove", what=what, flag=flag, name=name)
 
 
-def move(source: str, target: str, *, what: str, flag: str) -> None:
-    """Moves the remote file `source` to `target` (replacing it) in one bounded call: within a
-    bucket GCS copies it on the server (nothing is downloaded), then deletes `source`.
+def move(source: str, folder: str, name: str, *, what: str, flag: str) -> None:
+    """Moves the remote file `source` to `name` in the remote `folder` (replacing it) in one
+    bounded call: within a bucket GCS copies it on the server (nothing is downloaded), then
+    deletes `source`.
 
     Args:
         source: the remote file.
-        target: where it goes, on the same file system.
-        what: what the output `target` belongs to is ("embedding folder"), for the error.
-        flag: the flag that named that output, for the error.
+        folder: the folder it goes to (the flag's value), on the same file system.
+        name: its name there.
+        what: what the output `folder` is ("embedding folder"), for the error.
+        flag: the flag that named it, for the error.
 
     Raises:
         tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as
-            `empty_folder`, naming `target`.
+            `empty_folder`, naming `folder` and the file.
     """
 
     def rename(gfile: Any) -> None:
-        gfile.rename(source, target, overwrite=True)
+        gfile.rename(source, join(folder, name), overwrite=True)
 
-    _write_call(target, rename, "whether it moved the file", "move", what=what, flag=flag)
+    question = "whether it moved the file"
+    _write_call(folder, rename, question, "move", what=what, flag=flag, name=name)
 
 
 def upload(local: str, folder: str, name: str, *, what: str, flag: str) -> None:
