@@ -293,3 +293,22 @@ def test_a_local_leftover_of_beam_is_taken_and_removed(text_module: str, tmp_pat
     data = nn.write_lines(tmp_path / "lines.txt", ITEMS)
     generator.run(generator.GenerateConfig(data, text_module, os.fspath(out)))
     assert os.listdir(out) == ["emb-00000-of-00001.tfrecords"]
+
+
+def test_a_beam_temp_folder_of_a_file_system_that_marks_no_folder_is_looked_into() -> None:
+    """TensorFlow's listing marks a folder with a slash on GCS only (not ram://, hdfs://)."""
+    import tensorflow as tf
+
+    from tfhub.tools.make_nearest_neighbour_index import files
+
+    folder = f"ram://tfhub-probes42/{uuid.uuid4().hex}/emb"
+    tf.io.gfile.makedirs(f"{folder}/{BEAM_TEMP}")
+    for name in (f"{BEAM_TEMP}/{BEAM_FILE}", "emb-00000-of-00001.tfrecords"):
+        with tf.io.gfile.GFile(f"{folder}/{name}", "wb") as handle:
+            handle.write(b"x")
+    files.check_output_folder(folder, flag="embed_output_dir")  # Beam's: taken.
+    with tf.io.gfile.GFile(f"{folder}/{BEAM_TEMP}/notes.txt", "wb") as handle:
+        handle.write(b"mine")
+    with pytest.raises(errors.OutputNotWritableError, match="holds other files") as caught:
+        files.check_output_folder(folder, flag="embed_output_dir")
+    assert f"({BEAM_TEMP}/notes.txt)" in str(caught.value)

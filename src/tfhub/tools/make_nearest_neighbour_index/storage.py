@@ -105,7 +105,8 @@ def list_names(folder: str) -> list[str]:
 
 def list_entries(folder: str) -> list[tuple[str, bool]]:
     """(name, whether it is a folder) for each entry of a local or remote folder, as
-    `list_names` lists them (a remote listing marks a folder with a trailing slash).
+    `list_names` lists them. A GCS listing marks a folder with a trailing slash; other remote
+    file systems (hdfs://, ram://) are asked of each entry, in the same bounded call.
 
     Raises:
         tfhub.errors.DownloadError: as `list_names`.
@@ -117,7 +118,13 @@ def list_entries(folder: str) -> list[tuple[str, bool]]:
             # refused (403) or failing (503), where exists() raises.
             if not gfile.exists(folder) or not gfile.isdir(folder):
                 return []
-            return [(name.rstrip("/"), name.endswith("/")) for name in gfile.listdir(folder)]
+            marked = folder.startswith("gs://")
+
+            def is_folder(name: str) -> bool:
+                slash = name.endswith("/")
+                return slash or (not marked and bool(gfile.isdir(join(folder, name))))
+
+            return [(name.rstrip("/"), is_folder(name)) for name in gfile.listdir(folder)]
 
         return _remote(folder, entries, what="which names the folder holds")
     if not os.path.isdir(folder):
