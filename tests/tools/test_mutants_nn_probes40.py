@@ -367,8 +367,9 @@ def test_the_names_of_a_folder_that_does_not_exist_are_none(tmp_path: Path) -> N
 
 
 @pytest.mark.tf
-def test_a_remote_output_folder_is_emptied_before_it_is_written() -> None:
-    """gs:// outputs are written in place, as upstream did: an old file does not stay."""
+def test_a_remote_output_folder_keeps_its_old_files_until_the_new_ones_replace_them() -> None:
+    """gs:// outputs are written in a staging sub-folder (session 42; upstream emptied the
+    folder first): the old shard stays while the run writes, and is gone afterwards."""
     import tensorflow as tf
 
     folder = "ram://tfhub-probes40/emptied/emb"
@@ -376,8 +377,11 @@ def test_a_remote_output_folder_is_emptied_before_it_is_written() -> None:
     with tf.io.gfile.GFile(folder + "/emb-00000-of-00009.tfrecords", "w") as handle:
         handle.write("old")
     with files.output_folder(folder, flag="embed_output_dir") as path:
-        assert path == folder
-        assert tf.io.gfile.listdir(folder) == []
+        assert path.startswith(folder + "/tfhub-staging-"), path
+        assert "emb-00000-of-00009.tfrecords" in tf.io.gfile.listdir(folder)
+        with tf.io.gfile.GFile(path + "/emb-00000-of-00001.tfrecords", "w") as handle:
+            handle.write("new")
+    assert tf.io.gfile.listdir(folder) == ["emb-00000-of-00001.tfrecords"]
 
 
 # --- index_builder ---------------------------------------------------------------------------
