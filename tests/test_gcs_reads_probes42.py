@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 from tests._helpers.gcs_stand_in import (
     ARCHIVE,
+    MARKER_PAGES,
+    REFUSE_READ,
+    TRICKLE_ONCE,
     GcsStandIn,
     ended,
     run_scenarios,
@@ -37,6 +40,12 @@ def scenario(report, name, handle, cache, bars):
     os.environ["TFHUB_DOWNLOAD_PROGRESS"] = bars  # On: the object's size is asked first.
     if name.startswith("load-"):
         report["result"] = repr(hub.load(handle))
+    elif name.startswith("again-"):  # A second resolve in the same process, after a failure.
+        try:
+            hub.resolve(handle)
+        except Exception as err:
+            report["first"] = type(err).__name__
+        report["result"] = sorted(os.listdir(hub.resolve(handle)))
     else:
         folder = hub.resolve(handle)
         report["folder"] = folder
@@ -51,6 +60,15 @@ SCENARIOS = {
     "load-stalled-model": ("gs://stalls/model", "0"),
     "good-archive": ("gs://good/m.tar.gz", "0"),
     "good-archive-bars": ("gs://good/m.tar.gz", "1"),
+    "load-refused-read": (f"gs://writable/{REFUSE_READ}/model", "0"),
+    "load-marker-pages": (f"gs://writable/{MARKER_PAGES}/model", "0"),
+    "again-after-a-trickle": (f"gs://writable/{TRICKLE_ONCE}/m.tar.gz", "0"),
+}
+# The objects of the stand-in's working bucket those scenarios read.
+OBJECTS = {
+    f"{REFUSE_READ}/model/saved_model.pb": b"\x08\x01",
+    f"{MARKER_PAGES}/model/saved_model.pb": b"\x08\x01",
+    f"{TRICKLE_ONCE}/m.tar.gz": ARCHIVE,
 }
 
 
@@ -59,6 +77,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     """What the child reported for each scenario, with the local caches it used."""
     root = tmp_path_factory.mktemp("caches")
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
+        gcs.objects.update(OBJECTS)
         plan = [
             (name, handle, f"{root}/{name}", bars) for name, (handle, bars) in SCENARIOS.items()
         ]
@@ -135,3 +154,44 @@ def test_a_remote_tfhub_module_pb_larger_than_a_module_def_is_refused_unread_who
         saved_model_proto.read_module_def_bytes(folder)
     message = str(raised.value)
     assert "tfhub_module.pb (over 1,048,576 bytes) is larger than the 1 MiB" in message, message
+
+
+@pytest.mark.tf
+def test_hub_load_of_a_gcs_model_whose_saved_model_pb_is_refused_is_a_download_error(
+    reports: dict[str, Any],
+) -> None:
+    # Was TensorFlow's bare PermissionDeniedError.
+    report = ended(reports["reports"], "load-refused-read", reports["stderr"], within=WITHIN)
+    assert report["module"] == "tfhub.errors" and "DownloadError" in report["bases"], report
+    message = report["message"]
+    assert f"Cannot read gs://writable/{REFUSE_READ}/model/saved_model.pb" in message, message
+    assert "403" in message and "read refused" in message, message
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in message, message
+
+
+@pytest.mark.tf
+def test_hub_load_asking_for_tfhub_module_pb_whose_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # TensorFlow's exists() of a missing tfhub_module.pb lists its prefix, following the next
+    # page for as long as the server offers one: hub.load's TF1-format check hung.
+    report = ended(reports["reports"], "load-marker-pages", reports["stderr"], within=WITHIN)
+    timed_out(
+        report,
+        f"gs://writable/{MARKER_PAGES}/model/tfhub_module.pb",
+        bases=("RetryTimeoutError", "DownloadError"),
+        settings=(TIMEOUT, RETRY_TIMEOUT),
+    )
+
+
+@pytest.mark.tf
+def test_a_resolve_after_a_read_that_timed_out_asks_the_server_again(
+    reports: dict[str, Any],
+) -> None:
+    # The first read of the object trickles (it times out, and its call runs on); the server
+    # then serves it. The second resolve's read of the same bytes waited behind the stuck
+    # call (same question), and timed out too without asking the server.
+    report = reports["reports"]["again-after-a-trickle"]
+    assert not report["hung"] and "type" not in report, report
+    assert report["first"] == "RetryTimeoutError", report
+    assert report["result"] == ["assets", "saved_model.pb"], report

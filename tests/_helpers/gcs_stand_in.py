@@ -39,6 +39,9 @@ OTHERS_NAMES = ("ann.index", "notes.txt")  # The files in a "holds-others" folde
 ESCAPED_NAME = "a\x1b]0;owned\x07\x1b[2Jb"  # The file in an "escname" folder.
 WRITABLE = "writable"  # The bucket that works (`GcsStandIn.objects`).
 REFUSE_COPY = "refuse-copy-into"  # A folder of WRITABLE that no copy goes into.
+REFUSE_READ = "refuse-read"  # A folder of WRITABLE whose objects' reads are refused (403).
+TRICKLE_ONCE = "trickle-once"  # A folder of WRITABLE whose objects' first read trickles.
+MARKER_PAGES = "marker-pages"  # A folder of WRITABLE where tfhub_module.pb's listing pages on.
 
 
 def _archive() -> bytes:
@@ -78,7 +81,11 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
     writable: a working bucket, held in `objects` (name -> bytes, shared with the test): it
         lists (prefix, delimiter), reads (Range), uploads (simple and resumable), deletes and
         copies (rewriteTo) as GCS does; a copy (so a move) into a folder named
-        "refuse-copy-into" is refused (403), one into a sub-folder of it is not.
+        "refuse-copy-into" is refused (403), one into a sub-folder of it is not. In a folder
+        named REFUSE_READ, an object's read is refused (403); in one named TRICKLE_ONCE, its
+        first read trickles (as "stalls" objects do) and later ones are served; in one named
+        MARKER_PAGES, the listing of the prefix `.../tfhub_module.pb/` (TensorFlow's exists()
+        of a missing tfhub_module.pb) always offers another page.
     """
 
     protocol_version = "HTTP/1.1"
@@ -86,6 +93,7 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
     requests: list[str]
     stopping: threading.Event
     objects: dict[str, bytes]
+    trickled: set[str]  # The TRICKLE_ONCE objects whose first read was a trickle.
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -213,6 +221,10 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         asked = urllib.parse.parse_qs(query)
         prefix = asked.get("prefix", [""])[0]
         delimiter = asked.get("delimiter", [""])[0]
+        if f"{MARKER_PAGES}/" in prefix and prefix.endswith("tfhub_module.pb/"):
+            time.sleep(0.01)  # Pacing, so that the thread left paging does not spin.
+            self.answer_json(200, {"nextPageToken": "again"})
+            return
         items, prefixes = [], set()
         for name in sorted(self.objects):
             if not name.startswith(prefix):
@@ -228,6 +240,14 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         """GET storage.googleapis.com/writable/NAME, with a Range header as TensorFlow sends."""
         if name not in self.objects:
             self.answer(404, b"No such object", "text/plain")
+            return
+        folders = name.split("/")[:-1]
+        if REFUSE_READ in folders:
+            self.answer(403, b'{"error": {"code": 403, "message": "read refused"}}')
+            return
+        if TRICKLE_ONCE in folders and name not in self.trickled:
+            self.trickled.add(name)
+            self.trickle()
             return
         data = self.objects[name]
         start, _, end = self.headers.get("Range", "bytes=0-").removeprefix("bytes=").partition("-")
@@ -345,7 +365,13 @@ def serve_gcs(folder: Path) -> Iterator[GcsStandIn]:
     seen: list[str] = []
     stopping = threading.Event()
     objects: dict[str, bytes] = {}
-    state = {"tls": context, "requests": seen, "stopping": stopping, "objects": objects}
+    state = {
+        "tls": context,
+        "requests": seen,
+        "stopping": stopping,
+        "objects": objects,
+        "trickled": set(),
+    }
     handler = type("Handler", (_Gcs,), state)
     server = _Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from tests._helpers.gcs_stand_in import (
     RECORDS_NAME,
+    WRITABLE,
     ended,
     run_scenarios,
     serve_gcs,
@@ -38,18 +39,28 @@ def scenario(report, name, source, root):
 SCENARIOS = {
     "trickles": "gs://records-trickle/model",
     "not-a-model": "gs://holds-others/model",
+    "escapes-the-copy": f"gs://{WRITABLE}/dotdot/model",
 }
+# GCS allows any object name: TensorFlow's walk of dotdot/model follows the "folders" `..`.
+ESCAPING_NAME = "dotdot/model/../../escaped/PWNED.txt"
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """What the child reported for each scenario, with the hub folders it used."""
     root = tmp_path_factory.mktemp("hubs")
+    tmpdir = tmp_path_factory.mktemp("outside") / "tmp"  # The copy's escape lands in outside/.
+    tmpdir.mkdir()
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
+        gcs.objects.update({"dotdot/model/saved_model.pb": b"\x08\x01", ESCAPING_NAME: b"owned"})
         plan = [(name, source, f"{root}/{name}") for name, source in SCENARIOS.items()]
-        env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
+        env = gcs.env(
+            TFHUB_HTTP_TIMEOUT=str(TIMEOUT),
+            TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT),
+            TMPDIR=str(tmpdir),
+        )
         found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
-        yield {"reports": found, "stderr": stderr, "root": root}
+        yield {"reports": found, "stderr": stderr, "root": root, "tmpdir": tmpdir}
 
 
 def _hub_files(reports: dict[str, Any], name: str) -> list[str]:
@@ -131,3 +142,18 @@ def test_a_tmpdir_that_does_not_take_the_copy_is_a_publish_write_error_naming_it
     assert report["path"].startswith(str(tmpdir)), report
     assert os.listdir(tmpdir) == []  # The copy was removed.
     assert not (tmp_path / "hub").exists()
+
+
+@pytest.mark.tf
+def test_an_object_whose_name_leaves_the_folder_is_refused_and_never_written_outside(
+    reports: dict[str, Any],
+) -> None:
+    # The copy's folder is TMPDIR/tfhub-mirror-*: `../../escaped/PWNED.txt` below the model
+    # folder was written to TMPDIR/../escaped/PWNED.txt.
+    report = ended(reports["reports"], "escapes-the-copy", reports["stderr"], within=WITHIN)
+    assert report["type"] == "NotAModelError", report
+    assert report["path"] == f"gs://{WRITABLE}/{ESCAPING_NAME}", report
+    assert "outside the folder" in report["message"], report
+    outside = Path(reports["tmpdir"]).parent
+    assert sorted(p.name for p in outside.rglob("*")) == ["tmp"], list(outside.rglob("*"))
+    assert _hub_files(reports, "escapes-the-copy") == []
