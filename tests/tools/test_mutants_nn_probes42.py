@@ -4,6 +4,7 @@ folder and index folder code of session 41): each test names the decision it pin
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tfhub.tools.make_nearest_neighbour_index import (
     record_checks,
     similarity_finder,
 )
+from tfhub.tools.make_nearest_neighbour_index.cli import main as tool_main
 
 # --- make_nearest_neighbour_index: record_checks ---------------------------------------------
 
@@ -76,3 +78,70 @@ def test_upstreams_main_hands_the_words_after_the_operation_to_beam(
     finally:
         for name, value in defaults.items():
             hub2ann.FLAGS[name].value = value
+
+
+# --- make_nearest_neighbour_index: query (cli) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_index(text_module: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An index folder of 10 items embedded by `text_module`, as generate writes them."""
+    root = tmp_path_factory.mktemp("small_index")
+    os.mkdir(root / "embeds")
+    items = nn.lines(10)
+    vectors = nn.text_embedding_expected(items, dim=nn.DIM)
+    records = [(i.encode(), v.tolist()) for i, v in zip(items, vectors, strict=True)]
+    nn.write_records(root / "embeds" / "emb-00000-of-00001.tfrecords", records)
+    index_builder.run(index_builder.BuildConfig(str(root / "embeds"), str(root / "index")))
+    return str(root / "index")
+
+
+def _query_typed(
+    typed: str | bytes, text_module: str, index: str, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """Runs `query` at its prompt on `typed` (bytes: stdin as Python opens it, in UTF-8)."""
+    if isinstance(typed, bytes):
+        stdin: io.TextIOBase = io.TextIOWrapper(io.BytesIO(typed), encoding="utf-8")
+    else:
+        stdin = io.StringIO(typed)
+    monkeypatch.setattr("sys.stdin", stdin)
+    return tool_main(["query", f"--module_url={text_module}", f"--index_output_dir={index}"])
+
+
+def test_a_typed_line_of_spaces_ends_the_prompt_as_an_empty_one(
+    text_module: str, small_index: str, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    """docs/tools.md: the prompt ends on an empty line; a blank one (spaces, a tab) is one
+    too, as a blank --query is refused: it is not looked up."""
+    assert _query_typed(" \t \nthe cat\n", text_module, small_index, monkeypatch) == 0
+    out = capsys.readouterr().out
+    assert "Results:" not in out, out
+
+
+def test_query_prints_each_distance_to_four_places_and_the_query_on_one_line(
+    text_module: str, small_index: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`distance<TAB>item` (docs/tools.md): the finder's distance to 1e-4, not coarser; the
+    `Query:` line echoes the --query with its control characters escaped (ESC as \\x1B)."""
+    query = "the cat\x1b[2J"
+    argv = ["query", f"--module_url={text_module}", f"--index_output_dir={small_index}"]
+    assert tool_main([*argv, f"--query={query}", "--num_matches=3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == ["Query: the cat\\x1B[2J", "Results:", "========="], lines
+    expected = similarity_finder.SimilarityFinder(text_module, small_index).find_matches(query, 3)
+    printed = [line.split("\t", 1) for line in lines[3:]]
+    assert [item for _, item in printed] == [match.item for match in expected]
+    for (distance, _), match in zip(printed, expected, strict=True):
+        assert distance == f"{match.distance:.4f}", (distance, match)
+
+
+def test_a_typed_line_not_utf8_is_skipped_and_the_next_answered(
+    text_module: str, small_index: str, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    """stdin is read leniently (surrogateescape): a line that is not UTF-8 is named and
+    skipped, where Python's strict stdin ended the prompt with a UnicodeDecodeError."""
+    typed = b"caf\xe9\nthe cat\n"
+    assert _query_typed(typed, text_module, small_index, monkeypatch) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("Results:") == 1, captured
+    assert "line 1 is not UTF-8 text" in captured.err, captured.err
