@@ -16,6 +16,7 @@ from tfhub import errors
 from tfhub.tools.make_nearest_neighbour_index import (
     files,
     index_builder,
+    input_files,
     record_checks,
     similarity_finder,
 )
@@ -80,6 +81,34 @@ def test_upstreams_main_hands_the_words_after_the_operation_to_beam(
             hub2ann.FLAGS[name].value = value
 
 
+# --- make_nearest_neighbour_index: input files ------------------------------------------------
+
+
+def test_a_file_of_blank_lines_beside_one_with_text_is_taken(tmp_path: Path) -> None:
+    """The input is refused as blank only if no matched file holds text (`any`)."""
+    (tmp_path / "a.txt").write_text(" \n\n")
+    (tmp_path / "b.txt").write_text("an item\n")
+    input_files.check(str(tmp_path / "*.txt"))
+
+
+@pytest.mark.parametrize("blank", ["\x0b\n", "\x0c\r\n", " \t\x0b\x0c\n"])
+def test_vertical_tabs_and_form_feeds_are_blank_as_python_strips_them(
+    tmp_path: Path, blank: str
+) -> None:
+    """items_of_line skips lines that str.strip() empties, \\v and \\f included: a file of
+    those has no item, and is refused before the pipeline runs."""
+    (tmp_path / "a.txt").write_text(blank * 3)
+    assert not list(input_files.items_of_line(blank))
+    with pytest.raises(errors.EmbeddingFilesError, match="hold blank lines only"):
+        input_files.check(str(tmp_path / "a.txt"))
+
+
+def test_a_remote_pattern_is_left_to_beam() -> None:
+    """A gs:// pattern is not globbed locally (it would match nothing): Beam matches it."""
+    input_files.check("gs://no-such-bucket-tfhub/lines-*.txt")
+    assert input_files.first_non_utf8_line("gs://no-such-bucket-tfhub/lines-*.txt") is None
+
+
 # --- make_nearest_neighbour_index: query (cli) ------------------------------------------------
 
 
@@ -96,15 +125,9 @@ def small_index(text_module: str, tmp_path_factory: pytest.TempPathFactory) -> s
     return str(root / "index")
 
 
-def _query_typed(
-    typed: str | bytes, text_module: str, index: str, monkeypatch: pytest.MonkeyPatch
-) -> int:
-    """Runs `query` at its prompt on `typed` (bytes: stdin as Python opens it, in UTF-8)."""
-    if isinstance(typed, bytes):
-        stdin: io.TextIOBase = io.TextIOWrapper(io.BytesIO(typed), encoding="utf-8")
-    else:
-        stdin = io.StringIO(typed)
-    monkeypatch.setattr("sys.stdin", stdin)
+def _query_typed(typed: str, text_module: str, index: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Runs `query` at its prompt on the lines `typed`."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(typed))
     return tool_main(["query", f"--module_url={text_module}", f"--index_output_dir={index}"])
 
 
@@ -133,15 +156,3 @@ def test_query_prints_each_distance_to_four_places_and_the_query_on_one_line(
     assert [item for _, item in printed] == [match.item for match in expected]
     for (distance, _), match in zip(printed, expected, strict=True):
         assert distance == f"{match.distance:.4f}", (distance, match)
-
-
-def test_a_typed_line_not_utf8_is_skipped_and_the_next_answered(
-    text_module: str, small_index: str, capsys: pytest.CaptureFixture[str], monkeypatch
-) -> None:
-    """stdin is read leniently (surrogateescape): a line that is not UTF-8 is named and
-    skipped, where Python's strict stdin ended the prompt with a UnicodeDecodeError."""
-    typed = b"caf\xe9\nthe cat\n"
-    assert _query_typed(typed, text_module, small_index, monkeypatch) == 0
-    captured = capsys.readouterr()
-    assert captured.out.count("Results:") == 1, captured
-    assert "line 1 is not UTF-8 text" in captured.err, captured.err
