@@ -14,6 +14,7 @@ from tests.tools import _nn_support as nn
 
 from tfhub import errors
 from tfhub.tools.make_nearest_neighbour_index import (
+    embedding_records,
     files,
     index_builder,
     input_files,
@@ -79,6 +80,29 @@ def test_upstreams_main_hands_the_words_after_the_operation_to_beam(
     finally:
         for name, value in defaults.items():
             hub2ann.FLAGS[name].value = value
+
+
+# --- make_nearest_neighbour_index: embedding records -----------------------------------------
+
+
+@pytest.mark.tf
+def test_record_files_are_read_in_sorted_order_not_the_folders(tmp_path: Path) -> None:
+    """`embedding_files` sorts the names (emb-00000-of-N first), whatever order the file
+    system lists them in: the items keep generate's order."""
+    names = [f"emb-{n:05d}-of-00012.tfrecords" for n in range(12)]
+    for number, name in enumerate(names):
+        nn.write_records(tmp_path / name, [(f"item {number}".encode(), [float(number), 1.0])])
+    assert os.listdir(tmp_path) != names  # Else this folder cannot tell the orders apart.
+    items, vectors = embedding_records.read_embeddings(os.fspath(tmp_path), batch=5)
+    assert items == [f"item {n}" for n in range(12)]
+    assert vectors[:, 0].tolist() == list(range(12))
+
+
+def test_an_embedding_folder_that_is_a_file_is_named_so(tmp_path: Path) -> None:
+    """`--embed_output_dir` naming a file: "which is a file", not "does not exist"."""
+    (tmp_path / "embeds").write_text("not a folder")
+    with pytest.raises(errors.EmbeddingFilesError, match="embeds, which is a file: run"):
+        embedding_records.embedding_files(str(tmp_path / "embeds"))
 
 
 # --- make_nearest_neighbour_index: input files ------------------------------------------------
