@@ -180,3 +180,21 @@ def test_query_prints_each_distance_to_four_places_and_the_query_on_one_line(
     assert [item for _, item in printed] == [match.item for match in expected]
     for (distance, _), match in zip(printed, expected, strict=True):
         assert distance == f"{match.distance:.4f}", (distance, match)
+
+
+# --- make_nearest_neighbour_index: remote record files (ram://, TensorFlow's in-memory one) --
+
+
+@pytest.mark.tf
+def test_a_damaged_remote_record_file_is_named_by_its_own_name(tmp_path: Path) -> None:
+    """Remote record files are read through local copies of the same names
+    (`storage.local_copies`): the damage found in a copy names the remote file's name."""
+    tf = pytest.importorskip("tensorflow")
+    folder = f"ram://tfhub-probes42/{tmp_path.name}/emb"
+    tf.io.gfile.makedirs(folder)
+    nn.write_records(f"{folder}/emb-00000-of-00002.tfrecords", [(b"a", [1.0, 0.0])])
+    with tf.io.gfile.GFile(f"{folder}/emb-00001-of-00002.tfrecords", "wb") as out:
+        out.write(b"not a record at all")
+    with pytest.raises(errors.EmbeddingFilesError, match="cannot be indexed") as caught:
+        embedding_records.read_embeddings(folder, batch=4)
+    assert "emb-00001-of-00002.tfrecords is damaged (" in str(caught.value), caught.value
