@@ -198,3 +198,32 @@ def test_a_damaged_remote_record_file_is_named_by_its_own_name(tmp_path: Path) -
     with pytest.raises(errors.EmbeddingFilesError, match="cannot be indexed") as caught:
         embedding_records.read_embeddings(folder, batch=4)
     assert "emb-00001-of-00002.tfrecords is damaged (" in str(caught.value), caught.value
+
+
+# --- output_errors.refuse_others (a local or remote output folder holding other files) ------
+
+
+@pytest.mark.parametrize(
+    ("others", "shown"),
+    [(["c", "a", "b"], "(a, b, c)"), (["d", "c", "a", "b"], "(a, b, c, ...)")],
+)
+def test_the_other_files_are_named_sorted_three_at_most(others: list[str], shown: str) -> None:
+    from tfhub.tools import output_errors
+
+    with pytest.raises(errors.OutputNotWritableError) as caught:
+        output_errors.refuse_others("out", others, what="index folder", flag="index_output_dir")
+    assert f"The index folder out holds other files {shown}: writing" in str(caught.value)
+    assert str(caught.value).endswith("Received: index_output_dir='out'")
+
+
+def test_an_output_folder_with_terminal_escapes_in_its_name_is_shown_escaped() -> None:
+    """The folder's name, like the files', is shown escaped where the message names it (its
+    `Received:` repr escapes it too): an ESC in it cannot clear the terminal."""
+    from tfhub.tools import output_errors
+
+    path = "gs://bucket/a\x1b[2Jb"
+    with pytest.raises(errors.OutputNotWritableError) as caught:
+        output_errors.refuse_others(path, ["notes.txt"], what="index folder")
+    assert "\x1b" not in str(caught.value), caught.value
+    assert "The index folder gs://bucket/a\\x1B[2Jb holds other files" in str(caught.value)
+    assert caught.value.path == path
