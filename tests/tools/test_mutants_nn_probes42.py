@@ -227,3 +227,58 @@ def test_an_output_folder_with_terminal_escapes_in_its_name_is_shown_escaped() -
     assert "\x1b" not in str(caught.value), caught.value
     assert "The index folder gs://bucket/a\\x1B[2Jb holds other files" in str(caught.value)
     assert caught.value.path == path
+
+
+# --- module_search: lib (scoring) ------------------------------------------------------------
+
+
+@pytest.mark.tf
+def test_a_modules_time_leaves_out_the_reading_of_the_images(
+    shape_images: Path, image_modules: dict[str, str]
+) -> None:
+    """score_module's seconds are the module's (loading, embedding, scoring): the reading of
+    the images at its size, which the first module of that size pays for all, is taken out."""
+    import time
+
+    from tfhub.tools.module_search import lib
+
+    warm_up = lib.load_dataset(lib.DataSpec(str(shape_images), 6))
+    lib.score_module(image_modules["fixed"], warm_up)  # TensorFlow's start, outside the clock.
+    dataset = lib.load_dataset(lib.DataSpec(str(shape_images)))
+    reading = dataset.seconds_reading
+    started = time.perf_counter()
+    score = lib.score_module(image_modules["fixed"], dataset)
+    took = time.perf_counter() - started
+    read = dataset.seconds_reading - reading
+    assert read > 0.05, read  # 60 images decoded and resized: enough to tell the two apart.
+    assert score.seconds < took - read / 2, (score.seconds, took, read)
+
+
+@pytest.mark.tf
+def test_each_module_is_freed_before_the_next_is_scored(
+    shape_images: Path, image_modules: dict[str, str]
+) -> None:
+    """A loaded module lives in reference cycles: rank_modules collects them after each
+    module (`gc.collect()`), even where automatic collection is off or has not run yet."""
+    import gc
+    import weakref
+
+    from tfhub.tools.module_search import lib
+
+    class Cycle:
+        pass
+
+    held: list[weakref.ref[Cycle]] = []
+
+    def on_score(score: lib.Score) -> None:
+        cycle = Cycle()
+        cycle.me = cycle  # type: ignore[attr-defined]
+        held.append(weakref.ref(cycle))
+
+    dataset = lib.load_dataset(lib.DataSpec(str(shape_images), 12))
+    gc.disable()
+    try:
+        lib.rank_modules([image_modules["fixed"]], dataset, on_score=on_score)
+        assert len(held) == 1 and held[0]() is None
+    finally:
+        gc.enable()
