@@ -282,3 +282,28 @@ def test_each_module_is_freed_before_the_next_is_scored(
         assert len(held) == 1 and held[0]() is None
     finally:
         gc.enable()
+
+
+# --- make_nearest_neighbour_index: a remote index folder (ram://) ----------------------------
+
+
+@pytest.mark.tf
+def test_a_remote_index_folder_is_emptied_then_filled_and_the_staging_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`index_builder._index_folder` for a remote folder: once built, the folder is emptied
+    (an older build's projection matrix goes), then the staged files are uploaded (in that
+    order: they are all there after), and the staging folder in TMPDIR is removed."""
+    tf = pytest.importorskip("tensorflow")
+    with_matrix = nn.copy_upstream_embeds(tmp_path / "embeds")
+    without = nn.copy_upstream_embeds(tmp_path / "plain")
+    os.remove(without / files.RANDOM_PROJECTION_FILENAME)
+    folder = f"ram://tfhub-probes42/{tmp_path.name}/index"
+    monkeypatch.setenv("TMPDIR", os.fspath(tmp_path))  # Where the staging folder goes.
+    monkeypatch.setattr("tempfile.tempdir", None)
+    index_builder.run(index_builder.BuildConfig(str(with_matrix), folder))
+    assert files.RANDOM_PROJECTION_FILENAME in tf.io.gfile.listdir(folder)
+    index_builder.run(index_builder.BuildConfig(str(without), folder))
+    names = sorted(tf.io.gfile.listdir(folder))
+    assert names == sorted([files.INDEX_FILENAME, files.MAPPING_JSON, files.INDEX_INFO_JSON]), names
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("tfhub-")]
