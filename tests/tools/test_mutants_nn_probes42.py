@@ -188,7 +188,8 @@ def test_query_prints_each_distance_to_four_places_and_the_query_on_one_line(
 @pytest.mark.tf
 def test_a_damaged_remote_record_file_is_named_by_its_own_name(tmp_path: Path) -> None:
     """Remote record files are read through local copies of the same names
-    (`storage.local_copies`): the damage found in a copy names the remote file's name."""
+    (`storage.local_copies`): the damage found in a copy names the remote file's name, and
+    says what to do (generate again)."""
     tf = pytest.importorskip("tensorflow")
     folder = f"ram://tfhub-probes42/{tmp_path.name}/emb"
     tf.io.gfile.makedirs(folder)
@@ -197,7 +198,9 @@ def test_a_damaged_remote_record_file_is_named_by_its_own_name(tmp_path: Path) -
         out.write(b"not a record at all")
     with pytest.raises(errors.EmbeddingFilesError, match="cannot be indexed") as caught:
         embedding_records.read_embeddings(folder, batch=4)
-    assert "emb-00001-of-00002.tfrecords is damaged (" in str(caught.value), caught.value
+    said = str(caught.value)
+    assert "emb-00001-of-00002.tfrecords is damaged (" in said, said
+    assert "); run `make_nearest_neighbour_index generate` again. Received: " in said, said
 
 
 # --- output_errors.refuse_others (a local or remote output folder holding other files) ------
