@@ -17,9 +17,13 @@ def read_module_list(path: str) -> list[str]:
 
     Raises:
         tfhub.errors.ToolFlagError: the file does not exist or is not UTF-8 text.
+        tfhub.errors.RetryTimeoutError: a read call of a URL without an answer within
+            TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
     try:
         text = _read_bytes(path).decode("utf-8-sig")
+    except errors.RetryTimeoutError:
+        raise  # Names the path and the settings: no answer in time.
     except (OSError, UnicodeDecodeError) as err:
         raise _unreadable(path, err) from err
     lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
@@ -33,16 +37,23 @@ def _read_bytes(path: str) -> bytes:
         OSError: a local file that cannot be read.
         tfhub.errors.ToolFlagError: a URL that cannot be read (chained to a FileNotFoundError
             if it does not exist).
+        tfhub.errors.RetryTimeoutError: a read call of a URL without an answer within
+            TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`resolvers.gcs`).
     """
     if "://" not in path:
         with open(path, "rb") as handle:
             return handle.read()
-    tf = import_tensorflow("Reading a --module_list URL")
+    import_tensorflow("Reading a --module_list URL")  # The install hint if it is missing.
+    from ...resolvers import gcs  # The gfile boundary: each read call bounded in time.
+
     try:
-        with tf.io.gfile.GFile(path, "rb") as handle:
-            return bytes(handle.read())
-    except tf.errors.OpError as err:
-        failure = _as_os_error(path, err, missing=isinstance(err, tf.errors.NotFoundError))
+        return gcs.read_bytes(path)
+    except errors.RetryTimeoutError:
+        raise  # Names the path and the settings: no answer in time.
+    except (errors.ModelNotFoundError, errors.DownloadError) as err:  # Caused by an OpError.
+        missing = isinstance(err, errors.ModelNotFoundError)
+        cause = err.__cause__ if isinstance(err.__cause__, Exception) else err
+        failure = _as_os_error(path, cause, missing=missing)
         raise _unreadable(path, failure) from failure
 
 
