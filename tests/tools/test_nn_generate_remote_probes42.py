@@ -40,9 +40,10 @@ pytestmark = pytest.mark.tf
 
 BOUND_SECONDS = 90.0  # A scenario still running then has hung (the child moves on).
 ITEMS = nn.lines(12)
-BEAM_TEMP = f"beam-temp-emb-{uuid.uuid1().hex}"  # As Beam names it (`_create_temp_dir`).
-BEAM_FILE = f"{uuid.uuid4()}.emb.tfrecords"  # As Beam names a bundle's file (`open_writer`).
-STAGING = f"tfhub-staging-{uuid.uuid4().hex}"  # A staging folder a killed run left.
+# Fixed names (test ids are made of them: pytest-xdist's workers must collect the same ones).
+BEAM_TEMP = "beam-temp-emb-9d316e2cf0a811f1bd7102fc00000001"  # As Beam names it (a uuid1).
+BEAM_FILE = "f159f15b-90f2-4846-8a30-2fbae8e3e574.emb.tfrecords"  # As Beam names a bundle's.
+STAGING = "tfhub-staging-efff3043bd2e4d6090fb4d0d336b6d10"  # A staging folder a killed run left.
 OLD_SHARDS = {f"emb-0000{i}-of-00003.tfrecords": b"old shard %d" % i for i in range(3)}
 OLD_MATRIX = {"random_projection.matrix.npy": b"old npy", "random_projection.matrix": b"old"}
 
