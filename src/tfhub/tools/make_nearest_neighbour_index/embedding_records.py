@@ -15,6 +15,11 @@ from ...utils.lazy import import_tensorflow
 from . import files, storage
 from .record_checks import decoded, item_problem, size_problem, value_problem
 
+# A shard as Beam names it: emb-00001-of-00003.tfrecords.
+_SHARD = re.compile(
+    r"(?P<prefix>.*)-(?P<index>\d{5,})-of-(?P<count>\d{5,})" + re.escape(files.EMBED_FILE_SUFFIX)
+)
+
 
 def embedding_files(embed_dir: str) -> list[str]:
     """The `*.tfrecords` files of an embedding folder, sorted (hidden names skipped, as a glob
@@ -22,7 +27,9 @@ def embedding_files(embed_dir: str) -> list[str]:
     `a*b`) are its own.
 
     Raises:
-        tfhub.errors.EmbeddingFilesError: if there are none.
+        tfhub.errors.EmbeddingFilesError: if there are none, or if shards named as Beam names
+            them (`emb-00001-of-00003.tfrecords`) are missing some of theirs (a copy cut
+            short, or a `generate` into a gs:// folder killed while moving its files in).
     """
     found = sorted(
         files.join(embed_dir, name)
@@ -41,7 +48,33 @@ def embedding_files(embed_dir: str) -> list[str]:
             path=embed_dir,
             problem="no embedding files",
         )
+    _check_shards(embed_dir, [name.rsplit("/", 1)[-1] for name in found])
     return found
+
+
+def _check_shards(embed_dir: str, names: list[str]) -> None:
+    """Raises EmbeddingFilesError if a set of shards (same prefix and count) lacks one."""
+    sets: dict[tuple[str, int], set[int]] = {}
+    for name in names:
+        shard = _SHARD.fullmatch(name)
+        if shard is not None:
+            key = (shard["prefix"], int(shard["count"]))
+            sets.setdefault(key, set()).add(int(shard["index"]))
+    for (prefix, count), indexes in sorted(sets.items()):
+        missing = [index for index in range(count) if index not in indexes]
+        if missing:
+            shown = ", ".join(
+                f"{prefix}-{index:05d}-of-{count:05d}{files.EMBED_FILE_SUFFIX}"
+                for index in missing[:3]
+            )
+            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            raise bad_records(
+                embed_dir,
+                f"{len(missing)} of its {count} shards {prefix}-*-of-{count:05d} are missing "
+                f"({shown}{more}): the folder is incomplete (a copy cut short, or a generate "
+                "killed while putting its files in place); run `make_nearest_neighbour_index "
+                "generate` again",
+            )
 
 
 def bad_records(
