@@ -14,6 +14,7 @@ tf = pytest.importorskip("tensorflow")
 tf_keras = pytest.importorskip("tf_keras")
 
 import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
 
 pytestmark = pytest.mark.tf
 
@@ -32,3 +33,12 @@ def test_text_width_known_only_when_run_is_checked_when_run() -> None:
             assert one_each.shape == (2, 4)
             with pytest.raises(tf.errors.InvalidArgumentError, match="one string per example"):
                 session.run(output, {text: [["hello", "world"], ["cat", "the"]]})
+
+
+def test_text_v2_over_a_tf1_module_points_to_the_tf1_column() -> None:
+    """text_v2._TextEmbeddingColumnV2: a TF1 Hub module is named as one, with the column to use
+    (dropping the check left only "has no callable __call__", which says neither)."""
+    with pytest.raises(
+        errors.TFHubLoadError, match=r"TF1 Hub format; use hub.text_embedding_column"
+    ):
+        hub.text_embedding_column_v2("text", TEXT_V1)
