@@ -7,6 +7,8 @@ modules made with hub.create_module_spec.
 
 from __future__ import annotations
 
+import types
+
 import pytest
 from tests.feature_column._support import TEXT_V1
 
@@ -42,3 +44,11 @@ def test_text_v2_over_a_tf1_module_points_to_the_tf1_column() -> None:
         errors.TFHubLoadError, match=r"TF1 Hub format; use hub.text_embedding_column"
     ):
         hub.text_embedding_column_v2("text", TEXT_V1)
+
+
+def test_a_key_whose_name_is_not_a_string_is_refused() -> None:
+    """_checks.checked_key: a key stands for a feature column only if its `name` is a string
+    (accepting any `name` took an object named 3 and failed later, far from the call)."""
+    key = types.SimpleNamespace(name=3)
+    with pytest.raises(errors.ArgumentTypeError, match=r"by a string key.*of type SimpleNamespace"):
+        hub.text_embedding_column(key, TEXT_V1)
