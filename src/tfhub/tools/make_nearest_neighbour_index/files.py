@@ -196,18 +196,41 @@ def remote_output_folder(path: str, *, flag: str) -> Iterator[str]:
     except BaseException:
         _remove_staging(staging, what=what, flag=flag)
         raise
+    removing = False  # Whether the old files are being removed (the folder is then changed).
     try:
-        entries = storage.list_entries(staging)  # Not Beam's temporary folder, if one is left.
+        entries = storage.list_output_entries(staging, what=what, flag=flag)
+        # Not Beam's temporary folder, if one is left.
         staged = [name for name, sub in entries if not sub and is_output_name(name, flag=flag)]
-        for name in list_names(path):
-            if name != staging_name and is_output_name(name, flag=flag):
-                storage.remove(path, name, what=what, flag=flag)
+        if not staged:  # Another run into the folder removed it: replace nothing.
+            raise atomic_output.not_writable(
+                path,
+                f"the run's files are gone from its staging folder {staging_name} (another run "
+                "into the same folder removed it?), so the folder was left as it was",
+                what=what,
+                flag=flag,
+                todo="Run one generate into a folder at a time, then run it again.",
+            )
+        old = [
+            name
+            for name, _ in storage.list_output_entries(path, what=what, flag=flag)
+            if name != staging_name and is_output_name(name, flag=flag)
+        ]
+        removing = True
+        for name in old:
+            storage.remove(path, name, what=what, flag=flag)
         for name in staged:
             storage.move(join(staging, name), path, name, what=what, flag=flag)
     except OSError:
-        logger.warning(
-            "The new files are in %s: run generate again, or move them into %s.", staging, path
-        )
+        if removing:
+            logger.warning(
+                "The new files are in %s: run generate again, or move them into %s.", staging, path
+            )
+        else:
+            logger.warning(
+                "%s is as it was; the new files are in %s: run generate again (it removes them).",
+                path,
+                staging,
+            )
         raise
     _remove_staging(staging, what=what, flag=flag)
 

@@ -20,6 +20,7 @@ OutputNotWritableError naming the path and its flag; no answer in time, an Outpu
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ from ... import errors
 _T = TypeVar("_T")
 
 READ_STEP = 16 << 20  # Bytes of a remote file read in one bounded call.
+_READERS = itertools.count()  # Numbers the remote reads: each one's steps are its own.
 
 
 def is_remote(path: str) -> bool:
@@ -48,6 +50,7 @@ def _remote(
     what: str,
     verb: str = "read",
     failed: Callable[[str, Any], Exception] | None = None,
+    key: object = None,
 ) -> _T:
     """Returns `call(tf.io.gfile)`, a request about the remote `path` asking `what` (in words,
     for the error), if it ends within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
@@ -59,6 +62,7 @@ def _remote(
         verb: what could not be done to `path` if no answer comes in time ("read", "remove").
         failed: the error for `path` and TensorFlow's OpError (by default a read's,
             `resolvers.gcs.unreadable_error`).
+        key: the question's key for `within_http_timeouts` (default: `what` about `path`).
 
     Raises:
         tfhub.errors.DownloadError: (an OSError) TensorFlow's file system failed or refused
@@ -73,7 +77,9 @@ def _remote(
 
     tf = import_tensorflow("Remote folders (gs:// etc.)")
     try:
-        return within_http_timeouts(lambda: call(tf.io.gfile), path=path, what=what, verb=verb)
+        return within_http_timeouts(
+            lambda: call(tf.io.gfile), path=path, what=what, verb=verb, key=key
+        )
     except tf.errors.OpError as err:
         raise (failed or unreadable_error)(path, err) from err
 
@@ -112,24 +118,42 @@ def list_entries(folder: str) -> list[tuple[str, bool]]:
         tfhub.errors.DownloadError: as `list_names`.
     """
     if is_remote(folder):
-
-        def entries(gfile: Any) -> list[tuple[str, bool]]:
-            # exists() first: isdir(), which listdir() also asks, answers False for a listing
-            # refused (403) or failing (503), where exists() raises.
-            if not gfile.exists(folder) or not gfile.isdir(folder):
-                return []
-            marked = folder.startswith("gs://")
-
-            def is_folder(name: str) -> bool:
-                slash = name.endswith("/")
-                return slash or (not marked and bool(gfile.isdir(join(folder, name))))
-
-            return [(name.rstrip("/"), is_folder(name)) for name in gfile.listdir(folder)]
-
-        return _remote(folder, entries, what="which names the folder holds")
+        return _remote(folder, _entries_of(folder), what=_LISTING)
     if not os.path.isdir(folder):
         return []
     return [(name, os.path.isdir(os.path.join(folder, name))) for name in os.listdir(folder)]
+
+
+_LISTING = "which names the folder holds"
+
+
+def _entries_of(folder: str) -> Callable[[Any], list[tuple[str, bool]]]:
+    """The call (given tf.io.gfile) that lists the remote `folder` for `list_entries`."""
+
+    def entries(gfile: Any) -> list[tuple[str, bool]]:
+        # exists() first: isdir(), which listdir() also asks, answers False for a listing
+        # refused (403) or failing (503), where exists() raises.
+        if not gfile.exists(folder) or not gfile.isdir(folder):
+            return []
+        marked = folder.startswith("gs://")
+
+        def is_folder(name: str) -> bool:
+            slash = name.endswith("/")
+            return slash or (not marked and bool(gfile.isdir(join(folder, name))))
+
+        return [(name.rstrip("/"), is_folder(name)) for name in gfile.listdir(folder)]
+
+    return entries
+
+
+def list_output_entries(folder: str, *, what: str, flag: str) -> list[tuple[str, bool]]:
+    """`list_entries` of a remote output folder (`what`, named by `flag`) being written: its
+    failure is the write's (`_write_call`), not a failed download.
+
+    Raises:
+        tfhub.errors.OutputNotWritableError, tfhub.errors.OutputTimeoutError: as `empty_folder`.
+    """
+    return _write_call(folder, _entries_of(folder), _LISTING, "list", what=what, flag=flag)
 
 
 def read_bytes(path: str) -> bytes:
@@ -159,8 +183,6 @@ def _remote_steps(path: str) -> Iterator[bytes]:
     opened: list[Any] = []  # The file, once a step has opened it.
 
     def step_from(offset: int) -> Callable[[Any], bytes]:
-        # Seeks: the same step of another reader of the path, still under way, may answer in
-        # this one's stead (`utils.threads.joined`), leaving this file where it was.
         def step(gfile: Any) -> bytes:
             if not opened:
                 opened.append(gfile.GFile(path, "rb"))
@@ -169,9 +191,13 @@ def _remote_steps(path: str) -> Iterator[bytes]:
 
         return step
 
-    offset = 0
+    offset, reader = 0, next(_READERS)
     step = f"the {READ_STEP >> 20} MiB it holds from byte"
-    while chunk := _remote(path, step_from(offset), what=f"{step} {offset:,}"):
+    # Each read's steps are its own: another read of the path must not wait behind a step
+    # that is stuck (it would time out without asking the server).
+    while chunk := _remote(
+        path, step_from(offset), what=f"{step} {offset:,}", key=("nn-read", reader, offset)
+    ):
         yield chunk
         offset += len(chunk)
     if opened:
