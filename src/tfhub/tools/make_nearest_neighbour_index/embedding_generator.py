@@ -163,9 +163,10 @@ def build_pipeline(pipeline: Any, config: GenerateConfig, matrix: Any, output_di
 
 
 def run(config: GenerateConfig | Any, beam_args: Sequence[str] = ()) -> int:
-    """Runs the pipeline; the output folder appears only when it succeeded. A remote one
-    (gs://...) keeps its old files until then: Beam writes a staging sub-folder of it
-    (`files.output_folder`), whose files replace the old ones once the pipeline succeeded.
+    """Runs the pipeline; a local output folder appears only when it succeeded. A remote one
+    (gs://...) keeps its old files until then (a new one, its empty folder marker): Beam writes a
+    staging sub-folder of it (`files.output_folder`), whose files replace the old ones once the
+    pipeline succeeded.
 
     Args:
         config: what to embed, with which module, and where to write; or, as upstream's
