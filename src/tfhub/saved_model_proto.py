@@ -25,15 +25,15 @@ def is_tf1_hub_module(module_path: str) -> bool:
     """Returns True if the folder holds a model in the TF1 Hub format (it has tfhub_module.pb).
 
     A `scheme://` folder (gs://, ram://, s3://, file://) is checked through tf.io.gfile, as
-    upstream did (`resolvers.gcs.is_file`: bounded in time, its failures tfhub's DownloadError);
+    upstream did (`gfile_io.is_file`: bounded in time, its failures tfhub's DownloadError);
     a local folder without importing TensorFlow.
     """
     marker = os.path.join(module_path, TF1_MODULE_MARKER)
     if "://" not in module_path:
         return os.path.isfile(marker)
-    from .resolvers import gcs  # The gfile boundary.
+    from . import gfile_io  # The gfile boundary.
 
-    return gcs.is_file(marker)
+    return gfile_io.is_file(marker)
 
 
 def read_tag_sets(module_path: str) -> list[set[str]]:
@@ -388,7 +388,7 @@ class _RefusedFileError(Exception):
 
 def _read_bytes(path: str) -> bytes:
     """Reads a local saved_model.pb or tfhub_module.pb, or a `scheme://` one via tf.io.gfile
-    (FileNotFoundError if absent; `resolvers.gcs.read_bytes`, whose DownloadError and
+    (FileNotFoundError if absent; `gfile_io.read_bytes`, whose DownloadError and
     RetryTimeoutError name the path).
 
     Raises:
@@ -408,10 +408,10 @@ def _read_bytes(path: str) -> bytes:
             if too_large is not None:
                 raise _RefusedFileError(too_large)
             return local_file.read()
-    from .resolvers import gcs  # The gfile boundary: its reads are bounded, its errors tfhub's.
+    from . import gfile_io  # The gfile boundary: its reads are bounded, its errors tfhub's.
 
     name = path.rstrip("/").rsplit("/", 1)[-1]
-    content = gcs.read_bytes(path, most=_size_limit(name))  # Not read whole if too large.
+    content = gfile_io.read_bytes(path, most=_size_limit(name))  # Not read whole if too large.
     too_large = _too_large_problem(name, len(content), shown=f"over {_size_limit(name):,} bytes")
     if too_large is not None:
         raise _RefusedFileError(too_large)

@@ -31,6 +31,7 @@ from tfhub.hub import (
     commit,
     doc_handles,
     mirror,
+    mirror_copy,
     mirror_source,
     model_files,
     pack,
@@ -470,7 +471,7 @@ def test_a_gfile_folder_of_exactly_the_limit_is_copied(tmp_path, monkeypatch):
         with tf.io.gfile.GFile(f"{source}/{name}", "wb") as file:
             file.write(data)
     monkeypatch.setenv(constants.TFHUB_MAX_EXTRACTED_BYTES, "1024")
-    with mirror._local_copy(source) as local:
+    with mirror_copy.local_copy(source) as local:
         copied = {
             path.relative_to(local).as_posix(): path.read_bytes()
             for path in Path(local).rglob("*")
@@ -478,7 +479,7 @@ def test_a_gfile_folder_of_exactly_the_limit_is_copied(tmp_path, monkeypatch):
         }
     assert copied == files
     monkeypatch.setenv(constants.TFHUB_MAX_EXTRACTED_BYTES, "1023")
-    with pytest.raises(errors.MirrorTooLargeError), mirror._local_copy(source):
+    with pytest.raises(errors.MirrorTooLargeError), mirror_copy.local_copy(source):
         pass
 
 

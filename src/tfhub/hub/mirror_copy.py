@@ -1,5 +1,5 @@
 """The local copy `tfhub mirror` publishes from, for a model folder read in place (gs://, or
-another tf.io.gfile file system): listed and read through `resolvers.gcs` (each listing and
+another tf.io.gfile file system): listed and read through `tfhub.gfile_io` (each listing and
 read call bounded by TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT, its failures tfhub's
 errors naming the path), confined to the copy's folder (an object named `model/../../x` is
 refused, not written outside it), and bounded in size by TFHUB_MAX_EXTRACTED_BYTES (the bytes
@@ -57,16 +57,16 @@ def local_copy(path: str) -> Iterator[str]:
 
 def _copy_folder(path: str, tmp: str) -> None:
     """Copies the files of the remote folder `path` into the local folder `tmp`."""
-    from ..resolvers import gcs  # Imports TensorFlow: not on a local folder's way.
+    from .. import gfile_io  # Imports TensorFlow: not on a local folder's way.
 
     limit, total = constants.max_extracted_bytes(), 0
-    for folder, names in gcs.walk(path):
+    for folder, names in gfile_io.walk(path):
         for name in names:
             remote = f"{folder.rstrip('/')}/{name}"
             target = _target(tmp, _relative(path, remote), remote)
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            with gcs.open_binary(remote) as source, open(target, "wb") as copy:
-                while chunk := source.read(gcs.READ_STEP):
+            with gfile_io.open_binary(remote) as source, open(target, "wb") as copy:
+                while chunk := source.read(gfile_io.READ_STEP):
                     total += len(chunk)
                     _check_copied_size(total, limit, remote, path)
                     copy.write(chunk)

@@ -61,7 +61,7 @@ def _remote(
         what: the question, in words ("whether it exists").
         verb: what could not be done to `path` if no answer comes in time ("read", "remove").
         failed: the error for `path` and TensorFlow's OpError (by default a read's,
-            `resolvers.gcs.unreadable_error`).
+            `gfile_io.unreadable_error`).
         key: the question's key for `within_http_timeouts` (default: `what` about `path`).
 
     Raises:
@@ -72,7 +72,7 @@ def _remote(
             the call goes on in its thread (TensorFlow's cannot be stopped).
     """
     from ..._http_deadline import within_http_timeouts  # Not on a local path's way.
-    from ...resolvers.gcs import unreadable_error
+    from ...gfile_io import unreadable_error
     from ...utils.lazy import import_tensorflow
 
     tf = import_tensorflow("Remote folders (gs:// etc.)")
@@ -92,9 +92,9 @@ def exists(path: str) -> bool:
             (RetryTimeoutError) does not say in time (see the module's docstring).
     """
     if is_remote(path):
-        from ...resolvers import gcs  # The gs:// resolver's own check: the same bound and error.
+        from ... import gfile_io  # The gs:// resolver's own check: the same bound and error.
 
-        return gcs.exists(path)
+        return gfile_io.exists(path)
     return os.path.exists(path)
 
 
@@ -262,7 +262,7 @@ def _not_writable(what: str, flag: str) -> Callable[..., Exception]:
 
     def error(path: str, err: Any, name: str | None = None) -> Exception:
         """`name`: the file of the folder `path` whose write failed, if not the folder's."""
-        from ...resolvers.gcs import access_todo
+        from ...gfile_io import access_todo
         from ...utils.printable import quoted_reason
         from ..output_errors import not_writable
 

@@ -38,16 +38,16 @@ def _read_bytes(path: str) -> bytes:
         tfhub.errors.ToolFlagError: a URL that cannot be read (chained to a FileNotFoundError
             if it does not exist).
         tfhub.errors.RetryTimeoutError: a read call of a URL without an answer within
-            TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`resolvers.gcs`).
+            TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`gfile_io`).
     """
     if "://" not in path:
         with open(path, "rb") as handle:
             return handle.read()
     import_tensorflow("Reading a --module_list URL")  # The install hint if it is missing.
-    from ...resolvers import gcs  # The gfile boundary: each read call bounded in time.
+    from ... import gfile_io  # The gfile boundary: each read call bounded in time.
 
     try:
-        return gcs.read_bytes(path)
+        return gfile_io.read_bytes(path)
     except errors.RetryTimeoutError:
         raise  # Names the path and the settings: no answer in time.
     except (errors.ModelNotFoundError, errors.DownloadError) as err:  # Caused by an OpError.

@@ -1,0 +1,228 @@
+"""The gfile boundary for gs:// (and other tf.io.gfile) paths, bounded in time.
+
+tfhub reaches Google Cloud Storage only through TensorFlow's `tf.io.gfile`, as upstream does.
+`exists`, `is_file`, `walk`, `open_binary` and `read_bytes` are that boundary (the gs://
+resolver, `tfhub.resolvers.gcs`, gives them too): everything else in tfhub is
+filesystem-agnostic. Each of their requests (an existence check, a size, one read call) must
+end within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`), else a
+RetryTimeoutError names the path: TensorFlow's GCS reader waits for an object that trickles
+for an hour per request, and retries. A reader's read calls are its own: another reader of the
+same bytes does not wait behind one that is stuck. A read call is of READ_STEP bytes at most
+where tfhub chooses (`read_bytes`), or of the archive reader's chunk; TensorFlow's GCS reader
+fetches a block of GCS_READ_CACHE_BLOCK_SIZE_MB for it when that is bigger, so a link slower
+than one block in that time is cut too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from . import errors
+from .utils.lazy import import_tensorflow
+from .utils.lazy import tensorflow as tf  # Imported by `open_binary` before any read.
+from .utils.printable import quoted_reason
+
+_T = TypeVar("_T")
+
+READ_STEP = 16 << 20  # Bytes `read_bytes` asks for in one bounded read call.
+_READ_WHY = "its server may be failing, or sending the object too slowly"
+_READERS = itertools.count()  # Numbers the readers: each one's read calls are its own.
+
+
+def exists(path: str) -> bool:
+    """Returns True if a gs:// (or any tf.io.gfile) path exists. Imports TensorFlow.
+
+    Raises:
+        tfhub.errors.DownloadError: (an OSError) the file system cannot answer: no network,
+            no access, a bad path; the message names the path and what to check.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) it gives no answer
+            within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+    try:
+        return _bounded(lambda: bool(tf.io.gfile.exists(path)), path, what="whether it exists")
+    except tf.errors.OpError as err:
+        raise unreadable_error(path, err) from err
+
+
+def is_file(path: str) -> bool:
+    """Returns True if a gs:// (or any tf.io.gfile) path is a file: it exists and is no
+    folder, asked in one call bounded as `exists` is. Imports TensorFlow.
+
+    Raises:
+        tfhub.errors.DownloadError: as `exists`; RetryTimeoutError, no answer in time.
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+    gfile = tf.io.gfile
+    try:
+        return _bounded(
+            lambda: bool(gfile.exists(path) and not gfile.isdir(path)),
+            path,
+            what="whether it is a file",
+        )
+    except tf.errors.OpError as err:
+        raise unreadable_error(path, err) from err
+
+
+def _bounded(call: Callable[[], _T], path: str, *, what: str, **question: Any) -> _T:
+    """`call()`, one request of TensorFlow's about `path`, within TFHUB_HTTP_TIMEOUT plus
+    TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`, given `question`'s key and why;
+    RetryTimeoutError if not)."""
+    from ._http_deadline import within_http_timeouts  # Not on a local handle's path.
+
+    return within_http_timeouts(call, path=path, what=what, **question)
+
+
+def read_bytes(path: str, *, most: int | None = None) -> bytes:
+    """Reads a whole gs:// (or any tf.io.gfile) file, READ_STEP bytes per bounded read call,
+    or its first `most` + 1 bytes if it is longer (the caller refuses it: a file larger than
+    it can be is not read whole). Imports TensorFlow.
+
+    Raises:
+        tfhub.errors.ModelNotFoundError: (a FileNotFoundError) the file does not exist.
+        tfhub.errors.DownloadError: (an OSError) TensorFlow's file system failed or refused
+            the read, naming the path and what to check.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) one read call gave
+            no answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+    """
+    chunks, got = [], 0
+    with open_binary(path) as reader:
+        while most is None or got <= most:
+            step = READ_STEP if most is None else min(READ_STEP, most + 1 - got)
+            chunk = reader.read(step)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    return b"".join(chunks)
+
+
+def unreadable_error(path: str, err: Any) -> errors.DownloadError:
+    """The error for a gs:// (or other tf.io.gfile) path TensorFlow could not read (`err`, its
+    OpError): the reason quoted as `quoted_reason` does, and what to do. Also the tools'."""
+    reason = quoted_reason(err, path)
+    if isinstance(err, tf.errors.UnimplementedError):  # "File system scheme 's3' not ..."
+        scheme = path.split("://", 1)[0]
+        todo = (
+            f"TensorFlow reads no {scheme}:// paths in this process (it reads gs:// and local "
+            "ones): copy the model to a local folder, or serve it over http(s) (e.g. `tfhub "
+            "serve`), or import the package that registers that file system first"
+        )
+    elif "File contents are inconsistent" in reason:  # TensorFlow's InternalError for GCS.
+        todo = (
+            "Its content changed while it was read (the object was replaced meanwhile, or the "
+            "size its metadata gives and its data disagree): try again"
+        )
+    else:
+        todo = access_todo(path)
+    return errors.DownloadError(f"Cannot read {path}: {reason}. {todo}.")
+
+
+def access_todo(path: str) -> str:
+    """What to check when TensorFlow's file system fails or refuses `path` (a sentence without
+    its final period): the path, the network, the access (for gs://, the credentials)."""
+    todo = "Check the path, your network and your access to it"
+    if path.lower().startswith("gs://"):
+        todo += " (the credentials in GOOGLE_APPLICATION_CREDENTIALS)"
+    return todo
+
+
+def walk(folder: str) -> list[tuple[str, list[str]]]:
+    """Each folder under a gs:// (or any tf.io.gfile) folder, itself first, with the names of
+    its files (`tf.io.gfile.walk`), listed in one call bounded as `exists` is. Imports
+    TensorFlow.
+
+    Raises:
+        tfhub.errors.DownloadError: (an OSError) TensorFlow's file system failed or refused a
+            listing, naming the folder and what to check.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) the listings gave
+            no answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (a GCS listing
+            that always offers another page).
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+
+    def listed() -> list[tuple[str, list[str]]]:
+        return [(top, list(names)) for top, _, names in tf.io.gfile.walk(folder)]
+
+    try:
+        return _bounded(listed, folder, what="which files it holds")
+    except tf.errors.OpError as err:
+        raise unreadable_error(folder, err) from err
+
+
+def open_binary(path: str) -> Any:
+    """Opens a gs:// (or any tf.io.gfile) file for binary reading. Imports TensorFlow.
+
+    Returns:
+        A reader with `read(n)`, `size()` and `close()`, usable with `with`, whose failures
+        are tfhub's: `ModelNotFoundError` (a FileNotFoundError) for a missing file,
+        `DownloadError` (an OSError) for any other (no access, a network error), naming the
+        path; `RetryTimeoutError` (a DownloadError) for a call that gave no answer within
+        TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (see the module's docstring).
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+    return _GfileReader(path, tf.io.gfile.GFile(path, "rb"))
+
+
+class _GfileReader:
+    """A tf.io.gfile file whose read errors (TensorFlow's OpErrors) are tfhub's, and whose
+    calls are bounded (`_bounded`), each read call keyed by this reader and its offset. A read
+    call that timed out or was interrupted may still run in its thread: the reader is then
+    spent, and its file is left to that call rather than closed under it."""
+
+    def __init__(self, path: str, gfile: Any) -> None:
+        self._path = path
+        self._gfile = gfile
+        self._number = next(_READERS)
+        self._offset = 0  # Bytes read so far.
+        self._stuck = False  # A read call may still run in its thread.
+
+    def read(self, size: int = -1) -> bytes:
+        if self._stuck:
+            raise errors.DownloadError(
+                f"Cannot read {self._path}: an earlier read of this reader was cut short (it may "
+                "still run); open the file again."
+            )
+        amount = "it" if size < 0 else f"its {size:,} bytes"
+        what = f"what {amount} from byte {self._offset:,} hold{'s' if size < 0 else ''}"
+        key = ("gfile-read", self._number, self._offset)
+        try:
+            data = _bounded(
+                lambda: bytes(self._gfile.read(size)), self._path, what=what, key=key, why=_READ_WHY
+            )
+        except tf.errors.NotFoundError as err:
+            raise errors.ModelNotFoundError(
+                f"{self._path} does not exist. Check the handle.", path=self._path
+            ) from err
+        except tf.errors.OpError as err:
+            raise unreadable_error(self._path, err) from err
+        except BaseException:  # A timeout or an interruption: the call may still run.
+            self._stuck = True
+            raise
+        self._offset += len(data)
+        return data
+
+    def size(self) -> int | None:
+        """The file's size in bytes, or None if the file system does not say.
+
+        Raises:
+            tfhub.errors.RetryTimeoutError: no answer in time (see the module's docstring).
+        """
+        try:
+            return _bounded(
+                lambda: int(tf.io.gfile.stat(self._path).length), self._path, what="its size"
+            )
+        except tf.errors.OpError:
+            return None
+
+    def close(self) -> None:
+        if not self._stuck:
+            self._gfile.close()
+
+    def __enter__(self) -> _GfileReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
