@@ -18,6 +18,7 @@ from tests._helpers.gcs_stand_in import (
     ARCHIVE,
     MARKER_PAGES,
     REFUSE_READ,
+    SHORT_TIMEOUTS,
     TRICKLE_ONCE,
     GcsStandIn,
     ended,
@@ -27,7 +28,7 @@ from tests._helpers.gcs_stand_in import (
 )
 
 BOUND_SECONDS = 20.0  # How long a scenario may run before the child reports it hung.
-TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
+TIMEOUT, RETRY_TIMEOUT = SHORT_TIMEOUTS  # The child's (`GcsStandIn.short_env`).
 WITHIN = TIMEOUT + RETRY_TIMEOUT + 4  # What a timed-out scenario may take in all.
 
 # Each (name, handle, cache, bars) row, in the child (`gcs_stand_in.run_scenarios`).
@@ -81,7 +82,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         plan = [
             (name, handle, f"{root}/{name}", bars) for name, (handle, bars) in SCENARIOS.items()
         ]
-        env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
+        env = gcs.short_env()
         found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
         yield {"reports": found, "stderr": stderr, "root": root, "gcs": gcs}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from tests._helpers.gcs_stand_in import TOKEN, GcsStandIn, run_scenarios, serve_gcs
+from tests._helpers.gcs_stand_in import SHORT_TIMEOUTS, TOKEN, GcsStandIn, run_scenarios, serve_gcs
 from tests._helpers.raw_server import serve_raw
 
 import tfhub as hub
@@ -24,7 +24,7 @@ _E = TypeVar("_E", bound=BaseException)
 
 # How long a scenario may take (TensorFlow's retries are cut to one by the child's settings).
 BOUND_SECONDS = 15.0
-TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
+TIMEOUT, RETRY_TIMEOUT = SHORT_TIMEOUTS  # The child's (`GcsStandIn.short_env`).
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     for name, handle in SCENARIOS.items():
         cache = "gs://pages-forever/cache" if name.startswith("cache-") else f"{root}/{name}"
         plan.append((name, handle, cache, "1" if name == "resized" else "0"))
-    env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
+    env = gcs.short_env()
     found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
     return {"reports": found, "root": root, "stderr": stderr}
 

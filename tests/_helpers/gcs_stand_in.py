@@ -42,6 +42,9 @@ REFUSE_COPY = "refuse-copy-into"  # A folder of WRITABLE that no copy goes into.
 REFUSE_READ = "refuse-read"  # A folder of WRITABLE whose objects' reads are refused (403).
 TRICKLE_ONCE = "trickle-once"  # A folder of WRITABLE whose objects' first read trickles.
 MARKER_PAGES = "marker-pages"  # A folder of WRITABLE where tfhub_module.pb's listing pages on.
+# TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT of a scenario child (`GcsStandIn.short_env`):
+# a bounded call gives up after their sum, 3 s.
+SHORT_TIMEOUTS = (1, 2)
 
 
 def _archive() -> bytes:
@@ -348,6 +351,13 @@ class GcsStandIn:
             GCS_RETRY_CONFIG_MAX_RETRIES="1",
             GCS_RETRY_CONFIG_INIT_DELAY_TIME_US="10000",
             **extra,
+        )
+
+    def short_env(self, **extra: str) -> dict[str, str]:
+        """`env` with SHORT_TIMEOUTS as TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT."""
+        timeout, retry_timeout = SHORT_TIMEOUTS
+        return self.env(
+            TFHUB_HTTP_TIMEOUT=str(timeout), TFHUB_HTTP_RETRY_TIMEOUT=str(retry_timeout), **extra
         )
 
 

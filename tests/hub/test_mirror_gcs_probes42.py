@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from tests._helpers.gcs_stand_in import (
     RECORDS_NAME,
+    SHORT_TIMEOUTS,
     WRITABLE,
     ended,
     run_scenarios,
@@ -25,7 +26,7 @@ from tests._helpers.gcs_stand_in import (
 )
 
 BOUND_SECONDS = 20.0  # How long a scenario may run before the child reports it hung.
-TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
+TIMEOUT, RETRY_TIMEOUT = SHORT_TIMEOUTS  # The child's (`GcsStandIn.short_env`).
 WITHIN = TIMEOUT + RETRY_TIMEOUT + 4  # What a timed-out scenario may take in all.
 
 # Each (name, source, hub root) row, in the child (`gcs_stand_in.run_scenarios`).
@@ -54,11 +55,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
         gcs.objects.update({"dotdot/model/saved_model.pb": b"\x08\x01", ESCAPING_NAME: b"owned"})
         plan = [(name, source, f"{root}/{name}") for name, source in SCENARIOS.items()]
-        env = gcs.env(
-            TFHUB_HTTP_TIMEOUT=str(TIMEOUT),
-            TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT),
-            TMPDIR=str(tmpdir),
-        )
+        env = gcs.short_env(TMPDIR=str(tmpdir))
         found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
         yield {"reports": found, "stderr": stderr, "root": root, "tmpdir": tmpdir}
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from tests._helpers.gcs_stand_in import (
     REFUSE_READ,
+    SHORT_TIMEOUTS,
     WRITABLE,
     ended,
     run_scenarios,
@@ -20,7 +21,7 @@ from tests._helpers.gcs_stand_in import (
     timed_out,
 )
 
-TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
+TIMEOUT, RETRY_TIMEOUT = SHORT_TIMEOUTS  # The child's (`GcsStandIn.short_env`).
 WITHIN = TIMEOUT + RETRY_TIMEOUT + 4  # What a scenario may take in all.
 
 SCENARIO = """
@@ -46,7 +47,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             ("refused", f"gs://{WRITABLE}/{REFUSE_READ}/modules.txt"),
             ("read", f"gs://{WRITABLE}/lists/modules.txt"),
         ]
-        env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
+        env = gcs.short_env()
         found, stderr = run_scenarios(SCENARIO, plan, bound=20.0, env=env)
     return {"reports": found, "stderr": stderr}
 

@@ -124,7 +124,7 @@ def test_a_read_after_one_that_timed_out_asks_the_server_again(
     with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
         gcs.objects[f"{TRICKLE_ONCE}/index/ann.json"] = b"x" * 100
         path = f"gs://{WRITABLE}/{TRICKLE_ONCE}/index/ann.json"
-        env = gcs.env(TFHUB_HTTP_TIMEOUT="1", TFHUB_HTTP_RETRY_TIMEOUT="2")
+        env = gcs.short_env()
         found, _ = run_scenarios(SCENARIO, [("again", path)], bound=20.0, env=env)
     report = found["again"]
     assert not report["hung"] and "type" not in report, report

@@ -17,13 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._helpers.gcs_stand_in import GcsStandIn, ended, run_scenarios, serve_gcs, timed_out
+from tests._helpers.gcs_stand_in import (
+    SHORT_TIMEOUTS,
+    GcsStandIn,
+    ended,
+    run_scenarios,
+    serve_gcs,
+    timed_out,
+)
 from tests._helpers.python_process import run_python
 
 pytestmark = pytest.mark.tf
 
 BOUND_SECONDS = 15.0  # A scenario still running then has hung (the child moves on).
-TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
+TIMEOUT, RETRY_TIMEOUT = SHORT_TIMEOUTS  # The child's (`GcsStandIn.short_env`).
 LIMIT = TIMEOUT + RETRY_TIMEOUT
 SLACK = 4.0  # The seconds a scenario may take beyond LIMIT (TensorFlow's start, a module load).
 
@@ -76,7 +83,7 @@ def reports(
             "",
         ),
     ]
-    env = gcs.env(TFHUB_HTTP_TIMEOUT=str(TIMEOUT), TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
+    env = gcs.short_env()
     rows = [(*row, text_module) for row in plan]
     found, stderr = run_scenarios(SCENARIO, rows, bound=BOUND_SECONDS, env=env)
     return {"reports": found, "stderr": stderr, "requests": list(gcs.requests)}

@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 from tests._helpers.gcs_stand_in import (
     RECORDS_NAME,
+    SHORT_TIMEOUTS,
     GcsStandIn,
     ended,
     run_scenarios,
@@ -38,7 +39,7 @@ from tests.tools import _nn_support as nn
 pytestmark = pytest.mark.tf
 
 BOUND_SECONDS = 15.0  # A scenario still running then has hung (the child moves on).
-TIMEOUT, RETRY_TIMEOUT = 1, 2  # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT in the child.
+TIMEOUT, RETRY_TIMEOUT = SHORT_TIMEOUTS  # The child's (`GcsStandIn.short_env`).
 LIMIT = TIMEOUT + RETRY_TIMEOUT
 SLACK = 4.0  # The seconds a scenario may take beyond LIMIT (TensorFlow's start, a build).
 
@@ -99,11 +100,7 @@ def reports(gcs: GcsStandIn, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         for name, kind, embed, out in PLAN
     ]
     staging = tmp_path_factory.mktemp("staging")
-    env = gcs.env(
-        TFHUB_HTTP_TIMEOUT=str(TIMEOUT),
-        TFHUB_HTTP_RETRY_TIMEOUT=str(RETRY_TIMEOUT),
-        TMPDIR=os.fspath(staging),
-    )
+    env = gcs.short_env(TMPDIR=os.fspath(staging))
     found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
     return {
         "reports": found,
