@@ -113,23 +113,16 @@ def _not_text(handle: object) -> str:
 def _decode_offer(raw: bytes) -> str:
     """What a bytes handle's error offers instead: its text, if `check` would take it and it
     is short enough to show (redacted), else how to get it, or why it cannot be a handle."""
-    if not _is_utf8(raw):  # handle.decode() would raise.
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:  # handle.decode() would raise.
         return " Its bytes are not UTF-8 text either: percent-encode them in a URL."
-    text = raw.decode("utf-8")
     if not text or not text.isprintable():  # Empty, or control characters: refused too.
         return ""
     shown = redact(repr(text))
     if len(shown) > _SHOWN:
         return f" Did you mean handle.decode()? (Its {len(raw):,} bytes are too many to show.)"
     return f" Did you mean {shown} (handle.decode())?"
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _control_characters(handle: str) -> list[str]:
