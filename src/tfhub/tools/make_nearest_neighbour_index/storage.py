@@ -106,7 +106,10 @@ def list_names(folder: str) -> list[str]:
         tfhub.errors.DownloadError: a remote file system that fails or refuses to list it, or
             (RetryTimeoutError) does not within its time (see the module's docstring).
     """
-    return [name for name, _ in list_entries(folder)]
+    if is_remote(folder):  # Not asking each entry whether it is a folder (`list_entries`).
+        listed = _remote(folder, _entries_of(folder, kinds=False), what=_LISTING)
+        return [name for name, _ in listed]
+    return os.listdir(folder) if os.path.isdir(folder) else []
 
 
 def list_entries(folder: str) -> list[tuple[str, bool]]:
@@ -127,8 +130,9 @@ def list_entries(folder: str) -> list[tuple[str, bool]]:
 _LISTING = "which names the folder holds"
 
 
-def _entries_of(folder: str) -> Callable[[Any], list[tuple[str, bool]]]:
-    """The call (given tf.io.gfile) that lists the remote `folder` for `list_entries`."""
+def _entries_of(folder: str, *, kinds: bool = True) -> Callable[[Any], list[tuple[str, bool]]]:
+    """The call (given tf.io.gfile) that lists the remote `folder` for `list_entries` (with
+    `kinds`; without, an entry is a folder only if the listing marks it so)."""
 
     def entries(gfile: Any) -> list[tuple[str, bool]]:
         # exists() first: isdir(), which listdir() also asks, answers False for a listing
@@ -139,7 +143,7 @@ def _entries_of(folder: str) -> Callable[[Any], list[tuple[str, bool]]]:
 
         def is_folder(name: str) -> bool:
             slash = name.endswith("/")
-            return slash or (not marked and bool(gfile.isdir(join(folder, name))))
+            return slash or (kinds and not marked and bool(gfile.isdir(join(folder, name))))
 
         return [(name.rstrip("/"), is_folder(name)) for name in gfile.listdir(folder)]
 
