@@ -226,3 +226,150 @@ class _GfileReader:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# Writes (a cache on a gfile filesystem)
+#
+# Each function below is one bounded request (or a few, as one question) of TensorFlow's about
+# a path of a cache on gs:// (or any tf.io.gfile filesystem): it ends within TFHUB_HTTP_TIMEOUT
+# plus TFHUB_HTTP_RETRY_TIMEOUT, else a RetryTimeoutError names the path and both settings.
+# TensorFlow's GCS writer waits for an upload's answer up to an hour, then retries. Each call's
+# key names its operation and every path it touches: a stuck call holds back only the same
+# call asked again (it waits for the stuck one to end, then asks afresh), never another. What
+# the file system refuses (a 403, no such file) is raised as TensorFlow's OpError: the cache
+# says what it was writing (`tfhub.cache.remote` turns it into a CacheError quoting it).
+
+_WRITE_WHY = "its server may be failing, or taking the request too slowly"
+
+
+def _gfile() -> Any:
+    return import_tensorflow("A cache on a tf.io.gfile filesystem (TFHUB_CACHE_DIR)").io.gfile
+
+
+def _write(call: Callable[[], _T], path: str, *, what: str, verb: str, **paths: str) -> _T:
+    """`_bounded` for a request that changes or lists the cache: keyed by what it does and the
+    paths it names (`paths`: the other paths, e.g. a copy's target)."""
+    key = ("gfile-write", what, path, *sorted(paths.items()))
+    return _bounded(call, path, what=what, verb=verb, key=key, why=_WRITE_WHY)
+
+
+def makedirs(path: str) -> None:
+    """Makes a folder and its parents (`tf.io.gfile.makedirs`), bounded.
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: no answer within TFHUB_HTTP_TIMEOUT plus
+            TFHUB_HTTP_RETRY_TIMEOUT. TensorFlow's OpError: refused.
+    """
+    gfile = _gfile()
+    _write(lambda: gfile.makedirs(path), path, what="whether it made the folder", verb="make")
+
+
+def copy(source: str, target: str, *, overwrite: bool = True) -> None:
+    """Copies a file to `target` (`tf.io.gfile.copy`: for a local `source`, one upload),
+    bounded. Raises as `makedirs`."""
+    gfile = _gfile()
+    _write(
+        lambda: gfile.copy(source, target, overwrite=overwrite),
+        target,
+        what=f"whether it wrote the copy of {source}",
+        verb="write",
+        source=source,
+    )
+
+
+def rename(source: str, target: str, *, overwrite: bool = True) -> None:
+    """Renames a file (`tf.io.gfile.rename`; on GCS a copy then a removal), bounded. Raises
+    as `makedirs`."""
+    gfile = _gfile()
+    _write(
+        lambda: gfile.rename(source, target, overwrite=overwrite),
+        target,
+        what=f"whether it moved {source} there",
+        verb="write",
+        source=source,
+    )
+
+
+def remove(path: str) -> None:
+    """Removes a file (`tf.io.gfile.remove`), bounded. Raises as `makedirs` (a missing file:
+    TensorFlow's NotFoundError)."""
+    gfile = _gfile()
+    _write(lambda: gfile.remove(path), path, what="whether it removed the file", verb="remove")
+
+
+def rmtree(path: str) -> None:
+    """Removes a folder and everything in it (`tf.io.gfile.rmtree`: a listing, then a removal
+    per file), bounded as one call. Raises as `makedirs`."""
+    gfile = _gfile()
+    _write(lambda: gfile.rmtree(path), path, what="whether it removed the folder", verb="remove")
+
+
+def write_text(path: str, text: str) -> None:
+    """Writes a whole text file (opened, written, closed: on GCS the upload is sent at the
+    close), bounded as one call. Raises as `makedirs`."""
+    gfile = _gfile()
+
+    def written() -> None:
+        with gfile.GFile(path, "w") as out:
+            out.write(text)
+
+    _write(written, path, what="whether it wrote the file", verb="write")
+
+
+def read_text(path: str, *, most: int) -> str:
+    """The first `most` characters of a small text file, read in one bounded call. Raises as
+    `makedirs` (a missing file: TensorFlow's NotFoundError)."""
+    gfile = _gfile()
+
+    def read() -> str:
+        with gfile.GFile(path, "r") as text:
+            return str(text.read(most))
+
+    return _write(read, path, what="what the file holds", verb="read")
+
+
+def isdir(path: str) -> bool:
+    """Returns True if `path` is a folder (`tf.io.gfile.isdir`), bounded. Raises as
+    `makedirs`."""
+    gfile = _gfile()
+    return _write(lambda: bool(gfile.isdir(path)), path, what="whether it is a folder", verb="read")
+
+
+def glob(pattern: str) -> list[str]:
+    """The paths matching `pattern` (`tf.io.gfile.glob`: on GCS a listing of the folder up to
+    its first wildcard, with every page), bounded as one call. Raises as `makedirs`."""
+    gfile = _gfile()
+    return _write(
+        lambda: [str(path) for path in gfile.glob(pattern)],
+        pattern,
+        what="which paths match",
+        verb="list",
+    )
+
+
+def walk_tree(
+    folder: str, *, enter: Callable[[str, str], bool] | None = None
+) -> list[tuple[str, list[str], list[str]]]:
+    """Each folder under `folder` (itself first) with the names of its folders and files
+    (`tf.io.gfile.walk`), all listed in one bounded call; `enter(top, name)` False keeps the
+    walk out of a sub-folder (it is still named). Raises as `makedirs`."""
+    gfile = _gfile()
+
+    def walked() -> list[tuple[str, list[str], list[str]]]:
+        found = []
+        for top, folders, names in gfile.walk(folder):
+            found.append((str(top), list(folders), list(names)))
+            if enter is not None:
+                folders[:] = [name for name in folders if enter(top, name)]
+        return found
+
+    return _write(walked, folder, what="which files it holds", verb="list")
+
+
+def mtime_nsec(path: str) -> int:
+    """A file's modification time in ns since the epoch (0 if the file system keeps none),
+    bounded. Raises as `makedirs`."""
+    gfile = _gfile()
+    return _write(
+        lambda: int(gfile.stat(path).mtime_nsec), path, what="when it changed", verb="read"
+    )

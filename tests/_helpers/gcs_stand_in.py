@@ -42,6 +42,11 @@ REFUSE_COPY = "refuse-copy-into"  # A folder of WRITABLE that no copy goes into.
 REFUSE_READ = "refuse-read"  # A folder of WRITABLE whose objects' reads are refused (403).
 TRICKLE_ONCE = "trickle-once"  # A folder of WRITABLE whose objects' first read trickles.
 MARKER_PAGES = "marker-pages"  # A folder of WRITABLE where tfhub_module.pb's listing pages on.
+TRICKLE_UPLOADS = "trickle-uploads"  # A folder of WRITABLE whose files' uploads trickle.
+TRICKLE_UPLOAD_ONCE = "trickle-upload-once"  # One whose first file upload trickles.
+REFUSE_UPLOADS = "refuse-uploads"  # A folder of WRITABLE whose files' uploads are refused (403).
+TRICKLE_MANIFEST = "trickle-manifest"  # One where a copy onto a `.manifest.json` trickles.
+STALLED_LISTING = "stalled-listing"  # One whose full listing (a glob's) pages on.
 # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT of a scenario child (`GcsStandIn.short_env`):
 # a bounded call gives up after their sum, 3 s.
 SHORT_TIMEOUTS = (1, 2)
@@ -89,6 +94,13 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         first read trickles (as "stalls" objects do) and later ones are served; in one named
         MARKER_PAGES, the listing of the prefix `.../tfhub_module.pb/` (TensorFlow's exists()
         of a missing tfhub_module.pb) always offers another page.
+        Uploads of a file (a body that is not empty: not a folder's marker) into a folder named
+        TRICKLE_UPLOADS are answered as "stalls" objects are read (a trickle, never stored);
+        in one named TRICKLE_UPLOAD_ONCE, the first such upload below it trickles and later
+        ones are stored; in one named REFUSE_UPLOADS they are refused (403 "upload refused").
+        In one named TRICKLE_MANIFEST, a copy (so a move) onto a name ending `.manifest.json`
+        trickles. In one named STALLED_LISTING, a listing of the folder itself without
+        maxResults (a glob's; an isdir() asks for one result) always offers another page.
     """
 
     protocol_version = "HTTP/1.1"
@@ -224,7 +236,8 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         asked = urllib.parse.parse_qs(query)
         prefix = asked.get("prefix", [""])[0]
         delimiter = asked.get("delimiter", [""])[0]
-        if f"{MARKER_PAGES}/" in prefix and prefix.endswith("tfhub_module.pb/"):
+        stalled = prefix.endswith(f"{STALLED_LISTING}/") and "maxResults" not in asked
+        if stalled or f"{MARKER_PAGES}/" in prefix and prefix.endswith("tfhub_module.pb/"):
             time.sleep(0.01)  # Pacing, so that the thread left paging does not spin.
             self.answer_json(200, {"nextPageToken": "again"})
             return
@@ -294,6 +307,9 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             if source not in self.objects or target.rpartition("/")[0].endswith(REFUSE_COPY):
                 self.answer_json(403, {"error": {"code": 403, "message": "copy refused"}})
                 return
+            if TRICKLE_MANIFEST in target.split("/") and target.endswith(".manifest.json"):
+                self.trickle()
+                return
             self.objects[target] = self.objects[source]
             self.answer_json(200, {"done": True, "resource": self.metadata(target)})
         elif asked.get("uploadType") == ["resumable"] and self.command == "POST":
@@ -304,9 +320,31 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             self.end_headers()
         else:  # A simple upload, a resumable session's PUT of the whole file, or its status.
             name = asked["name"][0]
+            if body and self.refused_or_trickled(name):
+                return
             if not self.headers.get("Content-Range", "").startswith("bytes */"):
                 self.objects[name] = body
             self.answer_json(200, self.metadata(name))
+
+    def refused_or_trickled(self, name: str) -> bool:
+        """Answers the upload of a file `name` if its folder refuses it or makes it trickle
+        (REFUSE_UPLOADS, TRICKLE_UPLOADS, TRICKLE_UPLOAD_ONCE): True then."""
+        folders = name.split("/")[:-1]
+        if REFUSE_UPLOADS in folders:
+            self.answer_json(403, {"error": {"code": 403, "message": "upload refused"}})
+            return True
+        once = (
+            folders[: folders.index(TRICKLE_UPLOAD_ONCE) + 1]
+            if TRICKLE_UPLOAD_ONCE in folders
+            else []
+        )
+        first = bool(once) and "upload:" + "/".join(once) not in self.trickled
+        if TRICKLE_UPLOADS in folders or first:
+            if first:
+                self.trickled.add("upload:" + "/".join(once))
+            self.trickle()
+            return True
+        return False
 
     def trickle(self) -> None:
         """Answers a read of STALLED_SIZE bytes with one byte every 0.2 s, until the stand-in

@@ -29,6 +29,13 @@ GCS renames object by object), so tfhub keeps what it can:
   the files each removes of the other's (the last manifest written completes the entry).
   `tfhub cache` commands manage local caches only.
 
+Every request to the filesystem (the completeness check as one; each folder made, file copied,
+renamed or removed, listing, and owner or manifest file written or read) ends within
+TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT, else a RetryTimeoutError names its path and
+both settings (`tfhub.gfile_io`): TensorFlow's GCS client waits up to an hour for an answer,
+then retries. A request that timed out may still run in its thread (TensorFlow's cannot be
+stopped); the manifest is still written last, so a failure leaves no entry that looks complete.
+
 TensorFlow is imported only when such a cache is used.
 """
 
@@ -44,7 +51,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .. import constants, errors
+from .. import constants, errors, gfile_io
 from ..utils.filelock import WARN_AFTER_SEC
 from ..utils.lazy import import_tensorflow
 from ..utils.printable import escaped, quoted_reason
@@ -235,9 +242,9 @@ def _installed_by_another(module_path: str) -> bool:
 
 def _copy(gfile: Any, source: str, target: str) -> None:
     """Copies a local file to a new name (written over, a file is appended to on some
-    filesystems, as TensorFlow's ram://)."""
-    gfile.makedirs(target.rsplit("/", 1)[0])
-    gfile.copy(source, target, overwrite=True)
+    filesystems, as TensorFlow's ram://); each request bounded (`gfile_io`)."""
+    gfile_io.makedirs(target.rsplit("/", 1)[0])
+    gfile_io.copy(source, target, overwrite=True)
 
 
 def _commit(
@@ -250,7 +257,9 @@ def _commit(
     descriptor comes next (an entry of tensorflow_hub, which has no manifest, is then no
     longer taken for complete), then the old files go, the new ones are renamed into place, and
     the new manifest, written last, makes the entry complete. If a step fails, what was put in
-    place is removed (as far as the filesystem lets): no half entry stays.
+    place is removed (as far as the filesystem lets): no half entry stays. Except when the
+    manifest's write timed out: its request may still land, so the files it describes stay
+    (without it the entry is not complete; with it, it is, and whole).
     """
     manifest_path = layout.manifest_path(module_path)
     _remove_if_there(gfile, manifest_path)
@@ -261,9 +270,15 @@ def _commit(
         _remove_entry_files(gfile, module_path)
         for rel in files:
             target = f"{module_path}/{rel}"
-            gfile.makedirs(target.rsplit("/", 1)[0])
-            gfile.rename(f"{staging_dir}/{rel}", target, overwrite=True)
+            gfile_io.makedirs(target.rsplit("/", 1)[0])
+            gfile_io.rename(f"{staging_dir}/{rel}", target, overwrite=True)
+    except BaseException:
+        _remove_half_entry(gfile, module_path)
+        raise
+    try:
         remote_staging.write_text(gfile, manifest_path, manifest)
+    except errors.RetryTimeoutError:  # A late manifest must find its files (not some of them).
+        raise
     except BaseException:
         _remove_half_entry(gfile, module_path)
         raise
@@ -272,12 +287,14 @@ def _commit(
 def _remove_entry_files(gfile: Any, module_path: str) -> None:
     """Removes every file of the entry's folder (not the files beside it: its descriptor,
     manifest and staging folders, which ram:// lists inside it)."""
-    if not gfile.isdir(module_path):
+    if not gfile_io.isdir(module_path):
         return
-    for top, folders, names in gfile.walk(module_path):
+
+    def enter(top: str, name: str) -> bool:  # The siblings ram:// shows inside: not entered.
+        return top.rstrip("/") != module_path or not _SIBLING.match(name.rstrip("/"))
+
+    for top, _, names in gfile_io.walk_tree(module_path, enter=enter):
         at_top = top.rstrip("/") == module_path
-        if at_top:  # Walked in place: the siblings ram:// shows inside are not entered.
-            folders[:] = [name for name in folders if not _SIBLING.match(name.rstrip("/"))]
         for name in names:
             if not (at_top and _SIBLING.match(name)):
                 _remove_if_there(gfile, f"{top.rstrip('/')}/{name}")
@@ -287,7 +304,7 @@ def _remove_if_there(gfile: Any, path: str) -> None:
     """Removes a file; one that is gone already is fine: another process or machine putting
     its copy of the entry in place at the same time removed it (nothing locks them apart)."""
     try:
-        gfile.remove(path)
+        gfile_io.remove(path)
     except import_tensorflow("A cache on a tf.io.gfile filesystem").errors.NotFoundError:
         pass
 
@@ -297,12 +314,12 @@ def _remove_half_entry(gfile: Any, module_path: str) -> None:
     without its manifest, what stays is not served anyway)."""
     try:
         _remove_entry_files(gfile, module_path)
-        if gfile.exists(module_path):
-            gfile.rmtree(module_path)
+        if gfile_io.exists(module_path):
+            gfile_io.rmtree(module_path)
         descriptor = layout.descriptor_path(module_path)
-        if gfile.exists(descriptor):
-            gfile.remove(descriptor)
-    except Exception as err:  # tf.errors.OpError: the filesystem refused.
+        if gfile_io.exists(descriptor):
+            gfile_io.remove(descriptor)
+    except Exception as err:  # OpError, DownloadError, RetryTimeoutError: logged.
         logger.warning(
             "Could not remove the incomplete cache entry %s (it is not used; the next "
             "download replaces it): %s",
@@ -408,9 +425,4 @@ def model_files_in(module_path: str) -> list[str]:
     """The names of the model files (`saved_model.pb`, ...) at the top of a gfile entry."""
     from ..saved_model_proto import MODEL_FILE_NAMES
 
-    gfile = _gfile()
-    return [
-        name
-        for name in MODEL_FILE_NAMES
-        if not gfile.isdir(f"{module_path}/{name}") and gfile.exists(f"{module_path}/{name}")
-    ]
+    return [name for name in MODEL_FILE_NAMES if gfile_io.is_file(f"{module_path}/{name}")]

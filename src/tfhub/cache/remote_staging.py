@@ -15,6 +15,10 @@ abandoned, and removed by the next copy of the same entry, when:
   kept: its age cannot be told).
 
 A live copy is never removed: its process runs on this host, or its heartbeat is recent.
+
+Every request of these (and of `tfhub.cache.remote`) goes through `tfhub.gfile_io`, bounded by
+TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (RetryTimeoutError naming the path): the
+`gfile` arguments the functions take (tf.io.gfile) are kept for their callers, not used.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import time
 import uuid
 from typing import Any
 
+from .. import errors, gfile_io
 from ..utils.printable import escaped, quoted_reason
 from . import layout
 
@@ -52,7 +57,7 @@ class Heartbeat:
         """Writes a new heartbeat if the last one is HEARTBEAT_SEC old."""
         if time.monotonic() - self._last < HEARTBEAT_SEC:
             return
-        _write_owner(self._gfile, self._staging_dir, started=self._started)
+        _write_owner(self._staging_dir, started=self._started)
         self._last = time.monotonic()
 
 
@@ -63,9 +68,9 @@ def claim(gfile: Any, staging_dir: str) -> Heartbeat:
         The heartbeat to renew while copying into it.
     """
     started = time.time()
-    gfile.makedirs(staging_dir.rsplit("/", 1)[0])
-    _write_owner(gfile, staging_dir, started=started)  # First: a folder has an owner from birth.
-    gfile.makedirs(staging_dir)
+    gfile_io.makedirs(staging_dir.rsplit("/", 1)[0])
+    _write_owner(staging_dir, started=started)  # First: a folder has an owner from birth.
+    gfile_io.makedirs(staging_dir)
     return Heartbeat(gfile, staging_dir, started)
 
 
@@ -73,12 +78,12 @@ def release(gfile: Any, staging_dir: str) -> None:
     """Removes this process's staging folder, then its owner file (a failure is only logged:
     the next copy of the entry removes them once this process is gone)."""
     try:
-        if gfile.exists(staging_dir):
-            gfile.rmtree(staging_dir)
+        if gfile_io.exists(staging_dir):
+            gfile_io.rmtree(staging_dir)
         owner = owner_path(staging_dir)
-        if gfile.exists(owner):
-            gfile.remove(owner)
-    except Exception as err:  # tf.errors.OpError: the filesystem refused.
+        if gfile_io.exists(owner):
+            gfile_io.remove(owner)
+    except Exception as err:  # OpError, DownloadError, RetryTimeoutError: logged.
         logger.warning(
             "Could not remove the temporary folder %s: %s",
             escaped(staging_dir),
@@ -93,17 +98,18 @@ def owner_path(staging_dir: str) -> str:
 
 
 def write_text(gfile: Any, path: str, text: str) -> None:
-    """Writes through a temporary name and a (file) rename, as atomic as the filesystem allows."""
+    """Writes through a temporary name and a (file) rename, as atomic as the filesystem allows;
+    each bounded (`gfile_io`): an upload that timed out and lands later leaves only its
+    `.part` file, never `path`."""
     tmp = f"{path}.{uuid.uuid4().hex}{layout.PART_SUFFIX}"
-    with gfile.GFile(tmp, "w") as out:
-        out.write(text)
-    gfile.rename(tmp, path, overwrite=True)
+    gfile_io.write_text(tmp, text)
+    gfile_io.rename(tmp, path, overwrite=True)
 
 
-def _write_owner(gfile: Any, staging_dir: str, *, started: float) -> None:
+def _write_owner(staging_dir: str, *, started: float) -> None:
     owner = {"host": socket.gethostname(), "pid": os.getpid(), "started": started}
     owner["heartbeat"] = time.time()
-    write_text(gfile, owner_path(staging_dir), json.dumps(owner))
+    write_text(None, owner_path(staging_dir), json.dumps(owner))
 
 
 def staging_dirs(gfile: Any, module_path: str) -> list[str]:
@@ -112,7 +118,9 @@ def staging_dirs(gfile: Any, module_path: str) -> list[str]:
     found = set()
     for pattern in (module_path + ".*" + layout.TMP_SUFFIX, module_path + ".*" + OWNER_SUFFIX):
         try:
-            matches = gfile.glob(pattern)
+            matches = gfile_io.glob(pattern)
+        except errors.TFHubError:  # RetryTimeoutError: the listing gave no answer in time.
+            raise
         except Exception:  # tf.errors.NotFoundError: no cache folder yet.
             continue
         for path in matches:
@@ -128,9 +136,9 @@ def abandoned(gfile: Any, staging_dir: str, *, now: float | None = None) -> str 
     """Says why a staging folder is abandoned (see the module's docstring), or None if a live
     copy may still write it."""
     now = time.time() if now is None else now
-    owner = _read_owner(gfile, owner_path(staging_dir))
+    owner = _read_owner(owner_path(staging_dir))
     if owner is None:
-        newest = _newest_mtime(gfile, staging_dir)
+        newest = _newest_mtime(staging_dir)
         if newest and now - newest > ABANDONED_AFTER_SEC:
             return f"it has no owner and no file changed for {_hours(now - newest)}"
         return None
@@ -170,22 +178,25 @@ def remove_abandoned(gfile: Any, module_path: str) -> list[str]:
     return removed
 
 
-def _read_owner(gfile: Any, path: str) -> tuple[str, int, float] | None:
+def _read_owner(path: str) -> tuple[str, int, float] | None:
     try:
-        with gfile.GFile(path, "r") as text:
-            owner = json.loads(text.read(4096))
+        owner = json.loads(gfile_io.read_text(path, most=4096))
         return str(owner["host"]), int(owner["pid"]), float(owner["heartbeat"])
+    except errors.TFHubError:  # RetryTimeoutError: not known to be abandoned.
+        raise
     except Exception:  # tf.errors.NotFoundError, a torn or foreign file.
         return None
 
 
-def _newest_mtime(gfile: Any, folder: str) -> float:
+def _newest_mtime(folder: str) -> float:
     """The newest modification time of the folder's files (time.time() scale); 0 if unknown."""
     newest = 0
     try:
-        for top, _, names in gfile.walk(folder):
+        for top, _, names in gfile_io.walk_tree(folder):
             for name in names:
-                newest = max(newest, gfile.stat(f"{top.rstrip('/')}/{name}").mtime_nsec)
+                newest = max(newest, gfile_io.mtime_nsec(f"{top.rstrip('/')}/{name}"))
+    except errors.TFHubError:  # RetryTimeoutError: its age is not known.
+        raise
     except Exception:  # tf.errors.NotFoundError: removed meanwhile.
         return 0.0
     return newest / 1e9

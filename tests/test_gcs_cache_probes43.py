@@ -1,0 +1,230 @@
+"""Probes (session 43): a cache on gs:// (TFHUB_CACHE_DIR=gs://...) never waits without bound.
+
+Only a gs:// cache entry's completeness check was bounded: its uploads, copies, removals and
+listings went to TensorFlow's GCS client unbounded, which waits for an answer up to an hour per
+request, then retries: `hub.resolve("https://...")` with a gs:// cache hung while the server
+trickled an upload's answer or a listing paged on. Each of those requests now ends within
+TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`tfhub.gfile_io`'s writes). A child process
+resolves an http archive handle (a local server) into a cache on the GCS stand-in
+(tests/_helpers/gcs_stand_in.py), one scenario per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.gcs_stand_in import (
+    REFUSE_UPLOADS,
+    SHORT_TIMEOUTS,
+    STALLED_LISTING,
+    TRICKLE_MANIFEST,
+    TRICKLE_UPLOAD_ONCE,
+    TRICKLE_UPLOADS,
+    WRITABLE,
+    GcsStandIn,
+    ended,
+    run_scenarios,
+    serve_gcs,
+    timed_out,
+)
+from tests._helpers.http_server import archive_gets, serve_folder
+
+from tfhub.handles import cache_key
+
+BOUND_SECONDS = 20.0  # How long a scenario may run before the child reports it hung.
+TIMEOUT, RETRY_TIMEOUT = SHORT_TIMEOUTS  # The child's (`GcsStandIn.short_env`).
+# What a timed-out scenario may take in all: its stuck request's bound, the download before it
+# and the clean-up after it (removals the stand-in answers at once).
+WITHIN = TIMEOUT + RETRY_TIMEOUT + 6
+
+# Each (name, handle, cache) row, in the child (`gcs_stand_in.run_scenarios`). After an error,
+# `damage` says what the completeness check makes of the entry (None: it would be served).
+SCENARIO = """
+import os
+import tfhub as hub
+from tfhub.cache import layout, remote
+
+def scenario(report, name, handle, cache):
+    os.environ["TFHUB_CACHE_DIR"] = cache
+    if name.startswith("again-"):  # Resolved twice in one process.
+        try:
+            report["first"] = hub.resolve(handle)
+        except Exception as err:
+            report["first"] = type(err).__name__
+            report["first_message"] = str(err)
+        report["result"] = hub.resolve(handle)
+        return
+    try:
+        hub.resolve(handle)
+    finally:
+        report["damage"] = remote.damage(layout.module_dir(handle))
+"""
+
+FOLDERS = {  # Scenario -> its cache's folder in the stand-in's working bucket.
+    "trickling-uploads": TRICKLE_UPLOADS,
+    "trickling-manifest": TRICKLE_MANIFEST,
+    "refused-upload": REFUSE_UPLOADS,
+    "stalled-listing": STALLED_LISTING,
+    "again-happy": "happy",
+    "again-after-a-trickle": TRICKLE_UPLOAD_ONCE,
+}
+HAPPY_ARCHIVE = "happy.tar.gz"  # Served for "again-happy" alone: its downloads are counted.
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """What the child reported for each scenario, the stand-in and the archive's server."""
+    served = tmp_path_factory.mktemp("served")
+    make_tar_gz(served / "m.tar.gz")
+    make_tar_gz(served / HAPPY_ARCHIVE)
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs, serve_folder(str(served)) as http:
+        handle = http.url("m.tar.gz")
+        plan = [
+            (
+                name,
+                http.url(HAPPY_ARCHIVE) if name == "again-happy" else handle,
+                f"gs://{WRITABLE}/{f}",
+            )
+            for name, f in FOLDERS.items()
+        ]
+        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=gcs.short_env())
+        yield {"reports": found, "stderr": stderr, "gcs": gcs, "http": http, "handle": handle}
+
+
+def _objects(reports: dict[str, Any], name: str) -> list[str]:
+    """The objects a scenario's cache holds in the stand-in."""
+    gcs: GcsStandIn = reports["gcs"]
+    return sorted(key for key in list(gcs.objects) if key.startswith(FOLDERS[name] + "/"))
+
+
+def _no_complete_entry(reports: dict[str, Any], name: str) -> None:
+    """The scenario's cache holds no manifest, and its completeness check says so."""
+    report = reports["reports"][name]
+    assert report["damage"] is not None, report
+    manifests = [key for key in _objects(reports, name) if key.endswith(".manifest.json")]
+    assert manifests == [], manifests
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    ("name", "stuck"),
+    [
+        ("trickling-uploads", ".owner."),  # The staging folder's owner file: the first upload.
+        ("trickling-manifest", ".manifest.json"),  # The commit's last step.
+    ],
+)
+def test_a_gcs_cache_whose_writes_trickle_ends_in_a_timeout_error_with_no_complete_entry(
+    reports: dict[str, Any], name: str, stuck: str
+) -> None:
+    # Hung (the child's bound, 20 s) before the writes were bounded.
+    report = ended(reports["reports"], name, reports["stderr"], within=WITHIN)
+    message = timed_out(
+        report,
+        f"gs://{WRITABLE}/{FOLDERS[name]}/{cache_key(reports['handle'])}",
+        bases=("RetryTimeoutError", "DownloadError"),
+        settings=(TIMEOUT, RETRY_TIMEOUT),
+    )
+    assert stuck in message, message
+    _no_complete_entry(reports, name)
+    if name == "trickling-manifest":  # Its rename may land later: the files it describes stay.
+        key = f"{FOLDERS[name]}/{cache_key(reports['handle'])}"
+        assert f"{key}/saved_model.pb" in _objects(reports, name)
+
+
+@pytest.mark.tf
+def test_a_gcs_cache_whose_upload_is_refused_says_so_quoting_the_server(
+    reports: dict[str, Any],
+) -> None:
+    report = ended(reports["reports"], "refused-upload", reports["stderr"], within=WITHIN)
+    assert report["module"] == "tfhub.errors" and "OSError" in report["bases"], report
+    message = report["message"]
+    assert f"gs://{WRITABLE}/{REFUSE_UPLOADS}/" in message, message
+    assert "403" in message and "upload refused" in message, message
+    _no_complete_entry(reports, "refused-upload")
+
+
+@pytest.mark.tf
+def test_a_gcs_cache_whose_listing_pages_on_while_removing_abandoned_copies_times_out(
+    reports: dict[str, Any],
+) -> None:
+    # remove_abandoned's glob lists the cache folder, following every next page: it hung.
+    report = ended(reports["reports"], "stalled-listing", reports["stderr"], within=WITHIN)
+    timed_out(
+        report,
+        f"gs://{WRITABLE}/{STALLED_LISTING}/{cache_key(reports['handle'])}",
+        bases=("RetryTimeoutError", "DownloadError"),
+        settings=(TIMEOUT, RETRY_TIMEOUT),
+    )
+    _no_complete_entry(reports, "stalled-listing")
+
+
+@pytest.mark.tf
+def test_a_working_gcs_cache_is_filled_once_and_then_hit(reports: dict[str, Any]) -> None:
+    report = reports["reports"]["again-happy"]
+    assert not report["hung"] and "type" not in report, report
+    entry = f"gs://{WRITABLE}/happy/{cache_key(reports['http'].url(HAPPY_ARCHIVE))}"
+    assert report["first"] == report["result"] == entry, report
+    key = entry.removeprefix(f"gs://{WRITABLE}/")
+    objects = _objects(reports, "again-happy")
+    assert f"{key}.manifest.json" in objects and f"{key}.descriptor.txt" in objects, objects
+    assert f"{key}/saved_model.pb" in objects, objects
+    assert not [name for name in objects if ".tmp" in name or ".owner" in name], objects
+    gets = archive_gets(reports["http"], HAPPY_ARCHIVE)
+    assert len(gets) == 1, gets  # The second resolve was a cache hit.
+
+
+@pytest.mark.tf
+def test_a_resolve_after_an_upload_that_timed_out_fills_the_cache(
+    reports: dict[str, Any],
+) -> None:
+    # The first upload below the cache trickles (the first resolve times out, its call runs
+    # on), later ones are stored: the second resolve did not wait behind the stuck call.
+    report = reports["reports"]["again-after-a-trickle"]
+    assert not report["hung"] and "type" not in report, report
+    assert report["first"] == "RetryTimeoutError", report
+    entry = f"gs://{WRITABLE}/{TRICKLE_UPLOAD_ONCE}/{cache_key(reports['handle'])}"
+    assert report["result"] == entry, report
+    key = entry.removeprefix(f"gs://{WRITABLE}/")
+    assert f"{key}.manifest.json" in _objects(reports, "again-after-a-trickle")
+
+
+# Resolves into a cache whose uploads trickle, then returns from the script as a program does
+# (no os._exit): the timed-out upload still runs in its thread.
+_EXITS = """
+import os, sys, time
+import tfhub as hub
+
+os.environ["TFHUB_CACHE_DIR"] = sys.argv[2]
+try:
+    hub.resolve(sys.argv[1])
+except Exception as err:
+    print(type(err).__name__, flush=True)
+print(time.monotonic(), flush=True)
+"""
+
+
+@pytest.mark.tf
+def test_a_process_left_with_a_stuck_upload_exits(reports: dict[str, Any]) -> None:
+    import subprocess
+    import time
+
+    from tests._helpers.python_process import python_command
+
+    gcs: GcsStandIn = reports["gcs"]
+    cache = f"gs://{WRITABLE}/{TRICKLE_UPLOADS}"
+    started = time.monotonic()
+    done = subprocess.run(
+        python_command(_EXITS, reports["handle"], cache),
+        env=gcs.short_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    ended_at = time.monotonic()
+    lines = done.stdout.split()
+    assert done.returncode == 0 and lines[:1] == ["RetryTimeoutError"], done.stderr[-2000:]
+    # The exit (interpreter and TensorFlow shut down) after the script's end, on the same clock.
+    assert ended_at - float(lines[1]) < 15, (ended_at - float(lines[1]), ended_at - started)
