@@ -72,7 +72,7 @@ def _paused_copy(model_dir: str, module_path: str) -> object:
 def _owners(gfile: object, module_path: str) -> dict[int, str]:
     """The staging folders of the entry, by the pid their owner file names."""
     found = {}
-    for staging_dir in remote_staging.staging_dirs(gfile, module_path):
+    for staging_dir in remote_staging.staging_dirs(module_path):
         with gfile.GFile(remote_staging.owner_path(staging_dir)) as owner:
             found[json.load(owner)["pid"]] = staging_dir
     return found
@@ -107,7 +107,7 @@ def test_a_killed_copy_is_cleaned_by_the_next_a_live_one_is_not(gfile, model_dir
     finally:
         live.kill()
         live.wait(timeout=60)
-    assert remote_staging.remove_abandoned(gfile, module_path) == [staged[live.pid]]
+    assert remote_staging.remove_abandoned(module_path) == [staged[live.pid]]
     assert _leftovers(module_path) == []
 
 
@@ -136,7 +136,7 @@ def test_a_staging_folder_is_removed_only_when_its_owner_is_known_gone(
     pid = os.getpid() if pid == "this process" else pid  # Not in the test's id: xdist workers
     staging_dir = remote.layout.new_tmp_dir(module_path)  # must collect the same tests.
     _write_owner(gfile, staging_dir, host=host or socket.gethostname(), pid=pid, age=hours * 3600)
-    assert remote_staging.remove_abandoned(gfile, module_path) == ([staging_dir] if removed else [])
+    assert remote_staging.remove_abandoned(module_path) == ([staging_dir] if removed else [])
     assert gfile.exists(staging_dir) is not removed
     assert gfile.exists(remote_staging.owner_path(staging_dir)) is not removed
 
@@ -150,7 +150,7 @@ def test_a_staging_folder_without_owner_is_removed_once_a_day_old(gfile, module_
             staged.write("x")
     day_ago = time.time() - remote_staging.ABANDONED_AFTER_SEC - 60
     os.utime(f"{old.removeprefix('file://')}/saved_model.pb", (day_ago, day_ago))
-    assert remote_staging.remove_abandoned(gfile, module_path) == [old]
+    assert remote_staging.remove_abandoned(module_path) == [old]
     assert gfile.exists(fresh) and not gfile.exists(old)
 
 
@@ -187,7 +187,7 @@ def test_a_refused_write_echoing_the_token_is_quoted_without_it(
 ) -> None:
     tf = pytest.importorskip("tensorflow")
 
-    def refused(gfile: object, source: str, target: str) -> None:
+    def refused(source: str, target: str) -> None:
         raise tf.errors.PermissionDeniedError(
             None, None, f"403 with body 'forbidden for Bearer {_TOKEN}'\n\t when uploading x"
         )

@@ -196,7 +196,6 @@ def install(
     Raises:
         tfhub.errors.CacheError: naming the path, if the filesystem refuses a write.
     """
-    gfile = _gfile()
     files = bookkeeping.list_files(local_dir)
     algorithm = fetched[1] if fetched else bookkeeping.DEFAULT_ALGORITHM
     digests = bookkeeping.known_digests(files, fetched)
@@ -207,15 +206,15 @@ def install(
     staging_dir = layout.new_tmp_dir(module_path)  # `<entry>.<uuid>.tmp`, beside the entry.
     claimed = False
     try:
-        remote_staging.remove_abandoned(gfile, module_path)
-        heartbeat = remote_staging.claim(gfile, staging_dir)
+        remote_staging.remove_abandoned(module_path)
+        heartbeat = remote_staging.claim(staging_dir)
         claimed = True
         for rel in sorted(files):
-            _copy(gfile, f"{local_dir}/{rel}", f"{staging_dir}/{rel}")
+            _copy(f"{local_dir}/{rel}", f"{staging_dir}/{rel}")
             heartbeat.beat()
         if not replace and _installed_by_another(module_path):
             return
-        _commit(gfile, handle, staging_dir, module_path, sorted(files), manifest)
+        _commit(handle, staging_dir, module_path, sorted(files), manifest)
     except errors.TFHubError:  # A CacheError, a RetryTimeoutError of `damage`: said already.
         raise
     except Exception as err:  # tf.errors.OpError and OSError: the filesystem refused.
@@ -227,7 +226,7 @@ def install(
         ) from err
     finally:
         if claimed:  # Else not made: a filesystem that refused a write is not asked again.
-            remote_staging.release(gfile, staging_dir)
+            remote_staging.release(staging_dir)
 
 
 def _installed_by_another(module_path: str) -> bool:
@@ -240,7 +239,7 @@ def _installed_by_another(module_path: str) -> bool:
     return True
 
 
-def _copy(gfile: Any, source: str, target: str) -> None:
+def _copy(source: str, target: str) -> None:
     """Copies a local file to a new name (written over, a file is appended to on some
     filesystems, as TensorFlow's ram://); each request bounded (`gfile_io`)."""
     gfile_io.makedirs(target.rsplit("/", 1)[0])
@@ -248,7 +247,7 @@ def _copy(gfile: Any, source: str, target: str) -> None:
 
 
 def _commit(
-    gfile: Any, handle: str, staging_dir: str, module_path: str, files: list[str], manifest: str
+    handle: str, staging_dir: str, module_path: str, files: list[str], manifest: str
 ) -> None:
     """Puts the staged files in place of the entry's, as atomically as the filesystem allows.
 
@@ -262,29 +261,29 @@ def _commit(
     (without it the entry is not complete; with it, it is, and whole).
     """
     manifest_path = layout.manifest_path(module_path)
-    _remove_if_there(gfile, manifest_path)
+    _remove_if_there(manifest_path)
     remote_staging.write_text(
-        gfile, layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle)
+        layout.descriptor_path(module_path), bookkeeping.descriptor_text(handle)
     )
     try:
-        _remove_entry_files(gfile, module_path)
+        _remove_entry_files(module_path)
         for rel in files:
             target = f"{module_path}/{rel}"
             gfile_io.makedirs(target.rsplit("/", 1)[0])
             gfile_io.rename(f"{staging_dir}/{rel}", target, overwrite=True)
     except BaseException:
-        _remove_half_entry(gfile, module_path)
+        _remove_half_entry(module_path)
         raise
     try:
-        remote_staging.write_text(gfile, manifest_path, manifest)
+        remote_staging.write_text(manifest_path, manifest)
     except errors.RetryTimeoutError:  # A late manifest must find its files (not some of them).
         raise
     except BaseException:
-        _remove_half_entry(gfile, module_path)
+        _remove_half_entry(module_path)
         raise
 
 
-def _remove_entry_files(gfile: Any, module_path: str) -> None:
+def _remove_entry_files(module_path: str) -> None:
     """Removes every file of the entry's folder (not the files beside it: its descriptor,
     manifest and staging folders, which ram:// lists inside it)."""
     if not gfile_io.isdir(module_path):
@@ -297,10 +296,10 @@ def _remove_entry_files(gfile: Any, module_path: str) -> None:
         at_top = top.rstrip("/") == module_path
         for name in names:
             if not (at_top and _SIBLING.match(name)):
-                _remove_if_there(gfile, f"{top.rstrip('/')}/{name}")
+                _remove_if_there(f"{top.rstrip('/')}/{name}")
 
 
-def _remove_if_there(gfile: Any, path: str) -> None:
+def _remove_if_there(path: str) -> None:
     """Removes a file; one that is gone already is fine: another process or machine putting
     its copy of the entry in place at the same time removed it (nothing locks them apart)."""
     try:
@@ -309,11 +308,11 @@ def _remove_if_there(gfile: Any, path: str) -> None:
         pass
 
 
-def _remove_half_entry(gfile: Any, module_path: str) -> None:
+def _remove_half_entry(module_path: str) -> None:
     """Removes what a failed `_commit` put in place, and the descriptor (a failure is logged:
     without its manifest, what stays is not served anyway)."""
     try:
-        _remove_entry_files(gfile, module_path)
+        _remove_entry_files(module_path)
         if gfile_io.exists(module_path):
             gfile_io.rmtree(module_path)
         descriptor = layout.descriptor_path(module_path)

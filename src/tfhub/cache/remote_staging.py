@@ -17,8 +17,7 @@ abandoned, and removed by the next copy of the same entry, when:
 A live copy is never removed: its process runs on this host, or its heartbeat is recent.
 
 Every request of these (and of `tfhub.cache.remote`) goes through `tfhub.gfile_io`, bounded by
-TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (RetryTimeoutError naming the path): the
-`gfile` arguments the functions take (tf.io.gfile) are kept for their callers, not used.
+TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (RetryTimeoutError naming the path).
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ import re
 import socket
 import time
 import uuid
-from typing import Any
 
 from .. import errors, gfile_io
 from ..utils.printable import escaped, quoted_reason
@@ -47,8 +45,7 @@ _STAGING = re.compile(r"\.[0-9a-f]{32}" + re.escape(layout.TMP_SUFFIX) + "$")
 class Heartbeat:
     """Renews a staging folder's owner file while its copy runs (at most every HEARTBEAT_SEC)."""
 
-    def __init__(self, gfile: Any, staging_dir: str, started: float) -> None:
-        self._gfile = gfile
+    def __init__(self, staging_dir: str, started: float) -> None:
         self._staging_dir = staging_dir
         self._started = started
         self._last = time.monotonic()
@@ -61,7 +58,7 @@ class Heartbeat:
         self._last = time.monotonic()
 
 
-def claim(gfile: Any, staging_dir: str) -> Heartbeat:
+def claim(staging_dir: str) -> Heartbeat:
     """Writes the owner file of a new staging folder and creates the folder.
 
     Returns:
@@ -71,10 +68,10 @@ def claim(gfile: Any, staging_dir: str) -> Heartbeat:
     gfile_io.makedirs(staging_dir.rsplit("/", 1)[0])
     _write_owner(staging_dir, started=started)  # First: a folder has an owner from birth.
     gfile_io.makedirs(staging_dir)
-    return Heartbeat(gfile, staging_dir, started)
+    return Heartbeat(staging_dir, started)
 
 
-def release(gfile: Any, staging_dir: str) -> None:
+def release(staging_dir: str) -> None:
     """Removes this process's staging folder, then its owner file (a failure is only logged:
     the next copy of the entry removes them once this process is gone)."""
     try:
@@ -97,7 +94,7 @@ def owner_path(staging_dir: str) -> str:
     return staging_dir[: -len(layout.TMP_SUFFIX)] + OWNER_SUFFIX
 
 
-def write_text(gfile: Any, path: str, text: str) -> None:
+def write_text(path: str, text: str) -> None:
     """Writes through a temporary name and a (file) rename, as atomic as the filesystem allows;
     each bounded (`gfile_io`): an upload that timed out and lands later leaves only its
     `.part` file, never `path`."""
@@ -109,10 +106,10 @@ def write_text(gfile: Any, path: str, text: str) -> None:
 def _write_owner(staging_dir: str, *, started: float) -> None:
     owner = {"host": socket.gethostname(), "pid": os.getpid(), "started": started}
     owner["heartbeat"] = time.time()
-    write_text(None, owner_path(staging_dir), json.dumps(owner))
+    write_text(owner_path(staging_dir), json.dumps(owner))
 
 
-def staging_dirs(gfile: Any, module_path: str) -> list[str]:
+def staging_dirs(module_path: str) -> list[str]:
     """Returns the staging folders of an entry (from their folders and their owner files:
     ram:// does not list a folder that holds only folders), sorted."""
     found = set()
@@ -132,7 +129,7 @@ def staging_dirs(gfile: Any, module_path: str) -> list[str]:
     return sorted(found)
 
 
-def abandoned(gfile: Any, staging_dir: str, *, now: float | None = None) -> str | None:
+def abandoned(staging_dir: str, *, now: float | None = None) -> str | None:
     """Says why a staging folder is abandoned (see the module's docstring), or None if a live
     copy may still write it."""
     now = time.time() if now is None else now
@@ -162,18 +159,18 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def remove_abandoned(gfile: Any, module_path: str) -> list[str]:
+def remove_abandoned(module_path: str) -> list[str]:
     """Removes the abandoned staging folders of an entry (and their owner files).
 
     Returns:
         The folders removed.
     """
     removed = []
-    for staging_dir in staging_dirs(gfile, module_path):
-        why = abandoned(gfile, staging_dir)
+    for staging_dir in staging_dirs(module_path):
+        why = abandoned(staging_dir)
         if why is not None:
             logger.info("Removing %s, left by an interrupted copy (%s).", escaped(staging_dir), why)
-            release(gfile, staging_dir)
+            release(staging_dir)
             removed.append(staging_dir)
     return removed
 
