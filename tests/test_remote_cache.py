@@ -4,6 +4,7 @@ concurrent resolves."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import pytest
@@ -277,3 +278,30 @@ def test_cache_is_complete_answers_for_remote_entries(server, served_dir, gfile)
     assert not hub.cache.is_complete(entry)
     assert "no valid manifest" in hub.cache.damage(entry)
     assert not hub.cache.is_complete(_entry(url + "?other"))
+
+
+def test_an_import_whose_loadability_check_times_out_is_kept_with_a_warning(
+    tmp_path, gfile, monkeypatch, caplog
+):
+    """The check after `tfhub import` into a gs:// cache (whether the entry holds a
+    saved_model.pb) is a bounded request since the cache's requests are: one that times out
+    failed the import that had succeeded (the entry complete, the command an error)."""
+    from tfhub.cache import remote
+
+    def timed_out(module_path: str) -> list[str]:
+        raise errors.RetryTimeoutError(
+            f"No answer from {module_path}/saved_model.pb",
+            url=f"{module_path}/saved_model.pb",
+            seconds=3.0,
+            cause="timed out",
+            limit=3.0,
+            attempts=1,
+        )
+
+    monkeypatch.setattr(remote, "model_files_in", timed_out)
+    archive = make_tar_gz(tmp_path / "new.tar.gz", _NEW_FILES)
+    with caplog.at_level(logging.WARNING):
+        entry = _import(archive, "https://example.com/m.tar.gz", force=False)
+    assert hub.cache.is_complete(entry) and _files(gfile, entry) == _NEW_FILES
+    assert "could not check whether tfhub.load can load it" in caplog.text
+    assert "No answer from" in caplog.text

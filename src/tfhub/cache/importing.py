@@ -112,11 +112,21 @@ def _install(key: str, fetch: Callable[[str], object], module_path: str, *, repl
 def _warn_if_not_loadable(module_path: str, archive: str, handle: str) -> None:
     """Warns if the imported entry holds no saved_model.pb at its top, so `tfhub.load` of the
     handle would fail (`tar czf A my_model/` packs the folder, not its contents). It is kept,
-    as a download of the archive would be: `hub.resolve` gives it (a TF.js model, say)."""
+    as a download of the archive would be: `hub.resolve` gives it (a TF.js model, say). A
+    check of a gs:// entry that fails (no answer in time) is only warned of: the import is done."""
     if layout.is_remote(module_path):
         from . import remote
 
-        if remote.model_files_in(module_path):
+        try:
+            if remote.model_files_in(module_path):
+                return
+        except errors.DownloadError as err:  # A RetryTimeoutError too: the import is done.
+            logger.warning(
+                "Imported %s as %s, but could not check whether tfhub.load can load it: %s",
+                archive,
+                redact(handle),
+                err,
+            )
             return
     elif model_files_in(module_path):
         return
