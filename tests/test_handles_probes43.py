@@ -61,8 +61,10 @@ def test_backslash_in_authority_is_refused_before_any_request(
     ],
 )
 def test_backslash_in_authority_is_an_invalid_handle(handle: str) -> None:
-    with pytest.raises(errors.InvalidHandleError, match="backslash"):
+    with pytest.raises(errors.InvalidHandleError, match="backslash") as raised:
         handles.parse(handle)
+
+    assert "pa\\" not in str(raised.value)  # The password is not shown, not even quoted.
 
 
 @pytest.mark.parametrize(

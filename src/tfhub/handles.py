@@ -189,10 +189,26 @@ def parse(handle: str) -> Handle:
 
 
 def _check_http_url(url: str) -> None:
-    """Raises InvalidHandleError for an http(s) URL without a host or with a bad port."""
-    problem = urls.server_problem(url)
+    """Raises InvalidHandleError for an http(s) URL without a host, with a bad port, or with a
+    backslash in its authority (`_backslash_problem`)."""
+    problem = urls.server_problem(url) or _backslash_problem(url)
     if problem is not None:
         raise errors.InvalidHandleError(f"The URL {problem}. Received: handle={redact(url)!r}")
+
+
+def _backslash_problem(url: str) -> str | None:
+    """Says why a backslash before the path of `url` (`http://A\\@B/m`) names no server, else
+    None: urlsplit reads host B (user `A\\`), the cache key's; urllib3 (requests), as browsers,
+    ends the host at the backslash and connects to A, whose answer would fill B's cache entry.
+    tensorflow_hub's urllib could not open such a URL either."""
+    authority = urllib.parse.urlsplit(url).netloc
+    if "\\" not in authority:
+        return None
+    return (
+        "has a backslash before its path (in its host, port, user name or password), where "
+        "clients disagree on which server it names: write '/' to start the path, or %5C for a "
+        "backslash in a user name or password"
+    )
 
 
 def cache_handle(handle: str, parsed: Handle | None = None) -> str:
