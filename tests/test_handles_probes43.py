@@ -7,15 +7,21 @@ the cache entry it writes is named after, and what a server answers must stay bo
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests._helpers.archives import make_tar_gz
-from tests._helpers.http_server import LocalServer
+from tests._helpers.http_server import LocalServer, see_other
+from tests._helpers.raw_server import accept_each, read_request, serve_raw
 
 import tfhub as hub
 from tfhub import cache, errors, handles
+from tfhub.uncompressed_module_resolver import HttpUncompressedFileResolver
 
 # --- A backslash in a URL's authority --------------------------------------------------------
 # Python's urlsplit reads `http://A\@B/m` as user `A\` at host B; urllib3 (so requests), like
@@ -80,3 +86,77 @@ def test_backslash_outside_authority_is_taken(handle: str) -> None:
 
     assert isinstance(parsed, handles.HttpModel)
     assert handles.cache_handle(handle, parsed) == handle.replace("user:pa%5Css@", "")
+
+
+# --- The 303 body `HttpUncompressedFileResolver._call_urlopen` returns ------------------------
+# Upstream's method (code written for tensorflow_hub calls it) read the whole body of the 303:
+# a server naming its gs:// folder with a body of gigabytes, or one that sends a few bytes then
+# nothing, held the caller for as long as it liked (TFHUB_HTTP_TIMEOUT bounds each read, not
+# the body). It reads at most MAX_LOCATION_BYTES + 1 bytes, as tfhub's own resolution does.
+
+
+@pytest.fixture
+def endless_see_other() -> Iterator[str]:
+    """A raw server answering 303 to gs:// with a 1 GB Content-Length, 8 kB of which it sends
+    before going silent (until the test ends); yields its URL."""
+    done = threading.Event()
+
+    def answer(connection: socket.socket) -> None:
+        with connection:
+            read_request(connection)
+            connection.sendall(
+                b"HTTP/1.1 303 See Other\r\nLocation: gs://bucket/m\r\n"
+                b"Content-Length: 1000000000\r\n\r\n" + b"gs://bucket/m" + b" " * 8192
+            )
+            done.wait(30)
+
+    listener = accept_each(answer)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/m?tf-hub-format=uncompressed"
+    finally:
+        done.set()
+        listener.close()
+
+
+def test_call_urlopen_reads_a_bounded_303_body(
+    endless_see_other: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "6")  # Not what ends the read.
+    resolver = HttpUncompressedFileResolver()
+    started = time.monotonic()
+
+    with pytest.raises(errors.InvalidHandleError, match="more than 4096 bytes"):
+        resolver._call_urlopen(urllib.request.Request(endless_see_other))
+
+    assert time.monotonic() - started < 5
+
+
+def test_call_urlopen_refuses_a_303_body_that_is_not_utf8(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = b"gs://bucket/m\xff"
+    answer = (
+        b"HTTP/1.1 303 See Other\r\nLocation: gs://bucket/m\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+    listener, _ = serve_raw(answer)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/m?tf-hub-format=uncompressed"
+    try:
+        with pytest.raises(errors.InvalidHandleError, match="not UTF-8") as raised:
+            HttpUncompressedFileResolver()._call_urlopen(urllib.request.Request(url))
+    finally:
+        listener.close()
+
+    assert isinstance(raised.value, ValueError)  # As upstream's UnicodeDecodeError.
+    assert url in str(raised.value)
+
+
+def test_call_urlopen_returns_a_303_body_as_upstream(server: LocalServer) -> None:
+    server.state.behaviours.append(see_other("/m", "gs://bucket/m", body=b"gs://bucket/m\n"))
+
+    body = HttpUncompressedFileResolver()._call_urlopen(
+        urllib.request.Request(server.url("m?tf-hub-format=uncompressed"))
+    )
+
+    assert body == "gs://bucket/m\n"  # Upstream's str, as sent.
