@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors, handles, resolver
-from .resolvers.http_uncompressed import HttpUncompressedResolver
+from .resolvers.http_uncompressed import MAX_LOCATION_BYTES, HttpUncompressedResolver
 from .utils.redact import redact
 
 __all__ = ["HttpUncompressedFileResolver"]
@@ -54,7 +54,9 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
         303 See Other answer (a str), as upstream's method.
 
         Raises:
-            tfhub.errors.InvalidHandleError: (a ValueError, as upstream's) for any other answer.
+            tfhub.errors.InvalidHandleError: (a ValueError, as upstream's) for any other answer,
+                or a body longer than MAX_LOCATION_BYTES (upstream read it all, however long it
+                took) or not UTF-8 text (upstream's UnicodeDecodeError).
         """
         import urllib.error
 
@@ -63,7 +65,7 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
         except urllib.error.HTTPError as err:  # urllib does not follow a 303 to gs://.
             with err:
                 if err.code == 303:
-                    return err.read().decode()
+                    return _location_text(err.read(MAX_LOCATION_BYTES + 1), request)
             code = err.code
         else:
             code = response.status
@@ -73,3 +75,24 @@ class HttpUncompressedFileResolver(HttpUncompressedResolver, resolver.HttpResolv
             f"Expected 303 See other HTTP response but received code {code} from {url}. Only "
             "hosting-protocol servers backed by a bucket name the gs:// folder of a model."
         )
+
+
+def _location_text(body: bytes, request: Any) -> str:
+    """The text of a 303 body read up to MAX_LOCATION_BYTES + 1 bytes, as sent.
+
+    Raises:
+        tfhub.errors.InvalidHandleError: the body is longer than MAX_LOCATION_BYTES, or is not
+            UTF-8 text: no gs:// location either way.
+    """
+    url = redact(str(getattr(request, "full_url", request)))
+    if len(body) > MAX_LOCATION_BYTES:
+        problem = f"more than {MAX_LOCATION_BYTES} bytes"
+    else:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError as err:
+            problem = f"bytes that are not UTF-8 text (\\x{body[err.start]:02x})"
+    raise errors.InvalidHandleError(
+        f"Expected server to return a GCS location but received {problem} in the 303 See "
+        f"other answer from {url}. Check the handle, or tell the server's owner."
+    )
