@@ -21,6 +21,7 @@ from tests._helpers.raw_server import accept_each, read_request, serve_raw
 
 import tfhub as hub
 from tfhub import cache, errors, handles
+from tfhub.resolvers.http_uncompressed import HttpUncompressedResolver
 from tfhub.uncompressed_module_resolver import HttpUncompressedFileResolver
 
 # --- A backslash in a URL's authority --------------------------------------------------------
@@ -160,3 +161,49 @@ def test_call_urlopen_returns_a_303_body_as_upstream(server: LocalServer) -> Non
     )
 
     assert body == "gs://bucket/m\n"  # Upstream's str, as sent.
+
+
+# --- The gs:// location of a 303 answer -------------------------------------------------------
+# GCS object names are any UTF-8 text, and tensorflow_hub took any body starting with gs://:
+# `gs://bucket/modèles/bert/1` is a real folder. tfhub took printable ASCII only (its doc
+# says "printable"); it now takes printable text, and still refuses what could hide or fake a
+# path (control and format characters, non-breaking spaces, a body that is not UTF-8), spaces
+# (as documented) and `..` segments.
+
+
+def _location(server: LocalServer, body: bytes) -> str:
+    """What HttpUncompressedResolver makes of a 303 answer with `body`."""
+    server.state.behaviours.append(see_other("/m", "gs://bucket/m", body=body))
+    url = server.url("m?tf-hub-format=uncompressed")
+    return HttpUncompressedResolver()._request_gcs_location(url, handle=server.url("m"))
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["gs://bucket/modèles/bert/1", "gs://bucket/模型/1/", "gs://bucket/ｍｏｄｅｌ/１"],
+)
+def test_a_printable_non_ascii_gs_location_is_taken_as_upstream(
+    server: LocalServer, location: str
+) -> None:
+    assert _location(server, location.encode() + b"\n") == location
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "gs://bucket/a\u202eb/1".encode(),  # Right-to-left override: shows another path.
+        "gs://bucket/a\u200b/1".encode(),  # Zero-width space.
+        "gs://bucket/a\u00a0b/1".encode(),  # Non-breaking space.
+        "gs://bucket/a\u2028b".encode(),  # Line separator.
+        "gs://bucket/modèles/../x".encode(),
+        "gs://bückèt/m".encode(),  # Bucket names are ASCII.
+        b"gs://bucket/a b",
+        b"gs://bucket/mod\xe8les",  # Latin-1, not UTF-8 (was read as U+FFFD).
+        "gs://bucket/\ufffd".encode(),
+    ],
+)
+def test_a_gs_location_that_hides_or_fakes_a_path_is_refused(
+    server: LocalServer, body: bytes
+) -> None:
+    with pytest.raises(errors.InvalidHandleError, match="GCS location"):
+        _location(server, body)
