@@ -207,3 +207,44 @@ def test_a_gs_location_that_hides_or_fakes_a_path_is_refused(
 ) -> None:
     with pytest.raises(errors.InvalidHandleError, match="GCS location"):
         _location(server, body)
+
+
+# --- A password holding '/', '?' or '#' not percent-encoded -----------------------------------
+# `https://user:Ab/cd@host/m` (a base64 API key pasted as the password): the authority ends at
+# the '/', `Ab` reads as a port, and tfhub's InvalidHandleError said "names a port that is not a
+# port number" and printed the handle with the password (redaction found no userinfo before a
+# '/'): in a CI log, to anyone who reads it.
+
+
+@pytest.mark.parametrize(
+    ("handle", "secret", "kept"),
+    [
+        ("https://user:Ab/cd+Ef@host.example/m.tar.gz", "Ab/cd+Ef", "host.example/m.tar.gz"),
+        ("https://user:Ab?cd@host.example/models/m/1", "Ab?cd", "host.example/models/m/1"),
+        ("https://user:Ab#cd@host.example/m", "Ab#cd", "host.example/m"),
+        ("HTTP://alice:s3cr/et@127.0.0.1:8000/m?token=t0k", "s3cr/et", "127.0.0.1:8000/m"),
+    ],
+)
+def test_password_with_a_reserved_character_is_neither_shown_nor_read_as_a_port(
+    handle: str, secret: str, kept: str
+) -> None:
+    with pytest.raises(errors.InvalidHandleError) as raised:
+        hub.resolve(handle)
+
+    message = str(raised.value)
+    assert secret not in message and secret.split("/")[0].split("?")[0] not in message
+    assert "t0k" not in message
+    assert "percent-encode" in message and "port" not in message, message
+    assert kept in message  # Where it was going is still said.
+
+
+@pytest.mark.parametrize(
+    "handle",
+    [
+        "https://host.example:0/@scope/m",  # A bad port, and an '@' in the path (npm-style).
+        "https://host.example:99999/m@1",
+    ],
+)
+def test_a_bad_port_before_an_at_in_the_path_is_still_a_bad_port(handle: str) -> None:
+    with pytest.raises(errors.InvalidHandleError, match="port"):
+        handles.parse(handle)
