@@ -243,8 +243,14 @@ def test_password_with_a_reserved_character_is_neither_shown_nor_read_as_a_port(
     [
         "https://host.example:0/@scope/m",  # A bad port, and an '@' in the path (npm-style).
         "https://host.example:99999/m@1",
+        "https://[::1]:x/m@1",
     ],
 )
 def test_a_bad_port_before_an_at_in_the_path_is_still_a_bad_port(handle: str) -> None:
     with pytest.raises(errors.InvalidHandleError, match="port"):
         handles.parse(handle)
+
+
+@pytest.mark.parametrize("handle", ["https://host.example:/m@1", "https://host.example/@scope/m"])
+def test_an_at_in_the_path_after_no_port_is_taken(handle: str) -> None:
+    assert handles.cache_handle(handle) == handle

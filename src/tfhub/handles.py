@@ -189,11 +189,38 @@ def parse(handle: str) -> Handle:
 
 
 def _check_http_url(url: str) -> None:
-    """Raises InvalidHandleError for an http(s) URL without a host, with a bad port, or with a
-    backslash in its authority (`_backslash_problem`)."""
+    """Raises InvalidHandleError for an http(s) URL without a host, with a bad port, with a
+    password cut by a '/', '?' or '#' (`_cut_userinfo_end`), or with a backslash in its
+    authority (`_backslash_problem`)."""
+    cut = _cut_userinfo_end(url)
+    if cut is not None:
+        raise errors.InvalidHandleError(
+            "The URL has a user name and password holding a '/', '?' or '#', which ends the host "
+            "there: percent-encode them (%2F, %3F, %23). Received: handle="
+            f"{redact(url[: url.index('://') + 3] + '***' + url[cut:])!r}"
+        )
     problem = urls.server_problem(url) or _backslash_problem(url)
     if problem is not None:
         raise errors.InvalidHandleError(f"The URL {problem}. Received: handle={redact(url)!r}")
+
+
+def _cut_userinfo_end(url: str) -> int | None:
+    """The index of the '@' ending the user name and password of `url` if a '/', '?' or '#' in
+    them cut the authority short (`https://user:Ab/cd@host/m`: 'Ab' would read as a port, and
+    no redaction finds the password), else None. A port of digits, or none, is taken as
+    written: `https://h:8080/@scope/m` has an '@' in its path."""
+    try:
+        netloc = urllib.parse.urlsplit(url).netloc
+    except ValueError:
+        return None
+    start = url.index("://") + 3
+    host, colon, port = netloc.rpartition(":")
+    if "@" in netloc or not (colon and port) or host.startswith("["):
+        return None
+    if port.isascii() and port.isdigit():
+        return None
+    at = url.find("@", start + len(netloc))
+    return at if at >= 0 else None
 
 
 def _backslash_problem(url: str) -> str | None:
