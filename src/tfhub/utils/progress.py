@@ -91,11 +91,14 @@ def download_bar(*, description: str, total: int | None, tqdm_class: Any = None)
         from tqdm.auto import tqdm
 
         tqdm_class = tqdm
+    from .printable import escaped
     from .redact import redact
 
     try:
         bar = tqdm_class(
-            desc=redact(description),  # Never show the credentials of a URL.
+            # Never the credentials of a URL, nor its invisible characters raw (a right-to-left
+            # override shows another URL; a carriage return or escape rewrites the line).
+            desc=escaped(redact(description)),
             total=total,
             unit="B",
             unit_scale=True,
