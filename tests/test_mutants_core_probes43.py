@@ -1,0 +1,277 @@
+"""Hand-made mutants of session 42's bounded gs:// reads (gfile_io, resolvers.gcs,
+saved_model_proto, _http_deadline, hub.mirror_copy, module_search.module_list) that no test
+killed (session 43): each test here fails under its mutant, named in its docstring.
+
+TensorFlow's in-memory file system (ram://) stands for gs:// where a file's bytes are enough;
+a read call that never ends is a file object whose `read` waits on an event, given to the
+reader of `gfile_io` in place of TensorFlow's GFile (a GCS read that trickles needs a child
+process and the GCS stand-in: tests/test_gcs_reads_probes42.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import tracemalloc
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tfhub import errors, gfile_io
+
+pytestmark = pytest.mark.tf
+
+
+def _ram_folder(name: str) -> str:
+    return f"ram://tfhub-probes43-{uuid.uuid4().hex}/{name}"
+
+
+def _write(path: str, data: bytes) -> None:
+    import tensorflow as tf
+
+    with tf.io.gfile.GFile(path, "wb") as out:
+        out.write(data)
+
+
+@pytest.fixture
+def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.2")
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.2")
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Set at the end of a test: the read calls it left waiting end."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+class _StallingFile:
+    """A GFile whose first read call answers `first` and whose later ones wait for `release`
+    (a GCS object that trickles after its first bytes); it records its calls."""
+
+    def __init__(self, first: bytes, release: threading.Event) -> None:
+        self.first, self.release = first, release
+        self.reads: list[int] = []
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        self.reads.append(size)
+        if len(self.reads) == 1:
+            return self.first
+        self.release.wait(60)
+        return b""
+
+    def close(self) -> None:
+        self.closed = True
+
+
+# --- gfile_io ------------------------------------------------------------------------------------
+
+
+def test_a_reader_cut_short_is_spent_and_its_file_left_to_the_call(short_timeouts, release):
+    """Mutants in `_GfileReader`: `self._stuck = True` dropped, the `if self._stuck` check of
+    `read` dropped (a read after a cut one waited behind it and timed out again, instead of
+    failing at once), `close` closing the file under the call still running, `self._offset +=`
+    dropped (the error said "from byte 0" of a read from byte 4), and `why=_READ_WHY` dropped
+    (the error blamed a listing of the bucket for a slow read)."""
+    stalling = _StallingFile(b"abcd", release)
+    reader = gfile_io._GfileReader("gs://b/m.tar.gz", stalling)
+    assert reader.read(4) == b"abcd"
+    with pytest.raises(errors.RetryTimeoutError) as cut:
+        reader.read(4)
+    message = str(cut.value)
+    assert "what its 4 bytes from byte 4 hold" in message, message
+    assert "sending the object too slowly" in message, message
+    assert "listing" not in message, message
+    with pytest.raises(errors.DownloadError) as spent:
+        reader.read(4)
+    assert not isinstance(spent.value, errors.RetryTimeoutError), spent.value
+    assert "cut short" in str(spent.value) and "gs://b/m.tar.gz" in str(spent.value)
+    assert stalling.reads == [4, 4]  # The third read asked nothing.
+    reader.close()
+    assert not stalling.closed  # Left to the call that still runs.
+
+
+def test_a_reader_that_was_not_cut_closes_its_file(release):
+    """The other side of the test above: `close` of a reader whose calls ended closes."""
+    stalling = _StallingFile(b"abcd", release)
+    with gfile_io._GfileReader("gs://b/m.tar.gz", stalling) as reader:
+        assert reader.read(4) == b"abcd"
+    assert stalling.closed
+
+
+def test_read_bytes_with_most_reads_one_byte_past_it_not_the_whole_file():
+    """Mutants: `most` ignored in `read_bytes` (step = READ_STEP), and READ_STEP = -1 (one
+    read call of the whole file): a file longer than `most` was read whole."""
+    path = _ram_folder("f.bin")
+    data = bytes(range(100))
+    _write(path, data)
+    assert gfile_io.read_bytes(path, most=10) == data[:11]
+    assert gfile_io.read_bytes(path, most=99) == data
+    assert gfile_io.read_bytes(path, most=100) == data
+    assert gfile_io.read_bytes(path) == data
+
+
+def test_the_size_of_a_missing_file_is_unknown_not_tensorflows_error():
+    """Mutant: `except tf.errors.OpError: return None` in `_GfileReader.size` -> `raise`:
+    with progress bars on, a missing gs:// archive raised TensorFlow's bare NotFoundError
+    (its read gives tfhub's ModelNotFoundError)."""
+    with gfile_io.open_binary(_ram_folder("none.tar.gz")) as reader:
+        assert reader.size() is None
+        with pytest.raises(errors.ModelNotFoundError):
+            reader.read(10)
+
+
+def test_the_credentials_hint_is_given_for_a_gs_path_in_any_case():
+    """Mutant: `path.lower().startswith("gs://")` -> `path.startswith("gs://")` in
+    `access_todo`: a GS:// path (TensorFlow takes the scheme in any case) got no hint."""
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in gfile_io.access_todo("GS://bucket/m")
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in gfile_io.access_todo("gs://bucket/m")
+    assert "GOOGLE_APPLICATION_CREDENTIALS" not in gfile_io.access_todo("ram://bucket/m")
+
+
+def test_a_file_system_tensorflow_lacks_is_named_with_what_to_do():
+    """Mutant: the UnimplementedError branch of `unreadable_error` dropped: an s3:// path
+    (no file system registered) was told to check its network and access."""
+    with pytest.raises(errors.DownloadError) as raised:
+        gfile_io.read_bytes("s3://bucket/list.txt")
+    message = str(raised.value)
+    assert message.startswith("Cannot read s3://bucket/list.txt: "), message
+    assert "TensorFlow reads no s3:// paths in this process" in message, message
+    assert "Check the path" not in message, message
+
+
+# --- saved_model_proto ---------------------------------------------------------------------------
+
+
+def test_a_remote_tfhub_module_pb_of_exactly_the_limit_is_read():
+    """Mutant: `size <= _size_limit(name)` -> `<` in `_too_large_problem`: a remote (and a
+    local) tfhub_module.pb of exactly 1 MiB, which a ModuleDef may be, was refused."""
+    from tfhub import saved_model_proto
+
+    folder = _ram_folder("exact")
+    data = b"\x08\x01" * (1 << 19)
+    _write(f"{folder}/tfhub_module.pb", data)
+    assert saved_model_proto.read_module_def_bytes(folder) == data
+    _write(f"{folder}/tfhub_module.pb", data + b"\0")
+    with pytest.raises(errors.DamagedModelError, match=r"over 1,048,576 bytes"):
+        saved_model_proto.read_module_def_bytes(folder)
+
+
+def test_a_remote_tfhub_module_pb_far_too_large_is_not_read_whole():
+    """Mutant: `most=_size_limit(name)` dropped from `saved_model_proto._read_bytes`: a remote
+    tfhub_module.pb of 48 MiB was read whole into memory (in 16 MiB calls) before it was
+    refused; only 1 MiB and a byte is needed to refuse it."""
+    from tfhub import saved_model_proto
+
+    folder = _ram_folder("huge")
+    _write(f"{folder}/tfhub_module.pb", b"\0" * (48 << 20))
+    tracemalloc.start()
+    try:
+        with pytest.raises(errors.DamagedModelError, match=r"over 1,048,576 bytes"):
+            saved_model_proto.read_module_def_bytes(folder)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < (8 << 20), f"{peak:,} bytes allocated at most"
+
+
+@pytest.mark.parametrize("ask", ["exists", "is_file"])
+def test_a_question_tensorflow_cannot_answer_is_tfhubs_download_error(ask):
+    """Mutant: `except tf.errors.OpError` of `is_file` never taken: `hub.load` of an s3://
+    folder (its TF1-format check) raised TensorFlow's bare UnimplementedError."""
+    with pytest.raises(errors.DownloadError) as raised:
+        getattr(gfile_io, ask)("s3://bucket/m/tfhub_module.pb")
+    assert "TensorFlow reads no s3:// paths" in str(raised.value), raised.value
+    assert type(raised.value.__cause__).__name__ == "UnimplementedError"
+
+
+# --- module_search.module_list -------------------------------------------------------------------
+
+
+def test_a_module_list_tensorflow_cannot_read_quotes_its_reason_once_chained_to_it():
+    """Mutants in `module_list._read_bytes`: `cause = err` (the reason quoted was tfhub's own
+    DownloadError message, "Cannot read ..." inside "Cannot read the module list ..."), the
+    `failure.__cause__ = err` and `from failure` dropped (TensorFlow's error lost)."""
+    from tfhub.tools.module_search.module_list import read_module_list
+
+    path = "s3://bucket/list.txt"
+    with pytest.raises(errors.ToolFlagError) as raised:
+        read_module_list(path)
+    message = str(raised.value)
+    assert message.startswith(f"Cannot read the module list {path}: "), message
+    assert message.count("Cannot read") == 1, message
+    assert "File system scheme 's3' not implemented" in message, message
+    failure = raised.value.__cause__
+    assert isinstance(failure, OSError) and not isinstance(failure, FileNotFoundError), failure
+    assert type(failure.__cause__).__name__ == "UnimplementedError", failure.__cause__
+
+
+def test_a_missing_module_list_url_is_chained_to_a_file_not_found_error():
+    """Mutant: `missing = False` in `module_list._read_bytes`: a missing gs:// list was an
+    input/output error, not "No such file or directory" (a FileNotFoundError)."""
+    from tfhub.tools.module_search.module_list import read_module_list
+
+    path = _ram_folder("none.txt")
+    with pytest.raises(errors.ToolFlagError) as raised:
+        read_module_list(path)
+    assert isinstance(raised.value.__cause__, FileNotFoundError), raised.value.__cause__
+    assert f"{path}: No such file or directory. " in str(raised.value), raised.value
+
+
+# --- hub.mirror_copy -----------------------------------------------------------------------------
+
+
+def test_a_copy_tmpdir_cannot_take_is_a_publish_write_error_chained_to_the_os_error(tmp_path):
+    """Mutant: `from err` dropped from the PublishWriteError of `mirror_copy.local_copy`: the
+    OSError of the local file system (here a file name too long for it) was no longer its
+    cause. A bucket's object name may be 1024 bytes long; a local one, 255."""
+    from tfhub.hub import mirror_copy
+
+    folder = _ram_folder("model")
+    _write(f"{folder}/saved_model.pb", b"\x08\x01")
+    _write(f"{folder}/{'n' * 300}", b"x")
+    with pytest.raises(errors.PublishWriteError) as raised, mirror_copy.local_copy(folder):
+        pass
+    assert isinstance(raised.value.__cause__, OSError), raised.value.__cause__
+    assert not isinstance(raised.value.__cause__, errors.TFHubError)
+    assert raised.value.errno == raised.value.__cause__.errno
+    assert "TMPDIR" in str(raised.value) and folder in str(raised.value), raised.value
+
+
+def test_a_copy_past_the_limit_stops_within_one_read_step(monkeypatch):
+    """Mutant: `source.read(gfile_io.READ_STEP)` -> `source.read()` in `_copy_folder`: a file
+    was read whole, in one call bounded by nothing but the timeouts and into memory, before
+    its size was counted against TFHUB_MAX_EXTRACTED_BYTES (a 48 MiB file here, over a 1 MiB
+    limit: at most one 16 MiB read step is needed to refuse it)."""
+    from tfhub import constants
+    from tfhub.hub import mirror_copy
+
+    folder = _ram_folder("model")
+    _write(f"{folder}/saved_model.pb", b"\0" * (48 << 20))
+    monkeypatch.setenv(constants.TFHUB_MAX_EXTRACTED_BYTES, "1M")
+    tracemalloc.start()
+    try:
+        with pytest.raises(errors.MirrorTooLargeError), mirror_copy.local_copy(folder):
+            pass
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < (32 << 20), f"{peak:,} bytes allocated at most"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect (session 43, not fixed: gfile_io.py is another helper's): gfile_io.walk "
+    "returns [] for a folder TensorFlow cannot list (tf.io.gfile.walk takes any listing "
+    "failure for 'no folder'), where its docstring promises a DownloadError naming the folder; "
+    "a gs:// folder whose listing is refused is mirrored as 'holds no saved_model.pb'",
+)
+def test_a_folder_tensorflow_cannot_list_is_a_download_error_not_an_empty_walk():
+    """Found while mutating `walk`: its `except tf.errors.OpError` is never reached for a
+    listing that fails, since TensorFlow's walk swallows it."""
+    with pytest.raises(errors.DownloadError) as raised:
+        gfile_io.walk("s3://bucket/model")
+    assert "s3://bucket/model" in str(raised.value), raised.value
