@@ -275,3 +275,63 @@ def test_a_folder_tensorflow_cannot_list_is_a_download_error_not_an_empty_walk()
     with pytest.raises(errors.DownloadError) as raised:
         gfile_io.walk("s3://bucket/model")
     assert "s3://bucket/model" in str(raised.value), raised.value
+
+
+def test_an_object_that_changed_while_read_is_to_be_read_again():
+    """Mutant: the "File contents are inconsistent" branch of `unreadable_error` dropped: an
+    object replaced while it was read (TensorFlow's InternalError for GCS; the GCS stand-in's
+    "resized" bucket gives it) was blamed on the path, the network or the credentials."""
+    import tensorflow as tf
+
+    path = "gs://resized/m.tar.gz"
+    err = tf.errors.InternalError(None, None, f"File contents are inconsistent for file: {path}")
+    message = str(gfile_io.unreadable_error(path, err))
+    assert message.startswith(f"Cannot read {path}: File contents are inconsistent"), message
+    assert "Its content changed while it was read" in message and "try again" in message, message
+    assert "GOOGLE_APPLICATION_CREDENTIALS" not in message, message
+
+
+# --- hub.mirror ----------------------------------------------------------------------------------
+
+
+ASSET = "https://hub.example/emb.tar.gz"
+
+
+def test_a_doc_whose_asset_resolves_to_a_gcs_folder_is_mirrored_from_a_local_copy(
+    tmp_path, monkeypatch
+):
+    """Mutant: `local_copy(path)` -> the resolved path itself in `mirror_doc_assets`: a
+    Module doc whose asset resolves to a gs:// model folder (with TFHUB_MODEL_LOAD_FORMAT=
+    UNCOMPRESSED, a hub answers its URL with 303 See Other and the folder, which `resolve`
+    returns in place, as upstream did) was installed from that URL as if it were a local
+    folder, a failure. The folder is a ram:// one here, and `saved_model.resolve` maps the
+    asset to it (no hub, no GCS)."""
+    import tensorflow as tf
+    from tests._helpers import models
+    from tests._helpers.hub_server import write_publisher
+
+    from tfhub import saved_model
+    from tfhub.hub import doc_handles, docs_layout, mirror
+    from tfhub.hub import docs_format as fmt
+
+    local = models.save_text_embedding(str(tmp_path / "model"))
+    remote = _ram_folder("emb")
+    for below, _, files in tf.io.gfile.walk(local):
+        for name in files:
+            relative = f"{below}/{name}"[len(local) + 1 :]
+            tf.io.gfile.makedirs(f"{remote}/{relative}".rsplit("/", 1)[0])
+            tf.io.gfile.copy(f"{below}/{name}", f"{remote}/{relative}")
+    resolve = saved_model.resolve
+    monkeypatch.setattr(saved_model, "resolve", lambda h: remote if h == ASSET else resolve(h))
+    root = tmp_path / "hub"
+    doc = fmt.doc_path(root, doc_handles.parse_handle("acme/emb/1"))
+    doc.parent.mkdir(parents=True)
+    doc.write_text(
+        f"# Module acme/emb/1\nA model on GCS.\n\n<!-- asset-path: {ASSET} -->\n"
+        "<!-- task: text-embedding -->\n<!-- fine-tunable: true -->\n"
+        "<!-- format: saved_model_2 -->\n\n## Overview\nWritten by its publisher.\n"
+    )
+    write_publisher(root, "acme", "Acme")
+    report = mirror.mirror_doc_assets(root)
+    assert report.failed == [] and [p.handle for p in report.mirrored] == ["acme/emb/1"], report
+    assert docs_layout.archive_path(doc).is_file()
