@@ -335,3 +335,74 @@ def test_a_doc_whose_asset_resolves_to_a_gcs_folder_is_mirrored_from_a_local_cop
     report = mirror.mirror_doc_assets(root)
     assert report.failed == [] and [p.handle for p in report.mirrored] == ["acme/emb/1"], report
     assert docs_layout.archive_path(doc).is_file()
+
+
+# --- hub.mirror_copy against the GCS stand-in (a child process) ---------------------------------
+
+# Each (name, source) row, in the child (`gcs_stand_in.run_scenarios`).
+_COPY_SCENARIO = """
+import os
+from tfhub.hub import mirror_copy
+
+def scenario(report, name, source):
+    with mirror_copy.local_copy(source) as local:
+        report["result"] = {
+            os.path.relpath(os.path.join(below, file), local): open(
+                os.path.join(below, file), "rb").read().decode()
+            for below, _, files in os.walk(local) for file in files
+        }
+"""
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+    """What the child reported for each gs:// folder it copied."""
+    from tests._helpers.gcs_stand_in import WRITABLE, run_scenarios, serve_gcs
+
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
+        gcs.objects.update(
+            {
+                "both/model/saved_model.pb": b"pb",
+                "both/model/v.txt": b"one",
+                "both/model//v.txt": b"two",  # GCS allows an empty part in an object's name.
+                "double/model/saved_model.pb": b"pb",
+                "double/model//w.txt": b"w",
+                "dots/model/saved_model.pb": b"pb",
+                "dots/model/./d.txt": b"d",
+                "dots/model/sub/s.txt": b"s",
+                "dot/model/saved_model.pb": b"pb",
+                "dot/model/.": b"dot",  # No name left once its `.` is dropped.
+            }
+        )
+        names = ("both", "double", "dots", "dot")
+        plan = [(name, f"gs://{WRITABLE}/{name}/model") for name in names]
+        found, _ = run_scenarios(_COPY_SCENARIO, plan, bound=20.0, env=gcs.short_env())
+    return found
+
+
+def test_an_object_with_an_empty_part_in_its_name_is_refused_not_misread(copies):
+    """Defect: `_copy_folder` joined a listed folder `model//` (an object `model//v.txt`) as
+    `folder.rstrip('/') + '/' + name`, so it read `model/v.txt` instead: a different object,
+    copied twice while `model//v.txt` was left out, or, if there was none, "does not exist"
+    of an object the bucket never listed. The object is now read by its own name and
+    refused (its local name would be '/v.txt'), as a `..` one is."""
+    for name, file in [("both", "v.txt"), ("double", "w.txt")]:
+        report = copies[name]
+        assert report["type"] == "NotAModelError", report
+        assert report["path"] == f"gs://writable/{name}/model//{file}", report
+        assert f"at '/{file}'" in str(report["message"]), report
+
+
+def test_a_dot_part_and_a_sub_folder_are_copied_in_place(copies):
+    """The other side: `.` parts are dropped, sub-folders kept."""
+    report = copies["dots"]
+    assert report.get("result") == {"saved_model.pb": "pb", "d.txt": "d", "sub/s.txt": "s"}, report
+
+
+def test_an_object_named_dot_is_refused_not_blamed_on_tmpdir(copies):
+    """Mutant: `"."` no longer dropped from a name's parts in `_target`: an object
+    `model/.` was to be written over the copy's folder itself, a PublishWriteError telling
+    the user to free space in TMPDIR, instead of NotAModelError naming the object."""
+    report = copies["dot"]
+    assert report["type"] == "NotAModelError", report
+    assert report["path"] == "gs://writable/dot/model/.", report

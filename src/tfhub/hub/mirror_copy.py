@@ -2,8 +2,8 @@
 another tf.io.gfile file system): listed and read through `tfhub.gfile_io` (each listing and
 read call bounded by TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT, its failures tfhub's
 errors naming the path), confined to the copy's folder (an object named `model/../../x` is
-refused, not written outside it), and bounded in size by TFHUB_MAX_EXTRACTED_BYTES (the bytes
-sent, not the sizes the bucket states)."""
+refused, not written outside it; so is `model//x`, not read as `model/x`), and bounded in size
+by TFHUB_MAX_EXTRACTED_BYTES (the bytes sent, not the sizes the bucket states)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def _copy_folder(path: str, tmp: str) -> None:
     limit, total = constants.max_extracted_bytes(), 0
     for folder, names in gfile_io.walk(path):
         for name in names:
-            remote = f"{folder.rstrip('/')}/{name}"
+            # As listed: a folder `model//` (an object `model//x`) keeps both slashes.
+            remote = f"{folder}{name}" if folder.endswith("/") else f"{folder}/{name}"
             target = _target(tmp, _relative(path, remote), remote)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with gfile_io.open_binary(remote) as source, open(target, "wb") as copy:
@@ -82,7 +83,8 @@ def _target(tmp: str, relative: str, remote: str) -> str:
     """Where the file `remote`, at `relative` in its folder, goes in `tmp`.
 
     Raises:
-        tfhub.errors.NotAModelError: a name with a `..` part, or none left (`.`, `/`).
+        tfhub.errors.NotAModelError: a name with a `..` part, or none left (`.`, `/`), or
+            one starting with `/` (an object `model//x`, with an empty part after `model/`).
     """
     parts = [part for part in relative.split("/") if part not in ("", ".")]
     if not parts or ".." in parts or posixpath.isabs(relative):
