@@ -291,6 +291,36 @@ def test_an_object_that_changed_while_read_is_to_be_read_again():
     assert "GOOGLE_APPLICATION_CREDENTIALS" not in message, message
 
 
+# --- resolvers.gcs -------------------------------------------------------------------------------
+
+
+def test_a_gcs_archive_handle_with_an_upper_case_scheme_is_read_as_gs(
+    tmp_path, isolated_cache, monkeypatch
+):
+    """Mutant: `url = handles.cache_handle(handle)` -> `url = handle` in
+    `GcsCompressedResolver._resolve`: `GS://bucket/m.tar.gz` (tfhub takes a scheme in any
+    case) reached TensorFlow as is, which knows no `GS` file system. gs:// is ram:// here."""
+    import os
+
+    import tensorflow as tf
+    from tests._helpers.archives import MODEL_FILES, make_tar_gz, read_tree
+
+    import tfhub as hub
+    from tfhub import handles
+    from tfhub.resolvers import gcs
+
+    bucket = _ram_folder("bucket")
+    with tf.io.gfile.GFile(f"{bucket}/m.tar.gz", "wb") as out:
+        out.write(open(make_tar_gz(tmp_path / "m.tar.gz"), "rb").read())
+    real_open = gcs.open_binary
+    monkeypatch.setattr(
+        gcs, "open_binary", lambda path: real_open(path.replace("gs://bucket", bucket))
+    )
+    path = hub.resolve("GS://bucket/m.tar.gz")
+    assert path == os.path.join(isolated_cache, handles.cache_key("gs://bucket/m.tar.gz"))
+    assert read_tree(path) == MODEL_FILES
+
+
 # --- hub.mirror ----------------------------------------------------------------------------------
 
 
