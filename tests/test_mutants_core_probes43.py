@@ -436,3 +436,21 @@ def test_an_object_named_dot_is_refused_not_blamed_on_tmpdir(copies):
     report = copies["dot"]
     assert report["type"] == "NotAModelError", report
     assert report["path"] == "gs://writable/dot/model/.", report
+
+
+# --- handle_check --------------------------------------------------------------------------------
+
+
+def test_a_bytes_handle_shown_in_exactly_the_most_characters_is_offered_as_text():
+    """Mutant: `len(shown) > _SHOWN` -> `>=` in `handle_check._decode_offer`: a bytes handle
+    whose text is shown in exactly 200 characters (its repr) was "too many to show"."""
+    from tfhub import handles
+
+    path = "https://h/" + "m" * (198 - len("https://h/"))  # Its repr: 200 characters.
+    assert len(repr(path)) == 200
+    with pytest.raises(errors.HandleTypeError) as caught:
+        handles.check(path.encode())
+    assert f"Did you mean {path!r} (handle.decode())?" in str(caught.value), caught.value
+    with pytest.raises(errors.HandleTypeError) as caught:
+        handles.check(path.encode() + b"m")
+    assert "(Its 199 bytes are too many to show.)" in str(caught.value), caught.value
