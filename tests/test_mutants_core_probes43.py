@@ -238,7 +238,25 @@ def test_a_copy_tmpdir_cannot_take_is_a_publish_write_error_chained_to_the_os_er
     assert isinstance(raised.value.__cause__, OSError), raised.value.__cause__
     assert not isinstance(raised.value.__cause__, errors.TFHubError)
     assert raised.value.errno == raised.value.__cause__.errno
-    assert "TMPDIR" in str(raised.value) and folder in str(raised.value), raised.value
+    assert folder in str(raised.value), raised.value
+
+
+def test_a_name_too_long_for_the_local_file_system_is_not_blamed_on_free_space():
+    """Defect: an object whose name is longer than a local file's may be (GCS allows 1024
+    bytes, most file systems 255) failed the copy with "Free space in TMPDIR, or set TMPDIR
+    to a folder with room", which cannot help: the name is said too long, and to rename it."""
+    from tfhub.hub import mirror_copy
+
+    folder = _ram_folder("model")
+    long_name = "n" * 300
+    _write(f"{folder}/saved_model.pb", b"\x08\x01")
+    _write(f"{folder}/{long_name}", b"x")
+    with pytest.raises(errors.PublishWriteError) as raised, mirror_copy.local_copy(folder):
+        pass
+    message = str(raised.value)
+    assert "Free space" not in message, message
+    assert f"{folder}/{long_name}" in message and "too long" in message, message
+    assert "rename" in message and "nothing was published" in message, message
 
 
 def test_a_copy_past_the_limit_stops_within_one_read_step(monkeypatch):

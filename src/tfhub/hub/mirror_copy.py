@@ -8,6 +8,7 @@ by TFHUB_MAX_EXTRACTED_BYTES (the bytes sent, not the sizes the bucket states)."
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 import tempfile
@@ -41,18 +42,27 @@ def local_copy(path: str) -> Iterator[str]:
         except OSError as err:
             if isinstance(err, errors.TFHubError):
                 raise
-            raise errors.PublishWriteError(
-                f"Cannot copy {escaped(path)} into a local folder to publish it from "
-                f"({tmp}: {err.strerror or err}). Free space in TMPDIR, or set TMPDIR to a "
-                "folder with room for the model; nothing was published.",
-                path=tmp,
-                errno=err.errno,
-            ) from err
+            raise _write_error(path, tmp, err) from err
         try:
             yield tmp
         except errors.NotAModelError as err:  # Named after the source: the copy will be gone.
             message = str(err).replace(tmp, path)
             raise errors.NotAModelError(message, path=path, reason=err.reason) from err
+
+
+def _write_error(path: str, tmp: str, err: OSError) -> errors.PublishWriteError:
+    """The error for the copy of the folder `path` that its local folder `tmp` (in TMPDIR) did
+    not take (`err`): a full disk, a quota, or a name longer than a local file's may be."""
+    todo = "Free space in TMPDIR, or set TMPDIR to a folder with room for the model"
+    if err.errno == errno.ENAMETOOLONG and err.filename:  # GCS allows 1024 bytes, most disks 255.
+        name = os.fspath(err.filename).replace(tmp, path.rstrip("/"), 1)
+        todo = f"The name of {escaped(name)} is too long for a local file: rename that object"
+    return errors.PublishWriteError(
+        f"Cannot copy {escaped(path)} into a local folder to publish it from "
+        f"({tmp}: {err.strerror or err}). {todo}; nothing was published.",
+        path=tmp,
+        errno=err.errno,
+    )
 
 
 def _copy_folder(path: str, tmp: str) -> None:
