@@ -280,13 +280,6 @@ def test_a_copy_past_the_limit_stops_within_one_read_step(monkeypatch):
     assert peak < (32 << 20), f"{peak:,} bytes allocated at most"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect (session 43, not fixed: gfile_io.py is another helper's): gfile_io.walk "
-    "returns [] for a folder TensorFlow cannot list (tf.io.gfile.walk takes any listing "
-    "failure for 'no folder'), where its docstring promises a DownloadError naming the folder; "
-    "a gs:// folder whose listing is refused is mirrored as 'holds no saved_model.pb'",
-)
 def test_a_folder_tensorflow_cannot_list_is_a_download_error_not_an_empty_walk():
     """Found while mutating `walk`: its `except tf.errors.OpError` is never reached for a
     listing that fails, since TensorFlow's walk swallows it."""

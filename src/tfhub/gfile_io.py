@@ -143,8 +143,13 @@ def walk(folder: str) -> list[tuple[str, list[str]]]:
     """
     tf = import_tensorflow("Reading gs:// paths")
 
+    def refused(err: Any) -> None:
+        # tf.io.gfile.walk takes a folder it cannot list (NotFoundError "Could not find
+        # directory X" for a refused, unknown or missing one) for an empty one, and walks on.
+        raise err
+
     def listed() -> list[tuple[str, list[str]]]:
-        return [(top, list(names)) for top, _, names in tf.io.gfile.walk(folder)]
+        return [(top, list(names)) for top, _, names in tf.io.gfile.walk(folder, onerror=refused)]
 
     try:
         return _bounded(listed, folder, what="which files it holds")
