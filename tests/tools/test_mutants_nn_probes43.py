@@ -54,6 +54,14 @@ def test_a_file_in_beams_temporary_folder_is_beams_only_if_its_whole_name_is(
     assert found == [f"{BEAM_TEMP}/{BEAM_FILE}.bak"]
 
 
+def test_only_emb_dash_record_files_are_the_embedding_folders_own(tmp_path: Path) -> None:
+    """`emb-*.tfrecords`, as docs/tools.md says: a user's embeddings.tfrecords is not removed."""
+    for name in (SHARD, "emb-notes.tfrecords", "embeddings.tfrecords", "emb.tfrecords"):
+        (tmp_path / name).write_bytes(b"x")
+    found = sorted(files.other_entries(os.fspath(tmp_path), flag=EMBED))
+    assert found == ["emb.tfrecords", "embeddings.tfrecords"]
+
+
 # --- embedding_records._check_shards -----------------------------------------------------------
 
 
