@@ -15,6 +15,7 @@ than one block in that time is cut too.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -333,25 +334,6 @@ def read_text(path: str, *, most: int) -> str:
     return _write(read, path, what="what the file holds", verb="read")
 
 
-def isdir(path: str) -> bool:
-    """Returns True if `path` is a folder (`tf.io.gfile.isdir`), bounded. Raises as
-    `makedirs`."""
-    gfile = _gfile()
-    return _write(lambda: bool(gfile.isdir(path)), path, what="whether it is a folder", verb="read")
-
-
-def glob(pattern: str) -> list[str]:
-    """The paths matching `pattern` (`tf.io.gfile.glob`: on GCS a listing of the folder up to
-    its first wildcard, with every page), bounded as one call. Raises as `makedirs`."""
-    gfile = _gfile()
-    return _write(
-        lambda: [str(path) for path in gfile.glob(pattern)],
-        pattern,
-        what="which paths match",
-        verb="list",
-    )
-
-
 def walk_tree(
     folder: str, *, enter: Callable[[str, str], bool] | None = None
 ) -> list[tuple[str, list[str], list[str]]]:
@@ -378,3 +360,94 @@ def mtime_nsec(path: str) -> int:
     return _write(
         lambda: int(gfile.stat(path).mtime_nsec), path, what="when it changed", verb="read"
     )
+
+# Listings and sizes (models on gs://)
+
+
+def is_dir(path: str) -> bool:
+    """Returns True if a gs:// (or any tf.io.gfile) path is a folder (`tf.io.gfile.isdir`; on
+    GCS, a listing of its prefix), asked in one call bounded as `exists` is. Imports TensorFlow.
+
+    Raises:
+        tfhub.errors.DownloadError: as `exists`; RetryTimeoutError, no answer in time (a GCS
+            listing that always offers another page).
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+    try:
+        return _bounded(lambda: bool(tf.io.gfile.isdir(path)), path, what="whether it is a folder")
+    except tf.errors.OpError as err:
+        raise unreadable_error(path, err) from err
+
+
+def listdir(folder: str) -> list[str]:
+    """The names in a gs:// (or any tf.io.gfile) folder (`tf.io.gfile.listdir`: files, and
+    sub-folders without their trailing slash on GCS), listed in one call bounded as `exists`
+    is. Imports TensorFlow.
+
+    Raises:
+        tfhub.errors.DownloadError: (an OSError) the folder does not exist, or TensorFlow's
+            file system failed or refused the listing, naming the folder and what to check.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) no answer within
+            TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+    try:
+        return _bounded(lambda: list(tf.io.gfile.listdir(folder)), folder, what="what it holds")
+    except tf.errors.OpError as err:
+        raise unreadable_error(folder, err) from err
+
+
+def size(path: str) -> int:
+    """The size in bytes of a gs:// (or any tf.io.gfile) file (`tf.io.gfile.stat`), asked in
+    one call bounded as `exists` is. Imports TensorFlow.
+
+    Raises:
+        tfhub.errors.DownloadError: (an OSError) the file does not exist, or TensorFlow's file
+            system failed or refused, naming the path and what to check.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) no answer within
+            TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+    try:
+        return _bounded(lambda: int(tf.io.gfile.stat(path).length), path, what="its size")
+    except tf.errors.OpError as err:
+        raise unreadable_error(path, err) from err
+
+
+def glob(pattern: str) -> list[str]:
+    """The paths matching a gs:// (or any tf.io.gfile) pattern (`tf.io.gfile.glob`; on GCS, a
+    listing of the folder before its first wildcard), listed in one call bounded as `exists`
+    is. Imports TensorFlow.
+
+    Raises:
+        tfhub.errors.DownloadError: as `listdir`; RetryTimeoutError, no answer in time.
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+    try:
+        return _bounded(lambda: list(tf.io.gfile.glob(pattern)), pattern, what="what matches it")
+    except tf.errors.OpError as err:
+        raise unreadable_error(pattern, err) from err
+
+
+def checkpoint_reader(prefix: str) -> Any:
+    """TensorFlow's reader of the checkpoint `prefix` (`NewCheckpointReader`), for a gs:// (or
+    any tf.io.gfile) path too. The reader looks its files up first, a listing of their folder
+    (`prefix.index`, else `prefix` as a pattern): that lookup is asked first, bounded as
+    `exists` is (a GCS listing that always offers another page). The reader itself then reads
+    the index in TensorFlow's call, which holds Python's lock (GIL) while it runs, so no thread
+    of Python's can bound it: its reads, and those of `get_tensor`, are TensorFlow's.
+
+    Raises:
+        tensorflow.errors.OpError: as TensorFlow raises it (no such checkpoint, a damaged
+            index): the callers say what is wrong with the model.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) the lookup gave no
+            answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+    """
+    tf = import_tensorflow("Reading checkpoints")
+
+    def looked_up() -> list[str]:  # As the reader does: `prefix.index`, else `prefix`.
+        return list(tf.io.gfile.glob(prefix + ".index") or tf.io.gfile.glob(prefix))
+
+    with contextlib.suppress(tf.errors.OpError):  # The reader says why, as before.
+        _bounded(looked_up, prefix, what="which files its checkpoint has")
+    return tf.compat.v1.train.NewCheckpointReader(prefix)

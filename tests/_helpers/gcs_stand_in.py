@@ -47,6 +47,10 @@ TRICKLE_UPLOAD_ONCE = "trickle-upload-once"  # One whose first file upload trick
 REFUSE_UPLOADS = "refuse-uploads"  # A folder of WRITABLE whose files' uploads are refused (403).
 TRICKLE_MANIFEST = "trickle-manifest"  # One where a copy onto a `.manifest.json` trickles.
 STALLED_LISTING = "stalled-listing"  # One whose full listing (a glob's) pages on.
+LISTING_PAGES = "listing-pages"  # A folder of WRITABLE where a model's listings page on.
+# The names below LISTING_PAGES whose listings (TensorFlow's listdir, isdir, a missing file's
+# exists, a checkpoint's lookup of its index) always offer another page.
+PAGED_NAMES = frozenset({"variables", "assets", "saved_model.pb"})
 # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT of a scenario child (`GcsStandIn.short_env`):
 # a bounded call gives up after their sum, 3 s.
 SHORT_TIMEOUTS = (1, 2)
@@ -101,6 +105,9 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         In one named TRICKLE_MANIFEST, a copy (so a move) onto a name ending `.manifest.json`
         trickles. In one named STALLED_LISTING, a listing of the folder itself without
         maxResults (a glob's; an isdir() asks for one result) always offers another page.
+        In one named LISTING_PAGES, the listing of a prefix with a folder of PAGED_NAMES below
+        it (`.../variables/`, `.../assets/vocab.txt/`, `.../saved_model.pb/`) always offers
+        another page: a model's files are read, its checkpoint's and assets' listings never end.
     """
 
     protocol_version = "HTTP/1.1"
@@ -241,6 +248,10 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             time.sleep(0.01)  # Pacing, so that the thread left paging does not spin.
             self.answer_json(200, {"nextPageToken": "again"})
             return
+        if _pages_on(prefix):
+            time.sleep(0.01)  # Pacing, so that the thread left paging does not spin.
+            self.answer_json(200, {"nextPageToken": "again"})
+            return
         items, prefixes = [], set()
         for name in sorted(self.objects):
             if not name.startswith(prefix):
@@ -359,6 +370,15 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
                 if self.stopping.wait(0.2):  # Pacing; the stand-in's end stops it.
                     return
                 self.wfile.write(b"x")
+
+
+def _pages_on(prefix: str) -> bool:
+    """Whether WRITABLE's listing of `prefix` pages on: a folder of PAGED_NAMES is below a
+    LISTING_PAGES folder in it."""
+    parts = prefix.split("/")
+    if LISTING_PAGES not in parts:
+        return False
+    return not PAGED_NAMES.isdisjoint(parts[parts.index(LISTING_PAGES) + 1 :])
 
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -286,7 +286,7 @@ def _commit(
 def _remove_entry_files(module_path: str) -> None:
     """Removes every file of the entry's folder (not the files beside it: its descriptor,
     manifest and staging folders, which ram:// lists inside it)."""
-    if not gfile_io.isdir(module_path):
+    if not gfile_io.is_dir(module_path):
         return
 
     def enter(top: str, name: str) -> bool:  # The siblings ram:// shows inside: not entered.

@@ -116,9 +116,9 @@ def staging_dirs(module_path: str) -> list[str]:
     for pattern in (module_path + ".*" + layout.TMP_SUFFIX, module_path + ".*" + OWNER_SUFFIX):
         try:
             matches = gfile_io.glob(pattern)
-        except errors.TFHubError:  # RetryTimeoutError: the listing gave no answer in time.
+        except errors.RetryTimeoutError:  # The listing gave no answer in time.
             raise
-        except Exception:  # tf.errors.NotFoundError: no cache folder yet.
+        except errors.DownloadError:  # TensorFlow's NotFoundError: no cache folder yet.
             continue
         for path in matches:
             path = path.rstrip("/")
