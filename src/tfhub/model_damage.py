@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from . import cache, errors, op_libraries, saved_model_proto
+from . import cache, errors, gfile_io, op_libraries, saved_model_proto
 from .saved_model_proto import damaged_model_error
 from .utils.lazy import tensorflow as tf
 from .utils.printable import escaped
@@ -190,16 +190,18 @@ def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedMo
 def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, bool]:
     """Returns (what is wrong with the checkpoint or None, whether a file is missing)."""
     variables = os.path.join(module_path, VARIABLES_DIR)
-    if not tf.io.gfile.exists(os.path.join(variables, "variables.index")):
+    if not gfile_io.exists(os.path.join(variables, "variables.index")):
         if _expects_variables(variables, saved_model):
             return f"{VARIABLES_INDEX} is missing", True
         return None, False
-    if not any(name.startswith(VARIABLES_DATA_PREFIX) for name in tf.io.gfile.listdir(variables)):
+    if not any(name.startswith(VARIABLES_DATA_PREFIX) for name in gfile_io.listdir(variables)):
         return f"{VARIABLES_DIR}/{VARIABLES_DATA_PREFIX}* is missing", True
     try:
-        reader = tf.compat.v1.train.NewCheckpointReader(os.path.join(variables, VARIABLES_DIR))
+        reader = gfile_io.checkpoint_reader(os.path.join(variables, VARIABLES_DIR))
         for name in reader.get_variable_to_shape_map():
             reader.get_tensor(name)  # Checks the tensor's length and crc32c.
+    except errors.RetryTimeoutError:  # Its files' lookup: the server does not answer.
+        raise
     except Exception as err:  # TensorFlow's OpError, IndexError, ValueError.
         lines = str(err).strip().splitlines()
         reason = lines[0] if lines else type(err).__name__
@@ -214,7 +216,7 @@ def missing_asset(module_path: str, meta_graphs: Iterable[Any]) -> str | None:
     hostile archive's graph may name "x\\n\\x1b[2J"): it is shown `escaped`."""
     for meta_graph in meta_graphs:
         for filename in _asset_filenames(meta_graph):
-            if not tf.io.gfile.exists(os.path.join(module_path, ASSETS_DIR, filename)):
+            if not gfile_io.exists(os.path.join(module_path, ASSETS_DIR, filename)):
                 return f"{ASSETS_DIR}/{escaped(filename)} is missing"
     return None
 
@@ -228,7 +230,7 @@ def _asset_filenames(meta_graph: Any) -> list[str]:
 
 def _expects_variables(variables: str, saved_model: Any) -> bool:
     """True if the model has variables: a file in `variables/`, a variable node or a Saver."""
-    if tf.io.gfile.isdir(variables) and tf.io.gfile.listdir(variables):
+    if gfile_io.is_dir(variables) and gfile_io.listdir(variables):
         return True
     for meta_graph in saved_model.meta_graphs:
         if meta_graph.saver_def.filename_tensor_name:

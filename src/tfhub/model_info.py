@@ -13,7 +13,7 @@ import math
 import os
 from typing import Any
 
-from . import cache, errors, model_damage, op_libraries, saved_model, saved_model_proto
+from . import cache, errors, gfile_io, model_damage, op_libraries, saved_model, saved_model_proto
 from .utils.lazy import import_tensorflow
 
 
@@ -35,10 +35,10 @@ def _tensors(tensor_map: Any, tf: Any) -> dict[str, dict[str, Any]]:
 
 def _variables(module_path: str, tf: Any) -> dict[str, int]:
     prefix = os.path.join(module_path, "variables", "variables")
-    if not tf.io.gfile.exists(prefix + ".index"):  # Also gs://, ram://, ... folders.
+    if not gfile_io.exists(prefix + ".index"):  # Also gs://, ram://, ... folders (bounded).
         return {"count": 0, "bytes": 0}
     try:
-        reader = tf.compat.v1.train.NewCheckpointReader(prefix)  # No folder lookup (ram://).
+        reader = gfile_io.checkpoint_reader(prefix)  # No folder lookup (ram://).
     except tf.errors.OpError as err:
         problem = f"its checkpoint in variables/ cannot be read ({err.message.strip()})"
         raise saved_model_proto.damaged_model_error(module_path, problem) from err

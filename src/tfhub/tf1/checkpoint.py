@@ -9,7 +9,7 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from .. import _tf_private, errors
+from .. import _tf_private, errors, gfile_io
 from ..utils.lazy import tensorflow as tf
 
 logger = logging.getLogger(__name__)
@@ -21,8 +21,13 @@ def _prefix_taken_for_folder(checkpoint_path: str) -> bool:
     TensorFlow's `ram://` filesystem reports any prefix of a file name as a folder, so
     `tf.compat.v1.train.init_from_checkpoint` would look for a `checkpoint` file under
     `.../variables/variables` instead of reading `.../variables/variables.index`.
+
+    Raises:
+        tfhub.errors.DownloadError: the file system cannot answer (`gfile_io`);
+            RetryTimeoutError: no answer within TFHUB_HTTP_TIMEOUT plus
+            TFHUB_HTTP_RETRY_TIMEOUT (a gs:// listing that always offers another page).
     """
-    return tf.io.gfile.isdir(checkpoint_path) and tf.io.gfile.exists(checkpoint_path + ".index")
+    return gfile_io.is_dir(checkpoint_path) and gfile_io.exists(checkpoint_path + ".index")
 
 
 def init_from_checkpoint(checkpoint_path: str, variable_map: Mapping[str, Any]) -> None:
@@ -82,19 +87,26 @@ def data_shortfall(checkpoint_path: str) -> str | None:
 
     Returns:
         The problem, or None if the sizes add up or cannot be read (loading then says why).
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: a lookup or listing of the checkpoint's files, or a
+            size, gave no answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT
+            (`gfile_io`): loading would wait for it too.
     """
     try:
-        reader = tf.compat.v1.train.NewCheckpointReader(checkpoint_path)
+        reader = gfile_io.checkpoint_reader(checkpoint_path)
         shapes = reader.get_variable_to_shape_map()
         dtypes = reader.get_variable_to_dtype_map()
         paths = posixpath if "://" in checkpoint_path else os.path  # A URL, or a local path.
         folder, prefix = paths.split(checkpoint_path)
         shards = [
             paths.join(folder, name)
-            for name in tf.io.gfile.listdir(folder)
+            for name in gfile_io.listdir(folder)
             if name.startswith(f"{prefix}.data-")
         ]
-        have = sum(tf.io.gfile.stat(shard).length for shard in shards)
+        have = sum(gfile_io.size(shard) for shard in shards)
+    except errors.RetryTimeoutError:
+        raise
     except (tf.errors.OpError, ValueError, OSError):
         return None
     need = 0

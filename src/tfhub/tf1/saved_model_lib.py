@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .. import _tf_private, errors
+from .. import _tf_private, errors, gfile_io
 from ..protos import ModuleAttachment
 from ..saved_model_proto import (
     ASSETS_COLLECTION,
@@ -393,7 +393,7 @@ def load(path: str) -> SavedModelHandler:
     """
     proto = read_saved_model_proto(path)
     for filename, asset_path in _merge_assets_key_collection(proto, path).items():
-        if not tf.io.gfile.exists(asset_path):
+        if not gfile_io.exists(asset_path):  # Bounded in time (a gs:// listing).
             problem = f"assets/{filename} is missing"
             raise damaged_model_error(path, problem, missing=True)
     return SavedModelHandler(proto, source=path)

@@ -1,0 +1,245 @@
+"""Probes (session 43): a TF1 Hub module, `tfhub inspect` and the damage diagnosis on gs:// end
+in time.
+
+TensorFlow's exists(), isdir(), listdir() and checkpoint lookup of a gs:// path list its prefix,
+following the next page for as long as the server offers one: `hub.Module("gs://...")` hung in
+the check of its assets and of its checkpoint's sizes, `tfhub inspect gs://...` in its asset and
+checkpoint checks, the damage diagnosis in its checkpoint check, and a module's export from a
+gs:// checkpoint in the check that it is one. Each of those calls is now bounded by
+TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`gfile_io`). A child process talks to the
+stand-in for GCS (tests/_helpers/gcs_stand_in.py), one scenario per row; the stand-in's working
+bucket holds upstream's TF1 text module with a vocabulary, whole and in a LISTING_PAGES folder
+(where its `variables/`, `assets/` and `saved_model.pb` listings page on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests._helpers.gcs_stand_in import (
+    LISTING_PAGES,
+    SHORT_TIMEOUTS,
+    WRITABLE,
+    ended,
+    run_scenarios,
+    serve_gcs,
+    timed_out,
+)
+from tests._helpers.upstream_records import UPSTREAM_DIR, assert_matches_record, record
+
+BOUND_SECONDS = 15.0  # How long a scenario may run before the child reports it hung.
+TIMEOUT, RETRY_TIMEOUT = SHORT_TIMEOUTS  # The child's (`GcsStandIn.short_env`).
+WITHIN = TIMEOUT + RETRY_TIMEOUT + 4  # What a timed-out scenario may take in all.
+MODULE = "tf1_text_vocab"  # Upstream's TF1 Hub module with a vocabulary asset (tokens.txt).
+GOOD = f"gs://{WRITABLE}/tf1/{MODULE}"  # The whole module, whose listings end.
+PAGED = f"gs://{WRITABLE}/{LISTING_PAGES}"  # Its copies whose listings page on.
+
+# Each (name, handle, sentences) row, in the child (`gcs_stand_in.run_scenarios`).
+SCENARIO = f"""
+import tempfile
+import numpy as np
+import tfhub as hub
+from tfhub import model_damage, model_info
+
+def scenario(report, name, handle, sentences):
+    if name.startswith("module-"):
+        with tf.Graph().as_default():
+            module = hub.Module(handle)
+            inputs = {{"sentences": np.array(sentences, dtype=object)}}
+            outputs = module(inputs, signature="default", as_dict=True)
+            with tf.compat.v1.Session() as session:
+                session.run(tf.compat.v1.global_variables_initializer())
+                session.run(tf.compat.v1.tables_initializer())  # Reads the vocabulary.
+                report["result"] = session.run(outputs)["default"].tolist()
+    elif name.startswith("load-"):
+        signature = hub.load(handle).signatures["default"]
+        report["result"] = signature(sentences=tf.constant(sentences))["default"].numpy().tolist()
+    elif name.startswith("inspect-"):
+        described = model_info.describe(handle)  # What `tfhub inspect` prints.
+        report["result"] = [described["format"], described["variables"]]
+    elif name.startswith("diagnose-"):
+        report["result"] = repr(model_damage.diagnose(handle))
+    else:  # export-: a module exported from the checkpoint `handle`.
+        spec = hub.load_module_spec("{GOOD}")
+        spec.export(tempfile.mkdtemp(), checkpoint_path=handle)
+        report["result"] = "exported"
+"""
+
+SCENARIOS = {
+    "module-good": GOOD,
+    "load-good": GOOD,
+    "inspect-good": GOOD,
+    "diagnose-good": GOOD,
+    "module-asset-pages": f"{PAGED}/no-vocab",
+    "module-none-pages": f"{PAGED}/no-model",
+    "inspect-asset-pages": f"{PAGED}/no-vocab",
+    "inspect-index-pages": f"{PAGED}/no-index",
+    "diagnose-index-pages": f"{PAGED}/no-index",
+    "export-checkpoint-pages": f"{PAGED}/whole/variables/variables",
+    "diagnose-checkpoint-pages": f"{PAGED}/whole",
+    # Last: TensorFlow's checkpoint reader holds Python's lock (GIL) while its lookup pages
+    # on, so without the bounded lookup first the child stops there, reporting no more rows.
+    "module-checkpoint-pages": f"{PAGED}/whole",
+    "inspect-checkpoint-pages": f"{PAGED}/whole",
+}
+
+
+def _module_objects(folder: str, *, leave_out: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """The stand-in's objects of upstream's module under `folder`, but those in `leave_out`."""
+    source = UPSTREAM_DIR / MODULE
+    return {
+        f"{folder}/{path.relative_to(source).as_posix()}": path.read_bytes()
+        for path in sorted(source.rglob("*"))
+        if path.is_file() and path.relative_to(source).as_posix() not in leave_out
+    }
+
+
+def _objects() -> dict[str, bytes]:
+    """The working bucket's objects that the scenarios read."""
+    return {
+        **_module_objects(f"tf1/{MODULE}"),
+        **_module_objects(f"{LISTING_PAGES}/whole"),
+        **_module_objects(f"{LISTING_PAGES}/no-vocab", leave_out=("assets/tokens.txt",)),
+        **_module_objects(f"{LISTING_PAGES}/no-index", leave_out=("variables/variables.index",)),
+        f"{LISTING_PAGES}/no-model/README.md": b"Not a model.\n",
+    }
+
+
+def _run(api: str) -> dict[str, Any]:
+    return next(run for run in record(MODULE)["runs"] if run["api"] == api)
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """What the child reported for each scenario."""
+    sentences = _run("hub.Module")["inputs"]["sentences"]["value"]
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
+        gcs.objects.update(_objects())
+        plan = [(name, handle, sentences) for name, handle in SCENARIOS.items()]
+        cache = Path(tmp_path_factory.mktemp("cache"))
+        env = gcs.short_env(TFHUB_CACHE_DIR=str(cache))
+        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+        yield {"reports": found, "stderr": stderr}
+
+
+def _timed_out(reports: dict[str, Any], name: str, path: str) -> str:
+    report = ended(reports["reports"], name, reports["stderr"], within=WITHIN)
+    return timed_out(
+        report, path, bases=("RetryTimeoutError", "DownloadError"), settings=SHORT_TIMEOUTS
+    )
+
+
+def _succeeded(reports: dict[str, Any], name: str) -> Any:
+    report = reports["reports"][name]
+    assert not report["hung"] and "type" not in report, report
+    return report["result"]
+
+
+@pytest.mark.tf
+def test_hub_module_of_a_gcs_tf1_module_runs_with_its_vocabulary_and_checkpoint(
+    reports: dict[str, Any],
+) -> None:
+    got = _succeeded(reports, "module-good")
+    assert_matches_record(got, _run("hub.Module")["outputs"]["default"])
+
+
+@pytest.mark.tf
+def test_hub_load_of_a_gcs_tf1_module_runs_its_default_signature(
+    reports: dict[str, Any],
+) -> None:
+    got = _succeeded(reports, "load-good")
+    assert_matches_record(got, _run("hub.load")["outputs"]["default"])
+
+
+@pytest.mark.tf
+def test_inspect_of_a_gcs_tf1_module_lists_its_format_and_variables(
+    reports: dict[str, Any],
+) -> None:
+    model_format, variables = _succeeded(reports, "inspect-good")
+    assert model_format == "TF1 Hub format"
+    assert variables["count"] >= 1 and variables["bytes"] > 0, variables
+
+
+@pytest.mark.tf
+def test_diagnose_of_a_whole_gcs_tf1_module_finds_nothing_damaged(
+    reports: dict[str, Any],
+) -> None:
+    assert _succeeded(reports, "diagnose-good") == "None"
+
+
+@pytest.mark.tf
+def test_hub_module_whose_checkpoint_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # Its sizes' check (`checkpoint.data_shortfall`) asked TensorFlow for the checkpoint's
+    # reader, which lists variables/ for the index, then listed variables/: both hung.
+    message = _timed_out(reports, "module-checkpoint-pages", f"{PAGED}/whole/variables/variables")
+    assert "which files its checkpoint has" in message, message  # Not a later check's.
+
+
+@pytest.mark.tf
+def test_hub_module_whose_missing_asset_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # `saved_model_lib.load` asked whether each asset exists: a missing one is listed.
+    message = _timed_out(reports, "module-asset-pages", f"{PAGED}/no-vocab/assets/tokens.txt")
+    assert "whether it exists" in message, message
+
+
+@pytest.mark.tf
+def test_hub_module_of_no_model_whose_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # Saying what the folder is (not a TF1 module) asked whether saved_model.pb exists.
+    _timed_out(reports, "module-none-pages", f"{PAGED}/no-model/saved_model.pb")
+
+
+@pytest.mark.tf
+def test_inspect_whose_missing_asset_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    _timed_out(reports, "inspect-asset-pages", f"{PAGED}/no-vocab/assets/tokens.txt")
+
+
+@pytest.mark.tf
+def test_inspect_whose_missing_index_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    _timed_out(reports, "inspect-index-pages", f"{PAGED}/no-index/variables/variables.index")
+
+
+@pytest.mark.tf
+def test_diagnose_whose_missing_index_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    _timed_out(reports, "diagnose-index-pages", f"{PAGED}/no-index/variables/variables.index")
+
+
+@pytest.mark.tf
+def test_diagnose_whose_checkpoint_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # It lists variables/ for the data files beside the index.
+    message = _timed_out(reports, "diagnose-checkpoint-pages", f"{PAGED}/whole/variables")
+    assert "what it holds" in message, message
+
+
+@pytest.mark.tf
+def test_export_from_a_gcs_checkpoint_whose_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # `checkpoint.unreadable` asked whether the prefix is a folder (ram:// calls prefixes so).
+    message = _timed_out(reports, "export-checkpoint-pages", f"{PAGED}/whole/variables/variables")
+    assert "whether it is a folder" in message, message
+
+
+@pytest.mark.tf
+def test_inspect_whose_checkpoint_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # `model_info` asked TensorFlow for the checkpoint's reader, which lists variables/.
+    message = _timed_out(reports, "inspect-checkpoint-pages", f"{PAGED}/whole/variables/variables")
+    assert "which files its checkpoint has" in message, message
