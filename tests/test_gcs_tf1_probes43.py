@@ -20,8 +20,11 @@ from typing import Any
 
 import pytest
 from tests._helpers.gcs_stand_in import (
+    DELIMITED_PAGES,
     LISTING_PAGES,
+    RECURSIVE_PAGES,
     SHORT_TIMEOUTS,
+    SLOW_DATA_STAT,
     WRITABLE,
     ended,
     run_scenarios,
@@ -36,6 +39,9 @@ WITHIN = TIMEOUT + RETRY_TIMEOUT + 4  # What a timed-out scenario may take in al
 MODULE = "tf1_text_vocab"  # Upstream's TF1 Hub module with a vocabulary asset (tokens.txt).
 GOOD = f"gs://{WRITABLE}/tf1/{MODULE}"  # The whole module, whose listings end.
 PAGED = f"gs://{WRITABLE}/{LISTING_PAGES}"  # Its copies whose listings page on.
+DELIMITED = f"gs://{WRITABLE}/{DELIMITED_PAGES}"  # Its copies whose listdir pages on.
+RECURSIVE = f"gs://{WRITABLE}/{RECURSIVE_PAGES}"  # Its copies whose glob and isdir page on.
+SLOW_STAT = f"gs://{WRITABLE}/{SLOW_DATA_STAT}"  # Its copy whose data file's size never comes.
 
 # Each (name, handle, sentences) row, in the child (`gcs_stand_in.run_scenarios`).
 SCENARIO = f"""
@@ -80,10 +86,14 @@ SCENARIOS = {
     "diagnose-index-pages": f"{PAGED}/no-index",
     "export-checkpoint-pages": f"{PAGED}/whole/variables/variables",
     "diagnose-checkpoint-pages": f"{PAGED}/whole",
+    "module-listdir-pages": f"{DELIMITED}/whole",
+    "diagnose-listdir-pages": f"{DELIMITED}/no-index",
+    "diagnose-lookup-pages": f"{RECURSIVE}/whole",
     # Last: TensorFlow's checkpoint reader holds Python's lock (GIL) while its lookup pages
     # on, so without the bounded lookup first the child stops there, reporting no more rows.
     "module-checkpoint-pages": f"{PAGED}/whole",
     "inspect-checkpoint-pages": f"{PAGED}/whole",
+    "module-data-size-stalls": f"{SLOW_STAT}/whole",
 }
 
 
@@ -105,6 +115,10 @@ def _objects() -> dict[str, bytes]:
         **_module_objects(f"{LISTING_PAGES}/no-vocab", leave_out=("assets/tokens.txt",)),
         **_module_objects(f"{LISTING_PAGES}/no-index", leave_out=("variables/variables.index",)),
         f"{LISTING_PAGES}/no-model/README.md": b"Not a model.\n",
+        **_module_objects(f"{DELIMITED_PAGES}/whole"),
+        **_module_objects(f"{DELIMITED_PAGES}/no-index", leave_out=("variables/variables.index",)),
+        **_module_objects(f"{RECURSIVE_PAGES}/whole"),
+        **_module_objects(f"{SLOW_DATA_STAT}/whole"),
     }
 
 
@@ -242,4 +256,40 @@ def test_inspect_whose_checkpoint_listing_pages_on_ends_in_a_timeout_error(
 ) -> None:
     # `model_info` asked TensorFlow for the checkpoint's reader, which lists variables/.
     message = _timed_out(reports, "inspect-checkpoint-pages", f"{PAGED}/whole/variables/variables")
+    assert "which files its checkpoint has" in message, message
+
+
+@pytest.mark.tf
+def test_hub_module_whose_variables_listdir_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # The sizes' check lists variables/ for the data files, after the reader's lookup ended.
+    message = _timed_out(reports, "module-listdir-pages", f"{DELIMITED}/whole/variables")
+    assert "what it holds" in message, message
+
+
+@pytest.mark.tf
+def test_hub_module_whose_data_file_size_never_comes_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    data = f"{SLOW_STAT}/whole/variables/variables.data-00000-of-00001"
+    message = _timed_out(reports, "module-data-size-stalls", data)
+    assert "its size" in message, message
+
+
+@pytest.mark.tf
+def test_diagnose_without_an_index_whose_variables_listdir_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # No index: whether the model has variables, a listing of variables/ (after its isdir).
+    message = _timed_out(reports, "diagnose-listdir-pages", f"{DELIMITED}/no-index/variables")
+    assert "what it holds" in message, message
+
+
+@pytest.mark.tf
+def test_diagnose_whose_checkpoint_lookup_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # Its check of every tensor makes the reader; that reader's lookup pages on.
+    message = _timed_out(reports, "diagnose-lookup-pages", f"{RECURSIVE}/whole/variables/variables")
     assert "which files its checkpoint has" in message, message

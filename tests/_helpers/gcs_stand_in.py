@@ -51,6 +51,12 @@ LISTING_PAGES = "listing-pages"  # A folder of WRITABLE where a model's listings
 # The names below LISTING_PAGES whose listings (TensorFlow's listdir, isdir, a missing file's
 # exists, a checkpoint's lookup of its index) always offer another page.
 PAGED_NAMES = frozenset({"variables", "assets", "saved_model.pb"})
+# Folders of WRITABLE where only one kind of listing of a `variables` folder pages on: by folder
+# (a delimiter "/": TensorFlow's listdir), or of all below (no delimiter nor maxResults: its
+# glob; its isdir and exists ask for one name).
+DELIMITED_PAGES = "delimited-pages"
+RECURSIVE_PAGES = "recursive-pages"
+SLOW_DATA_STAT = "slow-data-stat"  # A folder of WRITABLE where a data file's size never comes.
 # TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT of a scenario child (`GcsStandIn.short_env`):
 # a bounded call gives up after their sum, 3 s.
 SHORT_TIMEOUTS = (1, 2)
@@ -108,6 +114,10 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         In one named LISTING_PAGES, the listing of a prefix with a folder of PAGED_NAMES below
         it (`.../variables/`, `.../assets/vocab.txt/`, `.../saved_model.pb/`) always offers
         another page: a model's files are read, its checkpoint's and assets' listings never end.
+        In one named DELIMITED_PAGES, only a listing by folder (a delimiter) of a `variables`
+        folder pages on; in one named RECURSIVE_PAGES, only one of all below it. In one
+        named SLOW_DATA_STAT, the metadata of a checkpoint's data file (`.data-` in its name)
+        is never answered (until the stand-in stops).
     """
 
     protocol_version = "HTTP/1.1"
@@ -235,6 +245,10 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         """GET /storage/v1/b/writable/o[/NAME]: a listing (prefix, delimiter) or metadata."""
         if len(parts) > 6:
             name = urllib.parse.unquote("/".join(parts[6:]))
+            if SLOW_DATA_STAT in name.split("/") and ".data-" in name:
+                self.stopping.wait()  # No answer, until the stand-in stops.
+                self.close_connection = True
+                return
             if name in self.objects:
                 self.answer_json(200, self.metadata(name))
             else:
@@ -248,7 +262,7 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             time.sleep(0.01)  # Pacing, so that the thread left paging does not spin.
             self.answer_json(200, {"nextPageToken": "again"})
             return
-        if _pages_on(prefix):
+        if _pages_on(prefix) or _pages_on_variables(prefix, delimiter, "maxResults" in asked):
             time.sleep(0.01)  # Pacing, so that the thread left paging does not spin.
             self.answer_json(200, {"nextPageToken": "again"})
             return
@@ -379,6 +393,20 @@ def _pages_on(prefix: str) -> bool:
     if LISTING_PAGES not in parts:
         return False
     return not PAGED_NAMES.isdisjoint(parts[parts.index(LISTING_PAGES) + 1 :])
+
+
+def _pages_on_variables(prefix: str, delimiter: str, bounded: bool) -> bool:
+    """Whether WRITABLE's listing of `prefix` pages on: a `variables` folder below a
+    DELIMITED_PAGES folder listed by folder, or below a RECURSIVE_PAGES one listed whole (no
+    delimiter, and no `bounded` number of names asked for)."""
+    parts = prefix.split("/")
+    if delimiter:
+        folder = DELIMITED_PAGES
+    elif not bounded:
+        folder = RECURSIVE_PAGES
+    else:
+        return False
+    return folder in parts and "variables" in parts[parts.index(folder) + 1 :]
 
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
