@@ -361,6 +361,7 @@ def mtime_nsec(path: str) -> int:
         lambda: int(gfile.stat(path).mtime_nsec), path, what="when it changed", verb="read"
     )
 
+
 # Listings and sizes (models on gs://)
 
 
