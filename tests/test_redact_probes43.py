@@ -56,3 +56,49 @@ def test_a_long_bearer_token_is_still_hidden() -> None:
     assert hide_access_tokens(f"denied for Bearer {token} here") == "denied for Bearer *** here"
     token = "1" + "A" * 5000
     assert hide_access_tokens(f"Bearer {token}") == "Bearer ***"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "Authorization: Bearer authorization+scheme+bearer abcd1234efgh5678ijkl",
+            "Authorization: Bearer authorization+scheme+bearer ***",
+        ),
+        (
+            "Bearer abcdefghijklmnopbearer 0123456789abcdefXYZ",
+            "Bearer abcdefghijklmnopbearer ***",
+        ),
+        ("BEARER abcdefghijklmnopqrsBeArEr\t0123456789abcdefXYZ", None),
+    ],
+    ids=["run-ends-in-bearer", "token-after-inner-bearer", "any-case-and-tab"],
+)
+def test_a_token_after_a_bearer_ending_a_digitless_run_is_hidden(
+    text: str, shown: str | None
+) -> None:
+    """The review of 2dd4a9e: a run after "Bearer" holding no digit was taken whole, and the
+    search went on after it, so a "bearer" at its end, a space, then a token showed the token
+    (the look-ahead pattern had hidden it)."""
+    from tfhub.utils.redact import hide_access_tokens
+
+    hidden = hide_access_tokens(text)
+    assert "0123456789abcdef" not in hidden and "abcd1234efgh5678" not in hidden, hidden
+    if shown is not None:
+        assert hidden == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x111111111111111111111111111111111://user:secret@host/m",
+        "see a----------------------------------------://user:secret@host/m",
+        "1234567890123456789012345678901234567890://user:secret@host/m",
+    ],
+    ids=["digits-scheme", "dashes-scheme", "all-digits"],
+)
+def test_userinfo_after_a_long_scheme_without_letters_near_its_end_is_hidden(text: str) -> None:
+    """The review of 2dd4a9e: a scheme matched by its last 32 characters had to start with a
+    letter there, so a long scheme of digits or dashes near its end kept its password shown."""
+    from tfhub.utils.redact import redact
+
+    assert "secret" not in redact(text) and "://***@host/m" in redact(text), redact(text)

@@ -22,10 +22,12 @@ import urllib.parse
 # A URL given where a path was expected is shown as a path made of it (`Path(url)` keeps one
 # slash: `https:/user:secret@host/m`): a scheme of two or more characters followed by one
 # slash counts too (not one letter: `C:/a@b` is a Windows path). A scheme is matched by its
-# last 32 characters at most (a longer one keeps its start as it is): unbounded, the pattern
-# tried from each letter of a long run ran to the run's end, quadratic in it ('a' * 40,000
-# then '@' took 15 s; a hostile handle of 1 MB, hours).
-_USERINFO = r"(?i)([a-z][a-z0-9+.\-]{0,31}://|[a-z][a-z0-9+.\-]{1,31}:/)[^/?#\s]*@"
+# last 32 characters at most (a longer one keeps its start as it is), of any of a scheme's
+# characters (not a letter first: the last 32 of a longer one may hold none; a mangled one of
+# two, `+C:/a@b`, is hidden too, rather than a secret shown). Unbounded, the pattern tried from
+# each letter of a long run ran to the run's end, quadratic in it ('a' * 40,000 then '@' took
+# 15 s; a hostile handle of 1 MB, hours).
+_USERINFO = r"(?i)([a-z0-9+.\-]{0,32}://|[a-z0-9+.\-]{2,32}:/)[^/?#\s]*@"
 
 # Query parameters that hold a secret (any case, percent-encoded or not): signatures and
 # session tokens of signed URLs (AWS SigV4 and V2, GCS V4 and V2, CloudFront, Azure SAS,
@@ -89,11 +91,11 @@ def _redact_parameters(text: str) -> str:
 # token is invalid", "Bearer error=invalid_token" and "the Bearer authentication-scheme" stay),
 # or Google's own access tokens ("ya29." and their characters) wherever they appear. Whether a
 # token holds a digit is asked of the match, not by a look-ahead: one tried after each "bearer"
-# of 'bearer+bearer+...' ran to the end of the run, quadratic in it. A later "bearer" inside a
-# run matched without a digit holds none either (its token is the end of the same run).
-_ACCESS_TOKEN = (
+# of 'bearer+bearer+...' ran to the end of the run, quadratic in it.
+_ACCESS_TOKEN = re.compile(
     r"(?i)(bearer(?:\s+|%20|\+))([A-Za-z0-9._~+/%\-]{16,}=*)|ya29\.[A-Za-z0-9._~+/=%\-]+"
 )
+_BEARER = "bearer"
 
 
 def hide_access_tokens(text: str) -> str:
@@ -102,14 +104,16 @@ def hide_access_tokens(text: str) -> str:
     lowered = text.lower()
     if "ya29." not in lowered and "earer" not in lowered:
         return text
-    return re.sub(_ACCESS_TOKEN, _hidden_token, text)
-
-
-def _hidden_token(found: re.Match[str]) -> str:
-    """A match of `_ACCESS_TOKEN` as shown: `***` for its token, or as it was after "Bearer"
-    if what follows holds no digit (prose, not a token)."""
-    if found.group(1) is None:  # Google's ya29. token.
-        return "***"
-    if not any(char.isdigit() for char in found.group(2)):
-        return found.group(0)
-    return found.group(1) + "***"
+    parts: list[str] = []
+    done = at = 0
+    while (found := _ACCESS_TOKEN.search(text, at)) is not None:
+        if found.group(1) is not None and not any(char.isdigit() for char in found.group(2)):
+            # Prose, not a token. Only a "bearer" ending the run can start one (whitespace
+            # after it, which the run does not take): any other in the run has no digit after
+            # it either. Searching on from there keeps the whole linear.
+            run = found.group(2)
+            at = found.end() - len(_BEARER) if run.lower().endswith(_BEARER) else found.end()
+            continue
+        parts += [text[done : found.start()], found.group(1) or "", "***"]
+        done = at = found.end()
+    return "".join(parts) + text[done:]
