@@ -1,10 +1,13 @@
 """The gfile boundary for gs:// (and other tf.io.gfile) paths, bounded in time.
 
 tfhub reaches Google Cloud Storage only through TensorFlow's `tf.io.gfile`, as upstream does.
-`exists`, `is_file`, `walk`, `open_binary` and `read_bytes` are that boundary (the gs://
-resolver, `tfhub.resolvers.gcs`, gives them too): everything else in tfhub is
-filesystem-agnostic. Each of their requests (an existence check, a size, one read call) must
-end within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`), else a
+The functions here are that boundary (the gs:// resolver, `tfhub.resolvers.gcs`, gives the
+first of them too): reads (`exists`, `is_file`, `walk`, `open_binary`, `read_bytes`), the
+requests of a cache on such a filesystem (`makedirs`, `copy`, `rename`, `remove`, ...: see
+"Writes"), and listings and sizes of a model there (`is_dir`, `listdir`, `size`, `glob`,
+`checkpoint_reader`). Everything else in tfhub is filesystem-agnostic. Each of their
+requests (an existence check, a size, one read call, an upload) must end within
+TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`), else a
 RetryTimeoutError names the path: TensorFlow's GCS reader waits for an object that trickles
 for an hour per request, and retries. A reader's read calls are its own: another reader of the
 same bytes does not wait behind one that is stuck. A read call is of READ_STEP bytes at most
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -239,13 +244,16 @@ class _GfileReader:
 # Each function below is one bounded request (or a few, as one question) of TensorFlow's about
 # a path of a cache on gs:// (or any tf.io.gfile filesystem): it ends within TFHUB_HTTP_TIMEOUT
 # plus TFHUB_HTTP_RETRY_TIMEOUT, else a RetryTimeoutError names the path and both settings.
-# TensorFlow's GCS writer waits for an upload's answer up to an hour, then retries. Each call's
-# key names its operation and every path it touches: a stuck call holds back only the same
-# call asked again (it waits for the stuck one to end, then asks afresh), never another. What
-# the file system refuses (a 403, no such file) is raised as TensorFlow's OpError: the cache
-# says what it was writing (`tfhub.cache.remote` turns it into a CacheError quoting it).
+# TensorFlow's GCS writer waits for an upload's answer up to an hour, then retries. Each call
+# is a request of its own (its key numbered): none waits behind another that is stuck (a stuck
+# `makedirs` of the cache folder held back every entry's copy). A call that timed out runs on
+# in its thread until TensorFlow's request ends; `landing(paths)` says which still do, by the
+# paths they change. What the file system refuses (a 403, no such file) is raised as
+# TensorFlow's OpError: the cache says what it was writing (`tfhub.cache.remote` turns it into
+# a CacheError quoting it).
 
 _WRITE_WHY = "its server may be failing, or taking the request too slowly"
+_WRITES = itertools.count()  # Numbers the write calls: each one's key is its own.
 
 
 def _gfile() -> Any:
@@ -253,10 +261,41 @@ def _gfile() -> Any:
 
 
 def _write(call: Callable[[], _T], path: str, *, what: str, verb: str, **paths: str) -> _T:
-    """`_bounded` for a request that changes or lists the cache: keyed by what it does and the
-    paths it names (`paths`: the other paths, e.g. a copy's target)."""
-    key = ("gfile-write", what, path, *sorted(paths.items()))
-    return _bounded(call, path, what=what, verb=verb, key=key, why=_WRITE_WHY)
+    """`_bounded` for a request that changes or lists the cache, keyed by its own number and
+    the path it changes (`landing`); `paths` are the others it names (a copy's source)."""
+    key = ("gfile-write", next(_WRITES), path, what, *sorted(paths.items()))
+    try:
+        return _bounded(call, path, what=what, verb=verb, key=key, why=_WRITE_WHY)
+    except errors.RetryTimeoutError:
+        with _LATE_LOCK:
+            _LATE[key] = path
+        raise
+
+
+_LATE: dict[object, str] = {}  # The write calls that timed out, by key: the path each changes.
+_LATE_LOCK = threading.Lock()
+
+
+def _forget_late_in_child() -> None:
+    """A forked child has none of its parent's threads: none of their requests lands there."""
+    global _LATE_LOCK
+    _LATE_LOCK = threading.Lock()
+    _LATE.clear()
+
+
+os.register_at_fork(after_in_child=_forget_late_in_child)
+
+
+def landing(changes: Callable[[str], bool]) -> list[str]:
+    """The paths of the write calls that timed out and still run (TensorFlow's request may
+    still land) for which `changes(path)` is True: e.g. those into one cache entry."""
+    from .utils.threads import running_keys
+
+    running = set(running_keys())
+    with _LATE_LOCK:
+        for key in [key for key in _LATE if key not in running]:  # Ended: landed or failed.
+            del _LATE[key]
+        return sorted(path for path in _LATE.values() if changes(path))
 
 
 def makedirs(path: str) -> None:

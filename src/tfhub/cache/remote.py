@@ -196,6 +196,7 @@ def install(
     Raises:
         tfhub.errors.CacheError: naming the path, if the filesystem refuses a write.
     """
+    _refuse_while_landing(module_path)
     files = bookkeeping.list_files(local_dir)
     algorithm = fetched[1] if fetched else bookkeeping.DEFAULT_ALGORITHM
     digests = bookkeeping.known_digests(files, fetched)
@@ -204,7 +205,7 @@ def install(
             digests[rel] = bookkeeping.file_digest(f"{local_dir}/{rel}", algorithm)
     manifest = bookkeeping.manifest_text(files, digests, algorithm=algorithm)
     staging_dir = layout.new_tmp_dir(module_path)  # `<entry>.<uuid>.tmp`, beside the entry.
-    claimed = False
+    claimed = timed_out = False
     try:
         remote_staging.remove_abandoned(module_path)
         heartbeat = remote_staging.claim(staging_dir)
@@ -215,7 +216,10 @@ def install(
         if not replace and _installed_by_another(module_path):
             return
         _commit(handle, staging_dir, module_path, sorted(files), manifest)
-    except errors.TFHubError:  # A CacheError, a RetryTimeoutError of `damage`: said already.
+    except errors.RetryTimeoutError:  # No clean-up: each of its requests would wait as long.
+        timed_out = True
+        raise
+    except errors.TFHubError:  # A CacheError, a DownloadError: said already.
         raise
     except Exception as err:  # tf.errors.OpError and OSError: the filesystem refused.
         raise errors.CacheError(
@@ -225,8 +229,42 @@ def install(
             path=module_path,
         ) from err
     finally:
-        if claimed:  # Else not made: a filesystem that refused a write is not asked again.
+        # Not made, or a server that gave no answer in time: not asked again (the staging
+        # folder is removed by a later copy, `remote_staging.remove_abandoned`).
+        if claimed and not timed_out:
             remote_staging.release(staging_dir)
+
+
+def _refuse_while_landing(module_path: str) -> None:
+    """Raises RetryTimeoutError if a write of an earlier copy into the entry `module_path` (its
+    files, descriptor or manifest) timed out in this process and still runs: landing after this
+    copy, it would mix the two (one archive's graph, the other's weights, passing the check).
+
+    Requests of other processes or machines cannot be told: nothing fences them (see
+    docs/resolving.md).
+    """
+
+    def changes_entry(path: str) -> bool:
+        return path.startswith(module_path + "/") or path in (
+            module_path,
+            layout.manifest_path(module_path),
+            layout.descriptor_path(module_path),
+        )
+
+    late = gfile_io.landing(changes_entry)
+    if late:
+        limit = constants.http_retry_timeout()
+        raise errors.RetryTimeoutError(
+            f"Cannot copy into the cache entry {escaped(module_path)} now: an earlier copy's "
+            f"request to {escaped(late[0])} timed out and is still running in this process "
+            "(TensorFlow cannot stop it), and could land over this copy. Try again once it has "
+            "ended, or restart the process.",
+            url=module_path,
+            seconds=0.0,
+            cause="an earlier request still running",
+            limit=limit,
+            attempts=0,
+        )
 
 
 def _installed_by_another(module_path: str) -> bool:
@@ -256,9 +294,12 @@ def _commit(
     descriptor comes next (an entry of tensorflow_hub, which has no manifest, is then no
     longer taken for complete), then the old files go, the new ones are renamed into place, and
     the new manifest, written last, makes the entry complete. If a step fails, what was put in
-    place is removed (as far as the filesystem lets): no half entry stays. Except when the
-    manifest's write timed out: its request may still land, so the files it describes stay
-    (without it the entry is not complete; with it, it is, and whole).
+    place is removed (as far as the filesystem lets): no half entry stays. Except after a
+    request that timed out: the server gives no answer in time, so each clean-up request would
+    wait as long again; what is there has no manifest (not served), unless the manifest's own
+    write lands late, and then it finds exactly the files it describes. The next copy of the
+    entry in this process waits for no such request: it refuses while one into the entry still
+    runs (`_refuse_while_landing`).
     """
     manifest_path = layout.manifest_path(module_path)
     _remove_if_there(manifest_path)
@@ -271,12 +312,8 @@ def _commit(
             target = f"{module_path}/{rel}"
             gfile_io.makedirs(target.rsplit("/", 1)[0])
             gfile_io.rename(f"{staging_dir}/{rel}", target, overwrite=True)
-    except BaseException:
-        _remove_half_entry(module_path)
-        raise
-    try:
         remote_staging.write_text(manifest_path, manifest)
-    except errors.RetryTimeoutError:  # A late manifest must find its files (not some of them).
+    except errors.RetryTimeoutError:  # Each clean-up request would wait as long; see above.
         raise
     except BaseException:
         _remove_half_entry(module_path)

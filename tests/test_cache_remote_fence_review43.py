@@ -1,0 +1,145 @@
+"""A cache on a tf.io.gfile filesystem after a request timed out (the review of 4fff50c).
+
+TensorFlow's request cannot be stopped: one that timed out may land later. Here a real
+filesystem (ram://) stands in for GCS and one of TensorFlow's own calls is held on an event,
+as a GCS request that trickles is; it lands when the test lets it.
+- A late rename of an earlier copy landed over a newer, complete entry: the entry passed the
+  completeness check with one archive's graph and another's weights. A copy of an entry now
+  refuses to start while a request of an earlier copy into that entry still runs.
+- A retry waited the whole bound behind the same request still stuck (the cache folder's
+  `makedirs`, the same for every entry), failing every model of the cache for as long.
+- After a timeout, each clean-up request got a bound of its own: three bounds for one resolve.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tfhub import errors, gfile_io
+
+tf = pytest.importorskip("tensorflow")
+
+_VARIABLES = "variables/variables.data-00000-of-00001"
+_BOUND = 1.0  # TFHUB_HTTP_TIMEOUT + TFHUB_HTTP_RETRY_TIMEOUT here, in seconds.
+
+
+@pytest.fixture(autouse=True)
+def short_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.5")
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.5")
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Lets the held request land; set at the end whatever happens (no thread left waiting)."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def _model(root: Path, marker: bytes) -> str:
+    files = {
+        "saved_model.pb": marker * 100,
+        _VARIABLES: marker * 256,
+        "variables/variables.index": b"i",
+    }
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    return str(root)
+
+
+def _read(path: str) -> bytes:
+    with tf.io.gfile.GFile(path, "rb") as file:
+        return file.read()
+
+
+def _hold(
+    monkeypatch: pytest.MonkeyPatch, name: str, held: Any, release: threading.Event
+) -> list[str]:
+    """Holds TensorFlow's `name` call on `release` for the first call `held(*args)` picks."""
+    real, seen = getattr(tf.io.gfile, name), []
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not seen and held(*args):
+            seen.append(str(args[0]))
+            release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tf.io.gfile, name, call)
+    return seen
+
+
+def test_a_copy_refuses_while_an_earlier_copys_rename_may_land_over_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: threading.Event
+) -> None:
+    from tfhub.cache import remote
+
+    entry = f"ram://fence-{uuid.uuid4().hex}/e"
+    one, two = _model(tmp_path / "one", b"1"), _model(tmp_path / "two", b"2")
+    _hold(monkeypatch, "rename", lambda source, target, *_: target.endswith(_VARIABLES), release)
+    with pytest.raises(errors.RetryTimeoutError):
+        remote.install("https://h/m", one, entry, replace=True)
+    with pytest.raises(errors.RetryTimeoutError) as refused:
+        remote.install("https://h/m", two, entry, replace=True)
+    assert "still running" in str(refused.value) and entry in str(refused.value), refused.value
+    release.set()
+    deadline = time.monotonic() + 10
+    while gfile_io.landing(lambda path: path.startswith(entry)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # The late rename lands, its thread ends.
+    remote.install("https://h/m", two, entry, replace=True)
+    assert remote.damage(entry) is None
+    assert (
+        _read(f"{entry}/saved_model.pb")[:1] == b"2" and _read(f"{entry}/{_VARIABLES}")[:1] == b"2"
+    )
+
+
+def test_a_retry_does_not_wait_behind_a_stuck_request_of_another_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: threading.Event
+) -> None:
+    from tfhub.cache import remote
+
+    root = f"ram://fence-{uuid.uuid4().hex}"
+    model = _model(tmp_path / "m", b"1")
+    _hold(monkeypatch, "makedirs", lambda path, *_: path == root, release)
+    with pytest.raises(errors.RetryTimeoutError):
+        remote.install("https://h/a", model, f"{root}/a", replace=True)
+    started = time.monotonic()
+    remote.install("https://h/b", model, f"{root}/b", replace=True)  # Another model.
+    assert time.monotonic() - started < _BOUND, "waited behind the stuck makedirs"
+    assert remote.damage(f"{root}/b") is None
+
+
+def test_after_a_timeout_no_clean_up_request_gets_a_bound_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: threading.Event
+) -> None:
+    """Every request hangs from the first rename on (a server gone); the copy gives up after
+    one bound, not one per clean-up request (the entry is not served without its manifest;
+    the staging folder is removed by a later copy)."""
+    from tfhub.cache import remote
+
+    entry = f"ram://fence-{uuid.uuid4().hex}/e"
+    model = _model(tmp_path / "m", b"1")
+    hung = threading.Event()
+    for name in ("rename", "remove", "rmtree", "walk", "isdir", "exists", "glob", "stat"):
+        real = getattr(tf.io.gfile, name)
+
+        def call(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            if _name == "rename" and str(args[1]).startswith(entry + "/"):
+                hung.set()
+            if hung.is_set():
+                release.wait(30)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(tf.io.gfile, name, call)
+    started = time.monotonic()
+    with pytest.raises(errors.RetryTimeoutError):
+        remote.install("https://h/m", model, entry, replace=True)
+    assert time.monotonic() - started < 2 * _BOUND  # Was three bounds.
