@@ -78,18 +78,21 @@ def extract_into(fileobj: Any, dst_path: str, *, source: str) -> _archive.Extrac
 
     Raises:
         tfhub.errors.CacheError: a local `dst_path` cannot be created (naming it and why).
+        tfhub.errors.RetryTimeoutError: a tf.io.gfile `dst_path` whose file system gave no
+            answer to a request within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
         The errors of `_archive.extract`.
     """
     if "://" not in dst_path:
         _make_folder(dst_path, source=source)
         return _archive.extract_fileobj(fileobj, dst_path, source=source)
-    gfile = import_tensorflow("Extracting to " + dst_path).io.gfile
+    from . import gfile_io  # Each request bounded, as a gs:// cache's.
+
     with tempfile.TemporaryDirectory(prefix="tfhub-extract-") as local:
         result = _archive.extract_fileobj(fileobj, local, source=source)
         for rel in sorted(result.files):
             target = merge_relative_path(dst_path, rel)
-            gfile.makedirs(posixpath.dirname(target))
-            gfile.copy(os.path.join(local, rel), target, overwrite=True)
+            gfile_io.makedirs(posixpath.dirname(target))
+            gfile_io.copy(os.path.join(local, rel), target, overwrite=True)
     return result
 
 

@@ -148,12 +148,17 @@ def model_load_format() -> str:
 
 
 def create_local_module_dir(cache_dir: str, module_name: str) -> str:
-    """Creates `cache_dir` if needed; returns the path of `module_name` in it."""
+    """Creates `cache_dir` if needed; returns the path of `module_name` in it.
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: a tf.io.gfile `cache_dir` (gs://) whose file system
+            gave no answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+    """
     local = _local_path(cache_dir)
     if "://" in local:
-        import tensorflow as tf
+        from . import gfile_io
 
-        tf.io.gfile.makedirs(local)
+        gfile_io.makedirs(local)
     else:
         os.makedirs(local, exist_ok=True)
     return os.path.join(cache_dir, module_name)
