@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from .. import errors
+from . import error_marks
 
 logger = logging.getLogger(__name__)
 
@@ -325,15 +326,11 @@ def _size_it_takes(layer: Any, handle: str, failed: tuple[int, int]) -> tuple[in
 
 
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
-# Keras' "Arguments received by KerasLayer.call():" (tf_keras: "Call arguments received by
-# layer ...:") and the argument lines after it.
-_KERAS_ARGUMENTS = re.compile(r"^\s*(Call a|A)rguments received by .*", re.MULTILINE | re.DOTALL)
 # Lines that wrap the reason: Keras' header, TensorFlow's graph-error header and node lines.
 _WRAPPER_LINE = re.compile(
     r"Exception encountered when calling |Graph execution error:|Detected at node |"
     r"<stack traces unavailable>|Node: "
 )
-_NODE_MARKS = re.compile(r"\s*\[\[\{\{node [^}]*\}\}\]\]|\s*\[Op:[^\]]*\]")
 # A Python traceback that TensorFlow appends to an error raised by Python code in the graph
 # (tf.py_function's EagerPyFunc): it ends with the reason again.
 _PYTHON_TRACEBACK = re.compile(r"^Traceback \(most recent call last\):.*", re.MULTILINE | re.DOTALL)
@@ -365,11 +362,12 @@ def module_reason(err: BaseException, *, limit: int = REASON_LIMIT) -> str:
     original = errors.original_before_keras(err) or err
     message = getattr(original, "message", None)  # An OpError's, without its class.
     text = _ANSI_CODE.sub("", message if isinstance(message, str) else str(original))
-    text = _PYTHON_TRACEBACK.sub("", _KERAS_ARGUMENTS.sub("", text))
+    text = _PYTHON_TRACEBACK.sub("", error_marks.without_keras_arguments(text))
     lines = [line for line in text.splitlines() if line.strip()]
     kept = [line for line in lines if not line[0].isspace() and not _WRAPPER_LINE.match(line)]
     # Lines joined by one space; runs of spaces within a line stay (a quoted path's).
-    reason = _NODE_MARKS.sub("", " ".join(line.strip() for line in kept or lines[:1])).strip()
+    joined = " ".join(line.strip() for line in kept or lines[:1])
+    reason = error_marks.without_node_marks(joined).strip()
     reason = reason or type(original).__name__
     hint = _PYFUNC_HINT if _PYFUNC_MISSING in reason else ""
     if hint:
