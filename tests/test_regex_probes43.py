@@ -21,8 +21,10 @@ import pytest
 _REASON_CASES = {
     "blank lines before no argument list": "'\\n' * 200_000 + 'x'",
     "spaces before no node mark": "'x' + ' ' * 200_000 + 'y'",
-    "node marks never closed": "'[[{{node ' * 120_000",
-    "op marks never closed": "'[Op:' * 250_000",
+    # 9 MB and 8 MB: large enough that a search for the closing `}` or `]` from each start
+    # (each one fast, as str.find is) still takes minutes.
+    "node marks never closed": "'[[{{node ' * 1_000_000",
+    "op marks never closed": "'[Op:' * 2_000_000",
 }
 
 
