@@ -64,3 +64,13 @@ def test_module_reason_is_unchanged_on_usual_text(message: str, reason: str) -> 
     from tfhub.tools.image_modules import module_reason
 
     assert module_reason(ValueError(message)) == reason
+
+
+def test_a_variable_names_port_is_matched_as_written() -> None:
+    """`_is_uniquified` put the saved name's port into its pattern as is (regex43): a port
+    TensorFlow's loader lets through as a number (`+0`) was read as a pattern (`:+0`)."""
+    from tfhub.loaded_model import _is_uniquified
+
+    assert _is_uniquified("a/b_1:+0", "a/b:+0")
+    assert not _is_uniquified("a/b_1::0", "a/b:+0")
+    assert _is_uniquified("a/b_12:0", "a/b:0") and not _is_uniquified("a/c_1:0", "a/b:0")

@@ -366,4 +366,7 @@ def _feedable(update_ops: list[Any], fed: set[str], input_ops: set[str]) -> list
 def _is_uniquified(name: str, original: str) -> bool:
     """True for `name == original` or a graph-uniquified copy (`a/b:0` -> `a/b_1:0`)."""
     op_name, _, port = original.rpartition(":")
-    return name == original or re.fullmatch(rf"{re.escape(op_name)}_\d+:{port}", name) is not None
+    return (
+        name == original
+        or re.fullmatch(rf"{re.escape(op_name)}_\d+:{re.escape(port)}", name) is not None
+    )
