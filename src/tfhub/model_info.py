@@ -226,11 +226,23 @@ def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
         "format": "TF1 Hub format"
         if is_tf1
         else ("TF2 SavedModel" if is_tf2 else "TF1 SavedModel"),
-        "files_bytes": sum(cache.list_files(module_path).values()),
+        "files_bytes": _files_bytes(module_path),
         "meta_graphs": meta_graphs,
         "variables": _variables(module_path, tf),
         **({"reusable": reusable} if reusable else {}),
     }
+
+
+def _files_bytes(module_path: str) -> int:
+    """The bytes of every file below a model folder: a local one's (`cache.list_files`), or a
+    tf.io.gfile one's (gs://), listed and sized by bounded requests (os.walk sees none)."""
+    if not cache.layout.is_remote(module_path):
+        return sum(cache.list_files(module_path).values())
+    return sum(
+        gfile_io.size(f"{top.rstrip('/')}/{name}")
+        for top, names in gfile_io.walk(module_path)
+        for name in names
+    )
 
 
 _NO_INPUTS_NOTE = (
