@@ -46,11 +46,8 @@ def exists(path: str) -> bool:
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) it gives no answer
             within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
-    tf = import_tensorflow("Reading gs:// paths")
-    try:
-        return _bounded(lambda: bool(tf.io.gfile.exists(path)), path, what="whether it exists")
-    except tf.errors.OpError as err:
-        raise unreadable_error(path, err) from err
+    gfile = import_tensorflow("Reading gs:// paths").io.gfile
+    return _asked(lambda: bool(gfile.exists(path)), path, what="whether it exists")
 
 
 def is_file(path: str) -> bool:
@@ -60,14 +57,20 @@ def is_file(path: str) -> bool:
     Raises:
         tfhub.errors.DownloadError: as `exists`; RetryTimeoutError, no answer in time.
     """
+    gfile = import_tensorflow("Reading gs:// paths").io.gfile
+    return _asked(
+        lambda: bool(gfile.exists(path) and not gfile.isdir(path)),
+        path,
+        what="whether it is a file",
+    )
+
+
+def _asked(call: Callable[[], _T], path: str, *, what: str) -> _T:
+    """`call()`, one question of TensorFlow's about `path`, bounded (`_bounded`), with what
+    TensorFlow raises for it as tfhub's error (`unreadable_error`)."""
     tf = import_tensorflow("Reading gs:// paths")
-    gfile = tf.io.gfile
     try:
-        return _bounded(
-            lambda: bool(gfile.exists(path) and not gfile.isdir(path)),
-            path,
-            what="whether it is a file",
-        )
+        return _bounded(call, path, what=what)
     except tf.errors.OpError as err:
         raise unreadable_error(path, err) from err
 
@@ -157,10 +160,7 @@ def walk(folder: str) -> list[tuple[str, list[str]]]:
     def listed() -> list[tuple[str, list[str]]]:
         return [(top, list(names)) for top, _, names in tf.io.gfile.walk(folder, onerror=refused)]
 
-    try:
-        return _bounded(listed, folder, what="which files it holds")
-    except tf.errors.OpError as err:
-        raise unreadable_error(folder, err) from err
+    return _asked(listed, folder, what="which files it holds")
 
 
 def open_binary(path: str) -> Any:
@@ -412,11 +412,8 @@ def is_dir(path: str) -> bool:
         tfhub.errors.DownloadError: as `exists`; RetryTimeoutError, no answer in time (a GCS
             listing that always offers another page).
     """
-    tf = import_tensorflow("Reading gs:// paths")
-    try:
-        return _bounded(lambda: bool(tf.io.gfile.isdir(path)), path, what="whether it is a folder")
-    except tf.errors.OpError as err:
-        raise unreadable_error(path, err) from err
+    gfile = import_tensorflow("Reading gs:// paths").io.gfile
+    return _asked(lambda: bool(gfile.isdir(path)), path, what="whether it is a folder")
 
 
 def listdir(folder: str) -> list[str]:
@@ -430,11 +427,8 @@ def listdir(folder: str) -> list[str]:
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) no answer within
             TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
-    tf = import_tensorflow("Reading gs:// paths")
-    try:
-        return _bounded(lambda: list(tf.io.gfile.listdir(folder)), folder, what="what it holds")
-    except tf.errors.OpError as err:
-        raise unreadable_error(folder, err) from err
+    gfile = import_tensorflow("Reading gs:// paths").io.gfile
+    return _asked(lambda: list(gfile.listdir(folder)), folder, what="what it holds")
 
 
 def size(path: str) -> int:
@@ -447,11 +441,8 @@ def size(path: str) -> int:
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) no answer within
             TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
-    tf = import_tensorflow("Reading gs:// paths")
-    try:
-        return _bounded(lambda: int(tf.io.gfile.stat(path).length), path, what="its size")
-    except tf.errors.OpError as err:
-        raise unreadable_error(path, err) from err
+    gfile = import_tensorflow("Reading gs:// paths").io.gfile
+    return _asked(lambda: int(gfile.stat(path).length), path, what="its size")
 
 
 def glob(pattern: str) -> list[str]:
@@ -462,11 +453,8 @@ def glob(pattern: str) -> list[str]:
     Raises:
         tfhub.errors.DownloadError: as `listdir`; RetryTimeoutError, no answer in time.
     """
-    tf = import_tensorflow("Reading gs:// paths")
-    try:
-        return _bounded(lambda: list(tf.io.gfile.glob(pattern)), pattern, what="what matches it")
-    except tf.errors.OpError as err:
-        raise unreadable_error(pattern, err) from err
+    gfile = import_tensorflow("Reading gs:// paths").io.gfile
+    return _asked(lambda: list(gfile.glob(pattern)), pattern, what="what matches it")
 
 
 def checkpoint_reader(prefix: str) -> Any:
