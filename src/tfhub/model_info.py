@@ -220,6 +220,7 @@ def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
     if reusable and "call" in reusable:
         _mark_no_input_signatures(meta_graphs)
     ops = {op for meta in proto.meta_graphs for op in op_libraries.graph_ops(meta.graph_def)}
+    variables = _variables(module_path, tf)  # Before the sizes: its errors say more.
     return {
         "path": module_path,
         "op_libraries": [library.module for library in op_libraries.libraries_of(sorted(ops))],
@@ -228,7 +229,7 @@ def describe(module_path: str, *, loaded: Any = None) -> dict[str, Any]:
         else ("TF2 SavedModel" if is_tf2 else "TF1 SavedModel"),
         "files_bytes": _files_bytes(module_path),
         "meta_graphs": meta_graphs,
-        "variables": _variables(module_path, tf),
+        "variables": variables,
         **({"reusable": reusable} if reusable else {}),
     }
 
