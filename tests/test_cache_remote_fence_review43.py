@@ -143,3 +143,85 @@ def test_after_a_timeout_no_clean_up_request_gets_a_bound_of_its_own(
     with pytest.raises(errors.RetryTimeoutError):
         remote.install("https://h/m", model, entry, replace=True)
     assert time.monotonic() - started < 2 * _BOUND  # Was three bounds.
+
+
+def _refusing(monkeypatch: pytest.MonkeyPatch, name: str, refused: Any) -> None:
+    """TensorFlow's `name` call answers 403 for the paths `refused(path)` picks."""
+    real = getattr(tf.io.gfile, name)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if refused(str(args[0])):
+            raise tf.errors.PermissionDeniedError(
+                None, None, "403: caller does not have storage.objects.list access"
+            )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tf.io.gfile, name, call)
+
+
+def test_a_refused_listing_while_writing_an_entry_is_a_cache_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second review (review43b): since the cache asks gfile_io's `is_dir`, a 403 of the
+    entry's listing while replacing it said "Cannot read", a DownloadError, not CacheError."""
+    from tfhub.cache import remote
+
+    entry = f"ram://fence-{uuid.uuid4().hex}/e"
+    _refusing(monkeypatch, "isdir", lambda path: path == entry)
+    with pytest.raises(errors.CacheError) as raised:
+        remote.install("https://h/m", _model(tmp_path / "m", b"1"), entry, replace=True)
+    assert "403" in str(raised.value) and entry in str(raised.value), raised.value
+
+
+def test_a_refused_completeness_check_is_a_cache_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """review43b: a 403 of the completeness check's listing reached `hub.load` as TensorFlow's
+    bare PermissionDeniedError."""
+    from tfhub.cache import remote
+
+    entry = f"ram://fence-{uuid.uuid4().hex}/e"
+    _refusing(monkeypatch, "isdir", lambda path: path == entry)
+    with pytest.raises(errors.CacheError) as raised:
+        remote.damage(entry)
+    assert "403" in str(raised.value) and entry in str(raised.value), raised.value
+
+
+def test_a_listing_that_timed_out_does_not_fence_the_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: threading.Event
+) -> None:
+    """review43b: a timed-out listing of the entry (it changes nothing, landing late) made
+    every later copy of the entry refuse for as long as it ran (on GCS, a listing that pages
+    on: until the process ends)."""
+    from tfhub.cache import remote
+
+    entry = f"ram://fence-{uuid.uuid4().hex}/e"
+    model = _model(tmp_path / "m", b"1")
+    remote.install("https://h/m", model, entry, replace=True)
+    _hold(monkeypatch, "walk", lambda path, *_: path == entry, release)
+    with pytest.raises(errors.RetryTimeoutError):  # Its walk of the old entry's files.
+        remote.install("https://h/m", model, entry, replace=True)
+    remote.install("https://h/m", model, entry, replace=True)  # The walk answers now.
+    assert remote.damage(entry) is None
+
+
+def test_retries_behind_a_stuck_request_add_no_thread_past_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: threading.Event
+) -> None:
+    """review43b: with each request its own, every retry behind the same stuck request (the
+    cache folder's makedirs) left one more thread stuck, without bound."""
+    from tfhub.cache import remote
+
+    root = f"ram://fence-{uuid.uuid4().hex}"
+    model = _model(tmp_path / "m", b"1")
+    real = tf.io.gfile.makedirs
+
+    def makedirs(path: str) -> None:
+        if path == root:
+            release.wait(30)
+        real(path)
+
+    monkeypatch.setattr(tf.io.gfile, "makedirs", makedirs)
+    before = threading.active_count()
+    for attempt in range(5):
+        with pytest.raises(errors.RetryTimeoutError):
+            remote.install("https://h/m", model, f"{root}/e{attempt}", replace=True)
+    assert threading.active_count() - before <= 2

@@ -23,12 +23,12 @@ import itertools
 import os
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from . import errors
+from . import constants, errors
 from .utils.lazy import import_tensorflow
 from .utils.lazy import tensorflow as tf  # Imported by `open_binary` before any read.
-from .utils.printable import quoted_reason
+from .utils.printable import escaped, quoted_reason
 
 _T = TypeVar("_T")
 
@@ -260,24 +260,64 @@ def _gfile() -> Any:
     return import_tensorflow("A cache on a tf.io.gfile filesystem (TFHUB_CACHE_DIR)").io.gfile
 
 
-def _write(call: Callable[[], _T], path: str, *, what: str, verb: str, **paths: str) -> _T:
-    """`_bounded` for a request that changes or lists the cache, keyed by its own number and
-    the path it changes (`landing`); `paths` are the others it names (a copy's source)."""
-    key = ("gfile-write", next(_WRITES), path, what, *sorted(paths.items()))
+def _write(
+    call: Callable[[], _T],
+    path: str,
+    *,
+    what: str,
+    verb: str,
+    changes: bool = True,
+    **paths: str,
+) -> _T:
+    """`_bounded` for a request of the cache, keyed by its own number; `path` is the path it
+    changes (`landing`), unless `changes` is False (a listing, a read); `paths` are the others
+    it names (a copy's source).
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: no answer in time; or at once, if MOST_LATE requests
+            of the same question that timed out still run (each one a thread stuck with it).
+    """
+    question = (what, path, *sorted(paths.items()))
+    late = _still_running(question)
+    if late >= MOST_LATE:
+        limit = constants.http_retry_timeout()
+        raise errors.RetryTimeoutError(
+            f"Cannot {verb} {escaped(path)}: {late} earlier requests asking TensorFlow's file "
+            f"system {what} timed out and are still running in this process (TensorFlow "
+            f"cannot stop them; {_WRITE_WHY}). Try again once they have ended, or restart the "
+            "process.",
+            url=path,
+            seconds=0.0,
+            cause="earlier requests still running",
+            limit=limit,
+            attempts=0,
+        )
+    key = ("gfile-write", next(_WRITES), path, what)
     try:
         return _bounded(call, path, what=what, verb=verb, key=key, why=_WRITE_WHY)
     except errors.RetryTimeoutError:
         with _LATE_LOCK:
-            _LATE[key] = path
+            _LATE[key] = _Late(question, path if changes else None)
         raise
 
 
-_LATE: dict[object, str] = {}  # The write calls that timed out, by key: the path each changes.
+MOST_LATE = 2  # Timed-out requests of one question that may still run when it is asked again.
+
+
+class _Late(NamedTuple):
+    """A write call that timed out: its question, and the path it changes (None: none)."""
+
+    question: tuple[object, ...]
+    changes: str | None
+
+
+_LATE: dict[object, _Late] = {}  # The write calls that timed out and may still run, by key.
 _LATE_LOCK = threading.Lock()
 
 
 def _forget_late_in_child() -> None:
-    """A forked child has none of its parent's threads: none of their requests lands there."""
+    """A forked child has none of its parent's threads (their requests may still land on the
+    file system, but not from the child, which cannot wait for them): it starts afresh."""
     global _LATE_LOCK
     _LATE_LOCK = threading.Lock()
     _LATE.clear()
@@ -286,16 +326,32 @@ def _forget_late_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_late_in_child)
 
 
-def landing(changes: Callable[[str], bool]) -> list[str]:
-    """The paths of the write calls that timed out and still run (TensorFlow's request may
-    still land) for which `changes(path)` is True: e.g. those into one cache entry."""
+def _pruned_late() -> list[_Late]:
+    """The timed-out write calls still running (the others are forgotten: landed or failed).
+    Call with _LATE_LOCK held."""
     from .utils.threads import running_keys
 
     running = set(running_keys())
+    for key in [key for key in _LATE if key not in running]:
+        del _LATE[key]
+    return list(_LATE.values())
+
+
+def _still_running(question: tuple[object, ...]) -> int:
+    """How many timed-out write calls of `question` still run."""
     with _LATE_LOCK:
-        for key in [key for key in _LATE if key not in running]:  # Ended: landed or failed.
-            del _LATE[key]
-        return sorted(path for path in _LATE.values() if changes(path))
+        return sum(late.question == question for late in _pruned_late())
+
+
+def landing(changes: Callable[[str], bool]) -> list[str]:
+    """The paths of the write calls that timed out and still run (TensorFlow's request may
+    still land) for which `changes(path)` is True: e.g. those into one cache entry. Listings
+    and reads that timed out are not among them: landing, they change nothing."""
+    with _LATE_LOCK:
+        late = _pruned_late()
+    return sorted(
+        item.changes for item in late if item.changes is not None and changes(item.changes)
+    )
 
 
 def makedirs(path: str) -> None:
@@ -370,7 +426,7 @@ def read_text(path: str, *, most: int) -> str:
         with gfile.GFile(path, "r") as text:
             return str(text.read(most))
 
-    return _write(read, path, what="what the file holds", verb="read")
+    return _write(read, path, what="what the file holds", verb="read", changes=False)
 
 
 def walk_tree(
@@ -389,7 +445,7 @@ def walk_tree(
                 folders[:] = [name for name in folders if enter(top, name)]
         return found
 
-    return _write(walked, folder, what="which files it holds", verb="list")
+    return _write(walked, folder, what="which files it holds", verb="list", changes=False)
 
 
 def mtime_nsec(path: str) -> int:
@@ -397,7 +453,11 @@ def mtime_nsec(path: str) -> int:
     bounded. Raises as `makedirs`."""
     gfile = _gfile()
     return _write(
-        lambda: int(gfile.stat(path).mtime_nsec), path, what="when it changed", verb="read"
+        lambda: int(gfile.stat(path).mtime_nsec),
+        path,
+        what="when it changed",
+        verb="read",
+        changes=False,
     )
 
 

@@ -105,10 +105,6 @@ def _entry_turn(module_path: str) -> Iterator[None]:
                     del _turns[module_path]
 
 
-def _gfile() -> Any:
-    return import_tensorflow("A cache on a tf.io.gfile filesystem (TFHUB_CACHE_DIR)").io.gfile
-
-
 def atomic_download(
     handle: str,
     fetch: Fetch,
@@ -219,20 +215,28 @@ def install(
     except errors.RetryTimeoutError:  # No clean-up: each of its requests would wait as long.
         timed_out = True
         raise
-    except errors.TFHubError:  # A CacheError, a DownloadError: said already.
+    except errors.DownloadError as err:  # A listing gfile_io asked (`is_dir`) was refused.
+        raise _write_error(module_path, err.__cause__ or err) from err
+    except errors.TFHubError:  # A CacheError: said already.
         raise
     except Exception as err:  # tf.errors.OpError and OSError: the filesystem refused.
-        raise errors.CacheError(
-            f"Cannot write the cache entry {escaped(module_path)}: "
-            f"{quoted_reason(err, module_path)}. Check the "
-            "filesystem's permissions, or set TFHUB_CACHE_DIR to a writable folder.",
-            path=module_path,
-        ) from err
+        raise _write_error(module_path, err) from err
     finally:
         # Not made, or a server that gave no answer in time: not asked again (the staging
-        # folder is removed by a later copy, `remote_staging.remove_abandoned`).
+        # folder is removed by a later copy once this process has ended, or a day after its
+        # last heartbeat: `remote_staging.abandoned`).
         if claimed and not timed_out:
             remote_staging.release(staging_dir)
+
+
+def _write_error(module_path: str, err: BaseException) -> errors.CacheError:
+    """The error for a write of the entry `module_path` the filesystem refused (`err`)."""
+    return errors.CacheError(
+        f"Cannot write the cache entry {escaped(module_path)}: "
+        f"{quoted_reason(err, module_path)}. Check the "
+        "filesystem's permissions, or set TFHUB_CACHE_DIR to a writable folder.",
+        path=module_path,
+    )
 
 
 def _refuse_while_landing(module_path: str) -> None:
@@ -375,15 +379,24 @@ def damage(module_path: str) -> str | None:
         tfhub.errors.RetryTimeoutError: the filesystem gives no answer within
             TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (GCS's listing that pages for
             ever, a failing server).
+        tfhub.errors.CacheError: the filesystem refuses to say (a 403), quoting it.
     """
     from .._http_deadline import within_http_timeouts  # Only for a cache on gfile.
 
-    gfile = _gfile()
-    return within_http_timeouts(
-        lambda: _damage(gfile, module_path),
-        path=module_path,
-        what="whether the cache entry is complete",
-    )
+    tf = import_tensorflow("A cache on a tf.io.gfile filesystem (TFHUB_CACHE_DIR)")
+    try:
+        return within_http_timeouts(
+            lambda: _damage(tf.io.gfile, module_path),
+            path=module_path,
+            what="whether the cache entry is complete",
+        )
+    except tf.errors.OpError as err:
+        raise errors.CacheError(
+            f"Cannot check the cache entry {escaped(module_path)}: "
+            f"{quoted_reason(err, module_path)}. Check the filesystem's permissions, or set "
+            "TFHUB_CACHE_DIR to a folder you can read.",
+            path=module_path,
+        ) from err
 
 
 def _damage(gfile: Any, module_path: str) -> str | None:
