@@ -222,10 +222,10 @@ class _GfileReader:
             tfhub.errors.RetryTimeoutError: no answer in time (see the module's docstring).
         """
         try:
-            return _bounded(
-                lambda: int(tf.io.gfile.stat(self._path).length), self._path, what="its size"
-            )
-        except tf.errors.OpError:
+            return size(self._path)
+        except errors.RetryTimeoutError:
+            raise
+        except errors.DownloadError:  # TensorFlow's OpError: the file system does not say.
             return None
 
     def close(self) -> None:
