@@ -13,6 +13,8 @@ as a GCS request that trickles is; it lands when the test lets it.
 
 from __future__ import annotations
 
+import io
+import tarfile
 import threading
 import time
 import uuid
@@ -225,3 +227,40 @@ def test_retries_behind_a_stuck_request_add_no_thread_past_two(
         with pytest.raises(errors.RetryTimeoutError):
             remote.install("https://h/m", model, f"{root}/e{attempt}", replace=True)
     assert threading.active_count() - before <= 2
+
+
+# The upstream-compatible helpers that write to a tf.io.gfile folder (a gs:// cache's) are
+# bounded as the cache's own requests are (review43): `resolver.create_local_module_dir` (used
+# by `compressed_module_resolver` and custom resolvers written for tensorflow_hub) made a gs://
+# cache folder, and `file_utils.extract_into` (`DownloadManager.download_and_uncompress`)
+# copied each file there, with TensorFlow's unbounded requests.
+
+
+def test_create_local_module_dir_of_a_gfile_cache_is_bounded(
+    monkeypatch: pytest.MonkeyPatch, release: threading.Event
+) -> None:
+    from tfhub import resolver
+
+    _hold(monkeypatch, "makedirs", lambda *_: True, release)
+    started = time.monotonic()
+    with pytest.raises(errors.RetryTimeoutError) as raised:
+        resolver.create_local_module_dir(f"ram://helpers-{uuid.uuid4().hex}", "m")
+    assert time.monotonic() - started < 3 and "ram://helpers-" in str(raised.value)
+
+
+def test_extract_into_a_gfile_folder_is_bounded(
+    monkeypatch: pytest.MonkeyPatch, release: threading.Event
+) -> None:
+    from tfhub import file_utils
+
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        info = tarfile.TarInfo("saved_model.pb")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"\x08\x01\x12\x00"))
+    archive.seek(0)
+    _hold(monkeypatch, "copy", lambda *_: True, release)
+    started = time.monotonic()
+    with pytest.raises(errors.RetryTimeoutError) as raised:
+        file_utils.extract_into(archive, f"ram://helpers-{uuid.uuid4().hex}/m", source="m.tgz")
+    assert time.monotonic() - started < 3 and "saved_model.pb" in str(raised.value)
