@@ -92,7 +92,7 @@ def _redact_parameters(text: str) -> str:
 # or Google's own access tokens ("ya29." and their characters) wherever they appear. Whether a
 # token holds a digit is asked of the match, not by a look-ahead: one tried after each "bearer"
 # of 'bearer+bearer+...' ran to the end of the run, quadratic in it.
-_ACCESS_TOKEN = re.compile(
+_ACCESS_TOKEN = (
     r"(?i)(bearer(?:\s+|%20|\+))([A-Za-z0-9._~+/%\-]{16,}=*)|ya29\.[A-Za-z0-9._~+/=%\-]+"
 )
 _BEARER = "bearer"
@@ -104,9 +104,10 @@ def hide_access_tokens(text: str) -> str:
     lowered = text.lower()
     if "ya29." not in lowered and "earer" not in lowered:
         return text
+    pattern = re.compile(_ACCESS_TOKEN)  # From `re`'s cache: not compiled at import.
     parts: list[str] = []
     done = at = 0
-    while (found := _ACCESS_TOKEN.search(text, at)) is not None:
+    while (found := pattern.search(text, at)) is not None:
         if found.group(1) is not None and not any(char.isdigit() for char in found.group(2)):
             # Prose, not a token. Only a "bearer" ending the run can start one (whitespace
             # after it, which the run does not take): any other in the run has no digit after
