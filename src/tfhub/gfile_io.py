@@ -6,9 +6,10 @@ first of them too): reads (`exists`, `is_file`, `walk`, `open_binary`, `read_byt
 requests of a cache on such a filesystem (`makedirs`, `copy`, `rename`, `remove`, ...: see
 "Writes"), and listings and sizes of a model there (`is_dir`, `listdir`, `size`, `glob`,
 `checkpoint_reader`). Everything else in tfhub is filesystem-agnostic. Each of their
-requests (an existence check, a size, one read call, an upload) must end within
-TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`), else a
-RetryTimeoutError names the path: TensorFlow's GCS reader waits for an object that trickles
+requests about a URL path (an existence check, a size, one read call, an upload) must end
+within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`), else a
+RetryTimeoutError names the path (a local path's are made directly, as tfhub's other local
+file operations are): TensorFlow's GCS reader waits for an object that trickles
 for an hour per request, and retries. A reader's read calls are its own: another reader of the
 same bytes does not wait behind one that is stuck. A read call is of READ_STEP bytes at most
 where tfhub chooses (`read_bytes`), or of the archive reader's chunk; TensorFlow's GCS reader
@@ -78,7 +79,11 @@ def _asked(call: Callable[[], _T], path: str, *, what: str) -> _T:
 def _bounded(call: Callable[[], _T], path: str, *, what: str, **question: Any) -> _T:
     """`call()`, one request of TensorFlow's about `path`, within TFHUB_HTTP_TIMEOUT plus
     TFHUB_HTTP_RETRY_TIMEOUT (`within_http_timeouts`, given `question`'s key and why;
-    RetryTimeoutError if not)."""
+    RetryTimeoutError if not). A local path's request is made here, in the caller's thread,
+    as tfhub's other local file operations are: a thread per call cost a local TF1 module's
+    load and `tfhub inspect` milliseconds each."""
+    if "://" not in path:  # A local path (tf.io.gfile URLs, even file://, have a scheme).
+        return call()
     from ._http_deadline import within_http_timeouts  # Not on a local handle's path.
 
     return within_http_timeouts(call, path=path, what=what, **question)
