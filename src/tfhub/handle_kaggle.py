@@ -81,7 +81,8 @@ def parse_kaggle(url: str) -> KaggleModel | None:
 
     Raises:
         tfhub.errors.InvalidHandleError: for a version longer than Python reads as a number
-            (4,300 digits).
+            (4,300 digits), or an owner, model, framework or variation that is `.` or `..`
+            (also percent-encoded).
     """
     parsed = urllib.parse.urlsplit(normalize_scheme(url))
     if parsed.scheme != "https" or parsed.hostname not in ("www.kaggle.com", "kaggle.com"):
@@ -96,6 +97,14 @@ def parse_kaggle(url: str) -> KaggleModel | None:
     if match is None:
         return None
     fields = match.groupdict()
+    for part in ("owner", "model", "framework", "variation"):
+        if urllib.parse.unquote(fields[part]) in (".", ".."):
+            raise errors.InvalidHandleError(
+                f"A Kaggle model URL's {part} cannot be {urllib.parse.unquote(fields[part])!r} "
+                "(HTTP clients resolve it away, so another path would be fetched). Kaggle "
+                "names are letters, digits and dashes: copy the URL from the model's page. "
+                f"Received: {part}={fields[part]!r}"
+            )
     if not is_number(fields["version"]):
         digits = fields["version"]
         raise errors.InvalidHandleError(
