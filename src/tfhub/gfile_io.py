@@ -544,3 +544,35 @@ def checkpoint_reader(prefix: str) -> Any:
     with contextlib.suppress(tf.errors.OpError):  # The reader says why, as before.
         _bounded(looked_up, prefix, what="which files its checkpoint has")
     return tf.compat.v1.train.NewCheckpointReader(prefix)
+
+
+# Misc reads (session 44)
+
+# This section's own import (the sections are appended one change each; hoist it later).
+from collections.abc import Iterator  # noqa: E402
+
+
+def read_steps(path: str, *, step: int = READ_STEP) -> Iterator[bytes]:
+    """The bytes of a gs:// (or any tf.io.gfile) file in order, `step` bytes at most at a time,
+    each read call bounded by `open_binary`'s reader (its own: another reader of the file never
+    waits behind it); the file is closed after the last, not after a call that timed out (it
+    may still run in its thread). For callers that keep a big file out of memory, or choose
+    their step; `read_bytes` reads one whole. Imports TensorFlow.
+
+    Raises:
+        As `open_binary`'s reader: tfhub.errors.ModelNotFoundError (a FileNotFoundError) for a
+            missing file, tfhub.errors.DownloadError (an OSError) for a failed or refused read,
+            each with TensorFlow's OpError as `__cause__`; tfhub.errors.RetryTimeoutError (a
+            DownloadError and TimeoutError) for a read call without an answer within
+            TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT, naming the path and its offset.
+            A file system that refuses the open itself (TensorFlow's GFile opens at its first
+            read) is a DownloadError too.
+    """
+    tf = import_tensorflow("Reading gs:// paths")
+    try:
+        reader = open_binary(path)
+    except tf.errors.OpError as err:
+        raise unreadable_error(path, err) from err
+    with reader:
+        while chunk := reader.read(step):
+            yield chunk

@@ -4,8 +4,9 @@ read that TensorFlow's file system fails or refuses is a DownloadError naming th
 a gs:// handle), not TensorFlow's bare OpError; one that gives no answer within
 TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (a GCS listing that always offers another
 page, an object that trickles) is a RetryTimeoutError naming it (`within_http_timeouts`, as a
-gs:// handle's check). A file is read in steps of READ_STEP bytes, each with that time, so a
-big index is not cut while each step arrives in time; a link slower than that (16 MiB, or a
+gs:// handle's check). A file is read in steps of READ_STEP bytes, each with that time, by
+the reader of gs:// handles (`gfile_io.read_steps`), so a big index is not cut while each
+step arrives in time; a link slower than that (16 MiB, or a
 block of TensorFlow's GCS reader if bigger: GCS_READ_CACHE_BLOCK_SIZE_MB, within the time) is
 cut, and the error says how much it waited for. `local_copies` copies remote files so, for
 readers with no bound of their own (tf.data's TFRecordDataset).
@@ -20,7 +21,6 @@ OutputNotWritableError naming the path and its flag; no answer in time, an Outpu
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -30,7 +30,6 @@ from ... import errors
 _T = TypeVar("_T")
 
 READ_STEP = 16 << 20  # Bytes of a remote file read in one bounded call.
-_READERS = itertools.count()  # Numbers the remote reads: each one's steps are its own.
 
 
 def is_remote(path: str) -> bool:
@@ -170,42 +169,22 @@ def read_bytes(path: str) -> bytes:
         OSError: a local file that cannot be read.
     """
     if is_remote(path):
-        return _read_remote(path)
+        return b"".join(_remote_chunks(path))
     with open(path, "rb") as handle:
         return handle.read()
 
 
-def _read_remote(path: str) -> bytes:
-    """Reads a remote file in steps of READ_STEP bytes, each bounded by `_remote`."""
-    return b"".join(_remote_steps(path))
+def _remote_chunks(path: str) -> Iterator[bytes]:
+    """The bytes of a remote file, READ_STEP at most at a time, read by `gfile_io.read_steps`
+    (the bounded reader of gs:// handles and models: each read call bounded, and its own). A
+    missing file is a DownloadError here, as any other failed read (exit 4), not the reader's
+    ModelNotFoundError ("Check the handle"): the tool reads the folders its flags name."""
+    from ... import gfile_io  # Not on a local path's way.
 
-
-def _remote_steps(path: str) -> Iterator[bytes]:
-    """The bytes of a remote file, READ_STEP at most at a time, each step bounded by
-    `_remote` (the file is closed after the last; not after a step that timed out, whose read
-    may still run in its thread)."""
-    opened: list[Any] = []  # The file, once a step has opened it.
-
-    def step_from(offset: int) -> Callable[[Any], bytes]:
-        def step(gfile: Any) -> bytes:
-            if not opened:
-                opened.append(gfile.GFile(path, "rb"))
-            opened[0].seek(offset)
-            return bytes(opened[0].read(READ_STEP))
-
-        return step
-
-    offset, reader = 0, next(_READERS)
-    step = f"the {READ_STEP >> 20} MiB it holds from byte"
-    # Each read's steps are its own: another read of the path must not wait behind a step
-    # that is stuck (it would time out without asking the server).
-    while chunk := _remote(
-        path, step_from(offset), what=f"{step} {offset:,}", key=("nn-read", reader, offset)
-    ):
-        yield chunk
-        offset += len(chunk)
-    if opened:
-        opened[0].close()
+    try:
+        yield from gfile_io.read_steps(path, step=READ_STEP)
+    except errors.ModelNotFoundError as err:
+        raise gfile_io.unreadable_error(path, err.__cause__) from err.__cause__
 
 
 @contextlib.contextmanager
@@ -236,7 +215,7 @@ def local_copies(paths: list[str]) -> Iterator[list[str]]:
             for path in paths:
                 copies.append(os.path.join(folder, path.rstrip("/").rsplit("/", 1)[-1]))
                 with open(copies[-1], "wb") as out:
-                    for chunk in _remote_steps(path):
+                    for chunk in _remote_chunks(path):
                         out.write(chunk)
         except OSError as err:
             if isinstance(err, errors.TFHubError):  # A remote read's DownloadError.
