@@ -30,16 +30,42 @@ def extract_file(
 ) -> None:
     """Copies the member `tarinfo` of the open `tarfile.TarFile` `tgz` to the file `dst_path`
     (a local path or a tf.io.gfile URL); `log_function(n)` is called per chunk of n bytes. A
-    member that is not a file (a folder, a link) writes nothing."""
+    member that is not a file (a folder, a link) writes nothing. For a URL (gs://) the member
+    is copied to a file in TMPDIR first, then sent in one request bounded as
+    `extract_tarfile_to_destination`'s are.
+
+    Raises:
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) a URL's file system
+            gave no answer to the upload within TFHUB_HTTP_TIMEOUT plus
+            TFHUB_HTTP_RETRY_TIMEOUT, naming `dst_path`.
+        tensorflow.errors.OpError: TensorFlow's file system refused the write (as upstream's).
+    """
     source = tgz.extractfile(tarinfo)
     if source is None:
         return
-    gfile = import_tensorflow("file_utils.extract_file").io.gfile
-    with source, gfile.GFile(dst_path, "wb") as target:
-        while chunk := source.read(buffer_size):
-            target.write(chunk)
-            if log_function is not None:
-                log_function(len(chunk))
+    if "://" not in dst_path:
+        gfile = import_tensorflow("file_utils.extract_file").io.gfile
+        with source, gfile.GFile(dst_path, "wb") as target:
+            _copy_chunks(source, target, buffer_size, log_function)
+        return
+    from . import gfile_io  # Each request bounded, as a gs:// cache's.
+
+    with source, tempfile.TemporaryDirectory(prefix="tfhub-extract-") as local:
+        staged = os.path.join(local, "member")
+        with open(staged, "wb") as target:
+            _copy_chunks(source, target, buffer_size, log_function)
+        gfile_io.copy(staged, dst_path, overwrite=True)
+
+
+def _copy_chunks(
+    source: Any, target: Any, buffer_size: int, log_function: Callable[[int], Any] | None
+) -> None:
+    """Copies `source` to `target` (binary files), `buffer_size` bytes at a time, calling
+    `log_function(n)` after each chunk of n bytes."""
+    while chunk := source.read(buffer_size):
+        target.write(chunk)
+        if log_function is not None:
+            log_function(len(chunk))
 
 
 def extract_tarfile_to_destination(

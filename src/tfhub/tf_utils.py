@@ -43,9 +43,34 @@ def __getattr__(name: str) -> Any:
 
 
 def read_file_to_string(filename: str | bytes) -> str:
-    """Returns the text of a file (a local path or a tf.io.gfile URL)."""
-    with tf.io.gfile.GFile(filename, "r") as handle:
-        return str(handle.read())
+    """Returns the text of a file (a local path or a tf.io.gfile URL such as gs://).
+
+    A URL's file is read by `gfile_io.read_steps`: each read call of 16 MiB (READ_STEP) ends
+    within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (TensorFlow's GCS reader waits for
+    an object that trickles for an hour per request, and retries). A local path is read as
+    before, through tf.io.gfile.
+
+    Raises:
+        tensorflow.errors.NotFoundError: the file does not exist (as upstream; so are the
+            other refusals TensorFlow's errors, e.g. PermissionDeniedError, as upstream's).
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) a URL's read call
+            gave no answer in time, naming the path and both settings.
+        UnicodeDecodeError: the file is not UTF-8 text.
+    """
+    path = os.fsdecode(filename)
+    if "://" not in path:
+        with tf.io.gfile.GFile(filename, "r") as handle:
+            return str(handle.read())
+    from . import gfile_io  # The bounded reader of gs:// files.
+
+    try:
+        return b"".join(gfile_io.read_steps(path)).decode("utf-8")
+    except errors.TFHubError as err:
+        # The reader's error for a refusal of TensorFlow's is that OpError again, as upstream
+        # raised it; a timeout (no OpError behind it) stays tfhub's RetryTimeoutError.
+        if isinstance(err.__cause__, tf.errors.OpError):
+            raise err.__cause__ from None
+        raise
 
 
 def atomic_write_string_to_file(
