@@ -23,7 +23,7 @@ import contextlib
 import itertools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, TypeVar
 
 from . import constants, errors
@@ -547,9 +547,6 @@ def checkpoint_reader(prefix: str) -> Any:
 
 
 # Misc reads (session 44)
-
-# This section's own import (the sections are appended one change each; hoist it later).
-from collections.abc import Iterator  # noqa: E402
 
 
 def read_steps(path: str, *, step: int = READ_STEP) -> Iterator[bytes]:
