@@ -8,10 +8,11 @@ device, an archive that expands beyond TFHUB_MAX_EXTRACTED_BYTES) and names what
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _archive, errors
@@ -39,6 +40,8 @@ def extract_file(
             gave no answer to the upload within TFHUB_HTTP_TIMEOUT plus
             TFHUB_HTTP_RETRY_TIMEOUT, naming `dst_path`.
         tensorflow.errors.OpError: TensorFlow's file system refused the write (as upstream's).
+        tfhub.errors.TempFolderError: (a FileNotFoundError) for a URL, Python has no temporary
+            folder it can use (set TMPDIR).
     """
     source = tgz.extractfile(tarinfo)
     if source is None:
@@ -50,7 +53,7 @@ def extract_file(
         return
     from . import gfile_io  # Each request bounded, as a gs:// cache's.
 
-    with source, tempfile.TemporaryDirectory(prefix="tfhub-extract-") as local:
+    with source, _staging_folder(dst_path) as local:
         staged = os.path.join(local, "member")
         with open(staged, "wb") as target:
             _copy_chunks(source, target, buffer_size, log_function)
@@ -82,6 +85,8 @@ def extract_tarfile_to_destination(
             would be written outside `dst_path` or is a link or device; nothing is written to
             a remote `dst_path` then.
         tfhub.errors.CacheError: a local `dst_path` cannot be created.
+        tfhub.errors.TempFolderError: (a FileNotFoundError) for a URL `dst_path`, Python has
+            no temporary folder it can use (set TMPDIR).
     """
     result = extract_into(fileobj, dst_path, source=str(getattr(fileobj, "name", "the archive")))
     if log_function is not None:
@@ -106,6 +111,8 @@ def extract_into(fileobj: Any, dst_path: str, *, source: str) -> _archive.Extrac
         tfhub.errors.CacheError: a local `dst_path` cannot be created (naming it and why).
         tfhub.errors.RetryTimeoutError: a tf.io.gfile `dst_path` whose file system gave no
             answer to a request within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+        tfhub.errors.TempFolderError: (a FileNotFoundError) for a URL `dst_path`, Python has
+            no temporary folder it can use (set TMPDIR).
         The errors of `_archive.extract`.
     """
     if "://" not in dst_path:
@@ -113,13 +120,32 @@ def extract_into(fileobj: Any, dst_path: str, *, source: str) -> _archive.Extrac
         return _archive.extract_fileobj(fileobj, dst_path, source=source)
     from . import gfile_io  # Each request bounded, as a gs:// cache's.
 
-    with tempfile.TemporaryDirectory(prefix="tfhub-extract-") as local:
+    with _staging_folder(dst_path) as local:
         result = _archive.extract_fileobj(fileobj, local, source=source)
         for rel in sorted(result.files):
             target = merge_relative_path(dst_path, rel)
             gfile_io.makedirs(posixpath.dirname(target))
             gfile_io.copy(os.path.join(local, rel), target, overwrite=True)
     return result
+
+
+@contextlib.contextmanager
+def _staging_folder(dst_path: str) -> Iterator[str]:
+    """A new folder in Python's temporary folder (TMPDIR) for what is sent to the URL
+    `dst_path`, removed afterwards.
+
+    Raises:
+        tfhub.errors.TempFolderError: (a FileNotFoundError) Python has no temporary folder it
+            can use, naming `dst_path` and TMPDIR.
+    """
+    try:
+        folder = tempfile.TemporaryDirectory(prefix="tfhub-extract-")
+    except FileNotFoundError as err:  # Python tried TMPDIR, /tmp, /var/tmp, ... and the cwd.
+        raise errors.TempFolderError.none_writable(
+            f"Writing to {escaped(dst_path)}", escaped(str(err))
+        ) from err
+    with folder as path:
+        yield path
 
 
 def _make_folder(dst_path: str, *, source: str) -> None:
