@@ -153,19 +153,18 @@ def _succeeded(reports: dict[str, Any], name: str) -> Any:
 
 
 @pytest.mark.tf
-def test_hub_module_of_a_gcs_tf1_module_runs_with_its_vocabulary_and_checkpoint(
-    reports: dict[str, Any],
+@pytest.mark.parametrize(
+    ("name", "api"),
+    [
+        pytest.param("module-good", "hub.Module", id="module-good"),  # Vocabulary, checkpoint.
+        pytest.param("load-good", "hub.load", id="load-good"),  # Its default signature.
+    ],
+)
+def test_a_gcs_tf1_module_runs_as_upstream_recorded(
+    reports: dict[str, Any], name: str, api: str
 ) -> None:
-    got = _succeeded(reports, "module-good")
-    assert_matches_record(got, _run("hub.Module")["outputs"]["default"])
-
-
-@pytest.mark.tf
-def test_hub_load_of_a_gcs_tf1_module_runs_its_default_signature(
-    reports: dict[str, Any],
-) -> None:
-    got = _succeeded(reports, "load-good")
-    assert_matches_record(got, _run("hub.load")["outputs"]["default"])
+    got = _succeeded(reports, name)
+    assert_matches_record(got, _run(api)["outputs"]["default"])
 
 
 @pytest.mark.tf
@@ -184,112 +183,62 @@ def test_diagnose_of_a_whole_gcs_tf1_module_finds_nothing_damaged(
     assert _succeeded(reports, "diagnose-good") == "None"
 
 
-@pytest.mark.tf
-def test_hub_module_whose_checkpoint_listing_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
+# Each (scenario, the path its timeout error names, a phrase of that message or None) row: a
+# phrase tells which check timed out (not a later one's).
+TIMEOUTS = [
     # Its sizes' check (`checkpoint.data_shortfall`) asked TensorFlow for the checkpoint's
     # reader, which lists variables/ for the index, then listed variables/: both hung.
-    message = _timed_out(reports, "module-checkpoint-pages", f"{PAGED}/whole/variables/variables")
-    assert "which files its checkpoint has" in message, message  # Not a later check's.
-
-
-@pytest.mark.tf
-def test_hub_module_whose_missing_asset_listing_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
+    (
+        "module-checkpoint-pages",
+        f"{PAGED}/whole/variables/variables",
+        "which files its checkpoint has",
+    ),
     # `saved_model_lib.load` asked whether each asset exists: a missing one is listed.
-    message = _timed_out(reports, "module-asset-pages", f"{PAGED}/no-vocab/assets/tokens.txt")
-    assert "whether it exists" in message, message
-
-
-@pytest.mark.tf
-def test_hub_module_of_no_model_whose_listing_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
+    ("module-asset-pages", f"{PAGED}/no-vocab/assets/tokens.txt", "whether it exists"),
     # Saying what the folder is (not a TF1 module) asked whether saved_model.pb exists.
-    _timed_out(reports, "module-none-pages", f"{PAGED}/no-model/saved_model.pb")
-
-
-@pytest.mark.tf
-def test_inspect_whose_missing_asset_listing_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
-    _timed_out(reports, "inspect-asset-pages", f"{PAGED}/no-vocab/assets/tokens.txt")
-
-
-@pytest.mark.tf
-def test_inspect_whose_missing_index_listing_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
-    _timed_out(reports, "inspect-index-pages", f"{PAGED}/no-index/variables/variables.index")
-
-
-@pytest.mark.tf
-def test_diagnose_whose_missing_index_listing_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
-    _timed_out(reports, "diagnose-index-pages", f"{PAGED}/no-index/variables/variables.index")
-
-
-@pytest.mark.tf
-def test_diagnose_whose_checkpoint_listing_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
+    ("module-none-pages", f"{PAGED}/no-model/saved_model.pb", None),
+    ("inspect-asset-pages", f"{PAGED}/no-vocab/assets/tokens.txt", None),
+    ("inspect-index-pages", f"{PAGED}/no-index/variables/variables.index", None),
+    ("diagnose-index-pages", f"{PAGED}/no-index/variables/variables.index", None),
     # It lists variables/ for the data files beside the index.
-    message = _timed_out(reports, "diagnose-checkpoint-pages", f"{PAGED}/whole/variables")
-    assert "what it holds" in message, message
-
-
-@pytest.mark.tf
-def test_export_from_a_gcs_checkpoint_whose_listing_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
+    ("diagnose-checkpoint-pages", f"{PAGED}/whole/variables", "what it holds"),
     # `checkpoint.unreadable` asked whether the prefix is a folder (ram:// calls prefixes so).
-    message = _timed_out(reports, "export-checkpoint-pages", f"{PAGED}/whole/variables/variables")
-    assert "whether it is a folder" in message, message
-
-
-@pytest.mark.tf
-def test_inspect_whose_checkpoint_listing_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
+    (
+        "export-checkpoint-pages",
+        f"{PAGED}/whole/variables/variables",
+        "whether it is a folder",
+    ),
     # `model_info` asked TensorFlow for the checkpoint's reader, which lists variables/.
-    message = _timed_out(reports, "inspect-checkpoint-pages", f"{PAGED}/whole/variables/variables")
-    assert "which files its checkpoint has" in message, message
-
-
-@pytest.mark.tf
-def test_hub_module_whose_variables_listdir_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
+    (
+        "inspect-checkpoint-pages",
+        f"{PAGED}/whole/variables/variables",
+        "which files its checkpoint has",
+    ),
     # The sizes' check lists variables/ for the data files, after the reader's lookup ended.
-    message = _timed_out(reports, "module-listdir-pages", f"{DELIMITED}/whole/variables")
-    assert "what it holds" in message, message
-
-
-@pytest.mark.tf
-def test_hub_module_whose_data_file_size_never_comes_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
-    data = f"{SLOW_STAT}/whole/variables/variables.data-00000-of-00001"
-    message = _timed_out(reports, "module-data-size-stalls", data)
-    assert "its size" in message, message
-
-
-@pytest.mark.tf
-def test_diagnose_without_an_index_whose_variables_listdir_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
+    ("module-listdir-pages", f"{DELIMITED}/whole/variables", "what it holds"),
+    (
+        "module-data-size-stalls",
+        f"{SLOW_STAT}/whole/variables/variables.data-00000-of-00001",
+        "its size",
+    ),
     # No index: whether the model has variables, a listing of variables/ (after its isdir).
-    message = _timed_out(reports, "diagnose-listdir-pages", f"{DELIMITED}/no-index/variables")
-    assert "what it holds" in message, message
+    ("diagnose-listdir-pages", f"{DELIMITED}/no-index/variables", "what it holds"),
+    # Its check of every tensor makes the reader; that reader's lookup pages on.
+    (
+        "diagnose-lookup-pages",
+        f"{RECURSIVE}/whole/variables/variables",
+        "which files its checkpoint has",
+    ),
+]
 
 
 @pytest.mark.tf
-def test_diagnose_whose_checkpoint_lookup_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
+@pytest.mark.parametrize(
+    ("name", "path", "phrase"), [pytest.param(*row, id=row[0]) for row in TIMEOUTS]
+)
+def test_a_gcs_tf1_call_whose_listing_or_stat_never_ends_ends_in_a_timeout_error(
+    reports: dict[str, Any], name: str, path: str, phrase: str | None
 ) -> None:
-    # Its check of every tensor makes the reader; that reader's lookup pages on.
-    message = _timed_out(reports, "diagnose-lookup-pages", f"{RECURSIVE}/whole/variables/variables")
-    assert "which files its checkpoint has" in message, message
+    message = _timed_out(reports, name, path)
+    if phrase is not None:
+        assert phrase in message, message
