@@ -93,33 +93,43 @@ def _left_in_cache(reports: dict[str, Any], name: str) -> list[str]:
     return sorted(p.name for p in cache.iterdir() if p.name != ".locks") if cache.exists() else []
 
 
+def _timed_out(reports: dict[str, Any], name: str, path: str) -> str:
+    """The message of the scenario `name`'s timeout error naming `path` (`ended`, `timed_out`)."""
+    report = ended(reports["reports"], name, reports["stderr"], within=WITHIN)
+    return timed_out(
+        report,
+        path,
+        bases=("RetryTimeoutError", "DownloadError"),
+        settings=(TIMEOUT, RETRY_TIMEOUT),
+    )
+
+
 @pytest.mark.tf
 @pytest.mark.parametrize("name", ["stalled-archive", "stalled-archive-bars"])
 def test_a_gcs_archive_that_trickles_ends_in_a_timeout_error_and_leaves_no_entry(
     reports: dict[str, Any], name: str
 ) -> None:
-    report = ended(reports["reports"], name, reports["stderr"], within=WITHIN)
-    message = timed_out(
-        report,
-        "gs://stalls/m.tar.gz",
-        bases=("RetryTimeoutError", "DownloadError"),
-        settings=(TIMEOUT, RETRY_TIMEOUT),
-    )
+    message = _timed_out(reports, name, "gs://stalls/m.tar.gz")
     assert "from byte 0" in message, message
     assert _left_in_cache(reports, name) == []
 
 
 @pytest.mark.tf
-def test_hub_load_of_a_gcs_model_whose_saved_model_pb_trickles_ends_in_a_timeout_error(
-    reports: dict[str, Any],
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        # Its saved_model.pb trickles.
+        ("load-stalled-model", "gs://stalls/model/saved_model.pb"),
+        # TensorFlow's exists() of a missing tfhub_module.pb lists its prefix, following the
+        # next page for as long as the server offers one: hub.load's TF1-format check hung.
+        ("load-marker-pages", f"gs://writable/{MARKER_PAGES}/model/tfhub_module.pb"),
+    ],
+    ids=["load-stalled-model", "load-marker-pages"],
+)
+def test_hub_load_of_a_gcs_model_whose_read_never_ends_ends_in_a_timeout_error(
+    reports: dict[str, Any], name: str, path: str
 ) -> None:
-    report = ended(reports["reports"], "load-stalled-model", reports["stderr"], within=WITHIN)
-    timed_out(
-        report,
-        "gs://stalls/model/saved_model.pb",
-        bases=("RetryTimeoutError", "DownloadError"),
-        settings=(TIMEOUT, RETRY_TIMEOUT),
-    )
+    _timed_out(reports, name, path)
 
 
 @pytest.mark.tf
@@ -168,21 +178,6 @@ def test_hub_load_of_a_gcs_model_whose_saved_model_pb_is_refused_is_a_download_e
     assert f"Cannot read gs://writable/{REFUSE_READ}/model/saved_model.pb" in message, message
     assert "403" in message and "read refused" in message, message
     assert "GOOGLE_APPLICATION_CREDENTIALS" in message, message
-
-
-@pytest.mark.tf
-def test_hub_load_asking_for_tfhub_module_pb_whose_listing_pages_on_ends_in_a_timeout_error(
-    reports: dict[str, Any],
-) -> None:
-    # TensorFlow's exists() of a missing tfhub_module.pb lists its prefix, following the next
-    # page for as long as the server offers one: hub.load's TF1-format check hung.
-    report = ended(reports["reports"], "load-marker-pages", reports["stderr"], within=WITHIN)
-    timed_out(
-        report,
-        f"gs://writable/{MARKER_PAGES}/model/tfhub_module.pb",
-        bases=("RetryTimeoutError", "DownloadError"),
-        settings=(TIMEOUT, RETRY_TIMEOUT),
-    )
 
 
 @pytest.mark.tf
