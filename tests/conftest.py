@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,3 +117,19 @@ def global_registry():
     resolvers.registry.clear_implementations()
     for impl in kept:
         resolvers.registry.add_implementation(impl)
+
+
+@pytest.fixture
+def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TFHUB_HTTP_TIMEOUT and TFHUB_HTTP_RETRY_TIMEOUT of 0.2 s each: a bounded call that gets
+    no answer fails in well under a second."""
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.2")
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.2")
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """An event set at the end of the test: the calls it left blocked on it end."""
+    event = threading.Event()
+    yield event
+    event.set()

@@ -13,9 +13,9 @@ from __future__ import annotations
 import threading
 import tracemalloc
 import uuid
-from collections.abc import Iterator
 
 import pytest
+from tests._helpers.gfile_files import write_file
 
 from tfhub import errors, gfile_io
 
@@ -24,27 +24,6 @@ pytestmark = pytest.mark.tf
 
 def _ram_folder(name: str) -> str:
     return f"ram://tfhub-probes43-{uuid.uuid4().hex}/{name}"
-
-
-def _write(path: str, data: bytes) -> None:
-    import tensorflow as tf
-
-    with tf.io.gfile.GFile(path, "wb") as out:
-        out.write(data)
-
-
-@pytest.fixture
-def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.2")
-    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.2")
-
-
-@pytest.fixture
-def release() -> Iterator[threading.Event]:
-    """Set at the end of a test: the read calls it left waiting end."""
-    event = threading.Event()
-    yield event
-    event.set()
 
 
 class _StallingFile:
@@ -107,7 +86,7 @@ def test_read_bytes_with_most_reads_one_byte_past_it_not_the_whole_file():
     read call of the whole file): a file longer than `most` was read whole."""
     path = _ram_folder("f.bin")
     data = bytes(range(100))
-    _write(path, data)
+    write_file(path, data)
     assert gfile_io.read_bytes(path, most=10) == data[:11]
     assert gfile_io.read_bytes(path, most=99) == data
     assert gfile_io.read_bytes(path, most=100) == data
@@ -153,9 +132,9 @@ def test_a_remote_tfhub_module_pb_of_exactly_the_limit_is_read():
 
     folder = _ram_folder("exact")
     data = b"\x08\x01" * (1 << 19)
-    _write(f"{folder}/tfhub_module.pb", data)
+    write_file(f"{folder}/tfhub_module.pb", data)
     assert saved_model_proto.read_module_def_bytes(folder) == data
-    _write(f"{folder}/tfhub_module.pb", data + b"\0")
+    write_file(f"{folder}/tfhub_module.pb", data + b"\0")
     with pytest.raises(errors.DamagedModelError, match=r"over 1,048,576 bytes"):
         saved_model_proto.read_module_def_bytes(folder)
 
@@ -167,7 +146,7 @@ def test_a_remote_tfhub_module_pb_far_too_large_is_not_read_whole():
     from tfhub import saved_model_proto
 
     folder = _ram_folder("huge")
-    _write(f"{folder}/tfhub_module.pb", b"\0" * (48 << 20))
+    write_file(f"{folder}/tfhub_module.pb", b"\0" * (48 << 20))
     tracemalloc.start()
     try:
         with pytest.raises(errors.DamagedModelError, match=r"over 1,048,576 bytes"):
@@ -231,8 +210,8 @@ def test_a_copy_tmpdir_cannot_take_is_a_publish_write_error_chained_to_the_os_er
     from tfhub.hub import mirror_copy
 
     folder = _ram_folder("model")
-    _write(f"{folder}/saved_model.pb", b"\x08\x01")
-    _write(f"{folder}/{'n' * 300}", b"x")
+    write_file(f"{folder}/saved_model.pb", b"\x08\x01")
+    write_file(f"{folder}/{'n' * 300}", b"x")
     with pytest.raises(errors.PublishWriteError) as raised, mirror_copy.local_copy(folder):
         pass
     assert isinstance(raised.value.__cause__, OSError), raised.value.__cause__
@@ -249,8 +228,8 @@ def test_a_name_too_long_for_the_local_file_system_is_not_blamed_on_free_space()
 
     folder = _ram_folder("model")
     long_name = "n" * 300
-    _write(f"{folder}/saved_model.pb", b"\x08\x01")
-    _write(f"{folder}/{long_name}", b"x")
+    write_file(f"{folder}/saved_model.pb", b"\x08\x01")
+    write_file(f"{folder}/{long_name}", b"x")
     with pytest.raises(errors.PublishWriteError) as raised, mirror_copy.local_copy(folder):
         pass
     message = str(raised.value)
@@ -268,7 +247,7 @@ def test_a_copy_past_the_limit_stops_within_one_read_step(monkeypatch):
     from tfhub.hub import mirror_copy
 
     folder = _ram_folder("model")
-    _write(f"{folder}/saved_model.pb", b"\0" * (48 << 20))
+    write_file(f"{folder}/saved_model.pb", b"\0" * (48 << 20))
     monkeypatch.setenv(constants.TFHUB_MAX_EXTRACTED_BYTES, "1M")
     tracemalloc.start()
     try:

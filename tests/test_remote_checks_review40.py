@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -29,20 +28,6 @@ TOKEN = "ya29.a0AfB_review40-Secret-Token-Value"
 
 def _live_threads(name: str) -> int:
     return sum(thread.name == name and thread.is_alive() for thread in threading.enumerate())
-
-
-@pytest.fixture
-def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.2")
-    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.2")
-
-
-@pytest.fixture
-def release() -> Iterator[threading.Event]:
-    """Set at the end of a test: the blocked calls it started end."""
-    event = threading.Event()
-    yield event
-    event.set()
 
 
 def test_a_check_that_timed_out_is_joined_not_started_again(short_timeouts, release) -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers.gfile_files import fresh_ram_folder, read_file, write_file
 
 from tfhub import errors
 from tfhub.tools.make_nearest_neighbour_index import embedding_records, file_names, files
@@ -106,26 +106,9 @@ def test_a_shard_numbered_past_its_count_does_not_stand_in_for_a_missing_one(
 @pytest.fixture
 def folder() -> Iterator[str]:
     """A fresh ram:// embedding folder holding one old shard."""
-    tf = pytest.importorskip("tensorflow")
-    path = f"ram://tfhub-probes43/{uuid.uuid4().hex}/emb"
-    tf.io.gfile.makedirs(path)
-    _write(f"{path}/{SHARD}", b"old")
-    yield path
-    tf.io.gfile.rmtree(path)
-
-
-def _write(path: str, data: bytes) -> None:
-    import tensorflow as tf
-
-    with tf.io.gfile.GFile(path, "wb") as out:
-        out.write(data)
-
-
-def _read(path: str) -> bytes:
-    import tensorflow as tf
-
-    with tf.io.gfile.GFile(path, "rb") as source:
-        return bytes(source.read())
+    pytest.importorskip("tensorflow")
+    with fresh_ram_folder("tfhub-probes43", "emb", {SHARD: b"old"}) as path:
+        yield path
 
 
 @pytest.mark.tf
@@ -136,7 +119,7 @@ def test_the_staging_folder_exists_before_anything_is_written_into_it(folder: st
     with files.output_folder(folder, flag=EMBED) as staged:
         assert tf.io.gfile.isdir(staged), staged
         assert tf.io.gfile.listdir(staged) == []
-        _write(f"{staged}/{SHARD}", b"new")
+        write_file(f"{staged}/{SHARD}", b"new")
     assert tf.io.gfile.listdir(folder) == [SHARD]
 
 
@@ -147,10 +130,10 @@ def test_only_the_tools_own_files_are_moved_up_from_the_staging_folder(folder: s
     import tensorflow as tf
 
     with files.output_folder(folder, flag=EMBED) as staged:
-        _write(f"{staged}/{SHARD}", b"new")
-        _write(f"{staged}/_SUCCESS", b"")
+        write_file(f"{staged}/{SHARD}", b"new")
+        write_file(f"{staged}/_SUCCESS", b"")
     assert tf.io.gfile.listdir(folder) == [SHARD]
-    assert _read(f"{folder}/{SHARD}") == b"new"
+    assert read_file(f"{folder}/{SHARD}") == b"new"
     assert files.other_entries(folder, flag=EMBED) == []
 
 
@@ -169,12 +152,12 @@ def test_a_staging_folder_that_cannot_be_removed_after_success_is_a_warning(
         return rmtree(path)
 
     with caplog.at_level(logging.WARNING), files.output_folder(folder, flag=EMBED) as staged:
-        _write(f"{staged}/{SHARD}", b"new")
+        write_file(f"{staged}/{SHARD}", b"new")
         monkeypatch.setattr(tf.io.gfile, "rmtree", refused)
     monkeypatch.undo()
     assert f"Could not remove the staging folder {staged}" in caplog.text, caplog.text
     assert "403 delete refused" in caplog.text, caplog.text
-    assert _read(f"{folder}/{SHARD}") == b"new"
+    assert read_file(f"{folder}/{SHARD}") == b"new"
     assert sorted(tf.io.gfile.listdir(folder)) == sorted([SHARD, staged.rsplit("/", 1)[-1]])
     files.check_output_folder(folder, flag=EMBED)  # The next run takes it for its own.
 
@@ -186,7 +169,7 @@ def test_a_failure_once_an_old_file_was_removed_says_where_the_new_files_are(
     """The folder is changed: the warning must not say it is as it was."""
     import tensorflow as tf
 
-    _write(f"{folder}/emb-00001-of-00002.tfrecords", b"old 2")
+    write_file(f"{folder}/emb-00001-of-00002.tfrecords", b"old 2")
     remove = tf.io.gfile.remove
     removed: list[str] = []
 
@@ -198,7 +181,7 @@ def test_a_failure_once_an_old_file_was_removed_says_where_the_new_files_are(
 
     context = files.output_folder(folder, flag=EMBED)
     staged = context.__enter__()
-    _write(f"{staged}/{SHARD}", b"new")
+    write_file(f"{staged}/{SHARD}", b"new")
     monkeypatch.setattr(tf.io.gfile, "remove", second_refused)
     with caplog.at_level(logging.WARNING), pytest.raises(errors.OutputNotWritableError):
         context.__exit__(None, None, None)
@@ -206,7 +189,7 @@ def test_a_failure_once_an_old_file_was_removed_says_where_the_new_files_are(
     assert len(removed) == 1 and not tf.io.gfile.exists(removed[0])
     warned = caplog.text
     assert f"The new files are in {staged}" in warned and "is as it was" not in warned, warned
-    assert _read(f"{staged}/{SHARD}") == b"new"
+    assert read_file(f"{staged}/{SHARD}") == b"new"
 
 
 # --- storage listings --------------------------------------------------------------------------

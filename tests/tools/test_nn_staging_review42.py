@@ -16,12 +16,12 @@ ram:// (TensorFlow's in-memory file system) stands in for gs:// where no server 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from tests._helpers.gcs_stand_in import TRICKLE_ONCE, WRITABLE, run_scenarios, serve_gcs
+from tests._helpers.gfile_files import fresh_ram_folder, read_file, write_file
 
 from tfhub import errors
 from tfhub.tools.make_nearest_neighbour_index import files
@@ -34,27 +34,9 @@ SHARD = "emb-00000-of-00001.tfrecords"
 @pytest.fixture
 def folder() -> Iterator[str]:
     """A fresh ram:// embedding folder holding one old shard."""
-    import tensorflow as tf
-
-    path = f"ram://tfhub-review42/{uuid.uuid4().hex}/emb"
-    tf.io.gfile.makedirs(path)
-    _write(f"{path}/{SHARD}", b"old")
-    yield path
-    tf.io.gfile.rmtree(path)
-
-
-def _write(path: str, data: bytes) -> None:
-    import tensorflow as tf
-
-    with tf.io.gfile.GFile(path, "wb") as out:
-        out.write(data)
-
-
-def _read(path: str) -> bytes:
-    import tensorflow as tf
-
-    with tf.io.gfile.GFile(path, "rb") as source:
-        return bytes(source.read())
+    pytest.importorskip("tensorflow")
+    with fresh_ram_folder("tfhub-review42", "emb", {SHARD: b"old"}) as path:
+        yield path
 
 
 def test_the_second_of_two_runs_into_one_folder_fails_and_leaves_the_firsts_files(
@@ -65,15 +47,15 @@ def test_the_second_of_two_runs_into_one_folder_fails_and_leaves_the_firsts_file
     first = files.output_folder(folder, flag="embed_output_dir")
     second = files.output_folder(folder, flag="embed_output_dir")
     staged_first, staged_second = first.__enter__(), second.__enter__()
-    _write(f"{staged_first}/{SHARD}", b"new A")
-    _write(f"{staged_second}/{SHARD}", b"new B")
+    write_file(f"{staged_first}/{SHARD}", b"new A")
+    write_file(f"{staged_second}/{SHARD}", b"new B")
     first.__exit__(None, None, None)  # Removes the other run's staging folder too.
     with pytest.raises(errors.OutputNotWritableError) as caught:
         second.__exit__(None, None, None)
     message = str(caught.value)
     assert "gone from its staging folder" in message and "embed_output_dir" in message, message
     assert tf.io.gfile.listdir(folder) == [SHARD]
-    assert _read(f"{folder}/{SHARD}") == b"new A"
+    assert read_file(f"{folder}/{SHARD}") == b"new A"
 
 
 def test_a_failure_before_any_old_file_is_removed_says_the_folder_is_as_it_was(
@@ -81,10 +63,10 @@ def test_a_failure_before_any_old_file_is_removed_says_the_folder_is_as_it_was(
 ) -> None:
     import tensorflow as tf
 
-    _write(f"{folder}/emb-00001-of-00003.tfrecords", b"old 2")
+    write_file(f"{folder}/emb-00001-of-00003.tfrecords", b"old 2")
     context = files.output_folder(folder, flag="embed_output_dir")
     staged = context.__enter__()
-    _write(f"{staged}/{SHARD}", b"new")
+    write_file(f"{staged}/{SHARD}", b"new")
     listdir = tf.io.gfile.listdir
 
     def refused(path: str) -> Any:  # The listing of the staging folder is refused (a 403).
@@ -102,7 +84,7 @@ def test_a_failure_before_any_old_file_is_removed_says_the_folder_is_as_it_was(
     assert "is as it was" in warned and "move them into" not in warned, warned
     kept = sorted(name for name in tf.io.gfile.listdir(folder) if "staging" not in name)
     assert kept == [SHARD, "emb-00001-of-00003.tfrecords"]
-    assert _read(f"{folder}/{SHARD}") == b"old"
+    assert read_file(f"{folder}/{SHARD}") == b"old"
 
 
 SCENARIO = """
