@@ -209,6 +209,18 @@ def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, 
     return None, False
 
 
+def file_not_found_error(
+    module_path: str, problem: str, *, handle: str | None = None
+) -> errors.MissingModelFileError:
+    """The error for a model folder without a file where TensorFlow, and so upstream, raised
+    `tf.errors.NotFoundError` (a TF1 Hub module's checkpoint): a `ModelFileNotFoundError`, both
+    that and a `MissingModelFileError`, worded as `damaged_model_error` words it."""
+    found = damaged_model_error(module_path, problem, missing=True, handle=handle)
+    cls = errors.ModelFileNotFoundError
+    error: errors.MissingModelFileError = cls(str(found), path=found.path, problem=found.problem)
+    return error
+
+
 def missing_asset(module_path: str, meta_graphs: Iterable[Any]) -> str | None:
     """Which asset file the graphs `meta_graphs` name (a vocabulary, a tokenizer model) is not
     in the model's `assets/`, if any ("assets/vocab.txt is missing"): TensorFlow fails in the

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..utils.redact import redact
-from ._loading import ExportError
+from ._loading import ExportError, MissingModelFileError
 from ._resolving import DownloadError, RetryTimeoutError
 
 TYPE_CHECKING = False
@@ -31,6 +31,11 @@ def lazy_error_class(name: str) -> Any:
     retries; upstream's `urlopen` raised `urllib.error.URLError`, so this class is both that
     (`.reason`) and a `DownloadError`.
 
+    `ModelFileNotFoundError`: a TF1 Hub module folder without a file of its checkpoint (its
+    `variables/` folder, index or a data file), where upstream let TensorFlow's
+    `tf.errors.NotFoundError` through: both that and a `MissingModelFileError` (TensorFlow is
+    imported).
+
     `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
     with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
     `TimeoutError`) and an `HTTPStatusError` (so urllib's `HTTPError`, as upstream raised).
@@ -40,6 +45,7 @@ def lazy_error_class(name: str) -> Any:
         "HTTPStatusError": _http_status_error,
         "ConnectionFailedError": _connection_failed_error,
         "RetryTimeoutStatusError": _retry_timeout_status_error,
+        "ModelFileNotFoundError": _model_file_not_found_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -65,6 +71,21 @@ def _module_exists_error() -> type:
             return str(self.message)
 
     return ModuleExistsError
+
+
+def _model_file_not_found_error() -> type:
+    import tensorflow as tf
+
+    class ModelFileNotFoundError(MissingModelFileError, tf.errors.NotFoundError):
+        """A model folder without a file of its checkpoint: `except tf.errors.NotFoundError`
+        (what upstream raised), `except MissingModelFileError` and `except FileNotFoundError`
+        all catch it (`.path`, `.problem` as DamagedModelError's)."""
+
+        def __init__(self, message: str, *, path: str, problem: str) -> None:
+            tf.errors.NotFoundError.__init__(self, None, None, redact(message))  # Clears args:
+            MissingModelFileError.__init__(self, message, path=path, problem=problem)  # first.
+
+    return ModelFileNotFoundError
 
 
 def _http_status_error() -> type:

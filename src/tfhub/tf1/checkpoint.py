@@ -78,6 +78,38 @@ def unreadable(checkpoint_path: str) -> Exception | None:
     return None
 
 
+def missing_file(checkpoint_path: str) -> str | None:
+    """Which file of the checkpoint `checkpoint_path` (a prefix, `<module>/variables/variables`)
+    is missing, e.g. "variables/variables.index is missing", or None if none is: its folder, its
+    index, or a data shard (`<prefix>.data-00001-of-00002`: the first absent one).
+
+    TensorFlow's own answer names the prefix, not the file: a NotFoundError ("Unsuccessful
+    TensorSliceReader constructor") for a missing index or folder, only at the session's
+    initialization for a missing data file.
+
+    Raises:
+        tfhub.errors.DownloadError: the file system cannot answer (`gfile_io`).
+    """
+    paths = posixpath if "://" in checkpoint_path else os.path  # A URL, or a local path.
+    folder, prefix = paths.split(checkpoint_path)
+    shown = paths.basename(folder)
+    if not gfile_io.is_dir(folder):
+        return f"{shown}/ is missing"
+    names = {name.rstrip("/") for name in gfile_io.listdir(folder)}
+    if f"{prefix}.index" not in names:
+        return f"{shown}/{prefix}.index is missing"
+    shards = sorted(name for name in names if name.startswith(f"{prefix}.data-"))
+    if not shards:
+        return f"{shown}/{prefix}.data-* is missing"
+    count = shards[0].rpartition("-of-")[2]
+    # Stops at the first absent shard: a hostile "-of-99999999" costs len(shards) lookups.
+    for number in range(int(count) if count.isdigit() else 0):
+        name = f"{prefix}.data-{number:05d}-of-{count}"
+        if name not in names:
+            return f"{shown}/{name} is missing"
+    return None
+
+
 def data_shortfall(checkpoint_path: str) -> str | None:
     """What the sizes alone show wrong with a checkpoint: data files that hold fewer bytes than
     the fixed-size tensors of its index take (a file cut short by an interrupted copy or
@@ -86,7 +118,8 @@ def data_shortfall(checkpoint_path: str) -> str | None:
     TensorFlow says "Read less bytes than requested" and names no file.
 
     Returns:
-        The problem, or None if the sizes add up or cannot be read (loading then says why).
+        The problem, or None if the sizes add up or cannot be read, or a file is missing
+        (`missing_file`: loading then says why).
 
     Raises:
         tfhub.errors.RetryTimeoutError: a lookup or listing of the checkpoint's files, or a
@@ -94,6 +127,8 @@ def data_shortfall(checkpoint_path: str) -> str | None:
             (`gfile_io`): loading would wait for it too.
     """
     try:
+        if missing_file(checkpoint_path) is not None:
+            return None
         reader = gfile_io.checkpoint_reader(checkpoint_path)
         shapes = reader.get_variable_to_shape_map()
         dtypes = reader.get_variable_to_dtype_map()

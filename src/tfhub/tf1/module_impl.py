@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import errors
-from ..model_damage import missing_ops_named
+from ..model_damage import file_not_found_error, missing_ops_named
 from ..op_libraries import import_for_graph
 from ..utils.lazy import tensorflow as tf
 from . import meta_graph_lib, tensor_info
-from .checkpoint import init_from_checkpoint
+from .checkpoint import init_from_checkpoint, missing_file
 from .colocation import fix_colocation_after_import
 from .graph_state import (
     get_state_map,
@@ -157,13 +157,19 @@ class NativeModuleImpl(ModuleImpl):
         """Initializes the variables from the module's own `variables/` checkpoint.
 
         Raises:
+            tfhub.errors.ModelFileNotFoundError: (a MissingModelFileError and, as upstream
+                raised, a tf.errors.NotFoundError) if `variables/`, its index or a data file
+                is missing.
             tfhub.errors.DamagedModelError: (a ValueError, as TensorFlow raised) if the
                 checkpoint lacks a variable of the graph or holds it in another shape.
         """
+        path = str(getattr(self._spec, "module_path", None) or checkpoint_path)
+        problem = missing_file(checkpoint_path)
+        if problem is not None:
+            raise file_not_found_error(path, problem)
         try:
             init_from_checkpoint(checkpoint_path, self._variable_map)
         except errors.TFHubLoadError as err:
-            path = str(getattr(self._spec, "module_path", None) or checkpoint_path)
             raise errors.DamagedModelError(
                 f"The module at {path} is damaged: its variables do not fit its graph. {err} "
                 "(Was its variables/ folder copied from another module?) Download or export it "

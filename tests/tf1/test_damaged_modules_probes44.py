@@ -1,0 +1,149 @@
+"""TF1 Hub modules damaged on disk, loaded by `hub.Module` (in a graph), `hub.load` and
+`hub.KerasLayer`: each damage ends in a tfhub error that is also what upstream raised, names
+the folder and the file, says what to do, and leaves nothing behind (session 44)."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+import tfhub as hub  # noqa: E402
+from tfhub import errors  # noqa: E402
+
+pytestmark = pytest.mark.tf
+tf1 = tf.compat.v1
+
+_VOCAB = "tokens.txt"
+
+
+def _module_fn(vocab: str) -> Callable[[], None]:
+    def module_fn() -> None:
+        w = tf1.get_variable("w", initializer=[2.0, 3.0])
+        x = tf1.placeholder(tf.float32, [None, 2])
+        hub.add_signature(inputs=x, outputs=x * w)
+        table = tf1.lookup.StaticVocabularyTable(
+            tf1.lookup.TextFileInitializer(vocab, tf.string, -2, tf.int64, -1), 1
+        )
+        words = tf1.placeholder(tf.string, [None])
+        hub.add_signature("ids", inputs=words, outputs=table.lookup(words))
+
+    return module_fn
+
+
+def _stateless_module_fn() -> None:
+    x = tf1.placeholder(tf.float32, [None, 2])
+    hub.add_signature(inputs=x, outputs=x * 2.0)
+
+
+def _export(module_fn: Callable[[], None], path: Path) -> Path:
+    spec = hub.create_module_spec(module_fn)
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            module.export(str(path), session)
+    return path
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A module with a variable and a vocabulary asset (two signatures)."""
+    base = tmp_path_factory.mktemp("whole")
+    (base / _VOCAB).write_text("a\nb\n")
+    return _export(_module_fn(str(base / _VOCAB)), base / "module")
+
+
+@pytest.fixture(scope="module")
+def stateless(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A module without variables: its variables/ folder is empty."""
+    return _export(_stateless_module_fn, tmp_path_factory.mktemp("stateless") / "module")
+
+
+def _copy(source: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    return Path(shutil.copytree(source, folder / "module"))
+
+
+def _data_shard(module: Path) -> Path:
+    (shard,) = (module / "variables").glob("variables.data-*")
+    return shard
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def _apply_in_graph(path: Path) -> list[Any]:
+    with tf.Graph().as_default():
+        module = hub.Module(str(path))
+        out = module(tf.constant([[1.0, 1.0]]))
+        with tf1.Session() as session:
+            session.run([tf1.global_variables_initializer(), tf1.tables_initializer()])
+            return list(session.run(out))
+
+
+def _check_error(err: BaseException, module: Path, names: str) -> None:
+    """The contract: a tfhub error naming the folder and the file, saying what to do."""
+    message = str(err)
+    assert isinstance(err, errors.TFHubError), repr(err)
+    assert str(module) in message and names in message, message
+    assert "export the model there again" in message, message
+    assert "Received" not in message or "secret" not in message
+
+
+# --- A missing checkpoint file: upstream raised TensorFlow's NotFoundError ------------------------
+
+_MISSING = {
+    "index": (lambda m: (m / "variables/variables.index").unlink(), "variables/variables.index"),
+    "variables folder": (lambda m: shutil.rmtree(m / "variables"), "variables/"),
+    "data file": (lambda m: _data_shard(m).unlink(), "variables/variables.data-"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(_MISSING))
+def test_hub_module_of_a_module_missing_its_checkpoint_names_the_file(
+    whole: Path, tmp_path: Path, damage: str
+) -> None:
+    module = _copy(whole, tmp_path)
+    harm, names = _MISSING[damage]
+    harm(module)
+    before = _listing(tmp_path)
+    with pytest.raises(tf.errors.NotFoundError) as caught:  # What upstream raised.
+        _apply_in_graph(module)
+    err = caught.value
+    assert isinstance(err, errors.MissingModelFileError) and isinstance(err, FileNotFoundError)
+    _check_error(err, module, names)
+    assert err.path == str(module) and names in err.problem
+    assert _listing(tmp_path) == before
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is type(err) and str(again) == str(err) and again.path == err.path
+
+
+def test_hub_module_of_a_module_without_variables_needs_no_variables_folder(
+    stateless: Path, tmp_path: Path
+) -> None:
+    module = _copy(stateless, tmp_path)
+    shutil.rmtree(module / "variables")  # Upstream loads it: keep that.
+    assert [list(row) for row in _apply_in_graph(module)] == [[2.0, 2.0]]
+
+
+def test_model_file_not_found_error_is_tensorflows_not_found_and_keeps_its_data() -> None:
+    err = errors.ModelFileNotFoundError(
+        "The model https://user:s3cret@host/m cannot be loaded: variables/ is missing.",
+        path="/models/m",
+        problem="variables/ is missing",
+    )
+    assert isinstance(err, tf.errors.NotFoundError) and err.error_code == tf.errors.NOT_FOUND
+    assert isinstance(err, errors.MissingModelFileError) and isinstance(err, FileNotFoundError)
+    assert "s3cret" not in str(err) and "s3cret" not in err.message
+    assert str(err) == err.message
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is type(err) and vars(again) == vars(err) and str(again) == str(err)
+    assert type(err).__module__ == "tfhub.errors" and type(err).__qualname__ == type(err).__name__
