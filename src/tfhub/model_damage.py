@@ -29,6 +29,8 @@ VARIABLES_DIR = "variables"
 VARIABLES_INDEX = "variables/variables.index"
 VARIABLES_DATA_PREFIX = "variables.data-"
 ASSETS_DIR = "assets"
+# The ops that make a variable in a TF1 graph (`tf.compat.v1.get_variable`, resource or not).
+_VARIABLE_OPS = frozenset({"VarHandleOp", "VariableV2", "Variable"})
 T = TypeVar("T")
 
 
@@ -191,9 +193,11 @@ def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, 
     """Returns (what is wrong with the checkpoint or None, whether a file is missing)."""
     variables = os.path.join(module_path, VARIABLES_DIR)
     if not gfile_io.exists(os.path.join(variables, "variables.index")):
-        if _expects_variables(variables, saved_model):
-            return f"{VARIABLES_INDEX} is missing", True
-        return None, False
+        if not _expects_variables(variables, saved_model):
+            return None, False
+        if not gfile_io.is_dir(variables):
+            return f"{VARIABLES_DIR}/ is missing", True
+        return f"{VARIABLES_INDEX} is missing", True
     if not any(name.startswith(VARIABLES_DATA_PREFIX) for name in gfile_io.listdir(variables)):
         return f"{VARIABLES_DIR}/{VARIABLES_DATA_PREFIX}* is missing", True
     try:
@@ -241,13 +245,16 @@ def _asset_filenames(meta_graph: Any) -> list[str]:
 
 
 def _expects_variables(variables: str, saved_model: Any) -> bool:
-    """True if the model has variables: a file in `variables/`, a variable node or a Saver."""
+    """True if the model has variables: a file in `variables/`, a Saver, a variable of its
+    object graph (TF2) or a variable op of its graph (a TF1 Hub module, which has no Saver)."""
     if gfile_io.is_dir(variables) and gfile_io.listdir(variables):
         return True
     for meta_graph in saved_model.meta_graphs:
         if meta_graph.saver_def.filename_tensor_name:
             return True
         if any(node.HasField("variable") for node in meta_graph.object_graph_def.nodes):
+            return True
+        if any(node.op in _VARIABLE_OPS for node in meta_graph.graph_def.node):
             return True
     return False
 

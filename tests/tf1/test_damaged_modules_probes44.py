@@ -147,3 +147,36 @@ def test_model_file_not_found_error_is_tensorflows_not_found_and_keeps_its_data(
     again = pickle.loads(pickle.dumps(err))
     assert type(again) is type(err) and vars(again) == vars(err) and str(again) == str(err)
     assert type(err).__module__ == "tfhub.errors" and type(err).__qualname__ == type(err).__name__
+
+
+# --- hub.load and hub.KerasLayer (Keras 3) of a TF1 module --------------------------------------
+
+
+def _load(path: Path) -> Any:
+    loaded = hub.load(str(path))
+    return loaded.signatures["default"](tf.constant([[1.0, 1.0]]))["default"]
+
+
+def _keras_layer(path: Path) -> Any:
+    return hub.KerasLayer(str(path))(tf.constant([[1.0, 1.0]]))
+
+
+_LOADERS: dict[str, Callable[[Path], Any]] = {"hub.load": _load, "hub.KerasLayer": _keras_layer}
+
+
+@pytest.mark.parametrize("loader", sorted(_LOADERS))
+def test_loading_a_module_without_its_variables_folder_names_the_folder(
+    whole: Path, stateless: Path, tmp_path: Path, loader: str
+) -> None:
+    module = _copy(whole, tmp_path)
+    shutil.rmtree(module / "variables")
+    before = _listing(tmp_path)
+    with pytest.raises(errors.MissingModelFileError) as caught:
+        _LOADERS[loader](module)
+    _check_error(caught.value, module, "variables/ is missing")
+    assert caught.value.problem == "variables/ is missing"
+    assert _listing(tmp_path) == before
+    without = tmp_path / "stateless"
+    shutil.copytree(stateless, without)
+    shutil.rmtree(without / "variables")  # No variables: upstream loads it, and so does tfhub.
+    assert tf.reduce_all(_LOADERS[loader](without) == 2.0)
