@@ -58,7 +58,24 @@ def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
         cause = diagnose(module_path, handle=handle)
         if cause is None:
             raise
-        raise cause from err
+        raise _as_upstream_raised(cause, err, module_path) from err
+
+
+def _as_upstream_raised(
+    cause: errors.DamagedModelError, err: Exception, module_path: str
+) -> errors.DamagedModelError:
+    """`cause`, or for a TF1 Hub module's missing file where TensorFlow raised NotFoundError
+    (which upstream let through), the same error as a `ModelFileNotFoundError`: both."""
+    if not isinstance(cause, errors.MissingModelFileError):
+        return cause
+    if not isinstance(err, tf.errors.NotFoundError) or isinstance(cause, tf.errors.NotFoundError):
+        return cause
+    if not saved_model_proto.is_tf1_hub_module(module_path):
+        return cause  # TF2 SavedModels: unchanged (tests/test_model_damage.py pins the class).
+    error: errors.MissingModelFileError = errors.ModelFileNotFoundError(
+        str(cause), path=cause.path, problem=cause.problem
+    )
+    return error
 
 
 def load_diagnosed(load: Callable[[], T], module_path: str, *, handle: str | None = None) -> T:
@@ -220,8 +237,9 @@ def file_not_found_error(
     `tf.errors.NotFoundError` (a TF1 Hub module's checkpoint): a `ModelFileNotFoundError`, both
     that and a `MissingModelFileError`, worded as `damaged_model_error` words it."""
     found = damaged_model_error(module_path, problem, missing=True, handle=handle)
-    cls = errors.ModelFileNotFoundError
-    error: errors.MissingModelFileError = cls(str(found), path=found.path, problem=found.problem)
+    error: errors.MissingModelFileError = errors.ModelFileNotFoundError(
+        str(found), path=found.path, problem=found.problem
+    )
     return error
 
 

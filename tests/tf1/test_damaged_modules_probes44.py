@@ -180,3 +180,21 @@ def test_loading_a_module_without_its_variables_folder_names_the_folder(
     shutil.copytree(stateless, without)
     shutil.rmtree(without / "variables")  # No variables: upstream loads it, and so does tfhub.
     assert tf.reduce_all(_LOADERS[loader](without) == 2.0)
+
+
+@pytest.mark.parametrize("loader", sorted(_LOADERS))
+@pytest.mark.parametrize("damage", sorted(_MISSING))
+def test_loading_a_module_missing_a_checkpoint_file_is_tensorflows_not_found(
+    whole: Path, tmp_path: Path, damage: str, loader: str
+) -> None:
+    module = _copy(whole, tmp_path)
+    harm, names = _MISSING[damage]
+    harm(module)
+    before = _listing(tmp_path)
+    with pytest.raises(tf.errors.NotFoundError) as caught:  # What upstream raised.
+        _LOADERS[loader](module)
+    err = caught.value
+    assert isinstance(err, errors.MissingModelFileError) and isinstance(err, FileNotFoundError)
+    _check_error(err, module, names)
+    assert isinstance(err.__cause__, tf.errors.NotFoundError)  # TensorFlow's, kept.
+    assert _listing(tmp_path) == before
