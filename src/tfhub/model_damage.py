@@ -200,6 +200,10 @@ def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedMo
         problem = missing_asset(module_path, saved_model.meta_graphs)
         missing = problem is not None
     if problem is None:
+        problem = missing_signature_tensor(saved_model.meta_graphs)
+        if problem is not None:
+            return signature_tensor_error(module_path, problem, handle=handle)
+    if problem is None:
         problem = _installed_content_damage(module_path)
     if problem is None:
         return None
@@ -241,6 +245,69 @@ def file_not_found_error(
         str(found), path=found.path, problem=found.problem
     )
     return error
+
+
+def signature_tensor_error(
+    module_path: str, problem: str, *, handle: str | None = None
+) -> errors.SignatureTensorError:
+    """The error for a signature naming a tensor its graph lacks (`missing_signature_tensor`):
+    a `SignatureTensorError` (a KeyError, as TensorFlow raised), worded as
+    `damaged_model_error` words it."""
+    found = damaged_model_error(module_path, problem, handle=handle)
+    return errors.SignatureTensorError(str(found), path=found.path, problem=found.problem)
+
+
+def missing_signature_tensor(
+    meta_graphs: Iterable[Any], *, signature: str | None = None, nodes: set[str] | None = None
+) -> str | None:
+    """Which tensor a signature of `meta_graphs` (only `signature`, if given) names that its
+    graph lacks, e.g. "saved_model.pb: signature 'default' names the tensor 'x:0' (output
+    'default'), which its graph lacks", or None. TensorFlow says only "The name 'x:0' refers
+    to a Tensor which does not exist", naming no model. Names from the file are `escaped`.
+
+    Args:
+        meta_graphs: the MetaGraphs to check.
+        signature: the one signature to check (default: all).
+        nodes: the names of the nodes of the (one) MetaGraph's graph, if known already.
+    """
+    for meta_graph in meta_graphs:
+        known = nodes if nodes is not None else graph_node_names(meta_graph)
+        for name, signature_def in sorted(meta_graph.signature_def.items()):
+            if signature is not None and name != signature:
+                continue
+            for kind, infos in (("input", signature_def.inputs), ("output", signature_def.outputs)):
+                for key, info in sorted(infos.items()):
+                    for tensor in _tensor_info_names(info):
+                        if tensor.split(":")[0] not in known:
+                            return (
+                                f"{saved_model_proto.SAVED_MODEL_FILENAME_PB}: signature "
+                                f"'{escaped(name)}' names the tensor '{escaped(tensor)}' ({kind} "
+                                f"'{escaped(key)}'), which its graph lacks"
+                            )
+    return None
+
+
+def graph_node_names(meta_graph: Any) -> set[str]:
+    """The names of the nodes of a MetaGraph's graph."""
+    return {node.name for node in meta_graph.graph_def.node}
+
+
+def _tensor_info_names(info: Any) -> list[str]:
+    """The tensor names of a TensorInfo: one, or the parts of a sparse or composite tensor."""
+    encoding = info.WhichOneof("encoding")
+    if encoding == "coo_sparse":
+        sparse = info.coo_sparse
+        names = [
+            sparse.indices_tensor_name,
+            sparse.values_tensor_name,
+            sparse.dense_shape_tensor_name,
+        ]
+    elif encoding == "composite_tensor":
+        parts = info.composite_tensor.components
+        names = [name for part in parts for name in _tensor_info_names(part)]
+    else:
+        names = [info.name] if encoding == "name" else []
+    return names
 
 
 def missing_asset(module_path: str, meta_graphs: Iterable[Any]) -> str | None:

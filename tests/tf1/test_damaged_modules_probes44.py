@@ -198,3 +198,51 @@ def test_loading_a_module_missing_a_checkpoint_file_is_tensorflows_not_found(
     _check_error(err, module, names)
     assert isinstance(err.__cause__, tf.errors.NotFoundError)  # TensorFlow's, kept.
     assert _listing(tmp_path) == before
+
+
+# --- A signature naming a tensor its graph lacks: upstream raised TensorFlow's KeyError ----------
+
+
+def _rename_output(module: Path, tensor: str) -> None:
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    pb = module / "saved_model.pb"
+    proto = saved_model_pb2.SavedModel.FromString(pb.read_bytes())
+    proto.meta_graphs[0].signature_def["default"].outputs["default"].name = tensor
+    pb.write_bytes(proto.SerializeToString())
+
+
+def _hub_module(path: Path) -> Any:
+    return _apply_in_graph(path)
+
+
+@pytest.mark.parametrize("loader", ["hub.Module", *sorted(_LOADERS)])
+def test_a_signature_naming_a_tensor_the_graph_lacks_names_signature_and_tensor(
+    whole: Path, tmp_path: Path, loader: str
+) -> None:
+    module = _copy(whole, tmp_path)
+    _rename_output(module, "no_such_node\x1b[2J:0")  # A hostile name: shown escaped.
+    before = _listing(tmp_path)
+    apply = _hub_module if loader == "hub.Module" else _LOADERS[loader]
+    with pytest.raises(KeyError) as caught:  # What TensorFlow, and so upstream, raised.
+        apply(module)
+    err = caught.value
+    assert isinstance(err, errors.DamagedModelError), repr(err)
+    _check_error(err, module, "saved_model.pb")
+    message = str(err)
+    assert "signature 'default'" in message and "output 'default'" in message, message
+    assert "no_such_node\\x1B[2J:0" in message and "\x1b" not in message, message
+    assert err.path == str(module) and not message.startswith('"')
+    assert _listing(tmp_path) == before
+
+
+def test_a_module_with_a_broken_signature_applies_its_other_signatures(
+    whole: Path, tmp_path: Path
+) -> None:
+    module = _copy(whole, tmp_path)
+    _rename_output(module, "no_such_node:0")
+    with tf.Graph().as_default():
+        ids = hub.Module(str(module))(tf.constant(["b", "z"]), signature="ids")
+        with tf1.Session() as session:
+            session.run(tf1.tables_initializer())
+            assert list(session.run(ids)) == [1, 2]

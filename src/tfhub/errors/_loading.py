@@ -40,6 +40,15 @@ class MissingModelFileError(DamagedModelError, FileNotFoundError):
     DamagedModelError's)."""
 
 
+class SignatureTensorError(DamagedModelError, KeyError):
+    """A model whose `saved_model.pb` has a signature naming a tensor its graph lacks (a damaged
+    or hand-edited file). A KeyError, as TensorFlow's graph lookup, which upstream let through,
+    raised; also a DamagedModelError (`.path`, `.problem`)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
 class ModelPathEncodingError(TFHubLoadError, UnicodeError):
     """A model folder whose path is not UTF-8 (e.g. a folder named in Latin-1): TensorFlow
     opens files by UTF-8 names only. Upstream let TensorFlow's UnicodeEncodeError through.

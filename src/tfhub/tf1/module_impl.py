@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import errors
-from ..model_damage import file_not_found_error, missing_ops_named
+from ..model_damage import (
+    file_not_found_error,
+    graph_node_names,
+    missing_ops_named,
+    missing_signature_tensor,
+    signature_tensor_error,
+)
 from ..op_libraries import import_for_graph
 from ..utils.lazy import tensorflow as tf
 from . import meta_graph_lib, tensor_info
@@ -137,6 +143,7 @@ class NativeModuleImpl(ModuleImpl):
         self._trainable = trainable
         self._checkpoint_path = checkpoint_path
         self._state_op_types = list_state_op_types(meta_graph.graph_def)
+        self._node_names: set[str] | None = None  # Of the graph, on the first application.
         # Modules may be built deep inside control dependencies; the state must not be. In a
         # TPU function (as upstream) the state goes to the outer graph, so that it is
         # initialized once and not on every call of the function.
@@ -217,7 +224,12 @@ class NativeModuleImpl(ModuleImpl):
 
         Returns:
             The signature's outputs, {name: Tensor / SparseTensor / RaggedTensor}.
+
+        Raises:
+            tfhub.errors.SignatureTensorError: (a KeyError, as TensorFlow raised) if the
+                module folder's signature names a tensor its graph lacks.
         """
+        self._check_signature_tensors(signature)
         graph = tf.compat.v1.get_default_graph()
         signature_def = self._meta_graph.signature_def[signature]
         meta_graph = self._copy_meta_graph()
@@ -242,6 +254,20 @@ class NativeModuleImpl(ModuleImpl):
             return graph.get_tensor_by_name(scoped)
 
         return tensor_info.build_output_map(signature_def.outputs, get_tensor)
+
+    def _check_signature_tensors(self, signature: str) -> None:
+        """Refuses a signature of a module folder that names a tensor its graph lacks (a
+        damaged saved_model.pb), before TensorFlow's bare KeyError at the lookup."""
+        path = getattr(self._spec, "module_path", None)
+        if path is None:  # Built in memory: add_signature took the graph's own tensors.
+            return
+        if self._node_names is None:
+            self._node_names = graph_node_names(self._meta_graph)
+        problem = missing_signature_tensor(
+            [self._meta_graph], signature=signature, nodes=self._node_names
+        )
+        if problem is not None:
+            raise signature_tensor_error(path, problem)
 
     def _apply_feed_map(
         self, graph: Any, meta_graph: Any, signature_def: Any, input_tensors: Mapping[str, Any]
