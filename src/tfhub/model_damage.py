@@ -204,6 +204,11 @@ def diagnose(module_path: str, *, handle: str | None = None) -> errors.DamagedMo
         if problem is not None:
             return signature_tensor_error(module_path, problem, handle=handle)
     if problem is None:
+        prefix = os.path.join(module_path, VARIABLES_DIR, VARIABLES_DIR)
+        problem = variables_mismatch(prefix, saved_model.meta_graphs)
+        if problem is not None:
+            return variables_mismatch_error(module_path, problem, handle=handle)
+    if problem is None:
         problem = _installed_content_damage(module_path)
     if problem is None:
         return None
@@ -245,6 +250,57 @@ def file_not_found_error(
         str(found), path=found.path, problem=found.problem
     )
     return error
+
+
+def variables_mismatch_error(
+    module_path: str, problem: str, *, handle: str | None = None
+) -> errors.DamagedModelError:
+    """The error for a checkpoint whose variable does not fit the graph (`variables_mismatch`):
+    a `VariablesMismatchError` (a tf.errors.InvalidArgumentError, as TensorFlow's restore
+    raised), worded as `damaged_model_error` words it."""
+    found = damaged_model_error(module_path, problem, handle=handle)
+    error: errors.DamagedModelError = errors.VariablesMismatchError(
+        str(found), path=found.path, problem=found.problem
+    )
+    return error
+
+
+def variables_mismatch(checkpoint_prefix: str, meta_graphs: Iterable[Any]) -> str | None:
+    """Which variable the checkpoint `checkpoint_prefix` holds in another dtype or shape than
+    the variable op of that name in the graphs (a TF1 graph's `VarHandleOp` / `VariableV2`,
+    named as in its checkpoint), e.g. "variables/ holds the variable 'w' as float64[2], its
+    graph as float32[2] ...", or None (also if the checkpoint cannot be read: `diagnose` says
+    why). TensorFlow says "expected dtype float does not equal original", naming no model."""
+    try:
+        reader = gfile_io.checkpoint_reader(checkpoint_prefix)
+        shapes = reader.get_variable_to_shape_map()
+        dtypes = reader.get_variable_to_dtype_map()
+    except errors.RetryTimeoutError:
+        raise
+    except Exception:  # TensorFlow's OpError, ValueError: diagnosed elsewhere.
+        return None
+    for meta_graph in meta_graphs:
+        for node in meta_graph.graph_def.node:
+            if node.op not in _VARIABLE_OPS or node.name not in dtypes:
+                continue
+            dtype = tf.dtypes.as_dtype(node.attr["dtype"].type)
+            shape = tf.TensorShape(node.attr["shape"].shape)
+            held, held_shape = dtypes[node.name], tf.TensorShape(shapes[node.name])
+            if dtype.base_dtype != held or not shape.is_compatible_with(held_shape):
+                return (
+                    f"{VARIABLES_DIR}/ holds the variable '{escaped(node.name)}' as "
+                    f"{_typed(held, held_shape)}, its graph as {_typed(dtype, shape)} (was "
+                    f"{VARIABLES_DIR}/ copied from another model?)"
+                )
+    return None
+
+
+def _typed(dtype: Any, shape: Any) -> str:
+    """ "float32[2, 3]", "float32[?, 3]", "float32[...]" (unknown rank)."""
+    if shape.rank is None:
+        return f"{dtype.base_dtype.name}[...]"
+    dims = ", ".join("?" if dim is None else str(dim) for dim in shape.as_list())
+    return f"{dtype.base_dtype.name}[{dims}]"
 
 
 def signature_tensor_error(

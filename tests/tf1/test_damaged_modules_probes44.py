@@ -246,3 +246,51 @@ def test_a_module_with_a_broken_signature_applies_its_other_signatures(
         with tf1.Session() as session:
             session.run(tf1.tables_initializer())
             assert list(session.run(ids)) == [1, 2]
+
+
+# --- A checkpoint whose variable has another dtype than the graph's ----------------------------
+
+
+@pytest.fixture(scope="module")
+def float64_variables(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The variables/ folder of a module like `whole` whose `w` is float64."""
+
+    def module_fn() -> None:
+        w = tf1.get_variable("w", initializer=tf.constant([2.0, 3.0], tf.float64))
+        x = tf1.placeholder(tf.float64, [None, 2])
+        hub.add_signature(inputs=x, outputs=x * w)
+
+    return _export(module_fn, tmp_path_factory.mktemp("float64") / "module") / "variables"
+
+
+@pytest.mark.parametrize("loader", ["hub.Module", *sorted(_LOADERS)])
+def test_a_checkpoint_holding_a_variable_in_another_dtype_is_a_damaged_model(
+    whole: Path, float64_variables: Path, tmp_path: Path, loader: str
+) -> None:
+    module = _copy(whole, tmp_path)
+    shutil.rmtree(module / "variables")
+    shutil.copytree(float64_variables, module / "variables")
+    before = _listing(tmp_path)
+    apply = _hub_module if loader == "hub.Module" else _LOADERS[loader]
+    with pytest.raises(tf.errors.InvalidArgumentError) as caught:  # What upstream raised.
+        apply(module)
+    err = caught.value
+    assert isinstance(err, errors.DamagedModelError) and isinstance(err, ValueError), repr(err)
+    _check_error(err, module, "variables/")
+    assert "'w'" in str(err) and "float64" in str(err) and "float32" in str(err), str(err)
+    assert err.path == str(module)
+    assert _listing(tmp_path) == before
+
+
+def test_variables_mismatch_error_is_tensorflows_invalid_argument_and_keeps_its_data() -> None:
+    err = errors.VariablesMismatchError(
+        "The model https://user:s3cret@host/m cannot be loaded: variables/ holds 'w' as ...",
+        path="/models/m",
+        problem="variables/ holds 'w' as ...",
+    )
+    assert isinstance(err, tf.errors.InvalidArgumentError)
+    assert err.error_code == tf.errors.INVALID_ARGUMENT
+    assert isinstance(err, errors.DamagedModelError) and isinstance(err, ValueError)
+    assert "s3cret" not in str(err) and str(err) == err.message
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is type(err) and vars(again) == vars(err) and str(again) == str(err)

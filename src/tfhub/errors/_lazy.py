@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..utils.redact import redact
-from ._loading import ExportError, MissingModelFileError
+from ._loading import DamagedModelError, ExportError, MissingModelFileError
 from ._resolving import DownloadError, RetryTimeoutError
 
 TYPE_CHECKING = False
@@ -36,6 +36,12 @@ def lazy_error_class(name: str) -> Any:
     `tf.errors.NotFoundError` through: both that and a `MissingModelFileError` (TensorFlow is
     imported).
 
+    `VariablesMismatchError`: a model folder whose checkpoint holds a variable in another
+    dtype (or shape) than its graph's variable of that name, found after loading failed, or
+    when `hub.Module` builds its graph; TensorFlow's restore raised
+    `tf.errors.InvalidArgumentError`, which upstream let through: both that and a
+    `DamagedModelError` (TensorFlow is imported).
+
     `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
     with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
     `TimeoutError`) and an `HTTPStatusError` (so urllib's `HTTPError`, as upstream raised).
@@ -46,6 +52,7 @@ def lazy_error_class(name: str) -> Any:
         "ConnectionFailedError": _connection_failed_error,
         "RetryTimeoutStatusError": _retry_timeout_status_error,
         "ModelFileNotFoundError": _model_file_not_found_error,
+        "VariablesMismatchError": _variables_mismatch_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -86,6 +93,21 @@ def _model_file_not_found_error() -> type:
             MissingModelFileError.__init__(self, message, path=path, problem=problem)  # first.
 
     return ModelFileNotFoundError
+
+
+def _variables_mismatch_error() -> type:
+    import tensorflow as tf
+
+    class VariablesMismatchError(DamagedModelError, tf.errors.InvalidArgumentError):
+        """A checkpoint whose variable has another dtype or shape than the graph's: `except
+        tf.errors.InvalidArgumentError` (what upstream raised) and `except DamagedModelError`
+        (so ValueError, OSError) both catch it (`.path`, `.problem`)."""
+
+        def __init__(self, message: str, *, path: str, problem: str) -> None:
+            tf.errors.InvalidArgumentError.__init__(self, None, None, redact(message))
+            DamagedModelError.__init__(self, message, path=path, problem=problem)  # Then args.
+
+    return VariablesMismatchError
 
 
 def _http_status_error() -> type:

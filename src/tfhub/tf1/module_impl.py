@@ -13,6 +13,8 @@ from ..model_damage import (
     missing_ops_named,
     missing_signature_tensor,
     signature_tensor_error,
+    variables_mismatch,
+    variables_mismatch_error,
 )
 from ..op_libraries import import_for_graph
 from ..utils.lazy import tensorflow as tf
@@ -168,7 +170,9 @@ class NativeModuleImpl(ModuleImpl):
                 raised, a tf.errors.NotFoundError) if `variables/`, its index or a data file
                 is missing.
             tfhub.errors.DamagedModelError: (a ValueError, as TensorFlow raised) if the
-                checkpoint lacks a variable of the graph or holds it in another shape.
+                checkpoint lacks a variable of the graph or holds it in another shape;
+                `VariablesMismatchError` (also a tf.errors.InvalidArgumentError, as TensorFlow's
+                restore raised) in another dtype.
         """
         path = str(getattr(self._spec, "module_path", None) or checkpoint_path)
         problem = missing_file(checkpoint_path)
@@ -184,6 +188,11 @@ class NativeModuleImpl(ModuleImpl):
                 path=path,
                 problem="variables/ does not hold the graph's variables",
             ) from err
+        # Shapes are checked above (ValueError, as upstream); a dtype only by the restore, at
+        # the session's initialization, as TensorFlow's InvalidArgumentError naming no module.
+        problem = variables_mismatch(checkpoint_path, [self._meta_graph])
+        if problem is not None:
+            raise variables_mismatch_error(path, problem)
 
     def _copy_meta_graph(self) -> Any:
         meta_graph = tf.compat.v1.MetaGraphDef()
