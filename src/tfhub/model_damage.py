@@ -58,24 +58,39 @@ def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
         cause = diagnose(module_path, handle=handle)
         if cause is None:
             raise
-        raise _as_upstream_raised(cause, err, module_path) from err
+        raise as_upstream_raised(cause, err, module_path) from err
 
 
-def _as_upstream_raised(
-    cause: errors.DamagedModelError, err: Exception, module_path: str
+def as_upstream_raised(
+    cause: errors.DamagedModelError, err: BaseException, module_path: str
 ) -> errors.DamagedModelError:
-    """`cause`, or for a TF1 Hub module's missing file where TensorFlow raised NotFoundError
-    (which upstream let through), the same error as a `ModelFileNotFoundError`: both."""
-    if not isinstance(cause, errors.MissingModelFileError):
+    """`cause`, or, for a TF1 Hub module whose load failed with TensorFlow's OpError (which
+    upstream let through), the same error as a class that is also that OpError:
+    `ModelFileNotFoundError` (NotFoundError) for a missing file, `TruncatedCheckpointError`
+    (OutOfRangeError) or `CorruptCheckpointError` (DataLossError) for an unreadable checkpoint.
+    TF2 SavedModels keep their classes (tests/test_model_damage.py pins them)."""
+    name = _upstream_class_name(cause, err)
+    if name is None or not saved_model_proto.is_tf1_hub_module(module_path):
         return cause
-    if not isinstance(err, tf.errors.NotFoundError) or isinstance(cause, tf.errors.NotFoundError):
-        return cause
-    if not saved_model_proto.is_tf1_hub_module(module_path):
-        return cause  # TF2 SavedModels: unchanged (tests/test_model_damage.py pins the class).
-    error: errors.MissingModelFileError = errors.ModelFileNotFoundError(
+    error: errors.DamagedModelError = getattr(errors, name)(
         str(cause), path=cause.path, problem=cause.problem
     )
     return error
+
+
+def _upstream_class_name(cause: errors.DamagedModelError, err: BaseException) -> str | None:
+    """The name of the class of `as_upstream_raised`, or None to keep `cause`."""
+    if not isinstance(err, tf.errors.OpError) or isinstance(cause, tf.errors.OpError):
+        return None
+    if isinstance(cause, errors.MissingModelFileError):
+        return "ModelFileNotFoundError" if isinstance(err, tf.errors.NotFoundError) else None
+    if type(cause) is not errors.DamagedModelError or f"{VARIABLES_DIR}/" not in cause.problem:
+        return None  # A SignatureTensorError, or a saved_model.pb TensorFlow could not read.
+    if isinstance(err, tf.errors.OutOfRangeError):
+        return "TruncatedCheckpointError"
+    if isinstance(err, tf.errors.DataLossError) or type(err) is tf.errors.OpError:
+        return "CorruptCheckpointError"
+    return None
 
 
 def load_diagnosed(load: Callable[[], T], module_path: str, *, handle: str | None = None) -> T:

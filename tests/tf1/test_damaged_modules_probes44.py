@@ -133,19 +133,36 @@ def test_hub_module_of_a_module_without_variables_needs_no_variables_folder(
     assert [list(row) for row in _apply_in_graph(module)] == [[2.0, 2.0]]
 
 
-def test_model_file_not_found_error_is_tensorflows_not_found_and_keeps_its_data() -> None:
-    err = errors.ModelFileNotFoundError(
+# name -> (TensorFlow's error it also is, tfhub's error it also is)
+_BOTH = {
+    "ModelFileNotFoundError": ("NotFoundError", errors.MissingModelFileError),
+    "VariablesMismatchError": ("InvalidArgumentError", errors.DamagedModelError),
+    "TruncatedCheckpointError": ("OutOfRangeError", errors.DamagedModelError),
+    "CorruptCheckpointError": ("DataLossError", errors.DamagedModelError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BOTH))
+def test_each_damaged_model_op_error_is_both_and_keeps_its_data(name: str) -> None:
+    op_error, damaged = _BOTH[name]
+    cls = getattr(errors, name)
+    err = cls(
         "The model https://user:s3cret@host/m cannot be loaded: variables/ is missing.",
         path="/models/m",
         problem="variables/ is missing",
     )
-    assert isinstance(err, tf.errors.NotFoundError) and err.error_code == tf.errors.NOT_FOUND
-    assert isinstance(err, errors.MissingModelFileError) and isinstance(err, FileNotFoundError)
+    assert isinstance(err, getattr(tf.errors, op_error)) and isinstance(err, damaged)
+    assert isinstance(err, ValueError) and isinstance(err, OSError)
+    assert err.error_code == getattr(tf.errors, op_error)(None, None, "").error_code
     assert "s3cret" not in str(err) and "s3cret" not in err.message
-    assert str(err) == err.message
+    assert str(err) == err.message and (err.path, err.problem) == (
+        "/models/m",
+        "variables/ is missing",
+    )
     again = pickle.loads(pickle.dumps(err))
-    assert type(again) is type(err) and vars(again) == vars(err) and str(again) == str(err)
-    assert type(err).__module__ == "tfhub.errors" and type(err).__qualname__ == type(err).__name__
+    assert type(again) is cls and vars(again) == vars(err) and str(again) == str(err)
+    assert cls.__module__ == "tfhub.errors" and cls.__qualname__ == name
+    assert getattr(errors, name) is cls  # Built once.
 
 
 # --- hub.load and hub.KerasLayer (Keras 3) of a TF1 module --------------------------------------
@@ -281,20 +298,6 @@ def test_a_checkpoint_holding_a_variable_in_another_dtype_is_a_damaged_model(
     assert _listing(tmp_path) == before
 
 
-def test_variables_mismatch_error_is_tensorflows_invalid_argument_and_keeps_its_data() -> None:
-    err = errors.VariablesMismatchError(
-        "The model https://user:s3cret@host/m cannot be loaded: variables/ holds 'w' as ...",
-        path="/models/m",
-        problem="variables/ holds 'w' as ...",
-    )
-    assert isinstance(err, tf.errors.InvalidArgumentError)
-    assert err.error_code == tf.errors.INVALID_ARGUMENT
-    assert isinstance(err, errors.DamagedModelError) and isinstance(err, ValueError)
-    assert "s3cret" not in str(err) and str(err) == err.message
-    again = pickle.loads(pickle.dumps(err))
-    assert type(again) is type(err) and vars(again) == vars(err) and str(again) == str(err)
-
-
 # --- Damage tfhub already explained: pinned -----------------------------------------------------
 
 
@@ -402,3 +405,59 @@ def test_an_upstream_made_module_missing_its_index_is_not_found(
         apply()
     assert isinstance(caught.value, errors.MissingModelFileError)
     _check_error(caught.value, module, "variables/variables.index is missing")
+
+
+# --- A checkpoint TensorFlow cannot read: upstream let its OutOfRangeError / DataLossError out ---
+
+
+def _zero_fill(path: Path) -> None:
+    path.write_bytes(b"\0" * path.stat().st_size)
+
+
+# name -> (damage, TensorFlow's error, what the message names)
+_UNREADABLE: dict[str, tuple[Callable[[Path], None], Any, str]] = {
+    "truncated data file": (
+        lambda m: _truncate(_data_shard(m), 3),
+        tf.errors.OutOfRangeError,
+        "variables/",
+    ),
+    "zero-filled data file": (
+        lambda m: _zero_fill(_data_shard(m)),
+        tf.errors.DataLossError,
+        "variables/",
+    ),
+    "garbage index": (
+        lambda m: (m / "variables" / "variables.index").write_bytes(b"x" * 200),
+        tf.errors.DataLossError,
+        "not an sstable",
+    ),
+}
+
+
+@pytest.mark.parametrize("loader", sorted(_LOADERS))
+@pytest.mark.parametrize("damage", sorted(_UNREADABLE))
+def test_loading_a_module_whose_checkpoint_cannot_be_read_is_tensorflows_error_too(
+    whole: Path, tmp_path: Path, damage: str, loader: str
+) -> None:
+    module = _copy(whole, tmp_path)
+    harm, upstream, names = _UNREADABLE[damage]
+    harm(module)
+    with pytest.raises(upstream) as caught:
+        _LOADERS[loader](module)
+    err = caught.value
+    assert isinstance(err, errors.DamagedModelError), repr(err)
+    assert isinstance(err.__cause__, upstream)  # TensorFlow's, kept.
+    _check_error(err, module, names)
+
+
+def test_hub_module_of_a_module_whose_index_is_garbage_names_it(
+    whole: Path, tmp_path: Path
+) -> None:
+    module = _copy(whole, tmp_path)
+    (module / "variables" / "variables.index").write_bytes(b"x" * 200)
+    with pytest.raises(tf.errors.OpError) as caught:  # What upstream raised.
+        _apply_in_graph(module)
+    err = caught.value
+    assert isinstance(err, errors.DamagedModelError) and isinstance(err, ValueError), repr(err)
+    _check_error(err, module, "not an sstable")
+    assert "variables/" in err.problem

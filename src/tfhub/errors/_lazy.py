@@ -42,6 +42,11 @@ def lazy_error_class(name: str) -> Any:
     `tf.errors.InvalidArgumentError`, which upstream let through: both that and a
     `DamagedModelError` (TensorFlow is imported).
 
+    `TruncatedCheckpointError`, `CorruptCheckpointError`: a TF1 Hub module whose checkpoint
+    TensorFlow cannot read, cut short (it raised `tf.errors.OutOfRangeError`) or corrupt
+    (`tf.errors.DataLossError`, or a bare `OpError` for an index that is no sstable): each both
+    that and a `DamagedModelError` (TensorFlow is imported).
+
     `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
     with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
     `TimeoutError`) and an `HTTPStatusError` (so urllib's `HTTPError`, as upstream raised).
@@ -53,6 +58,8 @@ def lazy_error_class(name: str) -> Any:
         "RetryTimeoutStatusError": _retry_timeout_status_error,
         "ModelFileNotFoundError": _model_file_not_found_error,
         "VariablesMismatchError": _variables_mismatch_error,
+        "TruncatedCheckpointError": _truncated_checkpoint_error,
+        "CorruptCheckpointError": _corrupt_checkpoint_error,
     }
     if name not in builders:
         raise AttributeError(f"module {_PACKAGE!r} has no attribute {name!r}")
@@ -83,31 +90,64 @@ def _module_exists_error() -> type:
 def _model_file_not_found_error() -> type:
     import tensorflow as tf
 
-    class ModelFileNotFoundError(MissingModelFileError, tf.errors.NotFoundError):
+    return _damaged_op_error(
+        "ModelFileNotFoundError",
+        MissingModelFileError,
+        tf.errors.NotFoundError,
         """A model folder without a file of its checkpoint: `except tf.errors.NotFoundError`
         (what upstream raised), `except MissingModelFileError` and `except FileNotFoundError`
-        all catch it (`.path`, `.problem` as DamagedModelError's)."""
-
-        def __init__(self, message: str, *, path: str, problem: str) -> None:
-            tf.errors.NotFoundError.__init__(self, None, None, redact(message))  # Clears args:
-            MissingModelFileError.__init__(self, message, path=path, problem=problem)  # first.
-
-    return ModelFileNotFoundError
+        all catch it (`.path`, `.problem` as DamagedModelError's).""",
+    )
 
 
 def _variables_mismatch_error() -> type:
     import tensorflow as tf
 
-    class VariablesMismatchError(DamagedModelError, tf.errors.InvalidArgumentError):
+    return _damaged_op_error(
+        "VariablesMismatchError",
+        DamagedModelError,
+        tf.errors.InvalidArgumentError,
         """A checkpoint whose variable has another dtype or shape than the graph's: `except
         tf.errors.InvalidArgumentError` (what upstream raised) and `except DamagedModelError`
-        (so ValueError, OSError) both catch it (`.path`, `.problem`)."""
+        (so ValueError, OSError) both catch it (`.path`, `.problem`).""",
+    )
 
-        def __init__(self, message: str, *, path: str, problem: str) -> None:
-            tf.errors.InvalidArgumentError.__init__(self, None, None, redact(message))
-            DamagedModelError.__init__(self, message, path=path, problem=problem)  # Then args.
 
-    return VariablesMismatchError
+def _truncated_checkpoint_error() -> type:
+    import tensorflow as tf
+
+    return _damaged_op_error(
+        "TruncatedCheckpointError",
+        DamagedModelError,
+        tf.errors.OutOfRangeError,
+        """A checkpoint whose data file is cut short ("Read less bytes than requested"):
+        `except tf.errors.OutOfRangeError` (what upstream raised) and `except
+        DamagedModelError` both catch it (`.path`, `.problem`).""",
+    )
+
+
+def _corrupt_checkpoint_error() -> type:
+    import tensorflow as tf
+
+    return _damaged_op_error(
+        "CorruptCheckpointError",
+        DamagedModelError,
+        tf.errors.DataLossError,
+        """A checkpoint whose index or data TensorFlow cannot read (a checksum that does not
+        match, an index that is not an sstable): `except tf.errors.DataLossError` (so `except
+        tf.errors.OpError`: what upstream raised) and `except DamagedModelError` both catch it
+        (`.path`, `.problem`).""",
+    )
+
+
+def _damaged_op_error(name: str, base: Any, op_error: Any, doc: str) -> type:
+    """A class that is both `base` (a DamagedModelError) and TensorFlow's `op_error`."""
+
+    def __init__(self: Any, message: str, *, path: str, problem: str) -> None:
+        op_error.__init__(self, None, None, redact(message))  # Sets args to (): first.
+        base.__init__(self, message, path=path, problem=problem)
+
+    return type(name, (base, op_error), {"__init__": __init__, "__doc__": doc})
 
 
 def _http_status_error() -> type:

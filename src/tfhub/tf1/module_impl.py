@@ -8,6 +8,8 @@ from typing import Any
 
 from .. import errors
 from ..model_damage import (
+    as_upstream_raised,
+    diagnose,
     file_not_found_error,
     graph_node_names,
     missing_ops_named,
@@ -172,7 +174,8 @@ class NativeModuleImpl(ModuleImpl):
             tfhub.errors.DamagedModelError: (a ValueError, as TensorFlow raised) if the
                 checkpoint lacks a variable of the graph or holds it in another shape;
                 `VariablesMismatchError` (also a tf.errors.InvalidArgumentError, as TensorFlow's
-                restore raised) in another dtype.
+                restore raised) in another dtype; `CorruptCheckpointError` (also TensorFlow's
+                DataLossError, an OpError as it raised) if TensorFlow cannot read the index.
         """
         path = str(getattr(self._spec, "module_path", None) or checkpoint_path)
         problem = missing_file(checkpoint_path)
@@ -180,6 +183,11 @@ class NativeModuleImpl(ModuleImpl):
             raise file_not_found_error(path, problem)
         try:
             init_from_checkpoint(checkpoint_path, self._variable_map)
+        except tf.errors.OpError as err:  # An index that is no sstable, say.
+            cause = diagnose(path) if getattr(self._spec, "module_path", None) else None
+            if cause is None:
+                raise
+            raise as_upstream_raised(cause, err, path) from err
         except errors.TFHubLoadError as err:
             raise errors.DamagedModelError(
                 f"The module at {path} is damaged: its variables do not fit its graph. {err} "
