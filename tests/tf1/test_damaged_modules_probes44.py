@@ -100,9 +100,12 @@ def _check_error(err: BaseException, module: Path, names: str) -> None:
 # --- A missing checkpoint file: upstream raised TensorFlow's NotFoundError ------------------------
 
 _MISSING = {
-    "index": (lambda m: (m / "variables/variables.index").unlink(), "variables/variables.index"),
-    "variables folder": (lambda m: shutil.rmtree(m / "variables"), "variables/"),
-    "data file": (lambda m: _data_shard(m).unlink(), "variables/variables.data-"),
+    "index": (
+        lambda m: (m / "variables/variables.index").unlink(),
+        "variables/variables.index is missing",
+    ),
+    "variables folder": (lambda m: shutil.rmtree(m / "variables"), "variables/ is missing"),
+    "data file": (lambda m: _data_shard(m).unlink(), "variables/variables.data-* is missing"),
 }
 
 
@@ -119,10 +122,24 @@ def test_hub_module_of_a_module_missing_its_checkpoint_names_the_file(
     err = caught.value
     assert isinstance(err, errors.MissingModelFileError) and isinstance(err, FileNotFoundError)
     _check_error(err, module, names)
-    assert err.path == str(module) and names in err.problem
+    assert err.path == str(module) and err.problem == names
     assert _listing(tmp_path) == before
     again = pickle.loads(pickle.dumps(err))
     assert type(again) is type(err) and str(again) == str(err) and again.path == err.path
+
+
+@pytest.mark.parametrize(
+    ("count", "absent"), [("00002", "00001-of-00002"), ("99999999", "00001-of-99999999")]
+)
+def test_hub_module_names_the_first_absent_shard_of_a_sharded_checkpoint(
+    whole: Path, tmp_path: Path, count: str, absent: str
+) -> None:
+    module = _copy(whole, tmp_path)
+    shard = _data_shard(module)
+    shard.rename(shard.with_name(f"variables.data-00000-of-{count}"))  # 1 of `count` is there.
+    with pytest.raises(errors.ModelFileNotFoundError) as caught:
+        _apply_in_graph(module)
+    assert caught.value.problem == f"variables/variables.data-{absent} is missing"
 
 
 def test_hub_module_of_a_module_without_variables_needs_no_variables_folder(
@@ -220,6 +237,7 @@ def test_loading_a_module_missing_a_checkpoint_file_is_tensorflows_not_found(
     err = caught.value
     assert isinstance(err, errors.MissingModelFileError) and isinstance(err, FileNotFoundError)
     _check_error(err, module, names)
+    assert err.problem == names
     assert isinstance(err.__cause__, tf.errors.NotFoundError)  # TensorFlow's, kept.
     assert _listing(tmp_path) == before
 
@@ -494,3 +512,23 @@ def test_a_damaged_cache_entry_says_to_remove_it_and_shows_no_secret(
     assert str(entry) in message and "variables/" in message, message
     assert "tfhub cache rm" in message and "s3cret" not in message, message
     assert "s3cret" not in repr(err)
+
+
+def test_a_sparse_input_naming_a_tensor_the_graph_lacks_is_named(tmp_path: Path) -> None:
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    def module_fn() -> None:
+        words = tf1.sparse_placeholder(tf.float32, [None, 2])
+        hub.add_signature(inputs=words, outputs=tf.sparse.reduce_sum(words, axis=1))
+
+    module = _export(module_fn, tmp_path / "module")
+    pb = module / "saved_model.pb"
+    proto = saved_model_pb2.SavedModel.FromString(pb.read_bytes())
+    proto.meta_graphs[0].signature_def["default"].inputs[
+        "default"
+    ].coo_sparse.values_tensor_name = "gone:0"
+    pb.write_bytes(proto.SerializeToString())
+    value = tf1.SparseTensorValue([[0, 0]], [1.0], [1, 2])
+    with tf.Graph().as_default(), pytest.raises(errors.SignatureTensorError) as caught:
+        hub.Module(str(module))(value)
+    assert "names the tensor 'gone:0' (input 'default')" in str(caught.value)
