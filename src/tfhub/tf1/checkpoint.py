@@ -6,7 +6,7 @@ import logging
 import math
 import os
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import _tf_private, errors, gfile_io
@@ -93,20 +93,27 @@ def missing_file(checkpoint_path: str) -> str | None:
     paths = posixpath if "://" in checkpoint_path else os.path  # A URL, or a local path.
     folder, prefix = paths.split(checkpoint_path)
     shown = paths.basename(folder)
-    if not gfile_io.is_dir(folder):
-        return f"{shown}/ is missing"
-    names = {name.rstrip("/") for name in gfile_io.listdir(folder)}
-    if f"{prefix}.index" not in names:
+    if not gfile_io.exists(f"{checkpoint_path}.index"):
+        if not gfile_io.is_dir(folder):
+            return f"{shown}/ is missing"
         return f"{shown}/{prefix}.index is missing"
-    shards = sorted(name for name in names if name.startswith(f"{prefix}.data-"))
+    absent = absent_shard(prefix, gfile_io.listdir(folder))
+    return None if absent is None else f"{shown}/{absent} is missing"
+
+
+def absent_shard(prefix: str, names: Iterable[str]) -> str | None:
+    """The name of a data file of the checkpoint `prefix` that the folder listing `names`
+    lacks: "variables.data-*" if it has none, else the first absent one of "-of-N" (stopping
+    there: a hostile "-of-99999999" costs as many lookups as there are shards)."""
+    present = {name.rstrip("/") for name in names}
+    shards = sorted(name for name in present if name.startswith(f"{prefix}.data-"))
     if not shards:
-        return f"{shown}/{prefix}.data-* is missing"
+        return f"{prefix}.data-*"
     count = shards[0].rpartition("-of-")[2]
-    # Stops at the first absent shard: a hostile "-of-99999999" costs len(shards) lookups.
     for number in range(int(count) if count.isdigit() else 0):
         name = f"{prefix}.data-{number:05d}-of-{count}"
-        if name not in names:
-            return f"{shown}/{name} is missing"
+        if name not in present:
+            return name
     return None
 
 
@@ -127,18 +134,15 @@ def data_shortfall(checkpoint_path: str) -> str | None:
             (`gfile_io`): loading would wait for it too.
     """
     try:
-        if missing_file(checkpoint_path) is not None:
-            return None
         reader = gfile_io.checkpoint_reader(checkpoint_path)
         shapes = reader.get_variable_to_shape_map()
         dtypes = reader.get_variable_to_dtype_map()
         paths = posixpath if "://" in checkpoint_path else os.path  # A URL, or a local path.
         folder, prefix = paths.split(checkpoint_path)
-        shards = [
-            paths.join(folder, name)
-            for name in gfile_io.listdir(folder)
-            if name.startswith(f"{prefix}.data-")
-        ]
+        names = gfile_io.listdir(folder)
+        if absent_shard(prefix, names) is not None:
+            return None  # Missing, not cut short: `missing_file` says which.
+        shards = [paths.join(folder, name) for name in names if name.startswith(f"{prefix}.data-")]
         have = sum(gfile_io.size(shard) for shard in shards)
     except errors.RetryTimeoutError:
         raise
