@@ -532,3 +532,15 @@ def test_a_sparse_input_naming_a_tensor_the_graph_lacks_is_named(tmp_path: Path)
     with tf.Graph().as_default(), pytest.raises(errors.SignatureTensorError) as caught:
         hub.Module(str(module))(value)
     assert "names the tensor 'gone:0' (input 'default')" in str(caught.value)
+
+
+@pytest.mark.parametrize("loader", ["hub.KerasLayer", "hub.load"])
+def test_loading_a_module_missing_an_asset_is_tensorflows_not_found_too(
+    whole: Path, tmp_path: Path, loader: str
+) -> None:
+    module = _copy(whole, tmp_path)
+    (module / "assets" / _VOCAB).unlink()
+    with pytest.raises(tf.errors.NotFoundError) as caught:  # What upstream raised.
+        _LOADERS[loader](module)
+    assert isinstance(caught.value, errors.MissingModelFileError)
+    assert caught.value.problem == f"assets/{_VOCAB} is missing"

@@ -32,9 +32,9 @@ def lazy_error_class(name: str) -> Any:
     (`.reason`) and a `DownloadError`.
 
     `ModelFileNotFoundError`: a TF1 Hub module folder without a file of its checkpoint (its
-    `variables/` folder, index or a data file), where upstream let TensorFlow's
-    `tf.errors.NotFoundError` through: both that and a `MissingModelFileError` (TensorFlow is
-    imported).
+    `variables/` folder, index or a data file) or an asset file, where upstream let
+    TensorFlow's `tf.errors.NotFoundError` through: both that and a `MissingModelFileError`
+    (TensorFlow is imported).
 
     `VariablesMismatchError`: a model folder whose checkpoint holds a variable in another
     dtype (or shape) than its graph's variable of that name, found after loading failed, or
@@ -94,7 +94,7 @@ def _model_file_not_found_error() -> type:
         "ModelFileNotFoundError",
         MissingModelFileError,
         tf.errors.NotFoundError,
-        """A model folder without a file of its checkpoint: `except tf.errors.NotFoundError`
+        """A model folder without a file it needs: `except tf.errors.NotFoundError`
         (what upstream raised), `except MissingModelFileError` and `except FileNotFoundError`
         all catch it (`.path`, `.problem` as DamagedModelError's).""",
     )
