@@ -245,12 +245,12 @@ def test_loading_a_module_missing_a_checkpoint_file_is_tensorflows_not_found(
 # --- A signature naming a tensor its graph lacks: upstream raised TensorFlow's KeyError ----------
 
 
-def _rename_output(module: Path, tensor: str) -> None:
+def _rename_output(module: Path, tensor: str, *, output: str = "default") -> None:
     from tensorflow.core.protobuf import saved_model_pb2
 
     pb = module / "saved_model.pb"
     proto = saved_model_pb2.SavedModel.FromString(pb.read_bytes())
-    proto.meta_graphs[0].signature_def["default"].outputs["default"].name = tensor
+    proto.meta_graphs[0].signature_def["default"].outputs[output].name = tensor
     pb.write_bytes(proto.SerializeToString())
 
 
@@ -544,3 +544,50 @@ def test_loading_a_module_missing_an_asset_is_tensorflows_not_found_too(
         _LOADERS[loader](module)
     assert isinstance(caught.value, errors.MissingModelFileError)
     assert caught.value.problem == f"assets/{_VOCAB} is missing"
+
+
+# --- A spec made from a TF1 SavedModel (hub.create_module_spec_from_saved_model) ----------------
+
+
+@pytest.fixture(scope="module")
+def tf1_saved_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A TF1 SavedModel (tf.compat.v1.saved_model.Builder) with one variable."""
+    path = tmp_path_factory.mktemp("tf1_saved_model") / "model"
+    with tf.Graph().as_default():
+        x = tf1.placeholder(tf.float32, [None, 2])
+        w = tf1.get_variable("w", initializer=[2.0, 3.0])
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            builder = tf1.saved_model.Builder(str(path))
+            signature = tf1.saved_model.predict_signature_def({"x": x}, {"y": x * w})
+            builder.add_meta_graph_and_variables(
+                session, [], signature_def_map={"default": signature}
+            )
+            builder.save()
+    return path
+
+
+def test_a_spec_from_a_saved_model_missing_its_index_names_the_saved_model_folder(
+    tf1_saved_model: Path, tmp_path: Path
+) -> None:
+    model = _copy(tf1_saved_model, tmp_path)
+    spec = hub.create_module_spec_from_saved_model(str(model))
+    (model / "variables" / "variables.index").unlink()
+    with tf.Graph().as_default(), pytest.raises(errors.ModelFileNotFoundError) as caught:
+        hub.Module(spec)
+    assert caught.value.path == str(model)
+    assert f"The model {model} cannot be loaded: variables/variables.index is missing" in str(
+        caught.value
+    )
+
+
+def test_a_spec_from_a_saved_model_whose_signature_names_an_absent_tensor_names_it(
+    tf1_saved_model: Path, tmp_path: Path
+) -> None:
+    model = _copy(tf1_saved_model, tmp_path)
+    _rename_output(model, "gone:0", output="y")
+    with tf.Graph().as_default(), pytest.raises(errors.SignatureTensorError) as caught:
+        hub.Module(hub.create_module_spec_from_saved_model(str(model)))(
+            {"x": tf.constant([[1.0, 1.0]])}, as_dict=True
+        )
+    assert caught.value.path == str(model) and "'gone:0' (output 'y')" in str(caught.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -177,14 +178,14 @@ class NativeModuleImpl(ModuleImpl):
                 restore raised) in another dtype; `CorruptCheckpointError` (also TensorFlow's
                 DataLossError, an OpError as it raised) if TensorFlow cannot read the index.
         """
-        path = str(getattr(self._spec, "module_path", None) or checkpoint_path)
+        path = self._folder() or checkpoint_path
         problem = missing_file(checkpoint_path)
         if problem is not None:
             raise file_not_found_error(path, problem)
         try:
             init_from_checkpoint(checkpoint_path, self._variable_map)
         except tf.errors.OpError as err:  # An index that is no sstable, say.
-            cause = diagnose(path) if getattr(self._spec, "module_path", None) else None
+            cause = diagnose(path) if self._folder() else None
             if cause is None:
                 raise
             raise as_upstream_raised(cause, err, path) from err
@@ -201,6 +202,15 @@ class NativeModuleImpl(ModuleImpl):
         problem = variables_mismatch(checkpoint_path, [self._meta_graph])
         if problem is not None:
             raise variables_mismatch_error(path, problem)
+
+    def _folder(self) -> str | None:
+        """The module's folder: its spec's, or for a spec made from a TF1 SavedModel
+        (`create_module_spec_from_saved_model`), the SavedModel's, above its checkpoint
+        `<folder>/variables/variables`; None for a spec built in memory."""
+        path = getattr(self._spec, "module_path", None)
+        if path is None and self._checkpoint_path:
+            path = os.path.dirname(os.path.dirname(self._checkpoint_path))
+        return None if path is None else str(path)
 
     def _copy_meta_graph(self) -> Any:
         meta_graph = tf.compat.v1.MetaGraphDef()
@@ -275,7 +285,7 @@ class NativeModuleImpl(ModuleImpl):
     def _check_signature_tensors(self, signature: str) -> None:
         """Refuses a signature of a module folder that names a tensor its graph lacks (a
         damaged saved_model.pb), before TensorFlow's bare KeyError at the lookup."""
-        path = getattr(self._spec, "module_path", None)
+        path = self._folder()
         if path is None:  # Built in memory: add_signature took the graph's own tensors.
             return
         if self._node_names is None:
