@@ -6,6 +6,7 @@ import logging
 import math
 import os
 import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -104,13 +105,16 @@ def missing_file(checkpoint_path: str) -> str | None:
 def absent_shard(prefix: str, names: Iterable[str]) -> str | None:
     """The name of a data file of the checkpoint `prefix` that the folder listing `names`
     lacks: "variables.data-*" if it has none, else the first absent one of "-of-N" (stopping
-    there: a hostile "-of-99999999" costs as many lookups as there are shards)."""
+    there: a hostile "-of-99999999" costs as many lookups as there are shards). A data file is
+    named as TensorFlow names it, `<prefix>.data-<i>-of-<N>` in ASCII digits (`int` would read
+    "٣" as 3 and refuse "²" and 4,300 digits, none of which TensorFlow writes)."""
     present = {name.rstrip("/") for name in names}
-    shards = sorted(name for name in present if name.startswith(f"{prefix}.data-"))
-    if not shards:
+    shard_name = re.compile(re.escape(f"{prefix}.data-") + "[0-9]+-of-([0-9]{1,12})")
+    counts = sorted(match[1] for name in present if (match := shard_name.fullmatch(name)))
+    if not counts:
         return f"{prefix}.data-*"
-    count = shards[0].rpartition("-of-")[2]
-    for number in range(int(count) if count.isdigit() else 0):
+    count = counts[0]
+    for number in range(int(count)):
         name = f"{prefix}.data-{number:05d}-of-{count}"
         if name not in present:
             return name
