@@ -7,6 +7,7 @@ questions of local files, and a thread each cost them milliseconds.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -90,3 +91,61 @@ def test_url_requests_are_still_made_in_a_thread(started_threads: list[str]) -> 
     gfile_io.makedirs("ram://tfhub-lead44/folder")
     assert gfile_io.is_dir("ram://tfhub-lead44/folder")
     assert "tfhub-gfile-request" in started_threads
+
+
+@pytest.mark.parametrize("form", [Path, os.fsencode], ids=["pathlib", "bytes"])
+def test_local_paths_may_be_path_objects_or_bytes(tmp_path: Path, form: Callable) -> None:
+    """tf.io.gfile takes them, and so did gfile_io when every path went through a thread."""
+    (tmp_path / "a.txt").write_text("hello")
+    assert gfile_io.exists(form(str(tmp_path / "a.txt")))
+    assert gfile_io.is_dir(form(str(tmp_path)))
+
+
+@pytest.mark.parametrize("form", [Path, os.fsencode], ids=["pathlib", "bytes"])
+def test_module_spec_export_takes_a_checkpoint_path_object(tmp_path: Path, form: Callable) -> None:
+    import tensorflow as tf
+
+    import tfhub as hub
+
+    tf1 = tf.compat.v1
+
+    def module_fn() -> None:
+        w = tf1.get_variable("w", initializer=[2.0, 3.0])
+        x = tf1.placeholder(tf.float32, [None, 2])
+        hub.add_signature(inputs=x, outputs=x * w)
+
+    spec = hub.create_module_spec(module_fn)
+    with tf.Graph().as_default():
+        module = hub.Module(spec)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            saver = tf1.train.Saver({"w": module.variable_map["w"]})
+            prefix = saver.save(session, str(tmp_path / "ckpt" / "model"))
+    spec.export(str(tmp_path / "exported"), checkpoint_path=form(prefix))
+    assert (tmp_path / "exported" / "tfhub_module.pb").is_file()
+
+
+class _InterruptedFile:
+    """A file whose read is interrupted (Ctrl-C during a local read), noting its close."""
+
+    closed = False
+
+    def read(self, size: int) -> bytes:
+        raise KeyboardInterrupt
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    ("path", "closed"), [("/tmp/local.bin", True), ("ram://tfhub-lead44/x.bin", False)]
+)
+def test_an_interrupted_local_read_is_closed_a_urls_is_left_to_its_call(
+    path: str, closed: bool
+) -> None:
+    """A local read ran in the caller's thread and has ended: its file is closed; a URL's read
+    call may still run in its thread, which keeps the file."""
+    file = _InterruptedFile()
+    with pytest.raises(KeyboardInterrupt), gfile_io._GfileReader(path, file) as reader:
+        reader.read(4)
+    assert file.closed is closed

@@ -82,11 +82,17 @@ def _bounded(call: Callable[[], _T], path: str, *, what: str, **question: Any) -
     RetryTimeoutError if not). A local path's request is made here, in the caller's thread,
     as tfhub's other local file operations are: a thread per call cost a local TF1 module's
     load and `tfhub inspect` milliseconds each."""
-    if "://" not in path:  # A local path (tf.io.gfile URLs, even file://, have a scheme).
+    if not _is_url(path):
         return call()
     from ._http_deadline import within_http_timeouts  # Not on a local handle's path.
 
     return within_http_timeouts(call, path=path, what=what, **question)
+
+
+def _is_url(path: Any) -> bool:
+    """True for a tf.io.gfile URL (gs://, ram://, even file://: each has a scheme), False for
+    a local path (a str, bytes or os.PathLike, as tf.io.gfile takes them)."""
+    return "://" in os.fsdecode(path)
 
 
 def read_bytes(path: str, *, most: int | None = None) -> bytes:
@@ -186,7 +192,8 @@ class _GfileReader:
     """A tf.io.gfile file whose read errors (TensorFlow's OpErrors) are tfhub's, and whose
     calls are bounded (`_bounded`), each read call keyed by this reader and its offset. A read
     call that timed out or was interrupted may still run in its thread: the reader is then
-    spent, and its file is left to that call rather than closed under it."""
+    spent, and its file is left to that call rather than closed under it (a local path's
+    calls run in the caller's thread: they have ended)."""
 
     def __init__(self, path: str, gfile: Any) -> None:
         self._path = path
@@ -214,8 +221,8 @@ class _GfileReader:
             ) from err
         except tf.errors.OpError as err:
             raise unreadable_error(self._path, err) from err
-        except BaseException:  # A timeout or an interruption: the call may still run.
-            self._stuck = True
+        except BaseException:  # A timeout or an interruption: a URL's call may still run.
+            self._stuck = _is_url(self._path)  # A local path's ran in this thread: it ended.
             raise
         self._offset += len(data)
         return data
