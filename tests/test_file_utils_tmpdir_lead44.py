@@ -4,10 +4,13 @@ temporary folder: when Python has none it can use, the error says so and names T
 from __future__ import annotations
 
 import io
+import os
 import tarfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests._helpers import mounts
 
 pytest.importorskip("tensorflow")
 from tfhub import errors, file_utils
@@ -54,3 +57,54 @@ def test_a_local_destination_needs_no_temporary_folder(
 ) -> None:
     file_utils.extract_tarfile_to_destination(io.BytesIO(_archive()), str(tmp_path / "out"))
     assert (tmp_path / "out" / "model" / "saved_model.pb").read_bytes() == b"hello"
+
+
+def _big_archive(size: int) -> bytes:
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as archive:
+        member = tarfile.TarInfo("big.bin")
+        member.size = size
+        archive.addfile(member, io.BytesIO(b"\0" * size))
+    return data.getvalue()
+
+
+@pytest.fixture
+def small_temporary_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Python's temporary folder on a 1 MiB disk of its own (a real tmpfs)."""
+    with mounts.tmpfs(tmp_path / "small", "size=1m") as disk:
+        monkeypatch.setattr("tempfile.tempdir", str(disk))
+        yield disk
+
+
+def test_extract_file_to_a_url_with_a_full_temporary_folder(small_temporary_folder: Path) -> None:
+    with tarfile.open(fileobj=io.BytesIO(_big_archive(3 << 20))) as archive:
+        member = archive.getmember("big.bin")
+        with pytest.raises(errors.DiskFullError, match="TMPDIR") as caught:
+            file_utils.extract_file(archive, member, "ram://tfhub-lead44-full/big.bin")
+    assert str(small_temporary_folder) in str(caught.value)
+    assert list(small_temporary_folder.iterdir()) == []  # The staged part is gone.
+
+
+def test_extract_tarfile_to_a_url_with_a_full_temporary_folder(
+    small_temporary_folder: Path,
+) -> None:
+    with pytest.raises(errors.DiskFullError, match="TMPDIR") as caught:
+        file_utils.extract_tarfile_to_destination(
+            io.BytesIO(_big_archive(3 << 20)), "ram://tfhub-lead44-full/tree"
+        )
+    assert str(small_temporary_folder) in str(caught.value)
+    assert list(small_temporary_folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("form", [Path, os.fsencode], ids=["pathlib", "bytes"])
+def test_extract_file_takes_a_local_path_object(tmp_path: Path, form: Callable) -> None:
+    with tarfile.open(fileobj=io.BytesIO(_archive()), mode="r:gz") as archive:
+        member = archive.getmember("model/saved_model.pb")
+        file_utils.extract_file(archive, member, form(str(tmp_path / "x.pb")))
+    assert (tmp_path / "x.pb").read_bytes() == b"hello"
+
+
+@pytest.mark.parametrize("form", [Path, os.fsencode], ids=["pathlib", "bytes"])
+def test_extract_tarfile_takes_a_local_path_object(tmp_path: Path, form: Callable) -> None:
+    file_utils.extract_tarfile_to_destination(io.BytesIO(_archive()), form(str(tmp_path / "o")))
+    assert (tmp_path / "o" / "model" / "saved_model.pb").read_bytes() == b"hello"

@@ -30,10 +30,14 @@ def extract_file(
     log_function: Callable[[int], Any] | None = None,
 ) -> None:
     """Copies the member `tarinfo` of the open `tarfile.TarFile` `tgz` to the file `dst_path`
-    (a local path or a tf.io.gfile URL); `log_function(n)` is called per chunk of n bytes. A
-    member that is not a file (a folder, a link) writes nothing. For a URL (gs://) the member
-    is copied to a file in TMPDIR first, then sent in one request bounded as
-    `extract_tarfile_to_destination`'s are.
+    (a local path or a tf.io.gfile URL; a str, bytes or os.PathLike); `log_function(n)` is
+    called per chunk of n bytes. A member that is no file (a folder, a device) writes nothing;
+    a link's target in the archive is copied (as tarfile's `extractfile` gives it). For a URL
+    (gs://) the member is copied to a file in TMPDIR first (TensorFlow's GCS writer stages
+    its upload there too: room for twice the member), then sent in one request bounded as
+    `extract_tarfile_to_destination`'s are: an upload that takes longer than
+    TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT in all is cut (set the latter higher for
+    a big member on a slow link).
 
     Raises:
         tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) a URL's file system
@@ -42,11 +46,13 @@ def extract_file(
         tensorflow.errors.OpError: TensorFlow's file system refused the write (as upstream's).
         tfhub.errors.TempFolderError: (a FileNotFoundError) for a URL, Python has no temporary
             folder it can use (set TMPDIR).
+        tfhub.errors.DiskFullError: (a CacheError) for a URL, the temporary folder has no room
+            for the member, naming it and TMPDIR.
     """
     source = tgz.extractfile(tarinfo)
     if source is None:
         return
-    if "://" not in dst_path:
+    if "://" not in os.fsdecode(dst_path):  # A str, bytes or os.PathLike, as GFile takes.
         gfile = import_tensorflow("file_utils.extract_file").io.gfile
         with source, gfile.GFile(dst_path, "wb") as target:
             _copy_chunks(source, target, buffer_size, log_function)
@@ -57,7 +63,7 @@ def extract_file(
         staged = os.path.join(local, "member")
         with open(staged, "wb") as target:
             _copy_chunks(source, target, buffer_size, log_function)
-        gfile_io.copy(staged, dst_path, overwrite=True)
+        gfile_io.copy(staged, os.fsdecode(dst_path), overwrite=True)
 
 
 def _copy_chunks(
@@ -115,6 +121,7 @@ def extract_into(fileobj: Any, dst_path: str, *, source: str) -> _archive.Extrac
             no temporary folder it can use (set TMPDIR).
         The errors of `_archive.extract`.
     """
+    dst_path = os.fsdecode(dst_path)  # Also bytes or an os.PathLike.
     if "://" not in dst_path:
         _make_folder(dst_path, source=source)
         return _archive.extract_fileobj(fileobj, dst_path, source=source)
@@ -137,6 +144,8 @@ def _staging_folder(dst_path: str) -> Iterator[str]:
     Raises:
         tfhub.errors.TempFolderError: (a FileNotFoundError) Python has no temporary folder it
             can use, naming `dst_path` and TMPDIR.
+        tfhub.errors.DiskFullError: (a CacheError) the temporary folder's disk filled up while
+            in use, naming it and TMPDIR.
     """
     try:
         folder = tempfile.TemporaryDirectory(prefix="tfhub-extract-")
@@ -145,7 +154,20 @@ def _staging_folder(dst_path: str) -> Iterator[str]:
             f"Writing to {escaped(dst_path)}", escaped(str(err))
         ) from err
     with folder as path:
-        yield path
+        try:
+            yield path
+        except OSError as err:
+            if err.errno not in errors.DISK_FULL_ERRNOS:
+                raise
+            shown = escaped(os.path.dirname(path))
+            raise errors.DiskFullError(
+                err.errno,
+                f"{err.strerror} in the temporary folder {shown} (TMPDIR), where what is written "
+                f"to {escaped(dst_path)} is put first. Free space there, or set TMPDIR to a "
+                "folder with room for it.",
+                path=path,
+                remedy="Free space in TMPDIR, or set TMPDIR to a folder with room for it.",
+            ) from err
 
 
 def _make_folder(dst_path: str, *, source: str) -> None:
