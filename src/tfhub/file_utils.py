@@ -11,13 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _archive, errors
 from .utils.lazy import import_tensorflow
 from .utils.printable import escaped
+from .utils.temp_folders import temporary_folder
 
 __all__ = ["extract_file", "extract_tarfile_to_destination", "merge_relative_path"]
 
@@ -147,13 +147,7 @@ def _staging_folder(dst_path: str) -> Iterator[str]:
         tfhub.errors.DiskFullError: (a CacheError) the temporary folder's disk filled up while
             in use, naming it and TMPDIR.
     """
-    try:
-        folder = tempfile.TemporaryDirectory(prefix="tfhub-extract-")
-    except FileNotFoundError as err:  # Python tried TMPDIR, /tmp, /var/tmp, ... and the cwd.
-        raise errors.TempFolderError.none_writable(
-            f"Writing to {escaped(dst_path)}", escaped(str(err))
-        ) from err
-    with folder as path:
+    with temporary_folder("tfhub-extract-", needer=f"Writing to {escaped(dst_path)}") as path:
         try:
             yield path
         except OSError as err:

@@ -45,7 +45,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,6 +55,7 @@ from ..utils.filelock import WARN_AFTER_SEC
 from ..utils.lazy import import_tensorflow
 from ..utils.printable import escaped, quoted_reason
 from ..utils.redact import redact
+from ..utils.temp_folders import make_temporary_folder
 from . import bookkeeping, layout, remote_staging
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,9 @@ def _download_in_turn(
             handle=redact(handle),
             cache_dir=root,
         )
-    local_tmp = tempfile.mkdtemp(prefix="tfhub-remote-")
+    local_tmp = make_temporary_folder(
+        "tfhub-remote-", needer=f"Downloading into the cache {escaped(root)}"
+    )
     try:
         logger.info("Downloading TF-Hub Module %r (cache %s).", redact(handle), escaped(root))
         fetched = bookkeeping.as_fetch_result(fetch(local_tmp))

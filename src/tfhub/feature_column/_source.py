@@ -11,10 +11,10 @@ import atexit
 import logging
 import os
 import shutil
-import tempfile
 from typing import Any
 
 from .. import errors, saved_model
+from ..utils.temp_folders import make_temporary_folder
 from ._base import HubDenseColumn, TensorFn, add_once_to_collection, tf
 from ._checks import require_handle
 from ._signatures import Signature, read_tf1_signature, signature_from_spec
@@ -101,7 +101,9 @@ def export_spec_to_temp_folder(module_spec: Any) -> str:
     """
     from ..tf1.module_spec import export_spec
 
-    folder = tempfile.mkdtemp(prefix="tfhub_feature_column_")
+    folder = make_temporary_folder(
+        "tfhub_feature_column_", needer="A feature column of a module spec built in memory"
+    )
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     module_path = os.path.join(folder, "module")
     export_spec(module_spec, module_path)

@@ -11,11 +11,11 @@ import contextlib
 import errno
 import os
 import posixpath
-import tempfile
 from collections.abc import Iterator
 
 from .. import constants, errors
 from ..utils.printable import escaped
+from ..utils.temp_folders import temporary_folder
 
 
 @contextlib.contextmanager
@@ -36,7 +36,7 @@ def local_copy(path: str) -> Iterator[str]:
     if "://" not in path:
         yield path
         return
-    with tempfile.TemporaryDirectory(prefix="tfhub-mirror-") as tmp:
+    with temporary_folder("tfhub-mirror-", needer=f"Mirroring {escaped(path)}") as tmp:
         try:
             _copy_folder(path, tmp)
         except OSError as err:

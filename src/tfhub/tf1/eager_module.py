@@ -12,7 +12,7 @@ regularization losses and UPDATE_OPS are answered by `tfhub.loaded_model.LoadedM
 from __future__ import annotations
 
 import logging
-import tempfile
+import shutil
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from ..loaded_model import LoadedModel
 from ..model_damage import load_diagnosed
 from ..utils.lazy import tensorflow as tf
+from ..utils.temp_folders import make_temporary_folder
 from . import tensor_info
 from .graph_state import group_partitions
 from .meta_graph_lib import collection_variable_defs, split_tensor_name
@@ -37,9 +38,11 @@ class EagerModuleImpl:
         self._tags = tags
         path = getattr(spec, "module_path", None)
         if path is None:  # Built in memory: written with its initial values first.
-            temp_dir = tempfile.TemporaryDirectory(prefix="tfhub_eager_module_")
-            self._cleanup = weakref.finalize(self, temp_dir.cleanup)
-            path = f"{temp_dir.name}/module"
+            folder = make_temporary_folder(
+                "tfhub_eager_module_", needer="hub.Module of a module spec built in memory"
+            )
+            self._cleanup = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+            path = f"{folder}/module"
             export_spec(spec, path, tags=tags)
         meta_graph = spec.get_meta_graph(tags)  # type: ignore[attr-defined]
         loaded = load_diagnosed(  # Also imports tensorflow_text for its ops, if installed.
