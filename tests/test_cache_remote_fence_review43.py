@@ -18,7 +18,6 @@ import tarfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +35,6 @@ _BOUND = 1.0  # TFHUB_HTTP_TIMEOUT + TFHUB_HTTP_RETRY_TIMEOUT here, in seconds.
 def short_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.5")
     monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.5")
-
-
-@pytest.fixture
-def release() -> Iterator[threading.Event]:
-    """Lets the held request land; set at the end whatever happens (no thread left waiting)."""
-    event = threading.Event()
-    yield event
-    event.set()
 
 
 def _model(root: Path, marker: bytes) -> str:
