@@ -10,11 +10,16 @@ MOST_LATE refusal) with the fence of `cache.remote`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tfhub import errors, handles
+from tfhub import errors, gfile_io, handles
 from tfhub.tools import error_marks
 from tfhub.utils.redact import hide_access_tokens, redact
 
@@ -155,3 +160,233 @@ def test_the_bar_escapes_each_class_of_invisible_character(
     code = ord(char)
     escape = f"\\x{code:02X}" if code < 0x100 else f"\\u{code:04X}"
     assert f"x{char}1" not in shown and f"x{escape}1" in shown, repr(shown)
+
+
+# --- The bounded writes of a gfile cache (gfile_io) --------------------------------------------
+# `_write` is given Python calls held on an event, as TensorFlow's request to a server that
+# trickles is held: each one times out, and lands (ends) when the test lets it.
+
+
+@pytest.fixture
+def short_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TFHUB_HTTP_TIMEOUT", "0.25")
+    monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.25")
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Lets the held calls end; set at the end whatever happens (no thread left waiting)."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def _held(release: threading.Event) -> Callable[[], None]:
+    def call() -> None:
+        release.wait(30)
+
+    return call
+
+
+def _ended(prefix: str) -> None:
+    """Waits until no held call about a path starting with `prefix` runs (its thread ended)."""
+    from tfhub.utils.threads import running_keys
+
+    def running() -> bool:
+        return any(
+            isinstance(part, str) and part.startswith(prefix)
+            for key in running_keys()
+            if isinstance(key, tuple)
+            for part in key
+        )
+
+    deadline = time.monotonic() + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_a_question_behind_two_stuck_requests_is_refused_at_once_until_they_end(
+    short_bounds: None, release: threading.Event
+) -> None:
+    """MOST_LATE (2) requests of one question that timed out may run; the next is refused at
+    once (not a third thread stuck), another question is not, and once they end it runs."""
+    path = f"ram://late-{uuid.uuid4().hex}/f"
+    write = {"what": "whether it wrote the file", "verb": "write"}
+    for _ in range(2):  # Each its own request (its own key): neither joins the other.
+        with pytest.raises(errors.RetryTimeoutError) as raised:
+            gfile_io._write(_held(release), path, **write)
+        assert "did not say" in str(raised.value), raised.value
+    started = time.monotonic()
+    with pytest.raises(errors.RetryTimeoutError) as raised:
+        gfile_io._write(_held(release), path, **write)
+    assert time.monotonic() - started < 0.2, "waited for a third stuck request"
+    assert "2 earlier requests" in str(raised.value), raised.value
+    assert gfile_io._write(lambda: 7, path, what="whether it removed the file", verb="remove") == 7
+    release.set()
+    _ended(path)
+    assert gfile_io._write(lambda: 8, path, **write) == 8
+
+
+def test_landing_names_the_late_writes_of_the_paths_asked_about_only(
+    short_bounds: None, release: threading.Event
+) -> None:
+    base = f"ram://late-{uuid.uuid4().hex}"
+    written, read = f"{base}/e/f", f"{base}/e/g"
+    with pytest.raises(errors.RetryTimeoutError):
+        gfile_io._write(_held(release), written, what="whether it wrote the file", verb="write")
+    with pytest.raises(errors.RetryTimeoutError):  # A read: landing late, it changes nothing.
+        gfile_io._write(
+            _held(release), read, what="what the file holds", verb="read", changes=False
+        )
+    assert gfile_io.landing(lambda path: path.startswith(base)) == [written]
+    assert gfile_io.landing(lambda path: path == read) == []
+    release.set()
+    _ended(base)
+    assert gfile_io.landing(lambda path: path.startswith(base)) == []
+
+
+def test_a_late_stat_or_walk_of_the_cache_changes_nothing_that_lands(
+    tmp_path: Path, short_bounds: None, release: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tf = pytest.importorskip("tensorflow")
+    (tmp_path / "f").write_bytes(b"x")
+    for name in ("stat", "walk"):
+        real = getattr(tf.io.gfile, name)
+
+        def call(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            release.wait(30)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(tf.io.gfile, name, call)
+    with pytest.raises(errors.RetryTimeoutError):
+        gfile_io.mtime_nsec(str(tmp_path / "f"))
+    with pytest.raises(errors.RetryTimeoutError):
+        gfile_io.walk_tree(str(tmp_path))
+    assert gfile_io.landing(lambda path: path.startswith(str(tmp_path))) == []
+
+
+def test_read_text_reads_at_most_its_most_characters(tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    (tmp_path / "big").write_text("a" * 5000)
+    (tmp_path / "small").write_text("bc")
+    assert gfile_io.read_text(str(tmp_path / "big"), most=4096) == "a" * 4096
+    assert gfile_io.read_text(str(tmp_path / "small"), most=4096) == "bc"
+
+
+def test_walk_tree_keeps_out_of_the_folders_enter_refuses_but_names_them(tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    for rel in ("a/x", "b/y", "z"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"1")
+    walked = gfile_io.walk_tree(str(tmp_path), enter=lambda top, name: name.rstrip("/") != "b")
+    files = sorted(name for _, _, names in walked for name in names)
+    assert files == ["x", "z"], walked
+    assert sorted(name.rstrip("/") for name in walked[0][1]) == ["a", "b"], walked
+
+
+# --- The fence of a gfile cache entry (cache.remote) ---------------------------------------------
+# ram:// stands in for GCS; one of TensorFlow's calls is held on `release` as a trickling
+# request is (the first call `held(*args)` picks), and lands when the test lets it.
+
+_VARIABLES = "variables/variables.data-00000-of-00001"
+
+
+def _model(root: Path, marker: bytes) -> str:
+    for rel, data in {"saved_model.pb": marker * 100, _VARIABLES: marker * 256}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    return str(root)
+
+
+def _hold(monkeypatch: pytest.MonkeyPatch, name: str, held: Any, release: Any) -> Any:
+    tf = pytest.importorskip("tensorflow")
+    real, seen = getattr(tf.io.gfile, name), []
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not seen and held(*args):
+            seen.append(str(args[0]))
+            release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tf.io.gfile, name, call)
+    return tf
+
+
+@pytest.mark.parametrize("late", ["manifest", "descriptor"])
+def test_a_late_write_of_the_entrys_manifest_or_descriptor_fences_the_entry(
+    tmp_path: Path,
+    short_bounds: None,
+    release: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+    late: str,
+) -> None:
+    from tfhub.cache import layout, remote
+
+    entry = f"ram://fence44-{uuid.uuid4().hex}/e"
+    path = getattr(layout, f"{late}_path")(entry)
+    _hold(monkeypatch, "rename", lambda source, target, *_: target == path, release)
+    with pytest.raises(errors.RetryTimeoutError):
+        remote.install("https://h/m", _model(tmp_path / "one", b"1"), entry, replace=True)
+    with pytest.raises(errors.RetryTimeoutError) as refused:
+        remote.install("https://h/m", _model(tmp_path / "two", b"2"), entry, replace=True)
+    assert "still running" in str(refused.value) and path in str(refused.value), refused.value
+
+
+def test_a_late_upload_into_a_staging_folder_does_not_fence_the_entry(
+    tmp_path: Path, short_bounds: None, release: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each copy stages into a folder of its own (`<entry>.<uuid>.tmp`): an upload of an
+    earlier copy landing there late changes nothing of the entry (a trickling upload is the
+    usual timeout; a retry of the resolve must not be refused for it)."""
+    from tfhub.cache import remote
+
+    entry = f"ram://fence44-{uuid.uuid4().hex}/e"
+    model = _model(tmp_path / "m", b"1")
+
+    def held(source: str, target: str, *_: Any) -> bool:
+        return target.startswith(entry + ".") and target.endswith(_VARIABLES)
+
+    _hold(monkeypatch, "copy", held, release)
+    with pytest.raises(errors.RetryTimeoutError):
+        remote.install("https://h/m", model, entry, replace=True)
+    remote.install("https://h/m", model, entry, replace=True)
+    assert remote.damage(entry) is None
+
+
+def test_a_copy_refused_by_the_fence_uploads_nothing(
+    tmp_path: Path, short_bounds: None, release: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fence is asked before any request: a refused copy leaves no staging folder (not
+    removed after a refusal, it would stay until it is taken for abandoned)."""
+    from tfhub.cache import remote
+
+    entry = f"ram://fence44-{uuid.uuid4().hex}/e"
+    model = _model(tmp_path / "m", b"1")
+    tf = _hold(
+        monkeypatch, "rename", lambda source, target, *_: target.endswith(_VARIABLES), release
+    )
+    with pytest.raises(errors.RetryTimeoutError):
+        remote.install("https://h/m", model, entry, replace=True)
+    before = sorted(tf.io.gfile.glob(entry + ".*"))
+    with pytest.raises(errors.RetryTimeoutError) as refused:
+        remote.install("https://h/m", model, entry, replace=True)
+    assert "still running" in str(refused.value), refused.value
+    assert sorted(tf.io.gfile.glob(entry + ".*")) == before
+
+
+# --- Mirroring a gs:// folder (hub.mirror_copy) ------------------------------------------------
+
+
+def test_a_name_too_long_is_named_as_the_bucket_names_it_for_a_folder_given_with_a_slash() -> None:
+    tf = pytest.importorskip("tensorflow")
+    from tfhub.hub import mirror_copy
+
+    folder = f"ram://mirror44-{uuid.uuid4().hex}/model"
+    long_name = "n" * 300
+    for rel, data in {"saved_model.pb": b"\x08\x01", long_name: b"x"}.items():
+        with tf.io.gfile.GFile(f"{folder}/{rel}", "wb") as out:
+            out.write(data)
+    with pytest.raises(errors.PublishWriteError) as raised, mirror_copy.local_copy(folder + "/"):
+        pass
+    message = str(raised.value)
+    assert f"{folder}/{long_name}" in message and "too long" in message, message
