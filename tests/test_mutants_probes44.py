@@ -390,3 +390,82 @@ def test_a_name_too_long_is_named_as_the_bucket_names_it_for_a_folder_given_with
         pass
     message = str(raised.value)
     assert f"{folder}/{long_name}" in message and "too long" in message, message
+
+
+# --- Listings of a gs:// model: a refusal is tfhub's error -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ask", "call"), [("is_dir", "isdir"), ("listdir", "listdir"), ("glob", "glob")]
+)
+def test_a_listing_tensorflow_refuses_is_a_download_error_naming_the_path(
+    monkeypatch: pytest.MonkeyPatch, ask: str, call: str
+) -> None:
+    tf = pytest.importorskip("tensorflow")
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise tf.errors.PermissionDeniedError(None, None, "403: no storage.objects.list access")
+
+    monkeypatch.setattr(tf.io.gfile, call, refused)
+    path = f"ram://refused44-{uuid.uuid4().hex}/m"
+    with pytest.raises(errors.DownloadError) as raised:
+        getattr(gfile_io, ask)(path)
+    assert path in str(raised.value) and "403" in str(raised.value), raised.value
+
+
+# --- The staging folders of a gfile cache entry: a listing that times out is raised ------------
+
+
+def test_a_staging_listing_that_times_out_stops_the_copy(
+    tmp_path: Path, short_bounds: None, release: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not taken for "no staging folder": each later request would wait as long."""
+    from tfhub.cache import remote
+
+    entry = f"ram://staging44-{uuid.uuid4().hex}/e"
+    _hold(monkeypatch, "glob", lambda pattern, *_: pattern.startswith(entry + "."), release)
+    with pytest.raises(errors.RetryTimeoutError) as raised:
+        remote.install("https://h/m", _model(tmp_path / "m", b"1"), entry, replace=True)
+    assert "what matches it" in str(raised.value), raised.value
+
+
+def test_an_owner_file_read_that_times_out_stops_the_copy(
+    tmp_path: Path, short_bounds: None, release: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another copy's staging folder whose owner cannot be read in time: not known to be
+    abandoned, nor taken for a folder without an owner."""
+    tf = pytest.importorskip("tensorflow")
+    from tfhub.cache import layout, remote, remote_staging
+
+    entry = f"ram://staging44-{uuid.uuid4().hex}/e"
+    remote_staging.claim(layout.new_tmp_dir(entry))  # Another copy's (alive: this process).
+    real = tf.io.gfile.GFile
+
+    def gfile(path: str, mode: str = "r") -> Any:
+        if str(path).endswith(remote_staging.OWNER_SUFFIX) and "r" in mode:
+            release.wait(30)
+        return real(path, mode)
+
+    monkeypatch.setattr(tf.io.gfile, "GFile", gfile)
+    with pytest.raises(errors.RetryTimeoutError) as raised:
+        remote.install("https://h/m", _model(tmp_path / "m", b"1"), entry, replace=True)
+    assert "what the file holds" in str(raised.value), raised.value
+
+
+def test_a_staging_folder_whose_age_cannot_be_read_in_time_stops_the_copy(
+    tmp_path: Path, short_bounds: None, release: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A staging folder without an owner file, whose files' times do not come in time: its
+    age is not known (not taken for 0, a folder that is not abandoned)."""
+    tf = pytest.importorskip("tensorflow")
+    from tfhub.cache import layout, remote
+
+    entry = f"ram://staging44-{uuid.uuid4().hex}/e"
+    staging = layout.new_tmp_dir(entry)
+    tf.io.gfile.makedirs(staging)
+    with tf.io.gfile.GFile(f"{staging}/saved_model.pb", "wb") as out:
+        out.write(b"x")
+    _hold(monkeypatch, "stat", lambda path, *_: str(path).startswith(staging), release)
+    with pytest.raises(errors.RetryTimeoutError) as raised:
+        remote.install("https://h/m", _model(tmp_path / "m", b"1"), entry, replace=True)
+    assert "when it changed" in str(raised.value), raised.value
