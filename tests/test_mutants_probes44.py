@@ -211,20 +211,20 @@ def test_a_question_behind_two_stuck_requests_is_refused_at_once_until_they_end(
     """MOST_LATE (2) requests of one question that timed out may run; the next is refused at
     once (not a third thread stuck), another question is not, and once they end it runs."""
     path = f"ram://late-{uuid.uuid4().hex}/f"
-    write = {"what": "whether it wrote the file", "verb": "write"}
+    what = "whether it wrote the file"
     for _ in range(2):  # Each its own request (its own key): neither joins the other.
         with pytest.raises(errors.RetryTimeoutError) as raised:
-            gfile_io._write(_held(release), path, **write)
+            gfile_io._write(_held(release), path, what=what, verb="write")
         assert "did not say" in str(raised.value), raised.value
     started = time.monotonic()
     with pytest.raises(errors.RetryTimeoutError) as raised:
-        gfile_io._write(_held(release), path, **write)
+        gfile_io._write(_held(release), path, what=what, verb="write")
     assert time.monotonic() - started < 0.2, "waited for a third stuck request"
     assert "2 earlier requests" in str(raised.value), raised.value
     assert gfile_io._write(lambda: 7, path, what="whether it removed the file", verb="remove") == 7
     release.set()
     _ended(path)
-    assert gfile_io._write(lambda: 8, path, **write) == 8
+    assert gfile_io._write(lambda: 8, path, what=what, verb="write") == 8
 
 
 def test_landing_names_the_late_writes_of_the_paths_asked_about_only(
@@ -300,7 +300,7 @@ def _model(root: Path, marker: bytes) -> str:
 
 def _hold(monkeypatch: pytest.MonkeyPatch, name: str, held: Any, release: Any) -> Any:
     tf = pytest.importorskip("tensorflow")
-    real, seen = getattr(tf.io.gfile, name), []
+    real, seen = getattr(tf.io.gfile, name), list[str]()
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if not seen and held(*args):
