@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers.gfile_files import write_file
 
 from tfhub import errors, gfile_io, handles
 from tfhub.tools import error_marks
@@ -246,10 +247,11 @@ def test_landing_names_the_late_writes_of_the_paths_asked_about_only(
 
 
 def test_a_late_stat_or_walk_of_the_cache_changes_nothing_that_lands(
-    tmp_path: Path, short_bounds: None, release: threading.Event, monkeypatch: pytest.MonkeyPatch
+    short_bounds: None, release: threading.Event, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tf = pytest.importorskip("tensorflow")
-    (tmp_path / "f").write_bytes(b"x")
+    base = f"ram://late-stat-{uuid.uuid4().hex}"  # A URL: a local path's calls are unbounded.
+    write_file(f"{base}/f", b"x")
     for name in ("stat", "walk"):
         real = getattr(tf.io.gfile, name)
 
@@ -259,10 +261,10 @@ def test_a_late_stat_or_walk_of_the_cache_changes_nothing_that_lands(
 
         monkeypatch.setattr(tf.io.gfile, name, call)
     with pytest.raises(errors.RetryTimeoutError):
-        gfile_io.mtime_nsec(str(tmp_path / "f"))
+        gfile_io.mtime_nsec(f"{base}/f")
     with pytest.raises(errors.RetryTimeoutError):
-        gfile_io.walk_tree(str(tmp_path))
-    assert gfile_io.landing(lambda path: path.startswith(str(tmp_path))) == []
+        gfile_io.walk_tree(base)
+    assert gfile_io.landing(lambda path: path.startswith(base)) == []
 
 
 def test_read_text_reads_at_most_its_most_characters(tmp_path: Path) -> None:
