@@ -15,7 +15,7 @@ import os
 import time
 from typing import Any
 
-from .. import errors
+from .. import errors, gfile_io
 from ..utils.lazy import tensorflow as tf
 from ..utils.numbers import is_whole_number
 from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
@@ -211,19 +211,40 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
                         "Use hub.register_module_for_export() if needed."
                     )
                     return None
-                try:
-                    for export_name, module in modules:
-                        module.export(
-                            os.fsdecode(os.path.join(temp_dir, os.fsencode(export_name))), session
-                        )
-                    tf.io.gfile.rename(temp_dir, export_dir)
-                except errors.ExportWriteError as err:  # It named the hidden temp- folder.
-                    raise _export_path_write_error(err, export_path) from err
-                finally:
-                    _remove_left_over(temp_dir)
+                _write_modules(modules, session, temp_dir, export_dir, export_path)
         del graph
         garbage_collect_exports(export_path, self._exports_to_keep)
         return export_dir
+
+
+def _write_modules(
+    modules: list[Any], session: Any, temp_dir: bytes, export_dir: bytes, export_path: str
+) -> None:
+    """Exports each (name, module) of `modules` into `temp_dir`, then renames it `export_dir`
+    (a bounded request: `gfile_io`); a failed export's folder is removed, unless a request timed
+    out (no more requests then: a warning names the folder left).
+
+    Raises:
+        tfhub.errors.ExportWriteError: naming `export_path` (not the hidden temp- folder).
+        tfhub.errors.RetryTimeoutError: a request of a gfile file system gave no answer in time.
+    """
+    try:
+        for export_name, module in modules:
+            module.export(os.fsdecode(os.path.join(temp_dir, os.fsencode(export_name))), session)
+        gfile_io.rename(os.fsdecode(temp_dir), os.fsdecode(export_dir))
+    except errors.ExportWriteError as err:  # It named the hidden temp- folder.
+        _remove_left_over(temp_dir)
+        raise _export_path_write_error(err, export_path) from err
+    except errors.RetryTimeoutError:
+        logger.warning(
+            "The export timed out; what it wrote so far stays in %s (its requests may still "
+            "run): delete that folder once they have ended.",
+            os.fsdecode(temp_dir),
+        )
+        raise
+    except BaseException:
+        _remove_left_over(temp_dir)
+        raise
 
 
 def _check_estimator(estimator: Any) -> None:
@@ -256,7 +277,9 @@ def timestamped_export_dir(export_dir_base: str | bytes) -> bytes:
     for attempt in range(MAX_TIMESTAMP_ATTEMPTS):
         export_dir = os.path.join(base, str(int(time.time())).encode())
         taken = [
-            path for path in (export_dir, temp_export_dir(export_dir)) if tf.io.gfile.exists(path)
+            path
+            for path in (export_dir, temp_export_dir(export_dir))
+            if gfile_io.exists_for_export(os.fsdecode(path))  # Bounded: gs:// may stall.
         ]
         if not taken:
             return export_dir
@@ -279,18 +302,25 @@ def temp_export_dir(timestamped_export_dir: str | bytes) -> bytes:
 
 def garbage_collect_exports(export_dir_base: str | bytes, exports_to_keep: int | None) -> None:
     """Deletes all but the newest `exports_to_keep` timestamped (10-digit) export folders of
-    `export_dir_base` (local, or `scheme://` through tf.io.gfile); None keeps them all."""
+    `export_dir_base` (local, or `scheme://` through tf.io.gfile); None keeps them all. Each
+    request is bounded (`gfile_io`); the kept exports are never touched.
+
+    Raises:
+        tfhub.errors.DownloadError: (an OSError) the listing of `export_dir_base` was refused.
+        tfhub.errors.RetryTimeoutError: (a DownloadError) the listing, or a removal, gave no
+            answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
+    """
     if exports_to_keep is None:
         return
     base = os.fsencode(export_dir_base)
     versions = sorted(
         (int(name), os.path.join(base, name))
-        for name in (os.fsencode(n.rstrip("/")) for n in tf.io.gfile.listdir(base))
+        for name in (os.fsencode(n.rstrip("/")) for n in gfile_io.listdir(os.fsdecode(base)))
         if len(name) == 10 and name.isdigit()
     )
     for _, path in versions[:-exports_to_keep]:
         try:
-            tf.io.gfile.rmtree(path)
+            gfile_io.rmtree(os.fsdecode(path))
         except tf.errors.NotFoundError as err:  # Removed meanwhile by another exporter.
             logger.warning("Cannot delete %s: %s", os.fsdecode(path), err)
 
@@ -299,9 +329,9 @@ def _remove_left_over(folder: bytes) -> None:
     """Removes what a failed export left in `folder`, if anything; a failure to remove it is
     logged (the export's own error is the one to raise)."""
     try:
-        if tf.io.gfile.exists(folder):
-            tf.io.gfile.rmtree(folder)
-    except tf.errors.OpError as err:
+        if gfile_io.exists_for_export(os.fsdecode(folder)):
+            gfile_io.rmtree(os.fsdecode(folder))
+    except (tf.errors.OpError, errors.RetryTimeoutError) as err:
         logger.warning("Cannot remove the unfinished export %s: %s", os.fsdecode(folder), err)
 
 

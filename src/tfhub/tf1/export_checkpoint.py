@@ -7,21 +7,25 @@ import os
 import re
 from typing import Any
 
-from .. import _tf_private, errors
+from .. import _tf_private, errors, gfile_io
 from ..utils.lazy import tensorflow as tf
 from .checkpoint import full_shape
 
 
 def checkpoint_prefix(checkpoint_path: str) -> str:
-    """Returns the checkpoint prefix `checkpoint_path`, or a folder's latest checkpoint.
+    """Returns the checkpoint prefix `checkpoint_path`, or a folder's latest checkpoint. Its
+    look-ups (a listing, on gs://) are bounded (`gfile_io`).
 
     Raises:
         tfhub.errors.ExportError: (a ValueError, as upstream's Saver raised) if it is not a
             checkpoint, or a folder without one.
+        tfhub.errors.DownloadError: (an OSError) TensorFlow's file system refused a look-up.
+        tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) a look-up gave no
+            answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
     path = os.fsdecode(checkpoint_path)
-    if tf.io.gfile.isdir(path):
-        latest = tf.train.latest_checkpoint(path)
+    if gfile_io.is_dir(path):
+        latest = gfile_io.latest_checkpoint(path)
         if not latest:
             raise errors.ExportError(
                 f"The folder {path} has no checkpoint (no 'checkpoint' file naming one). Pass "
@@ -33,7 +37,7 @@ def checkpoint_prefix(checkpoint_path: str) -> str:
     cause: Exception | None = None
     if not file_of:
         try:
-            tf.train.load_checkpoint(path)
+            gfile_io.checkpoint_reader(path)  # Its look-up of the files first, bounded.
             return path
         except tf.errors.OpError as err:
             cause = err
@@ -46,16 +50,17 @@ def checkpoint_prefix(checkpoint_path: str) -> str:
 
 
 def latest_checkpoint(estimator: Any) -> str:
-    """Returns the estimator's latest checkpoint.
+    """Returns the estimator's latest checkpoint (in `model_dir`: a bounded look-up).
 
     Raises:
         tfhub.errors.ExportError: if there is none.
+        tfhub.errors.DownloadError: as `checkpoint_prefix`; RetryTimeoutError, no answer in time.
     """
     if callable(getattr(estimator, "latest_checkpoint", None)):
         checkpoint = estimator.latest_checkpoint()
     else:
         model_dir = getattr(estimator, "model_dir", None)
-        checkpoint = tf.train.latest_checkpoint(model_dir) if model_dir else None
+        checkpoint = gfile_io.latest_checkpoint(os.fsdecode(model_dir)) if model_dir else None
     if not checkpoint:
         raise errors.ExportError(
             "LatestModuleExporter found no checkpoint to export: train the model first or pass "

@@ -6,13 +6,15 @@ The `Loader` turns a local module folder into a spec; `tfhub/tf1/__init__.py` re
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .. import errors
+from .. import errors, gfile_io
 from ..protos import FORMAT_V3, ModuleDef
 from ..saved_model_proto import (
     TF1_MODULE_MARKER,
@@ -21,6 +23,7 @@ from ..saved_model_proto import (
     read_module_def_bytes,
 )
 from ..utils.lazy import tensorflow as tf
+from ..utils.printable import quoted_reason
 from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
 from . import saved_model_lib, tensor_info
 from .checkpoint import data_shortfall
@@ -202,7 +205,8 @@ class NativeModuleSpec(ModuleSpec):
         )
 
     def _export(self, path: str, variables_saver: Callable[[str], None]) -> None:
-        """Writes the SavedModel with `variables_saver`, then the `tfhub_module.pb` marker.
+        """Writes the SavedModel with `variables_saver`, then the `tfhub_module.pb` marker; to
+        gs://, into a local folder first, then uploaded (`_export_staged`).
 
         Raises:
             tfhub.errors.ModuleExistsError: (an ExportError and, as upstream's,
@@ -210,15 +214,59 @@ class NativeModuleSpec(ModuleSpec):
                 first, so nothing is overwritten).
             tfhub.errors.ExportWriteError: (also an OSError) if the file system refuses the
                 files (a full disk or quota, no permission; a file where a folder belongs,
-                refused first); a folder the export created is removed.
+                refused first; on gs://, a request refused, quoting the server); a folder the
+                export created is removed.
+            tfhub.errors.RetryTimeoutError: (a DownloadError and TimeoutError) a request of
+                a gfile file system (gs://) gave no answer within TFHUB_HTTP_TIMEOUT plus
+                TFHUB_HTTP_RETRY_TIMEOUT (`gfile_io`); nothing is left under `path`.
         """
-        if tf.io.gfile.exists(_marker_path(path)):
-            raise errors.ModuleExistsError(
-                f"{path} already holds a TF1 Hub module; export to a new folder. "
-                f"Received: path={path!r}",
-                path=os.fsdecode(path),
-            )
+        if gfile_io.exists_for_export(_marker_path(path)):
+            raise _module_exists_error(path)
         folder = os.fsdecode(path)  # Some callers pass bytes, as upstream's exporter did.
+        if gfile_io.stages_exports(folder):
+            self._export_staged(folder, variables_saver)
+        else:
+            self._export_in_place(path, variables_saver)
+        logger.info("Exported TF-Hub module to: %s", path)
+
+    def _write_module(self, path: str, variables_saver: Callable[[str], None]) -> None:
+        """The SavedModel, then the marker, written to `path`."""
+        self._handler.export(path, variables_saver=variables_saver)
+        module_def = ModuleDef(format=FORMAT_V3)
+        saved_model_lib.atomic_write(
+            _marker_path(path), module_def.SerializeToString(), overwrite=False
+        )
+
+    def _export_staged(self, folder: str, variables_saver: Callable[[str], None]) -> None:
+        """Writes the module into a local temporary folder (TensorFlow's Saver writes there:
+        its requests could not be bounded), then uploads it to `folder`, each request bounded
+        (`gfile_io.upload_folder`, the marker last)."""
+        with tempfile.TemporaryDirectory(prefix="tfhub-export-") as local:
+            try:
+                self._write_module(local, variables_saver)
+            except Exception as err:
+                refused = failed_write(err, local)
+                if refused is None:
+                    raise
+                where = f"{refused.strerror} (in {local}, where it is written before its upload)"
+                raise export_write_error(
+                    OSError(refused.errno, where), folder, argument="path"
+                ) from err
+            try:
+                gfile_io.upload_folder(local, folder, last=TF1_MODULE_MARKER)
+            except tf.errors.AlreadyExistsError as err:  # Another export's marker, meanwhile.
+                raise _module_exists_error(folder) from err
+            except tf.errors.OpError as err:  # A 403, a 404 of the bucket, ...
+                refused = OSError(errno.EIO, quoted_reason(err, folder))
+                raise export_write_error(refused, folder, argument="path") from err
+
+    def _export_in_place(self, path: str, variables_saver: Callable[[str], None]) -> None:
+        """Writes the module straight into `path` (a local folder, ram://, ...).
+
+        Raises:
+            tfhub.errors.ExportWriteError: as `_export`, for a local folder.
+        """
+        folder = os.fsdecode(path)
         local = "://" not in folder
         if local:
             check_no_file_in_the_way(folder, argument="path")
@@ -232,11 +280,7 @@ class NativeModuleSpec(ModuleSpec):
             except OSError as err:  # A read-only disk, no permission, a full disk.
                 raise export_write_error(err, folder, argument="path") from err
         try:
-            self._handler.export(path, variables_saver=variables_saver)
-            module_def = ModuleDef(format=FORMAT_V3)
-            saved_model_lib.atomic_write(
-                _marker_path(path), module_def.SerializeToString(), overwrite=False
-            )
+            self._write_module(path, variables_saver)
         except Exception as err:
             refused = failed_write(err, folder) if local else None
             if refused is None:
@@ -244,4 +288,11 @@ class NativeModuleSpec(ModuleSpec):
             if created:  # Nothing half-written: the folder was this export's.
                 shutil.rmtree(folder, ignore_errors=True)
             raise export_write_error(refused, folder, argument="path") from err
-        logger.info("Exported TF-Hub module to: %s", path)
+
+
+def _module_exists_error(path: str) -> Any:
+    """The ModuleExistsError of an export to `path`, which holds a module already."""
+    return errors.ModuleExistsError(
+        f"{path} already holds a TF1 Hub module; export to a new folder. Received: path={path!r}",
+        path=os.fsdecode(path),
+    )

@@ -270,7 +270,7 @@ def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
         tfhub.errors.ModuleExistsError: (an ExportError and, as upstream's,
             tf.errors.AlreadyExistsError) if `path` exists and `overwrite` is False.
     """
-    if not overwrite and tf.io.gfile.exists(path):
+    if not overwrite and gfile_io.exists_for_export(path):
         raise errors.ModuleExistsError(
             f"Refusing to overwrite an existing module file. Received: path={path}", path=path
         )
@@ -281,13 +281,14 @@ def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
     )
     folder, name = split(path)
     temp_path = join(folder, f".tmp{uuid.uuid4().hex}.{name}")
-    try:
-        with tf.io.gfile.GFile(temp_path, "wb") as handle:
-            handle.write(contents)
-        tf.io.gfile.rename(temp_path, path, overwrite=overwrite)
+    try:  # Each request bounded (`gfile_io`): a gfile file system may stall.
+        gfile_io.write_bytes(temp_path, contents)
+        gfile_io.rename(temp_path, path, overwrite=overwrite)
+    except errors.RetryTimeoutError:
+        raise  # No more requests: they would wait as long (the write may still run).
     except BaseException:
-        if tf.io.gfile.exists(temp_path):  # A full disk or a failed rename leaves nothing.
-            tf.io.gfile.remove(temp_path)
+        if gfile_io.exists_for_export(temp_path):  # A full disk or a failed rename.
+            gfile_io.remove(temp_path)
         raise
 
 
@@ -371,12 +372,12 @@ class SavedModelHandler:
         proto = saved_model_pb2.SavedModel()
         proto.CopyFrom(self._proto)
         assets_map = _make_assets_key_collection(proto, path)
-        tf.io.gfile.makedirs(_assets_dir(path))
+        gfile_io.makedirs(_assets_dir(path))  # Each request bounded: see `gfile_io`.
         for source, destination in assets_map.items():
-            tf.io.gfile.copy(source, destination, overwrite=True)
+            gfile_io.copy(source, destination, overwrite=True)
         if variables_saver is not None:
             variables_path = get_variables_path(path)
-            tf.io.gfile.makedirs(os.path.dirname(variables_path))
+            gfile_io.makedirs(os.path.dirname(variables_path))
             variables_saver(variables_path)
         atomic_write(
             os.path.join(path, "saved_model.pb"), proto.SerializeToString(), overwrite=True

@@ -1,0 +1,289 @@
+"""Probes (session 44): a TF1 module's export to gs:// (`hub.Module.export`, the exporter, its
+checkpoint look-ups) ends in time, and leaves nothing half-written under the final name.
+
+Every tf.io.gfile call of an export waited up to an hour per request on a GCS server that
+trickles or pages on, then retried. A module exported to gs:// is now written into a local
+folder (TensorFlow's Saver writes there), then uploaded in bounded requests into a hidden folder
+beside the target and moved into place, its tfhub_module.pb last; the exporter's look-ups,
+rename and garbage collection are bounded too (`gfile_io`, TFHUB_HTTP_TIMEOUT plus
+TFHUB_HTTP_RETRY_TIMEOUT). A child process talks to the stand-in for GCS
+(tests/_helpers/gcs_stand_in.py), one scenario per row.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests._helpers.gcs_stand_in import (
+    LISTING_PAGES,
+    RECURSIVE_PAGES,
+    REFUSE_UPLOADS,
+    SHORT_TIMEOUTS,
+    STALLED_LISTING,
+    TRICKLE_UPLOADS,
+    WRITABLE,
+    ended,
+    run_scenarios,
+    serve_gcs,
+    timed_out,
+)
+from tests._helpers.upstream_records import UPSTREAM_DIR, record
+
+BOUND_SECONDS = 20.0  # How long a scenario may run before the child reports it hung.
+TIMEOUT, RETRY_TIMEOUT = SHORT_TIMEOUTS  # The child's (`GcsStandIn.short_env`).
+WITHIN = TIMEOUT + RETRY_TIMEOUT + 6  # What a timed-out scenario may take in all.
+MODULE = "tf1_text_vocab"  # Upstream's TF1 Hub module with a vocabulary asset (tokens.txt).
+BUCKET = f"gs://{WRITABLE}"
+OLD_EXPORTS = ("1000000001", "1000000002")  # Timestamped exports already in an export base.
+
+# Each (name, target, sentences) row, in the child (`gcs_stand_in.run_scenarios`).
+SCENARIO = f"""
+import os, tempfile, types
+import numpy as np
+import tfhub as hub
+
+LOCAL_MODULE = {str(UPSTREAM_DIR / MODULE)!r}
+
+def run_module(handle, sentences):
+    with tf.Graph().as_default():
+        module = hub.Module(handle)
+        outputs = module({{"sentences": np.array(sentences, dtype=object)}}, as_dict=True)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(tf.compat.v1.tables_initializer())  # Reads the vocabulary.
+            return session.run(outputs)["default"].tolist()
+
+def export_module(target):
+    with tf.Graph().as_default():
+        module = hub.Module(LOCAL_MODULE)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(target, session)
+
+def linear():
+    x = tf.compat.v1.placeholder(tf.float32, [None, 2])
+    w = tf.compat.v1.get_variable("w", [2, 1], initializer=tf.compat.v1.ones_initializer())
+    hub.add_signature(inputs=x, outputs=tf.matmul(x, w))
+
+def estimator(model_dir):
+    spec = hub.create_module_spec(linear)
+    def model_fn(features):
+        module = hub.Module(spec, name="linear")
+        hub.register_module_for_export(module, "linear")
+        return types.SimpleNamespace(predictions=module(features["x"]), scaffold=None)
+    made = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=model_dir)
+    if "://" not in model_dir:  # A local checkpoint to export.
+        with tf.Graph().as_default():
+            model_fn({{"x": tf.zeros([1, 2])}})
+            with tf.compat.v1.Session() as session:
+                session.run(tf.compat.v1.global_variables_initializer())
+                saver = tf.compat.v1.train.Saver()
+                saver.save(session, os.path.join(model_dir, "model.ckpt"), global_step=1)
+    return made
+
+def serving_input_fn():
+    return {{"x": tf.compat.v1.placeholder(tf.float32, [None, 2])}}
+
+def scenario(report, name, target, sentences):
+    if name == "export-then-load":
+        export_module(target)
+        report["result"] = [run_module(target, sentences), run_module(LOCAL_MODULE, sentences)]
+    elif name.startswith("export-"):
+        export_module(target)
+        report["result"] = "exported"
+    elif name.startswith("exporter-"):
+        exporter = hub.LatestModuleExporter("tf_hub", serving_input_fn, exports_to_keep=1)
+        report["result"] = os.fsdecode(exporter.export(estimator(tempfile.mkdtemp()), target))
+    elif name == "checkpoint-folder-pages":
+        exporter = hub.LatestModuleExporter("tf_hub", serving_input_fn)
+        exporter.export(estimator(tempfile.mkdtemp()), tempfile.mkdtemp(), target)
+        report["result"] = "exported"
+    else:  # checkpoint-latest-pages: the latest checkpoint of a gs:// model_dir.
+        exporter = hub.LatestModuleExporter("tf_hub", serving_input_fn)
+        exporter.export(estimator(target), tempfile.mkdtemp())
+        report["result"] = "exported"
+"""
+
+SCENARIOS = {
+    "export-then-load": f"{BUCKET}/exports/vocab",
+    "export-uploads-trickle": f"{BUCKET}/{TRICKLE_UPLOADS}/vocab",
+    "export-uploads-refused": f"{BUCKET}/{REFUSE_UPLOADS}/vocab",
+    "exporter-keeps-newest": f"{BUCKET}/exports-base",
+    "exporter-listing-stalls": f"{BUCKET}/{STALLED_LISTING}",
+    "checkpoint-folder-pages": f"{BUCKET}/{LISTING_PAGES}/run/variables",
+    "checkpoint-latest-pages": f"{BUCKET}/{RECURSIVE_PAGES}/run/variables",
+}
+
+
+def _old_exports(base: str) -> dict[str, bytes]:
+    """Two older timestamped exports (one module each) in the export base `base` (a folder of
+    the working bucket)."""
+    return {
+        f"{base}/{stamp}/linear/{name}": data
+        for stamp in OLD_EXPORTS
+        for name, data in (("tfhub_module.pb", b"\x08\x03"), ("saved_model.pb", b"old"))
+    }
+
+
+def _objects() -> dict[str, bytes]:
+    """The working bucket's objects before the scenarios."""
+    checkpoint_file = b'model_checkpoint_path: "model.ckpt-1"\n'
+    return {
+        **_old_exports("exports-base"),
+        **_old_exports(STALLED_LISTING),
+        f"{RECURSIVE_PAGES}/run/variables/checkpoint": checkpoint_file,
+    }
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """What the child reported for each scenario, and the bucket's objects afterwards."""
+    run = next(run for run in record(MODULE)["runs"] if run["api"] == "hub.Module")
+    sentences = run["inputs"]["sentences"]["value"]
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs:
+        gcs.objects.update(_objects())
+        plan = [(name, target, sentences) for name, target in SCENARIOS.items()]
+        cache = Path(tmp_path_factory.mktemp("cache"))
+        env = gcs.short_env(TFHUB_CACHE_DIR=str(cache))
+        found, stderr = run_scenarios(SCENARIO, plan, bound=BOUND_SECONDS, env=env)
+        yield {
+            "reports": found,
+            "stderr": stderr,
+            "objects": dict(gcs.objects),
+            "requests": list(gcs.requests),
+        }
+
+
+def _writes_into(reports: dict[str, Any], folder: str) -> list[tuple[str, str]]:
+    """The stand-in's writes of objects below `folder`, in order: ("upload", name) or
+    ("move", name) (a copy onto it, rewriteTo)."""
+    writes = []
+    for request in reports["requests"]:
+        url = urllib.parse.urlsplit("https://" + request.split(" ", 1)[1])
+        if request.startswith("GET") or request.startswith("DELETE"):
+            continue
+        if "/rewriteTo/" in url.path:
+            name = urllib.parse.unquote(url.path.split("/rewriteTo/b/")[1].split("/o/", 1)[1])
+            writes.append(("move", name))
+        elif "name" in urllib.parse.parse_qs(url.query):
+            writes.append(("upload", urllib.parse.parse_qs(url.query)["name"][0]))
+    return [(kind, name) for kind, name in writes if name.startswith(f"{folder}/")]
+
+
+def _names(reports: dict[str, Any], folder: str) -> list[str]:
+    """The names of the bucket's objects below `folder` (relative to it), after the child."""
+    return sorted(
+        name.removeprefix(f"{folder}/") for name in reports["objects"] if name.startswith(folder)
+    )
+
+
+def _succeeded(reports: dict[str, Any], name: str) -> Any:
+    report = reports["reports"][name]
+    assert not report["hung"] and "type" not in report, report
+    return report["result"]
+
+
+def _timed_out(reports: dict[str, Any], name: str, path: str) -> str:
+    report = ended(reports["reports"], name, reports["stderr"], within=WITHIN)
+    return timed_out(
+        report, path, bases=("RetryTimeoutError", "DownloadError"), settings=SHORT_TIMEOUTS
+    )
+
+
+@pytest.mark.tf
+def test_module_exported_to_gcs_loads_back_from_there_with_its_vocabulary(
+    reports: dict[str, Any],
+) -> None:
+    from_gcs, local = _succeeded(reports, "export-then-load")
+    assert from_gcs == local
+    names = _names(reports, "exports/vocab")
+    for name in ("tfhub_module.pb", "saved_model.pb", "assets/tokens.txt"):
+        assert name in names, names
+    assert any(name.startswith("variables/variables.data-") for name in names), names
+    # The hidden folder the upload went to first is empty (moved into place).
+    assert not [name for name in reports["objects"] if ".tfhub-upload-" in name]
+    # Nothing was uploaded under the final name: each file was moved there once uploaded
+    # beside it, tfhub_module.pb last (before, TensorFlow's Saver wrote there directly).
+    writes = _writes_into(reports, "exports/vocab")
+    assert writes and {kind for kind, _ in writes} == {"move"}, writes
+    assert writes[-1] == ("move", "exports/vocab/tfhub_module.pb"), writes
+
+
+@pytest.mark.tf
+def test_module_export_whose_uploads_trickle_ends_in_a_timeout_and_leaves_no_export(
+    reports: dict[str, Any],
+) -> None:
+    # Its first upload (a file of the module) was answered a byte every 0.2 s, forever.
+    message = _timed_out(reports, "export-uploads-trickle", f"{BUCKET}/{TRICKLE_UPLOADS}/")
+    assert "whether it wrote the copy" in message, message
+    assert _names(reports, f"{TRICKLE_UPLOADS}/vocab") == []  # Nothing under the final name.
+
+
+@pytest.mark.tf
+def test_module_export_whose_uploads_are_refused_raises_an_export_write_error_quoting_gcs(
+    reports: dict[str, Any],
+) -> None:
+    report = reports["reports"]["export-uploads-refused"]
+    assert not report["hung"] and report["type"] == "ExportWriteError", report
+    assert "OSError" in report["bases"] and "ExportError" in report["bases"], report
+    target = SCENARIOS["export-uploads-refused"]
+    assert report["path"] == target, report
+    assert "upload refused" in report["message"], report  # The server's words.
+    assert report["cause"] == "PermissionDeniedError", report
+    assert _names(reports, f"{REFUSE_UPLOADS}/vocab") == []
+
+
+@pytest.mark.tf
+def test_exporter_to_gcs_writes_a_timestamped_module_and_removes_older_exports(
+    reports: dict[str, Any],
+) -> None:
+    export_dir = _succeeded(reports, "exporter-keeps-newest")
+    stamp = export_dir.removeprefix(f"{SCENARIOS['exporter-keeps-newest']}/")
+    assert len(stamp) == 10 and stamp.isdigit(), export_dir
+    names = _names(reports, "exports-base")
+    assert f"{stamp}/linear/tfhub_module.pb" in names, names
+    assert f"{stamp}/linear/saved_model.pb" in names, names
+    # exports_to_keep=1: the older ones are gone, and so is the temp- folder.
+    assert all(name.startswith(f"{stamp}/") for name in names), names
+    # Each file was uploaded into the hidden folder beside the module's, none in place.
+    uploads = [name for kind, name in _writes_into(reports, "exports-base") if kind == "upload"]
+    assert uploads and all("/.tfhub-upload-" in name for name in uploads), uploads
+
+
+@pytest.mark.tf
+def test_exporter_whose_garbage_collection_listing_stalls_ends_in_a_timeout_keeping_exports(
+    reports: dict[str, Any],
+) -> None:
+    base = SCENARIOS["exporter-listing-stalls"]
+    message = _timed_out(reports, "exporter-listing-stalls", base)
+    assert "what it holds" in message, message  # The listing of the export base.
+    names = _names(reports, STALLED_LISTING)
+    for old in _old_exports(STALLED_LISTING):  # None removed by the failed collection.
+        assert old.removeprefix(f"{STALLED_LISTING}/") in names, names
+    new = [name for name in names if not name.startswith(OLD_EXPORTS)]
+    assert any(name.endswith("/linear/tfhub_module.pb") for name in new), names
+    assert not [name for name in new if name.startswith("temp-")], names
+
+
+@pytest.mark.tf
+def test_exporter_whose_checkpoint_folder_listing_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # checkpoint_path names a gs:// folder: asking whether it is one lists it.
+    path = SCENARIOS["checkpoint-folder-pages"]
+    message = _timed_out(reports, "checkpoint-folder-pages", path)
+    assert "whether it is a folder" in message, message
+
+
+@pytest.mark.tf
+def test_exporter_whose_model_dir_checkpoint_lookup_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # model_dir's `checkpoint` file names model.ckpt-1, whose files' lookup pages on.
+    path = SCENARIOS["checkpoint-latest-pages"]
+    message = _timed_out(reports, "checkpoint-latest-pages", path)
+    assert "which checkpoint is its latest" in message, message
