@@ -12,6 +12,7 @@ TFHUB_HTTP_RETRY_TIMEOUT). A child process talks to the stand-in for GCS
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from tests._helpers.gcs_stand_in import (
     LISTING_PAGES,
     RECURSIVE_PAGES,
+    REFUSE_COPY,
     REFUSE_UPLOADS,
     SHORT_TIMEOUTS,
     STALLED_LISTING,
@@ -112,6 +114,8 @@ SCENARIOS = {
     "export-then-load": f"{BUCKET}/exports/vocab",
     "export-uploads-trickle": f"{BUCKET}/{TRICKLE_UPLOADS}/vocab",
     "export-uploads-refused": f"{BUCKET}/{REFUSE_UPLOADS}/vocab",
+    "export-moves-refused": f"{BUCKET}/{REFUSE_COPY}",
+    "exporter-uploads-trickle": f"{BUCKET}/{TRICKLE_UPLOADS}/base",
     "exporter-keeps-newest": f"{BUCKET}/exports-base",
     "exporter-listing-stalls": f"{BUCKET}/{STALLED_LISTING}",
     "checkpoint-folder-pages": f"{BUCKET}/{LISTING_PAGES}/run/variables",
@@ -235,6 +239,32 @@ def test_module_export_whose_uploads_are_refused_raises_an_export_write_error_qu
     assert "upload refused" in report["message"], report  # The server's words.
     assert report["cause"] == "PermissionDeniedError", report
     assert _names(reports, f"{REFUSE_UPLOADS}/vocab") == []
+
+
+@pytest.mark.tf
+def test_module_export_whose_moves_into_place_are_refused_removes_what_it_moved(
+    reports: dict[str, Any],
+) -> None:
+    # The stand-in refuses a copy (so a move) into the folder itself, not into its assets/:
+    # assets/tokens.txt was moved into place, then saved_model.pb's move was refused.
+    report = reports["reports"]["export-moves-refused"]
+    assert not report["hung"] and report["type"] == "ExportWriteError", report
+    assert "copy refused" in report["message"], report
+    assert ("move", f"{REFUSE_COPY}/assets/tokens.txt") in _writes_into(reports, REFUSE_COPY)
+    assert _names(reports, REFUSE_COPY) == []  # Removed again: no half export under its name.
+    assert not [name for name in reports["objects"] if ".tfhub-upload-" in name]
+
+
+@pytest.mark.tf
+def test_exporter_whose_uploads_trickle_ends_in_a_timeout_naming_the_temp_folder_left(
+    reports: dict[str, Any],
+) -> None:
+    base = SCENARIOS["exporter-uploads-trickle"]
+    _timed_out(reports, "exporter-uploads-trickle", f"{base}/temp-")
+    assert _names(reports, f"{TRICKLE_UPLOADS}/base") == []  # No timestamped export.
+    # No more requests after the timeout: the warning says what stays behind.
+    left = re.search(rf"stays in {re.escape(base)}/temp-\d+ \(its requests", reports["stderr"])
+    assert left, reports["stderr"]
 
 
 @pytest.mark.tf
