@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from tests._helpers.gcs_stand_in import (
     LISTING_PAGES,
+    MARKER_PAGES,
     RECURSIVE_PAGES,
     REFUSE_COPY,
     REFUSE_UPLOADS,
@@ -116,6 +117,8 @@ SCENARIOS = {
     "export-uploads-refused": f"{BUCKET}/{REFUSE_UPLOADS}/vocab",
     "export-moves-refused": f"{BUCKET}/{REFUSE_COPY}",
     "exporter-uploads-trickle": f"{BUCKET}/{TRICKLE_UPLOADS}/base",
+    "export-marker-pages": f"{BUCKET}/{MARKER_PAGES}/vocab",
+    "exporter-base-pages": f"{BUCKET}/{LISTING_PAGES}/variables",
     "exporter-keeps-newest": f"{BUCKET}/exports-base",
     "exporter-listing-stalls": f"{BUCKET}/{STALLED_LISTING}",
     "checkpoint-folder-pages": f"{BUCKET}/{LISTING_PAGES}/run/variables",
@@ -265,6 +268,27 @@ def test_exporter_whose_uploads_trickle_ends_in_a_timeout_naming_the_temp_folder
     # No more requests after the timeout: the warning says what stays behind.
     left = re.search(rf"stays in {re.escape(base)}/temp-\d+ \(its requests", reports["stderr"])
     assert left, reports["stderr"]
+
+
+@pytest.mark.tf
+def test_module_export_whose_marker_check_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # Whether the folder holds a module already: a missing tfhub_module.pb is a listing.
+    marker = f"{SCENARIOS['export-marker-pages']}/tfhub_module.pb"
+    message = _timed_out(reports, "export-marker-pages", marker)
+    assert "whether it exists" in message, message
+
+
+@pytest.mark.tf
+def test_exporter_whose_timestamped_folder_check_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # Whether `<base>/<seconds>` is free: a missing folder is a listing, which pages on here.
+    base = SCENARIOS["exporter-base-pages"]
+    message = _timed_out(reports, "exporter-base-pages", f"{base}/")
+    assert "whether it exists" in message, message
+    assert _names(reports, f"{LISTING_PAGES}/variables") == []
 
 
 @pytest.mark.tf
