@@ -228,6 +228,8 @@ def test_module_export_whose_uploads_trickle_ends_in_a_timeout_and_leaves_no_exp
     message = _timed_out(reports, "export-uploads-trickle", f"{BUCKET}/{TRICKLE_UPLOADS}/")
     assert "whether it wrote the copy" in message, message
     assert _names(reports, f"{TRICKLE_UPLOADS}/vocab") == []  # Nothing under the final name.
+    # No clean-up request after the timeout: the warning names the hidden folder left.
+    assert f"stays in {BUCKET}/{TRICKLE_UPLOADS}/.tfhub-upload-" in reports["stderr"]
 
 
 @pytest.mark.tf
