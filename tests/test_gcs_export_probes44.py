@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 from tests._helpers.gcs_stand_in import (
     LISTING_PAGES,
+    MARKER_APPEARS,
     MARKER_PAGES,
+    OTHER_MARKER,
     RECURSIVE_PAGES,
     REFUSE_COPY,
     REFUSE_UPLOADS,
@@ -118,6 +120,7 @@ SCENARIOS = {
     "export-moves-refused": f"{BUCKET}/{REFUSE_COPY}",
     "exporter-uploads-trickle": f"{BUCKET}/{TRICKLE_UPLOADS}/base",
     "export-marker-pages": f"{BUCKET}/{MARKER_PAGES}/vocab",
+    "export-marker-appears": f"{BUCKET}/{MARKER_APPEARS}/vocab",
     "exporter-base-pages": f"{BUCKET}/{LISTING_PAGES}/variables",
     "exporter-keeps-newest": f"{BUCKET}/exports-base",
     "exporter-listing-stalls": f"{BUCKET}/{STALLED_LISTING}",
@@ -280,6 +283,19 @@ def test_module_export_whose_marker_check_pages_on_ends_in_a_timeout_error(
     marker = f"{SCENARIOS['export-marker-pages']}/tfhub_module.pb"
     message = _timed_out(reports, "export-marker-pages", marker)
     assert "whether it exists" in message, message
+
+
+@pytest.mark.tf
+def test_module_export_beside_another_that_wrote_its_marker_meanwhile_leaves_that_module(
+    reports: dict[str, Any],
+) -> None:
+    # Another export's tfhub_module.pb appeared after the check that the folder holds none:
+    # the last move (the marker, never overwriting) is refused, and what was moved is removed.
+    report = reports["reports"]["export-marker-appears"]
+    assert not report["hung"] and report["type"] == "ModuleExistsError", report
+    assert "AlreadyExistsError" in report["bases"] and "ExportError" in report["bases"], report
+    assert _names(reports, f"{MARKER_APPEARS}/vocab") == ["tfhub_module.pb"]
+    assert reports["objects"][f"{MARKER_APPEARS}/vocab/tfhub_module.pb"] == OTHER_MARKER
 
 
 @pytest.mark.tf

@@ -61,6 +61,13 @@ SLOW_DATA_STAT = "slow-data-stat"  # A folder of WRITABLE where a data file's si
 # a bounded call gives up after their sum, 3 s.
 SHORT_TIMEOUTS = (1, 2)
 
+# session 44 exports
+# A folder of WRITABLE where another export's tfhub_module.pb (OTHER_MARKER) appears as soon as
+# the first ask for one there (its metadata) has been answered "no such object": a module
+# exported into the same folder at the same time (`_Gcs.marker_appears`).
+MARKER_APPEARS = "marker-appears"
+OTHER_MARKER = b"another export's marker"
+
 
 def _archive() -> bytes:
     buffer = io.BytesIO()
@@ -245,6 +252,8 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         """GET /storage/v1/b/writable/o[/NAME]: a listing (prefix, delimiter) or metadata."""
         if len(parts) > 6:
             name = urllib.parse.unquote("/".join(parts[6:]))
+            if self.marker_appears(name):  # session 44 exports
+                return
             if SLOW_DATA_STAT in name.split("/") and ".data-" in name:
                 self.stopping.wait()  # No answer, until the stand-in stops.
                 self.close_connection = True
@@ -370,6 +379,18 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             self.trickle()
             return True
         return False
+
+    # session 44 exports
+
+    def marker_appears(self, name: str) -> bool:
+        """Answers the first ask for the metadata of a tfhub_module.pb in a MARKER_APPEARS folder
+        (404), storing OTHER_MARKER there meanwhile: True then."""
+        in_folder = MARKER_APPEARS in name.split("/")[:-1]
+        if not in_folder or not name.endswith("/tfhub_module.pb") or name in self.objects:
+            return False
+        self.objects[name] = OTHER_MARKER
+        self.answer_json(404, {"error": {"code": 404, "message": "No such object"}})
+        return True
 
     def trickle(self) -> None:
         """Answers a read of STALLED_SIZE bytes with one byte every 0.2 s, until the stand-in
