@@ -264,11 +264,14 @@ def _tags_type_error(tags: Any) -> errors.ArgumentTypeError:
 
 
 def atomic_write(path: str, contents: bytes, *, overwrite: bool) -> None:
-    """Writes `contents` to `path` through a temporary file and a rename.
+    """Writes `contents` to `path` through a temporary file and a rename, each request
+    bounded (`gfile_io`).
 
     Raises:
         tfhub.errors.ModuleExistsError: (an ExportError and, as upstream's,
             tf.errors.AlreadyExistsError) if `path` exists and `overwrite` is False.
+        tfhub.errors.RetryTimeoutError: a request gave no answer within TFHUB_HTTP_TIMEOUT
+            plus TFHUB_HTTP_RETRY_TIMEOUT (the temporary file is then left).
     """
     if not overwrite and gfile_io.exists_for_export(path):
         raise errors.ModuleExistsError(
@@ -366,7 +369,10 @@ class SavedModelHandler:
         return matches[0]
 
     def export(self, path: str, variables_saver: Callable[[str], None] | None = None) -> None:
-        """Writes the SavedModel: assets, then variables (through `variables_saver`), then proto."""
+        """Writes the SavedModel: assets, then variables (through `variables_saver`), then proto.
+        tfhub's requests are bounded (`gfile_io`: RetryTimeoutError), `variables_saver`'s are
+        TensorFlow's (a gs:// export is therefore written into a local folder first).
+        """
         from tensorflow.core.protobuf import saved_model_pb2
 
         proto = saved_model_pb2.SavedModel()
