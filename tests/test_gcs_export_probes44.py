@@ -107,6 +107,9 @@ def scenario(report, name, target, sentences):
         exporter = hub.LatestModuleExporter("tf_hub", serving_input_fn)
         exporter.export(estimator(tempfile.mkdtemp()), tempfile.mkdtemp(), target)
         report["result"] = "exported"
+    elif name == "spec-checkpoint-pages":  # A gs:// checkpoint prefix for ModuleSpec.export.
+        hub.create_module_spec(linear).export(tempfile.mkdtemp() + "/m", checkpoint_path=target)
+        report["result"] = "exported"
     else:  # checkpoint-latest-pages: the latest checkpoint of a gs:// model_dir.
         exporter = hub.LatestModuleExporter("tf_hub", serving_input_fn)
         exporter.export(estimator(target), tempfile.mkdtemp())
@@ -126,6 +129,7 @@ SCENARIOS = {
     "exporter-listing-stalls": f"{BUCKET}/{STALLED_LISTING}",
     "checkpoint-folder-pages": f"{BUCKET}/{LISTING_PAGES}/run/variables",
     "checkpoint-latest-pages": f"{BUCKET}/{RECURSIVE_PAGES}/run/variables",
+    "spec-checkpoint-pages": f"{BUCKET}/{RECURSIVE_PAGES}/spec/variables/model.ckpt-1",
 }
 
 
@@ -359,3 +363,13 @@ def test_exporter_whose_model_dir_checkpoint_lookup_pages_on_ends_in_a_timeout_e
     path = SCENARIOS["checkpoint-latest-pages"]
     message = _timed_out(reports, "checkpoint-latest-pages", path)
     assert "which checkpoint is its latest" in message, message
+
+
+def test_spec_export_from_a_gcs_checkpoint_whose_lookup_pages_on_ends_in_a_timeout_error(
+    reports: dict[str, Any],
+) -> None:
+    # Whether the prefix is a checkpoint: TensorFlow's lookup of its files lists the bucket
+    # recursively, page after page (tf.train.load_checkpoint held the GIL there, unbounded).
+    path = SCENARIOS["spec-checkpoint-pages"]
+    message = _timed_out(reports, "spec-checkpoint-pages", path)
+    assert "which files its checkpoint has" in message, message

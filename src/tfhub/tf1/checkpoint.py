@@ -69,11 +69,24 @@ def unreadable(checkpoint_path: str) -> Exception | None:
 
     TensorFlow's own answer comes late and raw: a NotFoundError ("Unsuccessful
     TensorSliceReader constructor") for a prefix without files.
+
+    Raises:
+        tfhub.errors.DownloadError: the file system cannot answer (`gfile_io`);
+            RetryTimeoutError: a look-up (on gs://, a listing that pages on) gave no answer
+            within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
     if _prefix_taken_for_folder(checkpoint_path):
         return None
     try:
-        tf.train.load_checkpoint(checkpoint_path)
+        prefix = checkpoint_path
+        if gfile_io.is_dir(checkpoint_path):  # As tf.train.load_checkpoint: its latest one.
+            prefix = gfile_io.latest_checkpoint(checkpoint_path) or ""
+            if not prefix:
+                raise ValueError(
+                    f"Couldn't find 'checkpoint' file or checkpoints in given directory "
+                    f"{checkpoint_path}"
+                )
+        gfile_io.checkpoint_reader(prefix)  # Its lookup of the files bounded (gs://).
     except (tf.errors.OpError, ValueError) as err:
         return err
     return None
