@@ -401,7 +401,50 @@ def test_hub_module_of_a_module_def_of_a_future_format_names_folder_and_format(
         hub.Module(str(module))
     assert isinstance(caught.value, ValueError)  # As upstream.
     assert str(module) in str(caught.value) and "format=4" in str(caught.value)
+    assert "newer" in str(caught.value) and "upgrade tfhub" in str(caught.value)
     assert tf.reduce_all(_load(module) == [[2.0, 3.0]])  # hub.load: as upstream.
+
+
+def test_hub_module_of_a_module_needing_an_unknown_feature_says_what_to_do(
+    whole: Path, tmp_path: Path
+) -> None:
+    from tfhub.protos import FORMAT_V3, ModuleDef
+
+    module = _copy(whole, tmp_path)
+    marker = ModuleDef(format=FORMAT_V3, required_features=["sparse-v9"])
+    (module / "tfhub_module.pb").write_bytes(marker.SerializeToString())
+    with tf.Graph().as_default(), pytest.raises(errors.TFHubLoadError) as caught:
+        hub.Module(str(module))
+    assert str(module) in str(caught.value) and "sparse-v9" in str(caught.value)
+    assert "newer" in str(caught.value) and "upgrade tfhub" in str(caught.value)
+
+
+# What hub.Module raised where upstream let TensorFlow's error through: also that error.
+_AS_UPSTREAM: dict[str, tuple[Callable[[Path], None], str, type]] = {
+    "truncated data file": (
+        lambda m: _truncate(_data_shard(m), 3),
+        "OutOfRangeError",
+        errors.DamagedModelError,
+    ),
+    "missing asset": (
+        lambda m: (m / "assets" / _VOCAB).unlink(),
+        "NotFoundError",
+        errors.MissingModelFileError,
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(_AS_UPSTREAM))
+def test_hub_module_of_a_damaged_module_is_also_tensorflows_error_as_upstream_raised(
+    whole: Path, tmp_path: Path, damage: str
+) -> None:
+    module = _copy(whole, tmp_path)
+    harm, upstream, cls = _AS_UPSTREAM[damage]
+    harm(module)
+    with pytest.raises(getattr(tf.errors, upstream)) as caught:
+        _apply_in_graph(module)
+    assert isinstance(caught.value, cls), repr(caught.value)
+    assert caught.value.path == str(module)
 
 
 def test_resolve_of_a_damaged_local_module_returns_its_folder_untouched(

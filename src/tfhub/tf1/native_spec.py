@@ -23,7 +23,7 @@ from ..saved_model_proto import (
     read_module_def_bytes,
 )
 from ..utils.lazy import tensorflow as tf
-from ..utils.printable import quoted_reason
+from ..utils.printable import escaped, quoted_reason
 from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
 from . import saved_model_lib, tensor_info
 from .checkpoint import data_shortfall
@@ -67,13 +67,19 @@ class Loader:
         except Exception as err:  # protobuf's DecodeError and friends.
             problem = f"{TF1_MODULE_MARKER} ({len(content)} bytes) is truncated or damaged"
             raise damaged_model_error(path, problem, handle=handle) from err
+        newer = (
+            "It was written by a newer tensorflow_hub or tfhub than this one: upgrade tfhub, or "
+            "export the module again with this version."
+        )
         if module_def.format != FORMAT_V3:
             raise errors.TFHubLoadError(
-                f"Unsupported module def format in {path}. Received: format={module_def.format!r}"
+                f"Unsupported module def format in {path}. {newer} "
+                f"Received: format={module_def.format!r}"
             )
         unsupported = set(module_def.required_features) - _SUPPORTED_FEATURES
         if unsupported:
-            raise errors.TFHubLoadError(f"Unsupported features: {sorted(unsupported)} in {path}")
+            shown = escaped(str(sorted(unsupported)))  # Names from the file.
+            raise errors.TFHubLoadError(f"Unsupported features: {shown} in {path}. {newer}")
         handler = saved_model_lib.load(path)
         return NativeModuleSpec(handler, saved_model_lib.get_variables_path(path), module_path=path)
 
@@ -187,14 +193,19 @@ class NativeModuleSpec(ModuleSpec):
         """Makes the module's graph under `name`.
 
         Raises:
-            tfhub.errors.DamagedModelError: if the checkpoint's data files are cut short
+            tfhub.errors.TruncatedCheckpointError: (a DamagedModelError and, as TensorFlow's
+                restore raised, a tf.errors.OutOfRangeError) if the checkpoint's data files are
+                cut short
                 (checked once per spec; a cut file would otherwise fail only later, at the
                 session's initialization, naming no file).
         """
         if not self._checkpoint_checked and self._checkpoint_variables_path and self._module_path:
             problem = data_shortfall(self._checkpoint_variables_path)
-            if problem is not None:
-                raise damaged_model_error(self._module_path, problem)
+            if problem is not None:  # Also OutOfRangeError, as TensorFlow's restore raised.
+                found = damaged_model_error(self._module_path, problem)
+                raise errors.TruncatedCheckpointError(
+                    str(found), path=found.path, problem=found.problem
+                )
             self._checkpoint_checked = True
         return NativeModuleImpl(
             spec=self,

@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import _tf_private, errors, gfile_io
+from ..model_damage import file_not_found_error
 from ..protos import ModuleAttachment
 from ..saved_model_proto import (
     ASSETS_COLLECTION,
     collection_asset_defs,
-    damaged_model_error,
     read_saved_model_proto,
 )
 from ..utils.lazy import tensorflow as tf
@@ -395,12 +395,13 @@ def load(path: str) -> SavedModelHandler:
 
     Raises:
         tfhub.errors.TFHubLoadError: if the file is missing or cannot be parsed;
-            `tfhub.errors.MissingModelFileError` if an asset file the graphs name is missing
-            (else the session's table initializer would fail, naming a graph node).
+            `tfhub.errors.ModelFileNotFoundError` (a MissingModelFileError and, as upstream's
+            table initializer raised, a tf.errors.NotFoundError) if an asset file the graphs
+            name is missing (else the session's table initializer would fail, naming a node).
     """
     proto = read_saved_model_proto(path)
     for filename, asset_path in _merge_assets_key_collection(proto, path).items():
         if not gfile_io.exists(asset_path):  # Bounded in time (a gs:// listing).
             problem = f"assets/{filename} is missing"
-            raise damaged_model_error(path, problem, missing=True)
+            raise file_not_found_error(path, problem)  # Also NotFoundError, as upstream
     return SavedModelHandler(proto, source=path)
