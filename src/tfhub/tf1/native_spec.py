@@ -10,7 +10,6 @@ import errno
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +24,7 @@ from ..saved_model_proto import (
 from ..utils.lazy import tensorflow as tf
 from ..utils.printable import escaped, quoted_reason
 from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
+from ..utils.temp_folders import temporary_folder
 from . import saved_model_lib, tensor_info
 from .checkpoint import data_shortfall
 from .module_impl import MODULE_COLLECTIONS, NativeModuleImpl
@@ -252,7 +252,7 @@ class NativeModuleSpec(ModuleSpec):
         """Writes the module into a local temporary folder (TensorFlow's Saver writes there:
         its requests could not be bounded), then uploads it to `folder`, each request bounded
         (`gfile_io.upload_folder`, the marker last)."""
-        with tempfile.TemporaryDirectory(prefix="tfhub-export-") as local:
+        with temporary_folder("tfhub-export-", needer=f"Exporting to {escaped(folder)}") as local:
             try:
                 self._write_module(local, variables_saver)
             except Exception as err:
