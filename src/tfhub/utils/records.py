@@ -56,7 +56,14 @@ class FrozenRecord:
         return hash(self._values())
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        """The class and its fields; a URL's password shown as `***` (a repr goes into
+        tracebacks and logs: a handle keeps its credentials for the download only)."""
+        from .redact import redact
+
+        def shown(value: object) -> str:
+            return repr(redact(value) if isinstance(value, str) else value)
+
+        fields = ", ".join(f"{name}={shown(getattr(self, name))}" for name in self._fields)
         return f"{type(self).__qualname__}({fields})"
 
     def __setattr__(self, name: str, value: object) -> None:
