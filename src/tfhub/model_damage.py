@@ -62,20 +62,40 @@ def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
 
 
 def as_upstream_raised(
-    cause: errors.DamagedModelError, err: BaseException, module_path: str
+    cause: errors.DamagedModelError, err: BaseException, module_path: str, *, tf1: bool = False
 ) -> errors.DamagedModelError:
-    """`cause`, or, for a TF1 Hub module whose load failed with TensorFlow's OpError (which
-    upstream let through), the same error as a class that is also that OpError:
-    `ModelFileNotFoundError` (NotFoundError) for a missing file, `TruncatedCheckpointError`
-    (OutOfRangeError) or `CorruptCheckpointError` (DataLossError) for an unreadable checkpoint.
-    TF2 SavedModels keep their classes (tests/test_model_damage.py pins them)."""
+    """`cause`, or, for a TF1 Hub module (or, with `tf1`, any model `hub.Module` loads: a TF1
+    API) whose load failed with TensorFlow's OpError (which upstream let through), the same
+    error as a class that is also that OpError: `ModelFileNotFoundError` (NotFoundError) for a
+    missing file, `TruncatedCheckpointError` (OutOfRangeError) or `CorruptCheckpointError`
+    (DataLossError) for an unreadable checkpoint. TF2 SavedModels loaded by `hub.load` keep
+    their classes (tests/test_model_damage.py pins them)."""
     name = _upstream_class_name(cause, err)
-    if name is None or not saved_model_proto.is_tf1_hub_module(module_path):
+    if name is None or not (tf1 or saved_model_proto.is_tf1_hub_module(module_path)):
         return cause
     error: errors.DamagedModelError = getattr(errors, name)(
         str(cause), path=cause.path, problem=cause.problem
     )
     return error
+
+
+# TensorFlow's errors that say the file system could not be asked (no access, a network
+# failure, a server busy or gone), not that the model's bytes are damaged.
+_ACCESS_ERRORS = (
+    "PermissionDeniedError",
+    "UnauthenticatedError",
+    "UnavailableError",
+    "DeadlineExceededError",
+    "ResourceExhaustedError",
+    "AbortedError",
+    "CancelledError",
+)
+
+
+def is_access_error(err: BaseException) -> bool:
+    """True if TensorFlow's `err` says the file system could not be asked (a 403, a network
+    failure: retrying or fixing access helps), not that the model is damaged."""
+    return isinstance(err, tuple(getattr(tf.errors, name) for name in _ACCESS_ERRORS))
 
 
 def _upstream_class_name(cause: errors.DamagedModelError, err: BaseException) -> str | None:
@@ -248,6 +268,8 @@ def _checkpoint_damage(module_path: str, saved_model: Any) -> tuple[str | None, 
     except errors.RetryTimeoutError:  # Its files' lookup: the server does not answer.
         raise
     except Exception as err:  # TensorFlow's OpError, IndexError, ValueError.
+        if is_access_error(err):  # No access, a network failure: not the checkpoint's bytes.
+            return None, False
         lines = str(err).strip().splitlines()
         reason = lines[0] if lines else type(err).__name__
         return f"its checkpoint in {VARIABLES_DIR}/ cannot be read ({escaped(reason)})", False

@@ -108,6 +108,8 @@ def missing_file(checkpoint_path: str) -> str | None:
     folder, prefix = paths.split(checkpoint_path)
     shown = paths.basename(folder)
     if not gfile_io.exists(f"{checkpoint_path}.index"):
+        if gfile_io.is_file(checkpoint_path):  # A V1 checkpoint: one file, no index.
+            return None
         if not gfile_io.is_dir(folder):
             return f"{shown}/ is missing"
         return f"{shown}/{prefix}.index is missing"

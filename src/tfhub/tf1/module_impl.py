@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..model_damage import (
     diagnose,
     file_not_found_error,
     graph_node_names,
+    is_access_error,
     missing_ops_named,
     missing_signature_tensor,
     signature_tensor_error,
@@ -130,6 +132,14 @@ class ModuleImpl:
         raise NotImplementedError()
 
 
+# Per spec, the (checkpoint, tags) whose files and variables' dtypes were checked: once per
+# spec, as its data files' sizes (NativeModuleSpec._create_impl), not on every hub.Module (each
+# check reads the checkpoint's index again).
+_CHECKED: weakref.WeakKeyDictionary[Any, set[tuple[str, tuple[str, ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class NativeModuleImpl(ModuleImpl):
     """A TF1 Hub format module's state in the current graph, plus the means to apply its
     signatures."""
@@ -179,16 +189,20 @@ class NativeModuleImpl(ModuleImpl):
                 DataLossError, an OpError as it raised) if TensorFlow cannot read the index.
         """
         path = self._folder() or checkpoint_path
-        problem = missing_file(checkpoint_path)
-        if problem is not None:
-            raise file_not_found_error(path, problem)
+        checked = (checkpoint_path, tuple(sorted(self._meta_graph.meta_info_def.tags)))
+        done = _CHECKED.setdefault(self._spec, set())
+        if checked not in done:
+            problem = missing_file(checkpoint_path)
+            if problem is not None:
+                raise file_not_found_error(path, problem)
         try:
             init_from_checkpoint(checkpoint_path, self._variable_map)
         except tf.errors.OpError as err:  # An index that is no sstable, say.
-            cause = diagnose(path) if self._folder() else None
+            # No access or a network failure (a 403 on gs://) is said as TensorFlow said it.
+            cause = diagnose(path) if self._folder() and not is_access_error(err) else None
             if cause is None:
                 raise
-            raise as_upstream_raised(cause, err, path) from err
+            raise as_upstream_raised(cause, err, path, tf1=True) from err
         except errors.TFHubLoadError as err:
             raise errors.DamagedModelError(
                 f"The module at {path} is damaged: its variables do not fit its graph. {err} "
@@ -199,9 +213,11 @@ class NativeModuleImpl(ModuleImpl):
             ) from err
         # Shapes are checked above (ValueError, as upstream); a dtype only by the restore, at
         # the session's initialization, as TensorFlow's InvalidArgumentError naming no module.
-        problem = variables_mismatch(checkpoint_path, [self._meta_graph])
-        if problem is not None:
-            raise variables_mismatch_error(path, problem)
+        if checked not in done:
+            problem = variables_mismatch(checkpoint_path, [self._meta_graph])
+            if problem is not None:
+                raise variables_mismatch_error(path, problem)
+            done.add(checked)
 
     def _folder(self) -> str | None:
         """The module's folder: its spec's, or for a spec made from a TF1 SavedModel
