@@ -9,6 +9,7 @@ device, an archive that expands beyond TFHUB_MAX_EXTRACTED_BYTES) and names what
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 from collections.abc import Callable, Iterator
@@ -145,20 +146,31 @@ def _staging_folder(dst_path: str) -> Iterator[str]:
         tfhub.errors.TempFolderError: (a FileNotFoundError) Python has no temporary folder it
             can use, naming `dst_path` and TMPDIR.
         tfhub.errors.DiskFullError: (a CacheError) the temporary folder's disk filled up while
-            in use, naming it and TMPDIR.
+            in use, naming it and TMPDIR; a CacheError for a file over the file-size limit.
     """
     with temporary_folder("tfhub-extract-", needer=f"Writing to {escaped(dst_path)}") as path:
         try:
             yield path
         except OSError as err:
-            if err.errno not in errors.DISK_FULL_ERRNOS:
+            if err.errno not in (*errors.DISK_FULL_ERRNOS, errno.EFBIG):
                 raise
-            shown = escaped(os.path.dirname(path))
+            # os.strerror: an extraction's own error puts a whole sentence in `strerror`.
+            where = (
+                f"{os.strerror(err.errno)} in the temporary folder "
+                f"{escaped(os.path.dirname(path))} (TMPDIR), where what is written to "
+                f"{escaped(dst_path)} is put first."
+            )
+            if err.errno == errno.EFBIG:  # `ulimit -f`, or a file system's size limit.
+                raise errors.CacheError(
+                    err.errno,
+                    f"{where} A file is larger than the file-size limit (`ulimit -f`) or that "
+                    "file system allows: raise the limit, or set TMPDIR to a folder on another "
+                    "file system.",
+                    path=path,
+                ) from err
             raise errors.DiskFullError(
                 err.errno,
-                f"{err.strerror} in the temporary folder {shown} (TMPDIR), where what is written "
-                f"to {escaped(dst_path)} is put first. Free space there, or set TMPDIR to a "
-                "folder with room for it.",
+                f"{where} Free space there, or set TMPDIR to a folder with room for it.",
                 path=path,
                 remedy="Free space in TMPDIR, or set TMPDIR to a folder with room for it.",
             ) from err
