@@ -98,7 +98,8 @@ def download_bar(*, description: str, total: int | None, tqdm_class: Any = None)
         bar = tqdm_class(
             # Never the credentials of a URL, nor its invisible characters raw (a right-to-left
             # override shows another URL; a carriage return or escape rewrites the line).
-            desc=escaped(redact(description)),
+            # Escaped first: a password holding a newline or tab is then one run to redact.
+            desc=redact(escaped(description)),
             total=total,
             unit="B",
             unit_scale=True,
