@@ -75,14 +75,15 @@ def unreadable(checkpoint_path: str) -> Exception | None:
             RetryTimeoutError: a look-up (on gs://, a listing that pages on) gave no answer
             within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
+    checkpoint_path = os.fsdecode(checkpoint_path)  # Also bytes or an os.PathLike.
     if _prefix_taken_for_folder(checkpoint_path):
         return None
     try:
         prefix = checkpoint_path
         if gfile_io.is_dir(checkpoint_path):  # As tf.train.load_checkpoint: its latest one.
             prefix = gfile_io.latest_checkpoint(checkpoint_path) or ""
-            if not prefix:
-                raise ValueError(
+            if not prefix:  # TensorFlow's ValueError, as load_checkpoint said it.
+                return ValueError(
                     f"Couldn't find 'checkpoint' file or checkpoints in given directory "
                     f"{checkpoint_path}"
                 )
