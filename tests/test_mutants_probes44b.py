@@ -191,3 +191,17 @@ _DUAL = (
     "TruncatedCheckpointError",
     "CorruptCheckpointError",
 )
+
+
+# --- the NN tool's storage: a remote file is read in steps of READ_STEP bytes --------------------
+
+
+def test_the_nn_tools_remote_reads_are_of_read_step_bytes_at_most(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tfhub.tools.make_nearest_neighbour_index import storage
+
+    path = f"ram://tfhub-mut44b-{uuid.uuid4().hex}/embeddings.tfrecord"
+    write_file(path, b"abcdefgh")
+    monkeypatch.setattr(storage, "READ_STEP", 3)
+    assert list(storage._remote_chunks(path)) == [b"abc", b"def", b"gh"]
