@@ -205,3 +205,16 @@ def test_the_nn_tools_remote_reads_are_of_read_step_bytes_at_most(
     write_file(path, b"abcdefgh")
     monkeypatch.setattr(storage, "READ_STEP", 3)
     assert list(storage._remote_chunks(path)) == [b"abc", b"def", b"gh"]
+
+
+# --- tf1/checkpoint.unreadable: a folder without a `checkpoint` file ----------------------------
+
+
+def test_a_folder_without_a_checkpoint_file_is_said_as_load_checkpoint_said_it(
+    tmp_path: Path,
+) -> None:
+    from tfhub.tf1 import checkpoint
+
+    cause = checkpoint.unreadable(str(tmp_path))
+    assert isinstance(cause, ValueError), repr(cause)
+    assert "Couldn't find 'checkpoint' file" in str(cause) and str(tmp_path) in str(cause)
