@@ -133,3 +133,16 @@ def release() -> Iterator[threading.Event]:
     event = threading.Event()
     yield event
     event.set()
+
+
+@pytest.fixture
+def bars_on() -> Iterator[None]:
+    """Download progress bars on (as TFHUB_DOWNLOAD_PROGRESS=1), as before after the test."""
+    from tfhub.utils import progress
+
+    saved = progress._override
+    progress.enable_progress_bars()
+    try:
+        yield
+    finally:
+        progress._override = saved

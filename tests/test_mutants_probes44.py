@@ -127,18 +127,6 @@ def test_without_node_marks_is_its_regular_expression(text: str) -> None:
 # --- What the download bar prints -------------------------------------------------------------
 
 
-@pytest.fixture
-def bars_on() -> Iterator[None]:
-    from tfhub.utils import progress
-
-    saved = progress._override
-    progress.enable_progress_bars()
-    try:
-        yield
-    finally:
-        progress._override = saved
-
-
 @pytest.mark.parametrize(
     "char",
     ["\u202a", "\u2067", "\u2069", "\u200f", "\x85", "\x9b", "\x7f", "\x00", "\n", "\x07"],

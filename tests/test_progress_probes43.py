@@ -4,21 +4,7 @@ printed raw, so `http://h/x\\u202e1/gnp.m` showed as another URL; the logs escap
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-
-
-@pytest.fixture
-def bars_on() -> Iterator[None]:
-    from tfhub.utils import progress
-
-    saved = progress._override
-    progress.enable_progress_bars()
-    try:
-        yield
-    finally:
-        progress._override = saved
 
 
 @pytest.mark.parametrize(

@@ -4,21 +4,7 @@ carry one, handles refuse them). Redacting after escaping sees the password whol
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-
-
-@pytest.fixture
-def bars_on() -> Iterator[None]:
-    from tfhub.utils import progress
-
-    saved = progress._override
-    progress.enable_progress_bars()
-    try:
-        yield
-    finally:
-        progress._override = saved
 
 
 @pytest.mark.parametrize("char", ["\n", "\t", "\x1b"], ids=["newline", "tab", "esc"])
