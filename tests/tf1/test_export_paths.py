@@ -82,3 +82,18 @@ def test_path_of_another_type_is_a_type_error(spec) -> None:
     with pytest.raises(TypeError, match="Received: path=7 of type int") as caught:
         hub.Module(spec).export(7)
     assert isinstance(caught.value, errors.ArgumentTypeError)
+
+
+def test_export_errors_show_a_folder_name_with_terminal_escapes_escaped(spec, tmp_path) -> None:
+    # The folder's name went into ModuleExistsError's and ExportWriteError's messages raw:
+    # printed, it retitled the terminal (the repr after "Received:" was escaped already).
+    odd = "a\x1b]0;owned\x07b"
+    hub.Module(spec).export(tmp_path / odd)
+    with pytest.raises(errors.ModuleExistsError) as exists:
+        hub.Module(spec).export(tmp_path / odd)
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(errors.ExportWriteError) as refused:
+        hub.Module(spec).export(tmp_path / "notes.txt" / odd)
+    for message in (str(exists.value), str(refused.value)):
+        assert "\x1b" not in message and "\x07" not in message, message
+        assert "a\\x1b]0;owned\\x07b" in message, message

@@ -222,7 +222,8 @@ class NativeModuleSpec(ModuleSpec):
         Raises:
             tfhub.errors.ModuleExistsError: (an ExportError and, as upstream's,
                 tf.errors.AlreadyExistsError) if `path` already holds a module (checked
-                first, so nothing is overwritten).
+                first, so nothing is overwritten; on gs://, again just before the marker's
+                move: the files moved before it stay).
             tfhub.errors.ExportWriteError: (also an OSError) if the file system refuses the
                 files (a full disk or quota, no permission; a file where a folder belongs,
                 refused first; on gs://, a request refused, quoting the server); a folder the
@@ -304,6 +305,7 @@ class NativeModuleSpec(ModuleSpec):
 def _module_exists_error(path: str) -> Any:
     """The ModuleExistsError of an export to `path`, which holds a module already."""
     return errors.ModuleExistsError(
-        f"{path} already holds a TF1 Hub module; export to a new folder. Received: path={path!r}",
+        f"{escaped(os.fsdecode(path))} already holds a TF1 Hub module; export to a new "
+        f"folder. Received: path={path!r}",
         path=os.fsdecode(path),
     )

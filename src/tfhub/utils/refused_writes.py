@@ -9,6 +9,7 @@ import os
 
 from .. import errors
 from .paths import relative_below
+from .printable import escaped
 
 # TensorFlow's error codes (tf.errors.*) for a file it could not write: ENOSPC and EDQUOT
 # become RESOURCE_EXHAUSTED; EACCES, EPERM and EROFS PERMISSION_DENIED.
@@ -69,7 +70,8 @@ def export_write_error(
     else:
         todo = "Choose a folder you can write, or fix its permissions, and export again"
     return errors.ExportWriteError(
-        f"Cannot write the export to {export_dir}: {problem}. {todo}; nothing was written there. "
+        f"Cannot write the export to {escaped(export_dir)}: {problem}. {todo}; nothing was "
+        "written there. "
         f"Received: {argument}={export_dir!r}",
         path=export_dir,
         problem=problem,
