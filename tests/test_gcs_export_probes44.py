@@ -27,8 +27,10 @@ from tests._helpers.gcs_stand_in import (
     RECURSIVE_PAGES,
     REFUSE_COPY,
     REFUSE_UPLOADS,
+    REFUSED_VARIABLES_MOVES,
     SHORT_TIMEOUTS,
     STALLED_LISTING,
+    STALLED_VARIABLES_MOVES,
     TRICKLE_UPLOADS,
     WRITABLE,
     ended,
@@ -43,6 +45,7 @@ TIMEOUT, RETRY_TIMEOUT = SHORT_TIMEOUTS  # The child's (`GcsStandIn.short_env`).
 WITHIN = TIMEOUT + RETRY_TIMEOUT + 6  # What a timed-out scenario may take in all.
 MODULE = "tf1_text_vocab"  # Upstream's TF1 Hub module with a vocabulary asset (tokens.txt).
 BUCKET = f"gs://{WRITABLE}"
+UPLOAD = ".tfhub-upload-"  # The hidden folder an upload goes to first.
 OLD_EXPORTS = ("1000000001", "1000000002")  # Timestamped exports already in an export base.
 
 # Each (name, target, sentences) row, in the child (`gcs_stand_in.run_scenarios`).
@@ -124,6 +127,9 @@ SCENARIOS = {
     "exporter-uploads-trickle": f"{BUCKET}/{TRICKLE_UPLOADS}/base",
     "export-marker-pages": f"{BUCKET}/{MARKER_PAGES}/vocab",
     "export-marker-appears": f"{BUCKET}/{MARKER_APPEARS}/vocab",
+    "export-marker-appears-beside": f"{BUCKET}/{MARKER_APPEARS}/other",
+    "exporter-variables-moves-stall": f"{BUCKET}/{STALLED_VARIABLES_MOVES}",
+    "exporter-variables-moves-refused": f"{BUCKET}/{REFUSED_VARIABLES_MOVES}",
     "exporter-base-pages": f"{BUCKET}/{LISTING_PAGES}/variables",
     "exporter-keeps-newest": f"{BUCKET}/exports-base",
     "exporter-listing-stalls": f"{BUCKET}/{STALLED_LISTING}",
@@ -143,6 +149,16 @@ def _old_exports(base: str) -> dict[str, bytes]:
     }
 
 
+# The files of another export B in MARKER_APPEARS/other, whose marker lands there just after
+# the check of the export of "export-marker-appears-beside" (A).
+OTHER_FILES = (
+    "saved_model.pb",
+    "variables/variables.index",
+    "variables/variables.data-00000-of-00001",
+    "assets/tokens.txt",
+)
+
+
 def _objects() -> dict[str, bytes]:
     """The working bucket's objects before the scenarios."""
     checkpoint_file = b'model_checkpoint_path: "model.ckpt-1"\n'
@@ -150,6 +166,7 @@ def _objects() -> dict[str, bytes]:
         **_old_exports("exports-base"),
         **_old_exports(STALLED_LISTING),
         f"{RECURSIVE_PAGES}/run/variables/checkpoint": checkpoint_file,
+        **{f"{MARKER_APPEARS}/other/{name}": b"B's " + name.encode() for name in OTHER_FILES},
     }
 
 
@@ -195,6 +212,11 @@ def _names(reports: dict[str, Any], folder: str) -> list[str]:
     )
 
 
+def _hidden(reports: dict[str, Any], folder: str) -> list[str]:
+    """The names of the bucket's objects in hidden upload folders whose names hold `folder`."""
+    return [name for name in reports["objects"] if folder in name and UPLOAD in name]
+
+
 def _succeeded(reports: dict[str, Any], name: str) -> Any:
     report = reports["reports"][name]
     assert not report["hung"] and "type" not in report, report
@@ -219,7 +241,7 @@ def test_module_exported_to_gcs_loads_back_from_there_with_its_vocabulary(
         assert name in names, names
     assert any(name.startswith("variables/variables.data-") for name in names), names
     # The hidden folder the upload went to first is empty (moved into place).
-    assert not [name for name in reports["objects"] if ".tfhub-upload-" in name]
+    assert not _hidden(reports, "exports/")
     # Nothing was uploaded under the final name: each file was moved there once uploaded
     # beside it, tfhub_module.pb last (before, TensorFlow's Saver wrote there directly).
     writes = _writes_into(reports, "exports/vocab")
@@ -264,18 +286,19 @@ def test_module_export_whose_moves_into_place_are_refused_removes_what_it_moved(
     assert "copy refused" in report["message"], report
     assert ("move", f"{REFUSE_COPY}/assets/tokens.txt") in _writes_into(reports, REFUSE_COPY)
     assert _names(reports, REFUSE_COPY) == []  # Removed again: no half export under its name.
-    assert not [name for name in reports["objects"] if ".tfhub-upload-" in name]
+    assert not _hidden(reports, REFUSE_COPY)
 
 
 @pytest.mark.tf
-def test_exporter_whose_uploads_trickle_ends_in_a_timeout_naming_the_temp_folder_left(
+def test_exporter_whose_uploads_trickle_ends_in_a_timeout_naming_the_export_folder_left(
     reports: dict[str, Any],
 ) -> None:
     base = SCENARIOS["exporter-uploads-trickle"]
-    _timed_out(reports, "exporter-uploads-trickle", f"{base}/temp-")
+    _timed_out(reports, "exporter-uploads-trickle", f"{base}/")
     assert _names(reports, f"{TRICKLE_UPLOADS}/base") == []  # No timestamped export.
-    # No more requests after the timeout: the warning says what stays behind.
-    left = re.search(rf"stays in {re.escape(base)}/temp-\d+ \(its requests", reports["stderr"])
+    # No more requests after the timeout: the warning says what stays behind (on gs://, the
+    # module is uploaded straight into <base>/<seconds>/<name>, with no temp- folder).
+    left = re.search(rf"stays in {re.escape(base)}/\d{{10}} \(its requests", reports["stderr"])
     assert left, reports["stderr"]
 
 
@@ -294,12 +317,30 @@ def test_module_export_beside_another_that_wrote_its_marker_meanwhile_leaves_tha
     reports: dict[str, Any],
 ) -> None:
     # Another export's tfhub_module.pb appeared after the check that the folder holds none:
-    # the last move (the marker, never overwriting) is refused, and what was moved is removed.
+    # the last move (the marker, never overwriting) is refused; the files moved before it
+    # stay (they may have replaced the other export's), only the hidden copies are removed.
     report = reports["reports"]["export-marker-appears"]
     assert not report["hung"] and report["type"] == "ModuleExistsError", report
     assert "AlreadyExistsError" in report["bases"] and "ExportError" in report["bases"], report
-    assert _names(reports, f"{MARKER_APPEARS}/vocab") == ["tfhub_module.pb"]
+    assert "tfhub_module.pb" in _names(reports, f"{MARKER_APPEARS}/vocab")
     assert reports["objects"][f"{MARKER_APPEARS}/vocab/tfhub_module.pb"] == OTHER_MARKER
+    assert not _hidden(reports, f"{MARKER_APPEARS}/")
+
+
+@pytest.mark.tf
+def test_module_export_beside_another_that_wrote_its_marker_meanwhile_removes_none_of_its_files(
+    reports: dict[str, Any],
+) -> None:
+    # Another export B wrote its files, and its marker just after this export's check: this
+    # export's moves replaced B's files, then its marker's move was refused. It removed them
+    # (B was left a marker without files); now none is removed, as upstream (writing in
+    # place) overwrote and never deleted.
+    report = reports["reports"]["export-marker-appears-beside"]
+    assert not report["hung"] and report["type"] == "ModuleExistsError", report
+    names = _names(reports, f"{MARKER_APPEARS}/other")
+    for name in (*OTHER_FILES, "tfhub_module.pb"):
+        assert name in names, names
+    assert reports["objects"][f"{MARKER_APPEARS}/other/tfhub_module.pb"] == OTHER_MARKER
 
 
 @pytest.mark.tf
@@ -325,9 +366,15 @@ def test_exporter_to_gcs_writes_a_timestamped_module_and_removes_older_exports(
     assert f"{stamp}/linear/saved_model.pb" in names, names
     # exports_to_keep=1: the older ones are gone, and so is the temp- folder.
     assert all(name.startswith(f"{stamp}/") for name in names), names
-    # Each file was uploaded into the hidden folder beside the module's, none in place.
-    uploads = [name for kind, name in _writes_into(reports, "exports-base") if kind == "upload"]
-    assert uploads and all("/.tfhub-upload-" in name for name in uploads), uploads
+    # Each file was uploaded into the hidden folder beside the module's, none in place, and
+    # moved straight into <seconds>/linear, its marker last: no temp- folder renamed file by
+    # file (TensorFlow's folder rename on GCS moved the marker before the variables).
+    writes = _writes_into(reports, "exports-base")
+    uploads = [name for kind, name in writes if kind == "upload"]
+    assert uploads and all(f"/{UPLOAD}" in name for name in uploads), uploads
+    assert not [name for _, name in writes if name.startswith("exports-base/temp-")], writes
+    moves = [name for kind, name in writes if kind == "move"]
+    assert moves[-1] == f"exports-base/{stamp}/linear/tfhub_module.pb", moves
 
 
 @pytest.mark.tf
@@ -373,3 +420,36 @@ def test_spec_export_from_a_gcs_checkpoint_whose_lookup_pages_on_ends_in_a_timeo
     path = SCENARIOS["spec-checkpoint-pages"]
     message = _timed_out(reports, "spec-checkpoint-pages", path)
     assert "which files its checkpoint has" in message, message
+
+
+@pytest.mark.tf
+def test_exporter_whose_variables_move_stalls_ends_in_a_timeout_leaving_no_marker(
+    reports: dict[str, Any],
+) -> None:
+    # The move of a checkpoint file into <base>/<seconds>/linear/variables/ trickles. The
+    # rename of temp-<seconds> moved saved_model.pb and tfhub_module.pb there first: a half
+    # module that loads as one. Now the module's marker is moved last.
+    base = SCENARIOS["exporter-variables-moves-stall"]
+    _timed_out(reports, "exporter-variables-moves-stall", f"{base}/")
+    names = _names(reports, STALLED_VARIABLES_MOVES)
+    assert not [name for name in names if name.endswith("/linear/tfhub_module.pb")], names
+    assert not [name for name in names if name.startswith("temp-")], names
+    # The warnings name the export folder, and the files already moved into the module's.
+    assert re.search(rf"stays in {re.escape(base)}/\d{{10}} \(its", reports["stderr"])
+    moved = re.search(
+        rf"files it moved already stay in {re.escape(base)}/\d{{10}}/linear without",
+        reports["stderr"],
+    )
+    assert moved, reports["stderr"]
+
+
+@pytest.mark.tf
+def test_exporter_whose_variables_move_is_refused_removes_what_it_wrote(
+    reports: dict[str, Any],
+) -> None:
+    # The rename of temp-<seconds> left <seconds>/linear with saved_model.pb and its marker.
+    report = reports["reports"]["exporter-variables-moves-refused"]
+    assert not report["hung"] and report["type"] == "ExportWriteError", report
+    assert report["path"] == SCENARIOS["exporter-variables-moves-refused"], report
+    assert "copy refused" in report["message"], report
+    assert _names(reports, REFUSED_VARIABLES_MOVES) == []

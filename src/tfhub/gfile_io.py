@@ -618,6 +618,20 @@ def exists_for_export(path: str) -> bool:
     )
 
 
+def listdir_for_export(folder: str) -> list[str]:
+    """The names in `folder` (`tf.io.gfile.listdir`), listed in one call bounded as `makedirs`
+    is; unlike `listdir`, what the file system refuses (a missing folder: NotFoundError) is
+    raised as TensorFlow's OpError, as the export's writes are."""
+    gfile = _export_gfile()
+    return _write(
+        lambda: list(gfile.listdir(folder)),
+        folder,
+        what="what it holds",
+        verb="read",
+        changes=False,
+    )
+
+
 def write_bytes(path: str, data: bytes) -> None:
     """Writes a whole binary file (opened, written, closed: on GCS the upload is sent at the
     close), bounded as one call. Raises as `makedirs`."""
@@ -648,10 +662,14 @@ def upload_folder(local: str, target: str, *, last: str) -> None:
     """Uploads the files of the local folder `local` to the folder `target` of a gfile file
     system (gs://), each request bounded (`copy`, `rename`): each file is copied into the hidden
     sibling folder `<parent>/.tfhub-upload-<uuid>-<name>` first, then all are moved to their
-    place in `target`, the file named `last` (relative to `local`) last. An upload that fails
-    or stalls therefore puts nothing in `target`: its copies are removed (unless it timed out:
-    no more requests then, a warning names the hidden folder left). Empty folders are not
-    uploaded (GCS has none).
+    place in `target` (overwriting a file there), the file named `last` (relative to `local`)
+    last, never overwriting: `target` holds no `last` of this upload's until all its other
+    files are there. An upload that fails removes what it copied or moved, except when `last`
+    exists in `target` already (another export's): then only its hidden copies are removed, as
+    the files moved into `target` may have replaced that export's. After a timeout no request
+    is sent: a warning names the hidden folder and `target`. TensorFlow's overwrite=False is
+    a check then a rename, not atomic: an export writing `last` meanwhile is overwritten. Empty
+    folders are not uploaded (GCS has none).
 
     Raises:
         tfhub.errors.RetryTimeoutError: a request gave no answer in time.
@@ -675,11 +693,18 @@ def upload_folder(local: str, target: str, *, last: str) -> None:
             rename(f"{staging}/{name}", f"{target}/{name}", overwrite=name != last)
             done[index] = f"{target}/{name}"
     except errors.RetryTimeoutError:
-        _warn_left(staging, target)
+        _warn_left(staging, target, moved=[path for path in done if path.startswith(target)])
         raise
-    except BaseException:
-        _remove_quietly(done)
+    except BaseException as err:
+        # Another export's marker: files in `target` may be its own, which this upload
+        # overwrote (as upstream, writing in place, did); they are left, never removed.
+        clashed = isinstance(err, _export_gfile_errors().AlreadyExistsError)
+        _remove_quietly([path for path in done if not clashed or path.startswith(f"{staging}/")])
         raise
+
+
+def _export_gfile_errors() -> Any:
+    return import_tensorflow("Exporting a module").errors
 
 
 def _upload_staging(target: str) -> str:
@@ -693,14 +718,29 @@ def _upload_staging(target: str) -> str:
     return f"{folder}/{hidden}" if parent.endswith(":/") else f"{parent}/{hidden}-{name}"
 
 
-def _warn_left(staging: str, target: str) -> None:
+def _warn_left(staging: str, target: str, *, moved: list[str]) -> None:
+    """Warns that a timed-out upload left `staging`, and the files `moved` into `target`."""
     import logging  # Only here: the rest of the module logs nothing.
 
-    logging.getLogger(__name__).warning(
-        "The upload to %s timed out; what it uploaded so far stays in %s (its requests may "
-        "still run): delete that folder once they have ended.",
+    logger = logging.getLogger(__name__)
+    if not moved:
+        logger.warning(
+            "The upload to %s timed out; what it uploaded so far stays in %s (its requests "
+            "may still run): delete that folder once they have ended.",
+            escaped(target),
+            escaped(staging),
+        )
+        return
+    logger.warning(
+        "The upload to %s timed out while moving its files there; what it uploaded so far "
+        "stays in %s, and %d files it moved already stay in %s without the module's last "
+        "file (its requests may still run): delete that folder and those files (%s) once "
+        "they have ended.",
         escaped(target),
         escaped(staging),
+        len(moved),
+        escaped(target),
+        ", ".join(escaped(path.removeprefix(f"{target}/")) for path in moved),
     )
 
 

@@ -67,6 +67,11 @@ SHORT_TIMEOUTS = (1, 2)
 # exported into the same folder at the same time (`_Gcs.marker_appears`).
 MARKER_APPEARS = "marker-appears"
 OTHER_MARKER = b"another export's marker"
+# Folders of WRITABLE where a copy (so a move) onto a file of a `variables` folder inside a
+# timestamped (10-digit) export folder below them trickles, or is refused (403 "copy refused"):
+# an exporter's move of its checkpoint into `<base>/<seconds>/...` (`_Gcs.variables_move`).
+STALLED_VARIABLES_MOVES = "stalled-variables-moves"
+REFUSED_VARIABLES_MOVES = "refused-variables-moves"
 
 
 def _archive() -> bytes:
@@ -338,6 +343,8 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
             at = parts.index("rewriteTo")
             source = urllib.parse.unquote("/".join(parts[6:at]))
             target = urllib.parse.unquote("/".join(parts[at + 4 :]))
+            if self.variables_move(target):  # session 44 exports
+                return
             if source not in self.objects or target.rpartition("/")[0].endswith(REFUSE_COPY):
                 self.answer_json(403, {"error": {"code": 403, "message": "copy refused"}})
                 return
@@ -391,6 +398,21 @@ class _Gcs(http.server.BaseHTTPRequestHandler):
         self.objects[name] = OTHER_MARKER
         self.answer_json(404, {"error": {"code": 404, "message": "No such object"}})
         return True
+
+    def variables_move(self, target: str) -> bool:
+        """Answers a copy onto `target`, a file of a `variables` folder in a timestamped export
+        below STALLED_VARIABLES_MOVES (a trickle) or REFUSED_VARIABLES_MOVES (403): True then."""
+        folders = target.split("/")[:-1]
+        stamped = any(len(name) == 10 and name.isdigit() for name in folders)
+        if not stamped or "variables" not in folders:
+            return False
+        if STALLED_VARIABLES_MOVES in folders:
+            self.trickle()
+            return True
+        if REFUSED_VARIABLES_MOVES in folders:
+            self.answer_json(403, {"error": {"code": 403, "message": "copy refused"}})
+            return True
+        return False
 
     def trickle(self) -> None:
         """Answers a read of STALLED_SIZE bytes with one byte every 0.2 s, until the stand-in

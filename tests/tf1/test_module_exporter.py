@@ -359,3 +359,50 @@ def test_module_of_the_export_folder_points_at_the_modules_in_it(trained, tmp_pa
         "saved_model.pb. It holds no saved_model.pb, but its folder linear/ does. Did you mean "
         f"{os.path.join(export_dir, 'linear')}?"
     )
+
+
+class _ExportBeside:
+    """A module whose export, once written, sees another export make the (empty) timestamped
+    folder this export is renamed to, as an exporter started in the same second would."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def export(self, path, session):
+        self.module.export(path, session)
+        temp = os.path.dirname(os.fsdecode(path))
+        stamp = os.path.basename(temp).removeprefix("temp-")
+        os.mkdir(os.path.join(os.path.dirname(temp), stamp))
+
+
+def test_export_never_renames_onto_a_timestamped_folder_made_meanwhile(trained, tmp_path):
+    # The rename of temp-<seconds> overwrote (gfile_io.rename's default): the other export's
+    # folder was replaced. Upstream's tf.io.gfile.rename never overwrote.
+    estimator, _, _ = trained
+    specs = hub.create_module_spec(_linear_module_fn), hub.create_module_spec(_scale_module_fn)
+
+    def model_fn(features, labels, mode, params):
+        linear = hub.Module(specs[0], name="linear")
+        scale = hub.Module(specs[1], name="scale")
+        hub.register_module_for_export(_ExportBeside(linear), "linear")
+        return _Spec(predictions=scale(linear(features["x"])), scaffold=None)
+
+    racing = types.SimpleNamespace(
+        model_fn=model_fn, config=None, params={}, model_dir=estimator.model_dir
+    )
+    exporter = hub.LatestModuleExporter("tf_hub", _serving_input_fn)
+    with pytest.raises(tf.errors.AlreadyExistsError) as info:
+        exporter.export(racing, os.fspath(tmp_path / "export"))
+    assert isinstance(info.value, errors.ModuleExistsError)
+    assert "appeared while this export was written" in str(info.value)
+    (stamp,) = os.listdir(tmp_path / "export")  # The other's, untouched; no temp- folder.
+    assert len(stamp) == 10 and os.listdir(tmp_path / "export" / stamp) == []
+
+
+def test_garbage_collection_of_a_missing_export_base_raises_tensorflows_not_found(tmp_path):
+    # Its listing raised DownloadError (not an OpError) since it was bounded; upstream, and a
+    # caller's `except tf.errors.OpError`, expect TensorFlow's NotFoundError.
+    from tfhub.tf1.export import garbage_collect_exports
+
+    with pytest.raises(tf.errors.NotFoundError):
+        garbage_collect_exports(os.fspath(tmp_path / "missing"), 1)
