@@ -38,6 +38,7 @@ from tests._helpers.gcs_stand_in import (
     serve_gcs,
     timed_out,
 )
+from tests._helpers.mounts import tmpfs
 from tests._helpers.upstream_records import UPSTREAM_DIR, record
 
 BOUND_SECONDS = 20.0  # How long a scenario may run before the child reports it hung.
@@ -453,3 +454,38 @@ def test_exporter_whose_variables_move_is_refused_removes_what_it_wrote(
     assert report["path"] == SCENARIOS["exporter-variables-moves-refused"], report
     assert "copy refused" in report["message"], report
     assert _names(reports, REFUSED_VARIABLES_MOVES) == []
+
+
+# A full TMPDIR (a tmpfs of `size`) while the 22 KB module is written there (8k; the
+# exporter's 20k holds its checkpoint), or while TensorFlow's GCS client copies a file into it
+# again to upload it (28k): (scenario, size, what the message says besides TMPDIR).
+TMPDIR_FULL = {
+    "export-local-copy": ("export-tmpdir-full", "8k", "where it is written before its upload"),
+    "export-upload-copy": ("export-tmpdir-full", "28k", "GCS client could not write its copy"),
+    "exporter-local-copy": ("exporter-tmpdir-full", "20k", "where it is written before its"),
+}
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("row", TMPDIR_FULL)
+def test_export_to_gcs_with_a_full_tmpdir_says_to_free_space_in_tmpdir(
+    tmp_path_factory: pytest.TempPathFactory, row: str
+) -> None:
+    # It said "Free space on its disk" (read as the gs:// folder's) for the module's local
+    # copy, and "Choose a folder you can write, or fix its permissions" for TensorFlow's.
+    name, size, says = TMPDIR_FULL[row]
+    target = f"{BUCKET}/full/{row}"
+    mount = tmp_path_factory.mktemp("tmpdir")
+    with serve_gcs(tmp_path_factory.mktemp("gcs-tls")) as gcs, tmpfs(mount, f"size={size}"):
+        cache = tmp_path_factory.mktemp("cache")
+        env = gcs.short_env(TFHUB_CACHE_DIR=str(cache), TMPDIR=str(mount))
+        found, _ = run_scenarios(SCENARIO, [(name, target, [])], bound=BOUND_SECONDS, env=env)
+        objects = dict(gcs.objects)
+    report = found[name]
+    assert not report["hung"] and report["type"] == "ExportWriteError", report
+    assert report["path"] == target, report
+    assert says in report["message"], report
+    assert "(TMPDIR)" in report["message"], report
+    assert f"Free space in TMPDIR ({mount}), or set TMPDIR to a folder" in report["message"]
+    assert "Free space on its disk" not in report["message"], report
+    assert not [name for name in objects if name.startswith("full/")], objects

@@ -12,6 +12,7 @@ import errno
 import inspect
 import logging
 import os
+import tempfile
 import time
 from typing import Any
 
@@ -408,9 +409,14 @@ def _export_path_write_error(
         refused = failed_write(cause, err.path)
     if refused is None:
         refused = OSError(errno.EIO, err.problem)
-    elif staged and err.problem:  # The server's words, not TensorFlow's error class.
+    tmpdir = ""
+    if staged and err.problem:  # The server's words, not TensorFlow's error class.
         refused = OSError(refused.errno, err.problem)
-    return export_write_error(refused, os.fsdecode(export_path), argument="export_path")
+        if "(TMPDIR)" in err.problem:  # The module's local copy (`_export_staged`) ran out of room.
+            refused, tmpdir = OSError(errno.ENOSPC, err.problem), tempfile.gettempdir()
+    return export_write_error(
+        refused, os.fsdecode(export_path), argument="export_path", tmpdir=tmpdir
+    )
 
 
 def _call_model_fn(estimator: Any, features: Any) -> Any:

@@ -260,17 +260,43 @@ class NativeModuleSpec(ModuleSpec):
                 refused = failed_write(err, local)
                 if refused is None:
                     raise
-                where = f"{refused.strerror} (in {local}, where it is written before its upload)"
+                where = (
+                    f"{refused.strerror} in the temporary folder {escaped(local)} (TMPDIR), "
+                    "where it is written before its upload"
+                )
                 raise export_write_error(
-                    OSError(refused.errno, where), folder, argument="path"
+                    OSError(refused.errno, where),
+                    folder,
+                    argument="path",
+                    tmpdir=os.path.dirname(local),
                 ) from err
-            try:
-                gfile_io.upload_folder(local, folder, last=TF1_MODULE_MARKER)
-            except tf.errors.AlreadyExistsError as err:  # Another export's marker, meanwhile.
-                raise _module_exists_error(folder) from err
-            except tf.errors.OpError as err:  # A 403, a 404 of the bucket, ...
-                refused = OSError(errno.EIO, quoted_reason(err, folder))
-                raise export_write_error(refused, folder, argument="path") from err
+            self._export_upload(local, folder)
+
+    def _export_upload(self, local: str, folder: str) -> None:
+        """Uploads the module written in `local` to `folder` (`gfile_io.upload_folder`).
+
+        Raises:
+            tfhub.errors.ModuleExistsError: another export's marker appeared meanwhile.
+            tfhub.errors.ExportWriteError: a request refused; TensorFlow's copy of a file
+                into TMPDIR (its GCS client's, while uploading it) failed: a full TMPDIR.
+        """
+        tmpdir = os.path.dirname(local)
+        try:
+            gfile_io.upload_folder(local, folder, last=TF1_MODULE_MARKER)
+        except tf.errors.AlreadyExistsError as err:  # Another export's marker, meanwhile.
+            raise _module_exists_error(folder) from err
+        except tf.errors.OpError as err:  # A 403, a 404 of the bucket, a full TMPDIR, ...
+            refused = OSError(errno.EIO, quoted_reason(err, folder))
+            # TensorFlow's GCS writer copies each file into TMPDIR before uploading it; it
+            # says "Could not append to the internal temporary file" when that copy fails.
+            if "internal temporary file" in str(err.message):
+                refused = OSError(
+                    errno.ENOSPC,
+                    f"TensorFlow's GCS client could not write its copy of a file into the "
+                    f"temporary folder {escaped(tmpdir)} (TMPDIR) while uploading it "
+                    f"({refused.strerror})",
+                )
+            raise export_write_error(refused, folder, argument="path", tmpdir=tmpdir) from err
 
     def _export_in_place(self, path: str, variables_saver: Callable[[str], None]) -> None:
         """Writes the module straight into `path` (a local folder, ram://, ...).

@@ -53,13 +53,19 @@ def failed_write(err: BaseException, folder: str) -> OSError | None:
 
 
 def export_write_error(
-    err: OSError, export_dir: str, *, argument: str = "export_dir"
+    err: OSError, export_dir: str, *, argument: str = "export_dir", tmpdir: str = ""
 ) -> errors.ExportWriteError:
     """The error for a refused write of an export (`hub.export_layer`, a TF1 module's export),
     naming the export folder (given as `argument`) and what to do, never a temporary name users
-    do not know."""
+    do not know; `tmpdir`: the temporary folder (TMPDIR) `err` was met in, where a gs:// export
+    is written before its upload, named in what to do when its disk is full."""
     problem = err.strerror or str(err)
-    if is_quota(err):  # The disk itself may have plenty of room.
+    if tmpdir and err.errno in errors.DISK_FULL_ERRNOS:  # Not the export folder's disk.
+        todo = (
+            f"Free space in TMPDIR ({escaped(tmpdir)}), or set TMPDIR to a folder with room "
+            "for the module plus its largest file, and export again"
+        )
+    elif is_quota(err):  # The disk itself may have plenty of room.
         todo = (
             f"{capitalized(quota_used_up())}: remove other files of yours on that disk, or ask "
             "the administrator for a larger quota, or choose a folder on another disk, and "
