@@ -129,6 +129,7 @@ SCENARIOS = {
     "export-marker-pages": f"{BUCKET}/{MARKER_PAGES}/vocab",
     "export-marker-appears": f"{BUCKET}/{MARKER_APPEARS}/vocab",
     "export-marker-appears-beside": f"{BUCKET}/{MARKER_APPEARS}/other",
+    "exporter-marker-appears": f"{BUCKET}/{MARKER_APPEARS}/base",
     "exporter-variables-moves-stall": f"{BUCKET}/{STALLED_VARIABLES_MOVES}",
     "exporter-variables-moves-refused": f"{BUCKET}/{REFUSED_VARIABLES_MOVES}",
     "exporter-base-pages": f"{BUCKET}/{LISTING_PAGES}/variables",
@@ -454,6 +455,23 @@ def test_exporter_whose_variables_move_is_refused_removes_what_it_wrote(
     assert report["path"] == SCENARIOS["exporter-variables-moves-refused"], report
     assert "copy refused" in report["message"], report
     assert _names(reports, REFUSED_VARIABLES_MOVES) == []
+
+
+@pytest.mark.tf
+def test_exporter_whose_module_marker_appears_meanwhile_keeps_that_module(
+    reports: dict[str, Any],
+) -> None:
+    # Another export's tfhub_module.pb appeared in <base>/<seconds>/linear after the check:
+    # that module folder is not this export's to remove (its marker stays).
+    report = reports["reports"]["exporter-marker-appears"]
+    assert not report["hung"] and report["type"] == "ModuleExistsError", report
+    markers = [
+        name
+        for name in _names(reports, f"{MARKER_APPEARS}/base")
+        if name.endswith("/linear/tfhub_module.pb")
+    ]
+    assert len(markers) == 1, markers
+    assert reports["objects"][f"{MARKER_APPEARS}/base/{markers[0]}"] == OTHER_MARKER
 
 
 # A full TMPDIR (a tmpfs of `size`) while the 22 KB module is written there (8k; the
