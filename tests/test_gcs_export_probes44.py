@@ -78,11 +78,13 @@ def linear():
     w = tf.compat.v1.get_variable("w", [2, 1], initializer=tf.compat.v1.ones_initializer())
     hub.add_signature(inputs=x, outputs=tf.matmul(x, w))
 
-def estimator(model_dir):
+def estimator(model_dir, also=None):
     spec = hub.create_module_spec(linear)
     def model_fn(features):
         module = hub.Module(spec, name="linear")
         hub.register_module_for_export(module, "linear")
+        if also:  # The same module exported again, under this name too (after "linear").
+            hub.register_module_for_export(module, also)
         return types.SimpleNamespace(predictions=module(features["x"]), scaffold=None)
     made = types.SimpleNamespace(model_fn=model_fn, config=None, model_dir=model_dir)
     if "://" not in model_dir:  # A local checkpoint to export.
@@ -106,7 +108,9 @@ def scenario(report, name, target, sentences):
         report["result"] = "exported"
     elif name.startswith("exporter-"):
         exporter = hub.LatestModuleExporter("tf_hub", serving_input_fn, exports_to_keep=1)
-        report["result"] = os.fsdecode(exporter.export(estimator(tempfile.mkdtemp()), target))
+        also = {REFUSE_COPY!r} if name == "exporter-second-refused" else None
+        made = estimator(tempfile.mkdtemp(), also)
+        report["result"] = os.fsdecode(exporter.export(made, target))
     elif name == "checkpoint-folder-pages":
         exporter = hub.LatestModuleExporter("tf_hub", serving_input_fn)
         exporter.export(estimator(tempfile.mkdtemp()), tempfile.mkdtemp(), target)
@@ -130,6 +134,7 @@ SCENARIOS = {
     "export-marker-appears": f"{BUCKET}/{MARKER_APPEARS}/vocab",
     "export-marker-appears-beside": f"{BUCKET}/{MARKER_APPEARS}/other",
     "exporter-marker-appears": f"{BUCKET}/{MARKER_APPEARS}/base",
+    "exporter-second-refused": f"{BUCKET}/second-refused",
     "exporter-variables-moves-stall": f"{BUCKET}/{STALLED_VARIABLES_MOVES}",
     "exporter-variables-moves-refused": f"{BUCKET}/{REFUSED_VARIABLES_MOVES}",
     "exporter-base-pages": f"{BUCKET}/{LISTING_PAGES}/variables",
@@ -472,6 +477,21 @@ def test_exporter_whose_module_marker_appears_meanwhile_keeps_that_module(
     ]
     assert len(markers) == 1, markers
     assert reports["objects"][f"{MARKER_APPEARS}/base/{markers[0]}"] == OTHER_MARKER
+
+
+@pytest.mark.tf
+def test_exporter_whose_second_module_is_refused_removes_the_first_module_too(
+    reports: dict[str, Any],
+) -> None:
+    # The second module's moves into <seconds>/refuse-copy-into are refused (403) after the
+    # first, <seconds>/linear, was in place with its marker: both are removed, as the temp-
+    # folder with both was.
+    report = reports["reports"]["exporter-second-refused"]
+    assert not report["hung"] and report["type"] == "ExportWriteError", report
+    assert "copy refused" in report["message"], report
+    moves = [name for kind, name in _writes_into(reports, "second-refused") if kind == "move"]
+    assert any(name.endswith("/linear/tfhub_module.pb") for name in moves), moves
+    assert _names(reports, "second-refused") == []
 
 
 # A full TMPDIR (a tmpfs of `size`) while the 22 KB module is written there (8k; the
