@@ -598,6 +598,14 @@ class TensorFlowGcsFileSystem(FileSystem):
                 tf.io.gfile.rmtree(path)
             elif tf.io.gfile.exists(path):
                 tf.io.gfile.remove(path)
+
+# Beam 2.78 imports its own GCS file system without its client library, so two would answer
+# for gs:// ("Found more than one filesystem"): in this child the stand-in's is the one.
+import apache_beam.io.filesystems  # Imports (registers) Beam's own file systems first.
+
+for _other in FileSystem.get_all_subclasses():
+    if _other is not TensorFlowGcsFileSystem and _other.scheme() == "gs":
+        _other.scheme = classmethod(lambda cls: "gs-beam-own")
 """
 
 
