@@ -418,13 +418,17 @@ def rmtree(path: str) -> None:
 
 
 def write_text(path: str, text: str) -> None:
-    """Writes a whole text file (opened, written, closed: on GCS the upload is sent at the
-    close), bounded as one call. Raises as `makedirs`."""
-    gfile = _gfile()
+    """Writes a whole text file (UTF-8), as `_write_whole` does. Raises as `makedirs`."""
+    _write_whole(_gfile(), path, text.encode("utf-8"))
+
+
+def _write_whole(gfile: Any, path: str, data: bytes) -> None:
+    """Writes a whole file with `gfile` (tf.io.gfile: opened, written, closed; on GCS the
+    upload is sent at the close), bounded as one call. Raises as `makedirs`."""
 
     def written() -> None:
-        with gfile.GFile(path, "w") as out:
-            out.write(text)
+        with gfile.GFile(path, "wb") as out:
+            out.write(data)
 
     _write(written, path, what="whether it wrote the file", verb="write")
 
@@ -633,15 +637,8 @@ def listdir_for_export(folder: str) -> list[str]:
 
 
 def write_bytes(path: str, data: bytes) -> None:
-    """Writes a whole binary file (opened, written, closed: on GCS the upload is sent at the
-    close), bounded as one call. Raises as `makedirs`."""
-    gfile = _export_gfile()
-
-    def written() -> None:
-        with gfile.GFile(path, "wb") as out:
-            out.write(data)
-
-    _write(written, path, what="whether it wrote the file", verb="write")
+    """Writes a whole binary file of an export (`_write_whole`). Raises as `makedirs`."""
+    _write_whole(_export_gfile(), path, data)
 
 
 def latest_checkpoint(folder: str) -> str | None:
