@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._helpers.gfile_files import hold_gfile_call
 
 from tfhub import errors, gfile_io
 
@@ -54,22 +55,6 @@ def _read(path: str) -> bytes:
         return file.read()
 
 
-def _hold(
-    monkeypatch: pytest.MonkeyPatch, name: str, held: Any, release: threading.Event
-) -> list[str]:
-    """Holds TensorFlow's `name` call on `release` for the first call `held(*args)` picks."""
-    real, seen = getattr(tf.io.gfile, name), []
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        if not seen and held(*args):
-            seen.append(str(args[0]))
-            release.wait(30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(tf.io.gfile, name, call)
-    return seen
-
-
 def test_a_copy_refuses_while_an_earlier_copys_rename_may_land_over_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: threading.Event
 ) -> None:
@@ -77,7 +62,9 @@ def test_a_copy_refuses_while_an_earlier_copys_rename_may_land_over_it(
 
     entry = f"ram://fence-{uuid.uuid4().hex}/e"
     one, two = _model(tmp_path / "one", b"1"), _model(tmp_path / "two", b"2")
-    _hold(monkeypatch, "rename", lambda source, target, *_: target.endswith(_VARIABLES), release)
+    hold_gfile_call(
+        monkeypatch, "rename", lambda source, target, *_: target.endswith(_VARIABLES), release
+    )
     with pytest.raises(errors.RetryTimeoutError):
         remote.install("https://h/m", one, entry, replace=True)
     with pytest.raises(errors.RetryTimeoutError) as refused:
@@ -101,7 +88,7 @@ def test_a_retry_does_not_wait_behind_a_stuck_request_of_another_entry(
 
     root = f"ram://fence-{uuid.uuid4().hex}"
     model = _model(tmp_path / "m", b"1")
-    _hold(monkeypatch, "makedirs", lambda path, *_: path == root, release)
+    hold_gfile_call(monkeypatch, "makedirs", lambda path, *_: path == root, release)
     with pytest.raises(errors.RetryTimeoutError):
         remote.install("https://h/a", model, f"{root}/a", replace=True)
     started = time.monotonic()
@@ -189,7 +176,7 @@ def test_a_listing_that_timed_out_does_not_fence_the_entry(
     entry = f"ram://fence-{uuid.uuid4().hex}/e"
     model = _model(tmp_path / "m", b"1")
     remote.install("https://h/m", model, entry, replace=True)
-    _hold(monkeypatch, "walk", lambda path, *_: path == entry, release)
+    hold_gfile_call(monkeypatch, "walk", lambda path, *_: path == entry, release)
     with pytest.raises(errors.RetryTimeoutError):  # Its walk of the old entry's files.
         remote.install("https://h/m", model, entry, replace=True)
     remote.install("https://h/m", model, entry, replace=True)  # The walk answers now.
@@ -232,7 +219,7 @@ def test_create_local_module_dir_of_a_gfile_cache_is_bounded(
 ) -> None:
     from tfhub import resolver
 
-    _hold(monkeypatch, "makedirs", lambda *_: True, release)
+    hold_gfile_call(monkeypatch, "makedirs", lambda *_: True, release)
     started = time.monotonic()
     with pytest.raises(errors.RetryTimeoutError) as raised:
         resolver.create_local_module_dir(f"ram://helpers-{uuid.uuid4().hex}", "m")
@@ -250,7 +237,7 @@ def test_extract_into_a_gfile_folder_is_bounded(
         info.size = 4
         tar.addfile(info, io.BytesIO(b"\x08\x01\x12\x00"))
     archive.seek(0)
-    _hold(monkeypatch, "copy", lambda *_: True, release)
+    hold_gfile_call(monkeypatch, "copy", lambda *_: True, release)
     started = time.monotonic()
     with pytest.raises(errors.RetryTimeoutError) as raised:
         file_utils.extract_into(archive, f"ram://helpers-{uuid.uuid4().hex}/m", source="m.tgz")

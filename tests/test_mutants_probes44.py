@@ -13,12 +13,12 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._helpers.gfile_files import write_file
+from tests._helpers.gfile_files import hold_gfile_call, write_file
 
 from tfhub import errors, gfile_io, handles
 from tfhub.tools import error_marks
@@ -162,14 +162,6 @@ def short_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TFHUB_HTTP_RETRY_TIMEOUT", "0.25")
 
 
-@pytest.fixture
-def release() -> Iterator[threading.Event]:
-    """Lets the held calls end; set at the end whatever happens (no thread left waiting)."""
-    event = threading.Event()
-    yield event
-    event.set()
-
-
 def _held(release: threading.Event) -> Callable[[], None]:
     def call() -> None:
         release.wait(30)
@@ -288,20 +280,6 @@ def _model(root: Path, marker: bytes) -> str:
     return str(root)
 
 
-def _hold(monkeypatch: pytest.MonkeyPatch, name: str, held: Any, release: Any) -> Any:
-    tf = pytest.importorskip("tensorflow")
-    real, seen = getattr(tf.io.gfile, name), list[str]()
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        if not seen and held(*args):
-            seen.append(str(args[0]))
-            release.wait(30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(tf.io.gfile, name, call)
-    return tf
-
-
 @pytest.mark.parametrize("late", ["manifest", "descriptor"])
 def test_a_late_write_of_the_entrys_manifest_or_descriptor_fences_the_entry(
     tmp_path: Path,
@@ -314,7 +292,7 @@ def test_a_late_write_of_the_entrys_manifest_or_descriptor_fences_the_entry(
 
     entry = f"ram://fence44-{uuid.uuid4().hex}/e"
     path = getattr(layout, f"{late}_path")(entry)
-    _hold(monkeypatch, "rename", lambda source, target, *_: target == path, release)
+    hold_gfile_call(monkeypatch, "rename", lambda source, target, *_: target == path, release)
     with pytest.raises(errors.RetryTimeoutError):
         remote.install("https://h/m", _model(tmp_path / "one", b"1"), entry, replace=True)
     with pytest.raises(errors.RetryTimeoutError) as refused:
@@ -336,7 +314,7 @@ def test_a_late_upload_into_a_staging_folder_does_not_fence_the_entry(
     def held(source: str, target: str, *_: Any) -> bool:
         return target.startswith(entry + ".") and target.endswith(_VARIABLES)
 
-    _hold(monkeypatch, "copy", held, release)
+    hold_gfile_call(monkeypatch, "copy", held, release)
     with pytest.raises(errors.RetryTimeoutError):
         remote.install("https://h/m", model, entry, replace=True)
     remote.install("https://h/m", model, entry, replace=True)
@@ -352,7 +330,8 @@ def test_a_copy_refused_by_the_fence_uploads_nothing(
 
     entry = f"ram://fence44-{uuid.uuid4().hex}/e"
     model = _model(tmp_path / "m", b"1")
-    tf = _hold(
+    tf = pytest.importorskip("tensorflow")
+    hold_gfile_call(
         monkeypatch, "rename", lambda source, target, *_: target.endswith(_VARIABLES), release
     )
     with pytest.raises(errors.RetryTimeoutError):
@@ -413,7 +392,9 @@ def test_a_staging_listing_that_times_out_stops_the_copy(
     from tfhub.cache import remote
 
     entry = f"ram://staging44-{uuid.uuid4().hex}/e"
-    _hold(monkeypatch, "glob", lambda pattern, *_: pattern.startswith(entry + "."), release)
+    hold_gfile_call(
+        monkeypatch, "glob", lambda pattern, *_: pattern.startswith(entry + "."), release
+    )
     with pytest.raises(errors.RetryTimeoutError) as raised:
         remote.install("https://h/m", _model(tmp_path / "m", b"1"), entry, replace=True)
     assert "what matches it" in str(raised.value), raised.value
@@ -455,7 +436,7 @@ def test_a_staging_folder_whose_age_cannot_be_read_in_time_stops_the_copy(
     tf.io.gfile.makedirs(staging)
     with tf.io.gfile.GFile(f"{staging}/saved_model.pb", "wb") as out:
         out.write(b"x")
-    _hold(monkeypatch, "stat", lambda path, *_: str(path).startswith(staging), release)
+    hold_gfile_call(monkeypatch, "stat", lambda path, *_: str(path).startswith(staging), release)
     with pytest.raises(errors.RetryTimeoutError) as raised:
         remote.install("https://h/m", _model(tmp_path / "m", b"1"), entry, replace=True)
     assert "when it changed" in str(raised.value), raised.value

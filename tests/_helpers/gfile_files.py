@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 
 def write_file(path: str, data: bytes) -> None:
@@ -37,3 +39,23 @@ def fresh_ram_folder(owner: str, name: str, files: dict[str, bytes]) -> Iterator
         yield path
     finally:
         tf.io.gfile.rmtree(path)
+
+
+def hold_gfile_call(
+    monkeypatch: Any, name: str, held: Callable[..., bool], release: threading.Event
+) -> list[str]:
+    """Holds TensorFlow's `tf.io.gfile.<name>` on `release` (30 s at most) for the first call
+    whose arguments `held(*args)` picks, as a request to a server that trickles is held; the
+    other calls go through. Returns the list that gets the held call's first argument."""
+    import tensorflow as tf
+
+    real, seen = getattr(tf.io.gfile, name), list[str]()
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not seen and held(*args):
+            seen.append(str(args[0]))
+            release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tf.io.gfile, name, call)
+    return seen
