@@ -15,7 +15,7 @@ import posixpath
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import _archive, errors
+from . import _archive, errors, gfile_io
 from .utils.lazy import import_tensorflow
 from .utils.printable import escaped
 from .utils.temp_folders import temporary_folder
@@ -53,13 +53,11 @@ def extract_file(
     source = tgz.extractfile(tarinfo)
     if source is None:
         return
-    if "://" not in os.fsdecode(dst_path):  # A str, bytes or os.PathLike, as GFile takes.
+    if not gfile_io.is_url(dst_path):  # A str, bytes or os.PathLike, as GFile takes.
         gfile = import_tensorflow("file_utils.extract_file").io.gfile
         with source, gfile.GFile(dst_path, "wb") as target:
             _copy_chunks(source, target, buffer_size, log_function)
         return
-    from . import gfile_io  # Each request bounded, as a gs:// cache's.
-
     with source, _staging_folder(dst_path) as local:
         staged = os.path.join(local, "member")
         with open(staged, "wb") as target:
@@ -123,11 +121,9 @@ def extract_into(fileobj: Any, dst_path: str, *, source: str) -> _archive.Extrac
         The errors of `_archive.extract`.
     """
     dst_path = os.fsdecode(dst_path)  # Also bytes or an os.PathLike.
-    if "://" not in dst_path:
+    if not gfile_io.is_url(dst_path):
         _make_folder(dst_path, source=source)
         return _archive.extract_fileobj(fileobj, dst_path, source=source)
-    from . import gfile_io  # Each request bounded, as a gs:// cache's.
-
     with _staging_folder(dst_path) as local:
         result = _archive.extract_fileobj(fileobj, local, source=source)
         for rel in sorted(result.files):

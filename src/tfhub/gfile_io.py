@@ -82,16 +82,17 @@ def _bounded(call: Callable[[], _T], path: str, *, what: str, **question: Any) -
     RetryTimeoutError if not). A local path's request is made here, in the caller's thread,
     as tfhub's other local file operations are: a thread per call cost a local TF1 module's
     load and `tfhub inspect` milliseconds each."""
-    if not _is_url(path):
+    if not is_url(path):
         return call()
     from ._http_deadline import within_http_timeouts  # Not on a local handle's path.
 
     return within_http_timeouts(call, path=path, what=what, **question)
 
 
-def _is_url(path: Any) -> bool:
+def is_url(path: Any) -> bool:
     """True for a tf.io.gfile URL (gs://, ram://, even file://: each has a scheme), False for
-    a local path (a str, bytes or os.PathLike, as tf.io.gfile takes them)."""
+    a local path (a str, bytes or os.PathLike, as tf.io.gfile takes them): the one question
+    whether tfhub's requests about `path` are bounded (see the module's docstring)."""
     return "://" in os.fsdecode(path)
 
 
@@ -222,7 +223,7 @@ class _GfileReader:
         except tf.errors.OpError as err:
             raise unreadable_error(self._path, err) from err
         except BaseException:  # A timeout or an interruption: a URL's call may still run.
-            self._stuck = _is_url(self._path)  # A local path's ran in this thread: it ended.
+            self._stuck = is_url(self._path)  # A local path's ran in this thread: it ended.
             raise
         self._offset += len(data)
         return data

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import errors
+from . import errors, gfile_io
 from .tf1.export import MAX_TIMESTAMP_ATTEMPTS as MAX_DIRECTORY_CREATION_ATTEMPTS
 from .tf1.export import garbage_collect_exports
 from .tf1.export import temp_export_dir as get_temp_export_dir
@@ -58,11 +58,9 @@ def read_file_to_string(filename: str | bytes) -> str:
         UnicodeDecodeError: the file is not UTF-8 text.
     """
     path = os.fsdecode(filename)
-    if "://" not in path:
+    if not gfile_io.is_url(path):
         with tf.io.gfile.GFile(filename, "r") as handle:
             return str(handle.read())
-    from . import gfile_io  # The bounded reader of gs:// files.
-
     try:
         return b"".join(gfile_io.read_steps(path)).decode("utf-8")
     except errors.TFHubError as err:

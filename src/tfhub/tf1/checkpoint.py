@@ -105,7 +105,7 @@ def missing_file(checkpoint_path: str) -> str | None:
     Raises:
         tfhub.errors.DownloadError: the file system cannot answer (`gfile_io`).
     """
-    paths = posixpath if "://" in checkpoint_path else os.path  # A URL, or a local path.
+    paths = posixpath if gfile_io.is_url(checkpoint_path) else os.path
     folder, prefix = paths.split(checkpoint_path)
     shown = paths.basename(folder)
     if not gfile_io.exists(f"{checkpoint_path}.index"):
@@ -157,7 +157,7 @@ def data_shortfall(checkpoint_path: str) -> str | None:
         reader = gfile_io.checkpoint_reader(checkpoint_path)
         shapes = reader.get_variable_to_shape_map()
         dtypes = reader.get_variable_to_dtype_map()
-        paths = posixpath if "://" in checkpoint_path else os.path  # A URL, or a local path.
+        paths = posixpath if gfile_io.is_url(checkpoint_path) else os.path
         folder, prefix = paths.split(checkpoint_path)
         names = gfile_io.listdir(folder)
         if absent_shard(prefix, names) is not None:
