@@ -1,0 +1,348 @@
+"""Hostile and clumsy input against a real `tfhub serve` on 127.0.0.1 and against `publish`:
+odd paths and versions, ranges, methods, tokens, hostile archives and docs (session 45).
+
+One open server (granian, the default) and one with tokens (uvicorn) serve the module's hub.
+"""
+
+from __future__ import annotations
+
+import http.client
+import tarfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import requests
+from tests._helpers.archives import add_members, make_tar_gz
+from tests._helpers.hub_server import (
+    serve_hub,
+    signature_summary_json,
+    write_model_doc,
+    write_publisher,
+    write_signatures,
+)
+
+from tfhub import errors
+from tfhub.hub import publish
+
+TOKEN = "probe45-token-0123456789"
+HOSTILE_BODY = """Hello <script>alert("body")</script>
+
+[click](javascript:alert(1)) <a href="JaVaScRiPt:alert(2)" onclick="alert(3)">two</a>
+<img src="x.png" onerror="alert(4)"> <iframe src="https://example.com"></iframe>
+<div style="x" onmouseover="alert(5)">raw</div>
+"""
+HOSTILE_TEXT = '<script>alert("text")</script> & "quoted" <img src=x onerror=alert(6)>'
+
+
+@pytest.fixture(scope="module")
+def hub_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("probes45")
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1", asset="1.tar.gz")
+    make_tar_gz(doc.with_name("1.tar.gz"))
+    zero = write_model_doc(root, "acme/zero/0", asset="0.tar.gz")
+    make_tar_gz(zero.with_name("0.tar.gz"))
+    hostile = write_model_doc(
+        root,
+        "acme/hostile/1",
+        asset="1.tar.gz",
+        description=HOSTILE_TEXT,
+        dataset=HOSTILE_TEXT,
+        body=HOSTILE_BODY,
+    )
+    make_tar_gz(hostile.with_name("1.tar.gz"))
+    write_signatures(hostile, signature_summary_json(input_name=HOSTILE_TEXT, output_name='o"ut'))
+    (root / "tokens").write_text(f"# probes\n{TOKEN}\n")
+    (root / "tokens").chmod(0o600)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(hub_root, tmp_path_factory):
+    log = tmp_path_factory.mktemp("open") / "serve.log"
+    with serve_hub(hub_root, log, "--rescan", "0") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def secured(hub_root, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("secured")
+    options = ("--token-file", str(hub_root / "tokens"), "--server", "uvicorn", "--rescan", "0")
+    with serve_hub(hub_root, folder / "serve.log", *options) as running:
+        yield running
+
+
+def _raw_get(
+    port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """A request whose path is sent exactly as written (requests would normalise it)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def _archive(root: Path, handle: str) -> bytes:
+    publisher, rest = handle.split("/", 1)
+    model, version = rest.rsplit("/", 1)
+    return (root / "assets/docs" / publisher / "models" / model / f"{version}.tar.gz").read_bytes()
+
+
+# --- Paths -----------------------------------------------------------------------------------
+
+REFUSED_PATHS = [
+    "/acme/../acme/emb/1",
+    "/acme/%2e%2e/acme/emb/1",
+    "/acme%2femb%2f1",
+    "/acme/emb%2F1",
+    "/acme/emb%00/1",
+    "/acme\\emb\\1",
+    "/acme%5cemb/1",
+    "//acme/emb/1",
+    "/acme//emb/1",
+    "/acme/.emb/1",
+]
+
+
+@pytest.mark.parametrize("query", ["", "?tf-hub-format=compressed"])
+@pytest.mark.parametrize("path", REFUSED_PATHS)
+def test_a_path_the_hub_refuses_is_a_400_never_a_file(server, hub_root, path, query):
+    status, headers, body = _raw_get(server.port, path + query)
+    assert (status, body) == (400, b"400 Bad Request: this path is not allowed.\n")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_path_of_8_kb_is_answered_and_one_longer_is_a_414(server):
+    segment = "a" * 200
+    long_path = "/" + "/".join([segment] * 40)  # 8,040 bytes.
+    assert _raw_get(server.port, long_path + "?tf-hub-format=compressed")[0] == 404
+    status, headers, _ = _raw_get(server.port, long_path + "/" + segment)
+    assert status == 414 and headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- Versions --------------------------------------------------------------------------------
+
+
+def test_version_0_is_served_as_any_other(server, hub_root):
+    got = requests.get(server.url("acme/zero/0?tf-hub-format=compressed"), timeout=30)
+    assert got.status_code == 200 and got.content == _archive(hub_root, "acme/zero/0")
+    latest = requests.get(server.url("acme/zero?tf-hub-format=compressed"), timeout=30)
+    assert latest.content == got.content
+
+
+@pytest.mark.parametrize(
+    ("version", "said"),
+    [
+        ("01", "acme/emb/01: a version is written without leading zeros; use acme/emb/1"),
+        ("001", "acme/emb/001: a version is written without leading zeros; use acme/emb/1"),
+        ("00", "acme/zero/00: a version is written without leading zeros; use acme/zero/0"),
+        ("-1", "acme/emb/-1: the publisher acme has"),
+        ("1e3", "acme/emb/1e3: the publisher acme has"),
+        ("9" * 25, f"acme/emb/{'9' * 25}: acme/emb has version(s) 1"),
+        ("9" * 4400, f"acme/emb/{'9' * 4400}: the publisher acme has"),  # Past int()'s 4,300.
+        ("9" * 9000, "414"),  # Past MAX_TARGET_BYTES.
+        ("%D9%A1", "acme/emb/\u0661: the publisher acme has"),  # ARABIC-INDIC DIGIT ONE.
+        ("%EF%BC%91", "acme/emb/\uff11: the publisher acme has"),  # FULLWIDTH DIGIT ONE.
+        ("%C2%B9", "acme/emb/\u00b9: the publisher acme has"),  # SUPERSCRIPT ONE.
+        ("1%20", None),
+        ("+1", "acme/emb/+1: the publisher acme has"),
+    ],
+    ids=lambda value: value if value is None or len(value) < 30 else f"{len(value)} chars",
+)
+def test_a_version_spelled_otherwise_is_no_alias(server, version, said):
+    model = "zero" if version == "00" else "emb"
+    status, _, body = _raw_get(server.port, f"/acme/{model}/{version}?tf-hub-format=compressed")
+    text = body.decode("utf-8")
+    if said is None:
+        assert status == 400
+    elif said == "414":
+        assert status == 414
+    else:
+        assert status == 404 and said in text, text[:200]
+
+
+# --- Ranges, HEAD and methods ----------------------------------------------------------------
+
+URL = "/acme/emb/1?tf-hub-format=compressed"
+
+
+def test_head_and_ranges_on_an_archive(server, hub_root):
+    whole = _archive(hub_root, "acme/emb/1")
+    size = len(whole)
+    status, headers, body = _raw_get(server.port, URL, method="HEAD")
+    assert (status, body, headers["Content-Length"]) == (200, b"", str(size))
+    assert headers["Accept-Ranges"] == "bytes" and headers["ETag"]
+    status, headers, body = _raw_get(server.port, URL, {"Range": "bytes=1-4"}, method="HEAD")
+    assert (status, body, headers["Content-Range"]) == (206, b"", f"bytes 1-4/{size}")
+    cases = [
+        ("bytes=1-4", 206, whole[1:5]),
+        (f"bytes={size - 2}-{size * 10}", 206, whole[-2:]),
+        (f"bytes=-{size * 10}", 206, whole),
+        (f"bytes={size}-", 416, b""),
+        ("bytes=-0", 416, b""),
+        ("bytes=0-1,3-4", 200, whole),  # Several ranges: ignored, the whole file.
+        ("bytes=4-1", 200, whole),
+        ("items=0-1", 200, whole),
+    ]
+    for header, expected, content in cases:
+        status, headers, body = _raw_get(server.port, URL, {"Range": header})
+        assert (status, body) == (expected, content), header
+        if expected == 416:
+            assert headers["Content-Range"] == f"bytes */{size}"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
+def test_methods_other_than_get_and_head_are_a_405(server, hub_root, method):
+    before = _archive(hub_root, "acme/emb/1")
+    status, headers, _ = _raw_get(server.port, URL, {"Content-Length": "0"}, method=method)
+    assert status == 405 and sorted(headers["Allow"].split(", ")) == ["GET", "HEAD"]
+    assert _archive(hub_root, "acme/emb/1") == before
+
+
+# --- Tokens ----------------------------------------------------------------------------------
+
+
+def _basic(user: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [
+        (f"Bearer {TOKEN}", 200),
+        (f"bearer   {TOKEN}  ", 200),
+        (_basic("anyone", TOKEN), 200),
+        (f"Bearer {TOKEN[:-1]}X", 403),  # Differs in the last byte.
+        (f"Bearer {TOKEN[:-1]}", 403),
+        (f"Bearer {TOKEN}X", 403),
+        (f"Bearer {TOKEN} extra", 403),
+        (_basic(TOKEN, ""), 401),  # The token as the user name: no password, no token.
+        (f"Token {TOKEN}", 401),
+        (f"Digest username={TOKEN}", 401),
+        (TOKEN, 401),
+        ("Bearer", 401),
+        ("Basic !!!", 401),
+    ],
+)
+def test_tokens_odd_schemes_and_near_misses(secured, authorization, status):
+    got = requests.get(secured.url(URL), headers={"Authorization": authorization}, timeout=30)
+    assert got.status_code == status
+    if status != 200:
+        assert TOKEN not in got.text and TOKEN[:-1] not in got.text
+
+
+def test_a_token_in_the_query_is_no_token_and_never_logged(secured):
+    for query in (f"&token={TOKEN}", f"&access_token={TOKEN}"):
+        got = requests.get(secured.url(URL + query), timeout=30)
+        assert got.status_code == 401 and TOKEN not in got.text
+    requests.get(secured.url(URL), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    requests.get(secured.url("/x(1)"), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    log = secured.access_log()
+    assert "token=***" in log and TOKEN not in log
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
+class _Tags(HTMLParser):
+    """Every start tag of a page and its attributes, as a browser's parser reads them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _active_parts(page: str) -> list[str]:
+    """What in a page could run script: script/iframe/object tags, `on*` and `style`
+    attributes, `javascript:` URLs."""
+    parser = _Tags()
+    parser.feed(page)
+    found = []
+    for tag, attributes in parser.tags:
+        if tag in ("script", "iframe", "object", "embed", "style"):
+            found.append(tag)
+        for name, value in attributes.items():
+            url = (value or "").strip().lower()
+            if name.startswith("on") or name == "style" or url.startswith("javascript:"):
+                found.append(f"{tag} {name}={value}")
+    return found
+
+
+def test_every_user_provided_string_of_a_page_is_escaped(server):
+    for path in ("acme/hostile/1", "acme", "", "?q=hostile", "acme/hostile/7"):
+        assert _active_parts(requests.get(server.url(path), timeout=30).text) == [], path
+    model = requests.get(server.url("acme/hostile/1"), timeout=30).text
+    escaped = "&lt;script&gt;alert(&#34;text&#34;)&lt;/script&gt; &amp; &#34;quoted&#34;"
+    assert model.count(escaped) == 3  # Description, dataset, signature input name.
+    assert "<td>o&#34;ut</td>" in model
+
+
+# --- Publish ---------------------------------------------------------------------------------
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, *, size: int = 0, link: str = ""):
+    member = tarfile.TarInfo(name)
+    member.type, member.size, member.linkname = kind, size, link
+    return member
+
+
+@pytest.mark.parametrize(
+    ("member", "error"),
+    [
+        (_member("variables/x", tarfile.SYMTYPE, link="../../../etc/passwd"), "a link pointing"),
+        (_member("assets/x", tarfile.SYMTYPE, link="../saved_model.pb"), "holds the symlink"),
+        (_member("assets/x", tarfile.LNKTYPE, link="saved_model.pb"), "is a hard link"),
+        (_member("assets/x", tarfile.LNKTYPE, link="/etc/passwd"), "is a hard link"),
+        (_member("../outside", size=3), "points outside the module"),
+        (_member("assets/../../outside", size=3), "points outside the module"),
+        (_member("/tmp/probes45-absolute", size=3), "has an absolute path"),
+        (_member("assets/tty", tarfile.CHRTYPE), "is a special file"),
+        (_member("assets/disk", tarfile.BLKTYPE), "is a special file"),
+        (_member("assets/fifo", tarfile.FIFOTYPE), "is a special file"),
+        (_member("tfhub_module.pb/../x", size=3), "files a hub refuses"),
+        (_member("saved_model.pb", size=5), "files a hub refuses"),  # A duplicate member.
+    ],
+    ids=lambda value: value.name if isinstance(value, tarfile.TarInfo) else None,
+)
+def test_a_hostile_archive_publishes_nothing(tmp_path, member, error):
+    """Refused before the model is loaded (no TensorFlow needed): nothing in ROOT, nothing
+    outside it."""
+    archive = add_members(tmp_path / "model.tar.gz", [member])
+    root = tmp_path / "hub"
+    with pytest.raises((errors.ArchiveError, errors.NotAModelError), match=error):
+        publish.publish(archive, root, "acme/emb/1")
+    assert not any(path.is_file() for path in root.rglob("*"))
+    assert not (tmp_path / "outside").exists() and not Path("/tmp/probes45-absolute").exists()
+
+
+def test_a_gzip_bomb_is_bounded_by_the_extraction_limit(tmp_path, monkeypatch):
+    """64 MiB of zeros in 64 KiB of gzip: refused at TFHUB_MAX_EXTRACTED_BYTES, nothing left."""
+    import gzip
+    import io
+
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        good = _member("saved_model.pb", size=3)
+        tar.addfile(good, io.BytesIO(b"abc"))
+        big = _member("variables/variables.data-00000-of-00001", size=64 << 20)
+        tar.addfile(big, io.BytesIO(bytes(64 << 20)))
+    bomb = tmp_path / "bomb.tar.gz"
+    bomb.write_bytes(gzip.compress(data.getvalue(), compresslevel=9))
+    assert bomb.stat().st_size < 200_000
+    monkeypatch.setenv("TFHUB_MAX_EXTRACTED_BYTES", "1M")
+    root = tmp_path / "hub"
+    with pytest.raises(errors.ArchiveTooLargeError, match="TFHUB_MAX_EXTRACTED_BYTES"):
+        publish.publish(bomb, root, "acme/emb/1")
+    assert not any(path.is_file() for path in root.rglob("*"))
