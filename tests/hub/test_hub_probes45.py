@@ -108,6 +108,16 @@ REFUSED_PATHS = [
     "//acme/emb/1",
     "/acme//emb/1",
     "/acme/.emb/1",
+    # Tab, CR and LF: Starlette's `request.url` drops them (urllib's urlsplit strips them), so
+    # `/ac%09me/emb/1` was served as `/acme/emb/1`; and its routes' `.*` stops at LF, so a
+    # path holding one got Starlette's bare `404 Not Found`, not the hub's 400.
+    "/ac%09me/emb/1",
+    "/acme/e%0Dmb/1",
+    "/acme/emb/1%0A",
+    "/acme/emb%0A",
+    "/acme%0A/emb/1",
+    "/acme/emb/%0A1",
+    "/%0A",
 ]
 
 
@@ -117,6 +127,34 @@ def test_a_path_the_hub_refuses_is_a_400_never_a_file(server, hub_root, path, qu
     status, headers, body = _raw_get(server.port, path + query)
     assert (status, body) == (400, b"400 Bad Request: this path is not allowed.\n")
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "path", ["/ac%09me/emb/1", "/acme%0A/emb/1", "/acme/emb/%0A1", "/api/models/acme/emb%0A"]
+)
+def test_a_control_character_in_a_path_is_the_hubs_400_page_for_a_browser(server, path):
+    status, headers, body = _raw_get(server.port, path, {"Accept": "text/html"})
+    assert status == 400 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b'<p id="refused-path">' in body and b"Content-Security-Policy" not in body
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/models/acme/emb%0A", "/api/publishers/acme%0A", "/api/models%0A", "/healthz%0A"]
+)
+def test_a_path_ending_in_a_newline_is_no_alias_of_an_api_route(server, path):
+    """Starlette's route patterns end in `$`, which matches before a final newline:
+    `/api/models/acme/emb%0A` answered the model `acme/emb`."""
+    assert _raw_get(server.port, path)[0] == 400
+
+
+@pytest.mark.parametrize("path", ["/ac%09me/emb/1", "/acme/emb/1%0A", "/api/models/acme/emb%0A"])
+def test_uvicorn_with_tokens_refuses_a_control_character_too(secured, path):
+    status, _, body = _raw_get(secured.port, path + "?tf-hub-format=compressed")
+    assert status == 401  # The token first: a stranger learns nothing.
+    authorization = {"Authorization": f"Bearer {TOKEN}"}
+    status, _, body = _raw_get(secured.port, path + "?tf-hub-format=compressed", authorization)
+    assert (status, body) == (400, b"400 Bad Request: this path is not allowed.\n")
 
 
 def test_a_path_of_8_kb_is_answered_and_one_longer_is_a_414(server):

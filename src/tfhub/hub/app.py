@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from ..utils.numbers import is_number
 from . import api, archives, pages, protocol, refresh
 from .catalog import Catalog, Model, Version
 from .docs_format import DocKind
-from .files import FileResponse
+from .files import FileResponse, Receive, Scope, Send
 from .middleware import (
     AUTHENTICATED,
     AccessLog,
@@ -336,6 +337,32 @@ async def healthz(request: Request) -> Response:
     )
 
 
+# A C0 control character or DEL, which no path of the hub holds (`protocol.split_path`).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class RefuseControlCharacters:
+    """Answers a path holding a control character (`%09`, `%0D`, `%0A`...) with the 400 of a
+    refused path (`pages.refused_path`) before Starlette routes it.
+
+    Starlette's `request.url` drops tab, CR and LF (`urllib.parse.urlsplit` strips them), so
+    `/ac%09me/emb/1` was served as `/acme/emb/1`; its routes' patterns end in `$`, which
+    matches before a final LF (`/api/models/acme/emb%0A` answered `acme/emb`), and their `.*`
+    stops at an LF inside (`/acme%0A/emb/1` got Starlette's bare `404 Not Found`).
+    """
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _CONTROL.search(scope.get("path", "")):
+            request = Request({**scope, "app": self.app}, receive)
+            response = pages.refused_path(request, self.app.state.hub)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: ServeSettings) -> Any:
     """Builds the ASGI app for one ROOT.
 
@@ -372,7 +399,7 @@ def create_app(settings: ServeSettings) -> Any:
         ),
     )
     app.state.hub = state
-    wrapped: Any = app
+    wrapped: Any = RefuseControlCharacters(app)
     if tokens is not None:
         wrapped = TokenAuth(wrapped, tokens.tokens)
     prefix = base_path(settings.base_url)
