@@ -7,23 +7,34 @@ One open server (granian, the default) and one with tokens (uvicorn) serve the m
 from __future__ import annotations
 
 import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
 import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import requests
-from tests._helpers.archives import add_members, make_tar_gz
+from tests._helpers.archives import add_members, make_tar_gz, write_tree
 from tests._helpers.hub_server import (
+    SRC,
+    HubProcess,
     serve_hub,
     signature_summary_json,
     write_model_doc,
     write_publisher,
     write_signatures,
 )
+from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
 
 from tfhub import errors
-from tfhub.hub import publish
+from tfhub.hub import publish, signatures
+from tfhub.hub.starter import StarterInfo
 
 TOKEN = "probe45-token-0123456789"
 HOSTILE_BODY = """Hello <script>alert("body")</script>
@@ -384,3 +395,87 @@ def test_a_gzip_bomb_is_bounded_by_the_extraction_limit(tmp_path, monkeypatch):
     with pytest.raises(errors.ArchiveTooLargeError, match="TFHUB_MAX_EXTRACTED_BYTES"):
         publish.publish(bomb, root, "acme/emb/1")
     assert not any(path.is_file() for path in root.rglob("*"))
+
+
+# --- A publish killed while it puts its files in place ---------------------------------------
+
+# A SavedModel whose saved_model.pb parses (schema version 1, one empty MetaGraph); its loading
+# and signature summary are stubbed (no TensorFlow), as in test_mirror_killed.
+FAKE_MODEL = {"saved_model.pb": b"\x08\x01\x12\x00", "variables/variables.index": b"index"}
+# `publish --force` of sys.argv[4], killed (SIGKILL) just before its Nth rename (sys.argv[5]).
+KILLED_FORCE = (
+    KILL_BEFORE_RENAME
+    + publish_without_tensorflow(3)
+    + """
+from tfhub.hub import starter
+kill_before_rename(int(sys.argv[5]))
+info = starter.StarterInfo(description="The new one.", task="text-embedding")
+publish.publish(sys.argv[1], sys.argv[2], sys.argv[4], force=True, info=info)
+"""
+)
+# `publish --force` renames 6 times: the old archive aside, the new one in, the same for the
+# signature summary, then the doc; killed before rename N, N - 1 are made.
+KILLED_AT = range(1, 7)
+
+
+@dataclass(frozen=True)
+class KilledHub:
+    root: Path
+    old_archive: dict[str, bytes]  # handle -> the archive published first.
+    server: HubProcess
+
+
+@pytest.fixture(scope="module")
+def killed_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KilledHub]:
+    """A hub in which each `acme/killed-N/1` was published, then replaced by a publish --force
+    killed before its Nth rename; then served (the scan sees what the kills left)."""
+    tmp = tmp_path_factory.mktemp("killed")
+    root, old, new = tmp / "hub", tmp / "old", tmp / "new"
+    write_tree(old, FAKE_MODEL)
+    write_tree(new, {**FAKE_MODEL, "assets/extra.txt": b"another model"})
+    summaries = {}
+    for name in ("old", "new"):
+        summaries[name] = tmp / f"{name}.json"
+        summaries[name].write_text(json.dumps(signature_summary_json(input_name=f"x_{name}")))
+    old_archive = {}
+    with pytest.MonkeyPatch.context() as patch:
+        summary = signatures.read_summary(summaries["old"])
+        patch.setattr(publish.pack_lib, "check_loadable", lambda folder: None)
+        patch.setattr(publish.signatures, "compute_summary", lambda folder, loaded: summary)
+        for at in KILLED_AT:
+            handle = f"acme/killed-{at}/1"
+            published = publish.publish(
+                old, root, handle, info=StarterInfo(description="Old.", task="text-embedding")
+            )
+            old_archive[handle] = published.archive.read_bytes()
+    for at in KILLED_AT:
+        argv = [str(new), str(root), str(summaries["new"]), f"acme/killed-{at}/1", str(at)]
+        child = subprocess.run(
+            [sys.executable, "-c", KILLED_FORCE, *argv],
+            env={**os.environ, "PYTHONPATH": SRC},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert child.returncode == -signal.SIGKILL, child.stderr
+    with serve_hub(root, tmp / "serve.log", "--rescan", "0") as running:
+        yield KilledHub(root, old_archive, running)
+
+
+@pytest.mark.parametrize("at", KILLED_AT)
+def test_a_version_whose_force_publish_was_killed_is_served_as_it_was(killed_hub, at):
+    """Until `tfhub validate` or the next publish rolled it back, the version was half old,
+    half new: killed before rename 2, the old archive was aside (a 404); before 3 to 6, the new
+    archive was sent for the old version (a client caches it as that version for good) and the
+    page showed no summary (4), the new one (5) or no version at all (6: the doc aside). It is
+    served as the roll-back will leave it: the old version."""
+    handle = f"acme/killed-{at}/1"
+    got = requests.get(killed_hub.server.url(f"{handle}?tf-hub-format=compressed"), timeout=30)
+    assert got.status_code == 200, got.text
+    assert got.content == killed_hub.old_archive[handle]
+    api = requests.get(killed_hub.server.url(f"api/models/{handle[:-2]}"), timeout=30).json()
+    assert api["description"] == "Old." and api["versions"][0]["size_bytes"] == len(got.content)
+    meta_graph = api["versions"][0]["signatures"]["meta_graphs"][0]
+    assert meta_graph["signatures"]["serving_default"]["inputs"][0]["name"] == "x_old"
+    page = requests.get(killed_hub.server.url(handle), timeout=30)
+    assert page.status_code == 200 and "x_old" in page.text and "The new one." not in page.text

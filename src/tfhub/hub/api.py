@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -40,8 +41,9 @@ def version_size(version: Version) -> int | None:
     """The bytes a version's files take (archive, or folder), None if not in the hub or
     unknown (its archive removed by hand since the last scan: pages still render)."""
     try:
-        if version.archive is not None:
-            return version.archive.stat().st_size
+        archive = version.archive_file()
+        if archive is not None:
+            return archive.stat().st_size
         if version.folder is not None:
             return folder_size(version.folder)
     except OSError:
@@ -83,16 +85,17 @@ def version_json(model: Model, version: Version, base_url: str) -> dict[str, Any
 
 def doc_text(version: Version) -> str | None:
     """The version's doc as published (what `tfhub mirror` copies), None if unreadable."""
-    return _file_text(version.doc)
+    return _file_text(version.doc, version.doc_file())
 
 
-def _file_text(doc: DocFile | None) -> str | None:
-    """A doc's text as published, None if there is none or it is unreadable; credentials in
-    its URLs (an asset-path's password or signature) redacted, as the catalog shows them."""
+def _file_text(doc: DocFile | None, path: Path | None = None) -> str | None:
+    """A doc's text as published (read from `path`, default its own), None if there is none or
+    it is unreadable; credentials in its URLs (an asset-path's password or signature)
+    redacted, as the catalog shows them."""
     if doc is None:
         return None
     try:
-        return redact(read_doc_text(doc.path))
+        return redact(read_doc_text(path or doc.path))
     except (OSError, errors.DocFormatError):  # Removed, or no longer UTF-8, since the scan.
         return None
 

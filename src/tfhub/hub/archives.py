@@ -82,13 +82,14 @@ _folder_locks: dict[Path, anyio.Lock] = {}
 
 
 async def archive_for(version: Version, *, cache_dir: str) -> Path | None:
-    """The archive file to send for a version, or None if its files are not in the hub.
+    """The archive file to send for a version, or None if its files are not in the hub (see
+    `Version.archive_file`: the archive as the roll-back of a killed publish will leave it).
 
     A folder version is packed in a worker thread (`packed_archive`), one request of this
     process at a time: the others await its end without holding a thread.
     """
-    if version.archive is not None:
-        return version.archive
+    if version.archive is not None:  # Or the old one, while a killed publish is not rolled back.
+        return version.archive_file()
     if version.folder is not None:
         folder = version.folder
         async with _folder_locks.setdefault(folder, anyio.Lock()):

@@ -22,6 +22,7 @@ from ..utils.paths import tree_size
 from ..utils.redact import redact
 from . import docs_format, docs_layout, protocol
 from .docs_format import DocFile, DocKind
+from .settled import Settled
 from .signatures import SignatureSummary, read_summary
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,18 @@ class Version:
     archive: Path | None = None  # <version>.tar.gz beside the doc, inside ROOT
     folder: Path | None = None  # <version>/ model folder beside the doc, inside ROOT
     signatures: SignatureSummary | None = None  # <version>.signatures.json, read once
+    docs: Path | None = None  # ROOT/assets/docs, where interrupted publishes are looked for
+
+    def archive_file(self) -> Path | None:
+        """The file holding the version's archive now: `archive`, or where the roll-back of a
+        publish killed in its folder will bring it back from (`settled`); None if none."""
+        if self.archive is None or self.docs is None:
+            return self.archive
+        return Settled(self.docs).file(self.archive)
+
+    def doc_file(self) -> Path | None:
+        """The file holding the version's doc now (`archive_file`, for the doc)."""
+        return self.doc.path if self.docs is None else Settled(self.docs).file(self.doc.path)
 
     @property
     def asset_path(self) -> str | None:
@@ -207,8 +220,9 @@ class Catalog:
             The catalog (empty if the folder has no docs).
         """
         catalog = cls(Path(root).resolve())
-        for doc in docs_format.list_docs(catalog.root):
-            catalog._add(doc)
+        settled = Settled(docs_layout.docs_dir(catalog.root))
+        for doc in settled.docs_of(docs_format.list_docs(catalog.root), catalog.root):
+            catalog._add(doc, settled)
         for publisher in catalog.publishers.values():
             publisher.models.sort(key=handle_order)
             publisher.collections.sort(key=handle_order)
@@ -235,9 +249,10 @@ class Catalog:
     def _publisher(self, name: str) -> Publisher:
         return self.publishers.setdefault(name, Publisher(name))
 
-    def _add(self, doc: DocFile) -> None:
+    def _add(self, doc: DocFile, settled: Settled) -> None:
         doc = shown_doc(doc)
-        if not is_inside(doc.path, self.root):
+        held = settled.file(doc.path)
+        if held is None or not is_inside(held, self.root):
             logger.warning("Ignoring %s: it is a symlink out of %s", doc.path, self.root)
             return
         if doc.kind is DocKind.PUBLISHER:
@@ -255,20 +270,24 @@ class Catalog:
         if doc.handle.version in table[key].versions:
             logger.warning("Two docs for %s: ignoring %s", doc.handle, doc.rel_path)
             return
-        table[key].versions[doc.handle.version] = self._version(doc)
+        table[key].versions[doc.handle.version] = self._version(doc, settled)
 
-    def _version(self, doc: DocFile) -> Version:
-        """A version with the files beside its doc (those that stay inside ROOT)."""
-        version = Version(doc, int(doc.handle.version or 0))
+    def _version(self, doc: DocFile, settled: Settled) -> Version:
+        """A version with the files beside its doc (those that stay inside ROOT), as the
+        roll-back of a publish killed in its folder will leave them (`settled`)."""
+        version = Version(doc, int(doc.handle.version or 0), docs=settled.docs)
         if doc.kind is DocKind.COLLECTION:
             return version
-        archive = docs_layout.archive_path(doc.path)
-        folder = docs_layout.model_dir_path(doc.path)
-        if archive.is_file() and is_inside(archive, self.root):
-            version.archive = archive
-        elif docs_layout.is_model_dir(folder) and is_inside(folder, self.root):
+        archive = settled.file(docs_layout.archive_path(doc.path))
+        folder = settled.file(docs_layout.model_dir_path(doc.path))
+        if archive is not None and archive.is_file() and is_inside(archive, self.root):
+            version.archive = docs_layout.archive_path(doc.path)  # Settled again when sent.
+        elif (
+            folder is not None and docs_layout.is_model_dir(folder) and is_inside(folder, self.root)
+        ):
             version.folder = folder  # tfhub.dev keeps Tfjs docs in <version>/: not a model.
-        version.signatures = read_signatures(docs_layout.signatures_path(doc.path), self.root)
+        summary = settled.file(docs_layout.signatures_path(doc.path))
+        version.signatures = None if summary is None else read_signatures(summary, self.root)
         return version
 
     def find(self, segments: list[str]) -> tuple[Model, Version] | None:

@@ -93,7 +93,7 @@ def roll_back(staging: Path, *, docs: Path) -> bool:
         publish was killed before its commit, or after it was complete), or it is unreadable
         or names paths it may not (then nothing is renamed and the folder is only removed).
     """
-    renames = _read_journal(staging, docs=docs)
+    renames = read_journal(staging, docs=docs)
     if renames is None:
         return False
     for source, dest in reversed(renames):
@@ -107,8 +107,33 @@ def roll_back(staging: Path, *, docs: Path) -> bool:
     return True
 
 
-def _read_journal(staging: Path, *, docs: Path) -> list[tuple[Path, Path]] | None:
-    """The renames of the journal in `staging`, or None (no journal, or one not to follow)."""
+def after_roll_back(renames: list[tuple[Path, Path]], path: Path) -> Path | None:
+    """Which file now holds what `path` will hold once `roll_back` has undone these renames,
+    without renaming anything: `path` itself, the file a killed publish moved aside (into its
+    staging folder), or None if the roll-back leaves nothing there (a file that publish put in
+    place new). The renames are replayed as `roll_back` makes them, newest first.
+
+    Args:
+        renames: a journal's renames (`read_journal`).
+        path: a file the journal may name.
+    """
+    moved: dict[Path, Path | None] = {}  # Path -> the file holding its content by then.
+
+    def holder(place: Path) -> Path | None:
+        if place in moved:
+            return moved[place]
+        return place if place.exists() else None
+
+    for source, dest in reversed(renames):
+        if holder(dest) is not None and holder(source) is None:
+            moved[source], moved[dest] = holder(dest), None
+    return holder(path)
+
+
+def read_journal(staging: Path, *, docs: Path, warn: bool = True) -> list[tuple[Path, Path]] | None:
+    """The renames of the journal in `staging`, or None: no journal, or one not to follow (one
+    naming a path outside `docs` or a rename that does not touch `staging`, or unreadable: a
+    warning says so unless `warn` is False)."""
     try:
         data = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
         entries = data["renames"]
@@ -116,7 +141,8 @@ def _read_journal(staging: Path, *, docs: Path) -> list[tuple[Path, Path]] | Non
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as err:
-        logger.warning("Ignoring the unreadable publish journal in %s: %s", staging, err)
+        if warn:
+            logger.warning("Ignoring the unreadable publish journal in %s: %s", staging, err)
         return None
     inside = os.path.realpath(staging)
     tree = os.path.realpath(docs)
@@ -125,6 +151,7 @@ def _read_journal(staging: Path, *, docs: Path) -> list[tuple[Path, Path]] | Non
         in_tree = all(os.path.commonpath([tree, path]) == tree for path in real)
         touches_staging = any(os.path.dirname(path) == inside for path in real)
         if not (in_tree and touches_staging):
-            logger.warning("Ignoring the publish journal in %s: it names %s", staging, pair)
+            if warn:
+                logger.warning("Ignoring the publish journal in %s: it names %s", staging, pair)
             return None
     return renames

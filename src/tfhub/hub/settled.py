@@ -1,0 +1,107 @@
+"""A hub folder as the server shows it: as the roll-back of interrupted publishes will leave it.
+
+A publish (or mirror) killed while it renames its files into place leaves its staging folder
+with a journal (`commit`), and the version half old, half new (the new archive beside the old
+doc, the old archive moved aside, the doc aside) until `tfhub validate` or the next publish into
+that folder rolls it back (`commit.roll_back`). The server only reads ROOT, so it rolls nothing
+back: it reads each file from where the roll-back will bring it back (`commit.after_roll_back`:
+the old archive, summary or doc kept aside in the staging folder) and leaves out what the
+roll-back removes. A publish that is alive has a journal only while it renames (milliseconds):
+its version is shown as the old one until its last rename.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from .. import errors
+from . import commit, docs_layout
+from . import staging as staging_lib
+from .docs_format import DocFile, parse_text
+from .docs_text import read_doc_text
+
+logger = logging.getLogger(__name__)
+Renames = list[tuple[Path, Path]]
+
+
+class Settled:
+    """The journals of interrupted publishes below ROOT/assets/docs, each model folder's read
+    once (build one per scan, or per request: journals come and go)."""
+
+    def __init__(self, docs: Path) -> None:
+        """`docs`: ROOT/assets/docs (a journal naming a path outside it is not followed)."""
+        self.docs = docs
+        self._journals: dict[Path, list[Renames]] = {}
+
+    def journals(self, folder: Path) -> list[Renames]:
+        """The renames of each journal in the staging folders of a model folder."""
+        if folder not in self._journals:
+            found = []
+            for staging in staging_lib.leftovers(folder):
+                if staging.is_dir():
+                    renames = commit.read_journal(staging, docs=self.docs, warn=False)
+                    if renames:
+                        found.append([(_normal(a), _normal(b)) for a, b in renames])
+            self._journals[folder] = found
+        return self._journals[folder]
+
+    def file(self, path: Path) -> Path | None:
+        """The file that holds what `path` will hold once rolled back: `path` itself when no
+        journal names it (whether it exists or not), a file a killed publish moved aside into
+        its staging folder, or None if the roll-back removes `path` (a file that publish put in
+        place new)."""
+        for renames in self.journals(path.parent):
+            if any(path in pair for pair in renames):
+                return commit.after_roll_back(renames, path)
+        return path
+
+    def docs_of(self, listed: list[DocFile], root: Path) -> list[DocFile]:
+        """`docs_format.list_docs(root)` as the roll-backs will leave it: a doc a killed publish
+        moved aside (or replaced) read from its staging folder, one it put in place new left out.
+
+        Args:
+            listed: the docs `list_docs` found.
+            root: the hub folder they were listed in (its real path, as the catalog's).
+        """
+        by_path = {doc.path: doc for doc in listed}
+        for folder in self._folders_with_leftovers():
+            for renames in self.journals(folder):
+                named = {p for pair in renames for p in pair if p.parent == folder}
+                for target in sorted(p for p in named if p.suffix == ".md"):
+                    by_path.pop(target, None)
+                    holder = commit.after_roll_back(renames, target)
+                    doc = None if holder is None else _parsed_as(holder, target, root)
+                    if doc is not None:
+                        by_path[target] = doc
+        return [by_path[path] for path in sorted(by_path)]
+
+    def _folders_with_leftovers(self) -> list[Path]:
+        """The folders below ROOT/assets/docs holding a staging folder (hidden folders are not
+        looked into; a model folder's `variables/` and `assets/` are, which costs less than
+        asking each folder whether it is a model)."""
+        found = []
+        for folder, subdirs, _ in os.walk(self.docs):
+            if any(staging_lib.STAGING_INFIX in name for name in subdirs if name[:1] == "."):
+                found.append(Path(folder))
+            subdirs[:] = [name for name in subdirs if name[:1] != "."]
+        return found
+
+
+def _normal(path: Path) -> Path:
+    """A journal's path without `..` parts (`model/../../acme.md`, a publisher doc)."""
+    return Path(os.path.normpath(path))
+
+
+def _parsed_as(holder: Path, target: Path, root: Path) -> DocFile | None:
+    """The doc in the file `holder`, parsed as the doc at `target` (None, with a warning, if it
+    cannot be read)."""
+    rel_path, shown = docs_layout.relative_paths(target, root)
+    try:
+        return parse_text(
+            read_doc_text(holder, shown=shown), path=target, rel_path=rel_path, display_path=shown
+        )
+    except (OSError, errors.DocFormatError) as err:
+        logger.warning("Skipping a doc (not served): %s", err)
+        return None
