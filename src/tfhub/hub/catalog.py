@@ -175,9 +175,9 @@ class Model:
             if facet == "publisher":
                 values = [self.publisher]
             else:
-                doc, values = self.latest.doc, []
-                for key in FACETS[facet]:
-                    values.extend(value for value in doc.values(key) if value not in values)
+                doc = self.latest.doc  # Each value once, in file order (a dict, not `in` a
+                # list: a doc of 24,000 `dataset` lines took 6 s to index, at each start).
+                values = list(dict.fromkeys(v for key in FACETS[facet] for v in doc.values(key)))
             self._facets[facet] = values
         return self._facets[facet]
 
