@@ -506,3 +506,28 @@ def test_a_doc_of_60000_metadata_lines_is_scanned_and_indexed_in_linear_time(tmp
     about 40 s, at each start and rescan of every worker."""
     script = MANY_VALUES.replace("sys.argv[1]", repr(str(tmp_path / "hub")))
     ends_quickly(script, what="scanning and indexing a doc of 60,000 dataset lines")
+
+
+def test_a_doc_with_a_metadata_value_of_2_mb_is_not_published(tmp_path, monkeypatch, capsys):
+    """A `dataset` of 2,000,000 characters was published, and every index page of the hub,
+    which offers each filter value whole, was then 6 MB (`/api/facets` 2 MB)."""
+    summary_file = tmp_path / "summary.json"
+    summary_file.write_text(json.dumps(signature_summary_json()))
+    summary = signatures.read_summary(summary_file)
+    monkeypatch.setattr(publish.pack_lib, "check_loadable", lambda folder: None)
+    monkeypatch.setattr(publish.signatures, "compute_summary", lambda folder, loaded: summary)
+    model = write_tree(tmp_path / "model", FAKE_MODEL)
+    doc = write_model_doc(
+        tmp_path / "draft", "acme/emb/1", asset="1.tar.gz", dataset="x" * 2_000_000
+    )
+    root = tmp_path / "hub"
+    with pytest.raises(errors.DocValidationError) as caught:
+        publish.publish(model, root, "acme/emb/1", doc=doc)
+    assert caught.value.problems == [
+        f"{doc}:7: metadata 'dataset' is 2,000,000 characters long, more than the 1,000 a value "
+        "may have (pages show values whole, and every index page offers each filter value of "
+        f"the hub): give an id or a URL. Received: {'x' * 40!r}..."
+    ]
+    assert not any(path.is_file() for path in root.rglob("*"))
+    write_model_doc(tmp_path / "draft", "acme/emb/1", asset="1.tar.gz", dataset="x" * 1_000)
+    publish.publish(model, root, "acme/emb/1", doc=doc)  # 1,000 characters are fine.

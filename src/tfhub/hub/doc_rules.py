@@ -17,7 +17,8 @@ the per-kind rules (first line `# <Kind> ...`) are:
   (found by `docs_format` as the doc is parsed);
 - `asset-path` ends with .tar.gz (Module, Tfjs) or .tflite (Lite, Coral), is not a GitHub release
   download; a relative asset-path names a file beside the doc that exists (`asset_paths`);
-- the description is not longer than pages show, the body not longer than the server renders;
+- the description is not longer than pages show, the body not longer than the server renders,
+  a metadata value not longer than `MAX_VALUE_CHARS` (every index page lists each filter value);
 - if ROOT/tags/<tag>.yaml files exist (tfhub.dev's tag definitions), enumerable tag values
   must be ids listed there, and URL tags must point to their required domain.
 
@@ -48,6 +49,9 @@ MODULE_TYPE = "module-type"  # What tfhub.dev's validator called `task` before r
 REPEATED_KEYS = frozenset({DATASET, LANGUAGE, TASK, ARCHITECTURE})
 SAVED_MODEL_FORMATS = ("hub", "saved_model", "saved_model_2")
 TASK_PREFIXES = ("image-", "text-", "audio-", "video-")
+# The longest metadata value: pages show values whole (each index page's filters offer every
+# value of the hub), so a 2 MB `dataset` made every index page 6 MB; tfhub.dev's are ids and URLs.
+MAX_VALUE_CHARS = 1_000
 _PARENT_MODEL = re.compile(
     rf"{doc_handles.PUBLISHER_PATTERN}/{doc_handles.MODEL_PATTERN}/{doc_handles.VERSION_PATTERN}"
 )
@@ -240,7 +244,9 @@ def _value_problems(doc: DocFile) -> list[Problem]:
     problems = []
     for key, value in doc.entries:
         text = value.value
-        if not text:  # `<!-- language: -->`: an empty filter value on pages and in the API.
+        if len(text) > MAX_VALUE_CHARS:
+            problems.append(at(doc, value.line, _too_long(key, text)))
+        elif not text:  # `<!-- language: -->`: an empty filter value on pages and in the API.
             message = f"metadata {key!r} has no value: give one, or leave the line out"
             problems.append(at(doc, value.line, message))
         elif key in (TASK, MODULE_TYPE) and not text.startswith(TASK_PREFIXES):
@@ -272,3 +278,12 @@ def _value_problems(doc: DocFile) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _too_long(key: str, text: str) -> str:
+    """The problem of a metadata value longer than `MAX_VALUE_CHARS` (only its start shown)."""
+    return (
+        f"metadata {key!r} is {len(text):,} characters long, more than the {MAX_VALUE_CHARS:,} "
+        "a value may have (pages show values whole, and every index page offers each filter "
+        f"value of the hub): give an id or a URL. Received: {text[:40]!r}..."
+    )
