@@ -459,6 +459,18 @@ def killed_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KilledHub]:
             timeout=120,
         )
         assert child.returncode == -signal.SIGKILL, child.stderr
+    # The first publish of a new publisher, killed after its publisher doc was put in place
+    # (renames: archive, summary, publisher doc, doc).
+    argv = [str(new), str(root), str(summaries["new"]), "fresh/emb/1", "4"]
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_FORCE, *argv],
+        env={**os.environ, "PYTHONPATH": SRC},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert (root / "assets/docs/fresh/fresh.md").is_file()
     with serve_hub(root, tmp / "serve.log", "--rescan", "0") as running:
         yield KilledHub(root, old_archive, running)
 
@@ -531,3 +543,11 @@ def test_a_doc_with_a_metadata_value_of_2_mb_is_not_published(tmp_path, monkeypa
     assert not any(path.is_file() for path in root.rglob("*"))
     write_model_doc(tmp_path / "draft", "acme/emb/1", asset="1.tar.gz", dataset="x" * 1_000)
     publish.publish(model, root, "acme/emb/1", doc=doc)  # 1,000 characters are fine.
+
+
+def test_a_first_publish_of_a_publisher_killed_mid_commit_shows_no_publisher(killed_hub):
+    """Its publisher doc was in place, so the hub had a page for a publisher without models."""
+    assert requests.get(killed_hub.server.url("fresh"), timeout=30).status_code == 404
+    answer = requests.get(killed_hub.server.url("api/publishers/fresh"), timeout=30)
+    assert answer.status_code == 404
+    assert "fresh" not in requests.get(killed_hub.server.url("api/publishers"), timeout=30).text

@@ -68,8 +68,8 @@ class Settled:
         by_path = {doc.path: doc for doc in listed}
         for folder in self._folders_with_leftovers():
             for renames in self.journals(folder):
-                named = {p for pair in renames for p in pair if p.parent == folder}
-                for target in sorted(p for p in named if p.suffix == ".md"):
+                named = {p for pair in renames for p in pair if not p.parent.name[:1] == "."}
+                for target in sorted(p for p in named if p.suffix == ".md"):  # Publisher's too.
                     by_path.pop(target, None)
                     holder = commit.after_roll_back(renames, target)
                     doc = None if holder is None else _parsed_as(holder, target, root)
