@@ -65,6 +65,8 @@ def hub_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     make_tar_gz(hostile.with_name("1.tar.gz"))
     write_signatures(hostile, signature_summary_json(input_name=HOSTILE_TEXT, output_name='o"ut'))
+    cafe = write_model_doc(root, "acme/caf\u00e9/1", asset="1.tar.gz")  # Hand-written: NFC.
+    make_tar_gz(cafe.with_name("1.tar.gz"))
     (root / "tokens").write_text(f"# probes\n{TOKEN}\n")
     (root / "tokens").chmod(0o600)
     return root
@@ -216,6 +218,25 @@ def test_a_version_spelled_otherwise_is_no_alias(server, version, said):
         assert status == 414
     else:
         assert status == 404 and said in text, text[:200]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/acme/caf%C3%A9/1", 200),  # As the doc writes it (NFC).
+        ("/acme/cafe%CC%81/1", 400),  # NFD: a combining accent is no word character.
+        ("/acme/CAF%C3%89/1", 404),
+        ("/ACME/emb/1", 404),
+        ("/acme/EMB/1", 404),
+        ("/%EF%BD%81cme/emb/1", 404),  # FULLWIDTH LATIN SMALL LETTER A.
+        ("/acme/%EF%BD%85mb/1", 404),
+        ("/acme/e%E2%80%8Bmb/1", 400),  # ZERO WIDTH SPACE: no word character.
+        ("/acme/emb%C2%AD/1", 400),  # SOFT HYPHEN.
+    ],
+)
+def test_case_and_unicode_spellings_are_no_alias(server, path, status):
+    """Clients cache by the handle's text: a second spelling served would be a second copy."""
+    assert _raw_get(server.port, path + "?tf-hub-format=compressed")[0] == status
 
 
 # --- Ranges, HEAD and methods ----------------------------------------------------------------
