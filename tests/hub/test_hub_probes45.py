@@ -27,6 +27,7 @@ from tests._helpers.hub_server import (
     serve_hub,
     signature_summary_json,
     write_model_doc,
+    write_model_folder,
     write_publisher,
     write_signatures,
 )
@@ -572,3 +573,40 @@ def test_a_first_publish_of_a_publisher_killed_mid_commit_shows_no_publisher(kil
     answer = requests.get(killed_hub.server.url("api/publishers/fresh"), timeout=30)
     assert answer.status_code == 404
     assert "fresh" not in requests.get(killed_hub.server.url("api/publishers"), timeout=30).text
+
+
+def test_a_folder_version_whose_force_publish_was_killed_is_served_before_and_after_roll_back(
+    tmp_path,
+):
+    """`publish --force` over a folder version moves the folder aside first: killed then, the
+    version had no files (404) until the roll-back; served through the staging folder, it
+    then had none again after the roll-back, until a rescan."""
+    from tfhub.cli.main import main
+    from tfhub.hub.pack import pack
+
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/folder/1", asset="1.tar.gz")
+    folder = write_model_folder(doc)
+    expected = pack(folder, tmp_path / "expected.tar.gz").path.read_bytes()
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps(signature_summary_json()))
+    new = write_tree(tmp_path / "new", FAKE_MODEL)
+    argv = [str(new), str(root), str(summary), "acme/folder/1", "2"]  # After the folder aside.
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_FORCE, *argv],
+        env={**os.environ, "PYTHONPATH": SRC},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert not folder.exists()
+    options = ("--rescan", "0", "--cache-dir", str(tmp_path / "cache"))
+    with serve_hub(root, tmp_path / "serve.log", *options) as running:
+        url = running.url("acme/folder/1?tf-hub-format=compressed")
+        assert requests.get(url, timeout=30).content == expected
+        main(["validate", str(root)])  # Rolls the killed publish back: the folder returns.
+        assert folder.is_dir()
+        again = requests.get(url, timeout=30)
+        assert again.status_code == 200 and again.content == expected

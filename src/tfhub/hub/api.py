@@ -44,8 +44,9 @@ def version_size(version: Version) -> int | None:
         archive = version.archive_file()
         if archive is not None:
             return archive.stat().st_size
-        if version.folder is not None:
-            return folder_size(version.folder)
+        folder = version.folder_path()
+        if folder is not None:
+            return folder_size(folder)
     except OSError:
         return None
     return None

@@ -90,8 +90,8 @@ async def archive_for(version: Version, *, cache_dir: str) -> Path | None:
     """
     if version.archive is not None:  # Or the old one, while a killed publish is not rolled back.
         return version.archive_file()
-    if version.folder is not None:
-        folder = version.folder
+    folder = version.folder_path()
+    if folder is not None:
         async with _folder_locks.setdefault(folder, anyio.Lock()):
             return await anyio.to_thread.run_sync(
                 lambda: packed_archive(folder, cache_dir=cache_dir)

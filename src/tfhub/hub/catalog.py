@@ -72,9 +72,16 @@ class Version:
     def archive_file(self) -> Path | None:
         """The file holding the version's archive now: `archive`, or where the roll-back of a
         publish killed in its folder will bring it back from (`settled`); None if none."""
-        if self.archive is None or self.docs is None:
-            return self.archive
-        return Settled(self.docs).file(self.archive)
+        return self._settled(self.archive)
+
+    def folder_path(self) -> Path | None:
+        """The model folder of a folder version now (`archive_file`, for the folder)."""
+        return self._settled(self.folder)
+
+    def _settled(self, path: Path | None) -> Path | None:
+        if path is None or self.docs is None:
+            return path
+        return Settled(self.docs).file(path)
 
     def doc_file(self) -> Path | None:
         """The file holding the version's doc now (`archive_file`, for the doc)."""
@@ -284,8 +291,8 @@ class Catalog:
             version.archive = docs_layout.archive_path(doc.path)  # Settled again when sent.
         elif (
             folder is not None and docs_layout.is_model_dir(folder) and is_inside(folder, self.root)
-        ):
-            version.folder = folder  # tfhub.dev keeps Tfjs docs in <version>/: not a model.
+        ):  # tfhub.dev keeps Tfjs docs in <version>/: not a model.
+            version.folder = docs_layout.model_dir_path(doc.path)  # Settled again when sent.
         summary = settled.file(docs_layout.signatures_path(doc.path))
         version.signatures = None if summary is None else read_signatures(summary, self.root)
         return version
