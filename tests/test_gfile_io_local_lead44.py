@@ -146,6 +146,6 @@ def test_an_interrupted_local_read_is_closed_a_urls_is_left_to_its_call(
     """A local read ran in the caller's thread and has ended: its file is closed; a URL's read
     call may still run in its thread, which keeps the file."""
     file = _InterruptedFile()
-    with pytest.raises(KeyboardInterrupt), gfile_io._GfileReader(path, file) as reader:
+    with pytest.raises(KeyboardInterrupt), gfile_io._reads._GfileReader(path, file) as reader:
         reader.read(4)
     assert file.closed is closed

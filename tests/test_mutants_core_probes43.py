@@ -56,7 +56,7 @@ def test_a_reader_cut_short_is_spent_and_its_file_left_to_the_call(short_timeout
     dropped (the error said "from byte 0" of a read from byte 4), and `why=_READ_WHY` dropped
     (the error blamed a listing of the bucket for a slow read)."""
     stalling = _StallingFile(b"abcd", release)
-    reader = gfile_io._GfileReader("gs://b/m.tar.gz", stalling)
+    reader = gfile_io._reads._GfileReader("gs://b/m.tar.gz", stalling)
     assert reader.read(4) == b"abcd"
     with pytest.raises(errors.RetryTimeoutError) as cut:
         reader.read(4)
@@ -76,7 +76,7 @@ def test_a_reader_cut_short_is_spent_and_its_file_left_to_the_call(short_timeout
 def test_a_reader_that_was_not_cut_closes_its_file(release):
     """The other side of the test above: `close` of a reader whose calls ended closes."""
     stalling = _StallingFile(b"abcd", release)
-    with gfile_io._GfileReader("gs://b/m.tar.gz", stalling) as reader:
+    with gfile_io._reads._GfileReader("gs://b/m.tar.gz", stalling) as reader:
         assert reader.read(4) == b"abcd"
     assert stalling.closed
 

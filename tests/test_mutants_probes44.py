@@ -3,7 +3,7 @@ existing tests let live (the log of mutants is in the session's report).
 
 Redaction (`utils.redact`), the http(s) handle checks (`handles`), the linear clean-up of a
 module's error (`tools.error_marks`), the escaping of what is printed (`utils.printable`), and
-the bounded writes of a gfile cache (`gfile_io._write`: its late requests, `landing`, the
+the bounded writes of a gfile cache (`gfile_io._writes._write`: its late requests, `landing`, the
 MOST_LATE refusal) with the fence of `cache.remote`.
 """
 
@@ -195,17 +195,20 @@ def test_a_question_behind_two_stuck_requests_is_refused_at_once_until_they_end(
     what = "whether it wrote the file"
     for _ in range(2):  # Each its own request (its own key): neither joins the other.
         with pytest.raises(errors.RetryTimeoutError) as raised:
-            gfile_io._write(_held(release), path, what=what, verb="write")
+            gfile_io._writes._write(_held(release), path, what=what, verb="write")
         assert "did not say" in str(raised.value), raised.value
     started = time.monotonic()
     with pytest.raises(errors.RetryTimeoutError) as raised:
-        gfile_io._write(_held(release), path, what=what, verb="write")
+        gfile_io._writes._write(_held(release), path, what=what, verb="write")
     assert time.monotonic() - started < 0.2, "waited for a third stuck request"
     assert "2 earlier requests" in str(raised.value), raised.value
-    assert gfile_io._write(lambda: 7, path, what="whether it removed the file", verb="remove") == 7
+    assert (
+        gfile_io._writes._write(lambda: 7, path, what="whether it removed the file", verb="remove")
+        == 7
+    )
     release.set()
     _ended(path)
-    assert gfile_io._write(lambda: 8, path, what=what, verb="write") == 8
+    assert gfile_io._writes._write(lambda: 8, path, what=what, verb="write") == 8
 
 
 def test_landing_names_the_late_writes_of_the_paths_asked_about_only(
@@ -214,9 +217,11 @@ def test_landing_names_the_late_writes_of_the_paths_asked_about_only(
     base = f"ram://late-{uuid.uuid4().hex}"
     written, read = f"{base}/e/f", f"{base}/e/g"
     with pytest.raises(errors.RetryTimeoutError):
-        gfile_io._write(_held(release), written, what="whether it wrote the file", verb="write")
+        gfile_io._writes._write(
+            _held(release), written, what="whether it wrote the file", verb="write"
+        )
     with pytest.raises(errors.RetryTimeoutError):  # A read: landing late, it changes nothing.
-        gfile_io._write(
+        gfile_io._writes._write(
             _held(release), read, what="what the file holds", verb="read", changes=False
         )
     assert gfile_io.landing(lambda path: path.startswith(base)) == [written]
