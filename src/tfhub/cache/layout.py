@@ -19,6 +19,10 @@ import urllib.parse
 
 from .. import constants
 
+# True for a tf.io.gfile URL (`gs://`, `ram://`, ...), False for a local path: tfhub's one
+# answer (imported by `constants` already: nothing more to load on a cached resolve).
+from ..utils.paths import is_url as is_remote
+
 DESCRIPTOR_SUFFIX = ".descriptor.txt"
 MANIFEST_SUFFIX = ".manifest.json"
 TMP_SUFFIX = ".tmp"
@@ -38,11 +42,6 @@ def cache_dir() -> str:
     if root.lower().startswith("file://"):
         root = urllib.parse.unquote(urllib.parse.urlsplit(root).path) or "/"
     return root if is_remote(root) else os.path.abspath(root)
-
-
-def is_remote(path: str) -> bool:
-    """Returns True for a tf.io.gfile URL (`gs://`, `ram://`, ...), False for a local path."""
-    return "://" in path
 
 
 def require_local(path: str) -> None:

@@ -4,13 +4,13 @@ other module of `tfhub.gfile_io` shares."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .. import errors
 from ..utils.lazy import import_tensorflow
 from ..utils.lazy import tensorflow as tf  # Imported by the callers before any error.
+from ..utils.paths import is_url  # Whether a request is bounded: a URL's.
 from ..utils.printable import quoted_reason
 
 _T = TypeVar("_T")
@@ -37,13 +37,6 @@ def _bounded(call: Callable[[], _T], path: str, *, what: str, **question: Any) -
     from .._http_deadline import within_http_timeouts  # Not on a local handle's path.
 
     return within_http_timeouts(call, path=path, what=what, **question)
-
-
-def is_url(path: Any) -> bool:
-    """True for a tf.io.gfile URL (gs://, ram://, even file://: each has a scheme), False for
-    a local path (a str, bytes or os.PathLike, as tf.io.gfile takes them): the one question
-    whether tfhub's requests about `path` are bounded (see the module's docstring)."""
-    return "://" in os.fsdecode(path)
 
 
 def unreadable_error(path: str, err: Any) -> errors.DownloadError:

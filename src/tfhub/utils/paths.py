@@ -125,9 +125,22 @@ def working_folder_gone() -> bool:
     return False
 
 
+def is_url(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> bool:
+    """True for a tf.io.gfile URL (gs://, ram://, s3://, even file://: each has a scheme), False
+    for a local path ("/m", "C:\\m", "", a relative one): tfhub's one answer to "URL or local?"
+    (`gfile_io.is_url`, `cache.layout.is_remote`, the tools' `storage.is_remote` are this
+    function). "://" anywhere in it, as in the str, bytes or os.PathLike that tf.io.gfile takes
+    (bytes decoded as `os.fsdecode` does; a pathlib.Path of "gs://b" is "gs:/b", local).
+
+    Raises:
+        TypeError: `path` is none of those.
+    """
+    return "://" in (path if isinstance(path, str) else os.fsdecode(path))
+
+
 def relative_path_lost(path: str) -> bool:
     """True if `path` is relative (not a URL) and the working folder it is relative to is gone."""
-    return "://" not in path and not os.path.isabs(path) and working_folder_gone()
+    return not is_url(path) and not os.path.isabs(path) and working_folder_gone()
 
 
 def home_expanded(value: str) -> str:

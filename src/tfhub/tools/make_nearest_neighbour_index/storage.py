@@ -27,14 +27,13 @@ from typing import Any, TypeVar
 
 from ... import errors
 
+# True for paths with a scheme (gs://, s3://, hdfs://), written through tf.io.gfile: tfhub's one
+# answer to "URL or local?".
+from ...utils.paths import is_url as is_remote
+
 _T = TypeVar("_T")
 
 READ_STEP = 16 << 20  # Bytes of a remote file read in one bounded call.
-
-
-def is_remote(path: str) -> bool:
-    """True for paths with a scheme (gs://, s3://, hdfs://): written through tf.io.gfile."""
-    return "://" in path
 
 
 def join(folder: str, name: str) -> str:
