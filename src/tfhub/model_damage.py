@@ -45,7 +45,8 @@ def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
 
     Raises:
         tfhub.errors.DamagedModelError: (`MissingModelFileError` for a missing file) if the
-            load failed and `diagnose` finds the damaged file; the failure is its `__cause__`.
+            load failed and `diagnose` finds the damaged file; the failure is its `__cause__`,
+            and its class too where that is TensorFlow's (`as_upstream_raised`).
         tfhub.errors.MissingOpError: if the model uses an op this process has not registered.
             Any other failure is raised unchanged.
     """
@@ -58,20 +59,21 @@ def diagnosed(module_path: str, *, handle: str | None = None) -> Iterator[None]:
         cause = diagnose(module_path, handle=handle)
         if cause is None:
             raise
-        raise as_upstream_raised(cause, err, module_path) from err
+        raise as_upstream_raised(cause, err) from err
 
 
 def as_upstream_raised(
-    cause: errors.DamagedModelError, err: BaseException, module_path: str, *, tf1: bool = False
+    cause: errors.DamagedModelError, err: BaseException
 ) -> errors.DamagedModelError:
-    """`cause`, or, for a TF1 Hub module (or, with `tf1`, any model `hub.Module` loads: a TF1
-    API) whose load failed with TensorFlow's OpError (which upstream let through), the same
-    error as a class that is also that OpError: `ModelFileNotFoundError` (NotFoundError) for a
-    missing file, `TruncatedCheckpointError` (OutOfRangeError) or `CorruptCheckpointError`
-    (DataLossError) for an unreadable checkpoint. TF2 SavedModels loaded by `hub.load` keep
-    their classes (tests/test_model_damage.py pins them)."""
+    """`cause`, or, where the load failed with an error `cause` is not (TensorFlow's OpError,
+    the IndexError of a TF2 checkpoint cut short), which upstream let through, the same error
+    as a class that is also that error: `ModelFileNotFoundError` (a NotFoundError) for a
+    missing file, `TruncatedCheckpointError` (OutOfRangeError, IndexError) or
+    `CorruptCheckpointError` (DataLossError) for an unreadable checkpoint. Old `except`
+    clauses written for upstream keep catching it, for TF1 Hub modules and TF2 SavedModels
+    alike (tests/tf1/test_damaged_modules_probes44.py, tests/test_tf2_damage_probes45.py)."""
     name = _upstream_class_name(cause, err)
-    if name is None or not (tf1 or saved_model_proto.is_tf1_hub_module(module_path)):
+    if name is None:
         return cause
     error: errors.DamagedModelError = getattr(errors, name)(
         str(cause), path=cause.path, problem=cause.problem
@@ -99,18 +101,26 @@ def is_access_error(err: BaseException) -> bool:
 
 
 def _upstream_class_name(cause: errors.DamagedModelError, err: BaseException) -> str | None:
-    """The name of the class of `as_upstream_raised`, or None to keep `cause`."""
-    if not isinstance(err, tf.errors.OpError) or isinstance(cause, tf.errors.OpError):
+    """The name of the class of `as_upstream_raised`, or None to keep `cause`: a class is
+    named only if it is also `err`'s, so `except type(err)` still catches what is raised."""
+    if isinstance(cause, type(err)) or isinstance(cause, tf.errors.OpError):
+        return None  # `cause` is already what upstream raised (a FileNotFoundError, say).
+    name = _damage_class_name(cause, err)
+    if name is None or not issubclass(getattr(errors, name), type(err)):
         return None
+    return name
+
+
+def _damage_class_name(cause: errors.DamagedModelError, err: BaseException) -> str | None:
+    """The class that says `cause` and may also be `err`'s (a missing file, a checkpoint cut
+    short or corrupt), or None for another damage."""
     if isinstance(cause, errors.MissingModelFileError):
-        return "ModelFileNotFoundError" if isinstance(err, tf.errors.NotFoundError) else None
+        return "ModelFileNotFoundError"
     if type(cause) is not errors.DamagedModelError or f"{VARIABLES_DIR}/" not in cause.problem:
         return None  # A SignatureTensorError, or a saved_model.pb TensorFlow could not read.
-    if isinstance(err, tf.errors.OutOfRangeError):
-        return "TruncatedCheckpointError"
-    if isinstance(err, tf.errors.DataLossError) or type(err) is tf.errors.OpError:
-        return "CorruptCheckpointError"
-    return None
+    if isinstance(err, (tf.errors.OutOfRangeError, IndexError)):
+        return "TruncatedCheckpointError"  # "Read less bytes than requested".
+    return "CorruptCheckpointError"
 
 
 def load_diagnosed(load: Callable[[], T], module_path: str, *, handle: str | None = None) -> T:

@@ -154,7 +154,9 @@ def load(
             tag sets, or is omitted for a model with several.
         tfhub.errors.DamagedModelError: (an OSError and a ValueError) if `saved_model.pb` or
             the checkpoint in `variables/` is truncated or damaged;
-            `tfhub.errors.MissingModelFileError` (also a FileNotFoundError) if one is missing.
+            `tfhub.errors.MissingModelFileError` (also a FileNotFoundError) if one is missing;
+            also the class TensorFlow raised where that is another (`ModelFileNotFoundError`,
+            `TruncatedCheckpointError`, `CorruptCheckpointError`: docs/resolving.md).
         tfhub.errors.ModelPathEncodingError: (a UnicodeError) if the model's folder path is not
             UTF-8, which TensorFlow cannot open.
         tfhub.errors.TFHubError: from `resolve`.

@@ -31,10 +31,11 @@ def lazy_error_class(name: str) -> Any:
     retries; upstream's `urlopen` raised `urllib.error.URLError`, so this class is both that
     (`.reason`) and a `DownloadError`.
 
-    `ModelFileNotFoundError`: a TF1 Hub module folder without a file of its checkpoint (its
+    `ModelFileNotFoundError`: a model folder without a file of its checkpoint (its
     `variables/` folder, index or a data file) or an asset file, where upstream let
-    TensorFlow's `tf.errors.NotFoundError` through: both that and a `MissingModelFileError`
-    (TensorFlow is imported).
+    TensorFlow's `tf.errors.NotFoundError` through (for a TF1 Hub module; a bare
+    `tf.errors.OpError` for a TF2 SavedModel's data file): both that and a
+    `MissingModelFileError` (TensorFlow is imported).
 
     `VariablesMismatchError`: a model folder whose checkpoint holds a variable in another
     dtype (or shape) than its graph's variable of that name, found after loading failed, or
@@ -42,10 +43,11 @@ def lazy_error_class(name: str) -> Any:
     `tf.errors.InvalidArgumentError`, which upstream let through: both that and a
     `DamagedModelError` (TensorFlow is imported).
 
-    `TruncatedCheckpointError`, `CorruptCheckpointError`: a TF1 Hub module whose checkpoint
-    TensorFlow cannot read, cut short (it raised `tf.errors.OutOfRangeError`) or corrupt
-    (`tf.errors.DataLossError`, or a bare `OpError` for an index that is no sstable): each both
-    that and a `DamagedModelError` (TensorFlow is imported).
+    `TruncatedCheckpointError`, `CorruptCheckpointError`: a model whose checkpoint TensorFlow
+    cannot read, cut short (it raised `tf.errors.OutOfRangeError` for a TF1 Hub module, an
+    `IndexError` for a TF2 SavedModel: the class is both) or corrupt (`tf.errors.DataLossError`,
+    or a bare `OpError` for an index that is no sstable or a checksum that does not match): each
+    both that and a `DamagedModelError` (TensorFlow is imported).
 
     `RetryTimeoutStatusError`: TFHUB_HTTP_RETRY_TIMEOUT ran out while the server still answered
     with an error status (a 429 or 503 asking to wait): both a `RetryTimeoutError` (so a
@@ -121,8 +123,10 @@ def _truncated_checkpoint_error() -> type:
         DamagedModelError,
         tf.errors.OutOfRangeError,
         """A checkpoint whose data file is cut short ("Read less bytes than requested"):
-        `except tf.errors.OutOfRangeError` (what upstream raised) and `except
-        DamagedModelError` both catch it (`.path`, `.problem`).""",
+        `except tf.errors.OutOfRangeError` (what upstream raised for a TF1 Hub module), `except
+        IndexError` (what it raised for a TF2 SavedModel) and `except DamagedModelError` all
+        catch it (`.path`, `.problem`).""",
+        also=(IndexError,),
     )
 
 
@@ -140,14 +144,17 @@ def _corrupt_checkpoint_error() -> type:
     )
 
 
-def _damaged_op_error(name: str, base: Any, op_error: Any, doc: str) -> type:
-    """A class that is both `base` (a DamagedModelError) and TensorFlow's `op_error`."""
+def _damaged_op_error(
+    name: str, base: Any, op_error: Any, doc: str, *, also: tuple[type, ...] = ()
+) -> type:
+    """A class that is both `base` (a DamagedModelError) and TensorFlow's `op_error` (and the
+    builtins `also`)."""
 
     def __init__(self: Any, message: str, *, path: str, problem: str) -> None:
         op_error.__init__(self, None, None, redact(message))  # Sets args to (): first.
         base.__init__(self, message, path=path, problem=problem)
 
-    return type(name, (base, op_error), {"__init__": __init__, "__doc__": doc})
+    return type(name, (base, op_error, *also), {"__init__": __init__, "__doc__": doc})
 
 
 def _http_status_error() -> type:

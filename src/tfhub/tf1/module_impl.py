@@ -202,7 +202,7 @@ class NativeModuleImpl(ModuleImpl):
             cause = diagnose(path) if self._folder() and not is_access_error(err) else None
             if cause is None:
                 raise
-            raise as_upstream_raised(cause, err, path, tf1=True) from err
+            raise as_upstream_raised(cause, err) from err
         except errors.TFHubLoadError as err:
             raise errors.DamagedModelError(
                 f"The module at {path} is damaged: its variables do not fit its graph. {err} "
