@@ -8,6 +8,9 @@ again): a bare `tf.errors.OpError` for a missing data shard, a corrupt shard and
 is no sstable, an `IndexError` for a shard cut short, a builtin `FileNotFoundError`, `OSError`
 or `ValueError` for the rest (TensorFlow's loader turns its NotFoundError into a
 FileNotFoundError).
+
+Last, the tidy of the same session: a TF1 spec's checkpoint checks live in one record
+(`tf1.module_impl.CheckpointChecks`), each run once per spec.
 """
 
 from __future__ import annotations
@@ -325,3 +328,40 @@ def test_tf_keras_layer_raises_the_same_classes(sources: dict[str, Path], tmp_pa
         "no data shard": ["ModelFileNotFoundError", True, True, False],
         "truncated data shard": ["TruncatedCheckpointError", True, True, True],
     }
+
+
+# --- tf1: a spec's checkpoint checks run once per spec (its CheckpointChecks), not per Module ----
+
+
+def _module_fn() -> None:
+    w = tf.compat.v1.get_variable("w", initializer=[2.0, 3.0])
+    x = tf.compat.v1.placeholder(tf.float32, [None, 2])
+    hub.add_signature(inputs=x, outputs=x * w)
+
+
+def test_a_tf1_specs_data_sizes_are_checked_once_per_spec(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tfhub.tf1 import native_spec
+
+    with tf.Graph().as_default():
+        module = hub.Module(hub.create_module_spec(_module_fn))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            module.export(str(tmp_path / "module"), session)
+    checked: list[str] = []
+    real = native_spec.data_shortfall
+
+    def counted(prefix: str) -> str | None:
+        checked.append(prefix)
+        return real(prefix)
+
+    monkeypatch.setattr(native_spec, "data_shortfall", counted)
+    spec = hub.load_module_spec(str(tmp_path / "module"))
+    for _ in range(3):
+        with tf.Graph().as_default():
+            hub.Module(spec)
+    assert len(checked) == 1
+    with tf.Graph().as_default():
+        hub.Module(hub.load_module_spec(str(tmp_path / "module")))
+    assert len(checked) == 2  # Another spec: checked once of its own.

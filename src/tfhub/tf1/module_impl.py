@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -132,12 +132,20 @@ class ModuleImpl:
         raise NotImplementedError()
 
 
-# Per spec, the (checkpoint, tags) whose files and variables' dtypes were checked: once per
-# spec, as its data files' sizes (NativeModuleSpec._create_impl), not on every hub.Module (each
-# check reads the checkpoint's index again).
-_CHECKED: weakref.WeakKeyDictionary[Any, set[tuple[str, tuple[str, ...]]]] = (
-    weakref.WeakKeyDictionary()
-)
+@dataclasses.dataclass
+class CheckpointChecks:
+    """What of a module spec's checkpoint was found whole: each check runs once per spec (and
+    graph), not on every hub.Module, since each reads the checkpoint's index again. The spec
+    owns one and hands it to each `NativeModuleImpl` it makes.
+
+    Attributes:
+        sizes: its data files hold the bytes its index lists (`NativeModuleSpec._create_impl`).
+        graphs: the tag sets (sorted) of the graphs whose checkpoint files are all there and
+            whose variables' dtypes the checkpoint matches (`_init_from_own_checkpoint`).
+    """
+
+    sizes: bool = False
+    graphs: set[tuple[str, ...]] = dataclasses.field(default_factory=set)
 
 
 class NativeModuleImpl(ModuleImpl):
@@ -152,8 +160,10 @@ class NativeModuleImpl(ModuleImpl):
         trainable: bool,
         checkpoint_path: str | None,
         name: str,
+        checks: CheckpointChecks,
     ) -> None:
         self._spec = spec
+        self._checks = checks
         self._meta_graph = meta_graph
         self._trainable = trainable
         self._checkpoint_path = checkpoint_path
@@ -189,9 +199,9 @@ class NativeModuleImpl(ModuleImpl):
                 DataLossError, an OpError as it raised) if TensorFlow cannot read the index.
         """
         path = self._folder() or checkpoint_path
-        checked = (checkpoint_path, tuple(sorted(self._meta_graph.meta_info_def.tags)))
-        done = _CHECKED.setdefault(self._spec, set())
-        if checked not in done:
+        tags = tuple(sorted(self._meta_graph.meta_info_def.tags))
+        checked = tags in self._checks.graphs
+        if not checked:
             problem = missing_file(checkpoint_path)
             if problem is not None:
                 raise file_not_found_error(path, problem)
@@ -213,11 +223,11 @@ class NativeModuleImpl(ModuleImpl):
             ) from err
         # Shapes are checked above (ValueError, as upstream); a dtype only by the restore, at
         # the session's initialization, as TensorFlow's InvalidArgumentError naming no module.
-        if checked not in done:
+        if not checked:
             problem = variables_mismatch(checkpoint_path, [self._meta_graph])
             if problem is not None:
                 raise variables_mismatch_error(path, problem)
-            done.add(checked)
+            self._checks.graphs.add(tags)
 
     def _folder(self) -> str | None:
         """The module's folder: its spec's, or for a spec made from a TF1 SavedModel

@@ -27,7 +27,7 @@ from ..utils.refused_writes import check_no_file_in_the_way, export_write_error,
 from ..utils.temp_folders import temporary_folder
 from . import saved_model_lib, tensor_info
 from .checkpoint import data_shortfall
-from .module_impl import MODULE_COLLECTIONS, NativeModuleImpl
+from .module_impl import MODULE_COLLECTIONS, CheckpointChecks, NativeModuleImpl
 from .module_spec import ModuleSpec
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class NativeModuleSpec(ModuleSpec):
         self._handler = handler
         self._checkpoint_variables_path = checkpoint_variables_path
         self._module_path = module_path
-        self._checkpoint_checked = False  # Its data files' sizes (see _create_impl).
+        self._checks = CheckpointChecks()  # Of its checkpoint: once per spec (and graph).
         self._attachments = {
             tags: saved_model_lib.get_attached_bytes_map(handler.get_meta_graph(tags))
             for tags in handler.get_tags()
@@ -199,20 +199,21 @@ class NativeModuleSpec(ModuleSpec):
                 (checked once per spec; a cut file would otherwise fail only later, at the
                 session's initialization, naming no file).
         """
-        if not self._checkpoint_checked and self._checkpoint_variables_path and self._module_path:
+        if not self._checks.sizes and self._checkpoint_variables_path and self._module_path:
             problem = data_shortfall(self._checkpoint_variables_path)
             if problem is not None:  # Also OutOfRangeError, as TensorFlow's restore raised.
                 found = damaged_model_error(self._module_path, problem)
                 raise errors.TruncatedCheckpointError(
                     str(found), path=found.path, problem=found.problem
                 )
-            self._checkpoint_checked = True
+            self._checks.sizes = True
         return NativeModuleImpl(
             spec=self,
             meta_graph=self._handler.get_meta_graph(tags),
             trainable=trainable,
             checkpoint_path=self._checkpoint_variables_path,
             name=name,
+            checks=self._checks,
         )
 
     def _export(self, path: str, variables_saver: Callable[[str], None]) -> None:
