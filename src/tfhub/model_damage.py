@@ -103,7 +103,7 @@ def is_access_error(err: BaseException) -> bool:
 def _upstream_class_name(cause: errors.DamagedModelError, err: BaseException) -> str | None:
     """The name of the class of `as_upstream_raised`, or None to keep `cause`: a class is
     named only if it is also `err`'s, so `except type(err)` still catches what is raised."""
-    if isinstance(cause, type(err)) or isinstance(cause, tf.errors.OpError):
+    if isinstance(cause, type(err)):
         return None  # `cause` is already what upstream raised (a FileNotFoundError, say).
     name = _damage_class_name(cause, err)
     if name is None or not issubclass(getattr(errors, name), type(err)):
