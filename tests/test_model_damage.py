@@ -105,13 +105,15 @@ def test_load_of_a_damaged_folder_names_the_file(good_model, tmp_path, name):
     with pytest.raises(cls) as caught:
         hub.load(str(model))
     err = caught.value
-    assert type(err) is cls and isinstance(err, builtin) and isinstance(err, errors.TFHubLoadError)
+    assert (
+        isinstance(err, cls) and isinstance(err, builtin) and isinstance(err, errors.TFHubLoadError)
+    )
     assert problem in err.problem and err.path == str(model)
     message = str(err)
     assert message.startswith(f"The model {model} cannot be loaded: {err.problem}. ")
     assert message.endswith("Check the path, or copy or export the model there again.")
     again = pickle.loads(pickle.dumps(err))
-    assert (type(again), str(again), again.problem) == (cls, message, err.problem)
+    assert (type(again), str(again), again.problem) == (type(err), message, err.problem)
 
 
 def test_a_failure_with_whole_files_is_tensorflows_own(good_model):

@@ -53,13 +53,13 @@ def _cause(problem: str, *, missing: bool = False) -> errors.DamagedModelError:
 def test_a_missing_file_after_another_op_error_than_not_found_keeps_its_class() -> None:
     cause = _cause("variables/variables.index is missing", missing=True)
     err = tf.errors.InvalidArgumentError(None, None, "bad")
-    assert model_damage.as_upstream_raised(cause, err, "/models/m", tf1=True) is cause
+    assert model_damage.as_upstream_raised(cause, err) is cause
 
 
 def test_damage_outside_variables_after_an_out_of_range_error_keeps_its_class() -> None:
     cause = _cause("saved_model.pb cannot be read (cut short)")
     err = tf.errors.OutOfRangeError(None, None, "Read less bytes than requested")
-    assert model_damage.as_upstream_raised(cause, err, "/models/m", tf1=True) is cause
+    assert model_damage.as_upstream_raised(cause, err) is cause
 
 
 # --- model_damage: signature tensors and variables' dtypes ----------------------------------------
