@@ -310,8 +310,8 @@ def cache_dir() -> str:
         return default_cache_dir()
     source = TFHUB_CACHE_DIR if env(TFHUB_CACHE_DIR, "") else "--tfhub_cache_dir"
     value = settings_parsing.cache_folder(source, str(value), default=_default_described)
-    # A local relative path (cache.layout.is_remote's test; that module imports this one).
-    if "://" not in value and not os.path.isabs(value):
+    # A local relative path.
+    if not paths.is_url(value) and not os.path.isabs(value):
         _check_working_folder(source, value)  # First: the warning makes the path absolute.
     if value != value.strip():
         settings_warnings.warn_spaced_cache_dir_once(value, source=source)

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import _archive, errors, gfile_io
 from .utils.lazy import import_tensorflow
+from .utils.paths import is_url
 from .utils.printable import escaped
 from .utils.temp_folders import temporary_folder
 
@@ -198,7 +199,7 @@ def merge_relative_path(dst_path: str, rel_path: str) -> str:
     """
     join, normpath = (
         (posixpath.join, posixpath.normpath)
-        if "://" in dst_path
+        if is_url(dst_path)
         else (os.path.join, os.path.normpath)
     )
     relative = normpath(rel_path.lstrip("/"))

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from . import cache, errors, gfile_io, op_libraries, saved_model_proto
 from .saved_model_proto import damaged_model_error
 from .utils.lazy import tensorflow as tf
+from .utils.paths import is_url
 from .utils.printable import escaped
 from .utils.redact import redact
 
@@ -449,7 +450,7 @@ def _expects_variables(variables: str, saved_model: Any) -> bool:
 
 def _installed_content_damage(module_path: str) -> str | None:
     """What differs from the install, for a cache entry whose manifest has content hashes."""
-    if "://" in module_path or cache.read_descriptor_handle(module_path) is None:
+    if is_url(module_path) or cache.read_descriptor_handle(module_path) is None:
         return None
     problem, _ = cache.deep_damage(module_path)
     return None if problem is None else escaped(problem)  # It names the archive's files.

@@ -20,6 +20,7 @@ from typing import Any
 
 from . import constants, handles
 from .constants import ModelLoadFormat, get_env_setting
+from .utils.paths import is_url
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def create_local_module_dir(cache_dir: str, module_name: str) -> str:
             gave no answer within TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
     local = _local_path(cache_dir)
-    if "://" in local:
+    if is_url(local):
         from . import gfile_io
 
         gfile_io.makedirs(local)

@@ -15,7 +15,7 @@ from typing import Any
 from . import cache, errors, handles
 from .utils.lazy import tensorflow as tf
 from .utils.numbers import is_number
-from .utils.paths import special_file_below, special_kind, special_kind_of
+from .utils.paths import is_url, special_file_below, special_kind, special_kind_of
 
 TF1_MODULE_MARKER = "tfhub_module.pb"
 SAVED_MODEL_FILENAME_PB = "saved_model.pb"
@@ -29,7 +29,7 @@ def is_tf1_hub_module(module_path: str) -> bool:
     a local folder without importing TensorFlow.
     """
     marker = os.path.join(module_path, TF1_MODULE_MARKER)
-    if "://" not in module_path:
+    if not is_url(module_path):
         return os.path.isfile(marker)
     from . import gfile_io  # The gfile boundary.
 
@@ -232,7 +232,7 @@ def no_pb_problem(module_path: str) -> tuple[str, str | None]:
     file (an archive, a Keras or TFLite model, the saved_model.pb itself), a TensorFlow.js
     model, its model is one folder down, or it lacks one."""
     not_a_saved_model = f"it holds no {SAVED_MODEL_FILENAME_PB}, so it is not a SavedModel"
-    if "://" in module_path:  # Remote folders get the plain answer (no listing).
+    if is_url(module_path):  # Remote folders get the plain answer (no listing).
         return not_a_saved_model, None
     if os.path.isfile(module_path):
         what, todo = model_file_kind(module_path)
@@ -291,7 +291,7 @@ def damaged_model_error(
     Returns:
         A `MissingModelFileError` if `missing`, else a `DamagedModelError`.
     """
-    cached_handle = None if "://" in module_path else cache.read_descriptor_handle(module_path)
+    cached_handle = None if is_url(module_path) else cache.read_descriptor_handle(module_path)
     if todo is None and cached_handle is not None:
         todo = (
             f"It is the cache's copy of {cached_handle}: remove it with "
@@ -323,7 +323,7 @@ def refuse_special_files(module_path: str, *, handle: str | None = None) -> None
     Raises:
         tfhub.errors.DamagedModelError: naming the file and what it is.
     """
-    if "://" in module_path:
+    if is_url(module_path):
         return
     pb_path = os.path.join(module_path, SAVED_MODEL_FILENAME_PB)
     if os.path.isdir(pb_path):
@@ -396,7 +396,7 @@ def _read_bytes(path: str) -> bytes:
             named pipe without a writer would block the open) and never read (/dev/zero has
             no end); or a file larger than a protobuf can be, not read either.
     """
-    if "://" not in path:
+    if not is_url(path):
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with open(fd, "rb") as local_file:
             file_stat = os.fstat(fd)

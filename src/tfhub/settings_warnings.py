@@ -4,7 +4,7 @@ A misspelt variable (`TF_HUB_CACHE_DIR=/data`) would otherwise leave models in t
 folder, silently; a cache folder setting with white space around it is used as given, as
 tensorflow_hub uses it. `constants.cache_dir()` calls these with what they need to know (the
 names tfhub reads, where the setting came from), so this module imports nothing of tfhub but,
-when it warns, `utils.printable` (which imports nothing of tfhub either).
+when it warns, `utils.printable` and `utils.paths` (loaded already by `constants`).
 """
 
 from __future__ import annotations
@@ -86,9 +86,10 @@ def warn_spaced_cache_dir_once(value: str, *, source: str) -> None:
     _spaced_cache_dirs_warned.add(value)
     import logging  # Not on a cached resolve's path (see docs/architecture.md).
 
+    from .utils.paths import is_url
     from .utils.printable import repr_escaped  # A byte that is not UTF-8 as `\xff`.
 
-    used = value if "://" in value else os.path.abspath(value)
+    used = value if is_url(value) else os.path.abspath(value)
     logging.getLogger("tfhub").warning(
         "%s starts or ends with white space: %s. It is used as given, as tensorflow_hub uses "
         "it (both share one cache), so the cache folder is %s. Remove the white space if you "

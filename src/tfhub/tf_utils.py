@@ -15,6 +15,7 @@ from .tf1.export import temp_export_dir as get_temp_export_dir
 from .tf1.export import timestamped_export_dir as get_timestamped_export_dir
 from .tf1.saved_model_lib import atomic_write
 from .utils.lazy import tensorflow as tf
+from .utils.paths import is_url
 
 __all__ = [
     "MAX_DIRECTORY_CREATION_ATTEMPTS",
@@ -104,7 +105,7 @@ def bytes_to_readable_str(num_bytes: int | None, include_b: bool = False) -> str
 
 def absolute_path(path: str | bytes) -> str | bytes:
     """`path` made absolute, unless it is a filesystem URL (`gs://...`), returned as is."""
-    return path if b"://" in os.fsencode(path) else os.path.abspath(path)
+    return path if is_url(path) else os.path.abspath(path)
 
 
 def is_composite_tensor(x: Any) -> bool:

@@ -14,6 +14,7 @@ import posixpath
 from collections.abc import Iterator
 
 from .. import constants, errors
+from ..utils.paths import is_url
 from ..utils.printable import escaped
 from ..utils.temp_folders import temporary_folder
 
@@ -33,7 +34,7 @@ def local_copy(path: str) -> Iterator[str]:
         tfhub.errors.PublishWriteError: (an OSError) the copy cannot be written in TMPDIR (a
             full disk, a quota), naming TMPDIR and what to do.
     """
-    if "://" not in path:
+    if not is_url(path):
         yield path
         return
     with temporary_folder("tfhub-mirror-", needer=f"Mirroring {escaped(path)}") as tmp:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from .. import _tf_private, errors
 from .. import saved_model as saved_model_lib
 from ..loaded_model import LoadedModel, takes_training, traced_functions
-from ..utils.paths import working_folder_gone
+from ..utils.paths import is_url, working_folder_gone
 from . import _arguments, _xla
 
 
@@ -82,7 +82,7 @@ def load_handle(handle: Any, tags: Any = None, load_options: Any = None) -> Load
             options = _tf_private.load_context_options() if load_options is None else load_options
             return saved_model_lib.load_model(handle, tags=tags, options=options)
         except errors.ModelNotFoundError as err:
-            if "://" in handle or os.path.isabs(handle) or working_folder_gone():
+            if is_url(handle) or os.path.isabs(handle) or working_folder_gone():
                 raise  # Then the resolver's message says why.
             raise errors.ModelNotFoundError(
                 f"{err} The handle {handle!r} is a relative path, resolved against the current "

@@ -11,6 +11,7 @@ from ..utils.paths import (
     RELATIVE_PATH_LOST,
     RELATIVE_PATH_LOST_REMEDY,
     home_expanded,
+    is_url,
     relative_path_lost,
 )
 from . import gcs
@@ -40,7 +41,7 @@ class PathResolver(Resolver):
             return parsed.url
         if isinstance(parsed, handles.LocalPath):
             # Other filesystems of tf.io.gfile (ram://, s3://, hdfs://...): as upstream, via gfile.
-            found = gcs.exists if "://" in parsed.path else os.path.exists
+            found = gcs.exists if is_url(parsed.path) else os.path.exists
             if not found(parsed.path):
                 if relative_path_lost(parsed.path):
                     raise errors.ModelNotFoundError(
@@ -48,7 +49,7 @@ class PathResolver(Resolver):
                         f"{RELATIVE_PATH_LOST_REMEDY}",
                         path=parsed.path,
                     )
-                too_long = None if "://" in parsed.path else _too_long(handle, parsed.path)
+                too_long = None if is_url(parsed.path) else _too_long(handle, parsed.path)
                 raise errors.ModelNotFoundError(
                     too_long or _not_found(handle, parsed.path, found), path=parsed.path
                 )

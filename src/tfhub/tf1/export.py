@@ -17,6 +17,7 @@ from typing import Any
 from .. import errors, gfile_io
 from ..utils.lazy import tensorflow as tf
 from ..utils.numbers import is_whole_number
+from ..utils.paths import is_url
 from ..utils.refused_writes import check_no_file_in_the_way
 from .export_checkpoint import (
     check_checkpoint_matches,
@@ -200,7 +201,7 @@ class LatestModuleExporter(_exporter_base()):  # type: ignore[misc]
                 "export_path is empty; name the folder that receives the timestamped exports. "
                 f"Received: export_path={export_path!r}"
             )
-        if "://" not in os.fsdecode(export_path):
+        if not is_url(export_path):
             check_no_file_in_the_way(os.fsdecode(export_path), argument="export_path")
         checkpoint_path = checkpoint_prefix(checkpoint_path or latest_checkpoint(estimator))
         export_dir = timestamped_export_dir(export_path)

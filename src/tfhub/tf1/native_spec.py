@@ -22,6 +22,7 @@ from ..saved_model_proto import (
     read_module_def_bytes,
 )
 from ..utils.lazy import tensorflow as tf
+from ..utils.paths import is_url
 from ..utils.printable import escaped, quoted_reason
 from ..utils.refused_writes import check_no_file_in_the_way, export_write_error, failed_write
 from ..utils.temp_folders import temporary_folder
@@ -306,7 +307,7 @@ class NativeModuleSpec(ModuleSpec):
             tfhub.errors.ExportWriteError: as `_export`, for a local folder.
         """
         folder = os.fsdecode(path)
-        local = "://" not in folder
+        local = not is_url(folder)
         if local:
             check_no_file_in_the_way(folder, argument="path")
         created = local and not os.path.lexists(folder)

@@ -19,6 +19,7 @@ from .. import errors
 from ..utils.paths import (
     RELATIVE_PATH_LOST,
     RELATIVE_PATH_LOST_REMEDY,
+    is_url,
     relative_below,
     relative_path_lost,
 )
@@ -60,14 +61,14 @@ def resolve_model_folder(handle: str, *, flag: str) -> str:
         if relative_path_lost(handle):
             problem = f"does not exist: {RELATIVE_PATH_LOST}"
             raise _unavailable(handle, flag, problem, RELATIVE_PATH_LOST_REMEDY) from err
-        where = "" if os.path.isabs(handle) or "://" in handle else f" ({os.path.abspath(handle)})"
+        where = "" if os.path.isabs(handle) or is_url(handle) else f" ({os.path.abspath(handle)})"
         raise _unavailable(
             handle,
             flag,
             f"does not exist{where}",
             "Check the path, or pass the module's URL (e.g. https://tfhub.dev/...).",
         ) from err
-    if "://" in folder:
+    if is_url(folder):
         return folder
     present = model_files_in(folder)
     if present:
@@ -125,7 +126,7 @@ def loading(handle: str, *, flag: str) -> Iterator[None]:
     except Exception as err:
         remedy = (
             f"remove its download (tfhub cache rm {_entry_name(handle)}) and run again."
-            if "://" in handle
+            if is_url(handle)
             else "copy or export it again."
         )
         if isinstance(err, errors.DamagedModelError):  # The loader found the damaged file.

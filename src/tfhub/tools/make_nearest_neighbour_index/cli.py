@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from ... import errors
-from ...utils.paths import home_expanded, relative_below
+from ...utils.paths import home_expanded, is_url, relative_below
 from ...utils.printable import escaped, not_utf8
 from ..absl_argv import absl_int, read_as_absl
 from .flag_values import required
@@ -132,7 +132,7 @@ def _require_positive(args: argparse.Namespace, *names: str) -> None:
 
 def _inside(path: str, folder: str) -> bool:
     """Whether `path` is `folder` or inside it (local paths, links resolved; URLs as text)."""
-    if "://" in path + folder:
+    if is_url(path) or is_url(folder):
         path, folder = path.rstrip("/"), folder.rstrip("/")
         return path == folder or path.startswith(folder + "/")
     return relative_below(path, folder) is not None
