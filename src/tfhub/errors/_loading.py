@@ -323,9 +323,12 @@ class ExportWriteError(ExportError, OSError):
     Attributes:
         path: the export folder.
         problem: why, e.g. "no space left on the device (the disk or quota is full)".
+        tmpdir: the temporary folder (TMPDIR) whose disk was full, where an export to gs:// is
+            written before its upload; "" when the export folder's own write was refused.
     """
 
-    def __init__(self, message: str, *, path: str, problem: str) -> None:
+    def __init__(self, message: str, *, path: str, problem: str, tmpdir: str = "") -> None:
         super().__init__(message)
         self.path = path
         self.problem = problem
+        self.tmpdir = tmpdir

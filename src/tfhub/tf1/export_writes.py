@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import tempfile
 from typing import Any
 
 from .. import errors, gfile_io
@@ -156,8 +155,8 @@ def _export_path_write_error(
     tmpdir = ""
     if staged and err.problem:  # The server's words, not TensorFlow's error class.
         refused = OSError(refused.errno, err.problem)
-        if "(TMPDIR)" in err.problem:  # The module's local copy (`_export_staged`) ran out of room.
-            refused, tmpdir = OSError(errno.ENOSPC, err.problem), tempfile.gettempdir()
+        if err.tmpdir:  # Its local copy (`_export_staged`), or TensorFlow's, ran out of room.
+            refused, tmpdir = OSError(errno.ENOSPC, err.problem), err.tmpdir
     return export_write_error(
         refused, os.fsdecode(export_path), argument="export_path", tmpdir=tmpdir
     )

@@ -57,10 +57,12 @@ def export_write_error(
 ) -> errors.ExportWriteError:
     """The error for a refused write of an export (`hub.export_layer`, a TF1 module's export),
     naming the export folder (given as `argument`) and what to do, never a temporary name users
-    do not know; `tmpdir`: the temporary folder (TMPDIR) `err` was met in, where a gs:// export
-    is written before its upload, named in what to do when its disk is full."""
+    do not know; `tmpdir`: the temporary folder (TMPDIR) where a gs:// export is written before
+    its upload, if `err` may have been met there: a full disk is then TMPDIR's, named in what to
+    do and kept as the error's `tmpdir` (other errors are the export folder's own)."""
     problem = err.strerror or str(err)
-    if tmpdir and err.errno in errors.DISK_FULL_ERRNOS:  # Not the export folder's disk.
+    tmpdir = tmpdir if err.errno in errors.DISK_FULL_ERRNOS else ""  # Else the export's own.
+    if tmpdir:  # Not the export folder's disk.
         todo = (
             f"Free space in TMPDIR ({escaped(tmpdir)}), or set TMPDIR to a folder with room "
             "for the module plus its largest file, and export again"
@@ -81,6 +83,7 @@ def export_write_error(
         f"Received: {argument}={export_dir!r}",
         path=export_dir,
         problem=problem,
+        tmpdir=tmpdir,
     )
 
 
