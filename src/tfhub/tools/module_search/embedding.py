@@ -63,8 +63,8 @@ def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | N
     """The module's feature vectors of every image of the dataset, [n, dim].
 
     Raises:
-        tfhub.errors.NotAnImageModuleError: the module does not map images to vectors, or
-            gives vectors that hold NaN or infinity.
+        tfhub.errors.NotAnImageModuleError: the module does not map images to vectors (one
+            per image), or gives vectors that hold NaN or infinity.
         tfhub.errors.ToolFlagError: naming --module, whose images or activations cannot fit
             in memory (`_check_module_fits`).
     """
@@ -72,9 +72,33 @@ def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | N
     size = _image_size(layer, handle, image_size)
     image_modules.check_feature_vector(layer, handle, size, flag="module")
     _check_module_fits(layer, handle, dataset, size)
-    outputs = [np.asarray(layer(batch)) for batch in dataset.batches(size, _BATCH)]
+    outputs = [_vectors(layer, handle, batch) for batch in dataset.batches(size, _BATCH)]
     vectors = np.concatenate(outputs)
     image_modules.check_finite_vectors(vectors, handle, flag="module")
+    return vectors
+
+
+def _vectors(layer: Any, handle: str, batch: np.ndarray) -> np.ndarray:
+    """The module's feature vectors of a batch of images: one per image.
+
+    Raises:
+        tfhub.errors.NotAnImageModuleError: a number of vectors other than of images (a module
+            that pools over the batch: broadcast against the labels, its vectors were ranked
+            with an error that meant nothing).
+    """
+    vectors = np.asarray(layer(batch))
+    if len(vectors) != len(batch):
+        problem = (
+            f"it returns {len(vectors)} vector(s) for a batch of {len(batch)} images, not one "
+            "per image"
+        )
+        raise errors.NotAnImageModuleError(
+            f"{handle} is not an image feature-vector module: {problem}. Use a module that maps "
+            "float32 images [batch, height, width, 3] in [0, 1] to feature vectors [batch, dim]. "
+            f"Received: module={handle!r}",
+            handle=handle,
+            problem=problem,
+        )
     return vectors
 
 

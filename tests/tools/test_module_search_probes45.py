@@ -1,0 +1,55 @@
+"""module_search probed with hostile input (session 45): a module that pools over the batch,
+a module list that never ends, names that hold terminal escapes, GIFs whose frames hide their
+size, and the table's numbers against a leave-one-out computed here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tfhub import errors
+from tfhub.tools.module_search import lib
+from tfhub.tools.module_search.cli import main as tool_main
+
+
+def _save_batch_pooling_module(path: Path) -> str:
+    """A broken image module: one vector for the whole batch ([1, 3], the mean colour of every
+    image together), whatever the number of images."""
+    import tensorflow as tf
+
+    class Pooled(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32)])
+        def __call__(self, images):
+            return tf.reduce_mean(images, axis=[0, 1, 2])[None]
+
+    tf.saved_model.save(Pooled(), os.fspath(path))
+    return os.fspath(path)
+
+
+@pytest.fixture(scope="module")
+def pooled_module(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _save_batch_pooling_module(tmp_path_factory.mktemp("pooled") / "pooled")
+
+
+@pytest.mark.tf
+def test_a_module_that_pools_over_the_batch_is_not_ranked(
+    shape_images: Path, image_modules: dict[str, str], pooled_module: str, capsys
+) -> None:
+    """One vector for a batch of 6 images was compared with 6 labels by broadcasting: the
+    module was ranked with a 1-NN error of 0.667 that meant nothing."""
+    good = image_modules["fixed"]
+    argv = [f"--dataset={shape_images}#6", f"--module={pooled_module}", f"--module={good}"]
+    assert tool_main(argv) == 1
+    printed = capsys.readouterr()
+    table = printed.out.strip().splitlines()
+    assert len(table) == 3 and table[2].split()[-1] == good, printed.out
+    (line,) = [line for line in printed.err.splitlines() if line.startswith("tfhub: error: ")]
+    assert f"{pooled_module} is not an image feature-vector module: " in line
+    assert "it returns 1 vector(s) for a batch of 6 images, not one per image" in line
+    assert line.endswith(f"Received: module={pooled_module!r}")
+    dataset = lib.load_dataset(lib.DataSpec(str(shape_images), 6))
+    with pytest.raises(errors.NotAnImageModuleError) as caught:
+        lib.score_module(pooled_module, dataset)
+    assert caught.value.handle == pooled_module
