@@ -53,3 +53,28 @@ def test_a_module_that_pools_over_the_batch_is_not_ranked(
     with pytest.raises(errors.NotAnImageModuleError) as caught:
         lib.score_module(pooled_module, dataset)
     assert caught.value.handle == pooled_module
+
+
+def test_a_module_list_that_never_ends_is_refused_in_bounded_memory(tmp_path: Path, capsys) -> None:
+    """`--module_list /dev/zero` (or a model archive given by mistake) was read whole: memory
+    grew until a MemoryError ("tfhub: unexpected error") or the out-of-memory killer."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(errors.ToolFlagError, match="larger than 1 MiB") as caught:
+            lib.read_module_list("/dev/zero")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20 and caught.value.value == "/dev/zero"
+    assert str(caught.value).endswith("Received: module_list='/dev/zero'")
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"/m\n" * (2**20 // 3 + 1))
+    with pytest.raises(errors.ToolFlagError, match="larger than 1 MiB"):
+        lib.read_module_list(str(big))
+    big.write_bytes(b"/m\n" * (2**20 // 3))  # 1 MiB less a byte: read.
+    assert len(lib.read_module_list(str(big))) == 2**20 // 3
+    assert tool_main(["--dataset=d", "--module_list=/dev/zero"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("tfhub: error: The module list /dev/zero is larger than 1 MiB")

@@ -9,6 +9,10 @@ from ... import errors
 from ...utils.lazy import import_tensorflow
 from ...utils.paths import closed_descriptor, describe_descriptor, home_expanded
 
+# Bytes of a module list read at most: ~10,000 handles. A larger file is not a module list
+# (a model archive given by mistake, /dev/zero), and reading it whole took all the memory.
+MAX_BYTES = 2**20
+
 
 def read_module_list(path: str) -> list[str]:
     """Module handles of a file, one a line (a leading ~ expanded, as in --module); empty
@@ -16,12 +20,16 @@ def read_module_list(path: str) -> list[str]:
     writes at the start, is not part of the first line.
 
     Raises:
-        tfhub.errors.ToolFlagError: the file does not exist or is not UTF-8 text.
+        tfhub.errors.ToolFlagError: the file does not exist, is not UTF-8 text, or is larger
+            than `MAX_BYTES` (1 MiB; no more is read).
         tfhub.errors.RetryTimeoutError: a read call of a URL without an answer within
             TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT.
     """
     try:
-        text = _read_bytes(path).decode("utf-8-sig")
+        content = _read_bytes(path)
+        if len(content) > MAX_BYTES:
+            raise _too_large(path)
+        text = content.decode("utf-8-sig")
     except errors.RetryTimeoutError:
         raise  # Names the path and the settings: no answer in time.
     except (OSError, UnicodeDecodeError) as err:
@@ -31,7 +39,8 @@ def read_module_list(path: str) -> list[str]:
 
 
 def _read_bytes(path: str) -> bytes:
-    """The bytes of a local file or of a tf.io.gfile URL (`scheme://...`).
+    """The bytes of a local file or of a tf.io.gfile URL (`scheme://...`): its first
+    `MAX_BYTES` + 1 if it is longer (the caller refuses it).
 
     Raises:
         OSError: a local file that cannot be read.
@@ -42,12 +51,12 @@ def _read_bytes(path: str) -> bytes:
     """
     if "://" not in path:
         with open(path, "rb") as handle:
-            return handle.read()
+            return handle.read(MAX_BYTES + 1)
     import_tensorflow("Reading a --module_list URL")  # The install hint if it is missing.
     from ... import gfile_io  # The gfile boundary: each read call bounded in time.
 
     try:
-        return gfile_io.read_bytes(path)
+        return gfile_io.read_bytes(path, most=MAX_BYTES)
     except errors.RetryTimeoutError:
         raise  # Names the path and the settings: no answer in time.
     except (errors.ModelNotFoundError, errors.DownloadError) as err:  # Caused by an OpError.
@@ -68,6 +77,18 @@ def _as_os_error(path: str, err: Exception, *, missing: bool) -> OSError:
         failure = OSError(errno.EIO, quoted_reason(err, path) or type(err).__name__, path)
     failure.__cause__ = err
     return failure
+
+
+def _too_large(path: str) -> errors.ToolFlagError:
+    """The error for a module list larger than `MAX_BYTES`."""
+    return errors.ToolFlagError(
+        f"The module list {path} is larger than {MAX_BYTES // 2**20} MiB, more than a list of "
+        "modules holds (about 10,000 handles): is it the right file? Pass a UTF-8 text file "
+        f"with one module per line, or name the modules with --module. Received: "
+        f"module_list={path!r}",
+        flag="module_list",
+        value=path,
+    )
 
 
 def _unreadable(path: str, err: OSError | UnicodeDecodeError) -> errors.ToolFlagError:
