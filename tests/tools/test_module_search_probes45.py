@@ -78,3 +78,17 @@ def test_a_module_list_that_never_ends_is_refused_in_bounded_memory(tmp_path: Pa
     assert tool_main(["--dataset=d", "--module_list=/dev/zero"]) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("tfhub: error: The module list /dev/zero is larger than 1 MiB")
+
+
+@pytest.mark.tf
+def test_the_last_line_counts_each_module_once(shape_images: Path, tmp_path: Path, capsys) -> None:
+    """A module named twice is scored once, but the last line said "2 of 3 modules could not
+    be scored" for two modules."""
+    missing, other = str(tmp_path / "missing"), str(tmp_path / "other")
+    argv = [f"--dataset={shape_images}#6", f"--module={missing}", f"--module={missing}"]
+    assert tool_main([*argv, f"--module={other}"]) == 7
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == (
+        f"tfhub: 2 of 2 modules could not be scored ({missing}, {other}): see the errors above; "
+        "no module was scored."
+    )

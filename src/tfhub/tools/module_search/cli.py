@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     """
     from ...program.report import report, tell
     from ...utils.redact import redact
+    from ..module_handles import distinct_modules
     from . import lib
 
     lib.check_image_size(args.image_size)
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         modules.extend(lib.read_module_list(args.module_list))
     if not modules:
         raise _no_module(args.module_list)
+    modules = distinct_modules(modules)  # Each once, as ranked: "1 of 2", not "1 of 3".
     spec = lib.DataSpec.parse(args.dataset)
     dataset = lib.load_dataset(spec)
     failed: list[tuple[str, int]] = []  # (module, exit code of its error)
