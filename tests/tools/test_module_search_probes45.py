@@ -92,3 +92,17 @@ def test_the_last_line_counts_each_module_once(shape_images: Path, tmp_path: Pat
         f"tfhub: 2 of 2 modules could not be scored ({missing}, {other}): see the errors above; "
         "no module was scored."
     )
+
+
+@pytest.mark.tf
+def test_the_last_line_escapes_the_modules_it_names(shape_images: Path, capsys) -> None:
+    """Module names that could not be scored were printed as given in the last line: a
+    newline forged a line, an ANSI escape coloured the terminal."""
+    names = ["/m\x1b[31mred", "/m\nforged", "/m\u202eevil", "http://ada:pw@127.0.0.1:9/m\x1b[0m"]
+    assert tool_main([f"--dataset={shape_images}#6", *(f"--module={n}" for n in names)]) != 0
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == (
+        "tfhub: 4 of 4 modules could not be scored (/m\\x1B[31mred, /m\\x0Aforged, "
+        "/m\\u202Eevil, http://***@127.0.0.1:9/m\\x1B[0m): see the errors above; no module was "
+        "scored."
+    )

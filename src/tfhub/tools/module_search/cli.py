@@ -65,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
     signal), it ranks the modules scored so far before it ends.
     """
     from ...program.report import report, tell
-    from ...utils.redact import redact
     from ..module_handles import distinct_modules
     from . import lib
 
@@ -100,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if scores:
         print(lib.format_table(scores, spec, len(dataset.labels)))
     if failed and len(modules) > 1:
-        names = redact(", ".join(_shown(module) for module, _ in failed))
+        names = ", ".join(_shown(module) for module, _ in failed)
         ranked = "the table ranks the others" if scores else "no module was scored"
         tell(
             f"tfhub: {len(failed)} of {len(modules)} modules could not be scored ({names}): "
@@ -110,8 +109,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _shown(module: str) -> str:
-    """A module as typed, quoted if it is empty or has spaces at its ends (else unseen)."""
-    return module if module and module == module.strip() else repr(module)
+    """A module as typed, for one line: credentials hidden (`redact`), control characters
+    escaped (a newline forged a line, an ANSI escape coloured the terminal), quoted if it is
+    empty or has spaces at its ends (else unseen)."""
+    from ...utils.printable import escaped
+    from ...utils.redact import redact
+
+    shown = redact(module)
+    return escaped(shown) if module and module == module.strip() else repr(shown)
 
 
 def build_parser() -> argparse.ArgumentParser:
