@@ -106,3 +106,19 @@ def test_the_last_line_escapes_the_modules_it_names(shape_images: Path, capsys) 
         "/m\\u202Eevil, http://***@127.0.0.1:9/m\\x1B[0m): see the errors above; no module was "
         "scored."
     )
+
+
+def test_the_table_escapes_the_dataset_and_module_names() -> None:
+    """The table printed its names as given: a dataset folder named with a newline split the
+    header in two, its ANSI escape coloured the terminal, and a module path holding U+202E
+    (which handles may hold) reversed the rest of its row; tfhub's log lines escape them."""
+    spec = lib.DataSpec("photos\x1b[31m\nforged", 6)
+    scores = [lib.Score("/models/m\u202egpj.exe", 0.5, 8, 1.0)]
+    table = lib.format_table(scores, spec, 6)
+    assert table.splitlines() == [
+        "# Module ranking for photos\\x1B[31m\\x0Aforged#6 (6 images; lower 1-NN error is better)",
+        "rank  1nn_error    dim  seconds  module",
+        "   1      0.500      8      1.0  /models/m\\u202Egpj.exe",
+    ]
+    table = lib.format_table([lib.Score("http://a:pw@h/m\x1b?sig=x", 0.5, 8, 1.0)], spec, 6)
+    assert table.splitlines()[2].endswith("  http://***@h/m\\x1B?sig=***")

@@ -20,6 +20,7 @@ import numpy as np
 
 from ... import errors
 from ...utils.lazy import import_tensorflow
+from ...utils.printable import escaped
 from ...utils.redact import redact
 from ..module_handles import distinct_modules
 from . import utils
@@ -193,11 +194,13 @@ def ranked(scores: Iterable[Score]) -> list[Score]:
 
 def format_table(scores: Iterable[Score], spec: DataSpec, num_images: int) -> str:
     """The ranked table that the command prints (credentials in a module's URL shown as ***,
-    as in every line tfhub shows)."""
-    rows = [f"# Module ranking for {spec} ({num_images} images; lower 1-NN error is better)"]
+    control characters in a name escaped, as in every line tfhub shows: a folder named with a
+    newline split the header, an ANSI escape coloured the terminal)."""
+    dataset = escaped(str(spec))
+    rows = [f"# Module ranking for {dataset} ({num_images} images; lower 1-NN error is better)"]
     rows.append(f"{'rank':>4}  {'1nn_error':>9}  {'dim':>5}  {'seconds':>7}  module")
     for rank, score in enumerate(scores, 1):
-        module = redact(score.module)
+        module = escaped(redact(score.module))
         rows.append(
             f"{rank:>4}  {score.error:>9.3f}  {score.dim:>5}  {score.seconds:>7.1f}  {module}"
         )
