@@ -4,6 +4,7 @@ size, and the table's numbers against a leave-one-out computed here."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -122,3 +123,88 @@ def test_the_table_escapes_the_dataset_and_module_names() -> None:
     ]
     table = lib.format_table([lib.Score("http://a:pw@h/m\x1b?sig=x", 0.5, 8, 1.0)], spec, 6)
     assert table.splitlines()[2].endswith("  http://***@h/m\\x1B?sig=***")
+
+
+_BLACK_AND_WHITE = [0, 0, 0, 255, 255, 255] + [0] * (256 * 3 - 6)
+
+
+def _write_gif(path: Path, size: tuple[int, int], frames: int) -> Path:
+    """A GIF of `frames` frames of `size` (width, height), each all black or all white."""
+    from PIL import Image
+
+    images = []
+    for number in range(frames):
+        image = Image.new("P", size, color=number % 2)
+        image.putpalette(_BLACK_AND_WHITE)
+        images.append(image)
+    images[0].save(path, save_all=True, append_images=images[1:], optimize=False, disposal=0)
+    return path
+
+
+def _with_screen(path: Path, size: tuple[int, int]) -> Path:
+    """The GIF at `path` with its logical screen (the size in its first bytes) set to `size`."""
+    import struct
+
+    content = bytearray(path.read_bytes())
+    struct.pack_into("<HH", content, 6, *size)
+    path.write_bytes(bytes(content))
+    return path
+
+
+def test_a_gif_is_as_large_as_its_largest_frame_and_its_frames_together(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:
+    """The header gave a GIF's logical screen only: TensorFlow decodes a GIF at the size of its
+    largest frame, and reads every frame even for the first: a 190 KB GIF claiming 10 x 10
+    decoded to 16000 x 16000 (1.6 GB), one of 240 frames of 3000 x 3000 took 2.7 GB and 23 s,
+    both let through the decompression-bomb bound."""
+    from tfhub.tools import image_folders, image_headers
+
+    one = _write_gif(tmp_path / "one.gif", (40, 30), 1)
+    header = image_headers.read_header(os.fspath(one))
+    assert header is not None and header.format == "GIF" and header.unsupported == ""
+    assert (header.width, header.height, header.frames, header.pixels) == (40, 30, 1, 1200)
+    screen = _with_screen(_write_gif(tmp_path / "screen.gif", (200, 150), 1), (10, 10))
+    header = image_headers.read_header(os.fspath(screen))
+    assert header is not None and (header.width, header.height, header.pixels) == (200, 150, 30000)
+    frames = _write_gif(tmp_path / "frames.gif", (40, 30), 40)
+    header = image_headers.read_header(os.fspath(frames))
+    assert header is not None and (header.width, header.height) == (40, 30)
+    assert (header.frames, header.pixels) == (40, 40 * 40 * 30)
+
+    folder = tmp_path / "images"
+    for name, gif in (("a", one), ("b", screen), ("b", frames)):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        (folder / name / gif.name).write_bytes(gif.read_bytes())
+    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", 20_000)
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        with pytest.raises(
+            errors.ImageFolderError, match=r"\['b'\] hold no image .* besides those left out"
+        ):
+            image_folders.list_image_files(os.fspath(folder))
+    assert f"{folder / 'b' / 'frames.gif'} (40 x 30, 40 frames)" in caplog.text
+    assert f"{folder / 'b' / 'screen.gif'} (200 x 150)" in caplog.text
+    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", 40_000)
+    files = image_folders.list_image_files(os.fspath(folder))
+    assert [os.path.basename(path) for path in files.paths] == ["one.gif", "screen.gif"]
+
+
+def test_a_gif_whose_frame_is_a_bomb_is_left_out_by_name(tmp_path: Path, caplog) -> None:
+    """A frame that claims 20000 x 20000 behind an 8 x 8 logical screen (TensorFlow would
+    decode it at 20000 x 20000: 1.2 GB of pixels) is left out as the other bombs are."""
+    import struct
+
+    gif = bytearray(_write_gif(tmp_path / "bomb.gif", (8, 8), 1).read_bytes())
+    frame = gif.index(b"\x2c\x00\x00\x00\x00\x08\x00\x08\x00")  # At (0, 0), 8 x 8.
+    struct.pack_into("<HH", gif, frame + 5, 20000, 20000)
+    folder = tmp_path / "images"
+    for name in ("a", "b"):
+        (folder / name).mkdir(parents=True)
+        _write_gif(folder / name / "ok.gif", (8, 8), 1)
+    (folder / "a" / "bomb.gif").write_bytes(bytes(gif))
+    from tfhub.tools import image_folders
+
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        files = image_folders.list_image_files(os.fspath(folder))
+    assert len(files.paths) == 2
+    assert f"{folder / 'a' / 'bomb.gif'} (20000 x 20000)" in caplog.text

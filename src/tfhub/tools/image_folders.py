@@ -7,7 +7,8 @@ predictions); the images are the .jpg, .jpeg, .png, .bmp, .gif and .webp files i
 case, also in nested folders). Images TensorFlow would decode wrongly or not at all are left
 out with a warning naming them: TIFF and PPM files, palette, 16-bit and compressed BMPs, and
 images of more than `MAX_IMAGE_PIXELS` pixels (their header, `image_headers`, says so: a
-decompression bomb is a small file whose decoding would take gigabytes). Decoding them is
+decompression bomb is a small file whose decoding would take gigabytes; a GIF's pixels are its
+largest frame's, or all its frames' together, which TensorFlow reads). Decoding them is
 `image_decoding` (all at once) or `image_store` (each when a `tf.data` pipeline first asks for
 it); the memory they need, `host_memory`.
 """
@@ -150,7 +151,8 @@ def _decodable(paths: list[str], left_out: _LeftOut) -> list[str]:
         elif header.unsupported:
             left_out.unsupported.append(f"{path} ({header.unsupported})")
         elif MAX_IMAGE_PIXELS is not None and header.pixels > MAX_IMAGE_PIXELS:
-            left_out.too_large.append(f"{path} ({header.width} x {header.height})")
+            frames = f", {header.frames} frames" if header.frames > 1 else ""
+            left_out.too_large.append(f"{path} ({header.width} x {header.height}{frames})")
         else:
             kept.append(path)
     return kept

@@ -24,6 +24,9 @@ _JPEG_MAX_SEGMENTS = 1024  # Segments read before the frame header, at most (a d
 # bit fields); it turns palette BMPs (1, 4, 8 bits, RLE) into wrong pixels, refuses 16-bit ones.
 _BMP_BITS_DECODED = frozenset({24, 32})
 _BMP_COMPRESSIONS_DECODED = frozenset({0, 3})
+# GIF blocks: an image (a frame), an extension, the trailer.
+_GIF_IMAGE, _GIF_EXTENSION, _GIF_TRAILER = 0x2C, 0x21, 0x3B
+_GIF_READ = 65536  # Bytes read at a time while a GIF's blocks are walked.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,21 +35,27 @@ class ImageHeader:
 
     Attributes:
         format: "JPEG", "PNG", "GIF", "BMP" or "WebP" (from the file's content, not its name).
-        width: the width in pixels (a GIF's: its logical screen's).
-        height: the height in pixels.
+        width: the width in pixels (a GIF's: its largest frame's, which TensorFlow decodes it
+            at, or its logical screen's if larger).
+        height: the height in pixels (a GIF's: as its width).
         unsupported: why TensorFlow cannot decode the file right (e.g. "8-bit palette BMP"),
             or "" if it can.
+        frames: the number of frames (a GIF's; 1 for the other formats).
+        frame_pixels: the pixels of every frame together (a GIF's: TensorFlow reads them all,
+            a byte each, even to decode the first; 0 for the other formats).
     """
 
     format: str
     width: int
     height: int
     unsupported: str = ""
+    frames: int = 1
+    frame_pixels: int = 0
 
     @property
     def pixels(self) -> int:
-        """width x height."""
-        return self.width * self.height
+        """width x height, or the pixels of a GIF's frames together if more."""
+        return max(self.width * self.height, self.frame_pixels)
 
 
 def read_header(path: str) -> ImageHeader | None:
@@ -80,8 +89,7 @@ def _parse(descriptor: int) -> ImageHeader | None:
         width, height = struct.unpack(">II", start[16:24])
         return ImageHeader("PNG", width, height)
     if start[:6] in (b"GIF87a", b"GIF89a"):
-        width, height = struct.unpack("<HH", start[6:10])
-        return ImageHeader("GIF", width, height)
+        return _gif(descriptor, start)
     if start.startswith(b"BM"):
         return _bmp(start)
     if start[:4] == b"RIFF" and start[8:12] == b"WEBP":
@@ -123,6 +131,56 @@ def _webp(start: bytes) -> ImageHeader | None:
         width, height = struct.unpack("<HH", start[26:30])
         return ImageHeader("WebP", width & 0x3FFF, height & 0x3FFF)
     return None
+
+
+def _gif(descriptor: int, start: bytes) -> ImageHeader:
+    """A GIF's size, from its frames' image descriptors (the blocks are walked, their data
+    skipped): TensorFlow decodes it at the size of its largest frame, whatever its logical
+    screen says (a 190 KB GIF claiming 10 x 10 decoded to 16000 x 16000), and reads every
+    frame first (240 frames of 3000 x 3000: 2.7 GB). A damaged or cut GIF: its frames so far."""
+    screen_width, screen_height, flags = struct.unpack("<HHB", start[6:11])
+    blocks = _Window(descriptor, start)
+    offset = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)  # After the colour table.
+    width, height, frames, frame_pixels = screen_width, screen_height, 0, 0
+    while (kind := blocks.at(offset, 1)) in (bytes([_GIF_IMAGE]), bytes([_GIF_EXTENSION])):
+        if kind[0] == _GIF_EXTENSION:
+            offset = _after_sub_blocks(blocks, offset + 2)  # Introducer, label.
+            continue
+        image = blocks.at(offset + 5, 5)
+        if len(image) < 5:
+            break
+        frame_width, frame_height, frame_flags = struct.unpack("<HHB", image)
+        width, height = max(width, frame_width), max(height, frame_height)
+        frames, frame_pixels = frames + 1, frame_pixels + frame_width * frame_height
+        table = 3 << ((frame_flags & 7) + 1) if frame_flags & 0x80 else 0
+        offset = _after_sub_blocks(blocks, offset + 10 + table + 1)  # LZW code size: 1 byte.
+    return ImageHeader("GIF", width, height, frames=max(frames, 1), frame_pixels=frame_pixels)
+
+
+def _after_sub_blocks(blocks: _Window, offset: int) -> int:
+    """The offset after the data sub-blocks at `offset` (each a size byte, then that many
+    bytes; a size of 0 ends them), or past the file's end if it is cut."""
+    while size := blocks.at(offset, 1):
+        offset += 1 + size[0]
+        if not size[0]:
+            return offset
+    return offset
+
+
+class _Window:
+    """Reads a file at any offset through a window of `_GIF_READ` bytes (a GIF's blocks are
+    walked a few bytes at a time: one read call per window, not per block)."""
+
+    def __init__(self, descriptor: int, start: bytes) -> None:
+        self._descriptor = descriptor
+        self._offset, self._bytes = 0, start
+
+    def at(self, offset: int, count: int) -> bytes:
+        """`count` bytes at `offset` (fewer at the file's end)."""
+        if offset < self._offset or offset + count > self._offset + len(self._bytes):
+            self._offset = offset
+            self._bytes = os.pread(self._descriptor, max(count, _GIF_READ), offset)
+        return self._bytes[offset - self._offset : offset - self._offset + count]
 
 
 def _jpeg(descriptor: int, start: bytes) -> ImageHeader | None:
