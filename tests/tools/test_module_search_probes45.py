@@ -29,6 +29,21 @@ def _save_batch_pooling_module(path: Path) -> str:
     return os.fspath(path)
 
 
+def _save_gram_module(path: Path) -> str:
+    """A broken image module: each image's products with every image of its batch, [batch,
+    batch], so the length of its vectors is the size of the batch."""
+    import tensorflow as tf
+
+    class Gram(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32)])
+        def __call__(self, images):
+            means = tf.reduce_mean(images, axis=[1, 2])
+            return means @ tf.transpose(means)
+
+    tf.saved_model.save(Gram(), os.fspath(path))
+    return os.fspath(path)
+
+
 @pytest.fixture(scope="module")
 def pooled_module(tmp_path_factory: pytest.TempPathFactory) -> str:
     return _save_batch_pooling_module(tmp_path_factory.mktemp("pooled") / "pooled")
@@ -54,6 +69,24 @@ def test_a_module_that_pools_over_the_batch_is_not_ranked(
     with pytest.raises(errors.NotAnImageModuleError) as caught:
         lib.score_module(pooled_module, dataset)
     assert caught.value.handle == pooled_module
+
+
+@pytest.mark.tf
+def test_a_module_whose_vector_length_follows_the_batch_is_not_ranked(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path, capsys
+) -> None:
+    """Vectors of 32 numbers for the first batch and 28 for the last could not be put
+    together: numpy's ValueError ended the whole search ("tfhub: invalid value: all the input
+    array dimensions ...", exit 2), and the modules after it were never scored."""
+    gram = _save_gram_module(tmp_path / "gram")
+    good = image_modules["fixed"]
+    assert tool_main([f"--dataset={shape_images}", f"--module={gram}", f"--module={good}"]) == 1
+    printed = capsys.readouterr()
+    table = printed.out.strip().splitlines()
+    assert len(table) == 3 and table[2].split()[-1] == good, printed.out
+    (line,) = [line for line in printed.err.splitlines() if line.startswith("tfhub: error: ")]
+    assert f"{gram} is not an image feature-vector module: " in line
+    assert "its vectors of a batch of 32 images have 32 numbers, of 2 images 2" in line
 
 
 def test_a_module_list_that_never_ends_is_refused_in_bounded_memory(tmp_path: Path, capsys) -> None:

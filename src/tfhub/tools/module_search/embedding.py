@@ -70,28 +70,27 @@ def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | N
     """
     layer = image_modules.load_module_layer(handle, trainable=False, flag="module")
     size = _image_size(layer, handle, image_size)
-    image_modules.check_feature_vector(layer, handle, size, flag="module")
+    dim = image_modules.check_feature_vector(layer, handle, size, flag="module")
     _check_module_fits(layer, handle, dataset, size)
-    outputs = [_vectors(layer, handle, batch) for batch in dataset.batches(size, _BATCH)]
+    outputs = [_vectors(layer, handle, batch, dim) for batch in dataset.batches(size, _BATCH)]
     vectors = np.concatenate(outputs)
     image_modules.check_finite_vectors(vectors, handle, flag="module")
     return vectors
 
 
-def _vectors(layer: Any, handle: str, batch: np.ndarray) -> np.ndarray:
-    """The module's feature vectors of a batch of images: one per image.
+def _vectors(layer: Any, handle: str, batch: np.ndarray, dim: int) -> np.ndarray:
+    """The module's feature vectors of a batch of images: one per image, of `dim` numbers
+    each (the length it gave for two images, `check_feature_vector`).
 
     Raises:
         tfhub.errors.NotAnImageModuleError: a number of vectors other than of images (a module
             that pools over the batch: broadcast against the labels, its vectors were ranked
-            with an error that meant nothing).
+            with an error that meant nothing), or vectors of another length (one that follows
+            the size of the batch: numpy's ValueError ended the whole search).
     """
     vectors = np.asarray(layer(batch))
-    if len(vectors) != len(batch):
-        problem = (
-            f"it returns {len(vectors)} vector(s) for a batch of {len(batch)} images, not one "
-            "per image"
-        )
+    problem = _batch_problem(vectors.shape, len(batch), dim)
+    if problem is not None:
         raise errors.NotAnImageModuleError(
             f"{handle} is not an image feature-vector module: {problem}. Use a module that maps "
             "float32 images [batch, height, width, 3] in [0, 1] to feature vectors [batch, dim]. "
@@ -100,6 +99,20 @@ def _vectors(layer: Any, handle: str, batch: np.ndarray) -> np.ndarray:
             problem=problem,
         )
     return vectors
+
+
+def _batch_problem(shape: tuple[int, ...], count: int, dim: int) -> str | None:
+    """Why vectors of `shape` are not the vectors of `count` images, of `dim` numbers each, or
+    None if they are."""
+    if len(shape) != 2 or shape[0] != count:
+        rows = shape[0] if shape else 0
+        return f"it returns {rows} vector(s) for a batch of {count} images, not one per image"
+    if shape[1] != dim:
+        return (
+            f"its vectors of a batch of {count} images have {shape[1]} numbers, of 2 images "
+            f"{dim}: their length must not depend on the batch"
+        )
+    return None
 
 
 def check_image_size(image_size: int | None, *, images: int = 0) -> None:
