@@ -8,6 +8,7 @@ import logging
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tfhub import errors
@@ -241,3 +242,88 @@ def test_a_gif_whose_frame_is_a_bomb_is_left_out_by_name(tmp_path: Path, caplog)
         files = image_folders.list_image_files(os.fspath(folder))
     assert len(files.paths) == 2
     assert f"{folder / 'a' / 'bomb.gif'} (20000 x 20000)" in caplog.text
+
+
+def _direct_loo(x: np.ndarray, labels: np.ndarray) -> float:
+    """The leave-one-out 1-NN error from distances computed directly, (a - b)^2 summed; a tie
+    goes to the image listed first (np.argmin)."""
+    x = np.asarray(x, np.float64)
+    wrong = 0
+    for row in range(len(x)):
+        distances = np.sum((x - x[row]) ** 2, axis=1)
+        distances[row] = np.inf
+        wrong += int(labels[np.argmin(distances)] != labels[row])
+    return wrong / len(x)
+
+
+def _save_levels_module(path: Path) -> str:
+    """An image module of one whole number, 4 x the brightness rounded (exact ties)."""
+    import tensorflow as tf
+
+    class Levels(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 8, 8, 3], tf.float32)])
+        def __call__(self, images):
+            return tf.round(4.0 * tf.reduce_mean(images, axis=[1, 2, 3]))[:, None]
+
+    tf.saved_model.save(Levels(), os.fspath(path))
+    return os.fspath(path)
+
+
+@pytest.mark.tf
+def test_the_table_is_an_exact_leave_one_out_the_same_on_every_run(
+    image_modules: dict[str, str], tmp_path: Path, capsys
+) -> None:
+    """Classes of mixed shapes (a 1-NN error far from 0), a photo copied into both classes:
+    each module's error is the leave-one-out computed here on its own vectors, and two runs
+    print the same ranking."""
+    from tests._helpers import image_sets
+
+    rng = np.random.default_rng(45)
+    folder = tmp_path / "mixed"
+    for label in ("a", "b"):
+        (folder / label).mkdir(parents=True)
+        for number in range(14):
+            kind = ("circle", "square", "triangle")[int(rng.integers(3))]
+            pixels = image_sets.draw_shape(kind, height=32, width=32, rng=rng)
+            image_sets.write_image(folder / label / f"{number:02d}.png", pixels)
+    (folder / "b" / "copy.png").write_bytes((folder / "a" / "03.png").read_bytes())
+    modules = [image_modules["fixed"], image_modules["variable"]]
+    dataset = lib.load_dataset(lib.DataSpec(str(folder)))
+    scores = {score.module: score for score in lib.rank_modules(modules, dataset)}
+    for module in modules:
+        vectors = lib.embed(module, dataset, None)
+        assert scores[module].error == _direct_loo(vectors, dataset.labels), module
+    assert 0.1 < scores[modules[0]].error < 0.9
+    runs = []
+    for _ in range(2):
+        assert tool_main([f"--dataset={folder}", *(f"--module={m}" for m in modules)]) == 0
+        runs.append(
+            [row.split()[:3] + row.split()[4:] for row in capsys.readouterr().out.splitlines()]
+        )
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.tf
+def test_ties_go_to_the_image_listed_first_and_the_module_named_first(
+    tmp_path: Path, capsys
+) -> None:
+    """Level 2 (class b) is as near to level 1 (class a) as to level 3 (its own class): its
+    nearest is the image listed first, a's; two modules of one error are ranked by name."""
+    from tests._helpers import image_sets
+
+    folder = tmp_path / "levels"
+    for label, values in (("a", (64,)), ("b", (128, 191))):
+        (folder / label).mkdir(parents=True)
+        for value in values:
+            pixels = np.full((8, 8, 3), value, np.uint8)
+            image_sets.write_image(folder / label / f"{value}.png", pixels)
+    first = _save_levels_module(tmp_path / "z_levels")
+    second = _save_levels_module(tmp_path / "a_levels")
+    dataset = lib.load_dataset(lib.DataSpec(str(folder)))
+    vectors = lib.embed(first, dataset, None)
+    assert vectors[:, 0].tolist() == [1.0, 2.0, 3.0] and dataset.labels.tolist() == [0, 1, 1]
+    # 1: 2, wrong; 2: 1 or 3, a tie won by 1 (listed first), wrong; 3: 2, right.
+    assert lib.loo_1nn_error(vectors, dataset.labels) == pytest.approx(2 / 3)
+    assert tool_main([f"--dataset={folder}", f"--module={first}", f"--module={second}"]) == 0
+    rows = [row.split() for row in capsys.readouterr().out.splitlines()[2:]]
+    assert [(row[1], row[-1]) for row in rows] == [("0.667", second), ("0.667", first)]
