@@ -327,3 +327,29 @@ def test_ties_go_to_the_image_listed_first_and_the_module_named_first(
     assert tool_main([f"--dataset={folder}", f"--module={first}", f"--module={second}"]) == 0
     rows = [row.split() for row in capsys.readouterr().out.splitlines()[2:]]
     assert [(row[1], row[-1]) for row in rows] == [("0.667", second), ("0.667", first)]
+
+
+def test_a_class_of_one_image_is_named_in_a_warning(shape_images: Path, tmp_path: Path, caplog):
+    """An image alone in its class has no other of its class to be nearest to: it counts as
+    an error for every module (as upstream's leave-one-out counted it), which the table
+    showed without a word."""
+    import shutil
+
+    folder = tmp_path / "images"
+    shutil.copytree(shape_images, folder)
+    for path in sorted((folder / "square").iterdir())[1:]:
+        path.unlink()
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        dataset = lib.load_dataset(lib.DataSpec(str(folder)))
+    assert len(dataset.labels) == 41
+    (message,) = [r.getMessage() for r in caplog.records if "one image" in r.getMessage()]
+    assert message.startswith("1 class(es) of the dataset have one image only (square): ")
+    assert "an error for every module" in message
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        lib.load_dataset(lib.DataSpec(str(shape_images), 4))  # 2, 1, 1 of the three classes.
+    assert "2 class(es) of the dataset have one image only (square, triangle)" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="tfhub"):
+        lib.load_dataset(lib.DataSpec(str(shape_images), 6))
+    assert caplog.text == ""

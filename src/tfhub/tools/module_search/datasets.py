@@ -23,6 +23,8 @@ from .. import image_decoding, image_folders
 from . import utils
 from .dataset_spec import DataSpec
 
+logger = logging.getLogger(__name__)
+
 
 def _round_robin(files: image_folders.ImageFiles, limit: int | None) -> image_folders.ImageFiles:
     """The first `limit` images, taken from the classes in turn (all of them if no limit), in
@@ -87,7 +89,7 @@ class FolderDataset(_KeptImages):
         files = image_folders.list_image_files(spec.name, flag="dataset")
         self.files = _round_robin(files, spec.num_examples)
         self.labels = np.asarray(self.files.label_ids, np.int64)
-        _check_classes(self.labels, spec)
+        _check_classes(self.labels, spec, names=self.files.labels)
 
     def _read(self, size: tuple[int, int]) -> np.ndarray:
         """The images decoded and resized.
@@ -106,7 +108,15 @@ class FolderDataset(_KeptImages):
         return decoded.images
 
 
-def _check_classes(labels: np.ndarray, spec: DataSpec) -> None:
+def _check_classes(
+    labels: np.ndarray, spec: DataSpec, *, names: tuple[str, ...] | None = None
+) -> None:
+    """Checks that the examples kept are of 2 classes or more, and warns of a class of one
+    example (`names`: the classes' names, by label; None: the labels themselves).
+
+    Raises:
+        tfhub.errors.ImageFolderError: examples of one class only.
+    """
     if len(np.unique(labels)) < 2 or len(labels) < 2:
         raise errors.ImageFolderError(
             f"The dataset {spec} has images of {len(np.unique(labels))} class(es) only: a "
@@ -114,6 +124,23 @@ def _check_classes(labels: np.ndarray, spec: DataSpec) -> None:
             f"classes. Received: dataset={str(spec)!r}",
             path=spec.name,
             problem="one class only",
+        )
+    _warn_of_lone_examples(labels, names)
+
+
+def _warn_of_lone_examples(labels: np.ndarray, names: tuple[str, ...] | None) -> None:
+    """Warns of the classes of one example: leave-one-out leaves it no other of its class,
+    so it counts as an error for every module, as upstream counted it (the ranking is the
+    same; each module's error is higher by the share of such examples)."""
+    classes, counts = np.unique(labels, return_counts=True)
+    lone = [str(label) if names is None else names[label] for label in classes[counts == 1]]
+    if lone:
+        logger.warning(
+            "%d class(es) of the dataset have one image only (%s): with no other image of its "
+            "class to be nearest to, each counts as an error for every module (the ranking is "
+            "the same). Use more examples (#N) or more images of those classes.",
+            len(lone),
+            image_folders.named(lone),
         )
 
 
