@@ -353,3 +353,23 @@ def test_a_class_of_one_image_is_named_in_a_warning(shape_images: Path, tmp_path
     with caplog.at_level(logging.WARNING, logger="tfhub"):
         lib.load_dataset(lib.DataSpec(str(shape_images), 6))
     assert caplog.text == ""
+
+
+def test_one_module_given_as_a_str_is_not_read_as_its_characters(
+    shape_images: Path, monkeypatch, capsys
+) -> None:
+    """`rank_modules("/models/m", dataset)` and `search.FLAGS.module = "/models/m"` scored
+    each character as a module: "The module / is not a SavedModel", then t, m, p, ... (12 of
+    12 modules could not be scored)."""
+    from tfhub.tools.module_search import search
+
+    dataset = lib.load_dataset(lib.DataSpec(str(shape_images), 6))
+    with pytest.raises(errors.ArgumentTypeError, match=r"a list of module handles") as caught:
+        lib.rank_modules("/models/m", dataset)
+    assert str(caught.value).endswith("Received: modules='/models/m'")
+    assert isinstance(caught.value, TypeError)
+    monkeypatch.setattr(search.FLAGS, "dataset", f"{shape_images}#6")
+    monkeypatch.setattr(search.FLAGS, "module", "/models/m")
+    with pytest.raises(errors.ToolFlagError, match=r"FLAGS.module = \['/models/m'\]"):
+        search.main(["search"])
+    assert capsys.readouterr().err == ""  # Before any module.

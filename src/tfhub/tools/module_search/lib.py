@@ -164,12 +164,18 @@ def rank_modules(
             those scored so far if it is interrupted).
 
     Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError) `modules` is a str, not a list of them.
         tfhub.errors.ToolFlagError: `image_size` below 1, or too large for the images to
             fit in memory (before any module is loaded).
         tfhub.errors.CorruptImageError, ImageFolderError, DatasetUnavailableError: the images.
         Whatever `score_module` raises for the first module that cannot be scored, if
         `on_failure` is None.
     """
+    if isinstance(modules, (str, bytes)):  # Its characters were scored as modules.
+        raise errors.ArgumentTypeError(
+            "modules is a list of module handles, not one handle: pass [handle]. Received: "
+            f"modules={modules!r}"
+        )
     check_image_size(image_size, images=len(dataset.labels))
     scores = []
     for handle in distinct_modules(modules):  # Each once, in the order first named.

@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None) -> int:
 
     Raises:
         tfhub.errors.ToolFlagError: (a ValueError) arguments besides the program's name, no
-            --dataset, or no module.
+            --dataset, no module, or FLAGS.module set to a str (not a list of them).
         tfhub.errors.TFHubError: subclasses say what went wrong with the dataset.
     """
     if argv is not None and len(argv) > 1:
@@ -58,6 +58,13 @@ def main(argv: Sequence[str] | None) -> int:
             "Received: dataset=None",
             flag="dataset",
             value=FLAGS.dataset,
+        )
+    if isinstance(FLAGS.module, str):  # Its characters were scored as modules.
+        raise errors.ToolFlagError(
+            "FLAGS.module is a list of modules: set FLAGS.module = "
+            f"[{FLAGS.module!r}]. Received: module={FLAGS.module!r}",
+            flag="module",
+            value=FLAGS.module,
         )
     return cli.run(argparse.Namespace(**{name: FLAGS[name].value for name in FLAGS}))
 
