@@ -105,11 +105,12 @@ def test_a_module_list_that_never_ends_is_refused_in_bounded_memory(tmp_path: Pa
     assert peak < 8 * 2**20 and caught.value.value == "/dev/zero"
     assert str(caught.value).endswith("Received: module_list='/dev/zero'")
     big = tmp_path / "big.txt"
-    big.write_bytes(b"/m\n" * (2**20 // 3 + 1))
+    big.write_bytes(b"/m\n" * (2**20 // 3) + b"\n")  # 1 MiB exactly: read.
+    assert len(big.read_bytes()) == 2**20
+    assert len(lib.read_module_list(str(big))) == 2**20 // 3
+    big.write_bytes(big.read_bytes() + b"\n")
     with pytest.raises(errors.ToolFlagError, match="larger than 1 MiB"):
         lib.read_module_list(str(big))
-    big.write_bytes(b"/m\n" * (2**20 // 3))  # 1 MiB less a byte: read.
-    assert len(lib.read_module_list(str(big))) == 2**20 // 3
     assert tool_main(["--dataset=d", "--module_list=/dev/zero"]) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("tfhub: error: The module list /dev/zero is larger than 1 MiB")
@@ -163,7 +164,9 @@ _BLACK_AND_WHITE = [0, 0, 0, 255, 255, 255] + [0] * (256 * 3 - 6)
 
 
 def _write_gif(path: Path, size: tuple[int, int], frames: int) -> Path:
-    """A GIF of `frames` frames of `size` (width, height), each all black or all white."""
+    """A GIF of `frames` frames of `size` (width, height), each all black or all white; an
+    animation (several frames) has the extensions animations have: a loop count (NETSCAPE2.0)
+    and each frame's delay (Graphic Control)."""
     from PIL import Image
 
     images = []
@@ -171,7 +174,10 @@ def _write_gif(path: Path, size: tuple[int, int], frames: int) -> Path:
         image = Image.new("P", size, color=number % 2)
         image.putpalette(_BLACK_AND_WHITE)
         images.append(image)
-    images[0].save(path, save_all=True, append_images=images[1:], optimize=False, disposal=0)
+    options = {"duration": 40, "loop": 0} if frames > 1 else {}
+    images[0].save(path, save_all=True, append_images=images[1:], optimize=False, **options)
+    if frames > 1:
+        assert b"NETSCAPE2.0" in path.read_bytes() and b"\x21\xf9\x04" in path.read_bytes()
     return path
 
 
