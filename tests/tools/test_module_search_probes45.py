@@ -45,6 +45,20 @@ def _save_gram_module(path: Path) -> str:
     return os.fspath(path)
 
 
+def _save_wide_module(path: Path, dim: int) -> str:
+    """An image module of `dim` numbers: the mean colour, repeated (a module whose vectors
+    are large, as a flattened feature map's 7 x 7 x 2048 = 100,352)."""
+    import tensorflow as tf
+
+    class Wide(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32)])
+        def __call__(self, images):
+            return tf.tile(tf.reduce_mean(images, axis=[1, 2]), [1, dim // 3])
+
+    tf.saved_model.save(Wide(), os.fspath(path))
+    return os.fspath(path)
+
+
 @pytest.fixture(scope="module")
 def pooled_module(tmp_path_factory: pytest.TempPathFactory) -> str:
     return _save_batch_pooling_module(tmp_path_factory.mktemp("pooled") / "pooled")
@@ -88,6 +102,28 @@ def test_a_module_whose_vector_length_follows_the_batch_is_not_ranked(
     (line,) = [line for line in printed.err.splitlines() if line.startswith("tfhub: error: ")]
     assert f"{gram} is not an image feature-vector module: " in line
     assert "its vectors of a batch of 32 images have 32 numbers, of 2 images 2" in line
+
+
+@pytest.mark.tf
+def test_vectors_that_cannot_fit_in_memory_are_refused_before_the_images_are_embedded(
+    shape_images: Path, image_modules: dict[str, str], tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """The images and a batch were checked against the memory available, not the vectors:
+    600 vectors of 200,000 numbers (480 MB) took 3.3 GB to rank, and a module of large
+    vectors on a large dataset grew the process until the out-of-memory killer ended it."""
+    from tfhub.tools import host_memory
+
+    wide = _save_wide_module(tmp_path / "wide", 30_000)
+    monkeypatch.setattr(host_memory, "available_memory", lambda: 20_000_000)
+    good = image_modules["fixed"]
+    assert tool_main([f"--dataset={shape_images}", f"--module={wide}", f"--module={good}"]) == 1
+    printed = capsys.readouterr()
+    table = printed.out.strip().splitlines()
+    assert len(table) == 3 and table[2].split()[-1] == good, printed.out
+    (line,) = [line for line in printed.err.splitlines() if line.startswith("tfhub: error: ")]
+    assert line.startswith(f"tfhub: error: --module {wide} cannot fit in memory: the vectors of ")
+    assert "60 images (30,000 numbers each) need about 0.05 GB to rank" in line
+    assert "0.02 GB is available" in line and line.endswith(f"Received: module={wide!r}")
 
 
 def test_a_module_list_that_never_ends_is_refused_in_bounded_memory(tmp_path: Path, capsys) -> None:

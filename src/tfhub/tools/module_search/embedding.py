@@ -16,6 +16,9 @@ from .. import host_memory, image_modules
 from .datasets import FolderDataset, TfdsDataset
 
 _BATCH = 32  # Images per call of a module.
+# Bytes a number of the vectors takes to rank them, at the peak (`lib.loo_1nn_error`): the
+# float32 vectors, a float64 copy, the rows' bytes (to find copies) and the distinct rows.
+_BYTES_PER_NUMBER = 4 + 8 + 8 + 8
 
 
 def _image_size(layer: Any, handle: str, image_size: int | None) -> tuple[int, int]:
@@ -65,17 +68,40 @@ def embed(handle: str, dataset: FolderDataset | TfdsDataset, image_size: int | N
     Raises:
         tfhub.errors.NotAnImageModuleError: the module does not map images to vectors (one
             per image), or gives vectors that hold NaN or infinity.
-        tfhub.errors.ToolFlagError: naming --module, whose images or activations cannot fit
-            in memory (`_check_module_fits`).
+        tfhub.errors.ToolFlagError: naming --module, whose images, activations or vectors
+            cannot fit in memory (`_check_module_fits`, `_check_vectors_fit`).
     """
     layer = image_modules.load_module_layer(handle, trainable=False, flag="module")
     size = _image_size(layer, handle, image_size)
     dim = image_modules.check_feature_vector(layer, handle, size, flag="module")
     _check_module_fits(layer, handle, dataset, size)
+    _check_vectors_fit(handle, len(dataset.labels), dim)
     outputs = [_vectors(layer, handle, batch, dim) for batch in dataset.batches(size, _BATCH)]
     vectors = np.concatenate(outputs)
     image_modules.check_finite_vectors(vectors, handle, flag="module")
     return vectors
+
+
+def _check_vectors_fit(handle: str, count: int, dim: int) -> None:
+    """Checks, with the images read, that the module's vectors of `count` images, of `dim`
+    numbers each, fit in the memory available to rank them (a module of large vectors on a
+    large dataset grew the process until the out-of-memory killer ended it).
+
+    Raises:
+        tfhub.errors.ToolFlagError: naming --module (the rest are still scored).
+    """
+    needed = count * dim * _BYTES_PER_NUMBER
+    available = host_memory.available_memory()
+    if available is None or needed <= available:
+        return
+    raise errors.ToolFlagError(
+        f"--module {handle} cannot fit in memory: the vectors of {count} images ({dim:,} "
+        f"numbers each) need about {needed / 1e9:,.2f} GB to rank, and "
+        f"{available / 1e9:,.2f} GB is available. Pass fewer images (--dataset NAME#N) or a "
+        f"module of shorter vectors. Received: module={handle!r}",
+        flag="module",
+        value=handle,
+    )
 
 
 def _vectors(layer: Any, handle: str, batch: np.ndarray, dim: int) -> np.ndarray:
