@@ -17,8 +17,8 @@ from .datasets import FolderDataset, TfdsDataset
 
 _BATCH = 32  # Images per call of a module.
 # Bytes a number of the vectors takes to rank them, at the peak (`lib.loo_1nn_error`): the
-# float32 vectors, a float64 copy, the rows' bytes (to find copies) and the distinct rows.
-_BYTES_PER_NUMBER = 4 + 8 + 8 + 8
+# float32 vectors and a float64 copy (its blocks are bounded apart).
+_BYTES_PER_NUMBER = 4 + 8
 
 
 def _image_size(layer: Any, handle: str, image_size: int | None) -> tuple[int, int]:
