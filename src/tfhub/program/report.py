@@ -7,7 +7,7 @@ import sys
 import traceback
 
 from .. import constants
-from ..utils.printable import bytes_escaped
+from ..utils.printable import escaped
 from ..utils.redact import redact
 from .error_table import classify
 
@@ -50,8 +50,10 @@ def tell(line: str) -> None:
     """Prints `line` on stderr, if the process can: with stderr closed (`cmd 2>&-`) it cannot,
     and the exit code says what happened. (Never on stdout: Python sets `sys.stderr` to None
     when descriptor 2 was closed at start, and `print(file=None)` would write to stdout.)
-    A byte of a file name that is not UTF-8 is said as `\\xff` (see `bytes_escaped`)."""
+    A character that is not printable is written as an escape (`utils.printable.escaped`): a
+    terminal escape or a right-to-left override quoted from a handle cannot recolour or
+    reverse the line; a byte of a file name that is not UTF-8 is said as `\\xff`."""
     if sys.stderr is None:
         return
     with contextlib.suppress(OSError, ValueError):
-        print(bytes_escaped(line), file=sys.stderr, flush=True)
+        print(escaped(line), file=sys.stderr, flush=True)
