@@ -16,6 +16,7 @@ it); the memory they need, `host_memory`.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import os
 from collections.abc import Sequence
@@ -176,6 +177,31 @@ def _images_below(folder: str, left_out: _LeftOut) -> list[str]:
     return _decodable(found, left_out)
 
 
+def _shared_class_folder(image_dir: str, labels: list[str]) -> str:
+    """Why two class folders of `image_dir` share images, or "" if none do: a class folder may
+    be a link (a class of its own), but not to another class's folder, to the image folder, or
+    to a folder inside either (os.walk lists a class folder's sub-folders)."""
+    real = _parts(os.path.realpath(image_dir))
+    folders = sorted(
+        (_parts(os.path.realpath(os.path.join(image_dir, label))), label) for label in labels
+    )
+    for folder, label in folders:
+        if real[: len(folder)] == folder:
+            return f"{label!r} is the image folder itself, or holds it: every class is inside it"
+    # Sorted by their parts, a folder comes right before the first folder inside it.
+    for (outer, first), (inner, second) in itertools.pairwise(folders):
+        if inner == outer:
+            return f"{first!r} and {second!r} are one folder"
+        if inner[: len(outer)] == outer:
+            return f"{second!r} is inside {first!r}"
+    return ""
+
+
+def _parts(path: str) -> tuple[str, ...]:
+    """The names of an absolute path's folders, outermost first."""
+    return tuple(part for part in path.split(os.sep) if part)
+
+
 def list_image_files(image_dir: str, *, flag: str = "image_dir") -> ImageFiles:
     """Lists the classes and images of `image_dir` (one sub-folder of images per class).
 
@@ -199,6 +225,15 @@ def list_image_files(image_dir: str, *, flag: str = "image_dir") -> ImageFiles:
         for name in os.listdir(image_dir)
         if not is_hidden(name) and os.path.isdir(os.path.join(image_dir, name))
     )
+    shared = _shared_class_folder(image_dir, labels)
+    if shared:
+        raise folder_error(
+            image_dir,
+            f"its class folders {shared}, through links, so each of their images "
+            "would be in two classes",
+            "Give each class a folder of its own (copy the images, or remove the link).",
+            flag,
+        )
     left_out = _LeftOut()
     per_class = [_images_below(os.path.join(image_dir, label), left_out) for label in labels]
     left_out.warn()
