@@ -26,15 +26,21 @@ from tests._helpers.hub_server import HubProcess, serve_hub, write_model_doc, wr
 
 # Run in the `tfhub serve` process before its command: each worker, forked from it, then waits
 # in its app factory (its start-up, before granian installs the worker's own signal handlers)
-# until the test answers on the Unix socket HOLD; it first sends its PID.
+# until the test answers on the Unix socket HOLD; it first sends its PID and the signals it had
+# blocked when born (seen by an at-fork hook that runs right after Python's fork fix-ups, before
+# any hook tfhub registers).
 HOLD_WORKERS = """
-import os, socket
+import os, signal, socket
 import tfhub.hub.app as _app
+_born_blocked = []
+os.register_at_fork(
+    after_in_child=lambda: _born_blocked.extend(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+)
 _factory = _app.granian_app_from_env
 def _held_factory():
     hold = socket.socket(socket.AF_UNIX)
     hold.connect({path!r})
-    hold.sendall(str(os.getpid()).encode())
+    hold.sendall(" ".join(map(str, [os.getpid(), *map(int, _born_blocked)])).encode())
     hold.recv(1)
     return _factory()
 _app.granian_app_from_env = _held_factory
@@ -115,6 +121,7 @@ class _Holder:
         self.listener.listen(2)
         self.held = threading.Event()
         self.pid = 0
+        self.born_blocked: set[int] = set()
         self.connection: socket.socket | None = None
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -125,7 +132,8 @@ class _Holder:
         first.sendall(b"g")
         first.close()
         self.connection, _ = self.listener.accept()
-        self.pid = int(self.connection.recv(32))
+        self.pid, *blocked = map(int, self.connection.recv(256).split())
+        self.born_blocked = set(blocked)
         self.held.set()
 
     def close(self) -> None:
@@ -196,3 +204,14 @@ def test_only_the_supervisors_main_thread_takes_the_stop_signals(hub_root, tmp_p
     assert masks.pop(supervisor) & blocked == 0
     assert len(masks) >= 3  # tfhub's redelivery thread and a watcher per worker.
     assert all(mask & blocked == blocked for mask in masks.values()), masks
+
+
+def test_a_worker_is_born_with_the_stop_signals_blocked(hub_root, tmp_path):
+    """A SIGTERM that reached a new worker before Python's fork fix-ups ran was dropped by
+    them (they clear the signals already caught), and the worker went on to serve: the
+    supervisor waited for it for ever (2 runs of 20 hung). Workers are forked with the stop
+    signals blocked, so such a signal waits for them to be unblocked after the fix-ups."""
+    with _one_worker_held(hub_root, tmp_path) as (running, holder):
+        assert {signal.SIGINT, signal.SIGTERM} <= holder.born_blocked, holder.born_blocked
+        running.proc.send_signal(signal.SIGTERM)
+        assert running.proc.wait(timeout=15) == 0, (tmp_path / "serve.log").read_text()
