@@ -22,7 +22,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from tests._helpers.hub_server import HubProcess, serve_hub, write_model_doc, write_publisher
+from tests._helpers.hub_server import (
+    HubProcess,
+    free_port,
+    serve_hub,
+    write_model_doc,
+    write_publisher,
+)
+from tests._helpers.python_process import start_python
 
 # Run in the `tfhub serve` process before its command: each worker, forked from it, then waits
 # in its app factory (its start-up, before granian installs the worker's own signal handlers)
@@ -215,3 +222,60 @@ def test_a_worker_is_born_with_the_stop_signals_blocked(hub_root, tmp_path):
         assert {signal.SIGINT, signal.SIGTERM} <= holder.born_blocked, holder.born_blocked
         running.proc.send_signal(signal.SIGTERM)
         assert running.proc.wait(timeout=15) == 0, (tmp_path / "serve.log").read_text()
+
+
+# `tfhub serve ARGS` whose granian supervisor waits, as it starts (before it installs its
+# signal handlers, listens or forks a worker), until the test answers on the Unix socket HOLD.
+HOLD_SUPERVISOR = """
+import socket, sys
+import granian.server.common as _common
+_startup = _common.AbstractServer.startup
+def _held_startup(self, *args):
+    hold = socket.socket(socket.AF_UNIX)
+    hold.connect({path!r})
+    hold.sendall(b"s")
+    hold.recv(1)
+    return _startup(self, *args)
+_common.AbstractServer.startup = _held_startup
+{after}
+from tfhub.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+# With HOLD_SUPERVISOR: `tfhub serve` waits 1.5 s once its stop signal was declared its end,
+# longer than tfhub's redelivery of a stop signal whose KeyboardInterrupt was caught (1 s).
+WAIT_AFTER_THE_END = """
+import threading
+import tfhub.cli.serve as _serve
+_the_end = _serve.stop_signal_was_the_end
+def _the_end_then_wait():
+    _the_end()
+    threading.Event().wait(1.5)
+_serve.stop_signal_was_the_end = _the_end_then_wait
+"""
+
+
+@pytest.mark.parametrize("after", ["", WAIT_AFTER_THE_END], ids=["at-once", "then-waits"])
+def test_sigterm_after_the_serving_line_before_granian_listens_exits_0(hub_root, tmp_path, after):
+    """SIGTERM after `tfhub: serving ROOT at URL` but before granian had put its handlers in
+    place met the command's own handler: `tfhub: terminated (SIGTERM)`, exit 143 (10 runs of
+    10), where uvicorn exits 0. The server stops as on a later SIGTERM now: exit 0. Its caught
+    KeyboardInterrupt is not delivered again (within 1 s) while the command ends."""
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp_path / "hold.sock"))
+    listener.listen(1)
+    listener.settimeout(60)
+    code = HOLD_SUPERVISOR.format(path=str(tmp_path / "hold.sock"), after=after)
+    port = str(free_port())
+    proc = start_python(code, "serve", str(hub_root), "--port", port, "--rescan", "0")
+    try:
+        held, _ = listener.accept()
+        assert held.recv(1) == b"s"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        listener.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert out.startswith("tfhub: serving") and "terminated" not in err, (out, err)

@@ -69,10 +69,14 @@ def serve(
     if on_ready is not None:
         on_ready()
     os.environ[SETTINGS_ENV] = settings.to_env()
-    if server == "granian":
-        _serve_granian(host=host, port=port, workers=workers)
-    else:
-        _serve_uvicorn(host=host, port=port, workers=workers)
+    # A stop signal before the server has put its handlers in place (before it listens or
+    # starts a worker) meets the `tfhub` command's, whose KeyboardInterrupt stops the server as
+    # one after would, as `uvicorn.run` does: granian's start ended `tfhub: terminated`, 143.
+    with contextlib.suppress(KeyboardInterrupt):
+        if server == "granian":
+            _serve_granian(host=host, port=port, workers=workers)
+        else:
+            _serve_uvicorn(host=host, port=port, workers=workers)
 
 
 def check_options(

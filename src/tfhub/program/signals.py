@@ -172,9 +172,12 @@ def stop_signals_unwind() -> Iterator[StopSignals]:
 def stop_signal_was_the_end() -> None:
     """Called by a command whose normal end is a stop signal (`tfhub serve` stops gracefully on
     SIGINT, SIGTERM or SIGHUP: exit 0) once it has ended so: the signal is not reported as one
-    that cut the command short (128 + signum)."""
+    that cut the command short (128 + signum). One whose KeyboardInterrupt the server caught
+    (it came while the server started) is not delivered again."""
     global _stopped_by
     _stopped_by = None
+    if _redelivery is not None:
+        _redelivery.stop()
 
 
 def stopped_by() -> signal.Signals | None:
