@@ -72,39 +72,42 @@ def train_on_module(
         how = "decoded during the first epoch"
     replicas = int(getattr(strategy, "num_replicas_in_sync", 1))
     sets = data.make_datasets(store, hparams=hparams, seed=seed, replicas=replicas)
-    say(
-        f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "
-        f"{sets.train_size} training and {sets.valid_size} validation images ({how})"
+    own = (
+        tool_callbacks.for_store(keras, store, sets.valid, sets.valid_indices)
+        if bottlenecks  # Validation by callbacks: fit gets no validation_data.
+        else tool_callbacks.for_store(keras, store)
     )
-    num_classes = len(files.labels)
-    with strategy.scope():
-        trained = (
-            build_head(hparams, dim, num_classes)
-            if bottlenecks
-            else build_model(layer, hparams, image_size, num_classes)
+    # The validation images are read from here on, while the model is built and compiled.
+    with tool_callbacks.reading_ahead(own):
+        say(
+            f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "
+            f"{sets.train_size} training and {sets.valid_size} validation images ({how})"
         )
-        history = train_model(
-            trained,
-            hparams,
-            (sets.train, sets.train_size),
-            (None if bottlenecks else sets.valid, sets.valid_size),  # Bottlenecks: a callback.
-            log_dir,
-            say=say,
-            callbacks=(
-                tool_callbacks.finite_loss_check(  # Before TensorBoard's: see there.
-                    keras,
-                    store,
-                    handle=module.handle,
-                    learning_rate=hparams.learning_rate,
-                    log_dir=log_dir,
+        num_classes = len(files.labels)
+        with strategy.scope():
+            trained = (
+                build_head(hparams, dim, num_classes)
+                if bottlenecks
+                else build_model(layer, hparams, image_size, num_classes)
+            )
+            history = train_model(
+                trained,
+                hparams,
+                (sets.train, sets.train_size),
+                (None if bottlenecks else sets.valid, sets.valid_size),
+                log_dir,
+                say=say,
+                callbacks=(
+                    tool_callbacks.finite_loss_check(  # Before TensorBoard's: see there.
+                        keras,
+                        store,
+                        handle=module.handle,
+                        learning_rate=hparams.learning_rate,
+                        log_dir=log_dir,
+                    ),
+                    *own,
                 ),
-                *(
-                    tool_callbacks.for_store(keras, store, sets.valid, sets.valid_indices)
-                    if bottlenecks
-                    else tool_callbacks.for_store(keras, store)
-                ),
-            ),
-        )
+            )
     if not bottlenecks:
         return trained, files.labels, history
     return whole_model(module, trained, hparams, strategy), files.labels, history
