@@ -74,7 +74,7 @@ def loo_1nn_error(embeddings: np.ndarray, labels: np.ndarray) -> float:
     first, whatever the rounding of the machine, so the error is the same on every machine.
     """
     labels = np.asarray(labels)
-    x = np.array(embeddings, np.float64)
+    x = np.array(embeddings, np.float64, order="C")  # Rows hashed as buffers (`_copies`).
     x += 0.0  # -0.0 is 0.0, for the copies found by their bytes.
     groups, firsts = _copies(x)
     nearest = firsts[_nearest_other_rows(x, firsts)][groups]

@@ -7,7 +7,7 @@ import errno
 
 from ... import errors
 from ...utils.lazy import import_tensorflow
-from ...utils.paths import closed_descriptor, describe_descriptor, home_expanded
+from ...utils.paths import closed_descriptor, describe_descriptor, home_expanded, is_url
 
 # Bytes of a module list read at most: ~10,000 handles. A larger file is not a module list
 # (a model archive given by mistake, /dev/zero), and reading it whole took all the memory.
@@ -49,7 +49,7 @@ def _read_bytes(path: str) -> bytes:
         tfhub.errors.RetryTimeoutError: a read call of a URL without an answer within
             TFHUB_HTTP_TIMEOUT plus TFHUB_HTTP_RETRY_TIMEOUT (`gfile_io`).
     """
-    if "://" not in path:
+    if not is_url(path):
         with open(path, "rb") as handle:
             return handle.read(MAX_BYTES + 1)
     import_tensorflow("Reading a --module_list URL")  # The install hint if it is missing.
