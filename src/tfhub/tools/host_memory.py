@@ -128,8 +128,8 @@ def bytes_per_image(run: Callable[[Any], Any], images: Any) -> int | None:
 
 def available_memory() -> int | None:
     """Bytes of memory this process may still take: the kernel's MemAvailable, bounded by the
-    cgroup's limit (cgroup v2: memory.max less memory.current, as in a container); None if
-    neither is known (not Linux)."""
+    cgroup's room (cgroup v2, as in a container: see `cgroup_room`); None if neither is known
+    (not Linux)."""
     found: list[int] = []
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
@@ -138,14 +138,34 @@ def available_memory() -> int | None:
                     found.append(int(line.split()[1]) * 1024)
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
-            maximum = limit.read().strip()
-        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as current:
-            found.append(int(maximum) - int(current.read().strip()))
-    except (OSError, ValueError):  # No cgroup v2, or "max" (no limit).
-        pass
+    room = cgroup_room("/sys/fs/cgroup")
+    if room is not None:
+        found.append(room)
     return min(found) if found else None
+
+
+def cgroup_room(folder: str) -> int | None:
+    """Bytes a cgroup v2 whose files are in `folder` may still take: memory.max less the
+    working set, memory.current less the page cache the kernel reclaims before it ends a
+    process (memory.stat's inactive_file: images and model files just read; Kubernetes counts
+    a container's working set so); None without a limit ("max") or cgroup v2."""
+    try:
+        with open(os.path.join(folder, "memory.max"), encoding="ascii") as limit:
+            maximum = int(limit.read().strip())
+        with open(os.path.join(folder, "memory.current"), encoding="ascii") as current:
+            used = int(current.read().strip())
+    except (OSError, ValueError):  # No cgroup v2, or "max" (no limit).
+        return None
+    try:
+        with open(os.path.join(folder, "memory.stat"), encoding="ascii") as stat:
+            for line in stat:
+                name, _, value = line.partition(" ")
+                if name == "inactive_file":
+                    used -= min(used, int(value))
+                    break
+    except (OSError, ValueError):  # Then all of memory.current counts, as before.
+        pass
+    return maximum - used
 
 
 def _gigabytes(count: int) -> str:
