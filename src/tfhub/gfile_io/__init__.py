@@ -25,6 +25,10 @@ Modules (each name below is given here too, loaded at its first use):
 - `_writes`: the bounded requests of a cache (`makedirs`, `copy`, ...), and which of those that
   timed out still run (`landing`);
 - `_exports`: a TF1 module exported there (`upload_folder`, `exists_for_export`, ...).
+
+The submodules call each other's functions directly: a test that replaces one (a spy on
+`copy`) replaces it where it is defined (`gfile_io._writes.copy`), which the package's name
+does not reach.
 """
 
 from __future__ import annotations
