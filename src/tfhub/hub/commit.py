@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -130,19 +131,41 @@ def after_roll_back(renames: list[tuple[Path, Path]], path: Path) -> Path | None
     return holder(path)
 
 
-def read_journal(staging: Path, *, docs: Path, warn: bool = True) -> list[tuple[Path, Path]] | None:
+# A journal is read with bounds: a publish renames at most 9 paths (the model folder
+# `<version>/` aside, then archive, signature summary, publisher doc and doc, each with the
+# file it replaces aside: 1 + 4 * 2), in about 100 bytes each. A hub folder may come from
+# elsewhere, so a journal beyond these bounds (or not a regular file: a FIFO would block) is
+# garbled: it is ignored, never a reason for the server (or `tfhub validate`) to fail.
+MAX_RENAMES = 64
+MAX_JOURNAL_BYTES = 64 * 1024
+
+
+def read_journal(
+    staging: Path, *, docs: Path, warned: set[Path] | None = None
+) -> list[tuple[Path, Path]] | None:
     """The renames of the journal in `staging`, or None: no journal, or one not to follow (one
-    naming a path outside `docs` or a rename that does not touch `staging`, or unreadable: a
-    warning says so unless `warn` is False)."""
+    naming a path outside `docs` or a rename that does not touch `staging`, or garbled: not a
+    regular file, over `MAX_JOURNAL_BYTES` or `MAX_RENAMES`, not JSON, a NUL in a path).
+
+    Args:
+        staging: a staging folder.
+        docs: ROOT/assets/docs.
+        warned: the journals already warned about: a journal not followed is named in a
+            warning only once per set (a server reads journals on each request); None: warn.
+    """
+    journal = staging / JOURNAL
     try:
-        data = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
+        data = json.loads(_bounded_text(journal))
         entries = data["renames"]
+        if not isinstance(entries, list) or len(entries) > MAX_RENAMES:
+            raise ValueError(f"'renames' is not a list of at most {MAX_RENAMES} renames")
         renames = [(staging.parent / a, staging.parent / b) for a, b in entries]
+        if any("\0" in str(path) for pair in renames for path in pair):
+            raise ValueError("a path holds a NUL character")
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        if warn:
-            logger.warning("Ignoring the unreadable publish journal in %s: %s", staging, err)
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
+        _warn_once(warned, journal, "Ignoring the unreadable publish journal %s: %s", err)
         return None
     inside = os.path.realpath(staging)
     tree = os.path.realpath(docs)
@@ -151,7 +174,26 @@ def read_journal(staging: Path, *, docs: Path, warn: bool = True) -> list[tuple[
         in_tree = all(os.path.commonpath([tree, path]) == tree for path in real)
         touches_staging = any(os.path.dirname(path) == inside for path in real)
         if not (in_tree and touches_staging):
-            if warn:
-                logger.warning("Ignoring the publish journal in %s: it names %s", staging, pair)
+            _warn_once(warned, journal, "Ignoring the publish journal %s: it names %s", pair)
             return None
     return renames
+
+
+def _bounded_text(journal: Path) -> str:
+    """The text of a journal: a regular file (opened without blocking, not through a symlink)
+    of at most `MAX_JOURNAL_BYTES`; else OSError or ValueError (FileNotFoundError: none)."""
+    fd = os.open(journal, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("it is not a regular file")
+        data = file.read(MAX_JOURNAL_BYTES + 1)
+    if len(data) > MAX_JOURNAL_BYTES:
+        raise ValueError(f"it is larger than {MAX_JOURNAL_BYTES} bytes")
+    return data.decode("utf-8")
+
+
+def _warn_once(warned: set[Path] | None, journal: Path, message: str, *args: object) -> None:
+    if warned is None or journal not in warned:
+        logger.warning(message, journal, *args)
+    if warned is not None:
+        warned.add(journal)

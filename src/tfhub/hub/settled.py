@@ -24,6 +24,8 @@ from .docs_text import read_doc_text
 
 logger = logging.getLogger(__name__)
 Renames = list[tuple[Path, Path]]
+# The journals a server was warned about (one warning each, not one per request).
+_WARNED: set[Path] = set()
 
 
 class Settled:
@@ -41,7 +43,7 @@ class Settled:
             found = []
             for staging in staging_lib.leftovers(folder):
                 if staging.is_dir():
-                    renames = commit.read_journal(staging, docs=self.docs, warn=False)
+                    renames = commit.read_journal(staging, docs=self.docs, warned=_WARNED)
                     if renames:
                         found.append([(_normal(a), _normal(b)) for a, b in renames])
             self._journals[folder] = found

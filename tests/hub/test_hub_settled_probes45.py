@@ -1,0 +1,109 @@
+"""Hostile journals of "killed" publishes against the server (`settled`) and `commit.roll_back`
+(the fixes of review45, session 45): garbled ones, ones naming paths out of their model folder,
+and the cost of a model with many versions. Each app is a real ASGI app on a real hub folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from tests._helpers.archives import make_tar_gz
+from tests._helpers.asgi import asgi_request
+from tests._helpers.hub_server import write_model_doc, write_publisher
+
+from tfhub.hub import commit
+from tfhub.hub.app import create_app
+from tfhub.hub.settings import ServeSettings
+
+STAGING = ".1.publish-" + "c" * 32
+ARCHIVE = {"saved_model.pb": b"the archive in place"}
+
+
+def _hub(tmp_path: Path) -> tuple[Path, Path]:
+    """ROOT with acme/emb/1 (an archive) and an empty staging folder beside its doc."""
+    root = tmp_path / "root"
+    write_publisher(root, "acme", "Acme")
+    doc = write_model_doc(root, "acme/emb/1", asset="1.tar.gz")
+    make_tar_gz(doc.with_name("1.tar.gz"), ARCHIVE)
+    staging = doc.parent / STAGING
+    staging.mkdir()
+    return root, staging
+
+
+def _app(root: Path, tmp_path: Path):
+    return create_app(
+        ServeSettings(
+            root=str(root), access_log=False, rescan_seconds=0, cache_dir=str(tmp_path / "c")
+        )
+    )
+
+
+def _download(app) -> tuple[int, bytes]:
+    return asgi_request(app, "GET", b"/acme/emb/1", b"tf-hub-format=compressed")
+
+
+def _journal(renames: list[list[str]]) -> str:
+    return json.dumps({"schema": 1, "renames": renames})
+
+
+# Each would be followed (or crash the reader) without bounds. A followed "moved the archive
+# into place" rename makes the roll-back move the archive aside (the server: 404).
+_PUT_IN_PLACE = [f"{STAGING}/1.tar.gz", "1.tar.gz"]
+GARBLED = {
+    "nul-in-a-path": _journal([["1.tar.gz\0x", f"{STAGING}/old-0-1.tar.gz"]]),
+    "nested-100000-deep": '{"renames": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    "65-renames": _journal([_PUT_IN_PLACE] * (commit.MAX_RENAMES + 1)),
+    "over-64-kib": _journal([_PUT_IN_PLACE]) + " " * commit.MAX_JOURNAL_BYTES,
+    "not-utf-8": '{"renames": "\udcff"}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(GARBLED))
+def test_a_garbled_journal_is_ignored_with_one_warning(tmp_path, caplog, name):
+    """The server starts, answers the download and the API (never a 500), warns once naming
+    the journal; `commit.roll_back` (`tfhub validate`) renames nothing and raises nothing."""
+    root, staging = _hub(tmp_path)
+    journal = staging / commit.JOURNAL
+    journal.write_bytes(GARBLED[name].encode("utf-8", "surrogateescape"))
+    with caplog.at_level(logging.WARNING):
+        app = _app(root, tmp_path)
+        for _ in range(2):
+            status, body = _download(app)
+            assert status == 200
+            assert asgi_request(app, "GET", b"/api/models/acme/emb")[0] == 200
+    assert [str(journal) in r.getMessage() for r in caplog.records].count(True) == 1
+    assert commit.roll_back(staging, docs=root / "assets" / "docs") is False
+    assert (staging.parent / "1.tar.gz").is_file()
+
+
+def test_the_bounds_are_not_reached_by_a_real_journal(tmp_path):
+    """Control for the rows above: the same journal within the bounds is followed."""
+    root, staging = _hub(tmp_path)
+    (staging / commit.JOURNAL).write_text(_journal([_PUT_IN_PLACE] * commit.MAX_RENAMES))
+    assert _download(_app(root, tmp_path))[0] == 404  # Rolled back: the archive goes aside.
+
+
+def test_a_fifo_journal_blocks_nothing(tmp_path):
+    """A FIFO named journal.json (no writer): the scan, a download and the roll-back answer."""
+    root, staging = _hub(tmp_path)
+    os.mkfifo(staging / commit.JOURNAL)
+    got: list[object] = []
+
+    def serve() -> None:
+        app = _app(root, tmp_path)
+        got.append(_download(app)[0])
+        got.append(commit.roll_back(staging, docs=root / "assets" / "docs"))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    thread.join(10)
+    blocked = thread.is_alive()
+    if blocked:  # Let the blocked open go on, so that the thread ends.
+        os.close(os.open(staging / commit.JOURNAL, os.O_WRONLY | os.O_NONBLOCK))
+    assert not blocked
+    assert got == [200, False]
