@@ -107,3 +107,77 @@ def test_a_fifo_journal_blocks_nothing(tmp_path):
         os.close(os.open(staging / commit.JOURNAL, os.O_WRONLY | os.O_NONBLOCK))
     assert not blocked
     assert got == [200, False]
+
+
+# --- Journals naming paths out of their model folder (findings 1 and 3) ----------------------
+
+
+def _escaping_journal(staging: Path, outside: Path, name: str) -> None:
+    """A journal moving `name` (of the model folder) aside to a path that, through the
+    filesystem, is in `staging` (symlinks: `lnk` 41 folders down, each folder of `outside`'s
+    path a link to `.`) but, as text (`..` dropped), is `outside`."""
+    deep = staging.joinpath(*["d"] * 41)
+    deep.mkdir(parents=True)
+    os.symlink(deep, staging / "lnk")
+    parts = os.path.relpath(outside, "/").split("/")
+    for part in set(parts[:-1]):
+        if not (staging / part).exists():
+            os.symlink(".", staging / part)
+    raw = f"{staging.name}/lnk/" + "../" * 41 + "/".join(parts)
+    journal = [[name, raw], [f"{staging.name}/nothing", name]]
+    (staging / commit.JOURNAL).write_text(_journal(journal))
+
+
+@pytest.mark.parametrize("name", ["1.tar.gz", "1.md"])
+def test_a_journal_through_a_symlink_then_dotdot_is_refused(tmp_path, caplog, name):
+    """The server sends no file from outside ROOT (the archive, or the doc in the API), and
+    the roll-back renames nothing: both refuse the journal, so both agree."""
+    root, staging = _hub(tmp_path)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("TOP SECRET outside ROOT\n")
+    app = _app(root, tmp_path)  # The journal appears after the scan.
+    _escaping_journal(staging, outside, name)
+    with caplog.at_level(logging.WARNING):
+        status, body = _download(app)
+        api = asgi_request(app, "GET", b"/api/models/acme/emb")
+    assert (status, b"TOP SECRET" in body) == (200, False)
+    assert api[0] == 200
+    assert b"TOP SECRET" not in api[1]
+    assert "symlink then '..'" in caplog.text
+    folder = staging.parent
+    before = sorted(os.listdir(folder))
+    assert commit.roll_back(staging, docs=root / "assets" / "docs") is False
+    assert sorted(os.listdir(folder)) == before
+    assert outside.read_text() == "TOP SECRET outside ROOT\n"
+
+
+def test_a_journal_in_one_model_folder_changes_no_other_model(tmp_path, caplog):
+    """A journal in acme/emb naming bob/secret's doc and archive (no symlinks, `../`): bob's
+    model is served as it is, and the roll-back of acme's folder renames none of bob's files."""
+    root, staging = _hub(tmp_path)
+    write_publisher(root, "bob", "Bob")
+    bob = write_model_doc(root, "bob/secret/1", asset="1.tar.gz", description="Bob's words.")
+    make_tar_gz(bob.with_name("1.tar.gz"), {"saved_model.pb": b"BOB"})
+    fake = write_model_doc(tmp_path / "x", "bob/secret/1", asset="1.tar.gz", description="Acme!")
+    fake.rename(staging / "evil.md")
+    make_tar_gz(staging / "evil.tar.gz", {"saved_model.pb": b"ACME-EVIL"})
+    bob_rel = "../../../bob/models/secret/"
+    journal = [
+        [bob_rel + "1.md", f"{STAGING}/evil.md"],
+        [f"{STAGING}/c", bob_rel + "1.md"],
+        [bob_rel + "1.tar.gz", f"{STAGING}/evil.tar.gz"],
+        [f"{STAGING}/d", bob_rel + "1.tar.gz"],
+    ]
+    (staging / commit.JOURNAL).write_text(_journal(journal))
+    bob_files = {path.name: path.read_bytes() for path in bob.parent.iterdir()}
+    with caplog.at_level(logging.WARNING):
+        app = _app(root, tmp_path)
+        status, body = asgi_request(app, "GET", b"/api/models/bob/secret")
+    model = json.loads(body)
+    assert (status, model["description"]) == (200, "Bob's words.")
+    assert "Bob's words." in model["versions"][0]["doc_markdown"]
+    got = asgi_request(app, "GET", b"/bob/secret/1", b"tf-hub-format=compressed")
+    assert got == (200, bob.with_name("1.tar.gz").read_bytes())
+    assert "outside its model folder" in caplog.text
+    assert commit.roll_back(staging, docs=root / "assets" / "docs") is False
+    assert {path.name: path.read_bytes() for path in bob.parent.iterdir()} == bob_files

@@ -9,8 +9,10 @@ that were made, newest first, so the version is again what it was before that pu
 A rename was made if its target exists and its source does not, which needs no other record.
 
 Every rename moves something into or out of the staging folder, and the journal names paths
-relative to the model folder: `roll_back` refuses a journal naming a path outside the docs
-tree or a rename that does not touch the staging folder (a hub folder may come from a fork).
+relative to the model folder: `read_journal` (so `roll_back`, and the server's view of what
+the roll-back will leave, `settled`) refuses a journal naming a path outside that model folder
+other than its publisher doc, through a symlink then `..`, or a rename that does not touch the
+staging folder (a hub folder may come from a fork).
 """
 
 from __future__ import annotations
@@ -143,9 +145,10 @@ MAX_JOURNAL_BYTES = 64 * 1024
 def read_journal(
     staging: Path, *, docs: Path, warned: set[Path] | None = None
 ) -> list[tuple[Path, Path]] | None:
-    """The renames of the journal in `staging`, or None: no journal, or one not to follow (one
-    naming a path outside `docs` or a rename that does not touch `staging`, or garbled: not a
-    regular file, over `MAX_JOURNAL_BYTES` or `MAX_RENAMES`, not JSON, a NUL in a path).
+    """The renames of the journal in `staging` (paths without `..`), or None: no journal, or
+    one not to follow (a path outside its model folder other than its publisher doc, through a
+    symlink then `..`, or a rename that does not touch `staging`: `_Confinement`), or garbled:
+    not a regular file, over `MAX_JOURNAL_BYTES` or `MAX_RENAMES`, not JSON, a NUL in a path.
 
     Args:
         staging: a staging folder.
@@ -167,16 +170,50 @@ def read_journal(
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
         _warn_once(warned, journal, "Ignoring the unreadable publish journal %s: %s", err)
         return None
-    inside = os.path.realpath(staging)
-    tree = os.path.realpath(docs)
+    confined = _Confinement(staging, docs)
     for pair in renames:
-        real = [os.path.realpath(path) for path in pair]
-        in_tree = all(os.path.commonpath([tree, path]) == tree for path in real)
-        touches_staging = any(os.path.dirname(path) == inside for path in real)
-        if not (in_tree and touches_staging):
-            _warn_once(warned, journal, "Ignoring the publish journal %s: it names %s", pair)
+        problem = confined.problem(pair)
+        if problem:
+            _warn_once(warned, journal, "Ignoring the publish journal %s: %s", problem)
             return None
-    return renames
+    return [(_normal(a), _normal(b)) for a, b in renames]
+
+
+def _normal(path: Path) -> Path:
+    """A journal's path without `..` parts (`model/../../acme.md`, a publisher doc)."""
+    return Path(os.path.normpath(path))
+
+
+class _Confinement:
+    """Where the renames of a journal may lie: inside its model folder (the staging folder's
+    parent) or at that folder's publisher doc `docs/<publisher>/<publisher>.md`, and each
+    rename moves something into or out of the staging folder. A path must name, as text
+    (`..` dropped), the file it names through the filesystem: a symlink then `..` (the two
+    differ) could make a reader of the text (the server) and a renamer (the roll-back) act on
+    different files, one of them outside ROOT."""
+
+    def __init__(self, staging: Path, docs: Path) -> None:
+        self.staging = os.path.realpath(staging)
+        self.folder = os.path.realpath(staging.parent)
+        tree = os.path.realpath(docs)
+        rel = Path(os.path.relpath(self.folder, tree)).parts
+        below = os.path.commonpath([tree, self.folder]) == tree and len(rel) > 1
+        self.publisher_doc = os.path.join(tree, rel[0], rel[0] + ".md") if below else None
+
+    def problem(self, pair: tuple[Path, Path]) -> str | None:
+        """What is wrong with one rename of the journal, None if nothing."""
+        real = [os.path.realpath(path) for path in pair]
+        for path, real_path in zip(pair, real, strict=True):
+            if os.path.realpath(_normal(path)) != real_path:
+                return f"{path} goes through a symlink then '..'"
+            in_folder = real_path != self.folder and (
+                os.path.commonpath([self.folder, real_path]) == self.folder
+            )
+            if self.publisher_doc is None or not (in_folder or real_path == self.publisher_doc):
+                return f"{path} is outside its model folder {self.folder} (or its publisher doc)"
+        if not any(os.path.dirname(path) == self.staging for path in real):
+            return f"the rename {pair} does not touch its staging folder"
+        return None
 
 
 def _bounded_text(journal: Path) -> str:

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from .. import errors
-from . import commit, docs_layout
+from . import commit, docs_layout, protocol
 from . import staging as staging_lib
 from .docs_format import DocFile, parse_text
 from .docs_text import read_doc_text
@@ -45,7 +45,7 @@ class Settled:
                 if staging.is_dir():
                     renames = commit.read_journal(staging, docs=self.docs, warned=_WARNED)
                     if renames:
-                        found.append([(_normal(a), _normal(b)) for a, b in renames])
+                        found.append(renames)
             self._journals[folder] = found
         return self._journals[folder]
 
@@ -53,11 +53,19 @@ class Settled:
         """The file that holds what `path` will hold once rolled back: `path` itself when no
         journal names it (whether it exists or not), a file a killed publish moved aside into
         its staging folder, or None if the roll-back removes `path` (a file that publish put in
-        place new)."""
+        place new). A file a journal points to is checked to lie inside ROOT/assets/docs
+        (None if not; `commit.read_journal` confines journals, this holds if the files move
+        after)."""
         for renames in self.journals(path.parent):
             if any(path in pair for pair in renames):
-                return commit.after_roll_back(renames, path)
+                return self._inside(commit.after_roll_back(renames, path))
         return path
+
+    def _inside(self, holder: Path | None) -> Path | None:
+        """`holder` if it is a file or folder inside ROOT/assets/docs (real path), else None."""
+        if holder is None or not protocol.inside(str(holder), str(self.docs)):
+            return None
+        return holder
 
     def docs_of(self, listed: list[DocFile], root: Path) -> list[DocFile]:
         """`docs_format.list_docs(root)` as the roll-backs will leave it: a doc a killed publish
@@ -69,15 +77,23 @@ class Settled:
         """
         by_path = {doc.path: doc for doc in listed}
         for folder in self._folders_with_leftovers():
+            publisher_doc = self._publisher_doc(folder)
             for renames in self.journals(folder):
-                named = {p for pair in renames for p in pair if not p.parent.name[:1] == "."}
-                for target in sorted(p for p in named if p.suffix == ".md"):  # Publisher's too.
+                named = {p for pair in renames for p in pair}
+                # Only the docs of this model folder, and its publisher doc.
+                targets = {p for p in named if p.parent == folder or p == publisher_doc}
+                for target in sorted(p for p in targets if p.suffix == ".md"):
                     by_path.pop(target, None)
-                    holder = commit.after_roll_back(renames, target)
+                    holder = self._inside(commit.after_roll_back(renames, target))
                     doc = None if holder is None else _parsed_as(holder, target, root)
                     if doc is not None:
                         by_path[target] = doc
         return [by_path[path] for path in sorted(by_path)]
+
+    def _publisher_doc(self, folder: Path) -> Path | None:
+        """The publisher doc `docs/<publisher>/<publisher>.md` of a model folder below docs."""
+        parts = folder.relative_to(self.docs).parts if self.docs in folder.parents else ()
+        return self.docs / parts[0] / f"{parts[0]}.md" if len(parts) > 1 else None
 
     def _folders_with_leftovers(self) -> list[Path]:
         """The folders below ROOT/assets/docs holding a staging folder (hidden folders are not
@@ -89,11 +105,6 @@ class Settled:
                 found.append(Path(folder))
             subdirs[:] = [name for name in subdirs if name[:1] != "."]
         return found
-
-
-def _normal(path: Path) -> Path:
-    """A journal's path without `..` parts (`model/../../acme.md`, a publisher doc)."""
-    return Path(os.path.normpath(path))
 
 
 def _parsed_as(holder: Path, target: Path, root: Path) -> DocFile | None:
