@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests._helpers.asgi import asgi_request
 from tests._helpers.hub_server import write_model_doc, write_publisher
 
 from tfhub.hub import commit
+from tfhub.hub import staging as staging_lib
 from tfhub.hub.app import create_app
 from tfhub.hub.settings import ServeSettings
 
@@ -181,3 +183,35 @@ def test_a_journal_in_one_model_folder_changes_no_other_model(tmp_path, caplog):
     assert "outside its model folder" in caplog.text
     assert commit.roll_back(staging, docs=root / "assets" / "docs") is False
     assert {path.name: path.read_bytes() for path in bob.parent.iterdir()} == bob_files
+
+
+# --- Per-request cost (finding 6) -----------------------------------------------------------
+
+
+def test_a_model_with_1000_versions_lists_its_folder_once_per_request(tmp_path, monkeypatch):
+    """The API and the page of a model with 1,000 versions read the model folder's journals
+    once per request (before: 2-3 times per version, 3-4 s instead of ~50 ms for the API)."""
+    root, staging = _hub(tmp_path)
+    archive = (staging.parent / "1.tar.gz").read_bytes()
+    for version in range(2, 1001):
+        doc = write_model_doc(root, f"acme/emb/{version}", asset=f"{version}.tar.gz")
+        doc.with_name(f"{version}.tar.gz").write_bytes(archive)
+    app = _app(root, tmp_path)
+    listed: list[Path] = []
+    leftovers = staging_lib.leftovers
+
+    def counted(folder: Path) -> list[Path]:
+        listed.append(folder)
+        return leftovers(folder)
+
+    monkeypatch.setattr(staging_lib, "leftovers", counted)
+    started = time.perf_counter()
+    status, body = asgi_request(app, "GET", b"/api/models/acme/emb")
+    took = time.perf_counter() - started
+    assert status == 200
+    assert len(json.loads(body)["versions"]) == 1000
+    assert listed == [staging.parent]
+    assert took < 1.5  # ~50 ms here; 3-4 s before (a machine shared by 5 test runs).
+    listed.clear()
+    assert asgi_request(app, "GET", b"/acme/emb/1")[0] == 200
+    assert listed == [staging.parent]

@@ -28,6 +28,7 @@ from .docs_text import read_doc_text
 
 if TYPE_CHECKING:
     from .app import HubState
+    from .settled import Settled
 
 MAX_LIMIT = 1000
 
@@ -37,14 +38,15 @@ def _state(request: Request) -> HubState:
     return state
 
 
-def version_size(version: Version) -> int | None:
+def version_size(version: Version, settled: Settled | None = None) -> int | None:
     """The bytes a version's files take (archive, or folder), None if not in the hub or
-    unknown (its archive removed by hand since the last scan: pages still render)."""
+    unknown (its archive removed by hand since the last scan: pages still render).
+    `settled`: the request's journals (see `Version.archive_file`)."""
     try:
-        archive = version.archive_file()
+        archive = version.archive_file(settled)
         if archive is not None:
             return archive.stat().st_size
-        folder = version.folder_path()
+        folder = version.folder_path(settled)
         if folder is not None:
             return folder_size(folder)
     except OSError:
@@ -68,25 +70,28 @@ def model_summary(model: Model, base_url: str) -> dict[str, Any]:
     }
 
 
-def version_json(model: Model, version: Version, base_url: str) -> dict[str, Any]:
-    """One version: where to get it, its size, doc metadata and signature summary."""
+def version_json(
+    model: Model, version: Version, base_url: str, settled: Settled | None = None
+) -> dict[str, Any]:
+    """One version: where to get it, its size, doc metadata and signature summary (`settled`:
+    the request's journals, see `Version.archive_file`)."""
     return {
         "version": version.version,
         "url": f"{base_url}/{protocol.quoted(model.handle)}/{version.version}",
         "servable": version.servable,
-        "size_bytes": version_size(version),
+        "size_bytes": version_size(version, settled),
         "asset_path": version.asset_path,
         "metadata": {
             key: [v.value for v in values] for key, values in version.doc.metadata.items()
         },
         "signatures": None if version.signatures is None else version.signatures.to_json(),
-        "doc_markdown": doc_text(version),
+        "doc_markdown": doc_text(version, settled),
     }
 
 
-def doc_text(version: Version) -> str | None:
+def doc_text(version: Version, settled: Settled | None = None) -> str | None:
     """The version's doc as published (what `tfhub mirror` copies), None if unreadable."""
-    return _file_text(version.doc, version.doc_file())
+    return _file_text(version.doc, version.doc_file(settled))
 
 
 def _file_text(doc: DocFile | None, path: Path | None = None) -> str | None:
@@ -156,8 +161,9 @@ async def one_model(request: Request) -> Response:
             status_code=404,
         )
     data = model_summary(model, base)
+    settled = state.catalog.settled()  # One for all versions: the model folder listed once.
     data["versions"] = [
-        version_json(model, model.versions[v], base) for v in sorted(model.versions)
+        version_json(model, model.versions[v], base, settled) for v in sorted(model.versions)
     ]
     data["body_markdown"] = model.latest.doc.body
     return JSONResponse(data)

@@ -69,23 +69,29 @@ class Version:
     signatures: SignatureSummary | None = None  # <version>.signatures.json, read once
     docs: Path | None = None  # ROOT/assets/docs, where interrupted publishes are looked for
 
-    def archive_file(self) -> Path | None:
+    def archive_file(self, settled: Settled | None = None) -> Path | None:
         """The file holding the version's archive now: `archive`, or where the roll-back of a
-        publish killed in its folder will bring it back from (`settled`); None if none."""
-        return self._settled(self.archive)
+        publish killed in its folder will bring it back from (`settled`); None if none.
 
-    def folder_path(self) -> Path | None:
+        Args:
+            settled: the journals as this request reads them: pass one `Settled` (`Catalog.
+                settled`) to every version a request shows, so each model folder is listed
+                once (not 2-3 times per version); default a new one.
+        """
+        return self._settled(self.archive, settled)
+
+    def folder_path(self, settled: Settled | None = None) -> Path | None:
         """The model folder of a folder version now (`archive_file`, for the folder)."""
-        return self._settled(self.folder)
+        return self._settled(self.folder, settled)
 
-    def _settled(self, path: Path | None) -> Path | None:
+    def doc_file(self, settled: Settled | None = None) -> Path | None:
+        """The file holding the version's doc now (`archive_file`, for the doc)."""
+        return self._settled(self.doc.path, settled)
+
+    def _settled(self, path: Path | None, settled: Settled | None) -> Path | None:
         if path is None or self.docs is None:
             return path
-        return Settled(self.docs).file(path)
-
-    def doc_file(self) -> Path | None:
-        """The file holding the version's doc now (`archive_file`, for the doc)."""
-        return self.doc.path if self.docs is None else Settled(self.docs).file(self.doc.path)
+        return (settled or Settled(self.docs)).file(path)
 
     @property
     def asset_path(self) -> str | None:
@@ -216,6 +222,10 @@ class Catalog:
     # "publisher/model/version" -> the Lite, Tfjs and Coral versions whose parent-model it is.
     derived: dict[str, list[tuple[Model, Version]]] = field(default_factory=dict)
 
+    def settled(self) -> Settled:
+        """The journals of killed publishes as of now, for one request (see `Settled`)."""
+        return Settled(docs_layout.docs_dir(self.root))
+
     @classmethod
     def scan(cls, root: str | os.PathLike[str]) -> Catalog:
         """Reads every doc under ROOT/assets/docs.
@@ -227,7 +237,7 @@ class Catalog:
             The catalog (empty if the folder has no docs).
         """
         catalog = cls(Path(root).resolve())
-        settled = Settled(docs_layout.docs_dir(catalog.root))
+        settled = catalog.settled()
         for doc in settled.docs_of(docs_format.list_docs(catalog.root), catalog.root):
             catalog._add(doc, settled)
         for publisher in catalog.publishers.values():

@@ -295,8 +295,9 @@ async def publisher_page(request: Request, state: HubState, name: str) -> Respon
 
 async def model_page(request: Request, state: HubState, model: Model, version: Version) -> Response:
     """A model version: doc, metadata, versions with sizes, signatures, snippets."""
+    settled = state.catalog.settled()  # One for all versions: the model folder listed once.
     versions = [
-        (model.versions[v], version_size(model.versions[v]))
+        (model.versions[v], version_size(model.versions[v], settled))
         for v in sorted(model.versions, reverse=True)
     ]
     base = state.base_url(request)

@@ -30,24 +30,30 @@ _WARNED: set[Path] = set()
 
 class Settled:
     """The journals of interrupted publishes below ROOT/assets/docs, each model folder's read
-    once (build one per scan, or per request: journals come and go)."""
+    once: build one per scan, or one per request (journals come and go), passed to every
+    version it shows (`Version.archive_file`): a model page lists its folder once, not 2-3
+    times per version."""
 
     def __init__(self, docs: Path) -> None:
         """`docs`: ROOT/assets/docs (a journal naming a path outside it is not followed)."""
         self.docs = docs
-        self._journals: dict[Path, list[Renames]] = {}
+        self._journals: dict[str, list[Renames]] = {}  # By model folder (a str: cheaper).
 
     def journals(self, folder: Path) -> list[Renames]:
         """The renames of each journal in the staging folders of a model folder."""
-        if folder not in self._journals:
+        return self._journals_in(os.fspath(folder))
+
+    def _journals_in(self, folder: str) -> list[Renames]:
+        found = self._journals.get(folder)
+        if found is None:
             found = []
-            for staging in staging_lib.leftovers(folder):
+            for staging in staging_lib.leftovers(Path(folder)):
                 if staging.is_dir():
                     renames = commit.read_journal(staging, docs=self.docs, warned=_WARNED)
                     if renames:
                         found.append(renames)
             self._journals[folder] = found
-        return self._journals[folder]
+        return found
 
     def file(self, path: Path) -> Path | None:
         """The file that holds what `path` will hold once rolled back: `path` itself when no
@@ -56,7 +62,7 @@ class Settled:
         place new). A file a journal points to is checked to lie inside ROOT/assets/docs
         (None if not; `commit.read_journal` confines journals, this holds if the files move
         after)."""
-        for renames in self.journals(path.parent):
+        for renames in self._journals_in(os.path.dirname(path)):
             if any(path in pair for pair in renames):
                 return self._inside(commit.after_roll_back(renames, path))
         return path
