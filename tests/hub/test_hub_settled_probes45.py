@@ -13,13 +13,21 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.asgi import asgi_request
-from tests._helpers.hub_server import write_model_doc, write_publisher
+from tests._helpers.hub_server import (
+    free_port,
+    nginx_binary,
+    run_nginx,
+    write_model_doc,
+    write_publisher,
+)
 
 from tfhub.hub import commit
 from tfhub.hub import staging as staging_lib
 from tfhub.hub.app import create_app
+from tfhub.hub.nginx import nginx_config
 from tfhub.hub.settings import ServeSettings
 
 STAGING = ".1.publish-" + "c" * 32
@@ -215,3 +223,28 @@ def test_a_model_with_1000_versions_lists_its_folder_once_per_request(tmp_path, 
     listed.clear()
     assert asgi_request(app, "GET", b"/acme/emb/1")[0] == 200
     assert listed == [staging.parent]
+
+
+# --- nginx (finding 5) ----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed (apt-get install nginx)")
+def test_nginx_sends_no_archive_for_a_version_ending_in_a_newline(tmp_path):
+    """`/acme/emb/1%0A` is not version 1 (tfhub serve: 400): nginx passes it on to tfhub
+    serve (down here: 502) instead of sending 1.tar.gz; `1` and `1/` are still nginx's."""
+    root, _ = _hub(tmp_path)
+    app_port, nginx_port = free_port(), free_port()
+    conf = nginx_config(
+        str(root), upstream=f"127.0.0.1:{app_port}", listen=f"127.0.0.1:{nginx_port}", auth=False
+    )
+    with run_nginx(conf, tmp_path / "nginx", port=nginx_port) as base:
+        got = {
+            path: requests.get(f"{base}/{path}?tf-hub-format=compressed", timeout=10).status_code
+            for path in ("acme/emb/1", "acme/emb/1/", "acme/emb/1%0A", "acme/emb/1/%0A")
+        }
+    assert got == {
+        "acme/emb/1": 200,
+        "acme/emb/1/": 200,
+        "acme/emb/1%0A": 502,
+        "acme/emb/1/%0A": 502,
+    }
