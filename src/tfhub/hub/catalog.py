@@ -64,8 +64,10 @@ class Version:
 
     doc: DocFile
     version: int
-    archive: Path | None = None  # <version>.tar.gz beside the doc, inside ROOT
-    folder: Path | None = None  # <version>/ model folder beside the doc, inside ROOT
+    # <version>.tar.gz beside the doc, if the scan found the version's archive inside ROOT
+    # (there, or aside in a killed publish's staging folder): `archive_file` is the file now.
+    archive: Path | None = None
+    folder: Path | None = None  # <version>/ model folder beside the doc: as `archive`
     signatures: SignatureSummary | None = None  # <version>.signatures.json, read once
     docs: Path | None = None  # ROOT/assets/docs, where interrupted publishes are looked for
 
@@ -269,7 +271,13 @@ class Catalog:
     def _add(self, doc: DocFile, settled: Settled) -> None:
         doc = shown_doc(doc)
         held = settled.file(doc.path)
-        if held is None or not is_inside(held, self.root):
+        if held is None:
+            logger.warning(
+                "Ignoring %s: the roll-back of the publish killed in its folder removes it",
+                doc.path,
+            )
+            return
+        if not is_inside(held, self.root):
             logger.warning("Ignoring %s: it is a symlink out of %s", doc.path, self.root)
             return
         if doc.kind is DocKind.PUBLISHER:

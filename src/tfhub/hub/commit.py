@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -99,9 +100,7 @@ def roll_back(staging: Path, *, docs: Path) -> bool:
     renames = read_journal(staging, docs=docs)
     if renames is None:
         return False
-    for source, dest in reversed(renames):
-        if dest.exists() and not source.exists():
-            os.replace(dest, source)
+    _undo(renames, exists=Path.exists, move=os.replace)
     logger.warning(
         "Rolled back a publish into %s that was interrupted while putting its files in place: "
         "the version is as it was before it",
@@ -127,10 +126,25 @@ def after_roll_back(renames: list[tuple[Path, Path]], path: Path) -> Path | None
             return moved[place]
         return place if place.exists() else None
 
-    for source, dest in reversed(renames):
-        if holder(dest) is not None and holder(source) is None:
-            moved[source], moved[dest] = holder(dest), None
+    def move(dest: Path, source: Path) -> None:
+        moved[source], moved[dest] = holder(dest), None
+
+    _undo(renames, exists=lambda place: holder(place) is not None, move=move)
     return holder(path)
+
+
+def _undo(
+    renames: list[tuple[Path, Path]],
+    *,
+    exists: Callable[[Path], bool],
+    move: Callable[[Path, Path], None],
+) -> None:
+    """Undoes the renames that were made, newest first (`move(dest, source)`): a rename was
+    made if its target exists and its source does not (the one home of that rule: `roll_back`
+    renames, `after_roll_back` replays without renaming)."""
+    for source, dest in reversed(renames):
+        if exists(dest) and not exists(source):
+            move(dest, source)
 
 
 # A journal is read with bounds: a publish renames at most 9 paths (the model folder
