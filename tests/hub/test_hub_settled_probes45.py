@@ -66,7 +66,7 @@ def _journal(renames: list[list[str]]) -> str:
 _PUT_IN_PLACE = [f"{STAGING}/1.tar.gz", "1.tar.gz"]
 GARBLED = {
     "nul-in-a-path": _journal([["1.tar.gz\0x", f"{STAGING}/old-0-1.tar.gz"]]),
-    "nested-100000-deep": '{"renames": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    "nested-30000-deep": '{"renames": ' + "[" * 30_000 + "]" * 30_000 + "}",  # < 64 KiB.
     "65-renames": _journal([_PUT_IN_PLACE] * (commit.MAX_RENAMES + 1)),
     "over-64-kib": _journal([_PUT_IN_PLACE]) + " " * commit.MAX_JOURNAL_BYTES,
     "not-utf-8": '{"renames": "\udcff"}',
@@ -248,3 +248,21 @@ def test_nginx_sends_no_archive_for_a_version_ending_in_a_newline(tmp_path):
         "acme/emb/1%0A": 502,
         "acme/emb/1/%0A": 502,
     }
+
+
+@pytest.mark.parametrize(("publisher", "followed"), [("acme", True), ("bob", False)])
+def test_a_journal_may_name_its_own_publisher_doc_only(tmp_path, publisher, followed):
+    """A journal in acme/emb may put back acme's publisher doc (a first publish of acme puts
+    it in place), not bob's: that journal is refused, and the roll-back leaves bob's doc."""
+    root, staging = _hub(tmp_path)
+    write_publisher(root, "bob", "Bob")
+    docs = root / "assets" / "docs"
+    doc = docs / publisher / f"{publisher}.md"
+    text = doc.read_text()
+    (staging / "other.md").write_text(text.replace("Acme", "Other").replace("Bob", "Other"))
+    rel = f"../../../{publisher}/{publisher}.md"
+    journal = [[rel, f"{STAGING}/other.md"], [f"{STAGING}/new.md", rel]]
+    (staging / commit.JOURNAL).write_text(_journal(journal))
+    assert (commit.read_journal(staging, docs=docs) is not None) is followed
+    assert commit.roll_back(staging, docs=docs) is followed
+    assert (doc.read_text() == text) is not followed
