@@ -206,16 +206,24 @@ def remove_leftovers(folder: Path, *, docs: Path, remove_made: bool = False) -> 
             empty then (not for a publish about to write into `folder`).
 
     Returns:
-        The leftovers removed.
+        The leftovers removed (not those kept: see the warnings).
     """
-    found = leftovers(folder)
+    removed: list[Path] = []
     made: list[Path] = []
-    for path in found:
+    for path in leftovers(folder):
         if path.is_dir() and not path.is_symlink():
             try:
-                commit.roll_back(path, docs=docs)
+                rolled_back = commit.roll_back(path, docs=docs)
             except OSError as err:  # Keep what could not be put back: nothing is deleted.
                 logger.warning("Cannot roll back the interrupted publish in %s: %s", path, err)
+                continue
+            if not rolled_back and os.path.lexists(path / commit.JOURNAL):
+                logger.warning(
+                    "Kept %s: the journal of the interrupted publish in it cannot be followed "
+                    "(see the warning before), and the files it moved aside may be there. Put "
+                    "them back by hand, then remove that folder.",
+                    path,
+                )
                 continue
             made = max(made, _made_by(path, docs=docs), key=len)
             shutil.rmtree(path, ignore_errors=True)
@@ -223,9 +231,10 @@ def remove_leftovers(folder: Path, *, docs: Path, remove_made: bool = False) -> 
             with contextlib.suppress(OSError):
                 path.unlink()
         logger.info("Removed %s, left by an interrupted publish", path)
+        removed.append(path)
     if remove_made:
         _remove_empty(made)
-    return found
+    return removed
 
 
 # How often a publish makes its model folder again when a failed publish of the same model
