@@ -185,8 +185,12 @@ def _granian_supervisor() -> Any:
 
         def _spawn_worker(self, *args: Any, **kwargs: Any) -> Any:
             worker = super()._spawn_worker(*args, **kwargs)
-            start = worker.start
-            worker.start = lambda: _start_holding_stop_signals(start)
+            if getattr(worker, "_spawn_method", None) == "fork":
+                # Only a forked one: a spawned worker (macOS's default start method; granian
+                # spawns for Python 3.14's forkserver) starts a new interpreter, which would keep
+                # the signals blocked (no fork hook runs there): it never took SIGTERM.
+                start = worker.start
+                worker.start = lambda: _start_holding_stop_signals(start)
             worker._watcher = lambda: _watch_worker(self, worker)  # Run by `worker.start()`.
             return worker
 
