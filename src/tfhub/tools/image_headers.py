@@ -144,7 +144,13 @@ def _gif(descriptor: int, start: bytes) -> ImageHeader:
     width, height, frames, frame_pixels = screen_width, screen_height, 0, 0
     while (kind := blocks.at(offset, 1)) in (bytes([_GIF_IMAGE]), bytes([_GIF_EXTENSION])):
         if kind[0] == _GIF_EXTENSION:
-            offset = _after_sub_blocks(blocks, offset + 2)  # Introducer, label.
+            # Introducer, label, first sub-block. giflib (DGifSlurp) then reads sub-blocks up
+            # to an empty one, even after an empty first one: `21 FE 00 3B ...` is not a
+            # trailer but a 59-byte sub-block, which a frame may follow.
+            first = blocks.at(offset + 2, 1)
+            if not first:
+                break
+            offset = _after_sub_blocks(blocks, offset + 3 + first[0])
             continue
         image = blocks.at(offset + 5, 5)
         if len(image) < 5:

@@ -1,0 +1,97 @@
+"""Probe 45: the GIF block walker of `image_headers` against what TensorFlow (giflib) decodes.
+
+Each crafted GIF is decoded by the real `tf.io.decode_image` where cheap: the header must
+report the size TensorFlow decodes it at, so that `image_folders` bounds the real cost.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import struct
+from pathlib import Path
+
+import pytest
+import tensorflow as tf
+
+from tfhub.tools import image_folders
+from tfhub.tools.image_headers import read_header
+
+
+def _pil_gif(width: int, height: int) -> tuple[bytes, bytes]:
+    """A one-frame GIF of `width` x `height` written by Pillow, split into its header (signature,
+    logical screen, global colour table) and its blocks (the frame, the trailer)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("P", (width, height), 0).save(buffer, "GIF")
+    data = buffer.getvalue()
+    flags = data[10]
+    body = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    return data[:body], data[body:]
+
+
+def _with_screen(header: bytes, width: int, height: int) -> bytes:
+    return header[:6] + struct.pack("<HH", width, height) + header[10:]
+
+
+def _decoded_size(path: Path) -> tuple[int, int]:
+    """(width, height) of the image TensorFlow decodes from `path`."""
+    image = tf.io.decode_image(
+        tf.io.read_file(os.fspath(path)), channels=3, expand_animations=False
+    )
+    return int(image.shape[1]), int(image.shape[0])
+
+
+def _kept(tmp_path: Path, name: str, data: bytes) -> list[str]:
+    """Lists a folder of two classes holding `data` as `name` beside two small GIFs; returns the
+    names of the images kept."""
+    header, blocks = _pil_gif(8, 8)
+    for label in ("a", "b"):
+        (tmp_path / label).mkdir()
+        (tmp_path / label / "ok.gif").write_bytes(header + blocks)
+    (tmp_path / "a" / name).write_bytes(data)
+    files = image_folders.list_image_files(os.fspath(tmp_path))
+    return sorted(os.path.basename(path) for path in files.paths)
+
+
+# An extension block (introducer 21, label FE: a comment), then sub-blocks as giflib's
+# DGifSlurp reads them: the first sub-block, then sub-blocks up to an empty one, even when the
+# first was empty.
+_EXTENSIONS = {
+    "empty-then-trailer-byte": b"\x21\xfe\x00" + b"\x3b" + b"A" * 0x3B + b"\x00",
+    "empty-then-empty": b"\x21\xfe\x00\x00",
+    "empty-then-two": b"\x21\xfe\x00" + b"\x02ab" + b"\x2c" + b"C" * 0x2C + b"\x00",
+    "one-sub-block": b"\x21\xfe\x03abc\x00",
+    "two-sub-blocks": b"\x21\xfe\x01\x3b\x02\x21\x2c\x00",
+}
+
+
+@pytest.mark.parametrize("extension", sorted(_EXTENSIONS))
+def test_an_extension_before_a_frame_hides_no_frame_from_the_header(tmp_path, extension):
+    # F1: after `21 FE 00`, the walker took the next byte (3B) for the trailer and stopped,
+    # reporting the 10 x 10 screen; giflib read it as a sub-block size and decoded the frame.
+    header, blocks = _pil_gif(200, 120)
+    path = tmp_path / "x.gif"
+    path.write_bytes(_with_screen(header, 10, 10) + _EXTENSIONS[extension] + blocks)
+
+    found = read_header(os.fspath(path))
+
+    assert found is not None
+    assert (found.width, found.height) == _decoded_size(path) == (200, 120)
+    assert found.frames == 1
+
+
+def test_a_frame_behind_an_empty_extension_is_left_out_above_the_bound(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", 10_000)
+    header, blocks = _pil_gif(200, 120)  # 24,000 pixels behind a 10 x 10 screen.
+    data = _with_screen(header, 10, 10) + _EXTENSIONS["empty-then-trailer-byte"] + blocks
+
+    with caplog.at_level(logging.WARNING, logger=image_folders.logger.name):
+        kept = _kept(tmp_path, "bomb.gif", data)
+
+    assert kept == ["ok.gif", "ok.gif"]
+    assert "bomb.gif (200 x 120)" in caplog.text
