@@ -95,3 +95,38 @@ def test_a_frame_behind_an_empty_extension_is_left_out_above_the_bound(
 
     assert kept == ["ok.gif", "ok.gif"]
     assert "bomb.gif (200 x 120)" in caplog.text
+
+
+@pytest.mark.parametrize("signature", [b"GIF80a", b"GIF8zz", b"GIF89b", b"GIF8\0\0"])
+def test_any_gif8_signature_is_read_as_tensorflow_decodes_it(tmp_path, signature):
+    # F2: TensorFlow's decode_image takes any file starting "GIF8" for a GIF (giflib checks
+    # only "GIF"); the header was None for versions other than 87a and 89a: no bound.
+    header, blocks = _pil_gif(200, 120)
+    path = tmp_path / "x.gif"
+    path.write_bytes(signature + _with_screen(header, 10, 10)[6:] + blocks)
+
+    found = read_header(os.fspath(path))
+
+    assert found is not None and found.format == "GIF"
+    assert (found.width, found.height) == _decoded_size(path) == (200, 120)
+
+
+def test_a_gif_of_another_version_is_left_out_above_the_bound(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", 10_000)
+    header, blocks = _pil_gif(200, 120)
+
+    with caplog.at_level(logging.WARNING, logger=image_folders.logger.name):
+        kept = _kept(tmp_path, "bomb.gif", b"GIF8zz" + header[6:] + blocks)
+
+    assert kept == ["ok.gif", "ok.gif"]
+    assert "bomb.gif (200 x 120)" in caplog.text
+
+
+def test_a_file_tensorflow_does_not_take_for_a_gif_has_no_header(tmp_path):
+    header, blocks = _pil_gif(20, 10)
+    path = tmp_path / "x.gif"
+    path.write_bytes(b"GIF7xx" + header[6:] + blocks)
+
+    assert read_header(os.fspath(path)) is None
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        _decoded_size(path)

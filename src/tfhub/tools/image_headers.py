@@ -88,7 +88,7 @@ def _parse(descriptor: int) -> ImageHeader | None:
     if start.startswith(_PNG_SIGNATURE) and start[12:16] == b"IHDR":
         width, height = struct.unpack(">II", start[16:24])
         return ImageHeader("PNG", width, height)
-    if start[:6] in (b"GIF87a", b"GIF89a"):
+    if start.startswith(b"GIF8"):  # TensorFlow's sniff: any version (giflib checks "GIF").
         return _gif(descriptor, start)
     if start.startswith(b"BM"):
         return _bmp(start)
