@@ -130,3 +130,29 @@ def test_a_file_tensorflow_does_not_take_for_a_gif_has_no_header(tmp_path):
     assert read_header(os.fspath(path)) is None
     with pytest.raises(tf.errors.InvalidArgumentError):
         _decoded_size(path)
+
+
+def test_a_gif_is_as_large_as_its_largest_frame_whatever_its_screen(tmp_path, monkeypatch):
+    # F5: the logical screen was counted (max of screen and frames) though TensorFlow ignores
+    # it: a GIF of a 10000 x 10000 screen and a 300 x 200 frame was left out as a bomb.
+    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", 100_000)
+    header, blocks = _pil_gif(300, 200)
+    data = _with_screen(header, 10_000, 10_000) + blocks
+    path = tmp_path / "x.gif"
+    path.write_bytes(data)
+
+    found = read_header(os.fspath(path))
+
+    assert found is not None
+    assert (found.width, found.height, found.pixels) == (*_decoded_size(path), 60_000)
+    assert _kept(tmp_path, "screen.gif", data) == ["ok.gif", "ok.gif", "screen.gif"]
+
+
+def test_a_gif_cut_before_its_first_frame_is_as_large_as_its_screen(tmp_path):
+    header, _ = _pil_gif(300, 200)
+    path = tmp_path / "x.gif"
+    path.write_bytes(_with_screen(header, 400, 500))
+
+    found = read_header(os.fspath(path))
+
+    assert found is not None and (found.width, found.height, found.frames) == (400, 500, 1)

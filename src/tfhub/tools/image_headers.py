@@ -36,7 +36,7 @@ class ImageHeader:
     Attributes:
         format: "JPEG", "PNG", "GIF", "BMP" or "WebP" (from the file's content, not its name).
         width: the width in pixels (a GIF's: its largest frame's, which TensorFlow decodes it
-            at, or its logical screen's if larger).
+            at, whatever its logical screen says; the screen's if no frame was read).
         height: the height in pixels (a GIF's: as its width).
         unsupported: why TensorFlow cannot decode the file right (e.g. "8-bit palette BMP"),
             or "" if it can.
@@ -136,12 +136,13 @@ def _webp(start: bytes) -> ImageHeader | None:
 def _gif(descriptor: int, start: bytes) -> ImageHeader:
     """A GIF's size, from its frames' image descriptors (the blocks are walked, their data
     skipped): TensorFlow decodes it at the size of its largest frame, whatever its logical
-    screen says (a 190 KB GIF claiming 10 x 10 decoded to 16000 x 16000), and reads every
+    screen says (a 190 KB GIF claiming 10 x 10 decoded to 16000 x 16000; one claiming
+    10000 x 10000 with a 300 x 200 frame, to 300 x 200), and reads every
     frame first (240 frames of 3000 x 3000: 2.7 GB). A damaged or cut GIF: its frames so far."""
     screen_width, screen_height, flags = struct.unpack("<HHB", start[6:11])
     blocks = _Window(descriptor, start)
     offset = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)  # After the colour table.
-    width, height, frames, frame_pixels = screen_width, screen_height, 0, 0
+    width, height, frames, frame_pixels = 0, 0, 0, 0
     while (kind := blocks.at(offset, 1)) in (bytes([_GIF_IMAGE]), bytes([_GIF_EXTENSION])):
         if kind[0] == _GIF_EXTENSION:
             # Introducer, label, first sub-block. giflib (DGifSlurp) then reads sub-blocks up
@@ -160,6 +161,8 @@ def _gif(descriptor: int, start: bytes) -> ImageHeader:
         frames, frame_pixels = frames + 1, frame_pixels + frame_width * frame_height
         table = 3 << ((frame_flags & 7) + 1) if frame_flags & 0x80 else 0
         offset = _after_sub_blocks(blocks, offset + 10 + table + 1)  # LZW code size: 1 byte.
+    if not frames:  # Cut before its first frame (TensorFlow refuses it): the screen's size.
+        width, height = screen_width, screen_height
     return ImageHeader("GIF", width, height, frames=max(frames, 1), frame_pixels=frame_pixels)
 
 
