@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
-from tfhub.tools import image_folders
+from tfhub.tools import image_folders, image_headers
 from tfhub.tools.image_headers import read_header
 
 
@@ -156,3 +156,56 @@ def test_a_gif_cut_before_its_first_frame_is_as_large_as_its_screen(tmp_path):
     found = read_header(os.fspath(path))
 
     assert found is not None and (found.width, found.height, found.frames) == (400, 500, 1)
+
+
+# A 1 x 1 frame: descriptor (no colour table), LZW code size 2, codes clear, 0, end.
+_TINY_FRAME = b"\x2c" + struct.pack("<HHHH", 0, 0, 1, 1) + b"\x00" + b"\x02\x02\x44\x01\x00"
+
+
+def _tiny_frames_gif(frames: int, before: bytes = b"") -> bytes:
+    """A GIF of `frames` frames of 1 x 1 (a 2-colour global table), `before` them."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00" * 3 + b"\xff" * 3
+    return screen + before + _TINY_FRAME * frames + b"\x3b"
+
+
+def test_each_gif_frame_counts_at_least_what_giflib_keeps_for_it(tmp_path, monkeypatch):
+    # F6: a frame of 1 x 1 pixel counted 1, though giflib keeps ~100 bytes for each (2 M
+    # frames of 1 x 1 in 30 MB: +194 MB in TensorFlow); it now counts 128.
+    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", 100_000)
+    data = _tiny_frames_gif(1_000)
+    path = tmp_path / "x.gif"
+    path.write_bytes(data)
+
+    found = read_header(os.fspath(path))
+
+    assert found is not None and (found.width, found.height) == _decoded_size(path) == (1, 1)
+    assert (found.frames, found.frame_pixels) == (1_000, 128_000)
+    assert _kept(tmp_path, "frames.gif", data) == ["ok.gif", "ok.gif"]
+
+
+def test_a_gif_of_more_blocks_than_walked_is_left_out_naming_why(tmp_path, monkeypatch, caplog):
+    # F6: 10 MB of empty comments took the walker 4.5 s; the blocks and sub-blocks walked
+    # are now capped, and a GIF of more is left out with a warning saying so.
+    monkeypatch.setattr(image_headers, "GIF_MAX_STEPS", 1_000)
+    comments = b"\x21\xfe\x01x\x00" * 400  # 3 steps each.
+    path = tmp_path / "x.gif"
+    path.write_bytes(_tiny_frames_gif(1, comments))
+
+    found = read_header(os.fspath(path))
+
+    assert found is not None and found.too_long
+    with caplog.at_level(logging.WARNING, logger=image_folders.logger.name):
+        assert _kept(tmp_path, "long.gif", path.read_bytes()) == ["ok.gif", "ok.gif"]
+    assert "1 GIF(s) of more than 1,000 blocks" in caplog.text
+    assert "long.gif" in caplog.text
+
+
+def test_a_gif_of_fewer_blocks_than_the_cap_is_walked_to_its_end(tmp_path, monkeypatch):
+    monkeypatch.setattr(image_headers, "GIF_MAX_STEPS", 1_000)
+    path = tmp_path / "x.gif"
+    path.write_bytes(_tiny_frames_gif(50, b"\x21\xfe\x01x\x00" * 200))  # 800 steps.
+
+    found = read_header(os.fspath(path))
+
+    assert found is not None and not found.too_long and found.frames == 50
+    assert _kept(tmp_path, "short.gif", path.read_bytes()) == ["ok.gif", "ok.gif", "short.gif"]

@@ -22,6 +22,7 @@ import os
 from collections.abc import Sequence
 
 from .. import errors
+from . import image_headers
 from .image_headers import read_header
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class _LeftOut:
     not_files: list[str] = dataclasses.field(default_factory=list)  # Pipes, devices, links.
     unsupported: list[str] = dataclasses.field(default_factory=list)  # "path (why)".
     too_large: list[str] = dataclasses.field(default_factory=list)  # "path (W x H)".
+    too_long: list[str] = dataclasses.field(default_factory=list)  # GIFs of too many blocks.
 
     def warn(self) -> None:
         """Logs one warning per reason, naming the files."""
@@ -131,9 +133,25 @@ class _LeftOut:
                 f"{MAX_IMAGE_PIXELS:,}",
                 named(self.too_large),
             )
+        if self.too_long:
+            logger.warning(
+                "Left out %d GIF(s) of more than %s blocks (frames, extensions and their "
+                "sub-blocks; possible decompression bombs: counting their pixels would take "
+                "seconds, and TensorFlow keeps every frame): %s. Convert them to PNG or JPEG "
+                "to use them, or raise tfhub.tools.image_headers.GIF_MAX_STEPS.",
+                len(self.too_long),
+                f"{image_headers.GIF_MAX_STEPS:,}",
+                named(self.too_long),
+            )
 
     def __bool__(self) -> bool:
-        return bool(self.undecodable or self.not_files or self.unsupported or self.too_large)
+        return bool(
+            self.undecodable
+            or self.not_files
+            or self.unsupported
+            or self.too_large
+            or self.too_long
+        )
 
 
 def _decodable(paths: list[str], left_out: _LeftOut) -> list[str]:
@@ -151,6 +169,8 @@ def _decodable(paths: list[str], left_out: _LeftOut) -> list[str]:
             kept.append(path)
         elif header.unsupported:
             left_out.unsupported.append(f"{path} ({header.unsupported})")
+        elif MAX_IMAGE_PIXELS is not None and header.too_long:
+            left_out.too_long.append(path)
         elif MAX_IMAGE_PIXELS is not None and header.pixels > MAX_IMAGE_PIXELS:
             frames = f", {header.frames} frames" if header.frames > 1 else ""
             left_out.too_large.append(f"{path} ({header.width} x {header.height}{frames})")

@@ -27,6 +27,12 @@ _BMP_COMPRESSIONS_DECODED = frozenset({0, 3})
 # GIF blocks: an image (a frame), an extension, the trailer.
 _GIF_IMAGE, _GIF_EXTENSION, _GIF_TRAILER = 0x2C, 0x21, 0x3B
 _GIF_READ = 65536  # Bytes read at a time while a GIF's blocks are walked.
+# Blocks and sub-blocks walked in a GIF, at most (0.4-0.6 s); a GIF of more is left out (a 1 MB
+# frame is ~4,000 sub-blocks; 10 MB of comments, 3 M blocks, took 4.5 s to walk uncapped).
+GIF_MAX_STEPS = 1_000_000
+# What giflib keeps per frame besides its pixels, in bytes (a byte each): 2 M frames of 1 x 1
+# took TensorFlow 194 MB (~100 bytes a frame).
+_GIF_FRAME_OVERHEAD = 128
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +48,10 @@ class ImageHeader:
             or "" if it can.
         frames: the number of frames (a GIF's; 1 for the other formats).
         frame_pixels: the pixels of every frame together (a GIF's: TensorFlow reads them all,
-            a byte each, even to decode the first; 0 for the other formats).
+            a byte each, even to decode the first; a frame counts at least
+            `_GIF_FRAME_OVERHEAD`, what giflib keeps for it; 0 for the other formats).
+        too_long: a GIF of more than `GIF_MAX_STEPS` blocks and sub-blocks, not walked to its
+            end (its size and frames are those read so far).
     """
 
     format: str
@@ -51,6 +60,7 @@ class ImageHeader:
     unsupported: str = ""
     frames: int = 1
     frame_pixels: int = 0
+    too_long: bool = False
 
     @property
     def pixels(self) -> int:
@@ -142,8 +152,11 @@ def _gif(descriptor: int, start: bytes) -> ImageHeader:
     screen_width, screen_height, flags = struct.unpack("<HHB", start[6:11])
     blocks = _Window(descriptor, start)
     offset = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)  # After the colour table.
-    width, height, frames, frame_pixels = 0, 0, 0, 0
-    while (kind := blocks.at(offset, 1)) in (bytes([_GIF_IMAGE]), bytes([_GIF_EXTENSION])):
+    width, height, frames, frame_pixels, too_long = 0, 0, 0, 0, False
+    while not (too_long := blocks.reads >= GIF_MAX_STEPS):
+        kind = blocks.at(offset, 1)
+        if kind not in (bytes([_GIF_IMAGE]), bytes([_GIF_EXTENSION])):
+            break  # The trailer, or a damaged or cut GIF.
         if kind[0] == _GIF_EXTENSION:
             # Introducer, label, first sub-block. giflib (DGifSlurp) then reads sub-blocks up
             # to an empty one, even after an empty first one: `21 FE 00 3B ...` is not a
@@ -158,18 +171,19 @@ def _gif(descriptor: int, start: bytes) -> ImageHeader:
             break
         frame_width, frame_height, frame_flags = struct.unpack("<HHB", image)
         width, height = max(width, frame_width), max(height, frame_height)
-        frames, frame_pixels = frames + 1, frame_pixels + frame_width * frame_height
+        frames += 1
+        frame_pixels += max(frame_width * frame_height, _GIF_FRAME_OVERHEAD)
         table = 3 << ((frame_flags & 7) + 1) if frame_flags & 0x80 else 0
         offset = _after_sub_blocks(blocks, offset + 10 + table + 1)  # LZW code size: 1 byte.
     if not frames:  # Cut before its first frame (TensorFlow refuses it): the screen's size.
         width, height = screen_width, screen_height
-    return ImageHeader("GIF", width, height, frames=max(frames, 1), frame_pixels=frame_pixels)
+    return ImageHeader("GIF", width, height, "", max(frames, 1), frame_pixels, too_long)
 
 
 def _after_sub_blocks(blocks: _Window, offset: int) -> int:
     """The offset after the data sub-blocks at `offset` (each a size byte, then that many
     bytes; a size of 0 ends them), or past the file's end if it is cut."""
-    while size := blocks.at(offset, 1):
+    while blocks.reads < GIF_MAX_STEPS and (size := blocks.at(offset, 1)):
         offset += 1 + size[0]
         if not size[0]:
             return offset
@@ -183,9 +197,11 @@ class _Window:
     def __init__(self, descriptor: int, start: bytes) -> None:
         self._descriptor = descriptor
         self._offset, self._bytes = 0, start
+        self.reads = 0  # Calls of `at`: a step each (a block or sub-block walked).
 
     def at(self, offset: int, count: int) -> bytes:
         """`count` bytes at `offset` (fewer at the file's end)."""
+        self.reads += 1
         if offset < self._offset or offset + count > self._offset + len(self._bytes):
             self._offset = offset
             self._bytes = os.pread(self._descriptor, max(count, _GIF_READ), offset)
