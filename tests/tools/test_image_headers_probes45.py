@@ -170,8 +170,8 @@ def _tiny_frames_gif(frames: int, before: bytes = b"") -> bytes:
 
 def test_each_gif_frame_counts_at_least_what_giflib_keeps_for_it(tmp_path, monkeypatch):
     # F6: a frame of 1 x 1 pixel counted 1, though giflib keeps ~100 bytes for each (2 M
-    # frames of 1 x 1 in 30 MB: +194 MB in TensorFlow); it now counts 128.
-    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", 100_000)
+    # frames of 1 x 1 in 30 MB: +194 MB in TensorFlow); it now counts 128 (16 pixels).
+    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", 10_000)
     data = _tiny_frames_gif(1_000)
     path = tmp_path / "x.gif"
     path.write_bytes(data)
@@ -209,3 +209,39 @@ def test_a_gif_of_fewer_blocks_than_the_cap_is_walked_to_its_end(tmp_path, monke
 
     assert found is not None and not found.too_long and found.frames == 50
     assert _kept(tmp_path, "short.gif", path.read_bytes()) == ["ok.gif", "ok.gif", "short.gif"]
+
+
+def _animation(path: Path, frames: int, width: int, height: int) -> bytes:
+    """An animation of `frames` full frames of `width` x `height`, black and white in turn."""
+    from PIL import Image
+
+    palette = [0, 0, 0, 255, 255, 255] + [0] * 762
+    images = [Image.new("P", (width, height), i % 2) for i in range(frames)]
+    for image in images:
+        image.putpalette(palette)
+    images[0].save(path, save_all=True, append_images=images[1:], optimize=False, duration=33)
+    return path.read_bytes()
+
+
+def test_an_animation_weighs_an_eighth_of_its_frame_pixels(tmp_path, monkeypatch, caplog):
+    # F4: every frame pixel counted as a decoded pixel (~16 bytes), though TensorFlow keeps a
+    # frame pixel in ~1 byte: 1,200 frames of 320 x 240 (1.5 MB, 119 MB in TensorFlow) were
+    # refused. Lowered bound: 20 frames of 100 x 100 are kept, 100 are left out.
+    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", 30_000)
+    short = _animation(tmp_path / "short.gif", 20, 100, 100)
+    long = _animation(tmp_path / "long.gif", 100, 100, 100)
+    found = read_header(os.fspath(tmp_path / "short.gif"))
+    assert found is not None and (found.frames, found.frame_pixels) == (20, 200_000)
+    assert found.pixels == 25_000
+    assert _decoded_size(tmp_path / "short.gif") == (100, 100)
+    (tmp_path / "short.gif").unlink()
+    (tmp_path / "long.gif").unlink()
+
+    with caplog.at_level(logging.WARNING, logger=image_folders.logger.name):
+        assert _kept(tmp_path, "short.gif", short) == ["ok.gif", "ok.gif", "short.gif"]
+        (tmp_path / "a" / "long.gif").write_bytes(long)
+        kept = sorted(
+            os.path.basename(p) for p in image_folders.list_image_files(os.fspath(tmp_path)).paths
+        )
+    assert kept == ["ok.gif", "ok.gif", "short.gif"]
+    assert "long.gif (100 x 100, 100 frames)" in caplog.text

@@ -8,7 +8,8 @@ case, also in nested folders). Images TensorFlow would decode wrongly or not at 
 out with a warning naming them: TIFF and PPM files, palette, 16-bit and compressed BMPs, and
 images of more than `MAX_IMAGE_PIXELS` pixels (their header, `image_headers`, says so: a
 decompression bomb is a small file whose decoding would take gigabytes; a GIF's pixels are its
-largest frame's, or all its frames' together, which TensorFlow reads). Decoding them is
+largest frame's, or an eighth of all its frames' together, which TensorFlow keeps, a byte each).
+Decoding them is
 `image_decoding` (all at once) or `image_store` (each when a `tf.data` pipeline first asks for
 it); the memory they need, `host_memory`.
 """

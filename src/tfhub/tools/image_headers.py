@@ -33,6 +33,11 @@ GIF_MAX_STEPS = 1_000_000
 # What giflib keeps per frame besides its pixels, in bytes (a byte each): 2 M frames of 1 x 1
 # took TensorFlow 194 MB (~100 bytes a frame).
 _GIF_FRAME_OVERHEAD = 128
+# Frame pixels that count as one pixel: TensorFlow keeps every frame, ~1 byte a pixel (peak RSS
+# growth per frame pixel, first frame decoded: 1200 frames of 320 x 240, 1.40; 60 of
+# 1280 x 1200, 1.05; 10 of 3000 x 3000, 1.31), where a pixel of the bound stands for ~16 bytes
+# (~1.5 GB for 89.5 M: the decoded pixels and a float copy); 8 leaves room.
+GIF_FRAME_PIXELS_PER_PIXEL = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +52,7 @@ class ImageHeader:
         unsupported: why TensorFlow cannot decode the file right (e.g. "8-bit palette BMP"),
             or "" if it can.
         frames: the number of frames (a GIF's; 1 for the other formats).
-        frame_pixels: the pixels of every frame together (a GIF's: TensorFlow reads them all,
+        frame_pixels: the pixels of every frame together (a GIF's: TensorFlow keeps them all,
             a byte each, even to decode the first; a frame counts at least
             `_GIF_FRAME_OVERHEAD`, what giflib keeps for it; 0 for the other formats).
         too_long: a GIF of more than `GIF_MAX_STEPS` blocks and sub-blocks, not walked to its
@@ -64,8 +69,11 @@ class ImageHeader:
 
     @property
     def pixels(self) -> int:
-        """width x height, or the pixels of a GIF's frames together if more."""
-        return max(self.width * self.height, self.frame_pixels)
+        """The pixels the image weighs for the decompression-bomb bound: width x height, or
+        a GIF's frame pixels together if more, `GIF_FRAME_PIXELS_PER_PIXEL` of them counting
+        as one (a frame pixel costs TensorFlow ~1 byte, a decoded pixel ~16)."""
+        frames = -(-self.frame_pixels // GIF_FRAME_PIXELS_PER_PIXEL)  # Rounded up.
+        return max(self.width * self.height, frames)
 
 
 def read_header(path: str) -> ImageHeader | None:
