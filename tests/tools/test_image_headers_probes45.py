@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
+from tfhub import errors
 from tfhub.tools import image_folders, image_headers
 from tfhub.tools.image_headers import read_header
 
@@ -245,3 +246,53 @@ def test_an_animation_weighs_an_eighth_of_its_frame_pixels(tmp_path, monkeypatch
         )
     assert kept == ["ok.gif", "ok.gif", "short.gif"]
     assert "long.gif (100 x 100, 100 frames)" in caplog.text
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3])
+def test_a_gif_cut_inside_an_extension_has_the_frames_read_so_far(tmp_path, cut):
+    header, blocks = _pil_gif(30, 20)
+    path = tmp_path / "x.gif"
+    path.write_bytes(header + blocks[:-1] + b"\x21\xfe\x05abc"[:cut])
+
+    found = read_header(os.fspath(path))
+
+    assert found is not None and (found.width, found.height, found.frames) == (30, 20, 1)
+
+
+def test_the_cap_stops_a_walk_inside_one_long_extension(tmp_path, monkeypatch):
+    # 200,000 one-byte sub-blocks (400 KB) in one comment: the walk stops at the cap, within
+    # the file's first 4 KB (read before the walk), not after the whole chain (7 windows).
+    monkeypatch.setattr(image_headers, "GIF_MAX_STEPS", 1_000)
+    path = tmp_path / "x.gif"
+    path.write_bytes(_tiny_frames_gif(1, b"\x21\xfe" + b"\x01x" * 200_000 + b"\x00"))
+    reads = []
+    pread = os.pread
+    monkeypatch.setattr(image_headers.os, "pread", lambda *args: reads.append(args) or pread(*args))
+
+    found = read_header(os.fspath(path))
+
+    assert found is not None and found.too_long
+    assert reads == []
+
+
+def test_a_long_gif_is_kept_without_a_bound_and_counts_as_left_out(tmp_path, monkeypatch):
+    monkeypatch.setattr(image_headers, "GIF_MAX_STEPS", 1_000)
+    long = _tiny_frames_gif(1, b"\x21\xfe\x01x\x00" * 400)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "ok.gif").write_bytes(_tiny_frames_gif(1))
+    (tmp_path / "b" / "long.gif").write_bytes(long)
+
+    with pytest.raises(errors.ImageFolderError, match=r"\['b'\] hold no image .* besides"):
+        image_folders.list_image_files(os.fspath(tmp_path))
+    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", None)
+    assert len(image_folders.list_image_files(os.fspath(tmp_path)).paths) == 2
+
+
+def test_frame_pixels_are_weighed_rounded_up(tmp_path):
+    path = tmp_path / "x.gif"
+    _animation(path, 9, 43, 3)  # 9 x 129 frame pixels: 1,161 / 8 = 145.1.
+
+    found = read_header(os.fspath(path))
+
+    assert found is not None and (found.frame_pixels, found.pixels) == (1_161, 146)
