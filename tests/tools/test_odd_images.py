@@ -51,7 +51,10 @@ def _write_bombs(folder: Path) -> dict[str, str]:
     struct.pack_into(">HH", jpeg, jpeg.index(b"\xff\xc0") + 5, 13000, 13000)
     (folder / "bomb.jpg").write_bytes(jpeg)
     gif = _pil_bytes(Image.fromarray(np.zeros((8, 8), np.uint8), "L"), "GIF")
-    struct.pack_into("<HH", gif, 6, 65000, 65000)  # The logical screen.
+    # Its frame (TensorFlow decodes a GIF at its largest frame's size, not its logical
+    # screen's): the image descriptor, "," then left and top (0), width and height.
+    descriptor = gif.index(b",\x00\x00\x00\x00", 13)
+    struct.pack_into("<HH", gif, descriptor + 5, 65000, 65000)
     (folder / "bomb.gif").write_bytes(gif)
     bmp = _pil_bytes(Image.fromarray(np.zeros((8, 8, 3), np.uint8)), "BMP")
     struct.pack_into("<ii", bmp, 18, 30000, -30000)  # Top-down rows.
