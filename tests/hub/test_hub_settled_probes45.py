@@ -188,7 +188,7 @@ def test_a_journal_in_one_model_folder_changes_no_other_model(tmp_path, caplog):
     assert "Bob's words." in model["versions"][0]["doc_markdown"]
     got = asgi_request(app, "GET", b"/bob/secret/1", b"tf-hub-format=compressed")
     assert got == (200, bob.with_name("1.tar.gz").read_bytes())
-    assert "outside its model folder" in caplog.text
+    assert "is not in its model folder" in caplog.text
     assert commit.roll_back(staging, docs=root / "assets" / "docs") is False
     assert {path.name: path.read_bytes() for path in bob.parent.iterdir()} == bob_files
 

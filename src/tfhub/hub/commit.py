@@ -161,8 +161,9 @@ def read_journal(
     staging: Path, *, docs: Path, warned: set[Path] | None = None
 ) -> list[tuple[Path, Path]] | None:
     """The renames of the journal in `staging` (paths without `..`), or None: no journal, or
-    one not to follow (a path outside its model folder other than its publisher doc, through a
-    symlink then `..`, or a rename that does not touch `staging`: `_Confinement`), or garbled:
+    one not to follow (a path not directly in its model folder or staging folder, other than
+    its publisher doc, through a symlink then `..`, or a rename that does not touch `staging`:
+    `_Confinement`), or garbled:
     not a regular file, over `MAX_JOURNAL_BYTES` or `MAX_RENAMES`, not JSON, a NUL in a path.
 
     Args:
@@ -200,10 +201,11 @@ def _normal(path: Path) -> Path:
 
 
 class _Confinement:
-    """Where the renames of a journal may lie: inside its model folder (the staging folder's
-    parent) or at that folder's publisher doc `docs/<publisher>/<publisher>.md`, and each
-    rename moves something into or out of the staging folder. A path must name, as text
-    (`..` dropped), the file it names through the filesystem: a symlink then `..` (the two
+    """Where the renames of a journal may lie: directly in its model folder (the staging
+    folder's parent, `docs/<publisher>/models/<model>`) or in the staging folder, or at that
+    folder's publisher doc `docs/<publisher>/<publisher>.md` (a publish names nothing else),
+    and each rename moves something into or out of the staging folder. A path must name, as
+    text (`..` dropped), the file it names through the filesystem: a symlink then `..` (the two
     differ) could make a reader of the text (the server) and a renamer (the roll-back) act on
     different files, one of them outside ROOT."""
 
@@ -212,8 +214,9 @@ class _Confinement:
         self.folder = os.path.realpath(staging.parent)
         tree = os.path.realpath(docs)
         rel = Path(os.path.relpath(self.folder, tree)).parts
-        below = os.path.commonpath([tree, self.folder]) == tree and len(rel) > 1
-        self.publisher_doc = os.path.join(tree, rel[0], rel[0] + ".md") if below else None
+        below = os.path.commonpath([tree, self.folder]) == tree
+        model_folder = below and len(rel) >= 3 and rel[1] == "models"
+        self.publisher_doc = os.path.join(tree, rel[0], rel[0] + ".md") if model_folder else None
 
     def problem(self, pair: tuple[Path, Path]) -> str | None:
         """What is wrong with one rename of the journal, None if nothing."""
@@ -221,11 +224,13 @@ class _Confinement:
         for path, real_path in zip(pair, real, strict=True):
             if os.path.realpath(_normal(path)) != real_path:
                 return f"{path} goes through a symlink then '..'"
-            in_folder = real_path != self.folder and (
-                os.path.commonpath([self.folder, real_path]) == self.folder
-            )
+            in_folder = os.path.dirname(real_path) in (self.folder, self.staging)
             if self.publisher_doc is None or not (in_folder or real_path == self.publisher_doc):
-                return f"{path} is outside its model folder {self.folder} (or its publisher doc)"
+                return (
+                    f"{path} is not in its model folder {self.folder} (nor its publisher doc)"
+                    if self.publisher_doc
+                    else f"its folder {self.folder} is not a model folder"
+                )
         if not any(os.path.dirname(path) == self.staging for path in real):
             return f"the rename {pair} does not touch its staging folder"
         return None

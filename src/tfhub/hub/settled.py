@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 Renames = list[tuple[Path, Path]]
 # The journals a server was warned about (one warning each, not one per request).
 _WARNED: set[Path] = set()
+# Journals followed in one model folder: publishes into it take turns (its lock), and each
+# rolls back the journal a killed one left, so more than one is rare; each costs a request
+# a read of up to 64 KiB and its renames' checks (100 of them made a download take 1 s).
+MAX_JOURNALS = 4
 
 
 class Settled:
@@ -48,7 +52,15 @@ class Settled:
         if found is None:
             found = []
             for staging in staging_lib.leftovers(Path(folder)):
-                if staging.is_dir():
+                if len(found) == MAX_JOURNALS and staging not in _WARNED:
+                    _WARNED.add(staging)
+                    logger.warning(
+                        "Ignoring the publish journal in %s: a model folder's first %d are "
+                        "followed, no more (run tfhub validate to roll them back)",
+                        staging,
+                        MAX_JOURNALS,
+                    )
+                elif len(found) < MAX_JOURNALS and staging.is_dir():
                     renames = commit.read_journal(staging, docs=self.docs, warned=_WARNED)
                     if renames:
                         found.append(renames)
