@@ -52,6 +52,8 @@ class Settled:
         if found is None:
             found = []
             for staging in staging_lib.leftovers(Path(folder)):
+                if not staging.is_dir():  # A publish's lock file.
+                    continue
                 if len(found) == MAX_JOURNALS and staging not in _WARNED:
                     _WARNED.add(staging)
                     logger.warning(
@@ -60,7 +62,7 @@ class Settled:
                         staging,
                         MAX_JOURNALS,
                     )
-                elif len(found) < MAX_JOURNALS and staging.is_dir():
+                elif len(found) < MAX_JOURNALS:
                     renames = commit.read_journal(staging, docs=self.docs, warned=_WARNED)
                     if renames:
                         found.append(renames)
