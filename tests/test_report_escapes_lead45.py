@@ -19,7 +19,7 @@ from tfhub.program.report import report
         ("/m\u202eevil", "/m\\u202Eevil"),  # Right-to-left override.
         ("/m\x1b[31mred", "/m\\x1B[31mred"),  # A terminal escape.
         ("/m\u2067x", "/m\\u2067x"),  # Right-to-left isolate.
-        ("/m\tx", "/m\\x09x"),
+        ("/m\tx", "/m\tx"),  # A tab: `tfhub pack`'s report line separates its fields so.
         ("/m\udcffx", "/m\\xffx"),  # A byte that was not UTF-8, said as before.
         ("/modèles/模型", "/modèles/模型"),  # Printable text stays as it is.
     ],

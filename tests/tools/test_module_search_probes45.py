@@ -411,8 +411,8 @@ def test_one_module_given_as_a_str_is_not_read_as_its_characters(
         lib.rank_modules("/models/m", dataset)
     assert str(caught.value).endswith("Received: modules='/models/m'")
     assert isinstance(caught.value, TypeError)
-    monkeypatch.setattr(search.FLAGS, "dataset", f"{shape_images}#6")
-    monkeypatch.setattr(search.FLAGS, "module", "/models/m")
+    monkeypatch.setattr(search.FLAGS["dataset"], "value", f"{shape_images}#6")
+    monkeypatch.setattr(search.FLAGS["module"], "value", "/models/m")
     with pytest.raises(errors.ToolFlagError, match=r"FLAGS.module = \['/models/m'\]"):
         search.main(["search"])
     assert capsys.readouterr().err == ""  # Before any module.

@@ -124,8 +124,8 @@ def test_embedding_fn_flags_main_and_compute_score(
     assert search.utils is utils
     with pytest.raises(ValueError, match="--dataset is a required argument"):
         search.main(["search"])
-    monkeypatch.setattr(search.FLAGS, "dataset", f"{shape_images}#12")
-    monkeypatch.setattr(search.FLAGS, "module", [image_modules["fixed"]])
+    monkeypatch.setattr(search.FLAGS["dataset"], "value", f"{shape_images}#12")
+    monkeypatch.setattr(search.FLAGS["module"], "value", [image_modules["fixed"]])
     with pytest.raises(ValueError, match="Too many command-line arguments"):
         search.main(["search", "extra"])
     assert search.main(["search"]) == 0

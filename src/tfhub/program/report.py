@@ -50,10 +50,11 @@ def tell(line: str) -> None:
     """Prints `line` on stderr, if the process can: with stderr closed (`cmd 2>&-`) it cannot,
     and the exit code says what happened. (Never on stdout: Python sets `sys.stderr` to None
     when descriptor 2 was closed at start, and `print(file=None)` would write to stdout.)
-    A character that is not printable is written as an escape (`utils.printable.escaped`): a
-    terminal escape or a right-to-left override quoted from a handle cannot recolour or
-    reverse the line; a byte of a file name that is not UTF-8 is said as `\\xff`."""
+    A character that is not printable, but a tab (the fields of `tfhub pack`'s report line), is
+    written as an escape (`utils.printable.escaped`): a terminal escape or a right-to-left
+    override quoted from a handle cannot recolour or reverse the line; a byte of a file name
+    that is not UTF-8 is said as `\\xff`."""
     if sys.stderr is None:
         return
     with contextlib.suppress(OSError, ValueError):
-        print(escaped(line), file=sys.stderr, flush=True)
+        print("\t".join(map(escaped, line.split("\t"))), file=sys.stderr, flush=True)
