@@ -18,8 +18,9 @@ Layout (shared with tensorflow_hub, which reads and writes the same names): see
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..utils.lazy import package_getattr
 
 # Public name -> the submodule that defines it. Submodules load on first use, so resolving a
 # cached handle imports only layout, bookkeeping and health (not locks, store, prune).
@@ -142,14 +143,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = package_getattr(__name__, _EXPORTS, _SUBMODULES)
 
 
 def read_descriptor_handle(module_path: str) -> str | None:

@@ -25,9 +25,35 @@ from . import collector, native_stderr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` is not imported at run time.
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from types import ModuleType
     from typing import Any
+
+
+def package_getattr(
+    package: str, exports: dict[str, str], submodules: frozenset[str]
+) -> Callable[[str], Any]:
+    """A package's module `__getattr__` (PEP 562) that loads its names on first use: a name of
+    `exports` from the submodule it maps to (then kept in the package, so asked once), a name
+    of `submodules` as that submodule; AttributeError for any other name (Python's protocol).
+
+    Args:
+        package: the package's `__name__` (its module object exists while it runs).
+        exports: public name -> the submodule (of `package`) that defines it.
+        submodules: the submodules the package gives by name.
+    """
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str) -> Any:
+        if name in submodules:
+            return importlib.import_module(f"{package}.{name}")
+        if name in exports:
+            value = getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
+            namespace[name] = value
+            return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__
 
 
 def install_command(extra: str = "tf") -> str:
