@@ -448,6 +448,20 @@ class KilledHub:
     server: HubProcess
 
 
+def _publish_killed(model: Path, root: Path, summary: Path, handle: str, at: int) -> None:
+    """Runs `KILLED_FORCE` in a child: a `publish --force` of `model` as `handle`, killed
+    (SIGKILL) before its rename number `at`."""
+    argv = [str(model), str(root), str(summary), handle, str(at)]
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_FORCE, *argv],
+        env={**os.environ, "PYTHONPATH": SRC},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+
 @pytest.fixture(scope="module")
 def killed_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KilledHub]:
     """A hub in which each `acme/killed-N/1` was published, then replaced by a publish --force
@@ -472,26 +486,10 @@ def killed_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KilledHub]:
             )
             old_archive[handle] = published.archive.read_bytes()
     for at in KILLED_AT:
-        argv = [str(new), str(root), str(summaries["new"]), f"acme/killed-{at}/1", str(at)]
-        child = subprocess.run(
-            [sys.executable, "-c", KILLED_FORCE, *argv],
-            env={**os.environ, "PYTHONPATH": SRC},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert child.returncode == -signal.SIGKILL, child.stderr
+        _publish_killed(new, root, summaries["new"], f"acme/killed-{at}/1", at)
     # The first publish of a new publisher, killed after its publisher doc was put in place
     # (renames: archive, summary, publisher doc, doc).
-    argv = [str(new), str(root), str(summaries["new"]), "fresh/emb/1", "4"]
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_FORCE, *argv],
-        env={**os.environ, "PYTHONPATH": SRC},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr
+    _publish_killed(new, root, summaries["new"], "fresh/emb/1", 4)
     assert (root / "assets/docs/fresh/fresh.md").is_file()
     with serve_hub(root, tmp / "serve.log", "--rescan", "0") as running:
         yield KilledHub(root, old_archive, running)
