@@ -21,6 +21,7 @@ from tests._helpers.hub_server import (
     nginx_binary,
     run_nginx,
     write_model_doc,
+    write_model_folder,
     write_publisher,
 )
 
@@ -222,6 +223,24 @@ def test_a_model_with_1000_versions_lists_its_folder_once_per_request(tmp_path, 
     assert took < 1.5  # ~50 ms here; 3-4 s before (a machine shared by 5 test runs).
     listed.clear()
     assert asgi_request(app, "GET", b"/acme/emb/1")[0] == 200
+    assert listed == [staging.parent]
+
+
+def test_a_folder_versions_download_lists_its_model_folder_once(tmp_path, monkeypatch):
+    """The download of a folder version (packed on first use) read the model folder's journals
+    twice: once to check the folder, again to pack it."""
+    root, staging = _hub(tmp_path)
+    write_model_folder(write_model_doc(root, "acme/emb/2"))
+    app = _app(root, tmp_path)
+    listed: list[Path] = []
+    leftovers = staging_lib.leftovers
+
+    def counted(folder: Path) -> list[Path]:
+        listed.append(folder)
+        return leftovers(folder)
+
+    monkeypatch.setattr(staging_lib, "leftovers", counted)
+    assert asgi_request(app, "GET", b"/acme/emb/2", b"tf-hub-format=compressed")[0] == 200
     assert listed == [staging.parent]
 
 

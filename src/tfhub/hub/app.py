@@ -247,11 +247,14 @@ def _cache_control(state: HubState, *, latest: bool) -> dict[str, str]:
 async def _archive(state: HubState, model: Model, version: Version, *, latest: bool) -> Any:
     # Removed by hand since the last scan (the catalog still lists it): a 404, not an error.
     missing = f"404 Not Found: {model.handle}/{version.version} has no model files in this hub.\n"
-    folder = version.folder_path()
+    settled = state.catalog.settled()  # One for the request: the model folder listed once.
+    folder = version.folder_path(settled)
     if version.folder is not None and (folder is None or not folder.is_dir()):
         return PlainTextResponse(missing, status_code=404)
     try:
-        path = await archives.archive_for(version, cache_dir=state.settings.cache_dir)
+        path = await archives.archive_for(
+            version, cache_dir=state.settings.cache_dir, settled=settled
+        )
     except (errors.NotAModelError, OSError) as err:
         logger.error("Cannot pack %s/%s: %s", model.handle, version.version, err)
         return PlainTextResponse(

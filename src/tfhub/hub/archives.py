@@ -21,6 +21,7 @@ import anyio.to_thread
 
 from ..utils.filelock import weak_file_lock
 from .catalog import Version
+from .settled import Settled
 
 logger = logging.getLogger(__name__)
 
@@ -81,16 +82,19 @@ def fingerprint_mtime_ns(name: str) -> int:
 _folder_locks: dict[Path, anyio.Lock] = {}
 
 
-async def archive_for(version: Version, *, cache_dir: str) -> Path | None:
+async def archive_for(
+    version: Version, *, cache_dir: str, settled: Settled | None = None
+) -> Path | None:
     """The archive file to send for a version, or None if its files are not in the hub (see
-    `Version.archive_file`: the archive as the roll-back of a killed publish will leave it).
+    `Version.archive_file`: the archive as the roll-back of a killed publish will leave it;
+    `settled`: the request's, if it has one).
 
     A folder version is packed in a worker thread (`packed_archive`), one request of this
     process at a time: the others await its end without holding a thread.
     """
     if version.archive is not None:  # Or the old one, while a killed publish is not rolled back.
-        return version.archive_file()
-    folder = version.folder_path()
+        return version.archive_file(settled)
+    folder = version.folder_path(settled)
     if folder is not None:
         async with _folder_locks.setdefault(folder, anyio.Lock()):
             return await anyio.to_thread.run_sync(
