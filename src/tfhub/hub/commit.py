@@ -24,6 +24,8 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from . import docs_layout
+
 logger = logging.getLogger(__name__)
 
 JOURNAL = "journal.json"
@@ -212,11 +214,8 @@ class _Confinement:
     def __init__(self, staging: Path, docs: Path) -> None:
         self.staging = os.path.realpath(staging)
         self.folder = os.path.realpath(staging.parent)
-        tree = os.path.realpath(docs)
-        rel = Path(os.path.relpath(self.folder, tree)).parts
-        below = os.path.commonpath([tree, self.folder]) == tree
-        model_folder = below and len(rel) >= 3 and rel[1] == "models"
-        self.publisher_doc = os.path.join(tree, rel[0], rel[0] + ".md") if model_folder else None
+        publisher_doc = docs_layout.publisher_doc_of(self.folder, os.path.realpath(docs))
+        self.publisher_doc = None if publisher_doc is None else os.fspath(publisher_doc)
 
     def problem(self, pair: tuple[Path, Path]) -> str | None:
         """What is wrong with one rename of the journal, None if nothing."""

@@ -25,6 +25,16 @@ def docs_dir(root: str | os.PathLike[str]) -> Path:
     return Path(root) / DOCS_DIR
 
 
+def publisher_doc_of(folder: str | os.PathLike[str], docs: str | os.PathLike[str]) -> Path | None:
+    """The publisher doc `docs/<publisher>/<publisher>.md` of a model folder
+    `docs/<publisher>/models/<model path>`, or None if `folder` is no model folder below `docs`
+    (both paths as given: both real, or both as written)."""
+    rel = Path(os.path.relpath(folder, docs)).parts
+    if len(rel) < 3 or rel[0] == os.pardir or rel[1] != "models":
+        return None
+    return Path(docs) / rel[0] / f"{rel[0]}.md"
+
+
 def inside_docs(base: Path, path: Path, handle: DocHandle) -> Path:
     """The path, if it lies below `base` with no hidden part; else InvalidHandleError (a check
     of its own: callers may build a DocHandle without `parse_handle`)."""

@@ -97,7 +97,7 @@ class Settled:
         """
         by_path = {doc.path: doc for doc in listed}
         for folder in self._folders_with_leftovers():
-            publisher_doc = self._publisher_doc(folder)
+            publisher_doc = docs_layout.publisher_doc_of(folder, self.docs)
             for renames in self.journals(folder):
                 named = {p for pair in renames for p in pair}
                 # Only the docs of this model folder, and its publisher doc.
@@ -109,11 +109,6 @@ class Settled:
                     if doc is not None:
                         by_path[target] = doc
         return [by_path[path] for path in sorted(by_path)]
-
-    def _publisher_doc(self, folder: Path) -> Path | None:
-        """The publisher doc `docs/<publisher>/<publisher>.md` of a model folder below docs."""
-        parts = folder.relative_to(self.docs).parts if self.docs in folder.parents else ()
-        return self.docs / parts[0] / f"{parts[0]}.md" if len(parts) > 1 else None
 
     def _folders_with_leftovers(self) -> list[Path]:
         """The folders below ROOT/assets/docs holding a staging folder (hidden folders are not
