@@ -4,11 +4,13 @@ checkpoint, or an op this TensorFlow process has not registered.
 Loading asks TensorFlow first and diagnoses only after it failed, so a model that loads pays
 nothing. TensorFlow's own errors for damaged files are a ValueError ("0 MetaGraphs"), an OSError
 ("Cannot parse file"), an IndexError ("Read less bytes than requested") or an OpError ("not an
-sstable"); none says which file is at fault or what to do. `diagnosed` replaces them with a
-`DamagedModelError` that names the file and says what to do: remove a damaged cache entry so
-the next load downloads it anew, or copy or export a local folder again (the message is built
-in one place, `saved_model_proto.damaged_model_error`). "Op type not registered 'X'" becomes a
-`MissingOpError` naming the library that registers X (`missing_op_error`).
+sstable", "expected dtype float does not equal original" for a variable of another dtype than
+its graph: `variables_mismatch`); none says which file is at fault or what to do.
+`diagnosed` replaces them with a `DamagedModelError` that names the file and says what to do:
+remove a damaged cache entry so the next load downloads it anew, or copy or export a local
+folder again (the message is built in one place, `saved_model_proto.damaged_model_error`).
+"Op type not registered 'X'" becomes a `MissingOpError` naming the library that registers X
+(`missing_op_error`).
 """
 
 from __future__ import annotations
@@ -315,10 +317,11 @@ def variables_mismatch_error(
 
 def variables_mismatch(checkpoint_prefix: str, meta_graphs: Iterable[Any]) -> str | None:
     """Which variable the checkpoint `checkpoint_prefix` holds in another dtype or shape than
-    the variable op of that name in the graphs (a TF1 graph's `VarHandleOp` / `VariableV2`,
-    named as in its checkpoint), e.g. "variables/ holds the variable 'w' as float64[2], its
-    graph as float32[2] ...", or None (also if the checkpoint cannot be read: `diagnose` says
-    why). TensorFlow says "expected dtype float does not equal original", naming no model."""
+    the graphs: a TF1 graph's variable op (`VarHandleOp` / `VariableV2`, named as in its
+    checkpoint) or a TF2 object graph's variable (`_object_variables`), e.g. "variables/ holds
+    the variable 'w' as float64[2], its graph as float32[2] ...", or None (also if the
+    checkpoint cannot be read: `diagnose` says why). TensorFlow says "expected dtype float does
+    not equal original", or "Received incompatible tensor", naming no model."""
     try:
         reader = gfile_io.checkpoint_reader(checkpoint_prefix)
         shapes = reader.get_variable_to_shape_map()
@@ -328,19 +331,72 @@ def variables_mismatch(checkpoint_prefix: str, meta_graphs: Iterable[Any]) -> st
     except Exception:  # TensorFlow's OpError, ValueError: diagnosed elsewhere.
         return None
     for meta_graph in meta_graphs:
-        for node in meta_graph.graph_def.node:
-            if node.op not in _VARIABLE_OPS or node.name not in dtypes:
+        graph_variables = [
+            (node.name, node.name, node.attr["dtype"].type, node.attr["shape"].shape)
+            for node in meta_graph.graph_def.node
+            if node.op in _VARIABLE_OPS
+        ]
+        for name, key, dtype, shape in [*graph_variables, *_object_variables(reader, meta_graph)]:
+            if key not in dtypes:
                 continue
-            dtype = tf.dtypes.as_dtype(node.attr["dtype"].type)
-            shape = tf.TensorShape(node.attr["shape"].shape)
-            held, held_shape = dtypes[node.name], tf.TensorShape(shapes[node.name])
-            if dtype.base_dtype != held or not shape.is_compatible_with(held_shape):
-                return (
-                    f"{VARIABLES_DIR}/ holds the variable '{escaped(node.name)}' as "
-                    f"{_typed(held, held_shape)}, its graph as {_typed(dtype, shape)} (was "
-                    f"{VARIABLES_DIR}/ copied from another model?)"
-                )
+            problem = _mismatch(name, dtype, shape, dtypes[key], shapes[key])
+            if problem is not None:
+                return problem
     return None
+
+
+def _mismatch(name: str, dtype: Any, shape: Any, held: Any, held_shape: Any) -> str | None:
+    """What differs between a graph's variable `name` (its DataType, TensorShapeProto) and the
+    checkpoint's tensor of it (a tf.DType, a list of dims), or None."""
+    dtype, shape = tf.dtypes.as_dtype(dtype), tf.TensorShape(shape)
+    held_shape = tf.TensorShape(held_shape)
+    if dtype.base_dtype == held and shape.is_compatible_with(held_shape):
+        return None
+    return (
+        f"{VARIABLES_DIR}/ holds the variable '{escaped(name)}' as "
+        f"{_typed(held, held_shape)}, its graph as {_typed(dtype, shape)} (was "
+        f"{VARIABLES_DIR}/ copied from another model?)"
+    )
+
+
+# The checkpoint's tensor of a TF2 checkpoint's object graph (a TrackableObjectGraph).
+_OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+
+
+def _object_variables(reader: Any, meta_graph: Any) -> list[tuple[str, str, Any, Any]]:
+    """(path, checkpoint key, DataType, TensorShapeProto) of each variable of a TF2 SavedModel's
+    object graph, e.g. ("inner/w", "inner/w/.ATTRIBUTES/VARIABLE_VALUE", ...): its nodes matched
+    with the checkpoint's object graph by their children's names from the root, as TensorFlow's
+    restore matches them. Empty for a TF1 graph, or a checkpoint without a readable object
+    graph (`diagnose` says what else is wrong)."""
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+    saved = meta_graph.object_graph_def.nodes
+    if not saved:
+        return []
+    try:
+        held = trackable_object_graph_pb2.TrackableObjectGraph.FromString(
+            reader.get_tensor(_OBJECT_GRAPH_KEY)
+        ).nodes
+    except Exception:  # No such tensor (TF1), a damaged one: protobuf's DecodeError.
+        return []
+    found, pending, seen = [], [(0, 0, "")], set()
+    while pending:
+        saved_id, held_id, path = pending.pop()
+        if saved_id in seen or saved_id >= len(saved) or held_id >= len(held):
+            continue
+        seen.add(saved_id)
+        node, held_children = saved[saved_id], held[held_id].children
+        for attribute in held[held_id].attributes:
+            if node.HasField("variable") and attribute.name == "VARIABLE_VALUE":
+                variable = node.variable
+                found.append((path, attribute.checkpoint_key, variable.dtype, variable.shape))
+        held_ids = {child.local_name: child.node_id for child in held_children}
+        for child in node.children:
+            if child.local_name in held_ids:
+                named = f"{path}/{child.local_name}" if path else child.local_name
+                pending.append((child.node_id, held_ids[child.local_name], named))
+    return found
 
 
 def _typed(dtype: Any, shape: Any) -> str:

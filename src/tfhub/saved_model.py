@@ -156,7 +156,9 @@ def load(
             the checkpoint in `variables/` is truncated or damaged;
             `tfhub.errors.MissingModelFileError` (also a FileNotFoundError) if one is missing;
             also the class TensorFlow raised where that is another (`ModelFileNotFoundError`,
-            `TruncatedCheckpointError`, `CorruptCheckpointError`: docs/resolving.md).
+            `TruncatedCheckpointError`, `CorruptCheckpointError`: docs/resolving.md);
+            `tfhub.errors.VariablesMismatchError` (also tf.errors.InvalidArgumentError) if the
+            checkpoint holds a variable in another dtype or shape than the model's graph.
         tfhub.errors.ModelPathEncodingError: (a UnicodeError) if the model's folder path is not
             UTF-8, which TensorFlow cannot open.
         tfhub.errors.TFHubError: from `resolve`.
