@@ -20,7 +20,7 @@ import numpy as np
 
 from ... import errors
 from .. import image_decoding, image_folders
-from . import utils
+from . import jpeg_warnings, utils
 from .dataset_spec import DataSpec
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ class FolderDataset(_KeptImages):
         self.files = _round_robin(files, spec.num_examples)
         self.labels = np.asarray(self.files.label_ids, np.int64)
         _check_classes(self.labels, spec, names=self.files.labels)
+        self._warned = jpeg_warnings.Warned()  # The JPEGs libjpeg warned of, looked for once.
 
     def _read(self, size: tuple[int, int]) -> np.ndarray:
         """The images decoded and resized.
@@ -97,7 +98,11 @@ class FolderDataset(_KeptImages):
         Raises:
             tfhub.errors.CorruptImageError: naming every file that cannot be decoded.
         """
-        decoded = image_decoding.decode_images(self.files, size, warn=False)  # Named below.
+        # libjpeg's warnings of slightly damaged JPEGs name no file: one warning names them.
+        with jpeg_warnings.jpeg_warnings_named(
+            self.files.paths, self._warned, dataset=str(self.spec)
+        ):
+            decoded = image_decoding.decode_images(self.files, size, warn=False)  # Named below.
         if decoded.skipped:
             raise errors.CorruptImageError(
                 f"Cannot decode {len(decoded.skipped)} image(s) of {self.spec.name}: "
