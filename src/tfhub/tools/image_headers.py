@@ -5,6 +5,9 @@ naming them, before a `tf.data` pipeline would decode them mid-epoch.
 
 Only a few bytes are read (a JPEG's segments before its frame header are skipped, not read);
 a file whose header cannot be read is left to the decoder, which names it if it cannot decode it.
+TensorFlow refuses a file of another format by its first bytes, decoding nothing;
+`undecodable_format` names such a format (an AVIF, HEIC or JPEG XL photo named `x.jpg`) for
+the error that lists the files.
 """
 
 from __future__ import annotations
@@ -98,6 +101,43 @@ def read_header(path: str) -> ImageHeader | None:
         return None
     finally:
         os.close(descriptor)
+
+
+# Image formats TensorFlow cannot decode (it refuses them by their first bytes, decoding
+# nothing), told from those bytes: a photo saved as AVIF, HEIC or JPEG XL, named `x.jpg`.
+_ISO_BRANDS = {  # An ISO media file's brand (bytes 8-12, after "ftyp").
+    **dict.fromkeys((b"avif", b"avis"), "AVIF"),
+    **dict.fromkeys((b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"), "HEIC"),
+    **dict.fromkeys((b"mif1", b"msf1"), "HEIF"),
+    b"jp2 ": "JPEG 2000",
+}
+_OTHER_SIGNATURES = (
+    (b"\xff\x0a", "JPEG XL"),  # A bare codestream.
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "JPEG XL"),  # In its container.
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000"),
+    (b"\xff\x4f\xff\x51", "JPEG 2000"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def undecodable_format(path: str) -> str | None:
+    """The name of the image format TensorFlow cannot decode that the file at `path` holds,
+    whatever its name says ("AVIF", "HEIC", "HEIF", "JPEG XL", "JPEG 2000", "TIFF"), from its
+    first 16 bytes; None for another file, or one that cannot be read."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        start = os.read(descriptor, 16)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    if start[4:8] == b"ftyp":
+        return _ISO_BRANDS.get(start[8:12])
+    return next((name for sign, name in _OTHER_SIGNATURES if start.startswith(sign)), None)
 
 
 def _parse(descriptor: int) -> ImageHeader | None:

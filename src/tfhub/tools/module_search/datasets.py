@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ... import errors
-from .. import image_decoding, image_folders
+from .. import image_decoding, image_folders, image_headers
 from . import jpeg_warnings, utils
 from .dataset_spec import DataSpec
 
@@ -104,13 +104,25 @@ class FolderDataset(_KeptImages):
         ):
             decoded = image_decoding.decode_images(self.files, size, warn=False)  # Named below.
         if decoded.skipped:
-            raise errors.CorruptImageError(
-                f"Cannot decode {len(decoded.skipped)} image(s) of {self.spec.name}: "
-                f"{image_folders.named(decoded.skipped)}. Remove or replace them. Received: "
-                f"dataset={str(self.spec)!r}",
-                paths=list(decoded.skipped),
-            )
+            raise _corrupt_images_error(decoded.skipped, self.spec)
         return decoded.images
+
+
+# What TensorFlow decodes, for a file of another format (an AVIF named `x.jpg`).
+_DECODED_FORMATS = "TensorFlow decodes JPEG, PNG, GIF, BMP and WebP only"
+
+
+def _corrupt_images_error(paths: tuple[str, ...], spec: DataSpec) -> errors.CorruptImageError:
+    """The error for the files of a dataset that cannot be decoded, each named with its format
+    where it is one TensorFlow cannot decode (`image_headers.undecodable_format`)."""
+    formats = [image_headers.undecodable_format(path) for path in paths]
+    shown = [f"{p} ({f} image)" if f else p for p, f in zip(paths, formats, strict=True)]
+    todo = f" ({_DECODED_FORMATS}: convert the others to PNG or JPEG)" if any(formats) else ""
+    return errors.CorruptImageError(
+        f"Cannot decode {len(paths)} image(s) of {spec.name}: {image_folders.named(shown)}. "
+        f"Remove or replace them{todo}. Received: dataset={str(spec)!r}",
+        paths=list(paths),
+    )
 
 
 def _check_classes(
