@@ -182,21 +182,19 @@ _TABLE: dict[str, _Row] = {
         "tf:OpError",
         "not an sstable",
     ),
-    # TensorFlow's own errors, as upstream's: tfhub finds no damaged file for a TF2 variable
-    # (its graph has no variable op to compare the checkpoint with).
     "variable of another dtype": (
         "small",
         _variables_of("small64"),
+        "tfhub:VariablesMismatchError",
         "tf:InvalidArgumentError",
-        "tf:InvalidArgumentError",
-        "",
+        "variables/ holds the variable 'v' as float64[2], its graph as float32[2]",
     ),
     "variable of another shape": (
         "small",
         _variables_of("small3"),
+        "tfhub:VariablesMismatchError",
         "ValueError",
-        "ValueError",
-        "",
+        "variables/ holds the variable 'v' as float32[3], its graph as float32[2]",
     ),
     "missing asset": (
         "text",
