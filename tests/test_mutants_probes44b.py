@@ -4,7 +4,7 @@ in the session's report).
 
 The checkpoint's shard names (`tf1.checkpoint.absent_shard`), which TensorFlow error a damage
 error is again (`model_damage.as_upstream_raised`), the signature and variable checks
-(`model_damage`), hub.Module's once-per-spec check keyed by the graph's tags and its access
+(`model_graph_checks`), hub.Module's once-per-spec check keyed by the graph's tags and its access
 errors (`tf1.module_impl`), the bounded reads (`gfile_io.read_steps`), the staged upload
 (`file_utils.extract_file`) and the dual error classes (`errors._lazy`).
 """
@@ -22,7 +22,7 @@ from tests._helpers.gfile_files import write_file
 
 tf = pytest.importorskip("tensorflow")
 import tfhub as hub  # noqa: E402
-from tfhub import errors, file_utils, gfile_io, model_damage  # noqa: E402
+from tfhub import errors, file_utils, gfile_io, model_damage, model_graph_checks  # noqa: E402
 from tfhub.tf1 import module_impl  # noqa: E402
 from tfhub.tf1.checkpoint import absent_shard  # noqa: E402
 
@@ -71,7 +71,7 @@ def test_a_signature_tensor_info_without_an_encoding_names_no_tensor() -> None:
     signature = meta_graph.signature_def["default"]
     signature.inputs["x"].name = "x:0"
     signature.outputs["y"].dtype = tf.float32.as_datatype_enum  # No name, no encoding.
-    assert model_damage.missing_signature_tensor([meta_graph]) is None
+    assert model_graph_checks.missing_signature_tensor([meta_graph]) is None
 
 
 def test_a_graph_node_that_is_no_variable_is_not_compared_with_the_checkpoint(
@@ -86,7 +86,7 @@ def test_a_graph_node_that_is_no_variable_is_not_compared_with_the_checkpoint(
     with tf.Graph().as_default():
         tf.constant([1.0, 2.0], dtype=tf.float64, name="w")  # A Const of that name: no variable.
         meta_graph = tf1.train.export_meta_graph()
-    assert model_damage.variables_mismatch(prefix, [meta_graph]) is None
+    assert model_graph_checks.variables_mismatch(prefix, [meta_graph]) is None
 
 
 # --- tf1/module_impl: the once-per-spec check is per graph (tags); access errors not diagnosed --

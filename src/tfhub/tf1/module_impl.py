@@ -13,9 +13,11 @@ from ..model_damage import (
     as_upstream_raised,
     diagnose,
     file_not_found_error,
-    graph_node_names,
     is_access_error,
     missing_ops_named,
+)
+from ..model_graph_checks import (
+    graph_node_names,
     missing_signature_tensor,
     signature_tensor_error,
     variables_mismatch,
