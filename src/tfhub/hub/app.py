@@ -225,7 +225,10 @@ def _plain_archive(state: HubState, segments: list[str], *, compressed: bool) ->
     path = protocol.folder_file(
         state.settings.root, segments, compressed=compressed, archives_only=True
     )
-    return FileResponse(path, headers=_cache_control(state, latest=False)) if path else None
+    if path is None:
+        return None
+    root = state.settings.root
+    return FileResponse(path, root=root, headers=_cache_control(state, latest=False))
 
 
 def _query_lists(request: Request) -> dict[str, list[str]]:
@@ -264,7 +267,10 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
         )
     if path is None:
         return PlainTextResponse(f"404 Not Found: {_not_here(model, version)}\n", status_code=404)
-    return FileResponse(path, headers=_cache_control(state, latest=latest), missing=missing)
+    # The version's archive lies in ROOT; a folder version's is packed into the cache folder.
+    root = state.catalog.root if version.archive is not None else state.settings.cache_dir
+    headers = _cache_control(state, latest=latest)
+    return FileResponse(path, root=root, headers=headers, missing=missing)
 
 
 def _not_here(model: Model, version: Version) -> str:

@@ -1,7 +1,10 @@
 """Sending a file over ASGI by the hosting protocol's rules (`protocol.plan_file`).
 
-The file is opened first (a file removed since the catalog listed it is a 404 with the
-caller's message) and its open descriptor is measured and read, so a version replaced while it
+The file is opened first, and the OPENED file is checked to lie inside the folder it may be
+sent from (`confinement.open_inside`: ROOT, or the cache of packed folder versions): a file
+removed since the catalog listed it, or refused (a symlink out of that folder swapped in since
+its path was checked, a FIFO or another file that is not a regular one), is a 404 with the
+caller's message. Its open descriptor is measured and read, so a version replaced while it
 is served (`tfhub publish --force` renames the new archive over it) is sent whole from one
 inode, with that inode's Content-Length and ETag. The body is read in 1 MiB chunks in a worker
 thread, until the client disconnects, or until it takes no chunk for `WRITE_STALL_SECONDS`
@@ -23,7 +26,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from . import protocol
+from . import confinement, protocol
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -51,25 +54,35 @@ def _raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
 
 
 class FileResponse:
-    """An ASGI response sending one file with Range, If-Range, If-None-Match and HEAD."""
+    """An ASGI response sending one file with Range, If-Range, If-None-Match and HEAD.
+
+    Args:
+        path: the file to send.
+        root: the folder the file must lie in once opened (see the module docstring); None:
+            the folder holding `path`.
+        content_type: its Content-Type.
+        headers: more headers to send with it (Cache-Control).
+        missing: the body of the 404 when the file is gone or refused.
+    """
 
     def __init__(
         self,
         path: str | os.PathLike[str],
         *,
+        root: str | os.PathLike[str] | None = None,
         content_type: str = protocol.ARCHIVE_CONTENT_TYPE,
         headers: dict[str, str] | None = None,
         missing: str = "404 Not Found\n",
     ) -> None:
         self.path = os.fspath(path)
+        self.root = os.path.dirname(self.path) if root is None else os.fspath(root)
         self.content_type = content_type
         self.extra_headers = headers or {}
         self.missing = missing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            fd = await anyio.to_thread.run_sync(os.open, self.path, os.O_RDONLY)
-        except (FileNotFoundError, NotADirectoryError):  # Removed since the catalog's scan.
+        fd = await anyio.to_thread.run_sync(confinement.open_inside, self.path, self.root)
+        if fd is None:  # Removed since the catalog's scan, or refused (logged).
             await _send_missing(scope, send, self.missing)
             return
         try:
