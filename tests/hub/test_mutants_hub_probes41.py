@@ -83,15 +83,15 @@ def test_a_file_of_a_sibling_folder_named_as_the_root_and_more_is_not_inside(tmp
     """Mutant: `inside` compares the real path with the root's as a text prefix (without the
     separator); a symlink in ROOT `/srv/hub` to `/srv/hub-private/x.tar.gz` was then served
     as inside the hub."""
-    from tfhub.hub import protocol
+    from tfhub.hub import confinement
 
     root, sibling = tmp_path / "hub", tmp_path / "hub-private"
     root.mkdir()
     sibling.mkdir()
     (sibling / "x.tar.gz").write_bytes(b"secret")
     os.symlink(sibling / "x.tar.gz", root / "x.tar.gz")
-    assert not protocol.inside(str(root / "x.tar.gz"), str(root))
-    assert protocol.inside(str(root), str(root))
+    assert not confinement.inside(str(root / "x.tar.gz"), str(root))
+    assert confinement.inside(str(root), str(root))
 
 
 def _json(app: Any, path: bytes, query: bytes = b"") -> tuple[int, Any]:

@@ -10,8 +10,8 @@ import urllib.parse
 
 from ..utils import urls
 from ..utils.redact import redact
+from . import confinement, docs_layout
 from . import docs_format as fmt
-from . import docs_layout
 from .docs_format import DocFile, Problem
 
 REMOTE_SCHEMES = ("http", "https", "gs")
@@ -102,7 +102,7 @@ def _local_asset_problems(doc: DocFile, value: fmt.MetadataValue, suffix: str) -
     asset = value.value
     folder = doc.path.parent
     target = (folder / asset).resolve()
-    if os.path.isabs(asset) or not target.is_relative_to(folder.resolve()):
+    if os.path.isabs(asset) or not confinement.inside(target, folder, strict=False):
         return [
             Problem(
                 doc.display_path,

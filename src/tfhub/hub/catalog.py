@@ -20,7 +20,7 @@ from .. import errors
 from ..utils.numbers import is_number
 from ..utils.paths import tree_size
 from ..utils.redact import redact
-from . import docs_format, docs_layout, protocol
+from . import confinement, docs_format, docs_layout
 from .docs_format import DocFile, DocKind
 from .settled import Settled
 from .signatures import SignatureSummary, read_summary
@@ -51,11 +51,6 @@ def handle_order(handle: str) -> tuple[str, str]:
     (`lab/alpha`, `lab/Beta`, `lab/LaBSE`, `lab/zeta`), and by case among equal ones; a
     plain sort put every capital first (`lab/Beta`, `lab/LaBSE`, `lab/alpha`)."""
     return handle.casefold(), handle
-
-
-def is_inside(path: Path, root: Path) -> bool:
-    """True if `path` exists and its real path (symlinks followed) is inside `root`."""
-    return protocol.inside(str(path), str(root))
 
 
 @dataclass
@@ -277,7 +272,7 @@ class Catalog:
                 doc.path,
             )
             return
-        if not is_inside(held, self.root):
+        if not confinement.inside(held, self.root):
             logger.warning("Ignoring %s: it is a symlink out of %s", doc.path, self.root)
             return
         if doc.kind is DocKind.PUBLISHER:
@@ -305,10 +300,11 @@ class Catalog:
             return version
         archive = settled.file(docs_layout.archive_path(doc.path))
         folder = settled.file(docs_layout.model_dir_path(doc.path))
-        if archive is not None and archive.is_file() and is_inside(archive, self.root):
+        inside = confinement.inside
+        if archive is not None and archive.is_file() and inside(archive, self.root):
             version.archive = docs_layout.archive_path(doc.path)  # Settled again when sent.
         elif (
-            folder is not None and docs_layout.is_model_dir(folder) and is_inside(folder, self.root)
+            folder is not None and docs_layout.is_model_dir(folder) and inside(folder, self.root)
         ):  # tfhub.dev keeps Tfjs docs in <version>/: not a model.
             version.folder = docs_layout.model_dir_path(doc.path)  # Settled again when sent.
         summary = settled.file(docs_layout.signatures_path(doc.path))
@@ -430,7 +426,7 @@ def read_signatures(path: Path, root: Path) -> SignatureSummary | None:
 
     A summary that cannot be read is logged and left out (the page then shows none).
     """
-    if not path.is_file() or not is_inside(path, root):
+    if not path.is_file() or not confinement.inside(path, root):
         return None
     try:
         return read_summary(path)

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from .. import errors
+from .confinement import is_below
 from .doc_handles import PART_RULE, DocHandle, unsafe_part
 
 DOCS_DIR = os.path.join("assets", "docs")
@@ -29,8 +30,10 @@ def publisher_doc_of(folder: str | os.PathLike[str], docs: str | os.PathLike[str
     """The publisher doc `docs/<publisher>/<publisher>.md` of a model folder
     `docs/<publisher>/models/<model path>`, or None if `folder` is no model folder below `docs`
     (both paths as given: both real, or both as written)."""
+    if not is_below(folder, docs):
+        return None
     rel = Path(os.path.relpath(folder, docs)).parts
-    if len(rel) < 3 or rel[0] == os.pardir or rel[1] != "models":
+    if len(rel) < 3 or rel[1] != "models":
         return None
     return Path(docs) / rel[0] / f"{rel[0]}.md"
 
@@ -38,10 +41,9 @@ def publisher_doc_of(folder: str | os.PathLike[str], docs: str | os.PathLike[str
 def inside_docs(base: Path, path: Path, handle: DocHandle) -> Path:
     """The path, if it lies below `base` with no hidden part; else InvalidHandleError (a check
     of its own: callers may build a DocHandle without `parse_handle`)."""
-    rel = os.path.relpath(os.path.normpath(path), os.path.normpath(base))
-    parts = Path(rel).parts
+    parts = Path(os.path.relpath(os.path.normpath(path), os.path.normpath(base))).parts
     unsafe = unsafe_part(handle)
-    if unsafe is not None or rel.startswith(os.pardir) or any(p.startswith(".") for p in parts):
+    if unsafe is not None or not is_below(path, base) or any(p.startswith(".") for p in parts):
         raise errors.InvalidHandleError(
             f"The hub handle {str(handle)!r} names a path outside the hub's docs folder or in a "
             f"hidden folder ({path}): {PART_RULE}; rename that part. "

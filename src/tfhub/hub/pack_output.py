@@ -27,6 +27,7 @@ from ..utils.paths import (
     is_terminal,
     special_kind,
 )
+from . import confinement
 
 # How long `pack` waits for a process to open a named pipe it writes into (`tar czf FIFO`
 # waits forever).
@@ -55,7 +56,7 @@ def checked_target(output: str | os.PathLike[str], folder: Path) -> tuple[Path, 
             path=os.fspath(output),
         )
     given = Path(output)
-    if Path(os.path.realpath(given)).is_relative_to(folder.absolute().resolve()):
+    if confinement.inside(given, folder, strict=False):
         raise errors.PublishTargetError(
             "The archive cannot be written inside the model folder it packs (it would be packed "
             f"into the next archive): write it elsewhere. Received: output={os.fspath(output)!r}",

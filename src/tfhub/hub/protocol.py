@@ -18,6 +18,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 from ..utils.numbers import is_number
+from . import confinement
 
 FORMAT_QUERY_KEY = "tf-hub-format"
 COMPRESSED = "compressed"
@@ -82,16 +83,6 @@ def quoted(path: str) -> str:
     return urllib.parse.quote(path, safe="/")
 
 
-def inside(path: str, root: str) -> bool:
-    """True if `path` exists and its real path (symlinks followed) is `root` or below it."""
-    real_root = os.path.realpath(root)
-    try:
-        real = os.path.realpath(path, strict=True)
-    except (OSError, ValueError):
-        return False
-    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
-
-
 def folder_file(
     root: str, segments: list[str], *, compressed: bool, archives_only: bool = False
 ) -> str | None:
@@ -118,7 +109,7 @@ def folder_file(
     for candidate in candidates:
         if archives_only and not candidate.endswith(ARCHIVE_SUFFIX):
             continue
-        if os.path.isfile(candidate) and inside(candidate, root):
+        if os.path.isfile(candidate) and confinement.inside(candidate, root):
             return candidate
     return None
 

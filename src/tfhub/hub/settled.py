@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from .. import errors
-from . import commit, docs_layout, protocol
+from . import commit, confinement, docs_layout
 from . import staging as staging_lib
 from .docs_format import DocFile, parse_text
 from .docs_text import read_doc_text
@@ -83,7 +83,7 @@ class Settled:
 
     def _inside(self, holder: Path | None) -> Path | None:
         """`holder` if it is a file or folder inside ROOT/assets/docs (real path), else None."""
-        if holder is None or not protocol.inside(str(holder), str(self.docs)):
+        if holder is None or not confinement.inside(holder, self.docs):
             return None
         return holder
 
