@@ -2,13 +2,14 @@
 folder it may serve from (ROOT, or the cache of packed folder versions), not the path the
 catalog checked before: a symlink swapped in since (the archive, or a folder above it) or a
 FIFO named like an archive is a 404, with the server answering on. Also the one home of "is
-this path inside ROOT" (`confinement`).
+this path inside ROOT" (`confinement`) and the bound of `settled`'s warned journals.
 
 The servers are real `tfhub serve` processes (`--rescan 0`: the catalog keeps what it scanned,
 so the swap after the start is what the catalog would have accepted only before it)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -19,7 +20,7 @@ import requests
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.hub_server import serve_hub, write_model_doc, write_model_folder
 
-from tfhub.hub import confinement
+from tfhub.hub import confinement, settled
 from tfhub.hub.archives import fingerprint
 
 SECRET = {"saved_model.pb": b"secret bytes outside the hub " * 8}
@@ -194,3 +195,45 @@ def test_the_same_file_check_compares_the_inodes(tmp_path):
         assert not confinement.same_file(fd, os.fspath(path))
     finally:
         os.close(fd)
+
+
+# --- settled: the journals warned about, bounded ----------------------------------------------
+
+
+def test_the_warned_set_keeps_the_last_ones_seen():
+    warned = settled.Warned(3)
+    paths = [Path(f"/hub/s{i}") for i in range(5)]
+    for path in paths[:3]:
+        warned.add(path)
+    warned.add(paths[0])  # Seen again: the last seen now.
+    warned.add(paths[3])
+    assert list(warned) == [paths[2], paths[0], paths[3]]  # paths[1]: seen longest ago.
+    warned.add(paths[4])
+    assert len(warned) == 3 and paths[2] not in warned and paths[4] in warned
+    assert isinstance(settled._WARNED, settled.Warned) and settled._WARNED.limit == 1024
+    assert settled.MAX_WARNED == 1024
+
+
+def test_a_server_warns_about_a_forgotten_garbled_journal_again(tmp_path, caplog, monkeypatch):
+    """Each garbled journal is warned about once while remembered; past the bound (here 2) the
+    one seen longest ago is forgotten (the set stays bounded) and warned about again."""
+    monkeypatch.setattr(settled, "_WARNED", settled.Warned(2))
+    docs = tmp_path / "assets" / "docs"
+    folders = [docs / "acme" / "models" / f"m{i}" for i in range(3)]
+    for folder in folders:
+        staging = folder / f".1.publish-{'0' * 32}"
+        staging.mkdir(parents=True)
+        (staging / "journal.json").write_text("not json")
+
+    def warned_about(folder: Path) -> int:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="tfhub.hub.commit"):
+            assert settled.Settled(docs).journals(folder) == []
+        return sum("unreadable publish journal" in r.getMessage() for r in caplog.records)
+
+    assert [warned_about(folder) for folder in folders[:2]] == [1, 1]
+    assert [warned_about(folder) for folder in folders[:2]] == [0, 0]
+    assert warned_about(folders[2]) == 1  # folders[0]'s journal is forgotten.
+    assert len(settled._WARNED) == 2
+    assert warned_about(folders[0]) == 1
+    assert warned_about(folders[2]) == 0

@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, MutableSet
 from pathlib import Path
 
 from . import docs_layout
@@ -160,7 +160,7 @@ MAX_JOURNAL_BYTES = 64 * 1024
 
 
 def read_journal(
-    staging: Path, *, docs: Path, warned: set[Path] | None = None
+    staging: Path, *, docs: Path, warned: MutableSet[Path] | None = None
 ) -> list[tuple[Path, Path]] | None:
     """The renames of the journal in `staging` (paths without `..`), or None: no journal, or
     one not to follow (a path not directly in its model folder or staging folder, other than
@@ -172,7 +172,8 @@ def read_journal(
         staging: a staging folder.
         docs: ROOT/assets/docs.
         warned: the journals already warned about: a journal not followed is named in a
-            warning only once per set (a server reads journals on each request); None: warn.
+            warning only once per set (a server reads journals on each request: a bounded
+            `settled.Warned`); None: warn.
     """
     journal = staging / JOURNAL
     try:
@@ -248,7 +249,7 @@ def _bounded_text(journal: Path) -> str:
     return data.decode("utf-8")
 
 
-def _warn_once(warned: set[Path] | None, journal: Path, message: str, *args: object) -> None:
+def _warn_once(warned: MutableSet[Path] | None, journal: Path, message: str, *args: object) -> None:
     if warned is None or journal not in warned:
         logger.warning(message, journal, *args)
     if warned is not None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import OrderedDict
+from collections.abc import Iterator, MutableSet
 from pathlib import Path
 
 from .. import errors
@@ -24,8 +26,40 @@ from .docs_text import read_doc_text
 
 logger = logging.getLogger(__name__)
 Renames = list[tuple[Path, Path]]
-# The journals a server was warned about (one warning each, not one per request).
-_WARNED: set[Path] = set()
+# How many journals (and staging folders) a server remembers having warned about.
+MAX_WARNED = 1024
+
+
+class Warned(MutableSet[Path]):
+    """The journals a server warned about (one warning each, not one per request): the `limit`
+    last seen, the one seen longest ago forgotten first (warned about again if seen again), so
+    that a server whose ROOT sees staging folders come and go does not grow for its life."""
+
+    def __init__(self, limit: int = MAX_WARNED) -> None:
+        self.limit = limit
+        self._paths: OrderedDict[Path, None] = OrderedDict()
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._paths
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def add(self, value: Path) -> None:
+        """Remembers `value` as the last seen (the oldest forgotten past `limit`)."""
+        self._paths[value] = None
+        self._paths.move_to_end(value)
+        while len(self._paths) > self.limit:
+            self._paths.popitem(last=False)
+
+    def discard(self, value: Path) -> None:
+        self._paths.pop(value, None)
+
+
+_WARNED = Warned()
 # Journals followed in one model folder: publishes into it take turns (its lock), and each
 # rolls back the journal a killed one left, so more than one is rare; each costs a request
 # a read of up to 64 KiB and its renames' checks (100 of them made a download take 1 s).
@@ -54,15 +88,16 @@ class Settled:
             for staging in staging_lib.leftovers(Path(folder)):
                 if not staging.is_dir():  # A publish's lock file.
                     continue
-                if len(found) == MAX_JOURNALS and staging not in _WARNED:
+                if len(found) == MAX_JOURNALS:
+                    if staging not in _WARNED:
+                        logger.warning(
+                            "Ignoring the publish journal in %s: a model folder's first %d are "
+                            "followed, no more (run tfhub validate to roll them back)",
+                            staging,
+                            MAX_JOURNALS,
+                        )
                     _WARNED.add(staging)
-                    logger.warning(
-                        "Ignoring the publish journal in %s: a model folder's first %d are "
-                        "followed, no more (run tfhub validate to roll them back)",
-                        staging,
-                        MAX_JOURNALS,
-                    )
-                elif len(found) < MAX_JOURNALS:
+                else:
                     renames = commit.read_journal(staging, docs=self.docs, warned=_WARNED)
                     if renames:
                         found.append(renames)
