@@ -22,7 +22,8 @@ from .. import errors
 from ..utils.numbers import is_number
 from ..utils.redact import redact
 from . import protocol
-from .catalog import FACETS, Model, Version, folder_size
+from .catalog import folder_size
+from .catalog_entries import FACETS, Model, Version
 from .docs_format import DocFile
 from .docs_text import read_doc_text
 

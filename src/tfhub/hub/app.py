@@ -29,7 +29,8 @@ from ..utils import urls
 from ..utils.logging import warnings_to_stderr
 from ..utils.numbers import is_number
 from . import api, archives, pages, protocol, refresh
-from .catalog import Catalog, Model, Version
+from .catalog import Catalog
+from .catalog_entries import Model, Version
 from .docs_format import DocKind
 from .files import FileResponse, Receive, Scope, Send
 from .middleware import (

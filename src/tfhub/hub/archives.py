@@ -20,7 +20,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from ..utils.filelock import weak_file_lock
-from .catalog import Version
+from .catalog_entries import Version
 from .settled import Settled
 
 logger = logging.getLogger(__name__)

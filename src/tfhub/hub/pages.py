@@ -27,7 +27,8 @@ from ..utils import paths
 from ..utils.numbers import is_number
 from . import protocol, render
 from .api import version_size
-from .catalog import FACETS, Catalog, Model, Version
+from .catalog import Catalog
+from .catalog_entries import FACETS, Model, Version
 from .starter import HUB_URL_PLACEHOLDER
 
 if TYPE_CHECKING:

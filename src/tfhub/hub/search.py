@@ -28,7 +28,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .. import errors
-from .catalog import FACETS, Catalog, Model, handle_order
+from .catalog import Catalog
+from .catalog_entries import FACETS, Model, handle_order
 from .render import MAX_RENDERED_CHARS
 
 # Letters of scripts written without spaces (with their combining marks and digits): CJK
@@ -208,10 +209,10 @@ class SearchIndex:
 
         Args:
             query: free text ("" or only spaces matches every model).
-            filters: facet name (see `catalog.FACETS`) -> value (case-insensitive).
+            filters: facet name (see `catalog_entries.FACETS`) -> value (case-insensitive).
 
         Returns:
-            The models, by score then handle (`catalog.handle_order`: whatever the case);
+            The models, by score then handle (`catalog_entries.handle_order`: whatever the case);
             none for a query with nothing to search for (only punctuation or symbols: `.*[(`,
             `++`, an emoji), which matched every model.
 
