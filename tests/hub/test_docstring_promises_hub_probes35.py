@@ -230,11 +230,11 @@ def test_from_env_of_a_value_that_is_not_settings_says_to_use_tfhub_serve(monkey
 
 def test_check_root_of_a_missing_folder_is_caused_by_file_not_found(tmp_path):
     with pytest.raises(errors.ServeConfigError, match="no such folder") as caught:
-        app.check_root(settings.ServeSettings(str(tmp_path / "gone")))
+        settings.check_root(settings.ServeSettings(str(tmp_path / "gone")))
     assert isinstance(caught.value.__cause__, FileNotFoundError)
     (tmp_path / "file").write_text("x")
     with pytest.raises(errors.ServeConfigError, match="not a folder") as caught:
-        app.check_root(settings.ServeSettings(str(tmp_path / "file")))
+        settings.check_root(settings.ServeSettings(str(tmp_path / "file")))
     assert caught.value.__cause__ is None
 
 

@@ -21,9 +21,8 @@ from tests._helpers.hub_server import (
 )
 
 from tfhub import errors
-from tfhub.hub.app import warn_about_settings
 from tfhub.hub.nginx import nginx_config
-from tfhub.hub.settings import ServeSettings, read_tokens
+from tfhub.hub.settings import ServeSettings, read_tokens, warn_about_settings
 
 
 def _one_model(tmp_path):

@@ -28,8 +28,10 @@ from .settings import (
     SETTINGS_ENV,
     ServeSettings,
     check_cache_dir,
+    check_settings,
     default_cache_dir,
     host_port,
+    warn_about_settings,
 )
 
 logger = logging.getLogger(__name__)
@@ -104,8 +106,6 @@ def check_options(
         raise errors.ServeConfigError(
             f"--port must be between 1 and 65535. Received: {port}", option="--port"
         )
-    from .app import check_settings, warn_about_settings
-
     check_settings(settings)
     check_cache_dir(settings.cache_dir or default_cache_dir(settings.root))
     _check_free(host, port)

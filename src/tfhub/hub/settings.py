@@ -2,12 +2,15 @@
 
 Workers are separate processes started by the ASGI server, so the settings travel as JSON in
 `TFHUB_SERVE_SETTINGS`; every worker builds the same read-only state from them (stateless).
+The options are checked here (`check_settings`: ROOT, the token file, --base-url,
+--uncompressed-base, --rescan), by the parent before any worker starts and by each worker.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import stat
 import tempfile
@@ -258,3 +261,89 @@ class TokenFile:
         if tokens != self._tokens:
             logger.info("Read the changed token file %s: %d token(s)", self.path, len(tokens))
         return tokens
+
+
+def check_root(settings: ServeSettings) -> None:
+    """Checks that ROOT is a folder (at start and before each rescan).
+
+    Raises:
+        tfhub.errors.ServeConfigError: if it is not (caused by a FileNotFoundError if it does
+            not exist: `tfhub serve` then exits 7, not found).
+    """
+    if os.path.isdir(settings.root):
+        return
+    missing: FileNotFoundError | None = None
+    try:
+        os.stat(settings.root)
+    except FileNotFoundError as err:
+        missing = err
+    except OSError:  # There, but not a folder this process can see into.
+        pass
+    raise errors.ServeConfigError(
+        f"Cannot serve {settings.root}: {'no such folder' if missing else 'not a folder'}. Give "
+        "the hub folder (the one holding assets/docs/<publisher>/...).",
+        option="ROOT",
+    ) from missing
+
+
+def check_settings(settings: ServeSettings) -> TokenFile | None:
+    """Checks what can be checked without scanning ROOT; returns the tokens (None: no auth).
+
+    Raises:
+        tfhub.errors.ServeConfigError: if ROOT is not a folder, the token file is unusable, or
+            --base-url, --uncompressed-base or --rescan has a value it cannot have.
+    """
+    check_root(settings)
+    if settings.base_url:
+        check_base_url(settings.base_url)
+    if settings.uncompressed_base is not None:
+        check_uncompressed_base(settings.uncompressed_base)
+    if not 0 <= settings.rescan_seconds < math.inf:  # Also refuses NaN.
+        raise errors.ServeConfigError(
+            "--rescan must be a number of seconds, or 0 to never look for new docs. Received: "
+            f"{settings.rescan_seconds}",
+            option="--rescan",
+        )
+    return TokenFile(settings.token_file) if settings.token_file else None
+
+
+def check_base_url(base_url: str) -> None:
+    """Refuses a --base-url the pages cannot put paths after: not http(s), not a URL, or one
+    with a query, a fragment or credentials (`https://hub.example.com/?x=1` gave page links
+    such as `https://hub.example.com/?x=1/acme/emb/1`), no host or a bad port (`https://`
+    gave links such as `https:/acme/emb/1`), or a `.` or `..` path segment.
+
+    Args:
+        base_url: the --base-url option as given.
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming the option, for such a URL.
+    """
+    example = "--base-url must be the hub's public http(s) URL, e.g. https://hub.example.com"
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:  # An unclosed IPv6 host: https://[::1
+        parts = None
+    if parts is None or not base_url.startswith(("http://", "https://")):
+        problem = ""
+    elif "?" in base_url or "#" in base_url:
+        problem = " with no query or fragment ('?' or '#': the pages add paths after it)"
+    elif "@" in parts.netloc:
+        problem = " with no credentials (user:password@: pages would show them to every visitor)"
+    elif urls.server_problem(base_url) is not None:
+        problem = " with a host and, if any, a port from 1 to 65535 (pages link its pages there)"
+    elif {".", ".."} & set(parts.path.split("/")):
+        problem = " with no '.' or '..' path segment (browsers resolve them: links would break)"
+    else:
+        return
+    raise errors.ServeConfigError(
+        f"{example}{problem}. Received: {base_url!r}", option="--base-url"
+    )
+
+
+def warn_about_settings(settings: ServeSettings) -> None:
+    """Logs a warning for each setting that works but is likely a mistake (a token file every
+    user may read). Called once, by the parent process (`runner.check_options`), not by each
+    worker as `check_settings` is."""
+    if settings.token_file:
+        warn_if_readable_by_others(settings.token_file)
