@@ -180,6 +180,32 @@ def test_open_inside_returns_a_descriptor_of_the_file_inside(tmp_path):
     assert confinement.open_inside(tmp_path / "hub", tmp_path / "hub") is None  # A folder.
 
 
+def test_open_inside_refuses_a_symlink_loop_in_place_of_the_file(tmp_path, caplog):
+    """A symlink that loops (swapped in after the scan) is refused, not an error (a 500): the
+    real path of a loop is the loop itself, which `O_NOFOLLOW` refuses (ELOOP)."""
+    (tmp_path / "hub").mkdir()
+    os.symlink("1.tar.gz", tmp_path / "hub" / "1.tar.gz")
+    with caplog.at_level(logging.WARNING, logger="tfhub.hub.confinement"):
+        assert confinement.open_inside(tmp_path / "hub" / "1.tar.gz", tmp_path / "hub") is None
+    assert f"Refused to send {tmp_path / 'hub' / '1.tar.gz'}: it became a symlink" in caplog.text
+
+
+def test_without_proc_the_checked_real_path_must_be_inside(tmp_path, monkeypatch, caplog):
+    """Where there is no /proc/self/fd (macOS), the real path is checked and compared with the
+    open file (`same_file`): a symlink out of the folder is refused there too."""
+    monkeypatch.setattr(confinement, "_PROC_FD", str(tmp_path / "no-proc"))
+    (tmp_path / "hub").mkdir()
+    (tmp_path / "hub" / "a.tar.gz").write_bytes(b"inside")
+    (tmp_path / "secret.tar.gz").write_bytes(b"secret")
+    os.symlink(tmp_path / "secret.tar.gz", tmp_path / "hub" / "b.tar.gz")
+    fd = confinement.open_inside(tmp_path / "hub" / "a.tar.gz", tmp_path / "hub")
+    assert fd is not None
+    os.close(fd)
+    with caplog.at_level(logging.WARNING, logger="tfhub.hub.confinement"):
+        assert confinement.open_inside(tmp_path / "hub" / "b.tar.gz", tmp_path / "hub") is None
+    assert "it is not the file" in caplog.text
+
+
 def test_the_same_file_check_compares_the_inodes(tmp_path):
     """Where /proc/self/fd is missing (macOS), the descriptor is compared with the checked
     real path by (st_dev, st_ino): a file replaced after the open is another file."""

@@ -101,7 +101,7 @@ def _problem(fd: int, real: str, real_root: str) -> str | None:
     if opened is None:  # No /proc: the checked real path must be the file opened.
         if not is_below(real, real_root) or not same_file(fd, real):
             return f"it is not the file {real} inside {real_root}"
-    elif not is_below(opened.removesuffix(" (deleted)"), real_root):
+    elif not is_below(opened, real_root):  # " (deleted)" after it if removed: still below.
         return f"the file opened is {opened}, outside {real_root}"
     return None
 
