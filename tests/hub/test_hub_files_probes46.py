@@ -9,6 +9,8 @@ so the swap after the start is what the catalog would have accepted only before 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
 import shutil
@@ -20,8 +22,9 @@ import requests
 from tests._helpers.archives import make_tar_gz
 from tests._helpers.hub_server import serve_hub, write_model_doc, write_model_folder
 
-from tfhub.hub import confinement, settled
+from tfhub.hub import commit, confinement, settled
 from tfhub.hub.archives import fingerprint
+from tfhub.hub.files import FileResponse
 
 SECRET = {"saved_model.pb": b"secret bytes outside the hub " * 8}
 
@@ -135,6 +138,32 @@ def test_a_packed_archive_swapped_for_a_symlink_out_of_the_cache_is_a_404(server
     packed.unlink()
     packed.symlink_to(places["outside"] / "secret.tar.gz")
     _refused(server, "acme/folder/1", str(packed))
+
+
+def test_a_file_response_without_a_root_sends_only_from_the_files_own_folder(tmp_path):
+    """`FileResponse(path)` (no `root`) confines the file to the folder holding `path`: a
+    symlink there to a file elsewhere is the 404."""
+    (tmp_path / "hub").mkdir()
+    (tmp_path / "secret.tar.gz").write_bytes(b"secret")
+    (tmp_path / "hub" / "own.tar.gz").write_bytes(b"own")
+    os.symlink(tmp_path / "secret.tar.gz", tmp_path / "hub" / "1.tar.gz")
+
+    def answer(path: Path) -> tuple[int, bytes]:
+        messages: list[dict] = []
+
+        async def receive() -> dict:
+            await asyncio.Event().wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            messages.append(message)
+
+        scope = {"type": "http", "method": "GET", "headers": []}
+        asyncio.run(FileResponse(path, missing="gone\n")(scope, receive, send))
+        return messages[0]["status"], b"".join(m.get("body", b"") for m in messages[1:])
+
+    assert answer(tmp_path / "hub" / "own.tar.gz") == (200, b"own")
+    assert answer(tmp_path / "hub" / "1.tar.gz") == (404, b"gone\n")
 
 
 # --- confinement: the one answer to "is this path inside ROOT" -------------------------------
@@ -263,3 +292,21 @@ def test_a_server_warns_about_a_forgotten_garbled_journal_again(tmp_path, caplog
     assert len(settled._WARNED) == 2
     assert warned_about(folders[0]) == 1
     assert warned_about(folders[2]) == 0
+
+
+def test_a_folder_with_too_many_journals_is_warned_about_once(tmp_path, caplog, monkeypatch):
+    """The journals past a model folder's first `MAX_JOURNALS` are named in one warning each,
+    not one per request (they are remembered in `_WARNED` too)."""
+    monkeypatch.setattr(settled, "_WARNED", settled.Warned())
+    docs = tmp_path / "assets" / "docs"
+    folder = docs / "acme" / "models" / "emb"
+    for index in range(settled.MAX_JOURNALS + 2):
+        name = f".x{index:02d}.publish-" + "e" * 32
+        (folder / name).mkdir(parents=True)
+        renames = [[f"{name}/absent-{index}.tar.gz", f"new-{index}.tar.gz"]]
+        (folder / name / commit.JOURNAL).write_text(json.dumps({"schema": 1, "renames": renames}))
+    with caplog.at_level(logging.WARNING, logger="tfhub.hub.settled"):
+        for _ in range(3):  # Three requests.
+            assert len(settled.Settled(docs).journals(folder)) == settled.MAX_JOURNALS
+    ignored = [r.getMessage() for r in caplog.records if "first 4 are followed" in r.getMessage()]
+    assert len(ignored) == 2, ignored
