@@ -1,7 +1,8 @@
 """What `publish` (and `mirror`) refuse, and how each refusal says what to do.
 
-Before anything is written: a model path where the hub serves other kinds of docs, a hub
-folder that is a file or lies inside the model folder, an existing version (without `force`),
+Before anything is written: a model path where the hub serves other kinds of docs, a model
+name that differs only by case from one the hub has, a hub folder that is a file or lies
+inside the model folder, an existing version (without `force`),
 an archive holding a link, model files `tfhub validate` would refuse, a model that does not
 load. While writing: a full disk or used-up quota, and a hub folder that cannot be written,
 each said as the hub folder's (`write_failure`), never as a helper's advice.
@@ -40,6 +41,47 @@ def refuse_derived_url(handle: DocHandle) -> None:
         f"The hub handle {str(handle)!r} starts its model with {first + '/'!r}, where the "
         f"hub serves {served} (as tfhub.dev did): rename the model. "
         f"Received: handle={str(handle)!r}"
+    )
+
+
+def refuse_case_twin(root: str | os.PathLike[str], handle: DocHandle) -> None:
+    """Raises PublishTargetError if a folder of the handle's model path differs only by case
+    from one the hub has (`acme/Emb` beside `acme/emb`): a case-insensitive file system (macOS,
+    Windows shares) holds both in one folder, and the catalog lists them side by side. The
+    same spelling is no twin (`--force` replaces a version of the same handle). Publishers are
+    lower-case already (`doc_handles`)."""
+    folder = docs_layout.docs_dir(root) / handle.publisher / "models"
+    parts = handle.model.split("/")
+    for index, part in enumerate(parts):
+        try:
+            names = os.listdir(folder)
+        except OSError:  # Not there yet, or no folder: nothing to collide with below.
+            return
+        if part in names:
+            folder = folder / part
+            continue
+        twins = sorted(
+            n for n in names if n.casefold() == part.casefold() and (folder / n).is_dir()
+        )
+        if twins:
+            raise _case_twin_error(handle, [*parts[:index], twins[0]], parts, folder / twins[0])
+        return
+
+
+def _case_twin_error(
+    handle: DocHandle, existing: list[str], parts: list[str], folder: Path
+) -> errors.PublishTargetError:
+    """The refusal of `handle`, whose model path `parts` differs only by case from the
+    hub's `existing` (its folder `folder`), suggesting the handle spelled as the hub has it."""
+    have = f"{handle.publisher}/{'/'.join(existing)}"
+    meant = f"{handle.publisher}/{'/'.join([*existing, *parts[len(existing) :]])}/{handle.version}"
+    return errors.PublishTargetError(
+        f"The handle {str(handle)!r} differs only by case from {have}, which the hub has "
+        f"({folder}): a case-insensitive file system (macOS, Windows shares) holds both in one "
+        "folder, and the hub would list them side by side, so users pick the wrong one. "
+        f"Publish as {meant} (the name as the hub writes it), or choose another name; --force "
+        f"does not change this. Received: handle={str(handle)!r}",
+        path=os.fspath(folder),
     )
 
 

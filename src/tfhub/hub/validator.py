@@ -5,7 +5,9 @@ one. Each doc is checked on its own by `doc_rules.validate_doc` (its path, metad
 asset-path, sizes and tag values); this module adds what needs the rest of the hub folder:
 
 - the publisher's doc exists; no two docs declare the same kind and handle (nor share the URL
-  the server answers them at); a signature summary beside a Module doc agrees with its `format`;
+  the server answers them at), nor lie in folders whose names differ only by case (`acme/Emb`
+  beside `acme/emb`: one folder on macOS and Windows); a signature summary beside a Module doc
+  agrees with its `format`;
 - the archive (or model folder) beside a Module doc holds only files a SavedModel uses, safe to
   extract, with a root saved_model.pb that parses (`model_files`), as tfhub.dev's CI checked.
 
@@ -225,11 +227,12 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
         [Problem(path, 0, message) for path, message in tag_values.errors] if tag_values else []
     )
     claimed: dict[str, DocFile] = {}
+    folders: dict[str, tuple[str, DocFile]] = {}
     for file in docs_layout.find_doc_files(root):
         doc, found = _check_file(file, root, tag_values)
         problems += found
         if doc is not None:
-            problems += _duplicate_problems(doc, claimed)
+            problems += _duplicate_problems(doc, claimed) + _case_twin_problems(doc, folders)
     return sorted(problems, key=lambda p: (p.path, p.line))
 
 
@@ -260,3 +263,23 @@ def _duplicate_problems(doc: DocFile, claimed: dict[str, DocFile]) -> list[Probl
             f"{other.handle} ({path}): the server answers one of them only; rename one"
         )
     return [at(doc, 1, message)]
+
+
+def _case_twin_problems(doc: DocFile, folders: dict[str, tuple[str, DocFile]]) -> list[Problem]:
+    """A problem if a folder of the doc's path differs only by case from one of an earlier doc
+    (`acme/models/Emb/` and `acme/models/emb/`): a case-insensitive file system (macOS, Windows
+    shares) holds them as one folder, and the hub lists both models side by side. `folders`
+    maps each folder seen (case-folded) to its spelling and first doc."""
+    parts = doc.rel_path.split("/")[:-1]
+    for end in range(1, len(parts) + 1):
+        spelled = "/".join(parts[:end])
+        first, other = folders.setdefault(spelled.casefold(), (spelled, doc))
+        if first != spelled:
+            message = (
+                f"its folder {spelled}/ differs only by case from {first}/ ({other.kind.value} "
+                f"{other.handle}, {other.display_path}): a case-insensitive file system (macOS, "
+                "Windows shares) holds them as one folder, and the hub lists both side by side, "
+                "so users pick the wrong one; rename one (`tfhub publish` refuses such a name)"
+            )
+            return [at(doc, 1, message)]
+    return []
