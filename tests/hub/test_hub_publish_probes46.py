@@ -4,16 +4,19 @@ named pipe or a device as the doc, a socket in the model folder, two publishes a
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+import requests
 from tests._helpers import models
 from tests._helpers.cli import run_tfhub
-from tests._helpers.hub_server import write_model_doc, write_publisher
+from tests._helpers.hub_server import serve_hub, write_model_doc, write_publisher
 
 from tfhub import errors
 from tfhub.hub import publish, validator
+from tfhub.hub.doc_rules import MAX_VALUE_CHARS
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +94,42 @@ def test_validate_reports_folders_that_differ_only_by_case(tmp_path):
     assert [(p.path, p.line) for p in problems] == [("assets/docs/acme/models/emb/1.md", 1)]
     assert "acme/models/emb/ differs only by case from acme/models/Emb/" in problems[0].message
     assert "Module acme/Emb/2, assets/docs/acme/models/Emb/2.md" in problems[0].message
+
+
+# --- Metadata values too long to serve -------------------------------------------------------
+
+
+def test_a_value_too_long_is_left_out_of_pages_and_api_with_one_warning(tmp_path):
+    """A hand-written doc never validated: its 1,500-character `dataset` would be shown whole
+    on every index page (each filter lists every value) and in the API; the server leaves
+    that value out, keeps the others, and says so once, naming the doc, its line and key."""
+    long_value = "wiki" + "x" * (MAX_VALUE_CHARS + 496)
+    root = _hub(tmp_path / "hub", "acme/emb/1")
+    doc = root / "assets/docs/acme/models/emb/1.md"
+    text = doc.read_text().replace(
+        "<!-- dataset: synthetic -->",
+        f"<!-- dataset: synthetic -->\n<!-- dataset: {long_value} -->",
+    )
+    doc.write_text(text)
+    line = text.split("\n").index(f"<!-- dataset: {long_value} -->") + 1
+    assert [p.line for p in validator.validate_tree(root)] == [line]  # Reported there.
+    log = tmp_path / "serve.log"
+    with serve_hub(root, log, "--rescan", "0") as server:
+        answers = {
+            path: requests.get(server.url(path), timeout=30)
+            for path in ("", "acme/emb", "acme", "api/models/acme/emb", "api/models", "api/facets")
+        }
+    model = answers["api/models/acme/emb"].json()
+    assert long_value in model["versions"][0].pop("doc_markdown")  # The doc as published.
+    assert model["versions"][0]["metadata"]["dataset"] == ["synthetic"]
+    assert "xxxxxxxxxx" not in json.dumps(model)
+    for path, answer in answers.items():
+        assert answer.status_code == 200, path
+        assert "xxxxxxxxxx" not in answer.text or path == "api/models/acme/emb", path
+    assert "synthetic" in answers["acme/emb"].text
+    warnings = [row for row in log.read_text().splitlines() if "leaving out the metadata" in row]
+    assert len(warnings) == 1, warnings
+    assert (
+        f"assets/docs/acme/models/emb/1.md:{line}: leaving out the metadata 'dataset'"
+        in (warnings[0])
+    )

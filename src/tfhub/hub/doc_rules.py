@@ -49,9 +49,7 @@ MODULE_TYPE = "module-type"  # What tfhub.dev's validator called `task` before r
 REPEATED_KEYS = frozenset({DATASET, LANGUAGE, TASK, ARCHITECTURE})
 SAVED_MODEL_FORMATS = ("hub", "saved_model", "saved_model_2")
 TASK_PREFIXES = ("image-", "text-", "audio-", "video-")
-# The longest metadata value: pages show values whole (each index page's filters offer every
-# value of the hub), so a 2 MB `dataset` made every index page 6 MB; tfhub.dev's are ids and URLs.
-MAX_VALUE_CHARS = 1_000
+MAX_VALUE_CHARS = fmt.MAX_VALUE_CHARS  # The longest metadata value (see docs_format).
 _PARENT_MODEL = re.compile(
     rf"{doc_handles.PUBLISHER_PATTERN}/{doc_handles.MODEL_PATTERN}/{doc_handles.VERSION_PATTERN}"
 )

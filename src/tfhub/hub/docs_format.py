@@ -22,6 +22,7 @@ Pure Python: no TensorFlow.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import os
@@ -56,6 +57,10 @@ _ICON_LINE_PREFIX = "[![Icon URL]]"
 # search indexes): tfhub.dev's are a sentence or two. Without a bound, a 40 KB description went
 # whole into every index page, publisher page and `/api/models` answer that listed its model.
 MAX_DESCRIPTION_CHARS = 1_000
+# The longest metadata value: pages show values whole (each index page's filters offer every
+# value of the hub), so a 2 MB `dataset` made every index page 6 MB; tfhub.dev's are ids and URLs.
+# `tfhub validate` and `publish` refuse a longer one; the server leaves it out (`list_docs`).
+MAX_VALUE_CHARS = 1_000
 
 
 class DocKind(enum.Enum):
@@ -377,7 +382,9 @@ def list_docs(
 
     Files whose first line names no kind are skipped, with a warning unless `on_unreadable`
     is given (`tfhub validate` reports them); other format problems are kept in each doc's
-    `.problems`.
+    `.problems`. A metadata value longer than `MAX_VALUE_CHARS` (a doc written by hand, never
+    validated) is left out, with a warning naming the doc, its line and key: pages, the JSON API
+    and search facets would show it whole.
 
     Args:
         root: the hub folder.
@@ -389,10 +396,31 @@ def list_docs(
     docs: list[DocFile] = []
     for file in find_doc_files(root):
         try:
-            docs.append(parse_doc(file, root=root))
+            docs.append(_without_long_values(parse_doc(file, root=root)))
         except errors.DocFormatError as err:
             if on_unreadable is None:
                 logger.warning("Skipping a doc (not served): %s", err)
             else:
                 on_unreadable(file, err)
     return docs
+
+
+def _without_long_values(doc: DocFile) -> DocFile:
+    """The doc without its metadata values longer than `MAX_VALUE_CHARS`, each left out with
+    a warning (see `list_docs`)."""
+    kept = tuple(entry for entry in doc.entries if len(entry[1].value) <= MAX_VALUE_CHARS)
+    if len(kept) == len(doc.entries):
+        return doc
+    for key, value in doc.entries:
+        if len(value.value) > MAX_VALUE_CHARS:
+            logger.warning(
+                "%s:%d: leaving out the metadata %r (not served): its value is %s characters "
+                "long, more than the %s a value may have (`tfhub validate` reports it); give an "
+                "id or a URL",
+                doc.display_path,
+                value.line,
+                key,
+                f"{len(value.value):,}",
+                f"{MAX_VALUE_CHARS:,}",
+            )
+    return dataclasses.replace(doc, entries=kept)
