@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 import requests
 from tests._helpers import models
+from tests._helpers.archives import write_tree
 from tests._helpers.cli import run_tfhub
 from tests._helpers.hub_server import serve_hub, write_model_doc, write_publisher
+from tests._helpers.python_process import child_env, run_python
 
 from tfhub import errors
-from tfhub.hub import publish, validator
+from tfhub.hub import publish, publish_doc, validator
 from tfhub.hub.doc_rules import MAX_VALUE_CHARS
 
 
@@ -133,3 +139,129 @@ def test_a_value_too_long_is_left_out_of_pages_and_api_with_one_warning(tmp_path
         f"assets/docs/acme/models/emb/1.md:{line}: leaving out the metadata 'dataset'"
         in (warnings[0])
     )
+
+
+# --- Odd arguments -----------------------------------------------------------------------------
+
+
+def test_a_folder_as_the_doc_says_to_give_its_file(tmp_path, capsys):
+    root = tmp_path / "hub"
+    (tmp_path / "docs").mkdir()
+    code, _, err = run_tfhub(
+        capsys,
+        "publish",
+        str(tmp_path),
+        str(root),
+        "--handle",
+        "acme/emb/1",
+        "--doc",
+        str(tmp_path / "docs"),
+    )
+    assert code == 1
+    assert "The doc" in err and "is a folder: give the doc's Markdown file" in err
+    assert not root.exists()
+
+
+def test_a_named_pipe_nobody_writes_into_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    """`--doc PIPE` with no process writing: publish waited forever in open(); now it waits
+    FIFO_WRITER_WAIT s for a writer (as pack waits for a reader), then says so."""
+    monkeypatch.setattr(publish_doc, "FIFO_WRITER_WAIT", 0.2)
+    pipe = tmp_path / "1.md"
+    os.mkfifo(pipe)
+    result: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            publish.publish(tmp_path / "nowhere", tmp_path / "hub", "acme/emb/1", doc=pipe)
+        except BaseException as err:  # The test reads it below.
+            result.append(err)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    if thread.is_alive():  # Blocked in open(): release it, then fail.
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(timeout=20)
+        pytest.fail("publish --doc PIPE hung waiting for a writer")
+    (err,) = result
+    assert isinstance(err, errors.DocFormatError), err
+    assert "is a named pipe no process wrote into within 0.2 s" in str(err)
+    assert not (tmp_path / "hub").exists()
+
+
+def test_a_pipe_written_into_is_read_as_the_doc(tmp_path):
+    pipe = tmp_path / "1.md"
+    os.mkfifo(pipe)
+    text = "# Module acme/emb/1\nA doc from a pipe \u2713.\n"
+
+    def write() -> None:
+        with open(pipe, "wb") as sink:
+            sink.write(text.encode())
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    assert publish_doc.read_doc(pipe) == text
+    writer.join(timeout=10)
+
+
+def test_a_device_that_never_ends_is_refused_not_read_into_memory():
+    """`--doc /dev/zero` was read until memory ran out; run in a child with 1 GiB of address
+    space, so that without the bound it fails fast instead of filling the machine."""
+    code = """
+        from tfhub import errors
+        from tfhub.hub import publish_doc
+        try:
+            publish_doc.read_doc("/dev/zero")
+        except errors.DocFormatError as err:
+            print(err)
+    """
+    child = run_python(code, check=False, max_memory=1 << 30, timeout=60)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert "The doc /dev/zero is larger than 64 MiB" in child.stdout
+
+
+def test_a_socket_in_the_model_folder_is_refused_before_loading(tmp_path, capsys):
+    """docs/hub.md: a special file inside the model folder is refused before the model is
+    loaded (the folder's saved_model.pb is no model at all: loading would say so instead)."""
+    model = Path(write_tree(tmp_path / "model", {"saved_model.pb": b"not loaded"}))
+    listener = socket.socket(socket.AF_UNIX)
+    try:
+        listener.bind(os.fspath(model / "control.sock"))
+        root = tmp_path / "hub"
+        code, _, err = run_tfhub(capsys, "publish", str(model), str(root), "--handle", "acme/emb/1")
+    finally:
+        listener.close()
+    assert code == 1 and "control.sock is a socket" in err
+    assert not root.exists()
+
+
+@pytest.mark.tf
+def test_two_processes_publishing_one_version_at_once(text_model, tmp_path):
+    """Two real `tfhub publish` processes of one version: they take turns, one publishes, the
+    other says the version exists, and the hub holds one version, whole, with no leftovers."""
+    root = tmp_path / "hub"
+    argv = [sys.executable, "-m", "tfhub", "publish", str(text_model), str(root)]
+    children = [
+        subprocess.Popen(
+            [*argv, "--handle", "acme/emb/1", "--description", f"Publish {n}."],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+        )
+        for n in (1, 2)
+    ]
+    results = [(child.wait(timeout=120), *child.communicate()) for child in children]
+    assert sorted(code for code, _, _ in results) == [0, 1], results
+    loser = next(err for code, _, err in results if code == 1)
+    assert "acme/emb/1 is already published" in loser
+    assert _files(root) == [
+        "assets/docs/acme/acme.md",
+        "assets/docs/acme/models/emb/1.md",
+        "assets/docs/acme/models/emb/1.signatures.json",
+        "assets/docs/acme/models/emb/1.tar.gz",
+    ]
+    winner = next(n for n, (code, _, _) in enumerate(results, 1) if code == 0)
+    assert f"Publish {winner}." in (root / "assets/docs/acme/models/emb/1.md").read_text()
+    assert validator.validate_tree(root) == []

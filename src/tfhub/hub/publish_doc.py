@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
+import select
+import stat
 from pathlib import Path
 
 from .. import errors
@@ -17,21 +19,81 @@ from .docs_format import DocKind, Problem
 logger = logging.getLogger(__name__)
 
 
+# How long `publish --doc FIFO` waits for a process to write into the named pipe (`pack`
+# waits as long for a reader of its output), and the most bytes a doc given to it may have
+# (a valid doc's body is at most 65,536 characters; `--doc /dev/zero` never ends).
+FIFO_WRITER_WAIT = 60.0
+MAX_DOC_BYTES = 64 * 1024 * 1024
+_THEN = "then publish again (nothing was published)"
+
+
 def read_doc(doc: str | os.PathLike[str]) -> str:
-    """Returns the text of the doc file given to `publish`.
+    """Returns the text of the doc file given to `publish`: a file, or a pipe (`--doc
+    <(generate)`, a named pipe a process writes into within `FIFO_WRITER_WAIT` s).
 
     Raises:
-        tfhub.errors.DocFormatError: it cannot be read, or is not UTF-8 (naming the offset).
+        tfhub.errors.DocFormatError: it cannot be read, is a folder or a socket, is larger than
+            `MAX_DOC_BYTES`, or is not UTF-8 (naming the offset).
     """
+    path = os.fspath(doc)
     try:
-        # DocFormatError if not UTF-8, naming the byte offset.
-        return docs_text.read_doc_text(doc, then="then publish again (nothing was published)")
-    except OSError as err:
+        mode = os.stat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+            raise _refused(path, f"is {_kind(mode)}: give the doc's Markdown file (FILE.md)")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # A FIFO without writer: no hang.
+        try:
+            if stat.S_ISFIFO(mode):
+                _wait_for_writer(fd, path)
+            os.set_blocking(fd, True)
+            data = _read_at_most(fd, path)
+        finally:
+            os.close(fd)
+    except OSError as err:  # FileNotFoundError as the cause: exit 7, "not found".
         raise errors.DocFormatError(
-            f"Cannot read the doc {os.fspath(doc)} as UTF-8 text: {err}",
-            path=os.fspath(doc),
-            line=0,
+            f"Cannot read the doc {path} as UTF-8 text: {err}", path=path, line=0
         ) from err
+    # DocFormatError if not UTF-8, naming the byte offset.
+    return docs_text.decode_doc(data, path=path, shown=path, then=_THEN)
+
+
+def _refused(path: str, why: str) -> errors.DocFormatError:
+    return errors.DocFormatError(
+        f"The doc {path} {why}; nothing was published. Received: doc={path!r}",
+        path=path,
+        line=0,
+    )
+
+
+def _kind(mode: int) -> str:
+    return "a folder" if stat.S_ISDIR(mode) else "a socket or a device, not a file"
+
+
+def _wait_for_writer(fd: int, path: str) -> None:
+    """Waits until the named pipe `fd` has data or a writer that closed it (Linux: `poll` waits
+    for a first writer), at most FIFO_WRITER_WAIT s."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    if not poller.poll(FIFO_WRITER_WAIT * 1000):
+        raise _refused(
+            path,
+            f"is a named pipe no process wrote into within {FIFO_WRITER_WAIT:g} s: write the "
+            "doc into it (`cat 1.md > PIPE`), or give the doc's file",
+        )
+
+
+def _read_at_most(fd: int, path: str) -> bytes:
+    """The bytes of `fd` up to its end, refused beyond MAX_DOC_BYTES."""
+    chunks, size = [], 0
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_DOC_BYTES:
+            raise _refused(
+                path,
+                f"is larger than {MAX_DOC_BYTES // (1 << 20)} MiB (a doc's body is shown up to "
+                "65,536 characters): give the doc's Markdown file",
+            )
+    return b"".join(chunks)
 
 
 def check_first_line(text: str, shown: str, handle: DocHandle) -> None:
