@@ -235,6 +235,24 @@ def test_a_socket_in_the_model_folder_is_refused_before_loading(tmp_path, capsys
     assert not root.exists()
 
 
+@pytest.mark.parametrize("linked", ["acme/models/out", "zed"])
+def test_a_symlinked_folder_in_the_hub_is_refused_not_written_through(tmp_path, capsys, linked):
+    """A model or publisher folder of the hub that is a symlink (here to a folder outside
+    ROOT): serve and validate never look below it (docs/hub.md: a file whose real path leaves
+    ROOT is not served), so publish wrote the version there, said it was published, and no
+    one could download it. It is refused before the model is read (MODEL_DIR is missing)."""
+    root = _hub(tmp_path / "hub", "acme/emb/1")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "assets/docs" / linked).symlink_to(elsewhere, target_is_directory=True)
+    handle = "acme/out/1" if linked.startswith("acme") else "zed/m/1"
+    argv = ["publish", str(tmp_path / "nowhere"), str(root), "--handle", handle]
+    code, out, err = run_tfhub(capsys, *argv)
+    assert (code, out) == (1, "")
+    assert f"Cannot publish {handle} into {root / 'assets/docs' / linked}: it is a symlink" in err
+    assert list(elsewhere.iterdir()) == []
+
+
 @pytest.mark.tf
 def test_two_processes_publishing_one_version_at_once(text_model, tmp_path):
     """Two real `tfhub publish` processes of one version: they take turns, one publishes, the

@@ -87,7 +87,8 @@ def publish(
         DocValidationError: the doc has problems (`.problems`: `file:line: message`).
         DocFormatError: the doc file cannot be read or is not UTF-8 (naming the byte).
         PublishTargetError: the hub folder is a file, or the model folder or inside it; or the
-            handle's model differs only by case from one the hub has (`acme/Emb`, `acme/emb`).
+            handle's model differs only by case from one the hub has (`acme/Emb`, `acme/emb`),
+            or a folder of its path in the hub is a symlink (never served).
         PublishWriteError: the hub folder cannot be written (read-only, no permission) or its
             disk is full (an OSError; nothing is published).
         PublishBusyError: another process kept publishing into the same model folder for 10 min.
@@ -143,6 +144,7 @@ def install(
     target = fmt.doc_path(root, handle, DocKind.MODULE)
     refusals.refuse_root(model_dir, root)
     refusals.refuse_derived_url(handle)
+    refusals.refuse_linked_folder(root, handle)
     refusals.refuse_case_twin(root, handle)
     made: list[Path] = []  # The folders this call makes: a failed publish removes them.
     try:

@@ -1,8 +1,8 @@
 """What `publish` (and `mirror`) refuse, and how each refusal says what to do.
 
 Before anything is written: a model path where the hub serves other kinds of docs, a model
-name that differs only by case from one the hub has, a hub folder that is a file or lies
-inside the model folder, an existing version (without `force`),
+name that differs only by case from one the hub has, a symlinked folder on the way, a hub
+folder that is a file or lies inside the model folder, an existing version (without `force`),
 an archive holding a link, model files `tfhub validate` would refuse, a model that does not
 load. While writing: a full disk or used-up quota, and a hub folder that cannot be written,
 each said as the hub folder's (`write_failure`), never as a helper's advice.
@@ -42,6 +42,27 @@ def refuse_derived_url(handle: DocHandle) -> None:
         f"hub serves {served} (as tfhub.dev did): rename the model. "
         f"Received: handle={str(handle)!r}"
     )
+
+
+def refuse_linked_folder(root: str | os.PathLike[str], handle: DocHandle) -> None:
+    """Raises PublishTargetError if a folder of the handle's path below ROOT/assets/docs (the
+    publisher's, `models`, a part of the model path) is a symlink: `tfhub serve` and
+    `tfhub validate` never look below one (`docs_layout.find_doc_files`; a real path out of
+    ROOT is not served either), so the version would be written and never served."""
+    folder = docs_layout.docs_dir(root)
+    for part in [handle.publisher, "models", *handle.model.split("/")]:
+        folder = folder / part
+        if folder.is_symlink():
+            raise errors.PublishTargetError(
+                f"Cannot publish {handle} into {folder}: it is a symlink (to "
+                f"{os.readlink(folder)}), and `tfhub serve` and `tfhub validate` do not look "
+                "below a symlinked folder (a version there is never served). Make it a real "
+                "folder (move what it points to into its place), or publish under another name; "
+                f"nothing was published. Received: handle={str(handle)!r}",
+                path=os.fspath(folder),
+            )
+        if not folder.is_dir():
+            return
 
 
 def refuse_case_twin(root: str | os.PathLike[str], handle: DocHandle) -> None:
