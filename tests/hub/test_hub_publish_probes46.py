@@ -5,6 +5,7 @@ named pipe or a device as the doc, a socket in the model folder, two publishes a
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -21,7 +22,7 @@ from tests._helpers.hub_server import serve_hub, write_model_doc, write_publishe
 from tests._helpers.python_process import child_env, run_python
 
 from tfhub import errors
-from tfhub.hub import publish, publish_doc, validator
+from tfhub.hub import docs_format, publish, publish_doc, validator
 from tfhub.hub.doc_rules import MAX_VALUE_CHARS
 
 
@@ -139,6 +140,25 @@ def test_a_value_too_long_is_left_out_of_pages_and_api_with_one_warning(tmp_path
         f"assets/docs/acme/models/emb/1.md:{line}: leaving out the metadata 'dataset'"
         in (warnings[0])
     )
+
+
+def test_the_scan_keeps_a_value_of_the_longest_length_and_leaves_out_one_more(tmp_path, caplog):
+    root = _hub(tmp_path / "hub", "acme/emb/1")
+    doc = root / "assets/docs/acme/models/emb/1.md"
+    longest, longer = "a" * MAX_VALUE_CHARS, "b" * (MAX_VALUE_CHARS + 1)
+    doc.write_text(
+        doc.read_text().replace(
+            "<!-- dataset: synthetic -->",
+            f"<!-- dataset: {longest} -->\n<!-- dataset: {longer} -->",
+        )
+    )
+    caplog.set_level(logging.WARNING, logger="tfhub.hub.docs_format")
+    (listed,) = [d for d in docs_format.list_docs(root) if d.kind is docs_format.DocKind.MODULE]
+    assert listed.values("dataset") == [longest]
+    assert [r.getMessage()[:60] for r in caplog.records] == [
+        "assets/docs/acme/models/emb/1.md:8: leaving out the metadata"
+    ]
+    assert docs_format.parse_doc(doc, root=root).values("dataset") == [longest, longer]
 
 
 # --- Odd arguments -----------------------------------------------------------------------------
