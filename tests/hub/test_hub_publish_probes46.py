@@ -4,6 +4,7 @@ named pipe or a device as the doc, a socket in the model folder, two publishes a
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ from tests._helpers import models
 from tests._helpers.archives import write_tree
 from tests._helpers.cli import run_tfhub
 from tests._helpers.hub_server import serve_hub, write_model_doc, write_publisher
-from tests._helpers.python_process import child_env, run_python
+from tests._helpers.python_process import child_env, run_python, start_python
 
 from tfhub import errors
 from tfhub.hub import docs_format, publish, publish_doc, validator
@@ -93,6 +94,47 @@ def test_force_replaces_the_same_handle_but_not_its_case_twin(text_model, tmp_pa
     assert caught.value.path == os.fspath(root / "assets/docs/acme/models/emb")
     assert not (root / "assets/docs/acme/models/Emb").exists()
     assert validator.validate_tree(root) == []
+
+
+# A `tfhub publish` child that says once, on stdout, when it first finds its model folder
+# locked by another publish (the test holds that lock).
+SAYS_WHEN_WAITING = """
+import sys
+from tfhub.hub import staging
+real_try_lock, said = staging._try_lock, []
+def try_lock(fd):
+    locked = real_try_lock(fd)
+    if not locked and not said:
+        said.append(print("waiting for the lock", flush=True))
+    return locked
+staging._try_lock = try_lock
+from tfhub.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_twin_published_while_waiting_for_the_lock_is_refused(tmp_path):
+    """Publishes of `acme/emb` and `acme/Emb` lock different folders, so both could pass the
+    check made before the lock: `publish` checks again once it holds its folder's lock, and
+    refuses if the twin appeared meanwhile (here while the test held `emb/`'s lock, as a
+    publish of acme/emb/2 would); it never reads the model (MODEL_DIR is missing)."""
+    root = _hub(tmp_path / "hub", "acme/other/1")
+    folder = root / "assets/docs/acme/models/emb"
+    folder.mkdir()
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        argv = ["publish", str(tmp_path / "nowhere"), str(root), "--handle", "acme/emb/1"]
+        child = start_python(SAYS_WHEN_WAITING, *argv)
+        assert child.stdout.readline() == "waiting for the lock\n"
+        write_model_doc(root, "acme/Emb/1")  # Published meanwhile.
+    finally:
+        os.close(fd)  # Lets the lock go.
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 1, err
+    assert "differs only by case from acme/Emb, which the hub has" in err
+    assert "The hub has both spellings already: rename one" in err
+    assert list(folder.iterdir()) == []
 
 
 def test_validate_reports_folders_that_differ_only_by_case(tmp_path):

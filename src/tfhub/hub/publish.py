@@ -151,6 +151,7 @@ def install(
         with contextlib.ExitStack() as stack:
             own = staging_lib.lock_model_folder(stack, target.parent, made)
             try:
+                refusals.refuse_case_twin(root, handle)  # Again: a twin published meanwhile.
                 if own:  # Leftovers of killed publishes: nobody else can own them now.
                     staging_lib.remove_leftovers(target.parent, docs=docs_layout.docs_dir(root))
                 keep_doc = keep_existing_doc and doc_text is None and target.is_file()

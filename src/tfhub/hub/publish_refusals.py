@@ -69,8 +69,10 @@ def refuse_case_twin(root: str | os.PathLike[str], handle: DocHandle) -> None:
     """Raises PublishTargetError if a folder of the handle's model path differs only by case
     from one the hub has (`acme/Emb` beside `acme/emb`): a case-insensitive file system (macOS,
     Windows shares) holds both in one folder, and the catalog lists them side by side. The
-    same spelling is no twin (`--force` replaces a version of the same handle). Publishers are
-    lower-case already (`doc_handles`)."""
+    same spelling is no twin (`--force` replaces a version of the same handle), unless the hub
+    has the other spelling too (`install` asks again under the folder's lock, so that of two
+    twins published at once, one at most is published). Publishers are lower-case already
+    (`doc_handles`)."""
     folder = docs_layout.docs_dir(root) / handle.publisher / "models"
     parts = handle.model.split("/")
     for index, part in enumerate(parts):
@@ -78,30 +80,38 @@ def refuse_case_twin(root: str | os.PathLike[str], handle: DocHandle) -> None:
             names = os.listdir(folder)
         except OSError:  # Not there yet, or no folder: nothing to collide with below.
             return
-        if part in names:
-            folder = folder / part
-            continue
         twins = sorted(
-            n for n in names if n.casefold() == part.casefold() and (folder / n).is_dir()
+            n
+            for n in names
+            if n != part and n.casefold() == part.casefold() and (folder / n).is_dir()
         )
         if twins:
-            raise _case_twin_error(handle, [*parts[:index], twins[0]], parts, folder / twins[0])
-        return
+            existing = [*parts[:index], twins[0]]
+            raise _case_twin_error(handle, existing, parts, folder / twins[0], both=part in names)
+        if part not in names:
+            return
+        folder = folder / part
 
 
 def _case_twin_error(
-    handle: DocHandle, existing: list[str], parts: list[str], folder: Path
+    handle: DocHandle, existing: list[str], parts: list[str], folder: Path, *, both: bool
 ) -> errors.PublishTargetError:
     """The refusal of `handle`, whose model path `parts` differs only by case from the
-    hub's `existing` (its folder `folder`), suggesting the handle spelled as the hub has it."""
+    hub's `existing` (its folder `folder`), suggesting the handle spelled as the hub has it
+    (or, if the hub has `both` spellings, to rename one)."""
     have = f"{handle.publisher}/{'/'.join(existing)}"
     meant = f"{handle.publisher}/{'/'.join([*existing, *parts[len(existing) :]])}/{handle.version}"
+    remedy = (
+        "The hub has both spellings already: rename one (move its folder; `tfhub validate` "
+        "reports them), then publish again"
+        if both
+        else f"Publish as {meant} (the name as the hub writes it), or choose another name"
+    )
     return errors.PublishTargetError(
         f"The handle {str(handle)!r} differs only by case from {have}, which the hub has "
         f"({folder}): a case-insensitive file system (macOS, Windows shares) holds both in one "
         "folder, and the hub would list them side by side, so users pick the wrong one. "
-        f"Publish as {meant} (the name as the hub writes it), or choose another name; --force "
-        f"does not change this. Received: handle={str(handle)!r}",
+        f"{remedy}; --force does not change this. Received: handle={str(handle)!r}",
         path=os.fspath(folder),
     )
 
