@@ -396,7 +396,7 @@ def list_docs(
     docs: list[DocFile] = []
     for file in find_doc_files(root):
         try:
-            docs.append(_without_long_values(parse_doc(file, root=root)))
+            docs.append(without_long_values(parse_doc(file, root=root)))
         except errors.DocFormatError as err:
             if on_unreadable is None:
                 logger.warning("Skipping a doc (not served): %s", err)
@@ -405,9 +405,10 @@ def list_docs(
     return docs
 
 
-def _without_long_values(doc: DocFile) -> DocFile:
-    """The doc without its metadata values longer than `MAX_VALUE_CHARS`, each left out with
-    a warning (see `list_docs`)."""
+def without_long_values(doc: DocFile) -> DocFile:
+    """The doc as the server shows it: without its metadata values longer than
+    `MAX_VALUE_CHARS` (a hand-written doc `tfhub validate` never checked), each left out with
+    a warning (`list_docs`, and `settled` for a doc a killed publish moved aside)."""
     kept = tuple(entry for entry in doc.entries if len(entry[1].value) <= MAX_VALUE_CHARS)
     if len(kept) == len(doc.entries):
         return doc

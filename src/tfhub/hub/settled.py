@@ -21,7 +21,7 @@ from pathlib import Path
 from .. import errors
 from . import commit, confinement, docs_layout
 from . import staging as staging_lib
-from .docs_format import DocFile, parse_text
+from .docs_format import DocFile, parse_text, without_long_values
 from .docs_text import read_doc_text
 
 logger = logging.getLogger(__name__)
@@ -158,13 +158,13 @@ class Settled:
 
 
 def _parsed_as(holder: Path, target: Path, root: Path) -> DocFile | None:
-    """The doc in the file `holder`, parsed as the doc at `target` (None, with a warning, if it
-    cannot be read)."""
+    """The doc in the file `holder`, parsed as the doc at `target` and served as the scan serves
+    docs (`without_long_values`); None, with a warning, if it cannot be read."""
     rel_path, shown = docs_layout.relative_paths(target, root)
     try:
-        return parse_text(
-            read_doc_text(holder, shown=shown), path=target, rel_path=rel_path, display_path=shown
-        )
+        text = read_doc_text(holder, shown=shown)
+        doc = parse_text(text, path=target, rel_path=rel_path, display_path=shown)
     except (OSError, errors.DocFormatError) as err:
         logger.warning("Skipping a doc (not served): %s", err)
         return None
+    return without_long_values(doc)  # As the scan serves every doc (`list_docs`).
