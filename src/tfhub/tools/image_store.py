@@ -123,10 +123,15 @@ class ImageStore:
         *,
         shuffle: bool = False,
         seed: int | None = None,
+        once: bool = False,
     ) -> Any:
         """A `tf.data` pipeline of batches (indices [b], values [b, ...]) of the readable images
         at `indices`; reshuffled each pass if `shuffle`. The values are uint8 images
         [b, height, width, 3], or float32 features [b, dim] with `features`.
+
+        With `once` (a pipeline read once, to keep the values for `kept`), every pass decodes:
+        the pipeline of kept values and the choice between the two (four functions more to
+        trace and instantiate) are not made.
 
         Until a pass over these images (of this or another pipeline of the store) has been
         read to its end, each pass decodes its images in parallel (one `tf.data` map call per
@@ -181,6 +186,8 @@ class ImageStore:
             .concatenate(tf.data.Dataset.from_tensors(np.int64(0)).map(plain(mark_done)))
             .filter(plain(lambda batch, _: tf.size(batch) > 0))
         )
+        if once:
+            return decoding
         kept = (
             order()
             .filter(plain(self._read.sparse_read))

@@ -229,6 +229,7 @@ def _batched(
     augment: Callable[[Any], Any] | None = None,
     seed: int | None = None,
     replicas: int = 1,
+    once: bool = False,
 ) -> Any:
     """Batches of (float images in [0, 1], one-hot labels) of the readable images at `indices`;
     (float32 features, one-hot labels) if the store keeps features. With several `replicas`, a
@@ -248,7 +249,7 @@ def _batched(
         return features, tf.gather(onehot, index)
 
     plain = tf.autograph.experimental.do_not_convert  # No AutoGraph: saves tracing time.
-    dataset = store.batches(indices, batch_size, shuffle=shuffle, seed=seed)
+    dataset = store.batches(indices, batch_size, shuffle=shuffle, seed=seed, once=once)
     if replicas > 1:
         # A replica given no image of a batch runs the model on an empty one, and TensorFlow
         # 2.21's oneDNN Conv2D returns an empty batch of the wrong shape (its input's): the
@@ -284,8 +285,42 @@ def augments(hparams: HParams) -> bool:
     )
 
 
+def make_validation_set(
+    store: ImageStore, *, hparams: HParams, replicas: int = 1, once: bool = False
+) -> tuple[Any, np.ndarray]:
+    """The validation set of `make_datasets` alone (None if validation_split is 0) and its
+    images' indices, made first so that it can be read while the training set is made. With
+    `once`, each pass decodes (`ImageStore.batches`): for a set read once, whose values are
+    then read from the store (bottlenecks: `callbacks.head_validation`).
+
+    Raises:
+        tfhub.errors.ToolFlagError: as `make_datasets` (validation_split).
+    """
+    check_split_holds_out(store.files, hparams.validation_split)
+    label_ids = np.asarray(store.files.label_ids, np.int64)
+    valid_idx = split_indices(label_ids, hparams.validation_split)[1]
+    if not len(valid_idx):
+        return None, valid_idx
+    batch_size = validation_batch_size(len(valid_idx), hparams.batch_size, replicas)
+    valid = _batched(store, _onehot(store), valid_idx, batch_size, replicas=replicas, once=once)
+    return valid, valid_idx
+
+
+def _onehot(store: ImageStore) -> Any:
+    """A tf.constant of each image's one-hot label, float32 [images, classes]."""
+    import tensorflow as tf
+
+    label_ids = np.asarray(store.files.label_ids, np.int64)
+    return tf.constant(np.eye(len(store.files.labels), dtype=np.float32)[label_ids])
+
+
 def make_datasets(
-    store: ImageStore, *, hparams: HParams, seed: int | None = None, replicas: int = 1
+    store: ImageStore,
+    *,
+    hparams: HParams,
+    seed: int | None = None,
+    replicas: int = 1,
+    validation: tuple[Any, np.ndarray] | None = None,
 ) -> Datasets:
     """Builds the tf.data training and validation sets of the images in `store`.
 
@@ -304,6 +339,8 @@ def make_datasets(
         hparams: batch_size, validation_split and the augmentation parameters.
         seed: makes shuffling and augmentation reproducible.
         replicas: how many replicas each batch is split over (1: none).
+        validation: what `make_validation_set` returned for the same store, hparams and
+            replicas (None: the validation set is made here).
 
     Returns:
         The datasets and their sizes.
@@ -313,14 +350,10 @@ def make_datasets(
             (`check_split_holds_out`), or the store keeps features and `hparams` ask for
             augmentation.
     """
-    files = store.files
-    check_split_holds_out(files, hparams.validation_split)
-    label_ids = np.asarray(files.label_ids, np.int64)
+    valid, valid_idx = validation or make_validation_set(store, hparams=hparams, replicas=replicas)
+    label_ids = np.asarray(store.files.label_ids, np.int64)
     # A split below 1 leaves each class at least one training image.
-    train_idx, valid_idx = split_indices(label_ids, hparams.validation_split)
-    import tensorflow as tf
-
-    onehot = tf.constant(np.eye(len(files.labels), dtype=np.float32)[label_ids])
+    train_idx = split_indices(label_ids, hparams.validation_split)[0]
     if store.keeps_features and augments(hparams):
         raise errors.ToolFlagError(
             "--do_data_augmentation distorts the images, so it needs a store of images, not of "
@@ -330,13 +363,9 @@ def make_datasets(
         )
     augment = make_augmenter(hparams, store.image_size, seed=seed)
     train = _batched(
-        store, onehot, train_idx, hparams.batch_size, shuffle=True, augment=augment, seed=seed,
-        replicas=replicas,
+        store, _onehot(store), train_idx, hparams.batch_size, shuffle=True, augment=augment,
+        seed=seed, replicas=replicas,
     )  # fmt: skip
-    valid = None
-    if len(valid_idx):
-        batch_size = validation_batch_size(len(valid_idx), hparams.batch_size, replicas)
-        valid = _batched(store, onehot, valid_idx, batch_size, replicas=replicas)
     return Datasets(train, valid, len(train_idx), len(valid_idx), valid_idx)
 
 

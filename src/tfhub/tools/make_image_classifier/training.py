@@ -60,7 +60,6 @@ def train_on_module(
         f"features), {keras.__name__} {keras.__version__}"
     )
     _, layer, image_size, dim, bottlenecks = module  # The layer may be reloaded below.
-    check_module_output(module, files, strategy, hparams=hparams)
     if bottlenecks:
         store = image_store.ImageStore(files, image_size, features=module_features(layer, dim))
         how = (
@@ -71,14 +70,20 @@ def train_on_module(
         store = image_store.ImageStore(files, image_size)
         how = "decoded during the first epoch"
     replicas = int(getattr(strategy, "num_replicas_in_sync", 1))
-    sets = data.make_datasets(store, hparams=hparams, seed=seed, replicas=replicas)
+    # Bottlenecks: the validation set is read once, by the early pass (`for_store`).
+    valid = data.make_validation_set(store, hparams=hparams, replicas=replicas, once=bottlenecks)
     own = (
-        tool_callbacks.for_store(keras, store, sets.valid, sets.valid_indices)
+        tool_callbacks.for_store(keras, store, *valid)
         if bottlenecks  # Validation by callbacks: fit gets no validation_data.
         else tool_callbacks.for_store(keras, store)
     )
-    # The validation images are read from here on, while the model is built and compiled.
+    # The validation images are read from here on (bottlenecks), on the core that the checks
+    # of the module's output, the training set's set-up and the model's build leave idle.
     with tool_callbacks.reading_ahead(own):
+        check_module_output(module, files, strategy, hparams=hparams)
+        sets = data.make_datasets(
+            store, hparams=hparams, seed=seed, replicas=replicas, validation=valid
+        )
         say(
             f"Found {len(files.labels)} classes: {', '.join(files.labels)}; "
             f"{sets.train_size} training and {sets.valid_size} validation images ({how})"
