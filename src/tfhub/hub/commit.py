@@ -5,7 +5,9 @@ staging folder beside the doc, then renames them into place, moving the files th
 aside into the staging folder first. Before the first rename, the whole plan is written to
 `JOURNAL` in the staging folder; it is removed after the last one. A staging folder left with
 its journal is a publish killed half-way (SIGKILL, power loss): `roll_back` undoes the renames
-that were made, newest first, so the version is again what it was before that publish began.
+that were made, newest first, so the version is again what it was before that publish began,
+but for a publisher doc it put in place new that another doc of the publisher needs by then (a
+model of that publisher published meanwhile found it and wrote none): that one stays.
 A rename was made if its target exists and its source does not, which needs no other record.
 
 Every rename moves something into or out of the staging folder, and the journal names paths
@@ -17,6 +19,7 @@ staging folder (a hub folder may come from a fork).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -27,6 +30,7 @@ from pathlib import Path
 from . import docs_layout
 
 logger = logging.getLogger(__name__)
+_Exists = Callable[[Path], bool]
 
 JOURNAL = "journal.json"
 
@@ -103,7 +107,8 @@ def roll_back(staging: Path, *, docs: Path) -> bool:
     renames = read_journal(staging, docs=docs)
     if renames is None:
         return False
-    _undo(renames, exists=Path.exists, move=os.replace)
+    publisher_doc = docs_layout.publisher_doc_of(staging.parent, docs)
+    _undo(renames, exists=Path.exists, move=os.replace, publisher_doc=publisher_doc)
     logger.warning(
         "Rolled back a publish into %s that was interrupted while putting its files in place: "
         "the version is as it was before it",
@@ -112,7 +117,9 @@ def roll_back(staging: Path, *, docs: Path) -> bool:
     return True
 
 
-def after_roll_back(renames: list[tuple[Path, Path]], path: Path) -> Path | None:
+def after_roll_back(
+    renames: list[tuple[Path, Path]], path: Path, *, publisher_doc: Path | None
+) -> Path | None:
     """Which file now holds what `path` will hold once `roll_back` has undone these renames,
     without renaming anything: `path` itself, the file a killed publish moved aside (into its
     staging folder), or None if the roll-back leaves nothing there (a file that publish put in
@@ -121,6 +128,9 @@ def after_roll_back(renames: list[tuple[Path, Path]], path: Path) -> Path | None
     Args:
         renames: a journal's renames (`read_journal`).
         path: a file the journal may name.
+        publisher_doc: the publisher doc of the journal's model folder
+            (`docs_layout.publisher_doc_of`; None if it has none): kept if another doc of that
+            publisher needs it, as `roll_back` keeps it.
     """
     moved: dict[Path, Path | None] = {}  # Path -> the file holding its content by then.
 
@@ -132,22 +142,56 @@ def after_roll_back(renames: list[tuple[Path, Path]], path: Path) -> Path | None
     def move(dest: Path, source: Path) -> None:
         moved[source], moved[dest] = holder(dest), None
 
-    _undo(renames, exists=lambda place: holder(place) is not None, move=move)
+    def exists(place: Path) -> bool:
+        return holder(place) is not None
+
+    _undo(renames, exists=exists, move=move, publisher_doc=publisher_doc)
     return holder(path)
 
 
 def _undo(
     renames: list[tuple[Path, Path]],
     *,
-    exists: Callable[[Path], bool],
+    exists: _Exists,
     move: Callable[[Path, Path], None],
+    publisher_doc: Path | None,
 ) -> None:
     """Undoes the renames that were made, newest first (`move(dest, source)`): a rename was
     made if its target exists and its source does not (the one home of that rule: `roll_back`
-    renames, `after_roll_back` replays without renaming)."""
-    for source, dest in reversed(renames):
-        if exists(dest) and not exists(source):
-            move(dest, source)
+    renames, `after_roll_back` replays without renaming).
+
+    A publisher doc the killed publish put in place new (none was there: no rename moved one
+    aside) stays if another doc of that publisher exists by then (`_needed`): another model
+    published meanwhile found it there and wrote none of its own, or one published at the
+    same time had its own replaced by it; removing it would leave that model without one."""
+    publisher_doc = None if publisher_doc is None else _normal(publisher_doc)
+    for index in reversed(range(len(renames))):
+        source, dest = renames[index]
+        if not exists(dest) or exists(source):
+            continue
+        if dest == publisher_doc and all(earlier != dest for earlier, _ in renames[:index]):
+            if _needed(dest, renames, exists=exists):
+                logger.info("Kept %s: other docs of its publisher need it", dest)
+                continue
+        move(dest, source)
+
+
+def _needed(publisher_doc: Path, renames: list[tuple[Path, Path]], *, exists: _Exists) -> bool:
+    """True if a doc of the publisher other than `publisher_doc` exists (as `exists` says: on
+    disk, or as the replay of a roll-back leaves it): one a journal names, or one on disk
+    below the publisher's folder (found lazily: the first one answers)."""
+    folder = publisher_doc.parent
+    named = (path for pair in renames for path in pair if _is_doc_below(path, folder))
+    candidates = itertools.chain(named, docs_layout.iter_doc_files(folder))
+    return any(path != publisher_doc and exists(path) for path in candidates)
+
+
+def _is_doc_below(path: Path, folder: Path) -> bool:
+    """True if `path` may be a doc below `folder`: a `.md` file, no hidden part (a staging
+    folder) on the way."""
+    if path.suffix != ".md" or folder not in path.parents:
+        return False
+    return not any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
 # A journal is read with bounds: a publish renames at most 9 paths (the model folder

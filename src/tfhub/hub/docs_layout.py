@@ -7,6 +7,7 @@ See `docs_format` for the layout itself. Pure Python: no TensorFlow.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from .. import errors
@@ -112,13 +113,17 @@ def find_doc_files(root: str | os.PathLike[str]) -> list[Path]:
         Absolute paths ([] if ROOT/assets/docs does not exist). Folders holding a model
         (saved_model.pb, saved_model.pbtxt or tfhub_module.pb) and hidden entries are skipped.
     """
-    base = docs_dir(root).absolute()
-    found: list[Path] = []
+    return sorted(iter_doc_files(docs_dir(root).absolute()))
+
+
+def iter_doc_files(base: Path) -> Iterator[Path]:
+    """The `.md` files below the folder `base` as `find_doc_files` finds them (not inside a
+    model folder below `base`, nor hidden, nor below a symlinked folder), folder by folder in
+    sorted order, found as they are asked for."""
     for folder, subdirs, files in os.walk(base):
         current = Path(folder)
         if current != base and is_model_dir(current):
             subdirs[:] = []
             continue
         subdirs[:] = sorted(name for name in subdirs if not name.startswith("."))
-        found.extend(current / name for name in files if name.endswith(".md") and name[0] != ".")
-    return sorted(found)
+        yield from (current / name for name in files if name.endswith(".md") and name[0] != ".")

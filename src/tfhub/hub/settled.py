@@ -113,7 +113,9 @@ class Settled:
         after)."""
         for renames in self._journals_in(os.path.dirname(path)):
             if any(path in pair for pair in renames):
-                return self._inside(commit.after_roll_back(renames, path))
+                # A file of a model folder: never its publisher doc (`docs_of` shows that).
+                holder = commit.after_roll_back(renames, path, publisher_doc=None)
+                return self._inside(holder)
         return path
 
     def _inside(self, holder: Path | None) -> Path | None:
@@ -124,7 +126,8 @@ class Settled:
 
     def docs_of(self, listed: list[DocFile], root: Path) -> list[DocFile]:
         """`docs_format.list_docs(root)` as the roll-backs will leave it: a doc a killed publish
-        moved aside (or replaced) read from its staging folder, one it put in place new left out.
+        moved aside (or replaced) read from its staging folder, one it put in place new left out
+        (but a publisher doc another doc of that publisher needs, as `commit.roll_back`).
 
         Args:
             listed: the docs `list_docs` found.
@@ -139,7 +142,9 @@ class Settled:
                 targets = {p for p in named if p.parent == folder or p == publisher_doc}
                 for target in sorted(p for p in targets if p.suffix == ".md"):
                     by_path.pop(target, None)
-                    holder = self._inside(commit.after_roll_back(renames, target))
+                    holder = self._inside(
+                        commit.after_roll_back(renames, target, publisher_doc=publisher_doc)
+                    )
                     doc = None if holder is None else _parsed_as(holder, target, root)
                     if doc is not None:
                         by_path[target] = doc

@@ -1,0 +1,162 @@
+"""Probes of session 46: rolling back a killed first publish of a new publisher while another
+model of that publisher was published.
+
+The publishes run in child processes (`tests._helpers.killed_commit`: SIGKILL just before the
+Nth rename of the commit), `tfhub validate` and `tfhub serve` as the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from tests._helpers.archives import write_tree
+from tests._helpers.hub_server import (
+    SRC,
+    serve_hub,
+    signature_summary_json,
+)
+from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
+from tests._helpers.python_process import run_tfhub
+
+from tfhub.hub import commit, staging
+
+# A SavedModel whose saved_model.pb parses; its loading and summary are stubbed (no TensorFlow).
+FAKE_MODEL = {"saved_model.pb": b"\x08\x01\x12\x00", "variables/variables.index": b"index"}
+# `publish` of the handle sys.argv[4], killed (SIGKILL) just before its rename sys.argv[5];
+# with `--force` if sys.argv[6] is given.
+PUBLISH = (
+    KILL_BEFORE_RENAME
+    + publish_without_tensorflow(3)
+    + """
+from tfhub.hub import starter
+kill_before_rename(int(sys.argv[5]))
+info = starter.StarterInfo(description="A fresh model.", task="text-embedding")
+publish.publish(sys.argv[1], sys.argv[2], sys.argv[4], info=info, force=len(sys.argv) > 6)
+"""
+)
+# The first publish of a publisher renames: archive, summary, publisher doc, doc.
+BEFORE_ITS_DOC = 4
+NEVER = 99
+
+
+def _publish(tmp: Path, root: Path, handle: str, *, killed_at: int, force: bool = False) -> None:
+    """Publishes `handle` into `root` in a child process, killed before rename `killed_at`
+    (`NEVER`: it completes)."""
+    model = write_tree(tmp / "model", FAKE_MODEL) if not (tmp / "model").exists() else tmp / "model"
+    summary = tmp / "summary.json"
+    summary.write_text(json.dumps(signature_summary_json()))
+    argv = [str(model), str(root), str(summary), handle, str(killed_at), *["--force"] * force]
+    child = subprocess.run(
+        [sys.executable, "-c", PUBLISH, *argv],
+        env={**os.environ, "PYTHONPATH": SRC},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    expected = 0 if killed_at == NEVER else -signal.SIGKILL
+    assert child.returncode == expected, child.stderr
+
+
+@pytest.fixture
+def first_publish_killed(tmp_path: Path) -> Path:
+    """A hub where the first publish of `fresh` (`fresh/a/1`) was killed after it put the
+    publisher doc in place, and `fresh/b/1` was then published (finding that doc: none of its
+    own), not rolled back yet."""
+    root = tmp_path / "hub"
+    _publish(tmp_path, root, "fresh/a/1", killed_at=BEFORE_ITS_DOC)
+    assert (root / "assets/docs/fresh/fresh.md").is_file()
+    _publish(tmp_path, root, "fresh/b/1", killed_at=NEVER)
+    return root
+
+
+def test_rolling_back_a_killed_first_publish_keeps_the_publisher_doc_of_another_model(
+    first_publish_killed,
+):
+    """The roll-back removed the publisher doc the killed publish had put in place, which the
+    completed `fresh/b/1` relied on: `validate` then failed (no doc for the publisher `fresh`)
+    and the publisher's page lost its doc. A roll-back leaves the hub as before the killed
+    publish began, but keeps a publisher doc another model of that publisher needs."""
+    root = first_publish_killed
+    done = run_tfhub("validate", str(root))
+    assert "removed 1 leftover(s) of interrupted publishes" in done.stderr
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout
+    docs = root / "assets/docs/fresh"
+    assert (docs / "fresh.md").read_text(encoding="utf-8").startswith("# Publisher fresh\n")
+    assert (docs / "models/b/1.md").is_file() and not (docs / "models/a").exists()
+
+
+def test_the_server_shows_the_publisher_doc_another_model_relies_on(first_publish_killed, tmp_path):
+    """Before the roll-back, `tfhub serve` shows the hub as the roll-back will leave it: it left
+    out the publisher doc of `fresh` too, so `/api/publishers/fresh` had no doc."""
+    with serve_hub(first_publish_killed, tmp_path / "serve.log") as server:
+        got = requests.get(server.url("api/publishers/fresh"), timeout=30)
+        models = requests.get(server.url("api/models"), timeout=30).json()["models"]
+    assert got.status_code == 200, got.text
+    assert got.json()["doc_markdown"].startswith("# Publisher fresh\n")
+    assert [model["handle"] for model in models] == ["fresh/b"]
+
+
+def test_a_publisher_doc_a_concurrent_first_publish_replaced_comes_back(tmp_path):
+    """Two first publishes of `fresh` at once: `fresh/b/1` put its publisher doc in place
+    between `fresh/a/1`'s look for one and its commit, so a's commit moved b's aside and put its
+    own in place, then was killed before its doc. The roll-back puts b's back (it does not keep
+    a's own, which b would also do with)."""
+    root = tmp_path / "hub"
+    _publish(tmp_path, root, "fresh/b/1", killed_at=NEVER)
+    docs = root / "assets/docs"
+    publisher_doc = docs / "fresh/fresh.md"
+    publisher_doc.write_text("# Publisher fresh\nWritten by b's publisher.\n", encoding="utf-8")
+    folder = docs / "fresh/models/a"
+    folder.mkdir(parents=True)
+    stage = folder / staging.staging_name("1", "0" * 32)
+    stage.mkdir()
+    (stage / "fresh.md").write_text("# Publisher fresh\nA starter.\n", encoding="utf-8")
+    (stage / "1.md").write_text("# Module fresh/a/1\n", encoding="utf-8")
+    aside = stage / "old-0-fresh.md"
+    renames = [(publisher_doc, aside), (stage / "fresh.md", publisher_doc)]
+    commit._write_journal(stage, [*renames, (stage / "1.md", folder / "1.md")])
+    for source, dest in renames:  # Killed before the third rename, its doc.
+        os.replace(source, dest)
+    done = run_tfhub("validate", str(root))
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
+    assert publisher_doc.read_text(encoding="utf-8") == (
+        "# Publisher fresh\nWritten by b's publisher.\n"
+    )
+    assert not stage.exists() and not (folder / "1.md").exists()
+
+
+def test_rolling_back_the_only_model_of_a_new_publisher_removes_its_publisher_doc(tmp_path):
+    """What the kept publisher doc is an exception to: with no other doc of the publisher, the
+    roll-back of its killed first publish leaves the hub as before it (no `fresh` at all)."""
+    root = tmp_path / "hub"
+    _publish(tmp_path, root, "fresh/a/1", killed_at=BEFORE_ITS_DOC)
+    done = run_tfhub("validate", str(root))
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
+    assert sorted(os.listdir(root / "assets/docs")) == []
+
+
+def test_the_server_keeps_the_publisher_doc_a_doc_put_back_by_the_roll_back_needs(tmp_path):
+    """A hub made by hand has `fresh/a/1` but no `fresh.md`; its `publish --force` writes one,
+    and is killed with the doc aside (renames: archive and summary each aside then in, the
+    publisher doc, the doc aside; killed before the doc goes in). The roll-back puts the doc
+    back first, then keeps the publisher doc it needs; the server, which reads the doc from
+    the staging folder, shows that publisher doc too."""
+    root = tmp_path / "hub"
+    _publish(tmp_path, root, "fresh/a/1", killed_at=NEVER)
+    (root / "assets/docs/fresh/fresh.md").unlink()
+    _publish(tmp_path, root, "fresh/a/1", killed_at=7, force=True)
+    assert not (root / "assets/docs/fresh/models/a/1.md").exists()
+    with serve_hub(root, tmp_path / "serve.log") as server:
+        got = requests.get(server.url("api/publishers/fresh"), timeout=30)
+    assert got.status_code == 200, got.text
+    assert got.json()["doc_markdown"].startswith("# Publisher fresh\n")
+    done = run_tfhub("validate", str(root))
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
+    assert (root / "assets/docs/fresh/fresh.md").is_file()
