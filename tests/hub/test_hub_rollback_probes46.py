@@ -1,5 +1,5 @@
 """Probes of session 46: rolling back a killed first publish of a new publisher while another
-model of that publisher was published.
+model of that publisher was published, and `validate` on a symlinked folder of the docs tree.
 
 The publishes run in child processes (`tests._helpers.killed_commit`: SIGKILL just before the
 Nth rename of the commit), `tfhub validate` and `tfhub serve` as the CLI.
@@ -21,6 +21,8 @@ from tests._helpers.hub_server import (
     SRC,
     serve_hub,
     signature_summary_json,
+    write_model_doc,
+    write_publisher,
 )
 from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
 from tests._helpers.python_process import run_tfhub
@@ -160,3 +162,35 @@ def test_the_server_keeps_the_publisher_doc_a_doc_put_back_by_the_roll_back_need
     done = run_tfhub("validate", str(root))
     assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
     assert (root / "assets/docs/fresh/fresh.md").is_file()
+
+
+# --- validate: a symlinked folder below ROOT/assets/docs ------------------------------------
+
+
+def test_validate_reports_a_symlinked_folder_whose_docs_are_never_served(tmp_path):
+    """`validate` passed a hub whose `acme/models/linked` was a symlink: its docs are never
+    served (neither serve nor validate look below a symlinked folder), and nothing said so."""
+    root = tmp_path / "hub"
+    write_publisher(root, "acme", "Acme")
+    write_model_doc(root, "acme/emb/1")
+    outside = tmp_path / "elsewhere"
+    write_model_doc(outside, "acme/linked/1")
+    os.symlink(outside / "assets/docs/acme/models/linked", root / "assets/docs/acme/models/linked")
+    os.symlink(outside / "assets/docs/acme", root / "assets/docs/other")
+    # A version's model folder, linked: no docs in it (checked as the version's model files).
+    write_model_doc(root, "acme/emb/2", asset="2.tar.gz")
+    os.symlink(write_tree(tmp_path / "model", FAKE_MODEL), root / "assets/docs/acme/models/emb/2")
+    done = run_tfhub("validate", "hub", cwd=tmp_path)
+    rule = (
+        "tfhub serve and tfhub validate do not look for docs below a symlinked folder, so no "
+        "doc in it is served or checked (and tfhub publish refuses to publish into it); make it "
+        "a real folder (move what it points to into its place), or remove the link"
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines() == [
+        f"hub/assets/docs/acme/models/linked:0: this folder is a symlink (to "
+        f"{outside}/assets/docs/acme/models/linked): {rule}",
+        f"hub/assets/docs/other:0: this folder is a symlink (to {outside}/assets/docs/acme): "
+        f"{rule}",
+    ]
+    assert "tfhub: 2 problem(s)" in done.stderr

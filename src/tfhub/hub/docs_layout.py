@@ -103,27 +103,41 @@ def path_as_given(file: Path) -> Path:
         return file
 
 
-def find_doc_files(root: str | os.PathLike[str]) -> list[Path]:
+def find_doc_files(
+    root: str | os.PathLike[str], *, symlinks: list[Path] | None = None
+) -> list[Path]:
     """Every `.md` file under ROOT/assets/docs, sorted, skipping the insides of model folders.
 
     Args:
         root: the hub folder.
+        symlinks: if given, extended with each symlinked folder the walk does not follow (the
+            server never serves a doc below one: `tfhub validate` reports them), but a model
+            folder (`<version>/` beside its doc: it holds no docs).
 
     Returns:
         Absolute paths ([] if ROOT/assets/docs does not exist). Folders holding a model
         (saved_model.pb, saved_model.pbtxt or tfhub_module.pb) and hidden entries are skipped.
     """
-    return sorted(iter_doc_files(docs_dir(root).absolute()))
+    return sorted(iter_doc_files(docs_dir(root).absolute(), symlinks=symlinks))
 
 
-def iter_doc_files(base: Path) -> Iterator[Path]:
+def iter_doc_files(base: Path, *, symlinks: list[Path] | None = None) -> Iterator[Path]:
     """The `.md` files below the folder `base` as `find_doc_files` finds them (not inside a
-    model folder below `base`, nor hidden, nor below a symlinked folder), folder by folder in
-    sorted order, found as they are asked for."""
+    model folder below `base`, nor hidden, nor below a symlinked folder, which is added to
+    `symlinks` if given, unless it is a model folder: its `.md` files are no docs), folder by
+    folder in sorted order, found as they are asked for."""
     for folder, subdirs, files in os.walk(base):
         current = Path(folder)
         if current != base and is_model_dir(current):
             subdirs[:] = []
             continue
         subdirs[:] = sorted(name for name in subdirs if not name.startswith("."))
+        if symlinks is not None:  # os.walk lists them, and does not go below them.
+            symlinks.extend(_linked_folders(current, subdirs))
         yield from (current / name for name in files if name.endswith(".md") and name[0] != ".")
+
+
+def _linked_folders(folder: Path, subdirs: list[str]) -> list[Path]:
+    """The folders of `subdirs` (in `folder`) that are symlinks, but model folders."""
+    linked = [folder / name for name in subdirs if (folder / name).is_symlink()]
+    return [path for path in linked if not is_model_dir(path)]

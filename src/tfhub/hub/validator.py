@@ -8,6 +8,8 @@ asset-path, sizes and tag values); this module adds what needs the rest of the h
   the server answers them at), nor lie in folders whose names differ only by case (`acme/Emb`
   beside `acme/emb`: one folder on macOS and Windows); a signature summary beside a Module doc
   agrees with its `format`;
+- no folder below ROOT/assets/docs is a symlink (the server never looks for docs below one, so
+  they are never served), but a model folder `<version>/`;
 - the archive (or model folder) beside a Module doc holds only files a SavedModel uses, safe to
   extract, with a root saved_model.pb that parses (`model_files`), as tfhub.dev's CI checked.
 
@@ -228,12 +230,32 @@ def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
     )
     claimed: dict[str, DocFile] = {}
     folders: dict[str, tuple[str, DocFile]] = {}
-    for file in docs_layout.find_doc_files(root):
+    symlinks: list[Path] = []
+    files = docs_layout.find_doc_files(root, symlinks=symlinks)
+    problems += [_symlink_problem(link, root) for link in symlinks]
+    for file in files:
         doc, found = _check_file(file, root, tag_values)
         problems += found
         if doc is not None:
             problems += _duplicate_problems(doc, claimed) + _case_twin_problems(doc, folders)
     return sorted(problems, key=lambda p: (p.path, p.line))
+
+
+def _symlink_problem(link: Path, root: str | os.PathLike[str]) -> Problem:
+    """The problem of a symlinked folder below ROOT/assets/docs: the server (and this
+    validation) never look for docs below one, so its docs are never served."""
+    try:
+        target = f" (to {os.readlink(link)})"
+    except OSError:  # Replaced meanwhile: name the link alone.
+        target = ""
+    return Problem(
+        _shown(link, root),
+        0,
+        f"this folder is a symlink{target}: tfhub serve and tfhub validate do not look for docs "
+        "below a symlinked folder, so no doc in it is served or checked (and tfhub publish "
+        "refuses to publish into it); make it a real folder (move what it points to into its "
+        "place), or remove the link",
+    )
 
 
 def _duplicate_problems(doc: DocFile, claimed: dict[str, DocFile]) -> list[Problem]:
