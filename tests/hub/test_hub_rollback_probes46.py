@@ -7,6 +7,7 @@ Nth rename of the commit), `tfhub validate` and `tfhub serve` as the CLI.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -27,7 +28,9 @@ from tests._helpers.hub_server import (
 from tests._helpers.killed_commit import KILL_BEFORE_RENAME, publish_without_tensorflow
 from tests._helpers.python_process import run_tfhub
 
-from tfhub.hub import commit, staging
+from tfhub import errors
+from tfhub.hub import commit, publish, signatures, staging, validator
+from tfhub.hub.starter import StarterInfo
 
 # A SavedModel whose saved_model.pb parses; its loading and summary are stubbed (no TensorFlow).
 FAKE_MODEL = {"saved_model.pb": b"\x08\x01\x12\x00", "variables/variables.index": b"index"}
@@ -194,3 +197,44 @@ def test_validate_reports_a_symlinked_folder_whose_docs_are_never_served(tmp_pat
         f"{rule}",
     ]
     assert "tfhub: 2 problem(s)" in done.stderr
+
+
+def test_a_first_publish_that_fails_in_its_commit_keeps_the_publisher_doc_another_found(
+    tmp_path, monkeypatch
+):
+    """The first publish of `fresh/a/1` fails (a full disk) at its last rename, its doc; its
+    publisher doc was in place, and `fresh/b/1`, published meanwhile, found it and wrote none.
+    The failed publish put back what it had renamed, that doc too: `fresh/b/1` was left
+    without one (`validate` failed). It keeps it, as the roll-back of a killed one does."""
+    summary_file = tmp_path / "summary.json"
+    summary_file.write_text(json.dumps(signature_summary_json()))
+    summary = signatures.read_summary(summary_file)
+    monkeypatch.setattr(publish.pack_lib, "check_loadable", lambda folder: None)
+    monkeypatch.setattr(publish.signatures, "compute_summary", lambda folder, loaded: summary)
+    model, root = write_tree(tmp_path / "model", FAKE_MODEL), tmp_path / "hub"
+    info = StarterInfo(description="A fresh model.", task="text-embedding")
+    real_replace, real_journal, renames = os.replace, commit._write_journal, []
+
+    def journal(staging, planned):  # The commit begins: its renames are counted.
+        real_journal(staging, planned)
+        renames.append("journal")
+
+    def replace(source, dest):
+        if not renames:
+            return real_replace(source, dest)
+        renames.append(dest)
+        if len(renames) - 1 == BEFORE_ITS_DOC:  # a's doc: b publishes, then the disk is full.
+            monkeypatch.setattr(os, "replace", real_replace)
+            publish.publish(model, root, "fresh/b/1", info=info)
+            raise OSError(errno.ENOSPC, "No space left on device", os.fspath(dest))
+        return real_replace(source, dest)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(commit, "_write_journal", journal)
+    with pytest.raises(errors.PublishWriteError):
+        publish.publish(model, root, "fresh/a/1", info=info)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert validator.validate_tree(root) == []
+    docs = root / "assets/docs/fresh"
+    assert (docs / "fresh.md").read_text(encoding="utf-8").startswith("# Publisher fresh\n")
+    assert (docs / "models/b/1.md").is_file() and not (docs / "models/a").exists()

@@ -35,7 +35,13 @@ _Exists = Callable[[Path], bool]
 JOURNAL = "journal.json"
 
 
-def commit(moves: list[tuple[Path, Path]], staging: Path, *, stale: list[Path]) -> None:
+def commit(
+    moves: list[tuple[Path, Path]],
+    staging: Path,
+    *,
+    stale: list[Path],
+    publisher_doc: Path | None = None,
+) -> None:
     """Renames staged files into place; the files they replace, and `stale` ones, go aside.
 
     Args:
@@ -43,6 +49,8 @@ def commit(moves: list[tuple[Path, Path]], staging: Path, *, stale: list[Path]) 
         staging: the staging folder (beside the doc); replaced files are moved into it.
         stale: paths to move aside whether or not a move replaces them (a model folder
             `<version>/` replaced by an archive).
+        publisher_doc: the publisher doc of the model folder, if `moves` may put it in place:
+            undone, it stays if another doc of its publisher needs it by then (as `roll_back`).
 
     Raises:
         OSError: a rename failed; the renames made are undone first.
@@ -56,8 +64,7 @@ def commit(moves: list[tuple[Path, Path]], staging: Path, *, stale: list[Path]) 
             done += 1
         (staging / JOURNAL).unlink()  # The publish is complete: nothing to undo.
     except BaseException:
-        for source, dest in reversed(renames[:done]):
-            os.replace(dest, source)
+        _undo(renames[:done], exists=Path.exists, move=os.replace, publisher_doc=publisher_doc)
         raise
 
 

@@ -263,7 +263,8 @@ def _stage_and_commit(
         moves.append((staged_publisher, publisher_doc))
     if not keep_doc:
         moves.append((staged_doc, target))
-    commit_lib.commit(moves, staging, stale=docs_layout.model_dir_beside(target))
+    stale = docs_layout.model_dir_beside(target)
+    commit_lib.commit(moves, staging, stale=stale, publisher_doc=publisher_doc)
     logger.info("Published %s into %s", handle, target.parent)
     return Published(
         str(handle),
