@@ -165,9 +165,9 @@ def _undo(
 ) -> None:
     """Undoes the renames that were made, newest first (`move(dest, source)`): a rename was
     made if its target exists and its source does not (the one home of that rule: `roll_back`
-    renames, `after_roll_back` replays without renaming).
+    renames, `after_roll_back` replays without renaming, and `commit` puts back on failure).
 
-    A publisher doc the killed publish put in place new (none was there: no rename moved one
+    A publisher doc the publish put in place new (none was there: no rename moved one
     aside) stays if another doc of that publisher exists by then (`_needed`): another model
     published meanwhile found it there and wrote none of its own, or one published at the
     same time had its own replaced by it; removing it would leave that model without one."""
@@ -176,7 +176,7 @@ def _undo(
         source, dest = renames[index]
         if not exists(dest) or exists(source):
             continue
-        if dest == publisher_doc and all(earlier != dest for earlier, _ in renames[:index]):
+        if _normal(dest) == publisher_doc and all(a != dest for a, _ in renames[:index]):
             if _needed(dest, renames, exists=exists):
                 logger.info("Kept %s: other docs of its publisher need it", dest)
                 continue
