@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from ...keras._compat import keras_package
 from .. import host_memory, image_decoding, image_folders, image_modules, image_store
-from . import data
+from . import augmentation
 from .hparams import HParams
 from .model import attach_head, compile_model
 from .strategy import NoStrategy, check_strategy_holds_module
@@ -20,7 +20,7 @@ def uses_bottlenecks(hparams: HParams, *, gpus: int = 0) -> bool:
     frozen (no do_fine_tuning), the training images are not augmented, and there is no GPU
     (`gpus`: how many TensorFlow sees). The features are computed in the tf.data pipeline,
     which runs on the CPU: with a GPU, the module runs in the training steps, on the GPU."""
-    return not hparams.do_fine_tuning and not data.augments(hparams) and gpus == 0
+    return not hparams.do_fine_tuning and not augmentation.augments(hparams) and gpus == 0
 
 
 def _visible_gpus() -> int:
