@@ -72,7 +72,11 @@ def jpeg_warnings_named(paths: Sequence[str], warned: Warned, *, dataset: str) -
     lines, others = libjpeg_lines(written.text)
     _write_to_stderr(others)
     if lines and not warned.searched:
-        warned.files, warned.searched = warned_files(paths), True
+        try:
+            warned.files, warned.searched = warned_files(paths), True
+        except BaseException:  # Ctrl-C while searching: libjpeg's lines, rather than none.
+            _write_to_stderr(lines)
+            raise
         if not warned.files:  # Not found again: libjpeg's own lines, rather than nothing.
             _write_to_stderr(lines)
             return
@@ -90,24 +94,29 @@ def jpeg_warnings_named(paths: Sequence[str], warned: Warned, *, dataset: str) -
 def warned_files(paths: Sequence[str]) -> tuple[str, ...]:
     """The JPEG files of `paths` (by their first bytes, as TensorFlow picks the decoder) whose
     decode makes libjpeg warn: each decoded alone, what it writes to descriptor 2 read after
-    it (a temporary file; none made: no file found)."""
+    it (a temporary file; none made: no file found). What else reaches descriptor 2 meanwhile
+    (another thread's lines, TensorFlow's) is written to stderr after the search."""
     import tensorflow as tf
 
     jpegs = [path for path in paths if _is_jpeg(path)]
-    found = []
+    found, others = [], []
     try:
         spool = tempfile.TemporaryFile()
     except OSError:
         return ()
-    with spool, native_stderr.redirected(spool.fileno()):
-        for path in jpegs:
-            before = os.fstat(spool.fileno()).st_size
-            with contextlib.suppress(tf.errors.OpError, ValueError):  # Named elsewhere.
-                image_decoding.decode_one(image_decoding.path_tensor((path,))[0], (1, 1))
-            grown = os.fstat(spool.fileno()).st_size - before
-            text = os.pread(spool.fileno(), grown, before).decode("utf-8", "replace")
-            if libjpeg_lines(text)[0]:
-                found.append(path)
+    try:
+        with spool, native_stderr.redirected(spool.fileno()):
+            for path in jpegs:
+                before = os.fstat(spool.fileno()).st_size
+                with contextlib.suppress(tf.errors.OpError, ValueError):  # Named elsewhere.
+                    image_decoding.decode_one(image_decoding.path_tensor((path,))[0], (1, 1))
+                grown = os.fstat(spool.fileno()).st_size - before
+                text = os.pread(spool.fileno(), grown, before).decode("utf-8", "replace")
+                ours, theirs = libjpeg_lines(text)
+                found += [path] if ours else []
+                others += theirs  # Another thread's, TensorFlow's: written as they were.
+    finally:
+        _write_to_stderr(others)
     return tuple(found)
 
 
