@@ -57,6 +57,16 @@ def test_a_gif_whose_later_frame_is_larger_is_as_large_as_that_frame(tmp_path: P
     assert (int(decoded.shape[1]), int(decoded.shape[0])) == (300, 200)
 
 
+def test_a_gif_cut_inside_a_frames_descriptor_has_the_frames_read_so_far(tmp_path: Path) -> None:
+    """H21: a descriptor cut short (fewer than its 5 bytes of size and flags) raised
+    struct.error: no header at all, so the frames before it went unbounded."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00" * 3 + b"\xff" * 3
+    path = tmp_path / "x.gif"
+    path.write_bytes(screen + _gif_frame(300, 200) + b"\x2c\x00\x00\x00\x00\x10\x00")
+    found = image_headers.read_header(str(path))
+    assert found is not None and (found.width, found.height, found.frames) == (300, 200, 1)
+
+
 # --- image_headers.undecodable_format: every signature and brand -----------------------------
 
 
@@ -269,3 +279,31 @@ def test_a_checkpoint_object_graph_naming_a_missing_node_is_no_crash(tmp_path: P
         "variables/ holds the variable 'w' as float64[3], its graph as float32[3] "
         "(was variables/ copied from another model?)"
     )
+
+
+# --- module_search.module_list: a URL's list is read in bounded memory -----------------------
+
+
+@pytest.mark.tf
+def test_a_module_list_url_larger_than_1_mib_is_refused_in_bounded_memory() -> None:
+    """S09: a tf.io.gfile URL's list was read whole before it was refused (the local file's
+    read is bounded: tests/tools/test_module_search_probes45.py)."""
+    import tracemalloc
+
+    import tensorflow as tf
+
+    from tfhub.tools.module_search import lib
+
+    url = "ram://mut46/modules.txt"
+    with tf.io.gfile.GFile(url, "wb") as handle:
+        for _ in range(24):
+            handle.write(b"/m\n" * (2**20 // 3))  # 24 MiB.
+    tracemalloc.start()
+    try:
+        with pytest.raises(errors.ToolFlagError, match="larger than 1 MiB"):
+            lib.read_module_list(url)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        tf.io.gfile.remove(url)
+    assert peak < 8 * 2**20, peak
