@@ -195,6 +195,12 @@ def test_an_empty_message_says_the_errors_class(capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().err == "tfhub: unexpected error: KeyError: KeyError\n"
 
 
+def test_every_tab_of_a_line_is_kept(capsys: pytest.CaptureFixture[str]) -> None:
+    """R07: only the first tab was kept (`tfhub pack`'s report line has several fields)."""
+    tell("tfhub: a\tb\tc\x1b[0m")
+    assert capsys.readouterr().err == "tfhub: a\tb\tc\\x1B[0m\n"
+
+
 def test_a_closed_stderr_file_is_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """R06: print() to a closed file raises ValueError, which escaped from `tell`."""
     closed = io.StringIO()
@@ -307,3 +313,33 @@ def test_a_module_list_url_larger_than_1_mib_is_refused_in_bounded_memory() -> N
         tracemalloc.stop()
         tf.io.gfile.remove(url)
     assert peak < 8 * 2**20, peak
+
+
+@pytest.mark.tf
+def test_a_checkpoint_lookup_that_timed_out_is_not_taken_for_no_mismatch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """G13: a lookup of a gs:// checkpoint's files that gave no answer in time (stood in for
+    here: the reader raises what `gfile_io._bounded` raises) was swallowed as a checkpoint
+    that cannot be read (None: no mismatch found), not raised as the timeout it is."""
+    import tensorflow as tf
+
+    from tfhub import gfile_io, model_graph_checks, saved_model_proto
+
+    model = _saved_module(tmp_path / "a", {"v": tf.ones([2])})
+    prefix = str(model / "variables" / "variables")
+
+    def timed_out(path: str) -> None:
+        raise errors.RetryTimeoutError(
+            f"No answer from {path}.index",
+            url=f"{path}.index",
+            seconds=3.0,
+            cause="timed out",
+            limit=3.0,
+            attempts=1,
+        )
+
+    monkeypatch.setattr(gfile_io, "checkpoint_reader", timed_out)
+    meta_graphs = saved_model_proto.read_saved_model_proto(str(model)).meta_graphs
+    with pytest.raises(errors.RetryTimeoutError, match="No answer from"):
+        model_graph_checks.variables_mismatch(prefix, meta_graphs)
