@@ -180,6 +180,17 @@ def test_a_class_folder_linked_to_the_image_folders_parent_is_refused(tmp_path: 
     assert "'up' is the image folder itself, or holds it" in str(caught.value)
 
 
+def test_the_class_folder_inside_another_is_named_as_the_inner_one(tmp_path: Path) -> None:
+    """F10: the message said 'cats' is inside 'tabbies' (the two swapped)."""
+    for label in ("cats", "dogs", "cats/tabby"):
+        (tmp_path / "images" / label).mkdir(parents=True)
+        Image.new("RGB", (8, 8), (255, 0, 0)).save(tmp_path / "images" / label / "0.png")
+    os.symlink(os.path.join("cats", "tabby"), tmp_path / "images" / "tabbies")
+    with pytest.raises(errors.ImageFolderError) as caught:
+        list_image_files(str(tmp_path / "images"))
+    assert "'tabbies' is inside 'cats'" in str(caught.value), str(caught.value)
+
+
 # --- program.report: the one error line -------------------------------------------------------
 
 
