@@ -88,7 +88,9 @@ _FORMATS = {
     "heif-mif1": (lambda: _ftyp(b"mif1"), "HEIF"),
     "heif-msf1": (lambda: _ftyp(b"msf1"), "HEIF"),
     "avif-sequence": (lambda: _ftyp(b"avis"), "AVIF"),
-    **{f"heic-{b}": (lambda b=b: _ftyp(b.encode()), "HEIC") for b in ("heix", "hevc", "heis")},
+    "heic-heix": (lambda: _ftyp(b"heix"), "HEIC"),
+    "heic-hevc": (lambda: _ftyp(b"hevc"), "HEIC"),
+    "heic-heis": (lambda: _ftyp(b"heis"), "HEIC"),
     "mp4": (lambda: _ftyp(b"isom"), None),  # An ISO media file of no image brand.
     "quicktime": (lambda: _ftyp(b"qt  "), None),
 }
