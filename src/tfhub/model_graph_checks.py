@@ -12,6 +12,7 @@ the answer as `saved_model_proto.damaged_model_error` words every damaged model.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -42,9 +43,10 @@ def variables_mismatch(checkpoint_prefix: str, meta_graphs: Iterable[Any]) -> st
     """Which variable the checkpoint `checkpoint_prefix` holds in another dtype or shape than
     the graphs: a TF1 graph's variable op (`VarHandleOp` / `VariableV2`, named as in its
     checkpoint) or a TF2 object graph's variable (`_object_variables`), e.g. "variables/ holds
-    the variable 'w' as float64[2], its graph as float32[2] ...", or None (also if the
-    checkpoint cannot be read: `diagnose` says why). TensorFlow says "expected dtype float does
-    not equal original", or "Received incompatible tensor", naming no model."""
+    the variable 'w' as float64[2], its graph as float32[2] ...", or one the graph gives a
+    dtype TensorFlow does not know ("its graph as invalid[2]"), or None (also if the checkpoint
+    cannot be read: `diagnose` says why). TensorFlow says "expected dtype float does not equal
+    original", or "Received incompatible tensor", naming no model."""
     try:
         reader = gfile_io.checkpoint_reader(checkpoint_prefix)
         shapes = reader.get_variable_to_shape_map()
@@ -68,30 +70,48 @@ def variables_mismatch(checkpoint_prefix: str, meta_graphs: Iterable[Any]) -> st
     return None
 
 
-def _mismatch(name: str, dtype: Any, shape: Any, held: Any, held_shape: Any) -> str | None:
+def _mismatch(name: str, dtype: int, shape: Any, held: Any, held_shape: Any) -> str | None:
     """What differs between a graph's variable `name` (its DataType, TensorShapeProto) and the
-    checkpoint's tensor of it (a tf.DType, a list of dims), or None."""
-    dtype, shape = tf.dtypes.as_dtype(dtype), tf.TensorShape(shape)
+    checkpoint's tensor of it (a tf.DType, a list of dims), or None. A DataType TensorFlow
+    does not know (DT_INVALID, 0: a damaged graph) is a difference, shown as "invalid"."""
+    graph_dtype, shape = _known_dtype(dtype), tf.TensorShape(shape)
     held_shape = tf.TensorShape(held_shape)
-    if dtype.base_dtype == held and shape.is_compatible_with(held_shape):
+    if graph_dtype is None:
+        graph, hint = f"invalid{_dims(shape)}", "is its graph damaged?"
+    elif graph_dtype.base_dtype == held and shape.is_compatible_with(held_shape):
         return None
+    else:
+        graph, hint = _typed(graph_dtype, shape), f"was {VARIABLES_DIR}/ copied from another model?"
     return (
         f"{VARIABLES_DIR}/ holds the variable '{escaped(name)}' as "
-        f"{_typed(held, held_shape)}, its graph as {_typed(dtype, shape)} (was "
-        f"{VARIABLES_DIR}/ copied from another model?)"
+        f"{_typed(held, held_shape)}, its graph as {graph} ({hint})"
     )
+
+
+def _known_dtype(dtype: int) -> Any:
+    """The tf.DType of a DataType, or None for one TensorFlow does not know (DT_INVALID)."""
+    try:
+        return tf.dtypes.as_dtype(dtype)
+    except TypeError:
+        return None
 
 
 # The checkpoint's tensor of a TF2 checkpoint's object graph (a TrackableObjectGraph).
 _OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+# What a variable's checkpoint key ends with ("inner/w/.ATTRIBUTES/VARIABLE_VALUE").
+_VALUE_ATTRIBUTE = "VARIABLE_VALUE"
+_VALUE_SUFFIX = f"/.ATTRIBUTES/{_VALUE_ATTRIBUTE}"
 
 
-def _object_variables(reader: Any, meta_graph: Any) -> list[tuple[str, str, Any, Any]]:
-    """(path, checkpoint key, DataType, TensorShapeProto) of each variable of a TF2 SavedModel's
-    object graph, e.g. ("inner/w", "inner/w/.ATTRIBUTES/VARIABLE_VALUE", ...): its nodes matched
-    with the checkpoint's object graph by their children's names from the root, as TensorFlow's
-    restore matches them. Empty for a TF1 graph, or a checkpoint without a readable object
-    graph (`diagnose` says what else is wrong)."""
+def _object_variables(reader: Any, meta_graph: Any) -> list[tuple[str, str, int, Any]]:
+    """(name, checkpoint key, DataType, TensorShapeProto) of each variable of a TF2 SavedModel's
+    object graph, its optimizer slots included, e.g. ("inner/w",
+    "inner/w/.ATTRIBUTES/VARIABLE_VALUE", ...): its nodes matched with the checkpoint's object
+    graph (`_matched_nodes`), as TensorFlow's restore matches them. A variable is named by its
+    checkpoint key without "/.ATTRIBUTES/VARIABLE_VALUE", as `tf.train.list_variables` shows
+    it (e.g. "layer_with_weights-0/kernel", not one of its aliases such as
+    "keras_api/trainable_variables/0"). Empty for a TF1 graph, or a checkpoint without a
+    readable object graph (`diagnose` says what else is wrong)."""
     from tensorflow.core.protobuf import trackable_object_graph_pb2
 
     saved = meta_graph.object_graph_def.nodes
@@ -103,31 +123,67 @@ def _object_variables(reader: Any, meta_graph: Any) -> list[tuple[str, str, Any,
         ).nodes
     except Exception:  # No such tensor (TF1), a damaged one: protobuf's DecodeError.
         return []
-    found, pending, seen = [], [(0, 0, "")], set()
-    while pending:
-        saved_id, held_id, path = pending.pop()
-        if saved_id in seen or saved_id >= len(saved) or held_id >= len(held):
+    matched = _matched_nodes(saved, held)
+    found = []
+    for saved_id, held_id in {**matched, **_matched_slots(matched, saved, held)}.items():
+        if not (0 <= saved_id < len(saved) and 0 <= held_id < len(held)):
             continue
-        seen.add(saved_id)
-        node, held_children = saved[saved_id], held[held_id].children
+        if not saved[saved_id].HasField("variable"):
+            continue
+        variable = saved[saved_id].variable
         for attribute in held[held_id].attributes:
-            if node.HasField("variable") and attribute.name == "VARIABLE_VALUE":
-                variable = node.variable
-                found.append((path, attribute.checkpoint_key, variable.dtype, variable.shape))
-        held_ids = {child.local_name: child.node_id for child in held_children}
-        for child in node.children:
-            if child.local_name in held_ids:
-                named = f"{path}/{child.local_name}" if path else child.local_name
-                pending.append((child.node_id, held_ids[child.local_name], named))
+            if attribute.name == _VALUE_ATTRIBUTE:
+                key = attribute.checkpoint_key
+                found.append((key.removesuffix(_VALUE_SUFFIX), key, variable.dtype, variable.shape))
     return found
+
+
+def _matched_nodes(saved: Any, held: Any) -> dict[int, int]:
+    """{SavedModel object graph node id: checkpoint object graph node id} of the nodes both
+    reach from the root by the same children's names (breadth-first, each node once)."""
+    matched: dict[int, int] = {}
+    pending = deque([(0, 0)])
+    while pending:
+        saved_id, held_id = pending.popleft()
+        if saved_id in matched or not (0 <= saved_id < len(saved) and 0 <= held_id < len(held)):
+            continue
+        matched[saved_id] = held_id
+        held_ids = {child.local_name: child.node_id for child in held[held_id].children}
+        pending.extend(
+            (child.node_id, held_ids[child.local_name])
+            for child in saved[saved_id].children
+            if child.local_name in held_ids
+        )
+    return matched
+
+
+def _matched_slots(matched: dict[int, int], saved: Any, held: Any) -> dict[int, int]:
+    """The same for optimizer slot variables (e.g. Adam's "m" of a kernel), which no node has
+    as a child: an optimizer's slot is matched by its variable (matched already) and name."""
+    slots: dict[int, int] = {}
+    for saved_id, held_id in matched.items():
+        held_slots = {
+            (ref.original_variable_node_id, ref.slot_name): ref.slot_variable_node_id
+            for ref in held[held_id].slot_variables
+        }
+        for ref in saved[saved_id].slot_variables:
+            original = matched.get(ref.original_variable_node_id)
+            slot = held_slots.get((original, ref.slot_name))
+            if slot is not None and ref.slot_variable_node_id not in matched:
+                slots[ref.slot_variable_node_id] = slot
+    return slots
 
 
 def _typed(dtype: Any, shape: Any) -> str:
     """ "float32[2, 3]", "float32[?, 3]", "float32[...]" (unknown rank)."""
+    return f"{dtype.base_dtype.name}{_dims(shape)}"
+
+
+def _dims(shape: Any) -> str:
+    """ "[2, 3]", "[?, 3]", "[...]" (unknown rank)."""
     if shape.rank is None:
-        return f"{dtype.base_dtype.name}[...]"
-    dims = ", ".join("?" if dim is None else str(dim) for dim in shape.as_list())
-    return f"{dtype.base_dtype.name}[{dims}]"
+        return "[...]"
+    return "[" + ", ".join("?" if dim is None else str(dim) for dim in shape.as_list()) + "]"
 
 
 def signature_tensor_error(

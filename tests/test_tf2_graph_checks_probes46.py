@@ -1,0 +1,224 @@
+"""Which variable `VariablesMismatchError` names, for real models (session 46, review46 M3, M4,
+L1): a TF2 variable by its checkpoint key without "/.ATTRIBUTES/VARIABLE_VALUE", as
+`tf.train.list_variables` shows it (TensorFlow names a key by the shortest path to the
+variable), never by one of its aliases ("keras_api/trainable_variables/0"); optimizer slot
+variables (tf_keras' ".OPTIMIZER_SLOT") are compared too; and a variable whose graph gives it
+a dtype TensorFlow does not know (DT_INVALID, a damaged graph) is reported, "invalid", instead
+of the diagnosis raising a TypeError on top of TensorFlow's error.
+
+Each damaged checkpoint is the model's own rewritten with `tf.raw_ops.SaveV2`: the same keys
+(and object graph), one tensor in another dtype.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+from tests._helpers.python_process import run_python  # noqa: E402
+
+import tfhub as hub  # noqa: E402
+from tfhub import errors, saved_model_proto  # noqa: E402
+from tfhub.model_graph_checks import _object_variables  # noqa: E402
+
+pytestmark = pytest.mark.tf
+tf1 = tf.compat.v1
+
+_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
+_COPIED = "(was variables/ copied from another model?)"
+
+# A tf_keras model trained one step with a legacy Adam (slot variables "m" and "v"), saved
+# with tf.saved_model.save, in a child: this process runs Keras 3.
+_TF_KERAS_SCRIPT = """
+import sys
+import numpy as np
+import tensorflow as tf
+import tf_keras
+model = tf_keras.Sequential([tf_keras.Input((3,)), tf_keras.layers.Dense(2, name="d")])
+model.compile(optimizer=tf_keras.optimizers.legacy.Adam(), loss="mse")
+model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0, epochs=1)
+tf.saved_model.save(model, sys.argv[1])
+"""
+
+
+class _Shared(tf.Module):
+    """One variable under three names ("a", "b", "inner/c"), and another ("u")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        shared = tf.Variable(tf.ones([2]), name="v")
+        self.a = shared
+        self.b = shared
+        self.inner = tf.Module()
+        self.inner.c = shared
+        self.u = tf.Variable(tf.zeros([3]), name="u")
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def __call__(self, x: Any) -> Any:
+        return x + tf.reduce_sum(self.a) + tf.reduce_sum(self.u)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("shared") / "model"
+    tf.saved_model.save(_Shared(), str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tf_keras_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tf_keras") / "model"
+    run_python(_TF_KERAS_SCRIPT, str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def keras3_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Keras 3 Dense model with a built Adam, saved with tf.saved_model.save: its kernel's
+    shortest path (its key) goes through the optimizer, not through its layer."""
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d")])
+    model.compile(optimizer="adam", loss="mse")
+    model.optimizer.build(model.trainable_variables)
+    path = tmp_path_factory.mktemp("keras3") / "model"
+    tf.saved_model.save(model, str(path))
+    return path
+
+
+def _rewritten(healthy: Path, folder: Path, key: str, value: Any) -> Path:
+    """A copy of `healthy` whose checkpoint holds `value` under `key`, the rest unchanged."""
+    model = Path(shutil.copytree(healthy, folder / "model"))
+    prefix = str(model / "variables" / "variables")
+    reader = tf.train.load_checkpoint(prefix)
+    tensors = {name: reader.get_tensor(name) for name in reader.get_variable_to_dtype_map()}
+    assert key in tensors, sorted(tensors)
+    tensors[key] = value
+    shutil.rmtree(model / "variables")
+    (model / "variables").mkdir()
+    names = sorted(tensors)
+    tf.raw_ops.SaveV2(
+        prefix=prefix,
+        tensor_names=names,
+        shape_and_slices=[""] * len(names),
+        tensors=[tf.constant(tensors[name]) for name in names],
+    )
+    return model
+
+
+def _load_problem(model: Path, upstream: type = tf.errors.InvalidArgumentError) -> str:
+    """The problem `hub.load(model)` names: a VariablesMismatchError caused by TensorFlow's
+    error, an `upstream`."""
+    with pytest.raises(errors.VariablesMismatchError) as caught:
+        hub.load(str(model))
+    err = caught.value
+    assert type(err.__cause__) is upstream, repr(err.__cause__)
+    assert err.path == str(model)
+    return err.problem
+
+
+def test_a_variable_under_several_names_is_named_by_its_checkpoint_key(
+    shared: Path, tmp_path: Path
+) -> None:
+    model = _rewritten(shared, tmp_path, f"a{_SUFFIX}", tf.ones([2], tf.float64))
+    assert _load_problem(model) == (
+        f"variables/ holds the variable 'a' as float64[2], its graph as float32[2] {_COPIED}"
+    )
+
+
+def test_a_tf_keras_kernel_is_named_as_list_variables_shows_it(
+    tf_keras_model: Path, tmp_path: Path
+) -> None:
+    """Not 'keras_api/trainable_variables/0', an alias no checkpoint tool shows."""
+    key = f"layer_with_weights-0/kernel{_SUFFIX}"
+    model = _rewritten(tf_keras_model, tmp_path, key, tf.ones([3, 2], tf.float64))
+    assert _load_problem(model) == (
+        "variables/ holds the variable 'layer_with_weights-0/kernel' as float64[3, 2], its "
+        f"graph as float32[3, 2] {_COPIED}"
+    )
+
+
+def test_a_tf_keras_optimizer_slot_is_compared(tf_keras_model: Path, tmp_path: Path) -> None:
+    """Before, a slot variable was not walked: TensorFlow's bare InvalidArgumentError."""
+    slot = "layer_with_weights-0/bias/.OPTIMIZER_SLOT/optimizer/m"
+    model = _rewritten(tf_keras_model, tmp_path, f"{slot}{_SUFFIX}", tf.ones([2], tf.float64))
+    assert _load_problem(model) == (
+        f"variables/ holds the variable '{slot}' as float64[2], its graph as float32[2] {_COPIED}"
+    )
+
+
+def test_a_keras3_kernel_is_named_by_its_key(keras3_model: Path, tmp_path: Path) -> None:
+    """Not '_layers/1/_kernel': the key's (shortest) path goes through the optimizer."""
+    key = f"optimizer/_trainable_variables/0{_SUFFIX}"
+    model = _rewritten(keras3_model, tmp_path, key, tf.ones([3, 2], tf.float64))
+    assert _load_problem(model) == (
+        "variables/ holds the variable 'optimizer/_trainable_variables/0' as float64[3, 2], "
+        f"its graph as float32[3, 2] {_COPIED}"
+    )
+
+
+@pytest.mark.parametrize("fixture", ["shared", "tf_keras_model", "keras3_model"])
+def test_every_variable_is_walked_by_its_listed_name(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """The walk finds each variable `tf.train.list_variables` lists (slots included), each
+    once, under the name it lists."""
+    path: Path = request.getfixturevalue(fixture)
+    prefix = str(path / "variables" / "variables")
+    listed = sorted(
+        name.removesuffix(_SUFFIX)
+        for name, _ in tf.train.list_variables(prefix)
+        if name.endswith(_SUFFIX)
+    )
+    meta_graph = saved_model_proto.read_saved_model_proto(str(path)).meta_graphs[0]
+    reader = tf.train.load_checkpoint(prefix)
+    walked = [(name, key) for name, key, *_ in _object_variables(reader, meta_graph)]
+    assert sorted(name for name, _ in walked) == listed
+    assert all(key == f"{name}{_SUFFIX}" for name, key in walked), walked
+
+
+def test_a_tf2_variable_of_invalid_dtype_is_reported(shared: Path, tmp_path: Path) -> None:
+    """A graph (saved_model.pb) giving 'u' DT_INVALID: TensorFlow's restore fails; the
+    diagnosis names 'u' instead of raising TypeError from tf.dtypes.as_dtype(0)."""
+    model = Path(shutil.copytree(shared, tmp_path / "model"))
+    proto = saved_model_proto.read_saved_model_proto(str(model))
+    nodes = proto.meta_graphs[0].object_graph_def.nodes
+    cleared = [node for node in nodes if node.HasField("variable") and node.variable.name == "u"]
+    assert len(cleared) == 1
+    cleared[0].variable.dtype = 0
+    (model / "saved_model.pb").write_bytes(proto.SerializeToString())
+    assert _load_problem(model, TypeError) == (
+        "variables/ holds the variable 'u' as float32[3], its graph as invalid[3] "
+        "(is its graph damaged?)"
+    )
+
+
+def test_a_tf1_variable_without_a_dtype_is_reported(tmp_path: Path) -> None:
+    """A TF1 graph's VariableV2 without its "dtype" attr (DT_INVALID when read)."""
+    path = tmp_path / "model"
+    with tf.Graph().as_default():
+        x = tf1.placeholder(tf.float32, [None, 2])
+        w = tf1.get_variable("w", initializer=tf.ones([2]), use_resource=False)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            builder = tf1.saved_model.Builder(str(path))
+            signature = tf1.saved_model.predict_signature_def({"x": x}, {"y": x * w})
+            builder.add_meta_graph_and_variables(
+                session, ["serve"], signature_def_map={"serving_default": signature}
+            )
+            builder.save()
+    proto = saved_model_proto.read_saved_model_proto(str(path))
+    graph = proto.meta_graphs[0].graph_def
+    variables = [node for node in graph.node if node.op == "VariableV2"]
+    assert [node.name for node in variables] == ["w"]
+    del variables[0].attr["dtype"]
+    (path / "saved_model.pb").write_bytes(proto.SerializeToString())
+    problem = _load_problem(path, ValueError)  # TensorFlow's "NodeDef missing attr 'dtype'".
+    assert problem == (
+        "variables/ holds the variable 'w' as float32[2], its graph as invalid[2] "
+        "(is its graph damaged?)"
+    ), problem
