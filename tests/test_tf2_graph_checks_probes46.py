@@ -90,14 +90,16 @@ def keras3_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _rewritten(healthy: Path, folder: Path, key: str, value: Any) -> Path:
-    """A copy of `healthy` whose checkpoint holds `value` under `key`, the rest unchanged."""
+def _rewritten(healthy: Path, folder: Path, key: str, value: Any, **more: Any) -> Path:
+    """A copy of `healthy` whose checkpoint holds `value` under `key` (and each of `more`
+    under its key), the rest unchanged."""
     model = Path(shutil.copytree(healthy, folder / "model"))
     prefix = str(model / "variables" / "variables")
     reader = tf.train.load_checkpoint(prefix)
     tensors = {name: reader.get_tensor(name) for name in reader.get_variable_to_dtype_map()}
-    assert key in tensors, sorted(tensors)
-    tensors[key] = value
+    for name, replaced in {key: value, **more}.items():
+        assert name in tensors, sorted(tensors)
+        tensors[name] = replaced
     shutil.rmtree(model / "variables")
     (model / "variables").mkdir()
     names = sorted(tensors)
@@ -159,6 +161,64 @@ def test_a_keras3_kernel_is_named_by_its_key(keras3_model: Path, tmp_path: Path)
         "variables/ holds the variable 'optimizer/_trainable_variables/0' as float64[3, 2], "
         f"its graph as float32[3, 2] {_COPIED}"
     )
+
+
+def _renumbered_object_graph(prefix: str) -> bytes:
+    """The checkpoint's object graph with its nodes other than the root in reverse order (each
+    reference renumbered): the same graph to TensorFlow's restore, which follows names from
+    the root, but its node ids no longer those of the SavedModel's object graph."""
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+    graph = trackable_object_graph_pb2.TrackableObjectGraph.FromString(
+        tf.train.load_checkpoint(prefix).get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH")
+    )
+    count = len(graph.nodes)
+    new_id = [0, *range(count - 1, 0, -1)]
+    renumbered = trackable_object_graph_pb2.TrackableObjectGraph()
+    for old in [0, *range(count - 1, 0, -1)]:
+        node = renumbered.nodes.add()
+        node.CopyFrom(graph.nodes[old])
+        for child in node.children:
+            child.node_id = new_id[child.node_id]
+        for slot in node.slot_variables:
+            slot.original_variable_node_id = new_id[slot.original_variable_node_id]
+            slot.slot_variable_node_id = new_id[slot.slot_variable_node_id]
+    return renumbered.SerializeToString()
+
+
+def test_a_slot_is_matched_by_its_variable_in_the_checkpoint_graph(
+    tf_keras_model: Path, tmp_path: Path
+) -> None:
+    """A slot's variable is looked up by its id in the checkpoint's object graph, not by its
+    id in the SavedModel's (the two numberings differ here; TensorFlow's restore follows
+    names, so the healthy renumbered model loads)."""
+    prefix = str(tf_keras_model / "variables" / "variables")
+    object_graph = {"_CHECKPOINTABLE_OBJECT_GRAPH": _renumbered_object_graph(prefix)}
+    kernel = f"layer_with_weights-0/kernel{_SUFFIX}"
+    healthy = tf.train.load_checkpoint(prefix).get_tensor(kernel)
+    same = _rewritten(tf_keras_model, tmp_path / "same", kernel, healthy, **object_graph)
+    hub.load(str(same))
+    slot = "layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/v"
+    damaged = tf.ones([3, 2], tf.float64)
+    model = _rewritten(tf_keras_model, tmp_path, f"{slot}{_SUFFIX}", damaged, **object_graph)
+    assert _load_problem(model) == (
+        f"variables/ holds the variable '{slot}' as float64[3, 2], its graph as float32[3, 2] "
+        f"{_COPIED}"
+    )
+
+
+def test_a_slot_of_a_node_out_of_range_is_skipped(tf_keras_model: Path) -> None:
+    """A damaged saved_model.pb whose optimizer names slot nodes it lacks: no IndexError
+    from the diagnosis, the other variables still compared."""
+    from tfhub import model_damage
+
+    meta_graphs = saved_model_proto.read_saved_model_proto(str(tf_keras_model)).meta_graphs
+    refs = [ref for node in meta_graphs[0].object_graph_def.nodes for ref in node.slot_variables]
+    assert len(refs) == 4  # m and v of the kernel and the bias.
+    for ref in refs:
+        ref.slot_variable_node_id = 10**6
+    prefix = str(tf_keras_model / "variables" / "variables")
+    assert model_damage.variables_mismatch(prefix, meta_graphs) is None
 
 
 @pytest.mark.parametrize("fixture", ["shared", "tf_keras_model", "keras3_model"])
