@@ -7,10 +7,18 @@
 * `GET /api/publishers/<publisher>`: one publisher, its models, collections and doc as published
   (`doc_markdown`; `tfhub mirror` copies it into a hub that lacks it);
 * `GET /api/facets`: each filter's values with their model counts.
+
+Docs and sizes are read at request time, inside ROOT only: a doc is read through
+`confinement.open_inside` (at most `MAX_DOC_BYTES`), a folder measured at its real path if that
+is inside ROOT, an archive's size taken if its real path is; a doc or folder swapped for a
+symlink out of ROOT since the scan is answered as one removed since (`doc_markdown` or
+`size_bytes` null), with a warning in the server log.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,17 +29,21 @@ from starlette.routing import Route
 from .. import errors
 from ..utils.numbers import is_number
 from ..utils.redact import redact
-from . import protocol
+from . import confinement, protocol
 from .catalog import folder_size
 from .catalog_entries import FACETS, Model, Version
 from .docs_format import DocFile
-from .docs_text import read_doc_text
+from .docs_text import decode_doc
 
 if TYPE_CHECKING:
     from .app import HubState
     from .settled import Settled
 
 MAX_LIMIT = 1000
+# The most bytes of a doc the API reads (as `publish --doc` reads: a doc's body is shown up to
+# 65,536 characters); a larger one (a file swapped in since the scan) gives no doc_markdown.
+MAX_DOC_BYTES = 64 * 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 def _state(request: Request) -> HubState:
@@ -39,20 +51,38 @@ def _state(request: Request) -> HubState:
     return state
 
 
-def version_size(version: Version, settled: Settled | None = None) -> int | None:
+def version_size(
+    version: Version, settled: Settled | None = None, *, root: str | os.PathLike[str] | None = None
+) -> int | None:
     """The bytes a version's files take (archive, or folder), None if not in the hub or
-    unknown (its archive removed by hand since the last scan: pages still render).
-    `settled`: the request's journals (see `Version.archive_file`)."""
+    unknown (its archive removed by hand since the last scan: pages still render), or if its
+    real path is not inside ROOT (swapped for a symlink out of it since the scan).
+    `settled`: the request's journals (see `Version.archive_file`); `root`: ROOT (default
+    the version's own, the folder above its `assets/docs`)."""
+    bound = root if root is not None else _version_root(version)
     try:
         archive = version.archive_file(settled)
         if archive is not None:
-            return archive.stat().st_size
+            real = _real(archive, bound)
+            return None if real is None else os.stat(real).st_size
         folder = version.folder_path(settled)
         if folder is not None:
-            return folder_size(folder)
+            real = _real(folder, bound)
+            return None if real is None else folder_size(Path(real))
     except OSError:
         return None
     return None
+
+
+def _version_root(version: Version) -> Path | None:
+    """ROOT of a version scanned in a hub (`Version.docs` is ROOT/assets/docs), else None."""
+    return None if version.docs is None else version.docs.parent.parent
+
+
+def _real(path: Path, root: str | os.PathLike[str] | None) -> str | None:
+    """The real path of `path` if inside `root` (None: no bound known, the path's own)."""
+    refused = "its size left out"
+    return confinement.real_inside(path, path if root is None else root, refused=refused)
 
 
 def model_summary(model: Model, base_url: str) -> dict[str, Any]:
@@ -72,39 +102,71 @@ def model_summary(model: Model, base_url: str) -> dict[str, Any]:
 
 
 def version_json(
-    model: Model, version: Version, base_url: str, settled: Settled | None = None
+    model: Model,
+    version: Version,
+    base_url: str,
+    settled: Settled | None = None,
+    *,
+    root: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """One version: where to get it, its size, doc metadata and signature summary (`settled`:
-    the request's journals, see `Version.archive_file`)."""
+    the request's journals, see `Version.archive_file`; `root`: ROOT, see `version_size`)."""
     return {
         "version": version.version,
         "url": f"{base_url}/{protocol.quoted(model.handle)}/{version.version}",
         "servable": version.servable,
-        "size_bytes": version_size(version, settled),
+        "size_bytes": version_size(version, settled, root=root),
         "asset_path": version.asset_path,
         "metadata": {
             key: [v.value for v in values] for key, values in version.doc.metadata.items()
         },
         "signatures": None if version.signatures is None else version.signatures.to_json(),
-        "doc_markdown": doc_text(version, settled),
+        "doc_markdown": doc_text(version, settled, root=root),
     }
 
 
-def doc_text(version: Version, settled: Settled | None = None) -> str | None:
-    """The version's doc as published (what `tfhub mirror` copies), None if unreadable."""
-    return _file_text(version.doc, version.doc_file(settled))
+def doc_text(
+    version: Version, settled: Settled | None = None, *, root: str | os.PathLike[str] | None = None
+) -> str | None:
+    """The version's doc as published (what `tfhub mirror` copies), None if unreadable or
+    refused (`root`: ROOT, see `version_size`)."""
+    bound = root if root is not None else _version_root(version)
+    return _file_text(version.doc, version.doc_file(settled), root=bound)
 
 
-def _file_text(doc: DocFile | None, path: Path | None = None) -> str | None:
-    """A doc's text as published (read from `path`, default its own), None if there is none or
-    it is unreadable; credentials in its URLs (an asset-path's password or signature)
+def _file_text(
+    doc: DocFile | None, path: Path | None = None, *, root: str | os.PathLike[str] | None = None
+) -> str | None:
+    """A doc's text as published (read from `path`, default its own), None if there is none,
+    it is unreadable, or refused (see the module docstring; `root`: ROOT, None: the folder
+    holding the doc); credentials in its URLs (an asset-path's password or signature)
     redacted, as the catalog shows them."""
     if doc is None:
         return None
+    file = path or doc.path
     try:
-        return redact(read_doc_text(path or doc.path))
+        data = _read_inside(file, file.parent if root is None else Path(root))
+        if data is None:
+            return None
+        return redact(decode_doc(data, path=os.fspath(file), shown=os.fspath(file)))
     except (OSError, errors.DocFormatError):  # Removed, or no longer UTF-8, since the scan.
         return None
+
+
+def _read_inside(file: Path, root: Path) -> bytes | None:
+    """The bytes of `file` opened inside `root` (`confinement.open_inside`), at most
+    `MAX_DOC_BYTES`; None if it is gone, refused or larger (a warning says so)."""
+    fd = confinement.open_inside(file, root)
+    if fd is None:
+        return None
+    with open(fd, "rb") as opened:
+        data = opened.read(MAX_DOC_BYTES + 1)
+    if len(data) > MAX_DOC_BYTES:
+        logger.warning(
+            "Left out the doc %s from the API: it is larger than %d MiB", file, MAX_DOC_BYTES >> 20
+        )
+        return None
+    return data
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -164,7 +226,8 @@ async def one_model(request: Request) -> Response:
     data = model_summary(model, base)
     settled = state.catalog.settled()  # One for all versions: the model folder listed once.
     data["versions"] = [
-        version_json(model, model.versions[v], base, settled) for v in sorted(model.versions)
+        version_json(model, model.versions[v], base, settled, root=state.catalog.root)
+        for v in sorted(model.versions)
     ]
     data["body_markdown"] = model.latest.doc.body
     return JSONResponse(data)
@@ -206,7 +269,7 @@ async def one_publisher(request: Request) -> Response:
             "description": publisher.doc.shown_description if publisher.doc else "",
             "models": publisher.models,
             "collections": publisher.collections,
-            "doc_markdown": _file_text(publisher.doc),
+            "doc_markdown": _file_text(publisher.doc, root=state.catalog.root),
         }
     )
 

@@ -160,7 +160,7 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
         return PlainTextResponse(missing, status_code=404)
     try:
         path = await archives.archive_for(
-            version, cache_dir=state.settings.cache_dir, settled=settled
+            version, cache_dir=state.settings.cache_dir, root=state.catalog.root, settled=settled
         )
     except (errors.NotAModelError, OSError) as err:
         logger.error("Cannot pack %s/%s: %s", model.handle, version.version, err)
@@ -169,6 +169,8 @@ async def _archive(state: HubState, model: Model, version: Version, *, latest: b
             "be packed (see the server log).\n",
             status_code=500,
         )
+    if path is None and version.folder is not None:  # Its folder refused (logged), or gone.
+        return PlainTextResponse(missing, status_code=404)
     if path is None:
         return PlainTextResponse(f"404 Not Found: {_not_here(model, version)}\n", status_code=404)
     # The version's archive lies in ROOT; a folder version's is packed into the cache folder.

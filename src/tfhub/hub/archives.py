@@ -7,6 +7,13 @@ packing happens once (a file lock; it is packed under a temporary name, then ren
 mtime comes from the fingerprint, so replicas that each pack it into a cache of their own send
 one ETag for it. Within a process, the requests for one folder take turns before they take a
 worker thread.
+
+The folder is packed only if its real path lies inside ROOT (`confinement.real_inside`), checked
+before its fingerprint and again right before it is packed, and it is packed from that real
+path: a model folder (or a folder above it) swapped for a symlink out of ROOT since the scan is
+refused (None: a 404). The packer reads by path (`os.walk`, each file opened with `O_NOFOLLOW`
+and checked to be the file listed), so a swap of the model folder during the pack itself is not
+seen; a symlink inside it is refused by the packer.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from ..utils.filelock import weak_file_lock
+from . import confinement
 from .catalog_entries import Version
 from .settled import Settled
 
@@ -39,29 +47,41 @@ def fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def packed_archive(folder: Path, *, cache_dir: str) -> Path:
+def packed_archive(
+    folder: Path, *, cache_dir: str, root: str | os.PathLike[str] | None = None
+) -> Path | None:
     """Returns the cached archive of a model folder, packing it first if needed.
 
     Args:
         folder: the model folder (inside ROOT).
         cache_dir: where packed archives are kept.
+        root: ROOT: the folder's real path must lie inside it (None: the folder itself, for
+            a caller that packs a folder it was given, not one found below ROOT).
 
     Returns:
-        The path of `<cache_dir>/<fingerprint>.tar.gz`.
+        The path of `<cache_dir>/<fingerprint>.tar.gz`; None if the folder's real path is not
+        inside ROOT (a warning says so) or it is gone.
     """
     from .pack import pack
 
+    bound = folder if root is None else root
+    real = confinement.real_inside(folder, bound)
+    if real is None:
+        return None
     os.makedirs(cache_dir, exist_ok=True)
-    name = fingerprint(folder)
+    name = fingerprint(Path(real))
     target = Path(cache_dir) / f"{name}.tar.gz"
     if target.is_file():
         return target
     with weak_file_lock(str(target) + ".lock", what=f"packing {folder}"):
         if not target.is_file():
+            real = confinement.real_inside(folder, bound)  # Again, right before packing.
+            if real is None:
+                return None
             logger.info("Packing %s into %s", folder, target)
             part = target.with_name(f".{name}.{uuid.uuid4().hex}.tar.gz")
             try:
-                pack(folder, part)
+                pack(real, part)
                 stamp = fingerprint_mtime_ns(name)
                 os.utime(part, ns=(stamp, stamp))
                 os.replace(part, target)
@@ -83,11 +103,16 @@ _folder_locks: dict[Path, anyio.Lock] = {}
 
 
 async def archive_for(
-    version: Version, *, cache_dir: str, settled: Settled | None = None
+    version: Version,
+    *,
+    cache_dir: str,
+    root: str | os.PathLike[str],
+    settled: Settled | None = None,
 ) -> Path | None:
     """The archive file to send for a version, or None if its files are not in the hub (see
     `Version.archive_file`: the archive as the roll-back of a killed publish will leave it;
-    `settled`: the request's, if it has one).
+    `settled`: the request's, if it has one), or its model folder is refused (its real path is
+    not inside `root`, ROOT).
 
     A folder version is packed in a worker thread (`packed_archive`), one request of this
     process at a time: the others await its end without holding a thread.
@@ -98,6 +123,6 @@ async def archive_for(
     if folder is not None:
         async with _folder_locks.setdefault(folder, anyio.Lock()):
             return await anyio.to_thread.run_sync(
-                lambda: packed_archive(folder, cache_dir=cache_dir)
+                lambda: packed_archive(folder, cache_dir=cache_dir, root=root)
             )
     return None

@@ -5,13 +5,20 @@ opening a file so that the OPENED file is what is checked.
   file: give both real paths, or both as written;
 * `inside` follows the links of both (`os.path.realpath`): the path must exist (`strict`, what
   the server checks before it serves a file) or need not (a path about to be written);
-* `open_inside` opens a file for reading and checks the open descriptor, not the path: a
-  symlink swapped in after a path was checked (the file, or any folder above it) would
-  otherwise send a file from outside ROOT. The file is opened at its real path with
-  `O_NOFOLLOW` (a symlink put there since is refused) and `O_NONBLOCK` (a FIFO named like an
-  archive would freeze the worker thread until some process wrote into it); it must be a
-  regular file, and where it is (Linux: `/proc/self/fd/N`; elsewhere its (st_dev, st_ino)
-  compared with the checked real path's) inside the folder.
+* `real_inside` is the real path of a folder if it is inside ROOT (what is packed or measured
+  then), else None with a warning;
+* `open_inside` opens a file for reading and checks what it opened, not the path: a symlink
+  swapped in after a path was checked (the file, or any folder above it) would otherwise send a
+  file from outside ROOT. Links are followed once, by `os.path.realpath`, so a symlink inside
+  ROOT to another place inside ROOT is served; the real path must lie inside the real ROOT, and
+  is then opened from a descriptor of the real ROOT one name at a time, every folder with
+  `O_NOFOLLOW | O_DIRECTORY` and the file with `O_NOFOLLOW | O_NONBLOCK` (a FIFO named like an
+  archive would freeze the worker thread until some process wrote into it), each relative to
+  the folder opened before (`dir_fd`): a symlink swapped in anywhere below ROOT since realpath
+  ran is refused (ELOOP, or ENOTDIR/EMLINK) on every POSIX system, with no /proc. The file
+  must be a regular file. On Linux, `/proc/self/fd/N` is read too (one readlink), a second
+  opinion for what the walk cannot see: a folder RENAMED out of ROOT while the walk held it.
+  Without `dir_fd` (Windows) the real path is opened and compared by (st_dev, st_ino).
 """
 
 from __future__ import annotations
@@ -29,7 +36,17 @@ _OPEN_FLAGS = (
     | getattr(os, "O_NONBLOCK", 0)
     | getattr(os, "O_CLOEXEC", 0)
 )
+_DIR_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_DIRECTORY", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 _PROC_FD = "/proc/self/fd"
+_WALK = os.open in os.supports_dir_fd  # Not on Windows: `_open_below`.
+# A symlink (or a file) where a folder or the file was: Linux and macOS give ELOOP for a
+# symlink opened with O_NOFOLLOW, FreeBSD EMLINK; a file in place of a folder ENOTDIR.
+_SWAPPED = frozenset({errno.ELOOP, errno.EMLINK, errno.ENOTDIR})
 
 
 def is_below(path: StrPath, folder: StrPath) -> bool:
@@ -55,6 +72,26 @@ def inside(path: StrPath, root: StrPath, *, strict: bool = True) -> bool:
     return is_below(real, os.path.realpath(root))
 
 
+def real_inside(folder: StrPath, root: StrPath, *, refused: str = "answered 404") -> str | None:
+    """The real path of `folder` if it lies inside the real path of `root`; else None, with a
+    warning naming both (a folder swapped for a symlink out of ROOT since the scan).
+
+    Args:
+        folder: the folder to read (a folder version's model folder).
+        root: the folder it must lie in (ROOT).
+        refused: what a refusal leads to, said in the warning.
+    """
+    try:
+        real = os.path.realpath(folder, strict=True)
+    except (OSError, ValueError):
+        return None
+    real_root = os.path.realpath(root)
+    if is_below(real, real_root):
+        return real
+    _refuse(folder, f"its real path {real} is outside {real_root}", refused=refused)
+    return None
+
+
 def open_inside(path: StrPath, root: StrPath) -> int | None:
     """Opens a regular file for reading if the opened file lies inside `root` (see the module
     docstring); the caller closes the descriptor.
@@ -65,21 +102,26 @@ def open_inside(path: StrPath, root: StrPath) -> int | None:
 
     Returns:
         The descriptor; None if there is no such file (removed since it was checked), or it is
-        refused: a symlink put in its place, not a regular file, or not inside `root` (a
-        warning names the path and why).
+        refused: its real path outside `root`, a symlink put in its place or in place of a
+        folder above it, not a regular file, or found outside `root` once open (a warning names
+        the path and why).
 
     Raises:
         OSError: another failure to open it (no permission): the caller's error.
     """
     real, real_root = os.path.realpath(path), os.path.realpath(root)
+    if not is_below(real, real_root):
+        _refuse(path, f"its real path {real} is outside {real_root}")
+        return None
     try:
-        fd = os.open(real, _OPEN_FLAGS)
-    except (FileNotFoundError, NotADirectoryError):
+        fd = _open_below(real_root, real)
+    except FileNotFoundError:
         return None
     except OSError as err:
-        if err.errno != errno.ELOOP:
+        if err.errno not in _SWAPPED:
             raise
-        _refuse(path, "it became a symlink after it was checked")
+        why = "it became a symlink, or a folder above it a symlink or a file, after it was checked"
+        _refuse(path, why)
         return None
     try:
         problem = _problem(fd, real, real_root)
@@ -93,13 +135,39 @@ def open_inside(path: StrPath, root: StrPath) -> int | None:
     return None
 
 
+def _open_below(real_root: str, real: str) -> int:
+    """Opens `real` (a real path below `real_root`) one name at a time from a descriptor of
+    `real_root`, following no link (see the module docstring).
+
+    Raises:
+        OSError: ELOOP, EMLINK or ENOTDIR for a symlink met; FileNotFoundError for a name gone.
+    """
+    if not _WALK:  # Windows: the real path, compared after the open (`_problem`).
+        return os.open(real, _OPEN_FLAGS)
+    names = [] if real == real_root else os.path.relpath(real, real_root).split(os.sep)
+    if not names:
+        return os.open(real_root, _OPEN_FLAGS)
+    fd = os.open(real_root, _DIR_FLAGS)
+    try:
+        for name in names[:-1]:
+            parent, fd = fd, -1
+            try:
+                fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+            finally:
+                os.close(parent)
+        return os.open(names[-1], _OPEN_FLAGS, dir_fd=fd)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def _problem(fd: int, real: str, real_root: str) -> str | None:
     """Why the open file `fd` (opened at `real`) may not be sent from `real_root`, or None."""
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         return "it is not a regular file (a FIFO, a device or a folder)"
     opened = _opened_path(fd)
-    if opened is None:  # No /proc: the checked real path must be the file opened.
-        if not is_below(real, real_root) or not same_file(fd, real):
+    if opened is None:  # No /proc: the walk opened no link; without dir_fd, compare inodes.
+        if not _WALK and not same_file(fd, real):
             return f"it is not the file {real} inside {real_root}"
     elif not is_below(opened, real_root):  # " (deleted)" after it if removed: still below.
         return f"the file opened is {opened}, outside {real_root}"
@@ -124,5 +192,5 @@ def same_file(fd: int, path: str) -> bool:
     return (opened.st_dev, opened.st_ino) == (there.st_dev, there.st_ino)
 
 
-def _refuse(path: StrPath, why: str) -> None:
-    logger.warning("Refused to send %s: %s (answered 404)", os.fspath(path), why)
+def _refuse(path: StrPath, why: str, *, refused: str = "answered 404") -> None:
+    logger.warning("Refused to send %s: %s (%s)", os.fspath(path), why, refused)

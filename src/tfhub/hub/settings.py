@@ -94,28 +94,68 @@ def default_cache_dir(root: str) -> str:
 
 
 def check_cache_dir(path: str) -> None:
-    """Makes the folder where folder versions are packed, if missing, and checks that it is a
-    folder this process may write into (else every download of a folder version was a 500,
-    its cause only in the server log).
+    """Makes the folder where folder versions are packed, if missing (mode 0700), and checks
+    that it is a folder this process may write into (else every download of a folder version
+    was a 500, its cause only in the server log), owned by this user and writable by no one
+    else (as ssh checks ~/.ssh): the server sends the archives it finds there, so another
+    user's folder (one who made the default `<tmp>/tfhub-serve-<uid>` first) or a folder others
+    may write into would let them plant the archive of any folder version.
 
     Raises:
         tfhub.errors.ServeConfigError: naming --cache-dir, if it is not such a folder.
     """
     try:
-        os.makedirs(path, exist_ok=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)
     except OSError as err:
         problem = f"{err.strerror or err}"
         if os.path.exists(path) and not os.path.isdir(path):
             problem = "it is a file, not a folder"
     else:
-        if os.access(path, os.W_OK | os.X_OK):
+        if not os.access(path, os.W_OK | os.X_OK):
+            problem = "this user cannot write into it"
+        else:
+            _check_cache_dir_owner(path)
             return
-        problem = "this user cannot write into it"
     raise errors.ServeConfigError(
         f"Cannot pack folder versions into {path}: {problem}. Give --cache-dir a folder this "
         "user can write (it is made if missing).",
         option="--cache-dir",
     )
+
+
+def _check_cache_dir_owner(path: str) -> None:
+    """Refuses a cache folder owned by another user, or writable by its group or others.
+
+    Raises:
+        tfhub.errors.ServeConfigError: naming the folder, its owner and mode, and what to do.
+    """
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # Windows: no owner or mode bits to check.
+        return
+    info = os.stat(path)
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid == getuid() and not mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return
+    owner, me = _user_name(info.st_uid), _user_name(getuid())
+    raise errors.ServeConfigError(
+        f"Cannot pack folder versions into {path}: it is owned by {owner} with mode "
+        f"{mode:04o}, and the server sends the archives it finds there, so it must be owned by "
+        f"this user ({me}) and writable by no one else. Give --cache-dir a folder of your own "
+        f"(mkdir -m 700 DIR), or, if it is yours, 'chmod go-w {path}'; if another user made it, "
+        "remove it or use another folder. Received: cache_dir="
+        f"{path!r}",
+        option="--cache-dir",
+    )
+
+
+def _user_name(uid: int) -> str:
+    """`name (uid N)`, or `uid N` for a user without a name."""
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
 
 
 def check_uncompressed_base(base: str) -> None:
