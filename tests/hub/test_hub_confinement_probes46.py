@@ -38,7 +38,7 @@ from tests._helpers.hub_server import (
 )
 
 from tfhub import errors
-from tfhub.hub import api, confinement, settings
+from tfhub.hub import api, archives, confinement, settings
 
 SECRET = b"DB_PASSWORD=hunter2 from outside the hub"
 NOBODY = 65534
@@ -306,6 +306,42 @@ def test_the_api_reads_a_doc_of_at_most_max_doc_bytes(tmp_path, monkeypatch, cap
     with caplog.at_level(logging.WARNING, logger="tfhub.hub.api"):
         assert api.doc_text(version, root=tmp_path) is None
     assert f"Left out the doc {doc} from the API: it is larger than" in caplog.text
+
+
+def test_a_model_folder_swapped_after_the_fingerprint_is_not_packed(tmp_path, monkeypatch, caplog):
+    """The folder's real path is checked again right before it is packed (under the lock): a
+    model folder swapped for a symlink out of ROOT while the fingerprint was taken is refused,
+    and nothing is written into the cache."""
+    root, cache = tmp_path / "hub", tmp_path / "cache"
+    folder = write_model_folder(write_model_doc(root, "acme/race/1"))
+    copy = _outside_copy(folder.parent, tmp_path / "outside", "race", secret_in="1")
+    real_fingerprint = archives.fingerprint
+
+    def swapping_fingerprint(path: Path) -> str:
+        name = real_fingerprint(path)
+        _swap(folder.parent, copy)
+        return name
+
+    monkeypatch.setattr(archives, "fingerprint", swapping_fingerprint)
+    with caplog.at_level(logging.WARNING, logger="tfhub.hub.confinement"):
+        assert archives.packed_archive(folder, cache_dir=str(cache), root=str(root)) is None
+    assert folder.parent.is_symlink()
+    assert not list(cache.glob("*.tar.gz"))
+    assert f"Refused to send {folder}: its real path {copy / '1'} is outside" in caplog.text
+
+
+def test_the_pages_sizes_are_measured_inside_the_versions_own_root(tmp_path):
+    """`version_size` without `root` (the pages call it so) bounds the folder by the version's
+    own ROOT (the folder above its assets/docs)."""
+    from tfhub.hub.catalog import Catalog
+
+    folder = write_model_folder(write_model_doc(tmp_path / "hub", "acme/emb/1"))
+    version = Catalog.scan(tmp_path / "hub").models["acme/emb"].versions[1]
+    assert api.version_size(version) == sum(
+        p.stat().st_size for p in folder.rglob("*") if p.is_file()
+    )
+    _swap(folder, _outside_copy(folder, tmp_path / "outside", "emb"))
+    assert api.version_size(version) is None
 
 
 # --- M5: the cache of packed archives is this user's own -------------------------------------
