@@ -19,6 +19,25 @@ def check_sentinel(sentinel: Any) -> None:
         )
 
 
+def check_signature_name(signature: Any, *, available: list[str]) -> str | None:
+    """Returns the signature to call: `signature`, or None (call the object itself) for None
+    or an empty string, as upstream, which tested `if signature` (and left an empty one out of
+    the config).
+
+    Raises:
+        tfhub.errors.ArgumentTypeError: (a TypeError, as upstream's "unhashable type", and a
+            ValueError) a `signature` that is not a string; the message lists `available`.
+    """
+    if signature is None or signature == "":
+        return None
+    if not isinstance(signature, str):
+        raise errors.ArgumentTypeError(
+            f"`signature` names one of the model's signatures ({available}): pass that name as "
+            f"a string. Received: signature={signature!r}"
+        )
+    return signature
+
+
 def check_output_options(
     *,
     is_hub_module_v1: bool,

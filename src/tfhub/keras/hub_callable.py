@@ -119,9 +119,11 @@ def make_hub_callable(
         tfhub.errors.UnknownSignatureError: `signature` is not one of the model's signatures.
         tfhub.errors.UnknownOutputKeyError: the signature has no output `output_key`.
         tfhub.errors.ArgumentTypeError: the function takes no parameter of a name in
-            `arguments`, or `arguments` lacks one it needs besides its input.
+            `arguments`, or `arguments` lacks one it needs besides its input, or `signature`
+            is not a string (an empty one means none, as upstream).
     """
     signatures = getattr(model.obj, "signatures", None) or {}
+    signature = _arguments.check_signature_name(signature, available=sorted(signatures.keys()))
     named = signatures.get(signature) if signature else None
     signature, signature_outputs_as_dict, output_key = _arguments.check_output_options(
         is_hub_module_v1=model.is_hub_module_v1,
