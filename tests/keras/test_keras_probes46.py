@@ -32,3 +32,13 @@ def test_an_empty_signature_calls_the_model_as_upstream(flavour, model_dir) -> N
     with pytest.raises(TypeError, match=r"\['features', 'serving_default'\]") as info:
         flavour.layer(model_dir["tf2"], signature=["features"], output_key="hidden")
     assert isinstance(info.value, errors.ArgumentTypeError)
+
+
+def test_an_empty_output_key_of_a_signature_lists_its_outputs(flavour, model_dir) -> None:
+    """`signature=..., output_key=""` returned the whole dict of outputs (as upstream, which
+    tested `if output_key`), and `get_config()` left the empty key out, so the saved model
+    failed to load ("either output_key or signature_outputs_as_dict=True should be set"). No
+    output has an empty name: the layer says so when built, listing the outputs."""
+    with pytest.raises(errors.UnknownOutputKeyError, match=r"\['hidden', 'logits'\]") as info:
+        flavour.layer(model_dir["tf2"], signature="features", output_key="")
+    assert info.value.available == ["hidden", "logits"]
