@@ -42,3 +42,27 @@ def test_an_empty_output_key_of_a_signature_lists_its_outputs(flavour, model_dir
     with pytest.raises(errors.UnknownOutputKeyError, match=r"\['hidden', 'logits'\]") as info:
         flavour.layer(model_dir["tf2"], signature="features", output_key="")
     assert info.value.available == ["hidden", "logits"]
+
+
+def test_a_trainable_layer_trains_a_model_that_a_frozen_layer_also_wraps(flavour, model_dir):
+    """`obj = hub.load(h)` used frozen by one layer (a feature extractor), then by a trainable
+    layer to fine-tune it: the second trains obj's variables, in both flavours. In Keras 3 the
+    layers share one Keras variable per variable, and the frozen layer had made it
+    non-trainable for good: the trainable layer had no trainable weights (only an ERROR log),
+    `fit` left the model as it was, and even `layer.trainable = True` could not help."""
+    import tfhub as hub
+
+    keras = flavour.keras
+    obj = hub.load(model_dir["tf2"])
+    frozen = flavour.layer(obj, trainable=False)
+    extractor = keras.Sequential([keras.Input((3,)), frozen])
+    tuned = flavour.layer(obj, trainable=True)
+    assert len(tuned.trainable_weights) == 4
+    assert frozen.trainable_weights == []
+    model = keras.Sequential([keras.Input((3,)), tuned, keras.layers.Dense(2)])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    before = [variable.numpy() for variable in obj.trainable_variables]
+    model.fit(X, np.ones((2, 2), np.float32), epochs=1, batch_size=2, verbose=0)
+    for old, variable in zip(before, obj.trainable_variables, strict=True):
+        assert not np.allclose(old, variable.numpy()), variable.name
+    np.testing.assert_allclose(extractor.predict(X, verbose=0), tuned(X), rtol=1e-6)

@@ -79,7 +79,9 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         variables of one name) had the same paths. Layers over one loaded object (`obj =
         hub.load(h)` passed to two layers) share one Keras variable per variable, as tf_keras
         layers share the variable itself: Keras lists it once, so the optimizer updates it once
-        per step (with a Keras variable per layer, it updated it once per layer).
+        per step (with a Keras variable per layer, it updated it once per layer). As for any
+        Keras 3 variable, whether it trains is one flag for all those layers: the layer built
+        (or whose `trainable` was set) last decides.
         """
         wrapper = {}
         names = _weight_names.UniqueNames()
@@ -96,7 +98,10 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
                         name=names.unique(_keras_variable_name(variable.name)),
                     )
                 wrapper[id(variable)] = wrapped
-                self._track_variable(wrapped)
+                # This layer decides, as `layer.trainable = ...` would: a frozen layer over the
+                # same object made it non-trainable, which Keras tracks for good.
+                wrapped.trainable = is_trainable
+                self._track_variable(wrapped)  # Which lowers it again if this layer is frozen.
         self._model_variables = _saved_model_holder(model)
         self._state.weight_order = [wrapper[id(v)] for v in model.upstream_weight_order()]
         self._loss_fns = model.regularization_losses()
