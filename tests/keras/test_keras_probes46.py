@@ -7,7 +7,12 @@ Each test pins a fix made here or a promise of docs/keras.md; tiny real SavedMod
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +22,121 @@ from tfhub import errors
 pytestmark = pytest.mark.tf
 
 X = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], np.float32)
+Y = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+SENTENCES = ["hello world", "the cat sat", "the mat", "unknown words"]
+
+
+@pytest.fixture
+def keras3() -> Iterator[Any]:
+    """Keras 3, with its global dtype policy restored after the test."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    try:
+        yield keras
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _keras3_layer() -> Any:
+    from tfhub.keras.layer import KerasLayer
+
+    return KerasLayer
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_keras3_mixed_precision_builds_predicts_and_trains(keras3, model_dir, policy) -> None:
+    """docs/keras.md, "Mixed precision": under a global mixed policy the layer computes in the
+    policy's dtype (inputs cast to the model's float32, outputs to float16/bfloat16), its
+    weights stay the model's float32 and `fit` trains them, also behind Keras 3's
+    LossScaleOptimizer (mixed_float16); a text layer (`dtype=tf.string`) fits on a tf.data
+    dataset of strings. Upstream cast nothing (the model refused tf_keras's float16 inputs)."""
+    import tensorflow as tf
+
+    keras3.mixed_precision.set_global_policy(policy)
+    compute = policy.removeprefix("mixed_")
+    layer = _keras3_layer()(model_dir["tf2"], trainable=True)
+    model = keras3.Sequential([keras3.Input((3,)), layer, keras3.layers.Dense(2)])
+    assert model.predict(X, verbose=0).dtype == compute
+    model.compile(keras3.optimizers.SGD(0.1), "mse")
+    assert isinstance(model.optimizer, keras3.optimizers.LossScaleOptimizer) == (
+        compute == "float16"
+    )
+    before = [weight.numpy() for weight in layer.trainable_weights]
+    model.fit(X, Y, epochs=1, batch_size=2, verbose=0)
+    assert [weight.dtype for weight in layer.weights] == ["float32"] * 5
+    for old, weight in zip(before, layer.trainable_weights, strict=True):
+        assert not np.allclose(old, weight.numpy()), weight.path
+    text = _keras3_layer()(model_dir["text"], input_shape=[], dtype=tf.string, trainable=True)
+    classifier = keras3.Sequential([text, keras3.layers.Dense(1)])
+    classifier.compile(keras3.optimizers.SGD(0.1), "mse")
+    data = tf.data.Dataset.from_tensor_slices((SENTENCES, [1.0, 0.0, 1.0, 0.0])).batch(2)
+    history = classifier.fit(data, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert classifier.predict(data, verbose=0).dtype == compute
+
+
+def test_keras3_files_of_a_trainable_and_a_frozen_hub_layer(keras3, model_dir, tmp_path):
+    """docs/keras.md, "Saving": `.keras` (no custom_objects), `.weights.h5` and `export()`
+    of a model with a fine-tuned and a frozen hub layer give the same predictions; the frozen
+    one keeps the model's values; the config holds the handle as the user passed it."""
+    import tensorflow as tf
+
+    hub_layer = _keras3_layer()
+
+    def build() -> Any:
+        inputs = keras3.Input((3,))
+        tuned = hub_layer(model_dir["tf2"], trainable=True, name="tuned")(inputs)
+        frozen = hub_layer(model_dir["tf2"], name="frozen")(inputs)
+        joined = keras3.layers.Concatenate()([tuned, frozen])
+        return keras3.Model(inputs, keras3.layers.Dense(2, name="head")(joined))
+
+    model = build()
+    model.compile(keras3.optimizers.SGD(0.1), "mse")
+    model.fit(X, Y, epochs=2, batch_size=2, verbose=0)
+    expected = model.predict(X, verbose=0)
+    original = [weight.numpy() for weight in hub_layer(model_dir["tf2"]).weights]
+    for weight, value in zip(model.get_layer("frozen").weights, original, strict=True):
+        np.testing.assert_array_equal(weight.numpy(), value)
+    assert model.get_layer("tuned").get_config()["handle"] == model_dir["tf2"]
+    model.save(os.fspath(tmp_path / "model.keras"))
+    restored = keras3.saving.load_model(os.fspath(tmp_path / "model.keras"))
+    np.testing.assert_allclose(restored.predict(X, verbose=0), expected, rtol=1e-5)
+    assert restored.get_layer("tuned").trainable and not restored.get_layer("frozen").trainable
+    model.save_weights(os.fspath(tmp_path / "model.weights.h5"))
+    rebuilt = build()
+    rebuilt.load_weights(os.fspath(tmp_path / "model.weights.h5"))
+    np.testing.assert_allclose(rebuilt.predict(X, verbose=0), expected, rtol=1e-5)
+    model.export(os.fspath(tmp_path / "exported"), verbose=False)
+    served = tf.saved_model.load(os.fspath(tmp_path / "exported"))
+    np.testing.assert_allclose(served.serve(tf.constant(X)).numpy(), expected, rtol=1e-5)
+
+
+def _params(summary: str, kind: str) -> int:
+    """The `kind` ("Trainable", "Non-trainable") parameter count printed by `summary()`."""
+    found = re.search(rf"{kind} params: ([\d,]+)", summary)
+    assert found, summary
+    return int(found.group(1).replace(",", ""))
+
+
+def test_keras3_summary_counts_the_hub_models_parameters(keras3, model_dir) -> None:
+    """`model.summary()` counts the SavedModel's variables: `save_tf2_module` has 26
+    trainable parameters (3x4 + 4 + 4x2 + 2) and 4 non-trainable ones (moving_mean); all 30
+    are non-trainable while the layer is frozen, also after `trainable` is toggled."""
+    layer = _keras3_layer()(model_dir["tf2"], trainable=True, name="hub")
+    model = keras3.Sequential([keras3.Input((3,)), layer, keras3.layers.Dense(2)])
+
+    def summary() -> str:
+        out = io.StringIO()
+        model.summary(print_fn=lambda line, **_: out.write(line + "\n"))
+        return out.getvalue()
+
+    assert re.search(r"hub \(KerasLayer\)\s*│ \(None, 2\)\s*│\s*30 ", summary())
+    assert (_params(summary(), "Trainable"), _params(summary(), "Non-trainable")) == (32, 4)
+    layer.trainable = False
+    assert (_params(summary(), "Trainable"), _params(summary(), "Non-trainable")) == (6, 30)
+    layer.trainable = True
+    assert (_params(summary(), "Trainable"), _params(summary(), "Non-trainable")) == (32, 4)
 
 
 def test_an_empty_signature_calls_the_model_as_upstream(flavour, model_dir) -> None:
