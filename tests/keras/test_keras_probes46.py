@@ -186,3 +186,23 @@ def test_a_trainable_layer_trains_a_model_that_a_frozen_layer_also_wraps(flavour
     for old, variable in zip(before, obj.trainable_variables, strict=True):
         assert not np.allclose(old, variable.numpy()), variable.name
     np.testing.assert_allclose(extractor.predict(X, verbose=0), tuned(X), rtol=1e-6)
+
+
+def test_keras3_stateless_call_says_it_cannot_use_the_values_given(keras3, model_dir) -> None:
+    """`layer.stateless_call` (and `model.stateless_call`, as custom training loops use it)
+    run the layer with other values for its weights; the SavedModel's functions read its own
+    variables, so the outputs silently ignored them (zeros for every kernel gave the trained
+    outputs). Now a tfhub error names the weights; weights mapped to themselves still run."""
+    import tensorflow as tf
+
+    layer = _keras3_layer()(model_dir["tf2"], trainable=True, name="hub")
+    zeros = [tf.zeros_like(weight) for weight in layer.trainable_variables]
+    kept = [weight.value for weight in layer.non_trainable_variables]
+    with pytest.raises(errors.ArgumentError, match=r"stateless_call.*'hub/hidden_kernel'"):
+        layer.stateless_call(zeros, kept, tf.constant(X))
+    model = keras3.Sequential([keras3.Input((3,)), layer])
+    with pytest.raises(ValueError, match="ignore those values"):
+        model.stateless_call(zeros, kept, tf.constant(X))
+    same = [weight.value for weight in model.trainable_variables]
+    outputs, _ = model.stateless_call(same, kept, tf.constant(X))
+    np.testing.assert_allclose(outputs, layer(X))

@@ -188,9 +188,33 @@ class KerasLayer(_layer_body.HubLayerBody, _keras2_api.Keras2NodeApi, keras.laye
         # Else a bool tensor (a custom train step's flag): smart_cond picks the mode, as
         # upstream's layer and Keras's own layers (Dropout, BatchNormalization) do.
         self._check_strategy_holds_variables(training)
+        self._check_no_stateless_values()
         self._warn_if_trainable_without_weights()
         outputs = _calling.call(self.hub_callable, inputs, training, self.output_shape_spec)
         return _calling.cast_outputs(outputs, self.compute_dtype)
+
+    def _check_no_stateless_values(self) -> None:
+        """Raises if a `keras.StatelessScope` gives values to the layer's weights, as
+        `layer.stateless_call` and `model.stateless_call` do: the SavedModel's functions read
+        its own `tf.Variable`s, so the outputs would silently ignore the values given.
+
+        Raises:
+            tfhub.errors.ArgumentError: (a ValueError, as Keras's errors of stateless_call)
+                naming the weights that were given values.
+        """
+        # A Keras variable's `value` is its tf.Variable unless the scope maps it. stateless_call
+        # maps every weight, so one tells (each costs ~1 us per eager call).
+        weights = self._state.weight_order
+        if not weights or isinstance(weights[0].value, tf.Variable):
+            return
+        given = [weight.path for weight in weights if not isinstance(weight.value, tf.Variable)]
+        raise errors.ArgumentError(
+            f"hub.KerasLayer {self.name!r} over {self.handle!r} cannot run with the weight values "
+            "that stateless_call (or a keras.StatelessScope) gives: the SavedModel's functions "
+            "read the model's own tf.Variables, so the outputs would ignore those values. Call "
+            "the model as usual, after `variable.assign(value)` for the values you need. "
+            f"Received: values for {given}"
+        )
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         """Traces `call` to find the outputs' dtypes and shapes (`output_shape` applied)."""
