@@ -206,3 +206,39 @@ def test_keras3_stateless_call_says_it_cannot_use_the_values_given(keras3, model
     same = [weight.value for weight in model.trainable_variables]
     outputs, _ = model.stateless_call(same, kept, tf.constant(X))
     np.testing.assert_allclose(outputs, layer(X))
+
+
+@pytest.fixture
+def flavour_policy(flavour) -> Iterator[Any]:
+    """The flavour, with its Keras's global dtype policy restored after the test."""
+    previous = flavour.keras.mixed_precision.global_policy()
+    try:
+        yield flavour
+    finally:
+        flavour.keras.mixed_precision.set_global_policy(previous)
+
+
+def test_mixed_precision_over_a_callable_says_to_give_the_layer_float32(flavour_policy) -> None:
+    """Under mixed_float16 Keras casts a layer's inputs to float16. A SavedModel's traced
+    input signature lets the layer cast them back to what it computes in, but a Python
+    callable (or a tf.function never traced) declares none: its float32 variables then met
+    float16 inputs deep in TensorFlow ("expected to be a half tensor but is a float tensor",
+    or "Input 'b' of 'MatMul' Op has type float32 that does not match type float16"), as
+    with upstream. Now a tfhub error says to give the layer dtype='float32', which works."""
+    import tensorflow as tf
+
+    flavour = flavour_policy
+    keras = flavour.keras
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    kernel = tf.Variable(np.ones((3, 2), np.float32))
+    for fn in (lambda x: tf.matmul(x, kernel), tf.function(lambda x: tf.matmul(x, kernel))):
+        with pytest.raises(errors.CallInputSpecError, match="dtype='float32'") as info:
+            flavour.layer(fn)(X)
+        assert "float16" in str(info.value)
+        inputs = keras.Input((3,))
+        with pytest.raises(errors.CallInputSpecError, match="dtype='float32'"):
+            flavour.layer(fn)(inputs)
+        layer = flavour.layer(fn, dtype="float32")
+        model = keras.Model(inputs, keras.layers.Dense(2)(layer(inputs)))
+        np.testing.assert_allclose(layer(X), X @ np.ones((3, 2)))
+        assert model.predict(X, verbose=0).dtype == "float16"

@@ -38,7 +38,8 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
 
     Raises:
         tfhub.errors.CallInputSpecError: (an InputSpecError, and a TypeError as upstream's)
-            inputs that match none of the function's input specs.
+            inputs that match none of the function's input specs, or float16/bfloat16 inputs
+            (mixed precision) that a function of unknown input specs cannot take.
         tfhub.errors.UnknownOutputKeyError: `output_key` is not among the outputs.
         tfhub.errors.XlaStringInputError: string inputs in a function XLA compiles.
         tfhub.errors.DeletedModelError: the function's model was deleted (see
@@ -50,7 +51,7 @@ def call(hub: HubCallable, inputs: Any, training: Any, output_shape: Any = None)
     try:
         result = _invoke(hub, inputs, training)
     except (TypeError, ValueError, tf.errors.InvalidArgumentError) as err:
-        message = _input_mismatch_message(hub, inputs)
+        message = _input_mismatch_message(hub, inputs) or _half_inputs_message(hub, inputs, err)
         if message is None:
             raise
         raise errors.CallInputSpecError(message) from err
@@ -270,6 +271,40 @@ def _input_mismatch_message(hub: HubCallable, inputs: Any) -> str | None:
         f"Pass inputs of that dtype and shape{_batch_note(hub.input_specs)}."
         f"{_layer_dtype_hint(hub.input_specs, inputs)} Received: inputs={_describe(inputs)}"
     )
+
+
+def _half_inputs_message(hub: HubCallable, inputs: Any, err: Exception) -> str | None:
+    """Says what to do when a function that declares no input specs (a Python callable, a
+    `tf.function` never traced) fails on float16/bfloat16 inputs, as TensorFlow's error
+    names them: under a mixed precision policy Keras casts a layer's floating inputs to its
+    compute dtype, and the layer cannot cast them back for such a function. Else None."""
+    if hub.input_specs:
+        return None
+    halves = sorted({leaf.dtype.name for _, leaf in _leaves_with_paths(inputs) if _is_half(leaf)})
+    said = str(err)
+    if not halves or not any(word in said for word in ("half", *halves)):
+        return None
+    if hub.signature:
+        target = f"Signature {hub.signature!r} of {hub.handle!r}"
+    elif isinstance(hub.handle, str):
+        target = f"The model's __call__ of {hub.handle!r}"
+    else:
+        target = f"The callable {hub.handle!r}"
+    return (
+        f"{target} cannot take the {' and '.join(halves)} inputs it was "
+        "given: under a mixed precision policy Keras casts a layer's floating inputs to the "
+        "policy's compute dtype, and this function declares no input signature, so "
+        "hub.KerasLayer cannot cast them to the dtype it computes in. Pass dtype='float32' "
+        "to this hub.KerasLayer (the rest of the model stays mixed), or give the function an "
+        "input_signature (tf.function(..., input_signature=[tf.TensorSpec(...)])), then the "
+        f"layer casts its inputs. TensorFlow said: {said.strip()} "
+        f"Received: inputs={_describe(inputs)}"
+    )
+
+
+def _is_half(tensor: Any) -> bool:
+    """A tensor of a 16-bit floating dtype (what mixed precision policies compute in)."""
+    return getattr(tensor, "dtype", None) in (tf.float16, tf.bfloat16)
 
 
 def _layer_dtype_hint(specs: Any, inputs: Any) -> str:
