@@ -242,3 +242,7 @@ def test_mixed_precision_over_a_callable_says_to_give_the_layer_float32(flavour_
         model = keras.Model(inputs, keras.layers.Dense(2)(layer(inputs)))
         np.testing.assert_allclose(layer(X), X @ np.ones((3, 2)))
         assert model.predict(X, verbose=0).dtype == "float16"
+    # Other failures on float16 inputs stay TensorFlow's own.
+    with pytest.raises(tf.errors.InvalidArgumentError, match="requested shape has 7") as info:
+        flavour.layer(lambda x: tf.reshape(x, [7]))(X)
+    assert not isinstance(info.value, errors.TFHubError)
