@@ -246,3 +246,29 @@ def test_mixed_precision_over_a_callable_says_to_give_the_layer_float32(flavour_
     with pytest.raises(tf.errors.InvalidArgumentError, match="requested shape has 7") as info:
         flavour.layer(lambda x: tf.reshape(x, [7]))(X)
     assert not isinstance(info.value, errors.TFHubError)
+
+
+def test_keras3_keras_file_keeps_the_url_the_user_passed(
+    keras3, model_dir, served_dir, server, isolated_cache, tmp_path
+) -> None:
+    """docs/keras.md, "Saving": the config keeps `handle` as given (upstream's too): a URL,
+    not the cache folder it was downloaded to, so the `.keras` file loads elsewhere."""
+    import zipfile
+
+    from tests._helpers.models import make_tarball
+
+    make_tarball(model_dir["tf2"], os.fspath(served_dir / "tf2.tar.gz"))
+    url = server.url("tf2.tar.gz")
+    inputs = keras3.Input((3,))
+    layer = _keras3_layer()(url, trainable=True, name="hub")
+    model = keras3.Model(inputs, layer(inputs))
+    assert any(isolated_cache.iterdir())  # Downloaded into the cache.
+    path = os.fspath(tmp_path / "model.keras")
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        config = archive.read("config.json").decode()
+    assert layer.get_config()["handle"] == url
+    assert json.dumps(url) in config and os.fspath(isolated_cache) not in config
+    restored = keras3.saving.load_model(path)
+    assert restored.get_layer("hub").handle == url
+    np.testing.assert_allclose(restored.predict(X, verbose=0), model.predict(X, verbose=0))
