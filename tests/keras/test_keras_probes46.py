@@ -56,7 +56,10 @@ def test_keras3_mixed_precision_builds_predicts_and_trains(keras3, model_dir, po
     keras3.mixed_precision.set_global_policy(policy)
     compute = policy.removeprefix("mixed_")
     layer = _keras3_layer()(model_dir["tf2"], trainable=True)
-    model = keras3.Sequential([keras3.Input((3,)), layer, keras3.layers.Dense(2)])
+    # A fixed head keeps the loss small: float16's first loss scale (2**15) overflows on a
+    # loss above ~2, and LossScaleOptimizer then skips the step (a random head could).
+    head = keras3.layers.Dense(2, kernel_initializer=keras3.initializers.Constant(0.1))
+    model = keras3.Sequential([keras3.Input((3,)), layer, head])
     assert model.predict(X, verbose=0).dtype == compute
     model.compile(keras3.optimizers.SGD(0.1), "mse")
     assert isinstance(model.optimizer, keras3.optimizers.LossScaleOptimizer) == (
@@ -68,7 +71,8 @@ def test_keras3_mixed_precision_builds_predicts_and_trains(keras3, model_dir, po
     for old, weight in zip(before, layer.trainable_weights, strict=True):
         assert not np.allclose(old, weight.numpy()), weight.path
     text = _keras3_layer()(model_dir["text"], input_shape=[], dtype=tf.string, trainable=True)
-    classifier = keras3.Sequential([text, keras3.layers.Dense(1)])
+    head = keras3.layers.Dense(1, kernel_initializer=keras3.initializers.Constant(0.1))
+    classifier = keras3.Sequential([text, head])
     classifier.compile(keras3.optimizers.SGD(0.1), "mse")
     data = tf.data.Dataset.from_tensor_slices((SENTENCES, [1.0, 0.0, 1.0, 0.0])).batch(2)
     history = classifier.fit(data, epochs=1, verbose=0)
